@@ -1,0 +1,79 @@
+"""Signal accounting: raised, delivered, lost and spurious, counted from what happened.
+
+Every device signal is followed through the model (PBA, IRR, ISR, handler). It is
+*delivered* when the device's own handler for that vector runs after it was raised
+(coalesced signals are delivered by the same handler run); it is *lost* when the
+mechanism can no longer deliver it (wrong vector, wrong handler, no CPU, a mask nobody
+clears before the end of the run). So raised == delivered + lost + still in flight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import hits
+
+World = dict[str, Any]
+
+
+def new_acct(nvec: int) -> dict[str, Any]:
+    zeros = [0] * nvec
+    return {
+        "raised": list(zeros),
+        "delivered": list(zeros),
+        "lost": list(zeros),
+        "spurious": list(zeros),
+        "handled": list(zeros),  # handler runs that delivered at least one signal (doorbell waits)
+        "held": list(zeros),     # signals held behind a mask (PBA or MSI pending bit)
+        "intended": [[] for _ in range(nvec)],  # messages the kernel programmed, per MSI-X entry
+        "msi_intended": [],      # ... and for the MSI capability's single address/data pair
+    }
+
+
+def intend(entry_list: list[list[int]], msg: list[int]) -> None:
+    """Remember that the kernel programmed ``msg`` as a whole (the last 4 are kept)."""
+    if msg in entry_list:
+        return
+    entry_list.append(list(msg))
+    if len(entry_list) > 4:
+        del entry_list[0]
+
+
+def lost(eng: Any, dev: str, idx: int, n: int, why: str, spurious: bool = False) -> None:
+    """``n`` signals of ``dev`` vector ``idx`` can no longer reach their handler."""
+    a = eng.w["acct"][dev]
+    a["lost"][idx] += n
+    if spurious:
+        a["spurious"][idx] += n
+        eng.hit(hits.IRQ_SPURIOUS, f"{dev} vector {idx}: {why}")
+    eng.hit(hits.IRQ_LOST, f"{dev} vector {idx}: {n} signal(s) {why}")
+
+
+def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int, where: str) -> int:
+    """A handler for (irq_dev, irq_index) ran for signals with provenance ``srcs``.
+
+    Signals from that device and vector are delivered; any others reached the wrong
+    handler (spurious for them, and lost). Returns the number delivered.
+    """
+    delivered = 0
+    acct = eng.w["acct"]
+    for dev, idx, n in srcs:
+        if dev == irq_dev and idx == irq_index:
+            a = acct[dev]
+            a["delivered"][idx] += n
+            delivered += n
+        else:
+            owner = f"{irq_dev} vector {irq_index}" if irq_dev else "another irq"
+            lost(eng, dev, idx, n, f"reached the handler of {owner} ({where})", spurious=True)
+    return delivered
+
+
+def in_flight(w: World) -> dict[tuple[str, int], int]:
+    """Signals raised but neither delivered nor lost yet, by (device, vector)."""
+    out: dict[tuple[str, int], int] = {}
+    for dev, a in w["acct"].items():
+        for i, r in enumerate(a["raised"]):
+            n = r - a["delivered"][i] - a["lost"][i]
+            if n:
+                out[(dev, i)] = n
+    return out

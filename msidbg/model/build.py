@@ -1,0 +1,117 @@
+"""Build the initial world (plain data) from a validated scenario."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model.acct import new_acct
+from msidbg.model.device import new_device
+from msidbg.model.hw import (
+    FIRST_DYNAMIC_IRQ,
+    IRQ_MOVE_CLEANUP_VECTOR,
+    ISA_IRQ_VECTOR0,
+    NR_LEGACY_IRQS,
+    PIC_CASCADE_IR,
+    VECTOR_CLEANUP,
+    words_set,
+)
+from msidbg.scenario import ERRNOS, Scenario
+from msidbg.sim.costs import merged
+
+MASK64 = (1 << 64) - 1
+World = dict[str, Any]
+
+#: platform hooks: functions(scenario, world) run at the end of build (Xen fills its state)
+PLATFORM_BUILDERS: list[Any] = []
+
+
+def new_cpu(i: int) -> dict[str, Any]:
+    return {
+        "id": i, "apic_id": i, "online": True,
+        "irr": [0] * 8, "isr": [0] * 8, "tpr": 0, "irr_src": {},
+        "vector_irq": {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP},
+        "alloc": [0] * 8,            # the vector matrix: device vectors allocated on this CPU
+        "cleanup": [],               # irqs whose old vector awaits the cleanup IPI here
+        "proc": {"stack": [], "wait": None, "irqs_off": False, "action": -1, "done": None},
+        "irq": {"stack": [], "wait": None},
+        "busy_until": 0, "queued": False, "queue": [],
+    }
+
+
+def legacy_irqs(w: World) -> None:
+    """ISA irqs 0..15 own vectors 0x30..0x3f on the boot CPU (not the PIC cascade)."""
+    from msidbg.model.kernel.msi import new_desc
+
+    cpu0 = w["cpus"][0]
+    for i in range(NR_LEGACY_IRQS):
+        if i == PIC_CASCADE_IR:
+            continue
+        v = ISA_IRQ_VECTOR0 + i
+        desc = new_desc(w, i, None, -1, "IO-APIC")
+        desc.update(vector=v, cpu=0, activated=True, started=True, masked=False, action=f"legacy-{i}")
+        w["irqs"][i] = desc
+        cpu0["vector_irq"][v] = i
+        words_set(cpu0["alloc"], v)
+
+
+def platform_state(scn: Scenario) -> dict[str, Any]:
+    p = scn.platform
+    route = "remapped" if p.interrupt_remapping else p.kind
+    return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
+            "xen": p.xen, "qemu_unmap_pirq_on_msi_disable": p.qemu_unmap_pirq_on_msi_disable,
+            "xen_pt_bind": p.xen_pt_bind}
+
+
+def build_world(scn: Scenario, seed: int | None = None) -> World:
+    """The world at event 0: devices out of reset, CPUs idle, the timeline on the agenda."""
+    seed = scn.seed if seed is None else seed
+    w: World = {
+        "format": 1, "scenario": scn.name, "seed": seed, "policy": scn.schedule,
+        "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": [],
+        "costs": merged(scn.costs),
+        "platform": platform_state(scn),
+        "cpus": [new_cpu(i) for i in range(scn.cpus)],
+        "devices": {name: new_device(d) for name, d in scn.devices.items()},
+        "acct": {name: new_acct(max(d.max_vectors, 1)) for name, d in scn.devices.items()},
+        "irqs": {},
+        "kernel": {
+            "switches": {f: getattr(scn.kernel, f) for f in scn.kernel.__dataclass_fields__},
+            "ignore_mask": scn.platform.kind == "xen-pv",
+            "next_irq": FIRST_DYNAMIC_IRQ,
+            "pci": {name: {"status": "not-probed", "msix_enabled": False, "msi_enabled": False,
+                           "mode": None, "descs": []} for name in scn.devices},
+            "waiters": {},
+            "vector_lock": -1,
+            "faults": [[f.call, f.dev, ERRNOS[f.errno], f.times] for f in scn.faults],
+        },
+        "actions": [],
+    }
+    legacy_irqs(w)
+    for hook in PLATFORM_BUILDERS:
+        hook(scn, w)
+    _timeline(scn, w)
+    return w
+
+
+def _timeline(scn: Scenario, w: World) -> None:
+    """Put the scenario's actions on the agenda: per-CPU queues, device signals."""
+    import heapq
+
+    def push(t: int, *item: Any) -> None:
+        heapq.heappush(w["agenda"], [t, w["seq"], *item])
+        w["seq"] += 1
+
+    for a in scn.run:
+        args = {k: v for k, v in a.args.items()}
+        w["actions"].append({"do": a.do, "at": a.at_ns, "on": a.on, "dev": a.dev, "args": args,
+                             "state": "queued", "result": None})
+        idx = len(w["actions"]) - 1
+        if a.do == "fire":
+            push(a.at_ns, "fire", a.dev, args["vector"], args["count"], args["every_ns"])
+            w["actions"][idx]["state"] = "device"
+        else:
+            w["cpus"][a.on]["queue"].append(idx)
+    for c in w["cpus"]:
+        if c["queue"]:
+            first = c["queue"].pop(0)
+            push(w["actions"][first]["at"], "act", c["id"], first)

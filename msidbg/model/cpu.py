@@ -1,0 +1,285 @@
+"""A guest CPU: its process and interrupt contexts, interrupt acceptance, scenario actions.
+
+Each CPU is an agenda item while it has work. One CPU step is one of, in priority order:
+a step of the interrupt context (a handler is running), accepting an interrupt (IRR -> ISR,
+if interrupts are enabled in process context), a step of the process context (a scenario
+action's kernel code), or reporting that an action finished. A step occupies the CPU for
+its cost in virtual ns; other CPUs and devices run meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import apic, hits
+from msidbg.model import kinds as K
+from msidbg.model.kernel import entry as irqflow
+from msidbg.sim.program import AGAIN, CALL, GOTO, RET, WAIT, Flow, new_frame, run_step
+from msidbg.sim.scheduler import EngineError
+
+Cpu = dict[str, Any]
+ETIMEDOUT = 110
+MAX_SILENT_STEPS = 10_000
+
+ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 16: "EBUSY",
+               19: "ENODEV", 22: "EINVAL", 28: "ENOSPC", 38: "ENOSYS", 110: "ETIMEDOUT"}
+
+
+def errname(value: int) -> str:
+    return ERRNO_NAMES.get(-value, f"E{-value}")
+
+
+class Ctx:
+    """What a program step sees: the engine, the world, its CPU, control-flow requests."""
+
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx")
+
+    def __init__(self) -> None:
+        self.flow = Flow()
+        self.eng: Any = None
+        self.w: dict[str, Any] = {}
+        self.cpu: Cpu = {}
+        self.cpu_id = -1
+        self.frame: dict[str, Any] = {}
+        self.costname = "kernel"
+        self.emitted = False
+        self.ctx: dict[str, Any] = {}
+
+    # control flow -------------------------------------------------------------------
+    def call(self, prog: str, **args: Any) -> None:
+        f = self.flow
+        f.op, f.target, f.args = CALL, prog, args
+
+    def call_then(self, label: str, prog: str, **args: Any) -> None:
+        """Call ``prog``; when it returns, continue at step ``label`` of this program."""
+        self.call(prog, **args)
+        self.flow.then = label
+
+    def ret(self, value: Any = 0) -> None:
+        self.flow.op = RET
+        self.flow.value = value
+
+    def goto(self, label: str) -> None:
+        self.flow.op = GOTO
+        self.flow.target = label
+
+    def again(self) -> None:
+        self.flow.op = AGAIN
+
+    def irq_save(self, loc: dict[str, Any]) -> None:
+        """local_irq_save into the frame's locals (process context; interrupt context is off)."""
+        if self.ctx is self.cpu["proc"]:
+            loc["_flags"] = self.cpu["proc"]["irqs_off"]
+            self.cpu["proc"]["irqs_off"] = True
+
+    def irq_restore(self, loc: dict[str, Any]) -> None:
+        if self.ctx is self.cpu["proc"] and "_flags" in loc:
+            self.cpu["proc"]["irqs_off"] = loc.pop("_flags")
+
+    def wait(self, spec: dict[str, Any]) -> None:
+        self.flow.op = WAIT
+        self.flow.wait = spec
+
+    # events ------------------------------------------------------------------------------
+    def ev(self, kind: int, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0, cost: str = "kernel") -> None:
+        """Emit this step's event and charge the CPU the cost of its action."""
+        self.eng.emit(kind, self.cpu_id, dev, a, b, c)
+        self.costname = cost
+        self.emitted = True
+
+    def touched(self, cost: str) -> None:
+        """A device function emitted the event itself (config/MMIO access); charge its cost."""
+        self.costname = cost
+        self.emitted = True
+
+    def note(self, what: str, value: int = 0, dev: str | None = None) -> None:
+        prog = self.frame.get("prog", "?")
+        self.ev(K.KERNEL, dev, self.eng.s(prog), self.eng.s(what), value)
+
+    def hit(self, name: str, detail: str) -> None:
+        self.eng.hit(name, detail)
+
+    def s(self, text: str) -> int:
+        return int(self.eng.s(text))
+
+    @property
+    def now(self) -> int:
+        return int(self.w["now"])
+
+    @property
+    def kernel(self) -> dict[str, Any]:
+        return self.w["kernel"]
+
+
+# --- scheduling ------------------------------------------------------------------------------
+def has_work(c: Cpu) -> bool:
+    if c["irq"]["stack"]:
+        return True
+    if not c["online"]:
+        return False
+    proc = c["proc"]
+    if not proc["irqs_off"] and apic.acceptable(c) >= 0:
+        return True
+    if proc["stack"]:
+        return proc["wait"] is None
+    return proc["done"] is not None
+
+
+def wake(eng: Any, c: Cpu) -> None:
+    """Put the CPU on the agenda if it has something to do and is not already there."""
+    if not c["queued"] and has_work(c):
+        c["queued"] = True
+        eng.schedule(max(eng.w["now"], c["busy_until"]), "cpu", c["id"])
+
+
+def on_cpu(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: one step of CPU ``item[3]``."""
+    k: Ctx = eng.model.k
+    w = eng.w
+    c = w["cpus"][item[3]]
+    c["queued"] = False
+    k.eng, k.w, k.cpu, k.cpu_id = eng, w, c, c["id"]
+    k.costname = "kernel"
+    k.emitted = False
+    proc = c["proc"]
+    if c["irq"]["stack"]:
+        _run(k, c, c["irq"])
+    elif c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
+        irqflow.accept(k, c)
+    elif proc["stack"] and proc["wait"] is None:
+        _run(k, c, proc)
+    elif proc["done"] is not None:
+        _finish_action(k, c, proc["done"], emit=True)
+    else:
+        raise EngineError(f"CPU{c['id']} was scheduled with nothing to do")
+    c["busy_until"] = w["now"] + w["costs"][k.costname]
+    wake(eng, c)
+
+
+def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:
+    """Run steps of one context until one of them emits an event (pure steps are free)."""
+    on_push = k.eng.model.on_push
+    k.ctx = ctx
+    last: Any = None
+    for _ in range(MAX_SILENT_STEPS):
+        popped = run_step(k, ctx, on_push)
+        if popped:
+            last = popped[-1]
+        if k.emitted or not ctx["stack"] or ctx["wait"] is not None:
+            break
+    else:
+        raise EngineError(f"CPU{c['id']}: {ctx['stack'][-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
+    if ctx is c["proc"] and not ctx["stack"]:
+        _finish_action(k, c, last if last is not None else 0, emit=not k.emitted)
+    elif not k.emitted:
+        raise EngineError(f"CPU{c['id']}: a step blocked or returned without emitting an event")
+
+
+# --- scenario actions ----------------------------------------------------------------------------
+DRIVER_ACTIONS = {"probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
+                  "set_affinity", "doorbell"}
+
+
+def on_act(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: scenario action ``item[4]`` starts on CPU ``item[3]``."""
+    w = eng.w
+    c = w["cpus"][item[3]]
+    idx = item[4]
+    act = w["actions"][idx]
+    act["state"] = "running"
+    c["proc"]["action"] = idx
+    args = dict(act["args"], action=idx)
+    if act["dev"] is not None:
+        args["dev"] = act["dev"]
+    frame = new_frame(eng.model.action_programs[act["do"]], args)
+    eng.model.on_push(frame)
+    c["proc"]["stack"].append(frame)
+    eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
+    wake(eng, c)
+
+
+def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
+    """Record an action's result; emit ``action.done`` now or on the CPU's next step."""
+    proc = c["proc"]
+    if not emit:
+        proc["done"] = value
+        return
+    w = k.w
+    idx = proc["action"]
+    act = w["actions"][idx]
+    act["state"], act["result"] = "done", value
+    proc["done"], proc["action"] = None, -1
+    k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
+    if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:
+        _driver_status(k, act, value)
+    queue = c["queue"]
+    if queue:
+        nxt = queue.pop(0)
+        k.eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c["id"], nxt)
+
+
+def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
+    pci = k.w["kernel"]["pci"][act["dev"]]
+    if isinstance(value, int) and value < 0:
+        if not pci["status"].startswith("failed"):
+            pci["status"] = f"failed: {errname(value)}"
+        k.hit(hits.PROBE_FAILED, f"{act['do']} on {act['dev']} returned {errname(value)} ({value})")
+    elif pci["status"] == "not-probed":
+        pci["status"] = "ok"
+
+
+# --- waiting for an interrupt (doorbell) ------------------------------------------------------------
+def on_timeout(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: a driver's wait for its interrupt expired."""
+    c = eng.w["cpus"][item[3]]
+    proc = c["proc"]
+    wait = proc["wait"]
+    if wait is None or wait["token"] != item[4]:
+        raise EngineError("a stale wait timeout fired")
+    proc["wait"] = None
+    proc["stack"][-1]["locals"]["ret"] = -ETIMEDOUT
+    _unregister_waiter(eng.w, wait, c["id"])
+    eng.emit(K.WAIT_TIMEOUT, c["id"], wait["dev"], proc["action"], wait["index"])
+    wake(eng, c)
+
+
+def wake_waiters(eng: Any, dev: str, idx: int) -> None:
+    """The handler of (dev, idx) delivered: wake drivers waiting for it, cancel their timers."""
+    w = eng.w
+    key = f"{dev}#{idx}"
+    cpus = w["kernel"]["waiters"].get(key)
+    if not cpus:
+        return
+    handled = w["acct"][dev]["handled"][idx]
+    for cid in list(cpus):
+        c = w["cpus"][cid]
+        wait = c["proc"]["wait"]
+        if wait is None or handled < wait["target"]:
+            continue
+        c["proc"]["wait"] = None
+        c["proc"]["stack"][-1]["locals"]["ret"] = 0
+        _cancel_timer(w, "timeout", wait["token"])
+        _unregister_waiter(w, wait, cid)
+        wake(eng, c)
+
+
+def _unregister_waiter(w: dict[str, Any], wait: dict[str, Any], cpu: int) -> None:
+    key = f"{wait['dev']}#{wait['index']}"
+    lst = w["kernel"]["waiters"].get(key, [])
+    if cpu in lst:
+        lst.remove(cpu)
+    if not lst:
+        w["kernel"]["waiters"].pop(key, None)
+
+
+def _cancel_timer(w: dict[str, Any], kind: str, token: int) -> None:
+    import heapq
+
+    agenda = w["agenda"]
+    for i, item in enumerate(agenda):
+        if item[2] == kind and item[4] == token:
+            last = agenda.pop()
+            if i < len(agenda):
+                agenda[i] = last
+                heapq.heapify(agenda)
+            return

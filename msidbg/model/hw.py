@@ -1,0 +1,97 @@
+"""Architectural constants: PCI capability layout, MSI message format, x86 vectors."""
+
+from __future__ import annotations
+
+# --- PCI config space (our devices put MSI at 0x50 and MSI-X at 0x70) ----------------
+MSI_CAP = 0x50
+MSIX_CAP = 0x70
+MSIX_CTRL = MSIX_CAP + 2          # Message Control, 16 bits
+MSIX_ENABLE = 1 << 15
+MSIX_MASKALL = 1 << 14
+MSIX_SIZE_MASK = 0x7FF
+
+MSI_CTRL = MSI_CAP + 2            # Message Control, 16 bits
+MSI_ENABLE = 1 << 0
+MSI_64BIT = 1 << 7
+MSI_PVM = 1 << 8
+MSI_ADDR_LO = MSI_CAP + 4
+
+
+def msi_layout(addr64: bool) -> dict[str, int]:
+    """Offsets of the MSI registers after the header, which depend on the 64-bit flag."""
+    base = MSI_CAP + (0x0C if addr64 else 0x08)
+    lay = {"addr_lo": MSI_ADDR_LO, "data": base, "mask": base + 4, "pending": base + 8}
+    if addr64:
+        lay["addr_hi"] = MSI_CAP + 8
+    return lay
+
+
+# --- MSI-X table entries (16 bytes each, in a BAR) --------------------------------------
+ENTRY_SIZE = 16
+ENTRY_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
+ENTRY_MASKBIT = 1
+
+# --- x86 MSI message ----------------------------------------------------------------------
+MSI_ADDR_BASE = 0xFEE00000
+MSI_ADDR_BASE_MASK = 0xFFF00000
+
+
+def compose_msg(dest_apic: int, vector: int) -> list[int]:
+    """[address-lo, address-hi, data] for a fixed, edge, physical-destination message."""
+    return [MSI_ADDR_BASE | ((dest_apic & 0xFF) << 12), 0, vector & 0xFF]
+
+
+def msg_dest(addr_lo: int) -> int:
+    return (addr_lo >> 12) & 0xFF
+
+
+def is_interrupt_address(addr_lo: int) -> bool:
+    return (addr_lo & MSI_ADDR_BASE_MASK) == MSI_ADDR_BASE
+
+
+# --- x86 vector space ------------------------------------------------------------------------
+NR_VECTORS = 256
+FIRST_EXTERNAL_VECTOR = 0x20
+IRQ_MOVE_CLEANUP_VECTOR = 0x20    # the lowest-priority vector: moved-vector cleanup IPI
+FIRST_DEVICE_VECTOR = 0x21
+FIRST_SYSTEM_VECTOR = 0xEC        # local timer and up are system vectors
+MANAGED_IRQ_SHUTDOWN_VECTOR = 0xEF
+ISA_IRQ_VECTOR0 = 0x30            # legacy ISA irqs 0..15 on the boot CPU
+PIC_CASCADE_IR = 2
+NR_LEGACY_IRQS = 16
+FIRST_DYNAMIC_IRQ = 24            # after the 24 IO-APIC GSIs
+
+# vector_irq sentinels (absent key = VECTOR_UNUSED)
+VECTOR_SHUTDOWN = "SHUTDOWN"
+VECTOR_RETRIGGERED = "RETRIGGERED"
+VECTOR_CLEANUP = "CLEANUP"        # the IRQ_MOVE_CLEANUP_VECTOR system handler
+
+
+def words_test(words: list[int], bit: int) -> bool:
+    return bool(words[bit >> 5] >> (bit & 31) & 1)
+
+
+def words_set(words: list[int], bit: int) -> None:
+    words[bit >> 5] |= 1 << (bit & 31)
+
+
+def words_clear(words: list[int], bit: int) -> None:
+    words[bit >> 5] &= ~(1 << (bit & 31))
+
+
+_DOWN = (7, 6, 5, 4, 3, 2, 1, 0)
+
+
+def words_highest(words: list[int]) -> int:
+    """Highest set bit of a 256-bit register stored as 8 x 32-bit words, or -1."""
+    if not any(words):
+        return -1
+    for i in _DOWN:
+        w = words[i]
+        if w:
+            return (i << 5) + w.bit_length() - 1
+    return -1
+
+
+def words_count(words: list[int]) -> int:
+    return sum(w.bit_count() for w in words)

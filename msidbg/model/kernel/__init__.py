@@ -1,0 +1,6 @@
+"""The guest Linux kernel as programs: PCI/MSI core, irq core, x86 vector domain, hotplug.
+
+Importing this package registers every kernel program (``msidbg.sim.program.PROGRAMS``).
+"""
+
+from . import driver, entry, hotplug, irq, msi, plug, vector  # noqa: F401  (register programs)

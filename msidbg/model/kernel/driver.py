@@ -1,0 +1,165 @@
+"""Scenario actions as driver and sysfs code: the root programs of a process context.
+
+Each action program's return value is the action's result (negative errno = failure,
+which marks the device's driver status ``failed: E...`` and raises ``probe-failed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import device
+from msidbg.model import kinds as K
+from msidbg.model.kernel import pci
+from msidbg.sim.program import program
+
+ETIMEDOUT = 110
+
+#: scenario ``do:`` -> root program
+ACTION_PROGRAMS: dict[str, str] = {}
+
+
+def action(do: str, name: str, doc: str) -> Any:
+    ACTION_PROGRAMS[do] = name
+    return program(name, doc)
+
+
+probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector")
+
+
+@probe.step
+def alloc(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
+
+
+@probe.step
+def got_vectors(k: Any, loc: dict[str, Any]) -> None:
+    if loc["ret"] < 0:
+        k.ret(loc["ret"])
+        return
+    loc["n"], loc["i"] = loc["ret"], 0
+
+
+@probe.step
+def request_next(k: Any, loc: dict[str, Any]) -> None:
+    if loc["i"] >= loc["n"]:
+        k.ret(0)
+        return
+    k.call("request_irq", dev=loc["dev"], index=loc["i"], affinity=loc.get("affinity"))
+    loc["i"] += 1
+
+
+@probe.step
+def requested(k: Any, loc: dict[str, Any]) -> None:
+    if loc["ret"] < 0:
+        k.ret(loc["ret"])
+        return
+    k.goto("request_next")
+
+
+remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors")
+
+
+@remove.step
+def free_next(k: Any, loc: dict[str, Any]) -> None:
+    descs = pci.pdev(k, loc["dev"])["descs"]
+    i = loc.get("i", 0)
+    while i < len(descs) and k.w["irqs"][descs[i]["irq"]]["action"] is None:
+        i += 1
+    if i >= len(descs):
+        k.call("pci_free_irq_vectors", dev=loc["dev"])
+        return
+    loc["i"] = i + 1
+    k.call_then("free_next", "free_irq", dev=loc["dev"], index=i)
+
+
+@remove.step
+def removed(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+def _wrapper(do: str, name: str, target: str, doc: str, extra: dict[str, Any] | None = None,
+             **rename: str) -> None:
+    """An action that just calls one kernel program and returns its result."""
+    prog = action(do, name, doc)
+
+    def call(k: Any, loc: dict[str, Any]) -> None:
+        args = {rename.get(key, key): v for key, v in loc.items() if key != "action"}
+        k.call(target, **(extra or {}), **args)
+
+    def done(k: Any, loc: dict[str, Any]) -> None:
+        k.ret(loc["ret"])
+
+    call.__name__, done.__name__ = "call", "done"
+    prog.step(call)
+    prog.step(done)
+
+
+_wrapper("alloc_vectors", "driver_alloc_vectors", "pci_alloc_irq_vectors", "pci_alloc_irq_vectors only",
+         extra={"min": 1}, vectors="max")
+_wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only")
+_wrapper("request_irq", "driver_request_irq", "request_irq", "request one vector's irq", vector="index")
+_wrapper("free_irq", "driver_free_irq", "free_irq", "free one vector's irq", vector="index")
+_wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system/cpu/cpuN/online")
+_wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online")
+
+affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list")
+
+
+@affinity.step
+def write_affinity(k: Any, loc: dict[str, Any]) -> None:
+    k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=[loc["cpu"]])
+
+
+@affinity.step
+def written(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its interrupt or time out")
+
+
+@doorbell.step
+def ring(k: Any, loc: dict[str, Any]) -> None:
+    """An MMIO write to the device's doorbell; the device will signal ``vector`` once."""
+    dev, idx = loc["dev"], loc["vector"]
+    target = k.w["acct"][dev]["handled"][idx] + 1
+    token = k.w["seq"]
+    k.eng.schedule(k.now + k.w["costs"]["device_response"], "fire", dev, idx, 1, 0)
+    k.eng.schedule(k.now + loc["timeout_ns"], "timeout", k.cpu_id, token)
+    k.w["kernel"]["waiters"].setdefault(f"{dev}#{idx}", []).append(k.cpu_id)
+    k.ev(K.DOORBELL, dev, idx, cost="mmio_write")
+    k.wait({"dev": dev, "index": idx, "target": target, "token": token})
+
+
+@doorbell.step
+def woken(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+raw = action("write", "raw_write", "a raw config space or MSI-X table write")
+
+
+@raw.step
+def raw_write(k: Any, loc: dict[str, Any]) -> None:
+    if loc["target"] == "config":
+        device.cfg_write(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
+        k.touched("cfg_write")
+        if k.w["devices"][loc["dev"]]["msi"] is not None:
+            from msidbg.model.acct import intend
+
+            intend(k.w["acct"][loc["dev"]]["msi_intended"], device.msi_programmed(k.w["devices"][loc["dev"]]))
+    else:
+        device.table_write_raw(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
+        k.touched("mmio_write")
+        _intend_raw(k, loc)
+    k.ret(0)
+
+
+def _intend_raw(k: Any, loc: dict[str, Any]) -> None:
+    """A raw table write counts as programming the entry's resulting message as a whole."""
+    from msidbg.model.acct import intend
+
+    entry = loc["offset"] // 16
+    e = k.w["devices"][loc["dev"]]["msix"]["table"][entry]
+    intend(k.w["acct"][loc["dev"]]["intended"][entry], [e["addr_lo"], e["addr_hi"], e["data"]])

@@ -1,0 +1,136 @@
+"""x86 interrupt entry: IRR -> ISR, ``common_interrupt``, ``handle_edge_irq``, EOI.
+
+``accept`` is the APIC transition plus common_interrupt's ``vector_irq`` lookup (one
+event). A real descriptor gets ``handle_edge_irq``: ``apic_ack_edge`` first completes a
+pending vector move (cleanup IPI to the old CPU) and applies a pending affinity change
+(``irq_move_irq``), then EOIs -- before the handler runs, as x86 edge MSI does. A vector
+with no descriptor is EOI'd by ``common_interrupt`` itself: UNUSED prints "No irq handler
+for vector" (spurious), SHUTDOWN and RETRIGGERED swallow one hit silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, apic, hits
+from msidbg.model import kinds as K
+from msidbg.model.hw import (
+    IRQ_MOVE_CLEANUP_VECTOR,
+    VECTOR_CLEANUP,
+    VECTOR_RETRIGGERED,
+    VECTOR_SHUTDOWN,
+)
+from msidbg.model.kernel import vector as vec
+from msidbg.sim.program import PROGRAMS, new_frame, program
+
+common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector")
+handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs")
+move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU")
+
+
+def accept(k: Any, c: dict[str, Any]) -> None:
+    """The CPU takes its highest acceptable vector and dispatches it."""
+    v = apic.acceptable(c)
+    src = apic.take(c, v)
+    slot = c["vector_irq"].get(v)
+    stack = c["irq"]["stack"]
+    irq = -1
+    if isinstance(slot, int) and not isinstance(slot, bool):
+        irq = slot
+        stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
+        _push(k, stack, "handle_edge_irq", {"irq": slot, "vector": v, "src": src})
+    elif slot == VECTOR_CLEANUP:
+        stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
+        _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
+    else:
+        _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
+    k.ev(K.APIC_ACCEPT, None, v, irq, cost="irq_entry")
+
+
+def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) -> None:
+    frame = new_frame(prog, args)
+    k.eng.entered(prog)
+    stack.append(frame)
+
+
+@common_interrupt.step
+def no_handler(k: Any, loc: dict[str, Any]) -> None:
+    c = k.cpu
+    v, slot, src = loc["vector"], loc["slot"], loc["src"]
+    apic.eoi(c)
+    n = sum(s[2] for s in src)
+    if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
+        c["vector_irq"].pop(v, None)
+        for dev, idx, cnt in src:
+            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x} marked {slot} (swallowed)")
+    else:
+        owners = ", ".join(f"{d} vector {i}" for d, i, _ in src) or "no device signal (stale IRR bit)"
+        if not src:
+            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: No irq handler for vector ({owners})")
+        for dev, idx, cnt in src:
+            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: No irq handler for vector",
+                      spurious=True)
+    k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
+    k.ret(0)
+
+
+@handle_edge_irq.step
+def complete_move(k: Any, loc: dict[str, Any]) -> None:
+    """apic_ack_edge -> irq_complete_move: first interrupt on the new vector and CPU."""
+    desc = k.w["irqs"][loc["irq"]]
+    if vec.complete_move(k.w, desc, loc["vector"], k.cpu_id):
+        target = k.w["cpus"][desc["prev_cpu"]]
+        apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
+        k.eng.model.wake(k.eng, target)
+        k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
+
+
+@handle_edge_irq.step
+def move(k: Any, loc: dict[str, Any]) -> None:
+    """apic_ack_irq -> irq_move_irq: apply a pending affinity change, masked."""
+    desc = k.w["irqs"][loc["irq"]]
+    if desc["move_pending"]:
+        k.call("irq_move_irq", irq=loc["irq"])
+
+
+@handle_edge_irq.step
+def eoi(k: Any, loc: dict[str, Any]) -> None:
+    apic.eoi(k.cpu)
+    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+
+
+@handle_edge_irq.step
+def handle(k: Any, loc: dict[str, Any]) -> None:
+    """handle_irq_event: run the action; settle which signals this run delivered."""
+    w = k.w
+    desc = w["irqs"][loc["irq"]]
+    src = loc["src"]
+    desc["count"] += 1
+    dev, idx = desc["dev"], desc["index"]
+    where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
+    if desc["action"] is None:
+        for d, i, n in src:
+            acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
+        delivered = 0
+    else:
+        delivered = acct.settle(k.eng, src, dev, idx, where)
+        if delivered or not src:
+            if dev is not None:
+                w["acct"][dev]["handled"][idx] += 1
+                k.eng.model.wake_waiters(k.eng, dev, idx)
+    k.ev(K.IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
+
+
+@move_cleanup.step
+def cleanup(k: Any, loc: dict[str, Any]) -> None:
+    """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
+    c = k.cpu
+    apic.eoi(c)
+    freed, retry = vec.cleanup_this_cpu(k.w, c)
+    if retry:
+        apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
+    k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c["id"], cost="eoi")
+
+
+def program_names() -> list[str]:
+    return sorted(PROGRAMS)

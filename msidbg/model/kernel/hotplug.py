@@ -1,0 +1,127 @@
+"""CPU hotplug: ``cpu_down`` migrates the outgoing CPU's irqs, ``cpu_up`` brings it back.
+
+Offline follows x86 ``fixup_irqs``/``irq_migrate_all_off_this_cpu``: every active irq
+first gets ``irq_force_complete_move`` (an old vector left on the dying CPU is freed
+even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
+moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
+the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED.
+The model runs these steps in the process context of the CPU that asked for the
+hotplug, with interrupts off (stop_machine), rather than on the dying CPU itself.
+
+Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
+pending there is gone) and ``lapic_online`` resets ``vector_irq``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, apic
+from msidbg.model import kinds as K
+from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
+from msidbg.model.kernel import vector as vec
+from msidbg.sim.program import program
+
+EINVAL, EBUSY = 22, 16
+
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU")
+
+
+@down.step
+def check(k: Any, loc: dict[str, Any]) -> None:
+    target = k.w["cpus"][loc["cpu"]]
+    if not target["online"] or len(vec.online_cpus(k.w)) < 2:
+        k.note("CPU is offline, or the last online CPU", -EBUSY)
+        k.ret(-EBUSY)
+        return
+    k.irq_save(loc)
+    loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["dev"] is not None)
+    loc["i"] = 0
+    k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
+
+
+@down.step
+def each_irq(k: Any, loc: dict[str, Any]) -> None:
+    """migrate_one_irq for every active irq (force-complete moves first)."""
+    while loc["i"] < len(loc["irqs"]):
+        irq = loc["irqs"][loc["i"]]
+        loc["i"] += 1
+        desc = k.w["irqs"].get(irq)
+        if desc is None:
+            continue
+        freed = vec.force_complete_move(k.w, desc, loc["cpu"])
+        if desc["started"] and desc["effective"] == loc["cpu"]:
+            loc["mask"] = _new_mask(k, desc, loc["cpu"])
+            k.call("migrate_one_irq", irq=irq, mask=loc["mask"])
+            if freed:
+                k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, loc["cpu"])
+            return
+        if desc["move_pending"] and desc["pending_mask"] == [loc["cpu"]]:
+            desc["move_pending"], desc["pending_mask"] = False, []
+        if freed:
+            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, loc["cpu"])
+            k.again()
+            return
+
+
+def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> list[int]:
+    others = [c for c in vec.online_cpus(k.w) if c != dying]
+    want = desc["pending_mask"] if desc["move_pending"] else desc["affinity"]
+    return [c for c in want if c in others] or others  # "broke affinity" when nothing is left
+
+
+@down.step
+def next_irq(k: Any, loc: dict[str, Any]) -> None:
+    if loc["i"] < len(loc["irqs"]):
+        k.goto("each_irq")
+
+
+@down.step
+def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
+    """Vectors still pending in the dying CPU's IRR: retrigger to the irq's new target."""
+    target = k.w["cpus"][loc["cpu"]]
+    for v in sorted(target["vector_irq"]):
+        slot = target["vector_irq"][v]
+        if not isinstance(slot, int) or isinstance(slot, bool) or not words_test(target["irr"], v):
+            continue
+        desc = k.w["irqs"][slot]
+        srcs = target["irr_src"].pop(v, [])
+        new = k.w["cpus"][desc["cpu"]]
+        for s in srcs or [None]:
+            apic.receive(new, desc["vector"], s)
+        k.eng.model.wake(k.eng, new)
+        target["vector_irq"][v] = VECTOR_RETRIGGERED
+
+
+@down.step
+def offline(k: Any, loc: dict[str, Any]) -> None:
+    target = k.w["cpus"][loc["cpu"]]
+    target["online"] = False
+    for v in list(target["vector_irq"]):
+        if target["vector_irq"][v] != VECTOR_RETRIGGERED and v != IRQ_MOVE_CLEANUP_VECTOR:
+            target["vector_irq"].pop(v)
+    for dev, idx, n in apic.reset(target):
+        acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
+    k.irq_restore(loc)
+    k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
+    k.ret(0)
+
+
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online")
+
+
+@up.step
+def start(k: Any, loc: dict[str, Any]) -> None:
+    target = k.w["cpus"][loc["cpu"]]
+    if target["online"]:
+        k.note("CPU is already online", -EINVAL)
+        k.ret(-EINVAL)
+        return
+    for dev, idx, n in apic.reset(target):
+        acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
+    target["vector_irq"] = {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
+    target["cleanup"] = []
+    target["online"] = True
+    k.ev(K.CPU_ONLINE, None, loc["cpu"], cost="hotplug")
+    k.eng.model.wake(k.eng, target)
+    k.ret(0)

@@ -1,0 +1,568 @@
+"""The PCI/MSI core (drivers/pci/msi/): enabling MSI-X and MSI, writing messages, masking.
+
+``msix_capability_init`` follows the 5.14+ order: Enable|Function Mask, then (``early``,
+before 83dbf898a2d4) ``msix_mask_all``, the descriptors (each caches its entry's Vector
+Control), the irqs (``pci_msi_setup_msi_irqs``: the x86 MSI domain, or Xen), then
+(``late``) ``msix_mask_all``, then Function Mask cleared. ``pci_write_msi_msg`` is
+``__pci_write_msi_msg``: with ``msix_masked_update`` (da181dc974ad) an unmasked MSI-X entry
+is masked around the address/data writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct
+from msidbg.model import kinds as K
+from msidbg.model.hw import (
+    ENTRY_MASKBIT,
+    MSI_64BIT,
+    MSI_CTRL,
+    MSI_ENABLE,
+    MSI_PVM,
+    MSIX_CTRL,
+    MSIX_ENABLE,
+    MSIX_MASKALL,
+    compose_msg,
+    msi_layout,
+)
+from msidbg.model.kernel import pci
+from msidbg.model.kernel import vector as vec
+from msidbg.sim.program import program
+
+EINVAL, ENOSPC, EBUSY = 22, 28, 16
+
+#: platform route -> program that sets up the irqs of a device (arch_setup_msi_irqs)
+ARCH_SETUP: dict[str, str] = {}
+#: platform route -> program run by free_msi_irqs before the irqs go (arch teardown)
+ARCH_TEARDOWN: dict[str, str] = {}
+
+
+def hwdev(k: Any, dev: str) -> dict[str, Any]:
+    return k.w["devices"][dev]
+
+
+def reg(k: Any, dev: str, name: str) -> int:
+    """A register value as the guest reads it (no event: reads don't change state)."""
+    acc = pci.ACCESSORS.get(k.w["platform"]["route"])
+    if acc is not None and acc.interposes(k, dev):
+        return int(acc.cfg_read(k, dev, name))
+    d = hwdev(k, dev)
+    return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"])
+
+
+def new_irq_desc(k: Any, dev: str | None, index: int, chip: str) -> dict[str, Any]:
+    irq = k.w["kernel"]["next_irq"]
+    k.w["kernel"]["next_irq"] = irq + 1
+    desc = new_desc(k.w, irq, dev, index, chip)
+    k.w["irqs"][irq] = desc
+    return desc
+
+
+def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str) -> dict[str, Any]:
+    return {
+        "irq": irq, "chip": chip, "dev": dev, "index": index, "action": None, "count": 0,
+        "vector": 0, "cpu": 0, "effective": 0, "prev_vector": 0, "prev_cpu": 0,
+        "move_in_progress": False, "cleanup_pending": False,
+        "can_reserve": False, "has_reserved": False, "activated": False, "started": False, "masked": True,
+        "affinity": [c["id"] for c in w["cpus"]], "affinity_set": False, "hint": None,
+        "move_pending": False, "pending_mask": [], "msg": [0, 0, 0],
+    }
+
+
+def compose(k: Any, desc: dict[str, Any]) -> list[int]:
+    """irq_chip_compose_msi_msg for the x86 vector domain (no remapping)."""
+    return compose_msg(vec.dest_apic(k.w, desc["cpu"]), desc["vector"])
+
+
+# --- pci_alloc_irq_vectors ------------------------------------------------------------------
+alloc_vectors = program("pci_alloc_irq_vectors", "try MSI-X, then MSI, per the flags")
+
+
+@alloc_vectors.step
+def try_msix(k: Any, loc: dict[str, Any]) -> None:
+    loc["err"] = -ENOSPC
+    if loc["mode"] in ("msix", "any"):
+        k.call("pci_enable_msix_range", dev=loc["dev"], min=loc["min"], max=loc["max"])
+
+
+@alloc_vectors.step
+def after_msix(k: Any, loc: dict[str, Any]) -> None:
+    if loc["mode"] in ("msix", "any"):
+        if loc["ret"] > 0:
+            k.ret(loc["ret"])
+            return
+        loc["err"] = loc["ret"]
+    if loc["mode"] in ("msi", "any"):
+        k.call("pci_enable_msi_range", dev=loc["dev"], min=loc["min"], max=loc["max"])
+    else:
+        k.ret(loc["err"])
+
+
+@alloc_vectors.step
+def after_msi(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"] if loc["ret"] > 0 else loc["ret"] or loc["err"])
+
+
+enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range")
+
+
+@enable_msix.step
+def check_msix(k: Any, loc: dict[str, Any]) -> None:
+    d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
+    if d["msix"] is None:
+        k.ret(-EINVAL)
+        return
+    if p["msix_enabled"] or p["msi_enabled"]:
+        k.note("MSI or MSI-X already enabled", -EINVAL, loc["dev"])
+        k.ret(-EINVAL)
+        return
+    nvec = min(loc["max"], len(d["msix"]["table"]))
+    if nvec < loc["min"]:
+        k.ret(-ENOSPC)
+        return
+    loc["nvec"] = nvec
+    k.call("msix_capability_init", dev=loc["dev"], nvec=nvec)
+
+
+@enable_msix.step
+def msix_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["nvec"] if loc["ret"] == 0 else loc["ret"])
+
+
+# --- msix_capability_init ----------------------------------------------------------------------
+msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs")
+
+
+@msix_init.step
+def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
+
+
+@msix_init.step
+def mask_early(k: Any, loc: dict[str, Any]) -> None:
+    if k.kernel["switches"]["msix_mask_all"] == "early":
+        _mask_all_step(k, loc)
+
+
+@msix_init.step
+def setup_entries(k: Any, loc: dict[str, Any]) -> None:
+    """msix_setup_entries: one descriptor per vector, caching its entry's Vector Control."""
+    p = pci.pdev(k, loc["dev"])
+    i = loc.get("i", 0)
+    if i == 0:
+        p["descs"] = []
+        p["mode"] = "msix"
+    if i < loc["nvec"]:
+        ctrl = pci.msix_read(k, loc["dev"], i, "ctrl")
+        p["descs"].append({"index": i, "irq": 0, "msix_ctrl": ctrl, "masked": 0})
+        loc["i"] = i + 1
+        k.again()
+        return
+    loc.pop("i")
+
+
+@msix_init.step
+def setup_irqs(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_msi_setup_msi_irqs", dev=loc["dev"], nvec=loc["nvec"], type="msix")
+
+
+@msix_init.step
+def check_irqs(k: Any, loc: dict[str, Any]) -> None:
+    if loc["ret"] != 0:
+        loc["err"] = loc["ret"] if loc["ret"] < 0 else -ENOSPC
+        k.goto("out_free")
+
+
+@msix_init.step
+def mask_late(k: Any, loc: dict[str, Any]) -> None:
+    if k.kernel["switches"]["msix_mask_all"] == "late":
+        _mask_all_step(k, loc)
+
+
+@msix_init.step
+def clear_maskall(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    p["msix_enabled"] = True
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
+    k.ret(0)
+
+
+@msix_init.step
+def out_free(k: Any, loc: dict[str, Any]) -> None:
+    k.call("free_msi_irqs", dev=loc["dev"])
+
+
+@msix_init.step
+def out_disable(k: Any, loc: dict[str, Any]) -> None:
+    """Clear Enable only: the entries keep whatever mask bits were written (5.15 code)."""
+    p = pci.pdev(k, loc["dev"])
+    p["msix_enabled"] = False
+    p["mode"] = None
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
+    k.ret(loc["err"])
+
+
+def _mask_all_step(k: Any, loc: dict[str, Any]) -> None:
+    """msix_mask_all: write Mask=1 to every table entry (a no-op with pci_msi_ignore_mask)."""
+    if pci.ignore_mask(k):
+        return
+    size = len(hwdev(k, loc["dev"])["msix"]["table"])
+    j = loc.get("j", 0)
+    pci.msix_write(k, loc["dev"], j, "ctrl", ENTRY_MASKBIT)
+    if j + 1 < size:
+        loc["j"] = j + 1
+        k.again()
+    else:
+        loc.pop("j", None)
+
+
+# --- MSI ---------------------------------------------------------------------------------------
+enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range")
+
+
+@enable_msi.step
+def check_msi(k: Any, loc: dict[str, Any]) -> None:
+    d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
+    if d["msi"] is None:
+        k.ret(-EINVAL)
+        return
+    if p["msix_enabled"] or p["msi_enabled"]:
+        k.note("MSI or MSI-X already enabled", -EINVAL, loc["dev"])
+        k.ret(-EINVAL)
+        return
+    cap = 1 << ((d["msi"]["ctrl"] >> 1) & 7)
+    nvec = min(loc["max"], cap)
+    if not k.w["platform"]["interrupt_remapping"]:
+        nvec = 1  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
+    if nvec < loc["min"]:
+        k.ret(-ENOSPC)
+        return
+    loc["nvec"] = nvec
+    k.call("msi_capability_init", dev=loc["dev"], nvec=nvec)
+
+
+@enable_msi.step
+def msi_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["nvec"] if loc["ret"] == 0 else loc["ret"])
+
+
+msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable")
+
+
+@msi_init.step
+def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
+    """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all'."""
+    p = pci.pdev(k, loc["dev"])
+    p["descs"] = [{"index": i, "irq": 0, "msix_ctrl": 0, "masked": 0} for i in range(loc["nvec"])]
+    p["mode"] = "msi"
+    msi = hwdev(k, loc["dev"])["msi"]
+    if msi["ctrl"] & MSI_PVM and not pci.ignore_mask(k):
+        mask = (1 << loc["nvec"]) - 1
+        for dsc in p["descs"]:
+            dsc["masked"] = 1
+        lay = msi_layout(bool(msi["ctrl"] & MSI_64BIT))
+        pci.cfg_write(k, loc["dev"], lay["mask"], mask, 4)
+
+
+@msi_init.step
+def msi_setup_irqs(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_msi_setup_msi_irqs", dev=loc["dev"], nvec=loc["nvec"], type="msi")
+
+
+@msi_init.step
+def msi_check(k: Any, loc: dict[str, Any]) -> None:
+    if loc["ret"] != 0:
+        loc["err"] = loc["ret"] if loc["ret"] < 0 else -ENOSPC
+        k.goto("msi_out_free")
+
+
+@msi_init.step
+def msi_enable(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    p["msi_enabled"] = True
+    cur = reg(k, loc["dev"], "msi_ctrl")
+    mme = (loc["nvec"].bit_length() - 1) << 4
+    pci.cfg_write(k, loc["dev"], MSI_CTRL, (cur & ~(0x7 << 4)) | mme | MSI_ENABLE, 2)
+    k.ret(0)
+
+
+@msi_init.step
+def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
+    pci.pdev(k, loc["dev"])["mode"] = None
+    k.call("free_msi_irqs", dev=loc["dev"])
+
+
+@msi_init.step
+def msi_fail(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["err"])
+
+
+# --- irq setup (arch) -----------------------------------------------------------------------
+setup_irqs_prog = program("pci_msi_setup_msi_irqs", "arch_setup_msi_irqs: the platform's MSI irq domain")
+
+
+@setup_irqs_prog.step
+def arch_setup(k: Any, loc: dict[str, Any]) -> None:
+    prog = ARCH_SETUP.get(k.w["platform"]["route"], "msi_domain_alloc_irqs")
+    k.call(prog, dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
+
+
+@setup_irqs_prog.step
+def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain")
+
+
+@domain_alloc.step
+def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
+    """One irq per descriptor; reservation mode unless the MSI cannot be masked."""
+    p = pci.pdev(k, loc["dev"])
+    i = loc.get("i", 0)
+    if i >= len(p["descs"]):
+        k.ret(0)
+        return
+    chip = "PCI-MSIX" if loc["type"] == "msix" else "PCI-MSI"
+    desc = new_irq_desc(k, loc["dev"], i, chip)
+    p["descs"][i]["irq"] = desc["irq"]
+    loc["irq"] = desc["irq"]
+    if _can_reserve(k, loc):
+        vec.reserve(k.w, desc)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
+        return
+    ret = vec.assign_any(k.w, desc)
+    if ret < 0:
+        k.note("no vector available", ret, loc["dev"])
+        k.ret(ret)
+        return
+    desc["activated"] = True
+    k.ev(K.VECTOR_ASSIGN, loc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+
+
+def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
+    """msi_check_reservation_mode: MSI-X, or MSI with per-vector masking, and masking on."""
+    if pci.ignore_mask(k):
+        return False
+    if loc["type"] == "msix":
+        return True
+    return bool(hwdev(k, loc["dev"])["msi"]["ctrl"] & MSI_PVM)
+
+
+@domain_alloc.step
+def activate_early(k: Any, loc: dict[str, Any]) -> None:
+    """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c)."""
+    desc = k.w["irqs"][loc["irq"]]
+    k.call("pci_write_msi_msg", irq=loc["irq"], msg=compose(k, desc), parts="all")
+
+
+@domain_alloc.step
+def next_irq(k: Any, loc: dict[str, Any]) -> None:
+    loc["i"] = loc.get("i", 0) + 1
+    k.goto("alloc_irq")
+
+
+# --- __pci_write_msi_msg -------------------------------------------------------------------
+write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message")
+
+
+def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
+    return pci.pdev(k, desc["dev"])["descs"][desc["index"]]
+
+
+@write_msg.step
+def prepare(k: Any, loc: dict[str, Any]) -> None:
+    """Declare the message as programmed-as-a-whole; mask an unmasked MSI-X entry first."""
+    desc = k.w["irqs"][loc["irq"]]
+    a = k.w["acct"][desc["dev"]]
+    msix = desc["chip"] == "PCI-MSIX"
+    acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
+    loc["unmasked"] = False
+    if msix and k.kernel["switches"]["msix_masked_update"] and not pci.ignore_mask(k):
+        ctrl = _pdesc(k, desc)["msix_ctrl"]
+        if not ctrl & ENTRY_MASKBIT:
+            loc["unmasked"] = True
+            pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl | ENTRY_MASKBIT)
+    elif not msix:
+        _write_mme(k, desc)
+
+
+def _write_mme(k: Any, desc: dict[str, Any]) -> None:
+    """MSI: the Multiple Message Enable field is rewritten with every message."""
+    nvec = len(pci.pdev(k, desc["dev"])["descs"]) or 1
+    cur = reg(k, desc["dev"], "msi_ctrl")
+    new = (cur & ~(0x7 << 4)) | ((nvec.bit_length() - 1) << 4)
+    pci.cfg_write(k, desc["dev"], MSI_CTRL, new, 2)
+
+
+def _msi_write(k: Any, desc: dict[str, Any], name: str, value: int) -> None:
+    if desc["chip"] == "PCI-MSIX":
+        pci.msix_write(k, desc["dev"], desc["index"], name, value)
+        return
+    lay = msi_layout(bool(hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT))
+    pci.cfg_write(k, desc["dev"], lay[name], value, 2 if name == "data" else 4)
+
+
+@write_msg.step
+def addr_lo(k: Any, loc: dict[str, Any]) -> None:
+    if loc["parts"] in ("all", "addr"):
+        _msi_write(k, k.w["irqs"][loc["irq"]], "addr_lo", loc["msg"][0])
+
+
+@write_msg.step
+def addr_hi(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    if loc["parts"] not in ("all", "addr"):
+        return
+    if desc["chip"] == "PCI-MSIX" or hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT:
+        _msi_write(k, desc, "addr_hi", loc["msg"][1])
+
+
+@write_msg.step
+def data(k: Any, loc: dict[str, Any]) -> None:
+    if loc["parts"] in ("all", "data"):
+        _msi_write(k, k.w["irqs"][loc["irq"]], "data", loc["msg"][2])
+
+
+@write_msg.step
+def restore(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    desc["msg"] = list(loc["msg"])
+    if loc["unmasked"]:
+        pci.msix_write(k, desc["dev"], desc["index"], "ctrl", _pdesc(k, desc)["msix_ctrl"])
+
+
+# --- mask / unmask (the PCI-MSI irq chips) ---------------------------------------------------------
+def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+    """pci_msi_mask / pci_msi_unmask: the entry's Mask bit, or the MSI mask register."""
+    if pci.ignore_mask(k):
+        return
+    pd = _pdesc(k, desc)
+    if desc["chip"] == "PCI-MSIX":
+        ctrl = pd["msix_ctrl"] | ENTRY_MASKBIT if masked else pd["msix_ctrl"] & ~ENTRY_MASKBIT
+        pd["msix_ctrl"] = ctrl
+        pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl)
+        return
+    msi = hwdev(k, desc["dev"])["msi"]
+    if not msi["ctrl"] & MSI_PVM:
+        return  # nothing to write: this MSI cannot be masked
+    pd["masked"] = 1 if masked else 0
+    bits = sum(d["masked"] << d["index"] for d in pci.pdev(k, desc["dev"])["descs"])
+    lay = msi_layout(bool(msi["ctrl"] & MSI_64BIT))
+    pci.cfg_write(k, desc["dev"], lay["mask"], bits, 4)
+
+
+# --- teardown ---------------------------------------------------------------------------------
+free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_msi")
+
+
+@free_vectors.step
+def which(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    if p["msix_enabled"]:
+        k.call("pci_disable_msix", dev=loc["dev"])
+    elif p["msi_enabled"]:
+        k.call("pci_disable_msi", dev=loc["dev"])
+    else:
+        k.ret(0)
+
+
+@free_vectors.step
+def freed(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs")
+
+
+@disable_msix.step
+def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
+    """Return the device with MSI-X masked as initial states: mask each descriptor's entry."""
+    p = pci.pdev(k, loc["dev"])
+    i = loc.get("i", 0)
+    if i < len(p["descs"]):
+        desc = k.w["irqs"].get(p["descs"][i]["irq"])
+        if desc is not None:
+            chip_mask(k, desc, True)
+        loc["i"] = i + 1
+        k.again()
+        return
+
+
+@disable_msix.step
+def shutdown_disable(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
+    p["msix_enabled"] = False
+
+
+@disable_msix.step
+def shutdown_free(k: Any, loc: dict[str, Any]) -> None:
+    k.call("free_msi_irqs", dev=loc["dev"])
+
+
+@disable_msix.step
+def shutdown_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs")
+
+
+@disable_msi.step
+def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    cur = reg(k, loc["dev"], "msi_ctrl")
+    pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
+    p["msi_enabled"] = False
+
+
+@disable_msi.step
+def msi_shutdown_free(k: Any, loc: dict[str, Any]) -> None:
+    k.call("free_msi_irqs", dev=loc["dev"])
+
+
+@disable_msi.step
+def msi_shutdown_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors")
+
+
+@free_irqs.step
+def arch_teardown(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    busy = [d["irq"] for d in p["descs"] if d["irq"] and k.w["irqs"][d["irq"]]["action"] is not None]
+    if busy:
+        k.note(f"irq {busy[0]} still has an action (free_irq first)", -EBUSY, loc["dev"])
+        k.ret(-EBUSY)
+        return
+    prog = ARCH_TEARDOWN.get(k.w["platform"]["route"])
+    if prog:
+        k.call(prog, dev=loc["dev"])
+
+
+@free_irqs.step
+def release_irq(k: Any, loc: dict[str, Any]) -> None:
+    """msi_domain_free_irqs: vectors back to the matrix, descriptors freed."""
+    p = pci.pdev(k, loc["dev"])
+    i = loc.get("i", 0)
+    if i >= len(p["descs"]):
+        p["descs"] = []
+        p["mode"] = None
+        k.ret(0)
+        return
+    loc["i"] = i + 1
+    k.again()
+    irq = p["descs"][i]["irq"]
+    desc = k.w["irqs"].pop(irq, None)
+    if desc is None:
+        return
+    vec.clear_vector(k.w, desc)
+    k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc["index"])

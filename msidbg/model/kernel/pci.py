@@ -1,0 +1,53 @@
+"""The guest kernel's accessors for config space and the MSI-X table.
+
+Kernel programs never touch device registers directly: they go through these, so a
+platform can interpose (Xen HVM passthrough traps every access into QEMU).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import device
+
+#: platform interposers: platform route -> module with cfg_write/msix_write/msix_read
+ACCESSORS: dict[str, Any] = {}
+
+
+def _direct(k: Any, dev: str) -> bool:
+    acc = ACCESSORS.get(k.w["platform"]["route"])
+    return acc is None or not acc.interposes(k, dev)
+
+
+def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
+    if _direct(k, dev):
+        device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size)
+        k.touched("cfg_write")
+    else:
+        ACCESSORS[k.w["platform"]["route"]].cfg_write(k, dev, offset, value, size)
+
+
+def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
+    if _direct(k, dev):
+        device.table_write(k.eng, k.cpu_id, dev, entry, reg, value)
+        k.touched("mmio_write")
+    else:
+        ACCESSORS[k.w["platform"]["route"]].msix_write(k, dev, entry, reg, value)
+
+
+def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
+    if _direct(k, dev):
+        value = device.table_read(k.eng, k.cpu_id, dev, entry, reg)
+        k.touched("mmio_read")
+        return value
+    return int(ACCESSORS[k.w["platform"]["route"]].msix_read(k, dev, entry, reg))
+
+
+def pdev(k: Any, dev: str) -> dict[str, Any]:
+    """The kernel's ``struct pci_dev`` view of a device (MSI state, descriptors, status)."""
+    return k.w["kernel"]["pci"][dev]
+
+
+def ignore_mask(k: Any) -> bool:
+    """``pci_msi_ignore_mask``: set on Xen PV, and on Xen HVM with 7e0815b3e099."""
+    return bool(k.w["kernel"]["ignore_mask"])

@@ -1,0 +1,44 @@
+"""Event kinds the model emits (one per engine step), with their field schemas."""
+
+from __future__ import annotations
+
+from msidbg.sim.events import HEX, INT, STR, kind
+
+# driver actions from the scenario timeline
+ACTION_START = kind("action.start", ("action", INT), ("do", STR), doc="a scenario action begins on a CPU")
+ACTION_DONE = kind("action.done", ("action", INT), ("do", STR), ("result", INT), doc="a scenario action returns")
+WAIT_TIMEOUT = kind("wait.timeout", ("action", INT), ("index", INT), doc="a driver gave up waiting for its interrupt")
+DOORBELL = kind("dev.doorbell", ("index", INT), doc="the driver rings the device (an MMIO write)")
+
+# PCI config space and the MSI-X table (BAR MMIO)
+CFG_WRITE = kind("cfg.write", ("offset", HEX), ("value", HEX), ("size", INT), doc="a PCI config space write")
+MSIX_WRITE = kind("msix.write", ("entry", INT), ("reg", STR), ("value", HEX), doc="a write to an MSI-X table entry")
+MSIX_READ = kind("msix.read", ("entry", INT), ("reg", STR), ("value", HEX), doc="a read of an MSI-X table entry")
+
+# what the device does with a signal
+MSI_MSG = kind("msi.msg", ("index", INT), ("addr", HEX), ("data", HEX), doc="the device emits a message")
+MSI_HELD = kind("msi.held", ("index", INT), ("why", STR), doc="a signal is held (PBA / pending bit)")
+MSI_DROPPED = kind("msi.dropped", ("index", INT), ("why", STR), doc="a signal goes nowhere")
+
+# local APIC and the x86 entry path
+APIC_ACCEPT = kind("apic.accept", ("vector", HEX), ("irq", INT), doc="IRR -> ISR; common_interrupt looks up vector_irq")
+APIC_EOI = kind("apic.eoi", ("vector", HEX), doc="end of interrupt: the highest ISR bit clears")
+APIC_IPI = kind("apic.ipi", ("target", INT), ("vector", HEX), doc="an IPI sets a vector in another CPU's IRR")
+IRQ_HANDLER = kind("irq.handler", ("irq", INT), ("index", INT), ("signals", INT), doc="the irq's handler runs")
+IRQ_UNHANDLED = kind("irq.unhandled", ("vector", HEX), ("slot", STR), ("signals", INT),
+                     doc="a vector with no irq descriptor (UNUSED, SHUTDOWN or RETRIGGERED)")
+
+# kernel bookkeeping
+IRQ_ALLOC = kind("irq.alloc", ("irq", INT), ("index", INT), doc="an irq descriptor is allocated for a vector")
+IRQ_RELEASE = kind("irq.release", ("irq", INT), ("index", INT), doc="an irq descriptor is freed")
+IRQ_REQUEST = kind("irq.request", ("irq", INT), ("index", INT), doc="request_irq installs the handler")
+IRQ_FREE = kind("irq.free", ("irq", INT), ("index", INT), doc="free_irq removes the handler")
+IRQ_AFFINITY = kind("irq.affinity", ("irq", INT), ("target", INT), ("how", STR), doc="an affinity request")
+VECTOR_ASSIGN = kind("vector.assign", ("irq", INT), ("vector", HEX), ("target", INT), doc="vector domain assignment")
+VECTOR_FREE = kind("vector.free", ("irq", INT), ("vector", HEX), ("target", INT), doc="a vector is released")
+KERNEL = kind("kernel", ("prog", STR), ("what", STR), ("value", INT), doc="kernel bookkeeping")
+
+# CPU hotplug and the end of the run
+CPU_OFFLINE = kind("cpu.offline", ("target", INT), doc="a CPU leaves (after its irqs were migrated)")
+CPU_ONLINE = kind("cpu.online", ("target", INT), doc="a CPU comes back (INIT clears its APIC)")
+RUN_END = kind("run.end", ("lost", INT), doc="nothing left to do: undelivered signals are counted lost")

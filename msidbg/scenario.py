@@ -1,0 +1,561 @@
+"""Scenario files: YAML -> a validated, immutable ``Scenario``.
+
+The schema is the public contract in docs (``contract.md``); see ``docs/scenario.md`` for
+the extensions (``costs:``, ``expect.probe``/``expect.spurious``/``expect.delivered``).
+Loading is safe for files from strangers: ``yaml`` safe loading only, bounded size and
+alias expansion, unknown keys rejected, and every error is a ``ScenarioError`` whose
+``oneline()`` is ``msidbg: FILE:LINE: field: what is wrong (expected ...)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg import yamlsafe as ys
+from msidbg.errors import ScenarioError
+from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, ints, string
+
+# ---------------------------------------------------------------------------------------
+# The validated model of a scenario. Everything the model and the debugger need; times are
+# integers in nanoseconds; field names follow the YAML.
+# ---------------------------------------------------------------------------------------
+
+PLATFORM_KINDS = ("bare-metal", "xen-hvm", "xen-pv")
+DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
+QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable")
+ACTIONS = (
+    "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
+    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write",
+)
+MODES = ("msix", "msi", "any")
+ERRNOS: dict[str, int] = {
+    "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "ENOMEM": 12, "EBUSY": 16,
+    "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28, "ENOSYS": 38, "ETIMEDOUT": 110,
+}
+
+KERNEL_DEFAULTS: dict[str, Any] = {
+    "msix_mask_all": "late",
+    "xen_hvm_msi_ignore_mask": True,
+    "xen_reuse_cached_pirq": False,
+    "msi_affinity_update": "plug-race",
+    "affinity_before_startup": True,
+    "msix_masked_update": True,
+}
+
+
+@dataclass(frozen=True)
+class Platform:
+    kind: str = "bare-metal"
+    xen: str | None = None
+    #: None = not given in the file (the ``xen`` preset or the default decides)
+    qemu_unmap_pirq_on_msi_disable: bool | None = None
+    xen_pt_bind: str | None = None
+    interrupt_remapping: bool = False
+
+
+@dataclass(frozen=True)
+class Kernel:
+    msix_mask_all: str = "late"
+    xen_hvm_msi_ignore_mask: bool = True
+    xen_reuse_cached_pirq: bool = False
+    msi_affinity_update: str = "plug-race"
+    affinity_before_startup: bool = True
+    msix_masked_update: bool = True
+
+
+@dataclass(frozen=True)
+class MsixCap:
+    table_size: int
+
+
+@dataclass(frozen=True)
+class MsiCap:
+    vectors: int = 1
+    per_vector_mask: bool = False
+    addr64: bool = True
+
+
+@dataclass(frozen=True)
+class Device:
+    name: str
+    bdf: str
+    kind: str = "generic"
+    passthrough: bool = False
+    msix: MsixCap | None = None
+    msi: MsiCap | None = None
+    quirks: tuple[str, ...] = ()
+
+    @property
+    def max_vectors(self) -> int:
+        """How many vector indices ``fire``/``vector:`` may name (MSI-X entries or MSI messages)."""
+        return max(self.msix.table_size if self.msix else 0, self.msi.vectors if self.msi else 0)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One ``run:`` entry. ``args`` holds the action's own fields (times already in ns)."""
+
+    index: int
+    at_ns: int
+    do: str
+    on: int = 0
+    dev: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Fault:
+    call: str
+    dev: str | None
+    errno: str
+    times: int = 1
+
+
+@dataclass(frozen=True)
+class Expect:
+    hit: tuple[str, ...] = ()
+    not_hit: tuple[str, ...] = ()
+    lost: dict[str, int] = field(default_factory=dict)
+    # extensions (documented in docs/scenario.md)
+    delivered: dict[str, int] = field(default_factory=dict)
+    spurious: dict[str, int] = field(default_factory=dict)
+    probe: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    text: str
+    sha256: str
+    name: str
+    about: str = ""
+    seed: int = 0
+    schedule: str = "ordered"
+    cpus: int = 1
+    platform: Platform = field(default_factory=Platform)
+    kernel: Kernel = field(default_factory=Kernel)
+    devices: dict[str, Device] = field(default_factory=dict)
+    run: tuple[Action, ...] = ()
+    breakpoints: tuple[str, ...] = ()
+    expect: Expect | None = None
+    faults: tuple[Fault, ...] = ()
+    costs: dict[str, int] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading: bounds, then one small reader per section. Sections are read in dependency
+# order (cpus and platform before devices, devices before run), not in file order.
+# ---------------------------------------------------------------------------------------
+
+MAX_FILE_BYTES = 1 << 20
+MAX_DEVICES, MAX_RUN, MAX_BREAKPOINTS, MAX_FAULTS = 64, 10_000, 256, 64
+MAX_FIRE_COUNT, MAX_FIRE_TOTAL = 10_000_000, 50_000_000
+MAX_TABLE_SIZE = 2048
+DEFAULT_TIMEOUT_NS = 10 * 10**6
+CONFIG_SPACE_BYTES, MSIX_ENTRY_BYTES = 4096, 16
+
+TOP_KEYS = (
+    "name", "about", "seed", "schedule", "cpus", "platform", "kernel", "devices", "run",
+    "breakpoints", "expect", "faults", "costs",
+)
+XEN_ONLY_KEYS = ("xen", "qemu_unmap_pirq_on_msi_disable", "xen_pt_bind")
+PLATFORM_KEYS = ("kind", *XEN_ONLY_KEYS, "interrupt_remapping")
+DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
+EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
+SCHEDULES = ("ordered", "random")
+WRITE_TARGETS = ("config", "msix-table")
+MSI_VECTORS = (1, 2, 4, 8, 16, 32)
+KERNEL_CHOICES = {"msix_mask_all": ("early", "late"), "msi_affinity_update": ("plug-race", "plain")}
+#: the capabilities a device needs for each quirk to mean anything
+QUIRK_NEEDS = {
+    "latch-on-unmask": ("msix",),
+    "msix-mask-applies-when-disabled": ("msi", "msix"),
+    "msi-latch-on-enable": ("msi",),
+}
+#: each action's own keys besides do/at/on
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "probe": ("dev", "mode", "vectors", "affinity"),
+    "remove": ("dev",),
+    "alloc_vectors": ("dev", "mode", "vectors"),
+    "free_vectors": ("dev",),
+    "request_irq": ("dev", "vector", "affinity"),
+    "free_irq": ("dev", "vector"),
+    "set_affinity": ("dev", "vector", "cpu"),
+    "cpu_offline": ("cpu",),
+    "cpu_online": ("cpu",),
+    "fire": ("dev", "vector", "count", "every"),
+    "doorbell": ("dev", "vector", "timeout"),
+    "write": ("dev", "target", "offset", "value", "size"),
+}
+
+_NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
+_DEVICE_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.ASCII)
+_BDF = re.compile(r"[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]", re.ASCII)
+_XEN_VERSION = re.compile(r"\d+\.\d+", re.ASCII)
+_PROBE_STATUS = re.compile(r"ok|not-probed|failed: (E[A-Z0-9]+)", re.ASCII)
+
+
+def load_scenario(path: str) -> Scenario:
+    """Read and validate the scenario file at ``path``; every problem is a ``ScenarioError``."""
+    try:
+        text = ys.read_text(path, MAX_FILE_BYTES)
+    except Invalid as e:
+        raise ScenarioError(e.message, file=path, line=e.line) from None
+    return load_scenario_text(text, path)
+
+
+def load_scenario_text(text: str, path: str) -> Scenario:
+    """Validate scenario ``text``; ``path`` names it in messages and is stored as given."""
+    try:
+        data = text.encode("utf-8")
+        ys.check_size(len(data), MAX_FILE_BYTES)
+        return _scenario(ys.parse(text), path, text, hashlib.sha256(data).hexdigest())
+    except UnicodeEncodeError:
+        raise ScenarioError("not valid UTF-8: a lone surrogate (expected UTF-8 text)", file=path) from None
+    except Invalid as e:
+        raise ScenarioError(e.message, file=path, line=e.line) from None
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What later sections are checked against."""
+
+    cpus: int
+    platform: Platform
+    devices: dict[str, Device]
+
+
+def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
+    if root is None:
+        raise Invalid("", "the file is empty (expected a mapping with at least name:)", 1)
+    ys.as_map(root, "", "a mapping of scenario keys like name: and run:")
+    top = Fields(root, "", TOP_KEYS)
+    cpus = top.read("cpus", ints(1, 256), 1)
+    platform = _section(top, "platform", _platform, Platform())
+    ctx = _Ctx(cpus, platform, _section(top, "devices", lambda y, f: _devices(y, platform), {}))
+    return Scenario(
+        path=path, text=text, sha256=digest,
+        name=top.need("name", string(64, _NAME, "a name of a-z, 0-9 and '-', at most 64 characters")),
+        about=top.read("about", string(4000, None, "a string of at most 4000 characters"), ""),
+        seed=top.read("seed", ints(0, 2**63 - 1), 0),
+        schedule=top.read("schedule", choice(SCHEDULES, "schedule"), "ordered"),
+        cpus=cpus, platform=platform, kernel=_section(top, "kernel", _kernel, Kernel()),
+        devices=ctx.devices, run=_section(top, "run", lambda y, f: _run(y, ctx), ()),
+        breakpoints=_section(top, "breakpoints", _breakpoints, ()),
+        expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
+        faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
+        costs=_section(top, "costs", _costs, {}),
+    )
+
+
+def _section(top: Fields, key: str, conv: Conv[Any], default: Any) -> Any:
+    """A top-level section read by ``conv``; ``default`` when absent or empty (``key:`` alone)."""
+    y = top.items.get(key)
+    return default if y is None or y.value is None else conv(y, key)
+
+
+# --- platform and kernel ----------------------------------------------------------------
+
+
+def _platform(y: Y, path: str) -> Platform:
+    f = Fields(y, path, PLATFORM_KEYS)
+    kind = f.read("kind", choice(PLATFORM_KINDS, "platform kind"), "bare-metal")
+    _check_xen_only(f, kind)
+    remapping = f.read("interrupt_remapping", boolean, False)
+    if remapping and kind != "bare-metal":
+        what = f"interrupt remapping is not modelled on {kind} (expected false, or platform.kind: bare-metal)"
+        fail(f.path("interrupt_remapping"), f.items["interrupt_remapping"], what)
+    return Platform(
+        kind=kind,
+        xen=f.read("xen", _xen_version, None),
+        qemu_unmap_pirq_on_msi_disable=f.read("qemu_unmap_pirq_on_msi_disable", boolean, None),
+        xen_pt_bind=f.read("xen_pt_bind", choice(("on-write", "on-unmask"), "binding"), None),
+        interrupt_remapping=remapping,
+    )
+
+
+def _check_xen_only(f: Fields, kind: str) -> None:
+    """Xen switches on bare metal would be silently meaningless: reject them."""
+    if kind.startswith("xen-"):
+        return
+    for key in XEN_ONLY_KEYS:
+        if key in f.items:
+            what = f"only meaningful on Xen (expected platform.kind: xen-hvm or xen-pv, or no {key})"
+            fail(f.path(key), f.items[key], what)
+
+
+def _xen_version(y: Y, field: str) -> str:
+    return string(16, _XEN_VERSION, "a Xen version like \"4.5\"")(ys.written(y), field)
+
+
+def _kernel(y: Y, path: str) -> Kernel:
+    f = Fields(y, path, KERNEL_DEFAULTS)
+    values = {key: f.read(key, _kernel_conv(key), default) for key, default in KERNEL_DEFAULTS.items()}
+    return Kernel(**values)
+
+
+def _kernel_conv(key: str) -> Conv[Any]:
+    options = KERNEL_CHOICES.get(key)
+    return boolean if options is None else choice(options, "setting")
+
+
+# --- devices ----------------------------------------------------------------------------
+
+
+def _devices(y: Y, platform: Platform) -> dict[str, Device]:
+    items = ys.as_map(y, "devices", "a mapping of device name to device")
+    if len(items) > MAX_DEVICES:
+        fail("devices", y, f"{len(items)} devices is too many (expected at most {MAX_DEVICES})")
+    devices: dict[str, Device] = {}
+    owners: dict[str, str] = {}
+    for name, node in items.items():
+        device = _device(name, node, platform)
+        if device.bdf in owners:
+            what = f"{device.bdf} is already used by {owners[device.bdf]} (expected a unique bus:device.function)"
+            fail(ys.join(ys.join("devices", name), "bdf"), node.value["bdf"], what)
+        owners[device.bdf] = name
+        devices[name] = device
+    return devices
+
+
+def _device(name: str, y: Y, platform: Platform) -> Device:
+    path = ys.join("devices", name)
+    if len(name) > 32 or not _DEVICE_NAME.fullmatch(name):
+        fail(path, y, f"bad device name {ys.show(name)} (expected [a-z][a-z0-9_-]*, at most 32 characters)")
+    f = Fields(y, path, DEVICE_KEYS)
+    msix = f.read("msix", _msix_cap, None)
+    msi = f.read("msi", _msi_cap, None)
+    if msix is None and msi is None:
+        fail(path, y, "the device has neither msi nor msix (expected at least one of msi:, msix:)")
+    return Device(
+        name=name, bdf=f.need("bdf", _bdf), kind=f.read("kind", choice(DEVICE_KINDS, "device kind"), "generic"),
+        passthrough=_passthrough(f, platform), msix=msix, msi=msi, quirks=_quirks(f, msix, msi),
+    )
+
+
+def _bdf(y: Y, field: str) -> str:
+    return string(7, _BDF, "a bus:device.function like \"00:03.0\"")(ys.written(y), field).lower()
+
+
+def _passthrough(f: Fields, platform: Platform) -> bool:
+    passthrough = f.read("passthrough", boolean, False)
+    if passthrough and not platform.kind.startswith("xen-"):
+        what = f"passthrough is only meaningful on Xen, not {platform.kind} (expected false, or a xen-* platform)"
+        fail(f.path("passthrough"), f.items["passthrough"], what)
+    return passthrough
+
+
+def _msix_cap(y: Y, field: str) -> MsixCap:
+    f = Fields(y, field, ("table_size",))
+    return MsixCap(table_size=f.need("table_size", ints(1, MAX_TABLE_SIZE)))
+
+
+def _msi_cap(y: Y, field: str) -> MsiCap:
+    f = Fields(y, field, ("vectors", "per_vector_mask", "addr64"))
+    return MsiCap(
+        vectors=f.read("vectors", choice(MSI_VECTORS, "MSI vector count"), 1),
+        per_vector_mask=f.read("per_vector_mask", boolean, False),
+        addr64=f.read("addr64", boolean, True),
+    )
+
+
+def _quirks(f: Fields, msix: MsixCap | None, msi: MsiCap | None) -> tuple[str, ...]:
+    quirks = f.read("quirks", ys.list_of(choice(QUIRKS, "quirk"), 64, "a list of quirk names"), ())
+    for i, quirk in enumerate(quirks):
+        path, y = f"{f.path('quirks')}[{i}]", f.items["quirks"].value[i]
+        if quirk in quirks[:i]:
+            fail(path, y, f"duplicate quirk {ys.show(quirk)} (expected each quirk once)")
+        needs = QUIRK_NEEDS[quirk]
+        if any({"msix": msix, "msi": msi}[cap] is None for cap in needs):
+            fail(path, y, f"{quirk} needs a device with {' and '.join(needs)} (expected {', '.join(needs)} keys)")
+    return quirks
+
+
+# --- run --------------------------------------------------------------------------------
+
+
+def _run(y: Y, ctx: _Ctx) -> tuple[Action, ...]:
+    entries = ys.as_list(y, "run", MAX_RUN, "a list of actions like {do: probe, dev: eth0}")
+    actions = tuple(_action(i, entry, ctx) for i, entry in enumerate(entries))
+    total = sum(a.args["count"] for a in actions if a.do == "fire")
+    if total > MAX_FIRE_TOTAL:
+        fail("run", y, f"{total} fire signals in total is too many (expected at most {MAX_FIRE_TOTAL})")
+    return actions
+
+
+def _action(index: int, y: Y, ctx: _Ctx) -> Action:
+    path = f"run[{index}]"
+    do = _action_kind(y, path)
+    if do == "fire" and "on" in y.value:
+        what = "not allowed for fire: a device signal is not tied to a CPU (expected no on:)"
+        fail(f"{path}.on", y.value["on"], what)
+    f = Fields(y, path, ("do", "at", "on", *ACTION_FIELDS[do]), f"key for {do}")
+    device = f.need("dev", _device_ref(ctx.devices)) if "dev" in ACTION_FIELDS[do] else None
+    on = f.read("on", _cpu(ctx.cpus), 0)
+    args = _write_args(f, device) if do == "write" else _action_args(f, do, device, ctx, on)
+    return Action(
+        index=index, at_ns=f.read("at", ys.times(), 0), do=do, on=on,
+        dev=device.name if device else None, args=args, line=y.at,
+    )
+
+
+def _action_kind(y: Y, path: str) -> str:
+    items = ys.as_map(y, path, "a mapping like {do: probe, dev: eth0}")
+    if "do" not in items:
+        fail(f"{path}.do", y, f"missing (expected do: one of {', '.join(ACTIONS)})")
+    return choice(ACTIONS, "action")(items["do"], f"{path}.do")
+
+
+def _device_ref(devices: dict[str, Device]) -> Conv[Device]:
+    """A converter for a device name that must be defined under ``devices:``."""
+    return ys.member(devices, "device", "none are defined under devices:")
+
+
+def _cpu(cpus: int) -> Conv[int]:
+    return ints(0, cpus - 1, f"0..{cpus - 1}: the scenario has {cpus} cpu{'s' if cpus > 1 else ''}")
+
+
+def _vector(device: Device | None) -> Conv[int]:
+    assert device is not None, "every action with a vector has a dev"
+    n = device.max_vectors
+    return ints(0, n - 1, f"0..{n - 1}: {device.name} has {n} vector{'s' if n > 1 else ''}")
+
+
+ArgReader = Callable[[Fields, "Device | None", _Ctx], dict[str, Any]]
+
+#: how each action field is read into ``Action.args`` (times become ``*_ns``)
+_ARG_READERS: dict[str, ArgReader] = {
+    "mode": lambda f, d, c: {"mode": f.read("mode", choice(MODES, "mode"), "any")},
+    "vectors": lambda f, d, c: {"vectors": f.read("vectors", ints(1, MAX_TABLE_SIZE), 1)},
+    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpu(c.cpus), None)},
+    "vector": lambda f, d, c: {"vector": f.need("vector", _vector(d))},
+    "cpu": lambda f, d, c: {"cpu": f.need("cpu", _cpu(c.cpus))},
+    "count": lambda f, d, c: {"count": f.read("count", ints(1, MAX_FIRE_COUNT), 1)},
+    "every": lambda f, d, c: {"every_ns": f.read("every", ys.times(), 0)},
+    "timeout": lambda f, d, c: {"timeout_ns": f.read("timeout", ys.times(positive=True), DEFAULT_TIMEOUT_NS)},
+}
+
+
+def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) -> dict[str, Any]:
+    if do == "cpu_offline" and ctx.cpus < 2:
+        fail(f"{f.field}.do", f.items["do"], "cannot take the only CPU offline (expected cpus: 2 or more)")
+    args: dict[str, Any] = {}
+    for key in ACTION_FIELDS[do]:
+        if key != "dev":
+            args.update(_ARG_READERS[key](f, device, ctx))
+    if do == "cpu_offline" and args["cpu"] == on:
+        what = f"cpu {on} cannot run its own offline request (expected on: a CPU other than {on})"
+        fail(f.path("on"), f.items.get("on", f.y), what)
+    if do == "fire" and args["count"] > 1 and args["every_ns"] == 0:
+        what = "required when count > 1 (expected a time > 0 between signals, like 10us)"
+        fail(f.path("every"), f.items.get("every", f.y), what)
+    return args
+
+
+def _write_args(f: Fields, device: Device | None) -> dict[str, Any]:
+    assert device is not None, "write has a dev"
+    target = f.need("target", choice(WRITE_TARGETS, "write target"))
+    size = f.read("size", choice((1, 2, 4), "size"), 4)
+    last = _write_limit(f, device, target) - size
+    offset = f.need("offset", ints(0, last, f"0..{last}: a {size}-byte write inside the {target}"))
+    if offset % size:
+        fail(f.path("offset"), f.items["offset"], f"{offset} is not {size}-byte aligned (expected a multiple of {size})")
+    top = 2 ** (8 * size) - 1
+    value = f.need("value", ints(0, top, f"0..{top:#x}: a {size}-byte value"))
+    return {"target": target, "offset": offset, "value": value, "size": size}
+
+
+def _write_limit(f: Fields, device: Device, target: str) -> int:
+    """The size in bytes of the space ``target`` names on ``device``."""
+    if target == "config":
+        return CONFIG_SPACE_BYTES
+    if device.msix is None:
+        what = f"{device.name} has no MSI-X table (expected a device with msix:, or target: config)"
+        fail(f.path("target"), f.items["target"], what)
+    return device.msix.table_size * MSIX_ENTRY_BYTES
+
+
+# --- breakpoints, expect, faults, costs -------------------------------------------------
+
+
+def _breakpoints(y: Y, path: str) -> tuple[str, ...]:
+    return ys.list_of(_breakpoint, MAX_BREAKPOINTS, "a list of breakpoint names or conditions")(y, path)
+
+
+def _breakpoint(y: Y, field: str) -> str:
+    from msidbg.model.hits import validate_breakpoint
+
+    spec = string(4000, None, "a breakpoint name or condition")(y, field)
+    try:
+        problem = validate_breakpoint(spec)
+    except ImportError:  # the kernel model is not importable yet: `call` names stay unchecked
+        problem = None
+    if problem is not None:
+        fail(field, y, problem)
+    return spec
+
+
+def _expect(y: Y, devices: dict[str, Device]) -> Expect:
+    from msidbg.model.hits import CONTRACT
+
+    f = Fields(y, "expect", EXPECT_KEYS)
+    names = ys.list_of(choice(tuple(CONTRACT), "breakpoint"), len(CONTRACT), "a list of breakpoint names")
+    counts = ys.keyed(_device_ref(devices), ints(0), "a mapping of device name to count")
+    statuses = ys.keyed(_device_ref(devices), _probe_status, "a mapping of device name to probe status")
+    return Expect(
+        hit=f.read("hit", names, ()), not_hit=f.read("not_hit", names, ()),
+        lost=f.read("lost", counts, {}), delivered=f.read("delivered", counts, {}),
+        spurious=f.read("spurious", counts, {}), probe=f.read("probe", statuses, {}),
+    )
+
+
+def _probe_status(y: Y, field: str) -> str:
+    status = string(64, None, "ok, not-probed or failed: <errno>")(y, field)
+    match = _PROBE_STATUS.fullmatch(status)
+    if match is None or (match.group(1) is not None and match.group(1) not in ERRNOS):
+        what = f"expected ok, not-probed, or 'failed: <errno>' with an errno from: {', '.join(ERRNOS)}"
+        fail(field, y, f"{ys.show(status)} is not a probe status ({what})")
+    return status
+
+
+def _faults(y: Y, devices: dict[str, Device]) -> tuple[Fault, ...]:
+    return ys.list_of(lambda item, path: _fault(item, path, devices), MAX_FAULTS, "a list of faults")(y, "faults")
+
+
+def _fault(y: Y, path: str, devices: dict[str, Device]) -> Fault:
+    f = Fields(y, path, ("call", "dev", "errno", "times"))
+    device = f.read("dev", _device_ref(devices), None)
+    return Fault(
+        call=f.need("call", _program_name), dev=device.name if device else None,
+        errno=f.need("errno", choice(tuple(ERRNOS), "errno")), times=f.read("times", ints(1, 1000), 1),
+    )
+
+
+def _program_name(y: Y, field: str) -> str:
+    name = string(128, None, "a kernel program name")(y, field)
+    programs = _kernel_programs()
+    if programs and name not in programs:
+        fail(field, y, f"unknown kernel program {ys.show(name)} (expected one of: {', '.join(sorted(programs))})")
+    return name
+
+
+def _kernel_programs() -> Collection[str]:
+    """The registered kernel programs; empty (names unchecked) while the kernel model is not importable."""
+    try:
+        import msidbg.model.kernel  # noqa: F401  (registers the programs)
+        from msidbg.sim.program import PROGRAMS
+    except ImportError:
+        return ()
+    return PROGRAMS
+
+
+def _costs(y: Y, path: str) -> dict[str, int]:
+    from msidbg.sim.costs import DEFAULT_COSTS
+
+    f = Fields(y, path, DEFAULT_COSTS, "cost")
+    return {key: f.need(key, ys.times(positive=True, hi=ys.NS_PER_S)) for key in f.items}

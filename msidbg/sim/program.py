@@ -1,0 +1,155 @@
+"""Code paths as data: named programs made of small steps, run on per-context frame stacks.
+
+A frame is plain data ``{"prog": name, "pc": int, "locals": {...}}``; a context is
+``{"stack": [frames...], "wait": None | {...}}``. A step is a Python function
+``step(k, l)`` that reads and writes the world through the execution context ``k``
+and the frame's locals ``l``, performs at most one architecturally visible action,
+emits exactly one event, and says what happens next via ``k``:
+
+* nothing         -- continue at the next step (falling off the end returns 0);
+* ``k.call(p, ...)`` -- push program ``p``; on its return the caller continues at its next
+  step (or at the step named by ``k.call_then(label, p, ...)``);
+* ``k.ret(v)``      -- pop this frame and hand ``v`` to the caller as ``l["ret"]``;
+* ``k.goto(label)`` -- continue at the named step;
+* ``k.again()``     -- run this same step again next time (loops);
+* ``k.wait(spec)``  -- block this context until somebody clears ``ctx["wait"]``.
+
+Generators or coroutines would be shorter to write but cannot be snapshotted; frames can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+StepFn = Callable[[Any, dict[str, Any]], None]
+
+NEXT, CALL, RET, GOTO, AGAIN, WAIT = range(6)
+
+
+@dataclass
+class Program:
+    """A named list of steps; ``labels`` maps step names to their index."""
+
+    name: str
+    steps: list[StepFn] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)
+    doc: str = ""
+
+    def step(self, fn: StepFn) -> StepFn:
+        """Decorator: append ``fn`` as the next step, labelled by its function name."""
+        label = fn.__name__.lstrip("_")
+        if label in self.labels:
+            raise ValueError(f"{self.name}: duplicate step {label}")
+        self.labels[label] = len(self.steps)
+        self.steps.append(fn)
+        NSTEPS[self.name] = len(self.steps)
+        return fn
+
+    def label_of(self, pc: int) -> str:
+        if pc >= len(self.steps):
+            return "return"
+        for name, i in self.labels.items():
+            if i == pc:
+                return name
+        return f"pc{pc}"
+
+
+PROGRAMS: dict[str, Program] = {}
+#: number of steps per program (hot-path cache for the implicit-return check)
+NSTEPS: dict[str, int] = {}
+
+
+def program(name: str, doc: str = "") -> Program:
+    """Create and register a program (idempotent per name is an error: names are global)."""
+    if name in PROGRAMS:
+        raise ValueError(f"program {name} defined twice")
+    p = Program(name, doc=doc)
+    PROGRAMS[name] = p
+    return p
+
+
+def new_frame(prog: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"prog": prog, "pc": 0, "locals": dict(args)}
+
+
+class Flow:
+    """Control-flow request of the step being executed (reset before every step)."""
+
+    __slots__ = ("op", "target", "args", "value", "wait", "then")
+
+    def __init__(self) -> None:
+        self.op = NEXT
+        self.then: str | None = None
+        self.target: str = ""
+        self.args: dict[str, Any] = {}
+        self.value: Any = 0
+        self.wait: dict[str, Any] | None = None
+
+
+def run_step(k: Any, ctx: dict[str, Any], on_push: Callable[[dict[str, Any]], bool]) -> list[int | None]:
+    """Run one step of the top frame of ``ctx`` and apply its control flow.
+
+    ``on_push(frame)`` is called for every pushed frame; it returns False when the call
+    was short-circuited (fault injection), in which case the frame is dropped and the
+    caller sees ``ret`` already set in its locals.
+
+    Returns the list of values returned by frames popped during this step, ``None``
+    entries mark nothing; the last element is the value the context's root frame
+    returned when the stack became empty (callers use it for action results).
+    """
+    stack = ctx["stack"]
+    frame = stack[-1]
+    prog = PROGRAMS[frame["prog"]]
+    flow: Flow = k.flow
+    flow.op = NEXT
+    k.frame = frame
+    prog.steps[frame["pc"]](k, frame["locals"])
+    op = flow.op
+    popped: list[int | None] = []
+    if op == NEXT:
+        frame["pc"] += 1
+    elif op == CALL:
+        if flow.then is None:
+            frame["pc"] += 1
+        else:
+            frame["pc"] = prog.labels[flow.then]
+            flow.then = None
+        callee = new_frame(flow.target, flow.args)
+        if on_push(callee):
+            stack.append(callee)
+            return popped
+    elif op == GOTO:
+        frame["pc"] = prog.labels[flow.target]
+    elif op == AGAIN:
+        pass
+    elif op == WAIT:
+        frame["pc"] += 1
+        ctx["wait"] = flow.wait
+        return popped
+    elif op == RET:
+        stack.pop()
+        popped.append(flow.value)
+        _give(stack, flow.value)
+    # Falling off the end of a program is an implicit ``return 0``; chains of such
+    # returns unwind in the same step (a tail call's frame has nothing left to do).
+    while stack and stack[-1]["pc"] >= NSTEPS[stack[-1]["prog"]]:
+        top = stack.pop()
+        value = top["locals"].get("rv", 0)
+        popped.append(value)
+        _give(stack, value)
+    return popped
+
+
+def _give(stack: list[dict[str, Any]], value: Any) -> None:
+    if stack:
+        stack[-1]["locals"]["ret"] = value
+
+
+def describe_frame(frame: dict[str, Any]) -> str:
+    """``msix_capability_init+mask_all`` -- program and the step about to run."""
+    prog = PROGRAMS.get(frame["prog"])
+    if prog is None:
+        return f"{frame['prog']}+?"
+    return f"{frame['prog']}+{prog.label_of(frame['pc'])}"

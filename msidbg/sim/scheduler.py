@@ -1,0 +1,220 @@
+"""The deterministic step loop: agenda, virtual clock, policies, recorded choices.
+
+The agenda is a binary heap of plain lists ``[time_ns, seq, kind, *args]`` stored in the
+world (so pending device signals and CPU wake-ups are part of every snapshot). An item is
+*enabled* when its time is <= now; the clock jumps to the next item only when nothing is
+enabled. ``seq`` makes equal times resolve in insertion order, so ``ordered`` is a stable
+FIFO-by-time policy. ``random`` picks among the enabled items with the world's own seeded
+generator; every such choice among several options is recorded.
+
+The engine knows nothing about interrupts: a model hands it ``handlers`` (agenda kind ->
+function) and ``finish`` (called once when the agenda is empty). Each step must emit
+exactly one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .events import EventLog
+from .world import World
+
+MASK64 = (1 << 64) - 1
+
+
+class Model(Protocol):
+    handlers: dict[str, Callable[[Engine, list[Any]], None]]
+
+    def finish(self, eng: Engine) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A semantic condition the model detected (a built-in breakpoint name) at an event."""
+
+    event: int
+    time_ns: int
+    name: str
+    detail: str
+
+
+class EngineError(RuntimeError):
+    """A model broke an engine invariant (a bug in msidbg, never a user error)."""
+
+
+def rand64(w: World) -> int:
+    """splitmix64 over the world's generator state: portable and snapshot-friendly."""
+    x = (w["rng"] + 0x9E3779B97F4A7C15) & MASK64
+    w["rng"] = x
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+class Engine:
+    """Runs a model over a world, one event per step."""
+
+    def __init__(self, world: World, model: Model, log: EventLog | None = None) -> None:
+        self.w = world
+        self.model = model
+        self.handlers = model.handlers
+        self.log = log if log is not None else EventLog()
+        self.hits: list[Hit] = []
+        self.choices: dict[int, int] = {}
+        self.step_hits: list[Hit] = []
+        self._dev_ids: dict[str, int] = {}
+        self.cur = world["events"]
+        self.fresh = True
+        #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
+        self.call_watch: set[str] = set()
+        #: programs entered during the current step (only those in call_watch)
+        self.step_calls: list[str] = []
+
+    # -- scheduling -------------------------------------------------------------------
+    def schedule(self, t: int, kind: str, *args: Any) -> None:
+        w = self.w
+        seq = w["seq"]
+        w["seq"] = seq + 1
+        heapq.heappush(w["agenda"], [t, seq, kind, *args])
+
+    @property
+    def now(self) -> int:
+        return int(self.w["now"])
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.w["ended"])
+
+    # -- one step ---------------------------------------------------------------------
+    def step(self) -> bool:
+        """Execute one event. Returns False (and does nothing) once the run has ended."""
+        w = self.w
+        if w["ended"]:
+            return False
+        self.cur = cur = w["events"] + 1
+        data = self.log.data
+        before = len(data)
+        self.fresh = fresh = cur * 7 > before
+        if self.step_hits:
+            self.step_hits = []
+        if self.step_calls:
+            self.step_calls = []
+        agenda = w["agenda"]
+        if not agenda:
+            self.model.finish(self)
+        else:
+            t = agenda[0][0]
+            if t > w["now"]:
+                w["now"] = t
+            item = self._pick_random(agenda) if w["policy"] == "random" else heapq.heappop(agenda)
+            self.handlers[item[2]](self, item)
+        if fresh and len(data) != before + 7:
+            raise EngineError(f"step {cur} emitted {(len(data) - before) // 7} events (expected exactly 1)")
+        w["events"] = cur
+        return True
+
+    def _pick_random(self, agenda: list[list[Any]]) -> list[Any]:
+        now = self.w["now"]
+        enabled: list[int] = []
+        todo = [0]
+        n = len(agenda)
+        while todo:
+            i = todo.pop()
+            if i < n and agenda[i][0] <= now:
+                enabled.append(i)
+                todo.append(2 * i + 1)
+                todo.append(2 * i + 2)
+        if len(enabled) == 1:
+            return heapq.heappop(agenda)
+        enabled.sort(key=lambda j: (agenda[j][0], agenda[j][1]))
+        choice = rand64(self.w) % len(enabled)
+        if self.fresh:
+            self.choices[self.cur] = choice
+        idx = enabled[choice]
+        item = agenda[idx]
+        last = agenda.pop()
+        if idx < len(agenda):
+            agenda[idx] = last
+            heapq._siftup(agenda, idx)  # type: ignore[attr-defined]
+            heapq._siftdown(agenda, 0, idx)  # type: ignore[attr-defined]
+        return item
+
+    # -- what steps call ------------------------------------------------------------------
+    def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:
+        """Record the event of the current step (skipped when re-executing known history)."""
+        if self.fresh:
+            if dev is None:
+                d = -1
+            else:
+                d = self._dev_ids.get(dev, -1)
+                if d < 0:
+                    d = self._dev_ids[dev] = self.log.strings.intern(dev)
+            self.log.data.extend((self.w["now"], kind, cpu, d, a, b, c))
+
+    def s(self, text: str) -> int:
+        """Intern a string for a STR event field."""
+        return self.log.strings.intern(text)
+
+    def hit(self, name: str, detail: str) -> None:
+        """The model detected a semantic condition (a built-in breakpoint) at this event."""
+        h = Hit(self.cur, self.w["now"], name, detail)
+        self.step_hits.append(h)
+        if self.fresh:
+            self.hits.append(h)
+
+    def entered(self, prog: str) -> None:
+        if prog in self.call_watch:
+            self.step_calls.append(prog)
+
+    # -- loops --------------------------------------------------------------------------
+    def run_sync(self, max_events: int | None = None, stop_on: set[str] | None = None) -> str:
+        """Step until the end, ``max_events`` more events, or a hit named in ``stop_on``.
+
+        Returns the stop reason: ``end``, ``limit`` or ``breakpoint``.
+        """
+        step = self.step
+        budget = -1 if max_events is None else max_events
+        while budget != 0:
+            if not step():
+                return "end"
+            budget -= 1
+            if stop_on and self.step_hits and any(h.name in stop_on for h in self.step_hits):
+                return "breakpoint"
+        return "end" if self.w["ended"] else "limit"
+
+    async def run(
+        self,
+        until: int | None = None,
+        max_events: int | None = None,
+        stop: Callable[[Engine], bool] | None = None,
+        slice_s: float = 0.008,
+    ) -> str:
+        """Step in batches, yielding to the asyncio loop every ``slice_s`` seconds.
+
+        Stops at the end (``end``), before the first event later than virtual time
+        ``until`` (``until``), after ``max_events`` (``limit``) or when ``stop(engine)``
+        returns true after a step (``breakpoint``). Cancelling the task stops it between
+        two events, leaving a consistent world.
+        """
+        done = 0
+        while True:
+            deadline = _time.perf_counter() + slice_s
+            while True:
+                if max_events is not None and done >= max_events:
+                    return "limit"
+                agenda = self.w["agenda"]
+                if until is not None and agenda and agenda[0][0] > until:
+                    return "until"
+                if not self.step():
+                    return "end"
+                done += 1
+                if stop is not None and stop(self):
+                    return "breakpoint"
+                if (done & 63) == 0 and _time.perf_counter() > deadline:
+                    break
+            await asyncio.sleep(0)
