@@ -31,6 +31,18 @@ def _on_release(eng: Engine, item: list[Any]) -> None:
     device.release(eng, item[3], item[4])
 
 
+#: agenda item kind -> handler(engine, item); platform modules (Xen, QEMU) add theirs
+AGENDA_HANDLERS: dict[str, Any] = {
+    "cpu": cpu.on_cpu,
+    "act": cpu.on_act,
+    "fire": _on_fire,
+    "release": _on_release,
+    "timeout": cpu.on_timeout,
+}
+#: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
+FINISH_HOOKS: list[Any] = []
+
+
 class Model:
     """Behaviour over the world, handed to the engine (which imports nothing from here)."""
 
@@ -38,13 +50,7 @@ class Model:
 
     def __init__(self) -> None:
         self.k = cpu.Ctx()
-        self.handlers: dict[str, Any] = {
-            "cpu": cpu.on_cpu,
-            "act": cpu.on_act,
-            "fire": _on_fire,
-            "release": _on_release,
-            "timeout": cpu.on_timeout,
-        }
+        self.handlers: dict[str, Any] = dict(AGENDA_HANDLERS)
         self.wake = cpu.wake
         self.wake_waiters = cpu.wake_waiters
 
@@ -91,6 +97,8 @@ class Model:
                     total += n
                     acct.lost(eng, name, idx, n, f"were still pending in CPU{c['id']}'s IRR at the end")
             c["irr_src"] = {}
+        for hook in FINISH_HOOKS:
+            total += hook(eng)
         eng.emit(K.RUN_END, -1, None, total)
         w["ended"] = True
 

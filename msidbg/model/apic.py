@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model.hw import words_clear, words_highest, words_set, words_test
+from msidbg.model.hw import _DOWN, words_clear, words_highest, words_set, words_test
 
 Cpu = dict[str, Any]
 Source = list[Any]  # [device name, vector index, signal count]
@@ -28,14 +28,26 @@ def ppr_class(cpu: Cpu) -> int:
 
 
 def acceptable(cpu: Cpu) -> int:
-    """The vector the CPU would take next, or -1."""
+    """The vector the CPU would take next, or -1 (hot path: inlined bit scans)."""
     irr = cpu["irr"]
     if not any(irr):
         return -1
-    v = words_highest(irr)
-    if (v >> 4) <= ppr_class(cpu):
-        return -1
-    return v
+    for i in _DOWN:
+        word = irr[i]
+        if word:
+            v = (i << 5) + word.bit_length() - 1
+            break
+    cls = cpu["tpr"] >> 4
+    isr = cpu["isr"]
+    if any(isr):
+        for i in _DOWN:
+            word = isr[i]
+            if word:
+                top = ((i << 5) + word.bit_length() - 1) >> 4
+                if top > cls:
+                    cls = top
+                break
+    return v if (v >> 4) > cls else -1
 
 
 def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:

@@ -142,18 +142,21 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     k.costname = "kernel"
     k.emitted = False
     proc = c["proc"]
+    v = -1
     if c["irq"]["stack"]:
         _run(k, c, c["irq"])
-    elif c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
-        irqflow.accept(k, c)
+    elif c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
+        irqflow.accept(k, c, v)
     elif proc["stack"] and proc["wait"] is None:
         _run(k, c, proc)
     elif proc["done"] is not None:
         _finish_action(k, c, proc["done"], emit=True)
     else:
         raise EngineError(f"CPU{c['id']} was scheduled with nothing to do")
-    c["busy_until"] = w["now"] + w["costs"][k.costname]
-    wake(eng, c)
+    c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
+    if has_work(c):
+        c["queued"] = True
+        eng.schedule(busy, "cpu", c["id"])
 
 
 def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:

@@ -358,10 +358,9 @@ def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended
     into data); it is torn when the kernel never programmed that triple as a whole.
     """
     lo, hi, data = msg
-    dest_cpu = bus.peek_cpu(eng.w, lo, hi)
-    eng.emit(K.MSI_MSG, dest_cpu, name, idx, (hi << 32) | lo, data)
     if intended and (programmed or msg) not in intended:
         eng.hit(hits.MSI_TORN_MESSAGE,
                 f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
                 "a pair the kernel never programmed together")
-    bus.deliver(eng, name, idx, lo, hi, data, n)
+    dest_cpu = bus.deliver(eng, name, idx, lo, hi, data, n)
+    eng.emit(K.MSI_MSG, dest_cpu, name, idx, (hi << 32) | lo, data)

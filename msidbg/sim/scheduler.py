@@ -111,7 +111,7 @@ class Engine:
             t = agenda[0][0]
             if t > w["now"]:
                 w["now"] = t
-            item = self._pick_random(agenda) if w["policy"] == "random" else heapq.heappop(agenda)
+            item = heapq.heappop(agenda) if w["policy"] == "ordered" else self._pick_random(agenda)
             self.handlers[item[2]](self, item)
         if fresh and len(data) != before + 7:
             raise EngineError(f"step {cur} emitted {(len(data) - before) // 7} events (expected exactly 1)")

@@ -28,9 +28,8 @@ handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handle
 move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU")
 
 
-def accept(k: Any, c: dict[str, Any]) -> None:
-    """The CPU takes its highest acceptable vector and dispatches it."""
-    v = apic.acceptable(c)
+def accept(k: Any, c: dict[str, Any], v: int) -> None:
+    """The CPU takes vector ``v`` (its highest acceptable one) and dispatches it."""
     src = apic.take(c, v)
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
@@ -75,21 +74,29 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
 
 
 @handle_edge_irq.step
-def complete_move(k: Any, loc: dict[str, Any]) -> None:
-    """apic_ack_edge -> irq_complete_move: first interrupt on the new vector and CPU."""
+def ack(k: Any, loc: dict[str, Any]) -> None:
+    """apic_ack_edge: irq_complete_move (the first interrupt on the new vector and CPU
+    sends the cleanup IPI to the old CPU), then irq_move_irq (a pending affinity change is
+    applied now, masked), then the EOI -- each its own step when it has work to do."""
     desc = k.w["irqs"][loc["irq"]]
-    if vec.complete_move(k.w, desc, loc["vector"], k.cpu_id):
+    if desc["move_in_progress"] and vec.complete_move(k.w, desc, loc["vector"], k.cpu_id):
         target = k.w["cpus"][desc["prev_cpu"]]
         apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
         k.eng.model.wake(k.eng, target)
         k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
+        k.goto("move")
+    elif desc["move_pending"]:
+        k.call("irq_move_irq", irq=loc["irq"])
+    else:
+        apic.eoi(k.cpu)
+        k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+        k.goto("handle")
 
 
 @handle_edge_irq.step
 def move(k: Any, loc: dict[str, Any]) -> None:
-    """apic_ack_irq -> irq_move_irq: apply a pending affinity change, masked."""
-    desc = k.w["irqs"][loc["irq"]]
-    if desc["move_pending"]:
+    """irq_move_irq after a cleanup IPI was sent from this same ack."""
+    if k.w["irqs"][loc["irq"]]["move_pending"]:
         k.call("irq_move_irq", irq=loc["irq"])
 
 
@@ -107,17 +114,24 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
     src = loc["src"]
     desc["count"] += 1
     dev, idx = desc["dev"], desc["index"]
-    where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
+    delivered = 0
     if desc["action"] is None:
+        where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
         for d, i, n in src:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
-        delivered = 0
+    elif len(src) == 1 and src[0][0] == dev and src[0][1] == idx:  # the common case
+        delivered = src[0][2]
+        a = w["acct"][dev]
+        a["delivered"][idx] += delivered
+        a["handled"][idx] += 1
+        if w["kernel"]["waiters"]:
+            k.eng.model.wake_waiters(k.eng, dev, idx)
     else:
+        where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
         delivered = acct.settle(k.eng, src, dev, idx, where)
-        if delivered or not src:
-            if dev is not None:
-                w["acct"][dev]["handled"][idx] += 1
-                k.eng.model.wake_waiters(k.eng, dev, idx)
+        if (delivered or not src) and dev is not None:
+            w["acct"][dev]["handled"][idx] += 1
+            k.eng.model.wake_waiters(k.eng, dev, idx)
     k.ev(K.IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
 
 
