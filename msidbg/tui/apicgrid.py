@@ -1,0 +1,104 @@
+"""Local APIC state per CPU as 16 x 16 vector grids of IRR and ISR, as styled spans. No Textual.
+
+A CPU is a block of ``BLOCK`` lines: a header (TPR, PPR, highest IRR/ISR), a column header,
+then one line per priority class (vector >> 4) with the IRR grid and the ISR grid side by
+side. Spans carry style names ("set", "owned", "changed", "cursor", ...); the pane maps
+them to its component classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model.hw import words_highest, words_test
+
+World = dict[str, Any]
+Span = tuple[str, str]
+BLOCK = 18
+LABEL = "    "
+SET, OWNED, FREE = "■", "○", "·"
+
+
+def ppr(cpu: dict[str, Any]) -> int:
+    """Processor priority: the higher of the TPR and the highest in-service class."""
+    top = words_highest(cpu["isr"])
+    return max(cpu["tpr"] & 0xF0, top & 0xF0 if top >= 0 else 0)
+
+
+def _hex(v: int) -> str:
+    return f"{v:#04x}" if v >= 0 else "-"
+
+
+def header(w: World, cpu: int) -> str:
+    c = w["cpus"][cpu]
+    return (f"CPU{cpu} apic {c['apic_id']} {'online' if c['online'] else 'OFFLINE'}  TPR {c['tpr']:#04x}  "
+            f"PPR {ppr(c):#04x}  IRR top {_hex(words_highest(c['irr']))}  ISR top {_hex(words_highest(c['isr']))}")
+
+
+def column_header() -> str:
+    digits = " ".join(f"{i:x}" for i in range(16))
+    return f"{LABEL}IRR {digits}   ISR {digits}"
+
+
+def grid_spans(w: World, cpu: int, cls: int, changed_irr: int, changed_isr: int,
+               cursor: int | None) -> list[Span]:
+    """Spans of one grid line: vectors cls*16 .. cls*16+15 in IRR, then in ISR."""
+    c = w["cpus"][cpu]
+    owners = c["vector_irq"]
+    spans: list[Span] = [(f"{LABEL}{cls:x}x  ", "label")]
+    for reg, changed, owned in (("irr", changed_irr, True), ("isr", changed_isr, False)):
+        if reg == "isr":
+            spans.append((f"  {cls:x}x  ", "label"))
+        for v in range(cls * 16, cls * 16 + 16):
+            on = words_test(c[reg], v)
+            glyph = SET if on else (OWNED if owned and v in owners else FREE)
+            style = "set" if on else ("owned" if glyph == OWNED else "")
+            if changed >> v & 1:
+                style = "changed"
+            if cursor == v:
+                style = "cursor"
+            spans.append((glyph, style))
+            spans.append((" ", ""))
+    return spans
+
+
+def block_spans(w: World, cpu: int, line: int, changed_irr: int = 0, changed_isr: int = 0,
+                cursor: int | None = None, cpu_changed: bool = False) -> list[Span]:
+    """Line ``line`` (0 .. BLOCK-1) of a CPU's block."""
+    if line == 0:
+        return [(header(w, cpu), "header-changed" if cpu_changed else "header")]
+    if line == 1:
+        return [(column_header(), "label")]
+    return grid_spans(w, cpu, line - 2, changed_irr, changed_isr, cursor)
+
+
+def vector_at(x: int, line: int) -> int | None:
+    """The vector under column ``x`` of grid line ``line`` of a block (mouse hover), or None."""
+    if line < 2:
+        return None
+    cls = line - 2
+    first = len(LABEL) + 4
+    second = first + 32 + 6
+    for start in (first, second):
+        if start <= x < start + 32:
+            return cls * 16 + (x - start) // 2
+    return None
+
+
+def owner(w: World, cpu: int, vector: int) -> str:
+    """What ``vector_irq[vector]`` on this CPU says, in words."""
+    c = w["cpus"][cpu]
+    slot = c["vector_irq"].get(vector)
+    where = f"CPU{cpu} vector {vector:#04x}"
+    bits = [n for n, reg in (("IRR", "irr"), ("ISR", "isr")) if words_test(c[reg], vector)]
+    state = f" [{' '.join(bits)}]" if bits else ""
+    if slot is None:
+        return f"{where}{state}: unused (an arrival here is 'No irq handler for vector')"
+    if isinstance(slot, str):
+        return f"{where}{state}: {slot}"
+    desc = w["irqs"].get(slot)
+    if desc is None:
+        return f"{where}{state}: irq {slot} (freed)"
+    who = f"{desc['dev']} #{desc['index']}" if desc.get("dev") else "system"
+    handler = desc.get("action") or "no handler"
+    return f"{where}{state}: irq {slot} {desc['chip']} {who}, handler {handler}"

@@ -1,0 +1,113 @@
+"""The APIC pane: per CPU, IRR and ISR as 16 x 16 vector grids, TPR/PPR, vector owners."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from msidbg.tui import apicgrid
+from msidbg.tui.apicgrid import BLOCK
+from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.view import View
+
+
+class ApicGrid(LineView):
+    """All CPUs' local APICs, one block of ``BLOCK`` lines each; changed bits highlighted.
+
+    The selected vector (arrow keys) or the one under the mouse is described in the bottom
+    border: its ``vector_irq`` owner on that CPU.
+    """
+
+    PREFIX = "apic"
+    STYLE_NAMES = ("header", "header-changed", "label", "set", "owned", "changed", "cursor")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"apic--{n}" for n in STYLE_NAMES}
+    BINDINGS = [
+        Binding("left", "move(-1)", "vector -1", show=False),
+        Binding("right", "move(1)", "vector +1", show=False),
+        Binding("up", "move(-16)", "vector -16", show=False),
+        Binding("down", "move(16)", "vector +16", show=False),
+        Binding("pageup", "cpu(-1)", "previous CPU", show=False),
+        Binding("pagedown", "cpu(1)", "next CPU", show=False),
+    ]
+
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+    #: the selected (cpu, vector), moved by the arrow keys; the hovered one wins while the mouse is here
+    selected: reactive[tuple[int, int]] = reactive((0, 0x20), layout=False, repaint=False)
+    hovered: reactive[tuple[int, int] | None] = reactive(None, layout=False, repaint=False)
+
+    def watch_view(self, old: View | None, view: View | None) -> None:
+        self.border_title = "Local APICs"
+        if view is None:
+            return
+        self.update_size()
+        if old is None or old.cpu != view.cpu:
+            self.selected = (view.cpu, self.selected[1])
+            self.scroll_to(y=view.cpu * BLOCK, animate=False, immediate=True)
+        elif view.changes.cpus and not any(self._block_visible(c) for c in view.changes.cpus):
+            self.scroll_to(y=min(view.changes.cpus) * BLOCK, animate=False, immediate=True)
+        self._describe()
+
+    def _block_visible(self, cpu: int) -> bool:
+        first = self.first_visible()
+        return first < (cpu + 1) * BLOCK and cpu * BLOCK < first + self.body_height
+
+    def watch_selected(self) -> None:
+        self._describe()
+        self.refresh()
+
+    def watch_hovered(self) -> None:
+        self._describe()
+
+    def _describe(self) -> None:
+        if self.view is None:
+            return
+        cpu, vector = self.hovered or self.selected
+        if cpu < len(self.view.world["cpus"]):
+            self.border_subtitle = apicgrid.owner(self.view.world, cpu, vector)
+
+    def line_count(self) -> int:
+        return len(self.view.world["cpus"]) * BLOCK if self.view else 0
+
+    def line_width(self) -> int:
+        return len(apicgrid.column_header()) + 2
+
+    def line_spans(self, index: int) -> list[Span]:
+        view = self.view
+        if view is None:
+            return []
+        cpu, line = divmod(index, BLOCK)
+        ch = view.changes
+        cursor = self.selected[1] if self.selected[0] == cpu else None
+        return apicgrid.block_spans(view.world, cpu, line, ch.irr.get(cpu, 0), ch.isr.get(cpu, 0),
+                                    cursor, cpu in ch.cpus)
+
+    def action_move(self, delta: int) -> None:
+        cpu, vector = self.selected
+        self.selected = (cpu, (vector + delta) % 256)
+        self.ensure_visible(cpu * BLOCK + 2 + self.selected[1] // 16)
+
+    def action_cpu(self, delta: int) -> None:
+        if self.view is None:
+            return
+        cpu = (self.selected[0] + delta) % len(self.view.world["cpus"])
+        self.selected = (cpu, self.selected[1])
+        self.scroll_to(y=cpu * BLOCK, animate=False, immediate=True)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        index = self.line_at(event.y)
+        if index is None:
+            self.hovered = None
+            return
+        cpu, line = divmod(index, BLOCK)
+        vector = apicgrid.vector_at(event.x + round(self.scroll_offset.x), line)
+        self.hovered = None if vector is None else (cpu, vector)
+
+    def on_leave(self, event: events.Leave) -> None:
+        self.hovered = None
+
+    def on_click(self, event: events.Click) -> None:
+        if self.hovered is not None:
+            self.selected = self.hovered

@@ -1,0 +1,72 @@
+"""The breakpoints pane: every armed breakpoint with its id and hit count; delete disarms."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from msidbg.tui.messages import RemoveBreakpoint
+from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.view import View
+
+
+class BreakpointList(LineView):
+    """Armed breakpoints; up/down select, delete or x posts ``RemoveBreakpoint``."""
+
+    PREFIX = "breakpoints"
+    STYLE_NAMES = ("selected", "disabled", "stopped", "dim")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"breakpoints--{n}" for n in STYLE_NAMES}
+    BORDER_TITLE = "Breakpoints"
+    BINDINGS = [
+        Binding("up", "select(-1)", "previous", show=False),
+        Binding("down", "select(1)", "next", show=False),
+        Binding("delete,x", "remove", "disarm", show=False),
+    ]
+
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+    selected: reactive[int] = reactive(0, layout=False, repaint=False)
+
+    def watch_view(self, view: View | None) -> None:
+        n = len(view.breakpoints) if view else 0
+        self.border_title = f"Breakpoints ({n})"
+        if self.selected >= n:
+            self.selected = max(n - 1, 0)
+        self.update_size()
+
+    def watch_selected(self) -> None:
+        self.refresh()
+
+    def line_count(self) -> int:
+        return max(len(self.view.breakpoints), 1) if self.view else 0
+
+    def line_spans(self, index: int) -> list[Span]:
+        view = self.view
+        if view is None:
+            return []
+        if not view.breakpoints:
+            return [("none armed (a adds one)", "dim")]
+        bp = view.breakpoints[index]
+        hits = f"  ({bp.hits} hit{'s' if bp.hits != 1 else ''})" if bp.hits else ""
+        style = "disabled" if not bp.enabled else ""
+        if view.stop.endswith(bp.spec) and view.stop.startswith("breakpoint"):
+            style = "stopped"
+        if index == self.selected and self.has_focus:
+            style = "selected"
+        return [(f"{bp.id:>3}  {bp.spec}{hits}", style)]
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_select(self, delta: int) -> None:
+        if self.view and self.view.breakpoints:
+            self.selected = max(0, min(self.selected + delta, len(self.view.breakpoints) - 1))
+            self.ensure_visible(self.selected)
+
+    def action_remove(self) -> None:
+        if self.view and self.view.breakpoints:
+            self.post_message(RemoveBreakpoint(self.view.breakpoints[self.selected].id))

@@ -1,0 +1,240 @@
+"""The event log pane: every recorded event, the cursor's row marked, with a filter.
+
+Virtualised: it asks its event reader (the Session's ``events(start, stop)``) only for the
+rows on screen, a page at a time, so a million events scroll like a hundred. A filter scans
+the log in the background in chunks and lists the matching rows as they are found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Input
+
+from msidbg.sim.events import Event
+from msidbg.tui import eventfilter
+from msidbg.tui.messages import GotoEvent
+from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.view import View
+
+EventReader = Callable[[int, int], list[Event]]
+PAGE = 128
+MAX_PAGES = 64
+SCAN_CHUNK = 4096
+
+
+class EventRows(LineView):
+    """The rows of the log: all events, or those matching the filter (``matches``)."""
+
+    PREFIX = "events"
+    STYLE_NAMES = ("cursor", "future", "selected", "hit")
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"events--{n}" for n in STYLE_NAMES}
+    BINDINGS = [
+        Binding("up", "select(-1)", "previous event", show=False),
+        Binding("down", "select(1)", "next event", show=False),
+        Binding("pageup", "select_page(-1)", "page up", show=False),
+        Binding("pagedown", "select_page(1)", "page down", show=False),
+        Binding("home", "select_to(1)", "first event", show=False),
+        Binding("end", "select_to(-1)", "last event", show=False),
+        Binding("enter", "goto", "go to event", show=False),
+    ]
+
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+    #: the event the keyboard selection is on (follows the cursor when the cursor moves)
+    selected: reactive[int] = reactive(0, layout=False, repaint=False)
+
+    def __init__(self, reader: EventReader, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.reader = reader
+        self._pages: OrderedDict[int, list[Event]] = OrderedDict()
+        #: event indices matching the filter (None = no filter); grows while a scan runs
+        self.matches: array[int] | None = None
+        self.filter = eventfilter.parse("")
+        self.scanned = 0
+        self.reads = 0
+
+    # -- data ----------------------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        return self.view.total if self.view else 0
+
+    def event(self, index: int) -> Event | None:
+        """Event ``index`` (1-based), from a page cache; only complete pages are kept."""
+        if not 1 <= index <= self.total:
+            return None
+        page = (index - 1) // PAGE
+        rows = self._pages.get(page)
+        if rows is None or len(rows) < PAGE and page * PAGE + len(rows) < self.total:
+            self.reads += 1
+            rows = self.reader(page * PAGE + 1, min(page * PAGE + PAGE, self.total) + 1)
+            self._pages[page] = rows
+            if len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page)
+        off = index - 1 - page * PAGE
+        return rows[off] if off < len(rows) else None
+
+    def index_of(self, line: int) -> int:
+        """The event shown on line ``line``."""
+        return self.matches[line] if self.matches is not None else line + 1
+
+    def line_of(self, event: int) -> int | None:
+        """The line showing event ``event`` (or the nearest one before it, when filtered)."""
+        if self.matches is None:
+            return event - 1 if event >= 1 else None
+        import bisect
+
+        i = bisect.bisect_right(self.matches, event) - 1
+        return i if i >= 0 else None
+
+    # -- LineView ------------------------------------------------------------------------------
+    def line_count(self) -> int:
+        return len(self.matches) if self.matches is not None else self.total
+
+    def line_width(self) -> int:
+        return 200
+
+    def line_spans(self, line: int) -> list[Span]:
+        view = self.view
+        index = self.index_of(line)
+        e = self.event(index)
+        if view is None or e is None:
+            return []
+        style = ""
+        if index > view.cursor:
+            style = "future"
+        if index == self.selected:
+            style = "selected"
+        if index == view.cursor:
+            style = "cursor"
+        marker = "▶" if index == view.cursor else " "
+        return [(f"{marker}{eventfilter.event_text(e)}", style)]
+
+    # -- reacting ------------------------------------------------------------------------------
+    def watch_view(self, old: View | None, view: View | None) -> None:
+        if view is None:
+            return
+        if old is not None and view.total < old.total:
+            self._pages.clear()
+        self.update_size()
+        if old is None or old.cursor != view.cursor:
+            self.selected = view.cursor
+            line = self.line_of(view.cursor)
+            if line is not None:
+                self.ensure_visible(line, center=not self.is_visible(line))
+        if self.matches is not None and self.scanned < view.total:
+            self.scan()
+
+    def watch_selected(self) -> None:
+        self.refresh()
+
+    def action_select(self, delta: int) -> None:
+        line = self.line_of(self.selected)
+        line = 0 if line is None else line
+        line = max(0, min(line + delta, self.line_count() - 1))
+        if self.line_count():
+            self.selected = self.index_of(line)
+            self.ensure_visible(line)
+
+    def action_select_page(self, delta: int) -> None:
+        self.action_select(delta * self.body_height)
+
+    def action_select_to(self, where: int) -> None:
+        self.action_select(-self.line_count() if where > 0 else self.line_count())
+
+    def action_goto(self) -> None:
+        if self.selected >= 1:
+            self.post_message(GotoEvent(self.selected))
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", -1)
+        line = self.line_at(y)
+        if line is not None:
+            self.selected = self.index_of(line)
+
+    # -- filtering -----------------------------------------------------------------------------
+    def set_filter(self, text: str) -> None:
+        """Show only the events matching ``text`` ("" shows all); scans in the background."""
+        self.filter = eventfilter.parse(text)
+        self.matches = array("q") if self.filter.active else None
+        self.scanned = 0
+        self.update_size()
+        if self.matches is not None:
+            self.scan()
+
+    @work(exclusive=True, group="event-filter")
+    async def scan(self) -> None:
+        """Extend ``matches`` over the events not scanned yet, a chunk at a time."""
+        while self.matches is not None and self.scanned < self.total:
+            stop = min(self.scanned + SCAN_CHUNK, self.total)
+            found = [e.index for e in self.reader(self.scanned + 1, stop + 1) if self.filter.match(e)]
+            self.matches.extend(found)
+            self.scanned = stop
+            self.update_size()
+            await asyncio.sleep(0)
+        self._title()
+
+    def _title(self) -> None:
+        pane = self.parent
+        if isinstance(pane, EventLog):
+            pane.retitle()
+
+
+class EventLog(Vertical):
+    """The event log with its filter input (``/`` focuses it, escape clears it)."""
+
+    BORDER_TITLE = "Events"
+
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+
+    def __init__(self, reader: EventReader, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.reader = reader
+
+    def compose(self) -> ComposeResult:
+        yield EventRows(self.reader, id="event-rows").data_bind(EventLog.view)
+        yield Input(placeholder="filter: words, -word, kind=…, dev=…, cpu=…  (enter applies, esc clears)",
+                    id="event-filter")
+
+    @property
+    def rows(self) -> EventRows:
+        return self.query_one(EventRows)
+
+    def open_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted, "#event-filter")
+    def _apply(self, event: Input.Submitted) -> None:
+        self.rows.set_filter(event.value)
+        self.retitle()
+        if not event.value.strip():
+            self.remove_class("-filtering")
+        self.rows.focus()
+
+    def key_escape(self) -> None:
+        inp = self.query_one(Input)
+        if inp.has_focus:
+            inp.value = ""
+            self.rows.set_filter("")
+            self.remove_class("-filtering")
+            self.retitle()
+            self.rows.focus()
+
+    def retitle(self) -> None:
+        rows = self.rows
+        if rows.matches is None:
+            self.border_title = "Events"
+        else:
+            done = "" if rows.scanned >= rows.total else f", scanning {rows.scanned:,}/{rows.total:,}"
+            self.border_title = f"Events matching {rows.filter.text!r}: {len(rows.matches):,}{done}"

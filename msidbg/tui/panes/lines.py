@@ -1,0 +1,113 @@
+"""``LineView``: a virtualised list of styled lines (Textual's Line API).
+
+Subclasses say how many lines there are and what spans make line ``i``; only the lines on
+screen are ever built, so a 2,048-entry table or a million-event log costs what a screenful
+costs. Span style names map to the widget's component classes (``<prefix>--<name>``), which
+``msidbg.tcss`` styles, so themes apply and code never touches ``.styles``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Span = tuple[str, str]
+
+
+class LineView(ScrollView, can_focus=True):
+    """A scrollable list of lines with ``header_lines`` fixed rows on top."""
+
+    #: span style names this widget uses; each is a component class ``<PREFIX>--<name>``
+    STYLE_NAMES: ClassVar[tuple[str, ...]] = ()
+    PREFIX: ClassVar[str] = "lines"
+    header_lines: int = 0
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._styles: dict[str, Style] = {}
+
+    # -- what subclasses provide ------------------------------------------------------------
+    def line_count(self) -> int:
+        return 0
+
+    def line_spans(self, index: int) -> list[Span]:
+        return []
+
+    def header_spans(self, index: int) -> list[Span]:
+        return []
+
+    def line_width(self) -> int:
+        """The widest line, for the horizontal scroll range."""
+        return self.size.width
+
+    # -- rendering ---------------------------------------------------------------------------
+    def style_of(self, name: str) -> Style:
+        """The Rich style of a span style name (cached until the theme or CSS changes)."""
+        style = self._styles.get(name)
+        if style is None:
+            base = self.rich_style
+            if name:
+                base = base + self.get_component_rich_style(f"{self.PREFIX}--{name}", partial=True)
+            style = self._styles[name] = base
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y < self.header_lines:
+            spans = self.header_spans(y)
+        else:
+            index = scroll_y + y - self.header_lines
+            spans = self.line_spans(index) if index < self.line_count() else []
+        if not spans:
+            return Strip.blank(width, self.rich_style)
+        strip = Strip([Segment(text, self.style_of(name)) for text, name in spans])
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def update_size(self) -> None:
+        """Call when the line count or width may have changed; repaints what is visible."""
+        size = Size(max(self.line_width(), 1), self.line_count() + self.header_lines)
+        if size != self.virtual_size:
+            self.virtual_size = size
+        self.refresh()
+
+    # -- scrolling ---------------------------------------------------------------------------
+    @property
+    def body_height(self) -> int:
+        return max(self.scrollable_content_region.height - self.header_lines, 1)
+
+    def first_visible(self) -> int:
+        return round(self.scroll_offset.y)
+
+    def is_visible(self, index: int) -> bool:
+        first = self.first_visible()
+        return first <= index < first + self.body_height
+
+    def ensure_visible(self, index: int, center: bool = False) -> None:
+        """Scroll (without animation) so that line ``index`` is on screen."""
+        if self.is_visible(index) and not center:
+            return
+        h = self.body_height
+        if center:
+            target = index - h // 2
+        elif index < self.first_visible():
+            target = index
+        else:
+            target = index - h + 1
+        self.scroll_to(y=max(target, 0), animate=False, immediate=True)
+
+    def line_at(self, y: int) -> int | None:
+        """The line index under widget row ``y`` (from a mouse event), or None."""
+        if y < self.header_lines:
+            return None
+        index = self.first_visible() + y - self.header_lines
+        return index if 0 <= index < self.line_count() else None

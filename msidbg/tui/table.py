@@ -1,0 +1,212 @@
+"""The vector table of one device as rows of cells, read from the world at the cursor.
+
+One row per MSI-X table entry, then one per MSI message the capability can carry. A row
+shows what the device holds (address, destination, vector, mask bit, pending bit), what it
+latched (for the latching quirks), and the kernel's irq for that vector index with the
+CPU/vector the kernel believes it uses -- so a device that signals somewhere the kernel
+no longer expects stands out. No Textual here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model.hw import MSI_ENABLE, MSI_PVM, MSIX_ENABLE, MSIX_MASKALL, is_interrupt_address, msg_dest
+
+World = dict[str, Any]
+Cell = tuple[str, str]  # (text, style name or "")
+
+#: Xen's pirq-bound message data (edge, assert, delivery mode 3, vector 0): arch/x86/pci/xen.c
+XEN_PIRQ_MSI_DATA = 0x4300
+LATCH_QUIRKS = ("latch-on-unmask", "msi-latch-on-enable")
+
+#: (title, width) of each column; passthrough devices add GUEST_COLUMNS
+COLUMNS: tuple[tuple[str, int], ...] = (
+    ("entry", 6), ("address", 10), ("dst", 3), ("vector", 9), ("M", 1), ("P", 1),
+    ("latched", 9), ("irq", 4), ("kernel", 12),
+)
+GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("guest address", 13), ("g.vector", 9), ("gM", 2))
+
+
+def msix_count(w: World, dev: str) -> int:
+    msix = w["devices"][dev]["msix"]
+    return len(msix["table"]) if msix else 0
+
+
+def msi_count(w: World, dev: str) -> int:
+    """MSI messages the capability can carry (Multiple Message Capable)."""
+    msi = w["devices"][dev]["msi"]
+    return 1 << ((msi["ctrl"] >> 1) & 7) if msi else 0
+
+
+def row_count(w: World, dev: str) -> int:
+    return msix_count(w, dev) + msi_count(w, dev)
+
+
+def columns(w: World, dev: str) -> tuple[tuple[str, int], ...]:
+    return COLUMNS + GUEST_COLUMNS if guest_table(w, dev) is not None else COLUMNS
+
+
+def guest_table(w: World, dev: str) -> list[dict[str, Any]] | None:
+    """The guest's view of a passthrough device's MSI-X table (QEMU's emulated copy), if any."""
+    d = w["devices"][dev]
+    if not d.get("passthrough"):
+        return None
+    qemu = w.get("qemu")
+    if not isinstance(qemu, dict):
+        return None
+    pdev = qemu.get("devices", {}).get(dev) if isinstance(qemu.get("devices"), dict) else None
+    table = pdev.get("msix_table") if isinstance(pdev, dict) else None
+    return table if isinstance(table, list) else None
+
+
+def message(w: World, dev: str, row: int) -> tuple[int, int, int, bool, bool, list[int] | None]:
+    """(addr_lo, addr_hi, data, masked, pending, latched message or None) of a row."""
+    d = w["devices"][dev]
+    n = msix_count(w, dev)
+    if row < n:
+        msix = d["msix"]
+        e = msix["table"][row]
+        latched = msix["latched"][row] if "latch-on-unmask" in d["quirks"] else None
+        return e["addr_lo"], e["addr_hi"], e["data"], bool(e["ctrl"] & 1), bool(msix["pba"][row]), latched
+    i = row - n
+    msi = d["msi"]
+    nvec = 1 << ((msi["ctrl"] >> 4) & 7)
+    data = (msi["data"] & ~(nvec - 1)) | (i & (nvec - 1)) if i < nvec else msi["data"]
+    pvm = bool(msi["ctrl"] & MSI_PVM)
+    latched = msi["latched"] if "msi-latch-on-enable" in d["quirks"] else None
+    return (msi["addr_lo"], msi.get("addr_hi", 0), data, pvm and bool(msi["mask"] >> i & 1),
+            bool(msi["pending"] >> i & 1), latched)
+
+
+def kernel_irq(w: World, dev: str, row: int) -> dict[str, Any] | None:
+    """The irq descriptor the kernel has for this row's vector index, if the mode matches."""
+    p = w["kernel"]["pci"][dev]
+    n = msix_count(w, dev)
+    index = row if row < n else row - n
+    mode = "msix" if row < n else "msi"
+    if p.get("mode") != mode or index >= len(p["descs"]):
+        return None
+    irq = p["descs"][index]["irq"]
+    return w["irqs"].get(irq) if irq else None
+
+
+def is_pirq_message(addr_lo: int, data: int) -> bool:
+    return is_interrupt_address(addr_lo) and data == XEN_PIRQ_MSI_DATA
+
+
+def pirq_of(addr_lo: int, addr_hi: int) -> int:
+    """The pirq a Xen pirq-bound message names (address-lo bits 19:12, address-hi the rest)."""
+    return (addr_hi & 0xFFFFFF00) | ((addr_lo >> 12) & 0xFF)
+
+
+def dest_vector(addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:
+    """(destination, vector) cells of a message, decoding Xen pirq messages and bad addresses."""
+    if not is_interrupt_address(addr_lo):
+        return "-", "-" if not (addr_lo or data) else f"{data & 0xFF:#04x}"
+    if is_pirq_message(addr_lo, data):
+        return "-", f"pirq {pirq_of(addr_lo, addr_hi)}"
+    return str(msg_dest(addr_lo)), f"{data & 0xFF:#04x}"
+
+
+def address(addr_lo: int, addr_hi: int) -> str:
+    return f"{addr_hi:x}:{addr_lo:08x}" if addr_hi else f"{addr_lo:08x}"
+
+
+def row_cells(w: World, dev: str, row: int) -> list[Cell]:
+    """The cells of one row, each with the name of the style that marks it (or "")."""
+    lo, hi, data, masked, pending, latched = message(w, dev, row)
+    n = msix_count(w, dev)
+    dst, vec = dest_vector(lo, hi, data)
+    desc = kernel_irq(w, dev, row)
+    mismatch = _mismatch(w, desc, latched or [lo, hi, data])
+    cells: list[Cell] = [
+        (str(row) if row < n else f"msi{row - n}", ""),
+        (address(lo, hi), ""), (dst, ""), (vec, ""),
+        ("M" if masked else "·", "masked" if masked else ""),
+        ("P" if pending else "·", "pending" if pending else ""),
+        (_latched(w, dev, latched), ""),
+        (str(desc["irq"]) if desc else "-", ""),
+        (_kernel_view(w, desc), "mismatch" if mismatch else ""),
+    ]
+    if row < n:
+        cells += guest_cells(w, dev, row)
+    return cells
+
+
+def guest_cells(w: World, dev: str, row: int) -> list[Cell]:
+    """The guest's view of a passthrough entry beside the physical one, differences marked."""
+    table = guest_table(w, dev)
+    if table is None or row >= len(table):
+        return []
+    g = table[row]
+    lo, hi, data, ctrl = g.get("addr_lo", 0), g.get("addr_hi", 0), g.get("data", 0), g.get("ctrl", 1)
+    _, vec = dest_vector(lo, hi, data)
+    phys_masked = bool(w["devices"][dev]["msix"]["table"][row]["ctrl"] & 1)
+    gm = bool(ctrl & 1)
+    return [(address(lo, hi), ""), (vec, ""), ("M" if gm else "·", "mismatch" if gm != phys_masked else "")]
+
+
+def _latched(w: World, dev: str, latched: list[int] | None) -> str:
+    if not any(q in w["devices"][dev]["quirks"] for q in LATCH_QUIRKS):
+        return ""
+    if latched is None:
+        return "-"
+    dst, vec = dest_vector(*latched)
+    return f"{dst}/{vec}" if dst != "-" else vec
+
+
+def _kernel_view(w: World, desc: dict[str, Any] | None) -> str:
+    """Where the kernel believes this irq's vector lives: cpu/vector (and the old one mid-move)."""
+    if desc is None:
+        return ""
+    if not desc.get("activated"):
+        return "inactive"
+    here = f"cpu{desc['cpu']}/{desc['vector']:#04x}"
+    if desc.get("move_in_progress"):
+        return f"{here}<{desc['prev_cpu']}/{desc['prev_vector']:#04x}"
+    return here
+
+
+def _mismatch(w: World, desc: dict[str, Any] | None, msg: list[int]) -> bool:
+    """True when a started x86 MSI irq's device message points elsewhere than the kernel's vector."""
+    if desc is None or not desc.get("started") or desc.get("chip") not in ("PCI-MSI", "PCI-MSIX"):
+        return False
+    lo, _, data = msg[0], msg[1], msg[2]
+    if not is_interrupt_address(lo) or is_pirq_message(lo, data):
+        return False
+    where = (msg_dest(lo), data & 0xFF)
+    cpus = w["cpus"]
+    ok = {(cpus[desc["cpu"]]["apic_id"], desc["vector"])}
+    if desc.get("move_in_progress"):
+        ok.add((cpus[desc["prev_cpu"]]["apic_id"], desc["prev_vector"]))
+    return where not in ok
+
+
+def row_state(w: World, dev: str, row: int) -> tuple[Any, ...]:
+    """Everything a row displays, as comparable plain values (for change highlighting)."""
+    lo, hi, data, masked, pending, latched = message(w, dev, row)
+    desc = kernel_irq(w, dev, row)
+    k = None if desc is None else (desc["irq"], desc["cpu"], desc["vector"], desc.get("activated"),
+                                   desc.get("started"), desc.get("move_in_progress"))
+    lat = None if latched is None else tuple(latched)
+    return (lo, hi, data, masked, pending, lat, k, tuple(c for c, _ in guest_cells(w, dev, row)))
+
+
+def device_line(w: World, dev: str) -> str:
+    """The capability state of a device in one line: MSI-X Enable / Function Mask, MSI, driver."""
+    d = w["devices"][dev]
+    parts = [f"{dev} {d['bdf']} {d['kind']}" + (" passthrough" if d.get("passthrough") else "")]
+    if d["msix"]:
+        ctrl = d["msix"]["ctrl"]
+        state = "enabled" if ctrl & MSIX_ENABLE else "disabled"
+        parts.append(f"MSI-X {state}" + (", function masked" if ctrl & MSIX_MASKALL else "")
+                     + f", {len(d['msix']['table'])} entries")
+    if d["msi"]:
+        ctrl = d["msi"]["ctrl"]
+        parts.append(f"MSI {'enabled' if ctrl & MSI_ENABLE else 'disabled'}, "
+                     f"{1 << ((ctrl >> 4) & 7)}/{msi_count(w, dev)} messages")
+    if d["quirks"]:
+        parts.append("quirks: " + ",".join(d["quirks"]))
+    parts.append(f"driver: {w['kernel']['pci'][dev]['status']}")
+    return " | ".join(parts)

@@ -1,0 +1,62 @@
+"""``View``: everything the panes are given about the cursor, in one immutable record.
+
+The App builds a new View after every command and hands it down (``data_bind``); panes
+render from ``view.world`` and never keep their own copy of model state. No Textual here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg.sim.events import Event
+from msidbg.tui.digest import NO_CHANGES, Changes
+
+World = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakpointRow:
+    """One armed breakpoint as the breakpoints pane lists it."""
+
+    id: int
+    spec: str
+    enabled: bool = True
+    hits: int = 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class View:
+    """The state at the cursor. ``eq=False``: every new View is a change, by identity."""
+
+    world: World
+    scenario: str
+    cursor: int
+    total: int
+    event: Event | None = None
+    #: why the cursor is here, in words: "start", "step", "breakpoint msix-write-unmasked", ...
+    stop: str = "start"
+    changes: Changes = NO_CHANGES
+    #: the selected device (vector table) and CPU (APIC, call stacks)
+    device: str | None = None
+    cpu: int = 0
+    breakpoints: tuple[BreakpointRow, ...] = field(default_factory=tuple)
+    ended: bool = False
+
+    @property
+    def time_ns(self) -> int:
+        return int(self.world["now"])
+
+    @property
+    def platform(self) -> str:
+        return str(self.world["platform"]["kind"])
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A running continue: how far it has got (shown in the status line)."""
+
+    start: int
+    events: int
+    time_ns: int
+    what: str = "continue"
