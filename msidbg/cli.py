@@ -33,8 +33,22 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-events", type=int, metavar="N", help="stop after N events")
     r.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
-                   help="arm another breakpoint (a built-in name or 'call <program>'); repeatable")
+                   help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
+                   "'call <program>'; repeatable")
     r.add_argument("--save", metavar="OUT.msgpack", help="save a snapshot at the stop (headless)")
+
+    o = sub.add_parser("open", help="open a snapshot file in the TUI",
+                       description="Open a snapshot (.msgpack) at its cursor, after verifying it by replay.")
+    o.add_argument("file", metavar="FILE.msgpack")
+    o.add_argument("--no-verify", action="store_true",
+                   help="show the stored world at once; the history is replayed when first needed")
+
+    p2 = sub.add_parser("replay", help="verify a snapshot by replay and print the summary at its cursor",
+                        description="Re-run a snapshot's scenario to its cursor and compare with what it "
+                        "recorded. Exit 0 verified, 1 diverged, 2 bad file.")
+    p2.add_argument("file", metavar="FILE.msgpack")
+    p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying")
 
     c = sub.add_parser("check", help="run scenarios headless and compare with their expect: blocks",
                        description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
@@ -50,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.cmd == "check":
             return _check(args)
+        if args.cmd == "open":
+            return _open(args)
+        if args.cmd == "replay":
+            return _replay(args)
     except MsidbgError as e:
         print(e.oneline(), file=sys.stderr)
         return e.exit_code
@@ -67,25 +85,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from msidbg.debugger import headless
-    from msidbg.model.hits import validate_breakpoint
     from msidbg.scenario import load_scenario
 
     scn = load_scenario(args.file)
     for spec in args.breaks:
-        err = validate_breakpoint(spec)
-        if err:
-            raise MsidbgError(f"--break: {err}")
+        _check_break(spec)
     if args.max_events is not None and args.max_events < 0:
         raise MsidbgError("--max-events: must be >= 0")
     if not args.headless:
         raise MsidbgError("the TUI is not available in this build; use --headless", args.file)
-    if args.save:
-        raise MsidbgError("--save: snapshots are not available in this build", args.file)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break,
-                       seed=args.seed, extra_breaks=tuple(args.breaks), progress=progress)
+                       seed=args.seed, extra_breaks=tuple(args.breaks), progress=progress, save=args.save)
     print(json.dumps(res.summary) if args.json else headless.human(res.summary))
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
+
+
+def _check_break(spec: str) -> None:
+    """A --break that cannot be armed: the error, with a caret under the bad column when there is one."""
+    from msidbg.debugger.breakpoints import BreakpointError, parse
+
+    try:
+        parse(spec)
+    except BreakpointError as e:
+        raise MsidbgError(f"--break: {e}") from None
+
+
+def _open(args: argparse.Namespace) -> int:
+    from msidbg.debugger import Session
+
+    session = Session.open(args.file, verify=not args.no_verify)
+    return _tui(session, args.file)
+
+
+def _tui(session: object, path: str) -> int:
+    """The TUI on an open session (issue 6 replaces this)."""
+    raise MsidbgError("the TUI is not available in this build yet; use 'msidbg replay' for the summary", path)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from msidbg.debugger import Session, headless
+
+    session = Session.open(args.file, verify=not args.no_verify)
+    summ = session.summary()
+    print(json.dumps(summ) if args.json else headless.human(summ))
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from msidbg.debugger.summary import compare, summary
-from msidbg.model import new_engine
+from msidbg.debugger.session import Session, Stop
+from msidbg.debugger.summary import compare
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 
@@ -21,42 +21,34 @@ class RunResult:
 
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
-        seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None) -> RunResult:
-    """Run ``scn`` headless. Arms the scenario's breakpoints plus ``extra_breaks``."""
-    eng = new_engine(scn, seed)
-    armed = set(scn.breakpoints) | set(extra_breaks)
-    eng.call_watch = {b.split(None, 1)[1].strip() for b in armed if b.startswith("call ")}
-    stop_on = armed if stop_at_break else set()
-    reason, bp = _loop(eng, max_events, stop_on, progress)
-    stop = {"reason": reason, "event": eng.w["events"], "breakpoint": bp}
-    armed_hits = [h for h in eng.hits if h.name in armed or f"call {h.name}" in armed]
-    summ = summary(scn, eng.w, armed_hits, stop)
-    return RunResult(summ, reason, {h.name for h in eng.hits})
+        seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None,
+        save: str | None = None) -> RunResult:
+    """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
+    ``save`` writes a snapshot at the stop."""
+    s = Session(scn, seed)
+    for spec in extra_breaks:
+        s.add_breakpoint(spec)
+    stop = _loop(s, max_events, stop_at_break, progress)
+    if save is not None:
+        s.save(save)
+    return RunResult(s.summary(), stop.reason, {h.name for h in s.eng.hits})
 
 
-def _loop(eng: Any, max_events: int | None, stop_on: set[str], progress: TextIO | None) -> tuple[str, str | None]:
-    """Step in chunks so a long run can report progress; returns (reason, breakpoint)."""
+def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: TextIO | None) -> Stop:
+    """Run in chunks so a long run can report progress."""
     left = max_events
     last = time.monotonic()
     while True:
         chunk = 20_000 if left is None else min(left, 20_000)
-        reason = eng.run_sync(max_events=chunk, stop_on=stop_on)
+        stop = s.continue_(chunk) if stop_at_break else s.run(chunk)
         if left is not None:
             left -= chunk
-        if reason == "breakpoint":
-            names = [h.name for h in eng.step_hits if h.name in stop_on] or [eng.step_calls[0]]
-            return reason, names[0]
-        if eng.step_calls and any(f"call {c}" in stop_on for c in eng.step_calls):
-            return "breakpoint", f"call {eng.step_calls[0]}"
-        if reason == "end":
+        if stop.reason != "limit" or (left is not None and left <= 0):
             _progress_done(progress)
-            return "end", None
-        if left is not None and left <= 0:
-            _progress_done(progress)
-            return "limit", None
+            return stop
         if progress is not None and time.monotonic() - last > 0.25:
             last = time.monotonic()
-            progress.write(f"\r  {eng.w['events']:,} events, virtual time {format_ns(eng.w['now'])} ")
+            progress.write(f"\r  {s.cursor:,} events, virtual time {format_ns(s.world['now'])} ")
             progress.flush()
 
 

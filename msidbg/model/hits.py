@@ -30,22 +30,11 @@ IMPLEMENTED: set[str] = {MSIX_WRITE_UNMASKED, MSI_TORN_MESSAGE, IRQ_SPURIOUS, IR
 
 
 def validate_breakpoint(spec: str) -> str | None:
-    """None if ``spec`` can be armed, else what is wrong with it (one line)."""
-    spec = spec.strip()
-    if spec in IMPLEMENTED:
-        return None
-    if spec in CONTRACT:
-        return f"breakpoint {spec!r} is not modelled yet in this version of msidbg"
-    head, _, rest = spec.partition(" ")
-    if head == "call":
-        from msidbg.sim.program import PROGRAMS
+    """None if ``spec`` can be armed, else what is wrong with it (one line).
 
-        from . import kernel  # noqa: F401  (registers the programs)
+    The one breakpoint parser lives in ``msidbg.debugger.breakpoints`` (built-in names, ``if``,
+    ``watch``, ``call``); imported here lazily because the debugger sits above the model.
+    """
+    from msidbg.debugger.breakpoints import problem
 
-        name = rest.strip()
-        if name in PROGRAMS:
-            return None
-        return f"unknown kernel program {name!r} (expected one of: {', '.join(sorted(PROGRAMS))})"
-    if head in ("if", "watch"):
-        return f"{head!r} breakpoints are not supported yet"
-    return f"unknown breakpoint {spec!r} (expected one of: {', '.join(sorted(IMPLEMENTED))}, or 'call <program>')"
+    return problem(spec)

@@ -1,0 +1,231 @@
+"""Breakpoints: built-in semantic names, ``if`` conditions, ``watch`` paths, ``call`` programs.
+
+Forms (``spec`` strings, as in scenario files, ``--break`` and ``Session.add_breakpoint``)::
+
+    msix-write-unmasked              a built-in name: the model detected that condition
+    irq-lost if event.dev == "eth0"  a built-in name, only when the condition also holds
+    if <expr>                        after every event where <expr> is true
+    watch <expr>                     after every event that changes the value of <expr>
+    call <program>                   on entry to a kernel program (a frame is pushed)
+    call <program> if <expr>         ... when <expr> is also true
+
+Each is parsed once (``parse``) into a ``Breakpoint``; ``Checker`` evaluates the armed set
+after each engine step as cheaply as it can: built-in and call breakpoints look at the lists
+the engine filled during the step, conditions first test the event kind they require.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg.debugger.expr import Compiled, ExprError, compile_expr
+from msidbg.errors import MsidbgError
+from msidbg.model import hits
+from msidbg.sim.world import copy_world
+
+BUILTIN, IF, WATCH, CALL = "builtin", "if", "watch", "call"
+MAX_SPEC_CHARS = 4000
+
+
+class BreakpointError(MsidbgError):
+    """A breakpoint spec that cannot be armed; ``str()`` shows a caret under a bad column."""
+
+    def __init__(self, message: str, spec: str = "", column: int | None = None) -> None:
+        super().__init__(message)
+        self.spec = spec
+        self.column = column
+
+    def __str__(self) -> str:
+        if self.column is None:
+            return self.message
+        return f"{self.message}\n    {self.spec}\n    {' ' * self.column}^"
+
+
+@dataclass
+class Breakpoint:
+    """One armed breakpoint. ``spec`` is its text; ``form`` is builtin, if, watch or call."""
+
+    id: int
+    spec: str
+    form: str
+    #: the built-in name (builtin) or the kernel program (call)
+    name: str | None = None
+    cond: Compiled | None = None
+    enabled: bool = True
+    #: watch only: the value at the previous event (a private copy)
+    last: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """What a Stop reports: the built-in name, or the spec text for the other forms."""
+        return self.name if self.form == BUILTIN and self.cond is None and self.name else self.spec
+
+
+def _program_names() -> set[str]:
+    from msidbg.model import kernel  # noqa: F401  (registers the programs)
+    from msidbg.sim.program import PROGRAMS
+
+    return set(PROGRAMS)
+
+
+def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoint:
+    """Parse ``spec`` into a Breakpoint; ``roots`` (world top-level keys) checks path names.
+
+    Raises BreakpointError, with the column of the problem when there is one.
+    """
+    if not isinstance(spec, str):
+        raise BreakpointError("a breakpoint must be a string")
+    if len(spec) > MAX_SPEC_CHARS:
+        raise BreakpointError(f"breakpoint too long ({len(spec)} characters, at most {MAX_SPEC_CHARS})")
+    text = spec.strip()
+    lead = len(spec) - len(spec.lstrip())
+    head, _, _rest = text.partition(" ")
+    if head in ("if", "watch"):
+        if not _rest.strip():
+            raise BreakpointError(f"'{head}' needs an expression, e.g. {head} cpu[1].irr[0x31]",
+                                  spec, len(spec.rstrip()))
+        expr = _expr(spec, lead + len(head) + 1, roots)
+        return Breakpoint(bp_id, text, IF if head == "if" else WATCH, None, expr)
+    body, cond_text, cond_at = _split_if(text)
+    cond = _expr(spec, lead + cond_at, roots) if cond_text is not None else None
+    if head == "call":
+        name = body[4:].strip()
+        if not name:
+            raise BreakpointError("'call' needs a kernel program name, e.g. call msi_set_affinity",
+                                  spec, lead + len(body))
+        progs = _program_names()
+        if name not in progs:
+            raise BreakpointError(f"unknown kernel program {name!r} (expected one of: {', '.join(sorted(progs))})",
+                                  spec, lead + body.index(name))
+        return Breakpoint(bp_id, text, CALL, name, cond)
+    if body in hits.IMPLEMENTED:
+        return Breakpoint(bp_id, text, BUILTIN, body, cond)
+    if body in hits.CONTRACT:
+        raise BreakpointError(f"breakpoint {body!r} is not modelled yet in this version of msidbg")
+    raise BreakpointError(f"unknown breakpoint {body!r} (expected one of: {', '.join(sorted(hits.IMPLEMENTED))}, "
+                          "or 'if <condition>', 'watch <path>', 'call <program>')", spec, lead)
+
+
+def _split_if(text: str) -> tuple[str, str | None, int]:
+    """``name if cond`` -> (name, cond, offset of cond in text); no ``if`` -> (text, None, 0)."""
+    at = text.find(" if ")
+    if at < 0:
+        return text, None, 0
+    return text[:at].strip(), text[at + 4:], at + 4
+
+
+def _expr(spec: str, offset: int, roots: set[str] | None) -> Compiled:
+    text = spec[offset:]
+    try:
+        return compile_expr(text, roots)
+    except ExprError as e:
+        raise BreakpointError(e.what, spec, offset + e.column) from None
+
+
+def problem(spec: str) -> str | None:
+    """None if ``spec`` can be armed, else a one-line description (for scenario files)."""
+    try:
+        parse(spec)
+    except BreakpointError as e:
+        if e.column is None:
+            return e.message
+        return f"{e.message} at column {e.column + 1} of {spec.strip()!r}"
+    return None
+
+
+def freeze(value: Any) -> Any:
+    """A private copy of a watched value (world lists and dicts change in place)."""
+    return copy_world(value) if isinstance(value, (list, dict)) else value
+
+
+class Checker:
+    """Evaluates an armed set after each step; ``check()`` returns the first that fires, or None.
+
+    Watches compare with the value they saw at the previous event: call ``prime()`` whenever
+    the world is replaced (a seek) so that the first step after it compares with the right value.
+    """
+
+    def __init__(self, bps: list[Breakpoint], eng: Any) -> None:
+        self.eng = eng
+        self.bps = [b for b in bps if b.enabled]
+        self.watches = [b for b in self.bps if b.form == WATCH]
+        self.simple = all(b.form in (BUILTIN, CALL) and b.cond is None for b in self.bps)
+        self.tests: list[tuple[Breakpoint, Callable[[], bool]]] = [(b, self._test(b)) for b in self.bps]
+        self.names = {b.name for b in self.bps if b.form == BUILTIN}
+        self.detail: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.bps)
+
+    def prime(self) -> None:
+        for b in self.watches:
+            assert b.cond is not None
+            b.last = freeze(b.cond.fn(self.eng))
+
+    def check(self) -> Breakpoint | None:
+        """The first armed breakpoint (in id order) that fires at the event just executed."""
+        eng = self.eng
+        if self.simple and not eng.step_hits and not eng.step_calls:
+            return None
+        self.detail = None
+        found: Breakpoint | None = None
+        for b, test in self.tests:
+            if test() and found is None:
+                found = b
+                if not self.watches:
+                    break
+        return found
+
+    def _test(self, b: Breakpoint) -> Callable[[], bool]:
+        eng = self.eng
+        cond = b.cond
+        if b.form == BUILTIN:
+            name = b.name
+
+            def builtin() -> bool:
+                for h in eng.step_hits:
+                    if h.name == name and (cond is None or cond.fn(eng)):
+                        self.detail = h.detail
+                        return True
+                return False
+            return builtin
+        if b.form == CALL:
+            prog = b.name
+            return lambda: prog in eng.step_calls and (cond is None or bool(cond.fn(eng)))
+        assert cond is not None
+        if b.form == WATCH:
+            fn = cond.fn
+
+            def watch() -> bool:
+                now = fn(eng)
+                if now == b.last and type(now) is type(b.last):
+                    return False
+                self.detail = f"{b.spec[6:].strip()}: {_show(b.last)} -> {_show(now)}"
+                b.last = freeze(now)
+                return True
+            return watch
+        return _condition(cond, eng)
+
+
+def _condition(cond: Compiled, eng: Any) -> Callable[[], bool]:
+    fn, kinds = cond.fn, cond.kinds
+    if kinds is None:
+        return lambda: bool(fn(eng))
+
+    def test() -> bool:
+        return eng.log.data[(eng.cur - 1) * 7 + 1] in kinds and bool(fn(eng))
+    return test
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool) and v > 9:
+        return hex(v)
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def call_programs(bps: list[Breakpoint]) -> set[str]:
+    """Programs the engine must report entries of (``Engine.call_watch``)."""
+    return {b.name for b in bps if b.form == CALL and b.enabled and b.name}

@@ -1,0 +1,623 @@
+"""The breakpoint expression language: a small, safe grammar parsed once into closures.
+
+Expressions read event fields (``event.kind``, ``event.dev``, ``event.entry``) and world
+paths (``cpu[1].irr[0x31]``, ``devices.eth0.msix.table[2].ctrl``). They never call Python
+``eval``: snapshot files carry breakpoints, and those come from strangers. Grammar::
+
+    expr    := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | compare
+    compare := bits [("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not" "in") bits]
+    bits    := unary (("|" | "^" | "&" | "<<" | ">>") unary)*     (Python's precedence)
+    unary   := ("-" | "~") unary | postfix
+    postfix := atom ("." NAME | "[" expr "]")*
+    atom    := NUMBER | STRING | true | false | none | NAME | "len" "(" expr ")"
+             | "(" expr ")" | "[" [expr ("," expr)*] "]"
+
+Evaluation never raises: a missing path is ``None``; an ordering comparison or bit operation
+on values of the wrong type is false / ``None``. Compile-time mistakes raise ``ExprError``
+with the column of the offending token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg.errors import MsidbgError
+from msidbg.sim.events import STR, all_kinds, kind_by_code, kind_by_name
+
+Fn = Callable[[Any], Any]
+MAX_EXPR_CHARS = 2000
+MAX_DEPTH = 40
+
+#: short names a path may start with, and the world path each stands for
+ALIASES: dict[str, tuple[str, ...]] = {
+    "cpu": ("cpus",), "dev": ("devices",), "device": ("devices",), "irq": ("irqs",),
+    "pci": ("kernel", "pci"), "time": ("now",), "acct": ("acct",),
+}
+#: world lists that are 256-bit vector bitmaps stored as 8 x 32-bit words: ``irr[0x31]`` is a bit
+BITMAPS = frozenset({"irr", "isr", "alloc"})
+#: event attributes every event has (the rest are the fields of its kind)
+EVENT_BASICS = ("index", "time", "time_ns", "kind", "cpu", "dev")
+
+
+class ExprError(MsidbgError):
+    """A malformed expression: ``message`` says what, ``column`` (0-based) says where."""
+
+    def __init__(self, message: str, text: str, column: int) -> None:
+        super().__init__(f"{message} (column {column + 1})")
+        self.what = message
+        self.text = text
+        self.column = column
+
+    def caret(self) -> str:
+        """Two lines: the expression, and a caret under the offending column."""
+        return f"    {self.text}\n    {' ' * self.column}^"
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.caret()}"
+
+
+# --- tokens ---------------------------------------------------------------------------------
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<num>0[xX][0-9a-fA-F_]+|0[bB][01_]+|\d[\d_]*)
+  | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<name>[A-Za-z_](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_]))*)
+  | (?P<op>==|!=|<=|>=|<<|>>|[<>()\[\].,&|^~-])
+""", re.VERBOSE)
+KEYWORDS = {"and", "or", "not", "in", "true", "false", "none", "True", "False", "None", "null"}
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    kind: str  # num, str, name, op, kw, end
+    text: str
+    col: int
+    value: Any = None
+
+
+def tokenize(text: str) -> list[Tok]:
+    """Split ``text`` into tokens; an unknown character is an ExprError at its column."""
+    toks: list[Tok] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ExprError(f"unexpected character {text[pos]!r}", text, pos)
+        kind = m.lastgroup or ""
+        s = m.group()
+        if kind == "num":
+            toks.append(_number(s, text, pos))
+        elif kind == "str":
+            toks.append(Tok("str", s, pos, _unquote(s)))
+        elif kind == "name":
+            toks.append(Tok("kw" if s in KEYWORDS else "name", s, pos))
+        elif kind == "op":
+            toks.append(Tok("op", s, pos))
+        pos = m.end()
+    if pos < len(text):
+        raise ExprError("unterminated string", text, pos)
+    toks.append(Tok("end", "", len(text)))
+    return toks
+
+
+def _number(s: str, text: str, col: int) -> Tok:
+    try:
+        value = int(s.replace("_", ""), 0) if s[:2].lower() in ("0x", "0b") else int(s.replace("_", ""))
+    except ValueError:
+        raise ExprError(f"bad number {s!r}", text, col) from None
+    if value >= 2**64:
+        raise ExprError(f"number {s} does not fit in 64 bits", text, col)
+    return Tok("num", s, col, value)
+
+
+def _unquote(s: str) -> str:
+    body = s[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+# --- syntax tree ------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Node:
+    """One node: ``op`` names it (lit, path, event, not, and, or, cmp, bin, neg, inv, len, list)."""
+
+    op: str
+    col: int
+    args: list[Any] = field(default_factory=list)
+
+
+class Parser:
+    """Recursive descent over the token list; every error carries a column."""
+
+    def __init__(self, text: str) -> None:
+        if len(text) > MAX_EXPR_CHARS:
+            raise ExprError(f"expression too long ({len(text)} characters, at most {MAX_EXPR_CHARS})",
+                            text, MAX_EXPR_CHARS)
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> Tok:
+        return self.toks[self.i]
+
+    def take(self) -> Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def at(self, *texts: str) -> bool:
+        t = self.tok
+        return t.kind in ("op", "kw") and t.text in texts
+
+    def expect(self, text: str, what: str) -> Tok:
+        if not self.at(text):
+            self.fail(f"expected {what}")
+        return self.take()
+
+    def fail(self, what: str, tok: Tok | None = None) -> None:
+        t = tok or self.tok
+        found = "the end of the expression" if t.kind == "end" else repr(t.text)
+        raise ExprError(f"{what}, found {found}", self.text, t.col)
+
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            self.fail("expected an expression")
+        node = self.expr()
+        if self.tok.kind != "end":
+            self.fail("expected an operator (==, and, or, ...) or the end")
+        return node
+
+    def expr(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(f"expression nested deeper than {MAX_DEPTH} levels")
+        node = self.or_()
+        self.depth -= 1
+        return node
+
+    def or_(self) -> Node:
+        return self._chain("or", self.and_)
+
+    def and_(self) -> Node:
+        return self._chain("and", self.not_)
+
+    def _chain(self, word: str, sub: Callable[[], Node]) -> Node:
+        first = sub()
+        if not self.at(word):
+            return first
+        parts = [first]
+        while self.at(word):
+            self.take()
+            parts.append(sub())
+        return Node(word, first.col, parts)
+
+    def not_(self) -> Node:
+        if self.at("not"):
+            t = self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                self.fail(f"expression nested deeper than {MAX_DEPTH} levels", t)
+            node = Node("not", t.col, [self.not_()])
+            self.depth -= 1
+            return node
+        return self.compare()
+
+    def compare(self) -> Node:
+        left = self.bits(0)
+        t = self.tok
+        if self.at("==", "!=", "<", "<=", ">", ">=", "in"):
+            op = self.take().text
+        elif self.at("not") and self.toks[self.i + 1].text == "in":
+            self.i += 2
+            op = "not in"
+        else:
+            return left
+        right = self.bits(0)
+        if self.at("==", "!=", "<", "<=", ">", ">=", "in"):
+            self.fail("chained comparisons are not supported; join them with 'and'")
+        return Node("cmp", t.col, [op, left, right])
+
+    _LEVELS = (("|",), ("^",), ("&",), ("<<", ">>"))
+
+    def bits(self, level: int) -> Node:
+        if level == len(self._LEVELS):
+            return self.unary()
+        left = self.bits(level + 1)
+        while self.at(*self._LEVELS[level]):
+            t = self.take()
+            left = Node("bin", t.col, [t.text, left, self.bits(level + 1)])
+        return left
+
+    def unary(self) -> Node:
+        if self.at("-", "~"):
+            t = self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                self.fail(f"expression nested deeper than {MAX_DEPTH} levels", t)
+            node = Node("neg" if t.text == "-" else "inv", t.col, [self.unary()])
+            self.depth -= 1
+            return node
+        return self.postfix()
+
+    def postfix(self) -> Node:
+        node = self.atom()
+        while self.at(".", "["):
+            t = self.take()
+            if t.text == ".":
+                name = self.tok
+                if name.kind not in ("name", "kw"):
+                    self.fail("expected a field name after '.'")
+                self.take()
+                node = _member(node, name.text, name.col)
+            else:
+                index = self.expr()
+                self.expect("]", "']'")
+                node = _index(node, index, t.col)
+        return node
+
+    def atom(self) -> Node:
+        t = self.tok
+        if t.kind in ("num", "str"):
+            self.take()
+            return Node("lit", t.col, [t.value])
+        if t.kind == "kw" and t.text in ("true", "True", "false", "False", "none", "None", "null"):
+            self.take()
+            return Node("lit", t.col, [{"t": True, "T": True, "f": False, "F": False}.get(t.text[0])])
+        if t.kind == "name" and t.text == "len" and self.toks[self.i + 1].text == "(":
+            self.i += 2
+            inner = self.expr()
+            self.expect(")", "')' to close len(")
+            return Node("len", t.col, [inner])
+        if t.kind == "name":
+            self.take()
+            if t.text == "event":
+                return Node("event", t.col, [None])
+            return Node("path", t.col, [t.text, []])
+        if self.at("("):
+            self.take()
+            inner = self.expr()
+            self.expect(")", "')'")
+            return inner
+        if self.at("["):
+            return self.list_()
+        self.fail("expected a value (a number, a string, a path such as cpu[1].irr, or event.<field>)")
+        raise AssertionError  # unreachable: fail() raises
+
+    def list_(self) -> Node:
+        t = self.take()
+        items: list[Node] = []
+        while not self.at("]"):
+            items.append(self.expr())
+            if not self.at(","):
+                break
+            self.take()
+        self.expect("]", "']' to close the list")
+        return Node("list", t.col, items)
+
+
+def _member(node: Node, name: str, col: int) -> Node:
+    if node.op == "event":
+        if node.args[0] is not None:
+            return Node("path", node.col, ["<event>", [("key", name, col)]], )
+        return Node("event", node.col, [name, col])
+    if node.op == "path":
+        node.args[1].append(("key", name, col))
+        return node
+    return Node("path", node.col, ["<value>", [("key", name, col)], node])
+
+
+def _index(node: Node, index: Node, col: int) -> Node:
+    if node.op == "path":
+        node.args[1].append(("idx", index, col))
+        return node
+    return Node("path", node.col, ["<value>", [("idx", index, col)], node])
+
+
+# --- compilation -------------------------------------------------------------------------------
+@dataclass
+class Compiled:
+    """A parsed expression: ``fn(engine)`` evaluates it against the engine's world and event."""
+
+    text: str
+    fn: Fn
+    #: event kind codes the expression can only be true for (None: any kind)
+    kinds: frozenset[int] | None
+    uses_world: bool
+    uses_event: bool
+
+
+class Compiler:
+    """Turns a syntax tree into closures over an engine (``eng.w``, ``eng.log``, ``eng.cur``)."""
+
+    def __init__(self, text: str, roots: set[str] | None) -> None:
+        self.text = text
+        self.roots = roots
+        self.uses_world = False
+        self.uses_event = False
+
+    def fail(self, what: str, col: int) -> None:
+        raise ExprError(what, self.text, col)
+
+    def compile(self, n: Node) -> Fn:
+        return getattr(self, "c_" + n.op)(n)
+
+    def c_lit(self, n: Node) -> Fn:
+        v = n.args[0]
+        return lambda e: v
+
+    def c_list(self, n: Node) -> Fn:
+        fns = [self.compile(a) for a in n.args]
+        return lambda e: [f(e) for f in fns]
+
+    def c_not(self, n: Node) -> Fn:
+        f = self.compile(n.args[0])
+        return lambda e: not f(e)
+
+    def c_and(self, n: Node) -> Fn:
+        fns = [self.compile(a) for a in n.args]
+        return lambda e: all(f(e) for f in fns)
+
+    def c_or(self, n: Node) -> Fn:
+        fns = [self.compile(a) for a in n.args]
+        return lambda e: any(f(e) for f in fns)
+
+    def c_len(self, n: Node) -> Fn:
+        f = self.compile(n.args[0])
+        return lambda e: _len(f(e))
+
+    def c_neg(self, n: Node) -> Fn:
+        f = self.compile(n.args[0])
+        return lambda e: _neg(f(e))
+
+    def c_inv(self, n: Node) -> Fn:
+        f = self.compile(n.args[0])
+        return lambda e: _inv(f(e))
+
+    def c_bin(self, n: Node) -> Fn:
+        op, a, b = n.args[0], self.compile(n.args[1]), self.compile(n.args[2])
+        impl = _BITOPS[op]
+        return lambda e: impl(a(e), b(e))
+
+    def c_cmp(self, n: Node) -> Fn:
+        op, left, right = n.args
+        self._check_kind_literal(left, right)
+        self._check_kind_literal(right, left)
+        a, b = self.compile(left), self.compile(right)
+        impl = _CMPS[op]
+        if right.op == "lit":
+            c = right.args[0]
+            return lambda e: impl(a(e), c)
+        return lambda e: impl(a(e), b(e))
+
+    def _check_kind_literal(self, side: Node, other: Node) -> None:
+        """``event.kind == "msix.wrte"`` is a typo we can catch at parse time."""
+        if side.op == "event" and side.args[0] == "kind":
+            lits = [other] if other.op == "lit" else other.args if other.op == "list" else []
+            for lit in lits:
+                if lit.op == "lit" and isinstance(lit.args[0], str) and kind_by_name(lit.args[0]) is None:
+                    names = ", ".join(sorted(k.name for k in all_kinds()))
+                    self.fail(f"unknown event kind {lit.args[0]!r} (expected one of: {names})", lit.col)
+
+    def c_event(self, n: Node) -> Fn:
+        name = n.args[0]
+        if name is None:
+            self.fail("expected a field after 'event' (e.g. event.kind, event.dev)", n.col)
+        if name not in EVENT_BASICS and name not in _field_names():
+            self.fail(f"unknown event field {name!r} (expected one of: "
+                      f"{', '.join(sorted(set(EVENT_BASICS) | _field_names()))})", n.args[1])
+        self.uses_event = True
+        return _event_getter(name)
+
+    def c_path(self, n: Node) -> Fn:
+        root, steps = n.args[0], n.args[1]
+        if root == "<value>":
+            base = self.compile(n.args[2])
+            walk = self._steps(steps, None)
+            return lambda e: walk(e, base(e))
+        if root == "<event>":
+            self.fail("event fields are plain values; they have no sub-fields", steps[0][2])
+        self.uses_world = True
+        keys: tuple[str, ...] = ALIASES.get(root, (root,))
+        if root == "world":
+            keys = ()
+        elif self.roots is not None and keys[0] not in self.roots:
+            self.fail(f"unknown name {root!r} (expected event.<field>, or a world path starting with one of: "
+                      f"{', '.join(sorted(self.roots | set(ALIASES)))})", n.col)
+        prefix = [("key", k, n.col) for k in keys]
+        walk = self._steps(prefix + steps, keys[-1] if keys else None)
+        return lambda e: walk(e, e.w)
+
+    def _steps(self, steps: list[tuple[str, Any, int]], last: str | None) -> Callable[[Any, Any], Any]:
+        """A walker applying keys and indexes in order; a BITMAPS key followed by an index reads a bit."""
+        plan: list[tuple[int, Any]] = []
+        for kind, arg, _col in steps:
+            if kind == "key":
+                plan.append((_KEY, arg))
+                last = arg
+            else:
+                plan.append((_BIT if last in BITMAPS else _IDX, self.compile(arg)))
+                last = arg.args[0] if arg.op == "lit" and isinstance(arg.args[0], str) else None
+        return _walker(plan)
+
+
+_KEY, _IDX, _BIT = 0, 1, 2
+
+
+def _walker(plan: list[tuple[int, Any]]) -> Callable[[Any, Any], Any]:
+    def walk(e: Any, v: Any) -> Any:
+        for kind, arg in plan:
+            if kind == _KEY:
+                v = v.get(arg) if type(v) is dict else None
+            else:
+                v = _bit(v, arg(e)) if kind == _BIT else _item(v, arg(e))
+            if v is None:
+                return None
+        return v
+    return walk
+
+
+def _item(v: Any, i: Any) -> Any:
+    if type(v) is list:
+        return v[i] if type(i) is int and 0 <= i < len(v) else None
+    if type(v) is dict:
+        if i in v:
+            return v[i]
+        if type(i) is int:
+            return v.get(str(i))
+        if type(i) is str and i.isdigit():
+            return v.get(int(i))
+    return None
+
+
+def _bit(v: Any, i: Any) -> Any:
+    if type(v) is list and type(i) is int and 0 <= i < 32 * len(v):
+        word = v[i >> 5]
+        return (word >> (i & 31)) & 1 if type(word) is int else None
+    return _item(v, i)
+
+
+def _len(v: Any) -> Any:
+    return len(v) if isinstance(v, (list, dict, str)) else None
+
+
+def _int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _neg(v: Any) -> Any:
+    return -v if _int(v) else None
+
+
+def _inv(v: Any) -> Any:
+    return ~v if _int(v) else None
+
+
+def _bitop(fn: Callable[[int, int], int]) -> Callable[[Any, Any], Any]:
+    def op(a: Any, b: Any) -> Any:
+        if not (_int(a) and _int(b)):
+            return None
+        if fn is _shl and not 0 <= b < 64:
+            return None
+        if fn is _shr and b < 0:
+            return None
+        return fn(a, b)
+    return op
+
+
+def _shl(a: int, b: int) -> int:
+    return a << b
+
+
+def _shr(a: int, b: int) -> int:
+    return a >> b
+
+
+_BITOPS = {
+    "|": _bitop(lambda a, b: a | b), "^": _bitop(lambda a, b: a ^ b), "&": _bitop(lambda a, b: a & b),
+    "<<": _bitop(_shl), ">>": _bitop(_shr),
+}
+
+
+def _ordered(fn: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def cmp(a: Any, b: Any) -> bool:
+        ta, tb = type(a), type(b)
+        return (ta is tb and ta in (int, str)) and fn(a, b)
+    return cmp
+
+
+def _contains(a: Any, b: Any) -> bool:
+    if isinstance(b, (list, dict)):
+        return a in b
+    return isinstance(b, str) and isinstance(a, str) and a in b
+
+
+_CMPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: type(a) is type(b) and a == b,
+    "!=": lambda a, b: not (type(a) is type(b) and a == b),
+    "<": _ordered(lambda a, b: a < b), "<=": _ordered(lambda a, b: a <= b),
+    ">": _ordered(lambda a, b: a > b), ">=": _ordered(lambda a, b: a >= b),
+    "in": _contains, "not in": lambda a, b: not _contains(a, b),
+}
+
+
+# --- event fields, read straight from the columnar log -------------------------------------------
+def _field_names() -> set[str]:
+    return {name for k in all_kinds() for name, _fmt in k.fields}
+
+
+#: kind code -> {field name: (column offset, is_string)}
+_FIELD_CACHE: dict[int, dict[str, tuple[int, bool]]] = {}
+
+
+def _fields_of(code: int) -> dict[str, tuple[int, bool]]:
+    got = _FIELD_CACHE.get(code)
+    if got is None:
+        k = kind_by_code(code)
+        got = {name: (4 + i, fmt == STR) for i, (name, fmt) in enumerate(k.fields)}
+        _FIELD_CACHE[code] = got
+    return got
+
+
+def _event_getter(name: str) -> Fn:
+    """A reader of field ``name`` of the event at the engine's cursor (None before event 1)."""
+    def get(e: Any) -> Any:
+        cur = e.cur
+        if cur < 1:
+            return None
+        data = e.log.data
+        base = (cur - 1) * 7
+        if name == "kind":
+            return kind_by_code(data[base + 1]).name
+        if name in ("time", "time_ns"):
+            return data[base]
+        if name == "index":
+            return cur
+        if name == "cpu":
+            v = data[base + 2]
+            return None if v < 0 else v
+        if name == "dev":
+            v = data[base + 3]
+            return None if v < 0 else e.log.strings.strings[v]
+        spec = _fields_of(data[base + 1]).get(name)
+        if spec is None:
+            return None
+        v = data[base + spec[0]]
+        return e.log.strings.strings[v] if spec[1] else v
+    return get
+
+
+def kind_filter(tree: Node) -> frozenset[int] | None:
+    """Kind codes a condition requires (from ``event.kind == "x"`` conjuncts), or None."""
+    parts = tree.args if tree.op == "and" else [tree]
+    for p in parts:
+        if p.op != "cmp" or p.args[0] not in ("==", "in"):
+            continue
+        op, left, right = p.args
+        if right.op == "event" and right.args[0] == "kind" and op == "==":
+            left, right = right, left
+        if not (left.op == "event" and left.args[0] == "kind"):
+            continue
+        lits = [right] if op == "==" else right.args if right.op == "list" else None
+        if lits is None or not all(x.op == "lit" and isinstance(x.args[0], str) for x in lits):
+            continue
+        codes = {k.code for x in lits if (k := kind_by_name(x.args[0])) is not None}
+        return frozenset(codes)
+    return None
+
+
+def compile_expr(text: str, roots: set[str] | None = None) -> Compiled:
+    """Parse and compile ``text``; ``roots`` (the world's top-level keys) checks path roots.
+
+    Raises ExprError (with a column) on any syntax or name problem.
+    """
+    tree = Parser(text).parse()
+    comp = Compiler(text, roots)
+    fn = comp.compile(tree)
+    return Compiled(text, fn, kind_filter(tree), comp.uses_world, comp.uses_event)

@@ -1,0 +1,218 @@
+"""Checkpoints of one run's history: where to restore from, hash checks, bounded memory.
+
+History is linear and deterministic (the random generator's state is part of the world), so
+any event can be reached by restoring a saved world at or before it and re-executing. Two
+kinds of saved worlds, each a msgpack blob:
+
+* **coarse** checkpoints, taken while the run first reaches new events, every ``spacing``
+  events. The spacing adapts: it is chosen from the measured cost of re-executing an event
+  and of restoring a world so that replaying one interval takes about ``TARGET_REPLAY_S``.
+  When their bytes pass ``budget``, every other checkpoint in the older half is dropped, so
+  old history gets sparser (slower to reach) while memory stays bounded.
+* **fine** checkpoints: a small LRU of worlds near where the user has been (seek targets and
+  places stepped back from), so that ``step_back`` replays tens of events, not thousands.
+
+Every coarse checkpoint leaves a fingerprint (sha256 of its blob, 16 bytes) that is kept even
+after the blob is thinned; re-executing through such an event must reproduce it exactly.
+A mismatch is a ``DivergenceError``: determinism is broken, never silently.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import time
+from collections import OrderedDict
+from typing import Any
+
+from msidbg.errors import DivergenceError
+from msidbg.sim.world import diff_paths, pack_world, unpack_world
+
+#: what one coarse interval should cost to replay (restore + re-execution), in seconds
+TARGET_REPLAY_S = 0.012
+MIN_SPACING, MAX_SPACING = 32, 200_000
+DEFAULT_BUDGET = 192 << 20
+FINE_MAX_ENTRIES, FINE_MAX_BYTES = 64, 24 << 20
+#: fine checkpoints saved on the way to a seek target (the grid points just before it)
+FINE_AHEAD = 4
+
+
+def fingerprint(blob: bytes) -> bytes:
+    """16 bytes identifying a packed world (its dict order is a function of the run)."""
+    return hashlib.sha256(blob).digest()[:16]
+
+
+class Timeline:
+    """The saved worlds of one engine's run; the engine's world is replaced on restore."""
+
+    def __init__(self, eng: Any, spacing: int | None = None, budget: int = DEFAULT_BUDGET) -> None:
+        self.eng = eng
+        self.fixed = spacing
+        self.spacing = spacing or 256
+        self.budget = budget
+        start = eng.w["events"]
+        blob = pack_world(eng.w)
+        self.coarse: dict[int, bytes] = {start: blob}
+        self.order: list[int] = [start]
+        self.fps: dict[int, bytes] = {start: fingerprint(blob)}
+        self.fp_events: list[int] = [start]
+        self.fine: OrderedDict[int, bytes] = OrderedDict()
+        self.fine_bytes = 0
+        self.coarse_bytes = len(blob)
+        self.frontier = start
+        self.next_at = start + self.spacing
+        self._clock = (time.perf_counter(), start)
+        self._event_s = 5e-6
+        self._restore_s = len(blob) * 2e-8
+        self.thinned = 0
+
+    # -- the forward hook -----------------------------------------------------------------------
+    def on_event(self) -> None:
+        """Called by run loops when ``eng.cur >= next_at``: verify a known point or add a new one."""
+        cur = self.eng.cur
+        if cur in self.fps:
+            self.verify(cur)
+        elif cur >= self.frontier + self.spacing:
+            self._add(cur)
+        self._retarget(cur)
+
+    def _retarget(self, cur: int) -> None:
+        i = bisect.bisect_right(self.fp_events, cur)
+        make = max(self.frontier + self.spacing, cur + 1)
+        self.next_at = min(self.fp_events[i], make) if i < len(self.fp_events) else make
+
+    def retarget(self) -> None:
+        """Recompute ``next_at`` after the engine's world was replaced."""
+        self._retarget(self.eng.cur)
+
+    def verify(self, cur: int) -> None:
+        """The world at ``cur`` must be the one fingerprinted when the run first got here."""
+        blob = pack_world(self.eng.w)
+        if fingerprint(blob) == self.fps[cur]:
+            return
+        where = ""
+        saved = self.coarse.get(cur)
+        if saved is not None:
+            paths = diff_paths(unpack_world(saved), self.eng.w, limit=3)
+            where = f"; first difference at {paths[0]}" if paths else ""
+        raise DivergenceError(f"re-execution diverged: the world at event {cur} differs from the one "
+                              f"recorded when the run first reached it{where} (a determinism bug in msidbg)")
+
+    def _add(self, cur: int) -> None:
+        t0 = time.perf_counter()
+        blob = pack_world(self.eng.w)
+        pack_s = time.perf_counter() - t0
+        self.coarse[cur] = blob
+        self.order.append(cur)
+        self.fps[cur] = fingerprint(blob)
+        self.fp_events.append(cur)
+        self.coarse_bytes += len(blob)
+        self.frontier = cur
+        self._adapt(cur, pack_s)
+        if self.coarse_bytes > self.budget:
+            self._thin()
+
+    def _adapt(self, cur: int, pack_s: float) -> None:
+        """Re-derive the spacing from the measured event and restore costs (unless fixed)."""
+        now = time.perf_counter()
+        t_prev, ev_prev = self._clock
+        self._clock = (now, cur)
+        if cur > ev_prev:
+            per_event = (now - t_prev - pack_s) / (cur - ev_prev)
+            self._event_s = 0.7 * self._event_s + 0.3 * max(per_event, 1e-7)
+        # unpacking costs about twice packing (it builds every object)
+        self._restore_s = 0.7 * self._restore_s + 0.3 * 2.5 * pack_s
+        if self.fixed:
+            return
+        budget_s = max(TARGET_REPLAY_S - self._restore_s, TARGET_REPLAY_S / 4)
+        self.spacing = max(MIN_SPACING, min(MAX_SPACING, int(budget_s / self._event_s)))
+
+    def _thin(self) -> None:
+        """Drop every other coarse checkpoint in the older half until under 3/4 of the budget."""
+        while self.coarse_bytes > self.budget * 3 // 4 and len(self.order) > 4:
+            half = len(self.order) // 2
+            keep = [self.order[0]]
+            for i, ev in enumerate(self.order[1:half], start=1):
+                if i % 2 == 0:
+                    keep.append(ev)
+                else:
+                    self.coarse_bytes -= len(self.coarse.pop(ev))
+                    self.thinned += 1
+            self.order = keep + self.order[half:]
+            if half <= 2:
+                break
+
+    # -- restoring --------------------------------------------------------------------------------
+    def best_start(self, target: int) -> int:
+        """Bring the engine to the cheapest point at or before ``target``; return its event."""
+        eng = self.eng
+        cur = eng.w["events"]
+        ev, blob = self._nearest(target)
+        if cur <= target and (target - cur) * self._event_s <= (target - ev) * self._event_s + self._restore_s:
+            return int(cur)
+        self.restore(ev, blob)
+        return ev
+
+    def _nearest(self, target: int) -> tuple[int, bytes]:
+        i = bisect.bisect_right(self.order, target) - 1
+        ev = self.order[max(i, 0)]
+        blob = self.coarse[ev]
+        for f_ev in self.fine:
+            if ev < f_ev <= target:
+                ev = f_ev
+        if ev not in self.coarse:
+            blob = self.fine[ev]
+            self.fine.move_to_end(ev)
+        return ev, blob
+
+    def restore(self, ev: int, blob: bytes) -> None:
+        t0 = time.perf_counter()
+        world = unpack_world(blob)
+        self._restore_s = 0.8 * self._restore_s + 0.2 * (time.perf_counter() - t0)
+        install(self.eng, world)
+        self.retarget()
+
+    def fine_plan(self, start: int, target: int) -> list[int]:
+        """Events between ``start`` and ``target`` worth saving on the way (grid points just before)."""
+        step = max(16, self.spacing // 16)
+        if target - start <= step:
+            return []
+        top = (target - 1) // step * step
+        return [g for g in range(max(start + 1, top - (FINE_AHEAD - 1) * step), top + 1, step)
+                if g > start and g not in self.fine and g not in self.coarse][-FINE_AHEAD:]
+
+    def save_fine(self, blob: bytes | None = None) -> None:
+        """Keep the engine's current world as a fine checkpoint (``blob`` if already packed)."""
+        ev = self.eng.w["events"]
+        if ev in self.coarse or ev in self.fine:
+            return
+        blob = blob if blob is not None else pack_world(self.eng.w)
+        self.fine[ev] = blob
+        self.fine_bytes += len(blob)
+        while self.fine and (len(self.fine) > FINE_MAX_ENTRIES or self.fine_bytes > FINE_MAX_BYTES):
+            _, old = self.fine.popitem(last=False)
+            self.fine_bytes -= len(old)
+
+    def points_before(self, target: int) -> list[int]:
+        """Events with a saved world (coarse or fine) strictly before ``target``, ascending."""
+        pts = set(self.order[: bisect.bisect_left(self.order, target)])
+        pts.update(ev for ev in self.fine if ev < target)
+        return sorted(pts)
+
+    def memory_bytes(self) -> int:
+        return self.coarse_bytes + self.fine_bytes
+
+    def stats(self) -> dict[str, int]:
+        return {"coarse": len(self.order), "fine": len(self.fine), "fingerprints": len(self.fps),
+                "spacing": self.spacing, "bytes": self.memory_bytes(), "thinned": self.thinned}
+
+
+def install(eng: Any, world: dict[str, Any]) -> None:
+    """Make ``world`` the engine's state (and re-bind the model's execution context to it)."""
+    eng.w = world
+    eng.cur = world["events"]
+    eng.model.bind(eng)
+    if eng.step_hits:
+        eng.step_hits = []
+    if eng.step_calls:
+        eng.step_calls = []
