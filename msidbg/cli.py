@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from msidbg import __version__
 from msidbg.errors import MsidbgError
@@ -93,7 +94,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.max_events is not None and args.max_events < 0:
         raise MsidbgError("--max-events: must be >= 0")
     if not args.headless:
-        raise MsidbgError("the TUI is not available in this build; use --headless", args.file)
+        from msidbg.debugger import Session
+
+        return _tui(Session(scn, args.seed), args.file, args.breaks)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break,
                        seed=args.seed, extra_breaks=tuple(args.breaks), progress=progress, save=args.save)
@@ -118,9 +121,12 @@ def _open(args: argparse.Namespace) -> int:
     return _tui(session, args.file)
 
 
-def _tui(session: object, path: str) -> int:
-    """The TUI on an open session (issue 6 replaces this)."""
-    raise MsidbgError("the TUI is not available in this build yet; use 'msidbg replay' for the summary", path)
+def _tui(session: Any, path: str, breaks: Sequence[str] = ()) -> int:
+    """The TUI on an open session (``msidbg.tui.app.make_app``, the factory the tests use too)."""
+    from msidbg.tui.app import make_app
+
+    make_app(session, breaks=breaks).run()
+    return EXIT_OK
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -31,13 +31,22 @@ def _hex(v: int) -> str:
 
 def header(w: World, cpu: int) -> str:
     c = w["cpus"][cpu]
-    return (f"CPU{cpu} apic {c['apic_id']} {'online' if c['online'] else 'OFFLINE'}  TPR {c['tpr']:#04x}  "
-            f"PPR {ppr(c):#04x}  IRR top {_hex(words_highest(c['irr']))}  ISR top {_hex(words_highest(c['isr']))}")
+    return (f"CPU{cpu} apic {c['apic_id']} {'online' if c['online'] else 'OFFLINE'}  TPR {c['tpr']:#04x} "
+            f"PPR {ppr(c):#04x}  top IRR {_hex(words_highest(c['irr']))} ISR {_hex(words_highest(c['isr']))}")
+
+
+def _grouped(cells: str) -> str:
+    return " ".join(cells[i:i + 4] for i in range(0, 16, 4))
+
+
+GRID = len(_grouped("0" * 16))  # 19 columns: 16 vectors in groups of 4
+IRR_AT = len(LABEL) + 4         # column where the IRR grid starts ("2x  " precedes it)
+ISR_AT = IRR_AT + GRID + 6      # "  2x  " separates the grids
 
 
 def column_header() -> str:
-    digits = " ".join(f"{i:x}" for i in range(16))
-    return f"{LABEL}IRR {digits}   ISR {digits}"
+    digits = _grouped("".join(f"{i:x}" for i in range(16)))
+    return f"{LABEL}IRR {digits}  ISR {digits}"
 
 
 def grid_spans(w: World, cpu: int, cls: int, changed_irr: int, changed_isr: int,
@@ -50,6 +59,8 @@ def grid_spans(w: World, cpu: int, cls: int, changed_irr: int, changed_isr: int,
         if reg == "isr":
             spans.append((f"  {cls:x}x  ", "label"))
         for v in range(cls * 16, cls * 16 + 16):
+            if v & 3 == 0 and v & 15:
+                spans.append((" ", ""))
             on = words_test(c[reg], v)
             glyph = SET if on else (OWNED if owned and v in owners else FREE)
             style = "set" if on else ("owned" if glyph == OWNED else "")
@@ -58,7 +69,6 @@ def grid_spans(w: World, cpu: int, cls: int, changed_irr: int, changed_isr: int,
             if cursor == v:
                 style = "cursor"
             spans.append((glyph, style))
-            spans.append((" ", ""))
     return spans
 
 
@@ -77,11 +87,10 @@ def vector_at(x: int, line: int) -> int | None:
     if line < 2:
         return None
     cls = line - 2
-    first = len(LABEL) + 4
-    second = first + 32 + 6
-    for start in (first, second):
-        if start <= x < start + 32:
-            return cls * 16 + (x - start) // 2
+    for start in (IRR_AT, ISR_AT):
+        off = x - start
+        if 0 <= off < GRID and off % 5 != 4:
+            return cls * 16 + (off // 5) * 4 + off % 5
     return None
 
 

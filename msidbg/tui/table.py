@@ -23,7 +23,7 @@ LATCH_QUIRKS = ("latch-on-unmask", "msi-latch-on-enable")
 #: (title, width) of each column; passthrough devices add GUEST_COLUMNS
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("entry", 6), ("address", 10), ("dst", 3), ("vector", 9), ("M", 1), ("P", 1),
-    ("latched", 9), ("irq", 4), ("kernel", 12),
+    ("latched", 9), ("irq", 4), ("kernel cpu/vec", 19),
 )
 GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("guest address", 13), ("g.vector", 9), ("gM", 2))
 
@@ -162,9 +162,9 @@ def _kernel_view(w: World, desc: dict[str, Any] | None) -> str:
         return ""
     if not desc.get("activated"):
         return "inactive"
-    here = f"cpu{desc['cpu']}/{desc['vector']:#04x}"
+    here = f"{desc['cpu']}/{desc['vector']:#04x}"
     if desc.get("move_in_progress"):
-        return f"{here}<{desc['prev_cpu']}/{desc['prev_vector']:#04x}"
+        return f"{here} from {desc['prev_cpu']}/{desc['prev_vector']:#04x}"
     return here
 
 

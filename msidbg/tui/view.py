@@ -36,6 +36,8 @@ class View:
     event: Event | None = None
     #: why the cursor is here, in words: "start", "step", "breakpoint msix-write-unmasked", ...
     stop: str = "start"
+    #: what the breakpoint that stopped here said about it ("" when nothing)
+    detail: str = ""
     changes: Changes = NO_CHANGES
     #: the selected device (vector table) and CPU (APIC, call stacks)
     device: str | None = None

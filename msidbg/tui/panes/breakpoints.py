@@ -50,7 +50,7 @@ class BreakpointList(LineView):
         bp = view.breakpoints[index]
         hits = f"  ({bp.hits} hit{'s' if bp.hits != 1 else ''})" if bp.hits else ""
         style = "disabled" if not bp.enabled else ""
-        if view.stop.endswith(bp.spec) and view.stop.startswith("breakpoint"):
+        if view.stop.endswith(f"breakpoint {bp.spec}"):
             style = "stopped"
         if index == self.selected and self.has_focus:
             style = "selected"

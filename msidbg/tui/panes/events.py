@@ -129,11 +129,15 @@ class EventRows(LineView):
         self.update_size()
         if old is None or old.cursor != view.cursor:
             self.selected = view.cursor
-            line = self.line_of(view.cursor)
-            if line is not None:
-                self.ensure_visible(line, center=not self.is_visible(line))
+            self.call_after_refresh(self._follow, view.cursor)
         if self.matches is not None and self.scanned < view.total:
             self.scan()
+
+    def _follow(self, cursor: int) -> None:
+        """Bring the cursor's row on screen (centred when it was off screen)."""
+        line = self.line_of(cursor)
+        if line is not None:
+            self.ensure_visible(line, center=not self.is_visible(line))
 
     def watch_selected(self) -> None:
         self.refresh()

@@ -25,22 +25,23 @@ def status_content(view: View | None, progress: Progress | None) -> Content:
         return Content.assemble(first, "\n", _event_line(view))
     dev = f"{view.device} · " if view.device else ""
     first = Content.assemble(
-        (view.scenario, "bold"), SEP, view.platform, SEP, f"t={format_ns(view.time_ns)}", SEP,
         (f"event {view.cursor:,} / {view.total:,}", "bold"), (" (end)" if view.ended else "", "$text-muted"),
-        SEP, (view.stop, _stop_style(view.stop)), SEP, f"{dev}CPU{view.cpu}")
+        SEP, (view.stop, _stop_style(view.stop)), SEP, f"t={format_ns(view.time_ns)}", SEP,
+        f"{dev}CPU{view.cpu}", SEP, (view.scenario, "bold"), SEP, view.platform)
     return Content.assemble(first, "\n", _event_line(view))
 
 
 def _stop_style(stop: str) -> str:
-    if stop.startswith("breakpoint"):
+    if "breakpoint" in stop:
         return "bold $error"
-    return "$accent" if stop.startswith(("end", "limit", "stopped")) else ""
+    return "$accent" if "end of run" in stop or "stopped" in stop else ""
 
 
 def _event_line(view: View) -> Content | str:
+    detail = ("  ── " + view.detail, "$error") if view.detail else ""
     if view.event is None:
-        return Content.assemble(("event 0: before the first event", "$text-muted"))
-    return Content.assemble(("▶", "$accent"), eventfilter.event_text(view.event))
+        return Content.assemble(("event 0: before the first event", "$text-muted"), detail)
+    return Content.assemble(("▶", "$accent"), eventfilter.event_text(view.event).strip(), detail)
 
 
 class StatusLine(Static):

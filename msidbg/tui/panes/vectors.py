@@ -34,7 +34,7 @@ class VectorTable(LineView):
         self.border_subtitle = table.device_line(view.world, dev) if view and dev else ""
         self.update_size()
         if view is not None and dev is not None:
-            self._follow(view, dev)
+            self.call_after_refresh(self._follow, view, dev)
 
     def _follow(self, view: View, dev: str) -> None:
         changed = view.changes.rows.get(dev)

@@ -1,0 +1,129 @@
+"""Debugger key bindings, and the user's rebinding file.
+
+Every debugger command is a ``KeyAction``: a stable name (used in the config file, the help
+screen and the command palette), the App action it runs, its default keys and a
+description. Users rebind in ``$XDG_CONFIG_HOME/msidbg/keys.toml`` (or ``keys.json``;
+``$MSIDBG_KEYS`` names another file)::
+
+    # ~/.config/msidbg/keys.toml
+    [keys]
+    step = "n,f10"          # comma-separated Textual key names
+    step_back = "p,f9"
+
+Unknown names and malformed keys are reported as one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.binding import Binding
+
+from msidbg.errors import MsidbgError
+
+MAX_CONFIG_BYTES = 64 * 1024
+MAX_KEYS_CHARS = 200
+_KEY = re.compile(r"^((ctrl|shift|alt|meta|super|hyper)\+)*([a-z0-9_]+|[!-~])$", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAction:
+    """One rebindable debugger command."""
+
+    name: str
+    action: str
+    keys: str
+    description: str
+    help: str
+    show: bool = True
+
+
+ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction("step", "step", "s", "Step", "execute the next event"),
+    KeyAction("step_back", "step_back", "b", "Back", "go back one event (re-executes from a checkpoint)"),
+    KeyAction("continue", "continue", "c", "Continue", "run to the next breakpoint hit or the end; any key stops it"),
+    KeyAction("reverse_continue", "reverse_continue", "C", "Rev-cont",
+              "run backwards to the previous breakpoint hit, or event 0"),
+    KeyAction("goto", "goto", "g", "Goto", "go to an event number"),
+    KeyAction("run_to_time", "run_to_time", "t", "To time",
+              "run to a virtual time such as 2ms or 1500us (stops at breakpoints)"),
+    KeyAction("add_breakpoint", "add_breakpoint", "a", "Break",
+              "arm a breakpoint: a built-in name, 'if <cond>', 'watch <path>' or 'call <program>'"),
+    KeyAction("watch", "watch", "w", "Watch", "arm a watchpoint on a state path, e.g. cpu[1].irr"),
+    KeyAction("bookmark", "bookmark", "m", "Mark", "bookmark the cursor's event (name: note)", show=False),
+    KeyAction("bookmarks", "bookmarks", "M", "Marks", "list the bookmarks and jump to one"),
+    KeyAction("next_device", "next_device", "d", "Device", "show the next device's vector table"),
+    KeyAction("next_cpu", "next_cpu", "right_square_bracket", "CPU+", "select the next CPU", show=False),
+    KeyAction("prev_cpu", "prev_cpu", "left_square_bracket", "CPU-", "select the previous CPU", show=False),
+    KeyAction("filter", "filter", "slash", "Filter", "filter the event log", show=False),
+    KeyAction("save", "save", "ctrl+s", "Save", "save a snapshot file at the cursor"),
+    KeyAction("help", "help", "question_mark,f1", "Help", "show every key"),
+    KeyAction("quit", "quit", "q", "Quit", "leave msidbg"),
+)
+BY_NAME = {a.name: a for a in ACTIONS}
+
+
+def bindings() -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
+    """The App's BINDINGS; each binding's id is its action's name (what ``keys.toml`` rebinds)."""
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.name) for a in ACTIONS]
+
+
+def config_path(env: dict[str, str] | None = None) -> Path | None:
+    """Where the user's key file is: ``$MSIDBG_KEYS``, else keys.toml / keys.json in the config dir."""
+    env = dict(os.environ) if env is None else env
+    if env.get("MSIDBG_KEYS"):
+        return Path(env["MSIDBG_KEYS"])
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    for name in ("keys.toml", "keys.json"):
+        if (base / "msidbg" / name).is_file():
+            return base / "msidbg" / name
+    return None
+
+
+def load_keymap(path: Path | None) -> dict[str, str]:
+    """The keymap (action name -> keys) in ``path``; {} for None. Raises MsidbgError on bad input."""
+    if path is None:
+        return {}
+    file = str(path)
+    try:
+        raw = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
+    except OSError as e:
+        raise MsidbgError(f"cannot read the key bindings file: {e.strerror}", file) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise MsidbgError(f"key bindings file larger than {MAX_CONFIG_BYTES} bytes", file)
+    return parse_keymap(raw, file)
+
+
+def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
+    """Parse a TOML or JSON key file (by suffix) into {action name: "key,key"}."""
+    try:
+        text = raw.decode("utf-8")
+        data: Any = json.loads(text) if file.endswith(".json") else tomllib.loads(text)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise MsidbgError(f"not valid {'JSON' if file.endswith('.json') else 'TOML'}: {e}", file) from None
+    if isinstance(data, dict) and isinstance(data.get("keys"), dict):
+        data = data["keys"]
+    if not isinstance(data, dict):
+        raise MsidbgError("expected a table of action = \"keys\" (under [keys])", file)
+    return {name: _keys(name, value, file) for name, value in data.items()}
+
+
+def _keys(name: str, value: Any, file: str) -> str:
+    if name not in BY_NAME:
+        raise MsidbgError(f"keys.{name}: unknown action (expected one of: {', '.join(BY_NAME)})", file)
+    if isinstance(value, list):
+        value = ",".join(str(v) for v in value)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_KEYS_CHARS:
+        raise MsidbgError(f"keys.{name}: expected a string of comma-separated key names", file)
+    keys = [k.strip() for k in value.split(",")]
+    for k in keys:
+        if not _KEY.match(k):
+            raise MsidbgError(f"keys.{name}: {k!r} is not a key name (e.g. 's', 'f10', 'ctrl+s', 'shift+left')",
+                              file)
+    return ",".join(keys)

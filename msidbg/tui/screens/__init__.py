@@ -1,0 +1,1 @@
+"""Modal screens: help, prompts (goto, run to time, breakpoint, save, bookmark), bookmarks."""

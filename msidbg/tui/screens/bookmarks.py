@@ -1,0 +1,37 @@
+"""The bookmarks list (from the session and the snapshot it came from); enter jumps there."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from msidbg.debugger import Bookmark
+
+
+class BookmarksScreen(ModalScreen[int | None]):
+    """Pick a bookmark; dismisses with its event index (None on escape)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, bookmarks: list[Bookmark]) -> None:
+        super().__init__()
+        self.bookmarks = bookmarks
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="bookmarks-box"):
+            yield Label(f"Bookmarks ({len(self.bookmarks)}) -- enter jumps, escape closes", id="bookmarks-title")
+            options = [Option(f"#{b.event:<8} {b.name}" + (f" -- {b.note}" if b.note else ""), id=str(i))
+                       for i, b in enumerate(self.bookmarks)]
+            yield OptionList(*options, id="bookmarks-list")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.bookmarks[event.option_index].event)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
