@@ -197,7 +197,8 @@ class MsidbgApp(App[None]):
     def action_add_breakpoint(self, prefix: str = "") -> None:
         hint = ("built-in names: msix-write-unmasked, msi-torn-message, irq-spurious, irq-lost, pirq-conflict, "
                 "msi-blocked-by-msix-mask, probe-failed;  if <cond>;  watch <path>;  call <program>")
-        self._prompt(Prompt("Add breakpoint", self.driver.add_breakpoint, value=prefix, hint=hint),
+        self._prompt(Prompt("Add breakpoint", self.driver.add_breakpoint, value=prefix, hint=hint,
+                            select_all=False),
                      lambda bp_id: self._armed(bp_id))
 
     def action_watch(self) -> None:

@@ -26,8 +26,11 @@ class Prompt(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, check: Check, *, value: str = "", placeholder: str = "",
-                 hint: str = "") -> None:
+                 hint: str = "", select_all: bool = True) -> None:
+        """``select_all``: the initial value is selected (typing replaces it), else the cursor
+        waits after it (a prefix such as "watch ")."""
         super().__init__()
+        self.select_all = select_all
         self.title_text = title
         self.check = check
         self.value = value
@@ -37,7 +40,8 @@ class Prompt(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Label(self.title_text, id="prompt-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input",
+                        select_on_focus=self.select_all)
             yield Static("", id="prompt-error")
             if self.hint:
                 yield Static(self.hint, id="prompt-hint")

@@ -1,0 +1,203 @@
+"""Pilot tests: keys drive the App; assert on the Session first, the screen second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from msidbg.debugger import Session
+from msidbg.tui.app import MsidbgApp, make_app
+from msidbg.tui.panes.breakpoints import BreakpointList
+from msidbg.tui.panes.events import EventRows
+from msidbg.tui.panes.lines import LineView
+from msidbg.tui.panes.status import StatusLine
+from msidbg.tui.panes.vectors import VectorTable
+from msidbg.tui.screens.help import HelpScreen
+from msidbg.tui.screens.prompt import Prompt
+from tests.tui.conftest import LATE, MASKED, STORM, idle
+
+SIZE = (160, 48)
+
+
+def app_for(path: str, **kw) -> MsidbgApp:  # type: ignore[no-untyped-def]
+    kw.setdefault("keymap", {})
+    return make_app(path, **kw)
+
+
+def lines(w: LineView) -> list[str]:
+    return [w.render_line(y).text for y in range(w.size.height)]
+
+
+def status(app: MsidbgApp) -> str:
+    return str(app.query_one(StatusLine).content)
+
+
+async def test_step_and_step_back_move_the_cursor() -> None:
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"sssss")
+        assert app.session.cursor == 5
+        assert "event 5 / 5" in status(app)
+        assert any(line.startswith("▶       5 ") for line in lines(app.query_one(EventRows)))
+        await pilot.press("b", "b")
+        assert app.session.cursor == 3 and app.session.total == 5
+        assert "event 3 / 5" in status(app) and "step back" in status(app)
+
+
+async def test_continue_stops_at_the_breakpoint_with_the_written_entry_highlighted() -> None:
+    want = Session.from_scenario(LATE).continue_()
+    app = app_for(LATE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        assert app.session.cursor == want.event == 20
+        assert app.view is not None and app.view.changes.rows == {"eth0": frozenset({0})}
+        assert "continue: breakpoint msix-write-unmasked" in status(app)
+        table = app.query_one(VectorTable)
+        changed = table.style_of("changed").bgcolor
+        row0, row1 = table.render_line(1), table.render_line(2)   # line 0 is the column header
+        assert row0.text.startswith("0 ") and changed is not None
+        assert any(seg.style and seg.style.bgcolor == changed for seg in row0)
+        assert not any(seg.style and seg.style.bgcolor == changed for seg in row1)
+
+
+async def test_goto_prompt_and_enter_in_the_event_log() -> None:
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", *"41", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == 41
+        assert app.view is not None and app.view.changes.irr == {1: 1 << 0x21}
+        app.query_one(EventRows).focus()
+        await pilot.press("up", "up", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == 39
+
+
+async def test_bad_breakpoint_shows_the_parser_error_inline_and_arms_nothing() -> None:
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        before = [b.spec for b in app.session.breakpoints]
+        await pilot.press("a", *"if event.kind ==", "enter")
+        assert isinstance(app.screen, Prompt)
+        assert "^" in app.screen.error and "found the end of the expression" in app.screen.error
+        assert [b.spec for b in app.session.breakpoints] == before
+        await pilot.press(*' "msi.held"', "enter")
+        assert not isinstance(app.screen, Prompt)
+        assert [b.spec for b in app.session.breakpoints] == before + ['if event.kind == "msi.held"']
+        await pilot.press("c")
+        await idle(pilot, app)
+        assert app.session.cursor == 40
+        assert 'if event.kind == "msi.held"' in "\n".join(lines(app.query_one(BreakpointList)))
+
+
+async def test_watch_and_remove_breakpoint_from_the_pane() -> None:
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w", *"cpu[1].irr", "enter")
+        assert [b.spec for b in app.session.breakpoints][-1] == "watch cpu[1].irr"
+        await pilot.press("c")
+        await idle(pilot, app)
+        assert app.session.cursor == 41                     # the first IRR bit set on CPU1
+        app.query_one(BreakpointList).focus()
+        await pilot.press("x")
+        assert [b.spec for b in app.session.breakpoints] == ["watch cpu[1].irr"]
+
+
+async def test_any_key_stops_a_long_continue() -> None:
+    app = app_for(STORM)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause(0.4)
+        assert app.busy and "running continue" in status(app)
+        await pilot.press("space")
+        await idle(pilot, app)
+        assert not app.busy and app.session.cursor > 0 and not app.session.ended
+        assert "continue: stopped by a key" in status(app)
+        assert f"event {app.session.cursor:,} /" in status(app)
+        await pilot.press("s")                                # keys work again afterwards
+        assert "step" in status(app)
+
+
+async def test_save_then_open_lands_on_the_same_event(tmp_path: Path) -> None:
+    path = tmp_path / "bug.msgpack"
+    app = app_for(LATE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("m", *"late: the live entry is rewritten", "enter")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, Prompt)
+        inp = app.screen.query_one("#prompt-input")
+        inp.value = str(path)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        cursor, specs = app.session.cursor, [b.spec for b in app.session.breakpoints]
+    assert path.is_file()
+    again = app_for(str(path))
+    async with again.run_test(size=SIZE) as pilot:
+        await idle(pilot, again)
+        assert again.session.cursor == cursor == 20
+        assert [b.spec for b in again.session.breakpoints] == specs
+        assert again.view is not None and again.view.changes.rows == {"eth0": frozenset({0})}
+        assert "snapshot at event 20: breakpoint msix-write-unmasked" in status(again)
+        await pilot.press("s")
+        assert again.session.cursor == 21
+        await pilot.press("M", "enter")
+        await idle(pilot, again)
+        assert again.session.cursor == 20
+
+
+async def test_keys_are_rebindable_and_help_shows_them() -> None:
+    app = app_for(MASKED, keymap={"step": "n", "step_back": "p"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert app.session.cursor == 0
+        await pilot.press("n", "n", "p")
+        assert app.session.cursor == 1
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = [str(s.content) for s in app.screen.query(".help-row")]
+        assert any(r.startswith("n ") and "step " in r for r in rows)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_event_filter_shows_only_matching_events() -> None:
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", *"51", "enter")
+        await idle(pilot, app)
+        await pilot.press("slash", *"kind=msi.held", "enter")
+        rows = app.query_one(EventRows)
+        await pilot.pause()
+        assert rows.matches is not None and list(rows.matches) == [40, 45, 50]
+        shown = [line for line in lines(rows) if line.strip()]
+        assert len(shown) == 3 and all("msi.held" in line for line in shown)
+        rows.parent.query_one("#event-filter").focus()  # type: ignore[union-attr]
+        await pilot.press("escape")
+        assert rows.matches is None and rows.line_count() == 51
+
+
+async def test_select_device_and_cpu() -> None:
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right_square_bracket")
+        assert app.view is not None and app.view.cpu == 1
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert app.view.cpu == 1                     # wraps around two CPUs
+        await pilot.press("d")
+        assert app.view.device == "eth0"             # the only device
+
+
+async def test_narrow_light_terminal_does_not_crash() -> None:
+    app = app_for(LATE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.theme = "textual-light"
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("b", "tab", "tab", "tab", "s")
+        assert app.screen.has_class("-narrow")
+        assert app.session.cursor == 20
+        await pilot.resize_terminal(60, 16)
+        await pilot.press("s", "c")
+        await idle(pilot, app)
+        assert app.session.cursor > 21

@@ -1,0 +1,91 @@
+"""Pure projections of the world for the panes (no app running): rows, grids, stacks, diffs."""
+
+from __future__ import annotations
+
+from msidbg.tui import apicgrid, digest, stacks, table
+from tests.tui.conftest import LATE, MASKED, session_at
+
+
+def cells(w, dev, row):  # type: ignore[no-untyped-def]
+    return [text for text, _ in table.row_cells(w, dev, row)]
+
+
+def styles(w, dev, row):  # type: ignore[no-untyped-def]
+    return {style for _, style in table.row_cells(w, dev, row) if style}
+
+
+def test_vector_row_shows_address_destination_vector_and_kernel_view() -> None:
+    w = session_at(MASKED, 36).world          # probe done: entries 0 and 1 live on CPU1
+    row0 = cells(w, "eth0", 0)
+    assert row0[:6] == ["0", "fee01000", "1", "0x21", "·", "·"]
+    assert row0[7] == "24" and row0[8] == "1/0x21"
+    assert cells(w, "eth0", 2)[4] == "M"     # never-used entries stay masked from reset
+    assert "mismatch" not in styles(w, "eth0", 0)
+
+
+def test_mask_and_pending_bits_from_the_device_registers() -> None:
+    s = session_at(MASKED, 39)
+    assert cells(s.world, "eth0", 1)[4:6] == ["M", "·"]
+    s.seek(40)                               # msi.held: the signal sets the PBA bit
+    row = cells(s.world, "eth0", 1)
+    assert row[4:6] == ["M", "P"]
+    assert {"masked", "pending"} <= styles(s.world, "eth0", 1)
+
+
+def test_latched_message_and_mismatch_after_the_old_vector_is_freed() -> None:
+    s = session_at(LATE, 63)
+    assert cells(s.world, "eth0", 0)[6] == "1/0x21"   # latched the pre-move message on unmask
+    assert "mismatch" not in styles(s.world, "eth0", 0)  # the old vector is still kept for the move
+    s.seek(67)                                           # CPU1 offline: the move completed, old vector gone
+    assert cells(s.world, "eth0", 0)[8] == "0/0x21"
+    assert "mismatch" in styles(s.world, "eth0", 0)
+
+
+def test_pirq_messages_are_decoded() -> None:
+    assert table.dest_vector(0xFEE00000 | (0x65 << 12), 0, 0x4300) == ("-", "pirq 101")
+    assert table.pirq_of(0xFEE00000 | (0x12 << 12), 0x100) == 0x112
+
+
+def test_digest_diff_names_the_rows_and_bits_that_changed() -> None:
+    s = session_at(MASKED, 39)
+    before = digest.take(s.world)
+    s.step()                                 # 40: PBA bit of entry 1
+    after = digest.take(s.world)
+    ch = digest.diff(before, after)
+    assert ch.rows == {"eth0": frozenset({1})} and not ch.irr
+    s.step()                                 # 41: entry 0's message sets IRR 0x21 on CPU1
+    ch = digest.diff(after, digest.take(s.world))
+    assert ch.irr == {1: 1 << 0x21} and ch.cpus == frozenset({1}) and not ch.rows
+    assert digest.diff(None, after) is digest.NO_CHANGES
+
+
+def test_apic_grid_marks_set_bits_and_owned_vectors() -> None:
+    s = session_at(MASKED, 41)
+    line = "".join(t for t, _ in apicgrid.block_spans(s.world, 1, 2 + 2))  # class 2x
+    irr = line[apicgrid.IRR_AT:apicgrid.IRR_AT + apicgrid.GRID]
+    assert irr.startswith("○■○")         # 0x20 cleanup owned, 0x21 pending, 0x22 owned
+    spans = apicgrid.block_spans(s.world, 1, 4, changed_irr=1 << 0x21, cursor=0x22)
+    styled = [st for t, st in spans if t in (apicgrid.SET, apicgrid.OWNED, apicgrid.FREE)]
+    assert styled[0x21 - 0x20] == "changed" and styled[0x22 - 0x20] == "cursor"
+
+
+def test_apic_vector_under_the_mouse_and_its_owner() -> None:
+    assert apicgrid.vector_at(apicgrid.IRR_AT, 4) == 0x20
+    assert apicgrid.vector_at(apicgrid.IRR_AT + 5, 4) == 0x24      # after the group gap
+    assert apicgrid.vector_at(apicgrid.IRR_AT + 4, 4) is None      # the gap itself
+    assert apicgrid.vector_at(apicgrid.ISR_AT + 18, 17) == 0xFF
+    assert apicgrid.vector_at(apicgrid.IRR_AT, 1) is None          # column header line
+    w = session_at(MASKED, 41).world
+    assert "irq 24 PCI-MSIX eth0 #0" in apicgrid.owner(w, 1, 0x21)
+    assert "[IRR]" in apicgrid.owner(w, 1, 0x21)
+    assert "No irq handler" in apicgrid.owner(w, 1, 0x90)
+
+
+def test_call_stacks_show_the_innermost_frame_first() -> None:
+    w = session_at(LATE, 20).world            # inside request_irq -> ... -> pci_write_msi_msg
+    lines = [t for _, t, _ in stacks.all_lines(w)]
+    assert lines[0].startswith("CPU0 online")
+    frames = [t.strip() for t in lines if t.strip().startswith("#")]
+    assert frames[0].startswith("#0 pci_write_msi_msg")
+    assert any("request_irq" in f for f in frames[1:])
+    assert stacks.cpu_lines(w, 1)[-1] == ("  idle", "dim")
