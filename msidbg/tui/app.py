@@ -51,9 +51,9 @@ class MsidbgApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
-    view: reactive[View | None] = reactive(None)
+    view: reactive[View | None] = reactive(None, repaint=False)
     """The state at the cursor, handed to every pane."""
-    progress: reactive[Progress | None] = reactive(None)
+    progress: reactive[Progress | None] = reactive(None, repaint=False)
     """How far a running continue has got (None when nothing runs)."""
 
     def __init__(self, session: Session, *, keymap: dict[str, str] | None = None, source: str = "") -> None:

@@ -73,7 +73,9 @@ class Driver:
     def changes(self) -> digest.Changes:
         n = self.s.cursor
         before = self._digests.get(n - 1) if n > 0 else None
-        return digest.diff(before, self.digest_here()) if before is not None else NO_CHANGES
+        if n == 0:
+            return NO_CHANGES
+        return digest.diff(before, self.digest_here())
 
     # -- commands (synchronous: fast ones) ---------------------------------------------------------
     def step(self) -> Stop:

@@ -54,6 +54,14 @@ class View:
         return str(self.world["platform"]["kind"])
 
 
+def adjacent(old: View | None, new: View) -> bool:
+    """True when ``new`` is at most one event from ``old`` with the same selection, and both
+    know exactly what changed at their event: then what differs on screen between them is
+    ``old.changes`` and ``new.changes`` (panes repaint just those lines)."""
+    return (old is not None and abs(new.cursor - old.cursor) <= 1 and old.device == new.device
+            and old.cpu == new.cpu and old.changes.exact and new.changes.exact)
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """A running continue: how far it has got (shown in the status line)."""

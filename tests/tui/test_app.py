@@ -201,3 +201,21 @@ async def test_narrow_light_terminal_does_not_crash() -> None:
         await pilot.press("s", "c")
         await idle(pilot, app)
         assert app.session.cursor > 21
+
+
+async def test_partial_repaints_leave_no_stale_lines() -> None:
+    """Steps repaint only the lines that changed; the screen must equal a full repaint."""
+    app = app_for(MASKED)
+
+    async def full_repaint_svg() -> str:
+        for w in app.query(LineView):
+            w.refresh()
+        await pilot.pause()
+        return app.export_screenshot()
+
+    async with app.run_test(size=SIZE) as pilot:
+        for keys in (["s"] * 36, ["s"] * 5, ["b"], ["s"], ["b", "b"], ["s"] * 3, ["g", *"12", "enter"], ["s"]):
+            await pilot.press(*keys)
+            await idle(pilot, app)
+            shown = app.export_screenshot()
+            assert shown == await full_repaint_svg(), (keys, app.session.cursor)

@@ -10,8 +10,23 @@ from textual.reactive import reactive
 
 from msidbg.tui import apicgrid
 from msidbg.tui.apicgrid import BLOCK
+from msidbg.tui.digest import Changes
 from msidbg.tui.panes.lines import LineView, Span
-from msidbg.tui.view import View
+from msidbg.tui.view import View, adjacent
+
+
+def dirty_lines(ch: Changes) -> list[int]:
+    """The lines of the APIC pane that show what ``ch`` changed (headers, grid classes, blocks)."""
+    out = [cpu * BLOCK for cpu in ch.cpus]
+    for regs in (ch.irr, ch.isr):
+        for cpu, bits in regs.items():
+            while bits:
+                low = bits & -bits
+                out.append(cpu * BLOCK + 2 + ((low.bit_length() - 1) >> 4))
+                bits ^= low
+    for cpu in ch.owners:
+        out += range(cpu * BLOCK, cpu * BLOCK + BLOCK)
+    return out
 
 
 class ApicGrid(LineView):
@@ -39,15 +54,21 @@ class ApicGrid(LineView):
     hovered: reactive[tuple[int, int] | None] = reactive(None, layout=False, repaint=False)
 
     def watch_view(self, old: View | None, view: View | None) -> None:
-        self.border_title = "Local APICs"
+        self.set_titles("Local APICs")
         if view is None:
             return
         self.update_size()
         if old is None or old.cpu != view.cpu:
             self.selected = (view.cpu, self.selected[1])
             self.scroll_to(y=view.cpu * BLOCK, animate=False, immediate=True)
+            self.refresh()
         elif view.changes.cpus and not any(self._block_visible(c) for c in view.changes.cpus):
             self.scroll_to(y=min(view.changes.cpus) * BLOCK, animate=False, immediate=True)
+            self.refresh()
+        elif adjacent(old, view):
+            self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes))
+        else:
+            self.refresh()
         self._describe()
 
     def _block_visible(self, cpu: int) -> bool:
@@ -66,7 +87,7 @@ class ApicGrid(LineView):
             return
         cpu, vector = self.hovered or self.selected
         if cpu < len(self.view.world["cpus"]):
-            self.border_subtitle = apicgrid.owner(self.view.world, cpu, vector)
+            self.set_titles(subtitle=apicgrid.owner(self.view.world, cpu, vector))
 
     def line_count(self) -> int:
         return len(self.view.world["cpus"]) * BLOCK if self.view else 0

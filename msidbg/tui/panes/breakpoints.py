@@ -28,12 +28,14 @@ class BreakpointList(LineView):
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     selected: reactive[int] = reactive(0, layout=False, repaint=False)
 
-    def watch_view(self, view: View | None) -> None:
+    def watch_view(self, old: View | None, view: View | None) -> None:
         n = len(view.breakpoints) if view else 0
-        self.border_title = f"Breakpoints ({n})"
+        self.set_titles(f"Breakpoints ({n})")
         if self.selected >= n:
             self.selected = max(n - 1, 0)
         self.update_size()
+        if old is None or view is None or old.breakpoints != view.breakpoints or old.stop != view.stop:
+            self.refresh()
 
     def watch_selected(self) -> None:
         self.refresh()

@@ -127,8 +127,14 @@ class EventRows(LineView):
         if old is not None and view.total < old.total:
             self._pages.clear()
         self.update_size()
+        if old is not None and abs(view.cursor - old.cursor) <= 1 and view.total - old.total <= 1:
+            # a step: only the old and new cursor rows (and an appended row) look different
+            lines = (self.line_of(e) for e in {old.cursor, view.cursor, self.selected, view.total})
+            self.refresh_indices(line for line in lines if line is not None)
+        else:
+            self.refresh()
         if old is None or old.cursor != view.cursor:
-            self.selected = view.cursor
+            self.set_reactive(EventRows.selected, view.cursor)
             self.call_after_refresh(self._follow, view.cursor)
         if self.matches is not None and self.scanned < view.total:
             self.scan()

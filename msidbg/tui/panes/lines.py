@@ -8,6 +8,7 @@ costs. Span style names map to the widget's component classes (``<prefix>--<name
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -15,8 +16,20 @@ from rich.style import Style
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 Span = tuple[str, str]
+
+
+def merge(spans: list[Span]) -> list[Span]:
+    """Join neighbouring spans of the same style (fewer segments to crop and paint)."""
+    out: list[Span] = []
+    for text, name in spans:
+        if out and out[-1][1] == name:
+            out[-1] = (out[-1][0] + text, name)
+        else:
+            out.append((text, name))
+    return out
 
 
 class LineView(ScrollView, can_focus=True):
@@ -30,6 +43,7 @@ class LineView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._styles: dict[str, Style] = {}
+        self._titles: tuple[str | None, str | None] = (None, None)
 
     # -- what subclasses provide ------------------------------------------------------------
     def line_count(self) -> int:
@@ -68,17 +82,40 @@ class LineView(ScrollView, can_focus=True):
         else:
             index = scroll_y + y - self.header_lines
             spans = self.line_spans(index) if index < self.line_count() else []
+        base = self.style_of("")
         if not spans:
-            return Strip.blank(width, self.rich_style)
-        strip = Strip([Segment(text, self.style_of(name)) for text, name in spans])
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            return Strip.blank(width, base)
+        strip = Strip([Segment(text, self.style_of(name)) for text, name in merge(spans)])
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def update_size(self) -> None:
-        """Call when the line count or width may have changed; repaints what is visible."""
+        """Call when the line count or width may have changed (does not repaint by itself).
+
+        Sets the virtual size without a screen relayout (the pane's own size is fixed by CSS;
+        only its scrollbars depend on the virtual size, and they update themselves): a relayout
+        per step would repaint the whole screen.
+        """
         size = Size(max(self.line_width(), 1), self.line_count() + self.header_lines)
         if size != self.virtual_size:
-            self.virtual_size = size
-        self.refresh()
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+
+    def refresh_indices(self, indices: Iterable[int]) -> None:
+        """Repaint only lines ``indices`` (those on screen): a step touches a few rows."""
+        first, height = self.first_visible(), self.body_height
+        for i in sorted(set(indices)):
+            if first <= i < first + height:
+                self.refresh_line(i + self.header_lines)
+
+    def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
+        """Set the border title/subtitle only when they differ: setting one repaints the whole
+        pane (Textual's border-title setter always refreshes), which a step must not do."""
+        if title is not None and title != self._titles[0]:
+            self.border_title = title
+        if subtitle is not None and subtitle != self._titles[1]:
+            self.border_subtitle = subtitle
+        self._titles = (self._titles[0] if title is None else title,
+                        self._titles[1] if subtitle is None else subtitle)
 
     # -- scrolling ---------------------------------------------------------------------------
     @property

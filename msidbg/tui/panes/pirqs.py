@@ -33,6 +33,7 @@ class PirqMap(LineView):
         self.set_class(view is None or view.platform == "bare-metal", "-bare")
         self._rows = pirqmap.rows(view.world) if view else []
         self.update_size()
+        self.refresh()
 
     def line_count(self) -> int:
         return len(self._rows)

@@ -51,8 +51,8 @@ class StatusLine(Static):
     progress: reactive[Progress | None] = reactive(None, layout=False)
 
     def watch_view(self) -> None:
-        self.update(status_content(self.view, self.progress))
+        self.update(status_content(self.view, self.progress), layout=False)
 
     def watch_progress(self) -> None:
         self.set_class(self.progress is not None, "-running")
-        self.update(status_content(self.view, self.progress))
+        self.update(status_content(self.view, self.progress), layout=False)

@@ -8,7 +8,7 @@ from textual.reactive import reactive
 
 from msidbg.tui import table
 from msidbg.tui.panes.lines import LineView, Span
-from msidbg.tui.view import View
+from msidbg.tui.view import View, adjacent
 
 GAP = " "
 
@@ -28,13 +28,19 @@ class VectorTable(LineView):
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
 
-    def watch_view(self, view: View | None) -> None:
+    def watch_view(self, old: View | None, view: View | None) -> None:
         dev = view.device if view else None
-        self.border_title = f"Vector table: {dev}" if dev else "Vector table (no device)"
-        self.border_subtitle = table.device_line(view.world, dev) if view and dev else ""
+        self.set_titles(f"Vector table: {dev}" if dev else "Vector table (no device)",
+                        table.device_line(view.world, dev) if view and dev else "")
         self.update_size()
-        if view is not None and dev is not None:
-            self.call_after_refresh(self._follow, view, dev)
+        if view is None or dev is None:
+            self.refresh()
+            return
+        if adjacent(old, view) and old is not None:
+            self.refresh_indices(old.changes.rows.get(dev, frozenset()) | view.changes.rows.get(dev, frozenset()))
+        else:
+            self.refresh()
+        self.call_after_refresh(self._follow, view, dev)
 
     def _follow(self, view: View, dev: str) -> None:
         changed = view.changes.rows.get(dev)
