@@ -414,7 +414,9 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
     else:
         _check_shape(s, rec)
         s._pending = rec
-    s.last_stop = rec.stopped
+    st = rec.stopped
+    bp_id = next((b.id for b in s.breakpoints if b.label == st.breakpoint), None)
+    s.last_stop = Stop(st.reason, st.event, st.time_ns, st.breakpoint, bp_id, st.detail)
     return s
 
 
@@ -431,40 +433,40 @@ def _check_shape(s: Session, rec: Recording) -> None:
 
 
 def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
-    """Re-run the scenario from event 0 to the cursor, checking it against the recording."""
+    """Re-run the scenario from event 0 to the cursor, checking it against the recording.
+
+    The session's coarse checkpoints are taken at the recorded hash points, so each costs one
+    pack that serves both as the checkpoint and as the fingerprint to compare.
+    """
     eng, tl = s.eng, s.timeline
     same_version = rec.msidbg == __version__
     points = dict(zip(rec.hash_events, rec.fingerprints, strict=True)) if same_version else {}
+    tl.plan = sorted(points)
+    tl.retarget()
     first_bad: list[tuple[int, int]] = []
-    step = eng.step
-    if 0 in points and _fp(eng.w) != points[0]:
+    if 0 in points and tl.fps.get(0) != points[0]:
         first_bad.append((0, 0))
+    step = eng.step
     try:
-        while eng.cur < rec.cursor:
+        while eng.cur < rec.cursor and not eng.w["ended"]:
             for _ in range(min(CHUNK, rec.cursor - eng.cur)):
                 if not step():
                     break
-                cur = eng.cur
-                if cur >= tl.next_at:
+                if eng.cur >= tl.next_at:
                     tl.on_event()
-                if cur in points and not first_bad and _fp(eng.w) != points[cur]:
-                    prev = max((e for e in points if e < cur), default=0)
-                    first_bad.append((prev + 1, cur))
-            else:
-                yield
-                continue
-            break
+                    cur = eng.cur
+                    if cur in points and not first_bad and tl.fps.get(cur) != points[cur]:
+                        prev = max((e for e in points if e < cur), default=0)
+                        first_bad.append((prev + 1, cur))
+            yield
     except DivergenceError:
         raise
     except Exception as e:  # noqa: BLE001 - a replay of a modified recording can break the model anywhere
         raise DivergenceError(f"replay failed at event {eng.cur}: {type(e).__name__}: {e}", rec.path) from None
+    finally:
+        tl.plan = []
+        tl.retarget()
     _judge(s, rec, first_bad)
-
-
-def _fp(w: dict[str, Any]) -> bytes:
-    from msidbg.debugger.timeline import fingerprint
-
-    return fingerprint(pack_world(w))
 
 
 def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]]) -> None:
