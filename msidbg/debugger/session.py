@@ -53,7 +53,9 @@ class Session:
         self._bookmarks: dict[str, Bookmark] = {}
         self.motion = Motion(self.eng, self.timeline)
         self._busy = False
-        self._pending: Any = None  # a snapshot opened without verification: history not replayed yet
+        self._pending: Any = None
+        #: how long an ``*_async`` command runs before it yields to the event loop
+        self.yield_every_s = 0.008  # a snapshot opened without verification: history not replayed yet
         self.last_stop = Stop("start", 0, 0)
         if arm:
             for i, spec in enumerate(scn.breakpoints):
@@ -232,6 +234,9 @@ class Session:
         """``continue_`` that yields to the event loop; cancelling leaves the cursor between two events."""
         return await self._async(lambda: self.motion.forward(max_events, self._checker()))
 
+    async def run_async(self, max_events: int | None = None) -> Stop:
+        return await self._async(lambda: self.motion.forward(max_events, None))
+
     async def seek_async(self, index: int) -> Stop:
         return await self._async(lambda: self.motion.goto(index))
 
@@ -286,10 +291,11 @@ class Session:
         await self.load_history()
         return await self._await_gen(make())
 
-    async def _await_gen(self, gen: Generator[None, None, Any], slice_s: float = 0.008) -> Any:
+    async def _await_gen(self, gen: Generator[None, None, Any]) -> Any:
         if self._busy:
             raise RuntimeError("another debugger command is still running on this session")
         self._busy = True
+        slice_s = self.yield_every_s
         try:
             deadline = time.perf_counter() + slice_s
             while True:
