@@ -65,6 +65,9 @@ class Motion:
         """Run forward; a breakpoint of ``checker`` stops the run after the event where it fires."""
         eng, tl = self.eng, self.timeline
         step = eng.step
+        # built-in and call breakpoints only look at what the engine noted during the step
+        simple = checker is not None and checker.simple
+        check = checker.check if checker is not None else None
         done = 0
         while True:
             n = CHUNK if budget is None else min(CHUNK, budget - done)
@@ -75,8 +78,10 @@ class Motion:
                     return self.stop("end")
                 if eng.cur >= tl.next_at:
                     tl.on_event()
-                if checker is not None and (bp := checker.check()) is not None:
-                    return self.stop("breakpoint", bp, checker.detail)
+                if check is None or (simple and not eng.step_hits and not eng.step_calls):
+                    continue
+                if (bp := check()) is not None:
+                    return self.stop("breakpoint", bp, checker.detail if checker else None)
             done += n
             yield
 
