@@ -193,7 +193,13 @@ class Checker:
             return builtin
         if b.form == CALL:
             prog = b.name
-            return lambda: prog in eng.step_calls and (cond is None or bool(cond.fn(eng)))
+
+            def call() -> bool:
+                if prog in eng.step_calls and (cond is None or cond.fn(eng)):
+                    self.detail = f"entered {prog}"
+                    return True
+                return False
+            return call
         assert cond is not None
         if b.form == WATCH:
             fn = cond.fn

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare
+from msidbg.debugger.timeline import MAX_SPACING
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 
@@ -25,7 +26,8 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
         save: str | None = None) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
     ``save`` writes a snapshot at the stop."""
-    s = Session(scn, seed)
+    # without --save nobody travels back: checkpoints only every MAX_SPACING events
+    s = Session(scn, seed, spacing=None if save else MAX_SPACING)
     for spec in extra_breaks:
         s.add_breakpoint(spec)
     stop = _loop(s, max_events, stop_at_break, progress)

@@ -18,38 +18,16 @@ from typing import Any
 from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
 from msidbg.debugger.expr import ExprError, compile_expr
+from msidbg.debugger.motion import Cmd, Motion, Stop
 from msidbg.debugger.summary import summary as make_summary
-from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline, fingerprint
-from msidbg.errors import DivergenceError, ScenarioError
+from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
+from msidbg.errors import ScenarioError
 from msidbg.model import new_engine
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
-from msidbg.sim.world import pack_world
 
-#: events run between two chances to yield to the asyncio loop (and to check the clock)
-CHUNK = 512
 MAX_BOOKMARK_NAME, MAX_BOOKMARK_NOTE = 64, 4000
-
-Cmd = Generator[None, None, "Stop"]
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """Why a command stopped: ``reason`` is end, breakpoint, limit or start."""
-
-    reason: str
-    event: int
-    time_ns: int
-    #: the breakpoint's name (built-in) or spec (if / watch / call), else None
-    breakpoint: str | None = None
-    bp_id: int | None = None
-    #: what the model (or a watch) said about the hit, e.g. "cpu[1].irr[0x31]: 0 -> 1"
-    detail: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The contract's ``stopped`` object of the JSON summary."""
-        return {"reason": self.reason, "event": self.event, "breakpoint": self.breakpoint}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +51,11 @@ class Session:
         self._bps: list[Breakpoint] = []
         self._next_id = 1
         self._bookmarks: dict[str, Bookmark] = {}
-        #: fingerprints of worlds the cursor has left backwards: coming back must reproduce them
-        self._seen: dict[int, bytes] = {}
+        self.motion = Motion(self.eng, self.timeline)
         self._busy = False
-        self._pending: Any = None  # a snapshot opened without verification: history not replayed yet
+        self._pending: Any = None
+        #: how long an ``*_async`` command runs before it yields to the event loop
+        self.yield_every_s = 0.008  # a snapshot opened without verification: history not replayed yet
         self.last_stop = Stop("start", 0, 0)
         if arm:
             for i, spec in enumerate(scn.breakpoints):
@@ -94,7 +73,7 @@ class Session:
     @classmethod
     def open(cls, path: str, verify: bool = True, **opts: Any) -> Session:
         """A session at a snapshot's cursor; raises SnapshotError (DivergenceError if replay differs)."""
-        from msidbg.debugger.snapshot import open_session
+        from msidbg.debugger.verify import open_session
 
         return open_session(path, verify=verify, **opts)
 
@@ -219,56 +198,59 @@ class Session:
     # -- commands ------------------------------------------------------------------------------------------
     def step(self, n: int = 1) -> Stop:
         """Forward ``n`` events, or fewer if a breakpoint fires or the run ends."""
-        return self._sync(lambda: self._g_forward(max(n, 0), stop_at_breaks=True))
+        return self._sync(lambda: self.motion.forward(max(n, 0), self._checker()))
 
     def continue_(self, max_events: int | None = None) -> Stop:
         """Forward to the next breakpoint hit, the end, or ``max_events`` events."""
-        return self._sync(lambda: self._g_forward(max_events, stop_at_breaks=True))
+        return self._sync(lambda: self.motion.forward(max_events, self._checker()))
 
     def run(self, max_events: int | None = None) -> Stop:
         """Forward to the end or ``max_events`` events, ignoring breakpoints."""
-        return self._sync(lambda: self._g_forward(max_events, stop_at_breaks=False))
+        return self._sync(lambda: self.motion.forward(max_events, None))
 
     def step_back(self, n: int = 1) -> Stop:
         """Backward ``n`` events (to 0 at most)."""
-        return self._sync(lambda: self._g_goto(self.cursor - max(n, 0)))
+        return self._sync(lambda: self.motion.goto(self.cursor - max(n, 0)))
 
     def seek(self, index: int) -> Stop:
         """Jump to event ``index`` (forward runs the engine as needed; past the end stops at the end)."""
-        return self._sync(lambda: self._g_goto(index))
+        return self._sync(lambda: self.motion.goto(index))
 
     def reverse_continue(self) -> Stop:
         """Backward to the previous event where an armed breakpoint fires, or to event 0."""
-        return self._sync(self._g_reverse)
+        return self._sync(lambda: self.motion.reverse(Checker(self._bps, self.eng)))
 
     def last_change(self, path: str, limit: int | None = None) -> int | None:
         """The last event <= the cursor that changed the value of ``path`` (an expression such as
         ``devices.eth0.msix.table[2].ctrl``), or None if it did not change since event 0 (or
         within ``limit`` events back). Replays history backwards; the cursor does not move."""
         fn = self._compile(path).fn
-        return self._drive(self._g_last_change(fn, limit))
+        return self._drive(self.motion.last_change(fn, limit))
 
     async def step_async(self, n: int = 1) -> Stop:
-        return await self._async(lambda: self._g_forward(max(n, 0), stop_at_breaks=True))
+        return await self._async(lambda: self.motion.forward(max(n, 0), self._checker()))
 
     async def continue_async(self, max_events: int | None = None) -> Stop:
         """``continue_`` that yields to the event loop; cancelling leaves the cursor between two events."""
-        return await self._async(lambda: self._g_forward(max_events, stop_at_breaks=True))
+        return await self._async(lambda: self.motion.forward(max_events, self._checker()))
+
+    async def run_async(self, max_events: int | None = None) -> Stop:
+        return await self._async(lambda: self.motion.forward(max_events, None))
 
     async def seek_async(self, index: int) -> Stop:
-        return await self._async(lambda: self._g_goto(index))
+        return await self._async(lambda: self.motion.goto(index))
 
     async def step_back_async(self, n: int = 1) -> Stop:
-        return await self._async(lambda: self._g_goto(self.cursor - max(n, 0)))
+        return await self._async(lambda: self.motion.goto(self.cursor - max(n, 0)))
 
     async def reverse_continue_async(self) -> Stop:
-        return await self._async(self._g_reverse)
+        return await self._async(lambda: self.motion.reverse(Checker(self._bps, self.eng)))
 
     async def load_history(self) -> None:
         """Replay a no-verify snapshot's history (verifying it) without blocking the event loop."""
         if self._pending is None:
             return
-        from msidbg.debugger.snapshot import g_replay
+        from msidbg.debugger.verify import g_replay
 
         rec = self._pending
         gen = g_replay(self, rec)
@@ -309,10 +291,11 @@ class Session:
         await self.load_history()
         return await self._await_gen(make())
 
-    async def _await_gen(self, gen: Generator[None, None, Any], slice_s: float = 0.008) -> Any:
+    async def _await_gen(self, gen: Generator[None, None, Any]) -> Any:
         if self._busy:
             raise RuntimeError("another debugger command is still running on this session")
         self._busy = True
+        slice_s = self.yield_every_s
         try:
             deadline = time.perf_counter() + slice_s
             while True:
@@ -329,13 +312,13 @@ class Session:
 
     def _finish(self, result: Any) -> Any:
         if isinstance(result, Stop):
-            self._check_seen()
+            self.motion.check_seen()
             self.last_stop = result
         return result
 
     def _need_history(self) -> None:
         if self._pending is not None:
-            from msidbg.debugger.snapshot import g_replay
+            from msidbg.debugger.verify import g_replay
 
             rec = self._pending
             self._pending = None
@@ -345,182 +328,12 @@ class Session:
                 self._pending = rec
                 raise
 
-    # -- the loops ----------------------------------------------------------------------------------------
-    def _stop(self, reason: str, bp: Breakpoint | None = None, detail: str | None = None) -> Stop:
-        w = self.eng.w
-        if reason == "limit" and w["ended"]:
-            reason = "end"
-        elif reason == "limit" and w["events"] == 0:
-            reason = "start"
-        return Stop(reason, int(w["events"]), int(w["now"]), bp.label if bp else None,
-                    bp.id if bp else None, detail)
-
     def _checker(self) -> Checker | None:
         checker = Checker(self._bps, self.eng)
         if not checker:
             return None
         checker.prime()
         return checker
-
-    def _g_forward(self, budget: int | None, stop_at_breaks: bool) -> Cmd:
-        """Run forward; a breakpoint stops the run after the event where it fires."""
-        eng, tl = self.eng, self.timeline
-        step = eng.step
-        checker = self._checker() if stop_at_breaks else None
-        done = 0
-        while True:
-            n = CHUNK if budget is None else min(CHUNK, budget - done)
-            if n <= 0:
-                return self._stop("limit")
-            for _ in range(n):
-                if not step():
-                    return self._stop("end")
-                if eng.cur >= tl.next_at:
-                    tl.on_event()
-                if checker is not None and (bp := checker.check()) is not None:
-                    return self._stop("breakpoint", bp, checker.detail)
-            done += n
-            yield
-
-    def _leave(self) -> None:
-        """The cursor is about to move backwards: remember this world (fine checkpoint + fingerprint)."""
-        w = self.eng.w
-        ev = w["events"]
-        blob = pack_world(w)
-        self._seen[ev] = fingerprint(blob)
-        if len(self._seen) > 4096:
-            self._seen.pop(next(iter(self._seen)))
-        self.timeline.save_fine(blob)
-
-    def _check_seen(self) -> None:
-        """Arriving where the cursor has been before must reproduce the identical world."""
-        ev = self.eng.w["events"]
-        want = self._seen.get(ev)
-        if want is not None and fingerprint(pack_world(self.eng.w)) != want:
-            raise DivergenceError(f"re-execution diverged: event {ev} does not reproduce the world the "
-                                  "session saw there before (a determinism bug in msidbg)")
-
-    def _g_goto(self, target: int) -> Cmd:
-        """Move the cursor to ``target`` (clamped to the run) without stopping at breakpoints."""
-        eng, tl = self.eng, self.timeline
-        target = max(target, 0)
-        cur = eng.w["events"]
-        if target < cur:
-            self._leave()
-        start = tl.best_start(target)
-        plan = tl.fine_plan(start, target) if start < self.total else []
-        step = eng.step
-        pos = start
-        while pos < target:
-            n = min(CHUNK, target - pos)
-            for _ in range(n):
-                if not step():
-                    return self._stop("end")
-                if eng.cur >= tl.next_at:
-                    tl.on_event()
-                if plan and eng.cur == plan[0]:
-                    tl.save_fine()
-                    plan.pop(0)
-            pos += n
-            yield
-        return self._stop("limit")
-
-    def _g_scan(self, lo: int, blob: bytes, hi: int, make_test: Callable[[], Callable[[], bool]]
-                ) -> Generator[None, None, int | None]:
-        """Re-execute (lo, hi] from the saved world at ``lo``; the last event where the test holds."""
-        eng, tl = self.eng, self.timeline
-        tl.restore(lo, blob)
-        test = make_test()
-        found: int | None = None
-        step = eng.step
-        while eng.cur < hi:
-            for _ in range(min(CHUNK, hi - eng.cur)):
-                step()
-                if eng.cur >= tl.next_at:
-                    tl.on_event()
-                if test():
-                    found = eng.cur
-            yield
-        return found
-
-    def _g_back_search(self, first: int, make_test: Callable[[], Callable[[], bool]]
-                       ) -> Generator[None, None, int | None]:
-        """The last event in [1, first] where a test holds, scanning saved segments backwards.
-
-        ``make_test`` is called at the start of each segment (after its world is installed).
-        """
-        tl = self.timeline
-        hi = first
-        for lo in reversed(tl.points_before(first)):
-            blob = tl.coarse.get(lo) or tl.fine.get(lo)
-            if lo >= hi or blob is None:
-                continue
-            found = yield from self._g_scan(lo, blob, hi, make_test)
-            if found is not None:
-                return found
-            hi = lo
-        return None
-
-    def _g_reverse(self) -> Cmd:
-        target = self.cursor
-        checker = Checker(self._bps, self.eng)
-        if not checker or target <= 1:
-            return (yield from self._g_goto(0))
-        self._leave()
-        if checker.simple and all(b.form == bpmod.BUILTIN for b in checker.bps):
-            found = self._last_hit(checker.names, target - 1)
-        else:
-            def make_test() -> Callable[[], bool]:
-                checker.prime()
-                return lambda: checker.check() is not None
-            found = yield from self._g_back_search(target - 1, make_test)
-        if found is None:
-            return (yield from self._g_goto(0))
-        return (yield from self._g_land(found, checker))
-
-    def _g_land(self, event: int, checker: Checker) -> Cmd:
-        """Go to ``event`` by re-executing it last, so the breakpoint that fires there is reported."""
-        yield from self._g_goto(event - 1)
-        checker.prime()
-        self.eng.step()
-        if self.eng.cur >= self.timeline.next_at:
-            self.timeline.on_event()
-        bp = checker.check()
-        if bp is None:
-            raise DivergenceError(f"re-execution diverged: the breakpoint found at event {event} "
-                                  "does not fire there again (a determinism bug in msidbg)")
-        return self._stop("breakpoint", bp, checker.detail)
-
-    def _last_hit(self, names: set[str | None], upto: int) -> int | None:
-        """The last built-in hit named in ``names`` at an event <= ``upto`` (the model's hit record)."""
-        for h in reversed(self.eng.hits):
-            if h.event <= upto and h.name in names:
-                return h.event
-        return None
-
-    def _g_last_change(self, fn: Callable[[Any], Any], limit: int | None) -> Generator[None, None, int | None]:
-        origin = self.cursor
-        if origin == 0:
-            return None
-        self._leave()
-        eng = self.eng
-        state: dict[str, Any] = {}
-
-        def make_test() -> Callable[[], bool]:
-            state["last"] = bpmod.freeze(fn(eng))
-
-            def changed() -> bool:
-                now = fn(eng)
-                if now == state["last"] and type(now) is type(state["last"]):
-                    return False
-                state["last"] = bpmod.freeze(now)
-                return True
-            return changed
-
-        floor = 0 if limit is None else max(origin - limit, 0)
-        found = yield from self._g_back_search(origin, make_test)
-        yield from self._g_goto(origin)
-        return found if found is not None and found > floor else None
 
     def _compile(self, text: str) -> Any:
         try:

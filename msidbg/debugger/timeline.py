@@ -60,6 +60,8 @@ class Timeline:
         self.fine_bytes = 0
         self.coarse_bytes = len(blob)
         self.frontier = start
+        #: events to take coarse checkpoints at instead of by spacing (a snapshot's, when replaying it)
+        self.plan: list[int] = []
         self.next_at = start + self.spacing
         self._clock = (time.perf_counter(), start)
         self._event_s = 5e-6
@@ -72,13 +74,20 @@ class Timeline:
         cur = self.eng.cur
         if cur in self.fps:
             self.verify(cur)
-        elif cur >= self.frontier + self.spacing:
+        elif cur >= self._make_at(cur - 1):
             self._add(cur)
         self._retarget(cur)
 
+    def _make_at(self, cur: int) -> int:
+        """The next event after ``cur`` (and after the frontier) to take a new checkpoint at."""
+        base = max(self.frontier, cur)
+        if self.plan and self.plan[-1] > base:
+            return self.plan[bisect.bisect_right(self.plan, base)]
+        return max(self.frontier + self.spacing, cur + 1)
+
     def _retarget(self, cur: int) -> None:
         i = bisect.bisect_right(self.fp_events, cur)
-        make = max(self.frontier + self.spacing, cur + 1)
+        make = self._make_at(cur)
         self.next_at = min(self.fp_events[i], make) if i < len(self.fp_events) else make
 
     def retarget(self) -> None:

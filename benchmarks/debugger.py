@@ -1,0 +1,134 @@
+"""Time travel on a long run: seek, step_back, memory, snapshot size, open with and without verify.
+
+The run is the storm of benchmarks/engine.py cut to about a million events (16 devices x 8
+MSI-X vectors on 4 CPUs, 0.39 s of virtual time). Targets (issue 5): seek p50 <= 20 ms and
+p99 <= 100 ms; step_back p50 <= 5 ms; RSS under 400 MB; snapshot under 1 MB; open with
+verification no slower than the original run; open --no-verify under 200 ms.
+
+    python benchmarks/debugger.py [--seconds 0.39] [--seeks 300] [--seed 1]
+
+Timings are wall clock on a shared machine: run it three times and report the best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine import storm_yaml  # noqa: E402
+
+from msidbg.debugger import Session  # noqa: E402
+from msidbg.scenario import load_scenario_text  # noqa: E402
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ms(xs: list[float]) -> str:
+    return f"p50 {pct(xs, 50) * 1e3:6.2f} ms   p99 {pct(xs, 99) * 1e3:6.2f} ms   max {max(xs) * 1e3:6.2f} ms"
+
+
+def cli(*args: str) -> float:
+    """Wall time of one ``msidbg`` command in a fresh process (startup and imports included)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "msidbg.cli", *args], check=False, capture_output=True)
+    return time.perf_counter() - t
+
+
+def open_in_child(path: str, verify: bool) -> dict[str, float]:
+    """Open the snapshot in a fresh process (so memory and caches are its own); time the open only."""
+    code = ("import sys, time, json, resource\n"
+            "t0 = time.perf_counter()\n"
+            "from msidbg.debugger import Session\n"
+            "t1 = time.perf_counter()\n"
+            f"s = Session.open(sys.argv[1], verify={verify})\n"
+            "t2 = time.perf_counter()\n"
+            "print(json.dumps({'import_s': t1 - t0, 'open_s': t2 - t1, 'cursor': s.cursor,\n"
+            "  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n")
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=0.39)
+    ap.add_argument("--seeks", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    scn = load_scenario_text(storm_yaml(16, 8, 4, args.seconds, 200), "storm.yaml")
+
+    s = Session(scn)
+    t0 = time.perf_counter()
+    s.run()
+    run_s = time.perf_counter() - t0
+    total = s.total
+    print(f"run: {total:,} events in {run_s:.2f} s ({total / run_s:,.0f} events/s); timeline {s.timeline.stats()}")
+
+    seeks = []
+    for _ in range(args.seeks):
+        i = rng.randrange(1, total)
+        t = time.perf_counter()
+        s.seek(i)
+        seeks.append(time.perf_counter() - t)
+    print(f"seek (random):              {ms(seeks)}")
+
+    backs_after_seek, backs_run = [], []
+    for _ in range(args.seeks // 3):
+        s.seek(rng.randrange(2, total))
+        t = time.perf_counter()
+        s.step_back()
+        backs_after_seek.append(time.perf_counter() - t)
+    for _ in range(5):
+        s.seek(rng.randrange(200, total))
+        for _ in range(60):
+            t = time.perf_counter()
+            s.step_back()
+            backs_run.append(time.perf_counter() - t)
+    print(f"step_back after a seek:     {ms(backs_after_seek)}")
+    print(f"step_back, 60 in a row:     {ms(backs_run)}")
+    print(f"all step_backs:             {ms(backs_after_seek + backs_run)}")
+    print(f"RSS after run + seeks:      {rss_mb():,.0f} MB (timeline {s.timeline.memory_bytes() / 2**20:,.1f} MB, "
+          f"event log {s.eng.log.memory_bytes() / 2**20:,.1f} MB)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s.seek(total)
+        path = os.path.join(tmp, "storm.msgpack")
+        t = time.perf_counter()
+        s.save(path)
+        save_s = time.perf_counter() - t
+        print(f"snapshot at the end:        {os.path.getsize(path) / 1024:,.0f} KiB, saved in {save_s * 1e3:.0f} ms")
+        fast = open_in_child(path, verify=False)
+        full = open_in_child(path, verify=True)
+        print(f"Session.open(verify=False): {fast['open_s'] * 1e3:,.0f} ms (+ {fast['import_s'] * 1e3:,.0f} ms imports)")
+        print(f"Session.open(verify=True):  {full['open_s']:.2f} s (Session.run {run_s:.2f} s), "
+              f"RSS {full['rss_mb']:,.0f} MB")
+        yaml_path = os.path.join(tmp, "storm.yaml")
+        Path(yaml_path).write_text(scn.text)
+        out = os.path.join(tmp, "cli.msgpack")
+        run_cli = cli("run", yaml_path, "--headless", "--save", out)
+        replay_cli = cli("replay", out)
+        fast_cli = cli("replay", out, "--no-verify")
+        print(f"CLI: run --headless --save {run_cli:.2f} s; replay (verifies) {replay_cli:.2f} s; "
+              f"replay --no-verify {fast_cli * 1e3:,.0f} ms (whole processes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""How the cursor moves: forward runs, gotos, backward searches; generators that yield every CHUNK events.
+
+A ``Motion`` owns nothing but references to one engine and its timeline; ``Session`` drives its
+generators synchronously or from asyncio. Forward runs take coarse checkpoints and verify known
+ones as they pass; going backwards restores the nearest saved world and re-executes. Every move
+that arrives where the cursor has been before checks that it reproduced the same world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from msidbg.debugger import breakpoints as bpmod
+from msidbg.debugger.breakpoints import Breakpoint, Checker
+from msidbg.debugger.timeline import Timeline, fingerprint
+from msidbg.errors import DivergenceError
+from msidbg.sim.world import pack_world
+
+#: events run between two chances to yield to the asyncio loop (and to check the clock)
+CHUNK = 512
+MAX_SEEN = 4096
+
+Cmd = Generator[None, None, "Stop"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Why a command stopped: ``reason`` is end, breakpoint, limit or start."""
+
+    reason: str
+    event: int
+    time_ns: int
+    #: the breakpoint's name (built-in) or spec (if / watch / call), else None
+    breakpoint: str | None = None
+    bp_id: int | None = None
+    #: what the model (or a watch) said about the hit, e.g. "cpu[1].irr[0x31]: 0 -> 1"
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's ``stopped`` object of the JSON summary."""
+        return {"reason": self.reason, "event": self.event, "breakpoint": self.breakpoint}
+
+
+class Motion:
+    """Cursor moves over ``eng`` using ``timeline``'s saved worlds."""
+
+    def __init__(self, eng: Any, timeline: Timeline) -> None:
+        self.eng = eng
+        self.timeline = timeline
+        #: fingerprints of worlds the cursor has left backwards: coming back must reproduce them
+        self.seen: dict[int, bytes] = {}
+
+    def stop(self, reason: str, bp: Breakpoint | None = None, detail: str | None = None) -> Stop:
+        w = self.eng.w
+        if reason == "limit" and w["ended"]:
+            reason = "end"
+        elif reason == "limit" and w["events"] == 0:
+            reason = "start"
+        return Stop(reason, int(w["events"]), int(w["now"]), bp.label if bp else None,
+                    bp.id if bp else None, detail)
+
+    def forward(self, budget: int | None, checker: Checker | None) -> Cmd:
+        """Run forward; a breakpoint of ``checker`` stops the run after the event where it fires."""
+        eng, tl = self.eng, self.timeline
+        step = eng.step
+        # built-in and call breakpoints only look at what the engine noted during the step
+        simple = checker is not None and checker.simple
+        check = checker.check if checker is not None else None
+        done = 0
+        while True:
+            n = CHUNK if budget is None else min(CHUNK, budget - done)
+            if n <= 0:
+                return self.stop("limit")
+            for _ in range(n):
+                if not step():
+                    return self.stop("end")
+                if eng.cur >= tl.next_at:
+                    tl.on_event()
+                if check is None or (simple and not eng.step_hits and not eng.step_calls):
+                    continue
+                if (bp := check()) is not None:
+                    return self.stop("breakpoint", bp, checker.detail if checker else None)
+            done += n
+            yield
+
+    def leave(self) -> None:
+        """The cursor is about to move backwards: remember this world (fine checkpoint + fingerprint)."""
+        w = self.eng.w
+        ev = w["events"]
+        blob = pack_world(w)
+        self.seen[ev] = fingerprint(blob)
+        if len(self.seen) > 4096:
+            self.seen.pop(next(iter(self.seen)))
+        self.timeline.save_fine(blob)
+
+    def check_seen(self) -> None:
+        """Arriving where the cursor has been before must reproduce the identical world."""
+        ev = self.eng.w["events"]
+        want = self.seen.get(ev)
+        if want is not None and fingerprint(pack_world(self.eng.w)) != want:
+            raise DivergenceError(f"re-execution diverged: event {ev} does not reproduce the world the "
+                                  "session saw there before (a determinism bug in msidbg)")
+
+    def goto(self, target: int) -> Cmd:
+        """Move the cursor to ``target`` (clamped to the run) without stopping at breakpoints."""
+        eng, tl = self.eng, self.timeline
+        target = max(target, 0)
+        cur = eng.w["events"]
+        if target < cur:
+            self.leave()
+        start = tl.best_start(target)
+        plan = tl.fine_plan(start, target) if start < len(eng.log) else []
+        step = eng.step
+        pos = start
+        while pos < target:
+            n = min(CHUNK, target - pos)
+            for _ in range(n):
+                if not step():
+                    return self.stop("end")
+                if eng.cur >= tl.next_at:
+                    tl.on_event()
+                if plan and eng.cur == plan[0]:
+                    tl.save_fine()
+                    plan.pop(0)
+            pos += n
+            yield
+        return self.stop("limit")
+
+    def scan(self, lo: int, blob: bytes, hi: int, make_test: Callable[[], Callable[[], bool]]
+                ) -> Generator[None, None, int | None]:
+        """Re-execute (lo, hi] from the saved world at ``lo``; the last event where the test holds."""
+        eng, tl = self.eng, self.timeline
+        tl.restore(lo, blob)
+        test = make_test()
+        found: int | None = None
+        step = eng.step
+        while eng.cur < hi:
+            for _ in range(min(CHUNK, hi - eng.cur)):
+                step()
+                if eng.cur >= tl.next_at:
+                    tl.on_event()
+                if test():
+                    found = eng.cur
+            yield
+        return found
+
+    def back_search(self, first: int, make_test: Callable[[], Callable[[], bool]], floor: int = 0
+                    ) -> Generator[None, None, int | None]:
+        """The last event in (floor, first] where a test holds, scanning saved segments backwards.
+
+        ``make_test`` is called at the start of each segment (after its world is installed).
+        """
+        tl = self.timeline
+        hi = first
+        for lo in reversed(tl.points_before(first)):
+            blob = tl.coarse.get(lo) or tl.fine.get(lo)
+            if hi <= floor:
+                break
+            if lo >= hi or blob is None:
+                continue
+            found = yield from self.scan(lo, blob, hi, make_test)
+            if found is not None:
+                return found
+            hi = lo
+        return None
+
+    def reverse(self, checker: Checker) -> Cmd:
+        """Back to the last event before the cursor where ``checker`` fires, or to event 0."""
+        target = self.eng.w["events"]
+        if not checker or target <= 1:
+            return (yield from self.goto(0))
+        self.leave()
+        if checker.simple and all(b.form == bpmod.BUILTIN for b in checker.bps):
+            found = self.last_hit(checker.names, target - 1)
+        else:
+            def make_test() -> Callable[[], bool]:
+                checker.prime()
+                return lambda: checker.check() is not None
+            found = yield from self.back_search(target - 1, make_test)
+        if found is None:
+            return (yield from self.goto(0))
+        return (yield from self.land(found, checker))
+
+    def land(self, event: int, checker: Checker) -> Cmd:
+        """Go to ``event`` by re-executing it last, so the breakpoint that fires there is reported."""
+        yield from self.goto(event - 1)
+        checker.prime()
+        self.eng.step()
+        if self.eng.cur >= self.timeline.next_at:
+            self.timeline.on_event()
+        bp = checker.check()
+        if bp is None:
+            raise DivergenceError(f"re-execution diverged: the breakpoint found at event {event} "
+                                  "does not fire there again (a determinism bug in msidbg)")
+        return self.stop("breakpoint", bp, checker.detail)
+
+    def last_hit(self, names: set[str | None], upto: int) -> int | None:
+        """The last built-in hit named in ``names`` at an event <= ``upto`` (the model's hit record)."""
+        for h in reversed(self.eng.hits):
+            if h.event <= upto and h.name in names:
+                return h.event
+        return None
+
+    def last_change(self, fn: Callable[[Any], Any], limit: int | None) -> Generator[None, None, int | None]:
+        """The last event <= the cursor where ``fn``'s value changed; the cursor ends where it was."""
+        origin = self.eng.w["events"]
+        if origin == 0:
+            return None
+        self.leave()
+        eng = self.eng
+        state: dict[str, Any] = {}
+
+        def make_test() -> Callable[[], bool]:
+            state["last"] = bpmod.freeze(fn(eng))
+
+            def changed() -> bool:
+                now = fn(eng)
+                if now == state["last"] and type(now) is type(state["last"]):
+                    return False
+                state["last"] = bpmod.freeze(now)
+                return True
+            return changed
+
+        floor = 0 if limit is None else max(origin - limit, 0)
+        found = yield from self.back_search(origin, make_test, floor)
+        yield from self.goto(origin)
+        return found if found is not None and found > floor else None

@@ -1,0 +1,153 @@
+"""Opening a snapshot: restore its session and verify it by replay against what it recorded.
+
+Verification re-runs the scenario from event 0 to the cursor and compares, in order of
+precision: the event log (8-byte digests per block of events, block = 1 event for runs up to
+16,384 events), the recorded choices and hits, the world fingerprints at the recorded
+checkpoints (same msidbg version only: they depend on dict order), and the world at the cursor
+(its canonical ``state_hash``, then a field-by-field diff). A difference is a DivergenceError
+naming the first diverging event and the first differing world path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Generator
+from typing import Any
+
+from msidbg import __version__
+from msidbg.debugger.breakpoints import BreakpointError
+from msidbg.debugger.motion import CHUNK, Stop
+from msidbg.debugger.session import Session
+from msidbg.debugger.snapshot import Recording, le_bytes, read
+from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
+from msidbg.scenario import load_scenario_text
+from msidbg.sim.events import all_kinds
+from msidbg.sim.world import diff_paths, state_hash
+
+
+def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
+    """A Session at the snapshot's cursor; see ``Session.open``."""
+    rec = read(path)
+    try:
+        scn = load_scenario_text(rec.scenario_text, rec.scenario_file)
+    except MsidbgError as e:
+        raise SnapshotError(f"scenario: {e.message}", path) from None
+    s = Session(scn, rec.seed, arm=False, **opts)
+    if s.eng.w["seed"] != rec.seed:
+        raise SnapshotError("seed: does not match the world", path)
+    for i, (spec, enabled) in enumerate(rec.breakpoints):
+        try:
+            s.enable_breakpoint(s.add_breakpoint(spec), enabled)
+        except BreakpointError as e:
+            raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
+    s._bookmarks = {b.name: b for b in rec.bookmarks}
+    if verify:
+        s._drive(g_replay(s, rec))
+    else:
+        _check_shape(s, rec)
+        s._pending = rec
+    st = rec.stopped
+    bp_id = next((b.id for b in s.breakpoints if b.label == st.breakpoint), None)
+    s.last_stop = Stop(st.reason, st.event, st.time_ns, st.breakpoint, bp_id, st.detail)
+    return s
+
+
+def _check_shape(s: Session, rec: Recording) -> None:
+    """Without verification the stored world is shown as is: it must at least summarise."""
+    s._pending = rec
+    try:
+        s.summary()
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError):
+        raise SnapshotError("world: does not have the shape this msidbg expects (the file was modified "
+                            "or written by another version; try without --no-verify)", rec.path) from None
+    finally:
+        s._pending = None
+
+
+def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
+    """Re-run the scenario from event 0 to the cursor, checking it against the recording.
+
+    The session's coarse checkpoints are taken at the recorded hash points, so each costs one
+    pack that serves both as the checkpoint and as the fingerprint to compare.
+    """
+    eng, tl = s.eng, s.timeline
+    same_version = rec.msidbg == __version__
+    points = dict(zip(rec.hash_events, rec.fingerprints, strict=True)) if same_version else {}
+    tl.plan = sorted(points)
+    tl.retarget()
+    first_bad: list[tuple[int, int]] = []
+    if 0 in points and tl.fps.get(0) != points[0]:
+        first_bad.append((0, 0))
+    step = eng.step
+    try:
+        while eng.cur < rec.cursor and not eng.w["ended"]:
+            for _ in range(min(CHUNK, rec.cursor - eng.cur)):
+                if not step():
+                    break
+                if eng.cur >= tl.next_at:
+                    tl.on_event()
+                    cur = eng.cur
+                    if cur in points and not first_bad and tl.fps.get(cur) != points[cur]:
+                        prev = max((e for e in points if e < cur), default=0)
+                        first_bad.append((prev + 1, cur))
+            yield
+    except DivergenceError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a replay of a modified recording can break the model anywhere
+        raise DivergenceError(f"replay failed at event {eng.cur}: {type(e).__name__}: {e}", rec.path) from None
+    finally:
+        tl.plan = []
+        tl.retarget()
+    _judge(s, rec, first_bad)
+
+
+def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]]) -> None:
+    """Compare the replay with the recording; raise DivergenceError naming where it first differs."""
+    eng = s.eng
+    where: list[tuple[int, int]] = list(first_bad)
+    reached = eng.w["events"]
+    if reached < rec.cursor:
+        where.append((reached + 1, reached + 1))
+    where += _log_mismatch(eng.log, rec, reached)
+    where += _first_diff(eng.choices, rec.choices, rec.cursor)
+    mine = [(h.event, h.name, h.detail) for h in eng.hits if h.event <= rec.cursor]
+    theirs = [(h.event, h.name, h.detail) for h in rec.hits]
+    if mine != theirs:
+        i = next((i for i, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b), min(len(mine), len(theirs)))
+        ev = min(x[0] for x in (mine[i:i + 1] + theirs[i:i + 1]))
+        where.append((ev, ev))
+    digest = state_hash(eng.w)
+    if digest != rec.state_hash:
+        where.append((reached, reached))
+    if not where:
+        return
+    lo, hi = min(where)
+    at = f"event {lo}" if lo == hi else f"an event in {lo}..{hi}"
+    paths = diff_paths(rec.world, eng.w, limit=1)
+    world = (f"first differing world path at the cursor (event {rec.cursor}): {paths[0]}" if paths
+             else f"the world at the cursor (event {rec.cursor}) is the same")
+    err = DivergenceError(f"replay diverged from the recording at {at}; {world}", rec.path)
+    err.event, err.path = lo, paths[0] if paths else None  # type: ignore[attr-defined]
+    raise err
+
+
+def _log_mismatch(log: Any, rec: Recording, reached: int) -> list[tuple[int, int]]:
+    if [k.name for k in all_kinds()][:len(rec.kinds)] != rec.kinds:
+        return []  # event kinds were renumbered between versions: the world comparison decides
+    upto = min(reached, rec.cursor)
+    block = rec.log_block
+    for i, want in enumerate(rec.log_digests):
+        a, b = i * block, min((i + 1) * block, rec.cursor)
+        if b > upto:
+            return [(a + 1, b)]
+        if hashlib.sha256(le_bytes(log.data[a * 7:b * 7])).digest()[:8] != want:
+            return [(a + 1, b)]
+    return []
+
+
+def _first_diff(mine: dict[int, int], theirs: dict[int, int], cursor: int) -> list[tuple[int, int]]:
+    keys = sorted({k for k in mine if k <= cursor} | set(theirs))
+    for k in keys:
+        if mine.get(k) != theirs.get(k):
+            return [(k, k)]
+    return []

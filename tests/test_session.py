@@ -1,0 +1,194 @@
+"""Session behaviour the state machine does not pin down: divergence checks, memory bounds,
+history queries, bookmarks, the asyncio face."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from msidbg.debugger import BreakpointError, Session
+from msidbg.debugger.timeline import fingerprint
+from msidbg.errors import DivergenceError
+from msidbg.sim.world import pack_world, state_hash
+from tests.conftest import scenario, shipped
+from tests.test_timetravel import RANDOM_SCENARIO
+
+
+def bug(**opts: object) -> Session:
+    return Session(shipped("msix-write-while-unmasked"), **opts)  # type: ignore[arg-type]
+
+
+def test_step_back_then_step_reproduces_the_world_and_a_divergence_is_an_error() -> None:
+    s = bug(spacing=8)
+    s.seek(60)
+    want = state_hash(s.world)
+    s.step_back(5)
+    s.step(5)
+    assert state_hash(s.world) == want
+    # pretend the world at event 60 had been different: coming back to it must notice
+    s.step_back()
+    s.motion.seen[60] = fingerprint(b"not the world at event 60")
+    with pytest.raises(DivergenceError, match="event 60 does not reproduce"):
+        s.step()
+
+
+def test_re_executing_through_a_checkpoint_checks_its_fingerprint() -> None:
+    s = bug(spacing=8)
+    s.run()
+    ev = s.timeline.fp_events[3]
+    s.timeline.fps[ev] = b"\0" * 16
+    s.seek(ev - 1)  # restores an earlier checkpoint and re-executes up to ev - 1
+    with pytest.raises(DivergenceError, match=f"world at event {ev} differs"):
+        s.step()
+
+
+def test_checkpoint_memory_stays_bounded_by_thinning_older_ones() -> None:
+    world_bytes = len(pack_world(bug().world))
+    s = Session(scenario(RANDOM_SCENARIO), spacing=4, budget=world_bytes * 6)
+    s.run()
+    tl = s.timeline
+    assert tl.thinned > 0 and tl.coarse_bytes <= world_bytes * 6 + world_bytes
+    assert len(tl.fps) > len(tl.order)  # fingerprints outlive the thinned blobs
+    gaps = [b - a for a, b in zip(tl.order, tl.order[1:], strict=False)]
+    assert gaps[0] > gaps[-1]  # old history is sparser than recent history
+    for i in (3, s.total // 2, s.total - 3):
+        s.seek(i)
+        assert state_hash(s.world) == state_hash(_straight_world(i))
+
+
+def _straight_world(i: int) -> dict[str, object]:
+    from msidbg.model import new_engine
+
+    eng = new_engine(scenario(RANDOM_SCENARIO))
+    for _ in range(i):
+        eng.step()
+    return eng.w
+
+
+def test_adaptive_spacing_follows_the_cost_of_an_event() -> None:
+    s = bug()
+    assert s.timeline.fixed is None
+    s.run()
+    assert 32 <= s.timeline.spacing <= 200_000
+
+
+def test_last_change_finds_the_write_and_keeps_the_cursor() -> None:
+    s = bug(spacing=16)
+    s.seek(60)
+    assert s.last_change("devices.eth0.msix.table[0].data") == 17  # the real vector 0x21
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 18  # irq_startup() unmasks
+    assert s.last_change("devices.eth0.msix.table[0].ctrl", limit=10) is None
+    assert s.last_change("cpu[0].online") is None
+    assert s.cursor == 60
+    s.seek(18)
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 18  # a change at the cursor counts
+    with pytest.raises(BreakpointError, match="unknown name"):
+        s.last_change("nosuch.path")
+
+
+def test_bookmarks() -> None:
+    s = bug()
+    s.seek(20)
+    s.bookmark("rewrite", "the live entry is rewritten")
+    s.seek(5)
+    s.bookmark("reserve", "")
+    s.bookmark("rewrite", "moved")  # same name: replaced
+    assert [(b.name, b.event, b.note) for b in s.bookmarks] == [("reserve", 5, ""), ("rewrite", 5, "moved")]
+    s.seek(50)
+    assert s.goto_bookmark("reserve").event == 5
+    s.remove_bookmark("reserve")
+    for bad in ("", " ", "x" * 65, "two\nlines"):
+        with pytest.raises(BreakpointError):
+            s.bookmark(bad)
+    with pytest.raises(BreakpointError, match="no bookmark 'gone'"):
+        s.goto_bookmark("gone")
+
+
+def test_events_stops_and_the_contract_fields() -> None:
+    s = bug()
+    assert (s.cursor, s.total, s.last_stop.reason) == (0, 0, "start")
+    stop = s.step(3)
+    assert (stop.reason, stop.event, stop.breakpoint) == ("limit", 3, None)
+    assert [e.index for e in s.events(1, 10)] == [1, 2, 3]  # only what has been recorded
+    assert s.event(4) is None and s.event(2) is not None
+    end = s.seek(10**9)
+    assert end.reason == "end" and end.event == s.total and s.ended
+    assert s.step().reason == "end" and s.continue_().reason == "end"
+    assert s.seek(0).reason == "start" and s.step_back().reason == "start"
+    assert s.reverse_continue().reason == "start"
+
+
+LONG = """
+name: long
+cpus: 2
+devices:
+  eth0: {bdf: "00:03.0", msix: {table_size: 2}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 10us, do: fire, dev: eth0, vector: 0, count: 1500, every: 3us}
+  - {at: 11us, do: fire, dev: eth0, vector: 1, count: 1500, every: 3us}
+"""
+
+
+def test_continue_async_yields_to_the_loop_and_can_be_cancelled() -> None:
+    s = Session(scenario(LONG))
+    s.yield_every_s = 0.0  # yield after every chunk of events
+    total = Session(scenario(LONG)).run().event
+    ticks: list[int] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(s.cursor)
+            await asyncio.sleep(0)
+
+    async def main() -> None:
+        t = asyncio.create_task(ticker())
+        task = asyncio.create_task(s.continue_async())
+        while s.cursor < 1000:
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        mid = s.cursor
+        assert 1000 <= mid < total
+        stop = await s.continue_async()
+        assert stop.reason == "end" and s.cursor == total
+        assert (await s.seek_async(mid)).event == mid
+        assert (await s.step_back_async(2)).event == mid - 2
+        t.cancel()
+
+    asyncio.run(main())
+    assert len(set(ticks)) > 3  # the loop ran while the session did
+
+
+def test_a_second_command_while_one_runs_is_refused() -> None:
+    s = Session(scenario(LONG))
+
+    s.yield_every_s = 0.0
+
+    async def main() -> None:
+        task = asyncio.create_task(s.run_async())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not task.done()
+        with pytest.raises(RuntimeError, match="still running"):
+            s.step()
+        await task
+
+    asyncio.run(main())
+
+
+def test_no_verify_session_loads_its_history_asynchronously(tmp_path: object) -> None:
+    s = bug()
+    s.seek(40)
+    path = f"{tmp_path}/x.msgpack"
+    s.save(path)
+    o = Session.open(path, verify=False)
+    assert not o.history_ready
+
+    async def main() -> None:
+        await o.load_history()
+
+    asyncio.run(main())
+    assert o.history_ready and o.total == 40 and state_hash(o.world) == state_hash(s.world)
