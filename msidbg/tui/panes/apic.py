@@ -29,6 +29,12 @@ def dirty_lines(ch: Changes) -> list[int]:
     return out
 
 
+def follow_lines(ch: Changes) -> list[int]:
+    """The lines worth bringing on screen: changed grid lines, else changed CPU headers."""
+    grid = [i for i in dirty_lines(ch) if i % BLOCK >= 2]
+    return grid or [cpu * BLOCK for cpu in ch.cpus]
+
+
 class ApicGrid(LineView):
     """All CPUs' local APICs, one block of ``BLOCK`` lines each; changed bits highlighted.
 
@@ -62,18 +68,15 @@ class ApicGrid(LineView):
             self.selected = (view.cpu, self.selected[1])
             self.scroll_to(y=view.cpu * BLOCK, animate=False, immediate=True)
             self.refresh()
-        elif view.changes.cpus and not any(self._block_visible(c) for c in view.changes.cpus):
-            self.scroll_to(y=min(view.changes.cpus) * BLOCK, animate=False, immediate=True)
+        elif (changed := follow_lines(view.changes)) and not any(self.is_visible(i) for i in changed):
+            # follow the change: show the block of the first CPU whose registers changed
+            self.scroll_to(y=min(changed) // BLOCK * BLOCK, animate=False, immediate=True)
             self.refresh()
         elif adjacent(old, view):
             self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes))
         else:
             self.refresh()
         self._describe()
-
-    def _block_visible(self, cpu: int) -> bool:
-        first = self.first_visible()
-        return first < (cpu + 1) * BLOCK and cpu * BLOCK < first + self.body_height
 
     def watch_selected(self) -> None:
         self._describe()
