@@ -81,7 +81,7 @@ class MsidbgApp(App[None]):
                 yield ApicGrid(id="apic").data_bind(MsidbgApp.view)
             yield PirqMap(id="pirqs").data_bind(MsidbgApp.view)
             with Horizontal(id="bottom"):
-                yield EventLog(self.session.events, id="events").data_bind(MsidbgApp.view)
+                yield EventLog(self.driver.events, id="events").data_bind(MsidbgApp.view)
                 with Vertical(id="side"):
                     yield CallStacks(id="stacks").data_bind(MsidbgApp.view)
                     yield BreakpointList(id="breakpoints").data_bind(MsidbgApp.view)

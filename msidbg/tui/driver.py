@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from msidbg.debugger import Session, Stop
+from msidbg.sim.events import Event
 from msidbg.tui import digest
 from msidbg.tui.digest import NO_CHANGES, Digest
 from msidbg.tui.view import BreakpointRow, View
@@ -151,12 +152,18 @@ class Driver:
         return lo
 
     # -- the view -------------------------------------------------------------------------------------
+    def events(self, start: int, stop: int) -> list[Event]:
+        """The Session's events, or none while a ``--no-verify`` snapshot's history is still
+        being replayed in the background (reading them would replay it synchronously)."""
+        return self.s.events(start, stop) if self.s.history_ready else []
+
     def view(self, stop: tuple[str, str], device: str | None, cpu: int) -> View:
         s = self.s
         n = s.cursor
+        event = self.events(n, n + 1) if n > 0 else []
         return View(
             world=s.world, scenario=s.scenario.name, cursor=n, total=s.total,
-            event=s.event(n) if n > 0 else None, stop=stop[0], detail=stop[1], changes=self.changes(),
+            event=event[0] if event else None, stop=stop[0], detail=stop[1], changes=self.changes(),
             device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended,
         )
 

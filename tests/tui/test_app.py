@@ -219,3 +219,57 @@ async def test_partial_repaints_leave_no_stale_lines() -> None:
             await idle(pilot, app)
             shown = app.export_screenshot()
             assert shown == await full_repaint_svg(), (keys, app.session.cursor)
+
+
+async def test_reverse_continue_and_run_to_time() -> None:
+    app = app_for(LATE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", *"4ms", "enter")            # stops at the first breakpoint on the way
+        await idle(pilot, app)
+        assert app.session.cursor == 20 and "breakpoint msix-write-unmasked" in status(app)
+        app.session.remove_breakpoint(app.session.breakpoints[0].id)
+        await pilot.press("t", *"4ms", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == 69                     # irq-lost: CPU1 is offline at 3ms
+        await pilot.press("t", *"2.5ms", "enter")           # backwards: the last event at or before 2.5ms
+        await idle(pilot, app)
+        here = app.session.event(app.session.cursor)
+        after = app.session.event(app.session.cursor + 1)
+        assert here is not None and after is not None and here.time_ns <= 2_500_000 < after.time_ns
+        await pilot.press("g", *"112", "enter", "C")
+        await idle(pilot, app)
+        last_hit = max(h.event for h in app.session.hits() if h.name in ("irq-lost", "irq-spurious"))
+        assert app.session.cursor == last_hit and "reverse continue: breakpoint" in status(app)
+
+
+async def test_apic_owner_on_hover_and_palette_commands() -> None:
+    from msidbg.tui.panes.apic import ApicGrid
+    from msidbg.tui import apicgrid
+
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", *"41", "enter")
+        await idle(pilot, app)
+        grid = app.query_one(ApicGrid)
+        line = 1 * apicgrid.BLOCK + 2 + 2 - grid.first_visible()    # CPU1, class 2x
+        await pilot.hover(ApicGrid, offset=(apicgrid.IRR_AT + 1 + 1, line + 1))  # +1: the border
+        assert grid.hovered == (1, 0x21)
+        assert "CPU1 vector 0x21 [IRR]: irq 24 PCI-MSIX eth0 #0" in str(grid.border_subtitle)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Step: step" in titles and "Rev-cont: reverse continue" in titles
+
+
+async def test_no_verify_snapshot_replays_history_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "storm.msgpack"
+    s = Session.from_scenario(STORM)
+    s.seek(200_000)
+    s.save(str(path))
+    app = make_app(str(path), verify=False, keymap={})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.session.cursor == 200_000 and "event 200,000 / 200,000" in status(app)
+        assert app.busy or app.session.history_ready                # loading without blocking
+        await idle(pilot, app, limit=60)
+        assert app.session.history_ready
+        await pilot.press("b")
+        assert app.session.cursor == 199_999

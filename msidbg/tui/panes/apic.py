@@ -121,12 +121,13 @@ class ApicGrid(LineView):
         self.scroll_to(y=cpu * BLOCK, animate=False, immediate=True)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        index = self.line_at(event.y)
-        if index is None:
+        at = event.get_content_offset(self)
+        index = None if at is None else self.line_at(at.y)
+        if at is None or index is None:
             self.hovered = None
             return
         cpu, line = divmod(index, BLOCK)
-        vector = apicgrid.vector_at(event.x + round(self.scroll_offset.x), line)
+        vector = apicgrid.vector_at(at.x + round(self.scroll_offset.x), line)
         self.hovered = None if vector is None else (cpu, vector)
 
     def on_leave(self, event: events.Leave) -> None:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -166,11 +166,13 @@ class EventRows(LineView):
         if self.selected >= 1:
             self.post_message(GotoEvent(self.selected))
 
-    def on_click(self, event: object) -> None:
-        y = getattr(event, "y", -1)
-        line = self.line_at(y)
+    def on_click(self, event: events.Click) -> None:
+        at = event.get_content_offset(self)
+        line = None if at is None else self.line_at(at.y)
         if line is not None:
             self.selected = self.index_of(line)
+            if event.chain == 2:
+                self.action_goto()
 
     # -- filtering -----------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
