@@ -243,8 +243,8 @@ async def test_reverse_continue_and_run_to_time() -> None:
 
 
 async def test_apic_owner_on_hover_and_palette_commands() -> None:
-    from msidbg.tui.panes.apic import ApicGrid
     from msidbg.tui import apicgrid
+    from msidbg.tui.panes.apic import ApicGrid
 
     app = app_for(MASKED)
     async with app.run_test(size=SIZE) as pilot:
