@@ -123,6 +123,8 @@ def _open(args: argparse.Namespace) -> int:
 
 def _tui(session: Any, path: str, breaks: Sequence[str] = ()) -> int:
     """The TUI on an open session (``msidbg.tui.app.make_app``, the factory the tests use too)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
     make_app(session, breaks=breaks).run()

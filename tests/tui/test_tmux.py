@@ -15,7 +15,7 @@ import pytest
 
 from tests.tui.conftest import LATE, ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 class Terminal:
@@ -52,6 +52,7 @@ class Terminal:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
+@needs_tmux
 def test_msidbg_run_in_a_real_terminal(tmp_path: Path) -> None:
     config = tmp_path / "config"
     (config / "msidbg").mkdir(parents=True)
@@ -78,3 +79,10 @@ def test_msidbg_run_in_a_real_terminal(tmp_path: Path) -> None:
         assert not term.alive()
     finally:
         term.close()
+
+
+def test_without_a_terminal_the_tui_refuses_in_one_line() -> None:
+    out = subprocess.run([sys.executable, "-m", "msidbg.cli", "run", LATE], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=60, cwd=ROOT)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "the TUI needs a terminal" in out.stderr
