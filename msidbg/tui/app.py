@@ -130,7 +130,7 @@ class MsidbgApp(App[None]):
         s = self.session
         start = s.cursor
         self.progress = Progress(start, 0, int(s.world["now"]), what)
-        timer = self.set_interval(0.1, partial(self._tick, start, what))
+        timer = self.set_interval(0.1, partial(self._tick, 0 if keep_text else start, what))
         text = self.stop_text if keep_text else (what, "")
         try:
             result = await make()
