@@ -57,6 +57,8 @@ class Driver:
         self._digests: OrderedDict[int, Digest] = OrderedDict()
         self._hit_events: dict[str, list[int]] = {}
         self._hits_seen = -1
+        self._armed_key: tuple[Any, ...] = ()
+        self._armed_hits: tuple[int, ...] = ()
 
     # -- digests ---------------------------------------------------------------------------------
     def digest_here(self) -> Digest:
@@ -165,6 +167,7 @@ class Driver:
             world=s.world, scenario=s.scenario.name, cursor=n, total=s.total,
             event=event[0] if event else None, stop=stop[0], detail=stop[1], changes=self.changes(),
             device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended,
+            hit_events=self.armed_hit_events(),
         )
 
     def breakpoint_rows(self) -> tuple[BreakpointRow, ...]:
@@ -176,6 +179,17 @@ class Driver:
             events = self._hit_events.get(b.name or "", []) if b.form == "builtin" and b.cond is None else []
             rows.append(BreakpointRow(b.id, b.spec, b.enabled, bisect.bisect_right(events, n)))
         return tuple(rows)
+
+    def armed_hit_events(self) -> tuple[int, ...]:
+        """Events where an armed built-in breakpoint fired (cached until the armed set changes)."""
+        self._index_hits()
+        names = tuple(sorted(b.name for b in self.s.breakpoints
+                             if b.form == "builtin" and b.cond is None and b.enabled and b.name))
+        key = (names, self._hits_seen)
+        if key != self._armed_key:
+            self._armed_key = key
+            self._armed_hits = tuple(sorted({e for n in names for e in self._hit_events.get(n, [])}))
+        return self._armed_hits
 
     def _index_hits(self) -> None:
         total = self.s.total

@@ -43,6 +43,8 @@ class View:
     device: str | None = None
     cpu: int = 0
     breakpoints: tuple[BreakpointRow, ...] = field(default_factory=tuple)
+    #: events where an armed built-in breakpoint fired, ascending (shared, never mutated)
+    hit_events: tuple[int, ...] = ()
     ended: bool = False
 
     @property

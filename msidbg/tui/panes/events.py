@@ -8,6 +8,7 @@ the log in the background in chunks and lists the matching rows as they are foun
 from __future__ import annotations
 
 import asyncio
+import bisect
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,6 +31,11 @@ EventReader = Callable[[int, int], list[Event]]
 PAGE = 128
 MAX_PAGES = 64
 SCAN_CHUNK = 4096
+
+
+def _contains(sorted_events: tuple[int, ...], index: int) -> bool:
+    i = bisect.bisect_left(sorted_events, index)
+    return i < len(sorted_events) and sorted_events[i] == index
 
 
 class EventRows(LineView):
@@ -92,8 +98,6 @@ class EventRows(LineView):
         """The line showing event ``event`` (or the nearest one before it, when filtered)."""
         if self.matches is None:
             return event - 1 if event >= 1 else None
-        import bisect
-
         i = bisect.bisect_right(self.matches, event) - 1
         return i if i >= 0 else None
 
@@ -117,8 +121,10 @@ class EventRows(LineView):
             style = "selected"
         if index == view.cursor:
             style = "cursor"
-        marker = "▶" if index == view.cursor else " "
-        return [(f"{marker}{eventfilter.event_text(e)}", style)]
+        if index == view.cursor:
+            return [("▶" + eventfilter.event_text(e), style)]
+        hit = _contains(view.hit_events, index)
+        return [("●" if hit else " ", "hit" if hit else style), (eventfilter.event_text(e), style)]
 
     # -- reacting ------------------------------------------------------------------------------
     def watch_view(self, old: View | None, view: View | None) -> None:
@@ -127,7 +133,8 @@ class EventRows(LineView):
         if old is not None and view.total < old.total:
             self._pages.clear()
         self.update_size()
-        if old is not None and abs(view.cursor - old.cursor) <= 1 and view.total - old.total <= 1:
+        same_hits = old is not None and (old.hit_events is view.hit_events or old.hit_events == view.hit_events)
+        if old is not None and same_hits and abs(view.cursor - old.cursor) <= 1 and view.total - old.total <= 1:
             # a step: only the old and new cursor rows (and an appended row) look different
             lines = (self.line_of(e) for e in {old.cursor, view.cursor, self.selected, view.total})
             self.refresh_indices(line for line in lines if line is not None)

@@ -40,7 +40,8 @@ def _stop_style(stop: str) -> str:
 def _event_line(view: View) -> Content | str:
     detail = ("  ── " + view.detail, "$error") if view.detail else ""
     if view.event is None:
-        return Content.assemble(("event 0: before the first event", "$text-muted"), detail)
+        what = "event 0: before the first event" if view.cursor == 0 else "(history still loading)"
+        return Content.assemble((what, "$text-muted"), detail)
     return Content.assemble(("▶", "$accent"), eventfilter.event_text(view.event).strip(), detail)
 
 
