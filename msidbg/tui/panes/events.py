@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
@@ -193,14 +194,26 @@ class EventRows(LineView):
 
     @work(exclusive=True, group="event-filter")
     async def scan(self) -> None:
-        """Extend ``matches`` over the events not scanned yet, a chunk at a time."""
+        """Extend ``matches`` over the events not scanned yet, a chunk at a time; the title
+        shows the progress and, once the scan passes the cursor, the list shows its row."""
+        cursor = self.view.cursor if self.view else 0
+        followed = self.scanned >= cursor
+        shown = time.monotonic()
         while self.matches is not None and self.scanned < self.total:
             stop = min(self.scanned + SCAN_CHUNK, self.total)
             found = [e.index for e in self.reader(self.scanned + 1, stop + 1) if self.filter.match(e)]
             self.matches.extend(found)
             self.scanned = stop
             self.update_size()
+            if not followed and stop >= cursor:
+                followed = True
+                self._follow(cursor)
+            if time.monotonic() - shown > 0.25:
+                shown = time.monotonic()
+                self._title()
+                self.refresh()
             await asyncio.sleep(0)
+        self.refresh()
         self._title()
 
     def _title(self) -> None:
