@@ -113,10 +113,18 @@ def address(addr_lo: int, addr_hi: int) -> str:
     return f"{addr_hi:x}:{addr_lo:08x}" if addr_hi else f"{addr_lo:08x}"
 
 
+def msi_enabled_count(w: World, dev: str) -> int:
+    """MSI messages enabled (Multiple Message Enable); the others are not in use."""
+    msi = w["devices"][dev]["msi"]
+    return 1 << ((msi["ctrl"] >> 4) & 7) if msi else 0
+
+
 def row_cells(w: World, dev: str, row: int) -> list[Cell]:
     """The cells of one row, each with the name of the style that marks it (or "")."""
-    lo, hi, data, masked, pending, latched = message(w, dev, row)
     n = msix_count(w, dev)
+    if row >= n and row - n >= msi_enabled_count(w, dev):
+        return [(f"msi{row - n}", ""), ("(beyond Multiple Message Enable)", "")]
+    lo, hi, data, masked, pending, latched = message(w, dev, row)
     dst, vec = dest_vector(lo, hi, data)
     desc = kernel_irq(w, dev, row)
     mismatch = _mismatch(w, desc, latched or [lo, hi, data])

@@ -89,3 +89,16 @@ def test_call_stacks_show_the_innermost_frame_first() -> None:
     assert frames[0].startswith("#0 pci_write_msi_msg")
     assert any("request_irq" in f for f in frames[1:])
     assert stacks.cpu_lines(w, 1)[-1] == ("  idle", "dim")
+
+
+def test_msi_rows_follow_multiple_message_enable() -> None:
+    from tests.tui.conftest import FIXTURES
+
+    s = session_at(str(FIXTURES / "msi-and-msix.yaml"), 60)
+    w = s.world
+    assert table.row_count(w, "xhci0") == 4 and table.msi_enabled_count(w, "xhci0") == 1
+    row0 = cells(w, "xhci0", 0)
+    assert row0[0] == "msi0" and row0[7] == "24"
+    assert cells(w, "xhci0", 1)[1] == "(beyond Multiple Message Enable)"
+    assert table.row_count(w, "eth0") == 8 + 1                       # MSI-X entries, then MSI
+    assert cells(w, "eth0", 2)[8] == "inactive"                      # reserved, not yet requested
