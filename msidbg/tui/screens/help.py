@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -38,14 +38,23 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static("msidbg keys", id="help-title")
-            for a in ACTIONS:
-                keys = key_label(self.keymap.get(a.name, a.keys))
-                yield Static(f"{keys:<14} {a.name:<17} {a.help}", classes="help-row")
-            yield Static("")
-            for keys, what in PANE_KEYS:
-                yield Static(f"{keys}: {what}", classes="help-row")
-            yield Static("\nRebind keys in $XDG_CONFIG_HOME/msidbg/keys.toml, e.g.  [keys]  step = \"n,f10\"",
-                         classes="help-row")
+            with Grid(id="help-keys"):
+                for a in ACTIONS:
+                    yield Static(key_label(self.keymap.get(a.name, a.keys)), classes="help-key")
+                    yield Static(a.name, classes="help-name")
+                    yield Static(a.help, classes="help-what")
+            with Grid(id="help-panes"):
+                for keys, what in PANE_KEYS:
+                    yield Static(keys, classes="help-key")
+                    yield Static(what, classes="help-what")
+            yield Static("Rebind keys in $XDG_CONFIG_HOME/msidbg/keys.toml (or $MSIDBG_KEYS), e.g.\n"
+                         "  [keys]\n  step = \"n,f10\"", id="help-config")
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(keys, action name) as shown, for tests."""
+        keys = [str(s.content) for s in self.query(".help-key")]
+        names = [str(s.content) for s in self.query(".help-name")]
+        return list(zip(keys, names, strict=False))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
