@@ -272,3 +272,27 @@ async def test_no_verify_snapshot_replays_history_in_the_background(tmp_path: Pa
         assert app.session.history_ready and "event 200,000 / 200,000" in status(app)
         await pilot.press("b")
         assert app.session.cursor == 199_999
+
+
+async def test_pirq_pane_hidden_on_bare_metal_and_marks_disagreements(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The pane's rendering, fed rows directly (the Xen model's adapter lives in pirqmap.rows)."""
+    from msidbg.tui import pirqmap
+    from msidbg.tui.panes.pirqs import PirqMap
+
+    app = app_for(MASKED)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(PirqMap)
+        assert pane.has_class("-bare") and pane.styles.display == "none"
+        rows = [pirqmap.PirqRow(101, "bound", 5, "eth0/0", 24, "eth0/0 irq 24", ""),
+                pirqmap.PirqRow(100, "unmapped", None, "-", 25, "eth0/1 irq 25", "guest uses an unmapped pirq")]
+        monkeypatch.setattr(pirqmap, "rows", lambda w: rows)
+        world = dict(app.session.world, platform=dict(app.session.world["platform"], kind="xen-hvm"))
+        assert app.view is not None
+        from dataclasses import replace
+
+        app.view = replace(app.view, world=world)
+        await pilot.pause()
+        assert not pane.has_class("-bare") and pane.styles.display == "block"
+        text = [pane.render_line(y).text for y in range(3)]
+        assert text[0].startswith("pirq ") and text[1].startswith("101   bound")
+        assert "≠ guest uses an unmapped pirq" in text[2]
