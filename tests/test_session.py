@@ -87,6 +87,29 @@ def test_last_change_finds_the_write_and_keeps_the_cursor() -> None:
         s.last_change("nosuch.path")
 
 
+def test_world_at_and_changed_paths_leave_the_cursor_alone() -> None:
+    s = bug(spacing=16)
+    s.seek(18)
+    here = state_hash(s.world)
+    paths = s.changed_paths()
+    assert "devices.eth0.msix.table[0].ctrl" in paths and "devices.eth0.msix.table[0].data" not in paths
+    assert s.cursor == 18 and state_hash(s.world) == here
+    assert state_hash(s.world_at(40)) == state_hash(_bug_world(40))
+    assert state_hash(s.world_at(3)) == state_hash(_bug_world(3))
+    assert s.cursor == 18 and state_hash(s.world) == here
+    s.seek(0)
+    assert s.changed_paths() == []
+
+
+def _bug_world(i: int) -> dict[str, object]:
+    from msidbg.model import new_engine
+
+    eng = new_engine(shipped("msix-write-while-unmasked"))
+    for _ in range(i):
+        eng.step()
+    return eng.w
+
+
 def test_bookmarks() -> None:
     s = bug()
     s.seek(20)

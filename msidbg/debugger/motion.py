@@ -16,7 +16,7 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, Checker
 from msidbg.debugger.timeline import Timeline, fingerprint
 from msidbg.errors import DivergenceError
-from msidbg.sim.world import pack_world
+from msidbg.sim.world import copy_world, pack_world
 
 #: events run between two chances to yield to the asyncio loop (and to check the clock)
 CHUNK = 512
@@ -227,3 +227,13 @@ class Motion:
         found = yield from self.back_search(origin, make_test, floor)
         yield from self.goto(origin)
         return found if found is not None and found > floor else None
+
+    def peek(self, index: int) -> Generator[None, None, dict[str, Any]]:
+        """A copy of the world at ``index`` (clamped to the run); the cursor ends where it was."""
+        origin = self.eng.w["events"]
+        if index != origin:
+            yield from self.goto(index)
+        world: dict[str, Any] = copy_world(self.eng.w)
+        if self.eng.w["events"] != origin:
+            yield from self.goto(origin)
+        return world

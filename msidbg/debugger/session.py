@@ -26,6 +26,7 @@ from msidbg.model import new_engine
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
+from msidbg.sim.world import diff_paths
 
 MAX_BOOKMARK_NAME, MAX_BOOKMARK_NOTE = 64, 4000
 
@@ -54,6 +55,7 @@ class Session:
         self.motion = Motion(self.eng, self.timeline)
         self._busy = False
         self._pending: Any = None
+        self._changed: tuple[Any, list[str]] = (None, [])
         #: how long an ``*_async`` command runs before it yields to the event loop
         self.yield_every_s = 0.008  # a snapshot opened without verification: history not replayed yet
         self.last_stop = Stop("start", 0, 0)
@@ -226,6 +228,19 @@ class Session:
         within ``limit`` events back). Replays history backwards; the cursor does not move."""
         fn = self._compile(path).fn
         return self._drive(self.motion.last_change(fn, limit))
+
+    def world_at(self, index: int) -> dict[str, Any]:
+        """A private copy of the world at event ``index``; the cursor does not move."""
+        self._need_history()
+        return self._drive(self.motion.peek(index))  # type: ignore[no-any-return]
+
+    def changed_paths(self, limit: int = 200) -> list[str]:
+        """World paths (``devices.eth0.msix.table[0].ctrl``) the event at the cursor changed."""
+        key = (self.cursor, limit)
+        if self._changed[0] != key:
+            before = self.world_at(self.cursor - 1) if self.cursor > 0 else self.world
+            self._changed = (key, diff_paths(before, self.world, limit=limit))
+        return list(self._changed[1])
 
     async def step_async(self, n: int = 1) -> Stop:
         return await self._async(lambda: self.motion.forward(max(n, 0), self._checker()))
