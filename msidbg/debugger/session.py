@@ -232,7 +232,7 @@ class Session:
     def world_at(self, index: int) -> dict[str, Any]:
         """A private copy of the world at event ``index``; the cursor does not move."""
         self._need_history()
-        return self._drive(self.motion.peek(index))  # type: ignore[no-any-return]
+        return self._drive(self.motion.peek(index))
 
     def changed_paths(self, limit: int = 200) -> list[str]:
         """World paths (``devices.eth0.msix.table[0].ctrl``) the event at the cursor changed."""
