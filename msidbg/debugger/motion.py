@@ -8,6 +8,7 @@ that arrives where the cursor has been before checks that it reproduced the same
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,28 @@ class Motion:
                     return self.stop("breakpoint", bp, checker.detail if checker else None)
             done += n
             yield
+
+    def advance(self, budget: int | None, checker: Checker | None) -> Cmd:
+        """``forward``, but jumps over known history when that cannot skip a hit.
+
+        With only built-in names armed, the model's hit record (complete for every event executed
+        so far) says where the next stop is: go there directly instead of re-executing up to it.
+        """
+        eng = self.eng
+        cur, total = eng.w["events"], len(eng.log)
+        if checker is None or not checker.simple or any(b.form != bpmod.BUILTIN for b in checker.bps) \
+                or cur >= total:
+            return (yield from self.forward(budget, checker))
+        limit = total if budget is None else min(total, cur + budget)
+        hits = eng.hits
+        i = bisect.bisect_right(hits, cur, key=lambda h: h.event)
+        nxt = next((h.event for h in hits[i:] if h.name in checker.names), None)
+        if nxt is not None and nxt <= limit:
+            return (yield from self.land(nxt, checker))
+        stop = yield from self.goto(limit)
+        if stop.reason == "end" or (budget is not None and limit - cur >= budget):
+            return stop
+        return (yield from self.forward(None if budget is None else budget - (limit - cur), checker))
 
     def leave(self) -> None:
         """The cursor is about to move backwards: remember this world (fine checkpoint + fingerprint)."""

@@ -204,7 +204,7 @@ class Session:
 
     def continue_(self, max_events: int | None = None) -> Stop:
         """Forward to the next breakpoint hit, the end, or ``max_events`` events."""
-        return self._sync(lambda: self.motion.forward(max_events, self._checker()))
+        return self._sync(lambda: self.motion.advance(max_events, self._checker()))
 
     def run(self, max_events: int | None = None) -> Stop:
         """Forward to the end or ``max_events`` events, ignoring breakpoints."""
@@ -247,7 +247,7 @@ class Session:
 
     async def continue_async(self, max_events: int | None = None) -> Stop:
         """``continue_`` that yields to the event loop; cancelling leaves the cursor between two events."""
-        return await self._async(lambda: self.motion.forward(max_events, self._checker()))
+        return await self._async(lambda: self.motion.advance(max_events, self._checker()))
 
     async def run_async(self, max_events: int | None = None) -> Stop:
         return await self._async(lambda: self.motion.forward(max_events, None))
