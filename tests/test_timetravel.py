@@ -183,7 +183,7 @@ class TimeTravel(RuleBasedStateMachine):
         assert f"b{self.saves}" in {b.name for b in self.s.bookmarks}
 
 
-SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None,
+SETTINGS = settings(max_examples=40, stateful_step_count=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
