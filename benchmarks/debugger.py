@@ -105,6 +105,27 @@ def main() -> int:
     print(f"step_back after a seek:     {ms(backs_after_seek)}")
     print(f"step_back, 60 in a row:     {ms(backs_run)}")
     print(f"all step_backs:             {ms(backs_after_seek + backs_run)}")
+    revs, changes = [], []
+    s.add_breakpoint("watch cpu[1].isr[0x21]")
+    for _ in range(20):
+        s.seek(rng.randrange(2, total))
+        t = time.perf_counter()
+        s.reverse_continue()
+        revs.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        s.last_change("devices.nic3.msix.table[5].data")
+        changes.append(time.perf_counter() - t)
+    print(f"reverse_continue (watch):   {ms(revs)}")
+    print(f"last_change (a table entry written once at probe): {ms(changes)}")
+    s.seek(0)
+    for b in s.breakpoints:
+        s.remove_breakpoint(b.id)
+    s.add_breakpoint('if event.kind == "irq.unhandled" and event.dev == "nic3"')
+    s.add_breakpoint("watch acct.nic3.lost")
+    t = time.perf_counter()
+    s.continue_()
+    cond_s = time.perf_counter() - t
+    print(f"continue_ with an if and a watch armed, 0 -> end: {cond_s:.2f} s ({total / cond_s:,.0f} events/s)")
     print(f"RSS after run + seeks:      {rss_mb():,.0f} MB (timeline {s.timeline.memory_bytes() / 2**20:,.1f} MB, "
           f"event log {s.eng.log.memory_bytes() / 2**20:,.1f} MB)")
 

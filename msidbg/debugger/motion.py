@@ -226,10 +226,10 @@ class Motion:
                 return h.event
         return None
 
-    def last_change(self, fn: Callable[[Any], Any], limit: int | None) -> Generator[None, None, int | None]:
-        """The last event <= the cursor where ``fn``'s value changed; the cursor ends where it was."""
+    def last_change(self, fn: Callable[[Any], Any], floor: int = 0) -> Generator[None, None, int | None]:
+        """The last event in (floor, cursor] where ``fn``'s value changed; the cursor ends where it was."""
         origin = self.eng.w["events"]
-        if origin == 0:
+        if origin <= floor:
             return None
         self.leave()
         eng = self.eng
@@ -246,7 +246,6 @@ class Motion:
                 return True
             return changed
 
-        floor = 0 if limit is None else max(origin - limit, 0)
         found = yield from self.back_search(origin, make_test, floor)
         yield from self.goto(origin)
         return found if found is not None and found > floor else None
