@@ -55,12 +55,14 @@ class Session:
         self._bookmarks: dict[str, Bookmark] = {}
         self.motion = Motion(self.eng, self.timeline)
         self._busy = False
+        #: a snapshot opened without verification (its Recording) until its history is replayed
         self._pending: Any = None
+        #: changed_paths' answer for one (cursor, limit)
         self._changed: tuple[Any, list[str]] = (None, [])
         #: path -> (cursor, the last event <= cursor that changed it): what last_change already knows
         self._changes: OrderedDict[str, tuple[int, int | None]] = OrderedDict()
         #: how long an ``*_async`` command runs before it yields to the event loop
-        self.yield_every_s = 0.008  # a snapshot opened without verification: history not replayed yet
+        self.yield_every_s = 0.008
         self.last_stop = Stop("start", 0, 0)
         if arm:
             for i, spec in enumerate(scn.breakpoints):
