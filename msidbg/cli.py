@@ -89,8 +89,6 @@ def _run(args: argparse.Namespace) -> int:
     from msidbg.scenario import load_scenario
 
     scn = load_scenario(args.file)
-    for spec in args.breaks:
-        _check_break(spec)
     if args.max_events is not None and args.max_events < 0:
         raise MsidbgError("--max-events: must be >= 0")
     if not args.headless:
@@ -102,16 +100,6 @@ def _run(args: argparse.Namespace) -> int:
                        seed=args.seed, extra_breaks=tuple(args.breaks), progress=progress, save=args.save)
     print(json.dumps(res.summary) if args.json else headless.human(res.summary))
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
-
-
-def _check_break(spec: str) -> None:
-    """A --break that cannot be armed: the error, with a caret under the bad column when there is one."""
-    from msidbg.debugger.breakpoints import BreakpointError, parse
-
-    try:
-        parse(spec)
-    except BreakpointError as e:
-        raise MsidbgError(f"--break: {e}") from None
 
 
 def _open(args: argparse.Namespace) -> int:

@@ -103,6 +103,18 @@ def test_first_breakpoint_in_id_order_is_reported_and_watches_stay_in_step() -> 
     assert (stop.event, stop.breakpoint) == (7, "watch devices.eth0.msix.table[0].data")
 
 
+def test_continue_over_known_history_stops_at_every_hit() -> None:
+    s = session("irq-lost")
+    s.run()
+    lost = [h.event for h in s.eng.hits if h.name == "irq-lost"]
+    s.seek(lost[0])
+    assert [e for e, _ in stops(s, 100)] == lost[1:]  # the very next event, and each after it
+    s.seek(lost[0] - 1)
+    assert s.continue_(max_events=1).event == lost[0]
+    s.seek(lost[0] - 2)
+    assert s.continue_(max_events=1).reason == "limit"
+
+
 def test_remove_and_disable() -> None:
     s = session()
     a = s.add_breakpoint("irq-lost")

@@ -87,6 +87,13 @@ def test_break_with_a_malformed_condition_shows_a_caret(tmp_path: Path) -> None:
     assert lines[1].strip() == "if cpu[1].irr[0x21 == 1" and lines[2].index("^") == len(lines[1])
 
 
+def test_break_with_an_unknown_world_name_is_refused_with_a_caret() -> None:
+    out = msidbg("run", BUG, "--headless", "--break", "watch nosuch.path")
+    assert out.returncode == 2
+    lines = out.stderr.rstrip("\n").split("\n")
+    assert lines[0].startswith("msidbg: --break: unknown name 'nosuch'") and lines[2].index("^") == 4 + 6
+
+
 def test_break_forms_stop_the_headless_run(tmp_path: Path) -> None:
     out = msidbg("run", BUG, "--headless", "--json", "--stop-at-break", "--break", "watch cpu[1].isr[0x21]")
     s = json.loads(out.stdout)

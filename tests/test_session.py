@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from msidbg.debugger import BreakpointError, Session
 from msidbg.debugger.timeline import fingerprint
@@ -85,6 +87,29 @@ def test_last_change_finds_the_write_and_keeps_the_cursor() -> None:
     assert s.last_change("devices.eth0.msix.table[0].ctrl") == 18  # a change at the cursor counts
     with pytest.raises(BreakpointError, match="unknown name"):
         s.last_change("nosuch.path")
+
+
+def test_world_at_and_changed_paths_leave_the_cursor_alone() -> None:
+    s = bug(spacing=16)
+    s.seek(18)
+    here = state_hash(s.world)
+    paths = s.changed_paths()
+    assert "devices.eth0.msix.table[0].ctrl" in paths and "devices.eth0.msix.table[0].data" not in paths
+    assert s.cursor == 18 and state_hash(s.world) == here
+    assert state_hash(s.world_at(40)) == state_hash(_bug_world(40))
+    assert state_hash(s.world_at(3)) == state_hash(_bug_world(3))
+    assert s.cursor == 18 and state_hash(s.world) == here
+    s.seek(0)
+    assert s.changed_paths() == []
+
+
+def _bug_world(i: int) -> dict[str, object]:
+    from msidbg.model import new_engine
+
+    eng = new_engine(shipped("msix-write-while-unmasked"))
+    for _ in range(i):
+        eng.step()
+    return eng.w
 
 
 def test_bookmarks() -> None:
@@ -192,3 +217,34 @@ def test_no_verify_session_loads_its_history_asynchronously(tmp_path: object) ->
 
     asyncio.run(main())
     assert o.history_ready and o.total == 40 and state_hash(o.world) == state_hash(s.world)
+
+
+PATHS = {
+    "devices.eth0.msix.table[0].ctrl": lambda w: w["devices"]["eth0"]["msix"]["table"][0]["ctrl"],
+    "cpu[1].irr[0x21]": lambda w: (w["cpus"][1]["irr"][1] >> 1) & 1,
+    "cpu[1].online": lambda w: w["cpus"][1]["online"],
+    "pci.eth0.status": lambda w: w["kernel"]["pci"]["eth0"]["status"],
+}
+
+
+@pytest.fixture(scope="module")
+def bug_worlds() -> list[dict[str, object]]:
+    from tests.test_timetravel import straight
+
+    return straight(shipped("msix-write-while-unmasked")).worlds
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(queries=st.lists(st.tuples(st.integers(0, 112), st.sampled_from(sorted(PATHS)),
+                                  st.one_of(st.none(), st.integers(1, 60))), min_size=1, max_size=12))
+def test_last_change_with_its_memory_matches_a_brute_force_answer(
+        bug_worlds: list[dict[str, object]], queries: list[tuple[int, str, int | None]]) -> None:
+    s = bug(spacing=16)
+    s.run()
+    for cursor, path, limit in queries:
+        s.seek(cursor)
+        get = PATHS[path]
+        floor = 0 if limit is None else max(cursor - limit, 0)
+        want = next((e for e in range(cursor, floor, -1) if get(bug_worlds[e]) != get(bug_worlds[e - 1])), None)
+        assert s.last_change(path, limit) == want, (cursor, path, limit)
+        assert s.cursor == cursor

@@ -212,6 +212,13 @@ def test_bad_breakpoints_and_bookmarks_in_a_file_name_the_field(tmp_path: Path) 
         Session.open(path)
 
 
+def test_an_unwritable_target_is_a_one_line_error(tmp_path: Path) -> None:
+    s, _ = saved(tmp_path)
+    with pytest.raises(SnapshotError, match="cannot write") as e:
+        s.save(str(tmp_path / "no" / "such" / "dir.msgpack"))
+    assert e.value.exit_code == 2 and "\n" not in e.value.oneline()
+
+
 def test_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s, path = saved(tmp_path)
     before = Path(path).read_bytes()
@@ -221,7 +228,7 @@ def test_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         raise OSError("disk on fire")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(SnapshotError, match="cannot write: disk on fire"):
         s.save(path)
     assert Path(path).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bug.msgpack"]

@@ -131,8 +131,9 @@ class TimeTravel(RuleBasedStateMachine):
         stop = self.s.step_back(n)
         assert stop.event == self.s.cursor == max(before - n, 0)
 
-    @rule(i=st.integers(0, 400))
-    def seek(self, i: int) -> None:
+    @rule(data=st.data())
+    def seek(self, data: st.DataObject) -> None:
+        i = data.draw(st.integers(0, self.ref.last + 3), label="seek to")
         stop = self.s.seek(i)
         assert stop.event == self.s.cursor == min(i, self.ref.last)
 
@@ -182,7 +183,7 @@ class TimeTravel(RuleBasedStateMachine):
         assert f"b{self.saves}" in {b.name for b in self.s.bookmarks}
 
 
-SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None,
+SETTINGS = settings(max_examples=40, stateful_step_count=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 

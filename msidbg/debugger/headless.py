@@ -7,9 +7,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from msidbg.debugger.breakpoints import BreakpointError
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare
 from msidbg.debugger.timeline import MAX_SPACING
+from msidbg.errors import MsidbgError
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 
@@ -29,7 +31,10 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     # without --save nobody travels back: checkpoints only every MAX_SPACING events
     s = Session(scn, seed, spacing=None if save else MAX_SPACING)
     for spec in extra_breaks:
-        s.add_breakpoint(spec)
+        try:
+            s.add_breakpoint(spec)
+        except BreakpointError as e:
+            raise MsidbgError(f"--break: {e}") from None  # with the caret under the bad column
     stop = _loop(s, max_events, stop_at_break, progress)
     if save is not None:
         s.save(save)

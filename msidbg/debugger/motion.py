@@ -8,6 +8,7 @@ that arrives where the cursor has been before checks that it reproduced the same
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, Checker
 from msidbg.debugger.timeline import Timeline, fingerprint
 from msidbg.errors import DivergenceError
-from msidbg.sim.world import pack_world
+from msidbg.sim.world import copy_world, pack_world
 
 #: events run between two chances to yield to the asyncio loop (and to check the clock)
 CHUNK = 512
@@ -84,6 +85,28 @@ class Motion:
                     return self.stop("breakpoint", bp, checker.detail if checker else None)
             done += n
             yield
+
+    def advance(self, budget: int | None, checker: Checker | None) -> Cmd:
+        """``forward``, but jumps over known history when that cannot skip a hit.
+
+        With only built-in names armed, the model's hit record (complete for every event executed
+        so far) says where the next stop is: go there directly instead of re-executing up to it.
+        """
+        eng = self.eng
+        cur, total = eng.w["events"], len(eng.log)
+        if checker is None or not checker.simple or any(b.form != bpmod.BUILTIN for b in checker.bps) \
+                or cur >= total:
+            return (yield from self.forward(budget, checker))
+        limit = total if budget is None else min(total, cur + budget)
+        hits = eng.hits
+        i = bisect.bisect_right(hits, cur, key=lambda h: h.event)
+        nxt = next((h.event for h in hits[i:] if h.name in checker.names), None)
+        if nxt is not None and nxt <= limit:
+            return (yield from self.land(nxt, checker))
+        stop = yield from self.goto(limit)
+        if stop.reason == "end" or (budget is not None and limit - cur >= budget):
+            return stop
+        return (yield from self.forward(None if budget is None else budget - (limit - cur), checker))
 
     def leave(self) -> None:
         """The cursor is about to move backwards: remember this world (fine checkpoint + fingerprint)."""
@@ -203,10 +226,10 @@ class Motion:
                 return h.event
         return None
 
-    def last_change(self, fn: Callable[[Any], Any], limit: int | None) -> Generator[None, None, int | None]:
-        """The last event <= the cursor where ``fn``'s value changed; the cursor ends where it was."""
+    def last_change(self, fn: Callable[[Any], Any], floor: int = 0) -> Generator[None, None, int | None]:
+        """The last event in (floor, cursor] where ``fn``'s value changed; the cursor ends where it was."""
         origin = self.eng.w["events"]
-        if origin == 0:
+        if origin <= floor:
             return None
         self.leave()
         eng = self.eng
@@ -223,7 +246,16 @@ class Motion:
                 return True
             return changed
 
-        floor = 0 if limit is None else max(origin - limit, 0)
         found = yield from self.back_search(origin, make_test, floor)
         yield from self.goto(origin)
         return found if found is not None and found > floor else None
+
+    def peek(self, index: int) -> Generator[None, None, dict[str, Any]]:
+        """A copy of the world at ``index`` (clamped to the run); the cursor ends where it was."""
+        origin = self.eng.w["events"]
+        if index != origin:
+            yield from self.goto(index)
+        world: dict[str, Any] = copy_world(self.eng.w)
+        if self.eng.w["events"] != origin:
+            yield from self.goto(origin)
+        return world

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from msidbg.model import new_engine
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
+from msidbg.sim.world import diff_paths
 
 MAX_BOOKMARK_NAME, MAX_BOOKMARK_NOTE = 64, 4000
 
@@ -53,9 +55,14 @@ class Session:
         self._bookmarks: dict[str, Bookmark] = {}
         self.motion = Motion(self.eng, self.timeline)
         self._busy = False
+        #: a snapshot opened without verification (its Recording) until its history is replayed
         self._pending: Any = None
+        #: changed_paths' answer for one (cursor, limit)
+        self._changed: tuple[Any, list[str]] = (None, [])
+        #: path -> (cursor, the last event <= cursor that changed it): what last_change already knows
+        self._changes: OrderedDict[str, tuple[int, int | None]] = OrderedDict()
         #: how long an ``*_async`` command runs before it yields to the event loop
-        self.yield_every_s = 0.008  # a snapshot opened without verification: history not replayed yet
+        self.yield_every_s = 0.008
         self.last_stop = Stop("start", 0, 0)
         if arm:
             for i, spec in enumerate(scn.breakpoints):
@@ -202,7 +209,7 @@ class Session:
 
     def continue_(self, max_events: int | None = None) -> Stop:
         """Forward to the next breakpoint hit, the end, or ``max_events`` events."""
-        return self._sync(lambda: self.motion.forward(max_events, self._checker()))
+        return self._sync(lambda: self.motion.advance(max_events, self._checker()))
 
     def run(self, max_events: int | None = None) -> Stop:
         """Forward to the end or ``max_events`` events, ignoring breakpoints."""
@@ -223,16 +230,71 @@ class Session:
     def last_change(self, path: str, limit: int | None = None) -> int | None:
         """The last event <= the cursor that changed the value of ``path`` (an expression such as
         ``devices.eth0.msix.table[2].ctrl``), or None if it did not change since event 0 (or
-        within ``limit`` events back). Replays history backwards; the cursor does not move."""
+        within ``limit`` events back). The cursor does not move.
+
+        The first query replays history backwards until it finds the change (up to a whole replay
+        for a value written once at the start); answers are remembered per path, so later queries
+        only scan what lies between the cursor and what is already known.
+        """
         fn = self._compile(path).fn
-        return self._drive(self.motion.last_change(fn, limit))
+        self._need_history()
+        return self._drive(self._g_last_change(path, fn, limit))
+
+    async def last_change_async(self, path: str, limit: int | None = None) -> int | None:
+        """``last_change`` that yields to the event loop while it replays."""
+        fn = self._compile(path).fn
+        await self.load_history()
+        return await self._await_gen(self._g_last_change(path, fn, limit))
+
+    def _g_last_change(self, path: str, fn: Callable[[Any], Any], limit: int | None
+                       ) -> Generator[None, None, int | None]:
+        """Use and extend the remembered (cursor, last change) of ``path``; see ``last_change``."""
+        c = self.cursor
+        floor = 0 if limit is None else max(c - limit, 0)
+        known_at, known = self._changes.get(path, (0, None))
+
+        def within(ev: int | None) -> int | None:
+            return ev if ev is not None and ev > floor else None
+
+        if c <= known_at and (known is None or known <= c):
+            return within(known)  # no change in (known, known_at], so none in (known, c]
+        if c > known_at and (known is None or known <= known_at):
+            lo = max(floor, known_at)
+            found = yield from self.motion.last_change(fn, lo)
+            if found is None and lo > known_at:
+                return None  # (known_at, floor] was not scanned: nothing to remember
+            self._remember(path, c, found if found is not None else known)
+            return within(found if found is not None else known)
+        found = yield from self.motion.last_change(fn, floor)
+        if floor == 0:
+            self._remember(path, c, found)
+        return found
+
+    def _remember(self, path: str, cursor: int, event: int | None) -> None:
+        self._changes[path] = (cursor, event)
+        self._changes.move_to_end(path)
+        if len(self._changes) > 256:
+            self._changes.popitem(last=False)
+
+    def world_at(self, index: int) -> dict[str, Any]:
+        """A private copy of the world at event ``index``; the cursor does not move."""
+        self._need_history()
+        return self._drive(self.motion.peek(index))
+
+    def changed_paths(self, limit: int = 200) -> list[str]:
+        """World paths (``devices.eth0.msix.table[0].ctrl``) the event at the cursor changed."""
+        key = (self.cursor, limit)
+        if self._changed[0] != key:
+            before = self.world_at(self.cursor - 1) if self.cursor > 0 else self.world
+            self._changed = (key, diff_paths(before, self.world, limit=limit))
+        return list(self._changed[1])
 
     async def step_async(self, n: int = 1) -> Stop:
         return await self._async(lambda: self.motion.forward(max(n, 0), self._checker()))
 
     async def continue_async(self, max_events: int | None = None) -> Stop:
         """``continue_`` that yields to the event loop; cancelling leaves the cursor between two events."""
-        return await self._async(lambda: self.motion.forward(max_events, self._checker()))
+        return await self._async(lambda: self.motion.advance(max_events, self._checker()))
 
     async def run_async(self, max_events: int | None = None) -> Stop:
         return await self._async(lambda: self.motion.forward(max_events, None))

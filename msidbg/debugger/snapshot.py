@@ -67,8 +67,15 @@ class Recording:
 
 # --- saving ---------------------------------------------------------------------------------------
 def save(s: Session, path: str) -> None:
-    """Write ``s`` at its cursor to ``path``: temporary file in the same directory, fsync, rename."""
-    write_atomic(path, pack_session(s))
+    """Write ``s`` at its cursor to ``path``: temporary file in the same directory, fsync, rename.
+
+    Raises SnapshotError (one line) when the file cannot be written.
+    """
+    data = pack_session(s)
+    try:
+        write_atomic(path, data)
+    except OSError as e:
+        raise SnapshotError(f"cannot write: {e.strerror or e}", path) from None
 
 
 def pack_session(s: Session) -> bytes:
