@@ -52,8 +52,8 @@ class HelpScreen(ModalScreen[None]):
 
     def rows(self) -> list[tuple[str, str]]:
         """(keys, action name) as shown, for tests."""
-        keys = [str(s.content) for s in self.query(".help-key")]
-        names = [str(s.content) for s in self.query(".help-name")]
+        keys = [str(s.content) for s in self.query(".help-key").results(Static)]
+        names = [str(s.content) for s in self.query(".help-name").results(Static)]
         return list(zip(keys, names, strict=False))
 
     async def action_dismiss(self, result: None = None) -> None:
