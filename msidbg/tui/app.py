@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
-from msidbg.debugger import Session, Stop
+from msidbg.debugger import BreakpointError, Session, Stop
 from msidbg.errors import MsidbgError
 from msidbg.tui import keys
 from msidbg.tui.driver import Driver, describe, parse_time
@@ -315,7 +315,10 @@ def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence
     else:
         session, path = Session.from_scenario(source, seed), source
     for spec in breaks:
-        session.add_breakpoint(spec)
+        try:
+            session.add_breakpoint(spec)
+        except BreakpointError as e:
+            raise MsidbgError(f"--break: {e}", path or None) from None
     if keymap is None:
         keymap = keys.load_keymap(keys.config_path())
     return MsidbgApp(session, keymap=keymap, source=path)

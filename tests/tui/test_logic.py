@@ -132,3 +132,14 @@ def test_add_breakpoint_returns_the_parsers_error_with_a_caret() -> None:
     assert bp is None and err is not None and "^" in err and "if event.kind ==" in err
     bp, err = d.add_breakpoint("watch cpu[1].irr")
     assert err is None and isinstance(bp, int)
+
+
+def test_make_app_refuses_a_bad_break_with_the_parsers_caret() -> None:
+    from msidbg.tui.app import make_app
+
+    with pytest.raises(MsidbgError) as e:
+        make_app(MASKED, breaks=["if cpu[1].irr[0x21 == 1"], keymap={})
+    lines = str(e.value).split("\n")
+    assert lines[0].startswith("--break: expected ']'") and lines[2].strip() == "^"
+    app = make_app(MASKED, breaks=["watch cpu[1].irr"], keymap={})
+    assert [b.spec for b in app.session.breakpoints] == ["msix-write-unmasked", "watch cpu[1].irr"]
