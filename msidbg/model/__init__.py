@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, cpu, device, hits
+from msidbg.model import acct, cpu, device, hits, xenreg
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
@@ -41,6 +41,7 @@ AGENDA_HANDLERS: dict[str, Any] = {
 }
 #: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
 FINISH_HOOKS: list[Any] = []
+xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
 
 
 class Model:

@@ -137,7 +137,9 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     k: Ctx = eng.model.k
     w = eng.w
     c = w["cpus"][item[3]]
-    c["queued"] = False
+    # Still "queued" while its own step runs: a wake() from inside the step (a doorbell its own
+    # handler completes) must not put a second item on the agenda at a stale time.
+    c["queued"] = True
     k.eng, k.w, k.cpu, k.cpu_id = eng, w, c, c["id"]
     k.costname = "kernel"
     k.emitted = False
@@ -154,8 +156,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     else:
         raise EngineError(f"CPU{c['id']} was scheduled with nothing to do")
     c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
-    if has_work(c):
-        c["queued"] = True
+    c["queued"] = has_work(c)
+    if c["queued"]:
         eng.schedule(busy, "cpu", c["id"])
 
 

@@ -26,6 +26,8 @@ from msidbg.sim.program import PROGRAMS, new_frame, program
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector")
 handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs")
 move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU")
+#: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
+SYSVEC: dict[int, str] = {}
 
 
 def accept(k: Any, c: dict[str, Any], v: int) -> None:
@@ -34,7 +36,10 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
-    if isinstance(slot, int) and not isinstance(slot, bool):
+    if SYSVEC and v in SYSVEC:
+        stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
+        _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
+    elif isinstance(slot, int) and not isinstance(slot, bool):
         irq = slot
         stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
         _push(k, stack, "handle_edge_irq", {"irq": slot, "vector": v, "src": src})

@@ -36,6 +36,19 @@ CHIP_MASK: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
 CHIP_SET_AFFINITY: dict[str, str] = {"PCI-MSIX": "msi_set_affinity", "PCI-MSI": "msi_set_affinity"}
 #: platform route -> program that replaces msi_set_affinity (interrupt remapping, Xen)
 ROUTE_SET_AFFINITY: dict[str, str] = {}
+#: irq chip name -> program run as chip->irq_startup instead of the unmask (Xen's startup_pirq)
+CHIP_STARTUP: dict[str, str] = {}
+#: irq chip name -> program run as chip->irq_shutdown instead of the mask (Xen's shutdown_pirq)
+CHIP_SHUTDOWN: dict[str, str] = {}
+#: irq chip name -> properties: "no-domain" (outside the x86 vector domain: activation assigns
+#: no vector and writes no message), "move-pcntxt" (IRQ_MOVE_PCNTXT: affinity applied at once),
+#: "startup-first" (no IRQCHIP_AFFINITY_PRE_STARTUP: startup, then affinity)
+CHIP_PROPS: dict[str, frozenset[str]] = {}
+
+
+def chip_has(desc: dict[str, Any], prop: str) -> bool:
+    props = CHIP_PROPS.get(desc["chip"])
+    return props is not None and prop in props
 
 
 def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:
@@ -79,14 +92,18 @@ def startup_first(k: Any, loc: dict[str, Any]) -> None:
         k.irq_restore(loc)
         k.ret(loc["ret"])
         return
-    first = "irq_setup_affinity" if k.kernel["switches"]["affinity_before_startup"] else "irq_startup"
-    k.call(first, irq=loc["irq"])
+    k.call("irq_setup_affinity" if _affinity_first(k, loc["irq"]) else "irq_startup", irq=loc["irq"])
+
+
+def _affinity_first(k: Any, irq: int) -> bool:
+    if chip_has(k.w["irqs"][irq], "startup-first"):
+        return False
+    return bool(k.kernel["switches"]["affinity_before_startup"])
 
 
 @request.step
 def startup_second(k: Any, loc: dict[str, Any]) -> None:
-    second = "irq_startup" if k.kernel["switches"]["affinity_before_startup"] else "irq_setup_affinity"
-    k.call(second, irq=loc["irq"])
+    k.call("irq_startup" if _affinity_first(k, loc["irq"]) else "irq_setup_affinity", irq=loc["irq"])
 
 
 @request.step
@@ -101,7 +118,7 @@ activate = program("irq_activate", "x86_vector_activate + msi_domain_activate")
 @activate.step
 def assign(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
-    if desc["activated"]:
+    if desc["activated"] or chip_has(desc, "no-domain"):
         k.ret(0)
         return
     ret = vec.activate(k.w, desc)
@@ -136,7 +153,11 @@ def enable(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = True
     desc["masked"] = False
-    CHIP_MASK[desc["chip"]](k, desc, False)
+    prog = CHIP_STARTUP.get(desc["chip"])
+    if prog is not None:
+        k.call(prog, irq=loc["irq"])
+    else:
+        CHIP_MASK[desc["chip"]](k, desc, False)
 
 
 setup_affinity = program("irq_setup_affinity", "apply the requested (or default) affinity")
@@ -236,7 +257,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         desc["affinity"] = mask
         k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("stored"))
         k.ret(0)
-    elif k.w["platform"]["interrupt_remapping"]:
+    elif k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt"):
         k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("direct"))
         k.call("irq_do_set_affinity", irq=desc["irq"], mask=mask)
     else:
@@ -335,7 +356,11 @@ def shutdown(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = False
     desc["move_pending"] = False
-    if not desc["masked"]:
+    prog = CHIP_SHUTDOWN.get(desc["chip"])
+    if prog is not None:
+        desc["masked"] = True
+        k.call(prog, irq=loc["irq"])
+    elif not desc["masked"]:
         desc["masked"] = True
         CHIP_MASK[desc["chip"]](k, desc, True)
 

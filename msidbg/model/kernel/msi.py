@@ -374,12 +374,17 @@ def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
     return pci.pdev(k, desc["dev"])["descs"][desc["index"]]
 
 
+def is_msix(k: Any, desc: dict[str, Any]) -> bool:
+    """Does this irq's descriptor stand for an MSI-X entry (whatever its irq chip)?"""
+    return desc["chip"] == "PCI-MSIX" or (desc["chip"] != "PCI-MSI" and pci.pdev(k, desc["dev"])["mode"] == "msix")
+
+
 @write_msg.step
 def prepare(k: Any, loc: dict[str, Any]) -> None:
     """Declare the message as programmed-as-a-whole; mask an unmasked MSI-X entry first."""
     desc = k.w["irqs"][loc["irq"]]
     a = k.w["acct"][desc["dev"]]
-    msix = desc["chip"] == "PCI-MSIX"
+    msix = is_msix(k, desc)
     acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
     if msix and k.kernel["switches"]["msix_masked_update"] and not pci.ignore_mask(k):
@@ -400,7 +405,7 @@ def _write_mme(k: Any, desc: dict[str, Any]) -> None:
 
 
 def _msi_write(k: Any, desc: dict[str, Any], name: str, value: int) -> None:
-    if desc["chip"] == "PCI-MSIX":
+    if is_msix(k, desc):
         pci.msix_write(k, desc["dev"], desc["index"], name, value)
         return
     lay = msi_layout(bool(hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT))
@@ -418,7 +423,7 @@ def addr_hi(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     if loc["parts"] not in ("all", "addr"):
         return
-    if desc["chip"] == "PCI-MSIX" or hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT:
+    if is_msix(k, desc) or hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT:
         _msi_write(k, desc, "addr_hi", loc["msg"][1])
 
 
@@ -442,7 +447,7 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
     if pci.ignore_mask(k):
         return
     pd = _pdesc(k, desc)
-    if desc["chip"] == "PCI-MSIX":
+    if is_msix(k, desc):
         ctrl = pd["msix_ctrl"] | ENTRY_MASKBIT if masked else pd["msix_ctrl"] & ~ENTRY_MASKBIT
         pd["msix_ctrl"] = ctrl
         pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl)

@@ -1,0 +1,274 @@
+"""Xen event channels and interrupt delivery: device message -> Xen -> pirq -> port -> upcall.
+
+Follows xen/common/event_channel.c and drivers/passthrough/io.c. A device's message reaches
+Xen on the host vector Xen programmed; the host irq names the pirq; a pirq with a passthrough
+binding and an event channel (``hvm_domain_use_pirq``) sets its port pending
+(``send_guest_pirq``). A port newly pending and not masked marks the upcall pending on its
+vCPU, which is the callback vector in that guest CPU's local APIC. Each port carries the
+provenance of the signals pending on it, so the guest handler that clears it settles exactly
+those signals; whatever is left pending at the end of the run is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, apic, bus, hits
+from msidbg.model import xen as X
+from msidbg.sim.events import INT, STR, kind
+
+World = dict[str, Any]
+EINVAL, EEXIST = 22, 17
+UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
+
+XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
+                doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
+
+
+# --- ports ---------------------------------------------------------------------------------------------
+def _free_port(x: World) -> int:
+    port = 1
+    while port in x["ports"]:
+        port += 1
+    return port
+
+
+def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
+    """EVTCHNOP_bind_pirq on behalf of the guest irq of (dev, index): a port, or -errno.
+
+    The port starts masked and bound to vCPU 0. On HVM a mapped pirq gets its emuirq; on PV
+    the bind is ``pirq_guest_bind`` (which needs the pirq mapped).
+    """
+    w = eng.w
+    x = w["xen"]
+    if not 0 <= pirq < x["nr_pirqs"]:
+        return -EINVAL
+    rec = x["pirqs"].get(pirq)
+    _check_use(eng, rec, pirq, dev, index, "binds an event channel to")
+    if rec is not None and rec["port"]:
+        return -EEXIST
+    rec = X.pirq_rec(x, pirq)
+    pv = w["platform"]["kind"] == "xen-pv"
+    if pv and rec["irq"] <= 0:
+        X.cleanup(x, pirq)
+        return -EINVAL
+    port = _free_port(x)
+    x["ports"][port] = {"pirq": pirq, "vcpu": 0, "pending": False, "masked": True, "src": []}
+    rec["port"] = port
+    if rec["irq"] > 0:
+        rec["emuirq"] = not pv
+        if pv and not rec["bound"]:
+            X.pt_bind(eng, pirq, rec["dev"], rec["entry"])
+        X.guest_unmask(eng, pirq)
+    return port
+
+
+def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index: int, verb: str) -> None:
+    """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped."""
+    if rec is None or rec["irq"] <= 0:
+        eng.hit(hits.PIRQ_CONFLICT, f"the guest {verb} pirq {pirq} for {dev} vector {index}, "
+                "but Xen has not mapped that pirq")
+    elif rec["dev"] != dev or rec["entry"] != index:
+        eng.hit(hits.PIRQ_CONFLICT, f"the guest {verb} pirq {pirq} for {dev} vector {index}, "
+                f"but Xen holds that pirq for {X.owner(rec)}")
+
+
+def close(eng: Any, port: int) -> int:
+    """EVTCHNOP_close: signals still pending on the port are lost; HVM clears the emuirq."""
+    x = eng.w["xen"]
+    ch = x["ports"].pop(port, None)
+    if ch is None:
+        return -EINVAL
+    _drop(eng, ch, f"were pending on event channel {port} when it was closed")
+    rec = x["pirqs"].get(ch["pirq"])
+    if rec is not None and rec["port"] == port:
+        rec["port"] = 0
+        if rec["irq"] > 0:
+            rec["emuirq"] = False
+        if eng.w["platform"]["kind"] == "xen-pv" and rec["bound"]:
+            X.pt_unbind(eng, ch["pirq"])
+        X.cleanup(x, ch["pirq"])
+    return 0
+
+
+def _drop(eng: Any, ch: dict[str, Any], why: str) -> None:
+    for dev, idx, n in ch["src"]:
+        acct.lost(eng, dev, idx, n, why)
+    ch["src"] = []
+    ch["pending"] = False
+
+
+def set_mask(eng: Any, port: int, masked: bool) -> bool:
+    """Mask or unmask a port (returns whether it was masked). Unmasking a pending port
+    raises the upcall on its vCPU, as ``unmask_evtchn`` does."""
+    ch = eng.w["xen"]["ports"].get(port)
+    if ch is None:
+        return True
+    was = bool(ch["masked"])
+    ch["masked"] = masked
+    if was and not masked and ch["pending"]:
+        raise_upcall(eng, ch["vcpu"])
+    return was
+
+
+def clear(eng: Any, port: int) -> list[list[Any]]:
+    """``clear_evtchn``: the pending bit clears; returns the provenance it carried."""
+    ch = eng.w["xen"]["ports"].get(port)
+    if ch is None:
+        return []
+    src = ch["src"]
+    ch["src"] = []
+    ch["pending"] = False
+    return src
+
+
+def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
+    """EVTCHNOP_bind_vcpu: future (and pending, unmasked) events go to ``vcpu``."""
+    ch = eng.w["xen"]["ports"].get(port)
+    if ch is None:
+        return -EINVAL
+    ch["vcpu"] = vcpu
+    if ch["pending"] and not ch["masked"]:
+        raise_upcall(eng, vcpu)
+    return 0
+
+
+def send(eng: Any, port: int, src: list[Any]) -> str:
+    """``evtchn_port_set_pending``: returns what happened, for the event record."""
+    ch = eng.w["xen"]["ports"][port]
+    for s in ch["src"]:
+        if s[0] == src[0] and s[1] == src[1]:
+            s[2] += src[2]
+            break
+    else:
+        ch["src"].append(list(src))
+    if ch["pending"]:
+        return "coalesced"
+    ch["pending"] = True
+    if ch["masked"]:
+        return "pending, masked"
+    raise_upcall(eng, ch["vcpu"])
+    return f"upcall to vCPU{ch['vcpu']}"
+
+
+def raise_upcall(eng: Any, vcpu: int) -> None:
+    """``vcpu_mark_events_pending``: the callback vector in that guest CPU's local APIC."""
+    c = eng.w["cpus"][vcpu]
+    if not c["online"]:
+        return      # the port stays pending; a rebind to an online vCPU raises it again
+    apic.receive(c, UPCALL_VECTOR, None)
+    eng.model.wake(eng, c)
+
+
+def next_pending(w: World, vcpu: int) -> int:
+    """The lowest pending, unmasked port bound to ``vcpu`` (0 when none)."""
+    for port in sorted(w["xen"]["ports"]):
+        ch = w["xen"]["ports"][port]
+        if ch["pending"] and not ch["masked"] and ch["vcpu"] == vcpu:
+            return port
+    return 0
+
+
+# --- delivery --------------------------------------------------------------------------------------------
+def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
+    """bus.ROUTERS hook for Xen platforms: a passthrough device's message goes to Xen."""
+    w = eng.w
+    if not w["devices"][dev]["passthrough"]:
+        if (lo & 0xFFF00000) != 0xFEE00000:
+            acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
+            return -1
+        dest = (lo >> 12) & 0xFF
+        return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(w, dest), data & 0xFF, n, f"APIC id {dest}")
+    if (lo & 0xFFF00000) != 0xFEE00000:
+        acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
+        return -1
+    irq = w["xen"]["vector_irq"].get(data & 0xFF)
+    if irq is None:
+        acct.lost(eng, dev, idx, n, f"hit host vector {data & 0xFF:#x}, which Xen has no irq for")
+        return -1
+    eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
+    return -1
+
+
+def on_xen(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: Xen's work on a device interrupt (do_IRQ, then the dpci softirq)."""
+    _, _, _, op, dev, idx, n, irq = item
+    x = eng.w["xen"]
+    hirq = x["irqs"].get(irq)
+    if hirq is None:
+        acct.lost(eng, dev, idx, n, f"reached host irq {irq} after Xen unmapped it")
+        eng.emit(XEN_PIRQ, -1, dev, -1, 0, eng.s("host irq gone"))
+        return
+    pirq = hirq["pirq"]
+    rec = x["pirqs"][pirq]
+    port = rec["port"]
+    if not rec["bound"]:
+        how = "mapped, not bound"
+        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
+    elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
+        how = "no event channel"
+        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel: Xen injects the guest's "
+                  "message, whose vector is 0 (XEN_PIRQ_MSI_DATA)")
+    else:
+        how = send(eng, port, [dev, idx, n])
+    eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
+
+
+def finish(eng: Any) -> int:
+    """FINISH_HOOKS: signals still pending on event channels at the end are lost."""
+    x = eng.w.get("xen")
+    if x is None:
+        return 0
+    total = 0
+    for port in sorted(x["ports"]):
+        ch = x["ports"][port]
+        total += sum(s[2] for s in ch["src"])
+        why = "masked" if ch["masked"] else "never handled"
+        _drop(eng, ch, f"were left pending on event channel {port} ({why}) at the end of the run")
+    return total
+
+
+# --- the pirq map, from both sides ---------------------------------------------------------------------
+def pirq_map(w: World) -> dict[str, Any] | None:
+    """pirq -> state -> port -> device/entry -> guest irq, from Xen's and the guest's side.
+
+    ``disagreements`` names every pirq where the two views differ (a guest irq for a pirq
+    Xen maps for another entry or not at all, two guest irqs on one pirq, ports that differ).
+    """
+    x = w.get("xen")
+    if x is None:
+        return None
+    xen_rows = []
+    for pirq in sorted(x["pirqs"]):
+        rec = x["pirqs"][pirq]
+        ch = x["ports"].get(rec["port"]) if rec["port"] else None
+        xen_rows.append({"pirq": pirq, "state": X.state(rec), "host_irq": max(rec["irq"], 0),
+                         "dev": rec["dev"], "entry": rec["entry"], "port": rec["port"],
+                         "vcpu": ch["vcpu"] if ch else None, "pending": bool(ch and ch["pending"]),
+                         "masked": bool(ch["masked"]) if ch else None})
+    g = w["kernel"]["xen"]
+    guest_rows = [{"irq": irq, "pirq": info["pirq"], "port": info["port"], "dev": info["dev"],
+                   "index": info["index"]} for irq, info in sorted(g["irqs"].items())]
+    return {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
+
+
+def _disagreements(x: World, guest_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    by_pirq: dict[int, list[dict[str, Any]]] = {}
+    for row in guest_rows:
+        by_pirq.setdefault(row["pirq"], []).append(row)
+    for pirq in sorted(by_pirq):
+        rows = by_pirq[pirq]
+        rec = x["pirqs"].get(pirq)
+        why = []
+        if len(rows) > 1:
+            why.append(f"{len(rows)} guest irqs claim it")
+        if rec is None or rec["irq"] <= 0:
+            why.append(f"Xen has it {X.state(rec)}")
+        elif any(r["dev"] != rec["dev"] or r["index"] != rec["entry"] for r in rows):
+            why.append(f"Xen maps it for {X.owner(rec)}")
+        if any(r["port"] and (rec is None or r["port"] != rec["port"]) for r in rows):
+            why.append("ports differ")
+        if why:
+            out.append({"pirq": pirq, "guest_irqs": [r["irq"] for r in rows], "why": "; ".join(why)})
+    return out

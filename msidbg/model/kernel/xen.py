@@ -1,0 +1,430 @@
+"""The guest's Xen PCI frontend and pirq irq chip (arch/x86/pci/xen.c, drivers/xen/events/).
+
+* ``xen_hvm_setup_msi_irqs``: per descriptor, PHYSDEVOP_get_free_pirq, compose the pirq message
+  (``xen_msi_compose_msg``: data ``XEN_PIRQ_MSI_DATA``, pirq in the destination id bits), write
+  it with ``__pci_write_msi_msg`` (trapped: QEMU's emulated entry), then bind the pirq to a new
+  Linux irq on ``xen-pirq`` with no event channel yet. With ``kernel.xen_reuse_cached_pirq``
+  (af42b8d12f8a) the entry is read back first and a pirq message whose pirq the guest still has
+  an irq for (``xen_irq_from_pirq(pirq) >= 0``) is re-used without allocating or writing.
+* ``xen_teardown_msi_irqs``: ``xen_destroy_irq`` for each irq -- an HVM domU unmaps nothing.
+* ``xen-pirq`` chip: startup = EVTCHNOP_bind_pirq (a failure is only a warning), bind to vCPU 0,
+  unmask the port, ``eoi_pirq``; shutdown = mask, EVTCHNOP_close; mask/unmask = the port's mask
+  bit; affinity = EVTCHNOP_bind_vcpu to the online CPU of the mask with the fewest channels.
+* The upcall vector runs ``xen_evtchn_do_upcall``: every pending, unmasked port bound to this
+  vCPU is handed to its irq's ``handle_edge_irq`` (ack = ``clear_evtchn``).
+* ``xen-pv``: ``xen_setup_msi_irqs`` asks pciback (XEN_PCI_OP_enable_msi[x]) for the pirqs;
+  teardown asks it to disable, which unmaps them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, apic, device, evtchn
+from msidbg.model import kinds as K
+from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
+from msidbg.model import xen as X
+from msidbg.model.hw import MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
+from msidbg.model.kernel import entry, irq, msi, pci
+from msidbg.sim.events import INT, STR, kind
+from msidbg.sim.program import program
+
+ENODEV = 19
+CHIP = "xen-pirq"
+
+XEN_HCALL = kind("xen.hypercall", ("op", STR), ("arg", INT), ("ret", INT),
+                 doc="the guest makes a hypercall (PHYSDEVOP_*, EVTCHNOP_*, a pcifront op)")
+XEN_IRQ = kind("xen.irq", ("irq", INT), ("pirq", INT), ("how", STR),
+               doc="the guest binds a pirq to a Linux irq, or destroys that irq")
+EVTCHN_MASK = kind("evtchn.mask", ("port", INT), ("masked", INT), doc="the guest sets or clears a port's mask bit")
+EVTCHN_CLEAR = kind("evtchn.clear", ("port", INT), ("signals", INT),
+                    doc="clear_evtchn: the guest clears a port's pending bit (the irq's ack)")
+
+
+def gx(k: Any) -> dict[str, Any]:
+    return k.w["kernel"]["xen"]
+
+
+def info_of(k: Any, irq_no: int) -> dict[str, Any]:
+    return gx(k)["irqs"][irq_no]
+
+
+def irq_from_pirq(k: Any, pirq: int) -> int:
+    """``xen_irq_from_pirq``: the first guest irq bound to ``pirq``, or -1."""
+    for irq_no in sorted(gx(k)["irqs"]):
+        if gx(k)["irqs"][irq_no]["pirq"] == pirq:
+            return irq_no
+    return -1
+
+
+def compose(pirq: int) -> list[int]:
+    """``xen_msi_compose_msg``: vector 0 asks Xen for a pirq, passed in the destination id."""
+    return [0xFEE00000 | ((pirq & 0xFF) << 12), pirq & 0xFFFFFF00, X.XEN_PIRQ_MSI_DATA]
+
+
+def _bind(k: Any, loc: dict[str, Any], how: str) -> None:
+    """``xen_bind_pirq_msi_to_irq``: the irq is on xen-pirq, with no event channel yet."""
+    irq_no, dev, i = loc["irq"], loc["dev"], loc["i"]
+    gx(k)["irqs"][irq_no] = {"pirq": loc["pirq"], "port": 0, "cpu": 0, "dev": dev, "index": i}
+    k.ev(XEN_IRQ, dev, irq_no, loc["pirq"], k.s(how))
+    loc["i"] = i + 1
+    k.goto("next_desc")
+
+
+def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
+    """The next descriptor's irq (False when all are done)."""
+    p = pci.pdev(k, loc["dev"])
+    if loc["i"] >= len(p["descs"]):
+        return False
+    desc = msi.new_irq_desc(k, loc["dev"], loc["i"], CHIP)
+    p["descs"][loc["i"]]["irq"] = desc["irq"]
+    loc["irq"] = desc["irq"]
+    return True
+
+
+def _native(k: Any, loc: dict[str, Any]) -> bool:
+    """A device that is not passed through keeps the x86 MSI domain (see docs/model-xen.md)."""
+    if k.w["devices"][loc["dev"]]["passthrough"]:
+        return False
+    k.call_then("native_done", "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
+    return True
+
+
+# --- HVM setup ------------------------------------------------------------------------------------
+hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI descriptor")
+
+
+@hvm.step
+def start(k: Any, loc: dict[str, Any]) -> None:
+    if _native(k, loc):
+        return
+    if loc["type"] == "msi" and loc["nvec"] > 1:
+        k.ret(1)
+        return
+    loc["i"] = 0
+
+
+@hvm.step
+def next_desc(k: Any, loc: dict[str, Any]) -> None:
+    if not _new_irq(k, loc):
+        k.ret(0)
+    elif not k.kernel["switches"]["xen_reuse_cached_pirq"]:
+        k.goto("alloc")
+
+
+@hvm.step
+def read_back(k: Any, loc: dict[str, Any]) -> None:
+    """af42b8d12f8a: ``__pci_read_msi_msg`` -- three trapped reads of the emulated entry."""
+    dev, i = loc["dev"], loc["i"]
+    msg = loc.setdefault("msg", [0, 0, 0])
+    if pci.pdev(k, dev)["mode"] != "msix":
+        acc = pci.ACCESSORS[k.w["platform"]["route"]]
+        msg[:] = [acc.cfg_read(k, dev, r) if r in _msi_regs(k, dev) else 0 for r in ("addr_lo", "addr_hi", "data")]
+        k.note("__pci_read_msi_msg", msg[2], dev)
+        return
+    j = loc.get("j", 0)
+    msg[j] = pci.msix_read(k, dev, i, ("addr_lo", "addr_hi", "data")[j])
+    if j < 2:
+        loc["j"] = j + 1
+        k.again()
+    else:
+        loc.pop("j")
+
+
+def _msi_regs(k: Any, dev: str) -> set[str]:
+    return {reg for _, _, reg in device.cfg_layout(k.w["devices"][dev])}
+
+
+@hvm.step
+def decide(k: Any, loc: dict[str, Any]) -> None:
+    """Re-use the cached pirq if the entry holds a pirq message and the guest has an irq for it."""
+    lo, hi, data = loc.pop("msg")
+    pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
+    if data == X.XEN_PIRQ_MSI_DATA and irq_from_pirq(k, pirq) >= 0:
+        loc["pirq"] = pirq
+        _bind(k, loc, "re-used the cached pirq")
+
+
+@hvm.step
+def alloc(k: Any, loc: dict[str, Any]) -> None:
+    pirq = X.alloc_pirq(k.w)
+    k.ev(XEN_HCALL, loc["dev"], k.s("PHYSDEVOP_get_free_pirq"), loc["i"], pirq, cost="hypercall")
+    if pirq < 0:
+        k.ret(-ENODEV)
+        return
+    loc["pirq"] = pirq
+
+
+@hvm.step
+def write(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_write_msi_msg", irq=loc["irq"], msg=compose(loc["pirq"]), parts="all")
+
+
+@hvm.step
+def bind(k: Any, loc: dict[str, Any]) -> None:
+    _bind(k, loc, "fresh pirq")
+
+
+@hvm.step
+def native_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HVM domU unmaps nothing)")
+
+
+@teardown.step
+def destroy(k: Any, loc: dict[str, Any]) -> None:
+    descs = pci.pdev(k, loc["dev"])["descs"]
+    i = loc.get("i", 0)
+    while i < len(descs) and descs[i]["irq"] not in gx(k)["irqs"]:
+        i += 1
+    if i >= len(descs):
+        k.ret(0)
+        return
+    loc["i"] = i + 1
+    irq_no = descs[i]["irq"]
+    info = gx(k)["irqs"].pop(irq_no)
+    k.ev(XEN_IRQ, loc["dev"], irq_no, info["pirq"], k.s("destroyed"))
+    k.again()
+
+
+# --- PV setup (pcifront) -------------------------------------------------------------------------
+pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps the pirqs")
+
+
+@pv.step
+def pv_enable(k: Any, loc: dict[str, Any]) -> None:
+    if _native(k, loc):
+        return
+    if loc["type"] == "msi" and loc["nvec"] > 1:
+        k.ret(1)
+        return
+    dev = loc["dev"]
+    n = len(pci.pdev(k, dev)["descs"])
+    loc["pirqs"] = [X.map_pirq(k.eng, -1, dev, i, loc["type"]) for i in range(n)]
+    d = k.w["devices"][dev]
+    if loc["type"] == "msix":
+        device._set_msix_ctrl(k.eng, dev, d, (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL)
+    else:
+        device._set_msi_ctrl(k.eng, dev, d, d["msi"]["ctrl"] | MSI_ENABLE)
+    op = "XEN_PCI_OP_enable_msix" if loc["type"] == "msix" else "XEN_PCI_OP_enable_msi"
+    first = loc["pirqs"][0] if loc["pirqs"] else -1
+    k.ev(XEN_HCALL, dev, k.s(op), n, first, cost="trap")
+    if any(p < 0 for p in loc["pirqs"]):
+        k.ret(-ENODEV)
+        return
+    loc["i"] = 0
+
+
+@pv.step
+def pv_next(k: Any, loc: dict[str, Any]) -> None:
+    if not _new_irq(k, loc):
+        k.ret(0)
+        return
+    loc["pirq"] = loc["pirqs"][loc["i"]]
+    gx(k)["irqs"][loc["irq"]] = {"pirq": loc["pirq"], "port": 0, "cpu": 0, "dev": loc["dev"], "index": loc["i"]}
+    k.ev(XEN_IRQ, loc["dev"], loc["irq"], loc["pirq"], k.s("pirq from pciback"))
+    loc["i"] += 1
+    k.again()
+
+
+@pv.step
+def native_done_pv(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+pv_teardown = program("xen_pv_teardown_msi_irqs", "pcifront: pciback disables and unmaps, then the irqs go")
+
+
+@pv_teardown.step
+def pv_disable(k: Any, loc: dict[str, Any]) -> None:
+    dev = loc["dev"]
+    if not k.w["devices"][dev]["passthrough"]:
+        k.ret(0)
+        return
+    x = k.w["xen"]
+    mine = [p for p in sorted(x["pirqs"]) if x["pirqs"][p]["dev"] == dev and x["pirqs"][p]["irq"] > 0]
+    for p in mine:
+        X.unmap_pirq(k.eng, p)
+    d = k.w["devices"][dev]
+    if pci.pdev(k, dev)["mode"] == "msix":
+        device._set_msix_ctrl(k.eng, dev, d, d["msix"]["ctrl"] & ~MSIX_ENABLE)
+    else:
+        device._set_msi_ctrl(k.eng, dev, d, d["msi"]["ctrl"] & ~MSI_ENABLE)
+    k.ev(XEN_HCALL, dev, k.s("XEN_PCI_OP_disable_msix"), len(mine), 0, cost="trap")
+    k.call("xen_teardown_msi_irqs", dev=dev)
+
+
+@pv_teardown.step
+def pv_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+# --- the xen-pirq chip ------------------------------------------------------------------------------
+startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq")
+
+
+@startup.step
+def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    if info["port"]:
+        return
+    port = evtchn.bind_pirq(k.eng, info["pirq"], info["dev"], info["index"])
+    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_pirq"), info["pirq"], port, cost="hypercall")
+    if port < 0:
+        k.ret(0)            # "Failed to obtain physical IRQ": a warning, request_irq still succeeds
+        return
+    info["port"], info["cpu"] = port, 0
+    gx(k)["evtchn_to_irq"][port] = loc["irq"]
+    gx(k)["channels"][0] += 1
+    desc = k.w["irqs"][loc["irq"]]
+    desc["cpu"] = desc["effective"] = 0
+
+
+@startup.step
+def unmask(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    evtchn.set_mask(k.eng, info["port"], False)
+    k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
+
+
+@startup.step
+def eoi(k: Any, loc: dict[str, Any]) -> None:
+    """eoi_pirq: clear_evtchn (no PHYSDEVOP_eoi: a maskable MSI needs none)."""
+    info = info_of(k, loc["irq"])
+    for dev, idx, n in evtchn.clear(k.eng, info["port"]):
+        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
+    k.ret(0)
+
+
+shutdown = program("shutdown_pirq", "mask and close the irq's event channel")
+
+
+@shutdown.step
+def mask(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    if not info["port"]:
+        k.ret(0)
+        return
+    evtchn.set_mask(k.eng, info["port"], True)
+    k.ev(EVTCHN_MASK, info["dev"], info["port"], 1)
+
+
+@shutdown.step
+def close(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    port = info["port"]
+    rc = evtchn.close(k.eng, port)
+    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_close"), port, rc, cost="hypercall")
+    gx(k)["evtchn_to_irq"].pop(port, None)
+    gx(k)["channels"][info["cpu"]] -= 1
+    info["port"] = 0
+    k.ret(0)
+
+
+def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+    """disable_dynirq / enable_dynirq: only the event channel -- never the MSI-X entry."""
+    info = gx(k)["irqs"].get(desc["irq"])
+    if info is None or not info["port"]:
+        return
+    evtchn.set_mask(k.eng, info["port"], masked)
+    k.ev(EVTCHN_MASK, info["dev"], info["port"], int(masked))
+
+
+affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU")
+
+
+@affinity.step
+def rebind(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    if not info["port"]:
+        k.ret(-1)           # no event channel yet: xen_rebind_evtchn_to_cpu fails
+        return
+    target = select_target_cpu(k, loc["mask"])
+    loc["was_masked"] = evtchn.set_mask(k.eng, info["port"], True)
+    rc = evtchn.bind_vcpu(k.eng, info["port"], target)
+    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_vcpu"), info["port"], target, cost="hypercall")
+    if rc == 0:
+        gx(k)["channels"][info["cpu"]] -= 1
+        gx(k)["channels"][target] += 1
+        info["cpu"] = target
+        desc = k.w["irqs"][loc["irq"]]
+        desc["cpu"] = desc["effective"] = target
+
+
+@affinity.step
+def rebound(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    if not loc["was_masked"]:
+        evtchn.set_mask(k.eng, info["port"], False)
+        k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
+    k.ret(0)
+
+
+def select_target_cpu(k: Any, mask: list[int]) -> int:
+    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie)."""
+    online = [c["id"] for c in k.w["cpus"] if c["online"]]
+    cpus = [c for c in mask if c in online] or online
+    return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
+
+
+# --- the upcall ------------------------------------------------------------------------------------------
+upcall = program("xen_evtchn_do_upcall", "the callback vector: handle every pending port of this vCPU")
+
+
+@upcall.step
+def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
+    """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
+    apic.eoi(k.cpu)
+    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    if not evtchn.next_pending(k.w, k.cpu_id):
+        k.ret(0)
+
+
+@upcall.step
+def scan(k: Any, loc: dict[str, Any]) -> None:
+    port = evtchn.next_pending(k.w, k.cpu_id)
+    if not port:        # another CPU closed or cleared it meanwhile
+        k.note("no pending port left: the upcall returns")
+        k.ret(0)
+        return
+    irq_no = gx(k)["evtchn_to_irq"].get(port)
+    if irq_no is None or irq_no not in k.w["irqs"]:
+        src = evtchn.clear(k.eng, port)
+        for dev, idx, n in src:
+            acct.lost(k.eng, dev, idx, n, f"were pending on port {port}, which no guest irq owns")
+        k.ev(EVTCHN_CLEAR, None, port, sum(s[2] for s in src))
+        k.again()
+        return
+    k.call_then("scan", "xen_handle_edge_irq", irq=irq_no, port=port)
+
+
+edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action")
+
+
+@edge.step
+def ack(k: Any, loc: dict[str, Any]) -> None:
+    loc["src"] = evtchn.clear(k.eng, loc["port"])
+    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], loc["port"], sum(s[2] for s in loc["src"]))
+
+
+@edge.step
+def handle(k: Any, loc: dict[str, Any]) -> None:
+    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": evtchn.UPCALL_VECTOR})
+    stack = k.ctx["stack"]
+    if len(stack) > 1 and stack[-2]["prog"] == "xen_evtchn_do_upcall" and not evtchn.next_pending(k.w, k.cpu_id):
+        stack[-2]["pc"] = len(upcall.steps)   # nothing else pending: the upcall returns with this step
+
+
+# --- registration ------------------------------------------------------------------------------------------
+for _route, _setup, _teardown in (("xen-hvm", "xen_hvm_setup_msi_irqs", "xen_teardown_msi_irqs"),
+                                  ("xen-pv", "xen_setup_msi_irqs", "xen_pv_teardown_msi_irqs")):
+    msi.ARCH_SETUP[_route] = _setup
+    msi.ARCH_TEARDOWN[_route] = _teardown
+irq.CHIP_MASK[CHIP] = chip_mask
+irq.CHIP_STARTUP[CHIP] = "startup_pirq"
+irq.CHIP_SHUTDOWN[CHIP] = "shutdown_pirq"
+irq.CHIP_SET_AFFINITY[CHIP] = "xen_set_affinity_irq"
+irq.CHIP_PROPS[CHIP] = frozenset({"no-domain", "move-pcntxt", "startup-first"})
+entry.SYSVEC[evtchn.UPCALL_VECTOR] = "xen_evtchn_do_upcall"

@@ -1,0 +1,239 @@
+"""QEMU xen-pt: the guest's trapped config and MSI-X table accesses, and QEMU's own context.
+
+On ``xen-hvm`` every guest access to a passthrough device's config space or MSI-X table is a
+VM exit. Vector Control accesses to an entry Xen has bound are handled by Xen itself (the
+msixtbl intercept); everything else becomes an ioreq that QEMU serves in its own context, one
+at a time, while the guest vCPU waits. QEMU's work is programs (``model/qemu_pt.py``) with
+frames on ``w["qemu"]["ctx"]``, so its call stack is visible like a CPU's. The guest sees
+QEMU's emulated capability and table (``w["qemu"]["devs"]``), not the physical device's.
+
+Reads are answered at once from the emulated state (the vCPU still pays a trap); writes block
+the vCPU until QEMU has finished with them.
+
+On ``xen-pv`` config accesses go to pciback through pcifront: Message Control's Enable bits
+belong to pciback (only Function Mask passes), and the MSI-X table is read-only to the guest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import device
+from msidbg.model import xen as X
+from msidbg.model.hw import (
+    ENTRY_MASKBIT,
+    MSI_64BIT,
+    MSI_CTRL,
+    MSI_ENABLE,
+    MSI_PVM,
+    MSIX_CTRL,
+    MSIX_ENABLE,
+    MSIX_MASKALL,
+)
+from msidbg.sim.events import HEX, INT, STR, kind
+from msidbg.sim.program import run_step
+from msidbg.sim.scheduler import EngineError
+
+World = dict[str, Any]
+UNASSIGNED = -1
+MAX_SILENT_STEPS = 10_000
+
+IOREQ_CFG = kind("ioreq.cfg_write", ("offset", HEX), ("value", HEX), ("size", INT),
+                 doc="a guest config write traps: the vCPU waits for QEMU")
+IOREQ_MSIX = kind("ioreq.msix_write", ("entry", INT), ("reg", STR), ("value", HEX),
+                  doc="a guest MSI-X table write traps: the vCPU waits for QEMU")
+IOREQ_READ = kind("ioreq.msix_read", ("entry", INT), ("reg", STR), ("value", HEX),
+                  doc="a guest MSI-X table read traps: answered from QEMU's emulated table (or Xen's intercept)")
+IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
+PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), doc="pciback drops a guest write")
+
+
+# --- state -------------------------------------------------------------------------------------
+def build(scn: Any, w: World) -> None:
+    """PLATFORM_BUILDERS hook (after Xen's): QEMU's emulated view of each passthrough device."""
+    if w["platform"]["kind"] != "xen-hvm":
+        return
+    devs = {}
+    for name in sorted(w["devices"]):
+        d = w["devices"][name]
+        if d["passthrough"]:
+            devs[name] = {"msix": _new_msix(d["msix"]), "msi": _new_msi(d["msi"])}
+    w["qemu"] = {"devs": devs, "ctx": {"stack": [], "wait": None}, "queue": [], "queued": False,
+                 "busy_until": 0, "serving": None, "next_token": 1}
+
+
+def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
+    if msix is None:
+        return None
+    entries = [{"latch": [0, 0, 0, ENTRY_MASKBIT], "addr_lo": 0, "addr_hi": 0, "data": 0,
+                "pirq": UNASSIGNED, "updated": False} for _ in msix["table"]]
+    return {"ctrl": 0, "enabled": False, "maskall": False, "entries": entries}
+
+
+def _new_msi(msi: dict[str, Any] | None) -> dict[str, Any] | None:
+    if msi is None:
+        return None
+    return {"ctrl": msi["ctrl"] & (0x7 << 1 | MSI_64BIT | MSI_PVM), "addr_lo": 0, "addr_hi": 0, "data": 0,
+            "mask": 0, "pirq": UNASSIGNED, "initialized": False}
+
+
+def emu(w: World, dev: str) -> dict[str, Any]:
+    return w["qemu"]["devs"][dev]
+
+
+# --- the guest side of a trap -----------------------------------------------------------------------
+def _block(k: Any, ioreq: dict[str, Any]) -> None:
+    """Queue ``ioreq`` for QEMU; the calling vCPU context waits (no interrupts) until it is done."""
+    q = k.w["qemu"]
+    ioreq["token"] = q["next_token"]
+    q["next_token"] += 1
+    ioreq["cpu"] = k.cpu_id
+    proc = k.cpu["proc"]
+    ioreq["blocks"] = k.ctx is proc
+    if ioreq["blocks"]:
+        proc["wait"] = {"ioreq": ioreq["token"], "irqs_off": proc["irqs_off"]}
+        proc["irqs_off"] = True
+    q["queue"].append(ioreq)
+    _kick(k.eng)
+
+
+class HvmAccessors:
+    """pci.ACCESSORS entry for ``xen-hvm``: passthrough devices trap into QEMU (or Xen)."""
+
+    @staticmethod
+    def interposes(k: Any, dev: str) -> bool:
+        return bool(k.w["devices"][dev]["passthrough"])
+
+    @staticmethod
+    def cfg_read(k: Any, dev: str, name: str) -> int:
+        e = emu(k.w, dev)
+        if name == "msix_ctrl":
+            return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
+        if name == "msi_ctrl":
+            return int(e["msi"]["ctrl"])
+        return int(e["msi"][name])
+
+    @staticmethod
+    def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
+        k.ev(IOREQ_CFG, dev, offset, value, size, cost="kernel")
+        _block(k, {"prog": "xen_pt_pci_write_config", "dev": dev, "offset": offset, "value": value, "size": size})
+
+    @staticmethod
+    def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
+        if reg == "ctrl" and X.intercepts(k.w, dev, entry):
+            X.msixtbl_write(k.eng, k.cpu_id, dev, entry, value)
+            k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
+            return
+        k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
+        _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value})
+
+    @staticmethod
+    def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
+        if reg == "ctrl" and X.intercepts(k.w, dev, entry):
+            value = X.msixtbl_read(k.w, dev, entry)
+        else:
+            value = emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]]
+        k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
+        return int(value)
+
+
+_REG = {"addr_lo": 0, "addr_hi": 1, "data": 2, "ctrl": 3}
+
+
+class PvAccessors:
+    """pci.ACCESSORS entry for ``xen-pv``: pcifront -> pciback, which owns the Enable bits."""
+
+    @staticmethod
+    def interposes(k: Any, dev: str) -> bool:
+        return bool(k.w["devices"][dev]["passthrough"])
+
+    @staticmethod
+    def cfg_read(k: Any, dev: str, name: str) -> int:
+        d = k.w["devices"][dev]
+        return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"] if name == "msi_ctrl"
+                   else d["msi"][name])
+
+    @staticmethod
+    def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
+        d = k.w["devices"][dev]
+        if d["msix"] is not None and offset == MSIX_CTRL:
+            keep = d["msix"]["ctrl"] & MSIX_ENABLE      # pciback: only Function Mask is the guest's
+            value = keep | (value & MSIX_MASKALL)
+        elif d["msi"] is not None and offset == MSI_CTRL:
+            k.ev(PV_DROPPED, dev, offset, value, cost="trap")
+            return
+        device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size)
+        k.touched("trap")
+
+    @staticmethod
+    def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
+        k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")   # the table is read-only to a PV guest
+
+    @staticmethod
+    def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
+        value = device.table_read(k.eng, k.cpu_id, dev, entry, reg)
+        k.touched("mmio_read")
+        return value
+
+
+# --- QEMU's context ------------------------------------------------------------------------------------
+def _kick(eng: Any) -> None:
+    q = eng.w["qemu"]
+    if not q["queued"] and (q["ctx"]["stack"] or q["queue"]):
+        q["queued"] = True
+        eng.schedule(max(eng.w["now"], q["busy_until"]), "qemu")
+
+
+def on_qemu(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: one step of QEMU (starting the next ioreq when idle)."""
+    w = eng.w
+    q = w["qemu"]
+    q["queued"] = False
+    k = eng.model.k
+    k.eng, k.w, k.cpu, k.cpu_id = eng, w, _QEMU_CPU, -1
+    k.costname, k.emitted = "kernel", False
+    ctx = q["ctx"]
+    k.ctx = ctx
+    if not ctx["stack"]:
+        ioreq = q["queue"].pop(0)
+        q["serving"] = ioreq
+        frame = {"prog": ioreq["prog"], "pc": 0, "locals": {key: v for key, v in ioreq.items() if key in _ARGS}}
+        if eng.model.on_push(frame):
+            ctx["stack"].append(frame)
+    for _ in range(MAX_SILENT_STEPS):
+        if not ctx["stack"]:
+            break
+        run_step(k, ctx, eng.model.on_push)
+        if k.emitted:
+            break
+    else:
+        raise EngineError("QEMU ran too many steps without an event")
+    if not ctx["stack"]:
+        _complete(k, q)
+    q["busy_until"] = w["now"] + w["costs"][k.costname]
+    _kick(eng)
+
+
+_ARGS = ("dev", "offset", "value", "size", "entry", "reg")
+_QEMU_CPU: dict[str, Any] = {"id": -1, "proc": None}
+
+
+def _complete(k: Any, q: dict[str, Any]) -> None:
+    """The ioreq is done: the vCPU that trapped resumes (an event if the last step had none)."""
+    ioreq = q["serving"]
+    q["serving"] = None
+    if not k.emitted:
+        k.ev(IOREQ_DONE, ioreq["dev"], ioreq["cpu"])
+    if not ioreq["blocks"]:
+        return
+    c = k.w["cpus"][ioreq["cpu"]]
+    wait = c["proc"]["wait"]
+    if wait is None or wait.get("ioreq") != ioreq["token"]:
+        raise EngineError("an ioreq completed for a vCPU that was not waiting for it")
+    c["proc"]["wait"] = None
+    c["proc"]["irqs_off"] = wait["irqs_off"]
+    k.eng.model.wake(k.eng, c)
+
+
+def msi_enabled(e: dict[str, Any]) -> bool:
+    return bool(e["ctrl"] & MSI_ENABLE)

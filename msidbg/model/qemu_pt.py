@@ -1,0 +1,322 @@
+"""QEMU xen-pt's handlers, as programs of QEMU's context (hw/xen/xen_pt_msi.c, xen_pt_config_init.c).
+
+* ``pci_msix_write``: address/data writes go to the entry's latch and set ``updated``; a write
+  that changes nothing on an entry with a pirq is ignored. A Vector Control write that unmasks
+  an ``updated`` entry while MSI-X is enabled runs ``xen_pt_msix_update_one``. With
+  ``platform.xen_pt_bind: on-write`` a pirq message's data write does so too (the era that
+  bound during the guest's irq setup; unconfirmed which release).
+* ``xen_pt_msix_update_one``: the latched address/data are taken when the entry has no pirq,
+  the function or the (physical) entry is masked; a pirq message names the pirq (vector 0,
+  pirq in the destination id bits); an entry without a pirq is mapped (PHYSDEVOP_map_pirq),
+  then bound (``xc_domain_update_msi_irq`` -> ``pt_irq_create_bind``) with the pirq the message
+  names. A failed bind unmaps the entry's old pirq.
+* Message Control: Enable with Function Mask clear runs ``xen_pt_msix_update`` (every entry);
+  clearing Enable runs ``xen_pt_msix_disable``: the physical Enable goes, every pirq is unbound,
+  and with ``qemu_unmap_pirq_on_msi_disable`` (c976437c7dba) unmapped. The latch is untouched,
+  so a read-back still shows the freed pirq.
+* MSI: Enable maps and binds the message's pirq; an address/data write re-binds; disabling
+  unbinds and (with the same switch) unmaps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import device
+from msidbg.model import xen as X
+from msidbg.model.hw import ENTRY_MASKBIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
+from msidbg.model.qemu import _REG, UNASSIGNED, emu
+from msidbg.sim.events import HEX, INT, STR, kind
+from msidbg.sim.program import program
+
+QEMU_CFG = kind("qemu.cfg_write", ("offset", HEX), ("value", HEX), ("reg", STR),
+                doc="QEMU emulates a guest config write (xen_pt_pci_write_config)")
+QEMU_MSIX = kind("qemu.msix_write", ("entry", INT), ("reg", STR), ("value", HEX),
+                 doc="QEMU takes a guest MSI-X table write into its emulated table (pci_msix_write)")
+QEMU_MAP = kind("qemu.map_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
+                doc="QEMU asks Xen to map a pirq for an entry (PHYSDEVOP_map_pirq)")
+QEMU_BIND = kind("qemu.bind_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
+                 doc="QEMU binds a pirq to the guest (xc_domain_update_msi_irq -> pt_irq_create_bind)")
+QEMU_UNBIND = kind("qemu.unbind_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
+                   doc="QEMU unbinds a pirq (pt_irq_destroy_bind)")
+QEMU_UNMAP = kind("qemu.unmap_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
+                  doc="QEMU unmaps a pirq (PHYSDEVOP_unmap_pirq): Xen may hand it out again")
+
+WRITABLE_MSI_CTRL = MSI_ENABLE | (0x7 << 4)
+
+
+def msg_pirq(lo: int, hi: int, data: int, fallback: int) -> int:
+    """The pirq a guest message asks for: vector 0 means "pirq in the destination id"."""
+    if data & 0xFF:
+        return fallback
+    pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
+    return pirq if pirq else UNASSIGNED
+
+
+def _merge(cur: int, roff: int, width: int, offset: int, value: int, size: int) -> int:
+    for byte in range(max(roff, offset), min(roff + width, offset + size)):
+        shift = (byte - roff) * 8
+        cur = (cur & ~(0xFF << shift)) | (((value >> ((byte - offset) * 8)) & 0xFF) << shift)
+    return cur
+
+
+def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] | None:
+    for roff, width, reg in device.cfg_layout(d):
+        if max(roff, offset) < min(roff + width, offset + size):
+            return roff, width, reg
+    return None
+
+
+# --- config writes ---------------------------------------------------------------------------------
+cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device")
+
+
+@cfg.step
+def emulate(k: Any, loc: dict[str, Any]) -> None:
+    dev = loc["dev"]
+    d, e = k.w["devices"][dev], emu(k.w, dev)
+    hit = _covered(d, loc["offset"], loc["size"])
+    reg = hit[2] if hit else "other"
+    k.ev(QEMU_CFG, dev, loc["offset"], loc["value"], k.s(reg), cost="trap")
+    loc["phys"] = loc["value"]
+    if hit is None or reg == "cmd":
+        return
+    roff, width, _ = hit
+    if reg == "msix_ctrl":
+        _msix_ctrl(k, loc, e["msix"], _merge(e["msix"]["ctrl"], roff, width, loc["offset"], loc["value"], loc["size"]))
+    elif reg == "msi_ctrl":
+        _msi_ctrl(k, loc, e["msi"], _merge(e["msi"]["ctrl"], roff, width, loc["offset"], loc["value"], loc["size"]))
+    else:
+        msi = e["msi"]
+        msi[reg] = _merge(msi[reg], roff, width, loc["offset"], loc["value"], loc["size"])
+        loc["phys"] = None          # address, data and mask bits stay in QEMU (no write-back)
+        if reg != "mask" and msi["initialized"]:
+            k.call("xen_pt_msi_update", dev=dev)
+
+
+def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> None:
+    bits = value & (MSIX_ENABLE | MSIX_MASKALL)
+    m["ctrl"] = bits
+    loc["bits"] = bits
+    if bits & MSIX_ENABLE and not bits & MSIX_MASKALL:
+        k.call("xen_pt_msix_update", dev=loc["dev"])
+    elif not bits & MSIX_ENABLE and m["enabled"]:
+        k.call("xen_pt_msix_disable", dev=loc["dev"])
+
+
+def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> None:
+    msi["ctrl"] = (msi["ctrl"] & ~WRITABLE_MSI_CTRL) | (value & WRITABLE_MSI_CTRL)
+    loc["bits"] = value & MSI_ENABLE    # Multiple Message Enable stays emulated
+    if value & MSI_ENABLE and not msi["initialized"]:
+        k.call("xen_pt_msi_setup", dev=loc["dev"])
+    elif not value & MSI_ENABLE and msi["initialized"]:
+        k.call("xen_pt_msi_disable", dev=loc["dev"])
+
+
+@cfg.step
+def write_through(k: Any, loc: dict[str, Any]) -> None:
+    """The merged value reaches the device; Enable (and Function Mask) pass through."""
+    dev = loc["dev"]
+    d, e = k.w["devices"][dev], emu(k.w, dev)
+    if loc["phys"] is None:
+        return
+    offset, size, value = loc["offset"], loc["size"], loc["phys"]
+    if "bits" in loc and offset == MSIX_CTRL and e["msix"] is not None:
+        e["msix"]["enabled"] = bool(loc["bits"] & MSIX_ENABLE)
+        e["msix"]["maskall"] = bool(loc["bits"] & MSIX_MASKALL)
+        offset, size, value = MSIX_CTRL, 2, (d["msix"]["ctrl"] & ~(MSIX_ENABLE | MSIX_MASKALL)) | loc["bits"]
+    elif "bits" in loc:
+        offset, size, value = MSI_CTRL, 2, (d["msi"]["ctrl"] & ~MSI_ENABLE) | loc["bits"]
+    device.cfg_write(k.eng, -1, dev, offset, value, size)
+    k.touched("cfg_write")
+
+
+# --- the MSI-X table -----------------------------------------------------------------------------------
+tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table")
+
+
+@tbl.step
+def latch(k: Any, loc: dict[str, Any]) -> None:
+    dev, entry, reg, value = loc["dev"], loc["entry"], loc["reg"], loc["value"]
+    m = emu(k.w, dev)["msix"]
+    e = m["entries"][entry]
+    k.ev(QEMU_MSIX, dev, entry, k.s(reg), value, cost="trap")
+    if reg != "ctrl":
+        if e["latch"][_REG[reg]] == value and e["pirq"] != UNASSIGNED:
+            k.ret(0)
+            return
+        e["updated"] = True
+        e["latch"][_REG[reg]] = value
+        if (reg == "data" and m["enabled"] and not value & 0xFF
+                and k.w["platform"]["xen_pt_bind"] == "on-write"):
+            k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
+        return
+    e["latch"][3] = value
+    if m["enabled"] and e["updated"] and not value & ENTRY_MASKBIT:
+        k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
+
+
+@tbl.step
+def latched(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+update = program("xen_pt_msix_update", "QEMU: map and bind every updated MSI-X entry")
+
+
+@update.step
+def each_entry(k: Any, loc: dict[str, Any]) -> None:
+    i = loc.get("i", 0)
+    if i >= len(emu(k.w, loc["dev"])["msix"]["entries"]):
+        k.ret(0)
+        return
+    loc["i"] = i + 1
+    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i)
+
+
+one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)")
+
+
+@one.step
+def setup(k: Any, loc: dict[str, Any]) -> None:
+    dev, entry = loc["dev"], loc["entry"]
+    m = emu(k.w, dev)["msix"]
+    e = m["entries"][entry]
+    if not e["updated"]:
+        k.ret(0)
+        return
+    vec_ctrl = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]   # read from the hardware
+    if e["pirq"] == UNASSIGNED or m["maskall"] or vec_ctrl & ENTRY_MASKBIT:
+        e["addr_lo"], e["addr_hi"], e["data"] = e["latch"][0], e["latch"][1], e["latch"][2]
+    loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
+    if e["pirq"] != UNASSIGNED:
+        return
+    rc = X.map_pirq(k.eng, loc["pirq"], dev, entry, "msix")
+    k.ev(QEMU_MAP, dev, entry, loc["pirq"], rc, cost="hypercall")
+    if rc < 0:
+        k.ret(rc)
+        return
+    e["pirq"] = loc["pirq"] = rc
+
+
+@one.step
+def bind(k: Any, loc: dict[str, Any]) -> None:
+    dev, entry = loc["dev"], loc["entry"]
+    e = emu(k.w, dev)["msix"]["entries"][entry]
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry)
+    k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
+    if rc == 0:
+        e["updated"] = False
+        k.ret(0)
+    loc["rc"] = rc
+
+
+@one.step
+def unmap_old(k: Any, loc: dict[str, Any]) -> None:
+    """"Updating of MSI-X failed": the entry's old pirq is unmapped and forgotten."""
+    dev, entry = loc["dev"], loc["entry"]
+    e = emu(k.w, dev)["msix"]["entries"][entry]
+    old, e["pirq"] = e["pirq"], UNASSIGNED
+    k.ev(QEMU_UNMAP, dev, entry, old, X.unmap_pirq(k.eng, old), cost="hypercall")
+    k.ret(loc["rc"])
+
+
+disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable")
+
+
+@disable.step
+def phys_off(k: Any, loc: dict[str, Any]) -> None:
+    d = k.w["devices"][loc["dev"]]
+    device.cfg_write(k.eng, -1, loc["dev"], MSIX_CTRL, d["msix"]["ctrl"] & ~MSIX_ENABLE, 2)
+    k.touched("cfg_write")
+    loc["i"] = 0
+
+
+@disable.step
+def each_pirq(k: Any, loc: dict[str, Any]) -> None:
+    entries = emu(k.w, loc["dev"])["msix"]["entries"]
+    while loc["i"] < len(entries) and entries[loc["i"]]["pirq"] == UNASSIGNED:
+        entries[loc["i"]]["updated"] = False
+        loc["i"] += 1
+    if loc["i"] >= len(entries):
+        k.ret(0)
+        return
+    pirq = entries[loc["i"]]["pirq"]
+    loc["rc"] = X.pt_unbind(k.eng, pirq)
+    k.ev(QEMU_UNBIND, loc["dev"], loc["i"], pirq, loc["rc"], cost="hypercall")
+
+
+@disable.step
+def unmap(k: Any, loc: dict[str, Any]) -> None:
+    """c976437c7dba: free the pirq too. Before it, the pirq stayed mapped (and unusable)."""
+    e = emu(k.w, loc["dev"])["msix"]["entries"][loc["i"]]
+    pirq = e["pirq"]
+    e["pirq"], e["updated"] = UNASSIGNED, False
+    loc["i"] += 1
+    k.goto("each_pirq")
+    if loc["rc"] == 0 and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+        k.ev(QEMU_UNMAP, loc["dev"], loc["i"] - 1, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
+
+
+# --- MSI ---------------------------------------------------------------------------------------------------
+msi_setup = program("xen_pt_msi_setup", "QEMU: MSI enabled -- map and bind the message's pirq")
+
+
+@msi_setup.step
+def msi_map(k: Any, loc: dict[str, Any]) -> None:
+    msi = emu(k.w, loc["dev"])["msi"]
+    want = msg_pirq(msi["addr_lo"], msi["addr_hi"], msi["data"], UNASSIGNED)
+    rc = X.map_pirq(k.eng, want, loc["dev"], 0, "msi")
+    k.ev(QEMU_MAP, loc["dev"], 0, want, rc, cost="hypercall")
+    if rc < 0:
+        k.ret(rc)
+        return
+    msi["pirq"] = rc
+
+
+@msi_setup.step
+def msi_bind(k: Any, loc: dict[str, Any]) -> None:
+    k.call("xen_pt_msi_update", dev=loc["dev"])
+
+
+msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated message's pirq")
+
+
+@msi_update.step
+def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
+    msi = emu(k.w, loc["dev"])["msi"]
+    pirq = msg_pirq(msi["addr_lo"], msi["addr_hi"], msi["data"], msi["pirq"])
+    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0)
+    k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
+    msi["initialized"] = rc == 0
+    if rc == 0:
+        k.ret(0)
+    loc["rc"] = rc
+
+
+@msi_update.step
+def msi_unmap_old(k: Any, loc: dict[str, Any]) -> None:
+    msi = emu(k.w, loc["dev"])["msi"]
+    old, msi["pirq"] = msi["pirq"], UNASSIGNED
+    k.ev(QEMU_UNMAP, loc["dev"], 0, old, X.unmap_pirq(k.eng, old), cost="hypercall")
+    k.ret(loc["rc"])
+
+
+msi_disable = program("xen_pt_msi_disable", "QEMU: MSI disabled -- unbind and unmap")
+
+
+@msi_disable.step
+def msi_unbind(k: Any, loc: dict[str, Any]) -> None:
+    msi = emu(k.w, loc["dev"])["msi"]
+    loc["rc"] = X.pt_unbind(k.eng, msi["pirq"])
+    k.ev(QEMU_UNBIND, loc["dev"], 0, msi["pirq"], loc["rc"], cost="hypercall")
+
+
+@msi_disable.step
+def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
+    msi = emu(k.w, loc["dev"])["msi"]
+    pirq = msi["pirq"]
+    msi["pirq"], msi["initialized"] = UNASSIGNED, False
+    if loc["rc"] == 0 and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+        k.ev(QEMU_UNMAP, loc["dev"], 0, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
+    k.ret(0)

@@ -1,0 +1,318 @@
+"""The Xen hypervisor: a domain's pirqs, host irqs, physical MSI/MSI-X programming, passthrough binding.
+
+Follows xen/arch/x86/irq.c, physdev.c, drivers/passthrough/io.c and hvm/vmsi.c:
+
+* A pirq record mirrors ``struct pirq``: ``irq`` is 0 (unmapped), -1 (``PIRQ_ALLOCATED`` by
+  PHYSDEVOP_get_free_pirq) or a host irq (mapped); ``emuirq`` is set while the guest has an event
+  channel on a mapped pirq (HVM); ``bound`` is the passthrough binding (``pt_irq_create_bind``).
+  A pirq is free (``is_free_pirq``) when it is unmapped and has no emuirq; MSI pirqs are handed
+  out top-down from ``nr_pirqs - 1``, so the most recently freed high pirq comes back first.
+* Mapping a pirq (``map_domain_pirq`` via PHYSDEVOP_map_pirq from QEMU) creates a host irq with a
+  host vector and programs the physical entry with it, masked. Binding (``pirq_guest_bind`` at
+  ``pt_irq_create_bind``) starts the host irq: the host mask clears. Unmapping masks the entry.
+* The guest's Vector Control writes to a bound MSI-X entry are intercepted (msixtbl): ``direct``
+  (Xen before 4.6) writes the guest's mask bit to the physical entry; ``combined`` (4.6+) keeps a
+  guest and a host mask bit, the physical bit is their OR, and binding an event channel to the
+  pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``).
+
+Everything here is plain functions over ``w["xen"]``; they run inside the step of whoever made
+the hypercall (a guest CPU or QEMU) and emit no event of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from msidbg.model import acct, device, hits
+from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
+
+World = dict[str, Any]
+EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
+
+#: the seed's domain: two SR-IOV NICs got pirqs 101..96, so the top MSI pirq is 101
+NR_PIRQS = 102
+NR_IRQS_GSI = 48
+PIRQ_ALLOCATED = -1
+XEN_PIRQ_MSI_DATA = 0x4300          # edge, assert, delivery mode 3 ("pirq"), vector 0
+FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
+FIRST_HOST_VECTOR, LAST_HOST_VECTOR = 0x31, 0xEB
+
+
+# --- presets -----------------------------------------------------------------------------------
+def preset(version: str | None) -> dict[str, Any]:
+    """The platform switches a Xen version implies (docs/model-xen.md has the table)."""
+    if version is None:
+        return {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-unmask", "msi_mask": "combined"}
+    m = re.fullmatch(r"(\d+)\.(\d+)", version)
+    v = (int(m.group(1)), int(m.group(2))) if m else (99, 0)
+    return {
+        # c976437c7dba (QEMU 2.1): in every Xen release from 4.5 on (the 2017 thread)
+        "qemu_unmap_pirq_on_msi_disable": v >= (4, 5),
+        # (unconfirmed) the era that bound on the message write; QEMU's latched table (2015) binds on unmask
+        "xen_pt_bind": "on-write" if v < (4, 6) else "on-unmask",
+        # Xen 4.6 tracks host and guest masking separately
+        "msi_mask": "direct" if v < (4, 6) else "combined",
+    }
+
+
+def build(scn: Any, w: World) -> None:
+    """PLATFORM_BUILDERS hook: resolve the presets (explicit switches win) and add Xen's state."""
+    p = w["platform"]
+    if not p["kind"].startswith("xen-"):
+        return
+    pre = preset(p["xen"])
+    for key in ("qemu_unmap_pirq_on_msi_disable", "xen_pt_bind"):
+        if p[key] is None:
+            p[key] = pre[key]
+    p["xen_msi_mask"] = pre["msi_mask"]
+    if p["kind"] == "xen-hvm" and w["kernel"]["switches"]["xen_hvm_msi_ignore_mask"]:
+        w["kernel"]["ignore_mask"] = True   # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests
+    w["xen"] = {
+        "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
+        "pirqs": {},       # pirq -> record (absent = never touched, free)
+        "irqs": {},        # host irq -> {vector, pirq, dev, entry, type, host_masked, guest_masked}
+        "vector_irq": {},  # host vector -> host irq
+        "entry_irq": {},   # "dev#entry" -> the host irq whose message the physical entry holds
+        "msixtbl": {},     # "dev#entry" -> pirq whose guest mask writes Xen intercepts
+        "next_irq": FIRST_HOST_IRQ,
+        "ports": {},       # event channels: port -> {pirq, vcpu, pending, masked, src}
+    }
+    w["kernel"]["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w["cpus"])}
+
+
+def key(dev: str, entry: int) -> str:
+    return f"{dev}#{entry}"
+
+
+# --- the pirq table --------------------------------------------------------------------------
+def pirq_rec(x: World, pirq: int) -> dict[str, Any]:
+    """``pirq_get_info``: the record of ``pirq``, created empty (free) when absent."""
+    rec = x["pirqs"].get(pirq)
+    if rec is None:
+        rec = {"irq": 0, "emuirq": False, "bound": False, "port": 0, "dev": None, "entry": -1, "type": None}
+        x["pirqs"][pirq] = rec
+    return rec
+
+
+def is_free(rec: dict[str, Any] | None) -> bool:
+    """``is_free_pirq`` for an HVM domain: not mapped (nor allocated) and no emuirq."""
+    return rec is None or (rec["irq"] == 0 and not rec["emuirq"])
+
+
+def cleanup(x: World, pirq: int) -> None:
+    """``pirq_cleanup_check``: forget a record that holds nothing any more."""
+    rec = x["pirqs"].get(pirq)
+    if rec is not None and is_free(rec) and not rec["port"] and not rec["bound"]:
+        del x["pirqs"][pirq]
+
+
+def state(rec: dict[str, Any] | None) -> str:
+    """free / allocated / mapped / bound, as the pirq pane shows it."""
+    if rec is None or (rec["irq"] == 0 and not rec["emuirq"]):
+        return "free"
+    if rec["irq"] == PIRQ_ALLOCATED:
+        return "allocated"
+    if rec["irq"] <= 0:
+        return "stale"     # unmapped while the guest still had an event channel on it
+    return "bound" if rec["bound"] else "mapped"
+
+
+def get_free_pirq(x: World) -> int:
+    """MSI pirqs: top-down from nr_pirqs - 1 to nr_irqs_gsi."""
+    for pirq in range(x["nr_pirqs"] - 1, x["nr_irqs_gsi"] - 1, -1):
+        if is_free(x["pirqs"].get(pirq)):
+            return pirq
+    return -ENOSPC
+
+
+def alloc_pirq(w: World) -> int:
+    """PHYSDEVOP_get_free_pirq (type MSI): the pirq is marked PIRQ_ALLOCATED until mapped."""
+    x = w["xen"]
+    pirq = get_free_pirq(x)
+    if pirq >= 0:
+        pirq_rec(x, pirq)["irq"] = PIRQ_ALLOCATED
+    return pirq
+
+
+def owner(rec: dict[str, Any]) -> str:
+    return f"{rec['dev']} entry {rec['entry']}" if rec["dev"] is not None else "nothing"
+
+
+# --- map / unmap (PHYSDEVOP_map_pirq, PHYSDEVOP_unmap_pirq) -------------------------------------
+def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
+    """Map ``pirq`` (or, if negative, a free one) to (dev, entry): returns the pirq or -errno.
+
+    A pirq Xen already maps for another entry is left alone and the call still succeeds
+    (``map_domain_pirq``: "pirq already mapped", return 0) -- the entry stays unprogrammed.
+    """
+    x = eng.w["xen"]
+    if pirq < 0:
+        pirq = get_free_pirq(x)
+        if pirq < 0:
+            return pirq
+    if not 0 <= pirq < x["nr_pirqs"]:
+        return -EINVAL
+    rec = pirq_rec(x, pirq)
+    if rec["irq"] > 0:
+        if rec["dev"] != dev or rec["entry"] != entry:
+            eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry} asks Xen to map pirq {pirq}, which Xen holds "
+                    f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
+        return pirq
+    irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
+    rec.update(irq=irq, dev=dev, entry=entry, type=kind)
+    x["entry_irq"][key(dev, entry)] = irq
+    _program(eng, dev, entry, kind, vector)
+    return pirq
+
+
+def _new_host_irq(x: World, pirq: int, dev: str, entry: int, kind: str) -> tuple[int, int]:
+    vector = next(v for v in range(FIRST_HOST_VECTOR, LAST_HOST_VECTOR + 1) if v not in x["vector_irq"])
+    irq = x["next_irq"]
+    x["next_irq"] = irq + 1
+    x["irqs"][irq] = {"vector": vector, "pirq": pirq, "dev": dev, "entry": entry, "type": kind,
+                      "host_masked": True, "guest_masked": True}
+    x["vector_irq"][vector] = irq
+    return irq, vector
+
+
+def unmap_pirq(eng: Any, pirq: int) -> int:
+    """``unmap_domain_pirq``: force-unbind, free the host irq, mask the physical entry."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq)
+    if rec is None or rec["irq"] <= 0:
+        return -EINVAL
+    if rec["bound"]:
+        pt_unbind(eng, pirq)
+    hirq = x["irqs"].pop(rec["irq"])
+    del x["vector_irq"][hirq["vector"]]
+    k = key(hirq["dev"], hirq["entry"])
+    if x["entry_irq"].get(k) == rec["irq"]:
+        del x["entry_irq"][k]
+        set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], True)
+    rec["irq"] = 0      # emuirq stays while a port is bound: such a pirq is not free
+    cleanup(x, pirq)
+    return 0
+
+
+# --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
+def pt_bind(eng: Any, pirq: int, dev: str, entry: int) -> int:
+    """``pt_irq_create_bind`` for a guest MSI: fails unless Xen has ``pirq`` mapped."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq)
+    if rec is None or rec["irq"] <= 0:
+        eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
+                "which Xen has not mapped (pt_irq_create_bind fails: -EINVAL)")
+        return -EINVAL
+    if rec["bound"]:
+        return 0      # "already mapped as vmsi": only the guest data/address are updated
+    rec["bound"] = True
+    hirq = x["irqs"][rec["irq"]]
+    if hirq["type"] == "msix":
+        x["msixtbl"][key(hirq["dev"], hirq["entry"])] = pirq
+    hirq["host_masked"] = False     # pirq_guest_bind -> startup: the host unmasks
+    _apply_mask(eng, hirq, startup=True)
+    return 0
+
+
+def pt_unbind(eng: Any, pirq: int) -> int:
+    """``pt_irq_destroy_bind``: unbind, stop intercepting, the host masks the entry again."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq)
+    if rec is None or not rec["bound"]:
+        return -EINVAL
+    rec["bound"] = False
+    hirq = x["irqs"].get(rec["irq"])
+    if hirq is not None:
+        x["msixtbl"].pop(key(hirq["dev"], hirq["entry"]), None)
+        hirq["host_masked"] = True
+        _apply_mask(eng, hirq)
+    cleanup(x, pirq)
+    return 0
+
+
+# --- the physical entry ------------------------------------------------------------------------------
+def _apply_mask(eng: Any, hirq: dict[str, Any], startup: bool = False) -> None:
+    """Write the physical mask bit this host irq's state implies, if it still owns the entry."""
+    x = eng.w["xen"]
+    if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
+        return
+    if eng.w["platform"]["xen_msi_mask"] == "combined":
+        masked = hirq["host_masked"] or hirq["guest_masked"]
+    elif startup:
+        masked = False      # old Xen: startup_msi_irq unmasks the entry outright
+    else:
+        masked = hirq["host_masked"]
+    set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], masked)
+
+
+def guest_unmask(eng: Any, pirq: int) -> None:
+    """``arch_evtchn_bind_pirq`` (4.6+ combined model): clear the guest mask of the pirq's MSI."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq)
+    if eng.w["platform"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
+        return
+    hirq = x["irqs"][rec["irq"]]
+    hirq["guest_masked"] = False
+    _apply_mask(eng, hirq)
+
+
+def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
+    """Xen's setup_msi_irq: the host message (host APIC 0, host vector), written masked."""
+    msg = [0xFEE00000, 0, vector]
+    d = eng.w["devices"][dev]
+    a = eng.w["acct"][dev]
+    set_phys_mask(eng, dev, entry, kind, True)
+    if kind == "msix":
+        e = d["msix"]["table"][entry]
+        e["addr_lo"], e["addr_hi"], e["data"] = msg
+        acct.intend(a["intended"][entry], msg)
+    else:
+        msi = d["msi"]
+        msi["addr_lo"], msi["data"] = msg[0], msg[2]
+        if msi["ctrl"] & MSI_64BIT:
+            msi["addr_hi"] = 0
+        acct.intend(a["msi_intended"], [msg[0], 0, msg[2]])
+
+
+def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> None:
+    """Xen writes the physical mask bit (no event: part of the hypercall that caused it)."""
+    d = eng.w["devices"][dev]
+    if kind == "msix":
+        msix = d["msix"]
+        was = device.msix_live(msix, entry)
+        e = msix["table"][entry]
+        e["ctrl"] = (e["ctrl"] | ENTRY_MASKBIT) if masked else (e["ctrl"] & ~ENTRY_MASKBIT)
+        device._entry_transition(eng, dev, d, entry, was)
+        return
+    msi = d["msi"]
+    if msi["ctrl"] & MSI_PVM:
+        value = msi["mask"] | (1 << entry) if masked else msi["mask"] & ~(1 << entry)
+        device._set_msi_mask(eng, dev, d, value)
+
+
+# --- the msixtbl intercept ---------------------------------------------------------------------------
+def intercepts(w: World, dev: str, entry: int) -> bool:
+    """Does Xen handle the guest's Vector Control accesses to this entry itself?"""
+    return key(dev, entry) in w["xen"]["msixtbl"]
+
+
+def msixtbl_write(eng: Any, cpu: int, dev: str, entry: int, value: int) -> None:
+    """A guest Vector Control write to a bound entry: its mask bit reaches the physical entry."""
+    x = eng.w["xen"]
+    rec = x["pirqs"][x["msixtbl"][key(dev, entry)]]
+    hirq = x["irqs"][rec["irq"]]
+    hirq["guest_masked"] = bool(value & ENTRY_MASKBIT)
+    masked = hirq["guest_masked"]
+    if eng.w["platform"]["xen_msi_mask"] == "combined":
+        masked = masked or hirq["host_masked"]
+    device.table_write(eng, cpu, dev, entry, "ctrl", ENTRY_MASKBIT if masked else 0)
+
+
+def msixtbl_read(w: World, dev: str, entry: int) -> int:
+    """Vector Control as the intercept returns it: the guest's own bit (4.6+) or the physical one."""
+    x = w["xen"]
+    rec = x["pirqs"][x["msixtbl"][key(dev, entry)]]
+    if w["platform"]["xen_msi_mask"] == "combined":
+        return ENTRY_MASKBIT if x["irqs"][rec["irq"]]["guest_masked"] else 0
+    return int(w["devices"][dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT)
