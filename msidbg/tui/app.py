@@ -132,6 +132,7 @@ class MsidbgApp(App[None]):
         self.progress = Progress(start, 0, int(s.world["now"]), what)
         timer = self.set_interval(0.1, partial(self._tick, 0 if keep_text else start, what))
         text = self.stop_text if keep_text else (what, "")
+        result: Any = None
         try:
             result = await make()
             if isinstance(result, Stop) and not keep_text:
@@ -147,7 +148,16 @@ class MsidbgApp(App[None]):
             self.running = None
         if s.history_ready:
             self.driver.settle()
+            if isinstance(result, Stop) and result.reason == "breakpoint":
+                self._select_device_of_event()
         self.show(text)
+
+    def _select_device_of_event(self) -> None:
+        """At a breakpoint, show the vector table of the device its event is about."""
+        n = self.session.cursor
+        event = self.session.event(n) if n > 0 else None
+        if event is not None and event.dev in self.session.world["devices"]:
+            self.device = event.dev
 
     def _tick(self, start: int, what: str) -> None:
         s = self.session

@@ -89,7 +89,7 @@ def device_digest(w: World, dev: str) -> DeviceDigest:
         rows = list(zip(map(_ENTRY, msix["table"]), msix["pba"], latched, strict=True))
         guest = table.guest_table(w, dev)
         if guest is not None:
-            rows = [r + (tuple(sorted(g.items())),) for r, g in zip(rows, guest, strict=False)] + rows[len(guest):]
+            rows = [r + (table.guest_state(g),) for r, g in zip(rows, guest, strict=False)] + rows[len(guest):]
     if d["msi"]:
         m = d["msi"]
         base = (m["ctrl"], m["addr_lo"], m.get("addr_hi", 0), m["data"],
@@ -104,7 +104,15 @@ def _kernel(w: World, dev: str) -> dict[int, tuple[Any, ...]]:
         return {}
     first = 0 if p.get("mode") == "msix" else table.msix_count(w, dev)
     irqs = w["irqs"]
-    return {first + dsc["index"]: _DESC(irqs[dsc["irq"]]) for dsc in p["descs"] if dsc["irq"] in irqs}
+    out = {first + dsc["index"]: _DESC(irqs[dsc["irq"]]) for dsc in p["descs"] if dsc["irq"] in irqs}
+    guest = w["kernel"].get("xen", {}).get("irqs")
+    if guest:   # Xen pirq irqs: the pirq and event channel the kernel column shows
+        for dsc in p["descs"]:
+            rec = guest.get(dsc["irq"])
+            row = first + dsc["index"]
+            if rec is not None and row in out:
+                out[row] = out[row] + (rec["pirq"], rec["port"])
+    return out
 
 
 def diff(before: Digest | None, after: Digest) -> Changes:

@@ -23,9 +23,12 @@ LATCH_QUIRKS = ("latch-on-unmask", "msi-latch-on-enable")
 #: (title, width) of each column; passthrough devices add GUEST_COLUMNS
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("entry", 6), ("address", 10), ("dst", 3), ("vector", 9), ("M", 1), ("P", 1),
-    ("latched", 9), ("irq", 4), ("kernel cpu/vec", 19),
+    ("latched", 9), ("irq", 4), ("kernel cpu/vec", 18),
 )
-GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("guest address", 13), ("g.vector", 9), ("gM", 2))
+#: the guest's view of a passthrough entry (QEMU's emulated table) and the pirq QEMU mapped for it
+GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("│ guest addr", 12), ("guest msg", 9), ("gM", 2), ("qpirq", 5))
+#: QEMU's "no pirq" (hw/xen/xen_pt.h XEN_PT_UNASSIGNED_PIRQ)
+UNASSIGNED_PIRQ = -1
 
 
 def msix_count(w: World, dev: str) -> int:
@@ -43,21 +46,29 @@ def row_count(w: World, dev: str) -> int:
     return msix_count(w, dev) + msi_count(w, dev)
 
 
+def latches(w: World, dev: str) -> bool:
+    """Does the device latch messages (a ``latched`` column is worth showing)?"""
+    return any(q in w["devices"][dev]["quirks"] for q in LATCH_QUIRKS)
+
+
 def columns(w: World, dev: str) -> tuple[tuple[str, int], ...]:
-    return COLUMNS + GUEST_COLUMNS if guest_table(w, dev) is not None else COLUMNS
+    """The columns of this device's rows: no ``latched`` unless it latches, guest view if passthrough."""
+    cols = COLUMNS if latches(w, dev) else tuple(c for c in COLUMNS if c[0] != "latched")
+    return cols + GUEST_COLUMNS if guest_table(w, dev) is not None else cols
 
 
 def guest_table(w: World, dev: str) -> list[dict[str, Any]] | None:
-    """The guest's view of a passthrough device's MSI-X table (QEMU's emulated copy), if any."""
-    d = w["devices"][dev]
-    if not d.get("passthrough"):
+    """QEMU's emulated MSI-X table of a passthrough device (the guest's view), if any.
+
+    Each entry has ``latch`` = [addr_lo, addr_hi, data, vector control] as the guest wrote
+    them (what the guest reads back) and ``pirq``, the pirq QEMU mapped for it (-1: none).
+    """
+    if not w["devices"][dev].get("passthrough"):
         return None
-    qemu = w.get("qemu")
-    if not isinstance(qemu, dict):
-        return None
-    pdev = qemu.get("devices", {}).get(dev) if isinstance(qemu.get("devices"), dict) else None
-    table = pdev.get("msix_table") if isinstance(pdev, dict) else None
-    return table if isinstance(table, list) else None
+    pdev = w.get("qemu", {}).get("devs", {}).get(dev)
+    msix = pdev.get("msix") if isinstance(pdev, dict) else None
+    entries = msix.get("entries") if isinstance(msix, dict) else None
+    return entries if isinstance(entries, list) else None
 
 
 def message(w: World, dev: str, row: int) -> tuple[int, int, int, bool, bool, list[int] | None]:
@@ -137,6 +148,8 @@ def row_cells(w: World, dev: str, row: int) -> list[Cell]:
         (str(desc["irq"]) if desc else "-", ""),
         (_kernel_view(w, desc), "mismatch" if mismatch else ""),
     ]
+    if not latches(w, dev):
+        del cells[6]
     if row < n:
         cells += guest_cells(w, dev, row)
     return cells
@@ -148,16 +161,15 @@ def guest_cells(w: World, dev: str, row: int) -> list[Cell]:
     if table is None or row >= len(table):
         return []
     g = table[row]
-    lo, hi, data, ctrl = g.get("addr_lo", 0), g.get("addr_hi", 0), g.get("data", 0), g.get("ctrl", 1)
+    lo, hi, data, ctrl = g["latch"]
     _, vec = dest_vector(lo, hi, data)
-    phys_masked = bool(w["devices"][dev]["msix"]["table"][row]["ctrl"] & 1)
     gm = bool(ctrl & 1)
-    return [(address(lo, hi), ""), (vec, ""), ("M" if gm else "·", "mismatch" if gm != phys_masked else "")]
+    pirq = g.get("pirq", UNASSIGNED_PIRQ)
+    return [("│ " + address(lo, hi), ""), (vec, ""), ("M" if gm else "·", "masked" if gm else ""),
+            ("-" if pirq == UNASSIGNED_PIRQ else str(pirq), "")]
 
 
 def _latched(w: World, dev: str, latched: list[int] | None) -> str:
-    if not any(q in w["devices"][dev]["quirks"] for q in LATCH_QUIRKS):
-        return ""
     if latched is None:
         return "-"
     dst, vec = dest_vector(*latched)
@@ -168,6 +180,9 @@ def _kernel_view(w: World, desc: dict[str, Any] | None) -> str:
     """Where the kernel believes this irq's vector lives: cpu/vector (and the old one mid-move)."""
     if desc is None:
         return ""
+    guest = w["kernel"].get("xen", {}).get("irqs", {}).get(desc["irq"])
+    if guest is not None:   # a Xen pirq irq (xen-pirq chip): no x86 vector, an event channel
+        return f"pirq {guest['pirq']} port {guest['port'] or '-'}"
     if not desc.get("activated"):
         return "inactive"
     here = f"{desc['cpu']}/{desc['vector']:#04x}"
@@ -191,14 +206,10 @@ def _mismatch(w: World, desc: dict[str, Any] | None, msg: list[int]) -> bool:
     return where not in ok
 
 
-def row_state(w: World, dev: str, row: int) -> tuple[Any, ...]:
-    """Everything a row displays, as comparable plain values (for change highlighting)."""
-    lo, hi, data, masked, pending, latched = message(w, dev, row)
-    desc = kernel_irq(w, dev, row)
-    k = None if desc is None else (desc["irq"], desc["cpu"], desc["vector"], desc.get("activated"),
-                                   desc.get("started"), desc.get("move_in_progress"))
-    lat = None if latched is None else tuple(latched)
-    return (lo, hi, data, masked, pending, lat, k, tuple(c for c, _ in guest_cells(w, dev, row)))
+def guest_state(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """A QEMU emulated entry as comparable values (copied: the model updates ``latch`` in place)."""
+    return (tuple(entry["latch"]), entry.get("pirq"), entry.get("addr_lo"), entry.get("addr_hi"),
+            entry.get("data"), entry.get("updated"))
 
 
 def device_line(w: World, dev: str) -> str:

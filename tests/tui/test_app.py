@@ -283,8 +283,8 @@ async def test_pirq_pane_hidden_on_bare_metal_and_marks_disagreements(monkeypatc
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(PirqMap)
         assert pane.has_class("-bare") and pane.styles.display == "none"
-        rows = [pirqmap.PirqRow(101, "bound", 5, "eth0/0", 24, "eth0/0 irq 24", ""),
-                pirqmap.PirqRow(100, "unmapped", None, "-", 25, "eth0/1 irq 25", "guest uses an unmapped pirq")]
+        rows = [pirqmap.PirqRow(101, "bound", 5, "eth0/0", "24", "eth0/0 evt 5", ""),
+                pirqmap.PirqRow(100, "free", None, "-", "25", "eth0/1 evt -", "guest uses an unmapped pirq")]
         monkeypatch.setattr(pirqmap, "rows", lambda w: rows)
         world = dict(app.session.world, platform=dict(app.session.world["platform"], kind="xen-hvm"))
         assert app.view is not None
@@ -293,6 +293,6 @@ async def test_pirq_pane_hidden_on_bare_metal_and_marks_disagreements(monkeypatc
         app.view = replace(app.view, world=world)
         await pilot.pause()
         assert not pane.has_class("-bare") and pane.styles.display == "block"
-        text = [pane.render_line(y).text for y in range(3)]
+        text = [pane.render_line(y).text for y in range(4)]
         assert text[0].startswith("pirq ") and text[1].startswith("101   bound")
-        assert "≠ guest uses an unmapped pirq" in text[2]
+        assert text[2].startswith("100   free") and text[3].strip() == "≠ guest uses an unmapped pirq"

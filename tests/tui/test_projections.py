@@ -18,7 +18,7 @@ def test_vector_row_shows_address_destination_vector_and_kernel_view() -> None:
     w = session_at(MASKED, 36).world          # probe done: entries 0 and 1 live on CPU1
     row0 = cells(w, "eth0", 0)
     assert row0[:6] == ["0", "fee01000", "1", "0x21", "·", "·"]
-    assert row0[7] == "24" and row0[8] == "1/0x21"
+    assert row0[6] == "24" and row0[7] == "1/0x21"   # no latched column: eth0 does not latch
     assert cells(w, "eth0", 2)[4] == "M"     # never-used entries stay masked from reset
     assert "mismatch" not in styles(w, "eth0", 0)
 
@@ -98,7 +98,7 @@ def test_msi_rows_follow_multiple_message_enable() -> None:
     w = s.world
     assert table.row_count(w, "xhci0") == 4 and table.msi_enabled_count(w, "xhci0") == 1
     row0 = cells(w, "xhci0", 0)
-    assert row0[0] == "msi0" and row0[7] == "24"
+    assert row0[0] == "msi0" and row0[6] == "24"
     assert cells(w, "xhci0", 1)[1] == "(beyond Multiple Message Enable)"
     assert table.row_count(w, "eth0") == 8 + 1                       # MSI-X entries, then MSI
-    assert cells(w, "eth0", 2)[8] == "inactive"                      # reserved, not yet requested
+    assert cells(w, "eth0", 2)[7] == "inactive"                      # reserved, not yet requested

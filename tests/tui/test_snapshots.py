@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.tui.app import make_app
-from tests.tui.conftest import LATE, MASKED, idle
+from tests.tui.conftest import LATE, MASKED, ROOT, idle
 
 
 async def _continue(pilot: Any) -> None:
@@ -48,3 +48,20 @@ def test_breakpoint_error_shown_inline(snap_compare: Any) -> None:
         await pilot.press("a", *"if event.kind = 3", "enter")
 
     assert snap_compare(make_app(MASKED, keymap={}), terminal_size=(120, 32), run_before=run_before)
+
+
+XEN_LATE = str(ROOT / "scenarios" / "xen-hvm-msix-mask-late.yaml")
+XEN_REUSE = str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml")
+
+
+def test_xen_late_mask_stopped_at_irq_lost(snap_compare: Any) -> None:
+    """Xen HVM, the 2022 late msix_mask_all(): continue stops at irq-lost with every physical
+    entry masked and pending beside the guest's view (pirq messages, QEMU's pirqs); the pirq
+    map shows Xen and the guest agreeing on pirqs 101..99 -- the mask, not the pirqs, is wrong."""
+    assert snap_compare(make_app(XEN_LATE, keymap={}), terminal_size=(160, 48), run_before=_continue)
+
+
+def test_xen_pirq_reuse_stopped_at_pirq_conflict(snap_compare: Any) -> None:
+    """Xen HVM, the 2017 cached-pirq re-use: stopped at pirq-conflict; the pirq map marks pirq 101
+    claimed by two guest irqs while Xen holds it for nvme1, and the stale read-back in nvme0."""
+    assert snap_compare(make_app(XEN_REUSE, keymap={}), terminal_size=(160, 48), run_before=_continue)

@@ -10,48 +10,60 @@ from msidbg.tui import pirqmap
 from msidbg.tui.panes.lines import LineView, Span
 from msidbg.tui.view import View
 
-COLUMNS = (("pirq", 5), ("xen state", 12), ("port", 5), ("device/entry", 14), ("guest irq", 9),
-           ("guest view", 22), ("", 30))
+COLUMNS = (("pirq", 5), ("xen state", 14), ("evt", 4), ("xen entry", 10), ("guest irq", 9),
+           ("guest / qemu view", 17))
+MAX_VIEW = 48
 
 
 class PirqMap(LineView):
-    """One row per pirq; hidden (class ``-bare``) on bare metal, where there are no pirqs."""
+    """One line per pirq, and a line under it saying where the views disagree; hidden (class
+    ``-bare``) on bare metal, where there are no pirqs."""
 
     PREFIX = "pirqs"
     STYLE_NAMES = ("header", "changed", "conflict")
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"pirqs--{n}" for n in STYLE_NAMES}
-    BORDER_TITLE = "Pirq map (Xen | guest)"
+    BORDER_TITLE = "Pirq map: Xen | guest"
     header_lines = 1
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        #: this view's rows, derived from the world (rebuilt on every new View)
         self._rows: list[pirqmap.PirqRow] = []
+        #: (row, is the disagreement line) for each line shown
+        self._lines: list[tuple[int, bool]] = []
 
     def watch_view(self, view: View | None) -> None:
         self.set_class(view is None or view.platform == "bare-metal", "-bare")
+        before = len(self._lines)
         self._rows = pirqmap.rows(view.world) if view else []
+        self._lines = [(i, c) for i, r in enumerate(self._rows) for c in ((False, True) if r.conflict else (False,))]
         self.update_size()
-        self.refresh()
+        # the pane's height follows its lines (CSS height: auto): relayout only when they change
+        self.refresh(layout=len(self._lines) != before)
 
     def line_count(self) -> int:
-        return len(self._rows)
+        return len(self._lines)
+
+    def _columns(self) -> tuple[tuple[str, int], ...]:
+        """The last column as wide as the widest guest view (up to MAX_VIEW)."""
+        view = max((len(r.guest_view) for r in self._rows), default=0)
+        return COLUMNS[:-1] + ((COLUMNS[-1][0], min(max(view, COLUMNS[-1][1]), MAX_VIEW)),)
 
     def line_width(self) -> int:
-        return sum(w + 1 for _, w in COLUMNS)
+        return max([sum(w + 1 for _, w in self._columns())] + [len(r.conflict) + 8 for r in self._rows])
 
     def header_spans(self, index: int) -> list[Span]:
-        return [(" ".join(t.ljust(w) for t, w in COLUMNS), "header")]
+        return [(" ".join(t.ljust(w) for t, w in self._columns()), "header")]
 
     def line_spans(self, index: int) -> list[Span]:
-        r = self._rows[index]
+        row, disagreement = self._lines[index]
+        r = self._rows[row]
+        if disagreement:
+            return [("      ≠ " + r.conflict, "conflict")]
         changed = self.view is not None and r.pirq in self.view.changes.pirqs
-        cells = (str(r.pirq), r.xen_state, "-" if r.port is None else str(r.port), r.device,
-                 "-" if r.guest_irq is None else str(r.guest_irq), r.guest_view)
-        text = " ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS, strict=False))
-        row = "changed" if changed else ""
-        spans: list[Span] = [(text + " ", row)]
-        if r.conflict:
-            spans.append((f"≠ {r.conflict}", "conflict"))
-        return spans
+        cells = (str(r.pirq), r.xen_state, "-" if r.port is None else str(r.port), r.device, r.guest_irq,
+                 r.guest_view)
+        text = " ".join(c.ljust(w) for c, (_, w) in zip(cells, self._columns(), strict=True))
+        return [(text, "changed" if changed else "conflict" if r.conflict else "")]
