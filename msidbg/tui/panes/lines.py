@@ -61,13 +61,15 @@ class LineView(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------------
     def style_of(self, name: str) -> Style:
-        """The Rich style of a span style name (cached until the theme or CSS changes)."""
+        """The Rich style of a span style name, or of several separated by spaces, later ones on
+        top (e.g. "changed masked": a mask bit in a row that changed). Cached until the theme
+        or CSS changes."""
         style = self._styles.get(name)
         if style is None:
-            base = self.rich_style
-            if name:
-                base = base + self.get_component_rich_style(f"{self.PREFIX}--{name}", partial=True)
-            style = self._styles[name] = base
+            style = self.rich_style
+            for part in name.split():
+                style = style + self.get_component_rich_style(f"{self.PREFIX}--{part}", partial=True)
+            self._styles[name] = style
         return style
 
     def notify_style_update(self) -> None:

@@ -73,6 +73,6 @@ class VectorTable(LineView):
         spans: list[Span] = []
         for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index), self._columns(),
                                              strict=False):
-            spans.append((text.ljust(width)[: max(width, len(text))], style or row_style))
+            spans.append((text.ljust(width)[: max(width, len(text))], f"{row_style} {style}".strip()))
             spans.append((GAP, row_style))
         return spans
