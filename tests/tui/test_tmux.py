@@ -27,6 +27,9 @@ class Terminal:
         cmd = f"cd {shlex.quote(str(ROOT))} && env {exports} {shlex.join(command)}"
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
                         cmd], check=True)
+        # pin the size: with no client attached, tmux may otherwise fall back to default-size (80x24)
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(size[0]), "-y", str(size[1])],
+                       capture_output=True)
 
     def screen(self) -> str:
         out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
