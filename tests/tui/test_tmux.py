@@ -24,12 +24,11 @@ class Terminal:
     def __init__(self, command: list[str], env: dict[str, str], size: tuple[int, int] = (120, 40)) -> None:
         self.name = f"msidbg-test-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        cmd = f"cd {shlex.quote(str(ROOT))} && env {exports} {shlex.join(command)}"
+        # COLUMNS/LINES (which a tmux server started from a test run may pass on) would override
+        # the pane's real size in Textual: drop them
+        cmd = f"cd {shlex.quote(str(ROOT))} && env -u COLUMNS -u LINES {exports} {shlex.join(command)}"
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
                         cmd], check=True)
-        # pin the size: with no client attached, tmux may otherwise fall back to default-size (80x24)
-        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(size[0]), "-y", str(size[1])],
-                       capture_output=True)
 
     def screen(self) -> str:
         out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
