@@ -82,11 +82,11 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
     return True
 
 
-def _native(k: Any, loc: dict[str, Any]) -> bool:
+def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
     """A device that is not passed through keeps the x86 MSI domain (see docs/model-xen.md)."""
     if k.w["devices"][loc["dev"]]["passthrough"]:
         return False
-    k.call_then("native_done", "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
+    k.call_then(then, "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
     return True
 
 
@@ -96,7 +96,7 @@ hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI desc
 
 @hvm.step
 def start(k: Any, loc: dict[str, Any]) -> None:
-    if _native(k, loc):
+    if _native(k, loc, "native_done"):
         return
     if loc["type"] == "msi" and loc["nvec"] > 1:
         k.ret(1)
@@ -195,7 +195,7 @@ pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps
 
 @pv.step
 def pv_enable(k: Any, loc: dict[str, Any]) -> None:
-    if _native(k, loc):
+    if _native(k, loc, "native_done_pv"):
         return
     if loc["type"] == "msi" and loc["nvec"] > 1:
         k.ret(1)
