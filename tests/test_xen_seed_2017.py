@@ -179,3 +179,29 @@ def test_pirqs_are_freed_only_when_the_device_is_fully_shut_down() -> None:
     _run_until(eng, lambda e: done(e, 8))     # pci_free_irq_vectors: MSI-X disabled, QEMU unmaps
     assert [X.state(pirqs.get(p)) for p in (98, 97, 96)] == ["free"] * 3
     assert X.get_free_pirq(eng.w["xen"]) == 98
+
+
+def test_when_the_reuser_binds_first_the_owners_interrupts_reach_its_handler() -> None:
+    """nvme1 holds pirq 101 but requests its irq late; nvme0 re-uses 101 and binds the event
+    channel first: nvme1's signals arrive at nvme0's handler (spurious), nvme1 times out."""
+    eng = run_to_end(scenario("""
+        name: t
+        cpus: 2
+        platform: {kind: xen-hvm, xen: "4.6"}
+        kernel: {xen_reuse_cached_pirq: true}
+        devices:
+          nvme0: {bdf: "00:04.0", kind: nvme, passthrough: true, msix: {table_size: 4}}
+          nvme1: {bdf: "00:05.0", kind: nvme, passthrough: true, msix: {table_size: 4}}
+        run:
+          - {at: 0, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 1}
+          - {on: 0, do: remove, dev: nvme0}
+          - {at: 500us, on: 1, do: alloc_vectors, dev: nvme1, mode: msix, vectors: 1}
+          - {at: 1ms, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 1}
+          - {at: 2ms, on: 1, do: request_irq, dev: nvme1, vector: 0}
+          - {on: 1, do: doorbell, dev: nvme1, vector: 0}
+    """))
+    assert statuses(eng) == {"nvme0": "ok", "nvme1": "failed: ETIMEDOUT"}
+    assert totals(eng, "nvme1") == {"raised": 1, "delivered": 0, "lost": 1, "spurious": 1}
+    assert hits.IRQ_SPURIOUS in hit_names(eng) and hits.PIRQ_CONFLICT in hit_names(eng)
+    handler = [e for e in events_of(eng, "irq.handler")][-1]
+    assert handler.dev == "nvme0"
