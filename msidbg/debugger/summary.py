@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.model.evtchn import pirq_map
 from msidbg.scenario import Expect, Scenario
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.world import state_hash
@@ -37,7 +38,7 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
         name: {"probe": w["kernel"]["pci"][name]["status"], "vectors": vector_rows(w, name)}
         for name in scn.devices
     }
-    return {
+    out = {
         "scenario": scn.name,
         "events": w["events"],
         "time_ns": w["now"],
@@ -48,6 +49,10 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
         "seed": w["seed"],
         "schedule": w["policy"],
     }
+    pirqs = pirq_map(w)
+    if pirqs is not None:
+        out["pirqs"] = pirqs      # an extension on Xen platforms (docs/model-xen.md)
+    return out
 
 
 def totals(summ: dict[str, Any], dev: str, field: str) -> int:

@@ -204,6 +204,9 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int) -> int:
         eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
                 "which Xen has not mapped (pt_irq_create_bind fails: -EINVAL)")
         return -EINVAL
+    if rec["dev"] != dev or rec["entry"] != entry:
+        eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
+                f"which Xen holds for {owner(rec)}")
     if rec["bound"]:
         return 0      # "already mapped as vmsi": only the guest data/address are updated
     rec["bound"] = True

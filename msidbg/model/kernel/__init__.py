@@ -3,5 +3,4 @@
 Importing this package registers every kernel program (``msidbg.sim.program.PROGRAMS``).
 """
 
-from . import driver, entry, hotplug, irq, msi, plug, vector  # noqa: F401  (register programs)
-from . import xen  # noqa: F401,E402  (the guest's Xen frontend; after the core it hooks into)
+from . import driver, entry, hotplug, irq, msi, plug, vector, xen  # noqa: F401  (register programs)

@@ -253,7 +253,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["irq"] = desc["irq"]
     desc["affinity_set"] = True
-    if not desc["started"] or not desc["activated"]:
+    if not desc["started"] or not (desc["activated"] or chip_has(desc, "no-domain")):
         desc["affinity"] = mask
         k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("stored"))
         k.ret(0)

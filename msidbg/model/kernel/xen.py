@@ -82,11 +82,11 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
     return True
 
 
-def _native(k: Any, loc: dict[str, Any]) -> bool:
+def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
     """A device that is not passed through keeps the x86 MSI domain (see docs/model-xen.md)."""
     if k.w["devices"][loc["dev"]]["passthrough"]:
         return False
-    k.call_then("native_done", "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
+    k.call_then(then, "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
     return True
 
 
@@ -96,7 +96,7 @@ hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI desc
 
 @hvm.step
 def start(k: Any, loc: dict[str, Any]) -> None:
-    if _native(k, loc):
+    if _native(k, loc, "native_done"):
         return
     if loc["type"] == "msi" and loc["nvec"] > 1:
         k.ret(1)
@@ -195,7 +195,7 @@ pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps
 
 @pv.step
 def pv_enable(k: Any, loc: dict[str, Any]) -> None:
-    if _native(k, loc):
+    if _native(k, loc, "native_done_pv"):
         return
     if loc["type"] == "msi" and loc["nvec"] > 1:
         k.ret(1)
@@ -267,7 +267,11 @@ startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask th
 
 @startup.step
 def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is None:        # torn down under us (the device driven from two CPUs at once)
+        k.note("irq has no pirq binding any more", -22)
+        k.ret(0)
+        return
     if info["port"]:
         return
     port = evtchn.bind_pirq(k.eng, info["pirq"], info["dev"], info["index"])
@@ -303,8 +307,8 @@ shutdown = program("shutdown_pirq", "mask and close the irq's event channel")
 
 @shutdown.step
 def mask(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
-    if not info["port"]:
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is None or not info["port"]:
         k.ret(0)
         return
     evtchn.set_mask(k.eng, info["port"], True)
@@ -337,8 +341,8 @@ affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to
 
 @affinity.step
 def rebind(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
-    if not info["port"]:
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is None or not info["port"]:
         k.ret(-1)           # no event channel yet: xen_rebind_evtchn_to_cpu fails
         return
     target = select_target_cpu(k, loc["mask"])

@@ -1,0 +1,167 @@
+"""The Xen model's plumbing: accounting through event channels, determinism, snapshots of
+QEMU's context, presets, the pirq map in the summary, and the guest/QEMU/Xen units."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from msidbg.debugger.headless import run
+from msidbg.model import Model, new_engine
+from msidbg.model import xen as X
+from msidbg.scenario import load_scenario
+from msidbg.sim.scheduler import Engine
+from msidbg.sim.world import check_plain, copy_world, state_hash
+from tests.conftest import ROOT, events_of, run_to_end, scenario, shipped, totals
+
+XEN_SCENARIOS = sorted(glob.glob(str(ROOT / "scenarios" / "xen-*.yaml")))
+
+
+@pytest.mark.parametrize("path", XEN_SCENARIOS, ids=os.path.basename)
+def test_raised_is_delivered_plus_lost_and_the_world_stays_plain(path: str) -> None:
+    eng = run_to_end(load_scenario(path))
+    check_plain(eng.w)
+    for dev in eng.w["devices"]:
+        t = totals(eng, dev)
+        assert t["raised"] == t["delivered"] + t["lost"], dev
+    assert not eng.w["xen"]["ports"] or all(not ch["src"] for ch in eng.w["xen"]["ports"].values())
+
+
+@pytest.mark.parametrize("path", XEN_SCENARIOS, ids=os.path.basename)
+def test_same_scenario_same_hash(path: str) -> None:
+    a, b = run_to_end(load_scenario(path)), run_to_end(load_scenario(path))
+    assert state_hash(a.w) == state_hash(b.w) and len(a.log) == len(b.log)
+
+
+def test_a_copied_world_mid_qemu_ioreq_continues_identically() -> None:
+    """QEMU's in-flight work is frames in the world: a snapshot taken while QEMU maps a pirq
+    (and a vCPU waits for it) replays to the same end."""
+    scn = shipped("xen-pirq-reuse-nvme")
+    ref = run_to_end(scn)
+    eng = new_engine(scn)
+    while not eng.w["qemu"]["ctx"]["stack"] or eng.w["qemu"]["ctx"]["stack"][-1]["prog"] != "xen_pt_msix_update_one":
+        assert eng.step()
+    stack = [f["prog"] for f in eng.w["qemu"]["ctx"]["stack"]]
+    assert stack[0] in ("xen_pt_pci_write_config", "pci_msix_write")      # QEMU's call stack
+    assert any(c["proc"]["wait"] and "ioreq" in c["proc"]["wait"] for c in eng.w["cpus"])
+    model = Model()
+    twin = Engine(copy_world(eng.w), model)
+    model.bind(twin)
+    while twin.step():
+        pass
+    assert state_hash(twin.w) == state_hash(ref.w)
+
+
+def test_random_schedule_is_reproducible_and_accounts_everything() -> None:
+    scn = shipped("xen-pirq-reuse-nvme-fixed")
+    import dataclasses
+
+    for seed in (1, 2, 3):
+        rnd = dataclasses.replace(scn, schedule="random")
+        a, b = run_to_end(rnd, seed), run_to_end(rnd, seed)
+        assert state_hash(a.w) == state_hash(b.w)
+        for dev in a.w["devices"]:
+            t = totals(a, dev)
+            assert t["raised"] == t["delivered"] + t["lost"]
+
+
+def test_presets_table() -> None:
+    assert X.preset("4.4") == {"qemu_unmap_pirq_on_msi_disable": False, "xen_pt_bind": "on-write", "msi_mask": "direct"}
+    assert X.preset("4.5") == {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-write", "msi_mask": "direct"}
+    assert X.preset("4.6") == {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-unmask",
+                               "msi_mask": "combined"}
+    assert X.preset(None) == X.preset("4.17")
+
+
+def test_json_summary_has_the_pirq_map_on_xen_only() -> None:
+    out = subprocess.run([sys.executable, "-m", "msidbg.cli", "run", str(ROOT / "scenarios" / "xen-sriov-pirq-order.yaml"),
+                          "--headless", "--json"], capture_output=True, text=True, cwd=ROOT)
+    summ = json.loads(out.stdout)
+    pirqs = summ["pirqs"]
+    assert [r["pirq"] for r in pirqs["xen"]] == [99, 100, 101]
+    assert all(r["state"] == "bound" and r["dev"] == "nic4" and r["port"] for r in pirqs["xen"])
+    assert {g["pirq"] for g in pirqs["guest"]} == {99, 100, 101}
+    assert pirqs["disagreements"] == []
+    bare = run(shipped("msix-write-while-unmasked")).summary
+    assert "pirqs" not in bare
+
+
+def test_pirq_conflict_can_be_armed_and_stops_a_run() -> None:
+    scn = shipped("xen-pirq-reuse-nvme")
+    res = run(scn, stop_at_break=True)
+    assert res.reason == "breakpoint" and res.summary["stopped"]["breakpoint"] == "pirq-conflict"
+
+
+def test_xen_pv_guest_gets_pirqs_from_pciback_and_never_touches_the_table() -> None:
+    eng = run_to_end(scenario("""
+        name: t
+        cpus: 2
+        platform: {kind: xen-pv}
+        kernel: {msix_mask_all: late}
+        devices:
+          eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 3}}
+        run:
+          - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 3}
+          - {at: 1ms, do: fire, dev: eth0, vector: 2, count: 3, every: 10us}
+          - {at: 2ms, do: remove, dev: eth0}
+    """))
+    assert totals(eng, "eth0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+    assert not events_of(eng, "ioreq.msix_write") and not events_of(eng, "pcifront.dropped")
+    ops = [e.fields["op"] for e in events_of(eng, "xen.hypercall")]
+    assert "XEN_PCI_OP_enable_msix" in ops and "XEN_PCI_OP_disable_msix" in ops
+    assert eng.w["xen"]["pirqs"] == {}       # pciback unmapped them at the disable
+
+
+def test_event_channel_follows_affinity_and_survives_cpu_offline() -> None:
+    eng = run_to_end(scenario("""
+        name: t
+        cpus: 3
+        platform: {kind: xen-hvm}
+        devices:
+          eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 2}}
+        run:
+          - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+          - {at: 1ms, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 2}
+          - {at: 2ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}
+          - {at: 3ms, on: 0, do: cpu_offline, cpu: 2}
+          - {at: 4ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}
+    """))
+    handlers = [e.cpu for e in events_of(eng, "irq.handler")]
+    assert handlers[:3] == [2, 2, 2] and 2 not in handlers[3:]
+    assert totals(eng, "eth0") == {"raised": 6, "delivered": 6, "lost": 0, "spurious": 0}
+
+
+def test_a_masked_event_channel_holds_signals_and_they_are_lost_at_the_end() -> None:
+    """free_irq masks and closes the port; signals raised while it is bound but masked wait."""
+    from msidbg.model import evtchn
+
+    eng = new_engine(scenario("""
+        name: t
+        platform: {kind: xen-hvm}
+        devices:
+          eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 1}}
+        run:
+          - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+          - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+    """))
+    while eng.w["now"] < 900_000 and eng.step():
+        pass
+    port = eng.w["kernel"]["xen"]["irqs"][24]["port"]
+    evtchn.set_mask(eng, port, True)        # as disable_irq() would
+    while eng.step():
+        pass
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 0, "lost": 2, "spurious": 0}
+    assert any("event channel" in h.detail for h in eng.hits)
+
+
+def test_guest_irq_with_a_stale_pirq_has_no_event_channel() -> None:
+    """Xen refuses a second event channel on a pirq (-EEXIST); the guest only warns."""
+    from msidbg.model import evtchn
+
+    eng = run_to_end(shipped("xen-pirq-reuse-nvme"))
+    bad = [e for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "EVTCHNOP_bind_pirq"
+           and e.fields["ret"] == -evtchn.EEXIST]
+    assert {e.dev for e in bad} == {"nvme0", "nvme2"}
