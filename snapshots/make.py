@@ -49,11 +49,19 @@ PLANS: dict[str, Plan] = {
     "msi-torn-affinity-update": Plan(
         "msi-torn-message", "torn-message",
         "An affinity change wrote the address and the data of a non-maskable MSI as two separate writes; "
-        "the device signalled between them with half the old and half the new message."),
+        "the device signalled between them with half the old and half the new message.",
+        (("move-starts", "call irq_move_irq",
+          "irq_move_irq() on the current target CPU applies the pending affinity: msi_set_affinity() "
+          "assigns the new vector on the new CPU, then writes address and data as separate config writes"),)),
     "marvell-nvme-msi-blocked": Plan(
         "msi-blocked-by-msix-mask", "msi-blocked",
         "MSI-X setup failed after the early msix_mask_all(); the driver fell back to MSI, but this NVMe "
-        "device honours the MSI-X mask bits while MSI-X is disabled, so its MSI message is suppressed."),
+        "device honours the MSI-X mask bits while MSI-X is disabled, so its MSI message is suppressed.",
+        (("early-mask", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 1',
+          "msix_capability_init() masks every MSI-X entry before the irqs are set up (the early order)"),
+         ("setup-fails", "call pci_msi_setup_msi_irqs",
+          "setting up the MSI-X irqs fails (fault injected); the error path clears MSI-X Enable, "
+          "the mask bits stay"))),
     "xen-hvm-msix-mask-late": Plan(
         "irq-lost", "signal-lost",
         "The late msix_mask_all() reached the device after QEMU had bound the pirq, and the guest's "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,17 @@ def hit_names(eng: Engine) -> set[str]:
 
 def events_of(eng: Engine, kind: str) -> list[Any]:
     return [e for e in eng.log.events(1, len(eng.log) + 1) if e.kind == kind]
+
+
+def with_kernel(scn: Scenario, **switches: Any) -> Scenario:
+    """``scn`` with some kernel switches changed."""
+    return dataclasses.replace(scn, kernel=dataclasses.replace(scn.kernel, **switches))
+
+
+def comparable(scn: Scenario) -> Scenario:
+    """``scn`` without what may differ between twins: name, prose, source text, line numbers."""
+    run = tuple(dataclasses.replace(a, line=0) for a in scn.run)
+    return dataclasses.replace(scn, run=run, path="", text="", sha256="", about="", name="", expect=None)
 
 
 @pytest.fixture

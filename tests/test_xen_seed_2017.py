@@ -5,7 +5,16 @@ import dataclasses
 
 from msidbg.model import hits
 from msidbg.model import xen as X
-from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, totals
+from tests.conftest import (
+    comparable,
+    events_of,
+    hit_names,
+    run_to_end,
+    scenario,
+    shipped,
+    totals,
+    with_kernel,
+)
 
 BUG = "xen-pirq-reuse-nvme"
 NVMES = ("nvme0", "nvme1", "nvme2")
@@ -20,17 +29,10 @@ def all_ok(eng) -> bool:
         hits.PIRQ_CONFLICT, hits.PROBE_FAILED, hits.IRQ_LOST}
 
 
-def with_kernel(scn, **switches):
-    return dataclasses.replace(scn, kernel=dataclasses.replace(scn.kernel, **switches))
-
 
 def with_platform(scn, **fields):
     return dataclasses.replace(scn, platform=dataclasses.replace(scn.platform, **fields))
 
-
-def _strip(scn):
-    run = tuple(dataclasses.replace(a, line=0) for a in scn.run)
-    return dataclasses.replace(scn, run=run, path="", text="", sha256="", about="", name="", expect=None)
 
 
 def test_reuse_unmap_and_a_grab_in_between_fail_the_late_controllers() -> None:
@@ -68,7 +70,7 @@ def test_fixed_twin_always_allocates_and_works() -> None:
 
 def test_twins_differ_only_in_the_reuse_switch() -> None:
     bug, fix = shipped(BUG), shipped(f"{BUG}-fixed")
-    assert _strip(with_kernel(fix, xen_reuse_cached_pirq=True)) == _strip(bug)
+    assert comparable(with_kernel(fix, xen_reuse_cached_pirq=True)) == comparable(bug)
 
 
 def test_without_reuse_it_works() -> None:

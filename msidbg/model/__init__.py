@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, cpu, device, hits, xenreg
+from msidbg.model import acct, cpu, device, hits, iommu, xenreg
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
@@ -42,6 +42,7 @@ AGENDA_HANDLERS: dict[str, Any] = {
 #: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
 FINISH_HOOKS: list[Any] = []
 xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
+iommu.register()
 
 
 class Model:
@@ -53,6 +54,7 @@ class Model:
         self.k = cpu.Ctx()
         self.handlers: dict[str, Any] = dict(AGENDA_HANDLERS)
         self.wake = cpu.wake
+        self.park = cpu.park
         self.wake_waiters = cpu.wake_waiters
 
     def bind(self, eng: Engine) -> None:

@@ -132,6 +132,24 @@ def wake(eng: Any, c: Cpu) -> None:
         eng.schedule(max(eng.w["now"], c["busy_until"]), "cpu", c["id"])
 
 
+def park(eng: Any, c: Cpu) -> None:
+    """Take a CPU that went offline off the agenda unless its interrupt context still runs.
+
+    Its process context (an action started on it) freezes until ``cpu_up`` wakes it again;
+    interrupts it had accepted into IRR were dropped by the APIC reset.
+    """
+    if not c["queued"] or has_work(c):
+        return
+    agenda = eng.w["agenda"]
+    keep = [item for item in agenda if not (item[2] == "cpu" and item[3] == c["id"])]
+    if len(keep) != len(agenda):
+        import heapq
+
+        heapq.heapify(keep)
+        agenda[:] = keep
+    c["queued"] = False
+
+
 def on_cpu(eng: Any, item: list[Any]) -> None:
     """Agenda handler: one step of CPU ``item[3]``."""
     k: Ctx = eng.model.k

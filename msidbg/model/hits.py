@@ -26,7 +26,7 @@ CONTRACT: dict[str, str] = {
     PROBE_FAILED: "a driver action returns an error",
 }
 
-IMPLEMENTED: set[str] = {MSIX_WRITE_UNMASKED, MSI_TORN_MESSAGE, IRQ_SPURIOUS, IRQ_LOST, PROBE_FAILED, PIRQ_CONFLICT}
+IMPLEMENTED: set[str] = set(CONTRACT)
 
 
 def validate_breakpoint(spec: str) -> str | None:

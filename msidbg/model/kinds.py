@@ -38,6 +38,10 @@ VECTOR_ASSIGN = kind("vector.assign", ("irq", INT), ("vector", HEX), ("target", 
 VECTOR_FREE = kind("vector.free", ("irq", INT), ("vector", HEX), ("target", INT), doc="a vector is released")
 KERNEL = kind("kernel", ("prog", STR), ("what", STR), ("value", INT), doc="kernel bookkeeping")
 
+# interrupt remapping (VT-d): the remapping table entry that really routes a remappable message
+IRTE_WRITE = kind("iommu.irte", ("index", INT), ("vector", HEX), ("target", INT),
+                  doc="an interrupt remapping table entry is written atomically (target -1: not present)")
+
 # CPU hotplug and the end of the run
 CPU_OFFLINE = kind("cpu.offline", ("target", INT), doc="a CPU leaves (after its irqs were migrated)")
 CPU_ONLINE = kind("cpu.online", ("target", INT), doc="a CPU comes back (INIT clears its APIC)")

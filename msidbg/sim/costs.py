@@ -33,6 +33,8 @@ DEFAULT_COSTS: dict[str, int] = {
     "hypercall": 2000,
     # Event channel upcall: Xen sets the pending bit and injects the callback vector.
     "upcall": 800,
+    # Interrupt remapping: a 128-bit IRTE update plus the interrupt entry cache invalidation.
+    "irte_update": 1000,
     # Gap between two CPUs' steps in a hotplug rendezvous (stop_machine).
     "hotplug": 5000,
 }

@@ -84,11 +84,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     sends the cleanup IPI to the old CPU), then irq_move_irq (a pending affinity change is
     applied now, masked), then the EOI -- each its own step when it has work to do."""
     desc = k.w["irqs"][loc["irq"]]
-    if desc["move_in_progress"] and vec.complete_move(k.w, desc, loc["vector"], k.cpu_id):
-        target = k.w["cpus"][desc["prev_cpu"]]
-        apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
-        k.eng.model.wake(k.eng, target)
-        k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
+    if desc["move_in_progress"] and send_cleanup(k, desc, loc["vector"], k.cpu_id):
         k.goto("move")
     elif desc["move_pending"]:
         k.call("irq_move_irq", irq=loc["irq"])
@@ -96,6 +92,18 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         apic.eoi(k.cpu)
         k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
         k.goto("handle")
+
+
+def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
+    """send_cleanup_vector once the move is complete: queue the old vector's release on its
+    CPU and send that CPU the cleanup IPI (emits the IPI event). False if nothing to send."""
+    if not vec.complete_move(k.w, desc, vector, cpu):
+        return False
+    target = k.w["cpus"][desc["prev_cpu"]]
+    apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
+    k.eng.model.wake(k.eng, target)
+    k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
+    return True
 
 
 @handle_edge_irq.step

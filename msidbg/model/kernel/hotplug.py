@@ -103,6 +103,8 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
     k.irq_restore(loc)
+    if target is not k.cpu:
+        k.eng.model.park(k.eng, target)
     k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
     k.ret(0)
 

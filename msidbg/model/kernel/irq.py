@@ -36,6 +36,10 @@ CHIP_MASK: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
 CHIP_SET_AFFINITY: dict[str, str] = {"PCI-MSIX": "msi_set_affinity", "PCI-MSI": "msi_set_affinity"}
 #: platform route -> program that replaces msi_set_affinity (interrupt remapping, Xen)
 ROUTE_SET_AFFINITY: dict[str, str] = {}
+#: platform route -> program run when an irq is activated, before its message is written
+#: (the interrupt remapping layer programs the IRTE), and when it is deactivated
+ROUTE_ACTIVATE: dict[str, str] = {}
+ROUTE_DEACTIVATE: dict[str, str] = {}
 #: irq chip name -> program run as chip->irq_startup instead of the unmask (Xen's startup_pirq)
 CHIP_STARTUP: dict[str, str] = {}
 #: irq chip name -> program run as chip->irq_shutdown instead of the mask (Xen's shutdown_pirq)
@@ -137,6 +141,14 @@ def write(k: Any, loc: dict[str, Any]) -> None:
 
 
 compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chip_write_msi_msg")
+
+
+@compose_write.step
+def activate_parent(k: Any, loc: dict[str, Any]) -> None:
+    """The parent domains activate first: with remapping, the IRTE gets vector and CPU."""
+    prog = ROUTE_ACTIVATE.get(k.w["platform"]["route"])
+    if prog is not None:
+        k.call(prog, irq=loc["irq"])
 
 
 @compose_write.step
@@ -371,6 +383,14 @@ def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     if desc["activated"]:
         k.call("pci_write_msi_msg", irq=loc["irq"], msg=[0, 0, 0], parts="all")
+
+
+@free.step
+def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
+    """Below the MSI domain: with remapping, the IRTE is cleared (not present)."""
+    prog = ROUTE_DEACTIVATE.get(k.w["platform"]["route"])
+    if prog is not None and k.w["irqs"][loc["irq"]]["activated"]:
+        k.call(prog, irq=loc["irq"])
 
 
 @free.step

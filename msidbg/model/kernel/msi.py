@@ -36,6 +36,8 @@ EINVAL, ENOSPC, EBUSY = 22, 28, 16
 ARCH_SETUP: dict[str, str] = {}
 #: platform route -> program run by free_msi_irqs before the irqs go (arch teardown)
 ARCH_TEARDOWN: dict[str, str] = {}
+#: platform route -> compose(k, desc) -> message, replacing the x86 vector domain's
+COMPOSE: dict[str, Any] = {}
 
 
 def hwdev(k: Any, dev: str) -> dict[str, Any]:
@@ -71,7 +73,10 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
 
 
 def compose(k: Any, desc: dict[str, Any]) -> list[int]:
-    """irq_chip_compose_msi_msg for the x86 vector domain (no remapping)."""
+    """irq_chip_compose_msi_msg: the x86 vector domain's, or the platform's (remapping)."""
+    hook = COMPOSE.get(k.w["platform"]["route"])
+    if hook is not None:
+        return list(hook(k, desc))
     return compose_msg(vec.dest_apic(k.w, desc["cpu"]), desc["vector"])
 
 
@@ -104,6 +109,24 @@ def after_msi(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"] if loc["ret"] > 0 else loc["ret"] or loc["err"])
 
 
+def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
+    """-EINVAL when MSI/MSI-X is on, or descriptors survive a teardown that failed.
+
+    The real ``free_msi_irqs`` BUG()s on an irq that still has an action; the model returns
+    -EBUSY instead and keeps the descriptors, so a later enable must not build new ones over
+    irqs that still exist.
+    """
+    if p["msix_enabled"] or p["msi_enabled"]:
+        why = "MSI or MSI-X already enabled"
+    elif p["descs"]:
+        why = "MSI descriptors still allocated (an earlier teardown failed)"
+    else:
+        return False
+    k.note(why, -EINVAL, dev)
+    k.ret(-EINVAL)
+    return True
+
+
 enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range")
 
 
@@ -113,9 +136,7 @@ def check_msix(k: Any, loc: dict[str, Any]) -> None:
     if d["msix"] is None:
         k.ret(-EINVAL)
         return
-    if p["msix_enabled"] or p["msi_enabled"]:
-        k.note("MSI or MSI-X already enabled", -EINVAL, loc["dev"])
-        k.ret(-EINVAL)
+    if _refuse_enable(k, p, loc["dev"]):
         return
     nvec = min(loc["max"], len(d["msix"]["table"]))
     if nvec < loc["min"]:
@@ -230,9 +251,7 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
     if d["msi"] is None:
         k.ret(-EINVAL)
         return
-    if p["msix_enabled"] or p["msi_enabled"]:
-        k.note("MSI or MSI-X already enabled", -EINVAL, loc["dev"])
-        k.ret(-EINVAL)
+    if _refuse_enable(k, p, loc["dev"]):
         return
     cap = 1 << ((d["msi"]["ctrl"] >> 1) & 7)
     nvec = min(loc["max"], cap)
@@ -356,8 +375,7 @@ def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
 @domain_alloc.step
 def activate_early(k: Any, loc: dict[str, Any]) -> None:
     """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c)."""
-    desc = k.w["irqs"][loc["irq"]]
-    k.call("pci_write_msi_msg", irq=loc["irq"], msg=compose(k, desc), parts="all")
+    k.call("irq_compose_write", irq=loc["irq"])
 
 
 @domain_alloc.step
@@ -566,7 +584,7 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     loc["i"] = i + 1
     k.again()
     irq = p["descs"][i]["irq"]
-    desc = k.w["irqs"].pop(irq, None)
+    desc = k.w["irqs"].pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
     if desc is None:
         return
     vec.clear_vector(k.w, desc)

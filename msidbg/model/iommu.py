@@ -1,0 +1,96 @@
+"""The interrupt remapping unit (Intel VT-d): its remapping table and how it routes messages.
+
+With remapping on, the kernel programs each device once with a *remappable* message that
+names an interrupt remapping table entry (IRTE): address bit 4 set, the 16-bit handle in
+bits 19:5 and 2, SHV (bit 3) meaning "add the sub-handle in data". Vector and destination
+live only in the IRTE, which the kernel rewrites atomically (a 128-bit cmpxchg) when the
+irq moves, so the device never holds a half-updated message. Compatibility-format
+messages (bit 4 clear) are blocked, as Linux configures the unit; a message naming a
+non-present IRTE or one owned by another requester is a remapping fault, and dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, bus
+from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK
+
+World = dict[str, Any]
+IR_FORMAT = 1 << 4      # address bit 4: remappable format
+IR_SHV = 1 << 3         # sub-handle valid: data[15:0] is added to the handle
+MAX_IRTE = 1 << 16
+
+
+def build(scn: Any, w: World) -> None:
+    """Empty remapping table (entries appear as the kernel allocates them)."""
+    if w["platform"]["route"] == "remapped":
+        w["iommu"] = {"irte": {}}
+
+
+def remappable_msg(index: int, sub: int) -> list[int]:
+    """[address-lo, address-hi, data] naming IRTE ``index`` (+ sub-handle ``sub``)."""
+    lo = MSI_ADDR_BASE | ((index & 0x7FFF) << 5) | IR_FORMAT | IR_SHV | (((index >> 15) & 1) << 2)
+    return [lo, 0, sub & 0xFFFF]
+
+
+def handle_of(lo: int, data: int) -> int:
+    """The IRTE index a remappable message selects."""
+    index = ((lo >> 5) & 0x7FFF) | (((lo >> 2) & 1) << 15)
+    if lo & IR_SHV:
+        index += data & 0xFFFF
+    return index
+
+
+def alloc(w: World, owner: str, count: int) -> int:
+    """alloc_irte: the lowest free block of ``count`` entries (rounded up to a power of
+    two and aligned to it, for multi-MSI). Returns the first index, or -1 when full."""
+    size = 1 << max(count - 1, 0).bit_length()
+    table = w["iommu"]["irte"]
+    for base in range(0, MAX_IRTE, size):
+        if all(base + i not in table for i in range(size)):
+            for i in range(size):
+                table[base + i] = {"owner": owner, "present": False, "vector": 0, "dest": 0}
+            return base
+    return -1
+
+
+def free(w: World, base: int, count: int) -> None:
+    size = 1 << max(count - 1, 0).bit_length()
+    for i in range(size):
+        w["iommu"]["irte"].pop(base + i, None)
+
+
+def write(w: World, index: int, vector: int, dest: int, present: bool) -> None:
+    """modify_irte: the whole entry changes at once."""
+    e = w["iommu"]["irte"][index]
+    e["present"], e["vector"], e["dest"] = present, vector if present else 0, dest if present else 0
+
+
+def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
+    """ROUTERS["remapped"]: deliver through the IRTE the message names."""
+    if (lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE:
+        acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
+        return -1
+    if not lo & IR_FORMAT:
+        acct.lost(eng, dev, idx, n, "used a compatibility-format message, which interrupt remapping blocks")
+        return -1
+    index = handle_of(lo, data)
+    e = eng.w["iommu"]["irte"].get(index)
+    if e is None or not e["present"]:
+        acct.lost(eng, dev, idx, n, f"named IRTE {index}, which is not present (remapping fault)")
+        return -1
+    if e["owner"] != dev:
+        acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
+        return -1
+    return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(eng.w, e["dest"]), e["vector"], n,
+                              f"APIC id {e['dest']} (IRTE {index})")
+
+
+def register() -> None:
+    """Install the remapping route and the world builder (idempotent)."""
+    from msidbg.model import build as _build
+
+    bus.ROUTERS["remapped"] = route
+    if build not in _build.PLATFORM_BUILDERS:
+        _build.PLATFORM_BUILDERS.append(build)

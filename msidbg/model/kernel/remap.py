@@ -1,0 +1,163 @@
+"""The guest kernel's interrupt remapping layer (drivers/iommu/intel/irq_remapping.c).
+
+An IR domain sits between the x86 vector domain and PCI-MSI. Allocation reserves IRTEs
+(one per MSI-X entry; one aligned block for multi-MSI, which remapping makes possible);
+the device gets a fixed remappable message naming its IRTE. Activation writes vector and
+destination into the IRTE before the message is written; deactivation clears it.
+``intel_ir_set_affinity`` runs in process context (IRQ_MOVE_PCNTXT): the parent assigns
+the new vector, the IRTE switches atomically, and the old vector's cleanup is sent at
+once -- the device's message never changes, so it can never be torn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import iommu
+from msidbg.model import kinds as K
+from msidbg.model.kernel import entry, irq, msi, pci
+from msidbg.model.kernel import vector as vec
+from msidbg.sim.program import program
+
+ENOSPC = 28
+ROUTE = "remapped"
+
+
+def irte_of(k: Any, desc: dict[str, Any]) -> tuple[int, int]:
+    """(first IRTE index of the allocation, sub-handle) of an irq's descriptor."""
+    base, sub = pci.pdev(k, desc["dev"])["irte"][desc["index"]]
+    return int(base), int(sub)
+
+
+def compose(k: Any, desc: dict[str, Any]) -> list[int]:
+    """intel_ir_compose_msi_msg: the remappable message, independent of vector and CPU."""
+    return iommu.remappable_msg(*irte_of(k, desc))
+
+
+# --- allocation and teardown --------------------------------------------------------------------
+alloc = program("intel_irq_remapping_alloc", "IRTEs for a device's MSI descriptors, then the MSI domain")
+
+
+@alloc.step
+def alloc_irte(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    n = len(p["descs"])
+    if loc["type"] == "msi":
+        base = iommu.alloc(k.w, loc["dev"], n)
+        p["irte"] = [[base, i] for i in range(n)] if base >= 0 else []
+    else:
+        p["irte"] = []
+        for _ in range(n):
+            base = iommu.alloc(k.w, loc["dev"], 1)
+            if base < 0:
+                break
+            p["irte"].append([base, 0])
+    if len(p["irte"]) < n:
+        _free_irtes(k, p, loc["type"])
+        k.note("alloc_irte: remapping table full", -ENOSPC, loc["dev"])
+        k.ret(-ENOSPC)
+        return
+    k.note(f"alloc_irte: {n} IRTE(s) from index {p['irte'][0][0]}", p["irte"][0][0], loc["dev"])
+
+
+@alloc.step
+def msi_domain(k: Any, loc: dict[str, Any]) -> None:
+    k.call("msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
+
+
+@alloc.step
+def alloc_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+def _free_irtes(k: Any, p: dict[str, Any], mode: str | None) -> int:
+    """free_irte for every IRTE a device holds; returns how many blocks were freed."""
+    blocks = sorted({base for base, _ in p.get("irte", [])})
+    count = len(p["irte"]) if mode == "msi" else 1
+    for base in blocks:
+        iommu.free(k.w, base, count)
+    p["irte"] = []
+    return len(blocks)
+
+
+teardown = program("intel_irq_remapping_free", "free_msi_irqs below the MSI domain: release the IRTEs")
+
+
+@teardown.step
+def free_irtes(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    if not p.get("irte"):
+        k.ret(0)
+        return
+    base = p["irte"][0][0]
+    n = _free_irtes(k, p, p["mode"])
+    k.note(f"free_irte: {n} block(s) from index {base}", base, loc["dev"])
+    k.ret(0)
+
+
+# --- activation ------------------------------------------------------------------------------------
+def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
+    base, sub = irte_of(k, desc)
+    dest = vec.dest_apic(k.w, desc["cpu"])
+    iommu.write(k.w, base + sub, desc["vector"], dest, present)
+    k.ev(K.IRTE_WRITE, desc["dev"], base + sub, desc["vector"] if present else 0, dest if present else -1,
+         cost="irte_update")
+
+
+activate = program("intel_irq_remapping_activate", "modify_irte: vector and destination into the IRTE")
+
+
+@activate.step
+def irte_present(k: Any, loc: dict[str, Any]) -> None:
+    _write_irte(k, k.w["irqs"][loc["irq"]], True)
+    k.ret(0)
+
+
+deactivate = program("intel_irq_remapping_deactivate", "modify_irte with an empty entry")
+
+
+@deactivate.step
+def irte_clear(k: Any, loc: dict[str, Any]) -> None:
+    _write_irte(k, k.w["irqs"][loc["irq"]], False)
+    k.ret(0)
+
+
+# --- affinity ---------------------------------------------------------------------------------------
+set_affinity = program("intel_ir_set_affinity", "parent vector, then the IRTE, then the old vector's cleanup")
+
+
+@set_affinity.step
+def parent(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    old = [desc["vector"], desc["cpu"]]
+    ret = vec.assign_vector_locked(k.w, desc, loc["mask"])
+    if ret < 0:
+        k.note("vector assignment failed", ret, desc["dev"])
+        k.ret(ret)
+        return
+    if [desc["vector"], desc["cpu"]] == old:
+        k.ret(0)
+        return
+    k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+
+
+@set_affinity.step
+def irte(k: Any, loc: dict[str, Any]) -> None:
+    _write_irte(k, k.w["irqs"][loc["irq"]], True)
+
+
+@set_affinity.step
+def cleanup(k: Any, loc: dict[str, Any]) -> None:
+    """send_cleanup_vector: the device can only reach the new vector now."""
+    desc = k.w["irqs"][loc["irq"]]
+    if desc["move_in_progress"]:
+        entry.send_cleanup(k, desc, desc["vector"], desc["cpu"])
+    k.ret(0)
+
+
+msi.ARCH_SETUP[ROUTE] = "intel_irq_remapping_alloc"
+msi.ARCH_TEARDOWN[ROUTE] = "intel_irq_remapping_free"
+msi.COMPOSE[ROUTE] = compose
+irq.ROUTE_ACTIVATE[ROUTE] = "intel_irq_remapping_activate"
+irq.ROUTE_DEACTIVATE[ROUTE] = "intel_irq_remapping_deactivate"
+irq.ROUTE_SET_AFFINITY[ROUTE] = "intel_ir_set_affinity"

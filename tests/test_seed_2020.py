@@ -1,0 +1,94 @@
+"""The 2020 bug (torn MSI affinity update) emerges from the mechanism, and each protection removes it."""
+
+import dataclasses
+
+from msidbg.model import hits
+from tests.conftest import comparable, events_of, hit_names, run_to_end, shipped, totals, with_kernel
+
+BUG = "msi-torn-affinity-update"
+
+
+def with_msi(scn, **fields):
+    dev = scn.devices["xhci"]
+    devices = dict(scn.devices, xhci=dataclasses.replace(dev, msi=dataclasses.replace(dev.msi, **fields)))
+    return dataclasses.replace(scn, devices=devices)
+
+
+def with_remapping(scn):
+    return dataclasses.replace(scn, platform=dataclasses.replace(scn.platform, interrupt_remapping=True))
+
+
+def test_plain_update_tears_and_loses_interrupts_under_ordered_policy() -> None:
+    scn = shipped(BUG)
+    assert scn.schedule == "ordered"
+    eng = run_to_end(scn)
+    assert {hits.MSI_TORN_MESSAGE, hits.IRQ_SPURIOUS} <= hit_names(eng)
+    t = totals(eng, "xhci")
+    assert t["lost"] > 0 and t["delivered"] + t["lost"] == t["raised"] == 1200
+
+
+def test_torn_message_is_new_destination_with_old_vector() -> None:
+    """At the first tear the device holds the new address (new CPU) but still the old data."""
+    from msidbg.model import new_engine
+
+    eng = new_engine(shipped(BUG))
+    while not any(h.name == hits.MSI_TORN_MESSAGE for h in eng.step_hits):
+        assert eng.step(), "ran to the end without a torn message"
+    dev = eng.w["devices"]["xhci"]["msi"]
+    irq = next(d for d in eng.w["irqs"].values() if d["dev"] == "xhci")
+    new_apic = eng.w["cpus"][irq["cpu"]]["apic_id"]
+    assert (dev["addr_lo"] >> 12) & 0xFF == new_apic
+    assert dev["data"] != irq["vector"]            # the vector half is still the old one
+    assert irq["prev_vector"] == dev["data"]       # ... the one kept for the move's cleanup
+
+
+def test_each_protection_alone_prevents_the_tear() -> None:
+    bug = shipped(BUG)
+    for scn in (with_kernel(bug, msi_affinity_update="plug-race"), with_msi(bug, per_vector_mask=True),
+                with_remapping(bug)):
+        eng = run_to_end(scn)
+        assert not hit_names(eng) & {hits.MSI_TORN_MESSAGE, hits.IRQ_SPURIOUS, hits.IRQ_LOST}
+        assert totals(eng, "xhci")["delivered"] == 1200
+
+
+def test_shipped_variants_differ_only_in_their_one_switch() -> None:
+    bug = shipped(BUG)
+    assert comparable(with_kernel(shipped(f"{BUG}-plug-race"), msi_affinity_update="plain")) == comparable(bug)
+    assert comparable(with_msi(shipped(f"{BUG}-maskable"), per_vector_mask=False)) == comparable(bug)
+    remapped = shipped(f"{BUG}-remapped")
+    assert remapped.platform.interrupt_remapping
+    assert comparable(dataclasses.replace(remapped, platform=bug.platform)) == comparable(bug)
+
+
+def test_no_tear_when_the_vector_does_not_change() -> None:
+    """Alone on the machine, the xHCI gets the same vector on every CPU: only the address changes."""
+    bug = shipped(BUG)
+    alone = dataclasses.replace(bug, devices={"xhci": bug.devices["xhci"]},
+                                run=tuple(a for a in bug.run if a.dev != "nvme0"))
+    eng = run_to_end(alone)
+    assert hits.MSI_TORN_MESSAGE not in hit_names(eng)
+    assert totals(eng, "xhci")["lost"] == 0
+
+
+def test_plain_move_happens_in_interrupt_context_on_the_old_target() -> None:
+    eng = run_to_end(shipped(BUG))
+    assigns = [e for e in events_of(eng, "vector.assign") if e.dev == "xhci"]
+    moves = assigns[1:]
+    assert moves
+    pending = [e for e in events_of(eng, "irq.affinity") if e.dev == "xhci"]
+    assert {e.fields["how"] for e in pending} == {"pending"}
+    # each deferred move runs on the CPU the irq targeted before it (not the requester, CPU0)
+    prev = assigns[0].fields["target"]
+    for e in moves:
+        if e.cpu != 0:  # CPU0 runs the hotplug path (fixup_irqs), which moves irqs itself
+            assert e.cpu == prev
+        prev = e.fields["target"]
+
+
+def test_plug_race_writes_are_each_a_whole_message_and_retrigger_races() -> None:
+    eng = run_to_end(shipped(f"{BUG}-plug-race"))
+    notes = [e for e in events_of(eng, "kernel") if e.fields["prog"] == "msi_set_affinity_plug"]
+    assert notes, "the plug path was never taken"
+    retriggers = [e for e in events_of(eng, "apic.ipi") if e.dev == "xhci"]
+    assert retriggers, "no signal ever raced into the window (the test scenario should make one)"
+    assert totals(eng, "xhci")["lost"] == 0
