@@ -162,14 +162,15 @@ def test_malformed_specs_point_at_the_column(spec: str, column: int, words: str)
     assert lines[1].strip() == spec.strip() and lines[2].index("^") - 4 == column
 
 
-def test_not_modelled_contract_name_is_refused() -> None:
+def test_every_contract_breakpoint_name_is_modelled_and_armable() -> None:
     from msidbg.model import hits
 
-    missing = sorted(set(hits.CONTRACT) - hits.IMPLEMENTED)
-    if not missing:
-        pytest.skip("every contract breakpoint is modelled")
-    with pytest.raises(BreakpointError, match="not modelled yet"):
-        session().add_breakpoint(missing[0])
+    assert hits.IMPLEMENTED == set(hits.CONTRACT)
+    s = session()
+    ids = [s.add_breakpoint(name) for name in sorted(hits.CONTRACT)]
+    assert len(set(ids)) == len(hits.CONTRACT)
+    with pytest.raises(BreakpointError):
+        s.add_breakpoint("msi-torn")                # a near miss is still refused
 
 
 def test_scenario_files_arm_conditions_through_the_same_parser(tmp_path: Any) -> None:
