@@ -284,6 +284,20 @@ def moved(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"] if loc["ret"] < 0 else 0)
 
 
+def mask_irq(k: Any, desc: dict[str, Any]) -> bool:
+    """mask_irq(): mask through the chip unless already masked; True if it already was."""
+    if desc["masked"]:
+        return True
+    desc["masked"] = True
+    CHIP_MASK[desc["chip"]](k, desc, True)
+    return False
+
+
+def unmask_irq(k: Any, desc: dict[str, Any]) -> None:
+    desc["masked"] = False
+    CHIP_MASK[desc["chip"]](k, desc, False)
+
+
 move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time")
 
 
@@ -298,10 +312,7 @@ def mask_first(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     loc["mask"] = mask
-    loc["was_masked"] = desc["masked"]
-    if not desc["masked"]:
-        desc["masked"] = True
-        CHIP_MASK[desc["chip"]](k, desc, True)
+    loc["was_masked"] = mask_irq(k, desc)
 
 
 @move_irq.step
@@ -317,8 +328,7 @@ def unmask_after(k: Any, loc: dict[str, Any]) -> None:
     else:
         desc["pending_mask"] = []
     if not loc["was_masked"]:
-        desc["masked"] = False
-        CHIP_MASK[desc["chip"]](k, desc, False)
+        unmask_irq(k, desc)
 
 
 migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a dying CPU")
@@ -326,11 +336,7 @@ migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a
 
 @migrate.step
 def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    loc["was_masked"] = desc["masked"]
-    if not desc["masked"]:
-        desc["masked"] = True
-        CHIP_MASK[desc["chip"]](k, desc, True)
+    loc["was_masked"] = mask_irq(k, k.w["irqs"][loc["irq"]])
 
 
 @migrate.step
@@ -340,10 +346,8 @@ def migrate_set(k: Any, loc: dict[str, Any]) -> None:
 
 @migrate.step
 def migrate_unmask(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
     if not loc["was_masked"]:
-        desc["masked"] = False
-        CHIP_MASK[desc["chip"]](k, desc, False)
+        unmask_irq(k, k.w["irqs"][loc["irq"]])
     k.ret(loc["ret"])
 
 
@@ -372,9 +376,8 @@ def shutdown(k: Any, loc: dict[str, Any]) -> None:
     if prog is not None:
         desc["masked"] = True
         k.call(prog, irq=loc["irq"])
-    elif not desc["masked"]:
-        desc["masked"] = True
-        CHIP_MASK[desc["chip"]](k, desc, True)
+    else:
+        mask_irq(k, desc)
 
 
 @free.step

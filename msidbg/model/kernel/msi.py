@@ -500,6 +500,7 @@ def freed(k: Any, loc: dict[str, Any]) -> None:
 
 
 disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs")
+disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs")
 
 
 @disable_msix.step
@@ -518,41 +519,29 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msix.step
 def shutdown_disable(k: Any, loc: dict[str, Any]) -> None:
-    p = pci.pdev(k, loc["dev"])
     cur = reg(k, loc["dev"], "msix_ctrl")
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
-    p["msix_enabled"] = False
-
-
-@disable_msix.step
-def shutdown_free(k: Any, loc: dict[str, Any]) -> None:
-    k.call("free_msi_irqs", dev=loc["dev"])
-
-
-@disable_msix.step
-def shutdown_done(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"])
-
-
-disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs")
+    pci.pdev(k, loc["dev"])["msix_enabled"] = False
 
 
 @disable_msi.step
 def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
-    p = pci.pdev(k, loc["dev"])
     cur = reg(k, loc["dev"], "msi_ctrl")
     pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
-    p["msi_enabled"] = False
+    pci.pdev(k, loc["dev"])["msi_enabled"] = False
 
 
-@disable_msi.step
-def msi_shutdown_free(k: Any, loc: dict[str, Any]) -> None:
+def shutdown_free(k: Any, loc: dict[str, Any]) -> None:
     k.call("free_msi_irqs", dev=loc["dev"])
 
 
-@disable_msi.step
-def msi_shutdown_done(k: Any, loc: dict[str, Any]) -> None:
+def shutdown_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
+
+
+for _prog in (disable_msix, disable_msi):  # both end the same way: free the irqs, return
+    _prog.step(shutdown_free)
+    _prog.step(shutdown_done)
 
 
 free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors")
