@@ -133,10 +133,10 @@ def wake(eng: Any, c: Cpu) -> None:
 
 
 def park(eng: Any, c: Cpu) -> None:
-    """Take a CPU that went offline off the agenda unless its interrupt context still runs.
+    """Take a CPU off the agenda if it has nothing left to do (it went offline, or it spins
+    in stop_machine with interrupts off); a ``wake`` puts it back.
 
-    Its process context (an action started on it) freezes until ``cpu_up`` wakes it again;
-    interrupts it had accepted into IRR were dropped by the APIC reset.
+    An offline CPU's process context (an action started on it) freezes until ``cpu_up``.
     """
     if not c["queued"] or has_work(c):
         return

@@ -6,7 +6,9 @@ even if no interrupt ever arrived on the new one), then irqs targeting the dying
 moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
 the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED.
 The model runs these steps in the process context of the CPU that asked for the
-hotplug, with interrupts off (stop_machine), rather than on the dying CPU itself.
+hotplug, rather than on the dying CPU itself; as in stop_machine, every online CPU has
+interrupts off meanwhile (signals wait in IRR), so the dying CPU accepts nothing while its
+irqs are moved.
 
 Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
 pending there is gone) and ``lapic_online`` resets ``vector_irq``.
@@ -35,6 +37,14 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         k.ret(-EBUSY)
         return
     k.irq_save(loc)
+    # stop_machine: every other online CPU spins in multi_cpu_stop with interrupts off
+    # (signals pile up in their IRRs) until take_cpu_down is done.
+    loc["stopped"] = []
+    for c in k.w["cpus"]:
+        if c["online"] and c is not k.cpu:
+            loc["stopped"].append([c["id"], c["proc"]["irqs_off"]])
+            c["proc"]["irqs_off"] = True
+            k.eng.model.park(k.eng, c)
     loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["dev"] is not None)
     loc["i"] = 0
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
@@ -103,6 +113,11 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
     k.irq_restore(loc)
+    for cid, was_off in loc["stopped"]:
+        c = k.w["cpus"][cid]
+        c["proc"]["irqs_off"] = was_off
+        if c is not target:
+            k.eng.model.wake(k.eng, c)
     if target is not k.cpu:
         k.eng.model.park(k.eng, target)
     k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")

@@ -224,15 +224,29 @@ def new_vector(k: Any, loc: dict[str, Any]) -> None:
 def update_msg(k: Any, loc: dict[str, Any]) -> None:
     """Write the new message -- directly when that is safe (or always, with ``plain``)."""
     desc = k.w["irqs"][loc["irq"]]
-    if needs_plug(k, desc, loc["old"]):
-        k.call("msi_set_affinity_plug", irq=loc["irq"], old=loc["old"])
+    if not needs_plug(k, desc, loc["old"]):
+        k.call_then("updated", "pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
+    elif k.cpu_id == loc["old"][1] or in_hotplug(k):
+        k.call_then("updated", "msi_set_affinity_plug", irq=loc["irq"], old=loc["old"])
     else:
-        k.call("pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
+        k.note(f"WARN_ON_ONCE: CPU{k.cpu_id} is not the irq's target CPU{loc['old'][1]}; direct update",
+               0, desc["dev"])
+
+
+@msi_set_affinity.step
+def direct_after_warning(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    k.call("pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
 
 
 @msi_set_affinity.step
 def updated(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
+
+
+def in_hotplug(k: Any) -> bool:
+    """Is this the CPU-offline path (which the real kernel runs on the dying CPU itself)?"""
+    return any(f["prog"] == "cpu_down" for f in k.ctx["stack"])
 
 
 def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:

@@ -7,6 +7,10 @@ is unused, redirects the MSI to the new vector on *this* CPU (one full message w
 then to the new CPU (a second full write); after dropping the lock it checks this CPU's
 IRR for the new vector and, if a signal raced in, retriggers it to the new CPU by IPI.
 Every message the device can see in between is one the kernel wrote as a whole.
+
+"This CPU" is the irq's current target: the deferred move runs there at ack, and the CPU
+hotplug path stands in for the dying CPU (the model runs it on the requester, see
+docs/model.md). Called from anywhere else, the real code WARNs and writes directly.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ def lock_and_mark(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     k.irq_save(loc)
     k.kernel["vector_lock"] = k.cpu_id
-    slot = k.cpu["vector_irq"].get(desc["vector"])
+    here = k.w["cpus"][loc["old"][1]]  # the irq's current target: where this code runs
+    slot = here["vector_irq"].get(desc["vector"])
     marked = not isinstance(slot, int) or isinstance(slot, bool)
     if marked:
-        k.cpu["vector_irq"][desc["vector"]] = VECTOR_RETRIGGERED
+        here["vector_irq"][desc["vector"]] = VECTOR_RETRIGGERED
     k.note("vector_lock; new vector here marked RETRIGGERED" if marked else "vector_lock; new vector in use here",
            desc["vector"], desc["dev"])
 
@@ -57,14 +62,15 @@ def unlock_and_check_irr(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     k.kernel["vector_lock"] = -1
     v = desc["vector"]
-    if not words_test(k.cpu["irr"], v):
+    here = k.w["cpus"][loc["old"][1]]
+    if not words_test(here["irr"], v):
         k.irq_restore(loc)
         k.note("no signal raced the update", 0, desc["dev"])
         k.ret(0)
         return
-    mine = [s for s in k.cpu["irr_src"].get(v, []) if s[0] == desc["dev"] and s[1] == desc["index"]]
+    mine = [s for s in here["irr_src"].get(v, []) if s[0] == desc["dev"] and s[1] == desc["index"]]
     for s in mine:
-        k.cpu["irr_src"][v].remove(s)
+        here["irr_src"][v].remove(s)
     target = k.w["cpus"][desc["cpu"]]
     apic.receive(target, v, mine[0] if mine else None)
     for s in mine[1:]:

@@ -1,0 +1,57 @@
+"""Where 6f1a4891a592's careful update runs: on the irq's target CPU, or it WARNs and writes directly."""
+
+from tests.conftest import events_of, run_to_end, scenario, totals
+
+OLD_ORDER = """
+name: warn
+cpus: 4
+kernel: {affinity_before_startup: false}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 8}}
+  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false}}
+run:
+  - {at: 0, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 5}
+  - {at: 50us, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1, affinity: 1}
+  - {at: 100us, do: fire, dev: xhci, vector: 0, count: 5, every: 5us}
+"""
+
+
+def test_started_irq_moved_from_another_cpu_warns_and_writes_directly() -> None:
+    eng = run_to_end(scenario(OLD_ORDER))
+    notes = [e for e in events_of(eng, "kernel") if e.dev == "xhci"]
+    assert any(e.fields["what"].startswith("WARN_ON_ONCE") for e in notes)
+    assert not [e for e in notes if e.fields["prog"] == "msi_set_affinity_plug"]
+    assert totals(eng, "xhci")["delivered"] == 5
+
+
+HOTPLUG = """
+name: hotplug
+cpus: 4
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 8}}
+  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false}}
+run:
+  - {at: 0, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 5}
+  - {at: 50us, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+  - {at: 100us, do: fire, dev: xhci, vector: 0, count: 400, every: 1us}
+  - {at: 200us, on: 0, do: cpu_offline, cpu: 3}
+"""
+
+
+def test_hotplug_path_runs_the_plug_for_the_dying_cpu() -> None:
+    eng = run_to_end(scenario(HOTPLUG))
+    before = next(e for e in events_of(eng, "vector.assign") if e.dev == "xhci")
+    assert before.fields["target"] == 3
+    offline = next(e for e in events_of(eng, "action.start") if e.fields["do"] == "cpu_offline")
+    done = next(e for e in events_of(eng, "cpu.offline"))
+    plugs = [e for e in events_of(eng, "kernel")
+             if e.fields["prog"] == "msi_set_affinity_plug" and offline.index < e.index < done.index]
+    assert plugs and all(e.cpu == offline.cpu for e in plugs)   # run by the requester, for CPU3
+    assert not [e for e in events_of(eng, "kernel") if e.fields["what"].startswith("WARN_ON_ONCE")]
+    assert totals(eng, "xhci") == {"raised": 400, "delivered": 400, "lost": 0, "spurious": 0}
+
+
+def test_without_the_plug_the_hotplug_move_tears() -> None:
+    eng = run_to_end(scenario(HOTPLUG.replace("cpus: 4\n", "cpus: 4\nkernel: {msi_affinity_update: plain}\n")))
+    assert any(h.name == "msi-torn-message" for h in eng.hits)
+    assert totals(eng, "xhci")["lost"] > 0
