@@ -216,3 +216,12 @@ def test_time_travel_on_the_2021_bug(ordered_case: tuple[Scenario, Straight], tm
 def test_time_travel_on_a_random_schedule(random_case: tuple[Scenario, Straight], tmp_path: Path) -> None:
     assert random_case[1].last > 150
     _run(random_case, tmp_path)
+
+
+def test_time_travel_with_split_fine_checkpoints(random_case: tuple[Scenario, Straight], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same machine with every fine checkpoint split (as for big worlds), so restores patch."""
+    from msidbg.debugger import timeline
+
+    monkeypatch.setattr(timeline, "SPLIT_MIN_BYTES", 0)
+    _run(random_case, tmp_path)

@@ -17,6 +17,7 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, Checker
 from msidbg.debugger.timeline import Timeline, fingerprint
 from msidbg.errors import DivergenceError
+from msidbg.sim import chunks
 from msidbg.sim.world import copy_world, pack_world
 
 #: events run between two chances to yield to the asyncio loop (and to check the clock)
@@ -44,6 +45,11 @@ class Stop:
         return {"reason": self.reason, "event": self.event, "breakpoint": self.breakpoint}
 
 
+def _fp(saved: Any) -> bytes:
+    """Fingerprint of a packed world or of a split one (each compared only with its own kind)."""
+    return b"p" + fingerprint(saved) if isinstance(saved, bytes) else b"s" + chunks.fingerprint(saved)
+
+
 class Motion:
     """Cursor moves over ``eng`` using ``timeline``'s saved worlds."""
 
@@ -52,6 +58,8 @@ class Motion:
         self.timeline = timeline
         #: fingerprints of worlds the cursor has left backwards: coming back must reproduce them
         self.seen: dict[int, bytes] = {}
+        #: the event whose saved world was just installed unchanged (no re-execution), or -1
+        self.exact = -1
 
     def stop(self, reason: str, bp: Breakpoint | None = None, detail: str | None = None) -> Stop:
         w = self.eng.w
@@ -108,21 +116,30 @@ class Motion:
             return stop
         return (yield from self.forward(None if budget is None else budget - (limit - cur), checker))
 
-    def leave(self) -> None:
-        """The cursor is about to move backwards: remember this world (fine checkpoint + fingerprint)."""
+    def leave(self) -> Any:
+        """The cursor is about to move backwards: remember this world (fine checkpoint +
+        fingerprint); returns what was saved (a packed blob, or a split a restore can patch from)."""
         w = self.eng.w
         ev = w["events"]
-        blob = pack_world(w)
-        self.seen[ev] = fingerprint(blob)
-        if len(self.seen) > 4096:
+        saved = self._save_form(w)
+        self.seen[ev] = _fp(saved)
+        if len(self.seen) > MAX_SEEN:
             self.seen.pop(next(iter(self.seen)))
-        self.timeline.save_fine(blob)
+        self.timeline.save_fine(saved)
+        self.exact = -1
+        return saved
+
+    def _save_form(self, w: Any) -> Any:
+        return chunks.split(w) if self.timeline.split_worth_it() else pack_world(w)
 
     def check_seen(self) -> None:
-        """Arriving where the cursor has been before must reproduce the identical world."""
+        """Arriving where the cursor has been before must reproduce the identical world
+        (nothing to check when the world was just restored from what was saved there)."""
         ev = self.eng.w["events"]
         want = self.seen.get(ev)
-        if want is not None and fingerprint(pack_world(self.eng.w)) != want:
+        if want is None or ev == self.exact:
+            return
+        if _fp(self._save_form(self.eng.w)) != want:
             raise DivergenceError(f"re-execution diverged: event {ev} does not reproduce the world the "
                                   "session saw there before (a determinism bug in msidbg)")
 
@@ -131,9 +148,9 @@ class Motion:
         eng, tl = self.eng, self.timeline
         target = max(target, 0)
         cur = eng.w["events"]
-        if target < cur:
-            self.leave()
-        start = tl.best_start(target)
+        live = self.leave() if target < cur else None
+        start = tl.best_start(target, live)
+        self.exact = target if live is not None and start == target else -1
         plan = tl.fine_plan(start, target) if start < len(eng.log) else []
         step = eng.step
         pos = start

@@ -11,6 +11,8 @@ kinds of saved worlds, each a msgpack blob:
   old history gets sparser (slower to reach) while memory stays bounded.
 * **fine** checkpoints: a small LRU of worlds near where the user has been (seek targets and
   places stepped back from), so that ``step_back`` replays tens of events, not thousands.
+  They are kept split (``msidbg.sim.chunks``): restoring one onto a nearby live world unpacks
+  only the pieces that differ, which is what makes a one-event step back cheap on big worlds.
 
 Every coarse checkpoint leaves a fingerprint (sha256 of its blob, 16 bytes) that is kept even
 after the blob is thinned; re-executing through such an event must reproduce it exactly.
@@ -26,6 +28,7 @@ from collections import OrderedDict
 from typing import Any
 
 from msidbg.errors import DivergenceError
+from msidbg.sim import chunks
 from msidbg.sim.world import diff_paths, pack_world, unpack_world
 
 #: what one coarse interval should cost to replay (restore + re-execution), in seconds
@@ -35,6 +38,8 @@ DEFAULT_BUDGET = 192 << 20
 FINE_MAX_ENTRIES, FINE_MAX_BYTES = 64, 24 << 20
 #: fine checkpoints saved on the way to a seek target (the grid points just before it)
 FINE_AHEAD = 4
+#: worlds packing to at least this many bytes keep their fine checkpoints split
+SPLIT_MIN_BYTES = 256 << 10
 
 
 def fingerprint(blob: bytes) -> bytes:
@@ -56,9 +61,10 @@ class Timeline:
         self.order: list[int] = [start]
         self.fps: dict[int, bytes] = {start: fingerprint(blob)}
         self.fp_events: list[int] = [start]
-        self.fine: OrderedDict[int, bytes] = OrderedDict()
+        self.fine: OrderedDict[int, chunks.Node] = OrderedDict()
         self.fine_bytes = 0
         self.coarse_bytes = len(blob)
+        self._last_bytes = len(blob)
         self.frontier = start
         #: events to take coarse checkpoints at instead of by spacing (a snapshot's, when replaying it)
         self.plan: list[int] = []
@@ -116,6 +122,7 @@ class Timeline:
         self.fps[cur] = fingerprint(blob)
         self.fp_events.append(cur)
         self.coarse_bytes += len(blob)
+        self._last_bytes = len(blob)
         self.frontier = cur
         self._adapt(cur, pack_s)
         if self.coarse_bytes > self.budget:
@@ -152,32 +159,42 @@ class Timeline:
                 break
 
     # -- restoring --------------------------------------------------------------------------------
-    def best_start(self, target: int) -> int:
-        """Bring the engine to the cheapest point at or before ``target``; return its event."""
+    def best_start(self, target: int, live: chunks.Node | None = None) -> int:
+        """Bring the engine to the cheapest point at or before ``target``; return its event.
+
+        ``live`` is the split of the engine's current world, when the caller has it: restoring a
+        fine checkpoint then rebuilds only what differs.
+        """
         eng = self.eng
         cur = eng.w["events"]
-        ev, blob = self._nearest(target)
+        ev, saved = self._nearest(target)
         if cur <= target and (target - cur) * self._event_s <= (target - ev) * self._event_s + self._restore_s:
             return int(cur)
-        self.restore(ev, blob)
+        self.restore(ev, saved, live)
         return ev
 
-    def _nearest(self, target: int) -> tuple[int, bytes]:
+    def _nearest(self, target: int) -> tuple[int, Any]:
         i = bisect.bisect_right(self.order, target) - 1
         ev = self.order[max(i, 0)]
-        blob = self.coarse[ev]
+        saved: Any = self.coarse[ev]
         for f_ev in self.fine:
             if ev < f_ev <= target:
                 ev = f_ev
         if ev not in self.coarse:
-            blob = self.fine[ev]
+            saved = self.fine[ev]
             self.fine.move_to_end(ev)
-        return ev, blob
+        return ev, saved
 
-    def restore(self, ev: int, blob: bytes) -> None:
-        t0 = time.perf_counter()
-        world = unpack_world(blob)
-        self._restore_s = 0.8 * self._restore_s + 0.2 * (time.perf_counter() - t0)
+    def restore(self, ev: int, saved: Any, live: chunks.Node | None = None) -> None:
+        """Install the world saved at ``ev``: a coarse blob, or a fine split (patched onto the
+        live world when its split ``live`` is given)."""
+        if not isinstance(saved, bytes):
+            usable = live is not None and not isinstance(live, bytes)
+            world = chunks.patch(self.eng.w, live, saved) if usable else chunks.build(saved)
+        else:
+            t0 = time.perf_counter()
+            world = unpack_world(saved)
+            self._restore_s = 0.8 * self._restore_s + 0.2 * (time.perf_counter() - t0)
         install(self.eng, world)
         self.retarget()
 
@@ -190,17 +207,24 @@ class Timeline:
         return [g for g in range(max(start + 1, top - (FINE_AHEAD - 1) * step), top + 1, step)
                 if g > start and g not in self.fine and g not in self.coarse][-FINE_AHEAD:]
 
-    def save_fine(self, blob: bytes | None = None) -> None:
-        """Keep the engine's current world as a fine checkpoint (``blob`` if already packed)."""
+    def split_worth_it(self) -> bool:
+        """Are worlds big enough that fine checkpoints should be split (see ``chunks``)?
+        Small worlds pack and unpack whole faster than they split."""
+        return self._last_bytes >= SPLIT_MIN_BYTES
+
+    def save_fine(self, saved: Any = None) -> None:
+        """Keep the engine's current world as a fine checkpoint: ``saved`` is its packed blob or
+        split, if the caller made one; otherwise whichever suits the world's size."""
         ev = self.eng.w["events"]
         if ev in self.coarse or ev in self.fine:
             return
-        blob = blob if blob is not None else pack_world(self.eng.w)
-        self.fine[ev] = blob
-        self.fine_bytes += len(blob)
+        if saved is None:
+            saved = chunks.split(self.eng.w) if self.split_worth_it() else pack_world(self.eng.w)
+        self.fine[ev] = saved
+        self.fine_bytes += _size(saved)
         while self.fine and (len(self.fine) > FINE_MAX_ENTRIES or self.fine_bytes > FINE_MAX_BYTES):
             _, old = self.fine.popitem(last=False)
-            self.fine_bytes -= len(old)
+            self.fine_bytes -= _size(old)
 
     def points_before(self, target: int) -> list[int]:
         """Events with a saved world (coarse or fine) strictly before ``target``, ascending."""
@@ -214,6 +238,10 @@ class Timeline:
     def stats(self) -> dict[str, int]:
         return {"coarse": len(self.order), "fine": len(self.fine), "fingerprints": len(self.fps),
                 "spacing": self.spacing, "bytes": self.memory_bytes(), "thinned": self.thinned}
+
+
+def _size(saved: Any) -> int:
+    return len(saved) if isinstance(saved, bytes) else chunks.size(saved)
 
 
 def install(eng: Any, world: dict[str, Any]) -> None:
