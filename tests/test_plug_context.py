@@ -55,3 +55,21 @@ def test_without_the_plug_the_hotplug_move_tears() -> None:
     eng = run_to_end(scenario(HOTPLUG.replace("cpus: 4\n", "cpus: 4\nkernel: {msi_affinity_update: plain}\n")))
     assert any(h.name == "msi-torn-message" for h in eng.hits)
     assert totals(eng, "xhci")["lost"] > 0
+
+
+def test_a_second_hotplug_while_one_runs_is_refused_not_interleaved() -> None:
+    eng = run_to_end(scenario("""
+name: hp2
+cpus: 4
+devices:
+  d0: {bdf: "00:03.0", msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: d0, mode: msix, vectors: 4}
+  - {at: 100us, on: 2, do: cpu_offline, cpu: 3}
+  - {at: 100us, on: 0, do: cpu_offline, cpu: 1}
+"""))
+    done = {e.fields["action"]: e.fields["result"] for e in events_of(eng, "action.done")}
+    assert sorted(done[a] for a in (1, 2)) == [-16, 0]
+    assert [c["online"] for c in eng.w["cpus"]].count(False) == 1
+    assert eng.w["kernel"]["hotplug"] == -1
+    assert not any(c["proc"]["irqs_off"] for c in eng.w["cpus"])   # stop_machine's irqs-off undone

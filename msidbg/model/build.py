@@ -82,6 +82,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
                            "mode": None, "descs": []} for name in scn.devices},
             "waiters": {},
             "vector_lock": -1,
+            "hotplug": -1,           # the CPU running a cpu_down/cpu_up (cpu_hotplug_lock), or -1
             "faults": [[f.call, f.dev, ERRNOS[f.errno], f.times] for f in scn.faults],
         },
         "actions": [],

@@ -26,6 +26,19 @@ from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
 
+def hotplug_busy(k: Any) -> bool:
+    """Another CPU is in the middle of a hotplug operation: refuse with -EBUSY.
+
+    The real kernel serialises hotplug on cpu_hotplug_lock (the second caller sleeps); the model
+    has no sleeping locks in process context, so the second request fails instead.
+    """
+    if k.kernel["hotplug"] < 0:
+        return False
+    k.note(f"CPU{k.kernel['hotplug']} is in a CPU hotplug operation (cpu_hotplug_lock)", -EBUSY)
+    k.ret(-EBUSY)
+    return True
+
+
 down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU")
 
 
@@ -36,6 +49,9 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         k.note("CPU is offline, or the last online CPU", -EBUSY)
         k.ret(-EBUSY)
         return
+    if hotplug_busy(k):
+        return
+    k.kernel["hotplug"] = k.cpu_id
     k.irq_save(loc)
     # stop_machine: every other online CPU spins in multi_cpu_stop with interrupts off
     # (signals pile up in their IRRs) until take_cpu_down is done.
@@ -120,6 +136,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
             k.eng.model.wake(k.eng, c)
     if target is not k.cpu:
         k.eng.model.park(k.eng, target)
+    k.kernel["hotplug"] = -1
     k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
     k.ret(0)
 
@@ -133,6 +150,8 @@ def start(k: Any, loc: dict[str, Any]) -> None:
     if target["online"]:
         k.note("CPU is already online", -EINVAL)
         k.ret(-EINVAL)
+        return
+    if hotplug_busy(k):
         return
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
