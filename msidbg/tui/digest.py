@@ -95,7 +95,18 @@ def device_digest(w: World, dev: str) -> DeviceDigest:
         base = (m["ctrl"], m["addr_lo"], m.get("addr_hi", 0), m["data"],
                 None if m["latched"] is None else tuple(m["latched"]))
         rows += [base + (m["mask"] >> i & 1, m["pending"] >> i & 1) for i in range(table.msi_count(w, dev))]
+    if "iommu" in w:    # remapped messages show their IRTE's destination and vector
+        rows = [r + (_irte(w, dev, i),) for i, r in enumerate(rows)]
     return DeviceDigest(rows, _kernel(w, dev))
+
+
+def _irte(w: World, dev: str, row: int) -> tuple[Any, ...] | None:
+    lo, _, data, _, _, _ = table.message(w, dev, row)
+    ir = table.remapped(w, lo, data)
+    if ir is None or ir[1] is None:
+        return None if ir is None else (ir[0],)
+    e = ir[1]
+    return (ir[0], e["present"], e["vector"], e["dest"])
 
 
 def _kernel(w: World, dev: str) -> dict[int, tuple[Any, ...]]:

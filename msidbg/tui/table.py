@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model.hw import MSI_ENABLE, MSI_PVM, MSIX_ENABLE, MSIX_MASKALL, is_interrupt_address, msg_dest
+from msidbg.model.iommu import IR_FORMAT, handle_of
 
 World = dict[str, Any]
 Cell = tuple[str, str]  # (text, style name or "")
@@ -111,6 +112,25 @@ def pirq_of(addr_lo: int, addr_hi: int) -> int:
     return (addr_hi & 0xFFFFFF00) | ((addr_lo >> 12) & 0xFF)
 
 
+def remapped(w: World, addr_lo: int, data: int) -> tuple[int, dict[str, Any] | None] | None:
+    """For a remappable message: (IRTE index, the entry or None if absent); else None."""
+    if "iommu" not in w or not is_interrupt_address(addr_lo) or not addr_lo & IR_FORMAT:
+        return None
+    index = handle_of(addr_lo, data)
+    return index, w["iommu"]["irte"].get(index)
+
+
+def dest_vector_in(w: World, addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:
+    """``dest_vector``, following a remappable message through its IRTE ("i5": IRTE 5)."""
+    ir = remapped(w, addr_lo, data)
+    if ir is None:
+        return dest_vector(addr_lo, addr_hi, data)
+    index, e = ir
+    if e is None or not e["present"]:
+        return "-", f"i{index} off"
+    return str(e["dest"]), f"{e['vector']:#04x} i{index}"
+
+
 def dest_vector(addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:
     """(destination, vector) cells of a message, decoding Xen pirq messages and bad addresses."""
     if not is_interrupt_address(addr_lo):
@@ -136,7 +156,7 @@ def row_cells(w: World, dev: str, row: int) -> list[Cell]:
     if row >= n and row - n >= msi_enabled_count(w, dev):
         return [(f"msi{row - n}", ""), ("(beyond Multiple Message Enable)", "")]
     lo, hi, data, masked, pending, latched = message(w, dev, row)
-    dst, vec = dest_vector(lo, hi, data)
+    dst, vec = dest_vector_in(w, lo, hi, data)
     desc = kernel_irq(w, dev, row)
     mismatch = _mismatch(w, desc, latched or [lo, hi, data])
     cells: list[Cell] = [
@@ -172,7 +192,7 @@ def guest_cells(w: World, dev: str, row: int) -> list[Cell]:
 def _latched(w: World, dev: str, latched: list[int] | None) -> str:
     if latched is None:
         return "-"
-    dst, vec = dest_vector(*latched)
+    dst, vec = dest_vector_in(w, *latched)
     return f"{dst}/{vec}" if dst != "-" else vec
 
 
@@ -199,6 +219,12 @@ def _mismatch(w: World, desc: dict[str, Any] | None, msg: list[int]) -> bool:
     if not is_interrupt_address(lo) or is_pirq_message(lo, data):
         return False
     where = (msg_dest(lo), data & 0xFF)
+    ir = remapped(w, lo, data)
+    if ir is not None:              # remapped: the IRTE is what must point at the kernel's vector
+        e = ir[1]
+        if e is None or not e["present"]:
+            return True
+        where = (e["dest"], e["vector"])
     cpus = w["cpus"]
     ok = {(cpus[desc["cpu"]]["apic_id"], desc["vector"])}
     if desc.get("move_in_progress"):

@@ -102,3 +102,26 @@ def test_msi_rows_follow_multiple_message_enable() -> None:
     assert cells(w, "xhci0", 1)[1] == "(beyond Multiple Message Enable)"
     assert table.row_count(w, "eth0") == 8 + 1                       # MSI-X entries, then MSI
     assert cells(w, "eth0", 2)[7] == "inactive"                      # reserved, not yet requested
+
+
+def test_remapped_row_follows_the_irte_and_its_update_is_a_change() -> None:
+    from msidbg.debugger import Session
+    from tests.conftest import SCENARIOS
+
+    s = Session.from_scenario(str(SCENARIOS / "msi-torn-affinity-update-remapped.yaml"))
+    s.run()
+    irte = [e.index for e in s.events(1, s.total + 1)
+            if e.kind == "iommu.irte" and e.dev == "xhci" and e.fields["target"] not in (-1, 0)]
+    move = irte[1]                                       # the first IRTE rewrite of a move
+    s.seek(move - 1)
+    before = digest.take(s.world)
+    row = table.msix_count(s.world, "xhci")              # the MSI row comes after the MSI-X rows
+    old = cells(s.world, "xhci", row)
+    s.seek(move)
+    new = cells(s.world, "xhci", row)
+    assert old[1] == new[1]                              # the device's message did not change ...
+    assert old[2:4] != new[2:4]                          # ... but where it goes did
+    e = s.events(move, move + 1)[0]
+    assert new[2] == str(e.fields["target"]) and new[3].startswith(f"{e.fields['vector']:#04x} i")
+    assert row in digest.diff(before, digest.take(s.world)).rows["xhci"]
+    assert "mismatch" not in styles(s.world, "xhci", row)
