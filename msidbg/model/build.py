@@ -35,6 +35,7 @@ def new_cpu(i: int) -> dict[str, Any]:
         "proc": {"stack": [], "wait": None, "irqs_off": False, "action": -1, "done": None},
         "irq": {"stack": [], "wait": None},
         "busy_until": 0, "queued": False, "queue": [],
+        "stopped": False,            # in stop_machine (another CPU's cpu_down): runs nothing new
     }
 
 

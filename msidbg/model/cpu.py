@@ -9,6 +9,7 @@ its cost in virtual ns; other CPUs and devices run meanwhile.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from msidbg.model import apic, hits
@@ -115,7 +116,7 @@ class Ctx:
 def has_work(c: Cpu) -> bool:
     if c["irq"]["stack"]:
         return True
-    if not c["online"]:
+    if not c["online"] or c["stopped"]:
         return False
     proc = c["proc"]
     if not proc["irqs_off"] and apic.acceptable(c) >= 0:
@@ -134,7 +135,7 @@ def wake(eng: Any, c: Cpu) -> None:
 
 def park(eng: Any, c: Cpu) -> None:
     """Take a CPU off the agenda if it has nothing left to do (it went offline, or it spins
-    in stop_machine with interrupts off); a ``wake`` puts it back.
+    in stop_machine); a ``wake`` puts it back.
 
     An offline CPU's process context (an action started on it) freezes until ``cpu_up``.
     """
@@ -143,8 +144,6 @@ def park(eng: Any, c: Cpu) -> None:
     agenda = eng.w["agenda"]
     keep = [item for item in agenda if not (item[2] == "cpu" and item[3] == c["id"])]
     if len(keep) != len(agenda):
-        import heapq
-
         heapq.heapify(keep)
         agenda[:] = keep
     c["queued"] = False
@@ -165,6 +164,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     v = -1
     if c["irq"]["stack"]:
         _run(k, c, c["irq"])
+    elif c["stopped"]:
+        raise EngineError(f"CPU{c['id']} was scheduled while stopped")
     elif c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
         irqflow.accept(k, c, v)
     elif proc["stack"] and proc["wait"] is None:
@@ -296,8 +297,6 @@ def _unregister_waiter(w: dict[str, Any], wait: dict[str, Any], cpu: int) -> Non
 
 
 def _cancel_timer(w: dict[str, Any], kind: str, token: int) -> None:
-    import heapq
-
     agenda = w["agenda"]
     for i, item in enumerate(agenda):
         if item[2] == kind and item[4] == token:

@@ -6,9 +6,9 @@ even if no interrupt ever arrived on the new one), then irqs targeting the dying
 moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
 the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED.
 The model runs these steps in the process context of the CPU that asked for the
-hotplug, rather than on the dying CPU itself; as in stop_machine, every online CPU has
-interrupts off meanwhile (signals wait in IRR), so the dying CPU accepts nothing while its
-irqs are moved.
+hotplug, rather than on the dying CPU itself; as in stop_machine, every other online CPU
+is stopped meanwhile (signals wait in IRR, tasks wait), so the dying CPU accepts nothing
+while its irqs are moved.
 
 Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
 pending there is gone) and ``lapic_online`` resets ``vector_irq``.
@@ -26,11 +26,12 @@ from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
 
+
 def hotplug_busy(k: Any) -> bool:
     """Another CPU is in the middle of a hotplug operation: refuse with -EBUSY.
 
-    The real kernel serialises hotplug on cpu_hotplug_lock (the second caller sleeps); the model
-    has no sleeping locks in process context, so the second request fails instead.
+    stop_machine keeps every other CPU's tasks waiting, so this only guards against a request
+    that starts anyway; the real kernel would sleep on cpu_hotplug_lock.
     """
     if k.kernel["hotplug"] < 0:
         return False
@@ -54,12 +55,13 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     k.kernel["hotplug"] = k.cpu_id
     k.irq_save(loc)
     # stop_machine: every other online CPU spins in multi_cpu_stop with interrupts off
-    # (signals pile up in their IRRs) until take_cpu_down is done.
+    # (signals pile up in their IRRs, their tasks wait) until take_cpu_down is done. A handler
+    # already running finishes first, as the stopper thread only runs once it returns.
     loc["stopped"] = []
     for c in k.w["cpus"]:
         if c["online"] and c is not k.cpu:
-            loc["stopped"].append([c["id"], c["proc"]["irqs_off"]])
-            c["proc"]["irqs_off"] = True
+            loc["stopped"].append(c["id"])
+            c["stopped"] = True
             k.eng.model.park(k.eng, c)
     loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["dev"] is not None)
     loc["i"] = 0
@@ -129,9 +131,9 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
     k.irq_restore(loc)
-    for cid, was_off in loc["stopped"]:
+    for cid in loc["stopped"]:
         c = k.w["cpus"][cid]
-        c["proc"]["irqs_off"] = was_off
+        c["stopped"] = False
         if c is not target:
             k.eng.model.wake(k.eng, c)
     if target is not k.cpu:
