@@ -92,3 +92,26 @@ def test_plug_race_writes_are_each_a_whole_message_and_retrigger_races() -> None
     retriggers = [e for e in events_of(eng, "apic.ipi") if e.dev == "xhci"]
     assert retriggers, "no signal ever raced into the window (the test scenario should make one)"
     assert totals(eng, "xhci")["lost"] == 0
+
+
+def _timed(name: str, every: str, cfg_ns: int):  # type: ignore[no-untyped-def]
+    from msidbg.scenario import load_scenario_text
+    from tests.conftest import SCENARIOS
+
+    text = (SCENARIOS / f"{name}.yaml").read_text().split("expect:")[0]
+    text = text.replace("count: 1200, every: 1us", f"count: 1200, every: {every}")
+    text = text.replace("seed: 1\n", f"seed: 1\ncosts: {{cfg_write: {cfg_ns}}}\n")
+    return load_scenario_text(text, f"{name}.yaml")
+
+
+def test_the_window_is_the_config_write_time_and_the_protections_hold_for_any_timing() -> None:
+    """Losses grow with the width of the window (config write time) against the signal period;
+    the three protections lose nothing at any timing."""
+    grid = [(every, cfg) for every in ("1us", "2us", "3us") for cfg in (500, 1000, 2000)]
+    plain = {g: totals(run_to_end(_timed(BUG, *g)), "xhci")["lost"] for g in grid}
+    assert plain[("3us", 2000)] > plain[("3us", 500)]          # a wider window catches more
+    assert plain[("1us", 2000)] > plain[("1us", 500)]
+    assert sum(1 for v in plain.values() if v) >= 7
+    for variant in ("plug-race", "maskable", "remapped"):
+        for g in grid:
+            assert totals(run_to_end(_timed(f"{BUG}-{variant}", *g)), "xhci")["lost"] == 0, (variant, g)
