@@ -1,8 +1,8 @@
 """CPU hotplug: ``cpu_down`` migrates the outgoing CPU's irqs, ``cpu_up`` brings it back.
 
 Offline follows x86 ``fixup_irqs``/``irq_migrate_all_off_this_cpu``: every active irq
-first gets ``irq_force_complete_move`` (an old vector left on the dying CPU is freed
-even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
+first gets ``irq_force_complete_move`` (a move from or onto the dying CPU has its old vector
+freed even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
 moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
 the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED.
 The model runs these steps in the process context of the CPU that asked for the
@@ -77,17 +77,18 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
         desc = k.w["irqs"].get(irq)
         if desc is None:
             continue
+        prev_cpu = desc["prev_cpu"]
         freed = vec.force_complete_move(k.w, desc, loc["cpu"])
         if desc["started"] and desc["effective"] == loc["cpu"]:
             loc["mask"] = _new_mask(k, desc, loc["cpu"])
             k.call("migrate_one_irq", irq=irq, mask=loc["mask"])
             if freed:
-                k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, loc["cpu"])
+                k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             return
         if desc["move_pending"] and desc["pending_mask"] == [loc["cpu"]]:
             desc["move_pending"], desc["pending_mask"] = False, []
         if freed:
-            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, loc["cpu"])
+            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             k.again()
             return
 

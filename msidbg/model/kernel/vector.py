@@ -205,13 +205,17 @@ def cleanup_this_cpu(w: World, cpu: dict[str, Any]) -> tuple[list[int], bool]:
 
 
 def force_complete_move(w: World, desc: dict[str, Any], dying: int) -> int:
-    """irq_force_complete_move on the outgoing CPU: drop the old vector if it lives on the
-    dying CPU (or an offline one). Returns the freed vector or 0."""
+    """irq_force_complete_move on the outgoing CPU: drop the old vector if the irq is, or
+    was, on the dying CPU (or the old one is offline). Returns the freed vector or 0.
+
+    An irq moved *onto* the dying CPU counts too: with its move still in progress,
+    migrate_one_irq's assignment would get -EBUSY and leave it on a CPU that goes away.
+    """
     vector = desc["prev_vector"]
     if not vector:
         return 0
     prev_cpu = desc["prev_cpu"]
-    if prev_cpu != dying and w["cpus"][prev_cpu]["online"]:
+    if desc["cpu"] != dying and prev_cpu != dying and w["cpus"][prev_cpu]["online"]:
         return 0
     return free_moved_vector(w, desc)[0]
 
