@@ -4,7 +4,9 @@ Offline follows x86 ``fixup_irqs``/``irq_migrate_all_off_this_cpu``: every activ
 first gets ``irq_force_complete_move`` (a move from or onto the dying CPU has its old vector
 freed even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
 moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
-the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED.
+the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED. The
+vector domain already counts the dying CPU as offline (``vector.cpu_online``), so the old
+vector of a migrated irq is released at once, as after remove_cpu_from_maps().
 The model runs these steps in the process context of the CPU that asked for the
 hotplug, rather than on the dying CPU itself; as in stop_machine, every other online CPU
 is stopped meanwhile (signals wait in IRR, tasks wait), so the dying CPU accepts nothing
