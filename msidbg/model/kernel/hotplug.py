@@ -87,18 +87,35 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
             if freed:
                 k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             return
-        if desc["move_pending"] and desc["pending_mask"] == [loc["cpu"]]:
-            desc["move_pending"], desc["pending_mask"] = False, []
+        fixup_move_pending(k, desc, loc["cpu"], False)
         if freed:
             k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             k.again()
             return
 
 
+def fixup_move_pending(k: Any, desc: dict[str, Any], dying: int, consume: bool) -> bool:
+    """irq_fixup_move_pending: a pending move with no CPU left besides the dying one is
+    dropped; otherwise True, and with ``consume`` the move is no longer pending (the
+    migration applies it)."""
+    if not desc["move_pending"]:
+        return False
+    if not [c for c in desc["pending_mask"] if c != dying and vec.cpu_online(k.w, c)]:
+        desc["move_pending"], desc["pending_mask"] = False, []
+        return False
+    if consume:
+        desc["move_pending"] = False
+    return True
+
+
 def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> list[int]:
+    """Where migrate_one_irq sends the irq: the pending move's mask if there is one, else its
+    affinity; any online CPU when neither has one left ("broke affinity")."""
     others = [c for c in vec.online_cpus(k.w) if c != dying]
-    want = desc["pending_mask"] if desc["move_pending"] else desc["affinity"]
-    return [c for c in want if c in others] or others  # "broke affinity" when nothing is left
+    want = desc["affinity"]
+    if fixup_move_pending(k, desc, dying, True):
+        want, desc["pending_mask"] = desc["pending_mask"], []
+    return [c for c in want if c in others] or others
 
 
 @down.step
