@@ -48,7 +48,7 @@ def test_set_affinity_records_the_move_and_the_next_ack_on_the_target_applies_it
     until(eng, is_("action.done", do="set_affinity"))
     d = desc_of(eng, "d0")
     assert (d["move_pending"], d["pending_mask"], d["cpu"], d["affinity"]) == (True, [2], 1, [0, 1, 2, 3])
-    assert not [e for e in evs(eng, "msix.write", since=e.index)] and len(evs(eng, "vector.assign")) == 1
+    assert not evs(eng, "msix.write", since=e.index) and len(evs(eng, "vector.assign")) == 1
     until(eng, is_("apic.accept", cpu=1))
     seq = []
     while not seq or seq[-1][0] != "irq.handler":
@@ -77,7 +77,7 @@ def test_the_old_vector_stays_allocated_and_mapped_until_the_cleanup_ipi_is_hand
     assert d["move_in_progress"] and (d["prev_vector"], d["prev_cpu"]) == (0x21, 1)
     assert alloc(eng, 1, 0x21) and c1["vector_irq"][0x21] == d["irq"]
     ipi = until(eng, is_("apic.ipi", vector=IRQ_MOVE_CLEANUP_VECTOR))
-    assert (ipi.cpu, ipi.fields["target"], ipi.time_ns) == (2, 1, ipi.time_ns)
+    assert (ipi.cpu, ipi.fields["target"]) == (2, 1)       # from the new CPU, at its first interrupt
     assert ipi.time_ns >= 300_000 and c1["cleanup"] == [d["irq"]] and alloc(eng, 1, 0x21)
     free = until(eng, is_("vector.free", cpu=1))
     assert free.fields["vector"] == 0x21
