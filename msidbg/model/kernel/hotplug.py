@@ -1,10 +1,12 @@
 """CPU hotplug: ``cpu_down`` migrates the outgoing CPU's irqs, ``cpu_up`` brings it back.
 
 Offline follows x86 ``fixup_irqs``/``irq_migrate_all_off_this_cpu``: every active irq
-first gets ``irq_force_complete_move`` (an old vector left on the dying CPU is freed
-even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
+first gets ``irq_force_complete_move`` (a move from or onto the dying CPU has its old vector
+freed even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
 moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
-the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED.
+the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED. The
+vector domain already counts the dying CPU as offline (``vector.cpu_online``), so the old
+vector of a migrated irq is released at once, as after remove_cpu_from_maps().
 The model runs these steps in the process context of the CPU that asked for the
 hotplug, rather than on the dying CPU itself; as in stop_machine, every other online CPU
 is stopped meanwhile (signals wait in IRR, tasks wait), so the dying CPU accepts nothing
@@ -77,25 +79,43 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
         desc = k.w["irqs"].get(irq)
         if desc is None:
             continue
+        prev_cpu = desc["prev_cpu"]
         freed = vec.force_complete_move(k.w, desc, loc["cpu"])
         if desc["started"] and desc["effective"] == loc["cpu"]:
             loc["mask"] = _new_mask(k, desc, loc["cpu"])
             k.call("migrate_one_irq", irq=irq, mask=loc["mask"])
             if freed:
-                k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, loc["cpu"])
+                k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             return
-        if desc["move_pending"] and desc["pending_mask"] == [loc["cpu"]]:
-            desc["move_pending"], desc["pending_mask"] = False, []
+        fixup_move_pending(k, desc, loc["cpu"], False)
         if freed:
-            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, loc["cpu"])
+            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             k.again()
             return
 
 
+def fixup_move_pending(k: Any, desc: dict[str, Any], dying: int, consume: bool) -> bool:
+    """irq_fixup_move_pending: a pending move with no CPU left besides the dying one is
+    dropped; otherwise True, and with ``consume`` the move is no longer pending (the
+    migration applies it)."""
+    if not desc["move_pending"]:
+        return False
+    if not [c for c in desc["pending_mask"] if c != dying and vec.cpu_online(k.w, c)]:
+        desc["move_pending"], desc["pending_mask"] = False, []
+        return False
+    if consume:
+        desc["move_pending"] = False
+    return True
+
+
 def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> list[int]:
+    """Where migrate_one_irq sends the irq: the pending move's mask if there is one, else its
+    affinity; any online CPU when neither has one left ("broke affinity")."""
     others = [c for c in vec.online_cpus(k.w) if c != dying]
-    want = desc["pending_mask"] if desc["move_pending"] else desc["affinity"]
-    return [c for c in want if c in others] or others  # "broke affinity" when nothing is left
+    want = desc["affinity"]
+    if fixup_move_pending(k, desc, dying, True):
+        want, desc["pending_mask"] = desc["pending_mask"], []
+    return [c for c in want if c in others] or others
 
 
 @down.step

@@ -37,6 +37,28 @@ def online_cpus(w: World) -> list[int]:
     return [c["id"] for c in w["cpus"] if c["online"]]
 
 
+def dying_cpu(w: World) -> int:
+    """The CPU a ``cpu_down`` is taking out of cpu_online_mask right now, or -1.
+
+    remove_cpu_from_maps() clears the outgoing CPU from cpu_online_mask *before* fixup_irqs()
+    migrates its irqs, while its local APIC still takes messages (fixup_irqs retriggers what
+    lands in its IRR). The model keeps ``online`` for the APIC until cpu_down's last step and
+    finds the CPU going down in the cpu_down frame of the CPU holding the hotplug lock.
+    """
+    req = w["kernel"]["hotplug"]
+    if req < 0:
+        return -1
+    for f in w["cpus"][req]["proc"]["stack"]:
+        if f["prog"] == "cpu_down":
+            return int(f["locals"]["cpu"])
+    return -1
+
+
+def cpu_online(w: World, cpu: int) -> bool:
+    """cpu_online(cpu) as the vector domain sees it (the dying CPU is already out)."""
+    return bool(w["cpus"][cpu]["online"]) and cpu != dying_cpu(w)
+
+
 def available(cpu: dict[str, Any]) -> int:
     """Free device vectors on a CPU (what matrix_find_best_cpu compares)."""
     alloc = cpu["alloc"]
@@ -83,11 +105,13 @@ def reserve(w: World, desc: dict[str, Any]) -> None:
 
 
 def update_vector(w: World, desc: dict[str, Any], newvec: int, newcpu: int) -> None:
-    """apic_update_vector: keep the old vector for cleanup if its CPU is online."""
+    """apic_update_vector: keep the old vector for cleanup if its CPU is online; otherwise
+    (also the CPU being taken down) it goes back to the matrix at once. Its ``vector_irq``
+    slot stays: fixup_irqs still looks there for signals pending in the dying CPU's IRR."""
     desc["prev_vector"] = 0
     old, oldcpu = desc["vector"], desc["cpu"]
     if old and old != MANAGED_IRQ_SHUTDOWN_VECTOR:
-        if w["cpus"][oldcpu]["online"]:
+        if cpu_online(w, oldcpu):
             desc["move_in_progress"] = True
             desc["prev_vector"] = old
             desc["prev_cpu"] = oldcpu
@@ -205,13 +229,17 @@ def cleanup_this_cpu(w: World, cpu: dict[str, Any]) -> tuple[list[int], bool]:
 
 
 def force_complete_move(w: World, desc: dict[str, Any], dying: int) -> int:
-    """irq_force_complete_move on the outgoing CPU: drop the old vector if it lives on the
-    dying CPU (or an offline one). Returns the freed vector or 0."""
+    """irq_force_complete_move on the outgoing CPU: drop the old vector if the irq is, or
+    was, on the dying CPU (or the old one is offline). Returns the freed vector or 0.
+
+    An irq moved *onto* the dying CPU counts too: with its move still in progress,
+    migrate_one_irq's assignment would get -EBUSY and leave it on a CPU that goes away.
+    """
     vector = desc["prev_vector"]
     if not vector:
         return 0
     prev_cpu = desc["prev_cpu"]
-    if prev_cpu != dying and w["cpus"][prev_cpu]["online"]:
+    if desc["cpu"] != dying and prev_cpu != dying and w["cpus"][prev_cpu]["online"]:
         return 0
     return free_moved_vector(w, desc)[0]
 
