@@ -132,3 +132,19 @@ def test_cpu_offline_migrates_started_irqs() -> None:
     desc = eng.w["irqs"][24]
     assert desc["cpu"] == 0 and not eng.w["cpus"][1]["online"]
     assert totals(eng, "n0")["delivered"] == 2
+
+
+def test_concurrent_enables_of_one_device_are_serialised_by_the_descriptor_lock() -> None:
+    eng = run_to_end(scenario("""
+name: conc
+cpus: 2
+devices:
+  d0: {bdf: "00:03.0", msix: {table_size: 2}, msi: {vectors: 4}}
+run:
+  - {at: 0, on: 0, do: alloc_vectors, dev: d0, vectors: 2}
+  - {at: 0, on: 1, do: alloc_vectors, dev: d0, vectors: 2}
+  - {at: 1ms, on: 1, do: free_vectors, dev: d0}
+"""))
+    done = {e.fields["action"]: e.fields["result"] for e in events_of(eng, "action.done")}
+    assert done == {0: 2, 1: -16, 2: 0}       # the second enable finds msi_lock_descs held
+    assert eng.w["kernel"]["pci"]["d0"]["lock"] == -1 and eng.w["kernel"]["pci"]["d0"]["descs"] == []

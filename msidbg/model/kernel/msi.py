@@ -127,6 +127,27 @@ def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
     return True
 
 
+def lock_descs(k: Any, dev: str) -> bool:
+    """msi_lock_descs: one enable or disable of a device's MSI state at a time.
+
+    The real mutex makes a second caller sleep; the model has no sleeping locks in process
+    context, so a second CPU that finds it held fails with -EBUSY (a note says who holds it).
+    """
+    p = pci.pdev(k, dev)
+    if p["lock"] not in (-1, k.cpu_id):
+        k.note(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device", -EBUSY, dev)
+        k.ret(-EBUSY)
+        return False
+    p["lock"] = k.cpu_id
+    return True
+
+
+def unlock_ret(k: Any, dev: str, value: int) -> None:
+    """msi_unlock_descs, then return ``value``."""
+    pci.pdev(k, dev)["lock"] = -1
+    k.ret(value)
+
+
 enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range")
 
 
@@ -136,11 +157,14 @@ def check_msix(k: Any, loc: dict[str, Any]) -> None:
     if d["msix"] is None:
         k.ret(-EINVAL)
         return
+    if not lock_descs(k, loc["dev"]):
+        return
     if _refuse_enable(k, p, loc["dev"]):
+        p["lock"] = -1
         return
     nvec = min(loc["max"], len(d["msix"]["table"]))
     if nvec < loc["min"]:
-        k.ret(-ENOSPC)
+        unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
     k.call("msix_capability_init", dev=loc["dev"], nvec=nvec)
@@ -148,7 +172,7 @@ def check_msix(k: Any, loc: dict[str, Any]) -> None:
 
 @enable_msix.step
 def msix_done(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["nvec"] if loc["ret"] == 0 else loc["ret"])
+    unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
 
 
 # --- msix_capability_init ----------------------------------------------------------------------
@@ -251,14 +275,17 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
     if d["msi"] is None:
         k.ret(-EINVAL)
         return
+    if not lock_descs(k, loc["dev"]):
+        return
     if _refuse_enable(k, p, loc["dev"]):
+        p["lock"] = -1
         return
     cap = 1 << ((d["msi"]["ctrl"] >> 1) & 7)
     nvec = min(loc["max"], cap)
     if not k.w["platform"]["interrupt_remapping"]:
         nvec = 1  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
     if nvec < loc["min"]:
-        k.ret(-ENOSPC)
+        unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
     k.call("msi_capability_init", dev=loc["dev"], nvec=nvec)
@@ -266,7 +293,7 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
 
 @enable_msi.step
 def msi_done(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["nvec"] if loc["ret"] == 0 else loc["ret"])
+    unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
 
 
 msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable")
@@ -486,17 +513,19 @@ free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_m
 @free_vectors.step
 def which(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
+    if not lock_descs(k, loc["dev"]):
+        return
     if p["msix_enabled"]:
         k.call("pci_disable_msix", dev=loc["dev"])
     elif p["msi_enabled"]:
         k.call("pci_disable_msi", dev=loc["dev"])
     else:
-        k.ret(0)
+        unlock_ret(k, loc["dev"], 0)
 
 
 @free_vectors.step
 def freed(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"])
+    unlock_ret(k, loc["dev"], loc["ret"])
 
 
 disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs")
