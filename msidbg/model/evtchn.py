@@ -243,7 +243,7 @@ def pirq_map(w: World) -> dict[str, Any] | None:
         rec = x["pirqs"][pirq]
         ch = x["ports"].get(rec["port"]) if rec["port"] else None
         xen_rows.append({"pirq": pirq, "state": X.state(rec), "host_irq": max(rec["irq"], 0),
-                         "dev": rec["dev"], "entry": rec["entry"], "port": rec["port"],
+                         "emuirq": bool(rec["emuirq"]), "dev": rec["dev"], "entry": rec["entry"], "port": rec["port"],
                          "vcpu": ch["vcpu"] if ch else None, "pending": bool(ch and ch["pending"]),
                          "masked": bool(ch["masked"]) if ch else None})
     g = w["kernel"]["xen"]

@@ -1,11 +1,11 @@
-"""The Xen pirq map: pirq -> Xen's state -> event channel -> device/entry -> guest irq. No Textual.
+"""The Xen pirq map as the pane shows it: the model's projection, plus QEMU's view. No Textual.
 
-Three views of one pirq, read from the world (``msidbg.model.xen``, ``kernel/xen.py``,
-``qemu_pt.py``): Xen's pirq record (``w["xen"]["pirqs"]``: mapped host irq, binding, event
-channel, the device entry it was mapped for), the guest's irqs on the xen-pirq chip
-(``w["kernel"]["xen"]["irqs"]``: pirq, event channel, device/index), and QEMU's emulated
-table (which entry QEMU mapped it for, and entries whose read-back message still names it).
-A row lists where they disagree; on bare metal there are no rows.
+Xen's view (state, host irq, event channel, the entry it mapped the pirq for), the guest's
+(its irqs on the xen-pirq chip) and where those two disagree all come from the model's own
+projection, ``msidbg.model.evtchn.pirq_map`` -- the one the ``--json`` summary prints. This
+module only adds QEMU's view (which entry QEMU mapped the pirq for, and entries whose
+read-back message still names it) and turns each pirq into the strings of one row. On bare
+metal there are no rows.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.model.evtchn import pirq_map
 from msidbg.tui.table import UNASSIGNED_PIRQ, pirq_of
 
 World = dict[str, Any]
-PIRQ_ALLOCATED = -1   # Xen's irq field for a pirq handed out by PHYSDEVOP_get_free_pirq, not mapped
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,23 +37,18 @@ class PirqRow:
 
 def rows(w: World) -> list[PirqRow]:
     """Every pirq Xen, the guest or QEMU knows of, highest first (MSI pirqs are handed out top-down)."""
-    xen = w.get("xen")
-    if not isinstance(xen, dict):
+    m = pirq_map(w)
+    if m is None:
         return []
-    xp: dict[int, dict[str, Any]] = xen.get("pirqs", {})
-    guest = _guest_irqs(w)
+    xen = {r["pirq"]: r for r in m["xen"]}
+    guest: dict[int, list[dict[str, Any]]] = {}
+    for g in m["guest"]:
+        guest.setdefault(g["pirq"], []).append(g)
+    why = {d["pirq"]: d["why"] for d in m["disagreements"]}
     qemu, stale = _qemu_entries(w)
-    pirqs = sorted(set(xp) | set(guest) | set(qemu) | set(stale), reverse=True)
-    return [_row(p, xp.get(p), guest.get(p, []), qemu.get(p, []), stale.get(p, [])) for p in pirqs]
-
-
-def _guest_irqs(w: World) -> dict[int, list[tuple[int, dict[str, Any]]]]:
-    """pirq -> [(guest irq, its record)] from the guest's Xen frontend."""
-    out: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-    for irq in sorted(w["kernel"].get("xen", {}).get("irqs", {})):
-        rec = w["kernel"]["xen"]["irqs"][irq]
-        out.setdefault(rec["pirq"], []).append((irq, rec))
-    return out
+    pirqs = sorted(set(xen) | set(guest) | set(qemu) | set(stale), reverse=True)
+    return [_row(p, xen.get(p), guest.get(p, []), qemu.get(p, []), stale.get(p, []), why.get(p, ""))
+            for p in pirqs]
 
 
 def _qemu_entries(w: World) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
@@ -72,39 +67,21 @@ def _qemu_entries(w: World) -> tuple[dict[int, list[str]], dict[int, list[str]]]
     return mapped, stale
 
 
-def _xen_state(rec: dict[str, Any] | None) -> str:
-    if rec is None or rec.get("irq", 0) == 0:
+def _xen_state(x: dict[str, Any] | None) -> str:
+    """The model's state name; a mapped pirq with its host irq, and ``evt`` while the guest has
+    an event channel on it (emuirq)."""
+    if x is None:
         return "free"
-    if rec["irq"] == PIRQ_ALLOCATED:
-        return "allocated"
-    how = "bound" if rec.get("bound") else "mapped"
-    return f"{how} h{rec['irq']}" + (" evt" if rec.get("emuirq") else "")
+    text = f"{x['state']} h{x['host_irq']}" if x["host_irq"] else x["state"]
+    return text + (" evt" if x["emuirq"] else "")
 
 
-def _row(p: int, rec: dict[str, Any] | None, guest: list[tuple[int, dict[str, Any]]],
-         qemu: list[str], stale: list[str]) -> PirqRow:
-    mapped = rec is not None and rec.get("irq", 0) > 0
-    where = f"{rec['dev']}/{rec['entry']}" if mapped and rec and rec.get("dev") else "-"
-    port = rec.get("port") or None if rec else None
-    views = [f"{r['dev']}/{r['index']} evt {r['port'] or '-'}" for _, r in guest]
+def _row(p: int, x: dict[str, Any] | None, guest: list[dict[str, Any]], qemu: list[str], stale: list[str],
+         why: str) -> PirqRow:
+    where = f"{x['dev']}/{x['entry']}" if x and x["host_irq"] and x["dev"] is not None else "-"
+    views = [f"{g['dev']}/{g['index']} evt {g['port'] or '-'}" for g in guest]
     views += [f"qemu {e}" for e in qemu] + [f"read-back {e}" for e in stale]
-    return PirqRow(p, _xen_state(rec), port, where, ",".join(str(i) for i, _ in guest) or "-",
-                   "; ".join(views) or "-", "; ".join(_conflicts(p, rec, where, guest, qemu)))
-
-
-def _conflicts(p: int, rec: dict[str, Any] | None, where: str, guest: list[tuple[int, dict[str, Any]]],
-               qemu: list[str]) -> list[str]:
-    """Where the guest's or QEMU's view of pirq ``p`` disagrees with Xen's."""
-    out = []
-    if len(guest) > 1:
-        out.append(f"guest irqs {', '.join(str(i) for i, _ in guest)} share it")
-    for irq, g in guest:
-        mine = f"{g['dev']}/{g['index']}"
-        if where == "-":
-            out.append(f"irq {irq} {mine} uses it, Xen has not mapped it")
-        elif mine != where:
-            out.append(f"irq {irq} is {mine}, Xen has {where}")
-        elif g["port"] and rec and rec.get("port") and g["port"] != rec["port"]:
-            out.append(f"evt: guest {g['port']}, Xen {rec['port']}")
-    out += [f"QEMU maps it for {e}, Xen has {where}" for e in qemu if where not in ("-", e)]
-    return out
+    conflicts = [why] if why else []
+    conflicts += [f"QEMU maps it for {e}, Xen has {where}" for e in qemu if where not in ("-", e)]
+    return PirqRow(p, _xen_state(x), (x["port"] or None) if x else None, where,
+                   ",".join(str(g["irq"]) for g in guest) or "-", "; ".join(views) or "-", "; ".join(conflicts))

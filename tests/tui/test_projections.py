@@ -125,3 +125,32 @@ def test_remapped_row_follows_the_irte_and_its_update_is_a_change() -> None:
     assert new[2] == str(e.fields["target"]) and new[3].startswith(f"{e.fields['vector']:#04x} i")
     assert row in digest.diff(before, digest.take(s.world)).rows["xhci"]
     assert "mismatch" not in styles(s.world, "xhci", row)
+
+
+def test_pirq_rows_are_the_models_pirq_map_plus_qemus_view() -> None:
+    """The pane shows the model's projection (the --json summary's ``pirqs``), not its own reading."""
+    from msidbg.debugger import Session
+    from msidbg.model.evtchn import pirq_map
+    from msidbg.sim.world import copy_world
+    from msidbg.tui import pirqmap
+    from tests.conftest import ROOT
+
+    s = Session.from_scenario(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"))
+    assert s.continue_().breakpoint == "pirq-conflict"
+    m = pirq_map(s.world)
+    assert m is not None
+    rows = {r.pirq: r for r in pirqmap.rows(s.world)}
+    assert set(rows) >= {x["pirq"] for x in m["xen"]} | {g["pirq"] for g in m["guest"]}
+    for x in m["xen"]:
+        assert rows[x["pirq"]].xen_state.split()[0] == x["state"]
+    bad = {d["pirq"]: d["why"] for d in m["disagreements"]}
+    assert bad and all(rows[p].conflict.startswith(why) for p, why in bad.items())
+    assert all(not r.conflict for p, r in rows.items() if p not in bad)
+    r101 = rows[101]
+    assert (r101.device, r101.guest_irq) == ("nvme1/0", "27,31")
+    assert "qemu nvme1/0" in r101.guest_view and "read-back nvme0/0" in r101.guest_view
+    # QEMU naming another entry than Xen is a disagreement of its own
+    w = copy_world(s.world)
+    w["qemu"]["devs"]["nvme1"]["msix"]["entries"][1]["pirq"] = 101
+    assert "QEMU maps it for nvme1/1, Xen has nvme1/0" in pirqmap.rows(w)[0].conflict
+    assert pirqmap.rows(session_at(MASKED, 36).world) == []   # bare metal
