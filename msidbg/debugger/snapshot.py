@@ -304,31 +304,28 @@ def _stopped(top: dict[str, Any], cursor: int) -> Stop:
                 None, detail)
 
 
-def _breakpoints(top: dict[str, Any]) -> list[tuple[str, bool]]:
-    items = _get(top, "breakpoints", list, "a list of breakpoints")
-    if len(items) > MAX_BREAKPOINTS:
-        raise _Bad(f"breakpoints: {len(items)} entries (expected at most {MAX_BREAKPOINTS})")
-    out = []
+def _maps(top: dict[str, Any], field: str, limit: int, keys: str) -> list[tuple[str, dict[str, Any]]]:
+    """The list ``field`` of maps (at most ``limit``), each with its path prefix for errors."""
+    items = _get(top, field, list, f"a list of {field}")
+    if len(items) > limit:
+        raise _Bad(f"{field}: {len(items)} entries (expected at most {limit})")
     for i, b in enumerate(items):
-        where = f"breakpoints[{i}]."
         if not isinstance(b, dict):
-            raise _Bad(f"breakpoints[{i}]: expected a map with spec and enabled")
-        out.append((_str(b, "spec", 4000, where), bool(_get(b, "enabled", bool, "true or false", where))))
-    return out
+            raise _Bad(f"{field}[{i}]: expected a map with {keys}")
+    return [(f"{field}[{i}].", b) for i, b in enumerate(items)]
+
+
+def _breakpoints(top: dict[str, Any]) -> list[tuple[str, bool]]:
+    return [(_str(b, "spec", 4000, where), bool(_get(b, "enabled", bool, "true or false", where)))
+            for where, b in _maps(top, "breakpoints", MAX_BREAKPOINTS, "spec and enabled")]
 
 
 def _bookmarks(top: dict[str, Any]) -> list[Bookmark]:
-    items = _get(top, "bookmarks", list, "a list of bookmarks")
-    if len(items) > MAX_BOOKMARKS:
-        raise _Bad(f"bookmarks: {len(items)} entries (expected at most {MAX_BOOKMARKS})")
     out = []
-    for i, b in enumerate(items):
-        where = f"bookmarks[{i}]."
-        if not isinstance(b, dict):
-            raise _Bad(f"bookmarks[{i}]: expected a map with name, event and note")
+    for where, b in _maps(top, "bookmarks", MAX_BOOKMARKS, "name, event and note"):
         name = _str(b, "name", 64, where)
         if not name.strip() or "\n" in name:
-            raise _Bad(f"bookmarks[{i}].name: expected a name on one line")
+            raise _Bad(f"{where}name: expected a name on one line")
         out.append(Bookmark(name.strip(), _int(b, "event", 0, MAX_EVENT, where), _str(b, "note", 4000, where)))
     return out
 

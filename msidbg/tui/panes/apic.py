@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual import events
-from textual.binding import Binding
 from textual.reactive import reactive
 
 from msidbg.tui import apicgrid
 from msidbg.tui.apicgrid import BLOCK
 from msidbg.tui.digest import Changes
-from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.panes.lines import LineView, Span, pane_keys
 from msidbg.tui.view import View, adjacent
 
 
@@ -44,15 +41,14 @@ class ApicGrid(LineView):
 
     PREFIX = "apic"
     STYLE_NAMES = ("header", "header-changed", "label", "set", "owned", "changed", "cursor")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"apic--{n}" for n in STYLE_NAMES}
-    BINDINGS = [
-        Binding("left", "move(-1)", "vector -1", show=False),
-        Binding("right", "move(1)", "vector +1", show=False),
-        Binding("up", "move(-16)", "vector -16", show=False),
-        Binding("down", "move(16)", "vector +16", show=False),
-        Binding("pageup", "cpu(-1)", "previous CPU", show=False),
-        Binding("pagedown", "cpu(1)", "next CPU", show=False),
-    ]
+    BINDINGS = pane_keys(
+        ("left", "move(-1)", "vector -1"),
+        ("right", "move(1)", "vector +1"),
+        ("up", "move(-16)", "vector -16"),
+        ("down", "move(16)", "vector +16"),
+        ("pageup", "cpu(-1)", "previous CPU"),
+        ("pagedown", "cpu(1)", "next CPU"),
+    )
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     #: the selected (cpu, vector), moved by the arrow keys; the hovered one wins while the mouse is here

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from textual.binding import Binding
 from textual.reactive import reactive
 
 from msidbg.tui.messages import RemoveBreakpoint
-from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.panes.lines import LineView, Span, pane_keys
 from msidbg.tui.view import View
 
 
@@ -17,13 +14,12 @@ class BreakpointList(LineView):
 
     PREFIX = "breakpoints"
     STYLE_NAMES = ("selected", "disabled", "stopped", "dim")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"breakpoints--{n}" for n in STYLE_NAMES}
     BORDER_TITLE = "Breakpoints"
-    BINDINGS = [
-        Binding("up", "select(-1)", "previous", show=False),
-        Binding("down", "select(1)", "next", show=False),
-        Binding("delete,x", "remove", "disarm", show=False),
-    ]
+    BINDINGS = pane_keys(
+        ("up", "select(-1)", "previous"),
+        ("down", "select(1)", "next"),
+        ("delete,x", "remove", "disarm"),
+    )
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     selected: reactive[int] = reactive(0, layout=False, repaint=False)

@@ -13,11 +13,9 @@ import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Input
@@ -25,7 +23,7 @@ from textual.widgets import Input
 from msidbg.sim.events import Event
 from msidbg.tui import eventfilter
 from msidbg.tui.messages import GotoEvent
-from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.panes.lines import LineView, Span, pane_keys
 from msidbg.tui.view import View
 
 EventReader = Callable[[int, int], list[Event]]
@@ -44,16 +42,15 @@ class EventRows(LineView):
 
     PREFIX = "events"
     STYLE_NAMES = ("cursor", "future", "selected", "hit")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"events--{n}" for n in STYLE_NAMES}
-    BINDINGS = [
-        Binding("up", "select(-1)", "previous event", show=False),
-        Binding("down", "select(1)", "next event", show=False),
-        Binding("pageup", "select_page(-1)", "page up", show=False),
-        Binding("pagedown", "select_page(1)", "page down", show=False),
-        Binding("home", "select_to(1)", "first event", show=False),
-        Binding("end", "select_to(-1)", "last event", show=False),
-        Binding("enter", "goto", "go to event", show=False),
-    ]
+    BINDINGS = pane_keys(
+        ("up", "select(-1)", "previous event"),
+        ("down", "select(1)", "next event"),
+        ("pageup", "select_page(-1)", "page up"),
+        ("pagedown", "select_page(1)", "page down"),
+        ("home", "select_to(1)", "first event"),
+        ("end", "select_to(-1)", "last event"),
+        ("enter", "goto", "go to event"),
+    )
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     #: the event the keyboard selection is on (follows the cursor when the cursor moves)

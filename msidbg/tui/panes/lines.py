@@ -9,16 +9,23 @@ costs. Span style names map to the widget's component classes (``<prefix>--<name
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
 Span = tuple[str, str]
+
+
+def pane_keys(*keys: tuple[str, str, str]) -> list[BindingType]:
+    """Bindings a pane handles itself, from (keys, action, description): kept out of the footer,
+    which shows the debugger's keys."""
+    return [Binding(k, action, description, show=False) for k, action, description in keys]
 
 
 def merge(spans: list[Span]) -> list[Span]:
@@ -39,6 +46,11 @@ class LineView(ScrollView, can_focus=True):
     STYLE_NAMES: ClassVar[tuple[str, ...]] = ()
     PREFIX: ClassVar[str] = "lines"
     header_lines: int = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # the component classes follow from PREFIX and STYLE_NAMES, so a pane states them once
+        cls.COMPONENT_CLASSES = {f"{cls.PREFIX}--{n}" for n in cls.STYLE_NAMES}
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

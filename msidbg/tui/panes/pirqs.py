@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.reactive import reactive
 
 from msidbg.tui import pirqmap
@@ -21,7 +19,6 @@ class PirqMap(LineView):
 
     PREFIX = "pirqs"
     STYLE_NAMES = ("header", "changed", "conflict")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"pirqs--{n}" for n in STYLE_NAMES}
     BORDER_TITLE = "Pirq map: Xen | guest"
     header_lines = 1
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.reactive import reactive
 
 from msidbg.tui import stacks
@@ -16,7 +14,6 @@ class CallStacks(LineView):
 
     PREFIX = "stacks"
     STYLE_NAMES = ("header", "header-changed", "context", "wait", "dim")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"stacks--{n}" for n in STYLE_NAMES}
     BORDER_TITLE = "Call stacks"
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)

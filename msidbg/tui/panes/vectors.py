@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.reactive import reactive
 
 from msidbg.tui import table
@@ -22,7 +20,6 @@ class VectorTable(LineView):
 
     PREFIX = "vectors"
     STYLE_NAMES = ("header", "changed", "masked", "pending", "mismatch")
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"vectors--{n}" for n in STYLE_NAMES}
     header_lines = 1
     BORDER_TITLE = "Vector table"
 
