@@ -9,6 +9,7 @@ re-renders from it. Messages flow up: panes and screens ask (``GotoEvent``,
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -40,6 +41,7 @@ from msidbg.tui.screens.prompt import Prompt
 from msidbg.tui.view import Progress, View
 
 SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
+GC_THRESHOLD = 50_000
 
 
 class MsidbgApp(App[None]):
@@ -89,6 +91,7 @@ class MsidbgApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        quiet_collector()
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.sub_title = self.session.scenario.name
@@ -308,6 +311,21 @@ def text_ns(t: int) -> str:
     from msidbg.sim.events import format_ns
 
     return format_ns(t)
+
+
+def quiet_collector() -> None:
+    """Keep Python's cyclic garbage collector out of key latency (process-wide, once is enough).
+
+    A session's worlds are acyclic plain data, freed by reference counting, but every world a
+    step back restores is ~100k new containers, and the full collections they trigger walk
+    every object (40-60 ms with a 2,048-entry table): the latency spikes. So what is loaded at
+    startup is frozen out of the collector's scans, and young objects are collected every
+    50,000 allocations instead of 700.
+    """
+    if gc.get_threshold()[0] < GC_THRESHOLD:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD, 20, 100)
 
 
 def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence[str] = (),
