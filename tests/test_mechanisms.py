@@ -25,43 +25,34 @@ run:
 
 
 # --- device: latching ---------------------------------------------------------------------------------
-def test_latch_on_unmask_keeps_the_message_captured_when_the_entry_went_live() -> None:
-    eng = run("""
+LIVE_REWRITE = """
 name: latch
 cpus: 2
 devices:
-  n0: {bdf: "00:03.0", msix: {table_size: 1}, quirks: [latch-on-unmask]}
+  n0: {{bdf: "00:03.0", msix: {{table_size: 1}}, quirks: [{quirks}]}}
 run:
-  - {at: 0, do: write, dev: n0, target: msix-table, offset: 0, value: 0xfee01000}
-  - {at: 0, do: write, dev: n0, target: msix-table, offset: 8, value: 0x41}
-  - {at: 0, do: write, dev: n0, target: config, offset: 0x72, value: 0x8000, size: 2}
-  - {at: 0, do: write, dev: n0, target: msix-table, offset: 12, value: 0}
-  - {at: 10us, do: write, dev: n0, target: msix-table, offset: 8, value: 0x42}
-  - {at: 20us, do: fire, dev: n0, vector: 0}
-  - {at: 30us, do: write, dev: n0, target: msix-table, offset: 12, value: 1}
-  - {at: 31us, do: write, dev: n0, target: msix-table, offset: 12, value: 0}
-  - {at: 40us, do: fire, dev: n0, vector: 0}
-""")
+  - {{at: 0, do: write, dev: n0, target: msix-table, offset: 0, value: 0xfee01000}}
+  - {{at: 0, do: write, dev: n0, target: msix-table, offset: 8, value: 0x41}}
+  - {{at: 0, do: write, dev: n0, target: config, offset: 0x72, value: 0x8000, size: 2}}
+  - {{at: 0, do: write, dev: n0, target: msix-table, offset: 12, value: 0}}
+  - {{at: 10us, do: write, dev: n0, target: msix-table, offset: 8, value: 0x42}}
+  - {{at: 20us, do: fire, dev: n0, vector: 0}}
+  - {{at: 30us, do: write, dev: n0, target: msix-table, offset: 12, value: 1}}
+  - {{at: 31us, do: write, dev: n0, target: msix-table, offset: 12, value: 0}}
+  - {{at: 40us, do: fire, dev: n0, vector: 0}}
+"""
+
+
+def test_latch_on_unmask_keeps_the_message_captured_when_the_entry_went_live() -> None:
+    eng = run(LIVE_REWRITE.format(quirks="latch-on-unmask"))
     data = [e.fields["data"] for e in events_of(eng, "msi.msg")]
     assert data == [0x41, 0x42]          # the live rewrite is ignored until mask + unmask
     assert eng.w["devices"]["n0"]["msix"]["latched"][0] == [0xFEE01000, 0, 0x42]
 
 
 def test_a_device_without_the_quirk_uses_the_live_registers() -> None:
-    eng = run("""
-name: nolatch
-cpus: 2
-devices:
-  n0: {bdf: "00:03.0", msix: {table_size: 1}}
-run:
-  - {at: 0, do: write, dev: n0, target: msix-table, offset: 0, value: 0xfee01000}
-  - {at: 0, do: write, dev: n0, target: msix-table, offset: 8, value: 0x41}
-  - {at: 0, do: write, dev: n0, target: config, offset: 0x72, value: 0x8000, size: 2}
-  - {at: 0, do: write, dev: n0, target: msix-table, offset: 12, value: 0}
-  - {at: 10us, do: write, dev: n0, target: msix-table, offset: 8, value: 0x42}
-  - {at: 20us, do: fire, dev: n0, vector: 0}
-""")
-    assert [e.fields["data"] for e in events_of(eng, "msi.msg")] == [0x42]
+    eng = run(LIVE_REWRITE.format(quirks=""))
+    assert [e.fields["data"] for e in events_of(eng, "msi.msg")] == [0x42, 0x42]
 
 
 def test_msi_latch_on_enable_ignores_writes_until_msi_is_enabled_again() -> None:
