@@ -143,7 +143,12 @@ def _check(args: argparse.Namespace) -> int:
         if scn.expect is None:
             print(f"SKIP {path}: no expect: block")
             continue
-        bad = headless.check(scn)
+        try:
+            bad = headless.check(scn)
+        except MsidbgError as e:    # a name the model or the debugger owns (faults:, breakpoint conditions)
+            print(e.oneline(), file=sys.stderr)
+            worst = EXIT_BAD_INPUT
+            continue
         if bad:
             print(f"FAIL {path}: " + "; ".join(bad))
             worst = max(worst, EXIT_STOPPED)

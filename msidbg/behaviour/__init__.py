@@ -336,10 +336,10 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
     check_combination(versions["xen"][0] if "xen" in versions else None, q)
     if kind == "xen-hvm":
         if q is not None:
-            versions["qemu"] = (q, f"qemu {q}")
+            versions["qemu"] = (q, str(q))
         elif "xen" in versions:
             implied = implied_qemu(versions["xen"][0])
-            versions["qemu"] = (implied, f"qemu {implied} (xen {xen})")
+            versions["qemu"] = (implied, f"{implied} (xen {xen})")
     out = []
     for row in rows():
         if row.name in explicit:
