@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.behaviour import layers_for
 from msidbg.model.evtchn import pirq_map
 from msidbg.scenario import Expect, Scenario
 from msidbg.sim.scheduler import Hit
@@ -49,8 +48,8 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
         "devices": devices,
         "seed": w["seed"],
         "schedule": w["policy"],
-        # an extension (docs/scenario.md): switch -> {value, from, commit} for the platform's layers
-        "behaviour": scn.behaviour.shown(layers_for(scn.platform.kind)),
+        # an extension (docs/scenario.md): switch -> {value, from, commit}, those that mean something here
+        "behaviour": scn.behaviour.shown(scn.platform.kind),
     }
     pirqs = pirq_map(w)
     if pirqs is not None:
