@@ -145,6 +145,8 @@ class Scenario:
     expect: Expect | None = None
     faults: tuple[Fault, ...] = ()
     costs: dict[str, int] = field(default_factory=dict)
+    #: the line of each ``breakpoints:`` entry (for errors found when they are armed)
+    breakpoint_lines: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,6 +249,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         cpus=cpus, platform=platform, kernel=_section(top, "kernel", _kernel, Kernel()),
         devices=ctx.devices, run=_section(top, "run", lambda y, f: _run(y, ctx), ()),
         breakpoints=_section(top, "breakpoints", _breakpoints, ()),
+        breakpoint_lines=_section(top, "breakpoints", _lines, ()),
         expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
         faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
         costs=_section(top, "costs", _costs, {}),
@@ -485,6 +488,10 @@ def _write_limit(f: Fields, device: Device, target: str) -> int:
 
 def _breakpoints(y: Y, path: str) -> tuple[str, ...]:
     return ys.list_of(_breakpoint, MAX_BREAKPOINTS, "a list of breakpoint names or conditions")(y, path)
+
+
+def _lines(y: Y, path: str) -> tuple[int, ...]:
+    return tuple(item.at for item in ys.as_list(y, path, MAX_BREAKPOINTS))
 
 
 def _breakpoint(y: Y, field: str) -> str:

@@ -12,14 +12,15 @@ non-string keys and tags other than plain str/int/float/bool/null/map/seq are re
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import yaml
+
+from msidbg import files
+from msidbg.files import FileProblem, read_regular, sniff
 
 MAX_NODES = 200_000
 MAX_DEPTH = 32
@@ -100,25 +101,24 @@ def join(field: str, key: str) -> str:
 def read_text(path: str, limit: int) -> str:
     """The text of the regular file ``path``: at most ``limit`` bytes of UTF-8."""
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise Invalid(None, "cannot read: not a regular file (expected a scenario file)", None)
-        check_size(info.st_size, limit)
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-    except OSError as e:
-        raise Invalid(None, f"cannot read: {e.strerror or e}", None) from None
-    check_size(len(data), limit)
+        data = read_regular(path, limit, "a scenario file")
+    except FileProblem as e:
+        raise Invalid(None, e.message, None) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
+        if sniff(data) == "snapshot":
+            raise Invalid(None, "this is a msidbg snapshot, not a scenario (expected a scenario YAML file; "
+                          "open a snapshot with 'msidbg open FILE' or 'msidbg replay FILE')", None) from None
         line = data.count(b"\n", 0, e.start) + 1
         raise Invalid(None, f"not valid UTF-8: byte {data[e.start]:#04x} (expected UTF-8 text)", line) from None
 
 
 def check_size(size: int, limit: int) -> None:
-    if size > limit:
-        raise Invalid(None, f"file too large: {size} bytes (expected at most {limit} bytes)", None)
+    try:
+        files.check_size(size, limit)
+    except FileProblem as e:
+        raise Invalid(None, e.message, None) from None
 
 
 def parse(text: str) -> Y | None:

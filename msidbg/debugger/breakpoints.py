@@ -16,7 +16,7 @@ the engine filled during the step, conditions first test the event kind they req
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ class BreakpointError(MsidbgError):
     """A breakpoint spec that cannot be armed; ``str()`` shows a caret under a bad column."""
 
     def __init__(self, message: str, spec: str = "", column: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, caret=None if column is None else (spec, column))
         self.spec = spec
         self.column = column
 
@@ -106,6 +106,15 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoin
         raise BreakpointError(f"breakpoint {body!r} is not modelled yet in this version of msidbg")
     raise BreakpointError(f"unknown breakpoint {body!r} (expected one of: {', '.join(sorted(hits.IMPLEMENTED))}, "
                           "or 'if <condition>', 'watch <path>', 'call <program>')", spec, lead)
+
+
+def arm(session: Any, specs: Iterable[str], source: str = "--break", file: str | None = None) -> None:
+    """Arm ``specs`` on ``session``; a bad one is a MsidbgError naming ``source`` (with its caret)."""
+    for spec in specs:
+        try:
+            session.add_breakpoint(spec)
+        except BreakpointError as e:
+            raise MsidbgError(f"{source}: {e.message}", file, caret=e.caret) from None
 
 
 def _split_if(text: str) -> tuple[str, str | None, int]:

@@ -26,12 +26,12 @@ class ExprError(MsidbgError):
         self.text = text
         self.column = column
 
-    def caret(self) -> str:
+    def pointer(self) -> str:
         """Two lines: the expression, and a caret under the offending column."""
         return f"    {self.text}\n    {' ' * self.column}^"
 
     def __str__(self) -> str:
-        return f"{self.message}\n{self.caret()}"
+        return f"{self.message}\n{self.pointer()}"
 
 
 # --- tokens ---------------------------------------------------------------------------------
