@@ -69,6 +69,15 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
+def encodable(text: str) -> bool:
+    """Can ``text`` be written as UTF-8 (no lone surrogates, as a non-UTF-8 argv byte becomes)?"""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def escape_lines(text: str) -> str:
     """Each line of ``text`` escaped; the line breaks themselves are kept (for multi-line output
     built by msidbg whose fields were escaped already)."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from msidbg.debugger.expr import Compiled, ExprError, compile_expr
 from msidbg.errors import MsidbgError
+from msidbg.guard import encodable
 from msidbg.model import hits
 from msidbg.sim.world import copy_world
 
@@ -79,6 +80,8 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoin
         raise BreakpointError("a breakpoint must be a string")
     if len(spec) > MAX_SPEC_CHARS:
         raise BreakpointError(f"breakpoint too long ({len(spec)} characters, at most {MAX_SPEC_CHARS})")
+    if not encodable(spec):  # a non-UTF-8 byte in --break: it could never be saved in a snapshot
+        raise BreakpointError("not valid UTF-8: the breakpoint holds a byte that is not text (expected UTF-8 text)")
     text = spec.strip()
     lead = len(spec) - len(spec.lstrip())
     head, _, _rest = text.partition(" ")

@@ -88,7 +88,7 @@ def pack_session(s: Session) -> bytes:
     block, digests = log_digests(eng.log, cursor)
     doc = {
         "format": FORMAT, "version": VERSION, "msidbg": __version__,
-        "scenario": {"file": os.path.basename(s.scenario.path) or "scenario.yaml",
+        "scenario": {"file": _file_name(s.scenario.path),
                      "text": s.scenario.text, "sha256": s.scenario.sha256},
         "seed": s.seed,
         "cursor": cursor,
@@ -104,6 +104,12 @@ def pack_session(s: Session) -> bytes:
         "world": pack_world(w),
     }
     return msgpack.packb(doc, use_bin_type=True)
+
+
+def _file_name(path: str) -> str:
+    """The scenario's base name as text (a non-UTF-8 byte of the path becomes U+FFFD)."""
+    name = os.path.basename(path) or "scenario.yaml"
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _choices_rows(choices: dict[int, int], cursor: int) -> list[list[int]]:
