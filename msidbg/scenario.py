@@ -146,7 +146,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     costs: dict[str, int] = field(default_factory=dict)
     #: the line of each ``breakpoints:`` entry (for errors found when they are armed)
-    breakpoint_lines: tuple[int, ...] = ()
+    breakpoint_lines: tuple[int, ...] = field(default=(), compare=False)
 
 
 # ---------------------------------------------------------------------------------------

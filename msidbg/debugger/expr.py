@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from msidbg.debugger.syntax import ExprError, Node, Parser
-from msidbg.sim.events import STR, all_kinds, kind_by_code, kind_by_name
+from msidbg.sim.events import HEX, STR, U64, all_kinds, kind_by_code, kind_by_name
 
 __all__ = ["ALIASES", "BITMAPS", "Compiled", "ExprError", "compile_expr"]
 
@@ -306,15 +306,15 @@ def _field_names() -> set[str]:
     return {name for k in all_kinds() for name, _fmt in k.fields}
 
 
-#: kind code -> {field name: (column offset, is_string)}
-_FIELD_CACHE: dict[int, dict[str, tuple[int, bool]]] = {}
+#: kind code -> {field name: (column offset, format)}
+_FIELD_CACHE: dict[int, dict[str, tuple[int, str]]] = {}
 
 
-def _fields_of(code: int) -> dict[str, tuple[int, bool]]:
+def _fields_of(code: int) -> dict[str, tuple[int, str]]:
     got = _FIELD_CACHE.get(code)
     if got is None:
         k = kind_by_code(code)
-        got = {name: (4 + i, fmt == STR) for i, (name, fmt) in enumerate(k.fields)}
+        got = {name: (4 + i, fmt) for i, (name, fmt) in enumerate(k.fields)}
         _FIELD_CACHE[code] = got
     return got
 
@@ -343,7 +343,9 @@ def _event_getter(name: str) -> Fn:
         if spec is None:
             return None
         v = data[base + spec[0]]
-        return e.log.strings.strings[v] if spec[1] else v
+        if spec[1] == STR:
+            return e.log.strings.strings[v]
+        return v + U64 if v < 0 and spec[1] == HEX else v
     return get
 
 
