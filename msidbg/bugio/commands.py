@@ -1,0 +1,72 @@
+"""The bug-report subcommands: ``new``, ``schema``, ``report``, ``export``, ``serve``.
+
+``register(sub)`` adds their parsers to the CLI's subparsers and returns the handlers by
+command name; ``cli.py`` calls it and dispatches. Handlers return an exit status and raise
+``MsidbgError`` for bad input (the CLI prints it as one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(sub: Any) -> dict[str, Handler]:
+    """Add the subcommands to ``sub`` (an argparse subparsers action)."""
+    n = sub.add_parser(
+        "new", help="a scenario skeleton from lspci / /proc/interrupts / dmesg text",
+        description="Build a commented scenario skeleton from a bug report's artifacts: one device "
+        "per function with an MSI or MSI-X capability in the lspci -vv text, the CPU count and each "
+        "vector's CPU from /proc/interrupts, the kernel release and the Xen version from dmesg. "
+        "Lines that could not be used are listed in a comment at the end.")
+    n.add_argument("--lspci", required=True, metavar="FILE", help="lspci -vv or -vvv output (or a quoted capability line)")
+    n.add_argument("--interrupts", metavar="FILE", help="a copy of /proc/interrupts")
+    n.add_argument("--dmesg", metavar="FILE", help="dmesg output")
+    n.add_argument("--platform", choices=("bare-metal", "xen-hvm", "xen-pv"),
+                   help="the platform, when dmesg does not tell (default: from dmesg, else bare-metal)")
+    n.add_argument("-o", "--output", required=True, metavar="OUT.yaml", help="where to write the scenario ('-': stdout)")
+
+    s = sub.add_parser(
+        "schema", help="print the JSON Schema of scenario files (for YAML language servers)",
+        description="Print a JSON Schema (draft 2020-12) of the scenario format, derived from the "
+        "loader's own tables. Point your editor's YAML language server at it for completion and checks.")
+    s.add_argument("-o", "--output", metavar="OUT.json", help="write it to a file instead of stdout")
+    return {"new": _new, "schema": _schema}
+
+
+def _write(path: str, text: str) -> None:
+    """``-`` is stdout; a file is replaced atomically."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from msidbg.debugger.snapshot import write_atomic
+    from msidbg.errors import MsidbgError
+
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as e:
+        raise MsidbgError(f"cannot write: {e.strerror or e}", path) from None
+
+
+def _new(args: argparse.Namespace) -> int:
+    from msidbg.bugio.new import Inputs, build
+
+    out = None if args.output == "-" else args.output
+    text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
+    _write(args.output, text)
+    if out is not None:
+        print(f"wrote {out}: check it, then `msidbg run {out}`", file=sys.stderr)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from msidbg.bugio.schema import schema
+
+    _write(args.output or "-", json.dumps(schema(), indent=2) + "\n")
+    return 0
