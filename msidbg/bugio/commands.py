@@ -35,7 +35,17 @@ def register(sub: Any) -> dict[str, Handler]:
         description="Print a JSON Schema (draft 2020-12) of the scenario format, derived from the "
         "loader's own tables. Point your editor's YAML language server at it for completion and checks.")
     s.add_argument("-o", "--output", metavar="OUT.json", help="write it to a file instead of stdout")
-    return {"new": _new, "schema": _schema}
+    r = sub.add_parser(
+        "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
+        description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
+        "switches, per-device counts, hits, the state at the stop, bookmarks and how to reproduce. "
+        "A scenario file is run to its first armed breakpoint (or the end) first.")
+    r.add_argument("file", metavar="FILE", help="a snapshot (.msgpack), a mail holding one, or a scenario (.yaml)")
+    r.add_argument("--markdown", action="store_true", help="Markdown for a tracker instead of plain text")
+    r.add_argument("--inline", action="store_true",
+                   help="append the snapshot as an armoured text block that `msidbg open` reads back from the mail")
+    r.add_argument("-o", "--output", metavar="OUT", help="write to a file instead of stdout")
+    return {"new": _new, "schema": _schema, "report": _report}
 
 
 def _write(path: str, text: str) -> None:
@@ -69,4 +79,11 @@ def _schema(args: argparse.Namespace) -> int:
     from msidbg.bugio.schema import schema
 
     _write(args.output or "-", json.dumps(schema(), indent=2) + "\n")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from msidbg.bugio.report import render
+
+    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline))
     return 0
