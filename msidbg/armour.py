@@ -38,7 +38,9 @@ _BLOCK = re.compile(rf"-----{_GAP}BEGIN{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----(?P<
                     rf"-----{_GAP}END{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----", re.DOTALL)
 _NOISE = re.compile(r"[\s>]+")
 _BODY = re.compile(r"(?P<b64>[A-Za-z0-9+/]*)~sha256:(?P<sha>[0-9a-f]{32})bytes:(?P<n>\d{1,20})")
-_HEADER = re.compile(rb"^(From |[A-Za-z][A-Za-z0-9-]*: )")
+#: how a mail or an mbox file starts (a header a mail client writes first), not a YAML "key: "
+_HEADER = re.compile(rb"^(From |(?:Return-Path|Received|Delivered-To|From|To|Cc|Subject|Date|Message-ID|"
+                     rb"MIME-Version|Reply-To|In-Reply-To|References|Content-Type|X-[A-Za-z0-9-]+): )", re.IGNORECASE)
 
 
 class ArmourError(ValueError):

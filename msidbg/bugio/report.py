@@ -302,18 +302,21 @@ def open_source(path: str) -> tuple[Session, str | None]:
     """A session for a snapshot (or a mail holding one: verified by replay) or a scenario (run to its
     first armed hit), with the msidbg version that wrote the snapshot."""
     from msidbg.debugger.snapshot import read
-    from msidbg.tui.app import is_snapshot
 
-    if is_snapshot(path) or _armoured(path):
+    if is_snapshot_source(path):
         return Session.open(path), read(path).msidbg
     s = Session.from_scenario(path)
     s.continue_()
     return s, None
 
 
-def _armoured(path: str) -> bool:
+def is_snapshot_source(path: str) -> bool:
+    """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
     from msidbg import armour
+    from msidbg.tui.app import is_snapshot
 
+    if is_snapshot(path):
+        return True
     try:
         with open(path, "rb") as f:
             return armour.has_block(f.read(1 << 20))
