@@ -55,7 +55,14 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("--perfetto", required=True, metavar="OUT", help="the trace file to write (.pftrace)")
     e.add_argument("--max-events", type=int, metavar="N", help="stop the run after N events")
     e.add_argument("--seed", type=int, metavar="N", help="override a scenario's seed")
-    return {"new": _new, "schema": _schema, "report": _report, "export": _export}
+    v = sub.add_parser(
+        "serve", help="serve the TUI in a web browser (textual-serve)",
+        description="Serve the debugger's TUI on a scenario or a snapshot to a web browser. Each browser "
+        "tab gets its own session. Listens on 127.0.0.1 unless --host says otherwise.")
+    v.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
+    v.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    v.add_argument("--port", type=int, default=8000, help="the TCP port (default 8000)")
+    return {"new": _new, "schema": _schema, "report": _report, "export": _export, "serve": _serve}
 
 
 def _write(path: str, text: str) -> None:
@@ -118,4 +125,11 @@ def _export(args: argparse.Namespace) -> int:
     t = run.totals
     print(f"wrote {args.perfetto}: {s.cursor} events, {t.signals} signals ({t.delivered} delivered, {t.lost} lost, "
           f"{t.in_flight} in flight); open it in ui.perfetto.dev", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from msidbg.bugio.serve import serve
+
+    serve(args.file, args.host, args.port)
     return 0
