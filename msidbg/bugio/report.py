@@ -108,11 +108,11 @@ def _stop(s: Session, summ: dict[str, Any]) -> Section:
 def _versions(s: Session, summ: dict[str, Any], writer: str | None) -> Section:
     scn = s.scenario
     p = scn.platform
-    kernel = getattr(scn.kernel, "version", None)
-    platform = p.kind + (f", Xen {p.xen}" if p.xen else "")
-    qemu = getattr(p, "qemu", None)
-    if qemu:
-        platform += f", {qemu}"
+    kernel = scn.kernel.version
+    versions = dict(scn.behaviour.versions)
+    platform = p.kind + (f", Xen {versions['xen']}" if "xen" in versions else "")
+    if "qemu" in versions:
+        platform += f", {versions['qemu']}" + ("" if p.qemu else " (implied)")
     rows = [("msidbg", __version__ + (f" (snapshot written by {writer})" if writer and writer != __version__ else "")),
             ("platform", platform),
             ("kernel", f"Linux {kernel}" if kernel else "no version given (current upstream switches)"),
@@ -121,21 +121,30 @@ def _versions(s: Session, summ: dict[str, Any], writer: str | None) -> Section:
     return Section("Versions", [f"{k:<10} {v}" for k, v in rows])
 
 
-def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str]]:
-    """(switch, value) pairs: the summary's ``behaviour`` object when present, else the world's."""
-    b = summ.get("behaviour")
-    rows: list[tuple[str, str]] = []
-    if isinstance(b, dict) and b:
-        for name in sorted(b):
-            v = b[name]
-            value = v.get("value") if isinstance(v, dict) else v
-            rows.append((str(name), _show(value)))
-        return rows
-    w = s.world
-    rows += [(f"kernel.{k}", _show(v)) for k, v in sorted(w["kernel"].get("switches", {}).items())]
-    plat = {k: v for k, v in w["platform"].items() if k not in ("kind", "route", "xen")}
-    rows += [(f"platform.{k}", _show(v)) for k, v in sorted(plat.items()) if v is not None]
+def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(``kernel.<name>``/``platform.<name>``, value, where it came from and the commit behind it):
+    the summary's ``behaviour`` object when it has one, else the scenario's resolved table."""
+    from msidbg import behaviour as bh
+
+    shown = summ.get("behaviour")
+    if not isinstance(shown, dict) or not shown:
+        shown = s.scenario.behaviour.shown(bh.layers_for(s.scenario.platform.kind))
+    keys = {r.name: r.key for r in bh.rows()}
+    rows = []
+    for name, v in shown.items():
+        value, origin, commit = (v.get("value"), v.get("from", ""), v.get("commit", "")) if isinstance(v, dict) \
+            else (v, "", "")
+        rows.append((keys.get(name, name), _show(value), _origin(str(origin), str(commit))))
     return rows
+
+
+def _origin(origin: str, commit: str) -> str:
+    """``default, 826da771291f``: where a value came from and the first commit id behind it."""
+    if commit.startswith("hypothetical"):
+        return f"{origin}, HYPOTHETICAL: in no upstream source"
+    ids = re.findall(r"\b[0-9a-f]{12}\b", commit)
+    lead = "before " if commit.startswith("before") else ""
+    return ", ".join(x for x in (origin, lead + ids[0] if ids else "") if x)
 
 
 def _show(v: Any) -> str:
@@ -146,8 +155,22 @@ def _show(v: Any) -> str:
 
 def _switches(s: Session, summ: dict[str, Any]) -> Section:
     rows = behaviour(s, summ)
-    width = max((len(k) for k, _ in rows), default=0)
-    return Section("Behaviour switches (resolved)", [f"{k:<{width}}  {v}" for k, v in rows])
+    if s.scenario.platform.interrupt_remapping:
+        rows.append(("platform.interrupt_remapping", "true", "explicit"))
+    nw = max((len(k.split(".", 1)[-1]) for k, _, _ in rows), default=0)
+    vw = max((len(v) for _, v, _ in rows), default=0)
+    lines: list[str] = []
+    for section in ("kernel", "platform"):
+        mine = [(k.split(".", 1)[-1], v, o) for k, v, o in rows if k.split(".", 1)[0] == section]
+        if mine:
+            lines.append(f"{section}:")
+        for name, value, origin in mine:
+            line = f"  {name:<{nw}}  {value:<{vw}}  {origin}".rstrip()
+            if len(line) + 2 > WIDTH:
+                lines += [f"  {name:<{nw}}  {value}", f"      {origin}"]
+            else:
+                lines.append(line)
+    return Section("Behaviour switches (resolved: value, where from)", lines)
 
 
 def _happened(summ: dict[str, Any]) -> Section:

@@ -115,36 +115,29 @@ def _device_name() -> Schema:
     return {"type": "string", "pattern": DEVICE_NAME_RE, "maxLength": 32}
 
 
+def _switch(row: Any) -> Schema:
+    """A behaviour-table row (``msidbg.behaviour``): its values, its doc, its hypothetical values."""
+    doc = row.doc + (f" (hypothetical: {', '.join(map(str, row.hypothetical))})" if row.hypothetical else "")
+    return {"enum": list(row.values), "description": doc}
+
+
 def _platform() -> Schema:
     types: dict[str, Schema] = {
         "kind": {"enum": list(S.PLATFORM_KINDS)},
-        "xen": {"type": ["string", "number"], "pattern": r"^\d+\.\d+$"},
-        "qemu": {"type": "string"},
-        "qemu_unmap_pirq_on_msi_disable": {"type": "boolean"},
-        "xen_pt_bind": {"enum": ["on-unmask", "on-write"]},
+        "xen": {"type": ["string", "number"], "description": 'a Xen release like "4.5" (sets the Xen switches)'},
+        "qemu": {"type": "string", "description": '"qemu-xen-4.5" or "qemu-traditional" (sets the QEMU switches)'},
         "interrupt_remapping": {"type": "boolean"},
     }
+    types.update({name: _switch(row) for name, row in S.PLATFORM_SWITCHES.items()})
     return _nullable({"type": "object", "properties": {k: types.get(k, {}) for k in S.PLATFORM_KEYS},
                       "additionalProperties": False})
 
 
 def _kernel() -> Schema:
-    props: dict[str, Schema] = {}
-    for key in _kernel_keys():
-        if key in S.KERNEL_CHOICES:
-            props[key] = {"enum": list(S.KERNEL_CHOICES[key])}
-        elif isinstance(S.KERNEL_DEFAULTS.get(key), bool):
-            props[key] = {"type": "boolean"}
-        elif key == "version":
-            props[key] = {"type": ["string", "number"]}
-        else:
-            props[key] = {}
+    props: dict[str, Schema] = {"version": {"type": ["string", "number"],
+                                            "description": 'a Linux release like "5.15.30" (sets the switches)'}}
+    props.update({name: _switch(row) for name, row in S.KERNEL_SWITCHES.items()})
     return _nullable({"type": "object", "properties": props, "additionalProperties": False})
-
-
-def _kernel_keys() -> tuple[str, ...]:
-    keys = getattr(S, "KERNEL_KEYS", None)
-    return tuple(keys) if keys is not None else tuple(S.KERNEL_DEFAULTS)
 
 
 def _devices() -> Schema:
@@ -230,8 +223,7 @@ def _expect() -> Schema:
 
 
 def _fault() -> Schema:
-    programs = sorted(S._kernel_programs())
-    call: Schema = {"enum": programs} if programs else {"type": "string"}
+    call: Schema = {"type": "string", "maxLength": 128, "pattern": f"^(?:{S._PROGRAM.pattern})$"}
     return {"type": "object", "additionalProperties": False, "required": ["call", "errno"], "properties": {
         "call": call, "dev": {"$ref": "#/$defs/device_name"}, "errno": {"enum": list(S.ERRNOS)},
         "times": {"type": "integer", "minimum": 1, "maximum": 1000}}}

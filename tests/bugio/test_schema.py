@@ -124,7 +124,7 @@ def mutations() -> list[tuple[str, dict[str, Any]]]:
     m("expect unknown key", lambda d: d["expect"].update(bogus=1))
     m("expect hit name", lambda d: d["expect"].update(hit=["bogus"]))
     m("expect probe status", lambda d: d["expect"].update(probe={"eth0": "fine"}))
-    m("fault program", lambda d: d["faults"][0].update(call="no_such_program"))
+    m("fault program", lambda d: d["faults"][0].update(call="not a program name"))
     m("fault errno", lambda d: d["faults"][0].update(errno="EWHAT"))
     m("fault without errno", lambda d: d["faults"][0].pop("errno"))
     m("cost name", lambda d: d["costs"].update(bogus="1us"))
