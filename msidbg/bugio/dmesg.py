@@ -18,6 +18,9 @@ from msidbg.bugio.textin import Line
 
 _PREFIX = re.compile(r"^(?:\w+\s*:\s*\w+\s*:\s*)?(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s*)?")
 _LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>\d+\.\d+(?:\.\d+)?)\S*)")
+#: the upstream stable release a distro kernel is based on, as Ubuntu and Debian print it at the
+#: end of the banner: "(Ubuntu 5.15.0-1019.23-aws 5.15.39)", "Debian 6.1.76-1 (2024-02-01)"
+_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
 _HYPERVISOR = re.compile(r"Hypervisor detected: (?P<what>.+)")
 _XEN_VERSION = re.compile(r"Xen version:? (?P<ver>\d+\.\d+)")
 _DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>\d+\.\d+)")
@@ -82,7 +85,12 @@ def _kernel(out: Dmesg, no: int, text: str) -> bool:
     m = _LINUX.search(text)
     if m is None or out.kernel is not None:
         return False
-    out.kernel = Hint(m.group("ver"), no, f"Linux version {m.group('rel')}")
+    base = _DISTRO_BASE.search(text)
+    if base is not None:  # a distro release number hides the stable release (and its backports)
+        ver = base.group("ubuntu") or base.group("debian")
+        out.kernel = Hint(ver, no, f"Linux version {m.group('rel')}, based on {ver}")
+    else:
+        out.kernel = Hint(m.group("ver"), no, f"Linux version {m.group('rel')}")
     return True
 
 
