@@ -12,12 +12,11 @@ signal to its handler, loss, or the cursor when still in flight.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import IO, Any
 
 from msidbg.bugio.observe import Rec, Replay, Track
 from msidbg.debugger import Session
+from msidbg.debugger.snapshot import write_atomic
 from msidbg.errors import MsidbgError
 
 SEQUENCE = 7
@@ -116,24 +115,14 @@ def export(s: Session, out: str, max_events: int | None = None, mark: int | None
     (its ``totals`` say how the signals' flows ended). ``mark``: an event to show on the bookmarks
     track as the snapshot's cursor."""
     run = Replay(s, max_events, mark)
-    folder = os.path.dirname(os.path.abspath(out))
+
+    def stream(f: IO[bytes]) -> None:
+        w = Writer(f)
+        for rec in run.records():
+            w.write(rec)
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(out)}.", suffix=".tmp", dir=folder)
+        write_atomic(out, stream)
     except OSError as e:
         raise MsidbgError(f"cannot write: {e.strerror or e}", out) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            w = Writer(f)
-            for rec in run.records():
-                w.write(rec)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return run

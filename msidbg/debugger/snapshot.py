@@ -17,8 +17,9 @@ import sys
 import tempfile
 import zlib
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgpack
 
@@ -133,8 +134,10 @@ def le_bytes(col: array[int]) -> bytes:
     return col.tobytes()
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never half."""
+def write_atomic(path: str, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never half.
+
+    ``data`` may be a function that writes the content to the open file (a streamed export)."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
@@ -142,7 +145,10 @@ def write_atomic(path: str, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved snapshot is an ordinary file
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
