@@ -19,6 +19,7 @@ from typing import Any
 
 from msidbg import __version__
 from msidbg.debugger import Session
+from msidbg.guard import escape_lines
 from msidbg.sim.events import format_ns
 
 WIDTH = 72
@@ -128,7 +129,7 @@ def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str]]:
 
     shown = summ.get("behaviour")
     if not isinstance(shown, dict) or not shown:
-        shown = s.scenario.behaviour.shown(bh.layers_for(s.scenario.platform.kind))
+        shown = s.scenario.behaviour.shown(s.scenario.platform.kind)
     keys = {r.name: r.key for r in bh.rows()}
     rows = []
     for name, v in shown.items():
@@ -335,26 +336,28 @@ def open_source(path: str) -> tuple[Session, str | None]:
 
 def is_snapshot_source(path: str) -> bool:
     """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
-    from msidbg import armour
-    from msidbg.tui.app import is_snapshot
+    from msidbg.debugger import armour
+    from msidbg.files import sniff
 
-    if is_snapshot(path):
+    if path.endswith((".msgpack", ".msidbg")):
         return True
     try:
         with open(path, "rb") as f:
-            return armour.has_block(f.read(1 << 20))
+            head = f.read(1 << 20)
     except OSError:
         return False
+    return sniff(head[:256]) == "snapshot" or armour.has_block(head)
 
 
 def render(path: str, markdown: bool = False, inline: bool = False) -> str:
-    """The report of ``path`` as text; ``inline`` appends the armoured snapshot."""
-    from msidbg import armour
+    """The report of ``path`` as text; ``inline`` appends the armoured snapshot. Text from the file
+    (notes, details, the scenario's about) has its control characters escaped (``guard.escape``)."""
+    from msidbg.debugger import armour
     from msidbg.debugger.snapshot import pack_session
 
     s, writer = open_source(path)
     sections = report(s, path, writer)
-    text = (render_markdown if markdown else render_text)(s, sections)
+    text = escape_lines((render_markdown if markdown else render_text)(s, sections))
     if inline:
         block = armour.armour(pack_session(s))
         note = "\n".join(_wrap(INLINE_NOTE, ""))

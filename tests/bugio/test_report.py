@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from msidbg import armour
 from msidbg.bugio.report import cause_chain, render
-from msidbg.debugger import Session
+from msidbg.debugger import Session, armour
 from tests.bugio import mailclient as mc
 from tests.bugio.helpers import ROOT, cli
 
