@@ -309,6 +309,13 @@ def _bookmarks(s: Session) -> Section:
 
 def _reproduce(s: Session, source: str) -> Section:
     name = os.path.basename(source) or "bug.msgpack"
+    if not is_snapshot_source(source):
+        return Section("Reproduce", [
+            f"msidbg run {name} --headless --stop-at-break",
+            f"    runs the scenario to this stop (event {s.cursor}) and prints the summary",
+            f"msidbg run {name}",
+            "    the debugger (TUI) at event 0; c continues to the stop",
+        ])
     return Section("Reproduce", [
         f"msidbg replay {name}",
         f"    re-runs the scenario to event {s.cursor} and compares (exit 1 if",
