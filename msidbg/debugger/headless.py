@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from msidbg.debugger.breakpoints import BreakpointError
+from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare
 from msidbg.debugger.timeline import MAX_SPACING
 from msidbg.errors import MsidbgError
+from msidbg.files import FileProblem, check_target
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 
@@ -28,13 +29,14 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
         save: str | None = None) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
     ``save`` writes a snapshot at the stop."""
+    if save is not None:
+        try:
+            check_target(save)  # refuse a bad --save path before the run, not after it
+        except FileProblem as e:
+            raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: checkpoints only every MAX_SPACING events
     s = Session(scn, seed, spacing=None if save else MAX_SPACING)
-    for spec in extra_breaks:
-        try:
-            s.add_breakpoint(spec)
-        except BreakpointError as e:
-            raise MsidbgError(f"--break: {e}") from None  # with the caret under the bad column
+    arm(s, extra_breaks)
     stop = _loop(s, max_events, stop_at_break, progress)
     if save is not None:
         s.save(save)

@@ -23,7 +23,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
-from msidbg.debugger import BreakpointError, Session, Stop
+from msidbg.debugger import Session, Stop
+from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
 from msidbg.tui import keys
 from msidbg.tui.driver import Driver, describe, parse_time
@@ -348,11 +349,7 @@ def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence
         session, path = Session.open(source, verify=verify), source
     else:
         session, path = Session.from_scenario(source, seed), source
-    for spec in breaks:
-        try:
-            session.add_breakpoint(spec)
-        except BreakpointError as e:
-            raise MsidbgError(f"--break: {e}", path or None) from None
+    arm(session, breaks, "--break", path or None)
     if keymap is None:
         keymap = keys.load_keymap(keys.config_path())
     return MsidbgApp(session, keymap=keymap, source=path)
