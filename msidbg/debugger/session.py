@@ -280,6 +280,16 @@ class Session:
         if len(self._changes) > 256:
             self._changes.popitem(last=False)
 
+    def why(self, target: Hit | int | str, stacks: bool = True) -> Any:
+        """The cause chain of ``target`` -- a hit (from ``hits()``), an event index, or a state path
+        such as ``devices.eth0.msix.table[0].data`` whose value at the cursor is explained -- back to
+        a root, from the provenance the model recorded (``msidbg.debugger.why.Why``; ``.chain`` is
+        symptom first, root last; ``.as_dict()`` is ``msidbg why --json``). Raises WhyError."""
+        from msidbg.debugger.why import explain
+
+        self._need_history()
+        return explain(self, target, stacks)
+
     def world_at(self, index: int) -> dict[str, Any]:
         """A private copy of the world at event ``index``; the cursor does not move."""
         self._need_history()

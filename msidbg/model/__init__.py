@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 from msidbg.model import acct, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
+from msidbg.model.prov import NoProv, Prov
+from msidbg.model.prov import of as prov_of
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
 
@@ -52,8 +56,9 @@ class Model:
 
     action_programs = ACTION_PROGRAMS
 
-    def __init__(self) -> None:
+    def __init__(self, prov: bool = True) -> None:
         self.k = cpu.Ctx()
+        self.prov = prov
         self.handlers: dict[str, Any] = dict(AGENDA_HANDLERS)
         self.wake = cpu.wake
         self.park = cpu.park
@@ -63,6 +68,8 @@ class Model:
         """Attach to the engine that runs this model (one model per engine)."""
         k = self.k
         k.eng, k.w = eng, eng.w
+        if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
+            eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]
 
     def on_push(self, frame: dict[str, Any]) -> bool:
         """Entry into a kernel program: function breakpoints, then fault injection."""
@@ -88,9 +95,11 @@ class Model:
 
     def _fault(self, prog: str, dev: str | None) -> int:
         """The errno of the first armed fault for ``prog`` on ``dev`` (one use consumed), or 0."""
-        for f in self.k.eng.w["kernel"]["faults"]:
+        for i, f in enumerate(self.k.eng.w["kernel"]["faults"]):
             if f[0] == prog and f[3] > 0 and (f[1] is None or f[1] == dev):
                 f[3] -= 1
+                self.k.eng.prov.write(PC.FAULT, PK.key(PK.FAULT, i), -int(f[2]), ctx=False,
+                                      note=f"{prog} returns -{f[2]}" + (f" for {dev}" if dev else ""))
                 return int(f[2])
         return 0
 
@@ -98,17 +107,20 @@ class Model:
         """The agenda is empty: account every signal still held anywhere as lost."""
         w = eng.w
         total = 0
+        P = prov_of(eng)
         for name in sorted(w["acct"]):
             held = w["acct"][name]["held"]
             for idx, n in enumerate(held):
                 if n:
                     held[idx] = 0
                     total += n
+                    P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     acct.lost(eng, name, idx, n, "were held behind a mask nobody cleared by the end of the run")
         for c in w["cpus"]:
             for v in sorted(c["irr_src"]):
                 for name, idx, n in c["irr_src"][v]:
                     total += n
+                    P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c["id"], v)))
                     acct.lost(eng, name, idx, n, f"were still pending in CPU{c['id']}'s IRR at the end")
             c["irr_src"] = {}
         for hook in FINISH_HOOKS:
@@ -117,9 +129,10 @@ class Model:
         w["ended"] = True
 
 
-def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None) -> Engine:
-    """A fresh engine at event 0 of ``scn`` (``seed`` overrides the file's)."""
-    model = Model()
+def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None, prov: bool = True) -> Engine:
+    """A fresh engine at event 0 of ``scn`` (``seed`` overrides the file's). ``prov``: record
+    provenance (``eng.prov``, see ``model/prov.py``); off, nothing is recorded."""
+    model = Model(prov)
     eng = Engine(build_world(scn, seed), model, log)
     model.bind(eng)
     return eng

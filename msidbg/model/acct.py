@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import hits
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 
 World = dict[str, Any]
 
@@ -43,17 +45,23 @@ def lost(eng: Any, dev: str, idx: int, n: int, why: str, spurious: bool = False)
     """``n`` signals of ``dev`` vector ``idx`` can no longer reach their handler."""
     a = eng.w["acct"][dev]
     a["lost"][idx] += n
+    P = eng.prov
+    if P.on and eng.fresh:
+        de = PK.dev_entry(P.dev(dev), idx)
+        P.write(PC.LOST, PK.key(PK.LOST, de), n, also=(PK.key(PK.SIG, de),), note=why)
     if spurious:
         a["spurious"][idx] += n
         eng.hit(hits.IRQ_SPURIOUS, f"{dev} vector {idx}: {why}")
     eng.hit(hits.IRQ_LOST, f"{dev} vector {idx}: {n} signal(s) {why}")
 
 
-def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int, where: str) -> int:
+def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int, where: str,
+           owner_key: int = -1) -> int:
     """A handler for (irq_dev, irq_index) ran for signals with provenance ``srcs``.
 
     Signals from that device and vector are delivered; any others reached the wrong
-    handler (spurious for them, and lost). Returns the number delivered.
+    handler (spurious for them, and lost). Returns the number delivered. ``owner_key`` is the
+    provenance key of what made the handler the one that ran (the vector_irq slot, a port).
     """
     delivered = 0
     acct = eng.w["acct"]
@@ -64,6 +72,8 @@ def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int,
             delivered += n
         else:
             owner = f"{irq_dev} vector {irq_index}" if irq_dev else "another irq"
+            if owner_key >= 0:
+                eng.prov.dep(PC.D_OWNER, owner_key)
             lost(eng, dev, idx, n, f"reached the handler of {owner} ({where})", spurious=True)
     return delivered
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, apic
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 
 World = dict[str, Any]
 
@@ -31,6 +33,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     if router is not None:
         return int(router(eng, dev, idx, lo, hi, data, n))
     if (lo & 0xFFF00000) != 0xFEE00000:
+        eng.prov.message_dep()
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
         return -1
     dest = (lo >> 12) & 0xFF
@@ -40,16 +43,22 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
 def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:
     """Set ``vector`` in ``cpu``'s IRR on behalf of (dev, idx), or account the loss."""
     if cpu < 0:
+        eng.prov.message_dep()
         acct.lost(eng, dev, idx, n, f"were sent to {where}, which does not exist")
         return -1
     c = eng.w["cpus"][cpu]
     if not c["online"]:
+        P = eng.prov
+        P.message_dep()
+        P.dep(PC.D_DEST, PK.key(PK.ONLINE, cpu))
         acct.lost(eng, dev, idx, n, f"were sent to CPU{cpu}, which is offline")
         return cpu
     if vector < 16:
+        eng.prov.message_dep()
         acct.lost(eng, dev, idx, n, f"carried illegal vector {vector:#x} (APIC receive error)")
         return cpu
     apic.receive(c, vector, [dev, idx, n])
+    eng.prov.irr_set(cpu, vector, dev, idx)
     if not c["queued"]:
         eng.model.wake(eng, c)
     return cpu

@@ -14,6 +14,8 @@ from typing import Any
 
 from msidbg.model import apic, hits
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
 from msidbg.sim.program import AGAIN, CALL, GOTO, RET, WAIT, Flow, new_frame, run_step
 from msidbg.sim.scheduler import EngineError
@@ -33,7 +35,7 @@ def errname(value: int) -> str:
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
-    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx")
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -45,6 +47,8 @@ class Ctx:
         self.costname = "kernel"
         self.emitted = False
         self.ctx: dict[str, Any] = {}
+        #: the event during which ``ctx`` runs program steps (provenance reads the stack then)
+        self.at = -1
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -180,10 +184,29 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         eng.schedule(busy, "cpu", c["id"])
 
 
+def running(c: Cpu) -> str:
+    """What the CPU's next step will be, as ``on_cpu`` decides it: ``irq`` (a handler step),
+    ``accept`` (taking an interrupt), ``proc`` (a process-context step), ``done`` (reporting an
+    action's end) or ``idle``. Debugger tools use it to say which context ran an event."""
+    proc = c["proc"]
+    if c["irq"]["stack"]:
+        return "irq"
+    if c["stopped"]:
+        return "idle"
+    if c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
+        return "accept"
+    if proc["stack"] and proc["wait"] is None:
+        return "proc"
+    if proc["done"] is not None:
+        return "done"
+    return "idle"
+
+
 def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:
     """Run steps of one context until one of them emits an event (pure steps are free)."""
     on_push = k.eng.model.on_push
     k.ctx = ctx
+    k.at = k.eng.cur
     last: Any = None
     for _ in range(MAX_SILENT_STEPS):
         popped = run_step(k, ctx, on_push)
@@ -222,6 +245,10 @@ def on_act(eng: Any, item: list[Any]) -> None:
     else:
         c["proc"]["stack"].append(frame)
     eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
+    P = eng.prov
+    r = P.write(PC.ACT_START, PK.key(PK.ACTION, idx), idx, ctx=False)
+    if r >= 0:
+        P.proc_last[c["id"]] = r
     wake(eng, c)
 
 
@@ -237,6 +264,11 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     act["state"], act["result"] = "done", value
     proc["done"], proc["action"] = None, -1
     k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
+    P = k.eng.prov
+    last = P.proc_last.get(c["id"], -1)
+    if last >= 0:
+        P.dep_writer(PC.D_RETURNED, P.key(last), last)
+    P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
     if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:
         _driver_status(k, act, value)
     queue = c["queue"]
@@ -267,6 +299,12 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
     proc["stack"][-1]["locals"]["ret"] = -ETIMEDOUT
     _unregister_waiter(eng.w, wait, c["id"])
     eng.emit(K.WAIT_TIMEOUT, c["id"], wait["dev"], proc["action"], wait["index"])
+    P = eng.prov
+    P.dep(PC.D_WAITED, PK.key(PK.SIG, PK.dev_entry(P.dev(wait["dev"]), wait["index"])))
+    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc["action"]))
+    r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c["id"]), -ETIMEDOUT, ctx=False)
+    if r >= 0:
+        P.proc_last[c["id"]] = r
     wake(eng, c)
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from msidbg.model import acct, bus, hits
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
     ENTRY_MASKBIT,
     ENTRY_REGS,
@@ -69,16 +71,10 @@ def msix_live(msix: dict[str, Any], entry: int) -> bool:
 
 def _msix_transitions(eng: Any, name: str, dev: Dev, before: list[bool]) -> None:
     """After a mask/enable change: latch entries that became live, release their PBA bits."""
-    msix = dev["msix"]
-    latch = LATCH_ON_UNMASK in dev["quirks"]
+    why = PK.key(PK.MSIXCTRL, eng.prov.dev(name))
     for i, was in enumerate(before):
-        if was or not msix_live(msix, i):
-            continue
-        if latch:
-            e = msix["table"][i]
-            msix["latched"][i] = [e["addr_lo"], e["addr_hi"], e["data"]]
-        if msix["pba"][i]:
-            _schedule_release(eng, name, msix, i)
+        if not was:
+            _entry_transition(eng, name, dev, i, False, why)
 
 
 def _schedule_release(eng: Any, name: str, cap: dict[str, Any], idx: int) -> None:
@@ -102,12 +98,18 @@ def _msix_disabled(eng: Any, name: str, dev: Dev) -> None:
     """MSI-X Enable cleared: whatever sat in the PBA will never be sent."""
     msix = dev["msix"]
     held = eng.w["acct"][name]["held"]
+    P = eng.prov
+    d = P.dev(name)
     for i, p in enumerate(msix["pba"]):
         if p:
             msix["pba"][i] = 0
+            P.dep(PC.D_HELD, PK.key(PK.PBA, PK.dev_entry(d, i)))
+            P.dep(PC.D_DISABLED_BY, PK.key(PK.MSIXCTRL, d))
+            P.write(PC.PBA_DROP, PK.key(PK.PBA, PK.dev_entry(d, i)), 0, ctx=False)
             n = held[i]
             held[i] = 0
             if n:
+                P.dep(PC.D_HELD, PK.key(PK.PBA, PK.dev_entry(d, i)))
                 acct.lost(eng, name, i, n, "were pending in the PBA when MSI-X was disabled")
 
 
@@ -158,6 +160,15 @@ def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int)
 
 
 def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int) -> None:
+    P = eng.prov
+    if P.on and eng.fresh and reg != "cmd":
+        d = P.dev(name)
+        if reg == "msix_ctrl":
+            P.write(PC.MSIX_CTRL, PK.key(PK.MSIXCTRL, d), value)
+        else:
+            r = "ctrl" if reg == "msi_ctrl" else reg
+            also = (PK.key(PK.MSIMSG, d),) if r in ("addr_lo", "addr_hi", "data") else ()
+            P.write(PC.MSI_REG, PK.key(PK.MSIREG, d << 4 | PK.MSI_REG_INDEX[r]), value, also=also)
     if reg == "cmd":
         dev["cmd"] = value & 0xFFFF
     elif reg == "msix_ctrl":
@@ -187,6 +198,10 @@ def _set_msi_ctrl(eng: Any, name: str, dev: Dev, value: int) -> None:
     msi["ctrl"] = (old & ~writable) | (value & writable)
     if not old & MSI_ENABLE and msi["ctrl"] & MSI_ENABLE and MSI_LATCH_ON_ENABLE in dev["quirks"]:
         msi["latched"] = [msi["addr_lo"], msi["addr_hi"], msi["data"]]
+        P = eng.prov
+        d = P.dev(name)
+        P.dep(PC.D_LATCHED, PK.key(PK.MSIMSG, d))
+        P.write(PC.MSI_LATCH, PK.key(PK.MSILATCH, d), msi["data"], ctx=False)
 
 
 def _set_msi_mask(eng: Any, name: str, dev: Dev, value: int) -> None:
@@ -204,8 +219,14 @@ def table_write(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int)
     dev = eng.w["devices"][name]
     msix = dev["msix"]
     eng.emit(K.MSIX_WRITE, cpu, name, entry, eng.s(reg), value)
+    P = eng.prov
+    d = P.dev(name)
     if reg != "ctrl":
-        if msix_live(msix, entry):
+        live = msix_live(msix, entry)
+        msg = PK.key(PK.MSG, PK.dev_entry(d, entry))
+        P.write(PC.TABLE_LIVE if live else PC.TABLE, PK.key(PK.REG, PK.reg_payload(d, entry, PK.REG_INDEX[reg])),
+                value & 0xFFFFFFFF, also=(msg,))
+        if live:
             eng.hit(hits.MSIX_WRITE_UNMASKED,
                     f"{name} entry {entry} {reg} written while MSI-X is enabled and the entry is unmasked")
         msix["table"][entry][reg] = value & 0xFFFFFFFF
@@ -213,16 +234,26 @@ def table_write(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int)
     before = [msix_live(msix, entry)]
     # Only the Mask bit of Vector Control is writable in this model (the rest is reserved).
     msix["table"][entry]["ctrl"] = value & ENTRY_MASKBIT
-    _entry_transition(eng, name, dev, entry, before[0])
+    ctrl = PK.key(PK.REG, PK.reg_payload(d, entry, 3))
+    P.write(PC.TABLE, ctrl, value & ENTRY_MASKBIT)
+    _entry_transition(eng, name, dev, entry, before[0], ctrl)
 
 
-def _entry_transition(eng: Any, name: str, dev: Dev, entry: int, was_live: bool) -> None:
+def _entry_transition(eng: Any, name: str, dev: Dev, entry: int, was_live: bool, why: int = -1) -> None:
+    """Entry ``entry`` may have become live (``why``: the key whose write did it): a latching device
+    captures its message; a pending bit is released."""
     msix = dev["msix"]
     if was_live or not msix_live(msix, entry):
         return
     if LATCH_ON_UNMASK in dev["quirks"]:
         e = msix["table"][entry]
         msix["latched"][entry] = [e["addr_lo"], e["addr_hi"], e["data"]]
+        P = eng.prov
+        d = P.dev(name)
+        P.dep(PC.D_LATCHED, PK.key(PK.MSG, PK.dev_entry(d, entry)))
+        if why >= 0:
+            P.dep(PC.D_UNMASKED_BY, why)
+        P.write(PC.LATCH, PK.key(PK.LATCH, PK.dev_entry(d, entry)), e["data"], ctx=False)
     if msix["pba"][entry]:
         _schedule_release(eng, name, msix, entry)
 
@@ -260,6 +291,12 @@ def signal(eng: Any, name: str, idx: int) -> None:
         _signal_msi(eng, name, dev, msi, idx, a)
         return
     eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI and MSI-X disabled"))
+    P = eng.prov
+    d = P.dev(name)
+    if msix is not None:
+        P.dep(PC.D_DISABLED_BY, PK.key(PK.MSIXCTRL, d))
+    if msi is not None:
+        P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, d << 4 | 4))
     acct.lost(eng, name, idx, 1, "raised while neither MSI nor MSI-X was enabled (INTx is not modelled)")
 
 
@@ -269,17 +306,34 @@ def _signal_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any], idx: int, 
         eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("no such MSI-X entry"))
         acct.lost(eng, name, idx, 1, "named an entry beyond the MSI-X table")
         return
+    P = eng.prov
     if msix["ctrl"] & MSIX_MASKALL or table[idx]["ctrl"] & ENTRY_MASKBIT:
         msix["pba"][idx] = 1
         a["held"][idx] += 1
         why = "function masked" if msix["ctrl"] & MSIX_MASKALL else "entry masked"
         eng.emit(K.MSI_HELD, -1, name, idx, eng.s(f"PBA: {why}"))
+        if P.on and eng.fresh:
+            d = P.dev(name)
+            de = PK.dev_entry(d, idx)
+            P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL
+                  else PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+            P.write(PC.PBA_SET, PK.key(PK.PBA, de), 1, ctx=False, also=(PK.key(PK.HELD, de), PK.key(PK.SIG, de)))
         return
     e = table[idx]
     msg = msix["latched"][idx] if LATCH_ON_UNMASK in dev["quirks"] else None
     if msg is None:
         msg = [e["addr_lo"], e["addr_hi"], e["data"]]
+        if P.on and eng.fresh:
+            P.sending(PC.D_MSG_TABLE, PK.MSG << PK.SHIFT | P.dev(name) << 16 | idx)
+    elif P.on and eng.fresh:
+        _sending_latched(P, name, idx, msg, e)
     emit_message(eng, name, idx, msg, 1, a["intended"][idx])
+
+
+def _sending_latched(P: Any, name: str, idx: int, msg: list[int], e: dict[str, Any]) -> None:
+    de = PK.dev_entry(P.dev(name), idx)
+    stale = msg[0] != e["addr_lo"] or msg[1] != e["addr_hi"] or msg[2] != e["data"]
+    P.sending(PC.D_MSG_LATCH, PK.key(PK.LATCH, de), ((PC.D_IGNORED, PK.key(PK.MSG, de)),) if stale else ())
 
 
 def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
@@ -288,9 +342,15 @@ def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a:
         eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI message not enabled"))
         acct.lost(eng, name, idx, 1, f"used MSI message {idx} but only {nvec} are enabled")
         return
+    P = eng.prov
+    d = P.dev(name)
     if _blocked_by_msix_mask(dev, idx):
         a["held"][idx] += 1
         eng.emit(K.MSI_HELD, -1, name, idx, eng.s("MSI-X entry mask (quirk)"))
+        de = PK.dev_entry(d, idx)
+        P.dep(PC.D_MASKED_BY, PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+        P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, d << 4 | 4))
+        P.write(PC.MSI_BLOCKED, PK.key(PK.HELD, de), a["held"][idx], ctx=False, also=(PK.key(PK.SIG, de),))
         eng.hit(hits.MSI_BLOCKED_BY_MSIX_MASK,
                 f"{name} MSI message {idx} suppressed by MSI-X entry {idx}'s mask bit while MSI-X is disabled")
         return
@@ -298,8 +358,18 @@ def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a:
         msi["pending"] |= 1 << idx
         a["held"][idx] += 1
         eng.emit(K.MSI_HELD, -1, name, idx, eng.s("MSI pending bit: vector masked"))
+        de = PK.dev_entry(d, idx)
+        P.dep(PC.D_MASKED_BY, PK.key(PK.MSIREG, d << 4 | 3))
+        P.write(PC.MSI_PEND, PK.key(PK.MSIPEND, de), 1, ctx=False, also=(PK.key(PK.HELD, de), PK.key(PK.SIG, de)))
         return
+    if P.on and eng.fresh:
+        _sending_msi(P, d, dev)
     emit_message(eng, name, idx, msi_message(dev, idx), 1, a["msi_intended"], msi_programmed(dev))
+
+
+def _sending_msi(P: Any, d: int, dev: Dev) -> None:
+    latched = dev["msi"]["latched"] is not None and MSI_LATCH_ON_ENABLE in dev["quirks"]
+    P.sending(PC.D_MSG_LATCH if latched else PC.D_MSG_MSI, PK.key(PK.MSILATCH if latched else PK.MSIMSG, d))
 
 
 def _blocked_by_msix_mask(dev: Dev, idx: int) -> bool:
@@ -330,6 +400,9 @@ def release(eng: Any, name: str, idx: int) -> None:
     dev = eng.w["devices"][name]
     a = eng.w["acct"][name]
     msix = dev["msix"]
+    P = eng.prov
+    d = P.dev(name)
+    de = PK.dev_entry(d, idx)
     if msix is not None and msix["ctrl"] & MSIX_ENABLE:
         msix["releasing"][idx] = 0
         if not msix_live(msix, idx) or not msix["pba"][idx]:
@@ -339,6 +412,16 @@ def release(eng: Any, name: str, idx: int) -> None:
         n, a["held"][idx] = a["held"][idx], 0
         e = msix["table"][idx]
         msg = msix["latched"][idx] if LATCH_ON_UNMASK in dev["quirks"] else None
+        P.dep(PC.D_HELD, PK.key(PK.PBA, de))
+        P.dep(PC.D_UNMASKED_BY, PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+        P.dep(PC.D_UNMASKED_BY, PK.key(PK.MSIXCTRL, d))
+        if P.on and eng.fresh:
+            held = P.write(PC.PBA_CLEAR, PK.key(PK.PBA, de), 0, ctx=False)
+            if msg is None:
+                P.sending(PC.D_MSG_TABLE, PK.key(PK.MSG, de))
+            else:
+                _sending_latched(P, name, idx, msg, e)
+            P.msg.append((PC.D_MSG_HELD, PK.key(PK.PBA, de), held))
         emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
@@ -348,6 +431,12 @@ def release(eng: Any, name: str, idx: int) -> None:
         return
     msi["pending"] &= ~(1 << idx)
     n, a["held"][idx] = a["held"][idx], 0
+    if P.on and eng.fresh:
+        P.dep(PC.D_HELD, PK.key(PK.MSIPEND, de))
+        P.dep(PC.D_UNMASKED_BY, PK.key(PK.MSIREG, d << 4 | 3))
+        held = P.write(PC.PBA_CLEAR, PK.key(PK.MSIPEND, de), 0, ctx=False)
+        _sending_msi(P, d, dev)
+        P.msg.append((PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held))
     emit_message(eng, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
 
 
@@ -360,6 +449,18 @@ def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended
     """
     lo, hi, data = msg
     if intended and (programmed or msg) not in intended:
+        P = eng.prov
+        if P.on and eng.fresh:
+            d = P.dev(name)
+            P.message_dep()
+            if programmed is None:
+                P.dep(PC.D_HALF, PK.key(PK.REG, PK.reg_payload(d, idx, 0)))
+                P.dep(PC.D_HALF, PK.key(PK.REG, PK.reg_payload(d, idx, 2)))
+                P.write(PC.TORN, PK.key(PK.MSG, PK.dev_entry(d, idx)), data, ctx=False)
+            else:
+                P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 0))
+                P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 2))
+                P.write(PC.TORN, PK.key(PK.MSIMSG, d), data, ctx=False)
         eng.hit(hits.MSI_TORN_MESSAGE,
                 f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
                 "a pair the kernel never programmed together")

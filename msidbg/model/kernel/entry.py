@@ -14,6 +14,8 @@ from typing import Any
 
 from msidbg.model import acct, apic, hits
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
     IRQ_MOVE_CLEANUP_VECTOR,
     VECTOR_CLEANUP,
@@ -33,6 +35,7 @@ SYSVEC: dict[int, str] = {}
 def accept(k: Any, c: dict[str, Any], v: int) -> None:
     """The CPU takes vector ``v`` (its highest acceptable one) and dispatches it."""
     src = apic.take(c, v)
+    k.eng.prov.accept(c["id"], v)
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
@@ -62,18 +65,27 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     c = k.cpu
     v, slot, src = loc["vector"], loc["slot"], loc["src"]
     apic.eoi(c)
+    P = k.eng.prov
     n = sum(s[2] for s in src)
+    slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c["id"], v))
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
         c["vector_irq"].pop(v, None)
         for dev, idx, cnt in src:
+            P.dep(PC.D_SLOT, slot_key)
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x} marked {slot} (swallowed)")
+        P.dep(PC.D_SLOT, slot_key)
+        P.write(PC.VEC_SLOT, slot_key, -1, note="UNUSED (a stray hit swallowed)")
     else:
         owners = ", ".join(f"{d} vector {i}" for d, i, _ in src) or "no device signal (stale IRR bit)"
         if not src:
+            P.dep(PC.D_SLOT, slot_key)
+            P.write(PC.STRAY, PK.key(PK.ISR, PK.cpu_vec(c["id"], v)))
             k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: No irq handler for vector ({owners})")
         for dev, idx, cnt in src:
+            P.dep(PC.D_SLOT, slot_key)
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: No irq handler for vector",
                       spurious=True)
+    P.isr_node(PC.EOI, c["id"], v)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
 
@@ -90,6 +102,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         k.call("irq_move_irq", irq=loc["irq"])
     else:
         apic.eoi(k.cpu)
+        k.eng.prov.isr_node(PC.EOI, k.cpu_id, loc["vector"])
         k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
         k.goto("handle")
 
@@ -116,6 +129,7 @@ def move(k: Any, loc: dict[str, Any]) -> None:
 @handle_edge_irq.step
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
+    k.eng.prov.isr_node(PC.EOI, k.cpu_id, loc["vector"])
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
 
 
@@ -134,6 +148,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
     elif len(src) == 1 and src[0][0] == dev and src[0][1] == idx:  # the common case
         delivered = src[0][2]
+        _delivered(k, dev, idx, loc["vector"])
         a = w["acct"][dev]
         a["delivered"][idx] += delivered
         a["handled"][idx] += 1
@@ -141,11 +156,21 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
             k.eng.model.wake_waiters(k.eng, dev, idx)
     else:
         where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
-        delivered = acct.settle(k.eng, src, dev, idx, where)
+        delivered = acct.settle(k.eng, src, dev, idx, where,
+                                PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, loc["vector"])))
+        if delivered and dev is not None:
+            _delivered(k, dev, idx, loc["vector"])
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
     k.ev(K.IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
+
+
+def _delivered(k: Any, dev: str, idx: int, vector: int) -> None:
+    """Provenance: the handler of (dev, idx) delivered signals taken from ``vector``'s ISR bit."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        P.isr_node(PC.DELIVERED, k.cpu_id, vector, PK.key(PK.DELIV, PK.dev_entry(P.dev(dev), idx)))
 
 
 @move_cleanup.step
@@ -153,6 +178,7 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
     c = k.cpu
     apic.eoi(c)
+    k.eng.prov.isr_node(PC.EOI, c["id"], loc["vector"])
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)

@@ -1,0 +1,395 @@
+"""Cause chains: ``Session.why(target)`` walks the provenance the model recorded back to a root.
+
+A *link* is one recorded node (an event that set a tracked value, or an outcome such as a
+loss) shown with its event, time, actor, CPU, call stack, state path, value and a one-line
+reason generated from its kind. The chain starts at the symptom (a hit, an event, or the
+value of a state path at the cursor) and follows, at each node, the dependency whose writer is
+the most recent; the other dependencies are kept as *branches* (each a chain of its own).
+A node reached twice is shown once; the second time the branch stops with ``seen``.
+Roots are scenario actions, device signals, faults, or values from the initial state.
+
+Nothing here re-derives a story: every step back is a recorded link (``model/prov.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg.debugger import whytext
+from msidbg.model import provcodes as C
+from msidbg.model import provkeys as PK
+from msidbg.model.prov import Prov
+from msidbg.sim.events import Event
+from msidbg.sim.scheduler import Hit
+
+#: at most this many links in one answer (the default chain plus every branch)
+MAX_LINKS = 400
+#: a chain (or branch) longer than this stops with a note
+MAX_DEPTH = 200
+
+
+class WhyError(ValueError):
+    """A ``why`` target the session cannot explain (a bad path, an event out of range)."""
+
+
+@dataclass
+class Link:
+    """One step of a cause chain (see the module docstring)."""
+
+    event: int
+    time_ns: int
+    kind: str                       # the event's kind (msix.write, msi.msg, ...)
+    link: str                       # the record's kind (table.write.live, latch, lost, ...)
+    cpu: int | None
+    dev: str | None
+    actor: str
+    path: str | None
+    value: Any
+    stack: list[str]
+    reason: str
+    #: how the link before this one (closer to the symptom) used this one; None for the symptom
+    relation: str | None = None
+    record: int = -1
+    branches: list[list[Link]] = field(default_factory=list)
+    #: this node was already shown elsewhere in the answer (the branch stops here)
+    seen: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event, "time_ns": self.time_ns, "kind": self.kind, "cpu": self.cpu,
+            "dev": self.dev, "path": self.path, "value": self.value, "stack": list(self.stack),
+            "reason": self.reason, "link": self.link, "actor": self.actor, "relation": self.relation,
+            "seen": self.seen, "branches": [[b.as_dict() for b in br] for br in self.branches],
+        }
+
+
+@dataclass
+class Why:
+    """The answer: ``target`` (what was asked) and ``chain`` (symptom first, root last)."""
+
+    target: dict[str, Any]
+    chain: list[Link]
+
+    def events(self) -> list[int]:
+        """The events of the default chain, symptom first."""
+        return [lk.event for lk in self.chain]
+
+    def tree_events(self) -> list[int]:
+        """Every event in the answer (default chain and branches), in tree order."""
+        out: list[int] = []
+
+        def walk(links: list[Link]) -> None:
+            for lk in links:
+                out.append(lk.event)
+                for br in lk.branches:
+                    walk(br)
+        walk(self.chain)
+        return out
+
+    def links(self) -> list[Link]:
+        """Every link of the answer, in tree order (default chain first at each node)."""
+        out: list[Link] = []
+
+        def walk(links: list[Link]) -> None:
+            for lk in links:
+                out.append(lk)
+                for br in lk.branches:
+                    walk(br)
+        walk(self.chain)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``msidbg why --json`` object."""
+        return {"target": self.target, "chain": [lk.as_dict() for lk in self.chain]}
+
+    def text(self, width: int = 100) -> str:
+        return whytext.render(self, width)
+
+
+# --- building ------------------------------------------------------------------------------------------
+class Builder:
+    """Makes links from records; ``event_of`` reads the event log, ``stack_at`` (optional) reads a
+    call stack back from the world for nodes that did not record one."""
+
+    def __init__(self, prov: Prov, event_of: Callable[[int], Event | None],
+                 stack_at: Callable[[int, int | None], list[str]] | None = None,
+                 max_links: int = MAX_LINKS) -> None:
+        self.p = prov
+        self.event_of = event_of
+        self.stack_at = stack_at
+        self.budget = max_links
+        self.seen: set[int] = set()
+
+    # -- the walk ---------------------------------------------------------------------------------------
+    def chain(self, r: int, relation: str | None = None, depth: int = 0) -> list[Link]:
+        """The chain from node ``r`` back to a root, following the most recent writer."""
+        links: list[Link] = []
+        while True:
+            if self.budget <= 0 or len(links) >= MAX_DEPTH:
+                break
+            link = self.link(r, relation)
+            links.append(link)
+            if r in self.seen:
+                link.seen = True
+                break
+            self.seen.add(r)
+            deps = self.deps(r)
+            if not deps:
+                break
+            (code, key, w), others = deps[0], deps[1:]
+            for ocode, okey, ow in others:
+                if self.budget <= 0:
+                    break
+                link.branches.append(self.follow(ocode, okey, ow, depth + 1))
+            if w < 0:
+                links.append(self.initial(key, self.relation(code, r), link.event))
+                break
+            relation, r = self.relation(code, r), w
+        return links
+
+    def follow(self, code: int, key: int, w: int, depth: int) -> list[Link]:
+        rel = C.CODES[code].text if not C.CODES[code].node else C.CODES[code].inline
+        if w < 0:
+            return [self.initial(key, rel, None)]
+        return self.chain(w, rel, depth)
+
+    def deps(self, r: int) -> list[tuple[int, int, int]]:
+        """Node ``r``'s dependencies, the default one first: the most recent writer among the values
+        it used (control links only when nothing else explains it; annotations never), then the
+        rest as branches, one per writer. Values still from the initial state are kept only when
+        nothing else explains the node."""
+        deps = self.expand(r, self.p.deps(r))
+        best: dict[int, tuple[int, int, int]] = {}
+        for d in deps:
+            if d[2] not in best or best[d[2]][0] in C.SIDE:
+                best[d[2]] = d
+        real = [d for w, d in best.items() if w >= 0]
+        strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=lambda d: -d[2])
+        side = sorted((d for d in real if d[0] in C.SIDE), key=lambda d: -d[2])
+        if strong:
+            return strong + side
+        weak = sorted((d for d in real if d[0] in C.WEAK), key=lambda d: -d[2])
+        if weak:
+            return weak[:1] + side
+        if side:
+            return side
+        return [d for d in deps if d[2] < 0][:1]
+
+    def expand(self, r: int, deps: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """A message used as a whole depends on each register it is made of, as of the use."""
+        out = []
+        p = self.p
+        for code, key, w in deps:
+            if code in C.MESSAGE:
+                k = key if key >= 0 else -1
+                s = k >> PK.SHIFT
+                pl = k & PK.PAYLOAD
+                if s == PK.REG and (pl & 0xF) < 3:
+                    s, pl = PK.MSG, PK.dev_entry(pl >> 20, (pl >> 4) & 0xFFFF)
+                if s == PK.MSG:
+                    d, e = pl >> 16, pl & 0xFFFF
+                    regs = [PK.key(PK.REG, PK.reg_payload(d, e, i)) for i in range(3)]
+                elif s == PK.MSIMSG:
+                    regs = [PK.key(PK.MSIREG, pl << 4 | i) for i in range(3)]
+                else:
+                    regs = []
+                if regs:
+                    out += [(code, rk, p.writer_before(rk, r)) for rk in regs]
+                    continue
+            out.append((code, key, w))
+        return out
+
+    def relation(self, code: int, r: int) -> str:
+        c = C.CODES[code]
+        return c.inline if c.node else c.text
+
+    # -- one link ------------------------------------------------------------------------------------------
+    def link(self, r: int, relation: str | None) -> Link:
+        self.budget -= 1
+        p = self.p
+        ev_i = p.event(r)
+        ev = self.event_of(ev_i)
+        code = C.CODES[p.code(r)]
+        key = p.key(r)
+        path = PK.path(key, p.devname) if key >= 0 else None
+        frames, kind, cpu = self.frames(r, ev)
+        value = whytext.value(p, r, ev)
+        fields = whytext.fields(p, r, ev, value, kind, cpu)
+        reason = whytext.reason(code, fields, relation)
+        return Link(ev_i, ev.time_ns if ev else 0, ev.kind if ev else "?", code.name,
+                    ev.cpu if ev else None, ev.dev if ev else None, fields["who"], path, value, frames,
+                    reason, relation, r)
+
+    def frames(self, r: int, ev: Event | None) -> tuple[list[str], str | None, int | None]:
+        """(stack strings innermost first, context kind, cpu) of node ``r``."""
+        st = self.p.stack(r)
+        if st is not None:
+            cpu, kind, frames = st
+            return whytext.describe_frames(frames), kind, cpu
+        code = C.CODES[self.p.code(r)]
+        if code.lazy_stack and self.stack_at is not None and ev is not None and ev.cpu is not None:
+            return self.stack_at(ev.index, ev.cpu), "irq", ev.cpu
+        return [], None, None
+
+    def initial(self, key: int, relation: str | None, event: int | None) -> Link:
+        """A leaf: ``key`` still had its value from the initial state (device reset, boot)."""
+        self.budget -= 1
+        path = PK.path(key, self.p.devname) if key >= 0 else None
+        what = f"{path} still had its initial value" if path else "the initial state"
+        reason = f"{relation}: {what}" if relation else what
+        return Link(0, 0, "initial", "initial", None, None, "initial state", path, None, [], reason, relation)
+
+
+def explain_node(b: Builder, r: int, extra: list[int] | None = None) -> list[Link]:
+    """The chain from node ``r``; other nodes of the same event become branches of its first link."""
+    chain = b.chain(r)
+    for o in extra or []:
+        if b.budget <= 0:
+            break
+        chain[0].branches.append(b.chain(o, "also at this event"))
+    return chain
+
+
+def hit_index(hits: list[Hit], hit: Hit) -> int:
+    """The position of ``hit`` in the engine's hit list."""
+    for j in range(len(hits) - 1, -1, -1):
+        h = hits[j]
+        if h is hit or (h.event == hit.event and h.name == hit.name and h.detail == hit.detail):
+            return j
+    return -1
+
+
+def cause_events(prov: Prov, r: int, limit: int = MAX_DEPTH) -> list[int]:
+    """The events of the default chain from node ``r`` (the summary's ``cause``), no stacks or text."""
+    b = Builder(prov, lambda i: None, None, limit)
+    out: list[int] = []
+    seen: set[int] = set()
+    while r >= 0 and r not in seen and len(out) < limit:
+        seen.add(r)
+        out.append(prov.event(r))
+        deps = b.deps(r)
+        if not deps:
+            break
+        r = deps[0][2]
+    return out
+
+
+# --- targets ---------------------------------------------------------------------------------------------
+def explain(s: Any, target: Hit | int | str, stacks: bool = True, max_links: int = MAX_LINKS) -> Why:
+    """``Session.why``: ``target`` is a ``Hit`` (from ``s.hits()``), an event index, or a state
+    path whose value at the cursor is explained."""
+    p: Prov = s.eng.prov
+    if not p.on:
+        raise WhyError("this session records no provenance (its engine was built with prov=False)")
+    stack_at = _stack_reader(s) if stacks else None
+    b = Builder(p, s.event, stack_at, max_links)
+    if isinstance(target, Hit):
+        return _why_hit(s, b, target)
+    if isinstance(target, bool) or not isinstance(target, (int, str)):
+        raise WhyError(f"why what? {target!r} (expected a hit, an event index or a state path)")
+    if isinstance(target, int):
+        return _why_event(s, b, target, {"kind": "event", "event": target, "text": f"event {target}"})
+    return _why_path(s, b, target)
+
+
+def _why_hit(s: Any, b: Builder, hit: Hit) -> Why:
+    j = hit_index(s.eng.hits, hit)
+    info = {"kind": "hit", "event": hit.event, "breakpoint": hit.name, "detail": hit.detail,
+            "text": f"hit {hit.name} at event {hit.event}: {hit.detail}"}
+    r = b.p.hit_node(j, hit.event)
+    if r < 0:
+        return _why_event(s, b, hit.event, info)
+    return Why(info, explain_node(b, r))
+
+
+def _why_event(s: Any, b: Builder, e: int, info: dict[str, Any]) -> Why:
+    if not 1 <= e <= s.total:
+        raise WhyError(f"no event {e} (expected 1..{s.total})")
+    nodes = b.p.nodes_at(e)
+    if nodes:
+        return Why(info, explain_node(b, nodes[0], nodes[1:]))
+    return Why(info, _event_link(s, b, e))
+
+
+def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
+    """An event that recorded no node: the event itself, its call stack, and what its context ran for."""
+    from msidbg.model.cpu import running
+
+    ev = s.event(e)
+    before = s.world_at(e - 1)
+    frames: list[str] = []
+    follow = -1
+    kind = None
+    if ev.cpu is not None and 0 <= ev.cpu < len(before["cpus"]):
+        c = before["cpus"][ev.cpu]
+        kind = running(c)
+        if kind in ("irq", "proc"):
+            frames = whytext.describe_frames([(f["prog"], f["pc"]) for f in c[kind]["stack"]])
+        if kind in ("proc", "done") and c["proc"]["action"] >= 0:
+            follow = b.p.writer_at(PK.key(PK.ACTION, c["proc"]["action"]), e)
+    elif ev.kind.startswith("qemu.") and "qemu" in before:
+        kind = "qemu"
+        frames = whytext.describe_frames([(f["prog"], f["pc"]) for f in before["qemu"]["ctx"]["stack"]])
+    who = whytext.actor(ev, "proc" if kind in ("proc", "done") else kind, ev.cpu)
+    head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
+                f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
+    b.budget -= 1
+    if follow < 0:
+        return [head]
+    return [head, *b.chain(follow, C.CODES[C.D_ACTION].text)]
+
+
+def _why_path(s: Any, b: Builder, text: str) -> Why:
+    parsed = PK.parse(text)
+    cursor = s.cursor
+    if parsed is None:
+        e = s.last_change(text)
+        info = {"kind": "path", "path": text, "cursor": cursor, "value": _value_at(s, text),
+                "text": f"{text} at event {cursor} (untracked: its last change)"}
+        if e is None:
+            return Why(info, [b.initial(-1, None, None)])
+        return _why_event(s, b, e, info)
+    space, devname, a, c = parsed
+    if devname is not None and devname not in s.world["devices"]:
+        raise WhyError(f"no device {devname!r} (have: {', '.join(sorted(s.world['devices']))})")
+    dev = b.p.dev_ids.get(devname, -1) if devname is not None else 0
+    key = PK.key(space, PK.payload(space, dev, a, c)) if dev >= 0 else -1
+    path = PK.path(key, b.p.devname) if key >= 0 else text
+    val = _value_at(s, path)
+    info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
+            "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
+    r = b.p.writer_at(key, cursor) if key >= 0 else -1
+    if r < 0:
+        return Why(info, [b.initial(key, None, None)])
+    chain = explain_node(b, r)
+    if chain[0].path != path:
+        chain[0].reason = f"last wrote {path}: {chain[0].reason}"
+    return Why(info, chain)
+
+
+def _value_at(s: Any, path: str) -> Any:
+    try:
+        return s._compile(path).fn(s.eng)
+    except Exception:  # noqa: BLE001 - a path the expression language cannot read shows no value
+        return None
+
+
+def _stack_reader(s: Any) -> Callable[[int, int | None], list[str]]:
+    cache: dict[tuple[int, int | None], list[str]] = s.__dict__.setdefault("_why_stacks", {})
+
+    def stack_at(e: int, cpu: int | None) -> list[str]:
+        got = cache.get((e, cpu))
+        if got is None:
+            before = s.world_at(e - 1)
+            got = []
+            if cpu is not None and 0 <= cpu < len(before["cpus"]):
+                c = before["cpus"][cpu]
+                ctx = c["irq"] if c["irq"]["stack"] else c["proc"]
+                got = whytext.describe_frames([(f["prog"], f["pc"]) for f in ctx["stack"]])
+            if len(cache) > 4096:
+                cache.clear()
+            cache[(e, cpu)] = got
+        return got
+    return stack_at

@@ -1,0 +1,113 @@
+"""Provenance record kinds: what a step did to a tracked value (nodes), and why it used another
+one (dependencies), each with the one-line text a cause chain shows for it.
+
+A *node* says "at this event, this step set value K" (or, for an outcome such as a loss, "this
+happened to K"). A *dependency* follows its node and says "...and it did so using value K',
+whose writer was record R" (R = -1: K' still had its value from the initial state). Some hot
+nodes carry their one dependency inline: their record's third field is the writer record
+instead of a value, and the relation is implied by the node's kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    name: str
+    #: True for a node, False for a dependency
+    node: bool
+    #: one-line text: a node describes what happened, a dependency names the relation
+    text: str
+    #: nodes: registered as the writer of their key (outcomes such as a torn message are not)
+    writes: bool = True
+    #: nodes whose third field is the writer of one dependency (named ``inline``), not a value
+    inline: str = ""
+    #: nodes in interrupt context whose call stack is read back from the world on demand
+    lazy_stack: bool = False
+
+
+CODES: list[Code] = []
+BY_NAME: dict[str, int] = {}
+
+
+def _c(name: str, node: bool, text: str, **kw: object) -> int:
+    CODES.append(Code(name, node, text, **kw))  # type: ignore[arg-type]
+    BY_NAME[name] = len(CODES) - 1
+    return len(CODES) - 1
+
+
+_c("none", False, "")
+# --- nodes -------------------------------------------------------------------------------------------
+ACT_START = _c("action.start", True, "scenario action {act}")
+ACT_DONE = _c("action.done", True, "{act} returned {value}")
+TABLE = _c("table.write", True, "{who} wrote {path} = {hex}")
+TABLE_LIVE = _c("table.write.live", True,
+                "{who} wrote {path} = {hex} while the entry was live (MSI-X enabled, entry and function unmasked)")
+MSIX_CTRL = _c("msix.ctrl", True, "{who} wrote MSI-X Message Control = {hex} ({msixctrl})")
+MASKS = _c("msix.masks", True, "{who} wrote every entry's mask bit")
+LATCH = _c("latch", True, "{dev} latched entry {idx}'s message as it became live", lazy_stack=False)
+PBA_SET = _c("pba.set", True, "{dev} vector {idx} signalled while masked: held in the PBA")
+PBA_CLEAR = _c("pba.release", True, "{dev} entry {idx} unmasked: its held signal is sent")
+PBA_DROP = _c("pba.drop", True, "MSI-X disabled: {dev} entry {idx}'s pending bit dropped")
+MSI_REG = _c("msi.reg", True, "{who} wrote {path} = {hex}")
+MSI_LATCH = _c("msi.latch", True, "{dev} latched its MSI address/data as MSI was enabled")
+MSI_PEND = _c("msi.pending", True, "{dev} MSI message {idx} signalled while masked: pending bit set")
+MSI_BLOCKED = _c("msi.blocked", True,
+                 "{dev} MSI message {idx} suppressed by MSI-X entry {idx}'s mask bit while MSI-X is disabled (quirk)")
+IRR_SET = _c("irr.set", True, "{dev} vector {idx}'s message set {path}", inline="message")
+IRR_IPI = _c("irr.ipi", True, "an IPI set {path}")
+ACCEPT = _c("accept", True, "CPU{cpu} accepted vector {vec} (IRR -> ISR)", inline="IRR bit")
+EOI = _c("eoi", True, "CPU{cpu} EOI: {path} cleared", inline="in service since", lazy_stack=True)
+DELIVERED = _c("delivered", True, "{dev} vector {idx}'s handler ran: {value} signal(s) delivered",
+               inline="interrupt", lazy_stack=True)
+LOST = _c("lost", True, "{value} signal(s) of {dev} vector {idx} lost: {note}")
+STRAY = _c("stray", True, "CPU{cpu} vector {vec}: No irq handler for vector (a stale IRR bit)", writes=False)
+TORN = _c("torn", True, "{dev} vector {idx} sent a message the kernel never programmed as a whole",
+          writes=False)
+ONLINE = _c("cpu.online", True, "CPU{cpu_key} {online}")
+VEC_SLOT = _c("vector_irq", True, "{path} := {slot}")
+IRQ_VECTOR = _c("irq.vector", True, "irq {irq} gets vector {vector_of} on CPU{cpu_of}")
+KMSG = _c("kernel.msg", True, "the kernel composed {dev} vector {idx}'s message (irq {value})")
+WAIT_TIMEOUT = _c("wait.timeout", True, "the driver's wait for {dev} vector {idx} timed out")
+FAULT = _c("fault", True, "injected fault: {note}")
+IRTE_WRITE = _c("irte", True, "{path} := {note}")
+KERNEL = _c("kernel", True, "{who}: {note}")
+
+# --- dependencies ------------------------------------------------------------------------------------
+D_VALUE = _c("value", False, "the value written")
+D_ACTION = _c("action", False, "run by")
+D_IN_IRQ = _c("in-interrupt", False, "in the handler of")
+D_IOREQ = _c("ioreq", False, "serving the guest's trapped access")
+D_MSG_TABLE = _c("message.table", False, "sent from the entry's registers")
+D_MSG_LATCH = _c("message.latch", False, "sent from the message the device latched")
+D_MSG_MSI = _c("message.msi", False, "sent from the MSI address/data")
+D_MSG_HELD = _c("message.held", False, "the held signal")
+D_IGNORED = _c("ignored-write", False, "the entry's registers hold a newer message the latch ignores")
+D_DEST = _c("destination", False, "the destination CPU")
+D_SLOT = _c("vector_irq", False, "the vector's vector_irq slot")
+D_MASKED_BY = _c("masked-by", False, "held by the mask")
+D_MSI_ENABLE = _c("msi-enabled", False, "MSI enabled")
+D_LATCHED = _c("latched-from", False, "the message latched")
+D_UNMASKED_BY = _c("unmasked-by", False, "released by the unmask")
+D_HELD = _c("held", False, "the signal held")
+D_PENDING = _c("pending", False, "still pending")
+D_WAITED = _c("waited-for", False, "the signal waited for")
+D_RETURNED = _c("returned-after", False, "the last step of the action")
+D_COMPOSED = _c("composed-from", False, "the irq's vector assignment")
+D_DISABLED_BY = _c("disabled-by", False, "MSI-X disabled by")
+D_HALF = _c("half", False, "one half of the pair")
+D_OWNER = _c("owner", False, "the vector's owner on that CPU")
+D_IRTE = _c("irte", False, "the remapping entry")
+D_CAUSE = _c("cause", False, "because of")
+
+NODE_NAMES = {c.name for c in CODES if c.node}
+#: control links: followed only when nothing else explains a node (the root of a kernel write)
+WEAK = frozenset({D_ACTION})
+#: annotations: shown as a branch, never the default path (they did not produce the value)
+SIDE = frozenset({D_IGNORED})
+#: links whose value is a message: resolved to the registers it is made of, as of the use
+MESSAGE = frozenset({IRR_SET, TORN, D_MSG_TABLE, D_MSG_MSI, D_LATCHED})
+#: nodes that are the device's own doing (the actor is the device even inside a CPU's step)
+DEVICE = frozenset({LATCH, PBA_SET, PBA_CLEAR, PBA_DROP, MSI_LATCH, MSI_PEND, MSI_BLOCKED, IRR_SET, TORN})

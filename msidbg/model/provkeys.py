@@ -1,0 +1,181 @@
+"""Provenance keys: the state values whose writers are tracked, as ints, and their world paths.
+
+A key is ``space << 32 | payload``. The payload packs a device index (the order in which the
+provenance store first saw the device name), an entry or vector index, a CPU, an irq number.
+Every key renders as a world path in the expression language's syntax
+(``devices.eth0.msix.table[0].data``, ``cpus[1].irr[0x21]``, ``irqs[24].vector``), and
+``parse`` maps such a path (aliases allowed: ``cpu``, ``dev``, ``irq``) back to a key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+SHIFT = 32
+PAYLOAD = (1 << SHIFT) - 1
+
+# --- key spaces ------------------------------------------------------------------------------------
+REG = 1          # dev, entry, reg: one register of an MSI-X table entry
+MSG = 2          # dev, entry: the entry's message (addr_lo/addr_hi/data) as a whole
+LATCH = 3        # dev, entry: what a latch-on-unmask device captured
+PBA = 4          # dev, entry: the pending bit
+MSIXCTRL = 5     # dev: MSI-X Message Control (Enable, Function Mask)
+MSIREG = 6       # dev, reg: an MSI capability register
+MSIMSG = 7       # dev: the MSI address/data pair as a whole
+MSILATCH = 8     # dev: what an msi-latch-on-enable device captured
+MSIPEND = 9      # dev, index: an MSI pending bit
+IRR = 10         # cpu, vector
+ISR = 11         # cpu, vector
+VECIRQ = 12      # cpu, vector: the kernel's per-CPU vector_irq slot
+ONLINE = 13      # cpu
+LOST = 14        # dev, index: signals counted lost
+DELIV = 15       # dev, index: signals delivered to the device's handler
+HELD = 16        # dev, index: signals held behind a mask
+SIG = 17         # dev, index: the latest thing that happened to a signal of this vector
+ACTION = 18      # action index: the scenario action starts
+ACTRES = 19      # action index: its result
+WAIT = 20        # cpu: a driver waiting for its interrupt
+IRQVEC = 21      # irq: the vector domain's vector and CPU of an irq
+KMSG = 22        # dev, index: the message the kernel composed for a vector
+IRTE = 23        # index: an interrupt remapping table entry
+FAULT = 24       # index into the scenario's faults
+MSIXMASKS = 25   # dev: every entry's mask bit at once (a whole-table write such as msix_mask_all)
+# Xen and QEMU (see model/xen.py, evtchn.py, qemu*.py)
+PIRQ = 32        # pirq: Xen's mapping (host irq) of a guest pirq
+PTBIND = 33      # pirq: QEMU's passthrough binding (pt_irq_create_bind)
+PORT = 34        # event channel port: bound pirq, vCPU, mask
+PORTPEND = 35    # port: its pending bit
+QENTRY = 36      # dev, entry: QEMU's emulated entry (what the guest wrote and reads back)
+QPIRQ = 37       # dev, entry: the pirq QEMU mapped for the entry
+GIRQ = 38        # guest irq: the guest's irq_info (pirq, event channel)
+IOREQ = 39       # cpu: the ioreq a vCPU is blocked on
+READBACK = 40    # cpu: what the guest's last trapped read returned
+HOSTMASK = 41    # dev, entry: Xen's view of the physical entry's mask (host and guest bits)
+
+MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
+MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
+REG_INDEX = {r: i for i, r in enumerate(MSIX_REGS)}
+MSI_REG_INDEX = {r: i for i, r in enumerate(MSI_REGS)}
+
+
+def key(space: int, payload: int) -> int:
+    return space << SHIFT | payload
+
+
+def space_of(k: int) -> int:
+    return k >> SHIFT
+
+
+def dev_entry(dev: int, entry: int) -> int:
+    return dev << 16 | entry
+
+
+def reg_payload(dev: int, entry: int, reg: int) -> int:
+    return dev << 20 | entry << 4 | reg
+
+
+def cpu_vec(cpu: int, vector: int) -> int:
+    return cpu << 8 | vector
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+def path(k: int, devname: Callable[[int], str]) -> str:
+    """The world path of key ``k`` (``devname`` maps a device index to its name)."""
+    s, p = k >> SHIFT, k & PAYLOAD
+    if s == REG:
+        return f"devices.{devname(p >> 20)}.msix.table[{(p >> 4) & 0xFFFF}].{MSIX_REGS[p & 0xF]}"
+    if s in _DEV_ENTRY:
+        return _DEV_ENTRY[s].format(d=devname(p >> 16), i=p & 0xFFFF)
+    if s in _DEV:
+        return _DEV[s].format(d=devname(p))
+    if s == MSIREG:
+        return f"devices.{devname(p >> 4)}.msi.{MSI_REGS[p & 0xF]}"
+    if s in _CPU_VEC:
+        return _CPU_VEC[s].format(c=p >> 8, v=p & 0xFF)
+    if s in _ONE:
+        return _ONE[s].format(n=p)
+    return f"key {s}:{p}"
+
+
+_DEV_ENTRY = {
+    MSG: "devices.{d}.msix.table[{i}]", LATCH: "devices.{d}.msix.latched[{i}]",
+    PBA: "devices.{d}.msix.pba[{i}]", MSIPEND: "devices.{d}.msi.pending[{i}]",
+    LOST: "acct.{d}.lost[{i}]", DELIV: "acct.{d}.delivered[{i}]", HELD: "acct.{d}.held[{i}]",
+    SIG: "acct.{d}.raised[{i}]", KMSG: "acct.{d}.intended[{i}]",
+    QENTRY: "qemu.devs.{d}.msix.entries[{i}]", QPIRQ: "qemu.devs.{d}.msix.entries[{i}].pirq",
+    HOSTMASK: "xen.msixtbl.{d}[{i}]",
+}
+_DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
+        MSIXMASKS: "devices.{d}.msix.table"}
+_CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
+_ONE = {
+    ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",
+    WAIT: "cpus[{n}].proc.wait", IRQVEC: "irqs[{n}].vector", IRTE: "iommu.irte[{n}]",
+    FAULT: "kernel.faults[{n}]", PIRQ: "xen.pirqs[{n}]", PTBIND: "xen.pirqs[{n}].bound",
+    PORT: "xen.ports[{n}]", PORTPEND: "xen.ports[{n}].pending", GIRQ: "kernel.xen.irqs[{n}]",
+    IOREQ: "cpus[{n}].ioreq", READBACK: "cpus[{n}].readback",
+}
+
+
+# --- parsing --------------------------------------------------------------------------------------------
+_NUM = r"(0x[0-9a-fA-F]+|\d+)"
+_NAME = r"([a-z][a-z0-9_-]*)"
+_ALIASES = (("cpu[", "cpus["), ("dev.", "devices."), ("device.", "devices."), ("irq[", "irqs["))
+
+
+def _int(text: str) -> int:
+    return int(text, 16) if text.lower().startswith("0x") else int(text)
+
+
+def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | None, int, int]]]]:
+    """(regex, build) pairs; build returns (space, device name or None, a, b)."""
+    pats: list[tuple[str, Callable[..., tuple[int, str | None, int, int]]]] = [
+        (rf"devices\.{_NAME}\.msix\.table\[{_NUM}\]\.(addr_lo|addr_hi|data|ctrl)",
+         lambda d, e, r: (REG, d, _int(e), REG_INDEX[r])),
+        (rf"devices\.{_NAME}\.msi\.(addr_lo|addr_hi|data|mask|ctrl)", lambda d, r: (MSIREG, d, MSI_REG_INDEX[r], 0)),
+    ]
+    for space, fmt in _DEV_ENTRY.items():
+        pats.append((re.escape(fmt).replace(r"\{d\}", _NAME).replace(r"\{i\}", _NUM),
+                     lambda d, i, s=space: (s, d, _int(i), 0)))
+    for space, fmt in _DEV.items():
+        pats.append((re.escape(fmt).replace(r"\{d\}", _NAME), lambda d, s=space: (s, d, 0, 0)))
+    for space, fmt in _CPU_VEC.items():
+        pats.append((re.escape(fmt).replace(r"\{c\}", _NUM).replace(r"\{v:\#x\}", _NUM),
+                     lambda c, v, s=space: (s, None, _int(c), _int(v))))
+    for space, fmt in _ONE.items():
+        pats.append((re.escape(fmt).replace(r"\{n\}", _NUM), lambda n, s=space: (s, None, _int(n), 0)))
+    pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), 0)))
+    return [(re.compile(p + r"\Z"), b) for p, b in pats]
+
+
+_PATTERNS = _patterns()
+
+
+def parse(text: str) -> tuple[int, str | None, int, int] | None:
+    """(space, device name or None, a, b) for a tracked world path, or None."""
+    t = text.strip().replace(" ", "")
+    for old, new in _ALIASES:
+        if t.startswith(old):
+            t = new + t[len(old):]
+    t = re.sub(r'\[\s*"([^"]*)"\s*\]', r".\1", t)
+    for pat, build in _PATTERNS:
+        m = pat.match(t)
+        if m:
+            return build(*m.groups())
+    return None
+
+
+def payload(space: int, dev: int, a: int, b: int) -> int:
+    """The payload of a parsed path once its device name has an index."""
+    if space == REG:
+        return reg_payload(dev, a, b)
+    if space == MSIREG:
+        return dev << 4 | a
+    if space in _DEV_ENTRY:
+        return dev_entry(dev, a)
+    if space in _DEV:
+        return dev
+    if space in _CPU_VEC:
+        return cpu_vec(a, b)
+    return a
