@@ -129,6 +129,7 @@ class Builder:
         while True:
             if self.budget <= 0 or len(links) >= MAX_DEPTH:
                 break
+            r = self.p.resolve(r)
             link = self.link(r, relation)
             links.append(link)
             if r in self.seen:
@@ -160,7 +161,8 @@ class Builder:
         it used (control links only when nothing else explains it; annotations never), then the
         rest as branches, one per writer. Values still from the initial state are kept only when
         nothing else explains the node."""
-        deps = self.expand(r, self.p.deps(r))
+        p = self.p
+        deps = [(c, k, p.resolve(w)) for c, k, w in self.expand(r, p.deps(r))]
         best: dict[int, tuple[int, int, int]] = {}
         for d in deps:
             if d[2] not in best or best[d[2]][0] in C.SIDE:
@@ -263,10 +265,12 @@ def hit_index(hits: list[Hit], hit: Hit) -> int:
 
 def cause_events(prov: Prov, r: int, limit: int = MAX_DEPTH) -> list[int]:
     """The events of the default chain from node ``r`` (the summary's ``cause``), no stacks or text."""
+    prov.flush()
     b = Builder(prov, lambda i: None, None, limit)
     out: list[int] = []
     seen: set[int] = set()
     while r >= 0 and r not in seen and len(out) < limit:
+        r = prov.resolve(r)
         seen.add(r)
         out.append(prov.event(r))
         deps = b.deps(r)
@@ -283,6 +287,7 @@ def explain(s: Any, target: Hit | int | str, stacks: bool = True, max_links: int
     p: Prov = s.eng.prov
     if not p.on:
         raise WhyError("this session records no provenance (its engine was built with prov=False)")
+    p.flush()
     stack_at = _stack_reader(s) if stacks else None
     b = Builder(p, s.event, stack_at, max_links)
     if isinstance(target, Hit):
@@ -366,6 +371,7 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     chain = explain_node(b, r)
     if chain[0].path != path:
         chain[0].reason = f"last wrote {path}: {chain[0].reason}"
+        chain[0].path, chain[0].value = path, val
     return Why(info, chain)
 
 

@@ -58,8 +58,6 @@ def value(p: Prov, r: int, ev: Event | None) -> Any:
         return 1
     if code in (C.EOI, C.PBA_CLEAR, C.PBA_DROP):
         return 0
-    if code == C.DELIVERED:
-        return ev.fields.get("signals") if ev else None
     if code == C.LATCH:
         pl = p.key(r) & PK.PAYLOAD
         d, e = pl >> 16, pl & 0xFFFF

@@ -58,7 +58,7 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         acct.lost(eng, dev, idx, n, f"carried illegal vector {vector:#x} (APIC receive error)")
         return cpu
     apic.receive(c, vector, [dev, idx, n])
-    eng.prov.irr_set(cpu, vector, dev, idx)
+    eng.prov.irr_set(cpu, vector)
     if not c["queued"]:
         eng.model.wake(eng, c)
     return cpu

@@ -30,6 +30,7 @@ from msidbg.model.hw import (
 from msidbg.sim.events import column
 
 Dev = dict[str, Any]
+_MSG = PK.MSG << PK.SHIFT
 LATCH_ON_UNMASK = "latch-on-unmask"
 MSIX_MASK_WHEN_DISABLED = "msix-mask-applies-when-disabled"
 MSI_LATCH_ON_ENABLE = "msi-latch-on-enable"
@@ -324,7 +325,7 @@ def _signal_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any], idx: int, 
     if msg is None:
         msg = [e["addr_lo"], e["addr_hi"], e["data"]]
         if P.on and eng.fresh:
-            P.sending(PC.D_MSG_TABLE, PK.MSG << PK.SHIFT | P.dev(name) << 16 | idx)
+            P.sending(PC.D_MSG_TABLE, _MSG | P.dev(name) << 16 | idx)
     elif P.on and eng.fresh:
         _sending_latched(P, name, idx, msg, e)
     emit_message(eng, name, idx, msg, 1, a["intended"][idx])
@@ -421,7 +422,7 @@ def release(eng: Any, name: str, idx: int) -> None:
                 P.sending(PC.D_MSG_TABLE, PK.key(PK.MSG, de))
             else:
                 _sending_latched(P, name, idx, msg, e)
-            P.msg.append((PC.D_MSG_HELD, PK.key(PK.PBA, de), held))
+            P.msg_extra = [*(P.msg_extra or ()), (PC.D_MSG_HELD, PK.key(PK.PBA, de), held)]
         emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
@@ -436,7 +437,7 @@ def release(eng: Any, name: str, idx: int) -> None:
         P.dep(PC.D_UNMASKED_BY, PK.key(PK.MSIREG, d << 4 | 3))
         held = P.write(PC.PBA_CLEAR, PK.key(PK.MSIPEND, de), 0, ctx=False)
         _sending_msi(P, d, dev)
-        P.msg.append((PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held))
+        P.msg_extra = [*(P.msg_extra or ()), (PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held)]
     emit_message(eng, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
 
 

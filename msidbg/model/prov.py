@@ -13,17 +13,19 @@ kinds, ``provkeys`` the values they are about):
 Where it lives: like the event log and the hit list, the store belongs to the engine
 (``eng.prov``), is appended only when an event first executes (``eng.fresh``), and is rebuilt
 by replaying the run (opening a snapshot replays its history). History is linear and
-deterministic, so the "current writer" of a key -- the last record in its history -- is always
-the state after the last recorded event, which is exactly where new records are made.
+deterministic, so the "current writer" of a key is always the state after the last recorded
+event -- exactly where new records are made.
 
-Cost: one flat ``array('q')`` of three ints per record (event << 16 | kind, key, value or
-writer) plus, per key, the array of its writers; the interrupt path adds five records
-(message -> IRR, accept and its vector_irq slot, EOI, handler) and no dict or tuple per event.
+Two logs, one numbering. **Cold** records (everything but the interrupt path) are four ints:
+(event << 16 | kind, key, value or writer, previous writer of the key). **Hot** records -- a
+message setting an IRR bit, an accept, an EOI, i.e. three per delivered interrupt -- are three
+ints appended to a plain list (flushed into an array in blocks): (event << 24 | kind << 16 |
+cpu << 8 | vector, previous writer of that IRR/ISR bit, the writer it consumed). A hot record's
+number carries ``HOT``. Each key's history is the chain of "previous writer" links from ``cur``.
 """
 
 from __future__ import annotations
 
-import bisect
 from array import array
 from typing import Any
 
@@ -32,7 +34,13 @@ from msidbg.model import provkeys as PK
 
 EV_SHIFT = 16
 CODE_MASK = (1 << EV_SHIFT) - 1
+HOT = 1 << 48
 _CODES = C.CODES
+_IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector (small ints)
+_ISR = PK.ISR << 16
+_IRR_SET = C.IRR_SET << 16
+_IRR_IPI = C.IRR_IPI << 16
+_ACCEPT = C.ACCEPT << 16
 
 
 class Prov:
@@ -41,7 +49,11 @@ class Prov:
     def __init__(self, eng: Any) -> None:
         self.eng = eng
         self.rec = array("q")
-        self.hist: dict[int, array[int]] = {}
+        self.hot: list[int] = []
+        self.hot_arr = array("q")
+        #: the number the next hot record gets
+        self.nhot = HOT
+        self.cur: dict[int, int] = {}
         self.dev_ids: dict[str, int] = {}
         self.dev_names: list[str] = []
         #: node record -> stack id (nodes made inside a kernel / QEMU program step)
@@ -50,14 +62,17 @@ class Prov:
         self.stack_list: list[tuple[Any, ...]] = []
         #: node record -> a note (a loss's reason, a fault, a kernel remark)
         self.notes: dict[int, str] = {}
+        #: hot record -> further dependencies (a route's remapping entry, a held signal)
+        self.hot_deps: dict[int, list[tuple[int, int, int]]] = {}
         #: for each hit of ``eng.hits`` (same order), the last node recorded before it, or -1
         self.hit_nodes = array("q")
         self.last_node = -1
         self._pend: list[tuple[int, int, int]] = []
         self._pend_ev = -1
-        #: the message the device sends in this step: [(dependency code, key, writer)...], and the event
-        self.msg: list[tuple[int, int, int]] = []
+        #: the message the device sends in this step: dependency kind, source key, its writer, event
+        self.msg_code = self.msg_key = self.msg_w = 0
         self.msg_ev = -1
+        self.msg_extra: list[tuple[int, int, int]] | None = None
         #: per CPU, the last node made in its process context (what an action returns after)
         self.proc_last: dict[int, int] = {}
         self.on = True
@@ -75,253 +90,292 @@ class Prov:
         return self.dev_names[i] if 0 <= i < len(self.dev_names) else f"dev{i}"
 
     def writer(self, key: int) -> int:
-        h = self.hist.get(key)
-        return h[-1] if h else -1
+        """The current (last) writer record of ``key``, or -1."""
+        return self.cur.get(_small(key), -1)
 
     # -- recording (model side) -----------------------------------------------------------------------
-    @property
-    def live(self) -> bool:
-        """True while the current step executes for the first time (records are made then only)."""
-        return self.on and bool(self.eng.fresh)
-
     def dep(self, code: int, key: int) -> None:
         """The next node of this step used ``key`` (resolved to its writer now)."""
-        if not self.eng.fresh or not self.on:
+        eng = self.eng
+        if not eng.fresh or not self.on:
             return
-        cur = self.eng.cur
-        if self._pend_ev != cur:
+        if self._pend_ev != eng.cur:
             self._pend = []
-            self._pend_ev = cur
-        h = self.hist.get(key)
-        self._pend.append((code, key, h[-1] if h else -1))
+            self._pend_ev = eng.cur
+        self._pend.append((code, key, self.cur.get(_small(key), -1)))
 
     def dep_writer(self, code: int, key: int, writer: int) -> None:
         """Like ``dep`` with the writer already known (e.g. captured earlier in the same step)."""
-        if not self.eng.fresh or not self.on:
+        eng = self.eng
+        if not eng.fresh or not self.on:
             return
-        cur = self.eng.cur
-        if self._pend_ev != cur:
+        if self._pend_ev != eng.cur:
             self._pend = []
-            self._pend_ev = cur
+            self._pend_ev = eng.cur
         self._pend.append((code, key, writer))
 
     def write(self, code: int, key: int, value: int = 0, *, ctx: bool = True, also: tuple[int, ...] = (),
               note: str | None = None) -> int:
         """A node: this step set ``key`` (to ``value``). Pending dependencies attach to it, then the
-        program context it ran in (its call stack, the action or interrupt it belongs to).
-        Returns the record index, or -1 when nothing is recorded (re-execution)."""
+        program context it ran in (its call stack, the action or interrupt it belongs to); ``also``
+        are further keys the same step wrote (each gets an alias record pointing here).
+        Returns the record number, or -1 when nothing is recorded (re-execution)."""
         eng = self.eng
         if not eng.fresh or not self.on:
             return -1
-        cur = eng.cur
-        rec = self.rec
-        r = len(rec) // 3
-        rec.extend((cur << EV_SHIFT | code, key, value))
+        if key >> PK.SHIFT in (PK.IRR, PK.ISR):
+            return self._hot_write(code, key, value)
+        ev = eng.cur << EV_SHIFT
+        rec, cur = self.rec, self.cur
+        r = len(rec) >> 2
+        if _CODES[code].writes:
+            rec.extend((ev | code, key, value, cur.get(key, -1)))
+            cur[key] = r
+        else:
+            rec.extend((ev | code, key, value, -1))
         self.last_node = r
-        if self._pend_ev == cur and self._pend:
+        if self._pend_ev == eng.cur and self._pend:
             for dcode, dkey, w in self._pend:
-                rec.extend((cur << EV_SHIFT | dcode, dkey, w))
+                rec.extend((ev | dcode, dkey, w, -1))
             self._pend = []
         if ctx:
-            self._context(r, cur)
-        if _CODES[code].writes:
-            self._hist(key, r)
+            self._context(eng.cur)
         for k in also:
-            self._hist(k, r)
+            a = len(rec) >> 2
+            rec.extend((ev | C.ALIAS, k, r, cur.get(k, -1)))
+            cur[k] = a
         if note is not None:
             self.notes[r] = note
         return r
 
-    def inline(self, code: int, key: int, writer: int, also: int = -1) -> None:
-        """A hot node with its one dependency inline (``writer``); ``also`` is a second key it writes.
-        The caller checks ``eng.fresh``."""
-        rec = self.rec
-        r = len(rec) // 3
-        rec.extend((self.eng.cur << EV_SHIFT | code, key, writer))
-        self.last_node = r
-        h = self.hist.get(key)
-        if h is None:
-            self.hist[key] = array("q", (r,))
-        else:
-            h.append(r)
-        if also >= 0:
-            h = self.hist.get(also)
-            if h is None:
-                self.hist[also] = array("q", (r,))
-            else:
-                h.append(r)
-
-    def _hist(self, key: int, r: int) -> None:
-        h = self.hist.get(key)
-        if h is None:
-            self.hist[key] = array("q", (r,))
-        else:
-            h.append(r)
-
-    def _context(self, r: int, cur: int) -> None:
-        """Attach the running program context: its stack, and a link to what it runs for."""
+    def _context(self, cur: int) -> None:
+        """Attach the running program context to the node just recorded: its call stack, and a link
+        to what it runs for (the scenario action, the interrupt being handled, the guest's ioreq)."""
         k = getattr(self.eng.model, "k", None)
         if k is None or getattr(k, "at", -1) != cur:
             return
         ctx = k.ctx
         stack = ctx.get("stack") or []
         cpu = k.cpu_id
-        if cpu < 0:
-            kind = "qemu"
-        elif ctx is k.cpu.get("irq"):
-            kind = "irq"
-        else:
-            kind = "proc"
+        kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.get("irq") else "proc"
         sig = (cpu, kind, tuple((f["prog"], f["pc"]) for f in stack))
         sid = self.stack_ids.get(sig)
         if sid is None:
             sid = self.stack_ids[sig] = len(self.stack_list)
             self.stack_list.append(sig)
-        self.stacks[r] = sid
+        self.stacks[self.last_node] = sid
         if kind == "proc":
-            self.proc_last[cpu] = r
+            self.proc_last[cpu] = self.last_node
             action = k.cpu["proc"].get("action", -1)
             if action is not None and action >= 0:
-                self._link(r, cur, C.D_ACTION, PK.key(PK.ACTION, action))
+                self._link(cur, C.D_ACTION, PK.key(PK.ACTION, action))
         elif kind == "irq" and stack:
             vector = stack[0]["locals"].get("vector")
             if isinstance(vector, int):
-                self._link(r, cur, C.D_IN_IRQ, PK.key(PK.ISR, PK.cpu_vec(cpu, vector)))
+                self._link(cur, C.D_IN_IRQ, PK.key(PK.ISR, PK.cpu_vec(cpu, vector)))
         elif kind == "qemu":
             serving = k.w.get("qemu", {}).get("serving")
             if serving is not None:
-                self._link(r, cur, C.D_IOREQ, PK.key(PK.IOREQ, serving["cpu"]))
+                self._link(cur, C.D_IOREQ, PK.key(PK.IOREQ, serving["cpu"]))
 
-    def _link(self, r: int, cur: int, code: int, key: int) -> None:
-        """A dependency of node ``r``, appended while ``r`` and its dependencies are the last records."""
-        self.rec.extend((cur << EV_SHIFT | code, key, self.writer(key)))
+    def _link(self, cur: int, code: int, key: int) -> None:
+        """A dependency of the node just recorded (its dependencies are the last records)."""
+        self.rec.extend((cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
-    # -- the message of this step ---------------------------------------------------------------------
+    # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
         """The device puts a message on the bus, taken from ``key`` (a table entry, a latch, the MSI
         registers); ``extra`` are further (code, key) it depends on (e.g. a write the latch ignored)."""
         eng = self.eng
         if eng.fresh and self.on:
-            h = self.hist.get(key)
-            self.msg = [(code, key, h[-1] if h else -1)]
-            for c, k in extra:
-                h = self.hist.get(k)
-                self.msg.append((c, k, h[-1] if h else -1))
-            self.msg_ev = eng.cur
+            cur = self.cur
+            self.msg_code, self.msg_key, self.msg_w, self.msg_ev = code, key, cur.get(key, -1), eng.cur
+            self.msg_extra = [(c, k, cur.get(k, -1)) for c, k in extra] if extra else None
 
     def message_dep(self) -> None:
         """Attach the message of this step (and what it depends on) to the next node."""
         if self.msg_ev == self.eng.cur:
-            for code, key, w in self.msg:
+            self.dep_writer(self.msg_code, self.msg_key, self.msg_w)
+            for code, key, w in self.msg_extra or ():
                 self.dep_writer(code, key, w)
 
-    def irr_set(self, cpu: int, vector: int, dev: str, idx: int) -> None:
-        """The message of this step set ``vector`` in ``cpu``'s IRR (hot path)."""
+    def irr_set(self, cpu: int, vector: int) -> None:
+        """The message of this step (or an IPI) set ``vector`` in ``cpu``'s IRR."""
         eng = self.eng
         if not eng.fresh or not self.on:
             return
-        msg = self.msg if self.msg_ev == eng.cur else ()
-        d = self.dev_ids.get(dev)
-        if d is None:
-            d = self.dev(dev)
-        self.inline(C.IRR_SET, PK.IRR << PK.SHIFT | cpu << 8 | vector, msg[0][2] if msg else -1,
-                    PK.SIG << PK.SHIFT | d << 16 | idx)
-        cur = eng.cur << EV_SHIFT
-        for code, key, w in msg[1:]:
-            self.rec.extend((cur | code, key, w))
+        ev = eng.cur
+        cur = self.cur
+        key = _IRR | cpu << 8 | vector
+        r = self.nhot
+        self.nhot = r + 1
+        if self.msg_ev == ev:
+            self.hot += (ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), self.msg_w)
+            if self.msg_extra or self._pend_ev == ev:
+                self._hot_deps(r, ev, True)
+        else:
+            self.hot += (ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1)
+            if self._pend_ev == ev:
+                self._hot_deps(r, ev)
+        cur[key] = self.last_node = r
+        if r & 0x7FFF == 0:
+            self.flush()
+
+    def _hot_deps(self, r: int, ev: int, msg: bool = False) -> None:
+        deps = list(self.msg_extra or ()) if msg and self.msg_ev == ev else []
+        if self._pend_ev == ev:
+            deps += self._pend
+            self._pend = []
+        if deps:
+            self.hot_deps[r] = deps
 
     def accept(self, cpu: int, vector: int) -> None:
-        """IRR -> ISR, and common_interrupt's vector_irq lookup (hot path)."""
+        """IRR -> ISR (and, implied, common_interrupt's lookup of the vector_irq slot). The ISR bit's
+        clearing (EOI) is not recorded: ``why`` finds it in the event log when a path asks."""
         eng = self.eng
         if not eng.fresh or not self.on:
             return
+        cur = self.cur
         cv = cpu << 8 | vector
-        irr = PK.IRR << PK.SHIFT | cv
-        h = self.hist.get(irr)
-        self.inline(C.ACCEPT, PK.ISR << PK.SHIFT | cv, h[-1] if h else -1, irr)
-        slot = PK.VECIRQ << PK.SHIFT | cv
-        h = self.hist.get(slot)
-        self.rec.extend((eng.cur << EV_SHIFT | C.D_SLOT, slot, h[-1] if h else -1))
+        r = self.nhot
+        self.nhot = r + 1
+        self.hot += (eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), cur.get(_IRR | cv, -1))
+        cur[_ISR | cv] = self.last_node = r
 
-    def isr_node(self, code: int, cpu: int, vector: int, key: int = -1) -> None:
-        """A node whose one dependency is ``cpu``'s ISR bit for ``vector`` (EOI, a handler) (hot path)."""
-        eng = self.eng
-        if not eng.fresh or not self.on:
-            return
-        isr = PK.ISR << PK.SHIFT | cpu << 8 | vector
-        h = self.hist.get(isr)
-        self.inline(code, isr if key < 0 else key, h[-1] if h else -1)
+    def _hot_write(self, code: int, key: int, value: int) -> int:
+        """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""
+        ev = self.eng.cur
+        small = _small(key)
+        r = self.nhot
+        self.nhot = r + 1
+        self.hot += (ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value)
+        self.cur[small] = r
+        self.last_node = r
+        if self._pend_ev == ev and self._pend:
+            self._hot_deps(r, ev)
+        return r
 
-    # -- reading (debugger side) ---------------------------------------------------------------------
+    def flush(self) -> None:
+        """Move the hot list into its array (the debugger calls this before reading)."""
+        if self.hot:
+            self.hot_arr.extend(array("q", self.hot))
+            self.hot = []
+
+    # -- reading (debugger side; call ``flush`` first) -----------------------------------------------
     def __len__(self) -> int:
-        return len(self.rec) // 3
+        return (len(self.rec) >> 2) + len(self.hot_arr) // 3
+
+    def _h(self, r: int) -> int:
+        return self.hot_arr[(r - HOT) * 3]
 
     def event(self, r: int) -> int:
-        return self.rec[r * 3] >> EV_SHIFT
+        return self._h(r) >> 24 if r >= HOT else self.rec[r << 2] >> EV_SHIFT
 
     def code(self, r: int) -> int:
-        return self.rec[r * 3] & CODE_MASK
+        return (self._h(r) >> 16) & 0xFF if r >= HOT else self.rec[r << 2] & CODE_MASK
 
     def key(self, r: int) -> int:
-        return self.rec[r * 3 + 1]
+        if r >= HOT:
+            a = self._h(r)
+            space = PK.ISR if (a >> 16) & 0xFF in C.ISR_CODES else PK.IRR
+            return PK.key(space, a & 0xFFFF)
+        return self.rec[(r << 2) + 1]
 
     def x(self, r: int) -> int:
-        return self.rec[r * 3 + 2]
+        return self.hot_arr[(r - HOT) * 3 + 2] if r >= HOT else self.rec[(r << 2) + 2]
+
+    def prev(self, r: int) -> int:
+        return self.hot_arr[(r - HOT) * 3 + 1] if r >= HOT else self.rec[(r << 2) + 3]
+
+    def resolve(self, r: int) -> int:
+        """An alias record stands for the node it points to."""
+        while 0 <= r < HOT and self.code(r) == C.ALIAS:
+            r = self.x(r)
+        return r
 
     def deps(self, r: int) -> list[tuple[int, int, int]]:
-        """(dependency code, key, writer record) of node ``r``: the inline one, then the records after it."""
+        """(dependency code, key, writer record) of node ``r``: the inline one, the ones its kind
+        implies, then the records after it."""
         out: list[tuple[int, int, int]] = []
         code = self.code(r)
         if _CODES[code].inline:
             w = self.x(r)
             out.append((code, self.key(w) if w >= 0 else -1, w))
-        n = len(self)
+        if code == C.ACCEPT:
+            slot = PK.key(PK.VECIRQ, self.key(r) & PK.PAYLOAD)
+            out.append((C.D_SLOT, slot, self.writer_before(slot, r)))
+        if r >= HOT:
+            out += self.hot_deps.get(r, ())
+            return out
+        n = len(self.rec) >> 2
         i = r + 1
         while i < n and not _CODES[self.code(i)].node:
             out.append((self.code(i), self.key(i), self.x(i)))
             i += 1
         return out
 
-    def first_at(self, event: int) -> int:
-        """The first record at or after ``event`` (records are in event order)."""
-        rec = self.rec
-        lo, hi = 0, len(self)
+    def _first(self, event: int, hot: bool) -> int:
+        """The first cold (or hot) record at or after ``event``, as a record number."""
+        if hot:
+            arr, width, shift, base = self.hot_arr, 3, 24, HOT
+        else:
+            arr, width, shift, base = self.rec, 4, EV_SHIFT, 0
+        lo, hi = 0, len(arr) // width
         while lo < hi:
             mid = (lo + hi) // 2
-            if rec[mid * 3] >> EV_SHIFT < event:
+            if arr[mid * width] >> shift < event:
                 lo = mid + 1
             else:
                 hi = mid
-        return lo
+        return base + lo
 
     def nodes_at(self, event: int) -> list[int]:
+        """Nodes recorded at ``event``: cold ones in order, then hot ones."""
         out = []
-        i = self.first_at(event)
-        n = len(self)
+        n = len(self.rec) >> 2
+        i = self._first(event, False)
         while i < n and self.event(i) == event:
-            if _CODES[self.code(i)].node:
+            c = self.code(i)
+            if _CODES[c].node and c != C.ALIAS:
                 out.append(i)
+            i += 1
+        n = HOT + len(self.hot_arr) // 3
+        i = self._first(event, True)
+        while i < n and self.event(i) == event:
+            out.append(i)
             i += 1
         return out
 
-    def writer_at(self, key: int, event: int) -> int:
-        """The record that last wrote ``key`` at or before ``event`` (-1: the initial state)."""
-        h = self.hist.get(key)
-        if not h:
-            return -1
-        i = bisect.bisect_right(h, event, key=lambda r: self.rec[r * 3] >> EV_SHIFT)
-        return h[i - 1] if i else -1
+    def _before(self, r: int) -> tuple[int, int]:
+        """(cold bound, hot bound): record numbers below these were made before record ``r``."""
+        if r >= HOT:
+            ev = self.event(r)
+            return self._first(ev + 1, False), r
+        return r, self._first(self.event(r), True)
 
     def writer_before(self, key: int, r: int) -> int:
         """The record that last wrote ``key`` before record ``r`` (-1: the initial state)."""
-        h = self.hist.get(key)
-        if not h:
-            return -1
-        i = bisect.bisect_left(h, r)
-        return h[i - 1] if i else -1
+        return self._walk(key, *self._before(r))
 
-    def history(self, key: int) -> list[int]:
-        return list(self.hist.get(key, ()))
+    def writer_at(self, key: int, event: int) -> int:
+        """The record that last wrote ``key`` at or before ``event`` (-1: the initial state)."""
+        return self._walk(key, self._first(event + 1, False), self._first(event + 1, True))
+
+    def _walk(self, key: int, cold: int, hot: int) -> int:
+        """Back along ``key``'s chain to its last writer below the bounds."""
+        w = self.cur.get(_small(key), -1)
+        while w >= 0 and w >= (hot if w >= HOT else cold):
+            w = self.prev(w)
+        if w >= 0 and key >> PK.SHIFT == PK.IRR:
+            # an IRR bit set by w is cleared by the accept that took it (on the ISR bit's chain,
+            # with w as the IRR writer it consumed)
+            a = self._walk(PK.key(PK.ISR, key & PK.PAYLOAD), cold, hot)
+            ev = self.event(w)
+            while a >= 0 and self.event(a) >= ev:
+                if self.code(a) == C.ACCEPT and self.x(a) == w:
+                    return a
+                a = self.prev(a)
+        return w
 
     def hit_node(self, j: int, event: int) -> int:
         """The node recorded for hit ``j`` of ``eng.hits`` (at ``event``), or -1."""
@@ -337,8 +391,13 @@ class Prov:
         return None if sid is None else self.stack_list[sid]
 
     def memory_bytes(self) -> int:
-        return (self.rec.buffer_info()[1] * 8 + sum(h.buffer_info()[1] * 8 + 64 for h in self.hist.values())
-                + len(self.hit_nodes) * 8)
+        return (len(self.rec) + len(self.hot_arr) + len(self.hot) + len(self.hit_nodes)) * 8 + len(self.cur) * 100
+
+
+def _small(key: int) -> int:
+    """Hot keys (IRR and ISR bits) are kept in ``cur`` under a small int."""
+    s = key >> PK.SHIFT
+    return s << 16 | (key & 0xFFFF) if s in (PK.IRR, PK.ISR) else key
 
 
 def _hook_hits(eng: Any, prov: Prov) -> None:

@@ -39,6 +39,8 @@ def _c(name: str, node: bool, text: str, **kw: object) -> int:
 
 
 _c("none", False, "")
+#: a record that says "this key was also written by node X" (X in its value field)
+ALIAS = _c("alias", True, "")
 # --- nodes -------------------------------------------------------------------------------------------
 ACT_START = _c("action.start", True, "scenario action {act}")
 ACT_DONE = _c("action.done", True, "{act} returned {value}")
@@ -60,8 +62,6 @@ IRR_SET = _c("irr.set", True, "{dev} vector {idx}'s message set {path}", inline=
 IRR_IPI = _c("irr.ipi", True, "an IPI set {path}")
 ACCEPT = _c("accept", True, "CPU{cpu} accepted vector {vec} (IRR -> ISR)", inline="IRR bit")
 EOI = _c("eoi", True, "CPU{cpu} EOI: {path} cleared", inline="in service since", lazy_stack=True)
-DELIVERED = _c("delivered", True, "{dev} vector {idx}'s handler ran: {value} signal(s) delivered",
-               inline="interrupt", lazy_stack=True)
 LOST = _c("lost", True, "{value} signal(s) of {dev} vector {idx} lost: {note}")
 STRAY = _c("stray", True, "CPU{cpu} vector {vec}: No irq handler for vector (a stale IRR bit)", writes=False)
 TORN = _c("torn", True, "{dev} vector {idx} sent a message the kernel never programmed as a whole",
@@ -102,7 +102,12 @@ D_OWNER = _c("owner", False, "the vector's owner on that CPU")
 D_IRTE = _c("irte", False, "the remapping entry")
 D_CAUSE = _c("cause", False, "because of")
 
+ISR_CLEAR = _c("isr.reset", True, "{path} cleared ({note})")
+IRR_CLEAR = _c("irr.reset", True, "{path} cleared ({note})")
+
 NODE_NAMES = {c.name for c in CODES if c.node}
+#: hot records of these kinds are about an ISR bit (the others about an IRR bit)
+ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
 #: control links: followed only when nothing else explains a node (the root of a kernel write)
 WEAK = frozenset({D_ACTION})
 #: annotations: shown as a branch, never the default path (they did not produce the value)

@@ -85,7 +85,6 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
             P.dep(PC.D_SLOT, slot_key)
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: No irq handler for vector",
                       spurious=True)
-    P.isr_node(PC.EOI, c["id"], v)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
 
@@ -102,7 +101,6 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         k.call("irq_move_irq", irq=loc["irq"])
     else:
         apic.eoi(k.cpu)
-        k.eng.prov.isr_node(PC.EOI, k.cpu_id, loc["vector"])
         k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
         k.goto("handle")
 
@@ -129,7 +127,6 @@ def move(k: Any, loc: dict[str, Any]) -> None:
 @handle_edge_irq.step
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
-    k.eng.prov.isr_node(PC.EOI, k.cpu_id, loc["vector"])
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
 
 
@@ -148,7 +145,6 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
     elif len(src) == 1 and src[0][0] == dev and src[0][1] == idx:  # the common case
         delivered = src[0][2]
-        _delivered(k, dev, idx, loc["vector"])
         a = w["acct"][dev]
         a["delivered"][idx] += delivered
         a["handled"][idx] += 1
@@ -158,19 +154,10 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
         delivered = acct.settle(k.eng, src, dev, idx, where,
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, loc["vector"])))
-        if delivered and dev is not None:
-            _delivered(k, dev, idx, loc["vector"])
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
     k.ev(K.IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
-
-
-def _delivered(k: Any, dev: str, idx: int, vector: int) -> None:
-    """Provenance: the handler of (dev, idx) delivered signals taken from ``vector``'s ISR bit."""
-    P = k.eng.prov
-    if P.on and k.eng.fresh:
-        P.isr_node(PC.DELIVERED, k.cpu_id, vector, PK.key(PK.DELIV, PK.dev_entry(P.dev(dev), idx)))
 
 
 @move_cleanup.step
@@ -178,7 +165,6 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
     c = k.cpu
     apic.eoi(c)
-    k.eng.prov.isr_node(PC.EOI, c["id"], loc["vector"])
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
