@@ -69,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
                        "2 on bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
     from msidbg.bugio.commands import register  # new, schema, report, export, serve
+    from msidbg.whycmd import register as register_why  # why, diff
 
-    p.set_defaults(bugio=register(sub))
+    p.set_defaults(bugio={**register(sub), **register_why(sub)})
     return p
 
 

@@ -342,18 +342,10 @@ def open_source(path: str) -> tuple[Session, str | None]:
 
 
 def is_snapshot_source(path: str) -> bool:
-    """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
-    from msidbg.debugger import armour
-    from msidbg.files import sniff
+    """A snapshot by name or first byte, or a text file or mail holding one (``debugger.armour``)."""
+    from msidbg.debugger.armour import is_snapshot_source as sniffed
 
-    if path.endswith((".msgpack", ".msidbg")):
-        return True
-    try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 20)
-    except OSError:
-        return False
-    return sniff(head[:256]) == "snapshot" or armour.has_block(head)
+    return sniffed(path)
 
 
 def render(path: str, markdown: bool = False, inline: bool = False) -> str:

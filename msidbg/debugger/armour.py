@@ -55,6 +55,20 @@ def armour(snapshot: bytes) -> str:
     return "\n".join([BEGIN, *lines, f"~ sha256:{digest} bytes:{len(snapshot)}", END]) + "\n"
 
 
+def is_snapshot_source(path: str) -> bool:
+    """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
+    from msidbg.files import sniff
+
+    if path.endswith((".msgpack", ".msidbg")):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False
+    return sniff(head[:256]) == "snapshot" or has_block(head)
+
+
 def has_block(data: bytes) -> bool:
     """Does ``data`` (a file's start or all of it) look like text holding an armoured block, or like
     a mail or an mbox (whose MIME-encoded parts may hold one)?"""

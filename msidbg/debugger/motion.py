@@ -267,6 +267,35 @@ class Motion:
         yield from self.goto(origin)
         return found if found is not None and found > floor else None
 
+    def executed(self, index: int) -> Generator[None, None, tuple[int, str, list[tuple[str, int]]] | None]:
+        """The program context that emitted event ``index``: (cpu or -1 for QEMU, ``proc`` | ``irq`` |
+        ``qemu``, its frames as (program, pc) outermost first), or None (a device or APIC step). The
+        event is re-executed from ``index - 1`` with the emission observed; the cursor ends where it was."""
+        from msidbg.model.cpu import executing
+
+        eng = self.eng
+        origin = eng.w["events"]
+        yield from self.goto(index - 1)
+        got: list[tuple[int, str, list[tuple[str, int]]] | None] = []
+        plain = eng.emit
+
+        def emit(*args: Any, **kw: Any) -> None:
+            if not got:
+                run = executing(eng.model.k)
+                got.append(None if run is None else (run[0], run[1], [(f["prog"], f["pc"]) for f in run[2]]))
+            plain(*args, **kw)
+
+        eng.emit = emit
+        try:
+            if eng.w["events"] == index - 1:
+                eng.step()
+                if eng.cur >= self.timeline.next_at:
+                    self.timeline.on_event()
+        finally:
+            del eng.emit
+        yield from self.goto(origin)
+        return got[0] if got else None
+
     def peek(self, index: int) -> Generator[None, None, dict[str, Any]]:
         """A copy of the world at ``index`` (clamped to the run); the cursor ends where it was."""
         origin = self.eng.w["events"]

@@ -136,11 +136,22 @@ class Session:
             return [h for h in self._pending.hits if h.event <= limit]
         return [h for h in self.eng.hits if h.event <= limit]
 
+    def armed_hits(self) -> list[Hit]:
+        """The hits of the armed, enabled, unconditional built-in breakpoints up to the cursor (the
+        summary's ``hits``, in order)."""
+        names = {b.name for b in self._bps if b.enabled and b.form == bpmod.BUILTIN and b.cond is None}
+        return [h for h in self.hits() if h.name in names]
+
     def summary(self) -> dict[str, Any]:
         """The contract's ``--json`` summary at the cursor, as a dict."""
-        names = {b.name for b in self._bps if b.enabled and b.form == bpmod.BUILTIN and b.cond is None}
-        armed = [h for h in self.hits() if h.name in names]
-        return make_summary(self.scenario, self.world, armed, self.last_stop.as_dict())
+        armed = self.armed_hits()
+        out = make_summary(self.scenario, self.world, armed, self.last_stop.as_dict())
+        # an extension (docs/why.md): each hit's cause chain, the events of `msidbg why --hit`
+        from msidbg.debugger.why import causes
+
+        for rec, cause in zip(out["hits"], causes(self, armed), strict=True):
+            rec["cause"] = cause
+        return out
 
     # -- breakpoints and bookmarks ----------------------------------------------------------------------
     @property
@@ -289,6 +300,15 @@ class Session:
 
         self._need_history()
         return explain(self, target, stacks)
+
+    def executed(self, index: int) -> tuple[int, str, list[tuple[str, int]]] | None:
+        """Which program emitted event ``index``: (cpu or -1 for QEMU, ``proc`` | ``irq`` | ``qemu``,
+        frames as (program, pc) outermost first, the executing step innermost), or None when no
+        program ran it (a device signal, an APIC accept). The cursor does not move."""
+        self._need_history()
+        if not 1 <= index <= self.total:
+            return None
+        return self._drive(self.motion.executed(index))
 
     def world_at(self, index: int) -> dict[str, Any]:
         """A private copy of the world at event ``index``; the cursor does not move."""

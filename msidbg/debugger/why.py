@@ -320,30 +320,37 @@ def _why_event(s: Any, b: Builder, e: int, info: dict[str, Any]) -> Why:
 
 def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
     """An event that recorded no node: the event itself, its call stack, and what its context ran for."""
-    from msidbg.model.cpu import running
-
     ev = s.event(e)
-    before = s.world_at(e - 1)
+    got = s.executed(e)
     frames: list[str] = []
-    follow = -1
     kind = None
-    if ev.cpu is not None and 0 <= ev.cpu < len(before["cpus"]):
-        c = before["cpus"][ev.cpu]
-        kind = running(c)
-        if kind in ("irq", "proc"):
-            frames = whytext.describe_frames([(f["prog"], f["pc"]) for f in c[kind]["stack"]])
-        if kind in ("proc", "done") and c["proc"]["action"] >= 0:
-            follow = b.p.writer_at(PK.key(PK.ACTION, c["proc"]["action"]), e)
-    elif ev.kind.startswith("qemu.") and "qemu" in before:
-        kind = "qemu"
-        frames = whytext.describe_frames([(f["prog"], f["pc"]) for f in before["qemu"]["ctx"]["stack"]])
-    who = whytext.actor(ev, "proc" if kind in ("proc", "done") else kind, ev.cpu)
+    follow = -1
+    if got is not None:
+        cpu, kind, raw = got
+        frames = whytext.describe_frames(raw)
+        if kind == "proc":
+            action = s.world_at(e - 1)["cpus"][cpu]["proc"]["action"]
+            if action >= 0:
+                follow = b.p.writer_at(PK.key(PK.ACTION, action), e)
+        elif kind == "irq" and raw:
+            vector = _root_vector(s, e, cpu)
+            if vector is not None:
+                follow = b.p.writer_at(PK.key(PK.ISR, PK.cpu_vec(cpu, vector)), e)
+    who = whytext.actor(ev, kind, ev.cpu)
     head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
                 f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
     b.budget -= 1
     if follow < 0:
         return [head]
-    return [head, *b.chain(follow, C.CODES[C.D_ACTION].text)]
+    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_IN_IRQ].text
+    return [head, *b.chain(follow, rel)]
+
+
+def _root_vector(s: Any, e: int, cpu: int) -> int | None:
+    """The vector whose handler a CPU's interrupt context is running at event ``e``."""
+    stack = s.world_at(e)["cpus"][cpu]["irq"]["stack"] or s.world_at(e - 1)["cpus"][cpu]["irq"]["stack"]
+    v = stack[0]["locals"].get("vector") if stack else None
+    return v if isinstance(v, int) else None
 
 
 def _why_path(s: Any, b: Builder, text: str) -> Why:
@@ -383,19 +390,48 @@ def _value_at(s: Any, path: str) -> Any:
 
 
 def _stack_reader(s: Any) -> Callable[[int, int | None], list[str]]:
-    cache: dict[tuple[int, int | None], list[str]] = s.__dict__.setdefault("_why_stacks", {})
+    cache: dict[int, list[str]] = s.__dict__.setdefault("_why_stacks", {})
 
     def stack_at(e: int, cpu: int | None) -> list[str]:
-        got = cache.get((e, cpu))
+        got = cache.get(e)
         if got is None:
-            before = s.world_at(e - 1)
-            got = []
-            if cpu is not None and 0 <= cpu < len(before["cpus"]):
-                c = before["cpus"][cpu]
-                ctx = c["irq"] if c["irq"]["stack"] else c["proc"]
-                got = whytext.describe_frames([(f["prog"], f["pc"]) for f in ctx["stack"]])
+            run = s.executed(e)
+            got = whytext.describe_frames(run[2]) if run else []
             if len(cache) > 4096:
                 cache.clear()
-            cache[(e, cpu)] = got
+            cache[e] = got
         return got
     return stack_at
+
+
+def causes(s: Any, hits: list[Hit]) -> list[list[int] | None]:
+    """For each hit (from ``s.hits()``), the events of its default cause chain (None while a
+    no-verify snapshot's history is not replayed, or without provenance)."""
+    p: Prov = s.eng.prov
+    if not s.history_ready or not p.on:
+        return [None] * len(hits)
+    p.flush()
+    pos = {id(h): j for j, h in enumerate(s.eng.hits)}
+    out: list[list[int] | None] = []
+    for h in hits:
+        r = p.hit_node(pos.get(id(h), -1), h.event)
+        out.append(cause_events(p, r) if r >= 0 else [h.event])
+    return out
+
+
+def hit_devices(s: Any, hits: list[Hit]) -> list[str | None]:
+    """The device each hit is about: its recorded node's key, else its event's device."""
+    p: Prov = s.eng.prov
+    ready = p.on and s.history_ready
+    if ready:
+        p.flush()
+    pos = {id(h): j for j, h in enumerate(s.eng.hits)}
+    out: list[str | None] = []
+    for h in hits:
+        r = p.hit_node(pos.get(id(h), -1), h.event) if ready else -1
+        dev = whytext._parts(p, p.key(r)).get("dev") if r >= 0 else None
+        if dev is None and s.history_ready:
+            ev = s.event(h.event)
+            dev = ev.dev if ev is not None else None
+        out.append(None if dev is None else str(dev))
+    return out

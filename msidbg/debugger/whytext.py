@@ -158,6 +158,8 @@ HEX_LINKS = frozenset(C.CODES[c].name for c in (C.TABLE, C.TABLE_LIVE, C.MSIX_CT
 
 
 def fmt_value(v: Any, hexa: bool = False) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {fmt_value(x, hexa)}" for k, x in v.items()) + "}"
     if isinstance(v, list):
         return "[" + ", ".join(fmt_value(x, hexa) for x in v) + "]"
     if isinstance(v, bool) or v is None:

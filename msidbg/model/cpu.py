@@ -184,6 +184,18 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         eng.schedule(busy, "cpu", c["id"])
 
 
+def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
+    """The program context running in the current step: (cpu id or -1 for QEMU, ``proc`` | ``irq``
+    | ``qemu``, its frames), or None when the step runs no program (a device signal, an accept)."""
+    eng = k.eng
+    if eng is None or k.at != eng.cur:
+        return None
+    ctx = k.ctx
+    cpu = k.cpu_id
+    kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.get("irq") else "proc"
+    return cpu, kind, ctx.get("stack") or []
+
+
 def running(c: Cpu) -> str:
     """What the CPU's next step will be, as ``on_cpu`` decides it: ``irq`` (a handler step),
     ``accept`` (taking an interrupt), ``proc`` (a process-context step), ``done`` (reporting an

@@ -31,6 +31,7 @@ from typing import Any
 
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
+from msidbg.model.cpu import executing
 
 EV_SHIFT = 16
 CODE_MASK = (1 << EV_SHIFT) - 1
@@ -151,13 +152,11 @@ class Prov:
     def _context(self, cur: int) -> None:
         """Attach the running program context to the node just recorded: its call stack, and a link
         to what it runs for (the scenario action, the interrupt being handled, the guest's ioreq)."""
-        k = getattr(self.eng.model, "k", None)
-        if k is None or getattr(k, "at", -1) != cur:
+        k: Any = getattr(self.eng.model, "k", None)
+        run = executing(k) if k is not None else None
+        if run is None:
             return
-        ctx = k.ctx
-        stack = ctx.get("stack") or []
-        cpu = k.cpu_id
-        kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.get("irq") else "proc"
+        cpu, kind, stack = run
         sig = (cpu, kind, tuple((f["prog"], f["pc"]) for f in stack))
         sid = self.stack_ids.get(sig)
         if sid is None:

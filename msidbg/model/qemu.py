@@ -194,6 +194,7 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
     k.costname, k.emitted = "kernel", False
     ctx = q["ctx"]
     k.ctx = ctx
+    k.at = eng.cur  # provenance reads QEMU's stack during this step
     if not ctx["stack"]:
         ioreq = q["queue"].pop(0)
         q["serving"] = ioreq

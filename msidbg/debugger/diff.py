@@ -1,0 +1,420 @@
+"""Two runs side by side: where they part ways, and how their outcomes differ.
+
+Each run is executed with a recorder on its engine that notes, for every step, the *context*
+that executed it: a CPU's process context (``cpu0.proc``: the scenario actions and the kernel
+code they run), a CPU's interrupt context (``cpu1.irq``: taking an interrupt and its handler), a
+device (``dev.eth0``: its signals and PBA releases), Xen (``xen``), QEMU (``qemu``). The runs are
+aligned per context by what each executed -- the n-th step of ``cpu0.proc`` in A against the
+n-th in B, compared by event kind, CPU, device and fields (not time) -- so an unrelated shift
+elsewhere does not hide what matters. The first divergence is the earliest context whose
+sequences part ways; it is reported with the kernel step (call stack) each run took there, the
+state paths that step left different, and the behaviour switches and versions that differ
+between the two files. Then the outcome per device (the ``--json`` summaries' counts, hits and
+probe status).
+
+A snapshot stands for its scenario, seed and recorded schedule: its run is replayed from event 0
+and continued to the end, like a scenario's.
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg.debugger.armour import is_snapshot_source
+from msidbg.debugger.session import Session
+from msidbg.debugger.timeline import MAX_SPACING
+from msidbg.model.cpu import running
+from msidbg.sim.events import STR, EventLog, kind_by_code
+from msidbg.sim.world import diff_paths
+
+#: world paths that are bookkeeping of the engine, not state a fix changes
+_NOISE = (".stack", "busy_until", "queued", ".wait", "irr_src")
+_NOISE_TOP = {"now", "seq", "events", "agenda", "rng", "ended"}
+MAX_PATHS = 20
+
+
+class Recorder:
+    """Notes the context of every step an engine executes for the first time."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.names: list[str] = []
+        self.ids: dict[str, int] = {}
+        self.ctx = array("H")
+        eng = s.eng
+        handlers = eng.handlers
+        for kind, fn in list(handlers.items()):
+            handlers[kind] = self._wrap(kind, fn)
+
+    def _id(self, name: str) -> int:
+        i = self.ids.get(name)
+        if i is None:
+            i = self.ids[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+    def _wrap(self, kind: str, fn: Any) -> Any:
+        eng = self.s.eng
+        ctx = self.ctx
+
+        def wrapped(e: Any, item: list[Any]) -> None:
+            if eng.fresh:
+                ctx.append(self._id(context_of(e.w, kind, item)))
+            fn(e, item)
+        return wrapped
+
+    def finish(self) -> None:
+        """Steps without an agenda item (the run's end) belong to the context ``end``."""
+        n = len(self.s.eng.log)
+        end = self._id("end")
+        while len(self.ctx) < n:
+            self.ctx.append(end)
+
+
+def context_of(w: dict[str, Any], kind: str, item: list[Any]) -> str:
+    """The context an agenda item's step runs in (see the module docstring)."""
+    if kind == "cpu":
+        c = w["cpus"][item[3]]
+        return f"cpu{c['id']}.irq" if running(c) in ("irq", "accept") else f"cpu{c['id']}.proc"
+    if kind in ("act", "timeout"):
+        return f"cpu{item[3]}.proc"
+    if kind in ("fire", "release"):
+        return f"dev.{item[3]}"
+    return str(kind)
+
+
+@dataclass
+class Run:
+    """One side: its session (run to the end), the context of each event, per-context sequences."""
+
+    label: str
+    path: str
+    session: Session
+    names: list[str]
+    ctx: array[int]
+    per: dict[str, array[int]] = field(default_factory=dict)
+    pos: array[int] = field(default_factory=lambda: array("q"))
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def log(self) -> EventLog:
+        return self.session.eng.log
+
+    def index(self) -> None:
+        """Per-context event lists, and each event's position in its list."""
+        lists: list[list[int]] = [[] for _ in self.names]
+        pos = []
+        for e, c in enumerate(self.ctx, start=1):
+            lst = lists[c]
+            pos.append(len(lst))
+            lst.append(e)
+        self.pos = array("q", pos)
+        self.per = {self.names[i]: array("q", lst) for i, lst in enumerate(lists)}
+
+    def context(self, e: int) -> str:
+        return self.names[self.ctx[e - 1]]
+
+
+def open_run(label: str, path: str, seed: int | None = None, max_events: int | None = None,
+             spacing: int | None = MAX_SPACING) -> Run:
+    """Run ``path`` (a scenario, or a snapshot's scenario and schedule) to the end with a recorder."""
+    if is_snapshot_source(path):
+        if seed is not None:
+            from msidbg.debugger.snapshot import read
+            from msidbg.scenario import load_scenario_text
+
+            rec = read(path)
+            s = Session(load_scenario_text(rec.scenario_text, rec.scenario_file), seed, spacing=spacing)
+        else:
+            s = Session.open(path, verify=False, spacing=spacing)
+    else:
+        s = Session.from_scenario(path, seed, spacing=spacing)
+    return record_run(label, path, s, max_events)
+
+
+def record_run(label: str, path: str, s: Session, max_events: int | None = None) -> Run:
+    """Run a session that has not executed anything yet to the end, noting each step's context."""
+    if s.history_ready and s.total:
+        raise ValueError("diff needs a session at event 0 (its steps are recorded as they run)")
+    rec = Recorder(s)
+    s.run(max_events)
+    rec.finish()
+    run = Run(label, path, s, rec.names, rec.ctx)
+    run.index()
+    run.summary = s.summary()
+    return run
+
+
+# --- comparing ------------------------------------------------------------------------------------------
+class Sig:
+    """What an event did, comparable across runs: kind, CPU, device and fields (strings as text)."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.data = log.data
+        self.strings = log.strings.strings
+        self._str: dict[int, tuple[bool, ...]] = {}
+
+    def __call__(self, e: int) -> tuple[Any, ...]:
+        i = (e - 1) * 7
+        _, k, cpu, dev, a, b, c = self.data[i:i + 7]
+        isstr = self._str.get(k)
+        if isstr is None:
+            fields = kind_by_code(k).fields
+            isstr = self._str[k] = tuple(j < len(fields) and fields[j][1] == STR for j in range(3))
+        s = self.strings
+        return (k, cpu, s[dev] if dev >= 0 else None, s[a] if isstr[0] else a, s[b] if isstr[1] else b,
+                s[c] if isstr[2] else c)
+
+
+def first_raw_difference(a: EventLog, b: EventLog) -> int:
+    """The first event index whose log row differs (time included), or one past the shorter log."""
+    n = min(len(a), len(b))
+    da, db = memoryview(a.data), memoryview(b.data)
+    block = 4096
+    lo = 0
+    while lo < n:
+        hi = min(lo + block, n)
+        if da[lo * 7:hi * 7] != db[lo * 7:hi * 7]:
+            for e in range(lo, hi):
+                if da[e * 7:e * 7 + 7] != db[e * 7:e * 7 + 7]:
+                    return e + 1
+        lo = hi
+    return n + 1
+
+
+@dataclass
+class Divergence:
+    """Where the two runs part ways: one context, the event of each run there (``None`` when that
+    run's context ended), and what differs."""
+
+    context: str
+    position: int
+    a: int | None
+    b: int | None
+    a_info: dict[str, Any] = field(default_factory=dict)
+    b_info: dict[str, Any] = field(default_factory=dict)
+    paths: list[dict[str, Any]] = field(default_factory=list)
+    switches: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"a": self.a_info, "b": self.b_info, "paths": [p["path"] for p in self.paths],
+                "switches": self.switches, "context": self.context, "position": self.position,
+                "values": self.paths}
+
+
+def context_divergences(a: Run, b: Run) -> list[Divergence]:
+    """For every context of either run, where its sequences first differ (none when identical)."""
+    start = first_raw_difference(a.log, b.log)
+    sa, sb = Sig(a.log), Sig(b.log)
+    out = []
+    for name in sorted(set(a.per) | set(b.per)):
+        la = a.per.get(name, array("q"))
+        lb = b.per.get(name, array("q"))
+        i = min(bisect.bisect_left(la, start), bisect.bisect_left(lb, start))
+        n = min(len(la), len(lb))
+        while i < n and sa(la[i]) == sb(lb[i]):
+            i += 1
+        if i < n or len(la) != len(lb):
+            out.append(Divergence(name, i, la[i] if i < len(la) else None, lb[i] if i < len(lb) else None))
+    out.sort(key=lambda d: (min(x for x in (d.a, d.b) if x is not None), d.context))
+    return out
+
+
+def event_info(run: Run, e: int | None) -> dict[str, Any]:
+    """The ``first_divergence`` side object: the event, its context and the kernel step taken."""
+    if e is None:
+        return {"event": None, "kind": None, "stack": [], "context": None}
+    ev = run.session.event(e)
+    assert ev is not None
+    return {"event": e, "kind": ev.kind, "stack": stack_at(run, e), "context": run.context(e),
+            "time_ns": ev.time_ns, "cpu": ev.cpu, "dev": ev.dev, "fields": ev.fields, "text": str(ev)}
+
+
+def stack_at(run: Run, e: int) -> list[str]:
+    """The call stack (innermost first, ``prog+step``) of the program step that emitted event ``e``."""
+    from msidbg.debugger.whytext import describe_frames
+
+    got = run.session.executed(e)
+    return describe_frames(got[2]) if got else []
+
+
+def _get(world: Any, path: str) -> Any:
+    """The value at a ``diff_paths`` path (``devices.eth0.msix.table[0].ctrl``), or None."""
+    import re
+
+    cur = world
+    for name, idx in re.findall(r"([^.\[\]]+)|\[(-?\d+)\]", path):
+        try:
+            if name:
+                cur = cur[int(name)] if isinstance(cur, dict) and name not in cur and name.isdigit() else cur[name]
+            else:
+                cur = cur[int(idx)]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return cur
+
+
+def differing_paths(a: Run, b: Run, ea: int | None, eb: int | None) -> list[dict[str, Any]]:
+    """State the diverging steps left different: paths either event changed, compared across runs."""
+    worlds: list[dict[str, Any] | None] = []
+    changed: set[str] = set()
+    for run, e in ((a, ea), (b, eb)):
+        if e is None:
+            worlds.append(None)
+            continue
+        before, after = run.session.world_at(e - 1), run.session.world_at(e)
+        changed.update(diff_paths(before, after, limit=200))
+        worlds.append(after)
+    out = []
+    for p in sorted(changed):
+        if p.split(".")[0].split("[")[0] in _NOISE_TOP or any(n in p for n in _NOISE):
+            continue
+        va = _get(worlds[0], p) if worlds[0] is not None else None
+        vb = _get(worlds[1], p) if worlds[1] is not None else None
+        if va != vb:
+            out.append({"path": p, "a": va, "b": vb})
+        if len(out) >= MAX_PATHS:
+            break
+    return out
+
+
+def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
+    """Behaviour switches, versions and platform facts that differ between the two files."""
+    sa, sb = a.scenario, b.scenario
+    out: dict[str, dict[str, Any]] = {}
+    facts = (("kernel.version", sa.kernel.version, sb.kernel.version),
+             ("platform.kind", sa.platform.kind, sb.platform.kind),
+             ("platform.xen", sa.platform.xen, sb.platform.xen),
+             ("platform.qemu", sa.platform.qemu, sb.platform.qemu),
+             ("platform.interrupt_remapping", sa.platform.interrupt_remapping, sb.platform.interrupt_remapping),
+             ("seed", a.seed, b.seed), ("cpus", sa.cpus, sb.cpus))
+    for name, va, vb in facts:
+        if va != vb:
+            out[name] = {"a": va, "b": vb}
+    ta, tb = sa.behaviour.plain(), sb.behaviour.plain()
+    for name in sorted(set(ta) | set(tb)):
+        if ta.get(name) != tb.get(name):
+            out[name] = {"a": ta.get(name), "b": tb.get(name)}
+    return out
+
+
+def outcome(run: Run) -> dict[str, Any]:
+    """Per device: probe status, raised / delivered / lost / spurious, and armed hits by name."""
+    from msidbg.debugger.why import hit_devices
+
+    summ = run.summary
+    devices: dict[str, Any] = {}
+    for name, d in summ["devices"].items():
+        tot = {f: sum(int(v[f]) for v in d["vectors"]) for f in ("raised", "delivered", "lost", "spurious")}
+        devices[name] = {"probe": d["probe"], **tot, "hits": {}}
+    hits: dict[str, int] = {}
+    s = run.session
+    armed = s.armed_hits()
+    for h, dev in zip(armed, hit_devices(s, armed), strict=True):
+        hits[h.name] = hits.get(h.name, 0) + 1
+        if dev in devices:
+            dh = devices[dev]["hits"]
+            dh[h.name] = dh.get(h.name, 0) + 1
+    return {"devices": devices, "hits": hits, "events": summ["events"], "stopped": summ["stopped"]["reason"]}
+
+
+@dataclass
+class DiffResult:
+    """``Session.diff`` / ``msidbg diff``: the first divergence (or None) and both outcomes."""
+
+    a: Run
+    b: Run
+    first: Divergence | None
+    contexts: list[Divergence]
+    outcome_a: dict[str, Any]
+    outcome_b: dict[str, Any]
+
+    @property
+    def same_outcome(self) -> bool:
+        return self.outcome_a == self.outcome_b
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``msidbg diff --json`` object."""
+        return {
+            "first_divergence": self.first.as_dict() if self.first else None,
+            "outcome": {"a": self.outcome_a, "b": self.outcome_b},
+            "same_outcome": self.same_outcome,
+            "files": {"a": self.a.path, "b": self.b.path},
+            "contexts": [{"context": d.context, "position": d.position, "a": d.a, "b": d.b}
+                         for d in self.contexts],
+        }
+
+    def aligned(self, e: int, from_b: bool = False) -> int | None:
+        """The event of the other run at the same place in the same context (linked cursors)."""
+        src, dst = (self.b, self.a) if from_b else (self.a, self.b)
+        if not 1 <= e <= len(src.ctx):
+            return None
+        lst = dst.per.get(src.context(e))
+        i = src.pos[e - 1]
+        return lst[i] if lst is not None and i < len(lst) else None
+
+
+def compare(a: Run, b: Run) -> DiffResult:
+    """Align two recorded runs and describe where and how they differ."""
+    divs = context_divergences(a, b)
+    first = divs[0] if divs else None
+    if first is not None:
+        first.a_info = event_info(a, first.a)
+        first.b_info = event_info(b, first.b)
+        first.paths = differing_paths(a, b, first.a, first.b)
+        first.switches = switch_difference(a.session, b.session)
+    return DiffResult(a, b, first, divs, outcome(a), outcome(b))
+
+
+def diff_files(path_a: str, path_b: str, seed: int | None = None, max_events: int | None = None,
+               spacing: int | None = MAX_SPACING) -> DiffResult:
+    """``msidbg diff A B``: run both (``seed`` overrides each file's) and compare them."""
+    return compare(open_run("a", path_a, seed, max_events, spacing), open_run("b", path_b, seed, max_events, spacing))
+
+
+# --- text ---------------------------------------------------------------------------------------------------
+def _fmt(v: Any) -> str:
+    from msidbg.debugger.whytext import fmt_value
+
+    return fmt_value(v, isinstance(v, int) and not isinstance(v, bool) and v > 9)
+
+
+def render(r: DiffResult) -> str:
+    """``msidbg diff`` for a terminal: the first divergence, then the outcome per device."""
+    lines = [f"A: {r.a.path} ({len(r.a.log):,} events)", f"B: {r.b.path} ({len(r.b.log):,} events)"]
+    d = r.first
+    if d is None:
+        lines.append("no divergence: every context executed the same steps")
+    else:
+        lines.append(f"first divergence: {d.context}, after {d.position} identical steps there")
+        for side, info in (("A", d.a_info), ("B", d.b_info)):
+            if info.get("event") is None:
+                lines.append(f"  {side}  (this context has no more steps)")
+                continue
+            lines.append(f"  {side}  {info['text']}")
+            if info["stack"]:
+                lines.append(f"       at {' < '.join(info['stack'])}")
+        if d.paths:
+            lines.append("  state that differs after these steps:")
+            lines += [f"    {p['path']}: A {_fmt(p['a'])}, B {_fmt(p['b'])}" for p in d.paths]
+        if d.switches:
+            lines.append("  differs between the files:")
+            lines += [f"    {k}: A {_fmt(v['a'])}, B {_fmt(v['b'])}" for k, v in d.switches.items()]
+        later = [c for c in r.contexts[1:6]]
+        if later:
+            lines.append("  then also: " + "; ".join(
+                f"{c.context} at A #{c.a if c.a is not None else '-'} / B #{c.b if c.b is not None else '-'}" for c in later))
+    lines.append("outcome:" + (" the same" if r.same_outcome else " different"))
+    for name in sorted(set(r.outcome_a["devices"]) | set(r.outcome_b["devices"])):
+        for side, o in (("A", r.outcome_a), ("B", r.outcome_b)):
+            dv = o["devices"].get(name)
+            if dv is None:
+                lines.append(f"  {name:<12} {side}: (no such device)")
+                continue
+            hits = ", ".join(f"{k} {n}" for k, n in sorted(dv["hits"].items())) or "no hits"
+            lines.append(f"  {name:<12} {side}: probe {dv['probe']}; raised {dv['raised']} delivered {dv['delivered']} "
+                         f"lost {dv['lost']} spurious {dv['spurious']}; {hits}")
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""``msidbg why FILE``: the session to ask (a scenario run, a snapshot at its cursor) and the target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from msidbg.debugger.armour import is_snapshot_source
+from msidbg.debugger.breakpoints import BreakpointError
+from msidbg.debugger.session import Session
+from msidbg.debugger.why import WhyError
+from msidbg.errors import MsidbgError
+from msidbg.sim.scheduler import Hit
+
+
+def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool = True,
+                event: int | None = None, at: int | None = None) -> Session:
+    """A snapshot at its cursor, or a scenario run to ``event`` / ``at`` / its end; ``breaks`` armed."""
+    snapshot = is_snapshot_source(path)
+    s = Session.open(path, verify=verify) if snapshot else Session.from_scenario(path, seed)
+    for spec in breaks:
+        try:
+            s.add_breakpoint(spec)
+        except BreakpointError as e:
+            raise MsidbgError(f"--break {spec!r}: {e.message}", path) from None
+    if not snapshot:
+        stop = event if event is not None else at
+        if stop is None:
+            s.run()
+        else:
+            s.seek(stop)
+    elif at is not None:
+        if at > s.total:
+            raise MsidbgError(f"--at {at}: the snapshot's history ends at event {s.total}", path)
+        s.seek(at)
+    return s
+
+
+def target_for(s: Session, path: str, hit: int | None = None, event: int | None = None,
+               path_expr: str | None = None) -> Hit | int | str:
+    """What ``why`` explains: ``--path``, ``--event``, ``--hit`` N, else the snapshot's stop or the
+    first armed hit."""
+    if path_expr is not None:
+        return path_expr
+    if event is not None:
+        if event > s.total:
+            raise WhyError(f"no event {event}: the run has {s.total} events")
+        return event
+    armed = s.armed_hits()
+    if hit is not None:
+        if hit >= len(armed):
+            have = f"0..{len(armed) - 1}" if armed else "none"
+            raise WhyError(f"no hit {hit}: the run has {len(armed)} armed breakpoint hits ({have})")
+        return armed[hit]
+    stop = s.last_stop
+    if stop.reason == "breakpoint" and stop.event > 0:
+        for h in reversed(armed):
+            if h.event == stop.event and h.name == stop.breakpoint:
+                return h
+        return stop.event
+    if armed:
+        return armed[0]
+    raise WhyError("no armed breakpoint hit in this run: arm one with --break NAME, or ask --event N or --path P")
+
+
+def first_hit(s: Any, names: set[str]) -> Hit | None:
+    """The first hit (armed or not) named in ``names``, up to the cursor."""
+    return next((h for h in s.hits() if h.name in names), None)

@@ -1,0 +1,99 @@
+"""The ``why`` and ``diff`` subcommands: their parsers and handlers (part of the CLI).
+
+``register(sub)`` adds them to the CLI's subparsers and returns the handlers by command name;
+``cli.py`` dispatches. Handlers return an exit status and raise ``MsidbgError`` for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from msidbg import guard
+from msidbg.errors import MsidbgError
+
+Handler = Callable[[argparse.Namespace], int]
+MAX_EVENT = 2**62
+
+
+def register(sub: Any) -> dict[str, Handler]:
+    w = sub.add_parser(
+        "why", help="the cause chain of a hit, an event or a state value",
+        description="Explain a hit, an event or the value of a state path by the provenance the model "
+        "recorded: the chain of events back to a root (a scenario action, a device signal, the initial "
+        "state), symptom first. A scenario is run to the end (or to --event); a snapshot is opened at "
+        "its cursor. Without --hit, --event or --path: the stop of a snapshot, or the first armed hit "
+        "of a scenario.")
+    w.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
+    g = w.add_mutually_exclusive_group()
+    g.add_argument("--hit", type=guard.int_arg(0, MAX_EVENT), metavar="N",
+                   help="the N-th armed breakpoint hit, counting from 0 (the order of --json's hits)")
+    g.add_argument("--event", type=guard.int_arg(1, MAX_EVENT), metavar="N", help="event N")
+    g.add_argument("--path", metavar="P", help="a state path, e.g. devices.eth0.msix.table[0].data or cpu[1].irr[0x21]")
+    w.add_argument("--at", type=guard.int_arg(0, MAX_EVENT), metavar="N",
+                   help="with --path: the value at event N (default: the end of the run, or the snapshot's cursor)")
+    w.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
+                   help="arm another breakpoint (a built-in name counts its hits); repeatable")
+    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override the scenario's seed")
+    w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
+    w.add_argument("--no-verify", action="store_true", help="a snapshot: do not compare its replay with the recording")
+
+    d = sub.add_parser(
+        "diff", help="the first divergence of two runs, and the outcome difference",
+        description="Run A and B (scenarios or snapshots, in any mix) and align them per context -- each "
+        "CPU's process and interrupt context, each device, Xen, QEMU -- by what they executed. Print "
+        "the first divergence (the event in each run, the kernel step, the state paths that differ, the "
+        "switches and versions that differ between the files) and the outcome per device. Exit 0 when "
+        "the outcomes are the same, 1 when they differ.")
+    d.add_argument("a", metavar="A", help="a scenario (.yaml) or a snapshot (.msgpack)")
+    d.add_argument("b", metavar="B", help="a scenario (.yaml) or a snapshot (.msgpack)")
+    d.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="run both with this seed")
+    d.add_argument("--max-events", type=guard.int_arg(1, MAX_EVENT), metavar="N", help="stop each run after N events")
+    d.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    d.add_argument("--tui", action="store_true", help="both runs side by side, cursors linked by the alignment")
+    return {"why": _why, "diff": _diff}
+
+
+def _why(args: argparse.Namespace) -> int:
+    from msidbg.debugger.why import WhyError
+    from msidbg.debugger.whyrun import open_target, target_for
+
+    s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
+                    event=args.event, at=args.at if args.path else None)
+    try:
+        target = target_for(s, args.file, hit=args.hit, event=args.event, path_expr=args.path)
+        why = s.why(target)
+    except WhyError as e:
+        raise MsidbgError(str(e), args.file) from None
+    if args.json:
+        print(json.dumps(why.as_dict()))
+    else:
+        print(guard.escape_lines(why.text()))
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from msidbg.debugger.diff import diff_files, render
+
+    result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
+    if args.tui:
+        return _diff_tui(result, args.a)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        print(render(result))
+    return 0 if result.same_outcome else 1
+
+
+def _diff_tui(result: Any, path: str) -> int:
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", path)
+    from msidbg.tui.diffapp import DiffApp
+
+    with guard.soft_interrupts():
+        DiffApp(result).run()
+    return 0 if result.same_outcome else 1
