@@ -21,6 +21,7 @@ Every problem raises ``Bad`` with a one-line message naming the field.
 
 from __future__ import annotations
 
+import gc
 import struct
 import zlib
 from typing import Any
@@ -61,7 +62,7 @@ _CONTAINERS = {0xDC: (2, False), 0xDD: (4, False), 0xDE: (2, True), 0xDF: (4, Tr
 _LEN_FMT = {1: ">B", 2: ">H", 4: ">I"}
 
 
-def scan(data: bytes, what: str, budget: Budget, *, int_keys: bool = False, bins: bool = False,
+def scan(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool = False, bins: bool = False,
          max_len: int = 1 << 22) -> None:
     """Walk one msgpack document in ``data`` without decoding it; raise Bad unless it is plain
     data within ``budget`` (charged), ``MAX_DEPTH`` levels and containers of at most ``max_len``."""
@@ -151,31 +152,52 @@ def scan(data: bytes, what: str, budget: Budget, *, int_keys: bool = False, bins
         raise Bad(f"{what}: an extension type or reserved byte {b:#04x} (expected plain msgpack)")
 
 
-def decode(data: bytes, what: str, budget: Budget, *, int_keys: bool = False, bins: bool = False,
+def decode(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool = False, bins: bool = False,
            max_len: int = 1 << 22) -> Any:
     """``scan``, then decode with the C unpacker (lengths bounded again by the data's size)."""
     scan(data, what, budget, int_keys=int_keys, bins=bins, max_len=max_len)
     limit = min(len(data), max_len)
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=not int_keys, use_list=True,
-                               max_str_len=len(data), max_bin_len=len(data) if bins else 0,
-                               max_array_len=limit, max_map_len=limit, max_ext_len=0)
+        with no_gc():
+            return msgpack.unpackb(data, raw=False, strict_map_key=not int_keys, use_list=True,
+                                   max_str_len=len(data), max_bin_len=len(data) if bins else 0,
+                                   max_array_len=limit, max_map_len=limit, max_ext_len=0)
     except Exception as e:  # noqa: BLE001 - msgpack raises several types on hostile bytes; all mean "bad"
         reason = " ".join(str(e).split())[:120] or type(e).__name__
         raise Bad(f"{what} is not valid msgpack: {reason}") from None
 
 
-def inflate(blob: bytes, what: str, cap: int) -> bytes:
-    """zlib-decompress ``blob``; more than ``cap`` bytes of output, a truncated stream or bytes
-    after its end are refused."""
+class no_gc:  # noqa: N801 - used like contextlib's lower-case managers
+    """The cyclic garbage collector off inside the block: building a million containers (which
+    cannot form cycles) otherwise triggers a full collection every few hundred thousand."""
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was:
+            gc.enable()
+
+
+def inflate(blob: bytes, what: str, cap: int) -> bytearray:
+    """zlib-decompress ``blob`` a megabyte at a time; more than ``cap`` bytes of output, a
+    truncated stream or bytes after its end are refused (peak memory: the output, once)."""
     cap = min(cap, MAX_UNZIPPED)
     d = zlib.decompressobj()
+    out = bytearray()
+    data = blob
     try:
-        out = d.decompress(blob, cap + 1)
+        while not d.eof:
+            chunk = d.decompress(data, 1 << 20)
+            out += chunk
+            if len(out) > cap:
+                raise Bad(f"{what}: decompresses to more than {cap} bytes (expected at most {cap})")
+            data = d.unconsumed_tail
+            if not chunk and not data:
+                break  # no input left and no progress: truncated
     except zlib.error as e:
         raise Bad(f"{what}: not zlib data ({e})") from None
-    if len(out) > cap:
-        raise Bad(f"{what}: decompresses to more than {cap} bytes (expected at most {cap})")
     if not d.eof:
         raise Bad(f"{what}: the compressed data is truncated")
     if d.unused_data:

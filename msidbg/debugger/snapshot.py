@@ -29,7 +29,7 @@ from typing import Any
 import msgpack
 
 from msidbg import __version__
-from msidbg.debugger.bounded import Bad, Budget, decode, inflate
+from msidbg.debugger.bounded import Bad, Budget, decode, inflate, no_gc
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
 from msidbg.files import FileProblem, read_regular, sniff, write_atomic
@@ -172,7 +172,7 @@ def le_bytes(col: array[int]) -> bytes:
     return col.tobytes()
 
 
-def from_le(typecode: str, data: bytes) -> array[int]:
+def from_le(typecode: str, data: bytes | bytearray) -> array[int]:
     col = array(typecode)
     col.frombytes(data)
     if sys.byteorder == "big":
@@ -295,7 +295,9 @@ def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, 
     digest = _str(top, "state_hash", 64)
     if not isinstance(world, dict) or world.get("events") != cursor:
         raise Bad(f"world: expected the world at the cursor (event {cursor})")
-    if state_hash(world) != digest:
+    with no_gc():
+        same = state_hash(world) == digest
+    if not same:
         raise Bad("world does not match its recorded state_hash (the file was modified or damaged)")
     return world, digest
 
