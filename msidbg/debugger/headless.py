@@ -76,6 +76,31 @@ def check(scn: Scenario) -> list[str]:
     return compare(scn.expect, res.summary, res.detected)
 
 
+def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:
+    """The resolved behaviour, one switch a line: value, where it came from, the commit (short)."""
+    if not table:
+        return []
+    width = max(len(name) for name in table)
+    lines = ["behaviour:"]
+    for name, b in table.items():
+        value = str(b["value"]).lower() if isinstance(b["value"], bool) else str(b["value"])
+        lines.append(f"  {name:<{width}} = {value:<9} {b['from']}; {short_commit(b['commit'])}".rstrip("; "))
+    return lines
+
+
+def short_commit(commit: str) -> str:
+    """``83dbf898a2d4 PCI/MSI: ...`` -> ``83dbf898a2d4``; ``before X ...`` -> ``before X``; else up to 48 chars."""
+    words = commit.split()
+    lead = 1 if words[:1] == ["before"] else 0
+    if len(words) > lead and _is_commit(words[lead]):
+        return " ".join(words[:lead + 1])
+    return commit if len(commit) <= 48 else commit[:47] + "…"
+
+
+def _is_commit(word: str) -> bool:
+    return len(word) >= 7 and all(c in "0123456789abcdef" for c in word)
+
+
 def human(summ: dict[str, Any]) -> str:
     """A readable summary for the terminal. Every string in it may come from a file (a snapshot
     opened without verification): each is escaped, so none can add a line or a control sequence."""
@@ -94,6 +119,7 @@ def human(summ: dict[str, Any]) -> str:
             lines.append(f"  #{h['event']} {format_ns(h['time_ns'])} {e(str(h['breakpoint']))}: {e(str(h['detail']))}")
         if len(hits) > 20:
             lines.append(f"  ... {len(hits) - 20} more (use --json for all)")
+    lines += behaviour_lines(summ.get("behaviour", {}))
     for name, d in summ["devices"].items():
         lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}")
         for v in d["vectors"]:

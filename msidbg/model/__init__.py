@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from msidbg.model import acct, cpu, device, hits, iommu, xenreg
+from msidbg.model import acct, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
