@@ -43,6 +43,7 @@ from msidbg.errors import MsidbgError  # noqa: E402
 from msidbg.model import new_engine  # noqa: E402
 from msidbg.scenario import load_scenario_text  # noqa: E402
 from tests.test_model_fuzz import scenarios as valid_scenarios  # noqa: E402
+from tests.test_timetravel import RANDOM_SCENARIO  # noqa: E402
 
 MAX_EVENTS = 30_000
 
@@ -106,27 +107,14 @@ def check_scenario(text: str) -> None:
 
 
 # --- snapshot structure ----------------------------------------------------------------------------
-RANDOM_SCENARIO = """name: fz
-seed: 7
-schedule: random
-cpus: 2
-devices:
-  eth0: {bdf: "00:03.0", msix: {table_size: 2}, quirks: [latch-on-unmask]}
-  nvme0: {bdf: "00:04.0", msi: {vectors: 1}}
-run:
-  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
-  - {at: 0, on: 1, do: probe, dev: nvme0, mode: msi, vectors: 1}
-  - {at: 20us, do: fire, dev: eth0, vector: 0, count: 20, every: 3us}
-  - {at: 21us, do: fire, dev: nvme0, vector: 0, count: 30, every: 1us}
-  - {at: 22us, on: 1, do: set_affinity, dev: eth0, vector: 0, cpu: 0}
-breakpoints: [irq-lost, "watch cpu[1].irr"]
-"""
+#: the time-travel tests' random-schedule scenario, with a built-in and a watch breakpoint armed
+FUZZ_SCENARIO = RANDOM_SCENARIO + 'breakpoints: [irq-lost, "watch cpu[1].irr"]\n'
 _BASE: list[bytes] = []
 
 
 def base_snapshot() -> bytes:
     if not _BASE:
-        s = Session(load_scenario_text(RANDOM_SCENARIO, "fz.yaml"))
+        s = Session(load_scenario_text(FUZZ_SCENARIO, "fz.yaml"))
         s.seek(120)
         s.continue_()
         s.bookmark("mark", "a note")
