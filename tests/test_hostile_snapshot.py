@@ -193,3 +193,13 @@ def test_no_verify_output_escapes_every_string_from_the_file(tmp_path: Path) -> 
     assert "irq-lost\\x1b[2J\\nmsidbg: forged line\\u202e" in out.stdout
     verified = msidbg("replay", str(tmp_path / "e.msgpack"))
     assert verified.returncode == 1 and "\x1b" not in verified.stderr and verified.stderr.count("\n") == 1
+
+
+def test_a_stop_where_a_watch_also_fires_keeps_its_own_detail_and_replays(tmp_path: Path) -> None:
+    s = Session.from_scenario(BUG)
+    s.add_breakpoint("watch devices.eth0.msix.table[0].addr_lo")
+    while (stop := s.continue_()).breakpoint != "msix-write-unmasked":
+        assert stop.reason == "breakpoint"
+    assert stop.detail is not None and stop.detail.startswith("eth0 entry 0 addr_lo written")  # not the watch's
+    s.save(str(tmp_path / "w.msgpack"))
+    assert Session.open(str(tmp_path / "w.msgpack")).last_stop.detail == stop.detail
