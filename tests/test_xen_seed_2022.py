@@ -41,7 +41,7 @@ def test_the_late_mask_reaches_the_device_through_xens_intercept() -> None:
     assert len(binds) == 3 and len(phys_masks) == 3
     assert all(m.index > max(binds) for m in phys_masks)
     # request_irq only unmasks event channels: no later write clears a physical mask bit
-    assert not [e for e in events_of(eng, "msix.write") if e.fields["value"] == 0]
+    assert not [e for e in events_of(eng, "msix.write") if e.fields["value"] == 0 and e.index > phys_masks[0].index]
 
 
 def test_fixed_twins_deliver_everything() -> None:
@@ -73,11 +73,11 @@ def test_the_same_device_on_bare_metal_delivers_every_interrupt() -> None:
     assert totals(eng, "eth0") == {"raised": 30, "delivered": 30, "lost": 0, "spurious": 0}
 
 
-def test_binding_on_unmask_avoids_it() -> None:
-    """QEMU that binds only when the entry or function is unmasked binds after the late mask,
-    which then only ever reached QEMU's emulated table."""
+def test_binding_on_unmask_does_not_avoid_it() -> None:
+    """QEMU's real rule (bind when an updated entry is unmasked) binds on the restore write of
+    da181dc974ad's masked update, because QEMU's emulated table starts unmasked (finding 1)."""
     eng = run_to_end(with_platform(shipped(BUG), xen_pt_bind="on-unmask"))
-    assert totals(eng, "eth0")["lost"] == 0
+    assert totals(eng, "eth0")["lost"] == 30
 
 
 def test_xen_46_unmasks_when_the_event_channel_is_bound() -> None:

@@ -65,7 +65,9 @@ def build(scn: Any, w: World) -> None:
 def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
     if msix is None:
         return None
-    entries = [{"latch": [0, 0, 0, ENTRY_MASKBIT], "addr_lo": 0, "addr_hi": 0, "data": 0,
+    # xen_pt_msix_init: g_malloc0 (qemu-xen), memset (qemu-traditional) -- every emulated
+    # register starts at 0, Vector Control's Mask bit included (the physical entry resets to 1)
+    entries = [{"latch": [0, 0, 0, 0], "addr_lo": 0, "addr_hi": 0, "data": 0,
                 "pirq": UNASSIGNED, "updated": False} for _ in msix["table"]]
     return {"ctrl": 0, "enabled": False, "maskall": False, "entries": entries}
 
