@@ -69,11 +69,20 @@ def test_random_schedule_is_reproducible_and_accounts_everything() -> None:
 
 
 def test_presets_table() -> None:
-    assert X.preset("4.4") == {"qemu_unmap_pirq_on_msi_disable": False, "xen_pt_bind": "on-write", "msi_mask": "direct"}
-    assert X.preset("4.5") == {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-write", "msi_mask": "direct"}
-    assert X.preset("4.6") == {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-unmask",
-                               "msi_mask": "combined"}
-    assert X.preset(None) == X.preset("4.17")
+    """platform.xen: each switch flips at the release that carries its commit (docs/model-xen.md)."""
+    def row(v):
+        p = X.preset(v)
+        return (p["qemu_unmap_pirq_on_msi_disable"], p["qemu_msix_latch"], p["xen_msi_mask"], p["xen_msixtbl_refcount"])
+    assert row("4.4") == (False, False, "direct", "inverted")
+    assert row("4.5") == (True, False, "direct", "inverted")
+    assert row("4.6") == (True, False, "combined", "inverted")
+    assert row("4.7") == (True, True, "combined", "inverted")
+    assert row("4.21") == (True, True, "combined", "inverted")
+    assert row("4.22") == (True, True, "combined", "fixed")
+    assert X.preset(None) == X.preset("4.22")
+    # never a preset's choice: the hypothetical on-write binding, the 2008 ioemu's physical mask writes
+    assert {X.preset(v)["xen_pt_bind"] for v in ("4.2", "4.4", "4.5", "4.6", "4.16", None)} == {"on-unmask"}
+    assert not any(X.preset(v)["qemu_writes_phys_mask"] for v in ("4.2", "4.4", "4.16", None))
 
 
 def test_json_summary_has_the_pirq_map_on_xen_only() -> None:

@@ -1,21 +1,28 @@
 """QEMU xen-pt's handlers, as programs of QEMU's context (hw/xen/xen_pt_msi.c, xen_pt_config_init.c).
 
-* ``pci_msix_write``: address/data writes go to the entry's latch and set ``updated``; a write
-  that changes nothing on an entry with a pirq is ignored. A Vector Control write that unmasks
-  an ``updated`` entry while MSI-X is enabled runs ``xen_pt_msix_update_one``. With
-  ``platform.xen_pt_bind: on-write`` a pirq message's data write does so too (the era that
-  bound during the guest's irq setup; unconfirmed which release).
-* ``xen_pt_msix_update_one``: the latched address/data are taken when the entry has no pirq,
-  the function or the (physical) entry is masked; a pirq message names the pirq (vector 0,
-  pirq in the destination id bits); an entry without a pirq is mapped (PHYSDEVOP_map_pirq),
-  then bound (``xc_domain_update_msi_irq`` -> ``pt_irq_create_bind``) with the pirq the message
-  names. A failed bind unmaps the entry's old pirq.
+* ``pci_msix_write`` (an address/data write): ignored when it changes nothing -- from
+  c976437c7dba only on an entry that has a pirq. Before the latched table
+  (``platform.qemu_msix_latch`` false: qemu-xen <= 4.6, qemu-traditional) a write to an entry
+  whose *physical* Vector Control is unmasked while MSI-X is enabled is dropped ("Can't update
+  msix entry %d since MSI-X is already enabled"); otherwise the value is stored and the entry
+  marked ``updated``. A Vector Control write that unmasks an entry while MSI-X is enabled runs
+  ``xen_pt_msix_update_one`` (latched table: only for an ``updated`` entry, with the physical
+  Vector Control, before the value is stored). ``platform.xen_pt_bind: on-write`` (a
+  hypothetical reading, no QEMU source) also runs it when a pirq message's data is written.
+  ``platform.qemu_writes_phys_mask`` (the 2008 tools/ioemu ``mask_physical_msix_entry``)
+  writes the guest's mask bit to the physical entry after every Vector Control write.
+* ``xen_pt_msix_update_one``: nothing unless ``updated``; the latched table takes the guest's
+  address/data only when the entry has no pirq, the function or the entry is masked; a pirq
+  message names the pirq (vector 0, pirq in the destination id); an entry without a pirq is
+  mapped (PHYSDEVOP_map_pirq), then bound (``xc_domain_update_msi_irq`` ->
+  ``pt_irq_create_bind``) with the pirq the message names. A failed bind unmaps the entry's
+  own pirq and forgets it.
 * Message Control: Enable with Function Mask clear runs ``xen_pt_msix_update`` (every entry);
-  clearing Enable runs ``xen_pt_msix_disable``: the physical Enable goes, every pirq is unbound,
-  and with ``qemu_unmap_pirq_on_msi_disable`` (c976437c7dba) unmapped. The latch is untouched,
-  so a read-back still shows the freed pirq.
-* MSI: Enable maps and binds the message's pirq; an address/data write re-binds; disabling
-  unbinds and (with the same switch) unmaps.
+  clearing Enable runs ``xen_pt_msix_disable`` (physical Enable off, each pirq unbound and
+  unmapped) only from c976437c7dba (``qemu_unmap_pirq_on_msi_disable``); before it, clearing
+  Enable changes nothing but QEMU's ``enabled``: pirqs stay mapped and bound, QEMU keeps them.
+* MSI: Enable maps and binds the message's pirq once; an address/data write re-binds;
+  disabling unbinds and unmaps (c976437c7dba), or before it changes nothing.
 """
 
 from __future__ import annotations
@@ -31,8 +38,8 @@ from msidbg.sim.program import program
 
 QEMU_CFG = kind("qemu.cfg_write", ("offset", HEX), ("value", HEX), ("reg", STR),
                 doc="QEMU emulates a guest config write (xen_pt_pci_write_config)")
-QEMU_MSIX = kind("qemu.msix_write", ("entry", INT), ("reg", STR), ("value", HEX),
-                 doc="QEMU takes a guest MSI-X table write into its emulated table (pci_msix_write)")
+QEMU_MSIX = kind("qemu.msix_write", ("entry", INT), ("value", HEX), ("how", STR),
+                 doc="QEMU handles a guest MSI-X table write (pci_msix_write): register and what it did")
 QEMU_MAP = kind("qemu.map_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
                 doc="QEMU asks Xen to map a pirq for an entry (PHYSDEVOP_map_pirq)")
 QEMU_BIND = kind("qemu.bind_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
@@ -100,8 +107,8 @@ def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> No
     loc["bits"] = bits
     if bits & MSIX_ENABLE and not bits & MSIX_MASKALL:
         k.call("xen_pt_msix_update", dev=loc["dev"])
-    elif not bits & MSIX_ENABLE and m["enabled"]:
-        k.call("xen_pt_msix_disable", dev=loc["dev"])
+    elif not bits & MSIX_ENABLE and m["enabled"] and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+        k.call("xen_pt_msix_disable", dev=loc["dev"])      # c976437c7dba; before it: nothing
 
 
 def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> None:
@@ -109,8 +116,8 @@ def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> N
     loc["bits"] = value & MSI_ENABLE    # Multiple Message Enable stays emulated
     if value & MSI_ENABLE and not msi["initialized"]:
         k.call("xen_pt_msi_setup", dev=loc["dev"])
-    elif not value & MSI_ENABLE and msi["initialized"]:
-        k.call("xen_pt_msi_disable", dev=loc["dev"])
+    elif not value & MSI_ENABLE and msi["initialized"] and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+        k.call("xen_pt_msi_disable", dev=loc["dev"])       # c976437c7dba; before it: nothing
 
 
 @cfg.step
@@ -138,26 +145,40 @@ tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table
 @tbl.step
 def latch(k: Any, loc: dict[str, Any]) -> None:
     dev, entry, reg, value = loc["dev"], loc["entry"], loc["reg"], loc["value"]
+    p = k.w["platform"]
     m = emu(k.w, dev)["msix"]
     e = m["entries"][entry]
-    k.ev(QEMU_MSIX, dev, entry, k.s(reg), value, cost="trap")
-    if reg != "ctrl":
-        if e["latch"][_REG[reg]] == value and e["pirq"] != UNASSIGNED:
-            k.ret(0)
-            return
+    phys = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]     # vec_ctrl, read from the hardware
+    if reg == "ctrl":
+        how = "stored"
+        if m["enabled"] and not value & ENTRY_MASKBIT and (e["updated"] or not p["qemu_msix_latch"]):
+            how = "stored, unmask: update"
+            k.call("xen_pt_msix_update_one", dev=dev, entry=entry, vec_ctrl=phys)
+        e["latch"][3] = value
+        k.ev(QEMU_MSIX, dev, entry, value, k.s(f"ctrl {how}"), cost="trap")
+        return
+    if e["latch"][_REG[reg]] == value and (e["pirq"] != UNASSIGNED or not p["qemu_unmap_pirq_on_msi_disable"]):
+        how = "unchanged"
+    elif not p["qemu_msix_latch"] and m["enabled"] and not phys & ENTRY_MASKBIT:
+        how = "dropped: MSI-X enabled and the entry unmasked"
+    else:
+        how = "stored"
         e["updated"] = True
         e["latch"][_REG[reg]] = value
-        if (reg == "data" and m["enabled"] and not value & 0xFF
-                and k.w["platform"]["xen_pt_bind"] == "on-write"):
-            k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
-        return
-    e["latch"][3] = value
-    if m["enabled"] and e["updated"] and not value & ENTRY_MASKBIT:
-        k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
+        if reg == "data" and m["enabled"] and not value & 0xFF and p["xen_pt_bind"] == "on-write":
+            k.call("xen_pt_msix_update_one", dev=dev, entry=entry, vec_ctrl=phys)
+    k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} {how}"), cost="trap")
+    if how != "stored":
+        k.ret(0)
 
 
 @tbl.step
 def latched(k: Any, loc: dict[str, Any]) -> None:
+    """The 2008 tools/ioemu ``mask_physical_msix_entry``: the guest's bit reaches the device."""
+    if loc["reg"] == "ctrl" and k.w["platform"]["qemu_writes_phys_mask"]:
+        value = emu(k.w, loc["dev"])["msix"]["entries"][loc["entry"]]["latch"][3] & ENTRY_MASKBIT
+        device.table_write(k.eng, -1, loc["dev"], loc["entry"], "ctrl", value)
+        k.touched("mmio_write")
     k.ret(0)
 
 
@@ -171,7 +192,8 @@ def each_entry(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     loc["i"] = i + 1
-    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i)
+    ctrl = emu(k.w, loc["dev"])["msix"]["entries"][i]["latch"][3]
+    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i, vec_ctrl=ctrl)
 
 
 one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)")
@@ -185,8 +207,10 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     if not e["updated"]:
         k.ret(0)
         return
-    vec_ctrl = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]   # read from the hardware
-    if e["pirq"] == UNASSIGNED or m["maskall"] or vec_ctrl & ENTRY_MASKBIT:
+    # latched table: the guest's address/data take effect only on an entry without a pirq, or
+    # masked; before it, what QEMU stored is the message (writes to a live entry were dropped)
+    if (not k.w["platform"]["qemu_msix_latch"] or e["pirq"] == UNASSIGNED or m["maskall"]
+            or loc["vec_ctrl"] & ENTRY_MASKBIT):
         e["addr_lo"], e["addr_hi"], e["data"] = e["latch"][0], e["latch"][1], e["latch"][2]
     loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
     if e["pirq"] != UNASSIGNED:
@@ -203,7 +227,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
 def bind(k: Any, loc: dict[str, Any]) -> None:
     dev, entry = loc["dev"], loc["entry"]
     e = emu(k.w, dev)["msix"]["entries"][entry]
-    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry)
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, (e["addr_lo"] >> 12) & 0xFF)
     k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc == 0:
         e["updated"] = False
