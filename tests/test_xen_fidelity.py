@@ -101,7 +101,7 @@ def test_finding2_the_2022_late_mask_step_by_step_on_xen_42() -> None:
     msix_mask_all() goes through Xen's msixtbl intercept, which (<= 4.5) writes the physical
     entry; nothing unmasks it, every signal sits in the PBA."""
     eng = run_to_end(scenario(nic(', xen: "4.2"')))
-    assert eng.w["platform"]["xen_pt_bind"] == "on-unmask"
+    assert eng.w["behaviour"]["xen_pt_bind"] == "on-unmask"
     expect = [("ioreq.cfg_write", 0xC002),
               ("ioreq.msix_read", 0, "ctrl", 0), ("ioreq.msix_read", 1, "ctrl", 0), ("ioreq.msix_read", 2, "ctrl", 0)]
     # entry 0 is bound before Xen intercepts anything; entries 1 and 2 after: the intercept covers
@@ -144,7 +144,7 @@ def test_finding2_each_protection_alone_is_enough_and_on_unmask_is_the_preset() 
             (', xen: "4.16"', "late", "false", 30)):
         text = nic(platform, mask).replace("xen_hvm_msi_ignore_mask: false", f"xen_hvm_msi_ignore_mask: {ignore}")
         eng = run_to_end(scenario(text))
-        assert eng.w["platform"]["xen_pt_bind"] == "on-unmask"
+        assert eng.w["behaviour"]["xen_pt_bind"] == "on-unmask"
         assert sum(eng.w["acct"]["eth0"]["delivered"]) == delivered, (platform, mask, ignore)
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from msidbg.debugger.headless import run
 from msidbg.model import Model, new_engine
-from msidbg.model import xen as X
 from msidbg.scenario import load_scenario
 from msidbg.sim.scheduler import Engine
 from msidbg.sim.world import check_plain, copy_world, state_hash
@@ -69,20 +68,27 @@ def test_random_schedule_is_reproducible_and_accounts_everything() -> None:
 
 
 def test_presets_table() -> None:
-    """platform.xen: each switch flips at the release that carries its commit (docs/model-xen.md)."""
-    def row(v):
-        p = X.preset(v)
-        return (p["qemu_unmap_pirq_on_msi_disable"], p["qemu_msix_latch"], p["xen_msi_mask"], p["xen_msixtbl_refcount"])
+    """platform.xen: each switch flips at the release that carries its commit (docs/model-xen.md);
+    the Xen release implies its device model (qemu-traditional before 4.3)."""
+    from msidbg.behaviour import resolve
+
+    def row(xen: str | None, qemu: str | None = None) -> tuple[object, ...]:
+        b = resolve("xen-hvm", xen=xen, qemu=qemu).plain()
+        return (b["qemu_unmap_pirq_on_msi_disable"], b["qemu_msix_latch"], b["xen_msi_mask"], b["xen_msixtbl_refcount"])
+
+    assert row("4.2") == (False, False, "direct", "inverted")          # qemu-traditional
     assert row("4.4") == (False, False, "direct", "inverted")
     assert row("4.5") == (True, False, "direct", "inverted")
     assert row("4.6") == (True, False, "combined", "inverted")
     assert row("4.7") == (True, True, "combined", "inverted")
+    assert row("4.5", "qemu-xen-4.7") == (True, True, "direct", "inverted")
     assert row("4.21") == (True, True, "combined", "inverted")
     assert row("4.22") == (True, True, "combined", "fixed")
-    assert X.preset(None) == X.preset("4.22")
+    assert row(None) == row("4.22")
     # never a preset's choice: the hypothetical on-write binding, the 2008 ioemu's physical mask writes
-    assert {X.preset(v)["xen_pt_bind"] for v in ("4.2", "4.4", "4.5", "4.6", "4.16", None)} == {"on-unmask"}
-    assert not any(X.preset(v)["qemu_writes_phys_mask"] for v in ("4.2", "4.4", "4.16", None))
+    for xen in ("4.2", "4.4", "4.5", "4.6", "4.16", None):
+        b = resolve("xen-hvm", xen=xen).plain()
+        assert b["xen_pt_bind"] == "on-unmask" and not b["qemu_writes_phys_mask"], xen
 
 
 def test_json_summary_has_the_pirq_map_on_xen_only() -> None:

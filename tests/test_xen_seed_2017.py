@@ -14,6 +14,7 @@ from tests.conftest import (
     shipped,
     totals,
     with_kernel,
+    with_platform,
 )
 
 BUG = "xen-pirq-reuse-nvme"
@@ -28,10 +29,6 @@ def all_ok(eng) -> bool:
     return all(s == "ok" for s in statuses(eng).values()) and not hit_names(eng) & {
         hits.PIRQ_CONFLICT, hits.PROBE_FAILED, hits.IRQ_LOST}
 
-
-
-def with_platform(scn, **fields):
-    return dataclasses.replace(scn, platform=dataclasses.replace(scn.platform, **fields))
 
 
 
@@ -91,7 +88,7 @@ def test_without_qemus_unmap_no_pirq_changes_hands_and_every_reenable_is_dead() 
 
 def test_xen_44_preset_has_no_unmap_and_an_explicit_switch_wins() -> None:
     eng = run_to_end(with_platform(shipped(BUG), xen="4.4"))
-    assert not eng.w["platform"]["qemu_unmap_pirq_on_msi_disable"]
+    assert not eng.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]
     assert set(statuses(eng).values()) == {"failed: ETIMEDOUT"}
     forced = run_to_end(with_platform(shipped(BUG), xen="4.4", qemu_unmap_pirq_on_msi_disable=True))
     assert statuses(forced) == statuses(run_to_end(shipped(BUG)))

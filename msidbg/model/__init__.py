@@ -7,16 +7,18 @@ imports Textual or Rich.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msidbg.model import acct, cpu, device, hits, iommu, xenreg
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
-from msidbg.scenario import Scenario
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
+
+if TYPE_CHECKING:
+    from msidbg.scenario import Scenario
 
 
 def _on_fire(eng: Engine, item: list[Any]) -> None:

@@ -107,7 +107,7 @@ def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> No
     loc["bits"] = bits
     if bits & MSIX_ENABLE and not bits & MSIX_MASKALL:
         k.call("xen_pt_msix_update", dev=loc["dev"])
-    elif not bits & MSIX_ENABLE and m["enabled"] and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+    elif not bits & MSIX_ENABLE and m["enabled"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.call("xen_pt_msix_disable", dev=loc["dev"])      # c976437c7dba; before it: nothing
 
 
@@ -116,7 +116,7 @@ def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> N
     loc["bits"] = value & MSI_ENABLE    # Multiple Message Enable stays emulated
     if value & MSI_ENABLE and not msi["initialized"]:
         k.call("xen_pt_msi_setup", dev=loc["dev"])
-    elif not value & MSI_ENABLE and msi["initialized"] and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+    elif not value & MSI_ENABLE and msi["initialized"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.call("xen_pt_msi_disable", dev=loc["dev"])       # c976437c7dba; before it: nothing
 
 
@@ -145,7 +145,7 @@ tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table
 @tbl.step
 def latch(k: Any, loc: dict[str, Any]) -> None:
     dev, entry, reg, value = loc["dev"], loc["entry"], loc["reg"], loc["value"]
-    p = k.w["platform"]
+    p = k.w["behaviour"]
     m = emu(k.w, dev)["msix"]
     e = m["entries"][entry]
     phys = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]     # vec_ctrl, read from the hardware
@@ -175,7 +175,7 @@ def latch(k: Any, loc: dict[str, Any]) -> None:
 @tbl.step
 def latched(k: Any, loc: dict[str, Any]) -> None:
     """The 2008 tools/ioemu ``mask_physical_msix_entry``: the guest's bit reaches the device."""
-    if loc["reg"] == "ctrl" and k.w["platform"]["qemu_writes_phys_mask"]:
+    if loc["reg"] == "ctrl" and k.w["behaviour"]["qemu_writes_phys_mask"]:
         value = emu(k.w, loc["dev"])["msix"]["entries"][loc["entry"]]["latch"][3] & ENTRY_MASKBIT
         device.table_write(k.eng, -1, loc["dev"], loc["entry"], "ctrl", value)
         k.touched("mmio_write")
@@ -209,7 +209,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
         return
     # latched table: the guest's address/data take effect only on an entry without a pirq, or
     # masked; before it, what QEMU stored is the message (writes to a live entry were dropped)
-    if (not k.w["platform"]["qemu_msix_latch"] or e["pirq"] == UNASSIGNED or m["maskall"]
+    if (not k.w["behaviour"]["qemu_msix_latch"] or e["pirq"] == UNASSIGNED or m["maskall"]
             or loc["vec_ctrl"] & ENTRY_MASKBIT):
         e["addr_lo"], e["addr_hi"], e["data"] = e["latch"][0], e["latch"][1], e["latch"][2]
     loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
@@ -278,7 +278,7 @@ def unmap(k: Any, loc: dict[str, Any]) -> None:
     e["pirq"], e["updated"] = UNASSIGNED, False
     loc["i"] += 1
     k.goto("each_pirq")
-    if loc["rc"] == 0 and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+    if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], loc["i"] - 1, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
 
 
@@ -341,6 +341,6 @@ def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
     pirq = msi["pirq"]
     msi["pirq"], msi["initialized"] = UNASSIGNED, False
-    if loc["rc"] == 0 and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+    if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], 0, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
     k.ret(0)

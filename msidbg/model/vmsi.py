@@ -44,7 +44,7 @@ HANDLED, FORWARD, FORWARD_COMPLETE = "handled", "forward", "forward+complete"
 
 
 def combined(w: World) -> bool:
-    return bool(w["platform"]["xen_msi_mask"] == "combined")
+    return bool(w["behaviour"]["xen_msi_mask"] == "combined")
 
 
 # --- registration (pt_irq_create_bind / pt_irq_destroy_bind) ------------------------------------
@@ -65,7 +65,7 @@ def unregister(w: World, dev: str) -> None:
         return
     t["refcnt"] -= 1
     zero = t["refcnt"] == 0
-    if zero != (w["platform"]["xen_msixtbl_refcount"] == "inverted"):
+    if zero != (w["behaviour"]["xen_msixtbl_refcount"] == "inverted"):
         del x["msixtbl"][dev]
 
 

@@ -21,7 +21,6 @@ the hypercall (a guest CPU or QEMU) and emit no event of their own.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from msidbg.model import acct, device, hits, vmsi
@@ -39,42 +38,12 @@ FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
 FIRST_HOST_VECTOR, LAST_HOST_VECTOR = 0x31, 0xEB
 
 
-# --- presets -----------------------------------------------------------------------------------
-#: the platform switches that come from the Xen version (and the qemu-xen it ships), newest first
-SWITCHES = ("qemu_unmap_pirq_on_msi_disable", "qemu_msix_latch", "xen_pt_bind", "qemu_writes_phys_mask",
-            "xen_msi_mask", "xen_msixtbl_refcount")
-
-
-def preset(version: str | None) -> dict[str, Any]:
-    """The platform switches a Xen version implies, with the qemu-xen of the same release
-    (docs/model-xen.md has the table and the commits)."""
-    m = re.fullmatch(r"(\d+)\.(\d+)", version or "")
-    v = (int(m.group(1)), int(m.group(2))) if m else (99, 0)
-    return {
-        # c976437c7dba (upstream QEMU 2.1; qemu-xen 5ecf46031c, first in qemu-xen-4.5.0)
-        "qemu_unmap_pirq_on_msi_disable": v >= (4, 5),
-        # f0ada3608ac1 "xen/MSI-X: latch MSI-X table writes" (qemu-xen b324ef9654, qemu-xen-4.7.0-rc1)
-        "qemu_msix_latch": v >= (4, 7),
-        # every xen-pt binds on unmask / Enable with Function Mask clear; on-write is hypothetical
-        "xen_pt_bind": "on-unmask",
-        # mask_physical_msix_entry: only the 2008 tools/ioemu (Xen 3.3); no preset chooses it
-        "qemu_writes_phys_mask": False,
-        # ad28e42bd1d2 + 84d6add5593d + 70a3cbb8c9 + df9f5676b3 (all first in 4.6.0-rc1)
-        "xen_msi_mask": "direct" if v < (4, 6) else "combined",
-        # ea87662c77 "x86/msix: fix incorrect refcount decrease in msixtlb" (4.22.0-rc1)
-        "xen_msixtbl_refcount": "inverted" if v < (4, 22) else "fixed",
-    }
-
-
 def build(scn: Any, w: World) -> None:
-    """PLATFORM_BUILDERS hook: resolve the presets (explicit switches win) and add Xen's state."""
+    """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
     p = w["platform"]
     if not p["kind"].startswith("xen-"):
         return
-    for name, value in preset(p["xen"]).items():
-        if p.get(name) is None:
-            p[name] = value
-    if p["kind"] == "xen-hvm" and w["kernel"]["switches"]["xen_hvm_msi_ignore_mask"]:
+    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"]:
         w["kernel"]["ignore_mask"] = True   # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests
     w["xen"] = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
@@ -260,14 +229,14 @@ def _startup(eng: Any, hirq: dict[str, Any]) -> None:
     """``startup_msi_irq``: the host unmasks; from 4.6 (84d6add5593d) a guest's MSI also starts
     guest-masked until the guest unmasks it through vMSI-X or binds an event channel."""
     hirq["host_masked"] = False
-    hirq["guest_masked"] = eng.w["platform"]["xen_msi_mask"] == "combined"
+    hirq["guest_masked"] = eng.w["behaviour"]["xen_msi_mask"] == "combined"
     _apply_mask(eng, hirq)
 
 
 def _shutdown(eng: Any, hirq: dict[str, Any]) -> None:
     """``shutdown_msi_irq`` / ``mask_msi_irq``: the host masks (4.6: guest too)."""
     hirq["host_masked"] = True
-    if eng.w["platform"]["xen_msi_mask"] == "combined":
+    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
         hirq["guest_masked"] = True
     _apply_mask(eng, hirq)
 
@@ -280,7 +249,7 @@ def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
         return
     masked = hirq["host_masked"]
-    if eng.w["platform"]["xen_msi_mask"] == "combined":
+    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
         masked = masked or hirq["guest_masked"]
     set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], masked)
 
@@ -289,7 +258,7 @@ def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
-    if eng.w["platform"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
+    if eng.w["behaviour"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
         return
     hirq = x["irqs"][rec["irq"]]
     hirq["guest_masked"] = False

@@ -1,0 +1,63 @@
+"""QEMU device-model behaviour rows (``platform.<name>``; ``platform.qemu`` selects a release,
+or ``platform.xen`` implies the device model that Xen release runs HVM guests with).
+
+qemu-xen releases checked in xen-project/qemu-xen (``git tag --contains``); qemu-traditional
+in its hw/pass-through.c and hw/pt-msi.c.
+"""
+
+from __future__ import annotations
+
+from msidbg.behaviour import Change, Switch
+
+ROWS: tuple[Switch, ...] = (
+    Switch(
+        "qemu_unmap_pirq_on_msi_disable", "qemu", (False, True), True,
+        "clearing MSI or MSI-X Enable makes xen-pt unbind and unmap every pirq of the device",
+        initial=False,
+        history=(
+            Change("qemu-xen-4.5", True, "c976437c7dba qemu-xen: free all the pirqs for msi/msix when driver "
+                   "unload (QEMU 2.1; in qemu-xen-4.5.0-rc1 as 5ecf46031c)"),
+        ),
+        traditional=Change("qemu-traditional", False, "hw/pass-through.c pt_msixctrl_reg_write only records "
+                           "the Enable bit; pt_msix_disable runs at device unregister"),
+    ),
+    Switch(
+        "xen_pt_bind", "qemu", ("on-unmask", "on-write"), "on-unmask",
+        "when xen-pt binds a pirq: on-unmask = a Vector Control write unmasks an updated entry "
+        "while MSI-X is enabled, or Message Control gets Enable=1 with Function Mask=0; on-write = "
+        "on the address/data write itself (hypothetical: no QEMU source does this)",
+        hypothetical=("on-write",),
+        traditional=Change("qemu-traditional", "on-unmask", "hw/pt-msi.c pci_msix_writel: a Vector Control "
+                           "write that unmasks with MSI-X enabled calls pt_msix_update_one; "
+                           "pt_msixctrl_reg_write binds on Enable=1 with Function Mask=0"),
+    ),
+    Switch(
+        "qemu_msix_latch", "qemu", (False, True), True,
+        "xen-pt's latched MSI-X table: address/data written to an unmasked entry are kept and take "
+        "effect at the next unmask or enable (true); before it (false) such a write to an entry whose "
+        "physical Vector Control is unmasked while MSI-X is enabled is dropped, and a Vector Control "
+        "unmask rebinds with what QEMU stored",
+        initial=False,
+        history=(
+            Change("qemu-xen-4.7", True, "f0ada3608ac1 xen/MSI-X: latch MSI-X table writes (qemu-xen "
+                   "b324ef9654, first in qemu-xen-4.7.0-rc1)",
+                   note="not in qemu-xen-4.6.0/4.6.1 nor on stable-4.6"),
+        ),
+        traditional=Change("qemu-traditional", False, "hw/pt-msi.c pci_msix_writel: \"Can't update entry %d "
+                           "since MSI-X is already enabled\" when the physical vec_ctrl is unmasked",
+                           note="read in a public copy of the last hw/pt-msi.c; the release it belongs "
+                                "to is not identified"),
+    ),
+    Switch(
+        "qemu_writes_phys_mask", "qemu", (False, True), False,
+        "after every guest Vector Control write the device model writes the guest's mask bit to the "
+        "physical entry (mask_physical_msix_entry of the 2008 tools/ioemu hw/pt-msi.c, Xen 3.3): "
+        "in no qemu-xen, and no longer in the last qemu-traditional (its table mapping is read-only)",
+        initial=False,
+        traditional=Change("qemu-traditional", False, "hw/pt-msi.c pci_msix_writel stores the value and "
+                           "calls pt_msix_update_one; the table is mmap()ed PROT_READ",
+                           note="mask_physical_msix_entry is in xen-project/xen tools/ioemu/hw/pt-msi.c "
+                                "(f9307cbb49, 2008) and in older qemu-traditional copies; read in a public "
+                                "copy of the last hw/pt-msi.c, release not identified"),
+    ),
+)
