@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import device
+from msidbg.model import device, probes
 from msidbg.model import xen as X
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.qemu import _REG, UNASSIGNED, emu
@@ -344,3 +344,7 @@ def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
     if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], 0, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
     k.ret(0)
+
+
+probes.NOT_GUEST.update(("xen_pt_pci_write_config", "pci_msix_write", "xen_pt_msix_update", "xen_pt_msix_update_one",
+                         "xen_pt_msix_disable", "xen_pt_msi_setup", "xen_pt_msi_update", "xen_pt_msi_disable"))

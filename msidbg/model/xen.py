@@ -179,6 +179,18 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     return 0
 
 
+def unmap_self(eng: Any, pirq: int) -> int:
+    """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq)
+    if eng.w["platform"]["kind"] == "xen-hvm":
+        if rec is not None and rec["emuirq"]:
+            rec["emuirq"] = False
+            cleanup(x, pirq)
+        return 0
+    return unmap_pirq(eng, pirq)
+
+
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
 def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0) -> int:
     """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, apic, device, evtchn
+from msidbg.model import acct, apic, device, evtchn, probes
 from msidbg.model import kinds as K
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
 from msidbg.model.hw import MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import entry, irq, msi, pci
+from msidbg.model.kernel.driver import action
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import program
 
@@ -259,6 +260,39 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
 @pv_teardown.step
 def pv_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
+
+
+# --- hypercalls a scenario makes (the ``hypercall`` action, or a probe's) ---------------------------
+def hypercall(k: Any, op: str, arg: int | None, dev: str | None = None) -> int:
+    """One guest hypercall, as debugging instrumentation would make it; emits ``xen.hypercall``.
+
+    PHYSDEVOP_get_free_pirq takes a pirq (marks it PIRQ_ALLOCATED, as xen_allocate_pirq_msi
+    does); PHYSDEVOP_unmap_pirq from an HVM guest (DOMID_SELF) only clears the pirq's emuirq
+    (physdev_unmap_pirq); EVTCHNOP_close closes a port. The guest's own bookkeeping is untouched.
+    """
+    if op == "PHYSDEVOP_get_free_pirq":
+        ret = X.alloc_pirq(k.w)
+    elif op == "PHYSDEVOP_unmap_pirq":
+        ret = X.unmap_self(k.eng, int(arg or 0))
+    else:
+        ret = evtchn.close(k.eng, int(arg or 0))
+    k.ev(XEN_HCALL, dev, k.s(op), -1 if arg is None else arg, ret, cost="hypercall")
+    return ret
+
+
+hcall = action("hypercall", "xen_hypercall", "the scenario's hypercall (debugging instrumentation)")
+
+
+@hcall.step
+def make(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(hypercall(k, loc["op"], loc["arg"]))
+
+
+def _probe_hypercall(k: Any, args: dict[str, Any], dev: str | None, at: str) -> None:
+    hypercall(k, args["op"], args["arg"], dev)
+
+
+probes.ACTIONS["hypercall"] = _probe_hypercall
 
 
 # --- the xen-pirq chip ------------------------------------------------------------------------------
