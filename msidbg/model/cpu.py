@@ -185,7 +185,7 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:
     on_push = k.eng.model.on_push
     k.ctx = ctx
     last: Any = None
-    armed = k.w["probes"]
+    armed = k.w.get("probes")
     for _ in range(MAX_SILENT_STEPS):
         if armed:
             if probes.before(k.w, ctx):

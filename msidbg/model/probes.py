@@ -9,7 +9,7 @@ callee runs; if it returned, in the caller's frame). The action is a frame of
 shows in the call stack, and snapshots and replays carry it like any other frame. Probes run
 in guest CPU contexts only (not in QEMU's).
 
-World: ``w["probes"]`` = program -> list of ``[pc, when, do, args, dev, if_dev, remaining, at]``
+World (only when the scenario has probes): ``w["probes"]`` = program -> list of ``[pc, when, do, args, dev, if_dev, remaining, at]``
 (``remaining`` -1 = unlimited). A frame about to run a step whose before-probe fired carries
 ``_probed`` = that pc until the step has run.
 """
@@ -50,7 +50,10 @@ def check(scn: Scenario) -> None:
 
 
 def build(scn: Scenario, w: World) -> None:
+    """``w["probes"]``, only when the scenario has probes (a world without them is unchanged)."""
     check(scn)
+    if not scn.probes:
+        return
     table: dict[str, list[list[Any]]] = {}
     for p in scn.probes:
         pc = PROGRAMS[p.prog].labels[p.step] if p.step is not None else 0
