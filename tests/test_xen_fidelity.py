@@ -109,7 +109,9 @@ def test_finding2_the_2022_late_mask_step_by_step_on_xen_42() -> None:
     expect += entry_writes(0, 101, qemu_owned=True) + entry_writes(1, 100, False) + entry_writes(2, 99, False)
     expect += [("msix.write", 0, "ctrl", 1), ("msix.write", 1, "ctrl", 1), ("msix.write", 2, "ctrl", 1),
                ("ioreq.cfg_write", 0x8002)]
-    expect += [("xen.hypercall", "EVTCHNOP_bind_pirq", port) for port in (1, 2, 3)]
+    for port in (1, 2, 3):         # startup_pirq: Xen answers XENIRQSTAT_needs_eoi, eoi_pirq asks it
+        expect += [("xen.hypercall", "EVTCHNOP_bind_pirq", port), ("xen.hypercall", "PHYSDEVOP_irq_status_query", 1),
+                   ("xen.hypercall", "PHYSDEVOP_eoi", 0)]
     got = trace(eng)
     assert got[:len(expect)] == expect
     assert {t for t in got[len(expect):]} == {("msi.held", i, "PBA: entry masked") for i in range(3)}
@@ -126,8 +128,8 @@ def test_finding2_xen_46_undoes_the_late_mask_when_the_event_channel_is_bound() 
     assert ("msix.write", 1, "ctrl", 0) not in got
     # the late mask sets the guest bit, the physical bit follows (host or guest) ...
     i = got.index(("msix.write", 0, "ctrl", 1))
-    assert got[i:i + 6] == [("msix.write", n, "ctrl", 1) for n in range(3)] + [
-        ("xen.hypercall", "EVTCHNOP_bind_pirq", port) for port in (1, 2, 3)]
+    assert got[i:i + 4] == [("msix.write", n, "ctrl", 1) for n in range(3)] + [
+        ("xen.hypercall", "EVTCHNOP_bind_pirq", 1)]
     # ... and each EVTCHNOP_bind_pirq clears it (arch_evtchn_bind_pirq -> guest_mask_msi_irq(desc, 0))
     x = eng.w["xen"]
     assert all(not h["guest_masked"] and not h["host_masked"] for h in x["irqs"].values())
@@ -216,7 +218,10 @@ def test_finding3_old_qemu_without_reuse_leaves_the_device_dead() -> None:
     i = got.index(("qemu.bind_pirq", 0, 100, -22))
     assert got[i + 1] == ("qemu.unmap_pirq", 0, 101, 0)
     assert ("qemu.map_pirq", 0, 100, 100) not in got
-    assert got[-4:] == [("xen.hypercall", "EVTCHNOP_bind_pirq", 1), ("xen.hypercall", "EVTCHNOP_bind_pirq", 2),
+    # the guest binds 100 and 99: Xen has not mapped 100 (irq_status_query -EINVAL: no EOIs), 99 is fine
+    assert got[-7:] == [("xen.hypercall", "EVTCHNOP_bind_pirq", 1), ("xen.hypercall", "PHYSDEVOP_irq_status_query", -22),
+                        ("xen.hypercall", "EVTCHNOP_bind_pirq", 2), ("xen.hypercall", "PHYSDEVOP_irq_status_query", 1),
+                        ("xen.hypercall", "PHYSDEVOP_eoi", 0),
                         ("msi.held", 0, "PBA: entry masked"), ("wait.timeout", 4, 0)]
     assert eng.w["kernel"]["pci"]["nvme0"]["status"] == "failed: ETIMEDOUT"
     pirqs = eng.w["xen"]["pirqs"]
@@ -249,3 +254,98 @@ def test_finding3_reuse_of_a_destroyed_irq_is_not_possible_on_list_kernels() -> 
     eng = reprobe("4.4", reuse=True)
     assert eng.w["kernel"]["pci"]["nvme0"]["status"] == "failed: ETIMEDOUT"
     assert not [e for e in events_of(eng, "xen.irq") if e.fields["how"] == "re-used the cached pirq"]
+
+
+# --- finding 5: Xen HVM guest details ------------------------------------------------------------------
+def test_finding5_every_pirq_interrupt_costs_a_physdevop_eoi() -> None:
+    """Xen answers XENIRQSTAT_needs_eoi (physdev.c, every release); an HVM Linux guest has no
+    pirq_eoi_map, so eoi_pirq issues PHYSDEVOP_eoi after clear_evtchn, before the handler."""
+    eng = run_to_end(scenario(nic(', xen: "4.6"')))
+    total = 0
+    for cpu in (0, 1):
+        seq = [(e.kind, e.fields.get("op")) for e in eng.log.events(1, len(eng.log) + 1) if e.cpu == cpu and (
+               e.kind in ("evtchn.clear", "irq.handler") or e.kind == "xen.hypercall" and e.fields["op"] == "PHYSDEVOP_eoi")
+               and e.time_ns > 10**6]
+        assert seq == [("evtchn.clear", None), ("xen.hypercall", "PHYSDEVOP_eoi"), ("irq.handler", None)] * (len(seq) // 3)
+        total += len(seq) // 3
+    assert total == 30 == sum(eng.w["acct"]["eth0"]["delivered"])
+
+
+MSI_NIC = """
+name: t
+cpus: 1
+platform: {kind: xen-hvm, xen: "4.6"}
+devices:
+  eth0: {bdf: "00:03.0", passthrough: true, msi: {vectors: 1, per_vector_mask: %s}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msi, vectors: 1}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 2, every: 100ns}
+"""
+
+
+def test_finding5_an_msi_xen_cannot_mask_waits_for_the_guests_eoi() -> None:
+    """pirq_acktype: an MSI without per-vector masking is ACKTYPE_EOI: the host vector stays in
+    service until the guest's PHYSDEVOP_eoi, so the second signal waits (coalesced) and goes on
+    at the EOI; a maskable MSI is ACKTYPE_NONE and the EOI changes nothing."""
+    eng = run_to_end(scenario(MSI_NIC % "false"))
+    hows = [e.fields["how"] for e in events_of(eng, "xen.pirq")]
+    assert hows[:3] == ["upcall to vCPU0", "held: the host irq awaits the guest's EOI", "upcall to vCPU0"]
+    assert eng.w["acct"]["eth0"]["delivered"] == [2]
+    first_eoi = next(e.index for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "PHYSDEVOP_eoi" and e.time_ns > 10**6)
+    held = [e for e in events_of(eng, "xen.pirq") if e.fields["how"].startswith("held")][0]
+    again = [e for e in events_of(eng, "xen.pirq")][2]
+    assert held.index < first_eoi < again.index
+    maskable = run_to_end(scenario(MSI_NIC % "true"))
+    assert not [e for e in events_of(maskable, "xen.pirq") if e.fields["how"].startswith("held")]
+    assert maskable.w["acct"]["eth0"]["delivered"] == [2]
+
+
+def test_finding5_xen_acknowledges_itself_after_1ms_without_an_eoi() -> None:
+    """irq_guest_eoi_timer_fn: a guest that never EOIs (no event channel: nothing runs eoi_pirq)
+    does not hold the host irq forever."""
+    from msidbg.model import evtchn
+
+    eng = new_engine(scenario(MSI_NIC % "false"))
+    while eng.w["now"] < 900_000 and eng.step():
+        pass
+    port = eng.w["kernel"]["xen"]["irqs"][24]["port"]
+    evtchn.set_mask(eng, port, True)         # as disable_irq() would: the upcall never comes
+    while eng.step():
+        pass
+    hows = [e.fields["how"] for e in events_of(eng, "xen.pirq")]
+    assert "eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" in hows
+
+
+def test_finding5_xen_45_ignores_guest_mask_writes_while_xen_has_the_entry_masked() -> None:
+    """msixtbl_write (<= 4.5): "Do not allow guest to modify MSI-X control bit if it is masked by
+    Xen"; 4.6 records the guest's bit and keeps the physical bit masked (host OR guest)."""
+    from msidbg.model import vmsi
+
+    for xen, how in (("4.5", "ignored"), ("4.6", "recorded")):
+        eng = run_to_end(scenario(nic(f', xen: "{xen}"', "early")))
+        x = eng.w["xen"]
+        irq = x["entry_irq"]["eth0#0"]
+        x["irqs"][irq]["host_masked"] = True        # Xen masks the entry itself (as around a host move)
+        x["irqs"][irq]["guest_masked"] = True
+        eng.w["devices"]["eth0"]["msix"]["table"][0]["ctrl"] = 1
+        assert vmsi.covers(eng.w, "eth0", 0)
+        assert vmsi.write(eng, 0, "eth0", 0, "ctrl", 0) == vmsi.HANDLED
+        last = eng.log.events(len(eng.log), len(eng.log) + 1)[0]
+        assert eng.w["devices"]["eth0"]["msix"]["table"][0]["ctrl"] == 1          # still masked either way
+        if how == "ignored":
+            assert last.kind == "xen.msixtbl" and "ignored" in last.fields["how"]
+            assert x["irqs"][irq]["guest_masked"]
+        else:
+            assert last.kind == "msix.write" and not x["irqs"][irq]["guest_masked"]
+
+
+def test_finding5_the_intercept_covers_the_whole_table_before_46_and_bound_entries_from_46() -> None:
+    from msidbg.model import vmsi
+
+    text = nic(', xen: "%s"', "early").replace("table_size: 3", "table_size: 8")
+    for xen, covered in (("4.5", list(range(8))), ("4.6", [0, 1, 2])):
+        eng = run_to_end(scenario(text % xen))
+        assert [i for i in range(8) if vmsi.covers(eng.w, "eth0", i)] == covered, xen
+        # reads of an entry nobody wrote since the binding: 4.5 answers 0 from the shadow
+        served = vmsi.read(eng.w, "eth0", 0, "data")
+        assert served == ((0, "shadow never written") if xen == "4.5" else None)

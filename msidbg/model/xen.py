@@ -139,6 +139,8 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
                     f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
         return pirq
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
+    # pirq_acktype: an MSI Xen cannot mask is ACKTYPE_EOI (held in service until the guest's EOI)
+    x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w["devices"][dev]["msi"]["ctrl"] & MSI_PVM
     rec.update(irq=irq, dev=dev, entry=entry, type=kind)
     x["entry_irq"][key(dev, entry)] = irq
     _program(eng, dev, entry, kind, vector)
@@ -150,7 +152,8 @@ def _new_host_irq(x: World, pirq: int, dev: str, entry: int, kind: str) -> tuple
     irq = x["next_irq"]
     x["next_irq"] = irq + 1
     x["irqs"][irq] = {"vector": vector, "pirq": pirq, "dev": dev, "entry": entry, "type": kind,
-                      "host_masked": True, "guest_masked": True}
+                      "host_masked": True, "guest_masked": True, "ack_eoi": False, "in_flight": False,
+                      "held": []}
     x["vector_irq"][vector] = irq
     return irq, vector
 
@@ -189,6 +192,44 @@ def unmap_self(eng: Any, pirq: int) -> int:
             cleanup(x, pirq)
         return 0
     return unmap_pirq(eng, pirq)
+
+
+XENIRQSTAT_NEEDS_EOI = 1
+
+
+def irq_status_query(w: World, pirq: int) -> int:
+    """PHYSDEVOP_irq_status_query: XENIRQSTAT_needs_eoi for every pirq (an HVM guest's must be
+    mapped or have an emuirq, else -EINVAL); Xen answers it whatever the pirq's ack type."""
+    x = w["xen"]
+    if not 0 <= pirq < x["nr_pirqs"]:
+        return -EINVAL
+    rec = x["pirqs"].get(pirq)
+    if w["platform"]["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
+        return -EINVAL
+    return XENIRQSTAT_NEEDS_EOI
+
+
+def pirq_eoi(eng: Any, pirq: int) -> int:
+    """PHYSDEVOP_eoi -> ``pirq_guest_eoi``: a host irq Xen holds in flight (ACKTYPE_EOI: an MSI
+    that cannot be masked) is acknowledged now, and a signal that waited behind it goes on."""
+    x = eng.w["xen"]
+    if not 0 <= pirq < x["nr_pirqs"]:
+        return -EINVAL
+    rec = x["pirqs"].get(pirq)
+    if rec is not None and rec["irq"] > 0:
+        host_eoi(eng, rec["irq"])
+    return 0
+
+
+def host_eoi(eng: Any, irq: int) -> None:
+    """The host acknowledges ``irq`` (guest EOI or Xen's 1 ms eoi_timer): what it held goes on."""
+    hirq = eng.w["xen"]["irqs"].get(irq)
+    if hirq is None or not hirq["in_flight"]:
+        return
+    hirq["in_flight"] = False
+    held, hirq["held"] = hirq["held"], []
+    for dev, idx, n in held:
+        eng.schedule(eng.w["now"] + eng.w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
 
 
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
