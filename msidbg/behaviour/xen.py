@@ -20,7 +20,7 @@ ROWS: tuple[Switch, ...] = (
         "the guest MSI starts guest-masked at startup and an event channel bind clears it, only an "
         "unmask after an address/data change goes to QEMU, reads return the guest's bit and only "
         "shadowed words, and only entries with an msi_desc are claimed",
-        initial="direct",
+        initial="direct", kinds=("xen-hvm", "xen-pv"),
         history=(
             Change("4.6", "combined", "ad28e42bd1d2 x86/MSI: track host and guest masking separately + "
                    "84d6add5593d x86/MSI: fix guest unmasking when handling IRQ via event channel + "
@@ -33,7 +33,7 @@ ROWS: tuple[Switch, ...] = (
         "xen_msixtbl_refcount", "xen", ("inverted", "fixed"), "fixed",
         "msixtbl_pt_unregister's test on the device's reference count: inverted (the vMSI-X entry "
         "is deleted while other bindings still hold it, and kept when the last one goes) or fixed",
-        initial="inverted",
+        initial="inverted", kinds=("xen-hvm",),
         initial_note="if ( !atomic_dec_and_test(&entry->refcnt) ) since 34097f0d3080 (hvm: passthrough "
                      "MSI-X mask bit acceleration); read in RELEASE-4.2.0..4.16.0",
         history=(

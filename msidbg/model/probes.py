@@ -31,7 +31,6 @@ NOT_GUEST: set[str] = set()
 #: probe action -> function(k, args, dev) that performs it and emits the step's event
 ACTIONS: dict[str, Any] = {}
 
-cite.module(__name__)
 
 
 def check(scn: Scenario) -> None:
@@ -112,7 +111,10 @@ def after(w: World, ctx: dict[str, Any], frame: dict[str, Any], pc: int, popped:
 
 
 PROBE_PROGRAM = "scenario_probe"
-_probe = program(PROBE_PROGRAM, "a probe's action, run where the probed program reached its step")
+SEED_003 = cite.Source("LKML/xen-devel 2017-01-10 (seed 003)", "Dan Streetman's instrumented run",
+                       "drivers/xen/events/events_base.c (patched)", "get_free_pirq around the close in shutdown_pirq",
+                       "instrumentation")
+_probe = program(PROBE_PROGRAM, "a probe's action, run where the probed program reached its step", source=SEED_003)
 
 
 @_probe.step

@@ -31,6 +31,7 @@ from typing import Any
 
 from msidbg.model import device, probes
 from msidbg.model import xen as X
+from msidbg.model import xencite as C
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.qemu import _REG, UNASSIGNED, emu
 from msidbg.sim.events import HEX, INT, STR, kind
@@ -75,7 +76,8 @@ def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] 
 
 
 # --- config writes ---------------------------------------------------------------------------------
-cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device")
+cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device",
+              source=(C.QEMU_CFG_44, C.QEMU_C976437))
 
 
 @cfg.step
@@ -139,7 +141,8 @@ def write_through(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- the MSI-X table -----------------------------------------------------------------------------------
-tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table")
+tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table",
+              source=(C.QEMU_MSI_44, C.QEMU_MSI_47, C.QEMU_TRAD, C.IOEMU_2008))
 
 
 @tbl.step
@@ -182,7 +185,8 @@ def latched(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-update = program("xen_pt_msix_update", "QEMU: map and bind every updated MSI-X entry")
+update = program("xen_pt_msix_update", "QEMU: map and bind every updated MSI-X entry",
+                 source=C.QEMU_CFG_44)
 
 
 @update.step
@@ -196,7 +200,8 @@ def each_entry(k: Any, loc: dict[str, Any]) -> None:
     k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i, vec_ctrl=ctrl)
 
 
-one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)")
+one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)",
+              source=(C.QEMU_UPDATE, C.QEMU_MSI_47))
 
 
 @one.step
@@ -245,7 +250,8 @@ def unmap_old(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["rc"])
 
 
-disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable")
+disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable",
+                  source=C.QEMU_C976437)
 
 
 @disable.step
@@ -283,7 +289,8 @@ def unmap(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- MSI ---------------------------------------------------------------------------------------------------
-msi_setup = program("xen_pt_msi_setup", "QEMU: MSI enabled -- map and bind the message's pirq")
+msi_setup = program("xen_pt_msi_setup", "QEMU: MSI enabled -- map and bind the message's pirq",
+                    source=C.QEMU_MSI_SETUP)
 
 
 @msi_setup.step
@@ -303,7 +310,8 @@ def msi_bind(k: Any, loc: dict[str, Any]) -> None:
     k.call("xen_pt_msi_update", dev=loc["dev"])
 
 
-msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated message's pirq")
+msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated message's pirq",
+                     source=C.QEMU_MSI_SETUP)
 
 
 @msi_update.step
@@ -326,7 +334,8 @@ def msi_unmap_old(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["rc"])
 
 
-msi_disable = program("xen_pt_msi_disable", "QEMU: MSI disabled -- unbind and unmap")
+msi_disable = program("xen_pt_msi_disable", "QEMU: MSI disabled -- unbind and unmap",
+                      source=(C.QEMU_MSI_SETUP, C.QEMU_C976437))
 
 
 @msi_disable.step

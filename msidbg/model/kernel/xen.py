@@ -19,6 +19,7 @@ from typing import Any
 from msidbg.model import device
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
+from msidbg.model import xencite as C
 from msidbg.model.hw import MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import msi, pci
 from msidbg.sim.events import INT, STR, kind
@@ -83,7 +84,8 @@ def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
 
 
 # --- HVM setup ------------------------------------------------------------------------------------
-hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI descriptor")
+hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI descriptor",
+              source=(C.LINUX_PCI_XEN, C.LINUX_REUSE))
 
 
 @hvm.step
@@ -162,7 +164,8 @@ def native_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HVM domU unmaps nothing)")
+teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HVM domU unmaps nothing)",
+                   source=C.LINUX_TEARDOWN)
 
 
 @teardown.step
@@ -182,7 +185,8 @@ def destroy(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- PV setup (pcifront) -------------------------------------------------------------------------
-pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps the pirqs")
+pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps the pirqs",
+             source=C.LINUX_PV_MSI)
 
 
 @pv.step
@@ -226,7 +230,8 @@ def native_done_pv(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-pv_teardown = program("xen_pv_teardown_msi_irqs", "pcifront: pciback disables and unmaps, then the irqs go")
+pv_teardown = program("xen_pv_teardown_msi_irqs", "pcifront: pciback disables and unmaps, then the irqs go",
+                      source=C.LINUX_PV_MSI)
 
 
 @pv_teardown.step

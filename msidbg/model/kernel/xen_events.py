@@ -18,8 +18,9 @@ from typing import Any
 from msidbg.model import acct, apic, evtchn, probes
 from msidbg.model import kinds as K
 from msidbg.model import xen as X
+from msidbg.model import xencite as C
 from msidbg.model.kernel import entry, irq
-from msidbg.model.kernel.driver import action
+from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import program
@@ -47,7 +48,9 @@ def hypercall(k: Any, op: str, arg: int | None, dev: str | None = None) -> int:
     return ret
 
 
-hcall = action("hypercall", "xen_hypercall", "the scenario's hypercall (debugging instrumentation)")
+hcall = program("xen_hypercall", "the scenario's hypercall (debugging instrumentation)",
+                source=(C.XEN_PHYSDEV, C.XEN_EVTCHN))
+ACTION_PROGRAMS["hypercall"] = "xen_hypercall"
 
 
 @hcall.step
@@ -63,7 +66,8 @@ probes.ACTIONS["hypercall"] = _probe_hypercall
 
 
 # --- the xen-pirq chip ------------------------------------------------------------------------------
-startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq")
+startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq",
+                  source=C.LINUX_STARTUP)
 
 
 @startup.step
@@ -125,7 +129,8 @@ def pirq_eoi(k: Any, info: dict[str, Any]) -> None:
     k.ev(XEN_HCALL, info["dev"], k.s("PHYSDEVOP_eoi"), info["pirq"], rc, cost="hypercall")
 
 
-shutdown = program("shutdown_pirq", "mask and close the irq's event channel")
+shutdown = program("shutdown_pirq", "mask and close the irq's event channel",
+                   source=C.LINUX_SHUTDOWN)
 
 
 @shutdown.step
@@ -159,7 +164,8 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
     k.ev(EVTCHN_MASK, info["dev"], info["port"], int(masked))
 
 
-affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU")
+affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU",
+                   source=C.LINUX_AFFINITY)
 
 
 @affinity.step
@@ -197,7 +203,8 @@ def select_target_cpu(k: Any, mask: list[int]) -> int:
 
 
 # --- the upcall ------------------------------------------------------------------------------------------
-upcall = program("xen_evtchn_do_upcall", "the callback vector: handle every pending port of this vCPU")
+upcall = program("xen_evtchn_do_upcall", "the callback vector: handle every pending port of this vCPU",
+                 source=C.LINUX_UPCALL)
 
 
 @upcall.step
@@ -227,7 +234,8 @@ def scan(k: Any, loc: dict[str, Any]) -> None:
     k.call_then("scan", "xen_handle_edge_irq", irq=irq_no, port=port)
 
 
-edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action")
+edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
+               source=C.LINUX_EDGE)
 
 
 @edge.step
