@@ -201,3 +201,15 @@ def test_when_the_reuser_binds_first_the_owners_interrupts_reach_its_handler() -
     assert hits.IRQ_SPURIOUS in hit_names(eng) and hits.PIRQ_CONFLICT in hit_names(eng)
     handler = [e for e in events_of(eng, "irq.handler")][-1]
     assert handler.dev == "nvme0"
+
+
+def test_the_revert_on_old_qemu_twins_differ_only_in_the_xen_release() -> None:
+    """Seed 003: reverting af42b8d12f8a "break[s] the behavior on Xen 4.4 and older"."""
+    bug, fix = shipped("xen-pirq-revert-old-qemu"), shipped("xen-pirq-revert-old-qemu-fixed")
+    assert comparable(with_platform(fix, xen="4.4")) == comparable(bug)
+    eng = run_to_end(bug)
+    binds = [(e.fields["entry"], e.fields["pirq"], e.fields["rc"]) for e in events_of(eng, "qemu.bind_pirq")]
+    unmaps = [(e.fields["entry"], e.fields["pirq"], e.fields["rc"]) for e in events_of(eng, "qemu.unmap_pirq")]
+    assert (0, 100, -22) in binds and unmaps == [(0, 101, 0)]
+    assert X.state(eng.w["xen"]["pirqs"][101]) == "stale"
+    assert all_ok(run_to_end(fix))

@@ -122,3 +122,21 @@ def test_inline_nic_on_hvm_with_the_defaults_works() -> None:
     """)
     eng = run_to_end(scn)
     assert totals(eng, "eth0") == {"raised": 4, "delivered": 4, "lost": 0, "spurious": 0}
+
+
+def test_the_bug_needs_a_xen_before_46_whatever_the_device_model() -> None:
+    """xen_pt_bind unset everywhere: every Xen <= 4.5 loses all 30 (qemu-traditional, qemu-xen
+    before and after the latched table), every Xen from 4.6 delivers all 30."""
+    bug = shipped(BUG)
+    for xen, qemu in (("4.2", None), ("4.3", None), ("4.4", None), ("4.5", None), ("4.5", "qemu-xen-4.7"),
+                      ("4.4", "qemu-traditional")):
+        eng = run_to_end(with_platform(bug, xen=xen, qemu=qemu))
+        assert eng.w["behaviour"]["xen_pt_bind"] == "on-unmask"
+        assert totals(eng, "eth0")["lost"] == 30, (xen, qemu)
+    for xen in ("4.6", "4.8", "4.16", "4.22"):
+        assert totals(run_to_end(with_platform(bug, xen=xen)), "eth0")["lost"] == 0, xen
+
+
+def test_the_xen46_twin_differs_only_in_the_xen_release() -> None:
+    bug, fix = shipped(BUG), shipped(f"{BUG}-xen46")
+    assert comparable(with_platform(fix, xen="4.4")) == comparable(bug)
