@@ -178,7 +178,7 @@ def test_scenario_resolves_versions_and_switches() -> None:
     assert load_scenario_text("name: x\nkernel: {version: '5.13'}\n", "x.yaml").behaviour.plain() == {
         **b, "msix_mask_all": "early", "xen_hvm_msi_ignore_mask": False, "affinity_before_startup": False,
         "msix_masked_update": False, "xen_pt_bind": "on-unmask", "xen_msi_mask": "combined",
-        "qemu_msix_latch": True, "xen_msixtbl_refcount": "fixed"}
+        "qemu_msix_latch": True, "xen_msixtbl_refcount": "fixed", "qemu_msix_pirq_ignore_mask": True}
 
 
 def test_the_world_carries_the_plain_table() -> None:
@@ -208,8 +208,9 @@ def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
     xen = headless.run(load_scenario_text(XEN_SCN, "x.yaml")).summary
     b = xen["behaviour"]
     assert list(b) == ["affinity_before_startup", "msi_affinity_update", "msix_mask_all", "msix_masked_update",
-                       "xen_hvm_msi_ignore_mask", "xen_reuse_cached_pirq", "xen_msi_mask", "xen_msixtbl_refcount",
-                       "qemu_msix_latch", "qemu_unmap_pirq_on_msi_disable", "qemu_writes_phys_mask", "xen_pt_bind"]
+                       "xen_hvm_msi_ignore_mask", "xen_reuse_cached_pirq", "apic_virtualization", "xen_msi_mask",
+                       "xen_msixtbl_refcount", "qemu_msix_latch", "qemu_msix_pirq_ignore_mask",
+                       "qemu_unmap_pirq_on_msi_disable", "qemu_writes_phys_mask", "xen_pt_bind"]
     assert b["xen_msi_mask"]["value"] == "direct" and b["xen_msi_mask"]["from"] == "xen 4.2"
     assert b["xen_msi_mask"]["commit"].startswith("before ad28e42bd1d2 x86/MSI: track host and guest masking "
                                                   "separately + 84d6add5593d x86/MSI: fix guest unmasking")

@@ -220,7 +220,8 @@ def test_kernel_switches(tmp_path: Path) -> None:
                                    "msix_masked_update": False, "xen_msi_mask": "combined",
                                    "qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-unmask",
                                    "qemu_msix_latch": True, "qemu_writes_phys_mask": False,
-                                   "xen_msixtbl_refcount": "fixed"}
+                                   "xen_msixtbl_refcount": "fixed", "qemu_msix_pirq_ignore_mask": True,
+                                   "apic_virtualization": False}
 
 
 def test_expect_faults_costs_breakpoints(tmp_path: Path) -> None:

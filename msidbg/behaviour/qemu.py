@@ -60,4 +60,19 @@ ROWS: tuple[Switch, ...] = (
                                 "(f9307cbb49, 2008) and in older qemu-traditional copies; read in a public "
                                 "copy of the last hw/pt-msi.c, release not identified"),
     ),
+    Switch(
+        "qemu_msix_pirq_ignore_mask", "qemu", (False, True), True,
+        "a QEMU-emulated device (not passed through) ignores its MSI / MSI-X mask bits when the "
+        "message is a Xen pirq message (vector 0): the guest masks and unmasks the event channel",
+        initial=False, kinds=("xen-hvm",),
+        history=(
+            Change("qemu-xen-4.7", True, "428c3ece97 fix MSI injection on Xen (hw/pci/msix.c msix_vector_masked, "
+                   "hw/pci/msi.c msi_is_masked; qemu-xen 5d63cbb957, first in qemu-xen-4.7.0-rc1)",
+                   backports=("qemu-xen-4.5.3",),
+                   note="stable-4.5: df8471f739 in qemu-xen-4.5.3; stable-4.6 (02879be230) and stable-4.4 "
+                        "(e288860213) carry it after their last mirrored tag, so 4.6.x/4.4.x are left out"),
+        ),
+        traditional=Change("qemu-traditional", False, "qemu-traditional's emulated NICs have no MSI-X",
+                           note="not checked beyond the absence of pirq handling in hw/pci.c"),
+    ),
 )

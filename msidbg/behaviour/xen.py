@@ -41,4 +41,13 @@ ROWS: tuple[Switch, ...] = (
                    note="first in 4.22.0-rc1"),
         ),
     ),
+    Switch(
+        "apic_virtualization", "xen", (False, True), False,
+        "the host has APIC-register (or x2APIC) virtualization and Xen says so in CPUID leaf 4 "
+        "(XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT): the HVM guest's xen_hvm_msi_init returns "
+        "early and every device keeps the native x86 MSI domain -- no pirqs, QEMU binds the guest's "
+        "real vectors, Xen injects them into the vCPU's local APIC. A property of the host, not of a "
+        "release: no version sets it",
+        initial=False, kinds=("xen-hvm",),
+    ),
 )

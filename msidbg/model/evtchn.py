@@ -64,7 +64,10 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
 
 
 def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index: int, verb: str) -> None:
-    """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped."""
+    """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped
+    (an emulated device's pirq is never mapped: QEMU injects it, hvm_inject_msi)."""
+    if (rec is None or rec["irq"] <= 0) and not eng.w["devices"][dev]["passthrough"]:
+        return
     if rec is None or rec["irq"] <= 0:
         eng.hit(hits.PIRQ_CONFLICT, f"the guest {verb} pirq {pirq} for {dev} vector {index}, "
                 "but Xen has not mapped that pirq")
@@ -177,6 +180,8 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         if (lo & 0xFFF00000) != 0xFEE00000:
             acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
             return -1
+        if not data & 0xFF and w["platform"]["kind"] == "xen-hvm":
+            return inject_pirq_msi(eng, dev, idx, lo, hi, n)
         dest = (lo >> 12) & 0xFF
         return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(w, dest), data & 0xFF, n, f"APIC id {dest}")
     if (lo & 0xFFF00000) != 0xFEE00000:
@@ -188,6 +193,37 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         return -1
     eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
     return -1
+
+
+def inject_pirq_msi(eng: Any, dev: str, idx: int, lo: int, hi: int, n: int) -> int:
+    """An emulated device's pirq message: QEMU's msi_send_message -> xen_hvm_inject_msi (a
+    hypercall from QEMU): Xen's ``hvm_inject_msi`` runs as a work item."""
+    w = eng.w
+    pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
+    eng.schedule(w["now"] + w["costs"]["hypercall"], "xen", "inject", dev, idx, n, pirq)
+    return -1
+
+
+def _hvm_inject_msi(eng: Any, dev: str, idx: int, n: int, pirq: int) -> None:
+    """``hvm_inject_msi`` for a vector-0 message: the pirq's emuirq is mapped (IRQ_MSI_EMU) on the
+    first one; ``send_guest_pirq`` sets its port pending, if the guest bound one."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq) if 0 < pirq < x["nr_pirqs"] else None
+    port = 0
+    if pirq <= 0 or pirq >= x["nr_pirqs"] or (rec is not None and rec["irq"] > 0):
+        why = "names no pirq" if pirq <= 0 or pirq >= x["nr_pirqs"] else "is a passthrough pirq (-EINVAL)"
+        acct.lost(eng, dev, idx, n, f"was injected by QEMU for pirq {pirq}, which {why}")
+        how = "hvm_inject_msi refused it"
+    else:
+        rec = X.pirq_rec(x, pirq)
+        rec["emuirq"] = True               # map_domain_emuirq_pirq(d, pirq, IRQ_MSI_EMU)
+        port = rec["port"]
+        if not port:
+            acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel (send_guest_pirq drops it)")
+            how = "emulated: no event channel"
+        else:
+            how = "emulated: " + send(eng, port, [dev, idx, n])
+    eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
 
 
 def on_xen(eng: Any, item: list[Any]) -> None:
@@ -202,6 +238,9 @@ def on_xen(eng: Any, item: list[Any]) -> None:
                  eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
         return
     _, _, _, op, dev, idx, n, irq = item
+    if op == "inject":
+        _hvm_inject_msi(eng, dev, idx, n, irq)
+        return
     x = eng.w["xen"]
     hirq = x["irqs"].get(irq)
     if hirq is None:

@@ -201,3 +201,23 @@ reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.2 (qemu-traditio
 reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step; "
         "the guest's MSI-X table writes are dropped and only Function Mask passes.", status="hypothetical",
         module=M)
+reading("linux.every-device-uses-pirqs", "An HVM guest with pirqs replaces the MSI domain for every PCI device "
+        "(xen_setup_pci_msi): a QEMU-emulated device gets pirq messages too.", source=LINUX_HVM_MSI_INIT,
+        quote="} else if (xen_hvm_domain()) { xen_msi_ops.setup_msi_irqs = xen_hvm_setup_msi_irqs; ... "
+              "x86_init.irqs.create_pci_msi_domain = xen_create_pci_msi_domain;", module=M)
+reading("linux.apic-virt-no-pirqs", "When Xen advertises (x2)APIC virtualization in CPUID leaf 4 the guest keeps "
+        "the native x86 MSI domain for every device (platform.apic_virtualization). The Linux commit that added "
+        "the check is not identified; v5.10+ have it.", source=LINUX_HVM_MSI_INIT,
+        quote="if (((eax & XEN_HVM_CPUID_X2APIC_VIRT) && x2apic_mode) || ((eax & XEN_HVM_CPUID_APIC_ACCESS_VIRT) "
+              "&& boot_cpu_has(X86_FEATURE_APIC))) return; } xen_setup_pci_msi();", module=M)
+reading("qemu.emulated-pirq-ignores-mask", "A QEMU-emulated device ignores its MSI / MSI-X mask bits for a pirq "
+        "message from 428c3ece97 (qemu-xen 4.7, 4.5.3); before it the guest's xen-pirq chip never unmasks them "
+        "and the device's signals stay pending.", source=QEMU_EMU_MSIX,
+        quote="/* MSIs on Xen can be remapped into pirqs. In those cases, masking and unmasking go through the "
+              "PV evtchn path. */ if (xen_is_pirq_msi(*data)) { return false; }", module="msidbg.model.qemu")
+reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (xen_hvm_inject_msi); Xen maps the "
+        "pirq's emuirq on the first one and sends it on the pirq's event channel. The emuirq keeps the pirq "
+        "from being free: closing the port clears it only for a mapped pirq.", source=XEN_INJECT,
+        quote="if ( !info || info->arch.hvm.emuirq == IRQ_UNBOUND ) { ... rc = map_domain_emuirq_pirq(d, pirq, "
+              "IRQ_MSI_EMU); ... } else if ( info->arch.hvm.emuirq != IRQ_MSI_EMU ) return -EINVAL; "
+              "send_guest_pirq(d, info);", module="msidbg.model.evtchn")

@@ -76,8 +76,14 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
 
 
 def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
-    """A device that is not passed through keeps the x86 MSI domain (see docs/model-xen.md)."""
-    if k.w["devices"][loc["dev"]]["passthrough"]:
+    """The x86 MSI domain instead of pirqs: on HVM for every device when Xen advertises APIC
+    virtualization (xen_hvm_msi_init returns early; otherwise xen_setup_pci_msi replaces the
+    domain for every PCI device, emulated ones included); on PV for a device pciback does not
+    own (no such device exists on a real PV guest)."""
+    if k.w["platform"]["kind"] == "xen-hvm":
+        if not k.w["behaviour"]["apic_virtualization"]:
+            return False
+    elif k.w["devices"][loc["dev"]]["passthrough"]:
         return False
     k.call_then(then, "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
     return True
