@@ -213,3 +213,41 @@ def test_the_revert_on_old_qemu_twins_differ_only_in_the_xen_release() -> None:
     assert (0, 100, -22) in binds and unmaps == [(0, 101, 0)]
     assert X.state(eng.w["xen"]["pirqs"][101]) == "stale"
     assert all_ok(run_to_end(fix))
+
+
+def _grabbed_and_reused(eng) -> bool:
+    """A controller re-used (af42b8d12f8a) a pirq that QEMU had unmapped for it and Xen had since
+    handed to another controller."""
+    log = eng.log.events(1, len(eng.log) + 1)
+    freed = {}              # pirq -> (device, index) of its last QEMU unmap
+    handed = {}             # pirq -> (device, index) of its last PHYSDEVOP_get_free_pirq
+    for e in log:
+        if e.kind == "qemu.unmap_pirq" and e.fields["rc"] == 0:
+            freed[e.fields["pirq"]] = (e.dev, e.index)
+        elif e.kind == "xen.hypercall" and e.fields["op"] == "PHYSDEVOP_get_free_pirq" and e.fields["ret"] > 0:
+            handed[e.fields["ret"]] = (e.dev, e.index)
+        elif e.kind == "xen.irq" and e.fields["how"] == "re-used the cached pirq":
+            p = e.fields["pirq"]
+            if p in freed and p in handed and freed[p][0] == e.dev != handed[p][0] and freed[p][1] < handed[p][1]:
+                return True
+    return False
+
+
+def test_any_interleaving_that_hands_a_freed_pirq_to_another_controller_conflicts() -> None:
+    """The 2017 mechanism is general: over start-time shifts and random schedules, a re-use of a
+    pirq another controller was handed after the first freed it always gives pirq-conflict, and
+    the conflict never comes without one."""
+    import dataclasses
+
+    bug = shipped(BUG)
+    seen = {True: 0, False: 0}
+    for d1, d2 in ((0, 0), (400_000, 800_000), (3_000_000, 6_000_000), (8_000_000, 16_000_000)):
+        # every action of CPU1 (nvme1) starts d1 later, every action of CPU2 (nvme2) d2 later
+        run = tuple(dataclasses.replace(a, at_ns=a.at_ns + (d1 if a.on == 1 else d2 if a.on == 2 else 0))
+                    if a.at_ns else a for a in bug.run)
+        for seed, schedule in ((1, "ordered"), (2, "random"), (3, "random")):
+            eng = run_to_end(dataclasses.replace(bug, run=run, schedule=schedule), seed)
+            grabbed = _grabbed_and_reused(eng)
+            assert grabbed == (hits.PIRQ_CONFLICT in hit_names(eng)), (d1, d2, seed)
+            seen[grabbed] += 1
+    assert seen[True] and seen[False]         # both outcomes happen among these interleavings
