@@ -7,7 +7,7 @@ import pytest
 
 from msidbg.errors import ScenarioError
 from msidbg.model import new_engine
-from tests.conftest import events_of, run_to_end, scenario, shipped
+from tests.conftest import events_of, finish_copy, run_to_end, scenario, shipped
 
 
 def free_pirq_calls(eng) -> list[int]:
@@ -96,7 +96,7 @@ def test_before_and_after_a_step_run_in_the_probed_context() -> None:
 
 
 def test_a_probe_frame_shows_on_the_call_stack_and_replays() -> None:
-    from msidbg.sim.world import copy_world, state_hash
+    from msidbg.sim.world import state_hash
 
     text = PROBED % ("xen-hvm", "  - {at: shutdown_pirq.mask, when: after, do: hypercall, op: PHYSDEVOP_get_free_pirq}")
     text = text.replace("  - {do: probe, dev: eth1, mode: msix, vectors: 2}",
@@ -109,15 +109,7 @@ def test_a_probe_frame_shows_on_the_call_stack_and_replays() -> None:
         if stack and stack[-1] == "scenario_probe":
             break
     assert stack[-2] == "shutdown_pirq"
-    from msidbg.model import Model
-    from msidbg.sim.scheduler import Engine
-
-    model = Model()
-    twin = Engine(copy_world(eng.w), model)
-    model.bind(twin)
-    while twin.step():
-        pass
-    assert state_hash(twin.w) == state_hash(ref.w)
+    assert state_hash(finish_copy(eng).w) == state_hash(ref.w)
 
 
 def test_a_probe_can_fire_a_device_inside_a_window_on_bare_metal() -> None:

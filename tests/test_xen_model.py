@@ -10,11 +10,10 @@ import sys
 import pytest
 
 from msidbg.debugger.headless import run
-from msidbg.model import Model, new_engine
+from msidbg.model import new_engine
 from msidbg.scenario import load_scenario
-from msidbg.sim.scheduler import Engine
-from msidbg.sim.world import check_plain, copy_world, state_hash
-from tests.conftest import ROOT, events_of, run_to_end, scenario, shipped, totals
+from msidbg.sim.world import check_plain, state_hash
+from tests.conftest import ROOT, events_of, finish_copy, run_to_end, scenario, shipped, totals
 
 XEN_SCENARIOS = sorted(glob.glob(str(ROOT / "scenarios" / "xen-*.yaml")))
 
@@ -46,12 +45,7 @@ def test_a_copied_world_mid_qemu_ioreq_continues_identically() -> None:
     stack = [f["prog"] for f in eng.w["qemu"]["ctx"]["stack"]]
     assert stack[0] in ("xen_pt_pci_write_config", "pci_msix_write")      # QEMU's call stack
     assert any(c["proc"]["wait"] and "ioreq" in c["proc"]["wait"] for c in eng.w["cpus"])
-    model = Model()
-    twin = Engine(copy_world(eng.w), model)
-    model.bind(twin)
-    while twin.step():
-        pass
-    assert state_hash(twin.w) == state_hash(ref.w)
+    assert state_hash(finish_copy(eng).w) == state_hash(ref.w)
 
 
 def test_random_schedule_is_reproducible_and_accounts_everything() -> None:
