@@ -221,3 +221,21 @@ reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (x
         quote="if ( !info || info->arch.hvm.emuirq == IRQ_UNBOUND ) { ... rc = map_domain_emuirq_pirq(d, pirq, "
               "IRQ_MSI_EMU); ... } else if ( info->arch.hvm.emuirq != IRQ_MSI_EMU ) return -EINVAL; "
               "send_guest_pirq(d, info);", module="msidbg.model.evtchn")
+reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated registers are answered from QEMU's "
+        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq; a trapped write from "
+        "interrupt context does not block.", status="hypothetical", module="msidbg.model.qemu")
+reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
+        "reach them directly (the trap into QEMU is costed as a config or MMIO access).", status="hypothetical",
+        module="msidbg.model.qemu")
+reading("qemu.raw-write-physical", "The scenario's raw write action goes to the physical device, bypassing QEMU "
+        "and Xen.", status="hypothetical", module="msidbg.model.qemu")
+reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "
+        "clear and otherwise only records Enable: like qemu-xen 4.4 it does nothing on disable (pt_msix_disable "
+        "runs at device reset).", source=QEMU_TRAD,
+        quote="if ((*value & PCI_MSIX_ENABLE) && !(*value & PCI_MSIX_MASK)) pt_msix_update(ptdev); "
+              "ptdev->msix->enabled = !!(*value & PCI_MSIX_ENABLE);", module="msidbg.model.qemu_pt")
+reading("seed003.two-implied-calls", "The log's first get_free_pirq returns 93 although 95 and 94 were free: two "
+        "calls came before its first line. The thread shows one earlier shutdown_pirq (3697705.47, its "
+        "get_free_pirq lines not quoted), which the same instrumentation makes call twice; "
+        "xen-sriov-pirq-log stands them in with two hypercall actions.", status="hypothetical",
+        module="msidbg.model.probes")
