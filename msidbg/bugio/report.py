@@ -202,20 +202,18 @@ def _hits(summ: dict[str, Any]) -> Section:
 
 
 def cause_chain(s: Session) -> list[dict[str, Any]]:
-    """The cause chain of the stop: the why-issue's ``Session.why`` when present, else empty.
-
-    Each link is shown as ``#event time kind: reason``; a link may be a dict or an object with
-    those attributes (the ``msidbg why --json`` chain format, symptom first).
-    """
-    why = getattr(s, "why", None)
-    if not callable(why) or s.last_stop.event <= 0:
+    """The cause chain of the stop (``Session.why`` of the hit the run stopped at, else of the stop's
+    event): the default chain, symptom first, each link with the first link of its branches."""
+    stop = s.last_stop
+    if stop.event <= 0:
         return []
-    chain = why(s.last_stop.event)
-    links = chain.get("chain", []) if isinstance(chain, dict) else getattr(chain, "chain", chain)
+    target: Any = next((h for h in reversed(s.armed_hits()) if h.event == stop.event and h.name == stop.breakpoint),
+                       stop.event)
     out = []
-    for link in list(links)[:24]:
-        get = link.get if isinstance(link, dict) else (lambda k, d=None, x=link: getattr(x, k, d))
-        out.append({k: get(k) for k in ("event", "time_ns", "kind", "reason")})
+    for link in s.why(target, stacks=False).chain[:24]:
+        out.append({"event": link.event, "time_ns": link.time_ns, "kind": link.kind, "reason": link.reason,
+                    "branches": [{"event": b[0].event, "kind": b[0].kind, "reason": b[0].reason}
+                                 for b in link.branches if b]})
     return out
 
 
@@ -224,6 +222,10 @@ def _cause(s: Session) -> Section:
     for link in cause_chain(s):
         lines.append(f"#{link['event']} {format_ns(int(link['time_ns'] or 0))} {link['kind']}:")
         lines.append(f"  {link['reason']}")
+        for b in link["branches"]:
+            lines.append(f"  branch #{b['event']} {b['kind']}: {b['reason']}")
+    if lines:
+        lines.append("(msidbg why FILE prints the whole tree with call stacks)")
     return Section("Cause chain (symptom first)", lines, pre=False)
 
 

@@ -124,11 +124,12 @@ class Builder:
 
     # -- the walk ---------------------------------------------------------------------------------------
     def chain(self, r: int, relation: str | None = None, depth: int = 0) -> list[Link]:
-        """The chain from node ``r`` back to a root, following the most recent writer."""
+        """The chain from node ``r`` back to a root, following the most recent writer; the other
+        dependencies become branches once the whole chain is known (so the chain itself is never
+        cut short by a branch that reached one of its nodes first)."""
         links: list[Link] = []
-        while True:
-            if self.budget <= 0 or len(links) >= MAX_DEPTH:
-                break
+        later: list[tuple[Link, list[tuple[int, int, int]]]] = []
+        while self.budget > 0 and len(links) < MAX_DEPTH:
             r = self.p.resolve(r)
             link = self.link(r, relation)
             links.append(link)
@@ -140,14 +141,17 @@ class Builder:
             if not deps:
                 break
             (code, key, w), others = deps[0], deps[1:]
-            for ocode, okey, ow in others:
-                if self.budget <= 0:
-                    break
-                link.branches.append(self.follow(ocode, okey, ow, depth + 1))
+            if others:
+                later.append((link, others))
             if w < 0:
                 links.append(self.initial(key, self.relation(code, r), link.event))
                 break
             relation, r = self.relation(code, r), w
+        for link, others in later:
+            for ocode, okey, ow in others:
+                if self.budget <= 0:
+                    break
+                link.branches.append(self.follow(ocode, okey, ow, depth + 1))
         return links
 
     def follow(self, code: int, key: int, w: int, depth: int) -> list[Link]:

@@ -321,6 +321,11 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
     eng.emit(K.WAIT_TIMEOUT, c["id"], wait["dev"], proc["action"], wait["index"])
     P = eng.prov
     P.dep(PC.D_WAITED, PK.key(PK.SIG, PK.dev_entry(P.dev(wait["dev"]), wait["index"])))
+    descs = eng.w["kernel"]["pci"][wait["dev"]]["descs"]
+    if wait["index"] < len(descs) and descs[wait["index"]]["irq"]:
+        irq = descs[wait["index"]]["irq"]
+        P.dep(PC.D_IRQ, PK.key(PK.GIRQ, irq))
+        P.dep(PC.D_IRQ, PK.key(PK.IRQVEC, irq))
     P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc["action"]))
     r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c["id"]), -ETIMEDOUT, ctx=False)
     if r >= 0:

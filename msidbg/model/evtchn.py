@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, apic, bus, hits
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.sim.events import INT, STR, kind
 
@@ -55,6 +57,10 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
     port = _free_port(x)
     x["ports"][port] = {"pirq": pirq, "vcpu": 0, "pending": False, "masked": True, "src": []}
     rec["port"] = port
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
+    P.write(PC.XEN, PK.key(PK.PORT, port), pirq, also=(PK.key(PK.PIRQPORT, pirq),),
+            note=f"EVTCHNOP_bind_pirq: event channel {port} for pirq {pirq} ({dev} vector {index})")
     if rec["irq"] > 0:
         rec["emuirq"] = not pv
         if pv and not rec["bound"]:
@@ -68,10 +74,16 @@ def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index:
     (an emulated device's pirq is never mapped: QEMU injects it, hvm_inject_msi)."""
     if (rec is None or rec["irq"] <= 0) and not eng.w["devices"][dev]["passthrough"]:
         return
+    P = eng.prov
+    P.dep(PC.D_OWNER, PK.key(PK.PIRQ, pirq))
     if rec is None or rec["irq"] <= 0:
+        P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, pirq), 0,
+                note=f"the guest {verb} pirq {pirq} for {dev} vector {index}, which Xen has not mapped")
         eng.hit(hits.PIRQ_CONFLICT, f"the guest {verb} pirq {pirq} for {dev} vector {index}, "
                 "but Xen has not mapped that pirq")
     elif rec["dev"] != dev or rec["entry"] != index:
+        P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, pirq), rec["irq"],
+                note=f"the guest {verb} pirq {pirq} for {dev} vector {index}, which Xen holds for {X.owner(rec)}")
         eng.hit(hits.PIRQ_CONFLICT, f"the guest {verb} pirq {pirq} for {dev} vector {index}, "
                 f"but Xen holds that pirq for {X.owner(rec)}")
 
@@ -82,7 +94,9 @@ def close(eng: Any, port: int) -> int:
     ch = x["ports"].pop(port, None)
     if ch is None:
         return -EINVAL
-    _drop(eng, ch, f"were pending on event channel {port} when it was closed")
+    eng.prov.write(PC.XEN, PK.key(PK.PORT, port), 0, also=(PK.key(PK.PIRQPORT, ch["pirq"]),),
+                   note=f"EVTCHNOP_close: event channel {port} (pirq {ch['pirq']}) closed")
+    _drop(eng, ch, f"were pending on event channel {port} when it was closed", port)
     rec = x["pirqs"].get(ch["pirq"])
     if rec is not None and rec["port"] == port:
         rec["port"] = 0
@@ -94,8 +108,9 @@ def close(eng: Any, port: int) -> int:
     return 0
 
 
-def _drop(eng: Any, ch: dict[str, Any], why: str) -> None:
+def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
     for dev, idx, n in ch["src"]:
+        eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, port))
         acct.lost(eng, dev, idx, n, why)
     ch["src"] = []
     ch["pending"] = False
@@ -110,7 +125,7 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
     was = bool(ch["masked"])
     ch["masked"] = masked
     if was and not masked and ch["pending"]:
-        raise_upcall(eng, ch["vcpu"])
+        raise_upcall(eng, ch["vcpu"], port)
     return was
 
 
@@ -132,7 +147,7 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
         return -EINVAL
     ch["vcpu"] = vcpu
     if ch["pending"] and not ch["masked"]:
-        raise_upcall(eng, vcpu)
+        raise_upcall(eng, vcpu, port)
     return 0
 
 
@@ -145,21 +160,28 @@ def send(eng: Any, port: int, src: list[Any]) -> str:
             break
     else:
         ch["src"].append(list(src))
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, ch["pirq"]))
+    P.write(PC.XEN, PK.key(PK.PORTPEND, port), 1, ctx=False,
+            note=f"send_guest_pirq: {src[0]} vector {src[1]} sets event channel {port} pending")
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
     if ch["masked"]:
         return "pending, masked"
-    raise_upcall(eng, ch["vcpu"])
+    raise_upcall(eng, ch["vcpu"], port)
     return f"upcall to vCPU{ch['vcpu']}"
 
 
-def raise_upcall(eng: Any, vcpu: int) -> None:
+def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
     """``vcpu_mark_events_pending``: the callback vector in that guest CPU's local APIC."""
     c = eng.w["cpus"][vcpu]
     if not c["online"]:
         return      # the port stays pending; a rebind to an online vCPU raises it again
     apic.receive(c, UPCALL_VECTOR, None)
+    if port:
+        eng.prov.dep(PC.D_CAUSE, PK.key(PK.PORTPEND, port))
+    eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
     eng.model.wake(eng, c)
 
 
@@ -188,9 +210,13 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
         return -1
     irq = w["xen"]["vector_irq"].get(data & 0xFF)
+    P = eng.prov
+    P.message_dep()
     if irq is None:
         acct.lost(eng, dev, idx, n, f"hit host vector {data & 0xFF:#x}, which Xen has no irq for")
         return -1
+    P.write(PC.XEN, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)), irq, ctx=False,
+            note=f"{dev} vector {idx}'s message reaches Xen on host vector {data & 0xFF:#x} (host irq {irq})")
     eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
     return -1
 
@@ -243,6 +269,8 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         return
     x = eng.w["xen"]
     hirq = x["irqs"].get(irq)
+    P = eng.prov
+    P.dep(PC.D_MSG_TABLE, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)))
     if hirq is None:
         acct.lost(eng, dev, idx, n, f"reached host irq {irq} after Xen unmapped it")
         eng.emit(XEN_PIRQ, -1, dev, -1, 0, eng.s("host irq gone"))
@@ -257,8 +285,10 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         how = "held: the host irq awaits the guest's EOI"
     elif not rec["bound"]:
         how = "mapped, not bound"
+        P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, pirq))
         acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
     elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
+        P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, pirq))
         how = vmsi_deliver_pirq(eng, rec, pirq, dev, idx, n)
     else:
         how = send(eng, port, [dev, idx, n])
@@ -307,7 +337,7 @@ def finish(eng: Any) -> int:
         ch = x["ports"][port]
         total += sum(s[2] for s in ch["src"])
         why = "masked" if ch["masked"] else "never handled"
-        _drop(eng, ch, f"were left pending on event channel {port} ({why}) at the end of the run")
+        _drop(eng, ch, f"were left pending on event channel {port} ({why}) at the end of the run", port)
     return total
 
 

@@ -52,6 +52,10 @@ GIRQ = 38        # guest irq: the guest's irq_info (pirq, event channel)
 IOREQ = 39       # cpu: the ioreq a vCPU is blocked on
 READBACK = 40    # cpu: what the guest's last trapped read returned
 HOSTMASK = 41    # dev, entry: Xen's view of the physical entry's mask (host and guest bits)
+MSIXTBL = 42     # dev: Xen's vMSI-X intercept registration for the device's table
+PIRQPORT = 43    # pirq: the event channel the guest bound to it
+XENQ = 44        # dev, index: a device message on its way into Xen (the work item it queued)
+QREG = 45        # dev, entry, reg: one register of QEMU's emulated (latched) entry
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -85,6 +89,10 @@ def path(k: int, devname: Callable[[int], str]) -> str:
     s, p = k >> SHIFT, k & PAYLOAD
     if s == REG:
         return f"devices.{devname(p >> 20)}.msix.table[{(p >> 4) & 0xFFFF}].{MSIX_REGS[p & 0xF]}"
+    if s == QREG:
+        return f"qemu.devs.{devname(p >> 20)}.msix.entries[{(p >> 4) & 0xFFFF}].latch[{p & 0xF}]"
+    if s == READBACK:
+        return f"cpus[{p >> 4}].readback[{p & 0xF}]"
     if s in _DEV_ENTRY:
         return _DEV_ENTRY[s].format(d=devname(p >> 16), i=p & 0xFFFF)
     if s in _DEV:
@@ -104,17 +112,17 @@ _DEV_ENTRY = {
     LOST: "acct.{d}.lost[{i}]", DELIV: "acct.{d}.delivered[{i}]", HELD: "acct.{d}.held[{i}]",
     SIG: "acct.{d}.raised[{i}]", KMSG: "acct.{d}.intended[{i}]",
     QENTRY: "qemu.devs.{d}.msix.entries[{i}]", QPIRQ: "qemu.devs.{d}.msix.entries[{i}].pirq",
-    HOSTMASK: "xen.msixtbl.{d}[{i}]",
+    HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]",
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
-        MSIXMASKS: "devices.{d}.msix.table"}
+        MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",
     WAIT: "cpus[{n}].proc.wait", IRQVEC: "irqs[{n}].vector", IRTE: "iommu.irte[{n}]",
     FAULT: "kernel.faults[{n}]", PIRQ: "xen.pirqs[{n}]", PTBIND: "xen.pirqs[{n}].bound",
     PORT: "xen.ports[{n}]", PORTPEND: "xen.ports[{n}].pending", GIRQ: "kernel.xen.irqs[{n}]",
-    IOREQ: "cpus[{n}].ioreq", READBACK: "cpus[{n}].readback",
+    IOREQ: "cpus[{n}].ioreq", PIRQPORT: "xen.pirqs[{n}].port",
 }
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import device, vmsi
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
     MSI_64BIT,
     MSI_CTRL,
@@ -98,6 +100,9 @@ def _block(k: Any, ioreq: dict[str, Any]) -> None:
         proc["wait"] = {"ioreq": ioreq["token"], "irqs_off": proc["irqs_off"]}
         proc["irqs_off"] = True
     q["queue"].append(ioreq)
+    what = f"{ioreq['reg']} of entry {ioreq['entry']}" if "entry" in ioreq else f"config offset {ioreq['offset']:#x}"
+    k.eng.prov.write(PC.GUEST, PK.key(PK.IOREQ, k.cpu_id), ioreq["token"],
+                     note=f"the guest's write of {ioreq['value']:#x} to {ioreq['dev']}'s {what} traps into QEMU")
     _kick(k.eng)
 
 
@@ -143,6 +148,10 @@ class HvmAccessors:
             k.ev(vmsi.XEN_MSIXTBL, dev, entry, value, k.s(f"{reg} read: {how}"), cost="trap")
             return int(value)
         value = emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]]
+        P = k.eng.prov
+        P.dep(PC.D_VALUE, PK.key(PK.QREG, PK.reg_payload(P.dev(dev), entry, _REG[reg])))
+        P.write(PC.GUEST, PK.key(PK.READBACK, k.cpu_id << 4 | _REG[reg]), value,
+                note=f"reads back {value:#x} from {dev} entry {entry} {reg} (QEMU's emulated table)")
         k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
         return int(value)
 

@@ -30,6 +30,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import device, probes
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
@@ -158,6 +160,7 @@ def latch(k: Any, loc: dict[str, Any]) -> None:
             how = "stored, unmask: update"
             k.call("xen_pt_msix_update_one", dev=dev, entry=entry, vec_ctrl=phys)
         e["latch"][3] = value
+        _latched(k, dev, entry, 3, value)
         k.ev(QEMU_MSIX, dev, entry, value, k.s(f"ctrl {how}"), cost="trap")
         return
     if e["latch"][_REG[reg]] == value and (e["pirq"] != UNASSIGNED or not p["qemu_unmap_pirq_on_msi_disable"]):
@@ -168,11 +171,20 @@ def latch(k: Any, loc: dict[str, Any]) -> None:
         how = "stored"
         e["updated"] = True
         e["latch"][_REG[reg]] = value
+        _latched(k, dev, entry, _REG[reg], value)
         if reg == "data" and m["enabled"] and not value & 0xFF and p["xen_pt_bind"] == "on-write":
             k.call("xen_pt_msix_update_one", dev=dev, entry=entry, vec_ctrl=phys)
     k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} {how}"), cost="trap")
     if how != "stored":
         k.ret(0)
+
+
+def _latched(k: Any, dev: str, entry: int, reg: int, value: int) -> None:
+    """Provenance: QEMU's emulated entry now holds what the guest wrote (and will read back)."""
+    P = k.eng.prov
+    P.write(PC.QEMU, PK.key(PK.QREG, PK.reg_payload(P.dev(dev), entry, reg)), value,
+            also=(PK.key(PK.QENTRY, PK.dev_entry(P.dev(dev), entry)),),
+            note=f"{dev} entry {entry} latch[{reg}] := {value:#x} (what the guest wrote, and reads back)")
 
 
 @tbl.step
@@ -220,6 +232,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
     if e["pirq"] != UNASSIGNED:
         return
+    k.eng.prov.dep(PC.D_VALUE, PK.key(PK.QENTRY, PK.dev_entry(k.eng.prov.dev(dev), entry)))
     rc = X.map_pirq(k.eng, loc["pirq"], dev, entry, "msix")
     k.ev(QEMU_MAP, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc < 0:

@@ -29,6 +29,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import device
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT
 from msidbg.sim.events import HEX, INT, STR, kind
 
@@ -115,14 +117,23 @@ def write(eng: Any, cpu: int, dev: str, entry: int, reg: str, value: int) -> str
     hirq = x["irqs"][irq]
     if combined(w):
         hirq["guest_masked"] = not unmask
+        _because(eng, hirq)
         device.table_write(eng, cpu, dev, entry, "ctrl", ENTRY_MASKBIT if hirq["host_masked"] or not unmask else 0)
         return HANDLED
     if hirq["host_masked"]:
         # "Do not allow guest to modify MSI-X control bit if it is masked by Xen"
         eng.emit(XEN_MSIXTBL, cpu, dev, entry, value, eng.s("ctrl write ignored: Xen has the entry masked"))
         return HANDLED
+    _because(eng, hirq)
     device.table_write(eng, cpu, dev, entry, "ctrl", value & ENTRY_MASKBIT)
     return HANDLED
+
+
+def _because(eng: Any, hirq: dict[str, Any]) -> None:
+    """Provenance: Xen handles the guest's write itself because the entry's pirq is mapped (an
+    msi_desc) and bound (the host irq started, the table registered)."""
+    eng.prov.dep(PC.D_CAUSE, PK.key(PK.PTBIND, hirq["pirq"]))
+    eng.prov.dep(PC.D_CAUSE, PK.key(PK.PIRQ, hirq["pirq"]))
 
 
 def completion(eng: Any, cpu: int, dev: str, entry: int) -> bool:

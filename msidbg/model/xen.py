@@ -24,6 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, device, hits, vmsi
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
 
 World = dict[str, Any]
@@ -114,6 +116,13 @@ def alloc_pirq(w: World) -> int:
     return pirq
 
 
+def note_alloc(eng: Any, pirq: int) -> None:
+    """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free)."""
+    if pirq >= 0:
+        eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
+                       note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
+
+
 def owner(rec: dict[str, Any]) -> str:
     return f"{rec['dev']} entry {rec['entry']}" if rec["dev"] is not None else "nothing"
 
@@ -133,8 +142,12 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = pirq_rec(x, pirq)
+    P = eng.prov
     if rec["irq"] > 0:
         if rec["dev"] != dev or rec["entry"] != entry:
+            P.dep(PC.D_OWNER, PK.key(PK.PIRQ, pirq))
+            P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, pirq), rec["irq"],
+                    note=f"pirq {pirq} is mapped for {owner(rec)}: mapping it for {dev} entry {entry} changes nothing")
             eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry} asks Xen to map pirq {pirq}, which Xen holds "
                     f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
         return pirq
@@ -143,6 +156,8 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w["devices"][dev]["msi"]["ctrl"] & MSI_PVM
     rec.update(irq=irq, dev=dev, entry=entry, type=kind)
     x["entry_irq"][key(dev, entry)] = irq
+    P.write(PC.XEN, PK.key(PK.PIRQ, pirq), irq,
+            note=f"map_domain_pirq: pirq {pirq} -> host irq {irq} (vector {vector:#x}) for {dev} entry {entry}")
     _program(eng, dev, entry, kind, vector)
     return pirq
 
@@ -178,6 +193,8 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
         set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], True)
     # emuirq stays while a port is bound: such a pirq is not free either
     rec["irq"] = -irq if rec["bound"] else 0
+    eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
+                   note=f"unmap_domain_pirq: pirq {pirq} unmapped, host irq {irq} freed")
     cleanup(x, pirq)
     return 0
 
@@ -239,11 +256,17 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     with the vMSI-X intercept; a later one only updates the guest vector and flags."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
     if rec is None or rec["irq"] <= 0:
+        P.write(PC.XEN_REFUSED, PK.key(PK.PTBIND, pirq), -EINVAL,
+                note=f"pt_irq_create_bind of pirq {pirq} for {dev} entry {entry} fails: not mapped")
         eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
                 "which Xen has not mapped (pt_irq_create_bind fails: -EINVAL)")
         return -EINVAL
     if rec["dev"] != dev or rec["entry"] != entry:
+        P.write(PC.XEN_REFUSED, PK.key(PK.PTBIND, pirq), 0,
+                note=f"{dev} entry {entry} binds pirq {pirq}, which Xen maps for {owner(rec)}")
         eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
                 f"which Xen holds for {owner(rec)}")
     rec["gvec"], rec["gdest"] = gvec, gdest
@@ -251,6 +274,11 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
         return 0      # "if pirq is already mapped as vmsi, update the guest data/addr"
     rec["bound"] = True
     hirq = x["irqs"][rec["irq"]]
+    P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
+    P.write(PC.XEN, PK.key(PK.PTBIND, pirq), 1,
+            also=(PK.key(PK.MSIXTBL, P.dev(hirq["dev"])),) if hirq["type"] == "msix" else (),
+            note=f"pt_irq_create_bind: pirq {pirq} bound for {dev} entry {entry}; the host irq starts"
+            + ("; the vMSI-X intercept now claims the table" if hirq["type"] == "msix" else ""))
     _startup(eng, hirq)
     if hirq["type"] == "msix":
         vmsi.register(x, hirq["dev"])
@@ -266,6 +294,7 @@ def pt_unbind(eng: Any, pirq: int) -> int:
     if rec is None or not rec["bound"]:
         return -EINVAL
     rec["bound"] = False
+    eng.prov.write(PC.XEN, PK.key(PK.PTBIND, pirq), 0, note=f"pt_irq_destroy_bind: pirq {pirq} unbound")
     if rec["irq"] < PIRQ_ALLOCATED:
         rec["irq"] = 0              # clear_domain_irq_pirq of the force-unbound irq
     else:
@@ -324,6 +353,15 @@ def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
     d = eng.w["devices"][dev]
     a = eng.w["acct"][dev]
     set_phys_mask(eng, dev, entry, kind, True)
+    P = eng.prov
+    if P.on and eng.fresh:
+        pd = P.dev(dev)
+        regs = [PK.key(PK.REG, PK.reg_payload(pd, entry, i)) for i in range(3)] if kind == "msix" else \
+            [PK.key(PK.MSIREG, pd << 4 | i) for i in range(3)]
+        composite = PK.key(PK.MSG, PK.dev_entry(pd, entry)) if kind == "msix" else PK.key(PK.MSIMSG, pd)
+        for rk, v in zip(regs, msg, strict=True):
+            P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, x_pirq(eng, dev, entry)))
+            P.write(PC.XEN, rk, v, also=(composite,), note=f"setup_msi_irq writes the host message {v:#x}")
     if kind == "msix":
         e = d["msix"]["table"][entry]
         e["addr_lo"], e["addr_hi"], e["data"] = msg
@@ -336,16 +374,29 @@ def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
         acct.intend(a["msi_intended"], [msg[0], 0, msg[2]])
 
 
+def x_pirq(eng: Any, dev: str, entry: int) -> int:
+    """The pirq whose host irq's message the physical entry holds (for provenance), or -1."""
+    x = eng.w["xen"]
+    irq = x["entry_irq"].get(key(dev, entry))
+    return int(x["irqs"][irq]["pirq"]) if irq is not None and irq in x["irqs"] else -1
+
+
 def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> None:
     """Xen writes the physical mask bit (no event: part of the hypercall that caused it)."""
     d = eng.w["devices"][dev]
+    P = eng.prov
+    pd = P.dev(dev)
     if kind == "msix":
         msix = d["msix"]
         was = device.msix_live(msix, entry)
         e = msix["table"][entry]
         e["ctrl"] = (e["ctrl"] | ENTRY_MASKBIT) if masked else (e["ctrl"] & ~ENTRY_MASKBIT)
-        device._entry_transition(eng, dev, d, entry, was)
+        ctrl = PK.key(PK.REG, PK.reg_payload(pd, entry, 3))
+        P.write(PC.XEN, ctrl, int(masked), note=f"{'masks' if masked else 'unmasks'} {dev} entry {entry} (physical)")
+        device._entry_transition(eng, dev, d, entry, was, ctrl)
         return
+    P.write(PC.XEN, PK.key(PK.MSIREG, pd << 4 | 3), int(masked),
+            note=f"{'masks' if masked else 'unmasks'} {dev} MSI message {entry} (physical)")
     msi = d["msi"]
     if msi["ctrl"] & MSI_PVM:
         value = msi["mask"] | (1 << entry) if masked else msi["mask"] & ~(1 << entry)

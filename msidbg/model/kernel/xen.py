@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import device
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
@@ -58,6 +60,10 @@ def compose(pirq: int) -> list[int]:
 def _bind(k: Any, loc: dict[str, Any], how: str) -> None:
     """``xen_bind_pirq_msi_to_irq``: the irq is on xen-pirq, with no event channel yet."""
     irq_no, dev, i = loc["irq"], loc["dev"], loc["i"]
+    P = k.eng.prov
+    P.dep(PC.D_VALUE, PK.key(PK.PIRQ, loc["pirq"]))
+    P.write(PC.GUEST, PK.key(PK.GIRQ, irq_no), loc["pirq"],
+            note=f"irq {irq_no} for {dev} vector {i} on pirq {loc['pirq']} ({how})")
     gx(k)["irqs"][irq_no] = {"pirq": loc["pirq"], "port": 0, "cpu": 0, "dev": dev, "index": i}
     k.ev(XEN_IRQ, dev, irq_no, loc["pirq"], k.s(how))
     loc["i"] = i + 1
@@ -144,12 +150,17 @@ def decide(k: Any, loc: dict[str, Any]) -> None:
     pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
     if data == X.XEN_PIRQ_MSI_DATA and irq_from_pirq(k, pirq) >= 0:
         loc["pirq"] = pirq
+        P = k.eng.prov
+        for reg in (0, 2):   # the pirq in the address, XEN_PIRQ_MSI_DATA in the data
+            P.dep(PC.D_READBACK, PK.key(PK.READBACK, k.cpu_id << 4 | reg))
+        P.dep(PC.D_OWNER, PK.key(PK.GIRQ, irq_from_pirq(k, pirq)))
         _bind(k, loc, "re-used the cached pirq")
 
 
 @hvm.step
 def alloc(k: Any, loc: dict[str, Any]) -> None:
     pirq = X.alloc_pirq(k.w)
+    X.note_alloc(k.eng, pirq)
     k.ev(XEN_HCALL, loc["dev"], k.s("PHYSDEVOP_get_free_pirq"), loc["i"], pirq, cost="hypercall")
     if pirq < 0:
         k.ret(-ENODEV)
@@ -188,6 +199,7 @@ def destroy(k: Any, loc: dict[str, Any]) -> None:
     loc["i"] = i + 1
     irq_no = descs[i]["irq"]
     info = gx(k)["irqs"].pop(irq_no)
+    k.eng.prov.write(PC.GUEST, PK.key(PK.GIRQ, irq_no), -1, note=f"irq {irq_no} destroyed (pirq {info['pirq']})")
     k.ev(XEN_IRQ, loc["dev"], irq_no, info["pirq"], k.s("destroyed"))
     k.again()
 

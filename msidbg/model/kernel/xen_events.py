@@ -17,6 +17,8 @@ from typing import Any
 
 from msidbg.model import acct, apic, evtchn, probes
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
 from msidbg.model.kernel import entry, irq
@@ -79,7 +81,14 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
         return
     if info["port"]:
         return
+    P = k.eng.prov
+    P.dep(PC.D_VALUE, PK.key(PK.GIRQ, loc["irq"]))      # the pirq the guest's irq names
     port = evtchn.bind_pirq(k.eng, info["pirq"], info["dev"], info["index"])
+    P.dep(PC.D_CAUSE if port >= 0 else PC.D_OWNER, PK.key(PK.PIRQPORT, info["pirq"]))
+    P.dep(PC.D_VALUE, PK.key(PK.GIRQ, loc["irq"]))
+    P.write(PC.GUEST, PK.key(PK.GIRQ, loc["irq"]), port,
+            note=f"EVTCHNOP_bind_pirq for irq {loc['irq']} (pirq {info['pirq']}) "
+            + (f"gives event channel {port}" if port >= 0 else f"fails ({port}): the irq gets no event channel"))
     k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_pirq"), info["pirq"], port, cost="hypercall")
     if port < 0:
         k.ret(0)            # "Failed to obtain physical IRQ": a warning, request_irq still succeeds
