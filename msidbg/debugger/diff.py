@@ -318,7 +318,7 @@ def outcome(run: Run) -> dict[str, Any]:
         if dev in devices:
             dh = devices[dev]["hits"]
             dh[h.name] = dh.get(h.name, 0) + 1
-    return {"devices": devices, "hits": hits, "events": summ["events"], "stopped": summ["stopped"]["reason"]}
+    return {"devices": devices, "hits": hits}
 
 
 @dataclass
@@ -343,6 +343,7 @@ class DiffResult:
             "outcome": {"a": self.outcome_a, "b": self.outcome_b},
             "same_outcome": self.same_outcome,
             "files": {"a": self.a.path, "b": self.b.path},
+            "events": {"a": len(self.a.log), "b": len(self.b.log)},
             "contexts": [{"context": d.context, "position": d.position, "a": d.a, "b": d.b}
                          for d in self.contexts],
         }

@@ -301,6 +301,21 @@ class Session:
         self._need_history()
         return explain(self, target, stacks)
 
+    def diff(self, other: Session, max_events: int | None = None) -> Any:
+        """Where this run and ``other`` part ways, and how their outcomes differ
+        (``msidbg.debugger.diff.DiffResult``; ``.as_dict()`` is ``msidbg diff --json``). Both runs
+        are executed afresh from their scenario and seed, to the end (or ``max_events``), with
+        each step's context recorded; neither session's cursor moves."""
+        from msidbg.debugger.diff import compare, record_run
+
+        runs = []
+        for label, s in (("a", self), ("b", other)):
+            fresh = Session(s.scenario, s.seed, arm=False)
+            for b in s.breakpoints:       # the same armed breakpoints: they decide the outcome's hits
+                fresh.enable_breakpoint(fresh.add_breakpoint(b.spec), b.enabled)
+            runs.append(record_run(label, s.scenario.path or s.scenario.name, fresh, max_events))
+        return compare(runs[0], runs[1])
+
     def executed(self, index: int) -> tuple[int, str, list[tuple[str, int]]] | None:
         """Which program emitted event ``index``: (cpu or -1 for QEMU, ``proc`` | ``irq`` | ``qemu``,
         frames as (program, pc) outermost first, the executing step innermost), or None when no

@@ -262,7 +262,7 @@ class Prov:
 
     # -- reading (debugger side; call ``flush`` first) -----------------------------------------------
     def __len__(self) -> int:
-        return (len(self.rec) >> 2) + len(self.hot_arr) // 3
+        return (len(self.rec) >> 2) + (len(self.hot_arr) + len(self.hot)) // 3
 
     def _h(self, r: int) -> int:
         return self.hot_arr[(r - HOT) * 3]

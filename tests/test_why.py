@@ -1,0 +1,131 @@
+"""Provenance and Session.why: recorded links, never a change of behaviour; rebuilt by replay;
+targets (hits, events, paths); the summary's cause; msidbg why."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msidbg.debugger import Session
+from msidbg.debugger.why import WhyError
+from msidbg.model import new_engine
+from msidbg.model import provcodes as C
+from msidbg.scenario import load_scenario
+from msidbg.sim.world import state_hash
+from tests.why_helpers import ROOT, SCN, first_hit, one, ran
+
+SCENARIOS = sorted(p.stem for p in SCN.glob("*.yaml"))
+
+
+def run_engine(name: str, prov: bool) -> object:
+    eng = new_engine(load_scenario(str(SCN / f"{name}.yaml")), prov=prov)
+    eng.run_sync()
+    return eng
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_recording_provenance_changes_nothing_the_model_does(name: str) -> None:
+    on, off = run_engine(name, True), run_engine(name, False)
+    assert bytes(on.log.data) == bytes(off.log.data)              # type: ignore[attr-defined]
+    assert on.hits == off.hits                                    # type: ignore[attr-defined]
+    assert state_hash(on.w) == state_hash(off.w)                  # type: ignore[attr-defined]
+    assert len(on.prov) > 0 and len(off.prov) == 0                # type: ignore[attr-defined]
+
+
+def test_replaying_a_snapshot_rebuilds_the_same_records(tmp_path: Path) -> None:
+    s = Session.from_scenario(str(SCN / "xen-pirq-reuse-nvme.yaml"))
+    s.run(500)
+    s.save(str(tmp_path / "s.msgpack"))
+    o = Session.open(str(tmp_path / "s.msgpack"))
+    p, q = s.eng.prov, o.eng.prov
+    p.flush()
+    q.flush()
+    assert p.rec == q.rec and p.hot_arr == q.hot_arr and p.notes == q.notes and p.stacks == q.stacks
+    assert s.why(480).as_dict() == o.why(480).as_dict()
+
+
+def test_going_back_and_forth_records_nothing_twice() -> None:
+    s = ran("msix-write-while-unmasked")
+    before = len(s.eng.prov)
+    hit = first_hit(s, "irq-lost")
+    answer = s.why(hit).as_dict()
+    s.seek(10)
+    s.step(30)
+    s.seek(s.total)
+    assert len(s.eng.prov) == before
+    assert s.why(hit).as_dict() == answer
+
+
+def test_every_loss_hit_maps_to_the_loss_node_of_its_device() -> None:
+    s = ran("xen-pirq-reuse-nvme")
+    p = s.eng.prov
+    p.flush()
+    for j, h in enumerate(s.eng.hits):
+        r = p.hit_node(j, h.event)
+        assert r >= 0, h
+        if h.name == "irq-lost":
+            assert C.CODES[p.code(r)].name == "lost" and h.detail.startswith(s.why(h).chain[0].path.split(".")[1])
+
+
+def test_summary_gains_each_hits_cause() -> None:
+    s = ran("xen-hvm-msix-mask-late")
+    hits = s.summary()["hits"]
+    assert hits and all(h["cause"][0] == h["event"] for h in hits)
+    assert hits[0]["cause"] == s.why(s.armed_hits()[0]).events()
+
+
+def test_a_path_at_the_cursor_aliases_and_errors() -> None:
+    s = ran("msix-write-while-unmasked")
+    a = s.why("cpu[1].irr[0x21]")
+    assert a.as_dict() == s.why("cpus[1].irr[0x21]").as_dict()
+    assert a.target["path"] == "cpus[1].irr[0x21]" and a.chain[0].value == s.world["cpus"][1]["irr"][1] >> 1 & 1
+    w = s.why("dev.eth0.msix.table[0].data")
+    assert w.chain[0].event == one(s, "msix.write", lambda e: e.index > 19, entry=0, reg="data")
+    assert w.chain[0].link == "table.write.live"
+    with pytest.raises(WhyError, match="no device 'eth9'"):
+        s.why("devices.eth9.msix.table[0].data")
+    with pytest.raises(WhyError, match="no event 5000"):
+        s.why(5000)
+    # an untracked path: its last change, found by replaying history
+    u = s.why("kernel.pci.eth0.status")
+    assert u.target["path"] == "kernel.pci.eth0.status" and u.chain[0].kind == "action.done"
+
+
+def test_an_event_without_a_recorded_value_shows_its_step_and_what_it_ran_for() -> None:
+    s = ran("msix-write-while-unmasked")
+    assign = [e for e in s.events(1, s.total + 1) if e.kind == "vector.assign"][-1]
+    why = s.why(assign.index)
+    assert why.chain[0].link == "event" and why.chain[0].stack and why.chain[0].stack[-1].startswith("driver_probe")
+    assert why.chain[-1].kind == "action.start"
+
+
+def msidbg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "msidbg.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_why_json_text_and_errors() -> None:
+    path = str(SCN / "xen-hvm-msix-mask-late.yaml")
+    out = msidbg("why", path, "--hit", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["target"]["kind"] == "hit" and doc["target"]["breakpoint"] == "irq-lost"
+    for link in doc["chain"]:
+        assert {"event", "time_ns", "kind", "cpu", "dev", "path", "value", "stack", "reason"} <= set(link)
+    assert doc["chain"][0]["event"] == doc["target"]["event"] and doc["chain"][-1]["kind"] == "action.start"
+    text = msidbg("why", path, "--path", "devices.eth0.msix.table[0].ctrl")
+    assert text.returncode == 0 and "msix_capability_init+mask_late" in text.stdout
+    bad = msidbg("why", path, "--hit", "99")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no hit 99" in bad.stderr
+    bad = msidbg("why", path, "--path", "devices.nope.msix.ctrl")
+    assert bad.returncode == 2 and "no device 'nope'" in bad.stderr
+
+
+def test_cli_why_on_a_snapshot_explains_its_stop() -> None:
+    snap = str(ROOT / "snapshots" / "xen-pirq-reuse-nvme.msgpack")
+    doc = json.loads(msidbg("why", snap, "--json").stdout)
+    s = Session.open(snap)
+    assert doc["target"]["event"] == s.cursor and doc["target"]["breakpoint"] == s.last_stop.breakpoint
