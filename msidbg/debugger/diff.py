@@ -238,7 +238,7 @@ def stack_at(run: Run, e: int) -> list[str]:
     from msidbg.debugger.whytext import describe_frames
 
     got = run.session.executed(e)
-    return describe_frames(got[2]) if got else []
+    return describe_frames(got["frames"]) if got else []
 
 
 def _get(world: Any, path: str) -> Any:

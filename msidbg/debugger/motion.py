@@ -267,22 +267,32 @@ class Motion:
         yield from self.goto(origin)
         return found if found is not None and found > floor else None
 
-    def executed(self, index: int) -> Generator[None, None, tuple[int, str, list[tuple[str, int]]] | None]:
-        """The program context that emitted event ``index``: (cpu or -1 for QEMU, ``proc`` | ``irq`` |
-        ``qemu``, its frames as (program, pc) outermost first), or None (a device or APIC step). The
-        event is re-executed from ``index - 1`` with the emission observed; the cursor ends where it was."""
+    def executed(self, index: int) -> Generator[None, None, dict[str, Any] | None]:
+        """The program context that emitted event ``index`` -- ``cpu`` (-1 for QEMU), ``kind``
+        (``proc`` | ``irq`` | ``qemu``), ``frames`` as (program, pc) outermost first, the scenario
+        ``action`` its CPU runs, the ``vector`` an interrupt context handles -- or None (a device or
+        APIC step). The event is re-executed from ``index - 1`` with the emission observed; the
+        cursor ends where it was."""
         from msidbg.model.cpu import executing
 
         eng = self.eng
         origin = eng.w["events"]
         yield from self.goto(index - 1)
-        got: list[tuple[int, str, list[tuple[str, int]]] | None] = []
+        got: list[dict[str, Any] | None] = []
         plain = eng.emit
 
         def emit(*args: Any, **kw: Any) -> None:
             if not got:
                 run = executing(eng.model.k)
-                got.append(None if run is None else (run[0], run[1], [(f["prog"], f["pc"]) for f in run[2]]))
+                if run is None:
+                    got.append(None)
+                else:
+                    cpu, kind, frames = run
+                    c = eng.w["cpus"][cpu] if cpu >= 0 else None
+                    vector = frames[0]["locals"].get("vector") if frames and kind == "irq" else None
+                    got.append({"cpu": cpu, "kind": kind, "frames": [(f["prog"], f["pc"]) for f in frames],
+                                "action": c["proc"]["action"] if c is not None else -1,
+                                "vector": vector if isinstance(vector, int) else None})
             plain(*args, **kw)
 
         eng.emit = emit

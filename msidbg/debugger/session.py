@@ -316,10 +316,10 @@ class Session:
             runs.append(record_run(label, s.scenario.path or s.scenario.name, fresh, max_events))
         return compare(runs[0], runs[1])
 
-    def executed(self, index: int) -> tuple[int, str, list[tuple[str, int]]] | None:
-        """Which program emitted event ``index``: (cpu or -1 for QEMU, ``proc`` | ``irq`` | ``qemu``,
-        frames as (program, pc) outermost first, the executing step innermost), or None when no
-        program ran it (a device signal, an APIC accept). The cursor does not move."""
+    def executed(self, index: int) -> dict[str, Any] | None:
+        """Which program emitted event ``index``: ``{cpu (-1 for QEMU), kind (proc | irq | qemu),
+        frames [(program, pc)...] outermost first, action, vector}``, or None when no program ran
+        it (a device signal, an APIC accept). The cursor does not move."""
         self._need_history()
         if not 1 <= index <= self.total:
             return None

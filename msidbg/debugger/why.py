@@ -325,21 +325,17 @@ def _why_event(s: Any, b: Builder, e: int, info: dict[str, Any]) -> Why:
 def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
     """An event that recorded no node: the event itself, its call stack, and what its context ran for."""
     ev = s.event(e)
-    got = s.executed(e)
+    got = s.executed(e) if ev.cpu is not None or ev.kind.startswith("qemu.") else None
     frames: list[str] = []
     kind = None
     follow = -1
     if got is not None:
-        cpu, kind, raw = got
-        frames = whytext.describe_frames(raw)
-        if kind == "proc":
-            action = s.world_at(e - 1)["cpus"][cpu]["proc"]["action"]
-            if action >= 0:
-                follow = b.p.writer_at(PK.key(PK.ACTION, action), e)
-        elif kind == "irq" and raw:
-            vector = _root_vector(s, e, cpu)
-            if vector is not None:
-                follow = b.p.writer_at(PK.key(PK.ISR, PK.cpu_vec(cpu, vector)), e)
+        cpu, kind = got["cpu"], got["kind"]
+        frames = whytext.describe_frames(got["frames"])
+        if kind == "proc" and got["action"] >= 0:
+            follow = b.p.writer_at(PK.key(PK.ACTION, got["action"]), e)
+        elif kind == "irq" and got["vector"] is not None:
+            follow = b.p.writer_at(PK.key(PK.ISR, PK.cpu_vec(cpu, got["vector"])), e)
     who = whytext.actor(ev, kind, ev.cpu)
     head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
                 f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
@@ -348,13 +344,6 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
         return [head]
     rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_IN_IRQ].text
     return [head, *b.chain(follow, rel)]
-
-
-def _root_vector(s: Any, e: int, cpu: int) -> int | None:
-    """The vector whose handler a CPU's interrupt context is running at event ``e``."""
-    stack = s.world_at(e)["cpus"][cpu]["irq"]["stack"] or s.world_at(e - 1)["cpus"][cpu]["irq"]["stack"]
-    v = stack[0]["locals"].get("vector") if stack else None
-    return v if isinstance(v, int) else None
 
 
 def _why_path(s: Any, b: Builder, text: str) -> Why:
@@ -400,7 +389,7 @@ def _stack_reader(s: Any) -> Callable[[int, int | None], list[str]]:
         got = cache.get(e)
         if got is None:
             run = s.executed(e)
-            got = whytext.describe_frames(run[2]) if run else []
+            got = whytext.describe_frames(run["frames"]) if run else []
             if len(cache) > 4096:
                 cache.clear()
             cache[e] = got
