@@ -325,9 +325,10 @@ def _signal_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any], idx: int, 
     msg = msix["latched"][idx] if LATCH_ON_UNMASK in dev["quirks"] else None
     if msg is None:
         msg = [e["addr_lo"], e["addr_hi"], e["data"]]
-        if P.on and eng.fresh:
-            P.sending(PC.D_MSG_TABLE, _MSG | P.dev(name) << 16 | idx)
-    elif P.on and eng.fresh:
+        if eng.fresh:   # provenance: the message comes from the entry's registers (hot: no call)
+            d = P.dev_ids.get(name)
+            P.msg = (PC.D_MSG_TABLE, _MSG | (P.dev(name) if d is None else d) << 16 | idx, -1, eng.cur, None)
+    elif eng.fresh:
         _sending_latched(P, name, idx, msg, e)
     emit_message(eng, name, idx, msg, 1, a["intended"][idx])
 
@@ -423,7 +424,7 @@ def release(eng: Any, name: str, idx: int) -> None:
                 P.sending(PC.D_MSG_TABLE, PK.key(PK.MSG, de))
             else:
                 _sending_latched(P, name, idx, msg, e)
-            P.msg_extra = [*(P.msg_extra or ()), (PC.D_MSG_HELD, PK.key(PK.PBA, de), held)]
+            P.add_to_message(PC.D_MSG_HELD, PK.key(PK.PBA, de), held)
         emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
@@ -438,7 +439,7 @@ def release(eng: Any, name: str, idx: int) -> None:
         P.dep(PC.D_UNMASKED_BY, PK.key(PK.MSIREG, d << 4 | 3))
         held = P.write(PC.PBA_CLEAR, PK.key(PK.MSIPEND, de), 0, ctx=False)
         _sending_msi(P, d, dev)
-        P.msg_extra = [*(P.msg_extra or ()), (PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held)]
+        P.add_to_message(PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held)
     emit_message(eng, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
 
 

@@ -70,10 +70,9 @@ class Prov:
         self.last_node = -1
         self._pend: list[tuple[int, int, int]] = []
         self._pend_ev = -1
-        #: the message the device sends in this step: dependency kind, source key, its writer, event
-        self.msg_code = self.msg_key = self.msg_w = 0
-        self.msg_ev = -1
-        self.msg_extra: list[tuple[int, int, int]] | None = None
+        #: the message the device sends in this step: (dependency kind, source key, its writer, the
+        #: event, further dependencies or None)
+        self.msg: tuple[int, int, int, int, list[tuple[int, int, int]] | None] = (0, 0, -1, -1, None)
         #: per CPU, the last node made in its process context (what an action returns after)
         self.proc_last: dict[int, int] = {}
         self.on = True
@@ -186,42 +185,49 @@ class Prov:
         """The device puts a message on the bus, taken from ``key`` (a table entry, a latch, the MSI
         registers); ``extra`` are further (code, key) it depends on (e.g. a write the latch ignored)."""
         eng = self.eng
-        if eng.fresh and self.on:
+        if eng.fresh:
             cur = self.cur
-            self.msg_code, self.msg_key, self.msg_w, self.msg_ev = code, key, cur.get(key, -1), eng.cur
-            self.msg_extra = [(c, k, cur.get(k, -1)) for c, k in extra] if extra else None
+            self.msg = (code, key, cur.get(key, -1), eng.cur,
+                        [(c, k, cur.get(k, -1)) for c, k in extra] if extra else None)
 
     def message_dep(self) -> None:
         """Attach the message of this step (and what it depends on) to the next node."""
-        if self.msg_ev == self.eng.cur:
-            self.dep_writer(self.msg_code, self.msg_key, self.msg_w)
-            for code, key, w in self.msg_extra or ():
-                self.dep_writer(code, key, w)
+        code, key, _, ev, extra = self.msg
+        if ev == self.eng.cur:
+            self.dep(code, key)
+            for dcode, dkey, dw in extra or ():
+                self.dep_writer(dcode, dkey, dw)
+
+    def add_to_message(self, code: int, key: int, writer: int) -> None:
+        """One more dependency of the message of this step (a held signal it releases)."""
+        m = self.msg
+        if m[3] == self.eng.cur:
+            self.msg = (*m[:4], [*(m[4] or ()), (code, key, writer)])
 
     def irr_set(self, cpu: int, vector: int) -> None:
-        """The message of this step (or an IPI) set ``vector`` in ``cpu``'s IRR."""
+        """The message of this step (or an IPI) set ``vector`` in ``cpu``'s IRR (hot path: the caller
+        needs no check; ``NoProv`` replaces this with a no-op)."""
         eng = self.eng
-        if not eng.fresh or not self.on:
+        if not eng.fresh:
             return
         ev = eng.cur
         cur = self.cur
         key = _IRR | cpu << 8 | vector
         r = self.nhot
         self.nhot = r + 1
-        if self.msg_ev == ev:
-            self.hot += (ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), self.msg_w)
-            if self.msg_extra or self._pend_ev == ev:
+        m = self.msg
+        if m[3] == ev:
+            self.hot_arr.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
+            if m[4] or self._pend_ev == ev:
                 self._hot_deps(r, ev, True)
         else:
-            self.hot += (ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1)
+            self.hot_arr.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
             if self._pend_ev == ev:
                 self._hot_deps(r, ev)
-        cur[key] = self.last_node = r
-        if r & 0x7FFF == 0:
-            self.flush()
+        cur[key] = r
 
     def _hot_deps(self, r: int, ev: int, msg: bool = False) -> None:
-        deps = list(self.msg_extra or ()) if msg and self.msg_ev == ev else []
+        deps = list(self.msg[4] or ()) if msg and self.msg[3] == ev else []
         if self._pend_ev == ev:
             deps += self._pend
             self._pend = []
@@ -230,16 +236,16 @@ class Prov:
 
     def accept(self, cpu: int, vector: int) -> None:
         """IRR -> ISR (and, implied, common_interrupt's lookup of the vector_irq slot). The ISR bit's
-        clearing (EOI) is not recorded: ``why`` finds it in the event log when a path asks."""
+        clearing (EOI) is not recorded: ``why`` finds it by the bit's last change when asked."""
         eng = self.eng
-        if not eng.fresh or not self.on:
+        if not eng.fresh:
             return
         cur = self.cur
         cv = cpu << 8 | vector
         r = self.nhot
         self.nhot = r + 1
-        self.hot += (eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), cur.get(_IRR | cv, -1))
-        cur[_ISR | cv] = self.last_node = r
+        self.hot_arr.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
+        cur[_ISR | cv] = r
 
     def _hot_write(self, code: int, key: int, value: int) -> int:
         """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""
@@ -247,7 +253,7 @@ class Prov:
         small = _small(key)
         r = self.nhot
         self.nhot = r + 1
-        self.hot += (ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value)
+        self.hot_arr.extend((ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value))
         self.cur[small] = r
         self.last_node = r
         if self._pend_ev == ev and self._pend:
@@ -297,7 +303,13 @@ class Prov:
         implies, then the records after it."""
         out: list[tuple[int, int, int]] = []
         code = self.code(r)
-        if _CODES[code].inline:
+        if r >= HOT and code == C.IRR_SET:            # x: the message's source key
+            src = self.x(r)
+            out.append((code, src, self.writer_before(src, r)))
+        elif r >= HOT and code == C.ACCEPT:           # the IRR bit it took: the last writer before it
+            irr = PK.key(PK.IRR, self.key(r) & PK.PAYLOAD)
+            out.append((code, irr, self._walk(irr, *self._before(r), clear=False)))
+        elif _CODES[code].inline:
             w = self.x(r)
             out.append((code, self.key(w) if w >= 0 else -1, w))
         if code == C.ACCEPT:
@@ -360,20 +372,22 @@ class Prov:
         """The record that last wrote ``key`` at or before ``event`` (-1: the initial state)."""
         return self._walk(key, self._first(event + 1, False), self._first(event + 1, True))
 
-    def _walk(self, key: int, cold: int, hot: int) -> int:
+    def _walk(self, key: int, cold: int, hot: int, clear: bool = True) -> int:
         """Back along ``key``'s chain to its last writer below the bounds."""
         w = self.cur.get(_small(key), -1)
         while w >= 0 and w >= (hot if w >= HOT else cold):
             w = self.prev(w)
-        if w >= 0 and key >> PK.SHIFT == PK.IRR:
-            # an IRR bit set by w is cleared by the accept that took it (on the ISR bit's chain,
-            # with w as the IRR writer it consumed)
+        if clear and w >= 0 and key >> PK.SHIFT == PK.IRR:
+            # an IRR bit set by w is cleared by the first accept of that vector after it (the
+            # accepts are on the ISR bit's chain)
             a = self._walk(PK.key(PK.ISR, key & PK.PAYLOAD), cold, hot)
-            ev = self.event(w)
-            while a >= 0 and self.event(a) >= ev:
-                if self.code(a) == C.ACCEPT and self.x(a) == w:
-                    return a
+            first = -1
+            while a > w:
+                if self.code(a) == C.ACCEPT:
+                    first = a
                 a = self.prev(a)
+            if first >= 0:
+                return first
         return w
 
     def hit_node(self, j: int, event: int) -> int:
@@ -417,6 +431,15 @@ class NoProv(Prov):
     def __init__(self, eng: Any) -> None:
         super().__init__(eng)
         self.on = False
+
+    def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
+        return
+
+    def irr_set(self, cpu: int, vector: int) -> None:
+        return
+
+    def accept(self, cpu: int, vector: int) -> None:
+        return
 
 
 def of(eng: Any) -> Prov:
