@@ -29,7 +29,7 @@ DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
 QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
-    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write",
+    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity",
 )
 MODES = ("msix", "msi", "any")
 ERRNOS: dict[str, int] = {
@@ -44,6 +44,13 @@ KERNEL_DEFAULTS: dict[str, Any] = {
     "msi_affinity_update": "plug-race",
     "affinity_before_startup": True,
     "msix_masked_update": True,
+    # fid-kernel: interim, until the behaviour table (msidbg/behaviour/kernel.py) carries them
+    "msix_enable_first": True,
+    "msix_error_clears_maskall": True,
+    "msix_ctrl_read_can_mask": True,
+    "affinity_on_activate": True,
+    "vector_cleanup": "ipi",
+    "hotplug_force_complete": "involved",
 }
 
 
@@ -65,6 +72,12 @@ class Kernel:
     msi_affinity_update: str = "plug-race"
     affinity_before_startup: bool = True
     msix_masked_update: bool = True
+    msix_enable_first: bool = True
+    msix_error_clears_maskall: bool = True
+    msix_ctrl_read_can_mask: bool = True
+    affinity_on_activate: bool = True
+    vector_cleanup: str = "ipi"
+    hotplug_force_complete: str = "involved"
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,8 @@ EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
 SCHEDULES = ("ordered", "random")
 WRITE_TARGETS = ("config", "msix-table")
 MSI_VECTORS = (1, 2, 4, 8, 16, 32)
-KERNEL_CHOICES = {"msix_mask_all": ("early", "late"), "msi_affinity_update": ("plug-race", "plain")}
+KERNEL_CHOICES = {"msix_mask_all": ("early", "late"), "msi_affinity_update": ("plug-race", "plain", "can-reserve"),
+                  "vector_cleanup": ("ipi", "timer"), "hotplug_force_complete": ("migrated", "involved")}
 #: the capabilities a device needs for each quirk to mean anything
 QUIRK_NEEDS = {
     "latch-on-unmask": ("msix",),
@@ -183,7 +197,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "remove": ("dev",),
     "alloc_vectors": ("dev", "mode", "vectors"),
     "free_vectors": ("dev",),
-    "request_irq": ("dev", "vector", "affinity"),
+    "request_irq": ("dev", "vector", "affinity", "hint"),
     "free_irq": ("dev", "vector"),
     "set_affinity": ("dev", "vector", "cpu"),
     "cpu_offline": ("cpu",),
@@ -191,6 +205,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "fire": ("dev", "vector", "count", "every"),
     "doorbell": ("dev", "vector", "timeout"),
     "write": ("dev", "target", "offset", "value", "size"),
+    "default_affinity": ("cpus",),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -420,6 +435,14 @@ def _cpu(cpus: int) -> Conv[int]:
     return ints(0, cpus - 1, f"0..{cpus - 1}: the scenario has {cpus} cpu{'s' if cpus > 1 else ''}")
 
 
+def _cpu_list(f: Fields, cpus: int) -> list[int]:
+    """A non-empty list of CPUs (a CPU mask, as written to /proc/irq/default_smp_affinity)."""
+    got = f.need("cpus", ys.list_of(_cpu(cpus), cpus, f"a list of CPUs 0..{cpus - 1}"))
+    if not got:
+        fail(f.path("cpus"), f.items["cpus"], "empty (expected at least one CPU)")
+    return list(got)
+
+
 def _vector(device: Device | None) -> Conv[int]:
     assert device is not None, "every action with a vector has a dev"
     n = device.max_vectors
@@ -433,6 +456,8 @@ _ARG_READERS: dict[str, ArgReader] = {
     "mode": lambda f, d, c: {"mode": f.read("mode", choice(MODES, "mode"), "any")},
     "vectors": lambda f, d, c: {"vectors": f.read("vectors", ints(1, MAX_TABLE_SIZE), 1)},
     "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpu(c.cpus), None)},
+    "hint": lambda f, d, c: {"hint": f.read("hint", _cpu(c.cpus), None)},
+    "cpus": lambda f, d, c: {"cpus": _cpu_list(f, c.cpus)},
     "vector": lambda f, d, c: {"vector": f.need("vector", _vector(d))},
     "cpu": lambda f, d, c: {"cpu": f.need("cpu", _cpu(c.cpus))},
     "count": lambda f, d, c: {"count": f.read("count", ints(1, MAX_FIRE_COUNT), 1)},

@@ -23,7 +23,7 @@ def world_and_desc(irq: int = 40):
 
 def test_boot_cpu_holds_legacy_vectors_so_first_msi_lands_elsewhere() -> None:
     w, d = world_and_desc()
-    assert vec.available(w["cpus"][0]) == vec.available(w["cpus"][1]) - 15
+    assert vec.available(w, w["cpus"][0]) == vec.available(w, w["cpus"][1]) - 15
     vec.reserve(w, d)
     assert d["vector"] == MANAGED_IRQ_SHUTDOWN_VECTOR and d["cpu"] == 0
     assert vec.activate(w, d) == 0

@@ -130,7 +130,7 @@ set_affinity = program("intel_ir_set_affinity", "parent vector, then the IRTE, t
 def parent(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     old = [desc["vector"], desc["cpu"]]
-    ret = vec.assign_vector_locked(k.w, desc, loc["mask"])
+    ret = vec.set_affinity(k.w, desc, loc["mask"])
     if ret < 0:
         k.note("vector assignment failed", ret, desc["dev"])
         k.ret(ret)
