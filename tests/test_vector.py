@@ -4,6 +4,7 @@ from msidbg.model.build import build_world
 from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR, VECTOR_SHUTDOWN, words_set
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.msi import new_desc
+from tests.mech_helpers import MECH_ERA, pin
 from tests.conftest import scenario
 
 SCN = """
@@ -15,7 +16,7 @@ devices:
 
 
 def world_and_desc(irq: int = 40):
-    w = build_world(scenario(SCN))
+    w = build_world(scenario(pin(SCN, **MECH_ERA)))
     d = new_desc(w, irq, "d", 0, "PCI-MSIX")
     w["irqs"][irq] = d
     return w, d

@@ -19,8 +19,7 @@ fid-kernel checked these stable releases in their announcements (shortlogs on th
 - 6.1.66-rc1 carries b56ebe7c896d (the 6.5 review of 2023-11-24 too; its release number, and
   6.6's, not checked);
 - bdc1dad299bb is in the x86/apic pull for 6.6-rc1; a6c11c0a5235 in irq-urgent-2024-05-25 (6.10-rc1);
-  9c8e9c9681a0 in the 5.16 merge window; ef8dd01538ea was posted 2021-12-06 for the 5.17 merge
-  window (release not checked).
+  9c8e9c9681a0 in the 5.16 merge window; ef8dd01538ea in the pull "irq/msi for v5.17-rc1".
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from __future__ import annotations
 from msidbg.behaviour import Change, Switch
 
 BOOL = (False, True)
+SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day "
+               "not checked")
 
 ROWS: tuple[Switch, ...] = (
     Switch(
@@ -41,7 +42,7 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.14", "early", "7d5ec3d36123 PCI/MSI: Mask all unused MSI-X entries "
                    "(with 438553958ba1 PCI/MSI: Enable and mask MSI-X early)",
-                   backports=("5.4.142", "5.10.60", "5.13.12"), unconfirmed=("5.13.12",)),
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
             Change("5.16", "late", "83dbf898a2d4 PCI/MSI: Mask MSI-X vectors only on success",
                    backports=("5.15.11",)),
         ),
@@ -84,9 +85,10 @@ ROWS: tuple[Switch, ...] = (
                    "(checked); 5.4.y/5.5.y of the same day not checked; not in 4.14 (tglx on stable)"),
             Change("5.17", "plain", "ef8dd01538ea genirq/msi: Make interrupt allocation less convoluted "
                    "(sets the quirk only in reservation mode, where msi_init_virq() never reads it)",
-                   unconfirmed=("5.17",), note="the regression b56ebe7c896d names; posted for the 5.17 merge window"),
+                   note="the regression b56ebe7c896d names; in the pull 'irq/msi for v5.17-rc1' (2022-01-13)"),
             Change("6.7", "can-reserve", "b56ebe7c896d x86/apic/msi: Fix misconfigured non-maskable MSI quirk",
-                   backports=("6.1.66", "6.5.13", "6.6.3"), unconfirmed=("6.5.13", "6.6.3")),
+                   backports=("6.1.66",), note="6.1.66-rc1 checked; the 6.5 and 6.6 stable series got it in "
+                   "November 2023 too (6.5.13 / 6.6.3, releases not checked)"),
         ),
     ),
     Switch(
@@ -96,7 +98,7 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
                    "ff363f480e59 x86/msi: Force affinity setup before startup",
-                   backports=("5.4.142", "5.10.60", "5.13.12"), unconfirmed=("5.13.12",)),
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
         ),
     ),
     Switch(
@@ -105,7 +107,7 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "da181dc974ad PCI/MSI: Enforce MSI-X table entry masking for update",
-                   backports=("5.4.142", "5.10.60", "5.13.12"), unconfirmed=("5.13.12",)),
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
         ),
     ),
     Switch(
@@ -116,7 +118,7 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "438553958ba1 PCI/MSI: Enable and mask MSI-X early",
-                   backports=("5.4.142", "5.10.60", "5.13.12"), unconfirmed=("5.13.12",)),
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
         ),
     ),
     Switch(
