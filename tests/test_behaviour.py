@@ -177,7 +177,8 @@ def test_scenario_resolves_versions_and_switches() -> None:
     assert later.behaviour.plain()["xen_hvm_msi_ignore_mask"] is True
     assert load_scenario_text("name: x\nkernel: {version: '5.13'}\n", "x.yaml").behaviour.plain() == {
         **b, "msix_mask_all": "early", "xen_hvm_msi_ignore_mask": False, "affinity_before_startup": False,
-        "msix_masked_update": False, "xen_pt_bind": "on-unmask", "xen_msi_mask": "combined"}
+        "msix_masked_update": False, "xen_pt_bind": "on-unmask", "xen_msi_mask": "combined",
+        "msix_enable_first": False, "msix_error_clears_maskall": False}
 
 
 def test_the_world_carries_the_plain_table() -> None:
@@ -206,7 +207,9 @@ def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
 
     xen = headless.run(load_scenario_text(XEN_SCN, "x.yaml")).summary
     b = xen["behaviour"]
-    assert list(b) == ["affinity_before_startup", "msi_affinity_update", "msix_mask_all", "msix_masked_update",
+    assert list(b) == ["affinity_before_startup", "affinity_on_activate", "hotplug_force_complete",
+                       "msi_affinity_update", "msix_ctrl_read_can_mask", "msix_enable_first",
+                       "msix_error_clears_maskall", "msix_mask_all", "msix_masked_update", "vector_cleanup",
                        "xen_hvm_msi_ignore_mask", "xen_reuse_cached_pirq", "xen_msi_mask",
                        "qemu_unmap_pirq_on_msi_disable", "xen_pt_bind"]
     assert b["xen_msi_mask"] == {"value": "direct", "from": "xen 4.2", "commit": "before ad28e42bd1d2 x86/MSI: "
@@ -220,7 +223,9 @@ def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
     bare_text = XEN_SCN.replace("platform:", "#").replace("passthrough: true", "passthrough: false")
     bare = headless.run(load_scenario_text(bare_text, "x.yaml")).summary["behaviour"]
     assert set(bare) == {"affinity_before_startup", "msi_affinity_update", "msix_mask_all",
-                         "msix_masked_update"}          # no Xen / QEMU rows, no Xen-HVM-only kernel switches
+                         "msix_masked_update", "affinity_on_activate", "hotplug_force_complete",
+                         "msix_ctrl_read_can_mask", "msix_enable_first", "msix_error_clears_maskall",
+                         "vector_cleanup"}              # no Xen / QEMU rows, no Xen-HVM-only kernel switches
     pv = resolve("xen-pv", xen="4.4").shown("xen-pv")
     assert "xen_msi_mask" in pv and "xen_pt_bind" not in pv and "xen_hvm_msi_ignore_mask" not in pv
     assert bare["affinity_before_startup"] == {

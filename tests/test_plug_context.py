@@ -5,7 +5,7 @@ from tests.conftest import events_of, run_to_end, scenario, totals
 OLD_ORDER = """
 name: warn
 cpus: 4
-kernel: {affinity_before_startup: false}
+kernel: {affinity_before_startup: false, msi_affinity_update: plug-race}
 devices:
   nvme0: {bdf: "00:04.0", kind: generic, msix: {table_size: 8}}
   xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false}}
@@ -32,6 +32,7 @@ def test_started_irq_moved_from_another_cpu_warns_and_writes_directly() -> None:
 HOTPLUG = """
 name: hotplug
 cpus: 4
+kernel: {msi_affinity_update: plug-race, vector_cleanup: ipi}
 devices:
   nvme0: {bdf: "00:04.0", kind: generic, msix: {table_size: 8}}
   xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false}}
@@ -57,7 +58,7 @@ def test_hotplug_path_runs_the_plug_for_the_dying_cpu() -> None:
 
 
 def test_without_the_plug_the_hotplug_move_tears() -> None:
-    eng = run_to_end(scenario(HOTPLUG.replace("cpus: 4\n", "cpus: 4\nkernel: {msi_affinity_update: plain}\n")))
+    eng = run_to_end(scenario(HOTPLUG.replace("msi_affinity_update: plug-race", "msi_affinity_update: plain")))
     assert any(h.name == "msi-torn-message" for h in eng.hits)
     assert totals(eng, "xhci")["lost"] > 0
 

@@ -11,6 +11,7 @@ from typing import Any
 from msidbg.model import device
 from msidbg.model import kinds as K
 from msidbg.model.kernel import pci
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 ETIMEDOUT, EIO = 110, 5
@@ -19,12 +20,13 @@ ETIMEDOUT, EIO = 110, 5
 ACTION_PROGRAMS: dict[str, str] = {}
 
 
-def action(do: str, name: str, doc: str) -> Any:
+def action(do: str, name: str, doc: str, source: Any) -> Any:
     ACTION_PROGRAMS[do] = name
-    return program(name, doc)
+    return program(name, doc, source=source)
 
 
-probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector")
+probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector",
+               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
@@ -68,7 +70,8 @@ def requested(k: Any, loc: dict[str, Any]) -> None:
     k.goto("request_next")
 
 
-remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors")
+remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors",
+                (S.FREE_IRQ, S.FREE_VECTORS))
 
 
 @remove.step
@@ -89,10 +92,10 @@ def removed(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-def _wrapper(do: str, name: str, target: str, doc: str, extra: dict[str, Any] | None = None,
+def _wrapper(do: str, name: str, target: str, doc: str, source: Any, extra: dict[str, Any] | None = None,
              **rename: str) -> None:
     """An action that just calls one kernel program and returns its result."""
-    prog = action(do, name, doc)
+    prog = action(do, name, doc, source)
 
     def call(k: Any, loc: dict[str, Any]) -> None:
         args = {rename.get(key, key): v for key, v in loc.items() if key != "action"}
@@ -107,10 +110,11 @@ def _wrapper(do: str, name: str, target: str, doc: str, extra: dict[str, Any] | 
 
 
 _wrapper("alloc_vectors", "driver_alloc_vectors", "pci_alloc_irq_vectors", "pci_alloc_irq_vectors only",
-         extra={"min": 1}, vectors="max")
-_wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only")
+         S.ALLOC_VECTORS, extra={"min": 1}, vectors="max")
+_wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
 request_one = action("request_irq", "driver_request_irq",
-                     "irq_set_affinity (affinity:), request_irq, irq_set_affinity_hint (hint:)")
+                     "irq_set_affinity (affinity:), request_irq, irq_set_affinity_hint (hint:)",
+                     (S.SET_AFFINITY, S.SETUP_IRQ, S.HINT))
 
 
 @request_one.step
@@ -143,11 +147,11 @@ def request_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"] if loc["ret"] < 0 else 0)
 
 
-_wrapper("free_irq", "driver_free_irq", "free_irq", "free one vector's irq", vector="index")
-_wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system/cpu/cpuN/online")
-_wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online")
+_wrapper("free_irq", "driver_free_irq", "free_irq", "free one vector's irq", S.FREE_IRQ, vector="index")
+_wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system/cpu/cpuN/online", S.FIXUP_IRQS)
+_wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online", S.RESTORE)
 
-affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list")
+affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list", S.PROC_IRQ)
 
 
 @affinity.step
@@ -170,7 +174,7 @@ def written(k: Any, loc: dict[str, Any]) -> None:
 
 
 default_aff = action("default_affinity", "write_default_affinity",
-                     "echo MASK > /proc/irq/default_smp_affinity")
+                     "echo MASK > /proc/irq/default_smp_affinity", S.PROC_IRQ)
 
 
 @default_aff.step
@@ -183,7 +187,7 @@ def write_default(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its interrupt or time out")
+doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its interrupt or time out", S.CONTRACT)
 
 
 @doorbell.step
@@ -204,7 +208,7 @@ def woken(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-raw = action("write", "raw_write", "a raw config space or MSI-X table write")
+raw = action("write", "raw_write", "a raw config space or MSI-X table write", S.CONTRACT)
 
 
 @raw.step

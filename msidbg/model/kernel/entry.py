@@ -28,12 +28,13 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel import vector as vec
 from msidbg.sim.events import INT, kind
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
-common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector")
-handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs")
-move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU")
-timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here")
+common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
+handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs", source=(S.EDGE, S.CLEANUP_IPI, S.CLEANUP_TIMER))
+move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU", source=S.CLEANUP_IPI)
+timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC

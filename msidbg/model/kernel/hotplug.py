@@ -32,6 +32,7 @@ from msidbg.model.kernel import entry
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -50,7 +51,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU")
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER))
 
 
 @down.step
@@ -192,7 +193,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu")
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE))
 
 
 @up.step

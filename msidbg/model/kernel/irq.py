@@ -25,6 +25,7 @@ from msidbg.model.kernel import msi, pci
 from msidbg.model.kernel.affinity import default_affinity
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -73,7 +74,7 @@ def online(k: Any) -> list[int]:
 
 
 # --- request_irq -------------------------------------------------------------------------------
-request = program("request_irq", "request_irq -> __setup_irq -> irq_activate, irq_startup")
+request = program("request_irq", "request_irq -> __setup_irq -> irq_activate, irq_startup", source=S.SETUP_IRQ)
 
 
 @request.step
@@ -110,7 +111,7 @@ def requested(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-activate = program("irq_activate", "kernel/irq/chip.c irq_activate: managed irqs wait for startup")
+activate = program("irq_activate", "kernel/irq/chip.c irq_activate: managed irqs wait for startup", source=S.IRQ_ACTIVATE)
 
 
 @activate.step
@@ -121,7 +122,7 @@ def activate_unless_managed(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_domain_activate_irq", irq=loc["irq"])
 
 
-domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate")
+domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate", source=(S.VECTOR, S.MSI_DEACTIVATE))
 
 
 @domain_activate.step
@@ -145,7 +146,7 @@ def write(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_compose_write", irq=desc["irq"])
 
 
-compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chip_write_msi_msg")
+compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chip_write_msi_msg", source=S.MSI_DEACTIVATE)
 
 
 @compose_write.step
@@ -163,7 +164,7 @@ def compose_and_write(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- irq_startup ----------------------------------------------------------------------------------
-irq_startup = program("irq_startup", "kernel/irq/chip.c irq_startup: managed or normal startup")
+irq_startup = program("irq_startup", "kernel/irq/chip.c irq_startup: managed or normal startup", source=S.IRQ_STARTUP)
 
 
 def _pre_startup(k: Any, desc: dict[str, Any]) -> bool:
@@ -217,7 +218,7 @@ def started(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-chip_startup = program("__irq_startup", "chip->irq_startup, or irq_enable -> unmask")
+chip_startup = program("__irq_startup", "chip->irq_startup, or irq_enable -> unmask", source=S.CHIP_STARTUP)
 
 
 @chip_startup.step
@@ -232,7 +233,7 @@ def enable(k: Any, loc: dict[str, Any]) -> None:
         CHIP_MASK[desc["chip"]](k, desc, False)
 
 
-setup_affinity = program("irq_setup_affinity", "kernel/irq/manage.c: the stored (or default) affinity")
+setup_affinity = program("irq_setup_affinity", "kernel/irq/manage.c: the stored (or default) affinity", source=S.SETUP_AFFINITY)
 
 
 @setup_affinity.step
@@ -251,7 +252,7 @@ def choose(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=mask)
 
 
-do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity")
+do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity", source=S.DO_SET_AFFINITY)
 
 
 @do_set_affinity.step
@@ -283,7 +284,7 @@ def unmask_irq(k: Any, desc: dict[str, Any]) -> None:
 
 
 # --- free_irq / shutdown ------------------------------------------------------------------------------
-free = program("free_irq", "__free_irq -> irq_shutdown_and_deactivate")
+free = program("free_irq", "__free_irq -> irq_shutdown_and_deactivate", source=S.FREE_IRQ)
 
 
 @free.step
@@ -300,7 +301,7 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
 
 
-shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then irq_domain_deactivate_irq")
+shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then irq_domain_deactivate_irq", source=(S.FREE_IRQ, S.MSI_DEACTIVATE, S.VECTOR))
 
 
 @shutdown_deactivate.step

@@ -21,12 +21,13 @@ from msidbg.model.kernel import msi
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has, irq_of, mask_irq, online, unmask_irq
 from msidbg.model.kernel.sw import sw
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
 
 # --- msi_set_affinity ---------------------------------------------------------------------------
-msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)")
+msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW))
 
 
 @msi_set_affinity.step
@@ -96,7 +97,7 @@ def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
 
 
 # --- irq_set_affinity and the affinity hint ----------------------------------------------------------
-set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked")
+set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked", source=S.SET_AFFINITY)
 
 
 @set_affinity.step
@@ -132,7 +133,7 @@ def moved(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"] if loc["ret"] < 0 else 0)
 
 
-hint = program("irq_set_affinity_hint", "the driver's hint: store it, then __irq_set_affinity (every release)")
+hint = program("irq_set_affinity_hint", "the driver's hint: store it, then __irq_set_affinity (every release)", source=S.HINT)
 
 
 @hint.step
@@ -155,7 +156,7 @@ def hinted(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- deferred moves -------------------------------------------------------------------------------------
-move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time")
+move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time", source=S.MOVE_IRQ)
 
 
 @move_irq.step
@@ -189,7 +190,7 @@ def unmask_after(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- CPU hotplug -------------------------------------------------------------------------------------------
-migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a dying CPU")
+migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a dying CPU", source=S.MIGRATE)
 
 
 @migrate.step

@@ -30,6 +30,7 @@ from msidbg.model.hw import (
 from msidbg.model.kernel import affinity, pci
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, ENOSPC, EBUSY = 22, 28, 16
@@ -98,7 +99,7 @@ def compose(k: Any, desc: dict[str, Any]) -> list[int]:
 
 
 # --- pci_alloc_irq_vectors ------------------------------------------------------------------
-alloc_vectors = program("pci_alloc_irq_vectors", "pci_alloc_irq_vectors_affinity: try MSI-X, then MSI, per the flags")
+alloc_vectors = program("pci_alloc_irq_vectors", "pci_alloc_irq_vectors_affinity: try MSI-X, then MSI, per the flags", source=S.ALLOC_VECTORS)
 
 
 @alloc_vectors.step
@@ -166,7 +167,7 @@ def unlock_ret(k: Any, dev: str, value: int) -> None:
     k.ret(value)
 
 
-enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range")
+enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source=(S.ALLOC_VECTORS, S.AFFINITY_MASKS))
 
 
 @enable_msix.step
@@ -211,7 +212,7 @@ def msix_done(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- MSI ---------------------------------------------------------------------------------------
-enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range")
+enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S.MSI_CORE, S.AFFINITY_MASKS))
 
 
 @enable_msi.step
@@ -241,7 +242,7 @@ def msi_done(k: Any, loc: dict[str, Any]) -> None:
     unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
 
 
-msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable")
+msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable", source=S.MSI_CORE)
 
 
 def multi_mask(k: Any, dev: str) -> int:
@@ -326,7 +327,7 @@ def msi_fail(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- irq setup (arch) -----------------------------------------------------------------------
-setup_irqs_prog = program("pci_msi_setup_msi_irqs", "arch_setup_msi_irqs: the platform's MSI irq domain")
+setup_irqs_prog = program("pci_msi_setup_msi_irqs", "arch_setup_msi_irqs: the platform's MSI irq domain", source=S.MSI_DOMAIN)
 
 
 @setup_irqs_prog.step
@@ -340,7 +341,7 @@ def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain")
+domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain", source=(S.MSI_DOMAIN, S.VECTOR))
 
 
 @domain_alloc.step
@@ -401,7 +402,7 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- __pci_write_msi_msg -------------------------------------------------------------------
-write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message")
+write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=S.WRITE_MSG)
 
 
 def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
@@ -494,7 +495,7 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
 
 
 # --- teardown ---------------------------------------------------------------------------------
-free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_msi")
+free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_msi", source=S.FREE_VECTORS)
 
 
 @free_vectors.step
@@ -515,8 +516,8 @@ def freed(k: Any, loc: dict[str, Any]) -> None:
     unlock_ret(k, loc["dev"], loc["ret"])
 
 
-disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs")
-disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs")
+disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs", source=S.MSIX_INIT)
+disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs", source=S.MSI_CORE)
 
 
 @disable_msix.step
@@ -566,7 +567,7 @@ for _prog in (disable_msix, disable_msi):  # both end the same way: free the irq
     _prog.step(shutdown_done)
 
 
-free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors")
+free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors", source=(S.FREE_VECTORS, S.VECTOR))
 
 
 def refuse_in_use(k: Any, p: dict[str, Any], dev: str, unlock: bool) -> bool:

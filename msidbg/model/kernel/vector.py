@@ -219,7 +219,8 @@ def assign_vector_locked(w: World, desc: dict[str, Any], mask: list[int]) -> int
 
 def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> int:
     """assign_managed_vector -> irq_matrix_alloc_managed: within ``dest`` and the managed mask,
-    the online CPU with the fewest managed vectors in use (lowest id on a tie), then its lowest
+    the online CPU with the fewest managed vectors in use (matrix_find_best_cpu_managed skips a
+    CPU only when it has *more*, so the last of equals wins), then its lowest
     reserved-but-unused vector."""
     search = [c for c in dest if c in desc["affinity"]]
     if _has_vector(desc) and desc["cpu"] in search:
@@ -231,7 +232,7 @@ def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> in
             continue
         m = managed_map(c)
         used = sum((x & a).bit_count() for x, a in zip(m, c["alloc"], strict=True))
-        if used < best_used:
+        if used <= best_used:
             best, best_used = cid, used
     if best < 0:
         return -ENOSPC
