@@ -449,6 +449,22 @@ def _cpu(cpus: int) -> Conv[int]:
     return ints(0, cpus - 1, f"0..{cpus - 1}: the scenario has {cpus} cpu{'s' if cpus > 1 else ''}")
 
 
+def _cpus(cpus: int) -> Conv[int | list[int]]:
+    """A CPU, or a non-empty list of CPUs (a mask, as irq_set_affinity() takes)."""
+    one = _cpu(cpus)
+    many = ys.list_of(one, cpus, f"a CPU 0..{cpus - 1} or a list of them")
+
+    def conv(y: Y, field: str) -> int | list[int]:
+        if not isinstance(y.value, list):
+            return one(y, field)
+        got = many(y, field)
+        if not got:
+            fail(field, y, "empty (expected at least one CPU)")
+        return sorted(set(got))
+
+    return conv
+
+
 def _cpu_list(f: Fields, cpus: int) -> list[int]:
     """A non-empty list of CPUs (a CPU mask, as written to /proc/irq/default_smp_affinity)."""
     got = f.need("cpus", ys.list_of(_cpu(cpus), cpus, f"a list of CPUs 0..{cpus - 1}"))
@@ -469,8 +485,8 @@ ArgReader = Callable[[Fields, "Device | None", _Ctx], dict[str, Any]]
 _ARG_READERS: dict[str, ArgReader] = {
     "mode": lambda f, d, c: {"mode": f.read("mode", choice(MODES, "mode"), "any")},
     "vectors": lambda f, d, c: {"vectors": f.read("vectors", ints(1, MAX_TABLE_SIZE), 1)},
-    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpu(c.cpus), None)},
-    "hint": lambda f, d, c: {"hint": f.read("hint", _cpu(c.cpus), None)},
+    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpus(c.cpus), None)},
+    "hint": lambda f, d, c: {"hint": f.read("hint", _cpus(c.cpus), None)},
     "cpus": lambda f, d, c: {"cpus": _cpu_list(f, c.cpus)},
     "vector": lambda f, d, c: {"vector": f.need("vector", _vector(d))},
     "cpu": lambda f, d, c: {"cpu": f.need("cpu", _cpu(c.cpus))},

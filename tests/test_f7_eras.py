@@ -9,7 +9,14 @@ it; fixup_irqs() waits mdelay(1) before its IRR scan; msix_capability_init() bef
 
 from __future__ import annotations
 
-from msidbg.model.hw import ENTRY_MASKBIT, IRQ_MOVE_CLEANUP_VECTOR, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL, words_test
+from msidbg.model.hw import (
+    ENTRY_MASKBIT,
+    IRQ_MOVE_CLEANUP_VECTOR,
+    MSIX_CTRL,
+    MSIX_ENABLE,
+    MSIX_MASKALL,
+    words_test,
+)
 from tests.conftest import totals
 from tests.mech_helpers import desc_of, engine, evs, finish, is_, until
 

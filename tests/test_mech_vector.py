@@ -11,7 +11,7 @@ from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR, VECTOR_SHUTDOWN, words_
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.msi import new_desc
 from tests.conftest import scenario, totals
-from tests.mech_helpers import MECH_ERA, pin, desc_of, engine, evs, finish, is_, until
+from tests.mech_helpers import MECH_ERA, desc_of, engine, evs, finish, is_, pin, until
 
 World = dict[str, Any]
 SCN = """

@@ -7,8 +7,8 @@ from typing import Any
 
 from msidbg.model import new_engine
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
-from tests.mech_helpers import MECH_ERA, pin
 from tests.conftest import events_of, run_to_end, scenario, shipped, totals
+from tests.mech_helpers import MECH_ERA, pin
 
 
 def run(text: str):  # type: ignore[no-untyped-def]

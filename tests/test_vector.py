@@ -4,8 +4,8 @@ from msidbg.model.build import build_world
 from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR, VECTOR_SHUTDOWN, words_set
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.msi import new_desc
-from tests.mech_helpers import MECH_ERA, pin
 from tests.conftest import scenario
+from tests.mech_helpers import MECH_ERA, pin
 
 SCN = """
 name: t

@@ -112,6 +112,11 @@ def _wrapper(do: str, name: str, target: str, doc: str, source: Any, extra: dict
 _wrapper("alloc_vectors", "driver_alloc_vectors", "pci_alloc_irq_vectors", "pci_alloc_irq_vectors only",
          S.ALLOC_VECTORS, extra={"min": 1}, vectors="max")
 _wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
+def as_mask(cpus: int | list[int]) -> list[int]:
+    """``affinity:`` / ``hint:`` as written: one CPU or a list of them."""
+    return list(cpus) if isinstance(cpus, list) else [cpus]
+
+
 request_one = action("request_irq", "driver_request_irq",
                      "irq_set_affinity (affinity:), request_irq, irq_set_affinity_hint (hint:)",
                      (S.SET_AFFINITY, S.SETUP_IRQ, S.HINT))
@@ -122,7 +127,7 @@ def stored_affinity(k: Any, loc: dict[str, Any]) -> None:
     """``affinity:`` -- the driver's irq_set_affinity() before request_irq() (its result is
     not checked, as drivers do not)."""
     if loc.get("affinity") is not None:
-        k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=[loc["affinity"]])
+        k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=as_mask(loc["affinity"]))
 
 
 @request_one.step
@@ -137,7 +142,7 @@ def hint(k: Any, loc: dict[str, Any]) -> None:
         k.ret(loc["ret"])
         return
     if loc.get("hint") is not None:
-        k.call("irq_set_affinity_hint", dev=loc["dev"], index=loc["vector"], mask=[loc["hint"]])
+        k.call("irq_set_affinity_hint", dev=loc["dev"], index=loc["vector"], mask=as_mask(loc["hint"]))
     else:
         k.ret(0)
 

@@ -26,9 +26,9 @@ from msidbg.model.hw import (
     VECTOR_RETRIGGERED,
     VECTOR_SHUTDOWN,
 )
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.sim.events import INT, kind
-from msidbg.model.kernel import sources as S
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)

@@ -29,10 +29,10 @@ from msidbg.model import acct, apic
 from msidbg.model import kinds as K
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
 from msidbg.model.kernel import entry
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
-from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16

@@ -22,10 +22,10 @@ from typing import Any
 
 from msidbg.model import kinds as K
 from msidbg.model.kernel import msi, pci
-from msidbg.model.kernel.affinity import default_affinity
-from msidbg.model.kernel import vector as vec
-from msidbg.model.kernel.sw import sw
 from msidbg.model.kernel import sources as S
+from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.affinity import default_affinity
+from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16

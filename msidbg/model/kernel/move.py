@@ -18,10 +18,10 @@ from typing import Any
 from msidbg.model import kinds as K
 from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR
 from msidbg.model.kernel import msi
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has, irq_of, mask_irq, online, unmask_irq
 from msidbg.model.kernel.sw import sw
-from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16

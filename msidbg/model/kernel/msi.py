@@ -23,14 +23,13 @@ from msidbg.model.hw import (
     MSI_PVM,
     MSIX_CTRL,
     MSIX_ENABLE,
-    MSIX_MASKALL,
     compose_msg,
     msi_layout,
 )
 from msidbg.model.kernel import affinity, pci
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
-from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 EINVAL, ENOSPC, EBUSY = 22, 28, 16

@@ -21,9 +21,9 @@ from typing import Any
 
 from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import pci
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel.msi import ENOSPC, hwdev, new_pdesc, reg
 from msidbg.model.kernel.sw import sw
-from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
 msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs", source=(S.MSIX_INIT, S.MSIX_INIT_OLD))

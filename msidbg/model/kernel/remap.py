@@ -16,8 +16,8 @@ from typing import Any
 from msidbg.model import iommu
 from msidbg.model import kinds as K
 from msidbg.model.kernel import entry, irq, msi, pci
-from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel import sources as S
+from msidbg.model.kernel import vector as vec
 from msidbg.sim.program import program
 
 ENOSPC = 28
