@@ -112,6 +112,8 @@ def _wrapper(do: str, name: str, target: str, doc: str, source: Any, extra: dict
 _wrapper("alloc_vectors", "driver_alloc_vectors", "pci_alloc_irq_vectors", "pci_alloc_irq_vectors only",
          S.ALLOC_VECTORS, extra={"min": 1}, vectors="max")
 _wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
+
+
 def as_mask(cpus: int | list[int]) -> list[int]:
     """``affinity:`` / ``hint:`` as written: one CPU or a list of them."""
     return list(cpus) if isinstance(cpus, list) else [cpus]
