@@ -148,3 +148,12 @@ def test_from_5_14_msix_is_enabled_and_masked_first() -> None:
         ("mask0", 1), ("mask1", 1), ("mask2", 1), ("mask3", 1),         # msix_mask_all, late
         ("ctrl", MSIX_ENABLE),
     ]
+
+
+def test_the_models_current_upstream_values_are_the_tables_defaults() -> None:
+    """A world built without the behaviour table reads ``sw.CURRENT``: it must be the table's
+    current-upstream default of every kernel row, and name no switch the table lacks."""
+    from msidbg.behaviour import kernel as rows
+    from msidbg.model.kernel import sw
+
+    assert {r.name: r.default for r in rows.ROWS} == sw.CURRENT
