@@ -13,25 +13,7 @@ from tests.conftest import ROOT
 
 #: programs that do not cite their upstream source yet. fid-kernel and fid-xen shrink this to
 #: nothing: delete a name when its program gets source=... (the test fails if a cited one stays).
-UNCITED = {
-    "pci_msix_write",
-    "shutdown_pirq",
-    "startup_pirq",
-    "xen_evtchn_do_upcall",
-    "xen_handle_edge_irq",
-    "xen_hvm_setup_msi_irqs",
-    "xen_pt_msi_disable",
-    "xen_pt_msi_setup",
-    "xen_pt_msi_update",
-    "xen_pt_msix_disable",
-    "xen_pt_msix_update",
-    "xen_pt_msix_update_one",
-    "xen_pt_pci_write_config",
-    "xen_pv_teardown_msi_irqs",
-    "xen_set_affinity_irq",
-    "xen_setup_msi_irqs",
-    "xen_teardown_msi_irqs",
-}
+UNCITED: set[str] = set()
 HARDWARE = ("msidbg.model.device", "msidbg.model.apic", "msidbg.model.iommu", "msidbg.model.bus",
             "msidbg.model.acct")
 

@@ -21,7 +21,8 @@ from tests.conftest import ROOT, SCENARIOS
 from tests.test_cli import msidbg
 
 BUG = str(SCENARIOS / "msix-write-while-unmasked.yaml")
-SHIPPED_V1 = ROOT / "snapshots" / "msix-write-while-unmasked.msgpack"
+#: a version-1 file (the 2021 snapshot as shipped before format 2; the shipped ones are version 2 now)
+SHIPPED_V1 = ROOT / "tests" / "fixtures" / "v1-msix-write-while-unmasked.msgpack"
 
 
 def nested_empty_lists(n: int, times: int) -> bytes:
@@ -57,7 +58,7 @@ def refused(path: Path, data: bytes, says: str) -> str:
 @pytest.mark.parametrize("field", ["choices", "hits"])
 def test_a_version_1_payload_of_nested_empty_lists_is_refused_before_it_is_built(tmp_path: Path, field: str) -> None:
     doc = doc_of(SHIPPED_V1)
-    assert doc["version"] == 1  # the shipped files predate the digest: the bounds alone must hold
+    assert doc["version"] == 1  # the file predates the digest: the bounds alone must hold
     doc[field] = zlib.compress(nested_empty_lists(1 << 22, 16), 9)
     data = msgpack.packb(doc, use_bin_type=True)
     assert len(data) < 100_000
