@@ -16,8 +16,10 @@ from tests.why_helpers import ROOT, SCN
 
 #: (buggy, fixed, the program step each takes where they part, the switch the fix is)
 PAIRS = [
+    # the fixed twin is 5.14, whose fix series (SERIES_2021) also enables and masks MSI-X first
+    # (438553958ba1): msix_capability_init's control write is the first step the fix changed
     ("msix-write-while-unmasked", "msix-write-while-unmasked-fixed",
-     ("request_irq", "irq_startup"), ("request_irq", "irq_setup_affinity"), "affinity_before_startup"),
+     ("msix_capability_init+ctrl_enable", None), ("msix_capability_init+ctrl_enable", None), "msix_enable_first"),
     ("marvell-nvme-msi-blocked", "marvell-nvme-msi-blocked-late",
      ("msix_capability_init+mask_early", None), ("msix_capability_init+setup_entries", None), "msix_mask_all"),
     ("msi-torn-affinity-update", "msi-torn-affinity-update-plug-race",
@@ -123,3 +125,21 @@ def test_session_diff_keeps_both_cursors_and_the_armed_breakpoints() -> None:
     assert r.first is not None and r.first.context == "cpu0.proc"
     assert r.outcome_a["hits"] and not r.outcome_b["hits"].get("probe-failed")
     assert r.as_dict()["first_divergence"]["a"]["event"] == r.first.a
+
+
+def test_one_switch_of_the_2021_fix_alone_parts_at_irq_startup(tmp_path: object) -> None:
+    """5.13 with only 826da771291f's order (affinity_before_startup): the runs part where
+    irq_startup() unmasks the entry (A) or first runs irq_setup_affinity() (B), and nothing is lost."""
+    src = (SCN / "msix-write-while-unmasked.yaml").read_text()
+    assert '  version: "5.13"' in src
+    b = tmp_path / "abs.yaml"  # type: ignore[operator]
+    b.write_text(src.replace('  version: "5.13"', '  version: "5.13"\n  affinity_before_startup: true', 1))
+    r = diff_files(str(SCN / "msix-write-while-unmasked.yaml"), str(b))
+    d = r.first
+    assert d is not None and d.context == "cpu0.proc" and d.a == d.b == 21
+    assert (d.a_info["kind"], d.b_info["kind"]) == ("msix.write", "vector.assign")
+    assert d.a_info["stack"][:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
+    assert d.b_info["stack"][2:4] == ["irq_setup_affinity+return", "irq_startup+startup_middle"]
+    assert list(d.switches) == ["affinity_before_startup"]
+    assert "devices.eth0.msix.latched[0]" in [p["path"] for p in d.paths]
+    assert r.outcome_b["devices"]["eth0"]["lost"] == 0 and r.outcome_a["devices"]["eth0"]["lost"] == 20
