@@ -30,7 +30,7 @@ def test_run_save_then_replay_prints_the_same_summary_and_exits_0(tmp_path: Path
         assert out.returncode == 0, out.stderr
         got = json.loads(out.stdout)
         if extra:  # without the replayed history there is no provenance: each hit's cause is null
-            assert all(h["cause"] is None for h in got["hits"]) and summ["hits"][0]["cause"] == [20, 1]
+            assert all(h["cause"] is None for h in got["hits"]) and summ["hits"][0]["cause"] == [23, 15]
             got["hits"] = summ["hits"]
         assert got == summ
     human = msidbg("replay", str(path))

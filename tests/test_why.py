@@ -99,13 +99,37 @@ def test_a_path_at_the_cursor_aliases_and_errors() -> None:
 
 def test_an_event_without_a_recorded_value_shows_its_step_and_what_it_ran_for() -> None:
     s = ran("msix-write-while-unmasked")
-    assign = [e for e in s.events(1, s.total + 1) if e.kind == "vector.assign"][-1]
-    why = s.why(assign.index)
-    assert why.chain[0].link == "event" and why.chain[0].stack == [
-        "msi_set_affinity+new_vector", "irq_do_set_affinity+record", "irq_setup_affinity+return",
-        "irq_startup+started", "request_irq+requested", "driver_request_irq+hint"]
-    start = one(s, "action.start", lambda e: e.index < assign.index and e.fields["do"] == "request_irq")
-    assert why.chain[-1].kind == "action.start" and why.chain[-1].event == start
+    req = one(s, "irq.request")
+    why = s.why(req)
+    assert why.chain[0].link == "event" and why.chain[0].stack == ["request_irq+setup", "driver_request_irq+hint"]
+    start = one(s, "action.start", do="request_irq")
+    assert why.events() == [req, start] and why.chain[-1].kind == "action.start"
+
+
+def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed_them() -> None:
+    """The kernel's vector code has no hook: the store diffs each CPU's vector_irq and online flag
+    after a kernel step. 2021: activation puts irq 24 on CPU1 0x21, irq_setup_affinity moves it to
+    CPU0 0x21 (CPU1's slot stays until cleanup), CPU1's offline empties it."""
+    s = ran("msix-write-while-unmasked")
+    assigns = [e.index for e in s.events(1, s.total + 1) if e.kind == "vector.assign"]
+    start = one(s, "action.start", do="request_irq")
+    off_start = one(s, "action.start", do="cpu_offline")
+    offline = one(s, "cpu.offline")
+    first = s.why(assigns[0])
+    assert first.chain[0].path == "cpus[1].vector_irq[0x21]" and first.chain[0].value == 24
+    assert first.chain[0].stack == ["irq_domain_activate_irq+write", "irq_activate+return", "request_irq+startup",
+                                    "driver_request_irq+hint"]
+    assert first.events() == [assigns[0], start]
+    assert s.why("cpus[0].vector_irq[0x21]").events() == [assigns[1], start]
+    gone = s.why("cpu[1].vector_irq[0x21]")
+    assert gone.events() == [offline, off_start] and gone.chain[0].value == "UNUSED"
+    assert gone.chain[0].stack == ["cpu_offline+done"]
+    # the first loss: sent to CPU1 while it was offline -- the offline is the most recent writer;
+    # the latch and the live rewrite it ignored are the branches
+    loss = first_hit(s, "irq-lost")
+    why = s.why(loss)
+    assert why.events() == [loss.event, offline, off_start]
+    assert why.chain[1].path == "cpus[1].online" and why.chain[1].value is False
 
 
 def msidbg(*args: str) -> subprocess.CompletedProcess[str]:

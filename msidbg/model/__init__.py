@@ -16,7 +16,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
-from msidbg.model.prov import NoProv, Prov
+from msidbg.model.prov import HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
@@ -77,6 +77,8 @@ class Model:
         k = self.k
         prog = frame["prog"]
         k.eng.entered(prog)
+        if prog not in HOT_PROGS:
+            k.eng.prov.touched = True   # provenance: this step may change vector_irq slots
         dev = frame["locals"].get("dev")
         err = self._fault(prog, dev)
         if not err:

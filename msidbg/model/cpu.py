@@ -236,6 +236,7 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:
             break
     else:
         raise EngineError(f"CPU{c['id']}: {ctx['stack'][-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
+    k.eng.prov.kernel_step_done(k.w, ctx is c["irq"])   # provenance: slots / online flags it changed
     if ctx is c["proc"] and not ctx["stack"]:
         _finish_action(k, c, last if last is not None else 0, emit=not k.emitted)
     elif not k.emitted:

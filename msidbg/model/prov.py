@@ -76,6 +76,13 @@ class Prov:
         #: per CPU, the last node made in its process context (what an action returns after)
         self.proc_last: dict[int, int] = {}
         self.on = True
+        #: per CPU, (vector_irq, online) as of the last recorded step (``kernel_step_done`` diffs it)
+        self._cpus: dict[int, tuple[dict[int, Any], bool]] = {}
+        #: a program outside ``HOT_PROGS`` was entered since the last diff (``Model.on_push``)
+        self.touched = False
+        w = getattr(eng, "w", None)
+        for c in (w or {}).get("cpus", ()):
+            self._cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------
@@ -179,6 +186,37 @@ class Prov:
     def _link(self, cur: int, code: int, key: int) -> None:
         """A dependency of the node just recorded (its dependencies are the last records)."""
         self.rec.extend((cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
+
+    def kernel_step_done(self, w: Any, irq: bool) -> None:
+        """After a kernel step: a node for each vector_irq slot and each CPU online flag it changed
+        (the allocation, move, free, shutdown or hotplug behind a slot; diffed, so the kernel's
+        vector code needs no hook). The running context (stack, action, interrupt) attaches.
+        An interrupt context that ran only the interrupt path's programs (``HOT_PROGS``: they
+        change no slot but through ``no_handler``, which records its own) is not diffed."""
+        if irq and not self.touched:
+            return
+        self.touched = False
+        if not self.eng.fresh or not self.on:
+            return
+        seen = self._cpus
+        for c in w["cpus"]:
+            vi, online = c["vector_irq"], c["online"]
+            old = seen.get(c["id"])
+            if old is None or (old[1] is online and old[0] == vi):
+                continue
+            cid = c["id"]
+            if old[1] is not online:
+                self.write(C.ONLINE, PK.key(PK.ONLINE, cid), int(online))
+            ov = old[0]
+            for v in sorted(set(ov) | set(vi)):
+                a, b = ov.get(v), vi.get(v)
+                if a != b:
+                    val = _SLOT.get(b, -1) if not isinstance(b, int) or isinstance(b, bool) else b
+                    key = PK.key(PK.VECIRQ, PK.cpu_vec(cid, v))
+                    last = self.cur.get(key, -1)
+                    if last < 0 or self.x(last) != val:   # (no_handler records its own free)
+                        self.write(C.VEC_SLOT, key, val)
+            seen[cid] = (dict(vi), online)
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
@@ -407,6 +445,12 @@ class Prov:
         return (len(self.rec) + len(self.hot_arr) + len(self.hot) + len(self.hit_nodes)) * 8 + len(self.cur) * 100
 
 
+#: the interrupt path's programs: entering only these, a step changes no vector_irq slot
+HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upcall", "xen_handle_edge_irq"})
+#: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
+_SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
+
+
 def _small(key: int) -> int:
     """Hot keys (IRR and ISR bits) are kept in ``cur`` under a small int."""
     s = key >> PK.SHIFT
@@ -439,6 +483,9 @@ class NoProv(Prov):
         return
 
     def accept(self, cpu: int, vector: int) -> None:
+        return
+
+    def kernel_step_done(self, w: Any, irq: bool) -> None:
         return
 
 
