@@ -174,9 +174,9 @@ class Builder:
         real = [d for w, d in best.items() if w >= 0]
         strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=lambda d: -d[2])
         side = sorted((d for d in real if d[0] in C.SIDE), key=lambda d: -d[2])
-        if strong:
-            return strong + side
         weak = sorted((d for d in real if d[0] in C.WEAK), key=lambda d: -d[2])
+        if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied
+            return strong + side + [d for d in weak if d[0] != C.D_ACTION]
         if weak:
             return weak[:1] + side
         if side:

@@ -46,7 +46,7 @@ def _parts(p: Prov, key: int) -> dict[str, Any]:
         return {"cpu": pl >> 8, "vec": f"{pl & 0xFF:#x}"}
     if s == PK.ONLINE:
         return {"cpu_key": pl}
-    if s == PK.IRQVEC:
+    if s in (PK.IRQVEC, PK.MOVEPEND):
         return {"irq": pl}
     return {}
 
@@ -67,6 +67,10 @@ def value(p: Prov, r: int, ev: Event | None) -> Any:
         return bool(x)
     if code == C.VEC_SLOT:
         return SLOTS.get(x, x)
+    if code == C.IRQ_VECTOR:
+        return x & 0xFF
+    if code == C.MOVE_PENDING:
+        return [c for c in range(64) if x >> c & 1]
     if code == C.ACT_START:
         return _action(ev, x)
     if code in (C.STRAY, C.TORN):
@@ -134,6 +138,8 @@ def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: i
         f["slot"] = p.notes.get(r) or (f"irq {x}" if x >= 0 else SLOTS.get(x, x))
     if code == C.IRQ_VECTOR:
         f["vector_of"], f["cpu_of"] = f"{x & 0xFF:#x}", x >> 8
+    if code == C.MOVE_PENDING:
+        f["pend"] = ",".join(str(c) for c in range(64) if x >> c & 1)
     if code == C.MSIX_CTRL:
         f["msixctrl"] = f"Enable {x >> 15 & 1}, Function Mask {x >> 14 & 1}"
     return f

@@ -32,6 +32,9 @@ from typing import Any
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
 from msidbg.model.cpu import executing
+from msidbg.model.provkernel import HOT_PROGS, MOVE_PROG, KernelDiff
+
+__all__ = ["HOT", "HOT_PROGS", "NoProv", "Prov", "of"]
 
 EV_SHIFT = 16
 CODE_MASK = (1 << EV_SHIFT) - 1
@@ -76,13 +79,10 @@ class Prov:
         #: per CPU, the last node made in its process context (what an action returns after)
         self.proc_last: dict[int, int] = {}
         self.on = True
-        #: per CPU, (vector_irq, online) as of the last recorded step (``kernel_step_done`` diffs it)
-        self._cpus: dict[int, tuple[dict[int, Any], bool]] = {}
+        #: the kernel state as of the last recorded step (``kernel_step_done`` diffs it)
+        self.kdiff = KernelDiff(getattr(eng, "w", None))
         #: a program outside ``HOT_PROGS`` was entered since the last diff (``Model.on_push``)
         self.touched = False
-        w = getattr(eng, "w", None)
-        for c in (w or {}).get("cpus", ()):
-            self._cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------
@@ -176,8 +176,12 @@ class Prov:
                 self._link(cur, C.D_ACTION, PK.key(PK.ACTION, action))
         elif kind == "irq" and stack:
             vector = stack[0]["locals"].get("vector")
-            if isinstance(vector, int):
-                self._link(cur, C.D_IN_IRQ, PK.key(PK.ISR, PK.cpu_vec(cpu, vector)))
+            if isinstance(vector, int):   # the interrupt path's own step, or a routine it called
+                code = C.D_IN_IRQ if stack[-1]["prog"] in HOT_PROGS else C.D_IN_IRQ_CTL
+                self._link(cur, code, PK.key(PK.ISR, PK.cpu_vec(cpu, vector)))
+            for f in stack:     # a deferred move applied at ack time: the request behind it
+                if f["prog"] == MOVE_PROG and isinstance(f["locals"].get("irq"), int):
+                    self._link(cur, C.D_MOVE, PK.key(PK.MOVEPEND, f["locals"]["irq"]))
         elif kind == "qemu":
             serving = k.w.get("qemu", {}).get("serving")
             if serving is not None:
@@ -188,35 +192,14 @@ class Prov:
         self.rec.extend((cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
     def kernel_step_done(self, w: Any, irq: bool) -> None:
-        """After a kernel step: a node for each vector_irq slot and each CPU online flag it changed
-        (the allocation, move, free, shutdown or hotplug behind a slot; diffed, so the kernel's
-        vector code needs no hook). The running context (stack, action, interrupt) attaches.
-        An interrupt context that ran only the interrupt path's programs (``HOT_PROGS``: they
-        change no slot but through ``no_handler``, which records its own) is not diffed."""
+        """After a kernel step: nodes for the kernel state it changed that no hook records
+        (``provkernel``). An interrupt context that ran only the interrupt path's programs
+        (``HOT_PROGS``) changed none of it and is not diffed."""
         if irq and not self.touched:
             return
         self.touched = False
-        if not self.eng.fresh or not self.on:
-            return
-        seen = self._cpus
-        for c in w["cpus"]:
-            vi, online = c["vector_irq"], c["online"]
-            old = seen.get(c["id"])
-            if old is None or (old[1] is online and old[0] == vi):
-                continue
-            cid = c["id"]
-            if old[1] is not online:
-                self.write(C.ONLINE, PK.key(PK.ONLINE, cid), int(online))
-            ov = old[0]
-            for v in sorted(set(ov) | set(vi)):
-                a, b = ov.get(v), vi.get(v)
-                if a != b:
-                    val = _SLOT.get(b, -1) if not isinstance(b, int) or isinstance(b, bool) else b
-                    key = PK.key(PK.VECIRQ, PK.cpu_vec(cid, v))
-                    last = self.cur.get(key, -1)
-                    if last < 0 or self.x(last) != val:   # (no_handler records its own free)
-                        self.write(C.VEC_SLOT, key, val)
-            seen[cid] = (dict(vi), online)
+        if self.eng.fresh and self.on:
+            self.kdiff.step(self, w)
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
@@ -443,12 +426,6 @@ class Prov:
 
     def memory_bytes(self) -> int:
         return (len(self.rec) + len(self.hot_arr) + len(self.hot) + len(self.hit_nodes)) * 8 + len(self.cur) * 100
-
-
-#: the interrupt path's programs: entering only these, a step changes no vector_irq slot
-HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upcall", "xen_handle_edge_irq"})
-#: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
-_SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
 
 
 def _small(key: int) -> int:
