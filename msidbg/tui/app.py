@@ -41,6 +41,7 @@ from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
 from msidbg.tui.screens.bookmarks import BookmarksScreen
 from msidbg.tui.screens.help import HelpScreen
 from msidbg.tui.screens.prompt import Prompt
+from msidbg.tui.screens.why import WhyScreen
 from msidbg.tui.view import Progress, View
 
 SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
@@ -219,6 +220,18 @@ class MsidbgApp(App[None]):
 
     def action_watch(self) -> None:
         self.action_add_breakpoint("watch ")
+
+    def action_why(self) -> None:
+        """The Why pane (issue 13) for the selected APIC vector, the selected event row, the stop's
+        hit, or the cursor's event -- in that order of what the user pointed at."""
+        if self.busy:
+            return
+        from msidbg.tui.screens.why import explain_here
+        why, err = explain_here(self.session, self.focused, self.query_one(EventRows).selected)
+        if why is None:
+            self.notify(err or "nothing to explain", title="why", severity="warning")
+            return
+        self._prompt(WhyScreen(why), self.goto)
 
     def _armed(self, bp_id: int) -> None:
         self.notify(f"breakpoint {bp_id} armed")

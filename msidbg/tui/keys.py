@@ -55,7 +55,9 @@ ACTIONS: tuple[KeyAction, ...] = (
               "run to a virtual time such as 2ms or 1500us (stops at breakpoints)"),
     KeyAction("add_breakpoint", "add_breakpoint", "a", "Break",
               "arm a breakpoint: a built-in name, 'if <cond>', 'watch <path>' or 'call <program>'"),
-    KeyAction("watch", "watch", "w", "Watch", "arm a watchpoint on a state path, e.g. cpu[1].irr"),
+    KeyAction("watch", "watch", "W", "Watch", "arm a watchpoint on a state path, e.g. cpu[1].irr", show=False),
+    KeyAction("why", "why", "w", "Why", "why: the cause chain of the stop, the selected event row or APIC "
+              "vector (enter in the chain goes to a link's event)"),
     KeyAction("bookmark", "bookmark", "m", "Mark", "bookmark the cursor's event (name: note)", show=False),
     KeyAction("bookmarks", "bookmarks", "M", "Marks", "list the bookmarks and jump to one"),
     KeyAction("next_device", "next_device", "d", "Device", "show the next device's vector table"),

@@ -93,7 +93,7 @@ async def test_bad_breakpoint_shows_the_parser_error_inline_and_arms_nothing() -
 async def test_watch_and_remove_breakpoint_from_the_pane() -> None:
     app = app_for(MASKED)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("w", *"cpu[1].irr", "enter")
+        await pilot.press("W", *"cpu[1].irr", "enter")
         assert [b.spec for b in app.session.breakpoints][-1] == "watch cpu[1].irr"
         await pilot.press("c")
         await idle(pilot, app)

@@ -26,7 +26,8 @@ def status_content(view: View | None, progress: Progress | None) -> Content:
     dev = f"{view.device} · " if view.device else ""
     first = Content.assemble(
         (f"event {view.cursor:,} / {view.total:,}", "bold"), (" (end)" if view.ended else "", "$text-muted"),
-        SEP, (view.stop, _stop_style(view.stop)), SEP, f"t={format_ns(view.time_ns)}", SEP,
+        SEP, (view.stop, _stop_style(view.stop)), (" · w: why" if "breakpoint" in view.stop else "", "$text-muted"),
+        SEP, f"t={format_ns(view.time_ns)}", SEP,
         f"{dev}CPU{view.cpu}", SEP, (view.scenario, "bold"), SEP, view.platform)
     return Content.assemble(first, "\n", _event_line(view))
 

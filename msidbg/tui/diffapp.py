@@ -1,0 +1,141 @@
+"""``msidbg diff --tui``: both runs side by side, cursors linked by the per-context alignment.
+
+The cursor moves in one run (the active side, ``tab`` switches); the other side shows the event
+at the same place of the same context (``DiffResult.aligned``), or says it has none. Events are
+read from each run's log a window at a time (the runs may be millions of events long). ``f``
+goes to the first divergence, ``n`` / ``N`` to the next / previous diverging context's start.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Footer, Static
+
+from msidbg.debugger.diff import DiffResult, Run
+from msidbg.guard import escape
+from msidbg.tui.eventfilter import event_text
+
+
+def window(run: Run, cursor: int | None, height: int, mark: set[int]) -> Content:
+    """``height`` log lines of ``run`` centred on ``cursor`` (the cursor's line marked)."""
+    total = len(run.log)
+    centre = cursor if cursor is not None else 1
+    first = max(1, min(centre - height // 2, total - height + 1))
+    parts: list[Content | str | tuple[str, str]] = []
+    for e in range(first, min(total, first + height - 1) + 1):
+        ev = run.session.event(e)
+        text = escape(event_text(ev).rstrip()) if ev is not None else f"{e:>8} ?"
+        style = "reverse" if e == cursor else ("bold $error" if e in mark else "")
+        parts += [(("▶" if e == cursor else " ") + text, style), "\n"]
+    return Content.assemble(*parts) if parts else Content("(no events)")
+
+
+class DiffApp(App[None]):
+    """Two event logs, A left and B right; the status line names the context and the divergence."""
+
+    BINDINGS = [
+        Binding("down", "move(1)", "Next"), Binding("up", "move(-1)", "Prev"),
+        Binding("pagedown", "move(20)", "Page", show=False), Binding("pageup", "move(-20)", "Page", show=False),
+        Binding("tab", "switch", "Other side", priority=True), Binding("f", "first", "First divergence"),
+        Binding("n", "context(1)", "Next context"), Binding("N", "context(-1)", "Prev context", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+    DEFAULT_CSS = """
+    #sides { height: 1fr; }
+    .side { width: 1fr; border: round $primary; overflow: hidden hidden; }
+    .side.-active { border: round $accent; }
+    #diff-status { height: 3; padding: 0 1; }
+    """
+
+    def __init__(self, result: DiffResult) -> None:
+        super().__init__()
+        self.r = result
+        self.side_b = False
+        d = result.first
+        self.cursor = (d.a if d and d.a else 1) if d else 1
+        if d is not None and d.a is None and d.b:
+            self.side_b, self.cursor = True, d.b
+        self.marks_a = {c.a for c in result.contexts if c.a}
+        self.marks_b = {c.b for c in result.contexts if c.b}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="sides"):
+            yield Static(id="side-a", classes="side")
+            yield Static(id="side-b", classes="side")
+        yield Static(id="diff-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#side-a").border_title = escape(f"A {self.r.a.path}")
+        self.query_one("#side-b").border_title = escape(f"B {self.r.b.path}")
+        self.refresh_sides()
+
+    def on_resize(self) -> None:
+        self.refresh_sides()
+
+    # -- the linked cursors ---------------------------------------------------------------------------
+    def cursors(self) -> tuple[int | None, int | None]:
+        """(A's event, B's event): the active side's cursor and its aligned event on the other."""
+        other = self.r.aligned(self.cursor, from_b=self.side_b)
+        return (other, self.cursor) if self.side_b else (self.cursor, other)
+
+    def refresh_sides(self) -> None:
+        a, b = self.cursors()
+        height = max(3, self.size.height - 7)
+        sa, sb = self.query_one("#side-a", Static), self.query_one("#side-b", Static)
+        sa.update(window(self.r.a, a, height, self.marks_a))
+        sb.update(window(self.r.b, b, height, self.marks_b))
+        sa.set_class(not self.side_b, "-active")
+        sb.set_class(self.side_b, "-active")
+        self.query_one("#diff-status", Static).update(self.status(a, b))
+
+    def status(self, a: int | None, b: int | None) -> Content:
+        run = self.r.b if self.side_b else self.r.a
+        ctx = run.context(self.cursor)
+        d = self.r.first
+        first = (f"first divergence: {d.context} at A #{d.a or '-'} / B #{d.b or '-'}" if d
+                 else "no divergence: the runs executed the same steps")
+        other = "" if (b if not self.side_b else a) is not None else \
+            f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})"
+        outcome = "same outcome" if self.r.same_outcome else "different outcome"
+        return Content(escape(f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}\n{first}  ·  {outcome}"))
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def _goto(self, e: int, side_b: bool | None = None) -> None:
+        if side_b is not None:
+            self.side_b = side_b
+        total = len((self.r.b if self.side_b else self.r.a).log)
+        self.cursor = max(1, min(e, total))
+        self.refresh_sides()
+
+    def action_move(self, delta: int) -> None:
+        self._goto(self.cursor + delta)
+
+    def action_switch(self) -> None:
+        other = self.r.aligned(self.cursor, from_b=self.side_b)
+        self.side_b = not self.side_b
+        if other is not None:
+            self.cursor = other
+        self._goto(self.cursor)
+
+    def action_first(self) -> None:
+        d = self.r.first
+        if d is None:
+            self.bell()
+            return
+        if d.a is not None:
+            self._goto(d.a, False)
+        elif d.b is not None:
+            self._goto(d.b, True)
+
+    def action_context(self, step: int) -> None:
+        starts = sorted((c.b if self.side_b else c.a) or 0 for c in self.r.contexts)
+        starts = [s for s in starts if s]
+        nxt = [s for s in starts if (s > self.cursor if step > 0 else s < self.cursor)]
+        if not nxt:
+            self.bell()
+            return
+        self._goto(nxt[0] if step > 0 else nxt[-1])
