@@ -60,6 +60,9 @@ def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.why import WhyError
     from msidbg.debugger.whyrun import open_target, target_for
 
+    if args.at is not None and args.path is None:
+        raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
+                          args.file)
     s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
                     event=args.event, at=args.at if args.path else None)
     try:
@@ -67,6 +70,10 @@ def _why(args: argparse.Namespace) -> int:
         why = s.why(target)
     except WhyError as e:
         raise MsidbgError(str(e), args.file) from None
+    except MsidbgError as e:      # the expression language (an untracked --path): name the file
+        if e.file:
+            raise
+        raise MsidbgError(f"--path {args.path!r}: {e.message}", args.file, caret=e.caret) from None
     if args.json:
         print(json.dumps(why.as_dict()))
     else:

@@ -153,6 +153,23 @@ def test_cli_why_json_text_and_errors() -> None:
     assert bad.returncode == 2 and "no device 'nope'" in bad.stderr
 
 
+@pytest.mark.parametrize("args, says", [
+    (("--path", "cpus[9].irr[0x21]"), "cpus[9].irr[0x21]: no CPU 9 (expected 0..1)"),
+    (("--path", "cpu[1].isr[0x100]"), "no vector 0x100 (expected 0x0..0xff)"),
+    (("--path", "dev.eth0.msix.table[9].data"), "eth0 has no MSI-X entry 9 (expected 0..3)"),
+    (("--path", "devices.eth0.msi.data"), "eth0 has no MSI capability"),
+    (("--path", "irqs[77].vector"), "no irq 77 at the cursor (expected one of: 24)"),
+    (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
+    (("--at", "5"), "--at N needs --path P"),
+    (("--event", "116"), "no event 116: the run has 115 events"),
+])
+def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
+    path = str(SCN / "msix-write-while-unmasked.yaml")
+    bad = msidbg("why", path, *args)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith(f"msidbg: {path}: ") and says in bad.stderr
+
+
 def test_cli_why_on_a_snapshot_explains_its_stop() -> None:
     snap = str(ROOT / "snapshots" / "xen-pirq-reuse-nvme.msgpack")
     doc = json.loads(msidbg("why", snap, "--json").stdout)

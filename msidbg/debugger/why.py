@@ -359,6 +359,7 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     space, devname, a, c = parsed
     if devname is not None and devname not in s.world["devices"]:
         raise WhyError(f"no device {devname!r} (have: {', '.join(sorted(s.world['devices']))})")
+    _check_path(s.world, text, space, devname, a, c)
     dev = b.p.dev_ids.get(devname, -1) if devname is not None else 0
     key = PK.key(space, PK.payload(space, dev, a, c)) if dev >= 0 else -1
     path = PK.path(key, b.p.devname) if key >= 0 else text
@@ -373,6 +374,36 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
         chain[0].reason = f"last wrote {path}: {chain[0].reason}"
         chain[0].path, chain[0].value = path, val
     return Why(info, chain)
+
+
+_CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK})
+_MSIX_SPACES = frozenset({PK.REG, PK.MSG, PK.LATCH, PK.PBA, PK.QENTRY, PK.QPIRQ, PK.HOSTMASK, PK.MSIXCTRL,
+                          PK.MSIXMASKS, PK.MSIXTBL})
+_MSI_SPACES = frozenset({PK.MSIREG, PK.MSIMSG, PK.MSILATCH, PK.MSIPEND})
+
+
+def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a: int, c: int) -> None:
+    """A tracked path that names something the world does not have is an error, not 'initial'."""
+    if space in _CPU_SPACES:
+        n = len(w["cpus"])
+        if not 0 <= a < n:
+            raise WhyError(f"{text}: no CPU {a} (expected 0..{n - 1})")
+        if space in (PK.IRR, PK.ISR, PK.VECIRQ) and not 0 <= c < 256:
+            raise WhyError(f"{text}: no vector {c:#x} (expected 0x0..0xff)")
+    elif space in (PK.IRQVEC, PK.MOVEPEND) and a not in w["irqs"]:
+        have = sorted(i for i in w["irqs"] if i >= 16)
+        raise WhyError(f"{text}: no irq {a} at the cursor (expected one of: "
+                       f"{', '.join(map(str, have)) or 'none allocated'})")
+    elif devname is not None:
+        dev = w["devices"][devname]
+        if space in _MSIX_SPACES:
+            table = (dev.get("msix") or {}).get("table")
+            if table is None:
+                raise WhyError(f"{text}: {devname} has no MSI-X capability")
+            if space not in (PK.MSIXCTRL, PK.MSIXMASKS, PK.MSIXTBL) and not 0 <= a < len(table):
+                raise WhyError(f"{text}: {devname} has no MSI-X entry {a} (expected 0..{len(table) - 1})")
+        elif space in _MSI_SPACES and not dev.get("msi"):
+            raise WhyError(f"{text}: {devname} has no MSI capability")
 
 
 def _value_at(s: Any, path: str) -> Any:
