@@ -103,13 +103,8 @@ class Prov:
     # -- recording (model side) -----------------------------------------------------------------------
     def dep(self, code: int, key: int) -> None:
         """The next node of this step used ``key`` (resolved to its writer now)."""
-        eng = self.eng
-        if not eng.fresh or not self.on:
-            return
-        if self._pend_ev != eng.cur:
-            self._pend = []
-            self._pend_ev = eng.cur
-        self._pend.append((code, key, self.cur.get(_small(key), -1)))
+        if self.eng.fresh and self.on:
+            self.dep_writer(code, key, self.cur.get(_small(key), -1))
 
     def dep_writer(self, code: int, key: int, writer: int) -> None:
         """Like ``dep`` with the writer already known (e.g. captured earlier in the same step)."""
