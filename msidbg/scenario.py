@@ -15,8 +15,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from msidbg import scenario_timing as st
 from msidbg import yamlsafe as ys
 from msidbg.errors import ScenarioError
+from msidbg.scenario_timing import Timing
 from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, ints, string
 
 # ---------------------------------------------------------------------------------------
@@ -106,6 +108,10 @@ class Action:
     dev: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     line: int = 0
+    #: ``at: A~B``: the end of the range (``at_ns`` is its start); None = a fixed time
+    at_max_ns: int | None = None
+    #: ``jitter:`` as (ppm of each step's cost, ns); None = the scenario's ``timing.jitter``
+    jitter: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ class Scenario:
     expect: Expect | None = None
     faults: tuple[Fault, ...] = ()
     costs: dict[str, int] = field(default_factory=dict)
+    timing: Timing = field(default_factory=Timing)
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,13 +168,13 @@ CONFIG_SPACE_BYTES, MSIX_ENTRY_BYTES = 4096, 16
 
 TOP_KEYS = (
     "name", "about", "seed", "schedule", "cpus", "platform", "kernel", "devices", "run",
-    "breakpoints", "expect", "faults", "costs",
+    "breakpoints", "expect", "faults", "costs", "timing",
 )
 XEN_ONLY_KEYS = ("xen", "qemu_unmap_pirq_on_msi_disable", "xen_pt_bind")
 PLATFORM_KEYS = ("kind", *XEN_ONLY_KEYS, "interrupt_remapping")
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
-SCHEDULES = ("ordered", "random")
+SCHEDULES = ("ordered", "random", "pct", "delay")
 WRITE_TARGETS = ("config", "msix-table")
 MSI_VECTORS = (1, 2, 4, 8, 16, 32)
 KERNEL_CHOICES = {"msix_mask_all": ("early", "late"), "msi_affinity_update": ("plug-race", "plain")}
@@ -250,6 +257,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
         faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
         costs=_section(top, "costs", _costs, {}),
+        timing=_section(top, "timing", st.timing, Timing()),
     )
 
 
@@ -394,13 +402,14 @@ def _action(index: int, y: Y, ctx: _Ctx) -> Action:
     if do == "fire" and "on" in y.value:
         what = "not allowed for fire: a device signal is not tied to a CPU (expected no on:)"
         fail(f"{path}.on", y.value["on"], what)
-    f = Fields(y, path, ("do", "at", "on", *ACTION_FIELDS[do]), f"key for {do}")
+    f = Fields(y, path, ("do", "at", "on", *ACTION_FIELDS[do], "jitter"), f"key for {do}")
     device = f.need("dev", _device_ref(ctx.devices)) if "dev" in ACTION_FIELDS[do] else None
     on = f.read("on", _cpu(ctx.cpus), 0)
     args = _write_args(f, device) if do == "write" else _action_args(f, do, device, ctx, on)
+    at, at_max = f.read("at", st.at_range, (0, None))
     return Action(
-        index=index, at_ns=f.read("at", ys.times(), 0), do=do, on=on,
-        dev=device.name if device else None, args=args, line=y.at,
+        index=index, at_ns=at, do=do, on=on, dev=device.name if device else None, args=args, line=y.at,
+        at_max_ns=at_max, jitter=f.read("jitter", st.jitter, None),
     )
 
 

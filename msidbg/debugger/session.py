@@ -23,10 +23,11 @@ from msidbg.debugger.motion import Cmd, Motion, Stop
 from msidbg.debugger.summary import summary as make_summary
 from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
 from msidbg.errors import ScenarioError
-from msidbg.model import new_engine
+from msidbg.model import new_engine, resolve_schedule
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
+from msidbg.sim.strategy import Schedule
 from msidbg.sim.world import diff_paths
 
 MAX_BOOKMARK_NAME, MAX_BOOKMARK_NOTE = 64, 4000
@@ -45,9 +46,11 @@ class Session:
     """One scenario run under the debugger. Build with ``from_scenario`` or ``open``."""
 
     def __init__(self, scn: Scenario, seed: int | None = None, *, arm: bool = True,
-                 spacing: int | None = None, budget: int = DEFAULT_BUDGET) -> None:
+                 spacing: int | None = None, budget: int = DEFAULT_BUDGET, schedule: Schedule | None = None) -> None:
         self.scenario = scn
-        self.eng = new_engine(scn, seed)
+        #: how the run resolves its choices (the file's ``schedule:``, or a strategy and a replayed plan)
+        self.schedule = resolve_schedule(scn) if schedule is None else schedule
+        self.eng = new_engine(scn, seed, schedule=self.schedule)
         self.seed: int = self.eng.w["seed"]
         self.timeline = Timeline(self.eng, spacing, budget)
         self._bps: list[Breakpoint] = []

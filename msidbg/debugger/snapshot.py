@@ -27,10 +27,12 @@ from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
+from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
 from msidbg.sim.world import pack_world, state_hash
 
 FORMAT = "msidbg-snapshot"
-VERSION = 1
+#: 2: ``schedule`` (strategy, depth, window, horizon and a replayed plan); version 1 files still read
+VERSION = 2
 MAX_FILE_BYTES = 256 << 20
 MAX_WORLD_BYTES = 128 << 20
 MAX_UNZIPPED = 256 << 20
@@ -63,6 +65,8 @@ class Recording:
     log_block: int = 1
     log_digests: list[bytes] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    #: None (a version 1 file): the scenario's own ``schedule:``
+    schedule: Schedule | None = None
 
 
 # --- saving ---------------------------------------------------------------------------------------
@@ -102,8 +106,15 @@ def pack_session(s: Session) -> bytes:
         "log": {"block": block, "digests": b"".join(digests), "kinds": [k.name for k in all_kinds()]},
         "state_hash": state_hash(w),
         "world": pack_world(w),
+        "schedule": _schedule_doc(s.schedule),
     }
     return msgpack.packb(doc, use_bin_type=True)
+
+
+def _schedule_doc(sch: Schedule) -> dict[str, Any]:
+    plan = None if sch.plan is None else _zpack(sch.plan.to_rows())
+    return {"strategy": sch.strategy, "depth": sch.depth, "window": sch.window, "horizon": sch.horizon,
+            "plan": plan}
 
 
 def _choices_rows(choices: dict[int, int], cursor: int) -> list[list[int]]:
@@ -275,6 +286,8 @@ def _recording(path: str, top: Any) -> Recording:
     rec.hits = _hits(top, cursor)
     rec.hash_events, rec.fingerprints = _hashes(top, cursor)
     rec.log_block, rec.log_digests, rec.kinds = _log(top, cursor)
+    if version >= 2:
+        rec.schedule = _schedule(top)
     return rec
 
 
@@ -391,3 +404,41 @@ def _log(top: dict[str, Any], cursor: int) -> tuple[int, list[bytes], list[str]]
     if len(kinds) > 4096 or not all(isinstance(k, str) and len(k) <= 64 for k in kinds):
         raise _Bad("log.kinds: expected a list of event kind names")
     return block, [digests[i * 8:(i + 1) * 8] for i in range(want)], kinds
+
+
+def _schedule(top: dict[str, Any]) -> Schedule:
+    sch = _get(top, "schedule", dict, "a map with strategy, depth, window, horizon and plan")
+    strategy = _str(sch, "strategy", 16, "schedule.")
+    if strategy not in STRATEGIES:
+        raise _Bad(f"schedule.strategy: {strategy!r} (expected one of: {', '.join(STRATEGIES)})")
+    plan = None
+    if sch.get("plan") is not None:
+        plan = _plan(_unzip(sch, "plan", "the replayed plan"))
+    return Schedule(strategy, _int(sch, "depth", 0, 64, "schedule."), _int(sch, "window", 0, 10**9, "schedule."),
+                    _int(sch, "horizon", 0, MAX_EVENT, "schedule."), plan)
+
+
+def _plan(rows: Any) -> Plan:
+    what = "schedule.plan: expected {at: [[action, ns]], jit: [[event, ns]], sched: [[event, context, rank]]}"
+    if not (isinstance(rows, dict) and set(rows) == {"at", "jit", "sched"}
+            and all(isinstance(v, list) and len(v) <= 1 << 22 for v in rows.values())):
+        raise _Bad(what)
+    plan = Plan()
+    for r in rows["at"]:
+        if not (isinstance(r, list) and len(r) == 2 and _ints(r, 0, MAX_EVENT)):
+            raise _Bad(what)
+        plan.at[r[0]] = r[1]
+    for r in rows["jit"]:
+        if not (isinstance(r, list) and len(r) == 2 and _ints(r[:1], 1, MAX_EVENT) and _ints(r[1:], -(10**9), 10**9)):
+            raise _Bad(what)
+        plan.jit[r[0]] = r[1]
+    for r in rows["sched"]:
+        if not (isinstance(r, list) and len(r) == 3 and _ints(r[:1], 1, MAX_EVENT) and isinstance(r[1], str)
+                and len(r[1]) <= 64 and _ints(r[2:], 0, 1 << 16)):
+            raise _Bad(what)
+        plan.sched[r[0]] = (r[1], r[2])
+    return plan
+
+
+def _ints(values: list[Any], lo: int, hi: int) -> bool:
+    return all(type(v) is int and lo <= v <= hi for v in values)

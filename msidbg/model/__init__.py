@@ -9,21 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, cpu, device, hits, iommu, xenreg
+from msidbg.model import acct, contexts, cpu, device, hits, iommu, xenreg
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.scenario import Scenario
+from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
+from msidbg.sim.strategy import Schedule
+
+#: the default ``timing.window`` of each strategy (ns): how much later than the earliest due item
+#: another context's item may run first. ``pct`` and ``delay`` reorder steps that are close in
+#: time, not only exact ties; ``random`` keeps its original meaning (ties only).
+DEFAULT_WINDOW = {"ordered": 0, "random": 0, "pct": 10_000, "delay": 10_000}
 
 
 def _on_fire(eng: Engine, item: list[Any]) -> None:
-    """A device signal from the timeline: ``[t, seq, "fire", dev, index, remaining, every]``."""
-    _, _, _, dev, idx, remaining, every = item
+    """A device signal from the timeline: ``[t, seq, "fire", dev, index, remaining, every]``, plus
+    the action's index when it has its own ``jitter:`` (which varies the interval)."""
+    dev, idx, remaining, every = item[3], item[4], item[5], item[6]
     if remaining > 1:
-        eng.schedule(eng.w["now"] + every, "fire", dev, idx, remaining - 1, every)
+        if len(item) > 7 and eng.jitter is not None:
+            eng.schedule(eng.w["now"] + eng.jitter(eng, every, item[7]), "fire", dev, idx, remaining - 1, every,
+                         item[7])
+        else:
+            eng.schedule(eng.w["now"] + every, "fire", dev, idx, remaining - 1, every)
     device.signal(eng, dev, idx)
 
 
@@ -56,6 +68,8 @@ class Model:
         self.wake = cpu.wake
         self.park = cpu.park
         self.wake_waiters = cpu.wake_waiters
+        #: the context of an agenda item, for schedule strategies (``sim/strategy.py``)
+        self.context = contexts.context
 
     def bind(self, eng: Engine) -> None:
         """Attach to the engine that runs this model (one model per engine)."""
@@ -106,12 +120,56 @@ class Model:
         w["ended"] = True
 
 
-def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None) -> Engine:
-    """A fresh engine at event 0 of ``scn`` (``seed`` overrides the file's)."""
+def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None,
+               schedule: Schedule | None = None) -> Engine:
+    """A fresh engine at event 0 of ``scn`` (``seed`` overrides the file's; ``schedule`` the
+    file's ``schedule:`` and ``timing.window``, see ``resolve_schedule``)."""
+    sch = resolve_schedule(scn) if schedule is None else schedule
+    w = build_world(scn, seed)
+    ranges = {a.index: a.at_max_ns - a.at_ns for a in scn.run if a.at_max_ns is not None and a.at_max_ns > a.at_ns}
+    jitter = list(scn.timing.jitter) if scn.timing.jitter else None
+    act_jitter = {a.index: list(a.jitter) for a in scn.run if a.jitter}
+    drawn = strategy.setup(w, sch, ranges, jitter, act_jitter)
+    if sch.draws and act_jitter:
+        _tag_jittered_fires(w, act_jitter)
     model = Model()
-    eng = Engine(build_world(scn, seed), model, log)
+    eng = Engine(w, model, log)
     model.bind(eng)
+    strategy.attach(eng, sch.plan, drawn)
     return eng
 
 
-__all__ = ["Model", "build_world", "hits", "new_engine"]
+def _tag_jittered_fires(w: dict[str, Any], act_jitter: dict[int, list[int]]) -> None:
+    """A fire action with its own jitter: its agenda item names the action (see ``_on_fire``)."""
+    fires = sorted((it for it in w["agenda"] if it[2] == "fire"), key=lambda it: it[1])
+    fire_actions = [i for i, a in enumerate(w["actions"]) if a["do"] == "fire"]
+    for item, idx in zip(fires, fire_actions, strict=True):
+        if idx in act_jitter:
+            item.append(idx)
+
+
+def resolve_schedule(scn: Scenario, strategy_name: str | None = None, depth: int | None = None,
+                     window: int | None = None) -> Schedule:
+    """The schedule a run of ``scn`` uses: the file's ``schedule:`` and ``timing.window`` unless
+    overridden; pct and delay draw their points among the baseline's choice points."""
+    name = strategy_name or scn.schedule
+    if window is None:
+        window = scn.timing.window if scn.timing.window is not None else DEFAULT_WINDOW[name]
+    depth = strategy.DEFAULT_DEPTH if depth is None else depth
+    horizon = baseline_choice_points(scn, window) if name in ("pct", "delay") else 0
+    return Schedule(name, depth, window, horizon)
+
+
+def baseline_choice_points(scn: Scenario, window: int, max_events: int = 5_000_000) -> int:
+    """How many choice points (steps where two or more contexts are due within ``window``) the
+    ``ordered`` run of ``scn`` meets: the horizon PCT and delay draw their points from."""
+    eng = new_engine(scn, schedule=Schedule("ordered"))
+    strategy.count_choice_points(eng, window)
+    step = eng.step
+    for _ in range(max_events):
+        if not step():
+            break
+    return max(eng.trace.points, 1)
+
+
+__all__ = ["Model", "Schedule", "baseline_choice_points", "build_world", "hits", "new_engine", "resolve_schedule"]
