@@ -51,11 +51,43 @@ def _parser() -> argparse.ArgumentParser:
     p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying")
 
+    _explore_parser(sub)
+
     c = sub.add_parser("check", help="run scenarios headless and compare with their expect: blocks",
                        description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
                        "2 on bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
     return p
+
+
+def _explore_parser(sub: Any) -> None:
+    e = sub.add_parser(
+        "explore", help="search schedules for a failing run, shrink it, save it as a snapshot",
+        description="Run many schedules of a scenario (the ordered baseline first, then seeded runs of a "
+        "strategy) in parallel worker processes. A run fails when an armed breakpoint fires (the file's "
+        "breakpoints: and --until) or its expect: block mismatches. Failures are grouped by signature "
+        "(breakpoint, device, program on top of the stack); each group's first run is shrunk to its fewest "
+        "deviations from the ordered schedule. Exit 0 no failing run, 1 a failure found, 2 bad input.")
+    e.add_argument("file", metavar="FILE.yaml")
+    e.add_argument("--runs", type=int, default=1000, metavar="N", help="at most N runs, the baseline included "
+                   "(default 1000)")
+    e.add_argument("--time", dest="budget", metavar="BUDGET", help="stop starting runs after this long "
+                   "(e.g. 60s, 2m, 500ms; a bare number is seconds)")
+    e.add_argument("--strategy", choices=("random", "pct", "delay"),
+                   help="how runs resolve choices (default: the file's schedule:, or random)")
+    e.add_argument("--depth", type=int, metavar="D", help="pct: priority change points + 1; delay: deferrals "
+                   "(default 3)")
+    e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
+                   "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
+    e.add_argument("--jobs", type=int, metavar="J", help="worker processes (default: the CPU count)")
+    e.add_argument("--until", action="append", default=[], metavar="SPEC",
+                   help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
+    e.add_argument("--all", dest="all_runs", action="store_true",
+                   help="keep running after the first failure (count every failure group)")
+    e.add_argument("--save-failing", metavar="DIR", help="save one snapshot per failure group in DIR")
+    e.add_argument("--until-stable", type=int, metavar="K", help="stop once K runs in a row add no coverage")
+    e.add_argument("--seed", type=int, metavar="N", help="the base seed (default: the file's)")
+    e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open(args)
         if args.cmd == "replay":
             return _replay(args)
+        if args.cmd == "explore":
+            return _explore(args)
     except MsidbgError as e:
         print(e.oneline(), file=sys.stderr)
         return e.exit_code
@@ -126,6 +160,19 @@ def _replay(args: argparse.Namespace) -> int:
     summ = session.summary()
     print(json.dumps(summ) if args.json else headless.human(summ))
     return EXIT_OK
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from msidbg.explore import explore, report
+    from msidbg.scenario_timing import duration_s, window_ns
+
+    progress = report.tty_progress() if not args.json else None
+    result = explore(args.file, runs=args.runs, time_budget=duration_s(args.budget, "--time"),
+                     strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
+                     jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
+                     until_stable=args.until_stable, seed=args.seed, progress=progress)
+    print(json.dumps(result) if args.json else report.human(result))
+    return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from msidbg import yamlsafe as ys
+from msidbg.errors import MsidbgError
 from msidbg.yamlsafe import Fields, Y, fail
 
 PPM = 1_000_000
@@ -85,3 +86,24 @@ def timing(y: Y, path: str) -> Timing:
     f = Fields(y, path, ("jitter", "window"))
     return Timing(jitter=f.read("jitter", jitter, None),
                   window=f.read("window", ys.times(hi=MAX_WINDOW_NS), None))
+
+
+def duration_s(text: str | None, option: str) -> float | None:
+    """A command-line duration (``60s``, ``2m``, ``500ms``; a bare number is seconds) in seconds."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip(), re.ASCII)
+    if match is None or float(match.group(1)) <= 0:
+        raise MsidbgError(f"{option}: {text!r} is not a duration (expected e.g. 60s, 2m, 500ms)")
+    return float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+
+
+def window_ns(text: str | None, option: str) -> int | None:
+    """A command-line time (``10us``; a bare number is ns) in ns, at most 1 s."""
+    if text is None:
+        return None
+    try:
+        value: int | str = int(text) if text.isdigit() else text
+        return ys.times(hi=MAX_WINDOW_NS)(Y(value, 0), option)
+    except ys.Invalid as e:
+        raise MsidbgError(e.message) from None

@@ -184,14 +184,16 @@ class Session:
         """Bookmarks by event, then name."""
         return sorted(self._bookmarks.values(), key=lambda b: (b.event, b.name))
 
-    def bookmark(self, name: str, note: str = "") -> Bookmark:
-        """Name the cursor's event (replacing a bookmark of the same name)."""
+    def bookmark(self, name: str, note: str = "", event: int | None = None) -> Bookmark:
+        """Name the cursor's event, or ``event`` (0..total), replacing a bookmark of the same name."""
         name = name.strip()
         if not name or len(name) > MAX_BOOKMARK_NAME or "\n" in name:
             raise BreakpointError(f"a bookmark name is 1..{MAX_BOOKMARK_NAME} characters on one line")
         if len(note) > MAX_BOOKMARK_NOTE:
             raise BreakpointError(f"a bookmark note is at most {MAX_BOOKMARK_NOTE} characters")
-        bm = Bookmark(name, self.cursor, note)
+        if event is not None and not 0 <= event <= self.total:
+            raise BreakpointError(f"no event {event} to bookmark (expected 0..{self.total})")
+        bm = Bookmark(name, self.cursor if event is None else event, note)
         self._bookmarks[name] = bm
         return bm
 

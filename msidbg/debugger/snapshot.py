@@ -419,25 +419,28 @@ def _schedule(top: dict[str, Any]) -> Schedule:
 
 
 def _plan(rows: Any) -> Plan:
-    what = "schedule.plan: expected {at: [[action, ns]], jit: [[event, ns]], sched: [[event, context, rank]]}"
-    if not (isinstance(rows, dict) and set(rows) == {"at", "jit", "sched"}
-            and all(isinstance(v, list) and len(v) <= 1 << 22 for v in rows.values())):
+    what = ("schedule.plan: expected a list of [at, action, ns], [jit, context, n, ns] or "
+            "[sched, context, n, j, context, rank]")
+    if not (isinstance(rows, list) and len(rows) <= 1 << 22):
         raise _Bad(what)
     plan = Plan()
-    for r in rows["at"]:
-        if not (isinstance(r, list) and len(r) == 2 and _ints(r, 0, MAX_EVENT)):
+    for r in rows:
+        kind = r[0] if isinstance(r, list) and r else None
+        if kind == "at" and len(r) == 3 and _ints(r[1:], 0, MAX_EVENT):
+            plan.add("at", r[1], r[2])
+        elif kind == "jit" and len(r) == 4 and _ctx(r[1]) and _ints(r[2:3], 1, MAX_EVENT) \
+                and _ints(r[3:], -(10**9), 10**9):
+            plan.add("jit", (r[1], r[2]), r[3])
+        elif kind == "sched" and len(r) == 6 and _ctx(r[1]) and _ints(r[2:4], 0, MAX_EVENT) and _ctx(r[4]) \
+                and _ints(r[5:], 0, 1 << 16):
+            plan.add("sched", (r[1], r[2], r[3]), (r[4], r[5]))
+        else:
             raise _Bad(what)
-        plan.at[r[0]] = r[1]
-    for r in rows["jit"]:
-        if not (isinstance(r, list) and len(r) == 2 and _ints(r[:1], 1, MAX_EVENT) and _ints(r[1:], -(10**9), 10**9)):
-            raise _Bad(what)
-        plan.jit[r[0]] = r[1]
-    for r in rows["sched"]:
-        if not (isinstance(r, list) and len(r) == 3 and _ints(r[:1], 1, MAX_EVENT) and isinstance(r[1], str)
-                and len(r[1]) <= 64 and _ints(r[2:], 0, 1 << 16)):
-            raise _Bad(what)
-        plan.sched[r[0]] = (r[1], r[2])
     return plan
+
+
+def _ctx(v: Any) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= 64
 
 
 def _ints(values: list[Any], lo: int, hi: int) -> bool:

@@ -34,7 +34,7 @@ state hash); replaying a subset is how shrinking tests fewer deviations.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,53 +67,54 @@ def run_seed(base: int, index: int) -> int:
 
 
 # --- what a run's deviations are ---------------------------------------------------------------
-@dataclass
-class Plan:
-    """Decisions that differ from the defaults: ``at`` action index -> offset into its range (ns),
-    ``jit`` event -> cost delta (ns), ``sched`` event -> (context, rank): run the ``rank``-th
-    option of that context (in (time, seq) order) instead of option 0."""
+#: (kind, key, value), keyed relative to the context they concern so that removing one deviation
+#: does not re-target the others:
+#:   ("at", action, offset)                      the action starts ``offset`` ns into its range
+#:   ("jit", (context, n), delta)                the context's n-th step costs ``delta`` ns more
+#:   ("sched", (context, n, j), (other, rank))   when the context's n-th step is next (for the
+#:       (j+1)-th time: it may be passed over more than once), the ``rank``-th option of context
+#:       ``other`` runs instead
+Deviation = tuple[str, Any, Any]
 
-    at: dict[int, int] = field(default_factory=dict)
-    jit: dict[int, int] = field(default_factory=dict)
-    sched: dict[int, tuple[str, int]] = field(default_factory=dict)
+
+class Plan:
+    """A run's deviations from the defaults, in the order they happened."""
+
+    def __init__(self, devs: Iterable[Deviation] = ()) -> None:
+        self.at: dict[int, int] = {}
+        self.jit: dict[tuple[str, int], int] = {}
+        self.sched: dict[tuple[str, int, int], tuple[str, int]] = {}
+        self._order: dict[tuple[str, Any], None] = {}
+        for kind, key, value in devs:
+            self.add(kind, key, value)
+
+    def add(self, kind: str, key: Any, value: Any) -> None:
+        table: dict[Any, Any] = self.at if kind == "at" else self.jit if kind == "jit" else self.sched
+        table[key] = value
+        self._order[(kind, key)] = None
 
     def __len__(self) -> int:
-        return len(self.at) + len(self.jit) + len(self.sched)
+        return len(self._order)
 
     def items(self) -> list[Deviation]:
-        """Every deviation, in a stable order: range draws, then by event (a schedule choice
-        before a jitter value at the same event)."""
-        out: list[Deviation] = [("at", i, v) for i, v in sorted(self.at.items())]
-        evs = sorted(set(self.jit) | set(self.sched))
-        for ev in evs:
-            if ev in self.sched:
-                ctx, rank = self.sched[ev]
-                out.append(("sched", ev, [ctx, rank]))
-            if ev in self.jit:
-                out.append(("jit", ev, self.jit[ev]))
+        out: list[Deviation] = []
+        for kind, key in self._order:
+            table: dict[Any, Any] = self.at if kind == "at" else self.jit if kind == "jit" else self.sched
+            out.append((kind, key, table[key]))
         return out
 
-    @classmethod
-    def of(cls, devs: list[Deviation]) -> Plan:
-        p = cls()
-        for kind, key, value in devs:
+    def to_rows(self) -> list[list[Any]]:
+        """Plain data for snapshot files: ``[at, action, offset]``, ``[jit, context, n, delta]``,
+        ``[sched, context, n, j, other, rank]``."""
+        rows: list[list[Any]] = []
+        for kind, key, value in self.items():
             if kind == "at":
-                p.at[key] = value
+                rows.append([kind, key, value])
             elif kind == "jit":
-                p.jit[key] = value
+                rows.append([kind, *key, value])
             else:
-                p.sched[key] = (value[0], value[1])
-        return p
-
-    def to_rows(self) -> dict[str, list[list[Any]]]:
-        """Plain data for snapshot files."""
-        return {"at": [[k, v] for k, v in sorted(self.at.items())],
-                "jit": [[k, v] for k, v in sorted(self.jit.items())],
-                "sched": [[k, c, r] for k, (c, r) in sorted(self.sched.items())]}
-
-
-#: (kind, key, value): ("at", action, offset) | ("jit", event, delta) | ("sched", event, [ctx, rank])
-Deviation = tuple[str, int, Any]
+                rows.append([kind, *key, *value])
+        return rows
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,7 @@ def setup(w: dict[str, Any], sch: Schedule, ranges: dict[int, int], jitter: list
             drawn[idx] = off
     if drawn:
         _move_starts(w, drawn)
-    needs_state = sch.strategy in ("pct", "delay") or sch.window > 0 or jitter is not None or act_jitter
-    if not needs_state:
-        return drawn  # plain ``random``: the world has no more than it always had
-    s: dict[str, Any] = {"window": sch.window, "jitter": jitter, "ajit": dict(act_jitter), "n": 0}
+    s = _state(sch.window, jitter, act_jitter)
     if sch.strategy in ("pct", "delay"):
         s["depth"], s["horizon"] = sch.depth, sch.horizon
         count = sch.depth - 1 if sch.strategy == "pct" else sch.depth
@@ -168,6 +166,11 @@ def setup(w: dict[str, Any], sch: Schedule, ranges: dict[int, int], jitter: list
             s["prio"], s["changed"] = {}, 0
     w["sched"] = s
     return drawn
+
+
+def _state(window: int, jitter: list[int] | None, act_jitter: dict[int, list[int]]) -> dict[str, Any]:
+    """``w["sched"]``: the strategy's inputs and what it has counted so far."""
+    return {"window": window, "jitter": jitter, "ajit": dict(act_jitter), "n": 0, "seen": {}, "passed": {}}
 
 
 def _move_starts(w: dict[str, Any], offsets: dict[int, int]) -> None:
@@ -190,10 +193,20 @@ def _move_starts(w: dict[str, Any], offsets: dict[int, int]) -> None:
 # --- the engine's hooks -----------------------------------------------------------------------------
 @dataclass
 class Trace:
-    """What a run chose: its deviations (fresh events only) and how many choice points it met."""
+    """What a run chose: its deviations (fresh events only) and how many choice points it met.
+
+    With ``describe`` set (``describe(world, item) -> str``), each deviation also leaves the
+    words of a counterexample's bookmark: ``notes[event]`` for a schedule choice (what ran, what
+    it ran before), ``jitters[event]`` = (context, nominal cost, delta) for a jitter value.
+    ``events`` maps each deviation's key to the event where it took effect.
+    """
 
     plan: Plan = field(default_factory=Plan)
     points: int = 0
+    describe: Callable[[dict[str, Any], Item], str] | None = None
+    notes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    jitters: dict[int, tuple[str, int, int]] = field(default_factory=dict)
+    events: dict[tuple[str, Any], int] = field(default_factory=dict)
 
 
 def attach(eng: Any, plan: Plan | None = None, drawn: dict[int, int] | None = None) -> None:
@@ -202,10 +215,12 @@ def attach(eng: Any, plan: Plan | None = None, drawn: dict[int, int] | None = No
     w = eng.w
     eng.plan = plan
     eng.trace = Trace()
-    if drawn:
-        eng.trace.plan.at.update(drawn)
+    for idx, off in (drawn or {}).items():
+        eng.trace.plan.add("at", idx, off)
     policy = w.get("policy", "ordered")
     s = w.get("sched")
+    if s is None and policy != "ordered":  # a world built without ``setup`` (no ranges, no jitter)
+        s = w["sched"] = _state(0, None, {})
     eng.pick = None if policy == "ordered" else _Picker(eng, policy)
     eng.jitter = _jitter if s is not None and (s["jitter"] is not None or s["ajit"]) else None
 
@@ -221,7 +236,8 @@ def _context(item: Item) -> str:
 
 
 class _Picker:
-    """``Engine.pick``: choose the next agenda item among the options, record what was chosen."""
+    """``Engine.pick``: choose the next agenda item among the options, record what was chosen,
+    count each context's steps (``seen``: what deviations are keyed by)."""
 
     def __init__(self, eng: Any, policy: str, window: int | None = None) -> None:
         self.eng = eng
@@ -229,13 +245,18 @@ class _Picker:
         s = eng.w.get("sched")
         self.window = window if window is not None else int(s["window"]) if s is not None else 0
         self.context: Callable[[Item], str] = getattr(eng.model, "context", _context)
+        #: (context, n) of the step being run: what its jitter is keyed by
+        self.last: tuple[str, int] = ("", 0)
 
     def __call__(self, eng: Any, agenda: list[Item]) -> Item:
         w = eng.w
         limit = agenda[0][0] + self.window
         n = len(agenda)
         if (n < 2 or agenda[1][0] > limit) and (n < 3 or agenda[2][0] > limit):
-            return heapq.heappop(agenda)
+            item = heapq.heappop(agenda)
+            if self.policy != "count":
+                self._ran(w["sched"], self.context(item))
+            return item
         opts = _options(agenda, limit)
         items = [agenda[i] for i in opts]
         ctxs = [self.context(it) for it in items]
@@ -245,24 +266,45 @@ class _Picker:
             if multi:
                 eng.trace.points += 1
             return _take(w, agenda, opts[0])
+        s = w["sched"]
         if policy == "random":
             choice = below(w, len(opts))
         elif not multi:
             choice = 0
         else:
-            s = w["sched"]
             s["n"] += 1
             choice = _pct(w, s, ctxs) if policy == "pct" else _delay(s, ctxs)
+        head = ctxs[0]
+        key = (head, s["seen"].get(head, 0) + 1, s["passed"].get(head, 0))
         plan = eng.plan
         if plan is not None:
-            want = plan.sched.get(eng.cur)
+            want = plan.sched.get(key)
             choice = _find(ctxs, want) if want is not None else 0
         if eng.fresh:
             eng.choices[eng.cur] = choice
-            if choice:
-                ctx = ctxs[choice]
-                eng.trace.plan.sched[eng.cur] = (ctx, ctxs[:choice].count(ctx))
+        if choice:
+            ctx = ctxs[choice]
+            if ctx != head:
+                s["passed"][head] = key[2] + 1
+            if eng.fresh:
+                self._note(w, key, (ctx, ctxs[:choice].count(ctx)), items[choice], items[0])
+        self._ran(s, ctxs[choice])
         return _take(w, agenda, opts[choice])
+
+    def _ran(self, s: dict[str, Any], ctx: str) -> None:
+        seen = s["seen"]
+        nth = seen[ctx] = seen.get(ctx, 0) + 1
+        s["passed"].pop(ctx, None)
+        self.last = (ctx, nth)
+
+    def _note(self, w: dict[str, Any], key: tuple[str, int, int], value: tuple[str, int], ran: Item,
+              instead: Item) -> None:
+        trace = self.eng.trace
+        cur = self.eng.cur
+        trace.plan.add("sched", key, value)
+        trace.events[("sched", key)] = cur
+        if trace.describe is not None:
+            trace.notes[cur] = (trace.describe(w, ran), trace.describe(w, instead))
 
 
 def _options(agenda: list[Item], limit: int) -> list[int]:
@@ -357,11 +399,16 @@ def _jitter(eng: Any, cost: int, act: int) -> int:
         return cost
     lo = -min(bound, cost)
     d = lo + below(w, bound - lo + 1)
+    key = eng.pick.last if eng.pick is not None else ("", 0)
     plan = eng.plan
     if plan is not None:
-        d = min(max(plan.jit.get(eng.cur, 0), lo), bound)
+        d = min(max(plan.jit.get(key, 0), lo), bound)
     if d and eng.fresh:
-        eng.trace.plan.jit[eng.cur] = d
+        trace = eng.trace
+        trace.plan.add("jit", key, d)
+        trace.events[("jit", key)] = eng.cur
+        if trace.describe is not None:
+            trace.jitters[eng.cur] = (key[0], cost, d)
     return cost + d
 
 
