@@ -72,7 +72,8 @@ class Session:
                 try:
                     self.add_breakpoint(spec)
                 except BreakpointError as e:
-                    raise ScenarioError(f"breakpoints[{i}]: {e.message}", scn.path) from None
+                    line = scn.breakpoint_lines[i] if i < len(scn.breakpoint_lines) else None
+                    raise ScenarioError(f"breakpoints[{i}]: {e.message}", scn.path, line) from None
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod

@@ -7,14 +7,13 @@ imports Textual or Rich.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msidbg.model import acct, contexts, cpu, device, hits, iommu, xenreg
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
-from msidbg.scenario import Scenario
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
@@ -24,6 +23,9 @@ from msidbg.sim.strategy import Schedule
 #: another context's item may run first. ``pct`` and ``delay`` reorder steps that are close in
 #: time, not only exact ties; ``random`` keeps its original meaning (ties only).
 DEFAULT_WINDOW = {"ordered": 0, "random": 0, "pct": 10_000, "delay": 10_000}
+
+if TYPE_CHECKING:
+    from msidbg.scenario import Scenario
 
 
 def _on_fire(eng: Engine, item: list[Any]) -> None:

@@ -102,7 +102,7 @@ def startup_first(k: Any, loc: dict[str, Any]) -> None:
 def _affinity_first(k: Any, irq: int) -> bool:
     if chip_has(k.w["irqs"][irq], "startup-first"):
         return False
-    return bool(k.kernel["switches"]["affinity_before_startup"])
+    return bool(k.w["behaviour"]["affinity_before_startup"])
 
 
 @request.step
@@ -252,7 +252,7 @@ def in_hotplug(k: Any) -> bool:
 def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
     """6f1a4891a592: the direct update is unsafe only for a started, non-maskable MSI
     whose vector *and* destination both change."""
-    if k.kernel["switches"]["msi_affinity_update"] != "plug-race":
+    if k.w["behaviour"]["msi_affinity_update"] != "plug-race":
         return False
     if desc["chip"] != "PCI-MSI":
         return False

@@ -187,7 +187,7 @@ def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def mask_early(k: Any, loc: dict[str, Any]) -> None:
-    if k.kernel["switches"]["msix_mask_all"] == "early":
+    if k.w["behaviour"]["msix_mask_all"] == "early":
         _mask_all_step(k, loc)
 
 
@@ -222,7 +222,7 @@ def check_irqs(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def mask_late(k: Any, loc: dict[str, Any]) -> None:
-    if k.kernel["switches"]["msix_mask_all"] == "late":
+    if k.w["behaviour"]["msix_mask_all"] == "late":
         _mask_all_step(k, loc)
 
 
@@ -432,7 +432,7 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
     msix = is_msix(k, desc)
     acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
-    if msix and k.kernel["switches"]["msix_masked_update"] and not pci.ignore_mask(k):
+    if msix and k.w["behaviour"]["msix_masked_update"] and not pci.ignore_mask(k):
         ctrl = _pdesc(k, desc)["msix_ctrl"]
         if not ctrl & ENTRY_MASKBIT:
             loc["unmasked"] = True
