@@ -98,13 +98,18 @@ def _from_log(log: Any) -> tuple[set[str], set[Order]]:
     orders: set[Order] = set()
     xen: set[str] = set()
     for i in range(0, len(data), 7):
-        kind, cpu, dev = data[i + 1], data[i + 2], data[i + 3]
-        name, objs, refine = table[kind]
+        name, objs, refine = table[data[i + 1]]
+        dev = data[i + 3]
+        if dev < 0 and not objs and not name.startswith("xen."):
+            continue
         label = f"{name}:{strings[data[i + refine]]}" if refine >= 0 else name
         if name.startswith("xen."):
             xen.add(label)
+        cpu = data[i + 2]
         touched = [("dev", dev)] if dev >= 0 else []
-        touched += [(what, data[i + col]) for col, what in objs if data[i + col] >= 0]
+        for col, what in objs:
+            if data[i + col] >= 0:
+                touched.append((what, data[i + col]))
         for obj in touched:
             prev = last.get(obj)
             if prev is not None and prev[0] != cpu:
