@@ -150,7 +150,7 @@ class Scenario:
     costs: dict[str, int] = field(default_factory=dict)
     timing: Timing = field(default_factory=Timing)
     #: the line of each ``breakpoints:`` item (for errors found when the debugger arms them)
-    breakpoint_lines: tuple[int, ...] = ()
+    breakpoint_lines: tuple[int, ...] = field(default=(), compare=False)
 
     @cached_property
     def behaviour(self) -> bh.Table:

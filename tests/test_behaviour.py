@@ -91,7 +91,7 @@ def test_xen_implies_its_device_model() -> None:
     assert bh.implied_qemu(bh.parse_xen("4.3.1")).text == "qemu-xen-4.3"
     t = {r.name: r for r in resolve("xen-hvm", xen="4.4").rows}
     assert t["qemu_unmap_pirq_on_msi_disable"].value is False
-    assert t["qemu_unmap_pirq_on_msi_disable"].origin == "qemu qemu-xen-4.4 (xen 4.4)"
+    assert t["qemu_unmap_pirq_on_msi_disable"].origin == "qemu-xen-4.4 (xen 4.4)"
     t = {r.name: r for r in resolve("xen-hvm", xen="4.5.0").rows}
     assert t["qemu_unmap_pirq_on_msi_disable"].value is True                  # c976437c7dba, qemu-xen-4.5
     assert t["xen_msi_mask"].value == "direct" and t["xen_msi_mask"].origin == "xen 4.5.0"
@@ -188,3 +188,57 @@ def test_the_world_carries_the_plain_table() -> None:
     assert w["behaviour"] == scn.behaviour.plain()
     assert set(w["platform"]) == {"kind", "route", "interrupt_remapping"}
     assert "switches" not in w["kernel"]
+
+
+XEN_SCN = """\
+name: shown
+platform: {kind: xen-hvm, xen: "4.2", xen_pt_bind: on-write}
+kernel: {msix_mask_all: late}
+devices:
+  eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 1}}
+run:
+  - {do: probe, dev: eth0, mode: msix}
+"""
+
+
+def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
+    from msidbg.debugger import headless
+
+    xen = headless.run(load_scenario_text(XEN_SCN, "x.yaml")).summary
+    b = xen["behaviour"]
+    assert list(b) == ["affinity_before_startup", "msi_affinity_update", "msix_mask_all", "msix_masked_update",
+                       "xen_hvm_msi_ignore_mask", "xen_reuse_cached_pirq", "xen_msi_mask",
+                       "qemu_unmap_pirq_on_msi_disable", "xen_pt_bind"]
+    assert b["xen_msi_mask"] == {"value": "direct", "from": "xen 4.2", "commit": "before ad28e42bd1d2 x86/MSI: "
+                                 "track host and guest masking separately + 84d6add5593d x86/MSI: fix guest "
+                                 "unmasking when handling IRQ via event channel"}
+    assert b["qemu_unmap_pirq_on_msi_disable"]["from"] == "qemu-traditional (xen 4.2)"
+    assert b["xen_pt_bind"]["from"] == "explicit" and b["xen_pt_bind"]["commit"].startswith("hypothetical")
+    text = headless.human(xen)
+    assert "  xen_msi_mask                   = direct    xen 4.2; before ad28e42bd1d2\n" in text
+    assert "  msix_mask_all                  = late      explicit; 83dbf898a2d4\n" in text
+    bare_text = XEN_SCN.replace("platform:", "#").replace("passthrough: true", "passthrough: false")
+    bare = headless.run(load_scenario_text(bare_text, "x.yaml")).summary["behaviour"]
+    assert set(bare) == {"affinity_before_startup", "msi_affinity_update", "msix_mask_all",
+                         "msix_masked_update"}          # no Xen / QEMU rows, no Xen-HVM-only kernel switches
+    pv = resolve("xen-pv", xen="4.4").shown("xen-pv")
+    assert "xen_msi_mask" in pv and "xen_pt_bind" not in pv and "xen_hvm_msi_ignore_mask" not in pv
+    assert bare["affinity_before_startup"] == {
+        "value": True, "from": "default", "commit": "826da771291f genirq: Provide "
+        "IRQCHIP_AFFINITY_PRE_STARTUP + ff363f480e59 x86/msi: Force affinity setup before startup"}
+
+
+def test_check_reports_a_bad_fault_name_in_one_file_and_goes_on(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(XEN_SCN + "expect: {lost: {eth0: 0}}\nfaults:\n  - {call: no_such_fn, errno: EIO}\n")
+    good = ROOT / "scenarios" / "marvell-nvme-msi-blocked-late.yaml"
+    out = subprocess.run([sys.executable, "-m", "msidbg.cli", "check", str(bad), str(good)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"msidbg: {bad}:10: faults[0].call: unknown kernel program 'no_such_fn'")
+    assert out.stdout.startswith("ok ")

@@ -16,7 +16,7 @@ imports nothing from ``msidbg``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +186,8 @@ class Switch:
     history: tuple[Change, ...] = ()
     hypothetical: tuple[Any, ...] = ()
     traditional: Change | None = None
+    #: the platform kinds the switch means something on (the others show and account it as moot)
+    kinds: tuple[str, ...] = ("bare-metal", "xen-hvm", "xen-pv")
 
     @property
     def key(self) -> str:
@@ -271,9 +273,15 @@ class Table:
         """``{switch: value}``: what the world carries as ``w["behaviour"]``."""
         return {r.name: r.value for r in self.rows}
 
-    def shown(self, layers: Iterable[str] = LAYERS) -> dict[str, dict[str, Any]]:
-        keep = set(layers)
-        return {r.name: r.shown() for r in self.rows if r.layer in keep}
+    def shown(self, kind: str | None = None) -> dict[str, dict[str, Any]]:
+        """``{switch: {value, from, commit}}``; with ``kind``, only the switches that mean something there."""
+        return {r.name: r.shown() for r in self.relevant(kind)}
+
+    def relevant(self, kind: str | None = None) -> tuple[Resolved, ...]:
+        if kind is None:
+            return self.rows
+        names = {row.name for row in rows() if kind in row.kinds}
+        return tuple(r for r in self.rows if r.name in names)
 
 
 def rows() -> tuple[Switch, ...]:
@@ -286,11 +294,6 @@ def rows() -> tuple[Switch, ...]:
 
 def by_name() -> dict[str, Switch]:
     return {r.name: r for r in rows()}
-
-
-def layers_for(kind: str) -> tuple[str, ...]:
-    """The layers whose switches mean something on a platform kind."""
-    return LAYERS if kind.startswith("xen-") else ("kernel", "platform")
 
 
 def _commit_of(row: Switch, value: Any) -> tuple[str, bool]:
@@ -336,10 +339,10 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
     check_combination(versions["xen"][0] if "xen" in versions else None, q)
     if kind == "xen-hvm":
         if q is not None:
-            versions["qemu"] = (q, f"qemu {q}")
+            versions["qemu"] = (q, str(q))
         elif "xen" in versions:
             implied = implied_qemu(versions["xen"][0])
-            versions["qemu"] = (implied, f"qemu {implied} (xen {xen})")
+            versions["qemu"] = (implied, f"{implied} (xen {xen})")
     out = []
     for row in rows():
         if row.name in explicit:
@@ -374,6 +377,6 @@ def presets() -> list[tuple[str, Version]]:
 
 __all__ = [
     "LAYERS", "Change", "Resolved", "Switch", "Table", "Version", "VersionError", "at", "by_name",
-    "check_combination", "contains", "implied_qemu", "layers_for", "parse_kernel", "parse_qemu",
+    "check_combination", "contains", "implied_qemu", "parse_kernel", "parse_qemu",
     "parse_xen", "presets", "resolve", "rows",
 ]

@@ -5,6 +5,7 @@ Releases were checked as follows (``unconfirmed`` on a Change lists what was not
   ff363f480e59) is the tip tag ``irq-urgent-2021-08-15``, merged for 5.14-rc6;
 - 83dbf898a2d4 is in the 5.15.11 stable release (its announcement's shortlog, 2021-12-22), so in
   mainline 5.16 (tip irq/urgent, 2021-12-14);
+- 6f1a4891a592 reached tip x86/urgent on 2020-02-01, after 5.5 was released: 5.6;
 - 7e0815b3e099 was written after the 2022-04-27 mail of seed 000 and is in the 5.15.38-rc1
   stable review (2022-05-04), so mainline 5.18 (released 2022-05-22).
 Stable backports not listed were not checked (most of these commits carry ``Cc: stable``).
@@ -35,7 +36,7 @@ ROWS: tuple[Switch, ...] = (
     Switch(
         "xen_hvm_msi_ignore_mask", "kernel", BOOL, True,
         "an HVM guest using pirqs sets pci_msi_ignore_mask: every PCI/MSI mask write is a no-op",
-        initial=False,
+        initial=False, kinds=("xen-hvm",),
         history=(
             Change("5.18", True, "7e0815b3e099 x86/pci/xen: Disable PCI/MSI[-X] masking for XEN_HVM guests",
                    backports=("5.15.38",)),
@@ -45,11 +46,13 @@ ROWS: tuple[Switch, ...] = (
         "xen_reuse_cached_pirq", "kernel", BOOL, False,
         "xen_hvm_setup_msi_irqs() re-uses the pirq it reads back from the entry when the guest "
         "still has an irq for it (af42b8d12f8a)",
-        initial=True,
+        initial=True, kinds=("xen-hvm",),
         initial_note="af42b8d12f8a xen: fix MSI setup and teardown for PV on HVM guests (2010, 2.6.37 era)",
         history=(
-            Change("4.10", False, "xen: do not re-use pirq number cached in pci device msi msg data "
-                   "(the 2017 revert, seed 002; mainline commit id not confirmed)", unconfirmed=("4.10",)),
+            Change("4.11", False, "c74fd80f2f41 xen: do not re-use pirq number cached in pci device msi msg "
+                   "data (the 2017 revert, seed 002)", unconfirmed=("4.11",),
+                   note="posted 2017-01; its stable backports came with the 4.11-rc fixes of March 2017, "
+                   "so 4.11 rather than 4.10 (not checked in a release)"),
         ),
     ),
     Switch(
@@ -59,7 +62,8 @@ ROWS: tuple[Switch, ...] = (
         initial="plain",
         history=(
             Change("5.6", "plug-race", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   unconfirmed=("5.6",), note="posted 2020-01-31 for x86/urgent; release not checked"),
+                   note="tip x86/urgent 2020-02-01, after 5.5 (2020-01-26): the 5.6 merge window; not in 4.14 "
+                   "(tglx on stable)"),
         ),
     ),
     Switch(

@@ -13,7 +13,7 @@ ROWS: tuple[Switch, ...] = (
     Switch(
         "qemu_unmap_pirq_on_msi_disable", "qemu", (False, True), True,
         "clearing MSI or MSI-X Enable makes xen-pt unbind and unmap every pirq of the device",
-        initial=False,
+        initial=False, kinds=("xen-hvm",),
         history=(
             Change("qemu-xen-4.5", True, "c976437c7dba qemu-xen: free all the pirqs for msi/msix when driver "
                    "unload (QEMU 2.1; in qemu-xen-4.5.0-rc1 as 5ecf46031c)"),
@@ -26,7 +26,7 @@ ROWS: tuple[Switch, ...] = (
         "when xen-pt binds a pirq: on-unmask = a Vector Control write unmasks an updated entry "
         "while MSI-X is enabled, or Message Control gets Enable=1 with Function Mask=0; on-write = "
         "on the address/data write itself (hypothetical: no QEMU source does this)",
-        hypothetical=("on-write",),
+        hypothetical=("on-write",), kinds=("xen-hvm",),
         traditional=Change("qemu-traditional", "on-unmask", "hw/pt-msi.c pci_msix_writel: a Vector Control "
                            "write that unmasks with MSI-X enabled calls pt_msix_update_one; "
                            "pt_msixctrl_reg_write binds on Enable=1 with Function Mask=0"),

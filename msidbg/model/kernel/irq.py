@@ -56,8 +56,12 @@ def chip_has(desc: dict[str, Any], prop: str) -> bool:
 
 
 def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:
-    descs = pci.pdev(k, dev)["descs"]
-    if index >= len(descs) or not descs[index]["irq"]:
+    """pci_irq_vector(): the irq of vector ``index``, or None. msi_get_virq() takes msi_lock_descs,
+    so while another CPU enables or tears down the device's MSI state the caller finds it after
+    that finished: the model answers None (no irq yet / any more) instead of sleeping."""
+    p = pci.pdev(k, dev)
+    descs = p["descs"]
+    if index >= len(descs) or not descs[index]["irq"] or p["lock"] not in (-1, k.cpu_id):
         return None
     return k.w["irqs"].get(descs[index]["irq"])
 
