@@ -8,6 +8,7 @@ which steps were reordered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from msidbg.sim.program import describe_frame
@@ -35,35 +36,43 @@ def describe(w: dict[str, Any], item: Item) -> str:
     (run[9]: probe of nvme1)``."""
     kind = item[2]
     if kind == "cpu":
-        c = w["cpus"][item[3]]
-        who = f"CPU{item[3]}'s"
-        if c["irq"]["stack"]:
-            return f"{who} {describe_frame(c['irq']['stack'][-1])} (interrupt context)"
-        proc = c["proc"]
-        act = _action(w, proc["action"])
-        if proc["stack"] and proc["wait"] is None:
-            return f"{who} {describe_frame(proc['stack'][-1])}{act}"
-        if proc["done"] is not None:
-            return f"{who} end of the action{act}"
-        return f"{who} interrupt entry"
-    if kind == "act":
-        return f"CPU{item[3]}'s start{_action(w, item[4])}"
-    if kind == "timeout":
-        return f"CPU{item[3]}'s driver timeout"
+        return _cpu_step(w, item[3])
     if kind == "qemu":
-        q = w.get("qemu", {})
-        stack = q.get("ctx", {}).get("stack") or []
-        if stack:
-            return f"QEMU's {describe_frame(stack[-1])}"
-        nxt = (q.get("queue") or [{}])[0]
-        return f"QEMU taking CPU{nxt.get('cpu', '?')}'s {nxt.get('prog', 'ioreq')} for {nxt.get('dev', '?')}"
-    if kind == "fire":
-        return f"{item[3]}'s signal on vector {item[4]}"
-    if kind == "release":
-        return f"{item[3]}'s pending-bit release on vector {item[4]}"
-    if kind == "xen":
-        return f"Xen's interrupt work for {item[4]} vector {item[5]}"
-    return str(kind)
+        return _qemu_step(w)
+    simple = _SIMPLE.get(kind)
+    return simple(w, item) if simple is not None else str(kind)
+
+
+def _cpu_step(w: dict[str, Any], cpu: int) -> str:
+    c = w["cpus"][cpu]
+    who = f"CPU{cpu}'s"
+    if c["irq"]["stack"]:
+        return f"{who} {describe_frame(c['irq']['stack'][-1])} (interrupt context)"
+    proc = c["proc"]
+    act = _action(w, proc["action"])
+    if proc["stack"] and proc["wait"] is None:
+        return f"{who} {describe_frame(proc['stack'][-1])}{act}"
+    if proc["done"] is not None:
+        return f"{who} end of the action{act}"
+    return f"{who} interrupt entry"
+
+
+def _qemu_step(w: dict[str, Any]) -> str:
+    q = w.get("qemu", {})
+    stack = q.get("ctx", {}).get("stack") or []
+    if stack:
+        return f"QEMU's {describe_frame(stack[-1])}"
+    nxt = (q.get("queue") or [{}])[0]
+    return f"QEMU taking CPU{nxt.get('cpu', '?')}'s {nxt.get('prog', 'ioreq')} for {nxt.get('dev', '?')}"
+
+
+_SIMPLE: dict[str, Callable[[dict[str, Any], Item], str]] = {
+    "act": lambda w, it: f"CPU{it[3]}'s start{_action(w, it[4])}",
+    "timeout": lambda w, it: f"CPU{it[3]}'s driver timeout",
+    "fire": lambda w, it: f"{it[3]}'s signal on vector {it[4]}",
+    "release": lambda w, it: f"{it[3]}'s pending-bit release on vector {it[4]}",
+    "xen": lambda w, it: f"Xen's interrupt work for {it[4]} vector {it[5]}",
+}
 
 
 def _action(w: dict[str, Any], idx: int) -> str:
