@@ -252,28 +252,47 @@ class _Picker:
         w = eng.w
         limit = agenda[0][0] + self.window
         n = len(agenda)
+        policy = self.policy
         if (n < 2 or agenda[1][0] > limit) and (n < 3 or agenda[2][0] > limit):
             item = heapq.heappop(agenda)
-            if self.policy != "count":
+            if policy != "count":
                 self._ran(w["sched"], self.context(item))
             return item
+        if policy != "random":
+            # pct, delay and the baseline only choose where contexts compete; most steps they
+            # take the head (option 0) without sorting the options
+            head = self.context(agenda[0])
+            multi = _other_context(agenda, limit, head, self.context)
+            if policy == "count":
+                if multi:
+                    eng.trace.points += 1
+                return heapq.heappop(agenda)
+            s = w["sched"]
+            if multi:
+                s["n"] += 1
+            key = (head, s["seen"].get(head, 0) + 1, s["passed"].get(head, 0))
+            plan = eng.plan
+            quiet = not multi or (policy == "delay" and s["n"] not in s["points"])
+            if quiet and (plan is None or key not in plan.sched):
+                if eng.fresh:
+                    eng.choices[eng.cur] = 0
+                self._ran(s, head)
+                return _take(w, agenda, 0)
+        return self._choose(eng, w, agenda, limit)
+
+    def _choose(self, eng: Any, w: dict[str, Any], agenda: list[Item], limit: int) -> Item:
+        """The general case: every option, in (time, seq) order."""
         opts = _options(agenda, limit)
         items = [agenda[i] for i in opts]
         ctxs = [self.context(it) for it in items]
-        multi = any(c != ctxs[0] for c in ctxs)
         policy = self.policy
-        if policy == "count":
-            if multi:
-                eng.trace.points += 1
-            return _take(w, agenda, opts[0])
         s = w["sched"]
         if policy == "random":
             choice = below(w, len(opts))
-        elif not multi:
-            choice = 0
-        else:
-            s["n"] += 1
+        elif any(c != ctxs[0] for c in ctxs):  # s["n"] was counted by the caller
             choice = _pct(w, s, ctxs) if policy == "pct" else _delay(s, ctxs)
+        else:
+            choice = 0
         head = ctxs[0]
         key = (head, s["seen"].get(head, 0) + 1, s["passed"].get(head, 0))
         plan = eng.plan
@@ -305,6 +324,20 @@ class _Picker:
         trace.events[("sched", key)] = cur
         if trace.describe is not None:
             trace.notes[cur] = (trace.describe(w, ran), trace.describe(w, instead))
+
+
+def _other_context(agenda: list[Item], limit: int, head: str, context: Callable[[Item], str]) -> bool:
+    """Whether an item of another context than ``head`` is due by ``limit``."""
+    todo = [1, 2]
+    n = len(agenda)
+    while todo:
+        i = todo.pop()
+        if i < n and agenda[i][0] <= limit:
+            if context(agenda[i]) != head:
+                return True
+            todo.append(2 * i + 1)
+            todo.append(2 * i + 2)
+    return False
 
 
 def _options(agenda: list[Item], limit: int) -> list[int]:
