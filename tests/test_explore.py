@@ -135,3 +135,35 @@ def test_cli_exit_status_json_and_one_line_errors(tmp_path: Path) -> None:
         assert out.returncode == 2 and out.stderr.startswith("msidbg: ") and field in out.stderr, out.stderr
     missing = msidbg("explore", str(tmp_path / "none.yaml"))
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_the_report_a_person_reads(tmp_path: Path) -> None:
+    import io
+
+    from msidbg.explore import report
+
+    res = explore(PIRQ, runs=300, jobs=1, save_failing=str(tmp_path))
+    text = report.human(res)
+    f = res["failures"][0]
+    assert text.splitlines()[0].startswith(f"explored {res['runs']} runs of explore-xen-pirq-reuse in ")
+    assert f"FAIL 1: {f['signature']}  x1  seed {f['seed']}  {f['deviations']} deviation" in text
+    assert f"snapshot: {f['snapshot']}" in text and "coverage: conditions " in text
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("\n".join(line for line in Path(PIRQ_FIXED).read_text().splitlines()
+                              if not line.startswith(("breakpoints:", "expect:", "  not_hit:", "  probe:", "  lost:"))))
+    quiet = explore(str(bare), runs=3, jobs=1)
+    assert "note: nothing could fail" in report.human(quiet) and quiet["checks"] == {"breakpoints": [],
+                                                                                    "expect": False}
+    out = io.StringIO()
+    bar = report.Progress(out, 100, None)
+    bar.update(25, 1, 1, "3 programs, 9 steps, 2 orders", force=True)
+    bar.done()
+    assert "[#####               ] 25 runs" in out.getvalue() and "failures 1 (1 group)" in out.getvalue()
+
+
+def test_run_with_schedule_and_seed_re_runs_an_explored_run() -> None:
+    f = explore(PIRQ, runs=300, strategy="pct", jobs=1)["failures"][0]
+    out = msidbg("run", PIRQ, "--schedule", "pct", "--seed", str(f["seed"]), "--stop-at-break", "--json")
+    summ = json.loads(out.stdout)
+    assert out.returncode == 1 and summ["schedule"] == "pct"
+    assert summ["stopped"] == {"reason": "breakpoint", "event": f["run_event"], "breakpoint": f["breakpoint"]}

@@ -92,6 +92,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         # extensions (docs/explore.md)
         "scenario": scn.name, "seed": base, "jobs": jobs, "depth": sch.depth, "window": sch.window,
         "horizon": sch.horizon, "runs_per_second": round(st.runs / explored, 1) if explored > 0 else None,
+        "checks": {"breakpoints": list(target.specs), "expect": scn.expect is not None},
         "total_seconds": round(time.monotonic() - t0, 3),
     }
 
@@ -177,6 +178,7 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, nu
         "snapshot": cx.snapshot,
         # extensions
         "breakpoint": sig.breakpoint, "device": sig.device, "program": sig.program, "run": first.index,
+        "run_event": first.event,
         "event": cx.event, "detail": cx.detail, "deviations_found": len(found),
         "shrink_runs": shrunk.tests, "shrink_complete": shrunk.complete,
         "notes": [{"event": ev, "note": text} for ev, text in cx.notes],

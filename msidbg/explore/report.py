@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from msidbg.debugger.session import Session
 from msidbg.errors import MsidbgError
 from msidbg.explore.runner import Signature, Target
+from msidbg.guard import escape
 from msidbg.model import contexts
 from msidbg.sim.strategy import Deviation, Plan, Schedule
 
@@ -130,6 +131,10 @@ def human(result: dict[str, Any]) -> str:
     rate = runs / secs if secs > 0 else 0.0
     lines = [f"explored {runs} runs of {result['scenario']} in {secs:.1f}s ({rate:.1f} runs/s, "
              f"{result['jobs']} job{'s' if result['jobs'] > 1 else ''}), strategy {result['strategy']}"]
+    checks = result["checks"]
+    if not checks["breakpoints"] and not checks["expect"]:
+        lines.append("note: nothing could fail: the scenario has no breakpoints: and no expect:, and no --until "
+                     "was given")
     if not result["failures"]:
         lines.append("no failing run")
     for i, f in enumerate(result["failures"]):
@@ -148,7 +153,7 @@ def human(result: dict[str, Any]) -> str:
                  f"{p['kernel']['run']}/{p['kernel']['total']} (steps {st['kernel']['run']}/{st['kernel']['total']}), "
                  f"QEMU {p['qemu']['run']}/{p['qemu']['total']} (steps {st['qemu']['run']}/{st['qemu']['total']}), "
                  f"Xen operations {cov['xen']['run']}, distinct cross-context orders {cov['orders']}")
-    return "\n".join(lines)
+    return "\n".join(escape(line) for line in lines)
 
 
 class Progress:
