@@ -5,8 +5,10 @@ scenario (``scenarios/explore-xen-pirq-reuse-fixed.yaml``: it never fails, so ev
 made) and of the torn-MSI one with the plug (``explore-msi-torn-plug-race``), with 1 and 2 jobs.
 The reference, measured interleaved in the same rounds so that load on the shared machine
 affects all alike: the same number of bare engine runs (``new_engine`` + ``step`` to the end,
-same seeds and strategy, no explore machinery) in this process. Target: >= 20 runs/s of the
-three-controller scenario with 2 jobs on 2 cores.
+same seeds and strategy, no explore machinery) in this process. Also the CPU time per run of
+all processes (this one and the workers), which says what 2 idle cores would give when other
+work shares the machine. Target: >= 20 runs/s of the three-controller scenario with 2 jobs on
+2 cores.
 
     python benchmarks/explore.py [--runs 200] [--rounds 3] [--strategy random]
     python benchmarks/explore.py --acceptance      # the full acceptance, every strategy (minutes)
@@ -15,6 +17,7 @@ three-controller scenario with 2 jobs on 2 cores.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -44,8 +47,19 @@ def bare_runs(path: Path, strategy: str, runs: int) -> float:
     return runs / (time.perf_counter() - t0)
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (explore's workers, once it returns)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+CPU: dict[str, list[float]] = {}
+
+
 def explore_rate(path: Path, strategy: str, runs: int, jobs: int) -> float:
+    c0 = cpu_s()
     res = explore(str(path), runs=runs, strategy=strategy, jobs=jobs)
+    CPU.setdefault(f"jobs={jobs}", []).append((cpu_s() - c0) / runs * 1000)
     assert res["runs"] == runs and not res["failures"], res["failures"]
     return runs / res["seconds"]
 
@@ -61,10 +75,14 @@ def throughput(a: argparse.Namespace) -> int:
             got["jobs=1"].append(explore_rate(path, a.strategy, a.runs, 1))
             got["jobs=2"].append(explore_rate(path, a.strategy, a.runs, 2))
         med = {k: statistics.median(v) for k, v in got.items()}
+        cpu = {k: statistics.median(v) for k, v in CPU.items()}
+        CPU.clear()
         print(f"  {name}: bare engine {med['engine']:.1f}, explore 1 job {med['jobs=1']:.1f} "
               f"({med['jobs=1'] / med['engine']:.2f}x the engine), 2 jobs {med['jobs=2']:.1f} "
               f"({med['jobs=2'] / med['jobs=1']:.2f}x 1 job)   all: "
               + ", ".join(f"{k} {' '.join(f'{x:.1f}' for x in v)}" for k, v in got.items()))
+        print(f"    CPU per run (all processes): 1 job {cpu['jobs=1']:.1f} ms, 2 jobs {cpu['jobs=2']:.1f} ms "
+              f"(= {2000 / cpu['jobs=2']:.0f} runs/s on 2 idle cores)")
         if name == THROUGHPUT[0] and med["jobs=2"] < 20:
             ok = False
             print("  below the target of 20 runs/s with 2 jobs")
