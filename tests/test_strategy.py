@@ -188,3 +188,21 @@ def test_a_tampered_plan_is_a_bad_file(tmp_path: Path) -> None:
     path.write_bytes(msgpack.packb(doc, use_bin_type=True))
     with pytest.raises(SnapshotError, match="schedule.plan"):
         Session.open(str(path))
+
+
+def test_identical_signal_streams_each_get_their_own_start() -> None:
+    scn = scenario("""
+        name: twins
+        schedule: random
+        devices: {a: {bdf: "00:01.0", msix: {table_size: 2}}}
+        run:
+          - {at: 0, do: probe, dev: a, mode: msix, vectors: 2}
+          - {at: 50us~60us, do: fire, dev: a, vector: 0, count: 3, every: 1us}
+          - {at: 50us~60us, do: fire, dev: a, vector: 0, count: 3, every: 1us, jitter: 10%}
+          - {at: 50us, do: fire, dev: a, vector: 0, count: 3, every: 1us}
+        """)
+    for seed in range(5):
+        w = new_engine(scn, seed).w
+        fires = sorted((it[0], len(it) > 7 and it[7]) for it in w["agenda"] if it[2] == "fire")
+        acts = w["actions"]
+        assert fires == sorted([(acts[1]["at"], False), (acts[2]["at"], 2), (50_000, False)])

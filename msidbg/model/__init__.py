@@ -7,6 +7,7 @@ imports Textual or Rich.
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING, Any
 
 from msidbg.model import acct, contexts, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
@@ -141,8 +142,8 @@ def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = No
     jitter = list(scn.timing.jitter) if scn.timing.jitter else None
     act_jitter = {a.index: list(a.jitter) for a in scn.run if a.jitter}
     drawn = strategy.setup(w, sch, ranges, jitter, act_jitter)
-    if sch.draws and act_jitter:
-        _tag_jittered_fires(w, act_jitter)
+    if drawn or (sch.draws and act_jitter):
+        _uncertain_timeline(scn, w, drawn, act_jitter)
     model = Model()
     eng = Engine(w, model, log)
     model.bind(eng)
@@ -150,13 +151,30 @@ def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = No
     return eng
 
 
-def _tag_jittered_fires(w: dict[str, Any], act_jitter: dict[int, list[int]]) -> None:
-    """A fire action with its own jitter: its agenda item names the action (see ``_on_fire``)."""
+def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int],
+                        act_jitter: dict[int, list[int]]) -> None:
+    """Ranged actions start ``offsets`` later than their range's start, and so do their agenda
+    items: a CPU's first action, a device's signals (which also name their action when it has
+    its own jitter, see ``_on_fire``). Later actions of a CPU read ``at`` when their turn comes."""
+    actions = w["actions"]
+    for idx, off in offsets.items():
+        actions[idx]["at"] += off
     fires = sorted((it for it in w["agenda"] if it[2] == "fire"), key=lambda it: it[1])
-    fire_actions = [i for i, a in enumerate(w["actions"]) if a["do"] == "fire"]
-    for item, idx in zip(fires, fire_actions, strict=True):
-        if idx in act_jitter:
-            item.append(idx)
+    for a in scn.run:
+        if a.do != "fire":
+            continue
+        # the first unclaimed signal item of the timeline with these arguments (identical ones
+        # are interchangeable)
+        want = [a.at_ns, a.dev, a.args["vector"], a.args["count"], a.args["every_ns"]]
+        item = next(it for it in fires if [it[0], *it[3:7]] == want)
+        fires.remove(item)
+        item[0] = actions[a.index]["at"]
+        if a.index in act_jitter:
+            item.append(a.index)
+    for item in w["agenda"]:
+        if item[2] == "act":
+            item[0] = actions[item[4]]["at"]
+    heapq.heapify(w["agenda"])
 
 
 def resolve_schedule(scn: Scenario, strategy_name: str | None = None, depth: int | None = None,

@@ -136,12 +136,12 @@ class Schedule:
 # --- setting a world up --------------------------------------------------------------------------
 def setup(w: dict[str, Any], sch: Schedule, ranges: dict[int, int], jitter: list[int] | None,
           act_jitter: dict[int, list[int]]) -> dict[int, int]:
-    """Draw the range starts and put the strategy's state in the world (before event 0).
-
-    ``ranges``: action index -> width of its ``at`` range (ns); the world's actions and agenda
-    hold the lower bounds. ``jitter`` / ``act_jitter``: [ppm, ns] for all steps / for an
-    action's steps. Returns the range offsets drawn (the nonzero ones: deviations).
-    Under ``ordered`` nothing changes: the world is exactly what it was without this module.
+    """Draw where each ranged action starts and put the strategy's state in the world (before
+    event 0). ``ranges``: action index -> width of its ``at`` range (ns); ``jitter`` /
+    ``act_jitter``: [ppm, ns] for every step / for an action's steps. Returns the offsets into
+    the ranges (the nonzero ones, which are deviations) for the model to apply.
+    Under ``ordered`` nothing is drawn and nothing changes: the world is what it was without
+    this module.
     """
     w["policy"] = sch.strategy
     drawn: dict[int, int] = {}
@@ -155,8 +155,6 @@ def setup(w: dict[str, Any], sch: Schedule, ranges: dict[int, int], jitter: list
             off = min(max(plan.at.get(idx, 0), 0), width)
         if off:
             drawn[idx] = off
-    if drawn:
-        _move_starts(w, drawn)
     s = _state(sch.window, jitter, act_jitter)
     if sch.strategy in ("pct", "delay"):
         s["depth"], s["horizon"] = sch.depth, sch.horizon
@@ -171,23 +169,6 @@ def setup(w: dict[str, Any], sch: Schedule, ranges: dict[int, int], jitter: list
 def _state(window: int, jitter: list[int] | None, act_jitter: dict[int, list[int]]) -> dict[str, Any]:
     """``w["sched"]``: the strategy's inputs and what it has counted so far."""
     return {"window": window, "jitter": jitter, "ajit": dict(act_jitter), "n": 0, "seen": {}, "passed": {}}
-
-
-def _move_starts(w: dict[str, Any], offsets: dict[int, int]) -> None:
-    """Actions start later by ``offsets``; so do their agenda items (a CPU's first action, a
-    device's signals). Before event 0 the agenda holds exactly the timeline: one ``act`` item
-    per CPU naming its action, and the ``fire`` items in the order of their actions."""
-    actions = w["actions"]
-    for idx, off in offsets.items():
-        actions[idx]["at"] += off
-    fires = sorted((it for it in w["agenda"] if it[2] == "fire"), key=lambda it: it[1])
-    fire_actions = [i for i, a in enumerate(actions) if a["do"] == "fire"]
-    for item, idx in zip(fires, fire_actions, strict=True):
-        item[0] = actions[idx]["at"]
-    for item in w["agenda"]:
-        if item[2] == "act":
-            item[0] = actions[item[4]]["at"]
-    heapq.heapify(w["agenda"])
 
 
 # --- the engine's hooks -----------------------------------------------------------------------------
