@@ -178,10 +178,11 @@ def _explore(args: argparse.Namespace) -> int:
     from msidbg.scenario_timing import duration_s, window_ns
 
     progress = report.tty_progress() if not args.json else None
-    result = explore(args.file, runs=args.runs, time_budget=duration_s(args.budget, "--time"),
-                     strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
-                     jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
-                     until_stable=args.until_stable, seed=args.seed, progress=progress)
+    with guard.soft_interrupts():  # Ctrl-C stops the worker processes before msidbg exits (130)
+        result = explore(args.file, runs=args.runs, time_budget=duration_s(args.budget, "--time"),
+                         strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
+                         jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
+                         until_stable=args.until_stable, seed=args.seed, progress=progress)
     print(json.dumps(result) if args.json else report.human(result))
     return EXIT_STOPPED if result["failures"] else EXIT_OK
 

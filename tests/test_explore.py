@@ -167,3 +167,38 @@ def test_run_with_schedule_and_seed_re_runs_an_explored_run() -> None:
     summ = json.loads(out.stdout)
     assert out.returncode == 1 and summ["schedule"] == "pct"
     assert summ["stopped"] == {"reason": "breakpoint", "event": f["run_event"], "breakpoint": f["breakpoint"]}
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc")
+def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
+    import os
+    import signal
+    import time
+
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGKILL, -9)):
+        proc = subprocess.Popen([sys.executable, "-m", "msidbg.cli", "explore", str(SCENARIOS / "explore-msi-torn-plug-race.yaml"),
+                                 "--runs", "100000", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        children: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(children) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                    children = {int(p) for p in f.read().split()}
+            except OSError:
+                pass
+        assert len(children) == 2, "the two workers did not start"
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == code
+        assert proc.stderr is not None and proc.stdout is not None
+        if sig == signal.SIGINT:
+            assert proc.stderr.read().decode() == "msidbg: interrupted\n"
+        proc.stdout.close()
+        proc.stderr.close()
+        deadline = time.monotonic() + 20
+        while any(os.path.exists(f"/proc/{c}") for c in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        alive = [c for c in children if os.path.exists(f"/proc/{c}")]
+        for c in alive:
+            os.kill(c, signal.SIGKILL)
+        assert not alive, f"workers left behind after {sig.name}"

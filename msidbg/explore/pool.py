@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,11 +48,21 @@ _target: Target | None = None
 _counting: Any = None
 
 
-def _init(path: str, text: str, until: tuple[str, ...], max_events: int) -> None:
+def _init(path: str, text: str, until: tuple[str, ...], max_events: int, parent: int) -> None:
     global _target, _counting
+    # Ctrl-C is the parent's to handle (it stops the pool); a parent that died without doing so
+    # (killed) takes its workers with it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="msidbg-parent-watch").start()
     _target = Target(load_scenario_text(text, path), until, max_events)
     _counting = coverage.instrumented()  # for the life of this worker process (kept referenced)
     _counting.__enter__()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _work(tasks: list[Task]) -> list[RunResult]:
@@ -71,7 +83,7 @@ class Workers:
                 else "spawn"
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
-                initargs=(scn.path, scn.text, target.until, target.max_events))
+                initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
 
     def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Iterator[RunResult]:
         """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
