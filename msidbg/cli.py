@@ -82,7 +82,8 @@ def _explore_parser(sub: Any) -> None:
         "strategy) in parallel worker processes. A run fails when an armed breakpoint fires (the file's "
         "breakpoints: and --until) or its expect: block mismatches. Failures are grouped by signature "
         "(breakpoint, device, program on top of the stack); each group's first run is shrunk to its fewest "
-        "deviations from the ordered schedule. Exit 0 no failing run, 1 a failure found, 2 bad input.")
+        "deviations from the ordered schedule. The search stops at the first failing run unless --all is given. "
+        "Exit 0 no failing run, 1 a failure found, 2 bad input.")
     e.add_argument("file", metavar="FILE.yaml")
     e.add_argument("--runs", type=guard.int_arg(1, 10**9), default=1000, metavar="N", help="at most N runs, the baseline included "
                    "(default 1000)")
