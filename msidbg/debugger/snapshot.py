@@ -21,7 +21,8 @@ from typing import Any
 
 import msgpack
 
-from msidbg import __version__, armour
+from msidbg import __version__
+from msidbg.debugger import armour
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
 from msidbg.files import FileProblem, read_regular, sniff, write_atomic

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from msidbg import armour
 from msidbg.bugio.report import cause_chain, render
-from msidbg.debugger import Session
+from msidbg.debugger import Session, armour
 from tests.bugio import mailclient as mc
 from tests.bugio.helpers import ROOT, cli
 
@@ -138,6 +137,20 @@ def test_block_claiming_a_huge_size_is_refused_before_inflating(tmp_path: Path) 
     f.write_text(block)
     code, _, err = cli("replay", str(f))
     assert code == 2 and "claims 1099511627776 bytes (expected at most" in err
+
+
+def test_a_scenario_is_run_to_its_first_armed_hit_first() -> None:
+    text = render(str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"))
+    assert "  msi-torn-message at event 355 of 355, 0.000202000s" in text
+    assert "msidbg run msi-torn-affinity-update.yaml --headless --stop-at-break" in text
+
+
+def test_control_characters_from_the_file_are_escaped(tmp_path: Path) -> None:
+    s = Session.open(str(SNAPSHOTS[0]))
+    s.bookmark("evil", "note with \x1b]0;pwned\x07 escapes")
+    s.save(str(tmp_path / "evil.msgpack"))
+    text = render(str(tmp_path / "evil.msgpack"))
+    assert "\x1b" not in text and "\\x1b]0;pwned\\x07" in text
 
 
 def test_cli_report_writes_a_file_and_has_help(tmp_path: Path) -> None:
