@@ -165,8 +165,11 @@ def _tui(session: Any, path: str, breaks: Sequence[str] = ()) -> int:
         raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
-    with guard.soft_interrupts():
-        make_app(session, breaks=breaks).run()
+    app = make_app(session, breaks=breaks)
+    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
+        app.run()
+    if app.return_code == guard.EXIT_INTERRUPTED:
+        raise KeyboardInterrupt  # the app has quit and restored the terminal: one line, exit 130
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from msidbg.debugger import Session
+from msidbg.debugger.snapshot import seal
 from msidbg.errors import SnapshotError
 from msidbg.model import contexts, new_engine, resolve_schedule
 from msidbg.scenario import Scenario
@@ -186,6 +187,9 @@ def test_a_tampered_plan_is_a_bad_file(tmp_path: Path) -> None:
     doc = msgpack.unpackb(path.read_bytes(), raw=False)
     doc["schedule"]["plan"] = zlib.compress(msgpack.packb([["at", -1, 5]]))
     path.write_bytes(msgpack.packb(doc, use_bin_type=True))
+    with pytest.raises(SnapshotError, match="sha256 does not match"):
+        Session.open(str(path))
+    path.write_bytes(seal(doc))  # a consistent file with a bad plan: the field check refuses it
     with pytest.raises(SnapshotError, match="schedule.plan"):
         Session.open(str(path))
 

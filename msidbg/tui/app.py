@@ -26,6 +26,7 @@ from textual.worker import Worker
 from msidbg.debugger import Session, Stop
 from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
+from msidbg.guard import escape
 from msidbg.tui import keys
 from msidbg.tui.driver import Driver, describe, parse_time
 from msidbg.tui.messages import GotoEvent, RemoveBreakpoint
@@ -244,7 +245,7 @@ class MsidbgApp(App[None]):
                 return None, e.message
 
         self._prompt(Prompt(f"Bookmark event {self.session.cursor}", check, placeholder="name: note"),
-                     lambda bm: self.notify(f"bookmark {bm.name!r} at event {bm.event}"))
+                     lambda bm: self.notify(f"bookmark {escape(bm.name)!r} at event {bm.event}", markup=False))
 
     def action_bookmarks(self) -> None:
         self._prompt(BookmarksScreen(self.session.bookmarks), self.goto)
