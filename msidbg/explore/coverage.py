@@ -93,23 +93,24 @@ def _kind_table() -> list[tuple[str, list[tuple[int, str]], int]]:
 def _from_log(log: Any) -> tuple[set[str], set[Order]]:
     table = _kind_table()
     strings = log.strings.strings
-    data = log.data
+    raw = log.raw
     last: dict[tuple[str, int], tuple[int, str]] = {}
     orders: set[Order] = set()
     xen: set[str] = set()
-    for i in range(0, len(data), 7):
-        name, objs, refine = table[data[i + 1]]
-        dev = data[i + 3]
+    for i in range(1, len(log) + 1):
+        row = raw(i)  # time, kind, cpu, dev, a, b, c
+        name, objs, refine = table[row[1]]
+        dev = row[3]
         if dev < 0 and not objs and not name.startswith("xen."):
             continue
-        label = f"{name}:{strings[data[i + refine]]}" if refine >= 0 else name
+        label = f"{name}:{strings[row[refine]]}" if refine >= 0 else name
         if name.startswith("xen."):
             xen.add(label)
-        cpu = data[i + 2]
+        cpu = row[2]
         touched = [("dev", dev)] if dev >= 0 else []
         for col, what in objs:
-            if data[i + col] >= 0:
-                touched.append((what, data[i + col]))
+            if row[col] >= 0:
+                touched.append((what, row[col]))
         for obj in touched:
             prev = last.get(obj)
             if prev is not None and prev[0] != cpu:
