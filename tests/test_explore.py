@@ -108,8 +108,10 @@ def test_until_spec_and_expect_mismatch_are_failures(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_an_error_before_any_run(tmp_path: Path) -> None:
-    with pytest.raises(MsidbgError, match="--until"):
+    with pytest.raises(MsidbgError, match="--until") as bad:
         explore(PIRQ, until=["no-such-breakpoint"], jobs=1)
+    # one line for a script, the caret's column as --break gives it (no escaped newline)
+    assert bad.value.oneline().endswith("at column 1 of 'no-such-breakpoint'") and "\\n" not in bad.value.oneline()
     with pytest.raises(MsidbgError, match="--strategy"):
         explore(PIRQ, strategy="ordered", jobs=1)
     with pytest.raises(MsidbgError, match="--runs"):

@@ -55,7 +55,7 @@ class Target:
             try:
                 out.append(bpmod.parse(spec, i + 1))
             except BreakpointError as e:
-                raise MsidbgError(f"--until: {e}") from None
+                raise MsidbgError(f"--until: {e.message}", caret=e.caret) from None
         return out
 
 
