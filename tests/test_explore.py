@@ -204,3 +204,15 @@ def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
         for c in alive:
             os.kill(c, signal.SIGKILL)
         assert not alive, f"workers left behind after {sig.name}"
+
+
+def test_coverage_counts_modelled_code_not_a_scenarios_probes() -> None:
+    # xen-sriov-pirq-log's probes run as frames of the scenario_probe program: instrumentation
+    # the scenario adds, not kernel code, so it is neither run nor counted in the kernel's total
+    from msidbg.sim.program import PROGRAMS
+    res = explore(str(SCENARIOS / "xen-sriov-pirq-log.yaml"), runs=2, jobs=1)
+    kernel = res["coverage"]["programs"]["kernel"]
+    assert "scenario_probe" in PROGRAMS and "scenario_probe" not in kernel["names"]
+    assert "shutdown_pirq" in kernel["names"] and not res["failures"]
+    qemu = res["coverage"]["programs"]["qemu"]["total"]
+    assert kernel["total"] + qemu == len(PROGRAMS) - 1

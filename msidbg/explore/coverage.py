@@ -53,10 +53,13 @@ def _wrap(fn: StepFn, key: tuple[str, int]) -> StepFn:
     return counted
 
 
-def layer(prog: str) -> str:
-    """kernel or qemu: which code a program models (by the module that defines it)."""
+def layer(prog: str) -> str | None:
+    """kernel or qemu: which code a program models (by the module that defines it); None for a
+    scenario's own instrumentation (``probes:``), which models no upstream code."""
     steps = _originals.get(prog) or PROGRAMS[prog].steps
     module = getattr(steps[0], "__module__", "") if steps else ""
+    if module == "msidbg.model.probes":
+        return None
     return "qemu" if module.startswith("msidbg.model.qemu") else "kernel"
 
 
@@ -150,12 +153,13 @@ class Coverage:
         total_steps = {"kernel": 0, "qemu": 0}
         total_progs = {"kernel": 0, "qemu": 0}
         for prog in PROGRAMS:
-            total_progs[layer(prog)] += 1
-            total_steps[layer(prog)] += len(PROGRAMS[prog].steps)
+            if (lay := layer(prog)) is not None:
+                total_progs[lay] += 1
+                total_steps[lay] += len(PROGRAMS[prog].steps)
         for prog, _ in self.steps:
-            run[layer(prog)].add(prog)
-        for prog, _ in self.steps:
-            steps[layer(prog)] += 1
+            if (lay := layer(prog)) is not None:
+                run[lay].add(prog)
+                steps[lay] += 1
         return {
             "conditions": sorted(self.conditions),
             "programs": {lay: {"run": len(run[lay]), "total": total_progs[lay], "names": sorted(run[lay])}
