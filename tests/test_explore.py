@@ -161,6 +161,12 @@ def test_the_report_a_person_reads(tmp_path: Path) -> None:
     bar.update(25, 1, 1, "3 programs, 9 steps, 2 orders", force=True)
     bar.done()
     assert "[#####               ] 25 runs" in out.getvalue() and "failures 1 (1 group)" in out.getvalue()
+    out = io.StringIO()
+    report.Progress(out, 100, None).shrinking(2, 3, 41, 19, 4)
+    assert out.getvalue() == "\r\033[Kshrinking failure 2/3: 41 replays, 4 of 19 deviations still needed"
+    out = io.StringIO()  # a whole exploration on a "terminal": the line is cleared once, at the very end
+    explore(PIRQ, runs=300, jobs=1, progress=out)
+    assert out.getvalue().endswith("\r\033[K") and out.getvalue().count("\r\033[K") >= 2
 
 
 def test_run_with_schedule_and_seed_re_runs_an_explored_run() -> None:

@@ -82,10 +82,10 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             bar.update(st.runs, st.failures, len(st.groups), st.cover.brief())
             if _stop(st, res, all_runs, until_stable, runs, t0, time_budget):
                 break
-        bar.done()
         explored = time.monotonic() - t0
-        failures = [_shrink_group(workers, target, base, sch, i + 1, g, save_failing)
+        failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
                     for i, g in enumerate(st.groups.values())]
+        bar.done()
     return {
         "runs": st.runs, "seconds": round(explored, 3), "strategy": name, "failures": failures,
         "coverage": st.cover.as_json(),
@@ -145,9 +145,10 @@ def _stop(st: _State, res: RunResult, all_runs: bool, until_stable: int | None, 
     return st.runs >= runs or (budget is not None and time.monotonic() - t0 >= budget)
 
 
-def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, number: int, g: _Group,
-                  folder: str | None) -> dict[str, Any]:
+def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of: tuple[int, int], g: _Group,
+                  folder: str | None, bar: report.Progress) -> dict[str, Any]:
     """Shrink the group's first run to its fewest deviations; its counterexample and snapshot."""
+    number = of[0]
     first = g.first
     sig = first.signature
     assert sig is not None and first.plan is not None
@@ -155,14 +156,20 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, nu
     seed = first.seed
     found = first.plan.items()
     events: dict[tuple[Deviation, ...], int] = {}
+    replays = [0, len(found)]  # replays so far, the fewest deviations that still failed
 
     def test(cands: list[list[Deviation]]) -> tuple[int | None, int]:
         tasks = [Task(i, seed, _replay(run_sch, c), cover=False) for i, c in enumerate(cands)]
         ran = 0
         for res in workers.run(tasks, batch=1):
             ran += 1
-            if res.signature == sig:
+            replays[0] += 1
+            hit = res.signature == sig
+            if hit:
                 events[tuple(cands[res.index])] = res.event
+                replays[1] = min(replays[1], len(cands[res.index]))
+            bar.shrinking(*of, replays[0], len(found), replays[1])
+            if hit:
                 return res.index, ran
         return None, ran
 

@@ -182,6 +182,18 @@ class Progress:
                        f" ({groups} group{'s' if groups != 1 else ''})  {cover}")
         self.out.flush()
 
+    def shrinking(self, group: int, groups: int, replays: int, found: int, best: int) -> None:
+        """While a failure group is shrunk (replays of candidate subsets; may take a while)."""
+        if self.out is None:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        self.out.write(f"\r\033[Kshrinking failure {group}/{groups}: {replays} replays, "
+                       f"{best} of {found} deviations still needed")
+        self.out.flush()
+
     def done(self) -> None:
         if self.out is not None:
             self.out.write("\r\033[K")
