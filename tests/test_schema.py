@@ -95,11 +95,11 @@ def _paths(v: Any, path: str, out: dict[str, str]) -> None:
     if isinstance(v, dict):
         for k, x in v.items():
             if isinstance(k, int):
-                p, pat = f"{path}[{k}]", "[*]"
+                p = f"{path}[{k}]"
             elif NAME.match(k):
-                p, pat = f"{path}.{k}", f".{k}"
+                p = f"{path}.{k}"
             else:
-                p, pat = f'{path}["{k}"]', "[*]"
+                p = f'{path}["{k}"]'
             key = re.sub(r"\[[^\]]*\]", "[*]", p)
             out.setdefault(key, p)
             _paths(x, p, out)
