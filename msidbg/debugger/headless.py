@@ -90,7 +90,8 @@ def human(summ: dict[str, Any]) -> str:
         if len(hits) > 20:
             lines.append(f"  ... {len(hits) - 20} more (use --json for all)")
     for name, d in summ["devices"].items():
-        lines.append(f"{name}: probe {d['probe']}")
+        driver = d.get("driver", d["probe"])
+        lines.append(f"{name}: probe {d['probe']}" + (f", driver {driver}" if driver != d["probe"] else ""))
         for v in d["vectors"]:
             lines.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
                          f"lost {v['lost']} spurious {v['spurious']}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.debugger.summary import driver_state
 from msidbg.model.hw import MSI_ENABLE, MSI_PVM, MSIX_ENABLE, MSIX_MASKALL, is_interrupt_address, msg_dest
 from msidbg.model.iommu import IR_FORMAT, handle_of
 
@@ -253,5 +254,5 @@ def device_line(w: World, dev: str) -> str:
                      f"{1 << ((ctrl >> 4) & 7)}/{msi_count(w, dev)} messages")
     if d["quirks"]:
         parts.append("quirks: " + ",".join(d["quirks"]))
-    parts.append(f"driver: {w['kernel']['pci'][dev]['status']}")
+    parts.append(f"driver: {driver_state(w, dev)}")
     return " | ".join(parts)
