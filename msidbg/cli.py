@@ -103,19 +103,22 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from msidbg.debugger import Session
-
-    session = Session.open(args.file, verify=not args.no_verify)
-    return _tui(session, args.file)
+    # the TUI opens (and verifies) the snapshot itself, with a progress bar and a way to cancel
+    return _tui(args.file, args.file, verify=not args.no_verify)
 
 
-def _tui(session: Any, path: str, breaks: Sequence[str] = ()) -> int:
-    """The TUI on an open session (``msidbg.tui.app.make_app``, the factory the tests use too)."""
+def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True) -> int:
+    """The TUI on a session or a snapshot path (``msidbg.tui.app.make_app``, the factory the
+    tests use too). What ended it other than the user quitting (a bad or diverging snapshot,
+    an open cancelled) is reported like any other error."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
-    make_app(session, breaks=breaks).run()
+    app = make_app(source, breaks=breaks, verify=verify)
+    app.run()
+    if app.error is not None:
+        raise app.error
     return EXIT_OK
 
 

@@ -138,7 +138,7 @@ async def test_save_then_open_lands_on_the_same_event(tmp_path: Path) -> None:
         assert again.session.cursor == cursor == 20
         assert [b.spec for b in again.session.breakpoints] == specs
         assert again.view is not None and again.view.changes.rows == {"eth0": frozenset({0})}
-        assert "snapshot at event 20: breakpoint msix-write-unmasked" in status(again)
+        assert "snapshot: breakpoint msix-write-unmasked" in status(again)
         await pilot.press("s")
         assert again.session.cursor == 21
         await pilot.press("M", "enter")

@@ -1,0 +1,65 @@
+"""What the event at the cursor is about: the device, CPU and vector the screen should show.
+
+When the cursor moves (a step, a breakpoint, a goto, a snapshot opened at its stop), the
+vector table switches to the event's device, the APIC pane and the call stacks to its CPU,
+and the APIC pane's selected vector to the one the event set or cleared -- so the status
+line, the grids and their descriptions all speak of the same thing. No Textual here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from msidbg.sim.events import Event
+from msidbg.tui.digest import Changes
+
+World = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """The event's device, CPU and vector; None where the event says nothing about it."""
+
+    device: str | None = None
+    cpu: int | None = None
+    vector: int | None = None
+
+
+NOWHERE = Focus()
+
+
+def focus(w: World, event: Event | None, changes: Changes) -> Focus:
+    """Where the event at the cursor happened: a changed IRR/ISR bit first (that is what the
+    APIC grid highlights), else the vector and CPU the event names."""
+    if event is None:
+        return NOWHERE
+    device = event.dev if event.dev in w["devices"] else None
+    cpu, vector = _changed_bit(changes, event.cpu)
+    if cpu is None:
+        cpu, vector = _named(event)
+    if cpu is not None and not 0 <= cpu < len(w["cpus"]):
+        cpu = None
+    return Focus(device, cpu, vector)
+
+
+def _changed_bit(ch: Changes, prefer: int | None) -> tuple[int | None, int | None]:
+    """The CPU and vector of the lowest IRR/ISR bit that changed (``prefer``'s CPU first)."""
+    cpus = sorted(set(ch.irr) | set(ch.isr))
+    if not cpus:
+        return None, None
+    cpu = prefer if prefer in cpus else cpus[0]
+    bits = ch.irr.get(cpu, 0) | ch.isr.get(cpu, 0)
+    return cpu, (bits & -bits).bit_length() - 1
+
+
+def _named(e: Event) -> tuple[int | None, int | None]:
+    """The CPU and vector an event names: its ``vector`` (on its ``target`` CPU for vector
+    assignments and IPIs), or the vector in an emitted message's data."""
+    vector = e.get("vector")
+    if e.kind == "msi.msg":
+        data = e.get("data")
+        vector = data & 0xFF if isinstance(data, int) else None
+    target = e.get("target")
+    cpu = target if e.kind in ("vector.assign", "vector.free", "apic.ipi") and isinstance(target, int) else e.cpu
+    return cpu, vector if isinstance(vector, int) else None
