@@ -175,7 +175,8 @@ class MsidbgApp(Commands):
             f = follow_focus(view)
             self.device = f.device or self.device
             self.cpu = self.cpu if f.cpu is None else f.cpu
-            view = replace(view, device=self.device, cpu=self.cpu, vector=f.vector)
+            view = replace(view, device=self.device, cpu=self.cpu, vector=f.vector,
+                           row=f.row if f.device == self.device else None)
         self.view = view
 
     # -- opening a snapshot ------------------------------------------------------------------------------
@@ -318,6 +319,21 @@ class MsidbgApp(Commands):
     def action_filter(self) -> None:
         self.query_one(TabbedContent).active = "tab-events"
         self.query_one("#events").open_filter()  # type: ignore[attr-defined]
+
+    def action_next_view(self) -> None:
+        """Show the next tab beside the call stacks (event log, timeline) and focus its pane."""
+        tabs = self.query_one(TabbedContent)
+        ids = [f"tab-{v.id}" for v in VIEWS]
+        tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
+        self.call_after_refresh(self._focus_view)
+
+    def _focus_view(self) -> None:
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is not None:
+            for w in pane.query("*"):
+                if w.can_focus:
+                    w.focus()
+                    return
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.user_keymap))

@@ -16,6 +16,7 @@ from typing import Any
 
 from msidbg.debugger import Session, Stop
 from msidbg.sim.events import Event
+from msidbg.sim.scheduler import Hit
 from msidbg.tui import digest
 from msidbg.tui.digest import NO_CHANGES, Digest
 from msidbg.tui.view import BreakpointRow, View
@@ -177,7 +178,7 @@ class Driver:
             world=s.world, scenario=s.scenario.name, cursor=n, total=s.total,
             event=event[0] if event else None, stop=stop[0], detail=stop[1], changes=self.changes(),
             device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended,
-            hit_events=self.armed_hit_events(),
+            hit_events=self.armed_hit_events(), bookmarks=tuple(sorted({b.event for b in s.bookmarks})),
         )
 
     def breakpoint_rows(self) -> tuple[BreakpointRow, ...]:
@@ -211,6 +212,10 @@ class Driver:
         for h in hits:
             by.setdefault(h.name, []).append(h.event)
         self._hit_events = by
+
+    def all_hits(self) -> list[Hit]:
+        """Every hit the model found in the recorded history (none while it is still loading)."""
+        return self.s.hits(upto=self.s.total) if self.s.history_ready else []
 
     def devices(self) -> list[str]:
         return list(self.s.world["devices"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.model.hw import MSIX_ENABLE
 from msidbg.sim.events import Event
 from msidbg.tui.digest import Changes
 
@@ -24,6 +25,8 @@ class Focus:
     device: str | None = None
     cpu: int | None = None
     vector: int | None = None
+    #: the device's vector-table row the event is about (an entry written, a message sent)
+    row: int | None = None
 
 
 NOWHERE = Focus()
@@ -40,7 +43,24 @@ def focus(w: World, event: Event | None, changes: Changes) -> Focus:
         cpu, vector = _named(event)
     if cpu is not None and not 0 <= cpu < len(w["cpus"]):
         cpu = None
-    return Focus(device, cpu, vector)
+    return Focus(device, cpu, vector, _row(w, event, device))
+
+
+def _row(w: World, e: Event, device: str | None) -> int | None:
+    """The table row of an MSI-X entry (``entry``) or of the vector index a signal names: an
+    MSI-X entry while MSI-X is enabled, else an MSI message (rows after the entries)."""
+    if device is None:
+        return None
+    if e.kind.startswith("msix.") and isinstance(e.fields.get("entry"), int):
+        return int(e.fields["entry"])
+    index = e.fields.get("index")
+    if not isinstance(index, int) or not e.kind.startswith(("msi.", "irq.")):
+        return None
+    d = w["devices"][device]
+    entries = len(d["msix"]["table"]) if d["msix"] else 0
+    if d["msix"] and d["msix"]["ctrl"] & MSIX_ENABLE or not d["msi"]:
+        return index if index < entries else None
+    return entries + index
 
 
 def _changed_bit(ch: Changes, prefer: int | None) -> tuple[int | None, int | None]:

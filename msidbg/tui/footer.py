@@ -15,7 +15,7 @@ from textual.widgets._footer import FooterKey
 
 #: which keys to keep when not all fit, most needed first (action names)
 KEEP = ("help", "quit", "step", "step_back", "continue", "goto", "add_breakpoint", "watch",
-        "reverse_continue", "bookmarks", "run_to_time", "next_device", "save")
+        "reverse_continue", "next_view", "bookmarks", "run_to_time", "next_device", "save")
 COMPACT_BELOW = 120
 
 

@@ -62,6 +62,7 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("next_cpu", "next_cpu", "right_square_bracket", "CPU+", "select the next CPU", show=False),
     KeyAction("prev_cpu", "prev_cpu", "left_square_bracket", "CPU-", "select the previous CPU", show=False),
     KeyAction("filter", "filter", "slash", "Filter", "filter the event log", show=False),
+    KeyAction("next_view", "next_view", "v", "View", "switch the tabbed pane: event log, timeline"),
     KeyAction("save", "save", "ctrl+s", "Save", "save a snapshot file at the cursor"),
     KeyAction("help", "help", "question_mark,f1", "Help", "show every key"),
     KeyAction("quit", "quit", "q", "Quit", "leave msidbg"),

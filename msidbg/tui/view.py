@@ -44,9 +44,13 @@ class View:
     cpu: int = 0
     #: the APIC vector the event at the cursor set, cleared or named (None: keep the user's)
     vector: int | None = None
+    #: the vector-table row the event at the cursor is about (None: none in particular)
+    row: int | None = None
     breakpoints: tuple[BreakpointRow, ...] = field(default_factory=tuple)
     #: events where an armed built-in breakpoint fired, ascending (shared, never mutated)
     hit_events: tuple[int, ...] = ()
+    #: events with a bookmark, ascending
+    bookmarks: tuple[int, ...] = ()
     ended: bool = False
 
     @property

@@ -54,7 +54,8 @@ async def test_continue_stops_at_the_breakpoint_with_the_written_entry_highlight
         assert "continue: breakpoint msix-write-unmasked" in status(app)
         table = app.query_one(VectorTable)
         changed = table.style_of("changed").bgcolor
-        row0, row1 = table.render_line(1), table.render_line(2)   # line 0 is the column header
+        first = table.header_lines                  # capability state, then the column header
+        row0, row1 = table.render_line(first), table.render_line(first + 1)
         assert row0.text.startswith("0 ") and changed is not None
         assert any(seg.style and seg.style.bgcolor == changed for seg in row0)
         assert not any(seg.style and seg.style.bgcolor == changed for seg in row1)

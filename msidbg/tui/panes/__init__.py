@@ -28,6 +28,13 @@ def _events(app: Any) -> Widget:
     return EventLog(app.driver.events, id="events")
 
 
+def _timeline(app: Any) -> Widget:
+    from msidbg.tui.panes.timeline import Timeline
+
+    return Timeline(app.driver.events, app.driver.all_hits, id="timeline")
+
+
 VIEWS: tuple[PaneSpec, ...] = (
     PaneSpec("events", "Events", _events),
+    PaneSpec("timeline", "Timeline", _timeline),
 )

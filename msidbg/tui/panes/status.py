@@ -1,6 +1,7 @@
 """The status line: where the cursor is and why, the event there, and the whole explanation.
 
-Three parts, wrapped to the terminal's width rather than cut: the cursor (event n / total,
+Three parts, wrapped to the terminal's width rather than cut (the line's height depends only
+on the terminal's width, so a stop never moves the panes): the cursor (event n / total,
 the device and CPU the event is about, why the cursor is here, the virtual time, the
 scenario), the event at the cursor, and what the breakpoint that stopped here said about it
 -- the sentence that explains the bug, never cut short.
@@ -60,14 +61,17 @@ class StatusLine(Static):
     view: reactive[View | None] = reactive(None, layout=False)
     progress: reactive[Progress | None] = reactive(None, layout=False)
 
-    def watch_view(self, old: View | None, view: View | None) -> None:
-        self._render_status(relayout=old is None or view is None or old.detail != view.detail)
+    def watch_view(self) -> None:
+        self.update(status_content(self.view, self.progress), layout=False)
 
-    def watch_progress(self, old: Progress | None, progress: Progress | None) -> None:
+    def watch_progress(self, progress: Progress | None) -> None:
         self.set_class(progress is not None, "-running")
-        self._render_status(relayout=(old is None) != (progress is None))
+        self.update(status_content(self.view, self.progress), layout=False)
 
-    def _render_status(self, relayout: bool) -> None:
-        """Its height follows its text (a long explanation wraps onto more lines): relayout only
-        when the lines may have changed, not on every step."""
-        self.update(status_content(self.view, self.progress), layout=relayout)
+    def on_resize(self) -> None:
+        """Room for the text wrapped at this width: the height changes with the terminal's width,
+        never with what is shown (a step must not move the panes)."""
+        width = self.app.size.width
+        lines = 4 if width >= 140 else 5 if width >= 100 else 6
+        self.set_class(lines == 5, "-lines-5")
+        self.set_class(lines == 6, "-lines-6")

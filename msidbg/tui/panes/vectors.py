@@ -19,17 +19,26 @@ class VectorTable(LineView):
     """
 
     PREFIX = "vectors"
-    STYLE_NAMES = ("header", "changed", "masked", "pending", "mismatch")
+    STYLE_NAMES = ("header", "state", "changed", "masked", "pending", "mismatch", "blocked")
     header_lines = 1
     BORDER_TITLE = "Vector table"
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: the device's capability state, wrapped to the pane's width (the header's first lines)
+        self._state: list[str] = []
+
     def watch_view(self, old: View | None, view: View | None) -> None:
         dev = view.device if view else None
-        self.set_titles(f"Vector table: {dev}" if dev else "Vector table (no device)",
-                        table.device_line(view.world, dev) if view and dev else "")
+        self.set_titles(f"Vector table: {table.device_name(view.world, dev)}" if view and dev
+                        else "Vector table (no device)")
+        state = self._state
+        self._wrap_state()
         self.update_size()
+        if state != self._state:
+            self.refresh()
         if view is None or dev is None:
             self.refresh()
             return
@@ -37,12 +46,37 @@ class VectorTable(LineView):
             self.refresh_indices(old.changes.rows.get(dev, frozenset()) | view.changes.rows.get(dev, frozenset()))
         else:
             self.refresh()
-        self.call_after_refresh(self._follow, view, dev)
+        moved = old is None or old.cursor != view.cursor or old.device != view.device
+        if self.size.height:
+            self._follow(moved)         # now, so the next frame shows the rows
+        else:
+            self.call_after_refresh(self._follow, moved)
 
-    def _follow(self, view: View, dev: str) -> None:
+    def _wrap_state(self) -> None:
+        """The capability state (MSI-X, MSI, quirks, driver) in as many header lines as it needs:
+        the quirk behind a bug is never cut off."""
+        view, dev = self.view, self._device
+        parts = table.device_state(view.world, dev) if view is not None and dev is not None else []
+        self._state = table.wrap_parts(parts, max(self.scrollable_content_region.width, 40))
+        self.header_lines = len(self._state) + 1
+
+    def on_resize(self) -> None:
+        self._wrap_state()
+        self.update_size()
+        self.refresh()
+
+    def _follow(self, moved: bool = True) -> None:
+        """Bring the rows the event changed on screen (the first of them), else the row the
+        event is about (a message held, an entry read) when the cursor has just moved."""
+        view = self.view
+        dev = view.device if view else None
+        if view is None or dev is None:
+            return
         changed = view.changes.rows.get(dev)
         if changed and not any(self.is_visible(r) for r in changed):
             self.ensure_visible(min(changed))
+        elif not changed and moved and view.row is not None:
+            self.ensure_visible(view.row)
 
     @property
     def _device(self) -> str | None:
@@ -60,6 +94,8 @@ class VectorTable(LineView):
         return sum(w + len(GAP) for _, w in self._columns())
 
     def header_spans(self, index: int) -> list[Span]:
+        if index < len(self._state):
+            return [(self._state[index], "state")]
         return [(GAP.join(title.ljust(w) for title, w in self._columns()), "header")]
 
     def line_spans(self, index: int) -> list[Span]:
