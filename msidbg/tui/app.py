@@ -379,8 +379,8 @@ class MsidbgApp(Commands):
             elif answer == "save":
                 self.action_save()
 
-        self.push_screen(ConfirmQuit(f"{lost} (changed since {'opened' if self.source else 'started'})"),
-                         answered)
+        origin = "the snapshot was opened or saved" if is_snapshot(self.source) else "the scenario was loaded"
+        self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -391,7 +391,7 @@ class MsidbgApp(Commands):
 
 
 def follow_focus(view: View) -> follow.Focus:
-    return follow.focus(view.world, view.event, view.changes)
+    return follow.focus(view.world, view.event, view.changes, view.detail)
 
 
 async def in_daemon_thread(fn: Callable[[], T]) -> T:

@@ -177,6 +177,20 @@ def row_cells(w: World, dev: str, row: int) -> list[Cell]:
     return cells
 
 
+def describe_row(w: World, dev: str, row: int) -> str:
+    """One row in words: the message the device holds for it and what the kernel believes."""
+    if row >= row_count(w, dev):
+        return ""
+    n = msix_count(w, dev)
+    name = f"entry {row}" if row < n else f"MSI message {row - n}"
+    lo, hi, data, masked, pending, _ = message(w, dev, row)
+    dst, vec = dest_vector_in(w, lo, hi, data)
+    bits = " ".join(b for b, on in (("masked", masked), ("pending", pending)) if on)
+    desc = kernel_irq(w, dev, row)
+    kernel = f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}" if desc else "no irq"
+    return f"{dev} {name}: sends {vec} to APIC {dst}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
+
+
 def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:
     """The ``M`` cell: ``M`` masked, ``·`` unmasked, ``-`` an MSI message that cannot be masked
     (no per-vector masking), ``B`` an MSI message the device blocks behind an MSI-X entry's

@@ -136,18 +136,22 @@ class ApicGrid(LineView):
         self.scroll_to(y=cpu * BLOCK, animate=False, immediate=True)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        at = event.get_content_offset(self)
-        index = None if at is None else self.line_at(at.y)
-        if at is None or index is None:
-            self.hovered = None
-            return
-        cpu, line = divmod(index, BLOCK)
-        vector = apicgrid.vector_at(at.x + round(self.scroll_offset.x), line)
-        self.hovered = None if vector is None else (cpu, vector)
+        self.hovered = self._cell_at(event)
 
     def on_leave(self, event: events.Leave) -> None:
         self.hovered = None
 
     def on_click(self, event: events.Click) -> None:
-        if self.hovered is not None:
-            self.selected = self.hovered
+        """A click on a grid cell selects that CPU and vector (its owner is described below)."""
+        cell = self._cell_at(event)
+        if cell is not None:
+            self.selected = cell
+
+    def _cell_at(self, event: events.MouseEvent) -> tuple[int, int] | None:
+        at = event.get_content_offset(self)
+        index = None if at is None else self.line_at(at.y)
+        if at is None or index is None:
+            return None
+        cpu, line = divmod(index, BLOCK)
+        vector = apicgrid.vector_at(at.x + round(self.scroll_offset.x), line)
+        return None if vector is None else (cpu, vector)

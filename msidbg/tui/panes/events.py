@@ -182,11 +182,12 @@ class EventRows(LineView):
             self.post_message(GotoEvent(self.selected))
 
     def on_click(self, event: events.Click) -> None:
+        """A click selects the event and goes there."""
         at = event.get_content_offset(self)
         line = None if at is None else self.line_at(at.y)
         if line is not None:
             self.selected = self.index_of(line)
-            if event.chain == 2:
+            if self.view is None or self.selected != self.view.cursor:
                 self.action_goto()
 
     # -- filtering -----------------------------------------------------------------------------

@@ -68,6 +68,9 @@ class StatusLine(Static):
         self.set_class(progress is not None, "-running")
         self.update(status_content(self.view, self.progress), layout=False)
 
+    def on_mount(self) -> None:
+        self.on_resize()
+
     def on_resize(self) -> None:
         """Room for the text wrapped at this width: the height changes with the terminal's width,
         never with what is shown (a step must not move the panes)."""

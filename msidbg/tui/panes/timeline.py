@@ -100,6 +100,9 @@ class Timeline(LineView):
             self.set_titles(f"Timeline (indexing {self.index.indexed:,} / {self.view.total:,})")
             await asyncio.sleep(0)
         self.index.add_hits(self.hits())
+        if self.view is not None:
+            col = self.index.column_of(self.view.cursor, self.bounds())
+            self.column = self.column if col is None else col
         self.set_titles(self._title())
         self.update_size()
         self.refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.reactive import reactive
 
 from msidbg.tui import table
@@ -19,11 +20,13 @@ class VectorTable(LineView):
     """
 
     PREFIX = "vectors"
-    STYLE_NAMES = ("header", "state", "changed", "masked", "pending", "mismatch", "blocked")
+    STYLE_NAMES = ("header", "state", "changed", "selected", "masked", "pending", "mismatch", "blocked")
     header_lines = 1
     BORDER_TITLE = "Vector table"
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+    #: the row a click selected (described in the bottom border), None when none
+    selected: reactive[int | None] = reactive(None, layout=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -34,6 +37,9 @@ class VectorTable(LineView):
         dev = view.device if view else None
         self.set_titles(f"Vector table: {table.device_name(view.world, dev)}" if view and dev
                         else "Vector table (no device)")
+        if old is not None and view is not None and old.device != view.device:
+            self.set_reactive(VectorTable.selected, None)
+        self._describe()
         state = self._state
         self._wrap_state()
         self.update_size()
@@ -59,6 +65,23 @@ class VectorTable(LineView):
         parts = table.device_state(view.world, dev) if view is not None and dev is not None else []
         self._state = table.wrap_parts(parts, max(self.scrollable_content_region.width, 40))
         self.header_lines = len(self._state) + 1
+
+    def watch_selected(self) -> None:
+        self._describe()
+        self.refresh()
+
+    def _describe(self) -> None:
+        view, dev = self.view, self._device
+        row = self.selected
+        text = table.describe_row(view.world, dev, row) if view and dev and row is not None else ""
+        self.set_titles(subtitle=text)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click selects a row: what the kernel and the device hold for it is described below."""
+        at = event.get_content_offset(self)
+        line = None if at is None else self.line_at(at.y)
+        if line is not None:
+            self.selected = line
 
     def on_resize(self) -> None:
         self._wrap_state()
@@ -102,10 +125,11 @@ class VectorTable(LineView):
         view, dev = self.view, self._device
         if view is None or dev is None:
             return []
-        row_style = "changed" if view.changes.row(dev, index) else ""
+        row_style = "changed" if view.changes.row(dev, index) else "selected" if index == self.selected else ""
         spans: list[Span] = []
         for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index), self._columns(),
                                              strict=False):
-            spans.append((text.ljust(width)[: max(width, len(text))], f"{row_style} {style}".strip()))
+            # the row's highlight on top: its text colour is chosen to be readable on it
+            spans.append((text.ljust(width)[: max(width, len(text))], f"{style} {row_style}".strip()))
             spans.append((GAP, row_style))
         return spans

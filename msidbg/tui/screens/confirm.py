@@ -25,7 +25,7 @@ class ConfirmQuit(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label("Quit msidbg?", id="confirm-title")
-            yield Static(f"{self.unsaved} not saved in a snapshot.")
+            yield Static(f"{self.unsaved} not saved in a snapshot file.")
             yield Static("y quit  ·  s save a snapshot first  ·  n / escape stay", id="confirm-keys")
 
     def action_answer(self, answer: str | None) -> None:

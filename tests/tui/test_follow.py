@@ -1,0 +1,119 @@
+"""The screen follows the stop and tells the whole story (issue 15, items 2, 3 and 8).
+
+A new user opened the 2020 snapshot and saw nvme0 and CPU0 although the stop is about xhci on
+CPU2; after ``g 355`` the APIC grid showed CPU2 under a footer about CPU0; the explanation of
+the stop was cut at every width below ~200 columns; the driver said "ok" after a remove.
+"""
+
+from __future__ import annotations
+
+from msidbg.debugger import Session
+from msidbg.tui.app import MsidbgApp, make_app
+from msidbg.tui.panes.apic import ApicGrid
+from msidbg.tui.panes.stacks import CallStacks
+from msidbg.tui.panes.vectors import VectorTable
+from tests.tui.conftest import ROOT, idle, screen_text, status_lines, until, words
+
+TORN = str(ROOT / "snapshots" / "msi-torn-affinity-update.msgpack")
+TORN_YAML = str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml")
+REUSE_YAML = str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml")
+MARVELL = str(ROOT / "snapshots" / "marvell-nvme-msi-blocked.msgpack")
+
+
+def apic_cpu(app: MsidbgApp) -> int:
+    return int(str(app.query_one(ApicGrid).border_subtitle).split()[0][3:])
+
+
+def shown_apic_cpus(app: MsidbgApp) -> list[int]:
+    """The CPUs whose APIC header lines are on screen."""
+    grid = app.query_one(ApicGrid)
+    return [int(line.split()[0][3:]) for line in (grid.render_line(y).text for y in range(grid.size.height))
+            if line.startswith("CPU")]
+
+
+async def test_a_snapshot_opens_on_the_stopping_device_cpu_and_vector() -> None:
+    app = make_app(TORN, keymap={})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await idle(pilot, app, 60)
+        stop = app.session.last_stop
+        assert stop.breakpoint == "msi-torn-message" and stop.event == 355
+        assert app.device == "xhci" and app.cpu == 2
+        assert app.query_one(VectorTable).border_title is not None
+        assert str(app.query_one(VectorTable).border_title).startswith("Vector table: xhci")
+        grid = app.query_one(ApicGrid)
+        assert grid.selected == (2, 0x22)                # the vector the torn message set in CPU2's IRR
+        assert str(grid.border_subtitle).startswith("CPU2 vector 0x22 [IRR]: irq 28 PCI-MSIX nvme0 #4")
+        assert shown_apic_cpus(app)[0] == 2
+        status = "\n".join(status_lines(app))
+        assert "xhci · CPU2" in status
+
+
+async def test_goto_a_stop_keeps_grid_footer_and_status_on_one_cpu() -> None:
+    for path, event in ((TORN_YAML, 355), (REUSE_YAML, 419)):
+        app = make_app(path, keymap={})
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("g", *str(event), "enter")
+            await idle(pilot, app)
+            assert app.session.cursor == event
+            e = app.session.event(event)
+            assert e is not None
+            cpu = apic_cpu(app)
+            assert cpu == app.cpu == app.view.cpu  # type: ignore[union-attr]
+            assert shown_apic_cpus(app)[0] == cpu
+            assert f"CPU{cpu}" in status_lines(app)[0]
+            if e.dev is not None:
+                assert app.device == e.dev
+
+
+async def test_the_whole_explanation_is_on_screen_wrapped_at_100_and_80_columns() -> None:
+    for size in ((100, 30), (80, 24)):
+        app = make_app(str(ROOT / "snapshots" / "xen-pirq-reuse-nvme.msgpack"), keymap={})
+        async with app.run_test(size=size) as pilot:
+            await idle(pilot, app, 60)
+            detail = app.session.last_stop.detail
+            assert detail and len(detail) > size[0] - 10        # longer than one line
+            assert words(detail) in words(" ".join(status_lines(app))), status_lines(app)
+            assert "nvme0 · CPU0" in words(" ".join(status_lines(app)))
+
+
+async def test_the_quirk_behind_the_marvell_bug_is_not_cut_and_its_row_is_shown() -> None:
+    app = make_app(MARVELL, keymap={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await idle(pilot, app, 60)
+        table = app.query_one(VectorTable)
+        rows = [table.render_line(y).text for y in range(table.size.height)]
+        assert any("quirks: msix-mask-applies-when-disabled" in r for r in rows[:table.header_lines])
+        msi0 = next(r for r in rows if r.startswith("msi0 "))
+        assert msi0.split()[4] == "B"                     # blocked behind MSI-X entry 0's mask bit
+
+
+async def test_driver_status_follows_remove_and_a_second_probe() -> None:
+    app = make_app(REUSE_YAML, keymap={})
+    async with app.run_test(size=(160, 48)) as pilot:
+        state = {}
+        for event in (60, 112, 335):
+            await pilot.press("g", *str(event), "enter")
+            await idle(pilot, app)
+            app.device = "nvme0"
+            app.show()
+            await pilot.pause()
+            table = app.query_one(VectorTable)
+            header = " ".join(table.render_line(y).text for y in range(table.header_lines))
+            state[event] = header.split("driver: ")[1].split()[0]
+        assert state == {60: "ok", 112: "removed", 335: "probing"}
+    s = Session.from_scenario(REUSE_YAML)
+    s.seek(335)
+    assert s.summary()["devices"]["nvme0"]["driver"] == "probing"
+    assert s.summary()["devices"]["nvme0"]["probe"] == "ok"      # the contract's field keeps its meaning
+
+
+async def test_side_panes_grow_with_the_terminal_and_the_footer_keeps_help_and_quit() -> None:
+    app = make_app(TORN_YAML, keymap={})
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert app.query_one(CallStacks).size.width > 70
+    app = make_app(TORN_YAML, keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "q Quit" in screen_text(app)[-1])
+        footer = screen_text(app)[-1]
+        assert "? Help" in footer and "q Quit" in footer and "s Step" in footer
