@@ -70,12 +70,11 @@ def test_scenario_breakpoints_are_checked_against_the_world_at_event_0() -> None
         Session(scenario(text))
 
 
-def test_break_option_is_refused_with_the_caret_under_the_segment() -> None:
+def test_break_option_is_refused_naming_the_segment_and_its_column() -> None:
     out = msidbg("run", BUG, "--headless", "--break", "watch devices.eth9.msix")
     assert out.returncode == 2
-    lines = out.stderr.splitlines()
-    assert lines[0].startswith("msidbg: --break: devices has no device 'eth9'")
-    assert lines[2].index("^") == 4 + len("watch devices.")
+    assert out.stderr.strip() == ("msidbg: --break: devices has no device 'eth9' (did you mean 'eth0'? expected one "
+                                  "of: eth0) at column 15 of 'watch devices.eth9.msix'")
 
 
 def test_last_change_checks_its_path_too() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 import zlib
 from array import array
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import msgpack
 from msidbg import __version__
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
+from msidbg.files import FileProblem, read_regular, sniff, write_atomic
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.world import pack_world, state_hash
@@ -67,15 +67,15 @@ class Recording:
 
 # --- saving ---------------------------------------------------------------------------------------
 def save(s: Session, path: str) -> None:
-    """Write ``s`` at its cursor to ``path``: temporary file in the same directory, fsync, rename.
+    """Write ``s`` at its cursor to ``path`` atomically (``msidbg.files.write_atomic``).
 
     Raises SnapshotError (one line) when the file cannot be written.
     """
     data = pack_session(s)
     try:
         write_atomic(path, data)
-    except OSError as e:
-        raise SnapshotError(f"cannot write: {e.strerror or e}", path) from None
+    except FileProblem as e:
+        raise SnapshotError(e.message, path) from None
 
 
 def pack_session(s: Session) -> bytes:
@@ -88,7 +88,7 @@ def pack_session(s: Session) -> bytes:
     block, digests = log_digests(eng.log, cursor)
     doc = {
         "format": FORMAT, "version": VERSION, "msidbg": __version__,
-        "scenario": {"file": os.path.basename(s.scenario.path) or "scenario.yaml",
+        "scenario": {"file": _file_name(s.scenario.path),
                      "text": s.scenario.text, "sha256": s.scenario.sha256},
         "seed": s.seed,
         "cursor": cursor,
@@ -104,6 +104,12 @@ def pack_session(s: Session) -> bytes:
         "world": pack_world(w),
     }
     return msgpack.packb(doc, use_bin_type=True)
+
+
+def _file_name(path: str) -> str:
+    """The scenario's base name as text (a non-UTF-8 byte of the path becomes U+FFFD)."""
+    name = os.path.basename(path) or "scenario.yaml"
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _choices_rows(choices: dict[int, int], cursor: int) -> list[list[int]]:
@@ -133,35 +139,6 @@ def le_bytes(col: array[int]) -> bytes:
     return col.tobytes()
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never half."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved snapshot is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass  # some file systems cannot fsync a directory; the rename is still atomic
-
-
 # --- reading ----------------------------------------------------------------------------------------
 class _Bad(Exception):
     """A structural problem at a field (turned into a one-line SnapshotError by ``read``)."""
@@ -170,6 +147,11 @@ class _Bad(Exception):
 def read(path: str) -> Recording:
     """Read and validate ``path``: bounds, types, tamper checks. Raises SnapshotError (one line)."""
     data = _read_bytes(path)
+    if not data:
+        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
+    if sniff(data) == "text":
+        raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
+                            "run a scenario file with 'msidbg run FILE')", path)
     try:
         return _recording(path, _unpack(data, strict=True, what="the file"))
     except _Bad as e:
@@ -178,16 +160,9 @@ def read(path: str) -> Recording:
 
 def _read_bytes(path: str) -> bytes:
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise SnapshotError(f"file too large: {size} bytes (expected at most {MAX_FILE_BYTES})", path)
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SnapshotError(f"file too large (expected at most {MAX_FILE_BYTES} bytes)", path)
-    return data
+        return read_regular(path, MAX_FILE_BYTES, "a msidbg snapshot file")
+    except FileProblem as e:
+        raise SnapshotError(e.message, path) from None
 
 
 def _unpack(data: bytes, strict: bool, what: str) -> Any:

@@ -36,7 +36,8 @@ from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker
 
-from msidbg.debugger import BreakpointError, Session, Stop
+from msidbg.debugger import Session, Stop
+from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
 from msidbg.tui import follow, keys
 from msidbg.tui.commands import Commands
@@ -52,6 +53,7 @@ from msidbg.tui.panes.pirqs import PirqMap
 from msidbg.tui.panes.stacks import CallStacks
 from msidbg.tui.panes.status import StatusLine
 from msidbg.tui.panes.vectors import VectorTable
+from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
 from msidbg.tui.screens.confirm import ConfirmQuit
 from msidbg.tui.screens.help import HelpScreen
 from msidbg.tui.screens.opening import Opening
@@ -153,7 +155,7 @@ class MsidbgApp(Commands):
             self._start()
 
     def _start(self) -> None:
-        self.sub_title = self.session.scenario.name
+        self.sub_title = f"{self.session.scenario.name} · {versions_text(self.session.scenario)}"
         if not self.session.history_ready:
             self.run_command("loading history", self.session.load_history, keep_text=True)
         else:
@@ -382,8 +384,13 @@ class MsidbgApp(Commands):
         origin = "the snapshot was opened or saved" if is_snapshot(self.source) else "the scenario was loaded"
         self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)
 
+    def action_behaviour(self) -> None:
+        self.push_screen(BehaviourScreen(self.session.scenario))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Behaviour: kernel / Xen / QEMU switches", "each switch's value, where it came from "
+                            "and the commit behind it", self.action_behaviour)
         for a in keys.ACTIONS:
             if a.name != "quit":
                 yield SystemCommand(f"{a.description}: {a.name.replace('_', ' ')}", a.help,
@@ -438,9 +445,11 @@ def quiet_collector() -> None:
 
 
 def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence[str] = (),
-             verify: bool = True, keymap: dict[str, str] | None = None) -> MsidbgApp:
+             verify: bool = True, keymap: dict[str, str] | None = None,
+             snapshot: bool | None = None) -> MsidbgApp:
     """The one app factory (CLI and tests): a scenario (.yaml) at event 0 with its breakpoints
-    armed, a snapshot (.msgpack) at its cursor with its breakpoints, or an existing Session.
+    armed, a snapshot (.msgpack) at its cursor with its breakpoints, or an existing Session
+    (``snapshot``: a path is a snapshot or not; None guesses from its name and first byte).
 
     A snapshot is opened by the App itself, in the background with a progress bar (and
     verified by replay unless ``verify`` is False); a bad file ends the App with
@@ -451,24 +460,19 @@ def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence
     if keymap is None:
         keymap = keys.load_keymap(keys.config_path())
     if isinstance(source, Session):
-        return MsidbgApp(arm(source, breaks, None), keymap=keymap)
-    if is_snapshot(source):
+        arm(source, breaks, "--break", None)
+        return MsidbgApp(source, keymap=keymap)
+    if snapshot or (snapshot is None and is_snapshot(source)):
         opener = partial(_open_snapshot, source, tuple(breaks))
         return MsidbgApp(None, opener=opener, verify=verify, keymap=keymap, source=source)
-    return MsidbgApp(arm(Session.from_scenario(source, seed), breaks, source), keymap=keymap, source=source)
+    session = Session.from_scenario(source, seed)
+    arm(session, breaks, "--break", source)
+    return MsidbgApp(session, keymap=keymap, source=source)
 
 
 def _open_snapshot(path: str, breaks: tuple[str, ...]) -> Session:
-    return arm(Session.open(path, verify=False), breaks, path)
-
-
-def arm(session: Session, breaks: Sequence[str], path: str | None) -> Session:
-    """Arm ``--break`` specs; a bad one is a MsidbgError with the parser's caret."""
-    for spec in breaks:
-        try:
-            session.add_breakpoint(spec)
-        except BreakpointError as e:
-            raise MsidbgError(f"--break: {e}", path or None) from None
+    session = Session.open(path, verify=False)
+    arm(session, breaks, "--break", path)
     return session
 
 
