@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                        description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
                        "2 on bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
+    from msidbg.bugio.commands import register  # new, schema, report, export, serve
+
+    p.set_defaults(bugio=register(sub))
     return p
 
 
@@ -78,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     guard.set_machine(getattr(args, "json", False))
+    if args.cmd in args.bugio:
+        return int(args.bugio[args.cmd](args))
     if args.cmd == "run":
         return _run(args)
     if args.cmd == "check":

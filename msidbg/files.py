@@ -31,6 +31,8 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Callable
+from typing import BinaryIO
 
 from msidbg.guard import deferred_interrupts
 
@@ -98,6 +100,24 @@ def sniff(data: bytes) -> str | None:
     return "text" if b"\0" not in data else None
 
 
+SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
+
+
+def is_snapshot_path(path: str) -> bool:
+    """A snapshot by its name, else by its first byte (a msgpack map; a scenario's YAML is text)."""
+    suffix = os.path.splitext(path)[1]
+    if suffix in SNAPSHOT_SUFFIXES:
+        return True
+    if suffix in (".yaml", ".yml"):
+        return False
+    try:
+        with open(path, "rb") as f:
+            first = f.read(1)
+    except OSError:
+        return False
+    return bool(first) and (first[0] & 0xF0 == 0x80 or first[0] in (0xDE, 0xDF))
+
+
 # --- writing ------------------------------------------------------------------------------------
 def check_target(path: str) -> tuple[str, os.stat_result | None]:
     """Where ``write_atomic(path)`` would write, and what is there now; refuses what it would refuse.
@@ -124,8 +144,10 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     return target, old
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring."""
+def write_atomic(path: str, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring.
+
+    ``data`` may also be a function that writes the content to the open file (a streamed export)."""
     target, old = check_target(path)
     folder = os.path.dirname(target)
     clean_stale(folder)
@@ -138,7 +160,8 @@ def write_atomic(path: str, data: bytes) -> None:
     _sync_dir(folder)
 
 
-def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | None) -> None:
+def _write_replace(tmp: str, target: str, data: bytes | Callable[[BinaryIO], None],
+                   old: os.stat_result | None) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o600)
     try:
@@ -150,9 +173,13 @@ def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | Non
                 umask = os.umask(0)
                 os.umask(umask)
                 os.fchmod(fd, 0o666 & ~umask)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            if callable(data):
+                with os.fdopen(os.dup(fd), "wb") as f:
+                    data(f)
+            else:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)

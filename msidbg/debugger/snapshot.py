@@ -21,7 +21,7 @@ from typing import Any
 
 import msgpack
 
-from msidbg import __version__
+from msidbg import __version__, armour
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
 from msidbg.files import FileProblem, read_regular, sniff, write_atomic
@@ -146,7 +146,7 @@ class _Bad(Exception):
 
 def read(path: str) -> Recording:
     """Read and validate ``path``: bounds, types, tamper checks. Raises SnapshotError (one line)."""
-    data = _read_bytes(path)
+    data = _unarmour(_read_bytes(path), path)
     if not data:
         raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
     if sniff(data) == "text":
@@ -163,6 +163,16 @@ def _read_bytes(path: str) -> bytes:
         return read_regular(path, MAX_FILE_BYTES, "a msidbg snapshot file")
     except FileProblem as e:
         raise SnapshotError(e.message, path) from None
+
+
+def _unarmour(data: bytes, path: str) -> bytes:
+    """A mail, mbox or text file holding an armoured snapshot (``msidbg report --inline``): its bytes."""
+    if data[:1] and (0x80 <= data[0] <= 0x8F or data[0] in (0xDE, 0xDF)) or not armour.has_block(data):
+        return data  # a msgpack map (a snapshot file) or no block: the msgpack reader says what is wrong
+    try:
+        return armour.extract(data, MAX_FILE_BYTES)
+    except armour.ArmourError as e:
+        raise SnapshotError(str(e), path) from None
 
 
 def _unpack(data: bytes, strict: bool, what: str) -> Any:
