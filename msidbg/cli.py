@@ -112,7 +112,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
-    # the TUI opens (and verifies) the snapshot itself, with a progress bar and a way to cancel
+    # the TUI opens (and verifies) the snapshot itself, with a progress bar and a way to cancel;
+    # what can be told without reading it all is told before the TUI starts
+    from msidbg.debugger.snapshot import precheck
+
+    precheck(args.file)
     return _tui(args.file, args.file, verify=not args.no_verify)
 
 

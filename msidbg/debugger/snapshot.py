@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import sys
 import zlib
 from array import array
@@ -24,7 +25,7 @@ import msgpack
 from msidbg import __version__, armour
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
-from msidbg.files import FileProblem, read_regular, sniff, write_atomic
+from msidbg.files import FileProblem, check_size, read_regular, sniff, write_atomic
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.world import pack_world, state_hash
@@ -156,6 +157,22 @@ def read(path: str) -> Recording:
         return _recording(path, _unpack(data, strict=True, what="the file"))
     except _Bad as e:
         raise SnapshotError(str(e), path) from None
+
+
+def precheck(path: str) -> None:
+    """What ``read`` would refuse that shows without reading the file: a missing, special, empty
+    or too large file. Raises SnapshotError (``read`` checks the rest)."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem("cannot read: not a regular file (expected a msidbg snapshot file)")
+        check_size(info.st_size, MAX_FILE_BYTES)
+    except FileProblem as e:
+        raise SnapshotError(e.message, path) from None
+    except OSError as e:
+        raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
+    if not info.st_size:
+        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
 
 
 def _read_bytes(path: str) -> bytes:
