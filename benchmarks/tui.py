@@ -12,7 +12,8 @@ cursor starts at event 25,000, in the interrupt bursts, so steps change APIC bit
   key to the settled screen (<= 2 s), and at every frame painted meanwhile the status line's
   event, the event log's ▶ row and every pane's View must agree.
 - **open**: ``make_app`` on a ~1 MB snapshot of big-table (saved at event 12,000) until the
-  first frame that shows a progress bar (<= 200 ms), then escape until the App has ended.
+  first frame that shows a progress bar (<= 200 ms), then escape until the App has ended; and,
+  for scale, the first frame of a one-line Textual App (Textual's own start-up).
 - **timeline**: one full redraw of the timeline's lanes (150 columns) from a 1M-event index,
   at several zooms (p50; no events are read).
 
@@ -214,6 +215,36 @@ async def measure_open(path: str) -> dict[str, float]:
     return out
 
 
+async def measure_floor() -> dict[str, float]:
+    """Textual's own floor: the first frame of an App showing one line (same size, same machine)."""
+    from textual.app import App, ComposeResult
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class Hello(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("hello")
+
+    first: list[float] = []
+    original = Screen._compositor_refresh
+
+    def paint(screen: Screen[Any]) -> None:
+        original(screen)
+        if not first:
+            first.append(time.perf_counter())
+
+    Screen._compositor_refresh = paint  # type: ignore[method-assign]
+    try:
+        t0 = time.perf_counter()
+        app = Hello()
+        async with app.run_test(size=(100, 30)):
+            while not first:
+                await asyncio.sleep(0.002)
+    finally:
+        Screen._compositor_refresh = original  # type: ignore[method-assign]
+    return {"textual hello first frame": (first[0] - t0) * 1000}
+
+
 def measure_timeline() -> dict[str, float]:
     """A full redraw of every lane from a 1M-event index (no event read), at several zooms."""
     from msidbg.sim.events import Event
@@ -243,18 +274,19 @@ def run_all(samples: int, only: str | None) -> dict[str, float]:
     if only in (None, "burst"):
         out.update(asyncio.run(measure_burst()))
     if only in (None, "open"):
+        out.update(asyncio.run(measure_floor()))
         out.update(asyncio.run(measure_open(big_snapshot())))
     if only in (None, "timeline") and (TREE / "msidbg" / "tui" / "lanes.py").exists():
         out.update(measure_timeline())
     return out
 
 
-def against(ref: str, rounds: int, samples: int) -> int:
+def against(ref: str, rounds: int, samples: int, measures: list[str]) -> int:
     """Interleaved runs of each measurement in fresh processes: this tree, then ``ref``."""
     trees = {"this": str(HERE.parent), "ref": str(Path(ref).resolve())}
     got: dict[str, dict[str, list[float]]] = {"this": {}, "ref": {}}
     for _ in range(rounds):
-        for only in ("keys", "burst", "open"):
+        for only in measures:
             for name, tree in trees.items():
                 env = dict(os.environ, MSIDBG_TREE=tree, PYTHONPATH=tree)
                 res = subprocess.run([sys.executable, __file__, "--json", "--only", only, "--samples", str(samples)],
@@ -280,9 +312,10 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--against", metavar="DIR", help="another checkout to compare with (ratios)")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--measures", default="keys,burst,open", help="with --against: which (comma-separated)")
     args = ap.parse_args()
     if args.against:
-        return against(args.against, args.rounds, args.samples)
+        return against(args.against, args.rounds, args.samples, args.measures.split(","))
     res = run_all(args.samples, args.only)
     ok = all(res[k] <= limit for k, limit in TARGETS.items() if k in res)
     ok &= res.get("burst inconsistent frames", 0) == 0

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
@@ -40,6 +40,7 @@ from msidbg.debugger import Session, Stop
 from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
 from msidbg.tui import follow, keys
+from msidbg.tui.background import in_daemon_thread, stop_thread
 from msidbg.tui.commands import Commands
 from msidbg.tui.complete import Completer, complete
 from msidbg.tui.driver import Driver, describe
@@ -61,7 +62,6 @@ from msidbg.tui.view import Progress, View
 
 SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
 GC_THRESHOLD = 50_000
-T = TypeVar("T")
 
 
 class OpenCancelled(MsidbgError):
@@ -102,6 +102,7 @@ class MsidbgApp(Commands):
         self._moves = 0
         self._move_keys = 0
         self._saved_marks: tuple[Any, ...] = ()
+        self._opening_thread: threading.Thread | None = None
         self.stop_text = ("start", "")
         if session is not None:
             self._use_session(session)
@@ -150,7 +151,7 @@ class MsidbgApp(Commands):
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         if self._session is None:
-            self._open()
+            self.call_after_refresh(self._open)     # the progress bar is painted before the work starts
         else:
             self._start()
 
@@ -187,7 +188,9 @@ class MsidbgApp(Commands):
         assert self.opener is not None
         screen = self.query_one(Opening)
         try:
-            session = await in_daemon_thread(self.opener)
+            thread, done = in_daemon_thread(self.opener)
+            self._opening_thread = thread
+            session = await done
             if self.verify and not session.history_ready:
                 target = session.cursor
                 screen.replaying(target)
@@ -208,6 +211,7 @@ class MsidbgApp(Commands):
         if self._session is None and self.error is None:
             self.error = OpenCancelled("opening cancelled", self.source or None)
             self.workers.cancel_group(self, "open")
+            stop_thread(self._opening_thread)
             self.exit(return_code=OpenCancelled.exit_code)
 
     # -- running commands --------------------------------------------------------------------------
@@ -277,12 +281,16 @@ class MsidbgApp(Commands):
         self._queue_move(-1)
 
     def _queue_move(self, delta: int) -> None:
+        """Count a step key; move now if nothing else is waiting to be read, else once the keys
+        queued behind it are counted too (they arrive as messages in the App's queue)."""
         if self.busy:
             return
-        if not self._move_keys:
-            self.call_later(self.flush_moves)
         self._moves += delta
         self._move_keys += 1
+        if self._message_queue.empty() and self._move_keys == 1:
+            self.flush_moves()
+        elif self._move_keys == 1:
+            self.call_later(self.flush_moves)
 
     def flush_moves(self) -> None:
         """Apply the step / step-back keys read so far as one move (a no-op when there are none)."""
@@ -399,34 +407,6 @@ class MsidbgApp(Commands):
 
 def follow_focus(view: View) -> follow.Focus:
     return follow.focus(view.world, view.event, view.changes, view.detail)
-
-
-async def in_daemon_thread(fn: Callable[[], T]) -> T:
-    """``fn()`` in a daemon thread, awaited: the screen keeps painting meanwhile, and quitting
-    does not wait for it (``asyncio.to_thread``'s pool would hold the process until it ends)."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if done.cancelled():
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(value)
-
-    def run() -> None:
-        try:
-            value, error = fn(), None
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
-            value, error = None, e
-        try:
-            loop.call_soon_threadsafe(settle, value, error)
-        except RuntimeError:
-            pass    # the App has already quit
-
-    threading.Thread(target=run, name="msidbg-open", daemon=True).start()
-    return await done
 
 
 def quiet_collector() -> None:

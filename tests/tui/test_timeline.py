@@ -12,12 +12,10 @@ from textual.app import App, ComposeResult
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
 from msidbg.tui.app import make_app
-from msidbg.tui.digest import NO_CHANGES
 from msidbg.tui.lanes import Lane, LaneIndex, counts
 from msidbg.tui.panes.timeline import LABEL, Timeline
-from msidbg.tui.view import View
 from tests.tui.conftest import LATE, idle
-from tests.tui.test_eventlog import FakeLog
+from tests.tui.test_eventlog import FakeLog, view_at
 
 
 def lane_rows(tl: Timeline) -> dict[str, str]:
@@ -55,11 +53,6 @@ class TimelineApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Timeline(self.log_source.events, lambda: [], id="tl")
-
-
-def view_at(cursor: int, total: int) -> View:
-    world = {"now": cursor * 100, "platform": {"kind": "bare-metal"}}
-    return View(world=world, scenario="fake", cursor=cursor, total=total, changes=NO_CHANGES)
 
 
 async def test_redraws_and_zooms_read_no_events_once_indexed() -> None:

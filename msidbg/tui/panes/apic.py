@@ -69,10 +69,11 @@ class ApicGrid(LineView):
             self._follow(view, old)
         else:   # not laid out yet: follow once it is
             self.call_after_refresh(self._follow_later)
-        if self.selected != before or not adjacent(old, view):
+        if old is None or not adjacent(old, view):
             self.refresh()
-        else:
-            self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes) if old else [])
+        else:   # a step on one CPU: the lines that changed, and the selected cell's old and new lines
+            moved = [cpu * BLOCK + 2 + vec // 16 for cpu, vec in {before, self.selected}]
+            self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes) + moved)
         self._describe()
 
     def _follow_later(self) -> None:

@@ -70,11 +70,11 @@ class Timeline(LineView):
 
     # -- data ----------------------------------------------------------------------------------
     def watch_view(self, old: View | None, view: View | None) -> None:
-        if view is None:
-            return
+        if view is None or not self.is_displayed_now():
+            return                      # hidden (another tab): on_show catches up
         if view.total < self.index.indexed:
             self.index = LaneIndex()
-        if self.index.indexed < view.total and self.is_displayed_now():
+        if self.index.indexed < view.total:
             self.build_index()
         self.update_size()
         if old is None or old.cursor != view.cursor:
@@ -88,8 +88,15 @@ class Timeline(LineView):
         return self.is_attached and self.display and self.parent is not None and bool(self.parent.display)
 
     def on_show(self) -> None:
-        if self.view is not None and self.index.indexed < self.view.total:
+        view = self.view
+        if view is None:
+            return
+        if self.index.indexed < view.total:
             self.build_index()
+        col = self.index.column_of(view.cursor, self.bounds())
+        self.column = self.column if col is None else col
+        self.update_size()
+        self.refresh()
 
     @work(exclusive=True, group="timeline-index")
     async def build_index(self) -> None:
