@@ -129,10 +129,12 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
     from msidbg.tui.app import make_app
 
     app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))
-    with guard.soft_interrupts():
+    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
         app.run()
     if app.error is not None:
-        raise app.error
+        raise app.error     # a bad or diverging snapshot, or an open cancelled (one line)
+    if app.return_code == guard.EXIT_INTERRUPTED:
+        raise KeyboardInterrupt  # the app has quit and restored the terminal: one line, exit 130
     return EXIT_OK
 
 

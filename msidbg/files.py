@@ -31,8 +31,6 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Callable
-from typing import BinaryIO
 
 from msidbg.guard import deferred_interrupts
 
@@ -82,6 +80,25 @@ def read_regular(path: str, limit: int, expected: str = "a regular file") -> byt
     return data
 
 
+def read_head(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of the regular file ``path`` (for telling what kind of file it is);
+    a FIFO or a device is refused without reading or blocking, like ``read_regular``."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise FileProblem("cannot read: not a regular file (expected a regular file)")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileProblem("cannot read: not a regular file (expected a regular file)")
+        return os.read(fd, size)
+    except OSError as e:
+        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+
+
 def check_size(size: int, limit: int) -> None:
     if size > limit:
         raise FileProblem(f"file too large: {size} bytes (expected at most {limit} bytes)")
@@ -98,24 +115,6 @@ def sniff(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return "text" if b"\0" not in data else None
-
-
-SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
-
-
-def is_snapshot_path(path: str) -> bool:
-    """A snapshot by its name, else by its first byte (a msgpack map; a scenario's YAML is text)."""
-    suffix = os.path.splitext(path)[1]
-    if suffix in SNAPSHOT_SUFFIXES:
-        return True
-    if suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with open(path, "rb") as f:
-            first = f.read(1)
-    except OSError:
-        return False
-    return bool(first) and (first[0] & 0xF0 == 0x80 or first[0] in (0xDE, 0xDF))
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -144,10 +143,8 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     return target, old
 
 
-def write_atomic(path: str, data: bytes | Callable[[BinaryIO], None]) -> None:
-    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring.
-
-    ``data`` may also be a function that writes the content to the open file (a streamed export)."""
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring."""
     target, old = check_target(path)
     folder = os.path.dirname(target)
     clean_stale(folder)
@@ -160,8 +157,7 @@ def write_atomic(path: str, data: bytes | Callable[[BinaryIO], None]) -> None:
     _sync_dir(folder)
 
 
-def _write_replace(tmp: str, target: str, data: bytes | Callable[[BinaryIO], None],
-                   old: os.stat_result | None) -> None:
+def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | None) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o600)
     try:
@@ -173,13 +169,9 @@ def _write_replace(tmp: str, target: str, data: bytes | Callable[[BinaryIO], Non
                 umask = os.umask(0)
                 os.umask(umask)
                 os.fchmod(fd, 0o666 & ~umask)
-            if callable(data):
-                with os.fdopen(os.dup(fd), "wb") as f:
-                    data(f)
-            else:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)

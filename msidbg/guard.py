@@ -145,6 +145,34 @@ def soft_interrupts() -> _Block:
     return _Block(enter, leave)
 
 
+def interrupts_call(stop: Callable[[], None]) -> _Block:
+    """SIGINT calls ``stop()`` on the running asyncio loop (an app asked to quit cleanly, its
+    terminal restored); outside a running loop it raises KeyboardInterrupt as usual. A Python
+    handler of our own also keeps asyncio from installing its one, which would cancel the app
+    and let it exit 0."""
+
+    def handler(signum: int, frame: Any) -> None:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise KeyboardInterrupt from None
+        loop.call_soon_threadsafe(stop)
+
+    def enter() -> Any:
+        try:
+            return signal.signal(signal.SIGINT, handler)
+        except ValueError:
+            return None
+
+    def leave(old: Any) -> None:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+    return _Block(enter, leave)
+
+
 def deferred_interrupts() -> _Block:
     """SIGINT waits until the block is done (an atomic file replacement finishes or is undone)."""
     mask = getattr(signal, "pthread_sigmask", None)

@@ -65,7 +65,13 @@ PLANS: dict[str, Plan] = {
     "xen-hvm-msix-mask-late": Plan(
         "irq-lost", "signal-lost",
         "The late msix_mask_all() reached the device after QEMU had bound the pirq, and the guest's "
-        "xen_pirq_chip unmask only unmasks the event channel: nothing clears the MSI-X mask bit again."),
+        "xen_pirq_chip unmask only unmasks the event channel: nothing clears the MSI-X mask bit again.",
+        (("bind-on-restore", 'if event.kind == "qemu.bind_pirq"',
+          "QEMU binds pirq 101 when da181dc974ad's masked update restores Vector Control 0: the entry "
+          "was updated and is unmasked while MSI-X is enabled (QEMU's emulated table starts unmasked)"),
+         ("late-mask", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 1',
+          "the late msix_mask_all() goes through Xen's vMSI-X intercept, which (Xen <= 4.5) writes the "
+          "guest's mask bit to the physical entry"))),
     "xen-pirq-reuse-nvme": Plan(
         "pirq-conflict", "pirq-conflict",
         "The guest re-used the pirq it read back from the emulated MSI-X entry (af42b8d12f8a); QEMU had "

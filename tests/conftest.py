@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,16 @@ from msidbg.sim.scheduler import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+
+def load_script(path: Path, name: str) -> Any:
+    """Import a script that is not in a package (snapshots/make.py, scenarios/matrix.py) as ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def scenario(text: str, path: str = "inline.yaml") -> Scenario:
@@ -30,6 +42,19 @@ def run_to_end(scn: Scenario, seed: int | None = None) -> Engine:
     while eng.step():
         pass
     return eng
+
+
+def finish_copy(eng: Engine) -> Engine:
+    """A fresh engine on a copy of ``eng``'s world, run to the end (a snapshot taken mid-run)."""
+    from msidbg.model import Model
+    from msidbg.sim.world import copy_world
+
+    model = Model()
+    twin = Engine(copy_world(eng.w), model)
+    model.bind(twin)
+    while twin.step():
+        pass
+    return twin
 
 
 def totals(eng: Engine, dev: str) -> dict[str, int]:

@@ -175,9 +175,11 @@ def test_scenario_resolves_versions_and_switches() -> None:
     assert b["qemu_unmap_pirq_on_msi_disable"] is True  # the qemu-xen-4.5 of Xen 4.5
     later = dataclasses.replace(scn, kernel=dataclasses.replace(scn.kernel, version="5.15.38", switches={}))
     assert later.behaviour.plain()["xen_hvm_msi_ignore_mask"] is True
-    assert load_scenario_text("name: x\nkernel: {version: '5.13'}\n", "x.yaml").behaviour.plain() == {
-        **b, "msix_mask_all": "early", "xen_hvm_msi_ignore_mask": False, "affinity_before_startup": False,
-        "msix_masked_update": False, "xen_pt_bind": "on-unmask", "xen_msi_mask": "combined"}
+    old = load_scenario_text("name: x\nkernel: {version: '5.13'}\n", "x.yaml").behaviour.plain()
+    assert {k: old[k] for k in ("xen_hvm_msi_ignore_mask", "affinity_before_startup", "msix_masked_update",
+                                "xen_pt_bind", "xen_msi_mask")} == {
+        "xen_hvm_msi_ignore_mask": False, "affinity_before_startup": False, "msix_masked_update": False,
+        "xen_pt_bind": "on-unmask", "xen_msi_mask": "combined"}       # bare metal: Xen rows at the default
 
 
 def test_the_world_carries_the_plain_table() -> None:
@@ -206,12 +208,12 @@ def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
 
     xen = headless.run(load_scenario_text(XEN_SCN, "x.yaml")).summary
     b = xen["behaviour"]
-    assert list(b) == ["affinity_before_startup", "msi_affinity_update", "msix_mask_all", "msix_masked_update",
-                       "xen_hvm_msi_ignore_mask", "xen_reuse_cached_pirq", "xen_msi_mask",
-                       "qemu_unmap_pirq_on_msi_disable", "xen_pt_bind"]
-    assert b["xen_msi_mask"] == {"value": "direct", "from": "xen 4.2", "commit": "before ad28e42bd1d2 x86/MSI: "
-                                 "track host and guest masking separately + 84d6add5593d x86/MSI: fix guest "
-                                 "unmasking when handling IRQ via event channel"}
+    layer = {r.name: r.layer for r in bh.rows()}
+    assert list(b) == [r.name for r in bh.rows() if "xen-hvm" in r.kinds]      # every row, in table order
+    assert [layer[n] for n in b] == sorted((layer[n] for n in b), key=bh.LAYERS.index)
+    assert b["xen_msi_mask"]["value"] == "direct" and b["xen_msi_mask"]["from"] == "xen 4.2"
+    assert b["xen_msi_mask"]["commit"].startswith("before ad28e42bd1d2 x86/MSI: track host and guest masking "
+                                                  "separately + 84d6add5593d x86/MSI: fix guest unmasking")
     assert b["qemu_unmap_pirq_on_msi_disable"]["from"] == "qemu-traditional (xen 4.2)"
     assert b["xen_pt_bind"]["from"] == "explicit" and b["xen_pt_bind"]["commit"].startswith("hypothetical")
     text = headless.human(xen)
@@ -219,8 +221,9 @@ def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
     assert "  msix_mask_all                  = late      explicit; 83dbf898a2d4\n" in text
     bare_text = XEN_SCN.replace("platform:", "#").replace("passthrough: true", "passthrough: false")
     bare = headless.run(load_scenario_text(bare_text, "x.yaml")).summary["behaviour"]
-    assert set(bare) == {"affinity_before_startup", "msi_affinity_update", "msix_mask_all",
-                         "msix_masked_update"}          # no Xen / QEMU rows, no Xen-HVM-only kernel switches
+    assert {"affinity_before_startup", "msi_affinity_update", "msix_mask_all", "msix_masked_update"} <= set(bare)
+    assert all(layer[n] == "kernel" for n in bare)      # no Xen / QEMU rows
+    assert not {"xen_hvm_msi_ignore_mask", "xen_reuse_cached_pirq"} & set(bare)    # Xen-HVM-only kernel switches
     pv = resolve("xen-pv", xen="4.4").shown("xen-pv")
     assert "xen_msi_mask" in pv and "xen_pt_bind" not in pv and "xen_hvm_msi_ignore_mask" not in pv
     assert bare["affinity_before_startup"] == {
@@ -242,3 +245,25 @@ def test_check_reports_a_bad_fault_name_in_one_file_and_goes_on(tmp_path: Path) 
     assert out.returncode == 2
     assert out.stderr.startswith(f"msidbg: {bad}:10: faults[0].call: unknown kernel program 'no_such_fn'")
     assert out.stdout.startswith("ok ")
+
+
+def test_every_row_is_well_formed() -> None:
+    """Catches a row typo before it resolves silently: release order, backport series, values, layers."""
+    parse = {"kernel": bh.parse_kernel, "xen": bh.parse_xen, "qemu": bh.parse_qemu}
+    names = [r.name for r in bh.rows()]
+    assert len(names) == len(set(names))
+    for row in bh.rows():
+        assert row.layer in bh.LAYERS and row.doc and row.kinds, row.name
+        assert set(row.hypothetical) <= set(row.values) and row.initial in (*row.values, None), row.name
+        releases = [parse[row.layer](c.release).parts for c in row.history]
+        assert releases == sorted(releases), f"{row.name}: history out of release order"
+        for c in row.history:
+            assert c.value in row.values and c.value not in row.hypothetical and c.commit, (row.name, c)
+            mainline = parse[row.layer](c.release)
+            for b in c.backports:
+                back = parse[row.layer](b)
+                assert len(back.parts) == 3 and back.series < mainline.series, (row.name, b)
+            assert set(c.unconfirmed) <= {c.release, *c.backports}, (row.name, c.unconfirmed)
+        if row.layer == "qemu":
+            assert row.traditional is not None and row.traditional.value in row.values, row.name
+            assert row.traditional.value not in row.hypothetical, row.name

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import msgpack
 
+from msidbg.debugger.snapshot import seal
 from msidbg.sim.world import pack_world, state_hash, unpack_world
 from tests.conftest import SCENARIOS
 from tests.test_cli import msidbg
@@ -38,7 +39,7 @@ def test_replay_exits_1_on_divergence_naming_event_and_path(tmp_path: Path) -> N
     w = unpack_world(doc["world"])
     w["devices"]["eth0"]["msix"]["table"][2]["ctrl"] = 0
     doc["world"], doc["state_hash"] = pack_world(w), state_hash(w)
-    path.write_bytes(msgpack.packb(doc, use_bin_type=True))
+    path.write_bytes(seal(doc))
     out = msidbg("replay", str(path))
     assert out.returncode == 1, out.stderr
     err = out.stderr.strip()

@@ -172,7 +172,7 @@ def test_a_fifo_and_dev_zero_are_refused_without_reading(tmp_path: Path) -> None
     fifo = tmp_path / "bug.msgpack"
     os.mkfifo(fifo)
     for cmd in (("replay", str(fifo)), ("open", str(fifo)), ("replay", "/dev/zero"), ("run", str(fifo)),
-                ("check", "/dev/zero")):
+                ("check", "/dev/zero"), ("report", str(fifo))):
         err = one_line(msidbg(*cmd))
         assert "cannot read: not a regular file" in err, err
 

@@ -29,13 +29,14 @@ PKG = Path(__file__).resolve().parent.parent / "msidbg"
 #: sim <- scenario/behaviour <- model <- debugger <- tui <- cli; the leaf modules sit with sim
 RANKS = {
     "msidbg": 0, "msidbg.errors": 0, "msidbg.contract": 0, "msidbg.yamlsafe": 0, "msidbg.sim": 0,
-    "msidbg.guard": 0, "msidbg.files": 0, "msidbg.armour": 0,
+    "msidbg.guard": 0, "msidbg.files": 0,  # leaves: the standard library only (escaping, signals, safe I/O)
     "msidbg.scenario": 1, "msidbg.behaviour": 1,
     "msidbg.model": 2,
     "msidbg.debugger": 3,
-    "msidbg.tui": 5, "msidbg.bugio.serve": 5, "msidbg.bugio.served": 5,
-    "msidbg.bugio.commands": 6,
+    "msidbg.tui": 5,
+    "msidbg.bugio.serve": 5, "msidbg.bugio.served": 5,  # the TUI served to a browser
     "msidbg.cli": 6,
+    "msidbg.bugio.commands": 6,  # the bugio subcommands' parsers and handlers: part of the CLI
 }
 #: a package this table does not name yet (e.g. a new tool built on the debugger) ranks here:
 #: it may use the debugger and below, and only the TUI and the CLI may use it

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from typing import Any
 
-from tests.conftest import ROOT, shipped
+from tests.conftest import ROOT, load_script, shipped
 
 
 def matrix() -> Any:
-    spec = importlib.util.spec_from_file_location("scenarios_matrix", ROOT / "scenarios" / "matrix.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["scenarios_matrix"] = mod        # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(ROOT / "scenarios" / "matrix.py", "scenarios_matrix")
 
 
 def test_the_readme_matrix_is_current() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from msidbg import behaviour as bh
 from msidbg.errors import ScenarioError
 from msidbg.scenario import (
-    KERNEL_DEFAULTS,
     Action,
     Device,
     Kernel,
@@ -134,7 +134,9 @@ def test_contract_example_parses(tmp_path: Path) -> None:
     assert s.about.startswith("NIC passed through")
     assert s.platform == Platform("xen-hvm", "4.5", "qemu-xen-4.5", False,
                                   {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-write"})
-    assert s.kernel == Kernel("5.15.30", KERNEL_DEFAULTS)
+    assert s.kernel == Kernel("5.15.30", {"msix_mask_all": "late", "xen_hvm_msi_ignore_mask": True,
+                                          "xen_reuse_cached_pirq": False, "msi_affinity_update": "plug-race",
+                                          "affinity_before_startup": True, "msix_masked_update": True})
     assert s.devices == {
         "eth0": Device("eth0", "00:03.0", "nic", True, MsixCap(3), MsiCap(1, False, True), ("latch-on-unmask",))
     }
@@ -216,9 +218,9 @@ def test_kernel_switches(tmp_path: Path) -> None:
     s = load(tmp_path, "name: x\nkernel: {msix_mask_all: early, msi_affinity_update: plain, msix_masked_update: no}\n")
     assert s.kernel == Kernel(None, {"msix_mask_all": "early", "msi_affinity_update": "plain",
                                      "msix_masked_update": False})
-    assert s.behaviour.plain() == {**KERNEL_DEFAULTS, "msix_mask_all": "early", "msi_affinity_update": "plain",
-                                   "msix_masked_update": False, "xen_msi_mask": "combined",
-                                   "qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-unmask"}
+    written = {"msix_mask_all": "early", "msi_affinity_update": "plain", "msix_masked_update": False}
+    defaults = {r.name: r.default for r in bh.rows()}
+    assert s.behaviour.plain() == {**defaults, **written}
 
 
 def test_expect_faults_costs_breakpoints(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from msidbg import guard
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -28,13 +30,14 @@ def register(sub: Any) -> dict[str, Handler]:
     n.add_argument("--dmesg", metavar="FILE", help="dmesg output")
     n.add_argument("--platform", choices=("bare-metal", "xen-hvm", "xen-pv"),
                    help="the platform, when dmesg does not tell (default: from dmesg, else bare-metal)")
-    n.add_argument("-o", "--output", required=True, metavar="OUT.yaml", help="where to write the scenario ('-': stdout)")
+    n.add_argument("-o", "--output", required=True, type=guard.path_arg, metavar="OUT.yaml",
+                   help="where to write the scenario ('-': stdout)")
 
     s = sub.add_parser(
         "schema", help="print the JSON Schema of scenario files (for YAML language servers)",
         description="Print a JSON Schema (draft 2020-12) of the scenario format, derived from the "
         "loader's own tables. Point your editor's YAML language server at it for completion and checks.")
-    s.add_argument("-o", "--output", metavar="OUT.json", help="write it to a file instead of stdout")
+    s.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.json", help="write it to a file instead of stdout")
     r = sub.add_parser(
         "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
         description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
@@ -44,7 +47,7 @@ def register(sub: Any) -> dict[str, Handler]:
     r.add_argument("--markdown", action="store_true", help="Markdown for a tracker instead of plain text")
     r.add_argument("--inline", action="store_true",
                    help="append the snapshot as an armoured text block that `msidbg open` reads back from the mail")
-    r.add_argument("-o", "--output", metavar="OUT", help="write to a file instead of stdout")
+    r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
     e = sub.add_parser(
         "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
         description="Run a scenario (or re-run a snapshot's scenario, past its cursor to the end) and write "
@@ -52,16 +55,18 @@ def register(sub: Any) -> dict[str, Handler]:
         "(signals, held time in the PBA or IRR), Xen and QEMU; flows from each signal to its handler or "
         "loss; IRR depth and pending pirq counters; hits and bookmarks.")
     e.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
-    e.add_argument("--perfetto", required=True, metavar="OUT", help="the trace file to write (.pftrace)")
-    e.add_argument("--max-events", type=int, metavar="N", help="stop the run after N events")
-    e.add_argument("--seed", type=int, metavar="N", help="override a scenario's seed")
+    e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
+                   help="the trace file to write (.pftrace)")
+    e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events")
+    e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
         description="Serve the debugger's TUI on a scenario or a snapshot to a web browser. Each browser "
         "tab gets its own session. Listens on 127.0.0.1 unless --host says otherwise.")
     v.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     v.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    v.add_argument("--port", type=int, default=8000, help="the TCP port (default 8000)")
+    v.add_argument("--port", type=guard.int_arg(1, 65535, "a TCP port"), default=8000,
+                   help="the TCP port (default 8000)")
     return {"new": _new, "schema": _schema, "report": _report, "export": _export, "serve": _serve}
 
 
@@ -110,10 +115,6 @@ def _export(args: argparse.Namespace) -> int:
     from msidbg.bugio.perfetto import export
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
-    from msidbg.errors import MsidbgError
-
-    if args.max_events is not None and args.max_events < 0:
-        raise MsidbgError("--max-events: must be >= 0")
     mark = None
     if is_snapshot_source(args.file):
         s = Session.open(args.file)

@@ -20,6 +20,7 @@ from msidbg.bugio import lspci as lp
 from msidbg.bugio import procirq as pi
 from msidbg.bugio.textin import InputError, read_lines
 from msidbg.errors import MsidbgError
+from msidbg.guard import escape
 from msidbg.scenario import load_scenario_text
 
 PLATFORMS = ("bare-metal", "xen-hvm", "xen-pv")
@@ -206,7 +207,8 @@ def _q(text: str) -> str:
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.replace("\t", " ").split())[:200]
+    """Text from an input file for a YAML comment: one line, control characters escaped."""
+    return escape(" ".join(text.replace("\t", " ").split())[:200])
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -56,6 +56,10 @@ class Observer:
 
     def __init__(self, w: dict[str, Any]) -> None:
         self.stacks: dict[Track, list[str]] = {}
+        #: the frame objects last seen per track (held, so identity means "the same call")
+        self.frames: dict[Track, list[dict[str, Any]]] = {}
+        #: the registers last seen (PBA lists, MSI pending, IRR words and sources) per device / CPU
+        self.regs: dict[Any, Any] = {}
         self.held: dict[Track, bool] = {}
         self.counters: dict[Track, int] = {}
         self.acct = {d: (list(a["raised"]), list(a["delivered"]), list(a["lost"])) for d, a in w["acct"].items()}
@@ -69,7 +73,7 @@ class Observer:
         yield from self._stacks(ts, w)
         yield from self._signals(ev, w)
         yield from self._actors(ev)
-        yield from self._held(ts, w)
+        yield from self._held(ts, w, ev.dev)
         yield from self._counters(ts, w)
 
     def close(self, ts: int) -> Iterator[Rec]:
@@ -90,13 +94,17 @@ class Observer:
     # -- program stacks ------------------------------------------------------------------------------
     def _stacks(self, ts: int, w: dict[str, Any]) -> Iterator[Rec]:
         for c in w["cpus"]:
-            frames = [_frame_name(f) for f in c["proc"]["stack"]] + [_frame_name(f) for f in c["irq"]["stack"]]
-            yield from self._diff(ts, ("cpu", c["id"]), frames)
+            yield from self._diff(ts, ("cpu", c["id"]), c["proc"]["stack"] + c["irq"]["stack"])
         q = w.get("qemu")
         if q is not None:
-            yield from self._diff(ts, ("qemu",), [_frame_name(f) for f in q["ctx"]["stack"]])
+            yield from self._diff(ts, ("qemu",), q["ctx"]["stack"])
 
-    def _diff(self, ts: int, track: Track, frames: list[str]) -> Iterator[Rec]:
+    def _diff(self, ts: int, track: Track, stack: list[dict[str, Any]]) -> Iterator[Rec]:
+        seen = self.frames.get(track, [])
+        if len(seen) == len(stack) and all(a is b for a, b in zip(seen, stack, strict=True)):
+            return
+        self.frames[track] = list(stack)
+        frames = [_frame_name(f) for f in stack]
         old = self.stacks.get(track, [])
         if old == frames:
             return
@@ -158,7 +166,28 @@ class Observer:
         elif ev.kind.startswith(QEMU_PREFIXES):
             yield Rec("instant", ev.time_ns, ("qemu",), _event_name(ev), args)
 
-    def _held(self, ts: int, w: dict[str, Any]) -> Iterator[Rec]:
+    def _changed(self, key: Any, value: Any) -> bool:
+        """Did ``value`` change since the last event (a copy is kept)?"""
+        if self.regs.get(key, None) == value:
+            return False
+        self.regs[key] = _copy(value)
+        return True
+
+    def _held(self, ts: int, w: dict[str, Any], dev: str | None) -> Iterator[Rec]:
+        """A device's PBA and pending bits change only in events about that device (its signals,
+        writes to its registers, QEMU's and Xen's writes for it); IRR may change on any CPU."""
+        changed = False
+        devices = w["devices"]
+        for name in (dev,) if dev in devices else devices:
+            d = devices[name]
+            changed |= self._changed(("pba", name), d["msix"]["pba"] if d["msix"] else None)
+            changed |= self._changed(("pending", name), d["msi"]["pending"] if d["msi"] else None)
+        for c in w["cpus"]:
+            changed |= self._changed(("irr", c["id"]), c["irr_src"])
+        if changed:
+            yield from self._held_now(ts, w)
+
+    def _held_now(self, ts: int, w: dict[str, Any]) -> Iterator[Rec]:
         now: dict[Track, str] = {}
         for name, d in w["devices"].items():
             if d["msix"] is not None:
@@ -183,8 +212,10 @@ class Observer:
                 yield Rec("begin", ts, track, name)
 
     def _counters(self, ts: int, w: dict[str, Any]) -> Iterator[Rec]:
-        values: dict[Track, int] = {("irr-depth", c["id"]): sum(bin(x).count("1") for x in c["irr"])
-                                    for c in w["cpus"]}
+        values: dict[Track, int] = {}
+        for c in w["cpus"]:
+            if self._changed(("irr-words", c["id"]), c["irr"]) or ("irr-depth", c["id"]) not in self.counters:
+                values[("irr-depth", c["id"])] = sum(x.bit_count() for x in c["irr"])
         x = w.get("xen")
         if x is not None:
             values[("pirqs-pending",)] = sum(1 for p in x["ports"].values() if p["pending"])
@@ -192,6 +223,13 @@ class Observer:
             if self.counters.get(track) != v:
                 self.counters[track] = v
                 yield Rec("counter", ts, track, value=v)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a register value deep enough to compare with later (lists and dicts of lists)."""
+    if isinstance(value, dict):
+        return {k: [list(x) if isinstance(x, list) else x for x in v] for k, v in value.items()}
+    return list(value) if isinstance(value, list) else value
 
 
 def _frame_name(f: dict[str, Any]) -> str:

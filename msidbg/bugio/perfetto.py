@@ -12,15 +12,17 @@ signal to its handler, loss, or the cursor when still in flight.
 
 from __future__ import annotations
 
+import io
 from typing import IO, Any
 
 from msidbg.bugio.observe import Rec, Replay, Track
 from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, write_atomic
+from msidbg.files import FileProblem, check_target, write_atomic
 
 SEQUENCE = 7
-MAX_RECORDS = 20_000_000
+#: the trace is built in memory (then written atomically): about 40 bytes a record
+MAX_RECORDS = 5_000_000
 
 
 def track_name(track: Track) -> str:
@@ -115,14 +117,13 @@ def export(s: Session, out: str, max_events: int | None = None, mark: int | None
     (its ``totals`` say how the signals' flows ended). ``mark``: an event to show on the bookmarks
     track as the snapshot's cursor."""
     run = Replay(s, max_events, mark)
-
-    def stream(f: IO[bytes]) -> None:
-        w = Writer(f)
+    try:
+        check_target(out)  # a bad path fails before the replay, not after it
+        buf = io.BytesIO()
+        w = Writer(buf)
         for rec in run.records():
             w.write(rec)
-
-    try:
-        write_atomic(out, stream)
+        write_atomic(out, buf.getvalue())
     except FileProblem as e:
         raise MsidbgError(e.message, out) from None
     return run

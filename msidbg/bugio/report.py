@@ -19,6 +19,7 @@ from typing import Any
 
 from msidbg import __version__
 from msidbg.debugger import Session
+from msidbg.guard import escape_lines
 from msidbg.sim.events import format_ns
 
 WIDTH = 72
@@ -308,6 +309,13 @@ def _bookmarks(s: Session) -> Section:
 
 def _reproduce(s: Session, source: str) -> Section:
     name = os.path.basename(source) or "bug.msgpack"
+    if not is_snapshot_source(source):
+        return Section("Reproduce", [
+            f"msidbg run {name} --headless --stop-at-break",
+            f"    runs the scenario to this stop (event {s.cursor}) and prints the summary",
+            f"msidbg run {name}",
+            "    the debugger (TUI) at event 0; c continues to the stop",
+        ])
     return Section("Reproduce", [
         f"msidbg replay {name}",
         f"    re-runs the scenario to event {s.cursor} and compares (exit 1 if",
@@ -335,26 +343,27 @@ def open_source(path: str) -> tuple[Session, str | None]:
 
 def is_snapshot_source(path: str) -> bool:
     """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
-    from msidbg import armour
-    from msidbg.files import is_snapshot_path
+    from msidbg.debugger import armour
+    from msidbg.files import FileProblem, read_head, sniff
 
-    if is_snapshot_path(path):
+    if path.endswith((".msgpack", ".msidbg")):
         return True
     try:
-        with open(path, "rb") as f:
-            return armour.has_block(f.read(1 << 20))
-    except OSError:
+        head = read_head(path, 1 << 20)  # a FIFO or a device: refused, never read (it could block)
+    except FileProblem:
         return False
+    return sniff(head[:256]) == "snapshot" or armour.has_block(head)
 
 
 def render(path: str, markdown: bool = False, inline: bool = False) -> str:
-    """The report of ``path`` as text; ``inline`` appends the armoured snapshot."""
-    from msidbg import armour
+    """The report of ``path`` as text; ``inline`` appends the armoured snapshot. Text from the file
+    (notes, details, the scenario's about) has its control characters escaped (``guard.escape``)."""
+    from msidbg.debugger import armour
     from msidbg.debugger.snapshot import pack_session
 
     s, writer = open_source(path)
     sections = report(s, path, writer)
-    text = (render_markdown if markdown else render_text)(s, sections)
+    text = escape_lines((render_markdown if markdown else render_text)(s, sections))
     if inline:
         block = armour.armour(pack_session(s))
         note = "\n".join(_wrap(INLINE_NOTE, ""))

@@ -14,8 +14,6 @@ import shlex
 import sys
 from typing import Any
 
-from msidbg.errors import MsidbgError
-
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
@@ -38,8 +36,6 @@ def command(path: str) -> str:
 def serve(path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     from textual_serve.server import Server
 
-    if not 0 < port < 65536:
-        raise MsidbgError(f"--port: {port} is not a TCP port (expected 1..65535)")
     name = check_source(path)
     Server(command(path), host=host, port=port, title=f"msidbg: {name}").serve()
 

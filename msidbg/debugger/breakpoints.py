@@ -185,11 +185,13 @@ class Checker:
             return None
         self.detail = None
         found: Breakpoint | None = None
+        detail = None
         for b, test in self.tests:
             if test() and found is None:
-                found = b
+                found, detail = b, self.detail
                 if not self.watches:
                     break
+        self.detail = detail  # the reported breakpoint's detail, not that of a later watch that also fired
         return found
 
     def _test(self, b: Breakpoint) -> Callable[[], bool]:

@@ -13,6 +13,7 @@ from msidbg.debugger.summary import compare
 from msidbg.debugger.timeline import MAX_SPACING
 from msidbg.errors import MsidbgError
 from msidbg.files import FileProblem, check_target
+from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 
@@ -101,25 +102,28 @@ def _is_commit(word: str) -> bool:
 
 
 def human(summ: dict[str, Any]) -> str:
-    """A readable summary for the terminal."""
+    """A readable summary for the terminal. Every string in it may come from a file (a snapshot
+    opened without verification): each is escaped, so none can add a line or a control sequence."""
+    e = escape
     stop = summ["stopped"]
     lines = [
-        f"scenario {summ['scenario']}: {summ['events']:,} events, virtual time {format_ns(summ['time_ns'])}",
-        f"stopped: {stop['reason']} at event {stop['event']}"
-        + (f" on breakpoint {stop['breakpoint']}" if stop["breakpoint"] else ""),
-        f"state hash {summ['state_hash']}",
+        f"scenario {e(str(summ['scenario']))}: {summ['events']:,} events, virtual time {format_ns(summ['time_ns'])}",
+        f"stopped: {e(str(stop['reason']))} at event {stop['event']}"
+        + (f" on breakpoint {e(str(stop['breakpoint']))}" if stop["breakpoint"] else ""),
+        f"state hash {e(str(summ['state_hash']))}",
     ]
     hits = summ["hits"]
     if hits:
         lines.append(f"hits ({len(hits)}):")
         for h in hits[:20]:
-            lines.append(f"  #{h['event']} {format_ns(h['time_ns'])} {h['breakpoint']}: {h['detail']}")
+            lines.append(f"  #{h['event']} {format_ns(h['time_ns'])} {e(str(h['breakpoint']))}: {e(str(h['detail']))}")
         if len(hits) > 20:
             lines.append(f"  ... {len(hits) - 20} more (use --json for all)")
     lines += behaviour_lines(summ.get("behaviour", {}))
     for name, d in summ["devices"].items():
-        driver = d.get("driver", d["probe"])
-        lines.append(f"{name}: probe {d['probe']}" + (f", driver {driver}" if driver != d["probe"] else ""))
+        driver = str(d.get("driver", d["probe"]))
+        lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}"
+                     + (f", driver {e(driver)}" if driver != d["probe"] else ""))
         for v in d["vectors"]:
             lines.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
                          f"lost {v['lost']} spurious {v['spurious']}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from msidbg.model import apic, hits
+from msidbg.model import apic, hits, probes
 from msidbg.model import kinds as K
 from msidbg.model.kernel import entry as irqflow
 from msidbg.sim.program import AGAIN, CALL, GOTO, RET, WAIT, Flow, new_frame, run_step
@@ -185,8 +185,16 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:
     on_push = k.eng.model.on_push
     k.ctx = ctx
     last: Any = None
+    armed = k.w.get("probes")
     for _ in range(MAX_SILENT_STEPS):
+        if armed:
+            if probes.before(k.w, ctx):
+                continue        # the probe's frame runs first
+            frame = ctx["stack"][-1]
+            pc = frame["pc"]
         popped = run_step(k, ctx, on_push)
+        if armed:
+            probes.after(k.w, ctx, frame, pc, popped)
         if popped:
             last = popped[-1]
         if k.emitted or not ctx["stack"] or ctx["wait"] is not None:

@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
+from msidbg.guard import escape
 from msidbg.sim.events import format_ns
 from msidbg.tui.driver import Driver, parse_time
 from msidbg.tui.screens.bookmarks import BookmarksScreen
@@ -83,7 +84,7 @@ class Commands(App[None]):
                      lambda bm: self._marked(bm))
 
     def _marked(self, bm: Any) -> None:
-        self.notify(f"bookmark {bm.name!r} at event {bm.event}")
+        self.notify(f"bookmark {escape(bm.name)!r} at event {bm.event}", markup=False)
         self.show()
 
     def action_bookmarks(self) -> None:
@@ -101,7 +102,7 @@ class Commands(App[None]):
 
         def done(path: str) -> None:
             self.saved()
-            self.notify(f"saved event {self.session.cursor} to {path}")
+            self.notify(f"saved event {self.session.cursor} to {escape(path)}", markup=False)
 
         self._prompt(Prompt("Save snapshot to", check, value=default), done)
 

@@ -133,3 +133,17 @@ def test_interrupts_rows_before_the_header_and_short_rows_are_listed(tmp_path: P
     # hwirq 49152 = 00:03.0 index 0 (dev_id 0x18 << 11): the headerless function got that slot
     scn = load_scenario(str(out))
     assert [(a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"] == [(0, 1)]
+
+
+@pytest.mark.parametrize("cmd, words", [
+    ("new", ["--lspci", "--interrupts", "--dmesg", "--platform", "-o"]),
+    ("schema", ["JSON Schema", "-o"]),
+    ("report", ["--markdown", "--inline", "72 columns"]),
+    ("export", ["--perfetto", "--max-events", "Perfetto"]),
+    ("serve", ["--host", "--port", "127.0.0.1"]),
+])
+def test_every_bugio_command_has_help(cmd: str, words: list[str]) -> None:
+    code, out, _ = cli(cmd, "--help")
+    assert code == 0 and all(w in " ".join(out.split()) for w in words)
+    code, out, _ = cli("--help")
+    assert cmd in out

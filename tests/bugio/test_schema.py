@@ -58,6 +58,8 @@ def schema_ok(doc: dict[str, Any]) -> bool:
 def base() -> dict[str, Any]:
     run = []
     for do, fields in S.ACTION_FIELDS.items():
+        if do == "hypercall":
+            continue        # needs a Xen platform (the base document is bare metal)
         action: dict[str, Any] = {"do": do}
         action.update({f: SAMPLE[f] for f in fields if f in SAMPLE})
         if do == "cpu_offline":
@@ -111,7 +113,7 @@ def mutations() -> list[tuple[str, dict[str, Any]]]:
     m("quirk", lambda d: dev(d).update(quirks=["bogus"]))
     m("action without do", lambda d: d["run"].append({"dev": "eth0"}))
     m("action kind", lambda d: d["run"].append({"do": "bogus"}))
-    for i, (do, fields) in enumerate(S.ACTION_FIELDS.items()):
+    for i, (do, fields) in enumerate((do, f) for do, f in S.ACTION_FIELDS.items() if do != "hypercall"):
         m(f"{do} unknown field", lambda d, i=i: d["run"][i].update(bogus=1))
         for f in fields:
             if f in WRONG:

@@ -131,4 +131,4 @@ def test_serve_refuses_bad_input_before_serving(tmp_path: Path) -> None:
     code, out, err = cli("serve", str(bad), "--port", str(free_port()))
     assert code == 2 and err.count("\n") == 1 and "bad.yaml:1: name:" in err
     code, _, err = cli("serve", str(SNAPSHOT), "--port", "70000")
-    assert code == 2 and "--port: 70000 is not a TCP port" in err
+    assert code == 2 and "--port: 70000 is out of range (expected a TCP port in 1..65535)" in err

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from msidbg.model import kinds as K
+from msidbg.model.cite import Source, reading
 from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR
 from msidbg.model.kernel import msi, pci
 from msidbg.model.kernel import vector as vec
@@ -53,6 +54,14 @@ CHIP_PROPS: dict[str, frozenset[str]] = {}
 def chip_has(desc: dict[str, Any], prop: str) -> bool:
     props = CHIP_PROPS.get(desc["chip"])
     return props is not None and prop in props
+
+
+reading("kernel.irq.vector-lookup-locked",
+        "pci_irq_vector() while another CPU enables or tears down the device's MSI state finds the irq only "
+        "after that finished: msi_get_virq takes msi_lock_descs. The model answers 'no irq' at once instead of "
+        "sleeping (the outcome a teardown leaves), for every kernel version; before 5.17 the lookup took no lock.",
+        source=Source("torvalds/linux", "v6.2", "kernel/irq/msi.c", "msi_domain_get_virq", "5.17.."),
+        quote="msi_lock_descs(dev); xa = &dev->msi.data->__domains[domid].store;", module=__name__)
 
 
 def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:

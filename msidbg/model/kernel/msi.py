@@ -14,6 +14,7 @@ from typing import Any
 
 from msidbg.model import acct
 from msidbg.model import kinds as K
+from msidbg.model.cite import Source, reading
 from msidbg.model.hw import (
     ENTRY_MASKBIT,
     MSI_64BIT,
@@ -574,6 +575,16 @@ for _prog in (disable_msix, disable_msi):  # both end the same way: free the irq
 
 
 free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors")
+
+
+reading("kernel.msi.teardown-in-use",
+        "pci_free_irq_vectors while another CPU's kernel code still holds one of the device's irqs (its free_irq, "
+        "an affinity update, a handler) is a driver bug the kernel does not catch: free_msi_irqs only checks "
+        "irq_has_action(), which free_irq has already cleared, and frees the descriptor under the other CPU. "
+        "The model refuses such a teardown with -EBUSY before MSI is shut down (a note names the CPU and "
+        "program), as it refuses one with an action where the kernel BUG()s.",
+        source=Source("torvalds/linux", "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16"),
+        quote="BUG_ON(irq_has_action(entry->irq + i));", module=__name__)
 
 
 def refuse_in_use(k: Any, p: dict[str, Any], dev: str, unlock: bool) -> bool:

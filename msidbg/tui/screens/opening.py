@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Static
 
+from msidbg.guard import escape
+
 
 class Opening(Vertical, can_focus=True):
     """Progress of opening ``source``: first reading and checking it, then the replay."""
@@ -25,7 +27,7 @@ class Opening(Vertical, can_focus=True):
         self.verify = verify
 
     def compose(self) -> ComposeResult:
-        yield Label(Content(f"Opening {self.source}"), id="opening-title")
+        yield Label(Content(f"Opening {escape(self.source)}"), id="opening-title")
         yield ProgressBar(total=None, show_eta=False, id="opening-bar")
         yield Static("reading and checking the file…", id="opening-phase")
         hint = "escape cancels"

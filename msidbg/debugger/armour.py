@@ -13,7 +13,7 @@ which are not in the payload's alphabet: decoding drops them between the markers
 is left. No ``=`` anywhere, so a quoted-printable body cannot mistake the payload for escapes;
 mails and mbox files are MIME-decoded first (``email``). Decoding is bounded: the text between
 the markers, the decompressed size (the ``bytes:`` it claims, at most ``limit``) and the number
-of blocks looked at. This module imports nothing from msidbg.
+of blocks looked at. This module imports nothing from msidbg (the snapshot reader uses it).
 """
 
 from __future__ import annotations
