@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
 from msidbg.tui import stacks, table
 from msidbg.tui.app import make_app
@@ -128,15 +129,18 @@ def test_msi_mask_column_tells_unmaskable_from_unmasked_and_shows_blocked() -> N
 
 
 async def test_clicks_select_an_event_a_row_a_vector_and_a_pirq() -> None:
-    app = make_app(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), keymap={})
+    path = str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml")
+    stop = Session.from_scenario(path).continue_().event
+    app = make_app(path, keymap={})
     async with app.run_test(size=(160, 60)) as pilot:
-        await pilot.press("g", *"335", "enter")
+        await pilot.press("g", *str(stop), "enter")
         await idle(pilot, app)
         rows = app.query_one(EventRows)
-        line = next(y for y in range(rows.size.height) if rows.render_line(y).text.strip().startswith("330 "))
+        line = next(y for y in range(rows.size.height)
+                    if rows.render_line(y).text.strip().startswith(f"{stop - 5} "))
         await pilot.click(EventRows, offset=(5, line))
         await idle(pilot, app)
-        assert app.session.cursor == 330
+        assert app.session.cursor == stop - 5
         vt = app.query_one(VectorTable)
         await pilot.click(VectorTable, offset=(3, 1 + vt.header_lines + 1))        # +1: the border
         assert vt.selected == 1 and "entry 1: sends" in str(vt.border_subtitle)
