@@ -36,7 +36,7 @@ DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
 QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
-    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "hypercall",
+    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
 )
 #: the hypercalls a ``hypercall`` action or probe can make (docs/scenario.md); the argument each takes
 HYPERCALLS = {"PHYSDEVOP_get_free_pirq": None, "PHYSDEVOP_unmap_pirq": "a pirq", "EVTCHNOP_close": "a port"}
@@ -211,7 +211,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "remove": ("dev",),
     "alloc_vectors": ("dev", "mode", "vectors"),
     "free_vectors": ("dev",),
-    "request_irq": ("dev", "vector", "affinity"),
+    "request_irq": ("dev", "vector", "affinity", "hint"),
     "free_irq": ("dev", "vector"),
     "set_affinity": ("dev", "vector", "cpu"),
     "cpu_offline": ("cpu",),
@@ -219,6 +219,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "fire": ("dev", "vector", "count", "every"),
     "doorbell": ("dev", "vector", "timeout"),
     "write": ("dev", "target", "offset", "value", "size"),
+    "default_affinity": ("cpus",),
     "hypercall": ("op", "arg"),
 }
 
@@ -471,6 +472,30 @@ def _cpu(cpus: int) -> Conv[int]:
     return ints(0, cpus - 1, f"0..{cpus - 1}: the scenario has {cpus} cpu{'s' if cpus > 1 else ''}")
 
 
+def _cpus(cpus: int) -> Conv[int | list[int]]:
+    """A CPU, or a non-empty list of CPUs (a mask, as irq_set_affinity() takes)."""
+    one = _cpu(cpus)
+    many = ys.list_of(one, cpus, f"a CPU 0..{cpus - 1} or a list of them")
+
+    def conv(y: Y, field: str) -> int | list[int]:
+        if not isinstance(y.value, list):
+            return one(y, field)
+        got = many(y, field)
+        if not got:
+            fail(field, y, "empty (expected at least one CPU)")
+        return sorted(set(got))
+
+    return conv
+
+
+def _cpu_list(f: Fields, cpus: int) -> list[int]:
+    """A non-empty list of CPUs (a CPU mask, as written to /proc/irq/default_smp_affinity)."""
+    got = f.need("cpus", ys.list_of(_cpu(cpus), cpus, f"a list of CPUs 0..{cpus - 1}"))
+    if not got:
+        fail(f.path("cpus"), f.items["cpus"], "empty (expected at least one CPU)")
+    return list(got)
+
+
 def _vector(device: Device | None) -> Conv[int]:
     assert device is not None, "every action with a vector has a dev"
     n = device.max_vectors
@@ -483,7 +508,9 @@ ArgReader = Callable[[Fields, "Device | None", _Ctx], dict[str, Any]]
 _ARG_READERS: dict[str, ArgReader] = {
     "mode": lambda f, d, c: {"mode": f.read("mode", choice(MODES, "mode"), "any")},
     "vectors": lambda f, d, c: {"vectors": f.read("vectors", ints(1, MAX_TABLE_SIZE), 1)},
-    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpu(c.cpus), None)},
+    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpus(c.cpus), None)},
+    "hint": lambda f, d, c: {"hint": f.read("hint", _cpus(c.cpus), None)},
+    "cpus": lambda f, d, c: {"cpus": _cpu_list(f, c.cpus)},
     "vector": lambda f, d, c: {"vector": f.need("vector", _vector(d))},
     "cpu": lambda f, d, c: {"cpu": f.need("cpu", _cpu(c.cpus))},
     "count": lambda f, d, c: {"count": f.read("count", ints(1, MAX_FIRE_COUNT), 1)},

@@ -38,14 +38,19 @@ class Plan:
 PLANS: dict[str, Plan] = {
     "msix-write-while-unmasked": Plan(
         "msix-write-unmasked", "live-rewrite",
-        "request_irq() -> irq_startup() unmasked entry 0 first; irq_setup_affinity() -> msi_set_affinity() "
-        "now rewrites the live entry (addr_lo first). The NIC latched the old message (CPU1, vector 0x21) "
-        "when the entry went live and keeps using it.",
-        (("entry-live", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 0',
+        "request_irq() -> irq_startup() unmasked entry 0 first (5.13); irq_setup_affinity() -> "
+        "msi_set_affinity() now moves the irq to CPU0, the default affinity written after the vector was "
+        "allocated, and rewrites the live entry (addr_lo first). The NIC latched the old message (CPU1, "
+        "vector 0x21) when the entry went live and keeps using it.",
+        (("default-affinity", "call write_default_affinity",
+          "/proc/irq/default_smp_affinity becomes CPU0 after the driver allocated its vector: the irq keeps "
+          "the affinity it copied at allocation (all CPUs), which activation will use"),
+         ("entry-live", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 0',
           "irq_startup() clears the mask bit of entry 0: the latch-on-unmask device captures addr/data now"),
-         ("old-vector-freed", "call cpu_down",
-          "cpu_down for CPU1 starts (suspend does this): it migrates CPU1's irqs and frees the old vector "
-          "0x21, which the device still targets"))),
+         ("cpu1-goes", "call cpu_down",
+          "cpu_down for CPU1 starts (suspend does this): the old vector 0x21 the device still targets goes "
+          "with it (5.13 does not even free it: irq_force_complete_move() only runs for irqs migrated off "
+          "CPU1, and this one already targets CPU0)"))),
     "msi-torn-affinity-update": Plan(
         "msi-torn-message", "torn-message",
         "An affinity change wrote the address and the data of a non-maskable MSI as two separate writes; "

@@ -62,7 +62,7 @@ def _scenarios(d: Path) -> dict[str, str]:
 def _snapshots(d: Path) -> dict[str, bytes]:
     from msidbg.debugger import snapshot as snap
 
-    v1 = msgpack.unpackb((ROOT / "snapshots" / "msix-write-while-unmasked.msgpack").read_bytes(), raw=False)
+    v1 = msgpack.unpackb((ROOT / "tests" / "fixtures" / "v1-msix-write-while-unmasked.msgpack").read_bytes(), raw=False)
     out = {}
     for field in ("choices", "hits"):
         bomb = dict(v1)

@@ -125,3 +125,31 @@ def test_every_field_a_run_ever_has_is_accepted_at_event_0() -> None:
                 compile_expr(expr, world=w0)
             except ExprError as e:
                 raise AssertionError(f"{f.name}: {expr} is refused at event 0: {e.what}") from None
+
+
+def test_a_cpus_managed_map_is_a_vector_bitmap_armed_before_it_exists() -> None:
+    """``cpus[i].managed`` (the managed_map, created when a managed irq first reserves a vector on
+    the CPU) is accepted at event 0 and read bit by bit like ``alloc``: the condition fires at the
+    event that reserves the vector, not before."""
+    path = str(SCENARIOS / "msi-torn-affinity-update-maskable.yaml")
+    s = Session.from_scenario(path)
+    s.run()
+    first = None
+    for i in range(1, s.total + 1):
+        s.seek(i)
+        for c, cpu in enumerate(s.world["cpus"]):
+            words = cpu.get("managed") or []
+            bits = [w * 32 + b for w, word in enumerate(words) for b in range(32) if word >> b & 1]
+            if bits:
+                first = (i, c, bits[0])
+                break
+        if first:
+            break
+    assert first is not None, "the scenario reserves a managed vector"
+    event, cpu, vector = first
+    fresh = Session.from_scenario(path)
+    fresh.breakpoints.clear()
+    fresh.add_breakpoint(f"if cpu[{cpu}].managed[{vector:#x}] == 1")
+    assert fresh.continue_().event == event
+    e = refused("watch cpu[0].managed[0x100]")
+    assert e.message.startswith("cpu[0].managed is a 256-bit vector bitmap")

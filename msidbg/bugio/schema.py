@@ -53,10 +53,11 @@ ACTION_DOCS = {
     "fire": "the device signals a vector (not tied to a CPU)",
     "doorbell": "the driver rings the device and waits for the vector's handler",
     "write": "a raw config or MSI-X table write",
+    "default_affinity": "write /proc/irq/default_smp_affinity (the CPUs given)",
     "hypercall": "a guest hypercall as instrumentation (Xen platforms): PHYSDEVOP_get_free_pirq etc.",
 }
 #: the loader's required action fields (``Fields.need``)
-REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "target", "offset", "value", "op")
+REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op")
 
 
 def schema() -> Schema:
@@ -175,6 +176,7 @@ def _field_types() -> dict[str, Schema]:
         "hint": {"anyOf": [cpu, {"type": "array", "items": cpu, "minItems": 1}, {"type": "null"}]},
         "vector": {"type": "integer", "minimum": 0, "maximum": S.MAX_TABLE_SIZE - 1},
         "cpu": cpu,
+        "cpus": {"type": "array", "items": cpu, "minItems": 1},
         "count": {"type": "integer", "minimum": 1, "maximum": S.MAX_FIRE_COUNT},
         "every": {"$ref": "#/$defs/time"},
         "timeout": {"$ref": "#/$defs/time"},

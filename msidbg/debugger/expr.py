@@ -42,7 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "pci": ("kernel", "pci"), "time": ("now",), "acct": ("acct",),
 }
 #: world lists that are 256-bit vector bitmaps stored as 8 x 32-bit words: ``irr[0x31]`` is a bit
-BITMAPS = frozenset({"irr", "isr", "alloc"})
+BITMAPS = schema.BITMAPS
 #: event attributes every event has (the rest are the fields of its kind)
 EVENT_BASICS = ("index", "time", "time_ns", "kind", "cpu", "dev")
 

@@ -28,14 +28,21 @@ from dataclasses import dataclass
 from typing import Any
 
 #: fields the model adds to a record after event 0, by the record's pattern (``*`` = any map
-#: key or list index): ``kernel.pci.<dev>.irte`` appears when interrupt remapping allocates
+#: key or list index): ``kernel.pci.<dev>.irte`` appears when interrupt remapping allocates,
+#: ``kernel.pci.<dev>.msi_mask`` (the kernel's copy of the MSI mask register) on its first write,
+#: ``cpus[i].managed`` (the CPU's managed_map) when a managed irq first reserves a vector there,
+#: ``cpus[i].vtimer`` when the CPU first arms its timer tick, ``kernel.default_affinity`` when a
+#: run writes /proc/irq/default_smp_affinity
 LATE_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
-    ("kernel", "pci", "*"): frozenset({"irte"}),
+    ("kernel",): frozenset({"default_affinity"}),
+    ("kernel", "pci", "*"): frozenset({"irte", "msi_mask"}),
+    ("cpus", "*"): frozenset({"managed", "vtimer"}),
 }
 #: records whose fields differ from one instance to the next (a program's locals, its args):
 #: any name is accepted below them
 OPEN_RECORDS = frozenset({"locals", "args", "wait", "result"})
-#: 256-bit vector bitmaps stored as 8 x 32-bit words (``expr.BITMAPS``)
+#: world lists that are 256-bit vector bitmaps stored as 8 x 32-bit words: ``irr[0x31]`` is a bit
+BITMAPS = frozenset({"irr", "isr", "alloc", "managed"})
 BITMAP_BITS = 256
 MAX_LISTED = 16
 
@@ -65,7 +72,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
     for k in keys:
         value = value.get(k, UNKNOWN) if isinstance(value, dict) else UNKNOWN
         pattern += (k,)
-    bitmap = bool(keys) and keys[-1] in ("irr", "isr", "alloc")
+    bitmap = bool(keys) and keys[-1] in BITMAPS
     for kind, arg, col in steps:
         if value is UNKNOWN or value is None:
             return None
@@ -74,7 +81,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
             got = _field(value, arg, pattern, shown, col)
             if isinstance(got, PathProblem):
                 return got
-            value, pattern, bitmap = got, pattern + (arg,), arg in ("irr", "isr", "alloc")
+            value, pattern, bitmap = got, pattern + (arg,), arg in BITMAPS
         else:
             index = arg.args[0] if arg.op == "lit" else UNKNOWN
             got = _index(value, index, bitmap, shown, col)
@@ -91,6 +98,8 @@ def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int
     if isinstance(value, dict):
         if name in value:
             return value[name]
+        if name in BITMAPS and name in _late(pattern):
+            return [0] * (BITMAP_BITS // 32)   # a bitmap the model adds later: indexed as one
         if not value or name in _late(pattern):
             return UNKNOWN   # an empty map, or a field the model adds later
         if any(not isinstance(k, str) for k in value):

@@ -23,9 +23,9 @@ from msidbg.errors import ScenarioError
 from tests.bugio.helpers import ROOT, cli
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
-SAMPLE = {"dev": "eth0", "mode": "msix", "vectors": 1, "affinity": 0, "hint": 0, "vector": 0, "cpu": 1, "count": 1,
+SAMPLE = {"dev": "eth0", "mode": "msix", "vectors": 1, "affinity": 0, "hint": 0, "vector": 0, "cpu": 1, "cpus": [0], "count": 1,
           "every": "10us", "timeout": "1ms", "target": "config", "offset": 0, "value": 0, "size": 4}
-WRONG = {"dev": "Nope!", "mode": "bogus", "vectors": 0, "affinity": "x", "hint": "x", "vector": -1, "cpu": -1,
+WRONG = {"dev": "Nope!", "mode": "bogus", "vectors": 0, "affinity": "x", "hint": "x", "vector": -1, "cpu": -1, "cpus": [],
          "count": 0, "every": "10 parsecs", "timeout": "soon", "target": "bogus", "offset": -1, "value": -1,
          "size": 3, "at": "-5", "on": -1, "jitter": "lots"}
 
