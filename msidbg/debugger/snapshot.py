@@ -185,12 +185,7 @@ def from_le(typecode: str, data: bytes | bytearray) -> array[int]:
 # --- reading ----------------------------------------------------------------------------------------
 def read(path: str) -> Recording:
     """Read and validate ``path``: digest, bounds, types, tamper checks. Raises SnapshotError (one line)."""
-    data = _unarmour(_read_bytes(path), path)
-    if not data:
-        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
-    if sniff(data) == "text":
-        raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
-                            "run a scenario file with 'msidbg run FILE')", path)
+    data = _snapshot_bytes(path)
     try:
         budget = Budget()
         try:
@@ -209,8 +204,9 @@ def read(path: str) -> Recording:
 
 
 def precheck(path: str) -> None:
-    """What ``read`` would refuse that shows without reading the file: a missing, special, empty
-    or too large file. Raises SnapshotError (``read`` checks the rest)."""
+    """What ``read`` would refuse that shows at once: a missing, special, empty or too large
+    file, and a small text file holding no snapshot (a scenario). Raises SnapshotError (``read``
+    checks the rest)."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -222,6 +218,25 @@ def precheck(path: str) -> None:
         raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
     if not info.st_size:
         raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
+    if info.st_size <= PRECHECK_READ:
+        _snapshot_bytes(path)   # a small file (a scenario given to 'open'): read it now, it is quick
+
+
+#: ``precheck`` reads files up to this size (a scenario YAML is far smaller; a snapshot that
+#: small reads in milliseconds)
+PRECHECK_READ = 1 << 20
+
+
+def _snapshot_bytes(path: str) -> bytes:
+    """The file's snapshot bytes (unarmoured from a mail or text file); refuses an empty file or
+    a text file that holds none (a scenario)."""
+    data = _unarmour(_read_bytes(path), path)
+    if not data:
+        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
+    if sniff(data) == "text":
+        raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
+                            "run a scenario file with 'msidbg run FILE')", path)
+    return data
 
 
 def _read_bytes(path: str) -> bytes:

@@ -90,6 +90,16 @@ def test_without_a_terminal_the_tui_refuses_in_one_line() -> None:
     assert out.stderr.strip().count("\n") == 0 and "the TUI needs a terminal" in out.stderr
 
 
+def test_open_on_a_scenario_is_refused_before_the_tui_starts() -> None:
+    """``msidbg open scenario.yaml`` used to start the TUI, then end it with the error; a small
+    file is now read before (here without a terminal: the file's error, not the terminal's)."""
+    out = subprocess.run([sys.executable, "-m", "msidbg.cli", "open", LATE], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=60, cwd=ROOT)
+    assert out.returncode == 2
+    assert out.stderr == (f"msidbg: {LATE}: this is a text file, not a msidbg snapshot (expected a .msgpack "
+                          "snapshot; run a scenario file with 'msidbg run FILE')\n")
+
+
 SNAPSHOTS = sorted((ROOT / "snapshots").glob("*.msgpack"))
 
 
