@@ -41,6 +41,7 @@ def refused(spec: str, s: Session | None = None) -> BreakpointError:
     ("watch cpus.irr", "cpus is a list of 2: index it (e.g. cpus[0]), it has no field 'irr'", 11),
     ("watch cpu[1].tpr.x", "cpu[1].tpr is a number (0); it has no field 'x'", 17),
     ("watch irqs.cpu", "irqs is keyed by number: index it (e.g. irqs[0]), it has no field 'cpu'", 11),
+    ("watch cpu[1].ir", "cpu[1] has no field 'ir' (did you mean one of 'irq', 'irr', 'irr_src'? expected", 13),
     ("watch irq[24].cpuu", "irq[24] has no field 'cpuu' (did you mean 'cpu'?", 14),
     ("irq-lost if dev.eth0.msix.ctl == 1", "dev.eth0.msix has no field 'ctl' (did you mean 'ctrl'?", 26),
     ("call msi_set_affinity if pci.eth9.status", "pci has no device 'eth9'", 29),

@@ -106,8 +106,7 @@ def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int
             return PathProblem(f"{shown} is keyed by number: index it (e.g. {shown}[{min(value)}]), "
                                f"it has no field {name!r}", col)
         what = "device" if pattern and pattern[-1] in DEVICE_MAPS else "field"
-        close = difflib.get_close_matches(name, list(value), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = _did_you_mean(name, [str(k) for k in value])
         return PathProblem(f"{shown} has no {what} {name!r} ({hint}expected one of: {_listed(value)})", col)
     if isinstance(value, list):
         return PathProblem(f"{shown} is a list of {len(value)}: index it (e.g. {shown}[0]), "
@@ -144,6 +143,16 @@ class _Bit:
 
 #: maps keyed by the scenario's device names
 DEVICE_MAPS = frozenset({"devices", "acct", "pci", "devs"})
+
+
+def _did_you_mean(name: str, names: list[str]) -> str:
+    """The names ``name`` starts (``ir``: irq, irr, irr_src), else the closest one."""
+    started = sorted(n for n in names if n.startswith(name) and n != name)
+    if started:
+        shown = ", ".join(repr(n) for n in started[:3]) + (", ..." if len(started) > 3 else "")
+        return f"did you mean {shown}? " if len(started) == 1 else f"did you mean one of {shown}? "
+    close = difflib.get_close_matches(name, names, n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _late(pattern: tuple[str, ...]) -> frozenset[str]:
