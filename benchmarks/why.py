@@ -60,13 +60,16 @@ def bench_why(a: argparse.Namespace) -> None:
     rng = random.Random(a.seed)
     times: dict[str, list[float]] = {"event": [], "path": []}
     links = 0
+    slow: list[tuple[float, int, object]] = []
     for _ in range(a.queries):
         cursor = rng.randint(1, s.total)
         s.seek(cursor)
         kind, target = targets(rng, s, cursor, 16, 8, 4)
         t = time.perf_counter()
         why = s.why(target)  # type: ignore[arg-type]
-        times[kind].append(time.perf_counter() - t)
+        dt = time.perf_counter() - t
+        times[kind].append(dt)
+        slow.append((dt, cursor, target))
         links += len(why.links())
     every = times["event"] + times["path"]
     print(f"why, {a.queries} queries at random cursors ({links / a.queries:.1f} links an answer on average):")
@@ -75,6 +78,8 @@ def bench_why(a: argparse.Namespace) -> None:
             print(f"  {kind:5} ({len(times[kind]):3}): {ms(times[kind])}")
     print(f"  all        : {ms(every)}   target p50 <= 50 ms, p99 <= 500 ms: "
           f"{'met' if pct(every, 50) <= 0.05 and pct(every, 99) <= 0.5 else 'NOT met'}")
+    print("  slowest: " + ", ".join(f"{t * 1000:.0f} ms ({target!r} at cursor {c})" for t, c, target in
+                                    sorted(slow, key=lambda x: -x[0])[:3]))
     print(f"  peak RSS {rss_mb():.0f} MB; checkpoints {s.timeline.stats()}")
 
 
