@@ -221,7 +221,7 @@ def _condition(cond: Compiled, eng: Any) -> Callable[[], bool]:
         return lambda: bool(fn(eng))
 
     def test() -> bool:
-        return eng.log.data[(eng.cur - 1) * 7 + 1] in kinds and bool(fn(eng))
+        return eng.log.kind_at(eng.cur) in kinds and bool(fn(eng))
     return test
 
 

@@ -73,23 +73,38 @@ class Motion:
     def forward(self, budget: int | None, checker: Checker | None) -> Cmd:
         """Run forward; a breakpoint of ``checker`` stops the run after the event where it fires."""
         eng, tl = self.eng, self.timeline
-        step = eng.step
         # built-in and call breakpoints only look at what the engine noted during the step
         simple = checker is not None and checker.simple
         check = checker.check if checker is not None else None
+        fired: list[Breakpoint] = []
+
+        def test() -> bool:
+            assert check is not None
+            bp = check()
+            if bp is None:
+                return False
+            fired.append(bp)
+            return True
+
+        after = None if check is None or simple else test
         done = 0
         while True:
             n = CHUNK if budget is None else min(CHUNK, budget - done)
             if n <= 0:
                 return self.stop("limit")
-            for _ in range(n):
-                if not step():
+            left = n
+            while left > 0:
+                # straight to the chunk's end, the next checkpoint, or an event worth checking
+                ran = eng.advance(min(left, max(tl.next_at - eng.cur, 1)), simple, after)
+                if ran == 0:
                     return self.stop("end")
+                left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
-                if check is None or (simple and not eng.step_hits and not eng.step_calls):
-                    continue
-                if (bp := check()) is not None:
+                if fired:
+                    return self.stop("breakpoint", fired[0], checker.detail if checker else None)
+                if simple and (eng.step_hits or eng.step_calls) and check is not None \
+                        and (bp := check()) is not None:
                     return self.stop("breakpoint", bp, checker.detail if checker else None)
             done += n
             yield
@@ -152,13 +167,16 @@ class Motion:
         start = tl.best_start(target, live)
         self.exact = target if live is not None and start == target else -1
         plan = tl.fine_plan(start, target) if start < len(eng.log) else []
-        step = eng.step
         pos = start
         while pos < target:
             n = min(CHUNK, target - pos)
-            for _ in range(n):
-                if not step():
+            left = n
+            while left > 0:
+                stop_at = tl.next_at if not plan else min(tl.next_at, plan[0])
+                ran = eng.advance(min(left, max(stop_at - eng.cur, 1)))
+                if ran == 0:
                     return self.stop("end")
+                left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
                 if plan and eng.cur == plan[0]:
@@ -174,17 +192,26 @@ class Motion:
         eng, tl = self.eng, self.timeline
         tl.restore(lo, blob)
         test = make_test()
-        found: int | None = None
-        step = eng.step
+        found: list[int] = []   # the last event where the test held, when there is one
+
+        def note() -> bool:
+            if test():
+                found[:] = [eng.cur]
+            return False
+
         while eng.cur < hi:
-            for _ in range(min(CHUNK, hi - eng.cur)):
-                step()
+            left = min(CHUNK, hi - eng.cur)
+            while left > 0:
+                ran = eng.advance(min(left, max(tl.next_at - eng.cur, 1)), False, note)
+                if ran == 0:
+                    break
+                left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
-                if test():
-                    found = eng.cur
+            if eng.w["ended"] and eng.cur < hi:
+                break
             yield
-        return found
+        return found[-1] if found else None
 
     def back_search(self, first: int, make_test: Callable[[], Callable[[], bool]], floor: int = 0
                     ) -> Generator[None, None, int | None]:

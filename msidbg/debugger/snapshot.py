@@ -117,12 +117,12 @@ def _zpack(obj: Any) -> bytes:
 
 
 def log_digests(log: Any, upto: int) -> tuple[int, list[bytes]]:
-    """8-byte digests of consecutive blocks of the event log (little-endian int64 columns)."""
+    """8-byte digests of consecutive blocks of the event log (little-endian int64 rows of 7 columns)."""
     block = max(1, -(-upto // MAX_LOG_BLOCKS))
     out = []
     for a in range(0, upto, block):
         b = min(a + block, upto)
-        out.append(hashlib.sha256(le_bytes(log.data[a * 7:b * 7])).digest()[:8])
+        out.append(hashlib.sha256(log.rows_bytes(a, b)).digest()[:8])
     return block, out
 
 

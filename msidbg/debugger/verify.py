@@ -18,7 +18,7 @@ from msidbg import __version__
 from msidbg.debugger.breakpoints import BreakpointError
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
-from msidbg.debugger.snapshot import Recording, le_bytes, read
+from msidbg.debugger.snapshot import Recording, read
 from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
 from msidbg.scenario import load_scenario_text
 from msidbg.sim.events import all_kinds
@@ -78,16 +78,13 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     first_bad: list[tuple[int, int]] = []
     if 0 in points and tl.fps.get(0) != points[0]:
         first_bad.append((0, 0))
-    step = eng.step
     try:
         while eng.cur < rec.cursor and not eng.w["ended"]:
             done = 0
             while done < CHUNK and eng.cur < rec.cursor:
                 # run straight to the next checkpoint (or the chunk's end): no per-event test
                 n = max(1, min(CHUNK - done, rec.cursor - eng.cur, tl.next_at - eng.cur))
-                for _ in range(n):
-                    if not step():
-                        break
+                eng.advance(n)
                 done += n
                 if eng.w["ended"]:
                     break
@@ -147,7 +144,7 @@ def _log_mismatch(log: Any, rec: Recording, reached: int) -> list[tuple[int, int
         a, b = i * block, min((i + 1) * block, rec.cursor)
         if b > upto:
             return [(a + 1, b)]
-        if hashlib.sha256(le_bytes(log.data[a * 7:b * 7])).digest()[:8] != want:
+        if hashlib.sha256(log.rows_bytes(a, b)).digest()[:8] != want:
             return [(a + 1, b)]
     return []
 

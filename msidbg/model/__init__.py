@@ -7,6 +7,7 @@ imports Textual or Rich.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from msidbg.model import acct, cpu, device, hits, iommu, xenreg
@@ -23,7 +24,13 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
     """A device signal from the timeline: ``[t, seq, "fire", dev, index, remaining, every]``."""
     _, _, _, dev, idx, remaining, every = item
     if remaining > 1:
-        eng.schedule(eng.w["now"] + every, "fire", dev, idx, remaining - 1, every)
+        # the next signal of this series: the same item, re-queued (saves building a new one)
+        w = eng.w
+        item[0] = w["now"] + every
+        item[1] = w["seq"]
+        w["seq"] += 1
+        item[5] = remaining - 1
+        heapq.heappush(w["agenda"], item)
     device.signal(eng, dev, idx)
 
 

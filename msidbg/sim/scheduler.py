@@ -67,13 +67,17 @@ class Engine:
         self.hits: list[Hit] = []
         self.choices: dict[int, int] = {}
         self.step_hits: list[Hit] = []
-        self._dev_ids: dict[str, int] = {}
         self.cur = world["events"]
         self.fresh = True
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
         self.call_watch: set[str] = set()
         #: programs entered during the current step (only those in call_watch)
         self.step_calls: list[str] = []
+        # the log's hot-path pieces (its arrays and record table are never replaced)
+        self.records = self.log.cache
+        self._ids = self.log.ids
+        self.ids_append = self.log.ids.append
+        self.times_append = self.log.times.append
 
     # -- scheduling -------------------------------------------------------------------
     def schedule(self, t: int, kind: str, *args: Any) -> None:
@@ -93,30 +97,60 @@ class Engine:
     # -- one step ---------------------------------------------------------------------
     def step(self) -> bool:
         """Execute one event. Returns False (and does nothing) once the run has ended."""
+        return self.advance(1) == 1
+
+    def advance(self, n: int, stop_on_notes: bool = False, after: Callable[[], bool] | None = None) -> int:
+        """Execute up to ``n`` events; returns how many ran. Fewer at the end of the run; with
+        ``stop_on_notes``, right after an event that noted a hit or a watched call; and right
+        after an event where ``after()`` (called after every event) returns true."""
         w = self.w
-        if w["ended"]:
-            return False
-        self.cur = cur = w["events"] + 1
-        data = self.log.data
-        before = len(data)
-        self.fresh = fresh = cur * 7 > before
-        if self.step_hits:
-            self.step_hits = []
-        if self.step_calls:
-            self.step_calls = []
+        if w["ended"] or n <= 0:
+            return 0
+        cur = w["events"]
+        logged = len(self.log)
+        if cur < logged:  # re-executing recorded history: nothing is emitted
+            m = min(n, logged - cur)
+            ran, halted = self._loop(m, False, stop_on_notes, after)
+            if not halted and ran < n:  # on into new events
+                ran += self._loop(n - ran, True, stop_on_notes, after)[0]
+            return ran
+        return self._loop(n, True, stop_on_notes, after)[0]
+
+    def _loop(self, n: int, fresh: bool, stop_on_notes: bool, after: Callable[[], bool] | None) -> tuple[int, bool]:
+        """``advance`` over events that are all new (``fresh``: each must emit exactly one event)
+        or all recorded already. Returns how many ran and whether it stopped before ``n``."""
+        w = self.w
+        ids = self._ids
+        logged = len(ids)
+        handlers = self.handlers
         agenda = w["agenda"]
-        if not agenda:
-            self.model.finish(self)
-        else:
-            t = agenda[0][0]
-            if t > w["now"]:
-                w["now"] = t
-            item = heapq.heappop(agenda) if w["policy"] == "ordered" else self._pick_random(agenda)
-            self.handlers[item[2]](self, item)
-        if fresh and len(data) != before + 7:
-            raise EngineError(f"step {cur} emitted {(len(data) - before) // 7} events (expected exactly 1)")
-        w["events"] = cur
-        return True
+        pick = heapq.heappop if w["policy"] == "ordered" else self._pick_random
+        start = cur = w["events"]
+        end = cur + n
+        now = w["now"]
+        self.fresh = fresh
+        while cur < end:
+            cur += 1
+            self.cur = cur
+            if self.step_hits:
+                self.step_hits = []
+            if self.step_calls:
+                self.step_calls = []
+            if agenda:
+                t = agenda[0][0]
+                if t > now:
+                    w["now"] = now = t
+                handlers[(item := pick(agenda))[2]](self, item)
+            else:
+                self.model.finish(self)
+            if fresh:
+                logged += 1
+                if len(ids) != logged:
+                    raise EngineError(f"step {cur} emitted {len(ids) - logged + 1} events (expected exactly 1)")
+            w["events"] = cur
+            if w["ended"] or (stop_on_notes and (self.step_hits or self.step_calls)) or (after and after()):
+                return cur - start, True
+        return cur - start, False
 
     def _pick_random(self, agenda: list[list[Any]]) -> list[Any]:
         now = self.w["now"]
@@ -148,13 +182,12 @@ class Engine:
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:
         """Record the event of the current step (skipped when re-executing known history)."""
         if self.fresh:
-            if dev is None:
-                d = -1
-            else:
-                d = self._dev_ids.get(dev, -1)
-                if d < 0:
-                    d = self._dev_ids[dev] = self.log.strings.intern(dev)
-            self.log.data.extend((self.w["now"], kind, cpu, d, a, b, c))
+            key = (kind, cpu, dev, a, b, c)
+            rid = self.records.get(key)
+            if rid is None:
+                rid = self.log.record(key)
+            self.ids_append(rid)
+            self.times_append(self.w["now"])
 
     def s(self, text: str) -> int:
         """Intern a string for a STR event field."""
@@ -177,14 +210,17 @@ class Engine:
 
         Returns the stop reason: ``end``, ``limit`` or ``breakpoint``.
         """
-        step = self.step
         budget = -1 if max_events is None else max_events
         while budget != 0:
-            if not step():
-                return "end"
-            budget -= 1
+            n = 4096 if budget < 0 else min(budget, 4096)
+            done = self.advance(n, stop_on is not None)
+            self.log.trim()
+            if budget > 0:
+                budget -= done
             if stop_on and self.step_hits and any(h.name in stop_on for h in self.step_hits):
                 return "breakpoint"
+            if self.w["ended"] and done < n:
+                return "end"
         return "end" if self.w["ended"] else "limit"
 
     async def run(
