@@ -227,9 +227,11 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
     if stack or has_work(c):
-        seq = w["seq"]
+        # the CPU's next step: this same agenda item, re-queued at the end of this step's cost
+        item[0] = busy
+        item[1] = seq = w["seq"]
         w["seq"] = seq + 1
-        heapq.heappush(w["agenda"], [busy, seq, "cpu", cid])
+        heapq.heappush(w["agenda"], item)
     else:
         c["queued"] = False
 

@@ -128,6 +128,7 @@ class Engine:
         start = cur = w["events"]
         end = cur + n
         now = w["now"]
+        watch = stop_on_notes or after is not None
         self.fresh = fresh
         while cur < end:
             cur += 1
@@ -141,14 +142,16 @@ class Engine:
                 if t > now:
                     w["now"] = now = t
                 handlers[(item := pick(agenda))[2]](self, item)
+                ended = False
             else:
                 self.model.finish(self)
+                ended = w["ended"]
             if fresh:
                 logged += 1
                 if len(ids) != logged:
                     raise EngineError(f"step {cur} emitted {len(ids) - logged + 1} events (expected exactly 1)")
             w["events"] = cur
-            if w["ended"] or (stop_on_notes and (self.step_hits or self.step_calls)) or (after and after()):
+            if ended or (watch and ((stop_on_notes and (self.step_hits or self.step_calls)) or (after and after()))):
                 return cur - start, True
         return cur - start, False
 
