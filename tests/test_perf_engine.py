@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +112,38 @@ def test_the_unrolled_apic_scans_agree_with_a_plain_scan() -> None:
         if top >= 0:
             isr[top >> 5] &= ~(1 << (top & 31))
         assert cpu["isr"] == isr
+
+
+def test_a_headless_run_loads_no_asyncio_and_no_expression_compiler() -> None:
+    """Start-up time: sim and model never import asyncio; the debugger loads it (and the
+    expression compiler) only when a command needs it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, msidbg.cli, msidbg.model, msidbg.sim\n"
+            "from msidbg.debugger import headless\n"
+            "from msidbg.scenario import load_scenario\n"
+            "headless.run(load_scenario('scenarios/msix-write-while-unmasked.yaml'))\n"
+            "print(sorted(m for m in ('asyncio', 'msidbg.debugger.expr', 'textual', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_command_caches_bytecode_outside_the_tree_when_writing_it_is_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from msidbg import _boot
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("MSIDBG_NO_BYTECODE_CACHE", raising=False)
+    assert _boot.bytecode_cache() == str(tmp_path / "msidbg" / "pycache")
+    assert sys.pycache_prefix == str(tmp_path / "msidbg" / "pycache") and not sys.dont_write_bytecode
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(sys, "pycache_prefix", "/elsewhere")
+    assert _boot.bytecode_cache() is None and sys.pycache_prefix == "/elsewhere", "the user's own prefix wins"
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setenv("MSIDBG_NO_BYTECODE_CACHE", "1")
+    assert _boot.bytecode_cache() is None and sys.dont_write_bytecode

@@ -9,7 +9,6 @@ asyncio loop every few milliseconds and can be cancelled between two events.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
@@ -18,7 +17,6 @@ from typing import Any
 
 from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
-from msidbg.debugger.expr import ExprError, compile_expr
 from msidbg.debugger.motion import Cmd, Motion, Stop
 from msidbg.debugger.summary import summary as make_summary
 from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
@@ -366,7 +364,7 @@ class Session:
                 except StopIteration as done:
                     return self._finish(done.value)
                 if time.perf_counter() >= deadline:
-                    await asyncio.sleep(0)
+                    await _sleep0()
                     deadline = time.perf_counter() + slice_s
         finally:
             gen.close()
@@ -398,8 +396,16 @@ class Session:
         return checker
 
     def _compile(self, text: str) -> Any:
+        from msidbg.debugger.expr import ExprError, compile_expr
+
         try:
             return compile_expr(text, set(self.world))
         except ExprError as e:
             raise BreakpointError(e.what, text, e.column) from None
 
+
+async def _sleep0() -> None:
+    """Yield to the event loop (asyncio is imported only by the async commands' callers)."""
+    import asyncio
+
+    await asyncio.sleep(0)

@@ -14,7 +14,6 @@ exactly one event.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import time as _time
 from collections.abc import Callable
@@ -240,6 +239,8 @@ class Engine:
         returns true after a step (``breakpoint``). Cancelling the task stops it between
         two events, leaving a consistent world.
         """
+        import asyncio  # only here: the engine's hot paths and headless runs never load asyncio
+
         done = 0
         while True:
             deadline = _time.perf_counter() + slice_s
