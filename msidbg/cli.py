@@ -1,22 +1,33 @@
-"""Command line: argument parsing and exit codes only; the work is done elsewhere."""
+"""Command line: argument parsing and exit codes only; the work is done elsewhere.
+
+Every subcommand runs under ``guard.run``: one-line errors, exit 130 on SIGINT, quiet on a
+closed pipe, internal errors reported with a traceback file. Build subcommand parsers from
+``_parser()`` (a ``guard.Parser``: one-line usage errors); use ``guard.int_arg`` /
+``guard.path_arg`` for numbers and output paths, and ``guard.escape`` for any text from a file.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-from collections.abc import Sequence
-from typing import Any
+from msidbg import guard
 
-from msidbg import __version__
-from msidbg.errors import MsidbgError
+guard.install_for_cli()  # SIGINT from here on: one line, exit 130 (before the imports below)
 
-EXIT_OK, EXIT_STOPPED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
+from msidbg import __version__  # noqa: E402
+from msidbg.errors import MsidbgError  # noqa: E402
+from msidbg.guard import EXIT_BAD_INPUT, EXIT_OK, EXIT_STOPPED, escape  # noqa: E402
+
+MAX_SEED = 2**63 - 1
+MAX_EVENTS = 2**62
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = guard.Parser(
         prog="msidbg",
         description="A debugger for MSI/MSI-X interrupt state machines: guest Linux, QEMU xen-pt, "
         "Xen and PCI devices, simulated deterministically.",
@@ -25,18 +36,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     r = sub.add_parser("run", help="run a scenario (TUI, or --headless)",
-                       description="Run a scenario file. Opens the TUI at event 0 unless --headless.")
+                       description="Run a scenario file. Opens the TUI at event 0 unless --headless; "
+                       "--json, --stop-at-break, --max-events and --save imply --headless.")
     r.add_argument("file", metavar="FILE.yaml")
     r.add_argument("--headless", action="store_true", help="run without the TUI and print a summary")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object (headless)")
     r.add_argument("--stop-at-break", action="store_true",
                    help="stop at the first armed breakpoint hit (exit status 1)")
-    r.add_argument("--max-events", type=int, metavar="N", help="stop after N events")
-    r.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
+    r.add_argument("--max-events", type=guard.int_arg(0, MAX_EVENTS), metavar="N",
+                   help="stop after N events (headless)")
+    r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
-    r.add_argument("--save", metavar="OUT.msgpack", help="save a snapshot at the stop (headless)")
+    r.add_argument("--save", type=guard.path_arg, metavar="OUT.msgpack", help="save a snapshot at the stop (headless)")
 
     o = sub.add_parser("open", help="open a snapshot file in the TUI",
                        description="Open a snapshot (.msgpack) at its cursor, after verifying it by replay.")
@@ -55,32 +68,29 @@ def _parser() -> argparse.ArgumentParser:
                        description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
                        "2 on bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
+    from msidbg.bugio.commands import register  # new, schema, report, export, serve
+
+    p.set_defaults(bugio=register(sub))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return guard.run(_main, argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        if args.cmd == "run":
-            return _run(args)
-        if args.cmd == "check":
-            return _check(args)
-        if args.cmd == "open":
-            return _open(args)
-        if args.cmd == "replay":
-            return _replay(args)
-    except MsidbgError as e:
-        print(e.oneline(), file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("msidbg: interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # noqa: BLE001 - never a traceback for users; MSIDBG_DEBUG=1 shows it
-        if os.environ.get("MSIDBG_DEBUG"):
-            raise
-        print(f"msidbg: internal error: {type(e).__name__}: {e} (set MSIDBG_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+    guard.set_machine(getattr(args, "json", False))
+    if args.cmd in args.bugio:
+        return int(args.bugio[args.cmd](args))
+    if args.cmd == "run":
+        return _run(args)
+    if args.cmd == "check":
+        return _check(args)
+    if args.cmd == "open":
+        return _open(args)
+    if args.cmd == "replay":
+        return _replay(args)
     return EXIT_BAD_INPUT
 
 
@@ -89,9 +99,8 @@ def _run(args: argparse.Namespace) -> int:
     from msidbg.scenario import load_scenario
 
     scn = load_scenario(args.file)
-    if args.max_events is not None and args.max_events < 0:
-        raise MsidbgError("--max-events: must be >= 0")
-    if not args.headless:
+    headless_only = args.json or args.stop_at_break or args.save is not None or args.max_events is not None
+    if not (args.headless or headless_only):
         from msidbg.debugger import Session
 
         return _tui(Session(scn, args.seed), args.file, args.breaks)
@@ -115,7 +124,11 @@ def _tui(session: Any, path: str, breaks: Sequence[str] = ()) -> int:
         raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
-    make_app(session, breaks=breaks).run()
+    app = make_app(session, breaks=breaks)
+    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
+        app.run()
+    if app.return_code == guard.EXIT_INTERRUPTED:
+        raise KeyboardInterrupt  # the app has quit and restored the terminal: one line, exit 130
     return EXIT_OK
 
 
@@ -129,27 +142,36 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from msidbg.debugger import headless
-    from msidbg.scenario import load_scenario
-
+    """Every file is checked and reported, whatever happens to the others; exit the worst status."""
     worst = EXIT_OK
     for path in args.files:
         try:
-            scn = load_scenario(path)
+            status, line = _check_one(path)
         except MsidbgError as e:
-            print(e.oneline(), file=sys.stderr)
-            worst = EXIT_BAD_INPUT
-            continue
-        if scn.expect is None:
-            print(f"SKIP {path}: no expect: block")
-            continue
-        bad = headless.check(scn)
-        if bad:
-            print(f"FAIL {path}: " + "; ".join(bad))
-            worst = max(worst, EXIT_STOPPED)
-        else:
-            print(f"ok   {path}")
+            status, line = EXIT_BAD_INPUT, e.oneline()
+            print(line, file=sys.stderr)
+            line = ""
+        except Exception as e:  # noqa: BLE001 - a bug on one file must not hide the others' results
+            if os.environ.get("MSIDBG_DEBUG"):
+                raise
+            status, line = guard.internal_error(e), ""
+        if line:
+            print(line)
+        worst = max(worst, status)
     return worst
+
+
+def _check_one(path: str) -> tuple[int, str]:
+    from msidbg.debugger import headless
+    from msidbg.scenario import load_scenario
+
+    scn = load_scenario(path)
+    if scn.expect is None:
+        return EXIT_OK, f"SKIP {escape(path)}: no expect: block"
+    bad = headless.check(scn)
+    if bad:
+        return EXIT_STOPPED, f"FAIL {escape(path)}: " + "; ".join(escape(b) for b in bad)
+    return EXIT_OK, f"ok   {escape(path)}"
 
 
 if __name__ == "__main__":

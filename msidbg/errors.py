@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+from msidbg.guard import escape
+
 
 class MsidbgError(Exception):
-    """Base class: an error the CLI reports as one line, never with a traceback."""
+    """Base class: an error the CLI reports as one line, never with a traceback.
+
+    ``caret`` = (text, column) points at a column of a text the user typed (a ``--break``
+    spec): a person gets the text and a caret on two more lines, a script gets
+    ``... at column N of 'text'`` on the one line (``lines``).
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 caret: tuple[str, int] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
+        self.caret = caret
+
+    def _where(self) -> str:
+        if not self.file:
+            return ""
+        return escape(f"{self.file}:{self.line}: " if self.line else f"{self.file}: ")
 
     def oneline(self) -> str:
-        where = ""
-        if self.file:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return f"msidbg: {where}{self.message}"
+        """``msidbg: FILE[:LINE]: message``, escaped: exactly one line whatever the file held."""
+        text = f"msidbg: {self._where()}{escape(self.message)}"
+        if self.caret is not None:
+            spec, col = self.caret
+            text += f" at column {col + 1} of {escape(repr(spec.strip()))}"
+        return text
+
+    def lines(self, interactive: bool) -> list[str]:
+        """The lines to print: the one line, or for a person the message, the text and a caret."""
+        if self.caret is None or not interactive:
+            return [self.oneline()]
+        spec, col = self.caret
+        pad = len(escape(spec[:col]))
+        return [f"msidbg: {self._where()}{escape(self.message)}", f"    {escape(spec)}", f"    {' ' * pad}^"]
 
 
 class ScenarioError(MsidbgError):

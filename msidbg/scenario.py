@@ -1,7 +1,11 @@
 """Scenario files: YAML -> a validated, immutable ``Scenario``.
 
 The schema is the public contract in docs (``contract.md``); see ``docs/scenario.md`` for
-the extensions (``costs:``, ``expect.probe``/``expect.spurious``/``expect.delivered``).
+the extensions (``costs:``, ``expect.probe``/``expect.spurious``/``expect.delivered``, the
+behaviour table's switches and versions). This is the scenario layer: it imports nothing from
+``msidbg.model`` or ``msidbg.debugger``. Names those layers own (kernel programs in ``faults:``,
+conditions in ``breakpoints:``) are checked by them when they use the scenario, with the line
+kept here (``Fault.line``, ``Scenario.breakpoint_lines``).
 Loading is safe for files from strangers: ``yaml`` safe loading only, bounded size and
 alias expansion, unknown keys rejected, and every error is a ``ScenarioError`` whose
 ``oneline()`` is ``msidbg: FILE:LINE: field: what is wrong (expected ...)``.
@@ -11,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from msidbg import behaviour as bh
 from msidbg import yamlsafe as ys
+from msidbg.contract import BREAKPOINTS, ERRNOS
 from msidbg.errors import ScenarioError
 from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, ints, string
 
@@ -32,39 +39,28 @@ ACTIONS = (
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write",
 )
 MODES = ("msix", "msi", "any")
-ERRNOS: dict[str, int] = {
-    "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "ENOMEM": 12, "EBUSY": 16,
-    "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28, "ENOSYS": 38, "ETIMEDOUT": 110,
-}
-
-KERNEL_DEFAULTS: dict[str, Any] = {
-    "msix_mask_all": "late",
-    "xen_hvm_msi_ignore_mask": True,
-    "xen_reuse_cached_pirq": False,
-    "msi_affinity_update": "plug-race",
-    "affinity_before_startup": True,
-    "msix_masked_update": True,
-}
+#: the kernel behaviour switches and their current-upstream defaults (the behaviour table's rows)
+KERNEL_DEFAULTS: dict[str, Any] = {r.name: r.default for r in bh.rows() if r.layer == "kernel"}
 
 
 @dataclass(frozen=True)
 class Platform:
+    """``platform:``. ``switches`` holds the Xen / QEMU / platform behaviour switches written in
+    the file (absent = the version or the default decides)."""
+
     kind: str = "bare-metal"
     xen: str | None = None
-    #: None = not given in the file (the ``xen`` preset or the default decides)
-    qemu_unmap_pirq_on_msi_disable: bool | None = None
-    xen_pt_bind: str | None = None
+    qemu: str | None = None
     interrupt_remapping: bool = False
+    switches: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Kernel:
-    msix_mask_all: str = "late"
-    xen_hvm_msi_ignore_mask: bool = True
-    xen_reuse_cached_pirq: bool = False
-    msi_affinity_update: str = "plug-race"
-    affinity_before_startup: bool = True
-    msix_masked_update: bool = True
+    """``kernel:``: the release (``version``) and the switches written in the file."""
+
+    version: str | None = None
+    switches: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +110,7 @@ class Fault:
     dev: str | None
     errno: str
     times: int = 1
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,6 +142,14 @@ class Scenario:
     expect: Expect | None = None
     faults: tuple[Fault, ...] = ()
     costs: dict[str, int] = field(default_factory=dict)
+    #: the line of each ``breakpoints:`` item (for errors found when the debugger arms them)
+    breakpoint_lines: tuple[int, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def behaviour(self) -> bh.Table:
+        """The resolved behaviour table: explicit switch > version > current-upstream default."""
+        p = self.platform
+        return bh.resolve(p.kind, self.kernel.version, p.xen, p.qemu, {**p.switches, **self.kernel.switches})
 
 
 # ---------------------------------------------------------------------------------------
@@ -163,14 +168,16 @@ TOP_KEYS = (
     "name", "about", "seed", "schedule", "cpus", "platform", "kernel", "devices", "run",
     "breakpoints", "expect", "faults", "costs",
 )
-XEN_ONLY_KEYS = ("xen", "qemu_unmap_pirq_on_msi_disable", "xen_pt_bind")
-PLATFORM_KEYS = ("kind", *XEN_ONLY_KEYS, "interrupt_remapping")
+#: platform.<name> switches (Xen and QEMU rows are only meaningful on xen-* platforms)
+PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
+KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
+XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", *PLATFORM_SWITCHES)
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
 SCHEDULES = ("ordered", "random")
 WRITE_TARGETS = ("config", "msix-table")
 MSI_VECTORS = (1, 2, 4, 8, 16, 32)
-KERNEL_CHOICES = {"msix_mask_all": ("early", "late"), "msi_affinity_update": ("plug-race", "plain")}
 #: the capabilities a device needs for each quirk to mean anything
 QUIRK_NEEDS = {
     "latch-on-unmask": ("msix",),
@@ -196,7 +203,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
 _DEVICE_NAME = re.compile(r"[a-z][a-z0-9_-]*", re.ASCII)
 _BDF = re.compile(r"[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]", re.ASCII)
-_XEN_VERSION = re.compile(r"\d+\.\d+", re.ASCII)
+_PROGRAM = re.compile(r"[a-z_][a-z0-9_]*", re.ASCII)
 _PROBE_STATUS = re.compile(r"ok|not-probed|failed: (E[A-Z0-9]+)", re.ASCII)
 
 
@@ -250,6 +257,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
         faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
         costs=_section(top, "costs", _costs, {}),
+        breakpoint_lines=_breakpoint_lines(top),
     )
 
 
@@ -270,13 +278,19 @@ def _platform(y: Y, path: str) -> Platform:
     if remapping and kind != "bare-metal":
         what = f"interrupt remapping is not modelled on {kind} (expected false, or platform.kind: bare-metal)"
         fail(f.path("interrupt_remapping"), f.items["interrupt_remapping"], what)
-    return Platform(
-        kind=kind,
-        xen=f.read("xen", _xen_version, None),
-        qemu_unmap_pirq_on_msi_disable=f.read("qemu_unmap_pirq_on_msi_disable", boolean, None),
-        xen_pt_bind=f.read("xen_pt_bind", choice(("on-write", "on-unmask"), "binding"), None),
-        interrupt_remapping=remapping,
-    )
+    xen = f.read("xen", _version(bh.parse_xen, 16), None)
+    qemu = f.read("qemu", _version(bh.parse_qemu, 32), None)
+    if qemu is not None and kind != "xen-hvm":
+        what = ("xen-pv passthrough goes through pcifront/pciback, there is no device model "
+                "(expected platform.kind: xen-hvm, or no qemu)")
+        fail(f.path("qemu"), f.items["qemu"], what)
+    if xen is not None and qemu is not None:
+        try:
+            bh.check_combination(bh.parse_xen(xen), bh.parse_qemu(qemu))
+        except bh.VersionError as e:
+            fail(f.path("qemu"), f.items["qemu"], str(e))
+    return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
+                    switches=_switches(f, PLATFORM_SWITCHES))
 
 
 def _check_xen_only(f: Fields, kind: str) -> None:
@@ -289,19 +303,33 @@ def _check_xen_only(f: Fields, kind: str) -> None:
             fail(f.path(key), f.items[key], what)
 
 
-def _xen_version(y: Y, field: str) -> str:
-    return string(16, _XEN_VERSION, "a Xen version like \"4.5\"")(ys.written(y), field)
+def _version(parse: Callable[[str], bh.Version], limit: int) -> Conv[str]:
+    """A version string as written (``4.10`` stays "4.10"), checked by the behaviour table."""
+
+    def conv(y: Y, field: str) -> str:
+        text = string(limit, None, "a version string like \"4.5\"")(ys.written(y), field)
+        try:
+            parse(text)
+        except bh.VersionError as e:
+            fail(field, y, str(e))
+        return text
+
+    return conv
 
 
 def _kernel(y: Y, path: str) -> Kernel:
-    f = Fields(y, path, KERNEL_DEFAULTS)
-    values = {key: f.read(key, _kernel_conv(key), default) for key, default in KERNEL_DEFAULTS.items()}
-    return Kernel(**values)
+    f = Fields(y, path, ("version", *KERNEL_SWITCHES))
+    return Kernel(version=f.read("version", _version(bh.parse_kernel, 16), None),
+                  switches=_switches(f, KERNEL_SWITCHES))
 
 
-def _kernel_conv(key: str) -> Conv[Any]:
-    options = KERNEL_CHOICES.get(key)
-    return boolean if options is None else choice(options, "setting")
+def _switches(f: Fields, rows: Mapping[str, bh.Switch]) -> dict[str, Any]:
+    """The behaviour switches written in this section (a hypothetical value is accepted: experiments)."""
+    return {name: f.read(name, _switch_conv(row), None) for name, row in rows.items() if name in f.items}
+
+
+def _switch_conv(row: bh.Switch) -> Conv[Any]:
+    return boolean if set(row.values) == {False, True} else choice(row.values, "setting")
 
 
 # --- devices ----------------------------------------------------------------------------
@@ -483,26 +511,33 @@ def _write_limit(f: Fields, device: Device, target: str) -> int:
 # --- breakpoints, expect, faults, costs -------------------------------------------------
 
 
+_FORMS = ("if", "watch", "call")
+
+
 def _breakpoints(y: Y, path: str) -> tuple[str, ...]:
     return ys.list_of(_breakpoint, MAX_BREAKPOINTS, "a list of breakpoint names or conditions")(y, path)
 
 
 def _breakpoint(y: Y, field: str) -> str:
-    from msidbg.model.hits import validate_breakpoint
-
+    """A breakpoint spec. A plain name must be a contract name; the ``if``/``watch``/``call`` forms
+    (and ``name if ...``) are parsed by the debugger when it arms them."""
     spec = string(4000, None, "a breakpoint name or condition")(y, field)
-    try:
-        problem = validate_breakpoint(spec)
-    except ImportError:  # the kernel model is not importable yet: `call` names stay unchecked
-        problem = None
-    if problem is not None:
-        fail(field, y, problem)
+    text = spec.strip()
+    head = text.partition(" ")[0]
+    if head not in _FORMS and text.partition(" if ")[0].strip() not in BREAKPOINTS:
+        what = (f"unknown breakpoint {ys.show(text)} (expected one of: {', '.join(sorted(BREAKPOINTS))}, "
+                "or 'if <condition>', 'watch <path>', 'call <program>')")
+        fail(field, y, what)
     return spec
 
 
-def _expect(y: Y, devices: dict[str, Device]) -> Expect:
-    from msidbg.model.hits import CONTRACT
+def _breakpoint_lines(top: Fields) -> tuple[int, ...]:
+    y = top.items.get("breakpoints")
+    return tuple(item.at for item in y.value) if y is not None and isinstance(y.value, list) else ()
 
+
+def _expect(y: Y, devices: dict[str, Device]) -> Expect:
+    CONTRACT = BREAKPOINTS
     f = Fields(y, "expect", EXPECT_KEYS)
     names = ys.list_of(choice(tuple(CONTRACT), "breakpoint"), len(CONTRACT), "a list of breakpoint names")
     counts = ys.keyed(_device_ref(devices), ints(0), "a mapping of device name to count")
@@ -531,27 +566,11 @@ def _fault(y: Y, path: str, devices: dict[str, Device]) -> Fault:
     f = Fields(y, path, ("call", "dev", "errno", "times"))
     device = f.read("dev", _device_ref(devices), None)
     return Fault(
-        call=f.need("call", _program_name), dev=device.name if device else None,
+        call=f.need("call", string(128, _PROGRAM, "a kernel program name like pci_msi_setup_msi_irqs")),
+        dev=device.name if device else None,
         errno=f.need("errno", choice(tuple(ERRNOS), "errno")), times=f.read("times", ints(1, 1000), 1),
+        line=f.items["call"].at if "call" in f.items else y.at,
     )
-
-
-def _program_name(y: Y, field: str) -> str:
-    name = string(128, None, "a kernel program name")(y, field)
-    programs = _kernel_programs()
-    if programs and name not in programs:
-        fail(field, y, f"unknown kernel program {ys.show(name)} (expected one of: {', '.join(sorted(programs))})")
-    return name
-
-
-def _kernel_programs() -> Collection[str]:
-    """The registered kernel programs; empty (names unchecked) while the kernel model is not importable."""
-    try:
-        import msidbg.model.kernel  # noqa: F401  (registers the programs)
-        from msidbg.sim.program import PROGRAMS
-    except ImportError:
-        return ()
-    return PROGRAMS
 
 
 def _costs(y: Y, path: str) -> dict[str, int]:

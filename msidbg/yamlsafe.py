@@ -12,14 +12,16 @@ non-string keys and tags other than plain str/int/float/bool/null/map/seq are re
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import yaml
+
+from msidbg import files
+from msidbg.files import FileProblem, read_regular, sniff
+from msidbg.guard import encodable
 
 MAX_NODES = 200_000
 MAX_DEPTH = 32
@@ -32,6 +34,9 @@ _TAG = "tag:yaml.org,2002:"
 MAP_TAG, SEQ_TAG, STR_TAG, BOOL_TAG = _TAG + "map", _TAG + "seq", _TAG + "str", _TAG + "bool"
 MERGE_TAG = _TAG + "merge"
 SCALAR_TAGS = frozenset({STR_TAG, BOOL_TAG, _TAG + "int", _TAG + "float", _TAG + "null"})
+NUMBER_TAGS = frozenset({_TAG + "int", _TAG + "float"})
+#: no number a scenario needs is longer (2**64 in binary with separators is 82)
+MAX_NUMBER_CHARS = 100
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -82,6 +87,8 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return repr(value if len(value) <= SHOW_CHARS else value[:SHOW_CHARS] + "...")
+    if isinstance(value, int) and value.bit_length() > 128:  # repr of a huge int is slow, or refused
+        return f"an integer of {value.bit_length()} bits"
     text = repr(value)
     return text if len(text) <= SHOW_CHARS else text[:SHOW_CHARS] + "..."
 
@@ -100,39 +107,49 @@ def join(field: str, key: str) -> str:
 def read_text(path: str, limit: int) -> str:
     """The text of the regular file ``path``: at most ``limit`` bytes of UTF-8."""
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise Invalid(None, "cannot read: not a regular file (expected a scenario file)", None)
-        check_size(info.st_size, limit)
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-    except OSError as e:
-        raise Invalid(None, f"cannot read: {e.strerror or e}", None) from None
-    check_size(len(data), limit)
+        data = read_regular(path, limit, "a scenario file")
+    except FileProblem as e:
+        raise Invalid(None, e.message, None) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
+        if sniff(data) == "snapshot":
+            raise Invalid(None, "this is a msidbg snapshot, not a scenario (expected a scenario YAML file; "
+                          "open a snapshot with 'msidbg open FILE' or 'msidbg replay FILE')", None) from None
         line = data.count(b"\n", 0, e.start) + 1
         raise Invalid(None, f"not valid UTF-8: byte {data[e.start]:#04x} (expected UTF-8 text)", line) from None
 
 
 def check_size(size: int, limit: int) -> None:
-    if size > limit:
-        raise Invalid(None, f"file too large: {size} bytes (expected at most {limit} bytes)", None)
+    try:
+        files.check_size(size, limit)
+    except FileProblem as e:
+        raise Invalid(None, e.message, None) from None
 
 
 def parse(text: str) -> Y | None:
-    """The document in ``text`` as a ``Y`` tree, or None for an empty document."""
+    """The document in ``text`` as a ``Y`` tree, or None for an empty document.
+
+    The tree is built straight from the parser's events (libyaml's when PyYAML has it), counting
+    nodes as they arrive -- an alias counts the nodes it stands for -- so a file with too many
+    nodes is refused after ``MAX_NODES`` of them, never after composing them all.
+    """
+    loader = _LOADER(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _Builder(loader).document()
     except yaml.MarkedYAMLError as e:
         raise Invalid(None, f"YAML syntax error: {_problem(e)} (expected valid YAML)", _mark_line(e)) from None
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise Invalid(None, f"YAML syntax error: {e.reason} (expected valid YAML)", line) from None
-    except RecursionError:
-        raise Invalid(None, f"YAML nesting too deep (expected at most {MAX_DEPTH} levels)", None) from None
-    return None if root is None else _Walker().walk(root, "", 0)
+    except yaml.YAMLError as e:
+        raise Invalid(None, f"YAML syntax error: {' '.join(str(e).split())[:200]} (expected valid YAML)", None) from None
+    finally:
+        loader.dispose()
+
+
+#: the C parser (libyaml) when PyYAML was built with it: ~10x faster on big files
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _problem(e: yaml.MarkedYAMLError) -> str:
@@ -145,69 +162,138 @@ def _mark_line(e: yaml.MarkedYAMLError) -> int | None:
     return None if mark is None else mark.line + 1
 
 
-class _Walker:
-    """Builds ``Y`` values from nodes, counting visits to bound alias expansion."""
+class _Builder:
+    """Builds ``Y`` values from parser events, counting nodes (alias uses included) as it goes."""
 
-    def __init__(self) -> None:
-        self.visited = 0
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.nodes = 0
+        #: anchor -> (its value, how many nodes it stands for)
+        self.anchors: dict[str, tuple[Y, int]] = {}
+        #: anchors of the collections being built (an alias to one of them is recursive)
+        self.open: set[str] = set()
+        self.resolved: dict[tuple[Any, ...], str] = {}
         self.constructor = yaml.SafeLoader("")
 
-    def walk(self, node: yaml.Node, field: str, depth: int, key_line: int = 0) -> Y:
-        line = node.start_mark.line + 1
-        self.visited += 1
-        if self.visited > MAX_NODES:
-            raise Invalid("", f"alias expansion too large (expected at most {MAX_NODES} YAML nodes)", line)
+    def document(self) -> Y | None:
+        ev = self.loader.get_event()  # StreamStart
+        ev = self.loader.get_event()
+        if isinstance(ev, yaml.StreamEndEvent):
+            return None
+        root = self.node("", 0, 0)
+        self.loader.get_event()  # DocumentEnd
+        ev = self.loader.get_event()
+        if not isinstance(ev, yaml.StreamEndEvent):
+            raise Invalid(None, "a second YAML document (expected one document; remove the '---')",
+                          ev.start_mark.line + 1)
+        return root
+
+    def count(self, n: int, line: int) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            raise Invalid("", f"more than {MAX_NODES} YAML nodes, aliases counted at each use "
+                          "(expected a smaller file)", line)
+
+    def node(self, field: str, depth: int, key_line: int) -> Y:
+        ev = self.loader.get_event()
+        line = ev.start_mark.line + 1
+        if isinstance(ev, yaml.AliasEvent):
+            got = self.anchors.get(ev.anchor or "")
+            if ev.anchor in self.open:
+                raise Invalid(field, f"*{ev.anchor} refers to a collection that contains it "
+                              "(expected no recursive aliases)", line)
+            if got is None:
+                raise Invalid(field, f"unknown alias *{ev.anchor} (expected an anchor defined above)", line)
+            value, size = got
+            self.count(size, line)
+            return Y(value.value, value.line, key_line, value.raw)
         if depth > MAX_DEPTH:
             raise Invalid(field, f"nested too deeply (expected at most {MAX_DEPTH} levels)", line)
-        if isinstance(node, yaml.MappingNode):
-            return Y(self._mapping(node, field, depth), line, key_line)
-        if isinstance(node, yaml.SequenceNode):
-            return Y(self._sequence(node, field, depth), line, key_line)
-        return Y(self._scalar(node, field, line), line, key_line, str(node.value))
+        before = self.nodes
+        self.count(1, line)
+        if ev.anchor is not None:
+            self.open.add(ev.anchor)
+        if isinstance(ev, yaml.MappingStartEvent):
+            _check_tag(self._tag(yaml.MappingNode, ev, None), MAP_TAG, field, line)
+            y = Y(self._mapping(field, depth), line, key_line)
+        elif isinstance(ev, yaml.SequenceStartEvent):
+            _check_tag(self._tag(yaml.SequenceNode, ev, None), SEQ_TAG, field, line)
+            y = Y(self._sequence(field, depth), line, key_line)
+        else:
+            y = Y(self._scalar(ev, field, line), line, key_line, str(ev.value))
+        if ev.anchor is not None:
+            self.open.discard(ev.anchor)
+            self.anchors[ev.anchor] = (y, self.nodes - before)
+        return y
 
-    def _mapping(self, node: yaml.MappingNode, field: str, depth: int) -> dict[str, Y]:
-        _check_tag(node, MAP_TAG, field)
+    def _tag(self, kind: type, ev: Any, value: str | None) -> str:
+        tag = ev.tag
+        if tag is None or tag == "!":
+            key = (kind, value, ev.implicit)
+            tag = self.resolved.get(key)
+            if tag is None:
+                tag = self.loader.resolve(kind, value, ev.implicit)
+                if len(self.resolved) < 4096:  # the same few keys and values, again and again
+                    self.resolved[key] = tag
+        return str(tag)
+
+    def _mapping(self, field: str, depth: int) -> dict[str, Y]:
         out: dict[str, Y] = {}
-        for key_node, value_node in node.value:
-            key = self._key(key_node, field)
+        while not isinstance(self.loader.peek_event(), yaml.MappingEndEvent):
+            key, key_line = self._key(field)
             path = join(field, key)
-            key_line = key_node.start_mark.line + 1
             if key in out:
                 first = out[key].at
                 raise Invalid(path, f"duplicate key (expected each key once; first at line {first})", key_line)
-            out[key] = self.walk(value_node, path, depth + 1, key_line)
+            out[key] = self.node(path, depth + 1, key_line)
+        self.loader.get_event()
         return out
 
-    def _sequence(self, node: yaml.SequenceNode, field: str, depth: int) -> list[Y]:
-        _check_tag(node, SEQ_TAG, field)
-        return [self.walk(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(node.value)]
+    def _sequence(self, field: str, depth: int) -> list[Y]:
+        out: list[Y] = []
+        while not isinstance(self.loader.peek_event(), yaml.SequenceEndEvent):
+            out.append(self.node(f"{field}[{len(out)}]", depth + 1, 0))
+        self.loader.get_event()
+        return out
 
-    def _key(self, node: yaml.Node, field: str) -> str:
+    def _key(self, field: str) -> tuple[str, int]:
         """A mapping key as written; ``on:``/``yes:`` stay names even though YAML 1.1 reads bools."""
-        self.visited += 1
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.ScalarNode) and node.tag in (STR_TAG, BOOL_TAG):
-            return str(node.value)
-        if node.tag == MERGE_TAG:
-            raise Invalid(field, "merge keys (<<) are not supported (expected plain keys)", line)
-        shown = show(self._scalar(node, field, line)) if isinstance(node, yaml.ScalarNode) else "a collection"
+        ev = self.loader.get_event()
+        line = ev.start_mark.line + 1
+        self.count(1, line)
+        if isinstance(ev, yaml.ScalarEvent):
+            tag = self._tag(yaml.ScalarNode, ev, ev.value)
+            if tag in (STR_TAG, BOOL_TAG):
+                return str(ev.value), line
+            if tag == MERGE_TAG:
+                raise Invalid(field, "merge keys (<<) are not supported (expected plain keys)", line)
+            shown = show(self._scalar(ev, field, line))
+        else:
+            shown = "an alias" if isinstance(ev, yaml.AliasEvent) else "a collection"
         raise Invalid(field, f"a key must be a string, not {shown} (expected a name)", line)
 
-    def _scalar(self, node: yaml.Node, field: str, line: int) -> Any:
-        if node.tag not in SCALAR_TAGS:
-            what = f"{show(node.value)} has unsupported YAML type {show(node.tag)}"
+    def _scalar(self, ev: Any, field: str, line: int) -> Any:
+        tag = self._tag(yaml.ScalarNode, ev, ev.value)
+        if tag not in SCALAR_TAGS:
+            what = f"{show(ev.value)} has unsupported YAML type {show(tag)}"
             raise Invalid(field, f"{what} (expected a string, number, boolean or null; quote strings)", line)
+        if tag in NUMBER_TAGS and len(ev.value) > MAX_NUMBER_CHARS:  # before any conversion
+            what = f"a number of {len(ev.value)} characters"
+            raise Invalid(field, f"{what} (expected a number of at most {MAX_NUMBER_CHARS} characters)", line)
+        node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
         try:
-            return self.constructor.construct_object(node)
-        except (ValueError, yaml.YAMLError):
-            what = f"{show(node.value)} is not a valid {node.tag[len(_TAG):]}"
-            raise Invalid(field, f"{what} (expected a number of at most a few thousand digits)", line) from None
+            value = self.constructor.yaml_constructors[tag](self.constructor, node)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            what = f"{show(ev.value)} is not a valid {tag[len(_TAG):]}"
+            raise Invalid(field, f"{what} (expected a number of at most {MAX_NUMBER_CHARS} characters)", line) from None
+        if type(value) is str and not encodable(value):
+            raise Invalid(field, f"{show(value)} holds a lone surrogate (expected UTF-8 text)", line)
+        return value
 
 
-def _check_tag(node: yaml.Node, tag: str, field: str) -> None:
-    if node.tag != tag:
-        line = node.start_mark.line + 1
-        what = f"unsupported YAML type {show(node.tag)}"
+def _check_tag(got: str, tag: str, field: str, line: int) -> None:
+    if got != tag:
+        what = f"unsupported YAML type {show(got)}"
         raise Invalid(field, f"{what} (expected a plain {'mapping' if tag == MAP_TAG else 'list'})", line)
 
 

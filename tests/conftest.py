@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -10,11 +12,21 @@ from typing import Any
 import pytest
 
 from msidbg.model import new_engine
-from msidbg.scenario import Scenario, load_scenario, load_scenario_text
+from msidbg.scenario import Kernel, Scenario, load_scenario, load_scenario_text
 from msidbg.sim.scheduler import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+
+def load_script(path: Path, name: str) -> Any:
+    """Import a script that is not in a package (snapshots/make.py, scenarios/matrix.py) as ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def scenario(text: str, path: str = "inline.yaml") -> Scenario:
@@ -45,15 +57,29 @@ def events_of(eng: Engine, kind: str) -> list[Any]:
     return [e for e in eng.log.events(1, len(eng.log) + 1) if e.kind == kind]
 
 
-def with_kernel(scn: Scenario, **switches: Any) -> Scenario:
-    """``scn`` with some kernel switches changed."""
-    return dataclasses.replace(scn, kernel=dataclasses.replace(scn.kernel, **switches))
+def with_kernel(scn: Scenario, **fields: Any) -> Scenario:
+    """``scn`` with kernel switches (or ``version``) set as if written in its ``kernel:`` section."""
+    version = fields.pop("version", scn.kernel.version)
+    kernel = dataclasses.replace(scn.kernel, version=version, switches={**scn.kernel.switches, **fields})
+    return dataclasses.replace(scn, kernel=kernel)
 
 
-def comparable(scn: Scenario) -> Scenario:
-    """``scn`` without what may differ between twins: name, prose, source text, line numbers."""
+def with_platform(scn: Scenario, **fields: Any) -> Scenario:
+    """``scn`` with platform fields (kind, xen, qemu, interrupt_remapping) or behaviour switches set."""
+    own = {k: fields.pop(k) for k in list(fields) if k in ("kind", "xen", "qemu", "interrupt_remapping")}
+    platform = dataclasses.replace(scn.platform, **own, switches={**scn.platform.switches, **fields})
+    return dataclasses.replace(scn, platform=platform)
+
+
+def comparable(scn: Scenario) -> tuple[Scenario, dict[str, Any]]:
+    """``scn`` without what may differ between twins (name, prose, source text, line numbers, and
+    how the behaviour was written: versions or switches), with the resolved behaviour beside it."""
     run = tuple(dataclasses.replace(a, line=0) for a in scn.run)
-    return dataclasses.replace(scn, run=run, path="", text="", sha256="", about="", name="", expect=None)
+    faults = tuple(dataclasses.replace(f, line=0) for f in scn.faults)
+    platform = dataclasses.replace(scn.platform, xen=None, qemu=None, switches={})
+    bare = dataclasses.replace(scn, run=run, faults=faults, path="", text="", sha256="", about="", name="",
+                               expect=None, breakpoint_lines=(), kernel=Kernel(), platform=platform)
+    return bare, scn.behaviour.plain()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from msidbg import behaviour as bh
 from msidbg.errors import ScenarioError
 from msidbg.scenario import (
     Action,
@@ -31,10 +32,12 @@ cpus: 2                                 # number of guest CPUs, 1..256
 platform:
   kind: xen-hvm                         # bare-metal (default) | xen-hvm | xen-pv
   xen: "4.5"
+  qemu: qemu-xen-4.5
   qemu_unmap_pirq_on_msi_disable: true
   xen_pt_bind: on-write
   interrupt_remapping: false
 kernel:
+  version: "5.15.30"
   msix_mask_all: late
   xen_hvm_msi_ignore_mask: true
   xen_reuse_cached_pirq: false
@@ -129,15 +132,18 @@ def test_contract_example_parses(tmp_path: Path) -> None:
     assert s.sha256 == hashlib.sha256(CONTRACT_EXAMPLE.encode()).hexdigest()
     assert (s.name, s.seed, s.schedule, s.cpus) == ("xen-hvm-msix-mask-late", 1, "ordered", 2)
     assert s.about.startswith("NIC passed through")
-    assert s.platform == Platform("xen-hvm", "4.5", True, "on-write", False)
-    assert s.kernel == Kernel()
+    assert s.platform == Platform("xen-hvm", "4.5", "qemu-xen-4.5", False,
+                                  {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-write"})
+    assert s.kernel == Kernel("5.15.30", {"msix_mask_all": "late", "xen_hvm_msi_ignore_mask": True,
+                                          "xen_reuse_cached_pirq": False, "msi_affinity_update": "plug-race",
+                                          "affinity_before_startup": True, "msix_masked_update": True})
     assert s.devices == {
         "eth0": Device("eth0", "00:03.0", "nic", True, MsixCap(3), MsiCap(1, False, True), ("latch-on-unmask",))
     }
     assert s.run == (
-        Action(0, 0, "probe", 0, "eth0", {"mode": "msix", "vectors": 3, "affinity": None}, 29),
-        Action(1, 1_000_000, "fire", 0, "eth0", {"vector": 0, "count": 10, "every_ns": 10_000}, 30),
-        Action(2, 2_000_000, "set_affinity", 1, "eth0", {"vector": 0, "cpu": 1}, 31),
+        Action(0, 0, "probe", 0, "eth0", {"mode": "msix", "vectors": 3, "affinity": None}, 31),
+        Action(1, 1_000_000, "fire", 0, "eth0", {"vector": 0, "count": 10, "every_ns": 10_000}, 32),
+        Action(2, 2_000_000, "set_affinity", 1, "eth0", {"vector": 0, "cpu": 1}, 33),
     )
     assert s.breakpoints == ("msix-write-unmasked",)
     assert s.expect is not None
@@ -148,7 +154,7 @@ def test_contract_example_parses(tmp_path: Path) -> None:
 def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
     s = load(tmp_path, "name: minimal\n")
     assert (s.about, s.seed, s.schedule, s.cpus) == ("", 0, "ordered", 1)
-    assert s.platform == Platform() and s.platform.xen is None and s.platform.xen_pt_bind is None
+    assert s.platform == Platform() and s.platform.xen is None and s.platform.switches == {}
     assert s.kernel == Kernel() and s.devices == {} and s.run == () and s.expect is None
 
 
@@ -205,13 +211,16 @@ def test_bdf_normalised_and_unquoted_accepted(tmp_path: Path) -> None:
 
 def test_xen_version_as_number_kept_as_written(tmp_path: Path) -> None:
     s = load(tmp_path, "name: x\nplatform: {kind: xen-pv, xen: 4.10, xen_pt_bind: on-unmask}\n")
-    assert s.platform.xen == "4.10" and s.platform.xen_pt_bind == "on-unmask"
-    assert s.platform.qemu_unmap_pirq_on_msi_disable is None
+    assert s.platform.xen == "4.10" and s.platform.switches == {"xen_pt_bind": "on-unmask"}
 
 
 def test_kernel_switches(tmp_path: Path) -> None:
     s = load(tmp_path, "name: x\nkernel: {msix_mask_all: early, msi_affinity_update: plain, msix_masked_update: no}\n")
-    assert s.kernel == Kernel(msix_mask_all="early", msi_affinity_update="plain", msix_masked_update=False)
+    assert s.kernel == Kernel(None, {"msix_mask_all": "early", "msi_affinity_update": "plain",
+                                     "msix_masked_update": False})
+    written = {"msix_mask_all": "early", "msi_affinity_update": "plain", "msix_masked_update": False}
+    defaults = {r.name: r.default for r in bh.rows()}
+    assert s.behaviour.plain() == {**defaults, **written}
 
 
 def test_expect_faults_costs_breakpoints(tmp_path: Path) -> None:
@@ -306,14 +315,15 @@ def test_alias_bomb(tmp_path: Path) -> None:
     rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
     text = "name: bomb\nabout:\n" + "\n".join("  " + row for row in rows) + "\n"
     message, _ = error(tmp_path, text)
-    assert "(top level): alias expansion too large" in message
+    assert "(top level): more than 200000 YAML nodes, aliases counted at each use" in message
     line = int(message.split(":")[2])
     assert 3 <= line <= 11
 
 
 def test_recursive_alias(tmp_path: Path) -> None:
     message, _ = error(tmp_path, "name: x\nabout: &a [*a]\n")
-    assert "nested too deeply" in message and ":2: about" in message
+    assert "*a refers to a collection that contains it (expected no recursive aliases)" in message
+    assert ":2: about[0]" in message
 
 
 def test_file_too_large(tmp_path: Path) -> None:
@@ -537,11 +547,18 @@ def test_breakpoints(tmp_path: Path) -> None:
                  "unknown breakpoint 'nope'")
 
 
-def test_breakpoint_hook_message_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import msidbg.model.hits as hits
+def test_breakpoint_conditions_are_checked_by_the_debugger_at_their_line(tmp_path: Path) -> None:
+    """The scenario layer does not parse conditions (the debugger owns the language); arming them
+    reports the same one-line error with the item's line."""
+    from msidbg.debugger import Session
 
-    monkeypatch.setattr(hits, "validate_breakpoint", lambda spec: "hook says no (expected yes)")
-    assert_error(tmp_path, BASE + "breakpoints: [irq-lost]\n", "breakpoints[0]", "breakpoints", "hook says no")
+    text = BASE + "breakpoints:\n  - irq-lost\n  - 'if event.kind =='\n"
+    scn = load_scenario(write(tmp_path, text))
+    with pytest.raises(ScenarioError) as info:
+        Session(scn)
+    line = info.value.oneline()
+    assert line.startswith(f"msidbg: {scn.path}:{line_of(text, 'event.kind')}: breakpoints[1]: "), line
+    assert "\n" not in line
 
 
 def test_expect_rejections(tmp_path: Path) -> None:
@@ -554,8 +571,17 @@ def test_expect_rejections(tmp_path: Path) -> None:
 
 
 def test_fault_rejections(tmp_path: Path) -> None:
-    assert_error(tmp_path, BASE + "faults:\n  - {call: no_such_fn, errno: EIO}\n", "faults[0].call", "no_such_fn",
-                 "unknown kernel program 'no_such_fn' (expected one of:", "pci_msi_setup_msi_irqs")
+    from msidbg.model import new_engine
+
+    text = BASE + "faults:\n  - {call: no_such_fn, errno: EIO}\n"
+    scn = load_scenario(write(tmp_path, text))      # the model owns the program names
+    with pytest.raises(ScenarioError) as info:
+        new_engine(scn)
+    line = info.value.oneline()
+    assert line.startswith(f"msidbg: {scn.path}:{line_of(text, 'no_such_fn')}: faults[0].call: "), line
+    assert "unknown kernel program 'no_such_fn' (expected one of:" in line and "pci_msi_setup_msi_irqs" in line
+    assert_error(tmp_path, BASE + "faults:\n  - {call: No-Such, errno: EIO}\n", "faults[0].call", "No-Such",
+                 "a kernel program name")
     assert_error(tmp_path, BASE + "faults:\n  - {call: request_irq, errno: EWHAT}\n", "faults[0].errno", "EWHAT",
                  "unknown errno 'EWHAT'")
     assert_error(tmp_path, BASE + "faults:\n  - {call: request_irq, errno: EIO, dev: wlan0}\n", "faults[0].dev", "wlan0")

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from msidbg.debugger import Session
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_script
 
 SNAPSHOTS = ROOT / "snapshots"
 FILES = sorted(SNAPSHOTS.glob("*.msgpack"))
 
 
 def make_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("snapshots_make", SNAPSHOTS / "make.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["snapshots_make"] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(SNAPSHOTS / "make.py", "snapshots_make")
 
 
 def test_every_seed_bug_has_a_plan_and_the_2021_snapshot_exists() -> None:

@@ -44,7 +44,8 @@ def load_doc(path: str) -> dict[str, Any]:
 
 
 def write_doc(path: str, doc: dict[str, Any]) -> None:
-    Path(path).write_bytes(msgpack.packb(doc, use_bin_type=True))
+    """Write a changed document as a tamperer who recomputes the file's sha256 would."""
+    Path(path).write_bytes(snap.seal(doc))
 
 
 def test_round_trip_restores_cursor_world_breakpoints_bookmarks_and_stop(tmp_path: Path) -> None:
@@ -287,13 +288,13 @@ PLAIN = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2
 def test_fuzz_structurally_wrong_fields(tmp_path: Path, field: str, value: Any) -> None:
     doc = msgpack.unpackb(good_bytes(tmp_path), raw=False)
     doc[field] = value
-    open_only_documented_errors(tmp_path / "s.msgpack", msgpack.packb(doc, use_bin_type=True))
+    open_only_documented_errors(tmp_path / "s.msgpack", snap.seal(doc))
 
 
 def test_deeply_nested_world_is_refused_without_recursion_errors(tmp_path: Path) -> None:
     doc = msgpack.unpackb(good_bytes(tmp_path), raw=False)
     doc["world"] = b"\x91" * 1000 + b"\xc0"
-    open_only_documented_errors(tmp_path / "d.msgpack", msgpack.packb(doc, use_bin_type=True))
+    open_only_documented_errors(tmp_path / "d.msgpack", snap.seal(doc))
     with pytest.raises(SnapshotError, match="nested too deeply"):
         Session.open(str(tmp_path / "d.msgpack"))
 

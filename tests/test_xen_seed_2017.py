@@ -14,6 +14,7 @@ from tests.conftest import (
     shipped,
     totals,
     with_kernel,
+    with_platform,
 )
 
 BUG = "xen-pirq-reuse-nvme"
@@ -28,10 +29,6 @@ def all_ok(eng) -> bool:
     return all(s == "ok" for s in statuses(eng).values()) and not hit_names(eng) & {
         hits.PIRQ_CONFLICT, hits.PROBE_FAILED, hits.IRQ_LOST}
 
-
-
-def with_platform(scn, **fields):
-    return dataclasses.replace(scn, platform=dataclasses.replace(scn.platform, **fields))
 
 
 

@@ -13,14 +13,11 @@ from tests.conftest import (
     shipped,
     totals,
     with_kernel,
+    with_platform,
 )
 
 BUG = "xen-hvm-msix-mask-late"
 
-
-
-def with_platform(scn, **fields):
-    return dataclasses.replace(scn, platform=dataclasses.replace(scn.platform, **fields))
 
 
 
@@ -83,8 +80,8 @@ def test_binding_on_unmask_avoids_it() -> None:
 def test_xen_46_unmasks_when_the_event_channel_is_bound() -> None:
     """Xen 4.6+ keeps the guest's mask apart and clears it in arch_evtchn_bind_pirq."""
     eng = run_to_end(with_platform(shipped(BUG), xen="4.6"))
-    assert eng.w["platform"]["xen_pt_bind"] == "on-write"        # the explicit switch wins
-    assert eng.w["platform"]["xen_msi_mask"] == "combined"
+    assert eng.w["behaviour"]["xen_pt_bind"] == "on-write"        # the explicit switch wins
+    assert eng.w["behaviour"]["xen_msi_mask"] == "combined"
     assert totals(eng, "eth0")["lost"] == 0
 
 

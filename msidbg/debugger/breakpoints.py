@@ -16,11 +16,12 @@ the engine filled during the step, conditions first test the event kind they req
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from msidbg.errors import MsidbgError
+from msidbg.guard import encodable
 from msidbg.model import hits
 from msidbg.sim.world import copy_world
 
@@ -35,7 +36,7 @@ class BreakpointError(MsidbgError):
     """A breakpoint spec that cannot be armed; ``str()`` shows a caret under a bad column."""
 
     def __init__(self, message: str, spec: str = "", column: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, caret=None if column is None else (spec, column))
         self.spec = spec
         self.column = column
 
@@ -81,6 +82,8 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoin
         raise BreakpointError("a breakpoint must be a string")
     if len(spec) > MAX_SPEC_CHARS:
         raise BreakpointError(f"breakpoint too long ({len(spec)} characters, at most {MAX_SPEC_CHARS})")
+    if not encodable(spec):  # a non-UTF-8 byte in --break: it could never be saved in a snapshot
+        raise BreakpointError("not valid UTF-8: the breakpoint holds a byte that is not text (expected UTF-8 text)")
     text = spec.strip()
     lead = len(spec) - len(spec.lstrip())
     head, _, _rest = text.partition(" ")
@@ -108,6 +111,15 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoin
         raise BreakpointError(f"breakpoint {body!r} is not modelled yet in this version of msidbg")
     raise BreakpointError(f"unknown breakpoint {body!r} (expected one of: {', '.join(sorted(hits.IMPLEMENTED))}, "
                           "or 'if <condition>', 'watch <path>', 'call <program>')", spec, lead)
+
+
+def arm(session: Any, specs: Iterable[str], source: str = "--break", file: str | None = None) -> None:
+    """Arm ``specs`` on ``session``; a bad one is a MsidbgError naming ``source`` (with its caret)."""
+    for spec in specs:
+        try:
+            session.add_breakpoint(spec)
+        except BreakpointError as e:
+            raise MsidbgError(f"{source}: {e.message}", file, caret=e.caret) from None
 
 
 def _split_if(text: str) -> tuple[str, str | None, int]:
@@ -177,11 +189,13 @@ class Checker:
             return None
         self.detail = None
         found: Breakpoint | None = None
+        detail = None
         for b, test in self.tests:
             if test() and found is None:
-                found = b
+                found, detail = b, self.detail
                 if not self.watches:
                     break
+        self.detail = detail  # the reported breakpoint's detail, not that of a later watch that also fired
         return found
 
     def _test(self, b: Breakpoint) -> Callable[[], bool]:

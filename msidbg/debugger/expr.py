@@ -16,7 +16,9 @@ paths (``cpu[1].irr[0x31]``, ``devices.eth0.msix.table[2].ctrl``). They never ca
              | "(" expr ")" | "[" [expr ("," expr)*] "]"
 
 Evaluation never raises: a missing path is ``None``; an ordering comparison or bit operation
-on values of the wrong type is false / ``None``. Compile-time mistakes raise ``ExprError``
+on values of the wrong type is false / ``None``; a list or map used as a key finds nothing, and
+``x in map`` is false for such an ``x``. A list literal as an index (``devices[[0]]``) is always
+a mistake and is refused when the expression is parsed. Compile-time mistakes raise ``ExprError``
 with the column of the offending token.
 """
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from msidbg.debugger.syntax import ExprError, Node, Parser
-from msidbg.sim.events import STR, all_kinds, kind_by_code, kind_by_name
+from msidbg.sim.events import HEX, STR, U64, all_kinds, kind_by_code, kind_by_name
 
 __all__ = ["ALIASES", "BITMAPS", "Compiled", "ExprError", "compile_expr"]
 
@@ -47,7 +49,11 @@ EVENT_BASICS = ("index", "time", "time_ns", "kind", "cpu", "dev")
 # --- compilation -------------------------------------------------------------------------------
 @dataclass
 class Compiled:
-    """A parsed expression: ``fn(engine)`` evaluates it against the engine's world and event."""
+    """A parsed expression: ``fn(engine)`` evaluates it against the engine's world and event.
+
+    ``fn`` never raises: the operations are total by construction (``raw`` is the same closure
+    without the last-resort guard, for the fuzzer that checks that claim).
+    """
 
     text: str
     fn: Fn
@@ -55,6 +61,21 @@ class Compiled:
     kinds: frozenset[int] | None
     uses_world: bool
     uses_event: bool
+    raw: Fn | None = None
+
+
+#: what a bug in an operation could raise; evaluation turns it into ``None`` (false)
+_EVAL_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
+
+
+def _total(fn: Fn) -> Fn:
+    """``fn`` with a last-resort guard: a value it cannot compute is ``None`` (a false condition)."""
+    def safe(e: Any) -> Any:
+        try:
+            return fn(e)
+        except _EVAL_ERRORS:
+            return None
+    return safe
 
 
 class Compiler:
@@ -191,11 +212,13 @@ def _item(v: Any, i: Any) -> Any:
     if type(v) is list:
         return v[i] if type(i) is int and 0 <= i < len(v) else None
     if type(v) is dict:
+        if type(i) not in _KEY_TYPES:  # a list or map as a key: no such entry (and never a TypeError)
+            return None
         if i in v:
             return v[i]
         if type(i) is int:
             return v.get(str(i))
-        if type(i) is str and i.isdigit():
+        if type(i) is str and i.isascii() and i.isdigit() and len(i) <= 20:
             return v.get(int(i))
     return None
 
@@ -256,9 +279,16 @@ def _ordered(fn: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     return cmp
 
 
+#: what can be a key of a world map (anything else is in no map)
+_KEY_TYPES = (int, str, bool, type(None))
+
+
 def _contains(a: Any, b: Any) -> bool:
-    if isinstance(b, (list, dict)):
-        return a in b
+    if type(b) is dict:
+        return type(a) in _KEY_TYPES and a in b
+    if type(b) is list:
+        ta = type(a)
+        return any(type(x) is ta and x == a for x in b)  # strict about types, as == is
     return isinstance(b, str) and isinstance(a, str) and a in b
 
 
@@ -276,15 +306,15 @@ def _field_names() -> set[str]:
     return {name for k in all_kinds() for name, _fmt in k.fields}
 
 
-#: kind code -> {field name: (column offset, is_string)}
-_FIELD_CACHE: dict[int, dict[str, tuple[int, bool]]] = {}
+#: kind code -> {field name: (column offset, format)}
+_FIELD_CACHE: dict[int, dict[str, tuple[int, str]]] = {}
 
 
-def _fields_of(code: int) -> dict[str, tuple[int, bool]]:
+def _fields_of(code: int) -> dict[str, tuple[int, str]]:
     got = _FIELD_CACHE.get(code)
     if got is None:
         k = kind_by_code(code)
-        got = {name: (4 + i, fmt == STR) for i, (name, fmt) in enumerate(k.fields)}
+        got = {name: (4 + i, fmt) for i, (name, fmt) in enumerate(k.fields)}
         _FIELD_CACHE[code] = got
     return got
 
@@ -311,7 +341,9 @@ def _event_getter(name: str) -> Fn:
         if spec is None:
             return None
         v = (a, b, c)[spec[0] - 4]
-        return log.strings.strings[v] if spec[1] else v
+        if spec[1] == STR:
+            return log.strings.strings[v]
+        return v + U64 if v < 0 and spec[1] == HEX else v
     return get
 
 
@@ -342,4 +374,4 @@ def compile_expr(text: str, roots: set[str] | None = None) -> Compiled:
     tree = Parser(text).parse()
     comp = Compiler(text, roots)
     fn = comp.compile(tree)
-    return Compiled(text, fn, kind_filter(tree), comp.uses_world, comp.uses_event)
+    return Compiled(text, _total(fn), kind_filter(tree), comp.uses_world, comp.uses_event, fn)

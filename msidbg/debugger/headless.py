@@ -7,11 +7,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from msidbg.debugger.breakpoints import BreakpointError
+from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare
 from msidbg.debugger.timeline import MAX_SPACING
 from msidbg.errors import MsidbgError
+from msidbg.files import FileProblem, check_target
+from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 
@@ -28,13 +30,14 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
         save: str | None = None) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
     ``save`` writes a snapshot at the stop."""
+    if save is not None:
+        try:
+            check_target(save)  # refuse a bad --save path before the run, not after it
+        except FileProblem as e:
+            raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: checkpoints only every MAX_SPACING events
     s = Session(scn, seed, spacing=None if save else MAX_SPACING)
-    for spec in extra_breaks:
-        try:
-            s.add_breakpoint(spec)
-        except BreakpointError as e:
-            raise MsidbgError(f"--break: {e}") from None  # with the caret under the bad column
+    arm(s, extra_breaks)
     stop = _loop(s, max_events, stop_at_break, progress)
     if save is not None:
         s.save(save)
@@ -73,24 +76,52 @@ def check(scn: Scenario) -> list[str]:
     return compare(scn.expect, res.summary, res.detected)
 
 
+def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:
+    """The resolved behaviour, one switch a line: value, where it came from, the commit (short)."""
+    if not table:
+        return []
+    width = max(len(name) for name in table)
+    lines = ["behaviour:"]
+    for name, b in table.items():
+        value = str(b["value"]).lower() if isinstance(b["value"], bool) else str(b["value"])
+        lines.append(f"  {name:<{width}} = {value:<9} {b['from']}; {short_commit(b['commit'])}".rstrip("; "))
+    return lines
+
+
+def short_commit(commit: str) -> str:
+    """``83dbf898a2d4 PCI/MSI: ...`` -> ``83dbf898a2d4``; ``before X ...`` -> ``before X``; else up to 48 chars."""
+    words = commit.split()
+    lead = 1 if words[:1] == ["before"] else 0
+    if len(words) > lead and _is_commit(words[lead]):
+        return " ".join(words[:lead + 1])
+    return commit if len(commit) <= 48 else commit[:47] + "…"
+
+
+def _is_commit(word: str) -> bool:
+    return len(word) >= 7 and all(c in "0123456789abcdef" for c in word)
+
+
 def human(summ: dict[str, Any]) -> str:
-    """A readable summary for the terminal."""
+    """A readable summary for the terminal. Every string in it may come from a file (a snapshot
+    opened without verification): each is escaped, so none can add a line or a control sequence."""
+    e = escape
     stop = summ["stopped"]
     lines = [
-        f"scenario {summ['scenario']}: {summ['events']:,} events, virtual time {format_ns(summ['time_ns'])}",
-        f"stopped: {stop['reason']} at event {stop['event']}"
-        + (f" on breakpoint {stop['breakpoint']}" if stop["breakpoint"] else ""),
-        f"state hash {summ['state_hash']}",
+        f"scenario {e(str(summ['scenario']))}: {summ['events']:,} events, virtual time {format_ns(summ['time_ns'])}",
+        f"stopped: {e(str(stop['reason']))} at event {stop['event']}"
+        + (f" on breakpoint {e(str(stop['breakpoint']))}" if stop["breakpoint"] else ""),
+        f"state hash {e(str(summ['state_hash']))}",
     ]
     hits = summ["hits"]
     if hits:
         lines.append(f"hits ({len(hits)}):")
         for h in hits[:20]:
-            lines.append(f"  #{h['event']} {format_ns(h['time_ns'])} {h['breakpoint']}: {h['detail']}")
+            lines.append(f"  #{h['event']} {format_ns(h['time_ns'])} {e(str(h['breakpoint']))}: {e(str(h['detail']))}")
         if len(hits) > 20:
             lines.append(f"  ... {len(hits) - 20} more (use --json for all)")
+    lines += behaviour_lines(summ.get("behaviour", {}))
     for name, d in summ["devices"].items():
-        lines.append(f"{name}: probe {d['probe']}")
+        lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}")
         for v in d["vectors"]:
             lines.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
                          f"lost {v['lost']} spurious {v['spurious']}")

@@ -21,6 +21,7 @@ from msidbg.debugger.motion import Cmd, Motion, Stop
 from msidbg.debugger.summary import summary as make_summary
 from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
 from msidbg.errors import ScenarioError
+from msidbg.guard import encodable
 from msidbg.model import new_engine
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event
@@ -67,7 +68,8 @@ class Session:
                 try:
                     self.add_breakpoint(spec)
                 except BreakpointError as e:
-                    raise ScenarioError(f"breakpoints[{i}]: {e.message}", scn.path) from None
+                    line = scn.breakpoint_lines[i] if i < len(scn.breakpoint_lines) else None
+                    raise ScenarioError(f"breakpoints[{i}]: {e.message}", scn.path, line, e.caret) from None
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -186,6 +188,8 @@ class Session:
             raise BreakpointError(f"a bookmark name is 1..{MAX_BOOKMARK_NAME} characters on one line")
         if len(note) > MAX_BOOKMARK_NOTE:
             raise BreakpointError(f"a bookmark note is at most {MAX_BOOKMARK_NOTE} characters")
+        if not (encodable(name) and encodable(note)):
+            raise BreakpointError("not valid UTF-8: a bookmark holds a byte that is not text (expected UTF-8 text)")
         bm = Bookmark(name, self.cursor, note)
         self._bookmarks[name] = bm
         return bm

@@ -3,18 +3,24 @@
 A snapshot is one msgpack map (``FORMAT``, ``VERSION``; see docs/debugger.md for every field):
 the scenario's full text and hash, the seed, the recorded choices, the cursor, the armed
 breakpoints, named bookmarks with notes, world fingerprints at checkpoints, digests of the event
-log, the model's hits, and the full world at the cursor with its ``state_hash``. Opening
-validates structure and bounds (never pickle, never eval); ``verify.py`` then re-runs the
-scenario to the cursor; without verification the stored world is shown at once and the history
-is replayed (and verified) the first time something needs it.
+log, the model's hits, and the full world at the cursor with its ``state_hash``; its last entry,
+``sha256``, covers every byte before it. Opening checks that digest before decoding anything,
+then decodes each field through ``bounded`` (structure, depth and memory checked before the C
+unpacker runs; one memory budget for the whole file), never pickle, never eval; ``verify.py``
+then re-runs the scenario to the cursor; without verification the stored world is shown at once
+and the history is replayed (and verified) the first time something needs it.
+
+Version 1 files (msidbg 0.1.0: no digest, choices and hits as nested msgpack) are still read,
+through the same bounds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import struct
 import sys
-import tempfile
 import zlib
 from array import array
 from dataclasses import dataclass, field
@@ -23,22 +29,29 @@ from typing import Any
 import msgpack
 
 from msidbg import __version__
+from msidbg.debugger import armour
+from msidbg.debugger.bounded import Bad, Budget, decode, inflate, no_gc
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
+from msidbg.files import FileProblem, read_regular, sniff, write_atomic
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.world import pack_world, state_hash
 
 FORMAT = "msidbg-snapshot"
-VERSION = 1
+VERSION = 2
 MAX_FILE_BYTES = 256 << 20
 MAX_WORLD_BYTES = 128 << 20
-MAX_UNZIPPED = 256 << 20
-MAX_DEPTH = 48
-MAX_NODES = 20_000_000
 MAX_BREAKPOINTS, MAX_BOOKMARKS, MAX_HASH_POINTS, MAX_LOG_BLOCKS = 256, 1024, 8192, 16384
+MAX_HIT_NAMES, MAX_DETAIL = 256, 4000
 MAX_EVENT = 1 << 48
 STOP_REASONS = ("end", "breakpoint", "limit", "start")
+#: the last entry of a version-2 file: the key "sha256" and a 32-byte bin header, then the digest
+TRAILER = b"\xa6sha256\xc4\x20"
+DIGEST_AT = len(TRAILER) + 32
+#: estimated bytes per recorded choice (a dict entry) and per hit (a Hit and its list slot)
+CHOICE_COST, HIT_COST = 120, 160
+_VERSION_TEXT = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}", re.ASCII)
 
 
 @dataclass
@@ -63,19 +76,20 @@ class Recording:
     log_block: int = 1
     log_digests: list[bytes] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    version: int = VERSION
 
 
 # --- saving ---------------------------------------------------------------------------------------
 def save(s: Session, path: str) -> None:
-    """Write ``s`` at its cursor to ``path``: temporary file in the same directory, fsync, rename.
+    """Write ``s`` at its cursor to ``path`` atomically (``msidbg.files.write_atomic``).
 
     Raises SnapshotError (one line) when the file cannot be written.
     """
     data = pack_session(s)
     try:
         write_atomic(path, data)
-    except OSError as e:
-        raise SnapshotError(f"cannot write: {e.strerror or e}", path) from None
+    except FileProblem as e:
+        raise SnapshotError(e.message, path) from None
 
 
 def pack_session(s: Session) -> bytes:
@@ -88,7 +102,7 @@ def pack_session(s: Session) -> bytes:
     block, digests = log_digests(eng.log, cursor)
     doc = {
         "format": FORMAT, "version": VERSION, "msidbg": __version__,
-        "scenario": {"file": os.path.basename(s.scenario.path) or "scenario.yaml",
+        "scenario": {"file": _file_name(s.scenario.path),
                      "text": s.scenario.text, "sha256": s.scenario.sha256},
         "seed": s.seed,
         "cursor": cursor,
@@ -96,24 +110,50 @@ def pack_session(s: Session) -> bytes:
         "stopped": {**s.last_stop.as_dict(), "detail": s.last_stop.detail},
         "breakpoints": [{"spec": b.spec, "enabled": b.enabled} for b in s.breakpoints],
         "bookmarks": [{"name": b.name, "event": b.event, "note": b.note} for b in s.bookmarks],
-        "choices": _zpack(_choices_rows(eng.choices, cursor)),
-        "hits": _zpack([[h.event, h.time_ns, h.name, h.detail] for h in eng.hits if h.event <= cursor]),
+        "choices": pack_choices(eng.choices, cursor),
+        "hits": pack_hits([h for h in eng.hits if h.event <= cursor]),
         "hashes": {"events": fp_events, "fingerprints": b"".join(s.timeline.fps[ev] for ev in fp_events)},
         "log": {"block": block, "digests": b"".join(digests), "kinds": [k.name for k in all_kinds()]},
         "state_hash": state_hash(w),
         "world": pack_world(w),
     }
-    return msgpack.packb(doc, use_bin_type=True)
+    return seal(doc)
 
 
-def _choices_rows(choices: dict[int, int], cursor: int) -> list[list[int]]:
+def seal(doc: dict[str, Any]) -> bytes:
+    """``doc`` as a snapshot file: its fields in order, then ``sha256`` over every byte before it
+    (any ``sha256`` already in ``doc`` is replaced)."""
+    items = [(k, v) for k, v in doc.items() if k != "sha256"]
+    count = len(items) + 1
+    head = bytes([0x80 | count]) if count < 16 else b"\xde" + struct.pack(">H", count)
+    body = head + b"".join(msgpack.packb(k) + msgpack.packb(v, use_bin_type=True) for k, v in items)
+    return body + TRAILER + hashlib.sha256(body).digest()
+
+
+def _file_name(path: str) -> str:
+    """The scenario's base name as text (a non-UTF-8 byte of the path becomes U+FFFD)."""
+    name = os.path.basename(path) or "scenario.yaml"
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def pack_choices(choices: dict[int, int], cursor: int) -> bytes:
+    """zlib of little-endian int64s: the n event deltas, then the n choices."""
     evs = sorted(ev for ev in choices if ev <= cursor)
-    deltas = [b - a for a, b in zip([0, *evs], evs, strict=False)]
-    return [deltas, [choices[ev] for ev in evs]]
+    col = array("q", [b - a for a, b in zip([0, *evs], evs, strict=False)])
+    col.extend(choices[ev] for ev in evs)
+    return zlib.compress(le_bytes(col), 6)
 
 
-def _zpack(obj: Any) -> bytes:
-    return zlib.compress(msgpack.packb(obj, use_bin_type=True), 6)
+def pack_hits(hits: list[Hit]) -> dict[str, Any]:
+    """``names`` (distinct, in order of first use), ``count`` and ``columns``: zlib of the events
+    and times (int64), each hit's name index (uint16) and detail length in bytes (uint32), then
+    the details' UTF-8 text, all little-endian."""
+    names: dict[str, int] = {}
+    details = [h.detail.encode("utf-8", "replace") for h in hits]
+    cols = [array("q", [h.event for h in hits]), array("q", [h.time_ns for h in hits]),
+            array("H", [names.setdefault(h.name, len(names)) for h in hits]), array("I", map(len, details))]
+    blob = b"".join(le_bytes(c) for c in cols) + b"".join(details)
+    return {"names": list(names), "count": len(hits), "columns": zlib.compress(blob, 6)}
 
 
 def log_digests(log: Any, upto: int) -> tuple[int, list[bytes]]:
@@ -128,164 +168,148 @@ def log_digests(log: Any, upto: int) -> tuple[int, list[bytes]]:
 
 def le_bytes(col: array[int]) -> bytes:
     if sys.byteorder == "big":
-        col = array("q", col)
+        col = array(col.typecode, col)
         col.byteswap()
     return col.tobytes()
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never half."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved snapshot is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass  # some file systems cannot fsync a directory; the rename is still atomic
+def from_le(typecode: str, data: bytes | bytearray) -> array[int]:
+    col = array(typecode)
+    col.frombytes(data)
+    if sys.byteorder == "big":
+        col.byteswap()
+    return col
 
 
 # --- reading ----------------------------------------------------------------------------------------
-class _Bad(Exception):
-    """A structural problem at a field (turned into a one-line SnapshotError by ``read``)."""
-
-
 def read(path: str) -> Recording:
-    """Read and validate ``path``: bounds, types, tamper checks. Raises SnapshotError (one line)."""
-    data = _read_bytes(path)
+    """Read and validate ``path``: digest, bounds, types, tamper checks. Raises SnapshotError (one line)."""
+    data = _unarmour(_read_bytes(path), path)
+    if not data:
+        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
+    if sniff(data) == "text":
+        raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
+                            "run a scenario file with 'msidbg run FILE')", path)
     try:
-        return _recording(path, _unpack(data, strict=True, what="the file"))
-    except _Bad as e:
+        budget = Budget()
+        try:
+            top = decode(data, "the file", budget, bins=True, max_len=MAX_HASH_POINTS)  # fields as bytes
+        except Bad:
+            _check_seal(data)  # damage under the digest: say so, rather than what it broke
+            raise
+        version, writer = _version(top)
+        sealed = _check_seal(data)  # before any field is decoded or trusted
+        if version >= 2 and not sealed:
+            raise Bad("the file was modified, damaged or truncated: its sha256 entry is missing "
+                      "(expected the file as msidbg wrote it)")
+        return _recording(path, top, version, writer, budget)
+    except Bad as e:
         raise SnapshotError(str(e), path) from None
 
 
 def _read_bytes(path: str) -> bytes:
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise SnapshotError(f"file too large: {size} bytes (expected at most {MAX_FILE_BYTES})", path)
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SnapshotError(f"file too large (expected at most {MAX_FILE_BYTES} bytes)", path)
-    return data
+        return read_regular(path, MAX_FILE_BYTES, "a msidbg snapshot file")
+    except FileProblem as e:
+        raise SnapshotError(e.message, path) from None
 
 
-def _unpack(data: bytes, strict: bool, what: str) -> Any:
-    limit = len(data)
+def _unarmour(data: bytes, path: str) -> bytes:
+    """A mail, mbox or text file holding an armoured snapshot (``msidbg report --inline``): its bytes."""
+    if data[:1] and (0x80 <= data[0] <= 0x8F or data[0] in (0xDE, 0xDF)) or not armour.has_block(data):
+        return data  # a msgpack map (a snapshot file) or no block: the msgpack reader says what is wrong
     try:
-        obj = msgpack.unpackb(data, raw=False, strict_map_key=strict, use_list=True,
-                              max_str_len=min(limit, 8 << 20), max_bin_len=min(limit, MAX_WORLD_BYTES),
-                              max_array_len=min(limit, 1 << 22), max_map_len=min(limit, 1 << 22), max_ext_len=0)
-    except Exception as e:  # noqa: BLE001 - msgpack raises several types on hostile bytes; all mean "bad file"
-        reason = str(e).split("\n")[0][:120] or type(e).__name__
-        raise _Bad(f"{what} is not a valid msgpack document: {reason} (expected a msidbg snapshot)") from None
-    _check_tree(obj, what)
-    return obj
+        return armour.extract(data, MAX_FILE_BYTES)
+    except armour.ArmourError as e:
+        raise SnapshotError(str(e), path) from None
 
 
-def _check_tree(obj: Any, what: str) -> None:
-    """Plain data only (no floats, bytes only at the top), at most MAX_DEPTH deep: iterative, bounded."""
-    todo: list[tuple[Any, int]] = [(obj, 0)]
-    nodes = 0
-    while todo:
-        o, depth = todo.pop()
-        nodes += 1
-        if depth > MAX_DEPTH or nodes > MAX_NODES:
-            raise _Bad(f"{what} is nested too deeply or too large (expected at most {MAX_DEPTH} levels)")
-        if type(o) is dict:
-            for k, v in o.items():
-                if type(k) not in (str, int):
-                    raise _Bad(f"{what}: a map key of type {type(k).__name__} (expected str or int)")
-                todo.append((v, depth + 1))
-        elif type(o) is list:
-            todo.extend((v, depth + 1) for v in o)
-        elif type(o) is float:
-            raise _Bad(f"{what}: a floating-point value (expected ints, strings, bools and null only)")
-        elif type(o) is int and not -(2**63) <= o < 2**64:
-            raise _Bad(f"{what}: an integer that does not fit in 64 bits")
+def _check_seal(data: bytes) -> bool:
+    """True if ``data`` ends with a ``sha256`` entry, which must then match every byte before it."""
+    if len(data) <= DIGEST_AT or data[-DIGEST_AT:-32] != TRAILER:
+        return False
+    if hashlib.sha256(data[:-DIGEST_AT]).digest() != data[-32:]:
+        raise Bad("the file was modified or damaged: its sha256 does not match its contents "
+                  "(expected the file as msidbg wrote it)")
+    return True
 
 
 def _get(doc: dict[str, Any], key: str, typ: type | tuple[type, ...], what: str, where: str = "") -> Any:
     name = f"{where}{key}"
     if key not in doc:
-        raise _Bad(f"missing field {name!r} (expected {what})")
+        raise Bad(f"missing field {name!r} (expected {what})")
     v = doc[key]
     if not isinstance(v, typ) or (isinstance(v, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,))):
-        raise _Bad(f"{name}: expected {what}")
+        raise Bad(f"{name}: expected {what}")
     return v
 
 
 def _int(doc: dict[str, Any], key: str, lo: int, hi: int, where: str = "") -> int:
     v = _get(doc, key, int, f"an integer in {lo}..{hi}", where)
     if not lo <= v <= hi:
-        raise _Bad(f"{where}{key}: {v} is out of range (expected {lo}..{hi})")
+        raise Bad(f"{where}{key}: {v} is out of range (expected {lo}..{hi})")
     return int(v)
 
 
 def _str(doc: dict[str, Any], key: str, limit: int, where: str = "") -> str:
     v = _get(doc, key, str, f"a string of at most {limit} characters", where)
     if len(v) > limit:
-        raise _Bad(f"{where}{key}: too long ({len(v)} characters, expected at most {limit})")
+        raise Bad(f"{where}{key}: too long ({len(v)} characters, expected at most {limit})")
     return str(v)
 
 
-def _recording(path: str, top: Any) -> Recording:
+def _version(top: Any) -> tuple[int, str]:
+    """The format version and the writer's msidbg version; refuses what this msidbg cannot read."""
     if not isinstance(top, dict) or top.get("format") != FORMAT:
-        raise _Bad(f"not a msidbg snapshot (expected a msgpack map with format {FORMAT!r})")
+        raise Bad(f"not a msidbg snapshot (expected a msgpack map with format {FORMAT!r})")
     version = _int(top, "version", 0, 1 << 31)
     writer = _str(top, "msidbg", 64)
+    if not _VERSION_TEXT.fullmatch(writer):
+        raise Bad(f"msidbg: {writer!r} is not a version (expected a version like {__version__})")
     if version > VERSION:
-        raise _Bad(f"snapshot format version {version} is newer than this msidbg reads ({VERSION}); "
-                   f"it was written by msidbg {writer}: open it with msidbg {writer} or later")
+        raise Bad(f"snapshot format version {version} is newer than this msidbg reads ({VERSION}); "
+                  f"it was written by msidbg {writer}: open it with msidbg {writer} or later")
     if version < 1:
-        raise _Bad(f"snapshot format version {version} is not supported (expected {VERSION})")
+        raise Bad(f"snapshot format version {version} is not supported (expected 1..{VERSION})")
+    return version, writer
+
+
+def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget: Budget) -> Recording:
     scn = _get(top, "scenario", dict, "a map with file, text and sha256")
     text = _str(scn, "text", 1 << 20, "scenario.")
     sha = _str(scn, "sha256", 64, "scenario.")
     if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() != sha:
-        raise _Bad("scenario.text does not match scenario.sha256 (the file was modified or damaged)")
+        raise Bad("scenario.text does not match scenario.sha256 (the file was modified or damaged)")
     file = os.path.basename(_str(scn, "file", 255, "scenario.")) or "scenario.yaml"
     cursor = _int(top, "cursor", 0, MAX_EVENT)
-    world, digest = _world(top, cursor)
+    world, digest = _world(top, cursor, budget)
+    stopped = _stopped(top, cursor)
+    if stopped.time_ns != world.get("now"):
+        raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (the file was modified "
+                  "or damaged)")
     rec = Recording(path, text, file, _int(top, "seed", -(2**63), 2**64 - 1), cursor, world, digest, writer,
-                    _stopped(top, cursor))
+                    stopped, version=version)
     rec.breakpoints = _breakpoints(top)
-    rec.bookmarks = _bookmarks(top)
-    rec.choices = _choices(top, cursor)
-    rec.hits = _hits(top, cursor)
+    rec.bookmarks = _bookmarks(top, cursor)
+    rec.choices = _choices(top, cursor, budget, version)
+    rec.hits = _hits(top, cursor, budget, version)
     rec.hash_events, rec.fingerprints = _hashes(top, cursor)
     rec.log_block, rec.log_digests, rec.kinds = _log(top, cursor)
     return rec
 
 
-def _world(top: dict[str, Any], cursor: int) -> tuple[dict[str, Any], str]:
+def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, Any], str]:
     blob = _get(top, "world", bytes, "the packed world at the cursor")
-    world = _unpack(blob, strict=False, what="world")
+    if len(blob) > MAX_WORLD_BYTES:
+        raise Bad(f"world: {len(blob)} bytes (expected at most {MAX_WORLD_BYTES})")
+    world = decode(blob, "world", budget, int_keys=True)
     digest = _str(top, "state_hash", 64)
     if not isinstance(world, dict) or world.get("events") != cursor:
-        raise _Bad(f"world: expected the world at the cursor (event {cursor})")
-    if state_hash(world) != digest:
-        raise _Bad("world does not match its recorded state_hash (the file was modified or damaged)")
+        raise Bad(f"world: expected the world at the cursor (event {cursor})")
+    with no_gc():
+        same = state_hash(world) == digest
+    if not same:
+        raise Bad("world does not match its recorded state_hash (the file was modified or damaged)")
     return world, digest
 
 
@@ -293,13 +317,16 @@ def _stopped(top: dict[str, Any], cursor: int) -> Stop:
     st = _get(top, "stopped", dict, "a map with reason, event and breakpoint")
     reason = _str(st, "reason", 16, "stopped.")
     if reason not in STOP_REASONS:
-        raise _Bad(f"stopped.reason: {reason!r} (expected one of: {', '.join(STOP_REASONS)})")
+        raise Bad(f"stopped.reason: {reason!r} (expected one of: {', '.join(STOP_REASONS)})")
     bp = st.get("breakpoint")
     detail = st.get("detail")
     if not (bp is None or (isinstance(bp, str) and len(bp) <= 4000)):
-        raise _Bad("stopped.breakpoint: expected a string or null")
+        raise Bad("stopped.breakpoint: expected a string or null")
     if not (detail is None or (isinstance(detail, str) and len(detail) <= 4000)):
-        raise _Bad("stopped.detail: expected a string or null")
+        raise Bad("stopped.detail: expected a string or null")
+    if (bp is None) != (reason != "breakpoint"):
+        raise Bad(f"stopped.breakpoint: {'missing for' if bp is None else 'given with'} reason {reason!r} "
+                  "(expected a breakpoint exactly when the reason is 'breakpoint')")
     return Stop(reason, _int(st, "event", 0, cursor, "stopped."), _int(top, "time_ns", 0, 2**63 - 1), bp,
                 None, detail)
 
@@ -308,10 +335,10 @@ def _maps(top: dict[str, Any], field: str, limit: int, keys: str) -> list[tuple[
     """The list ``field`` of maps (at most ``limit``), each with its path prefix for errors."""
     items = _get(top, field, list, f"a list of {field}")
     if len(items) > limit:
-        raise _Bad(f"{field}: {len(items)} entries (expected at most {limit})")
+        raise Bad(f"{field}: {len(items)} entries (expected at most {limit})")
     for i, b in enumerate(items):
         if not isinstance(b, dict):
-            raise _Bad(f"{field}[{i}]: expected a map with {keys}")
+            raise Bad(f"{field}[{i}]: expected a map with {keys}")
     return [(f"{field}[{i}].", b) for i, b in enumerate(items)]
 
 
@@ -320,54 +347,94 @@ def _breakpoints(top: dict[str, Any]) -> list[tuple[str, bool]]:
             for where, b in _maps(top, "breakpoints", MAX_BREAKPOINTS, "spec and enabled")]
 
 
-def _bookmarks(top: dict[str, Any]) -> list[Bookmark]:
+def _bookmarks(top: dict[str, Any], cursor: int) -> list[Bookmark]:
     out = []
     for where, b in _maps(top, "bookmarks", MAX_BOOKMARKS, "name, event and note"):
         name = _str(b, "name", 64, where)
         if not name.strip() or "\n" in name:
-            raise _Bad(f"{where}name: expected a name on one line")
+            raise Bad(f"{where}name: expected a name on one line")
         out.append(Bookmark(name.strip(), _int(b, "event", 0, MAX_EVENT, where), _str(b, "note", 4000, where)))
     return out
 
 
-def _unzip(top: dict[str, Any], key: str, what: str) -> Any:
-    blob = _get(top, key, bytes, f"zlib-compressed msgpack ({what})")
-    try:
-        d = zlib.decompressobj()
-        raw = d.decompress(blob, MAX_UNZIPPED)
-        if d.unconsumed_tail or not d.eof:
-            raise _Bad(f"{key}: truncated or larger than {MAX_UNZIPPED} bytes uncompressed")
-    except zlib.error as e:
-        raise _Bad(f"{key}: not zlib data ({e})") from None
-    return _unpack(raw, strict=True, what=key)
-
-
-def _choices(top: dict[str, Any], cursor: int) -> dict[int, int]:
-    rows = _unzip(top, "choices", "event deltas and choices")
-    if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, list) for r in rows)
-            and len(rows[0]) == len(rows[1]) and all(type(x) is int and x >= 0 for r in rows for x in r)):
-        raise _Bad("choices: expected two equal-length lists of non-negative integers")
+def _choices(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> dict[int, int]:
+    if version == 1:
+        rows = _v1_payload(top, "choices", budget)
+        if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, list) for r in rows)
+                and len(rows[0]) == len(rows[1]) and all(type(x) is int and x >= 0 for r in rows for x in r)):
+            raise Bad("choices: expected two equal-length lists of non-negative integers")
+        deltas, values = rows
+    else:
+        raw = inflate(_get(top, "choices", bytes, "zlib-compressed int64 columns"), "choices", 16 * cursor)
+        if len(raw) % 16:
+            raise Bad(f"choices: {len(raw)} bytes (expected 16 per recorded choice)")
+        budget.charge(CHOICE_COST * (len(raw) // 16), "choices")
+        col = from_le("q", raw)
+        n = len(col) // 2
+        deltas, values = col[:n], col[n:]
     out: dict[int, int] = {}
     ev = 0
-    for delta, choice in zip(rows[0], rows[1], strict=True):
+    for delta, choice in zip(deltas, values, strict=True):
         ev += delta
-        if ev > cursor:
-            raise _Bad(f"choices: a choice at event {ev}, after the cursor {cursor}")
+        if delta < 0 or choice < 0 or ev > cursor or (out and delta == 0):
+            raise Bad(f"choices: a choice at event {ev} (expected ascending events up to the cursor {cursor})")
         out[ev] = choice
     return out
 
 
-def _hits(top: dict[str, Any], cursor: int) -> list[Hit]:
-    rows = _unzip(top, "hits", "event, time, name, detail rows")
-    if not isinstance(rows, list):
-        raise _Bad("hits: expected a list of [event, time_ns, name, detail]")
+def _hits(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> list[Hit]:
+    rows = _v1_hits(top, budget) if version == 1 else _hit_rows(top, cursor, budget)
     out = []
-    for i, r in enumerate(rows):
-        if not (isinstance(r, list) and len(r) == 4 and type(r[0]) is int and 1 <= r[0] <= cursor
-                and type(r[1]) is int and isinstance(r[2], str) and isinstance(r[3], str)):
-            raise _Bad(f"hits[{i}]: expected [event 1..{cursor}, time_ns, name, detail]")
-        out.append(Hit(r[0], r[1], r[2], r[3]))
+    for i, (event, time_ns, name, detail) in enumerate(rows):
+        if not (type(event) is int and 1 <= event <= cursor and type(time_ns) is int and 0 <= time_ns < 2**63
+                and isinstance(name, str) and len(name) <= 64 and isinstance(detail, str)
+                and len(detail) <= MAX_DETAIL):
+            raise Bad(f"hits[{i}]: expected [event 1..{cursor}, time_ns, name, detail]")
+        out.append(Hit(event, time_ns, name, detail))
     return out
+
+
+def _hit_rows(top: dict[str, Any], cursor: int, budget: Budget) -> list[tuple[int, int, str, str]]:
+    h = _get(top, "hits", dict, "a map with names, count and columns")
+    names = _get(h, "names", list, "a list of breakpoint names", "hits.")
+    count = _int(h, "count", 0, cursor * 64, "hits.")
+    if len(names) > MAX_HIT_NAMES or not all(isinstance(n, str) and len(n) <= 64 for n in names):
+        raise Bad(f"hits.names: expected at most {MAX_HIT_NAMES} breakpoint names")
+    budget.charge(HIT_COST * count, "hits")
+    fixed = 22 * count
+    raw = inflate(_get(h, "columns", bytes, "zlib-compressed hit columns", "hits."), "hits.columns",
+                  fixed + 4 * MAX_DETAIL * count)
+    if len(raw) < fixed:
+        raise Bad(f"hits.columns: {len(raw)} bytes (expected at least {fixed} for {count} hits)")
+    events, times = from_le("q", raw[:8 * count]), from_le("q", raw[8 * count:16 * count])
+    which, sizes = from_le("H", raw[16 * count:18 * count]), from_le("I", raw[18 * count:fixed])
+    if fixed + sum(sizes) != len(raw) or any(i >= len(names) for i in which):
+        raise Bad(f"hits.columns: do not match {count} hits with {len(names)} names")
+    try:
+        text = raw[fixed:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise Bad("hits.columns: the details are not UTF-8 text") from None
+    budget.charge(len(text), "hits")
+    rows = []
+    at = 0
+    data = raw[fixed:]
+    for event, time_ns, i, size in zip(events, times, which, sizes, strict=True):
+        rows.append((event, time_ns, names[i], data[at:at + size].decode("utf-8")))
+        at += size
+    return rows
+
+
+def _v1_payload(top: dict[str, Any], key: str, budget: Budget) -> Any:
+    """A version-1 field: zlib of nested msgpack, bounded like every other field."""
+    raw = inflate(_get(top, key, bytes, "zlib-compressed msgpack"), key, MAX_WORLD_BYTES)
+    return decode(raw, key, budget)
+
+
+def _v1_hits(top: dict[str, Any], budget: Budget) -> list[tuple[int, int, str, str]]:
+    rows = _v1_payload(top, "hits", budget)
+    if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 4 for r in rows):
+        raise Bad("hits: expected a list of [event, time_ns, name, detail]")
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def _hashes(top: dict[str, Any], cursor: int) -> tuple[list[int], list[bytes]]:
@@ -376,7 +443,7 @@ def _hashes(top: dict[str, Any], cursor: int) -> tuple[list[int], list[bytes]]:
     fps = _get(h, "fingerprints", bytes, "16 bytes per event", "hashes.")
     if (len(evs) > MAX_HASH_POINTS or len(fps) != 16 * len(evs)
             or not all(type(e) is int and 0 <= e <= cursor for e in evs) or evs != sorted(set(evs))):
-        raise _Bad(f"hashes: expected at most {MAX_HASH_POINTS} ascending events <= the cursor, 16 bytes each")
+        raise Bad(f"hashes: expected at most {MAX_HASH_POINTS} ascending events <= the cursor, 16 bytes each")
     return evs, [fps[i * 16:(i + 1) * 16] for i in range(len(evs))]
 
 
@@ -387,7 +454,7 @@ def _log(top: dict[str, Any], cursor: int) -> tuple[int, list[bytes], list[str]]
     kinds = _get(lg, "kinds", list, "a list of event kind names", "log.")
     want = -(-cursor // block)
     if len(digests) != 8 * want or want > MAX_LOG_BLOCKS:
-        raise _Bad(f"log.digests: expected {want} digests of 8 bytes for {cursor} events in blocks of {block}")
+        raise Bad(f"log.digests: expected {want} digests of 8 bytes for {cursor} events in blocks of {block}")
     if len(kinds) > 4096 or not all(isinstance(k, str) and len(k) <= 64 for k in kinds):
-        raise _Bad("log.kinds: expected a list of event kind names")
+        raise Bad("log.kinds: expected a list of event kind names")
     return block, [digests[i * 8:(i + 1) * 8] for i in range(want)], kinds

@@ -48,6 +48,8 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
         "devices": devices,
         "seed": w["seed"],
         "schedule": w["policy"],
+        # an extension (docs/scenario.md): switch -> {value, from, commit}, those that mean something here
+        "behaviour": scn.behaviour.shown(scn.platform.kind),
     }
     pirqs = pirq_map(w)
     if pirqs is not None:

@@ -26,12 +26,12 @@ class ExprError(MsidbgError):
         self.text = text
         self.column = column
 
-    def caret(self) -> str:
+    def pointer(self) -> str:
         """Two lines: the expression, and a caret under the offending column."""
         return f"    {self.text}\n    {' ' * self.column}^"
 
     def __str__(self) -> str:
-        return f"{self.message}\n{self.caret()}"
+        return f"{self.message}\n{self.pointer()}"
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -229,7 +229,10 @@ class Parser:
                 self.take()
                 node = _member(node, name.text, name.col)
             else:
+                at = self.tok
                 index = self.expr()
+                if index.op == "list":  # always wrong; caught here rather than evaluated to none
+                    self.fail("a list cannot be an index (expected a number, a string or a path inside [ ])", at)
                 self.expect("]", "']'")
                 node = _index(node, index, t.col)
         return node

@@ -15,7 +15,8 @@ from collections.abc import Generator
 from typing import Any
 
 from msidbg import __version__
-from msidbg.debugger.breakpoints import BreakpointError
+from msidbg.debugger import breakpoints as bpmod
+from msidbg.debugger.breakpoints import BreakpointError, Checker
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
 from msidbg.debugger.snapshot import Recording, read
@@ -55,7 +56,11 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
 def _check_shape(s: Session, rec: Recording) -> None:
     """Without verification the stored world is shown as is: it must at least summarise."""
     s._pending = rec
+    names = set(s.scenario.devices)
+    w = rec.world
     try:
+        if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
+            raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
         s.summary()
     except (KeyError, TypeError, IndexError, AttributeError, ValueError):
         raise SnapshotError("world: does not have the shape this msidbg expects (the file was modified "
@@ -68,7 +73,9 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     """Re-run the scenario from event 0 to the cursor, checking it against the recording.
 
     The session's coarse checkpoints are taken at the recorded hash points, so each costs one
-    pack that serves both as the checkpoint and as the fingerprint to compare.
+    pack that serves both as the checkpoint and as the fingerprint to compare. The recorded
+    stop is recomputed at its event: the breakpoint it names must fire there with the same
+    detail (a file's ``stopped`` is printed, so it must be what the replay says, not just text).
     """
     eng, tl = s.eng, s.timeline
     same_version = rec.msidbg == __version__
@@ -78,23 +85,16 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     first_bad: list[tuple[int, int]] = []
     if 0 in points and tl.fps.get(0) != points[0]:
         first_bad.append((0, 0))
+    st = rec.stopped
+    stop_at = st.event if st.reason == "breakpoint" and st.event >= 1 else 0
+    stop_problem: str | None = None
     try:
-        while eng.cur < rec.cursor and not eng.w["ended"]:
-            done = 0
-            while done < CHUNK and eng.cur < rec.cursor:
-                # run straight to the next checkpoint (or the chunk's end): no per-event test
-                n = max(1, min(CHUNK - done, rec.cursor - eng.cur, tl.next_at - eng.cur))
-                eng.advance(n)
-                done += n
-                if eng.w["ended"]:
-                    break
-                if eng.cur >= tl.next_at:
-                    tl.on_event()
-                    cur = eng.cur
-                    if cur in points and not first_bad and tl.fps.get(cur) != points[cur]:
-                        prev = max((e for e in points if e < cur), default=0)
-                        first_bad.append((prev + 1, cur))
-            yield
+        if stop_at:
+            yield from _advance(s, stop_at - 1, points, first_bad)
+            if eng.cur == stop_at - 1 and not eng.w["ended"]:
+                stop_problem = _replay_stop(s, st)
+                _checkpoint(s, points, first_bad)
+        yield from _advance(s, rec.cursor, points, first_bad)
     except DivergenceError:
         raise
     except Exception as e:  # noqa: BLE001 - a replay of a modified recording can break the model anywhere
@@ -102,13 +102,71 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     finally:
         tl.plan = []
         tl.retarget()
-    _judge(s, rec, first_bad)
+    if st.reason == "end" and st.event == rec.cursor and not eng.w["ended"]:
+        stop_problem = "the recording says the run ended there; the replay has not"
+    _judge(s, rec, first_bad, stop_problem)
 
 
-def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]]) -> None:
+def _advance(s: Session, upto: int, points: dict[int, bytes], first_bad: list[tuple[int, int]]
+             ) -> Generator[None, None, None]:
+    """Run straight to event ``upto`` (or the end), taking the planned checkpoints; yields per chunk."""
+    eng, tl = s.eng, s.timeline
+    while eng.cur < upto and not eng.w["ended"]:
+        done = 0
+        while done < CHUNK and eng.cur < upto:
+            # run straight to the next checkpoint (or the chunk's end): no per-event test
+            n = max(1, min(CHUNK - done, upto - eng.cur, tl.next_at - eng.cur))
+            eng.advance(n)
+            done += n
+            if eng.w["ended"]:
+                break
+            _checkpoint(s, points, first_bad)
+        yield
+
+
+def _checkpoint(s: Session, points: dict[int, bytes], first_bad: list[tuple[int, int]]) -> None:
+    eng, tl = s.eng, s.timeline
+    if eng.cur >= tl.next_at:
+        tl.on_event()
+        cur = eng.cur
+        if cur in points and not first_bad and tl.fps.get(cur) != points[cur]:
+            prev = max((e for e in points if e < cur), default=0)
+            first_bad.append((prev + 1, cur))
+
+
+def _replay_stop(s: Session, st: Stop) -> str | None:
+    """Execute the recorded stop's event with only its breakpoint armed; None if it fires there
+    with the recorded detail, else what differs."""
+    eng = s.eng
+    label = st.breakpoint or ""
+    try:
+        bp = bpmod.parse(label, 0, set(eng.w))
+    except BreakpointError:
+        bp = None
+    checker = Checker([bp], eng) if bp is not None else None
+    watch = eng.call_watch
+    if bp is not None:
+        eng.call_watch = watch | bpmod.call_programs([bp])
+    try:
+        if checker is not None:
+            checker.prime()
+        eng.step()
+        fired = checker is not None and checker.check() is not None
+    finally:
+        eng.call_watch = watch
+    if not fired:
+        return f"breakpoint {label!r} does not fire there"
+    if checker is not None and checker.detail != st.detail:
+        return f"its detail is {checker.detail!r}, not {st.detail!r}"
+    return None
+
+
+def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]], stop_problem: str | None = None) -> None:
     """Compare the replay with the recording; raise DivergenceError naming where it first differs."""
     eng = s.eng
     where: list[tuple[int, int]] = list(first_bad)
+    if stop_problem is not None:
+        where.append((rec.stopped.event, rec.stopped.event))
     reached = eng.w["events"]
     if reached < rec.cursor:
         where.append((reached + 1, reached + 1))
@@ -130,7 +188,9 @@ def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]]) -> None
     paths = diff_paths(rec.world, eng.w, limit=1)
     world = (f"first differing world path at the cursor (event {rec.cursor}): {paths[0]}" if paths
              else f"the world at the cursor (event {rec.cursor}) is the same")
-    err = DivergenceError(f"replay diverged from the recording at {at}; {world}", rec.path)
+    stop = (f"; the recorded stop at event {rec.stopped.event} does not replay: {stop_problem}"
+            if stop_problem is not None else "")
+    err = DivergenceError(f"replay diverged from the recording at {at}; {world}{stop}", rec.path)
     err.event, err.path = lo, paths[0] if paths else None  # type: ignore[attr-defined]
     raise err
 

@@ -8,16 +8,18 @@ imports Textual or Rich.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from msidbg.model import acct, cpu, device, hits, iommu, xenreg
+from msidbg.model import acct, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
-from msidbg.scenario import Scenario
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
+
+if TYPE_CHECKING:
+    from msidbg.scenario import Scenario
 
 
 def _on_fire(eng: Engine, item: list[Any]) -> None:
@@ -72,23 +74,32 @@ class Model:
     def on_push(self, frame: dict[str, Any]) -> bool:
         """Entry into a kernel program: function breakpoints, then fault injection."""
         k = self.k
-        eng = k.eng
         prog = frame["prog"]
-        eng.entered(prog)
-        faults = eng.w["kernel"]["faults"]
-        if not faults:
-            return True
+        k.eng.entered(prog)
         dev = frame["locals"].get("dev")
-        for f in faults:
+        err = self._fault(prog, dev)
+        if not err:
+            return True
+        stack = k.ctx.get("stack") or []
+        if stack:
+            stack[-1]["locals"]["ret"] = -err
+        if not k.emitted:
+            k.note(f"fault injected: {prog} returns -{err}", -err, dev)
+        return False
+
+    def on_root(self, frame: dict[str, Any]) -> int:
+        """Entry into a scenario action's root program (the action's start is this step's event):
+        0 to run it, or the -errno an injected fault makes it return without running."""
+        self.k.eng.entered(frame["prog"])
+        return -self._fault(frame["prog"], frame["locals"].get("dev"))
+
+    def _fault(self, prog: str, dev: str | None) -> int:
+        """The errno of the first armed fault for ``prog`` on ``dev`` (one use consumed), or 0."""
+        for f in self.k.eng.w["kernel"]["faults"]:
             if f[0] == prog and f[3] > 0 and (f[1] is None or f[1] == dev):
                 f[3] -= 1
-                stack = k.ctx.get("stack") or []
-                if stack:
-                    stack[-1]["locals"]["ret"] = -f[2]
-                if not k.emitted:
-                    k.note(f"fault injected: {prog} returns -{f[2]}", -f[2], dev)
-                return False
-        return True
+                return int(f[2])
+        return 0
 
     def finish(self, eng: Engine) -> None:
         """The agenda is empty: account every signal still held anywhere as lost."""

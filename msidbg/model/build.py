@@ -1,9 +1,17 @@
-"""Build the initial world (plain data) from a validated scenario."""
+"""Build the initial world (plain data) from a validated scenario.
+
+The scenario arrives as plain data from the scenario layer (``msidbg.scenario``, which this
+module does not import): devices, actions, faults, and the resolved behaviour table, which
+the world carries as ``w["behaviour"]`` (``{switch: value}``) -- the only place the model
+reads a behaviour switch from.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from msidbg.contract import ERRNOS
+from msidbg.errors import ScenarioError
 from msidbg.model.acct import new_acct
 from msidbg.model.device import new_device
 from msidbg.model.hw import (
@@ -15,8 +23,11 @@ from msidbg.model.hw import (
     VECTOR_CLEANUP,
     words_set,
 )
-from msidbg.scenario import ERRNOS, Scenario
 from msidbg.sim.costs import merged
+from msidbg.sim.program import PROGRAMS
+
+if TYPE_CHECKING:
+    from msidbg.scenario import Scenario
 
 MASK64 = (1 << 64) - 1
 World = dict[str, Any]
@@ -56,27 +67,35 @@ def legacy_irqs(w: World) -> None:
 
 
 def platform_state(scn: Scenario) -> dict[str, Any]:
+    """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
     route = "remapped" if p.interrupt_remapping else p.kind
-    return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
-            "xen": p.xen, "qemu_unmap_pirq_on_msi_disable": p.qemu_unmap_pirq_on_msi_disable,
-            "xen_pt_bind": p.xen_pt_bind}
+    return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping}
+
+
+def check_faults(scn: Scenario) -> None:
+    """Every ``faults:`` entry names a registered kernel program (a one-line error at its line)."""
+    for i, f in enumerate(scn.faults):
+        if f.call not in PROGRAMS:
+            what = f"unknown kernel program {f.call!r} (expected one of: {', '.join(sorted(PROGRAMS))})"
+            raise ScenarioError(f"faults[{i}].call: {what}", scn.path, f.line or None)
 
 
 def build_world(scn: Scenario, seed: int | None = None) -> World:
     """The world at event 0: devices out of reset, CPUs idle, the timeline on the agenda."""
+    check_faults(scn)
     seed = scn.seed if seed is None else seed
     w: World = {
         "format": 1, "scenario": scn.name, "seed": seed, "policy": scn.schedule,
         "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": [],
         "costs": merged(scn.costs),
         "platform": platform_state(scn),
+        "behaviour": scn.behaviour.plain(),
         "cpus": [new_cpu(i) for i in range(scn.cpus)],
         "devices": {name: new_device(d) for name, d in scn.devices.items()},
         "acct": {name: new_acct(max(d.max_vectors, 1)) for name, d in scn.devices.items()},
         "irqs": {},
         "kernel": {
-            "switches": {f: getattr(scn.kernel, f) for f in scn.kernel.__dataclass_fields__},
             "ignore_mask": scn.platform.kind == "xen-pv",
             "next_irq": FIRST_DYNAMIC_IRQ,
             "pci": {name: {"status": "not-probed", "msix_enabled": False, "msi_enabled": False,

@@ -277,8 +277,11 @@ def on_act(eng: Any, item: list[Any]) -> None:
     if act["dev"] is not None:
         args["dev"] = act["dev"]
     frame = new_frame(eng.model.action_programs[act["do"]], args)
-    eng.model.on_push(frame)
-    c["proc"]["stack"].append(frame)
+    err = eng.model.on_root(frame)
+    if err:  # a fault on the root program: the action returns -errno without running
+        c["proc"]["done"] = err
+    else:
+        c["proc"]["stack"].append(frame)
     eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
     wake(eng, c)
 

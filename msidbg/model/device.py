@@ -25,6 +25,7 @@ from msidbg.model.hw import (
     MSIX_MASKALL,
     msi_layout,
 )
+from msidbg.sim.events import column
 
 Dev = dict[str, Any]
 LATCH_ON_UNMASK = "latch-on-unmask"
@@ -363,4 +364,4 @@ def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended
                 f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
                 "a pair the kernel never programmed together")
     dest_cpu = bus.deliver(eng, name, idx, lo, hi, data, n)
-    eng.emit(K.MSI_MSG, dest_cpu, name, idx, (hi << 32) | lo, data)
+    eng.emit(K.MSI_MSG, dest_cpu, name, idx, column((hi << 32) | lo), data)

@@ -148,7 +148,7 @@ def latch(k: Any, loc: dict[str, Any]) -> None:
         e["updated"] = True
         e["latch"][_REG[reg]] = value
         if (reg == "data" and m["enabled"] and not value & 0xFF
-                and k.w["platform"]["xen_pt_bind"] == "on-write"):
+                and k.w["behaviour"]["xen_pt_bind"] == "on-write"):
             k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
         return
     e["latch"][3] = value
@@ -254,7 +254,7 @@ def unmap(k: Any, loc: dict[str, Any]) -> None:
     e["pirq"], e["updated"] = UNASSIGNED, False
     loc["i"] += 1
     k.goto("each_pirq")
-    if loc["rc"] == 0 and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+    if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], loc["i"] - 1, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
 
 
@@ -317,6 +317,6 @@ def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
     pirq = msi["pirq"]
     msi["pirq"], msi["initialized"] = UNASSIGNED, False
-    if loc["rc"] == 0 and k.w["platform"]["qemu_unmap_pirq_on_msi_disable"]:
+    if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], 0, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
     k.ret(0)

@@ -21,7 +21,6 @@ the hypercall (a guest CPU or QEMU) and emit no event of their own.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from msidbg.model import acct, device, hits
@@ -39,34 +38,12 @@ FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
 FIRST_HOST_VECTOR, LAST_HOST_VECTOR = 0x31, 0xEB
 
 
-# --- presets -----------------------------------------------------------------------------------
-def preset(version: str | None) -> dict[str, Any]:
-    """The platform switches a Xen version implies (docs/model-xen.md has the table)."""
-    if version is None:
-        return {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-unmask", "msi_mask": "combined"}
-    m = re.fullmatch(r"(\d+)\.(\d+)", version)
-    v = (int(m.group(1)), int(m.group(2))) if m else (99, 0)
-    return {
-        # c976437c7dba (QEMU 2.1): in every Xen release from 4.5 on (the 2017 thread)
-        "qemu_unmap_pirq_on_msi_disable": v >= (4, 5),
-        # (unconfirmed) the era that bound on the message write; QEMU's latched table (2015) binds on unmask
-        "xen_pt_bind": "on-write" if v < (4, 6) else "on-unmask",
-        # Xen 4.6 tracks host and guest masking separately
-        "msi_mask": "direct" if v < (4, 6) else "combined",
-    }
-
-
 def build(scn: Any, w: World) -> None:
-    """PLATFORM_BUILDERS hook: resolve the presets (explicit switches win) and add Xen's state."""
+    """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
     p = w["platform"]
     if not p["kind"].startswith("xen-"):
         return
-    pre = preset(p["xen"])
-    for key in ("qemu_unmap_pirq_on_msi_disable", "xen_pt_bind"):
-        if p[key] is None:
-            p[key] = pre[key]
-    p["xen_msi_mask"] = pre["msi_mask"]
-    if p["kind"] == "xen-hvm" and w["kernel"]["switches"]["xen_hvm_msi_ignore_mask"]:
+    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"]:
         w["kernel"]["ignore_mask"] = True   # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests
     w["xen"] = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
@@ -240,7 +217,7 @@ def _apply_mask(eng: Any, hirq: dict[str, Any], startup: bool = False) -> None:
     x = eng.w["xen"]
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
         return
-    if eng.w["platform"]["xen_msi_mask"] == "combined":
+    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
         masked = hirq["host_masked"] or hirq["guest_masked"]
     elif startup:
         masked = False      # old Xen: startup_msi_irq unmasks the entry outright
@@ -253,7 +230,7 @@ def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (4.6+ combined model): clear the guest mask of the pirq's MSI."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
-    if eng.w["platform"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
+    if eng.w["behaviour"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
         return
     hirq = x["irqs"][rec["irq"]]
     hirq["guest_masked"] = False
@@ -307,7 +284,7 @@ def msixtbl_write(eng: Any, cpu: int, dev: str, entry: int, value: int) -> None:
     hirq = x["irqs"][rec["irq"]]
     hirq["guest_masked"] = bool(value & ENTRY_MASKBIT)
     masked = hirq["guest_masked"]
-    if eng.w["platform"]["xen_msi_mask"] == "combined":
+    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
         masked = masked or hirq["host_masked"]
     device.table_write(eng, cpu, dev, entry, "ctrl", ENTRY_MASKBIT if masked else 0)
 
@@ -316,6 +293,6 @@ def msixtbl_read(w: World, dev: str, entry: int) -> int:
     """Vector Control as the intercept returns it: the guest's own bit (4.6+) or the physical one."""
     x = w["xen"]
     rec = x["pirqs"][x["msixtbl"][key(dev, entry)]]
-    if w["platform"]["xen_msi_mask"] == "combined":
+    if w["behaviour"]["xen_msi_mask"] == "combined":
         return ENTRY_MASKBIT if x["irqs"][rec["irq"]]["guest_masked"] else 0
     return int(w["devices"][dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT)

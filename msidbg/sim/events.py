@@ -16,6 +16,13 @@ from typing import Any
 
 # Field formats: how an int column is shown and compared.
 INT, HEX, STR = "int", "hex", "str"
+U64 = 1 << 64
+
+
+def column(value: int) -> int:
+    """A register value of up to 64 bits (unsigned) as the log's signed 64-bit column holds it;
+    HEX fields read back unsigned (a 64-bit MSI address with bit 63 set is a valid value)."""
+    return value - U64 if value >= 1 << 63 else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +235,7 @@ class EventLog:
         strings = self.strings.strings
         fields: dict[str, Any] = {}
         for (name, fmt), v in zip(ek.fields, (a, b, c), strict=False):
-            fields[name] = strings[v] if fmt == STR else v
+            fields[name] = strings[v] if fmt == STR else v + U64 if v < 0 and fmt == HEX else v
         return Event(index, t, ek.name, None if cpu < 0 else cpu, None if dev < 0 else strings[dev], fields)
 
     def events(self, start: int, stop: int) -> list[Event]:

@@ -36,6 +36,8 @@ class Program:
     steps: list[StepFn] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)
     doc: str = ""
+    #: the upstream source(s) this program follows (opaque here: the model's ``cite.Source`` objects)
+    sources: tuple[Any, ...] = ()
 
     def step(self, fn: StepFn) -> StepFn:
         """Decorator: append ``fn`` as the next step, labelled by its function name."""
@@ -79,11 +81,15 @@ class _Nothing:
 NOTHING: Any = _Nothing()
 
 
-def program(name: str, doc: str = "") -> Program:
-    """Create and register a program (idempotent per name is an error: names are global)."""
+def program(name: str, doc: str = "", source: Any = None) -> Program:
+    """Create and register a program (idempotent per name is an error: names are global).
+
+    ``source`` -- what the program follows upstream: one object or a tuple of them, stored as
+    given (the engine does not interpret it)."""
     if name in PROGRAMS:
         raise ValueError(f"program {name} defined twice")
-    p = Program(name, doc=doc)
+    sources = () if source is None else tuple(source) if isinstance(source, tuple) else (source,)
+    p = Program(name, doc=doc, sources=sources)
     PROGRAMS[name] = p
     return p
 

@@ -23,8 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
-from msidbg.debugger import BreakpointError, Session, Stop
+from msidbg.debugger import Session, Stop
+from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
+from msidbg.guard import escape
 from msidbg.tui import keys
 from msidbg.tui.driver import Driver, describe, parse_time
 from msidbg.tui.messages import GotoEvent, RemoveBreakpoint
@@ -35,6 +37,7 @@ from msidbg.tui.panes.pirqs import PirqMap
 from msidbg.tui.panes.stacks import CallStacks
 from msidbg.tui.panes.status import StatusLine
 from msidbg.tui.panes.vectors import VectorTable
+from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
 from msidbg.tui.screens.bookmarks import BookmarksScreen
 from msidbg.tui.screens.help import HelpScreen
 from msidbg.tui.screens.prompt import Prompt
@@ -94,7 +97,7 @@ class MsidbgApp(App[None]):
         quiet_collector()
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
-        self.sub_title = self.session.scenario.name
+        self.sub_title = f"{self.session.scenario.name} · {versions_text(self.session.scenario)}"
         if not self.session.history_ready:
             self.run_command("loading history", self.session.load_history, keep_text=True)
         else:
@@ -242,7 +245,7 @@ class MsidbgApp(App[None]):
                 return None, e.message
 
         self._prompt(Prompt(f"Bookmark event {self.session.cursor}", check, placeholder="name: note"),
-                     lambda bm: self.notify(f"bookmark {bm.name!r} at event {bm.event}"))
+                     lambda bm: self.notify(f"bookmark {escape(bm.name)!r} at event {bm.event}", markup=False))
 
     def action_bookmarks(self) -> None:
         self._prompt(BookmarksScreen(self.session.bookmarks), self.goto)
@@ -299,8 +302,13 @@ class MsidbgApp(App[None]):
             n += self.session.cursor
         return (n, None) if n >= 0 else (None, "event numbers start at 0")
 
+    def action_behaviour(self) -> None:
+        self.push_screen(BehaviourScreen(self.session.scenario))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Behaviour: kernel / Xen / QEMU switches", "each switch's value, where it came from "
+                            "and the commit behind it", self.action_behaviour)
         for a in keys.ACTIONS:
             if a.name != "quit":
                 yield SystemCommand(f"{a.description}: {a.name.replace('_', ' ')}", a.help,
@@ -342,11 +350,7 @@ def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence
         session, path = Session.open(source, verify=verify), source
     else:
         session, path = Session.from_scenario(source, seed), source
-    for spec in breaks:
-        try:
-            session.add_breakpoint(spec)
-        except BreakpointError as e:
-            raise MsidbgError(f"--break: {e}", path or None) from None
+    arm(session, breaks, "--break", path or None)
     if keymap is None:
         keymap = keys.load_keymap(keys.config_path())
     return MsidbgApp(session, keymap=keymap, source=path)

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from msidbg.debugger import Session, Stop
+from msidbg.guard import escape
 from msidbg.sim.events import Event
 from msidbg.tui import digest
 from msidbg.tui.digest import NO_CHANGES, Digest
@@ -41,7 +42,7 @@ def parse_time(text: str) -> int | None:
 def describe(stop: Stop, what: str) -> tuple[str, str]:
     """Why the cursor is where it is, in words: (short reason, detail) for the status line."""
     if stop.reason == "breakpoint":
-        return f"{what}: breakpoint {stop.breakpoint}", stop.detail or ""
+        return f"{what}: breakpoint {escape(stop.breakpoint or '')}", escape(stop.detail or "")
     if stop.reason == "end":
         return f"{what}: end of run", ""
     if stop.reason == "start":
@@ -177,7 +178,7 @@ class Driver:
         rows = []
         for b in self.s.breakpoints:
             events = self._hit_events.get(b.name or "", []) if b.form == "builtin" and b.cond is None else []
-            rows.append(BreakpointRow(b.id, b.spec, b.enabled, bisect.bisect_right(events, n)))
+            rows.append(BreakpointRow(b.id, escape(b.spec), b.enabled, bisect.bisect_right(events, n)))
         return tuple(rows)
 
     def armed_hit_events(self) -> tuple[int, ...]:

@@ -296,3 +296,20 @@ async def test_pirq_pane_hidden_on_bare_metal_and_marks_disagreements(monkeypatc
         text = [pane.render_line(y).text for y in range(4)]
         assert text[0].startswith("pirq ") and text[1].startswith("101   bound")
         assert text[2].startswith("100   free") and text[3].strip() == "≠ guest uses an unmapped pirq"
+
+
+async def test_the_behaviour_screen_lists_the_resolved_switches() -> None:
+    from msidbg.tui.screens.behaviour import BehaviourScreen
+
+    app = app_for(LATE)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.sub_title.startswith("msix-write-while-unmasked · ")
+        app.action_behaviour()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BehaviourScreen)
+        rows = screen.rows()
+        assert [r.split()[0] for r in rows] == list(app.session.summary()["behaviour"])
+        assert any(r.split()[0] == "msix_mask_all" and "83dbf898a2d4" in r for r in rows)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, BehaviourScreen)

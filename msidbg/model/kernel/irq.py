@@ -56,8 +56,12 @@ def chip_has(desc: dict[str, Any], prop: str) -> bool:
 
 
 def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:
-    descs = pci.pdev(k, dev)["descs"]
-    if index >= len(descs) or not descs[index]["irq"]:
+    """pci_irq_vector(): the irq of vector ``index``, or None. msi_get_virq() takes msi_lock_descs,
+    so while another CPU enables or tears down the device's MSI state the caller finds it after
+    that finished: the model answers None (no irq yet / any more) instead of sleeping."""
+    p = pci.pdev(k, dev)
+    descs = p["descs"]
+    if index >= len(descs) or not descs[index]["irq"] or p["lock"] not in (-1, k.cpu_id):
         return None
     return k.w["irqs"].get(descs[index]["irq"])
 
@@ -102,7 +106,7 @@ def startup_first(k: Any, loc: dict[str, Any]) -> None:
 def _affinity_first(k: Any, irq: int) -> bool:
     if chip_has(k.w["irqs"][irq], "startup-first"):
         return False
-    return bool(k.kernel["switches"]["affinity_before_startup"])
+    return bool(k.w["behaviour"]["affinity_before_startup"])
 
 
 @request.step
@@ -252,7 +256,7 @@ def in_hotplug(k: Any) -> bool:
 def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
     """6f1a4891a592: the direct update is unsafe only for a started, non-maskable MSI
     whose vector *and* destination both change."""
-    if k.kernel["switches"]["msi_affinity_update"] != "plug-race":
+    if k.w["behaviour"]["msi_affinity_update"] != "plug-race":
         return False
     if desc["chip"] != "PCI-MSI":
         return False

@@ -187,7 +187,7 @@ def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def mask_early(k: Any, loc: dict[str, Any]) -> None:
-    if k.kernel["switches"]["msix_mask_all"] == "early":
+    if k.w["behaviour"]["msix_mask_all"] == "early":
         _mask_all_step(k, loc)
 
 
@@ -222,7 +222,7 @@ def check_irqs(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def mask_late(k: Any, loc: dict[str, Any]) -> None:
-    if k.kernel["switches"]["msix_mask_all"] == "late":
+    if k.w["behaviour"]["msix_mask_all"] == "late":
         _mask_all_step(k, loc)
 
 
@@ -432,7 +432,7 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
     msix = is_msix(k, desc)
     acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
-    if msix and k.kernel["switches"]["msix_masked_update"] and not pci.ignore_mask(k):
+    if msix and k.w["behaviour"]["msix_masked_update"] and not pci.ignore_mask(k):
         ctrl = _pdesc(k, desc)["msix_ctrl"]
         if not ctrl & ENTRY_MASKBIT:
             loc["unmasked"] = True
@@ -513,7 +513,7 @@ free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_m
 @free_vectors.step
 def which(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
-    if not lock_descs(k, loc["dev"]):
+    if not lock_descs(k, loc["dev"]) or refuse_in_use(k, p, loc["dev"], unlock=True):
         return
     if p["msix_enabled"]:
         k.call("pci_disable_msix", dev=loc["dev"])
@@ -576,6 +576,37 @@ for _prog in (disable_msix, disable_msi):  # both end the same way: free the irq
 free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors")
 
 
+def refuse_in_use(k: Any, p: dict[str, Any], dev: str, unlock: bool) -> bool:
+    """-EBUSY (and a note) when another CPU's kernel code holds one of the device's irqs."""
+    user = irq_user(k, {d["irq"] for d in p["descs"] if d["irq"]})
+    if user is None:
+        return False
+    k.note(f"{user} (the kernel would free the irq under it)", -EBUSY, dev)
+    if unlock:
+        unlock_ret(k, dev, -EBUSY)
+    else:
+        k.ret(-EBUSY)
+    return True
+
+
+def irq_user(k: Any, irqs: set[int]) -> str | None:
+    """Another CPU running kernel code on one of ``irqs`` (its frames hold the irq), described.
+
+    Freeing the descriptors then is a driver bug the real kernel does not catch: the
+    BUG_ON(irq_has_action()) in free_msi_irqs passes once free_irq has cleared the action,
+    and the other CPU's __free_irq, affinity update or handler runs on a freed descriptor.
+    The model refuses the teardown with -EBUSY instead, as it does for a requested irq.
+    """
+    for c in k.w["cpus"]:
+        for ctx in (c["proc"], c["irq"]):
+            if ctx is k.ctx:
+                continue
+            for frame in ctx["stack"]:
+                if frame["locals"].get("irq") in irqs:
+                    return f"irq {frame['locals']['irq']} is in use by CPU{c['id']} in {frame['prog']}"
+    return None
+
+
 @free_irqs.step
 def arch_teardown(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
@@ -583,6 +614,8 @@ def arch_teardown(k: Any, loc: dict[str, Any]) -> None:
     if busy:
         k.note(f"irq {busy[0]} still has an action (free_irq first)", -EBUSY, loc["dev"])
         k.ret(-EBUSY)
+        return
+    if refuse_in_use(k, p, loc["dev"], unlock=False):
         return
     prog = ARCH_TEARDOWN.get(k.w["platform"]["route"])
     if prog:

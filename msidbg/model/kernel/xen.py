@@ -108,7 +108,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
 def next_desc(k: Any, loc: dict[str, Any]) -> None:
     if not _new_irq(k, loc):
         k.ret(0)
-    elif not k.kernel["switches"]["xen_reuse_cached_pirq"]:
+    elif not k.w["behaviour"]["xen_reuse_cached_pirq"]:
         k.goto("alloc")
 
 

@@ -6,11 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from msidbg.debugger import Bookmark
+from msidbg.guard import escape
 
 
 class BookmarksScreen(ModalScreen[int | None]):
@@ -25,8 +27,9 @@ class BookmarksScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="bookmarks-box"):
             yield Label(f"Bookmarks ({len(self.bookmarks)}) -- enter jumps, escape closes", id="bookmarks-title")
-            options = [Option(f"#{b.event:<8} {b.name}" + (f" -- {b.note}" if b.note else ""), id=str(i))
-                       for i, b in enumerate(self.bookmarks)]
+            # names and notes come from snapshot files: escaped, and never read as markup
+            options = [Option(Content(f"#{b.event:<8} {escape(b.name)}" + (f" -- {escape(b.note)}" if b.note else "")),
+                              id=str(i)) for i, b in enumerate(self.bookmarks)]
             yield OptionList(*options, id="bookmarks-list")
 
     @on(OptionList.OptionSelected)

@@ -1,0 +1,136 @@
+"""The bug-report subcommands: ``new``, ``schema``, ``report``, ``export``, ``serve``.
+
+``register(sub)`` adds their parsers to the CLI's subparsers and returns the handlers by
+command name; ``cli.py`` calls it and dispatches. Handlers return an exit status and raise
+``MsidbgError`` for bad input (the CLI prints it as one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from msidbg import guard
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(sub: Any) -> dict[str, Handler]:
+    """Add the subcommands to ``sub`` (an argparse subparsers action)."""
+    n = sub.add_parser(
+        "new", help="a scenario skeleton from lspci / /proc/interrupts / dmesg text",
+        description="Build a commented scenario skeleton from a bug report's artifacts: one device "
+        "per function with an MSI or MSI-X capability in the lspci -vv text, the CPU count and each "
+        "vector's CPU from /proc/interrupts, the kernel release and the Xen version from dmesg. "
+        "Lines that could not be used are listed in a comment at the end.")
+    n.add_argument("--lspci", required=True, metavar="FILE", help="lspci -vv or -vvv output (or a quoted capability line)")
+    n.add_argument("--interrupts", metavar="FILE", help="a copy of /proc/interrupts")
+    n.add_argument("--dmesg", metavar="FILE", help="dmesg output")
+    n.add_argument("--platform", choices=("bare-metal", "xen-hvm", "xen-pv"),
+                   help="the platform, when dmesg does not tell (default: from dmesg, else bare-metal)")
+    n.add_argument("-o", "--output", required=True, type=guard.path_arg, metavar="OUT.yaml",
+                   help="where to write the scenario ('-': stdout)")
+
+    s = sub.add_parser(
+        "schema", help="print the JSON Schema of scenario files (for YAML language servers)",
+        description="Print a JSON Schema (draft 2020-12) of the scenario format, derived from the "
+        "loader's own tables. Point your editor's YAML language server at it for completion and checks.")
+    s.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.json", help="write it to a file instead of stdout")
+    r = sub.add_parser(
+        "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
+        description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
+        "switches, per-device counts, hits, the state at the stop, bookmarks and how to reproduce. "
+        "A scenario file is run to its first armed breakpoint (or the end) first.")
+    r.add_argument("file", metavar="FILE", help="a snapshot (.msgpack), a mail holding one, or a scenario (.yaml)")
+    r.add_argument("--markdown", action="store_true", help="Markdown for a tracker instead of plain text")
+    r.add_argument("--inline", action="store_true",
+                   help="append the snapshot as an armoured text block that `msidbg open` reads back from the mail")
+    r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
+    e = sub.add_parser(
+        "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
+        description="Run a scenario (or re-run a snapshot's scenario, past its cursor to the end) and write "
+        "a Perfetto protobuf trace: a track per CPU with the kernel programs nested, per device vector "
+        "(signals, held time in the PBA or IRR), Xen and QEMU; flows from each signal to its handler or "
+        "loss; IRR depth and pending pirq counters; hits and bookmarks.")
+    e.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
+    e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
+                   help="the trace file to write (.pftrace)")
+    e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events")
+    e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed")
+    v = sub.add_parser(
+        "serve", help="serve the TUI in a web browser (textual-serve)",
+        description="Serve the debugger's TUI on a scenario or a snapshot to a web browser. Each browser "
+        "tab gets its own session. Listens on 127.0.0.1 unless --host says otherwise.")
+    v.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
+    v.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    v.add_argument("--port", type=guard.int_arg(1, 65535, "a TCP port"), default=8000,
+                   help="the TCP port (default 8000)")
+    return {"new": _new, "schema": _schema, "report": _report, "export": _export, "serve": _serve}
+
+
+def _write(path: str, text: str) -> None:
+    """``-`` is stdout; a file is replaced atomically."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from msidbg.errors import MsidbgError
+    from msidbg.files import FileProblem, write_atomic
+
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except FileProblem as e:
+        raise MsidbgError(e.message, path) from None
+
+
+def _new(args: argparse.Namespace) -> int:
+    from msidbg.bugio.new import Inputs, build
+
+    out = None if args.output == "-" else args.output
+    text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
+    _write(args.output, text)
+    if out is not None:
+        print(f"wrote {out}: check it, then `msidbg run {out}`", file=sys.stderr)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from msidbg.bugio.schema import schema
+
+    _write(args.output or "-", json.dumps(schema(), indent=2) + "\n")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from msidbg.bugio.report import render
+
+    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from msidbg.bugio.perfetto import export
+    from msidbg.bugio.report import is_snapshot_source
+    from msidbg.debugger import Session
+    mark = None
+    if is_snapshot_source(args.file):
+        s = Session.open(args.file)
+        mark = s.cursor
+    else:
+        s = Session.from_scenario(args.file, args.seed)
+    s.run(args.max_events)
+    run = export(s, args.perfetto, mark=mark)
+    t = run.totals
+    print(f"wrote {args.perfetto}: {s.cursor} events, {t.signals} signals ({t.delivered} delivered, {t.lost} lost, "
+          f"{t.in_flight} in flight); open it in ui.perfetto.dev", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from msidbg.bugio.serve import serve
+
+    serve(args.file, args.host, args.port)
+    return 0

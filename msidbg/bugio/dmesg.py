@@ -1,0 +1,154 @@
+"""dmesg -> the kernel release, Xen (or other hypervisor) hints, the CPU count, and which
+function each driver-named device (``eth0``, ``nvme0``) is.
+
+Lines as printed by Linux: ``Linux version 5.15.0-1019-aws (...)`` (``init/version.c``),
+``Hypervisor detected: Xen HVM`` (``arch/x86/kernel/cpu/hypervisor.c``), ``Xen version: 4.2.amazon``
+/ ``Xen version 4.11.`` (``arch/x86/xen/enlighten*.c``), ``DMI: Xen HVM domU, BIOS 4.2.amazon``,
+``smp: Brought up 1 node, 2 CPUs``, and ``DRIVER DDDD:BB:DD.F NAME: ...`` (``dev_printk`` of a
+net device) or ``nvme nvme0: pci function DDDD:BB:DD.F``. A ``[ seconds.micro]`` prefix, a
+``<level>`` prefix and ``dmesg -x`` facility columns are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from msidbg.bugio.textin import Line
+
+_PREFIX = re.compile(r"^(?:\w+\s*:\s*\w+\s*:\s*)?(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s*)?")
+_LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>\d+\.\d+(?:\.\d+)?)\S*)")
+#: the upstream stable release a distro kernel is based on, as Ubuntu and Debian print it at the
+#: end of the banner: "(Ubuntu 5.15.0-1019.23-aws 5.15.39)", "Debian 6.1.76-1 (2024-02-01)"
+_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
+_HYPERVISOR = re.compile(r"Hypervisor detected: (?P<what>.+)")
+_XEN_VERSION = re.compile(r"Xen version:? (?P<ver>\d+\.\d+)")
+_DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>\d+\.\d+)")
+_DMI = re.compile(r"DMI: (?P<what>.+)")
+_SMP = re.compile(r"smp: Brought up \d+ nodes?, (?P<n>\d+) CPUs?|smpboot: Allowing (?P<m>\d+) CPUs")
+_NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]) (?P<name>[a-z][a-z0-9_]*\d+): ")
+_NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
+_DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
+_RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
+_IR = re.compile(r"Enabled IRQ remapping|IRQ remapping (?:was )?enabled", re.ASCII)
+MAX_LISTED = 40
+
+
+@dataclass
+class Hint:
+    value: str
+    line: int
+    text: str
+
+
+@dataclass
+class Dmesg:
+    kernel: Hint | None = None
+    platform: Hint | None = None
+    xen: Hint | None = None
+    other_hypervisor: Hint | None = None
+    cpus: Hint | None = None
+    remapping: Hint | None = None
+    #: device name -> (bdf, line)
+    names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: bdf -> driver name seen in dev_printk lines
+    drivers: dict[str, str] = field(default_factory=dict)
+    used: int = 0
+    unused: list[tuple[int, str, str]] = field(default_factory=list)
+    ignored: int = 0
+
+
+def parse(lines: list[Line]) -> Dmesg:
+    out = Dmesg()
+    for ln in lines:
+        text = _PREFIX.sub("", ln.text).strip()
+        if not text:
+            continue
+        if _take(out, ln.no, text):
+            out.used += 1
+        elif _RELEVANT.search(text) and len(out.unused) < MAX_LISTED:
+            out.unused.append((ln.no, text, "nothing this skeleton sets"))
+        else:
+            out.ignored += 1
+    return out
+
+
+def _take(out: Dmesg, no: int, text: str) -> bool:
+    """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _devices):
+        if fn(out, no, text):
+            return True
+    return False
+
+
+def _kernel(out: Dmesg, no: int, text: str) -> bool:
+    m = _LINUX.search(text)
+    if m is None or out.kernel is not None:
+        return False
+    base = _DISTRO_BASE.search(text)
+    if base is not None:  # a distro release number hides the stable release (and its backports)
+        ver = base.group("ubuntu") or base.group("debian")
+        out.kernel = Hint(ver, no, f"Linux version {m.group('rel')}, based on {ver}")
+    else:
+        out.kernel = Hint(m.group("ver"), no, f"Linux version {m.group('rel')}")
+    return True
+
+
+def _hypervisor(out: Dmesg, no: int, text: str) -> bool:
+    m = _HYPERVISOR.search(text) or _DMI.search(text)
+    if m is None:
+        return False
+    what = m.group("what").strip()
+    low = what.lower()
+    if low.startswith("xen hvm") or low.startswith("xen pv") or low == "xen":
+        kind = "xen-pv" if low.startswith("xen pv") and "hvm" not in low else "xen-hvm"
+        if out.platform is None:
+            out.platform = Hint(kind, no, text)
+        dmi = _DMI_XEN.search(text)
+        if dmi is not None and out.xen is None:
+            out.xen = Hint(dmi.group("ver"), no, text)
+        return True
+    if m.re is _HYPERVISOR and out.other_hypervisor is None:
+        out.other_hypervisor = Hint(what, no, text)
+        return True
+    return False
+
+
+def _xen_version(out: Dmesg, no: int, text: str) -> bool:
+    m = _XEN_VERSION.search(text)
+    if m is None:
+        return False
+    out.xen = Hint(m.group("ver"), no, text)  # the hypervisor's own word beats the BIOS string
+    return True
+
+
+def _cpus(out: Dmesg, no: int, text: str) -> bool:
+    m = _SMP.search(text)
+    if m is None:
+        return False
+    if out.cpus is None or m.group("n"):
+        out.cpus = Hint(m.group("n") or m.group("m"), no, text)
+    return True
+
+
+def _remapping(out: Dmesg, no: int, text: str) -> bool:
+    if _IR.search(text) is None:
+        return False
+    out.remapping = out.remapping or Hint("true", no, text)
+    return True
+
+
+def _devices(out: Dmesg, no: int, text: str) -> bool:
+    m = _NVME.search(text) or _NETDEV.search(text)
+    if m is not None:
+        out.names.setdefault(m.group("name"), (m.group("bdf"), no))
+        if "drv" in m.re.groupindex:
+            out.drivers.setdefault(m.group("bdf"), m.group("drv"))
+        else:
+            out.drivers.setdefault(m.group("bdf"), "nvme")
+        return True
+    d = _DRIVER_BDF.search(text)
+    if d is not None and d.group("bdf") not in out.drivers:
+        out.drivers[d.group("bdf")] = d.group("drv")
+        return True
+    return False

@@ -1,0 +1,385 @@
+"""``msidbg new``: a commented scenario skeleton from a bug report's artifacts.
+
+From ``lspci -vv`` text one device per function with an MSI or MSI-X capability (bridges are
+listed, not added: their MSI serves port services); from ``/proc/interrupts`` the CPU count and
+each vector's CPU; from dmesg the kernel release, the platform and Xen version, and the names
+drivers gave the functions. Every value says where it came from in a comment; lines that looked
+relevant and could not be used are listed at the end, the rest are counted. The result is
+checked with the scenario loader before it is written (atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from msidbg.bugio import dmesg as dm
+from msidbg.bugio import lspci as lp
+from msidbg.bugio import procirq as pi
+from msidbg.bugio.textin import InputError, read_lines
+from msidbg.errors import MsidbgError
+from msidbg.guard import escape
+from msidbg.scenario import load_scenario_text
+
+PLATFORMS = ("bare-metal", "xen-hvm", "xen-pv")
+FIRST_FREE_SLOT = 3  # QEMU and Xen HVM guests put the first passed-through function at 00:03.0
+MAX_LISTED = 60
+_DEV_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}", re.ASCII)
+_SCN_NAME = re.compile(r"[^a-z0-9-]+")
+KIND_PREFIX = {"nic": "eth", "nvme": "nvme", "xhci": "xhci", "generic": "dev"}
+
+
+@dataclass
+class Inputs:
+    lspci: str
+    interrupts: str | None = None
+    dmesg: str | None = None
+    platform: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class Device:
+    name: str
+    fn: lp.Function
+    bdf: str
+    bdf_note: str
+    rows: list[pi.IrqRow] = field(default_factory=list)
+
+
+@dataclass
+class Skeleton:
+    """What the YAML is written from (kept for tests: the decisions, not only the text)."""
+
+    cpus: int
+    cpus_note: str
+    platform: str
+    platform_note: str
+    devices: list[Device]
+    lines: list[str] = field(default_factory=list)
+
+
+def build(inp: Inputs) -> str:
+    """The skeleton's YAML text; raises MsidbgError (one line) on bad input."""
+    fns = lp.parse(read_lines(inp.lspci, "lspci -vv text"))
+    irqs = pi.parse(read_lines(inp.interrupts, "/proc/interrupts text")) if inp.interrupts else None
+    msgs = dm.parse(read_lines(inp.dmesg, "dmesg text")) if inp.dmesg else None
+    return render(inp, fns, irqs, msgs)
+
+
+def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg | None) -> str:
+    msgs = msgs or dm.Dmesg()
+    usable = [f for f in fns.functions if (f.msi or f.msix) and not f.bridge]
+    if not usable:
+        what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
+                "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
+        raise InputError(what, inp.lspci)
+    cpus, cpus_note = _cpus(inp, irqs, msgs)
+    platform, platform_note = _platform(inp, msgs)
+    devices = _devices(usable, fns, irqs, msgs)
+    w = _Writer(inp, cpus, platform)
+    w.header(fns, irqs, msgs, devices)
+    w.top(cpus, cpus_note, platform, platform_note, msgs, irqs)
+    w.devices(devices)
+    w.run(devices, irqs)
+    w.unused(fns, irqs, msgs, [f for f in fns.functions if f not in usable])
+    text = "\n".join(w.out) + "\n"
+    try:
+        load_scenario_text(text, inp.name or "scenario.yaml")
+    except MsidbgError as e:  # a skeleton that does not load is a bug in this module
+        raise MsidbgError(f"internal error: the skeleton does not load: {e.message}") from None
+    return text
+
+
+# --- decisions --------------------------------------------------------------------------------
+def _cpus(inp: Inputs, irqs: pi.Interrupts | None, msgs: dm.Dmesg) -> tuple[int, str]:
+    if irqs is not None and irqs.cpus:
+        n = max(irqs.cpus) + 1
+        return min(n, 256), f"{_base(inp.interrupts)}:{irqs.header_line}: CPU0..CPU{n - 1}"
+    if msgs.cpus is not None:
+        return min(max(int(msgs.cpus.value), 1), 256), f"{_base(inp.dmesg)}:{msgs.cpus.line}: {msgs.cpus.text}"
+    return 2, "not in the inputs: two CPUs, so affinity changes can move vectors"
+
+
+def _platform(inp: Inputs, msgs: dm.Dmesg) -> tuple[str, str]:
+    if inp.platform:
+        return inp.platform, "--platform"
+    if msgs.platform is not None:
+        return msgs.platform.value, f"{_base(inp.dmesg)}:{msgs.platform.line}: {msgs.platform.text}"
+    return "bare-metal", "no hypervisor in the inputs"
+
+
+def _devices(usable: list[lp.Function], fns: lp.Parsed, irqs: pi.Interrupts | None,
+             msgs: dm.Dmesg) -> list[Device]:
+    taken = {f.bdf for f in fns.functions if f.bdf}
+    by_bdf_name = {bdf: name for name, (bdf, _) in msgs.names.items()}
+    used_names: set[str] = set()
+    out: list[Device] = []
+    for f in usable:
+        bdf, note = _bdf(f, taken)
+        if f.driver is None and bdf in msgs.drivers:
+            f.driver = msgs.drivers[bdf]
+        netdev = by_bdf_name.get(bdf)
+        if netdev is not None and not netdev.startswith("nvme"):
+            f.netdev = netdev  # a driver printed it as a network device: a NIC
+        name = _name(f, netdev, used_names)
+        out.append(Device(name, f, bdf, note))
+    if irqs is not None:
+        _match_rows(out, irqs, msgs)
+    return out
+
+
+def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
+    if f.bdf is not None:
+        note = "" if f.domain == "0000" else f" (PCI domain {f.domain} dropped: scenarios have one domain)"
+        return f.bdf, note
+    slot = FIRST_FREE_SLOT
+    while f"00:{slot:02x}.0" in taken:
+        slot += 1
+    bdf = f"00:{slot:02x}.0"
+    taken.add(bdf)
+    return bdf, " (not in the input: the capability line had no device header; a guest's first free slot)"
+
+
+def _name(f: lp.Function, dmesg_name: str | None, used: set[str]) -> str:
+    if dmesg_name and _DEV_NAME.fullmatch(dmesg_name) and dmesg_name not in used:
+        used.add(dmesg_name)
+        return dmesg_name
+    prefix = KIND_PREFIX[f.kind]
+    i = 0
+    while f"{prefix}{i}" in used:
+        i += 1
+    used.add(f"{prefix}{i}")
+    return f"{prefix}{i}"
+
+
+def _match_rows(devices: list[Device], irqs: pi.Interrupts, msgs: dm.Dmesg) -> None:
+    """Give each device its /proc/interrupts rows: by function, else (Xen pirqs) by name."""
+    by_bdf = {d.bdf: d for d in devices}
+    by_name = {d.name: d for d in devices}
+    for name, (bdf, _) in msgs.names.items():
+        if bdf in by_bdf:
+            by_name.setdefault(name, by_bdf[bdf])
+    for row in irqs.rows:
+        dev = by_bdf.get(row.bdf or "")
+        if dev is None and row.bdf is None:
+            dev = by_name.get(pi.name_prefix(row.names, by_name) or "")
+        if dev is not None:
+            dev.rows.append(row)
+    for dev in devices:
+        named = [r for r in dev.rows if r.index is None]
+        for i, row in enumerate(named):  # pirq rows carry no index: their order is the vector order
+            row.index = i
+
+
+def _vectors(dev: Device, cpus: int) -> tuple[int, str]:
+    f = dev.fn
+    indexes = sorted({r.index for r in dev.rows if r.index is not None})
+    limit = f.msix.table_size if _mode(f) != "msi" and f.msix else (f.msi.vectors if f.msi else 1)
+    if indexes:
+        n = min(max(indexes) + 1, limit)
+        return n, f"{len(indexes)} irq(s) in /proc/interrupts"
+    if _mode(f) == "msi" and f.msi:
+        n = f.msi.enabled_vectors if f.msi.enabled else 1
+        return n, f"lspci: Count={f.msi.enabled_vectors}/{f.msi.vectors} enabled"
+    n = min(limit, cpus + 1)
+    why = "the table size" if n == limit else "one per CPU plus one, as multi-queue drivers ask"
+    return n, f"not in the inputs: {why}"
+
+
+def _mode(f: lp.Function) -> str:
+    if f.msix and f.msi:
+        if f.msix.enabled != f.msi.enabled:
+            return "msix" if f.msix.enabled else "msi"
+        return "msix" if f.msix.enabled else "any"
+    return "msix" if f.msix else "msi"
+
+
+def _base(path: str | None) -> str:
+    return os.path.basename(path or "")
+
+
+def _q(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def _comment(text: str) -> str:
+    """Text from an input file for a YAML comment: one line, control characters escaped."""
+    return escape(" ".join(text.replace("\t", " ").split())[:200])
+
+
+# --- writing ------------------------------------------------------------------------------------
+class _Writer:
+    def __init__(self, inp: Inputs, cpus: int, platform: str) -> None:
+        self.inp = inp
+        self.cpus = cpus
+        self.platform = platform
+        self.out: list[str] = []
+        self.devs: list[Device] = []
+
+    def line(self, text: str, note: str = "") -> None:
+        self.out.append(f"{text:<40} # {_comment(note)}" if note else text)
+
+    def header(self, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg, devices: list[Device]) -> None:
+        inp = self.inp
+        srcs = ", ".join(_base(p) for p in (inp.lspci, inp.interrupts, inp.dmesg) if p)
+        self.out += [
+            f"# Generated by `msidbg new` from {_comment(srcs)}.",
+            "# A skeleton: check every value, add the device quirks and the actions that show",
+            "# your bug (docs/scenario.md, docs/bugio.md). Comments say where each value came from.",
+        ]
+        name = _SCN_NAME.sub("-", os.path.splitext(_base(inp.name))[0].lower()).strip("-")[:64] if inp.name else ""
+        self.line(f"name: {name or 'from-bug-report'}")
+        about = "; ".join(f"{d.name} {d.bdf} {d.fn.kind}" + (f" ({d.fn.driver})" if d.fn.driver else "")
+                          for d in devices)
+        self.line(f"about: {_q(('Skeleton from a bug report: ' + about)[:4000])}")
+
+    def top(self, cpus: int, cpus_note: str, platform: str, platform_note: str, msgs: dm.Dmesg,
+            irqs: pi.Interrupts | None) -> None:
+        self.line(f"cpus: {cpus}", cpus_note)
+        self.line("platform:")
+        self.line(f"  kind: {platform}", platform_note)
+        dmesg = _base(self.inp.dmesg)
+        if platform.startswith("xen-") and msgs.xen is not None:
+            x = msgs.xen
+            self._hint(f"  xen: {_q(x.value)}", f"{dmesg}:{x.line}: {x.text}",
+                       f"platform: {{kind: {platform}, xen: {_q(x.value)}}}", "platform.xen")
+        if platform == "bare-metal":
+            ir = _remapping(irqs, msgs, self.inp)
+            if ir:
+                self.line("  interrupt_remapping: true", ir)
+        if msgs.other_hypervisor is not None:
+            self.out.append(f"# {dmesg}:{msgs.other_hypervisor.line}: {_comment(msgs.other_hypervisor.text)}: "
+                            "not modelled (bare metal is the closest)")
+        k = msgs.kernel
+        if k is not None:
+            probe = f"kernel: {{version: {_q(k.value)}}}"
+            if _refusal(probe) is None:
+                self.line("kernel:")
+            self._hint(f"  version: {_q(k.value)}", f"{dmesg}:{k.line}: {k.text}", probe, "kernel.version")
+
+    def _hint(self, text: str, note: str, probe: str, key: str) -> None:
+        """Write a hint only if the loader accepts it; else say why in a comment."""
+        refused = _refusal(probe)
+        if refused is None:
+            self.line(text, note)
+            return
+        self.out.append(f"# {key}: {text.split(':', 1)[1].strip()} -- {_comment(note)}")
+        self.out.append(f"#   not set: this msidbg says {_comment(refused)}")
+
+    def devices(self, devices: list[Device]) -> None:
+        self.devs = devices
+        self.line("devices:")
+        xen = self.platform.startswith("xen-")
+        for d in devices:
+            f = d.fn
+            lspci = _base(self.inp.lspci)
+            what = f"{lspci}:{f.line}: {f.label} {f.cls} {f.title}".strip()
+            if f.driver:
+                what += f" (driver {f.driver})"
+            self.line(f"  {d.name}:", what)
+            self.line(f"    bdf: {_q(d.bdf)}", d.bdf_note.strip(" ()"))
+            self.line(f"    kind: {f.kind}", _kind_note(f))
+            if xen:
+                self.line("    passthrough: true", "a function with MSI(-X) in a Xen guest is passed through")
+            if f.msix:
+                self.line(f"    msix: {{table_size: {f.msix.table_size}}}",
+                          f"{lspci}:{f.msix.line}: MSI-X: Enable{'+' if f.msix.enabled else '-'} "
+                          f"Count={f.msix.table_size} Masked{'+' if f.msix.masked else '-'}")
+            if f.msi:
+                m = f.msi
+                self.line(f"    msi: {{vectors: {m.vectors}, per_vector_mask: {str(m.per_vector_mask).lower()}, "
+                          f"addr64: {str(m.addr64).lower()}}}",
+                          f"{lspci}:{m.line}: MSI: Count={m.enabled_vectors}/{m.vectors} "
+                          f"Maskable{'+' if m.per_vector_mask else '-'} 64bit{'+' if m.addr64 else '-'}")
+            self.out.append("    # quirks: []   latch-on-unmask, msix-mask-applies-when-disabled or "
+                            "msi-latch-on-enable: lspci cannot show them")
+
+    def run(self, devices: list[Device], irqs: pi.Interrupts | None) -> None:
+        self.line("run:")
+        src = _base(self.inp.interrupts)
+        for d in devices:
+            n, why = _vectors(d, self.cpus)
+            self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}}}", why)
+        for d in devices:
+            n, _ = _vectors(d, self.cpus)
+            for row in sorted(d.rows, key=lambda r: r.index or 0):
+                cpu = row.cpu
+                if row.index is None or row.index >= n or cpu is None or cpu >= self.cpus:
+                    continue
+                self.line(f"  - {{at: 1ms, on: 0, do: set_affinity, dev: {d.name}, vector: {row.index}, cpu: {cpu}}}",
+                          f"{src}:{row.line}: irq {row.irq} {row.names} counts on CPU{cpu}")
+        for d in devices:
+            n, _ = _vectors(d, self.cpus)
+            for v in range(n):
+                self.line(f"  - {{at: 2ms, do: fire, dev: {d.name}, vector: {v}}}")
+        names = ["irq-lost", "irq-spurious", "probe-failed", "msi-torn-message", "msix-write-unmasked"]
+        if self.platform.startswith("xen-"):
+            names.append("pirq-conflict")
+        self.line(f"breakpoints: [{', '.join(names)}]")
+
+    def unused(self, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg, skipped: list[lp.Function]) -> None:
+        out: list[str] = []
+        lspci = _base(self.inp.lspci)
+        for f in skipped:
+            why = "a bridge: its MSI serves port services (PME, hotplug, AER)" if f.bridge else "no MSI or MSI-X"
+            if f.msi or f.msix or f.denied:
+                out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: not added: {why}")
+        out += [f"{lspci}:{no}: {text} -- {why}" for no, text, why in fns.unused]
+        details = sum(f.details for f in fns.functions)
+        counted = [f"{lspci}: {_n(details, 'property line')} not needed (Control:, Region, LnkCap: ...)"] if details else []
+        if fns.stray:
+            counted.append(f"{lspci}: {_n(fns.stray, 'line')} outside any device")
+        if irqs is not None:
+            src = _base(self.inp.interrupts)
+            out += [f"{src}:{no}: {text} -- {why}" for no, text, why in irqs.unused]
+            mine = {id(r) for d in self.devs for r in d.rows}
+            out += [f"{src}:{r.line}: irq {r.irq} {r.chip} {r.names} -- "
+                    + (f"{r.bdf} is not a device here" if r.bdf else "no device has this name in dmesg")
+                    for r in irqs.rows if id(r) not in mine]
+            if irqs.other:
+                counted.append(f"{src}: rows not for a PCI MSI irq: {' '.join(irqs.other[:40])}"
+                               + (" ..." if len(irqs.other) > 40 else ""))
+        if msgs is not None and self.inp.dmesg:
+            src = _base(self.inp.dmesg)
+            out += [f"{src}:{no}: {text} -- {why}" for no, text, why in msgs.unused]
+            counted.append(f"{src}: {_n(msgs.used, 'line')} used, {_n(msgs.ignored, 'line')} with nothing about interrupts")
+        self.out.append("# Lines not used:" if out else "# Every line that mentions interrupts was used.")
+        self.out += [f"#   {_comment(t)}" for t in out[:MAX_LISTED]]
+        if len(out) > MAX_LISTED:
+            self.out.append(f"#   ... and {len(out) - MAX_LISTED} more")
+        self.out += [f"# {_comment(t)}" for t in counted]
+
+
+def _n(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _refusal(probe: str) -> str | None:
+    """None if the scenario loader accepts the snippet ``probe``, else its message."""
+    try:
+        load_scenario_text(f"name: probe\n{probe}\n", "probe")
+    except MsidbgError as e:
+        return e.message
+    return None
+
+
+def _kind_note(f: lp.Function) -> str:
+    if f.kind == "generic":
+        return "not a NIC, NVMe or xHCI by class or driver"
+    if f.netdev and not f.cls:
+        return f"dmesg names it {f.netdev}, a network device"
+    return f"class {f.code or f.cls}" + (f", prog-if {f.prog_if}" if f.kind == "xhci" else "")
+
+
+def _remapping(irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str:
+    if irqs is not None:
+        row = next((r for r in irqs.rows if r.ir), None)
+        if row is not None:
+            return f"{_base(inp.interrupts)}:{row.line}: chip {row.chip}"
+    if msgs.remapping is not None:
+        return f"{_base(inp.dmesg)}:{msgs.remapping.line}: {msgs.remapping.text}"
+    return ""

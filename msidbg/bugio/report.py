@@ -1,0 +1,372 @@
+"""``msidbg report``: a plain-text (or Markdown) bug report of a snapshot, at most 72 columns.
+
+Sections: the stop and its detail, versions and the resolved behaviour switches, what happened
+per device (raised / delivered / lost / spurious), the hits, the cause chain (when the session
+can tell one: ``Session.why``, issue 13; the section is left out while it cannot), the state at
+the stop (the MSI-X / MSI registers of the devices involved, each CPU's IRR/ISR vectors, the
+pirq rows on Xen), the bookmarks with their notes, and how to reproduce. ``--inline`` appends the
+snapshot as an armoured block (``msidbg.armour``) that ``msidbg open``/``replay`` read back out of
+the mail, even quoted and re-wrapped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg import __version__
+from msidbg.debugger import Session
+from msidbg.guard import escape_lines
+from msidbg.sim.events import format_ns
+
+WIDTH = 72
+MAX_HITS, MAX_ENTRIES, MAX_VECTORS, MAX_STATE_DEVICES, MAX_PIRQS = 8, 16, 16, 4, 16
+
+
+@dataclass
+class Section:
+    """A titled block: ``text`` lines are prose (wrapped), ``pre`` lines are fixed-width."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    pre: bool = True
+
+
+def report(s: Session, source: str, writer: str | None = None) -> list[Section]:
+    """The report's sections for a session at its cursor (``source``: the file it came from)."""
+    summ = s.summary()
+    out = [_stop(s, summ), _versions(s, summ, writer), _switches(s, summ), _happened(summ), _hits(summ)]
+    out += [_cause(s), _state(s, summ), _bookmarks(s), _reproduce(s, source)]
+    return [sec for sec in out if sec.lines]
+
+
+def render_text(s: Session, sections: list[Section]) -> str:
+    title = f"msidbg report: {s.scenario.name}"
+    lines = [title, "=" * len(title), ""]
+    if s.scenario.about:
+        lines += _wrap(s.scenario.about.strip(), "") + [""]
+    for sec in sections:
+        lines.append(sec.title)
+        lines += [_clip("  " + ln) for ln in sec.lines] if sec.pre else _wrap_all(sec.lines, "  ")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_markdown(s: Session, sections: list[Section]) -> str:
+    lines = [f"## msidbg report: `{s.scenario.name}`", ""]
+    if s.scenario.about:
+        lines += _wrap(s.scenario.about.strip(), "") + [""]
+    for sec in sections:
+        lines += [f"### {sec.title}", ""]
+        lines += (["```", *(_clip(ln) for ln in sec.lines), "```"] if sec.pre else _wrap_all(sec.lines, ""))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def _wrap(text: str, indent: str, hang: str | None = None) -> list[str]:
+    return textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent,
+                         subsequent_indent=indent if hang is None else hang,
+                         break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
+
+
+def _wrap_all(lines: list[str], indent: str) -> list[str]:
+    out: list[str] = []
+    for ln in lines:
+        lead = len(ln) - len(ln.lstrip(" "))
+        out += _wrap(ln, indent + " " * lead, indent + " " * (lead + 2))
+    return out
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= WIDTH else line[:WIDTH - 3] + "..."
+
+
+def _vectors(mask_words: list[int]) -> str:
+    """IRR/ISR words -> ``0x31 0x41``; ``-`` when empty."""
+    vs = [f"{w * 32 + b:#04x}" for w, word in enumerate(mask_words) for b in range(32) if word >> b & 1]
+    return " ".join(vs) if vs else "-"
+
+
+def _flag(on: bool) -> str:
+    return "+" if on else "-"
+
+
+# --- sections --------------------------------------------------------------------------------------
+def _stop(s: Session, summ: dict[str, Any]) -> Section:
+    st = s.last_stop
+    where = f"event {st.event} of {s.total}, {format_ns(st.time_ns)}"
+    head = f"{st.breakpoint} at {where}" if st.breakpoint else f"{st.reason} at {where}"
+    sec = Section("Stopped", [head], pre=False)
+    if st.detail:
+        sec.lines.append(f"  {st.detail}")
+    return sec
+
+
+def _versions(s: Session, summ: dict[str, Any], writer: str | None) -> Section:
+    scn = s.scenario
+    p = scn.platform
+    kernel = scn.kernel.version
+    versions = dict(scn.behaviour.versions)
+    platform = p.kind + (f", Xen {versions['xen']}" if "xen" in versions else "")
+    if "qemu" in versions:
+        platform += f", {versions['qemu']}" + ("" if p.qemu else " (implied)")
+    rows = [("msidbg", __version__ + (f" (snapshot written by {writer})" if writer and writer != __version__ else "")),
+            ("platform", platform),
+            ("kernel", f"Linux {kernel}" if kernel else "no version given (current upstream switches)"),
+            ("cpus", str(scn.cpus)),
+            ("schedule", f"{summ.get('schedule', scn.schedule)}, seed {summ.get('seed', s.seed)}")]
+    return Section("Versions", [f"{k:<10} {v}" for k, v in rows])
+
+
+def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(``kernel.<name>``/``platform.<name>``, value, where it came from and the commit behind it):
+    the summary's ``behaviour`` object when it has one, else the scenario's resolved table."""
+    from msidbg import behaviour as bh
+
+    shown = summ.get("behaviour")
+    if not isinstance(shown, dict) or not shown:
+        shown = s.scenario.behaviour.shown(s.scenario.platform.kind)
+    keys = {r.name: r.key for r in bh.rows()}
+    rows = []
+    for name, v in shown.items():
+        value, origin, commit = (v.get("value"), v.get("from", ""), v.get("commit", "")) if isinstance(v, dict) \
+            else (v, "", "")
+        rows.append((keys.get(name, name), _show(value), _origin(str(origin), str(commit))))
+    return rows
+
+
+def _origin(origin: str, commit: str) -> str:
+    """``default, 826da771291f``: where a value came from and the first commit id behind it."""
+    if commit.startswith("hypothetical"):
+        return f"{origin}, HYPOTHETICAL: in no upstream source"
+    ids = re.findall(r"\b[0-9a-f]{12}\b", commit)
+    lead = "before " if commit.startswith("before") else ""
+    return ", ".join(x for x in (origin, lead + ids[0] if ids else "") if x)
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "-" if v is None else str(v)
+
+
+def _switches(s: Session, summ: dict[str, Any]) -> Section:
+    rows = behaviour(s, summ)
+    if s.scenario.platform.interrupt_remapping:
+        rows.append(("platform.interrupt_remapping", "true", "explicit"))
+    nw = max((len(k.split(".", 1)[-1]) for k, _, _ in rows), default=0)
+    vw = max((len(v) for _, v, _ in rows), default=0)
+    lines: list[str] = []
+    for section in ("kernel", "platform"):
+        mine = [(k.split(".", 1)[-1], v, o) for k, v, o in rows if k.split(".", 1)[0] == section]
+        if mine:
+            lines.append(f"{section}:")
+        for name, value, origin in mine:
+            line = f"  {name:<{nw}}  {value:<{vw}}  {origin}".rstrip()
+            if len(line) + 2 > WIDTH:
+                lines += [f"  {name:<{nw}}  {value}", f"      {origin}"]
+            else:
+                lines.append(line)
+    return Section("Behaviour switches (resolved: value, where from)", lines)
+
+
+def _happened(summ: dict[str, Any]) -> Section:
+    lines = [f"{'device':<12} {'vector':>6} {'raised':>7} {'delivered':>9} {'lost':>6} {'spurious':>8}"]
+    for name, d in summ["devices"].items():
+        vecs = d["vectors"]
+        active = [v for v in vecs if v["raised"] or v["spurious"]]
+        for v in active[:MAX_VECTORS]:
+            lines.append(f"{name[:12]:<12} {v['index']:>6} {v['raised']:>7} {v['delivered']:>9} {v['lost']:>6} "
+                         f"{v['spurious']:>8}")
+        quiet = len(vecs) - len(active[:MAX_VECTORS])
+        note = f"probe {d['probe']}" + (f"; {quiet} more vector(s) not shown" if quiet and active else "")
+        if not active:
+            note += "; no signals" if vecs else "; no vectors"
+        lines.append(f"{'' if active else name[:12]:<12} {note}")
+    return Section("What happened", lines)
+
+
+def _hits(summ: dict[str, Any]) -> Section:
+    hits = summ["hits"]
+    lines = []
+    for h in hits[:MAX_HITS]:
+        lines.append(f"#{h['event']} {format_ns(h['time_ns'])} {h['breakpoint']}:")
+        lines.append(f"  {h['detail']}")
+    if len(hits) > MAX_HITS:
+        lines.append(f"... {len(hits) - MAX_HITS} more (msidbg replay FILE --json lists all)")
+    return Section(f"Hits of armed breakpoints ({len(hits)})", lines, pre=False)
+
+
+def cause_chain(s: Session) -> list[dict[str, Any]]:
+    """The cause chain of the stop: the why-issue's ``Session.why`` when present, else empty.
+
+    Each link is shown as ``#event time kind: reason``; a link may be a dict or an object with
+    those attributes (the ``msidbg why --json`` chain format, symptom first).
+    """
+    why = getattr(s, "why", None)
+    if not callable(why) or s.last_stop.event <= 0:
+        return []
+    chain = why(s.last_stop.event)
+    links = chain.get("chain", []) if isinstance(chain, dict) else getattr(chain, "chain", chain)
+    out = []
+    for link in list(links)[:24]:
+        get = link.get if isinstance(link, dict) else (lambda k, d=None, x=link: getattr(x, k, d))
+        out.append({k: get(k) for k in ("event", "time_ns", "kind", "reason")})
+    return out
+
+
+def _cause(s: Session) -> Section:
+    lines = []
+    for link in cause_chain(s):
+        lines.append(f"#{link['event']} {format_ns(int(link['time_ns'] or 0))} {link['kind']}:")
+        lines.append(f"  {link['reason']}")
+    return Section("Cause chain (symptom first)", lines, pre=False)
+
+
+def involved(s: Session, summ: dict[str, Any]) -> list[str]:
+    """Devices named by the stop or the hits; all devices when none is named."""
+    text = " ".join([s.last_stop.detail or ""] + [h["detail"] for h in summ["hits"]])
+    names = [n for n in s.scenario.devices if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)]
+    return (names or list(s.scenario.devices))[:MAX_STATE_DEVICES]
+
+
+def _state(s: Session, summ: dict[str, Any]) -> Section:
+    w = s.world
+    lines: list[str] = []
+    for name in involved(s, summ):
+        dev = w["devices"][name]
+        lines += _msix(name, dev["msix"], w["kernel"]["pci"][name]["descs"]) if dev["msix"] else []
+        lines += _msi(name, dev["msi"]) if dev["msi"] else []
+    for c in w["cpus"]:
+        state = "" if c["online"] else " (offline)"
+        lines.append(f"CPU{c['id']}{state}: IRR {_vectors(c['irr'])}  ISR {_vectors(c['isr'])}")
+    lines += _pirqs(summ.get("pirqs"))
+    return Section(f"State at event {s.cursor}", lines)
+
+
+def _msix(name: str, msix: dict[str, Any], descs: list[dict[str, Any]]) -> list[str]:
+    ctrl = msix["ctrl"]
+    lines = [f"{name} MSI-X: Enable{_flag(bool(ctrl & 0x8000))} Masked{_flag(bool(ctrl & 0x4000))} "
+             f"Count={(ctrl & 0x7FF) + 1}",
+             "  entry  address     data    dest  vec   mask  pba  latched"]
+    table = msix["table"]
+    shown = [i for i in range(len(table)) if i < len(descs) or msix["pba"][i] or table[i]["data"]]
+    for i in shown[:MAX_ENTRIES]:
+        e = table[i]
+        latched = msix["latched"][i]
+        lat = f"{latched[2] & 0xFF:#04x}@{(latched[0] >> 12) & 0xFF}" if latched else "-"
+        lines.append(f"  {i:>5}  {e['addr_lo']:#010x}  {e['data']:#06x}  {(e['addr_lo'] >> 12) & 0xFF:>4}  "
+                     f"{e['data'] & 0xFF:#04x}  {e['ctrl'] & 1:>4}  {msix['pba'][i]:>3}  {lat}")
+    if len(shown) > MAX_ENTRIES:
+        lines.append(f"  ... {len(shown) - MAX_ENTRIES} more entries")
+    return lines
+
+
+def _msi(name: str, msi: dict[str, Any]) -> list[str]:
+    ctrl = msi["ctrl"]
+    line = (f"{name} MSI: Enable{_flag(bool(ctrl & 1))} Maskable{_flag(bool(ctrl & 0x100))} "
+            f"64bit{_flag(bool(ctrl & 0x80))}")
+    lines = [line, f"  address {msi['addr_lo']:#010x} (dest {(msi['addr_lo'] >> 12) & 0xFF})  "
+                   f"data {msi['data']:#06x} (vector {msi['data'] & 0xFF:#04x})"]
+    if ctrl & 0x100:
+        lines.append(f"  mask {msi['mask']:#x}  pending {msi['pending']:#x}")
+    return lines
+
+
+def _pirqs(pirqs: dict[str, Any] | None) -> list[str]:
+    if not pirqs:
+        return []
+    guests: dict[int, list[str]] = {}
+    for g in pirqs["guest"]:
+        guests.setdefault(g["pirq"], []).append(f"{g['irq']}:{g['dev']}#{g['index']}")
+    bad = {d["pirq"]: d for d in pirqs.get("disagreements", [])}
+    lines = ["pirq  Xen state  Xen owner   port  guest irq:owner"]
+    rows = pirqs["xen"]
+    for r in rows[:MAX_PIRQS]:
+        owner = f"{r['dev']}#{r['entry']}" if r["dev"] else "-"
+        mark = "  !" if r["pirq"] in bad else ""
+        lines.append(f"{r['pirq']:>4}  {r['state']:<9}  {owner:<10}  {r['port']:>4}  "
+                     f"{', '.join(guests.get(r['pirq'], [])) or '-'}{mark}")
+    if len(rows) > MAX_PIRQS:
+        lines.append(f"... {len(rows) - MAX_PIRQS} more pirqs")
+    for d in bad.values():
+        lines.append(f"! pirq {d['pirq']}: {d.get('why') or d.get('what') or d}")
+    return lines
+
+
+def _bookmarks(s: Session) -> Section:
+    lines = []
+    for b in s.bookmarks:
+        lines.append(f"#{b.event} {b.name}")
+        if b.note:
+            lines.append(f"    {b.note}")
+    return Section("Bookmarks", lines, pre=False)
+
+
+def _reproduce(s: Session, source: str) -> Section:
+    name = os.path.basename(source) or "bug.msgpack"
+    if not is_snapshot_source(source):
+        return Section("Reproduce", [
+            f"msidbg run {name} --headless --stop-at-break",
+            f"    runs the scenario to this stop (event {s.cursor}) and prints the summary",
+            f"msidbg run {name}",
+            "    the debugger (TUI) at event 0; c continues to the stop",
+        ])
+    return Section("Reproduce", [
+        f"msidbg replay {name}",
+        f"    re-runs the scenario to event {s.cursor} and compares (exit 1 if",
+        "    it diverges), then prints the summary",
+        f"msidbg open {name}",
+        f"    the debugger (TUI) at event {s.cursor}, with the bookmarks",
+    ])
+
+
+INLINE_NOTE = ("The snapshot is below. Save this mail (or only the block) to a file and run "
+               "`msidbg open FILE`: quoting and re-wrapping do not harm it.")
+
+
+def open_source(path: str) -> tuple[Session, str | None]:
+    """A session for a snapshot (or a mail holding one: verified by replay) or a scenario (run to its
+    first armed hit), with the msidbg version that wrote the snapshot."""
+    from msidbg.debugger.snapshot import read
+
+    if is_snapshot_source(path):
+        return Session.open(path), read(path).msidbg
+    s = Session.from_scenario(path)
+    s.continue_()
+    return s, None
+
+
+def is_snapshot_source(path: str) -> bool:
+    """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
+    from msidbg.debugger import armour
+    from msidbg.files import sniff
+
+    if path.endswith((".msgpack", ".msidbg")):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False
+    return sniff(head[:256]) == "snapshot" or armour.has_block(head)
+
+
+def render(path: str, markdown: bool = False, inline: bool = False) -> str:
+    """The report of ``path`` as text; ``inline`` appends the armoured snapshot. Text from the file
+    (notes, details, the scenario's about) has its control characters escaped (``guard.escape``)."""
+    from msidbg.debugger import armour
+    from msidbg.debugger.snapshot import pack_session
+
+    s, writer = open_source(path)
+    sections = report(s, path, writer)
+    text = escape_lines((render_markdown if markdown else render_text)(s, sections))
+    if inline:
+        block = armour.armour(pack_session(s))
+        note = "\n".join(_wrap(INLINE_NOTE, ""))
+        text += f"\n{note}\n\n" + (f"```\n{block}```\n" if markdown else block)
+    return text

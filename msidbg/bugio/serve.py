@@ -1,0 +1,79 @@
+"""``msidbg serve FILE``: the TUI in a web browser, through textual-serve.
+
+The server validates FILE first (a scenario loads, a snapshot or a mail holding one opens and
+verifies), so bad input is a one-line error rather than a broken page. Each browser tab then
+starts its own ``python -m msidbg.bugio.served FILE`` (the TUI, on textual's web driver).
+It listens on 127.0.0.1 by default: a debugger session runs code paths of your choosing, so
+serving it beyond this machine is an explicit ``--host``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from typing import Any
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
+def check_source(path: str) -> str:
+    """Open ``path`` once as the browser's TUI will; returns the scenario's name."""
+    from msidbg.bugio.report import is_snapshot_source
+    from msidbg.debugger import Session
+    from msidbg.scenario import load_scenario
+
+    if is_snapshot_source(path):
+        return Session.open(path).scenario.name
+    return load_scenario(path).name
+
+
+def command(path: str) -> str:
+    """The shell command textual-serve runs for each browser session."""
+    return shlex.join([sys.executable, "-m", "msidbg.bugio.served", os.path.abspath(path)])
+
+
+def serve(path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    from textual_serve.server import Server
+
+    name = check_source(path)
+    Server(command(path), host=host, port=port, title=f"msidbg: {name}").serve()
+
+
+#: panes whose place on the screen ``LAYOUT_ENV`` reports (ids in ``msidbg.tui.app``)
+PANES = ("vectors", "apic", "pirqs", "events", "stacks", "breakpoints", "status")
+#: if set, the served TUI keeps writing its size and pane regions (cells) to this JSON file:
+#: how a test checks a browser screenshot against the layout
+LAYOUT_ENV = "MSIDBG_SERVE_LAYOUT"
+
+
+def run_app(path: str) -> Any:
+    """What the served process runs: the TUI on ``path`` (a mail is opened as a snapshot)."""
+    from msidbg.bugio.report import is_snapshot_source
+    from msidbg.debugger import Session
+    from msidbg.tui.app import make_app
+
+    source: Any = Session.open(path) if is_snapshot_source(path) else path
+    app = make_app(source)
+    out = os.environ.get(LAYOUT_ENV)
+    return app.run(auto_pilot=_layout_writer(out) if out else None)
+
+
+def _layout_writer(out: str) -> Any:
+    import asyncio
+    import json
+
+    from msidbg.files import write_atomic
+
+    async def pilot(p: Any) -> None:
+        while True:
+            app = p.app
+            panes = {}
+            for pane in PANES:
+                r = app.query_one(f"#{pane}").region
+                panes[pane] = [r.x, r.y, r.width, r.height]
+            doc = {"size": [app.size.width, app.size.height], "panes": panes}
+            write_atomic(out, json.dumps(doc).encode())
+            await asyncio.sleep(0.3)
+
+    return pilot

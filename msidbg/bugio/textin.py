@@ -1,0 +1,60 @@
+"""Reading a bug report's text artifacts (lspci, /proc/interrupts, dmesg) from strangers.
+
+Bounded: a file is at most ``MAX_BYTES``, a line at most ``MAX_LINE`` characters (longer lines
+are cut, and said so), and binary files are refused. Every problem is an ``InputError`` whose
+one-line message names the file (and line).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+
+from msidbg.errors import MsidbgError
+
+MAX_BYTES = 8 << 20
+MAX_LINES = 200_000
+MAX_LINE = 4096
+
+
+class InputError(MsidbgError):
+    """An input artifact is unreadable, too large or not text."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an input file: 1-based number, text without the newline."""
+
+    no: int
+    text: str
+
+
+def read_lines(path: str, what: str) -> list[Line]:
+    """The lines of ``path``; ``what`` names the expected content in errors ("lspci -vvv text")."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"not a regular file (expected {what})", path)
+        if st.st_size > MAX_BYTES:
+            raise InputError(f"file too large: {st.st_size} bytes (expected {what}, at most {MAX_BYTES})", path)
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e} (expected {what})", path) from None
+    if len(data) > MAX_BYTES:
+        raise InputError(f"file too large (expected {what}, at most {MAX_BYTES} bytes)", path)
+    return split_lines(data, path, what)
+
+
+def split_lines(data: bytes, path: str, what: str) -> list[Line]:
+    """Decode (UTF-8, undecodable bytes replaced) and split; NUL bytes mean a binary file."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(f"a NUL byte: this is a binary file (expected {what})", path, line)
+    text = data.decode("utf-8", errors="replace")
+    raw = text.splitlines()
+    if len(raw) > MAX_LINES:
+        raise InputError(f"{len(raw)} lines is too many (expected {what}, at most {MAX_LINES} lines)", path)
+    return [Line(i + 1, s[:MAX_LINE].rstrip()) for i, s in enumerate(raw)]

@@ -1,0 +1,32 @@
+"""Names from the public contract that several layers share: the built-in breakpoints and the
+errno names. Plain data; imports nothing from msidbg, so the scenario layer, the model and the
+debugger all read the same names without importing each other.
+"""
+
+from __future__ import annotations
+
+MSIX_WRITE_UNMASKED = "msix-write-unmasked"
+MSI_TORN_MESSAGE = "msi-torn-message"
+IRQ_SPURIOUS = "irq-spurious"
+IRQ_LOST = "irq-lost"
+PIRQ_CONFLICT = "pirq-conflict"
+MSI_BLOCKED_BY_MSIX_MASK = "msi-blocked-by-msix-mask"
+PROBE_FAILED = "probe-failed"
+
+#: built-in breakpoint name -> when it fires (contract.md, "Built-in breakpoints")
+BREAKPOINTS: dict[str, str] = {
+    MSIX_WRITE_UNMASKED: "an MSI-X entry's address or data is written while MSI-X is enabled and "
+    "neither the entry nor the function is masked",
+    MSI_TORN_MESSAGE: "a device emits a message whose address/data pair was never programmed together",
+    IRQ_SPURIOUS: "a CPU accepts a vector that has no irq on that CPU, or an irq other than the device's",
+    IRQ_LOST: "a device signal that can no longer be delivered to its handler",
+    PIRQ_CONFLICT: "a guest uses a pirq that Xen has mapped to another device, or not mapped for this one",
+    MSI_BLOCKED_BY_MSIX_MASK: "a plain MSI message is suppressed by MSI-X mask bits",
+    PROBE_FAILED: "a driver action returns an error",
+}
+
+#: errno names a scenario may inject (``faults:``) or expect (``probe: "failed: E..."``)
+ERRNOS: dict[str, int] = {
+    "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "ENOMEM": 12, "EBUSY": 16,
+    "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28, "ENOSYS": 38, "ETIMEDOUT": 110,
+}

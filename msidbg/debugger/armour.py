@@ -1,0 +1,158 @@
+"""A snapshot as armoured text in a mail body, and back, surviving what mail does to text.
+
+Armour (``docs/bugio.md``)::
+
+    -----BEGIN MSIDBG SNAPSHOT-----
+    <base64 (RFC 4648, no padding) of zlib(snapshot file), 64 characters a line>
+    ~ sha256:<first 32 hex digits of sha256(snapshot file)> bytes:<its length>
+    -----END MSIDBG SNAPSHOT-----
+
+Quoting (``> ``, once or more), re-wrapping (lines broken at any point, or joined with a space),
+trailing blanks, CRLF, format=flowed space-stuffing all only add or remove whitespace and ``>``,
+which are not in the payload's alphabet: decoding drops them between the markers and parses what
+is left. No ``=`` anywhere, so a quoted-printable body cannot mistake the payload for escapes;
+mails and mbox files are MIME-decoded first (``email``). Decoding is bounded: the text between
+the markers, the decompressed size (the ``bytes:`` it claims, at most ``limit``) and the number
+of blocks looked at. This module imports nothing from msidbg (the snapshot reader uses it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import email.policy
+import hashlib
+import re
+import zlib
+from email.message import Message
+
+BEGIN, END = "-----BEGIN MSIDBG SNAPSHOT-----", "-----END MSIDBG SNAPSHOT-----"
+WIDTH = 64
+MAX_BLOCK_CHARS = 96 << 20
+MAX_BLOCKS = 16
+MAX_PARTS = 256
+_SEP = r"[\s>]+"
+_GAP = r"[\s>]*"
+_BLOCK = re.compile(rf"-----{_GAP}BEGIN{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----(?P<body>.*?)"
+                    rf"-----{_GAP}END{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----", re.DOTALL)
+_NOISE = re.compile(r"[\s>]+")
+_BODY = re.compile(r"(?P<b64>[A-Za-z0-9+/]*)~sha256:(?P<sha>[0-9a-f]{32})bytes:(?P<n>\d{1,20})")
+#: how a mail or an mbox file starts (a header a mail client writes first), not a YAML "key: "
+_HEADER = re.compile(rb"^(From |(?:Return-Path|Received|Delivered-To|From|To|Cc|Subject|Date|Message-ID|"
+                     rb"MIME-Version|Reply-To|In-Reply-To|References|Content-Type|X-[A-Za-z0-9-]+): )", re.IGNORECASE)
+
+
+class ArmourError(ValueError):
+    """A block is damaged, too large or ambiguous; ``str()`` is one line for the user."""
+
+
+def armour(snapshot: bytes) -> str:
+    """The armoured block for a snapshot file's bytes (lines of at most 64 characters)."""
+    b64 = base64.b64encode(zlib.compress(snapshot, 9)).decode("ascii").rstrip("=")
+    lines = [b64[i:i + WIDTH] for i in range(0, len(b64), WIDTH)]
+    digest = hashlib.sha256(snapshot).hexdigest()[:32]
+    return "\n".join([BEGIN, *lines, f"~ sha256:{digest} bytes:{len(snapshot)}", END]) + "\n"
+
+
+def has_block(data: bytes) -> bool:
+    """Does ``data`` (a file's start or all of it) look like text holding an armoured block, or like
+    a mail or an mbox (whose MIME-encoded parts may hold one)?"""
+    if _HEADER.match(data):
+        return True
+    return b"BEGIN" in data and re.search(rb"BEGIN[\s>]+MSIDBG[\s>]+SNAPSHOT", data) is not None
+
+
+def extract(data: bytes, limit: int) -> bytes:
+    """The one snapshot armoured in ``data`` (a mail, an mbox, or plain text).
+
+    Identical blocks (a reply quoting the original) count once; different ones are ambiguous.
+    Raises ArmourError.
+    """
+    found: list[bytes] = []
+    problems: list[str] = []
+    blocks = 0
+    for text in _texts(data):
+        for m in _BLOCK.finditer(text):
+            blocks += 1
+            if blocks > MAX_BLOCKS:
+                raise ArmourError(f"more than {MAX_BLOCKS} snapshot blocks (expected one; save the message you mean)")
+            try:
+                snap = decode_block(m.group("body"), limit)
+            except ArmourError as e:
+                problems.append(str(e))
+                continue
+            if snap not in found:
+                found.append(snap)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise ArmourError(f"{len(found)} different snapshot blocks (expected one; save the message you mean)")
+    if problems:
+        raise ArmourError(problems[0])
+    raise ArmourError(f"no {BEGIN} ... {END} block (expected a msidbg snapshot or a mail holding one)")
+
+
+def decode_block(body: str, limit: int) -> bytes:
+    """The snapshot file in one block's text (between the markers)."""
+    if len(body) > MAX_BLOCK_CHARS:
+        raise ArmourError(f"the snapshot block is larger than {MAX_BLOCK_CHARS} characters")
+    m = _BODY.fullmatch(_NOISE.sub("", body))
+    if m is None:
+        raise ArmourError("the snapshot block is damaged: expected base64 lines, then "
+                          "'~ sha256:<32 hex> bytes:<n>' (was it edited, or wrapped with hyphens added?)")
+    n = int(m.group("n"))
+    if n > limit:
+        raise ArmourError(f"the snapshot block claims {n} bytes (expected at most {limit})")
+    b64 = m.group("b64")
+    try:
+        packed = base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ArmourError("the snapshot block is damaged: its base64 does not decode") from None
+    snap = _inflate(packed, n)
+    if len(snap) != n or hashlib.sha256(snap).hexdigest()[:32] != m.group("sha"):
+        raise ArmourError(f"the snapshot block is damaged: checksum mismatch (expected {n} bytes with sha256 "
+                          f"{m.group('sha')}...; the mail client may have changed it)")
+    return snap
+
+
+def _inflate(packed: bytes, n: int) -> bytes:
+    d = zlib.decompressobj()
+    try:
+        out = d.decompress(packed, n + 1)
+    except zlib.error:
+        raise ArmourError("the snapshot block is damaged: not zlib data (a line may be missing)") from None
+    if len(out) > n or not d.eof:
+        raise ArmourError(f"the snapshot block is damaged: its data is not {n} bytes long")
+    return out
+
+
+def _texts(data: bytes) -> list[str]:
+    """The text to search: the MIME-decoded text parts of each message, then the raw text."""
+    texts: list[str] = []
+    if _HEADER.match(data):
+        for msg in _messages(data):
+            texts += _parts(msg)
+    texts.append(data.decode("utf-8", errors="replace"))
+    return texts
+
+
+def _messages(data: bytes) -> list[Message]:
+    if not data.startswith(b"From "):
+        return [email.message_from_bytes(data, policy=email.policy.compat32)]
+    chunks = re.split(rb"(?m)^From (?=\S+ )", data)
+    return [email.message_from_bytes(c.split(b"\n", 1)[1] if b"\n" in c else b"", policy=email.policy.compat32)
+            for c in chunks if c.strip()][:MAX_PARTS]
+
+
+def _parts(msg: Message) -> list[str]:
+    out: list[str] = []
+    for i, part in enumerate(msg.walk()):
+        if i >= MAX_PARTS:
+            break
+        if part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            out.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+    return out

@@ -1,0 +1,232 @@
+"""Reading files from strangers and writing files atomically: one implementation for every command.
+
+``read_regular(path, limit)`` reads a regular file of at most ``limit`` bytes. A FIFO, a
+device (``/dev/zero``), a directory or a socket is refused at once, without reading from it or
+blocking on it (the file is opened non-blocking and checked with ``fstat`` before any read).
+
+``write_atomic(path, data)`` replaces ``path`` so that a reader sees the old file or the new one,
+never half: a temporary file in the target's directory, fsync, rename, fsync of the directory.
+Its rules:
+
+* an existing target that is not a regular file (a device such as ``/dev/null``, a FIFO, a
+  directory) is refused -- it is never replaced by a regular file;
+* a symbolic link is followed: the file it points to is replaced, the link stays;
+* a replaced file keeps its permission bits and its owner and group. When the owner cannot be
+  kept (the file belongs to another user) the write is refused rather than done in place or
+  with a changed owner;
+* SIGINT waits until the replacement is done (``guard.deferred_interrupts``);
+* temporary files are named ``.NAME.PID-RANDOM.msidbg-tmp``. One left behind by a writer that
+  was killed (SIGKILL, power loss) is removed by the next write into that directory: ours
+  (same user), and either its process is gone or it is more than an hour old. Files of the
+  older naming ``.NAME.XXXXXXXX.tmp`` are removed when more than an hour old.
+
+Every problem is a ``FileProblem`` with a one-line message in the ``what is wrong (expected
+...)`` form; callers attach the file name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import stat
+import time
+
+from msidbg.guard import deferred_interrupts
+
+TMP_SUFFIX = ".msidbg-tmp"
+STALE_AFTER_S = 3600
+_OURS = re.compile(r"\..+\.(\d+)-[0-9a-f]{8}" + re.escape(TMP_SUFFIX))
+_LEGACY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+class FileProblem(Exception):
+    """A file that cannot be read or written as asked; ``message`` is one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- reading ------------------------------------------------------------------------------------
+def read_regular(path: str, limit: int, expected: str = "a regular file") -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise FileProblem(f"cannot read: not a regular file (expected {expected})")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped for something else after the stat
+            raise FileProblem(f"cannot read: not a regular file (expected {expected})")
+        check_size(info.st_size, limit)
+        chunks = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as e:
+        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    check_size(len(data), limit)
+    return data
+
+
+def check_size(size: int, limit: int) -> None:
+    if size > limit:
+        raise FileProblem(f"file too large: {size} bytes (expected at most {limit} bytes)")
+
+
+def sniff(data: bytes) -> str | None:
+    """What a file's bytes look like: ``"snapshot"`` (a msgpack map tagged msidbg-snapshot),
+    ``"text"`` (UTF-8 without NUL bytes, such as a scenario), or None."""
+    head = data[:256]
+    if head[:1] and (0x80 <= head[0] <= 0x8F or head[0] in (0xDE, 0xDF)) and b"msidbg-snapshot" in head:
+        return "snapshot"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text" if b"\0" not in data else None
+
+
+# --- writing ------------------------------------------------------------------------------------
+def check_target(path: str) -> tuple[str, os.stat_result | None]:
+    """Where ``write_atomic(path)`` would write, and what is there now; refuses what it would refuse.
+
+    Commands call this before long work, so that a bad output path fails at once.
+    """
+    if not path:
+        raise FileProblem("an empty path (expected a file name)")
+    target = os.path.realpath(path)
+    try:
+        old: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    except OSError as e:
+        raise FileProblem(f"cannot write: {e.strerror or e}") from None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        raise FileProblem("cannot write: not a regular file (expected a path for a new file or an existing "
+                          "regular file; it is never replaced)")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileProblem("cannot write: No such file or directory (expected a path in an existing directory)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FileProblem("cannot write: Permission denied (expected a directory you can write to)")
+    return target, old
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring."""
+    target, old = check_target(path)
+    folder = os.path.dirname(target)
+    clean_stale(folder)
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
+    try:
+        with deferred_interrupts():
+            _write_replace(tmp, target, data, old)
+    except OSError as e:
+        raise FileProblem(f"cannot write: {e.strerror or e}") from None
+    _sync_dir(folder)
+
+
+def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | None) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        try:
+            if old is not None:
+                _keep_owner(fd, old)
+                os.fchmod(fd, stat.S_IMODE(old.st_mode) & 0o777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fd, 0o666 & ~umask)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> None:
+    try:
+        os.fchown(fd, old.st_uid, old.st_gid)
+    except PermissionError:
+        if old.st_uid != os.geteuid():
+            raise FileProblem(f"cannot write: the file belongs to user {old.st_uid} and replacing it would make "
+                              "it yours (expected a file you own, or a new path)") from None
+        try:
+            os.fchown(fd, -1, old.st_gid)
+        except PermissionError:  # a group we are not in: the file stays ours, in our group
+            pass
+
+
+def _sync_dir(folder: str) -> None:
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass  # some file systems cannot fsync a directory; the rename is still atomic
+
+
+def clean_stale(folder: str) -> list[str]:
+    """Remove our temporary files that a killed writer left in ``folder``; returns their names."""
+    removed: list[str] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith("."):
+            continue
+        ours = _OURS.fullmatch(name)
+        if ours is None and _LEGACY.fullmatch(name) is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        old = now - info.st_mtime > STALE_AFTER_S
+        if old or (ours is not None and not _alive(int(ours.group(1)))):
+            try:
+                os.unlink(entry.path)
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True

@@ -1,0 +1,344 @@
+"""The command line's safety net, shared by every subcommand.
+
+``run(main, argv)`` wraps a subcommand dispatcher so that, whatever the subcommand:
+
+* a ``MsidbgError`` is one line on stderr, ``msidbg: FILE[:LINE]: what is wrong (expected ...)``,
+  and its exit status (2 bad input, 1 diverged). An error that points at a column (a
+  ``--break`` spec) adds the spec and a caret on two more lines, but only for a person: when
+  stderr is a terminal and the run is not ``--json`` (``set_machine``);
+* SIGINT at any time -- also during start-up, before the heavy imports -- prints
+  ``msidbg: interrupted`` and exits 130. ``soft_interrupts()`` turns it into KeyboardInterrupt
+  for code that must clean up (the TUI restores the terminal);
+* a closed pipe (``msidbg replay x | head``) ends quietly with 141 (128 + SIGPIPE, what ``cat``
+  gives), never a BrokenPipeError;
+* any other exception is an internal error: one line naming a file that holds the traceback
+  (for the bug report), exit 3. ``MSIDBG_DEBUG=1`` raises it instead.
+
+``escape`` is the one place that makes text from a file safe for a terminal: every string
+that came from a scenario or snapshot goes through it before it is printed (CLI and TUI).
+``Parser`` is an ``argparse.ArgumentParser`` whose errors are one line; ``int_arg`` and
+``path_arg`` are argument types that refuse what would crash later.
+
+``msidbg.cli`` calls ``install_for_cli()`` before its own imports; this module imports only
+``os``, ``signal`` and ``sys`` at import time (argparse when ``Parser`` is first used), so the
+handler is in place a millisecond after msidbg's first line runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; mypy reads this as typing's
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+EXIT_OK, EXIT_STOPPED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
+INTERRUPTED_LINE = b"msidbg: interrupted\n"
+
+#: set by a subcommand that prints JSON: errors are then strictly one line
+_machine = False
+
+
+# --- text from strangers ----------------------------------------------------------------------
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape(text: str) -> str:
+    """``text`` with every non-printable character shown as an escape (``\\x1b``, ``\\n``, ``\\u202e``).
+
+    Control characters (C0, DEL, C1), line and paragraph separators, format characters (bidi
+    overrides, zero-width marks) and lone surrogates are never written to a terminal as they are.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch in _NAMED:
+            out.append(_NAMED[ch])
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def encodable(text: str) -> bool:
+    """Can ``text`` be written as UTF-8 (no lone surrogates, as a non-UTF-8 argv byte becomes)?"""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escape_lines(text: str) -> str:
+    """Each line of ``text`` escaped; the line breaks themselves are kept (for multi-line output
+    built by msidbg whose fields were escaped already)."""
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
+# --- signals ------------------------------------------------------------------------------------
+def _interrupted(signum: int, frame: Any) -> None:
+    """SIGINT outside code that cleans up: one line, exit 130, at once (no traceback, no hang)."""
+    try:
+        os.write(2, INTERRUPTED_LINE)
+    finally:
+        os._exit(EXIT_INTERRUPTED)
+
+
+def install() -> None:
+    """Make SIGINT exit 130 with one line from now on (the main thread only).
+
+    A process started with SIGINT ignored (``nohup``, a background job) keeps ignoring it. A
+    SIGINT blocked by the parent is unblocked here, so one that arrived before is handled now.
+    """
+    try:
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, _interrupted)
+            if hasattr(signal, "pthread_sigmask"):
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    except ValueError:  # not the main thread (a test calling main() from a worker): leave it
+        pass
+
+
+def install_for_cli() -> None:
+    """``install()`` when this process is the ``msidbg`` program (not a library user importing it)."""
+    main = sys.modules.get("__main__")
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name in ("msidbg", "cli.py", "__main__.py") or getattr(main, "__package__", None) == "msidbg":
+        install()
+
+
+class _Block:
+    """A context manager from a pair of functions (contextlib costs an import at start-up)."""
+
+    def __init__(self, enter: Callable[[], Any], leave: Callable[[Any], None]) -> None:
+        self.enter, self.leave, self.state = enter, leave, None
+
+    def __enter__(self) -> None:
+        self.state = self.enter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.leave(self.state)
+
+
+def soft_interrupts() -> _Block:
+    """SIGINT raises KeyboardInterrupt inside the block (``run`` reports it as one line, 130)."""
+
+    def enter() -> Any:
+        try:
+            return signal.signal(signal.SIGINT, signal.default_int_handler)
+        except ValueError:
+            return None
+
+    def leave(old: Any) -> None:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+    return _Block(enter, leave)
+
+
+def interrupts_call(stop: Callable[[], None]) -> _Block:
+    """SIGINT calls ``stop()`` on the running asyncio loop (an app asked to quit cleanly, its
+    terminal restored); outside a running loop it raises KeyboardInterrupt as usual. A Python
+    handler of our own also keeps asyncio from installing its one, which would cancel the app
+    and let it exit 0."""
+
+    def handler(signum: int, frame: Any) -> None:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise KeyboardInterrupt from None
+        loop.call_soon_threadsafe(stop)
+
+    def enter() -> Any:
+        try:
+            return signal.signal(signal.SIGINT, handler)
+        except ValueError:
+            return None
+
+    def leave(old: Any) -> None:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+    return _Block(enter, leave)
+
+
+def deferred_interrupts() -> _Block:
+    """SIGINT waits until the block is done (an atomic file replacement finishes or is undone)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:
+        return _Block(lambda: None, lambda old: None)
+    return _Block(lambda: mask(signal.SIG_BLOCK, {signal.SIGINT}),
+                  lambda old: mask(signal.SIG_SETMASK, old))
+
+
+# --- argument parsing -------------------------------------------------------------------------
+class UsageError(Exception):
+    """A bad command line; ``run`` prints it as one line (exit 2)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Parser":  # built on first use: argparse is not imported at start-up
+        globals()["Parser"] = cls = _make_parser_class()
+        return cls
+    raise AttributeError(name)
+
+
+def _make_parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        """argparse with one-line errors: ``msidbg: run: argument --max-events: invalid int value:
+        'abc' (see 'msidbg run --help')`` instead of a usage block. Subparsers inherit it."""
+
+        def error(self, message: str) -> Any:
+            where = self.prog.removeprefix("msidbg").strip()
+            raise UsageError(f"{where + ': ' if where else ''}{message} (see '{self.prog} --help')")
+
+    return Parser
+
+
+def int_arg(lo: int, hi: int, what: str = "an integer") -> Callable[[str], int]:
+    """An argparse type: an integer in ``lo..hi``, refused by its length before it is converted."""
+    wanted = f"{what} in {lo}..{hi}"
+
+    def conv(text: str) -> int:
+        from argparse import ArgumentTypeError
+
+        t = text.strip().replace("_", "")
+        body = t[1:] if t[:1] in "+-" else t
+        if not body.isdigit() or not body.isascii():
+            raise ArgumentTypeError(f"{escape(text[:40])!r} is not {wanted}")
+        if len(body.lstrip("0")) > len(str(max(abs(lo), abs(hi)))):
+            raise ArgumentTypeError(f"{escape(text[:40])!r} is out of range (expected {wanted})")
+        value = int(t)
+        if not lo <= value <= hi:
+            raise ArgumentTypeError(f"{value} is out of range (expected {wanted})")
+        return value
+
+    conv.__name__ = "integer"
+    return conv
+
+
+def path_arg(text: str) -> str:
+    """An argparse type: a non-empty path."""
+    if not text:
+        from argparse import ArgumentTypeError
+
+        raise ArgumentTypeError("an empty path (expected a file name)")
+    return text
+
+
+path_arg.__name__ = "path"
+
+
+# --- running a subcommand -----------------------------------------------------------------------
+def set_machine(on: bool) -> None:
+    """The subcommand prints machine-readable output: its errors are one line, always."""
+    global _machine
+    _machine = bool(on)
+
+
+def interactive() -> bool:
+    """Is a person reading stderr (a terminal, and not a ``--json`` run)?"""
+    try:
+        return not _machine and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
+    """Run ``main(argv)`` under the rules in the module docstring; returns the exit status."""
+    install()
+    from msidbg.errors import MsidbgError
+
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except MsidbgError as e:
+        _say(e.lines(interactive()))
+        return e.exit_code
+    except UsageError as e:
+        _say([f"msidbg: {escape(str(e))}"])
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _say(["msidbg: interrupted"])
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
+    except SystemExit:  # --help / --version: argparse prints, then exits
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            return EXIT_PIPE
+        raise
+    except Exception as e:  # noqa: BLE001 - never a traceback for users; MSIDBG_DEBUG=1 shows it
+        if os.environ.get("MSIDBG_DEBUG"):
+            raise
+        return internal_error(e)
+
+
+def internal_error(e: BaseException) -> int:
+    """Report a bug in msidbg: one line naming a file with the traceback; returns exit status 3."""
+    what = f"{type(e).__name__}: {e}"
+    if len(what) > 200:
+        what = what[:197] + "..."
+    report = _write_report(e)
+    where = (f"the traceback is in {report}; please attach it to a bug report" if report
+             else "set MSIDBG_DEBUG=1 for a traceback")
+    _say([f"msidbg: internal error: {escape(what)} (a bug in msidbg; {escape(where)})"])
+    return EXIT_INTERNAL
+
+
+def _write_report(e: BaseException) -> str | None:
+    import tempfile
+    import time
+    import traceback
+
+    from msidbg import __version__
+
+    try:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        fd, path = tempfile.mkstemp(prefix=f"msidbg-internal-error-{stamp}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(f"msidbg {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n")
+            f.write(f"command: {' '.join(escape(a) for a in sys.argv)}\n\n")
+            f.write("".join(traceback.format_exception(e)))
+        return path
+    except OSError:
+        return None
+
+
+def _say(lines: list[str]) -> None:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _quiet_stdout()
+    try:
+        sys.stderr.write("".join(line + "\n" for line in lines))
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

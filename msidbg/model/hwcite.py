@@ -1,0 +1,120 @@
+"""Citations of the hardware and platform modules (device, apic, bus, iommu, acct).
+
+Kept beside the modules rather than inside them so the hot modules stay short; imported by
+``msidbg.model`` with the rest of the model. Kernel / Xen / QEMU programs cite themselves
+(``program(..., source=...)``).
+"""
+
+from __future__ import annotations
+
+from msidbg.model.cite import Source, module, reading
+
+# --- sources ---------------------------------------------------------------------------------------
+PCI30 = Source("PCI Local Bus Specification", "rev 3.0", "6.8 Message Signaled Interrupts",
+               "MSI / MSI-X capability, Message Control, MSI-X Table, Pending Bit Array", "all")
+PCI30_MASKING = Source("PCI Local Bus Specification", "rev 3.0", "6.8.3.4",
+                       "Per-vector Masking and Function Masking", "all")
+LINUX_MSIX_WRITE = Source("torvalds/linux", "v6.6", "drivers/pci/msi/msi.c", "pci_write_msg_msix", "5.14..")
+QEMU_MSIX_RESET = Source("qemu/qemu", "ae1be0bbc127", "hw/pci/msix.c", "msix_reset", "QEMU 1.1..")
+CLOUD_HV_MASKING = Source("cloud-hypervisor/cloud-hypervisor", "4d98dcb077", "pci/src/msix.rs",
+                          "MSI-X masking (quotes PCI 3.0 6.8.3.4)", "all")
+INTEL_PCH_MXC = Source("Intel 800 Series PCH datasheet vol. 2", "834576-001", "MSI-X Message Control (MXC)",
+                       "Function Mask field", "all")
+LINUX_83DBF = Source("torvalds/linux", "83dbf898a2d4", "drivers/pci/msi.c", "msix_capability_init", "5.16..")
+SDM_APIC = Source("Intel SDM vol. 3A", "253668-032US and later", "10.8.4 (chapter 10, APIC; chapter 11 in "
+                  "newer editions)", "Interrupt Acceptance for Fixed Interrupts", "all")
+SDM_MSI = Source("Intel SDM vol. 3A", "253668-032US and later", "10.11 Message Signalled Interrupts",
+                 "Message Address / Message Data Register Format", "all")
+XEN_MSI_H = Source("xen-project/xen", "RELEASE-4.16.0", "xen/include/asm-x86/msi.h", "MSI_ADDR_* / MSI_DATA_*",
+                   "all")
+XEN_VLAPIC = Source("xen-project/xen", "RELEASE-4.16.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_get_ppr", "all")
+VTD = Source("Intel VT-d specification", "rev 3.x", "5.1 Interrupt Remapping", "remappable MSI format, IRTE",
+             "all")
+LINUX_IRQ_REMAP = Source("torvalds/linux", "v6.6", "drivers/iommu/intel/irq_remapping.c",
+                         "iommu_enable_irq_remapping, modify_irte, fill_msi_msg", "all")
+XEN_VTD_FAULTS = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/iommu.c",
+                        "intr_remap_fault_reasons", "all")
+XEN_VTD_IRTE = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/intremap.c", "update_irte",
+                      "all")
+CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json summary", "all")
+
+module("msidbg.model.device", PCI30, PCI30_MASKING)
+module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
+module("msidbg.model.bus", SDM_MSI, XEN_MSI_H)
+module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, XEN_VTD_FAULTS)
+module("msidbg.model.acct", CONTRACT)
+
+# --- device.py -------------------------------------------------------------------------------------
+M = "msidbg.model.device"
+reading("device.msix.reset-masked", "An MSI-X entry comes out of reset masked (Vector Control bit 0 = 1).",
+        source=(PCI30, QEMU_MSIX_RESET), quote="PCI spec states that mask bit must be 1 after reset.", module=M)
+reading("device.msix.pending", "A signal while its entry or the function is masked sets the entry's Pending bit "
+        "and sends nothing; unmasking sends it once and clears the bit. The same holds for MSI with per-vector "
+        "masking (Mask/Pending Bits).", source=(PCI30_MASKING, CLOUD_HV_MASKING),
+        quote="while a vector is masked, the function is prohibited from sending the associated message, and the "
+        "function must set the associated Pending bit whenever the function would otherwise send the message. "
+        "When software unmasks a vector whose associated Pending bit is set, the function must schedule sending "
+        "the associated message, and clear the Pending bit as soon as the message has been sent.", module=M)
+reading("device.msix.function-mask", "Function Mask masks every entry whatever its own Mask bit; clearing it does "
+        "not change the entries' Mask bits.", source=(PCI30, INTEL_PCH_MXC),
+        quote="If set to '1', all of the vectors associated with the function are masked, regardless of their per "
+        "vector Mask bit states.", module=M)
+reading("device.msix.latch-on-unmask", "A device may use an address/data captured when the entry became live: "
+        "changing them while the entry is unmasked is undefined, so the latch-on-unmask quirk is legal hardware.",
+        source=(LINUX_MSIX_WRITE,), quote="If software changes the Address or Data value of an entry while the entry "
+        "is unmasked, the result is undefined.", module=M)
+reading("device.msix.marvell-mask-when-disabled", "The msix-mask-applies-when-disabled quirk: a Marvell NVMe "
+        "honours the MSI-X Mask bits while MSI-X is disabled, which blocks plain MSI.", source=(LINUX_83DBF,),
+        quote="a broken Marvell NVME device which takes the MSI-X mask bits into account even when MSI-X is "
+        "disabled, which prevents MSI delivery.", module=M)
+reading("device.msix.marvell-reset-unmasked", "A device with the Marvell quirk brings its MSI-X entries out of "
+        "reset unmasked (else its masks could not matter before the kernel wrote them).", status="hypothetical",
+        module=M)
+reading("device.msix.disable-drops-pending", "Clearing MSI-X Enable drops the signals held in the PBA (counted "
+        "lost); the specifications do not say what a function does with Pending bits then.", status="hypothetical",
+        module=M)
+reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
+        "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI; unconfirmed detail in domain.md).",
+        status="hypothetical", module=M)
+
+# --- apic.py ---------------------------------------------------------------------------------------
+M = "msidbg.model.apic"
+reading("apic.coalesce", "An edge message sets its IRR bit; a vector can be pending once in IRR and once in ISR, "
+        "further messages for it collapse into the IRR bit.", source=(SDM_APIC,),
+        quote="the IRR and ISR can queue two interrupts for each interrupt vector: one in the IRR and one in the "
+        "ISR. Any additional interrupts issued for the same interrupt vector are collapsed into the single bit in "
+        "the IRR.", module=M)
+reading("apic.eoi", "EOI clears the highest-priority ISR bit.", source=(SDM_APIC,),
+        quote="the local APIC responds by clearing the highest priority ISR bit that is set.", module=M)
+reading("apic.priority", "The highest IRR vector is accepted when its class (vector >> 4) beats the processor "
+        "priority: the larger of the TPR class and the highest in-service class.", source=(SDM_APIC, XEN_VLAPIC),
+        quote="If the local APIC receives an interrupt with an interrupt-priority class higher than that of the "
+        "interrupt currently in service, and interrupts are enabled in the processor core, the local APIC "
+        "dispatches the higher priority interrupt to the processor immediately", module=M)
+
+# --- bus.py ----------------------------------------------------------------------------------------
+M = "msidbg.model.bus"
+reading("bus.msi-address", "An MSI address 0xFEExxxxx names a local APIC by its id in bits 19:12; the data's bits "
+        "7:0 are the vector. Any other address is a plain memory write, not an interrupt.", source=(SDM_MSI, XEN_MSI_H),
+        quote="#define MSI_ADDR_BASE_LO 0xfee00000 ... #define MSI_ADDR_DEST_ID_SHIFT 12", module=M)
+
+# --- iommu.py --------------------------------------------------------------------------------------
+M = "msidbg.model.iommu"
+reading("iommu.compat-blocked", "With remapping on, Linux blocks compatibility-format MSIs: only remappable "
+        "messages (address bit 4) reach an APIC.", source=(LINUX_IRQ_REMAP, XEN_VTD_FAULTS),
+        quote="/* Block compatibility-format MSIs */", module=M)
+reading("iommu.faults", "A remappable message naming a non-present IRTE, or one whose source-id check fails, is a "
+        "remapping fault and is dropped.", source=(VTD, XEN_VTD_FAULTS),
+        quote="Present field in the IRTE entry is clear ... Blocked an interrupt request due to source-id "
+        "verification failure", module=M)
+reading("iommu.atomic-irte", "An IRTE is rewritten as one 128-bit atomic update: the device never sees half of it.",
+        source=(LINUX_IRQ_REMAP, XEN_VTD_IRTE),
+        quote="we use cmpxchg16 to atomically update the 128-bit IRTE, and the hardware cannot update the IRTE "
+        "behind us", module=M)
+
+# --- acct.py ---------------------------------------------------------------------------------------
+M = "msidbg.model.acct"
+reading("acct.delivered", "A signal is delivered when its device's own handler for that vector runs after it was "
+        "raised; raised == delivered + lost at the end of a run (msidbg's own definition, from the contract).",
+        source=(CONTRACT,), quote="A signal is `delivered` when the device's own handler for that vector runs after "
+        "it was raised", module=M)
