@@ -108,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break,
                        seed=args.seed, extra_breaks=tuple(args.breaks), progress=progress, save=args.save)
     print(json.dumps(res.summary) if args.json else headless.human(res.summary))
+    if res.note:
+        print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
 
 

@@ -8,7 +8,6 @@ that arrives where the cursor has been before checks that it reproduced the same
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -50,16 +49,39 @@ def _fp(saved: Any) -> bytes:
     return b"p" + fingerprint(saved) if isinstance(saved, bytes) else b"s" + chunks.fingerprint(saved)
 
 
+#: how much a session's recorded history (event log, hits, choices) may hold by default
+DEFAULT_MEMORY = 512 << 20
+
+
 class Motion:
     """Cursor moves over ``eng`` using ``timeline``'s saved worlds."""
 
-    def __init__(self, eng: Any, timeline: Timeline) -> None:
+    def __init__(self, eng: Any, timeline: Timeline, memory: int = DEFAULT_MEMORY) -> None:
         self.eng = eng
         self.timeline = timeline
+        #: the bound on the recorded history; a forward run that reaches it stops (see ``full``)
+        self.memory = memory
+        #: why the last forward run stopped at the memory bound (None: it did not)
+        self.full: str | None = None
         #: fingerprints of worlds the cursor has left backwards: coming back must reproduce them
         self.seen: dict[int, bytes] = {}
         #: the event whose saved world was just installed unchanged (no re-execution), or -1
         self.exact = -1
+
+    def history_bytes(self) -> int:
+        """Bytes held by what the run recorded: event log, hits, choices."""
+        eng = self.eng
+        return int(eng.log.memory_bytes() + eng.hits.memory_bytes() + eng.choices.memory_bytes())
+
+    def _over_memory(self) -> str | None:
+        used = self.history_bytes()
+        if used <= self.memory:
+            return None
+        eng = self.eng
+        self.full = (f"the recorded history reached its memory bound of {self.memory / 2**20:,.0f} MB at event "
+                     f"{eng.w['events']:,} ({len(eng.log):,} events logged, {len(eng.hits):,} hits, "
+                     f"{len(eng.choices):,} choices)")
+        return self.full
 
     def stop(self, reason: str, bp: Breakpoint | None = None, detail: str | None = None) -> Stop:
         w = self.eng.w
@@ -88,10 +110,15 @@ class Motion:
 
         after = None if check is None or simple else test
         done = 0
+        self.full = None
         while True:
             n = CHUNK if budget is None else min(CHUNK, budget - done)
             if n <= 0:
                 return self.stop("limit")
+            if eng.cur >= len(eng.log):
+                eng.log.trim()  # a session without history keeps only the latest events
+                if (full := self._over_memory()) is not None:
+                    return self.stop("limit", detail=full)
             left = n
             while left > 0:
                 # straight to the chunk's end, the next checkpoint, or an event worth checking
@@ -121,9 +148,7 @@ class Motion:
                 or cur >= total:
             return (yield from self.forward(budget, checker))
         limit = total if budget is None else min(total, cur + budget)
-        hits = eng.hits
-        i = bisect.bisect_right(hits, cur, key=lambda h: h.event)
-        nxt = next((h.event for h in hits[i:] if h.name in checker.names), None)
+        nxt = next((h.event for h in eng.hits.after(cur) if h.name in checker.names), None)
         if nxt is not None and nxt <= limit:
             return (yield from self.land(nxt, checker))
         stop = yield from self.goto(limit)

@@ -23,6 +23,7 @@ import struct
 import sys
 import zlib
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,7 +137,7 @@ def _file_name(path: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def pack_choices(choices: dict[int, int], cursor: int) -> bytes:
+def pack_choices(choices: Mapping[int, int], cursor: int) -> bytes:
     """zlib of little-endian int64s: the n event deltas, then the n choices."""
     evs = sorted(ev for ev in choices if ev <= cursor)
     col = array("q", [b - a for a, b in zip([0, *evs], evs, strict=False)])

@@ -11,7 +11,7 @@ naming the first diverging event and the first differing world path.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from msidbg import __version__
@@ -209,7 +209,7 @@ def _log_mismatch(log: Any, rec: Recording, reached: int) -> list[tuple[int, int
     return []
 
 
-def _first_diff(mine: dict[int, int], theirs: dict[int, int], cursor: int) -> list[tuple[int, int]]:
+def _first_diff(mine: Mapping[int, int], theirs: Mapping[int, int], cursor: int) -> list[tuple[int, int]]:
     keys = sorted({k for k in mine if k <= cursor} | set(theirs))
     for k in keys:
         if mine.get(k) != theirs.get(k):

@@ -17,10 +17,10 @@ from __future__ import annotations
 import heapq
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .events import EventLog
+from .history import ChoiceLog, Hit, HitLog
 from .world import World
 
 MASK64 = (1 << 64) - 1
@@ -30,16 +30,6 @@ class Model(Protocol):
     handlers: dict[str, Callable[[Engine, list[Any]], None]]
 
     def finish(self, eng: Engine) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A semantic condition the model detected (a built-in breakpoint name) at an event."""
-
-    event: int
-    time_ns: int
-    name: str
-    detail: str
 
 
 class EngineError(RuntimeError):
@@ -63,8 +53,10 @@ class Engine:
         self.model = model
         self.handlers = model.handlers
         self.log = log if log is not None else EventLog()
-        self.hits: list[Hit] = []
-        self.choices: dict[int, int] = {}
+        self.hits = HitLog()
+        self.choices = ChoiceLog()
+        #: record the random policy's choices (a session that keeps no history does not)
+        self.keep_choices = True
         self.step_hits: list[Hit] = []
         self.cur = world["events"]
         self.fresh = True
@@ -169,7 +161,7 @@ class Engine:
             return heapq.heappop(agenda)
         enabled.sort(key=lambda j: (agenda[j][0], agenda[j][1]))
         choice = rand64(self.w) % len(enabled)
-        if self.fresh:
+        if self.fresh and self.keep_choices:
             self.choices[self.cur] = choice
         idx = enabled[choice]
         item = agenda[idx]
@@ -200,7 +192,7 @@ class Engine:
         h = Hit(self.cur, self.w["now"], name, detail)
         self.step_hits.append(h)
         if self.fresh:
-            self.hits.append(h)
+            self.hits.add(h.event, h.time_ns, name, detail)
 
     def entered(self, prog: str) -> None:
         if prog in self.call_watch:
