@@ -22,6 +22,8 @@ from msidbg.sim.world import copy_world, pack_world
 #: events run between two chances to yield to the asyncio loop (and to check the clock)
 CHUNK = 512
 MAX_SEEN = 4096
+#: segments a backward search scans one by one before it scans the rest in one straight run
+BACK_SEGMENTS = 8
 
 Cmd = Generator[None, None, "Stop"]
 
@@ -243,15 +245,24 @@ class Motion:
         """The last event in (floor, first] where a test holds, scanning saved segments backwards.
 
         ``make_test`` is called at the start of each segment (after its world is installed).
+        After ``BACK_SEGMENTS`` segments without a hit the rest, (floor, lo], is scanned in one
+        straight run from the saved world at or before ``floor``: the same events re-executed,
+        without a restore per segment.
         """
         tl = self.timeline
         hi = first
-        for lo in reversed(tl.points_before(first)):
+        points = tl.points_before(first)
+        for n, lo in enumerate(reversed(points)):
             blob = tl.coarse.get(lo) or tl.fine.get(lo)
             if hi <= floor:
                 break
             if lo >= hi or blob is None:
                 continue
+            if n >= BACK_SEGMENTS and lo > floor:
+                start = max((p for p in points if p <= floor and (tl.coarse.get(p) or tl.fine.get(p))), default=None)
+                if start is not None and start < lo:
+                    found = yield from self.scan(start, tl.coarse.get(start) or tl.fine[start], hi, make_test)
+                    return found if found is not None and found > floor else None
             found = yield from self.scan(lo, blob, hi, make_test)
             if found is not None:
                 return found
