@@ -328,7 +328,4 @@ def install(eng: Any, world: dict[str, Any]) -> None:
     eng.w = world
     eng.cur = world["events"]
     eng.model.bind(eng)
-    if eng.step_hits:
-        eng.step_hits = []
-    if eng.step_calls:
-        eng.step_calls = []
+    eng.forget_notes()

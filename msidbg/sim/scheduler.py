@@ -57,13 +57,14 @@ class Engine:
         self.choices = ChoiceLog()
         #: record the random policy's choices (a session that keeps no history does not)
         self.keep_choices = True
-        self.step_hits: list[Hit] = []
+        # the hits and watched calls noted during the event ``_noted`` (see step_hits/step_calls)
+        self._hits_now: list[Hit] = []
+        self._calls_now: list[str] = []
+        self._noted = -1
         self.cur = world["events"]
         self.fresh = True
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
         self.call_watch: set[str] = set()
-        #: programs entered during the current step (only those in call_watch)
-        self.step_calls: list[str] = []
         # the log's hot-path pieces (its arrays and record table are never replaced)
         self.records = self.log.cache
         self._ids = self.log.ids
@@ -124,10 +125,6 @@ class Engine:
         while cur < end:
             cur += 1
             self.cur = cur
-            if self.step_hits:
-                self.step_hits = []
-            if self.step_calls:
-                self.step_calls = []
             if agenda:
                 t = agenda[0][0]
                 if t > now:
@@ -142,7 +139,7 @@ class Engine:
                 if len(ids) != logged:
                     raise EngineError(f"step {cur} emitted {len(ids) - logged + 1} events (expected exactly 1)")
             w["events"] = cur
-            if ended or (watch and ((stop_on_notes and (self.step_hits or self.step_calls)) or (after and after()))):
+            if ended or (watch and ((stop_on_notes and self._noted == cur) or (after and after()))):
                 return cur - start, True
         return cur - start, False
 
@@ -190,13 +187,36 @@ class Engine:
     def hit(self, name: str, detail: str) -> None:
         """The model detected a semantic condition (a built-in breakpoint) at this event."""
         h = Hit(self.cur, self.w["now"], name, detail)
-        self.step_hits.append(h)
+        if self._noted != self.cur:
+            self._note()
+        self._hits_now.append(h)
         if self.fresh:
             self.hits.add(h.event, h.time_ns, name, detail)
 
     def entered(self, prog: str) -> None:
         if prog in self.call_watch:
-            self.step_calls.append(prog)
+            if self._noted != self.cur:
+                self._note()
+            self._calls_now.append(prog)
+
+    def _note(self) -> None:
+        self._hits_now = []
+        self._calls_now = []
+        self._noted = self.cur
+
+    @property
+    def step_hits(self) -> list[Hit]:
+        """The hits the model noted during the event just executed."""
+        return self._hits_now if self._noted == self.cur else []
+
+    @property
+    def step_calls(self) -> list[str]:
+        """The watched programs (``call_watch``) entered during the event just executed."""
+        return self._calls_now if self._noted == self.cur else []
+
+    def forget_notes(self) -> None:
+        """The world was replaced: nothing was noted at its event yet."""
+        self._noted = -1
 
     # -- loops --------------------------------------------------------------------------
     def run_sync(self, max_events: int | None = None, stop_on: set[str] | None = None) -> str:
