@@ -80,6 +80,25 @@ def read_regular(path: str, limit: int, expected: str = "a regular file") -> byt
     return data
 
 
+def read_head(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of the regular file ``path`` (for telling what kind of file it is);
+    a FIFO or a device is refused without reading or blocking, like ``read_regular``."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise FileProblem("cannot read: not a regular file (expected a regular file)")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileProblem("cannot read: not a regular file (expected a regular file)")
+        return os.read(fd, size)
+    except OSError as e:
+        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+
+
 def check_size(size: int, limit: int) -> None:
     if size > limit:
         raise FileProblem(f"file too large: {size} bytes (expected at most {limit} bytes)")

@@ -36,8 +36,11 @@ DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
 QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
-    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write",
+    "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
 )
+#: the hypercalls a ``hypercall`` action or probe can make (docs/scenario.md); the argument each takes
+HYPERCALLS = {"PHYSDEVOP_get_free_pirq": None, "PHYSDEVOP_unmap_pirq": "a pirq", "EVTCHNOP_close": "a port"}
+PROBE_ACTIONS = ("hypercall", "fire")
 MODES = ("msix", "msi", "any")
 #: the kernel behaviour switches and their current-upstream defaults (the behaviour table's rows)
 KERNEL_DEFAULTS: dict[str, Any] = {r.name: r.default for r in bh.rows() if r.layer == "kernel"}
@@ -114,6 +117,23 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """``probes:`` (an extension, docs/scenario.md): run ``do`` in the context that reaches step
+    ``step`` of kernel program ``prog`` (``step`` None = on entry), ``when`` before or after that
+    step; ``if_dev`` limits it to that device's frames, ``times`` to that many firings (0 = all)."""
+
+    prog: str
+    step: str | None
+    when: str
+    do: str
+    args: dict[str, Any] = field(default_factory=dict)
+    dev: str | None = None
+    if_dev: str | None = None
+    times: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Expect:
     hit: tuple[str, ...] = ()
     not_hit: tuple[str, ...] = ()
@@ -142,6 +162,7 @@ class Scenario:
     expect: Expect | None = None
     faults: tuple[Fault, ...] = ()
     costs: dict[str, int] = field(default_factory=dict)
+    probes: tuple[Probe, ...] = ()
     #: the line of each ``breakpoints:`` item (for errors found when the debugger arms them)
     breakpoint_lines: tuple[int, ...] = field(default=(), compare=False)
 
@@ -166,7 +187,7 @@ CONFIG_SPACE_BYTES, MSIX_ENTRY_BYTES = 4096, 16
 
 TOP_KEYS = (
     "name", "about", "seed", "schedule", "cpus", "platform", "kernel", "devices", "run",
-    "breakpoints", "expect", "faults", "costs",
+    "breakpoints", "expect", "faults", "costs", "probes",
 )
 #: platform.<name> switches (Xen and QEMU rows are only meaningful on xen-* platforms)
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
@@ -190,7 +211,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "remove": ("dev",),
     "alloc_vectors": ("dev", "mode", "vectors"),
     "free_vectors": ("dev",),
-    "request_irq": ("dev", "vector", "affinity"),
+    "request_irq": ("dev", "vector", "affinity", "hint"),
     "free_irq": ("dev", "vector"),
     "set_affinity": ("dev", "vector", "cpu"),
     "cpu_offline": ("cpu",),
@@ -198,6 +219,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "fire": ("dev", "vector", "count", "every"),
     "doorbell": ("dev", "vector", "timeout"),
     "write": ("dev", "target", "offset", "value", "size"),
+    "default_affinity": ("cpus",),
+    "hypercall": ("op", "arg"),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -257,6 +280,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
         faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
         costs=_section(top, "costs", _costs, {}),
+        probes=_section(top, "probes", lambda y, f: _probes(y, ctx), ()),
         breakpoint_lines=_breakpoint_lines(top),
     )
 
@@ -448,6 +472,30 @@ def _cpu(cpus: int) -> Conv[int]:
     return ints(0, cpus - 1, f"0..{cpus - 1}: the scenario has {cpus} cpu{'s' if cpus > 1 else ''}")
 
 
+def _cpus(cpus: int) -> Conv[int | list[int]]:
+    """A CPU, or a non-empty list of CPUs (a mask, as irq_set_affinity() takes)."""
+    one = _cpu(cpus)
+    many = ys.list_of(one, cpus, f"a CPU 0..{cpus - 1} or a list of them")
+
+    def conv(y: Y, field: str) -> int | list[int]:
+        if not isinstance(y.value, list):
+            return one(y, field)
+        got = many(y, field)
+        if not got:
+            fail(field, y, "empty (expected at least one CPU)")
+        return sorted(set(got))
+
+    return conv
+
+
+def _cpu_list(f: Fields, cpus: int) -> list[int]:
+    """A non-empty list of CPUs (a CPU mask, as written to /proc/irq/default_smp_affinity)."""
+    got = f.need("cpus", ys.list_of(_cpu(cpus), cpus, f"a list of CPUs 0..{cpus - 1}"))
+    if not got:
+        fail(f.path("cpus"), f.items["cpus"], "empty (expected at least one CPU)")
+    return list(got)
+
+
 def _vector(device: Device | None) -> Conv[int]:
     assert device is not None, "every action with a vector has a dev"
     n = device.max_vectors
@@ -460,18 +508,24 @@ ArgReader = Callable[[Fields, "Device | None", _Ctx], dict[str, Any]]
 _ARG_READERS: dict[str, ArgReader] = {
     "mode": lambda f, d, c: {"mode": f.read("mode", choice(MODES, "mode"), "any")},
     "vectors": lambda f, d, c: {"vectors": f.read("vectors", ints(1, MAX_TABLE_SIZE), 1)},
-    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpu(c.cpus), None)},
+    "affinity": lambda f, d, c: {"affinity": f.read("affinity", _cpus(c.cpus), None)},
+    "hint": lambda f, d, c: {"hint": f.read("hint", _cpus(c.cpus), None)},
+    "cpus": lambda f, d, c: {"cpus": _cpu_list(f, c.cpus)},
     "vector": lambda f, d, c: {"vector": f.need("vector", _vector(d))},
     "cpu": lambda f, d, c: {"cpu": f.need("cpu", _cpu(c.cpus))},
     "count": lambda f, d, c: {"count": f.read("count", ints(1, MAX_FIRE_COUNT), 1)},
     "every": lambda f, d, c: {"every_ns": f.read("every", ys.times(), 0)},
     "timeout": lambda f, d, c: {"timeout_ns": f.read("timeout", ys.times(positive=True), DEFAULT_TIMEOUT_NS)},
+    "op": lambda f, d, c: {"op": f.need("op", choice(tuple(HYPERCALLS), "hypercall"))},
+    "arg": lambda f, d, c: {"arg": f.read("arg", ints(0, 1 << 20), None)},
 }
 
 
 def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) -> dict[str, Any]:
     if do == "cpu_offline" and ctx.cpus < 2:
         fail(f"{f.field}.do", f.items["do"], "cannot take the only CPU offline (expected cpus: 2 or more)")
+    if do == "hypercall" and not ctx.platform.kind.startswith("xen-"):
+        fail(f"{f.field}.do", f.items["do"], "a hypercall needs a Xen guest (expected platform.kind: xen-hvm or xen-pv)")
     args: dict[str, Any] = {}
     for key in ACTION_FIELDS[do]:
         if key != "dev":
@@ -479,6 +533,8 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "cpu_offline" and args["cpu"] == on:
         what = f"cpu {on} cannot run its own offline request (expected on: a CPU other than {on})"
         fail(f.path("on"), f.items.get("on", f.y), what)
+    if do == "hypercall":
+        _hypercall_arg(f, args)
     if do == "fire" and args["count"] > 1 and args["every_ns"] == 0:
         what = "required when count > 1 (expected a time > 0 between signals, like 10us)"
         fail(f.path("every"), f.items.get("every", f.y), what)
@@ -571,6 +627,51 @@ def _fault(y: Y, path: str, devices: dict[str, Device]) -> Fault:
         errno=f.need("errno", choice(tuple(ERRNOS), "errno")), times=f.read("times", ints(1, 1000), 1),
         line=f.items["call"].at if "call" in f.items else y.at,
     )
+
+
+def _hypercall_arg(f: Fields, args: dict[str, Any]) -> None:
+    """``arg`` is required by the hypercalls that take one and refused by the others."""
+    wants = HYPERCALLS[args["op"]]
+    if wants is not None and args["arg"] is None:
+        fail(f.path("op"), f.items["op"], f"{args['op']} needs arg: {wants} (expected arg: a number)")
+    if wants is None and args["arg"] is not None:
+        fail(f.path("arg"), f.items["arg"], f"{args['op']} takes no argument (expected no arg:)")
+
+
+MAX_PROBES = 64
+_PROBE_AT = re.compile(r"([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?", re.ASCII)
+PROBE_FIELDS = {"hypercall": ("op", "arg"), "fire": ("dev", "vector", "count", "every")}
+
+
+def _probes(y: Y, ctx: _Ctx) -> tuple[Probe, ...]:
+    return ys.list_of(lambda item, path: _probe(item, path, ctx), MAX_PROBES,
+                      "a list of probes like {at: shutdown_pirq.close, do: hypercall, op: PHYSDEVOP_get_free_pirq}")(y, "probes")
+
+
+def _probe(y: Y, path: str, ctx: _Ctx) -> Probe:
+    """One probe; that ``at`` names a real program and step is checked when the world is built."""
+    items = ys.as_map(y, path, "a mapping like {at: shutdown_pirq.close, do: hypercall, op: PHYSDEVOP_get_free_pirq}")
+    if "do" not in items:
+        fail(f"{path}.do", y, f"missing (expected do: one of {', '.join(PROBE_ACTIONS)})")
+    do = choice(PROBE_ACTIONS, "probe action")(items["do"], f"{path}.do")
+    f = Fields(y, path, ("at", "when", "do", "if_dev", "times", *PROBE_FIELDS[do]), f"key for a {do} probe")
+    at = f.need("at", string(200, _PROBE_AT, "a kernel program, or program.step, like shutdown_pirq.close"))
+    prog, _, step = at.partition(".")
+    device = f.need("dev", _device_ref(ctx.devices)) if do == "fire" else None
+    if_dev = f.read("if_dev", _device_ref(ctx.devices), None)
+    if do == "hypercall":
+        if not ctx.platform.kind.startswith("xen-"):
+            fail(f"{path}.do", f.items.get("do", y), "a hypercall needs a Xen guest (expected platform.kind: xen-hvm or xen-pv)")
+        args: dict[str, Any] = {**_ARG_READERS["op"](f, None, ctx), **_ARG_READERS["arg"](f, None, ctx)}
+        _hypercall_arg(f, args)
+    else:
+        args = {key: v for r in ("vector", "count", "every") for key, v in _ARG_READERS[r](f, device, ctx).items()}
+        if args["count"] > 1 and args["every_ns"] == 0:
+            fail(f.path("every"), f.items.get("every", y), "required when count > 1 (expected a time > 0 between signals)")
+    return Probe(prog=prog, step=step or None, when=f.read("when", choice(("before", "after"), "when"), "before"),
+                 do=do, args=args, dev=device.name if device else None,
+                 if_dev=if_dev.name if if_dev else None, times=f.read("times", ints(1, 1_000_000), 0),
+                 line=f.items["at"].at if "at" in f.items else y.at)
 
 
 def _costs(y: Y, path: str) -> dict[str, int]:

@@ -38,14 +38,19 @@ class Plan:
 PLANS: dict[str, Plan] = {
     "msix-write-while-unmasked": Plan(
         "msix-write-unmasked", "live-rewrite",
-        "request_irq() -> irq_startup() unmasked entry 0 first; irq_setup_affinity() -> msi_set_affinity() "
-        "now rewrites the live entry (addr_lo first). The NIC latched the old message (CPU1, vector 0x21) "
-        "when the entry went live and keeps using it.",
-        (("entry-live", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 0',
+        "request_irq() -> irq_startup() unmasked entry 0 first (5.13); irq_setup_affinity() -> "
+        "msi_set_affinity() now moves the irq to CPU0, the default affinity written after the vector was "
+        "allocated, and rewrites the live entry (addr_lo first). The NIC latched the old message (CPU1, "
+        "vector 0x21) when the entry went live and keeps using it.",
+        (("default-affinity", "call write_default_affinity",
+          "/proc/irq/default_smp_affinity becomes CPU0 after the driver allocated its vector: the irq keeps "
+          "the affinity it copied at allocation (all CPUs), which activation will use"),
+         ("entry-live", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 0',
           "irq_startup() clears the mask bit of entry 0: the latch-on-unmask device captures addr/data now"),
-         ("old-vector-freed", "call cpu_down",
-          "cpu_down for CPU1 starts (suspend does this): it migrates CPU1's irqs and frees the old vector "
-          "0x21, which the device still targets"))),
+         ("cpu1-goes", "call cpu_down",
+          "cpu_down for CPU1 starts (suspend does this): the old vector 0x21 the device still targets goes "
+          "with it (5.13 does not even free it: irq_force_complete_move() only runs for irqs migrated off "
+          "CPU1, and this one already targets CPU0)"))),
     "msi-torn-affinity-update": Plan(
         "msi-torn-message", "torn-message",
         "An affinity change wrote the address and the data of a non-maskable MSI as two separate writes; "
@@ -65,7 +70,13 @@ PLANS: dict[str, Plan] = {
     "xen-hvm-msix-mask-late": Plan(
         "irq-lost", "signal-lost",
         "The late msix_mask_all() reached the device after QEMU had bound the pirq, and the guest's "
-        "xen_pirq_chip unmask only unmasks the event channel: nothing clears the MSI-X mask bit again."),
+        "xen_pirq_chip unmask only unmasks the event channel: nothing clears the MSI-X mask bit again.",
+        (("bind-on-restore", 'if event.kind == "qemu.bind_pirq"',
+          "QEMU binds pirq 101 when da181dc974ad's masked update restores Vector Control 0: the entry "
+          "was updated and is unmasked while MSI-X is enabled (QEMU's emulated table starts unmasked)"),
+         ("late-mask", 'if event.kind == "msix.write" and event.reg == "ctrl" and event.value == 1',
+          "the late msix_mask_all() goes through Xen's vMSI-X intercept, which (Xen <= 4.5) writes the "
+          "guest's mask bit to the physical entry"))),
     "xen-pirq-reuse-nvme": Plan(
         "pirq-conflict", "pirq-conflict",
         "The guest re-used the pirq it read back from the emulated MSI-X entry (af42b8d12f8a); QEMU had "

@@ -44,6 +44,19 @@ def run_to_end(scn: Scenario, seed: int | None = None) -> Engine:
     return eng
 
 
+def finish_copy(eng: Engine) -> Engine:
+    """A fresh engine on a copy of ``eng``'s world, run to the end (a snapshot taken mid-run)."""
+    from msidbg.model import Model
+    from msidbg.sim.world import copy_world
+
+    model = Model()
+    twin = Engine(copy_world(eng.w), model)
+    model.bind(twin)
+    while twin.step():
+        pass
+    return twin
+
+
 def totals(eng: Engine, dev: str) -> dict[str, int]:
     a = eng.w["acct"][dev]
     return {k: sum(a[k]) for k in ("raised", "delivered", "lost", "spurious")}

@@ -62,7 +62,7 @@ def _scenarios(d: Path) -> dict[str, str]:
 def _snapshots(d: Path) -> dict[str, bytes]:
     from msidbg.debugger import snapshot as snap
 
-    v1 = msgpack.unpackb((ROOT / "snapshots" / "msix-write-while-unmasked.msgpack").read_bytes(), raw=False)
+    v1 = msgpack.unpackb((ROOT / "tests" / "fixtures" / "v1-msix-write-while-unmasked.msgpack").read_bytes(), raw=False)
     out = {}
     for field in ("choices", "hits"):
         bomb = dict(v1)
@@ -107,7 +107,7 @@ def write_cases(d: Path) -> list[Case]:
     if not fifo.exists():
         os.mkfifo(fifo)
     cases += [Case("replay a FIFO", ["replay", str(fifo)]), Case("replay /dev/zero", ["replay", "/dev/zero"]),
-              Case("check all scenarios", ["check", *sorted(str(d / n) for n in _scenarios(d))])]
+              Case("check flow-list.yaml", ["check", str(d / "flow-list.yaml")])]
     return cases
 
 

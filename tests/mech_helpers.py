@@ -1,7 +1,13 @@
-"""Helpers for the mechanism tests: step an engine to an event, inject a signal, find an irq."""
+"""Helpers for the mechanism tests: step an engine to an event, inject a signal, find an irq.
+
+The mechanism tests describe the era of the cleanup IPI (before 6.6) with 6f1a4891a592's
+update of non-maskable MSI: ``engine`` pins those two switches explicitly unless the scenario
+sets them (``pin``). The timer cleanup and the later msi_set_affinity modes have their own tests.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +19,32 @@ from tests.conftest import scenario
 MAX_STEPS = 200_000
 
 
-def engine(text: str) -> Engine:
-    return new_engine(scenario(text))
+#: the era the mechanism tests are written for (explicit switches win over the default)
+MECH_ERA = {"vector_cleanup": "ipi", "msi_affinity_update": "plug-race"}
+
+
+def pin(text: str, **switches: str) -> str:
+    """``text`` with ``switches`` added to its top-level ``kernel:`` mapping (flow style) unless
+    the scenario sets them already; a ``kernel:`` line is added after ``cpus:`` if there is none."""
+    if not switches:
+        return text
+    lines = textwrap.dedent(text).split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("kernel:"):
+            body = line[len("kernel:"):].strip()
+            assert body.startswith("{") and body.endswith("}"), "pin() needs a flow-style kernel: mapping"
+            inner = body[1:-1].strip()
+            extra = [f"{k}: {v}" for k, v in switches.items() if f"{k}:" not in inner]
+            lines[i] = "kernel: {" + ", ".join(x for x in [inner, *extra] if x) + "}"
+            return "\n".join(lines)
+    at = next(i for i, line in enumerate(lines) if line.startswith(("cpus:", "name:")))
+    lines.insert(at + 1, "kernel: {" + ", ".join(f"{k}: {v}" for k, v in switches.items()) + "}")
+    return "\n".join(lines)
+
+
+def engine(text: str, era: dict[str, str] | None = None) -> Engine:
+    """An engine for ``text``, pinned to ``era`` (default: ``MECH_ERA``; ``{}`` for none)."""
+    return new_engine(scenario(pin(text, **(MECH_ERA if era is None else era))))
 
 
 def step(eng: Engine) -> Event:

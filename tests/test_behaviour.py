@@ -211,9 +211,9 @@ def test_summary_and_headless_show_the_resolved_set_with_commits() -> None:
     layer = {r.name: r.layer for r in bh.rows()}
     assert list(b) == [r.name for r in bh.rows() if "xen-hvm" in r.kinds]      # every row, in table order
     assert [layer[n] for n in b] == sorted((layer[n] for n in b), key=bh.LAYERS.index)
-    assert b["xen_msi_mask"] == {"value": "direct", "from": "xen 4.2", "commit": "before ad28e42bd1d2 x86/MSI: "
-                                 "track host and guest masking separately + 84d6add5593d x86/MSI: fix guest "
-                                 "unmasking when handling IRQ via event channel"}
+    assert b["xen_msi_mask"]["value"] == "direct" and b["xen_msi_mask"]["from"] == "xen 4.2"
+    assert b["xen_msi_mask"]["commit"].startswith("before ad28e42bd1d2 x86/MSI: track host and guest masking "
+                                                  "separately + 84d6add5593d x86/MSI: fix guest unmasking")
     assert b["qemu_unmap_pirq_on_msi_disable"]["from"] == "qemu-traditional (xen 4.2)"
     assert b["xen_pt_bind"]["from"] == "explicit" and b["xen_pt_bind"]["commit"].startswith("hypothetical")
     text = headless.human(xen)

@@ -65,7 +65,7 @@ def test_json_and_stop_at_break_without_headless_do_not_start_the_tui() -> None:
     out = msidbg("run", BUG, "--json")
     assert out.returncode == 0 and json.loads(out.stdout)["scenario"] == "msix-write-while-unmasked"
     out = msidbg("run", BUG, "--stop-at-break")
-    assert out.returncode == 1 and "stopped: breakpoint at event 20" in out.stdout
+    assert out.returncode == 1 and "stopped: breakpoint at event 23" in out.stdout
 
 
 # --- issue 15 item 10: a closed pipe ------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def test_a_fifo_and_dev_zero_are_refused_without_reading(tmp_path: Path) -> None
     fifo = tmp_path / "bug.msgpack"
     os.mkfifo(fifo)
     for cmd in (("replay", str(fifo)), ("open", str(fifo)), ("replay", "/dev/zero"), ("run", str(fifo)),
-                ("check", "/dev/zero")):
+                ("check", "/dev/zero"), ("report", str(fifo))):
         err = one_line(msidbg(*cmd))
         assert "cannot read: not a regular file" in err, err
 

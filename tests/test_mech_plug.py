@@ -18,7 +18,7 @@ name: plug
 cpus: 4
 kernel: {msi_affinity_update: %s}
 devices:
-  n0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 4}}
+  n0: {bdf: "00:04.0", kind: nic, msix: {table_size: 4}}
   x0: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: %s, addr64: true}}
 run:
   - {at: 0, on: 0, do: probe, dev: n0, mode: msix, vectors: 2}
@@ -122,7 +122,7 @@ IN_USE = """
 name: inuse
 cpus: 2
 devices:
-  n0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 1}}
+  n0: {bdf: "00:04.0", kind: nic, msix: {table_size: 1}}
   x0: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
 run:
   - {at: 0, on: 0, do: probe, dev: n0, mode: msix, vectors: 1}

@@ -11,7 +11,7 @@ from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR, VECTOR_SHUTDOWN, words_
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.msi import new_desc
 from tests.conftest import scenario, totals
-from tests.mech_helpers import desc_of, engine, evs, finish, is_, until
+from tests.mech_helpers import MECH_ERA, desc_of, engine, evs, finish, is_, pin, until
 
 World = dict[str, Any]
 SCN = """
@@ -23,7 +23,7 @@ devices:
 
 
 def world() -> World:
-    return build_world(scenario(SCN))
+    return build_world(scenario(pin(SCN, **MECH_ERA)))
 
 
 def desc(w: World, irq: int = 40) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def alloc_bit(w: World, cpu: int, v: int) -> bool:
 # --- the matrix allocator --------------------------------------------------------------------------
 def test_device_range_size_and_the_boot_cpus_legacy_vectors() -> None:
     w = world()
-    assert [vec.available(c) for c in w["cpus"]] == [0xEC - 0x21 - 15] + [0xEC - 0x21] * 3
+    assert [vec.available(w, c) for c in w["cpus"]] == [0xEC - 0x21 - 15] + [0xEC - 0x21] * 3
 
 
 def test_most_free_cpu_wins_ties_go_to_the_lowest_id_and_offline_cpus_are_skipped() -> None:
@@ -71,11 +71,11 @@ def test_lowest_free_vector_fills_holes_and_the_range_runs_out() -> None:
 # --- reservation and activation ----------------------------------------------------------------------
 def test_reservation_targets_the_shutdown_vector_and_allocates_nothing() -> None:
     w = world()
-    before = [vec.available(c) for c in w["cpus"]]
+    before = [vec.available(w, c) for c in w["cpus"]]
     d = desc(w)
     vec.reserve(w, d)
     assert (d["vector"], d["cpu"], d["has_reserved"]) == (MANAGED_IRQ_SHUTDOWN_VECTOR, 0, True)
-    assert [vec.available(c) for c in w["cpus"]] == before
+    assert [vec.available(w, c) for c in w["cpus"]] == before
     assert vec.activate(w, d) == 0
     assert (d["vector"], d["cpu"], d["has_reserved"]) == (0x21, 1, False)
     assert not d["move_in_progress"] and d["prev_vector"] == 0   # leaving the reservation is no move
@@ -101,10 +101,10 @@ def test_activation_honours_the_affinity_then_falls_back_to_any_online_cpu() -> 
 def test_no_move_when_the_current_cpu_is_in_the_new_mask() -> None:
     w = world()
     d = active(w)
-    avail = vec.available(w["cpus"][2])
+    avail = vec.available(w, w["cpus"][2])
     assert vec.assign_vector_locked(w, d, [2, 1]) == 0
     assert (d["vector"], d["cpu"], d["move_in_progress"]) == (0x21, 1, False)
-    assert vec.available(w["cpus"][2]) == avail
+    assert vec.available(w, w["cpus"][2]) == avail
 
 
 def test_a_move_holds_both_vectors_until_the_cleanup_frees_the_old_one() -> None:
@@ -215,7 +215,7 @@ def test_msix_gets_a_reservation_at_allocation_and_its_vector_at_request_irq() -
     until(eng, is_("action.done", do="alloc_vectors"))
     entry = eng.w["devices"]["n0"]["msix"]["table"][0]
     assert (entry["addr_lo"], entry["data"], entry["ctrl"]) == (0xFEE00000, MANAGED_IRQ_SHUTDOWN_VECTOR, 1)
-    assert not evs(eng, "vector.assign") and [vec.available(c) for c in eng.w["cpus"]] == [188, 203]
+    assert not evs(eng, "vector.assign") and [vec.available(eng.w, c) for c in eng.w["cpus"]] == [188, 203]
     finish(eng)
     assert [(e.fields["vector"], e.fields["target"]) for e in evs(eng, "vector.assign")] == [(0x21, 1)]
     assert (entry["addr_lo"], entry["data"], entry["ctrl"]) == (0xFEE01000, 0x21, 0)

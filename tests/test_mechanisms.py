@@ -8,10 +8,11 @@ from typing import Any
 from msidbg.model import new_engine
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
 from tests.conftest import events_of, run_to_end, scenario, shipped, totals
+from tests.mech_helpers import MECH_ERA, pin
 
 
 def run(text: str):  # type: ignore[no-untyped-def]
-    return run_to_end(scenario(text))
+    return run_to_end(scenario(pin(text, **MECH_ERA)))
 
 
 def xhci_msi(events: str, pvm: str = "false", quirks: str = "[]") -> str:
@@ -97,7 +98,7 @@ MOVE = xhci_msi("""
 
 
 def test_affinity_change_waits_for_the_next_interrupt_on_the_old_target() -> None:
-    eng = new_engine(scenario(MOVE))
+    eng = new_engine(scenario(pin(MOVE, **MECH_ERA)))
     while eng.now < 150_000 and eng.step():
         pass
     desc = next(d for d in eng.w["irqs"].values() if d["dev"] == "d0")
@@ -110,7 +111,7 @@ def test_affinity_change_waits_for_the_next_interrupt_on_the_old_target() -> Non
 
 
 def test_old_vector_is_freed_by_the_cleanup_ipi_after_the_first_interrupt_on_the_new_one() -> None:
-    eng = run_to_end(scenario(MOVE))
+    eng = run_to_end(scenario(pin(MOVE, **MECH_ERA)))
     old = next(e for e in events_of(eng, "vector.assign") if e.dev == "d0")
     ipis = [e for e in events_of(eng, "apic.ipi") if e.fields["vector"] == IRQ_MOVE_CLEANUP_VECTOR]
     freed = [e for e in events_of(eng, "vector.free") if e.cpu == old.fields["target"]]

@@ -191,7 +191,7 @@ def test_action_args_defaults(tmp_path: Path) -> None:
     assert by_do["fire"].line == 12 and by_do["fire"].index == 1
     assert by_do["alloc_vectors"].args == {"mode": "any", "vectors": 1}
     assert by_do["doorbell"].args == {"vector": 3, "timeout_ns": 10_000_000}
-    assert by_do["request_irq"].args == {"vector": 1, "affinity": 1}
+    assert by_do["request_irq"].args == {"vector": 1, "affinity": 1, "hint": None}
     assert s.run[5].args == {"target": "msix-table", "offset": 12, "value": 1, "size": 4}
     assert s.run[6].args == {"target": "config", "offset": 0x52, "value": 0xFFFF, "size": 2}
     assert by_do["cpu_offline"].args == {"cpu": 1} and by_do["cpu_offline"].dev is None

@@ -80,27 +80,27 @@ def test_adaptive_spacing_follows_the_cost_of_an_event() -> None:
 def test_last_change_finds_the_write_and_keeps_the_cursor() -> None:
     s = bug(spacing=16)
     s.seek(60)
-    assert s.last_change("devices.eth0.msix.table[0].data") == 17  # the real vector 0x21
-    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 18  # irq_startup() unmasks
+    assert s.last_change("devices.eth0.msix.table[0].data") == 20  # the real vector 0x21
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 21  # irq_startup() unmasks
     assert s.last_change("devices.eth0.msix.table[0].ctrl", limit=10) is None
     assert s.last_change("cpu[0].online") is None
     assert s.cursor == 60
-    s.seek(18)
-    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 18  # a change at the cursor counts
+    s.seek(21)
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 21  # a change at the cursor counts
     with pytest.raises(BreakpointError, match="unknown name"):
         s.last_change("nosuch.path")
 
 
 def test_world_at_and_changed_paths_leave_the_cursor_alone() -> None:
     s = bug(spacing=16)
-    s.seek(18)
+    s.seek(21)
     here = state_hash(s.world)
     paths = s.changed_paths()
     assert "devices.eth0.msix.table[0].ctrl" in paths and "devices.eth0.msix.table[0].data" not in paths
-    assert s.cursor == 18 and state_hash(s.world) == here
+    assert s.cursor == 21 and state_hash(s.world) == here
     assert state_hash(s.world_at(40)) == state_hash(_bug_world(40))
     assert state_hash(s.world_at(3)) == state_hash(_bug_world(3))
-    assert s.cursor == 18 and state_hash(s.world) == here
+    assert s.cursor == 21 and state_hash(s.world) == here
     s.seek(0)
     assert s.changed_paths() == []
 

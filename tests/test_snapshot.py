@@ -164,7 +164,7 @@ def test_a_changed_scenario_with_a_fixed_hash_diverges_from_event_0(tmp_path: Pa
     text = doc["scenario"]["text"].replace("at: 1ms, do: fire", "at: 1001us, do: fire", 1)
     doc["scenario"] = {**doc["scenario"], "text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
     write_doc(path, doc)
-    with pytest.raises(DivergenceError, match=r"at event 0; first differing world path at the cursor \(event 69\)"):
+    with pytest.raises(DivergenceError, match=r"at event 0; first differing world path at the cursor \(event 72\)"):
         Session.open(path)  # the timeline is part of the world from the start
 
 
@@ -183,7 +183,7 @@ def test_a_model_that_behaves_differently_diverges_at_that_exact_event(
     with pytest.raises(DivergenceError) as e:
         Session.open(path)
     assert f"at event {third_fire};" in e.value.message, e.value.message
-    assert "first differing world path at the cursor (event 69)" in e.value.message
+    assert "first differing world path at the cursor (event 72)" in e.value.message
 
 
 def test_a_changed_seed_on_a_random_schedule_diverges(tmp_path: Path) -> None:

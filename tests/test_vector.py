@@ -5,6 +5,7 @@ from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR, VECTOR_SHUTDOWN, words_
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.msi import new_desc
 from tests.conftest import scenario
+from tests.mech_helpers import MECH_ERA, pin
 
 SCN = """
 name: t
@@ -15,7 +16,7 @@ devices:
 
 
 def world_and_desc(irq: int = 40):
-    w = build_world(scenario(SCN))
+    w = build_world(scenario(pin(SCN, **MECH_ERA)))
     d = new_desc(w, irq, "d", 0, "PCI-MSIX")
     w["irqs"][irq] = d
     return w, d
@@ -23,7 +24,7 @@ def world_and_desc(irq: int = 40):
 
 def test_boot_cpu_holds_legacy_vectors_so_first_msi_lands_elsewhere() -> None:
     w, d = world_and_desc()
-    assert vec.available(w["cpus"][0]) == vec.available(w["cpus"][1]) - 15
+    assert vec.available(w, w["cpus"][0]) == vec.available(w, w["cpus"][1]) - 15
     vec.reserve(w, d)
     assert d["vector"] == MANAGED_IRQ_SHUTDOWN_VECTOR and d["cpu"] == 0
     assert vec.activate(w, d) == 0

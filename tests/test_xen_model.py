@@ -10,11 +10,10 @@ import sys
 import pytest
 
 from msidbg.debugger.headless import run
-from msidbg.model import Model, new_engine
+from msidbg.model import new_engine
 from msidbg.scenario import load_scenario
-from msidbg.sim.scheduler import Engine
-from msidbg.sim.world import check_plain, copy_world, state_hash
-from tests.conftest import ROOT, events_of, run_to_end, scenario, shipped, totals
+from msidbg.sim.world import check_plain, state_hash
+from tests.conftest import ROOT, events_of, finish_copy, run_to_end, scenario, shipped, totals
 
 XEN_SCENARIOS = sorted(glob.glob(str(ROOT / "scenarios" / "xen-*.yaml")))
 
@@ -46,12 +45,7 @@ def test_a_copied_world_mid_qemu_ioreq_continues_identically() -> None:
     stack = [f["prog"] for f in eng.w["qemu"]["ctx"]["stack"]]
     assert stack[0] in ("xen_pt_pci_write_config", "pci_msix_write")      # QEMU's call stack
     assert any(c["proc"]["wait"] and "ioreq" in c["proc"]["wait"] for c in eng.w["cpus"])
-    model = Model()
-    twin = Engine(copy_world(eng.w), model)
-    model.bind(twin)
-    while twin.step():
-        pass
-    assert state_hash(twin.w) == state_hash(ref.w)
+    assert state_hash(finish_copy(eng).w) == state_hash(ref.w)
 
 
 def test_random_schedule_is_reproducible_and_accounts_everything() -> None:
@@ -68,17 +62,27 @@ def test_random_schedule_is_reproducible_and_accounts_everything() -> None:
 
 
 def test_presets_table() -> None:
-    """The Xen release implies its device model; on-write binding is never a preset (hypothetical)."""
+    """platform.xen: each switch flips at the release that carries its commit (docs/model-xen.md);
+    the Xen release implies its device model (qemu-traditional before 4.3)."""
     from msidbg.behaviour import resolve
 
-    def preset(xen: str | None) -> tuple[object, ...]:
-        b = resolve("xen-hvm", xen=xen).plain()
-        return b["qemu_unmap_pirq_on_msi_disable"], b["xen_pt_bind"], b["xen_msi_mask"]
+    def row(xen: str | None, qemu: str | None = None) -> tuple[object, ...]:
+        b = resolve("xen-hvm", xen=xen, qemu=qemu).plain()
+        return (b["qemu_unmap_pirq_on_msi_disable"], b["qemu_msix_latch"], b["xen_msi_mask"], b["xen_msixtbl_refcount"])
 
-    assert preset("4.4") == (False, "on-unmask", "direct")
-    assert preset("4.5") == (True, "on-unmask", "direct")
-    assert preset("4.6") == (True, "on-unmask", "combined")
-    assert preset(None) == preset("4.17")
+    assert row("4.2") == (False, False, "direct", "inverted")          # qemu-traditional
+    assert row("4.4") == (False, False, "direct", "inverted")
+    assert row("4.5") == (True, False, "direct", "inverted")
+    assert row("4.6") == (True, False, "combined", "inverted")
+    assert row("4.7") == (True, True, "combined", "inverted")
+    assert row("4.5", "qemu-xen-4.7") == (True, True, "direct", "inverted")
+    assert row("4.21") == (True, True, "combined", "inverted")
+    assert row("4.22") == (True, True, "combined", "fixed")
+    assert row(None) == row("4.22")
+    # never a preset's choice: the hypothetical on-write binding, the 2008 ioemu's physical mask writes
+    for xen in ("4.2", "4.4", "4.5", "4.6", "4.16", None):
+        b = resolve("xen-hvm", xen=xen).plain()
+        assert b["xen_pt_bind"] == "on-unmask" and not b["qemu_writes_phys_mask"], xen
 
 
 def test_json_summary_has_the_pirq_map_on_xen_only() -> None:
@@ -170,3 +174,22 @@ def test_guest_irq_with_a_stale_pirq_has_no_event_channel() -> None:
     bad = [e for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "EVTCHNOP_bind_pirq"
            and e.fields["ret"] == -evtchn.EEXIST]
     assert {e.dev for e in bad} == {"nvme0", "nvme2"}
+
+
+def test_reuse_read_back_of_a_device_qemu_does_not_pass_through_reads_its_own_registers() -> None:
+    """af42b8d12f8a's read-back on an MSI device without xen-pt state (not passthrough): the
+    device's own registers answer (was a KeyError in QEMU's emulated state; found by the fuzz test)."""
+    scn = scenario("""\
+        name: reuse-emulated
+        platform: {kind: xen-hvm, xen: "4.4"}
+        kernel: {xen_reuse_cached_pirq: true}
+        devices:
+          d1: {bdf: "00:04.0", msi: {vectors: 1}}
+        run:
+          - {at: 0, do: probe, dev: d1, mode: msi}
+          - {at: 1ms, do: fire, dev: d1, vector: 0}
+        """)
+    eng = run_to_end(scn)
+    notes = [e for e in events_of(eng, "kernel") if "__pci_read_msi_msg" in str(e)]
+    assert len(notes) == 1
+    assert eng.w["kernel"]["pci"]["d1"]["status"] == "ok"

@@ -74,18 +74,24 @@ def test_without_reuse_it_works() -> None:
     assert all_ok(run_to_end(with_kernel(shipped(BUG), xen_reuse_cached_pirq=False)))
 
 
-def test_without_qemus_unmap_it_works() -> None:
-    """Before c976437c7dba the freed pirq stays mapped: nobody else can get it."""
+def test_without_qemus_unmap_no_pirq_changes_hands_and_every_reenable_is_dead() -> None:
+    """Before c976437c7dba QEMU keeps each pirq mapped and bound on MSI-X disable: nobody else
+    can get it, but no controller can re-enable either (finding 3): re-using the cached pirq
+    needs a guest irq for it, which teardown destroyed, so each asks for a fresh one."""
     eng = run_to_end(with_platform(shipped(BUG), qemu_unmap_pirq_on_msi_disable=False))
-    assert all_ok(eng)
-    assert not events_of(eng, "qemu.unmap_pirq")
+    assert set(statuses(eng).values()) == {"failed: ETIMEDOUT"}
+    got = [e.fields["ret"] for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "PHYSDEVOP_get_free_pirq"]
+    first = got[:3]
+    assert first == [101, 100, 99] and not set(got[3:]) & set(first)      # no pirq changes hands
+    assert not [e for e in events_of(eng, "xen.irq") if e.fields["how"] == "re-used the cached pirq"]
 
 
 def test_xen_44_preset_has_no_unmap_and_an_explicit_switch_wins() -> None:
-    assert all_ok(run_to_end(with_platform(shipped(BUG), xen="4.4")))
-    forced = run_to_end(with_platform(shipped(BUG), xen="4.4", qemu_unmap_pirq_on_msi_disable=True,
-                                      xen_pt_bind="on-unmask"))
-    assert not all_ok(forced)
+    eng = run_to_end(with_platform(shipped(BUG), xen="4.4"))
+    assert not eng.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]
+    assert set(statuses(eng).values()) == {"failed: ETIMEDOUT"}
+    forced = run_to_end(with_platform(shipped(BUG), xen="4.4", qemu_unmap_pirq_on_msi_disable=True))
+    assert statuses(forced) == statuses(run_to_end(shipped(BUG)))
 
 
 SEQUENTIAL = """
@@ -128,27 +134,18 @@ def test_the_same_pair_interleaved_fails() -> None:
     assert hits.PIRQ_CONFLICT in hit_names(eng)
 
 
-def test_a_single_controller_reprobing_never_fails() -> None:
+def test_a_single_controller_reprobing_fails_only_before_c976437() -> None:
     for xen in ("4.4", "4.5", "4.8"):
         scn = with_platform(shipped(BUG), xen=xen)
         scn = dataclasses.replace(scn, devices={"nvme0": scn.devices["nvme0"]},
                                   run=tuple(a for a in scn.run if a.dev == "nvme0"))
         eng = run_to_end(scn)
-        assert all_ok(eng), xen
-        if xen != "4.4":      # the freed pirq is free again: the fresh allocation returns it
-            firsts = [e.fields["ret"] for e in events_of(eng, "xen.hypercall") if e.fields["op"] ==
-                      "PHYSDEVOP_get_free_pirq" and e.fields["arg"] == 0]
-            assert firsts == [101, 101], xen
-
-
-def test_old_qemu_leaks_a_pirq_per_reprobe_without_reuse() -> None:
-    """Konrad's starvation worry: with the pirq left mapped, each re-enable takes a new one."""
-    scn = with_kernel(with_platform(shipped(BUG), xen="4.4"), xen_reuse_cached_pirq=False)
-    scn = dataclasses.replace(scn, devices={"nvme0": scn.devices["nvme0"]},
-                              run=tuple(a for a in scn.run if a.dev == "nvme0"))
-    eng = run_to_end(scn)
-    assert all_ok(eng)
-    assert X.state(eng.w["xen"]["pirqs"].get(101)) == "mapped"     # leaked by the first enable
+        firsts = [e.fields["ret"] for e in events_of(eng, "xen.hypercall") if e.fields["op"] ==
+                  "PHYSDEVOP_get_free_pirq" and e.fields["arg"] == 0]
+        if xen == "4.4":      # finding 3: 101 stays mapped and bound, the fresh 100 cannot be bound
+            assert firsts == [101, 100] and statuses(eng) == {"nvme0": "failed: ETIMEDOUT"}
+        else:                 # the freed pirq is free again: the fresh allocation returns it
+            assert firsts == [101, 101] and all_ok(eng), xen
 
 
 # --- the seed's pirq order ------------------------------------------------------------------------
@@ -204,3 +201,53 @@ def test_when_the_reuser_binds_first_the_owners_interrupts_reach_its_handler() -
     assert hits.IRQ_SPURIOUS in hit_names(eng) and hits.PIRQ_CONFLICT in hit_names(eng)
     handler = [e for e in events_of(eng, "irq.handler")][-1]
     assert handler.dev == "nvme0"
+
+
+def test_the_revert_on_old_qemu_twins_differ_only_in_the_xen_release() -> None:
+    """Seed 003: reverting af42b8d12f8a "break[s] the behavior on Xen 4.4 and older"."""
+    bug, fix = shipped("xen-pirq-revert-old-qemu"), shipped("xen-pirq-revert-old-qemu-fixed")
+    assert comparable(with_platform(fix, xen="4.4")) == comparable(bug)
+    eng = run_to_end(bug)
+    binds = [(e.fields["entry"], e.fields["pirq"], e.fields["rc"]) for e in events_of(eng, "qemu.bind_pirq")]
+    unmaps = [(e.fields["entry"], e.fields["pirq"], e.fields["rc"]) for e in events_of(eng, "qemu.unmap_pirq")]
+    assert (0, 100, -22) in binds and unmaps == [(0, 101, 0)]
+    assert X.state(eng.w["xen"]["pirqs"][101]) == "stale"
+    assert all_ok(run_to_end(fix))
+
+
+def _grabbed_and_reused(eng) -> bool:
+    """A controller re-used (af42b8d12f8a) a pirq that QEMU had unmapped for it and Xen had since
+    handed to another controller."""
+    log = eng.log.events(1, len(eng.log) + 1)
+    freed = {}              # pirq -> (device, index) of its last QEMU unmap
+    handed = {}             # pirq -> (device, index) of its last PHYSDEVOP_get_free_pirq
+    for e in log:
+        if e.kind == "qemu.unmap_pirq" and e.fields["rc"] == 0:
+            freed[e.fields["pirq"]] = (e.dev, e.index)
+        elif e.kind == "xen.hypercall" and e.fields["op"] == "PHYSDEVOP_get_free_pirq" and e.fields["ret"] > 0:
+            handed[e.fields["ret"]] = (e.dev, e.index)
+        elif e.kind == "xen.irq" and e.fields["how"] == "re-used the cached pirq":
+            p = e.fields["pirq"]
+            if p in freed and p in handed and freed[p][0] == e.dev != handed[p][0] and freed[p][1] < handed[p][1]:
+                return True
+    return False
+
+
+def test_any_interleaving_that_hands_a_freed_pirq_to_another_controller_conflicts() -> None:
+    """The 2017 mechanism is general: over start-time shifts and random schedules, a re-use of a
+    pirq another controller was handed after the first freed it always gives pirq-conflict, and
+    the conflict never comes without one."""
+    import dataclasses
+
+    bug = shipped(BUG)
+    seen = {True: 0, False: 0}
+    for d1, d2 in ((0, 0), (400_000, 800_000), (3_000_000, 6_000_000), (8_000_000, 16_000_000)):
+        # every action of CPU1 (nvme1) starts d1 later, every action of CPU2 (nvme2) d2 later
+        run = tuple(dataclasses.replace(a, at_ns=a.at_ns + (d1 if a.on == 1 else d2 if a.on == 2 else 0))
+                    if a.at_ns else a for a in bug.run)
+        for seed, schedule in ((1, "ordered"), (2, "random"), (3, "random")):
+            eng = run_to_end(dataclasses.replace(bug, run=run, schedule=schedule), seed)
+            grabbed = _grabbed_and_reused(eng)
+            assert grabbed == (hits.PIRQ_CONFLICT in hit_names(eng)), (d1, d2, seed)
+            seen[grabbed] += 1
+    assert seen[True] and seen[False]         # both outcomes happen among these interleavings

@@ -9,6 +9,17 @@ Releases were checked as follows (``unconfirmed`` on a Change lists what was not
 - 7e0815b3e099 was written after the 2022-04-27 mail of seed 000 and is in the 5.15.38-rc1
   stable review (2022-05-04), so mainline 5.18 (released 2022-05-22).
 Stable backports not listed were not checked (most of these commits carry ``Cc: stable``).
+
+fid-kernel checked these stable releases in their announcements (shortlogs on the stable list):
+- 5.4.142 and 5.10.60 (2021-08-18) carry the whole 2021 series (438553958ba1, 7d5ec3d36123,
+  da181dc974ad, 826da771291f, ff363f480e59, ...); 5.13.12 is the same day's release (not checked);
+- 5.15.11 carries 83dbf898a2d4 and 94185adbfad5;
+- 4.19.103 (2020-02-11) carries 6f1a4891a592;
+- 4.19.316-rc1 carries a6c11c0a5235 (the other stable series of June 2024 were not checked);
+- 6.1.66-rc1 carries b56ebe7c896d (the 6.5 review of 2023-11-24 too; its release number, and
+  6.6's, not checked);
+- bdc1dad299bb is in the x86/apic pull for 6.6-rc1; a6c11c0a5235 in irq-urgent-2024-05-25 (6.10-rc1);
+  9c8e9c9681a0 in the 5.16 merge window; ef8dd01538ea in the pull "irq/msi for v5.17-rc1".
 """
 
 from __future__ import annotations
@@ -16,19 +27,22 @@ from __future__ import annotations
 from msidbg.behaviour import Change, Switch
 
 BOOL = (False, True)
+SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day "
+               "not checked")
 
 ROWS: tuple[Switch, ...] = (
     Switch(
         "msix_mask_all", "kernel", ("early", "late"), "late",
         "where msix_capability_init() masks every MSI-X entry: before the irqs are set up (early) "
         "or on the success path after them (late)",
-        initial="early", initial_confirmed=False,
-        initial_note="before 5.14 msix_capability_init() set the irqs up with MSI-X disabled and masked "
-        "the used entries in msix_program_entries() before clearing the function mask; that order is "
-        "not modelled, early is the closest (masks before any entry is live)",
+        initial="early",
+        initial_note="there is no msix_mask_all() before 5.14: msix_capability_init() set the irqs up with "
+        "MSI-X disabled and masked the used entries in msix_program_entries() (msix_enable_first: false, "
+        "which this switch then does not affect)",
         history=(
             Change("5.14", "early", "7d5ec3d36123 PCI/MSI: Mask all unused MSI-X entries "
-                   "(with 438553958ba1 PCI/MSI: Enable and mask MSI-X early)"),
+                   "(with 438553958ba1 PCI/MSI: Enable and mask MSI-X early)",
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
             Change("5.16", "late", "83dbf898a2d4 PCI/MSI: Mask MSI-X vectors only on success",
                    backports=("5.15.11",)),
         ),
@@ -56,14 +70,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "msi_affinity_update", "kernel", ("plug-race", "plain"), "plug-race",
-        "how msi_set_affinity() updates a non-maskable, non-remapped MSI: the careful two-step "
-        "update of 6f1a4891a592 (plug-race) or address and data as they come (plain)",
+        "msi_affinity_update", "kernel", ("plug-race", "plain", "can-reserve"), "can-reserve",
+        "which irqs msi_set_affinity() moves with the careful two-step update of 6f1a4891a592 (a vector "
+        "and destination change of a started irq without remapping): plain -- none; plug-race -- the "
+        "irqs with the non-maskable quirk (no reservation mode: an MSI without per-vector masking, or "
+        "anything under pci_msi_ignore_mask); can-reserve -- the irqs that HAVE reservation mode "
+        "(b56ebe7c896d tests !irqd_can_reserve() for the direct write), so a non-maskable MSI is "
+        "written directly again",
         initial="plain",
         history=(
             Change("5.6", "plug-race", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   note="tip x86/urgent 2020-02-01, after 5.5 (2020-01-26): the 5.6 merge window; not in 4.14 "
-                   "(tglx on stable)"),
+                   backports=("4.19.103",),
+                   note="tip x86/urgent 2020-02-01, after 5.5 (2020-01-26): the 5.6 merge window; 4.19.103 "
+                   "(checked); 5.4.y/5.5.y of the same day not checked; not in 4.14 (tglx on stable)"),
+            Change("5.17", "plain", "ef8dd01538ea genirq/msi: Make interrupt allocation less convoluted "
+                   "(sets the quirk only in reservation mode, where msi_init_virq() never reads it)",
+                   note="the regression b56ebe7c896d names; in the pull 'irq/msi for v5.17-rc1' (2022-01-13)"),
+            Change("6.7", "can-reserve", "b56ebe7c896d x86/apic/msi: Fix misconfigured non-maskable MSI quirk",
+                   backports=("6.1.66",), note="6.1.66-rc1 checked; the 6.5 and 6.6 stable series got it in "
+                   "November 2023 too (6.5.13 / 6.6.3, releases not checked)"),
         ),
     ),
     Switch(
@@ -72,7 +97,8 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
-                   "ff363f480e59 x86/msi: Force affinity setup before startup"),
+                   "ff363f480e59 x86/msi: Force affinity setup before startup",
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
         ),
     ),
     Switch(
@@ -80,7 +106,69 @@ ROWS: tuple[Switch, ...] = (
         "__pci_write_msi_msg() masks an unmasked MSI-X entry, writes it, and restores the mask",
         initial=False,
         history=(
-            Change("5.14", True, "da181dc974ad PCI/MSI: Enforce MSI-X table entry masking for update"),
+            Change("5.14", True, "da181dc974ad PCI/MSI: Enforce MSI-X table entry masking for update",
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
+        ),
+    ),
+    Switch(
+        "msix_enable_first", "kernel", BOOL, True,
+        "msix_capability_init() sets MSI-X Enable | Function Mask before it builds the descriptors and "
+        "the irqs (438553958ba1); before, MSI-X stayed disabled while the irqs were set up and "
+        "msix_program_entries() read and masked each used entry afterwards",
+        initial=False,
+        history=(
+            Change("5.14", True, "438553958ba1 PCI/MSI: Enable and mask MSI-X early",
+                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
+        ),
+    ),
+    Switch(
+        "msix_error_clears_maskall", "kernel", BOOL, True,
+        "msix_capability_init()'s error path clears Function Mask as well as Enable (94185adbfad5)",
+        initial=False,
+        history=(
+            Change("5.16", True, "94185adbfad5 PCI/MSI: Clear PCI_MSIX_FLAGS_MASKALL on error",
+                   backports=("5.15.11",)),
+        ),
+    ),
+    Switch(
+        "msix_ctrl_read_can_mask", "kernel", BOOL, True,
+        "an MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (not "
+        "under pci_msi_ignore_mask); before 9c8e9c9681a0 it always read it",
+        initial=False,
+        history=(
+            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors"),
+        ),
+    ),
+    Switch(
+        "affinity_on_activate", "kernel", BOOL, True,
+        "irq_set_affinity() on an irq that is not activated only stores the mask, which activation then "
+        "uses (baedb87d1b53, irq_set_affinity_deactivated); before, a chip that cannot move in process "
+        "context recorded a pending move, applied at the first interrupt",
+        initial=False,
+        history=(
+            Change("5.8", True, "baedb87d1b53 genirq/affinity: Handle affinity setting on inactive interrupts "
+                   "correctly (and its follow-up making it opt-in: the x86 vector domain sets IRQD_AFFINITY_ON_ACTIVATE)",
+                   note="tip x86/urgent 2020-07-17, 5.8; its stable backports (5.7.y, 5.4.y) not checked"),
+        ),
+    ),
+    Switch(
+        "vector_cleanup", "kernel", ("ipi", "timer"), "timer",
+        "who frees the old vector of a completed move on its CPU: the IRQ_MOVE_CLEANUP_VECTOR IPI, or "
+        "(bdc1dad299bb) a per-CPU timer one jiffy later; the timer era also hands vector 0x20 to devices",
+        initial="ipi",
+        history=(
+            Change("6.6", "timer", "bdc1dad299bb x86/vector: Replace IRQ_MOVE_CLEANUP_VECTOR with a timer callback"),
+        ),
+    ),
+    Switch(
+        "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
+        "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
+        "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "
+        "target is the dying CPU",
+        initial="migrated",
+        history=(
+            Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
+                   "during CPU offline", backports=("4.19.316",)),
         ),
     ),
 )

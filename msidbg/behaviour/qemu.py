@@ -31,4 +31,48 @@ ROWS: tuple[Switch, ...] = (
                            "write that unmasks with MSI-X enabled calls pt_msix_update_one; "
                            "pt_msixctrl_reg_write binds on Enable=1 with Function Mask=0"),
     ),
+    Switch(
+        "qemu_msix_latch", "qemu", (False, True), True,
+        "xen-pt's latched MSI-X table: address/data written to an unmasked entry are kept and take "
+        "effect at the next unmask or enable (true); before it (false) such a write to an entry whose "
+        "physical Vector Control is unmasked while MSI-X is enabled is dropped, and a Vector Control "
+        "unmask rebinds with what QEMU stored",
+        initial=False, kinds=("xen-hvm",),
+        history=(
+            Change("qemu-xen-4.7", True, "f0ada3608ac1 xen/MSI-X: latch MSI-X table writes (qemu-xen "
+                   "b324ef9654, first in qemu-xen-4.7.0-rc1)",
+                   note="not in qemu-xen-4.6.0/4.6.1 nor on stable-4.6"),
+        ),
+        traditional=Change("qemu-traditional", False, "hw/pt-msi.c pci_msix_writel: \"Can't update entry %d "
+                           "since MSI-X is already enabled\" when the physical vec_ctrl is unmasked",
+                           note="read in a public copy of the last hw/pt-msi.c; the release it belongs "
+                                "to is not identified"),
+    ),
+    Switch(
+        "qemu_writes_phys_mask", "qemu", (False, True), False,
+        "after every guest Vector Control write the device model writes the guest's mask bit to the "
+        "physical entry (mask_physical_msix_entry of the 2008 tools/ioemu hw/pt-msi.c, Xen 3.3): "
+        "in no qemu-xen, and no longer in the last qemu-traditional (its table mapping is read-only)",
+        initial=False, kinds=("xen-hvm",),
+        traditional=Change("qemu-traditional", False, "hw/pt-msi.c pci_msix_writel stores the value and "
+                           "calls pt_msix_update_one; the table is mmap()ed PROT_READ",
+                           note="mask_physical_msix_entry is in xen-project/xen tools/ioemu/hw/pt-msi.c "
+                                "(f9307cbb49, 2008) and in older qemu-traditional copies; read in a public "
+                                "copy of the last hw/pt-msi.c, release not identified"),
+    ),
+    Switch(
+        "qemu_msix_pirq_ignore_mask", "qemu", (False, True), True,
+        "a QEMU-emulated device (not passed through) ignores its MSI / MSI-X mask bits when the "
+        "message is a Xen pirq message (vector 0): the guest masks and unmasks the event channel",
+        initial=False, kinds=("xen-hvm",),
+        history=(
+            Change("qemu-xen-4.7", True, "428c3ece97 fix MSI injection on Xen (hw/pci/msix.c msix_vector_masked, "
+                   "hw/pci/msi.c msi_is_masked; qemu-xen 5d63cbb957, first in qemu-xen-4.7.0-rc1)",
+                   backports=("qemu-xen-4.5.3",),
+                   note="stable-4.5: df8471f739 in qemu-xen-4.5.3; stable-4.6 (02879be230) and stable-4.4 "
+                        "(e288860213) carry it after their last mirrored tag, so 4.6.x/4.4.x are left out"),
+        ),
+        traditional=Change("qemu-traditional", False, "qemu-traditional's emulated NICs have no MSI-X",
+                           note="not checked beyond the absence of pirq handling in hw/pci.c"),
+    ),
 )

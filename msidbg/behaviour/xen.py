@@ -1,6 +1,7 @@
 """Xen behaviour rows (``platform.<name>``; ``platform.xen`` selects a release).
 
-Releases checked in xen-project/xen (``git tag --contains``) unless marked unconfirmed.
+Releases checked in xen-project/xen (``git tag --contains``, and the RELEASE-4.5.x tags for
+backports) unless marked unconfirmed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,43 @@ from msidbg.behaviour import Change, Switch
 ROWS: tuple[Switch, ...] = (
     Switch(
         "xen_msi_mask", "xen", ("direct", "combined"), "combined",
-        "how Xen applies a guest's mask write to a bound MSI-X entry: straight to the physical "
-        "entry (direct), or as a guest mask bit ORed with Xen's own, cleared when an event channel "
-        "is bound to the pirq (combined)",
+        "how Xen's vMSI-X intercept (hvm/vmsi.c msixtbl_*) handles a guest's bound MSI-X table. "
+        "direct: a guest mask write goes straight to the physical entry unless Xen itself has the "
+        "entry masked (then it is ignored), any Vector Control write after an address/data change "
+        "goes to QEMU, Vector Control reads return the physical bit, address/data reads of entries "
+        "0-2 the shadow (0 if not written since the binding), and the whole table is claimed once "
+        "Xen has any entry of the device set up. combined: a guest mask bit ORed with Xen's own, "
+        "the guest MSI starts guest-masked at startup and an event channel bind clears it, only an "
+        "unmask after an address/data change goes to QEMU, reads return the guest's bit and only "
+        "shadowed words, and only entries with an msi_desc are claimed",
         initial="direct", kinds=("xen-hvm", "xen-pv"),
         history=(
             Change("4.6", "combined", "ad28e42bd1d2 x86/MSI: track host and guest masking separately + "
-                   "84d6add5593d x86/MSI: fix guest unmasking when handling IRQ via event channel",
-                   note="both first in RELEASE-4.6.0 (4.6.0-rc1)"),
+                   "84d6add5593d x86/MSI: fix guest unmasking when handling IRQ via event channel + "
+                   "70a3cbb8c9 x86/vMSI-X: honor all mask requests + "
+                   "df9f5676b3 x86/vMSI-X: add valid bits for read acceleration",
+                   note="all four first in RELEASE-4.6.0 (4.6.0-rc1); none in RELEASE-4.5.1..4.5.5"),
         ),
+    ),
+    Switch(
+        "xen_msixtbl_refcount", "xen", ("inverted", "fixed"), "fixed",
+        "msixtbl_pt_unregister's test on the device's reference count: inverted (the vMSI-X entry "
+        "is deleted while other bindings still hold it, and kept when the last one goes) or fixed",
+        initial="inverted", kinds=("xen-hvm",),
+        initial_note="if ( !atomic_dec_and_test(&entry->refcnt) ) since 34097f0d3080 (hvm: passthrough "
+                     "MSI-X mask bit acceleration); read in RELEASE-4.2.0..4.16.0",
+        history=(
+            Change("4.22", "fixed", "ea87662c77 x86/msix: fix incorrect refcount decrease in msixtlb",
+                   note="first in 4.22.0-rc1"),
+        ),
+    ),
+    Switch(
+        "apic_virtualization", "xen", (False, True), False,
+        "the host has APIC-register (or x2APIC) virtualization and Xen says so in CPUID leaf 4 "
+        "(XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT): the HVM guest's xen_hvm_msi_init returns "
+        "early and every device keeps the native x86 MSI domain -- no pirqs, QEMU binds the guest's "
+        "real vectors, Xen injects them into the vCPU's local APIC. A property of the host, not of a "
+        "release: no version sets it",
+        initial=False, kinds=("xen-hvm",),
     ),
 )

@@ -344,14 +344,13 @@ def open_source(path: str) -> tuple[Session, str | None]:
 def is_snapshot_source(path: str) -> bool:
     """A snapshot by name or first byte (as the TUI decides), or a text file or mail holding one."""
     from msidbg.debugger import armour
-    from msidbg.files import sniff
+    from msidbg.files import FileProblem, read_head, sniff
 
     if path.endswith((".msgpack", ".msidbg")):
         return True
     try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 20)
-    except OSError:
+        head = read_head(path, 1 << 20)  # a FIFO or a device: refused, never read (it could block)
+    except FileProblem:
         return False
     return sniff(head[:256]) == "snapshot" or armour.has_block(head)
 

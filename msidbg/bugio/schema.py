@@ -38,6 +38,7 @@ TOP_DOCS = {
     "expect": "what `msidbg check` compares the run with",
     "faults": "kernel programs made to fail",
     "costs": "virtual time of step kinds (ns or '1.5us')",
+    "probes": "instrumentation: a hypercall or a device signal where a kernel program reaches a step",
 }
 ACTION_DOCS = {
     "probe": "driver probe: allocate vectors, then request_irq each",
@@ -52,9 +53,11 @@ ACTION_DOCS = {
     "fire": "the device signals a vector (not tied to a CPU)",
     "doorbell": "the driver rings the device and waits for the vector's handler",
     "write": "a raw config or MSI-X table write",
+    "default_affinity": "write /proc/irq/default_smp_affinity (the CPUs given)",
+    "hypercall": "a guest hypercall as instrumentation (Xen platforms): PHYSDEVOP_get_free_pirq etc.",
 }
 #: the loader's required action fields (``Fields.need``)
-REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "target", "offset", "value")
+REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op")
 
 
 def schema() -> Schema:
@@ -88,6 +91,7 @@ def _top(key: str) -> Schema:
         "expect": _expect(),
         "faults": _nullable({"type": "array", "maxItems": S.MAX_FAULTS, "items": _fault()}),
         "costs": _costs(),
+        "probes": _nullable({"type": "array", "maxItems": S.MAX_PROBES, "items": _probe()}),
         "timing": _nullable({"type": "object", "properties": {"jitter": _jitter()}, "additionalProperties": False}),
     }
     return table.get(key, {})
@@ -172,6 +176,7 @@ def _field_types() -> dict[str, Schema]:
         "hint": {"anyOf": [cpu, {"type": "array", "items": cpu, "minItems": 1}, {"type": "null"}]},
         "vector": {"type": "integer", "minimum": 0, "maximum": S.MAX_TABLE_SIZE - 1},
         "cpu": cpu,
+        "cpus": {"type": "array", "items": cpu, "minItems": 1},
         "count": {"type": "integer", "minimum": 1, "maximum": S.MAX_FIRE_COUNT},
         "every": {"$ref": "#/$defs/time"},
         "timeout": {"$ref": "#/$defs/time"},
@@ -179,6 +184,8 @@ def _field_types() -> dict[str, Schema]:
         "offset": {"type": "integer", "minimum": 0, "maximum": S.CONFIG_SPACE_BYTES},
         "value": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
         "size": {"enum": [1, 2, 4]},
+        "op": {"enum": list(S.HYPERCALLS)},
+        "arg": {"type": "integer", "minimum": 0, "maximum": 1 << 20},
         "jitter": _jitter(),
         "at": _at(),
         "on": cpu,
@@ -199,6 +206,22 @@ def _action() -> Schema:
                                   "required": ["do", *(f for f in fields if f in REQUIRED_ACTION_FIELDS)]}})
     return {"type": "object", "required": ["do"],
             "properties": {"do": {"enum": list(S.ACTIONS)}}, "allOf": branches}
+
+
+def _probe() -> Schema:
+    """A ``probes:`` item (docs/scenario.md): where, when, and a hypercall or a device signal."""
+    types = _field_types()
+    common = {"at": {"type": "string", "maxLength": 200, "pattern": f"^(?:{S._PROBE_AT.pattern})$"},
+              "when": {"enum": ["before", "after"]}, "if_dev": {"$ref": "#/$defs/device_name"},
+              "times": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}
+    branches = []
+    for do, fields in S.PROBE_FIELDS.items():
+        props = {**common, "do": {"const": do}, **{k: types.get(k, {}) for k in fields}}
+        need = ["at", "do", *(f for f in fields if f in ("op", "dev", "vector"))]
+        branches.append({"if": {"properties": {"do": {"const": do}}, "required": ["do"]},
+                         "then": {"properties": props, "additionalProperties": False, "required": need}})
+    return {"type": "object", "required": ["at", "do"], "properties": {"do": {"enum": list(S.PROBE_ACTIONS)}},
+            "allOf": branches}
 
 
 def _breakpoint() -> Schema:

@@ -47,6 +47,7 @@ AGENDA_HANDLERS: dict[str, Any] = {
     "fire": _on_fire,
     "release": _on_release,
     "timeout": cpu.on_timeout,
+    "vtimer": _kernel.entry.on_vtimer,
 }
 #: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
 FINISH_HOOKS: list[Any] = []

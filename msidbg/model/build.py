@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from msidbg.contract import ERRNOS
 from msidbg.errors import ScenarioError
+from msidbg.model import probes
 from msidbg.model.acct import new_acct
 from msidbg.model.device import new_device
 from msidbg.model.hw import (
@@ -108,6 +109,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         "actions": [],
     }
     legacy_irqs(w)
+    probes.build(scn, w)
     for hook in PLATFORM_BUILDERS:
         hook(scn, w)
     _timeline(scn, w)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from msidbg.model import apic, hits
+from msidbg.model import apic, hits, probes
 from msidbg.model import kinds as K
 from msidbg.model.kernel import entry as irqflow
 from msidbg.sim.program import (
@@ -191,7 +191,9 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     k.emitted = False
     irq = c["irq"]
     stack = irq["stack"]
-    if stack:
+    if stack and "probes" in w:
+        _run(k, c, irq)     # probes armed: every step goes through the probe checks
+    elif stack:
         # a handler is running: run_step inlined for its common case (the step emits and goes
         # on to the next step, or falls off the end); everything else goes through the general path
         k.ctx = irq
@@ -243,13 +245,22 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
     k.ctx = ctx
     last: Any = NOTHING
     stack = ctx["stack"]
+    w = k.w
+    armed = w.get("probes")
     n = 1 if stepped else 0
     while not (stepped and (not stack or ctx["wait"] is not None)):
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
-        got = run_step(k, ctx, on_push)
         n += 1
+        if armed:
+            if probes.before(w, ctx):
+                continue        # the probe's frame runs first
+            frame = stack[-1]
+            pc = frame["pc"]
+        got = run_step(k, ctx, on_push)
         stepped = True
+        if armed:
+            probes.after(w, ctx, frame, pc, [] if got is NOTHING else [got])
         if got is not NOTHING:
             last = got
         if k.emitted:

@@ -269,7 +269,8 @@ def _signal_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any], idx: int, 
         eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("no such MSI-X entry"))
         acct.lost(eng, name, idx, 1, "named an entry beyond the MSI-X table")
         return
-    if msix["ctrl"] & MSIX_MASKALL or table[idx]["ctrl"] & ENTRY_MASKBIT:
+    if (msix["ctrl"] & MSIX_MASKALL or table[idx]["ctrl"] & ENTRY_MASKBIT) and not (
+            dev.get("pirq_unmasked") and not table[idx]["data"] & 0xFF):
         msix["pba"][idx] = 1
         a["held"][idx] += 1
         why = "function masked" if msix["ctrl"] & MSIX_MASKALL else "entry masked"
@@ -294,7 +295,7 @@ def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a:
         eng.hit(hits.MSI_BLOCKED_BY_MSIX_MASK,
                 f"{name} MSI message {idx} suppressed by MSI-X entry {idx}'s mask bit while MSI-X is disabled")
         return
-    if msi["ctrl"] & MSI_PVM and msi["mask"] >> idx & 1:
+    if msi["ctrl"] & MSI_PVM and msi["mask"] >> idx & 1 and not (dev.get("pirq_unmasked") and not msi["data"] & 0xFF):
         msi["pending"] |= 1 << idx
         a["held"][idx] += 1
         eng.emit(K.MSI_HELD, -1, name, idx, eng.s("MSI pending bit: vector masked"))

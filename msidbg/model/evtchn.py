@@ -64,7 +64,10 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
 
 
 def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index: int, verb: str) -> None:
-    """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped."""
+    """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped
+    (an emulated device's pirq is never mapped: QEMU injects it, hvm_inject_msi)."""
+    if (rec is None or rec["irq"] <= 0) and not eng.w["devices"][dev]["passthrough"]:
+        return
     if rec is None or rec["irq"] <= 0:
         eng.hit(hits.PIRQ_CONFLICT, f"the guest {verb} pirq {pirq} for {dev} vector {index}, "
                 "but Xen has not mapped that pirq")
@@ -177,6 +180,8 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         if (lo & 0xFFF00000) != 0xFEE00000:
             acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
             return -1
+        if not data & 0xFF and w["platform"]["kind"] == "xen-hvm":
+            return inject_pirq_msi(eng, dev, idx, lo, hi, n)
         dest = (lo >> 12) & 0xFF
         return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(w, dest), data & 0xFF, n, f"APIC id {dest}")
     if (lo & 0xFFF00000) != 0xFEE00000:
@@ -190,9 +195,52 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     return -1
 
 
+def inject_pirq_msi(eng: Any, dev: str, idx: int, lo: int, hi: int, n: int) -> int:
+    """An emulated device's pirq message: QEMU's msi_send_message -> xen_hvm_inject_msi (a
+    hypercall from QEMU): Xen's ``hvm_inject_msi`` runs as a work item."""
+    w = eng.w
+    pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
+    eng.schedule(w["now"] + w["costs"]["hypercall"], "xen", "inject", dev, idx, n, pirq)
+    return -1
+
+
+def _hvm_inject_msi(eng: Any, dev: str, idx: int, n: int, pirq: int) -> None:
+    """``hvm_inject_msi`` for a vector-0 message: the pirq's emuirq is mapped (IRQ_MSI_EMU) on the
+    first one; ``send_guest_pirq`` sets its port pending, if the guest bound one."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq) if 0 < pirq < x["nr_pirqs"] else None
+    port = 0
+    if pirq <= 0 or pirq >= x["nr_pirqs"] or (rec is not None and rec["irq"] > 0):
+        why = "names no pirq" if pirq <= 0 or pirq >= x["nr_pirqs"] else "is a passthrough pirq (-EINVAL)"
+        acct.lost(eng, dev, idx, n, f"was injected by QEMU for pirq {pirq}, which {why}")
+        how = "hvm_inject_msi refused it"
+    else:
+        rec = X.pirq_rec(x, pirq)
+        rec["emuirq"] = True               # map_domain_emuirq_pirq(d, pirq, IRQ_MSI_EMU)
+        port = rec["port"]
+        if not port:
+            acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel (send_guest_pirq drops it)")
+            how = "emulated: no event channel"
+        else:
+            how = "emulated: " + send(eng, port, [dev, idx, n])
+    eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
+
+
 def on_xen(eng: Any, item: list[Any]) -> None:
-    """Agenda handler: Xen's work on a device interrupt (do_IRQ, then the dpci softirq)."""
+    """Agenda handler: Xen's work on a device interrupt (do_IRQ -> __do_IRQ_guest, then the dpci
+    softirq), or the 1 ms eoi_timer of a host irq held in flight."""
+    if item[3] == "eoi_timer":
+        hirq = eng.w["xen"]["irqs"].get(item[4])
+        due = hirq is not None and hirq["in_flight"] == item[5]
+        if due:
+            X.host_eoi(eng, item[4])
+        eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
+                 eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
+        return
     _, _, _, op, dev, idx, n, irq = item
+    if op == "inject":
+        _hvm_inject_msi(eng, dev, idx, n, irq)
+        return
     x = eng.w["xen"]
     hirq = x["irqs"].get(irq)
     if hirq is None:
@@ -202,16 +250,46 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     pirq = hirq["pirq"]
     rec = x["pirqs"][pirq]
     port = rec["port"]
-    if not rec["bound"]:
+    if hirq["in_flight"]:
+        # ACKTYPE_EOI: the host vector is still in service until the guest's PHYSDEVOP_eoi; a new
+        # signal waits in the host IRR (coalesced) and goes on at the EOI
+        _hold(hirq, [dev, idx, n])
+        how = "held: the host irq awaits the guest's EOI"
+    elif not rec["bound"]:
         how = "mapped, not bound"
         acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
     elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
-        how = "no event channel"
-        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel: Xen injects the guest's "
-                  "message, whose vector is 0 (XEN_PIRQ_MSI_DATA)")
+        how = vmsi_deliver_pirq(eng, rec, pirq, dev, idx, n)
     else:
         how = send(eng, port, [dev, idx, n])
+    if hirq["ack_eoi"] and not hirq["in_flight"] and rec["bound"]:
+        hirq["in_flight"] = token = eng.w["seq"] + 1
+        eng.schedule(eng.w["now"] + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)
     eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
+
+
+EOI_TIMER_NS = 1_000_000        # __do_IRQ_guest: set_timer(&action->eoi_timer, NOW() + MILLISECS(1))
+
+
+def _hold(hirq: dict[str, Any], src: list[Any]) -> None:
+    for s in hirq["held"]:
+        if s[0] == src[0] and s[1] == src[1]:
+            s[2] += src[2]
+            return
+    hirq["held"].append(list(src))
+
+
+def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: int, n: int) -> str:
+    """No event channel (``hvm_domain_use_pirq`` false): Xen injects the guest's own MSI with the
+    vector and destination QEMU bound (``vmsi_deliver_pirq``). A pirq message has vector 0 and
+    delivery mode 3, which vmsi_deliver refuses: lost."""
+    if not rec["gvec"]:
+        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel: Xen injects the guest's "
+                  "message, whose vector is 0 (XEN_PIRQ_MSI_DATA)")
+        return "no event channel"
+    cpu = bus.deliver_vector(eng, dev, idx, bus.apic_cpu(eng.w, rec["gdest"]), rec["gvec"], n,
+                             f"APIC id {rec['gdest']}")
+    return f"vMSI: vector {rec['gvec']:#x} to CPU{cpu}"
 
 
 def finish(eng: Any) -> int:
@@ -220,6 +298,11 @@ def finish(eng: Any) -> int:
     if x is None:
         return 0
     total = 0
+    for irq in sorted(x["irqs"]):
+        held, x["irqs"][irq]["held"] = x["irqs"][irq]["held"], []
+        for dev, idx, n in held:
+            total += n
+            acct.lost(eng, dev, idx, n, "were still held in the host's IRR behind an unacknowledged irq at the end")
     for port in sorted(x["ports"]):
         ch = x["ports"][port]
         total += sum(s[2] for s in ch["src"])

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import device
-from msidbg.model import xen as X
+from msidbg.model import device, vmsi
 from msidbg.model.hw import (
-    ENTRY_MASKBIT,
     MSI_64BIT,
     MSI_CTRL,
     MSI_ENABLE,
@@ -58,6 +56,10 @@ def build(scn: Any, w: World) -> None:
         d = w["devices"][name]
         if d["passthrough"]:
             devs[name] = {"msix": _new_msix(d["msix"]), "msi": _new_msi(d["msi"])}
+        elif w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
+            # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
+            # pirq message (428c3ece97 "fix MSI injection on Xen")
+            d["pirq_unmasked"] = True
     w["qemu"] = {"devs": devs, "ctx": {"stack": [], "wait": None}, "queue": [], "queued": False,
                  "busy_until": 0, "serving": None, "next_token": 1}
 
@@ -65,7 +67,9 @@ def build(scn: Any, w: World) -> None:
 def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
     if msix is None:
         return None
-    entries = [{"latch": [0, 0, 0, ENTRY_MASKBIT], "addr_lo": 0, "addr_hi": 0, "data": 0,
+    # xen_pt_msix_init: g_malloc0 (qemu-xen), memset (qemu-traditional) -- every emulated
+    # register starts at 0, Vector Control's Mask bit included (the physical entry resets to 1)
+    entries = [{"latch": [0, 0, 0, 0], "addr_lo": 0, "addr_hi": 0, "data": 0,
                 "pirq": UNASSIGNED, "updated": False} for _ in msix["table"]]
     return {"ctrl": 0, "enabled": False, "maskall": False, "entries": entries}
 
@@ -120,19 +124,25 @@ class HvmAccessors:
 
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
-        if reg == "ctrl" and X.intercepts(k.w, dev, entry):
-            X.msixtbl_write(k.eng, k.cpu_id, dev, entry, value)
-            k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
-            return
+        complete = False
+        if vmsi.covers(k.w, dev, entry):
+            how = vmsi.write(k.eng, k.cpu_id, dev, entry, reg, value)
+            if how == vmsi.HANDLED:
+                k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
+                return
+            complete = how == vmsi.FORWARD_COMPLETE
         k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
-        _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value})
+        _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
+                   "complete": complete})
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
-        if reg == "ctrl" and X.intercepts(k.w, dev, entry):
-            value = X.msixtbl_read(k.w, dev, entry)
-        else:
-            value = emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]]
+        served = vmsi.read(k.w, dev, entry, reg) if vmsi.covers(k.w, dev, entry) else None
+        if served is not None:
+            value, how = served
+            k.ev(vmsi.XEN_MSIXTBL, dev, entry, value, k.s(f"{reg} read: {how}"), cost="trap")
+            return int(value)
+        value = emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]]
         k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
         return int(value)
 
@@ -179,7 +189,7 @@ class PvAccessors:
 # --- QEMU's context ------------------------------------------------------------------------------------
 def _kick(eng: Any) -> None:
     q = eng.w["qemu"]
-    if not q["queued"] and (q["ctx"]["stack"] or q["queue"]):
+    if not q["queued"] and (q["ctx"]["stack"] or q["queue"] or q["serving"] is not None):
         q["queued"] = True
         eng.schedule(max(eng.w["now"], q["busy_until"]), "qemu")
 
@@ -194,6 +204,11 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
     k.costname, k.emitted = "kernel", False
     ctx = q["ctx"]
     k.ctx = ctx
+    if not ctx["stack"] and q["serving"] is not None:
+        _complete(k, q)     # the Xen side of the ioreq was left for a step of its own
+        q["busy_until"] = w["now"] + w["costs"][k.costname]
+        _kick(eng)
+        return
     if not ctx["stack"]:
         ioreq = q["queue"].pop(0)
         q["serving"] = ioreq
@@ -208,7 +223,7 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
             break
     else:
         raise EngineError("QEMU ran too many steps without an event")
-    if not ctx["stack"]:
+    if not ctx["stack"] and not (k.emitted and q["serving"].get("complete")):
         _complete(k, q)
     q["busy_until"] = w["now"] + w["costs"][k.costname]
     _kick(eng)
@@ -219,9 +234,15 @@ _QEMU_CPU: dict[str, Any] = {"id": -1, "proc": None}
 
 
 def _complete(k: Any, q: dict[str, Any]) -> None:
-    """The ioreq is done: the vCPU that trapped resumes (an event if the last step had none)."""
+    """The ioreq is done: the vCPU that trapped resumes (an event if the last step had none).
+
+    An unmask that Xen's vMSI-X intercept passed on because address/data had changed is then
+    applied by Xen itself (``msix_write_completion``) before the vCPU runs on.
+    """
     ioreq = q["serving"]
     q["serving"] = None
+    if ioreq.get("complete") and vmsi.completion(k.eng, ioreq["cpu"], ioreq["dev"], ioreq["entry"]):
+        k.touched("hypercall")
     if not k.emitted:
         k.ev(IOREQ_DONE, ioreq["dev"], ioreq["cpu"])
     if not ioreq["blocks"]:

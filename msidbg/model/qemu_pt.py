@@ -1,29 +1,37 @@
 """QEMU xen-pt's handlers, as programs of QEMU's context (hw/xen/xen_pt_msi.c, xen_pt_config_init.c).
 
-* ``pci_msix_write``: address/data writes go to the entry's latch and set ``updated``; a write
-  that changes nothing on an entry with a pirq is ignored. A Vector Control write that unmasks
-  an ``updated`` entry while MSI-X is enabled runs ``xen_pt_msix_update_one``. With
-  ``platform.xen_pt_bind: on-write`` a pirq message's data write does so too (the era that
-  bound during the guest's irq setup; unconfirmed which release).
-* ``xen_pt_msix_update_one``: the latched address/data are taken when the entry has no pirq,
-  the function or the (physical) entry is masked; a pirq message names the pirq (vector 0,
-  pirq in the destination id bits); an entry without a pirq is mapped (PHYSDEVOP_map_pirq),
-  then bound (``xc_domain_update_msi_irq`` -> ``pt_irq_create_bind``) with the pirq the message
-  names. A failed bind unmaps the entry's old pirq.
+* ``pci_msix_write`` (an address/data write): ignored when it changes nothing -- from
+  c976437c7dba only on an entry that has a pirq. Before the latched table
+  (``platform.qemu_msix_latch`` false: qemu-xen <= 4.6, qemu-traditional) a write to an entry
+  whose *physical* Vector Control is unmasked while MSI-X is enabled is dropped ("Can't update
+  msix entry %d since MSI-X is already enabled"); otherwise the value is stored and the entry
+  marked ``updated``. A Vector Control write that unmasks an entry while MSI-X is enabled runs
+  ``xen_pt_msix_update_one`` (latched table: only for an ``updated`` entry, with the physical
+  Vector Control, before the value is stored). ``platform.xen_pt_bind: on-write`` (a
+  hypothetical reading, no QEMU source) also runs it when a pirq message's data is written.
+  ``platform.qemu_writes_phys_mask`` (the 2008 tools/ioemu ``mask_physical_msix_entry``)
+  writes the guest's mask bit to the physical entry after every Vector Control write.
+* ``xen_pt_msix_update_one``: nothing unless ``updated``; the latched table takes the guest's
+  address/data only when the entry has no pirq, the function or the entry is masked; a pirq
+  message names the pirq (vector 0, pirq in the destination id); an entry without a pirq is
+  mapped (PHYSDEVOP_map_pirq), then bound (``xc_domain_update_msi_irq`` ->
+  ``pt_irq_create_bind``) with the pirq the message names. A failed bind unmaps the entry's
+  own pirq and forgets it.
 * Message Control: Enable with Function Mask clear runs ``xen_pt_msix_update`` (every entry);
-  clearing Enable runs ``xen_pt_msix_disable``: the physical Enable goes, every pirq is unbound,
-  and with ``qemu_unmap_pirq_on_msi_disable`` (c976437c7dba) unmapped. The latch is untouched,
-  so a read-back still shows the freed pirq.
-* MSI: Enable maps and binds the message's pirq; an address/data write re-binds; disabling
-  unbinds and (with the same switch) unmaps.
+  clearing Enable runs ``xen_pt_msix_disable`` (physical Enable off, each pirq unbound and
+  unmapped) only from c976437c7dba (``qemu_unmap_pirq_on_msi_disable``); before it, clearing
+  Enable changes nothing but QEMU's ``enabled``: pirqs stay mapped and bound, QEMU keeps them.
+* MSI: Enable maps and binds the message's pirq once; an address/data write re-binds;
+  disabling unbinds and unmaps (c976437c7dba), or before it changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import device
+from msidbg.model import device, probes
 from msidbg.model import xen as X
+from msidbg.model import xencite as C
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.qemu import _REG, UNASSIGNED, emu
 from msidbg.sim.events import HEX, INT, STR, kind
@@ -31,8 +39,8 @@ from msidbg.sim.program import program
 
 QEMU_CFG = kind("qemu.cfg_write", ("offset", HEX), ("value", HEX), ("reg", STR),
                 doc="QEMU emulates a guest config write (xen_pt_pci_write_config)")
-QEMU_MSIX = kind("qemu.msix_write", ("entry", INT), ("reg", STR), ("value", HEX),
-                 doc="QEMU takes a guest MSI-X table write into its emulated table (pci_msix_write)")
+QEMU_MSIX = kind("qemu.msix_write", ("entry", INT), ("value", HEX), ("how", STR),
+                 doc="QEMU handles a guest MSI-X table write (pci_msix_write): register and what it did")
 QEMU_MAP = kind("qemu.map_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
                 doc="QEMU asks Xen to map a pirq for an entry (PHYSDEVOP_map_pirq)")
 QEMU_BIND = kind("qemu.bind_pirq", ("entry", INT), ("pirq", INT), ("rc", INT),
@@ -68,7 +76,8 @@ def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] 
 
 
 # --- config writes ---------------------------------------------------------------------------------
-cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device")
+cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device",
+              source=(C.QEMU_CFG_44, C.QEMU_C976437))
 
 
 @cfg.step
@@ -100,8 +109,8 @@ def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> No
     loc["bits"] = bits
     if bits & MSIX_ENABLE and not bits & MSIX_MASKALL:
         k.call("xen_pt_msix_update", dev=loc["dev"])
-    elif not bits & MSIX_ENABLE and m["enabled"]:
-        k.call("xen_pt_msix_disable", dev=loc["dev"])
+    elif not bits & MSIX_ENABLE and m["enabled"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
+        k.call("xen_pt_msix_disable", dev=loc["dev"])      # c976437c7dba; before it: nothing
 
 
 def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> None:
@@ -109,8 +118,8 @@ def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> N
     loc["bits"] = value & MSI_ENABLE    # Multiple Message Enable stays emulated
     if value & MSI_ENABLE and not msi["initialized"]:
         k.call("xen_pt_msi_setup", dev=loc["dev"])
-    elif not value & MSI_ENABLE and msi["initialized"]:
-        k.call("xen_pt_msi_disable", dev=loc["dev"])
+    elif not value & MSI_ENABLE and msi["initialized"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
+        k.call("xen_pt_msi_disable", dev=loc["dev"])       # c976437c7dba; before it: nothing
 
 
 @cfg.step
@@ -132,36 +141,52 @@ def write_through(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- the MSI-X table -----------------------------------------------------------------------------------
-tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table")
+tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table",
+              source=(C.QEMU_MSI_44, C.QEMU_MSI_47, C.QEMU_TRAD, C.IOEMU_2008))
 
 
 @tbl.step
 def latch(k: Any, loc: dict[str, Any]) -> None:
     dev, entry, reg, value = loc["dev"], loc["entry"], loc["reg"], loc["value"]
+    p = k.w["behaviour"]
     m = emu(k.w, dev)["msix"]
     e = m["entries"][entry]
-    k.ev(QEMU_MSIX, dev, entry, k.s(reg), value, cost="trap")
-    if reg != "ctrl":
-        if e["latch"][_REG[reg]] == value and e["pirq"] != UNASSIGNED:
-            k.ret(0)
-            return
+    phys = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]     # vec_ctrl, read from the hardware
+    if reg == "ctrl":
+        how = "stored"
+        if m["enabled"] and not value & ENTRY_MASKBIT and (e["updated"] or not p["qemu_msix_latch"]):
+            how = "stored, unmask: update"
+            k.call("xen_pt_msix_update_one", dev=dev, entry=entry, vec_ctrl=phys)
+        e["latch"][3] = value
+        k.ev(QEMU_MSIX, dev, entry, value, k.s(f"ctrl {how}"), cost="trap")
+        return
+    if e["latch"][_REG[reg]] == value and (e["pirq"] != UNASSIGNED or not p["qemu_unmap_pirq_on_msi_disable"]):
+        how = "unchanged"
+    elif not p["qemu_msix_latch"] and m["enabled"] and not phys & ENTRY_MASKBIT:
+        how = "dropped: MSI-X enabled and the entry unmasked"
+    else:
+        how = "stored"
         e["updated"] = True
         e["latch"][_REG[reg]] = value
-        if (reg == "data" and m["enabled"] and not value & 0xFF
-                and k.w["behaviour"]["xen_pt_bind"] == "on-write"):
-            k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
-        return
-    e["latch"][3] = value
-    if m["enabled"] and e["updated"] and not value & ENTRY_MASKBIT:
-        k.call("xen_pt_msix_update_one", dev=dev, entry=entry)
+        if reg == "data" and m["enabled"] and not value & 0xFF and p["xen_pt_bind"] == "on-write":
+            k.call("xen_pt_msix_update_one", dev=dev, entry=entry, vec_ctrl=phys)
+    k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} {how}"), cost="trap")
+    if how != "stored":
+        k.ret(0)
 
 
 @tbl.step
 def latched(k: Any, loc: dict[str, Any]) -> None:
+    """The 2008 tools/ioemu ``mask_physical_msix_entry``: the guest's bit reaches the device."""
+    if loc["reg"] == "ctrl" and k.w["behaviour"]["qemu_writes_phys_mask"]:
+        value = emu(k.w, loc["dev"])["msix"]["entries"][loc["entry"]]["latch"][3] & ENTRY_MASKBIT
+        device.table_write(k.eng, -1, loc["dev"], loc["entry"], "ctrl", value)
+        k.touched("mmio_write")
     k.ret(0)
 
 
-update = program("xen_pt_msix_update", "QEMU: map and bind every updated MSI-X entry")
+update = program("xen_pt_msix_update", "QEMU: map and bind every updated MSI-X entry",
+                 source=C.QEMU_CFG_44)
 
 
 @update.step
@@ -171,10 +196,12 @@ def each_entry(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     loc["i"] = i + 1
-    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i)
+    ctrl = emu(k.w, loc["dev"])["msix"]["entries"][i]["latch"][3]
+    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i, vec_ctrl=ctrl)
 
 
-one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)")
+one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)",
+              source=(C.QEMU_UPDATE, C.QEMU_MSI_47))
 
 
 @one.step
@@ -185,8 +212,10 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     if not e["updated"]:
         k.ret(0)
         return
-    vec_ctrl = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]   # read from the hardware
-    if e["pirq"] == UNASSIGNED or m["maskall"] or vec_ctrl & ENTRY_MASKBIT:
+    # latched table: the guest's address/data take effect only on an entry without a pirq, or
+    # masked; before it, what QEMU stored is the message (writes to a live entry were dropped)
+    if (not k.w["behaviour"]["qemu_msix_latch"] or e["pirq"] == UNASSIGNED or m["maskall"]
+            or loc["vec_ctrl"] & ENTRY_MASKBIT):
         e["addr_lo"], e["addr_hi"], e["data"] = e["latch"][0], e["latch"][1], e["latch"][2]
     loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
     if e["pirq"] != UNASSIGNED:
@@ -203,7 +232,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
 def bind(k: Any, loc: dict[str, Any]) -> None:
     dev, entry = loc["dev"], loc["entry"]
     e = emu(k.w, dev)["msix"]["entries"][entry]
-    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry)
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, (e["addr_lo"] >> 12) & 0xFF)
     k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc == 0:
         e["updated"] = False
@@ -221,7 +250,8 @@ def unmap_old(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["rc"])
 
 
-disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable")
+disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable",
+                  source=C.QEMU_C976437)
 
 
 @disable.step
@@ -259,7 +289,8 @@ def unmap(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- MSI ---------------------------------------------------------------------------------------------------
-msi_setup = program("xen_pt_msi_setup", "QEMU: MSI enabled -- map and bind the message's pirq")
+msi_setup = program("xen_pt_msi_setup", "QEMU: MSI enabled -- map and bind the message's pirq",
+                    source=C.QEMU_MSI_SETUP)
 
 
 @msi_setup.step
@@ -279,7 +310,8 @@ def msi_bind(k: Any, loc: dict[str, Any]) -> None:
     k.call("xen_pt_msi_update", dev=loc["dev"])
 
 
-msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated message's pirq")
+msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated message's pirq",
+                     source=C.QEMU_MSI_SETUP)
 
 
 @msi_update.step
@@ -302,7 +334,8 @@ def msi_unmap_old(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["rc"])
 
 
-msi_disable = program("xen_pt_msi_disable", "QEMU: MSI disabled -- unbind and unmap")
+msi_disable = program("xen_pt_msi_disable", "QEMU: MSI disabled -- unbind and unmap",
+                      source=(C.QEMU_MSI_SETUP, C.QEMU_C976437))
 
 
 @msi_disable.step
@@ -320,3 +353,7 @@ def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
     if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], 0, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
     k.ret(0)
+
+
+probes.NOT_GUEST.update(("xen_pt_pci_write_config", "pci_msix_write", "xen_pt_msix_update", "xen_pt_msix_update_one",
+                         "xen_pt_msix_disable", "xen_pt_msi_setup", "xen_pt_msi_update", "xen_pt_msi_disable"))

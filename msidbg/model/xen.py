@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, device, hits
+from msidbg.model import acct, device, hits, vmsi
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
 
 World = dict[str, Any]
@@ -51,7 +51,7 @@ def build(scn: Any, w: World) -> None:
         "irqs": {},        # host irq -> {vector, pirq, dev, entry, type, host_masked, guest_masked}
         "vector_irq": {},  # host vector -> host irq
         "entry_irq": {},   # "dev#entry" -> the host irq whose message the physical entry holds
-        "msixtbl": {},     # "dev#entry" -> pirq whose guest mask writes Xen intercepts
+        "msixtbl": {},     # device -> the vMSI-X intercept's entry (model/vmsi.py)
         "next_irq": FIRST_HOST_IRQ,
         "ports": {},       # event channels: port -> {pirq, vcpu, pending, masked, src}
     }
@@ -67,13 +67,15 @@ def pirq_rec(x: World, pirq: int) -> dict[str, Any]:
     """``pirq_get_info``: the record of ``pirq``, created empty (free) when absent."""
     rec = x["pirqs"].get(pirq)
     if rec is None:
-        rec = {"irq": 0, "emuirq": False, "bound": False, "port": 0, "dev": None, "entry": -1, "type": None}
+        rec = {"irq": 0, "emuirq": False, "bound": False, "port": 0, "dev": None, "entry": -1, "type": None,
+               "gvec": 0, "gdest": 0}
         x["pirqs"][pirq] = rec
     return rec
 
 
 def is_free(rec: dict[str, Any] | None) -> bool:
-    """``is_free_pirq`` for an HVM domain: not mapped (nor allocated) and no emuirq."""
+    """``is_free_pirq`` for an HVM domain: ``arch.irq`` 0 (not mapped, allocated or force-unbound)
+    and no emuirq."""
     return rec is None or (rec["irq"] == 0 and not rec["emuirq"])
 
 
@@ -91,7 +93,7 @@ def state(rec: dict[str, Any] | None) -> str:
     if rec["irq"] == PIRQ_ALLOCATED:
         return "allocated"
     if rec["irq"] <= 0:
-        return "stale"     # unmapped while the guest still had an event channel on it
+        return "stale"     # unmapped while the guest still had an event channel on it, or still bound
     return "bound" if rec["bound"] else "mapped"
 
 
@@ -137,6 +139,8 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
                     f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
         return pirq
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
+    # pirq_acktype: an MSI Xen cannot mask is ACKTYPE_EOI (held in service until the guest's EOI)
+    x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w["devices"][dev]["msi"]["ctrl"] & MSI_PVM
     rec.update(irq=irq, dev=dev, entry=entry, type=kind)
     x["entry_irq"][key(dev, entry)] = irq
     _program(eng, dev, entry, kind, vector)
@@ -148,33 +152,91 @@ def _new_host_irq(x: World, pirq: int, dev: str, entry: int, kind: str) -> tuple
     irq = x["next_irq"]
     x["next_irq"] = irq + 1
     x["irqs"][irq] = {"vector": vector, "pirq": pirq, "dev": dev, "entry": entry, "type": kind,
-                      "host_masked": True, "guest_masked": True}
+                      "host_masked": True, "guest_masked": True, "ack_eoi": False, "in_flight": False,
+                      "held": []}
     x["vector_irq"][vector] = irq
     return irq, vector
 
 
 def unmap_pirq(eng: Any, pirq: int) -> int:
-    """``unmap_domain_pirq``: force-unbind, free the host irq, mask the physical entry."""
+    """``unmap_domain_pirq``: free the host irq, mask the physical entry (``pci_disable_msi``).
+
+    A pirq that is still passthrough-bound is force-unbound (``pirq_guest_force_unbind``): its
+    irq becomes the negative host irq, so it is not free (``is_free_pirq``) until the binding
+    is destroyed (``pt_irq_destroy_bind`` clears it); the vMSI-X reference stays.
+    """
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
     if rec is None or rec["irq"] <= 0:
         return -EINVAL
-    if rec["bound"]:
-        pt_unbind(eng, pirq)
-    hirq = x["irqs"].pop(rec["irq"])
+    irq = rec["irq"]
+    hirq = x["irqs"].pop(irq)
     del x["vector_irq"][hirq["vector"]]
     k = key(hirq["dev"], hirq["entry"])
-    if x["entry_irq"].get(k) == rec["irq"]:
+    if x["entry_irq"].get(k) == irq:
         del x["entry_irq"][k]
         set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], True)
-    rec["irq"] = 0      # emuirq stays while a port is bound: such a pirq is not free
+    # emuirq stays while a port is bound: such a pirq is not free either
+    rec["irq"] = -irq if rec["bound"] else 0
     cleanup(x, pirq)
     return 0
 
 
+def unmap_self(eng: Any, pirq: int) -> int:
+    """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes."""
+    x = eng.w["xen"]
+    rec = x["pirqs"].get(pirq)
+    if eng.w["platform"]["kind"] == "xen-hvm":
+        if rec is not None and rec["emuirq"]:
+            rec["emuirq"] = False
+            cleanup(x, pirq)
+        return 0
+    return unmap_pirq(eng, pirq)
+
+
+XENIRQSTAT_NEEDS_EOI = 1
+
+
+def irq_status_query(w: World, pirq: int) -> int:
+    """PHYSDEVOP_irq_status_query: XENIRQSTAT_needs_eoi for every pirq (an HVM guest's must be
+    mapped or have an emuirq, else -EINVAL); Xen answers it whatever the pirq's ack type."""
+    x = w["xen"]
+    if not 0 <= pirq < x["nr_pirqs"]:
+        return -EINVAL
+    rec = x["pirqs"].get(pirq)
+    if w["platform"]["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
+        return -EINVAL
+    return XENIRQSTAT_NEEDS_EOI
+
+
+def pirq_eoi(eng: Any, pirq: int) -> int:
+    """PHYSDEVOP_eoi -> ``pirq_guest_eoi``: a host irq Xen holds in flight (ACKTYPE_EOI: an MSI
+    that cannot be masked) is acknowledged now, and a signal that waited behind it goes on."""
+    x = eng.w["xen"]
+    if not 0 <= pirq < x["nr_pirqs"]:
+        return -EINVAL
+    rec = x["pirqs"].get(pirq)
+    if rec is not None and rec["irq"] > 0:
+        host_eoi(eng, rec["irq"])
+    return 0
+
+
+def host_eoi(eng: Any, irq: int) -> None:
+    """The host acknowledges ``irq`` (guest EOI or Xen's 1 ms eoi_timer): what it held goes on."""
+    hirq = eng.w["xen"]["irqs"].get(irq)
+    if hirq is None or not hirq["in_flight"]:
+        return
+    hirq["in_flight"] = False
+    held, hirq["held"] = hirq["held"], []
+    for dev, idx, n in held:
+        eng.schedule(eng.w["now"] + eng.w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
+
+
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
-def pt_bind(eng: Any, pirq: int, dev: str, entry: int) -> int:
-    """``pt_irq_create_bind`` for a guest MSI: fails unless Xen has ``pirq`` mapped."""
+def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0) -> int:
+    """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has
+    ``pirq`` mapped. The first binding starts the host irq and registers the device's table
+    with the vMSI-X intercept; a later one only updates the guest vector and flags."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
     if rec is None or rec["irq"] <= 0:
@@ -184,50 +246,69 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int) -> int:
     if rec["dev"] != dev or rec["entry"] != entry:
         eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
                 f"which Xen holds for {owner(rec)}")
+    rec["gvec"], rec["gdest"] = gvec, gdest
     if rec["bound"]:
-        return 0      # "already mapped as vmsi": only the guest data/address are updated
+        return 0      # "if pirq is already mapped as vmsi, update the guest data/addr"
     rec["bound"] = True
     hirq = x["irqs"][rec["irq"]]
+    _startup(eng, hirq)
     if hirq["type"] == "msix":
-        x["msixtbl"][key(hirq["dev"], hirq["entry"])] = pirq
-    hirq["host_masked"] = False     # pirq_guest_bind -> startup: the host unmasks
-    _apply_mask(eng, hirq, startup=True)
+        vmsi.register(x, hirq["dev"])
     return 0
 
 
 def pt_unbind(eng: Any, pirq: int) -> int:
-    """``pt_irq_destroy_bind``: unbind, stop intercepting, the host masks the entry again."""
+    """``pt_irq_destroy_bind``: ``pirq_guest_unbind`` (shutdown: the host masks the entry),
+    then ``msixtbl_pt_unregister``. A pirq Xen force-unbound at unmap (its irq is negative)
+    is only cleared: the intercept finds no irq descriptor and keeps its reference."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
     if rec is None or not rec["bound"]:
         return -EINVAL
     rec["bound"] = False
-    hirq = x["irqs"].get(rec["irq"])
-    if hirq is not None:
-        x["msixtbl"].pop(key(hirq["dev"], hirq["entry"]), None)
-        hirq["host_masked"] = True
-        _apply_mask(eng, hirq)
+    if rec["irq"] < PIRQ_ALLOCATED:
+        rec["irq"] = 0              # clear_domain_irq_pirq of the force-unbound irq
+    else:
+        hirq = x["irqs"][rec["irq"]]
+        _shutdown(eng, hirq)
+        if hirq["type"] == "msix":
+            vmsi.unregister(eng.w, hirq["dev"])
     cleanup(x, pirq)
     return 0
 
 
 # --- the physical entry ------------------------------------------------------------------------------
-def _apply_mask(eng: Any, hirq: dict[str, Any], startup: bool = False) -> None:
-    """Write the physical mask bit this host irq's state implies, if it still owns the entry."""
+def _startup(eng: Any, hirq: dict[str, Any]) -> None:
+    """``startup_msi_irq``: the host unmasks; from 4.6 (84d6add5593d) a guest's MSI also starts
+    guest-masked until the guest unmasks it through vMSI-X or binds an event channel."""
+    hirq["host_masked"] = False
+    hirq["guest_masked"] = eng.w["behaviour"]["xen_msi_mask"] == "combined"
+    _apply_mask(eng, hirq)
+
+
+def _shutdown(eng: Any, hirq: dict[str, Any]) -> None:
+    """``shutdown_msi_irq`` / ``mask_msi_irq``: the host masks (4.6: guest too)."""
+    hirq["host_masked"] = True
+    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
+        hirq["guest_masked"] = True
+    _apply_mask(eng, hirq)
+
+
+def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
+    """Write the physical mask bit this host irq's state implies, if it still owns the entry.
+    Before 4.6 Xen writes its own bit (``msi_set_mask_bit(desc, flag)``): a guest's mask
+    written through the intercept is overwritten; from 4.6 it writes host OR guest."""
     x = eng.w["xen"]
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
         return
+    masked = hirq["host_masked"]
     if eng.w["behaviour"]["xen_msi_mask"] == "combined":
-        masked = hirq["host_masked"] or hirq["guest_masked"]
-    elif startup:
-        masked = False      # old Xen: startup_msi_irq unmasks the entry outright
-    else:
-        masked = hirq["host_masked"]
+        masked = masked or hirq["guest_masked"]
     set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], masked)
 
 
 def guest_unmask(eng: Any, pirq: int) -> None:
-    """``arch_evtchn_bind_pirq`` (4.6+ combined model): clear the guest mask of the pirq's MSI."""
+    """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
     if eng.w["behaviour"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
@@ -269,30 +350,3 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
     if msi["ctrl"] & MSI_PVM:
         value = msi["mask"] | (1 << entry) if masked else msi["mask"] & ~(1 << entry)
         device._set_msi_mask(eng, dev, d, value)
-
-
-# --- the msixtbl intercept ---------------------------------------------------------------------------
-def intercepts(w: World, dev: str, entry: int) -> bool:
-    """Does Xen handle the guest's Vector Control accesses to this entry itself?"""
-    return key(dev, entry) in w["xen"]["msixtbl"]
-
-
-def msixtbl_write(eng: Any, cpu: int, dev: str, entry: int, value: int) -> None:
-    """A guest Vector Control write to a bound entry: its mask bit reaches the physical entry."""
-    x = eng.w["xen"]
-    rec = x["pirqs"][x["msixtbl"][key(dev, entry)]]
-    hirq = x["irqs"][rec["irq"]]
-    hirq["guest_masked"] = bool(value & ENTRY_MASKBIT)
-    masked = hirq["guest_masked"]
-    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
-        masked = masked or hirq["host_masked"]
-    device.table_write(eng, cpu, dev, entry, "ctrl", ENTRY_MASKBIT if masked else 0)
-
-
-def msixtbl_read(w: World, dev: str, entry: int) -> int:
-    """Vector Control as the intercept returns it: the guest's own bit (4.6+) or the physical one."""
-    x = w["xen"]
-    rec = x["pirqs"][x["msixtbl"][key(dev, entry)]]
-    if w["behaviour"]["xen_msi_mask"] == "combined":
-        return ENTRY_MASKBIT if x["irqs"][rec["irq"]]["guest_masked"] else 0
-    return int(w["devices"][dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT)

@@ -11,6 +11,7 @@ from typing import Any
 from msidbg.model import build, bus, evtchn, qemu
 from msidbg.model import kernel as _kernel  # noqa: F401  (the guest's Xen frontend registers itself)
 from msidbg.model import xen as X
+from msidbg.model import xencite as _xencite  # noqa: F401  (citations of the Xen platforms)
 from msidbg.model.kernel import pci
 
 

@@ -37,6 +37,11 @@ DEFAULT_COSTS: dict[str, int] = {
     "irte_update": 1000,
     # Gap between two CPUs' steps in a hotplug rendezvous (stop_machine).
     "hotplug": 5000,
+    # fixup_irqs() waits mdelay(1) before it scans the dying CPU's IRR (arch/x86/kernel/irq.c).
+    "fixup_irqs_mdelay": 1_000_000,
+    # One jiffy: the vector cleanup timer (6.6+) fires a jiffy after it is armed. 4 ms is
+    # CONFIG_HZ=250, the Kconfig default (kernel/Kconfig.hz); 1ms for HZ=1000 kernels.
+    "jiffy": 4_000_000,
 }
 
 

@@ -116,7 +116,7 @@ def test_xen_snapshot_has_actor_tracks_pirq_counter_and_held_slices(tmp_path: Pa
     xen = [te.name for _, track, te in t.events if track == "Xen" and te.type == TE.TYPE_INSTANT]
     assert xen.count("xen.hypercall PHYSDEVOP_get_free_pirq") == 3
     marks = [te.name for _, track, te in t.events if track == "msidbg bookmarks"]
-    assert marks == ["signal-lost", "snapshot cursor"]
+    assert marks == ["bind-on-restore", "late-mask", "signal-lost", "snapshot cursor"]
     starts, ends = t.flows()
     assert len(starts) == 30 and ends == Counter({"lost": 30})
     t.check_nesting()

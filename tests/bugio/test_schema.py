@@ -23,9 +23,9 @@ from msidbg.errors import ScenarioError
 from tests.bugio.helpers import ROOT, cli
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
-SAMPLE = {"dev": "eth0", "mode": "msix", "vectors": 1, "affinity": 0, "hint": 0, "vector": 0, "cpu": 1, "count": 1,
+SAMPLE = {"dev": "eth0", "mode": "msix", "vectors": 1, "affinity": 0, "hint": 0, "vector": 0, "cpu": 1, "cpus": [0], "count": 1,
           "every": "10us", "timeout": "1ms", "target": "config", "offset": 0, "value": 0, "size": 4}
-WRONG = {"dev": "Nope!", "mode": "bogus", "vectors": 0, "affinity": "x", "hint": "x", "vector": -1, "cpu": -1,
+WRONG = {"dev": "Nope!", "mode": "bogus", "vectors": 0, "affinity": "x", "hint": "x", "vector": -1, "cpu": -1, "cpus": [],
          "count": 0, "every": "10 parsecs", "timeout": "soon", "target": "bogus", "offset": -1, "value": -1,
          "size": 3, "at": "-5", "on": -1, "jitter": "lots"}
 
@@ -58,6 +58,8 @@ def schema_ok(doc: dict[str, Any]) -> bool:
 def base() -> dict[str, Any]:
     run = []
     for do, fields in S.ACTION_FIELDS.items():
+        if do == "hypercall":
+            continue        # needs a Xen platform (the base document is bare metal)
         action: dict[str, Any] = {"do": do}
         action.update({f: SAMPLE[f] for f in fields if f in SAMPLE})
         if do == "cpu_offline":
@@ -111,7 +113,7 @@ def mutations() -> list[tuple[str, dict[str, Any]]]:
     m("quirk", lambda d: dev(d).update(quirks=["bogus"]))
     m("action without do", lambda d: d["run"].append({"dev": "eth0"}))
     m("action kind", lambda d: d["run"].append({"do": "bogus"}))
-    for i, (do, fields) in enumerate(S.ACTION_FIELDS.items()):
+    for i, (do, fields) in enumerate((do, f) for do, f in S.ACTION_FIELDS.items() if do != "hypercall"):
         m(f"{do} unknown field", lambda d, i=i: d["run"][i].update(bogus=1))
         for f in fields:
             if f in WRONG:

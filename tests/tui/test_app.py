@@ -49,7 +49,7 @@ async def test_continue_stops_at_the_breakpoint_with_the_written_entry_highlight
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
         await idle(pilot, app)
-        assert app.session.cursor == want.event == 20
+        assert app.session.cursor == want.event == 23
         assert app.view is not None and app.view.changes.rows == {"eth0": frozenset({0})}
         assert "continue: breakpoint msix-write-unmasked" in status(app)
         table = app.query_one(VectorTable)
@@ -135,15 +135,15 @@ async def test_save_then_open_lands_on_the_same_event(tmp_path: Path) -> None:
     again = app_for(str(path))
     async with again.run_test(size=SIZE) as pilot:
         await idle(pilot, again)
-        assert again.session.cursor == cursor == 20
+        assert again.session.cursor == cursor == 23
         assert [b.spec for b in again.session.breakpoints] == specs
         assert again.view is not None and again.view.changes.rows == {"eth0": frozenset({0})}
-        assert "snapshot at event 20: breakpoint msix-write-unmasked" in status(again)
+        assert "snapshot at event 23: breakpoint msix-write-unmasked" in status(again)
         await pilot.press("s")
-        assert again.session.cursor == 21
+        assert again.session.cursor == 24
         await pilot.press("M", "enter")
         await idle(pilot, again)
-        assert again.session.cursor == 20
+        assert again.session.cursor == 23
 
 
 async def test_keys_are_rebindable_and_help_shows_them() -> None:
@@ -195,7 +195,7 @@ async def test_narrow_light_terminal_does_not_crash() -> None:
         await idle(pilot, app)
         await pilot.press("b", "tab", "tab", "tab", "s")
         assert app.screen.has_class("-narrow")
-        assert app.session.cursor == 20
+        assert app.session.cursor == 23
         await pilot.resize_terminal(60, 16)
         await pilot.press("s", "c")
         await idle(pilot, app)
@@ -225,11 +225,11 @@ async def test_reverse_continue_and_run_to_time() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t", *"4ms", "enter")            # stops at the first breakpoint on the way
         await idle(pilot, app)
-        assert app.session.cursor == 20 and "breakpoint msix-write-unmasked" in status(app)
+        assert app.session.cursor == 23 and "breakpoint msix-write-unmasked" in status(app)
         app.session.remove_breakpoint(app.session.breakpoints[0].id)
         await pilot.press("t", *"4ms", "enter")
         await idle(pilot, app)
-        assert app.session.cursor == 69                     # irq-lost: CPU1 is offline at 3ms
+        assert app.session.cursor == 72                     # irq-lost: CPU1 is offline at 3.0001ms
         await pilot.press("t", *"2.5ms", "enter")           # backwards: the last event at or before 2.5ms
         await idle(pilot, app)
         here = app.session.event(app.session.cursor)
@@ -310,6 +310,6 @@ async def test_the_behaviour_screen_lists_the_resolved_switches() -> None:
         assert isinstance(screen, BehaviourScreen)
         rows = screen.rows()
         assert [r.split()[0] for r in rows] == list(app.session.summary()["behaviour"])
-        assert any(r.split()[0] == "msix_mask_all" and "83dbf898a2d4" in r for r in rows)
+        assert any(r.split()[0] == "msix_masked_update" and "da181dc974ad" in r for r in rows)
         await pilot.press("escape")
         assert not isinstance(app.screen, BehaviourScreen)

@@ -11,25 +11,38 @@ from typing import Any
 from msidbg.model import device
 from msidbg.model import kinds as K
 from msidbg.model.kernel import pci
+from msidbg.model.kernel import sources as S
 from msidbg.sim.program import program
 
-ETIMEDOUT = 110
+ETIMEDOUT, EIO = 110, 5
 
 #: scenario ``do:`` -> root program
 ACTION_PROGRAMS: dict[str, str] = {}
 
 
-def action(do: str, name: str, doc: str) -> Any:
+def action(do: str, name: str, doc: str, source: Any) -> Any:
     ACTION_PROGRAMS[do] = name
-    return program(name, doc)
+    return program(name, doc, source=source)
 
 
-probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector")
+probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector",
+               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ))
+
+#: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
+NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
 
 
 @probe.step
 def alloc(k: Any, loc: dict[str, Any]) -> None:
-    k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
+    """A ``kind: nvme`` device asks the way nvme_setup_irqs does:
+    pci_alloc_irq_vectors_affinity(1, 1 + I/O queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY,
+    {.pre_vectors = 1}), with at most one I/O queue per possible CPU (nvme_max_io_queues);
+    other devices call plain pci_alloc_irq_vectors(1, vectors)."""
+    if k.w["devices"][loc["dev"]]["kind"] == "nvme":
+        top = min(loc["vectors"], 1 + len(k.w["cpus"]))
+        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"], affd=dict(NVME_AFFD))
+    else:
+        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
 
 
 @probe.step
@@ -45,7 +58,7 @@ def request_next(k: Any, loc: dict[str, Any]) -> None:
     if loc["i"] >= loc["n"]:
         k.ret(0)
         return
-    k.call("request_irq", dev=loc["dev"], index=loc["i"], affinity=loc.get("affinity"))
+    k.call("driver_request_irq", dev=loc["dev"], vector=loc["i"], affinity=loc.get("affinity"))
     loc["i"] += 1
 
 
@@ -57,7 +70,8 @@ def requested(k: Any, loc: dict[str, Any]) -> None:
     k.goto("request_next")
 
 
-remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors")
+remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors",
+                (S.FREE_IRQ, S.FREE_VECTORS))
 
 
 @remove.step
@@ -78,10 +92,10 @@ def removed(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-def _wrapper(do: str, name: str, target: str, doc: str, extra: dict[str, Any] | None = None,
+def _wrapper(do: str, name: str, target: str, doc: str, source: Any, extra: dict[str, Any] | None = None,
              **rename: str) -> None:
     """An action that just calls one kernel program and returns its result."""
-    prog = action(do, name, doc)
+    prog = action(do, name, doc, source)
 
     def call(k: Any, loc: dict[str, Any]) -> None:
         args = {rename.get(key, key): v for key, v in loc.items() if key != "action"}
@@ -96,18 +110,68 @@ def _wrapper(do: str, name: str, target: str, doc: str, extra: dict[str, Any] | 
 
 
 _wrapper("alloc_vectors", "driver_alloc_vectors", "pci_alloc_irq_vectors", "pci_alloc_irq_vectors only",
-         extra={"min": 1}, vectors="max")
-_wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only")
-_wrapper("request_irq", "driver_request_irq", "request_irq", "request one vector's irq", vector="index")
-_wrapper("free_irq", "driver_free_irq", "free_irq", "free one vector's irq", vector="index")
-_wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system/cpu/cpuN/online")
-_wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online")
+         S.ALLOC_VECTORS, extra={"min": 1}, vectors="max")
+_wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
 
-affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list")
+
+def as_mask(cpus: int | list[int]) -> list[int]:
+    """``affinity:`` / ``hint:`` as written: one CPU or a list of them."""
+    return list(cpus) if isinstance(cpus, list) else [cpus]
+
+
+request_one = action("request_irq", "driver_request_irq",
+                     "irq_set_affinity (affinity:), request_irq, irq_set_affinity_hint (hint:)",
+                     (S.SET_AFFINITY, S.SETUP_IRQ, S.HINT))
+
+
+@request_one.step
+def stored_affinity(k: Any, loc: dict[str, Any]) -> None:
+    """``affinity:`` -- the driver's irq_set_affinity() before request_irq() (its result is
+    not checked, as drivers do not)."""
+    if loc.get("affinity") is not None:
+        k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=as_mask(loc["affinity"]))
+
+
+@request_one.step
+def request(k: Any, loc: dict[str, Any]) -> None:
+    k.call("request_irq", dev=loc["dev"], index=loc["vector"])
+
+
+@request_one.step
+def hint(k: Any, loc: dict[str, Any]) -> None:
+    """``hint:`` -- irq_set_affinity_hint() right after a successful request_irq()."""
+    if loc["ret"] < 0:
+        k.ret(loc["ret"])
+        return
+    if loc.get("hint") is not None:
+        k.call("irq_set_affinity_hint", dev=loc["dev"], index=loc["vector"], mask=as_mask(loc["hint"]))
+    else:
+        k.ret(0)
+
+
+@request_one.step
+def request_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"] if loc["ret"] < 0 else 0)
+
+
+_wrapper("free_irq", "driver_free_irq", "free_irq", "free one vector's irq", S.FREE_IRQ, vector="index")
+_wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system/cpu/cpuN/online", S.FIXUP_IRQS)
+_wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online", S.RESTORE)
+
+affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list", S.PROC_IRQ)
 
 
 @affinity.step
 def write_affinity(k: Any, loc: dict[str, Any]) -> None:
+    """write_irq_affinity: a managed irq's affinity cannot be changed from user space (-EIO,
+    irq_can_set_affinity_usr)."""
+    from msidbg.model.kernel.irq import irq_of
+
+    desc = irq_of(k, loc["dev"], loc["vector"])
+    if desc is not None and desc["is_managed"]:
+        k.note("managed irq: affinity not writable from user space", -EIO, loc["dev"])
+        k.ret(-EIO)
+        return
     k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=[loc["cpu"]])
 
 
@@ -116,7 +180,21 @@ def written(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its interrupt or time out")
+default_aff = action("default_affinity", "write_default_affinity",
+                     "echo MASK > /proc/irq/default_smp_affinity", S.PROC_IRQ)
+
+
+@default_aff.step
+def write_default(k: Any, loc: dict[str, Any]) -> None:
+    """irq_default_affinity changes; irqs already allocated keep the copy they took (a later
+    irq_setup_affinity of an irq without a stored affinity uses the new one)."""
+    mask = sorted(set(loc["cpus"]))
+    k.kernel["default_affinity"] = mask
+    k.note(f"irq_default_affinity = {{{','.join(str(c) for c in mask)}}}", len(mask))
+    k.ret(0)
+
+
+doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its interrupt or time out", S.CONTRACT)
 
 
 @doorbell.step
@@ -137,7 +215,7 @@ def woken(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-raw = action("write", "raw_write", "a raw config space or MSI-X table write")
+raw = action("write", "raw_write", "a raw config space or MSI-X table write", S.CONTRACT)
 
 
 @raw.step

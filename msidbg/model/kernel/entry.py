@@ -2,17 +2,23 @@
 
 ``accept`` is the APIC transition plus common_interrupt's ``vector_irq`` lookup (one
 event). A real descriptor gets ``handle_edge_irq``: ``apic_ack_edge`` first completes a
-pending vector move (cleanup IPI to the old CPU) and applies a pending affinity change
-(``irq_move_irq``), then EOIs -- before the handler runs, as x86 edge MSI does. A vector
-with no descriptor is EOI'd by ``common_interrupt`` itself: UNUSED prints "No irq handler
-for vector" (spurious), SHUTDOWN and RETRIGGERED swallow one hit silently.
+pending vector move (the old CPU's cleanup: an IPI before 6.6, a timer one jiffy later from
+bdc1dad299bb on) and applies a pending affinity change (``irq_move_irq``), then EOIs --
+before the handler runs, as x86 edge MSI does. A vector with no descriptor is EOI'd by
+``common_interrupt`` itself: UNUSED prints "No irq handler for vector" (spurious), SHUTDOWN
+and RETRIGGERED swallow one hit silently.
+
+The cleanup timer is a per-CPU timer: its expiry puts LOCAL_TIMER_VECTOR (0xec) in that CPU's
+IRR, and the interrupt runs ``vector_cleanup_callback`` (the timer softirq on irq exit).
 """
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from msidbg.model import acct, apic, hits
+from msidbg.model import build as _build
 from msidbg.model import kinds as K
 from msidbg.model.hw import (
     IRQ_MOVE_CLEANUP_VECTOR,
@@ -20,14 +26,19 @@ from msidbg.model.hw import (
     VECTOR_RETRIGGERED,
     VECTOR_SHUTDOWN,
 )
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
-common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector")
-handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs")
-move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU")
+common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
+handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs", source=(S.EDGE, S.CLEANUP_IPI, S.CLEANUP_TIMER))
+move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU", source=S.CLEANUP_IPI)
+timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
+LOCAL_TIMER_VECTOR = 0xEC
+TIMER_FIRE = kind("timer.fire", ("target", INT), doc="a CPU's vector cleanup timer expires (local timer interrupt)")
 
 
 def accept(k: Any, c: dict[str, Any], v: int) -> None:
@@ -101,15 +112,53 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
 
 
 def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
-    """send_cleanup_vector once the move is complete: queue the old vector's release on its
-    CPU and send that CPU the cleanup IPI (emits the IPI event). False if nothing to send."""
+    """send_cleanup_vector / vector_schedule_cleanup once the move is complete: queue the old
+    vector's release on its CPU and send that CPU the cleanup IPI, or (6.6+) arm its cleanup
+    timer one jiffy out unless it is pending (emits the event). False if nothing to do."""
     if not vec.complete_move(k.w, desc, vector, cpu):
         return False
     target = k.w["cpus"][desc["prev_cpu"]]
+    if vec.timer_cleanup(k.w):
+        armed = arm_cleanup_timer(k.eng, target)
+        k.note(f"vector_schedule_cleanup: old vector {desc['prev_vector']:#x} on CPU{target['id']}"
+               + (", timer armed" if armed else ", timer already pending"), target["id"], desc["dev"])
+        return True
     apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
     k.eng.model.wake(k.eng, target)
     k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
     return True
+
+
+def arm_cleanup_timer(eng: Any, c: dict[str, Any]) -> bool:
+    """add_timer_on(&cl->timer, cpu) with expiry jiffies + 1, unless already pending."""
+    if c.get("vtimer", -1) >= 0:
+        return False
+    token = eng.w["seq"]
+    c["vtimer"] = token
+    eng.schedule(eng.w["now"] + eng.w["costs"]["jiffy"], "vtimer", c["id"], token)
+    return True
+
+
+def cancel_cleanup_timer(eng: Any, c: dict[str, Any]) -> None:
+    """del_timer (lapic_offline): forget a pending cleanup timer."""
+    token = c.get("vtimer", -1)
+    if token < 0:
+        return
+    c["vtimer"] = -1
+    agenda = eng.w["agenda"]
+    keep = [item for item in agenda if not (item[2] == "vtimer" and item[4] == token)]
+    if len(keep) != len(agenda):
+        heapq.heapify(keep)
+        agenda[:] = keep
+
+
+def on_vtimer(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: a cleanup timer expires; the local APIC timer interrupt is raised."""
+    c = eng.w["cpus"][item[3]]
+    c["vtimer"] = -1
+    apic.receive(c, LOCAL_TIMER_VECTOR, None)
+    eng.model.wake(eng, c)
+    eng.emit(TIMER_FIRE, c["id"], None, c["id"])
 
 
 @handle_edge_irq.step
@@ -163,6 +212,34 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
     k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c["id"], cost="eoi")
+
+
+@timer_cleanup.step
+def timer_callback(k: Any, loc: dict[str, Any]) -> None:
+    """__vector_cleanup(cl, true): free what is queued here unless still pending in this CPU's
+    IRR; then ``mod_timer(jiffies + 1)`` to try again."""
+    c = k.cpu
+    apic.eoi(c)
+    freed, retry = vec.cleanup_this_cpu(k.w, c)
+    if retry:
+        arm_cleanup_timer(k.eng, c)
+    k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c["id"], cost="eoi")
+
+
+SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"
+
+
+def _no_cleanup_vector(scn: Any, w: dict[str, Any]) -> None:
+    """Build hook: from 6.6 (bdc1dad299bb) there is no IRQ_MOVE_CLEANUP_VECTOR; 0x20 is a
+    device vector like the others."""
+    if vec.timer_cleanup(w):
+        for c in w["cpus"]:
+            if c["vector_irq"].get(IRQ_MOVE_CLEANUP_VECTOR) == VECTOR_CLEANUP:
+                del c["vector_irq"][IRQ_MOVE_CLEANUP_VECTOR]
+
+
+if _no_cleanup_vector not in _build.PLATFORM_BUILDERS:
+    _build.PLATFORM_BUILDERS.append(_no_cleanup_vector)
 
 
 def program_names() -> list[str]:

@@ -1,19 +1,24 @@
 """CPU hotplug: ``cpu_down`` migrates the outgoing CPU's irqs, ``cpu_up`` brings it back.
 
-Offline follows x86 ``fixup_irqs``/``irq_migrate_all_off_this_cpu``: every active irq
-first gets ``irq_force_complete_move`` (a move from or onto the dying CPU has its old vector
-freed even if no interrupt ever arrived on the new one), then irqs targeting the dying CPU are
-moved with ``migrate_one_irq`` (masked, when the chip can mask); vectors still pending in
-the dying CPU's IRR are retriggered to their irq's new target and marked RETRIGGERED. The
-vector domain already counts the dying CPU as offline (``vector.cpu_online``), so the old
-vector of a migrated irq is released at once, as after remove_cpu_from_maps().
+Offline follows x86 ``fixup_irqs`` (arch/x86/kernel/irq.c) and ``irq_migrate_all_off_this_cpu``
+/ ``migrate_one_irq`` (kernel/irq/cpuhotplug.c): ``irq_force_complete_move`` drops an old
+vector left by a move -- before 6.10 only for the irqs that are migrated, from a6c11c0a5235
+for every irq whose current or previous target is the dying CPU (``hotplug_force_complete``);
+irqs targeting the dying CPU are moved with ``migrate_one_irq`` (masked, when the chip cannot
+move in process context), and a managed irq with no other CPU of its mask online is shut down
+instead; then ``mdelay(1)``; then vectors still pending in the dying CPU's IRR are retriggered
+to their irq's new target and marked RETRIGGERED. ``lapic_offline`` (6.6+) frees what waits
+for this CPU's cleanup timer. The vector domain already counts the dying CPU as offline
+(``vector.cpu_online``), so the old vector of a migrated irq is released at once.
 The model runs these steps in the process context of the CPU that asked for the
 hotplug, rather than on the dying CPU itself; as in stop_machine, every other online CPU
 is stopped meanwhile (signals wait in IRR, tasks wait), so the dying CPU accepts nothing
 while its irqs are moved.
 
 Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
-pending there is gone) and ``lapic_online`` resets ``vector_irq``.
+pending there is gone) and ``lapic_online`` resets ``vector_irq``; then
+``irq_affinity_online_cpu`` restarts the managed irqs shut down for lack of a CPU
+(``irq_restore_affinity_of_irq`` -> ``irq_startup``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ from typing import Any
 from msidbg.model import acct, apic
 from msidbg.model import kinds as K
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
+from msidbg.model.kernel import entry
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.irq import chip_has
+from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -42,7 +51,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU")
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER))
 
 
 @down.step
@@ -73,6 +82,8 @@ def check(k: Any, loc: dict[str, Any]) -> None:
 @down.step
 def each_irq(k: Any, loc: dict[str, Any]) -> None:
     """migrate_one_irq for every active irq (force-complete moves first)."""
+    dying = loc["cpu"]
+    involved = sw(k, "hotplug_force_complete") == "involved"
     while loc["i"] < len(loc["irqs"]):
         irq = loc["irqs"][loc["i"]]
         loc["i"] += 1
@@ -80,14 +91,19 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
         if desc is None:
             continue
         prev_cpu = desc["prev_cpu"]
-        freed = vec.force_complete_move(k.w, desc, loc["cpu"])
-        if desc["started"] and desc["effective"] == loc["cpu"]:
-            loc["mask"] = _new_mask(k, desc, loc["cpu"])
-            k.call("migrate_one_irq", irq=irq, mask=loc["mask"])
+        fixup = desc["started"] and desc["effective"] == dying
+        freed = vec.force_complete_move(k.w, desc, dying) if fixup or involved else 0
+        if fixup:
+            mask = _new_mask(k, desc, dying)
+            if mask:
+                k.call("migrate_one_irq", irq=irq, mask=mask)
+            else:  # a managed irq whose last online CPU goes: shut it down, keep its affinity
+                desc["managed_shutdown"] = True
+                k.call("irq_shutdown_and_deactivate", irq=irq)
             if freed:
                 k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             return
-        fixup_move_pending(k, desc, loc["cpu"], False)
+        fixup_move_pending(k, desc, dying, False)
         if freed:
             k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
             k.again()
@@ -110,18 +126,28 @@ def fixup_move_pending(k: Any, desc: dict[str, Any], dying: int, consume: bool) 
 
 def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> list[int]:
     """Where migrate_one_irq sends the irq: the pending move's mask if there is one, else its
-    affinity; any online CPU when neither has one left ("broke affinity")."""
+    affinity; any online CPU when neither has one left ("broke affinity") -- but [] for a
+    managed irq, which is shut down instead."""
     others = [c for c in vec.online_cpus(k.w) if c != dying]
     want = desc["affinity"]
     if fixup_move_pending(k, desc, dying, True):
         want, desc["pending_mask"] = desc["pending_mask"], []
-    return [c for c in want if c in others] or others
+    mask = [c for c in want if c in others]
+    if mask or desc["is_managed"]:
+        return mask
+    return others
 
 
 @down.step
 def next_irq(k: Any, loc: dict[str, Any]) -> None:
     if loc["i"] < len(loc["irqs"]):
         k.goto("each_irq")
+
+
+@down.step
+def mdelay(k: Any, loc: dict[str, Any]) -> None:
+    """fixup_irqs: mdelay(1) before the IRR scan, to let interrupts in flight land."""
+    k.ev(K.KERNEL, None, k.s("fixup_irqs"), k.s("mdelay(1) before the IRR scan"), 1, cost="fixup_irqs_mdelay")
 
 
 @down.step
@@ -144,9 +170,13 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
 @down.step
 def offline(k: Any, loc: dict[str, Any]) -> None:
     target = k.w["cpus"][loc["cpu"]]
+    if vec.timer_cleanup(k.w):
+        # lapic_offline: __vector_cleanup(cl, false), then the timer is deleted
+        vec.cleanup_this_cpu(k.w, target, check_irr=False)
+        entry.cancel_cleanup_timer(k.eng, target)
     target["online"] = False
     for v in list(target["vector_irq"]):
-        if target["vector_irq"][v] != VECTOR_RETRIGGERED and v != IRQ_MOVE_CLEANUP_VECTOR:
+        if target["vector_irq"][v] != VECTOR_RETRIGGERED and target["vector_irq"][v] != VECTOR_CLEANUP:
             target["vector_irq"].pop(v)
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
@@ -163,7 +193,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online")
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE))
 
 
 @up.step
@@ -177,9 +207,31 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         return
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
-    target["vector_irq"] = {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
+    target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
     target["online"] = True
+    loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["is_managed"])
     k.ev(K.CPU_ONLINE, None, loc["cpu"], cost="hotplug")
     k.eng.model.wake(k.eng, target)
+
+
+@up.step
+def restore_managed(k: Any, loc: dict[str, Any]) -> None:
+    """irq_restore_affinity_of_irq: a requested managed irq shut down for lack of a CPU, whose
+    mask holds the new CPU, starts again (x86 irqs have a single target: nothing else moves)."""
+    while loc["irqs"]:
+        desc = k.w["irqs"].get(loc["irqs"].pop(0))
+        if (desc is None or desc["action"] is None or not desc["managed_shutdown"]
+                or loc["cpu"] not in desc["affinity"] or chip_has(desc, "no-domain")):
+            continue
+        loc["irq"] = desc["irq"]
+        k.irq_save(loc)
+        k.call_then("restored", "irq_startup", irq=desc["irq"])
+        return
     k.ret(0)
+
+
+@up.step
+def restored(k: Any, loc: dict[str, Any]) -> None:
+    k.irq_restore(loc)
+    k.goto("restore_managed")

@@ -1,17 +1,18 @@
-"""The generic irq core (kernel/irq/): request_irq, startup, affinity, moves, free_irq.
+"""The generic irq core (kernel/irq/): request_irq, activation, startup, free_irq.
 
-``request_irq`` installs the handler, activates the irq (the vector domain assigns a real
-vector and the message is written, entry still masked), then starts it up. Before
-826da771291f/ff363f480e59 (``affinity_before_startup: false``) startup unmasked first and
-applied the affinity afterwards -- rewriting a live entry; after, the affinity comes first.
+``request_irq`` -> ``__setup_irq`` installs the handler, activates a non-managed irq
+(``irq_activate``: the vector domain assigns a real vector inside the irq's affinity mask and
+the message is written, entry still masked), then ``irq_startup``:
 
-Model reading of ``affinity:`` (see docs/model.md): activation places the vector with the
-matrix allocator over all online CPUs; the affinity requested with the irq (a hint or a
-managed mask given by the driver) is what ``irq_setup_affinity()`` applies at startup.
+* a managed irq (``__irq_startup_managed``) is activated only now, on an online CPU of its
+  mask, and started with its mask applied first (IRQ_STARTUP_MANAGED); with no CPU of the
+  mask online it stays shut down (IRQ_STARTUP_ABORT) until one comes back;
+* any other irq runs ``irq_setup_affinity`` -- the stored affinity when one was set (or the
+  irq is managed), else ``irq_default_affinity`` -- before ``__irq_startup`` unmasks it when
+  the chip has IRQCHIP_AFFINITY_PRE_STARTUP (826da771291f + ff363f480e59,
+  ``affinity_before_startup``), after it otherwise. It never looks at the affinity *hint*.
 
-Affinity changes of a running irq without interrupt remapping are deferred: the new mask
-is recorded (``move_pending``) and applied at the next interrupt, masked, by
-``irq_move_irq`` in the ack path. CPU hotplug moves irqs with ``migrate_one_irq``.
+Affinity changes, deferred moves and CPU hotplug migration are in ``move.py``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from msidbg.model import kinds as K
-from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR
+from msidbg.model.cite import Source, reading
 from msidbg.model.kernel import msi, pci
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.affinity import default_affinity
+from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -55,6 +59,14 @@ def chip_has(desc: dict[str, Any], prop: str) -> bool:
     return props is not None and prop in props
 
 
+reading("kernel.irq.vector-lookup-locked",
+        "pci_irq_vector() while another CPU enables or tears down the device's MSI state finds the irq only "
+        "after that finished: msi_get_virq takes msi_lock_descs. The model answers 'no irq' at once instead of "
+        "sleeping (the outcome a teardown leaves), for every kernel version; before 5.17 the lookup took no lock.",
+        source=Source("torvalds/linux", "v6.2", "kernel/irq/msi.c", "msi_domain_get_virq", "5.17.."),
+        quote="msi_lock_descs(dev); xa = &dev->msi.data->__domains[domid].store;", module=__name__)
+
+
 def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:
     """pci_irq_vector(): the irq of vector ``index``, or None. msi_get_virq() takes msi_lock_descs,
     so while another CPU enables or tears down the device's MSI state the caller finds it after
@@ -71,7 +83,7 @@ def online(k: Any) -> list[int]:
 
 
 # --- request_irq -------------------------------------------------------------------------------
-request = program("request_irq", "request_irq -> __setup_irq -> irq_activate, irq_startup")
+request = program("request_irq", "request_irq -> __setup_irq -> irq_activate, irq_startup", source=S.SETUP_IRQ)
 
 
 @request.step
@@ -88,30 +100,18 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     loc["irq"] = desc["irq"]
     k.irq_save(loc)  # raw_spin_lock_irqsave(&desc->lock) around activation and startup
     desc["action"] = f"{loc['dev']}-{loc['index']}"
-    desc["hint"] = None if loc.get("affinity") is None else [loc["affinity"]]
     k.ev(K.IRQ_REQUEST, loc["dev"], desc["irq"], loc["index"])
     k.call("irq_activate", irq=desc["irq"])
 
 
 @request.step
-def startup_first(k: Any, loc: dict[str, Any]) -> None:
+def startup(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] < 0:
         k.w["irqs"][loc["irq"]]["action"] = None
         k.irq_restore(loc)
         k.ret(loc["ret"])
         return
-    k.call("irq_setup_affinity" if _affinity_first(k, loc["irq"]) else "irq_startup", irq=loc["irq"])
-
-
-def _affinity_first(k: Any, irq: int) -> bool:
-    if chip_has(k.w["irqs"][irq], "startup-first"):
-        return False
-    return bool(k.w["behaviour"]["affinity_before_startup"])
-
-
-@request.step
-def startup_second(k: Any, loc: dict[str, Any]) -> None:
-    k.call("irq_startup" if _affinity_first(k, loc["irq"]) else "irq_setup_affinity", irq=loc["irq"])
+    k.call("irq_startup", irq=loc["irq"])
 
 
 @request.step
@@ -120,10 +120,21 @@ def requested(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-activate = program("irq_activate", "x86_vector_activate + msi_domain_activate")
+activate = program("irq_activate", "kernel/irq/chip.c irq_activate: managed irqs wait for startup", source=S.IRQ_ACTIVATE)
 
 
 @activate.step
+def activate_unless_managed(k: Any, loc: dict[str, Any]) -> None:
+    if k.w["irqs"][loc["irq"]]["is_managed"]:
+        k.ret(0)
+        return
+    k.call("irq_domain_activate_irq", irq=loc["irq"])
+
+
+domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate", source=(S.VECTOR, S.MSI_DEACTIVATE))
+
+
+@domain_activate.step
 def assign(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     if desc["activated"] or chip_has(desc, "no-domain"):
@@ -138,13 +149,13 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
     k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
 
 
-@activate.step
+@domain_activate.step
 def write(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     k.call("irq_compose_write", irq=desc["irq"])
 
 
-compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chip_write_msi_msg")
+compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chip_write_msi_msg", source=S.MSI_DEACTIVATE)
 
 
 @compose_write.step
@@ -161,10 +172,65 @@ def compose_and_write(k: Any, loc: dict[str, Any]) -> None:
     k.call("pci_write_msi_msg", irq=desc["irq"], msg=msi.compose(k, desc), parts="all")
 
 
-startup = program("irq_startup", "__irq_startup -> irq_enable -> unmask")
+# --- irq_startup ----------------------------------------------------------------------------------
+irq_startup = program("irq_startup", "kernel/irq/chip.c irq_startup: managed or normal startup", source=S.IRQ_STARTUP)
 
 
-@startup.step
+def _pre_startup(k: Any, desc: dict[str, Any]) -> bool:
+    """IRQCHIP_AFFINITY_PRE_STARTUP: the x86 PCI/MSI chips from 826da771291f/ff363f480e59."""
+    return not chip_has(desc, "startup-first") and bool(sw(k, "affinity_before_startup"))
+
+
+@irq_startup.step
+def startup_kind(k: Any, loc: dict[str, Any]) -> None:
+    """__irq_startup_managed: NORMAL, MANAGED (activate now) or ABORT (no CPU of the mask)."""
+    desc = k.w["irqs"][loc["irq"]]
+    loc["managed"] = desc["is_managed"]
+    if not loc["managed"]:
+        if _pre_startup(k, desc):
+            k.call("irq_setup_affinity", irq=loc["irq"])
+        return
+    desc["managed_shutdown"] = False
+    if not [c for c in desc["affinity"] if vec.cpu_online(k.w, c)]:
+        desc["managed_shutdown"] = True
+        k.note("IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
+               desc["irq"], desc["dev"])
+        k.ret(0)
+        return
+    k.call("irq_domain_activate_irq", irq=loc["irq"])
+
+
+@irq_startup.step
+def startup_middle(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    if loc["managed"]:
+        if loc["ret"] < 0:
+            desc["managed_shutdown"] = True
+            k.ret(0)
+            return
+        k.call("irq_do_set_affinity", irq=loc["irq"], mask=list(desc["affinity"]))
+    else:
+        k.call("__irq_startup", irq=loc["irq"])
+
+
+@irq_startup.step
+def startup_last(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    if loc["managed"]:
+        k.call("__irq_startup", irq=loc["irq"])
+    elif not _pre_startup(k, desc):
+        k.call("irq_setup_affinity", irq=loc["irq"])
+
+
+@irq_startup.step
+def started(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+chip_startup = program("__irq_startup", "chip->irq_startup, or irq_enable -> unmask", source=S.CHIP_STARTUP)
+
+
+@chip_startup.step
 def enable(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = True
@@ -176,21 +242,26 @@ def enable(k: Any, loc: dict[str, Any]) -> None:
         CHIP_MASK[desc["chip"]](k, desc, False)
 
 
-setup_affinity = program("irq_setup_affinity", "apply the requested (or default) affinity")
+setup_affinity = program("irq_setup_affinity", "kernel/irq/manage.c: the stored (or default) affinity", source=S.SETUP_AFFINITY)
 
 
 @setup_affinity.step
 def choose(k: Any, loc: dict[str, Any]) -> None:
+    """Managed or user-set affinity if it has an online CPU, else irq_default_affinity; one NUMA
+    node, so the node mask changes nothing. The affinity hint plays no part."""
     desc = k.w["irqs"][loc["irq"]]
     on = online(k)
-    want = desc["hint"] or (desc["affinity"] if desc["affinity_set"] else on)
+    want = default_affinity(k.w)
+    if desc["is_managed"] or desc["affinity_set"]:
+        if [c for c in desc["affinity"] if c in on]:
+            want = desc["affinity"]
+        else:
+            desc["affinity_set"] = False
     mask = [c for c in want if c in on] or on
-    if desc["hint"]:
-        desc["affinity_set"] = True
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=mask)
 
 
-do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity")
+do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity", source=S.DO_SET_AFFINITY)
 
 
 @do_set_affinity.step
@@ -207,101 +278,6 @@ def record(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)")
-
-
-@msi_set_affinity.step
-def new_vector(k: Any, loc: dict[str, Any]) -> None:
-    """Allocate the new target vector; the old one stays mapped until the move completes."""
-    desc = k.w["irqs"][loc["irq"]]
-    loc["old"] = [desc["vector"], desc["cpu"]]
-    ret = vec.assign_vector_locked(k.w, desc, loc["mask"])
-    if ret < 0:
-        k.note("vector assignment failed", ret, desc["dev"])
-        k.ret(ret)
-        return
-    if [desc["vector"], desc["cpu"]] != loc["old"]:
-        k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
-
-
-@msi_set_affinity.step
-def update_msg(k: Any, loc: dict[str, Any]) -> None:
-    """Write the new message -- directly when that is safe (or always, with ``plain``)."""
-    desc = k.w["irqs"][loc["irq"]]
-    if not needs_plug(k, desc, loc["old"]):
-        k.call_then("updated", "pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
-    elif k.cpu_id == loc["old"][1] or in_hotplug(k):
-        k.call_then("updated", "msi_set_affinity_plug", irq=loc["irq"], old=loc["old"])
-    else:
-        k.note(f"WARN_ON_ONCE: CPU{k.cpu_id} is not the irq's target CPU{loc['old'][1]}; direct update",
-               0, desc["dev"])
-
-
-@msi_set_affinity.step
-def direct_after_warning(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    k.call("pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
-
-
-@msi_set_affinity.step
-def updated(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(0)
-
-
-def in_hotplug(k: Any) -> bool:
-    """Is this the CPU-offline path (which the real kernel runs on the dying CPU itself)?"""
-    return any(f["prog"] == "cpu_down" for f in k.ctx["stack"])
-
-
-def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
-    """6f1a4891a592: the direct update is unsafe only for a started, non-maskable MSI
-    whose vector *and* destination both change."""
-    if k.w["behaviour"]["msi_affinity_update"] != "plug-race":
-        return False
-    if desc["chip"] != "PCI-MSI":
-        return False
-    from msidbg.model.hw import MSI_PVM
-
-    if k.w["devices"][desc["dev"]]["msi"]["ctrl"] & MSI_PVM and not pci.ignore_mask(k):
-        return False
-    if desc["vector"] == old[0] or old[0] == MANAGED_IRQ_SHUTDOWN_VECTOR or not desc["started"]:
-        return False
-    return bool(vec.dest_apic(k.w, desc["cpu"]) != vec.dest_apic(k.w, old[1]))
-
-
-# --- user affinity and deferred moves ----------------------------------------------------------------
-set_affinity = program("irq_set_affinity", "write /proc/irq/N/smp_affinity")
-
-
-@set_affinity.step
-def request_move(k: Any, loc: dict[str, Any]) -> None:
-    desc = irq_of(k, loc["dev"], loc["index"])
-    mask = [c for c in loc["mask"] if c in online(k)]
-    if desc is None or not mask:
-        k.note("no such irq or no online CPU in the mask", -EINVAL, loc["dev"])
-        k.ret(-EINVAL)
-        return
-    loc["irq"] = desc["irq"]
-    desc["affinity_set"] = True
-    if not desc["started"] or not (desc["activated"] or chip_has(desc, "no-domain")):
-        desc["affinity"] = mask
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("stored"))
-        k.ret(0)
-    elif k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt"):
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("direct"))
-        k.call("irq_do_set_affinity", irq=desc["irq"], mask=mask)
-    else:
-        desc["move_pending"] = True
-        desc["pending_mask"] = mask
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("pending"))
-        k.ret(0)
-
-
-@set_affinity.step
-def moved(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"] if loc["ret"] < 0 else 0)
-
-
 def mask_irq(k: Any, desc: dict[str, Any]) -> bool:
     """mask_irq(): mask through the chip unless already masked; True if it already was."""
     if desc["masked"]:
@@ -316,61 +292,8 @@ def unmask_irq(k: Any, desc: dict[str, Any]) -> None:
     CHIP_MASK[desc["chip"]](k, desc, False)
 
 
-move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time")
-
-
-@move_irq.step
-def mask_first(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    desc["move_pending"] = False
-    mask = [c for c in desc["pending_mask"] if c in online(k)]
-    if not mask:
-        desc["pending_mask"] = []
-        k.note("pending affinity has no online CPU: dropped", 0, desc["dev"])
-        k.ret(0)
-        return
-    loc["mask"] = mask
-    loc["was_masked"] = mask_irq(k, desc)
-
-
-@move_irq.step
-def do_move(k: Any, loc: dict[str, Any]) -> None:
-    k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
-
-
-@move_irq.step
-def unmask_after(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    if loc["ret"] == -EBUSY:
-        desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
-    else:
-        desc["pending_mask"] = []
-    if not loc["was_masked"]:
-        unmask_irq(k, desc)
-
-
-migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a dying CPU")
-
-
-@migrate.step
-def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
-    loc["was_masked"] = mask_irq(k, k.w["irqs"][loc["irq"]])
-
-
-@migrate.step
-def migrate_set(k: Any, loc: dict[str, Any]) -> None:
-    k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
-
-
-@migrate.step
-def migrate_unmask(k: Any, loc: dict[str, Any]) -> None:
-    if not loc["was_masked"]:
-        unmask_irq(k, k.w["irqs"][loc["irq"]])
-    k.ret(loc["ret"])
-
-
-# --- free_irq ---------------------------------------------------------------------------------------
-free = program("free_irq", "__free_irq -> irq_shutdown_and_deactivate")
+# --- free_irq / shutdown ------------------------------------------------------------------------------
+free = program("free_irq", "__free_irq -> irq_shutdown_and_deactivate", source=S.FREE_IRQ)
 
 
 @free.step
@@ -382,10 +305,15 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["irq"] = desc["irq"]
     desc["action"] = None
+    desc["hint"] = None
     k.ev(K.IRQ_FREE, loc["dev"], desc["irq"], loc["index"])
+    k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
 
 
-@free.step
+shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then irq_domain_deactivate_irq", source=(S.FREE_IRQ, S.MSI_DEACTIVATE, S.VECTOR))
+
+
+@shutdown_deactivate.step
 def shutdown(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = False
@@ -398,7 +326,7 @@ def shutdown(k: Any, loc: dict[str, Any]) -> None:
         mask_irq(k, desc)
 
 
-@free.step
+@shutdown_deactivate.step
 def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
     """msi_domain_deactivate writes an all-zero message."""
     desc = k.w["irqs"][loc["irq"]]
@@ -406,7 +334,7 @@ def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
         k.call("pci_write_msi_msg", irq=loc["irq"], msg=[0, 0, 0], parts="all")
 
 
-@free.step
+@shutdown_deactivate.step
 def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
     """Below the MSI domain: with remapping, the IRTE is cleared (not present)."""
     prog = ROUTE_DEACTIVATE.get(k.w["platform"]["route"])
@@ -414,7 +342,7 @@ def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
         k.call(prog, irq=loc["irq"])
 
 
-@free.step
+@shutdown_deactivate.step
 def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     if not desc["activated"]:

@@ -1,11 +1,12 @@
-"""The PCI/MSI core (drivers/pci/msi/): enabling MSI-X and MSI, writing messages, masking.
+"""The PCI/MSI core (drivers/pci/msi/): allocating vectors, MSI, writing messages, masking.
 
-``msix_capability_init`` follows the 5.14+ order: Enable|Function Mask, then (``early``,
-before 83dbf898a2d4) ``msix_mask_all``, the descriptors (each caches its entry's Vector
-Control), the irqs (``pci_msi_setup_msi_irqs``: the x86 MSI domain, or Xen), then
-(``late``) ``msix_mask_all``, then Function Mask cleared. ``pci_write_msi_msg`` is
-``__pci_write_msi_msg``: with ``msix_masked_update`` (da181dc974ad) an unmasked MSI-X entry
-is masked around the address/data writes.
+``pci_alloc_irq_vectors`` tries MSI-X, then MSI; with an affinity descriptor (NVMe's
+``pci_alloc_irq_vectors_affinity(PCI_IRQ_AFFINITY)``) the vectors past the pre vectors get
+managed masks from ``irq_create_affinity_masks`` (``affinity.py``). ``msix_capability_init``
+lives in ``msix.py``. ``msi_capability_init`` masks every vector the device is capable of
+(the multi_cap bits), ``pci_msi_shutdown`` unmasks them again. ``pci_write_msi_msg`` is
+``__pci_write_msi_msg``: with ``msix_masked_update`` (da181dc974ad) an unmasked MSI-X entry is
+masked around the address/data writes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from msidbg.model import acct
 from msidbg.model import kinds as K
+from msidbg.model.cite import Source, reading
 from msidbg.model.hw import (
     ENTRY_MASKBIT,
     MSI_64BIT,
@@ -22,12 +24,13 @@ from msidbg.model.hw import (
     MSI_PVM,
     MSIX_CTRL,
     MSIX_ENABLE,
-    MSIX_MASKALL,
     compose_msg,
     msi_layout,
 )
-from msidbg.model.kernel import pci
+from msidbg.model.kernel import affinity, pci
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
 EINVAL, ENOSPC, EBUSY = 22, 28, 16
@@ -53,23 +56,38 @@ def reg(k: Any, dev: str, name: str) -> int:
     return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"])
 
 
-def new_irq_desc(k: Any, dev: str | None, index: int, chip: str) -> dict[str, Any]:
+def new_irq_desc(k: Any, dev: str | None, index: int, chip: str, aff: list[Any] | None = None) -> dict[str, Any]:
+    """A new irq number and descriptor; ``aff`` = ``[mask, is_managed]`` from the MSI descriptor."""
     irq = k.w["kernel"]["next_irq"]
     k.w["kernel"]["next_irq"] = irq + 1
-    desc = new_desc(k.w, irq, dev, index, chip)
+    desc = new_desc(k.w, irq, dev, index, chip, None if aff is None else aff[0], bool(aff and aff[1]))
     k.w["irqs"][irq] = desc
     return desc
 
 
-def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str) -> dict[str, Any]:
+def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str,
+             mask: list[int] | None = None, managed: bool = False) -> dict[str, Any]:
+    """An irq descriptor. Its affinity is the mask the MSI descriptor brought (managed or a
+    pre/post vector's), else a copy of irq_default_affinity (desc_smp_init)."""
+    if mask is None:
+        mask = affinity.default_affinity(w)
     return {
         "irq": irq, "chip": chip, "dev": dev, "index": index, "action": None, "count": 0,
         "vector": 0, "cpu": 0, "effective": 0, "prev_vector": 0, "prev_cpu": 0,
         "move_in_progress": False, "cleanup_pending": False,
-        "can_reserve": False, "has_reserved": False, "activated": False, "started": False, "masked": True,
-        "affinity": [c["id"] for c in w["cpus"]], "affinity_set": False, "hint": None,
+        "can_reserve": False, "has_reserved": False, "resv_mode": False,
+        "is_managed": managed, "managed_shutdown": managed,
+        "activated": False, "started": False, "masked": True,
+        "affinity": list(mask), "affinity_set": False, "hint": None,
         "move_pending": False, "pending_mask": [], "msg": [0, 0, 0],
     }
+
+
+def new_pdesc(index: int, msix_ctrl: int, masks: list[Any] | None) -> dict[str, Any]:
+    """A ``struct msi_desc`` of the PCI layer: entry, irq, cached Vector Control, and the
+    affinity descriptor ``irq_create_affinity_masks`` gave it (``[mask, is_managed]``)."""
+    aff = masks[index] if masks is not None and index < len(masks) else None
+    return {"index": index, "irq": 0, "msix_ctrl": msix_ctrl, "masked": 0, "affinity": aff}
 
 
 def compose(k: Any, desc: dict[str, Any]) -> list[int]:
@@ -81,14 +99,15 @@ def compose(k: Any, desc: dict[str, Any]) -> list[int]:
 
 
 # --- pci_alloc_irq_vectors ------------------------------------------------------------------
-alloc_vectors = program("pci_alloc_irq_vectors", "try MSI-X, then MSI, per the flags")
+alloc_vectors = program("pci_alloc_irq_vectors", "pci_alloc_irq_vectors_affinity: try MSI-X, then MSI, per the flags", source=S.ALLOC_VECTORS)
 
 
 @alloc_vectors.step
 def try_msix(k: Any, loc: dict[str, Any]) -> None:
+    """``affd`` (optional): the PCI_IRQ_AFFINITY descriptor, ``{"pre", "post", "calc_sets"}``."""
     loc["err"] = -ENOSPC
     if loc["mode"] in ("msix", "any"):
-        k.call("pci_enable_msix_range", dev=loc["dev"], min=loc["min"], max=loc["max"])
+        k.call("pci_enable_msix_range", dev=loc["dev"], min=loc["min"], max=loc["max"], affd=loc.get("affd"))
 
 
 @alloc_vectors.step
@@ -99,7 +118,7 @@ def after_msix(k: Any, loc: dict[str, Any]) -> None:
             return
         loc["err"] = loc["ret"]
     if loc["mode"] in ("msi", "any"):
-        k.call("pci_enable_msi_range", dev=loc["dev"], min=loc["min"], max=loc["max"])
+        k.call("pci_enable_msi_range", dev=loc["dev"], min=loc["min"], max=loc["max"], affd=loc.get("affd"))
     else:
         k.ret(loc["err"])
 
@@ -148,7 +167,7 @@ def unlock_ret(k: Any, dev: str, value: int) -> None:
     k.ret(value)
 
 
-enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range")
+enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source=(S.ALLOC_VECTORS, S.AFFINITY_MASKS))
 
 
 @enable_msix.step
@@ -162,12 +181,29 @@ def check_msix(k: Any, loc: dict[str, Any]) -> None:
     if _refuse_enable(k, p, loc["dev"]):
         p["lock"] = -1
         return
-    nvec = min(loc["max"], len(d["msix"]["table"]))
+    nvec = _affinity_nvec(k, loc, min(loc["max"], len(d["msix"]["table"])))
     if nvec < loc["min"]:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
-    k.call("msix_capability_init", dev=loc["dev"], nvec=nvec)
+    k.call("msix_capability_init", dev=loc["dev"], nvec=nvec, masks=_masks(k, loc, nvec))
+
+
+def _affinity_nvec(k: Any, loc: dict[str, Any], nvec: int) -> int:
+    """With an affinity descriptor, irq_calc_affinity_vectors bounds the request."""
+    affd = loc.get("affd")
+    if affd is None:
+        return nvec
+    return affinity.calc_vectors(loc["min"], nvec, affd, len(k.w["cpus"]))
+
+
+def _masks(k: Any, loc: dict[str, Any], nvec: int) -> list[Any] | None:
+    """irq_create_affinity_masks for the vectors being set up (None without a descriptor)."""
+    affd = loc.get("affd")
+    if affd is None:
+        return None
+    cpus = [c["id"] for c in k.w["cpus"]]
+    return affinity.create_masks(nvec, affd, cpus, affinity.default_affinity(k.w))
 
 
 @enable_msix.step
@@ -175,98 +211,8 @@ def msix_done(k: Any, loc: dict[str, Any]) -> None:
     unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
 
 
-# --- msix_capability_init ----------------------------------------------------------------------
-msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs")
-
-
-@msix_init.step
-def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
-    cur = reg(k, loc["dev"], "msix_ctrl")
-    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
-
-
-@msix_init.step
-def mask_early(k: Any, loc: dict[str, Any]) -> None:
-    if k.w["behaviour"]["msix_mask_all"] == "early":
-        _mask_all_step(k, loc)
-
-
-@msix_init.step
-def setup_entries(k: Any, loc: dict[str, Any]) -> None:
-    """msix_setup_entries: one descriptor per vector, caching its entry's Vector Control."""
-    p = pci.pdev(k, loc["dev"])
-    i = loc.get("i", 0)
-    if i == 0:
-        p["descs"] = []
-        p["mode"] = "msix"
-    if i < loc["nvec"]:
-        ctrl = pci.msix_read(k, loc["dev"], i, "ctrl")
-        p["descs"].append({"index": i, "irq": 0, "msix_ctrl": ctrl, "masked": 0})
-        loc["i"] = i + 1
-        k.again()
-        return
-    loc.pop("i")
-
-
-@msix_init.step
-def setup_irqs(k: Any, loc: dict[str, Any]) -> None:
-    k.call("pci_msi_setup_msi_irqs", dev=loc["dev"], nvec=loc["nvec"], type="msix")
-
-
-@msix_init.step
-def check_irqs(k: Any, loc: dict[str, Any]) -> None:
-    if loc["ret"] != 0:
-        loc["err"] = loc["ret"] if loc["ret"] < 0 else -ENOSPC
-        k.goto("out_free")
-
-
-@msix_init.step
-def mask_late(k: Any, loc: dict[str, Any]) -> None:
-    if k.w["behaviour"]["msix_mask_all"] == "late":
-        _mask_all_step(k, loc)
-
-
-@msix_init.step
-def clear_maskall(k: Any, loc: dict[str, Any]) -> None:
-    p = pci.pdev(k, loc["dev"])
-    p["msix_enabled"] = True
-    cur = reg(k, loc["dev"], "msix_ctrl")
-    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
-    k.ret(0)
-
-
-@msix_init.step
-def out_free(k: Any, loc: dict[str, Any]) -> None:
-    k.call("free_msi_irqs", dev=loc["dev"])
-
-
-@msix_init.step
-def out_disable(k: Any, loc: dict[str, Any]) -> None:
-    """Clear Enable only: the entries keep whatever mask bits were written (5.15 code)."""
-    p = pci.pdev(k, loc["dev"])
-    p["msix_enabled"] = False
-    p["mode"] = None
-    cur = reg(k, loc["dev"], "msix_ctrl")
-    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
-    k.ret(loc["err"])
-
-
-def _mask_all_step(k: Any, loc: dict[str, Any]) -> None:
-    """msix_mask_all: write Mask=1 to every table entry (a no-op with pci_msi_ignore_mask)."""
-    if pci.ignore_mask(k):
-        return
-    size = len(hwdev(k, loc["dev"])["msix"]["table"])
-    j = loc.get("j", 0)
-    pci.msix_write(k, loc["dev"], j, "ctrl", ENTRY_MASKBIT)
-    if j + 1 < size:
-        loc["j"] = j + 1
-        k.again()
-    else:
-        loc.pop("j", None)
-
-
 # --- MSI ---------------------------------------------------------------------------------------
-enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range")
+enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S.MSI_CORE, S.AFFINITY_MASKS))
 
 
 @enable_msi.step
@@ -281,14 +227,14 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
         p["lock"] = -1
         return
     cap = 1 << ((d["msi"]["ctrl"] >> 1) & 7)
-    nvec = min(loc["max"], cap)
+    nvec = _affinity_nvec(k, loc, min(loc["max"], cap))
     if not k.w["platform"]["interrupt_remapping"]:
-        nvec = 1  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
+        nvec = min(nvec, 1)  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
     if nvec < loc["min"]:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
-    k.call("msi_capability_init", dev=loc["dev"], nvec=nvec)
+    k.call("msi_capability_init", dev=loc["dev"], nvec=nvec, masks=_masks(k, loc, nvec))
 
 
 @enable_msi.step
@@ -296,22 +242,48 @@ def msi_done(k: Any, loc: dict[str, Any]) -> None:
     unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
 
 
-msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable")
+msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable", source=S.MSI_CORE)
+
+
+def multi_mask(k: Any, dev: str) -> int:
+    """msi_multi_mask: a bit for every vector the device is capable of (Multiple Message
+    Capable), not just the ones enabled."""
+    multi_cap = (hwdev(k, dev)["msi"]["ctrl"] >> 1) & 7
+    return 0xFFFFFFFF if multi_cap >= 5 else (1 << (1 << multi_cap)) - 1
+
+
+def msi_can_mask(k: Any, dev: str) -> bool:
+    """msi_attrib.can_mask: per-vector masking capable, and masking not disabled (Xen)."""
+    return bool(hwdev(k, dev)["msi"]["ctrl"] & MSI_PVM) and not pci.ignore_mask(k)
+
+
+def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
+    """pci_msi_update_mask: the cached mask register, written whole (nothing without can_mask)."""
+    if not msi_can_mask(k, dev):
+        return
+    p = pci.pdev(k, dev)
+    p["msi_mask"] = (p.get("msi_mask", 0) & ~clear) | set_
+    lay = msi_layout(bool(hwdev(k, dev)["msi"]["ctrl"] & MSI_64BIT))
+    pci.cfg_write(k, dev, lay["mask"], p["msi_mask"], 4)
 
 
 @msi_init.step
 def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
-    """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all'."""
+    """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all' -- every
+    vector the device is capable of."""
     p = pci.pdev(k, loc["dev"])
-    p["descs"] = [{"index": i, "irq": 0, "msix_ctrl": 0, "masked": 0} for i in range(loc["nvec"])]
+    p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
     p["mode"] = "msi"
-    msi = hwdev(k, loc["dev"])["msi"]
-    if msi["ctrl"] & MSI_PVM and not pci.ignore_mask(k):
-        mask = (1 << loc["nvec"]) - 1
+    if msi_can_mask(k, loc["dev"]):
         for dsc in p["descs"]:
             dsc["masked"] = 1
-        lay = msi_layout(bool(msi["ctrl"] & MSI_64BIT))
-        pci.cfg_write(k, loc["dev"], lay["mask"], mask, 4)
+        p["msi_mask"] = _read_msi_mask(k, loc["dev"])
+        msi_update_mask(k, loc["dev"], 0, multi_mask(k, loc["dev"]))
+
+
+def _read_msi_mask(k: Any, dev: str) -> int:
+    """'Save the initial mask status': the device's Mask Bits register."""
+    return int(hwdev(k, dev)["msi"].get("mask", 0))
 
 
 @msi_init.step
@@ -338,6 +310,13 @@ def msi_enable(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
+    """err: unmask what was masked (the multi_cap bits), then free the irqs."""
+    if not loc.get("unmasked"):
+        loc["unmasked"] = True
+        if msi_can_mask(k, loc["dev"]):
+            msi_update_mask(k, loc["dev"], multi_mask(k, loc["dev"]), 0)
+            k.again()
+            return
     pci.pdev(k, loc["dev"])["mode"] = None
     k.call("free_msi_irqs", dev=loc["dev"])
 
@@ -348,7 +327,7 @@ def msi_fail(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- irq setup (arch) -----------------------------------------------------------------------
-setup_irqs_prog = program("pci_msi_setup_msi_irqs", "arch_setup_msi_irqs: the platform's MSI irq domain")
+setup_irqs_prog = program("pci_msi_setup_msi_irqs", "arch_setup_msi_irqs: the platform's MSI irq domain", source=S.MSI_DOMAIN)
 
 
 @setup_irqs_prog.step
@@ -362,22 +341,33 @@ def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain")
+domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain", source=(S.MSI_DOMAIN, S.VECTOR))
 
 
 @domain_alloc.step
 def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
-    """One irq per descriptor; reservation mode unless the MSI cannot be masked."""
+    """One irq per descriptor, with the descriptor's affinity mask. A managed irq reserves a
+    vector on every CPU of its mask (reserve_managed_vector); any other gets only a global
+    reservation in reservation mode, else a vector now (assign_irq_vector_policy)."""
     p = pci.pdev(k, loc["dev"])
     i = loc.get("i", 0)
     if i >= len(p["descs"]):
         k.ret(0)
         return
     chip = "PCI-MSIX" if loc["type"] == "msix" else "PCI-MSI"
-    desc = new_irq_desc(k, loc["dev"], i, chip)
+    desc = new_irq_desc(k, loc["dev"], i, chip, p["descs"][i].get("affinity"))
     p["descs"][i]["irq"] = desc["irq"]
     loc["irq"] = desc["irq"]
-    if _can_reserve(k, loc):
+    desc["resv_mode"] = _can_reserve(k, loc)
+    if desc["is_managed"]:
+        ret = vec.reserve_managed(k.w, desc)
+        if ret < 0:
+            k.note("no vector to reserve on a CPU of the managed mask", ret, loc["dev"])
+            k.ret(ret)
+            return
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
+        return
+    if desc["resv_mode"]:
         vec.reserve(k.w, desc)
         k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
         return
@@ -412,7 +402,7 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- __pci_write_msi_msg -------------------------------------------------------------------
-write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message")
+write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=S.WRITE_MSG)
 
 
 def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
@@ -432,7 +422,7 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
     msix = is_msix(k, desc)
     acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
-    if msix and k.w["behaviour"]["msix_masked_update"] and not pci.ignore_mask(k):
+    if msix and sw(k, "msix_masked_update") and not pci.ignore_mask(k):
         ctrl = _pdesc(k, desc)["msix_ctrl"]
         if not ctrl & ENTRY_MASKBIT:
             loc["unmasked"] = True
@@ -497,17 +487,15 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
         pd["msix_ctrl"] = ctrl
         pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl)
         return
-    msi = hwdev(k, desc["dev"])["msi"]
-    if not msi["ctrl"] & MSI_PVM:
+    if not msi_can_mask(k, desc["dev"]):
         return  # nothing to write: this MSI cannot be masked
     pd["masked"] = 1 if masked else 0
-    bits = sum(d["masked"] << d["index"] for d in pci.pdev(k, desc["dev"])["descs"])
-    lay = msi_layout(bool(msi["ctrl"] & MSI_64BIT))
-    pci.cfg_write(k, desc["dev"], lay["mask"], bits, 4)
+    bit = 1 << desc["index"]
+    msi_update_mask(k, desc["dev"], 0 if masked else bit, bit if masked else 0)
 
 
 # --- teardown ---------------------------------------------------------------------------------
-free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_msi")
+free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_msi", source=S.FREE_VECTORS)
 
 
 @free_vectors.step
@@ -528,8 +516,8 @@ def freed(k: Any, loc: dict[str, Any]) -> None:
     unlock_ret(k, loc["dev"], loc["ret"])
 
 
-disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs")
-disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs")
+disable_msix = program("pci_disable_msix", "pci_msix_shutdown + free_msi_irqs", source=S.MSIX_INIT)
+disable_msi = program("pci_disable_msi", "pci_msi_shutdown + free_msi_irqs", source=S.MSI_CORE)
 
 
 @disable_msix.step
@@ -560,6 +548,12 @@ def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
     pci.pdev(k, loc["dev"])["msi_enabled"] = False
 
 
+@disable_msi.step
+def msi_shutdown_unmask(k: Any, loc: dict[str, Any]) -> None:
+    """'Return the device with MSI unmasked as initial states': every capable vector."""
+    msi_update_mask(k, loc["dev"], multi_mask(k, loc["dev"]), 0)
+
+
 def shutdown_free(k: Any, loc: dict[str, Any]) -> None:
     k.call("free_msi_irqs", dev=loc["dev"])
 
@@ -573,7 +567,17 @@ for _prog in (disable_msix, disable_msi):  # both end the same way: free the irq
     _prog.step(shutdown_done)
 
 
-free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors")
+free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors", source=(S.FREE_VECTORS, S.VECTOR))
+
+
+reading("kernel.msi.teardown-in-use",
+        "pci_free_irq_vectors while another CPU's kernel code still holds one of the device's irqs (its free_irq, "
+        "an affinity update, a handler) is a driver bug the kernel does not catch: free_msi_irqs only checks "
+        "irq_has_action(), which free_irq has already cleared, and frees the descriptor under the other CPU. "
+        "The model refuses such a teardown with -EBUSY before MSI is shut down (a note names the CPU and "
+        "program), as it refuses one with an action where the kernel BUG()s.",
+        source=Source("torvalds/linux", "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16"),
+        quote="BUG_ON(irq_has_action(entry->irq + i));", module=__name__)
 
 
 def refuse_in_use(k: Any, p: dict[str, Any], dev: str, unlock: bool) -> bool:
@@ -639,4 +643,6 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     if desc is None:
         return
     vec.clear_vector(k.w, desc)
+    if desc["is_managed"]:
+        vec.remove_managed(k.w, desc)  # vector_free_reserved_and_managed
     k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc["index"])

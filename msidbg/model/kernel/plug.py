@@ -20,10 +20,11 @@ from typing import Any
 from msidbg.model import apic
 from msidbg.model import kinds as K
 from msidbg.model.hw import VECTOR_RETRIGGERED, compose_msg, words_test
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.sim.program import program
 
-plug = program("msi_set_affinity_plug", "the careful two-step update of a non-maskable MSI")
+plug = program("msi_set_affinity_plug", "the careful two-step update of a non-maskable MSI", source=S.MSI_SET_AFFINITY)
 
 
 @plug.step

@@ -16,6 +16,7 @@ from typing import Any
 from msidbg.model import iommu
 from msidbg.model import kinds as K
 from msidbg.model.kernel import entry, irq, msi, pci
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.sim.program import program
 
@@ -35,7 +36,7 @@ def compose(k: Any, desc: dict[str, Any]) -> list[int]:
 
 
 # --- allocation and teardown --------------------------------------------------------------------
-alloc = program("intel_irq_remapping_alloc", "IRTEs for a device's MSI descriptors, then the MSI domain")
+alloc = program("intel_irq_remapping_alloc", "IRTEs for a device's MSI descriptors, then the MSI domain", source=S.INTEL_IR)
 
 
 @alloc.step
@@ -80,7 +81,7 @@ def _free_irtes(k: Any, p: dict[str, Any], mode: str | None) -> int:
     return len(blocks)
 
 
-teardown = program("intel_irq_remapping_free", "free_msi_irqs below the MSI domain: release the IRTEs")
+teardown = program("intel_irq_remapping_free", "free_msi_irqs below the MSI domain: release the IRTEs", source=S.INTEL_IR)
 
 
 @teardown.step
@@ -104,7 +105,7 @@ def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
          cost="irte_update")
 
 
-activate = program("intel_irq_remapping_activate", "modify_irte: vector and destination into the IRTE")
+activate = program("intel_irq_remapping_activate", "modify_irte: vector and destination into the IRTE", source=S.INTEL_IR)
 
 
 @activate.step
@@ -113,7 +114,7 @@ def irte_present(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-deactivate = program("intel_irq_remapping_deactivate", "modify_irte with an empty entry")
+deactivate = program("intel_irq_remapping_deactivate", "modify_irte with an empty entry", source=S.INTEL_IR)
 
 
 @deactivate.step
@@ -123,14 +124,14 @@ def irte_clear(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- affinity ---------------------------------------------------------------------------------------
-set_affinity = program("intel_ir_set_affinity", "parent vector, then the IRTE, then the old vector's cleanup")
+set_affinity = program("intel_ir_set_affinity", "parent vector, then the IRTE, then the old vector's cleanup", source=(S.INTEL_IR, S.VECTOR))
 
 
 @set_affinity.step
 def parent(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     old = [desc["vector"], desc["cpu"]]
-    ret = vec.assign_vector_locked(k.w, desc, loc["mask"])
+    ret = vec.set_affinity(k.w, desc, loc["mask"])
     if ret < 0:
         k.note("vector assignment failed", ret, desc["dev"])
         k.ret(ret)

@@ -1,11 +1,15 @@
 """The x86 vector domain: per-CPU vector matrix, vector_irq, reservation, moves and cleanup.
 
-Modelled on arch/x86/kernel/apic/vector.c (matrix allocator era, 4.15+): a non-managed
-MSI irq gets only a global *reservation* at allocation (its message points at
-MANAGED_IRQ_SHUTDOWN_VECTOR on the first online CPU); a real vector is assigned at
-activation (request_irq). A move keeps the old vector mapped (``move_in_progress``) until
-the first interrupt arrives on the new vector on the new CPU; that sends the cleanup IPI to
-the old CPU, whose handler frees the old vector -- unless it is still pending in IRR there.
+Modelled on arch/x86/kernel/apic/vector.c and kernel/irq/matrix.c (matrix allocator era,
+4.15+). A non-managed MSI irq gets only a global *reservation* at allocation (its message
+points at MANAGED_IRQ_SHUTDOWN_VECTOR on the first online CPU); a real vector is assigned
+at activation (request_irq), inside the irq's affinity mask. A *managed* irq reserves one
+vector on every CPU of its mask at allocation (``reserve_managed_vector``, the per-CPU
+``managed`` map) and takes one of them at startup. A move keeps the old vector mapped
+(``move_in_progress``) until the first interrupt arrives on the new vector on the new CPU;
+then the old CPU frees it: by the IRQ_MOVE_CLEANUP_VECTOR IPI before 6.6, by a per-CPU
+timer one jiffy later from 6.6 on (bdc1dad299bb; ``vector_cleanup``) -- unless it is still
+pending in that CPU's IRR. The timer era also gives vector 0x20 back to devices.
 These are plain functions over the world; the programs in ``irq.py`` call them inside steps.
 """
 
@@ -15,6 +19,7 @@ from typing import Any
 
 from msidbg.model.hw import (
     FIRST_DEVICE_VECTOR,
+    FIRST_EXTERNAL_VECTOR,
     FIRST_SYSTEM_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
@@ -23,14 +28,31 @@ from msidbg.model.hw import (
     words_set,
     words_test,
 )
+from msidbg.model.kernel.sw import sw_w
 
 World = dict[str, Any]
-EBUSY, ENOSPC = 16, 28
+EBUSY, ENOSPC, EINVAL = 16, 28, 22
 
-# Bits of the allocatable device range [0x21, 0xEC) in the 8 x 32-bit words of a matrix map.
-_RANGE_WORDS = [0] * 8
-for _v in range(FIRST_DEVICE_VECTOR, FIRST_SYSTEM_VECTOR):
-    words_set(_RANGE_WORDS, _v)
+
+def _range(first: int) -> list[int]:
+    words = [0] * 8
+    for v in range(first, FIRST_SYSTEM_VECTOR):
+        words_set(words, v)
+    return words
+
+
+# Bits of the allocatable device range in the 8 x 32-bit words of a matrix map: [0x21, 0xEC)
+# while 0x20 is the cleanup IPI's system vector, [0x20, 0xEC) once a timer does the cleanup.
+_RANGE_IPI = _range(FIRST_DEVICE_VECTOR)
+_RANGE_TIMER = _range(FIRST_EXTERNAL_VECTOR)
+
+
+def timer_cleanup(w: World) -> bool:
+    return sw_w(w, "vector_cleanup") == "timer"
+
+
+def first_vector(w: World) -> int:
+    return FIRST_EXTERNAL_VECTOR if timer_cleanup(w) else FIRST_DEVICE_VECTOR
 
 
 def online_cpus(w: World) -> list[int]:
@@ -59,34 +81,56 @@ def cpu_online(w: World, cpu: int) -> bool:
     return bool(w["cpus"][cpu]["online"]) and cpu != dying_cpu(w)
 
 
-def available(cpu: dict[str, Any]) -> int:
-    """Free device vectors on a CPU (what matrix_find_best_cpu compares)."""
-    alloc = cpu["alloc"]
-    return sum((r & ~a).bit_count() for r, a in zip(_RANGE_WORDS, alloc, strict=True))
+def managed_map(c: dict[str, Any]) -> list[int]:
+    """A CPU's managed_map: the vectors reserved for managed irqs (created on first use)."""
+    m = c.get("managed")
+    if m is None:
+        m = c["managed"] = [0] * 8
+    return m
+
+
+def available(w: World, cpu: dict[str, Any]) -> int:
+    """Free device vectors on a CPU (``cm->available`` that matrix_find_best_cpu compares):
+    neither allocated nor reserved for a managed irq."""
+    taken = cpu["alloc"]
+    managed = cpu.get("managed")
+    rng = _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
+    if managed is None:
+        return sum((r & ~a).bit_count() for r, a in zip(rng, taken, strict=True))
+    return sum((r & ~(a | m)).bit_count() for r, a, m in zip(rng, taken, managed, strict=True))
+
+
+def _lowest_free(w: World, c: dict[str, Any]) -> int:
+    """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
+    alloc, managed = c["alloc"], c.get("managed")
+    for v in range(first_vector(w), FIRST_SYSTEM_VECTOR):
+        if not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
+            return v
+    return -ENOSPC
 
 
 def matrix_alloc(w: World, mask: list[int]) -> tuple[int, int]:
-    """Pick the online CPU in ``mask`` with the most free vectors (lowest id on a tie),
-    then its lowest free device vector. Returns (vector, cpu) or (-ENOSPC, -1)."""
+    """irq_matrix_alloc: the online CPU in ``mask`` with the most available vectors (lowest id
+    on a tie), then its lowest free device vector. Returns (vector, cpu) or (-ENOSPC, -1)."""
     best, best_avl = -1, 0
     for cid in mask:
         c = w["cpus"][cid]
         if not c["online"]:
             continue
-        avl = available(c)
+        avl = available(w, c)
         if avl > best_avl:
             best, best_avl = cid, avl
     if best < 0:
         return -ENOSPC, -1
-    alloc = w["cpus"][best]["alloc"]
-    for v in range(FIRST_DEVICE_VECTOR, FIRST_SYSTEM_VECTOR):
-        if not words_test(alloc, v):
-            words_set(alloc, v)
-            return v, best
-    return -ENOSPC, -1
+    v = _lowest_free(w, w["cpus"][best])
+    if v < 0:
+        return -ENOSPC, -1
+    words_set(w["cpus"][best]["alloc"], v)
+    return v, best
 
 
 def matrix_free(w: World, cpu: int, vector: int) -> None:
+    """irq_matrix_free: the allocation goes; a managed reservation stays in managed_map."""
     words_clear(w["cpus"][cpu]["alloc"], vector)
 
 
@@ -94,14 +138,46 @@ def dest_apic(w: World, cpu: int) -> int:
     return int(w["cpus"][cpu]["apic_id"])
 
 
-def reserve(w: World, desc: dict[str, Any]) -> None:
-    """reserve_irq_vector_locked: global reservation, message -> shutdown vector on CPU0."""
-    desc["can_reserve"] = True
-    desc["has_reserved"] = True
+def assign_shutdown(w: World, desc: dict[str, Any]) -> None:
+    """vector_assign_managed_shutdown: the message points at the shutdown vector on the first
+    online CPU (the model keeps that in the irq's vector/cpu, as irq_cfg does)."""
     first = online_cpus(w)[0]
     desc["vector"] = MANAGED_IRQ_SHUTDOWN_VECTOR
     desc["cpu"] = first
     desc["effective"] = first
+
+
+def reserve(w: World, desc: dict[str, Any]) -> None:
+    """reserve_irq_vector_locked: global reservation, message -> shutdown vector."""
+    desc["can_reserve"] = True
+    desc["has_reserved"] = True
+    assign_shutdown(w, desc)
+
+
+def reserve_managed(w: World, desc: dict[str, Any]) -> int:
+    """reserve_managed_vector -> irq_matrix_reserve_managed: one vector on every CPU of the
+    irq's (managed) affinity mask, online or not; the message points at the shutdown vector."""
+    desc["is_managed"] = True
+    for cid in desc["affinity"]:
+        c = w["cpus"][cid]
+        v = _lowest_free(w, c)
+        if v < 0:
+            remove_managed(w, desc)
+            return -ENOSPC
+        words_set(managed_map(c), v)
+    assign_shutdown(w, desc)
+    return 0
+
+
+def remove_managed(w: World, desc: dict[str, Any]) -> None:
+    """irq_matrix_remove_managed at free time: drop one unallocated reservation per CPU."""
+    for cid in desc["affinity"]:
+        c = w["cpus"][cid]
+        m = managed_map(c)
+        for v in range(FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR):
+            if words_test(m, v) and not words_test(c["alloc"], v):
+                words_clear(m, v)
+                break
 
 
 def update_vector(w: World, desc: dict[str, Any], newvec: int, newcpu: int) -> None:
@@ -123,11 +199,14 @@ def update_vector(w: World, desc: dict[str, Any], newvec: int, newcpu: int) -> N
     w["cpus"][newcpu]["vector_irq"][newvec] = desc["irq"]
 
 
+def _has_vector(desc: dict[str, Any]) -> bool:
+    return bool(desc["vector"]) and desc["vector"] != MANAGED_IRQ_SHUTDOWN_VECTOR
+
+
 def assign_vector_locked(w: World, desc: dict[str, Any], mask: list[int]) -> int:
     """0 if the irq already targets an online CPU in ``mask`` or got a new vector there."""
     cpu = desc["cpu"]
-    if (desc["vector"] and desc["vector"] != MANAGED_IRQ_SHUTDOWN_VECTOR
-            and w["cpus"][cpu]["online"] and cpu in mask):
+    if _has_vector(desc) and cpu_online(w, cpu) and cpu in mask:
         return 0
     if desc["move_in_progress"] or desc["cleanup_pending"]:
         return -EBUSY
@@ -138,8 +217,49 @@ def assign_vector_locked(w: World, desc: dict[str, Any], mask: list[int]) -> int
     return 0
 
 
+def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> int:
+    """assign_managed_vector -> irq_matrix_alloc_managed: within ``dest`` and the managed mask,
+    the online CPU with the fewest managed vectors in use (matrix_find_best_cpu_managed skips a
+    CPU only when it has *more*, so the last of equals wins), then its lowest
+    reserved-but-unused vector."""
+    search = [c for c in dest if c in desc["affinity"]]
+    if _has_vector(desc) and desc["cpu"] in search:
+        return 0
+    best, best_used = -1, 1 << 30
+    for cid in search:
+        c = w["cpus"][cid]
+        if not c["online"]:
+            continue
+        m = managed_map(c)
+        used = sum((x & a).bit_count() for x, a in zip(m, c["alloc"], strict=True))
+        if used <= best_used:
+            best, best_used = cid, used
+    if best < 0:
+        return -ENOSPC
+    c = w["cpus"][best]
+    m = managed_map(c)
+    for v in range(FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR):
+        if words_test(m, v) and not words_test(c["alloc"], v):
+            words_set(c["alloc"], v)
+            update_vector(w, desc, v, best)
+            return 0
+    return -ENOSPC
+
+
+def set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+    """apic_set_affinity: nothing to do for an inactive reserved or managed irq (activation
+    will place it); a managed irq moves within its reservations, others anywhere in ``mask``."""
+    if not desc["activated"] and (desc["is_managed"] or desc["can_reserve"]):
+        return 0
+    search = [c for c in mask if cpu_online(w, c)]
+    if desc["is_managed"]:
+        return assign_managed_vector(w, desc, search)
+    return assign_vector_locked(w, desc, search)
+
+
 def assign_any(w: World, desc: dict[str, Any]) -> int:
-    """assign_irq_vector_any_locked: the irq's affinity, else any online CPU."""
+    """assign_irq_vector_any_locked: the irq's affinity, else any online CPU (one NUMA node:
+    the node-mask steps of the real function give the same sets)."""
     online = online_cpus(w)
     mask = [c for c in desc["affinity"] if c in online]
     if mask and assign_vector_locked(w, desc, mask) == 0:
@@ -148,7 +268,14 @@ def assign_any(w: World, desc: dict[str, Any]) -> int:
 
 
 def activate(w: World, desc: dict[str, Any]) -> int:
-    """x86_vector_activate for a reserved (non-managed) irq."""
+    """x86_vector_activate(reserve=false): managed -> activate_managed (a reserved vector on an
+    online CPU of the mask); reserved -> activate_reserved (the affinity mask, else any online
+    CPU); fixed vectors stay."""
+    if desc["is_managed"]:
+        dest = [c for c in desc["affinity"] if cpu_online(w, c)]
+        if not dest:
+            return -EINVAL
+        return assign_managed_vector(w, desc, dest)
     if not desc["has_reserved"]:
         return 0
     ret = assign_any(w, desc)
@@ -180,27 +307,41 @@ def clear_vector(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
 
 
 def deactivate(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
-    """x86_vector_deactivate: release the vector(s), back to a reservation. Irqs that were
-    never reservable (non-maskable MSI, masking disabled) keep their fixed vector."""
-    if desc["has_reserved"] or not desc["can_reserve"]:
+    """x86_vector_deactivate: release the vector(s); a reservable irq goes back to a
+    reservation, a managed one to the shutdown vector (keeping its managed reservations).
+    Irqs that were never reservable (non-maskable MSI, masking disabled) keep their vector."""
+    if not desc["is_managed"] and (desc["has_reserved"] or not desc["can_reserve"]):
         return []
     freed = clear_vector(w, desc)
-    reserve(w, desc)
+    if desc["is_managed"]:
+        assign_shutdown(w, desc)
+    else:
+        reserve(w, desc)
     return freed
 
 
 def complete_move(w: World, desc: dict[str, Any], vector: int, cpu: int) -> bool:
-    """__irq_complete_move: the first interrupt on the new vector, on the new CPU, starts
-    the cleanup of the old one. Returns True when a cleanup IPI must be sent."""
+    """__irq_complete_move: the first interrupt on the new vector, on the new CPU, schedules
+    the cleanup of the old one. Returns True when the old CPU's cleanup must be triggered."""
     if not desc["move_in_progress"] or vector != desc["vector"] or cpu != desc["cpu"]:
         return False
+    return schedule_cleanup(w, desc)
+
+
+def schedule_cleanup(w: World, desc: dict[str, Any]) -> bool:
+    """__send_cleanup_vector / __vector_schedule_cleanup: queue the old vector on its CPU's
+    cleanup list. An offline old CPU: before 6.6 the old vector is just forgotten (still
+    allocated in the matrix); from 6.6 it is freed at once."""
     desc["move_in_progress"] = False
     prev_cpu = desc["prev_cpu"]
-    if w["cpus"][prev_cpu]["online"]:
+    if cpu_online(w, prev_cpu):
         w["cpus"][prev_cpu]["cleanup"].append(desc["irq"])
         desc["cleanup_pending"] = True
         return True
-    desc["prev_vector"] = 0
+    if timer_cleanup(w):
+        free_moved_vector(w, desc)
+    else:
+        desc["prev_vector"] = 0
     return False
 
 
@@ -214,14 +355,15 @@ def free_moved_vector(w: World, desc: dict[str, Any]) -> tuple[int, int]:
     return vector, cpu
 
 
-def cleanup_this_cpu(w: World, cpu: dict[str, Any]) -> tuple[list[int], bool]:
-    """smp_irq_move_cleanup_interrupt: free the moved vectors queued on this CPU, except
-    those still pending in this CPU's IRR (retried by a self-IPI). Returns (freed, retry)."""
+def cleanup_this_cpu(w: World, cpu: dict[str, Any], check_irr: bool = True) -> tuple[list[int], bool]:
+    """smp_irq_move_cleanup_interrupt / __vector_cleanup: free the moved vectors queued on this
+    CPU, except those still pending in this CPU's IRR (retried: a self-IPI, or the timer re-armed
+    one jiffy on). Returns (freed, retry)."""
     freed: list[int] = []
     retry = False
     for irq in list(cpu["cleanup"]):
         desc = w["irqs"][irq]
-        if words_test(cpu["irr"], desc["prev_vector"]):
+        if check_irr and words_test(cpu["irr"], desc["prev_vector"]):
             retry = True
             continue
         freed.append(free_moved_vector(w, desc)[0])
@@ -229,17 +371,17 @@ def cleanup_this_cpu(w: World, cpu: dict[str, Any]) -> tuple[list[int], bool]:
 
 
 def force_complete_move(w: World, desc: dict[str, Any], dying: int) -> int:
-    """irq_force_complete_move on the outgoing CPU: drop the old vector if the irq is, or
-    was, on the dying CPU (or the old one is offline). Returns the freed vector or 0.
+    """irq_force_complete_move on the outgoing CPU. Returns the freed vector or 0.
 
-    An irq moved *onto* the dying CPU counts too: with its move still in progress,
-    migrate_one_irq's assignment would get -EBUSY and leave it on a CPU that goes away.
+    ``hotplug_force_complete``: ``migrated`` (before a6c11c0a5235, 6.10) -- called only for an
+    irq that is migrated off the dying CPU, and then frees its old vector wherever it is;
+    ``involved`` (a6c11c0a5235) -- called for every irq, frees the old vector only when the
+    irq's current or previous target is the dying CPU. The caller decides which irqs get here.
     """
     vector = desc["prev_vector"]
     if not vector:
         return 0
-    prev_cpu = desc["prev_cpu"]
-    if desc["cpu"] != dying and prev_cpu != dying and w["cpus"][prev_cpu]["online"]:
+    if sw_w(w, "hotplug_force_complete") == "involved" and dying not in (desc["cpu"], desc["prev_cpu"]):
         return 0
     return free_moved_vector(w, desc)[0]
 

@@ -1,4 +1,4 @@
-"""The guest's Xen PCI frontend and pirq irq chip (arch/x86/pci/xen.c, drivers/xen/events/).
+"""The guest's Xen PCI frontend (arch/x86/pci/xen.c): a pirq per MSI descriptor.
 
 * ``xen_hvm_setup_msi_irqs``: per descriptor, PHYSDEVOP_get_free_pirq, compose the pirq message
   (``xen_msi_compose_msg``: data ``XEN_PIRQ_MSI_DATA``, pirq in the destination id bits), write
@@ -7,11 +7,7 @@
   (af42b8d12f8a) the entry is read back first and a pirq message whose pirq the guest still has
   an irq for (``xen_irq_from_pirq(pirq) >= 0``) is re-used without allocating or writing.
 * ``xen_teardown_msi_irqs``: ``xen_destroy_irq`` for each irq -- an HVM domU unmaps nothing.
-* ``xen-pirq`` chip: startup = EVTCHNOP_bind_pirq (a failure is only a warning), bind to vCPU 0,
-  unmask the port, ``eoi_pirq``; shutdown = mask, EVTCHNOP_close; mask/unmask = the port's mask
-  bit; affinity = EVTCHNOP_bind_vcpu to the online CPU of the mask with the fewest channels.
-* The upcall vector runs ``xen_evtchn_do_upcall``: every pending, unmasked port bound to this
-  vCPU is handed to its irq's ``handle_edge_irq`` (ack = ``clear_evtchn``).
+* The ``xen-pirq`` chip, the upcall and the scenario's hypercalls: ``kernel/xen_events.py``.
 * ``xen-pv``: ``xen_setup_msi_irqs`` asks pciback (XEN_PCI_OP_enable_msi[x]) for the pirqs;
   teardown asks it to disable, which unmaps them.
 """
@@ -20,12 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, apic, device, evtchn
-from msidbg.model import kinds as K
+from msidbg.model import device
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
+from msidbg.model import xencite as C
 from msidbg.model.hw import MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
-from msidbg.model.kernel import entry, irq, msi, pci
+from msidbg.model.kernel import msi, pci
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import program
 
@@ -36,9 +32,6 @@ XEN_HCALL = kind("xen.hypercall", ("op", STR), ("arg", INT), ("ret", INT),
                  doc="the guest makes a hypercall (PHYSDEVOP_*, EVTCHNOP_*, a pcifront op)")
 XEN_IRQ = kind("xen.irq", ("irq", INT), ("pirq", INT), ("how", STR),
                doc="the guest binds a pirq to a Linux irq, or destroys that irq")
-EVTCHN_MASK = kind("evtchn.mask", ("port", INT), ("masked", INT), doc="the guest sets or clears a port's mask bit")
-EVTCHN_CLEAR = kind("evtchn.clear", ("port", INT), ("signals", INT),
-                    doc="clear_evtchn: the guest clears a port's pending bit (the irq's ack)")
 
 
 def gx(k: Any) -> dict[str, Any]:
@@ -83,15 +76,22 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
 
 
 def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
-    """A device that is not passed through keeps the x86 MSI domain (see docs/model-xen.md)."""
-    if k.w["devices"][loc["dev"]]["passthrough"]:
+    """The x86 MSI domain instead of pirqs: on HVM for every device when Xen advertises APIC
+    virtualization (xen_hvm_msi_init returns early; otherwise xen_setup_pci_msi replaces the
+    domain for every PCI device, emulated ones included); on PV for a device pciback does not
+    own (no such device exists on a real PV guest)."""
+    if k.w["platform"]["kind"] == "xen-hvm":
+        if not k.w["behaviour"]["apic_virtualization"]:
+            return False
+    elif k.w["devices"][loc["dev"]]["passthrough"]:
         return False
     k.call_then(then, "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
     return True
 
 
 # --- HVM setup ------------------------------------------------------------------------------------
-hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI descriptor")
+hvm = program("xen_hvm_setup_msi_irqs", "arch/x86/pci/xen.c: a pirq per MSI descriptor",
+              source=(C.LINUX_PCI_XEN, C.LINUX_REUSE))
 
 
 @hvm.step
@@ -119,7 +119,9 @@ def read_back(k: Any, loc: dict[str, Any]) -> None:
     msg = loc.setdefault("msg", [0, 0, 0])
     if pci.pdev(k, dev)["mode"] != "msix":
         acc = pci.ACCESSORS[k.w["platform"]["route"]]
-        msg[:] = [acc.cfg_read(k, dev, r) if r in _msi_regs(k, dev) else 0 for r in ("addr_lo", "addr_hi", "data")]
+        # a device QEMU does not pass through has no xen-pt state: its own registers answer
+        read = acc.cfg_read if acc.interposes(k, dev) else (lambda k, dev, r: k.w["devices"][dev]["msi"][r])
+        msg[:] = [read(k, dev, r) if r in _msi_regs(k, dev) else 0 for r in ("addr_lo", "addr_hi", "data")]
         k.note("__pci_read_msi_msg", msg[2], dev)
         return
     j = loc.get("j", 0)
@@ -170,7 +172,8 @@ def native_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HVM domU unmaps nothing)")
+teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HVM domU unmaps nothing)",
+                   source=C.LINUX_TEARDOWN)
 
 
 @teardown.step
@@ -190,7 +193,8 @@ def destroy(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- PV setup (pcifront) -------------------------------------------------------------------------
-pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps the pirqs")
+pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps the pirqs",
+             source=C.LINUX_PV_MSI)
 
 
 @pv.step
@@ -234,7 +238,8 @@ def native_done_pv(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-pv_teardown = program("xen_pv_teardown_msi_irqs", "pcifront: pciback disables and unmaps, then the irqs go")
+pv_teardown = program("xen_pv_teardown_msi_irqs", "pcifront: pciback disables and unmaps, then the irqs go",
+                      source=C.LINUX_PV_MSI)
 
 
 @pv_teardown.step
@@ -261,174 +266,8 @@ def pv_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-# --- the xen-pirq chip ------------------------------------------------------------------------------
-startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq")
-
-
-@startup.step
-def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
-    info = gx(k)["irqs"].get(loc["irq"])
-    if info is None:        # torn down under us (the device driven from two CPUs at once)
-        k.note("irq has no pirq binding any more", -22)
-        k.ret(0)
-        return
-    if info["port"]:
-        return
-    port = evtchn.bind_pirq(k.eng, info["pirq"], info["dev"], info["index"])
-    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_pirq"), info["pirq"], port, cost="hypercall")
-    if port < 0:
-        k.ret(0)            # "Failed to obtain physical IRQ": a warning, request_irq still succeeds
-        return
-    info["port"], info["cpu"] = port, 0
-    gx(k)["evtchn_to_irq"][port] = loc["irq"]
-    gx(k)["channels"][0] += 1
-    desc = k.w["irqs"][loc["irq"]]
-    desc["cpu"] = desc["effective"] = 0
-
-
-@startup.step
-def unmask(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
-    evtchn.set_mask(k.eng, info["port"], False)
-    k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
-
-
-@startup.step
-def eoi(k: Any, loc: dict[str, Any]) -> None:
-    """eoi_pirq: clear_evtchn (no PHYSDEVOP_eoi: a maskable MSI needs none)."""
-    info = info_of(k, loc["irq"])
-    for dev, idx, n in evtchn.clear(k.eng, info["port"]):
-        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
-    k.ret(0)
-
-
-shutdown = program("shutdown_pirq", "mask and close the irq's event channel")
-
-
-@shutdown.step
-def mask(k: Any, loc: dict[str, Any]) -> None:
-    info = gx(k)["irqs"].get(loc["irq"])
-    if info is None or not info["port"]:
-        k.ret(0)
-        return
-    evtchn.set_mask(k.eng, info["port"], True)
-    k.ev(EVTCHN_MASK, info["dev"], info["port"], 1)
-
-
-@shutdown.step
-def close(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
-    port = info["port"]
-    rc = evtchn.close(k.eng, port)
-    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_close"), port, rc, cost="hypercall")
-    gx(k)["evtchn_to_irq"].pop(port, None)
-    gx(k)["channels"][info["cpu"]] -= 1
-    info["port"] = 0
-    k.ret(0)
-
-
-def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
-    """disable_dynirq / enable_dynirq: only the event channel -- never the MSI-X entry."""
-    info = gx(k)["irqs"].get(desc["irq"])
-    if info is None or not info["port"]:
-        return
-    evtchn.set_mask(k.eng, info["port"], masked)
-    k.ev(EVTCHN_MASK, info["dev"], info["port"], int(masked))
-
-
-affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU")
-
-
-@affinity.step
-def rebind(k: Any, loc: dict[str, Any]) -> None:
-    info = gx(k)["irqs"].get(loc["irq"])
-    if info is None or not info["port"]:
-        k.ret(-1)           # no event channel yet: xen_rebind_evtchn_to_cpu fails
-        return
-    target = select_target_cpu(k, loc["mask"])
-    loc["was_masked"] = evtchn.set_mask(k.eng, info["port"], True)
-    rc = evtchn.bind_vcpu(k.eng, info["port"], target)
-    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_vcpu"), info["port"], target, cost="hypercall")
-    if rc == 0:
-        gx(k)["channels"][info["cpu"]] -= 1
-        gx(k)["channels"][target] += 1
-        info["cpu"] = target
-        desc = k.w["irqs"][loc["irq"]]
-        desc["cpu"] = desc["effective"] = target
-
-
-@affinity.step
-def rebound(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
-    if not loc["was_masked"]:
-        evtchn.set_mask(k.eng, info["port"], False)
-        k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
-    k.ret(0)
-
-
-def select_target_cpu(k: Any, mask: list[int]) -> int:
-    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie)."""
-    online = [c["id"] for c in k.w["cpus"] if c["online"]]
-    cpus = [c for c in mask if c in online] or online
-    return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
-
-
-# --- the upcall ------------------------------------------------------------------------------------------
-upcall = program("xen_evtchn_do_upcall", "the callback vector: handle every pending port of this vCPU")
-
-
-@upcall.step
-def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
-    """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
-    apic.eoi(k.cpu)
-    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
-    if not evtchn.next_pending(k.w, k.cpu_id):
-        k.ret(0)
-
-
-@upcall.step
-def scan(k: Any, loc: dict[str, Any]) -> None:
-    port = evtchn.next_pending(k.w, k.cpu_id)
-    if not port:        # another CPU closed or cleared it meanwhile
-        k.note("no pending port left: the upcall returns")
-        k.ret(0)
-        return
-    irq_no = gx(k)["evtchn_to_irq"].get(port)
-    if irq_no is None or irq_no not in k.w["irqs"]:
-        src = evtchn.clear(k.eng, port)
-        for dev, idx, n in src:
-            acct.lost(k.eng, dev, idx, n, f"were pending on port {port}, which no guest irq owns")
-        k.ev(EVTCHN_CLEAR, None, port, sum(s[2] for s in src))
-        k.again()
-        return
-    k.call_then("scan", "xen_handle_edge_irq", irq=irq_no, port=port)
-
-
-edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action")
-
-
-@edge.step
-def ack(k: Any, loc: dict[str, Any]) -> None:
-    loc["src"] = evtchn.clear(k.eng, loc["port"])
-    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], loc["port"], sum(s[2] for s in loc["src"]))
-
-
-@edge.step
-def handle(k: Any, loc: dict[str, Any]) -> None:
-    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": evtchn.UPCALL_VECTOR})
-    stack = k.ctx["stack"]
-    if len(stack) > 1 and stack[-2]["prog"] == "xen_evtchn_do_upcall" and not evtchn.next_pending(k.w, k.cpu_id):
-        stack[-2]["pc"] = len(upcall.steps)   # nothing else pending: the upcall returns with this step
-
-
 # --- registration ------------------------------------------------------------------------------------------
 for _route, _setup, _teardown in (("xen-hvm", "xen_hvm_setup_msi_irqs", "xen_teardown_msi_irqs"),
                                   ("xen-pv", "xen_setup_msi_irqs", "xen_pv_teardown_msi_irqs")):
     msi.ARCH_SETUP[_route] = _setup
     msi.ARCH_TEARDOWN[_route] = _teardown
-irq.CHIP_MASK[CHIP] = chip_mask
-irq.CHIP_STARTUP[CHIP] = "startup_pirq"
-irq.CHIP_SHUTDOWN[CHIP] = "shutdown_pirq"
-irq.CHIP_SET_AFFINITY[CHIP] = "xen_set_affinity_irq"
-irq.CHIP_PROPS[CHIP] = frozenset({"no-domain", "move-pcntxt", "startup-first"})
-entry.SYSVEC[evtchn.UPCALL_VECTOR] = "xen_evtchn_do_upcall"

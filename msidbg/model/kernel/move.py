@@ -1,0 +1,216 @@
+"""Affinity changes and irq moves (kernel/irq/manage.c, migration.c, cpuhotplug.c and
+arch/x86/kernel/apic/msi.c).
+
+``irq_set_affinity`` is ``irq_set_affinity_locked``: on an irq that is not activated yet the
+mask is only stored (``irq_set_affinity_deactivated``, baedb87d1b53, ``affinity_on_activate``;
+before it a non-pcntxt chip recorded a pending move); with interrupt remapping (or a chip with
+IRQ_MOVE_PCNTXT, like Xen's pirq chip) it is applied at once; otherwise the new mask waits
+(``move_pending``) for the next interrupt, where ``irq_move_irq`` applies it with the irq
+masked. ``irq_set_affinity_hint`` stores the hint and then does exactly that. CPU hotplug
+moves irqs with ``migrate_one_irq``. ``msi_set_affinity`` writes the new message: directly,
+or with 6f1a4891a592's two-step update (``plug.py``) where ``msi_affinity_update`` says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import kinds as K
+from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR
+from msidbg.model.kernel import msi
+from msidbg.model.kernel import sources as S
+from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.irq import chip_has, irq_of, mask_irq, online, unmask_irq
+from msidbg.model.kernel.sw import sw
+from msidbg.sim.program import program
+
+EINVAL, EBUSY = 22, 16
+
+# --- msi_set_affinity ---------------------------------------------------------------------------
+msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW))
+
+
+@msi_set_affinity.step
+def new_vector(k: Any, loc: dict[str, Any]) -> None:
+    """Allocate the new target vector (apic_set_affinity); the old one stays mapped until the
+    move completes."""
+    desc = k.w["irqs"][loc["irq"]]
+    loc["old"] = [desc["vector"], desc["cpu"]]
+    ret = vec.set_affinity(k.w, desc, loc["mask"])
+    if ret < 0:
+        k.note("vector assignment failed", ret, desc["dev"])
+        k.ret(ret)
+        return
+    if [desc["vector"], desc["cpu"]] != loc["old"]:
+        k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+
+
+@msi_set_affinity.step
+def update_msg(k: Any, loc: dict[str, Any]) -> None:
+    """Write the new message -- directly when that is safe (or always, with ``plain``)."""
+    desc = k.w["irqs"][loc["irq"]]
+    if not needs_plug(k, desc, loc["old"]):
+        k.call_then("updated", "pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
+    elif k.cpu_id == loc["old"][1] or in_hotplug(k):
+        k.call_then("updated", "msi_set_affinity_plug", irq=loc["irq"], old=loc["old"])
+    else:
+        k.note(f"WARN_ON_ONCE: CPU{k.cpu_id} is not the irq's target CPU{loc['old'][1]}; direct update",
+               0, desc["dev"])
+
+
+@msi_set_affinity.step
+def direct_after_warning(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    k.call("pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
+
+
+@msi_set_affinity.step
+def updated(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+def in_hotplug(k: Any) -> bool:
+    """Is this the CPU-offline path (which the real kernel runs on the dying CPU itself)?"""
+    return any(f["prog"] == "cpu_down" for f in k.ctx["stack"])
+
+
+def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
+    """Does msi_set_affinity take the careful two-step path (``plug.py``)?
+
+    ``msi_affinity_update``: ``plain`` -- never (before 6f1a4891a592, and 6.2-6.6 where
+    ef8dd01538ea stopped setting the quirk); ``plug-race`` -- for irqs with the non-maskable
+    quirk, i.e. without reservation mode (an MSI without per-vector masking, or any MSI/MSI-X
+    under pci_msi_ignore_mask); ``can-reserve`` -- b56ebe7c896d tests irqd_can_reserve(): the
+    slow path for irqs that *have* reservation mode (maskable, non-managed), the direct write
+    for the rest. In every mode the direct write is used when the vector or the destination
+    does not change, the old vector is the shutdown vector, or the irq is not started."""
+    mode = sw(k, "msi_affinity_update")
+    if mode == "plain":
+        return False
+    if mode == "plug-race" and desc["resv_mode"]:
+        return False
+    if mode == "can-reserve" and not desc["can_reserve"]:
+        return False
+    if desc["vector"] == old[0] or old[0] == MANAGED_IRQ_SHUTDOWN_VECTOR or not desc["started"]:
+        return False
+    return bool(vec.dest_apic(k.w, desc["cpu"]) != vec.dest_apic(k.w, old[1]))
+
+
+# --- irq_set_affinity and the affinity hint ----------------------------------------------------------
+set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked", source=S.SET_AFFINITY)
+
+
+@set_affinity.step
+def request_move(k: Any, loc: dict[str, Any]) -> None:
+    desc = irq_of(k, loc["dev"], loc["index"])
+    mask = [c for c in loc["mask"] if c in online(k)]
+    if desc is None or not mask:
+        k.note("no such irq or no online CPU in the mask", -EINVAL, loc["dev"])
+        k.ret(-EINVAL)
+        return
+    loc["irq"] = desc["irq"]
+    no_domain = chip_has(desc, "no-domain")
+    pcntxt = bool(k.w["platform"]["interrupt_remapping"]) or chip_has(desc, "move-pcntxt")
+    stored = (not desc["started"] and no_domain) or (
+        not no_domain and not desc["activated"] and sw(k, "affinity_on_activate"))
+    desc["affinity_set"] = True
+    if stored:
+        desc["affinity"] = mask
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("stored"))
+        k.ret(0)
+    elif pcntxt and not desc["move_pending"]:
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("direct"))
+        k.call("irq_do_set_affinity", irq=desc["irq"], mask=mask)
+    else:
+        desc["move_pending"] = True
+        desc["pending_mask"] = mask
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("pending"))
+        k.ret(0)
+
+
+@set_affinity.step
+def moved(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"] if loc["ret"] < 0 else 0)
+
+
+hint = program("irq_set_affinity_hint", "the driver's hint: store it, then __irq_set_affinity (every release)", source=S.HINT)
+
+
+@hint.step
+def store_hint(k: Any, loc: dict[str, Any]) -> None:
+    """desc->affinity_hint = m (shown in /proc/irq/N/affinity_hint); the same call then sets the
+    affinity, as irq_set_affinity_hint() has done since 2.6.x and irq_set_affinity_and_hint()
+    does from 5.17 (65c7cdedeb30). Drivers converted to irq_update_affinity_hint() skip that."""
+    desc = irq_of(k, loc["dev"], loc["index"])
+    if desc is None:
+        k.note("no such irq", -EINVAL, loc["dev"])
+        k.ret(-EINVAL)
+        return
+    desc["hint"] = list(loc["mask"])
+    k.call("irq_set_affinity", dev=loc["dev"], index=loc["index"], mask=loc["mask"])
+
+
+@hint.step
+def hinted(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
+# --- deferred moves -------------------------------------------------------------------------------------
+move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time", source=S.MOVE_IRQ)
+
+
+@move_irq.step
+def mask_first(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    desc["move_pending"] = False
+    mask = [c for c in desc["pending_mask"] if c in online(k)]
+    if not mask:
+        desc["pending_mask"] = []
+        k.note("pending affinity has no online CPU: dropped", 0, desc["dev"])
+        k.ret(0)
+        return
+    loc["mask"] = mask
+    loc["was_masked"] = mask_irq(k, desc)
+
+
+@move_irq.step
+def do_move(k: Any, loc: dict[str, Any]) -> None:
+    k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
+
+
+@move_irq.step
+def unmask_after(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w["irqs"][loc["irq"]]
+    if loc["ret"] == -EBUSY:
+        desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
+    else:
+        desc["pending_mask"] = []
+    if not loc["was_masked"]:
+        unmask_irq(k, desc)
+
+
+# --- CPU hotplug -------------------------------------------------------------------------------------------
+migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a dying CPU", source=S.MIGRATE)
+
+
+@migrate.step
+def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
+    """Mask the chip, unless the irq can move in process context (remapping, Xen's pirq
+    chip: ``maskchip`` is false) or is masked already."""
+    desc = k.w["irqs"][loc["irq"]]
+    if k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt"):
+        loc["was_masked"] = True
+        return
+    loc["was_masked"] = mask_irq(k, desc)
+
+
+@migrate.step
+def migrate_set(k: Any, loc: dict[str, Any]) -> None:
+    k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
+
+
+@migrate.step
+def migrate_unmask(k: Any, loc: dict[str, Any]) -> None:
+    if not loc["was_masked"]:
+        unmask_irq(k, k.w["irqs"][loc["irq"]])
+    k.ret(loc["ret"])

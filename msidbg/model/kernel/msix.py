@@ -1,0 +1,156 @@
+"""msix_capability_init (drivers/pci/msi.c, drivers/pci/msi/msi.c) in both of its orders.
+
+``msix_enable_first`` (438553958ba1 "PCI/MSI: Enable and mask MSI-X early", 5.14 and the
+5.10.60 / 5.4.142 stable releases):
+
+* before it (``legacy``): MSI-X Enable is cleared, the descriptors are built, the irqs are set
+  up (their messages written while MSI-X is disabled), then Enable | Function Mask is set,
+  ``msix_program_entries`` reads each used entry's Vector Control and masks the entry, and
+  Function Mask is cleared. An irq setup failure leaves the entries untouched.
+* from it: Enable | Function Mask first; then (``msix_mask_all: early``, 7d5ec3d36123) every
+  table entry is masked; the descriptors cache each entry's Vector Control (only when the
+  entry can be masked, 9c8e9c9681a0, ``msix_ctrl_read_can_mask``); the irqs are set up; then
+  (``late``, 83dbf898a2d4) every entry is masked; Function Mask is cleared. The error path
+  (``out_disable``) clears Enable -- and Function Mask too from 94185adbfad5
+  (``msix_error_clears_maskall``) -- but leaves the entry masks as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
+from msidbg.model.kernel import pci
+from msidbg.model.kernel import sources as S
+from msidbg.model.kernel.msi import ENOSPC, hwdev, new_pdesc, reg
+from msidbg.model.kernel.sw import sw
+from msidbg.sim.program import program
+
+msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs", source=(S.MSIX_INIT, S.MSIX_INIT_OLD))
+
+
+@msix_init.step
+def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
+    """Enable | Function Mask first (5.14+); before 438553958ba1: Enable cleared for the setup."""
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    loc["first"] = bool(sw(k, "msix_enable_first"))
+    if loc["first"]:
+        pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
+    else:
+        pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
+
+
+@msix_init.step
+def mask_early(k: Any, loc: dict[str, Any]) -> None:
+    if loc["first"] and sw(k, "msix_mask_all") == "early":
+        _mask_all_step(k, loc)
+
+
+@msix_init.step
+def setup_entries(k: Any, loc: dict[str, Any]) -> None:
+    """msix_setup_entries / msix_setup_msi_descs: one descriptor per vector. From 5.14 each
+    caches its entry's Vector Control (an MMIO read); from 9c8e9c9681a0 only when the entry can
+    be masked (not under pci_msi_ignore_mask). Before 5.14 the read comes later."""
+    p = pci.pdev(k, loc["dev"])
+    i = loc.get("i", 0)
+    if i == 0:
+        p["descs"] = []
+        p["mode"] = "msix"
+    if i < loc["nvec"]:
+        ctrl = 0
+        if loc["first"] and not (pci.ignore_mask(k) and sw(k, "msix_ctrl_read_can_mask")):
+            ctrl = pci.msix_read(k, loc["dev"], i, "ctrl")
+        p["descs"].append(new_pdesc(i, ctrl, loc.get("masks")))
+        loc["i"] = i + 1
+        k.again()
+        return
+    loc.pop("i")
+
+
+@msix_init.step
+def setup_irqs(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_msi_setup_msi_irqs", dev=loc["dev"], nvec=loc["nvec"], type="msix")
+
+
+@msix_init.step
+def check_irqs(k: Any, loc: dict[str, Any]) -> None:
+    if loc["ret"] != 0:
+        loc["err"] = loc["ret"] if loc["ret"] < 0 else -ENOSPC
+        k.goto("out_free")
+    elif not loc["first"]:
+        cur = reg(k, loc["dev"], "msix_ctrl")
+        pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
+
+
+@msix_init.step
+def program_entries(k: Any, loc: dict[str, Any]) -> None:
+    """msix_program_entries (before 5.14): read each used entry's Vector Control into the
+    descriptor, then mask the entry (no write under pci_msi_ignore_mask)."""
+    if loc["first"]:
+        return
+    p = pci.pdev(k, loc["dev"])
+    i = loc.get("i", 0)
+    if i >= len(p["descs"]):
+        loc.pop("i", None)
+        return
+    d = p["descs"][i]
+    if loc.get("read", False):
+        loc["read"] = False
+        loc["i"] = i + 1
+        if not pci.ignore_mask(k):
+            d["msix_ctrl"] |= ENTRY_MASKBIT
+            pci.msix_write(k, loc["dev"], i, "ctrl", d["msix_ctrl"])
+    else:
+        loc["read"] = True
+        d["msix_ctrl"] = pci.msix_read(k, loc["dev"], i, "ctrl")
+    k.again()
+
+
+@msix_init.step
+def mask_late(k: Any, loc: dict[str, Any]) -> None:
+    if loc["first"] and sw(k, "msix_mask_all") == "late":
+        _mask_all_step(k, loc)
+
+
+@msix_init.step
+def clear_maskall(k: Any, loc: dict[str, Any]) -> None:
+    p = pci.pdev(k, loc["dev"])
+    p["msix_enabled"] = True
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
+    k.ret(0)
+
+
+@msix_init.step
+def out_free(k: Any, loc: dict[str, Any]) -> None:
+    k.call("free_msi_irqs", dev=loc["dev"])
+
+
+@msix_init.step
+def out_disable(k: Any, loc: dict[str, Any]) -> None:
+    """Clear Enable (and, from 94185adbfad5, Function Mask); the entries keep their masks.
+    Before 5.14 Enable was never set, so there is nothing to undo."""
+    p = pci.pdev(k, loc["dev"])
+    p["msix_enabled"] = False
+    p["mode"] = None
+    if not loc["first"]:
+        k.ret(loc["err"])
+        return
+    cur = reg(k, loc["dev"], "msix_ctrl")
+    clear = MSIX_ENABLE | (MSIX_MASKALL if sw(k, "msix_error_clears_maskall") else 0)
+    pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~clear, 2)
+    k.ret(loc["err"])
+
+
+def _mask_all_step(k: Any, loc: dict[str, Any]) -> None:
+    """msix_mask_all: write Mask=1 to every table entry (a no-op with pci_msi_ignore_mask)."""
+    if pci.ignore_mask(k):
+        return
+    size = len(hwdev(k, loc["dev"])["msix"]["table"])
+    j = loc.get("j", 0)
+    pci.msix_write(k, loc["dev"], j, "ctrl", ENTRY_MASKBIT)
+    if j + 1 < size:
+        loc["j"] = j + 1
+        k.again()
+    else:
+        loc.pop("j", None)

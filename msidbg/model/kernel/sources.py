@@ -1,0 +1,213 @@
+"""Where the bare-metal kernel programs come from, and the readings they rely on.
+
+Each constant is a ``cite.Source`` handed to ``program(..., source=...)``; ``ref`` is the release
+(or the commit) whose code the program follows, ``versions`` the releases it holds for (a
+behaviour switch selects the others, see ``msidbg/behaviour/kernel.py``). The readings below are
+the statements docs/model.md and docs/model-baremetal.md make about the kernel, each with the
+source and a short quote of it, or marked hypothetical.
+"""
+
+from __future__ import annotations
+
+from msidbg.model.cite import Source, reading
+
+L = "torvalds/linux"
+M = "msidbg.model.kernel"
+
+# --- kernel/irq (generic irq core) --------------------------------------------------------------------
+SETUP_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__setup_irq (irq_activate, then irq_startup)", "4.15..")
+IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
+IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __irq_startup_managed",
+                     "managed: 4.14..; IRQCHIP_AFFINITY_PRE_STARTUP: 5.14.. (affinity_before_startup)")
+CHIP_STARTUP = Source(L, "v6.6", "kernel/irq/chip.c", "__irq_startup / irq_enable", "all")
+SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", "4.13..")
+DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
+SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
+                      "irq_set_affinity_locked / irq_set_affinity_deactivated",
+                      "stored on inactive irqs: 5.8.. (affinity_on_activate)")
+HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
+              "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
+              "all (irq_update_affinity_hint, which does not set the affinity, from 5.17)")
+MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
+MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
+                 "force complete for all irqs: 6.10.. (hotplug_force_complete)")
+RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
+                 "4.14..")
+FREE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__free_irq -> irq_shutdown_and_deactivate", "all")
+AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
+                        "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
+MSI_DOMAIN = Source(L, "v6.6", "kernel/irq/msi.c",
+                    "__msi_domain_alloc_irqs / msi_init_virq / msi_check_reservation_mode", "4.15..")
+MSI_DEACTIVATE = Source(L, "v6.6", "kernel/irq/msi.c", "msi_domain_activate / msi_domain_deactivate", "all")
+
+# --- arch/x86 -------------------------------------------------------------------------------------------
+VECTOR = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c",
+                "x86_vector_activate / assign_irq_vector_any_locked / assign_vector_locked / "
+                "reserve_managed_vector / assign_managed_vector", "4.15..")
+MATRIX = Source(L, "v6.6", "kernel/irq/matrix.c",
+                "irq_matrix_alloc / matrix_find_best_cpu / irq_matrix_reserve_managed / irq_matrix_alloc_managed",
+                "4.15..")
+CLEANUP_IPI = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c",
+                     "__send_cleanup_vector / smp_irq_move_cleanup_interrupt", "..6.5 (vector_cleanup: ipi)")
+CLEANUP_TIMER = Source(L, "bdc1dad299bb", "arch/x86/kernel/apic/vector.c",
+                       "__vector_schedule_cleanup / vector_cleanup_callback / lapic_offline",
+                       "6.6.. (vector_cleanup: timer)")
+FORCE_COMPLETE = Source(L, "a6c11c0a5235", "arch/x86/kernel/apic/vector.c", "irq_force_complete_move",
+                        "all (which irqs: hotplug_force_complete)")
+ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
+EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
+              "all")
+FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
+CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
+LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
+MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
+                          "two-step update 5.6..; which irqs: msi_affinity_update")
+MSI_SET_AFFINITY_NOW = Source(L, "b56ebe7c896d", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
+                              "6.7.. (and 6.1.66..): !irqd_can_reserve() selects the direct write")
+INTEL_IR = Source(L, "v6.6", "drivers/iommu/intel/irq_remapping.c",
+                  "intel_irq_remapping_alloc / intel_irq_remapping_activate / intel_ir_set_affinity", "all")
+
+# --- drivers/pci/msi -----------------------------------------------------------------------------------
+MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
+                  "__pci_enable_msi_range / msi_capability_init / pci_msi_shutdown / pci_msi_update_mask",
+                  "5.17.. (drivers/pci/msi.c before)")
+MSIX_INIT = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
+                   "msix_capability_init / msix_prepare_msi_desc / msix_mask_all / pci_msix_shutdown",
+                   "5.14.. (msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
+MSIX_INIT_OLD = Source(L, "4287d824f265", "drivers/pci/msi.c", "msix_capability_init / msix_program_entries",
+                       "..5.13 (msix_enable_first: false)")
+WRITE_MSG = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c", "__pci_write_msi_msg / pci_write_msg_msix",
+                   "masked update: 5.14.. (msix_masked_update)")
+ALLOC_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
+                       "pci_alloc_irq_vectors_affinity / __pci_enable_msix_range", "4.10..")
+FREE_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
+                      "pci_free_irq_vectors / pci_disable_msix / pci_disable_msi / pci_free_msi_irqs", "all")
+NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
+PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
+                  "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
+CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "scenario actions", "all")
+
+# --- readings (docs/model.md, docs/model-baremetal.md) ---------------------------------------------------
+reading("kernel.affinity.stored-before-request",
+        "request_irq.affinity = irq_set_affinity() before request_irq(): on an irq that is not activated yet the "
+        "vector domain does nothing and activation later places the vector inside the stored mask (before "
+        "baedb87d1b53, 5.8, a non-pcntxt chip recorded a pending move instead).",
+        source=(VECTOR, SET_AFFINITY), module=M,
+        quote="For inactive interrupts which use managed or reservation mode there is no point in going through "
+        "the vector assignment right now as the activation will assign a vector which fits the destination "
+        "cpumask.")
+reading("kernel.affinity.setup-default",
+        "irq_setup_affinity() applies the managed or user-set affinity if it has an online CPU, else "
+        "irq_default_affinity; it never reads the affinity hint.", source=SETUP_AFFINITY, module=M,
+        quote="struct cpumask *set = irq_default_affinity; ... Preserve the managed affinity setting and a userspace "
+        "affinity setup, but make sure that one of the targets is online.")
+reading("kernel.affinity.startup-order",
+        "Normal irqs run irq_setup_affinity() before __irq_startup() only with IRQCHIP_AFFINITY_PRE_STARTUP "
+        "(5.14); managed irqs always apply their mask first.", source=IRQ_STARTUP, module=M,
+        quote="if (d->chip->flags & IRQCHIP_AFFINITY_PRE_STARTUP) irq_setup_affinity(desc); ret = "
+        "__irq_startup(desc); ... case IRQ_STARTUP_MANAGED: irq_do_set_affinity(d, aff, false); ret = "
+        "__irq_startup(desc);")
+reading("kernel.affinity.hint-sets-affinity",
+        "request_irq.hint = irq_set_affinity_hint() after request_irq(): it stores the hint and sets the "
+        "affinity like a /proc write, in every release that has it; irq_update_affinity_hint() (5.17) only "
+        "stores the hint.", source=HINT, module=M,
+        quote="Deprecated. Use irq_update_affinity_hint() or irq_set_affinity_and_hint() instead. ... static "
+        "inline int irq_set_affinity_hint(unsigned int irq, const struct cpumask *m) { return "
+        "irq_set_affinity_and_hint(irq, m); }")
+reading("kernel.vector.no-move-in-mask",
+        "A new affinity that still contains the irq's current (online) CPU does not move it; the message is "
+        "written again all the same (msi_set_affinity, irq_chip_write_msi_msg).", source=VECTOR, module=M,
+        quote="If the current target CPU is online and in the new requested affinity mask, there is no point in "
+        "moving the interrupt from one CPU to another.")
+reading("kernel.vector.activation-mask",
+        "Activation of a reserved irq tries its affinity (with the NUMA node), then any online CPU; the model "
+        "has one node, so the node steps change nothing.", source=VECTOR, module=M,
+        quote="/* Get the affinity mask - either irq_default_affinity or (user) set */")
+reading("kernel.vector.best-cpu",
+        "irq_matrix_alloc picks the online CPU of the mask with the most available vectors (the first on a "
+        "tie), a managed allocation the one with the fewest managed vectors in use (the last on a tie).",
+        source=MATRIX, module=M,
+        quote="if (!cm->online || cm->available <= maxavl) continue; ... if (!cm->online || "
+        "cm->managed_allocated > allocated) continue;")
+reading("kernel.vector.multi-msi",
+        "Multi-message MSI needs interrupt remapping on x86: the vector allocator cannot allocate contiguous "
+        "vectors, so the PCI core retries with one message.", source=(VECTOR, MSI_CORE), module=M,
+        quote="/* Currently vector allocator can't guarantee contiguous allocations */")
+reading("kernel.hotplug.stop-machine",
+        "fixup_irqs() runs on the outgoing CPU while every other CPU spins in stop_machine with interrupts "
+        "off. The model runs its steps in the requesting CPU's process context, standing in for the outgoing "
+        "CPU, and stops the others (no interrupt accepted, no task step) until it is done.",
+        source=FORCE_COMPLETE, module=M,
+        quote="All CPUs are stuck in stop machine with interrupts disabled so calling __irq_complete_move() "
+        "would be completely pointless.")
+reading("kernel.hotplug.offline-lost",
+        "A message to a CPU that has gone offline is lost: its local APIC is soft-disabled after fixup_irqs() "
+        "and sets no IRR bit; INIT clears the rest when it comes back.", source=CPU_DISABLE, module=M,
+        quote="IOW, interrupts arriving after disabling the local APIC will be lost.")
+reading("kernel.hotplug.mdelay",
+        "fixup_irqs() waits 1 ms before it scans the outgoing CPU's IRR.", source=FIXUP_IRQS, module=M,
+        quote="So for now, retain mdelay(1) and check the IRR and then send those interrupts to new targets as "
+        "this cpu is already offlined...")
+reading("kernel.hotplug.lock",
+        "A second hotplug request while one runs gets -EBUSY in the model; the kernel sleeps on "
+        "cpu_hotplug_lock. With stop_machine modelled it cannot start anyway from the shipped actions.",
+        status="hypothetical", module=M)
+reading("kernel.msi.lock-descs",
+        "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
+        "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
+        quote="msi_lock_descs(&dev->dev);")
+reading("kernel.msi.free-busy",
+        "free_msi_irqs() with an irq that still has an action: the kernel BUG()s; the model returns -EBUSY and "
+        "keeps the descriptors.", status="hypothetical", module=M)
+reading("kernel.actions.offline-cpu-waits",
+        "An action whose CPU is offline waits until the CPU is back (a pinned kthread), rather than migrating.",
+        status="hypothetical", module=M)
+reading("kernel.intx",
+        "INTx is not modelled: a signal with neither MSI nor MSI-X enabled is lost.", status="hypothetical",
+        module=M)
+reading("kernel.managed.spread",
+        "irq_create_affinity_masks spreads the CPUs over the vectors after the pre vectors; the model has one "
+        "NUMA node and no SMT siblings, so groups are runs of consecutive CPU ids, the first groups taking the "
+        "remainder.", source=AFFINITY_MASKS, module=M,
+        quote="/* Account for extra groups to compensate rounding errors */ if (extra_grps) { cpus_per_grp++; "
+        "--extra_grps; }")
+reading("kernel.managed.nvme",
+        "An nvme probe asks pci_alloc_irq_vectors_affinity(1, 1 + I/O queues, PCI_IRQ_ALL_TYPES | "
+        "PCI_IRQ_AFFINITY) with one pre vector (the admin queue); at most one I/O queue per possible CPU.",
+        source=NVME, module=M,
+        quote=".pre_vectors = 1, .calc_sets = nvme_calc_irq_sets, ... return pci_alloc_irq_vectors_affinity(pdev, "
+        "1, irq_queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd);")
+reading("kernel.msi.multi-cap-mask",
+        "msi_capability_init() masks every vector the device is capable of, pci_msi_shutdown() unmasks them "
+        "all again.", source=MSI_CORE, module=M,
+        quote="/* All MSIs are unmasked by default; mask them all */ ... pci_msi_mask(entry, "
+        "msi_multi_mask(entry)); ... /* Return the device with MSI unmasked as initial states */")
+reading("kernel.msix.ctrl-read",
+        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0).",
+        source=MSIX_INIT, module=M,
+        quote="desc->pci.msi_attrib.can_mask = !pci_msi_ignore_mask && !desc->pci.msi_attrib.is_virtual; if "
+        "(desc->pci.msi_attrib.can_mask) { ... desc->pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL);")
+reading("kernel.msix.out-disable",
+        "msix_capability_init()'s error path clears Enable and Function Mask (94185adbfad5) and leaves the "
+        "entry masks.", source=MSIX_INIT, module=M,
+        quote="out_disable: dev->msix_enabled = 0; pci_msix_clear_and_set_ctrl(dev, PCI_MSIX_FLAGS_MASKALL | "
+        "PCI_MSIX_FLAGS_ENABLE, 0);")
+reading("kernel.msix.legacy-order",
+        "Before 438553958ba1 MSI-X stayed disabled while the irqs were set up, then Enable | Function Mask, "
+        "then msix_program_entries() read and masked each used entry.", source=MSIX_INIT_OLD, module=M,
+        quote="arch_setup_msi_irqs(dev, nvec, PCI_CAP_ID_MSIX); ... control |= PCI_MSIX_FLAGS_MASKALL | "
+        "PCI_MSIX_FLAGS_ENABLE; ... entry->masked = readl(entry->mask_base + offset); msix_mask_irq(entry, 1);")
+reading("kernel.msi-set-affinity.can-reserve",
+        "From b56ebe7c896d msi_set_affinity() writes directly when the irq has no reservation mode -- a "
+        "non-maskable MSI among them -- and takes the two-step path for maskable ones; 5.17-6.6 "
+        "(ef8dd01538ea) never set the quirk that selected the two-step path.",
+        source=MSI_SET_AFFINITY_NOW, module=M,
+        quote="if (!irqd_can_reserve(irqd) || cfg->vector == old_cfg.vector || old_cfg.vector == "
+        "MANAGED_IRQ_SHUTDOWN_VECTOR || !irqd_is_started(irqd) || cfg->dest_apicid == old_cfg.dest_apicid) { "
+        "irq_msi_update_msg(irqd, cfg); return ret; }")
+reading("kernel.vector.timer-cleanup",
+        "From 6.6 a per-CPU timer, armed one jiffy out, frees the old vector of a completed move; vector 0x20 "
+        "is then an ordinary device vector. CONFIG_HZ=250 (Kconfig default): 4 ms, cost 'jiffy'.",
+        source=CLEANUP_TIMER, module=M,
+        quote="But there is no real reason to use an interrupt vector for cleaning up the leftovers of a moved "
+        "interrupt. ... Convert it to use a timer instead and adjust the code accordingly.")

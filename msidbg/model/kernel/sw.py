@@ -1,0 +1,41 @@
+"""The kernel's behaviour switches, as the model reads them.
+
+The scenario layer resolves ``kernel.version`` and explicit switches into the plain table the
+world carries as ``w["behaviour"]`` (``{switch: value}``); kernel programs read a switch only
+through :func:`sw`, never a version string. ``CURRENT`` is the current-upstream value of each
+kernel switch, for a world built by hand without the table (a test checks it matches the
+table's defaults); the rows in ``msidbg/behaviour/kernel.py`` say which release changed what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: current upstream (the value a scenario without ``kernel.version`` gets)
+CURRENT: dict[str, Any] = {
+    "msix_mask_all": "late",
+    "xen_hvm_msi_ignore_mask": True,
+    "xen_reuse_cached_pirq": False,
+    "msi_affinity_update": "can-reserve",
+    "affinity_before_startup": True,
+    "msix_masked_update": True,
+    "msix_enable_first": True,
+    "msix_error_clears_maskall": True,
+    "msix_ctrl_read_can_mask": True,
+    "affinity_on_activate": True,
+    "vector_cleanup": "timer",
+    "hotplug_force_complete": "involved",
+}
+
+
+def sw_w(w: dict[str, Any], name: str) -> Any:
+    """The value of kernel switch ``name`` in world ``w``."""
+    table = w.get("behaviour")
+    if table is not None and name in table:
+        return table[name]
+    return CURRENT[name]
+
+
+def sw(k: Any, name: str) -> Any:
+    """:func:`sw_w` for an execution context."""
+    return sw_w(k.w, name)

@@ -1,0 +1,271 @@
+"""The guest's Xen event-channel side (drivers/xen/events/events_base.c): the ``xen-pirq`` irq
+chip, the upcall, and the hypercalls a scenario's instrumentation makes.
+
+* ``xen-pirq`` chip: startup = EVTCHNOP_bind_pirq (a failure is only a warning),
+  PHYSDEVOP_irq_status_query (Xen answers XENIRQSTAT_needs_eoi for every pirq it has mapped or
+  emulates), bind to vCPU 0, unmask the port, ``eoi_pirq``; shutdown = mask, EVTCHNOP_close;
+  mask/unmask = the port's mask bit; affinity = EVTCHNOP_bind_vcpu to the online CPU of the mask
+  with the fewest channels.
+* The upcall vector runs ``xen_evtchn_do_upcall``: every pending, unmasked port bound to this
+  vCPU is handed to its irq's ``handle_edge_irq``, whose ack is ``eoi_pirq``: clear_evtchn, then
+  PHYSDEVOP_eoi when the pirq needs it (an HVM guest has no pirq_eoi_map: it always asks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, apic, evtchn, probes
+from msidbg.model import kinds as K
+from msidbg.model import xen as X
+from msidbg.model import xencite as C
+from msidbg.model.kernel import entry, irq
+from msidbg.model.kernel.driver import ACTION_PROGRAMS
+from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
+from msidbg.sim.events import INT, kind
+from msidbg.sim.program import program
+
+EVTCHN_MASK = kind("evtchn.mask", ("port", INT), ("masked", INT), doc="the guest sets or clears a port's mask bit")
+EVTCHN_CLEAR = kind("evtchn.clear", ("port", INT), ("signals", INT),
+                    doc="clear_evtchn: the guest clears a port's pending bit (the irq's ack)")
+
+
+# --- hypercalls a scenario makes (the ``hypercall`` action, or a probe's) ---------------------------
+def hypercall(k: Any, op: str, arg: int | None, dev: str | None = None) -> int:
+    """One guest hypercall, as debugging instrumentation would make it; emits ``xen.hypercall``.
+
+    PHYSDEVOP_get_free_pirq takes a pirq (marks it PIRQ_ALLOCATED, as xen_allocate_pirq_msi
+    does); PHYSDEVOP_unmap_pirq from an HVM guest (DOMID_SELF) only clears the pirq's emuirq
+    (physdev_unmap_pirq); EVTCHNOP_close closes a port. The guest's own bookkeeping is untouched.
+    """
+    if op == "PHYSDEVOP_get_free_pirq":
+        ret = X.alloc_pirq(k.w)
+    elif op == "PHYSDEVOP_unmap_pirq":
+        ret = X.unmap_self(k.eng, int(arg or 0))
+    else:
+        ret = evtchn.close(k.eng, int(arg or 0))
+    k.ev(XEN_HCALL, dev, k.s(op), -1 if arg is None else arg, ret, cost="hypercall")
+    return ret
+
+
+hcall = program("xen_hypercall", "the scenario's hypercall (debugging instrumentation)",
+                source=(C.XEN_PHYSDEV, C.XEN_EVTCHN))
+ACTION_PROGRAMS["hypercall"] = "xen_hypercall"
+
+
+@hcall.step
+def make(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(hypercall(k, loc["op"], loc["arg"]))
+
+
+def _probe_hypercall(k: Any, args: dict[str, Any], dev: str | None, at: str) -> None:
+    hypercall(k, args["op"], args["arg"], dev)
+
+
+probes.ACTIONS["hypercall"] = _probe_hypercall
+
+
+# --- the xen-pirq chip ------------------------------------------------------------------------------
+startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq",
+                  source=C.LINUX_STARTUP)
+
+
+@startup.step
+def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is None:        # torn down under us (the device driven from two CPUs at once)
+        k.note("irq has no pirq binding any more", -22)
+        k.ret(0)
+        return
+    if info["port"]:
+        return
+    port = evtchn.bind_pirq(k.eng, info["pirq"], info["dev"], info["index"])
+    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_pirq"), info["pirq"], port, cost="hypercall")
+    if port < 0:
+        k.ret(0)            # "Failed to obtain physical IRQ": a warning, request_irq still succeeds
+        return
+    info["port"], info["cpu"] = port, 0
+    gx(k)["evtchn_to_irq"][port] = loc["irq"]
+    gx(k)["channels"][0] += 1
+    desc = k.w["irqs"][loc["irq"]]
+    desc["cpu"] = desc["effective"] = 0
+
+
+@startup.step
+def status_query(k: Any, loc: dict[str, Any]) -> None:
+    """``pirq_query_unmask``: PHYSDEVOP_irq_status_query; XENIRQSTAT_needs_eoi is remembered."""
+    info = info_of(k, loc["irq"])
+    flags = X.irq_status_query(k.w, info["pirq"])
+    info["needs_eoi"] = flags > 0 and bool(flags & X.XENIRQSTAT_NEEDS_EOI)
+    k.ev(XEN_HCALL, info["dev"], k.s("PHYSDEVOP_irq_status_query"), info["pirq"], flags, cost="hypercall")
+
+
+@startup.step
+def unmask(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    evtchn.set_mask(k.eng, info["port"], False)
+    k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
+
+
+@startup.step
+def eoi(k: Any, loc: dict[str, Any]) -> None:
+    """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
+    info = info_of(k, loc["irq"])
+    for dev, idx, n in evtchn.clear(k.eng, info["port"]):
+        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
+    if not info.get("needs_eoi"):
+        k.ret(0)
+
+
+@startup.step
+def physdev_eoi(k: Any, loc: dict[str, Any]) -> None:
+    pirq_eoi(k, info_of(k, loc["irq"]))
+    k.ret(0)
+
+
+def pirq_eoi(k: Any, info: dict[str, Any]) -> None:
+    """PHYSDEVOP_eoi: Xen's pirq_guest_eoi (it only matters for a pirq Xen holds in flight)."""
+    rc = X.pirq_eoi(k.eng, info["pirq"])
+    k.ev(XEN_HCALL, info["dev"], k.s("PHYSDEVOP_eoi"), info["pirq"], rc, cost="hypercall")
+
+
+shutdown = program("shutdown_pirq", "mask and close the irq's event channel",
+                   source=C.LINUX_SHUTDOWN)
+
+
+@shutdown.step
+def mask(k: Any, loc: dict[str, Any]) -> None:
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is None or not info["port"]:
+        k.ret(0)
+        return
+    evtchn.set_mask(k.eng, info["port"], True)
+    k.ev(EVTCHN_MASK, info["dev"], info["port"], 1)
+
+
+@shutdown.step
+def close(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    port = info["port"]
+    rc = evtchn.close(k.eng, port)
+    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_close"), port, rc, cost="hypercall")
+    gx(k)["evtchn_to_irq"].pop(port, None)
+    gx(k)["channels"][info["cpu"]] -= 1
+    info["port"] = 0
+    k.ret(0)
+
+
+def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+    """disable_dynirq / enable_dynirq: only the event channel -- never the MSI-X entry."""
+    info = gx(k)["irqs"].get(desc["irq"])
+    if info is None or not info["port"]:
+        return
+    evtchn.set_mask(k.eng, info["port"], masked)
+    k.ev(EVTCHN_MASK, info["dev"], info["port"], int(masked))
+
+
+affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU",
+                   source=C.LINUX_AFFINITY)
+
+
+@affinity.step
+def rebind(k: Any, loc: dict[str, Any]) -> None:
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is None or not info["port"]:
+        k.ret(-1)           # no event channel yet: xen_rebind_evtchn_to_cpu fails
+        return
+    target = select_target_cpu(k, loc["mask"])
+    loc["was_masked"] = evtchn.set_mask(k.eng, info["port"], True)
+    rc = evtchn.bind_vcpu(k.eng, info["port"], target)
+    k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_vcpu"), info["port"], target, cost="hypercall")
+    if rc == 0:
+        gx(k)["channels"][info["cpu"]] -= 1
+        gx(k)["channels"][target] += 1
+        info["cpu"] = target
+        desc = k.w["irqs"][loc["irq"]]
+        desc["cpu"] = desc["effective"] = target
+
+
+@affinity.step
+def rebound(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    if not loc["was_masked"]:
+        evtchn.set_mask(k.eng, info["port"], False)
+        k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
+    k.ret(0)
+
+
+def select_target_cpu(k: Any, mask: list[int]) -> int:
+    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie)."""
+    online = [c["id"] for c in k.w["cpus"] if c["online"]]
+    cpus = [c for c in mask if c in online] or online
+    return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
+
+
+# --- the upcall ------------------------------------------------------------------------------------------
+upcall = program("xen_evtchn_do_upcall", "the callback vector: handle every pending port of this vCPU",
+                 source=C.LINUX_UPCALL)
+
+
+@upcall.step
+def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
+    """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
+    apic.eoi(k.cpu)
+    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    if not evtchn.next_pending(k.w, k.cpu_id):
+        k.ret(0)
+
+
+@upcall.step
+def scan(k: Any, loc: dict[str, Any]) -> None:
+    port = evtchn.next_pending(k.w, k.cpu_id)
+    if not port:        # another CPU closed or cleared it meanwhile
+        k.note("no pending port left: the upcall returns")
+        k.ret(0)
+        return
+    irq_no = gx(k)["evtchn_to_irq"].get(port)
+    if irq_no is None or irq_no not in k.w["irqs"]:
+        src = evtchn.clear(k.eng, port)
+        for dev, idx, n in src:
+            acct.lost(k.eng, dev, idx, n, f"were pending on port {port}, which no guest irq owns")
+        k.ev(EVTCHN_CLEAR, None, port, sum(s[2] for s in src))
+        k.again()
+        return
+    k.call_then("scan", "xen_handle_edge_irq", irq=irq_no, port=port)
+
+
+edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
+               source=C.LINUX_EDGE)
+
+
+@edge.step
+def ack(k: Any, loc: dict[str, Any]) -> None:
+    """``eoi_pirq`` as the ack: clear_evtchn ..."""
+    loc["src"] = evtchn.clear(k.eng, loc["port"])
+    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], loc["port"], sum(s[2] for s in loc["src"]))
+
+
+@edge.step
+def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
+    """... then PHYSDEVOP_eoi, before the handler runs (every interrupt of a pirq Xen answered
+    XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it)."""
+    info = gx(k)["irqs"].get(loc["irq"])
+    if info is not None and info.get("needs_eoi"):
+        pirq_eoi(k, info)
+
+
+@edge.step
+def handle(k: Any, loc: dict[str, Any]) -> None:
+    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": evtchn.UPCALL_VECTOR})
+    stack = k.ctx["stack"]
+    if len(stack) > 1 and stack[-2]["prog"] == "xen_evtchn_do_upcall" and not evtchn.next_pending(k.w, k.cpu_id):
+        stack[-2]["pc"] = len(upcall.steps)   # nothing else pending: the upcall returns with this step
+
+
+# --- registration ------------------------------------------------------------------------------------------
+irq.CHIP_MASK[CHIP] = chip_mask
+irq.CHIP_STARTUP[CHIP] = "startup_pirq"
+irq.CHIP_SHUTDOWN[CHIP] = "shutdown_pirq"
+irq.CHIP_SET_AFFINITY[CHIP] = "xen_set_affinity_irq"
+irq.CHIP_PROPS[CHIP] = frozenset({"no-domain", "move-pcntxt", "startup-first"})
+entry.SYSVEC[evtchn.UPCALL_VECTOR] = "xen_evtchn_do_upcall"

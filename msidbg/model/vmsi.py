@@ -1,0 +1,155 @@
+"""Xen's vMSI-X table intercept: the ``msixtbl_*`` handlers of xen/arch/x86/hvm/vmsi.c.
+
+``pt_irq_create_bind`` for an MSI-X pirq registers the *device* (``msixtbl_pt_register``: one
+entry per device, a reference count per binding); from then on Xen's MMIO handler looks at
+every guest access to that device's table, not only at the bound entry's:
+
+* which accesses it claims (``msixtbl_range``): before 4.6 any address in a table page Xen has
+  mapped (Xen maps the table while it has any MSI-X entry of the device set up); from 4.6
+  (ad28e42bd1d2) only entries that have an ``msi_desc`` (a mapped pirq).
+* address/data writes: remembered per entry (``table_flags``; a read shadow for entries 0-2)
+  and passed on to QEMU.
+* Vector Control writes: when the entry's address/data changed since, the write goes to QEMU
+  (before 4.6 any such write; from 70a3cbb8c9, 4.6, only an unmask) and an unmask is applied
+  again by Xen once QEMU is done (``msix_write_completion``). Otherwise Xen handles it: before
+  4.6 it writes the guest's mask bit to the physical entry, unless Xen itself has the entry
+  masked (then the write is ignored); from 4.6 ``guest_mask_msi_irq`` records the guest's bit
+  and the physical bit is host OR guest.
+* reads: Vector Control is the physical bit (before 4.6) or the guest's bit (4.6+); address
+  and data of entries 0-2 come from the shadow (before 4.6 even if never written since the
+  registration: 0; from df9f5676b3, 4.6, only shadowed words).
+* ``msixtbl_pt_unregister`` drops a reference; until ea87662c77 (4.22) the test was inverted:
+  the entry is deleted while other bindings still hold it, and kept when the last goes.
+
+The model keeps ``w["xen"]["msixtbl"]``: device -> ``{refcnt, flags, shadow}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import device
+from msidbg.model.hw import ENTRY_MASKBIT
+from msidbg.sim.events import HEX, INT, STR, kind
+
+World = dict[str, Any]
+#: MAX_MSIX_ACC_ENTRIES: Xen shadows address/data of the first three entries only
+SHADOWED = 3
+_REG = {"addr_lo": 0, "addr_hi": 1, "data": 2}
+
+XEN_MSIXTBL = kind("xen.msixtbl", ("entry", INT), ("value", HEX), ("how", STR),
+                   doc="Xen's vMSI-X intercept serves a guest table access itself (no QEMU round trip)")
+
+HANDLED, FORWARD, FORWARD_COMPLETE = "handled", "forward", "forward+complete"
+
+
+def combined(w: World) -> bool:
+    return bool(w["behaviour"]["xen_msi_mask"] == "combined")
+
+
+# --- registration (pt_irq_create_bind / pt_irq_destroy_bind) ------------------------------------
+def register(x: World, dev: str) -> None:
+    """``msixtbl_pt_register``: the device's entry, created on first use, one more reference."""
+    t = x["msixtbl"].get(dev)
+    if t is None:
+        t = x["msixtbl"][dev] = {"refcnt": 0, "flags": [], "shadow": {}}
+    t["refcnt"] += 1
+
+
+def unregister(w: World, dev: str) -> None:
+    """``msixtbl_pt_unregister``: drop a reference; which result deletes the entry depends on
+    ``platform.xen_msixtbl_refcount`` (``inverted`` before ea87662c77)."""
+    x = w["xen"]
+    t = x["msixtbl"].get(dev)
+    if t is None:
+        return
+    t["refcnt"] -= 1
+    zero = t["refcnt"] == 0
+    if zero != (w["behaviour"]["xen_msixtbl_refcount"] == "inverted"):
+        del x["msixtbl"][dev]
+
+
+def desc_irq(x: World, dev: str, entry: int) -> int | None:
+    """The host irq whose ``msi_desc`` is this MSI-X entry (a pirq Xen has mapped for it)."""
+    irq = x["entry_irq"].get(f"{dev}#{entry}")
+    if irq is None or x["irqs"][irq]["type"] != "msix":
+        return None
+    return int(irq)
+
+
+def _table_mapped(x: World, dev: str) -> bool:
+    """Before 4.6: Xen maps the device's table while any of its MSI-X entries is set up."""
+    return any(h["dev"] == dev and h["type"] == "msix" for h in x["irqs"].values())
+
+
+def covers(w: World, dev: str, entry: int) -> bool:
+    """``msixtbl_range``: does Xen's handler claim this guest access to ``dev``'s table?"""
+    x = w["xen"]
+    if dev not in x["msixtbl"]:
+        return False
+    if combined(w):
+        return desc_irq(x, dev, entry) is not None
+    return _table_mapped(x, dev)
+
+
+# --- accesses ------------------------------------------------------------------------------------------
+def write(eng: Any, cpu: int, dev: str, entry: int, reg: str, value: int) -> str:
+    """``msixtbl_write``: HANDLED (Xen did it and emitted the event), FORWARD (to QEMU), or
+    FORWARD_COMPLETE (to QEMU, then ``completion``)."""
+    w = eng.w
+    x = w["xen"]
+    t = x["msixtbl"][dev]
+    if reg != "ctrl":
+        if entry < SHADOWED:
+            t["shadow"].setdefault(str(entry), [None, None, None])[_REG[reg]] = value
+        if entry not in t["flags"]:
+            t["flags"].append(entry)
+        return FORWARD
+    unmask = not value & ENTRY_MASKBIT
+    if entry in t["flags"] and (unmask or not combined(w)):
+        t["flags"].remove(entry)
+        return FORWARD_COMPLETE if unmask else FORWARD
+    irq = desc_irq(x, dev, entry)
+    if irq is None:
+        return FORWARD          # no msi_desc: X86EMUL_UNHANDLEABLE, the device model gets it
+    hirq = x["irqs"][irq]
+    if combined(w):
+        hirq["guest_masked"] = not unmask
+        device.table_write(eng, cpu, dev, entry, "ctrl", ENTRY_MASKBIT if hirq["host_masked"] or not unmask else 0)
+        return HANDLED
+    if hirq["host_masked"]:
+        # "Do not allow guest to modify MSI-X control bit if it is masked by Xen"
+        eng.emit(XEN_MSIXTBL, cpu, dev, entry, value, eng.s("ctrl write ignored: Xen has the entry masked"))
+        return HANDLED
+    device.table_write(eng, cpu, dev, entry, "ctrl", value & ENTRY_MASKBIT)
+    return HANDLED
+
+
+def completion(eng: Any, cpu: int, dev: str, entry: int) -> bool:
+    """``msix_write_completion``: the unmask QEMU saw is applied through Xen's handler again.
+    Returns whether anything happened (an event was emitted)."""
+    w = eng.w
+    if not covers(w, dev, entry):
+        return False
+    return write(eng, cpu, dev, entry, "ctrl", 0) == HANDLED
+
+
+def read(w: World, dev: str, entry: int, reg: str) -> tuple[int, str] | None:
+    """``msixtbl_read``: (value, how) when Xen answers, None when QEMU does."""
+    x = w["xen"]
+    t = x["msixtbl"][dev]
+    if reg != "ctrl":
+        if entry >= SHADOWED:
+            return None
+        words = t["shadow"].get(str(entry))
+        value = None if words is None else words[_REG[reg]]
+        if value is None:
+            if combined(w):
+                return None     # df9f5676b3: only words Xen has seen written
+            return 0, "shadow never written"
+        return int(value), "shadow"
+    if combined(w):
+        irq = desc_irq(x, dev, entry)
+        assert irq is not None, "covers() checked the msi_desc"
+        return (ENTRY_MASKBIT if x["irqs"][irq]["guest_masked"] else 0), "guest mask bit"
+    return int(w["devices"][dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT), "physical"

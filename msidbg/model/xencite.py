@@ -1,0 +1,241 @@
+"""Citations of the Xen platforms: the guest's Xen frontend, QEMU xen-pt, the hypervisor.
+
+The sources the Xen / QEMU / Linux-Xen-frontend programs pass to ``program(..., source=...)``,
+the module citations of ``xen.py``, ``vmsi.py``, ``evtchn.py``, ``qemu.py``, and every reading
+``docs/model-xen.md`` relies on. Quotes are short excerpts of the named source (xen-project/xen
+and xen-project/qemu-xen read at their tags in the local mirrors; Linux and qemu-traditional
+through the public code index).
+"""
+
+from __future__ import annotations
+
+from msidbg.model.cite import Source, module, reading
+
+# --- Linux: the guest's Xen frontend --------------------------------------------------------------------
+L = "torvalds/linux"
+LINUX_PCI_XEN = Source(L, "v6.6", "arch/x86/pci/xen.c", "xen_hvm_setup_msi_irqs, xen_msi_compose_msg", "2.6.37..")
+LINUX_REUSE = Source(L, "af42b8d12f8a", "arch/x86/pci/xen.c", "xen_hvm_setup_msi_irqs (re-use of the cached pirq)",
+                     "2.6.37..4.9 (reverted for 4.10)")
+LINUX_TEARDOWN = Source(L, "v6.6", "arch/x86/pci/xen.c", "xen_teardown_msi_irqs -> xen_destroy_irq", "all")
+LINUX_PV_MSI = Source(L, "v6.6", "arch/x86/pci/xen.c", "xen_setup_msi_irqs, xen_pv_teardown_msi_irqs", "all")
+LINUX_HVM_MSI_INIT = Source(L, "v6.6", "arch/x86/pci/xen.c", "xen_hvm_msi_init, pci_xen_hvm_init", "all")
+LINUX_EVENTS = "drivers/xen/events/events_base.c"
+LINUX_STARTUP = Source(L, "v6.6", LINUX_EVENTS, "__startup_pirq, pirq_query_unmask, eoi_pirq, xen_init_IRQ", "all")
+LINUX_SHUTDOWN = Source(L, "v6.6", LINUX_EVENTS, "shutdown_pirq, xen_evtchn_close", "all")
+LINUX_AFFINITY = Source(L, "v6.6", LINUX_EVENTS, "set_affinity_irq, xen_rebind_evtchn_to_cpu, select_target_cpu",
+                        "5.13..")
+LINUX_UPCALL = Source(L, "v6.6", LINUX_EVENTS, "__xen_evtchn_do_upcall, handle_irq_for_port", "all")
+LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
+              Source(L, "v6.6", LINUX_EVENTS, "eoi_pirq (the xen_pirq_chip irq_ack)", "all"))
+LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_destroy_irq", "3.x..")
+
+# --- QEMU xen-pt ----------------------------------------------------------------------------------------
+Q = "xen-project/qemu-xen"
+QEMU_MSI_44 = Source(Q, "qemu-xen-4.4.0", "hw/xen/xen_pt_msi.c", "pci_msix_write, xen_pt_msix_update_one", "<= 4.6")
+QEMU_MSI_47 = Source(Q, "qemu-xen-4.7.0-rc1", "hw/xen/xen_pt_msi.c", "pci_msix_write (latched table, f0ada3608ac1)",
+                     "4.7..")
+QEMU_CFG_44 = Source(Q, "qemu-xen-4.4.0", "hw/xen/xen_pt_config_init.c",
+                     "xen_pt_msixctrl_reg_write, xen_pt_msgctrl_reg_write", "<= 4.4")
+QEMU_C976437 = Source(Q, "c976437c7dba", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt_msi.c",
+                      "xen_pt_msixctrl_reg_write -> xen_pt_msix_disable, xen_pt_msi_disable", "4.5..")
+QEMU_UPDATE = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "msi_msix_setup, msi_msix_update, msi_msix_disable",
+                     "all")
+QEMU_MSI_SETUP = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "xen_pt_msi_setup, xen_pt_msi_update, "
+                        "xen_pt_msi_disable", "all")
+QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
+                   "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
+IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
+                    "pci_msix_writel -> mask_physical_msix_entry", "Xen 3.3 (2008)")
+QEMU_EMU_MSIX = Source("qemu/qemu", "428c3ece97", "hw/pci/msix.c", "msix_vector_masked (fix MSI injection on Xen)",
+                       "qemu-xen 4.5.3, 4.7..")
+
+# --- Xen ------------------------------------------------------------------------------------------------
+X = "xen-project/xen"
+XEN_IRQ = Source(X, "RELEASE-4.5.0", "xen/arch/x86/irq.c", "get_free_pirq, map_domain_pirq, unmap_domain_pirq, "
+                 "pirq_guest_bind, __do_IRQ_guest, pirq_acktype", "all")
+XEN_PHYSDEV = Source(X, "RELEASE-4.5.0", "xen/arch/x86/physdev.c", "PHYSDEVOP_get_free_pirq, "
+                     "PHYSDEVOP_irq_status_query, PHYSDEVOP_eoi, physdev_unmap_pirq", "all")
+XEN_IO = Source(X, "RELEASE-4.5.0", "xen/drivers/passthrough/io.c", "pt_irq_create_bind, pt_irq_destroy_bind, "
+                "hvm_dirq_assist", "all")
+XEN_VMSI_44 = Source(X, "RELEASE-4.4.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_read, msixtbl_write, msixtbl_range, "
+                     "msix_write_completion", "<= 4.5")
+XEN_VMSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_read, msixtbl_write, msixtbl_range",
+                     "4.6..")
+XEN_MSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c", "msi_set_mask_bit, guest_mask_msi_irq, "
+                    "startup_msi_irq", "4.6..")
+XEN_EVTCHN = Source(X, "RELEASE-4.5.0", "xen/common/event_channel.c", "evtchn_bind_pirq, __evtchn_close", "all")
+XEN_BIND_UNMASK = Source(X, "84d6add5593d", "xen/arch/x86/irq.c", "arch_evtchn_bind_pirq", "4.6..")
+XEN_INJECT = Source(X, "RELEASE-4.5.0", "xen/arch/x86/hvm/irq.c", "hvm_inject_msi", "all")
+
+module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46)
+module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46)
+module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT)
+module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
+
+# --- readings -------------------------------------------------------------------------------------------
+M = "msidbg.model.qemu_pt"
+reading("qemu.msix-table-zero-filled", "QEMU xen-pt's emulated MSI-X table starts zero-filled: the guest reads "
+        "Vector Control 0 (unmasked) until it writes it; the physical entry still resets masked.",
+        source=(QEMU_MSI_44, QEMU_TRAD),
+        quote="s->msix = g_malloc0(sizeof (XenPTMSIX) + total_entries * sizeof (XenPTMSIXEntry)); / "
+              "memset(dev->msix, 0, sizeof(struct pt_msix_info) + total_entries*sizeof(struct msix_entry_info));",
+        module=M)
+reading("qemu.bind-on-unmask", "xen-pt binds an entry's pirq when a Vector Control write unmasks an updated "
+        "entry with MSI-X enabled, or when Message Control is written with Enable=1 and Function Mask=0.",
+        source=(QEMU_MSI_44, QEMU_CFG_44),
+        quote="if (msix->enabled && !(val & PCI_MSIX_ENTRY_CTRL_MASKBIT)) { xen_pt_msix_update_one(s, entry_nr); } / "
+              "if ((*val & PCI_MSIX_FLAGS_ENABLE) && !(*val & PCI_MSIX_FLAGS_MASKALL)) { xen_pt_msix_update(s); }",
+        module=M)
+reading("qemu.bind-on-write", "platform.xen_pt_bind: on-write binds when the pirq message's data is written: "
+        "found in no QEMU source (tglx's guess in the 2022 thread); for experiments only.",
+        status="hypothetical", module=M)
+reading("qemu.drop-write-to-live-entry", "Before the latched table an address/data write to an entry whose "
+        "physical Vector Control is unmasked while MSI-X is enabled is dropped.",
+        source=(QEMU_MSI_44, QEMU_TRAD),
+        quote="if (msix->enabled && !(*vec_ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) { XEN_PT_ERR(&s->dev, "
+              "\"Can't update msix entry %d since MSI-X is already enabled.\\n\", entry_nr); return; }",
+        module=M)
+reading("qemu.latched-table", "From f0ada3608ac1 (qemu-xen-4.7.0-rc1) writes are kept and take effect on an "
+        "entry without a pirq, with the function masked, or at the next unmask.",
+        source=QEMU_MSI_47,
+        quote="if (pirq == XEN_PT_UNASSIGNED_PIRQ || s->msix->maskall || (vec_ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT))",
+        module=M)
+reading("qemu.disable-before-c976437", "Before c976437c7dba clearing MSI-X (or MSI) Enable changes nothing but "
+        "QEMU's enabled flag: the pirqs stay mapped and bound and QEMU keeps them per entry.",
+        source=(QEMU_CFG_44, QEMU_C976437),
+        quote="+    } else if (!(*val & PCI_MSIX_FLAGS_ENABLE) && s->msix->enabled) {\n+        xen_pt_msix_disable(s);",
+        module=M)
+reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi_irq) unmaps the entry's own "
+        "pirq and forgets it; the entry stays updated.", source=QEMU_UPDATE,
+        quote="if (xc_physdev_unmap_pirq(xen_xc, xen_domid, *old_pirq)) { ... } *old_pirq = XEN_PT_UNASSIGNED_PIRQ;",
+        module=M)
+reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer writes the guest's mask bit to the "
+        "physical entry (its table mapping is PROT_READ); the 2008 tools/ioemu did (mask_physical_msix_entry): "
+        "platform.qemu_writes_phys_mask, chosen by no preset.", source=(QEMU_TRAD, IOEMU_2008),
+        quote="mask_physical_msix_entry(dev, entry_nr, entry->io_mem[3] & 0x1); (2008) / "
+              "mmap(0, total_entries * 16 + ..., PROT_READ, MAP_SHARED | MAP_LOCKED, ...) (last)",
+        module=M)
+
+M = "msidbg.model.vmsi"
+reading("xen.msixtbl.whole-table", "Once a pirq of the device is bound, Xen's handler claims the device's table: "
+        "before 4.6 every address in a table page Xen has mapped, from 4.6 entries with an msi_desc.",
+        source=(XEN_VMSI_44, XEN_VMSI_46),
+        quote="virt = msixtbl_addr_to_virt(entry, addr); ... return !!virt; (4.4) / "
+              "desc = msixtbl_addr_to_desc(msixtbl_find_entry(v, addr), addr); ... return !!desc; (4.6)", module=M)
+reading("xen.msixtbl.forward-after-address-change", "A Vector Control write after an address/data write goes to "
+        "QEMU (<= 4.5 any, 4.6+ only an unmask); an unmask is applied by Xen again once QEMU is done.",
+        source=(XEN_VMSI_44, XEN_VMSI_46),
+        quote="/* exit to device model if address/data has been modified */ if ( test_and_clear_bit(nr_entry, "
+              "&entry->table_flags) ) { if ( !(val & PCI_MSIX_VECTOR_BITMASK) ) "
+              "v->arch.hvm_vcpu.hvm_io.msix_unmask_address = address; goto out; }", module=M)
+reading("xen.msixtbl.direct-mask", "Before 4.6 a guest mask write to a bound entry is written to the physical "
+        "entry, unless Xen itself has the entry masked: then it is ignored.", source=XEN_VMSI_44,
+        quote="Do not allow guest to modify MSI-X control bit if it is masked by Xen. ... "
+              "val &= PCI_MSIX_VECTOR_BITMASK; val |= (orig & ~PCI_MSIX_VECTOR_BITMASK); writel(val, virt);",
+        module=M)
+reading("xen.msixtbl.read-shadow", "Before 4.6 address/data reads of entries 0-2 come from Xen's shadow even when "
+        "nothing was written since the binding (0); Vector Control reads return the physical bit.",
+        source=XEN_VMSI_44, quote="if ( nr_entry >= MAX_MSIX_ACC_ENTRIES ) goto out; index = offset / "
+        "sizeof(uint32_t); *pval = entry->gentries[nr_entry].msi_ad[index];", module=M)
+reading("xen.msixtbl.refcount-inverted", "msixtbl_pt_unregister deletes the device's entry while bindings remain "
+        "and keeps it when the last goes, until ea87662c77 (4.22).", source=XEN_VMSI_44,
+        quote="if ( !atomic_dec_and_test(&entry->refcnt) ) del_msixtbl_entry(entry);", module=M)
+
+M = "msidbg.model.xen"
+reading("xen.get-free-pirq-top-down", "MSI pirqs are handed out top-down from nr_pirqs - 1; a pirq is free when "
+        "it is not mapped, allocated or force-unbound and has no emuirq.", source=XEN_IRQ,
+        quote="for ( i = d->nr_pirqs - 1; i >= nr_irqs_gsi; i-- ) if ( is_free_pirq(d, pirq_info(d, i)) ) / "
+              "return !pirq || (!pirq->arch.irq && (!is_hvm_domain(d) || pirq->arch.hvm.emuirq == IRQ_UNBOUND));",
+        module=M)
+reading("xen.domain-pirqs-102", "The domain has nr_pirqs 102 and 48 GSI pirqs, so the first MSI pirq is 101, "
+        "as in the seed's log.", source=Source("LKML/xen-devel 2017-01-10 (seed 003)", "Dan Streetman",
+                                                "dmesg", "xen:events", "seed 003"),
+        quote="xen:events: creating evtchn using pirq 101 irq 290", module=M)
+reading("xen.unmap-force-unbinds", "Unmapping a pirq that is still passthrough-bound force-unbinds it: its irq "
+        "becomes negative, so it is not free until pt_irq_destroy_bind clears it.", source=XEN_IRQ,
+        quote="forced_unbind = pirq_guest_force_unbind(d, info); ... info->arch.irq = -irq;", module=M)
+reading("xen.startup-guest-masked", "From 4.6 startup_msi_irq keeps a guest's MSI guest-masked; binding an event "
+        "channel clears the guest mask bit.", source=(XEN_MSI_46, XEN_BIND_UNMASK),
+        quote="msi_set_mask_bit(desc, 0, !!(desc->status & IRQ_GUEST)); / if ( desc->msi_desc ) "
+              "guest_mask_msi_irq(desc, 0);", module=M)
+reading("xen.needs-eoi", "PHYSDEVOP_irq_status_query answers XENIRQSTAT_needs_eoi for every pirq an HVM guest has "
+        "mapped or emulated, whatever its ack type.", source=XEN_PHYSDEV,
+        quote="irq_status_query.flags |= XENIRQSTAT_needs_eoi;", module=M)
+reading("xen.acktype-eoi", "An MSI Xen cannot mask is ACKTYPE_EOI: the host irq stays in service until the "
+        "guest's PHYSDEVOP_eoi, or Xen's eoi_timer 1 ms later.", source=XEN_IRQ,
+        quote="return msi_maskable_irq(desc->msi_desc) ? ACKTYPE_NONE : ACKTYPE_EOI; / "
+              "set_timer(&action->eoi_timer, NOW() + MILLISECS(1));", module=M)
+reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself only clears the emuirq.",
+        source=XEN_PHYSDEV, quote="if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
+        "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
+reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, the dpci softirq) is one work item "
+        "after costs.upcall; host vectors come from 0x31 on host APIC 0; a held ACKTYPE_EOI signal is checked when "
+        "Xen processes it, not when it reaches the host APIC.", status="hypothetical", module=M)
+
+M = "msidbg.model.evtchn"
+reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
+        "pirq: it is free only once QEMU unmaps it.", source=XEN_EVTCHN,
+        quote="if ( !is_hvm_domain(d1) ) pirq_guest_unbind(d1, pirq); ... if ( is_hvm_domain(d1) && "
+              "domain_pirq_to_irq(d1, pirq->pirq) > 0 ) unmap_domain_pirq_emuirq(d1, pirq->pirq);", module=M)
+reading("xen.vmsi-without-evtchn", "A bound pirq without an event channel is delivered as the guest's own MSI "
+        "(vector and destination QEMU bound); a pirq message has vector 0 and is dropped.", source=XEN_IO,
+        quote="if ( hvm_domain_use_pirq(d, pirq) ) send_guest_pirq(d, pirq); else vmsi_deliver_pirq(d, pirq_dpci);",
+        module=M)
+reading("xen.callback-vector", "The event channel upcall is the callback vector 0xf3 in the guest CPU's local "
+        "APIC model, acked at entry; pending ports are scanned lowest first.", status="hypothetical", module=M)
+
+M = "msidbg.model.kernel.xen"
+reading("linux.hvm-always-eoi", "An HVM guest has no pirq_eoi_map (only PV registers one), so it trusts "
+        "XENIRQSTAT_needs_eoi and issues PHYSDEVOP_eoi in eoi_pirq for every pirq interrupt.",
+        source=LINUX_STARTUP, quote="if (xen_hvm_domain()) { native_init_IRQ(); ... pci_xen_hvm_init(); } else { "
+        "... pirq_eoi_map = (void *)__get_free_page(GFP_KERNEL|__GFP_ZERO); / if (pirq_needs_eoi(data->irq)) "
+        "{ rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi);", module=M)
+reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: after teardown destroyed a "
+        "device's irqs, af42b8d12f8a finds no irq for its cached pirq. (2.6.37's pirq_to_irq[] kept a domU's "
+        "stale entry, which is what made the re-use work in 2010.)", source=LINUX_IRQ_FROM_PIRQ,
+        quote="list_for_each_entry(info, &xen_irq_list_head, list) { if (info->type != IRQT_PIRQ) continue; "
+              "irq = info->irq; if (info->u.pirq.pirq == pirq) goto out; } irq = -1;", module=M)
+reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.2 (qemu-traditional) for the AWS m4.large host: "
+        "the thread only says \"the older Xen version\"; any Xen <= 4.5 with any xen-pt shows the bug.",
+        status="hypothetical", module=M)
+reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step; "
+        "the guest's MSI-X table writes are dropped and only Function Mask passes.", status="hypothetical",
+        module=M)
+reading("linux.every-device-uses-pirqs", "An HVM guest with pirqs replaces the MSI domain for every PCI device "
+        "(xen_setup_pci_msi): a QEMU-emulated device gets pirq messages too.", source=LINUX_HVM_MSI_INIT,
+        quote="} else if (xen_hvm_domain()) { xen_msi_ops.setup_msi_irqs = xen_hvm_setup_msi_irqs; ... "
+              "x86_init.irqs.create_pci_msi_domain = xen_create_pci_msi_domain;", module=M)
+reading("linux.apic-virt-no-pirqs", "When Xen advertises (x2)APIC virtualization in CPUID leaf 4 the guest keeps "
+        "the native x86 MSI domain for every device (platform.apic_virtualization). The Linux commit that added "
+        "the check is not identified; v5.10+ have it.", source=LINUX_HVM_MSI_INIT,
+        quote="if (((eax & XEN_HVM_CPUID_X2APIC_VIRT) && x2apic_mode) || ((eax & XEN_HVM_CPUID_APIC_ACCESS_VIRT) "
+              "&& boot_cpu_has(X86_FEATURE_APIC))) return; } xen_setup_pci_msi();", module=M)
+reading("qemu.emulated-pirq-ignores-mask", "A QEMU-emulated device ignores its MSI / MSI-X mask bits for a pirq "
+        "message from 428c3ece97 (qemu-xen 4.7, 4.5.3); before it the guest's xen-pirq chip never unmasks them "
+        "and the device's signals stay pending.", source=QEMU_EMU_MSIX,
+        quote="/* MSIs on Xen can be remapped into pirqs. In those cases, masking and unmasking go through the "
+              "PV evtchn path. */ if (xen_is_pirq_msi(*data)) { return false; }", module="msidbg.model.qemu")
+reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (xen_hvm_inject_msi); Xen maps the "
+        "pirq's emuirq on the first one and sends it on the pirq's event channel. The emuirq keeps the pirq "
+        "from being free: closing the port clears it only for a mapped pirq.", source=XEN_INJECT,
+        quote="if ( !info || info->arch.hvm.emuirq == IRQ_UNBOUND ) { ... rc = map_domain_emuirq_pirq(d, pirq, "
+              "IRQ_MSI_EMU); ... } else if ( info->arch.hvm.emuirq != IRQ_MSI_EMU ) return -EINVAL; "
+              "send_guest_pirq(d, info);", module="msidbg.model.evtchn")
+reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated registers are answered from QEMU's "
+        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq; a trapped write from "
+        "interrupt context does not block.", status="hypothetical", module="msidbg.model.qemu")
+reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
+        "reach them directly (the trap into QEMU is costed as a config or MMIO access).", status="hypothetical",
+        module="msidbg.model.qemu")
+reading("qemu.raw-write-physical", "The scenario's raw write action goes to the physical device, bypassing QEMU "
+        "and Xen.", status="hypothetical", module="msidbg.model.qemu")
+reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "
+        "clear and otherwise only records Enable: like qemu-xen 4.4 it does nothing on disable (pt_msix_disable "
+        "runs at device reset).", source=QEMU_TRAD,
+        quote="if ((*value & PCI_MSIX_ENABLE) && !(*value & PCI_MSIX_MASK)) pt_msix_update(ptdev); "
+              "ptdev->msix->enabled = !!(*value & PCI_MSIX_ENABLE);", module="msidbg.model.qemu_pt")
+reading("seed003.two-implied-calls", "The log's first get_free_pirq returns 93 although 95 and 94 were free: two "
+        "calls came before its first line. The thread shows one earlier shutdown_pirq (3697705.47, its "
+        "get_free_pirq lines not quoted), which the same instrumentation makes call twice; "
+        "xen-sriov-pirq-log stands them in with two hypercall actions.", status="hypothetical",
+        module="msidbg.model.probes")
