@@ -80,7 +80,8 @@ class Motion:
         if used <= self.memory:
             return None
         eng = self.eng
-        self.full = (f"the recorded history reached its memory bound of {self.memory / 2**20:,.0f} MB at event "
+        bound = f"{self.memory / 2**20:,.0f} MB" if self.memory >= 1 << 20 else f"{self.memory / 2**10:,.0f} KB"
+        self.full = (f"the recorded history reached its memory bound of {bound} at event "
                      f"{eng.w['events']:,} ({len(eng.log):,} events logged, {len(eng.hits):,} hits, "
                      f"{len(eng.choices):,} choices)")
         return self.full
