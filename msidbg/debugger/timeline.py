@@ -48,7 +48,7 @@ MIN_SPACING, MAX_SPACING = 32, 200_000
 DEFAULT_BUDGET = 192 << 20
 FINE_MAX_ENTRIES, FINE_MAX_BYTES = 64, 24 << 20
 #: fine checkpoints saved on the way to a seek target (the grid points just before it)
-FINE_AHEAD = 4
+FINE_AHEAD = 2
 #: worlds packing to at least this many bytes keep their checkpoints split
 SPLIT_MIN_BYTES = 256 << 10
 #: the first guess of an event's cost, before anything was measured
