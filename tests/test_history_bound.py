@@ -164,3 +164,23 @@ def test_reverse_continue_lands_where_a_forward_replay_saw_the_hit() -> None:
         landed.append(stop.event)
     assert stop.event == 0
     assert landed == entered[::-1]
+
+
+def test_grid_points_outlive_the_worlds_a_run_of_step_backs_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fine cache is bounded; each step back leaves a world in it. The grid points saved
+    on the way to the seek target must not be the ones evicted, or every few step backs
+    re-execute from a coarse checkpoint (thousands of events on a big world)."""
+    from msidbg.debugger import timeline as tlmod
+
+    monkeypatch.setattr(tlmod, "FINE_MAX_ENTRIES", 4)
+    s = Session(scenario(storm()), spacing=2000)
+    s.run()
+    s.seek(5000)
+    tl = s.timeline
+    grid = sorted(e for e in tl.fine if e < 5000)
+    assert len(grid) == tlmod.FINE_AHEAD and grid[-1] < 5000
+    for n in range(1, 9):
+        s.step_back()
+        assert s.cursor == 5000 - n
+        assert len(tl.fine) <= 4
+        assert [e for e in grid if e in tl.fine] == grid, n

@@ -208,7 +208,7 @@ class Motion:
                 if eng.cur >= tl.next_at:
                     tl.on_event()
                 if plan and eng.cur == plan[0]:
-                    tl.save_fine()
+                    tl.save_fine(grid=True)
                     plan.pop(0)
             pos += n
             yield

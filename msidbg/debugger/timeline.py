@@ -49,6 +49,8 @@ DEFAULT_BUDGET = 192 << 20
 FINE_MAX_ENTRIES, FINE_MAX_BYTES = 64, 24 << 20
 #: fine checkpoints saved on the way to a seek target (the grid points just before it)
 FINE_AHEAD = 2
+#: at most this much re-execution between two grid points of fine checkpoints (see fine_step)
+FINE_REPLAY_S = 0.004
 #: worlds packing to at least this many bytes keep their checkpoints split
 SPLIT_MIN_BYTES = 256 << 10
 #: the first guess of an event's cost, before anything was measured
@@ -90,6 +92,8 @@ class Timeline:
         self._last_split: Any = None
         self.coarse_bytes = 0
         self.fine: OrderedDict[int, chunks.Node] = OrderedDict()
+        #: the fine checkpoints that are grid points (see ``save_fine``)
+        self._grid: set[int] = set()
         self.fine_bytes = 0
         self.frontier = start
         #: events to take coarse checkpoints at instead of by spacing (a snapshot's, when replaying it)
@@ -278,31 +282,45 @@ class Timeline:
 
     def fine_plan(self, start: int, target: int) -> list[int]:
         """Events between ``start`` and ``target`` worth saving on the way (grid points just before)."""
-        step = max(16, self.spacing // 16)
+        step = self.fine_step()
         if target - start <= step:
             return []
         top = (target - 1) // step * step
         return [g for g in range(max(start + 1, top - (FINE_AHEAD - 1) * step), top + 1, step)
                 if g > start and g not in self.fine and g not in self.coarse][-FINE_AHEAD:]
 
+    def fine_step(self) -> int:
+        """The grid of fine checkpoints: a sixteenth of the spacing, and no more events than
+        re-execute in ``FINE_REPLAY_S`` (big worlds have costly events and a wide spacing, set
+        by their pack cost: a step back must not replay hundreds of them)."""
+        return max(16, min(self.spacing // 16, int(FINE_REPLAY_S / self._event_s)))
+
     def split_worth_it(self) -> bool:
         """Are worlds big enough that fine checkpoints should be split (see ``chunks``)?
         Small worlds pack and unpack whole faster than they split."""
         return self._last_bytes >= SPLIT_MIN_BYTES
 
-    def save_fine(self, saved: Any = None) -> None:
+    def save_fine(self, saved: Any = None, grid: bool = False) -> None:
         """Keep the engine's current world as a fine checkpoint: ``saved`` is its packed blob or
-        split, if the caller made one; otherwise whichever suits the world's size."""
+        split, if the caller made one; otherwise whichever suits the world's size. ``grid``: a
+        grid point saved on the way to a target; the cache evicts the worlds the cursor left
+        before those (a run of step backs leaves one world per step, and big worlds fill the
+        cache in a few steps: the grid points below the cursor must outlive them)."""
         ev = self.eng.w["events"]
         if ev in self.coarse or ev in self.fine:
             return
         if saved is None:
             saved = chunks.split(self.eng.w) if self.split_worth_it() else pack_world(self.eng.w)
         self.fine[ev] = saved
+        if grid:
+            self._grid.add(ev)
         self.fine_bytes += _size(saved)
         while self.fine and (len(self.fine) > FINE_MAX_ENTRIES or self.fine_bytes > FINE_MAX_BYTES):
-            _, old = self.fine.popitem(last=False)
-            self.fine_bytes -= _size(old)
+            old_ev = next((e for e in self.fine if e not in self._grid and e != ev), None)
+            if old_ev is None:
+                old_ev = next(iter(self.fine))
+            self._grid.discard(old_ev)
+            self.fine_bytes -= _size(self.fine.pop(old_ev))
 
     def points_before(self, target: int) -> list[int]:
         """Events with a saved world (coarse or fine) strictly before ``target``, ascending."""
