@@ -191,6 +191,7 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     k.emitted = False
     irq = c["irq"]
     stack = irq["stack"]
+    act = -1  # the scenario action this step belongs to (for its jitter:)
     if stack and "probes" in w:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
     elif stack:
@@ -222,12 +223,17 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         if c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
             irqflow.accept(k, c, v)
         elif proc["stack"] and proc["wait"] is None:
+            act = proc["action"]
             _run(k, c, proc)
         elif proc["done"] is not None:
+            act = proc["action"]
             _finish_action(k, c, proc["done"], emit=True)
         else:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
-    c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
+    cost = w["costs"][k.costname]
+    if eng.jitter is not None:
+        cost = eng.jitter(eng, cost, act)
+    c["busy_until"] = busy = w["now"] + cost
     if stack or has_work(c):
         # the CPU's next step: this same agenda item, re-queued at the end of this step's cost
         item[0] = busy
