@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -210,3 +211,17 @@ def test_identical_signal_streams_each_get_their_own_start() -> None:
         fires = sorted((it[0], len(it) > 7 and it[7]) for it in w["agenda"] if it[2] == "fire")
         acts = w["actions"]
         assert fires == sorted([(acts[1]["at"], False), (acts[2]["at"], 2), (50_000, False)])
+
+
+def test_timer_items_have_their_own_context_and_a_true_description() -> None:
+    # the local APIC timer of the vector-cleanup timer (kernel 6.6+) and Xen's 1 ms eoi_timer
+    # came with the fidelity work: a CPU's timer is hardware beside that CPU's steps (its own
+    # PCT priority, one per CPU), and a bookmark note names what it is
+    w: dict[str, Any] = {"cpus": [], "actions": []}
+    t0, t1 = [5, 1, "vtimer", 0, 7], [5, 2, "vtimer", 1, 8]
+    assert (contexts.context(t0), contexts.context(t1)) == ("CPU0 timer", "CPU1 timer")
+    assert contexts.describe(w, t1) == "CPU1's local APIC timer (vector cleanup)"
+    eoi = [9, 3, "xen", "eoi_timer", 33, 12]
+    assert contexts.context(eoi) == "Xen" and contexts.describe(w, eoi) == "Xen's eoi_timer of host irq 33"
+    work = [9, 4, "xen", "irq", "nic0", 2, 1, 40]
+    assert contexts.describe(w, work) == "Xen's interrupt work for nic0 vector 2"
