@@ -98,7 +98,7 @@ def _explore_parser(sub: Any) -> None:
                    "(default 3)")
     e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
                    "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
-    e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPU count)")
+    e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPUs this process may use)")
     e.add_argument("--until", action="append", default=[], metavar="SPEC",
                    help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
     e.add_argument("--all", dest="all_runs", action="store_true",

@@ -222,3 +222,12 @@ def test_coverage_counts_modelled_code_not_a_scenarios_probes() -> None:
     assert "shutdown_pirq" in kernel["names"] and not res["failures"]
     qemu = res["coverage"]["programs"]["qemu"]["total"]
     assert kernel["total"] + qemu == len(PROGRAMS) - 1
+
+
+def test_default_jobs_is_the_usable_cpus_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from msidbg.explore import pool
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda pid: set(range(3)), raising=False)
+    assert pool.default_jobs() == 3
+    # a 300-CPU host: the default must stay within what --jobs accepts, or explore() refuses it
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda pid: set(range(300)), raising=False)
+    assert pool.default_jobs() == pool.MAX_JOBS == 256

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from msidbg.errors import MsidbgError
 from msidbg.explore import report
 from msidbg.explore.coverage import Coverage
-from msidbg.explore.pool import Task, Workers, default_jobs
+from msidbg.explore.pool import MAX_JOBS, Task, Workers, default_jobs
 from msidbg.explore.runner import MAX_EVENTS, RunResult, Signature, Target
 from msidbg.explore.shrink import ddmin
 from msidbg.model import resolve_schedule
@@ -104,7 +104,7 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
     checks = [(runs >= 1, "--runs: must be at least 1"),
               (depth is None or 1 <= depth <= 64, "--depth: must be 1..64"),
               (window is None or 0 <= window <= 10**9, "--window: must be 0..1s"),
-              (jobs is None or 1 <= jobs <= 256, "--jobs: must be 1..256"),
+              (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: must be 1..{MAX_JOBS}"),
               (time_budget is None or time_budget > 0, "--time: must be a positive duration"),
               (until_stable is None or until_stable >= 1, "--until-stable: must be at least 1")]
     for ok, what in checks:
