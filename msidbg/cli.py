@@ -153,21 +153,27 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from msidbg.debugger import Session
+    # the TUI opens (and verifies) the snapshot itself, with a progress bar and a way to cancel;
+    # what can be told without reading it all is told before the TUI starts
+    from msidbg.debugger.snapshot import precheck
 
-    session = Session.open(args.file, verify=not args.no_verify)
-    return _tui(session, args.file)
+    precheck(args.file)
+    return _tui(args.file, args.file, verify=not args.no_verify)
 
 
-def _tui(session: Any, path: str, breaks: Sequence[str] = ()) -> int:
-    """The TUI on an open session (``msidbg.tui.app.make_app``, the factory the tests use too)."""
+def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True) -> int:
+    """The TUI on a session or a snapshot path (``msidbg.tui.app.make_app``, the factory the
+    tests use too). What ended it other than the user quitting (a bad or diverging snapshot,
+    an open cancelled) is reported like any other error."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
-    app = make_app(session, breaks=breaks)
+    app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))
     with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
         app.run()
+    if app.error is not None:
+        raise app.error     # a bad or diverging snapshot, or an open cancelled (one line)
     if app.return_code == guard.EXIT_INTERRUPTED:
         raise KeyboardInterrupt  # the app has quit and restored the terminal: one line, exit 130
     return EXIT_OK

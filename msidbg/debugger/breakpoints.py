@@ -71,8 +71,10 @@ def _program_names() -> set[str]:
     return set(PROGRAMS)
 
 
-def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoint:
-    """Parse ``spec`` into a Breakpoint; ``roots`` (world top-level keys) checks path names.
+def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
+          world: dict[str, Any] | None = None) -> Breakpoint:
+    """Parse ``spec`` into a Breakpoint; ``roots`` (world top-level keys) checks path names,
+    ``world`` (the world at the cursor) every segment of every path (``schema.check``).
 
     Raises BreakpointError, with the column of the problem when there is one.
     """
@@ -89,10 +91,10 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None) -> Breakpoin
         if not _rest.strip():
             raise BreakpointError(f"'{head}' needs an expression, e.g. {head} cpu[1].irr[0x31]",
                                   spec, len(spec.rstrip()))
-        expr = _expr(spec, lead + len(head) + 1, roots)
+        expr = _expr(spec, lead + len(head) + 1, roots, world)
         return Breakpoint(bp_id, text, IF if head == "if" else WATCH, None, expr)
     body, cond_text, cond_at = _split_if(text)
-    cond = _expr(spec, lead + cond_at, roots) if cond_text is not None else None
+    cond = _expr(spec, lead + cond_at, roots, world) if cond_text is not None else None
     if head == "call":
         name = body[4:].strip()
         if not name:
@@ -128,10 +130,10 @@ def _split_if(text: str) -> tuple[str, str | None, int]:
     return text[:at].strip(), text[at + 4:], at + 4
 
 
-def _expr(spec: str, offset: int, roots: set[str] | None) -> Compiled:
+def _expr(spec: str, offset: int, roots: set[str] | None, world: dict[str, Any] | None) -> Compiled:
     text = spec[offset:]
     try:
-        return compile_expr(text, roots)
+        return compile_expr(text, roots, world)
     except ExprError as e:
         raise BreakpointError(e.what, spec, offset + e.column) from None
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.debugger import schema
 from msidbg.debugger.syntax import ExprError, Node, Parser
 from msidbg.sim.events import HEX, STR, U64, all_kinds, kind_by_code, kind_by_name
 
@@ -41,7 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "pci": ("kernel", "pci"), "time": ("now",), "acct": ("acct",),
 }
 #: world lists that are 256-bit vector bitmaps stored as 8 x 32-bit words: ``irr[0x31]`` is a bit
-BITMAPS = frozenset({"irr", "isr", "alloc"})
+BITMAPS = schema.BITMAPS
 #: event attributes every event has (the rest are the fields of its kind)
 EVENT_BASICS = ("index", "time", "time_ns", "kind", "cpu", "dev")
 
@@ -81,9 +82,10 @@ def _total(fn: Fn) -> Fn:
 class Compiler:
     """Turns a syntax tree into closures over an engine (``eng.w``, ``eng.log``, ``eng.cur``)."""
 
-    def __init__(self, text: str, roots: set[str] | None) -> None:
+    def __init__(self, text: str, roots: set[str] | None, world: dict[str, Any] | None = None) -> None:
         self.text = text
-        self.roots = roots
+        self.roots = set(world) if roots is None and world is not None else roots
+        self.world = world
         self.uses_world = False
         self.uses_event = False
 
@@ -175,6 +177,10 @@ class Compiler:
         elif self.roots is not None and keys[0] not in self.roots:
             self.fail(f"unknown name {root!r} (expected event.<field>, or a world path starting with one of: "
                       f"{', '.join(sorted(self.roots | set(ALIASES)))})", n.col)
+        if self.world is not None:
+            problem = schema.check(self.world, keys, steps, self.text, n.col)
+            if problem is not None:
+                self.fail(problem.message, problem.column)
         prefix = [("key", k, n.col) for k in keys]
         walk = self._steps(prefix + steps, keys[-1] if keys else None)
         return lambda e: walk(e, e.w)
@@ -368,12 +374,13 @@ def kind_filter(tree: Node) -> frozenset[int] | None:
     return None
 
 
-def compile_expr(text: str, roots: set[str] | None = None) -> Compiled:
-    """Parse and compile ``text``; ``roots`` (the world's top-level keys) checks path roots.
+def compile_expr(text: str, roots: set[str] | None = None, world: dict[str, Any] | None = None) -> Compiled:
+    """Parse and compile ``text``; ``roots`` (the world's top-level keys) checks path roots, and
+    ``world`` (the world at the cursor) checks every path segment (``schema.check``).
 
     Raises ExprError (with a column) on any syntax or name problem.
     """
     tree = Parser(text).parse()
-    comp = Compiler(text, roots)
+    comp = Compiler(text, roots, world)
     fn = comp.compile(tree)
     return Compiled(text, _total(fn), kind_filter(tree), comp.uses_world, comp.uses_event, fn)

@@ -121,7 +121,9 @@ def human(summ: dict[str, Any]) -> str:
             lines.append(f"  ... {len(hits) - 20} more (use --json for all)")
     lines += behaviour_lines(summ.get("behaviour", {}))
     for name, d in summ["devices"].items():
-        lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}")
+        driver = str(d.get("driver", d["probe"]))
+        lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}"
+                     + (f", driver {e(driver)}" if driver != d["probe"] else ""))
         for v in d["vectors"]:
             lines.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
                          f"lost {v['lost']} spurious {v['spurious']}")

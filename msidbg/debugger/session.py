@@ -156,7 +156,7 @@ class Session:
 
         Raises BreakpointError (``str()`` shows a caret under the bad column).
         """
-        bp = bpmod.parse(spec, self._next_id, set(self.world))
+        bp = bpmod.parse(spec, self._next_id, world=self.world)
         self._next_id += 1
         self._bps.append(bp)
         self._sync_calls()
@@ -408,7 +408,7 @@ class Session:
 
     def _compile(self, text: str) -> Any:
         try:
-            return compile_expr(text, set(self.world))
+            return compile_expr(text, world=self.world)
         except ExprError as e:
             raise BreakpointError(e.what, text, e.column) from None
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import struct
 import sys
 import zlib
@@ -33,7 +34,7 @@ from msidbg.debugger import armour
 from msidbg.debugger.bounded import Bad, Budget, decode, inflate, no_gc
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
-from msidbg.files import FileProblem, read_regular, sniff, write_atomic
+from msidbg.files import FileProblem, check_size, read_regular, sniff, write_atomic
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
@@ -195,12 +196,7 @@ def from_le(typecode: str, data: bytes | bytearray) -> array[int]:
 # --- reading ----------------------------------------------------------------------------------------
 def read(path: str) -> Recording:
     """Read and validate ``path``: digest, bounds, types, tamper checks. Raises SnapshotError (one line)."""
-    data = _unarmour(_read_bytes(path), path)
-    if not data:
-        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
-    if sniff(data) == "text":
-        raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
-                            "run a scenario file with 'msidbg run FILE')", path)
+    data = _snapshot_bytes(path)
     try:
         budget = Budget()
         try:
@@ -216,6 +212,42 @@ def read(path: str) -> Recording:
         return _recording(path, top, version, writer, budget)
     except Bad as e:
         raise SnapshotError(str(e), path) from None
+
+
+def precheck(path: str) -> None:
+    """What ``read`` would refuse that shows at once: a missing, special, empty or too large
+    file, and a small text file holding no snapshot (a scenario). Raises SnapshotError (``read``
+    checks the rest)."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem("cannot read: not a regular file (expected a msidbg snapshot file)")
+        check_size(info.st_size, MAX_FILE_BYTES)
+    except FileProblem as e:
+        raise SnapshotError(e.message, path) from None
+    except OSError as e:
+        raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
+    if not info.st_size:
+        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
+    if info.st_size <= PRECHECK_READ:
+        _snapshot_bytes(path)   # a small file (a scenario given to 'open'): read it now, it is quick
+
+
+#: ``precheck`` reads files up to this size (a scenario YAML is far smaller; a snapshot that
+#: small reads in milliseconds)
+PRECHECK_READ = 1 << 20
+
+
+def _snapshot_bytes(path: str) -> bytes:
+    """The file's snapshot bytes (unarmoured from a mail or text file); refuses an empty file or
+    a text file that holds none (a scenario)."""
+    data = _unarmour(_read_bytes(path), path)
+    if not data:
+        raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
+    if sniff(data) == "text":
+        raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
+                            "run a scenario file with 'msidbg run FILE')", path)
+    return data
 
 
 def _read_bytes(path: str) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.model.cpu import DRIVER_ACTIONS
 from msidbg.model.evtchn import pirq_map
 from msidbg.scenario import Expect, Scenario
 from msidbg.sim.scheduler import Hit
@@ -32,10 +33,39 @@ def vector_rows(w: dict[str, Any], dev: str) -> list[dict[str, Any]]:
     return rows
 
 
+def driver_state(w: dict[str, Any], dev: str) -> str:
+    """Where the device's driver is, read from the model's actions at the cursor.
+
+    ``probing`` / ``removing`` (or ``<action> running``) while a driver action for it is on a
+    CPU's stack; else ``removed`` when its last driver action was a successful remove; else
+    the driver status (``ok``, ``not-probed``, ``failed: E...``). The contract's ``probe``
+    only says whether every action so far succeeded: it stays ``ok`` after a remove and while
+    a second probe runs. A device's driver actions run on one CPU in file order, so the last
+    one in the file that ran is the latest.
+    """
+    status = str(w["kernel"]["pci"][dev]["status"])
+    acts = [a for a in w["actions"] if a["dev"] == dev and a["do"] in DRIVER_ACTIONS]
+    running = [a["do"] for a in acts if a["state"] == "running"]
+    if running:
+        return RUNNING.get(running[-1], f"{running[-1]} running")
+    done = [a for a in acts if a["state"] == "done" and a["do"] in ("probe", "remove")]
+    if not status.startswith("failed") and done and done[-1]["do"] == "remove" and not _failed(done[-1]):
+        return "removed"
+    return status
+
+
+RUNNING = {"probe": "probing", "remove": "removing"}
+
+
+def _failed(act: dict[str, Any]) -> bool:
+    return isinstance(act["result"], int) and act["result"] < 0
+
+
 def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, Any]) -> dict[str, Any]:
     """The contract's summary object; ``hits`` are the armed hits up to the cursor."""
     devices = {
-        name: {"probe": w["kernel"]["pci"][name]["status"], "vectors": vector_rows(w, name)}
+        name: {"probe": w["kernel"]["pci"][name]["status"], "driver": driver_state(w, name),
+               "vectors": vector_rows(w, name)}
         for name in scn.devices
     }
     out = {

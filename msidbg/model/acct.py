@@ -77,3 +77,9 @@ def in_flight(w: World) -> dict[tuple[str, int], int]:
             if n:
                 out[(dev, i)] = n
     return out
+
+
+def total_lost(w: World) -> int:
+    """Every signal raised and not delivered, over all devices and vectors: the summary's ``lost``
+    (``raised == delivered + lost``), which ``run.end`` reports."""
+    return sum(r - d for a in w["acct"].values() for r, d in zip(a["raised"], a["delivered"], strict=True))

@@ -45,4 +45,6 @@ IRTE_WRITE = kind("iommu.irte", ("index", INT), ("vector", HEX), ("target", INT)
 # CPU hotplug and the end of the run
 CPU_OFFLINE = kind("cpu.offline", ("target", INT), doc="a CPU leaves (after its irqs were migrated)")
 CPU_ONLINE = kind("cpu.online", ("target", INT), doc="a CPU comes back (INIT clears its APIC)")
-RUN_END = kind("run.end", ("lost", INT), doc="nothing left to do: undelivered signals are counted lost")
+RUN_END = kind("run.end", ("lost", INT),
+               doc="nothing left to do: undelivered signals are counted lost; lost = every signal raised and "
+                   "never delivered (the summary's lost, all devices)")

@@ -4,50 +4,73 @@
 command the App builds a new View (``Driver.view``) and every pane, bound to ``App.view``,
 re-renders from it. Messages flow up: panes and screens ask (``GotoEvent``,
 ``RemoveBreakpoint``); only the App touches the Session.
+
+Three rules keep the screen honest:
+
+- **It follows the cursor.** After every move the selected device, CPU and APIC vector
+  become the ones the event at the cursor is about (``follow.py``): the status line, the
+  vector table, the grid and the call stacks speak of the same thing.
+- **One View per move, whatever the key rate.** Step and step-back keys are counted, and the
+  count is applied once the queued keys are read (``flush_moves``): 200 queued presses are
+  one seek, and every painted frame shows panes of a single event.
+- **Long work shows progress and can be stopped**: runs (any key stops them) and opening a
+  snapshot (``screens/opening.py``: reading it in a thread, then verifying it by replay).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker
 
 from msidbg.debugger import Session, Stop
 from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
-from msidbg.guard import escape
-from msidbg.tui import keys
-from msidbg.tui.driver import Driver, describe, parse_time
+from msidbg.tui import follow, keys
+from msidbg.tui.background import in_daemon_thread, stop_thread
+from msidbg.tui.commands import Commands
+from msidbg.tui.complete import Completer, complete
+from msidbg.tui.driver import Driver, describe
+from msidbg.tui.footer import KeyFooter
 from msidbg.tui.messages import GotoEvent, RemoveBreakpoint
+from msidbg.tui.panes import VIEWS
 from msidbg.tui.panes.apic import ApicGrid
 from msidbg.tui.panes.breakpoints import BreakpointList
-from msidbg.tui.panes.events import EventLog, EventRows
+from msidbg.tui.panes.events import EventRows
 from msidbg.tui.panes.pirqs import PirqMap
 from msidbg.tui.panes.stacks import CallStacks
 from msidbg.tui.panes.status import StatusLine
 from msidbg.tui.panes.vectors import VectorTable
 from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
-from msidbg.tui.screens.bookmarks import BookmarksScreen
+from msidbg.tui.screens.confirm import ConfirmQuit
 from msidbg.tui.screens.help import HelpScreen
-from msidbg.tui.screens.prompt import Prompt
+from msidbg.tui.screens.opening import Opening
 from msidbg.tui.view import Progress, View
 
 SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
 GC_THRESHOLD = 50_000
 
 
-class MsidbgApp(App[None]):
+class OpenCancelled(MsidbgError):
+    """The user stopped opening a snapshot (escape on the progress screen)."""
+
+    exit_code = 130
+
+
+class MsidbgApp(Commands):
     """The debugger's main screen: vector table, APIC grids, pirq map, event log, stacks."""
 
     CSS_PATH = "msidbg.tcss"
@@ -59,62 +82,142 @@ class MsidbgApp(App[None]):
     view: reactive[View | None] = reactive(None, repaint=False)
     """The state at the cursor, handed to every pane."""
     progress: reactive[Progress | None] = reactive(None, repaint=False)
-    """How far a running continue has got (None when nothing runs)."""
+    """How far a running command has got (None when nothing runs)."""
 
-    def __init__(self, session: Session, *, keymap: dict[str, str] | None = None, source: str = "") -> None:
+    def __init__(self, session: Session | None, *, opener: Callable[[], Session] | None = None,
+                 verify: bool = True, keymap: dict[str, str] | None = None, source: str = "") -> None:
+        """A Session, or an ``opener`` that makes one (a snapshot, opened in the background
+        with progress; ``verify`` then replays its history before the panes appear)."""
         super().__init__()
-        self.session = session
-        self.driver = Driver(session)
         self.user_keymap = dict(keymap or {})
         self.source = source
-        self.device: str | None = next(iter(session.world["devices"]), None)
-        self.cpu = 0
+        self.opener = opener
+        self.verify = verify
+        #: why the App ended, when it was not the user quitting (the CLI reports it)
+        self.error: MsidbgError | None = None
         self.running: Worker[None] | None = None
+        self.device: str | None = None
+        self.cpu = 0
+        self._session: Session | None = None
+        self._moves = 0
+        self._move_keys = 0
+        self._saved_marks: tuple[Any, ...] = ()
+        self._opening_thread: threading.Thread | None = None
+        self.stop_text = ("start", "")
+        if session is not None:
+            self._use_session(session)
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "the snapshot is still being opened"
+        return self._session
+
+    def _use_session(self, session: Session) -> None:
+        self._session = session
+        self.driver = Driver(session)
+        self.device = next(iter(session.world["devices"]), None)
         self.stop_text = self._opening_text()
+        self.saved()
 
     def _opening_text(self) -> tuple[str, str]:
         s = self.session
         if s.cursor == 0:
             return "start", ""
-        return describe(s.last_stop, f"snapshot at event {s.cursor}")
+        return describe(s.last_stop, "snapshot")
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        if self._session is None:
+            yield Opening(self.source, self.verify, id="opening")
+            return
         with Container(id="main"):
             with Horizontal(id="top"):
                 yield VectorTable(id="vectors").data_bind(MsidbgApp.view)
                 yield ApicGrid(id="apic").data_bind(MsidbgApp.view)
             yield PirqMap(id="pirqs").data_bind(MsidbgApp.view)
             with Horizontal(id="bottom"):
-                yield EventLog(self.driver.events, id="events").data_bind(MsidbgApp.view)
+                with TabbedContent(id="views"):
+                    for v in VIEWS:
+                        with TabPane(v.title, id=f"tab-{v.id}"):
+                            yield v.make(self).data_bind(MsidbgApp.view)
                 with Vertical(id="side"):
                     yield CallStacks(id="stacks").data_bind(MsidbgApp.view)
                     yield BreakpointList(id="breakpoints").data_bind(MsidbgApp.view)
         yield StatusLine(id="status").data_bind(MsidbgApp.view, MsidbgApp.progress)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         quiet_collector()
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
+        if self._session is None:
+            self.call_after_refresh(self._open)     # the progress bar is painted before the work starts
+        else:
+            self._start()
+
+    def _start(self) -> None:
         self.sub_title = f"{self.session.scenario.name} · {versions_text(self.session.scenario)}"
         if not self.session.history_ready:
             self.run_command("loading history", self.session.load_history, keep_text=True)
         else:
             self.driver.settle()
-        self.show()
-        self.query_one(EventRows).focus()
+        self.show(follow=True)
+        self.call_after_refresh(self._focus_events)
 
-    def show(self, stop_text: tuple[str, str] | None = None) -> None:
-        """Rebuild the View from the Session (every pane re-renders from it)."""
+    def _focus_events(self) -> None:
+        for rows in self.query(EventRows):
+            rows.focus()
+
+    def show(self, stop_text: tuple[str, str] | None = None, follow: bool = False) -> None:
+        """Rebuild the View from the Session (every pane re-renders from it); ``follow``: the
+        cursor moved, so select the device, CPU and vector its event is about."""
         if stop_text is not None:
             self.stop_text = stop_text
-        self.view = self.driver.view(self.stop_text, self.device, self.cpu)
+        view = self.driver.view(self.stop_text, self.device, self.cpu)
+        if follow:
+            f = follow_focus(view)
+            self.device = f.device or self.device
+            self.cpu = self.cpu if f.cpu is None else f.cpu
+            view = replace(view, device=self.device, cpu=self.cpu, vector=f.vector,
+                           row=f.row if f.device == self.device else None)
+        self.view = view
+
+    # -- opening a snapshot ------------------------------------------------------------------------------
+    @work(exclusive=True, group="open")
+    async def _open(self) -> None:
+        assert self.opener is not None
+        screen = self.query_one(Opening)
+        try:
+            thread, done = in_daemon_thread(self.opener)
+            self._opening_thread = thread
+            session = await done
+            if self.verify and not session.history_ready:
+                target = session.cursor
+                screen.replaying(target)
+                timer = self.set_interval(0.05, lambda: screen.replayed(int(session.eng.w["events"]), target))
+                try:
+                    await session.load_history()
+                finally:
+                    timer.stop()
+        except MsidbgError as e:
+            self.error = e
+            self.exit(return_code=e.exit_code)
+            return
+        self._use_session(session)
+        await self.recompose()
+        self._start()
+
+    def action_cancel_open(self) -> None:
+        if self._session is None and self.error is None:
+            self.error = OpenCancelled("opening cancelled", self.source or None)
+            self.workers.cancel_group(self, "open")
+            stop_thread(self._opening_thread)
+            self.exit(return_code=OpenCancelled.exit_code)
 
     # -- running commands --------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.running is not None
+        return self.running is not None or self._session is None
 
     def _sync(self, what: str, command: Callable[[], Stop]) -> None:
         if self.busy:
@@ -124,10 +227,11 @@ class MsidbgApp(App[None]):
         except MsidbgError as e:
             self.notify(e.message, title=what, severity="error")
             return
-        self.show(describe(stop, what))
+        self.show(describe(stop, what), follow=True)
 
     def run_command(self, what: str, make: Callable[[], Awaitable[Any]], keep_text: bool = False) -> None:
         """Run a long command without freezing the screen; any key cancels it."""
+        self.flush_moves()
         if not self.busy:
             self.running = self._run(what, make, keep_text)
 
@@ -138,7 +242,6 @@ class MsidbgApp(App[None]):
         self.progress = Progress(start, 0, int(s.world["now"]), what)
         timer = self.set_interval(0.1, partial(self._tick, 0 if keep_text else start, what))
         text = self.stop_text if keep_text else (what, "")
-        result: Any = None
         try:
             result = await make()
             if isinstance(result, Stop) and not keep_text:
@@ -154,20 +257,12 @@ class MsidbgApp(App[None]):
             self.running = None
         if s.history_ready:
             self.driver.settle()
-            if isinstance(result, Stop) and result.reason == "breakpoint":
-                self._select_device_of_event()
-        self.show(text)
-
-    def _select_device_of_event(self) -> None:
-        """At a breakpoint, show the vector table of the device its event is about."""
-        n = self.session.cursor
-        event = self.session.event(n) if n > 0 else None
-        if event is not None and event.dev in self.session.world["devices"]:
-            self.device = event.dev
+        self.show(text, follow=True)
 
     def _tick(self, start: int, what: str) -> None:
         s = self.session
-        self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what)
+        event = s.event(s.cursor) if s.history_ready and s.cursor > 0 else None
+        self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
 
     async def on_event(self, event: events.Event) -> None:
         """While a command runs, any key stops it (and does nothing else)."""
@@ -178,51 +273,46 @@ class MsidbgApp(App[None]):
             return
         await super().on_event(event)
 
-    # -- debugger actions ----------------------------------------------------------------------------
+    # -- step and step back: counted, applied once the queued keys are read ---------------------------
     def action_step(self) -> None:
-        self._sync("step", self.driver.step)
+        self._queue_move(1)
 
     def action_step_back(self) -> None:
-        if self.session.cursor == 0:
-            self.bell()
-            return
-        self._sync("step back", lambda: self.driver.arrive(self.session.cursor - 1))
+        self._queue_move(-1)
 
+    def _queue_move(self, delta: int) -> None:
+        """Count a step key; move now if nothing else is waiting to be read, else once the keys
+        queued behind it are counted too (they arrive as messages in the App's queue)."""
+        if self.busy:
+            return
+        self._moves += delta
+        self._move_keys += 1
+        if self._message_queue.empty() and self._move_keys == 1:
+            self.flush_moves()
+        elif self._move_keys == 1:
+            self.call_later(self.flush_moves)
+
+    def flush_moves(self) -> None:
+        """Apply the step / step-back keys read so far as one move (a no-op when there are none)."""
+        delta, presses = self._moves, self._move_keys
+        self._moves = self._move_keys = 0
+        if not presses or delta == 0 or self.busy:
+            return
+        times = f" ×{abs(delta)}" if abs(delta) > 1 else ""
+        if delta > 0:
+            self._sync(f"step{times}", lambda: self.driver.forward(delta))
+        elif self.session.cursor == 0:
+            self.bell()
+        else:
+            target = max(self.session.cursor + delta, 0)
+            self._sync(f"step back{times}", lambda: self.driver.arrive(target))
+
+    # -- debugger actions ----------------------------------------------------------------------------
     def action_continue(self) -> None:
         self.run_command("continue", self.driver.continue_)
 
     def action_reverse_continue(self) -> None:
         self.run_command("reverse continue", self.driver.reverse_continue)
-
-    def goto(self, event: int) -> None:
-        self.run_command(f"goto {event}", lambda: self.driver.arrive_async(event))
-
-    def action_goto(self) -> None:
-        hint = f"0 .. {self.session.total:,} recorded; further runs forward. +N / -N are relative."
-        self._prompt(Prompt("Go to event", self._check_event, placeholder="event number", hint=hint),
-                     self.goto)
-
-    def action_run_to_time(self) -> None:
-        def check(text: str) -> tuple[Any, str | None]:
-            t = parse_time(text)
-            return (t, None) if t is not None else (None, "expected a time such as 2ms, 1.5us or 1200 (ns)")
-
-        self._prompt(Prompt("Run to virtual time", check, placeholder="e.g. 2ms"),
-                     lambda t: self.run_command(f"run to {text_ns(t)}", lambda: self.driver.run_to_time(t)))
-
-    def action_add_breakpoint(self, prefix: str = "") -> None:
-        hint = ("built-in names: msix-write-unmasked, msi-torn-message, irq-spurious, irq-lost, pirq-conflict, "
-                "msi-blocked-by-msix-mask, probe-failed;  if <cond>;  watch <path>;  call <program>")
-        self._prompt(Prompt("Add breakpoint", self.driver.add_breakpoint, value=prefix, hint=hint,
-                            select_all=False),
-                     lambda bp_id: self._armed(bp_id))
-
-    def action_watch(self) -> None:
-        self.action_add_breakpoint("watch ")
-
-    def _armed(self, bp_id: int) -> None:
-        self.notify(f"breakpoint {bp_id} armed")
-        self.show()
 
     @on(RemoveBreakpoint)
     def _remove_breakpoint(self, message: RemoveBreakpoint) -> None:
@@ -236,71 +326,71 @@ class MsidbgApp(App[None]):
     def _goto_event(self, message: GotoEvent) -> None:
         self.goto(message.event)
 
-    def action_bookmark(self) -> None:
-        def check(text: str) -> tuple[Any, str | None]:
-            name, _, note = text.partition(":")
-            try:
-                return self.session.bookmark(name, note.strip()), None
-            except MsidbgError as e:
-                return None, e.message
-
-        self._prompt(Prompt(f"Bookmark event {self.session.cursor}", check, placeholder="name: note"),
-                     lambda bm: self.notify(f"bookmark {escape(bm.name)!r} at event {bm.event}", markup=False))
-
-    def action_bookmarks(self) -> None:
-        self._prompt(BookmarksScreen(self.session.bookmarks), self.goto)
-
-    def action_save(self) -> None:
-        default = f"{self.session.scenario.name}-{self.session.cursor}.msgpack"
-
-        def check(path: str) -> tuple[Any, str | None]:
-            try:
-                self.session.save(path.strip())
-                return path.strip(), None
-            except (MsidbgError, OSError) as e:
-                return None, getattr(e, "message", None) or str(e)
-
-        self._prompt(Prompt("Save snapshot to", check, value=default),
-                     lambda path: self.notify(f"saved event {self.session.cursor} to {path}"))
-
-    def action_next_device(self) -> None:
-        devices = self.driver.devices()
-        if devices and self.device in devices:
-            self.device = devices[(devices.index(self.device) + 1) % len(devices)]
-            self.show()
-
-    def action_next_cpu(self, delta: int = 1) -> None:
-        self.cpu = (self.cpu + delta) % len(self.session.world["cpus"])
-        self.show()
-
-    def action_prev_cpu(self) -> None:
-        self.action_next_cpu(-1)
-
     def action_filter(self) -> None:
-        self.query_one(EventLog).open_filter()
+        self.query_one(TabbedContent).active = "tab-events"
+        self.query_one("#events").open_filter()  # type: ignore[attr-defined]
+
+    def action_next_view(self) -> None:
+        """Show the next tab beside the call stacks (event log, timeline) and focus its pane."""
+        tabs = self.query_one(TabbedContent)
+        ids = [f"tab-{v.id}" for v in VIEWS]
+        tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
+        self.call_after_refresh(self._focus_view)
+
+    def _focus_view(self) -> None:
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is not None:
+            for w in pane.query("*"):
+                if w.can_focus:
+                    w.focus()
+                    return
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.user_keymap))
 
-    def _prompt(self, screen: Screen[Any], then: Callable[[Any], object]) -> None:
-        if self.busy:
+    def completer(self) -> Completer:
+        """Tab in the breakpoint dialog: world paths from the world at the cursor, with values."""
+        s = self.session
+        return lambda text, cursor: complete(s.world, text, cursor, s.event(s.cursor) if s.cursor else None)
+
+    # -- quitting: ask when breakpoints or bookmarks would be lost ----------------------------------------
+    def _marks(self) -> tuple[Any, ...]:
+        s = self.session
+        return tuple((b.spec, b.enabled) for b in s.breakpoints), tuple(s.bookmarks)
+
+    def saved(self) -> None:
+        """The breakpoints and bookmarks as they are now are in a file (opened or saved)."""
+        self._saved_marks = self._marks()
+
+    def unsaved(self) -> str:
+        """What quitting would lose ("" when nothing): breakpoints and bookmarks no file holds."""
+        if self._session is None:
+            return ""
+        (bps, marks), (old_bps, old_marks) = self._marks(), self._saved_marks
+        parts = []
+        if bps != old_bps:
+            parts.append(f"{len(bps)} breakpoint{'s' if len(bps) != 1 else ''}")
+        if marks != old_marks:
+            parts.append(f"{len(marks)} bookmark{'s' if len(marks) != 1 else ''}")
+        return " and ".join(parts)
+
+    async def action_quit(self) -> None:
+        if self._session is None:
+            self.action_cancel_open()
+            return
+        lost = self.unsaved()
+        if not lost:
+            self.exit()
             return
 
-        def done(value: Any) -> None:
-            if value is not None:
-                then(value)
+        def answered(answer: str | None) -> None:
+            if answer == "quit":
+                self.exit()
+            elif answer == "save":
+                self.action_save()
 
-        self.push_screen(screen, done)
-
-    def _check_event(self, text: str) -> tuple[Any, str | None]:
-        text = text.strip().replace(",", "").replace("_", "").lstrip("#")
-        try:
-            n = int(text)
-        except ValueError:
-            return None, "expected an event number (e.g. 205, +10, -3)"
-        if text.startswith(("+", "-")):
-            n += self.session.cursor
-        return (n, None) if n >= 0 else (None, "event numbers start at 0")
+        origin = "the snapshot was opened or saved" if is_snapshot(self.source) else "the scenario was loaded"
+        self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)
 
     def action_behaviour(self) -> None:
         self.push_screen(BehaviourScreen(self.session.scenario))
@@ -315,10 +405,8 @@ class MsidbgApp(App[None]):
                                     partial(self.run_action, a.action))
 
 
-def text_ns(t: int) -> str:
-    from msidbg.sim.events import format_ns
-
-    return format_ns(t)
+def follow_focus(view: View) -> follow.Focus:
+    return follow.focus(view.world, view.event, view.changes, view.detail)
 
 
 def quiet_collector() -> None:
@@ -337,23 +425,35 @@ def quiet_collector() -> None:
 
 
 def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence[str] = (),
-             verify: bool = True, keymap: dict[str, str] | None = None) -> MsidbgApp:
+             verify: bool = True, keymap: dict[str, str] | None = None,
+             snapshot: bool | None = None) -> MsidbgApp:
     """The one app factory (CLI and tests): a scenario (.yaml) at event 0 with its breakpoints
-    armed, a snapshot (.msgpack) at its cursor with its breakpoints, or an existing Session.
+    armed, a snapshot (.msgpack) at its cursor with its breakpoints, or an existing Session
+    (``snapshot``: a path is a snapshot or not; None guesses from its name and first byte).
 
-    ``breaks`` arms more breakpoints; ``keymap`` (action name -> keys) replaces the user's
-    key file (None = read ``keys.config_path()``). Raises MsidbgError on bad input.
+    A snapshot is opened by the App itself, in the background with a progress bar (and
+    verified by replay unless ``verify`` is False); a bad file ends the App with
+    ``app.error`` set. ``breaks`` arms more breakpoints; ``keymap`` (action name -> keys)
+    replaces the user's key file (None = read ``keys.config_path()``). Raises MsidbgError on
+    bad input found before the App starts.
     """
-    if isinstance(source, Session):
-        session, path = source, ""
-    elif is_snapshot(source):
-        session, path = Session.open(source, verify=verify), source
-    else:
-        session, path = Session.from_scenario(source, seed), source
-    arm(session, breaks, "--break", path or None)
     if keymap is None:
         keymap = keys.load_keymap(keys.config_path())
-    return MsidbgApp(session, keymap=keymap, source=path)
+    if isinstance(source, Session):
+        arm(source, breaks, "--break", None)
+        return MsidbgApp(source, keymap=keymap)
+    if snapshot or (snapshot is None and is_snapshot(source)):
+        opener = partial(_open_snapshot, source, tuple(breaks))
+        return MsidbgApp(None, opener=opener, verify=verify, keymap=keymap, source=source)
+    session = Session.from_scenario(source, seed)
+    arm(session, breaks, "--break", source)
+    return MsidbgApp(session, keymap=keymap, source=source)
+
+
+def _open_snapshot(path: str, breaks: tuple[str, ...]) -> Session:
+    session = Session.open(path, verify=False)
+    arm(session, breaks, "--break", path)
+    return session
 
 
 def is_snapshot(path: str) -> bool:

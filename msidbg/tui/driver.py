@@ -17,6 +17,7 @@ from typing import Any
 from msidbg.debugger import Session, Stop
 from msidbg.guard import escape
 from msidbg.sim.events import Event
+from msidbg.sim.scheduler import Hit
 from msidbg.tui import digest
 from msidbg.tui.digest import NO_CHANGES, Digest
 from msidbg.tui.view import BreakpointRow, View
@@ -83,6 +84,16 @@ class Driver:
 
     # -- commands (synchronous: fast ones) ---------------------------------------------------------
     def step(self) -> Stop:
+        self.digest_here()
+        return self.s.step(1)
+
+    def forward(self, n: int) -> Stop:
+        """``n`` steps as the step key does them, done at once: the first n-1 events ignore
+        breakpoints (each key press would have stepped over them), the last reports one."""
+        if n > 1:
+            stop = self.s.run(n - 1)
+            if stop.reason == "end":
+                return stop
         self.digest_here()
         return self.s.step(1)
 
@@ -168,7 +179,7 @@ class Driver:
             world=s.world, scenario=s.scenario.name, cursor=n, total=s.total,
             event=event[0] if event else None, stop=stop[0], detail=stop[1], changes=self.changes(),
             device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended,
-            hit_events=self.armed_hit_events(),
+            hit_events=self.armed_hit_events(), bookmarks=tuple(sorted({b.event for b in s.bookmarks})),
         )
 
     def breakpoint_rows(self) -> tuple[BreakpointRow, ...]:
@@ -202,6 +213,10 @@ class Driver:
         for h in hits:
             by.setdefault(h.name, []).append(h.event)
         self._hit_events = by
+
+    def all_hits(self) -> list[Hit]:
+        """Every hit the model found in the recorded history (none while it is still loading)."""
+        return self.s.hits(upto=self.s.total) if self.s.history_ready else []
 
     def devices(self) -> list[str]:
         return list(self.s.world["devices"])

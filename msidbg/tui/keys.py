@@ -62,6 +62,7 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("next_cpu", "next_cpu", "right_square_bracket", "CPU+", "select the next CPU", show=False),
     KeyAction("prev_cpu", "prev_cpu", "left_square_bracket", "CPU-", "select the previous CPU", show=False),
     KeyAction("filter", "filter", "slash", "Filter", "filter the event log", show=False),
+    KeyAction("next_view", "next_view", "v", "View", "switch the tabbed pane: event log, timeline"),
     KeyAction("save", "save", "ctrl+s", "Save", "save a snapshot file at the cursor"),
     KeyAction("help", "help", "question_mark,f1", "Help", "show every key"),
     KeyAction("quit", "quit", "q", "Quit", "leave msidbg"),
@@ -111,7 +112,22 @@ def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
         data = data["keys"]
     if not isinstance(data, dict):
         raise MsidbgError("expected a table of action = \"keys\" (under [keys])", file)
-    return {name: _keys(name, value, file) for name, value in data.items()}
+    keymap = {name: _keys(name, value, file) for name, value in data.items()}
+    _no_shared_keys(keymap, file)
+    return keymap
+
+
+def _no_shared_keys(keymap: dict[str, str], file: str) -> None:
+    """One key, one action: a key the file gives an action must not still run another one
+    (the file's own or a default it leaves alone). Refused naming both actions."""
+    owner: dict[str, str] = {}
+    for a in ACTIONS:
+        for key in keymap.get(a.name, a.keys).split(","):
+            other = owner.setdefault(key, a.name)
+            if other != a.name:
+                name, clash = (a.name, other) if a.name in keymap else (other, a.name)
+                hint = f" (rebind {clash} too)" if clash not in keymap else ""
+                raise MsidbgError(f"keys.{name}: {key!r} is also the key of {clash}{hint}", file)
 
 
 def _keys(name: str, value: Any, file: str) -> str:

@@ -29,9 +29,20 @@ def signature(cpu: dict[str, Any]) -> tuple[Any, ...]:
     return sig(cpu["proc"]), sig(cpu["irq"]), cpu["online"], cpu["proc"].get("irqs_off", False)
 
 
+#: locals that hold register values, addresses or vectors: shown in hex; every other number
+#: (irq, pirq, index, cpu, port, counts) in decimal, as the event log and the panes show them
+HEX_WORDS = ("addr", "data", "value", "ctrl", "vector", "mask", "msg", "offset", "val", "bits")
+
+
+def _number(name: str, v: int) -> str:
+    if v > 9 and any(word in name for word in HEX_WORDS):
+        return f"{v:#x}"
+    return str(v)
+
+
 def locals_text(loc: dict[str, Any]) -> str:
     """A frame's locals, short: scalars only, truncated."""
-    parts = [f"{k}={v:#x}" if isinstance(v, int) and not isinstance(v, bool) and v > 255 else f"{k}={v}"
+    parts = [f"{k}={_number(k, v)}" if isinstance(v, int) and not isinstance(v, bool) else f"{k}={v}"
              for k, v in loc.items() if isinstance(v, (int, str, bool)) or v is None]
     text = " ".join(parts)
     return text if len(text) <= MAX_LOCALS_CHARS else text[:MAX_LOCALS_CHARS - 1] + "…"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.debugger.summary import driver_state
+from msidbg.model.device import _blocked_by_msix_mask  # the device model's own rule for the quirk
 from msidbg.model.hw import MSI_ENABLE, MSI_PVM, MSIX_ENABLE, MSIX_MASKALL, is_interrupt_address, msg_dest
 from msidbg.model.iommu import IR_FORMAT, handle_of
 
@@ -162,7 +164,7 @@ def row_cells(w: World, dev: str, row: int) -> list[Cell]:
     cells: list[Cell] = [
         (str(row) if row < n else f"msi{row - n}", ""),
         (address(lo, hi), ""), (dst, ""), (vec, ""),
-        ("M" if masked else "·", "masked" if masked else ""),
+        mask_cell(w, dev, row, masked),
         ("P" if pending else "·", "pending" if pending else ""),
         (_latched(w, dev, latched), ""),
         (str(desc["irq"]) if desc else "-", ""),
@@ -173,6 +175,34 @@ def row_cells(w: World, dev: str, row: int) -> list[Cell]:
     if row < n:
         cells += guest_cells(w, dev, row)
     return cells
+
+
+def describe_row(w: World, dev: str, row: int) -> str:
+    """One row in words: the message the device holds for it and what the kernel believes."""
+    if row >= row_count(w, dev):
+        return ""
+    n = msix_count(w, dev)
+    name = f"entry {row}" if row < n else f"MSI message {row - n}"
+    lo, hi, data, masked, pending, _ = message(w, dev, row)
+    dst, vec = dest_vector_in(w, lo, hi, data)
+    bits = " ".join(b for b, on in (("masked", masked), ("pending", pending)) if on)
+    desc = kernel_irq(w, dev, row)
+    kernel = f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}" if desc else "no irq"
+    return f"{dev} {name}: sends {vec} to APIC {dst}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
+
+
+def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:
+    """The ``M`` cell: ``M`` masked, ``·`` unmasked, ``-`` an MSI message that cannot be masked
+    (no per-vector masking), ``B`` an MSI message the device blocks behind an MSI-X entry's
+    mask bit (the ``msix-mask-applies-when-disabled`` quirk, as the device model decides it)."""
+    n = msix_count(w, dev)
+    if row >= n:
+        d = w["devices"][dev]
+        if _blocked_by_msix_mask(d, row - n):
+            return "B", "blocked"
+        if not d["msi"]["ctrl"] & MSI_PVM:
+            return "-", ""
+    return ("M", "masked") if masked else ("·", "")
 
 
 def guest_cells(w: World, dev: str, row: int) -> list[Cell]:
@@ -240,8 +270,29 @@ def guest_state(entry: dict[str, Any]) -> tuple[Any, ...]:
 
 def device_line(w: World, dev: str) -> str:
     """The capability state of a device in one line: MSI-X Enable / Function Mask, MSI, driver."""
+    return " | ".join([device_name(w, dev)] + device_state(w, dev))
+
+
+def device_name(w: World, dev: str) -> str:
     d = w["devices"][dev]
-    parts = [f"{dev} {d['bdf']} {d['kind']}" + (" passthrough" if d.get("passthrough") else "")]
+    return f"{dev} {d['bdf']} {d['kind']}" + (" passthrough" if d.get("passthrough") else "")
+
+
+def wrap_parts(parts: list[str], width: int, sep: str = " | ") -> list[str]:
+    """Parts joined by ``sep`` into lines of at most ``width`` columns (a part is never split)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def device_state(w: World, dev: str) -> list[str]:
+    """The capability state: MSI-X Enable / Function Mask, MSI, the quirks, the driver."""
+    d = w["devices"][dev]
+    parts: list[str] = []
     if d["msix"]:
         ctrl = d["msix"]["ctrl"]
         state = "enabled" if ctrl & MSIX_ENABLE else "disabled"
@@ -253,5 +304,5 @@ def device_line(w: World, dev: str) -> str:
                      f"{1 << ((ctrl >> 4) & 7)}/{msi_count(w, dev)} messages")
     if d["quirks"]:
         parts.append("quirks: " + ",".join(d["quirks"]))
-    parts.append(f"driver: {w['kernel']['pci'][dev]['status']}")
-    return " | ".join(parts)
+    parts.append(f"driver: {driver_state(w, dev)}")
+    return parts

@@ -42,9 +42,15 @@ class View:
     #: the selected device (vector table) and CPU (APIC, call stacks)
     device: str | None = None
     cpu: int = 0
+    #: the APIC vector the event at the cursor set, cleared or named (None: keep the user's)
+    vector: int | None = None
+    #: the vector-table row the event at the cursor is about (None: none in particular)
+    row: int | None = None
     breakpoints: tuple[BreakpointRow, ...] = field(default_factory=tuple)
     #: events where an armed built-in breakpoint fired, ascending (shared, never mutated)
     hit_events: tuple[int, ...] = ()
+    #: events with a bookmark, ascending
+    bookmarks: tuple[int, ...] = ()
     ended: bool = False
 
     @property
@@ -66,9 +72,11 @@ def adjacent(old: View | None, new: View) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """A running continue: how far it has got (shown in the status line)."""
+    """A running command: how far it has got (shown in the status line)."""
 
     start: int
     events: int
     time_ns: int
     what: str = "continue"
+    #: the event the run has reached (None while a snapshot's history is still loading)
+    event: Event | None = None

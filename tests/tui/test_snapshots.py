@@ -1,67 +1,70 @@
-"""SVG snapshots of the main screen (pytest-textual-snapshot). Approve with --snapshot-update.
+"""SVG snapshots of the main screen (pytest-textual-snapshot). Approve with --snapshot-update,
+after looking at the images (tests/tui/__snapshots__/).
 
-Each test tells the user story it pins; keys are driven through ``run_before``.
+Every seed snapshot as ``msidbg open`` shows it, in the dark and the light theme, at 80x24 and
+160x48 (issue 15 item 1: the light theme hid headers, labels and dimmed events); then a few
+stories that need keys.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from msidbg.tui.app import make_app
-from tests.tui.conftest import LATE, MASKED, ROOT, idle
+from tests.tui.conftest import MASKED, ROOT, footer_ready, idle, until
+
+SEEDS = ("msix-write-while-unmasked", "msi-torn-affinity-update", "marvell-nvme-msi-blocked",
+         "xen-hvm-msix-mask-late", "xen-pirq-reuse-nvme")
 
 
-async def _continue(pilot: Any) -> None:
-    await pilot.press("c")
-    await idle(pilot, pilot.app)
-
-
-def test_bare_metal_stopped_at_msix_write_unmasked(snap_compare: Any) -> None:
-    """`msidbg run` on the 2021 bug, continue: stopped where the live entry 0 is rewritten;
-    row 0 highlighted, the latched message 1/0x21 beside the kernel's view, the call stack
-    inside request_irq -> msi_set_affinity, the breakpoint marked in the list."""
-    assert snap_compare(make_app(LATE, keymap={}), terminal_size=(160, 48), run_before=_continue)
-
-
-def test_bare_metal_light_theme_narrow(snap_compare: Any) -> None:
-    """The same stop in a light theme on an 80x24 terminal: panes stack and the screen scrolls."""
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_seed_snapshot_opened(snap_compare: Any, seed: str, size: tuple[int, int], theme: str) -> None:
+    """`msidbg open snapshots/<seed>.msgpack`: the stopping device's table, its CPU's APIC block,
+    the stop's whole explanation in the status line; every label readable in both themes."""
     async def run_before(pilot: Any) -> None:
-        pilot.app.theme = "textual-light"
-        await _continue(pilot)
+        pilot.app.theme = theme
+        await idle(pilot, pilot.app, 60)
+        await until(pilot, lambda: footer_ready(pilot.app))   # the footer comes last
 
-    assert snap_compare(make_app(LATE, keymap={}), terminal_size=(80, 24), run_before=run_before)
+    app = make_app(str(ROOT / "snapshots" / f"{seed}.msgpack"), keymap={})
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_pending_bit_and_irr_after_stepping(snap_compare: Any) -> None:
     """Goto 41 on the masked-entry fixture: entry 1 masked with its pending bit set, CPU1's
-    IRR bit 0x21 just set (highlighted) by entry 0's message."""
+    IRR bit 0x21 just set (highlighted, selected) by entry 0's message."""
     async def run_before(pilot: Any) -> None:
         await pilot.press("g", *"41", "enter")
         await idle(pilot, pilot.app)
+        await until(pilot, lambda: footer_ready(pilot.app))
 
     assert snap_compare(make_app(MASKED, keymap={}), terminal_size=(160, 48), run_before=run_before)
 
 
 def test_breakpoint_error_shown_inline(snap_compare: Any) -> None:
-    """A mistyped condition: the parser's message and a caret under the bad column, in the dialog."""
+    """A mistyped watch path: the check's message and a caret under the bad segment, in the dialog."""
     async def run_before(pilot: Any) -> None:
-        await pilot.press("a", *"if event.kind = 3", "enter")
+        await until(pilot, lambda: footer_ready(pilot.app))
+        await pilot.press("w", *"cpu[1].irrr", "enter")
 
     assert snap_compare(make_app(MASKED, keymap={}), terminal_size=(120, 32), run_before=run_before)
 
 
-XEN_LATE = str(ROOT / "scenarios" / "xen-hvm-msix-mask-late.yaml")
-XEN_REUSE = str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml")
+def test_timeline_of_the_2021_bug(snap_compare: Any) -> None:
+    """The timeline after the whole 2021 run: eth0 vector 0's signals lost (✕) while CPU1 is
+    offline and again at the end, the hits marked above the lanes, the cursor's column."""
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("g", *"200", "enter")
+        await idle(pilot, pilot.app)
+        await pilot.press("v")
+        await until(pilot, lambda: footer_ready(pilot.app))
+        timeline = pilot.app.query_one("#timeline")
+        await until(pilot, lambda: timeline.index.indexed == pilot.app.session.total)
+        await pilot.pause(0.2)
 
-
-def test_xen_late_mask_stopped_at_irq_lost(snap_compare: Any) -> None:
-    """Xen HVM, the 2022 late msix_mask_all(): continue stops at irq-lost with every physical
-    entry masked and pending beside the guest's view (pirq messages, QEMU's pirqs); the pirq
-    map shows Xen and the guest agreeing on pirqs 101..99 -- the mask, not the pirqs, is wrong."""
-    assert snap_compare(make_app(XEN_LATE, keymap={}), terminal_size=(160, 48), run_before=_continue)
-
-
-def test_xen_pirq_reuse_stopped_at_pirq_conflict(snap_compare: Any) -> None:
-    """Xen HVM, the 2017 cached-pirq re-use: stopped at pirq-conflict; the pirq map marks pirq 101
-    claimed by two guest irqs while Xen holds it for nvme1, and the stale read-back in nvme0."""
-    assert snap_compare(make_app(XEN_REUSE, keymap={}), terminal_size=(160, 48), run_before=_continue)
+    app = make_app(str(ROOT / "scenarios" / "msix-write-while-unmasked.yaml"), keymap={})
+    assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)

@@ -88,3 +88,51 @@ def test_without_a_terminal_the_tui_refuses_in_one_line() -> None:
                          stdin=subprocess.DEVNULL, timeout=60, cwd=ROOT)
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "the TUI needs a terminal" in out.stderr
+
+
+def test_open_on_a_scenario_is_refused_before_the_tui_starts() -> None:
+    """``msidbg open scenario.yaml`` used to start the TUI, then end it with the error; a small
+    file is now read before (here without a terminal: the file's error, not the terminal's)."""
+    out = subprocess.run([sys.executable, "-m", "msidbg.cli", "open", LATE], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=60, cwd=ROOT)
+    assert out.returncode == 2
+    assert out.stderr == (f"msidbg: {LATE}: this is a text file, not a msidbg snapshot (expected a .msgpack "
+                          "snapshot; run a scenario file with 'msidbg run FILE')\n")
+
+
+SNAPSHOTS = sorted((ROOT / "snapshots").glob("*.msgpack"))
+
+
+@needs_tmux
+@pytest.mark.parametrize("snapshot", SNAPSHOTS, ids=[p.stem for p in SNAPSHOTS])
+def test_open_shows_the_stopping_device_cpu_and_whole_explanation_at_100x30(snapshot: Path) -> None:
+    """`msidbg open` on each shipped snapshot, in a 100x30 terminal: the status line names the
+    device and CPU of the stopping event and holds the breakpoint's explanation, wrapped, whole."""
+    from msidbg.debugger import Session
+    from msidbg.tui import follow
+
+    s = Session.open(str(snapshot), verify=False)
+    stop = s.last_stop
+    event = s.event(stop.event)
+    assert event is not None and stop.detail
+    where = follow.focus(s.world, event, _changes_at(s), stop.detail)
+    assert where.device is not None and where.cpu is not None
+    env = {"TERM": "xterm-256color", "XDG_CONFIG_HOME": "/nonexistent",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    term = Terminal([sys.executable, "-m", "msidbg.cli", "open", str(snapshot)], env, size=(100, 30))
+    try:
+        screen = term.wait_for(f"event {stop.event:,} / ", "q Quit", stop.detail.split()[-1], timeout=60)
+        flat = " ".join(screen.split())
+        assert f"{where.device} · CPU{where.cpu}" in flat, screen
+        assert " ".join(stop.detail.split()) in flat, screen
+    finally:
+        term.close()
+
+
+def _changes_at(s):  # type: ignore[no-untyped-def]
+    """What the TUI highlights at the snapshot's cursor (the APIC bit the event changed)."""
+    from msidbg.tui.driver import Driver
+
+    d = Driver(s)
+    d.settle()
+    return d.changes()

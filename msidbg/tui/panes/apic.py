@@ -60,19 +60,39 @@ class ApicGrid(LineView):
         if view is None:
             return
         self.update_size()
-        if old is None or old.cpu != view.cpu:
-            self.selected = (view.cpu, self.selected[1])
-            self.scroll_to(y=view.cpu * BLOCK, animate=False, immediate=True)
+        before = self.selected
+        if view.vector is not None and (old is None or old.cursor != view.cursor):
+            self.set_reactive(ApicGrid.selected, (view.cpu, view.vector))   # the event's vector
+        elif old is None or old.cpu != view.cpu:
+            self.set_reactive(ApicGrid.selected, (view.cpu, self.selected[1]))
+        if self.size.height:
+            self._follow(view, old)
+        else:   # not laid out yet: follow once it is
+            self.call_after_refresh(self._follow_later)
+        if old is None or not adjacent(old, view):
             self.refresh()
+        else:   # a step on one CPU: the lines that changed, and the selected cell's old and new lines
+            moved = [cpu * BLOCK + 2 + vec // 16 for cpu, vec in {before, self.selected}]
+            self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes) + moved)
+        self._describe()
+
+    def _follow_later(self) -> None:
+        if self.view is not None:
+            self._follow(self.view, None)
+
+    def _follow(self, view: View, old: View | None) -> None:
+        """Bring the selected CPU's block on screen (its header on top when it was off screen),
+        else the lines the event changed."""
+        cpu, vector = self.selected
+        line = cpu * BLOCK + 2 + vector // 16
+        if old is None or old.cpu != view.cpu or not self.is_visible(line):
+            if not (self.is_visible(cpu * BLOCK) and self.is_visible(line)):
+                top = cpu * BLOCK if line - cpu * BLOCK < self.body_height else line - self.body_height // 2
+                self.scroll_to(y=top, animate=False, immediate=True)
+                self.refresh()
         elif (changed := follow_lines(view.changes)) and not any(self.is_visible(i) for i in changed):
-            # follow the change: show the block of the first CPU whose registers changed
             self.scroll_to(y=min(changed) // BLOCK * BLOCK, animate=False, immediate=True)
             self.refresh()
-        elif adjacent(old, view):
-            self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes))
-        else:
-            self.refresh()
-        self._describe()
 
     def watch_selected(self) -> None:
         self._describe()
@@ -117,18 +137,22 @@ class ApicGrid(LineView):
         self.scroll_to(y=cpu * BLOCK, animate=False, immediate=True)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        at = event.get_content_offset(self)
-        index = None if at is None else self.line_at(at.y)
-        if at is None or index is None:
-            self.hovered = None
-            return
-        cpu, line = divmod(index, BLOCK)
-        vector = apicgrid.vector_at(at.x + round(self.scroll_offset.x), line)
-        self.hovered = None if vector is None else (cpu, vector)
+        self.hovered = self._cell_at(event)
 
     def on_leave(self, event: events.Leave) -> None:
         self.hovered = None
 
     def on_click(self, event: events.Click) -> None:
-        if self.hovered is not None:
-            self.selected = self.hovered
+        """A click on a grid cell selects that CPU and vector (its owner is described below)."""
+        cell = self._cell_at(event)
+        if cell is not None:
+            self.selected = cell
+
+    def _cell_at(self, event: events.MouseEvent) -> tuple[int, int] | None:
+        at = event.get_content_offset(self)
+        index = None if at is None else self.line_at(at.y)
+        if at is None or index is None:
+            return None
+        cpu, line = divmod(index, BLOCK)
+        vector = apicgrid.vector_at(at.x + round(self.scroll_offset.x), line)
+        return None if vector is None else (cpu, vector)

@@ -140,9 +140,19 @@ class EventRows(LineView):
             self.refresh()
         if old is None or old.cursor != view.cursor:
             self.set_reactive(EventRows.selected, view.cursor)
-            self.call_after_refresh(self._follow, view.cursor)
+            if self.size.height:
+                self._follow(view.cursor)       # now: the frame painted next shows the ▶ row
+            else:
+                self.call_after_refresh(self._follow_cursor)
         if self.matches is not None and self.scanned < view.total:
             self.scan()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._follow_cursor)
+
+    def _follow_cursor(self) -> None:
+        if self.view is not None:
+            self._follow(self.view.cursor)
 
     def _follow(self, cursor: int) -> None:
         """Bring the cursor's row on screen (centred when it was off screen)."""
@@ -172,22 +182,27 @@ class EventRows(LineView):
             self.post_message(GotoEvent(self.selected))
 
     def on_click(self, event: events.Click) -> None:
+        """A click selects the event and goes there."""
         at = event.get_content_offset(self)
         line = None if at is None else self.line_at(at.y)
         if line is not None:
             self.selected = self.index_of(line)
-            if event.chain == 2:
+            if self.view is None or self.selected != self.view.cursor:
                 self.action_goto()
 
     # -- filtering -----------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
-        """Show only the events matching ``text`` ("" shows all); scans in the background."""
+        """Show only the events matching ``text`` ("" shows all); scans in the background. The
+        cursor's row (or, filtered, the nearest match before it) is brought on screen."""
         self.filter = eventfilter.parse(text)
         self.matches = array("q") if self.filter.active else None
         self.scanned = 0
         self.update_size()
+        self.refresh()
         if self.matches is not None:
             self.scan()
+        elif self.view is not None:
+            self._follow(self.view.cursor)
 
     @work(exclusive=True, group="event-filter")
     async def scan(self) -> None:
@@ -252,8 +267,9 @@ class EventLog(Vertical):
         self.rows.focus()
 
     def key_escape(self) -> None:
+        """Escape clears the filter: while typing it, or after it was applied."""
         inp = self.query_one(Input)
-        if inp.has_focus:
+        if inp.has_focus or self.rows.matches is not None:
             inp.value = ""
             self.rows.set_filter("")
             self.remove_class("-filtering")

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -80,9 +82,32 @@ class LineView(ScrollView, can_focus=True):
         if style is None:
             style = self.rich_style
             for part in name.split():
-                style = style + self.get_component_rich_style(f"{self.PREFIX}--{part}", partial=True)
+                style = style + self._part_style(f"{self.PREFIX}--{part}", style)
             self._styles[name] = style
         return style
+
+    def _part_style(self, component: str, under: Style) -> Style:
+        """A component's style painted on top of ``under``, its colours resolved here.
+
+        Rich styles have no alpha and no ``auto`` colour, and a partial component style drops
+        both: ``$text-muted`` ("auto 60%") came out white, and ``$accent 40%`` as solid accent
+        (text on it unreadable, in a light theme most of all). So a background with alpha is
+        blended onto the one below, and the text colour onto that background (``auto``: the
+        theme's contrasting text at that alpha).
+        """
+        styles = self.get_component_styles(component)
+        partial = styles.partial_rich_style
+        if under.bgcolor is None:
+            return partial
+        below = Color.from_rich_color(under.bgcolor)
+        background = below + styles.background if styles.has_rule("background") else below
+        text: Color | None
+        if styles.has_rule("color"):
+            color = styles.color
+            text = background + (background.get_contrast_text(color.a) if styles.auto_color else color)
+        else:
+            text = background + Color.from_rich_color(under.color) if under.color is not None else None
+        return partial + Style(color=None if text is None else text.rich_color, bgcolor=background.rich_color)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -125,9 +150,9 @@ class LineView(ScrollView, can_focus=True):
         """Set the border title/subtitle only when they differ: setting one repaints the whole
         pane (Textual's border-title setter always refreshes), which a step must not do."""
         if title is not None and title != self._titles[0]:
-            self.border_title = title
+            self.border_title = Content(title)          # plain text: "[IRR]" is not markup
         if subtitle is not None and subtitle != self._titles[1]:
-            self.border_subtitle = subtitle
+            self.border_subtitle = Content(subtitle)
         self._titles = (self._titles[0] if title is None else title,
                         self._titles[1] if subtitle is None else subtitle)
 

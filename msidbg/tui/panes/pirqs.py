@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.reactive import reactive
 
 from msidbg.tui import pirqmap
@@ -18,11 +19,13 @@ class PirqMap(LineView):
     ``-bare``) on bare metal, where there are no pirqs."""
 
     PREFIX = "pirqs"
-    STYLE_NAMES = ("header", "changed", "conflict")
+    STYLE_NAMES = ("header", "changed", "conflict", "selected")
     BORDER_TITLE = "Pirq map: Xen | guest"
     header_lines = 1
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+    #: the pirq a click selected (its line highlighted), None when none
+    selected: reactive[int | None] = reactive(None, layout=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -39,6 +42,15 @@ class PirqMap(LineView):
         self.update_size()
         # the pane's height follows its lines (CSS height: auto): relayout only when they change
         self.refresh(layout=len(self._lines) != before)
+
+    def watch_selected(self) -> None:
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        at = event.get_content_offset(self)
+        line = None if at is None else self.line_at(at.y)
+        if line is not None and line < len(self._lines):
+            self.selected = self._rows[self._lines[line][0]].pirq
 
     def line_count(self) -> int:
         return len(self._lines)
@@ -63,4 +75,7 @@ class PirqMap(LineView):
         cells = (str(r.pirq), r.xen_state, "-" if r.port is None else str(r.port), r.device, r.guest_irq,
                  r.guest_view)
         text = " ".join(c.ljust(w) for c, (_, w) in zip(cells, self._columns(), strict=True))
-        return [(text, "changed" if changed else "conflict" if r.conflict else "")]
+        style = "changed" if changed else "conflict" if r.conflict else ""
+        if r.pirq == self.selected:
+            style = f"{style} selected".strip()
+        return [(text, style)]

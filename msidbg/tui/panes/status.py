@@ -1,4 +1,11 @@
-"""The status line: scenario, virtual time, event n / total, why it stopped, the event itself."""
+"""The status line: where the cursor is and why, the event there, and the whole explanation.
+
+Three parts, wrapped to the terminal's width rather than cut (the line's height depends only
+on the terminal's width, so a stop never moves the panes): the cursor (event n / total,
+the device and CPU the event is about, why the cursor is here, the virtual time, the
+scenario), the event at the cursor, and what the breakpoint that stopped here said about it
+-- the sentence that explains the bug, never cut short.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from msidbg.sim.events import format_ns
+from msidbg.sim.events import Event, format_ns
 from msidbg.tui import eventfilter
 from msidbg.tui.view import Progress, View
 
@@ -14,39 +21,42 @@ SEP = ("  │  ", "$text-muted")
 
 
 def status_content(view: View | None, progress: Progress | None) -> Content:
-    """Two lines: where the cursor is (or how far a running command has got), then its event."""
+    """Where the cursor is (or how far a running command has got), its event, the detail."""
     if view is None:
         return Content("loading…")
     if progress is not None:
         first = Content.assemble(
-            (f"⟳ running {progress.what}", "bold $warning"), SEP,
+            (f"⟳ running {progress.what}", "bold $text-warning"), SEP,
             f"{progress.events:,} events", SEP, f"t={format_ns(progress.time_ns)}", SEP,
             ("press any key to stop", "$text-muted"))
-        return Content.assemble(first, "\n", _event_line(view))
+        return Content.assemble(first, "\n", _event_line(progress.event, 0, running=True))
     dev = f"{view.device} · " if view.device else ""
     first = Content.assemble(
         (f"event {view.cursor:,} / {view.total:,}", "bold"), (" (end)" if view.ended else "", "$text-muted"),
-        SEP, (view.stop, _stop_style(view.stop)), SEP, f"t={format_ns(view.time_ns)}", SEP,
-        f"{dev}CPU{view.cpu}", SEP, (view.scenario, "bold"), SEP, view.platform)
-    return Content.assemble(first, "\n", _event_line(view))
+        SEP, (f"{dev}CPU{view.cpu}", "bold"), SEP, (view.stop, _stop_style(view.stop)),
+        SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
+    parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor)]
+    if view.detail:
+        parts += ["\n", Content.assemble(("── ", "$text-error"), (view.detail, "$text-error"))]
+    return Content.assemble(*parts)
 
 
 def _stop_style(stop: str) -> str:
     if "breakpoint" in stop:
-        return "bold $error"
-    return "$accent" if "end of run" in stop or "stopped" in stop else ""
+        return "bold $text-error"
+    return "$text-accent" if "end of run" in stop or "stopped" in stop else ""
 
 
-def _event_line(view: View) -> Content | str:
-    detail = ("  ── " + view.detail, "$error") if view.detail else ""
-    if view.event is None:
-        what = "event 0: before the first event" if view.cursor == 0 else "(history still loading)"
-        return Content.assemble((what, "$text-muted"), detail)
-    return Content.assemble(("▶", "$accent"), eventfilter.event_text(view.event).strip(), detail)
+def _event_line(event: Event | None, cursor: int, running: bool = False) -> Content:
+    if event is None:
+        what = "event 0: before the first event" if cursor == 0 or running else "(history still loading)"
+        return Content.assemble((what, "$text-muted"))
+    text = eventfilter.event_text(event).strip()
+    return Content.assemble(("▶", "$text-accent"), (text, "$text-muted" if running else ""))
 
 
 class StatusLine(Static):
-    """Re-rendered from the View (and the Progress of a running continue)."""
+    """Re-rendered from the View (and the Progress of a running command)."""
 
     view: reactive[View | None] = reactive(None, layout=False)
     progress: reactive[Progress | None] = reactive(None, layout=False)
@@ -54,6 +64,17 @@ class StatusLine(Static):
     def watch_view(self) -> None:
         self.update(status_content(self.view, self.progress), layout=False)
 
-    def watch_progress(self) -> None:
-        self.set_class(self.progress is not None, "-running")
+    def watch_progress(self, progress: Progress | None) -> None:
+        self.set_class(progress is not None, "-running")
         self.update(status_content(self.view, self.progress), layout=False)
+
+    def on_mount(self) -> None:
+        self.on_resize()
+
+    def on_resize(self) -> None:
+        """Room for the text wrapped at this width: the height changes with the terminal's width,
+        never with what is shown (a step must not move the panes)."""
+        width = self.app.size.width
+        lines = 4 if width >= 140 else 5 if width >= 100 else 6
+        self.set_class(lines == 5, "-lines-5")
+        self.set_class(lines == 6, "-lines-6")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.reactive import reactive
 
 from msidbg.tui import table
@@ -19,17 +20,31 @@ class VectorTable(LineView):
     """
 
     PREFIX = "vectors"
-    STYLE_NAMES = ("header", "changed", "masked", "pending", "mismatch")
+    STYLE_NAMES = ("header", "state", "changed", "selected", "masked", "pending", "mismatch", "blocked")
     header_lines = 1
     BORDER_TITLE = "Vector table"
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+    #: the row a click selected (described in the bottom border), None when none
+    selected: reactive[int | None] = reactive(None, layout=False, repaint=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: the device's capability state, wrapped to the pane's width (the header's first lines)
+        self._state: list[str] = []
 
     def watch_view(self, old: View | None, view: View | None) -> None:
         dev = view.device if view else None
-        self.set_titles(f"Vector table: {dev}" if dev else "Vector table (no device)",
-                        table.device_line(view.world, dev) if view and dev else "")
+        self.set_titles(f"Vector table: {table.device_name(view.world, dev)}" if view and dev
+                        else "Vector table (no device)")
+        if old is not None and view is not None and old.device != view.device:
+            self.set_reactive(VectorTable.selected, None)
+        self._describe()
+        state = self._state
+        self._wrap_state()
         self.update_size()
+        if state != self._state:
+            self.refresh()
         if view is None or dev is None:
             self.refresh()
             return
@@ -37,12 +52,54 @@ class VectorTable(LineView):
             self.refresh_indices(old.changes.rows.get(dev, frozenset()) | view.changes.rows.get(dev, frozenset()))
         else:
             self.refresh()
-        self.call_after_refresh(self._follow, view, dev)
+        moved = old is None or old.cursor != view.cursor or old.device != view.device
+        if self.size.height:
+            self._follow(moved)         # now, so the next frame shows the rows
+        else:
+            self.call_after_refresh(self._follow, moved)
 
-    def _follow(self, view: View, dev: str) -> None:
+    def _wrap_state(self) -> None:
+        """The capability state (MSI-X, MSI, quirks, driver) in as many header lines as it needs:
+        the quirk behind a bug is never cut off."""
+        view, dev = self.view, self._device
+        parts = table.device_state(view.world, dev) if view is not None and dev is not None else []
+        self._state = table.wrap_parts(parts, max(self.scrollable_content_region.width, 40))
+        self.header_lines = len(self._state) + 1
+
+    def watch_selected(self) -> None:
+        self._describe()
+        self.refresh()
+
+    def _describe(self) -> None:
+        view, dev = self.view, self._device
+        row = self.selected
+        text = table.describe_row(view.world, dev, row) if view and dev and row is not None else ""
+        self.set_titles(subtitle=text)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click selects a row: what the kernel and the device hold for it is described below."""
+        at = event.get_content_offset(self)
+        line = None if at is None else self.line_at(at.y)
+        if line is not None:
+            self.selected = line
+
+    def on_resize(self) -> None:
+        self._wrap_state()
+        self.update_size()
+        self.refresh()
+
+    def _follow(self, moved: bool = True) -> None:
+        """Bring the rows the event changed on screen (the first of them), else the row the
+        event is about (a message held, an entry read) when the cursor has just moved."""
+        view = self.view
+        dev = view.device if view else None
+        if view is None or dev is None:
+            return
         changed = view.changes.rows.get(dev)
         if changed and not any(self.is_visible(r) for r in changed):
             self.ensure_visible(min(changed))
+        elif not changed and moved and view.row is not None:
+            self.ensure_visible(view.row)
 
     @property
     def _device(self) -> str | None:
@@ -60,16 +117,19 @@ class VectorTable(LineView):
         return sum(w + len(GAP) for _, w in self._columns())
 
     def header_spans(self, index: int) -> list[Span]:
+        if index < len(self._state):
+            return [(self._state[index], "state")]
         return [(GAP.join(title.ljust(w) for title, w in self._columns()), "header")]
 
     def line_spans(self, index: int) -> list[Span]:
         view, dev = self.view, self._device
         if view is None or dev is None:
             return []
-        row_style = "changed" if view.changes.row(dev, index) else ""
+        row_style = "changed" if view.changes.row(dev, index) else "selected" if index == self.selected else ""
         spans: list[Span] = []
         for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index), self._columns(),
                                              strict=False):
-            spans.append((text.ljust(width)[: max(width, len(text))], f"{row_style} {style}".strip()))
+            # the row's highlight on top: its text colour is chosen to be readable on it
+            spans.append((text.ljust(width)[: max(width, len(text))], f"{style} {row_style}".strip()))
             spans.append((GAP, row_style))
         return spans

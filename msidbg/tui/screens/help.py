@@ -11,13 +11,25 @@ from textual.widgets import Static
 from msidbg.tui.keys import ACTIONS
 
 PANE_KEYS = (
-    ("tab / shift+tab", "move between panes"),
-    ("ctrl+p", "command palette (every debugger command, theme)"),
-    ("escape", "restore a maximised pane; clear the event filter"),
-    ("event log: up/down, pgup/pgdn, home/end", "select an event; enter goes there"),
-    ("APIC: arrows, pgup/pgdn, mouse", "select a vector / CPU; its vector_irq owner is shown below the grid"),
-    ("breakpoints: up/down, delete or x", "select and disarm a breakpoint"),
-    ("vector table: arrows", "scroll; rows that changed at this event are highlighted"),
+    ("everywhere", "tab, shift+tab", "move between panes"),
+    ("", "ctrl+p", "command palette: every debugger command, themes, maximise a pane"),
+    ("", "escape", "restore a maximised pane; clear the event filter"),
+    ("event log", "↑ ↓ pgup pgdn home end", "select an event; enter (or a double click) goes there"),
+    ("timeline", "← → ↑ ↓, + - 0", "select a column and a lane, zoom, whole run; enter or a click goes there"),
+    ("APIC", "arrows, pgup pgdn", "select a vector / CPU (or the mouse): its vector_irq owner is shown below"),
+    ("breakpoints", "↑ ↓, delete, x", "select a breakpoint; delete or x disarms it"),
+    ("vector table", "arrows, mouse", "scroll; a click selects a row; changed rows are highlighted"),
+    ("dialogs", "tab", "in the breakpoint dialog: complete a world path, with its value"),
+)
+LEGEND = (
+    ("▶", "the event at the cursor (event log, status line)"),
+    ("●", "an armed breakpoint fired at this event (event log); ▲ on the timeline"),
+    ("dimmed", "events after the cursor: recorded, you stepped back"),
+    ("■ ○ ·", "APIC grids: bit set; a vector with a vector_irq owner on that CPU; free"),
+    ("M P", "vector table: mask bit set, pending bit set (· clear)"),
+    ("- B", "MSI message that cannot be masked; blocked by an MSI-X entry's mask bit (quirk)"),
+    ("╵ █ ▒ ✕ !", "timeline: signal sent, delivered, held (PBA / pending bit), lost, spurious"),
+    ("◆", "a bookmark (timeline)"),
 )
 
 
@@ -44,16 +56,21 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(a.name, classes="help-name")
                     yield Static(a.help, classes="help-what")
             with Grid(id="help-panes"):
-                for keys, what in PANE_KEYS:
+                for pane, keys, what in PANE_KEYS:
+                    yield Static(pane, classes="help-name")
                     yield Static(keys, classes="help-key")
+                    yield Static(what, classes="help-what")
+            with Grid(id="help-legend"):
+                for mark, what in LEGEND:
+                    yield Static(mark, classes="help-key")
                     yield Static(what, classes="help-what")
             yield Static("Rebind keys in $XDG_CONFIG_HOME/msidbg/keys.toml (or $MSIDBG_KEYS), e.g.\n"
                          "  [keys]\n  step = \"n,f10\"", id="help-config")
 
     def rows(self) -> list[tuple[str, str]]:
         """(keys, action name) as shown, for tests."""
-        keys = [str(s.content) for s in self.query(".help-key").results(Static)]
-        names = [str(s.content) for s in self.query(".help-name").results(Static)]
+        keys = [str(s.content) for s in self.query("#help-keys .help-key").results(Static)]
+        names = [str(s.content) for s in self.query("#help-keys .help-name").results(Static)]
         return list(zip(keys, names, strict=False))
 
     async def action_dismiss(self, result: None = None) -> None:

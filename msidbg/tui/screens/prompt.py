@@ -14,8 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+
+from msidbg.tui.complete import Completer
 
 Check = Callable[[str], tuple[Any, str | None]]
 
@@ -23,13 +26,14 @@ Check = Callable[[str], tuple[Any, str | None]]
 class Prompt(ModalScreen[Any]):
     """Ask for one line; dismiss with the checked value, or stay open showing the error."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete", priority=True)]
 
     def __init__(self, title: str, check: Check, *, value: str = "", placeholder: str = "",
-                 hint: str = "", select_all: bool = True) -> None:
+                 hint: str = "", select_all: bool = True, complete: Completer | None = None) -> None:
         """``select_all``: the initial value is selected (typing replaces it), else the cursor
-        waits after it (a prefix such as "watch ")."""
+        waits after it (a prefix such as "watch "). ``complete``: what Tab does (world paths)."""
         super().__init__()
+        self.completer = complete
         self.select_all = select_all
         self.title_text = title
         self.check = check
@@ -43,6 +47,7 @@ class Prompt(ModalScreen[Any]):
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input",
                         select_on_focus=self.select_all)
             yield Static("", id="prompt-error")
+            yield Static("", id="prompt-candidates")
             if self.hint:
                 yield Static(self.hint, id="prompt-hint")
 
@@ -53,7 +58,7 @@ class Prompt(ModalScreen[Any]):
             self.dismiss(value)
             return
         box = self.query_one("#prompt-error", Static)
-        box.update(error)
+        box.update(Content(error))
         box.add_class("-error")
 
     @on(Input.Changed)
@@ -62,6 +67,29 @@ class Prompt(ModalScreen[Any]):
         if box.has_class("-error"):
             box.update("")
             box.remove_class("-error")
+
+    def action_complete(self) -> None:
+        """Tab: complete the world path before the cursor; list the candidates with their values."""
+        if self.completer is None:
+            return
+        inp = self.query_one("#prompt-input", Input)
+        got = self.completer(inp.value, inp.cursor_position)
+        box = self.query_one("#prompt-candidates", Static)
+        if got is None:
+            box.update("")
+            return
+        inp.value, inp.cursor_position = got.text, got.cursor
+        if len(got.candidates) == 1 or not got.candidates:
+            box.update(Content(f"= {got.value}" if got.value else "(nothing here by that name)"))
+        else:
+            width = max(len(c.text) for c in got.candidates)
+            box.update(Content("\n".join(f"{c.text.ljust(width)}  {c.value}" for c in got.candidates[:12])
+                               + (f"\n… {len(got.candidates) - 12} more" if len(got.candidates) > 12 else "")))
+
+    @property
+    def candidates(self) -> str:
+        """The completion list (or value) shown under the input."""
+        return str(self.query_one("#prompt-candidates", Static).content)
 
     @property
     def error(self) -> str:

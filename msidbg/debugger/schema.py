@@ -1,0 +1,198 @@
+"""Checking a world path against the world's shape when a breakpoint is armed.
+
+A path such as ``cpus[1].irrr`` evaluates to ``none`` at every event (evaluation never
+raises), so a typo would arm a breakpoint that never fires. ``check`` walks the path over the
+world at the cursor, segment by segment, and names the first one that cannot exist:
+
+- ``.name`` on a record (a dict with named fields: a CPU, a device, an irq descriptor) must
+  be one of its fields, or one the model adds later (``LATE_FIELDS``);
+- ``.name`` on a map keyed by device name (``devices``, ``acct``, ``kernel.pci``) must name a
+  device of the scenario;
+- ``[i]`` on a list or an int-keyed map walks into that element, or into any element as a
+  template when ``i`` is not there (yet): lists grow, irqs are allocated later;
+- ``[i]`` on a 256-bit vector bitmap (``irr``, ``isr``, ``alloc``) must be a vector 0..255,
+  and a bit has no fields;
+- numbers, strings and booleans have no fields, lists no named fields.
+
+Where the world cannot tell (an empty map, a ``none`` that holds a record later, a frame's
+locals) the rest of the path is accepted. The world's shape is its shape at the cursor plus
+``LATE_FIELDS``; a test runs every shipped scenario and checks that every field any world
+has is accepted by the shape at event 0, so a model change that adds a field late fails there.
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+#: fields the model adds to a record after event 0, by the record's pattern (``*`` = any map
+#: key or list index): ``kernel.pci.<dev>.irte`` appears when interrupt remapping allocates,
+#: ``kernel.pci.<dev>.msi_mask`` (the kernel's copy of the MSI mask register) on its first write,
+#: ``cpus[i].managed`` (the CPU's managed_map) when a managed irq first reserves a vector there,
+#: ``cpus[i].vtimer`` when the CPU first arms its timer tick, ``kernel.default_affinity`` when a
+#: run writes /proc/irq/default_smp_affinity
+LATE_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
+    ("kernel",): frozenset({"default_affinity"}),
+    ("kernel", "pci", "*"): frozenset({"irte", "msi_mask"}),
+    ("cpus", "*"): frozenset({"managed", "vtimer"}),
+}
+#: records whose fields differ from one instance to the next (a program's locals, its args):
+#: any name is accepted below them
+OPEN_RECORDS = frozenset({"locals", "args", "wait", "result"})
+#: world lists that are 256-bit vector bitmaps stored as 8 x 32-bit words: ``irr[0x31]`` is a bit
+BITMAPS = frozenset({"irr", "isr", "alloc", "managed"})
+BITMAP_BITS = 256
+MAX_LISTED = 16
+
+
+@dataclass(frozen=True, slots=True)
+class PathProblem:
+    """Why a path cannot exist: ``message`` (one line) about the segment at ``column``."""
+
+    message: str
+    column: int
+
+
+#: what the walk does not know: the rest of the path is accepted
+UNKNOWN = object()
+
+
+def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, Any, int]],
+          text: str, start: int) -> PathProblem | None:
+    """The first segment of ``steps`` (after the root ``keys``) that cannot exist in ``world``.
+
+    ``steps`` are the parser's ``("key", name, column)`` / ``("idx", node, column)``; an index
+    node whose value is a literal is checked, any other index walks into a template element.
+    ``text[start:]`` is the path as written (messages quote its prefix up to the bad segment).
+    """
+    value: Any = world
+    pattern: tuple[str, ...] = ()
+    for k in keys:
+        value = value.get(k, UNKNOWN) if isinstance(value, dict) else UNKNOWN
+        pattern += (k,)
+    bitmap = bool(keys) and keys[-1] in BITMAPS
+    for kind, arg, col in steps:
+        if value is UNKNOWN or value is None:
+            return None
+        shown = text[start:col].rstrip(". ")
+        if kind == "key":
+            got = _field(value, arg, pattern, shown, col)
+            if isinstance(got, PathProblem):
+                return got
+            value, pattern, bitmap = got, pattern + (arg,), arg in BITMAPS
+        else:
+            index = arg.args[0] if arg.op == "lit" else UNKNOWN
+            got = _index(value, index, bitmap, shown, col)
+            if isinstance(got, PathProblem):
+                return got
+            value, pattern, bitmap = got, pattern + ("*",), False
+        if pattern and pattern[-1] in OPEN_RECORDS:
+            return None
+    return None
+
+
+def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int) -> Any:
+    """The value of field ``name`` of ``value``, UNKNOWN, or a PathProblem."""
+    if isinstance(value, dict):
+        if name in value:
+            return value[name]
+        if name in BITMAPS and name in _late(pattern):
+            return [0] * (BITMAP_BITS // 32)   # a bitmap the model adds later: indexed as one
+        if not value or name in _late(pattern):
+            return UNKNOWN   # an empty map, or a field the model adds later
+        if any(not isinstance(k, str) for k in value):
+            return PathProblem(f"{shown} is keyed by number: index it (e.g. {shown}[{min(value)}]), "
+                               f"it has no field {name!r}", col)
+        what = "device" if pattern and pattern[-1] in DEVICE_MAPS else "field"
+        hint = _did_you_mean(name, [str(k) for k in value])
+        return PathProblem(f"{shown} has no {what} {name!r} ({hint}expected one of: {_listed(value)})", col)
+    if isinstance(value, list):
+        return PathProblem(f"{shown} is a list of {len(value)}: index it (e.g. {shown}[0]), "
+                           f"it has no field {name!r}", col)
+    return PathProblem(f"{shown} is {_kind(value)}; it has no field {name!r}", col)
+
+
+def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int) -> Any:
+    """The element ``index`` of ``value`` (or a template element), UNKNOWN, or a PathProblem."""
+    if bitmap and isinstance(value, list):
+        if type(index) is int and not 0 <= index < BITMAP_BITS:
+            return PathProblem(f"{shown} is a 256-bit vector bitmap: index it with a vector 0..0xff, "
+                               f"not {_show(index)}", col)
+        return _Bit()
+    if isinstance(value, _Bit):
+        return PathProblem(f"{shown} is one bit (0 or 1); it cannot be indexed", col)
+    if isinstance(value, list):
+        if type(index) is int and 0 <= index < len(value):
+            return value[index]
+        return value[0] if value else UNKNOWN
+    if isinstance(value, dict):
+        if index in value:
+            return value[index]
+        alt = str(index) if type(index) is int else int(index) if type(index) is str and index.isdigit() else None
+        if alt is not None and alt in value:
+            return value[alt]
+        return _template(value)
+    return PathProblem(f"{shown} is {_kind(value)}; it cannot be indexed", col)
+
+
+class _Bit:
+    """A bitmap's bit: 0 or 1, with no fields."""
+
+
+#: maps keyed by the scenario's device names
+DEVICE_MAPS = frozenset({"devices", "acct", "pci", "devs"})
+
+
+def _did_you_mean(name: str, names: list[str]) -> str:
+    """The names ``name`` starts (``ir``: irq, irr, irr_src), else the closest one."""
+    started = sorted(n for n in names if n.startswith(name) and n != name)
+    if started:
+        shown = ", ".join(repr(n) for n in started[:3]) + (", ..." if len(started) > 3 else "")
+        return f"did you mean {shown}? " if len(started) == 1 else f"did you mean one of {shown}? "
+    close = difflib.get_close_matches(name, names, n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _late(pattern: tuple[str, ...]) -> frozenset[str]:
+    for pat, fields in LATE_FIELDS.items():
+        if len(pat) == len(pattern) and all(p in ("*", q) for p, q in zip(pat, pattern, strict=True)):
+            return fields
+    return frozenset()
+
+
+def _template(value: dict[Any, Any]) -> Any:
+    """A map's element standing for one not there (yet): records merged field by field."""
+    elements = list(value.values())
+    if not elements:
+        return UNKNOWN
+    if all(isinstance(e, dict) for e in elements):
+        merged: dict[Any, Any] = {}
+        for e in elements:
+            for k, v in e.items():
+                merged.setdefault(k, v)
+        return merged
+    return elements[0]
+
+
+def _listed(value: dict[str, Any]) -> str:
+    names = sorted(value)
+    more = f", … {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    return ", ".join(names[:MAX_LISTED]) + more
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, _Bit):
+        return "one bit (0 or 1)"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, int):
+        return f"a number ({value:#x})" if value > 9 else f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})" if len(value) <= 20 else "a string"
+    return "a value"
+
+
+def _show(index: Any) -> str:
+    return f"{index:#x}" if type(index) is int and index > 9 else repr(index)

@@ -1,0 +1,143 @@
+"""The debugger commands that ask something first (goto, run to time, breakpoint, bookmark,
+save) and the selection commands: the base class of ``MsidbgApp``, kept apart from its
+layout and its run machinery. Every answer is checked by the Session before the dialog closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from msidbg.debugger import Session
+from msidbg.errors import MsidbgError
+from msidbg.guard import escape
+from msidbg.sim.events import format_ns
+from msidbg.tui.driver import Driver, parse_time
+from msidbg.tui.screens.bookmarks import BookmarksScreen
+from msidbg.tui.screens.prompt import Prompt
+
+if TYPE_CHECKING:
+    from msidbg.tui.complete import Completer
+
+BREAK_HINT = ("built-in names: msix-write-unmasked, msi-torn-message, irq-spurious, irq-lost, pirq-conflict, "
+              "msi-blocked-by-msix-mask, probe-failed;  if <cond>;  watch <path>;  call <program>.  "
+              "Tab completes a world path and shows its value.")
+
+
+class Commands(App[None]):
+    """Prompted and selection commands; ``MsidbgApp`` provides what is declared here."""
+
+    driver: Driver
+    device: str | None
+    cpu: int
+
+    if TYPE_CHECKING:   # provided by MsidbgApp and textual's App
+        @property
+        def session(self) -> Session: ...
+        @property
+        def busy(self) -> bool: ...
+        def run_command(self, what: str, make: Callable[[], Awaitable[Any]], keep_text: bool = False) -> None: ...
+        def show(self, stop_text: tuple[str, str] | None = None) -> None: ...
+        def flush_moves(self) -> None: ...
+        def saved(self) -> None: ...
+        def completer(self) -> Completer: ...
+
+    def goto(self, event: int) -> None:
+        self.run_command(f"goto {event}", lambda: self.driver.arrive_async(event))
+
+    def action_goto(self) -> None:
+        hint = f"0 .. {self.session.total:,} recorded; further runs forward. +N / -N are relative."
+        self._prompt(Prompt("Go to event", self._check_event, placeholder="event number", hint=hint), self.goto)
+
+    def action_run_to_time(self) -> None:
+        def check(text: str) -> tuple[Any, str | None]:
+            t = parse_time(text)
+            return (t, None) if t is not None else (None, "expected a time such as 2ms, 1.5us or 1200 (ns)")
+
+        self._prompt(Prompt("Run to virtual time", check, placeholder="e.g. 2ms"),
+                     lambda t: self.run_command(f"run to {format_ns(t)}", lambda: self.driver.run_to_time(t)))
+
+    def action_add_breakpoint(self, prefix: str = "") -> None:
+        self._prompt(Prompt("Add breakpoint", self.driver.add_breakpoint, value=prefix, hint=BREAK_HINT,
+                            select_all=False, complete=self.completer()),
+                     self._armed)
+
+    def action_watch(self) -> None:
+        self.action_add_breakpoint("watch ")
+
+    def _armed(self, bp_id: int) -> None:
+        self.notify(f"breakpoint {bp_id} armed")
+        self.show()
+
+    def action_bookmark(self) -> None:
+        def check(text: str) -> tuple[Any, str | None]:
+            name, _, note = text.partition(":")
+            try:
+                return self.session.bookmark(name, note.strip()), None
+            except MsidbgError as e:
+                return None, e.message
+
+        self._prompt(Prompt(f"Bookmark event {self.session.cursor}", check, placeholder="name: note"),
+                     lambda bm: self._marked(bm))
+
+    def _marked(self, bm: Any) -> None:
+        self.notify(f"bookmark {escape(bm.name)!r} at event {bm.event}", markup=False)
+        self.show()
+
+    def action_bookmarks(self) -> None:
+        self._prompt(BookmarksScreen(self.session.bookmarks), self.goto)
+
+    def action_save(self) -> None:
+        default = f"{self.session.scenario.name}-{self.session.cursor}.msgpack"
+
+        def check(path: str) -> tuple[Any, str | None]:
+            try:
+                self.session.save(path.strip())
+                return path.strip(), None
+            except (MsidbgError, OSError) as e:
+                return None, getattr(e, "message", None) or str(e)
+
+        def done(path: str) -> None:
+            self.saved()
+            self.notify(f"saved event {self.session.cursor} to {escape(path)}", markup=False)
+
+        self._prompt(Prompt("Save snapshot to", check, value=default), done)
+
+    def action_next_device(self) -> None:
+        self.flush_moves()
+        devices = self.driver.devices()
+        if devices and self.device in devices:
+            self.device = devices[(devices.index(self.device) + 1) % len(devices)]
+            self.show()
+
+    def action_next_cpu(self, delta: int = 1) -> None:
+        self.flush_moves()
+        self.cpu = (self.cpu + delta) % len(self.session.world["cpus"])
+        self.show()
+
+    def action_prev_cpu(self) -> None:
+        self.action_next_cpu(-1)
+
+    def _prompt(self, screen: Screen[Any], then: Callable[[Any], object]) -> None:
+        self.flush_moves()
+        if self.busy:
+            return
+
+        def done(value: Any) -> None:
+            if value is not None:
+                then(value)
+
+        self.push_screen(screen, done)
+
+    def _check_event(self, text: str) -> tuple[Any, str | None]:
+        text = text.strip().replace(",", "").replace("_", "").lstrip("#")
+        try:
+            n = int(text)
+        except ValueError:
+            return None, "expected an event number (e.g. 205, +10, -3)"
+        if text.startswith(("+", "-")):
+            n += self.session.cursor
+        return (n, None) if n >= 0 else (None, "event numbers start at 0")

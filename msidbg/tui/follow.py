@@ -1,0 +1,123 @@
+"""What the event at the cursor is about: the device, CPU and vector the screen should show.
+
+When the cursor moves (a step, a breakpoint, a goto, a snapshot opened at its stop), the
+vector table switches to the event's device, the APIC pane and the call stacks to its CPU,
+and the APIC pane's selected vector to the one the event set or cleared -- so the status
+line, the grids and their descriptions all speak of the same thing. No Textual here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from msidbg.model.hw import MSIX_ENABLE, is_interrupt_address, msg_dest
+from msidbg.sim.events import Event
+from msidbg.tui import table
+from msidbg.tui.digest import Changes
+
+World = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """The event's device, CPU and vector; None where the event says nothing about it."""
+
+    device: str | None = None
+    cpu: int | None = None
+    vector: int | None = None
+    #: the device's vector-table row the event is about (an entry written, a message sent)
+    row: int | None = None
+
+
+NOWHERE = Focus()
+
+
+def focus(w: World, event: Event | None, changes: Changes, detail: str = "") -> Focus:
+    """Where the event at the cursor happened: a changed IRR/ISR bit first (that is what the
+    APIC grid highlights), else the vector and CPU the event names, else where the message of
+    the row it is about points. ``detail`` (what a breakpoint said) names the device when the
+    event does not (a loss counted at ``run.end``: "eth0 vector 0: ...")."""
+    if event is None:
+        return NOWHERE
+    device = event.dev if event.dev in w["devices"] else _named_device(w, detail)
+    row = _row(w, event, device)
+    if row is None and device is not None and event.dev is None:
+        said = _DETAIL_VECTOR.match(detail)
+        row = _index_row(w, device, int(said.group(1))) if said else None
+    cpu, vector = _changed_bit(changes, event.cpu)
+    if cpu is None:
+        cpu, vector = _named(event)
+    if cpu is None and device is not None and row is not None:
+        cpu, vector = _target(w, device, row)
+    if cpu is not None and not 0 <= cpu < len(w["cpus"]):
+        cpu = None
+    return Focus(device, cpu, vector, row)
+
+
+_DETAIL_VECTOR = re.compile(r"\S+ vector (\d+):")
+
+
+def _named_device(w: World, detail: str) -> str | None:
+    first = detail.split(" ", 1)[0] if detail else ""
+    return first if first in w["devices"] else None
+
+
+def _target(w: World, device: str, row: int) -> tuple[int | None, int | None]:
+    """The CPU (by APIC id) and vector a row's message is addressed to, if it is a plain one;
+    else (a passthrough device, whose messages Xen programs with its own vectors, or a
+    remapped or pirq message) the CPU the guest kernel's irq for that row is on."""
+    lo, _hi, data, *_ = table.message(w, device, row)
+    plain = is_interrupt_address(lo) and not table.is_pirq_message(lo, data) and not table.remapped(w, lo, data)
+    if plain and not w["devices"][device].get("passthrough"):
+        dest = msg_dest(lo)
+        return next((c["id"] for c in w["cpus"] if c["apic_id"] == dest), None), data & 0xFF
+    desc = table.kernel_irq(w, device, row)
+    if desc is None or not isinstance(desc.get("cpu"), int):
+        return None, None
+    vector = desc.get("vector")
+    return desc["cpu"], vector if isinstance(vector, int) and vector else None
+
+
+def _row(w: World, e: Event, device: str | None) -> int | None:
+    """The table row of an MSI-X entry (``entry``) or of the vector index a signal names: an
+    MSI-X entry while MSI-X is enabled, else an MSI message (rows after the entries)."""
+    if device is None:
+        return None
+    if e.kind.startswith("msix.") and isinstance(e.fields.get("entry"), int):
+        return int(e.fields["entry"])
+    index = e.fields.get("index")
+    if not isinstance(index, int) or not e.kind.startswith(("msi.", "irq.")):
+        return None
+    return _index_row(w, device, index)
+
+
+def _index_row(w: World, device: str, index: int) -> int | None:
+    d = w["devices"][device]
+    entries = len(d["msix"]["table"]) if d["msix"] else 0
+    if d["msix"] and d["msix"]["ctrl"] & MSIX_ENABLE or not d["msi"]:
+        return index if index < entries else None
+    return entries + index
+
+
+def _changed_bit(ch: Changes, prefer: int | None) -> tuple[int | None, int | None]:
+    """The CPU and vector of the lowest IRR/ISR bit that changed (``prefer``'s CPU first)."""
+    cpus = sorted(set(ch.irr) | set(ch.isr))
+    if not cpus:
+        return None, None
+    cpu = prefer if prefer in cpus else cpus[0]
+    bits = ch.irr.get(cpu, 0) | ch.isr.get(cpu, 0)
+    return cpu, (bits & -bits).bit_length() - 1
+
+
+def _named(e: Event) -> tuple[int | None, int | None]:
+    """The CPU and vector an event names: its ``vector`` (on its ``target`` CPU for vector
+    assignments and IPIs), or the vector in an emitted message's data."""
+    vector = e.get("vector")
+    if e.kind == "msi.msg":
+        data = e.get("data")
+        vector = data & 0xFF if isinstance(data, int) else None
+    target = e.get("target")
+    cpu = target if e.kind in ("vector.assign", "vector.free", "apic.ipi") and isinstance(target, int) else e.cpu
+    return cpu, vector if isinstance(vector, int) else None
