@@ -231,3 +231,33 @@ def test_default_jobs_is_the_usable_cpus_within_the_bound(monkeypatch: pytest.Mo
     # a 300-CPU host: the default must stay within what --jobs accepts, or explore() refuses it
     monkeypatch.setattr(pool.os, "sched_getaffinity", lambda pid: set(range(300)), raising=False)
     assert pool.default_jobs() == pool.MAX_JOBS == 256
+
+
+HELD_OUT = """
+name: heldout-nic
+seed: 7
+cpus: 3
+platform: {kind: xen-hvm, xen: "XEN"}
+kernel: {xen_reuse_cached_pirq: REUSE}
+devices:
+  eth0: {bdf: "00:04.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth1: {bdf: "00:05.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth2: {bdf: "00:06.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+run:
+""" + "".join(f"""  - {{at: 0~2ms, on: {i}, do: probe, dev: eth{i}, mode: msix, vectors: 2}}
+  - {{at: 0~2ms, on: {i}, do: remove, dev: eth{i}}}
+  - {{at: 0~2ms, on: {i}, do: probe, dev: eth{i}, mode: msix, vectors: 3}}
+""" for i in range(3)) + "breakpoints: [pirq-conflict, probe-failed]\n"
+
+
+@pytest.mark.parametrize("xen", ["4.5", "4.8"])
+def test_a_held_out_re_use_shape_is_found_and_shrunk(xen: str, tmp_path: Path) -> None:
+    # another shape than the shipped scenario (NICs, 2 then 3 vectors, no doorbells)
+    path = tmp_path / "heldout.yaml"
+    path.write_text(HELD_OUT.replace("XEN", xen).replace("REUSE", "true"))
+    res = explore(str(path), runs=300, jobs=1)
+    f = res["failures"][0]
+    assert f["breakpoint"] in ("pirq-conflict", "probe-failed") and 1 <= f["deviations"] <= 2
+    assert all("started at" in n["note"] for n in f["notes"])  # the late starts say it
+    path.write_text(HELD_OUT.replace("XEN", xen).replace("REUSE", "false"))
+    assert explore(str(path), runs=40, jobs=1)["failures"] == []
