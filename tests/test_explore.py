@@ -98,6 +98,9 @@ def test_until_stable_and_time_budget_stop_early() -> None:
 
 def test_until_spec_and_expect_mismatch_are_failures(tmp_path: Path) -> None:
     res = explore(PIRQ_FIXED, runs=10, jobs=1, until=["call xen_hvm_setup_msi_irqs"])
+    from msidbg.explore import report
+    assert res["failures"][0]["run"] == 0 and res["runs"] == 1
+    assert "seed 1  the ordered baseline (run 0) fails: no schedule deviation needed" in report.human(res)
     f = res["failures"][0]
     assert res["runs"] == 1 and f["breakpoint"] == "call xen_hvm_setup_msi_irqs" and f["deviations"] == 0
     wrong = tmp_path / "wrong.yaml"
