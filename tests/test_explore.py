@@ -119,6 +119,9 @@ def test_bad_input_is_an_error_before_any_run(tmp_path: Path) -> None:
         explore(PIRQ, strategy="ordered", jobs=1)
     with pytest.raises(MsidbgError, match="--runs"):
         explore(PIRQ, runs=0, jobs=1)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(MsidbgError, match="--save-failing: not a folder"):
+        explore(PIRQ, jobs=1, save_failing=str(tmp_path / "file"))
 
 
 def msidbg(*args: str) -> subprocess.CompletedProcess[str]:

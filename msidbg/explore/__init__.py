@@ -113,6 +113,8 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
 
 
 def _make_folder(folder: str) -> None:
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise MsidbgError("--save-failing: not a folder (expected a folder for the snapshots, or a new name)", folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
