@@ -183,6 +183,23 @@ def test_run_with_schedule_and_seed_re_runs_an_explored_run() -> None:
     assert summ["stopped"] == {"reason": "breakpoint", "event": f["run_event"], "breakpoint": f["breakpoint"]}
 
 
+def test_the_rerun_command_reproduces_a_run_of_any_depth_window_and_until() -> None:
+    import shlex
+    # a run that needs its depth and window (not the defaults) and an --until spec to fail as it did
+    # a run that needs its depth and window (not the defaults) to fail as it did; the --until spec
+    # (which never holds: 3 CPUs) is passed on as a --break
+    res = explore(PIRQ, runs=300, strategy="delay", depth=5, window=20_000, jobs=1, until=["if event.cpu == 7"])
+    f = res["failures"][0]
+    assert f["run"] >= 1 and f["breakpoint"] in ("pirq-conflict", "probe-failed")
+    argv = shlex.split(f["rerun"])
+    assert argv[:3] == ["msidbg", "run", PIRQ] and argv[-3:] == ["--break", "if event.cpu == 7", "--stop-at-break"]
+    assert argv[3:11] == ["--schedule", "delay", "--depth", "5", "--window", "20000", "--seed", str(f["seed"])]
+    out = msidbg(*argv[1:], "--json")
+    summ = json.loads(out.stdout)
+    assert out.returncode == 1, out.stderr
+    assert summ["stopped"] == {"reason": "breakpoint", "event": f["run_event"], "breakpoint": f["breakpoint"]}
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc")
 def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
     import os

@@ -14,6 +14,7 @@ search stops at the first failing run (``all_runs`` keeps going to count every g
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -85,6 +86,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         explored = time.monotonic() - t0
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
                     for i, g in enumerate(st.groups.values())]
+        for f in failures:
+            f["rerun"] = _rerun(path, sch, f, target.until)
         bar.done()
     return {
         "runs": st.runs, "seconds": round(explored, 3), "strategy": name, "failures": failures,
@@ -192,6 +195,16 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
         "shrink_runs": shrunk.tests, "shrink_complete": shrunk.complete,
         "notes": [{"event": ev, "note": text} for ev, text in cx.notes],
     }
+
+
+def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...]) -> str:
+    """The command that re-runs the group's first failing run (not shrunk) to its failure."""
+    how = ["--schedule", "ordered"] if failure["run"] == 0 else \
+        ["--schedule", sch.strategy, "--depth", str(sch.depth), "--window", str(sch.window)]
+    args = ["msidbg", "run", path, *how, "--seed", str(failure["seed"])]
+    for spec in until:
+        args += ["--break", spec]
+    return shlex.join([*args, "--stop-at-break"])
 
 
 def _replay(sch: Schedule, devs: list[Deviation]) -> Schedule:

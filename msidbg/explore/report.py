@@ -150,6 +150,7 @@ def human(result: dict[str, Any]) -> str:
             lines.append(f"    - at event {note['event']}: {note['note']}")
         if f["snapshot"]:
             lines.append(f"    snapshot: {f['snapshot']}  (msidbg open / msidbg replay)")
+        lines.append(f"    unshrunk: {f['rerun']}")
     cov = result["coverage"]
     p, st = cov["programs"], cov["steps"]
     lines.append(f"coverage: conditions {', '.join(cov['conditions']) or 'none'}; kernel programs "
