@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-events", type=guard.int_arg(0, MAX_EVENTS), metavar="N",
                    help="stop after N events (headless)")
     r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
+    r.add_argument("--schedule", choices=("ordered", "random", "pct", "delay"),
+                   help="override the scenario's schedule: (with --seed, re-runs a run of msidbg explore)")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
@@ -64,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying")
 
+    _explore_parser(sub)
+
     c = sub.add_parser("check", help="run scenarios headless and compare with their expect: blocks",
                        description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
                        "2 on bad input.")
@@ -72,6 +76,37 @@ def _parser() -> argparse.ArgumentParser:
 
     p.set_defaults(bugio=register(sub))
     return p
+
+
+def _explore_parser(sub: Any) -> None:
+    e = sub.add_parser(
+        "explore", help="search schedules for a failing run, shrink it, save it as a snapshot",
+        description="Run many schedules of a scenario (the ordered baseline first, then seeded runs of a "
+        "strategy) in parallel worker processes. A run fails when an armed breakpoint fires (the file's "
+        "breakpoints: and --until) or its expect: block mismatches. Failures are grouped by signature "
+        "(breakpoint, device, program on top of the stack); each group's first run is shrunk to its fewest "
+        "deviations from the ordered schedule. The search stops at the first failing run unless --all is given. "
+        "Exit 0 no failing run, 1 a failure found, 2 bad input.")
+    e.add_argument("file", metavar="FILE.yaml")
+    e.add_argument("--runs", type=guard.int_arg(1, 10**9), default=1000, metavar="N", help="at most N runs, the baseline included "
+                   "(default 1000)")
+    e.add_argument("--time", dest="budget", metavar="BUDGET", help="stop starting runs after this long "
+                   "(e.g. 60s, 2m, 500ms; a bare number is seconds)")
+    e.add_argument("--strategy", choices=("random", "pct", "delay"),
+                   help="how runs resolve choices (default: the file's schedule:, or random)")
+    e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct: priority change points + 1; delay: deferrals "
+                   "(default 3)")
+    e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
+                   "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
+    e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPU count)")
+    e.add_argument("--until", action="append", default=[], metavar="SPEC",
+                   help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
+    e.add_argument("--all", dest="all_runs", action="store_true",
+                   help="keep running after the first failure (count every failure group)")
+    e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group in DIR")
+    e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage")
+    e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")
+    e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +126,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _open(args)
     if args.cmd == "replay":
         return _replay(args)
+    if args.cmd == "explore":
+        return _explore(args)
     return EXIT_BAD_INPUT
 
 
@@ -99,6 +136,10 @@ def _run(args: argparse.Namespace) -> int:
     from msidbg.scenario import load_scenario
 
     scn = load_scenario(args.file)
+    if args.schedule is not None:
+        import dataclasses
+
+        scn = dataclasses.replace(scn, schedule=args.schedule)
     headless_only = args.json or args.stop_at_break or args.save is not None or args.max_events is not None
     if not (args.headless or headless_only):
         from msidbg.debugger import Session
@@ -145,6 +186,20 @@ def _replay(args: argparse.Namespace) -> int:
     summ = session.summary()
     print(json.dumps(summ) if args.json else headless.human(summ))
     return EXIT_OK
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from msidbg.explore import explore, report
+    from msidbg.scenario_timing import duration_s, window_ns
+
+    progress = report.tty_progress() if not args.json else None
+    with guard.soft_interrupts():  # Ctrl-C stops the worker processes before msidbg exits (130)
+        result = explore(args.file, runs=args.runs, time_budget=duration_s(args.budget, "--time"),
+                         strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
+                         jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
+                         until_stable=args.until_stable, seed=args.seed, progress=progress)
+    print(json.dumps(result) if args.json else report.human(result))
+    return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -21,9 +21,11 @@ from functools import cached_property
 from typing import Any
 
 from msidbg import behaviour as bh
+from msidbg import scenario_timing as st
 from msidbg import yamlsafe as ys
 from msidbg.contract import BREAKPOINTS, ERRNOS
 from msidbg.errors import ScenarioError
+from msidbg.scenario_timing import Timing
 from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, ints, string
 
 # ---------------------------------------------------------------------------------------
@@ -105,6 +107,10 @@ class Action:
     dev: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     line: int = 0
+    #: ``at: A~B``: the end of the range (``at_ns`` is its start); None = a fixed time
+    at_max_ns: int | None = None
+    #: ``jitter:`` as (ppm of each step's cost, ns); None = the scenario's ``timing.jitter``
+    jitter: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,7 @@ class Scenario:
     expect: Expect | None = None
     faults: tuple[Fault, ...] = ()
     costs: dict[str, int] = field(default_factory=dict)
+    timing: Timing = field(default_factory=Timing)
     probes: tuple[Probe, ...] = ()
     #: the line of each ``breakpoints:`` item (for errors found when the debugger arms them)
     breakpoint_lines: tuple[int, ...] = field(default=(), compare=False)
@@ -187,7 +194,7 @@ CONFIG_SPACE_BYTES, MSIX_ENTRY_BYTES = 4096, 16
 
 TOP_KEYS = (
     "name", "about", "seed", "schedule", "cpus", "platform", "kernel", "devices", "run",
-    "breakpoints", "expect", "faults", "costs", "probes",
+    "breakpoints", "expect", "faults", "costs", "timing", "probes",
 )
 #: platform.<name> switches (Xen and QEMU rows are only meaningful on xen-* platforms)
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
@@ -196,7 +203,7 @@ XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.l
 PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", *PLATFORM_SWITCHES)
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
-SCHEDULES = ("ordered", "random")
+SCHEDULES = ("ordered", "random", "pct", "delay")
 WRITE_TARGETS = ("config", "msix-table")
 MSI_VECTORS = (1, 2, 4, 8, 16, 32)
 #: the capabilities a device needs for each quirk to mean anything
@@ -280,6 +287,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
         faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
         costs=_section(top, "costs", _costs, {}),
+        timing=_section(top, "timing", st.timing, Timing()),
         probes=_section(top, "probes", lambda y, f: _probes(y, ctx), ()),
         breakpoint_lines=_breakpoint_lines(top),
     )
@@ -446,13 +454,14 @@ def _action(index: int, y: Y, ctx: _Ctx) -> Action:
     if do == "fire" and "on" in y.value:
         what = "not allowed for fire: a device signal is not tied to a CPU (expected no on:)"
         fail(f"{path}.on", y.value["on"], what)
-    f = Fields(y, path, ("do", "at", "on", *ACTION_FIELDS[do]), f"key for {do}")
+    f = Fields(y, path, ("do", "at", "on", *ACTION_FIELDS[do], "jitter"), f"key for {do}")
     device = f.need("dev", _device_ref(ctx.devices)) if "dev" in ACTION_FIELDS[do] else None
     on = f.read("on", _cpu(ctx.cpus), 0)
     args = _write_args(f, device) if do == "write" else _action_args(f, do, device, ctx, on)
+    at, at_max = f.read("at", st.at_range, (0, None))
     return Action(
-        index=index, at_ns=f.read("at", ys.times(), 0), do=do, on=on,
-        dev=device.name if device else None, args=args, line=y.at,
+        index=index, at_ns=at, do=do, on=on, dev=device.name if device else None, args=args, line=y.at,
+        at_max_ns=at_max, jitter=f.read("jitter", st.jitter, None),
     )
 
 

@@ -30,7 +30,7 @@ PKG = Path(__file__).resolve().parent.parent / "msidbg"
 RANKS = {
     "msidbg": 0, "msidbg.errors": 0, "msidbg.contract": 0, "msidbg.yamlsafe": 0, "msidbg.sim": 0,
     "msidbg.guard": 0, "msidbg.files": 0,  # leaves: the standard library only (escaping, signals, safe I/O)
-    "msidbg.scenario": 1, "msidbg.behaviour": 1,
+    "msidbg.scenario": 1, "msidbg.scenario_timing": 1, "msidbg.behaviour": 1,
     "msidbg.model": 2,
     "msidbg.debugger": 3,
     "msidbg.tui": 5,

@@ -476,7 +476,7 @@ def test_msix_needs_table_size(tmp_path: Path) -> None:
 
 def test_unknown_key_for_action(tmp_path: Path) -> None:
     assert_error(tmp_path, BASE + "  - {do: remove, dev: eth0, vector: 1}\n", "run[2].vector", "remove",
-                 "unknown key for remove (expected one of: do, at, on, dev)")
+                 "unknown key for remove (expected one of: do, at, on, dev, jitter)")
 
 
 def test_action_without_do(tmp_path: Path) -> None:

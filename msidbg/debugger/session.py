@@ -24,10 +24,11 @@ from msidbg.debugger.summary import summary as make_summary
 from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
 from msidbg.errors import ScenarioError
 from msidbg.guard import encodable
-from msidbg.model import new_engine
+from msidbg.model import new_engine, resolve_schedule
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
+from msidbg.sim.strategy import Schedule
 from msidbg.sim.world import diff_paths
 
 MAX_BOOKMARK_NAME, MAX_BOOKMARK_NOTE = 64, 4000
@@ -46,9 +47,11 @@ class Session:
     """One scenario run under the debugger. Build with ``from_scenario`` or ``open``."""
 
     def __init__(self, scn: Scenario, seed: int | None = None, *, arm: bool = True,
-                 spacing: int | None = None, budget: int = DEFAULT_BUDGET) -> None:
+                 spacing: int | None = None, budget: int = DEFAULT_BUDGET, schedule: Schedule | None = None) -> None:
         self.scenario = scn
-        self.eng = new_engine(scn, seed)
+        #: how the run resolves its choices (the file's ``schedule:``, or a strategy and a replayed plan)
+        self.schedule = resolve_schedule(scn) if schedule is None else schedule
+        self.eng = new_engine(scn, seed, schedule=self.schedule)
         self.seed: int = self.eng.w["seed"]
         self.timeline = Timeline(self.eng, spacing, budget)
         self._bps: list[Breakpoint] = []
@@ -183,8 +186,8 @@ class Session:
         """Bookmarks by event, then name."""
         return sorted(self._bookmarks.values(), key=lambda b: (b.event, b.name))
 
-    def bookmark(self, name: str, note: str = "") -> Bookmark:
-        """Name the cursor's event (replacing a bookmark of the same name)."""
+    def bookmark(self, name: str, note: str = "", event: int | None = None) -> Bookmark:
+        """Name the cursor's event, or ``event`` (0..total), replacing a bookmark of the same name."""
         name = name.strip()
         if not name or len(name) > MAX_BOOKMARK_NAME or "\n" in name:
             raise BreakpointError(f"a bookmark name is 1..{MAX_BOOKMARK_NAME} characters on one line")
@@ -192,7 +195,9 @@ class Session:
             raise BreakpointError(f"a bookmark note is at most {MAX_BOOKMARK_NOTE} characters")
         if not (encodable(name) and encodable(note)):
             raise BreakpointError("not valid UTF-8: a bookmark holds a byte that is not text (expected UTF-8 text)")
-        bm = Bookmark(name, self.cursor, note)
+        if event is not None and not 0 <= event <= self.total:
+            raise BreakpointError(f"no event {event} to bookmark (expected 0..{self.total})")
+        bm = Bookmark(name, self.cursor if event is None else event, note)
         self._bookmarks[name] = bm
         return bm
 

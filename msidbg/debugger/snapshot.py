@@ -37,10 +37,12 @@ from msidbg.errors import SnapshotError
 from msidbg.files import FileProblem, check_size, read_regular, sniff, write_atomic
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
+from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
 from msidbg.sim.world import pack_world, state_hash
 
 FORMAT = "msidbg-snapshot"
-VERSION = 2
+#: 3 adds ``schedule`` (strategy, depth, window, horizon and a replayed plan); versions 1 and 2 still read
+VERSION = 3
 MAX_FILE_BYTES = 256 << 20
 MAX_WORLD_BYTES = 128 << 20
 MAX_BREAKPOINTS, MAX_BOOKMARKS, MAX_HASH_POINTS, MAX_LOG_BLOCKS = 256, 1024, 8192, 16384
@@ -78,6 +80,8 @@ class Recording:
     log_digests: list[bytes] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     version: int = VERSION
+    #: None (a file before version 3): the scenario's own ``schedule:``
+    schedule: Schedule | None = None
 
 
 # --- saving ---------------------------------------------------------------------------------------
@@ -117,6 +121,7 @@ def pack_session(s: Session) -> bytes:
         "log": {"block": block, "digests": b"".join(digests), "kinds": [k.name for k in all_kinds()]},
         "state_hash": state_hash(w),
         "world": pack_world(w),
+        "schedule": _schedule_doc(s.schedule),
     }
     return seal(doc)
 
@@ -129,6 +134,12 @@ def seal(doc: dict[str, Any]) -> bytes:
     head = bytes([0x80 | count]) if count < 16 else b"\xde" + struct.pack(">H", count)
     body = head + b"".join(msgpack.packb(k) + msgpack.packb(v, use_bin_type=True) for k, v in items)
     return body + TRAILER + hashlib.sha256(body).digest()
+
+
+def _schedule_doc(sch: Schedule) -> dict[str, Any]:
+    plan = None if sch.plan is None else zlib.compress(msgpack.packb(sch.plan.to_rows(), use_bin_type=True), 6)
+    return {"strategy": sch.strategy, "depth": sch.depth, "window": sch.window, "horizon": sch.horizon,
+            "plan": plan}
 
 
 def _file_name(path: str) -> str:
@@ -327,6 +338,8 @@ def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget
     rec.hits = _hits(top, cursor, budget, version)
     rec.hash_events, rec.fingerprints = _hashes(top, cursor)
     rec.log_block, rec.log_digests, rec.kinds = _log(top, cursor)
+    if version >= 3:
+        rec.schedule = _schedule(top, budget)
     return rec
 
 
@@ -490,3 +503,44 @@ def _log(top: dict[str, Any], cursor: int) -> tuple[int, list[bytes], list[str]]
     if len(kinds) > 4096 or not all(isinstance(k, str) and len(k) <= 64 for k in kinds):
         raise Bad("log.kinds: expected a list of event kind names")
     return block, [digests[i * 8:(i + 1) * 8] for i in range(want)], kinds
+
+
+def _schedule(top: dict[str, Any], budget: Budget) -> Schedule:
+    sch = _get(top, "schedule", dict, "a map with strategy, depth, window, horizon and plan")
+    strategy = _str(sch, "strategy", 16, "schedule.")
+    if strategy not in STRATEGIES:
+        raise Bad(f"schedule.strategy: {strategy!r} (expected one of: {', '.join(STRATEGIES)})")
+    plan = None
+    if sch.get("plan") is not None:
+        plan = _plan(_v1_payload(sch, "plan", budget))
+    return Schedule(strategy, _int(sch, "depth", 0, 64, "schedule."), _int(sch, "window", 0, 10**9, "schedule."),
+                    _int(sch, "horizon", 0, MAX_EVENT, "schedule."), plan)
+
+
+def _plan(rows: Any) -> Plan:
+    what = ("schedule.plan: expected a list of [at, action, ns], [jit, context, n, ns] or "
+            "[sched, context, n, j, context, rank]")
+    if not (isinstance(rows, list) and len(rows) <= 1 << 22):
+        raise Bad(what)
+    plan = Plan()
+    for r in rows:
+        kind = r[0] if isinstance(r, list) and r else None
+        if kind == "at" and len(r) == 3 and _ints(r[1:], 0, MAX_EVENT):
+            plan.add("at", r[1], r[2])
+        elif kind == "jit" and len(r) == 4 and _ctx(r[1]) and _ints(r[2:3], 1, MAX_EVENT) \
+                and _ints(r[3:], -(10**9), 10**9):
+            plan.add("jit", (r[1], r[2]), r[3])
+        elif kind == "sched" and len(r) == 6 and _ctx(r[1]) and _ints(r[2:4], 0, MAX_EVENT) and _ctx(r[4]) \
+                and _ints(r[5:], 0, 1 << 16):
+            plan.add("sched", (r[1], r[2], r[3]), (r[4], r[5]))
+        else:
+            raise Bad(what)
+    return plan
+
+
+def _ctx(v: Any) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= 64
+
+
+def _ints(values: list[Any], lo: int, hi: int) -> bool:
+    return all(type(v) is int and lo <= v <= hi for v in values)

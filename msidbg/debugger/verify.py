@@ -33,7 +33,7 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
         scn = load_scenario_text(rec.scenario_text, rec.scenario_file)
     except MsidbgError as e:
         raise SnapshotError(f"scenario: {e.message}", path) from None
-    s = Session(scn, rec.seed, arm=False, **opts)
+    s = Session(scn, rec.seed, arm=False, schedule=rec.schedule, **opts)
     if s.eng.w["seed"] != rec.seed:
         raise SnapshotError("seed: does not match the world", path)
     for i, (spec, enabled) in enumerate(rec.breakpoints):

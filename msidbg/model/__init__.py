@@ -7,25 +7,38 @@ imports Textual or Rich.
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING, Any
 
-from msidbg.model import acct, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
+from msidbg.model import acct, contexts, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model.build import build_world
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
+from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
 from msidbg.sim.scheduler import Engine
+from msidbg.sim.strategy import Schedule
+
+#: the default ``timing.window`` of each strategy (ns): how much later than the earliest due item
+#: another context's item may run first. ``pct`` and ``delay`` reorder steps that are close in
+#: time, not only exact ties; ``random`` keeps its original meaning (ties only).
+DEFAULT_WINDOW = {"ordered": 0, "random": 0, "pct": 10_000, "delay": 10_000}
 
 if TYPE_CHECKING:
     from msidbg.scenario import Scenario
 
 
 def _on_fire(eng: Engine, item: list[Any]) -> None:
-    """A device signal from the timeline: ``[t, seq, "fire", dev, index, remaining, every]``."""
-    _, _, _, dev, idx, remaining, every = item
+    """A device signal from the timeline: ``[t, seq, "fire", dev, index, remaining, every]``, plus
+    the action's index when it has its own ``jitter:`` (which varies the interval)."""
+    dev, idx, remaining, every = item[3], item[4], item[5], item[6]
     if remaining > 1:
-        eng.schedule(eng.w["now"] + every, "fire", dev, idx, remaining - 1, every)
+        if len(item) > 7 and eng.jitter is not None:
+            eng.schedule(eng.w["now"] + eng.jitter(eng, every, item[7]), "fire", dev, idx, remaining - 1, every,
+                         item[7])
+        else:
+            eng.schedule(eng.w["now"] + every, "fire", dev, idx, remaining - 1, every)
     device.signal(eng, dev, idx)
 
 
@@ -59,6 +72,8 @@ class Model:
         self.wake = cpu.wake
         self.park = cpu.park
         self.wake_waiters = cpu.wake_waiters
+        #: the context of an agenda item, for schedule strategies (``sim/strategy.py``)
+        self.context = contexts.context
 
     def bind(self, eng: Engine) -> None:
         """Attach to the engine that runs this model (one model per engine)."""
@@ -117,12 +132,73 @@ class Model:
         w["ended"] = True
 
 
-def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None) -> Engine:
-    """A fresh engine at event 0 of ``scn`` (``seed`` overrides the file's)."""
+def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None,
+               schedule: Schedule | None = None) -> Engine:
+    """A fresh engine at event 0 of ``scn`` (``seed`` overrides the file's; ``schedule`` the
+    file's ``schedule:`` and ``timing.window``, see ``resolve_schedule``)."""
+    sch = resolve_schedule(scn) if schedule is None else schedule
+    w = build_world(scn, seed)
+    ranges = {a.index: a.at_max_ns - a.at_ns for a in scn.run if a.at_max_ns is not None and a.at_max_ns > a.at_ns}
+    jitter = list(scn.timing.jitter) if scn.timing.jitter else None
+    act_jitter = {a.index: list(a.jitter) for a in scn.run if a.jitter}
+    drawn = strategy.setup(w, sch, ranges, jitter, act_jitter)
+    if drawn or (sch.draws and act_jitter):
+        _uncertain_timeline(scn, w, drawn, act_jitter)
     model = Model()
-    eng = Engine(build_world(scn, seed), model, log)
+    eng = Engine(w, model, log)
     model.bind(eng)
+    strategy.attach(eng, sch.plan, drawn)
     return eng
 
 
-__all__ = ["Model", "build_world", "hits", "new_engine"]
+def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int],
+                        act_jitter: dict[int, list[int]]) -> None:
+    """Ranged actions start ``offsets`` later than their range's start, and so do their agenda
+    items: a CPU's first action, a device's signals (which also name their action when it has
+    its own jitter, see ``_on_fire``). Later actions of a CPU read ``at`` when their turn comes."""
+    actions = w["actions"]
+    for idx, off in offsets.items():
+        actions[idx]["at"] += off
+    fires = sorted((it for it in w["agenda"] if it[2] == "fire"), key=lambda it: it[1])
+    for a in scn.run:
+        if a.do != "fire":
+            continue
+        # the first unclaimed signal item of the timeline with these arguments (identical ones
+        # are interchangeable)
+        want = [a.at_ns, a.dev, a.args["vector"], a.args["count"], a.args["every_ns"]]
+        item = next(it for it in fires if [it[0], *it[3:7]] == want)
+        fires.remove(item)
+        item[0] = actions[a.index]["at"]
+        if a.index in act_jitter:
+            item.append(a.index)
+    for item in w["agenda"]:
+        if item[2] == "act":
+            item[0] = actions[item[4]]["at"]
+    heapq.heapify(w["agenda"])
+
+
+def resolve_schedule(scn: Scenario, strategy_name: str | None = None, depth: int | None = None,
+                     window: int | None = None) -> Schedule:
+    """The schedule a run of ``scn`` uses: the file's ``schedule:`` and ``timing.window`` unless
+    overridden; pct and delay draw their points among the baseline's choice points."""
+    name = strategy_name or scn.schedule
+    if window is None:
+        window = scn.timing.window if scn.timing.window is not None else DEFAULT_WINDOW[name]
+    depth = strategy.DEFAULT_DEPTH if depth is None else depth
+    horizon = baseline_choice_points(scn, window) if name in ("pct", "delay") else 0
+    return Schedule(name, depth, window, horizon)
+
+
+def baseline_choice_points(scn: Scenario, window: int, max_events: int = 5_000_000) -> int:
+    """How many choice points (steps where two or more contexts are due within ``window``) the
+    ``ordered`` run of ``scn`` meets: the horizon PCT and delay draw their points from."""
+    eng = new_engine(scn, schedule=Schedule("ordered"))
+    strategy.count_choice_points(eng, window)
+    step = eng.step
+    for _ in range(max_events):
+        if not step():
+            break
+    return max(eng.trace.points, 1)
+
+
+__all__ = ["Model", "Schedule", "baseline_choice_points", "build_world", "hits", "new_engine", "resolve_schedule"]

@@ -162,6 +162,7 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     k.emitted = False
     proc = c["proc"]
     v = -1
+    act = -1  # the scenario action this step belongs to (for its jitter:)
     if c["irq"]["stack"]:
         _run(k, c, c["irq"])
     elif c["stopped"]:
@@ -169,12 +170,17 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     elif c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
         irqflow.accept(k, c, v)
     elif proc["stack"] and proc["wait"] is None:
+        act = proc["action"]
         _run(k, c, proc)
     elif proc["done"] is not None:
+        act = proc["action"]
         _finish_action(k, c, proc["done"], emit=True)
     else:
         raise EngineError(f"CPU{c['id']} was scheduled with nothing to do")
-    c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
+    cost = w["costs"][k.costname]
+    if eng.jitter is not None:
+        cost = eng.jitter(eng, cost, act)
+    c["busy_until"] = busy = w["now"] + cost
     c["queued"] = has_work(c)
     if c["queued"]:
         eng.schedule(busy, "cpu", c["id"])

@@ -215,6 +215,7 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
         frame = {"prog": ioreq["prog"], "pc": 0, "locals": {key: v for key, v in ioreq.items() if key in _ARGS}}
         if eng.model.on_push(frame):
             ctx["stack"].append(frame)
+    served = q["serving"]
     for _ in range(MAX_SILENT_STEPS):
         if not ctx["stack"]:
             break
@@ -225,7 +226,10 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
         raise EngineError("QEMU ran too many steps without an event")
     if not ctx["stack"] and not (k.emitted and q["serving"].get("complete")):
         _complete(k, q)
-    q["busy_until"] = w["now"] + w["costs"][k.costname]
+    cost = w["costs"][k.costname]
+    if eng.jitter is not None:  # QEMU's work for a trap belongs to the trapping vCPU's action
+        cost = eng.jitter(eng, cost, w["cpus"][served["cpu"]]["proc"]["action"] if served else -1)
+    q["busy_until"] = w["now"] + cost
     _kick(eng)
 
 

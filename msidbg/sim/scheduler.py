@@ -4,8 +4,9 @@ The agenda is a binary heap of plain lists ``[time_ns, seq, kind, *args]`` store
 world (so pending device signals and CPU wake-ups are part of every snapshot). An item is
 *enabled* when its time is <= now; the clock jumps to the next item only when nothing is
 enabled. ``seq`` makes equal times resolve in insertion order, so ``ordered`` is a stable
-FIFO-by-time policy. ``random`` picks among the enabled items with the world's own seeded
-generator; every such choice among several options is recorded.
+FIFO-by-time policy. Every other policy is a ``pick`` hook from ``strategy.py`` (random, pct,
+delay, or a replayed plan) that chooses among the options with the world's own seeded generator;
+every choice among several options is recorded.
 
 The engine knows nothing about interrupts: a model hands it ``handlers`` (agenda kind ->
 function) and ``finish`` (called once when the agenda is empty). Each step must emit
@@ -21,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from . import strategy
 from .events import EventLog
+from .strategy import rand64
 from .world import World
-
-MASK64 = (1 << 64) - 1
 
 
 class Model(Protocol):
@@ -47,13 +48,7 @@ class EngineError(RuntimeError):
     """A model broke an engine invariant (a bug in msidbg, never a user error)."""
 
 
-def rand64(w: World) -> int:
-    """splitmix64 over the world's generator state: portable and snapshot-friendly."""
-    x = (w["rng"] + 0x9E3779B97F4A7C15) & MASK64
-    w["rng"] = x
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
-    return x ^ (x >> 31)
+__all__ = ["Engine", "EngineError", "Hit", "Model", "rand64"]
 
 
 class Engine:
@@ -74,6 +69,13 @@ class Engine:
         self.call_watch: set[str] = set()
         #: programs entered during the current step (only those in call_watch)
         self.step_calls: list[str] = []
+        #: the schedule hooks (``strategy.attach``): ``pick(engine, agenda)`` chooses the next item
+        #: (None: ordered), ``jitter(engine, cost, action)`` varies a step's cost (None: none)
+        self.pick: Callable[[Engine, list[list[Any]]], list[Any]] | None = None
+        self.jitter: Callable[[Engine, int, int], int] | None = None
+        self.plan: strategy.Plan | None = None
+        self.trace = strategy.Trace()
+        strategy.attach(self)
 
     # -- scheduling -------------------------------------------------------------------
     def schedule(self, t: int, kind: str, *args: Any) -> None:
@@ -111,38 +113,13 @@ class Engine:
             t = agenda[0][0]
             if t > w["now"]:
                 w["now"] = t
-            item = heapq.heappop(agenda) if w["policy"] == "ordered" else self._pick_random(agenda)
+            pick = self.pick
+            item = heapq.heappop(agenda) if pick is None else pick(self, agenda)
             self.handlers[item[2]](self, item)
         if fresh and len(data) != before + 7:
             raise EngineError(f"step {cur} emitted {(len(data) - before) // 7} events (expected exactly 1)")
         w["events"] = cur
         return True
-
-    def _pick_random(self, agenda: list[list[Any]]) -> list[Any]:
-        now = self.w["now"]
-        enabled: list[int] = []
-        todo = [0]
-        n = len(agenda)
-        while todo:
-            i = todo.pop()
-            if i < n and agenda[i][0] <= now:
-                enabled.append(i)
-                todo.append(2 * i + 1)
-                todo.append(2 * i + 2)
-        if len(enabled) == 1:
-            return heapq.heappop(agenda)
-        enabled.sort(key=lambda j: (agenda[j][0], agenda[j][1]))
-        choice = rand64(self.w) % len(enabled)
-        if self.fresh:
-            self.choices[self.cur] = choice
-        idx = enabled[choice]
-        item = agenda[idx]
-        last = agenda.pop()
-        if idx < len(agenda):
-            agenda[idx] = last
-            heapq._siftup(agenda, idx)  # type: ignore[attr-defined]
-            heapq._siftdown(agenda, 0, idx)  # type: ignore[attr-defined]
-        return item
 
     # -- what steps call ------------------------------------------------------------------
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:

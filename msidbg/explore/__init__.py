@@ -1,0 +1,196 @@
+"""``msidbg explore``: search schedules for a failing run, shrink it, hand it over as a snapshot.
+
+``explore(path, ...)`` returns what ``msidbg explore --json`` prints (see docs/explore.md)::
+
+    {"runs": N, "seconds": S, "strategy": "random", "failures": [{"signature": ..., "count": n,
+     "seed": ..., "deviations": k, "snapshot": PATH or None, ...}], "coverage": {...}, ...}
+
+Run 0 is the ``ordered`` baseline (the file's seed); run i >= 1 uses seed ``run_seed(seed, i)``
+under the strategy. Results are taken in run order whatever the job count, so the same seed and
+strategy give the same failures, the same shrunk runs and the same snapshot bytes. By default the
+search stops at the first failing run (``all_runs`` keeps going to count every group).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from msidbg.errors import MsidbgError
+from msidbg.explore import report
+from msidbg.explore.coverage import Coverage
+from msidbg.explore.pool import Task, Workers, default_jobs
+from msidbg.explore.runner import MAX_EVENTS, RunResult, Signature, Target
+from msidbg.explore.shrink import ddmin
+from msidbg.model import resolve_schedule
+from msidbg.scenario import load_scenario
+from msidbg.sim.strategy import STRATEGIES, Deviation, Plan, Schedule, run_seed
+
+DEFAULT_RUNS = 1000
+SHRINK_BUDGET = 2000
+
+__all__ = ["explore"]
+
+
+@dataclass
+class _Group:
+    first: RunResult
+    count: int = 0
+
+
+@dataclass
+class _State:
+    groups: dict[Signature, _Group] = field(default_factory=dict)
+    cover: Coverage = field(default_factory=Coverage)
+    runs: int = 0
+    stale: int = 0
+    failures: int = 0
+
+
+def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = None, strategy: str | None = None,
+            depth: int | None = None, window: int | None = None, jobs: int | None = None,
+            until: tuple[str, ...] | list[str] = (), all_runs: bool = False, save_failing: str | None = None,
+            until_stable: int | None = None, seed: int | None = None, max_events: int = MAX_EVENTS,
+            progress: TextIO | None = None) -> dict[str, Any]:
+    """Explore schedules of the scenario at ``path``; the ``--json`` result as a dict.
+
+    ``strategy``: random, pct or delay (default: the file's ``schedule:``, or random when it is
+    ordered). ``runs``: at most this many runs, the baseline included; ``time_budget``: seconds;
+    ``until``: breakpoint specs that also count as failures; ``save_failing``: a folder for one
+    snapshot per failure group; ``until_stable``: stop after this many runs in a row added no
+    coverage. Raises MsidbgError (exit 2) on bad input.
+    """
+    t0 = time.monotonic()
+    scn = load_scenario(path)
+    name = strategy or (scn.schedule if scn.schedule != "ordered" else "random")
+    _check_args(name, runs, depth, window, jobs, time_budget, until_stable)
+    target = Target(scn, tuple(until), max_events)
+    target.breakpoints()  # a bad --until is bad input, before any run
+    sch = resolve_schedule(scn, name, depth, window)
+    base = scn.seed if seed is None else seed
+    jobs = default_jobs() if jobs is None else jobs
+    if save_failing is not None:
+        _make_folder(save_failing)
+    st = _State()
+    bar = report.Progress(progress, runs, time_budget)
+    with Workers(target, jobs) as workers:
+        for res in workers.run(_tasks(base, sch, runs)):
+            _take(st, res)
+            bar.update(st.runs, st.failures, len(st.groups), st.cover.brief())
+            if _stop(st, res, all_runs, until_stable, runs, t0, time_budget):
+                break
+        explored = time.monotonic() - t0
+        failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
+                    for i, g in enumerate(st.groups.values())]
+        bar.done()
+    return {
+        "runs": st.runs, "seconds": round(explored, 3), "strategy": name, "failures": failures,
+        "coverage": st.cover.as_json(),
+        # extensions (docs/explore.md)
+        "scenario": scn.name, "seed": base, "jobs": jobs, "depth": sch.depth, "window": sch.window,
+        "horizon": sch.horizon, "runs_per_second": round(st.runs / explored, 1) if explored > 0 else None,
+        "checks": {"breakpoints": list(target.specs), "expect": scn.expect is not None},
+        "total_seconds": round(time.monotonic() - t0, 3),
+    }
+
+
+def _check_args(name: str, runs: int, depth: int | None, window: int | None, jobs: int | None,
+                time_budget: float | None, until_stable: int | None) -> None:
+    if name not in STRATEGIES or name == "ordered":
+        raise MsidbgError(f"--strategy: unknown strategy {name!r} (expected random, pct or delay)")
+    checks = [(runs >= 1, "--runs: must be at least 1"),
+              (depth is None or 1 <= depth <= 64, "--depth: must be 1..64"),
+              (window is None or 0 <= window <= 10**9, "--window: must be 0..1s"),
+              (jobs is None or 1 <= jobs <= 256, "--jobs: must be 1..256"),
+              (time_budget is None or time_budget > 0, "--time: must be a positive duration"),
+              (until_stable is None or until_stable >= 1, "--until-stable: must be at least 1")]
+    for ok, what in checks:
+        if not ok:
+            raise MsidbgError(what)
+
+
+def _make_folder(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise MsidbgError(f"--save-failing: cannot create the folder: {e.strerror or e}", folder) from None
+    if not os.access(folder, os.W_OK):
+        raise MsidbgError("--save-failing: the folder is not writable", folder)
+
+
+def _tasks(base: int, sch: Schedule, runs: int) -> Iterator[Task]:
+    yield Task(0, base, Schedule("ordered"))
+    for i in range(1, runs):
+        yield Task(i, run_seed(base, i), sch)
+
+
+def _take(st: _State, res: RunResult) -> None:
+    st.runs = res.index + 1
+    st.stale = 0 if st.cover.add(res.cover) else st.stale + 1
+    if res.signature is not None:
+        st.failures += 1
+        group = st.groups.setdefault(res.signature, _Group(res))
+        group.count += 1
+
+
+def _stop(st: _State, res: RunResult, all_runs: bool, until_stable: int | None, runs: int, t0: float,
+          budget: float | None) -> bool:
+    if res.failed and not all_runs:
+        return True
+    if until_stable is not None and st.stale >= until_stable:
+        return True
+    return st.runs >= runs or (budget is not None and time.monotonic() - t0 >= budget)
+
+
+def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of: tuple[int, int], g: _Group,
+                  folder: str | None, bar: report.Progress) -> dict[str, Any]:
+    """Shrink the group's first run to its fewest deviations; its counterexample and snapshot."""
+    number = of[0]
+    first = g.first
+    sig = first.signature
+    assert sig is not None and first.plan is not None
+    run_sch = Schedule("ordered") if first.index == 0 else sch
+    seed = first.seed
+    found = first.plan.items()
+    events: dict[tuple[Deviation, ...], int] = {}
+    replays = [0, len(found)]  # replays so far, the fewest deviations that still failed
+
+    def test(cands: list[list[Deviation]]) -> tuple[int | None, int]:
+        tasks = [Task(i, seed, _replay(run_sch, c), cover=False) for i, c in enumerate(cands)]
+        ran = 0
+        for res in workers.run(tasks, batch=1):
+            ran += 1
+            replays[0] += 1
+            hit = res.signature == sig
+            if hit:
+                events[tuple(cands[res.index])] = res.event
+                replays[1] = min(replays[1], len(cands[res.index]))
+            bar.shrinking(*of, replays[0], len(found), replays[1])
+            if hit:
+                return res.index, ran
+        return None, ran
+
+    if test([found])[0] is None:  # the recorded deviations must replay the failure
+        raise MsidbgError(f"internal error: run {first.index} (seed {seed}) did not fail again as {sig} when its "
+                          "recorded choices were replayed (a determinism bug)")
+    shrunk = ddmin(found, test, SHRINK_BUDGET)
+    save = report.snapshot_name(folder, target.scn.name, number, sig) if folder is not None else None
+    cx = report.counterexample(target, seed, run_sch, shrunk.deviations, sig, events[tuple(shrunk.deviations)],
+                               save)
+    return {
+        "signature": str(sig), "count": g.count, "seed": seed, "deviations": len(shrunk.deviations),
+        "snapshot": cx.snapshot,
+        # extensions
+        "breakpoint": sig.breakpoint, "device": sig.device, "program": sig.program, "run": first.index,
+        "run_event": first.event,
+        "event": cx.event, "detail": cx.detail, "deviations_found": len(found),
+        "shrink_runs": shrunk.tests, "shrink_complete": shrunk.complete,
+        "notes": [{"event": ev, "note": text} for ev, text in cx.notes],
+    }
+
+
+def _replay(sch: Schedule, devs: list[Deviation]) -> Schedule:
+    return Schedule(sch.strategy, sch.depth, sch.window, sch.horizon, Plan(devs))

@@ -1,0 +1,123 @@
+"""Worker processes for exploration runs: results come back in task order, whatever the job count.
+
+Workers share nothing but the scenario text, the ``--until`` specs and the tasks they are sent
+(a run index, a seed, a schedule); each loads the scenario once and counts coverage in its own
+process. ``jobs == 1`` runs everything in this process. Processes are forked when this process
+has a single thread (no import cost; nothing a thread holds can be inherited half-done) and
+spawned otherwise; at most a few tasks per worker are in flight, so stopping early wastes little.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from msidbg.explore import coverage
+from msidbg.explore.runner import RunResult, Target, run_once
+from msidbg.scenario import load_scenario_text
+from msidbg.sim.strategy import Schedule
+
+#: tasks sent to a worker at once, and batches kept in flight per worker
+BATCH, IN_FLIGHT = 4, 3
+
+
+@dataclass(frozen=True)
+class Task:
+    index: int
+    seed: int
+    schedule: Schedule
+    cover: bool = True
+
+
+def default_jobs() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+_target: Target | None = None
+_counting: Any = None
+
+
+def _init(path: str, text: str, until: tuple[str, ...], max_events: int, parent: int) -> None:
+    global _target, _counting
+    # Ctrl-C is the parent's to handle (it stops the pool); a parent that died without doing so
+    # (killed) takes its workers with it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="msidbg-parent-watch").start()
+    _target = Target(load_scenario_text(text, path), until, max_events)
+    _counting = coverage.instrumented()  # for the life of this worker process (kept referenced)
+    _counting.__enter__()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _work(tasks: list[Task]) -> list[RunResult]:
+    assert _target is not None
+    return [run_once(_target, t.index, t.seed, t.schedule, t.cover) for t in tasks]
+
+
+class Workers:
+    """Runs tasks for one target, in ``jobs`` processes (or here when ``jobs`` is 1)."""
+
+    def __init__(self, target: Target, jobs: int) -> None:
+        self.target = target
+        self.jobs = max(jobs, 1)
+        self._pool: ProcessPoolExecutor | None = None
+        if self.jobs > 1:
+            scn = target.scn
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 \
+                else "spawn"
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
+                initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
+
+    def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Iterator[RunResult]:
+        """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
+        (tasks are drawn lazily)."""
+        if self._pool is None:
+            with coverage.instrumented():
+                for t in tasks:
+                    yield run_once(self.target, t.index, t.seed, t.schedule, t.cover)
+            return
+        pending: deque[Future[list[RunResult]]] = deque()
+        source = iter(tasks)
+        done = False
+        try:
+            while True:
+                while not done and len(pending) < self.jobs * IN_FLIGHT:
+                    chunk = [t for _, t in zip(range(batch), source, strict=False)]
+                    if not chunk:
+                        done = True
+                        break
+                    pending.append(self._pool.submit(_work, chunk))
+                if not pending:
+                    return
+                yield from pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

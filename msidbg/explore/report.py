@@ -1,0 +1,204 @@
+"""A shrunk failure as something to hand over: notes on each deviation, a snapshot, text lines.
+
+The counterexample is replayed once more on a debugger ``Session`` (fixed checkpoint spacing,
+so the same exploration writes the same bytes), stopped at the failing event, with one
+bookmark per remaining deviation whose note says what it changed: which step ran before which,
+where a ranged action started, which step's cost the jitter changed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from msidbg.debugger.session import Session
+from msidbg.errors import MsidbgError
+from msidbg.explore.runner import Signature, Target
+from msidbg.guard import escape
+from msidbg.model import contexts
+from msidbg.sim.strategy import Deviation, Plan, Schedule
+
+#: checkpoint spacing of the counterexample's session: fixed, so its snapshot bytes are too
+SNAPSHOT_SPACING = 256
+
+
+@dataclass
+class Counterexample:
+    event: int
+    detail: str
+    notes: list[tuple[int, str]] = field(default_factory=list)
+    snapshot: str | None = None
+
+
+def counterexample(target: Target, seed: int, sch: Schedule, devs: list[Deviation], sig: Signature,
+                   want_event: int, save: str | None) -> Counterexample:
+    """Replay ``devs`` on a Session to the failure, bookmark each deviation, save if asked."""
+    scn = target.scn
+    plan = Plan(devs)
+    s = Session(scn, seed, arm=False, spacing=SNAPSHOT_SPACING, schedule=Schedule(
+        sch.strategy, sch.depth, sch.window, sch.horizon, plan))
+    for spec in target.specs:
+        s.add_breakpoint(spec)
+    s.eng.trace.describe = contexts.describe
+    stop = s.continue_(target.max_events)
+    if stop.event != want_event:
+        raise MsidbgError(f"internal error: the shrunk run of {sig} stopped at event {stop.event}, "
+                          f"not at {want_event} where it failed while shrinking (a determinism bug)")
+    notes = _notes(s, plan, stop.event)
+    for i, (event, note) in enumerate(notes):
+        s.bookmark(f"deviation-{i + 1}", note, event)
+    out = Counterexample(stop.event, stop.detail or _expect_detail(s, target), notes)
+    if save is not None:
+        s.save(save)
+        out.snapshot = save
+    return out
+
+
+def _expect_detail(s: Session, target: Target) -> str:
+    """The ``expect:`` mismatches of a run that ended (the failure when no breakpoint fired)."""
+    from msidbg.debugger.summary import compare
+
+    expect = target.scn.expect
+    if expect is None:
+        return ""
+    return "; ".join(compare(expect, s.summary(), {h.name for h in s.hits()}))
+
+
+def _notes(s: Session, plan: Plan, cursor: int) -> list[tuple[int, str]]:
+    trace = s.eng.trace
+    w = s.world
+    notes: list[tuple[int, str]] = []
+    for idx, off in plan.at.items():
+        act = w["actions"][idx]
+        lo = act["at"] - off
+        start = _action_start(s, idx, cursor)
+        if act["do"] == "fire":
+            what = f"run[{idx}] ({act['dev']}'s signals)"
+        else:
+            what = f"run[{idx}] ({act['do']}{' of ' + act['dev'] if act['dev'] else ''} on CPU{act['on']})"
+        when = "started" if start is not None else "was to start"
+        notes.append((start if start is not None else cursor,
+                      f"{what} {when} at {fmt_ns(act['at'])} instead of {fmt_ns(lo)} (the start of its at: range)"))
+    for (kind, _), ev in trace.events.items():
+        if ev > cursor:
+            continue
+        if kind == "sched" and ev in trace.notes:
+            ran, instead = trace.notes[ev]
+            notes.append((ev, f"{ran} ran before {instead}"))
+        elif kind == "jit" and ev in trace.jitters:
+            ctx, cost, d = trace.jitters[ev]
+            e = s.event(ev)
+            what = f"event {ev}, {e.kind}" if e is not None else f"event {ev}"
+            notes.append((ev, f"{ctx}'s step ({what}) took {fmt_ns(cost + d)} instead of {fmt_ns(cost)} "
+                              f"(jitter {d:+d}ns)"))
+    notes.sort(key=lambda n: n[0])
+    return notes
+
+
+def _action_start(s: Session, idx: int, cursor: int) -> int | None:
+    """The event where action ``idx`` started (a device's signals: the first event at or after
+    their start time), or None when the run did not get there."""
+    act = s.world["actions"][idx]
+    for e in s.events(1, cursor + 1):
+        if act["do"] == "fire" and e.time_ns >= act["at"]:
+            return e.index
+        if e.kind == "action.start" and e.fields.get("action") == idx:
+            return e.index
+    return None
+
+
+def fmt_ns(ns: int) -> str:
+    """A duration for people: 800ns, 12.5us, 1.234ms."""
+    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if abs(ns) >= scale:
+            return f"{ns / scale:.4g}{unit}"
+    return f"{ns}ns"
+
+
+def snapshot_name(folder: str, scenario: str, group: int, sig: Signature) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.breakpoint}-{sig.device}".lower()).strip("-")[:60]
+    return os.path.join(folder, f"{scenario}-{group}-{slug}.msgpack")
+
+
+# --- text ---------------------------------------------------------------------------------------
+def human(result: dict[str, Any]) -> str:
+    """The end-of-exploration report: throughput, one line per failure group, coverage."""
+    runs, secs = result["runs"], result["seconds"]
+    rate = runs / secs if secs > 0 else 0.0
+    lines = [f"explored {runs} runs of {result['scenario']} in {secs:.1f}s ({rate:.1f} runs/s, "
+             f"{result['jobs']} job{'s' if result['jobs'] > 1 else ''}), strategy {result['strategy']}"]
+    checks = result["checks"]
+    if not checks["breakpoints"] and not checks["expect"]:
+        lines.append("note: nothing could fail: the scenario has no breakpoints: and no expect:, and no --until "
+                     "was given")
+    if not result["failures"]:
+        lines.append("no failing run")
+    for i, f in enumerate(result["failures"]):
+        lines.append(f"FAIL {i + 1}: {f['signature']}  x{f['count']}  seed {f['seed']}  "
+                     f"{f['deviations']} deviation{'s' if f['deviations'] != 1 else ''} from ordered"
+                     f" (shrunk from {f['deviations_found']} in {f['shrink_runs']} runs)")
+        if f["detail"]:
+            lines.append(f"    {f['detail']}")
+        for note in f["notes"]:
+            lines.append(f"    - at event {note['event']}: {note['note']}")
+        if f["snapshot"]:
+            lines.append(f"    snapshot: {f['snapshot']}  (msidbg open / msidbg replay)")
+    cov = result["coverage"]
+    p, st = cov["programs"], cov["steps"]
+    lines.append(f"coverage: conditions {', '.join(cov['conditions']) or 'none'}; kernel programs "
+                 f"{p['kernel']['run']}/{p['kernel']['total']} (steps {st['kernel']['run']}/{st['kernel']['total']}), "
+                 f"QEMU {p['qemu']['run']}/{p['qemu']['total']} (steps {st['qemu']['run']}/{st['qemu']['total']}), "
+                 f"Xen operations {cov['xen']['run']}, distinct cross-context orders {cov['orders']}")
+    return "\n".join(escape(line) for line in lines)
+
+
+class Progress:
+    """A one-line progress bar on a terminal: runs, schedules/s, failures, coverage."""
+
+    def __init__(self, out: TextIO | None, total: int | None, budget_s: float | None) -> None:
+        self.out = out
+        self.total = total
+        self.budget = budget_s
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def update(self, runs: int, failures: int, groups: int, cover: str, force: bool = False) -> None:
+        if self.out is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        secs = max(now - self.t0, 1e-9)
+        frac = runs / self.total if self.total else 0.0
+        if self.budget:
+            frac = max(frac, secs / self.budget)
+        bar = "#" * int(20 * min(frac, 1.0))
+        self.out.write(f"\r\033[K[{bar:<20}] {runs} runs  {runs / secs:.1f}/s  failures {failures}"
+                       f" ({groups} group{'s' if groups != 1 else ''})  {cover}")
+        self.out.flush()
+
+    def shrinking(self, group: int, groups: int, replays: int, found: int, best: int) -> None:
+        """While a failure group is shrunk (replays of candidate subsets; may take a while)."""
+        if self.out is None:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        self.out.write(f"\r\033[Kshrinking failure {group}/{groups}: {replays} replays, "
+                       f"{best} of {found} deviations still needed")
+        self.out.flush()
+
+    def done(self) -> None:
+        if self.out is not None:
+            self.out.write("\r\033[K")
+            self.out.flush()
+
+
+def tty_progress() -> TextIO | None:
+    return sys.stderr if sys.stderr.isatty() else None

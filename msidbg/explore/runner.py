@@ -1,0 +1,159 @@
+"""One exploration run: a scenario under a schedule, to its first failure or its end.
+
+A run *fails* when an armed breakpoint fires (the scenario's ``breakpoints:`` plus ``--until``
+specs, any breakpoint form) -- it stops at that event -- or, at the end, when the file's
+``expect:`` block does not match. Its *signature* is (breakpoint name, device, the program on
+top of the stack that ran the failing event): the unit failures are grouped and shrunk by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from msidbg.debugger import breakpoints as bpmod
+from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
+from msidbg.debugger.summary import compare, vector_rows
+from msidbg.errors import MsidbgError
+from msidbg.explore import coverage
+from msidbg.model import new_engine
+from msidbg.scenario import Scenario
+from msidbg.sim.strategy import Plan, Schedule
+
+#: a run that has not ended after this many events is cut off (and counts as passing)
+MAX_EVENTS = 5_000_000
+_NO_FRAME: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What groups failures: the breakpoint (or ``expect``), the device, the program."""
+
+    breakpoint: str
+    device: str
+    program: str
+
+    def __str__(self) -> str:
+        return f"{self.breakpoint} {self.device} {self.program}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What every run of one exploration checks."""
+
+    scn: Scenario
+    until: tuple[str, ...] = ()
+    max_events: int = MAX_EVENTS
+
+    @property
+    def specs(self) -> tuple[str, ...]:
+        return (*self.scn.breakpoints, *self.until)
+
+    def breakpoints(self) -> list[Breakpoint]:
+        out = []
+        for i, spec in enumerate(self.specs):
+            try:
+                out.append(bpmod.parse(spec, i + 1))
+            except BreakpointError as e:
+                raise MsidbgError(f"--until: {e.message}", caret=e.caret) from None
+        return out
+
+
+@dataclass
+class RunResult:
+    """What a run gives the explorer: whether and how it failed, its deviations, its coverage."""
+
+    index: int
+    seed: int
+    events: int
+    deviations: int
+    signature: Signature | None = None
+    #: the failing event (breakpoint) or the last event (expect mismatch)
+    event: int = 0
+    detail: str = ""
+    #: the deviations, kept only for failing runs (to shrink them)
+    plan: Plan | None = None
+    cover: coverage.RunCoverage = field(default_factory=coverage.RunCoverage)
+
+    @property
+    def failed(self) -> bool:
+        return self.signature is not None
+
+
+def run_once(target: Target, index: int, seed: int, sch: Schedule, cover: bool = True) -> RunResult:
+    """Run ``target`` with ``seed`` under ``sch`` (a plan in ``sch`` replays it)."""
+    scn = target.scn
+    eng = new_engine(scn, seed, schedule=sch)
+    bps = target.breakpoints()
+    checker = Checker(bps, eng)
+    eng.call_watch = bpmod.call_programs(bps)
+    checker.prime()
+    simple = checker.simple
+    model: Any = eng.model
+    k = model.k
+    step = eng.step
+    if cover:
+        coverage.begin_run()
+    found: Breakpoint | None = None
+    for _ in range(target.max_events):
+        k.frame = _NO_FRAME
+        if not step():
+            break
+        if simple and not eng.step_hits and not eng.step_calls:
+            continue
+        if checker and (found := checker.check()) is not None:
+            break
+    res = RunResult(index, seed, int(eng.w["events"]), len(eng.trace.plan))
+    if found is not None:
+        res.signature = _signature(eng, found.label, checker.detail)
+        res.event, res.detail = int(eng.w["events"]), checker.detail or ""
+    elif scn.expect is not None and eng.w["ended"]:
+        bad = compare(scn.expect, _outcome(scn, eng.w), {h.name for h in eng.hits})
+        if bad:
+            res.signature = _expect_signature(scn, bad[0])
+            res.event, res.detail = int(eng.w["events"]), "; ".join(bad)
+    if res.failed:
+        res.plan = eng.trace.plan
+    if cover:
+        res.cover = coverage.end_run(eng)
+    return res
+
+
+def _outcome(scn: Scenario, w: dict[str, Any]) -> dict[str, Any]:
+    """The part of the summary ``expect:`` compares (the whole summary also hashes the world)."""
+    return {"devices": {name: {"probe": w["kernel"]["pci"][name]["status"], "vectors": vector_rows(w, name)}
+                        for name in scn.devices}}
+
+
+def _signature(eng: Any, name: str, detail: str | None) -> Signature:
+    """(name, device, program) of the event just executed."""
+    ev = eng.log.event(eng.cur)
+    device = ev.dev or _named_device(eng.w, detail or "")
+    frame = eng.model.k.frame
+    program = frame.get("prog") if frame is not _NO_FRAME else None
+    if program is None and ev.kind == "action.done":
+        act = eng.w["actions"][ev.fields["action"]]
+        program = eng.model.action_programs.get(act["do"])
+    return Signature(name, device or "-", program or ev.kind)
+
+
+def _named_device(w: dict[str, Any], text: str) -> str | None:
+    """The first device the model's description of a hit names (hits found at the end of a run)."""
+    first: tuple[int, str] | None = None
+    for name in w["devices"]:
+        at = text.find(name)
+        if at >= 0 and (first is None or at < first[0]):
+            first = (at, name)
+    return first[1] if first else None
+
+
+def _expect_signature(scn: Scenario, mismatch: str) -> Signature:
+    """The first mismatch of ``summary.compare``: ``expected nvme0 probe='ok', got ...`` ->
+    (expect:probe, nvme0, -); ``expected breakpoint irq-lost not to hit, it did`` ->
+    (expect:not_hit:irq-lost, -, -)."""
+    words = mismatch.split()
+    if words[:2] == ["expected", "breakpoint"]:
+        return Signature(f"expect:{'not_hit' if 'not to hit' in mismatch else 'hit'}:{words[2]}", "-", "-")
+    device = next((w for w in words if w in scn.devices), "-")
+    what = next((key for key in ("probe", "lost", "delivered", "spurious") if f" {key}=" in mismatch), "mismatch")
+    return Signature(f"expect:{what}", device, "-")

@@ -1,0 +1,83 @@
+"""Who an agenda item belongs to, and what it is about to do, for schedule strategies and notes.
+
+The engine knows agenda items only as ``[time, seq, kind, *args]``; strategies
+(``msidbg/sim/strategy.py``) need the *context* an item belongs to (PCT gives each one a
+priority, a deferral holds one back), and a shrunk counterexample's bookmarks say in words
+which steps were reordered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from msidbg.sim.program import describe_frame
+
+Item = list[Any]
+
+
+def context(item: Item) -> str:
+    """The context of an agenda item: ``CPU1`` (its steps, action starts, its driver's
+    timeouts), ``QEMU``, ``Xen`` (work on device interrupts), or a device's name (its signals)."""
+    kind = item[2]
+    if kind in ("cpu", "act", "timeout"):
+        return f"CPU{item[3]}"
+    if kind == "qemu":
+        return "QEMU"
+    if kind in ("fire", "release"):
+        return str(item[3])
+    if kind == "xen":
+        return "Xen"
+    return str(kind)
+
+
+def describe(w: dict[str, Any], item: Item) -> str:
+    """What running ``item`` now would do, e.g. ``CPU1's msix_capability_init+write_entry
+    (run[9]: probe of nvme1)``."""
+    kind = item[2]
+    if kind == "cpu":
+        return _cpu_step(w, item[3])
+    if kind == "qemu":
+        return _qemu_step(w)
+    simple = _SIMPLE.get(kind)
+    return simple(w, item) if simple is not None else str(kind)
+
+
+def _cpu_step(w: dict[str, Any], cpu: int) -> str:
+    c = w["cpus"][cpu]
+    who = f"CPU{cpu}'s"
+    if c["irq"]["stack"]:
+        return f"{who} {describe_frame(c['irq']['stack'][-1])} (interrupt context)"
+    proc = c["proc"]
+    act = _action(w, proc["action"])
+    if proc["stack"] and proc["wait"] is None:
+        return f"{who} {describe_frame(proc['stack'][-1])}{act}"
+    if proc["done"] is not None:
+        return f"{who} end of the action{act}"
+    return f"{who} interrupt entry"
+
+
+def _qemu_step(w: dict[str, Any]) -> str:
+    q = w.get("qemu", {})
+    stack = q.get("ctx", {}).get("stack") or []
+    if stack:
+        return f"QEMU's {describe_frame(stack[-1])}"
+    nxt = (q.get("queue") or [{}])[0]
+    return f"QEMU taking CPU{nxt.get('cpu', '?')}'s {nxt.get('prog', 'ioreq')} for {nxt.get('dev', '?')}"
+
+
+_SIMPLE: dict[str, Callable[[dict[str, Any], Item], str]] = {
+    "act": lambda w, it: f"CPU{it[3]}'s start{_action(w, it[4])}",
+    "timeout": lambda w, it: f"CPU{it[3]}'s driver timeout",
+    "fire": lambda w, it: f"{it[3]}'s signal on vector {it[4]}",
+    "release": lambda w, it: f"{it[3]}'s pending-bit release on vector {it[4]}",
+    "xen": lambda w, it: f"Xen's interrupt work for {it[4]} vector {it[5]}",
+}
+
+
+def _action(w: dict[str, Any], idx: int) -> str:
+    if idx < 0 or idx >= len(w["actions"]):
+        return ""
+    a = w["actions"][idx]
+    of = f" of {a['dev']}" if a["dev"] else ""
+    return f" (run[{idx}]: {a['do']}{of})"

@@ -1,0 +1,109 @@
+"""What a scenario leaves open about time: ``at:`` ranges, ``jitter:``, ``timing:`` (docs/scenario.md).
+
+Converters for ``scenario.py`` in the style of ``yamlsafe``: each reads one walked YAML value
+and raises ``Invalid`` (a one-line message naming the field) on anything else.
+
+* ``at: 1.5ms`` or ``at: 0~2ms`` (a range ``A~B``; a bare number on the left takes the right's
+  unit, so ``1~2ms`` is 1 ms .. 2 ms). Where in the range an action starts is a choice of the
+  schedule (``msidbg/sim/strategy.py``): ``ordered`` takes ``A``.
+* ``jitter: 20%`` (of each step's cost, up to 4 decimals, at most 100%) or ``jitter: 50us``:
+  a step's cost becomes ``cost + d`` with ``d`` drawn from ``[-min(J, cost), J]``.
+* ``timing: {jitter: .., window: ..}``: jitter for every step; ``window`` lets ``pct``/``delay``
+  (and ``random``) run an item due up to that much later than the earliest one first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from msidbg import yamlsafe as ys
+from msidbg.errors import MsidbgError
+from msidbg.yamlsafe import Fields, Y, fail
+
+PPM = 1_000_000
+MAX_WINDOW_NS = 10**9
+_PERCENT = re.compile(r"(\d{1,3})(?:\.(\d{1,4}))?%", re.ASCII)
+_BARE = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+_UNIT = re.compile(r"(?:ns|us|ms|s)$", re.ASCII)
+RANGE_EXPECTED = "a time like 1.5ms, or a range like 0~2ms (start ~ end, end >= start)"
+JITTER_EXPECTED = "a percentage of each step's cost like 20% (at most 100%), or a time like 50us"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The top-level ``timing:`` block. ``jitter`` is (ppm, ns); ``window`` None = the strategy's default."""
+
+    jitter: tuple[int, int] | None = None
+    window: int | None = None
+
+
+def at_range(y: Y, field: str) -> tuple[int, int | None]:
+    """``at:``: (start, None) for a time, (low, high) for a range ``A~B``."""
+    v = y.value
+    if not (isinstance(v, str) and "~" in v):
+        return ys.times()(y, field), None
+    if len(v) > 2 * ys.SHOW_CHARS:
+        fail(field, y, f"{ys.show(v)} is too long (expected {RANGE_EXPECTED})")
+    left, _, right = (part.strip() for part in v.partition("~"))
+    unit = _UNIT.search(right)
+    if _BARE.fullmatch(left) and unit is not None:
+        left += unit.group(0)
+    lo = _side(y, field, left)
+    hi = _side(y, field, right)
+    if hi < lo:
+        fail(field, y, f"{ys.show(v)} ends before it starts (expected {RANGE_EXPECTED})")
+    return lo, hi
+
+
+def _side(y: Y, field: str, text: str) -> int:
+    value: int | str = int(text) if text.isdigit() else text
+    try:
+        return ys.times()(Y(value, y.line, y.key_line, text), field)
+    except ys.Invalid:
+        fail(field, y, f"{ys.show(y.value)}: {ys.show(text)} is not a time (expected {RANGE_EXPECTED})")
+
+
+def jitter(y: Y, field: str) -> tuple[int, int]:
+    """``jitter:``: (ppm, 0) for a percentage, (0, ns) for a time."""
+    v = y.value
+    if isinstance(v, str) and v.endswith("%"):
+        match = _PERCENT.fullmatch(v.strip())
+        if match is None:
+            fail(field, y, f"{ys.show(v)} is not a percentage (expected {JITTER_EXPECTED})")
+        whole, frac = match.group(1), (match.group(2) or "")
+        ppm = int(whole) * 10_000 + int((frac + "0000")[:4])
+        if not 0 < ppm <= PPM:
+            fail(field, y, f"{ys.show(v)} is out of range (expected {JITTER_EXPECTED})")
+        return ppm, 0
+    try:
+        return 0, ys.times(positive=True, hi=ys.NS_PER_S)(y, field)
+    except ys.Invalid:
+        fail(field, y, f"{ys.show(v)} is not a jitter (expected {JITTER_EXPECTED})")
+
+
+def timing(y: Y, path: str) -> Timing:
+    f = Fields(y, path, ("jitter", "window"))
+    return Timing(jitter=f.read("jitter", jitter, None),
+                  window=f.read("window", ys.times(hi=MAX_WINDOW_NS), None))
+
+
+def duration_s(text: str | None, option: str) -> float | None:
+    """A command-line duration (``60s``, ``2m``, ``500ms``; a bare number is seconds) in seconds."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip(), re.ASCII)
+    if match is None or float(match.group(1)) <= 0:
+        raise MsidbgError(f"{option}: {text!r} is not a duration (expected e.g. 60s, 2m, 500ms)")
+    return float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+
+
+def window_ns(text: str | None, option: str) -> int | None:
+    """A command-line time (``10us``; a bare number is ns) in ns, at most 1 s."""
+    if text is None:
+        return None
+    try:
+        value: int | str = int(text) if text.isdigit() else text
+        return ys.times(hi=MAX_WINDOW_NS)(Y(value, 0), option)
+    except ys.Invalid as e:
+        raise MsidbgError(e.message) from None
