@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import statistics
@@ -173,7 +174,12 @@ async def measure_burst() -> dict[str, float]:
 
 
 def big_snapshot() -> str:
-    path = Path(tempfile.gettempdir()) / "msidbg-bench-big-12000.msgpack"
+    """A ~1 MB snapshot of big-table at event 12,000, cached per version of the tree's code (a
+    snapshot verifies only against the model that wrote it)."""
+    code = hashlib.sha256()
+    for p in sorted((TREE / "msidbg").rglob("*.py")):
+        code.update(p.read_bytes())
+    path = Path(tempfile.gettempdir()) / f"msidbg-bench-big-12000-{code.hexdigest()[:12]}.msgpack"
     if not path.exists():
         from msidbg.debugger import Session
         from msidbg.debugger.timeline import MAX_SPACING
@@ -329,8 +335,8 @@ def against(ref: str, rounds: int, samples: int, measures: list[str]) -> int:
                 env = dict(os.environ, MSIDBG_TREE=tree, PYTHONPATH=tree)
                 res = subprocess.run([sys.executable, __file__, "--json", "--only", only, "--samples", str(samples)],
                                      env=env, capture_output=True, text=True, timeout=3600)
-                if res.returncode not in (0, 1):
-                    print(f"{name} {only}: failed\n{res.stderr[-2000:]}", file=sys.stderr)
+                if res.returncode not in (0, 1) or not res.stdout.strip():
+                    print(f"{name} {only}: failed (exit {res.returncode})\n{res.stderr[-2000:]}", file=sys.stderr)
                     continue
                 for k, v in json.loads(res.stdout.splitlines()[-1]).items():
                     got[name].setdefault(k, []).append(v)
