@@ -15,6 +15,7 @@ from msidbg.files import FileProblem, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
+from msidbg.sim.strategy import Schedule
 
 
 @dataclass
@@ -28,16 +29,16 @@ class RunResult:
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
         seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None,
-        save: str | None = None) -> RunResult:
+        save: str | None = None, schedule: Schedule | None = None) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
-    ``save`` writes a snapshot at the stop."""
+    ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window)."""
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
-    s = Session(scn, seed, history=save is not None)
+    s = Session(scn, seed, history=save is not None, schedule=schedule)
     arm(s, extra_breaks)
     stop = _loop(s, max_events, stop_at_break, progress)
     if save is not None:
