@@ -1,78 +1,121 @@
-"""Interrupt storm, headless: 16 devices x 8 MSI-X vectors on 4 CPUs, every vector firing
-every 200 us for 1 s of virtual time (640,000 interrupts), every built-in breakpoint armed.
+"""Interrupt throughput, headless, against the perfanchor references (interleaved in one run).
 
-Prints delivered interrupts per wall second, events per second and peak RSS.
-Target (issue 2): >= 40,000 delivered interrupts/s on the 2-core reference machine.
+Two workloads, each run as ``msidbg run --headless`` would run it (a debugger Session, every
+built-in breakpoint armed), alternating with the reference implementations in fresh processes
+(SimPy A, msidbg, heapq C, A, msidbg, C, ...) at the same number of interrupts:
 
-    python benchmarks/engine.py [--devices 16] [--vectors 8] [--cpus 4] [--seconds 1]
+* ``anchor``: the reference's own shape -- 8 devices x 4 MSI-X vectors, 4 CPUs, entry i on CPU i,
+  a signal every 4 us per device on average, 1 us of CPU service per interrupt;
+* ``storm``: the issue's storm -- 16 devices x 8 vectors on 4 CPUs, every vector every 200 us.
+
+Prints delivered interrupts per wall second and the ratio msidbg / SimPy (target >= 1.5, aim 2)
+and msidbg / heapq. Without the references (``--no-reference`` or not found) it prints msidbg's
+figures alone.
+
+    python benchmarks/engine.py [--workload anchor|storm|both] [--interrupts 160000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
 import sys
 import time
+from pathlib import Path
 
-from msidbg.debugger import headless
-from msidbg.model.hits import IMPLEMENTED
-from msidbg.scenario import load_scenario_text
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    anchor_yaml,
+    interleave,
+    peak_rss_mb,
+    perfanchor,
+    ratio_line,
+    run_child,
+    run_reference,
+    storm_yaml,
+)
 
+from msidbg.debugger import headless  # noqa: E402
+from msidbg.scenario import load_scenario_text  # noqa: E402
 
-def storm_yaml(devices: int, vectors: int, cpus: int, seconds: float, period_us: int,
-               platform: str = "", passthrough: bool = False, first_fire_ns: int = 1_000_000) -> str:
-    """A storm scenario: every vector of every NIC fires every ``period_us`` for ``seconds``."""
-    count = int(seconds * 1_000_000 // period_us)
-    lines = ["name: storm", f"cpus: {cpus}", *([f"platform: {{kind: {platform}}}"] if platform else []), "devices:"]
-    pt = "passthrough: true, " if passthrough else ""
-    for d in range(devices):
-        lines.append(f'  nic{d}: {{bdf: "{d // 32:02x}:{d % 32:02x}.0", kind: nic, {pt}msix: {{table_size: {vectors}}}}}')
-    lines.append("run:")
-    for d in range(devices):
-        lines.append(f"  - {{at: 0, on: {d % cpus}, do: probe, dev: nic{d}, mode: msix, vectors: {vectors}}}")
-    for d in range(devices):
-        for v in range(vectors):
-            start_ns = first_fire_ns + (d * vectors + v) * 1500
-            lines.append(f"  - {{at: {start_ns}, do: fire, dev: nic{d}, vector: {v}, count: {count}, "
-                         f"every: {period_us}us}}")
-    lines.append(f"breakpoints: [{', '.join(sorted(IMPLEMENTED))}]")
-    return "\n".join(lines) + "\n"
+__all__ = ["storm_yaml", "workload_yaml", "run_storm", "main"]
 
 
-def storm_args(doc: str, devices: int, vectors: int, seconds: float) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    ap.add_argument("--devices", type=int, default=devices)
-    ap.add_argument("--vectors", type=int, default=vectors)
-    ap.add_argument("--cpus", type=int, default=4)
-    ap.add_argument("--seconds", type=float, default=seconds, help="virtual seconds of firing")
-    ap.add_argument("--period-us", type=int, default=200)
-    return ap.parse_args()
+def workload_yaml(workload: str, interrupts: int, platform: str = "") -> str:
+    """The scenario text of a workload sized to about ``interrupts`` interrupts."""
+    if workload == "anchor":
+        return anchor_yaml(interrupts, platform)
+    if platform:  # the Xen storm of benchmarks/xen.py: 8 devices x 4 vectors
+        return storm_yaml(8, 4, 4, interrupts / 32 * 200e-6, 200, platform=platform, passthrough=True,
+                          first_fire_ns=5_000_000)
+    return storm_yaml(16, 8, 4, interrupts / 128 * 200e-6, 200)
 
 
-def run_storm(text: str, title: str) -> int:
-    """Run a storm headless and print the figures; exit status 1 if any interrupt was lost."""
+def measure(text: str) -> dict[str, float]:
+    """Run a scenario headless in this process; the figures the parent compares."""
     scn = load_scenario_text(text, "storm.yaml")
     t0 = time.perf_counter()
-    res = headless.run(scn, progress=sys.stderr if sys.stderr.isatty() else None)
+    res = headless.run(scn)
     wall = time.perf_counter() - t0
     summ = res.summary
     delivered = sum(v["delivered"] for d in summ["devices"].values() for v in d["vectors"])
     raised = sum(v["raised"] for d in summ["devices"].values() for v in d["vectors"])
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"delivered": delivered, "raised": raised, "events": summ["events"], "seconds": wall,
+            "int_per_s": delivered / wall, "ev_per_s": summ["events"] / wall, "rss_mb": peak_rss_mb()}
+
+
+def run_storm(text: str, title: str) -> int:
+    """Run one storm headless here and print its figures; exit status 1 if a signal was lost."""
+    r = measure(text)
     print(title)
-    print(f"raised {raised:,}  delivered {delivered:,}  armed hits {len(summ['hits'])}")
-    print(f"events {summ['events']:,} in {wall:.2f} s wall")
-    print(f"delivered interrupts/s: {delivered / wall:,.0f}")
-    print(f"events/s:               {summ['events'] / wall:,.0f}")
-    print(f"peak RSS:               {rss_mb:,.0f} MB")
-    return 0 if delivered == raised else 1
+    print(f"raised {r['raised']:,}  delivered {r['delivered']:,}  events {r['events']:,} in {r['seconds']:.2f} s")
+    print(f"delivered interrupts/s: {r['int_per_s']:,.0f}   events/s: {r['ev_per_s']:,.0f}   "
+          f"peak RSS: {r['rss_mb']:,.0f} MB")
+    return 0 if r["delivered"] == r["raised"] else 1
+
+
+def compare(script: str, workloads: list[str], interrupts: int, rounds: int, platform: str,
+            reference: bool) -> int:
+    """Interleave msidbg (``script --child``) with the references for each workload; print ratios."""
+    status = 0
+    refs = reference and perfanchor() is not None
+    if reference and not refs:
+        print("perfanchor references not found (set MSIDBG_PERFANCHOR / MSIDBG_ANCHOR_PYTHON): msidbg alone")
+    for wl in workloads:
+        runs = [("msidbg", lambda wl=wl: run_child(script, wl, str(interrupts), platform or "-"))]
+        if refs:
+            runs = [("SimPy", lambda: run_reference("A", 4 * interrupts)), runs[0],
+                    ("heapq", lambda: run_reference("C", 4 * interrupts))]
+        got = interleave(rounds, runs)
+        mine = got["msidbg"]
+        last = mine[-1]
+        print(f"{wl}{' on ' + platform if platform else ''}: {last['delivered']:,} interrupts "
+              f"({last['events']:,} events, {last['events'] / max(last['delivered'], 1):.1f} per interrupt), "
+              f"{rounds} rounds, peak RSS {max(r['rss_mb'] for r in mine):,.0f} MB")
+        ips = [r["int_per_s"] for r in mine]
+        print(f"  msidbg: {', '.join(f'{x:,.0f}' for x in ips)} delivered interrupts/s")
+        if refs:
+            print("  " + ratio_line("msidbg / SimPy (A)", ips, [r["int_per_s"] for r in got["SimPy"]]))
+            print("  " + ratio_line("msidbg / heapq (C)", ips, [r["int_per_s"] for r in got["heapq"]]))
+        if any(r["delivered"] != r["raised"] for r in mine):
+            status = 1
+    return status
 
 
 def main() -> int:
-    a = storm_args(__doc__ or "", devices=16, vectors=8, seconds=1.0)
-    return run_storm(storm_yaml(a.devices, a.vectors, a.cpus, a.seconds, a.period_us),
-                     f"storm: {a.devices} devices x {a.vectors} vectors, {a.cpus} CPUs, "
-                     f"{a.seconds:g} s virtual, every {a.period_us} us")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--workload", choices=("anchor", "storm", "both"), default="both")
+    ap.add_argument("--interrupts", type=int, default=160_000, help="per run, msidbg and reference alike")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-reference", action="store_true", help="msidbg alone")
+    ap.add_argument("--child", nargs=3, metavar=("WORKLOAD", "N", "PLATFORM"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        wl, n, platform = a.child
+        print(json.dumps(measure(workload_yaml(wl, int(n), "" if platform == "-" else platform))))
+        return 0
+    wls = ["anchor", "storm"] if a.workload == "both" else [a.workload]
+    return compare("engine.py", wls, a.interrupts, a.rounds, "", not a.no_reference)
 
 
 if __name__ == "__main__":

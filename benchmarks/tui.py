@@ -14,10 +14,14 @@ cursor starts at event 25,000, in the interrupt bursts, so steps change APIC bit
 - **open**: ``make_app`` on a ~1 MB snapshot of big-table (saved at event 12,000) until the
   first frame that shows a progress bar (<= 200 ms), then escape until the App has ended; and,
   for scale, the first frame of a one-line Textual App (Textual's own start-up).
+- **continue**: ``c`` from event 0 to the stop (the end of the run) in the TUI, against the
+  same ``Session.continue_()`` headless, alternating in one process (ratio <= 1.5: the screen
+  kept alive while it runs costs little; the issue saw 37 s against 1.5 s).
 - **timeline**: one full redraw of the timeline's lanes (150 columns) from a 1M-event index,
   at several zooms (p50; no events are read).
 
     python benchmarks/tui.py [--samples N]              # this tree; exit 1 if a target is missed
+    python benchmarks/tui.py --only continue            # one measurement
     python benchmarks/tui.py --against DIR [--rounds R] # ratios against another checkout, interleaved
 
 ``--against`` runs each measurement in a fresh process per tree, alternating the trees, so
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import statistics
@@ -48,7 +53,8 @@ from msidbg.tui.app import MsidbgApp, make_app  # noqa: E402
 
 SCENARIO = str(HERE / "big-table.yaml")
 AT = 25_000
-TARGETS = {"step p50": 30.0, "step back p50": 30.0, "burst settle": 2000.0, "open progress": 200.0}
+TARGETS = {"step p50": 30.0, "step back p50": 30.0, "burst settle": 2000.0, "open progress": 200.0,
+           "continue tui/headless": 1.5}
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -168,7 +174,12 @@ async def measure_burst() -> dict[str, float]:
 
 
 def big_snapshot() -> str:
-    path = Path(tempfile.gettempdir()) / "msidbg-bench-big-12000.msgpack"
+    """A ~1 MB snapshot of big-table at event 12,000, cached per version of the tree's code (a
+    snapshot verifies only against the model that wrote it)."""
+    code = hashlib.sha256()
+    for p in sorted((TREE / "msidbg").rglob("*.py")):
+        code.update(p.read_bytes())
+    path = Path(tempfile.gettempdir()) / f"msidbg-bench-big-12000-{code.hexdigest()[:12]}.msgpack"
     if not path.exists():
         from msidbg.debugger import Session
         from msidbg.debugger.timeline import MAX_SPACING
@@ -245,6 +256,37 @@ async def measure_floor() -> dict[str, float]:
     return {"textual hello first frame": (first[0] - t0) * 1000}
 
 
+async def tui_continue() -> float:
+    """Milliseconds from ``c`` on a fresh big-table (event 0) to the settled screen at the stop."""
+    app = make_app(SCENARIO, keymap={})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        t0 = time.perf_counter()
+        send(app, "c")
+        while not app.busy:
+            await asyncio.sleep(0.001)
+        while app.busy:
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        return (time.perf_counter() - t0) * 1000
+
+
+def measure_continue(rounds: int = 2) -> dict[str, float]:
+    """``c`` from event 0 of big-table in the TUI against ``Session.continue_()`` headless, the
+    two alternating in one process: the TUI's cost of keeping the screen alive while it runs."""
+    from msidbg.debugger import Session
+
+    tui: list[float] = []
+    headless: list[float] = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        Session.from_scenario(SCENARIO).continue_()
+        headless.append((time.perf_counter() - t0) * 1000)
+        tui.append(asyncio.run(tui_continue()))
+    a, b = statistics.median(tui), statistics.median(headless)
+    return {"continue tui": a, "continue headless": b, "continue tui/headless": a / b}
+
+
 def measure_timeline() -> dict[str, float]:
     """A full redraw of every lane from a 1M-event index (no event read), at several zooms."""
     from msidbg.sim.events import Event
@@ -276,6 +318,8 @@ def run_all(samples: int, only: str | None) -> dict[str, float]:
     if only in (None, "open"):
         out.update(asyncio.run(measure_floor()))
         out.update(asyncio.run(measure_open(big_snapshot())))
+    if only in (None, "continue"):
+        out.update(measure_continue())
     if only in (None, "timeline") and (TREE / "msidbg" / "tui" / "lanes.py").exists():
         out.update(measure_timeline())
     return out
@@ -291,8 +335,8 @@ def against(ref: str, rounds: int, samples: int, measures: list[str]) -> int:
                 env = dict(os.environ, MSIDBG_TREE=tree, PYTHONPATH=tree)
                 res = subprocess.run([sys.executable, __file__, "--json", "--only", only, "--samples", str(samples)],
                                      env=env, capture_output=True, text=True, timeout=3600)
-                if res.returncode not in (0, 1):
-                    print(f"{name} {only}: failed\n{res.stderr[-2000:]}", file=sys.stderr)
+                if res.returncode not in (0, 1) or not res.stdout.strip():
+                    print(f"{name} {only}: failed (exit {res.returncode})\n{res.stderr[-2000:]}", file=sys.stderr)
                     continue
                 for k, v in json.loads(res.stdout.splitlines()[-1]).items():
                     got[name].setdefault(k, []).append(v)
@@ -308,7 +352,7 @@ def against(ref: str, rounds: int, samples: int, measures: list[str]) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=100)
-    ap.add_argument("--only", choices=("keys", "burst", "open", "timeline"))
+    ap.add_argument("--only", choices=("keys", "burst", "open", "continue", "timeline"))
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--against", metavar="DIR", help="another checkout to compare with (ratios)")
     ap.add_argument("--rounds", type=int, default=2)

@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
     r.add_argument("--schedule", choices=("ordered", "random", "pct", "delay"),
                    help="override the scenario's schedule: (with --seed, re-runs a run of msidbg explore)")
+    r.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D",
+                   help="pct: priority change points + 1; delay: deferrals (default 3), as msidbg explore --depth")
+    r.add_argument("--window", metavar="TIME", help="as msidbg explore --window (default: timing.window, else "
+                   "10us for pct/delay, 0 for random)")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
@@ -99,7 +103,7 @@ def _explore_parser(sub: Any) -> None:
                    "(default 3)")
     e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
                    "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
-    e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPU count)")
+    e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPUs this process may use)")
     e.add_argument("--until", action="append", default=[], metavar="SPEC",
                    help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
     e.add_argument("--all", dest="all_runs", action="store_true",
@@ -141,15 +145,23 @@ def _run(args: argparse.Namespace) -> int:
         import dataclasses
 
         scn = dataclasses.replace(scn, schedule=args.schedule)
+    sch = None
+    if args.depth is not None or args.window is not None:
+        from msidbg.model import resolve_schedule
+        from msidbg.scenario_timing import window_ns
+
+        sch = resolve_schedule(scn, None, args.depth, window_ns(args.window, "--window"))
     headless_only = args.json or args.stop_at_break or args.save is not None or args.max_events is not None
     if not (args.headless or headless_only):
         from msidbg.debugger import Session
 
-        return _tui(Session(scn, args.seed), args.file, args.breaks)
+        return _tui(Session(scn, args.seed, schedule=sch), args.file, args.breaks)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
-    res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break,
-                       seed=args.seed, extra_breaks=tuple(args.breaks), progress=progress, save=args.save)
+    res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break, seed=args.seed,
+                       extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch)
     print(json.dumps(res.summary) if args.json else headless.human(res.summary))
+    if res.note:
+        print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
 
 

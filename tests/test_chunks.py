@@ -54,3 +54,43 @@ def test_fingerprints_differ_when_content_or_order_differs() -> None:
     a, b = {"x": 1, "y": [1, 2]}, {"y": [1, 2], "x": 1}
     assert chunks.fingerprint(chunks.split(a)) != chunks.fingerprint(chunks.split(b))
     assert chunks.fingerprint(chunks.split(a)) != chunks.fingerprint(chunks.split({"x": 1, "y": [1, 3]}))
+
+
+big_plain = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=140),
+                                                             st.dictionaries(keys, inner, max_size=140)),
+                         max_leaves=400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=3), big_plain, max_size=6), st.data())
+def test_big_containers_are_paged_and_patch_and_digest_exactly(live: dict[str, Any], data: st.DataObject) -> None:
+    import hashlib
+
+    saved = mutate(live, data)
+    if data.draw(st.booleans()):  # a small change deep inside a big container
+        for v in saved.values():
+            if isinstance(v, list) and v:
+                v[data.draw(st.integers(0, len(v) - 1))] = data.draw(scalars)
+                break
+    want = pack_world(saved)
+    node = chunks.split(saved)
+    assert chunks.packed_digest(node) == hashlib.sha256(want).digest()[:16]
+    assert pack_world(chunks.build(node)) == want
+    out = chunks.patch(live, chunks.split(live), node)
+    assert pack_world(out) == want
+
+
+def test_a_checkpoint_shares_what_did_not_change_with_the_previous_one() -> None:
+    w = {"irqs": {i: {"vector": 0x21 + i % 200, "count": 0} for i in range(2048)},
+         "table": [{"data": i, "ctrl": 1} for i in range(2048)], "now": 1}
+    first = chunks.split(w)
+    w["irqs"][1000]["count"] = 7
+    w["table"][5]["ctrl"] = 0
+    w["now"] = 2
+    second = chunks.share(chunks.split(w), first)
+    old = {id(b) for b in chunks.blobs(first)}
+    new = [b for b in chunks.blobs(second) if id(b) not in old]
+    assert len(new) == 3 and sum(map(len, new)) < chunks.size(second) // 50  # one page each, and now
+    assert chunks.packed_digest(second) == chunks.packed_digest(chunks.split(w))
+    out = chunks.patch(chunks.build(first), first, second)
+    assert out == w and pack_world(out) == pack_world(w)

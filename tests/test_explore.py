@@ -98,6 +98,9 @@ def test_until_stable_and_time_budget_stop_early() -> None:
 
 def test_until_spec_and_expect_mismatch_are_failures(tmp_path: Path) -> None:
     res = explore(PIRQ_FIXED, runs=10, jobs=1, until=["call xen_hvm_setup_msi_irqs"])
+    from msidbg.explore import report
+    assert res["failures"][0]["run"] == 0 and res["runs"] == 1
+    assert "seed 1  the ordered baseline (run 0) fails: no schedule deviation needed" in report.human(res)
     f = res["failures"][0]
     assert res["runs"] == 1 and f["breakpoint"] == "call xen_hvm_setup_msi_irqs" and f["deviations"] == 0
     wrong = tmp_path / "wrong.yaml"
@@ -116,6 +119,9 @@ def test_bad_input_is_an_error_before_any_run(tmp_path: Path) -> None:
         explore(PIRQ, strategy="ordered", jobs=1)
     with pytest.raises(MsidbgError, match="--runs"):
         explore(PIRQ, runs=0, jobs=1)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(MsidbgError, match="--save-failing: not a folder"):
+        explore(PIRQ, jobs=1, save_failing=str(tmp_path / "file"))
 
 
 def msidbg(*args: str) -> subprocess.CompletedProcess[str]:
@@ -177,6 +183,23 @@ def test_run_with_schedule_and_seed_re_runs_an_explored_run() -> None:
     assert summ["stopped"] == {"reason": "breakpoint", "event": f["run_event"], "breakpoint": f["breakpoint"]}
 
 
+def test_the_rerun_command_reproduces_a_run_of_any_depth_window_and_until() -> None:
+    import shlex
+    # a run that needs its depth and window (not the defaults) and an --until spec to fail as it did
+    # a run that needs its depth and window (not the defaults) to fail as it did; the --until spec
+    # (which never holds: 3 CPUs) is passed on as a --break
+    res = explore(PIRQ, runs=300, strategy="delay", depth=5, window=20_000, jobs=1, until=["if event.cpu == 7"])
+    f = res["failures"][0]
+    assert f["run"] >= 1 and f["breakpoint"] in ("pirq-conflict", "probe-failed")
+    argv = shlex.split(f["rerun"])
+    assert argv[:3] == ["msidbg", "run", PIRQ] and argv[-3:] == ["--break", "if event.cpu == 7", "--stop-at-break"]
+    assert argv[3:11] == ["--schedule", "delay", "--depth", "5", "--window", "20000", "--seed", str(f["seed"])]
+    out = msidbg(*argv[1:], "--json")
+    summ = json.loads(out.stdout)
+    assert out.returncode == 1, out.stderr
+    assert summ["stopped"] == {"reason": "breakpoint", "event": f["run_event"], "breakpoint": f["breakpoint"]}
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc")
 def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
     import os
@@ -222,3 +245,42 @@ def test_coverage_counts_modelled_code_not_a_scenarios_probes() -> None:
     assert "shutdown_pirq" in kernel["names"] and not res["failures"]
     qemu = res["coverage"]["programs"]["qemu"]["total"]
     assert kernel["total"] + qemu == len(PROGRAMS) - 1
+
+
+def test_default_jobs_is_the_usable_cpus_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from msidbg.explore import pool
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda pid: set(range(3)), raising=False)
+    assert pool.default_jobs() == 3
+    # a 300-CPU host: the default must stay within what --jobs accepts, or explore() refuses it
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda pid: set(range(300)), raising=False)
+    assert pool.default_jobs() == pool.MAX_JOBS == 256
+
+
+HELD_OUT = """
+name: heldout-nic
+seed: 7
+cpus: 3
+platform: {kind: xen-hvm, xen: "XEN"}
+kernel: {xen_reuse_cached_pirq: REUSE}
+devices:
+  eth0: {bdf: "00:04.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth1: {bdf: "00:05.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth2: {bdf: "00:06.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+run:
+""" + "".join(f"""  - {{at: 0~2ms, on: {i}, do: probe, dev: eth{i}, mode: msix, vectors: 2}}
+  - {{at: 0~2ms, on: {i}, do: remove, dev: eth{i}}}
+  - {{at: 0~2ms, on: {i}, do: probe, dev: eth{i}, mode: msix, vectors: 3}}
+""" for i in range(3)) + "breakpoints: [pirq-conflict, probe-failed]\n"
+
+
+@pytest.mark.parametrize("xen", ["4.5", "4.8"])
+def test_a_held_out_re_use_shape_is_found_and_shrunk(xen: str, tmp_path: Path) -> None:
+    # another shape than the shipped scenario (NICs, 2 then 3 vectors, no doorbells)
+    path = tmp_path / "heldout.yaml"
+    path.write_text(HELD_OUT.replace("XEN", xen).replace("REUSE", "true"))
+    res = explore(str(path), runs=300, jobs=1)
+    f = res["failures"][0]
+    assert f["breakpoint"] in ("pirq-conflict", "probe-failed") and 1 <= f["deviations"] <= 2
+    assert all("started at" in n["note"] for n in f["notes"])  # the late starts say it
+    path.write_text(HELD_OUT.replace("XEN", xen).replace("REUSE", "false"))
+    assert explore(str(path), runs=40, jobs=1)["failures"] == []

@@ -36,6 +36,7 @@ RANKS = {
     "msidbg.tui": 5,
     "msidbg.bugio.serve": 5, "msidbg.bugio.served": 5,  # the TUI served to a browser
     "msidbg.cli": 6,
+    "msidbg._boot": 7,  # the msidbg command's entry point: a bytecode cache, then the CLI
     "msidbg.bugio.commands": 6,  # the bugio subcommands' parsers and handlers: part of the CLI
     "msidbg.whycmd": 6,  # the why / diff subcommands' parsers and handlers: part of the CLI
 }

@@ -147,3 +147,23 @@ def test_hypercall_needs_xen() -> None:
         scenario((PROBED % ("bare-metal", "  - {at: shutdown_pirq, do: hypercall, op: PHYSDEVOP_get_free_pirq}")
                   ).replace("passthrough: true, ", ""))
     assert "needs a Xen guest" in e.value.oneline()
+
+
+def test_a_probe_in_an_interrupt_handler_fires_at_its_step() -> None:
+    """The CPU's step runs handler steps on a fast path; with probes armed every step goes
+    through the probe checks (a probe at a handler's step fires there, once)."""
+    text = """
+name: t
+cpus: 1
+devices:
+  eth0: {bdf: "00:03.0", msix: {table_size: 1}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0}
+probes:
+  - {at: handle_edge_irq.handle, when: after, do: fire, dev: eth0, vector: 0, times: 1}
+"""
+    eng = run_to_end(scenario(text))
+    notes = [e.index for e in events_of(eng, "kernel") if "probe at handle_edge_irq.handle" in str(e.fields)]
+    assert len(notes) == 1
+    assert eng.w["acct"]["eth0"]["raised"] == [2]

@@ -45,7 +45,9 @@ def test_re_executing_through_a_checkpoint_checks_its_fingerprint() -> None:
         s.step()
 
 
-def test_checkpoint_memory_stays_bounded_by_thinning_older_ones() -> None:
+def test_checkpoint_memory_stays_bounded_and_the_gaps_even_when_thinning() -> None:
+    """Thinning drops every other checkpoint along the whole history (not only the older half),
+    so reaching any event costs about the same however long the run."""
     world_bytes = len(pack_world(bug().world))
     s = Session(scenario(RANDOM_SCENARIO), spacing=4, budget=world_bytes * 6)
     s.run()
@@ -53,7 +55,7 @@ def test_checkpoint_memory_stays_bounded_by_thinning_older_ones() -> None:
     assert tl.thinned > 0 and tl.coarse_bytes <= world_bytes * 6 + world_bytes
     assert len(tl.fps) > len(tl.order)  # fingerprints outlive the thinned blobs
     gaps = [b - a for a, b in zip(tl.order, tl.order[1:], strict=False)]
-    assert gaps[0] > gaps[-1]  # old history is sparser than recent history
+    assert max(gaps) <= 2 * min(gaps[:-1]), gaps  # even everywhere (the newest gap may be short)
     for i in (3, s.total // 2, s.total - 3):
         s.seek(i)
         assert state_hash(s.world) == state_hash(_straight_world(i))

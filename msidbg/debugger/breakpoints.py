@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from msidbg.debugger.expr import Compiled, ExprError, compile_expr
 from msidbg.errors import MsidbgError
 from msidbg.guard import encodable
 from msidbg.model import hits
 from msidbg.sim.world import copy_world
+
+if TYPE_CHECKING:
+    from msidbg.debugger.expr import Compiled
 
 BUILTIN, IF, WATCH, CALL = "builtin", "if", "watch", "call"
 MAX_SPEC_CHARS = 4000
@@ -131,6 +133,10 @@ def _split_if(text: str) -> tuple[str, str | None, int]:
 
 
 def _expr(spec: str, offset: int, roots: set[str] | None, world: dict[str, Any] | None) -> Compiled:
+    # the expression compiler loads only when a breakpoint has an expression (not for a headless
+    # run of built-in names: start-up time)
+    from msidbg.debugger.expr import ExprError, compile_expr
+
     text = spec[offset:]
     try:
         return compile_expr(text, roots, world)
@@ -237,7 +243,7 @@ def _condition(cond: Compiled, eng: Any) -> Callable[[], bool]:
         return lambda: bool(fn(eng))
 
     def test() -> bool:
-        return eng.log.data[(eng.cur - 1) * 7 + 1] in kinds and bool(fn(eng))
+        return eng.log.kind_at(eng.cur) in kinds and bool(fn(eng))
     return test
 
 

@@ -150,16 +150,25 @@ def record_run(label: str, path: str, s: Session, max_events: int | None = None)
 
 # --- comparing ------------------------------------------------------------------------------------------
 class Sig:
-    """What an event did, comparable across runs: kind, CPU, device and fields (strings as text)."""
+    """What an event did, comparable across runs: kind, CPU, device and fields (strings as text).
+    Computed once per distinct record of the log (most events repeat one)."""
 
     def __init__(self, log: EventLog) -> None:
-        self.data = log.data
+        self.log = log
         self.strings = log.strings.strings
         self._str: dict[int, tuple[bool, ...]] = {}
+        self._rec: dict[int, tuple[Any, ...]] = {}
 
     def __call__(self, e: int) -> tuple[Any, ...]:
-        i = (e - 1) * 7
-        _, k, cpu, dev, a, b, c = self.data[i:i + 7]
+        log = self.log
+        rid = log.ids[e - 1 - log.base]
+        got = self._rec.get(rid)
+        if got is None:
+            got = self._rec[rid] = self._record(rid)
+        return got
+
+    def _record(self, rid: int) -> tuple[Any, ...]:
+        k, cpu, dev, a, b, c = (col[rid] for col in self.log.cols)
         isstr = self._str.get(k)
         if isstr is None:
             fields = kind_by_code(k).fields
@@ -172,16 +181,25 @@ class Sig:
 def first_raw_difference(a: EventLog, b: EventLog) -> int:
     """The first event index whose log row differs (time included), or one past the shorter log."""
     n = min(len(a), len(b))
-    da, db = memoryview(a.data), memoryview(b.data)
+    ta, tb = memoryview(a.times), memoryview(b.times)
     block = 4096
     lo = 0
-    while lo < n:
+    while lo < n:   # the first time that differs bounds the search
         hi = min(lo + block, n)
-        if da[lo * 7:hi * 7] != db[lo * 7:hi * 7]:
-            for e in range(lo, hi):
-                if da[e * 7:e * 7 + 7] != db[e * 7:e * 7 + 7]:
-                    return e + 1
+        if ta[lo:hi] != tb[lo:hi]:
+            n = next(e for e in range(lo, hi) if ta[e] != tb[e])
+            break
         lo = hi
+    sa, sb = Sig(a), Sig(b)
+    ia, ib = a.ids, b.ids
+    same: dict[tuple[int, int], bool] = {}
+    for e in range(n):
+        pair = (ia[e], ib[e])
+        ok = same.get(pair)
+        if ok is None:
+            ok = same[pair] = sa(e + 1) == sb(e + 1)
+        if not ok:
+            return e + 1
     return n + 1
 
 

@@ -331,26 +331,24 @@ def _event_getter(name: str) -> Fn:
         cur = e.cur
         if cur < 1:
             return None
-        data = e.log.data
-        base = (cur - 1) * 7
-        if name == "kind":
-            return kind_by_code(data[base + 1]).name
-        if name in ("time", "time_ns"):
-            return data[base]
+        log = e.log
         if name == "index":
             return cur
+        if name in ("time", "time_ns"):
+            return log.time_at(cur)
+        t, k, cpu, dev, a, b, c = log.raw(cur)
+        if name == "kind":
+            return kind_by_code(k).name
         if name == "cpu":
-            v = data[base + 2]
-            return None if v < 0 else v
+            return None if cpu < 0 else cpu
         if name == "dev":
-            v = data[base + 3]
-            return None if v < 0 else e.log.strings.strings[v]
-        spec = _fields_of(data[base + 1]).get(name)
+            return None if dev < 0 else log.strings.strings[dev]
+        spec = _fields_of(k).get(name)
         if spec is None:
             return None
-        v = data[base + spec[0]]
+        v = (a, b, c)[spec[0] - 4]
         if spec[1] == STR:
-            return e.log.strings.strings[v]
+            return log.strings.strings[v]
         return v + U64 if v < 0 and spec[1] == HEX else v
     return get
 

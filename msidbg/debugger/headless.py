@@ -10,12 +10,12 @@ from typing import Any, TextIO
 from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare
-from msidbg.debugger.timeline import MAX_SPACING
 from msidbg.errors import MsidbgError
 from msidbg.files import FileProblem, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
+from msidbg.sim.strategy import Schedule
 
 
 @dataclass
@@ -23,25 +23,28 @@ class RunResult:
     summary: dict[str, Any]
     reason: str
     detected: set[str]
+    #: why the run stopped early on its own (the session's memory bound), for stderr; else None
+    note: str | None = None
 
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
         seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None,
-        save: str | None = None) -> RunResult:
+        save: str | None = None, schedule: Schedule | None = None) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
-    ``save`` writes a snapshot at the stop."""
+    ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window)."""
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
-    # without --save nobody travels back: checkpoints only every MAX_SPACING events
-    s = Session(scn, seed, spacing=None if save else MAX_SPACING)
+    # without --save nobody travels back: no history is kept (no checkpoints, no event log)
+    s = Session(scn, seed, history=save is not None, schedule=schedule)
     arm(s, extra_breaks)
     stop = _loop(s, max_events, stop_at_break, progress)
     if save is not None:
         s.save(save)
-    return RunResult(s.summary(), stop.reason, {h.name for h in s.eng.hits})
+    note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
+    return RunResult(s.summary(), stop.reason, s.eng.hits.names_seen(), note)
 
 
 def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: TextIO | None) -> Stop:
@@ -53,7 +56,7 @@ def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: Tex
         stop = s.continue_(chunk) if stop_at_break else s.run(chunk)
         if left is not None:
             left -= chunk
-        if stop.reason != "limit" or (left is not None and left <= 0):
+        if stop.reason != "limit" or (left is not None and left <= 0) or s.history_full:
             _progress_done(progress)
             return stop
         if progress is not None and time.monotonic() - last > 0.25:

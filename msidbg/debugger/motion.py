@@ -8,7 +8,6 @@ that arrives where the cursor has been before checks that it reproduced the same
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,8 @@ from msidbg.sim.world import copy_world, pack_world
 #: events run between two chances to yield to the asyncio loop (and to check the clock)
 CHUNK = 512
 MAX_SEEN = 4096
+#: segments a backward search scans one by one before it scans the rest in one straight run
+BACK_SEGMENTS = 8
 
 Cmd = Generator[None, None, "Stop"]
 
@@ -50,16 +51,40 @@ def _fp(saved: Any) -> bytes:
     return b"p" + fingerprint(saved) if isinstance(saved, bytes) else b"s" + chunks.fingerprint(saved)
 
 
+#: how much a session's recorded history (event log, hits, choices) may hold by default
+DEFAULT_MEMORY = 512 << 20
+
+
 class Motion:
     """Cursor moves over ``eng`` using ``timeline``'s saved worlds."""
 
-    def __init__(self, eng: Any, timeline: Timeline) -> None:
+    def __init__(self, eng: Any, timeline: Timeline, memory: int = DEFAULT_MEMORY) -> None:
         self.eng = eng
         self.timeline = timeline
+        #: the bound on the recorded history; a forward run that reaches it stops (see ``full``)
+        self.memory = memory
+        #: why the last forward run stopped at the memory bound (None: it did not)
+        self.full: str | None = None
         #: fingerprints of worlds the cursor has left backwards: coming back must reproduce them
         self.seen: dict[int, bytes] = {}
         #: the event whose saved world was just installed unchanged (no re-execution), or -1
         self.exact = -1
+
+    def history_bytes(self) -> int:
+        """Bytes held by what the run recorded: event log, hits, choices."""
+        eng = self.eng
+        return int(eng.log.memory_bytes() + eng.hits.memory_bytes() + eng.choices.memory_bytes())
+
+    def _over_memory(self) -> str | None:
+        used = self.history_bytes()
+        if used <= self.memory:
+            return None
+        eng = self.eng
+        bound = f"{self.memory / 2**20:,.0f} MB" if self.memory >= 1 << 20 else f"{self.memory / 2**10:,.0f} KB"
+        self.full = (f"the recorded history reached its memory bound of {bound} at event "
+                     f"{eng.w['events']:,} ({len(eng.log):,} events logged, {len(eng.hits):,} hits, "
+                     f"{len(eng.choices):,} choices)")
+        return self.full
 
     def stop(self, reason: str, bp: Breakpoint | None = None, detail: str | None = None) -> Stop:
         w = self.eng.w
@@ -73,23 +98,43 @@ class Motion:
     def forward(self, budget: int | None, checker: Checker | None) -> Cmd:
         """Run forward; a breakpoint of ``checker`` stops the run after the event where it fires."""
         eng, tl = self.eng, self.timeline
-        step = eng.step
         # built-in and call breakpoints only look at what the engine noted during the step
         simple = checker is not None and checker.simple
         check = checker.check if checker is not None else None
+        fired: list[Breakpoint] = []
+
+        def test() -> bool:
+            assert check is not None
+            bp = check()
+            if bp is None:
+                return False
+            fired.append(bp)
+            return True
+
+        after = None if check is None or simple else test
         done = 0
+        self.full = None
         while True:
             n = CHUNK if budget is None else min(CHUNK, budget - done)
             if n <= 0:
                 return self.stop("limit")
-            for _ in range(n):
-                if not step():
+            if eng.cur >= len(eng.log):
+                eng.log.trim()  # a session without history keeps only the latest events
+                if (full := self._over_memory()) is not None:
+                    return self.stop("limit", detail=full)
+            left = n
+            while left > 0:
+                # straight to the chunk's end, the next checkpoint, or an event worth checking
+                ran = eng.advance(min(left, max(tl.next_at - eng.cur, 1)), simple, after)
+                if ran == 0:
                     return self.stop("end")
+                left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
-                if check is None or (simple and not eng.step_hits and not eng.step_calls):
-                    continue
-                if (bp := check()) is not None:
+                if fired:
+                    return self.stop("breakpoint", fired[0], checker.detail if checker else None)
+                if simple and (eng.step_hits or eng.step_calls) and check is not None \
+                        and (bp := check()) is not None:
                     return self.stop("breakpoint", bp, checker.detail if checker else None)
             done += n
             yield
@@ -106,9 +151,7 @@ class Motion:
                 or cur >= total:
             return (yield from self.forward(budget, checker))
         limit = total if budget is None else min(total, cur + budget)
-        hits = eng.hits
-        i = bisect.bisect_right(hits, cur, key=lambda h: h.event)
-        nxt = next((h.event for h in hits[i:] if h.name in checker.names), None)
+        nxt = next((h.event for h in eng.hits.after(cur) if h.name in checker.names), None)
         if nxt is not None and nxt <= limit:
             return (yield from self.land(nxt, checker))
         stop = yield from self.goto(limit)
@@ -152,17 +195,20 @@ class Motion:
         start = tl.best_start(target, live)
         self.exact = target if live is not None and start == target else -1
         plan = tl.fine_plan(start, target) if start < len(eng.log) else []
-        step = eng.step
         pos = start
         while pos < target:
             n = min(CHUNK, target - pos)
-            for _ in range(n):
-                if not step():
+            left = n
+            while left > 0:
+                stop_at = tl.next_at if not plan else min(tl.next_at, plan[0])
+                ran = eng.advance(min(left, max(stop_at - eng.cur, 1)))
+                if ran == 0:
                     return self.stop("end")
+                left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
                 if plan and eng.cur == plan[0]:
-                    tl.save_fine()
+                    tl.save_fine(grid=True)
                     plan.pop(0)
             pos += n
             yield
@@ -174,32 +220,50 @@ class Motion:
         eng, tl = self.eng, self.timeline
         tl.restore(lo, blob)
         test = make_test()
-        found: int | None = None
-        step = eng.step
+        found: list[int] = []   # the last event where the test held, when there is one
+
+        def note() -> bool:
+            if test():
+                found[:] = [eng.cur]
+            return False
+
         while eng.cur < hi:
-            for _ in range(min(CHUNK, hi - eng.cur)):
-                step()
+            left = min(CHUNK, hi - eng.cur)
+            while left > 0:
+                ran = eng.advance(min(left, max(tl.next_at - eng.cur, 1)), False, note)
+                if ran == 0:
+                    break
+                left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
-                if test():
-                    found = eng.cur
+            if eng.w["ended"] and eng.cur < hi:
+                break
             yield
-        return found
+        return found[-1] if found else None
 
     def back_search(self, first: int, make_test: Callable[[], Callable[[], bool]], floor: int = 0
                     ) -> Generator[None, None, int | None]:
         """The last event in (floor, first] where a test holds, scanning saved segments backwards.
 
         ``make_test`` is called at the start of each segment (after its world is installed).
+        After ``BACK_SEGMENTS`` segments without a hit the rest, (floor, lo], is scanned in one
+        straight run from the saved world at or before ``floor``: the same events re-executed,
+        without a restore per segment.
         """
         tl = self.timeline
         hi = first
-        for lo in reversed(tl.points_before(first)):
+        points = tl.points_before(first)
+        for n, lo in enumerate(reversed(points)):
             blob = tl.coarse.get(lo) or tl.fine.get(lo)
             if hi <= floor:
                 break
             if lo >= hi or blob is None:
                 continue
+            if n >= BACK_SEGMENTS and lo > floor:
+                start = max((p for p in points if p <= floor and (tl.coarse.get(p) or tl.fine.get(p))), default=None)
+                if start is not None and start < lo:
+                    found = yield from self.scan(start, tl.coarse.get(start) or tl.fine[start], hi, make_test)
+                    return found if found is not None and found > floor else None
             found = yield from self.scan(lo, blob, hi, make_test)
             if found is not None:
                 return found
@@ -279,11 +343,12 @@ class Motion:
         origin = eng.w["events"]
         yield from self.goto(index - 1)
         got: list[dict[str, Any] | None] = []
+        k = eng.model.k
         plain = eng.emit
 
-        def emit(*args: Any, **kw: Any) -> None:
+        def observe() -> None:
             if not got:
-                run = executing(eng.model.k)
+                run = executing(k)
                 if run is None:
                     got.append(None)
                 else:
@@ -293,9 +358,13 @@ class Motion:
                     got.append({"cpu": cpu, "kind": kind, "frames": [(f["prog"], f["pc"]) for f in frames],
                                 "action": c["proc"]["action"] if c is not None else -1,
                                 "vector": vector if isinstance(vector, int) else None})
+
+        def emit(*args: Any, **kw: Any) -> None:
+            observe()
             plain(*args, **kw)
 
         eng.emit = emit
+        k.observer = observe        # the kernel's emit (Ctx.ev inlines Engine.emit)
         try:
             if eng.w["events"] == index - 1:
                 eng.step()
@@ -303,6 +372,7 @@ class Motion:
                     self.timeline.on_event()
         finally:
             del eng.emit
+            k.observer = None
         yield from self.goto(origin)
         return got[0] if got else None
 

@@ -9,7 +9,6 @@ asyncio loop every few milliseconds and can be cancelled between two events.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
@@ -18,15 +17,14 @@ from typing import Any
 
 from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
-from msidbg.debugger.expr import ExprError, compile_expr
-from msidbg.debugger.motion import Cmd, Motion, Stop
+from msidbg.debugger.motion import DEFAULT_MEMORY, Cmd, Motion, Stop
 from msidbg.debugger.summary import summary as make_summary
 from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
-from msidbg.errors import ScenarioError
+from msidbg.errors import MsidbgError, ScenarioError
 from msidbg.guard import encodable
 from msidbg.model import new_engine, resolve_schedule
 from msidbg.scenario import Scenario, load_scenario
-from msidbg.sim.events import Event
+from msidbg.sim.events import Event, EventLog
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.strategy import Schedule
 from msidbg.sim.world import diff_paths
@@ -47,17 +45,22 @@ class Session:
     """One scenario run under the debugger. Build with ``from_scenario`` or ``open``."""
 
     def __init__(self, scn: Scenario, seed: int | None = None, *, arm: bool = True,
-                 spacing: int | None = None, budget: int = DEFAULT_BUDGET, schedule: Schedule | None = None) -> None:
+                 spacing: int | None = None, budget: int = DEFAULT_BUDGET, schedule: Schedule | None = None,
+                 history: bool = True, memory: int = DEFAULT_MEMORY) -> None:
         self.scenario = scn
         #: how the run resolves its choices (the file's ``schedule:``, or a strategy and a replayed plan)
         self.schedule = resolve_schedule(scn) if schedule is None else schedule
-        self.eng = new_engine(scn, seed, schedule=self.schedule)
+        #: False: the session keeps no history (no checkpoints after event 0, only the latest
+        #: events of the log, no recorded choices): headless runs that never look back
+        self.history = history
+        self.eng = new_engine(scn, seed, EventLog(window=not history), schedule=self.schedule)
+        self.eng.keep_choices = history
         self.seed: int = self.eng.w["seed"]
-        self.timeline = Timeline(self.eng, spacing, budget)
+        self.timeline = Timeline(self.eng, spacing, budget, history)
         self._bps: list[Breakpoint] = []
         self._next_id = 1
         self._bookmarks: dict[str, Bookmark] = {}
-        self.motion = Motion(self.eng, self.timeline)
+        self.motion = Motion(self.eng, self.timeline, memory)
         self._busy = False
         #: a snapshot opened without verification (its Recording) until its history is replayed
         self._pending: Any = None
@@ -118,6 +121,11 @@ class Session:
         return bool(self.world["ended"])
 
     @property
+    def history_full(self) -> str | None:
+        """Why the last forward command stopped at the session's memory bound (None: it did not)."""
+        return self.motion.full
+
+    @property
     def history_ready(self) -> bool:
         """False only for a snapshot opened without verification whose history is not replayed yet."""
         return self._pending is None
@@ -137,7 +145,7 @@ class Session:
         limit = self.cursor if upto is None else upto
         if self._pending is not None:
             return [h for h in self._pending.hits if h.event <= limit]
-        return [h for h in self.eng.hits if h.event <= limit]
+        return self.eng.hits.upto(limit)
 
     def armed_hits(self) -> list[Hit]:
         """The hits of the armed, enabled, unconditional built-in breakpoints up to the cursor (the
@@ -381,6 +389,8 @@ class Session:
         """Write a snapshot of the session at the cursor (atomically)."""
         from msidbg.debugger.snapshot import save
 
+        if not self.history:
+            raise MsidbgError("this session keeps no history (Session(history=False)): it cannot be saved", path)
         self._need_history()
         save(self, path)
 
@@ -420,7 +430,7 @@ class Session:
                 except StopIteration as done:
                     return self._finish(done.value)
                 if time.perf_counter() >= deadline:
-                    await asyncio.sleep(0)
+                    await _sleep0()
                     deadline = time.perf_counter() + slice_s
         finally:
             gen.close()
@@ -452,8 +462,16 @@ class Session:
         return checker
 
     def _compile(self, text: str) -> Any:
+        from msidbg.debugger.expr import ExprError, compile_expr
+
         try:
             return compile_expr(text, world=self.world)
         except ExprError as e:
             raise BreakpointError(e.what, text, e.column) from None
 
+
+async def _sleep0() -> None:
+    """Yield to the event loop (asyncio is imported only by the async commands' callers)."""
+    import asyncio
+
+    await asyncio.sleep(0)

@@ -24,6 +24,7 @@ import struct
 import sys
 import zlib
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +149,7 @@ def _file_name(path: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def pack_choices(choices: dict[int, int], cursor: int) -> bytes:
+def pack_choices(choices: Mapping[int, int], cursor: int) -> bytes:
     """zlib of little-endian int64s: the n event deltas, then the n choices."""
     evs = sorted(ev for ev in choices if ev <= cursor)
     col = array("q", [b - a for a, b in zip([0, *evs], evs, strict=False)])
@@ -169,12 +170,12 @@ def pack_hits(hits: list[Hit]) -> dict[str, Any]:
 
 
 def log_digests(log: Any, upto: int) -> tuple[int, list[bytes]]:
-    """8-byte digests of consecutive blocks of the event log (little-endian int64 columns)."""
+    """8-byte digests of consecutive blocks of the event log (little-endian int64 rows of 7 columns)."""
     block = max(1, -(-upto // MAX_LOG_BLOCKS))
     out = []
     for a in range(0, upto, block):
         b = min(a + block, upto)
-        out.append(hashlib.sha256(le_bytes(log.data[a * 7:b * 7])).digest()[:8])
+        out.append(hashlib.sha256(log.rows_bytes(a, b)).digest()[:8])
     return block, out
 
 

@@ -2,21 +2,30 @@
 
 History is linear and deterministic (the random generator's state is part of the world), so
 any event can be reached by restoring a saved world at or before it and re-executing. Two
-kinds of saved worlds, each a msgpack blob:
+kinds of saved worlds:
 
 * **coarse** checkpoints, taken while the run first reaches new events, every ``spacing``
-  events. The spacing adapts: it is chosen from the measured cost of re-executing an event
-  and of restoring a world so that replaying one interval takes about ``TARGET_REPLAY_S``.
-  When their bytes pass ``budget``, every other checkpoint in the older half is dropped, so
-  old history gets sparser (slower to reach) while memory stays bounded.
+  events. The spacing adapts to two measured costs: replaying one interval (restore +
+  re-execution) should take about ``TARGET_REPLAY_S``, and packing checkpoints should take at
+  most ``PACK_SHARE`` of the run (a 2,048-entry world packs in ~20 ms: it gets a checkpoint
+  every tens of thousands of events, not every few hundred). Worlds that pack to
+  ``SPLIT_MIN_BYTES`` or more are kept split (``msidbg.sim.chunks``), sharing every piece that
+  did not change with the previous checkpoint, so each costs the memory of what changed. When
+  their bytes pass ``budget``, every other checkpoint is dropped, along the whole history, and
+  new ones are spaced at least as far apart: memory stays bounded and the gaps stay even, so
+  reaching any event costs about the same.
 * **fine** checkpoints: a small LRU of worlds near where the user has been (seek targets and
   places stepped back from), so that ``step_back`` replays tens of events, not thousands.
-  They are kept split (``msidbg.sim.chunks``): restoring one onto a nearby live world unpacks
-  only the pieces that differ, which is what makes a one-event step back cheap on big worlds.
+  Big worlds keep them split too: restoring one onto a nearby live world unpacks only the
+  pieces that differ, which is what makes a one-event step back cheap on big worlds.
 
-Every coarse checkpoint leaves a fingerprint (sha256 of its blob, 16 bytes) that is kept even
-after the blob is thinned; re-executing through such an event must reproduce it exactly.
-A mismatch is a ``DivergenceError``: determinism is broken, never silently.
+Every coarse checkpoint leaves a fingerprint (sha256 of the packed world, 16 bytes, the same
+whichever form the checkpoint is kept in) that outlives its blob; re-executing through such an
+event must reproduce it exactly. A mismatch is a ``DivergenceError``: determinism is broken,
+never silently.
+
+A timeline without ``history`` (headless runs that never go back) takes no checkpoint after
+the first.
 """
 
 from __future__ import annotations
@@ -33,13 +42,20 @@ from msidbg.sim.world import diff_paths, pack_world, unpack_world
 
 #: what one coarse interval should cost to replay (restore + re-execution), in seconds
 TARGET_REPLAY_S = 0.012
+#: the share of a run's time that packing coarse checkpoints may take
+PACK_SHARE = 0.08
 MIN_SPACING, MAX_SPACING = 32, 200_000
 DEFAULT_BUDGET = 192 << 20
 FINE_MAX_ENTRIES, FINE_MAX_BYTES = 64, 24 << 20
 #: fine checkpoints saved on the way to a seek target (the grid points just before it)
-FINE_AHEAD = 4
-#: worlds packing to at least this many bytes keep their fine checkpoints split
+FINE_AHEAD = 2
+#: at most this much re-execution between two grid points of fine checkpoints (see fine_step)
+FINE_REPLAY_S = 0.004
+#: worlds packing to at least this many bytes keep their checkpoints split
 SPLIT_MIN_BYTES = 256 << 10
+#: the first guess of an event's cost, before anything was measured
+EVENT_S_GUESS = 5e-6
+NEVER = 1 << 62
 
 
 def fingerprint(blob: bytes) -> bytes:
@@ -47,32 +63,53 @@ def fingerprint(blob: bytes) -> bytes:
     return hashlib.sha256(blob).digest()[:16]
 
 
+def saved_fingerprint(saved: Any) -> bytes:
+    """The fingerprint of a saved world, packed or split (the same value for the same world)."""
+    return fingerprint(saved) if isinstance(saved, bytes) else chunks.packed_digest(saved)
+
+
 class Timeline:
     """The saved worlds of one engine's run; the engine's world is replaced on restore."""
 
-    def __init__(self, eng: Any, spacing: int | None = None, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, eng: Any, spacing: int | None = None, budget: int = DEFAULT_BUDGET,
+                 history: bool = True) -> None:
         self.eng = eng
         self.fixed = spacing
-        self.spacing = spacing or 256
+        self.history = history
         self.budget = budget
         start = eng.w["events"]
+        t0 = time.perf_counter()
         blob = pack_world(eng.w)
-        self.coarse: dict[int, bytes] = {start: blob}
-        self.order: list[int] = [start]
-        self.fps: dict[int, bytes] = {start: fingerprint(blob)}
-        self.fp_events: list[int] = [start]
-        self.fine: OrderedDict[int, chunks.Node] = OrderedDict()
-        self.fine_bytes = 0
-        self.coarse_bytes = len(blob)
+        pack_s = time.perf_counter() - t0
         self._last_bytes = len(blob)
+        #: coarse checkpoints: event -> packed world, or its split (big worlds)
+        self.coarse: dict[int, Any] = {}
+        self.order: list[int] = []
+        self.fps: dict[int, bytes] = {}
+        self.fp_events: list[int] = []
+        #: blob id -> [blob, number of coarse splits using it] (shared pieces are counted once)
+        self._refs: dict[int, list[Any]] = {}
+        self._last_split: Any = None
+        self.coarse_bytes = 0
+        self.fine: OrderedDict[int, chunks.Node] = OrderedDict()
+        #: the fine checkpoints that are grid points (see ``save_fine``)
+        self._grid: set[int] = set()
+        self.fine_bytes = 0
         self.frontier = start
         #: events to take coarse checkpoints at instead of by spacing (a snapshot's, when replaying it)
         self.plan: list[int] = []
-        self.next_at = start + self.spacing
-        self._clock = (time.perf_counter(), start)
-        self._event_s = 5e-6
+        self._event_s = EVENT_S_GUESS
         self._restore_s = len(blob) * 2e-8
+        self._pack_est = pack_s
+        #: gaps at least this wide: the spacing of what thinning left (new checkpoints keep it)
+        self.floor = spacing or MIN_SPACING
         self.thinned = 0
+        #: seconds spent packing coarse checkpoints (their cost, budgeted by the spacing)
+        self.pack_s = 0.0
+        self._keep(start, chunks.split(eng.w) if self.split_worth_it() else blob, fingerprint(blob))
+        self.spacing = spacing or self._choose_spacing()
+        self.next_at = start + self.spacing if history else NEVER
+        self._clock = (time.perf_counter(), start)
 
     # -- the forward hook -----------------------------------------------------------------------
     def on_event(self) -> None:
@@ -86,6 +123,8 @@ class Timeline:
 
     def _make_at(self, cur: int) -> int:
         """The next event after ``cur`` (and after the frontier) to take a new checkpoint at."""
+        if not self.history:
+            return NEVER
         base = max(self.frontier, cur)
         if self.plan and self.plan[-1] > base:
             return self.plan[bisect.bisect_right(self.plan, base)]
@@ -108,28 +147,65 @@ class Timeline:
         where = ""
         saved = self.coarse.get(cur)
         if saved is not None:
-            paths = diff_paths(unpack_world(saved), self.eng.w, limit=3)
+            old = unpack_world(saved) if isinstance(saved, bytes) else chunks.build(saved)
+            paths = diff_paths(old, self.eng.w, limit=3)
             where = f"; first difference at {paths[0]}" if paths else ""
         raise DivergenceError(f"re-execution diverged: the world at event {cur} differs from the one "
                               f"recorded when the run first reached it{where} (a determinism bug in msidbg)")
 
     def _add(self, cur: int) -> None:
+        w = self.eng.w
         t0 = time.perf_counter()
-        blob = pack_world(self.eng.w)
+        if self.split_worth_it():
+            saved: Any = chunks.share(chunks.split(w), self._last_split)
+            fp = chunks.packed_digest(saved)
+        else:
+            saved = pack_world(w)
+            fp = fingerprint(saved)
         pack_s = time.perf_counter() - t0
-        self.coarse[cur] = blob
-        self.order.append(cur)
-        self.fps[cur] = fingerprint(blob)
-        self.fp_events.append(cur)
-        self.coarse_bytes += len(blob)
-        self._last_bytes = len(blob)
+        self.pack_s += pack_s
+        self._keep(cur, saved, fp)
         self.frontier = cur
         self._adapt(cur, pack_s)
         if self.coarse_bytes > self.budget:
             self._thin()
 
+    def _keep(self, ev: int, saved: Any, fp: bytes) -> None:
+        self.coarse[ev] = saved
+        self.order.append(ev)
+        self.fps[ev] = fp
+        self.fp_events.append(ev)
+        if isinstance(saved, bytes):
+            self.coarse_bytes += len(saved)
+            self._last_bytes = len(saved)
+            return
+        self._last_split = saved
+        total = 0
+        for b in chunks.blobs(saved):
+            total += len(b)
+            ref = self._refs.get(id(b))
+            if ref is None:
+                self._refs[id(b)] = [b, 1]
+                self.coarse_bytes += len(b)
+            else:
+                ref[1] += 1
+        self._last_bytes = total
+
+    def _drop(self, ev: int) -> None:
+        saved = self.coarse.pop(ev)
+        self.thinned += 1
+        if isinstance(saved, bytes):
+            self.coarse_bytes -= len(saved)
+            return
+        for b in chunks.blobs(saved):
+            ref = self._refs[id(b)]
+            ref[1] -= 1
+            if ref[1] == 0:
+                del self._refs[id(b)]
+                self.coarse_bytes -= len(b)
+
     def _adapt(self, cur: int, pack_s: float) -> None:
-        """Re-derive the spacing from the measured event and restore costs (unless fixed)."""
+        """Re-derive the spacing from the measured event, restore and pack costs (unless fixed)."""
         now = time.perf_counter()
         t_prev, ev_prev = self._clock
         self._clock = (now, cur)
@@ -138,25 +214,31 @@ class Timeline:
             self._event_s = 0.7 * self._event_s + 0.3 * max(per_event, 1e-7)
         # unpacking costs about twice packing (it builds every object)
         self._restore_s = 0.7 * self._restore_s + 0.3 * 2.5 * pack_s
-        if self.fixed:
-            return
-        budget_s = max(TARGET_REPLAY_S - self._restore_s, TARGET_REPLAY_S / 4)
-        self.spacing = max(MIN_SPACING, min(MAX_SPACING, int(budget_s / self._event_s)))
+        self._pack_est = 0.7 * self._pack_est + 0.3 * pack_s
+        if not self.fixed:
+            self.spacing = self._choose_spacing()
+
+    def _choose_spacing(self) -> int:
+        replay = max(TARGET_REPLAY_S - self._restore_s, TARGET_REPLAY_S / 4) / self._event_s
+        packing = self._pack_est / (PACK_SHARE * self._event_s)
+        return max(MIN_SPACING, self.floor, min(MAX_SPACING, int(max(replay, packing))))
 
     def _thin(self) -> None:
-        """Drop every other coarse checkpoint in the older half until under 3/4 of the budget."""
+        """Drop every other coarse checkpoint (the first and the last stay) until under 3/4 of
+        the budget; later checkpoints keep at least the spacing that is left."""
         while self.coarse_bytes > self.budget * 3 // 4 and len(self.order) > 4:
-            half = len(self.order) // 2
-            keep = [self.order[0]]
-            for i, ev in enumerate(self.order[1:half], start=1):
-                if i % 2 == 0:
-                    keep.append(ev)
-                else:
-                    self.coarse_bytes -= len(self.coarse.pop(ev))
-                    self.thinned += 1
-            self.order = keep + self.order[half:]
-            if half <= 2:
-                break
+            keep = self.order[::2]
+            if keep[-1] != self.order[-1]:
+                keep.append(self.order[-1])
+            for ev in set(self.order) - set(keep):
+                self._drop(ev)
+            self.order = keep
+            gaps = sorted(b - a for a, b in zip(keep, keep[1:], strict=False))
+            self.floor = max(self.floor, min(MAX_SPACING, gaps[len(gaps) // 2]))
+            if not self.fixed:
+                self.spacing = self._choose_spacing()
+            else:
+                self.spacing = max(self.spacing, self.floor)
 
     # -- restoring --------------------------------------------------------------------------------
     def best_start(self, target: int, live: chunks.Node | None = None) -> int:
@@ -200,31 +282,45 @@ class Timeline:
 
     def fine_plan(self, start: int, target: int) -> list[int]:
         """Events between ``start`` and ``target`` worth saving on the way (grid points just before)."""
-        step = max(16, self.spacing // 16)
+        step = self.fine_step()
         if target - start <= step:
             return []
         top = (target - 1) // step * step
         return [g for g in range(max(start + 1, top - (FINE_AHEAD - 1) * step), top + 1, step)
                 if g > start and g not in self.fine and g not in self.coarse][-FINE_AHEAD:]
 
+    def fine_step(self) -> int:
+        """The grid of fine checkpoints: a sixteenth of the spacing, and no more events than
+        re-execute in ``FINE_REPLAY_S`` (big worlds have costly events and a wide spacing, set
+        by their pack cost: a step back must not replay hundreds of them)."""
+        return max(16, min(self.spacing // 16, int(FINE_REPLAY_S / self._event_s)))
+
     def split_worth_it(self) -> bool:
         """Are worlds big enough that fine checkpoints should be split (see ``chunks``)?
         Small worlds pack and unpack whole faster than they split."""
         return self._last_bytes >= SPLIT_MIN_BYTES
 
-    def save_fine(self, saved: Any = None) -> None:
+    def save_fine(self, saved: Any = None, grid: bool = False) -> None:
         """Keep the engine's current world as a fine checkpoint: ``saved`` is its packed blob or
-        split, if the caller made one; otherwise whichever suits the world's size."""
+        split, if the caller made one; otherwise whichever suits the world's size. ``grid``: a
+        grid point saved on the way to a target; the cache evicts the worlds the cursor left
+        before those (a run of step backs leaves one world per step, and big worlds fill the
+        cache in a few steps: the grid points below the cursor must outlive them)."""
         ev = self.eng.w["events"]
         if ev in self.coarse or ev in self.fine:
             return
         if saved is None:
             saved = chunks.split(self.eng.w) if self.split_worth_it() else pack_world(self.eng.w)
         self.fine[ev] = saved
+        if grid:
+            self._grid.add(ev)
         self.fine_bytes += _size(saved)
         while self.fine and (len(self.fine) > FINE_MAX_ENTRIES or self.fine_bytes > FINE_MAX_BYTES):
-            _, old = self.fine.popitem(last=False)
-            self.fine_bytes -= _size(old)
+            old_ev = next((e for e in self.fine if e not in self._grid and e != ev), None)
+            if old_ev is None:
+                old_ev = next(iter(self.fine))
+            self._grid.discard(old_ev)
+            self.fine_bytes -= _size(self.fine.pop(old_ev))
 
     def points_before(self, target: int) -> list[int]:
         """Events with a saved world (coarse or fine) strictly before ``target``, ascending."""
@@ -235,9 +331,10 @@ class Timeline:
     def memory_bytes(self) -> int:
         return self.coarse_bytes + self.fine_bytes
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, float]:
         return {"coarse": len(self.order), "fine": len(self.fine), "fingerprints": len(self.fps),
-                "spacing": self.spacing, "bytes": self.memory_bytes(), "thinned": self.thinned}
+                "spacing": self.spacing, "bytes": self.memory_bytes(), "thinned": self.thinned,
+                "pack_s": round(self.pack_s, 4)}
 
 
 def _size(saved: Any) -> int:
@@ -249,7 +346,4 @@ def install(eng: Any, world: dict[str, Any]) -> None:
     eng.w = world
     eng.cur = world["events"]
     eng.model.bind(eng)
-    if eng.step_hits:
-        eng.step_hits = []
-    if eng.step_calls:
-        eng.step_calls = []
+    eng.forget_notes()

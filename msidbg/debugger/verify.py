@@ -11,7 +11,7 @@ naming the first diverging event and the first differing world path.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from msidbg import __version__
@@ -19,7 +19,7 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import BreakpointError, Checker
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
-from msidbg.debugger.snapshot import Recording, le_bytes, read
+from msidbg.debugger.snapshot import Recording, read
 from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
 from msidbg.scenario import load_scenario_text
 from msidbg.sim.events import all_kinds
@@ -111,15 +111,12 @@ def _advance(s: Session, upto: int, points: dict[int, bytes], first_bad: list[tu
              ) -> Generator[None, None, None]:
     """Run straight to event ``upto`` (or the end), taking the planned checkpoints; yields per chunk."""
     eng, tl = s.eng, s.timeline
-    step = eng.step
     while eng.cur < upto and not eng.w["ended"]:
         done = 0
         while done < CHUNK and eng.cur < upto:
             # run straight to the next checkpoint (or the chunk's end): no per-event test
             n = max(1, min(CHUNK - done, upto - eng.cur, tl.next_at - eng.cur))
-            for _ in range(n):
-                if not step():
-                    break
+            eng.advance(n)
             done += n
             if eng.w["ended"]:
                 break
@@ -207,12 +204,12 @@ def _log_mismatch(log: Any, rec: Recording, reached: int) -> list[tuple[int, int
         a, b = i * block, min((i + 1) * block, rec.cursor)
         if b > upto:
             return [(a + 1, b)]
-        if hashlib.sha256(le_bytes(log.data[a * 7:b * 7])).digest()[:8] != want:
+        if hashlib.sha256(log.rows_bytes(a, b)).digest()[:8] != want:
             return [(a + 1, b)]
     return []
 
 
-def _first_diff(mine: dict[int, int], theirs: dict[int, int], cursor: int) -> list[tuple[int, int]]:
+def _first_diff(mine: Mapping[int, int], theirs: Mapping[int, int], cursor: int) -> list[tuple[int, int]]:
     keys = sorted({k for k in mine if k <= cursor} | set(theirs))
     for k in keys:
         if mine.get(k) != theirs.get(k):

@@ -435,12 +435,20 @@ def causes(s: Any, hits: list[Hit]) -> list[list[int] | None]:
     if not s.history_ready or not p.on:
         return [None] * len(hits)
     p.flush()
-    pos = {id(h): j for j, h in enumerate(s.eng.hits)}
+    pos = _hit_positions(s)
     out: list[list[int] | None] = []
     for h in hits:
-        r = p.hit_node(pos.get(id(h), -1), h.event)
+        r = p.hit_node(pos.get((h.event, h.name, h.detail), -1), h.event)
         out.append(cause_events(p, r) if r >= 0 else [h.event])
     return out
+
+
+def _hit_positions(s: Any) -> dict[tuple[int, str, str], int]:
+    """(event, name, detail) -> position in the engine's hit log (which hands out fresh Hit records)."""
+    pos: dict[tuple[int, str, str], int] = {}
+    for j, h in enumerate(s.eng.hits):
+        pos.setdefault((h.event, h.name, h.detail), j)
+    return pos
 
 
 def hit_devices(s: Any, hits: list[Hit]) -> list[str | None]:
@@ -449,10 +457,10 @@ def hit_devices(s: Any, hits: list[Hit]) -> list[str | None]:
     ready = p.on and s.history_ready
     if ready:
         p.flush()
-    pos = {id(h): j for j, h in enumerate(s.eng.hits)}
+    pos = _hit_positions(s)
     out: list[str | None] = []
     for h in hits:
-        r = p.hit_node(pos.get(id(h), -1), h.event) if ready else -1
+        r = p.hit_node(pos.get((h.event, h.name, h.detail), -1), h.event) if ready else -1
         dev = whytext._parts(p, p.key(r)).get("dev") if r >= 0 else None
         if dev is None and s.history_ready:
             ev = s.event(h.event)

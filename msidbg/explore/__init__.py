@@ -14,6 +14,7 @@ search stops at the first failing run (``all_runs`` keeps going to count every g
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 from msidbg.errors import MsidbgError
 from msidbg.explore import report
 from msidbg.explore.coverage import Coverage
-from msidbg.explore.pool import Task, Workers, default_jobs
+from msidbg.explore.pool import MAX_JOBS, Task, Workers, default_jobs
 from msidbg.explore.runner import MAX_EVENTS, RunResult, Signature, Target
 from msidbg.explore.shrink import ddmin
 from msidbg.model import resolve_schedule
@@ -85,6 +86,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         explored = time.monotonic() - t0
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
                     for i, g in enumerate(st.groups.values())]
+        for f in failures:
+            f["rerun"] = _rerun(path, sch, f, target.until)
         bar.done()
     return {
         "runs": st.runs, "seconds": round(explored, 3), "strategy": name, "failures": failures,
@@ -104,7 +107,7 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
     checks = [(runs >= 1, "--runs: must be at least 1"),
               (depth is None or 1 <= depth <= 64, "--depth: must be 1..64"),
               (window is None or 0 <= window <= 10**9, "--window: must be 0..1s"),
-              (jobs is None or 1 <= jobs <= 256, "--jobs: must be 1..256"),
+              (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: must be 1..{MAX_JOBS}"),
               (time_budget is None or time_budget > 0, "--time: must be a positive duration"),
               (until_stable is None or until_stable >= 1, "--until-stable: must be at least 1")]
     for ok, what in checks:
@@ -113,6 +116,8 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
 
 
 def _make_folder(folder: str) -> None:
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise MsidbgError("--save-failing: not a folder (expected a folder for the snapshots, or a new name)", folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
@@ -190,6 +195,16 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
         "shrink_runs": shrunk.tests, "shrink_complete": shrunk.complete,
         "notes": [{"event": ev, "note": text} for ev, text in cx.notes],
     }
+
+
+def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...]) -> str:
+    """The command that re-runs the group's first failing run (not shrunk) to its failure."""
+    how = ["--schedule", "ordered"] if failure["run"] == 0 else \
+        ["--schedule", sch.strategy, "--depth", str(sch.depth), "--window", str(sch.window)]
+    args = ["msidbg", "run", path, *how, "--seed", str(failure["seed"])]
+    for spec in until:
+        args += ["--break", spec]
+    return shlex.join([*args, "--stop-at-break"])
 
 
 def _replay(sch: Schedule, devs: list[Deviation]) -> Schedule:

@@ -37,11 +37,16 @@ class Task:
     cover: bool = True
 
 
+MAX_JOBS = 256
+
+
 def default_jobs() -> int:
+    """The CPUs this process may use, at most MAX_JOBS (the bound --jobs accepts)."""
     try:
-        return max(len(os.sched_getaffinity(0)), 1)
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(os.cpu_count() or 1, 1)
+        cpus = os.cpu_count() or 1
+    return min(max(cpus, 1), MAX_JOBS)
 
 
 _target: Target | None = None

@@ -138,15 +138,19 @@ def human(result: dict[str, Any]) -> str:
     if not result["failures"]:
         lines.append("no failing run")
     for i, f in enumerate(result["failures"]):
-        lines.append(f"FAIL {i + 1}: {f['signature']}  x{f['count']}  seed {f['seed']}  "
-                     f"{f['deviations']} deviation{'s' if f['deviations'] != 1 else ''} from ordered"
-                     f" (shrunk from {f['deviations_found']} in {f['shrink_runs']} runs)")
+        if f["run"] == 0:  # nothing to shrink: the scenario fails as written
+            how = "the ordered baseline (run 0) fails: no schedule deviation needed"
+        else:
+            how = (f"{f['deviations']} deviation{'s' if f['deviations'] != 1 else ''} from ordered"
+                   f" (shrunk from {f['deviations_found']} in {f['shrink_runs']} runs)")
+        lines.append(f"FAIL {i + 1}: {f['signature']}  x{f['count']}  seed {f['seed']}  {how}")
         if f["detail"]:
             lines.append(f"    {f['detail']}")
         for note in f["notes"]:
             lines.append(f"    - at event {note['event']}: {note['note']}")
         if f["snapshot"]:
             lines.append(f"    snapshot: {f['snapshot']}  (msidbg open / msidbg replay)")
+        lines.append(f"    unshrunk: {f['rerun']}")
     cov = result["coverage"]
     p, st = cov["programs"], cov["steps"]
     lines.append(f"coverage: conditions {', '.join(cov['conditions']) or 'none'}; kernel programs "

@@ -38,11 +38,17 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
     the action's index when it has its own ``jitter:`` (which varies the interval)."""
     dev, idx, remaining, every = item[3], item[4], item[5], item[6]
     if remaining > 1:
+        # the next signal of this series: the same item, re-queued (saves building a new one)
+        w = eng.w
         if len(item) > 7 and eng.jitter is not None:
-            eng.schedule(eng.w["now"] + eng.jitter(eng, every, item[7]), "fire", dev, idx, remaining - 1, every,
-                         item[7])
+            item[0] = w["now"] + eng.jitter(eng, every, item[7])
         else:
-            eng.schedule(eng.w["now"] + every, "fire", dev, idx, remaining - 1, every)
+            del item[7:]
+            item[0] = w["now"] + every
+        item[1] = w["seq"]
+        w["seq"] += 1
+        item[5] = remaining - 1
+        heapq.heappush(w["agenda"], item)
     device.signal(eng, dev, idx)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model.hw import _DOWN, words_clear, words_highest, words_set, words_test
+from msidbg.model.hw import words_highest
 
 Cpu = dict[str, Any]
 Source = list[Any]  # [device name, vector index, signal count]
@@ -28,33 +28,58 @@ def ppr_class(cpu: Cpu) -> int:
 
 
 def acceptable(cpu: Cpu) -> int:
-    """The vector the CPU would take next, or -1 (hot path: inlined bit scans)."""
+    """The vector the CPU would take next, or -1 (hot path: unrolled bit scans)."""
     irr = cpu["irr"]
     if not any(irr):
         return -1
-    for i in _DOWN:
-        word = irr[i]
-        if word:
-            v = (i << 5) + word.bit_length() - 1
-            break
+    w0, w1, w2, w3, w4, w5, w6, w7 = irr
+    if w7:
+        v = 223 + w7.bit_length()
+    elif w6:
+        v = 191 + w6.bit_length()
+    elif w5:
+        v = 159 + w5.bit_length()
+    elif w4:
+        v = 127 + w4.bit_length()
+    elif w3:
+        v = 95 + w3.bit_length()
+    elif w2:
+        v = 63 + w2.bit_length()
+    elif w1:
+        v = 31 + w1.bit_length()
+    else:
+        v = w0.bit_length() - 1
     cls = cpu["tpr"] >> 4
     isr = cpu["isr"]
     if any(isr):
-        for i in _DOWN:
-            word = isr[i]
-            if word:
-                top = ((i << 5) + word.bit_length() - 1) >> 4
-                if top > cls:
-                    cls = top
-                break
+        w0, w1, w2, w3, w4, w5, w6, w7 = isr
+        if w7:
+            top = 14 if w7 < 0x10000 else 15
+        elif w6:
+            top = 12 if w6 < 0x10000 else 13
+        elif w5:
+            top = 10 if w5 < 0x10000 else 11
+        elif w4:
+            top = 8 if w4 < 0x10000 else 9
+        elif w3:
+            top = 6 if w3 < 0x10000 else 7
+        elif w2:
+            top = 4 if w2 < 0x10000 else 5
+        elif w1:
+            top = 2 if w1 < 0x10000 else 3
+        else:
+            top = 0 if w0 < 0x10000 else 1
+        if top > cls:
+            cls = top
     return v if (v >> 4) > cls else -1
 
 
 def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:
     """A message or IPI arrives: set IRR, record provenance. Returns True if it coalesced."""
     irr = cpu["irr"]
-    coalesced = words_test(irr, vector)
-    words_set(irr, vector)
+    i, bit = vector >> 5, 1 << (vector & 31)
+    word = irr[i]
+    irr[i] = word | bit
     if src is not None:
         srcs = cpu["irr_src"].get(vector)
         if srcs is None:
@@ -66,22 +91,42 @@ def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:
                     break
             else:
                 srcs.append(src)
-    return coalesced
+    return bool(word & bit)
 
 
 def take(cpu: Cpu, vector: int) -> list[Source]:
     """IRR -> ISR for ``vector``; returns the provenance of the signals it carried."""
-    words_clear(cpu["irr"], vector)
-    words_set(cpu["isr"], vector)
+    i, bit = vector >> 5, 1 << (vector & 31)
+    cpu["irr"][i] &= ~bit
+    cpu["isr"][i] |= bit
     return cpu["irr_src"].pop(vector, None) or []
 
 
 def eoi(cpu: Cpu) -> int:
     """Clear the highest ISR bit; returns that vector (or -1 for a stray EOI)."""
-    v = words_highest(cpu["isr"])
-    if v >= 0:
-        words_clear(cpu["isr"], v)
-    return v
+    isr = cpu["isr"]
+    w0, w1, w2, w3, w4, w5, w6, w7 = isr
+    if w7:
+        i, word = 7, w7
+    elif w6:
+        i, word = 6, w6
+    elif w5:
+        i, word = 5, w5
+    elif w4:
+        i, word = 4, w4
+    elif w3:
+        i, word = 3, w3
+    elif w2:
+        i, word = 2, w2
+    elif w1:
+        i, word = 1, w1
+    elif w0:
+        i, word = 0, w0
+    else:
+        return -1
+    top = word.bit_length() - 1
+    isr[i] = word ^ (1 << top)
+    return (i << 5) + top
 
 
 def reset(cpu: Cpu) -> list[Source]:

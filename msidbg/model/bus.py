@@ -29,7 +29,8 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
 
     Returns the CPU the message reached (for the event record), or -1.
     """
-    router = ROUTERS.get(eng.w["platform"]["route"])
+    w = eng.w
+    router = ROUTERS.get(w["platform"]["route"])
     if router is not None:
         return int(router(eng, dev, idx, lo, hi, data, n))
     if (lo & 0xFFF00000) != 0xFEE00000:
@@ -37,7 +38,16 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
         return -1
     dest = (lo >> 12) & 0xFF
-    return deliver_vector(eng, dev, idx, apic_cpu(eng.w, dest), data & 0xFF, n, f"APIC id {dest}")
+    vector = data & 0xFF
+    cpus = w["cpus"]
+    if dest < len(cpus) and vector >= 16 and cpus[dest]["online"]:  # deliver_vector's common case, inlined
+        c = cpus[dest]
+        apic.receive(c, vector, [dev, idx, n])
+        eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
+        if not c["queued"]:
+            eng.model.wake(eng, c)
+        return dest
+    return deliver_vector(eng, dev, idx, apic_cpu(w, dest), vector, n, f"APIC id {dest}")
 
 
 def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:

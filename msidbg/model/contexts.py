@@ -18,10 +18,13 @@ Item = list[Any]
 
 def context(item: Item) -> str:
     """The context of an agenda item: ``CPU1`` (its steps, action starts, its driver's
-    timeouts), ``QEMU``, ``Xen`` (work on device interrupts), or a device's name (its signals)."""
+    timeouts), ``CPU1 timer`` (its local APIC timer: hardware, like a device's signals),
+    ``QEMU``, ``Xen`` (work on device interrupts, its eoi_timer), or a device's name (its signals)."""
     kind = item[2]
     if kind in ("cpu", "act", "timeout"):
         return f"CPU{item[3]}"
+    if kind == "vtimer":
+        return f"CPU{item[3]} timer"
     if kind == "qemu":
         return "QEMU"
     if kind in ("fire", "release"):
@@ -71,8 +74,15 @@ _SIMPLE: dict[str, Callable[[dict[str, Any], Item], str]] = {
     "timeout": lambda w, it: f"CPU{it[3]}'s driver timeout",
     "fire": lambda w, it: f"{it[3]}'s signal on vector {it[4]}",
     "release": lambda w, it: f"{it[3]}'s pending-bit release on vector {it[4]}",
-    "xen": lambda w, it: f"Xen's interrupt work for {it[4]} vector {it[5]}",
+    "xen": lambda w, it: _xen(w, it),
+    "vtimer": lambda w, it: f"CPU{it[3]}'s local APIC timer (vector cleanup)",
 }
+
+
+def _xen(w: dict[str, Any], item: Item) -> str:
+    if item[3] == "eoi_timer":  # [.., "eoi_timer", host irq, token]
+        return f"Xen's eoi_timer of host irq {item[4]}"
+    return f"Xen's interrupt work for {item[4]} vector {item[5]}"  # [.., "irq" | "inject", dev, vector, ..]
 
 
 def _action(w: dict[str, Any], idx: int) -> str:

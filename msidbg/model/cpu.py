@@ -17,7 +17,23 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
-from msidbg.sim.program import AGAIN, CALL, GOTO, RET, WAIT, Flow, new_frame, run_step
+from msidbg.sim.program import (
+    AGAIN,
+    CALL,
+    GOTO,
+    LABELS,
+    NEXT,
+    NOTHING,
+    NSTEPS,
+    RET,
+    STEPS,
+    WAIT,
+    Flow,
+    apply_flow,
+    new_frame,
+    run_step,
+    unwind,
+)
 from msidbg.sim.scheduler import EngineError
 
 Cpu = dict[str, Any]
@@ -35,7 +51,7 @@ def errname(value: int) -> str:
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
-    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at")
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -49,6 +65,8 @@ class Ctx:
         self.ctx: dict[str, Any] = {}
         #: the event during which ``ctx`` runs program steps (provenance reads the stack then)
         self.at = -1
+        #: called when a step re-executing known history emits (the debugger's Session.executed)
+        self.observer: Any = None
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -88,7 +106,16 @@ class Ctx:
     # events ------------------------------------------------------------------------------
     def ev(self, kind: int, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0, cost: str = "kernel") -> None:
         """Emit this step's event and charge the CPU the cost of its action."""
-        self.eng.emit(kind, self.cpu_id, dev, a, b, c)
+        eng = self.eng
+        if eng.fresh:  # Engine.emit, inlined: this is the hottest call of the model
+            key = (kind, self.cpu_id, dev, a, b, c)
+            rid = eng.records.get(key)
+            if rid is None:
+                rid = eng.log.record(key)
+            eng.ids_append(rid)
+            eng.times_append(self.w["now"])
+        elif self.observer is not None:     # re-execution, observed (never on a fresh step)
+            self.observer()
         self.costname = cost
         self.emitted = True
 
@@ -134,7 +161,11 @@ def wake(eng: Any, c: Cpu) -> None:
     """Put the CPU on the agenda if it has something to do and is not already there."""
     if not c["queued"] and has_work(c):
         c["queued"] = True
-        eng.schedule(max(eng.w["now"], c["busy_until"]), "cpu", c["id"])
+        w = eng.w
+        now, busy = w["now"], c["busy_until"]
+        seq = w["seq"]
+        w["seq"] = seq + 1
+        heapq.heappush(w["agenda"], [now if now > busy else busy, seq, "cpu", c["id"]])
 
 
 def park(eng: Any, c: Cpu) -> None:
@@ -157,37 +188,71 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     """Agenda handler: one step of CPU ``item[3]``."""
     k: Ctx = eng.model.k
     w = eng.w
-    c = w["cpus"][item[3]]
+    cid = item[3]
+    c = w["cpus"][cid]
     # Still "queued" while its own step runs: a wake() from inside the step (a doorbell its own
     # handler completes) must not put a second item on the agenda at a stale time.
     c["queued"] = True
-    k.eng, k.w, k.cpu, k.cpu_id = eng, w, c, c["id"]
+    k.cpu = c
+    k.cpu_id = cid
+    k.at = eng.cur      # provenance reads the running context's stack during this step
     k.costname = "kernel"
     k.emitted = False
-    proc = c["proc"]
-    v = -1
+    irq = c["irq"]
+    stack = irq["stack"]
     act = -1  # the scenario action this step belongs to (for its jitter:)
-    if c["irq"]["stack"]:
-        _run(k, c, c["irq"])
-    elif c["stopped"]:
-        raise EngineError(f"CPU{c['id']} was scheduled while stopped")
-    elif c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
-        irqflow.accept(k, c, v)
-    elif proc["stack"] and proc["wait"] is None:
-        act = proc["action"]
-        _run(k, c, proc)
-    elif proc["done"] is not None:
-        act = proc["action"]
-        _finish_action(k, c, proc["done"], emit=True)
+    if stack and "probes" in w:
+        _run(k, c, irq)     # probes armed: every step goes through the probe checks
+    elif stack:
+        # a handler is running: run_step inlined for its common case (the step emits and goes
+        # on to the next step, or falls off the end); everything else goes through the general path
+        k.ctx = irq
+        frame = stack[-1]
+        flow = k.flow
+        flow.op = NEXT
+        k.frame = frame
+        name = frame["prog"]
+        pc = frame["pc"]
+        STEPS[name][pc](k, frame["locals"])
+        op = flow.op
+        if op == NEXT:
+            frame["pc"] = pc = pc + 1
+            if pc >= NSTEPS[name]:
+                unwind(stack, NOTHING)
+        elif op == GOTO:  # a label is always a step of the program: nothing to unwind
+            frame["pc"] = LABELS[name][flow.target]
+        else:
+            apply_flow(irq, stack, frame, flow, eng.model.on_push)
+        if not k.emitted:
+            _run(k, c, irq, True)
+        elif eng.prov.touched:
+            eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
     else:
-        raise EngineError(f"CPU{c['id']} was scheduled with nothing to do")
+        proc = c["proc"]
+        if c["stopped"]:
+            raise EngineError(f"CPU{cid} was scheduled while stopped")
+        if c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
+            irqflow.accept(k, c, v)
+        elif proc["stack"] and proc["wait"] is None:
+            act = proc["action"]
+            _run(k, c, proc)
+        elif proc["done"] is not None:
+            act = proc["action"]
+            _finish_action(k, c, proc["done"], emit=True)
+        else:
+            raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     cost = w["costs"][k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
     c["busy_until"] = busy = w["now"] + cost
-    c["queued"] = has_work(c)
-    if c["queued"]:
-        eng.schedule(busy, "cpu", c["id"])
+    if stack or has_work(c):
+        # the CPU's next step: this same agenda item, re-queued at the end of this step's cost
+        item[0] = busy
+        item[1] = seq = w["seq"]
+        w["seq"] = seq + 1
+        heapq.heappush(w["agenda"], item)
+    else:
+        c["queued"] = False
 
 
 def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
@@ -220,31 +285,37 @@ def running(c: Cpu) -> str:
     return "idle"
 
 
-def _run(k: Ctx, c: Cpu, ctx: dict[str, Any]) -> None:
-    """Run steps of one context until one of them emits an event (pure steps are free)."""
+def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
+    """Run steps of one context until one of them emits an event (pure steps are free);
+    ``stepped``: the caller already ran the first one (and it emitted nothing)."""
     on_push = k.eng.model.on_push
     k.ctx = ctx
     k.at = k.eng.cur
-    last: Any = None
-    armed = k.w.get("probes")
-    for _ in range(MAX_SILENT_STEPS):
+    last: Any = NOTHING
+    stack = ctx["stack"]
+    w = k.w
+    armed = w.get("probes")
+    n = 1 if stepped else 0
+    while not (stepped and (not stack or ctx["wait"] is not None)):
+        if n >= MAX_SILENT_STEPS:
+            raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
+        n += 1
         if armed:
-            if probes.before(k.w, ctx):
+            if probes.before(w, ctx):
                 continue        # the probe's frame runs first
-            frame = ctx["stack"][-1]
+            frame = stack[-1]
             pc = frame["pc"]
-        popped = run_step(k, ctx, on_push)
+        got = run_step(k, ctx, on_push)
+        stepped = True
         if armed:
-            probes.after(k.w, ctx, frame, pc, popped)
-        if popped:
-            last = popped[-1]
-        if k.emitted or not ctx["stack"] or ctx["wait"] is not None:
+            probes.after(w, ctx, frame, pc, [] if got is NOTHING else [got])
+        if got is not NOTHING:
+            last = got
+        if k.emitted:
             break
-    else:
-        raise EngineError(f"CPU{c['id']}: {ctx['stack'][-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
-    k.eng.prov.kernel_step_done(k.w, ctx is c["irq"])   # provenance: slots / online flags it changed
-    if ctx is c["proc"] and not ctx["stack"]:
-        _finish_action(k, c, last if last is not None else 0, emit=not k.emitted)
+    k.eng.prov.kernel_step_done(w, ctx is c["irq"])   # provenance: slots / online flags it changed
+    if not stack and ctx is c["proc"]:
+        _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:
         raise EngineError(f"CPU{c['id']}: a step blocked or returned without emitting an event")
 

@@ -187,11 +187,12 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
 
 def next_pending(w: World, vcpu: int) -> int:
     """The lowest pending, unmasked port bound to ``vcpu`` (0 when none)."""
-    for port in sorted(w["xen"]["ports"]):
-        ch = w["xen"]["ports"][port]
-        if ch["pending"] and not ch["masked"] and ch["vcpu"] == vcpu:
-            return port
-    return 0
+    # the lowest such port without sorting the table (a pass over it: this runs on every upcall)
+    best = 0
+    for port, ch in w["xen"]["ports"].items():
+        if ch["pending"] and (port < best or not best) and not ch["masked"] and ch["vcpu"] == vcpu:
+            best = port
+    return best
 
 
 # --- delivery --------------------------------------------------------------------------------------------

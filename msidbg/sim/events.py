@@ -1,12 +1,15 @@
-"""Event kinds, the columnar event log and the readable Event record.
+"""Event kinds, the compact event log and the readable Event record.
 
-One engine step produces exactly one event. Events are stored column-wise in
-typed arrays (about 60 bytes each) so a million-event run stays small; an
-``Event`` object is materialised only when somebody looks at it.
+One engine step produces exactly one event. Events are stored in typed arrays as a
+time and a record id (12 bytes each; the records, mostly repeated, are stored once), so
+a ten-million-event run stays small; an ``Event`` object is materialised only when
+somebody looks at it.
 """
 
 from __future__ import annotations
 
+import struct
+import sys
 from array import array
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,39 +123,110 @@ def format_ns(ns: int) -> str:
     return f"{s}.{rem:09d}s"
 
 
-class EventLog:
-    """Append-only log, seven int64 columns interleaved in one array (56 bytes an event).
+#: distinct records the log remembers for re-use; past this the lookup table starts afresh
+#: (records are still shared within each generation, so memory stays bounded either way)
+RECORD_CACHE = 1 << 16
+#: a windowed log keeps at least this many of the latest events (a full log keeps them all)
+WINDOW = 4096
+_ROW = struct.Struct("<6q")
 
-    Event i (1-based) is the record at position i-1: time, kind, cpu, dev, a, b, c.
+
+class EventLog:
+    """Append-only log: per event its time (int64) and the id (uint32) of its record.
+
+    A record is everything but the time -- (kind, cpu, dev, a, b, c) -- and most events of a
+    run repeat one seen before (the same vector accepted on the same CPU), so records are
+    stored once, column-wise, and events point at them: 12 bytes an event, plus 48 bytes per
+    distinct record. Event i (1-based) is at position i-1.
+
+    ``window`` (headless runs that will never look back) keeps only the latest events:
+    ``len`` still counts every event appended, reading an event that was dropped is an
+    IndexError.
     """
 
-    __slots__ = ("data", "strings")
+    __slots__ = ("times", "ids", "cols", "strings", "cache", "base", "window", "_rows")
 
     WIDTH = 7
 
-    def __init__(self) -> None:
-        self.data = array("q")
+    def __init__(self, window: bool = False) -> None:
+        self.times = array("q")
+        self.ids = array("I")
+        #: the records, one int64 column per field: kind, cpu, dev, a, b, c
+        self.cols = tuple(array("q") for _ in range(6))
         self.strings = StringTable()
+        #: (kind, cpu, dev name or None, a, b, c) -> record id (the engine's hot path reads it)
+        self.cache: dict[tuple[Any, ...], int] = {}
+        #: events dropped from the front (windowed logs only)
+        self.base = 0
+        self.window = window
+        self._rows: list[bytes] = []
 
     def __len__(self) -> int:
-        return len(self.data) // 7
+        return self.base + len(self.ids)
 
-    def append(self, time: int, kind: int, cpu: int, dev: int, a: int, b: int, c: int) -> None:
-        self.data.extend((time, kind, cpu, dev, a, b, c))
+    def record(self, key: tuple[Any, ...]) -> int:
+        """The id of a new record ``(kind, cpu, dev, a, b, c)`` (``dev`` a name or None)."""
+        cache = self.cache
+        if len(cache) >= RECORD_CACHE:
+            cache.clear()
+        kind_, cpu, dev, a, b, c = key
+        d = -1 if dev is None else self.strings.intern(dev)
+        cols = self.cols
+        rid = len(cols[0])
+        if rid > 0xFFFFFFFF:
+            raise OverflowError("event log: more than 2**32 distinct event records")
+        for col, v in zip(cols, (kind_, cpu, d, a, b, c), strict=True):
+            col.append(v)
+        cache[key] = rid
+        return rid
+
+    def append(self, time: int, kind: int, cpu: int, dev: str | None, a: int = 0, b: int = 0, c: int = 0) -> None:
+        key = (kind, cpu, dev, a, b, c)
+        rid = self.cache.get(key)
+        if rid is None:
+            rid = self.record(key)
+        self.ids.append(rid)
+        self.times.append(time)
+
+    def trim(self) -> None:
+        """A windowed log forgets all but its latest ``WINDOW`` events (a full log: nothing)."""
+        n = len(self.ids)
+        if self.window and n > 2 * WINDOW:
+            cut = n - WINDOW
+            del self.ids[:cut]
+            del self.times[:cut]
+            self.base += cut
 
     def truncate(self, n: int) -> None:
         """Forget events after the first n."""
-        del self.data[n * 7:]
+        n = max(n - self.base, 0)
+        del self.ids[n:]
+        del self.times[n:]
+
+    def _pos(self, index: int) -> int:
+        i = index - 1 - self.base
+        if i < 0 or index < 1:
+            raise IndexError(f"event {index} is not in the log")
+        return i
 
     def raw(self, index: int) -> tuple[int, ...]:
-        i = (index - 1) * 7
-        return tuple(self.data[i:i + 7])
+        """(time, kind, cpu, dev id, a, b, c) of event ``index``."""
+        i = self._pos(index)
+        r = self.ids[i]
+        return (self.times[i], *(col[r] for col in self.cols))
+
+    def field(self, index: int, col: int) -> int:
+        """Column ``col`` of event ``index``: 0 time, 1 kind, 2 cpu, 3 dev id, 4..6 a, b, c."""
+        i = self._pos(index)
+        if col == 0:
+            return self.times[i]
+        return self.cols[col - 1][self.ids[i]]
 
     def kind_at(self, index: int) -> int:
-        return self.data[(index - 1) * 7 + 1]
+        return self.cols[0][self.ids[self._pos(index)]]
 
     def time_at(self, index: int) -> int:
-        return self.data[(index - 1) * 7]
+        return self.times[self._pos(index)]
 
     def event(self, index: int) -> Event:
         """Materialise event ``index`` (1-based)."""
@@ -166,9 +240,36 @@ class EventLog:
 
     def events(self, start: int, stop: int) -> list[Event]:
         """Events with index in [start, stop) (1-based, clipped to the log)."""
-        start = max(start, 1)
+        start = max(start, 1, self.base + 1)
         stop = min(stop, len(self) + 1)
         return [self.event(i) for i in range(start, stop)]
 
+    def rows_bytes(self, start: int, stop: int) -> bytes:
+        """Events [start, stop) (0-based positions in the run) as little-endian int64 rows of 7
+        columns: time, kind, cpu, dev, a, b, c -- the canonical form that snapshot digests cover."""
+        lo, hi = start - self.base, stop - self.base
+        if lo < 0 or hi > len(self.ids) or lo > hi:
+            raise IndexError(f"events {start + 1}..{stop} are not in the log")
+        rows = self._rows
+        cols = self.cols
+        for r in range(len(rows), len(cols[0])):
+            rows.append(_ROW.pack(*(col[r] for col in cols)))
+        n = hi - lo
+        times = self.times[lo:hi]
+        if sys.byteorder == "big":
+            times.byteswap()
+        tb = times.tobytes()
+        pb = b"".join(map(rows.__getitem__, self.ids[lo:hi]))
+        if n == 1:
+            return tb + pb
+        out = bytearray(56 * n)
+        for k in range(8):
+            out[k::56] = tb[k::8]
+        for k in range(48):
+            out[8 + k::56] = pb[k::48]
+        return bytes(out)
+
     def memory_bytes(self) -> int:
-        return self.data.buffer_info()[1] * self.data.itemsize
+        """Bytes held by the event columns and the distinct records."""
+        n = self.ids.buffer_info()[1] * self.ids.itemsize + self.times.buffer_info()[1] * self.times.itemsize
+        return n + sum(c.buffer_info()[1] * c.itemsize for c in self.cols)

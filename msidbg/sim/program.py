@@ -47,6 +47,8 @@ class Program:
         self.labels[label] = len(self.steps)
         self.steps.append(fn)
         NSTEPS[self.name] = len(self.steps)
+        STEPS[self.name] = self.steps
+        LABELS[self.name] = self.labels
         return fn
 
     def label_of(self, pc: int) -> str:
@@ -61,6 +63,22 @@ class Program:
 PROGRAMS: dict[str, Program] = {}
 #: number of steps per program (hot-path cache for the implicit-return check)
 NSTEPS: dict[str, int] = {}
+#: the step functions of each program (hot-path cache: ``PROGRAMS[name].steps``)
+STEPS: dict[str, list[StepFn]] = {}
+#: the step labels of each program (hot-path cache: ``PROGRAMS[name].labels``)
+LABELS: dict[str, dict[str, int]] = {}
+
+
+class _Nothing:
+    """``run_step``'s answer when no frame returned during the step."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+NOTHING: Any = _Nothing()
 
 
 def program(name: str, doc: str = "", source: Any = None) -> Program:
@@ -94,63 +112,79 @@ class Flow:
         self.wait: dict[str, Any] | None = None
 
 
-def run_step(k: Any, ctx: dict[str, Any], on_push: Callable[[dict[str, Any]], bool]) -> list[int | None]:
+def run_step(k: Any, ctx: dict[str, Any], on_push: Callable[[dict[str, Any]], bool]) -> Any:
     """Run one step of the top frame of ``ctx`` and apply its control flow.
 
     ``on_push(frame)`` is called for every pushed frame; it returns False when the call
     was short-circuited (fault injection), in which case the frame is dropped and the
     caller sees ``ret`` already set in its locals.
 
-    Returns the list of values returned by frames popped during this step, ``None``
-    entries mark nothing; the last element is the value the context's root frame
-    returned when the stack became empty (callers use it for action results).
+    Returns the value returned by the last frame popped during this step (the context's
+    root frame, when the stack became empty: callers use it for action results), or
+    ``NOTHING`` when no frame returned.
     """
     stack = ctx["stack"]
     frame = stack[-1]
-    prog = PROGRAMS[frame["prog"]]
     flow: Flow = k.flow
     flow.op = NEXT
     k.frame = frame
-    prog.steps[frame["pc"]](k, frame["locals"])
+    name = frame["prog"]
+    pc = frame["pc"]
+    STEPS[name][pc](k, frame["locals"])
     op = flow.op
-    popped: list[int | None] = []
     if op == NEXT:
-        frame["pc"] += 1
-    elif op == CALL:
+        frame["pc"] = pc = pc + 1
+        if pc < NSTEPS[name]:
+            return NOTHING  # the common case: on to the next step
+        return unwind(stack, NOTHING)
+    if op == GOTO:  # a label is always a step of the program: nothing to unwind
+        frame["pc"] = LABELS[name][flow.target]
+        return NOTHING
+    return apply_flow(ctx, stack, frame, flow, on_push)
+
+
+def apply_flow(ctx: dict[str, Any], stack: list[dict[str, Any]], frame: dict[str, Any], flow: Flow,
+               on_push: Callable[[dict[str, Any]], bool]) -> Any:
+    """The control flow a step requested other than NEXT (see ``run_step``)."""
+    op = flow.op
+    last: Any = NOTHING
+    if op == CALL:
         if flow.then is None:
             frame["pc"] += 1
         else:
-            frame["pc"] = prog.labels[flow.then]
+            frame["pc"] = PROGRAMS[frame["prog"]].labels[flow.then]
             flow.then = None
-        callee = new_frame(flow.target, flow.args)
+        callee = {"prog": flow.target, "pc": 0, "locals": dict(flow.args)}
         if on_push(callee):
             stack.append(callee)
-            return popped
+            return last
     elif op == GOTO:
-        frame["pc"] = prog.labels[flow.target]
-    elif op == AGAIN:
-        pass
+        frame["pc"] = PROGRAMS[frame["prog"]].labels[flow.target]
     elif op == WAIT:
         frame["pc"] += 1
         ctx["wait"] = flow.wait
-        return popped
+        return last
     elif op == RET:
         stack.pop()
-        popped.append(flow.value)
-        _give(stack, flow.value)
-    # Falling off the end of a program is an implicit ``return 0``; chains of such
-    # returns unwind in the same step (a tail call's frame has nothing left to do).
-    while stack and stack[-1]["pc"] >= NSTEPS[stack[-1]["prog"]]:
-        top = stack.pop()
-        value = top["locals"].get("rv", 0)
-        popped.append(value)
-        _give(stack, value)
-    return popped
+        last = flow.value
+        if stack:
+            stack[-1]["locals"]["ret"] = last
+    return unwind(stack, last)  # (AGAIN: the same step runs next time)
 
 
-def _give(stack: list[dict[str, Any]], value: Any) -> None:
-    if stack:
-        stack[-1]["locals"]["ret"] = value
+def unwind(stack: list[dict[str, Any]], last: Any) -> Any:
+    """Falling off the end of a program is an implicit ``return 0``; chains of such returns
+    unwind in the same step (a tail call's frame has nothing left to do). Returns the value
+    the last popped frame returned (``last`` when none was popped)."""
+    while stack:
+        top = stack[-1]
+        if top["pc"] < NSTEPS[top["prog"]]:
+            break
+        stack.pop()
+        last = top["locals"].get("rv", 0)
+        if stack:
+            stack[-1]["locals"]["ret"] = last
+    return last
 
 
 def describe_frame(frame: dict[str, Any]) -> str:

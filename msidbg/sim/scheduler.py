@@ -15,15 +15,15 @@ exactly one event.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from . import strategy
 from .events import EventLog
+from .history import ChoiceLog, Hit, HitLog
 from .strategy import rand64
 from .world import World
 
@@ -32,16 +32,6 @@ class Model(Protocol):
     handlers: dict[str, Callable[[Engine, list[Any]], None]]
 
     def finish(self, eng: Engine) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A semantic condition the model detected (a built-in breakpoint name) at an event."""
-
-    event: int
-    time_ns: int
-    name: str
-    detail: str
 
 
 class EngineError(RuntimeError):
@@ -59,16 +49,23 @@ class Engine:
         self.model = model
         self.handlers = model.handlers
         self.log = log if log is not None else EventLog()
-        self.hits: list[Hit] = []
-        self.choices: dict[int, int] = {}
-        self.step_hits: list[Hit] = []
-        self._dev_ids: dict[str, int] = {}
+        self.hits = HitLog()
+        self.choices = ChoiceLog()
+        #: record the random policy's choices (a session that keeps no history does not)
+        self.keep_choices = True
+        # the hits and watched calls noted during the event ``_noted`` (see step_hits/step_calls)
+        self._hits_now: list[Hit] = []
+        self._calls_now: list[str] = []
+        self._noted = -1
         self.cur = world["events"]
         self.fresh = True
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
         self.call_watch: set[str] = set()
-        #: programs entered during the current step (only those in call_watch)
-        self.step_calls: list[str] = []
+        # the log's hot-path pieces (its arrays and record table are never replaced)
+        self.records = self.log.cache
+        self._ids = self.log.ids
+        self.ids_append = self.log.ids.append
+        self.times_append = self.log.times.append
         #: the schedule hooks (``strategy.attach``): ``pick(engine, agenda)`` chooses the next item
         #: (None: ordered), ``jitter(engine, cost, action)`` varies a step's cost (None: none)
         self.pick: Callable[[Engine, list[list[Any]]], list[Any]] | None = None
@@ -95,43 +92,71 @@ class Engine:
     # -- one step ---------------------------------------------------------------------
     def step(self) -> bool:
         """Execute one event. Returns False (and does nothing) once the run has ended."""
+        return self.advance(1) == 1
+
+    def advance(self, n: int, stop_on_notes: bool = False, after: Callable[[], bool] | None = None) -> int:
+        """Execute up to ``n`` events; returns how many ran. Fewer at the end of the run; with
+        ``stop_on_notes``, right after an event that noted a hit or a watched call; and right
+        after an event where ``after()`` (called after every event) returns true."""
         w = self.w
-        if w["ended"]:
-            return False
-        self.cur = cur = w["events"] + 1
-        data = self.log.data
-        before = len(data)
-        self.fresh = fresh = cur * 7 > before
-        if self.step_hits:
-            self.step_hits = []
-        if self.step_calls:
-            self.step_calls = []
+        if w["ended"] or n <= 0:
+            return 0
+        cur = w["events"]
+        logged = len(self.log)
+        if cur < logged:  # re-executing recorded history: nothing is emitted
+            m = min(n, logged - cur)
+            ran, halted = self._loop(m, False, stop_on_notes, after)
+            if not halted and ran < n:  # on into new events
+                ran += self._loop(n - ran, True, stop_on_notes, after)[0]
+            return ran
+        return self._loop(n, True, stop_on_notes, after)[0]
+
+    def _loop(self, n: int, fresh: bool, stop_on_notes: bool, after: Callable[[], bool] | None) -> tuple[int, bool]:
+        """``advance`` over events that are all new (``fresh``: each must emit exactly one event)
+        or all recorded already. Returns how many ran and whether it stopped before ``n``."""
+        w = self.w
+        ids = self._ids
+        logged = len(ids)
+        handlers = self.handlers
         agenda = w["agenda"]
-        if not agenda:
-            self.model.finish(self)
-        else:
-            t = agenda[0][0]
-            if t > w["now"]:
-                w["now"] = t
-            pick = self.pick
-            item = heapq.heappop(agenda) if pick is None else pick(self, agenda)
-            self.handlers[item[2]](self, item)
-        if fresh and len(data) != before + 7:
-            raise EngineError(f"step {cur} emitted {(len(data) - before) // 7} events (expected exactly 1)")
-        w["events"] = cur
-        return True
+        hook = self.pick
+        pick = heapq.heappop if hook is None else partial(hook, self)
+        start = cur = w["events"]
+        end = cur + n
+        now = w["now"]
+        watch = stop_on_notes or after is not None
+        self.fresh = fresh
+        while cur < end:
+            cur += 1
+            self.cur = cur
+            if agenda:
+                t = agenda[0][0]
+                if t > now:
+                    w["now"] = now = t
+                handlers[(item := pick(agenda))[2]](self, item)
+                ended = False
+            else:
+                self.model.finish(self)
+                ended = w["ended"]
+            if fresh:
+                logged += 1
+                if len(ids) != logged:
+                    raise EngineError(f"step {cur} emitted {len(ids) - logged + 1} events (expected exactly 1)")
+            w["events"] = cur
+            if ended or (watch and ((stop_on_notes and self._noted == cur) or (after and after()))):
+                return cur - start, True
+        return cur - start, False
 
     # -- what steps call ------------------------------------------------------------------
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:
         """Record the event of the current step (skipped when re-executing known history)."""
         if self.fresh:
-            if dev is None:
-                d = -1
-            else:
-                d = self._dev_ids.get(dev, -1)
-                if d < 0:
-                    d = self._dev_ids[dev] = self.log.strings.intern(dev)
-            self.log.data.extend((self.w["now"], kind, cpu, d, a, b, c))
+            key = (kind, cpu, dev, a, b, c)
+            rid = self.records.get(key)
+            if rid is None:
+                rid = self.log.record(key)
+            self.ids_append(rid)
+            self.times_append(self.w["now"])
 
     def s(self, text: str) -> int:
         """Intern a string for a STR event field."""
@@ -140,13 +165,36 @@ class Engine:
     def hit(self, name: str, detail: str) -> None:
         """The model detected a semantic condition (a built-in breakpoint) at this event."""
         h = Hit(self.cur, self.w["now"], name, detail)
-        self.step_hits.append(h)
+        if self._noted != self.cur:
+            self._note()
+        self._hits_now.append(h)
         if self.fresh:
-            self.hits.append(h)
+            self.hits.add(h.event, h.time_ns, name, detail)
 
     def entered(self, prog: str) -> None:
         if prog in self.call_watch:
-            self.step_calls.append(prog)
+            if self._noted != self.cur:
+                self._note()
+            self._calls_now.append(prog)
+
+    def _note(self) -> None:
+        self._hits_now = []
+        self._calls_now = []
+        self._noted = self.cur
+
+    @property
+    def step_hits(self) -> list[Hit]:
+        """The hits the model noted during the event just executed."""
+        return self._hits_now if self._noted == self.cur else []
+
+    @property
+    def step_calls(self) -> list[str]:
+        """The watched programs (``call_watch``) entered during the event just executed."""
+        return self._calls_now if self._noted == self.cur else []
+
+    def forget_notes(self) -> None:
+        """The world was replaced: nothing was noted at its event yet."""
+        self._noted = -1
 
     # -- loops --------------------------------------------------------------------------
     def run_sync(self, max_events: int | None = None, stop_on: set[str] | None = None) -> str:
@@ -154,14 +202,17 @@ class Engine:
 
         Returns the stop reason: ``end``, ``limit`` or ``breakpoint``.
         """
-        step = self.step
         budget = -1 if max_events is None else max_events
         while budget != 0:
-            if not step():
-                return "end"
-            budget -= 1
+            n = 4096 if budget < 0 else min(budget, 4096)
+            done = self.advance(n, stop_on is not None)
+            self.log.trim()
+            if budget > 0:
+                budget -= done
             if stop_on and self.step_hits and any(h.name in stop_on for h in self.step_hits):
                 return "breakpoint"
+            if self.w["ended"] and done < n:
+                return "end"
         return "end" if self.w["ended"] else "limit"
 
     async def run(
@@ -178,6 +229,8 @@ class Engine:
         returns true after a step (``breakpoint``). Cancelling the task stops it between
         two events, leaving a consistent world.
         """
+        import asyncio  # only here: the engine's hot paths and headless runs never load asyncio
+
         done = 0
         while True:
             deadline = _time.perf_counter() + slice_s

@@ -255,7 +255,7 @@ class _Picker:
             plan = eng.plan
             quiet = not multi or (policy == "delay" and s["n"] not in s["points"])
             if quiet and (plan is None or key not in plan.sched):
-                if eng.fresh:
+                if eng.fresh and eng.keep_choices:
                     eng.choices[eng.cur] = 0
                 self._ran(s, head)
                 return _take(w, agenda, 0)
@@ -280,7 +280,7 @@ class _Picker:
         if plan is not None:
             want = plan.sched.get(key)
             choice = _find(ctxs, want) if want is not None else 0
-        if eng.fresh:
+        if eng.fresh and eng.keep_choices:    # a session without history records none
             eng.choices[eng.cur] = choice
         if choice:
             ctx = ctxs[choice]

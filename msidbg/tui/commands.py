@@ -45,8 +45,8 @@ class Commands(App[None]):
         def saved(self) -> None: ...
         def completer(self) -> Completer: ...
 
-    def goto(self, event: int) -> None:
-        self.run_command(f"goto {event}", lambda: self.driver.arrive_async(event))
+    def goto(self, event: int, why: str | None = None) -> None:
+        self.run_command(why or f"goto {event}", lambda: self.driver.arrive_async(event))
 
     def action_goto(self) -> None:
         hint = f"0 .. {self.session.total:,} recorded; further runs forward. +N / -N are relative."
@@ -104,7 +104,8 @@ class Commands(App[None]):
         self.show()
 
     def action_bookmarks(self) -> None:
-        self._prompt(BookmarksScreen(self.session.bookmarks), self.goto)
+        self._prompt(BookmarksScreen(self.session.bookmarks),
+                     lambda bm: self.goto(bm.event, f"bookmark {escape(bm.name)}"))
 
     def action_save(self) -> None:
         default = f"{self.session.scenario.name}-{self.session.cursor}.msgpack"

@@ -145,6 +145,7 @@ async def test_save_then_open_lands_on_the_same_event(tmp_path: Path) -> None:
         await pilot.press("M", "enter")
         await idle(pilot, again)
         assert again.session.cursor == 23
+        assert "│  bookmark late  │" in status(again)             # why the cursor is here: the bookmark
 
 
 async def test_keys_are_rebindable_and_help_shows_them() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from msidbg.debugger import Session
+from msidbg.debugger.headless import human
 from msidbg.tui.app import MsidbgApp, make_app
 from msidbg.tui.panes.apic import ApicGrid
 from msidbg.tui.panes.stacks import CallStacks
@@ -137,6 +138,8 @@ async def test_driver_status_follows_remove_and_a_second_probe() -> None:
     s.seek(moments["probing"])
     assert s.summary()["devices"]["nvme0"]["driver"] == "probing"
     assert s.summary()["devices"]["nvme0"]["probe"] == "ok"      # the contract's field keeps its meaning
+    # --stop-at-break's text said "nvme0: probe ok" with the probe still on the stack
+    assert "nvme0: probe ok, driver probing" in human(s.summary()).splitlines()
 
 
 async def test_side_panes_grow_with_the_terminal_and_the_footer_keeps_help_and_quit() -> None:

@@ -51,14 +51,16 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     stack = c["irq"]["stack"]
     irq = -1
     if SYSVEC and v in SYSVEC:
-        stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
+        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
-    elif isinstance(slot, int) and not isinstance(slot, bool):
+    elif type(slot) is int:
         irq = slot
-        stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
-        _push(k, stack, "handle_edge_irq", {"irq": slot, "vector": v, "src": src})
+        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
+        stack.append({"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
+        if k.eng.call_watch:
+            k.eng.entered("handle_edge_irq")
     elif slot == VECTOR_CLEANUP:
-        stack.append({"prog": "common_interrupt", "pc": len(common_interrupt.steps), "locals": {"vector": v}})
+        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
@@ -98,6 +100,10 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
+
+
+#: the pc of common_interrupt's frame under a dispatched handler (its only step is done)
+_CI_END = len(common_interrupt.steps)
 
 
 @handle_edge_irq.step

@@ -172,21 +172,30 @@ enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source
 
 @enable_msix.step
 def check_msix(k: Any, loc: dict[str, Any]) -> None:
-    d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
-    if d["msix"] is None:
-        k.ret(-EINVAL)
+    if not _begin_enable(k, loc, "msix"):
         return
-    if not lock_descs(k, loc["dev"]):
-        return
-    if _refuse_enable(k, p, loc["dev"]):
-        p["lock"] = -1
-        return
+    d = hwdev(k, loc["dev"])
     nvec = _affinity_nvec(k, loc, min(loc["max"], len(d["msix"]["table"])))
     if nvec < loc["min"]:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
     k.call("msix_capability_init", dev=loc["dev"], nvec=nvec, masks=_masks(k, loc, nvec))
+
+
+def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
+    """What both enables start with: the capability (-EINVAL without it), msi_lock_descs, and the
+    refusal of a device already enabled (the lock is dropped again). False: the program returned."""
+    d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
+    if d[cap] is None:
+        k.ret(-EINVAL)
+        return False
+    if not lock_descs(k, loc["dev"]):
+        return False
+    if _refuse_enable(k, p, loc["dev"]):
+        p["lock"] = -1
+        return False
+    return True
 
 
 def _affinity_nvec(k: Any, loc: dict[str, Any], nvec: int) -> int:
@@ -217,15 +226,9 @@ enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S
 
 @enable_msi.step
 def check_msi(k: Any, loc: dict[str, Any]) -> None:
-    d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
-    if d["msi"] is None:
-        k.ret(-EINVAL)
+    if not _begin_enable(k, loc, "msi"):
         return
-    if not lock_descs(k, loc["dev"]):
-        return
-    if _refuse_enable(k, p, loc["dev"]):
-        p["lock"] = -1
-        return
+    d = hwdev(k, loc["dev"])
     cap = 1 << ((d["msi"]["ctrl"] >> 1) & 7)
     nvec = _affinity_nvec(k, loc, min(loc["max"], cap))
     if not k.w["platform"]["interrupt_remapping"]:

@@ -15,8 +15,8 @@ from msidbg.debugger import Bookmark
 from msidbg.guard import escape
 
 
-class BookmarksScreen(ModalScreen[int | None]):
-    """Pick a bookmark; dismisses with its event index (None on escape)."""
+class BookmarksScreen(ModalScreen[Bookmark | None]):
+    """Pick a bookmark; dismisses with it (None on escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -34,7 +34,7 @@ class BookmarksScreen(ModalScreen[int | None]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.bookmarks[event.option_index].event)
+        self.dismiss(self.bookmarks[event.option_index])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

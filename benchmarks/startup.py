@@ -1,0 +1,61 @@
+"""Start-up: a whole ``msidbg run FILE --headless`` process against ``python -c pass``, interleaved.
+
+A short scenario's run is mostly start-up (interpreter, imports, scenario loading). Target:
+the whole process <= 150 ms. Each round runs ``python -c pass`` (the interpreter alone: the
+reference, with the same site setup) and the msidbg command, in that order, in fresh
+processes with the caller's environment (so ``PYTHONDONTWRITEBYTECODE``, when set, applies to
+both). Prints the medians of wall and CPU time (user + sys) and msidbg minus the reference.
+
+    python benchmarks/startup.py [--rounds 15] [--scenario scenarios/msix-write-while-unmasked.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall, cpu) seconds of one process run to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=ROOT)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--scenario", default="scenarios/msix-write-while-unmasked.yaml")
+    a = ap.parse_args()
+    exe = shutil.which("msidbg", path=str(Path(sys.executable).parent)) or "msidbg"
+    cmd = [exe, "run", a.scenario, "--headless"]
+    timed(cmd)  # a first run fills the bytecode cache (see msidbg/_boot.py)
+    ref, mine = [], []
+    for _ in range(a.rounds):
+        ref.append(timed([sys.executable, "-c", "pass"]))
+        mine.append(timed(cmd))
+
+    def med(xs: list[tuple[float, float]], i: int) -> float:
+        return statistics.median(x[i] for x in xs) * 1000
+
+    print(f"{' '.join(cmd[1:])}  ({a.rounds} rounds, PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r})")
+    print(f"  msidbg           wall {med(mine, 0):6.0f} ms   cpu {med(mine, 1):6.0f} ms")
+    print(f"  python -c pass   wall {med(ref, 0):6.0f} ms   cpu {med(ref, 1):6.0f} ms")
+    print(f"  msidbg - pass    wall {med(mine, 0) - med(ref, 0):6.0f} ms   cpu {med(mine, 1) - med(ref, 1):6.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
