@@ -53,6 +53,8 @@ FINE_AHEAD = 2
 FINE_REPLAY_S = 0.004
 #: worlds packing to at least this many bytes keep their checkpoints split
 SPLIT_MIN_BYTES = 256 << 10
+#: a measured restore counts at most this many times the current estimate (see ``_sample``)
+OUTLIER = 4.0
 #: the first guess of an event's cost, before anything was measured
 EVENT_S_GUESS = 5e-6
 NEVER = 1 << 62
@@ -213,10 +215,15 @@ class Timeline:
             per_event = (now - t_prev - pack_s) / (cur - ev_prev)
             self._event_s = 0.7 * self._event_s + 0.3 * max(per_event, 1e-7)
         # unpacking costs about twice packing (it builds every object)
-        self._restore_s = 0.7 * self._restore_s + 0.3 * 2.5 * pack_s
+        self._restore_s = 0.7 * self._restore_s + 0.3 * self._sample(2.5 * pack_s)
         self._pack_est = 0.7 * self._pack_est + 0.3 * pack_s
         if not self.fixed:
             self.spacing = self._choose_spacing()
+
+    def _sample(self, restore_s: float) -> float:
+        """A measured restore cost, clamped to ``OUTLIER`` times the estimate: an outlier moves the
+        average a little, a machine that stays slow still moves it geometrically."""
+        return min(restore_s, OUTLIER * self._restore_s)
 
     def _choose_spacing(self) -> int:
         replay = max(TARGET_REPLAY_S - self._restore_s, TARGET_REPLAY_S / 4) / self._event_s
@@ -250,7 +257,11 @@ class Timeline:
         eng = self.eng
         cur = eng.w["events"]
         ev, saved = self._nearest(target)
-        if cur <= target and (target - cur) * self._event_s <= (target - ev) * self._event_s + self._restore_s:
+        # running on from the cursor re-executes (target - cur) events; restoring costs about
+        # ``_restore_s`` plus (target - ev) events. The restore's worth in events is capped at one
+        # spacing: its estimate comes from measured unpacks, and one slow one (a GC pause, a busy
+        # machine) must not make a run of hundreds of thousands of events look cheaper
+        if cur <= target and target - cur <= target - ev + min(self._restore_s / self._event_s, self.spacing):
             return int(cur)
         self.restore(ev, saved, live)
         return ev
@@ -276,7 +287,7 @@ class Timeline:
         else:
             t0 = time.perf_counter()
             world = unpack_world(saved)
-            self._restore_s = 0.8 * self._restore_s + 0.2 * (time.perf_counter() - t0)
+            self._restore_s = 0.8 * self._restore_s + 0.2 * self._sample(time.perf_counter() - t0)
         install(self.eng, world)
         self.retarget()
 
