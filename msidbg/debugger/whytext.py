@@ -70,7 +70,7 @@ def value(p: Prov, r: int, ev: Event | None) -> Any:
     if code == C.IRQ_VECTOR:
         return x & 0xFF
     if code == C.MOVE_PENDING:
-        return [c for c in range(64) if x >> c & 1]
+        return [c for c in range(x.bit_length()) if x >> c & 1]
     if code == C.ACT_START:
         return _action(ev, x)
     if code in (C.STRAY, C.TORN):
@@ -139,7 +139,7 @@ def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: i
     if code == C.IRQ_VECTOR:
         f["vector_of"], f["cpu_of"] = f"{x & 0xFF:#x}", x >> 8
     if code == C.MOVE_PENDING:
-        f["pend"] = ",".join(str(c) for c in range(64) if x >> c & 1)
+        f["pend"] = ",".join(str(c) for c in range(x.bit_length()) if x >> c & 1)
     if code == C.MSIX_CTRL:
         f["msixctrl"] = f"Enable {x >> 15 & 1}, Function Mask {x >> 14 & 1}"
     return f

@@ -39,6 +39,8 @@ __all__ = ["HOT", "HOT_PROGS", "NoProv", "Prov", "of"]
 EV_SHIFT = 16
 CODE_MASK = (1 << EV_SHIFT) - 1
 HOT = 1 << 48
+#: the array's stand-in for a value kept in ``Prov.big`` (the int64 minimum, which no value takes)
+BIG = -(1 << 63)
 _CODES = C.CODES
 _IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector (small ints)
 _ISR = PK.ISR << 16
@@ -66,6 +68,9 @@ class Prov:
         self.stack_list: list[tuple[Any, ...]] = []
         #: node record -> a note (a loss's reason, a fault, a kernel remark)
         self.notes: dict[int, str] = {}
+        #: node record -> a value that does not fit the int64 array (a CPU mask of 64 CPUs or
+        #: more: the array holds BIG there)
+        self.big: dict[int, int] = {}
         #: hot record -> further dependencies (a route's remapping entry, a held signal)
         self.hot_deps: dict[int, list[tuple[int, int, int]]] = {}
         #: for each hit of ``eng.hits`` (same order), the last node recorded before it, or -1
@@ -130,6 +135,9 @@ class Prov:
         ev = eng.cur << EV_SHIFT
         rec, cur = self.rec, self.cur
         r = len(rec) >> 2
+        if not BIG < value < -BIG:
+            self.big[r] = value
+            value = BIG
         if _CODES[code].writes:
             rec.extend((ev | code, key, value, cur.get(key, -1)))
             cur[key] = r
@@ -303,7 +311,10 @@ class Prov:
         return self.rec[(r << 2) + 1]
 
     def x(self, r: int) -> int:
-        return self.hot_arr[(r - HOT) * 3 + 2] if r >= HOT else self.rec[(r << 2) + 2]
+        if r >= HOT:
+            return self.hot_arr[(r - HOT) * 3 + 2]
+        v = self.rec[(r << 2) + 2]
+        return self.big[r] if v == BIG else v
 
     def prev(self, r: int) -> int:
         return self.hot_arr[(r - HOT) * 3 + 1] if r >= HOT else self.rec[(r << 2) + 3]
