@@ -11,6 +11,8 @@ is what the move, applied later in ``irq_move_irq``, depends on), not when it is
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import itemgetter, ne
 from typing import Any
 
 from msidbg.model import provcodes as C
@@ -23,6 +25,9 @@ HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upc
 MOVE_PROG = "irq_move_irq"
 #: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
 _SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
+#: the descriptor fields ``_irq_state`` reads, fetched for every irq at C speed to tell whether any
+#: changed (the model replaces ``pending_mask`` lists, it never edits one in place)
+_FIELDS = itemgetter("cpu", "vector", "move_pending", "pending_mask")
 
 
 def _irq_state(d: dict[str, Any]) -> tuple[int, int]:
@@ -34,12 +39,27 @@ def _irq_state(d: dict[str, Any]) -> tuple[int, int]:
     return (d.get("cpu") or 0) << 8 | (d.get("vector") or 0) & 0xFF, pend
 
 
+def _candidates(before: tuple[list[int], list[Any]] | None,
+                raw: tuple[list[int], list[Any]] | None) -> list[int] | None:
+    """The irqs whose fields differ between two ``_FIELDS`` scans (the irqs added since
+    included), or None when only a full comparison can tell (no scan, or irqs went away)."""
+    if before is None or raw is None:
+        return None
+    (okeys, ovals), (nkeys, nvals) = before, raw
+    n = len(okeys)
+    if nkeys[:n] != okeys:
+        return None
+    return list(compress(nkeys, map(ne, nvals[:n], ovals))) + nkeys[n:]
+
+
 class KernelDiff:
     """The kernel state as of the last recorded step."""
 
     def __init__(self, w: dict[str, Any] | None) -> None:
         self.cpus: dict[int, tuple[dict[int, Any], bool]] = {}
         self.irqs: dict[int, tuple[int, int]] = {}
+        #: the irqs' numbers and ``_FIELDS`` as of the last full comparison (None: compare fully)
+        self.raw: tuple[list[int], list[Any]] | None = None
         for c in (w or {}).get("cpus", ()):
             self.cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
         for i, d in (w or {}).get("irqs", {}).items():
@@ -66,9 +86,17 @@ class KernelDiff:
                     if last < 0 or P.x(last) != val:   # (no_handler records its own free)
                         P.write(C.VEC_SLOT, key, val)
             seen[cid] = (dict(vi), online)
+        irqs_w = w["irqs"]
+        try:
+            raw: tuple[list[int], list[Any]] | None = (list(irqs_w), list(map(_FIELDS, irqs_w.values())))
+        except KeyError:    # a descriptor of another shape: compare each one
+            raw = None
+        before, self.raw = self.raw, raw
+        if raw is not None and raw == before:
+            return          # no irq changed: the common case on big worlds (2,048 irqs a step)
         irqs = self.irqs
-        for i in sorted(w["irqs"]):
-            now = _irq_state(w["irqs"][i])
+        for i in sorted(_candidates(before, raw) or irqs_w):
+            now = _irq_state(irqs_w[i])
             old_irq = irqs.get(i)
             if old_irq == now:
                 continue
