@@ -83,7 +83,7 @@ class RunResult:
 def run_once(target: Target, index: int, seed: int, sch: Schedule, cover: bool = True) -> RunResult:
     """Run ``target`` with ``seed`` under ``sch`` (a plan in ``sch`` replays it)."""
     scn = target.scn
-    eng = new_engine(scn, seed, schedule=sch)
+    eng = new_engine(scn, seed, schedule=sch, prov=False)   # explored runs never answer why (a saved failure is replayed)
     bps = target.breakpoints()
     checker = Checker(bps, eng)
     eng.call_watch = bpmod.call_programs(bps)
