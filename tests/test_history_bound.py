@@ -86,6 +86,9 @@ def test_the_memory_bound_stops_a_forward_run_with_a_message() -> None:
     # it stopped at the first chunk boundary past the bound: history is bounded, not unbounded
     assert s.motion.history_bytes() > 48 << 10
     assert len(s.eng.log) == stop.event
+    # the provenance store is part of what the bound counts
+    assert s.eng.prov.memory_bytes() > 0 and "provenance records" in stop.detail
+    assert s.motion.history_bytes() > s.eng.log.memory_bytes() + s.eng.prov.memory_bytes() - 1
     # going on stops again at once; time travel inside the recorded history still works
     again = s.run()
     assert (again.reason, again.event) == ("limit", stop.event)

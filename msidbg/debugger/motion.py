@@ -71,9 +71,10 @@ class Motion:
         self.exact = -1
 
     def history_bytes(self) -> int:
-        """Bytes held by what the run recorded: event log, hits, choices."""
+        """Bytes held by what the run recorded: event log, hits, choices, provenance."""
         eng = self.eng
-        return int(eng.log.memory_bytes() + eng.hits.memory_bytes() + eng.choices.memory_bytes())
+        return int(eng.log.memory_bytes() + eng.hits.memory_bytes() + eng.choices.memory_bytes()
+                   + eng.prov.memory_bytes())
 
     def _over_memory(self) -> str | None:
         used = self.history_bytes()
@@ -83,7 +84,7 @@ class Motion:
         bound = f"{self.memory / 2**20:,.0f} MB" if self.memory >= 1 << 20 else f"{self.memory / 2**10:,.0f} KB"
         self.full = (f"the recorded history reached its memory bound of {bound} at event "
                      f"{eng.w['events']:,} ({len(eng.log):,} events logged, {len(eng.hits):,} hits, "
-                     f"{len(eng.choices):,} choices)")
+                     f"{len(eng.choices):,} choices, {len(eng.prov):,} provenance records)")
         return self.full
 
     def stop(self, reason: str, bp: Breakpoint | None = None, detail: str | None = None) -> Stop:
