@@ -26,7 +26,9 @@ number carries ``HOT``. Each key's history is the chain of "previous writer" lin
 
 from __future__ import annotations
 
+import struct
 from array import array
+from operator import itemgetter
 from typing import Any
 
 from msidbg.model import provcodes as C
@@ -47,6 +49,15 @@ _ISR = PK.ISR << 16
 _IRR_SET = C.IRR_SET << 16
 _IRR_IPI = C.IRR_IPI << 16
 _ACCEPT = C.ACCEPT << 16
+#: a frame's (program, pc): a node's call stack is these, outermost first
+_PROG_PC = itemgetter("prog", "pc")
+_SHIFT = PK.SHIFT
+_HOT_SPACES = (PK.IRR, PK.ISR)
+#: per record kind: a node registered as its key's writer (``Code.writes``)
+_WRITES = tuple(c.writes for c in _CODES)
+_ACTION = PK.key(PK.ACTION, 0)
+#: one cold record as the array's bytes (packing is cheaper than ``array.extend``'s per-item parse)
+_REC = struct.Struct("=4q").pack
 
 
 class Prov:
@@ -130,29 +141,31 @@ class Prov:
         eng = self.eng
         if not eng.fresh or not self.on:
             return -1
-        if key >> PK.SHIFT in (PK.IRR, PK.ISR):
+        if key >> _SHIFT in _HOT_SPACES:
             return self._hot_write(code, key, value)
-        ev = eng.cur << EV_SHIFT
+        now = eng.cur
+        ev = now << EV_SHIFT
         rec, cur = self.rec, self.cur
+        add = rec.frombytes
         r = len(rec) >> 2
         if not BIG < value < -BIG:
             self.big[r] = value
             value = BIG
-        if _CODES[code].writes:
-            rec.extend((ev | code, key, value, cur.get(key, -1)))
+        if _WRITES[code]:
+            add(_REC(ev | code, key, value, cur.get(key, -1)))
             cur[key] = r
         else:
-            rec.extend((ev | code, key, value, -1))
+            add(_REC(ev | code, key, value, -1))
         self.last_node = r
-        if self._pend_ev == eng.cur and self._pend:
+        if self._pend_ev == now and self._pend:
             for dcode, dkey, w in self._pend:
-                rec.extend((ev | dcode, dkey, w, -1))
+                add(_REC(ev | dcode, dkey, w, -1))
             self._pend = []
         if ctx:
-            self._context(eng.cur)
+            self._context(now)
         for k in also:
             a = len(rec) >> 2
-            rec.extend((ev | C.ALIAS, k, r, cur.get(k, -1)))
+            add(_REC(ev | C.ALIAS, k, r, cur.get(k, -1)))
             cur[k] = a
         if note is not None:
             self.notes[r] = note
@@ -166,17 +179,19 @@ class Prov:
         if run is None:
             return
         cpu, kind, stack = run
-        sig = (cpu, kind, tuple((f["prog"], f["pc"]) for f in stack))
+        sig = (cpu, kind, tuple(map(_PROG_PC, stack)))
         sid = self.stack_ids.get(sig)
         if sid is None:
             sid = self.stack_ids[sig] = len(self.stack_list)
             self.stack_list.append(sig)
-        self.stacks[self.last_node] = sid
+        node = self.last_node
+        self.stacks[node] = sid
         if kind == "proc":
-            self.proc_last[cpu] = self.last_node
+            self.proc_last[cpu] = node
             action = k.cpu["proc"].get("action", -1)
-            if action is not None and action >= 0:
-                self._link(cur, C.D_ACTION, PK.key(PK.ACTION, action))
+            if action is not None and action >= 0:   # (an action key is never a hot one)
+                key = _ACTION | action
+                self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_ACTION, key, self.cur.get(key, -1), -1))
         elif kind == "irq" and stack:
             vector = stack[0]["locals"].get("vector")
             if isinstance(vector, int):   # the interrupt path's own step, or a routine it called
@@ -192,7 +207,7 @@ class Prov:
 
     def _link(self, cur: int, code: int, key: int) -> None:
         """A dependency of the node just recorded (its dependencies are the last records)."""
-        self.rec.extend((cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
+        self.rec.frombytes(_REC(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
     def kernel_step_done(self, w: Any, irq: bool) -> None:
         """After a kernel step: nodes for the kernel state it changed that no hook records
@@ -201,8 +216,9 @@ class Prov:
         if irq and not self.touched:
             return
         self.touched = False
-        if self.eng.fresh and self.on:
-            self.kdiff.step(self, w)
+        kd = self.kdiff
+        if (kd.dirty_cpus or kd.dirty_irqs) and self.eng.fresh and self.on:
+            kd.step(self, w)
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
