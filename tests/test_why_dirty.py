@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from msidbg.model import new_engine
 from msidbg.model.kernel import irq as kirq
@@ -99,16 +100,22 @@ run:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 5])
-def test_hotplug_moves_and_release_mark_every_change(seed: int) -> None:
+@pytest.mark.parametrize("switches", ["{vector_cleanup: timer, hotplug_force_complete: involved}",
+                                      "{vector_cleanup: ipi, hotplug_force_complete: migrated}"])
+def test_hotplug_moves_and_release_mark_every_change(seed: int, switches: str) -> None:
+    """Moves, hotplug and release on both sides of 6.6's cleanup timer and 6.10's force-complete
+    change (each takes other paths through the vector domain)."""
+    text = HOTPLUG + f"schedule: random\nkernel: {switches}\n"
     with checked() as count:
-        run(load_scenario_text(HOTPLUG + "schedule: random\n", "dirty-hotplug.yaml"), seed)
+        run(load_scenario_text(text, "dirty-hotplug.yaml"), seed)
     assert count[0] > 10
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(scenarios())
-def test_random_scenarios_mark_every_change(text: str) -> None:
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenarios(), st.sampled_from(["timer", "ipi"]))
+def test_random_scenarios_mark_every_change(text: str, cleanup: str) -> None:
     from msidbg.errors import ScenarioError
+    text = text.replace("kernel: {", f"kernel: {{vector_cleanup: {cleanup}, ", 1)
     try:
         scn = load_scenario_text(text, "fuzz.yaml")
     except ScenarioError:
