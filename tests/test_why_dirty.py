@@ -83,19 +83,26 @@ name: dirty-hotplug
 cpus: 4
 devices:
   nic: {bdf: "00:03.0", msix: {table_size: 4}}
-  ssd: {bdf: "00:04.0", msi: {vectors: 4, per_vector_mask: false}}
+  ssd: {bdf: "00:04.0", msi: {vectors: 1, per_vector_mask: false}}
 run:
   - {at: 0, do: probe, dev: nic, mode: msix, vectors: 4}
-  - {at: 0, on: 1, do: probe, dev: ssd, mode: msi, vectors: 4}
-  - {at: 1ms, do: fire, dev: nic, vector: 1, count: 40, every: 5us}
-  - {at: 1ms, do: fire, dev: ssd, vector: 2, count: 40, every: 5us}
-  - {at: 1010us, on: 2, do: set_affinity, dev: nic, vector: 1, cpu: 3}
-  - {at: 1020us, on: 0, do: set_affinity, dev: ssd, vector: 2, cpu: 1}
-  - {at: 1030us, on: 0, do: cpu_offline, cpu: 3}
-  - {at: 1100us, on: 0, do: cpu_online, cpu: 3}
-  - {at: 1200us, on: 1, do: set_affinity, dev: nic, vector: 1, cpu: 3}
-  - {at: 2ms, do: free_vectors, dev: ssd}
-  - {at: 3ms, do: remove, dev: nic}
+  - {at: 0, on: 1, do: probe, dev: ssd, mode: msi, vectors: 1}
+  - {at: 1ms, do: fire, dev: nic, vector: 1, count: 400, every: 5us}
+  - {at: 1ms, do: fire, dev: nic, vector: 2, count: 400, every: 7us}
+  - {at: 1ms, do: fire, dev: ssd, vector: 0, count: 400, every: 6us}
+  - {at: 1100us, on: 2, do: set_affinity, dev: nic, vector: 1, cpu: 0}
+  - {at: 1150us, on: 0, do: set_affinity, dev: ssd, vector: 0, cpu: 2}
+  - {at: 1200us, on: 1, do: set_affinity, dev: nic, vector: 2, cpu: 3}
+  - {at: 1300us, on: 2, do: set_affinity, dev: nic, vector: 1, cpu: 3}
+  - {at: 1305us, on: 0, do: cpu_offline, cpu: 3}
+  - {at: 1500us, on: 1, do: set_affinity, dev: ssd, vector: 0, cpu: 1}
+  - {at: 1800us, on: 0, do: cpu_online, cpu: 3}
+  - {at: 2000us, on: 1, do: set_affinity, dev: nic, vector: 2, cpu: 3}
+  - {at: 2100us, on: 2, do: set_affinity, dev: ssd, vector: 0, cpu: 3}
+  - {at: 2200us, on: 0, do: cpu_offline, cpu: 3}
+  - {at: 4ms, do: free_irq, dev: ssd, vector: 0}
+  - {at: 4ms, do: free_vectors, dev: ssd}
+  - {at: 4100us, do: remove, dev: nic}
 """
 
 
