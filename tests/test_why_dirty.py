@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from msidbg.model import new_engine
 from msidbg.model.kernel import irq as kirq
+from msidbg.model.prov import Prov
 from msidbg.model.provkernel import KernelDiff, _irq_state
 from msidbg.scenario import load_scenario, load_scenario_text
 from tests.conftest import SCENARIOS
@@ -34,24 +35,29 @@ def changed(kd: KernelDiff, w: dict[str, Any]) -> tuple[set[int], set[int]]:
 
 @contextmanager
 def checked() -> Iterator[list[int]]:
-    """While active, every ``KernelDiff.step`` asserts that a full comparison finds nothing the
-    dirty sets miss; yields a one-item list counting the changes checked."""
-    plain = KernelDiff.step
+    """While active, every kernel step that provenance diffs (``Prov.kernel_step_done`` past its
+    interrupt-path gate, dirty or not) asserts that a full comparison finds nothing the dirty sets
+    miss; yields a one-item list counting the changes checked."""
+    plain = Prov.kernel_step_done
     count = [0]
 
-    def step(self: KernelDiff, P: Any, w: dict[str, Any]) -> None:
-        cpus, irqs = changed(self, w)
-        assert cpus <= self.dirty_cpus, f"event {P.eng.cur}: CPUs {sorted(cpus - self.dirty_cpus)} changed unmarked"
-        assert irqs <= self.dirty_irqs, f"event {P.eng.cur}: irqs {sorted(irqs - self.dirty_irqs)} changed unmarked"
-        count[0] += len(cpus) + len(irqs)
-        plain(self, P, w)
-        assert changed(self, w) == (set(), set())   # the copy is up to date after the diff
+    def done(self: Prov, w: dict[str, Any], irq: bool) -> None:
+        kd = self.kdiff
+        if self.eng.fresh and not (irq and not self.touched):
+            cpus, irqs = changed(kd, w)
+            assert cpus <= kd.dirty_cpus, f"event {self.eng.cur}: CPUs {sorted(cpus - kd.dirty_cpus)} changed unmarked"
+            assert irqs <= kd.dirty_irqs, f"event {self.eng.cur}: irqs {sorted(irqs - kd.dirty_irqs)} changed unmarked"
+            count[0] += len(cpus) + len(irqs)
+            plain(self, w, irq)
+            assert changed(kd, w) == (set(), set())   # the copy is up to date after the diff
+        else:
+            plain(self, w, irq)
 
-    KernelDiff.step = step  # type: ignore[method-assign]
+    Prov.kernel_step_done = done  # type: ignore[method-assign]
     try:
         yield count
     finally:
-        KernelDiff.step = plain  # type: ignore[method-assign]
+        Prov.kernel_step_done = plain  # type: ignore[method-assign]
 
 
 def run(scn: Any, seed: int | None = None) -> None:
