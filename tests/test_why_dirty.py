@@ -106,9 +106,9 @@ run:
   - {at: 2000us, on: 1, do: set_affinity, dev: nic, vector: 2, cpu: 3}
   - {at: 2100us, on: 2, do: set_affinity, dev: ssd, vector: 0, cpu: 3}
   - {at: 2200us, on: 0, do: cpu_offline, cpu: 3}
-  - {at: 4ms, do: free_irq, dev: ssd, vector: 0}
-  - {at: 4ms, do: free_vectors, dev: ssd}
-  - {at: 4100us, do: remove, dev: nic}
+  - {at: 12ms, do: free_irq, dev: ssd, vector: 0}
+  - {at: 12ms, do: free_vectors, dev: ssd}
+  - {at: 12100us, do: remove, dev: nic}
 """
 
 
