@@ -47,6 +47,9 @@ _ISR = PK.ISR << 16
 _IRR_SET = C.IRR_SET << 16
 _IRR_IPI = C.IRR_IPI << 16
 _ACCEPT = C.ACCEPT << 16
+#: hot records are appended to a list (array.extend of a tuple costs four list extends) and moved
+#: into the array in blocks of this many ints
+HOT_BLOCK = 3 * 4096
 
 
 class Prov:
@@ -241,11 +244,11 @@ class Prov:
         self.nhot = r + 1
         m = self.msg
         if m[3] == ev:
-            self.hot_arr.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
+            self.hot.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
             if m[4] or self._pend_ev == ev:
                 self._hot_deps(r, ev, True)
         else:
-            self.hot_arr.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
+            self.hot.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
             if self._pend_ev == ev:
                 self._hot_deps(r, ev)
         cur[key] = r
@@ -268,8 +271,11 @@ class Prov:
         cv = cpu << 8 | vector
         r = self.nhot
         self.nhot = r + 1
-        self.hot_arr.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
+        hot = self.hot
+        hot.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
         cur[_ISR | cv] = r
+        if len(hot) >= HOT_BLOCK:
+            self.flush()
 
     def _hot_write(self, code: int, key: int, value: int) -> int:
         """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""
@@ -277,7 +283,7 @@ class Prov:
         small = _small(key)
         r = self.nhot
         self.nhot = r + 1
-        self.hot_arr.extend((ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value))
+        self.hot.extend((ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value))
         self.cur[small] = r
         self.last_node = r
         if self._pend_ev == ev and self._pend:
@@ -285,7 +291,7 @@ class Prov:
         return r
 
     def flush(self) -> None:
-        """Move the hot list into its array (the debugger calls this before reading)."""
+        """Move the hot list into its array (every reader of hot records calls this first)."""
         if self.hot:
             self.hot_arr.extend(array("q", self.hot))
             self.hot = []
@@ -295,6 +301,8 @@ class Prov:
         return (len(self.rec) >> 2) + (len(self.hot_arr) + len(self.hot)) // 3
 
     def _h(self, r: int) -> int:
+        if self.hot:
+            self.flush()
         return self.hot_arr[(r - HOT) * 3]
 
     def event(self, r: int) -> int:
@@ -312,12 +320,16 @@ class Prov:
 
     def x(self, r: int) -> int:
         if r >= HOT:
+            self.flush()
             return self.hot_arr[(r - HOT) * 3 + 2]
         v = self.rec[(r << 2) + 2]
         return self.big[r] if v == BIG else v
 
     def prev(self, r: int) -> int:
-        return self.hot_arr[(r - HOT) * 3 + 1] if r >= HOT else self.rec[(r << 2) + 3]
+        if r >= HOT:
+            self.flush()
+            return self.hot_arr[(r - HOT) * 3 + 1]
+        return self.rec[(r << 2) + 3]
 
     def resolve(self, r: int) -> int:
         """An alias record stands for the node it points to."""
@@ -355,6 +367,7 @@ class Prov:
     def _first(self, event: int, hot: bool) -> int:
         """The first cold (or hot) record at or after ``event``, as a record number."""
         if hot:
+            self.flush()
             arr, width, shift, base = self.hot_arr, 3, 24, HOT
         else:
             arr, width, shift, base = self.rec, 4, EV_SHIFT, 0
@@ -377,8 +390,8 @@ class Prov:
             if _CODES[c].node and c != C.ALIAS:
                 out.append(i)
             i += 1
+        i = self._first(event, True)    # (flushes the hot list)
         n = HOT + len(self.hot_arr) // 3
-        i = self._first(event, True)
         while i < n and self.event(i) == event:
             out.append(i)
             i += 1
