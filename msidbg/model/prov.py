@@ -26,6 +26,7 @@ number carries ``HOT``. Each key's history is the chain of "previous writer" lin
 
 from __future__ import annotations
 
+import struct
 from array import array
 from typing import Any
 
@@ -42,6 +43,7 @@ HOT = 1 << 48
 #: the array's stand-in for a value kept in ``Prov.big`` (the int64 minimum, which no value takes)
 BIG = -(1 << 63)
 _CODES = C.CODES
+_SHIFT, _IRR_SPACE, _ISR_SPACE = PK.SHIFT, PK.IRR, PK.ISR
 _IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector (small ints)
 _ISR = PK.ISR << 16
 _IRR_SET = C.IRR_SET << 16
@@ -50,6 +52,8 @@ _ACCEPT = C.ACCEPT << 16
 #: hot records are appended to a list (array.extend of a tuple costs four list extends) and moved
 #: into the array in blocks of this many ints
 HOT_BLOCK = 3 * 4096
+#: one cold record, appended as bytes (array.extend of a tuple is twice as slow)
+_REC = struct.Struct("=4q")
 
 
 class Prov:
@@ -111,8 +115,14 @@ class Prov:
     # -- recording (model side) -----------------------------------------------------------------------
     def dep(self, code: int, key: int) -> None:
         """The next node of this step used ``key`` (resolved to its writer now)."""
-        if self.eng.fresh and self.on:
-            self.dep_writer(code, key, self.cur.get(_small(key), -1))
+        eng = self.eng
+        if eng.fresh and self.on:   # dep_writer with ``_small`` inlined (hot on Xen's interrupt path)
+            s = key >> _SHIFT
+            writer = self.cur.get(s << 16 | (key & 0xFFFF) if s == _IRR_SPACE or s == _ISR_SPACE else key, -1)
+            if self._pend_ev != eng.cur:
+                self._pend = []
+                self._pend_ev = eng.cur
+            self._pend.append((code, key, writer))
 
     def dep_writer(self, code: int, key: int, writer: int) -> None:
         """Like ``dep`` with the writer already known (e.g. captured earlier in the same step)."""
@@ -133,7 +143,8 @@ class Prov:
         eng = self.eng
         if not eng.fresh or not self.on:
             return -1
-        if key >> PK.SHIFT in (PK.IRR, PK.ISR):
+        s = key >> _SHIFT
+        if s == _IRR_SPACE or s == _ISR_SPACE:
             return self._hot_write(code, key, value)
         ev = eng.cur << EV_SHIFT
         rec, cur = self.rec, self.cur
@@ -142,20 +153,20 @@ class Prov:
             self.big[r] = value
             value = BIG
         if _CODES[code].writes:
-            rec.extend((ev | code, key, value, cur.get(key, -1)))
+            rec.frombytes(_REC.pack(ev | code, key, value, cur.get(key, -1)))
             cur[key] = r
         else:
-            rec.extend((ev | code, key, value, -1))
+            rec.frombytes(_REC.pack(ev | code, key, value, -1))
         self.last_node = r
         if self._pend_ev == eng.cur and self._pend:
             for dcode, dkey, w in self._pend:
-                rec.extend((ev | dcode, dkey, w, -1))
+                rec.frombytes(_REC.pack(ev | dcode, dkey, w, -1))
             self._pend = []
         if ctx:
             self._context(eng.cur)
         for k in also:
             a = len(rec) >> 2
-            rec.extend((ev | C.ALIAS, k, r, cur.get(k, -1)))
+            rec.frombytes(_REC.pack(ev | C.ALIAS, k, r, cur.get(k, -1)))
             cur[k] = a
         if note is not None:
             self.notes[r] = note
@@ -195,7 +206,7 @@ class Prov:
 
     def _link(self, cur: int, code: int, key: int) -> None:
         """A dependency of the node just recorded (its dependencies are the last records)."""
-        self.rec.extend((cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
+        self.rec.frombytes(_REC.pack(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
     def kernel_step_done(self, w: Any, irq: bool) -> None:
         """After a kernel step: nodes for the kernel state it changed that no hook records
