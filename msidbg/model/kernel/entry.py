@@ -30,6 +30,7 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
@@ -87,6 +88,7 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c["id"], v))
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
         c["vector_irq"].pop(v, None)
+        cpu_dirty(k, c["id"])
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x} marked {slot} (swallowed)")
@@ -130,6 +132,7 @@ def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
     """send_cleanup_vector / vector_schedule_cleanup once the move is complete: queue the old
     vector's release on its CPU and send that CPU the cleanup IPI, or (6.6+) arm its cleanup
     timer one jiffy out unless it is pending (emits the event). False if nothing to do."""
+    desc_dirty(k, desc)     # provenance: the old vector's slot it may free (6.6+, old CPU offline)
     if not vec.complete_move(k.w, desc, vector, cpu):
         return False
     target = k.w["cpus"][desc["prev_cpu"]]
@@ -224,6 +227,7 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
     c = k.cpu
     apic.eoi(c)
+    cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
@@ -236,6 +240,7 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     IRR; then ``mod_timer(jiffies + 1)`` to try again."""
     c = k.cpu
     apic.eoi(c)
+    cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         arm_cleanup_timer(k.eng, c)
