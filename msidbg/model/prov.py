@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from operator import itemgetter
 from typing import Any
 
 from msidbg.model import provcodes as C
@@ -52,8 +53,13 @@ _ACCEPT = C.ACCEPT << 16
 #: hot records are appended to a list (array.extend of a tuple costs four list extends) and moved
 #: into the array in blocks of this many ints
 HOT_BLOCK = 3 * 4096
-#: one cold record, appended as bytes (array.extend of a tuple is twice as slow)
-_REC = struct.Struct("=4q")
+#: a frame's (program, pc): a node's call stack is these, outermost first
+_PROG_PC = itemgetter("prog", "pc")
+#: per record kind: a node registered as its key's writer (``Code.writes``)
+_WRITES = tuple(c.writes for c in _CODES)
+_ACTION = PK.key(PK.ACTION, 0)
+#: one cold record as the array's bytes (packing is cheaper than ``array.extend``'s per-item parse)
+_REC = struct.Struct("=4q").pack
 
 
 class Prov:
@@ -146,27 +152,29 @@ class Prov:
         s = key >> _SHIFT
         if s == _IRR_SPACE or s == _ISR_SPACE:
             return self._hot_write(code, key, value)
-        ev = eng.cur << EV_SHIFT
+        now = eng.cur
+        ev = now << EV_SHIFT
         rec, cur = self.rec, self.cur
+        add = rec.frombytes
         r = len(rec) >> 2
         if not BIG < value < -BIG:
             self.big[r] = value
             value = BIG
-        if _CODES[code].writes:
-            rec.frombytes(_REC.pack(ev | code, key, value, cur.get(key, -1)))
+        if _WRITES[code]:
+            add(_REC(ev | code, key, value, cur.get(key, -1)))
             cur[key] = r
         else:
-            rec.frombytes(_REC.pack(ev | code, key, value, -1))
+            add(_REC(ev | code, key, value, -1))
         self.last_node = r
-        if self._pend_ev == eng.cur and self._pend:
+        if self._pend_ev == now and self._pend:
             for dcode, dkey, w in self._pend:
-                rec.frombytes(_REC.pack(ev | dcode, dkey, w, -1))
+                add(_REC(ev | dcode, dkey, w, -1))
             self._pend = []
         if ctx:
-            self._context(eng.cur)
+            self._context(now)
         for k in also:
             a = len(rec) >> 2
-            rec.frombytes(_REC.pack(ev | C.ALIAS, k, r, cur.get(k, -1)))
+            add(_REC(ev | C.ALIAS, k, r, cur.get(k, -1)))
             cur[k] = a
         if note is not None:
             self.notes[r] = note
@@ -180,17 +188,19 @@ class Prov:
         if run is None:
             return
         cpu, kind, stack = run
-        sig = (cpu, kind, tuple((f["prog"], f["pc"]) for f in stack))
+        sig = (cpu, kind, tuple(map(_PROG_PC, stack)))
         sid = self.stack_ids.get(sig)
         if sid is None:
             sid = self.stack_ids[sig] = len(self.stack_list)
             self.stack_list.append(sig)
-        self.stacks[self.last_node] = sid
+        node = self.last_node
+        self.stacks[node] = sid
         if kind == "proc":
-            self.proc_last[cpu] = self.last_node
+            self.proc_last[cpu] = node
             action = k.cpu["proc"].get("action", -1)
-            if action is not None and action >= 0:
-                self._link(cur, C.D_ACTION, PK.key(PK.ACTION, action))
+            if action is not None and action >= 0:   # (an action key is never a hot one)
+                key = _ACTION | action
+                self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_ACTION, key, self.cur.get(key, -1), -1))
         elif kind == "irq" and stack:
             vector = stack[0]["locals"].get("vector")
             if isinstance(vector, int):   # the interrupt path's own step, or a routine it called
@@ -206,7 +216,7 @@ class Prov:
 
     def _link(self, cur: int, code: int, key: int) -> None:
         """A dependency of the node just recorded (its dependencies are the last records)."""
-        self.rec.frombytes(_REC.pack(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
+        self.rec.frombytes(_REC(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
     def kernel_step_done(self, w: Any, irq: bool) -> None:
         """After a kernel step: nodes for the kernel state it changed that no hook records
@@ -215,8 +225,9 @@ class Prov:
         if irq and not self.touched:
             return
         self.touched = False
-        if self.eng.fresh and self.on:
-            self.kdiff.step(self, w)
+        kd = self.kdiff
+        if (kd.dirty_cpus or kd.dirty_irqs) and self.eng.fresh and self.on:
+            kd.step(self, w)
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
