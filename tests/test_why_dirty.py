@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from msidbg.model import new_engine
 from msidbg.model.kernel import irq as kirq
+from msidbg.model.prov import Prov
 from msidbg.model.provkernel import KernelDiff, _irq_state
 from msidbg.scenario import load_scenario, load_scenario_text
 from tests.conftest import SCENARIOS
@@ -33,24 +35,29 @@ def changed(kd: KernelDiff, w: dict[str, Any]) -> tuple[set[int], set[int]]:
 
 @contextmanager
 def checked() -> Iterator[list[int]]:
-    """While active, every ``KernelDiff.step`` asserts that a full comparison finds nothing the
-    dirty sets miss; yields a one-item list counting the changes checked."""
-    plain = KernelDiff.step
+    """While active, every kernel step that provenance diffs (``Prov.kernel_step_done`` past its
+    interrupt-path gate, dirty or not) asserts that a full comparison finds nothing the dirty sets
+    miss; yields a one-item list counting the changes checked."""
+    plain = Prov.kernel_step_done
     count = [0]
 
-    def step(self: KernelDiff, P: Any, w: dict[str, Any]) -> None:
-        cpus, irqs = changed(self, w)
-        assert cpus <= self.dirty_cpus, f"event {P.eng.cur}: CPUs {sorted(cpus - self.dirty_cpus)} changed unmarked"
-        assert irqs <= self.dirty_irqs, f"event {P.eng.cur}: irqs {sorted(irqs - self.dirty_irqs)} changed unmarked"
-        count[0] += len(cpus) + len(irqs)
-        plain(self, P, w)
-        assert changed(self, w) == (set(), set())   # the copy is up to date after the diff
+    def done(self: Prov, w: dict[str, Any], irq: bool) -> None:
+        kd = self.kdiff
+        if self.eng.fresh and not (irq and not self.touched):
+            cpus, irqs = changed(kd, w)
+            assert cpus <= kd.dirty_cpus, f"event {self.eng.cur}: CPUs {sorted(cpus - kd.dirty_cpus)} changed unmarked"
+            assert irqs <= kd.dirty_irqs, f"event {self.eng.cur}: irqs {sorted(irqs - kd.dirty_irqs)} changed unmarked"
+            count[0] += len(cpus) + len(irqs)
+            plain(self, w, irq)
+            assert changed(kd, w) == (set(), set())   # the copy is up to date after the diff
+        else:
+            plain(self, w, irq)
 
-    KernelDiff.step = step  # type: ignore[method-assign]
+    Prov.kernel_step_done = done  # type: ignore[method-assign]
     try:
         yield count
     finally:
-        KernelDiff.step = plain  # type: ignore[method-assign]
+        Prov.kernel_step_done = plain  # type: ignore[method-assign]
 
 
 def run(scn: Any, seed: int | None = None) -> None:
@@ -82,33 +89,46 @@ name: dirty-hotplug
 cpus: 4
 devices:
   nic: {bdf: "00:03.0", msix: {table_size: 4}}
-  ssd: {bdf: "00:04.0", msi: {vectors: 4, per_vector_mask: false}}
+  ssd: {bdf: "00:04.0", msi: {vectors: 1, per_vector_mask: false}}
 run:
   - {at: 0, do: probe, dev: nic, mode: msix, vectors: 4}
-  - {at: 0, on: 1, do: probe, dev: ssd, mode: msi, vectors: 4}
-  - {at: 1ms, do: fire, dev: nic, vector: 1, count: 40, every: 5us}
-  - {at: 1ms, do: fire, dev: ssd, vector: 2, count: 40, every: 5us}
-  - {at: 1010us, on: 2, do: set_affinity, dev: nic, vector: 1, cpu: 3}
-  - {at: 1020us, on: 0, do: set_affinity, dev: ssd, vector: 2, cpu: 1}
-  - {at: 1030us, on: 0, do: cpu_offline, cpu: 3}
-  - {at: 1100us, on: 0, do: cpu_online, cpu: 3}
-  - {at: 1200us, on: 1, do: set_affinity, dev: nic, vector: 1, cpu: 3}
-  - {at: 2ms, do: free_vectors, dev: ssd}
-  - {at: 3ms, do: remove, dev: nic}
+  - {at: 0, on: 1, do: probe, dev: ssd, mode: msi, vectors: 1}
+  - {at: 1ms, do: fire, dev: nic, vector: 1, count: 400, every: 5us}
+  - {at: 1ms, do: fire, dev: nic, vector: 2, count: 400, every: 7us}
+  - {at: 1ms, do: fire, dev: ssd, vector: 0, count: 400, every: 6us}
+  - {at: 1100us, on: 2, do: set_affinity, dev: nic, vector: 1, cpu: 0}
+  - {at: 1150us, on: 0, do: set_affinity, dev: ssd, vector: 0, cpu: 2}
+  - {at: 1200us, on: 1, do: set_affinity, dev: nic, vector: 2, cpu: 3}
+  - {at: 1300us, on: 2, do: set_affinity, dev: nic, vector: 1, cpu: 3}
+  - {at: 1305us, on: 0, do: cpu_offline, cpu: 3}
+  - {at: 1500us, on: 1, do: set_affinity, dev: ssd, vector: 0, cpu: 1}
+  - {at: 1800us, on: 0, do: cpu_online, cpu: 3}
+  - {at: 2000us, on: 1, do: set_affinity, dev: nic, vector: 2, cpu: 3}
+  - {at: 2100us, on: 2, do: set_affinity, dev: ssd, vector: 0, cpu: 3}
+  - {at: 2200us, on: 0, do: cpu_offline, cpu: 3}
+  - {at: 4ms, do: free_irq, dev: ssd, vector: 0}
+  - {at: 4ms, do: free_vectors, dev: ssd}
+  - {at: 4100us, do: remove, dev: nic}
 """
 
 
 @pytest.mark.parametrize("seed", [1, 2, 5])
-def test_hotplug_moves_and_release_mark_every_change(seed: int) -> None:
+@pytest.mark.parametrize("switches", ["{vector_cleanup: timer, hotplug_force_complete: involved}",
+                                      "{vector_cleanup: ipi, hotplug_force_complete: migrated}"])
+def test_hotplug_moves_and_release_mark_every_change(seed: int, switches: str) -> None:
+    """Moves, hotplug and release on both sides of 6.6's cleanup timer and 6.10's force-complete
+    change (each takes other paths through the vector domain)."""
+    text = HOTPLUG + f"schedule: random\nkernel: {switches}\n"
     with checked() as count:
-        run(load_scenario_text(HOTPLUG + "schedule: random\n", "dirty-hotplug.yaml"), seed)
+        run(load_scenario_text(text, "dirty-hotplug.yaml"), seed)
     assert count[0] > 10
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(scenarios())
-def test_random_scenarios_mark_every_change(text: str) -> None:
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenarios(), st.sampled_from(["timer", "ipi"]))
+def test_random_scenarios_mark_every_change(text: str, cleanup: str) -> None:
     from msidbg.errors import ScenarioError
+    text = text.replace("kernel: {", f"kernel: {{vector_cleanup: {cleanup}, ", 1)
     try:
         scn = load_scenario_text(text, "fuzz.yaml")
     except ScenarioError:
