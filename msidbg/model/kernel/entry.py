@@ -41,31 +41,35 @@ timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
+# hot-path names (one global lookup instead of a module attribute)
+_take, _eoi = apic.take, apic.eoi
+_APIC_ACCEPT, _APIC_EOI, _IRQ_HANDLER = K.APIC_ACCEPT, K.APIC_EOI, K.IRQ_HANDLER
 TIMER_FIRE = kind("timer.fire", ("target", INT), doc="a CPU's vector cleanup timer expires (local timer interrupt)")
 
 
 def accept(k: Any, c: dict[str, Any], v: int) -> None:
     """The CPU takes vector ``v`` (its highest acceptable one) and dispatches it."""
-    src = apic.take(c, v)
-    k.eng.prov.accept(c["id"], v)
+    src = _take(c, v)
+    eng = k.eng
+    eng.prov.accept(k.cpu_id, v)
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
-    if SYSVEC and v in SYSVEC:
+    if v in SYSVEC:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
     elif type(slot) is int:
         irq = slot
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         stack.append({"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
-        if k.eng.call_watch:
-            k.eng.entered("handle_edge_irq")
+        if eng.call_watch:
+            eng.entered("handle_edge_irq")
     elif slot == VECTOR_CLEANUP:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
-    k.ev(K.APIC_ACCEPT, None, v, irq, cost="irq_entry")
+    k.ev(_APIC_ACCEPT, None, v, irq, cost="irq_entry")
 
 
 def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) -> None:
@@ -119,8 +123,8 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     elif desc["move_pending"]:
         k.call("irq_move_irq", irq=loc["irq"])
     else:
-        apic.eoi(k.cpu)
-        k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+        _eoi(k.cpu)
+        k.ev(_APIC_EOI, None, loc["vector"], cost="eoi")
         k.goto("handle")
 
 
@@ -215,7 +219,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
-    k.ev(K.IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
+    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
 
 
 @move_cleanup.step
