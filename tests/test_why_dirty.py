@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from msidbg.model import new_engine
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.kernel import irq as kirq
-from msidbg.model.prov import Prov
+from msidbg.model.prov import HOT, Prov
 from msidbg.model.provkernel import KernelDiff, _irq_state
 from msidbg.scenario import load_scenario, load_scenario_text
 from tests.conftest import SCENARIOS
@@ -143,3 +145,26 @@ def test_a_missed_mark_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kirq, "desc_dirty", lambda k, desc: None)
     with pytest.raises(AssertionError, match="changed unmarked"), checked():
         run(load_scenario(str(SCENARIOS / "msi-torn-affinity-update-maskable.yaml")))
+
+
+@pytest.mark.parametrize("case", ["2020", "hotplug-ipi", "hotplug-timer"])
+def test_a_moved_vector_freed_by_the_cleanup_interrupt_is_recorded_there(case: str) -> None:
+    """Regression: the cleanup interrupt (``irq_move_cleanup_interrupt``, 6.6+'s timer callback) is
+    entered from the accept without ``Model.on_push``, so the kernel diff used to skip its step and
+    record the freed slot at the next diffed step -- another event, another CPU's action (2020
+    scenario: at ``write_irq_affinity`` on CPU0, ~230 events later). The marks make the step diff."""
+    if case == "2020":
+        scn = load_scenario(str(SCENARIOS / "msi-torn-affinity-update.yaml"))
+    else:
+        scn = load_scenario_text(HOTPLUG + f"kernel: {{vector_cleanup: {case[8:]}}}\n", "dirty-hotplug.yaml")
+    eng = new_engine(scn)
+    eng.run_sync()
+    P = eng.prov
+    frees = [e for e in eng.log.events(1, len(eng.log) + 1) if e.kind == "vector.free" and e.get("irq") == -1 and e.get("vector")]
+    assert frees
+    for e in frees:
+        slot = PK.key(PK.VECIRQ, PK.cpu_vec(e.cpu, e.get("vector")))
+        nodes = [r for r in P.nodes_at(e.index) if r < HOT and P.code(r) == PC.VEC_SLOT and P.key(r) == slot]
+        assert len(nodes) == 1 and P.x(nodes[0]) == -1, e
+        stack = P.stack(nodes[0])
+        assert stack is not None and stack[:2] == (e.cpu, "irq"), (e, stack)

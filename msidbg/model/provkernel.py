@@ -110,19 +110,25 @@ class KernelDiff:
 # -- marks (kernel code, ``k``: the kernel context) ----------------------------------------------------------
 def cpu_dirty(k: Any, cid: int) -> None:
     """Kernel code changed (or may change) CPU ``cid``'s vector_irq slots or online flag."""
-    k.eng.prov.kdiff.dirty_cpus.add(cid)
+    P = k.eng.prov
+    P.kdiff.dirty_cpus.add(cid)
+    P.touched = True
 
 
 def irq_dirty(k: Any, irq: int) -> None:
     """Kernel code changed (or may change) irq ``irq``'s descriptor, or added / removed it."""
-    k.eng.prov.kdiff.dirty_irqs.add(irq)
+    P = k.eng.prov
+    P.kdiff.dirty_irqs.add(irq)
+    P.touched = True
 
 
 def desc_dirty(k: Any, desc: dict[str, Any]) -> None:
     """A call into the vector domain (``kernel/vector.py``) may change ``desc`` and the vector_irq
     slots of its current and previous CPU: call it before (the slots it frees are indexed by the
     old CPUs) and after (the slot it fills by the new one)."""
-    kd = k.eng.prov.kdiff
+    P = k.eng.prov
+    P.touched = True
+    kd = P.kdiff
     kd.dirty_irqs.add(desc["irq"])
     for f in ("cpu", "prev_cpu"):
         c = desc.get(f)
@@ -133,8 +139,7 @@ def desc_dirty(k: Any, desc: dict[str, Any]) -> None:
 def cleanup_dirty(k: Any, c: dict[str, Any]) -> None:
     """Before ``vector.cleanup_this_cpu(c)``: the moved vectors queued on ``c`` (their descriptors
     and their previous CPUs' slots) may be freed."""
-    kd = k.eng.prov.kdiff
-    kd.dirty_cpus.add(c["id"])
+    cpu_dirty(k, c["id"])
     irqs = k.w["irqs"]
     for irq in c["cleanup"]:
         d = irqs.get(irq)
