@@ -1,4 +1,4 @@
-"""The ``msidbg`` command's entry point: bytecode caches, then the CLI.
+"""The ``msidbg`` command's entry point: caches of compiled code, then the CLI.
 
 Python compiles every imported module it has no bytecode for. With ``PYTHONDONTWRITEBYTECODE``
 set (or an unwritable checkout) nothing is ever cached, and each ``msidbg`` command recompiles
@@ -12,11 +12,15 @@ Module bytecode is not all: ``dataclasses`` writes the source of every method it
 defined -- some thirty classes on the way to a headless run, a fifth of its start-up. The
 command keeps those compiled methods too (``dataclasses-<python>.marshal`` in the same cache
 directory, what ``.pyc`` files hold: code objects), keyed by their exact source text: the code
-run is what ``exec`` of that text gives, only not compiled again. A file that cannot be read,
-is not the user's own, or does not hold what it should is ignored and rewritten.
+run is what ``exec`` of that text gives, only not compiled again. Regular expressions are the
+same story: ``re`` compiles each pattern into a program for its matcher, and one character class
+of PyYAML's reader alone costs a tenth of a headless run. The programs of the patterns a run
+compiled are kept (``regex-<python>.marshal``) and put in ``re``'s own cache of compiled patterns
+at start-up (``_sre`` checks every program it is given). A file that cannot be read, is not the
+user's own, or does not hold what it should is ignored and rewritten.
 
 ``PYTHONPYCACHEPREFIX`` (the user's own choice of cache) leaves the module bytecode where it is;
-``MSIDBG_NO_BYTECODE_CACHE=1`` turns both caches off. Library use (``import msidbg``) is never
+``MSIDBG_NO_BYTECODE_CACHE=1`` turns all three caches off. Library use (``import msidbg``) is never
 affected: only this entry point does it.
 """
 
@@ -25,8 +29,15 @@ from __future__ import annotations
 import os
 import sys
 
-#: the method cache is read only up to this size, and rewritten from scratch past it
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+#: a cache file is read only up to this size (and rewritten from scratch past it)
 MAX_CODE_CACHE = 4 << 20
+#: compiled patterns kept at most (``re`` itself keeps 512)
+MAX_PATTERNS = 512
 
 
 def cache_dir() -> str | None:
@@ -62,7 +73,7 @@ def dataclass_cache() -> str | None:
     import marshal
 
     path = os.path.join(base, f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal")
-    known = _read_table(path, marshal.loads)
+    known = _read_table(path, marshal.loads, _is_method)
     used: dict[str, object] = {}
     fresh: list[bool] = []
     real_exec = builtins.exec
@@ -90,8 +101,64 @@ def dataclass_cache() -> str | None:
     return path
 
 
-def _read_table(path: str, loads: object) -> dict[str, object]:
-    """The cached {source: code} table, or {} when there is none that can be trusted."""
+def regex_cache() -> str | None:
+    """Seed ``re``'s cache of compiled patterns with the ones earlier runs compiled (see the
+    module's docstring); the cache file, or None when it is off. At exit, the patterns this run
+    compiled that the file lacks are added to it."""
+    base = cache_dir()
+    if base is None or os.environ.get("MSIDBG_NO_BYTECODE_CACHE"):
+        return None
+    import marshal
+    import re
+
+    try:
+        import _sre
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+        compiled: dict[tuple[type, str, int], Any] = re._cache   # type: ignore[attr-defined]
+    except (ImportError, AttributeError):
+        return None
+    path = os.path.join(base, f"regex-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal")
+    known = _read_table(path, marshal.loads, _is_regex)
+    for (pattern, flags), (final, code, groups, groupindex, indexgroup) in known.items():
+        try:   # _sre validates the program: a damaged one raises instead of matching wrongly
+            compiled[(str, pattern, flags)] = _sre.compile(pattern, final, code, groups, groupindex, indexgroup)
+        except Exception:  # noqa: BLE001 - anything wrong with an entry: compile it again when used
+            continue
+
+    def program(pattern: str, flags: int) -> tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]:
+        """What ``re._compiler.compile`` hands to ``_sre.compile`` for this pattern."""
+        p = _parser.parse(pattern, flags)
+        names: list[str | None] = [None] * p.state.groups
+        for name, i in p.state.groupdict.items():
+            names[i] = name
+        code = [int(op) for op in _compiler._code(p, flags)]   # (opcodes are int subclasses)
+        return int(flags | p.state.flags), code, p.state.groups - 1, dict(p.state.groupdict), tuple(names)
+
+    def save() -> None:
+        new = {}
+        for kind, pattern, flags in list(compiled):
+            if kind is str and (pattern, flags) not in known and not flags & re.DEBUG:
+                try:
+                    new[(pattern, flags)] = program(pattern, flags)
+                except Exception:  # noqa: BLE001 - a pattern this Python cannot rebuild is not cached
+                    continue
+        if new:
+            table = {**known, **new} if len(known) + len(new) <= MAX_PATTERNS else new
+            try:
+                data = marshal.dumps(table)
+            except ValueError:
+                return
+            _write_table(path, data)
+
+    import atexit
+
+    atexit.register(save)
+    return path
+
+
+def _read_table(path: str, loads: object, valid: Callable[[object, object], bool]) -> dict[Any, Any]:
+    """A cached table, or {} when there is none that can be trusted (``valid(key, value)`` on
+    every entry)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -110,10 +177,18 @@ def _read_table(path: str, loads: object) -> dict[str, object]:
         table = loads(data)  # type: ignore[operator]
     except (ValueError, EOFError, TypeError):
         return {}
-    code_type = type(_read_table.__code__)
-    if type(table) is not dict or not all(type(k) is str and type(v) is code_type for k, v in table.items()):
+    if type(table) is not dict or not all(valid(k, v) for k, v in table.items()):
         return {}
     return table
+
+
+def _is_method(source: object, code: object) -> bool:
+    return type(source) is str and type(code) is type(_is_method.__code__)
+
+
+def _is_regex(key: object, value: object) -> bool:
+    return (type(key) is tuple and len(key) == 2 and type(key[0]) is str and type(key[1]) is int
+            and type(value) is tuple and len(value) == 5)
 
 
 def _write_table(path: str, data: bytes) -> None:
@@ -143,6 +218,7 @@ def main() -> int:
     from msidbg import guard
 
     guard.install_for_cli()   # SIGINT: one line, exit 130 (before the imports below)
+    regex_cache()
     dataclass_cache()
     from msidbg.cli import main as cli_main
 

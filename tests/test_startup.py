@@ -60,3 +60,23 @@ def test_the_cache_is_used_only_when_it_is_the_users_own_and_intact(tmp_path: Pa
         out = command(tmp_path)
         assert out.returncode == 0 and out.stdout == good.stdout and out.stderr == ""
         assert all(type(v).__name__ == "code" for v in marshal.loads(path.read_bytes()).values())
+
+
+def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
+    import _sre
+    from re import _compiler  # type: ignore[attr-defined]
+
+    first = command(tmp_path)
+    path = next((tmp_path / "msidbg").glob("regex-*.marshal"))
+    table = marshal.loads(path.read_bytes())
+    assert len(table) > 20
+    assert any("\\uD7FF" in p or "\ud7ff" in p for p, _ in table)   # PyYAML's reader's costly character class
+    for (pattern, flags), args in table.items():
+        assert _sre.compile(pattern, *args) == _compiler.compile(pattern, flags), pattern  # same program
+    before = path.stat().st_mtime_ns
+    assert command(tmp_path).stdout == first.stdout
+    assert path.stat().st_mtime_ns == before
+    # a damaged program is refused by _sre and compiled afresh
+    path.write_bytes(marshal.dumps({key: (args[0], [999_999, 1], *args[2:]) for key, args in table.items()}))
+    out = command(tmp_path)
+    assert out.returncode == 0 and out.stdout == first.stdout and out.stderr == ""
