@@ -9,8 +9,9 @@ both). Prints the medians of wall and CPU time (user + sys) and msidbg minus the
     python benchmarks/startup.py [--rounds 15] [--scenario scenarios/msix-write-while-unmasked.yaml]
     python benchmarks/startup.py --against /tmp/ref-checkout    # also another tree, interleaved
 
-``--against DIR`` runs DIR's msidbg (``python -m msidbg._boot`` with ``PYTHONPATH=DIR``) in the
-same rounds, between the reference and this tree's command, and prints this tree / DIR.
+``--against DIR`` runs DIR's msidbg in the same rounds (the same ``msidbg`` script with
+``PYTHONPATH=DIR``: it imports DIR's ``msidbg._boot``), alternating with this tree's command, and
+prints this tree / DIR.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def main() -> int:
     cmd = [exe, "run", a.scenario, "--headless"]
     other = None
     if a.against:
-        other = [sys.executable, "-m", "msidbg._boot", "run", str(ROOT / a.scenario), "--headless"]
+        other = [exe, "run", str(ROOT / a.scenario), "--headless"]
         os.environ["PYTHONPATH"] = a.against    # (this tree's command runs its own installed msidbg)
         timed(other)
         del os.environ["PYTHONPATH"]
