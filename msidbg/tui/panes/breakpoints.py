@@ -24,17 +24,30 @@ class BreakpointList(LineView):
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     selected: reactive[int] = reactive(0, layout=False, repaint=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: the spans of each line as last painted: a step repaints only lines that differ (none,
+        #: mostly: hit counts and the stopping breakpoint change at a few events)
+        self._painted: list[list[Span]] = []
+
     def watch_view(self, old: View | None, view: View | None) -> None:
         n = len(view.breakpoints) if view else 0
         self.set_titles(f"Breakpoints ({n})")
         if self.selected >= n:
             self.selected = max(n - 1, 0)
         self.update_size()
-        if old is None or view is None or old.breakpoints != view.breakpoints or old.stop != view.stop:
-            self.refresh()
+        before, self._painted = self._painted, self._lines()
+        self.refresh_changed(before, self._painted)
+
+    def _lines(self) -> list[list[Span]]:
+        return [self.line_spans(i) for i in range(self.line_count())]
+
+    def _repaint(self) -> None:
+        self._painted = self._lines()
+        self.refresh()
 
     def watch_selected(self) -> None:
-        self.refresh()
+        self._repaint()
 
     def line_count(self) -> int:
         return max(len(self.view.breakpoints), 1) if self.view else 0
@@ -55,10 +68,10 @@ class BreakpointList(LineView):
         return [(f"{bp.id:>3}  {bp.spec}{hits}", style)]
 
     def on_focus(self) -> None:
-        self.refresh()
+        self._repaint()
 
     def on_blur(self) -> None:
-        self.refresh()
+        self._repaint()
 
     def action_select(self, delta: int) -> None:
         if self.view and self.view.breakpoints:

@@ -22,6 +22,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 Span = tuple[str, str]
+#: rendered lines kept by content (a row scrolled away and back, or an unchanged APIC block
+#: shown again, costs a dictionary look-up instead of its segments)
+STRIPS_KEPT = 512
 
 
 def pane_keys(*keys: tuple[str, str, str]) -> list[BindingType]:
@@ -57,6 +60,8 @@ class LineView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._styles: dict[str, Style] = {}
+        #: (spans, scroll x, width) -> the line as rendered; cleared with the styles
+        self._strips: dict[tuple[tuple[Span, ...], int, int], Strip] = {}
         self._titles: tuple[str | None, str | None] = (None, None)
 
     # -- what subclasses provide ------------------------------------------------------------
@@ -112,6 +117,7 @@ class LineView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._strips.clear()
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -121,11 +127,19 @@ class LineView(ScrollView, can_focus=True):
         else:
             index = scroll_y + y - self.header_lines
             spans = self.line_spans(index) if index < self.line_count() else []
-        base = self.style_of("")
-        if not spans:
-            return Strip.blank(width, base)
-        strip = Strip([Segment(text, self.style_of(name)) for text, name in merge(spans)])
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        key = (tuple(spans), scroll_x, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            base = self.style_of("")
+            if not spans:
+                strip = Strip.blank(width, base)
+            else:
+                strip = Strip([Segment(text, self.style_of(name)) for text, name in merge(spans)])
+                strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            if len(self._strips) >= STRIPS_KEPT:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
 
     def update_size(self) -> None:
         """Call when the line count or width may have changed (does not repaint by itself).
@@ -145,6 +159,12 @@ class LineView(ScrollView, can_focus=True):
         for i in sorted(set(indices)):
             if first <= i < first + height:
                 self.refresh_line(i + self.header_lines)
+
+    def refresh_changed(self, before: list[list[Span]], after: list[list[Span]]) -> None:
+        """Repaint the lines whose spans differ between ``before`` and ``after`` (every line as
+        painted, by index), and the lines one of them has and the other has not."""
+        differ = [i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b]
+        self.refresh_indices(differ + list(range(min(len(before), len(after)), max(len(before), len(after)))))
 
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
         """Set the border title/subtitle only when they differ: setting one repaints the whole

@@ -22,18 +22,15 @@ class CallStacks(LineView):
         super().__init__(id=id)
         #: this view's lines, derived text (rebuilt from the world on every new View)
         self._lines: list[tuple[int, str, str]] = []
-        #: the (text, style) of each line as last painted, to repaint only what differs
-        self._painted: list[tuple[str, str]] = []
+        #: the spans of each line as last painted, to repaint only what differs
+        self._painted: list[list[Span]] = []
 
     def watch_view(self, view: View | None) -> None:
         before = self._painted
         self._lines = stacks.all_lines(view.world, view.cpu) if view else []
         self.update_size()
-        self._painted = after = [self.line_spans(i)[0] for i in range(len(self._lines))]
-        if len(before) != len(after):
-            self.refresh()
-        else:
-            self.refresh_indices(i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b)
+        self._painted = [self.line_spans(i) for i in range(len(self._lines))]
+        self.refresh_changed(before, self._painted)
 
     def line_count(self) -> int:
         return len(self._lines)
