@@ -160,3 +160,21 @@ def test_paths_without_a_complete_index_take_the_full_scan() -> None:
                  "devices.eth0.msix.table[0].data + 1"):
         assert write_events(s.eng, path, s.total) is None, path
     assert write_events(s.eng, "devices.eth0.msix.table[0].data", s.total) is not None
+
+
+def test_a_session_opened_from_a_snapshot_answers_from_its_rebuilt_index(tmp_path: Any) -> None:
+    s = Session(scenario(storm()), spacing=64)
+    s.run()
+    s.seek(s.total - 10)
+    path = tmp_path / "s.msgpack"
+    s.save(str(path))
+    for verify in (True, False):
+        o = Session.open(str(path), verify=verify)
+        calls = _count_scans(o)
+        for p in ("devices.nic1.msix.table[1].data", "devices.nic0.msix.table[0].addr_lo"):
+            o._changes.clear()
+            s._changes.clear()
+            got = o.last_change(p)
+            assert len(calls) <= 2 and o.motion.index_misses == 0
+            calls.clear()
+            assert got == s.last_change(p) == full_scan(o, p, 0)
