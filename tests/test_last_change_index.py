@@ -27,6 +27,8 @@ def indexed_paths(world: dict[str, Any]) -> list[str]:
         if dev.get("msix"):
             for i in range(len(dev["msix"]["table"])):
                 out += [f"devices.{name}.msix.table[{i}].{r}" for r in PK.MSIX_REGS]
+                out.append(f"devices.{name}.msix.pba[{i}]")
+        out += [f"acct.{name}.lost[{i}]" for i in range(len(world["acct"][name]["lost"]))]
         if dev.get("msi"):
             out += [f"devices.{name}.msi.{r}" for r in PK.MSI_REGS[:4]]
     return out
