@@ -110,6 +110,14 @@ def test_until_spec_and_expect_mismatch_are_failures(tmp_path: Path) -> None:
     assert f["signature"] == "expect:lost nvme0 -" and f["detail"] == "expected nvme0 lost=3, got 0"
 
 
+def test_a_condition_that_holds_at_the_runs_last_event_is_a_failure() -> None:
+    """Explored runs advance in batches; the run's last event is checked too (the engine's loop
+    returns at the end without its per-event check)."""
+    res = explore(PIRQ_FIXED, runs=3, jobs=1, until=['if event.kind == "run.end"'])
+    f = res["failures"][0]
+    assert f["run"] == 0 and f["breakpoint"] == 'if event.kind == "run.end"' and f["signature"].endswith("run.end")
+
+
 def test_bad_input_is_an_error_before_any_run(tmp_path: Path) -> None:
     with pytest.raises(MsidbgError, match="--until") as bad:
         explore(PIRQ, until=["no-such-breakpoint"], jobs=1)

@@ -27,6 +27,8 @@ def indexed_paths(world: dict[str, Any]) -> list[str]:
         if dev.get("msix"):
             for i in range(len(dev["msix"]["table"])):
                 out += [f"devices.{name}.msix.table[{i}].{r}" for r in PK.MSIX_REGS]
+                out.append(f"devices.{name}.msix.pba[{i}]")
+        out += [f"acct.{name}.lost[{i}]" for i in range(len(world["acct"][name]["lost"]))]
         if dev.get("msi"):
             out += [f"devices.{name}.msi.{r}" for r in PK.MSI_REGS[:4]]
     return out
@@ -160,3 +162,21 @@ def test_paths_without_a_complete_index_take_the_full_scan() -> None:
                  "devices.eth0.msix.table[0].data + 1"):
         assert write_events(s.eng, path, s.total) is None, path
     assert write_events(s.eng, "devices.eth0.msix.table[0].data", s.total) is not None
+
+
+def test_a_session_opened_from_a_snapshot_answers_from_its_rebuilt_index(tmp_path: Any) -> None:
+    s = Session(scenario(storm()), spacing=64)
+    s.run()
+    s.seek(s.total - 10)
+    path = tmp_path / "s.msgpack"
+    s.save(str(path))
+    for verify in (True, False):
+        o = Session.open(str(path), verify=verify)
+        calls = _count_scans(o)
+        for p in ("devices.nic1.msix.table[1].data", "devices.nic0.msix.table[0].addr_lo"):
+            o._changes.clear()
+            s._changes.clear()
+            calls.clear()
+            got = o.last_change(p)
+            assert len(calls) == 1 and o.motion.index_misses == 0
+            assert got == s.last_change(p) == full_scan(o, p, 0)

@@ -281,3 +281,18 @@ def test_run_end_reports_the_summarys_lost(name: str) -> None:
     assert end.get("lost") == lost
     if name == "msix-write-while-unmasked":
         assert lost == 20
+
+
+def test_a_condition_or_watch_that_holds_at_the_runs_last_event_stops_there() -> None:
+    """The run's last event (``run.end``, where signals still in flight are counted lost) is checked
+    like any other: forward, and by the backward searches (regression: the engine's loop returns at
+    the end without calling the per-event check, so these never fired there)."""
+    for spec in ('if event.kind == "run.end"', "watch acct.nvme0.lost[0]"):
+        s = Session(shipped("marvell-nvme-msi-blocked"), arm=False, spacing=8)
+        s.add_breakpoint(spec)
+        stop = s.continue_()
+        assert (stop.reason, stop.event, stop.breakpoint) == ("breakpoint", s.total, spec)
+        assert s.world["ended"] and s.continue_().reason == "end"
+    s = Session(shipped("marvell-nvme-msi-blocked"), arm=False, spacing=8)
+    s.run()
+    assert s.last_change("acct.nvme0.lost[0]") == s.total

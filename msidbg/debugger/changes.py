@@ -21,6 +21,10 @@ in ``msidbg/model``):
 * ``devices.D.msi.{addr_lo,addr_hi,data,mask}`` (``MSIREG`` 0..3): config writes
   (``device._set_reg``) and the same two Xen paths. Not ``msi.ctrl``: the Xen guest's
   ``pci_enable_msi`` shortcut (``model/kernel/xen.py``) sets its Enable bit with no record.
+* ``devices.D.msix.pba[i]`` (``PBA``): set when a masked entry holds a signal
+  (``device._held_msix``), cleared on release (``device._release``) and when MSI-X is disabled
+  (``device._msix_disabled``).
+* ``acct.D.lost[i]`` (``LOST``): only ``acct.lost`` counts losses, and it records each.
 
 A record whose write left the value as it was is only a candidate; the re-execution decides.
 """
@@ -32,7 +36,8 @@ from typing import Any
 from msidbg.model import provkeys as PK
 
 #: key space -> the register indexes whose every write is recorded (None: all of them)
-INDEXED: dict[int, frozenset[int] | None] = {PK.REG: None, PK.MSIREG: frozenset(range(4))}
+INDEXED: dict[int, frozenset[int] | None] = {PK.REG: None, PK.MSIREG: frozenset(range(4)), PK.PBA: None,
+                                             PK.LOST: None}
 
 
 def write_events(eng: Any, path: str, upto: int) -> list[int] | None:
@@ -48,8 +53,7 @@ def write_events(eng: Any, path: str, upto: int) -> list[int] | None:
     if space not in INDEXED:
         return None
     regs = INDEXED[space]
-    reg = b if space == PK.REG else a
-    if regs is not None and reg not in regs:
+    if regs is not None and (b if space == PK.REG else a) not in regs:
         return None
     dev = prov.dev_ids.get(devname) if devname is not None else 0
     if dev is None:

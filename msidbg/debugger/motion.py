@@ -147,6 +147,8 @@ class Motion:
                 left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
+                if after is not None and eng.w["ended"]:
+                    after()     # the engine does not call it after the run's last event
                 if fired:
                     return self.stop("breakpoint", fired[0], checker.detail if checker else None)
                 if simple and (eng.step_hits or eng.step_calls) and check is not None \
@@ -252,6 +254,8 @@ class Motion:
                 left -= ran
                 if eng.cur >= tl.next_at:
                     tl.on_event()
+                if eng.w["ended"]:
+                    note()      # the engine does not call it after the run's last event
             if eng.w["ended"] and eng.cur < hi:
                 break
             yield

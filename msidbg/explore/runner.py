@@ -141,6 +141,8 @@ def _run_to_failure(eng: Any, k: Any, checker: Checker, simple: bool, max_events
         if ran == 0:
             return None
         left -= ran
+        if eng.w["ended"] and not simple and checker:
+            clear_or_fire()     # the engine does not call ``after`` after the run's last event
         if got:
             return got[0]
         if simple and checker and (eng.step_hits or eng.step_calls) and (bp := check()) is not None:
