@@ -7,6 +7,11 @@ processes with the caller's environment (so ``PYTHONDONTWRITEBYTECODE``, when se
 both). Prints the medians of wall and CPU time (user + sys) and msidbg minus the reference.
 
     python benchmarks/startup.py [--rounds 15] [--scenario scenarios/msix-write-while-unmasked.yaml]
+    python benchmarks/startup.py --against /tmp/ref-checkout    # also another tree, interleaved
+
+``--against DIR`` runs DIR's msidbg in the same rounds (the same ``msidbg`` script with
+``PYTHONPATH=DIR``: it imports DIR's ``msidbg._boot``), alternating with this tree's command, and
+prints this tree / DIR.
 """
 
 from __future__ import annotations
@@ -38,14 +43,29 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--scenario", default="scenarios/msix-write-while-unmasked.yaml")
+    ap.add_argument("--against", metavar="DIR", help="another checkout of msidbg to time in the same rounds")
     a = ap.parse_args()
     exe = shutil.which("msidbg", path=str(Path(sys.executable).parent)) or "msidbg"
     cmd = [exe, "run", a.scenario, "--headless"]
+    other = None
+    if a.against:
+        other = [exe, "run", str(ROOT / a.scenario), "--headless"]
+        os.environ["PYTHONPATH"] = a.against    # (this tree's command runs its own installed msidbg)
+        timed(other)
+        del os.environ["PYTHONPATH"]
     timed(cmd)  # a first run fills the bytecode cache (see msidbg/_boot.py)
-    ref, mine = [], []
-    for _ in range(a.rounds):
+    ref, mine, theirs = [], [], []
+    for i in range(a.rounds):
         ref.append(timed([sys.executable, "-c", "pass"]))
-        mine.append(timed(cmd))
+        first = i % 2 == 0 and other is not None
+        if first:
+            mine.append(timed(cmd))
+        if other is not None:
+            os.environ["PYTHONPATH"] = a.against
+            theirs.append(timed(other))
+            del os.environ["PYTHONPATH"]
+        if not first:
+            mine.append(timed(cmd))
 
     def med(xs: list[tuple[float, float]], i: int) -> float:
         return statistics.median(x[i] for x in xs) * 1000
@@ -54,6 +74,9 @@ def main() -> int:
     print(f"  msidbg           wall {med(mine, 0):6.0f} ms   cpu {med(mine, 1):6.0f} ms")
     print(f"  python -c pass   wall {med(ref, 0):6.0f} ms   cpu {med(ref, 1):6.0f} ms")
     print(f"  msidbg - pass    wall {med(mine, 0) - med(ref, 0):6.0f} ms   cpu {med(mine, 1) - med(ref, 1):6.0f} ms")
+    if theirs:
+        print(f"  {a.against}: wall {med(theirs, 0):6.0f} ms   cpu {med(theirs, 1):6.0f} ms")
+        print(f"  this tree / it:  wall {med(mine, 0) / med(theirs, 0):6.2f}      cpu {med(mine, 1) / med(theirs, 1):6.2f}")
     return 0
 
 

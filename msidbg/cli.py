@@ -26,15 +26,38 @@ from msidbg.guard import EXIT_BAD_INPUT, EXIT_OK, EXIT_STOPPED, escape  # noqa: 
 MAX_SEED = 2**63 - 1
 MAX_EVENTS = 2**62
 
-def _parser() -> argparse.ArgumentParser:
+#: the subcommands this module defines; the others come from ``bugio.commands`` and ``whycmd``
+CORE = ("run", "open", "replay", "explore", "check")
+
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. When ``argv`` starts with one of the ``CORE`` subcommands, only that
+    subcommand's parser is built (argparse looks every help string up in gettext's catalogues as
+    it goes: building all thirteen costs milliseconds of every command's start-up); otherwise
+    (``--help``, ``--version``, the other subcommands, a mistyped one) all of them."""
     p = guard.Parser(
         prog="msidbg",
         description="A debugger for MSI/MSI-X interrupt state machines: guest Linux, QEMU xen-pt, "
         "Xen and PCI devices, simulated deterministically.",
     )
     p.add_argument("--version", action="version", version=f"msidbg {__version__}")
-    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    # prog given: argparse would otherwise build a help formatter (and import shutil) to compute it
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND", prog="msidbg")
+    only = argv[0] if argv and argv[0] in CORE else None
+    for name in CORE:
+        if only is None or only == name:
+            _SUBPARSERS[name](sub)
+    bugio: dict[str, Any] = {}
+    if only is None or only not in CORE:
+        from msidbg.bugio.commands import register  # new, schema, report, export, serve
+        from msidbg.whycmd import register as register_why  # why, diff
 
+        bugio = {**register(sub), **register_why(sub)}
+    p.set_defaults(bugio=bugio)
+    return p
+
+
+def _run_parser(sub: Any) -> None:
     r = sub.add_parser("run", help="run a scenario (TUI, or --headless)",
                        description="Run a scenario file. Opens the TUI at event 0 unless --headless; "
                        "--json, --stop-at-break, --max-events and --save imply --headless.")
@@ -57,12 +80,16 @@ def _parser() -> argparse.ArgumentParser:
                    "'call <program>'; repeatable")
     r.add_argument("--save", type=guard.path_arg, metavar="OUT.msgpack", help="save a snapshot at the stop (headless)")
 
+
+def _open_parser(sub: Any) -> None:
     o = sub.add_parser("open", help="open a snapshot file in the TUI",
                        description="Open a snapshot (.msgpack) at its cursor, after verifying it by replay.")
     o.add_argument("file", metavar="FILE.msgpack")
     o.add_argument("--no-verify", action="store_true",
                    help="show the stored world at once; the history is replayed when first needed")
 
+
+def _replay_parser(sub: Any) -> None:
     p2 = sub.add_parser("replay", help="verify a snapshot by replay and print the summary at its cursor",
                         description="Re-run a snapshot's scenario to its cursor and compare with what it "
                         "recorded. Exit 0 verified, 1 diverged, 2 bad file.")
@@ -70,17 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying")
 
-    _explore_parser(sub)
 
+def _check_parser(sub: Any) -> None:
     c = sub.add_parser("check", help="run scenarios headless and compare with their expect: blocks",
                        description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
                        "2 on bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
-    from msidbg.bugio.commands import register  # new, schema, report, export, serve
-    from msidbg.whycmd import register as register_why  # why, diff
-
-    p.set_defaults(bugio={**register(sub), **register_why(sub)})
-    return p
 
 
 def _explore_parser(sub: Any) -> None:
@@ -114,12 +136,16 @@ def _explore_parser(sub: Any) -> None:
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
+_SUBPARSERS = {"run": _run_parser, "open": _open_parser, "replay": _replay_parser,
+               "explore": _explore_parser, "check": _check_parser}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(_main, argv)
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     guard.set_machine(getattr(args, "json", False))
     if args.cmd in args.bugio:
         return int(args.bugio[args.cmd](args))

@@ -111,3 +111,31 @@ def test_unreadable_and_binary_files(tmp_path: Path) -> None:
 def test_help_lists_the_commands() -> None:
     out = msidbg("--help")
     assert out.returncode == 0 and "run" in out.stdout and "check" in out.stdout
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "s.yaml", "--headless", "--seed", "3", "--break", "irq-lost", "--break", "if event.cpu == 1"],
+    ["run", "s.yaml", "--json", "--max-events", "10", "--schedule", "pct", "--depth", "4", "--save", "o.msgpack"],
+    ["open", "x.msgpack", "--no-verify"], ["replay", "x.msgpack", "--json"], ["check", "a.yaml", "b.yaml"],
+    ["explore", "s.yaml", "--runs", "7", "--jobs", "1", "--until", "call f", "--strategy", "pct", "--json"],
+])
+def test_a_command_parses_the_same_with_only_its_own_parser_built(argv: list[str]) -> None:
+    """Start-up builds only the named command's parser (issue 14): the same arguments, the same
+    defaults, as with every command's parser built (``--help``)."""
+    from msidbg.cli import _parser
+
+    lean, full = _parser(argv), _parser(None)
+    assert sorted(lean._subparsers._group_actions[0].choices) == [argv[0]]  # type: ignore[union-attr]
+    assert len(full._subparsers._group_actions[0].choices) > 5  # type: ignore[union-attr]
+    a, b = vars(lean.parse_args(argv)), vars(full.parse_args(argv))
+    assert a.pop("bugio") == {} and b.pop("bugio")
+    assert a == b
+
+
+def test_errors_of_a_command_are_the_ones_it_gave_with_every_parser_built() -> None:
+    out = msidbg("run", "--max-events", "x", "s.yaml")
+    assert out.returncode == 2
+    assert out.stderr == ("msidbg: run: argument --max-events: 'x' is not an integer in 0..4611686018427387904 "
+                          "(see 'msidbg run --help')\n")
+    out = msidbg("runn", "s.yaml")
+    assert out.returncode == 2 and "invalid choice: 'runn'" in out.stderr and "'why'" in out.stderr

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from msidbg.debugger import BreakpointError, Session
-from msidbg.debugger.timeline import fingerprint
+from msidbg.debugger.timeline import Zipped, fingerprint
 from msidbg.errors import DivergenceError
 from msidbg.sim.world import pack_world, state_hash
 from tests.conftest import scenario, shipped
@@ -57,6 +57,22 @@ def test_checkpoint_memory_stays_bounded_and_the_gaps_even_when_thinning() -> No
     gaps = [b - a for a, b in zip(tl.order, tl.order[1:], strict=False)]
     assert max(gaps) <= 2 * min(gaps[:-1]), gaps  # even everywhere (the newest gap may be short)
     for i in (3, s.total // 2, s.total - 3):
+        s.seek(i)
+        assert state_hash(s.world) == state_hash(_straight_world(i))
+
+
+def test_a_long_run_compresses_its_checkpoints_instead_of_thinning_them() -> None:
+    """Past half the budget, packed checkpoints are kept compressed (new ones at once, older ones a
+    few per new one): the spacing stays as it was, and every restore still gives the same world."""
+    world_bytes = len(pack_world(bug().world))
+    s = Session(scenario(RANDOM_SCENARIO), spacing=4, budget=world_bytes * 40)
+    s.run()
+    tl = s.timeline
+    assert tl.thinned == 0 and tl.spacing == 4
+    assert tl.zipped == len(tl.order) - sum(isinstance(v, bytes) for v in tl.coarse.values()) > len(tl.order) // 2
+    assert tl.coarse_bytes <= world_bytes * 20
+    assert sum(isinstance(v, Zipped) for v in tl.coarse.values()) == tl.zipped
+    for i in (3, s.total // 3, s.total // 2, s.total - 3):
         s.seek(i)
         assert state_hash(s.world) == state_hash(_straight_world(i))
 

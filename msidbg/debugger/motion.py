@@ -8,6 +8,7 @@ that arrives where the cursor has been before checks that it reproduced the same
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,18 @@ MAX_SEEN = 4096
 BACK_SEGMENTS = 8
 
 Cmd = Generator[None, None, "Stop"]
+
+
+class _Miss:
+    """What an index-guided search returns when the re-execution contradicts the index."""
+
+
+MISS = _Miss()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The comparison of watched values (a value that turns from 1 into True changed)."""
+    return bool(a == b and type(a) is type(b))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,8 @@ class Motion:
         self.seen: dict[int, bytes] = {}
         #: the event whose saved world was just installed unchanged (no re-execution), or -1
         self.exact = -1
+        #: index-guided ``last_change`` searches the re-execution contradicted (full scan instead)
+        self.index_misses = 0
 
     def history_bytes(self) -> int:
         """Bytes held by what the run recorded: event log, hits, choices, provenance."""
@@ -308,29 +323,86 @@ class Motion:
                 return h.event
         return None
 
-    def last_change(self, fn: Callable[[Any], Any], floor: int = 0) -> Generator[None, None, int | None]:
-        """The last event in (floor, cursor] where ``fn``'s value changed; the cursor ends where it was."""
+    def last_change(self, fn: Callable[[Any], Any], floor: int = 0, writes: list[int] | None = None
+                    ) -> Generator[None, None, int | None]:
+        """The last event in (floor, cursor] where ``fn``'s value changed; the cursor ends where it was.
+
+        ``writes`` (ascending events, ``msidbg.debugger.changes``) are where the model recorded a
+        write of the value, when it records every one: only the segments holding one are
+        re-executed. Everything the index implies on the way is checked (the value at each write
+        and at ``floor``, the change found being a recorded write); if anything disagrees the
+        answer comes from the full backward scan, as it does without an index.
+        """
         origin = self.eng.w["events"]
         if origin <= floor:
             return None
-        self.leave()
         eng = self.eng
+        here = bpmod.freeze(fn(eng))
+        self.leave()
         state: dict[str, Any] = {}
 
         def make_test() -> Callable[[], bool]:
-            state["last"] = bpmod.freeze(fn(eng))
+            state["first"] = state["last"] = bpmod.freeze(fn(eng))
 
             def changed() -> bool:
                 now = fn(eng)
-                if now == state["last"] and type(now) is type(state["last"]):
+                if _same(now, state["last"]):
                     return False
                 state["last"] = bpmod.freeze(now)
                 return True
             return changed
 
-        found = yield from self.back_search(origin, make_test, floor)
+        found: int | None | _Miss = MISS
+        if writes is not None:
+            found = yield from self._indexed_change(origin, here, writes, make_test, state, floor)
+            if found is MISS:
+                self.index_misses += 1
+        if isinstance(found, _Miss):
+            found = yield from self.back_search(origin, make_test, floor)
         yield from self.goto(origin)
         return found if found is not None and found > floor else None
+
+    def _indexed_change(self, origin: int, here: Any, writes: list[int],
+                        make_test: Callable[[], Callable[[], bool]], state: dict[str, Any], floor: int
+                        ) -> Generator[None, None, int | None | _Miss]:
+        """``last_change`` over the segments that hold a recorded write (see there); MISS when
+        the re-execution contradicts the index."""
+        tl = self.timeline
+        pts = tl.points_before(origin + 1)
+        cands = writes[bisect.bisect_right(writes, floor):bisect.bisect_right(writes, origin)]
+        expect = here        # the value after the segment scanned next (no write in between)
+        lo = origin
+        i = len(cands) - 1
+        while i >= 0:
+            c = cands[i]
+            k = bisect.bisect_left(pts, c) - 1          # the last saved world before the write
+            if k < 0:
+                return MISS
+            lo = pts[k]
+            found = yield from self.scan(lo, tl.coarse.get(lo) or tl.fine[lo], c, make_test)
+            if not _same(state["last"], expect):
+                return MISS
+            if found is not None:
+                if found <= floor:
+                    return None
+                j = bisect.bisect_left(cands, found)
+                return found if j < len(cands) and cands[j] == found else MISS
+            expect = state["first"]
+            i = bisect.bisect_right(cands, lo) - 1
+        if lo <= floor:
+            return None
+        # no recorded write in (floor, lo]: the value at floor must be the one at lo
+        k = bisect.bisect_right(pts, floor) - 1
+        if k < 0:
+            return MISS
+        start = pts[k]
+        blob = tl.coarse.get(start) or tl.fine[start]
+        if start == floor:
+            tl.restore(start, blob)
+            make_test()
+        else:
+            yield from self.scan(start, blob, floor, make_test)
+        return None if _same(state["last"], expect) else MISS
 
     def executed(self, index: int) -> Generator[None, None, dict[str, Any] | None]:
         """The program context that emitted event ``index`` -- ``cpu`` (-1 for QEMU), ``kind``

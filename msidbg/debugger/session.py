@@ -17,6 +17,7 @@ from typing import Any
 
 from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
+from msidbg.debugger.changes import write_events
 from msidbg.debugger.motion import DEFAULT_MEMORY, Cmd, Motion, Stop
 from msidbg.debugger.summary import summary as make_summary
 from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
@@ -260,8 +261,10 @@ class Session:
         ``devices.eth0.msix.table[2].ctrl``), or None if it did not change since event 0 (or
         within ``limit`` events back). The cursor does not move.
 
-        The first query replays history backwards until it finds the change (up to a whole replay
-        for a value written once at the start); answers are remembered per path, so later queries
+        A path whose every write the model records (an MSI-X table register, an MSI register:
+        ``msidbg.debugger.changes``) re-executes only the saved segments that hold a write. Any
+        other path replays history backwards until it finds the change (up to a whole replay for
+        a value written once at the start). Answers are remembered per path, so later queries
         only scan what lies between the cursor and what is already known.
         """
         fn = self._compile(path).fn
@@ -288,12 +291,12 @@ class Session:
             return within(known)  # no change in (known, known_at], so none in (known, c]
         if c > known_at and (known is None or known <= known_at):
             lo = max(floor, known_at)
-            found = yield from self.motion.last_change(fn, lo)
+            found = yield from self.motion.last_change(fn, lo, write_events(self.eng, path, c))
             if found is None and lo > known_at:
                 return None  # (known_at, floor] was not scanned: nothing to remember
             self._remember(path, c, found if found is not None else known)
             return within(found if found is not None else known)
-        found = yield from self.motion.last_change(fn, floor)
+        found = yield from self.motion.last_change(fn, floor, write_events(self.eng, path, c))
         if floor == 0:
             self._remember(path, c, found)
         return found

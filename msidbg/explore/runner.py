@@ -22,6 +22,8 @@ from msidbg.sim.strategy import Plan, Schedule
 
 #: a run that has not ended after this many events is cut off (and counts as passing)
 MAX_EVENTS = 5_000_000
+#: events per ``Engine.advance`` call (a run stops inside a batch at the event that fails)
+BATCH = 4096
 _NO_FRAME: dict[str, Any] = {}
 
 
@@ -91,18 +93,9 @@ def run_once(target: Target, index: int, seed: int, sch: Schedule, cover: bool =
     simple = checker.simple
     model: Any = eng.model
     k = model.k
-    step = eng.step
     if cover:
         coverage.begin_run()
-    found: Breakpoint | None = None
-    for _ in range(target.max_events):
-        k.frame = _NO_FRAME
-        if not step():
-            break
-        if simple and not eng.step_hits and not eng.step_calls:
-            continue
-        if checker and (found := checker.check()) is not None:
-            break
+    found = _run_to_failure(eng, k, checker, simple, target.max_events)
     res = RunResult(index, seed, int(eng.w["events"]), len(eng.trace.plan))
     if found is not None:
         res.signature = _signature(eng, found.label, checker.detail)
@@ -117,6 +110,42 @@ def run_once(target: Target, index: int, seed: int, sch: Schedule, cover: bool =
     if cover:
         res.cover = coverage.end_run(eng)
     return res
+
+
+def _run_to_failure(eng: Any, k: Any, checker: Checker, simple: bool, max_events: int) -> Breakpoint | None:
+    """Run up to ``max_events`` events in batches (``Engine.advance``), to the first event where an
+    armed breakpoint fires. ``k.frame`` is the program frame of the event just run, or ``_NO_FRAME``
+    when it ran none (``_signature`` reads it): it is cleared after every event that does not stop
+    the batch. With only built-in and call breakpoints armed (``simple``) a batch runs on until an
+    event notes a hit or a watched call; otherwise the checker looks after every event."""
+    got: list[Breakpoint] = []
+    check = checker.check
+
+    def clear() -> bool:
+        k.frame = _NO_FRAME
+        return False
+
+    def clear_or_fire() -> bool:
+        bp = check()
+        if bp is not None:
+            got.append(bp)
+            return True
+        k.frame = _NO_FRAME
+        return False
+
+    after = clear if simple or not checker else clear_or_fire
+    left = max_events
+    while left > 0:
+        k.frame = _NO_FRAME
+        ran = eng.advance(min(left, BATCH), simple, after)
+        if ran == 0:
+            return None
+        left -= ran
+        if got:
+            return got[0]
+        if simple and checker and (eng.step_hits or eng.step_calls) and (bp := check()) is not None:
+            return bp
+    return None
 
 
 def _outcome(scn: Scenario, w: dict[str, Any]) -> dict[str, Any]:

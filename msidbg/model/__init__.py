@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from msidbg.scenario import Scenario
 
 
+_heappush, _signal = heapq.heappush, device.signal   # hot path: one global lookup each
+
+
 def _on_fire(eng: Engine, item: list[Any]) -> None:
     """A device signal from the timeline: ``[t, seq, "fire", dev, index, remaining, every]``, plus
     the action's index when it has its own ``jitter:`` (which varies the interval)."""
@@ -45,11 +48,11 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
         else:
             del item[7:]
             item[0] = w["now"] + every
-        item[1] = w["seq"]
-        w["seq"] += 1
+        item[1] = seq = w["seq"]
+        w["seq"] = seq + 1
         item[5] = remaining - 1
-        heapq.heappush(w["agenda"], item)
-    device.signal(eng, dev, idx)
+        _heappush(w["agenda"], item)
+    _signal(eng, dev, idx)
 
 
 def _on_release(eng: Engine, item: list[Any]) -> None:

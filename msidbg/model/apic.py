@@ -28,11 +28,8 @@ def ppr_class(cpu: Cpu) -> int:
 
 
 def acceptable(cpu: Cpu) -> int:
-    """The vector the CPU would take next, or -1 (hot path: unrolled bit scans)."""
-    irr = cpu["irr"]
-    if not any(irr):
-        return -1
-    w0, w1, w2, w3, w4, w5, w6, w7 = irr
+    """The vector the CPU would take next, or -1 (hot path: unrolled bit scans, no call)."""
+    w0, w1, w2, w3, w4, w5, w6, w7 = cpu["irr"]
     if w7:
         v = 223 + w7.bit_length()
     elif w6:
@@ -47,30 +44,32 @@ def acceptable(cpu: Cpu) -> int:
         v = 63 + w2.bit_length()
     elif w1:
         v = 31 + w1.bit_length()
-    else:
+    elif w0:
         v = w0.bit_length() - 1
+    else:
+        return -1
     cls = cpu["tpr"] >> 4
-    isr = cpu["isr"]
-    if any(isr):
-        w0, w1, w2, w3, w4, w5, w6, w7 = isr
-        if w7:
-            top = 14 if w7 < 0x10000 else 15
-        elif w6:
-            top = 12 if w6 < 0x10000 else 13
-        elif w5:
-            top = 10 if w5 < 0x10000 else 11
-        elif w4:
-            top = 8 if w4 < 0x10000 else 9
-        elif w3:
-            top = 6 if w3 < 0x10000 else 7
-        elif w2:
-            top = 4 if w2 < 0x10000 else 5
-        elif w1:
-            top = 2 if w1 < 0x10000 else 3
-        else:
-            top = 0 if w0 < 0x10000 else 1
-        if top > cls:
-            cls = top
+    w0, w1, w2, w3, w4, w5, w6, w7 = cpu["isr"]
+    if w7:
+        top = 14 if w7 < 0x10000 else 15
+    elif w6:
+        top = 12 if w6 < 0x10000 else 13
+    elif w5:
+        top = 10 if w5 < 0x10000 else 11
+    elif w4:
+        top = 8 if w4 < 0x10000 else 9
+    elif w3:
+        top = 6 if w3 < 0x10000 else 7
+    elif w2:
+        top = 4 if w2 < 0x10000 else 5
+    elif w1:
+        top = 2 if w1 < 0x10000 else 3
+    elif w0:
+        top = 0 if w0 < 0x10000 else 1
+    else:
+        top = 0
+    if top > cls:
+        cls = top
     return v if (v >> 4) > cls else -1
 
 

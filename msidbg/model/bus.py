@@ -15,6 +15,8 @@ from msidbg.model import provkeys as PK
 
 World = dict[str, Any]
 
+_receive = apic.receive   # hot path: one global lookup
+
 #: platform routes that are not plain bare metal: route -> deliver(eng, dev, idx, lo, hi, data, n) -> cpu
 ROUTERS: dict[str, Any] = {}
 
@@ -42,7 +44,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     cpus = w["cpus"]
     if dest < len(cpus) and vector >= 16 and cpus[dest]["online"]:  # deliver_vector's common case, inlined
         c = cpus[dest]
-        apic.receive(c, vector, [dev, idx, n])
+        _receive(c, vector, [dev, idx, n])
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
         if not c["queued"]:
             eng.model.wake(eng, c)

@@ -36,6 +36,11 @@ from msidbg.sim.program import (
 )
 from msidbg.sim.scheduler import EngineError
 
+# hot-path names (one global lookup instead of a module attribute)
+heappush = heapq.heappush
+acceptable = apic.acceptable
+accept = irqflow.accept
+
 Cpu = dict[str, Any]
 ETIMEDOUT = 110
 MAX_SILENT_STEPS = 10_000
@@ -150,7 +155,7 @@ def has_work(c: Cpu) -> bool:
     if not c["online"] or c["stopped"]:
         return False
     proc = c["proc"]
-    if not proc["irqs_off"] and apic.acceptable(c) >= 0:
+    if not proc["irqs_off"] and acceptable(c) >= 0:
         return True
     if proc["stack"]:
         return proc["wait"] is None
@@ -165,7 +170,7 @@ def wake(eng: Any, c: Cpu) -> None:
         now, busy = w["now"], c["busy_until"]
         seq = w["seq"]
         w["seq"] = seq + 1
-        heapq.heappush(w["agenda"], [now if now > busy else busy, seq, "cpu", c["id"]])
+        heappush(w["agenda"], [now if now > busy else busy, seq, "cpu", c["id"]])
 
 
 def park(eng: Any, c: Cpu) -> None:
@@ -201,9 +206,23 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     irq = c["irq"]
     stack = irq["stack"]
     act = -1  # the scenario action this step belongs to (for its jitter:)
-    if stack and "probes" in w:
+    if not stack:
+        proc = c["proc"]
+        if c["stopped"]:
+            raise EngineError(f"CPU{cid} was scheduled while stopped")
+        if c["online"] and not proc["irqs_off"] and (v := acceptable(c)) >= 0:
+            accept(k, c, v)
+        elif proc["stack"] and proc["wait"] is None:
+            act = proc["action"]
+            _run(k, c, proc)
+        elif proc["done"] is not None:
+            act = proc["action"]
+            _finish_action(k, c, proc["done"], emit=True)
+        else:
+            raise EngineError(f"CPU{cid} was scheduled with nothing to do")
+    elif "probes" in w:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
-    elif stack:
+    else:
         # a handler is running: run_step inlined for its common case (the step emits and goes
         # on to the next step, or falls off the end); everything else goes through the general path
         k.ctx = irq
@@ -227,20 +246,6 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
             _run(k, c, irq, True)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
-    else:
-        proc = c["proc"]
-        if c["stopped"]:
-            raise EngineError(f"CPU{cid} was scheduled while stopped")
-        if c["online"] and not proc["irqs_off"] and (v := apic.acceptable(c)) >= 0:
-            irqflow.accept(k, c, v)
-        elif proc["stack"] and proc["wait"] is None:
-            act = proc["action"]
-            _run(k, c, proc)
-        elif proc["done"] is not None:
-            act = proc["action"]
-            _finish_action(k, c, proc["done"], emit=True)
-        else:
-            raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     cost = w["costs"][k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
@@ -250,7 +255,7 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         item[0] = busy
         item[1] = seq = w["seq"]
         w["seq"] = seq + 1
-        heapq.heappush(w["agenda"], item)
+        heappush(w["agenda"], item)
     else:
         c["queued"] = False
 

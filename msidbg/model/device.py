@@ -31,6 +31,8 @@ from msidbg.sim.events import column
 
 Dev = dict[str, Any]
 _MSG = PK.MSG << PK.SHIFT
+_D_MSG_TABLE = PC.D_MSG_TABLE
+_MSI_MSG = K.MSI_MSG
 LATCH_ON_UNMASK = "latch-on-unmask"
 MSIX_MASK_WHEN_DISABLED = "msix-mask-applies-when-disabled"
 MSI_LATCH_ON_ENABLE = "msi-latch-on-enable"
@@ -308,29 +310,34 @@ def _signal_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any], idx: int, 
         acct.lost(eng, name, idx, 1, "named an entry beyond the MSI-X table")
         return
     P = eng.prov
-    if (msix["ctrl"] & MSIX_MASKALL or table[idx]["ctrl"] & ENTRY_MASKBIT) and not (
-            dev.get("pirq_unmasked") and not table[idx]["data"] & 0xFF):
-        msix["pba"][idx] = 1
-        a["held"][idx] += 1
-        why = "function masked" if msix["ctrl"] & MSIX_MASKALL else "entry masked"
-        eng.emit(K.MSI_HELD, -1, name, idx, eng.s(f"PBA: {why}"))
-        if P.on and eng.fresh:
-            d = P.dev(name)
-            de = PK.dev_entry(d, idx)
-            P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL
-                  else PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
-            P.write(PC.PBA_SET, PK.key(PK.PBA, de), 1, ctx=False, also=(PK.key(PK.HELD, de), PK.key(PK.SIG, de)))
-        return
     e = table[idx]
+    if (msix["ctrl"] & MSIX_MASKALL or e["ctrl"] & ENTRY_MASKBIT) and not (
+            dev.get("pirq_unmasked") and not e["data"] & 0xFF):
+        _held_msix(eng, P, name, msix, idx, a)
+        return
     msg = msix["latched"][idx] if LATCH_ON_UNMASK in dev["quirks"] else None
     if msg is None:
         msg = [e["addr_lo"], e["addr_hi"], e["data"]]
         if eng.fresh:   # provenance: the message comes from the entry's registers (hot: no call)
             d = P.dev_ids.get(name)
-            P.msg = (PC.D_MSG_TABLE, _MSG | (P.dev(name) if d is None else d) << 16 | idx, -1, eng.cur, None)
+            P.msg = (_D_MSG_TABLE, _MSG | (P.dev(name) if d is None else d) << 16 | idx, -1, eng.cur, None)
     elif eng.fresh:
         _sending_latched(P, name, idx, msg, e)
     emit_message(eng, name, idx, msg, 1, a["intended"][idx])
+
+
+def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
+    """A masked entry (or function) holds the signal: its PBA bit is set."""
+    msix["pba"][idx] = 1
+    a["held"][idx] += 1
+    why = "function masked" if msix["ctrl"] & MSIX_MASKALL else "entry masked"
+    eng.emit(K.MSI_HELD, -1, name, idx, eng.s(f"PBA: {why}"))
+    if P.on and eng.fresh:
+        d = P.dev(name)
+        de = PK.dev_entry(d, idx)
+        P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL
+              else PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+        P.write(PC.PBA_SET, PK.key(PK.PBA, de), 1, ctx=False, also=(PK.key(PK.HELD, de), PK.key(PK.SIG, de)))
 
 
 def _sending_latched(P: Any, name: str, idx: int, msg: list[int], e: dict[str, Any]) -> None:
@@ -468,4 +475,4 @@ def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended
                 f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
                 "a pair the kernel never programmed together")
     dest_cpu = bus.deliver(eng, name, idx, lo, hi, data, n)
-    eng.emit(K.MSI_MSG, dest_cpu, name, idx, column((hi << 32) | lo), data)
+    eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)

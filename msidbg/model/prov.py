@@ -26,7 +26,9 @@ number carries ``HOT``. Each key's history is the chain of "previous writer" lin
 
 from __future__ import annotations
 
+import struct
 from array import array
+from operator import itemgetter
 from typing import Any
 
 from msidbg.model import provcodes as C
@@ -42,11 +44,22 @@ HOT = 1 << 48
 #: the array's stand-in for a value kept in ``Prov.big`` (the int64 minimum, which no value takes)
 BIG = -(1 << 63)
 _CODES = C.CODES
+_SHIFT, _IRR_SPACE, _ISR_SPACE = PK.SHIFT, PK.IRR, PK.ISR
 _IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector (small ints)
 _ISR = PK.ISR << 16
 _IRR_SET = C.IRR_SET << 16
 _IRR_IPI = C.IRR_IPI << 16
 _ACCEPT = C.ACCEPT << 16
+#: hot records are appended to a list (array.extend of a tuple costs four list extends) and moved
+#: into the array in blocks of this many ints
+HOT_BLOCK = 3 * 4096
+#: a frame's (program, pc): a node's call stack is these, outermost first
+_PROG_PC = itemgetter("prog", "pc")
+#: per record kind: a node registered as its key's writer (``Code.writes``)
+_WRITES = tuple(c.writes for c in _CODES)
+_ACTION = PK.key(PK.ACTION, 0)
+#: one cold record as the array's bytes (packing is cheaper than ``array.extend``'s per-item parse)
+_REC = struct.Struct("=4q").pack
 
 
 class Prov:
@@ -108,8 +121,14 @@ class Prov:
     # -- recording (model side) -----------------------------------------------------------------------
     def dep(self, code: int, key: int) -> None:
         """The next node of this step used ``key`` (resolved to its writer now)."""
-        if self.eng.fresh and self.on:
-            self.dep_writer(code, key, self.cur.get(_small(key), -1))
+        eng = self.eng
+        if eng.fresh and self.on:   # dep_writer with ``_small`` inlined (hot on Xen's interrupt path)
+            s = key >> _SHIFT
+            writer = self.cur.get(s << 16 | (key & 0xFFFF) if s == _IRR_SPACE or s == _ISR_SPACE else key, -1)
+            if self._pend_ev != eng.cur:
+                self._pend = []
+                self._pend_ev = eng.cur
+            self._pend.append((code, key, writer))
 
     def dep_writer(self, code: int, key: int, writer: int) -> None:
         """Like ``dep`` with the writer already known (e.g. captured earlier in the same step)."""
@@ -130,29 +149,32 @@ class Prov:
         eng = self.eng
         if not eng.fresh or not self.on:
             return -1
-        if key >> PK.SHIFT in (PK.IRR, PK.ISR):
+        s = key >> _SHIFT
+        if s == _IRR_SPACE or s == _ISR_SPACE:
             return self._hot_write(code, key, value)
-        ev = eng.cur << EV_SHIFT
+        now = eng.cur
+        ev = now << EV_SHIFT
         rec, cur = self.rec, self.cur
+        add = rec.frombytes
         r = len(rec) >> 2
         if not BIG < value < -BIG:
             self.big[r] = value
             value = BIG
-        if _CODES[code].writes:
-            rec.extend((ev | code, key, value, cur.get(key, -1)))
+        if _WRITES[code]:
+            add(_REC(ev | code, key, value, cur.get(key, -1)))
             cur[key] = r
         else:
-            rec.extend((ev | code, key, value, -1))
+            add(_REC(ev | code, key, value, -1))
         self.last_node = r
-        if self._pend_ev == eng.cur and self._pend:
+        if self._pend_ev == now and self._pend:
             for dcode, dkey, w in self._pend:
-                rec.extend((ev | dcode, dkey, w, -1))
+                add(_REC(ev | dcode, dkey, w, -1))
             self._pend = []
         if ctx:
-            self._context(eng.cur)
+            self._context(now)
         for k in also:
             a = len(rec) >> 2
-            rec.extend((ev | C.ALIAS, k, r, cur.get(k, -1)))
+            add(_REC(ev | C.ALIAS, k, r, cur.get(k, -1)))
             cur[k] = a
         if note is not None:
             self.notes[r] = note
@@ -166,17 +188,19 @@ class Prov:
         if run is None:
             return
         cpu, kind, stack = run
-        sig = (cpu, kind, tuple((f["prog"], f["pc"]) for f in stack))
+        sig = (cpu, kind, tuple(map(_PROG_PC, stack)))
         sid = self.stack_ids.get(sig)
         if sid is None:
             sid = self.stack_ids[sig] = len(self.stack_list)
             self.stack_list.append(sig)
-        self.stacks[self.last_node] = sid
+        node = self.last_node
+        self.stacks[node] = sid
         if kind == "proc":
-            self.proc_last[cpu] = self.last_node
+            self.proc_last[cpu] = node
             action = k.cpu["proc"].get("action", -1)
-            if action is not None and action >= 0:
-                self._link(cur, C.D_ACTION, PK.key(PK.ACTION, action))
+            if action is not None and action >= 0:   # (an action key is never a hot one)
+                key = _ACTION | action
+                self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_ACTION, key, self.cur.get(key, -1), -1))
         elif kind == "irq" and stack:
             vector = stack[0]["locals"].get("vector")
             if isinstance(vector, int):   # the interrupt path's own step, or a routine it called
@@ -192,7 +216,7 @@ class Prov:
 
     def _link(self, cur: int, code: int, key: int) -> None:
         """A dependency of the node just recorded (its dependencies are the last records)."""
-        self.rec.extend((cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
+        self.rec.frombytes(_REC(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
     def kernel_step_done(self, w: Any, irq: bool) -> None:
         """After a kernel step: nodes for the kernel state it changed that no hook records
@@ -201,8 +225,9 @@ class Prov:
         if irq and not self.touched:
             return
         self.touched = False
-        if self.eng.fresh and self.on:
-            self.kdiff.step(self, w)
+        kd = self.kdiff
+        if (kd.dirty_cpus or kd.dirty_irqs) and self.eng.fresh and self.on:
+            kd.step(self, w)
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
@@ -241,11 +266,11 @@ class Prov:
         self.nhot = r + 1
         m = self.msg
         if m[3] == ev:
-            self.hot_arr.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
+            self.hot.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
             if m[4] or self._pend_ev == ev:
                 self._hot_deps(r, ev, True)
         else:
-            self.hot_arr.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
+            self.hot.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
             if self._pend_ev == ev:
                 self._hot_deps(r, ev)
         cur[key] = r
@@ -268,8 +293,11 @@ class Prov:
         cv = cpu << 8 | vector
         r = self.nhot
         self.nhot = r + 1
-        self.hot_arr.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
+        hot = self.hot
+        hot.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
         cur[_ISR | cv] = r
+        if len(hot) >= HOT_BLOCK:
+            self.flush()
 
     def _hot_write(self, code: int, key: int, value: int) -> int:
         """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""
@@ -277,7 +305,7 @@ class Prov:
         small = _small(key)
         r = self.nhot
         self.nhot = r + 1
-        self.hot_arr.extend((ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value))
+        self.hot.extend((ev << 24 | code << 16 | (small & 0xFFFF), self.cur.get(small, -1), value))
         self.cur[small] = r
         self.last_node = r
         if self._pend_ev == ev and self._pend:
@@ -285,7 +313,7 @@ class Prov:
         return r
 
     def flush(self) -> None:
-        """Move the hot list into its array (the debugger calls this before reading)."""
+        """Move the hot list into its array (every reader of hot records calls this first)."""
         if self.hot:
             self.hot_arr.extend(array("q", self.hot))
             self.hot = []
@@ -295,6 +323,8 @@ class Prov:
         return (len(self.rec) >> 2) + (len(self.hot_arr) + len(self.hot)) // 3
 
     def _h(self, r: int) -> int:
+        if self.hot:
+            self.flush()
         return self.hot_arr[(r - HOT) * 3]
 
     def event(self, r: int) -> int:
@@ -312,12 +342,16 @@ class Prov:
 
     def x(self, r: int) -> int:
         if r >= HOT:
+            self.flush()
             return self.hot_arr[(r - HOT) * 3 + 2]
         v = self.rec[(r << 2) + 2]
         return self.big[r] if v == BIG else v
 
     def prev(self, r: int) -> int:
-        return self.hot_arr[(r - HOT) * 3 + 1] if r >= HOT else self.rec[(r << 2) + 3]
+        if r >= HOT:
+            self.flush()
+            return self.hot_arr[(r - HOT) * 3 + 1]
+        return self.rec[(r << 2) + 3]
 
     def resolve(self, r: int) -> int:
         """An alias record stands for the node it points to."""
@@ -355,6 +389,7 @@ class Prov:
     def _first(self, event: int, hot: bool) -> int:
         """The first cold (or hot) record at or after ``event``, as a record number."""
         if hot:
+            self.flush()
             arr, width, shift, base = self.hot_arr, 3, 24, HOT
         else:
             arr, width, shift, base = self.rec, 4, EV_SHIFT, 0
@@ -377,8 +412,8 @@ class Prov:
             if _CODES[c].node and c != C.ALIAS:
                 out.append(i)
             i += 1
+        i = self._first(event, True)    # (flushes the hot list)
         n = HOT + len(self.hot_arr) // 3
-        i = self._first(event, True)
         while i < n and self.event(i) == event:
             out.append(i)
             i += 1

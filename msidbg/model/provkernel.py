@@ -7,12 +7,18 @@ time, ``KernelDiff.step`` compares that state with the copy it kept and records 
 value the step changed, in the step's context (its call stack, the action or interrupt it ran
 for). Only a change is recorded; a deferred move is recorded when it is requested (the request
 is what the move, applied later in ``irq_move_irq``, depends on), not when it is taken.
+
+Only what may have changed is compared: the kernel code that writes a CPU's vector_irq slots or
+online flag, or an irq descriptor's ``cpu`` / ``vector`` / ``move_pending`` / ``pending_mask``
+(or adds / removes a descriptor), marks that CPU or irq dirty (``cpu_dirty``, ``irq_dirty``,
+``desc_dirty``, ``cleanup_dirty``). The dirty sets live here, beside the world (never hashed or
+saved), and are emptied when compared. A mark made while history is re-executed only costs a
+comparison that finds nothing; a missed mark would lose a record, which
+``tests/test_why_dirty.py`` checks against a full comparison on every shipped scenario.
 """
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import itemgetter, ne
 from typing import Any
 
 from msidbg.model import provcodes as C
@@ -25,9 +31,6 @@ HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upc
 MOVE_PROG = "irq_move_irq"
 #: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
 _SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
-#: the descriptor fields ``_irq_state`` reads, fetched for every irq at C speed to tell whether any
-#: changed (the model replaces ``pending_mask`` lists, it never edits one in place)
-_FIELDS = itemgetter("cpu", "vector", "move_pending", "pending_mask")
 
 
 def _irq_state(d: dict[str, Any]) -> tuple[int, int]:
@@ -39,27 +42,15 @@ def _irq_state(d: dict[str, Any]) -> tuple[int, int]:
     return (d.get("cpu") or 0) << 8 | (d.get("vector") or 0) & 0xFF, pend
 
 
-def _candidates(before: tuple[list[int], list[Any]] | None,
-                raw: tuple[list[int], list[Any]] | None) -> list[int] | None:
-    """The irqs whose fields differ between two ``_FIELDS`` scans (the irqs added since
-    included), or None when only a full comparison can tell (no scan, or irqs went away)."""
-    if before is None or raw is None:
-        return None
-    (okeys, ovals), (nkeys, nvals) = before, raw
-    n = len(okeys)
-    if nkeys[:n] != okeys:
-        return None
-    return list(compress(nkeys, map(ne, nvals[:n], ovals))) + nkeys[n:]
-
-
 class KernelDiff:
-    """The kernel state as of the last recorded step."""
+    """The kernel state as of the last recorded step, and what kernel code touched since."""
 
     def __init__(self, w: dict[str, Any] | None) -> None:
         self.cpus: dict[int, tuple[dict[int, Any], bool]] = {}
         self.irqs: dict[int, tuple[int, int]] = {}
-        #: the irqs' numbers and ``_FIELDS`` as of the last full comparison (None: compare fully)
-        self.raw: tuple[list[int], list[Any]] | None = None
+        #: CPUs (ids) and irqs whose state the kernel code may have changed since the last step
+        self.dirty_cpus: set[int] = set()
+        self.dirty_irqs: set[int] = set()
         for c in (w or {}).get("cpus", ()):
             self.cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
         for i, d in (w or {}).get("irqs", {}).items():
@@ -67,13 +58,23 @@ class KernelDiff:
 
     def step(self, P: Any, w: dict[str, Any]) -> None:
         """Record what the step that just ran changed (``P``: the provenance store)."""
+        if self.dirty_cpus:
+            self._cpus(P, w["cpus"])
+        if self.dirty_irqs:
+            self._irqs(P, w["irqs"])
+
+    def _cpus(self, P: Any, cpus: list[dict[str, Any]]) -> None:
         seen = self.cpus
-        for c in w["cpus"]:
-            vi, online = c["vector_irq"], c["online"]
-            old = seen.get(c["id"])
-            if old is None or (old[1] is online and old[0] == vi):
+        dirty = sorted(self.dirty_cpus)
+        self.dirty_cpus.clear()
+        for cid in dirty:
+            old = seen.get(cid)
+            if old is None or not 0 <= cid < len(cpus):
                 continue
-            cid = c["id"]
+            c = cpus[cid]
+            vi, online = c["vector_irq"], c["online"]
+            if old[1] is online and old[0] == vi:
+                continue
             if old[1] is not online:
                 P.write(C.ONLINE, PK.key(PK.ONLINE, cid), int(online))
             ov = old[0]
@@ -86,17 +87,16 @@ class KernelDiff:
                     if last < 0 or P.x(last) != val:   # (no_handler records its own free)
                         P.write(C.VEC_SLOT, key, val)
             seen[cid] = (dict(vi), online)
-        irqs_w = w["irqs"]
-        try:
-            raw: tuple[list[int], list[Any]] | None = (list(irqs_w), list(map(_FIELDS, irqs_w.values())))
-        except KeyError:    # a descriptor of another shape: compare each one
-            raw = None
-        before, self.raw = self.raw, raw
-        if raw is not None and raw == before:
-            return          # no irq changed: the common case on big worlds (2,048 irqs a step)
+
+    def _irqs(self, P: Any, irqs_w: dict[int, dict[str, Any]]) -> None:
         irqs = self.irqs
-        for i in sorted(_candidates(before, raw) or irqs_w):
-            now = _irq_state(irqs_w[i])
+        dirty = sorted(self.dirty_irqs)
+        self.dirty_irqs.clear()
+        for i in dirty:
+            d = irqs_w.get(i)
+            if d is None:       # released: its last state stays (a new irq of that number compares to it)
+                continue
+            now = _irq_state(d)
             old_irq = irqs.get(i)
             if old_irq == now:
                 continue
@@ -105,3 +105,43 @@ class KernelDiff:
                 P.write(C.IRQ_VECTOR, PK.key(PK.IRQVEC, i), now[0])
             if now[1] and (old_irq is None or old_irq[1] != now[1]):
                 P.write(C.MOVE_PENDING, PK.key(PK.MOVEPEND, i), now[1])
+
+
+# -- marks (kernel code, ``k``: the kernel context) ----------------------------------------------------------
+def cpu_dirty(k: Any, cid: int) -> None:
+    """Kernel code changed (or may change) CPU ``cid``'s vector_irq slots or online flag."""
+    P = k.eng.prov
+    P.kdiff.dirty_cpus.add(cid)
+    P.touched = True
+
+
+def irq_dirty(k: Any, irq: int) -> None:
+    """Kernel code changed (or may change) irq ``irq``'s descriptor, or added / removed it."""
+    P = k.eng.prov
+    P.kdiff.dirty_irqs.add(irq)
+    P.touched = True
+
+
+def desc_dirty(k: Any, desc: dict[str, Any]) -> None:
+    """A call into the vector domain (``kernel/vector.py``) may change ``desc`` and the vector_irq
+    slots of its current and previous CPU: call it before (the slots it frees are indexed by the
+    old CPUs) and after (the slot it fills by the new one)."""
+    P = k.eng.prov
+    P.touched = True
+    kd = P.kdiff
+    kd.dirty_irqs.add(desc["irq"])
+    for f in ("cpu", "prev_cpu"):
+        c = desc.get(f)
+        if type(c) is int:
+            kd.dirty_cpus.add(c)
+
+
+def cleanup_dirty(k: Any, c: dict[str, Any]) -> None:
+    """Before ``vector.cleanup_this_cpu(c)``: the moved vectors queued on ``c`` (their descriptors
+    and their previous CPUs' slots) may be freed."""
+    cpu_dirty(k, c["id"])
+    irqs = k.w["irqs"]
+    for irq in c["cleanup"]:
+        d = irqs.get(irq)
+        if d is not None:
+            desc_dirty(k, d)

@@ -158,7 +158,8 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | No
     return [(re.compile(p + r"\Z"), b) for p, b in pats]
 
 
-_PATTERNS = _patterns()
+#: compiled on the first ``parse`` (some fifty regexes: milliseconds of every start-up otherwise)
+_PATTERNS: list[tuple[re.Pattern[str], Callable[..., tuple[int, str | None, int, int]]]] = []
 
 
 def parse(text: str) -> tuple[int, str | None, int, int] | None:
@@ -168,6 +169,8 @@ def parse(text: str) -> tuple[int, str | None, int, int] | None:
         if t.startswith(old):
             t = new + t[len(old):]
     t = re.sub(r'\[\s*"([^"]*)"\s*\]', r".\1", t)
+    if not _PATTERNS:
+        _PATTERNS.extend(_patterns())
     for pat, build in _PATTERNS:
         m = pat.match(t)
         if m:

@@ -120,12 +120,14 @@ class Engine:
         handlers = self.handlers
         agenda = w["agenda"]
         hook = self.pick
-        pick = heapq.heappop if hook is None else partial(hook, self)
         start = cur = w["events"]
         end = cur + n
         now = w["now"]
         watch = stop_on_notes or after is not None
         self.fresh = fresh
+        if hook is None and after is None:
+            return self._ordered(cur, end, fresh, stop_on_notes)
+        pick = heapq.heappop if hook is None else partial(hook, self)
         while cur < end:
             cur += 1
             self.cur = cur
@@ -145,6 +147,47 @@ class Engine:
             w["events"] = cur
             if ended or (watch and ((stop_on_notes and self._noted == cur) or (after and after()))):
                 return cur - start, True
+        return cur - start, False
+
+    def _ordered(self, cur: int, end: int, fresh: bool, stop_on_notes: bool) -> tuple[int, bool]:
+        """``_loop`` for the ordered policy with no ``after`` test (every headless run, most
+        stepping): the agenda's earliest item runs; the same steps and checks, fewer of them per
+        event. ``w["events"]`` is brought up to date when the loop leaves (normally or not), which
+        nothing inside a step reads."""
+        w = self.w
+        ids = self._ids
+        handlers = self.handlers
+        agenda = w["agenda"]
+        pop = heapq.heappop
+        start = cur
+        now = w["now"]
+        # with fresh steps, after event ``cur`` the log holds ``cur - gap`` events
+        gap = cur - len(ids)
+        try:
+            while cur < end:
+                cur += 1
+                self.cur = cur
+                if agenda:
+                    item = pop(agenda)
+                    if item[0] > now:
+                        w["now"] = now = item[0]
+                    handlers[item[2]](self, item)
+                    if fresh and len(ids) + gap != cur:
+                        raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
+                    if stop_on_notes and self._noted == cur:
+                        w["events"] = cur
+                        return cur - start, True
+                else:
+                    self.model.finish(self)
+                    if fresh and len(ids) + gap != cur:
+                        raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
+                    if w["ended"] or (stop_on_notes and self._noted == cur):
+                        w["events"] = cur
+                        return cur - start, True
+        except BaseException:
+            w["events"] = cur - 1   # the step that raised did not complete
+            raise
+        w["events"] = cur
         return cur - start, False
 
     # -- what steps call ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
@@ -40,31 +41,35 @@ timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
+# hot-path names (one global lookup instead of a module attribute)
+_take, _eoi = apic.take, apic.eoi
+_APIC_ACCEPT, _APIC_EOI, _IRQ_HANDLER = K.APIC_ACCEPT, K.APIC_EOI, K.IRQ_HANDLER
 TIMER_FIRE = kind("timer.fire", ("target", INT), doc="a CPU's vector cleanup timer expires (local timer interrupt)")
 
 
 def accept(k: Any, c: dict[str, Any], v: int) -> None:
     """The CPU takes vector ``v`` (its highest acceptable one) and dispatches it."""
-    src = apic.take(c, v)
-    k.eng.prov.accept(c["id"], v)
+    src = _take(c, v)
+    eng = k.eng
+    eng.prov.accept(k.cpu_id, v)
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
-    if SYSVEC and v in SYSVEC:
+    if v in SYSVEC:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
     elif type(slot) is int:
         irq = slot
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         stack.append({"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
-        if k.eng.call_watch:
-            k.eng.entered("handle_edge_irq")
+        if eng.call_watch:
+            eng.entered("handle_edge_irq")
     elif slot == VECTOR_CLEANUP:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
-    k.ev(K.APIC_ACCEPT, None, v, irq, cost="irq_entry")
+    k.ev(_APIC_ACCEPT, None, v, irq, cost="irq_entry")
 
 
 def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) -> None:
@@ -83,6 +88,7 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c["id"], v))
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
         c["vector_irq"].pop(v, None)
+        cpu_dirty(k, c["id"])
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x} marked {slot} (swallowed)")
@@ -117,8 +123,8 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     elif desc["move_pending"]:
         k.call("irq_move_irq", irq=loc["irq"])
     else:
-        apic.eoi(k.cpu)
-        k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+        _eoi(k.cpu)
+        k.ev(_APIC_EOI, None, loc["vector"], cost="eoi")
         k.goto("handle")
 
 
@@ -126,6 +132,7 @@ def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
     """send_cleanup_vector / vector_schedule_cleanup once the move is complete: queue the old
     vector's release on its CPU and send that CPU the cleanup IPI, or (6.6+) arm its cleanup
     timer one jiffy out unless it is pending (emits the event). False if nothing to do."""
+    desc_dirty(k, desc)     # provenance: the old vector's slot it may free (6.6+, old CPU offline)
     if not vec.complete_move(k.w, desc, vector, cpu):
         return False
     target = k.w["cpus"][desc["prev_cpu"]]
@@ -212,7 +219,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
-    k.ev(K.IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
+    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
 
 
 @move_cleanup.step
@@ -220,6 +227,7 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
     c = k.cpu
     apic.eoi(c)
+    cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
@@ -232,6 +240,7 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     IRR; then ``mod_timer(jiffies + 1)`` to try again."""
     c = k.cpu
     apic.eoi(c)
+    cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         arm_cleanup_timer(k.eng, c)

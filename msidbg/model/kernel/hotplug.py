@@ -33,6 +33,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
+from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -92,6 +93,7 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
             continue
         prev_cpu = desc["prev_cpu"]
         fixup = desc["started"] and desc["effective"] == dying
+        desc_dirty(k, desc)     # provenance: the old vector's slot it may free, the move state
         freed = vec.force_complete_move(k.w, desc, dying) if fixup or involved else 0
         if fixup:
             mask = _new_mask(k, desc, dying)
@@ -116,6 +118,7 @@ def fixup_move_pending(k: Any, desc: dict[str, Any], dying: int, consume: bool) 
     migration applies it)."""
     if not desc["move_pending"]:
         return False
+    irq_dirty(k, desc["irq"])
     if not [c for c in desc["pending_mask"] if c != dying and vec.cpu_online(k.w, c)]:
         desc["move_pending"], desc["pending_mask"] = False, []
         return False
@@ -165,6 +168,7 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
             apic.receive(new, desc["vector"], s)
         k.eng.model.wake(k.eng, new)
         target["vector_irq"][v] = VECTOR_RETRIGGERED
+        cpu_dirty(k, loc["cpu"])
 
 
 @down.step
@@ -172,9 +176,11 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     target = k.w["cpus"][loc["cpu"]]
     if vec.timer_cleanup(k.w):
         # lapic_offline: __vector_cleanup(cl, false), then the timer is deleted
+        cleanup_dirty(k, target)
         vec.cleanup_this_cpu(k.w, target, check_irr=False)
         entry.cancel_cleanup_timer(k.eng, target)
     target["online"] = False
+    cpu_dirty(k, loc["cpu"])   # provenance: its online flag and the slots it drops
     for v in list(target["vector_irq"]):
         if target["vector_irq"][v] != VECTOR_RETRIGGERED and target["vector_irq"][v] != VECTOR_CLEANUP:
             target["vector_irq"].pop(v)
@@ -210,6 +216,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
     target["online"] = True
+    cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
     loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["is_managed"])
     k.ev(K.CPU_ONLINE, None, loc["cpu"], cost="hotplug")
     k.eng.model.wake(k.eng, target)

@@ -27,6 +27,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.affinity import default_affinity
 from msidbg.model.kernel.sw import sw
+from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -141,6 +142,7 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     ret = vec.activate(k.w, desc)
+    desc_dirty(k, desc)     # provenance: the vector / CPU and slot it took
     if ret < 0:
         k.note("no vector available", ret, desc["dev"])
         k.ret(ret)
@@ -318,6 +320,7 @@ def shutdown(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = False
     desc["move_pending"] = False
+    irq_dirty(k, loc["irq"])
     prog = CHIP_SHUTDOWN.get(desc["chip"])
     if prog is not None:
         desc["masked"] = True
@@ -349,7 +352,9 @@ def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     desc["activated"] = False
+    desc_dirty(k, desc)     # provenance: the slots it frees (before), the vector it leaves (after)
     freed = vec.deactivate(k.w, desc)
+    desc_dirty(k, desc)
     if freed:
         k.ev(K.VECTOR_FREE, desc["dev"], desc["irq"], freed[0][0], freed[0][1])
     k.ret(0)

@@ -22,6 +22,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has, irq_of, mask_irq, online, unmask_irq
 from msidbg.model.kernel.sw import sw
+from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
@@ -36,7 +37,9 @@ def new_vector(k: Any, loc: dict[str, Any]) -> None:
     move completes."""
     desc = k.w["irqs"][loc["irq"]]
     loc["old"] = [desc["vector"], desc["cpu"]]
+    desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
     ret = vec.set_affinity(k.w, desc, loc["mask"])
+    desc_dirty(k, desc)
     if ret < 0:
         k.note("vector assignment failed", ret, desc["dev"])
         k.ret(ret)
@@ -124,6 +127,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
     else:
         desc["move_pending"] = True
         desc["pending_mask"] = mask
+        irq_dirty(k, desc["irq"])
         k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("pending"))
         k.ret(0)
 
@@ -163,6 +167,7 @@ move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move
 def mask_first(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["move_pending"] = False
+    irq_dirty(k, loc["irq"])
     mask = [c for c in desc["pending_mask"] if c in online(k)]
     if not mask:
         desc["pending_mask"] = []
@@ -181,6 +186,7 @@ def do_move(k: Any, loc: dict[str, Any]) -> None:
 @move_irq.step
 def unmask_after(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
+    irq_dirty(k, loc["irq"])
     if loc["ret"] == -EBUSY:
         desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
     else:

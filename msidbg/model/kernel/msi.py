@@ -31,6 +31,7 @@ from msidbg.model.kernel import affinity, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
+from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
 EINVAL, ENOSPC, EBUSY = 22, 28, 16
@@ -62,6 +63,7 @@ def new_irq_desc(k: Any, dev: str | None, index: int, chip: str, aff: list[Any] 
     k.w["kernel"]["next_irq"] = irq + 1
     desc = new_desc(k.w, irq, dev, index, chip, None if aff is None else aff[0], bool(aff and aff[1]))
     k.w["irqs"][irq] = desc
+    irq_dirty(k, irq)   # provenance: a new irq's vector / CPU
     return desc
 
 
@@ -364,6 +366,7 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
     desc["resv_mode"] = _can_reserve(k, loc)
     if desc["is_managed"]:
         ret = vec.reserve_managed(k.w, desc)
+        desc_dirty(k, desc)
         if ret < 0:
             k.note("no vector to reserve on a CPU of the managed mask", ret, loc["dev"])
             k.ret(ret)
@@ -372,9 +375,11 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         return
     if desc["resv_mode"]:
         vec.reserve(k.w, desc)
+        desc_dirty(k, desc)
         k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
         return
     ret = vec.assign_any(k.w, desc)
+    desc_dirty(k, desc)
     if ret < 0:
         k.note("no vector available", ret, loc["dev"])
         k.ret(ret)
@@ -645,6 +650,7 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"].pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
     if desc is None:
         return
+    desc_dirty(k, desc)     # provenance: the slots it frees, the irq gone
     vec.clear_vector(k.w, desc)
     if desc["is_managed"]:
         vec.remove_managed(k.w, desc)  # vector_free_reserved_and_managed

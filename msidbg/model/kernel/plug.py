@@ -22,6 +22,7 @@ from msidbg.model import kinds as K
 from msidbg.model.hw import VECTOR_RETRIGGERED, compose_msg, words_test
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.provkernel import cpu_dirty
 from msidbg.sim.program import program
 
 plug = program("msi_set_affinity_plug", "the careful two-step update of a non-maskable MSI", source=S.MSI_SET_AFFINITY)
@@ -37,6 +38,7 @@ def lock_and_mark(k: Any, loc: dict[str, Any]) -> None:
     marked = not isinstance(slot, int) or isinstance(slot, bool)
     if marked:
         here["vector_irq"][desc["vector"]] = VECTOR_RETRIGGERED
+        cpu_dirty(k, loc["old"][1])
     k.note("vector_lock; new vector here marked RETRIGGERED" if marked else "vector_lock; new vector in use here",
            desc["vector"], desc["dev"])
 

@@ -18,6 +18,7 @@ from msidbg.model import kinds as K
 from msidbg.model.kernel import entry, irq, msi, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.provkernel import desc_dirty
 from msidbg.sim.program import program
 
 ENOSPC = 28
@@ -131,7 +132,9 @@ set_affinity = program("intel_ir_set_affinity", "parent vector, then the IRTE, t
 def parent(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     old = [desc["vector"], desc["cpu"]]
+    desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
     ret = vec.set_affinity(k.w, desc, loc["mask"])
+    desc_dirty(k, desc)
     if ret < 0:
         k.note("vector assignment failed", ret, desc["dev"])
         k.ret(ret)

@@ -24,6 +24,7 @@ from msidbg.model import xencite as C
 from msidbg.model.kernel import entry, irq
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
+from msidbg.model.provkernel import irq_dirty
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import program
 
@@ -98,6 +99,7 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
     gx(k)["channels"][0] += 1
     desc = k.w["irqs"][loc["irq"]]
     desc["cpu"] = desc["effective"] = 0
+    irq_dirty(k, loc["irq"])
 
 
 @startup.step
@@ -193,6 +195,7 @@ def rebind(k: Any, loc: dict[str, Any]) -> None:
         info["cpu"] = target
         desc = k.w["irqs"][loc["irq"]]
         desc["cpu"] = desc["effective"] = target
+        irq_dirty(k, loc["irq"])
 
 
 @affinity.step

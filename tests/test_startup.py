@@ -1,0 +1,82 @@
+"""Start-up (issue 14): the command keeps the methods ``dataclasses`` compiles in a cache of its own,
+uses it only when it is the user's and unchanged, and writes it only when something new was compiled."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SCENARIOS
+
+RUN = ("import sys; sys.argv = ['msidbg', 'run', sys.argv[1], '--headless']\n"
+       "from msidbg._boot import main\n"
+       "sys.exit(main())\n")
+SCN = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+
+
+def command(cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "MSIDBG_NO_BYTECODE_CACHE"}
+    return subprocess.run([sys.executable, "-c", RUN, SCN], capture_output=True, text=True, timeout=120,
+                          env={**clean, "XDG_CACHE_HOME": str(cache), **env})
+
+
+def the_file(cache: Path) -> Path:
+    files = list((cache / "msidbg").glob("dataclasses-*.marshal"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def test_the_methods_are_compiled_once_then_read_back(tmp_path: Path) -> None:
+    first = command(tmp_path)
+    assert first.returncode == 0, first.stderr
+    path = the_file(tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    table = marshal.loads(path.read_bytes())
+    assert len(table) > 50 and all(src.startswith("def __create_fn__(") for src in table)
+    before = path.stat().st_mtime_ns
+    again = command(tmp_path)
+    assert again.stdout == first.stdout and again.returncode == 0
+    assert path.stat().st_mtime_ns == before, "nothing new was compiled: the file is not rewritten"
+    off = command(tmp_path / "off", MSIDBG_NO_BYTECODE_CACHE="1")
+    assert off.stdout == first.stdout and not (tmp_path / "off" / "msidbg").exists()
+
+
+def test_the_cache_is_used_only_when_it_is_the_users_own_and_intact(tmp_path: Path) -> None:
+    good = command(tmp_path)
+    path = the_file(tmp_path)
+    # every cached method replaced by one that stops the program: the proof that the cache is used
+    poison = compile("def __create_fn__(*a, **k):\n raise SystemExit('poisoned')\n", "<string>", "exec")
+    path.write_bytes(marshal.dumps({src: poison for src in marshal.loads(path.read_bytes())}))
+    assert command(tmp_path).stderr.strip() == "poisoned"
+    path.chmod(0o620)       # writable by others: not trusted, compiled afresh and replaced
+    out = command(tmp_path)
+    assert out.returncode == 0 and out.stdout == good.stdout
+    assert path.stat().st_mode & 0o777 == 0o600
+    for junk in (b"\x00garbage", marshal.dumps([1, 2]), marshal.dumps({"x": 1}), b""):
+        path.write_bytes(junk)
+        out = command(tmp_path)
+        assert out.returncode == 0 and out.stdout == good.stdout and out.stderr == ""
+        assert all(type(v).__name__ == "code" for v in marshal.loads(path.read_bytes()).values())
+
+
+def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
+    import _sre
+    from re import _compiler  # type: ignore[attr-defined]
+
+    first = command(tmp_path)
+    path = next((tmp_path / "msidbg").glob("regex-*.marshal"))
+    table = marshal.loads(path.read_bytes())
+    assert len(table) > 20
+    assert any("\\uD7FF" in p or "\ud7ff" in p for p, _ in table)   # PyYAML's reader's costly character class
+    for (pattern, flags), args in table.items():
+        assert _sre.compile(pattern, *args) == _compiler.compile(pattern, flags), pattern  # same program
+    before = path.stat().st_mtime_ns
+    assert command(tmp_path).stdout == first.stdout
+    assert path.stat().st_mtime_ns == before
+    # a damaged program is refused by _sre and compiled afresh
+    path.write_bytes(marshal.dumps({key: (args[0], [999_999, 1], *args[2:]) for key, args in table.items()}))
+    out = command(tmp_path)
+    assert out.returncode == 0 and out.stdout == first.stdout and out.stderr == ""
