@@ -47,9 +47,9 @@ HERE = Path(__file__).resolve().parent
 TREE = Path(os.environ.get("MSIDBG_TREE", HERE.parent))
 sys.path.insert(0, str(TREE))
 
+# the App first, as the CLI imports it: msidbg.tui sets Textual's frame rate before Textual loads
+from msidbg.tui.app import MsidbgApp, make_app  # noqa: E402, I001
 from textual import events  # noqa: E402
-
-from msidbg.tui.app import MsidbgApp, make_app  # noqa: E402
 
 SCENARIO = str(HERE / "big-table.yaml")
 AT = 25_000

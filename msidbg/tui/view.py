@@ -63,11 +63,13 @@ class View:
 
 
 def adjacent(old: View | None, new: View) -> bool:
-    """True when ``new`` is at most one event from ``old`` with the same selection, and both
-    know exactly what changed at their event: then what differs on screen between them is
-    ``old.changes`` and ``new.changes`` (panes repaint just those lines)."""
+    """True when ``new`` is at most one event from ``old`` with the same device, and both know
+    exactly what changed at their event: then what differs on screen between them is
+    ``old.changes`` and ``new.changes`` (panes repaint just those lines). The selected CPU may
+    differ (a step follows its event to another CPU): the vector table does not show it, and
+    the APIC pane repaints the selected cell's old and new lines itself."""
     return (old is not None and abs(new.cursor - old.cursor) <= 1 and old.device == new.device
-            and old.cpu == new.cpu and old.changes.exact and new.changes.exact)
+            and old.changes.exact and new.changes.exact)
 
 
 @dataclass(frozen=True, slots=True)

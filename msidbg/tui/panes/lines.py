@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -167,14 +167,26 @@ class LineView(ScrollView, can_focus=True):
         self.refresh_indices(differ + list(range(min(len(before), len(after)), max(len(before), len(after)))))
 
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
-        """Set the border title/subtitle only when they differ: setting one repaints the whole
-        pane (Textual's border-title setter always refreshes), which a step must not do."""
+        """Set the border title/subtitle only when they differ. Textual's setters repaint the
+        whole pane; a subtitle that follows the cursor (the APIC pane's vector owner) changes on
+        most steps, so it repaints only the bottom border line."""
         if title is not None and title != self._titles[0]:
             self.border_title = Content(title)          # plain text: "[IRR]" is not markup
         if subtitle is not None and subtitle != self._titles[1]:
-            self.border_subtitle = Content(subtitle)
+            self._set_subtitle(Content(subtitle))
         self._titles = (self._titles[0] if title is None else title,
                         self._titles[1] if subtitle is None else subtitle)
+
+    def _set_subtitle(self, subtitle: Content) -> None:
+        """Set the border subtitle and repaint only the bottom border line: stored where and as
+        Textual's setter stores it (``_border_subtitle``). The first one, or a Textual without
+        that attribute, goes through the setter."""
+        if self._titles[1] is None or not hasattr(self, "_border_subtitle") or not self.size:
+            self.border_subtitle = subtitle
+            return
+        self._border_subtitle = self.render_str(subtitle).expand_tabs(4).split()[0]
+        offset, outer = self.content_offset, self.outer_size
+        self.refresh(Region(-offset.x, outer.height - 1 - offset.y, outer.width, 1))
 
     # -- scrolling ---------------------------------------------------------------------------
     @property

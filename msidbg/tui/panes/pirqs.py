@@ -33,6 +33,8 @@ class PirqMap(LineView):
         self._rows: list[pirqmap.PirqRow] = []
         #: (row, is the disagreement line) for each line shown
         self._lines: list[tuple[int, bool]] = []
+        #: the header's and each line's spans as last painted: a step repaints what differs
+        self._painted: list[list[Span]] = []
 
     def watch_view(self, view: View | None) -> None:
         self.set_class(view is None or view.platform == "bare-metal", "-bare")
@@ -40,10 +42,22 @@ class PirqMap(LineView):
         self._rows = pirqmap.rows(view.world) if view else []
         self._lines = [(i, c) for i, r in enumerate(self._rows) for c in ((False, True) if r.conflict else (False,))]
         self.update_size()
-        # the pane's height follows its lines (CSS height: auto): relayout only when they change
-        self.refresh(layout=len(self._lines) != before)
+        painted, self._painted = self._painted, self._spans()
+        if len(self._lines) != before:
+            # the pane's height follows its lines (CSS height: auto): relayout only when they change
+            self.refresh(layout=True)
+        elif painted[:1] != self._painted[:1]:
+            self.refresh()
+        else:
+            self.refresh_changed(painted[1:], self._painted[1:])
+
+    def _spans(self) -> list[list[Span]]:
+        if not self._rows:
+            return []
+        return [self.header_spans(0)] + [self.line_spans(i) for i in range(len(self._lines))]
 
     def watch_selected(self) -> None:
+        self._painted = self._spans()
         self.refresh()
 
     def on_click(self, event: events.Click) -> None:
