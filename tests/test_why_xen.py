@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from msidbg.debugger import Session
 from tests.why_helpers import events, first_hit, one, ran, tree
 
 
@@ -73,3 +76,32 @@ def test_pirq_conflict_stop_explains_the_reuse_first() -> None:
     assert why.events()[:2] == [hit.event, reuse]
     nvme1_map = events(s, "qemu.map_pirq", dev="nvme1", pirq=101)[-1].index
     assert nvme1_map in [b[0].event for b in why.chain[0].branches]
+
+
+PV_PROBE = """\
+name: pv-msix-enable
+cpus: 2
+platform: {kind: xen-pv, xen: "4.8"}
+kernel: {version: "4.14"}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, passthrough: true, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 2}
+  - {at: 1ms, on: 0, do: remove, dev: nvme0}
+"""
+
+
+def test_pv_message_control_written_by_pciback_has_its_writer(tmp_path: Path) -> None:
+    """On PV, pciback enables (XEN_PCI_OP_enable_msix) and disables MSI-X on the guest's behalf:
+    why of Message Control right after either names that hypercall's step, not the guest's
+    earlier config write (the writes went around the provenance record before)."""
+    f = tmp_path / "pv.yaml"
+    f.write_text(PV_PROBE)
+    s = Session.from_scenario(str(f))
+    s.run()
+    enable = one(s, "xen.hypercall", op="XEN_PCI_OP_enable_msix")
+    disable = one(s, "xen.hypercall", op="XEN_PCI_OP_disable_msix")
+    for at, value in ((enable, 0x8000), (disable, 0)):
+        s.seek(at)
+        link = s.why("devices.nvme0.msix.ctrl").chain[0]
+        assert (link.event, link.value & 0xC000) == (at, value)   # Enable, Function Mask

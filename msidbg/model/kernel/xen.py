@@ -221,9 +221,9 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
     loc["pirqs"] = [X.map_pirq(k.eng, -1, dev, i, loc["type"]) for i in range(n)]
     d = k.w["devices"][dev]
     if loc["type"] == "msix":
-        device._set_msix_ctrl(k.eng, dev, d, (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL)
+        device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL)
     else:
-        device._set_msi_ctrl(k.eng, dev, d, d["msi"]["ctrl"] | MSI_ENABLE)
+        device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE)
     op = "XEN_PCI_OP_enable_msix" if loc["type"] == "msix" else "XEN_PCI_OP_enable_msi"
     first = loc["pirqs"][0] if loc["pirqs"] else -1
     k.ev(XEN_HCALL, dev, k.s(op), n, first, cost="trap")
@@ -266,9 +266,9 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
         X.unmap_pirq(k.eng, p)
     d = k.w["devices"][dev]
     if pci.pdev(k, dev)["mode"] == "msix":
-        device._set_msix_ctrl(k.eng, dev, d, d["msix"]["ctrl"] & ~MSIX_ENABLE)
+        device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE)
     else:
-        device._set_msi_ctrl(k.eng, dev, d, d["msi"]["ctrl"] & ~MSI_ENABLE)
+        device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE)
     k.ev(XEN_HCALL, dev, k.s("XEN_PCI_OP_disable_msix"), len(mine), 0, cost="trap")
     k.call("xen_teardown_msi_irqs", dev=dev)
 
