@@ -43,7 +43,9 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
     if remaining > 1:
         # the next signal of this series: the same item, re-queued (``Engine.requeue`` inlined)
         w = eng.w
-        if len(item) > 7 and eng.jitter is not None:
+        if len(item) == 7:
+            item[0] = t = w["now"] + every
+        elif eng.jitter is not None:
             item[0] = t = w["now"] + eng.jitter(eng, every, item[7])
         else:
             del item[7:]

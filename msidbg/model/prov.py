@@ -261,16 +261,17 @@ class Prov:
             return
         ev = eng.cur
         cur = self.cur
-        key = _IRR | cpu << 8 | vector
+        cv = cpu << 8 | vector
+        key = _IRR | cv
         r = self.nhot
         self.nhot = r + 1
         m = self.msg
         if m[3] == ev:
-            self.hot.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
+            self.hot.extend((ev << 24 | _IRR_SET | cv, cur.get(key, -1), m[1]))
             if m[4] or self._pend_ev == ev:
                 self._hot_deps(r, ev, True)
         else:
-            self.hot.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
+            self.hot.extend((ev << 24 | _IRR_IPI | cv, cur.get(key, -1), -1))
             if self._pend_ev == ev:
                 self._hot_deps(r, ev)
         cur[key] = r
@@ -291,11 +292,12 @@ class Prov:
             return
         cur = self.cur
         cv = cpu << 8 | vector
+        key = _ISR | cv
         r = self.nhot
         self.nhot = r + 1
         hot = self.hot
-        hot.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
-        cur[_ISR | cv] = r
+        hot.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(key, -1), -1))
+        cur[key] = r
         if len(hot) >= HOT_BLOCK:
             self.flush()
 
@@ -314,8 +316,9 @@ class Prov:
 
     def flush(self) -> None:
         """Move the hot list into its array (every reader of hot records calls this first)."""
-        if self.hot:
-            self.hot_arr.extend(array("q", self.hot))
+        hot = self.hot
+        if hot:     # (struct converts an int for half what array("q", ...) does: no PyArg_Parse)
+            self.hot_arr.frombytes(struct.pack(f"={len(hot)}q", *hot))
             self.hot = []
 
     # -- reading (debugger side; call ``flush`` first) -----------------------------------------------
