@@ -195,3 +195,14 @@ def test_a_format_1_world_with_a_duplicate_seq_is_refused(tmp_path: Path) -> Non
     with pytest.raises(SnapshotError) as e:
         Session.open(str(path))
     assert "appears twice" in e.value.oneline()
+
+
+def test_an_engine_given_a_format_1_world_converts_it() -> None:
+    eng = new_engine(shipped("msix-write-while-unmasked"))
+    eng.advance(40)
+    ref = copy_world(eng.w)
+    old = copy_world(eng.w)
+    old["format"], old["agenda"] = 1, [old["agenda"][k & ((1 << SEQ_BITS) - 1)] for k in eng.heap]
+    again = Engine(old, eng.model, eng.log)
+    eng.model.bind(again)
+    assert again.w == ref and again.pending() == eng.pending()

@@ -96,6 +96,7 @@ class Engine:
     """Runs a model over a world, one event per step."""
 
     def __init__(self, world: World, model: Model, log: EventLog | None = None) -> None:
+        upgrade_world(world)    # a world of an older format (its agenda a heap-ordered list)
         self.w = world
         self.model = model
         self.handlers = model.handlers
