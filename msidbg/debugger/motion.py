@@ -107,6 +107,9 @@ class Motion:
         self.index_misses = 0
         #: the world the last backward move left (big worlds; see ``_back``), or None
         self.kept: Kept | None = None
+        #: how moves on big worlds started: from the kept world as it is ("kept"), by patching it
+        #: into a saved world ("patched"), or by unpacking a saved world whole ("unpacked")
+        self.starts = {"kept": 0, "patched": 0, "unpacked": 0}
 
     def history_bytes(self) -> int:
         """Bytes held by what the run recorded: event log, hits, choices, provenance."""
@@ -268,15 +271,31 @@ class Motion:
         if k is not None and ev <= k.ev <= target:
             tl.install(k.world)
             ev = k.ev
+            self.starts["kept"] += 1
         elif k is not None and isinstance(saved, tuple):
             self._pack(k)
             tl.install(chunks.patch(k.world, k.split, saved))
+            self.starts["patched"] += 1
         else:
             if k is not None:
                 self._pack(k)           # not used: its event is still checked when the cursor returns
             tl.restore(ev, saved)       # unpacked whole
+            self.starts["unpacked"] += 1
         self.kept = left
         return ev
+
+    def _ahead(self, target: int) -> bool:
+        """A forward goto on a big world starts from the kept world when it lies between the
+        cursor and ``target`` and no saved world is nearer the target (going back far, then to
+        where the cursor was, re-executes nothing); the world the cursor was at is kept instead."""
+        eng, k = self.eng, self.kept
+        cur = eng.w["events"]
+        if k is None or not cur < k.ev <= target or self.timeline.nearest(target)[0] > k.ev:
+            return False
+        self.kept = Kept(int(cur), eng.w)
+        self.timeline.install(k.world)
+        self.starts["kept"] += 1
+        return True
 
     def goto(self, target: int) -> Cmd:
         """Move the cursor to ``target`` (clamped to the run) without stopping at breakpoints."""
@@ -285,6 +304,9 @@ class Motion:
         cur = eng.w["events"]
         if target < cur and tl.split_worth_it():
             start = self._back(target)
+            self.exact = target if start == target else -1
+        elif target > cur and self._ahead(target):
+            start = eng.w["events"]
             self.exact = target if start == target else -1
         else:
             live = self.leave() if target < cur else None
