@@ -226,7 +226,8 @@ class Motion:
         When the world left there is still kept whole (``_back``) it is compared value for
         value, at C speed, instead of packing the arriving world: every difference of a value is
         caught; one that only turns a bool into the equal int or reorders a dict's keys is not
-        (the coarse checkpoints' fingerprints still compare bytes)."""
+        (the coarse checkpoints' fingerprints, compared byte for byte, still catch it where
+        re-execution passes one)."""
         w = self.eng.w
         ev = w["events"]
         if ev == self.exact:
