@@ -58,11 +58,13 @@ def _moves(rng: random.Random, lo: int, hi: int, n: int) -> list[tuple[str, int]
     return out
 
 
-def _walk(s: Session, moves: list[tuple[str, int]]) -> list[tuple[int, int | None]]:
-    """Apply ``moves``; after each, (cursor, the kept world's event or None), with both worlds'
-    digests recorded in ``s._seen_digests`` for the caller to compare."""
-    trail: list[tuple[int, int | None]] = []
-    digests: list[tuple[int, str, int | None, str | None]] = []
+Seen = list[tuple[int, str, int | None, str | None]]
+
+
+def _walk(s: Session, moves: list[tuple[str, int]]) -> Seen:
+    """Apply ``moves`` (each must land where it says); after each, (cursor, the live world's
+    digest, the kept world's event and digest or None)."""
+    seen: Seen = []
     prev = s.cursor
     for op, arg in moves:
         prev, here = s.cursor, prev
@@ -79,16 +81,13 @@ def _walk(s: Session, moves: list[tuple[str, int]]) -> list[tuple[int, int | Non
             want = min(arg, s.total)
         assert s.cursor == want, (op, arg, prev)
         k = s.motion.kept
-        digests.append((s.cursor, _digest(s.world), k.ev if k else None, _digest(k.world) if k else None))
-        trail.append((s.cursor, k.ev if k else None))
-    s._seen_digests = digests  # type: ignore[attr-defined]
-    return trail
+        seen.append((s.cursor, _digest(s.world), k.ev if k else None, _digest(k.world) if k else None))
+    return seen
 
 
-def _check(s: Session, scn: Scenario) -> None:
-    got = s._seen_digests  # type: ignore[attr-defined]
-    want = _reference(scn, {c for c, *_ in got} | {k for _, _, k, _ in got if k is not None})
-    for i, (cur, live, kev, kept) in enumerate(got):
+def _check(seen: Seen, scn: Scenario) -> None:
+    want = _reference(scn, {c for c, *_ in seen} | {k for _, _, k, _ in seen if k is not None})
+    for i, (cur, live, kev, kept) in enumerate(seen):
         assert live == want[cur], f"move {i}: the world at event {cur} differs from a straight run's"
         if kev is not None:
             assert kept == want[kev], f"move {i}: the kept world (event {kev}) differs from a straight run's"
@@ -99,19 +98,24 @@ def _split_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timeline, "SPLIT_MIN_BYTES", 0)
 
 
+def _recorded(scn: Scenario, monkeypatch: pytest.MonkeyPatch, spacing: int = 16) -> Session:
+    """A session of ``scn`` treated as a big world, its whole run recorded (the cursor at the end)."""
+    _split_all(monkeypatch)
+    s = Session(scn, spacing=spacing)
+    s.run()
+    return s
+
+
 @pytest.mark.parametrize("name", ["msix-write-while-unmasked", "msi-torn-affinity-update", "xen-pirq-reuse-nvme"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_walks_reach_the_straight_runs_worlds_byte_for_byte(name: str, seed: int,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    _split_all(monkeypatch)
     scn = shipped(name)
-    s = Session(scn, spacing=16)
-    s.run()
+    s = _recorded(scn, monkeypatch)
     total = s.total
     rng = random.Random(seed)
     s.seek(rng.randrange(total // 3, total))
-    _walk(s, _moves(rng, 1, total, 80))
-    _check(s, scn)
+    _check(_walk(s, _moves(rng, 1, total, 80)), scn)
     starts = s.motion.starts
     assert starts["kept"] > 0 and starts["patched"] > 0, starts
 
@@ -125,18 +129,15 @@ def test_big_table_walk_reaches_the_straight_runs_worlds_byte_for_byte() -> None
     s.seek(25_000)
     rng = random.Random(5)
     moves = [("step", 1), ("back", 1), ("step", 1)] * 4 + _moves(rng, 24_950, 25_050, 30)
-    _walk(s, moves)
-    _check(s, scn)
+    _check(_walk(s, moves), scn)
     starts = s.motion.starts
     assert starts["kept"] >= 4 and starts["patched"] > 0, starts
 
 
 def test_stepping_back_and_forth_over_one_event_packs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The TUI's step / step back / step: the two worlds swap; no world is split after the first."""
-    _split_all(monkeypatch)
     scn = shipped("msi-torn-affinity-update")
-    s = Session(scn, spacing=16)
-    s.run()
+    s = _recorded(scn, monkeypatch)
     s.seek(200)
     s.step()
     s.step_back()
@@ -157,9 +158,7 @@ def test_stepping_back_and_forth_over_one_event_packs_nothing(monkeypatch: pytes
 def test_the_kept_world_shares_no_object_with_the_live_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """A container reachable from both worlds would let the live world's events write into the
     kept one, which is reused as it is: it must never happen."""
-    _split_all(monkeypatch)
-    s = Session(shipped("xen-pirq-reuse-nvme"), spacing=16)
-    s.run()
+    s = _recorded(shipped("xen-pirq-reuse-nvme"), monkeypatch)
     rng = random.Random(3)
     s.seek(s.total // 2)
     for op, arg in _moves(rng, 1, s.total, 40):
@@ -182,10 +181,8 @@ def test_a_write_into_the_kept_world_is_caught(monkeypatch: pytest.MonkeyPatch) 
     """What a stray reference into the world left behind would do. Coming back to its event by
     re-execution compares the worlds (a DivergenceError); reinstalling it is what the walks
     above check byte for byte, and that check sees it."""
-    _split_all(monkeypatch)
     scn = shipped("msix-write-while-unmasked")
-    s = Session(scn, spacing=16)
-    s.run()
+    s = _recorded(scn, monkeypatch)
     s.seek(60)
     s.step_back()
     kept = s.motion.kept
@@ -194,25 +191,22 @@ def test_a_write_into_the_kept_world_is_caught(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(DivergenceError, match="event 60 does not reproduce"):
         s.step()
     # the same write, then a walk that reinstalls the kept world: the walks' check fails
-    s = Session(scn, spacing=16)
-    s.run()
+    s = _recorded(scn, monkeypatch)
     s.seek(60)
     s.step_back(3)
     kept = s.motion.kept
     assert kept is not None and kept.ev == 60
     kept.world["devices"]["eth0"]["msix"]["table"][0]["data"] ^= 1
-    _walk(s, [("seek", 60)])
+    seen = _walk(s, [("seek", 60)])
     assert s.motion.starts["kept"] == 1
     with pytest.raises(AssertionError, match="differs from a straight run's"):
-        _check(s, scn)
+        _check(seen, scn)
 
 
 def test_a_kept_world_packed_for_a_farther_restore_is_still_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Going back past the kept world packs it (a fine checkpoint, a fingerprint in ``seen``):
     coming back to its event by re-execution compares fingerprints, as for any world left."""
-    _split_all(monkeypatch)
-    s = Session(shipped("msix-write-while-unmasked"), spacing=8)
-    s.run()
+    s = _recorded(shipped("msix-write-while-unmasked"), monkeypatch, 8)
     s.seek(60)
     s.step_back()               # keeps the world at 60
     assert 60 not in s.motion.seen and 60 not in s.timeline.fine
