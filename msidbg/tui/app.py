@@ -46,6 +46,7 @@ from msidbg.tui.complete import Completer, complete
 from msidbg.tui.driver import Driver, describe
 from msidbg.tui.footer import KeyFooter
 from msidbg.tui.messages import GotoEvent, RemoveBreakpoint
+from msidbg.tui.paint import LeanScreen
 from msidbg.tui.panes import VIEWS
 from msidbg.tui.panes.apic import ApicGrid
 from msidbg.tui.panes.breakpoints import BreakpointList
@@ -126,6 +127,10 @@ class MsidbgApp(Commands):
         return describe(s.last_stop, "snapshot")
 
     # -- layout ------------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen paints only the widgets a frame changed (``paint.py``)."""
+        return LeanScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         if self._session is None:
             yield Opening(self.source, self.verify, id="opening")
