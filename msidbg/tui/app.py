@@ -44,6 +44,7 @@ from msidbg.tui.background import in_daemon_thread, stop_thread
 from msidbg.tui.commands import Commands
 from msidbg.tui.complete import Completer, complete
 from msidbg.tui.driver import Driver, describe
+from msidbg.tui.fastkeys import direct_action
 from msidbg.tui.footer import KeyFooter
 from msidbg.tui.messages import GotoEvent, RemoveBreakpoint
 from msidbg.tui.paint import LeanScreen
@@ -270,12 +271,22 @@ class MsidbgApp(Commands):
         self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
 
     async def on_event(self, event: events.Event) -> None:
-        """While a command runs, any key stops it (and does nothing else)."""
-        if isinstance(event, events.Key) and self.running is not None and not event.is_forwarded:
-            self.running.cancel()
-            event.stop()
-            event.prevent_default()
-            return
+        """While a command runs, any key stops it (and does nothing else). A step or step-back
+        key that no widget would take goes straight to its action (``fastkeys.py``)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.running is not None:
+                self.running.cancel()
+                event.stop()
+                event.prevent_default()
+                return
+            action = direct_action(self, event)
+            if action is not None:
+                self.app_focus = True               # as Textual does for a key
+                if self.focused is not None:
+                    getattr(self.screen, "_clear_tooltip", lambda: None)()
+                if await self.run_action(action):
+                    event.stop()
+                    return
         await super().on_event(event)
 
     # -- step and step back: counted, applied once the queued keys are read ---------------------------
