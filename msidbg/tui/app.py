@@ -26,13 +26,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker
 
@@ -44,8 +45,10 @@ from msidbg.tui.background import in_daemon_thread, stop_thread
 from msidbg.tui.commands import Commands
 from msidbg.tui.complete import Completer, complete
 from msidbg.tui.driver import Driver, describe
+from msidbg.tui.fastkeys import direct_action
 from msidbg.tui.footer import KeyFooter
 from msidbg.tui.messages import GotoEvent, RemoveBreakpoint
+from msidbg.tui.paint import LeanScreen
 from msidbg.tui.panes import VIEWS
 from msidbg.tui.panes.apic import ApicGrid
 from msidbg.tui.panes.breakpoints import BreakpointList
@@ -61,6 +64,7 @@ from msidbg.tui.screens.opening import Opening
 from msidbg.tui.view import Progress, View
 
 SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
+W = TypeVar("W", bound=Widget)
 GC_THRESHOLD = 50_000
 
 
@@ -103,6 +107,8 @@ class MsidbgApp(Commands):
         self._move_keys = 0
         self._saved_marks: tuple[Any, ...] = ()
         self._opening_thread: threading.Thread | None = None
+        #: the panes that show ``view`` (``_bind_view``)
+        self._view_panes: list[Widget] = []
         self.stop_text = ("start", "")
         if session is not None:
             self._use_session(session)
@@ -126,25 +132,39 @@ class MsidbgApp(Commands):
         return describe(s.last_stop, "snapshot")
 
     # -- layout ------------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen paints only the widgets a frame changed (``paint.py``)."""
+        return LeanScreen(id="_default")
+
     def compose(self) -> ComposeResult:
+        self._view_panes = []
         if self._session is None:
             yield Opening(self.source, self.verify, id="opening")
             return
+        bind = self._bind_view
         with Container(id="main"):
             with Horizontal(id="top"):
-                yield VectorTable(id="vectors").data_bind(MsidbgApp.view)
-                yield ApicGrid(id="apic").data_bind(MsidbgApp.view)
-            yield PirqMap(id="pirqs").data_bind(MsidbgApp.view)
+                yield bind(VectorTable(id="vectors"))
+                yield bind(ApicGrid(id="apic"))
+            yield bind(PirqMap(id="pirqs"))
             with Horizontal(id="bottom"):
                 with TabbedContent(id="views"):
                     for v in VIEWS:
                         with TabPane(v.title, id=f"tab-{v.id}"):
-                            yield v.make(self).data_bind(MsidbgApp.view)
+                            yield bind(v.make(self))
                 with Vertical(id="side"):
-                    yield CallStacks(id="stacks").data_bind(MsidbgApp.view)
-                    yield BreakpointList(id="breakpoints").data_bind(MsidbgApp.view)
-        yield StatusLine(id="status").data_bind(MsidbgApp.view, MsidbgApp.progress)
+                    yield bind(CallStacks(id="stacks"))
+                    yield bind(BreakpointList(id="breakpoints"))
+        yield bind(StatusLine(id="status")).data_bind(MsidbgApp.progress)
         yield KeyFooter()
+
+    def _bind_view(self, pane: W) -> W:
+        """``pane.view`` follows ``App.view``: through Textual's ``data_bind`` until the pane is
+        mounted, then ``show`` hands each new View to the panes itself (``data_bind``'s setter
+        costs ~0.7 ms a key on the main screen's nine panes, most of it re-checking every
+        reactive of each pane)."""
+        self._view_panes.append(pane)
+        return pane.data_bind(MsidbgApp.view)
 
     def on_mount(self) -> None:
         quiet_collector()
@@ -180,7 +200,13 @@ class MsidbgApp(Commands):
             self.cpu = self.cpu if f.cpu is None else f.cpu
             view = replace(view, device=self.device, cpu=self.cpu, vector=f.vector,
                            row=f.row if f.device == self.device else None)
-        self.view = view
+        panes = self._view_panes
+        if panes and all(p.is_mounted and not p._closing for p in panes):
+            self.set_reactive(MsidbgApp.view, view)
+            for pane in panes:          # in compose order, as data_bind's watchers run
+                pane.view = view        # type: ignore[attr-defined]
+        else:
+            self.view = view
 
     # -- opening a snapshot ------------------------------------------------------------------------------
     @work(exclusive=True, group="open")
@@ -265,12 +291,22 @@ class MsidbgApp(Commands):
         self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
 
     async def on_event(self, event: events.Event) -> None:
-        """While a command runs, any key stops it (and does nothing else)."""
-        if isinstance(event, events.Key) and self.running is not None and not event.is_forwarded:
-            self.running.cancel()
-            event.stop()
-            event.prevent_default()
-            return
+        """While a command runs, any key stops it (and does nothing else). A step or step-back
+        key that no widget would take goes straight to its action (``fastkeys.py``)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.running is not None:
+                self.running.cancel()
+                event.stop()
+                event.prevent_default()
+                return
+            action = direct_action(self, event)
+            if action is not None:
+                self.app_focus = True               # as Textual does for a key
+                if self.focused is not None:
+                    getattr(self.screen, "_clear_tooltip", lambda: None)()
+                if await self.run_action(action):
+                    event.stop()
+                    return
         await super().on_event(event)
 
     # -- step and step back: counted, applied once the queued keys are read ---------------------------

@@ -57,6 +57,7 @@ class Driver:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._digests: OrderedDict[int, Digest] = OrderedDict()
+        self._changes: OrderedDict[int, digest.Changes] = OrderedDict()
         self._hit_events: dict[str, list[int]] = {}
         self._hits_seen = -1
         self._armed_key: tuple[Any, ...] = ()
@@ -76,11 +77,22 @@ class Driver:
         return d
 
     def changes(self) -> digest.Changes:
+        """What changed at the cursor's event; kept by event index, like the digests (a step back
+        to an event seen a moment ago, or forward again, does not compare the digests again)."""
         n = self.s.cursor
-        before = self._digests.get(n - 1) if n > 0 else None
         if n == 0:
             return NO_CHANGES
-        return digest.diff(before, self.digest_here())
+        got = self._changes.get(n)
+        if got is not None:
+            self._changes.move_to_end(n)
+            return got
+        before = self._digests.get(n - 1)
+        got = digest.diff(before, self.digest_here())
+        if before is not None:          # exact: the same whenever it is asked again
+            self._changes[n] = got
+            if len(self._changes) > DIGESTS_KEPT:
+                self._changes.popitem(last=False)
+        return got
 
     # -- commands (synchronous: fast ones) ---------------------------------------------------------
     def step(self) -> Stop:

@@ -93,6 +93,11 @@ def test_driver_changes_at_cursor_agree_with_a_straight_run() -> None:
     for target in (40, 12, 51, 1, 41):
         d.arrive(target)
         assert d.s.cursor == target and d.changes() == want[target]
+    for _ in range(4):      # back and forth over events whose changes are kept: the same answers
+        d.step()
+        assert d.changes() == want[d.s.cursor]
+        d.arrive(d.s.cursor - 1)
+        assert d.changes() == want[d.s.cursor] and d.s.cursor in d._changes
 
 
 def test_driver_settle_keeps_the_stop_and_digests_the_event_before() -> None:

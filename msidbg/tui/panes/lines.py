@@ -154,11 +154,16 @@ class LineView(ScrollView, can_focus=True):
             self._scroll_update(size)
 
     def refresh_indices(self, indices: Iterable[int]) -> None:
-        """Repaint only lines ``indices`` (those on screen): a step touches a few rows."""
+        """Repaint only lines ``indices`` (those on screen): a step touches a few rows.
+
+        Each line's region is as wide as the pane's content, not Textual's ``refresh_line``
+        (as wide as the virtual width, which runs over the scroll bar beside it): a scroll bar
+        that a dirty region touches is rendered again in that frame."""
         first, height = self.first_visible(), self.body_height
+        width = self.scrollable_content_region.width
         for i in sorted(set(indices)):
             if first <= i < first + height:
-                self.refresh_line(i + self.header_lines)
+                self.refresh(Region(0, i - first + self.header_lines, width, 1))
 
     def refresh_changed(self, before: list[list[Span]], after: list[list[Span]]) -> None:
         """Repaint the lines whose spans differ between ``before`` and ``after`` (every line as
