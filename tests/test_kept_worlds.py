@@ -1,4 +1,4 @@
-"""Big worlds go back without packing the world they leave (``Motion._back``, ``Motion.Kept``).
+"""Big worlds go back without packing the world they leave (``msidbg.debugger.kept``).
 
 The world the cursor leaves is kept whole and reused as it is (stepping back and forth over one
 event swaps two worlds), or packed and patched into a saved world when the cursor goes farther.
@@ -80,7 +80,7 @@ def _walk(s: Session, moves: list[tuple[str, int]]) -> Seen:
             s.seek(arg)
             want = min(arg, s.total)
         assert s.cursor == want, (op, arg, prev)
-        k = s.motion.kept
+        k = s.motion.keeper.kept
         seen.append((s.cursor, _digest(s.world), k.ev if k else None, _digest(k.world) if k else None))
     return seen
 
@@ -116,7 +116,7 @@ def test_random_walks_reach_the_straight_runs_worlds_byte_for_byte(name: str, se
     rng = random.Random(seed)
     s.seek(rng.randrange(total // 3, total))
     _check(_walk(s, _moves(rng, 1, total, 80)), scn)
-    starts = s.motion.starts
+    starts = s.motion.keeper.starts
     assert starts["kept"] > 0 and starts["patched"] > 0, starts
 
 
@@ -130,7 +130,7 @@ def test_big_table_walk_reaches_the_straight_runs_worlds_byte_for_byte() -> None
     rng = random.Random(5)
     moves = [("step", 1), ("back", 1), ("step", 1)] * 4 + _moves(rng, 24_950, 25_050, 30)
     _check(_walk(s, moves), scn)
-    starts = s.motion.starts
+    starts = s.motion.keeper.starts
     assert starts["kept"] >= 4 and starts["patched"] > 0, starts
 
 
@@ -152,7 +152,7 @@ def test_stepping_back_and_forth_over_one_event_packs_nothing(monkeypatch: pytes
         s.step_back()
         s.step()
     assert calls == []
-    assert s.cursor == 211 and s.motion.kept is not None and s.motion.kept.ev == 211
+    assert s.cursor == 211 and s.motion.keeper.kept is not None and s.motion.keeper.kept.ev == 211
 
 
 def test_the_kept_world_shares_no_object_with_the_live_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +163,7 @@ def test_the_kept_world_shares_no_object_with_the_live_one(monkeypatch: pytest.M
     s.seek(s.total // 2)
     for op, arg in _moves(rng, 1, s.total, 40):
         getattr(s, {"step": "step", "back": "step_back", "seek": "seek", "return": "seek"}[op])(arg)
-        k = s.motion.kept
+        k = s.motion.keeper.kept
         if k is not None:
             assert not _containers(k.world) & _containers(s.world)
 
@@ -185,7 +185,7 @@ def test_a_write_into_the_kept_world_is_caught(monkeypatch: pytest.MonkeyPatch) 
     s = _recorded(scn, monkeypatch)
     s.seek(60)
     s.step_back()
-    kept = s.motion.kept
+    kept = s.motion.keeper.kept
     assert kept is not None and kept.ev == 60
     kept.world["devices"]["eth0"]["msix"]["table"][0]["data"] ^= 1
     with pytest.raises(DivergenceError, match="event 60 does not reproduce"):
@@ -194,11 +194,11 @@ def test_a_write_into_the_kept_world_is_caught(monkeypatch: pytest.MonkeyPatch) 
     s = _recorded(scn, monkeypatch)
     s.seek(60)
     s.step_back(3)
-    kept = s.motion.kept
+    kept = s.motion.keeper.kept
     assert kept is not None and kept.ev == 60
     kept.world["devices"]["eth0"]["msix"]["table"][0]["data"] ^= 1
     seen = _walk(s, [("seek", 60)])
-    assert s.motion.starts["kept"] == 1
+    assert s.motion.keeper.starts["kept"] == 1
     with pytest.raises(AssertionError, match="differs from a straight run's"):
         _check(seen, scn)
 
@@ -210,9 +210,9 @@ def test_a_kept_world_packed_for_a_farther_restore_is_still_checked(monkeypatch:
     s.seek(60)
     s.step_back()               # keeps the world at 60
     assert 60 not in s.motion.seen and 60 not in s.timeline.fine
-    patched = s.motion.starts["patched"]
+    patched = s.motion.keeper.starts["patched"]
     s.step_back(5)              # packs it, patches it into a saved world at or before 54
-    assert s.motion.starts["patched"] == patched + 1 and 60 in s.motion.seen and 60 in s.timeline.fine
+    assert s.motion.keeper.starts["patched"] == patched + 1 and 60 in s.motion.seen and 60 in s.timeline.fine
     s.motion.seen[60] = b"s" + b"\0" * 16
     del s.timeline.fine[60]     # reach 60 by re-execution, not by restoring what was saved there
     with pytest.raises(DivergenceError, match="event 60 does not reproduce"):

@@ -16,8 +16,10 @@ kinds of saved worlds:
   reaching any event costs about the same.
 * **fine** checkpoints: a small LRU of worlds near where the user has been (seek targets and
   places stepped back from), so that ``step_back`` replays tens of events, not thousands.
-  Big worlds keep them split too: restoring one onto a nearby live world unpacks only the
-  pieces that differ, which is what makes a one-event step back cheap on big worlds.
+  Big worlds keep them split too: restoring one onto a world whose split is known unpacks only
+  the pieces that differ. (Big worlds do not pack the world a backward move leaves at once:
+  ``msidbg.debugger.motion`` keeps it whole and packs it only when it must serve as such a
+  world, which is when it becomes a fine checkpoint.)
 
 Every coarse checkpoint leaves a fingerprint (sha256 of the packed world, 16 bytes, the same
 whichever form the checkpoint is kept in) that outlives its blob; re-executing through such an
