@@ -85,7 +85,8 @@ def fresh(app: Any) -> Cells:
 @pytest.mark.parametrize("scenario, start, keys", [
     (str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"), 1131, ["s"] * 30 + ["b"] * 12 + ["s"] * 4),
     (str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), 1, ["s"] * 25 + ["b"] * 6),
-    (LATE, 0, ["s"] * 12 + ["b"] * 4 + ["v", "s", "b", "v", "d", "s", "]", "b"]),
+    (LATE, 0, ["s"] * 12 + ["b"] * 4 + ["v", "s", "b", "v", "d", "s", "]", "b"]
+     + ["slash", "m", "s", "i", "enter", "s", "b", "escape", "s"]),   # the event log's title and filter
 ], ids=["torn-affinity", "xen-pirq", "late-mask"])
 async def test_every_frame_the_terminal_shows_equals_a_full_render(scenario: str, start: int,
                                                                    keys: list[str]) -> None:
