@@ -95,7 +95,7 @@ class _SilentModel:
 
 def test_a_step_that_emits_no_event_is_an_engine_error() -> None:
     w = {"now": 0, "seq": 1, "events": 0, "ended": False, "policy": "ordered", "rng": 0,
-         "agenda": [[5, 0, "x"]]}
+         "agenda": {0: [5, 0, "x"]}}
     with pytest.raises(EngineError, match="expected exactly 1"):
         Engine(w, _SilentModel()).step()
 

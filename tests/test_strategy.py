@@ -124,7 +124,7 @@ def test_range_draws_stay_in_their_ranges_and_vary_with_the_seed() -> None:
         acts = eng.w["actions"]
         assert 0 <= acts[0]["at"] <= 20_000 and 0 <= acts[1]["at"] <= 20_000
         assert 50_000 <= acts[2]["at"] <= 60_000 and acts[3]["at"] == 50_000 and 51_000 <= acts[4]["at"] <= 80_000
-        fires = sorted(it[0] for it in eng.w["agenda"] if it[2] == "fire")
+        fires = sorted(it[0] for it in eng.w["agenda"].values() if it[2] == "fire")
         assert fires == sorted([acts[2]["at"], 50_000])
         starts.add(acts[0]["at"])
     assert len(starts) > 20
@@ -229,7 +229,7 @@ def test_identical_signal_streams_each_get_their_own_start() -> None:
         """)
     for seed in range(5):
         w = new_engine(scn, seed).w
-        fires = sorted((it[0], len(it) > 7 and it[7]) for it in w["agenda"] if it[2] == "fire")
+        fires = sorted((it[0], len(it) > 7 and it[7]) for it in w["agenda"].values() if it[2] == "fire")
         acts = w["actions"]
         assert fires == sorted([(acts[1]["at"], False), (acts[2]["at"], 2), (50_000, False)])
 

@@ -4,6 +4,17 @@ A ``Motion`` owns nothing but references to one engine and its timeline; ``Sessi
 generators synchronously or from asyncio. Forward runs take coarse checkpoints and verify known
 ones as they pass; going backwards restores the nearest saved world and re-executes. Every move
 that arrives where the cursor has been before checks that it reproduced the same world.
+
+**Big worlds go back without packing the world they leave** (``_back``). Packing a 2,048-entry
+world costs ~10 ms, and nothing short of packing it tells which of its pieces the events since
+the last restore wrote (the model mutates plain dicts and lists in place). So the world the
+cursor leaves is set aside whole, as an object (``Kept``): nothing runs on it any more, so it
+stays exactly the world at its event. The next backward move starts from it when it is at or
+before the target (stepping back and forth over one event swaps two worlds and packs neither);
+otherwise it is packed then (its split becomes a fine checkpoint, its fingerprint goes to
+``seen``) and patched into the nearest saved world, unpacking only the pieces whose bytes
+differ. A forward move that comes back to its event compares the re-executed world with it,
+value for value.
 """
 
 from __future__ import annotations
@@ -68,6 +79,16 @@ def _fp(saved: Any) -> bytes:
 DEFAULT_MEMORY = 512 << 20
 
 
+@dataclass(slots=True)
+class Kept:
+    """A world the cursor left backwards, no longer the engine's: nothing runs on it, so it stays
+    exactly the world at ``ev``. ``split`` is its split once packed (None until then)."""
+
+    ev: int
+    world: dict[str, Any]
+    split: Any = None
+
+
 class Motion:
     """Cursor moves over ``eng`` using ``timeline``'s saved worlds."""
 
@@ -84,6 +105,11 @@ class Motion:
         self.exact = -1
         #: index-guided ``last_change`` searches the re-execution contradicted (full scan instead)
         self.index_misses = 0
+        #: the world the last backward move left (big worlds; see ``_back``), or None
+        self.kept: Kept | None = None
+        #: how moves on big worlds started: from the kept world as it is ("kept"), by patching it
+        #: into a saved world ("patched"), or by unpacking a saved world whole ("unpacked")
+        self.starts = {"kept": 0, "patched": 0, "unpacked": 0}
 
     def history_bytes(self) -> int:
         """Bytes held by what the run recorded: event log, hits, choices, provenance."""
@@ -195,23 +221,98 @@ class Motion:
 
     def check_seen(self) -> None:
         """Arriving where the cursor has been before must reproduce the identical world
-        (nothing to check when the world was just restored from what was saved there)."""
-        ev = self.eng.w["events"]
-        want = self.seen.get(ev)
-        if want is None or ev == self.exact:
+        (nothing to check when the world was just restored from what was saved there).
+
+        When the world left there is still kept whole (``_back``) it is compared value for
+        value, at C speed, instead of packing the arriving world: every difference of a value is
+        caught; one that only turns a bool into the equal int or reorders a dict's keys is not
+        (the coarse checkpoints' fingerprints, compared byte for byte, still catch it where
+        re-execution passes one)."""
+        w = self.eng.w
+        ev = w["events"]
+        if ev == self.exact:
             return
-        if _fp(self._save_form(self.eng.w)) != want:
+        k = self.kept
+        if k is not None and k.ev == ev and k.world is not w:
+            if k.world != w:
+                raise DivergenceError(f"re-execution diverged: event {ev} does not reproduce the world "
+                                      "the session saw there before (a determinism bug in msidbg)")
+            return
+        want = self.seen.get(ev)
+        if want is None:
+            return
+        if _fp(self._save_form(w)) != want:
             raise DivergenceError(f"re-execution diverged: event {ev} does not reproduce the world the "
                                   "session saw there before (a determinism bug in msidbg)")
+
+    def _pack(self, k: Kept) -> None:
+        """Pack a kept world (once): its split is a fine checkpoint, its fingerprint goes to ``seen``,
+        and it can be the spare of the next backward move."""
+        if k.split is not None:
+            return
+        k.split = chunks.split(k.world)
+        self.seen[k.ev] = _fp(k.split)
+        if len(self.seen) > MAX_SEEN:
+            self.seen.pop(next(iter(self.seen)))
+        self.timeline.save_fine(k.split, at=k.ev)
+
+    def _back(self, target: int) -> int:
+        """Bring a big world back to ``target`` or before without packing the world the cursor
+        leaves, which is kept whole instead (``Kept``). Returns the event restored.
+
+        The world kept by the previous backward move is the start when it is at or before
+        ``target`` and nearer than any saved world (it is exactly the world at its event: the
+        cursor going back and forth over one event swaps two worlds and packs neither). Else it
+        is packed (now, if not yet) and patched into the nearest saved world: only its pieces
+        whose bytes differ are unpacked. Without one, the saved world is unpacked whole."""
+        eng, tl = self.eng, self.timeline
+        left = Kept(int(eng.w["events"]), eng.w)
+        k = self.kept
+        ev, saved = tl.nearest(target)
+        if k is not None and ev <= k.ev <= target:
+            tl.install(k.world)
+            ev = k.ev
+            self.starts["kept"] += 1
+        elif k is not None and isinstance(saved, tuple):
+            self._pack(k)
+            tl.install(chunks.patch(k.world, k.split, saved))
+            self.starts["patched"] += 1
+        else:
+            if k is not None:
+                self._pack(k)           # not used: its event is still checked when the cursor returns
+            tl.restore(ev, saved)       # unpacked whole
+            self.starts["unpacked"] += 1
+        self.kept = left
+        return ev
+
+    def _ahead(self, target: int) -> bool:
+        """A forward goto on a big world starts from the kept world when it lies between the
+        cursor and ``target`` and no saved world is nearer the target (going back far, then to
+        where the cursor was, re-executes nothing); the world the cursor was at is kept instead."""
+        eng, k = self.eng, self.kept
+        cur = eng.w["events"]
+        if k is None or not cur < k.ev <= target or self.timeline.nearest(target)[0] > k.ev:
+            return False
+        self.kept = Kept(int(cur), eng.w)
+        self.timeline.install(k.world)
+        self.starts["kept"] += 1
+        return True
 
     def goto(self, target: int) -> Cmd:
         """Move the cursor to ``target`` (clamped to the run) without stopping at breakpoints."""
         eng, tl = self.eng, self.timeline
         target = max(target, 0)
         cur = eng.w["events"]
-        live = self.leave() if target < cur else None
-        start = tl.best_start(target, live)
-        self.exact = target if live is not None and start == target else -1
+        if target < cur and tl.split_worth_it():
+            start = self._back(target)
+            self.exact = target if start == target else -1
+        elif target > cur and self._ahead(target):
+            start = eng.w["events"]
+            self.exact = target if start == target else -1
+        else:
+            live = self.leave() if target < cur else None
+            start = tl.best_start(target, live)
+            self.exact = target if live is not None and start == target else -1
         plan = tl.fine_plan(start, target) if start < len(eng.log) else []
         pos = start
         while pos < target:

@@ -37,13 +37,15 @@ from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
 from msidbg.files import FileProblem, check_size, read_regular, sniff, write_atomic
 from msidbg.sim.events import all_kinds
-from msidbg.sim.scheduler import Hit
+from msidbg.sim.scheduler import Hit, check_agenda, upgrade_world
 from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
 from msidbg.sim.world import pack_world, state_hash
 
 FORMAT = "msidbg-snapshot"
-#: 3 adds ``schedule`` (strategy, depth, window, horizon and a replayed plan); versions 1 and 2 still read
-VERSION = 3
+#: 3 adds ``schedule`` (strategy, depth, window, horizon and a replayed plan); 4: the world's agenda is
+#: a map ``seq -> item`` (world format 2, ``sim.scheduler``): so state hashes and fingerprints differ
+#: from version 3's for the same run. Versions 1..3 still read: their world is converted on load
+VERSION = 4
 MAX_FILE_BYTES = 256 << 20
 MAX_WORLD_BYTES = 128 << 20
 MAX_BREAKPOINTS, MAX_BOOKMARKS, MAX_HASH_POINTS, MAX_LOG_BLOCKS = 256, 1024, 8192, 16384
@@ -356,6 +358,13 @@ def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, 
         same = state_hash(world) == digest
     if not same:
         raise Bad("world does not match its recorded state_hash (the file was modified or damaged)")
+    try:
+        if upgrade_world(world):    # an older world format (a snapshot before version 4)
+            with no_gc():
+                digest = state_hash(world)
+        check_agenda(world)
+    except ValueError as e:
+        raise Bad(f"world.{e} (the file was modified or damaged)") from None
     return world, digest
 
 

@@ -318,6 +318,10 @@ class Timeline:
         self.restore(ev, saved, live)
         return ev
 
+    def nearest(self, target: int) -> tuple[int, Any]:
+        """The saved world (coarse or fine) closest at or before ``target``: (event, saved)."""
+        return self._nearest(target)
+
     def _nearest(self, target: int) -> tuple[int, Any]:
         i = bisect.bisect_right(self.order, target) - 1
         ev = self.order[max(i, 0)]
@@ -340,6 +344,10 @@ class Timeline:
             t0 = time.perf_counter()
             world = unpack_world(_raw(saved))
             self._restore_s = 0.8 * self._restore_s + 0.2 * self._sample(time.perf_counter() - t0)
+        self.install(world)
+
+    def install(self, world: dict[str, Any]) -> None:
+        """Make ``world`` the engine's (a saved world made live by the caller)."""
         install(self.eng, world)
         self.retarget()
 
@@ -363,13 +371,15 @@ class Timeline:
         Small worlds pack and unpack whole faster than they split."""
         return self._last_bytes >= SPLIT_MIN_BYTES
 
-    def save_fine(self, saved: Any = None, grid: bool = False) -> None:
+    def save_fine(self, saved: Any = None, grid: bool = False, at: int | None = None) -> None:
         """Keep the engine's current world as a fine checkpoint: ``saved`` is its packed blob or
         split, if the caller made one; otherwise whichever suits the world's size. ``grid``: a
         grid point saved on the way to a target; the cache evicts the worlds the cursor left
         before those (a run of step backs leaves one world per step, and big worlds fill the
-        cache in a few steps: the grid points below the cursor must outlive them)."""
-        ev = self.eng.w["events"]
+        cache in a few steps: the grid points below the cursor must outlive them). ``at``: the
+        event of ``saved`` when it is not the engine's world (a world the cursor left)."""
+        ev = self.eng.w["events"] if at is None else at
+        assert at is None or saved is not None
         if ev in self.coarse or ev in self.fine:
             return
         if saved is None:

@@ -3,7 +3,7 @@
 Verification re-runs the scenario from event 0 to the cursor and compares, in order of
 precision: the event log (8-byte digests per block of events, block = 1 event for runs up to
 16,384 events), the recorded choices and hits, the world fingerprints at the recorded
-checkpoints (same msidbg version only: they depend on dict order), and the world at the cursor
+checkpoints (same msidbg version and snapshot format only: they depend on dict order), and the world at the cursor
 (its canonical ``state_hash``, then a field-by-field diff). A difference is a DivergenceError
 naming the first diverging event and the first differing world path.
 """
@@ -19,7 +19,7 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import BreakpointError, Checker
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
-from msidbg.debugger.snapshot import Recording, read
+from msidbg.debugger.snapshot import VERSION, Recording, read
 from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
 from msidbg.scenario import load_scenario_text
 from msidbg.sim.events import all_kinds
@@ -78,7 +78,9 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     detail (a file's ``stopped`` is printed, so it must be what the replay says, not just text).
     """
     eng, tl = s.eng, s.timeline
-    same_version = rec.msidbg == __version__
+    # fingerprints pack the world: another msidbg, or an older snapshot format (its world converted
+    # on load, see snapshot._world), packs differently
+    same_version = rec.msidbg == __version__ and rec.version == VERSION
     points = dict(zip(rec.hash_events, rec.fingerprints, strict=True)) if same_version else {}
     tl.plan = sorted(points)
     tl.retarget()

@@ -123,7 +123,7 @@ def actor(ev: Event | None, kind: str | None, cpu: int | None, code: int = 0) ->
 def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: int | None) -> dict[str, Any]:
     """Everything a reason template may name."""
     code, key, x = p.code(r), p.key(r), p.x(r)
-    f: dict[str, Any] = {"path": PK.path(key, p.devname), "value": val, "note": p.notes.get(r, ""),
+    f: dict[str, Any] = {"path": PK.path(key, p.devname), "value": val, "note": p.note(r) or "",
                          "who": actor(ev, kind, cpu, code), "cpu": ev.cpu if ev else None}
     f["hex"] = f"{x:#x}" if isinstance(x, int) else x
     f.update(_parts(p, key))
@@ -135,7 +135,7 @@ def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: i
     if code == C.ONLINE:
         f["online"] = "came online" if x else "went offline"
     if code == C.VEC_SLOT:
-        f["slot"] = p.notes.get(r) or (f"irq {x}" if x >= 0 else SLOTS.get(x, x))
+        f["slot"] = p.note(r) or (f"irq {x}" if x >= 0 else SLOTS.get(x, x))
     if code == C.IRQ_VECTOR:
         f["vector_of"], f["cpu_of"] = f"{x & 0xFF:#x}", x >> 8
     if code == C.MOVE_PENDING:

@@ -21,7 +21,7 @@ from msidbg.model.prov import HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
-from msidbg.sim.scheduler import Engine
+from msidbg.sim.scheduler import SEQ_BITS, Engine
 from msidbg.sim.strategy import Schedule
 
 #: the default ``timing.window`` of each strategy (ns): how much later than the earliest due item
@@ -41,17 +41,20 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
     the action's index when it has its own ``jitter:`` (which varies the interval)."""
     dev, idx, remaining, every = item[3], item[4], item[5], item[6]
     if remaining > 1:
-        # the next signal of this series: the same item, re-queued (saves building a new one)
+        # the next signal of this series: the same item, re-queued (``Engine.requeue`` inlined)
         w = eng.w
-        if len(item) > 7 and eng.jitter is not None:
-            item[0] = w["now"] + eng.jitter(eng, every, item[7])
+        if len(item) == 7:
+            item[0] = t = w["now"] + every
+        elif eng.jitter is not None:
+            item[0] = t = w["now"] + eng.jitter(eng, every, item[7])
         else:
             del item[7:]
-            item[0] = w["now"] + every
+            item[0] = t = w["now"] + every
         item[1] = seq = w["seq"]
         w["seq"] = seq + 1
         item[5] = remaining - 1
-        _heappush(w["agenda"], item)
+        eng.agenda[seq] = item
+        _heappush(eng.heap, t << SEQ_BITS | seq)
     _signal(eng, dev, idx)
 
 
@@ -93,6 +96,7 @@ class Model:
         """Attach to the engine that runs this model (one model per engine)."""
         k = self.k
         k.eng, k.w = eng, eng.w
+        eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
             eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]
 
@@ -183,7 +187,7 @@ def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int
     actions = w["actions"]
     for idx, off in offsets.items():
         actions[idx]["at"] += off
-    fires = sorted((it for it in w["agenda"] if it[2] == "fire"), key=lambda it: it[1])
+    fires = sorted((it for it in w["agenda"].values() if it[2] == "fire"), key=lambda it: it[1])
     for a in scn.run:
         if a.do != "fire":
             continue
@@ -195,10 +199,9 @@ def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int
         item[0] = actions[a.index]["at"]
         if a.index in act_jitter:
             item.append(a.index)
-    for item in w["agenda"]:
+    for item in w["agenda"].values():
         if item[2] == "act":
             item[0] = actions[item[4]]["at"]
-    heapq.heapify(w["agenda"])
 
 
 def resolve_schedule(scn: Scenario, strategy_name: str | None = None, depth: int | None = None,

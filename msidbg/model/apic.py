@@ -27,9 +27,16 @@ def ppr_class(cpu: Cpu) -> int:
     return max(cpu["tpr"] >> 4, isr_class)
 
 
+#: an IRR with nothing pending (compared at C speed: the words are ints, 0 is one object)
+_EMPTY = [0] * 8
+
+
 def acceptable(cpu: Cpu) -> int:
     """The vector the CPU would take next, or -1 (hot path: unrolled bit scans, no call)."""
-    w0, w1, w2, w3, w4, w5, w6, w7 = cpu["irr"]
+    irr = cpu["irr"]
+    if irr == _EMPTY:   # nothing pending: the common case of an idle CPU
+        return -1
+    w0, w1, w2, w3, w4, w5, w6, w7 = irr
     if w7:
         v = 223 + w7.bit_length()
     elif w6:
@@ -49,7 +56,10 @@ def acceptable(cpu: Cpu) -> int:
     else:
         return -1
     cls = cpu["tpr"] >> 4
-    w0, w1, w2, w3, w4, w5, w6, w7 = cpu["isr"]
+    isr = cpu["isr"]
+    if isr == _EMPTY:   # nothing in service (no handler running): the TPR alone decides
+        return v if (v >> 4) > cls else -1
+    w0, w1, w2, w3, w4, w5, w6, w7 = isr
     if w7:
         top = 14 if w7 < 0x10000 else 15
     elif w6:

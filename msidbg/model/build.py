@@ -26,6 +26,7 @@ from msidbg.model.hw import (
 )
 from msidbg.sim.costs import merged
 from msidbg.sim.program import PROGRAMS
+from msidbg.sim.scheduler import WORLD_FORMAT
 
 if TYPE_CHECKING:
     from msidbg.scenario import Scenario
@@ -87,8 +88,8 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
     check_faults(scn)
     seed = scn.seed if seed is None else seed
     w: World = {
-        "format": 1, "scenario": scn.name, "seed": seed, "policy": scn.schedule,
-        "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": [],
+        "format": WORLD_FORMAT, "scenario": scn.name, "seed": seed, "policy": scn.schedule,
+        "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": {},
         "costs": merged(scn.costs),
         "platform": platform_state(scn),
         "behaviour": scn.behaviour.plain(),
@@ -118,11 +119,10 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
 
 def _timeline(scn: Scenario, w: World) -> None:
     """Put the scenario's actions on the agenda: per-CPU queues, device signals."""
-    import heapq
-
     def push(t: int, *item: Any) -> None:
-        heapq.heappush(w["agenda"], [t, w["seq"], *item])
-        w["seq"] += 1
+        seq = w["seq"]
+        w["agenda"][seq] = [t, seq, *item]
+        w["seq"] = seq + 1
 
     for a in scn.run:
         args = {k: v for k, v in a.args.items()}

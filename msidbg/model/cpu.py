@@ -34,7 +34,7 @@ from msidbg.sim.program import (
     run_step,
     unwind,
 )
-from msidbg.sim.scheduler import EngineError
+from msidbg.sim.scheduler import SEQ_BITS, EngineError
 
 # hot-path names (one global lookup instead of a module attribute)
 heappush = heapq.heappush
@@ -168,9 +168,12 @@ def wake(eng: Any, c: Cpu) -> None:
         c["queued"] = True
         w = eng.w
         now, busy = w["now"], c["busy_until"]
+        if busy > now:
+            now = busy
         seq = w["seq"]
         w["seq"] = seq + 1
-        heappush(w["agenda"], [now if now > busy else busy, seq, "cpu", c["id"]])
+        eng.agenda[seq] = [now, seq, "cpu", c["id"]]
+        heappush(eng.heap, now << SEQ_BITS | seq)
 
 
 def park(eng: Any, c: Cpu) -> None:
@@ -181,11 +184,8 @@ def park(eng: Any, c: Cpu) -> None:
     """
     if not c["queued"] or has_work(c):
         return
-    agenda = eng.w["agenda"]
-    keep = [item for item in agenda if not (item[2] == "cpu" and item[3] == c["id"])]
-    if len(keep) != len(agenda):
-        heapq.heapify(keep)
-        agenda[:] = keep
+    cid = c["id"]
+    eng.unschedule(lambda item: item[2] == "cpu" and item[3] == cid)
     c["queued"] = False
 
 
@@ -255,7 +255,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         item[0] = busy
         item[1] = seq = w["seq"]
         w["seq"] = seq + 1
-        heappush(w["agenda"], item)
+        eng.agenda[seq] = item
+        heappush(eng.heap, busy << SEQ_BITS | seq)
     else:
         c["queued"] = False
 
@@ -431,7 +432,7 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
             continue
         c["proc"]["wait"] = None
         c["proc"]["stack"][-1]["locals"]["ret"] = 0
-        _cancel_timer(w, "timeout", wait["token"])
+        _cancel_timer(eng, "timeout", wait["token"])
         _unregister_waiter(w, wait, cid)
         wake(eng, c)
 
@@ -445,12 +446,6 @@ def _unregister_waiter(w: dict[str, Any], wait: dict[str, Any], cpu: int) -> Non
         w["kernel"]["waiters"].pop(key, None)
 
 
-def _cancel_timer(w: dict[str, Any], kind: str, token: int) -> None:
-    agenda = w["agenda"]
-    for i, item in enumerate(agenda):
-        if item[2] == kind and item[4] == token:
-            last = agenda.pop()
-            if i < len(agenda):
-                agenda[i] = last
-                heapq.heapify(agenda)
-            return
+def _cancel_timer(eng: Any, kind: str, token: int) -> None:
+    """Take the ``kind`` timer with ``token`` off the agenda (tokens are unique: at most one)."""
+    eng.unschedule(lambda item: item[2] == kind and item[4] == token)

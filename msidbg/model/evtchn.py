@@ -167,7 +167,7 @@ def send(eng: Any, port: int, src: list[Any]) -> str:
     P = eng.prov
     P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, ch["pirq"]))
     P.write(PC.XEN, PK.key(PK.PORTPEND, port), 1, ctx=False,
-            note=f"send_guest_pirq: {src[0]} vector {src[1]} sets event channel {port} pending")
+            note=("send_guest_pirq: {} vector {} sets event channel {} pending", (src[0], src[1], port)))
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
@@ -224,7 +224,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         acct.lost(eng, dev, idx, n, f"hit host vector {data & 0xFF:#x}, which Xen has no irq for")
         return -1
     P.write(PC.XEN, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)), irq, ctx=False,
-            note=f"{dev} vector {idx}'s message reaches Xen on host vector {data & 0xFF:#x} (host irq {irq})")
+            note=("{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})", (dev, idx, data & 0xFF, irq)))
     eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
     return -1
 

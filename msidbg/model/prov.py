@@ -79,8 +79,9 @@ class Prov:
         self.stacks: dict[int, int] = {}
         self.stack_ids: dict[tuple[Any, ...], int] = {}
         self.stack_list: list[tuple[Any, ...]] = []
-        #: node record -> a note (a loss's reason, a fault, a kernel remark)
-        self.notes: dict[int, str] = {}
+        #: node record -> a note (a loss's reason, a fault, a kernel remark), or a (template, args)
+        #: pair formatted when somebody reads it (``note``: the interrupt path's notes are lazy)
+        self.notes: dict[int, str | tuple[str, tuple[Any, ...]]] = {}
         #: node record -> a value that does not fit the int64 array (a CPU mask of 64 CPUs or
         #: more: the array holds BIG there)
         self.big: dict[int, int] = {}
@@ -141,10 +142,11 @@ class Prov:
         self._pend.append((code, key, writer))
 
     def write(self, code: int, key: int, value: int = 0, *, ctx: bool = True, also: tuple[int, ...] = (),
-              note: str | None = None) -> int:
+              note: str | tuple[str, tuple[Any, ...]] | None = None) -> int:
         """A node: this step set ``key`` (to ``value``). Pending dependencies attach to it, then the
         program context it ran in (its call stack, the action or interrupt it belongs to); ``also``
-        are further keys the same step wrote (each gets an alias record pointing here).
+        are further keys the same step wrote (each gets an alias record pointing here); ``note``, a
+        text or a ``(template, args)`` pair for ``str.format`` (formatted only when read).
         Returns the record number, or -1 when nothing is recorded (re-execution)."""
         eng = self.eng
         if not eng.fresh or not self.on:
@@ -261,16 +263,17 @@ class Prov:
             return
         ev = eng.cur
         cur = self.cur
-        key = _IRR | cpu << 8 | vector
+        cv = cpu << 8 | vector
+        key = _IRR | cv
         r = self.nhot
         self.nhot = r + 1
         m = self.msg
         if m[3] == ev:
-            self.hot.extend((ev << 24 | _IRR_SET | cpu << 8 | vector, cur.get(key, -1), m[1]))
+            self.hot.extend((ev << 24 | _IRR_SET | cv, cur.get(key, -1), m[1]))
             if m[4] or self._pend_ev == ev:
                 self._hot_deps(r, ev, True)
         else:
-            self.hot.extend((ev << 24 | _IRR_IPI | cpu << 8 | vector, cur.get(key, -1), -1))
+            self.hot.extend((ev << 24 | _IRR_IPI | cv, cur.get(key, -1), -1))
             if self._pend_ev == ev:
                 self._hot_deps(r, ev)
         cur[key] = r
@@ -291,11 +294,12 @@ class Prov:
             return
         cur = self.cur
         cv = cpu << 8 | vector
+        key = _ISR | cv
         r = self.nhot
         self.nhot = r + 1
         hot = self.hot
-        hot.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(_ISR | cv, -1), -1))
-        cur[_ISR | cv] = r
+        hot.extend((eng.cur << 24 | _ACCEPT | cv, cur.get(key, -1), -1))
+        cur[key] = r
         if len(hot) >= HOT_BLOCK:
             self.flush()
 
@@ -314,8 +318,9 @@ class Prov:
 
     def flush(self) -> None:
         """Move the hot list into its array (every reader of hot records calls this first)."""
-        if self.hot:
-            self.hot_arr.extend(array("q", self.hot))
+        hot = self.hot
+        if hot:     # (struct converts an int for half what array("q", ...) does: no PyArg_Parse)
+            self.hot_arr.frombytes(struct.pack(f"={len(hot)}q", *hot))
             self.hot = []
 
     # -- reading (debugger side; call ``flush`` first) -----------------------------------------------
@@ -459,6 +464,13 @@ class Prov:
             if r >= 0 and self.event(r) == event:
                 return int(r)
         return -1
+
+    def note(self, r: int) -> str | None:
+        """The note of node ``r`` (None: it has none); a lazy one is formatted now, once."""
+        n = self.notes.get(r)
+        if isinstance(n, tuple):
+            n = self.notes[r] = n[0].format(*n[1])
+        return n
 
     def stack(self, r: int) -> tuple[Any, ...] | None:
         """(cpu, context kind, ((program, pc), ...)) of node ``r`` when it was made in a program step."""

@@ -217,6 +217,8 @@ def patch(live: Any, live_node: Node, want: Node) -> Any:
     blob is identical in both keeps its live object; everything else is unpacked fresh.
     Returns the resulting object (``live`` itself unless the container shape changed).
     """
+    if live_node is want:
+        return live     # the same split: nothing differs
     if isinstance(want, bytes):
         if isinstance(live_node, bytes) and live_node == want:
             return live

@@ -1,12 +1,17 @@
 """The deterministic step loop: agenda, virtual clock, policies, recorded choices.
 
-The agenda is a binary heap of plain lists ``[time_ns, seq, kind, *args]`` stored in the
-world (so pending device signals and CPU wake-ups are part of every snapshot). An item is
-*enabled* when its time is <= now; the clock jumps to the next item only when nothing is
-enabled. ``seq`` makes equal times resolve in insertion order, so ``ordered`` is a stable
-FIFO-by-time policy. Every other policy is a ``pick`` hook from ``strategy.py`` (random, pct,
-delay, or a replayed plan) that chooses among the options with the world's own seeded generator;
-every choice among several options is recorded.
+The agenda's items are plain lists ``[time_ns, seq, kind, *args]`` stored in the world as a map
+``seq -> item`` (``w["agenda"]``, so pending device signals and CPU wake-ups are part of every
+snapshot). Their order lives beside the world, in the engine: a binary heap of plain ints
+``time << 64 | seq`` (``Engine.heap``), which heapq compares at C speed (a heap of the lists
+themselves cost ~15% of an interrupt in list comparisons). The heap is derived data: it is
+rebuilt from the world whenever the world is installed (``Engine.sync_agenda``), so the state
+(and its hash) is the set of items, never an array order. An item is *enabled* when its time
+is <= now; the clock jumps to the next item only when nothing is enabled. ``seq`` makes equal
+times resolve in insertion order, so ``ordered`` is a stable FIFO-by-time policy. Every other
+policy is a ``pick`` hook from ``strategy.py`` (random, pct, delay, or a replayed plan) that
+chooses among the options with the world's own seeded generator; every choice among several
+options is recorded.
 
 The engine knows nothing about interrupts: a model hands it ``handlers`` (agenda kind ->
 function) and ``finish`` (called once when the agenda is empty). Each step must emit
@@ -24,7 +29,7 @@ from typing import Any, Protocol
 from . import strategy
 from .events import EventLog
 from .history import ChoiceLog, Hit, HitLog
-from .strategy import rand64
+from .strategy import SEQ_BITS, SEQ_MASK, rand64
 from .world import World
 
 
@@ -38,13 +43,60 @@ class EngineError(RuntimeError):
     """A model broke an engine invariant (a bug in msidbg, never a user error)."""
 
 
-__all__ = ["Engine", "EngineError", "Hit", "Model", "rand64"]
+__all__ = ["SEQ_BITS", "SEQ_MASK", "WORLD_FORMAT", "Engine", "EngineError", "Hit", "Model", "check_agenda", "rand64",
+           "upgrade_world"]
+
+
+#: ``w["format"]``: 2 keeps the agenda as a map ``seq -> item`` (1: a heap-ordered list of items)
+WORLD_FORMAT = 2
+
+
+def upgrade_world(w: dict[str, Any]) -> bool:
+    """Bring a world of an older format (a snapshot written before format 2) to this one, in place.
+    Format 1 kept the agenda as a list of items in heap order; the items themselves are the same.
+    Returns whether anything changed. Raises ValueError on an agenda that is not a list of items
+    each starting with two ints (time, seq), distinct seqs."""
+    if w.get("format") != 1:
+        return False
+    old = w.get("agenda")
+    if not isinstance(old, list):
+        raise ValueError("agenda: expected a list of [time, seq, kind, ...] items in a format-1 world")
+    agenda: dict[int, list[Any]] = {}
+    for item in old:
+        if isinstance(item, list) and len(item) >= 2 and type(item[1]) is int:
+            if item[1] in agenda:
+                raise ValueError(f"agenda: seq {item[1]} appears twice (expected distinct seqs)")
+            agenda[item[1]] = item
+        else:
+            raise ValueError("agenda: expected [time, seq, kind, ...] items")
+    w["agenda"] = agenda
+    w["format"] = WORLD_FORMAT
+    check_agenda(w)
+    return True
+
+
+def check_agenda(w: dict[str, Any]) -> None:
+    """Raise ValueError unless ``w["agenda"]`` is a map ``seq -> [time, seq, kind, ...]`` with
+    ints ``0 <= time, seq < 2**64`` and a string kind (what ``Engine.sync_agenda`` builds on)."""
+    agenda = w.get("agenda")
+    if not isinstance(agenda, dict):
+        raise ValueError("agenda: expected a map of seq -> [time, seq, kind, ...]")
+    for seq, item in agenda.items():
+        if not (isinstance(item, list) and len(item) >= 3 and type(item[0]) is int and 0 <= item[0] <= SEQ_MASK
+                and item[1] == seq and type(seq) is int and 0 <= seq <= SEQ_MASK and isinstance(item[2], str)):
+            raise ValueError(f"agenda[{seq!r}]: expected [time, {seq!r}, kind, ...] with a time >= 0 and a kind")
+
+
+def _pop_head(eng: Engine, heap: list[int]) -> list[Any]:
+    """The ``ordered`` pick: the earliest item."""
+    return eng.pop()
 
 
 class Engine:
     """Runs a model over a world, one event per step."""
 
     def __init__(self, world: World, model: Model, log: EventLog | None = None) -> None:
+        upgrade_world(world)    # a world of an older format (its agenda a heap-ordered list)
         self.w = world
         self.model = model
         self.handlers = model.handlers
@@ -59,6 +111,11 @@ class Engine:
         self._noted = -1
         self.cur = world["events"]
         self.fresh = True
+        #: the agenda's order (derived from ``w["agenda"]``, see the module docstring): keys
+        #: ``time << SEQ_BITS | seq``; lists are updated in place (hot loops bind them)
+        self.heap: list[int] = []
+        self.agenda: dict[int, list[Any]] = {}
+        self.sync_agenda()
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
         self.call_watch: set[str] = set()
         # the log's hot-path pieces (its arrays and record table are never replaced)
@@ -66,20 +123,71 @@ class Engine:
         self._ids = self.log.ids
         self.ids_append = self.log.ids.append
         self.times_append = self.log.times.append
-        #: the schedule hooks (``strategy.attach``): ``pick(engine, agenda)`` chooses the next item
+        #: the schedule hooks (``strategy.attach``): ``pick(engine, heap)`` chooses (and removes) the next item
         #: (None: ordered), ``jitter(engine, cost, action)`` varies a step's cost (None: none)
-        self.pick: Callable[[Engine, list[list[Any]]], list[Any]] | None = None
+        self.pick: Callable[[Engine, list[int]], list[Any]] | None = None
         self.jitter: Callable[[Engine, int, int], int] | None = None
         self.plan: strategy.Plan | None = None
         self.trace = strategy.Trace()
         strategy.attach(self)
 
     # -- scheduling -------------------------------------------------------------------
+    def sync_agenda(self) -> None:
+        """Rebuild the agenda's heap from the world's items (after the world was replaced or
+        patched in place: time travel, a restored checkpoint). Idempotent."""
+        agenda = self.w["agenda"]
+        self.agenda = agenda
+        heap = self.heap
+        heap[:] = [item[0] << SEQ_BITS | seq for seq, item in agenda.items()]
+        heapq.heapify(heap)
+
+    def _check_agenda(self) -> None:
+        """The heap must describe the world's agenda; a world installed without ``sync_agenda``
+        (a caller that replaced ``eng.w`` by hand) is caught here, before a step runs."""
+        agenda = self.w["agenda"]
+        if agenda is not self.agenda or len(agenda) != len(self.heap):
+            self.sync_agenda()
+
     def schedule(self, t: int, kind: str, *args: Any) -> None:
         w = self.w
         seq = w["seq"]
         w["seq"] = seq + 1
-        heapq.heappush(w["agenda"], [t, seq, kind, *args])
+        self.agenda[seq] = [t, seq, kind, *args]
+        heapq.heappush(self.heap, t << SEQ_BITS | seq)
+
+    def requeue(self, item: list[Any], t: int) -> None:
+        """Put an item that ran (and so left the agenda) back on it at time ``t`` with a new seq
+        (a series' next signal, a CPU's next step: saves building a new item)."""
+        w = self.w
+        item[0] = t
+        item[1] = seq = w["seq"]
+        w["seq"] = seq + 1
+        self.agenda[seq] = item
+        heapq.heappush(self.heap, t << SEQ_BITS | seq)
+
+    def unschedule(self, drop: Callable[[list[Any]], bool]) -> int:
+        """Remove the items for which ``drop(item)`` holds (a CPU parked, a timer cancelled);
+        returns how many. Rare: the heap is rebuilt."""
+        agenda = self.agenda
+        gone = [seq for seq, item in agenda.items() if drop(item)]
+        for seq in gone:
+            del agenda[seq]
+        if gone:
+            self.sync_agenda()
+        return len(gone)
+
+    def next_time(self) -> int | None:
+        """The time of the earliest item on the agenda (None: empty)."""
+        heap = self.heap
+        return heap[0] >> SEQ_BITS if heap else None
+
+    def pending(self) -> list[list[Any]]:
+        """The agenda's items in the order they would run under ``ordered`` (time, seq)."""
+        return [self.agenda[k & SEQ_MASK] for k in sorted(self.heap)]
+
+    def pop(self) -> list[Any]:
+        """Remove and return the earliest item (the caller moves the clock)."""
+        return self.agenda.pop(heapq.heappop(self.heap) & SEQ_MASK)
 
     @property
     def now(self) -> int:
@@ -101,6 +209,7 @@ class Engine:
         w = self.w
         if w["ended"] or n <= 0:
             return 0
+        self._check_agenda()
         cur = w["events"]
         logged = len(self.log)
         if cur < logged:  # re-executing recorded history: nothing is emitted
@@ -118,7 +227,7 @@ class Engine:
         ids = self._ids
         logged = len(ids)
         handlers = self.handlers
-        agenda = w["agenda"]
+        heap = self.heap
         hook = self.pick
         start = cur = w["events"]
         end = cur + n
@@ -127,15 +236,15 @@ class Engine:
         self.fresh = fresh
         if hook is None and after is None:
             return self._ordered(cur, end, fresh, stop_on_notes)
-        pick = heapq.heappop if hook is None else partial(hook, self)
+        pick = partial(_pop_head, self) if hook is None else partial(hook, self)
         while cur < end:
             cur += 1
             self.cur = cur
-            if agenda:
-                t = agenda[0][0]
+            if heap:
+                t = heap[0] >> SEQ_BITS
                 if t > now:
                     w["now"] = now = t
-                handlers[(item := pick(agenda))[2]](self, item)
+                handlers[(item := pick(heap))[2]](self, item)
                 ended = False
             else:
                 self.model.finish(self)
@@ -157,7 +266,8 @@ class Engine:
         w = self.w
         ids = self._ids
         handlers = self.handlers
-        agenda = w["agenda"]
+        heap = self.heap
+        agenda = self.agenda
         pop = heapq.heappop
         start = cur
         now = w["now"]
@@ -167,8 +277,8 @@ class Engine:
             while cur < end:
                 cur += 1
                 self.cur = cur
-                if agenda:
-                    item = pop(agenda)
+                if heap:
+                    item = agenda.pop(pop(heap) & SEQ_MASK)
                     if item[0] > now:
                         w["now"] = now = item[0]
                     handlers[item[2]](self, item)
@@ -280,8 +390,8 @@ class Engine:
             while True:
                 if max_events is not None and done >= max_events:
                     return "limit"
-                agenda = self.w["agenda"]
-                if until is not None and agenda and agenda[0][0] > until:
+                heap = self.heap
+                if until is not None and heap and heap[0] >> SEQ_BITS > until:
                     return "until"
                 if not self.step():
                     return "end"

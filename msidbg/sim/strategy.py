@@ -39,6 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MASK64 = (1 << 64) - 1
+#: the engine's agenda heap keys are ``time << SEQ_BITS | seq`` (seq is a 64-bit world int: it
+#: never reaches the time's bits)
+SEQ_BITS = 64
+SEQ_MASK = (1 << SEQ_BITS) - 1
 STRATEGIES = ("ordered", "random", "pct", "delay")
 DEFAULT_DEPTH = 3
 PPM = 1_000_000
@@ -229,25 +233,28 @@ class _Picker:
         #: (context, n) of the step being run: what its jitter is keyed by
         self.last: tuple[str, int] = ("", 0)
 
-    def __call__(self, eng: Any, agenda: list[Item]) -> Item:
+    def __call__(self, eng: Any, heap: list[int]) -> Item:
+        """Choose, remove and return the next item; ``heap`` is the engine's agenda order (keys
+        ``time << SEQ_BITS | seq``, see ``scheduler``)."""
         w = eng.w
-        limit = agenda[0][0] + self.window
-        n = len(agenda)
+        limit = (heap[0] >> SEQ_BITS) + self.window
+        n = len(heap)
         policy = self.policy
-        if (n < 2 or agenda[1][0] > limit) and (n < 3 or agenda[2][0] > limit):
-            item = heapq.heappop(agenda)
+        if (n < 2 or heap[1] >> SEQ_BITS > limit) and (n < 3 or heap[2] >> SEQ_BITS > limit):
+            item = eng.pop()
             if policy != "count":
                 self._ran(w["sched"], self.context(item))
             return item
+        agenda = eng.agenda
         if policy != "random":
             # pct, delay and the baseline only choose where contexts compete; most steps they
             # take the head (option 0) without sorting the options
-            head = self.context(agenda[0])
-            multi = _other_context(agenda, limit, head, self.context)
+            head = self.context(agenda[heap[0] & SEQ_MASK])
+            multi = _other_context(heap, agenda, limit, head, self.context)
             if policy == "count":
                 if multi:
                     eng.trace.points += 1
-                return heapq.heappop(agenda)
+                return eng.pop()
             s = w["sched"]
             if multi:
                 s["n"] += 1
@@ -258,13 +265,14 @@ class _Picker:
                 if eng.fresh and eng.keep_choices:
                     eng.choices[eng.cur] = 0
                 self._ran(s, head)
-                return _take(w, agenda, 0)
-        return self._choose(eng, w, agenda, limit)
+                return _take(w, eng, 0)
+        return self._choose(eng, w, heap, limit)
 
-    def _choose(self, eng: Any, w: dict[str, Any], agenda: list[Item], limit: int) -> Item:
+    def _choose(self, eng: Any, w: dict[str, Any], heap: list[int], limit: int) -> Item:
         """The general case: every option, in (time, seq) order."""
-        opts = _options(agenda, limit)
-        items = [agenda[i] for i in opts]
+        opts = _options(heap, limit)
+        agenda = eng.agenda
+        items = [agenda[heap[i] & SEQ_MASK] for i in opts]
         ctxs = [self.context(it) for it in items]
         policy = self.policy
         s = w["sched"]
@@ -289,7 +297,7 @@ class _Picker:
             if eng.fresh:
                 self._note(w, key, (ctx, ctxs[:choice].count(ctx)), items[choice], items[0])
         self._ran(s, ctxs[choice])
-        return _take(w, agenda, opts[choice])
+        return _take(w, eng, opts[choice])
 
     def _ran(self, s: dict[str, Any], ctx: str) -> None:
         seen = s["seen"]
@@ -307,43 +315,46 @@ class _Picker:
             trace.notes[cur] = (trace.describe(w, ran), trace.describe(w, instead))
 
 
-def _other_context(agenda: list[Item], limit: int, head: str, context: Callable[[Item], str]) -> bool:
+def _other_context(heap: list[int], agenda: dict[int, Item], limit: int, head: str,
+                   context: Callable[[Item], str]) -> bool:
     """Whether an item of another context than ``head`` is due by ``limit``."""
     todo = [1, 2]
-    n = len(agenda)
+    n = len(heap)
     while todo:
         i = todo.pop()
-        if i < n and agenda[i][0] <= limit:
-            if context(agenda[i]) != head:
+        if i < n and heap[i] >> SEQ_BITS <= limit:
+            if context(agenda[heap[i] & SEQ_MASK]) != head:
                 return True
             todo.append(2 * i + 1)
             todo.append(2 * i + 2)
     return False
 
 
-def _options(agenda: list[Item], limit: int) -> list[int]:
+def _options(heap: list[int], limit: int) -> list[int]:
     """Heap indexes of the items due by ``limit``, in (time, seq) order."""
     found: list[int] = []
     todo = [0]
-    n = len(agenda)
+    n = len(heap)
     while todo:
         i = todo.pop()
-        if i < n and agenda[i][0] <= limit:
+        if i < n and heap[i] >> SEQ_BITS <= limit:
             found.append(i)
             todo.append(2 * i + 1)
             todo.append(2 * i + 2)
-    found.sort(key=lambda j: (agenda[j][0], agenda[j][1]))
+    found.sort(key=heap.__getitem__)    # a key orders as (time, seq)
     return found
 
 
-def _take(w: dict[str, Any], agenda: list[Item], idx: int) -> Item:
+def _take(w: dict[str, Any], eng: Any, idx: int) -> Item:
     """Remove heap entry ``idx``; a later item than the earliest moves the clock to its time."""
-    item = agenda[idx]
-    last = agenda.pop()
-    if idx < len(agenda):
-        agenda[idx] = last
-        heapq._siftup(agenda, idx)  # type: ignore[attr-defined]
-        heapq._siftdown(agenda, 0, idx)  # type: ignore[attr-defined]
+    heap = eng.heap
+    key = heap[idx]
+    last = heap.pop()
+    if idx < len(heap):
+        heap[idx] = last
+        heapq._siftup(heap, idx)  # type: ignore[attr-defined]
+        heapq._siftdown(heap, 0, idx)  # type: ignore[attr-defined]
+    item: Item = eng.agenda.pop(key & SEQ_MASK)
     if item[0] > w["now"]:
         w["now"] = item[0]
     return item

@@ -14,7 +14,6 @@ IRR, and the interrupt runs ``vector_cleanup_callback`` (the timer softirq on ir
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
 from msidbg.model import acct, apic, hits
@@ -163,11 +162,7 @@ def cancel_cleanup_timer(eng: Any, c: dict[str, Any]) -> None:
     if token < 0:
         return
     c["vtimer"] = -1
-    agenda = eng.w["agenda"]
-    keep = [item for item in agenda if not (item[2] == "vtimer" and item[4] == token)]
-    if len(keep) != len(agenda):
-        heapq.heapify(keep)
-        agenda[:] = keep
+    eng.unschedule(lambda item: item[2] == "vtimer" and item[4] == token)
 
 
 def on_vtimer(eng: Any, item: list[Any]) -> None:

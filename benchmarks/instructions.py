@@ -1,0 +1,85 @@
+"""Instructions an interrupt, deterministically: valgrind (cachegrind) over two sizes of a workload.
+
+Wall-clock ratios on a shared machine move by +-25% from round to round; instruction counts do
+not. Each size runs headless in a fresh process under ``valgrind --tool=cachegrind --cache-sim=no``
+with ``PYTHONHASHSEED=0``; the difference of the two counts over the difference of delivered
+interrupts cancels start-up, scenario loading and the probes. ``--tree DIR`` measures another
+checkout of msidbg (its ``msidbg`` package first on ``sys.path``) in the same run, e.g. a
+``git archive`` of the previous commit, and prints the ratio.
+
+    python benchmarks/instructions.py [--workload storm|anchor] [--platform xen-hvm]
+        [--sizes 2000 10000] [--tree DIR ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+CHILD = """
+import json, sys
+sys.path.insert(0, {bench!r})
+from engine import workload_yaml
+from msidbg.debugger import headless
+from msidbg.scenario import load_scenario_text
+res = headless.run(load_scenario_text(workload_yaml(sys.argv[1], int(sys.argv[2]), sys.argv[3]), "w.yaml"))
+s = res.summary
+print(json.dumps({{"delivered": sum(v["delivered"] for d in s["devices"].values() for v in d["vectors"]),
+                  "events": s["events"]}}))
+"""
+
+
+def count(tree: str | None, workload: str, n: int, platform: str) -> tuple[int, int, int]:
+    """(instructions, delivered interrupts, events) of one run under cachegrind."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    if tree:
+        env["PYTHONPATH"] = tree
+    with tempfile.TemporaryDirectory() as tmp:
+        out_file = Path(tmp) / "cg.out"
+        code = CHILD.format(bench=str(HERE))
+        # warm the bytecode caches first, so that both sizes compile (or not) alike
+        # (run from the temporary directory: a checkout in the current directory would shadow --tree)
+        subprocess.run([sys.executable, "-c", code, workload, "1000", platform], env=env, check=True,
+                       capture_output=True, cwd=tmp)
+        run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out_file}",
+                              sys.executable, "-c", code, workload, str(n), platform],
+                             env=env, capture_output=True, text=True, check=True, cwd=tmp)
+        got = json.loads(run.stdout.strip().splitlines()[-1])
+        summary = next(line for line in out_file.read_text().splitlines() if line.startswith("summary:"))
+    return int(summary.split()[1]), got["delivered"], got["events"]
+
+
+def per_interrupt(tree: str | None, workload: str, sizes: list[int], platform: str) -> tuple[float, float]:
+    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform) for n in sizes)
+    return (i2 - i1) / (d2 - d1), (e2 - e1) / (d2 - d1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--workload", choices=("storm", "anchor"), default="storm")
+    ap.add_argument("--platform", default="", help="e.g. xen-hvm (benchmarks/xen.py's workloads)")
+    ap.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000], metavar=("SMALL", "LARGE"))
+    ap.add_argument("--tree", action="append", default=[], help="another msidbg checkout to measure too")
+    a = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        print("valgrind not found", file=sys.stderr)
+        return 2
+    label = a.workload + (f" on {a.platform}" if a.platform else "")
+    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform)
+    print(f"{label}: {mine:,.0f} instructions an interrupt ({events:.1f} events an interrupt), this tree")
+    for tree in a.tree:
+        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform)
+        print(f"{label}: {other:,.0f} instructions an interrupt, {tree} (this tree / it: {mine / other:.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
