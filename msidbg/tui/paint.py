@@ -32,9 +32,13 @@ _PRIVATE = ("_dirty_regions", "_get_renders", "render_partial_update", "visible_
 
 
 class LeanCompositor(Compositor):
-    """Partial updates render only the widgets, and rows, that a dirty region touches."""
+    """Partial updates render only the widgets, and rows, that a dirty region touches, and
+    never a container whose children tile it (its own cells are never on screen)."""
 
     _lean_regions: list[Region] | None = None
+    _lean_map: dict[Any, tuple[Region, Region]] | None = None
+    _lean_hidden: frozenset[Any] = frozenset()
+    _lean_parts: dict[Any, list[Region]] = {}
 
     def render_partial_update(self) -> Any:
         self._lean_regions = list(self._dirty_regions)
@@ -48,20 +52,56 @@ class LeanCompositor(Compositor):
         if not dirty or crop is None:
             yield from super()._get_renders(crop)
             return
-        for widget, (region, clip) in self.visible_widgets.items():
+        visible = self.visible_widgets
+        if visible is not self._lean_map:
+            self._lean_map, (self._lean_hidden, self._lean_parts) = visible, tiled(visible)
+        hidden, parts = self._lean_hidden, self._lean_parts
+        for widget, (region, clip) in visible.items():
+            if widget in hidden:
+                continue
             shown = region.intersection(clip).intersection(crop)
             if not shown:
                 continue
             top = bottom = -1
+            inside = parts.get(widget)
             for r in dirty:
                 if shown.overlaps(r):
+                    if inside is not None:
+                        cut = r.intersection(shown)
+                        if any(child.contains_region(cut) for child in inside):
+                            continue      # a child in front covers this part of the region
                     y0, y1 = max(r.y, shown.y), min(r.bottom, shown.bottom)
                     top = y0 if top < 0 else min(top, y0)
                     bottom = max(bottom, y1)
             if top < 0:
-                continue          # no dirty region touches it: none of its cells is written
+                continue          # none of its own cells is written in this update
             rows = Region(shown.x, top, shown.width, bottom - top)
             yield region, rows, widget.render_lines(Region(rows.x - region.x, top - region.y, rows.width, rows.height))
+
+
+def tiled(visible: dict[Any, tuple[Region, Region]]) -> tuple[frozenset[Any], dict[Any, list[Region]]]:
+    """The widgets whose visible area their visible children cover exactly, side by side; and
+    for every other widget with visible children, those children's visible areas.
+
+    Children are in front of their parent, and a frame's cell comes from the front-most widget
+    covering it, so a container's own lines are on screen only where no child covers them: never
+    for the first kind, and only outside the children for the second (a border, a gap).
+    Children that overlap each other (docks, layers) keep the parent rendered."""
+    shown = {w: region.intersection(clip) for w, (region, clip) in visible.items()}
+    covered, parts = [], {}
+    for widget, area in shown.items():
+        if not area:
+            continue
+        inside = [shown[c].intersection(area) for c in getattr(widget, "children", ()) if c in shown]
+        inside = [p for p in inside if p]
+        if not inside:
+            continue
+        if sum(p.area for p in inside) == area.area and all(
+                not a.overlaps(b) for i, a in enumerate(inside) for b in inside[i + 1:]):
+            covered.append(widget)
+        else:
+            parts[widget] = inside
+    return frozenset(covered), parts
 
 
 def lean_available() -> bool:

@@ -16,6 +16,7 @@ import pytest
 from rich.cells import cell_len
 from rich.segment import ControlType, Segment
 from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual.widgets._toast import Toast
 
 from msidbg.tui.app import make_app
 from msidbg.tui.paint import LeanCompositor
@@ -83,23 +84,30 @@ def fresh(app: Any) -> Cells:
 
 
 @pytest.mark.parametrize("scenario, start, keys", [
-    (str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"), 1131, ["s"] * 30 + ["b"] * 12 + ["s"] * 4),
+    (str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"), 1131, ["s"] * 30 + ["b"] * 12 + ["s"] * 4
+     + ["a", "i", "r", "q", "minus", "l", "o", "s", "t", "enter", "s", "b", "s"]),   # a dialog, then a toast
     (str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), 1, ["s"] * 25 + ["b"] * 6),
-    (LATE, 0, ["s"] * 12 + ["b"] * 4 + ["v", "s", "b", "v", "d", "s", "]", "b"]),
+    (LATE, 0, ["s"] * 12 + ["b"] * 4 + ["v", "s", "b", "v", "d", "s", "]", "b"]
+     + ["slash", "m", "s", "i", "enter", "s", "b", "escape", "s"]),   # the event log's title and filter
 ], ids=["torn-affinity", "xen-pirq", "late-mask"])
 async def test_every_frame_the_terminal_shows_equals_a_full_render(scenario: str, start: int,
                                                                    keys: list[str]) -> None:
     app = make_app(session_at(scenario, start), keymap={})
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
         terminal = Terminal(160, 48)
         attach(app, terminal)
         app.screen.refresh()                           # a first full frame to start from
         await idle(pilot, app)
-        assert isinstance(app.screen._compositor, LeanCompositor)
+        main, toasts = app.screen, 0
+        assert isinstance(main._compositor, LeanCompositor)
         for key in keys:
             before = terminal.updates
             await pilot.press(key)
             await idle(pilot, app)
             assert terminal.updates > before, key      # the key painted something
+            if app.screen is not main:
+                continue                               # a dialog on top (Textual's compositor)
+            toasts += len(main.query(Toast))
             diff = differences(terminal.rows, fresh(app))
             assert not diff, (key, app.session.cursor, diff)
+        assert toasts or "enter" not in keys or "slash" in keys   # the armed-breakpoint toast was painted over
