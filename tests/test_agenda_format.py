@@ -147,8 +147,8 @@ def test_older_snapshots_open_converted_and_verify_by_replay(name: str) -> None:
     stored = unpack_world(doc["world"])
     assert stored["format"] == 1 and isinstance(stored["agenda"], list)
     assert upgrade_world(stored)
-    # the version-1 file predates model changes that make its replay diverge (on main before
-    # format 2 as well): it is shown unverified only
+    # the version-1 file's model predates 4034586, so its replay diverges (test_hostile_snapshot
+    # pins that error): it is shown unverified only
     for verify in (True, False) if doc["version"] > 1 else (False,):
         s = Session.open(str(path), verify=verify)
         assert s.cursor == doc["cursor"]

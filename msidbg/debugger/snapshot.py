@@ -11,7 +11,8 @@ then re-runs the scenario to the cursor; without verification the stored world i
 and the history is replayed (and verified) the first time something needs it.
 
 Version 1 files (msidbg 0.1.0: no digest, choices and hits as nested msgpack) are still read,
-through the same bounds.
+through the same bounds. Since version 5 a file records the model revision that wrote it
+(``model``, ``msidbg.model.revision``); older files have none (``Recording.model`` is None).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from msidbg.debugger.bounded import Bad, Budget, decode, inflate, no_gc
 from msidbg.debugger.session import Bookmark, Session, Stop
 from msidbg.errors import SnapshotError
 from msidbg.files import FileProblem, check_size, read_regular, sniff, write_atomic
+from msidbg.model.revision import MODEL
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit, check_agenda, upgrade_world
 from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
@@ -44,13 +46,15 @@ from msidbg.sim.world import pack_world, state_hash
 FORMAT = "msidbg-snapshot"
 #: 3 adds ``schedule`` (strategy, depth, window, horizon and a replayed plan); 4: the world's agenda is
 #: a map ``seq -> item`` (world format 2, ``sim.scheduler``): so state hashes and fingerprints differ
-#: from version 3's for the same run. Versions 1..3 still read: their world is converted on load
-VERSION = 4
+#: from version 3's for the same run. Versions 1..3 still read: their world is converted on load.
+#: 5 adds ``model``, the model revision that wrote the file (``msidbg.model.revision.MODEL``)
+VERSION = 5
 MAX_FILE_BYTES = 256 << 20
 MAX_WORLD_BYTES = 128 << 20
 MAX_BREAKPOINTS, MAX_BOOKMARKS, MAX_HASH_POINTS, MAX_LOG_BLOCKS = 256, 1024, 8192, 16384
 MAX_HIT_NAMES, MAX_DETAIL = 256, 4000
 MAX_EVENT = 1 << 48
+MAX_MODEL = 1 << 31
 STOP_REASONS = ("end", "breakpoint", "limit", "start")
 #: the last entry of a version-2 file: the key "sha256" and a 32-byte bin header, then the digest
 TRAILER = b"\xa6sha256\xc4\x20"
@@ -83,6 +87,8 @@ class Recording:
     log_digests: list[bytes] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     version: int = VERSION
+    #: the model revision that wrote the file; None: a file before version 5 (an older model)
+    model: int | None = MODEL
     #: None (a file before version 3): the scenario's own ``schedule:``
     schedule: Schedule | None = None
 
@@ -109,7 +115,7 @@ def pack_session(s: Session) -> bytes:
         fp_events = fp_events[::stride]
     block, digests = log_digests(eng.log, cursor)
     doc = {
-        "format": FORMAT, "version": VERSION, "msidbg": __version__,
+        "format": FORMAT, "version": VERSION, "msidbg": __version__, "model": MODEL,
         "scenario": {"file": _file_name(s.scenario.path),
                      "text": s.scenario.text, "sha256": s.scenario.sha256},
         "seed": s.seed,
@@ -334,7 +340,7 @@ def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget
         raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (the file was modified "
                   "or damaged)")
     rec = Recording(path, text, file, _int(top, "seed", -(2**63), 2**64 - 1), cursor, world, digest, writer,
-                    stopped, version=version)
+                    stopped, version=version, model=_int(top, "model", 1, MAX_MODEL) if version >= 5 else None)
     rec.breakpoints = _breakpoints(top)
     rec.bookmarks = _bookmarks(top, cursor)
     rec.choices = _choices(top, cursor, budget, version)

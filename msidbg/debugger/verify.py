@@ -5,12 +5,15 @@ precision: the event log (8-byte digests per block of events, block = 1 event fo
 16,384 events), the recorded choices and hits, the world fingerprints at the recorded
 checkpoints (same msidbg version and snapshot format only: they depend on dict order), and the world at the cursor
 (its canonical ``state_hash``, then a field-by-field diff). A difference is a DivergenceError
-naming the first diverging event and the first differing world path.
+naming the first diverging event and the first differing world path; when another model revision
+wrote the file (``msidbg.model.revision``; none recorded before snapshot format 5) it says so, and
+what to do: that is an expected outcome of a model change, not damage.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Generator, Mapping
 from typing import Any
 
@@ -19,8 +22,9 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import BreakpointError, Checker
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
-from msidbg.debugger.snapshot import VERSION, Recording, read
+from msidbg.debugger.snapshot import VERSION, Recording, from_le, le_bytes, read
 from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
+from msidbg.model.revision import MODEL
 from msidbg.scenario import load_scenario_text
 from msidbg.sim.events import all_kinds
 from msidbg.sim.world import diff_paths, state_hash
@@ -192,23 +196,60 @@ def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]], stop_pr
              else f"the world at the cursor (event {rec.cursor}) is the same")
     stop = (f"; the recorded stop at event {rec.stopped.event} does not replay: {stop_problem}"
             if stop_problem is not None else "")
-    err = DivergenceError(f"replay diverged from the recording at {at}; {world}{stop}", rec.path)
+    err = DivergenceError(f"replay diverged from the recording at {at}; {world}{stop}{other_model(rec)}", rec.path)
     err.event, err.path = lo, paths[0] if paths else None  # type: ignore[attr-defined]
+    err.model, err.other_model = rec.model, rec.model != MODEL  # type: ignore[attr-defined]
     raise err
 
 
+def other_model(rec: Recording) -> str:
+    """The end of a divergence message when another model revision wrote the file: which, and
+    what to do; empty for a file of this msidbg's model (a divergence there is damage or
+    nondeterminism)."""
+    if rec.model == MODEL:
+        return ""
+    here = f"this msidbg has model revision {MODEL}"
+    if rec.model is None:
+        return (f"; the file was written by an older model (msidbg {rec.msidbg}, snapshot format {rec.version}, "
+                f"before model revisions were recorded; {here}) that behaves differently: --no-verify shows "
+                "the recorded world; re-run its scenario with this msidbg to debug it here")
+    if rec.model < MODEL:
+        return (f"; the file was written by an older model (msidbg {rec.msidbg}, model revision {rec.model}; "
+                f"{here}) that behaves differently: --no-verify shows the recorded world; re-run its "
+                "scenario with this msidbg to debug it here")
+    return (f"; the file was written by a newer model (msidbg {rec.msidbg}, model revision {rec.model}; {here}) "
+            f"that behaves differently: open it with the msidbg that wrote it; --no-verify shows the recorded world")
+
+
 def _log_mismatch(log: Any, rec: Recording, reached: int) -> list[tuple[int, int]]:
-    if [k.name for k in all_kinds()][:len(rec.kinds)] != rec.kinds:
-        return []  # event kinds were renumbered between versions: the world comparison decides
+    names = [k.name for k in all_kinds()]
+    recode = None
+    if names[:len(rec.kinds)] != rec.kinds:
+        # event kinds were renumbered since the file was written: compare each event under the
+        # code its kind had then (a kind the file does not know cannot match)
+        then = {name: i for i, name in enumerate(rec.kinds)}
+        recode = [then.get(name, -1) for name in names]
     upto = min(reached, rec.cursor)
     block = rec.log_block
     for i, want in enumerate(rec.log_digests):
         a, b = i * block, min((i + 1) * block, rec.cursor)
         if b > upto:
             return [(a + 1, b)]
-        if hashlib.sha256(log.rows_bytes(a, b)).digest()[:8] != want:
+        rows = log.rows_bytes(a, b)
+        if recode is not None:
+            rows = _recode_kinds(rows, recode)
+        if hashlib.sha256(rows).digest()[:8] != want:
             return [(a + 1, b)]
     return []
+
+
+def _recode_kinds(rows: bytes, recode: list[int]) -> bytes:
+    """``rows`` (``EventLog.rows_bytes``: little-endian int64 rows of time, kind, cpu, dev, a, b,
+    c) with each event's kind code replaced by ``recode[code]``."""
+    col = from_le("q", rows)
+    n = len(recode)
+    col[1::7] = array("q", [recode[k] if 0 <= k < n else -1 for k in col[1::7]])
+    return le_bytes(col)
 
 
 def _first_diff(mine: Mapping[int, int], theirs: Mapping[int, int], cursor: int) -> list[tuple[int, int]]:

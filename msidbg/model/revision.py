@@ -1,0 +1,27 @@
+"""The model's revision: which modelled behaviour a snapshot file was recorded with.
+
+A snapshot is verified by re-running its scenario, so it only verifies with a model that behaves
+as the one that wrote it. The msidbg version string does not say that (it stayed 0.1.0 through
+many fidelity fixes), so snapshots record ``MODEL`` (field ``model``, snapshot format 5), and a
+replay that diverges on a file written by another revision says so (``debugger/verify.py``).
+
+Bump ``MODEL`` whenever the same scenario and seed can give a different event sequence, different
+hits or a different world at some event: a modelled behaviour changed, or a world field was added,
+removed or changed meaning without a conversion on load (``snapshot._world``). A layout change the
+loader converts (world format 2) is not a new revision. ``tests/test_model_revision.py`` pins the
+shipped scenarios' runs (``tests/golden_runs.json``) to the revision, so regenerating those goldens
+forces the decision.
+
+Revisions:
+
+- none (snapshot formats 1 to 4 have no ``model`` field): every model before revision 1. Their
+  files replay only if nothing they touch changed since; e.g. a file of the 2021 scenario written
+  before 4034586 (an affinity stored before request_irq() is where activation places the vector,
+  baedb87d1b53) diverges at the vector's activation.
+- 1: the model of 2026-12-01 (snapshot format 5).
+"""
+
+from __future__ import annotations
+
+#: the current model revision (an integer >= 1); see the module docstring for when to bump it
+MODEL = 1

@@ -1,0 +1,39 @@
+"""The model revision (``msidbg.model.revision.MODEL``) follows what the model does.
+
+Snapshots record the revision that wrote them, and a replay that diverges on another revision's
+file says so (tests/test_hostile_snapshot.py). That is only true if the revision is bumped when
+runs change: this test pins the shipped scenarios' runs (``tests/golden_runs.json``: events, event
+log, hits and final state hash; provenance is not in snapshots) to the current revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from msidbg.model.revision import MODEL
+
+GOLDEN = Path(__file__).resolve().parent / "golden_runs.json"
+#: revision -> digest of golden_runs.json's run parts (``runs_digest``)
+RUNS = {1: "04237649152fe3e274a0ffb3"}
+
+
+def runs_digest() -> str:
+    golden = json.loads(GOLDEN.read_text())
+    parts = sorted((key, run["events"], run["log"], run["hits"], run["state_hash"]) for key, run in golden.items())
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
+
+
+def test_the_shipped_runs_are_the_model_revisions_runs() -> None:
+    assert runs_digest() == RUNS.get(MODEL), (
+        f"tests/golden_runs.json now pins other runs (digest {runs_digest()}) than model revision {MODEL} "
+        f"({RUNS.get(MODEL)}). If a modelled behaviour changed, or a world field was added, removed or "
+        "changed meaning without a conversion on load, bump MODEL in msidbg/model/revision.py (and say "
+        "what changed there), add the new digest here under it and regenerate snapshots/ "
+        "(python snapshots/make.py). If only scenarios were added, or the change is a layout the "
+        f"snapshot loader converts, replace revision {MODEL}'s digest here.")
+
+
+def test_the_revision_is_a_positive_integer() -> None:
+    assert type(MODEL) is int and MODEL >= 1 and max(RUNS) == MODEL
