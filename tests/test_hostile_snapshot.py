@@ -5,7 +5,9 @@ and nothing from a file reaches the terminal unescaped."""
 from __future__ import annotations
 
 import hashlib
+import sys
 import zlib
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +260,35 @@ def test_a_divergence_on_a_file_of_an_older_numbered_model_names_both_revisions(
         f"(event 23): rng; the file was written by an older model (msidbg {__version__}, model revision {MODEL}; "
         f"this msidbg has model revision {MODEL + 1}) that behaves differently: --no-verify shows the recorded "
         "world; re-run its scenario with this msidbg to debug it here")
+
+
+def test_a_log_written_under_other_kind_codes_is_compared_kind_by_kind(tmp_path: Path) -> None:
+    """A file from before event kinds were renumbered: its digests cover the codes of its
+    ``log.kinds``; the replay compares each event under that code (exact first divergence)."""
+    s, path = fresh(tmp_path)
+    doc = doc_of(path)
+    kinds = doc["log"]["kinds"]
+    shifted = array("q")
+    shifted.frombytes(s.eng.log.rows_bytes(0, s.cursor))
+    if sys.byteorder == "big":
+        shifted.byteswap()
+    shifted[1::7] = array("q", [k + 1 for k in shifted[1::7]])   # a kind was once first: every code + 1
+    if sys.byteorder == "big":
+        shifted.byteswap()
+    rows = shifted.tobytes()
+    doc["log"] = {**doc["log"], "kinds": ["gone.kind", *kinds],
+                  "digests": b"".join(hashlib.sha256(rows[i * 56:(i + 1) * 56]).digest()[:8] for i in range(s.cursor))}
+    (tmp_path / "old.msgpack").write_bytes(snap.seal(doc))
+    assert Session.open(str(tmp_path / "old.msgpack")).cursor == s.cursor == 23
+    # the file knew event 3's kind by another name: its log no longer matches there
+    doc["log"]["kinds"] = ["gone.kind", *(("irq.allocate" if k == "irq.alloc" else k) for k in kinds)]
+    assert str(s.eng.log.events(3, 4)[0]).startswith("#3 0.000001000s cpu0 eth0 irq.alloc")
+    (tmp_path / "renamed.msgpack").write_bytes(snap.seal(doc))
+    with pytest.raises(DivergenceError) as e:
+        Session.open(str(tmp_path / "renamed.msgpack"))
+    assert e.value.event == 3  # type: ignore[attr-defined]
+    assert "replay diverged from the recording at event 3; the world at the cursor (event 23) is the same" \
+        in e.value.oneline()
 
 
 @pytest.mark.parametrize("model, says", [
