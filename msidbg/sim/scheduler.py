@@ -305,8 +305,9 @@ class Engine:
         """Record the event of the current step (skipped when re-executing known history)."""
         if self.fresh:
             key = (kind, cpu, dev, a, b, c)
-            rid = self.records.get(key)
-            if rid is None:
+            try:    # (see Ctx.ev)
+                rid = self.records[key]
+            except KeyError:
                 rid = self.log.record(key)
             self.ids_append(rid)
             self.times_append(self.w["now"])

@@ -68,7 +68,7 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
-    k.ev(_APIC_ACCEPT, None, v, irq, cost="irq_entry")
+    k.ev(_APIC_ACCEPT, None, v, irq, 0, "irq_entry")   # positional: a specialised call
 
 
 def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) -> None:
@@ -123,7 +123,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         k.call("irq_move_irq", irq=loc["irq"])
     else:
         _eoi(k.cpu)
-        k.ev(_APIC_EOI, None, loc["vector"], cost="eoi")
+        k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")
         k.goto("handle")
 
 
@@ -214,7 +214,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
-    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
+    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, "handler")
 
 
 @move_cleanup.step
