@@ -90,16 +90,16 @@ def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:
     word = irr[i]
     irr[i] = word | bit
     if src is not None:
-        srcs = cpu["irr_src"].get(vector)
-        if srcs is None:
-            cpu["irr_src"][vector] = [src]
+        irr_src = cpu["irr_src"]
+        if vector not in irr_src:
+            irr_src[vector] = [src]
         else:
-            for s in srcs:
+            for s in irr_src[vector]:
                 if s[0] == src[0] and s[1] == src[1]:
                     s[2] += src[2]
                     break
             else:
-                srcs.append(src)
+                irr_src[vector].append(src)
     return bool(word & bit)
 
 

@@ -32,9 +32,9 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     Returns the CPU the message reached (for the event record), or -1.
     """
     w = eng.w
-    router = ROUTERS.get(w["platform"]["route"])
-    if router is not None:
-        return int(router(eng, dev, idx, lo, hi, data, n))
+    route = w["platform"]["route"]
+    if route in ROUTERS:
+        return int(ROUTERS[route](eng, dev, idx, lo, hi, data, n))
     if (lo & 0xFFF00000) != 0xFEE00000:
         eng.prov.message_dep()
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")

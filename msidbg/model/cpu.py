@@ -114,8 +114,9 @@ class Ctx:
         eng = self.eng
         if eng.fresh:  # Engine.emit, inlined: this is the hottest call of the model
             key = (kind, self.cpu_id, dev, a, b, c)
-            rid = eng.records.get(key)
-            if rid is None:
+            try:    # a subscript, not .get(): no method call (a record is new only the first time)
+                rid = eng.records[key]
+            except KeyError:
                 rid = eng.log.record(key)
             eng.ids_append(rid)
             eng.times_append(self.w["now"])
@@ -150,30 +151,37 @@ class Ctx:
 
 # --- scheduling ------------------------------------------------------------------------------
 def has_work(c: Cpu) -> bool:
+    """A handler is running, an interrupt can be taken, or the process context can step (runs an
+    action's code, or reports its end). ``wake`` and ``on_cpu`` inline it."""
     if c["irq"]["stack"]:
         return True
     if not c["online"] or c["stopped"]:
         return False
     proc = c["proc"]
-    if not proc["irqs_off"] and acceptable(c) >= 0:
-        return True
-    if proc["stack"]:
-        return proc["wait"] is None
-    return proc["done"] is not None
+    return not ((proc["irqs_off"] or acceptable(c) < 0) and (
+        proc["wait"] is not None if proc["stack"] else proc["done"] is None))
 
 
 def wake(eng: Any, c: Cpu) -> None:
     """Put the CPU on the agenda if it has something to do and is not already there."""
-    if not c["queued"] and has_work(c):
-        c["queued"] = True
-        w = eng.w
-        now, busy = w["now"], c["busy_until"]
-        if busy > now:
-            now = busy
-        seq = w["seq"]
-        w["seq"] = seq + 1
-        eng.agenda[seq] = [now, seq, "cpu", c["id"]]
-        heappush(eng.heap, now << SEQ_BITS | seq)
+    if c["queued"]:
+        return
+    if not c["irq"]["stack"]:   # has_work, inlined (every delivered message wakes its CPU)
+        if not c["online"] or c["stopped"]:
+            return
+        proc = c["proc"]
+        if (proc["irqs_off"] or acceptable(c) < 0) and (
+                proc["wait"] is not None if proc["stack"] else proc["done"] is None):
+            return
+    c["queued"] = True
+    w = eng.w
+    now, busy = w["now"], c["busy_until"]
+    if busy > now:
+        now = busy
+    seq = w["seq"]
+    w["seq"] = seq + 1
+    eng.agenda[seq] = [now, seq, "cpu", c["id"]]
+    heappush(eng.heap, now << SEQ_BITS | seq)
 
 
 def park(eng: Any, c: Cpu) -> None:
@@ -250,15 +258,18 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
     c["busy_until"] = busy = w["now"] + cost
-    if stack or has_work(c):
-        # the CPU's next step: this same agenda item, re-queued at the end of this step's cost
-        item[0] = busy
-        item[1] = seq = w["seq"]
-        w["seq"] = seq + 1
-        eng.agenda[seq] = item
-        heappush(eng.heap, busy << SEQ_BITS | seq)
-    else:
-        c["queued"] = False
+    if not stack:   # has_work, inlined (its irq stack is empty)
+        proc = c["proc"]
+        if not c["online"] or c["stopped"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
+                proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
+            c["queued"] = False
+            return
+    # the CPU's next step: this same agenda item, re-queued at the end of this step's cost
+    item[0] = busy
+    item[1] = seq = w["seq"]
+    w["seq"] = seq + 1
+    eng.agenda[seq] = item
+    heappush(eng.heap, busy << SEQ_BITS | seq)
 
 
 def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:

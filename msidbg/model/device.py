@@ -280,15 +280,43 @@ def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
 
 # --- signals ------------------------------------------------------------------------------------
 def signal(eng: Any, name: str, idx: int) -> None:
-    """The device signals vector ``idx`` (the ``fire`` action, or a doorbell completion)."""
+    """The device signals vector ``idx`` (the ``fire`` action, or a doorbell completion).
+
+    MSI-X's common case (enabled, entry unmasked, message from the table) runs inline: it is the
+    storm's hot path, where each call costs as much as a dozen lines."""
     w = eng.w
     dev = w["devices"][name]
     a = w["acct"][name]
     a["raised"][idx] += 1
     msix = dev["msix"]
-    if msix is not None and msix["ctrl"] & MSIX_ENABLE:
-        _signal_msix(eng, name, dev, msix, idx, a)
+    if msix is None or not (ctrl := msix["ctrl"]) & MSIX_ENABLE:
+        _signal_no_msix(eng, name, dev, msix, idx, a)
         return
+    table = msix["table"]
+    if idx >= len(table):
+        eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("no such MSI-X entry"))
+        acct.lost(eng, name, idx, 1, "named an entry beyond the MSI-X table")
+        return
+    e = table[idx]
+    if (ctrl & MSIX_MASKALL or e["ctrl"] & ENTRY_MASKBIT) and not (
+            dev.get("pirq_unmasked") and not e["data"] & 0xFF):
+        _held_msix(eng, eng.prov, name, msix, idx, a)
+        return
+    msg = msix["latched"][idx] if LATCH_ON_UNMASK in dev["quirks"] else None
+    if msg is None:
+        msg = [e["addr_lo"], e["addr_hi"], e["data"]]
+        if eng.fresh:   # provenance: the message comes from the entry's registers (hot: no call)
+            P = eng.prov
+            dev_ids = P.dev_ids
+            d = dev_ids[name] if name in dev_ids else P.dev(name)
+            P.msg = (_D_MSG_TABLE, _MSG | d << 16 | idx, -1, eng.cur, None)
+    elif eng.fresh:
+        _sending_latched(eng.prov, name, idx, msg, e)
+    emit_message(eng, name, idx, msg, 1, a["intended"][idx])
+
+
+def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:
+    """A signal while MSI-X is disabled: plain MSI, or nothing at all."""
     msi = dev["msi"]
     if msi is not None and msi["ctrl"] & MSI_ENABLE:
         _signal_msi(eng, name, dev, msi, idx, a)
@@ -301,29 +329,6 @@ def signal(eng: Any, name: str, idx: int) -> None:
     if msi is not None:
         P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, d << 4 | 4))
     acct.lost(eng, name, idx, 1, "raised while neither MSI nor MSI-X was enabled (INTx is not modelled)")
-
-
-def _signal_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
-    table = msix["table"]
-    if idx >= len(table):
-        eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("no such MSI-X entry"))
-        acct.lost(eng, name, idx, 1, "named an entry beyond the MSI-X table")
-        return
-    P = eng.prov
-    e = table[idx]
-    if (msix["ctrl"] & MSIX_MASKALL or e["ctrl"] & ENTRY_MASKBIT) and not (
-            dev.get("pirq_unmasked") and not e["data"] & 0xFF):
-        _held_msix(eng, P, name, msix, idx, a)
-        return
-    msg = msix["latched"][idx] if LATCH_ON_UNMASK in dev["quirks"] else None
-    if msg is None:
-        msg = [e["addr_lo"], e["addr_hi"], e["data"]]
-        if eng.fresh:   # provenance: the message comes from the entry's registers (hot: no call)
-            d = P.dev_ids.get(name)
-            P.msg = (_D_MSG_TABLE, _MSG | (P.dev(name) if d is None else d) << 16 | idx, -1, eng.cur, None)
-    elif eng.fresh:
-        _sending_latched(P, name, idx, msg, e)
-    emit_message(eng, name, idx, msg, 1, a["intended"][idx])
 
 
 def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: dict[str, Any]) -> None:

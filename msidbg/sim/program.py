@@ -180,8 +180,9 @@ def unwind(stack: list[dict[str, Any]], last: Any) -> Any:
         top = stack[-1]
         if top["pc"] < NSTEPS[top["prog"]]:
             break
-        stack.pop()
-        last = top["locals"].get("rv", 0)
+        del stack[-1]
+        loc = top["locals"]
+        last = loc["rv"] if "rv" in loc else 0
         if stack:
             stack[-1]["locals"]["ret"] = last
     return last

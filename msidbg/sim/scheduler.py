@@ -274,13 +274,12 @@ class Engine:
         # with fresh steps, after event ``cur`` the log holds ``cur - gap`` events
         gap = cur - len(ids)
         try:
-            while cur < end:
-                cur += 1
+            for cur in range(start + 1, end + 1):     # (the loop leaves ``cur`` at the last step run)
                 self.cur = cur
                 if heap:
                     item = agenda.pop(pop(heap) & SEQ_MASK)
-                    if item[0] > now:
-                        w["now"] = now = item[0]
+                    if (t := item[0]) > now:
+                        w["now"] = now = t
                     handlers[item[2]](self, item)
                     if fresh and len(ids) + gap != cur:
                         raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
@@ -305,8 +304,9 @@ class Engine:
         """Record the event of the current step (skipped when re-executing known history)."""
         if self.fresh:
             key = (kind, cpu, dev, a, b, c)
-            rid = self.records.get(key)
-            if rid is None:
+            try:    # (see Ctx.ev)
+                rid = self.records[key]
+            except KeyError:
                 rid = self.log.record(key)
             self.ids_append(rid)
             self.times_append(self.w["now"])

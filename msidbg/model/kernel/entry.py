@@ -59,8 +59,8 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
         _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
     elif type(slot) is int:
         irq = slot
-        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
-        stack.append({"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
+        stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
+                  {"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
         if eng.call_watch:
             eng.entered("handle_edge_irq")
     elif slot == VECTOR_CLEANUP:
@@ -68,7 +68,7 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
-    k.ev(_APIC_ACCEPT, None, v, irq, cost="irq_entry")
+    k.ev(_APIC_ACCEPT, None, v, irq, 0, "irq_entry")   # positional: a specialised call
 
 
 def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) -> None:
@@ -123,7 +123,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         k.call("irq_move_irq", irq=loc["irq"])
     else:
         _eoi(k.cpu)
-        k.ev(_APIC_EOI, None, loc["vector"], cost="eoi")
+        k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")
         k.goto("handle")
 
 
@@ -200,8 +200,8 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
         for d, i, n in src:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
-    elif len(src) == 1 and src[0][0] == dev and src[0][1] == idx:  # the common case
-        delivered = src[0][2]
+    elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
+        delivered = s0[2]
         a = w["acct"][dev]
         a["delivered"][idx] += delivered
         a["handled"][idx] += 1
@@ -214,7 +214,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
-    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, cost="handler")
+    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, "handler")
 
 
 @move_cleanup.step
