@@ -27,6 +27,14 @@ World = dict[str, Any]
 EINVAL, EEXIST = 22, 17
 UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
 
+# provenance on the interrupt path: kinds and key spaces bound once (a key is ``space | payload``)
+_XEN, _D_CAUSE, _D_MSG_TABLE = PC.XEN, PC.D_CAUSE, PC.D_MSG_TABLE
+_XENQ, _PIRQPORT, _PORTPEND = PK.key(PK.XENQ, 0), PK.key(PK.PIRQPORT, 0), PK.key(PK.PORTPEND, 0)
+_ROUTE_NOTE = "{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})"
+_SEND_NOTE = "send_guest_pirq: {} vector {} sets event channel {} pending"
+#: ``send``'s result for an upcall raised on vCPU i (built once, not per interrupt)
+_UPCALL_TO = tuple(f"upcall to vCPU{i}" for i in range(64))
+
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
                 doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
 
@@ -155,26 +163,31 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     return 0
 
 
-def send(eng: Any, port: int, src: list[Any]) -> str:
-    """``evtchn_port_set_pending``: returns what happened, for the event record."""
+def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
+    """``evtchn_port_set_pending``: returns what happened, for the event record. ``src`` is a new
+    ``[dev, index, signals]`` (the port keeps it); ``queued``: the provenance key of the work item
+    that carried the message into Xen, a dependency of the pending bit (0: none)."""
     ch = eng.w["xen"]["ports"][port]
-    for s in ch["src"]:
+    pending = ch["src"]
+    for s in pending:
         if s[0] == src[0] and s[1] == src[1]:
             s[2] += src[2]
             break
     else:
-        ch["src"].append(list(src))
-    P = eng.prov
-    P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, ch["pirq"]))
-    P.write(PC.XEN, PK.key(PK.PORTPEND, port), 1, ctx=False,
-            note=("send_guest_pirq: {} vector {} sets event channel {} pending", (src[0], src[1], port)))
+        pending.append(src)
+    note = (_SEND_NOTE, (src[0], src[1], port))
+    if queued:
+        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
+    else:
+        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_CAUSE, _PIRQPORT | ch["pirq"])
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
     if ch["masked"]:
         return "pending, masked"
-    raise_upcall(eng, ch["vcpu"], port)
-    return f"upcall to vCPU{ch['vcpu']}"
+    vcpu = ch["vcpu"]
+    raise_upcall(eng, vcpu, port)
+    return _UPCALL_TO[vcpu] if vcpu < 64 else f"upcall to vCPU{vcpu}"
 
 
 def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
@@ -184,9 +197,11 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
         return      # the port stays pending; a rebind to an online vCPU raises it again
     apic.receive(c, UPCALL_VECTOR, None)
     if port:
-        eng.prov.dep(PC.D_CAUSE, PK.key(PK.PORTPEND, port))
-    eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
-    eng.model.wake(eng, c)
+        eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
+    else:
+        eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
+    if not c["queued"]:
+        eng.model.wake(eng, c)
 
 
 def next_pending(w: World, vcpu: int) -> int:
@@ -217,14 +232,16 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     if (lo & 0xFFF00000) != 0xFEE00000:
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
         return -1
-    irq = w["xen"]["vector_irq"].get(data & 0xFF)
+    vector = data & 0xFF
+    irq = w["xen"]["vector_irq"].get(vector)
     P = eng.prov
-    P.message_dep()
     if irq is None:
-        acct.lost(eng, dev, idx, n, f"hit host vector {data & 0xFF:#x}, which Xen has no irq for")
+        P.message_dep()
+        acct.lost(eng, dev, idx, n, f"hit host vector {vector:#x}, which Xen has no irq for")
         return -1
-    P.write(PC.XEN, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)), irq, ctx=False,
-            note=("{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})", (dev, idx, data & 0xFF, irq)))
+    d = P.dev_ids.get(dev)
+    P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq,
+                    (_ROUTE_NOTE, (dev, idx, vector, irq)))
     eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
     return -1
 
@@ -278,8 +295,10 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     x = eng.w["xen"]
     hirq = x["irqs"].get(irq)
     P = eng.prov
-    P.dep(PC.D_MSG_TABLE, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)))
+    d = P.dev_ids.get(dev)
+    queued = _XENQ | (P.dev(dev) if d is None else d) << 16 | idx    # the work item route() queued
     if hirq is None:
+        P.dep(_D_MSG_TABLE, queued)
         acct.lost(eng, dev, idx, n, f"reached host irq {irq} after Xen unmapped it")
         eng.emit(XEN_PIRQ, -1, dev, -1, 0, eng.s("host irq gone"))
         return
@@ -289,17 +308,20 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     if hirq["in_flight"]:
         # ACKTYPE_EOI: the host vector is still in service until the guest's PHYSDEVOP_eoi; a new
         # signal waits in the host IRR (coalesced) and goes on at the EOI
+        P.dep(_D_MSG_TABLE, queued)
         _hold(hirq, [dev, idx, n])
         how = "held: the host irq awaits the guest's EOI"
     elif not rec["bound"]:
         how = "mapped, not bound"
-        P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, pirq))
+        P.dep(_D_MSG_TABLE, queued)
+        P.dep(_D_CAUSE, PK.key(PK.PTBIND, pirq))
         acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
     elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
-        P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, pirq))
+        P.dep(_D_MSG_TABLE, queued)
+        P.dep(_D_CAUSE, _PIRQPORT | pirq)
         how = vmsi_deliver_pirq(eng, rec, pirq, dev, idx, n)
     else:
-        how = send(eng, port, [dev, idx, n])
+        how = send(eng, port, [dev, idx, n], queued)    # (the dependency on the work item goes with it)
     if hirq["ack_eoi"] and not hirq["in_flight"] and rec["bound"]:
         hirq["in_flight"] = token = eng.w["seq"] + 1
         eng.schedule(eng.w["now"] + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)
