@@ -11,8 +11,6 @@ those signals; whatever is left pending at the end of the run is lost.
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import itemgetter
 from typing import Any
 
 from msidbg.model import acct, apic, bus, hits
@@ -20,8 +18,6 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.sim.events import INT, STR, kind
-
-_PENDING = itemgetter("pending")
 
 World = dict[str, Any]
 EINVAL, EEXIST = 22, 17
@@ -126,6 +122,7 @@ def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
         acct.lost(eng, dev, idx, n, why)
     ch["src"] = []
     ch["pending"] = False
+    pending_ports(eng).discard(port)
 
 
 def set_mask(eng: Any, port: int, masked: bool) -> bool:
@@ -149,6 +146,7 @@ def clear(eng: Any, port: int) -> list[list[Any]]:
     src = ch["src"]
     ch["src"] = []
     ch["pending"] = False
+    pending_ports(eng).discard(port)
     return src
 
 
@@ -183,6 +181,7 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
+    pending_ports(eng).add(port)
     if ch["masked"]:
         return "pending, masked"
     vcpu = ch["vcpu"]
@@ -204,17 +203,28 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
         eng.model.wake(eng, c)
 
 
-def next_pending(w: World, vcpu: int) -> int:
+def next_pending(eng: Any, vcpu: int) -> int:
     """The lowest pending, unmasked port bound to ``vcpu`` (0 when none)."""
-    # the lowest such port without sorting the table: this runs on every upcall, so the pending
-    # ports (few) are picked out at C speed and only they are looked at
+    # this runs three times an interrupt: only the pending ports (few) are looked at
     best = 0
-    ports = w["xen"]["ports"]
-    for port in compress(ports, map(_PENDING, ports.values())):
+    ports = eng.w["xen"]["ports"]
+    for port in pending_ports(eng):
         ch = ports[port]
         if (port < best or not best) and not ch["masked"] and ch["vcpu"] == vcpu:
             best = port
     return best
+
+
+def pending_ports(eng: Any) -> set[int]:
+    """The ports whose pending bit is set: an index derived from the world (``Model.derived``:
+    dropped when a world is bound, rebuilt here from the ports' bits). Every writer of a pending
+    bit (``send``, ``clear``, ``_drop``; ``close`` drops the port) keeps it up to date, so the
+    upcall's scan looks at the few pending ports instead of the whole table."""
+    derived = eng.model.derived
+    got: set[int] | None = derived.get("xen.pending")
+    if got is None:
+        got = derived["xen.pending"] = {port for port, ch in eng.w["xen"]["ports"].items() if ch["pending"]}
+    return got
 
 
 # --- delivery --------------------------------------------------------------------------------------------

@@ -226,14 +226,14 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
-    if not _next_pending(k.w, k.cpu_id):
+    if not _next_pending(k.eng, k.cpu_id):
         k.ret(0)
 
 
 @upcall.step
 def scan(k: Any, loc: dict[str, Any]) -> None:
     w = k.w
-    port = _next_pending(w, k.cpu_id)
+    port = _next_pending(k.eng, k.cpu_id)
     if not port:        # another CPU closed or cleared it meanwhile
         k.note("no pending port left: the upcall returns")
         k.ret(0)
@@ -274,7 +274,7 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
 def handle(k: Any, loc: dict[str, Any]) -> None:
     entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": _UPCALL_VECTOR})
     stack = k.ctx["stack"]
-    if len(stack) > 1 and stack[-2]["prog"] == _UPCALL and not _next_pending(k.w, k.cpu_id):
+    if len(stack) > 1 and stack[-2]["prog"] == _UPCALL and not _next_pending(k.eng, k.cpu_id):
         stack[-2]["pc"] = len(upcall.steps)   # nothing else pending: the upcall returns with this step
 
 
