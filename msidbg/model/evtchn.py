@@ -146,7 +146,7 @@ def clear(eng: Any, port: int) -> list[list[Any]]:
     src = ch["src"]
     ch["src"] = []
     ch["pending"] = False
-    pending_ports(eng).discard(port)
+    (eng.model.derived.get(_INDEX) or pending_ports(eng)).discard(port)
     return src
 
 
@@ -181,7 +181,8 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
-    pending_ports(eng).add(port)
+    pending = eng.model.derived.get(_INDEX)
+    (pending_ports(eng) if pending is None else pending).add(port)
     if ch["masked"]:
         return "pending, masked"
     vcpu = ch["vcpu"]
@@ -208,7 +209,8 @@ def next_pending(eng: Any, vcpu: int) -> int:
     # this runs three times an interrupt: only the pending ports (few) are looked at
     best = 0
     ports = eng.w["xen"]["ports"]
-    for port in pending_ports(eng):
+    pending = eng.model.derived.get(_INDEX)
+    for port in pending_ports(eng) if pending is None else pending:
         ch = ports[port]
         if (port < best or not best) and not ch["masked"] and ch["vcpu"] == vcpu:
             best = port
@@ -221,10 +223,13 @@ def pending_ports(eng: Any) -> set[int]:
     bit (``send``, ``clear``, ``_drop``; ``close`` drops the port) keeps it up to date, so the
     upcall's scan looks at the few pending ports instead of the whole table."""
     derived = eng.model.derived
-    got: set[int] | None = derived.get("xen.pending")
+    got: set[int] | None = derived.get(_INDEX)
     if got is None:
-        got = derived["xen.pending"] = {port for port, ch in eng.w["xen"]["ports"].items() if ch["pending"]}
+        got = derived[_INDEX] = {port for port, ch in eng.w["xen"]["ports"].items() if ch["pending"]}
     return got
+
+
+_INDEX = "xen.pending"
 
 
 # --- delivery --------------------------------------------------------------------------------------------

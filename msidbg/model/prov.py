@@ -315,8 +315,7 @@ class Prov(Reader):
         now = eng.cur
         cur = self.cur
         mcode, mkey, _, mev, extra = self.msg
-        s = mkey >> _SHIFT     # the message's key is resolved as ``dep`` does (``_small``)
-        mw = cur.get(s << 16 | (mkey & 0xFFFF) if s == _IRR_SPACE or s == _ISR_SPACE else mkey, -1)
+        mw = cur.get(mkey, -1)      # (a message's key is a table entry, a latch or MSI registers: cold)
         rec = self.rec
         r = len(rec) >> 2
         ev = now << EV_SHIFT
