@@ -266,8 +266,11 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
     """... then PHYSDEVOP_eoi, before the handler runs (every interrupt of a pirq Xen answered
     XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it)."""
     info = k.w["kernel"]["xen"]["irqs"].get(loc["irq"])
-    if info is not None and info.get("needs_eoi"):
-        pirq_eoi(k, info)
+    if info is not None and info.get("needs_eoi"):      # pirq_eoi(k, info), inlined (every interrupt)
+        eng = k.eng
+        pirq = info["pirq"]
+        rc = X.pirq_eoi(eng, pirq)
+        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, cost="hypercall")
 
 
 @edge.step
