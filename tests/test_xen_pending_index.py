@@ -36,7 +36,9 @@ def _scan(eng: Any, vcpu: int) -> int:
 
 def _check(eng: Any, where: str) -> None:
     ports = eng.w["xen"]["ports"]
-    assert evtchn.pending_ports(eng) == {p for p, ch in ports.items() if ch["pending"]}, where
+    index = evtchn.pending_ports(eng)
+    assert {(v, p) for v, s in index.items() for p in s} == \
+        {(ch["vcpu"], p) for p, ch in ports.items() if ch["pending"]}, where
     for vcpu in range(len(eng.w["cpus"])):
         assert evtchn.next_pending(eng, vcpu) == _scan(eng, vcpu), (where, vcpu)
 
@@ -57,7 +59,7 @@ def test_the_index_holds_through_a_passthrough_flood() -> None:
     busy = 0
     while eng.step():
         _check(eng, f"flood event {eng.cur}")
-        busy = max(busy, len(evtchn.pending_ports(eng)))
+        busy = max(busy, sum(map(len, evtchn.pending_ports(eng).values())))
     assert busy >= 2, "the flood never had two ports pending at once"
 
 
@@ -78,3 +80,24 @@ def test_the_index_follows_time_travel(seed: int, monkeypatch: pytest.MonkeyPatc
         else:
             s.seek(rng.randrange(1, s.total + 1))
         _check(s.eng, f"move {i}: event {s.cursor}")
+
+
+
+def test_the_index_follows_a_pending_port_rebound_to_another_vcpu() -> None:
+    """EVTCHNOP_bind_vcpu on a pending port (between two steps of a flood, as the guest's
+    set_affinity would make it): the port moves to the new vCPU's pending ports, and the run goes on
+    with the index equal to the bits."""
+    eng = new_engine(load_scenario_text(workload_yaml("anchor", 400, "xen-hvm"), "flood.yaml"))
+    ports = eng.w["xen"]["ports"]
+    moved = 0
+    while eng.step():
+        pending = [p for p, ch in sorted(ports.items()) if ch["pending"]]
+        if pending and moved < 20:
+            port = pending[moved % len(pending)]
+            old = ports[port]["vcpu"]
+            assert evtchn.bind_vcpu(eng, port, (old + 1) % 4) == 0
+            index = evtchn.pending_ports(eng)
+            assert port in index[(old + 1) % 4] and port not in index[old]
+            moved += 1
+        _check(eng, f"flood event {eng.cur}")
+    assert moved == 20

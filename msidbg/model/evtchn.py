@@ -11,6 +11,7 @@ those signals; whatever is left pending at the end of the run is lost.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from msidbg.model import acct, apic, bus, hits
@@ -122,7 +123,7 @@ def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
         acct.lost(eng, dev, idx, n, why)
     ch["src"] = []
     ch["pending"] = False
-    pending_ports(eng).discard(port)
+    pending_ports(eng)[ch["vcpu"]].discard(port)
 
 
 def set_mask(eng: Any, port: int, masked: bool) -> bool:
@@ -146,7 +147,8 @@ def clear(eng: Any, port: int) -> list[list[Any]]:
     src = ch["src"]
     ch["src"] = []
     ch["pending"] = False
-    (eng.model.derived.get(_INDEX) or pending_ports(eng)).discard(port)
+    index = eng.model.derived.get(_INDEX)
+    (pending_ports(eng) if index is None else index)[ch["vcpu"]].discard(port)
     return src
 
 
@@ -155,6 +157,10 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     ch = eng.w["xen"]["ports"].get(port)
     if ch is None:
         return -EINVAL
+    if ch["pending"]:
+        index = pending_ports(eng)
+        index[ch["vcpu"]].discard(port)
+        index[vcpu].add(port)
     ch["vcpu"] = vcpu
     if ch["pending"] and not ch["masked"]:
         raise_upcall(eng, vcpu, port)
@@ -181,8 +187,8 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
-    pending = eng.model.derived.get(_INDEX)
-    (pending_ports(eng) if pending is None else pending).add(port)
+    index = eng.model.derived.get(_INDEX)
+    (pending_ports(eng) if index is None else index)[ch["vcpu"]].add(port)
     if ch["masked"]:
         return "pending, masked"
     vcpu = ch["vcpu"]
@@ -206,26 +212,33 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
 
 def next_pending(eng: Any, vcpu: int) -> int:
     """The lowest pending, unmasked port bound to ``vcpu`` (0 when none)."""
-    # this runs three times an interrupt: only the pending ports (few) are looked at
+    # this runs three times an interrupt: only this vCPU's pending ports (few) are looked at
+    index = eng.model.derived.get(_INDEX)
+    mine = (pending_ports(eng) if index is None else index)[vcpu]
+    if not mine:
+        return 0
     best = 0
     ports = eng.w["xen"]["ports"]
-    pending = eng.model.derived.get(_INDEX)
-    for port in pending_ports(eng) if pending is None else pending:
-        ch = ports[port]
-        if (port < best or not best) and not ch["masked"] and ch["vcpu"] == vcpu:
+    for port in mine:
+        if (port < best or not best) and not ports[port]["masked"]:
             best = port
     return best
 
 
-def pending_ports(eng: Any) -> set[int]:
-    """The ports whose pending bit is set: an index derived from the world (``Model.derived``:
-    dropped when a world is bound, rebuilt here from the ports' bits). Every writer of a pending
-    bit (``send``, ``clear``, ``_drop``; ``close`` drops the port) keeps it up to date, so the
-    upcall's scan looks at the few pending ports instead of the whole table."""
+def pending_ports(eng: Any) -> defaultdict[int, set[int]]:
+    """vCPU -> the ports bound to it whose pending bit is set: an index derived from the world
+    (``Model.derived``: dropped when a world is bound, rebuilt here from the ports' bits). Every
+    writer of a pending bit (``send``, ``clear``, ``_drop``; ``close`` drops the port) or of a
+    pending port's vCPU (``bind_vcpu``) keeps it up to date, so the upcall's scan looks at this
+    vCPU's few pending ports instead of the whole table."""
     derived = eng.model.derived
-    got: set[int] | None = derived.get(_INDEX)
+    got: defaultdict[int, set[int]] | None = derived.get(_INDEX)
     if got is None:
-        got = derived[_INDEX] = {port for port, ch in eng.w["xen"]["ports"].items() if ch["pending"]}
+        built: defaultdict[int, set[int]] = defaultdict(set)
+        for port, ch in eng.w["xen"]["ports"].items():
+            if ch["pending"]:
+                built[ch["vcpu"]].add(port)
+        got = derived[_INDEX] = built
     return got
 
 
