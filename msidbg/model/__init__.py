@@ -91,11 +91,15 @@ class Model:
         self.wake_waiters = cpu.wake_waiters
         #: the context of an agenda item, for schedule strategies (``sim/strategy.py``)
         self.context = contexts.context
+        #: indexes derived from the world (e.g. Xen's pending ports, ``evtchn.pending_ports``),
+        #: never part of it: dropped whenever a world is bound, rebuilt from it on first use
+        self.derived: dict[str, Any] = {}
 
     def bind(self, eng: Engine) -> None:
         """Attach to the engine that runs this model (one model per engine)."""
         k = self.k
         k.eng, k.w = eng, eng.w
+        self.derived.clear()
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
             eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]

@@ -11,8 +11,7 @@ those signals; whatever is left pending at the end of the run is lost.
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import itemgetter
+from collections import defaultdict
 from typing import Any
 
 from msidbg.model import acct, apic, bus, hits
@@ -21,11 +20,17 @@ from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.sim.events import INT, STR, kind
 
-_PENDING = itemgetter("pending")
-
 World = dict[str, Any]
 EINVAL, EEXIST = 22, 17
 UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
+
+# provenance on the interrupt path: kinds and key spaces bound once (a key is ``space | payload``)
+_XEN, _D_CAUSE, _D_MSG_TABLE = PC.XEN, PC.D_CAUSE, PC.D_MSG_TABLE
+_XENQ, _PIRQPORT, _PORTPEND = PK.key(PK.XENQ, 0), PK.key(PK.PIRQPORT, 0), PK.key(PK.PORTPEND, 0)
+_ROUTE_NOTE = "{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})"
+_SEND_NOTE = "send_guest_pirq: {} vector {} sets event channel {} pending"
+#: ``send``'s result for an upcall raised on vCPU i (built once, not per interrupt)
+_UPCALL_TO = tuple(f"upcall to vCPU{i}" for i in range(64))
 
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
                 doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
@@ -118,6 +123,7 @@ def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
         acct.lost(eng, dev, idx, n, why)
     ch["src"] = []
     ch["pending"] = False
+    pending_ports(eng)[ch["vcpu"]].discard(port)
 
 
 def set_mask(eng: Any, port: int, masked: bool) -> bool:
@@ -141,6 +147,8 @@ def clear(eng: Any, port: int) -> list[list[Any]]:
     src = ch["src"]
     ch["src"] = []
     ch["pending"] = False
+    index = eng.model.derived.get(_INDEX)
+    (pending_ports(eng) if index is None else index)[ch["vcpu"]].discard(port)
     return src
 
 
@@ -149,32 +157,43 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     ch = eng.w["xen"]["ports"].get(port)
     if ch is None:
         return -EINVAL
+    if ch["pending"]:
+        index = pending_ports(eng)
+        index[ch["vcpu"]].discard(port)
+        index[vcpu].add(port)
     ch["vcpu"] = vcpu
     if ch["pending"] and not ch["masked"]:
         raise_upcall(eng, vcpu, port)
     return 0
 
 
-def send(eng: Any, port: int, src: list[Any]) -> str:
-    """``evtchn_port_set_pending``: returns what happened, for the event record."""
+def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
+    """``evtchn_port_set_pending``: returns what happened, for the event record. ``src`` is a new
+    ``[dev, index, signals]`` (the port keeps it); ``queued``: the provenance key of the work item
+    that carried the message into Xen, a dependency of the pending bit (0: none)."""
     ch = eng.w["xen"]["ports"][port]
-    for s in ch["src"]:
+    pending = ch["src"]
+    for s in pending:
         if s[0] == src[0] and s[1] == src[1]:
             s[2] += src[2]
             break
     else:
-        ch["src"].append(list(src))
-    P = eng.prov
-    P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, ch["pirq"]))
-    P.write(PC.XEN, PK.key(PK.PORTPEND, port), 1, ctx=False,
-            note=("send_guest_pirq: {} vector {} sets event channel {} pending", (src[0], src[1], port)))
+        pending.append(src)
+    note = (_SEND_NOTE, (src[0], src[1], port))
+    if queued:
+        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
+    else:
+        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_CAUSE, _PIRQPORT | ch["pirq"])
     if ch["pending"]:
         return "coalesced"
     ch["pending"] = True
+    index = eng.model.derived.get(_INDEX)
+    (pending_ports(eng) if index is None else index)[ch["vcpu"]].add(port)
     if ch["masked"]:
         return "pending, masked"
-    raise_upcall(eng, ch["vcpu"], port)
-    return f"upcall to vCPU{ch['vcpu']}"
+    vcpu = ch["vcpu"]
+    raise_upcall(eng, vcpu, port)
+    return _UPCALL_TO[vcpu] if vcpu < 64 else f"upcall to vCPU{vcpu}"
 
 
 def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
@@ -184,22 +203,46 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
         return      # the port stays pending; a rebind to an online vCPU raises it again
     apic.receive(c, UPCALL_VECTOR, None)
     if port:
-        eng.prov.dep(PC.D_CAUSE, PK.key(PK.PORTPEND, port))
-    eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
-    eng.model.wake(eng, c)
+        eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
+    else:
+        eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
+    if not c["queued"]:
+        eng.model.wake(eng, c)
 
 
-def next_pending(w: World, vcpu: int) -> int:
+def next_pending(eng: Any, vcpu: int) -> int:
     """The lowest pending, unmasked port bound to ``vcpu`` (0 when none)."""
-    # the lowest such port without sorting the table: this runs on every upcall, so the pending
-    # ports (few) are picked out at C speed and only they are looked at
+    # this runs three times an interrupt: only this vCPU's pending ports (few) are looked at
+    index = eng.model.derived.get(_INDEX)
+    mine = (pending_ports(eng) if index is None else index)[vcpu]
+    if not mine:
+        return 0
     best = 0
-    ports = w["xen"]["ports"]
-    for port in compress(ports, map(_PENDING, ports.values())):
-        ch = ports[port]
-        if (port < best or not best) and not ch["masked"] and ch["vcpu"] == vcpu:
+    ports = eng.w["xen"]["ports"]
+    for port in mine:
+        if (port < best or not best) and not ports[port]["masked"]:
             best = port
     return best
+
+
+def pending_ports(eng: Any) -> defaultdict[int, set[int]]:
+    """vCPU -> the ports bound to it whose pending bit is set: an index derived from the world
+    (``Model.derived``: dropped when a world is bound, rebuilt here from the ports' bits). Every
+    writer of a pending bit (``send``, ``clear``, ``_drop``; ``close`` drops the port) or of a
+    pending port's vCPU (``bind_vcpu``) keeps it up to date, so the upcall's scan looks at this
+    vCPU's few pending ports instead of the whole table."""
+    derived = eng.model.derived
+    got: defaultdict[int, set[int]] | None = derived.get(_INDEX)
+    if got is None:
+        built: defaultdict[int, set[int]] = defaultdict(set)
+        for port, ch in eng.w["xen"]["ports"].items():
+            if ch["pending"]:
+                built[ch["vcpu"]].add(port)
+        got = derived[_INDEX] = built
+    return got
+
+
+_INDEX = "xen.pending"
 
 
 # --- delivery --------------------------------------------------------------------------------------------
@@ -217,14 +260,16 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     if (lo & 0xFFF00000) != 0xFEE00000:
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
         return -1
-    irq = w["xen"]["vector_irq"].get(data & 0xFF)
+    vector = data & 0xFF
+    irq = w["xen"]["vector_irq"].get(vector)
     P = eng.prov
-    P.message_dep()
     if irq is None:
-        acct.lost(eng, dev, idx, n, f"hit host vector {data & 0xFF:#x}, which Xen has no irq for")
+        P.message_dep()
+        acct.lost(eng, dev, idx, n, f"hit host vector {vector:#x}, which Xen has no irq for")
         return -1
-    P.write(PC.XEN, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)), irq, ctx=False,
-            note=("{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})", (dev, idx, data & 0xFF, irq)))
+    d = P.dev_ids.get(dev)
+    P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq,
+                    (_ROUTE_NOTE, (dev, idx, vector, irq)))
     eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
     return -1
 
@@ -278,8 +323,10 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     x = eng.w["xen"]
     hirq = x["irqs"].get(irq)
     P = eng.prov
-    P.dep(PC.D_MSG_TABLE, PK.key(PK.XENQ, PK.dev_entry(P.dev(dev), idx)))
+    d = P.dev_ids.get(dev)
+    queued = _XENQ | (P.dev(dev) if d is None else d) << 16 | idx    # the work item route() queued
     if hirq is None:
+        P.dep(_D_MSG_TABLE, queued)
         acct.lost(eng, dev, idx, n, f"reached host irq {irq} after Xen unmapped it")
         eng.emit(XEN_PIRQ, -1, dev, -1, 0, eng.s("host irq gone"))
         return
@@ -289,17 +336,20 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     if hirq["in_flight"]:
         # ACKTYPE_EOI: the host vector is still in service until the guest's PHYSDEVOP_eoi; a new
         # signal waits in the host IRR (coalesced) and goes on at the EOI
+        P.dep(_D_MSG_TABLE, queued)
         _hold(hirq, [dev, idx, n])
         how = "held: the host irq awaits the guest's EOI"
     elif not rec["bound"]:
         how = "mapped, not bound"
-        P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, pirq))
+        P.dep(_D_MSG_TABLE, queued)
+        P.dep(_D_CAUSE, PK.key(PK.PTBIND, pirq))
         acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
     elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
-        P.dep(PC.D_CAUSE, PK.key(PK.PIRQPORT, pirq))
+        P.dep(_D_MSG_TABLE, queued)
+        P.dep(_D_CAUSE, _PIRQPORT | pirq)
         how = vmsi_deliver_pirq(eng, rec, pirq, dev, idx, n)
     else:
-        how = send(eng, port, [dev, idx, n])
+        how = send(eng, port, [dev, idx, n], queued)    # (the dependency on the work item goes with it)
     if hirq["ack_eoi"] and not hirq["in_flight"] and rec["bound"]:
         hirq["in_flight"] = token = eng.w["seq"] + 1
         eng.schedule(eng.w["now"] + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)

@@ -35,14 +35,10 @@ from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
 from msidbg.model.cpu import executing
 from msidbg.model.provkernel import HOT_PROGS, MOVE_PROG, KernelDiff
+from msidbg.model.provread import BIG, EV_SHIFT, HOT, Reader, _small
 
 __all__ = ["HOT", "HOT_PROGS", "NoProv", "Prov", "of"]
 
-EV_SHIFT = 16
-CODE_MASK = (1 << EV_SHIFT) - 1
-HOT = 1 << 48
-#: the array's stand-in for a value kept in ``Prov.big`` (the int64 minimum, which no value takes)
-BIG = -(1 << 63)
 _CODES = C.CODES
 _SHIFT, _IRR_SPACE, _ISR_SPACE = PK.SHIFT, PK.IRR, PK.ISR
 _IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector (small ints)
@@ -60,9 +56,14 @@ _WRITES = tuple(c.writes for c in _CODES)
 _ACTION = PK.key(PK.ACTION, 0)
 #: one cold record as the array's bytes (packing is cheaper than ``array.extend``'s per-item parse)
 _REC = struct.Struct("=4q").pack
+#: a node and one or two dependencies at once (Xen's interrupt path)
+_REC2 = struct.Struct("=8q").pack
+_REC3 = struct.Struct("=12q").pack
+#: a node's note: a text, or a ``(template, args)`` pair formatted when read
+Note = str | tuple[str, tuple[Any, ...]]
 
 
-class Prov:
+class Prov(Reader):
     """The provenance store of one engine's run (``eng.prov``)."""
 
     def __init__(self, eng: Any) -> None:
@@ -303,6 +304,88 @@ class Prov:
         if len(hot) >= HOT_BLOCK:
             self.flush()
 
+    # -- Xen's interrupt path (hot): the records ``dep``/``message_dep`` + ``write`` make, in one call ---
+    # Preconditions (the callers' keys and kinds): ``key`` and the dependency keys are cold (not an
+    # IRR/ISR bit), ``code`` writes its key (``Code.writes``), ``value`` fits the int64 array.
+    def message_write(self, code: int, key: int, value: int, note: Note) -> None:
+        """``message_dep()`` then ``write(code, key, value, ctx=False, note=note)``."""
+        eng = self.eng
+        if not eng.fresh or not self.on:
+            return
+        now = eng.cur
+        cur = self.cur
+        mcode, mkey, _, mev, extra = self.msg
+        mw = cur.get(mkey, -1)      # (a message's key is a table entry, a latch or MSI registers: cold)
+        rec = self.rec
+        r = len(rec) >> 2
+        ev = now << EV_SHIFT
+        pend = self._pend_ev == now and self._pend
+        if mev == now and not extra and not pend:
+            rec.frombytes(_REC2(ev | code, key, value, cur.get(key, -1), ev | mcode, mkey, mw, -1))
+        else:
+            deps = list(self._pend) if pend else []
+            if mev == now:
+                deps.append((mcode, mkey, mw))
+                deps += extra or ()
+            self._records(ev, code, key, value, deps)
+        cur[key] = r
+        self.last_node = r
+        self.notes[r] = note
+
+    def cause_write(self, code: int, key: int, value: int, note: Note, dcode: int, dkey: int,
+                    dcode2: int = 0, dkey2: int = 0) -> None:
+        """``dep(dcode, dkey)`` [, ``dep(dcode2, dkey2)``] then ``write(code, key, value, ctx=False,
+        note=note)``."""
+        eng = self.eng
+        if not eng.fresh or not self.on:
+            return
+        now = eng.cur
+        cur = self.cur
+        rec = self.rec
+        r = len(rec) >> 2
+        ev = now << EV_SHIFT
+        if self._pend_ev == now and self._pend:
+            deps = [*self._pend, (dcode, dkey, cur.get(dkey, -1))]
+            if dcode2:
+                deps.append((dcode2, dkey2, cur.get(dkey2, -1)))
+            self._records(ev, code, key, value, deps)
+        elif dcode2:
+            rec.frombytes(_REC3(ev | code, key, value, cur.get(key, -1), ev | dcode, dkey, cur.get(dkey, -1), -1,
+                                ev | dcode2, dkey2, cur.get(dkey2, -1), -1))
+        else:
+            rec.frombytes(_REC2(ev | code, key, value, cur.get(key, -1), ev | dcode, dkey, cur.get(dkey, -1), -1))
+        cur[key] = r
+        self.last_node = r
+        self.notes[r] = note
+
+    def _records(self, ev: int, code: int, key: int, value: int, deps: list[tuple[int, int, int]]) -> None:
+        """A node's record and its dependencies' (the pending ones are taken)."""
+        add = self.rec.frombytes
+        add(_REC(ev | code, key, value, self.cur.get(key, -1)))
+        for dcode, dkey, w in deps:
+            add(_REC(ev | dcode, dkey, w, -1))
+        self._pend = []
+
+    def cause_ipi(self, dcode: int, dkey: int, cpu: int, vector: int) -> None:
+        """``dep(dcode, dkey)`` then ``write(IRR_IPI, <cpu's IRR bit vector>, 1, ctx=False)``."""
+        eng = self.eng
+        if not eng.fresh or not self.on:
+            return
+        ev = eng.cur
+        cur = self.cur
+        dep = (dcode, dkey, cur.get(dkey, -1))
+        cv = (cpu << 8 | vector) & 0xFFFF
+        r = self.nhot
+        self.nhot = r + 1
+        self.hot.extend((ev << 24 | _IRR_IPI | cv, cur.get(_IRR | cv, -1), 1))
+        cur[_IRR | cv] = r
+        self.last_node = r
+        if self._pend_ev == ev and self._pend:
+            self.hot_deps[r] = [*self._pend, dep]
+            self._pend = []
+        else:
+            self.hot_deps[r] = [dep]
+
     def _hot_write(self, code: int, key: int, value: int) -> int:
         """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""
         ev = self.eng.cur
@@ -316,175 +399,7 @@ class Prov:
             self._hot_deps(r, ev)
         return r
 
-    def flush(self) -> None:
-        """Move the hot list into its array (every reader of hot records calls this first)."""
-        hot = self.hot
-        if hot:     # (struct converts an int for half what array("q", ...) does: no PyArg_Parse)
-            self.hot_arr.frombytes(struct.pack(f"={len(hot)}q", *hot))
-            self.hot = []
 
-    # -- reading (debugger side; call ``flush`` first) -----------------------------------------------
-    def __len__(self) -> int:
-        return (len(self.rec) >> 2) + (len(self.hot_arr) + len(self.hot)) // 3
-
-    def _h(self, r: int) -> int:
-        if self.hot:
-            self.flush()
-        return self.hot_arr[(r - HOT) * 3]
-
-    def event(self, r: int) -> int:
-        return self._h(r) >> 24 if r >= HOT else self.rec[r << 2] >> EV_SHIFT
-
-    def code(self, r: int) -> int:
-        return (self._h(r) >> 16) & 0xFF if r >= HOT else self.rec[r << 2] & CODE_MASK
-
-    def key(self, r: int) -> int:
-        if r >= HOT:
-            a = self._h(r)
-            space = PK.ISR if (a >> 16) & 0xFF in C.ISR_CODES else PK.IRR
-            return PK.key(space, a & 0xFFFF)
-        return self.rec[(r << 2) + 1]
-
-    def x(self, r: int) -> int:
-        if r >= HOT:
-            self.flush()
-            return self.hot_arr[(r - HOT) * 3 + 2]
-        v = self.rec[(r << 2) + 2]
-        return self.big[r] if v == BIG else v
-
-    def prev(self, r: int) -> int:
-        if r >= HOT:
-            self.flush()
-            return self.hot_arr[(r - HOT) * 3 + 1]
-        return self.rec[(r << 2) + 3]
-
-    def resolve(self, r: int) -> int:
-        """An alias record stands for the node it points to."""
-        while 0 <= r < HOT and self.code(r) == C.ALIAS:
-            r = self.x(r)
-        return r
-
-    def deps(self, r: int) -> list[tuple[int, int, int]]:
-        """(dependency code, key, writer record) of node ``r``: the inline one, the ones its kind
-        implies, then the records after it."""
-        out: list[tuple[int, int, int]] = []
-        code = self.code(r)
-        if r >= HOT and code == C.IRR_SET:            # x: the message's source key
-            src = self.x(r)
-            out.append((code, src, self.writer_before(src, r)))
-        elif r >= HOT and code == C.ACCEPT:           # the IRR bit it took: the last writer before it
-            irr = PK.key(PK.IRR, self.key(r) & PK.PAYLOAD)
-            out.append((code, irr, self._walk(irr, *self._before(r), clear=False)))
-        elif _CODES[code].inline:
-            w = self.x(r)
-            out.append((code, self.key(w) if w >= 0 else -1, w))
-        if code == C.ACCEPT:
-            slot = PK.key(PK.VECIRQ, self.key(r) & PK.PAYLOAD)
-            out.append((C.D_SLOT, slot, self.writer_before(slot, r)))
-        if r >= HOT:
-            out += self.hot_deps.get(r, ())
-            return out
-        n = len(self.rec) >> 2
-        i = r + 1
-        while i < n and not _CODES[self.code(i)].node:
-            out.append((self.code(i), self.key(i), self.x(i)))
-            i += 1
-        return out
-
-    def _first(self, event: int, hot: bool) -> int:
-        """The first cold (or hot) record at or after ``event``, as a record number."""
-        if hot:
-            self.flush()
-            arr, width, shift, base = self.hot_arr, 3, 24, HOT
-        else:
-            arr, width, shift, base = self.rec, 4, EV_SHIFT, 0
-        lo, hi = 0, len(arr) // width
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if arr[mid * width] >> shift < event:
-                lo = mid + 1
-            else:
-                hi = mid
-        return base + lo
-
-    def nodes_at(self, event: int) -> list[int]:
-        """Nodes recorded at ``event``: cold ones in order, then hot ones."""
-        out = []
-        n = len(self.rec) >> 2
-        i = self._first(event, False)
-        while i < n and self.event(i) == event:
-            c = self.code(i)
-            if _CODES[c].node and c != C.ALIAS:
-                out.append(i)
-            i += 1
-        i = self._first(event, True)    # (flushes the hot list)
-        n = HOT + len(self.hot_arr) // 3
-        while i < n and self.event(i) == event:
-            out.append(i)
-            i += 1
-        return out
-
-    def _before(self, r: int) -> tuple[int, int]:
-        """(cold bound, hot bound): record numbers below these were made before record ``r``."""
-        if r >= HOT:
-            ev = self.event(r)
-            return self._first(ev + 1, False), r
-        return r, self._first(self.event(r), True)
-
-    def writer_before(self, key: int, r: int) -> int:
-        """The record that last wrote ``key`` before record ``r`` (-1: the initial state)."""
-        return self._walk(key, *self._before(r))
-
-    def writer_at(self, key: int, event: int) -> int:
-        """The record that last wrote ``key`` at or before ``event`` (-1: the initial state)."""
-        return self._walk(key, self._first(event + 1, False), self._first(event + 1, True))
-
-    def _walk(self, key: int, cold: int, hot: int, clear: bool = True) -> int:
-        """Back along ``key``'s chain to its last writer below the bounds."""
-        w = self.cur.get(_small(key), -1)
-        while w >= 0 and w >= (hot if w >= HOT else cold):
-            w = self.prev(w)
-        if clear and w >= 0 and key >> PK.SHIFT == PK.IRR:
-            # an IRR bit set by w is cleared by the first accept of that vector after it (the
-            # accepts are on the ISR bit's chain)
-            a = self._walk(PK.key(PK.ISR, key & PK.PAYLOAD), cold, hot)
-            first = -1
-            while a > w:
-                if self.code(a) == C.ACCEPT:
-                    first = a
-                a = self.prev(a)
-            if first >= 0:
-                return first
-        return w
-
-    def hit_node(self, j: int, event: int) -> int:
-        """The node recorded for hit ``j`` of ``eng.hits`` (at ``event``), or -1."""
-        if 0 <= j < len(self.hit_nodes):
-            r = self.hit_nodes[j]
-            if r >= 0 and self.event(r) == event:
-                return int(r)
-        return -1
-
-    def note(self, r: int) -> str | None:
-        """The note of node ``r`` (None: it has none); a lazy one is formatted now, once."""
-        n = self.notes.get(r)
-        if isinstance(n, tuple):
-            n = self.notes[r] = n[0].format(*n[1])
-        return n
-
-    def stack(self, r: int) -> tuple[Any, ...] | None:
-        """(cpu, context kind, ((program, pc), ...)) of node ``r`` when it was made in a program step."""
-        sid = self.stacks.get(r)
-        return None if sid is None else self.stack_list[sid]
-
-    def memory_bytes(self) -> int:
-        return (len(self.rec) + len(self.hot_arr) + len(self.hot) + len(self.hit_nodes)) * 8 + len(self.cur) * 100
-
-
-def _small(key: int) -> int:
-    """Hot keys (IRR and ISR bits) are kept in ``cur`` under a small int."""
-    s = key >> PK.SHIFT
-    return s << 16 | (key & 0xFFFF) if s in (PK.IRR, PK.ISR) else key
 
 
 def _hook_hits(eng: Any, prov: Prov) -> None:

@@ -234,7 +234,9 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
     if rec is not None and rec["irq"] > 0:
-        host_eoi(eng, rec["irq"])
+        hirq = x["irqs"].get(rec["irq"])
+        if hirq is not None and hirq["in_flight"]:  # (host_eoi's own test: most EOIs release nothing)
+            host_eoi(eng, rec["irq"])
     return 0
 
 

@@ -136,8 +136,10 @@ def physdev_eoi(k: Any, loc: dict[str, Any]) -> None:
 
 def pirq_eoi(k: Any, info: dict[str, Any]) -> None:
     """PHYSDEVOP_eoi: Xen's pirq_guest_eoi (it only matters for a pirq Xen holds in flight)."""
-    rc = X.pirq_eoi(k.eng, info["pirq"])
-    k.ev(XEN_HCALL, info["dev"], k.s("PHYSDEVOP_eoi"), info["pirq"], rc, cost="hypercall")
+    eng = k.eng
+    pirq = info["pirq"]
+    rc = X.pirq_eoi(eng, pirq)
+    k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, cost="hypercall")
 
 
 shutdown = program("shutdown_pirq", "mask and close the irq's event channel",
@@ -224,19 +226,20 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
-    if not evtchn.next_pending(k.w, k.cpu_id):
+    if not _next_pending(k.eng, k.cpu_id):
         k.ret(0)
 
 
 @upcall.step
 def scan(k: Any, loc: dict[str, Any]) -> None:
-    port = evtchn.next_pending(k.w, k.cpu_id)
+    w = k.w
+    port = _next_pending(k.eng, k.cpu_id)
     if not port:        # another CPU closed or cleared it meanwhile
         k.note("no pending port left: the upcall returns")
         k.ret(0)
         return
-    irq_no = gx(k)["evtchn_to_irq"].get(port)
-    if irq_no is None or irq_no not in k.w["irqs"]:
+    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port)
+    if irq_no is None or irq_no not in w["irqs"]:
         src = evtchn.clear(k.eng, port)
         for dev, idx, n in src:
             acct.lost(k.eng, dev, idx, n, f"were pending on port {port}, which no guest irq owns")
@@ -253,25 +256,32 @@ edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_
 @edge.step
 def ack(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq`` as the ack: clear_evtchn ..."""
-    loc["src"] = evtchn.clear(k.eng, loc["port"])
-    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], loc["port"], sum(s[2] for s in loc["src"]))
+    port = loc["port"]
+    loc["src"] = src = evtchn.clear(k.eng, port)
+    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
 
 
 @edge.step
 def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
     """... then PHYSDEVOP_eoi, before the handler runs (every interrupt of a pirq Xen answered
     XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it)."""
-    info = gx(k)["irqs"].get(loc["irq"])
-    if info is not None and info.get("needs_eoi"):
-        pirq_eoi(k, info)
+    info = k.w["kernel"]["xen"]["irqs"].get(loc["irq"])
+    if info is not None and info.get("needs_eoi"):      # pirq_eoi(k, info), inlined (every interrupt)
+        eng = k.eng
+        pirq = info["pirq"]
+        rc = X.pirq_eoi(eng, pirq)
+        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, cost="hypercall")
 
 
 @edge.step
 def handle(k: Any, loc: dict[str, Any]) -> None:
-    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": evtchn.UPCALL_VECTOR})
+    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": _UPCALL_VECTOR})
     stack = k.ctx["stack"]
-    if len(stack) > 1 and stack[-2]["prog"] == "xen_evtchn_do_upcall" and not evtchn.next_pending(k.w, k.cpu_id):
+    if len(stack) > 1 and stack[-2]["prog"] == _UPCALL and not _next_pending(k.eng, k.cpu_id):
         stack[-2]["pc"] = len(upcall.steps)   # nothing else pending: the upcall returns with this step
+
+
+_UPCALL, _UPCALL_VECTOR, _next_pending = upcall.name, evtchn.UPCALL_VECTOR, evtchn.next_pending
 
 
 # --- registration ------------------------------------------------------------------------------------------
