@@ -29,6 +29,8 @@ LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
 LINUX_FIFO = Source(L, "067e2601d3c0", "drivers/xen/events/events_fifo.c",
                     "__evtchn_fifo_handle_events, consume_one_event, evtchn_fifo_unmask", "3.14..")
+LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (the only xen_set_irq_priority "
+                          "caller)", "3.14..")
 LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (fifo_events: xen_evtchn_fifo_init, else "
                         "xen_evtchn_2l_init)", "3.14..")
 LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
@@ -223,8 +225,10 @@ reading("evtchn.fifo-queue", "FIFO: a pending, unmasked, unlinked event is linke
               "vcpu_mark_events_pending(v); / head = clear_linked(word); ... if (evtchn_fifo_is_pending(port) && "
               "!evtchn_fifo_is_masked(port)) handle_irq_for_port(port);", module=M)
 reading("evtchn.fifo-one-priority", "Every port the model binds has EVTCHN_FIFO_PRIORITY_DEFAULT (7): "
-        "evtchn_fifo_init sets it and the guest's pirq path never calls EVTCHNOP_set_priority, so there is one "
-        "queue per vCPU.", source=XEN_FIFO, quote="evtchn->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;", module=M)
+        "evtchn_fifo_init sets it, and the guest's only xen_set_irq_priority call is for its VIRQ_TIMER "
+        "(arch/x86/xen/time.c xen_setup_timer, not modelled), so there is one queue per vCPU.",
+        source=(XEN_FIFO, LINUX_TIMER_PRIO), quote="evtchn->priority = EVTCHN_FIFO_PRIORITY_DEFAULT; / "
+        "(void)xen_set_irq_priority(irq, XEN_IRQ_PRIORITY_MAX);", module=M)
 reading("evtchn.bind-vcpu-signals-nothing", "EVTCHNOP_bind_vcpu only changes notify_vcpu_id: a pending event "
         "reaches the new vCPU when the guest unmasks it (xen_rebind_evtchn_to_cpu masks around the call).",
         source=XEN_BIND_VCPU,
