@@ -233,26 +233,35 @@ _HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
-    """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
+    """The callback vector is acked at entry (as the per-vCPU upcall vector is); then
+    ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
+    ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
-    if not _signalled(k.w["xen"], k.cpu_id):
+    x = k.w["xen"]
+    if not _signalled(x, k.cpu_id):
         k.ret(0)
+        return
+    _enter(k, _HANDLE[x["abi"]])    # on to ``loop`` when it returns
 
 
-@upcall.step
-def _handle(k: Any, loc: dict[str, Any]) -> None:
-    """``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0, then ``xen_evtchn_handle_events``
-    (the ABI's handle_events, chosen by xen_init_IRQ)."""
-    k.call_then("loop", _HANDLE[k.w["xen"]["abi"]])
+def _enter(k: Any, prog: str) -> None:
+    """Call ``prog`` from this step (pushed as the interrupt entry pushes its frames: one per
+    interrupt, so without the general call path; fault injection does not apply to it)."""
+    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    eng = k.eng
+    if eng.call_watch:
+        eng.entered(prog)
 
 
 @upcall.step
 def loop(k: Any, loc: dict[str, Any]) -> None:
     """``} while (vcpu_info->evtchn_upcall_pending);``: Xen signalled more while the events were
-    handled (a selector bit or a new queue head): once more."""
-    if _signalled(k.w["xen"], k.cpu_id):
-        k.goto("handle")
+    handled (a selector bit or a new queue head): handle_events once more."""
+    x = k.w["xen"]
+    if _signalled(x, k.cpu_id):
+        _enter(k, _HANDLE[x["abi"]])
+        k.goto("loop")
         return
     if not k.emitted:
         k.note("nothing left to hand to an irq: the upcall returns")
