@@ -135,6 +135,30 @@ def test_a_port_rebound_to_another_vcpu_while_pending(fifo: bool) -> None:
     assert _drain(eng) == [(port, 0 if fifo else 1)]
 
 
+@pytest.mark.parametrize("fifo", [True, False])
+def test_a_port_no_guest_irq_owns_is_skipped_and_stays_pending(fifo: bool) -> None:
+    """handle_irq_for_port returns when get_evtchn_to_irq is -1: nothing clears the port, and its
+    signal is lost only at the end (the model used to clear it at once)."""
+    eng = _ready(kernel="5.10" if fifo else "3.13")
+    del eng.w["kernel"]["xen"]["evtchn_to_irq"][3]
+    _send(eng, 3)
+    _send(eng, 5)
+    assert [p for p, _ in _drain_while(eng, lambda: eng.w["xen"]["ports"][5]["pending"])] == [5]
+    notes = [e for e in events_of(eng, "kernel") if "has no guest irq" in e.describe()]
+    assert len(notes) == (1 if fifo else 2) and eng.w["xen"]["ports"][3]["pending"]  # 2l: the start word twice
+    assert eng.w["xen"]["linked"] == {} and eng.w["xen"]["sel"] == [0]
+    while eng.step():
+        pass
+    assert eng.w["acct"]["eth0"]["lost"][2] == 1
+
+
+def _drain_while(eng: Any, busy: Any) -> list[tuple[int, int]]:
+    since = eng.cur
+    while busy() or any(c["irq"]["stack"] for c in eng.w["cpus"]):
+        assert eng.step()
+    return _served(eng, since)
+
+
 @pytest.mark.parametrize("skip_busy, port", [(True, 9), (False, 3)])
 def test_a_closed_port_still_linked_is_reused_before_xen_47(skip_busy: bool, port: int) -> None:
     eng = _ready(xen="4.16" if skip_busy else "4.6")
@@ -184,3 +208,15 @@ def test_the_order_is_deterministic(kernel: str) -> None:
             for seed in (None, None, 3, 3)]
     assert state_hash(runs[0].w) == state_hash(runs[1].w) and _served(runs[0]) == _served(runs[1])
     assert state_hash(runs[2].w) == state_hash(runs[3].w) and _served(runs[2]) == _served(runs[3])
+
+
+def test_the_abi_switches_live_only_in_xen_worlds() -> None:
+    """Scoped rows: a bare-metal world (and so a bare-metal snapshot of model revision 1) does not
+    change when Xen-only switches are added; a Xen world carries them."""
+    from tests.conftest import shipped
+
+    bare = new_engine(shipped("msix-write-while-unmasked")).w["behaviour"]
+    xen = new_engine(shipped("xen-pirq-reuse-nvme")).w["behaviour"]
+    new = {"xen_fifo_events", "xen_evtchn_fifo", "xen_evtchn_skip_busy"}
+    assert not new & set(bare) and new <= set(xen)
+    assert "xen_msi_mask" in bare       # rows of revision 1 stay in every world

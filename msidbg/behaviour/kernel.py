@@ -166,8 +166,9 @@ ROWS: tuple[Switch, ...] = (
         "EVTCHNOP_init_control) and falls back to the 2-level ABI when that fails; false: the 2-level ABI "
         "always (a kernel before 3.14, or one booted with xen.fifo_events=0). The guest uses FIFO only "
         "when Xen offers it too (platform.xen_evtchn_fifo)",
-        initial=False, kinds=("xen-hvm", "xen-pv"),
-        initial_note="before 3.14 events.c has the 2-level ABI only (evtchn_2l_handle_events' round robin)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="before 3.14 drivers/xen/events.c has the 2-level ABI only: the same round robin in "
+        "__xen_evtchn_do_upcall (read in a public copy of 3.0.8) that events_2l.c keeps",
         history=(
             Change("3.14", True, "1fe565517b57 xen/events: use the FIFO-based ABI if available (with the "
                    "xen.fifo_events boot parameter; documented in 5.11 by 1a89c1dc9520)",

@@ -57,7 +57,7 @@ ROWS: tuple[Switch, ...] = (
         "Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control, common/event_fifo.c): a guest "
         "that asks for it (kernel.xen_fifo_events) gets per-vCPU event queues, served in the order events "
         "were linked; otherwise the 2-level pending/mask bitmaps with a per-vCPU selector word",
-        initial=False, kinds=("xen-hvm", "xen-pv"),
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         initial_note="before 4.4 event_channel.c has the 2-level bitmaps only (no EVTCHNOP_init_control)",
         history=(
             Change("4.4", True, "88910061ec evtchn: add FIFO-based event channel hypercalls and port ops "
@@ -71,7 +71,7 @@ ROWS: tuple[Switch, ...] = (
         "port closed while linked is not handed out again until the guest has consumed it; before, a "
         "re-bound port's first events went to the queue it was still linked on. Only the FIFO ABI has busy "
         "ports",
-        initial=False, kinds=("xen-hvm", "xen-pv"),
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         history=(
             Change("4.7", True, "78e24c269b evtchn: don't reuse ports that are still \"busy\"",
                    note="first in RELEASE-4.7.0 (git tag --contains)"),

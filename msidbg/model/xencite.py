@@ -27,6 +27,8 @@ LINUX_AFFINITY = Source(L, "v6.6", LINUX_EVENTS, "set_affinity_irq, xen_rebind_e
 LINUX_UPCALL = Source(L, "v6.6", LINUX_EVENTS, "__xen_evtchn_do_upcall, handle_irq_for_port", "all")
 LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
+LINUX_2L_30 = Source("linux-3.0.8 (a public copy: weilaidb/PythonExample)", "f505d5230209", "drivers/xen/events.c",
+                     "__xen_evtchn_do_upcall (the same round robin before events_2l.c)", "3.0..3.13")
 LINUX_FIFO = Source(L, "067e2601d3c0", "drivers/xen/events/events_fifo.c",
                     "__evtchn_fifo_handle_events, consume_one_event, evtchn_fifo_unmask", "3.14..")
 LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (the only xen_set_irq_priority "
@@ -84,7 +86,7 @@ XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtch
 module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46)
 module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
-module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_FIFO, LINUX_INIT_IRQ)
+module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
 module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
 
 # --- readings -------------------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (L
 reading("evtchn.2l-round-robin", "2-level: the upcall takes the selector with xchg and scans from the bit after "
         "the last port this CPU served: the start word from that bit, the other selected words once, the start "
         "word again from bit 0; each word's pending & bound-here & unmasked bits are read once per visit.",
-        source=LINUX_2L,
+        source=(LINUX_2L, LINUX_2L_30),
         quote="pending_words = xchg_xen_ulong(&vcpu_info->evtchn_pending_sel, 0); ... pending_bits = "
               "active_evtchns(cpu, s, word_idx); ... /* Next caller starts at last processed + 1 */", module=M)
 reading("evtchn.2l-selector", "2-level: Xen sets the port's selector bit when it becomes pending unmasked, or is "
