@@ -83,7 +83,7 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     """
     eng, tl = s.eng, s.timeline
     # fingerprints pack the world: another msidbg, or an older snapshot format (its world converted
-    # on load, see snapshot._world), packs differently
+    # on load, see snapread._world), packs differently
     same_version = rec.msidbg == __version__ and rec.version == VERSION
     points = dict(zip(rec.hash_events, rec.fingerprints, strict=True)) if same_version else {}
     tl.plan = sorted(points)
