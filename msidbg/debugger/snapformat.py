@@ -44,6 +44,16 @@ DIGEST_AT = len(TRAILER) + 32
 CHOICE_COST, HIT_COST = 120, 160
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Who wrote a snapshot: the msidbg version, the format version and the model revision
+    (None: a file before format 5, an older model)."""
+
+    msidbg: str
+    version: int
+    model: int | None
+
+
 @dataclass
 class Recording:
     """A validated snapshot, before (or while) it is replayed."""
@@ -71,6 +81,10 @@ class Recording:
     model: int | None = MODEL
     #: None (a file before version 3): the scenario's own ``schedule:``
     schedule: Schedule | None = None
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.msidbg, self.version, self.model)
 
 
 def le_bytes(col: array[int]) -> bytes:

@@ -53,7 +53,7 @@ _VERSION_TEXT = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}", re.ASCII)
 
 def read(path: str) -> Recording:
     """Read and validate ``path``: digest, bounds, types, tamper checks. Raises SnapshotError (one line)."""
-    data = _snapshot_bytes(path)
+    data = snapshot_bytes(path)
     try:
         budget = Budget()
         try:
@@ -87,7 +87,7 @@ def precheck(path: str) -> None:
     if not info.st_size:
         raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
     if info.st_size <= PRECHECK_READ:
-        _snapshot_bytes(path)   # a small file (a scenario given to 'open'): read it now, it is quick
+        snapshot_bytes(path)   # a small file (a scenario given to 'open'): read it now, it is quick
 
 
 #: ``precheck`` reads files up to this size (a scenario YAML is far smaller; a snapshot that
@@ -95,8 +95,8 @@ def precheck(path: str) -> None:
 PRECHECK_READ = 1 << 20
 
 
-def _snapshot_bytes(path: str) -> bytes:
-    """The file's snapshot bytes (unarmoured from a mail or text file); refuses an empty file or
+def snapshot_bytes(path: str) -> bytes:
+    """The file's snapshot bytes, not yet checked (unarmoured from a mail or text file); refuses an empty file or
     a text file that holds none (a scenario)."""
     data = _unarmour(_read_bytes(path), path)
     if not data:

@@ -46,6 +46,7 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
         except BreakpointError as e:
             raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
     s._bookmarks = {b.name: b for b in rec.bookmarks}
+    s.origin = rec.origin
     if verify:
         s._drive(g_replay(s, rec))
     else:
