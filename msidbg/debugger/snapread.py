@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import stat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msidbg import __version__
 from msidbg.debugger import armour
@@ -42,11 +42,14 @@ from msidbg.debugger.snapformat import (
     Recording,
     from_le,
 )
-from msidbg.errors import SnapshotError
+from msidbg.errors import MsidbgError, SnapshotError
 from msidbg.files import FileProblem, check_size, read_regular, sniff
 from msidbg.sim.scheduler import Hit, check_agenda, upgrade_world
 from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
 from msidbg.sim.world import state_hash
+
+if TYPE_CHECKING:
+    from msidbg.scenario import Scenario
 
 _VERSION_TEXT = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}", re.ASCII)
 
@@ -69,6 +72,18 @@ def read(path: str) -> Recording:
         return _recording(path, top, version, writer, budget)
     except Bad as e:
         raise SnapshotError(str(e), path) from None
+
+
+def recorded_scenario(rec: Recording) -> Scenario:
+    """The snapshot's scenario text loaded as a scenario (bounded and checked like a file from a
+    stranger: ``msidbg.yamlsafe``). Raises SnapshotError naming the line of the stored text."""
+    from msidbg.scenario import load_scenario_text
+
+    try:
+        return load_scenario_text(rec.scenario_text, rec.scenario_file)
+    except MsidbgError as e:
+        at = f" (line {e.line} of {rec.scenario_file})" if e.line else ""
+        raise SnapshotError(f"scenario{at}: {e.message}", rec.path) from None
 
 
 def precheck(path: str) -> None:
