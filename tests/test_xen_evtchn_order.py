@@ -220,3 +220,20 @@ def test_the_abi_switches_live_only_in_xen_worlds() -> None:
     new = {"xen_fifo_events", "xen_evtchn_fifo", "xen_evtchn_skip_busy"}
     assert not new & set(bare) and new <= set(xen)
     assert "xen_msi_mask" in bare       # rows of revision 1 stay in every world
+
+
+@pytest.mark.parametrize("kernel", ["5.10", "3.13"])
+def test_the_json_summary_shows_the_abi_state(kernel: str) -> None:
+    """At the moment ports 5, 3, 7 are all pending, the summary's pirq map says which is next."""
+    from msidbg.model.evtchn import pirq_map
+
+    s = Session(load_scenario_text(_yaml(fires=ORDER_FIRES, kernel=kernel), "order.yaml"))
+    s.run()
+    first = next(e.index for e in events_of(s.eng, "evtchn.clear") if e.fields["port"] == 5)
+    s.seek(first - 1)
+    view = pirq_map(s.world)["evtchn"]      # type: ignore[index]
+    if kernel == "5.10":
+        assert view == {"abi": "fifo", "vcpus": [{"vcpu": 0, "next": 5, "queue": [5, 3, 7]}]}
+    else:
+        assert view == {"abi": "2l", "vcpus": [{"vcpu": 0, "next": 5, "selector": 1, "position": 5}]}
+    assert s.summary()["pirqs"]["evtchn"] == view

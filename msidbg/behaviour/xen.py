@@ -56,7 +56,8 @@ ROWS: tuple[Switch, ...] = (
         "xen_evtchn_fifo", "xen", BOOL, True,
         "Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control, common/event_fifo.c): a guest "
         "that asks for it (kernel.xen_fifo_events) gets per-vCPU event queues, served in the order events "
-        "were linked; otherwise the 2-level pending/mask bitmaps with a per-vCPU selector word",
+        "were linked; otherwise the 2-level pending/mask bitmaps with a per-vCPU selector word. A Xen 4.21+ "
+        "built without CONFIG_EVTCHN_FIFO (cfe15a473d, an EXPERT option, default y) offers none: set it false",
         initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         initial_note="before 4.4 event_channel.c has the 2-level bitmaps only (no EVTCHNOP_init_control)",
         history=(
