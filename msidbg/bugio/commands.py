@@ -110,6 +110,15 @@ def _schema(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from msidbg.bugio.report import render
 
+    if args.output not in (None, "-"):  # a bad path fails before the work, and never the input file
+        from msidbg.errors import MsidbgError
+        from msidbg.files import FileProblem, check_not_input, check_target
+
+        try:
+            check_target(args.output)
+            check_not_input(args.output, args.file)
+        except FileProblem as e:
+            raise MsidbgError(e.message, args.output) from None
     _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline,
                                            verify=not args.no_verify))
     return 0
