@@ -16,6 +16,7 @@ import pytest
 from msidbg.debugger import Session
 from msidbg.debugger import snapshot as snap
 from msidbg.debugger.extract import for_terminal, scenario_of
+from msidbg.errors import SnapshotError
 from msidbg.model import resolve_schedule
 from msidbg.scenario import load_scenario
 from msidbg.sim.world import state_hash
@@ -185,3 +186,24 @@ def test_a_file_name_from_the_snapshot_never_reaches_the_suggested_command(tmp_p
     assert code == 0 and "rm -rf" not in err and err.endswith(": msidbg run FILE.yaml --seed 9\n")
     code, _, err = cli("replay", str(path), "--scenario", "-o", str(tmp_path / "my file.yaml"))
     assert code == 0 and f": msidbg run '{tmp_path}/my file.yaml' --seed 9\n" in err
+
+
+def test_no_command_writes_over_its_input_file(tmp_path: Path) -> None:
+    """``run s.yaml --save s.yaml`` replaced the scenario by its snapshot, ``export s.yaml --perfetto
+    s.yaml`` by the trace; Session.save (the TUI's save) refuses the scenario file too."""
+    scn = tmp_path / "s.yaml"
+    scn.write_text(Path(BUG).read_text())
+    text = scn.read_text()
+    for args in (("run", str(scn), "--save", str(scn)), ("export", str(scn), "--perfetto", str(scn))):
+        code, _, err = cli(*args)
+        assert code == 2 and err == (f"msidbg: {scn}: cannot write: it is the input file {scn} (expected another "
+                                     "path: writing would replace it)\n"), args
+    s = Session.from_scenario(str(scn))
+    s.step()
+    with pytest.raises(SnapshotError, match="it is the input file"):
+        s.save(str(scn))
+    assert scn.read_text() == text
+    _, path = _saved(tmp_path)
+    again = Session.open(str(path))
+    again.save(str(path))  # a snapshot saved again in place: allowed
+    assert snap.read(str(path)).cursor == again.cursor
