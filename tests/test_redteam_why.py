@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from msidbg.debugger import Session
+from msidbg.debugger.diff import diff_files, render
 from tests.why_helpers import events, first_hit, one, tree
 
 NIC_THIEF = """\
@@ -72,3 +73,36 @@ def test_why_the_thief_holds_the_pirq_reaches_the_victims_remove(tmp_path: Path)
     assert (freed.actor, freed.value) == ("QEMU", 0)
     assert disable in t and remove in t
     assert t[remove] == ["action.start"]
+
+
+RELOAD = """\
+name: xen-reload
+cpus: 2
+platform: {{kind: xen-hvm, xen: "4.5"{extra}}}
+kernel: {{version: "5.15.10"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 1}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 1ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}}
+  - {{at: 2ms, on: 0, do: remove, dev: eth0}}
+  - {{at: 3ms, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 5ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+def test_diff_of_files_whose_switch_no_step_reaches_names_the_switch(tmp_path: Path) -> None:
+    """Xen 4.5's inverted msixtbl refcount against ea87662c77's fix, on a driver reload that the
+    refcount never decides: the runs execute the same steps. The diff used to print only "no
+    divergence", as if the files were the same; it now names what differs between them."""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(RELOAD.format(extra=""))
+    b.write_text(RELOAD.format(extra=", xen_msixtbl_refcount: fixed"))
+    r = diff_files(str(a), str(b))
+    assert r.first is None and r.same_outcome
+    assert r.switches == {"xen_msixtbl_refcount": {"a": "inverted", "b": "fixed"}}
+    assert r.as_dict()["switches"] == r.switches
+    text = render(r).splitlines()
+    assert text[2:5] == ["no divergence: every context executed the same steps",
+                         "  the files differ in (no step of either run depends on it):",
+                         "    xen_msixtbl_refcount: A inverted, B fixed"]
