@@ -47,6 +47,9 @@ def register(sub: Any) -> dict[str, Handler]:
     r.add_argument("--markdown", action="store_true", help="Markdown for a tracker instead of plain text")
     r.add_argument("--inline", action="store_true",
                    help="append the snapshot as an armoured text block that `msidbg open` reads back from the mail")
+    r.add_argument("--no-verify", action="store_true",
+                   help="a snapshot: report the world, hits and switches as the file recorded them, without "
+                   "replaying it (a file of another model revision diverges on replay); no cause chain")
     r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
     e = sub.add_parser(
         "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
@@ -107,7 +110,8 @@ def _schema(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from msidbg.bugio.report import render
 
-    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline))
+    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline,
+                                           verify=not args.no_verify))
     return 0
 
 

@@ -22,10 +22,10 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import BreakpointError, Checker
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
+from msidbg.debugger.snapread import recorded_scenario
 from msidbg.debugger.snapshot import VERSION, Recording, from_le, le_bytes, read
-from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
+from msidbg.errors import DivergenceError, SnapshotError
 from msidbg.model.revision import MODEL
-from msidbg.scenario import load_scenario_text
 from msidbg.sim.events import all_kinds
 from msidbg.sim.world import diff_paths, state_hash
 
@@ -33,10 +33,7 @@ from msidbg.sim.world import diff_paths, state_hash
 def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
     """A Session at the snapshot's cursor; see ``Session.open``."""
     rec = read(path)
-    try:
-        scn = load_scenario_text(rec.scenario_text, rec.scenario_file)
-    except MsidbgError as e:
-        raise SnapshotError(f"scenario: {e.message}", path) from None
+    scn = recorded_scenario(rec)
     s = Session(scn, rec.seed, arm=False, schedule=rec.schedule, **opts)
     if s.eng.w["seed"] != rec.seed:
         raise SnapshotError("seed: does not match the world", path)
@@ -46,6 +43,7 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
         except BreakpointError as e:
             raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
     s._bookmarks = {b.name: b for b in rec.bookmarks}
+    s.origin = rec.origin
     if verify:
         s._drive(g_replay(s, rec))
     else:
@@ -83,7 +81,7 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     """
     eng, tl = s.eng, s.timeline
     # fingerprints pack the world: another msidbg, or an older snapshot format (its world converted
-    # on load, see snapshot._world), packs differently
+    # on load, see snapread._world), packs differently
     same_version = rec.msidbg == __version__ and rec.version == VERSION
     points = dict(zip(rec.hash_events, rec.fingerprints, strict=True)) if same_version else {}
     tl.plan = sorted(points)

@@ -7,7 +7,7 @@ replay that diverges on a file written by another revision says so (``debugger/v
 
 Bump ``MODEL`` whenever the same scenario and seed can give a different event sequence, different
 hits or a different world at some event: a modelled behaviour changed, or a world field was added,
-removed or changed meaning without a conversion on load (``snapshot._world``). A layout change the
+removed or changed meaning without a conversion on load (``snapread._world``). A layout change the
 loader converts (world format 2) is not a new revision. ``tests/test_model_revision.py`` pins the
 shipped scenarios' runs (``tests/golden_runs.json``) to the revision, so regenerating those goldens
 forces the decision.

@@ -429,7 +429,7 @@ class MsidbgApp(Commands):
         self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)
 
     def action_behaviour(self) -> None:
-        self.push_screen(BehaviourScreen(self.session.scenario))
+        self.push_screen(BehaviourScreen(self.session.scenario, self.session.world))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
