@@ -117,8 +117,13 @@ def alloc_pirq(w: World) -> int:
 
 
 def note_alloc(eng: Any, pirq: int) -> None:
-    """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free)."""
+    """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free),
+    because of what last made it free (an unmap, a destroyed binding) when anything had used it --
+    how one device's pirq reaches another (2017: QEMU's unmap on MSI-X disable frees it)."""
     if pirq >= 0:
+        k = PK.key(PK.PIRQ, pirq)
+        if eng.prov.writer(k) >= 0:
+            eng.prov.dep(PC.D_CAUSE, k)
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
 
