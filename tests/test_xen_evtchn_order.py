@@ -263,3 +263,12 @@ def test_a_port_masked_after_the_scan_read_it(fifo: bool) -> None:
     else:
         assert got == [(5, 0)] and not ch["pending"] and ch["masked"]
     assert [e.fields["signals"] for e in events_of(eng, "evtchn.clear") if e.index > since] == [1]
+
+
+def test_an_older_xen_snapshot_opened_unverified_summarises_without_the_abi_state() -> None:
+    """A world written before model revision 2 has no ABI state: the pirq map leaves it out."""
+    from tests.conftest import ROOT
+
+    s = Session.open(str(ROOT / "tests" / "fixtures" / "v3-xen-pirq-reuse-nvme.msgpack"), verify=False)
+    pirqs = s.summary()["pirqs"]
+    assert "evtchn" not in pirqs and pirqs["xen"]
