@@ -447,7 +447,7 @@ def pirq_map(w: World) -> dict[str, Any] | None:
     g = w["kernel"]["xen"]
     guest_rows = [{"irq": irq, "pirq": info["pirq"], "port": info["port"], "dev": info["dev"],
                    "index": info["index"]} for irq, info in sorted(g["irqs"].items())]
-    out = {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
+    out: dict[str, Any] = {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
     if "abi" in x:      # a world of model revision 2 on (an older snapshot opened unverified has none)
         out["evtchn"] = abi_view(w)
     return out
