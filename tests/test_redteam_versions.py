@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import hit_names, run_to_end, scenario, totals
+from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
 
 EMULATED_NIC = """
 name: emulated-nic
@@ -58,3 +58,19 @@ def test_an_emulated_msix_device_on_a_pirq_guest_follows_the_device_model(kernel
     t = totals(eng, "eth0")
     assert (t["raised"], t["delivered"], t["lost"], t["spurious"]) == (8, delivered, 8 - delivered, 0)
     assert ("irq-lost" in hit_names(eng)) == (delivered == 0)
+
+
+def test_apic_virtualization_keeps_pci_msi_masking_on_a_7e0815b3e099_kernel() -> None:
+    """7e0815b3e099 sets pci_msi_ignore_mask at the end of xen_setup_pci_msi() (xen_msi_init() in
+    its 4.14 backport), after xen_hvm_msi_init()'s early return for (x2)APIC virtualization: such a
+    guest keeps the x86 MSI domain and its mask/unmask writes. It was applied to every HVM guest,
+    so an emulated NIC (QEMU resets its entries masked) was never unmasked: all 8 signals lost."""
+    text = EMULATED_NIC.format(kernel="5.18", xen="4.6").replace(
+        'xen: "4.6"}', 'xen: "4.6", apic_virtualization: true}')
+    eng = run_to_end(scenario(text))
+    assert eng.w["kernel"]["ignore_mask"] is False
+    assert totals(eng, "eth0") == {"raised": 8, "delivered": 8, "lost": 0, "spurious": 0}
+    unmasks = [e for e in events_of(eng, "msix.write") if e.fields["reg"] == "ctrl" and e.fields["value"] == 0]
+    assert sorted({e.fields["entry"] for e in unmasks}) == [0, 1]
+    # the pirq guest of the same release still ignores mask bits
+    assert run_to_end(scenario(EMULATED_NIC.format(kernel="5.18", xen="4.6"))).w["kernel"]["ignore_mask"] is True
