@@ -74,3 +74,13 @@ def test_apic_virtualization_keeps_pci_msi_masking_on_a_7e0815b3e099_kernel() ->
     assert sorted({e.fields["entry"] for e in unmasks}) == [0, 1]
     # the pirq guest of the same release still ignores mask bits
     assert run_to_end(scenario(EMULATED_NIC.format(kernel="5.18", xen="4.6"))).w["kernel"]["ignore_mask"] is True
+
+
+@pytest.mark.parametrize(("xen", "value"), [
+    ("4.19.3", "inverted"), ("4.19.4", "fixed"), ("4.20.2", "inverted"), ("4.20.3", "fixed"),
+    ("4.21.0", "inverted"), ("4.21.1", "fixed"), ("4.18.6", "inverted"), ("4.22", "fixed"),
+])
+def test_the_msixtbl_refcount_fix_is_in_the_stable_releases_that_carry_it(xen: str, value: str) -> None:
+    """ea87662c77 (4.22.0) was cherry-picked to stable-4.19/4.20/4.21 (3d932ff970, 9fb2b66c60,
+    747d10b76f: first tagged in RELEASE-4.19.4, 4.20.3, 4.21.1); the table named 4.22 only."""
+    assert bh.resolve("xen-hvm", xen=xen).plain()["xen_msixtbl_refcount"] == value
