@@ -238,18 +238,20 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _scenario(args: argparse.Namespace) -> int:
     """``replay --scenario``: the snapshot's scenario text, exactly (an extension, docs/debugger.md)."""
+    import shlex
+
     from msidbg.debugger import extract
 
     if args.json and args.output not in (None, "-"):
         raise guard.UsageError("replay: argument -o/--output: not with --json (see 'msidbg replay --help')")
     if args.output not in (None, "-"):
-        extract.check_output(args.output)  # a bad path fails before the snapshot is read
+        extract.check_output(args.output, args.file)  # a bad path fails before the snapshot is read
     copy = extract.scenario_of(args.file)
     if args.json:
         print(json.dumps(copy.as_dict()))
         return EXIT_OK
     note = extract.write(copy, args.output)
-    out = args.output if args.output not in (None, "-") else copy.file
+    out = shlex.quote(args.output) if args.output not in (None, "-") else "FILE.yaml"
     for line in (note, copy.note(out)):
         if line:
             print(escape(line), file=sys.stderr)

@@ -16,6 +16,7 @@ import pytest
 from msidbg.debugger import Session
 from msidbg.debugger import snapshot as snap
 from msidbg.debugger.extract import for_terminal, scenario_of
+from msidbg.errors import SnapshotError
 from msidbg.model import resolve_schedule
 from msidbg.scenario import load_scenario
 from msidbg.sim.world import state_hash
@@ -66,8 +67,11 @@ def test_a_run_with_another_seed_and_schedule_says_which_options_rerun_it(tmp_pa
     out = tmp_path / "pct.yaml"
     code, _, err = cli("replay", str(path), "--scenario", "-o", str(out))
     assert code == 0
-    assert err.splitlines()[0] == (f"note: this run used other options than the file's own: 'msidbg run {out} "
-                                   "--seed 7 --schedule pct --depth 2 --window 5000' re-runs it")
+    assert err.splitlines()[0] == (f"note: this run used other options than the file's own; re-run it with: "
+                                   f"msidbg run {out} --seed 7 --schedule pct --depth 2 --window 5000")
+    code, _, err = cli("replay", str(path), "--scenario")
+    assert err == ("note: this run used other options than the file's own; re-run it with: msidbg run FILE.yaml "
+                   "--seed 7 --schedule pct --depth 2 --window 5000\n")
     same_run(str(out), str(path), seed=7, strategy_name="pct", depth=2, window=5000)
     # the command line the note gives reaches the snapshot's world
     code, stdout, _ = cli("run", str(out), "--json", "--max-events", str(s.cursor), *copy.rerun)
@@ -102,7 +106,7 @@ def _with_text(path: Path, text: str) -> None:
 
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
 
 
 @pytest.mark.parametrize("text, says", [
@@ -152,3 +156,54 @@ def test_to_a_terminal_what_it_would_act_on_is_escaped_tabs_and_line_ends_kept()
     text = "name: x\r\nabout: \"a\tb \u202e c\rd\"\r\n"
     assert for_terminal(text) == "name: x\r\nabout: \"a\tb \\u202e c\\rd\"\r\n"
     assert for_terminal("name: x\n") == "name: x\n"
+
+
+def test_the_output_is_never_the_snapshot_itself(tmp_path: Path) -> None:
+    _, path = _saved(tmp_path)
+    data = path.read_bytes()
+    link = tmp_path / "link.msgpack"
+    link.symlink_to(path)
+    for out in (path, link):
+        code, _, err = cli("replay", str(path), "--scenario", "-o", str(out))
+        assert code == 2 and err == (f"msidbg: {out}: cannot write: it is the input file {path} (expected another "
+                                     "path: writing would replace it)\n")
+        code, _, err = cli("report", str(path), "-o", str(out))
+        assert code == 2 and "it is the input file" in err
+    assert path.read_bytes() == data
+    code, _, err = cli("report", str(path), "-o", str(tmp_path / "no" / "r.txt"))
+    assert code == 2 and "No such file or directory" in err
+
+
+def test_a_file_name_from_the_snapshot_never_reaches_the_suggested_command(tmp_path: Path) -> None:
+    s = Session.from_scenario(BUG, 9)
+    s.continue_()
+    path = tmp_path / "x.msgpack"
+    s.save(str(path))
+    doc = msgpack.unpackb(path.read_bytes(), raw=False)
+    doc["scenario"]["file"] = "a; rm -rf ~.yaml"
+    path.write_bytes(snap.seal(doc))
+    code, _, err = cli("replay", str(path), "--scenario")
+    assert code == 0 and "rm -rf" not in err and err.endswith(": msidbg run FILE.yaml --seed 9\n")
+    code, _, err = cli("replay", str(path), "--scenario", "-o", str(tmp_path / "my file.yaml"))
+    assert code == 0 and f": msidbg run '{tmp_path}/my file.yaml' --seed 9\n" in err
+
+
+def test_no_command_writes_over_its_input_file(tmp_path: Path) -> None:
+    """``run s.yaml --save s.yaml`` replaced the scenario by its snapshot, ``export s.yaml --perfetto
+    s.yaml`` by the trace; Session.save (the TUI's save) refuses the scenario file too."""
+    scn = tmp_path / "s.yaml"
+    scn.write_text(Path(BUG).read_text())
+    text = scn.read_text()
+    for args in (("run", str(scn), "--save", str(scn)), ("export", str(scn), "--perfetto", str(scn))):
+        code, _, err = cli(*args)
+        assert code == 2 and err == (f"msidbg: {scn}: cannot write: it is the input file {scn} (expected another "
+                                     "path: writing would replace it)\n"), args
+    s = Session.from_scenario(str(scn))
+    s.step()
+    with pytest.raises(SnapshotError, match="it is the input file"):
+        s.save(str(scn))
+    assert scn.read_text() == text
+    _, path = _saved(tmp_path)
+    again = Session.open(str(path))
+    again.save(str(path))  # a snapshot saved again in place: allowed
+    assert snap.read(str(path)).cursor == again.cursor

@@ -110,15 +110,31 @@ def _schema(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from msidbg.bugio.report import render
 
+    if args.output not in (None, "-"):
+        _check_output(args.output, args.file)
     _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline,
                                            verify=not args.no_verify))
     return 0
+
+
+def _check_output(out: str, source: str) -> None:
+    """A bad output path fails before the work, and the input file is never one (MsidbgError)."""
+    from msidbg.errors import MsidbgError
+    from msidbg.files import FileProblem, check_not_input, check_target
+
+    try:
+        check_target(out)
+        check_not_input(out, source)
+    except FileProblem as e:
+        raise MsidbgError(e.message, out) from None
 
 
 def _export(args: argparse.Namespace) -> int:
     from msidbg.bugio.perfetto import export
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
+
+    _check_output(args.perfetto, args.file)
     mark = None
     if is_snapshot_source(args.file):
         s = Session.open(args.file)

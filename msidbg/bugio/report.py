@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -385,10 +386,12 @@ def render(path: str, markdown: bool = False, inline: bool = False, verify: bool
     from msidbg.debugger import armour
     from msidbg.debugger.snapread import snapshot_bytes
     from msidbg.debugger.snapshot import pack_session
+    from msidbg.debugger.verify import recorded_world
 
     s, writer = open_source(path, verify)
-    sections = report(s, path, writer)
-    text = escape_lines((render_markdown if markdown else render_text)(s, sections))
+    with recorded_world(path) if not s.history_ready else nullcontext():
+        sections = report(s, path, writer)
+        text = escape_lines((render_markdown if markdown else render_text)(s, sections))
     if inline:
         block = armour.armour(pack_session(s) if s.history_ready else snapshot_bytes(path))
         note = "\n".join(_wrap(INLINE_NOTE, ""))

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from msidbg.debugger.snapread import read, recorded_scenario
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_target, write_atomic
+from msidbg.files import FileProblem, check_not_input, check_target, write_atomic
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 
@@ -47,8 +47,8 @@ class ScenarioCopy:
                     "shrunk schedule) that only the snapshot holds: the YAML runs the scenario, "
                     "'msidbg replay' / 'msidbg open' on the snapshot re-run that run")
         if self.rerun:
-            return (f"note: this run used other options than the file's own: 'msidbg run {out} "
-                    f"{' '.join(self.rerun)}' re-runs it")
+            return (f"note: this run used other options than the file's own; re-run it with: msidbg run {out} "
+                    f"{' '.join(self.rerun)}")
         return None
 
 
@@ -78,10 +78,12 @@ def _schedule_args(scn: Scenario, strategy: str, depth: int, window: int) -> lis
     return out
 
 
-def check_output(out: str) -> None:
-    """Refuse an output path ``write`` would refuse (MsidbgError, one line)."""
+def check_output(out: str, source: str) -> None:
+    """Refuse an output path ``write`` would refuse, or the snapshot ``source`` itself (MsidbgError,
+    one line)."""
     try:
         check_target(out)
+        check_not_input(out, source)
     except FileProblem as e:
         raise MsidbgError(e.message, out) from None
 

@@ -36,6 +36,8 @@ MAX_BREAKPOINTS, MAX_BOOKMARKS, MAX_HASH_POINTS, MAX_LOG_BLOCKS = 256, 1024, 819
 MAX_HIT_NAMES, MAX_DETAIL = 256, 4000
 MAX_EVENT = 1 << 48
 MAX_MODEL = 1 << 31
+#: seeds are 63-bit: a scenario's, ``--seed``'s and every exploration run's (``strategy.run_seed``)
+MAX_SEED = 2**63 - 1
 STOP_REASONS = ("end", "breakpoint", "limit", "start")
 #: the last entry of a version-2 file: the key "sha256" and a 32-byte bin header, then the digest
 TRAILER = b"\xa6sha256\xc4\x20"

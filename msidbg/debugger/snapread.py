@@ -35,6 +35,7 @@ from msidbg.debugger.snapformat import (
     MAX_HIT_NAMES,
     MAX_LOG_BLOCKS,
     MAX_MODEL,
+    MAX_SEED,
     MAX_WORLD_BYTES,
     STOP_REASONS,
     TRAILER,
@@ -202,7 +203,7 @@ def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget
     if stopped.time_ns != world.get("now"):
         raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (the file was modified "
                   "or damaged)")
-    rec = Recording(path, text, file, _int(top, "seed", -(2**63), 2**64 - 1), cursor, world, digest, writer,
+    rec = Recording(path, text, file, _int(top, "seed", 0, MAX_SEED), cursor, world, digest, writer,
                     stopped, version=version, model=_int(top, "model", 1, MAX_MODEL) if version >= 5 else None)
     rec.breakpoints = _breakpoints(top)
     rec.bookmarks = _bookmarks(top, cursor)

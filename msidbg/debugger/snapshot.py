@@ -42,7 +42,7 @@ from msidbg.debugger.snapformat import (  # noqa: F401 - the public names of the
 )
 from msidbg.debugger.snapread import PRECHECK_READ, precheck, read  # noqa: F401 - re-exported
 from msidbg.errors import SnapshotError
-from msidbg.files import FileProblem, write_atomic
+from msidbg.files import FileProblem, check_not_input, write_atomic
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import all_kinds
 from msidbg.sim.scheduler import Hit
@@ -55,8 +55,10 @@ def save(s: Session, path: str) -> None:
 
     Raises SnapshotError (one line) when the file cannot be written.
     """
-    data = pack_session(s)
     try:
+        if s.origin is None:   # a session of a scenario file: never replaced by its snapshot
+            check_not_input(path, s.scenario.path)
+        data = pack_session(s)
         write_atomic(path, data)
     except FileProblem as e:
         raise SnapshotError(e.message, path) from None

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from msidbg import __version__
@@ -61,14 +62,32 @@ def _check_shape(s: Session, rec: Recording) -> None:
     names = set(s.scenario.devices)
     w = rec.world
     try:
-        if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
-            raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
-        s.summary()
-    except (KeyError, TypeError, IndexError, AttributeError, ValueError):
-        raise SnapshotError("world: does not have the shape this msidbg expects (the file was modified "
-                            "or written by another version; try without --no-verify)", rec.path) from None
+        with recorded_world(rec.path):
+            if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
+                raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
+            s.summary()
     finally:
         s._pending = None
+
+
+@contextmanager
+def recorded_world(path: str) -> Iterator[None]:
+    """Around code that reads a world from a file not verified by replay (``--no-verify``): a
+    world of another shape (a field missing, of another type) is a SnapshotError, one line."""
+    try:
+        yield
+    except SHAPE_ERRORS:
+        raise shape_error(path) from None
+
+
+#: what reading a world of another shape raises
+SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
+
+
+def shape_error(path: str) -> SnapshotError:
+    """The one-line error for an unverified world this msidbg cannot read."""
+    return SnapshotError("world: does not have the shape this msidbg expects (the file was modified or "
+                         "written by another version; try without --no-verify)", path)
 
 
 def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
