@@ -100,3 +100,29 @@ def test_outside_the_ordered_loop_on_cpu_pushes_its_item() -> None:
     eng.fresh = True
     cpu.on_cpu(eng, item)
     _consistent(eng)
+
+
+def test_a_heap_rebuilt_inside_a_step_takes_the_held_key_with_it() -> None:
+    """A step that wakes a CPU (its key held) and then rebuilds the heap (``unschedule`` does, on a
+    park) must not push the key twice: the rebuilt heap has it already."""
+    scn = scenario(STORM)
+    plain_run = new_engine(scn)
+    while plain_run.advance(1 << 20):
+        pass
+    eng = new_engine(scn)
+    fire = eng.handlers["fire"]
+    rebuilt = 0
+
+    def fire_then_rebuild(e: Any, item: list[Any]) -> None:
+        nonlocal rebuilt
+        fire(e, item)
+        if e.held >= 0:
+            rebuilt += 1
+            e.sync_agenda()
+            assert e.held == -1
+
+    eng.handlers["fire"] = fire_then_rebuild
+    while eng.advance(1 << 20):
+        _consistent(eng)
+    assert rebuilt > 10
+    assert _rows(eng) == _rows(plain_run) and eng.w == plain_run.w

@@ -181,7 +181,10 @@ def wake(eng: Any, c: Cpu) -> None:
     seq = w["seq"]
     w["seq"] = seq + 1
     eng.agenda[seq] = [now, seq, "cpu", c["id"]]
-    heappush(eng.heap, now << SEQ_BITS | seq)
+    if eng.held == -1:  # (see on_cpu's end)
+        eng.held = now << SEQ_BITS | seq
+    else:
+        heappush(eng.heap, now << SEQ_BITS | seq)
 
 
 def park(eng: Any, c: Cpu) -> None:

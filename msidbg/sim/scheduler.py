@@ -118,8 +118,9 @@ class Engine:
         #: ``time << SEQ_BITS | seq``; lists are updated in place (hot loops bind them)
         self.heap: list[int] = []
         self.agenda: dict[int, list[Any]] = {}
-        #: inside ``_ordered`` only: the key of a requeued CPU step that is on the agenda but not
-        #: yet on the heap (-1: none); ``NOT_HOLDING`` everywhere else, where every item is on it
+        #: inside ``_ordered`` only: the key of a CPU's next step (requeued or woken) that is on the
+        #: agenda but not yet on the heap (-1: none); ``NOT_HOLDING`` everywhere else, where every
+        #: item is on the heap
         self.held = NOT_HOLDING
         self.sync_agenda()
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
@@ -146,6 +147,8 @@ class Engine:
         heap = self.heap
         heap[:] = [item[0] << SEQ_BITS | seq for seq, item in agenda.items()]
         heapq.heapify(heap)
+        if self.held >= 0:  # (a step that held a key, then unscheduled): its item is on the heap now
+            self.held = -1
 
     def _check_agenda(self) -> None:
         """The heap must describe the world's agenda; a world installed without ``sync_agenda``
