@@ -96,6 +96,11 @@ def _replay_parser(sub: Any) -> None:
     p2.add_argument("file", metavar="FILE.msgpack")
     p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying")
+    p2.add_argument("--scenario", action="store_true",
+                    help="print the snapshot's scenario YAML exactly as stored (checked, not replayed); "
+                    "--json: it with its seed and the options that re-run the snapshot's run")
+    p2.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.yaml",
+                    help="with --scenario: write the YAML to this file (atomically) instead of stdout")
 
 
 def _check_parser(sub: Any) -> None:
@@ -221,9 +226,37 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
 def _replay(args: argparse.Namespace) -> int:
     from msidbg.debugger import Session, headless
 
+    if args.scenario:
+        return _scenario(args)
+    if args.output is not None:
+        raise guard.UsageError("replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')")
     session = Session.open(args.file, verify=not args.no_verify)
     summ = session.summary()
     print(json.dumps(summ) if args.json else headless.human(summ))
+    return EXIT_OK
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    """``replay --scenario``: the snapshot's scenario text, exactly (an extension, docs/debugger.md)."""
+    import shlex
+
+    from msidbg.debugger import extract
+
+    if args.json and args.output not in (None, "-"):
+        raise guard.UsageError("replay: argument -o/--output: not with --json (see 'msidbg replay --help')")
+    if args.output not in (None, "-"):
+        extract.check_output(args.output, args.file)  # a bad path fails before the snapshot is read
+    copy = extract.scenario_of(args.file)
+    if args.json:
+        print(json.dumps(copy.as_dict()))
+        return EXIT_OK
+    note = extract.write(copy, args.output)
+    out = shlex.quote(args.output) if args.output not in (None, "-") else "FILE.yaml"
+    for line in (note, copy.note(out)):
+        if line:
+            print(escape(line), file=sys.stderr)
+    if args.output not in (None, "-"):
+        print(f"wrote {escape(args.output)}: the scenario of {escape(args.file)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -143,6 +143,18 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     return target, old
 
 
+def check_not_input(out: str, source: str) -> None:
+    """Refuse an output path that is the input file itself (``report bug.msgpack -o bug.msgpack``
+    would replace the snapshot by its report)."""
+    try:
+        same = os.path.samefile(out, source)
+    except OSError:
+        return   # one of them does not exist (yet): not the same file
+    if same:
+        raise FileProblem(f"cannot write: it is the input file {source} (expected another path: writing "
+                          "would replace it)")
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring."""
     target, old = check_target(path)

@@ -7,6 +7,7 @@ Used by ``tests/test_hostile_limits.py`` (peak RSS, in the suite) and ``benchmar
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -86,6 +87,12 @@ def _snapshots(d: Path) -> dict[str, bytes]:
     out["v2-world-deep.msgpack"] = snap.seal(w)
     h = dict(doc, hits={**doc["hits"], "count": 1280, "columns": zlib.compress(b"\0" * (MIB * 60), 9)})
     out["v2-hits-zeros.msgpack"] = snap.seal(h)
+    for name, text in _scenarios(d).items():  # a hostile scenario inside a well-formed snapshot
+        data = text.encode()
+        inner = dict(doc, scenario={**doc["scenario"], "text": text, "sha256": hashlib.sha256(data).hexdigest()})
+        sealed = snap.seal(inner)
+        if len(sealed) <= MIB:
+            out[f"scenario-{name.removesuffix('.yaml')}.msgpack"] = sealed
     out["random.msgpack"] = os.urandom(MIB)
     out["map-of-maps.msgpack"] = b"\xdf" + (MIB).to_bytes(4, "big") + b"\x80\x80" * ((MIB - 8) // 2)
     return out
@@ -103,6 +110,9 @@ def write_cases(d: Path) -> list[Case]:
         assert len(data) <= MIB, name
         cases.append(Case(f"replay {name}", ["replay", str(d / name)]))
         cases.append(Case(f"replay --no-verify {name}", ["replay", str(d / name), "--no-verify"]))
+        if name.startswith("scenario-"):
+            cases.append(Case(f"replay --scenario {name}", ["replay", str(d / name), "--scenario", "-o",
+                                                            str(d / "out.yaml")]))
     fifo = d / "fifo.msgpack"
     if not fifo.exists():
         os.mkfifo(fifo)

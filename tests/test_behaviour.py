@@ -88,7 +88,8 @@ def test_a_hypothetical_value_written_explicitly_is_accepted_and_marked() -> Non
 
 def test_xen_implies_its_device_model() -> None:
     assert bh.implied_qemu(bh.parse_xen("4.2")).text == "qemu-traditional"     # libxl's default in 4.2
-    assert bh.implied_qemu(bh.parse_xen("4.3.1")).text == "qemu-xen-4.3"
+    # RELEASE-4.3.1 Config.mk: QEMU_UPSTREAM_REVISION ?= qemu-xen-4.3.1 (the point release, not the series)
+    assert bh.implied_qemu(bh.parse_xen("4.3.1")).text == "qemu-xen-4.3.1"
     t = {r.name: r for r in resolve("xen-hvm", xen="4.4").rows}
     assert t["qemu_unmap_pirq_on_msi_disable"].value is False
     assert t["qemu_unmap_pirq_on_msi_disable"].origin == "qemu-xen-4.4 (xen 4.4)"

@@ -13,7 +13,7 @@ from tests.hostile_cases import Case, measure, write_cases
 IN_SUITE = ("run flow-list.yaml", "run alias-bomb.yaml", "run megabyte-int.yaml", "run too-many-actions.yaml",
             "replay v1-choices-bomb.msgpack", "replay v1-hits-bomb-small.msgpack",
             "replay --no-verify v2-world-empty-lists.msgpack", "replay v2-world-array-headers.msgpack",
-            "replay v2-hits-zeros.msgpack", "replay /dev/zero")
+            "replay v2-hits-zeros.msgpack", "replay /dev/zero", "replay --scenario scenario-alias-bomb.msgpack")
 
 
 @pytest.fixture(scope="module")

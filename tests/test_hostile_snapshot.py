@@ -349,3 +349,101 @@ def test_a_stop_where_a_watch_also_fires_keeps_its_own_detail_and_replays(tmp_pa
     assert stop.detail is not None and stop.detail.startswith("eth0 entry 0 addr_lo written")  # not the watch's
     s.save(str(tmp_path / "w.msgpack"))
     assert Session.open(str(tmp_path / "w.msgpack")).last_stop.detail == stop.detail
+
+
+# --- a world of another shape, shown without verification --------------------------------------------------
+def reshaped(tmp_path: Path, change: Any) -> Path:
+    """The 2021 snapshot with its world changed by ``change(world)`` and resealed (state_hash too)."""
+    from msidbg.sim.world import pack_world
+
+    _, path = fresh(tmp_path)
+    doc = doc_of(path)
+    w = unpack_world(doc["world"])
+    change(w)
+    doc["world"], doc["state_hash"] = pack_world(w), state_hash(w)
+    path.write_bytes(snap.seal(doc))
+    return path
+
+
+SHAPE = "world: does not have the shape this msidbg expects (the file was modified or written by another version; " \
+        "try without --no-verify)"
+
+
+@pytest.mark.parametrize("change", [
+    lambda w: w["cpus"][0]["irr"].__setitem__(4, [1, 2]),
+    lambda w: w["devices"]["eth0"]["msix"].pop("latched"),
+    lambda w: w["cpus"][1].__setitem__("isr", "x"),
+], ids=["irr-word-a-list", "latched-missing", "isr-a-string"])
+def test_report_no_verify_of_a_world_of_another_shape_is_one_line_exit_2(tmp_path: Path, change: Any) -> None:
+    from tests.bugio.helpers import cli
+
+    path = reshaped(tmp_path, change)
+    code, out, err = cli("report", str(path), "--no-verify")
+    assert (code, out, err) == (2, "", f"msidbg: {path}: {SHAPE}\n")  # was: internal error (exit 3)
+
+
+BAD_VALUES = [None, True, -1, 2**64 - 1, "x", b"x", [], {}, [1], {"a": 1}, "\x1b[31m"]
+
+
+def test_every_field_of_format_5_of_a_wrong_type_or_missing_is_one_line(tmp_path: Path) -> None:
+    """Each field and sub-field of a format-5 file replaced by each wrong kind of value, or removed,
+    and resealed: opening it (unverified, then verified when that was accepted) gives a one-line
+    SnapshotError or a session; the CLI's answers are one line with exit 0, 1 or 2."""
+    from tests.bugio.helpers import cli
+
+    s, path = fresh(tmp_path)
+    s.add_breakpoint("watch devices.eth0.msix.table[0].data")
+    s.save(str(path))
+    doc0 = doc_of(path)
+    assert doc0["version"] == 5 and doc0["bookmarks"] and doc0["breakpoints"]
+    fields: list[tuple[Any, ...]] = []
+    for k, v in doc0.items():
+        if k != "sha256":
+            fields.append((k,))
+            fields += [(k, sub) for sub in v] if isinstance(v, dict) else []
+            fields += [(k, 0, sub) for sub in v[0]] if isinstance(v, list) and isinstance(v[0], dict) else []
+    assert len(fields) > 40
+    bad = tmp_path / "bad.msgpack"
+    accepted = []
+    for where in fields:
+        for value in [*BAD_VALUES, KeyError]:
+            doc = msgpack.unpackb(path.read_bytes(), raw=False)
+            parent = doc
+            for k in where[:-1]:
+                parent = parent[k]
+            if value is KeyError:
+                del parent[where[-1]]
+            else:
+                parent[where[-1]] = value
+            bad.write_bytes(snap.seal(doc))
+            try:
+                Session.open(str(bad), verify=False)
+            except SnapshotError as e:
+                assert "\n" not in e.oneline()
+                continue
+            accepted.append((where, value))
+            try:
+                Session.open(str(bad))
+            except SnapshotError as e:
+                assert "\n" not in e.oneline()
+            for args in (("replay", str(bad), "--no-verify"), ("report", str(bad), "--no-verify")):
+                code, _, err = cli(*args)
+                assert code in (0, 1, 2) and err.count("\n") <= 1, (where, value, err)
+    # what may be anything: a stop's detail, a schedule's plan (none), a bookmark's note of text...
+    # what verification judges (a stop, a version string, the log's kind names), and what may be any text
+    assert {w for w, _ in accepted} == {
+        ("stopped", "detail"), ("stopped", "breakpoint"), ("schedule", "plan"), ("scenario", "file"), ("msidbg",),
+        ("bookmarks",), ("bookmarks", 0, "note"), ("bookmarks", 0, "name"), ("breakpoints",),
+        ("breakpoints", 0, "enabled"), ("hashes", "events"), ("log", "kinds")}, accepted
+    assert all(isinstance(v, str) for w, v in accepted if w in {("msidbg",), ("scenario", "file")})
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 2**64 - 1])
+def test_a_seed_no_run_can_have_is_refused(tmp_path: Path, seed: int) -> None:
+    """Seeds are 63-bit (a scenario's, --seed's, exploration's): the reader took -2**63..2**64-1,
+    and replay --scenario then told to re-run with a --seed that msidbg run refuses."""
+    _, path = fresh(tmp_path)
+    doc = doc_of(path)
+    doc["seed"] = seed
+    line = refused(path, snap.seal(doc), f"seed: {seed} is out of range (expected 0..{2**63 - 1})")
+    assert line == f"msidbg: {path}: seed: {seed} is out of range (expected 0..{2**63 - 1})"

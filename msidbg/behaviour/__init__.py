@@ -120,11 +120,30 @@ def parse_qemu(text: str) -> Version:
     return Version("qemu-xen", parts, text)
 
 
+#: Xen point releases whose Config.mk (QEMU_UPSTREAM_REVISION) pins an older qemu-xen point
+#: release than their own number; every other RELEASE-X.Y.Z from 4.2 on pins qemu-xen-X.Y.Z
+#: (read in xen-project/xen for every RELEASE-4.2.0 .. RELEASE-4.21.2 tag)
+QEMU_XEN_PINNED: dict[tuple[int, int, int], int] = {
+    (4, 7, 6): 5, (4, 14, 6): 5, (4, 15, 5): 4, (4, 15, 6): 4, (4, 15, 7): 4, (4, 16, 6): 5,
+    (4, 16, 7): 5, (4, 17, 4): 3, (4, 17, 5): 3, (4, 17, 6): 3, (4, 17, 7): 3, (4, 18, 2): 1,
+    (4, 18, 3): 1, (4, 18, 5): 4, (4, 18, 6): 4, (4, 19, 2): 1, (4, 19, 3): 1, (4, 19, 4): 1,
+    (4, 19, 5): 1, (4, 19, 6): 1, (4, 20, 2): 1, (4, 20, 3): 1, (4, 20, 4): 1, (4, 21, 1): 0,
+    (4, 21, 2): 0,
+}
+
+
 def implied_qemu(xen: Version) -> Version:
-    """The device model a Xen release runs HVM guests with by default."""
+    """The device model a Xen release runs HVM guests with by default: qemu-traditional before
+    4.3, else the qemu-xen release that Xen release's Config.mk pins (``QEMU_UPSTREAM_REVISION``:
+    RELEASE-4.5.3 builds qemu-xen-4.5.3, which carries the stable-4.5 backports; ``"4.5"`` is
+    4.5.0 and builds qemu-xen-4.5.0)."""
     if xen.series < FIRST_QEMU_XEN_DEFAULT:
         return Version(QEMU_TRADITIONAL, (), QEMU_TRADITIONAL)
-    return Version("qemu-xen", xen.series, f"qemu-xen-{xen.series[0]}.{xen.series[1]}")
+    major, minor = xen.series
+    if len(xen.parts) < 3 or xen.parts[2] == 0:
+        return Version("qemu-xen", xen.series, f"qemu-xen-{major}.{minor}")
+    point = QEMU_XEN_PINNED.get((major, minor, xen.parts[2]), xen.parts[2])
+    return Version("qemu-xen", (major, minor, point), f"qemu-xen-{major}.{minor}.{point}")
 
 
 def check_combination(xen: Version | None, qemu: Version | None) -> None:
@@ -188,6 +207,11 @@ class Switch:
     traditional: Change | None = None
     #: the platform kinds the switch means something on (the others show and account it as moot)
     kinds: tuple[str, ...] = ("bare-metal", "xen-hvm", "xen-pv")
+    #: the world carries the switch only on ``kinds`` (``Table.plain(kind)``). Rows added after model
+    #: revision 1 set it, so that a row for one platform leaves the others' worlds -- and the
+    #: snapshots recorded with them -- as they were; older rows stay in every world (their snapshots
+    #: carry them).
+    scoped: bool = False
 
     @property
     def key(self) -> str:
@@ -269,9 +293,14 @@ class Table:
     rows: tuple[Resolved, ...]
     versions: tuple[tuple[str, str], ...] = ()
 
-    def plain(self) -> dict[str, Any]:
-        """``{switch: value}``: what the world carries as ``w["behaviour"]``."""
-        return {r.name: r.value for r in self.rows}
+    def plain(self, kind: str | None = None) -> dict[str, Any]:
+        """``{switch: value}``: what the world carries as ``w["behaviour"]``; with ``kind``, without the
+        ``scoped`` switches that mean nothing on that platform."""
+        if kind is None:
+            return {r.name: r.value for r in self.rows}
+        table = by_name()
+        return {r.name: r.value for r in self.rows
+                if not (table[r.name].scoped and kind not in table[r.name].kinds)}
 
     def shown(self, kind: str | None = None) -> dict[str, dict[str, Any]]:
         """``{switch: {value, from, commit}}``; with ``kind``, only the switches that mean something there."""

@@ -47,6 +47,9 @@ def register(sub: Any) -> dict[str, Handler]:
     r.add_argument("--markdown", action="store_true", help="Markdown for a tracker instead of plain text")
     r.add_argument("--inline", action="store_true",
                    help="append the snapshot as an armoured text block that `msidbg open` reads back from the mail")
+    r.add_argument("--no-verify", action="store_true",
+                   help="a snapshot: report the world, hits and switches as the file recorded them, without "
+                   "replaying it (a file of another model revision diverges on replay); no cause chain")
     r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
     e = sub.add_parser(
         "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
@@ -107,14 +110,31 @@ def _schema(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from msidbg.bugio.report import render
 
-    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline))
+    if args.output not in (None, "-"):
+        _check_output(args.output, args.file)
+    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline,
+                                           verify=not args.no_verify))
     return 0
+
+
+def _check_output(out: str, source: str) -> None:
+    """A bad output path fails before the work, and the input file is never one (MsidbgError)."""
+    from msidbg.errors import MsidbgError
+    from msidbg.files import FileProblem, check_not_input, check_target
+
+    try:
+        check_target(out)
+        check_not_input(out, source)
+    except FileProblem as e:
+        raise MsidbgError(e.message, out) from None
 
 
 def _export(args: argparse.Namespace) -> int:
     from msidbg.bugio.perfetto import export
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
+
+    _check_output(args.perfetto, args.file)
     mark = None
     if is_snapshot_source(args.file):
         s = Session.open(args.file)

@@ -14,12 +14,16 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from msidbg import __version__
 from msidbg.debugger import Session
+from msidbg.debugger.snapformat import Origin
+from msidbg.debugger.summary import RECORDED, UNKNOWN
 from msidbg.guard import escape_lines
+from msidbg.model.revision import MODEL
 from msidbg.sim.events import format_ns
 
 WIDTH = 72
@@ -35,7 +39,7 @@ class Section:
     pre: bool = True
 
 
-def report(s: Session, source: str, writer: str | None = None) -> list[Section]:
+def report(s: Session, source: str, writer: Origin | None = None) -> list[Section]:
     """The report's sections for a session at its cursor (``source``: the file it came from)."""
     summ = s.summary()
     out = [_stop(s, summ), _versions(s, summ, writer), _switches(s, summ), _happened(summ), _hits(summ)]
@@ -106,7 +110,7 @@ def _stop(s: Session, summ: dict[str, Any]) -> Section:
     return sec
 
 
-def _versions(s: Session, summ: dict[str, Any], writer: str | None) -> Section:
+def _versions(s: Session, summ: dict[str, Any], writer: Origin | None) -> Section:
     scn = s.scenario
     p = scn.platform
     kernel = scn.kernel.version
@@ -114,17 +118,25 @@ def _versions(s: Session, summ: dict[str, Any], writer: str | None) -> Section:
     platform = p.kind + (f", Xen {versions['xen']}" if "xen" in versions else "")
     if "qemu" in versions:
         platform += f", {versions['qemu']}" + ("" if p.qemu else " (implied)")
-    rows = [("msidbg", __version__ + (f" (snapshot written by {writer})" if writer and writer != __version__ else "")),
+    other = writer is not None and (writer.msidbg != __version__ or writer.model != MODEL)
+    rows = [("msidbg", __version__ + (f", model revision {MODEL}" if other else "")),
             ("platform", platform),
             ("kernel", f"Linux {kernel}" if kernel else "no version given (current upstream switches)"),
             ("cpus", str(scn.cpus)),
             ("schedule", f"{summ.get('schedule', scn.schedule)}, seed {summ.get('seed', s.seed)}")]
+    if writer is not None and other:
+        model = "none recorded" if writer.model is None else str(writer.model)
+        rows.insert(1, ("written by", f"msidbg {writer.msidbg}, model revision {model} (format {writer.version})"))
+    if not s.history_ready:
+        rows.append(("verified", "no (--no-verify): the file's world, as recorded"))
     return Section("Versions", [f"{k:<10} {v}" for k, v in rows])
 
 
-def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(``kernel.<name>``/``platform.<name>``, value, where it came from and the commit behind it):
-    the summary's ``behaviour`` object when it has one, else the scenario's resolved table."""
+def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(``kernel.<name>``/``platform.<name>``/``unknown.<name>``, value, where it came from and the
+    commit behind it, this msidbg's differing resolution or ""): the summary's ``behaviour`` object
+    (the switches the run used: a snapshot opened unverified, as its writer resolved them) when it
+    has one, else the scenario's resolved table."""
     from msidbg import behaviour as bh
 
     shown = summ.get("behaviour")
@@ -135,7 +147,12 @@ def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str]]:
     for name, v in shown.items():
         value, origin, commit = (v.get("value"), v.get("from", ""), v.get("commit", "")) if isinstance(v, dict) \
             else (v, "", "")
-        rows.append((keys.get(name, name), _show(value), _origin(str(origin), str(commit))))
+        here = v.get("this_msidbg") if isinstance(v, dict) else None
+        mine = (f"this msidbg: {_show(here['value'])}, {_origin(str(here['from']), str(here['commit']))}"
+                if isinstance(here, dict) else "")
+        if origin == UNKNOWN:
+            origin, mine = RECORDED, "this msidbg: no such switch"
+        rows.append((keys.get(name, f"unknown.{name}"), _show(value), _origin(str(origin), str(commit)), mine))
     return rows
 
 
@@ -157,21 +174,29 @@ def _show(v: Any) -> str:
 def _switches(s: Session, summ: dict[str, Any]) -> Section:
     rows = behaviour(s, summ)
     if s.scenario.platform.interrupt_remapping:
-        rows.append(("platform.interrupt_remapping", "true", "explicit"))
-    nw = max((len(k.split(".", 1)[-1]) for k, _, _ in rows), default=0)
-    vw = max((len(v) for _, v, _ in rows), default=0)
+        rows.append(("platform.interrupt_remapping", "true", "explicit", ""))
+    nw = max((len(k.split(".", 1)[-1]) for k, _, _, _ in rows), default=0)
+    vw = max((len(v) for _, v, _, _ in rows), default=0)
+    other = sum(1 for *_, here in rows if here)
     lines: list[str] = []
-    for section in ("kernel", "platform"):
-        mine = [(k.split(".", 1)[-1], v, o) for k, v, o in rows if k.split(".", 1)[0] == section]
+    if other:
+        lines.append(f"! {other} switch(es) this msidbg would resolve differently")
+    for section, head in (("kernel", "kernel:"), ("platform", "platform:"),
+                          ("unknown", "recorded, unknown to this msidbg:")):
+        mine = [(k.split(".", 1)[-1], v, o, h) for k, v, o, h in rows if k.split(".", 1)[0] == section]
         if mine:
-            lines.append(f"{section}:")
-        for name, value, origin in mine:
-            line = f"  {name:<{nw}}  {value:<{vw}}  {origin}".rstrip()
+            lines.append(head)
+        for name, value, origin, here in mine:
+            mark = "!" if here else " "
+            line = f" {mark}{name:<{nw}}  {value:<{vw}}  {origin}".rstrip()
             if len(line) + 2 > WIDTH:
-                lines += [f"  {name:<{nw}}  {value}", f"      {origin}"]
+                lines += [f" {mark}{name:<{nw}}  {value}", f"      {origin}"]
             else:
                 lines.append(line)
-    return Section("Behaviour switches (resolved: value, where from)", lines)
+            if here:
+                lines.append(f"      {here}")
+    title = "as the file recorded them" if other else "resolved"
+    return Section(f"Behaviour switches ({title}: value, where from)", lines)
 
 
 def _happened(summ: dict[str, Any]) -> Section:
@@ -218,6 +243,10 @@ def cause_chain(s: Session) -> list[dict[str, Any]]:
 
 
 def _cause(s: Session) -> Section:
+    if not s.history_ready:
+        return Section("Cause chain (symptom first)", [
+            "not shown: the snapshot was opened without verification (--no-verify), and the cause "
+            "chain needs its history replayed"], pre=False)
     lines = []
     for link in cause_chain(s):
         lines.append(f"#{link['event']} {format_ns(int(link['time_ns'] or 0))} {link['kind']}:")
@@ -331,13 +360,12 @@ INLINE_NOTE = ("The snapshot is below. Save this mail (or only the block) to a f
                "`msidbg open FILE`: quoting and re-wrapping do not harm it.")
 
 
-def open_source(path: str) -> tuple[Session, str | None]:
-    """A session for a snapshot (or a mail holding one: verified by replay) or a scenario (run to its
-    first armed hit), with the msidbg version that wrote the snapshot."""
-    from msidbg.debugger.snapshot import read
-
+def open_source(path: str, verify: bool = True) -> tuple[Session, Origin | None]:
+    """A session for a snapshot (or a mail holding one: verified by replay unless ``verify`` is
+    False) or a scenario (run to its first armed hit), with who wrote the snapshot."""
     if is_snapshot_source(path):
-        return Session.open(path), read(path).msidbg
+        s = Session.open(path, verify=verify)
+        return s, s.origin
     s = Session.from_scenario(path)
     s.continue_()
     return s, None
@@ -350,17 +378,22 @@ def is_snapshot_source(path: str) -> bool:
     return sniffed(path)
 
 
-def render(path: str, markdown: bool = False, inline: bool = False) -> str:
+def render(path: str, markdown: bool = False, inline: bool = False, verify: bool = True) -> str:
     """The report of ``path`` as text; ``inline`` appends the armoured snapshot. Text from the file
-    (notes, details, the scenario's about) has its control characters escaped (``guard.escape``)."""
+    (notes, details, the scenario's about) has its control characters escaped (``guard.escape``).
+    ``verify`` False (a snapshot only): the file's world as recorded, not replayed (the cause chain,
+    which needs the replay, is left out; ``inline`` appends the file's own bytes)."""
     from msidbg.debugger import armour
+    from msidbg.debugger.snapread import snapshot_bytes
     from msidbg.debugger.snapshot import pack_session
+    from msidbg.debugger.verify import recorded_world
 
-    s, writer = open_source(path)
-    sections = report(s, path, writer)
-    text = escape_lines((render_markdown if markdown else render_text)(s, sections))
+    s, writer = open_source(path, verify)
+    with recorded_world(path) if not s.history_ready else nullcontext():
+        sections = report(s, path, writer)
+        text = escape_lines((render_markdown if markdown else render_text)(s, sections))
     if inline:
-        block = armour.armour(pack_session(s))
+        block = armour.armour(pack_session(s) if s.history_ready else snapshot_bytes(path))
         note = "\n".join(_wrap(INLINE_NOTE, ""))
         text += f"\n{note}\n\n" + (f"```\n{block}```\n" if markdown else block)
     return text

@@ -9,9 +9,9 @@ from typing import Any, TextIO
 
 from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
-from msidbg.debugger.summary import compare
+from msidbg.debugger.summary import compare, differing
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_target
+from msidbg.files import FileProblem, check_not_input, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
@@ -35,6 +35,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
+            check_not_input(save, scn.path)  # and the scenario file itself
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
@@ -80,15 +81,42 @@ def check(scn: Scenario) -> list[str]:
 
 
 def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:
-    """The resolved behaviour, one switch a line: value, where it came from, the commit (short)."""
+    """The behaviour the run used, one switch a line: value, where it came from, the commit (short).
+
+    A switch this msidbg would resolve differently (a snapshot opened unverified, written by
+    another model: ``summary.behaviour``) is marked ``!`` and followed by this msidbg's value; the
+    first line says how many. Names and values may come from a file: escaped and clipped."""
     if not table:
         return []
-    width = max(len(name) for name in table)
-    lines = ["behaviour:"]
+    other = differing(table)
+    width = min(max(len(name) for name in table), MAX_NAME)
+    lines = ["behaviour:" if not other else
+             f"behaviour (as the file recorded it; this msidbg would resolve the {len(other)} marked ! differently):"]
     for name, b in table.items():
-        value = str(b["value"]).lower() if isinstance(b["value"], bool) else str(b["value"])
-        lines.append(f"  {name:<{width}} = {value:<9} {b['from']}; {short_commit(b['commit'])}".rstrip("; "))
+        mark = "!" if name in other else " "
+        line = f" {mark}{_clip(escape(name), MAX_NAME):<{width}} = {switch_value(b.get('value')):<9} "
+        lines.append((line + f"{escape(str(b.get('from', '')))}; {short_commit(str(b.get('commit', '')))}")
+                     .rstrip("; "))
+        here = b.get("this_msidbg")
+        if isinstance(here, dict):
+            lines.append(f"  {'':<{width}}   this msidbg: {switch_value(here['value'])} ({here['from']}; "
+                         f"{short_commit(here['commit'])})".replace("; )", ")"))
     return lines
+
+
+#: a switch's name and value as shown (a file's may be anything)
+MAX_NAME, MAX_VALUE = 40, 60
+
+
+def switch_value(v: Any) -> str:
+    """``true`` / ``false`` / ``-`` (None) / the value as text, escaped and clipped."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "-" if v is None else _clip(escape(str(v)), MAX_VALUE)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def short_commit(commit: str) -> str:

@@ -65,6 +65,8 @@ class Session:
         self._busy = False
         #: a snapshot opened without verification (its Recording) until its history is replayed
         self._pending: Any = None
+        #: who wrote the snapshot the session was opened from (``snapformat.Origin``); None: a scenario
+        self.origin: Any = None
         #: changed_paths' answer for one (cursor, limit)
         self._changed: tuple[Any, list[str]] = (None, [])
         #: path -> (cursor, the last event <= cursor that changed it): what last_change already knows

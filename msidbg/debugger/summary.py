@@ -78,13 +78,62 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
         "devices": devices,
         "seed": w["seed"],
         "schedule": w["policy"],
-        # an extension (docs/scenario.md): switch -> {value, from, commit}, those that mean something here
-        "behaviour": scn.behaviour.shown(scn.platform.kind),
+        # an extension (docs/scenario.md): switch -> {value, from, commit}, those that mean something here,
+        # as the run at this world used them (a snapshot opened unverified: as its writer resolved them)
+        "behaviour": behaviour(scn, w),
     }
     pirqs = pirq_map(w)
     if pirqs is not None:
         out["pirqs"] = pirqs      # an extension on Xen platforms (docs/model-xen.md)
     return out
+
+
+#: a switch the world records that this msidbg does not know: at most this many are shown
+MAX_UNKNOWN_SWITCHES = 64
+RECORDED = "recorded"
+NOT_RECORDED = "not recorded (the file's model had no such switch)"
+UNKNOWN = "recorded; a switch this msidbg does not know"
+
+
+def behaviour(scn: Scenario, w: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The behaviour switches the run at ``w`` used: ``{switch: {value, from, commit}}``.
+
+    The values are the world's (``w["behaviour"]``, what the model read); where they came from and
+    the commit behind them are this msidbg's resolution of the scenario (``scn.behaviour``). For a
+    run of this msidbg (or a verified snapshot) the two agree. A snapshot opened without
+    verification carries the values its writer resolved: a switch this msidbg resolves differently
+    says ``"from": "recorded"`` and adds ``"this_msidbg": {value, from, commit}``; one the file
+    lacks has value None and says so; one this msidbg does not know is listed after the others
+    (at most ``MAX_UNKNOWN_SWITCHES``), ``"from"`` saying so."""
+    from msidbg import behaviour as bh
+
+    here = scn.behaviour.shown(scn.platform.kind)
+    recorded = w.get("behaviour")
+    if not isinstance(recorded, dict):
+        recorded = {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, row in here.items():
+        if name not in recorded:
+            out[name] = {"value": None, "from": NOT_RECORDED, "commit": "", "this_msidbg": row}
+        elif not _same(recorded[name], row["value"]):
+            out[name] = {"value": recorded[name], "from": RECORDED, "commit": "", "this_msidbg": row}
+        else:
+            out[name] = row
+    known = {r.name for r in bh.rows()}
+    unknown = sorted((k for k in recorded if k not in known), key=str)
+    for name in unknown[:MAX_UNKNOWN_SWITCHES]:
+        out[str(name)] = {"value": recorded[name], "from": UNKNOWN, "commit": ""}
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same type (``True`` is not ``1``)."""
+    return type(a) is type(b) and a == b
+
+
+def differing(table: dict[str, dict[str, Any]]) -> list[str]:
+    """The switches of a ``behaviour`` table this msidbg would resolve differently (or does not know)."""
+    return [name for name, b in table.items() if "this_msidbg" in b or b.get("from") == UNKNOWN]
 
 
 def totals(summ: dict[str, Any], dev: str, field: str) -> int:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from msidbg import __version__
@@ -22,10 +23,10 @@ from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import BreakpointError, Checker
 from msidbg.debugger.motion import CHUNK, Stop
 from msidbg.debugger.session import Session
+from msidbg.debugger.snapread import recorded_scenario
 from msidbg.debugger.snapshot import VERSION, Recording, from_le, le_bytes, read
-from msidbg.errors import DivergenceError, MsidbgError, SnapshotError
+from msidbg.errors import DivergenceError, SnapshotError
 from msidbg.model.revision import MODEL
-from msidbg.scenario import load_scenario_text
 from msidbg.sim.events import all_kinds
 from msidbg.sim.world import diff_paths, state_hash
 
@@ -33,10 +34,7 @@ from msidbg.sim.world import diff_paths, state_hash
 def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
     """A Session at the snapshot's cursor; see ``Session.open``."""
     rec = read(path)
-    try:
-        scn = load_scenario_text(rec.scenario_text, rec.scenario_file)
-    except MsidbgError as e:
-        raise SnapshotError(f"scenario: {e.message}", path) from None
+    scn = recorded_scenario(rec)
     s = Session(scn, rec.seed, arm=False, schedule=rec.schedule, **opts)
     if s.eng.w["seed"] != rec.seed:
         raise SnapshotError("seed: does not match the world", path)
@@ -46,6 +44,7 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
         except BreakpointError as e:
             raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
     s._bookmarks = {b.name: b for b in rec.bookmarks}
+    s.origin = rec.origin
     if verify:
         s._drive(g_replay(s, rec))
     else:
@@ -63,14 +62,32 @@ def _check_shape(s: Session, rec: Recording) -> None:
     names = set(s.scenario.devices)
     w = rec.world
     try:
-        if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
-            raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
-        s.summary()
-    except (KeyError, TypeError, IndexError, AttributeError, ValueError):
-        raise SnapshotError("world: does not have the shape this msidbg expects (the file was modified "
-                            "or written by another version; try without --no-verify)", rec.path) from None
+        with recorded_world(rec.path):
+            if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
+                raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
+            s.summary()
     finally:
         s._pending = None
+
+
+@contextmanager
+def recorded_world(path: str) -> Iterator[None]:
+    """Around code that reads a world from a file not verified by replay (``--no-verify``): a
+    world of another shape (a field missing, of another type) is a SnapshotError, one line."""
+    try:
+        yield
+    except SHAPE_ERRORS:
+        raise shape_error(path) from None
+
+
+#: what reading a world of another shape raises
+SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
+
+
+def shape_error(path: str) -> SnapshotError:
+    """The one-line error for an unverified world this msidbg cannot read."""
+    return SnapshotError("world: does not have the shape this msidbg expects (the file was modified or "
+                         "written by another version; try without --no-verify)", path)
 
 
 def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
@@ -83,7 +100,7 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
     """
     eng, tl = s.eng, s.timeline
     # fingerprints pack the world: another msidbg, or an older snapshot format (its world converted
-    # on load, see snapshot._world), packs differently
+    # on load, see snapread._world), packs differently
     same_version = rec.msidbg == __version__ and rec.version == VERSION
     points = dict(zip(rec.hash_events, rec.fingerprints, strict=True)) if same_version else {}
     tl.plan = sorted(points)

@@ -7,7 +7,7 @@ replay that diverges on a file written by another revision says so (``debugger/v
 
 Bump ``MODEL`` whenever the same scenario and seed can give a different event sequence, different
 hits or a different world at some event: a modelled behaviour changed, or a world field was added,
-removed or changed meaning without a conversion on load (``snapshot._world``). A layout change the
+removed or changed meaning without a conversion on load (``snapread._world``). A layout change the
 loader converts (world format 2) is not a new revision. ``tests/test_model_revision.py`` pins the
 shipped scenarios' runs (``tests/golden_runs.json``) to the revision, so regenerating those goldens
 forces the decision.
@@ -19,9 +19,14 @@ Revisions:
   before 4034586 (an affinity stored before request_irq() is where activation places the vector,
   baedb87d1b53) diverges at the vector's activation.
 - 1: the model of 2026-12-01 (snapshot format 5).
+- 2: the guest's event channel ABI (``model/evtchn_abi.py``): a vCPU's upcall serves its pending
+  ports in the 2-level round robin (from the port after the last one served) or in FIFO queue
+  order, not lowest port first; the world gains ``xen.abi``, ``xen.sel``, ``xen.fifo``,
+  ``xen.linked`` and ``kernel.xen.rr``; EVTCHNOP_bind_vcpu no longer raises the upcall; a port no
+  guest irq owns stays pending (``handle_irq_for_port`` skips it) instead of being cleared.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 1
+MODEL = 2

@@ -61,6 +61,7 @@ from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
 from msidbg.tui.screens.confirm import ConfirmQuit
 from msidbg.tui.screens.help import HelpScreen
 from msidbg.tui.screens.opening import Opening
+from msidbg.tui.unverified import UnverifiedWorld
 from msidbg.tui.view import Progress, View
 
 SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
@@ -74,7 +75,7 @@ class OpenCancelled(MsidbgError):
     exit_code = 130
 
 
-class MsidbgApp(Commands):
+class MsidbgApp(UnverifiedWorld, Commands):
     """The debugger's main screen: vector table, APIC grids, pirq map, event log, stacks."""
 
     CSS_PATH = "msidbg.tcss"
@@ -429,7 +430,7 @@ class MsidbgApp(Commands):
         self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)
 
     def action_behaviour(self) -> None:
-        self.push_screen(BehaviourScreen(self.session.scenario))
+        self.push_screen(BehaviourScreen(self.session.scenario, self.session.world))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -315,3 +315,23 @@ async def test_the_behaviour_screen_lists_the_resolved_switches() -> None:
         assert any(r.split()[0] == "msix_masked_update" and "da181dc974ad" in r for r in rows)
         await pilot.press("escape")
         assert not isinstance(app.screen, BehaviourScreen)
+
+
+async def test_the_behaviour_screen_shows_the_worlds_switches_and_marks_what_this_msidbg_resolves_differently() -> None:
+    from msidbg.tui.screens.behaviour import BehaviourScreen
+
+    app = app_for(LATE)
+    async with app.run_test(size=SIZE) as pilot:
+        s = app.session
+        # the world of a snapshot another model wrote: the file ran msix_mask_all late (here: early)
+        assert s.world["behaviour"]["msix_mask_all"] == "early"
+        world = {**s.world, "behaviour": {**s.world["behaviour"], "msix_mask_all": "late"}}
+        app.push_screen(BehaviourScreen(s.scenario, world))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BehaviourScreen)
+        rows = screen.rows()
+        at = next(i for i, r in enumerate(rows) if "msix_mask_all" in r)
+        assert rows[at].startswith(" !msix_mask_all") and " = late " in rows[at] and "recorded" in rows[at]
+        assert "this msidbg: early (kernel 5.13; before 7d5ec3d36123)" in rows[at + 1]
+        assert "marked ! differently" in str(screen.query_one("#behaviour-note").content)

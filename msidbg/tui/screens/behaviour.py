@@ -1,7 +1,11 @@
-"""The resolved behaviour table (command palette: "Behaviour"): each switch, its value, where the
-value came from (explicit / a version / the default) and the commit behind it."""
+"""The behaviour table (command palette: "Behaviour"): each switch, its value, where the value came
+from (explicit / a version / the default) and the commit behind it; for a snapshot opened without
+verification, the values the file recorded, each one this msidbg resolves differently marked
+(``debugger.summary.behaviour``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from msidbg.debugger.headless import behaviour_lines
+from msidbg.debugger.summary import behaviour
 from msidbg.scenario import Scenario
 
 
@@ -22,15 +27,18 @@ def versions_text(scn: Scenario) -> str:
 class BehaviourScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
-    def __init__(self, scn: Scenario) -> None:
+    def __init__(self, scn: Scenario, world: dict[str, Any]) -> None:
         super().__init__()
         self.scn = scn
+        self.world = world
 
     def compose(self) -> ComposeResult:
-        summary = self.scn.behaviour.shown(self.scn.platform.kind)
+        lines = behaviour_lines(behaviour(self.scn, self.world))
         with VerticalScroll(id="help-box"):
             yield Static(f"Behaviour of {self.scn.name}: {versions_text(self.scn)}", id="help-title")
-            yield Static("\n".join(behaviour_lines(summary)[1:]), id="behaviour-rows", markup=False)
+            if lines[:1] != ["behaviour:"]:   # the file's values, some of them not this msidbg's
+                yield Static(lines[0].removeprefix("behaviour ").strip("():"), id="behaviour-note", markup=False)
+            yield Static("\n".join(lines[1:]), id="behaviour-rows", markup=False)
             yield Static("Explicit switch > version > current-upstream default; the table and its commits: "
                          "docs/fidelity.md", id="help-config")
 

@@ -1,0 +1,124 @@
+"""A snapshot's scenario back as the YAML it was recorded from (``msidbg replay FILE --scenario``).
+
+The text is the snapshot's ``scenario.text`` exactly, after the whole file was read and checked
+(``snapread.read``: digest, bounds, the text's own sha256, at most 1 MiB) and the text loaded as a
+valid scenario (so it holds no control characters: YAML refuses them). A run of that file alone
+reproduces the snapshot only when the snapshot used the file's own seed and schedule; otherwise
+``rerun`` holds the ``msidbg run`` options that do, and a run that followed a recorded plan
+(``msidbg explore``'s shrunk schedule) cannot be re-run from the YAML at all (``plan``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from msidbg.debugger.snapread import read, recorded_scenario
+from msidbg.errors import MsidbgError
+from msidbg.files import FileProblem, check_not_input, check_target, write_atomic
+from msidbg.guard import escape
+from msidbg.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ScenarioCopy:
+    """The scenario of a snapshot, and how to re-run it to the snapshot's run."""
+
+    text: str
+    file: str
+    sha256: str
+    seed: int
+    #: ``msidbg run`` options beyond the file that re-run the snapshot's run (empty: none needed)
+    rerun: list[str] = field(default_factory=list)
+    #: decisions of the recorded plan the run followed (None: no plan; the YAML re-runs it)
+    plan: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` form."""
+        return {"scenario": self.file, "sha256": self.sha256, "text": self.text, "seed": self.seed,
+                "rerun": self.rerun, "plan": self.plan}
+
+    def note(self, out: str) -> str | None:
+        """One line for stderr when the YAML alone does not re-run the snapshot's run (``out``:
+        where the YAML went), else None."""
+        if self.plan is not None:
+            return (f"note: this run followed a recorded plan of {self.plan} scheduling decisions (msidbg explore's "
+                    "shrunk schedule) that only the snapshot holds: the YAML runs the scenario, "
+                    "'msidbg replay' / 'msidbg open' on the snapshot re-run that run")
+        if self.rerun:
+            return (f"note: this run used other options than the file's own; re-run it with: msidbg run {out} "
+                    f"{' '.join(self.rerun)}")
+        return None
+
+
+def scenario_of(path: str) -> ScenarioCopy:
+    """The scenario stored in the snapshot ``path``. Raises SnapshotError (one line)."""
+    rec = read(path)
+    scn = recorded_scenario(rec)
+    plan = None
+    rerun = ["--seed", str(rec.seed)] if rec.seed != scn.seed else []
+    sch = rec.schedule
+    if sch is not None:
+        rerun += _schedule_args(scn, sch.strategy, sch.depth, sch.window)
+        plan = None if sch.plan is None else len(sch.plan.to_rows())
+    return ScenarioCopy(rec.scenario_text, rec.scenario_file, scn.sha256, rec.seed, rerun, plan)
+
+
+def _schedule_args(scn: Scenario, strategy: str, depth: int, window: int) -> list[str]:
+    from msidbg.model import DEFAULT_WINDOW
+    from msidbg.sim.strategy import DEFAULT_DEPTH
+
+    out = [] if strategy == scn.schedule else ["--schedule", strategy]
+    if strategy in ("pct", "delay") and depth != DEFAULT_DEPTH:
+        out += ["--depth", str(depth)]
+    default = scn.timing.window if scn.timing.window is not None else DEFAULT_WINDOW[strategy]
+    if window != default:
+        out += ["--window", str(window)]  # a bare number is ns
+    return out
+
+
+def check_output(out: str, source: str) -> None:
+    """Refuse an output path ``write`` would refuse, or the snapshot ``source`` itself (MsidbgError,
+    one line)."""
+    try:
+        check_target(out)
+        check_not_input(out, source)
+    except FileProblem as e:
+        raise MsidbgError(e.message, out) from None
+
+
+def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None) -> str | None:
+    """Write the text to ``out`` atomically (None or ``-``: stdout: exact to a pipe or a file, with
+    what a terminal would act on escaped to a terminal). Returns a note about escaping, or None."""
+    if out is not None and out != "-":
+        try:
+            write_atomic(out, copy.text.encode("utf-8"))
+        except FileProblem as e:
+            raise MsidbgError(e.message, out) from None
+        return None
+    stream = sys.stdout if stdout is None else stdout
+    text, note = copy.text, None
+    if stream.isatty():
+        text = for_terminal(copy.text)
+        if text != copy.text:
+            note = ("note: characters a terminal would act on are shown escaped (a lone \\r, \\u202e, ...); "
+                    "-o OUT.yaml or a pipe gets the exact text")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None and text is copy.text:
+        stream.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+    else:
+        stream.write(text)
+    return note
+
+
+def for_terminal(text: str) -> str:
+    """``text`` with what a terminal would act on escaped (``guard.escape``), line breaks, CRLF
+    endings and tabs kept."""
+    out = []
+    for line in text.split("\n"):
+        crlf = line.endswith("\r")
+        out.append("\t".join(escape(part) for part in line.removesuffix("\r").split("\t")) + ("\r" if crlf else ""))
+    return "\n".join(out)
