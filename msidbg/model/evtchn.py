@@ -206,7 +206,18 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     (pending_ports(eng) if index is None else index)[vcpu].add(port)
     if ch["masked"]:
         return "pending, masked"
-    if not _mark(eng, x, port, vcpu):
+    if x["abi"] == "fifo":      # evtchn_abi.mark, inlined: link at the tail; the upcall for a new head only
+        linked = x["linked"]
+        if port in linked:
+            new_head = False
+        else:
+            q = x["fifo"][vcpu]
+            q.append(port)
+            linked[port] = vcpu
+            new_head = len(q) == 1
+    else:
+        new_head = _mark(eng, x, port, vcpu)
+    if not new_head:
         return _SIGNALLED[vcpu] if vcpu < 64 else f"pending: vCPU{vcpu}'s upcall already signalled"
     raise_upcall(eng, vcpu, port)
     return _UPCALL_TO[vcpu] if vcpu < 64 else f"upcall to vCPU{vcpu}"

@@ -239,10 +239,14 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
     x = k.w["xen"]
-    if not _signalled(x, k.cpu_id):
+    abi = x["abi"]
+    if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
         k.ret(0)
         return
-    _enter(k, _HANDLE[x["abi"]])    # on to ``loop`` when it returns
+    prog = _HANDLE[abi]         # _enter, inlined (every interrupt): on to ``loop`` when it returns
+    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    if k.eng.call_watch:
+        k.eng.entered(prog)
 
 
 def _enter(k: Any, prog: str) -> None:
@@ -282,7 +286,13 @@ def scan(k: Any, loc: dict[str, Any]) -> None:
 @fifo.step
 def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     """Unlink the head of this vCPU's queue; a pending, unmasked one goes to its irq."""
-    _handle_irq_for_port(k, ABI.fifo_consume(k.w["xen"], k.cpu_id), "consume_one_event")
+    w = k.w
+    port = _consume(w["xen"], k.cpu_id)
+    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port) if port else None
+    if irq_no is not None and irq_no in w["irqs"]:      # the common case, inlined
+        k.call_then("consume_one_event", "xen_handle_edge_irq", irq=irq_no, port=port)
+        return
+    _handle_irq_for_port(k, port, "consume_one_event")
 
 
 def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
@@ -329,22 +339,23 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
 def handle(k: Any, loc: dict[str, Any]) -> None:
     entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": _UPCALL_VECTOR})
     stack = k.ctx["stack"]
-    if len(stack) > 2 and stack[-2]["prog"] in _HANDLERS and not _more(k, stack[-2]):
-        # nothing else to hand to an irq: handle_events and the upcall return with this step
-        stack[-2]["pc"] = _NSTEPS[stack[-2]["prog"]]
-        stack[-3]["pc"] = _NSTEPS_UPCALL
-
-
-def _more(k: Any, frame: dict[str, Any]) -> bool:
-    x = k.w["xen"]
-    vcpu = k.cpu_id
-    if frame["prog"] == _FIFO:
-        return bool(x["fifo"][vcpu])
-    return _l2_more(x, evtchn.mine(k.eng, vcpu), vcpu, frame["locals"])
+    if len(stack) > 2:
+        frame = stack[-2]
+        prog = frame["prog"]
+        if prog == _FIFO:
+            more = bool(k.w["xen"]["fifo"][k.cpu_id])
+        elif prog == _L2:
+            more = _l2_more(k.w["xen"], evtchn.mine(k.eng, k.cpu_id), k.cpu_id, frame["locals"])
+        else:
+            return
+        if not more:
+            # nothing else to hand to an irq: handle_events and the upcall return with this step
+            frame["pc"] = _NSTEPS[prog]
+            stack[-3]["pc"] = _NSTEPS_UPCALL
 
 
 _UPCALL_VECTOR, _signalled, _l2_more = evtchn.UPCALL_VECTOR, ABI.signalled, ABI.l2_more
-_FIFO, _HANDLERS = fifo.name, frozenset(_HANDLE.values())
+_FIFO, _L2, _HANDLERS, _consume = fifo.name, l2.name, frozenset(_HANDLE.values()), ABI.fifo_consume
 _NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
 _NSTEPS_UPCALL = len(upcall.steps)
 
