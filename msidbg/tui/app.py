@@ -57,7 +57,7 @@ from msidbg.tui.panes.pirqs import PirqMap
 from msidbg.tui.panes.stacks import CallStacks
 from msidbg.tui.panes.status import StatusLine
 from msidbg.tui.panes.vectors import VectorTable
-from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
+from msidbg.tui.screens.behaviour import BehaviourScreen, header_text
 from msidbg.tui.screens.confirm import ConfirmQuit
 from msidbg.tui.screens.help import HelpScreen
 from msidbg.tui.screens.opening import Opening
@@ -177,7 +177,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             self._start()
 
     def _start(self) -> None:
-        self.sub_title = f"{self.session.scenario.name} · {versions_text(self.session.scenario)}"
+        self.sub_title = header_text(self.session.scenario, self.session.world)
         if not self.session.history_ready:
             self.run_command("loading history", self.session.load_history, keep_text=True)
         else:
