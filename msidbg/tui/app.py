@@ -121,6 +121,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
 
     def _use_session(self, session: Session) -> None:
         self._session = session
+        self._remember_stored(session)
         self.driver = Driver(session)
         self.device = next(iter(session.world["devices"]), None)
         self.stop_text = self._opening_text()
@@ -195,6 +196,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
         if stop_text is not None:
             self.stop_text = stop_text
         view = self.driver.view(self.stop_text, self.device, self.cpu)
+        self._shown(view.world)
         if follow:
             f = follow_focus(view)
             self.device = f.device or self.device
