@@ -171,7 +171,8 @@ ROWS: tuple[Switch, ...] = (
         "__xen_evtchn_do_upcall (read in a public copy of 3.0.8) that events_2l.c keeps",
         history=(
             Change("3.14", True, "1fe565517b57 xen/events: use the FIFO-based ABI if available (with the "
-                   "xen.fifo_events boot parameter; documented in 5.11 by 1a89c1dc9520)",
+                   "xen.fifo_events boot parameter, which kernel-parameters.txt documents from 1a89c1dc9520, xen-tip "
+                   "October 2020)",
                    note="the series (its patch 13 is bf2bbe07f138 'Add the hypervisor interface for the "
                    "FIFO-based event channels') was committed 2014-01-06 for the 3.14 merge window; the "
                    "parameter is in the posted patch's message ('xen.fifo_events=0 ... may be used to disable "

@@ -40,7 +40,9 @@ ROWS: tuple[Switch, ...] = (
                      "MSI-X mask bit acceleration); read in RELEASE-4.2.0..4.16.0",
         history=(
             Change("4.22", "fixed", "ea87662c77 x86/msix: fix incorrect refcount decrease in msixtlb",
-                   note="first in 4.22.0-rc1"),
+                   backports=("4.19.4", "4.20.3", "4.21.1"),
+                   note="first in 4.22.0-rc1; stable-4.19 3d932ff970 (RELEASE-4.19.4), stable-4.20 9fb2b66c60 "
+                        "(RELEASE-4.20.3), stable-4.21 747d10b76f (RELEASE-4.21.1); not on stable-4.17/4.18"),
         ),
     ),
     Switch(
@@ -56,7 +58,8 @@ ROWS: tuple[Switch, ...] = (
         "xen_evtchn_fifo", "xen", BOOL, True,
         "Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control, common/event_fifo.c): a guest "
         "that asks for it (kernel.xen_fifo_events) gets per-vCPU event queues, served in the order events "
-        "were linked; otherwise the 2-level pending/mask bitmaps with a per-vCPU selector word",
+        "were linked; otherwise the 2-level pending/mask bitmaps with a per-vCPU selector word. A Xen 4.21+ "
+        "built without CONFIG_EVTCHN_FIFO (cfe15a473d, an EXPERT option, default y) offers none: set it false",
         initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         initial_note="before 4.4 event_channel.c has the 2-level bitmaps only (no EVTCHNOP_init_control)",
         history=(

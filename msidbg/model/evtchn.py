@@ -436,7 +436,26 @@ def pirq_map(w: World) -> dict[str, Any] | None:
     g = w["kernel"]["xen"]
     guest_rows = [{"irq": irq, "pirq": info["pirq"], "port": info["port"], "dev": info["dev"],
                    "index": info["index"]} for irq, info in sorted(g["irqs"].items())]
-    return {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
+    return {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows),
+            "evtchn": abi_view(w)}
+
+
+def abi_view(w: World) -> dict[str, Any]:
+    """The event channel ABI's delivery state per vCPU: ``next`` (the port its upcall would hand
+    to an irq first, 0: none) and ``queue`` (FIFO: the linked ports, head first) or ``selector``
+    and ``position`` (2-level: ``evtchn_pending_sel`` and the round-robin position)."""
+    x = w["xen"]
+    rr = w["kernel"]["xen"]["rr"]
+    vcpus = []
+    for v in range(len(w["cpus"])):
+        mine = {p for p, ch in x["ports"].items() if ch["pending"] and ch["vcpu"] == v}
+        row: dict[str, Any] = {"vcpu": v, "next": ABI.next_port(x, mine, rr, v)}
+        if x["abi"] == "fifo":
+            row["queue"] = list(x["fifo"][v])
+        else:
+            row["selector"], row["position"] = x["sel"][v], rr[v]
+        vcpus.append(row)
+    return {"abi": x["abi"], "vcpus": vcpus}
 
 
 def _disagreements(x: World, guest_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

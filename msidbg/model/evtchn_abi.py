@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.model.kernel.sw import sw_w
+
 World = dict[str, Any]
 BITS_PER_WORD = 64            # BITS_PER_EVTCHN_WORD on x86-64
 NR_2L = BITS_PER_WORD * BITS_PER_WORD   # EVTCHN_2L_NR_CHANNELS
@@ -47,7 +49,7 @@ def build(scn: Any, w: World) -> None:
         return
     b = w["behaviour"]
     n = len(w["cpus"])
-    x["abi"] = "fifo" if b["xen_fifo_events"] and b["xen_evtchn_fifo"] else "2l"
+    x["abi"] = "fifo" if sw_w(w, "xen_fifo_events") and b["xen_evtchn_fifo"] else "2l"
     x["sel"] = [0] * n                  # 2-level: each vCPU's evtchn_pending_sel
     x["fifo"] = [[] for _ in range(n)]  # FIFO: each vCPU's queue (EVTCHN_FIFO_PRIORITY_DEFAULT)
     x["linked"] = {}                    # FIFO: LINKED port -> the vCPU whose queue holds it

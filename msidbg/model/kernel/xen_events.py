@@ -276,32 +276,29 @@ def scan(k: Any, loc: dict[str, Any]) -> None:
     vcpu = k.cpu_id
     if "words" not in loc:
         ABI.l2_start(w, vcpu, loc)
-    port = ABI.l2_next(w, evtchn.mine(k.eng, vcpu), vcpu, loc)
-    if not port:
-        k.ret(0)
-        return
-    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port)
-    if irq_no is None or irq_no not in w["irqs"]:
-        k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
-        k.again()
-        return
-    k.call_then("scan", "xen_handle_edge_irq", irq=irq_no, port=port)
+    _handle_irq_for_port(k, ABI.l2_next(w, evtchn.mine(k.eng, vcpu), vcpu, loc), "scan")
 
 
 @fifo.step
 def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     """Unlink the head of this vCPU's queue; a pending, unmasked one goes to its irq."""
-    w = k.w
-    port = ABI.fifo_consume(w["xen"], k.cpu_id)
+    _handle_irq_for_port(k, ABI.fifo_consume(k.w["xen"], k.cpu_id), "consume_one_event")
+
+
+def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
+    """``handle_irq_for_port``: the port's irq runs (``xen_handle_edge_irq``), then this program
+    goes on at ``step``; a port no guest irq owns is skipped and stays pending (the loop goes on
+    at once); port 0: handle_events returns."""
     if not port:
         k.ret(0)
         return
+    w = k.w
     irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port)
     if irq_no is None or irq_no not in w["irqs"]:
         k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
         k.again()
         return
-    k.call_then("consume_one_event", "xen_handle_edge_irq", irq=irq_no, port=port)
+    k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)
 
 
 edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
