@@ -252,9 +252,8 @@ def _scenario(args: argparse.Namespace) -> int:
         return EXIT_OK
     note = extract.write(copy, args.output)
     out = shlex.quote(args.output) if args.output not in (None, "-") else "FILE.yaml"
-    for line in (note, copy.note(out)):
-        if line:
-            print(escape(line), file=sys.stderr)
+    for line in ([note] if note else []) + copy.notes(out):
+        print(escape(line), file=sys.stderr)
     if args.output not in (None, "-"):
         print(f"wrote {escape(args.output)}: the scenario of {escape(args.file)}", file=sys.stderr)
     return EXIT_OK

@@ -113,6 +113,14 @@ def write_cases(d: Path) -> list[Case]:
         if name.startswith("scenario-"):
             cases.append(Case(f"replay --scenario {name}", ["replay", str(d / name), "--scenario", "-o",
                                                             str(d / "out.yaml")]))
+    begin = "-----BEGIN MSIDBG SNAPSHOT-----\n"
+    mails = {"begin-markers.txt": begin * (MIB // len(begin)),
+             "deep-mime.eml": "From: a@example.org\nSubject: bug\nMIME-Version: 1.0\n" + "".join(
+                 f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(15_000))}
+    for name, text in mails.items():   # text claiming to hold an armoured snapshot
+        (d / name).write_text(text)
+        assert (d / name).stat().st_size <= MIB, name
+        cases.append(Case(f"replay {name}", ["replay", str(d / name)]))
     fifo = d / "fifo.msgpack"
     if not fifo.exists():
         os.mkfifo(fifo)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from msidbg.debugger import Session
 from msidbg.debugger.diff import diff_files, render
-from tests.why_helpers import events, first_hit, one, tree
+from tests.why_helpers import SCN, events, first_hit, one, tree
 
 NIC_THIEF = """\
 name: nic-thief
@@ -106,3 +106,14 @@ def test_diff_of_files_whose_switch_no_step_reaches_names_the_switch(tmp_path: P
     assert text[2:5] == ["no divergence: every context executed the same steps",
                          "  the files differ in (no step of either run depends on it):",
                          "    xen_msixtbl_refcount: A inverted, B fixed"]
+
+
+def test_a_diff_cut_by_max_events_does_not_claim_the_switch_is_never_reached() -> None:
+    """The late and the early msix_mask_all() part at msix_capability_init's mask step; cut at 3
+    events neither run has got there, so the text must not say no step depends on the switch."""
+    a, b = str(SCN / "xen-hvm-msix-mask-late.yaml"), str(SCN / "xen-hvm-msix-mask-late-early.yaml")
+    r = diff_files(a, b, max_events=3)
+    assert r.first is None and r.switches["msix_mask_all"] == {"a": "late", "b": "early"}
+    assert "  the files differ in (no step up to the event limit depends on it):" in render(r).splitlines()
+    full = render(diff_files(a, b)).splitlines()
+    assert full[2].startswith("first divergence:") and not any("the files differ in (" in x for x in full)

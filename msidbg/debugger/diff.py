@@ -413,7 +413,9 @@ def render(r: DiffResult) -> str:
     if d is None:
         lines.append("no divergence: every context executed the same steps")
         if r.switches:
-            lines.append("  the files differ in (no step of either run depends on it):")
+            cut = any(run.summary.get("stopped", {}).get("reason") == "limit" for run in (r.a, r.b))
+            lines.append("  the files differ in (no step up to the event limit depends on it):" if cut
+                         else "  the files differ in (no step of either run depends on it):")
             lines += [f"    {k}: A {_fmt(v['a'])}, B {_fmt(v['b'])}" for k, v in r.switches.items()]
     else:
         lines.append(f"first divergence: {d.context}, after {d.position} identical steps there")

@@ -18,6 +18,7 @@ from msidbg.debugger.snapread import read, recorded_scenario
 from msidbg.errors import MsidbgError
 from msidbg.files import FileProblem, check_not_input, check_target, write_atomic
 from msidbg.guard import escape
+from msidbg.model.revision import MODEL
 from msidbg.scenario import Scenario
 
 
@@ -33,23 +34,31 @@ class ScenarioCopy:
     rerun: list[str] = field(default_factory=list)
     #: decisions of the recorded plan the run followed (None: no plan; the YAML re-runs it)
     plan: int | None = None
+    #: the model revision that wrote the snapshot (None: before format 5), and who
+    model: int | None = MODEL
+    writer: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` form."""
         return {"scenario": self.file, "sha256": self.sha256, "text": self.text, "seed": self.seed,
-                "rerun": self.rerun, "plan": self.plan}
+                "rerun": self.rerun, "plan": self.plan, "model": self.model}
 
-    def note(self, out: str) -> str | None:
-        """One line for stderr when the YAML alone does not re-run the snapshot's run (``out``:
-        where the YAML went), else None."""
+    def notes(self, out: str) -> list[str]:
+        """Lines for stderr when the YAML alone does not re-run the snapshot's run (``out``: where
+        the YAML went): another model wrote it, or it used other options, or a recorded plan."""
+        lines = []
+        if self.model != MODEL:
+            which = "before model revisions were recorded" if self.model is None else f"model revision {self.model}"
+            lines.append(f"note: the snapshot was written by msidbg {self.writer} ({which}; this msidbg has model "
+                         f"revision {MODEL}): a run of the YAML here may differ from the recorded run")
         if self.plan is not None:
-            return (f"note: this run followed a recorded plan of {self.plan} scheduling decisions (msidbg explore's "
-                    "shrunk schedule) that only the snapshot holds: the YAML runs the scenario, "
-                    "'msidbg replay' / 'msidbg open' on the snapshot re-run that run")
-        if self.rerun:
-            return (f"note: this run used other options than the file's own; re-run it with: msidbg run {out} "
-                    f"{' '.join(self.rerun)}")
-        return None
+            lines.append(f"note: this run followed a recorded plan of {self.plan} scheduling decisions (msidbg "
+                         "explore's shrunk schedule) that only the snapshot holds: the YAML runs the scenario, "
+                         "'msidbg replay' / 'msidbg open' on the snapshot re-run that run")
+        elif self.rerun:
+            lines.append(f"note: this run used other options than the file's own; re-run it with: msidbg run {out} "
+                         f"{' '.join(self.rerun)}")
+        return lines
 
 
 def scenario_of(path: str) -> ScenarioCopy:
@@ -62,7 +71,8 @@ def scenario_of(path: str) -> ScenarioCopy:
     if sch is not None:
         rerun += _schedule_args(scn, sch.strategy, sch.depth, sch.window)
         plan = None if sch.plan is None else len(sch.plan.to_rows())
-    return ScenarioCopy(rec.scenario_text, rec.scenario_file, scn.sha256, rec.seed, rerun, plan)
+    return ScenarioCopy(rec.scenario_text, rec.scenario_file, scn.sha256, rec.seed, rerun, plan, rec.model,
+                        rec.msidbg)
 
 
 def _schedule_args(scn: Scenario, strategy: str, depth: int, window: int) -> list[str]:

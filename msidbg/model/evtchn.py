@@ -453,11 +453,14 @@ def pirq_map(w: World) -> dict[str, Any] | None:
     return out
 
 
-def abi_view(w: World) -> dict[str, Any]:
+def abi_view(w: World) -> dict[str, Any] | None:
     """The event channel ABI's delivery state per vCPU: ``next`` (the port its upcall would hand
     to an irq first, 0: none) and ``queue`` (FIFO: the linked ports, head first) or ``selector``
-    and ``position`` (2-level: ``evtchn_pending_sel`` and the round-robin position)."""
+    and ``position`` (2-level: ``evtchn_pending_sel`` and the round-robin position). None for a
+    world recorded by model revision 1 (a snapshot shown unverified), which had no ABI state."""
     x = w["xen"]
+    if "abi" not in x:
+        return None
     rr = w["kernel"]["xen"]["rr"]
     vcpus = []
     for v in range(len(w["cpus"])):

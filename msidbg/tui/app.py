@@ -57,7 +57,7 @@ from msidbg.tui.panes.pirqs import PirqMap
 from msidbg.tui.panes.stacks import CallStacks
 from msidbg.tui.panes.status import StatusLine
 from msidbg.tui.panes.vectors import VectorTable
-from msidbg.tui.screens.behaviour import BehaviourScreen, versions_text
+from msidbg.tui.screens.behaviour import BehaviourScreen, header_text
 from msidbg.tui.screens.confirm import ConfirmQuit
 from msidbg.tui.screens.help import HelpScreen
 from msidbg.tui.screens.opening import Opening
@@ -121,6 +121,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
 
     def _use_session(self, session: Session) -> None:
         self._session = session
+        self._remember_stored(session)
         self.driver = Driver(session)
         self.device = next(iter(session.world["devices"]), None)
         self.stop_text = self._opening_text()
@@ -177,7 +178,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             self._start()
 
     def _start(self) -> None:
-        self.sub_title = f"{self.session.scenario.name} · {versions_text(self.session.scenario)}"
+        self.sub_title = header_text(self.session.scenario, self.session.world)
         if not self.session.history_ready:
             self.run_command("loading history", self.session.load_history, keep_text=True)
         else:
@@ -195,6 +196,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
         if stop_text is not None:
             self.stop_text = stop_text
         view = self.driver.view(self.stop_text, self.device, self.cpu)
+        self._shown(view.world)
         if follow:
             f = follow_focus(view)
             self.device = f.device or self.device

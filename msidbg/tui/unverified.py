@@ -6,7 +6,9 @@ plain data where a pane expects a register or a call stack. A pane that cannot r
 crash the App with a traceback: while the stored world is on screen, an error of the kinds reading
 another shape raises (``verify.SHAPE_ERRORS``) ends the App with the one-line snapshot error
 (``verify.shape_error``, exit 2), like ``replay --no-verify`` and ``report --no-verify``. Once the
-history is replayed the world is this msidbg's own and an error is a bug, reported as one.
+panes are handed a replayed world (this msidbg's own), an error is a bug, reported as one: the test
+is which world the panes were given, not whether the replay has started (it starts at once in the
+background, while the panes still paint the stored world).
 """
 
 from __future__ import annotations
@@ -22,11 +24,22 @@ from msidbg.debugger.verify import SHAPE_ERRORS, shape_error
 class UnverifiedWorld(App[None]):
     """Turns a pane's failure to read a stranger's stored world into the App's one-line error."""
 
+    #: the stored world of a session opened without verification, while the panes may show it
+    _stored_world: Any = None
+
+    def _remember_stored(self, session: Any) -> None:
+        """A session is used: remember its world if it is the file's, not replayed."""
+        self._stored_world = None if session.history_ready else session.world
+
+    def _shown(self, world: Any) -> None:
+        """The panes were handed ``world``: once it is not the stored one, nothing shows that."""
+        if world is not self._stored_world:
+            self._stored_world = None
+
     def _handle_exception(self, error: Exception) -> None:
         cause = error.error if isinstance(error, WorkerFailed) else error
         app: Any = self
-        session = getattr(app, "_session", None)
-        if session is not None and not session.history_ready and isinstance(cause, SHAPE_ERRORS):
+        if self._stored_world is not None and isinstance(cause, SHAPE_ERRORS):
             if app.error is None:
                 app.error = shape_error(str(app.source))
                 self.exit(return_code=app.error.exit_code)

@@ -335,3 +335,16 @@ async def test_the_behaviour_screen_shows_the_worlds_switches_and_marks_what_thi
         assert rows[at].startswith(" !msix_mask_all") and " = late " in rows[at] and "recorded" in rows[at]
         assert "this msidbg: early (kernel 5.13; before 7d5ec3d36123)" in rows[at + 1]
         assert "marked ! differently" in str(screen.query_one("#behaviour-note").content)
+
+
+async def test_the_header_says_when_a_snapshots_switches_are_not_what_this_msidbg_resolves(tmp_path: Path) -> None:
+    from msidbg.tui.screens.behaviour import header_text
+
+    app = app_for(LATE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert app.sub_title == header_text(s.scenario, s.world) == "msix-write-while-unmasked · kernel 5.13"
+        world = {**s.world, "behaviour": {**s.world["behaviour"], "msix_mask_all": "late"}}
+        assert header_text(s.scenario, world) == ("msix-write-while-unmasked · kernel 5.13 · 1 switch(es) recorded "
+                                                  "otherwise than this msidbg resolves (palette: Behaviour)")

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from msidbg.debugger.headless import behaviour_lines
-from msidbg.debugger.summary import behaviour
+from msidbg.debugger.summary import behaviour, differing
 from msidbg.scenario import Scenario
 
 
@@ -22,6 +22,14 @@ def versions_text(scn: Scenario) -> str:
     """``kernel 5.15.30 · xen 4.5 · qemu-xen-4.5`` (or "current upstream" when no version is named)."""
     named = [f"{layer} {v}" if layer != "qemu" else v for layer, v in scn.behaviour.versions]
     return " · ".join(named) or "current upstream"
+
+
+def header_text(scn: Scenario, world: dict[str, Any]) -> str:
+    """The App's sub-title: the scenario, its versions, and on a snapshot whose run used switches
+    this msidbg would resolve differently (opened without verification), how many."""
+    other = differing(behaviour(scn, world))
+    note = f" · {len(other)} switch(es) recorded otherwise than this msidbg resolves (palette: Behaviour)" if other else ""
+    return f"{scn.name} · {versions_text(scn)}{note}"
 
 
 class BehaviourScreen(ModalScreen[None]):
