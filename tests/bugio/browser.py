@@ -35,7 +35,9 @@ class Page:
         self.ws: Any = None
         self.http: aiohttp.ClientSession | None = None
         self.seq = 0
-        self.profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes (crashpad, zygote) can still write into the profile after the
+        # browser exits: a cleanup that races them must not fail the test that used the page
+        self.profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
 
     async def __aenter__(self) -> Page:
         exe = chromium()
