@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import hit_names, run_to_end, scenario, totals
+from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
 
 EMULATED_NIC = """
 name: emulated-nic
@@ -58,3 +58,29 @@ def test_an_emulated_msix_device_on_a_pirq_guest_follows_the_device_model(kernel
     t = totals(eng, "eth0")
     assert (t["raised"], t["delivered"], t["lost"], t["spurious"]) == (8, delivered, 8 - delivered, 0)
     assert ("irq-lost" in hit_names(eng)) == (delivered == 0)
+
+
+def test_apic_virtualization_keeps_pci_msi_masking_on_a_7e0815b3e099_kernel() -> None:
+    """7e0815b3e099 sets pci_msi_ignore_mask at the end of xen_setup_pci_msi() (xen_msi_init() in
+    its 4.14 backport), after xen_hvm_msi_init()'s early return for (x2)APIC virtualization: such a
+    guest keeps the x86 MSI domain and its mask/unmask writes. It was applied to every HVM guest,
+    so an emulated NIC (QEMU resets its entries masked) was never unmasked: all 8 signals lost."""
+    text = EMULATED_NIC.format(kernel="5.18", xen="4.6").replace(
+        'xen: "4.6"}', 'xen: "4.6", apic_virtualization: true}')
+    eng = run_to_end(scenario(text))
+    assert eng.w["kernel"]["ignore_mask"] is False
+    assert totals(eng, "eth0") == {"raised": 8, "delivered": 8, "lost": 0, "spurious": 0}
+    unmasks = [e for e in events_of(eng, "msix.write") if e.fields["reg"] == "ctrl" and e.fields["value"] == 0]
+    assert sorted({e.fields["entry"] for e in unmasks}) == [0, 1]
+    # the pirq guest of the same release still ignores mask bits
+    assert run_to_end(scenario(EMULATED_NIC.format(kernel="5.18", xen="4.6"))).w["kernel"]["ignore_mask"] is True
+
+
+@pytest.mark.parametrize(("xen", "value"), [
+    ("4.19.3", "inverted"), ("4.19.4", "fixed"), ("4.20.2", "inverted"), ("4.20.3", "fixed"),
+    ("4.21.0", "inverted"), ("4.21.1", "fixed"), ("4.18.6", "inverted"), ("4.22", "fixed"),
+])
+def test_the_msixtbl_refcount_fix_is_in_the_stable_releases_that_carry_it(xen: str, value: str) -> None:
+    """ea87662c77 (4.22.0) was cherry-picked to stable-4.19/4.20/4.21 (3d932ff970, 9fb2b66c60,
+    747d10b76f: first tagged in RELEASE-4.19.4, 4.20.3, 4.21.1); the table named 4.22 only."""
+    assert bh.resolve("xen-hvm", xen=xen).plain()["xen_msixtbl_refcount"] == value

@@ -1,6 +1,7 @@
 """Xen's pending-port index (``evtchn.pending_ports``) is the ports' pending bits, always.
 
-The upcall's scan (``evtchn.next_pending``) looks only at the ports in the index, which lives
+The upcall's scan (``evtchn.next_pending``, in the order of the domain's ABI) looks only at the
+ports in the index, which lives
 beside the world (``Model.derived``), not in it: every writer of a pending bit keeps it, and
 binding the model to another world (time travel installs or patches one) drops it. Checked
 after every event of every shipped Xen scenario (two schedules) and a passthrough storm, and
@@ -28,10 +29,17 @@ XEN = sorted(p.stem for p in SCENARIOS.glob("*xen*.yaml"))
 
 
 def _scan(eng: Any, vcpu: int) -> int:
-    """``next_pending`` the slow way: the lowest pending, unmasked port of ``vcpu`` in the table."""
-    ports = eng.w["xen"]["ports"]
-    return min((p for p, ch in ports.items() if ch["pending"] and not ch["masked"] and ch["vcpu"] == vcpu),
-               default=0)
+    """``next_pending`` the slow way, from the whole port table: the first pending, unmasked port
+    of ``vcpu``'s FIFO queue, or (2-level) the first selected, pending, unmasked port of ``vcpu`` at
+    or after its round-robin position, cyclically."""
+    x = eng.w["xen"]
+    ports = x["ports"]
+    live = [p for p, ch in sorted(ports.items()) if ch["pending"] and not ch["masked"]]
+    if x["abi"] == "fifo":
+        return next((p for p in x["fifo"][vcpu] if p in live), 0)
+    start = eng.w["kernel"]["xen"]["rr"][vcpu]
+    mine = [p for p in live if ports[p]["vcpu"] == vcpu and x["sel"][vcpu] >> (p // 64) & 1]
+    return min(mine, key=lambda p: (p - start) % 4096, default=0)
 
 
 def _check(eng: Any, where: str) -> None:

@@ -207,6 +207,11 @@ class Switch:
     traditional: Change | None = None
     #: the platform kinds the switch means something on (the others show and account it as moot)
     kinds: tuple[str, ...] = ("bare-metal", "xen-hvm", "xen-pv")
+    #: the world carries the switch only on ``kinds`` (``Table.plain(kind)``). Rows added after model
+    #: revision 1 set it, so that a row for one platform leaves the others' worlds -- and the
+    #: snapshots recorded with them -- as they were; older rows stay in every world (their snapshots
+    #: carry them).
+    scoped: bool = False
 
     @property
     def key(self) -> str:
@@ -288,9 +293,14 @@ class Table:
     rows: tuple[Resolved, ...]
     versions: tuple[tuple[str, str], ...] = ()
 
-    def plain(self) -> dict[str, Any]:
-        """``{switch: value}``: what the world carries as ``w["behaviour"]``."""
-        return {r.name: r.value for r in self.rows}
+    def plain(self, kind: str | None = None) -> dict[str, Any]:
+        """``{switch: value}``: what the world carries as ``w["behaviour"]``; with ``kind``, without the
+        ``scoped`` switches that mean nothing on that platform."""
+        if kind is None:
+            return {r.name: r.value for r in self.rows}
+        table = by_name()
+        return {r.name: r.value for r in self.rows
+                if not (table[r.name].scoped and kind not in table[r.name].kinds)}
 
     def shown(self, kind: str | None = None) -> dict[str, dict[str, Any]]:
         """``{switch: {value, from, commit}}``; with ``kind``, only the switches that mean something there."""

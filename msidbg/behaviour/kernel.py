@@ -161,6 +161,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_fifo_events", "kernel", BOOL, True,
+        "xen_init_IRQ() asks Xen for the FIFO-based event channel ABI (xen_evtchn_fifo_init: "
+        "EVTCHNOP_init_control) and falls back to the 2-level ABI when that fails; false: the 2-level ABI "
+        "always (a kernel before 3.14, or one booted with xen.fifo_events=0). The guest uses FIFO only "
+        "when Xen offers it too (platform.xen_evtchn_fifo)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="before 3.14 drivers/xen/events.c has the 2-level ABI only: the same round robin in "
+        "__xen_evtchn_do_upcall (read in a public copy of 3.0.8) that events_2l.c keeps",
+        history=(
+            Change("3.14", True, "1fe565517b57 xen/events: use the FIFO-based ABI if available (with the "
+                   "xen.fifo_events boot parameter, which kernel-parameters.txt documents from 1a89c1dc9520, xen-tip "
+                   "October 2020)",
+                   note="the series (its patch 13 is bf2bbe07f138 'Add the hypervisor interface for the "
+                   "FIFO-based event channels') was committed 2014-01-06 for the 3.14 merge window; the "
+                   "parameter is in the posted patch's message ('xen.fifo_events=0 ... may be used to disable "
+                   "use of the FIFO-based ABI'); the mainline hash was not re-read in this session"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

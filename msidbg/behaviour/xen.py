@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from msidbg.behaviour import Change, Switch
 
+BOOL = (False, True)
+
 ROWS: tuple[Switch, ...] = (
     Switch(
         "xen_msi_mask", "xen", ("direct", "combined"), "combined",
@@ -38,7 +40,9 @@ ROWS: tuple[Switch, ...] = (
                      "MSI-X mask bit acceleration); read in RELEASE-4.2.0..4.16.0",
         history=(
             Change("4.22", "fixed", "ea87662c77 x86/msix: fix incorrect refcount decrease in msixtlb",
-                   note="first in 4.22.0-rc1"),
+                   backports=("4.19.4", "4.20.3", "4.21.1"),
+                   note="first in 4.22.0-rc1; stable-4.19 3d932ff970 (RELEASE-4.19.4), stable-4.20 9fb2b66c60 "
+                        "(RELEASE-4.20.3), stable-4.21 747d10b76f (RELEASE-4.21.1); not on stable-4.17/4.18"),
         ),
     ),
     Switch(
@@ -49,5 +53,31 @@ ROWS: tuple[Switch, ...] = (
         "real vectors, Xen injects them into the vCPU's local APIC. A property of the host, not of a "
         "release: no version sets it",
         initial=False, kinds=("xen-hvm",),
+    ),
+    Switch(
+        "xen_evtchn_fifo", "xen", BOOL, True,
+        "Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control, common/event_fifo.c): a guest "
+        "that asks for it (kernel.xen_fifo_events) gets per-vCPU event queues, served in the order events "
+        "were linked; otherwise the 2-level pending/mask bitmaps with a per-vCPU selector word. A Xen 4.21+ "
+        "built without CONFIG_EVTCHN_FIFO (cfe15a473d, an EXPERT option, default y) offers none: set it false",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="before 4.4 event_channel.c has the 2-level bitmaps only (no EVTCHNOP_init_control)",
+        history=(
+            Change("4.4", True, "88910061ec evtchn: add FIFO-based event channel hypercalls and port ops "
+                   "(with 70ccddb14a only set READY for new heads, e33d4257fc don't corrupt queues if an "
+                   "old tail is linked)", note="all three first in RELEASE-4.4.0 (git tag --contains)"),
+        ),
+    ),
+    Switch(
+        "xen_evtchn_skip_busy", "xen", BOOL, True,
+        "get_free_port() skips a free port that is still LINKED on a FIFO queue (evtchn_port_is_busy), so a "
+        "port closed while linked is not handed out again until the guest has consumed it; before, a "
+        "re-bound port's first events went to the queue it was still linked on. Only the FIFO ABI has busy "
+        "ports",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        history=(
+            Change("4.7", True, "78e24c269b evtchn: don't reuse ports that are still \"busy\"",
+                   note="first in RELEASE-4.7.0 (git tag --contains)"),
+        ),
     ),
 )

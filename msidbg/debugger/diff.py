@@ -349,6 +349,9 @@ class DiffResult:
     contexts: list[Divergence]
     outcome_a: dict[str, Any]
     outcome_b: dict[str, Any]
+    #: the switches, versions and platform facts that differ between the files (also when no step
+    #: differs: a switch the runs never reached)
+    switches: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def same_outcome(self) -> bool:
@@ -360,6 +363,7 @@ class DiffResult:
             "first_divergence": self.first.as_dict() if self.first else None,
             "outcome": {"a": self.outcome_a, "b": self.outcome_b},
             "same_outcome": self.same_outcome,
+            "switches": self.switches,
             "files": {"a": self.a.path, "b": self.b.path},
             "events": {"a": len(self.a.log), "b": len(self.b.log)},
             "contexts": [{"context": d.context, "position": d.position, "a": d.a, "b": d.b}
@@ -380,12 +384,13 @@ def compare(a: Run, b: Run) -> DiffResult:
     """Align two recorded runs and describe where and how they differ."""
     divs = context_divergences(a, b)
     first = divs[0] if divs else None
+    switches = switch_difference(a.session, b.session)
     if first is not None:
         first.a_info = event_info(a, first.a)
         first.b_info = event_info(b, first.b)
         first.paths = differing_paths(a, b, first.a, first.b)
-        first.switches = switch_difference(a.session, b.session)
-    return DiffResult(a, b, first, divs, outcome(a), outcome(b))
+        first.switches = switches
+    return DiffResult(a, b, first, divs, outcome(a), outcome(b), switches)
 
 
 def diff_files(path_a: str, path_b: str, seed: int | None = None, max_events: int | None = None,
@@ -407,6 +412,11 @@ def render(r: DiffResult) -> str:
     d = r.first
     if d is None:
         lines.append("no divergence: every context executed the same steps")
+        if r.switches:
+            cut = any(run.summary.get("stopped", {}).get("reason") == "limit" for run in (r.a, r.b))
+            lines.append("  the files differ in (no step up to the event limit depends on it):" if cut
+                         else "  the files differ in (no step of either run depends on it):")
+            lines += [f"    {k}: A {_fmt(v['a'])}, B {_fmt(v['b'])}" for k, v in r.switches.items()]
     else:
         lines.append(f"first divergence: {d.context}, after {d.position} identical steps there")
         for side, info in (("A", d.a_info), ("B", d.b_info)):

@@ -92,7 +92,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": {},
         "costs": merged(scn.costs),
         "platform": platform_state(scn),
-        "behaviour": scn.behaviour.plain(),
+        "behaviour": scn.behaviour.plain(scn.platform.kind),
         "cpus": [new_cpu(i) for i in range(scn.cpus)],
         "devices": {name: new_device(d) for name, d in scn.devices.items()},
         "acct": {name: new_acct(max(d.max_vectors, 1)) for name, d in scn.devices.items()},

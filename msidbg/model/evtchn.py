@@ -3,8 +3,10 @@
 Follows xen/common/event_channel.c and drivers/passthrough/io.c. A device's message reaches
 Xen on the host vector Xen programmed; the host irq names the pirq; a pirq with a passthrough
 binding and an event channel (``hvm_domain_use_pirq``) sets its port pending
-(``send_guest_pirq``). A port newly pending and not masked marks the upcall pending on its
-vCPU, which is the callback vector in that guest CPU's local APIC. Each port carries the
+(``send_guest_pirq``). A port newly pending and not masked is signalled to its vCPU as the
+domain's event channel ABI does it (``evtchn_abi``: a 2-level selector bit or a FIFO queue link),
+and when Xen marks the upcall pending that is the callback vector in that guest CPU's local APIC.
+Each port carries the
 provenance of the signals pending on it, so the guest handler that clears it settles exactly
 those signals; whatever is left pending at the end of the run is lost.
 """
@@ -15,6 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from msidbg.model import acct, apic, bus, hits
+from msidbg.model import evtchn_abi as ABI
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
@@ -29,17 +32,23 @@ _XEN, _D_CAUSE, _D_MSG_TABLE = PC.XEN, PC.D_CAUSE, PC.D_MSG_TABLE
 _XENQ, _PIRQPORT, _PORTPEND = PK.key(PK.XENQ, 0), PK.key(PK.PIRQPORT, 0), PK.key(PK.PORTPEND, 0)
 _ROUTE_NOTE = "{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})"
 _SEND_NOTE = "send_guest_pirq: {} vector {} sets event channel {} pending"
-#: ``send``'s result for an upcall raised on vCPU i (built once, not per interrupt)
+#: ``send``'s result for an upcall raised on vCPU i, or for a port signalled to a vCPU whose upcall
+#: is already signalled (built once, not per interrupt)
 _UPCALL_TO = tuple(f"upcall to vCPU{i}" for i in range(64))
+_SIGNALLED = tuple(f"pending: vCPU{i}'s upcall already signalled" for i in range(64))
+_mark = ABI.mark
 
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
                 doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
 
 
 # --- ports ---------------------------------------------------------------------------------------------
-def _free_port(x: World) -> int:
+def _free_port(eng: Any, x: World) -> int:
+    """``get_free_port``: the lowest port not in use -- from Xen 4.7 (78e24c269b) also not still
+    LINKED on a FIFO queue (``evtchn_port_is_busy``)."""
+    skip_busy = eng.w["behaviour"]["xen_evtchn_skip_busy"]
     port = 1
-    while port in x["ports"]:
+    while port in x["ports"] or (skip_busy and ABI.busy(x, port)):
         port += 1
     return port
 
@@ -63,7 +72,7 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
     if pv and rec["irq"] <= 0:
         X.cleanup(x, pirq)
         return -EINVAL
-    port = _free_port(x)
+    port = _free_port(eng, x)
     x["ports"][port] = {"pirq": pirq, "vcpu": 0, "pending": False, "masked": True, "src": []}
     rec["port"] = port
     P = eng.prov
@@ -127,14 +136,16 @@ def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
 
 
 def set_mask(eng: Any, port: int, masked: bool) -> bool:
-    """Mask or unmask a port (returns whether it was masked). Unmasking a pending port
-    raises the upcall on its vCPU, as ``unmask_evtchn`` does."""
-    ch = eng.w["xen"]["ports"].get(port)
+    """Mask or unmask a port (returns whether it was masked). Unmasking a pending port signals it
+    to its vCPU (``evtchn_2l_unmask``: only if it was masked; ``evtchn_fifo_unmask``: the guest's
+    EVTCHNOP_unmask whenever it is pending, which links it unless it is still linked)."""
+    x = eng.w["xen"]
+    ch = x["ports"].get(port)
     if ch is None:
         return True
     was = bool(ch["masked"])
     ch["masked"] = masked
-    if was and not masked and ch["pending"]:
+    if not masked and ch["pending"] and (was or x["abi"] == "fifo") and _mark(eng, x, port, ch["vcpu"]):
         raise_upcall(eng, ch["vcpu"], port)
     return was
 
@@ -153,7 +164,9 @@ def clear(eng: Any, port: int) -> list[list[Any]]:
 
 
 def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
-    """EVTCHNOP_bind_vcpu: future (and pending, unmasked) events go to ``vcpu``."""
+    """EVTCHNOP_bind_vcpu: future events go to ``vcpu`` (``notify_vcpu_id``). Xen signals nothing
+    here (evtchn_bind_vcpu): a pending event reaches the new vCPU when the guest unmasks it, as
+    ``xen_rebind_evtchn_to_cpu`` does; a FIFO event still linked stays on the old vCPU's queue."""
     ch = eng.w["xen"]["ports"].get(port)
     if ch is None:
         return -EINVAL
@@ -162,8 +175,6 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
         index[ch["vcpu"]].discard(port)
         index[vcpu].add(port)
     ch["vcpu"] = vcpu
-    if ch["pending"] and not ch["masked"]:
-        raise_upcall(eng, vcpu, port)
     return 0
 
 
@@ -184,14 +195,30 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
         eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
     else:
         eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_CAUSE, _PIRQPORT | ch["pirq"])
+    x = eng.w["xen"]
+    vcpu = ch["vcpu"]
     if ch["pending"]:
+        if x["abi"] == "fifo" and not ch["masked"] and _mark(eng, x, port, vcpu):
+            raise_upcall(eng, vcpu, port)   # consumed, not yet cleared: evtchn_fifo_set_pending links it again
         return "coalesced"
     ch["pending"] = True
     index = eng.model.derived.get(_INDEX)
-    (pending_ports(eng) if index is None else index)[ch["vcpu"]].add(port)
+    (pending_ports(eng) if index is None else index)[vcpu].add(port)
     if ch["masked"]:
         return "pending, masked"
-    vcpu = ch["vcpu"]
+    if x["abi"] == "fifo":      # evtchn_abi.mark, inlined: link at the tail; the upcall for a new head only
+        linked = x["linked"]
+        if port in linked:
+            new_head = False
+        else:
+            q = x["fifo"][vcpu]
+            q.append(port)
+            linked[port] = vcpu
+            new_head = len(q) == 1
+    else:
+        new_head = _mark(eng, x, port, vcpu)
+    if not new_head:
+        return _SIGNALLED[vcpu] if vcpu < 64 else f"pending: vCPU{vcpu}'s upcall already signalled"
     raise_upcall(eng, vcpu, port)
     return _UPCALL_TO[vcpu] if vcpu < 64 else f"upcall to vCPU{vcpu}"
 
@@ -211,18 +238,18 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
 
 
 def next_pending(eng: Any, vcpu: int) -> int:
-    """The lowest pending, unmasked port bound to ``vcpu`` (0 when none)."""
-    # this runs three times an interrupt: only this vCPU's pending ports (few) are looked at
+    """The port ``vcpu``'s upcall would hand to an irq first if it ran now (0 when none), in the
+    domain's ABI's order (``evtchn_abi.next_port``)."""
     index = eng.model.derived.get(_INDEX)
     mine = (pending_ports(eng) if index is None else index)[vcpu]
-    if not mine:
-        return 0
-    best = 0
-    ports = eng.w["xen"]["ports"]
-    for port in mine:
-        if (port < best or not best) and not ports[port]["masked"]:
-            best = port
-    return best
+    w = eng.w
+    return ABI.next_port(w["xen"], mine, w["kernel"]["xen"]["rr"], vcpu)
+
+
+def mine(eng: Any, vcpu: int) -> set[int]:
+    """The pending ports bound to ``vcpu`` (the derived index's entry)."""
+    index = eng.model.derived.get(_INDEX)
+    return (pending_ports(eng) if index is None else index)[vcpu]
 
 
 def pending_ports(eng: Any) -> defaultdict[int, set[int]]:
@@ -420,7 +447,31 @@ def pirq_map(w: World) -> dict[str, Any] | None:
     g = w["kernel"]["xen"]
     guest_rows = [{"irq": irq, "pirq": info["pirq"], "port": info["port"], "dev": info["dev"],
                    "index": info["index"]} for irq, info in sorted(g["irqs"].items())]
-    return {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
+    out: dict[str, Any] = {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
+    if "abi" in x:      # a world of model revision 2 on (an older snapshot opened unverified has none)
+        out["evtchn"] = abi_view(w)
+    return out
+
+
+def abi_view(w: World) -> dict[str, Any] | None:
+    """The event channel ABI's delivery state per vCPU: ``next`` (the port its upcall would hand
+    to an irq first, 0: none) and ``queue`` (FIFO: the linked ports, head first) or ``selector``
+    and ``position`` (2-level: ``evtchn_pending_sel`` and the round-robin position). None for a
+    world recorded by model revision 1 (a snapshot shown unverified), which had no ABI state."""
+    x = w["xen"]
+    if "abi" not in x:
+        return None
+    rr = w["kernel"]["xen"]["rr"]
+    vcpus = []
+    for v in range(len(w["cpus"])):
+        mine = {p for p, ch in x["ports"].items() if ch["pending"] and ch["vcpu"] == v}
+        row: dict[str, Any] = {"vcpu": v, "next": ABI.next_port(x, mine, rr, v)}
+        if x["abi"] == "fifo":
+            row["queue"] = list(x["fifo"][v])
+        else:
+            row["selector"], row["position"] = x["sel"][v], rr[v]
+        vcpus.append(row)
+    return {"abi": x["abi"], "vcpus": vcpus}
 
 
 def _disagreements(x: World, guest_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.cpu import executing
 from msidbg.model.provkernel import HOT_PROGS, MOVE_PROG, KernelDiff
 from msidbg.model.provread import BIG, EV_SHIFT, HOT, Reader, _small
+from msidbg.model.provstore import PAIR, QUAD, DepStore, Note, NoteStore
 
 __all__ = ["HOT", "HOT_PROGS", "NoProv", "Prov", "of"]
 
@@ -59,8 +60,6 @@ _REC = struct.Struct("=4q").pack
 #: a node and one or two dependencies at once (Xen's interrupt path)
 _REC2 = struct.Struct("=8q").pack
 _REC3 = struct.Struct("=12q").pack
-#: a node's note: a text, or a ``(template, args)`` pair formatted when read
-Note = str | tuple[str, tuple[Any, ...]]
 
 
 class Prov(Reader):
@@ -81,13 +80,17 @@ class Prov(Reader):
         self.stack_ids: dict[tuple[Any, ...], int] = {}
         self.stack_list: list[tuple[Any, ...]] = []
         #: node record -> a note (a loss's reason, a fault, a kernel remark), or a (template, args)
-        #: pair formatted when somebody reads it (``note``: the interrupt path's notes are lazy)
-        self.notes: dict[int, str | tuple[str, tuple[Any, ...]]] = {}
+        #: pair formatted when somebody reads it (``note``: the interrupt path's notes are lazy);
+        #: packed and interned (``provstore``)
+        self.notes = NoteStore()
+        self._note_ids = self.notes.ids
+        self._note_add = self.notes.rows.frombytes
         #: node record -> a value that does not fit the int64 array (a CPU mask of 64 CPUs or
         #: more: the array holds BIG there)
         self.big: dict[int, int] = {}
-        #: hot record -> further dependencies (a route's remapping entry, a held signal)
-        self.hot_deps: dict[int, list[tuple[int, int, int]]] = {}
+        #: hot record -> further dependencies (a route's remapping entry, a held signal), packed
+        self.hot_deps = DepStore()
+        self._hot_dep_add = self.hot_deps.rows.frombytes
         #: for each hit of ``eng.hits`` (same order), the last node recorded before it, or -1
         self.hit_nodes = array("q")
         self.last_node = -1
@@ -143,7 +146,7 @@ class Prov(Reader):
         self._pend.append((code, key, writer))
 
     def write(self, code: int, key: int, value: int = 0, *, ctx: bool = True, also: tuple[int, ...] = (),
-              note: str | tuple[str, tuple[Any, ...]] | None = None) -> int:
+              note: Note | None = None) -> int:
         """A node: this step set ``key`` (to ``value``). Pending dependencies attach to it, then the
         program context it ran in (its call stack, the action or interrupt it belongs to); ``also``
         are further keys the same step wrote (each gets an alias record pointing here); ``note``, a
@@ -180,7 +183,7 @@ class Prov(Reader):
             add(_REC(ev | C.ALIAS, k, r, cur.get(k, -1)))
             cur[k] = a
         if note is not None:
-            self.notes[r] = note
+            self.notes.add(r, note)
         return r
 
     def _context(self, cur: int) -> None:
@@ -285,7 +288,7 @@ class Prov(Reader):
             deps += self._pend
             self._pend = []
         if deps:
-            self.hot_deps[r] = deps
+            self.hot_deps.add(r, deps)
 
     def accept(self, cpu: int, vector: int) -> None:
         """IRR -> ISR (and, implied, common_interrupt's lookup of the vector_irq slot). The ISR bit's
@@ -330,7 +333,8 @@ class Prov(Reader):
             self._records(ev, code, key, value, deps)
         cur[key] = r
         self.last_node = r
-        self.notes[r] = note
+        nid = self._note_ids.get(note)     # (``NoteStore.add``, inlined)
+        self._note_add(PAIR(r, nid if nid is not None else self.notes.intern(note)))
 
     def cause_write(self, code: int, key: int, value: int, note: Note, dcode: int, dkey: int,
                     dcode2: int = 0, dkey2: int = 0) -> None:
@@ -356,7 +360,8 @@ class Prov(Reader):
             rec.frombytes(_REC2(ev | code, key, value, cur.get(key, -1), ev | dcode, dkey, cur.get(dkey, -1), -1))
         cur[key] = r
         self.last_node = r
-        self.notes[r] = note
+        nid = self._note_ids.get(note)     # (``NoteStore.add``, inlined)
+        self._note_add(PAIR(r, nid if nid is not None else self.notes.intern(note)))
 
     def _records(self, ev: int, code: int, key: int, value: int, deps: list[tuple[int, int, int]]) -> None:
         """A node's record and its dependencies' (the pending ones are taken)."""
@@ -373,7 +378,7 @@ class Prov(Reader):
             return
         ev = eng.cur
         cur = self.cur
-        dep = (dcode, dkey, cur.get(dkey, -1))
+        w = cur.get(dkey, -1)
         cv = (cpu << 8 | vector) & 0xFFFF
         r = self.nhot
         self.nhot = r + 1
@@ -381,10 +386,10 @@ class Prov(Reader):
         cur[_IRR | cv] = r
         self.last_node = r
         if self._pend_ev == ev and self._pend:
-            self.hot_deps[r] = [*self._pend, dep]
+            self.hot_deps.add(r, [*self._pend, (dcode, dkey, w)])
             self._pend = []
         else:
-            self.hot_deps[r] = [dep]
+            self._hot_dep_add(QUAD(r, dcode, dkey, w))
 
     def _hot_write(self, code: int, key: int, value: int) -> int:
         """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""

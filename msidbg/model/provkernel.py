@@ -26,7 +26,8 @@ from msidbg.model import provkeys as PK
 
 #: the interrupt path's programs: a step that entered only these changes none of the state here
 #: (but for ``no_handler``'s freed slot, which records itself)
-HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upcall", "xen_handle_edge_irq"})
+HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upcall", "evtchn_2l_handle_events",
+                       "evtchn_fifo_handle_events", "xen_handle_edge_irq"})
 #: the program that applies a deferred move at ack time (kernel/irq/migration.c)
 MOVE_PROG = "irq_move_irq"
 #: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)

@@ -14,6 +14,7 @@ from typing import Any
 
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
+from msidbg.model.provstore import DepStore, NoteStore
 
 EV_SHIFT = 16
 CODE_MASK = (1 << EV_SHIFT) - 1
@@ -30,9 +31,9 @@ class Reader:
     hot: list[int]
     hot_arr: array[int]
     cur: dict[int, int]
-    notes: dict[int, str | tuple[str, tuple[Any, ...]]]
+    notes: NoteStore
     big: dict[int, int]
-    hot_deps: dict[int, list[tuple[int, int, int]]]
+    hot_deps: DepStore
     hit_nodes: array[int]
     stacks: dict[int, int]
     stack_list: list[tuple[Any, ...]]
@@ -189,10 +190,7 @@ class Reader:
 
     def note(self, r: int) -> str | None:
         """The note of node ``r`` (None: it has none); a lazy one is formatted now, once."""
-        n = self.notes.get(r)
-        if isinstance(n, tuple):
-            n = self.notes[r] = n[0].format(*n[1])
-        return n
+        return self.notes.get_note(r)
 
     def stack(self, r: int) -> tuple[Any, ...] | None:
         """(cpu, context kind, ((program, pc), ...)) of node ``r`` when it was made in a program step."""
@@ -200,7 +198,8 @@ class Reader:
         return None if sid is None else self.stack_list[sid]
 
     def memory_bytes(self) -> int:
-        return (len(self.rec) + len(self.hot_arr) + len(self.hot) + len(self.hit_nodes)) * 8 + len(self.cur) * 100
+        return ((len(self.rec) + len(self.hot_arr) + len(self.hot) + len(self.hit_nodes)) * 8 + len(self.cur) * 100
+                + self.notes.memory_bytes() + self.hot_deps.memory_bytes())
 
 
 def _small(key: int) -> int:

@@ -19,9 +19,14 @@ Revisions:
   before 4034586 (an affinity stored before request_irq() is where activation places the vector,
   baedb87d1b53) diverges at the vector's activation.
 - 1: the model of 2026-12-01 (snapshot format 5).
+- 2: the guest's event channel ABI (``model/evtchn_abi.py``): a vCPU's upcall serves its pending
+  ports in the 2-level round robin (from the port after the last one served) or in FIFO queue
+  order, not lowest port first; the world gains ``xen.abi``, ``xen.sel``, ``xen.fifo``,
+  ``xen.linked`` and ``kernel.xen.rr``; EVTCHNOP_bind_vcpu no longer raises the upcall; a port no
+  guest irq owns stays pending (``handle_irq_for_port`` skips it) instead of being cleared.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 1
+MODEL = 2

@@ -45,8 +45,13 @@ def build(scn: Any, w: World) -> None:
     p = w["platform"]
     if not p["kind"].startswith("xen-"):
         return
-    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"]:
-        w["kernel"]["ignore_mask"] = True   # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests
+    # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests. It is set at the end of
+    # xen_setup_pci_msi() (xen_msi_init() in the 4.14 backport), which xen_hvm_msi_init() never
+    # reaches when Xen advertises (x2)APIC virtualization: that guest keeps the x86 MSI domain and
+    # masks and unmasks its entries itself, in every release.
+    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] \
+            and not w["behaviour"]["apic_virtualization"]:
+        w["kernel"]["ignore_mask"] = True
     w["xen"] = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
         "pirqs": {},       # pirq -> record (absent = never touched, free)
@@ -117,8 +122,13 @@ def alloc_pirq(w: World) -> int:
 
 
 def note_alloc(eng: Any, pirq: int) -> None:
-    """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free)."""
+    """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free),
+    because of what last made it free (an unmap, a destroyed binding) when anything had used it --
+    how one device's pirq reaches another (2017: QEMU's unmap on MSI-X disable frees it)."""
     if pirq >= 0:
+        k = PK.key(PK.PIRQ, pirq)
+        if eng.prov.writer(k) >= 0:
+            eng.prov.dep(PC.D_CAUSE, k)
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
 

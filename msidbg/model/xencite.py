@@ -25,6 +25,16 @@ LINUX_SHUTDOWN = Source(L, "v6.6", LINUX_EVENTS, "shutdown_pirq, xen_evtchn_clos
 LINUX_AFFINITY = Source(L, "v6.6", LINUX_EVENTS, "set_affinity_irq, xen_rebind_evtchn_to_cpu, select_target_cpu",
                         "5.13..")
 LINUX_UPCALL = Source(L, "v6.6", LINUX_EVENTS, "__xen_evtchn_do_upcall, handle_irq_for_port", "all")
+LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
+                  "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
+LINUX_2L_30 = Source("linux-3.0.8 (a public copy: weilaidb/PythonExample)", "f505d5230209", "drivers/xen/events.c",
+                     "__xen_evtchn_do_upcall (the same round robin before events_2l.c)", "3.0..3.13")
+LINUX_FIFO = Source(L, "067e2601d3c0", "drivers/xen/events/events_fifo.c",
+                    "__evtchn_fifo_handle_events, consume_one_event, evtchn_fifo_unmask", "3.14..")
+LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (the only xen_set_irq_priority "
+                          "caller)", "3.14..")
+LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (fifo_events: xen_evtchn_fifo_init, else "
+                        "xen_evtchn_2l_init)", "3.14..")
 LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
               Source(L, "v6.6", LINUX_EVENTS, "eoi_pirq (the xen_pirq_chip irq_ack)", "all"))
 LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_destroy_irq", "3.x..")
@@ -66,10 +76,17 @@ XEN_MSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c", "msi_set_mask_bit,
 XEN_EVTCHN = Source(X, "RELEASE-4.5.0", "xen/common/event_channel.c", "evtchn_bind_pirq, __evtchn_close", "all")
 XEN_BIND_UNMASK = Source(X, "84d6add5593d", "xen/arch/x86/irq.c", "arch_evtchn_bind_pirq", "4.6..")
 XEN_INJECT = Source(X, "RELEASE-4.5.0", "xen/arch/x86/hvm/irq.c", "hvm_inject_msi", "all")
+XEN_2L = Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c", "evtchn_2l_set_pending, evtchn_2l_unmask", "all")
+XEN_FIFO = Source(X, "RELEASE-4.4.0", "xen/common/event_fifo.c", "evtchn_fifo_set_pending, evtchn_fifo_unmask, "
+                  "evtchn_fifo_clear_pending, evtchn_fifo_init", "4.4..")
+XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
+                  "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7..")
+XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
 
 module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46)
 module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46)
-module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT)
+module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
+module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
 module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
 
 # --- readings -------------------------------------------------------------------------------------------
@@ -182,7 +199,43 @@ reading("xen.vmsi-without-evtchn", "A bound pirq without an event channel is del
         quote="if ( hvm_domain_use_pirq(d, pirq) ) send_guest_pirq(d, pirq); else vmsi_deliver_pirq(d, pirq_dpci);",
         module=M)
 reading("xen.callback-vector", "The event channel upcall is the callback vector 0xf3 in the guest CPU's local "
-        "APIC model, acked at entry; pending ports are scanned lowest first.", status="hypothetical", module=M)
+        "APIC model, acked at entry and raised (edge-like) each time Xen marks the upcall pending; Xen's "
+        "HVMIRQ_callback_vector is level-like on evtchn_upcall_pending (hvm_vcpu_has_pending_irq).",
+        status="hypothetical", module=M)
+M = "msidbg.model.evtchn_abi"
+reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
+        "not 0) and Xen offers EVTCHNOP_init_control (4.4+); the 2-level ABI otherwise.",
+        source=(LINUX_INIT_IRQ, XEN_FIFO),
+        quote="if (fifo_events) ret = xen_evtchn_fifo_init(); if (ret < 0) xen_evtchn_2l_init();", module=M)
+reading("evtchn.2l-round-robin", "2-level: the upcall takes the selector with xchg and scans from the bit after "
+        "the last port this CPU served: the start word from that bit, the other selected words once, the start "
+        "word again from bit 0; each word's pending & bound-here & unmasked bits are read once per visit.",
+        source=(LINUX_2L, LINUX_2L_30),
+        quote="pending_words = xchg_xen_ulong(&vcpu_info->evtchn_pending_sel, 0); ... pending_bits = "
+              "active_evtchns(cpu, s, word_idx); ... /* Next caller starts at last processed + 1 */", module=M)
+reading("evtchn.2l-selector", "2-level: Xen sets the port's selector bit when it becomes pending unmasked, or is "
+        "unmasked pending, and marks the upcall only when that bit was clear.", source=XEN_2L,
+        quote="if ( !test_bit(port, &shared_info(d, evtchn_mask)) && !test_and_set_bit(port / "
+              "BITS_PER_EVTCHN_WORD(d), &vcpu_info(v, evtchn_pending_sel)) ) vcpu_mark_events_pending(v);",
+        module=M)
+reading("evtchn.fifo-queue", "FIFO: a pending, unmasked, unlinked event is linked at the tail of its notify "
+        "vCPU's queue (also when already pending); READY, and the upcall, only for a new head; a linked event "
+        "is never moved. The guest unlinks the head and handles it if pending and unmasked.",
+        source=(XEN_FIFO, LINUX_FIFO),
+        quote="if ( !test_bit(EVTCHN_FIFO_MASKED, word) && !test_bit(EVTCHN_FIFO_LINKED, word) ) ... if ( !linked "
+              "&& !test_and_set_bit(q->priority, &v->evtchn_fifo->control_block->ready) ) "
+              "vcpu_mark_events_pending(v); / head = clear_linked(word); ... if (evtchn_fifo_is_pending(port) && "
+              "!evtchn_fifo_is_masked(port)) handle_irq_for_port(port);", module=M)
+reading("evtchn.fifo-one-priority", "Every port the model binds has EVTCHN_FIFO_PRIORITY_DEFAULT (7): "
+        "evtchn_fifo_init sets it, and the guest's only xen_set_irq_priority call is for its VIRQ_TIMER "
+        "(arch/x86/xen/time.c xen_setup_timer, not modelled), so there is one queue per vCPU.",
+        source=(XEN_FIFO, LINUX_TIMER_PRIO), quote="evtchn->priority = EVTCHN_FIFO_PRIORITY_DEFAULT; / "
+        "(void)xen_set_irq_priority(irq, XEN_IRQ_PRIORITY_MAX);", module=M)
+reading("evtchn.bind-vcpu-signals-nothing", "EVTCHNOP_bind_vcpu only changes notify_vcpu_id: a pending event "
+        "reaches the new vCPU when the guest unmasks it (xen_rebind_evtchn_to_cpu masks around the call).",
+        source=XEN_BIND_VCPU,
+        quote="case ECS_PIRQ: ... unlink_pirq_port(chn, d->vcpu[chn->notify_vcpu_id]); chn->notify_vcpu_id = "
+              "v->vcpu_id; pirq_set_affinity(...); link_pirq_port(port, chn, v);", module="msidbg.model.evtchn")
 
 M = "msidbg.model.kernel.xen"
 reading("linux.hvm-always-eoi", "An HVM guest has no pirq_eoi_map (only PV registers one), so it trusts "

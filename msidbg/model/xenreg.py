@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import build, bus, evtchn, qemu
+from msidbg.model import build, bus, evtchn, evtchn_abi, qemu
 from msidbg.model import kernel as _kernel  # noqa: F401  (the guest's Xen frontend registers itself)
 from msidbg.model import xen as X
 from msidbg.model import xencite as _xencite  # noqa: F401  (citations of the Xen platforms)
@@ -25,6 +25,6 @@ def register(agenda: dict[str, Any], finish: list[Any]) -> None:
         bus.ROUTERS[route] = evtchn.route
     pci.ACCESSORS["xen-hvm"] = qemu.HvmAccessors
     pci.ACCESSORS["xen-pv"] = qemu.PvAccessors
-    for hook in (X.build, qemu.build):
+    for hook in (X.build, evtchn_abi.build, qemu.build):
         if hook not in build.PLATFORM_BUILDERS:
             build.PLATFORM_BUILDERS.append(hook)

@@ -47,6 +47,9 @@ __all__ = ["SEQ_BITS", "SEQ_MASK", "WORLD_FORMAT", "Engine", "EngineError", "Hit
            "upgrade_world"]
 
 
+#: ``Engine.held`` outside ``Engine._ordered`` (a requeued step is pushed on the heap at once)
+NOT_HOLDING = -2
+
 #: ``w["format"]``: 2 keeps the agenda as a map ``seq -> item`` (1: a heap-ordered list of items)
 WORLD_FORMAT = 2
 
@@ -115,6 +118,10 @@ class Engine:
         #: ``time << SEQ_BITS | seq``; lists are updated in place (hot loops bind them)
         self.heap: list[int] = []
         self.agenda: dict[int, list[Any]] = {}
+        #: inside ``_ordered`` only: the key of a CPU's next step (requeued or woken) that is on the
+        #: agenda but not yet on the heap (-1: none); ``NOT_HOLDING`` everywhere else, where every
+        #: item is on the heap
+        self.held = NOT_HOLDING
         self.sync_agenda()
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
         self.call_watch: set[str] = set()
@@ -140,6 +147,8 @@ class Engine:
         heap = self.heap
         heap[:] = [item[0] << SEQ_BITS | seq for seq, item in agenda.items()]
         heapq.heapify(heap)
+        if self.held >= 0:  # (a step that held a key, then unscheduled): its item is on the heap now
+            self.held = -1
 
     def _check_agenda(self) -> None:
         """The heap must describe the world's agenda; a world installed without ``sync_agenda``
@@ -268,24 +277,22 @@ class Engine:
         handlers = self.handlers
         heap = self.heap
         agenda = self.agenda
-        pop = heapq.heappop
+        pop, pushpop = heapq.heappop, heapq.heappushpop
         start = cur
         now = w["now"]
         # with fresh steps, after event ``cur`` the log holds ``cur - gap`` events
         gap = cur - len(ids)
+        self.held = -1
         try:
             for cur in range(start + 1, end + 1):     # (the loop leaves ``cur`` at the last step run)
                 self.cur = cur
-                if heap:
-                    item = agenda.pop(pop(heap) & SEQ_MASK)
-                    if (t := item[0]) > now:
-                        w["now"] = now = t
-                    handlers[item[2]](self, item)
-                    if fresh and len(ids) + gap != cur:
-                        raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
-                    if stop_on_notes and self._noted == cur:
-                        w["events"] = cur
-                        return cur - start, True
+                if (key := self.held) >= 0:
+                    # a CPU's next step, held back by ``on_cpu`` at the end of the last step: pushed
+                    # and popped at once (heappushpop returns it untouched when it is due first)
+                    self.held = -1
+                    key = pushpop(heap, key)
+                elif heap:
+                    key = pop(heap)
                 else:
                     self.model.finish(self)
                     if fresh and len(ids) + gap != cur:
@@ -293,9 +300,24 @@ class Engine:
                     if w["ended"] or (stop_on_notes and self._noted == cur):
                         w["events"] = cur
                         return cur - start, True
+                    continue
+                item = agenda.pop(key & SEQ_MASK)
+                if (t := item[0]) > now:
+                    w["now"] = now = t
+                handlers[item[2]](self, item)
+                if fresh and len(ids) + gap != cur:
+                    raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
+                if stop_on_notes and self._noted == cur:
+                    w["events"] = cur
+                    return cur - start, True
         except BaseException:
             w["events"] = cur - 1   # the step that raised did not complete
             raise
+        finally:    # every reader of the heap outside this loop sees every item of the agenda on it
+            key = self.held
+            self.held = NOT_HOLDING
+            if key >= 0:
+                heapq.heappush(heap, key)
         w["events"] = cur
         return cur - start, False
 

@@ -25,6 +25,7 @@ CURRENT: dict[str, Any] = {
     "affinity_on_activate": True,
     "vector_cleanup": "timer",
     "hotplug_force_complete": "involved",
+    "xen_fifo_events": True,
 }
 
 

@@ -6,9 +6,13 @@ chip, the upcall, and the hypercalls a scenario's instrumentation makes.
   emulates), bind to vCPU 0, unmask the port, ``eoi_pirq``; shutdown = mask, EVTCHNOP_close;
   mask/unmask = the port's mask bit; affinity = EVTCHNOP_bind_vcpu to the online CPU of the mask
   with the fewest channels.
-* The upcall vector runs ``xen_evtchn_do_upcall``: every pending, unmasked port bound to this
-  vCPU is handed to its irq's ``handle_edge_irq``, whose ack is ``eoi_pirq``: clear_evtchn, then
-  PHYSDEVOP_eoi when the pirq needs it (an HVM guest has no pirq_eoi_map: it always asks).
+* The upcall vector runs ``xen_evtchn_do_upcall``, which runs the ABI's handle_events while Xen
+  keeps the upcall signalled: ``evtchn_2l_handle_events`` (the per-CPU round robin over the
+  selected words) or ``evtchn_fifo_handle_events`` (``consume_one_event`` from the head of this
+  vCPU's queue); ``model/evtchn_abi.py`` has both orders. Each port goes to its irq's
+  ``handle_edge_irq``, whose ack is ``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi when the pirq
+  needs it (an HVM guest has no pirq_eoi_map: it always asks). A port no guest irq owns is skipped
+  and stays pending (``handle_irq_for_port``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, apic, evtchn, probes
+from msidbg.model import evtchn_abi as ABI
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
@@ -26,7 +31,7 @@ from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
 from msidbg.model.provkernel import irq_dirty
 from msidbg.sim.events import INT, kind
-from msidbg.sim.program import program
+from msidbg.sim.program import PROGRAMS, program
 
 EVTCHN_MASK = kind("evtchn.mask", ("port", INT), ("masked", INT), doc="the guest sets or clears a port's mask bit")
 EVTCHN_CLEAR = kind("evtchn.clear", ("port", INT), ("signals", INT),
@@ -217,36 +222,93 @@ def select_target_cpu(k: Any, mask: list[int]) -> int:
 
 
 # --- the upcall ------------------------------------------------------------------------------------------
-upcall = program("xen_evtchn_do_upcall", "the callback vector: handle every pending port of this vCPU",
-                 source=C.LINUX_UPCALL)
+upcall = program("xen_evtchn_do_upcall", "the callback vector: run the ABI's handle_events while the upcall "
+                 "is signalled", source=C.LINUX_UPCALL)
+l2 = program("evtchn_2l_handle_events", "2-level ABI: round robin over the selected words from the port after "
+             "the last one served", source=C.LINUX_2L)
+fifo = program("evtchn_fifo_handle_events", "FIFO ABI: consume_one_event from the head of this vCPU's queue",
+               source=C.LINUX_FIFO)
+_HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
-    """The callback vector is acked at entry (as the per-vCPU upcall vector is)."""
+    """The callback vector is acked at entry (as the per-vCPU upcall vector is); then
+    ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
+    ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
-    if not _next_pending(k.eng, k.cpu_id):
+    x = k.w["xen"]
+    abi = x["abi"]
+    if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
         k.ret(0)
+        return
+    prog = _HANDLE[abi]         # _enter, inlined (every interrupt): on to ``loop`` when it returns
+    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    if k.eng.call_watch:
+        k.eng.entered(prog)
+
+
+def _enter(k: Any, prog: str) -> None:
+    """Call ``prog`` from this step (pushed as the interrupt entry pushes its frames: one per
+    interrupt, so without the general call path; fault injection does not apply to it)."""
+    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    eng = k.eng
+    if eng.call_watch:
+        eng.entered(prog)
 
 
 @upcall.step
+def loop(k: Any, loc: dict[str, Any]) -> None:
+    """``} while (vcpu_info->evtchn_upcall_pending);``: Xen signalled more while the events were
+    handled (a selector bit or a new queue head): handle_events once more."""
+    x = k.w["xen"]
+    if _signalled(x, k.cpu_id):
+        _enter(k, _HANDLE[x["abi"]])
+        k.goto("loop")
+        return
+    if not k.emitted:
+        k.note("nothing left to hand to an irq: the upcall returns")
+    k.ret(0)
+
+
+@l2.step
 def scan(k: Any, loc: dict[str, Any]) -> None:
+    """The next port of the round robin (``evtchn_2l_handle_events``; the loop's variables are
+    this frame's locals), handed to its irq."""
     w = k.w
-    port = _next_pending(k.eng, k.cpu_id)
-    if not port:        # another CPU closed or cleared it meanwhile
-        k.note("no pending port left: the upcall returns")
+    vcpu = k.cpu_id
+    if "words" not in loc:
+        ABI.l2_start(w, vcpu, loc)
+    _handle_irq_for_port(k, ABI.l2_next(w, evtchn.mine(k.eng, vcpu), vcpu, loc), "scan")
+
+
+@fifo.step
+def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
+    """Unlink the head of this vCPU's queue; a pending, unmasked one goes to its irq."""
+    w = k.w
+    port = _consume(w["xen"], k.cpu_id)
+    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port) if port else None
+    if irq_no is not None and irq_no in w["irqs"]:      # the common case, inlined
+        k.call_then("consume_one_event", "xen_handle_edge_irq", irq=irq_no, port=port)
+        return
+    _handle_irq_for_port(k, port, "consume_one_event")
+
+
+def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
+    """``handle_irq_for_port``: the port's irq runs (``xen_handle_edge_irq``), then this program
+    goes on at ``step``; a port no guest irq owns is skipped and stays pending (the loop goes on
+    at once); port 0: handle_events returns."""
+    if not port:
         k.ret(0)
         return
+    w = k.w
     irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port)
     if irq_no is None or irq_no not in w["irqs"]:
-        src = evtchn.clear(k.eng, port)
-        for dev, idx, n in src:
-            acct.lost(k.eng, dev, idx, n, f"were pending on port {port}, which no guest irq owns")
-        k.ev(EVTCHN_CLEAR, None, port, sum(s[2] for s in src))
+        k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
         k.again()
         return
-    k.call_then("scan", "xen_handle_edge_irq", irq=irq_no, port=port)
+    k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)
 
 
 edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
@@ -277,11 +339,25 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
 def handle(k: Any, loc: dict[str, Any]) -> None:
     entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": _UPCALL_VECTOR})
     stack = k.ctx["stack"]
-    if len(stack) > 1 and stack[-2]["prog"] == _UPCALL and not _next_pending(k.eng, k.cpu_id):
-        stack[-2]["pc"] = len(upcall.steps)   # nothing else pending: the upcall returns with this step
+    if len(stack) > 2:
+        frame = stack[-2]
+        prog = frame["prog"]
+        if prog == _FIFO:
+            more = bool(k.w["xen"]["fifo"][k.cpu_id])
+        elif prog == _L2:
+            more = _l2_more(k.w["xen"], evtchn.mine(k.eng, k.cpu_id), k.cpu_id, frame["locals"])
+        else:
+            return
+        if not more:
+            # nothing else to hand to an irq: handle_events and the upcall return with this step
+            frame["pc"] = _NSTEPS[prog]
+            stack[-3]["pc"] = _NSTEPS_UPCALL
 
 
-_UPCALL, _UPCALL_VECTOR, _next_pending = upcall.name, evtchn.UPCALL_VECTOR, evtchn.next_pending
+_UPCALL_VECTOR, _signalled, _l2_more = evtchn.UPCALL_VECTOR, ABI.signalled, ABI.l2_more
+_FIFO, _L2, _HANDLERS, _consume = fifo.name, l2.name, frozenset(_HANDLE.values()), ABI.fifo_consume
+_NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
+_NSTEPS_UPCALL = len(upcall.steps)
 
 
 # --- registration ------------------------------------------------------------------------------------------
