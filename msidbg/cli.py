@@ -95,7 +95,8 @@ def _replay_parser(sub: Any) -> None:
                         "recorded. Exit 0 verified, 1 diverged, 2 bad file.")
     p2.add_argument("file", metavar="FILE.msgpack")
     p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying")
+    p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying: the file's "
+                    "world and behaviour switches as recorded (those this msidbg resolves differently marked !)")
     p2.add_argument("--scenario", action="store_true",
                     help="print the snapshot's scenario YAML exactly as stored (checked, not replayed); "
                     "--json: it with its seed and the options that re-run the snapshot's run")
