@@ -188,9 +188,9 @@ ROWS: tuple[Switch, ...] = (
         initial_note="kernel/irq/proc.c at cc9b94029e9e (4.9 era): 'irq_set_affinity(irq, new_value); err = "
         "count;'",
         history=(
-            Change("4.15", True, "genirq/proc: Return proper error code when irq_set_affinity() fails (the "
-                   "parent of 306eb5a38dfc)", unconfirmed=("4.15",),
-                   note="committed by tglx 2017-11-12 with 306eb5a38dfc (whose parent it is) for the 4.15 merge "
+            Change("4.15", True, "genirq/proc: Return proper error code when irq_set_affinity() fails (its "
+                   "hash not read)", unconfirmed=("4.15",),
+                   note="the parent of 306eb5a38dfc, both committed by tglx 2017-11-12 for the 4.15 merge "
                    "window; its own hash and the 4.15 release were not read; 5.x kernel/irq/proc.c has 'err = "
                    "irq_set_affinity(irq, new_value); if (!err) err = count;'"),
         ),

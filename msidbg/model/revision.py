@@ -24,9 +24,17 @@ Revisions:
   order, not lowest port first; the world gains ``xen.abi``, ``xen.sel``, ``xen.fifo``,
   ``xen.linked`` and ``kernel.xen.rr``; EVTCHNOP_bind_vcpu no longer raises the upcall; a port no
   guest irq owns stays pending (``handle_irq_for_port`` skips it) instead of being cleared.
+- 3: a ``set_affinity`` error is the writer's, not the device's (no ``failed: E...`` status, no
+  ``probe-failed``), and follows its release (``kernel.proc_affinity_result``,
+  ``affinity_busy_pending``, ``affinity_usr_errno``; an offline-only mask is EINVAL in
+  write_irq_affinity); a failed ``irq_set_affinity_hint`` move no longer fails ``request_irq``;
+  ``cpu_offline`` / ``cpu_online`` of CPU0 return EACCES unless ``kernel.cpu0_hotplug``; Xen
+  applies the first unmask QEMU's handling binds (``platform.xen_msix_snoop_unmask``, 3a6222bd57;
+  an ioreq may carry ``snoop``). The world gains the four kernel switches (every platform) and the
+  Xen one (xen-hvm).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 2
+MODEL = 3
