@@ -23,6 +23,8 @@ from tests.conftest import ROOT, shipped
 FIXTURES = ROOT / "tests" / "fixtures"
 #: written before model revision 2 (the event channel ABI): opens converted, diverges on replay
 XEN_ABI = "v3-xen-pirq-reuse-nvme.msgpack"
+#: written before model revision 3 (its kernel switches are in every world): the same, on bare metal
+AFFINITY = "v3-msi-torn-affinity-update.msgpack"
 OLD = ["v1-msix-write-while-unmasked.msgpack", "v3-msi-torn-affinity-update.msgpack",
        "v3-xen-pirq-reuse-nvme.msgpack"]
 
@@ -152,9 +154,9 @@ def test_older_snapshots_open_converted_and_verify_by_replay(name: str) -> None:
     # the version-1 file's model predates 4034586, so its replay diverges (test_hostile_snapshot
     # pins that error): it is shown unverified only
     modes = (True, False) if doc["version"] > 1 else (False,)
-    if name == XEN_ABI:
-        # model revision 2 gave Xen worlds the event channel ABI's state (model/evtchn_abi.py): the
-        # events replay the same up to the cursor, the world there does not
+    if name in (XEN_ABI, AFFINITY):
+        # model revision 2 gave Xen worlds the event channel ABI's state (model/evtchn_abi.py), 3 every
+        # world four kernel switches: the events replay the same up to the cursor, the world there does not
         with pytest.raises(DivergenceError) as e:
             Session.open(str(path))
         assert e.value.other_model and e.value.event == doc["cursor"]  # type: ignore[attr-defined]
@@ -168,13 +170,24 @@ def test_older_snapshots_open_converted_and_verify_by_replay(name: str) -> None:
 
 
 def test_a_converted_snapshot_saves_in_the_current_format(tmp_path: Path) -> None:
-    s = Session.open(str(FIXTURES / "v3-msi-torn-affinity-update.msgpack"))
+    # the v3 fixtures predate model revision 3 (they open unverified, and a save needs the verified
+    # history): a file of this model with its world in format 1 stands in for them
+    doc = doc_of(ROOT / "snapshots" / "msi-torn-affinity-update.msgpack")
+    w = unpack_world(doc["world"])
+    w["format"], w["agenda"] = 1, [w["agenda"][k] for k in sorted(w["agenda"])]
+    doc["world"], doc["state_hash"] = pack_world(w), state_hash(w)
+    old = tmp_path / "format1.msgpack"
+    old.write_bytes(snap.seal(doc))
+    s = Session.open(str(old))
     out = tmp_path / "again.msgpack"
     s.save(str(out))
     doc = doc_of(out)
     assert doc["version"] == snap.VERSION and unpack_world(doc["world"])["format"] == WORLD_FORMAT
     again = Session.open(str(out))
     assert state_hash(again.world) == state_hash(s.world) == doc["state_hash"]
+    with pytest.raises(DivergenceError) as e:   # the pre-revision-3 file itself cannot be saved
+        Session.open(str(FIXTURES / AFFINITY), verify=False).save(str(tmp_path / "v3.msgpack"))
+    assert e.value.other_model  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("agenda, says", [

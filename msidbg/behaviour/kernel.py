@@ -64,9 +64,10 @@ ROWS: tuple[Switch, ...] = (
         initial_note="af42b8d12f8a xen: fix MSI setup and teardown for PV on HVM guests (2010, 2.6.37 era)",
         history=(
             Change("4.11", False, "c74fd80f2f41 xen: do not re-use pirq number cached in pci device msi msg "
-                   "data (the 2017 revert, seed 002)", unconfirmed=("4.11",),
+                   "data (the 2017 revert, seed 002)", unconfirmed=("4.11",), backports=("3.10.106",),
                    note="posted 2017-01; its stable backports came with the 4.11-rc fixes of March 2017, "
-                   "so 4.11 rather than 4.10 (not checked in a release)"),
+                   "so 4.11 rather than 4.10 (not checked in a release); 3.10.106 carries it (828099d, in the "
+                   "June 2017 merge of 'Linux 3.10.106' into an Android kernel, read in its changelog)"),
         ),
     ),
     Switch(

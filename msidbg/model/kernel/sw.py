@@ -26,6 +26,10 @@ CURRENT: dict[str, Any] = {
     "vector_cleanup": "timer",
     "hotplug_force_complete": "involved",
     "xen_fifo_events": True,
+    "proc_affinity_result": True,
+    "affinity_busy_pending": True,
+    "affinity_usr_errno": "EPERM",
+    "cpu0_hotplug": False,
 }
 
 
