@@ -155,3 +155,26 @@ def test_cpu0_hotplug_outside_its_releases_is_a_one_line_error(tmp_path: Path, k
     message, path = error(tmp_path, CPU0.format(kernel=kernel, extra=", cpu0_hotplug: true"))
     assert message == (f"msidbg: {path}:4: kernel.cpu0_hotplug: true does not exist in kernel {kernel} (expected "
                        "a kernel.version from 3.8 up to, not including, 6.5, or false)")
+
+
+def test_offlining_an_offline_cpu_or_onlining_an_online_one_succeeds_and_does_nothing() -> None:
+    """device_offline() / device_online() return 1 for a device already in that state, and
+    online_store() returns the count for it: the model used to return EBUSY / EINVAL."""
+    eng = run_to_end(scenario("""
+        name: again
+        cpus: 3
+        devices:
+          eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+        run:
+          - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 2}
+          - {at: 1ms, do: cpu_offline, cpu: 2}
+          - {at: 2ms, do: cpu_offline, cpu: 2}
+          - {at: 3ms, do: cpu_online, cpu: 1}
+          - {at: 4ms, do: cpu_offline, cpu: 1}
+          - {at: 5ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+        """))
+    assert [r for r in results(eng) if r[1].startswith("cpu_")] == [
+        (1, "cpu_offline", 0), (2, "cpu_offline", 0), (3, "cpu_online", 0), (4, "cpu_offline", 0)]
+    assert [e.fields["target"] for e in events_of(eng, "cpu.offline")] == [2, 1]
+    assert not events_of(eng, "cpu.online") and not failed_actions(eng.w)
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}

@@ -36,7 +36,7 @@ from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
-EINVAL, EBUSY, EACCES = 22, 16, 13
+EBUSY, EACCES = 16, 13
 
 
 def no_online_file(k: Any, cpu: int) -> bool:
@@ -63,7 +63,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -71,8 +71,13 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     if no_online_file(k, loc["cpu"]):
         return
     target = k.w["cpus"][loc["cpu"]]
-    if not target["online"] or len(vec.online_cpus(k.w)) < 2:
-        k.note("CPU is offline, or the last online CPU", -EBUSY)
+    if not target["online"]:
+        # device_offline() returns 1 for a device already offline; online_store() returns the count
+        k.note("CPU is already offline: the write succeeds and does nothing", 0)
+        k.ret(0)
+        return
+    if len(vec.online_cpus(k.w)) < 2:
+        k.note("the last online CPU", -EBUSY)
         k.ret(-EBUSY)
         return
     if hotplug_busy(k):
@@ -212,7 +217,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE, S.CPU0_NOT_HOTPLUG))
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @up.step
@@ -221,8 +226,9 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         return
     target = k.w["cpus"][loc["cpu"]]
     if target["online"]:
-        k.note("CPU is already online", -EINVAL)
-        k.ret(-EINVAL)
+        # device_online() returns 1 for a device already online; online_store() returns the count
+        k.note("CPU is already online: the write succeeds and does nothing", 0)
+        k.ret(0)
         return
     if hotplug_busy(k):
         return

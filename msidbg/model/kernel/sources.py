@@ -97,6 +97,8 @@ CPU0_NOT_HOTPLUG = Source(L, "0a3abcf75bf3", "arch/x86/kernel/topology.c", "arch
                           "..3.7; from 3.8 (4d25031a81d3) unless cpu0_hotplug; 6.5.. (e59e74dc48a3) always")
 CPU0_HOTPLUG = Source(L, "4d25031a81d3", "arch/x86/kernel/topology.c",
                       "arch_register_cpu / enable_cpu0_hotplug (cpu0_hotplug)", "3.8..6.4 (cpu0_hotplug: true)")
+ONLINE_STORE = Source(L, "v6.6", "drivers/base/core.c", "online_store / device_offline / device_online "
+                      "(1 for a device already in that state: the write returns the count)", "all")
 NAMEI_CREATE = Source(L, "v6.6", "fs/namei.c", "lookup_open (O_CREAT without i_op->create: -EACCES)", "all")
 CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "scenario actions", "all")
 
@@ -251,3 +253,9 @@ reading("kernel.hotplug.cpu0",
         quote="CPU0 cannot be offlined due to several restrictions and assumptions in kernel. This basically "
         "doesnt add a control file, one cannot attempt to offline BSP. / if (!dir_inode->i_op->create) { error "
         "= -EACCES;")
+reading("kernel.hotplug.already",
+        "cpu_offline of a CPU already offline, or cpu_online of one already online, succeeds and does nothing: "
+        "device_offline() / device_online() return 1 and online_store() turns any non-negative result into "
+        "the count. Only the last online CPU refuses (-EBUSY).", source=ONLINE_STORE, module=M,
+        quote="ret = val ? device_online(dev) : device_offline(dev); unlock_device_hotplug(); return ret < 0 ? "
+        "ret : count;")
