@@ -28,7 +28,8 @@ Revisions:
   ``probe-failed``), and follows its release (``kernel.proc_affinity_result``,
   ``affinity_busy_pending``, ``affinity_usr_errno``; an offline-only mask is EINVAL in
   write_irq_affinity); a failed ``irq_set_affinity_hint`` move no longer fails ``request_irq``;
-  ``cpu_offline`` / ``cpu_online`` of CPU0 return EACCES unless ``kernel.cpu0_hotplug``; Xen
+  ``cpu_offline`` / ``cpu_online`` of CPU0 return EACCES unless ``kernel.cpu0_hotplug``, and of a
+  CPU already in that state succeed and do nothing (``online_store``); Xen
   applies the first unmask QEMU's handling binds (``platform.xen_msix_snoop_unmask``, 3a6222bd57;
   an ioreq may carry ``snoop``). The world gains the four kernel switches (every platform) and the
   Xen one (xen-hvm).
