@@ -126,6 +126,14 @@ reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi
         "pirq and forgets it; the entry stays updated.", source=QEMU_UPDATE,
         quote="if (xc_physdev_unmap_pirq(xen_xc, xen_domid, *old_pirq)) { ... } *old_pirq = XEN_PT_UNASSIGNED_PIRQ;",
         module=M)
+reading("qemu.msi-update-own-pirq", "For MSI (not MSI-X) an address/data write re-binds QEMU's own msi->pirq: "
+        "xen_pt_msi_update never reads the pirq from the message (only xen_pt_msi_setup does, at the first "
+        "Enable). Before c976437c7dba a re-probed guest's new pirq is therefore never mapped; the device "
+        "keeps signalling the old pirq, which has no event channel any more.",
+        source=(QEMU_MSI_SETUP, QEMU_CFG_44),
+        quote="return msi_msix_update(s, msi_addr64(msi), msi->data, msi->pirq, false, 0, &msi->pirq); / "
+              "if (cfg_entry->data != old_addr) { if (s->msi->mapped) { xen_pt_msi_update(s); } }",
+        module=M)
 reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer writes the guest's mask bit to the "
         "physical entry (its table mapping is PROT_READ); the 2008 tools/ioemu did (mask_physical_msix_entry): "
         "platform.qemu_writes_phys_mask, chosen by no preset.", source=(QEMU_TRAD, IOEMU_2008),

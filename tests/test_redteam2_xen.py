@@ -1,0 +1,44 @@
+"""Red team 2: driver remove / re-probe cycles on Xen HVM with plain MSI.
+
+Expected values follow from qemu-xen's hw/xen/xen_pt_msi.c and xen_pt_config_init.c of the
+named releases (read in the mirror), worked out before the run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
+
+RELOAD_MSI = """
+name: reload-msi
+cpus: 2
+platform: {{kind: xen-hvm, xen: "{xen}"}}
+kernel: {{version: "4.9"}}
+devices:
+  xhci: {{bdf: "00:05.0", kind: xhci, passthrough: true, msi: {{vectors: 1, per_vector_mask: false, addr64: true}}}}
+run:
+  - {{at: 0, on: 1, do: probe, dev: xhci, mode: msi, vectors: 1}}
+  - {{at: 1ms, do: fire, dev: xhci, vector: 0, count: 3, every: 10us}}
+  - {{at: 2ms, on: 1, do: remove, dev: xhci}}
+  - {{at: 3ms, on: 1, do: probe, dev: xhci, mode: msi, vectors: 1}}
+  - {{at: 5ms, do: fire, dev: xhci, vector: 0, count: 3, every: 10us}}
+"""
+
+
+@pytest.mark.parametrize(("xen", "lost"), [("4.4", 3), ("4.5", 0)])
+def test_a_reprobed_msi_keeps_qemus_old_pirq_before_c976437(xen: str, lost: int) -> None:
+    """qemu-xen-4.4 keeps the pirq mapped and MSI "initialized" when the guest clears Enable, so
+    the re-probe's address write runs xen_pt_msi_update, which re-binds QEMU's own msi->pirq
+    (101), never the new pirq the guest got from PHYSDEVOP_get_free_pirq and wrote in the
+    message (100), and the Enable write sets nothing up. The device keeps signalling pirq 101,
+    whose event channel the guest closed: lost. The model bound the message's pirq, failed,
+    unmapped 101 and set MSI up again with 100: everything delivered. From c976437c7dba
+    (qemu-xen-4.5) disabling unmaps and the re-probe's Enable maps and binds the new pirq."""
+    eng = run_to_end(scenario(RELOAD_MSI.format(xen=xen)))
+    assert totals(eng, "xhci") == {"raised": 6, "delivered": 6 - lost, "lost": lost, "spurious": 0}
+    guest = [e.fields["ret"] for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "PHYSDEVOP_get_free_pirq"]
+    assert guest == ([101, 100] if lost else [101, 101])
+    assert {e.fields["pirq"] for e in events_of(eng, "qemu.bind_pirq")} == {101}
+    assert ("pirq-conflict" in hit_names(eng)) == bool(lost)
+    assert not [e for e in events_of(eng, "qemu.bind_pirq") if e.fields["rc"] < 0]
