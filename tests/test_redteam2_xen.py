@@ -6,9 +6,13 @@ named releases (read in the mirror), worked out before the run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from msidbg.debugger import Session
 from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
+from tests.why_helpers import first_hit, one, tree
 
 RELOAD_MSI = """
 name: reload-msi
@@ -42,3 +46,20 @@ def test_a_reprobed_msi_keeps_qemus_old_pirq_before_c976437(xen: str, lost: int)
     assert {e.fields["pirq"] for e in events_of(eng, "qemu.bind_pirq")} == {101}
     assert ("pirq-conflict" in hit_names(eng)) == bool(lost)
     assert not [e for e in events_of(eng, "qemu.bind_pirq") if e.fields["rc"] < 0]
+
+
+def test_why_the_reprobe_gets_a_new_pirq_names_what_holds_the_old_one(tmp_path: Path) -> None:
+    """The guest's new pirq (100) is Xen's highest free one because QEMU-4.4 still maps 101 for
+    the removed device. The conflict's chain stopped at PHYSDEVOP_get_free_pirq ("the highest
+    free one") with nothing explaining why 101 was not free; it now reaches QEMU's map of 101 at
+    the first probe."""
+    path = tmp_path / "reload.yaml"
+    path.write_text(RELOAD_MSI.format(xen="4.4") + "breakpoints: [pirq-conflict]\n")
+    s = Session.from_scenario(str(path))
+    s.run()
+    hit = first_hit(s, "pirq-conflict")
+    assert hit.detail.startswith("the guest binds an event channel to pirq 100 for xhci")
+    links = {(lk.event, lk.path): lk for lk in s.why(hit).links()}
+    mapped = one(s, "qemu.map_pirq", dev="xhci", pirq=101)
+    assert links[(mapped, "xen.pirqs[101]")].actor == "QEMU"
+    assert one(s, "action.start", do="probe", dev="xhci", test=lambda e: e.time_ns == 0) in tree(s.why(hit))
