@@ -63,3 +63,31 @@ def test_why_the_reprobe_gets_a_new_pirq_names_what_holds_the_old_one(tmp_path: 
     mapped = one(s, "qemu.map_pirq", dev="xhci", pirq=101)
     assert links[(mapped, "xen.pirqs[101]")].actor == "QEMU"
     assert one(s, "action.start", do="probe", dev="xhci", test=lambda e: e.time_ns == 0) in tree(s.why(hit))
+
+
+XSA129 = """
+name: xsa129
+cpus: 2
+platform: {{kind: xen-hvm, xen: "{xen}", apic_virtualization: true}}
+kernel: {{version: "5.10"}}
+devices:
+  xhci: {{bdf: "00:14.0", kind: xhci, passthrough: true, msi: {{vectors: 1, per_vector_mask: true, addr64: true}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}}
+"""
+
+
+@pytest.mark.parametrize(("xen", "emulated"), [("4.5", False), ("4.5.1", True), ("4.4.2", False), ("4.4.3", True),
+                                               ("4.6", True)])
+def test_xsa129_hides_msi_mask_bits_from_the_guest(xen: str, emulated: bool) -> None:
+    """7611dae8a6 (XSA-129; qemu-xen-4.6.0, backported to 4.4.3 and 4.5.1): Message Control's
+    Per-vector Masking bit is emulated as 0 and the Mask Bits register is QEMU's own. Before it
+    the guest saw the device's bit and its mask writes reached the device. The model showed the
+    bit in every release (the guest read the physical register, not QEMU's) and never passed the
+    writes through. A guest that sees no mask bits has no reservation mode (msi_check_reservation_mode)."""
+    eng = run_to_end(scenario(XSA129.format(xen=xen)))
+    assert eng.w["behaviour"]["qemu_msi_mask_emulated"] is emulated
+    desc = next(d for d in eng.w["irqs"].values() if d["dev"] == "xhci")
+    assert desc["resv_mode"] is not emulated
+    guest_mask = [e for e in events_of(eng, "cfg.write") if e.dev == "xhci" and e.fields["offset"] == 0x60]
+    assert (not guest_mask) is emulated

@@ -25,7 +25,8 @@
   write re-binds QEMU's own ``msi->pirq`` (``xen_pt_msi_update`` never reads the pirq from the
   message), so before c976437c7dba a re-probed guest's new pirq is never mapped: the device keeps
   the old one; a failed re-bind unmaps it and leaves MSI set up without a pirq. Disabling
-  unbinds and unmaps (c976437c7dba), or before it changes nothing.
+  unbinds and unmaps (c976437c7dba), or before it changes nothing. Mask Bits writes stay in
+  QEMU from XSA-129 (``qemu_msi_mask_emulated``); before it they reach the device.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] 
 
 # --- config writes ---------------------------------------------------------------------------------
 cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device",
-              source=(C.QEMU_CFG_44, C.QEMU_C976437))
+              source=(C.QEMU_CFG_44, C.QEMU_C976437, C.QEMU_XSA129))
 
 
 @cfg.step
@@ -103,7 +104,8 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     else:
         msi = e["msi"]
         msi[reg] = _merge(msi[reg], roff, width, loc["offset"], loc["value"], loc["size"])
-        loc["phys"] = None          # address, data and mask bits stay in QEMU (no write-back)
+        if reg != "mask" or k.w["behaviour"]["qemu_msi_mask_emulated"]:
+            loc["phys"] = None      # address and data (and, from XSA-129, mask bits) stay in QEMU
         if reg != "mask" and msi["initialized"]:
             k.call("xen_pt_msi_update", dev=dev)
 

@@ -265,7 +265,7 @@ def multi_mask(k: Any, dev: str) -> int:
 
 def msi_can_mask(k: Any, dev: str) -> bool:
     """msi_attrib.can_mask: per-vector masking capable, and masking not disabled (Xen)."""
-    return bool(hwdev(k, dev)["msi"]["ctrl"] & MSI_PVM) and not pci.ignore_mask(k)
+    return bool(reg(k, dev, "msi_ctrl") & MSI_PVM) and not pci.ignore_mask(k)
 
 
 def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
@@ -400,7 +400,7 @@ def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
         return False
     if loc["type"] == "msix":
         return True
-    return bool(hwdev(k, loc["dev"])["msi"]["ctrl"] & MSI_PVM)
+    return bool(reg(k, loc["dev"], "msi_ctrl") & MSI_PVM)
 
 
 @domain_alloc.step
