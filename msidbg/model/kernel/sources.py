@@ -33,6 +33,9 @@ MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq 
                  "force complete for all irqs: 6.10.. (hotplug_force_complete)")
 RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
                  "4.14..")
+DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
+                "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
+                "all")
 FREE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__free_irq -> irq_shutdown_and_deactivate", "all")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
