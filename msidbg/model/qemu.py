@@ -58,7 +58,8 @@ def build(scn: Any, w: World) -> None:
     for name in sorted(w["devices"]):
         d = w["devices"][name]
         if d["passthrough"]:
-            devs[name] = {"msix": _new_msix(d["msix"]), "msi": _new_msi(d["msi"])}
+            devs[name] = {"msix": _new_msix(d["msix"]),
+                          "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"])}
         elif w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
             # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
             # pirq message (428c3ece97 "fix MSI injection on Xen")
@@ -77,10 +78,13 @@ def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"ctrl": 0, "enabled": False, "maskall": False, "entries": entries}
 
 
-def _new_msi(msi: dict[str, Any] | None) -> dict[str, Any] | None:
+def _new_msi(msi: dict[str, Any] | None, mask_emulated: bool) -> dict[str, Any] | None:
+    """Message Control as the guest reads it: XSA-129 (7611dae8a6) emulates Per-vector Masking
+    as absent (emu_mask 0x017F, init 0); before it the device's bit shows through."""
     if msi is None:
         return None
-    return {"ctrl": msi["ctrl"] & (0x7 << 1 | MSI_64BIT | MSI_PVM), "addr_lo": 0, "addr_hi": 0, "data": 0,
+    shown = 0x7 << 1 | MSI_64BIT | (0 if mask_emulated else MSI_PVM)
+    return {"ctrl": msi["ctrl"] & shown, "addr_lo": 0, "addr_hi": 0, "data": 0,
             "mask": 0, "pirq": UNASSIGNED, "initialized": False}
 
 

@@ -32,7 +32,11 @@ Revisions:
   CPU already in that state succeed and do nothing (``online_store``); Xen
   applies the first unmask QEMU's handling binds (``platform.xen_msix_snoop_unmask``, 3a6222bd57;
   an ioreq may carry ``snoop``). The world gains the four kernel switches (every platform) and the
-  Xen one (xen-hvm).
+  Xen one (xen-hvm). Also: multi-message MSI enables ilog2(roundup_pow_of_two(nvec)) messages and
+  only its first irq writes the device's message (pci_msi_domain_write_msg); QEMU xen-pt re-binds
+  MSI with its own ``msi->pirq`` on an address/data write, not the message's; XSA-129
+  (``platform.qemu_msi_mask_emulated``, the world gains it on xen-hvm): the guest reads MSI
+  Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device.
 """
 
 from __future__ import annotations

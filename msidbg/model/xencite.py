@@ -52,6 +52,9 @@ QEMU_UPDATE = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "msi_msix_setup
                      "all")
 QEMU_MSI_SETUP = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "xen_pt_msi_setup, xen_pt_msi_update, "
                         "xen_pt_msi_disable", "all")
+QEMU_XSA129 = Source(Q, "7611dae8a6", "hw/xen/xen_pt_config_init.c",
+                     "xen_pt_emu_reg_msi (Message Control emu_mask 0x017F; xen_pt_mask_reg_init)",
+                     "qemu-xen-4.6.0.. (4.5.1, 4.4.3: stable backports) (qemu_msi_mask_emulated)")
 QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
                    "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
@@ -127,6 +130,22 @@ reading("qemu.disable-before-c976437", "Before c976437c7dba clearing MSI-X (or M
 reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi_irq) unmaps the entry's own "
         "pirq and forgets it; the entry stays updated.", source=QEMU_UPDATE,
         quote="if (xc_physdev_unmap_pirq(xen_xc, xen_domid, *old_pirq)) { ... } *old_pirq = XEN_PT_UNASSIGNED_PIRQ;",
+        module=M)
+reading("qemu.msi-update-own-pirq", "For MSI (not MSI-X) an address/data write re-binds QEMU's own msi->pirq: "
+        "xen_pt_msi_update never reads the pirq from the message (only xen_pt_msi_setup does, at the first "
+        "Enable). Before c976437c7dba a re-probed guest's new pirq is therefore never mapped; the device "
+        "keeps signalling the old pirq, which has no event channel any more.",
+        source=(QEMU_MSI_SETUP, QEMU_CFG_44),
+        quote="return msi_msix_update(s, msi_addr64(msi), msi->data, msi->pirq, false, 0, &msi->pirq); / "
+              "if (cfg_entry->data != old_addr) { if (s->msi->mapped) { xen_pt_msi_update(s); } }",
+        module=M)
+reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1, 4.4.3) xen-pt emulates MSI "
+        "Per-vector Masking as absent and keeps the Mask Bits register to itself; before it Message Control's "
+        "bit 8 showed the device's capability and mask writes reached the device.",
+        source=(QEMU_XSA129, QEMU_CFG_44),
+        quote="It's being used by the hypervisor. For now simply mimic a device not capable of masking, and "
+              "fully emulate any accesses a guest may issue nevertheless as simple reads/writes without side "
+              "effects. / .emu_mask = 0x007F -> 0x017F",
         module=M)
 reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer writes the guest's mask bit to the "
         "physical entry (its table mapping is PROT_READ); the 2008 tools/ioemu did (mask_physical_msix_entry): "

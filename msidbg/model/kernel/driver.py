@@ -27,7 +27,7 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 
 
 probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ))
+               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
@@ -66,9 +66,27 @@ def request_next(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def requested(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] < 0:
-        k.ret(loc["ret"])
+        loc["err"], loc["i"] = loc["ret"], loc["i"] - 1
+        k.goto("unwind")
         return
     k.goto("request_next")
+
+
+@probe.step
+def unwind(k: Any, loc: dict[str, Any]) -> None:
+    """A failed probe releases what it acquired, last first: devres (really_probe ->
+    devres_release_all) frees the devm_request_irq()s, then pcim_msi_release's
+    pci_free_irq_vectors (a pcim-enabled device; unmanaged drivers unwind the same by hand)."""
+    if loc["i"] > 0:
+        loc["i"] -= 1
+        k.call_then("unwind", "free_irq", dev=loc["dev"], index=loc["i"])
+        return
+    k.call("pci_free_irq_vectors", dev=loc["dev"])
+
+
+@probe.step
+def unwound(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["err"])
 
 
 remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors",

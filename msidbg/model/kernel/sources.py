@@ -33,6 +33,9 @@ MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq 
                  "force complete for all irqs: 6.10.. (hotplug_force_complete)")
 RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
                  "4.14..")
+DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
+                "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
+                "all")
 FREE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__free_irq -> irq_shutdown_and_deactivate", "all")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
@@ -78,6 +81,9 @@ MSIX_INIT_OLD = Source(L, "4287d824f265", "drivers/pci/msi.c", "msix_capability_
                        "..5.13 (msix_enable_first: false)")
 WRITE_MSG = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c", "__pci_write_msi_msg / pci_write_msg_msix",
                    "masked update: 5.14.. (msix_masked_update)")
+MSI_DOMAIN_WRITE = Source(L, "v6.6", "drivers/pci/msi/irqdomain.c",
+                          "pci_msi_domain_write_msg (desc->irq == irq_data->irq)",
+                          "all (drivers/pci/msi.c before 5.17)")
 ALLOC_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
                        "pci_alloc_irq_vectors_affinity / __pci_enable_msix_range", "4.10..")
 FREE_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
@@ -148,6 +154,13 @@ reading("kernel.vector.multi-msi",
         "Multi-message MSI needs interrupt remapping on x86: the vector allocator cannot allocate contiguous "
         "vectors, so the PCI core retries with one message.", source=(VECTOR, MSI_CORE), module=M,
         quote="/* Currently vector allocator can't guarantee contiguous allocations */")
+reading("kernel.msi.multi-message",
+        "A multi-message MSI function has one message: msi_setup_msi_desc sets Multiple Message Enable to "
+        "ilog2(__roundup_pow_of_two(nvec)) (3 vectors enable 4 messages) and pci_msi_domain_write_msg writes "
+        "only the first irq's message; the device puts the message number in the low data bits.",
+        source=(MSI_DOMAIN_WRITE, MSI_CORE), module=M,
+        quote="For MSI-X desc->irq is always equal to irq_data->irq. For MSI only the first interrupt of "
+        "MULTI MSI passes the test.")
 reading("kernel.hotplug.stop-machine",
         "fixup_irqs() runs on the outgoing CPU while every other CPU spins in stop_machine with interrupts "
         "off. The model runs its steps in the requesting CPU's process context, standing in for the outgoing "
