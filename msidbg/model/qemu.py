@@ -22,6 +22,7 @@ from msidbg.model import device, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    ENTRY_MASKBIT,
     MSI_64BIT,
     MSI_CTRL,
     MSI_ENABLE,
@@ -134,15 +135,18 @@ class HvmAccessors:
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
         complete = False
+        extra: dict[str, bool] = {}
         if vmsi.covers(k.w, dev, entry):
             how = vmsi.write(k.eng, k.cpu_id, dev, entry, reg, value)
             if how == vmsi.HANDLED:
                 k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
                 return
             complete = how == vmsi.FORWARD_COMPLETE
+        elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w["behaviour"].get("xen_msix_snoop_unmask"):
+            extra["snoop"] = True   # msixtbl_range (3a6222bd57): an unmask it cannot claim, remembered
         k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
         _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
-                   "complete": complete})
+                   "complete": complete, **extra})
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:

@@ -299,6 +299,10 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     _startup(eng, hirq)
     if hirq["type"] == "msix":
         vmsi.register(x, hirq["dev"])
+        if eng.w["behaviour"].get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
+            P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
+                    note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
+                    "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
     return 0
 
 

@@ -74,6 +74,8 @@ XEN_VMSI_44 = Source(X, "RELEASE-4.4.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_rea
                      "msix_write_completion", "<= 4.5")
 XEN_VMSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_read, msixtbl_write, msixtbl_range",
                      "4.6..")
+XEN_VMSI_SNOOP = Source(X, "3a6222bd57", "xen/arch/x86/hvm/vmsi.c", "msixtbl_range (snoop), msixtbl_pt_register, "
+                        "msix_write_completion", "4.7.. and 4.6.3.. (xen_msix_snoop_unmask)")
 XEN_MSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c", "msi_set_mask_bit, guest_mask_msi_irq, "
                     "startup_msi_irq", "4.6..")
 XEN_EVTCHN = Source(X, "RELEASE-4.5.0", "xen/common/event_channel.c", "evtchn_bind_pirq, __evtchn_close", "all")
@@ -87,7 +89,7 @@ XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/ev
 XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
 
 module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46)
-module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46)
+module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46, XEN_VMSI_SNOOP)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
 module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
@@ -173,6 +175,13 @@ reading("xen.msixtbl.read-shadow", "Before 4.6 address/data reads of entries 0-2
         "nothing was written since the binding (0); Vector Control reads return the physical bit.",
         source=XEN_VMSI_44, quote="if ( nr_entry >= MAX_MSIX_ACC_ENTRIES ) goto out; index = offset / "
         "sizeof(uint32_t); *pval = entry->gentries[nr_entry].msi_ad[index];", module=M)
+reading("xen.msixtbl.first-unmask", "From 3a6222bd57 (4.7; stable-4.6 3b412a9afd, 4.6.3) an unmask of a Vector "
+        "Control that msixtbl_range cannot claim is snooped; if QEMU's handling of that write registers the "
+        "entry (pt_irq_create_bind -> msixtbl_pt_register), Xen applies the unmask once QEMU is done. Before, it "
+        "reached QEMU only and Xen kept the entry guest-masked.", source=XEN_VMSI_SNOOP,
+        quote="Qemu invokes xc_domain_update_msi_irq(), ultimately leading to msixtbl_pt_register(), upon seeing "
+        "that first unmask operation. Yet for msixtbl_range() to return true ... msixtbl_pt_register() must have "
+        "completed. Deal with this by snooping suitable writes in msixtbl_range()", module=M)
 reading("xen.msixtbl.refcount-inverted", "msixtbl_pt_unregister deletes the device's entry while bindings remain "
         "and keeps it when the last goes, until ea87662c77 (4.22).", source=XEN_VMSI_44,
         quote="if ( !atomic_dec_and_test(&entry->refcnt) ) del_msixtbl_entry(entry);", module=M)
