@@ -91,3 +91,27 @@ def test_xsa129_hides_msi_mask_bits_from_the_guest(xen: str, emulated: bool) -> 
     assert desc["resv_mode"] is not emulated
     guest_mask = [e for e in events_of(eng, "cfg.write") if e.dev == "xhci" and e.fields["offset"] == 0x60]
     assert (not guest_mask) is emulated
+
+
+def test_qemu_binds_a_plain_msi_with_the_guests_vector_under_apic_virtualization() -> None:
+    """msi_msix_update passes gvec = msi_vector(data) and the destination to
+    xc_domain_update_msi_irq for MSI as for MSI-X. The model bound MSI with vector 0, harmless
+    for a pirq guest (XEN_PIRQ_MSI_DATA has vector 0) but fatal under APIC virtualization, where
+    the guest programs a real vector and Xen injects it (vmsi_deliver_pirq): every signal was
+    lost as "the guest's message, whose vector is 0". Signals 3 ms apart (Xen's 1 ms eoi_timer
+    acknowledges the non-maskable MSI in between) are all delivered."""
+    eng = run_to_end(scenario("""
+        name: apicv-msi
+        cpus: 2
+        platform: {kind: xen-hvm, xen: "4.16", apic_virtualization: true}
+        kernel: {version: "5.10"}
+        devices:
+          xhci: {bdf: "00:14.0", kind: xhci, passthrough: true, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+        run:
+          - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+          - {at: 1ms, do: fire, dev: xhci, vector: 0, count: 3, every: 3ms}
+        """))
+    assert totals(eng, "xhci") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+    desc = next(d for d in eng.w["irqs"].values() if d["dev"] == "xhci")
+    pirq = next(p for p, r in eng.w["xen"]["pirqs"].items() if r["dev"] == "xhci")
+    assert (eng.w["xen"]["pirqs"][pirq]["gvec"], eng.w["xen"]["pirqs"][pirq]["gdest"]) == (desc["vector"], desc["cpu"])

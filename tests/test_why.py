@@ -118,7 +118,7 @@ def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed
     offline = one(s, "cpu.offline")
     first = s.why(assigns[0])
     assert first.chain[0].path == "cpus[1].vector_irq[0x21]" and first.chain[0].value == 24
-    assert first.chain[0].stack == ["irq_domain_activate_irq+write", "irq_activate+return", "request_irq+startup",
+    assert first.chain[0].stack == ["irq_domain_activate_irq+write", "irq_activate+activated", "request_irq+startup",
                                     "driver_request_irq+hint"]
     assert first.events() == [assigns[0], start]
     assert s.why("cpus[0].vector_irq[0x21]").events() == [assigns[1], start]

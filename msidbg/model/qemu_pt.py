@@ -336,7 +336,8 @@ msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated 
 def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
     pirq = msi["pirq"]   # xen_pt_msi_update passes msi->pirq: the message's pirq only counts at setup
-    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0)
+    # msi_msix_update: gvec = msi_vector(data), gflags from the address (destination), as for MSI-X
+    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, (msi["addr_lo"] >> 12) & 0xFF)
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
     if rc == 0:
         msi["initialized"] = True   # setup's bind succeeded (a failed later update leaves it set)

@@ -36,7 +36,9 @@ Revisions:
   only its first irq writes the device's message (pci_msi_domain_write_msg); QEMU xen-pt re-binds
   MSI with its own ``msi->pirq`` on an address/data write, not the message's; XSA-129
   (``platform.qemu_msi_mask_emulated``, the world gains it on xen-hvm): the guest reads MSI
-  Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device.
+  Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device;
+  request_irq fails when activation finds no vector and a failed probe releases its irqs and
+  vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization).
 """
 
 from __future__ import annotations
