@@ -290,7 +290,7 @@ def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     port = _consume(w["xen"], k.cpu_id)
     irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port) if port else None
     if irq_no is not None and irq_no in w["irqs"]:      # the common case, inlined
-        k.call_then("consume_one_event", "xen_handle_edge_irq", irq=irq_no, port=port)
+        _call_edge(k, w, "consume_one_event", irq_no, port)
         return
     _handle_irq_for_port(k, port, "consume_one_event")
 
@@ -308,7 +308,25 @@ def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
         k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
         k.again()
         return
-    k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)
+    _call_edge(k, w, step, irq_no, port)
+
+
+def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> None:
+    """``k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)``, and the callee's first
+    step (the ack, which emits) in this same step, as the interpreter would run them: the call's
+    entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
+    this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
+    own (the probes check every step)."""
+    if "probes" in w:
+        k.call_then(step, _EDGE, irq=irq_no, port=port)
+        return
+    frame = {"prog": _EDGE, "pc": 0, "locals": {"irq": irq_no, "port": port}}
+    k.goto(step)
+    if k.eng.model.on_push(frame):
+        k.ctx["stack"].append(frame)
+        k.frame = frame
+        ack(k, frame["locals"])
+        frame["pc"] = 1
 
 
 edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
@@ -356,6 +374,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
 
 _UPCALL_VECTOR, _signalled, _l2_more = evtchn.UPCALL_VECTOR, ABI.signalled, ABI.l2_more
 _FIFO, _L2, _HANDLERS, _consume = fifo.name, l2.name, frozenset(_HANDLE.values()), ABI.fifo_consume
+_EDGE = edge.name
 _NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
 _NSTEPS_UPCALL = len(upcall.steps)
 
