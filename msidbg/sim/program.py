@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 StepFn = Callable[[Any, dict[str, Any]], None]
+_Step = TypeVar("_Step", bound=StepFn)
 
 NEXT, CALL, RET, GOTO, AGAIN, WAIT = range(6)
 
@@ -39,7 +40,7 @@ class Program:
     #: the upstream source(s) this program follows (opaque here: the model's ``cite.Source`` objects)
     sources: tuple[Any, ...] = ()
 
-    def step(self, fn: StepFn) -> StepFn:
+    def step(self, fn: _Step) -> _Step:
         """Decorator: append ``fn`` as the next step, labelled by its function name."""
         label = fn.__name__.lstrip("_")
         if label in self.labels:

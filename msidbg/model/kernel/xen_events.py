@@ -237,7 +237,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     apic.eoi(k.cpu)
-    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    k.ev(K.APIC_EOI, None, loc["vector"], 0, 0, "eoi")     # (positional: a keyword call is never specialised)
     x = k.w["xen"]
     abi = x["abi"]
     if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
@@ -320,12 +320,13 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     if "probes" in w:
         k.call_then(step, _EDGE, irq=irq_no, port=port)
         return
-    frame = {"prog": _EDGE, "pc": 0, "locals": {"irq": irq_no, "port": port}}
+    loc: dict[str, Any] = {"irq": irq_no, "port": port}
+    frame = {"prog": _EDGE, "pc": 0, "locals": loc}
     k.goto(step)
     if k.eng.model.on_push(frame):
         k.ctx["stack"].append(frame)
         k.frame = frame
-        ack(k, frame["locals"])
+        ack(k, loc)
         frame["pc"] = 1
 
 
@@ -350,12 +351,12 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
         eng = k.eng
         pirq = info["pirq"]
         rc = X.pirq_eoi(eng, pirq)
-        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, cost="hypercall")
+        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, "hypercall")
 
 
 @edge.step
 def handle(k: Any, loc: dict[str, Any]) -> None:
-    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": _UPCALL_VECTOR})
+    entry.handle(k, loc, _UPCALL_VECTOR)     # (this frame's irq and src; the upcall's vector)
     stack = k.ctx["stack"]
     if len(stack) > 2:
         frame = stack[-2]
