@@ -20,12 +20,10 @@ Three rules keep the screen honest:
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any, TypeVar
 
 from textual import events, on, work
@@ -57,6 +55,7 @@ from msidbg.tui.panes.pirqs import PirqMap
 from msidbg.tui.panes.stacks import CallStacks
 from msidbg.tui.panes.status import StatusLine
 from msidbg.tui.panes.vectors import VectorTable
+from msidbg.tui.process import is_snapshot, quiet_collector
 from msidbg.tui.screens.behaviour import BehaviourScreen, header_text
 from msidbg.tui.screens.confirm import ConfirmQuit
 from msidbg.tui.screens.help import HelpScreen
@@ -64,9 +63,7 @@ from msidbg.tui.screens.opening import Opening
 from msidbg.tui.unverified import UnverifiedWorld
 from msidbg.tui.view import Progress, View
 
-SNAPSHOT_SUFFIXES = (".msgpack", ".msidbg")
 W = TypeVar("W", bound=Widget)
-GC_THRESHOLD = 50_000
 
 
 class OpenCancelled(MsidbgError):
@@ -448,21 +445,6 @@ def follow_focus(view: View) -> follow.Focus:
     return follow.focus(view.world, view.event, view.changes, view.detail)
 
 
-def quiet_collector() -> None:
-    """Keep Python's cyclic garbage collector out of key latency (process-wide, once is enough).
-
-    A session's worlds are acyclic plain data, freed by reference counting, but every world a
-    step back restores is ~100k new containers, and the full collections they trigger walk
-    every object (40-60 ms with a 2,048-entry table): the latency spikes. So what is loaded at
-    startup is frozen out of the collector's scans, and young objects are collected every
-    50,000 allocations instead of 700.
-    """
-    if gc.get_threshold()[0] < GC_THRESHOLD:
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(GC_THRESHOLD, 20, 100)
-
-
 def make_app(source: str | Session, *, seed: int | None = None, breaks: Sequence[str] = (),
              verify: bool = True, keymap: dict[str, str] | None = None,
              snapshot: bool | None = None) -> MsidbgApp:
@@ -493,18 +475,3 @@ def _open_snapshot(path: str, breaks: tuple[str, ...]) -> Session:
     session = Session.open(path, verify=False)
     arm(session, breaks, "--break", path)
     return session
-
-
-def is_snapshot(path: str) -> bool:
-    """A snapshot by its name, else by its first byte (a msgpack map; YAML is text)."""
-    p = Path(path)
-    if p.suffix in SNAPSHOT_SUFFIXES:
-        return True
-    if p.suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with p.open("rb") as f:
-            first = f.read(1)
-    except OSError:
-        return False
-    return bool(first) and (first[0] & 0xF0 == 0x80 or first[0] in (0xDE, 0xDF))
