@@ -17,7 +17,7 @@ from msidbg.model import new_engine
 from msidbg.scenario import load_scenario_text
 from msidbg.sim.world import state_hash
 
-_EDGE = "xen_handle_edge_irq"
+_EDGE, _UPCALL = "xen_handle_edge_irq", "xen_evtchn_do_upcall"
 
 
 def _yaml(fifo: bool, probe: bool) -> str:
@@ -43,7 +43,7 @@ faults: [{{call: {_EDGE}, errno: EIO, times: 2}}]
 
 def _run(fifo: bool, probe: bool) -> tuple[list[Any], list[tuple[int, list[str]]], str, int]:
     eng = new_engine(load_scenario_text(_yaml(fifo, probe), "edge.yaml"))
-    eng.call_watch = {_EDGE}
+    eng.call_watch = {_EDGE, _UPCALL}
     calls = []
     while eng.step():
         if eng.step_calls:
@@ -62,4 +62,8 @@ def test_inline_edge_call_is_the_interpreters_call(fifo: bool) -> None:
     assert inline[2:] == general[2:]
     kinds = [e[2] for e in inline[0]]
     assert kinds.count("evtchn.clear") >= 10        # the inline path ran, many times
-    assert len(inline[1]) == kinds.count("evtchn.clear") + 2     # two entries faulted (no ack follows)
+    edge_calls = [c for _, calls in inline[1] for c in calls if c == _EDGE]
+    assert len(edge_calls) == kinds.count("evtchn.clear") + 2     # two entries faulted (no ack follows)
+    # the upcall's entry (pushed by the accept of its vector) is seen once for each accept of it
+    upcall_calls = [i for i, calls in inline[1] if _UPCALL in calls]
+    assert upcall_calls == [e[0] for e in inline[0] if e[2] == "apic.accept" and e[5]["vector"] == 0xF3]

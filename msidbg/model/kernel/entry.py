@@ -54,9 +54,12 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
-    if v in SYSVEC:
-        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
-        _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
+    if v in SYSVEC:     # (the Xen upcall: every interrupt of a passthrough device; _push inlined)
+        prog = SYSVEC[v]
+        stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
+                  {"prog": prog, "pc": 0, "locals": {"vector": v, "src": src}})
+        if eng.call_watch:
+            eng.entered(prog)
     elif type(slot) is int:
         irq = slot
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
