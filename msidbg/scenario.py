@@ -351,8 +351,16 @@ def _version(parse: Callable[[str], bh.Version], limit: int) -> Conv[str]:
 
 def _kernel(y: Y, path: str) -> Kernel:
     f = Fields(y, path, ("version", *KERNEL_SWITCHES))
-    return Kernel(version=f.read("version", _version(bh.parse_kernel, 16), None),
-                  switches=_switches(f, KERNEL_SWITCHES))
+    k = Kernel(version=f.read("version", _version(bh.parse_kernel, 16), None),
+               switches=_switches(f, KERNEL_SWITCHES))
+    if k.version is not None:
+        rows = bh.by_name()
+        for name, value in k.switches.items():
+            try:
+                bh.check_window(rows[name], value, bh.parse_kernel(k.version))
+            except bh.VersionError as e:
+                fail(f.path(name), f.items[name], str(e))
+    return k
 
 
 def _switches(f: Fields, rows: Mapping[str, bh.Switch]) -> dict[str, Any]:

@@ -212,6 +212,9 @@ class Switch:
     #: snapshots recorded with them -- as they were; older rows stay in every world (their snapshots
     #: carry them).
     scoped: bool = False
+    #: (first, end): a value other than ``initial`` exists only in kernel releases first <= v < end (an
+    #: option a release range had); written explicitly with a ``kernel.version`` outside it, it is an error
+    window: tuple[str, str] | None = None
 
     @property
     def key(self) -> str:
@@ -375,6 +378,7 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
     out = []
     for row in rows():
         if row.name in explicit:
+            check_window(row, explicit[row.name], versions["kernel"][0] if "kernel" in versions else None)
             commit, confirmed = _commit_of(row, explicit[row.name])
             out.append(Resolved(row.name, row.layer, explicit[row.name], "explicit", commit, confirmed))
         elif row.layer in versions:
@@ -384,6 +388,20 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
             out.append(_default(row))
     shown = tuple((layer, str(v)) for layer, (v, _) in sorted(versions.items(), key=lambda kv: LAYERS.index(kv[0])))
     return Table(tuple(out), shown)
+
+
+def check_window(row: Switch, value: Any, kernel: Version | None) -> None:
+    """VersionError for an explicit value that only a range of releases had, with a kernel.version
+    outside that range (``Switch.window``)."""
+    if row.window is None or kernel is None or value == row.initial:
+        return
+    first, end = (parse_kernel(r).parts for r in row.window)
+    if not _pad(first) <= _pad(kernel.parts) < _pad(end):
+        def yaml(v: Any) -> str:
+            return str(v).lower() if isinstance(v, bool) else repr(v)
+
+        raise VersionError(f"{yaml(value)} does not exist in kernel {kernel} (expected a kernel.version from "
+                           f"{row.window[0]} up to, not including, {row.window[1]}, or {yaml(row.initial)})")
 
 
 def presets() -> list[tuple[str, Version]]:
@@ -406,6 +424,6 @@ def presets() -> list[tuple[str, Version]]:
 
 __all__ = [
     "LAYERS", "Change", "Resolved", "Switch", "Table", "Version", "VersionError", "at", "by_name",
-    "check_combination", "contains", "implied_qemu", "parse_kernel", "parse_qemu",
+    "check_combination", "check_window", "contains", "implied_qemu", "parse_kernel", "parse_qemu",
     "parse_xen", "presets", "resolve", "rows",
 ]

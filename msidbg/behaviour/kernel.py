@@ -180,6 +180,63 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "proc_affinity_result", "kernel", BOOL, True,
+        "write_irq_affinity (/proc/irq/N/smp_affinity) returns irq_set_affinity()'s error to the writer; "
+        "before, it returned the byte count (success) whatever irq_set_affinity() did, once the mask had an "
+        "online CPU",
+        initial=False,
+        initial_note="kernel/irq/proc.c at cc9b94029e9e (4.9 era): 'irq_set_affinity(irq, new_value); err = "
+        "count;'",
+        history=(
+            Change("4.15", True, "genirq/proc: Return proper error code when irq_set_affinity() fails (its "
+                   "hash not read)", unconfirmed=("4.15",),
+                   note="the parent of 306eb5a38dfc, both committed by tglx 2017-11-12 for the 4.15 merge "
+                   "window; its own hash and the 4.15 release were not read; 5.x kernel/irq/proc.c has 'err = "
+                   "irq_set_affinity(irq, new_value); if (!err) err = count;'"),
+        ),
+    ),
+    Switch(
+        "affinity_busy_pending", "kernel", BOOL, True,
+        "irq_set_affinity() on an irq whose chip moves in process context (interrupt remapping) turns the "
+        "vector domain's -EBUSY (the previous move not cleaned up yet) into a pending move applied at the "
+        "next interrupt (irq_try_set_affinity); before, the -EBUSY went back to the caller",
+        initial=False,
+        initial_note="the -EBUSY of a move in progress exists since dccfe3147b42 (x86/vector: Simplify vector "
+        "move cleanup, the 4.15 matrix allocator), which 12f47073a40f names in its Fixes: tag",
+        history=(
+            Change("4.18", True, "12f47073a40f genirq/affinity: Defer affinity setting if irq chip is busy",
+                   unconfirmed=("4.18",),
+                   note="committed by tglx 2018-06-06 (after 4.17, released 2018-06-03): the 4.18 merge window; "
+                   "the release and stable backports not checked"),
+        ),
+    ),
+    Switch(
+        "affinity_usr_errno", "kernel", ("EIO", "EPERM"), "EPERM",
+        "the error write_irq_affinity returns for an irq whose affinity user space may not set (a managed "
+        "irq: irq_can_set_affinity_usr)",
+        initial="EIO",
+        history=(
+            Change("6.12", "EPERM", "eb29369fa543 genirq/proc: Change the return value for set affinity "
+                   "permission error", unconfirmed=("6.12",),
+                   note="committed by tglx 2024-08-29, before the 6.11 release (2024-09-15): the 6.12 merge "
+                   "window; the release not checked"),
+        ),
+    ),
+    Switch(
+        "cpu0_hotplug", "kernel", BOOL, False,
+        "x86 CPU0 has an online file in sysfs (the cpu0_hotplug boot parameter or "
+        "CONFIG_BOOTPARAM_HOTPLUG_CPU0=y, Intel CPUs, 4d25031a81d3 to e59e74dc48a3): cpu_offline / cpu_online "
+        "of CPU0 work as for any CPU. False (every default): arch_register_cpu() leaves CPU0 not "
+        "hotpluggable, there is no cpu0/online file and 'echo 0 > .../cpu0/online' fails with EACCES "
+        "(the open's O_CREAT on a sysfs directory, lookup_open). True is accepted only with a kernel.version "
+        "from 3.8 to 6.4",
+        initial=False, window=("3.8", "6.5"),
+        initial_note="before 4d25031a81d3 arch_register_cpu() sets hotpluggable only 'if (num)' (read at "
+        "0a3abcf75bf3); from it the feature is off unless cpu0_hotplug is given; e59e74dc48a3 x86/topology: "
+        "Remove CPU0 hotplug option removed it again (6.5, committed for the parallel CPU bring-up series; "
+        "release not checked)",
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

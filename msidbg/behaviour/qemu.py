@@ -75,4 +75,22 @@ ROWS: tuple[Switch, ...] = (
         traditional=Change("qemu-traditional", False, "qemu-traditional's emulated NICs have no MSI-X",
                            note="not checked beyond the absence of pirq handling in hw/pci.c"),
     ),
+    Switch(
+        "qemu_msi_mask_emulated", "qemu", (False, True), True,
+        "xen-pt emulates a passed-through device's MSI Per-vector Masking: Message Control shows the guest a "
+        "device without mask bits and the Mask Bits register is QEMU's own (writes never reach the device, "
+        "whose mask bits Xen uses); before it (false) the guest sees the device's capability and its mask "
+        "writes pass through",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        history=(
+            Change("qemu-xen-4.6", True, "7611dae8a6 xen: don't allow guest to control MSI mask register "
+                   "(XSA-129; qemu-xen 5ee7a3e24a, first in qemu-xen-4.6.0-rc1)",
+                   backports=("qemu-xen-4.4.3", "qemu-xen-4.5.1"),
+                   note="stable-4.4 392fa0de86 (qemu-xen-4.4.3), stable-4.5 1ad0eaf917 (qemu-xen-4.5.1): git tag "
+                        "--contains; before it Message Control's emu_mask is 0x007F, after 0x017F with init 0"),
+        ),
+        traditional=Change("qemu-traditional", False, "the qemu-traditional of Xen 4.2 (libxl's default until "
+                           "4.3) predates XSA-129 (June 2015)",
+                           note="whether later qemu-traditional trees took an XSA-129 patch was not checked"),
+    ),
 )

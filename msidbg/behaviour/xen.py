@@ -46,6 +46,23 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_msix_snoop_unmask", "xen", BOOL, True,
+        "Xen's vMSI-X intercept snoops a guest unmask of a Vector Control it cannot claim yet (the entry has "
+        "no msi_desc: msixtbl_range) and, when QEMU's handling of that very write binds the entry "
+        "(pt_irq_create_bind -> msixtbl_pt_register), applies the unmask itself once QEMU is done "
+        "(msix_write_completion); before, that first unmask reached QEMU only and the entry stayed "
+        "guest-masked in Xen until the guest unmasked it again (or bound an event channel)",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        history=(
+            Change("4.7", True, "3a6222bd57 x86/vMSI-X: avoid missing first unmask of vectors (with 9772c480a7 "
+                   "write snoops should ignore hvm_mmio_internal() requests, de86277679 add further checks to "
+                   "snoop logic, d5016eaee6 also snoop qword writes, 854c6aab46 also snoop REP MOVS)",
+                   backports=("4.6.3",),
+                   note="all five first in RELEASE-4.7.0 (git tag --contains); stable-4.6 3b412a9afd (folding in "
+                   "the first three), 12b48cf1d3, 90d7212e3b: first in RELEASE-4.6.3; nothing on stable-4.5"),
+        ),
+    ),
+    Switch(
         "apic_virtualization", "xen", (False, True), False,
         "the host has APIC-register (or x2APIC) virtualization and Xen says so in CPUID leaf 4 "
         "(XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT): the HVM guest's xen_hvm_msi_init returns "

@@ -151,6 +151,15 @@ def human(summ: dict[str, Any]) -> str:
         if len(hits) > 20:
             lines.append(f"  ... {len(hits) - 20} more (use --json for all)")
     lines += behaviour_lines(summ.get("behaviour", {}))
+    failed = summ.get("failed_actions") or []
+    if failed:
+        lines.append(f"failed actions ({len(failed)}):")
+        for a in failed[:20]:
+            dev = f" {e(str(a['dev']))}" if a.get("dev") is not None else ""
+            lines.append(f"  action {a['action']} {e(str(a['do']))}{dev} on CPU{a['cpu']}: "
+                         f"{e(str(a['error']))} ({a['result']})")
+        if len(failed) > 20:
+            lines.append(f"  ... {len(failed) - 20} more (use --json for all)")
     for name, d in summ["devices"].items():
         driver = str(d.get("driver", d["probe"]))
         lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}"

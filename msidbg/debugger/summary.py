@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model.cpu import DRIVER_ACTIONS
+from msidbg.model.cpu import DRIVER_ACTIONS, errname
 from msidbg.model.evtchn import pirq_map
 from msidbg.scenario import Expect, Scenario
 from msidbg.sim.scheduler import Hit
@@ -82,9 +82,33 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
         # as the run at this world used them (a snapshot opened unverified: as its writer resolved them)
         "behaviour": behaviour(scn, w),
     }
+    # an extension (docs/debugger.md): every action that returned an error, driver's or not
+    out["failed_actions"] = failed_actions(w)
     pirqs = pirq_map(w)
     if pirqs is not None:
         out["pirqs"] = pirqs      # an extension on Xen platforms (docs/model-xen.md)
+    return out
+
+
+#: at most this many failed actions are listed (a stranger's snapshot may hold many)
+MAX_FAILED_ACTIONS = 1000
+
+
+def failed_actions(w: dict[str, Any]) -> list[dict[str, Any]]:
+    """``[{action, do, dev, cpu, result, error}]``: the actions done with a negative result, in
+    file order. A driver action's error also fails its device (``probe``, ``probe-failed``); an
+    administrator's (``set_affinity``, ``cpu_offline``, ...) shows only here and in its
+    ``action.done`` event."""
+    out: list[dict[str, Any]] = []
+    acts = w.get("actions")
+    for i, a in enumerate(acts if isinstance(acts, list) else []):
+        r = a.get("result") if isinstance(a, dict) else None
+        if a.get("state") != "done" or not isinstance(r, int) or isinstance(r, bool) or r >= 0:
+            continue
+        out.append({"action": i, "do": str(a.get("do")), "dev": a.get("dev"), "cpu": a.get("on"),
+                    "result": r, "error": errname(r)})
+        if len(out) >= MAX_FAILED_ACTIONS:
+            break
     return out
 
 

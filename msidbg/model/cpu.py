@@ -45,7 +45,7 @@ Cpu = dict[str, Any]
 ETIMEDOUT = 110
 MAX_SILENT_STEPS = 10_000
 
-ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 16: "EBUSY",
+ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 13: "EACCES", 16: "EBUSY",
                19: "ENODEV", 22: "EINVAL", 28: "ENOSPC", 38: "ENOSYS", 110: "ETIMEDOUT"}
 
 
@@ -347,8 +347,10 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
 
 
 # --- scenario actions ----------------------------------------------------------------------------
-DRIVER_ACTIONS = {"probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
-                  "set_affinity", "doorbell"}
+#: the actions that are a driver's calls: their error is the device's (``probe-failed``, the PCI
+#: status). ``set_affinity`` is an administrator's /proc/irq write (write_irq_affinity): its error goes
+#: back to the writer only (the action's result); the driver stays bound and the device keeps working.
+DRIVER_ACTIONS = {"probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq", "doorbell"}
 
 
 def on_act(eng: Any, item: list[Any]) -> None:

@@ -22,6 +22,7 @@ from msidbg.model import device, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    ENTRY_MASKBIT,
     MSI_64BIT,
     MSI_CTRL,
     MSI_ENABLE,
@@ -57,7 +58,8 @@ def build(scn: Any, w: World) -> None:
     for name in sorted(w["devices"]):
         d = w["devices"][name]
         if d["passthrough"]:
-            devs[name] = {"msix": _new_msix(d["msix"]), "msi": _new_msi(d["msi"])}
+            devs[name] = {"msix": _new_msix(d["msix"]),
+                          "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"])}
         elif w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
             # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
             # pirq message (428c3ece97 "fix MSI injection on Xen")
@@ -76,10 +78,13 @@ def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"ctrl": 0, "enabled": False, "maskall": False, "entries": entries}
 
 
-def _new_msi(msi: dict[str, Any] | None) -> dict[str, Any] | None:
+def _new_msi(msi: dict[str, Any] | None, mask_emulated: bool) -> dict[str, Any] | None:
+    """Message Control as the guest reads it: XSA-129 (7611dae8a6) emulates Per-vector Masking
+    as absent (emu_mask 0x017F, init 0); before it the device's bit shows through."""
     if msi is None:
         return None
-    return {"ctrl": msi["ctrl"] & (0x7 << 1 | MSI_64BIT | MSI_PVM), "addr_lo": 0, "addr_hi": 0, "data": 0,
+    shown = 0x7 << 1 | MSI_64BIT | (0 if mask_emulated else MSI_PVM)
+    return {"ctrl": msi["ctrl"] & shown, "addr_lo": 0, "addr_hi": 0, "data": 0,
             "mask": 0, "pirq": UNASSIGNED, "initialized": False}
 
 
@@ -130,15 +135,18 @@ class HvmAccessors:
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
         complete = False
+        extra: dict[str, bool] = {}
         if vmsi.covers(k.w, dev, entry):
             how = vmsi.write(k.eng, k.cpu_id, dev, entry, reg, value)
             if how == vmsi.HANDLED:
                 k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
                 return
             complete = how == vmsi.FORWARD_COMPLETE
+        elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w["behaviour"].get("xen_msix_snoop_unmask"):
+            extra["snoop"] = True   # msixtbl_range (3a6222bd57): an unmask it cannot claim, remembered
         k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
         _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
-                   "complete": complete})
+                   "complete": complete, **extra})
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:

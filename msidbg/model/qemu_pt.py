@@ -21,8 +21,12 @@
   clearing Enable runs ``xen_pt_msix_disable`` (physical Enable off, each pirq unbound and
   unmapped) only from c976437c7dba (``qemu_unmap_pirq_on_msi_disable``); before it, clearing
   Enable changes nothing but QEMU's ``enabled``: pirqs stay mapped and bound, QEMU keeps them.
-* MSI: Enable maps and binds the message's pirq once; an address/data write re-binds;
-  disabling unbinds and unmaps (c976437c7dba), or before it changes nothing.
+* MSI: Enable maps the message's pirq once and binds it (``xen_pt_msi_setup``); an address/data
+  write re-binds QEMU's own ``msi->pirq`` (``xen_pt_msi_update`` never reads the pirq from the
+  message), so before c976437c7dba a re-probed guest's new pirq is never mapped: the device keeps
+  the old one; a failed re-bind unmaps it and leaves MSI set up without a pirq. Disabling
+  unbinds and unmaps (c976437c7dba), or before it changes nothing. Mask Bits writes stay in
+  QEMU from XSA-129 (``qemu_msi_mask_emulated``); before it they reach the device.
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] 
 
 # --- config writes ---------------------------------------------------------------------------------
 cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device",
-              source=(C.QEMU_CFG_44, C.QEMU_C976437))
+              source=(C.QEMU_CFG_44, C.QEMU_C976437, C.QEMU_XSA129))
 
 
 @cfg.step
@@ -100,7 +104,8 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     else:
         msi = e["msi"]
         msi[reg] = _merge(msi[reg], roff, width, loc["offset"], loc["value"], loc["size"])
-        loc["phys"] = None          # address, data and mask bits stay in QEMU (no write-back)
+        if reg != "mask" or k.w["behaviour"]["qemu_msi_mask_emulated"]:
+            loc["phys"] = None      # address and data (and, from XSA-129, mask bits) stay in QEMU
         if reg != "mask" and msi["initialized"]:
             k.call("xen_pt_msi_update", dev=dev)
 
@@ -330,11 +335,11 @@ msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated 
 @msi_update.step
 def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
-    pirq = msg_pirq(msi["addr_lo"], msi["addr_hi"], msi["data"], msi["pirq"])
+    pirq = msi["pirq"]   # xen_pt_msi_update passes msi->pirq: the message's pirq only counts at setup
     rc = X.pt_bind(k.eng, pirq, loc["dev"], 0)
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
-    msi["initialized"] = rc == 0
     if rc == 0:
+        msi["initialized"] = True   # setup's bind succeeded (a failed later update leaves it set)
         k.ret(0)
     loc["rc"] = rc
 

@@ -24,9 +24,21 @@ Revisions:
   order, not lowest port first; the world gains ``xen.abi``, ``xen.sel``, ``xen.fifo``,
   ``xen.linked`` and ``kernel.xen.rr``; EVTCHNOP_bind_vcpu no longer raises the upcall; a port no
   guest irq owns stays pending (``handle_irq_for_port`` skips it) instead of being cleared.
+- 3: a ``set_affinity`` error is the writer's, not the device's (no ``failed: E...`` status, no
+  ``probe-failed``), and follows its release (``kernel.proc_affinity_result``,
+  ``affinity_busy_pending``, ``affinity_usr_errno``; an offline-only mask is EINVAL in
+  write_irq_affinity); a failed ``irq_set_affinity_hint`` move no longer fails ``request_irq``;
+  ``cpu_offline`` / ``cpu_online`` of CPU0 return EACCES unless ``kernel.cpu0_hotplug``; Xen
+  applies the first unmask QEMU's handling binds (``platform.xen_msix_snoop_unmask``, 3a6222bd57;
+  an ioreq may carry ``snoop``). The world gains the four kernel switches (every platform) and the
+  Xen one (xen-hvm). Also: multi-message MSI enables ilog2(roundup_pow_of_two(nvec)) messages and
+  only its first irq writes the device's message (pci_msi_domain_write_msg); QEMU xen-pt re-binds
+  MSI with its own ``msi->pirq`` on an address/data write, not the message's; XSA-129
+  (``platform.qemu_msi_mask_emulated``, the world gains it on xen-hvm): the guest reads MSI
+  Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 2
+MODEL = 3

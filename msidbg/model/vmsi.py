@@ -18,6 +18,10 @@ every guest access to that device's table, not only at the bound entry's:
 * reads: Vector Control is the physical bit (before 4.6) or the guest's bit (4.6+); address
   and data of entries 0-2 come from the shadow (before 4.6 even if never written since the
   registration: 0; from df9f5676b3, 4.6, only shadowed words).
+* the first unmask (3a6222bd57, 4.7; 4.6.3): an unmask of an entry Xen cannot claim yet goes to
+  QEMU, whose handling of it binds the entry and registers the table; ``msixtbl_range`` snoops
+  such a write and ``msixtbl_pt_register`` arms ``msix_write_completion`` for it, so Xen applies
+  that unmask too. Before, the entry stayed guest-masked (4.6's ``guest_masked`` starts set).
 * ``msixtbl_pt_unregister`` drops a reference; until ea87662c77 (4.22) the test was inverted:
   the entry is deleted while other bindings still hold it, and kept when the last goes.
 
@@ -134,6 +138,18 @@ def _because(eng: Any, hirq: dict[str, Any]) -> None:
     msi_desc) and bound (the host irq started, the table registered)."""
     eng.prov.dep(PC.D_CAUSE, PK.key(PK.PTBIND, hirq["pirq"]))
     eng.prov.dep(PC.D_CAUSE, PK.key(PK.PIRQ, hirq["pirq"]))
+
+
+def snooped(w: World, dev: str, entry: int) -> bool:
+    """3a6222bd57 (``platform.xen_msix_snoop_unmask``): ``msixtbl_pt_register`` of ``dev``'s
+    ``entry`` ends by arming ``msix_write_completion`` when the guest write in progress (the
+    ioreq QEMU is serving) is an unmask of that entry's Vector Control which ``msixtbl_range``
+    snooped because it could not claim it. Returns whether it did."""
+    io = w["qemu"]["serving"]
+    if io is None or not io.get("snoop") or io.get("dev") != dev or io.get("entry") != entry:
+        return False
+    io["complete"] = True
+    return True
 
 
 def completion(eng: Any, cpu: int, dev: str, entry: int) -> bool:

@@ -124,11 +124,16 @@ def alloc_pirq(w: World) -> int:
 def note_alloc(eng: Any, pirq: int) -> None:
     """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free),
     because of what last made it free (an unmap, a destroyed binding) when anything had used it --
-    how one device's pirq reaches another (2017: QEMU's unmap on MSI-X disable frees it)."""
+    how one device's pirq reaches another (2017: QEMU's unmap on MSI-X disable frees it) -- and of
+    what holds the pirq above it (why Xen did not hand out that one: e.g. QEMU before c976437c7dba
+    keeps a removed device's pirq mapped)."""
     if pirq >= 0:
         k = PK.key(PK.PIRQ, pirq)
         if eng.prov.writer(k) >= 0:
             eng.prov.dep(PC.D_CAUSE, k)
+        above = PK.key(PK.PIRQ, pirq + 1)
+        if pirq + 1 < eng.w["xen"]["nr_pirqs"] and eng.prov.writer(above) >= 0:
+            eng.prov.dep(PC.D_CAUSE, above)     # why not the one above: what holds it
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
 
@@ -294,6 +299,10 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     _startup(eng, hirq)
     if hirq["type"] == "msix":
         vmsi.register(x, hirq["dev"])
+        if eng.w["behaviour"].get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
+            P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
+                    note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
+                    "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
     return 0
 
 

@@ -52,6 +52,9 @@ QEMU_UPDATE = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "msi_msix_setup
                      "all")
 QEMU_MSI_SETUP = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "xen_pt_msi_setup, xen_pt_msi_update, "
                         "xen_pt_msi_disable", "all")
+QEMU_XSA129 = Source(Q, "7611dae8a6", "hw/xen/xen_pt_config_init.c",
+                     "xen_pt_emu_reg_msi (Message Control emu_mask 0x017F; xen_pt_mask_reg_init)",
+                     "qemu-xen-4.6.0.. (4.5.1, 4.4.3: stable backports) (qemu_msi_mask_emulated)")
 QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
                    "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
@@ -71,6 +74,8 @@ XEN_VMSI_44 = Source(X, "RELEASE-4.4.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_rea
                      "msix_write_completion", "<= 4.5")
 XEN_VMSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_read, msixtbl_write, msixtbl_range",
                      "4.6..")
+XEN_VMSI_SNOOP = Source(X, "3a6222bd57", "xen/arch/x86/hvm/vmsi.c", "msixtbl_range (snoop), msixtbl_pt_register, "
+                        "msix_write_completion", "4.7.. and 4.6.3.. (xen_msix_snoop_unmask)")
 XEN_MSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c", "msi_set_mask_bit, guest_mask_msi_irq, "
                     "startup_msi_irq", "4.6..")
 XEN_EVTCHN = Source(X, "RELEASE-4.5.0", "xen/common/event_channel.c", "evtchn_bind_pirq, __evtchn_close", "all")
@@ -84,7 +89,7 @@ XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/ev
 XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
 
 module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46)
-module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46)
+module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46, XEN_VMSI_SNOOP)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
 module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
@@ -126,6 +131,22 @@ reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi
         "pirq and forgets it; the entry stays updated.", source=QEMU_UPDATE,
         quote="if (xc_physdev_unmap_pirq(xen_xc, xen_domid, *old_pirq)) { ... } *old_pirq = XEN_PT_UNASSIGNED_PIRQ;",
         module=M)
+reading("qemu.msi-update-own-pirq", "For MSI (not MSI-X) an address/data write re-binds QEMU's own msi->pirq: "
+        "xen_pt_msi_update never reads the pirq from the message (only xen_pt_msi_setup does, at the first "
+        "Enable). Before c976437c7dba a re-probed guest's new pirq is therefore never mapped; the device "
+        "keeps signalling the old pirq, which has no event channel any more.",
+        source=(QEMU_MSI_SETUP, QEMU_CFG_44),
+        quote="return msi_msix_update(s, msi_addr64(msi), msi->data, msi->pirq, false, 0, &msi->pirq); / "
+              "if (cfg_entry->data != old_addr) { if (s->msi->mapped) { xen_pt_msi_update(s); } }",
+        module=M)
+reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1, 4.4.3) xen-pt emulates MSI "
+        "Per-vector Masking as absent and keeps the Mask Bits register to itself; before it Message Control's "
+        "bit 8 showed the device's capability and mask writes reached the device.",
+        source=(QEMU_XSA129, QEMU_CFG_44),
+        quote="It's being used by the hypervisor. For now simply mimic a device not capable of masking, and "
+              "fully emulate any accesses a guest may issue nevertheless as simple reads/writes without side "
+              "effects. / .emu_mask = 0x007F -> 0x017F",
+        module=M)
 reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer writes the guest's mask bit to the "
         "physical entry (its table mapping is PROT_READ); the 2008 tools/ioemu did (mask_physical_msix_entry): "
         "platform.qemu_writes_phys_mask, chosen by no preset.", source=(QEMU_TRAD, IOEMU_2008),
@@ -154,6 +175,13 @@ reading("xen.msixtbl.read-shadow", "Before 4.6 address/data reads of entries 0-2
         "nothing was written since the binding (0); Vector Control reads return the physical bit.",
         source=XEN_VMSI_44, quote="if ( nr_entry >= MAX_MSIX_ACC_ENTRIES ) goto out; index = offset / "
         "sizeof(uint32_t); *pval = entry->gentries[nr_entry].msi_ad[index];", module=M)
+reading("xen.msixtbl.first-unmask", "From 3a6222bd57 (4.7; stable-4.6 3b412a9afd, 4.6.3) an unmask of a Vector "
+        "Control that msixtbl_range cannot claim is snooped; if QEMU's handling of that write registers the "
+        "entry (pt_irq_create_bind -> msixtbl_pt_register), Xen applies the unmask once QEMU is done. Before, it "
+        "reached QEMU only and Xen kept the entry guest-masked.", source=XEN_VMSI_SNOOP,
+        quote="Qemu invokes xc_domain_update_msi_irq(), ultimately leading to msixtbl_pt_register(), upon seeing "
+        "that first unmask operation. Yet for msixtbl_range() to return true ... msixtbl_pt_register() must have "
+        "completed. Deal with this by snooping suitable writes in msixtbl_range()", module=M)
 reading("xen.msixtbl.refcount-inverted", "msixtbl_pt_unregister deletes the device's entry while bindings remain "
         "and keeps it when the last goes, until ea87662c77 (4.22).", source=XEN_VMSI_44,
         quote="if ( !atomic_dec_and_test(&entry->refcnt) ) del_msixtbl_entry(entry);", module=M)

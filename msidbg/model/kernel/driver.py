@@ -12,9 +12,10 @@ from msidbg.model import device
 from msidbg.model import kinds as K
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
+from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
-ETIMEDOUT, EIO = 110, 5
+ETIMEDOUT, EIO, EPERM, EINVAL = 110, 5, 1, 22
 
 #: scenario ``do:`` -> root program
 ACTION_PROGRAMS: dict[str, str] = {}
@@ -26,7 +27,7 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 
 
 probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ))
+               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
@@ -65,9 +66,27 @@ def request_next(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def requested(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] < 0:
-        k.ret(loc["ret"])
+        loc["err"], loc["i"] = loc["ret"], loc["i"] - 1
+        k.goto("unwind")
         return
     k.goto("request_next")
+
+
+@probe.step
+def unwind(k: Any, loc: dict[str, Any]) -> None:
+    """A failed probe releases what it acquired, last first: devres (really_probe ->
+    devres_release_all) frees the devm_request_irq()s, then pcim_msi_release's
+    pci_free_irq_vectors (a pcim-enabled device; unmanaged drivers unwind the same by hand)."""
+    if loc["i"] > 0:
+        loc["i"] -= 1
+        k.call_then("unwind", "free_irq", dev=loc["dev"], index=loc["i"])
+        return
+    k.call("pci_free_irq_vectors", dev=loc["dev"])
+
+
+@probe.step
+def unwound(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["err"])
 
 
 remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors",
@@ -158,26 +177,40 @@ _wrapper("free_irq", "driver_free_irq", "free_irq", "free one vector's irq", S.F
 _wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system/cpu/cpuN/online", S.FIXUP_IRQS)
 _wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online", S.RESTORE)
 
-affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list", S.PROC_IRQ)
+affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list",
+                  (S.PROC_IRQ, S.PROC_IRQ_OLD, S.PROC_IRQ_EPERM))
 
 
 @affinity.step
 def write_affinity(k: Any, loc: dict[str, Any]) -> None:
-    """write_irq_affinity: a managed irq's affinity cannot be changed from user space (-EIO,
-    irq_can_set_affinity_usr)."""
-    from msidbg.model.kernel.irq import irq_of
+    """write_irq_affinity: a managed irq's affinity cannot be changed from user space
+    (irq_can_set_affinity_usr: -EIO, -EPERM from eb29369fa543, ``affinity_usr_errno``); a mask
+    without an online CPU is -EINVAL; else irq_set_affinity()."""
+    from msidbg.model.kernel.irq import irq_of, online
 
     desc = irq_of(k, loc["dev"], loc["vector"])
     if desc is not None and desc["is_managed"]:
-        k.note("managed irq: affinity not writable from user space", -EIO, loc["dev"])
-        k.ret(-EIO)
+        err = EPERM if sw(k, "affinity_usr_errno") == "EPERM" else EIO
+        k.note("managed irq: affinity not writable from user space", -err, loc["dev"])
+        k.ret(-err)
+        return
+    if loc["cpu"] not in online(k):
+        k.note(f"CPU{loc['cpu']} is offline: the mask has no online CPU", -EINVAL, loc["dev"])
+        k.ret(-EINVAL)
         return
     k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=[loc["cpu"]])
 
 
 @affinity.step
 def written(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"])
+    """The writer gets irq_set_affinity()'s error only from 4.15 (``proc_affinity_result``);
+    before, the write returned the byte count whatever it did."""
+    ret = loc["ret"]
+    if ret < 0 and not sw(k, "proc_affinity_result"):
+        k.note(f"irq_set_affinity returned {ret}; write_irq_affinity returns the count all the same", 0,
+               loc["dev"])
+        ret = 0
+    k.ret(ret)
 
 
 default_aff = action("default_affinity", "write_default_affinity",

@@ -36,7 +36,18 @@ from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
-EINVAL, EBUSY = 22, 16
+EINVAL, EBUSY, EACCES = 22, 16, 13
+
+
+def no_online_file(k: Any, cpu: int) -> bool:
+    """x86 CPU0 is not hotpluggable unless ``cpu0_hotplug`` (3.8..6.4, a boot parameter): it has
+    no ``online`` file, and ``echo 0 > /sys/devices/system/cpu/cpu0/online`` fails to open it
+    (O_CREAT in a sysfs directory: -EACCES)."""
+    if cpu != 0 or sw(k, "cpu0_hotplug"):
+        return False
+    k.note("CPU0 is not hotpluggable: /sys/devices/system/cpu/cpu0/online does not exist", -EACCES)
+    k.ret(-EACCES)
+    return True
 
 
 def hotplug_busy(k: Any) -> bool:
@@ -52,11 +63,13 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG))
 
 
 @down.step
 def check(k: Any, loc: dict[str, Any]) -> None:
+    if no_online_file(k, loc["cpu"]):
+        return
     target = k.w["cpus"][loc["cpu"]]
     if not target["online"] or len(vec.online_cpus(k.w)) < 2:
         k.note("CPU is offline, or the last online CPU", -EBUSY)
@@ -199,11 +212,13 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE))
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE, S.CPU0_NOT_HOTPLUG))
 
 
 @up.step
 def start(k: Any, loc: dict[str, Any]) -> None:
+    if no_online_file(k, loc["cpu"]):
+        return
     target = k.w["cpus"][loc["cpu"]]
     if target["online"]:
         k.note("CPU is already online", -EINVAL)

@@ -132,6 +132,13 @@ def activate_unless_managed(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_domain_activate_irq", irq=loc["irq"])
 
 
+@activate.step
+def activated(k: Any, loc: dict[str, Any]) -> None:
+    """``return irq_domain_activate_irq(d, false)``: an activation that found no vector fails
+    request_irq (__setup_irq: ``ret = irq_activate(desc); if (ret) goto out_unlock``)."""
+    k.ret(loc["ret"])
+
+
 domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate", source=(S.VECTOR, S.MSI_DEACTIVATE))
 
 

@@ -100,7 +100,7 @@ def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
 
 
 # --- irq_set_affinity and the affinity hint ----------------------------------------------------------
-set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked", source=S.SET_AFFINITY)
+set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked", source=(S.SET_AFFINITY, S.BUSY_PENDING))
 
 
 @set_affinity.step
@@ -134,10 +134,22 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
 
 @set_affinity.step
 def moved(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"] if loc["ret"] < 0 else 0)
+    """irq_try_set_affinity: from 12f47073a40f (``affinity_busy_pending``) the vector domain's
+    -EBUSY (the previous move's cleanup is outstanding) becomes a pending move, applied with the
+    irq masked at its next interrupt (irq_move_irq), instead of an error for the caller."""
+    ret = loc["ret"]
+    if ret == -EBUSY and sw(k, "affinity_busy_pending"):
+        desc = k.w["irqs"][loc["irq"]]
+        mask = [c for c in loc["mask"] if c in online(k)]
+        desc["move_pending"] = True
+        desc["pending_mask"] = mask
+        irq_dirty(k, desc["irq"])
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("pending"))
+        ret = 0
+    k.ret(ret if ret < 0 else 0)
 
 
-hint = program("irq_set_affinity_hint", "the driver's hint: store it, then __irq_set_affinity (every release)", source=S.HINT)
+hint = program("irq_set_affinity_hint", "the driver's hint: store it, then __irq_set_affinity (every release)", source=(S.HINT, S.HINT_BEST_EFFORT))
 
 
 @hint.step
@@ -156,7 +168,9 @@ def store_hint(k: Any, loc: dict[str, Any]) -> None:
 
 @hint.step
 def hinted(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"])
+    """The hint is installed whatever __irq_set_affinity() returned: a best-effort move, its
+    result dropped (kernel.affinity.hint-best-effort); only a missing irq is an error."""
+    k.ret(0)
 
 
 # --- deferred moves -------------------------------------------------------------------------------------

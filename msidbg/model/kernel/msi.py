@@ -250,6 +250,12 @@ def msi_done(k: Any, loc: dict[str, Any]) -> None:
 msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable", source=S.MSI_CORE)
 
 
+def msi_multiple(nvec: int) -> int:
+    """msi_attrib.multiple = ilog2(__roundup_pow_of_two(nvec)) (msi_setup_msi_desc): the Multiple
+    Message Enable field; 3 vectors enable 4 messages."""
+    return (nvec - 1).bit_length()
+
+
 def multi_mask(k: Any, dev: str) -> int:
     """msi_multi_mask: a bit for every vector the device is capable of (Multiple Message
     Capable), not just the ones enabled."""
@@ -259,7 +265,7 @@ def multi_mask(k: Any, dev: str) -> int:
 
 def msi_can_mask(k: Any, dev: str) -> bool:
     """msi_attrib.can_mask: per-vector masking capable, and masking not disabled (Xen)."""
-    return bool(hwdev(k, dev)["msi"]["ctrl"] & MSI_PVM) and not pci.ignore_mask(k)
+    return bool(reg(k, dev, "msi_ctrl") & MSI_PVM) and not pci.ignore_mask(k)
 
 
 def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
@@ -308,7 +314,7 @@ def msi_enable(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     p["msi_enabled"] = True
     cur = reg(k, loc["dev"], "msi_ctrl")
-    mme = (loc["nvec"].bit_length() - 1) << 4
+    mme = msi_multiple(loc["nvec"]) << 4
     pci.cfg_write(k, loc["dev"], MSI_CTRL, (cur & ~(0x7 << 4)) | mme | MSI_ENABLE, 2)
     k.ret(0)
 
@@ -394,7 +400,7 @@ def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
         return False
     if loc["type"] == "msix":
         return True
-    return bool(hwdev(k, loc["dev"])["msi"]["ctrl"] & MSI_PVM)
+    return bool(reg(k, loc["dev"], "msi_ctrl") & MSI_PVM)
 
 
 @domain_alloc.step
@@ -410,7 +416,7 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- __pci_write_msi_msg -------------------------------------------------------------------
-write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=S.WRITE_MSG)
+write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=(S.WRITE_MSG, S.MSI_DOMAIN_WRITE))
 
 
 def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
@@ -426,8 +432,14 @@ def is_msix(k: Any, desc: dict[str, Any]) -> bool:
 def prepare(k: Any, loc: dict[str, Any]) -> None:
     """Declare the message as programmed-as-a-whole; mask an unmasked MSI-X entry first."""
     desc = k.w["irqs"][loc["irq"]]
-    a = k.w["acct"][desc["dev"]]
     msix = is_msix(k, desc)
+    if not msix and desc["index"] != 0:
+        # pci_msi_domain_write_msg: "For MSI only the first interrupt of MULTI MSI passes the
+        # test" (desc->irq == irq_data->irq): the others share its one message register.
+        k.note("multi-MSI: only the first irq writes the device's message", desc["index"], desc["dev"])
+        k.ret(0)
+        return
+    a = k.w["acct"][desc["dev"]]
     acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
     if msix and sw(k, "msix_masked_update") and not pci.ignore_mask(k):
@@ -441,9 +453,8 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
 
 def _write_mme(k: Any, desc: dict[str, Any]) -> None:
     """MSI: the Multiple Message Enable field is rewritten with every message."""
-    nvec = len(pci.pdev(k, desc["dev"])["descs"]) or 1
     cur = reg(k, desc["dev"], "msi_ctrl")
-    new = (cur & ~(0x7 << 4)) | ((nvec.bit_length() - 1) << 4)
+    new = (cur & ~(0x7 << 4)) | (msi_multiple(len(pci.pdev(k, desc["dev"])["descs"]) or 1) << 4)
     pci.cfg_write(k, desc["dev"], MSI_CTRL, new, 2)
 
 

@@ -33,6 +33,9 @@ MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq 
                  "force complete for all irqs: 6.10.. (hotplug_force_complete)")
 RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
                  "4.14..")
+DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
+                "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
+                "all")
 FREE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__free_irq -> irq_shutdown_and_deactivate", "all")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
@@ -78,6 +81,9 @@ MSIX_INIT_OLD = Source(L, "4287d824f265", "drivers/pci/msi.c", "msix_capability_
                        "..5.13 (msix_enable_first: false)")
 WRITE_MSG = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c", "__pci_write_msi_msg / pci_write_msg_msix",
                    "masked update: 5.14.. (msix_masked_update)")
+MSI_DOMAIN_WRITE = Source(L, "v6.6", "drivers/pci/msi/irqdomain.c",
+                          "pci_msi_domain_write_msg (desc->irq == irq_data->irq)",
+                          "all (drivers/pci/msi.c before 5.17)")
 ALLOC_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
                        "pci_alloc_irq_vectors_affinity / __pci_enable_msix_range", "4.10..")
 FREE_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
@@ -85,6 +91,19 @@ FREE_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
+PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinity (irq_set_affinity's result dropped)",
+                      "..4.14 (proc_affinity_result: false)")
+PROC_IRQ_EPERM = Source(L, "eb29369fa543", "kernel/irq/proc.c", "write_irq_affinity (-EPERM for a managed irq)",
+                        "6.12.. (affinity_usr_errno)")
+BUSY_PENDING = Source(L, "12f47073a40f", "kernel/irq/manage.c", "irq_try_set_affinity / irq_set_affinity_pending",
+                      "4.18.. (affinity_busy_pending)")
+HINT_BEST_EFFORT = Source("LKML", "2021-09-06 <87bl569goi.ffs@tglx>", "Re: irq_set_affinity_hint return value",
+                          "Thomas Gleixner", "all")
+CPU0_NOT_HOTPLUG = Source(L, "0a3abcf75bf3", "arch/x86/kernel/topology.c", "arch_register_cpu",
+                          "..3.7; from 3.8 (4d25031a81d3) unless cpu0_hotplug; 6.5.. (e59e74dc48a3) always")
+CPU0_HOTPLUG = Source(L, "4d25031a81d3", "arch/x86/kernel/topology.c",
+                      "arch_register_cpu / enable_cpu0_hotplug (cpu0_hotplug)", "3.8..6.4 (cpu0_hotplug: true)")
+NAMEI_CREATE = Source(L, "v6.6", "fs/namei.c", "lookup_open (O_CREAT without i_op->create: -EACCES)", "all")
 CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "scenario actions", "all")
 
 # --- readings (docs/model.md, docs/model-baremetal.md) ---------------------------------------------------
@@ -133,6 +152,13 @@ reading("kernel.vector.multi-msi",
         "Multi-message MSI needs interrupt remapping on x86: the vector allocator cannot allocate contiguous "
         "vectors, so the PCI core retries with one message.", source=(VECTOR, MSI_CORE), module=M,
         quote="/* Currently vector allocator can't guarantee contiguous allocations */")
+reading("kernel.msi.multi-message",
+        "A multi-message MSI function has one message: msi_setup_msi_desc sets Multiple Message Enable to "
+        "ilog2(__roundup_pow_of_two(nvec)) (3 vectors enable 4 messages) and pci_msi_domain_write_msg writes "
+        "only the first irq's message; the device puts the message number in the low data bits.",
+        source=(MSI_DOMAIN_WRITE, MSI_CORE), module=M,
+        quote="For MSI-X desc->irq is always equal to irq_data->irq. For MSI only the first interrupt of "
+        "MULTI MSI passes the test.")
 reading("kernel.hotplug.stop-machine",
         "fixup_irqs() runs on the outgoing CPU while every other CPU spins in stop_machine with interrupts "
         "off. The model runs its steps in the requesting CPU's process context, standing in for the outgoing "
@@ -211,3 +237,30 @@ reading("kernel.vector.timer-cleanup",
         source=CLEANUP_TIMER, module=M,
         quote="But there is no real reason to use an interrupt vector for cleaning up the leftovers of a moved "
         "interrupt. ... Convert it to use a timer instead and adjust the code accordingly.")
+reading("kernel.affinity.proc-result",
+        "set_affinity (a /proc/irq/N/smp_affinity write) returns irq_set_affinity()'s error to the writer from "
+        "4.15 (proc_affinity_result); before, the write succeeded whatever it did. Either way it is the "
+        "administrator's write, not a driver call: the device's driver status and probe-failed are untouched.",
+        source=(PROC_IRQ_OLD, PROC_IRQ), module=M,
+        quote="irq_set_affinity(irq, new_value); err = count; (4.9) / err = irq_set_affinity(irq, new_value); if "
+        "(!err) err = count; (5.x)")
+reading("kernel.affinity.busy-pending",
+        "From 12f47073a40f an -EBUSY from the vector domain (a previous move not cleaned up) is turned into a "
+        "pending move that the next interrupt applies, so a /proc write no longer fails with EBUSY.",
+        source=BUSY_PENDING, module=M,
+        quote="If a irq_chip::set_affinity() fails with -EBUSY, handle it like the interrupts for which "
+        "irq_chip::set_affinity() can only be invoked from interrupt context. ... This avoids that -EBUSY is "
+        "returned when an affinity change is requested from user space")
+reading("kernel.affinity.hint-best-effort",
+        "irq_set_affinity_hint() installs the hint and tries the affinity as a best effort: its return value "
+        "does not carry __irq_set_affinity()'s error, so request_irq.hint never fails the driver action.",
+        source=(HINT_BEST_EFFORT, HINT), module=M,
+        quote="The affinity hint has been installed even in the case that __irq_set_affinity() fails. Setting "
+        "the affinity in that function is a best effort operation without any guarantees")
+reading("kernel.hotplug.cpu0",
+        "x86 CPU0 has no sysfs online file unless cpu0_hotplug (3.8..6.4): cpu_offline / cpu_online of CPU0 "
+        "fail as 'echo 0 > /sys/devices/system/cpu/cpu0/online' does, opening a file that does not exist "
+        "with O_CREAT in sysfs: -EACCES.", source=(CPU0_NOT_HOTPLUG, CPU0_HOTPLUG, NAMEI_CREATE), module=M,
+        quote="CPU0 cannot be offlined due to several restrictions and assumptions in kernel. This basically "
+        "doesnt add a control file, one cannot attempt to offline BSP. / if (!dir_inode->i_op->create) { error "
+        "= -EACCES;")
