@@ -7,8 +7,11 @@ interrupts cancels start-up, scenario loading and the probes. ``--tree DIR`` mea
 checkout of msidbg (its ``msidbg`` package first on ``sys.path``) in the same run, e.g. a
 ``git archive`` of the previous commit, and prints the ratio.
 
-    python benchmarks/instructions.py [--workload storm|anchor] [--platform xen-hvm]
+    python benchmarks/instructions.py [--workload storm|anchor] [--platform xen-hvm [--abi 2l]]
         [--sizes 2000 10000] [--tree DIR ...]
+
+``--abi 2l`` runs a Xen workload with the guest's 2-level event channel ABI (``kernel:
+{xen_fifo_events: false}``, as ``xen.fifo_events=0`` does) instead of FIFO, the default.
 """
 
 from __future__ import annotations
@@ -30,14 +33,17 @@ sys.path.insert(0, {bench!r})
 from engine import workload_yaml
 from msidbg.debugger import headless
 from msidbg.scenario import load_scenario_text
-res = headless.run(load_scenario_text(workload_yaml(sys.argv[1], int(sys.argv[2]), sys.argv[3]), "w.yaml"))
+text = workload_yaml(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+if sys.argv[4] == "2l":
+    text = text.replace("\\ncpus:", "\\nkernel: {{xen_fifo_events: false}}\\ncpus:", 1)
+res = headless.run(load_scenario_text(text, "w.yaml"))
 s = res.summary
 print(json.dumps({{"delivered": sum(v["delivered"] for d in s["devices"].values() for v in d["vectors"]),
                   "events": s["events"]}}))
 """
 
 
-def count(tree: str | None, workload: str, n: int, platform: str) -> tuple[int, int, int]:
+def count(tree: str | None, workload: str, n: int, platform: str, abi: str) -> tuple[int, int, int]:
     """(instructions, delivered interrupts, events) of one run under cachegrind."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     if tree:
@@ -47,18 +53,19 @@ def count(tree: str | None, workload: str, n: int, platform: str) -> tuple[int, 
         code = CHILD.format(bench=str(HERE))
         # warm the bytecode caches first, so that both sizes compile (or not) alike
         # (run from the temporary directory: a checkout in the current directory would shadow --tree)
-        subprocess.run([sys.executable, "-c", code, workload, "1000", platform], env=env, check=True,
+        subprocess.run([sys.executable, "-c", code, workload, "1000", platform, abi], env=env, check=True,
                        capture_output=True, cwd=tmp)
         run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out_file}",
-                              sys.executable, "-c", code, workload, str(n), platform],
+                              sys.executable, "-c", code, workload, str(n), platform, abi],
                              env=env, capture_output=True, text=True, check=True, cwd=tmp)
         got = json.loads(run.stdout.strip().splitlines()[-1])
         summary = next(line for line in out_file.read_text().splitlines() if line.startswith("summary:"))
     return int(summary.split()[1]), got["delivered"], got["events"]
 
 
-def per_interrupt(tree: str | None, workload: str, sizes: list[int], platform: str) -> tuple[float, float]:
-    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform) for n in sizes)
+def per_interrupt(tree: str | None, workload: str, sizes: list[int], platform: str,
+                  abi: str) -> tuple[float, float]:
+    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform, abi) for n in sizes)
     return (i2 - i1) / (d2 - d1), (e2 - e1) / (d2 - d1)
 
 
@@ -66,17 +73,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--workload", choices=("storm", "anchor"), default="storm")
     ap.add_argument("--platform", default="", help="e.g. xen-hvm (benchmarks/xen.py's workloads)")
+    ap.add_argument("--abi", choices=("fifo", "2l"), default="fifo",
+                    help="a Xen workload's event channel ABI (2l: the guest boots with xen.fifo_events=0)")
     ap.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000], metavar=("SMALL", "LARGE"))
     ap.add_argument("--tree", action="append", default=[], help="another msidbg checkout to measure too")
     a = ap.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind not found", file=sys.stderr)
         return 2
-    label = a.workload + (f" on {a.platform}" if a.platform else "")
-    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform)
+    if a.abi == "2l" and not a.platform.startswith("xen"):
+        ap.error("--abi 2l needs a Xen --platform")
+    label = a.workload + (f" on {a.platform}" if a.platform else "") + (" (2-level ABI)" if a.abi == "2l" else "")
+    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform, a.abi)
     print(f"{label}: {mine:,.0f} instructions an interrupt ({events:.1f} events an interrupt), this tree")
     for tree in a.tree:
-        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform)
+        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform, a.abi)
         print(f"{label}: {other:,.0f} instructions an interrupt, {tree} (this tree / it: {mine / other:.3f})")
     return 0
 

@@ -108,9 +108,13 @@ class Model:
         """Entry into a kernel program: function breakpoints, then fault injection."""
         k = self.k
         prog = frame["prog"]
-        k.eng.entered(prog)
+        eng = k.eng
+        if prog in eng.call_watch:      # (Engine.entered's test, inlined)
+            eng.entered(prog)
         if prog not in HOT_PROGS:
-            k.eng.prov.touched = True   # provenance: this step may change vector_irq slots
+            eng.prov.touched = True   # provenance: this step may change vector_irq slots
+        if not eng.w["kernel"]["faults"]:   # (nothing armed: _fault would find nothing)
+            return True
         dev = frame["locals"].get("dev")
         err = self._fault(prog, dev)
         if not err:

@@ -92,16 +92,6 @@ def signalled(x: World, vcpu: int) -> bool:
     return bool(x["fifo"][vcpu] if x["abi"] == "fifo" else x["sel"][vcpu])
 
 
-def _active(x: World, mine: set[int], word: int) -> int:
-    """``active_evtchns``: the pending, unmasked ports of ``word`` bound to this vCPU, as bits."""
-    ports = x["ports"]
-    bits = 0
-    for port in mine:
-        if port // BITS_PER_WORD == word and not ports[port]["masked"]:
-            bits |= 1 << (port % BITS_PER_WORD)
-    return bits
-
-
 def l2_start(w: World, vcpu: int, loc: dict[str, Any]) -> None:
     """``evtchn_2l_handle_events``' entry: ``xchg`` the selector, read the round-robin position."""
     x = w["xen"]
@@ -117,35 +107,43 @@ def l2_start(w: World, vcpu: int, loc: dict[str, Any]) -> None:
 
 def l2_next(w: World, mine: set[int], vcpu: int, loc: dict[str, Any]) -> int:
     """The next port ``evtchn_2l_handle_events`` hands to ``handle_irq_for_port`` (0: it returns).
-    Resumable: the loop's variables live in the frame's locals ``loc``."""
-    x = w["xen"]
+    Resumable: the loop's variables live in the frame's locals ``loc`` (read once into Python
+    locals, written back when the scan stops: the frame holds the same values as a step-by-step
+    update would leave)."""
     bits = loc["bits"]
-    while not bits:
-        word = loc["w"]
+    word = loc["w"]
+    if not bits:
         start_word, start_bit = divmod(loc["start"], BITS_PER_WORD)
-        if loc["inword"]:       # the inner loop of ``word`` ended: scan the start word twice, all others once
-            loc["inword"] = False
-            if word != start_word or loc["i"]:
-                loc["words"] &= ~(1 << word)
-            loc["w"] = word = (word + 1) % BITS_PER_WORD
-            loc["i"] += 1
-        words = loc["words"] & (_WORD << word) & _WORD
-        if not loc["words"]:
-            return 0
-        if not words:           # nothing selected from here on: wrap to the beginning
-            loc["w"] = 0
-            loc["i"] += 1
-            continue
-        word = (words & -words).bit_length() - 1
-        loc["w"] = word
-        loc["inword"] = True
-        bits = _active(x, mine, word)
-        if word == start_word and not loc["i"]:
-            bits &= (_WORD << start_bit) & _WORD
+        words = loc["words"]
+        inword = loc["inword"]
+        i = loc["i"]
+        ports = w["xen"]["ports"]
+        while not bits:
+            if inword:      # the inner loop of ``word`` ended: scan the start word twice, all others once
+                inword = False
+                if word != start_word or i:
+                    words &= ~(1 << word)
+                word = (word + 1) % BITS_PER_WORD
+                i += 1
+            if not words:
+                loc["words"], loc["w"], loc["i"], loc["inword"] = words, word, i, inword
+                return 0
+            ahead = words & (_WORD << word) & _WORD
+            if not ahead:   # nothing selected from here on: wrap to the beginning
+                word = 0
+                i += 1
+                continue
+            word = (ahead & -ahead).bit_length() - 1
+            inword = True
+            for port in mine:   # ``active_evtchns``: this word's pending, unmasked ports bound here
+                if port // BITS_PER_WORD == word and not ports[port]["masked"]:
+                    bits |= 1 << (port % BITS_PER_WORD)
+            if word == start_word and not i:
+                bits &= (_WORD << start_bit) & _WORD
+        loc["words"], loc["w"], loc["i"], loc["inword"] = words, word, i, inword
     low = bits & -bits
     bit = low.bit_length() - 1
     loc["bits"] = bits & ~((low << 1) - 1)      # MASK_LSBS(pending_bits, bit + 1); none after bit 63
-    word = loc["w"]
     nxt = (bit + 1) % BITS_PER_WORD             # next caller starts at last processed + 1
     w["kernel"]["xen"]["rr"][vcpu] = (word * BITS_PER_WORD + nxt) if nxt else \
         ((word + 1) % BITS_PER_WORD) * BITS_PER_WORD

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 StepFn = Callable[[Any, dict[str, Any]], None]
+_Step = TypeVar("_Step", bound=StepFn)
 
 NEXT, CALL, RET, GOTO, AGAIN, WAIT = range(6)
 
@@ -39,7 +40,7 @@ class Program:
     #: the upstream source(s) this program follows (opaque here: the model's ``cite.Source`` objects)
     sources: tuple[Any, ...] = ()
 
-    def step(self, fn: StepFn) -> StepFn:
+    def step(self, fn: _Step) -> _Step:
         """Decorator: append ``fn`` as the next step, labelled by its function name."""
         label = fn.__name__.lstrip("_")
         if label in self.labels:
@@ -175,16 +176,18 @@ def apply_flow(ctx: dict[str, Any], stack: list[dict[str, Any]], frame: dict[str
 def unwind(stack: list[dict[str, Any]], last: Any) -> Any:
     """Falling off the end of a program is an implicit ``return 0``; chains of such returns
     unwind in the same step (a tail call's frame has nothing left to do). Returns the value
-    the last popped frame returned (``last`` when none was popped)."""
-    while stack:
-        top = stack[-1]
-        if top["pc"] < NSTEPS[top["prog"]]:
-            break
-        del stack[-1]
-        loc = top["locals"]
-        last = loc["rv"] if "rv" in loc else 0
-        if stack:
-            stack[-1]["locals"]["ret"] = last
+    the last popped frame returned (``last`` when none was popped). Only that value reaches a frame
+    that stays (as its ``ret``): what each popped frame hands the next one up dies with it."""
+    i = n = len(stack)
+    while i and stack[i - 1]["pc"] >= NSTEPS[stack[i - 1]["prog"]]:
+        i -= 1
+    if i == n:
+        return last
+    loc = stack[i]["locals"]
+    last = loc["rv"] if "rv" in loc else 0
+    del stack[i:]
+    if i:
+        stack[-1]["locals"]["ret"] = last
     return last
 
 

@@ -130,6 +130,7 @@ class Engine:
         self._ids = self.log.ids
         self.ids_append = self.log.ids.append
         self.times_append = self.log.times.append
+        self._string_ids = self.log.strings._ids
         #: the schedule hooks (``strategy.attach``): ``pick(engine, heap)`` chooses (and removes) the next item
         #: (None: ordered), ``jitter(engine, cost, action)`` varies a step's cost (None: none)
         self.pick: Callable[[Engine, list[int]], list[Any]] | None = None
@@ -335,7 +336,8 @@ class Engine:
 
     def s(self, text: str) -> int:
         """Intern a string for a STR event field."""
-        return self.log.strings.intern(text)
+        i = self._string_ids.get(text)     # (StringTable.intern's common case: a string seen before)
+        return self.log.strings.intern(text) if i is None else i
 
     def hit(self, name: str, detail: str) -> None:
         """The model detected a semantic condition (a built-in breakpoint) at this event."""

@@ -54,9 +54,12 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
-    if v in SYSVEC:
-        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
-        _push(k, stack, SYSVEC[v], {"vector": v, "src": src})
+    if v in SYSVEC:     # (the Xen upcall: every interrupt of a passthrough device; _push inlined)
+        prog = SYSVEC[v]
+        stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
+                  {"prog": prog, "pc": 0, "locals": {"vector": v, "src": src}})
+        if eng.call_watch:
+            eng.entered(prog)
     elif type(slot) is int:
         irq = slot
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
@@ -188,8 +191,9 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
 
 
 @handle_edge_irq.step
-def handle(k: Any, loc: dict[str, Any]) -> None:
-    """handle_irq_event: run the action; settle which signals this run delivered."""
+def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
+    """handle_irq_event: run the action; settle which signals this run delivered. ``vector``: the
+    vector the interrupt came on when ``loc`` has none (a Xen pirq's edge handler: the upcall's)."""
     w = k.w
     desc = w["irqs"][loc["irq"]]
     src = loc["src"]
@@ -197,7 +201,8 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
     dev, idx = desc["dev"], desc["index"]
     delivered = 0
     if desc["action"] is None:
-        where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
+        vector = loc["vector"] if vector < 0 else vector
+        where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         for d, i, n in src:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
     elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
@@ -208,9 +213,10 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         if w["kernel"]["waiters"]:
             k.eng.model.wake_waiters(k.eng, dev, idx)
     else:
-        where = f"CPU{k.cpu_id} vector {loc['vector']:#x} irq {loc['irq']}"
+        vector = loc["vector"] if vector < 0 else vector
+        where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         delivered = acct.settle(k.eng, src, dev, idx, where,
-                                PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, loc["vector"])))
+                                PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)

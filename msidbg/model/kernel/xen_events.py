@@ -237,7 +237,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     apic.eoi(k.cpu)
-    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    k.ev(K.APIC_EOI, None, loc["vector"], 0, 0, "eoi")     # (positional: a keyword call is never specialised)
     x = k.w["xen"]
     abi = x["abi"]
     if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
@@ -290,7 +290,7 @@ def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     port = _consume(w["xen"], k.cpu_id)
     irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port) if port else None
     if irq_no is not None and irq_no in w["irqs"]:      # the common case, inlined
-        k.call_then("consume_one_event", "xen_handle_edge_irq", irq=irq_no, port=port)
+        _call_edge(k, w, "consume_one_event", irq_no, port)
         return
     _handle_irq_for_port(k, port, "consume_one_event")
 
@@ -308,7 +308,26 @@ def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
         k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
         k.again()
         return
-    k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)
+    _call_edge(k, w, step, irq_no, port)
+
+
+def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> None:
+    """``k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)``, and the callee's first
+    step (the ack, which emits) in this same step, as the interpreter would run them: the call's
+    entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
+    this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
+    own (the probes check every step)."""
+    if "probes" in w:
+        k.call_then(step, _EDGE, irq=irq_no, port=port)
+        return
+    loc: dict[str, Any] = {"irq": irq_no, "port": port}
+    frame = {"prog": _EDGE, "pc": 0, "locals": loc}
+    k.goto(step)
+    if k.eng.model.on_push(frame):
+        k.ctx["stack"].append(frame)
+        k.frame = frame
+        ack(k, loc)
+        frame["pc"] = 1
 
 
 edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
@@ -332,12 +351,12 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
         eng = k.eng
         pirq = info["pirq"]
         rc = X.pirq_eoi(eng, pirq)
-        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, cost="hypercall")
+        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, "hypercall")
 
 
 @edge.step
 def handle(k: Any, loc: dict[str, Any]) -> None:
-    entry.handle(k, {"irq": loc["irq"], "src": loc["src"], "vector": _UPCALL_VECTOR})
+    entry.handle(k, loc, _UPCALL_VECTOR)     # (this frame's irq and src; the upcall's vector)
     stack = k.ctx["stack"]
     if len(stack) > 2:
         frame = stack[-2]
@@ -356,6 +375,7 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
 
 _UPCALL_VECTOR, _signalled, _l2_more = evtchn.UPCALL_VECTOR, ABI.signalled, ABI.l2_more
 _FIFO, _L2, _HANDLERS, _consume = fifo.name, l2.name, frozenset(_HANDLE.values()), ABI.fifo_consume
+_EDGE = edge.name
 _NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
 _NSTEPS_UPCALL = len(upcall.steps)
 
