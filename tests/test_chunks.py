@@ -25,7 +25,10 @@ def mutate(w: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return other
 
 
-@settings(max_examples=300, deadline=None)
+# 100 examples (Hypothesis' default; it was 300): the worlds are small (<= 8 keys, <= 40 leaves).
+# In mutation runs a planted list-patch bug failed within 100 in 3 of 3 trials, and the two
+# planted key-order bugs it missed at 100 it missed at 300 too (see the commit message)
+@settings(max_examples=100, deadline=None)
 @given(worlds, st.data())
 def test_patch_turns_the_live_world_into_the_saved_one(live: dict[str, Any], data: st.DataObject) -> None:
     saved = data.draw(st.one_of(worlds, st.just(None)))
@@ -59,9 +62,18 @@ def test_fingerprints_differ_when_content_or_order_differs() -> None:
 big_plain = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=140),
                                                              st.dictionaries(keys, inner, max_size=140)),
                          max_leaves=400)
+# st.recursive keeps its containers small: on its own it drew no container of chunks.PAGED (64)
+# elements in 150 examples, so nothing was paged. These are paged for sure (and nested in others).
+element = st.one_of(scalars, st.lists(scalars, max_size=3))
+paged = st.one_of(st.lists(element, min_size=chunks.PAGED, max_size=110),
+                  st.dictionaries(st.integers(0, 999), element, min_size=chunks.PAGED, max_size=110))
+big_plain = st.one_of(big_plain, paged, st.dictionaries(keys, paged, min_size=1, max_size=2))
 
 
-@settings(max_examples=150, deadline=None)
+# 50 examples (it was 150, none of them paged): with ``paged`` most examples page a container
+# (131 of 150 in a count), and a planted paged-dict key-order bug, never found before, failed
+# within 50 in 2 of 2 trials
+@settings(max_examples=50, deadline=None)
 @given(st.dictionaries(st.text(max_size=3), big_plain, max_size=6), st.data())
 def test_big_containers_are_paged_and_patch_and_digest_exactly(live: dict[str, Any], data: st.DataObject) -> None:
     import hashlib
