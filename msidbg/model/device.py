@@ -418,8 +418,14 @@ def release(eng: Any, name: str, idx: int) -> None:
     P = eng.prov
     d = P.dev(name)
     de = PK.dev_entry(d, idx)
-    if msix is not None and msix["ctrl"] & MSIX_ENABLE:
+    # Which bit this release is for is what scheduled it (``_schedule_release``): an MSI-X
+    # pending bit, or an MSI one -- not whether MSI-X happens to be enabled when it runs (MSI-X
+    # may have been disabled in between, by another CPU at the same instant).
+    if msix is not None and msix["releasing"][idx]:
         msix["releasing"][idx] = 0
+        if not msix["ctrl"] & MSIX_ENABLE:
+            eng.emit(K.MSI_HELD, -1, name, idx, eng.s("PBA: MSI-X disabled before release"))
+            return
         if not msix_live(msix, idx) or not msix["pba"][idx]:
             eng.emit(K.MSI_HELD, -1, name, idx, eng.s("PBA: masked again before release"))
             return
@@ -440,6 +446,8 @@ def release(eng: Any, name: str, idx: int) -> None:
         emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
+    if msi is None or not msi["releasing"] >> idx & 1:
+        return
     msi["releasing"] &= ~(1 << idx)
     if not msi["pending"] >> idx & 1 or msi["mask"] >> idx & 1 or not msi["ctrl"] & MSI_ENABLE:
         eng.emit(K.MSI_HELD, -1, name, idx, eng.s("MSI pending bit: not released"))

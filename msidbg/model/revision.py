@@ -38,7 +38,11 @@ Revisions:
   (``platform.qemu_msi_mask_emulated``, the world gains it on xen-hvm): the guest reads MSI
   Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device;
   request_irq fails when activation finds no vector and a failed probe releases its irqs and
-  vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization).
+  vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization);
+  a pending-bit release is the MSI-X or MSI one that scheduled it (MSI-X disabled before it ran
+  crashed a device without MSI, and left the entry unable to release again); a device message on
+  a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
+  the vector cleanup timer's work before the timer is due.
 """
 
 from __future__ import annotations

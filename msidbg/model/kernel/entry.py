@@ -228,6 +228,7 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
     c = k.cpu
     apic.eoi(c)
+    _device_signals_lost(k, loc, "IRQ_MOVE_CLEANUP_VECTOR's system handler")
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
@@ -238,9 +239,14 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
 @timer_cleanup.step
 def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     """__vector_cleanup(cl, true): free what is queued here unless still pending in this CPU's
-    IRR; then ``mod_timer(jiffies + 1)`` to try again."""
+    IRR; then ``mod_timer(jiffies + 1)`` to try again. A device message on the timer vector
+    while the timer is not yet due is an extra local timer interrupt: no timer expires early."""
     c = k.cpu
     apic.eoi(c)
+    _device_signals_lost(k, loc, "the local APIC timer interrupt")
+    if loc.get("src") and c.get("vtimer", -1) >= 0:     # only a device's message: not yet due
+        k.ev(K.VECTOR_FREE, None, -1, 0, c["id"], cost="eoi")
+        return
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
@@ -249,6 +255,15 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
 
 
 SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"
+
+
+def _device_signals_lost(k: Any, loc: dict[str, Any], handler: str) -> None:
+    """A device message whose vector is a system vector of this CPU runs that vector's system
+    handler, not the device's: its signals are lost, and the arrival is spurious for the device
+    (the wrong handler). The IRR bit carried their provenance (``src``)."""
+    for dev, idx, n in loc.get("src") or ():
+        acct.lost(k.eng, dev, idx, n, f"hit CPU{k.cpu_id} vector {loc['vector']:#x}, which runs {handler}",
+                  spurious=True)
 
 
 def _no_cleanup_vector(scn: Any, w: dict[str, Any]) -> None:
