@@ -38,3 +38,33 @@ def test_a_release_overtaken_by_msix_disable_neither_crashes_nor_sticks(msi: str
     eng = run_to_end(scenario(UNMASK_AND_DISABLE.format(msi=msi)))
     assert totals(eng, "eth0") == {"raised": 2, "delivered": 1, "lost": 1, "spurious": 0}
     assert "irq-lost" in hit_names(eng)
+
+
+PVM_REMOVE = """
+name: msi-pending-at-remove
+cpus: 2
+kernel: {version: "6.6"}
+devices:
+  dev0: {bdf: "00:05.0", kind: generic, msi: {vectors: 1, per_vector_mask: true, addr64: false}}
+run:
+  - {at: 0, do: probe, dev: dev0, mode: msi, vectors: 1}
+  - {at: 1ms, do: write, dev: dev0, target: config, offset: 0x5c, value: 1, size: 4}
+  - {at: 1100us, do: fire, dev: dev0, vector: 0, count: 2, every: 10us}
+  - {at: 2ms, do: write, dev: dev0, target: config, offset: 0x5c, value: 0, size: 4}
+  - {at: 3ms, do: write, dev: dev0, target: config, offset: 0x5c, value: 1, size: 4}
+  - {at: 3100us, do: fire, dev: dev0, vector: 0}
+  - {at: 4ms, do: remove, dev: dev0}
+"""
+
+
+def test_an_msi_pending_bit_left_by_pci_msi_shutdown_is_lost_to_the_disable_not_to_the_mask() -> None:
+    """Two signals held by the Mask bit go out, once, when it is cleared; the third is still
+    pending when the driver is removed. pci_msi_shutdown (6.6) clears MSI Enable and only then
+    unmasks every vector ("Return the device with MSI unmasked as initial states"): the device
+    may not send, and the signal is lost. The detail said the mask was never cleared."""
+    eng = run_to_end(scenario(PVM_REMOVE))
+    assert totals(eng, "dev0") == {"raised": 3, "delivered": 2, "lost": 1, "spurious": 0}
+    assert eng.w["devices"]["dev0"]["msi"]["mask"] == 0
+    lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
+    assert lost == ["dev0 vector 0: 1 signal(s) were held by the MSI pending bit; MSI was disabled "
+                    "before the vector was unmasked"]

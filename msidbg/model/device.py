@@ -395,6 +395,16 @@ def _blocked_by_msix_mask(dev: Dev, idx: int) -> bool:
     return bool(msix["table"][idx]["ctrl"] & ENTRY_MASKBIT)
 
 
+def held_reason(dev: Dev, idx: int) -> str:
+    """Why signals of ``idx`` are still held at the end of a run (the ``irq-lost`` detail)."""
+    msi = dev["msi"]
+    if (msi is not None and msi["pending"] >> idx & 1 and not msi["mask"] >> idx & 1
+            and not msi["ctrl"] & MSI_ENABLE):
+        # pci_msi_shutdown clears Enable, then unmasks: the pending message is never sent
+        return "were held by the MSI pending bit; MSI was disabled before the vector was unmasked"
+    return "were held behind a mask nobody cleared by the end of the run"
+
+
 def msi_programmed(dev: Dev) -> list[int]:
     """The MSI address/data pair the device holds (or latched), before the index is ORed in."""
     msi = dev["msi"]
