@@ -60,3 +60,28 @@ def test_a_device_message_on_the_timer_vector_does_not_run_the_cleanup_before_it
     freed = [e for e in events_of(eng, "vector.free") if e.fields["vector"] == 0x20 and e.fields["target"] == 1]
     assert len(freed) == 1 and freed[0].time_ns > 5_200_000
     assert totals(eng, "eth0") == {"raised": 3, "delivered": 2, "lost": 1, "spurious": 1}
+
+
+LATCHED_SHUTDOWN = """
+name: latched-shutdown-vector
+cpus: 3
+kernel: {version: "6.6"}
+devices:
+  dev0: {bdf: "00:05.0", kind: generic, msi: {vectors: 1, per_vector_mask: true, addr64: true}, quirks: [msi-latch-on-enable]}
+run:
+  - {at: 0, do: probe, dev: dev0, mode: msi, vectors: 1}
+  - {at: 2ms, do: fire, dev: dev0, vector: 0, count: 3, every: 10us}
+"""
+
+
+def test_a_device_that_latched_the_reservation_message_reaches_a_system_vector() -> None:
+    """A maskable MSI can use reservation mode: msi_capability_init sets up the irq (message =
+    MANAGED_IRQ_SHUTDOWN_VECTOR 0xef on the first online CPU) before it sets MSI Enable, so a
+    device that latches its message on enable keeps 0xef whatever request_irq writes later. 0xef
+    is above FIRST_SYSTEM_VECTOR: its own IDT entry (spurious_interrupt) runs, not
+    common_interrupt, whose "No irq handler for vector" the detail quoted."""
+    eng = run_to_end(scenario(LATCHED_SHUTDOWN))
+    assert totals(eng, "dev0") == {"raised": 3, "delivered": 0, "lost": 3, "spurious": 3}
+    details = {h.detail for h in eng.hits if h.name == "irq-spurious"}
+    assert details == {"dev0 vector 0: hit CPU0 vector 0xef: a system vector (its own IDT entry runs, "
+                       "not a device handler)"}

@@ -42,7 +42,8 @@ Revisions:
   a pending-bit release is the MSI-X or MSI one that scheduled it (MSI-X disabled before it ran
   crashed a device without MSI, and left the entry unable to release again); a device message on
   a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
-  the vector cleanup timer's work before the timer is due.
+  the vector cleanup timer's work before the timer is due; a vector from 0xec up with no irq is
+  reported as a system vector, not with common_interrupt's "No irq handler for vector".
 """
 
 from __future__ import annotations
