@@ -106,8 +106,9 @@ ROWS: tuple[Switch, ...] = (
                    "qemu-xen b79708a8ed)",
                    note="Xen 20ed7c8177 \"Config.mk: Update QEMU changeset\" (2017-11-13) moves "
                         "QEMU_UPSTREAM_REVISION to b79708a8ed, naming this commit among the new ones; RELEASE-4.10.0 "
-                        "pins qemu-xen-4.10.0 after it. The QEMU source of the change was not read (the qemu-xen "
-                        "mirror ends in 2016): which mask bit it passes follows Xen 69d99d1b22's message"),
+                        "pins qemu-xen-4.10.0 after it. The msi_msix_update change itself was not read (no "
+                        "stored xen_pt_msi.c after 2016); the msi->mask field it reads for MSI is in qemu/qemu "
+                        "2d0ed5e642 (xen_pt_mask_reg_write); which bit it passes follows Xen 69d99d1b22's message"),
         ),
         traditional=Change("qemu-traditional", False, "hw/pt-msi.c pt_msi_update / pt_msix_update_one pass "
                            "msi_gflags only", note="read in a public copy of hw/pt-msi.c whose release is not "

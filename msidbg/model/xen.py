@@ -13,7 +13,8 @@ Follows xen/arch/x86/irq.c, physdev.c, drivers/passthrough/io.c and hvm/vmsi.c:
 * The guest's Vector Control writes to a bound MSI-X entry are intercepted (msixtbl): ``direct``
   (Xen before 4.6) writes the guest's mask bit to the physical entry; ``combined`` (4.6+) keeps a
   guest and a host mask bit, the physical bit is their OR, and binding an event channel to the
-  pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``).
+  pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``), as does
+  from 4.10 a binding the device model asks to unmask (69d99d1b22, XEN_DOMCTL_VMSI_X86_UNMASKED).
 
 Everything here is plain functions over ``w["xen"]``; they run inside the step of whoever made
 the hypercall (a guest CPU or QEMU) and emit no event of their own.

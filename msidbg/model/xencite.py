@@ -57,6 +57,8 @@ QEMU_XSA129 = Source(Q, "7611dae8a6", "hw/xen/xen_pt_config_init.c",
                      "qemu-xen-4.6.0.. (4.5.1, 4.4.3: stable backports) (qemu_msi_mask_emulated)")
 QEMU_CFG_47 = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c", "xen_pt_msgctrl_reg_write",
                      "all (4.4.0 .. 4.7.0-rc4 read)")
+QEMU_MASK_FIELD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.h",
+                         "xen_pt_mask_reg_write (s->msi->mask), XenPTMSI.mask", "qemu-xen-4.10.. (qemu_bind_unmask)")
 QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
                    "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
@@ -203,13 +205,16 @@ M = "msidbg.model.qemu_pt"
 reading("qemu.bind-unmask-flag", "From qemu-xen-4.10 xen-pt sets XEN_DOMCTL_VMSI_X86_UNMASKED in the gflags "
         "it binds with when the entry is unmasked at bind time: MSI-X by the Vector Control "
         "xen_pt_msix_update_one is given (the guest's latched bit at Enable, the physical bit on an unmask write), "
-        "MSI by QEMU's emulated Mask Bit 0 (0 from XSA-129 on: the guest sees no Per-vector Masking). The release "
-        "is read in Xen's Config.mk history; the QEMU code of the change was not read (the qemu-xen mirror ends "
-        "in 2016), so which mask bit it passes follows the purpose Xen's 69d99d1b22 states.",
-        source=(XEN_QEMU_410, XEN_IO_UNMASK),
+        "MSI by bit 0 of QEMU's msi->mask (0 unless the guest writes the Mask Bits register, which from XSA-129 "
+        "it is not shown; such a write stores the device's bits there, the register being read-only to the "
+        "guest -- the model stores the guest's value, the same for every modelled kernel). The release is read in Xen's Config.mk history and the msi->mask field it added in "
+        "a later QEMU; the msi_msix_update change itself was not read (no stored xen_pt_msi.c after 2016), so "
+        "which bit it passes follows the purpose Xen's 69d99d1b22 states.",
+        source=(XEN_QEMU_410, XEN_IO_UNMASK, QEMU_MASK_FIELD),
         quote="Config.mk: Update QEMU changeset. New commits: - xen/pt: allow QEMU to request MSI unmasking at "
               "bind time To fix a passthrough bug. / This is required for the device model in order to be "
-              "capable of binding MSIX interrupts that have the entry mask bit already unset at bind time.",
+              "capable of binding MSIX interrupts that have the entry mask bit already unset at bind time. / "
+              "uint32_t mask; /* guest mask bits */ / s->msi->mask = *val;",
         module=M)
 reading("qemu.msi-setup-failure-keeps-enable", "When the first MSI map (xen_pt_msi_setup) or bind "
         "(xen_pt_msi_update) fails, xen_pt_msgctrl_reg_write clears Enable from the value written to the device "
