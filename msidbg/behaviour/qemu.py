@@ -87,7 +87,8 @@ ROWS: tuple[Switch, ...] = (
                    "(XSA-129; qemu-xen 5ee7a3e24a, first in qemu-xen-4.6.0-rc1)",
                    backports=("qemu-xen-4.4.3", "qemu-xen-4.5.1"),
                    note="stable-4.4 392fa0de86 (qemu-xen-4.4.3), stable-4.5 1ad0eaf917 (qemu-xen-4.5.1): git tag "
-                        "--contains; before it Message Control's emu_mask is 0x007F, after 0x017F with init 0"),
+                        "--contains; before it Message Control's emu_mask is 0x007F, after 0x017F with init 0 -- and 0x017E "
+                        "with d1d35cf4ff (XSA-131 preparation, the same three releases: Enable no longer emulated)"),
         ),
         traditional=Change("qemu-traditional", False, "the qemu-traditional of Xen 4.2 (libxl's default until "
                            "4.3) predates XSA-129 (June 2015)",
