@@ -1,0 +1,71 @@
+"""A demanding user's pass over the command line: bad input is told before anything else."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.bugio.helpers import cli
+from tests.conftest import SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[1]
+BUG = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+SNAP = ROOT / "snapshots" / "msix-write-while-unmasked.msgpack"
+
+
+@pytest.fixture
+def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setenv("MSIDBG_DEBUG", "1")
+
+
+def one_line(err: str, path: str) -> str:
+    err = err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert err.startswith(f"msidbg: {path}: "), err
+    return err
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "not-a-map"])
+def test_open_without_a_terminal_tells_a_bad_snapshot_not_the_terminal(no_terminal: None, tmp_path: Path,
+                                                                        damage: str) -> None:
+    data = SNAP.read_bytes()
+    blob = {"truncated": data[: len(data) // 2], "flipped": data[:200] + bytes([data[200] ^ 1]) + data[201:],
+            "not-a-map": b"\xff" * 64}[damage]
+    f = tmp_path / "bad.msgpack"
+    f.write_bytes(blob)
+    for extra in ((), ("--no-verify",)):
+        code, out, err = cli("open", str(f), *extra)
+        assert code == 2 and out == ""
+        assert "needs a terminal" not in one_line(err, str(f)), err
+
+
+def test_open_without_a_terminal_on_a_good_snapshot_says_it_needs_one(no_terminal: None) -> None:
+    code, _, err = cli("open", str(SNAP))
+    assert code == 2 and "the TUI needs a terminal" in one_line(err, str(SNAP))
+
+
+def test_run_without_a_terminal_tells_a_bad_break_spec_first(no_terminal: None) -> None:
+    code, _, err = cli("run", BUG, "--break", "if foo ==")
+    assert code == 2 and "needs a terminal" not in err and err.startswith("msidbg: --break: expected a value"), err
+
+
+def test_a_file_that_is_no_msgpack_map_is_not_a_snapshot(tmp_path: Path) -> None:
+    """Random bytes (or a non-UTF-8 text file) used to be decoded as msgpack: '2999 bytes after
+    the end of the document'. A snapshot is one map: anything else is not one."""
+    for name, blob in {"rand.bin": bytes(range(255, -1, -1)) * 4, "latin1.yaml": b"\xff\xfe name: x\n"}.items():
+        f = tmp_path / name
+        f.write_bytes(blob)
+        code, out, err = cli("replay", str(f))
+        assert code == 2 and out == ""
+        assert "not a msidbg snapshot (expected a msgpack map" in one_line(err, str(f))
+
+
+def test_open_of_a_copied_good_snapshot_still_reaches_the_terminal_check(no_terminal: None, tmp_path: Path) -> None:
+    f = tmp_path / "copy.msgpack"
+    shutil.copy(SNAP, f)
+    code, _, err = cli("open", str(f), "--no-verify")
+    assert code == 2 and "the TUI needs a terminal" in err
