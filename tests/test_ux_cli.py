@@ -69,3 +69,23 @@ def test_open_of_a_copied_good_snapshot_still_reaches_the_terminal_check(no_term
     shutil.copy(SNAP, f)
     code, _, err = cli("open", str(f), "--no-verify")
     assert code == 2 and "the TUI needs a terminal" in err
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("watch cpu[9].irr", "cpu has 2 entries, no [9] (expected an index 0..1) at column 10"),
+    ("if cpu[1].online and not cpu[2].online", "cpu has 2 entries, no [2] (expected an index 0..1) at column 29"),
+    ("watch devices.eth0.msix.table[4].ctrl",
+     "devices.eth0.msix.table has 4 entries, no [4] (expected an index 0..3) at column 30"),
+])
+def test_an_index_beyond_the_runs_cpus_or_table_is_refused_when_armed(spec: str, message: str) -> None:
+    """'watch cpu[9].irr' on a 2-CPU scenario was armed and could never fire (a missing path is none)."""
+    code, out, err = cli("run", BUG, "--headless", "--break", spec)
+    assert code == 2 and out == "" and err.strip() == f"msidbg: --break: {message} of {spec!r}", err
+
+
+def test_why_of_a_cpu_the_run_does_not_have_is_an_error_not_an_untracked_none() -> None:
+    code, out, err = cli("why", BUG, "--path", "cpu[9].irr")
+    assert code == 2 and out == ""
+    assert "cpu has 2 entries, no [9]" in one_line(err, BUG)
+    code, out, _ = cli("why", BUG, "--path", "cpu[1].irr", "--json")
+    assert code == 0 and '"value": [' in out
