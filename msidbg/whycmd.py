@@ -36,7 +36,7 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="with --path: the value at event N (default: the end of the run, or the snapshot's cursor)")
     w.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint (a built-in name counts its hits); repeatable")
-    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override the scenario's seed")
+    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
     w.add_argument("--no-verify", action="store_true", help="a snapshot: do not compare its replay with the recording")
 

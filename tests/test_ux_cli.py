@@ -89,3 +89,14 @@ def test_why_of_a_cpu_the_run_does_not_have_is_an_error_not_an_untracked_none() 
     assert "cpu has 2 entries, no [9]" in one_line(err, BUG)
     code, out, _ = cli("why", BUG, "--path", "cpu[1].irr", "--json")
     assert code == 0 and '"value": [' in out
+
+
+@pytest.mark.parametrize("cmd", [("why",), ("export", "--perfetto", "OUT")])
+def test_seed_with_a_snapshot_is_refused_not_ignored(tmp_path: Path, cmd: tuple[str, ...]) -> None:
+    """'--seed: override the scenario's seed' did nothing for a snapshot: the answer was the
+    snapshot's own run, as if the seed had been used."""
+    out_file = tmp_path / "x.pftrace"
+    args = [str(out_file) if a == "OUT" else a for a in cmd]
+    code, out, err = cli(*args, str(SNAP), "--seed", "3")
+    assert code == 2 and out == "" and not out_file.exists()
+    assert "--seed: a snapshot replays its own run" in one_line(err, str(SNAP))

@@ -61,7 +61,7 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
                    help="the trace file to write (.pftrace)")
     e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events")
-    e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed")
+    e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
         description="Serve the debugger's TUI on a scenario or a snapshot to a web browser. Each browser "
@@ -137,6 +137,10 @@ def _export(args: argparse.Namespace) -> int:
     _check_output(args.perfetto, args.file)
     mark = None
     if is_snapshot_source(args.file):
+        if args.seed is not None:
+            from msidbg.debugger.whyrun import seed_of_snapshot
+
+            raise seed_of_snapshot(args.file)
         s = Session.open(args.file)
         mark = s.cursor
     else:
