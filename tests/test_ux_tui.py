@@ -1,0 +1,80 @@
+"""A demanding user's pass over the TUI (Textual's pilot, as tests/tui/ do)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from msidbg.tui.app import make_app
+from msidbg.tui.footer import KEEP
+from msidbg.tui.keys import ACTIONS
+from msidbg.tui.screens.help import HelpScreen
+from msidbg.tui.screens.prompt import Prompt
+from tests.tui.conftest import LATE, footer_ready, idle, screen_text, until
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_key_the_footer_shows_has_a_rank_in_keep() -> None:
+    """'w Why' had no rank: it was the first key the footer left out, at 130 columns already."""
+    assert {a.name for a in ACTIONS if a.show} <= set(KEEP)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (130, 36)])
+async def test_the_footer_shows_why_at_80_and_130_columns(size: tuple[int, int]) -> None:
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: footer_ready(app) and "q Quit" in screen_text(app)[-1])
+        footer = screen_text(app)[-1]
+        assert "w Why" in footer and "? Help" in footer and "q Quit" in footer, footer
+
+
+async def test_help_shows_the_key_file_example_with_its_table_header() -> None:
+    """The example's '[keys]' line was read as markup and vanished."""
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        shown = str(app.screen.query_one("#help-config").render())
+        assert "[keys]" in shown and 'step = "n,f10"' in shown
+
+
+async def save_as(pilot, app, path: Path) -> None:  # type: ignore[no-untyped-def]
+    if not isinstance(app.screen, Prompt):
+        await pilot.press("ctrl+s")
+    assert isinstance(app.screen, Prompt)
+    app.screen.query_one("#prompt-input").value = str(path)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def error_of(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one("#prompt-error").render()) if isinstance(app.screen, Prompt) else ""
+
+
+async def test_save_never_replaces_a_scenario_and_asks_before_replacing_a_snapshot(tmp_path: Path) -> None:
+    """ctrl+s, a name, enter: an existing scenario file was silently replaced by a snapshot."""
+    scenario = tmp_path / "mine.yaml"
+    text = Path(LATE).read_text()
+    scenario.write_text(text)
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await save_as(pilot, app, scenario)
+        assert "exists and is not a msidbg snapshot: not replaced" in error_of(app)
+        await pilot.press("enter")                               # and not on a second enter either
+        assert isinstance(app.screen, Prompt) and scenario.read_text() == text
+        await pilot.press("escape")
+
+        snap = tmp_path / "bug.msgpack"
+        await save_as(pilot, app, snap)                          # a new file: saved at once
+        assert not isinstance(app.screen, Prompt) and snap.is_file()
+        first = snap.read_bytes()
+        await pilot.press("s")
+        await save_as(pilot, app, snap)                          # an existing snapshot: asks
+        assert "exists (a msidbg snapshot): press enter again to replace it" in error_of(app)
+        assert snap.read_bytes() == first
+        await pilot.press("enter")                               # enter again: replaced
+        assert not isinstance(app.screen, Prompt) and snap.read_bytes() != first
