@@ -78,3 +78,27 @@ async def test_save_never_replaces_a_scenario_and_asks_before_replacing_a_snapsh
         assert snap.read_bytes() == first
         await pilot.press("enter")                               # enter again: replaced
         assert not isinstance(app.screen, Prompt) and snap.read_bytes() != first
+
+
+async def test_run_to_time_over_recorded_history_stops_at_breakpoints() -> None:
+    """`t` stops at breakpoints (docs/tui.md); over history already recorded (after stepping back)
+    it jumped straight to the time, past the irq-lost hit at event 72 (4 ms)."""
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("g", *"200", "enter")               # the whole run recorded
+        await idle(pilot, app)
+        await pilot.press("g", *"28", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == 28
+        await pilot.press("t", *"5ms", "enter")
+        await idle(pilot, app)
+        stop = app.session.last_stop
+        assert (app.session.cursor, stop.reason, stop.breakpoint) == (72, "breakpoint", "irq-lost")
+        await pilot.press("g", *"90", "enter")                 # behind the cursor: back to the time
+        await idle(pilot, app)
+        await pilot.press("t", *"1ms", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == 28 and app.session.world["now"] == 1_000_000
+        await pilot.press("t", *"1ms", "enter")                # already there: stays
+        await idle(pilot, app)
+        assert app.session.cursor == 28
