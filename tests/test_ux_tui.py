@@ -102,3 +102,17 @@ async def test_run_to_time_over_recorded_history_stops_at_breakpoints() -> None:
         await pilot.press("t", *"1ms", "enter")                # already there: stays
         await idle(pilot, app)
         assert app.session.cursor == 28
+
+
+async def test_why_pane_title_wraps_at_80_columns_instead_of_being_cut() -> None:
+    """At 80x24 the title ('Why: hit msix-write-unmasked at event 23: eth0 entry 0 addr_lo written
+    w') and the key help ('... root las') were cut at the box's edge."""
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("w")
+        await pilot.pause()
+        text = " ".join(" ".join(row.strip("│ ").split()) for row in screen_text(app))
+        assert "written while MSI-X is enabled and the entry is unmasked" in text.split("enter: go to")[0]
+        assert "(symptom first, root last)" in text
