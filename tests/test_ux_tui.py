@@ -116,3 +116,21 @@ async def test_why_pane_title_wraps_at_80_columns_instead_of_being_cut() -> None
         text = " ".join(" ".join(row.strip("│ ").split()) for row in screen_text(app))
         assert "written while MSI-X is enabled and the entry is unmasked" in text.split("enter: go to")[0]
         assert "(symptom first, root last)" in text
+
+
+async def test_quit_dialogs_save_first_quits_once_saved(tmp_path: Path) -> None:
+    """'s save a snapshot first' opened the save dialog and then left the user in the debugger."""
+    from msidbg.tui.screens.confirm import ConfirmQuit
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m", *"here: a note", "enter")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("s")
+        await pilot.press("escape")                            # the save dialog cancelled: stays
+        assert app.is_running and not isinstance(app.screen, (Prompt, ConfirmQuit))
+        await pilot.press("q", "s")
+        await save_as(pilot, app, tmp_path / "bug.msgpack")
+        await pilot.pause()
+        assert (tmp_path / "bug.msgpack").is_file() and not app.is_running

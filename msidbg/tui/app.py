@@ -423,7 +423,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             if answer == "quit":
                 self.exit()
             elif answer == "save":
-                self.action_save()
+                self.action_save(then=self.exit)   # 's save a snapshot first': then quit
 
         origin = "the snapshot was opened or saved" if is_snapshot(self.source) else "the scenario was loaded"
         self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)

@@ -108,7 +108,8 @@ class Commands(App[None]):
         self._prompt(BookmarksScreen(self.session.bookmarks),
                      lambda bm: self.goto(bm.event, f"bookmark {escape(bm.name)}"))
 
-    def action_save(self) -> None:
+    def action_save(self, then: Callable[[], object] | None = None) -> None:
+        """``then``: what to do once saved (quit, from the quit dialog's 's'); escape does nothing."""
         default = f"{self.session.scenario.name}-{self.session.cursor}.msgpack"
         warned: list[str] = []   # the existing snapshot the user was told about: enter again replaces it
 
@@ -127,6 +128,8 @@ class Commands(App[None]):
         def done(path: str) -> None:
             self.saved()
             self.notify(f"saved event {self.session.cursor} to {escape(path)}", markup=False)
+            if then is not None:
+                then()
 
         self._prompt(Prompt("Save snapshot to", check, value=default), done)
 
