@@ -100,3 +100,18 @@ def test_seed_with_a_snapshot_is_refused_not_ignored(tmp_path: Path, cmd: tuple[
     code, out, err = cli(*args, str(SNAP), "--seed", "3")
     assert code == 2 and out == "" and not out_file.exists()
     assert "--seed: a snapshot replays its own run" in one_line(err, str(SNAP))
+
+
+def test_new_never_writes_over_one_of_its_inputs(tmp_path: Path) -> None:
+    """'msidbg new --lspci l.txt -o l.txt' replaced the lspci text by the skeleton built from it."""
+    lspci = ROOT / "tests" / "bugio" / "data" / "workstation-lspci.txt"
+    dmesg = ROOT / "tests" / "bugio" / "data" / "workstation-dmesg.txt"
+    for flag in ("--lspci", "--dmesg"):
+        copies = {name: tmp_path / src.name for name, src in (("--lspci", lspci), ("--dmesg", dmesg))}
+        for name, src in (("--lspci", lspci), ("--dmesg", dmesg)):
+            shutil.copy(src, copies[name])
+        before = copies[flag].read_bytes()
+        code, out, err = cli("new", "--lspci", str(copies["--lspci"]), "--dmesg", str(copies["--dmesg"]),
+                             "-o", str(copies[flag]))
+        assert code == 2 and copies[flag].read_bytes() == before
+        assert "cannot write: it is the input file" in one_line(err, str(copies[flag]))

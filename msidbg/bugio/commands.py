@@ -91,6 +91,10 @@ def _new(args: argparse.Namespace) -> int:
     from msidbg.bugio.new import Inputs, build
 
     out = None if args.output == "-" else args.output
+    if out is not None:   # '-o lspci.txt' replaced the lspci text by the skeleton made from it
+        for source in (args.lspci, args.interrupts, args.dmesg):
+            if source is not None:
+                _check_output(out, source)
     text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
     _write(args.output, text)
     if out is not None:
