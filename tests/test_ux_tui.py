@@ -134,3 +134,25 @@ async def test_quit_dialogs_save_first_quits_once_saved(tmp_path: Path) -> None:
         await save_as(pilot, app, tmp_path / "bug.msgpack")
         await pilot.pause()
         assert (tmp_path / "bug.msgpack").is_file() and not app.is_running
+
+
+async def test_diff_tui_at_80x24_keeps_the_cursor_status_and_quit_legible() -> None:
+    """diff --tui at 80x24: events wrapped over 2-3 lines, so the cursor's line (centred by
+    event count) fell off the bottom of its side; the status showed a literal '\\n'; the footer
+    cut 'q Quit' off."""
+    from msidbg.debugger.diff import diff_files
+    from msidbg.tui.diffapp import DiffApp
+
+    fixed = str(ROOT / "scenarios" / "msix-write-while-unmasked-fixed.yaml")
+    app = DiffApp(diff_files(LATE, fixed))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*["down"] * 30)
+        await pilot.pause()
+        rows = screen_text(app)
+        assert app.cursor == 32 and any("▶      32 " in r for r in rows), "\n".join(rows)
+        assert not any("\\n" in r for r in rows)
+        assert "first divergence: cpu0.proc at A #2 / B #2" in "".join(rows)
+        assert "q Quit" in rows[-1]
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
