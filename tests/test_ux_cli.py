@@ -115,3 +115,17 @@ def test_new_never_writes_over_one_of_its_inputs(tmp_path: Path) -> None:
                              "-o", str(copies[flag]))
         assert code == 2 and copies[flag].read_bytes() == before
         assert "cannot write: it is the input file" in one_line(err, str(copies[flag]))
+
+
+def test_a_run_limited_to_no_event_reports_a_contract_reason() -> None:
+    """'run --max-events 0 --json' said "reason": "start"; the contract's reasons are end,
+    breakpoint and limit (the API's Stop keeps 'start')."""
+    import json
+
+    code, out, _ = cli("run", BUG, "--max-events", "0", "--json")
+    assert code == 0 and json.loads(out)["stopped"] == {"reason": "limit", "event": 0, "breakpoint": None}
+    from msidbg.debugger import Session
+
+    s = Session.from_scenario(BUG)
+    s.seek(5)
+    assert s.seek(0).reason == "start" and s.summary()["stopped"]["reason"] == "limit"
