@@ -216,8 +216,12 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
     from msidbg.tui.app import make_app
 
     app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))
-    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
+    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)), \
+            guard.terminations_call(lambda signum: app.exit(return_code=128 + signum)):
         app.run()
+    if app.return_code is not None and app.return_code - 128 in guard.TERMINATIONS:
+        print(guard.terminated_line(app.return_code - 128), file=sys.stderr)
+        return int(app.return_code)   # killed or hung up, the terminal restored first
     if app.error is not None:
         raise app.error     # a bad or diverging snapshot, or an open cancelled (one line)
     if app.return_code == guard.EXIT_INTERRUPTED:

@@ -101,6 +101,10 @@ def _diff_tui(result: Any, path: str) -> int:
         raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", path)
     from msidbg.tui.diffapp import DiffApp
 
-    with guard.soft_interrupts():
-        DiffApp(result).run()
+    app = DiffApp(result)
+    with guard.soft_interrupts(), guard.terminations_call(lambda signum: app.exit(return_code=128 + signum)):
+        app.run()
+    if app.return_code is not None and app.return_code - 128 in guard.TERMINATIONS:
+        print(guard.terminated_line(app.return_code - 128), file=sys.stderr)
+        return int(app.return_code)   # killed or hung up, the terminal restored first
     return 0 if result.same_outcome else 1
