@@ -129,3 +129,10 @@ def test_a_run_limited_to_no_event_reports_a_contract_reason() -> None:
     s = Session.from_scenario(BUG)
     s.seek(5)
     assert s.seek(0).reason == "start" and s.summary()["stopped"]["reason"] == "limit"
+
+
+def test_a_zero_explore_time_says_what_a_duration_must_be() -> None:
+    """'--time 0' was 'not a duration (expected e.g. 60s ...)': the help says a bare number is
+    seconds, so '0' looked like one; the bound was never named."""
+    code, out, err = cli("explore", BUG, "--time", "0")
+    assert code == 2 and out == "" and "expected one above 0" in err and "a bare number is seconds" in err
