@@ -136,3 +136,15 @@ def test_a_zero_explore_time_says_what_a_duration_must_be() -> None:
     seconds, so '0' looked like one; the bound was never named."""
     code, out, err = cli("explore", BUG, "--time", "0")
     assert code == 2 and out == "" and "expected one above 0" in err and "a bare number is seconds" in err
+
+
+@pytest.mark.parametrize("n", [10, 50])
+def test_export_max_events_counts_from_event_0_for_a_snapshot_too(tmp_path: Path, n: int) -> None:
+    """'--max-events N: stop the run after N events' ran N events past a snapshot's cursor
+    (event 23): 10 gave a 33-event trace, 50 a 73-event one."""
+    from tests.bugio.test_export import Parsed
+
+    out = tmp_path / "t.pftrace"
+    code, _, err = cli("export", str(SNAP), "--perfetto", str(out), "--max-events", str(n))
+    assert code == 0 and f"wrote {out}: {n} events," in err, err
+    Parsed(out).check_nesting()

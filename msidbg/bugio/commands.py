@@ -149,7 +149,12 @@ def _export(args: argparse.Namespace) -> int:
         mark = s.cursor
     else:
         s = Session.from_scenario(args.file, args.seed)
-    s.run(args.max_events)
+    # --max-events counts from event 0 for a snapshot too (it counted from the snapshot's cursor)
+    if args.max_events is not None and args.max_events < s.cursor:
+        s.seek(args.max_events)
+        mark = None      # the snapshot's cursor is past the trace's end
+    else:
+        s.run(None if args.max_events is None else args.max_events - s.cursor)
     run = export(s, args.perfetto, mark=mark)
     t = run.totals
     print(f"wrote {args.perfetto}: {s.cursor} events, {t.signals} signals ({t.delivered} delivered, {t.lost} lost, "
