@@ -148,3 +148,14 @@ def test_export_max_events_counts_from_event_0_for_a_snapshot_too(tmp_path: Path
     code, _, err = cli("export", str(SNAP), "--perfetto", str(out), "--max-events", str(n))
     assert code == 0 and f"wrote {out}: {n} events," in err, err
     Parsed(out).check_nesting()
+
+
+def test_diff_max_events_counts_a_snapshot_from_event_0() -> None:
+    """A snapshot (cursor 23) and its own scenario, both limited to 10 events, 'diverged': the
+    snapshot's run went on 10 events past its cursor."""
+    import json
+
+    code, out, err = cli("diff", str(SNAP), BUG, "--max-events", "10", "--json")
+    got = json.loads(out)
+    assert code == 0 and got["first_divergence"] is None and got["same_outcome"], err
+    assert got["events"] == {"a": 10, "b": 10}
