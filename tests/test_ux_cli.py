@@ -159,3 +159,15 @@ def test_diff_max_events_counts_a_snapshot_from_event_0() -> None:
     got = json.loads(out)
     assert code == 0 and got["first_divergence"] is None and got["same_outcome"], err
     assert got["events"] == {"a": 10, "b": 10}
+
+
+def test_a_report_holding_a_snapshot_given_to_run_says_what_it_is(tmp_path: Path) -> None:
+    """'msidbg run mail.txt' (a report --inline) was 'mail.txt:4: YAML syntax error ...'."""
+    mail = tmp_path / "mail.txt"
+    code, out, _ = cli("report", str(SNAP), "--inline")
+    assert code == 0
+    mail.write_text(out)
+    for cmd in (("run", "--headless"), ("check",), ("explore", "--runs", "1")):
+        code, out, err = cli(cmd[0], str(mail), *cmd[1:])
+        assert code == 2 and out == ""
+        assert "holds a msidbg snapshot (an armoured block" in one_line(err, str(mail)), err
