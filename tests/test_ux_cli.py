@@ -171,3 +171,18 @@ def test_a_report_holding_a_snapshot_given_to_run_says_what_it_is(tmp_path: Path
         code, out, err = cli(cmd[0], str(mail), *cmd[1:])
         assert code == 2 and out == ""
         assert "holds a msidbg snapshot (an armoured block" in one_line(err, str(mail)), err
+
+
+def test_serve_on_a_busy_port_or_unknown_host_is_bad_input_not_an_internal_error() -> None:
+    """Both were 'msidbg: internal error: ... (a bug in msidbg ...)', exit 3, after the banner."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = cli("serve", BUG, "--port", str(port))
+        assert code == 2 and out == "" and "internal error" not in err
+        assert err.startswith(f"msidbg: --port {port}: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
+    code, out, err = cli("serve", BUG, "--host", "no-such-host.invalid", "--port", str(port))
+    assert code == 2 and out == "" and err.startswith("msidbg: --host 'no-such-host.invalid': ") and err.count("\n") == 1
