@@ -186,3 +186,21 @@ def test_serve_on_a_busy_port_or_unknown_host_is_bad_input_not_an_internal_error
         assert err.startswith(f"msidbg: --port {port}: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
     code, out, err = cli("serve", BUG, "--host", "no-such-host.invalid", "--port", str(port))
     assert code == 2 and out == "" and err.startswith("msidbg: --host 'no-such-host.invalid': ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("spec", "said"), [
+    ("if foo ==", "expected a value"), ("watch cpu[1].irrr", "cpu[1] has no field 'irrr'"),
+])
+def test_explore_names_a_bad_breakpoint_of_the_file_by_its_line(tmp_path: Path, spec: str, said: str) -> None:
+    """explore said '--until: ...' for a bad spec in the file's breakpoints:, or named neither the
+    file nor an option for a path the world cannot have ('msidbg: cpu[1] has no field ...')."""
+    text = Path(BUG).read_text().replace("breakpoints: [msix-write-unmasked, irq-lost, irq-spurious]",
+                                         f"breakpoints: [msix-write-unmasked, {spec!r}]")
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    line = text[: text.index("breakpoints: [msix")].count("\n") + 1
+    code, out, err = cli("explore", str(f), "--runs", "2")
+    assert code == 2 and out == ""
+    assert one_line(err, f"{f}:{line}").startswith(f"msidbg: {f}:{line}: breakpoints[1]: {said}"), err
+    code, out, err = cli("explore", BUG, "--runs", "2", "--until", "watch cpu[3].irr")
+    assert code == 2 and err.startswith("msidbg: --until: cpu has 2 entries, no [3]"), err
