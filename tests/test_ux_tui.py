@@ -156,3 +156,19 @@ async def test_diff_tui_at_80x24_keeps_the_cursor_status_and_quit_legible() -> N
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_the_stop_lines_why_hint_names_the_key_as_bound() -> None:
+    """The stop line said 'w: why' whatever keys.toml bound why to."""
+    from tests.tui.conftest import status_lines
+
+    app = make_app(LATE, keymap={"why": "y"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        first = " ".join(status_lines(app))
+        assert "continue: breakpoint msix-write-unmasked · y: why" in first and "w: why" not in first
+        await pilot.press("y")
+        await pilot.pause()
+        from msidbg.tui.screens.why import WhyScreen
+        assert isinstance(app.screen, WhyScreen)
