@@ -211,17 +211,35 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
     tests use too). What ended it other than the user quitting (a bad or diverging snapshot,
     an open cancelled) is reported like any other error."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _check_for_tui(source, path, breaks)  # a bad file or --break is the error to tell, not the terminal
         raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
     app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))
-    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
+    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)), \
+            guard.terminations_call(lambda signum: app.exit(return_code=128 + signum)):
         app.run()
+    if app.return_code is not None and app.return_code - 128 in guard.TERMINATIONS:
+        print(guard.terminated_line(app.return_code - 128), file=sys.stderr)
+        return int(app.return_code)   # killed or hung up, the terminal restored first
     if app.error is not None:
         raise app.error     # a bad or diverging snapshot, or an open cancelled (one line)
     if app.return_code == guard.EXIT_INTERRUPTED:
         raise KeyboardInterrupt  # the app has quit and restored the terminal: one line, exit 130
     return EXIT_OK
+
+
+def _check_for_tui(source: Any, path: str, breaks: Sequence[str]) -> None:
+    """What the TUI would refuse once started, checked without one: the snapshot file (read and
+    its scenario loaded, not replayed), the --break specs and the user's key bindings file.
+    Raises MsidbgError (one line)."""
+    from msidbg.debugger import Session
+    from msidbg.debugger.breakpoints import arm
+    from msidbg.tui import keys
+
+    session = Session.open(source, verify=False) if isinstance(source, str) else source
+    arm(session, breaks, "--break", None)  # as a headless run names it: the spec, not the file
+    keys.load_keymap(keys.config_path())
 
 
 def _replay(args: argparse.Namespace) -> int:

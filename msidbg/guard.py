@@ -173,6 +173,46 @@ def interrupts_call(stop: Callable[[], None]) -> _Block:
     return _Block(enter, leave)
 
 
+#: the signals that end a full-screen App like a quit, terminal restored: SIGTERM (``kill``) and
+#: SIGHUP (the terminal closed); the App returns ``128 + signum``
+TERMINATIONS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def terminations_call(stop: Callable[[int], None]) -> _Block:
+    """SIGTERM and SIGHUP call ``stop(signum)`` on the running asyncio loop: the App quits and
+    restores the terminal (killed as the default action does, it left the terminal in the
+    alternate screen, raw, with mouse reporting on). Outside a running loop: the default action."""
+
+    def handler(signum: int, frame: Any) -> None:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        loop.call_soon_threadsafe(stop, signum)
+
+    def enter() -> Any:
+        try:
+            return [(sig, signal.signal(sig, handler)) for sig in TERMINATIONS
+                    if signal.getsignal(sig) is not signal.SIG_IGN]
+        except ValueError:   # not the main thread
+            return None
+
+    def leave(old: Any) -> None:
+        for sig, handler_before in old or ():
+            signal.signal(sig, handler_before)
+
+    return _Block(enter, leave)
+
+
+def terminated_line(signum: int) -> str:
+    """The one line for an App ended by ``signum``."""
+    return "msidbg: terminated" if signum == getattr(signal, "SIGTERM", -1) else "msidbg: hung up"
+
+
 def deferred_interrupts() -> _Block:
     """SIGINT waits until the block is done (an atomic file replacement finishes or is undone)."""
     mask = getattr(signal, "pthread_sigmask", None)

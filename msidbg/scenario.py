@@ -243,7 +243,14 @@ def load_scenario(path: str) -> Scenario:
         text = ys.read_text(path, MAX_FILE_BYTES)
     except Invalid as e:
         raise ScenarioError(e.message, file=path, line=e.line) from None
-    return load_scenario_text(text, path)
+    try:
+        return load_scenario_text(text, path)
+    except ScenarioError:
+        if re.search(r"BEGIN[\s>]+MSIDBG[\s>]+SNAPSHOT", text):  # a report or mail (report --inline)
+            raise ScenarioError("this file holds a msidbg snapshot (an armoured block, as 'msidbg report "
+                                "--inline' writes), not a scenario (expected a scenario YAML file; open the "
+                                "snapshot with 'msidbg open FILE' or 'msidbg replay FILE')", file=path) from None
+        raise
 
 
 def load_scenario_text(text: str, path: str) -> Scenario:

@@ -159,7 +159,10 @@ class Session:
     def summary(self) -> dict[str, Any]:
         """The contract's ``--json`` summary at the cursor, as a dict."""
         armed = self.armed_hits()
-        out = make_summary(self.scenario, self.world, armed, self.last_stop.as_dict())
+        stopped = self.last_stop.as_dict()
+        if stopped["reason"] == "start":   # the contract's reasons are end, breakpoint and limit: a run
+            stopped["reason"] = "limit"    # stopped before its first event (--max-events 0) was limited
+        out = make_summary(self.scenario, self.world, armed, stopped)
         # an extension (docs/why.md): each hit's cause chain, the events of `msidbg why --hit`
         from msidbg.debugger.why import causes
 

@@ -14,7 +14,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 #: which keys to keep when not all fit, most needed first (action names)
-KEEP = ("help", "quit", "step", "step_back", "continue", "goto", "add_breakpoint", "watch",
+KEEP = ("help", "quit", "step", "step_back", "continue", "goto", "add_breakpoint", "why", "watch",
         "reverse_continue", "next_view", "bookmarks", "run_to_time", "next_device", "save")
 COMPACT_BELOW = 120
 
