@@ -20,6 +20,8 @@ from msidbg.sim.strategy import Schedule
 
 @dataclass
 class RunResult:
+    """What ``run`` returns: the summary, why it stopped, the breakpoints detected."""
+
     summary: dict[str, Any]
     reason: str
     detected: set[str]
