@@ -3,18 +3,22 @@
 ``hashlib`` loads OpenSSL's ``_hashlib`` when it is imported (~2 ms, a fiftieth of a short headless
 run) to hash three small things: the scenario's text, a checkpoint's fingerprint and the state
 hash. CPython's built-in sha256 (``_sha256``; ``_sha2`` from 3.12) gives the same digest and loads
-nothing, but is ~6x slower per byte, so it takes inputs below ``SMALL`` only; larger ones (a big
-world's checkpoint) go to ``hashlib``, imported then.
+nothing, but is ~6x slower per byte: it takes inputs below ``SMALL`` bytes only (at most ~0.06 ms
+more each), and only until ``hashlib`` is loaded (by a larger input here, or by anything else);
+from then on every digest is OpenSSL's.
 """
 
 from __future__ import annotations
 
+import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from hashlib import _Hash
 
-#: inputs below this many bytes are hashed by the built-in sha256
-SMALL = 1 << 16
+#: inputs below this many bytes may be hashed by the built-in sha256
+SMALL = 16 << 10
 
 try:
     from _sha256 import sha256 as _builtin  # type: ignore[import-not-found,unused-ignore]
@@ -24,11 +28,17 @@ except ImportError:   # pragma: no cover - Python 3.12+, or a build without it
     except ImportError:
         _builtin = None
 
+#: ``hashlib.sha256`` once hashlib is loaded
+_openssl: Callable[[bytes], _Hash] | None = None
+
 
 def sha256(data: bytes) -> _Hash:
     """``hashlib.sha256(data)``."""
-    if _builtin is not None and len(data) < SMALL:
-        return _builtin(data)  # type: ignore[no-any-return,unused-ignore]
-    import hashlib
+    global _openssl
+    if _openssl is None:
+        if _builtin is not None and len(data) < SMALL and "hashlib" not in sys.modules:
+            return _builtin(data)  # type: ignore[no-any-return,unused-ignore]
+        import hashlib
 
-    return hashlib.sha256(data)
+        _openssl = hashlib.sha256
+    return _openssl(data)
