@@ -125,8 +125,8 @@ def test_inspect_loads_on_first_use_and_is_then_the_real_module() -> None:
 def test_small_digests_are_hashlibs() -> None:
     import hashlib
 
-    from msidbg.digest import SMALL, sha256
+    from msidbg.digest import BUDGET, sha256
 
-    for n in (0, 1, 1000, SMALL - 1, SMALL, 3 * SMALL + 7):
+    for n in (0, 1, 1000, BUDGET // 2, BUDGET - 1, BUDGET, 3 * BUDGET + 7, 10):
         data = bytes(i * 7 % 251 for i in range(n))
         assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
