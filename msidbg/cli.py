@@ -196,7 +196,8 @@ def _run(args: argparse.Namespace) -> int:
         return _tui(Session(scn, args.seed, schedule=sch), args.file, args.breaks)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break, seed=args.seed,
-                       extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch)
+                       extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch,
+                       causes=args.json)   # (the text summary shows no cause chains)
     print(_json(res.summary) if args.json else headless.human(res.summary))
     if res.note:
         print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)

@@ -84,8 +84,9 @@ def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
 
 #: what a headless run must not load: inspect's own imports (dataclasses reads it only for a
 #: missing docstring), OpenSSL (small digests: msidbg.digest), shutil (argparse's terminal width),
-#: json (only with --json) and secrets (only when a file is written)
-NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets")
+#: json (only with --json), secrets (only when a file is written) and why (the cause chains, which
+#: only --json shows)
+NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why")
 
 
 def test_a_headless_run_leaves_the_heavy_modules_unloaded(tmp_path: Path) -> None:
