@@ -13,7 +13,6 @@ alias expansion, unknown keys rejected, and every error is a ``ScenarioError`` w
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from msidbg import behaviour as bh
 from msidbg import scenario_timing as st
 from msidbg import yamlsafe as ys
 from msidbg.contract import BREAKPOINTS, ERRNOS
+from msidbg.digest import sha256
 from msidbg.errors import ScenarioError
 from msidbg.scenario_timing import Timing
 from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, ints, string
@@ -70,11 +70,15 @@ class Kernel:
 
 @dataclass(frozen=True)
 class MsixCap:
+    """``msix:``: the MSI-X capability (its table's size)."""
+
     table_size: int
 
 
 @dataclass(frozen=True)
 class MsiCap:
+    """``msi:``: the MSI capability (vectors, per-vector masking, 64-bit address)."""
+
     vectors: int = 1
     per_vector_mask: bool = False
     addr64: bool = True
@@ -82,6 +86,8 @@ class MsiCap:
 
 @dataclass(frozen=True)
 class Device:
+    """One ``devices:`` entry."""
+
     name: str
     bdf: str
     kind: str = "generic"
@@ -115,6 +121,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Fault:
+    """One ``faults:`` entry: ``call`` fails with ``errno`` ``times`` times (for ``dev``, if given)."""
+
     call: str
     dev: str | None
     errno: str
@@ -141,6 +149,8 @@ class Probe:
 
 @dataclass(frozen=True)
 class Expect:
+    """``expect:``: what ``msidbg check`` compares the run with."""
+
     hit: tuple[str, ...] = ()
     not_hit: tuple[str, ...] = ()
     lost: dict[str, int] = field(default_factory=dict)
@@ -152,6 +162,8 @@ class Expect:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A loaded scenario file (``load_scenario``)."""
+
     path: str
     text: str
     sha256: str
@@ -258,7 +270,7 @@ def load_scenario_text(text: str, path: str) -> Scenario:
     try:
         data = text.encode("utf-8")
         ys.check_size(len(data), MAX_FILE_BYTES)
-        return _scenario(ys.parse(text), path, text, hashlib.sha256(data).hexdigest())
+        return _scenario(ys.parse(text), path, text, sha256(data).hexdigest())
     except UnicodeEncodeError:
         raise ScenarioError("not valid UTF-8: a lone surrogate (expected UTF-8 text)", file=path) from None
     except Invalid as e:

@@ -80,3 +80,54 @@ def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
     path.write_bytes(marshal.dumps({key: (args[0], [999_999, 1], *args[2:]) for key, args in table.items()}))
     out = command(tmp_path)
     assert out.returncode == 0 and out.stdout == first.stdout and out.stderr == ""
+
+
+#: what a headless run must not load: inspect's own imports (dataclasses reads it only for a
+#: missing docstring), OpenSSL (small digests: msidbg.digest), shutil (argparse's terminal width),
+#: json (only with --json), secrets (only when a file is written) and why (the cause chains, which
+#: only --json shows)
+NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why")
+
+
+def test_a_headless_run_leaves_the_heavy_modules_unloaded(tmp_path: Path) -> None:
+    probe = ("import atexit, sys\n"
+             f"atexit.register(lambda: print(sorted(m for m in {NOT_LOADED!r} if m in sys.modules), file=sys.stderr))\n")
+    out = subprocess.run([sys.executable, "-c", probe + RUN, SCN], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert out.returncode == 0 and out.stderr.strip() == "[]", out.stderr
+    assert "state hash" in out.stdout
+
+
+def test_the_first_modules_are_read_from_the_cache_too(tmp_path: Path) -> None:
+    """``msidbg``, ``guard``, ``errors`` and ``_boot`` are imported before the entry point runs:
+    the package sets the cache up first, so they are not compiled again on every command."""
+    assert command(tmp_path, PYTHONDONTWRITEBYTECODE="1").returncode == 0
+    cached = {p.name.split(".")[0] for p in (tmp_path / "msidbg" / "pycache").rglob("msidbg/*.pyc")}
+    assert {"guard", "errors", "_boot", "cli"} <= cached, cached
+
+
+def test_inspect_loads_on_first_use_and_is_then_the_real_module() -> None:
+    code = ("import sys\n"
+            "from msidbg import _boot\n"
+            "assert _boot.lazy_inspect() and 'inspect' in sys.modules\n"
+            "import dataclasses, inspect as early\n"
+            "assert 'ast' not in sys.modules\n"
+            "@dataclasses.dataclass\n"
+            "class X:\n"
+            "    a: int\n"
+            "from inspect import signature\n"
+            "import inspect\n"
+            "print(X.__doc__, signature(X), early.isclass(X), early.signature is inspect.signature,\n"
+            "      type(inspect).__name__, 'ast' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["X(a:", "int)", "(a:", "int)", "->", "None", "True", "True", "module", "True"]
+
+
+def test_small_digests_are_hashlibs() -> None:
+    import hashlib
+
+    from msidbg.digest import BUDGET, sha256
+
+    for n in (0, 1, 1000, BUDGET // 2, BUDGET - 1, BUDGET, 3 * BUDGET + 7, 10):
+        data = bytes(i * 7 % 251 for i in range(n))
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
