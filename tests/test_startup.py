@@ -24,7 +24,7 @@ def command(cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def the_file(cache: Path) -> Path:
-    files = list((cache / "msidbg").glob("dataclasses-*.marshal"))
+    files = list((cache / "msidbg").glob("methods-*.marshal"))
     assert len(files) == 1, files
     return files[0]
 
@@ -49,17 +49,34 @@ def test_the_cache_is_used_only_when_it_is_the_users_own_and_intact(tmp_path: Pa
     path = the_file(tmp_path)
     # every cached method replaced by one that stops the program: the proof that the cache is used
     poison = compile("def __create_fn__(*a, **k):\n raise SystemExit('poisoned')\n", "<string>", "exec")
-    path.write_bytes(marshal.dumps({src: poison for src in marshal.loads(path.read_bytes())}))
+    path.write_bytes(marshal.dumps({src: marshal.dumps(poison) for src in marshal.loads(path.read_bytes())}))
     assert command(tmp_path).stderr.strip() == "poisoned"
     path.chmod(0o620)       # writable by others: not trusted, compiled afresh and replaced
     out = command(tmp_path)
     assert out.returncode == 0 and out.stdout == good.stdout
     assert path.stat().st_mode & 0o777 == 0o600
-    for junk in (b"\x00garbage", marshal.dumps([1, 2]), marshal.dumps({"x": 1}), b""):
+    one = next(iter(marshal.loads(path.read_bytes())))
+    for junk in (b"\x00garbage", marshal.dumps([1, 2]), marshal.dumps({"x": 1}), b"",
+                 marshal.dumps({one: b"\x00garbage"}), marshal.dumps({one: marshal.dumps([1, 2])}),
+                 marshal.dumps({one: poison})):   # a damaged entry, a non-code one, the old format
         path.write_bytes(junk)
         out = command(tmp_path)
         assert out.returncode == 0 and out.stdout == good.stdout and out.stderr == ""
-        assert all(type(v).__name__ == "code" for v in marshal.loads(path.read_bytes()).values())
+        table = marshal.loads(path.read_bytes())
+        assert all(type(marshal.loads(v)).__name__ == "code" for v in table.values()) and len(table) > 50
+
+
+def test_the_methods_are_decoded_only_when_used(tmp_path: Path) -> None:
+    """The table holds every command's methods; a command decodes only those it defines."""
+    command(tmp_path)
+    path = the_file(tmp_path)
+    table = marshal.loads(path.read_bytes())
+    # not even decodable: a command that decoded the whole table would have to drop it
+    others = {f"def __create_fn__():\n    # another command's method {i}\n": b"\x00not code" for i in range(500)}
+    path.write_bytes(marshal.dumps({**table, **others}))
+    out = command(tmp_path)
+    assert out.returncode == 0 and out.stderr == ""
+    assert set(marshal.loads(path.read_bytes())) == set(table) | set(others), "kept, not rewritten"
 
 
 def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
