@@ -84,19 +84,43 @@ def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
     from re import _compiler  # type: ignore[attr-defined]
 
     first = command(tmp_path)
-    path = next((tmp_path / "msidbg").glob("regex-*.marshal"))
+    path = next((tmp_path / "msidbg").glob("patterns-*.marshal"))
     table = marshal.loads(path.read_bytes())
     assert len(table) > 20
     assert any("\\uD7FF" in p or "\ud7ff" in p for p, _ in table)   # PyYAML's reader's costly character class
-    for (pattern, flags), args in table.items():
-        assert _sre.compile(pattern, *args) == _compiler.compile(pattern, flags), pattern  # same program
+    for (pattern, flags), blob in table.items():
+        assert _sre.compile(pattern, *marshal.loads(blob)) == _compiler.compile(pattern, flags), pattern  # same program
     before = path.stat().st_mtime_ns
     assert command(tmp_path).stdout == first.stdout
     assert path.stat().st_mtime_ns == before
     # a damaged program is refused by _sre and compiled afresh
-    path.write_bytes(marshal.dumps({key: (args[0], [999_999, 1], *args[2:]) for key, args in table.items()}))
+    damaged = {key: marshal.dumps((args[0], [999_999, 1], *args[2:]))
+               for key, args in ((k, marshal.loads(v)) for k, v in table.items())}
+    path.write_bytes(marshal.dumps(damaged))
     out = command(tmp_path)
     assert out.returncode == 0 and out.stdout == first.stdout and out.stderr == ""
+    repaired = 0
+    for (pattern, flags), blob in marshal.loads(path.read_bytes()).items():   # those it used: written again
+        try:
+            repaired += _sre.compile(pattern, *marshal.loads(blob)) == _compiler.compile(pattern, flags)
+        except RuntimeError:
+            continue
+    assert repaired > 20
+
+
+def test_only_the_patterns_a_run_compiles_are_installed(tmp_path: Path) -> None:
+    """The table holds every command's patterns; a command installs only those it compiles."""
+    command(tmp_path)
+    path = next((tmp_path / "msidbg").glob("patterns-*.marshal"))
+    table = marshal.loads(path.read_bytes())
+    blob = next(iter(table.values()))
+    others = {(f"another command's pattern {i}", 0): blob for i in range(400)}
+    path.write_bytes(marshal.dumps({**table, **others}))
+    probe = "import atexit, re, sys\natexit.register(lambda: print(len(re._cache), file=sys.stderr))\n"
+    out = subprocess.run([sys.executable, "-c", probe + RUN, SCN], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert out.returncode == 0 and int(out.stderr) <= len(table) + 20, out.stderr
+    assert marshal.loads(path.read_bytes()) == {**table, **others}
 
 
 #: what a headless run must not load: inspect's own imports (dataclasses reads it only for a
