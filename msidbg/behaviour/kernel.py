@@ -212,6 +212,20 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "affinity_online_filter", "kernel", BOOL, True,
+        "irq_do_set_affinity() gives the irq chip only the online CPUs of the requested mask, and fails "
+        "a mask without one with -EINVAL before any chip runs; before, the chip got the mask as it was "
+        "(the x86 vector domain searches the online CPUs itself: -EBUSY while a move is in progress -- "
+        "a pending move from 12f47073a40f -- else -ENOSPC)",
+        initial=False,
+        history=(
+            Change("5.18", True, "33de0aa4bae9 genirq: Always limit the affinity to online CPUs",
+                   note="tip irq/core 2022-04-10, merged with irq-urgent-2022-04-10 for 5.18-rc2; stable backports "
+                   "(Luiz Capitulino's, 2022, for series that still had HK_FLAG_MANAGED_IRQ) not matched to "
+                   "releases"),
+        ),
+    ),
+    Switch(
         "affinity_usr_errno", "kernel", ("EIO", "EPERM"), "EPERM",
         "the error write_irq_affinity returns for an irq whose affinity user space may not set (a managed "
         "irq: irq_can_set_affinity_usr)",

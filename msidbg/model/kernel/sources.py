@@ -22,6 +22,9 @@ IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __ir
 CHIP_STARTUP = Source(L, "v6.6", "kernel/irq/chip.c", "__irq_startup / irq_enable", "all")
 SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", "4.13..")
 DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
+ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
+                       "irq_do_set_affinity (the online CPUs of the mask to the chip, else -EINVAL)",
+                       "5.18.. (affinity_online_filter)")
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")

@@ -1,0 +1,63 @@
+"""kernfid: an affinity request keeps the mask its caller gave (irq_set_affinity_locked /
+irq_copy_pending / irq_set_affinity_pending), offline CPUs included; where an online CPU is
+required is irq_do_set_affinity from 33de0aa4bae9 (``affinity_online_filter``, 5.18), the vector
+domain's own search before it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import events_of, run_to_end, scenario, totals
+
+OFFLINE_HINT = """
+name: offline-hint
+cpus: 4
+kernel: {{version: "{kernel}"}}
+platform: {{kind: bare-metal, interrupt_remapping: {remap}}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, do: cpu_offline, cpu: 3}}
+  - {{do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}}
+  - {{do: request_irq, dev: eth0, vector: 0, {extra}hint: 3}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}}
+"""
+
+
+def desc(eng: object) -> dict:
+    w = eng.w  # type: ignore[attr-defined]
+    return w["irqs"][w["kernel"]["pci"]["eth0"]["descs"][0]["irq"]]
+
+
+def test_an_offline_only_mask_replaces_a_pending_move_which_the_next_interrupt_drops() -> None:
+    """5.4, no remapping: the driver's irq_set_affinity({2}) before request_irq is a pending move
+    (before baedb87d1b53), still pending when irq_set_affinity_hint({3}) comes with CPU3 offline.
+    irq_set_affinity_locked copies {3} over the pending mask and returns 0; irq_move_masked_irq
+    finds no online CPU in it and clears it: the irq stays on CPU1. The model used to refuse {3}
+    with -EINVAL up front, keep {2} pending and move the irq to CPU2 at its first interrupt."""
+    eng = run_to_end(scenario(OFFLINE_HINT.format(kernel="5.4", remap="false", extra="affinity: 2, ")))
+    assert [(e.fields["target"], e.fields["how"]) for e in events_of(eng, "irq.affinity")] == [
+        (2, "pending"), (3, "pending")]
+    d = desc(eng)
+    assert (d["cpu"], d["move_pending"], d["pending_mask"]) == (1, False, [])
+    assert [e.fields["target"] for e in events_of(eng, "vector.assign")] == [1]
+    dropped = [e for e in events_of(eng, "kernel") if e.fields["prog"] == "irq_move_irq"]
+    assert [e.fields["what"] for e in dropped] == ["pending affinity has no online CPU: dropped"]
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+@pytest.mark.parametrize(("kernel", "err"), [("5.17", -28), ("5.18", -22)])
+def test_an_offline_only_mask_moved_at_once_fails_in_the_vector_domain_then_in_the_core(kernel: str,
+                                                                                         err: int) -> None:
+    """Interrupt remapping moves at once (irq_try_set_affinity). Before 33de0aa4bae9 the chip got
+    {3} and the vector domain found no online CPU in it (irq_matrix_alloc: -ENOSPC); from it
+    irq_do_set_affinity refuses the mask itself (-EINVAL). The hint is best effort either way."""
+    eng = run_to_end(scenario(OFFLINE_HINT.format(kernel=kernel, remap="true", extra="")))
+    fails = [(e.fields["prog"], e.fields["value"]) for e in events_of(eng, "kernel")
+             if e.dev == "eth0" and e.fields["value"] < 0]
+    prog = "intel_ir_set_affinity" if err == -28 else "irq_do_set_affinity"
+    assert fails == [(prog, err)]
+    d = desc(eng)
+    assert d["cpu"] != 3 and d["hint"] == [3] and not d["move_pending"]
+    assert eng.w["kernel"]["pci"]["eth0"]["status"] == "ok"  # type: ignore[attr-defined]
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
