@@ -61,3 +61,66 @@ def test_an_offline_only_mask_moved_at_once_fails_in_the_vector_domain_then_in_t
     assert d["cpu"] != 3 and d["hint"] == [3] and not d["move_pending"]
     assert eng.w["kernel"]["pci"]["eth0"]["status"] == "ok"  # type: ignore[attr-defined]
     assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+PROC_DIR = """
+name: proc-dir
+cpus: 4
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 2}
+  - {do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}
+  - {do: set_affinity, dev: eth0, vector: 0, cpu: 2}
+  - {do: request_irq, dev: eth0, vector: 0}
+  - {at: 1ms, do: set_affinity, dev: eth0, vector: 0, cpu: 3}
+  - {at: 2ms, do: free_irq, dev: eth0, vector: 0}
+  - {do: set_affinity, dev: eth0, vector: 0, cpu: 1}
+  - {do: free_vectors, dev: eth0}
+  - {do: set_affinity, dev: eth0, vector: 0, cpu: 1}
+"""
+
+
+def test_proc_irq_smp_affinity_exists_from_request_irq_until_the_descriptor_is_freed() -> None:
+    """register_irq_proc() runs at the end of __setup_irq(): before request_irq there is no
+    /proc/irq/N/smp_affinity to open (-ENOENT, and nothing moves); free_irq() leaves it (only
+    free_desc() removes it), so a write then stores the mask on the shut-down irq."""
+    eng = run_to_end(scenario(PROC_DIR))
+    done = [(e.fields["do"], e.fields["result"]) for e in events_of(eng, "action.done")]
+    assert done == [("set_affinity", -2), ("alloc_vectors", 1), ("set_affinity", -2), ("request_irq", 0),
+                    ("set_affinity", 0), ("free_irq", 0), ("set_affinity", 0), ("free_vectors", 0),
+                    ("set_affinity", -2)]
+    assert [(e.fields["target"], e.fields["how"]) for e in events_of(eng, "irq.affinity")] == [
+        (3, "pending"), (1, "stored")]
+    assert eng.w["kernel"]["pci"]["eth0"]["status"] == "ok"  # type: ignore[attr-defined]
+
+
+OFFLINE_WRITE = """
+name: offline-write
+cpus: 4
+kernel: {{version: "{kernel}"}}
+devices:
+  xhci: {{bdf: "00:14.0", kind: xhci, msi: {{vectors: 1, per_vector_mask: false, addr64: true}}}}
+run:
+  - {{at: 0, do: probe, dev: xhci, mode: msi, vectors: 1}}
+  - {{at: 1ms, do: cpu_offline, cpu: 3}}
+  - {{at: 2ms, do: default_affinity, cpus: [2]}}
+  - {{at: 3ms, do: set_affinity, dev: xhci, vector: 0, cpu: 3}}
+  - {{at: 4ms, do: fire, dev: xhci, vector: 0, count: 2, every: 10us}}
+"""
+
+
+@pytest.mark.parametrize(("kernel", "result", "targets"), [("5.5", 0, [1, 2]), ("5.6", -22, [1])])
+def test_a_proc_write_without_an_online_cpu_reran_irq_setup_affinity_until_cba6437a1854(
+        kernel: str, result: int, targets: list[int]) -> None:
+    """Before cba6437a1854 (5.6) the write called irq_select_affinity_usr(): irq_setup_affinity()
+    under desc->lock -- here irq_default_affinity {2} -- moved the irq at once from process
+    context (no pending move, although the MSI chip cannot move it there safely) and returned the
+    count; from it, -EINVAL and nothing moves."""
+    eng = run_to_end(scenario(OFFLINE_WRITE.format(kernel=kernel)))
+    done = [(e.fields["do"], e.fields["result"]) for e in events_of(eng, "action.done")]
+    assert done[-1] == ("set_affinity", result)
+    moves = [(e.time_ns < 4_000_000, e.fields["target"]) for e in events_of(eng, "vector.assign")]
+    assert [t for _, t in moves] == targets and all(before for before, _ in moves)
+    assert not events_of(eng, "irq.affinity")
+    assert totals(eng, "xhci") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}

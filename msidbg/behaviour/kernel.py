@@ -197,6 +197,23 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "proc_offline_mask", "kernel", ("select", "einval"), "einval",
+        "what write_irq_affinity (/proc/irq/N/smp_affinity) does with a mask without an online CPU: "
+        "select -- irq_select_affinity_usr() re-runs irq_setup_affinity() under desc->lock (the stored or "
+        "default affinity, applied at once, also to an irq that otherwise moves only at its next interrupt) "
+        "and the write returns the count unless that fails (then -EINVAL); einval -- -EINVAL",
+        initial="select",
+        initial_note="irq_select_affinity_usr from 18404756765c genirq: Expose default irq affinity mask "
+        "(take 3); kernel/irq/proc.c at cc9b94029e9e (4.9 era) has 'err = irq_select_affinity_usr(irq, "
+        "new_value) ? -EINVAL : count;'",
+        history=(
+            Change("5.6", "einval", "cba6437a1854 genirq/proc: Reject invalid affinity masks (again)",
+                   note="tip irq/urgent 2020-02-14 (5.6-rc2); in the 5.4 stable review of 2020-02-27 ('PATCH 5.4 "
+                   "118/135'), its release number and other series not checked. Qian Cai's report: the write "
+                   "tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's target CPU)"),
+        ),
+    ),
+    Switch(
         "affinity_busy_pending", "kernel", BOOL, True,
         "irq_set_affinity() on an irq whose chip moves in process context (interrupt remapping) turns the "
         "vector domain's -EBUSY (the previous move not cleaned up yet) into a pending move applied at the "

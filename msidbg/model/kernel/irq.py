@@ -117,7 +117,10 @@ def startup(k: Any, loc: dict[str, Any]) -> None:
 
 @request.step
 def requested(k: Any, loc: dict[str, Any]) -> None:
+    """__setup_irq's last act: register_irq_proc() creates /proc/irq/N (kept until the
+    descriptor is freed; ``proc`` on the descriptor)."""
     k.irq_restore(loc)
+    k.w["irqs"][loc["irq"]]["proc"] = True
     k.ret(0)
 
 

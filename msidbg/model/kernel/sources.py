@@ -98,6 +98,11 @@ PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinit
                       "..4.14 (proc_affinity_result: false)")
 PROC_IRQ_EPERM = Source(L, "eb29369fa543", "kernel/irq/proc.c", "write_irq_affinity (-EPERM for a managed irq)",
                         "6.12.. (affinity_usr_errno)")
+PROC_IRQ_REJECT = Source(L, "cba6437a1854", "kernel/irq/proc.c",
+                         "write_irq_affinity (irq_select_affinity_usr: -EINVAL for a mask without an online CPU)",
+                         "5.6.. (proc_offline_mask: einval); irq_setup_affinity before")
+PROC_IRQ_DIR = Source(L, "v6.6", "kernel/irq/manage.c + kernel/irq/irqdesc.c",
+                      "__setup_irq -> register_irq_proc / free_desc -> unregister_irq_proc", "all")
 BUSY_PENDING = Source(L, "12f47073a40f", "kernel/irq/manage.c", "irq_try_set_affinity / irq_set_affinity_pending",
                       "4.18.. (affinity_busy_pending)")
 HINT_BEST_EFFORT = Source("LKML", "2021-09-06 <87bl569goi.ffs@tglx>", "Re: irq_set_affinity_hint return value",

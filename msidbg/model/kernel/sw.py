@@ -29,6 +29,7 @@ CURRENT: dict[str, Any] = {
     "proc_affinity_result": True,
     "affinity_busy_pending": True,
     "affinity_online_filter": True,
+    "proc_offline_mask": "einval",
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
 }
