@@ -124,3 +124,41 @@ def test_a_proc_write_without_an_online_cpu_reran_irq_setup_affinity_until_cba64
     assert [t for _, t in moves] == targets and all(before for before, _ in moves)
     assert not events_of(eng, "irq.affinity")
     assert totals(eng, "xhci") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+HOTPLUG = """
+name: hotplug-affinity
+cpus: 4
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 2, affinity: [1, 2]}
+  - {at: 1ms, on: 0, do: cpu_offline, cpu: 1}
+  - {at: 2ms, on: 0, do: cpu_offline, cpu: 2}
+  - {at: 3ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+"""
+
+
+def test_cpu_offline_keeps_the_stored_affinity_until_it_has_no_online_cpu_then_breaks_it() -> None:
+    """migrate_one_irq hands irq_do_set_affinity the irq's affinity as it is, and that is what the
+    irq keeps as its affinity: CPU1 going leaves {1,2} stored (the model stored {2}). When CPU2
+    goes too, nothing of it is online: the affinity becomes cpu_online_mask ('IRQ N: no longer
+    affine to CPU2')."""
+    eng = run_to_end(scenario(HOTPLUG))
+    irqs = [d["irq"] for d in eng.w["kernel"]["pci"]["eth0"]["descs"]]  # type: ignore[attr-defined]
+    targets = [(e.fields["irq"], e.fields["target"]) for e in events_of(eng, "vector.assign")]
+    assert targets[:3] == [(irqs[0], 1), (irqs[1], 2), (irqs[0], 2)]
+    assert [i for i, _ in targets[3:]] == irqs and all(t in (0, 3) for _, t in targets[3:])
+    notes = [e.fields["what"] for e in events_of(eng, "kernel") if "affine" in e.fields["what"]]
+    assert notes == [f"IRQ {irqs[0]}: no longer affine to CPU2", f"IRQ {irqs[1]}: no longer affine to CPU2"]
+    for irq in irqs:
+        assert eng.w["irqs"][irq]["affinity"] == [0, 3]  # type: ignore[attr-defined]
+    assert totals(eng, "eth0")["delivered"] == 2
+
+
+def test_a_cpu_offline_that_leaves_an_online_cpu_keeps_the_requested_mask() -> None:
+    eng = run_to_end(scenario(HOTPLUG.replace("  - {at: 2ms, on: 0, do: cpu_offline, cpu: 2}\n", "")))
+    for d in eng.w["kernel"]["pci"]["eth0"]["descs"]:  # type: ignore[attr-defined]
+        irq = eng.w["irqs"][d["irq"]]  # type: ignore[attr-defined]
+        assert irq["affinity"] == [1, 2] and irq["cpu"] == 2
+    assert not [e for e in events_of(eng, "kernel") if "no longer affine" in e.fields["what"]]
