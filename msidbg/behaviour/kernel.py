@@ -197,6 +197,23 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_activate_early", "kernel", ("first", "all"), "all",
+        "which irqs of a PCI/MSI allocation __msi_domain_alloc_irqs activates at once (MSI_FLAG_ACTIVATE_EARLY: "
+        "vector, IRTE and message programmed before MSI is enabled): every one (4c457e8cb75e), or only the "
+        "first of a Multi-MSI block (desc->irq), the others staying reserved until request_irq activates "
+        "them. MSI-X has one irq per descriptor: the same either way",
+        initial="first",
+        initial_note="f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early introduced the flag (its "
+        "release not found: the 4.14 stable tree has the code dbbc93576e03 fixes); before it PCI/MSI irqs were "
+        "activated by request_irq only, which the model does not represent",
+        history=(
+            Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
+                   "is set",
+                   note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "
+                   "2021-02-08 carries it (which series and releases not checked)"),
+        ),
+    ),
+    Switch(
         "proc_offline_mask", "kernel", ("select", "einval"), "einval",
         "what write_irq_affinity (/proc/irq/N/smp_affinity) does with a mask without an online CPU: "
         "select -- irq_select_affinity_usr() re-runs irq_setup_affinity() under desc->lock (the stored or "

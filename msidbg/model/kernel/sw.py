@@ -30,6 +30,7 @@ CURRENT: dict[str, Any] = {
     "affinity_busy_pending": True,
     "affinity_online_filter": True,
     "proc_offline_mask": "einval",
+    "msi_activate_early": "all",
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
 }
