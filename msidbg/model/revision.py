@@ -39,9 +39,18 @@ Revisions:
   Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device;
   request_irq fails when activation finds no vector and a failed probe releases its irqs and
   vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization).
+- 4: an affinity request keeps the caller's mask, offline CPUs included (stored, pending, or the
+  irq's affinity after irq_do_set_affinity); the online check is irq_do_set_affinity's from 5.18
+  (``kernel.affinity_online_filter``), the vector domain's before; /proc/irq/N/smp_affinity
+  exists only from request_irq (-ENOENT before; the irq descriptor gains ``proc``); a /proc write
+  without an online CPU re-runs irq_setup_affinity before 5.6 (``kernel.proc_offline_mask``);
+  CPU offline keeps an irq's requested affinity unless none of it is online (then the online CPUs,
+  and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
+  request_irq before 5.11 (``kernel.msi_activate_early``). The world gains the three kernel
+  switches.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 3
+MODEL = 4
