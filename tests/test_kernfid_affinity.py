@@ -191,3 +191,31 @@ def test_multi_msi_irqs_after_the_first_are_activated_early_from_4c457e8cb75e(ke
     assigned = [(e.time_ns < 100_000, e.fields["irq"]) for e in events_of(eng, "vector.assign")]
     assert len([a for a in assigned if a[0]]) == len(early) and len(assigned) == len(early) + (len(early) == 1)
     assert totals(eng, "ssd0")["delivered"] == 1
+
+
+def test_a_xen_guest_irq_migrated_off_a_dying_cpu_never_picks_that_cpu() -> None:
+    """5.17 (before 33de0aa4bae9 the chip gets the mask unfiltered): migrate_one_irq hands the pirq
+    chip the irq's affinity {1,2} as it is; set_affinity_irq's
+    select_target_cpu looks only at cpu_online_mask, which the dying CPU1 has already left --
+    although CPU1 (eth0's channel) has fewer channels than CPU2 (eth1's and eth2's)."""
+    eng = run_to_end(scenario("""
+        name: xen-migrate
+        cpus: 3
+        kernel: {version: "5.17"}
+        platform: {kind: xen-hvm}
+        devices:
+          eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 2}}
+          eth1: {bdf: "00:04.0", passthrough: true, msix: {table_size: 2}}
+          eth2: {bdf: "00:05.0", passthrough: true, msix: {table_size: 2}}
+        run:
+          - {at: 0, do: probe, dev: eth1, mode: msix, vectors: 1, affinity: 2}
+          - {at: 500us, do: probe, dev: eth2, mode: msix, vectors: 1, affinity: 2}
+          - {at: 1ms, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: [1, 2]}
+          - {at: 3ms, on: 0, do: cpu_offline, cpu: 1}
+          - {at: 4ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+    """))
+    handlers = [e.cpu for e in events_of(eng, "irq.handler") if e.dev == "eth0"]
+    assert handlers == [2, 2]
+    irq = eng.w["kernel"]["pci"]["eth0"]["descs"][0]["irq"]  # type: ignore[attr-defined]
+    assert eng.w["irqs"][irq]["affinity"] == [1, 2]  # type: ignore[attr-defined]
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
