@@ -197,16 +197,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "msi_activate_early", "kernel", ("first", "all"), "all",
-        "which irqs of a PCI/MSI allocation __msi_domain_alloc_irqs activates at once (MSI_FLAG_ACTIVATE_EARLY: "
-        "vector, IRTE and message programmed before MSI is enabled): every one (4c457e8cb75e), or only the "
-        "first of a Multi-MSI block (desc->irq), the others staying reserved until request_irq activates "
-        "them. MSI-X has one irq per descriptor: the same either way",
-        initial="first",
-        initial_note="f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early introduced the flag (its "
-        "release not found: the 4.14 stable tree has the code dbbc93576e03 fixes); before it PCI/MSI irqs were "
-        "activated by request_irq only, which the model does not represent",
+        "msi_activate_early", "kernel", ("none", "first", "all"), "all",
+        "which irqs of a PCI/MSI allocation are activated -- vector, IRTE and message programmed -- before MSI "
+        "is enabled (MSI_FLAG_ACTIVATE_EARLY): all; only the first of a Multi-MSI block (desc->irq), the others "
+        "staying reserved until request_irq activates them; or none, every message being written by "
+        "irq_startup (request_irq), after MSI was enabled. MSI-X has one irq per descriptor: first and all "
+        "are the same for it",
+        initial="all", initial_confirmed=False,
+        initial_note="before the hierarchical x86 MSI domain, arch_setup_msi_irqs() (native_setup_msi_irqs -> "
+        "setup_msi_irq) composed and wrote each irq's message at setup (not read in this session)",
         history=(
+            Change("4.1", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.1",),
+                   note="named by f3b0946d629c's Fixes: tag; its release (the x86 irqdomain series of 2015) not "
+                   "read"),
+            Change("4.7", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
+                   unconfirmed=("4.7",),
+                   note="posted 2016-07-13 (lkml 1468426713-31431-1-git-send-email-marc.zyngier@arm.com) with Cc: "
+                   "stable, merged by tglx, so 4.7 or 4.8 -- the release not read; its message: 'end-points are "
+                   "allowed to latch the content of the MSI configuration registers as soon as MSIs are enabled'"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
                    note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "

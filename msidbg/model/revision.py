@@ -46,8 +46,8 @@ Revisions:
   without an online CPU re-runs irq_setup_affinity before 5.6 (``kernel.proc_offline_mask``);
   CPU offline keeps an irq's requested affinity unless none of it is online (then the online CPUs,
   and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
-  request_irq before 5.11 (``kernel.msi_activate_early``). The world gains the three kernel
-  switches.
+  request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
+  (``kernel.msi_activate_early``). The world gains the three kernel switches.
 """
 
 from __future__ import annotations

@@ -418,9 +418,10 @@ def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
 @domain_alloc.step
 def activate_early(k: Any, loc: dict[str, Any]) -> None:
     """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c) -- for
-    every irq of a Multi-MSI block from 4c457e8cb75e, only the first before (``late_activation``)."""
+    every irq of a Multi-MSI block from 4c457e8cb75e, only the first before (``late_activation``);
+    before f3b0946d629c (``msi_activate_early: none``) by no irq: irq_startup activates them."""
     desc = k.w["irqs"][loc["irq"]]
-    if late_activation(k, loc, desc):
+    if late_activation(k, loc, desc) or sw(k, "msi_activate_early") == "none":
         desc["activated"] = False
         return
     k.call("irq_compose_write", irq=loc["irq"])
