@@ -196,7 +196,7 @@ def write_affinity(k: Any, loc: dict[str, Any]) -> None:
     from msidbg.model.kernel.irq import irq_of, online
 
     desc = irq_of(k, loc["dev"], loc["vector"])
-    if desc is None or not desc.get("proc"):
+    if desc is None or not desc["proc"]:
         what = "no irq" if desc is None else f"irq {desc['irq']} was never requested"
         k.note(f"{what}: /proc/irq/N/smp_affinity does not exist (register_irq_proc runs in __setup_irq)",
                -ENOENT, loc["dev"])

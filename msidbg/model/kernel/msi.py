@@ -82,6 +82,7 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
         "activated": False, "started": False, "masked": True,
         "affinity": list(mask), "affinity_set": False, "hint": None,
         "move_pending": False, "pending_mask": [], "msg": [0, 0, 0],
+        "proc": False,      # /proc/irq/N exists: register_irq_proc ran (__setup_irq)
     }
 
 
