@@ -223,7 +223,7 @@ def test_a_xen_guest_irq_migrated_off_a_dying_cpu_never_picks_that_cpu() -> None
 
 LATCH_ON_ENABLE = """
 name: latch-on-enable
-cpus: 2
+cpus: 9
 kernel: {{version: "{kernel}"}}
 devices:
   xhci: {{bdf: "00:14.0", kind: xhci, msi: {{vectors: 1, per_vector_mask: false, addr64: true}},
@@ -239,10 +239,11 @@ def test_before_f3b0946d629c_msi_is_enabled_before_its_message_is_written_latch(
     """Before f3b0946d629c PCI/MSI irqs were activated -- their message written -- by irq_startup
     only, after msi_capability_init had enabled MSI: a device that latches the message on enable
     (Bharat Kumar Gogada's report in its message) keeps sending the all-zero message."""
-    eng = run_to_end(scenario(LATCH_ON_ENABLE.format(kernel=kernel)))
+    eng = run_to_end(scenario(LATCH_ON_ENABLE.format(kernel=kernel)))     # 9 CPUs: physflat before 4.15
     writes = [(e.fields["offset"], e.fields["value"]) for e in events_of(eng, "cfg.write")]
     enable = next(i for i, (off, val) in enumerate(writes) if off == 0x52 and val & 1)   # MSI Enable
     data = next(i for i, (off, _) in enumerate(writes) if off == 0x5C)                  # Message Data
     assert (data < enable) == (delivered > 0)
     assert totals(eng, "xhci")["delivered"] == delivered
-    assert eng.w["devices"]["xhci"]["msi"]["latched"] == ([0, 0, 0] if not delivered else [0xFEE01000, 0, 0x21])
+    latched = eng.w["devices"]["xhci"]["msi"]["latched"]
+    assert (latched == [0, 0, 0]) == (not delivered) and latched[0] in (0, *[0xFEE00000 | c << 12 for c in range(9)])
