@@ -152,7 +152,7 @@ class Model:
                 if n:
                     held[idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
-                    acct.lost(eng, name, idx, n, "were held behind a mask nobody cleared by the end of the run")
+                    acct.lost(eng, name, idx, n, device.held_reason(w["devices"][name], idx))
         for c in w["cpus"]:
             for v in sorted(c["irr_src"]):
                 for name, idx, n in c["irr_src"][v]:

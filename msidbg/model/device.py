@@ -395,6 +395,16 @@ def _blocked_by_msix_mask(dev: Dev, idx: int) -> bool:
     return bool(msix["table"][idx]["ctrl"] & ENTRY_MASKBIT)
 
 
+def held_reason(dev: Dev, idx: int) -> str:
+    """Why signals of ``idx`` are still held at the end of a run (the ``irq-lost`` detail)."""
+    msi = dev["msi"]
+    if (msi is not None and msi["pending"] >> idx & 1 and not msi["mask"] >> idx & 1
+            and not msi["ctrl"] & MSI_ENABLE):
+        # pci_msi_shutdown clears Enable, then unmasks: the pending message is never sent
+        return "were held by the MSI pending bit; MSI was disabled before the vector was unmasked"
+    return "were held behind a mask nobody cleared by the end of the run"
+
+
 def msi_programmed(dev: Dev) -> list[int]:
     """The MSI address/data pair the device holds (or latched), before the index is ORed in."""
     msi = dev["msi"]
@@ -418,8 +428,14 @@ def release(eng: Any, name: str, idx: int) -> None:
     P = eng.prov
     d = P.dev(name)
     de = PK.dev_entry(d, idx)
-    if msix is not None and msix["ctrl"] & MSIX_ENABLE:
+    # Which bit this release is for is what scheduled it (``_schedule_release``): an MSI-X
+    # pending bit, or an MSI one -- not whether MSI-X happens to be enabled when it runs (MSI-X
+    # may have been disabled in between, by another CPU at the same instant).
+    if msix is not None and msix["releasing"][idx]:
         msix["releasing"][idx] = 0
+        if not msix["ctrl"] & MSIX_ENABLE:
+            eng.emit(K.MSI_HELD, -1, name, idx, eng.s("PBA: MSI-X disabled before release"))
+            return
         if not msix_live(msix, idx) or not msix["pba"][idx]:
             eng.emit(K.MSI_HELD, -1, name, idx, eng.s("PBA: masked again before release"))
             return
@@ -440,6 +456,8 @@ def release(eng: Any, name: str, idx: int) -> None:
         emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
+    if msi is None or not msi["releasing"] >> idx & 1:
+        return
     msi["releasing"] &= ~(1 << idx)
     if not msi["pending"] >> idx & 1 or msi["mask"] >> idx & 1 or not msi["ctrl"] & MSI_ENABLE:
         eng.emit(K.MSI_HELD, -1, name, idx, eng.s("MSI pending bit: not released"))

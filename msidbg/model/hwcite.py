@@ -78,6 +78,10 @@ reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI addres
         status="hypothetical", module=M)
 
 # --- apic.py ---------------------------------------------------------------------------------------
+reading("device.msix.release-enable", "A held MSI-X signal is released by the entry that held it; if MSI-X Enable is "
+        "cleared before the message went out, the function may no longer send it and the pending bit is dropped.",
+        source=PCI30, quote="If 0, the function is prohibited from using MSI-X to request service.", module=M)
+
 M = "msidbg.model.apic"
 reading("apic.coalesce", "An edge message sets its IRR bit; a vector can be pending once in IRR and once in ISR, "
         "further messages for it collapse into the IRR bit.", source=(SDM_APIC,),

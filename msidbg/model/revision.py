@@ -39,8 +39,18 @@ Revisions:
   Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device;
   request_irq fails when activation finds no vector and a failed probe releases its irqs and
   vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization).
-- 4: an affinity request keeps the caller's mask, offline CPUs included (stored, pending, or the
-  irq's affinity after irq_do_set_affinity); the online check is irq_do_set_affinity's from 5.18
+- 4: Xen 69d99d1b22 / qemu-xen-4.10 (``platform.xen_bind_unmask``, ``platform.qemu_bind_unmask``; the
+  world gains both on xen-hvm): a binding QEMU asks to unmask clears Xen's guest mask bit, so a plain
+  MSI with Per-vector Masking under APIC virtualization signals from Xen 4.10; a re-bind with a new
+  guest vector or destination acknowledges a host irq held in flight (``pirq_guest_eoi``); a failed
+  first MSI map or bind in QEMU keeps Enable from the device (``xen_pt_msgctrl_reg_write``).
+  A pending-bit release is the MSI-X or MSI one that scheduled it (MSI-X disabled before it ran
+  crashed a device without MSI, and left the entry unable to release again); a device message on
+  a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
+  the vector cleanup timer's work before the timer is due; a vector from 0xec up with no irq is
+  reported as a system vector, not with common_interrupt's "No irq handler for vector".
+  Also: an affinity request keeps the caller's mask, offline CPUs included (stored, pending, or
+  the irq's affinity after irq_do_set_affinity); the online check is irq_do_set_affinity's from 5.18
   (``kernel.affinity_online_filter``), the vector domain's before; /proc/irq/N/smp_affinity
   exists only from request_irq (-ENOENT before; the irq descriptor gains ``proc``); a /proc write
   without an online CPU re-runs irq_setup_affinity before 5.6 (``kernel.proc_offline_mask``);

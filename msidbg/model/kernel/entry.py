@@ -22,6 +22,7 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    FIRST_SYSTEM_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
     VECTOR_CLEANUP,
     VECTOR_RETRIGGERED,
@@ -40,6 +41,7 @@ timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
+SPURIOUS_APIC_VECTOR = 0xFF
 # hot-path names (one global lookup instead of a module attribute)
 _take, _eoi = apic.take, apic.eoi
 _APIC_ACCEPT, _APIC_EOI, _IRQ_HANDLER = K.APIC_ACCEPT, K.APIC_EOI, K.IRQ_HANDLER
@@ -101,13 +103,24 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
         if not src:
             P.dep(PC.D_SLOT, slot_key)
             P.write(PC.STRAY, PK.key(PK.ISR, PK.cpu_vec(c["id"], v)))
-            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: No irq handler for vector ({owners})")
+            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: {_unhandled(v)} ({owners})")
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
-            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: No irq handler for vector",
+            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: {_unhandled(v)}",
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
+
+
+def _unhandled(v: int) -> str:
+    """What the kernel makes of a vector with no irq: common_interrupt's message below the system
+    vectors; from FIRST_SYSTEM_VECTOR up the vector has its own IDT entry (a system handler, or
+    spurious_interrupt for one nobody installed), so no device handler runs there either."""
+    if v == SPURIOUS_APIC_VECTOR:
+        return "the APIC spurious-interrupt vector (sysvec_spurious_apic_interrupt), not a device vector"
+    if v >= FIRST_SYSTEM_VECTOR:
+        return "a system vector (its own IDT entry runs, not a device handler)"
+    return "No irq handler for vector"
 
 
 #: the pc of common_interrupt's frame under a dispatched handler (its only step is done)
@@ -228,6 +241,7 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     """The cleanup IPI: EOI, then free moved vectors unless they are still pending here."""
     c = k.cpu
     apic.eoi(c)
+    _device_signals_lost(k, loc, "IRQ_MOVE_CLEANUP_VECTOR's system handler")
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
@@ -238,9 +252,14 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
 @timer_cleanup.step
 def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     """__vector_cleanup(cl, true): free what is queued here unless still pending in this CPU's
-    IRR; then ``mod_timer(jiffies + 1)`` to try again."""
+    IRR; then ``mod_timer(jiffies + 1)`` to try again. A device message on the timer vector
+    while the timer is not yet due is an extra local timer interrupt: no timer expires early."""
     c = k.cpu
     apic.eoi(c)
+    _device_signals_lost(k, loc, "the local APIC timer interrupt")
+    if loc.get("src") and c.get("vtimer", -1) >= 0:     # only a device's message: not yet due
+        k.ev(K.VECTOR_FREE, None, -1, 0, c["id"], cost="eoi")
+        return
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
@@ -249,6 +268,15 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
 
 
 SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"
+
+
+def _device_signals_lost(k: Any, loc: dict[str, Any], handler: str) -> None:
+    """A device message whose vector is a system vector of this CPU runs that vector's system
+    handler, not the device's: its signals are lost, and the arrival is spurious for the device
+    (the wrong handler). The IRR bit carried their provenance (``src``)."""
+    for dev, idx, n in loc.get("src") or ():
+        acct.lost(k.eng, dev, idx, n, f"hit CPU{k.cpu_id} vector {loc['vector']:#x}, which runs {handler}",
+                  spurious=True)
 
 
 def _no_cleanup_vector(scn: Any, w: dict[str, Any]) -> None:

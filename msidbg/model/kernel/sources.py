@@ -298,3 +298,19 @@ reading("kernel.hotplug.already",
         "the count. Only the last online CPU refuses (-EBUSY).", source=ONLINE_STORE, module=M,
         quote="ret = val ? device_online(dev) : device_offline(dev); unlock_device_hotplug(); return ret < 0 ? "
         "ret : count;")
+IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
+                         "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
+MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
+reading("kernel.entry.system-vector",
+        "A message whose vector is a system vector runs that vector's own IDT entry, not common_interrupt's "
+        "vector_irq lookup: IRQ_MOVE_CLEANUP_VECTOR (before 6.6) the moved-vector cleanup, LOCAL_TIMER_VECTOR "
+        "the local APIC timer interrupt. A device's signal there reaches no handler of its own.",
+        source=IDTENTRY_SYSVEC, module=M,
+        quote="/* System vector entry points */ ... DECLARE_IDTENTRY_SYSVEC(LOCAL_TIMER_VECTOR, "
+        "sysvec_apic_timer_interrupt); ... DECLARE_IDTENTRY_SYSVEC(IRQ_MOVE_CLEANUP_VECTOR, "
+        "sysvec_irq_move_cleanup);")
+reading("kernel.msi.shutdown-order",
+        "pci_msi_shutdown clears MSI Enable first and unmasks every vector afterwards: a message still pending "
+        "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
+        quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); dev->msi_enabled = 0; /* Return the "
+        "device with MSI unmasked as initial states */")
