@@ -49,6 +49,15 @@ Revisions:
   a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
   the vector cleanup timer's work before the timer is due; a vector from 0xec up with no irq is
   reported as a system vector, not with common_interrupt's "No irq handler for vector".
+  Also: an affinity request keeps the caller's mask, offline CPUs included (stored, pending, or
+  the irq's affinity after irq_do_set_affinity); the online check is irq_do_set_affinity's from 5.18
+  (``kernel.affinity_online_filter``), the vector domain's before; /proc/irq/N/smp_affinity
+  exists only from request_irq (-ENOENT before; the irq descriptor gains ``proc``); a /proc write
+  without an online CPU re-runs irq_setup_affinity before 5.6 (``kernel.proc_offline_mask``);
+  CPU offline keeps an irq's requested affinity unless none of it is online (then the online CPUs,
+  and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
+  request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
+  (``kernel.msi_activate_early``). The world gains the three kernel switches.
 """
 
 from __future__ import annotations

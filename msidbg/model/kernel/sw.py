@@ -28,6 +28,9 @@ CURRENT: dict[str, Any] = {
     "xen_fifo_events": True,
     "proc_affinity_result": True,
     "affinity_busy_pending": True,
+    "affinity_online_filter": True,
+    "proc_offline_mask": "einval",
+    "msi_activate_early": "all",
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
 }
