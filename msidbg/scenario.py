@@ -275,7 +275,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
     cpus = top.read("cpus", ints(1, 256), 1)
     platform = _section(top, "platform", _platform, Platform())
     ctx = _Ctx(cpus, platform, _section(top, "devices", lambda y, f: _devices(y, platform), {}))
-    return Scenario(
+    scn = Scenario(
         path=path, text=text, sha256=digest,
         name=top.need("name", string(64, _NAME, "a name of a-z, 0-9 and '-', at most 64 characters")),
         about=top.read("about", string(4000, None, "a string of at most 4000 characters"), ""),
@@ -291,6 +291,46 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         probes=_section(top, "probes", lambda y, f: _probes(y, ctx), ()),
         breakpoint_lines=_breakpoint_lines(top),
     )
+    _check_legacy_vectors(scn, top, root)
+    return scn
+
+
+#: the first release whose vector allocator (arch/x86/kernel/apic/vector.c, hierarchical irqdomains)
+#: the legacy model follows; 3.x assigned vectors in io_apic.c (arch_setup_msi_irqs / create_irq_nr)
+LEGACY_FIRST = (4, 3)
+
+
+def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
+    """Refuse what the pre-4.15 vector allocator would need and msidbg does not model.
+
+    Only worlds whose MSIs use the native x86 vector domain are concerned: bare metal, and a Xen
+    HVM guest with platform.apic_virtualization (pirq guests never allocate a guest vector)."""
+    table = scn.behaviour.plain(scn.platform.kind)
+    if table.get("vector_allocator") != "legacy":
+        return
+    if scn.platform.kind != "bare-metal" and not (scn.platform.kind == "xen-hvm" and table.get("apic_virtualization")):
+        return
+    kitems = top.items.get("kernel")
+    kmap = kitems.value if kitems is not None and isinstance(kitems.value, dict) else {}
+    if "vector_allocator" in kmap:
+        field, node = "kernel.vector_allocator", kmap["vector_allocator"]
+    elif "version" in kmap:
+        field, node = "kernel.version", kmap["version"]
+    else:
+        field, node = "kernel", kitems if kitems is not None else root
+    version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
+    if version is not None and version[:2] < LEGACY_FIRST:
+        fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (io_apic.c, before the 4.3 irqdomain "
+             "rework) is not modelled (supported: kernel.version 4.3 to 4.14, or 4.15 and later)")
+    if scn.platform.interrupt_remapping:
+        fail(field, node, "before 4.15 interrupt remapping runs x2APIC in cluster mode (logical destinations), "
+             "which is not modelled (supported with kernel.version 4.3 to 4.14: interrupt_remapping false and "
+             "cpus 9 or more, the physflat APIC driver)")
+    if scn.cpus <= 8:
+        fail(field, node, f"before 4.15 a 64-bit kernel on {scn.cpus} CPU{'s' if scn.cpus > 1 else ''} uses the flat "
+             "logical APIC driver (a vector on every CPU, lowest-priority delivery), which is not modelled "
+             "(supported with kernel.version 4.3 to 4.14: cpus 9 or more, the physflat driver; or kernel.version "
+             "4.15 and later)")
 
 
 def _section(top: Fields, key: str, conv: Conv[Any], default: Any) -> Any:

@@ -238,6 +238,44 @@ ROWS: tuple[Switch, ...] = (
         "release not checked)",
     ),
     Switch(
+        "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
+        "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.3..4.14) gives an MSI "
+        "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "
+        "searching from a global cursor in steps of 16; no reservation, no activation-time assignment, "
+        "freed slots are VECTOR_UNUSED; matrix -- kernel/irq/matrix.c: a reservation at allocation, the "
+        "vector at activation on the CPU of the mask with the most free vectors, its lowest free one. "
+        "legacy is modelled for the physical single-CPU allocation domain only (physflat: more than 8 "
+        "CPUs, no interrupt remapping): the loader refuses the flat logical and x2APIC cluster cases",
+        initial="legacy",
+        initial_note="read in a 4.13/4.14 arch/x86/kernel/apic/vector.c (__assign_irq_vector with "
+        "cpu_mask_to_apicid(vector_searchmask, irqdata, ...), irqd_set_single_target when "
+        "!apic->irq_dest_mode); before 4.3 the allocator lived in io_apic.c (3.x: steps of 8 in the copy "
+        "read) and is not modelled",
+        history=(
+            Change("4.15", "matrix", "69cde0004a4b x86/vector: Use matrix allocator for vector assignment "
+                   "(Thomas Gleixner's vector rework, with the reservation and activation commits around it)",
+                   note="the hash and title as the Fixes: tag of the 2021 legacy-vector fix quotes them; the "
+                   "series is the 4.15 x86/apic merge (the 4.14 vector.c has none of it); no stable backport"),
+        ),
+    ),
+    Switch(
+        "move_busy_rearm", "kernel", BOOL, True,
+        "irq_move_masked_irq() keeps a deferred move pending when the vector domain refuses it with -EBUSY "
+        "(the previous move's cleanup is outstanding) and retries at the next interrupt; before, the pending "
+        "move was dropped (pending_mask cleared) and the irq stayed where it was",
+        initial=False,
+        initial_note="kernel/irq/migration.c before a33a5d2d16cb: 'if (cpumask_any_and(desc->pending_mask, "
+        "cpu_online_mask) < nr_cpu_ids) irq_do_set_affinity(...); cpumask_clear(desc->pending_mask);' (the "
+        "diff's - lines); the -EBUSY it ignores exists since 98229aa36caa (4.5-rc2, 4.4.y)",
+        history=(
+            Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
+                   backports=("4.9.226",), unconfirmed=("4.9.226",),
+                   note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); the 4.9 stable "
+                   "review of 2020-06-01 carries it ('[PATCH 4.9 57/61]'), its release number not read; 4.4.y was "
+                   "queued the same day, 4.14.y was found missing then (neither checked further)"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

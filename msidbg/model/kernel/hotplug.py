@@ -63,7 +63,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -217,7 +217,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.LEGACY_VECTOR, S.RESTORE, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @up.step
@@ -236,6 +236,8 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
+    if vec.legacy(k.w):
+        vec.legacy_online_slots(k.w, loc["cpu"])
     target["online"] = True
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
     loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["is_managed"])

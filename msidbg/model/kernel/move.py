@@ -28,7 +28,7 @@ from msidbg.sim.program import program
 EINVAL, EBUSY = 22, 16
 
 # --- msi_set_affinity ---------------------------------------------------------------------------
-msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW))
+msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW, S.LEGACY_VECTOR))
 
 
 @msi_set_affinity.step
@@ -174,7 +174,7 @@ def hinted(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- deferred moves -------------------------------------------------------------------------------------
-move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time", source=S.MOVE_IRQ)
+move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time", source=(S.MOVE_IRQ, S.MOVE_REARM))
 
 
 @move_irq.step
@@ -199,11 +199,14 @@ def do_move(k: Any, loc: dict[str, Any]) -> None:
 
 @move_irq.step
 def unmask_after(k: Any, loc: dict[str, Any]) -> None:
+    """a33a5d2d16cb (4.18, ``move_busy_rearm``): a move refused with -EBUSY (the previous move's
+    cleanup is outstanding) stays pending for the next interrupt; before it the pending move was
+    dropped, pending_mask cleared, whatever irq_do_set_affinity returned."""
     desc = k.w["irqs"][loc["irq"]]
     irq_dirty(k, loc["irq"])
-    if loc["ret"] == -EBUSY:
+    if loc["ret"] == -EBUSY and sw(k, "move_busy_rearm"):
         desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
-    else:
+    else:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
         desc["pending_mask"] = []
     if not loc["was_masked"]:
         unmask_irq(k, desc)

@@ -30,6 +30,8 @@ CURRENT: dict[str, Any] = {
     "affinity_busy_pending": True,
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
+    "vector_allocator": "matrix",
+    "move_busy_rearm": True,
 }
 
 
