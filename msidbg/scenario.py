@@ -295,9 +295,12 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
     return scn
 
 
-#: the first release whose vector allocator (arch/x86/kernel/apic/vector.c, hierarchical irqdomains)
-#: the legacy model follows; 3.x assigned vectors in io_apic.c (arch_setup_msi_irqs / create_irq_nr)
-LEGACY_FIRST = (4, 3)
+#: the first release whose vector allocator the legacy model follows: arch/x86/kernel/apic/vector.c with
+#: hierarchical irqdomains (4.3) *and* Thomas Gleixner's vector cleanup series (996c591227d9 "x86/irq:
+#: Plug vector cleanup race", v4.5-rc2: -EBUSY while the old domain has an online CPU, the force-complete
+#: that clears old slots). 4.3/4.4 (before that series; 4.4.y got it in a stable release not read) and
+#: 3.x (io_apic.c / vector.c with irq_cfg, arch_setup_msi_irqs) differ in what the model observes.
+LEGACY_FIRST = (4, 5)
 
 
 def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
@@ -320,16 +323,16 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
         field, node = "kernel", kitems if kitems is not None else root
     version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
     if version is not None and version[:2] < LEGACY_FIRST:
-        fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (io_apic.c, before the 4.3 irqdomain "
-             "rework) is not modelled (supported: kernel.version 4.3 to 4.14, or 4.15 and later)")
+        fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (before the 4.5 vector cleanup series, "
+             "996c591227d9) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
     if scn.platform.interrupt_remapping:
         fail(field, node, "before 4.15 interrupt remapping runs x2APIC in cluster mode (logical destinations), "
-             "which is not modelled (supported with kernel.version 4.3 to 4.14: interrupt_remapping false and "
+             "which is not modelled (supported with kernel.version 4.5 to 4.14: interrupt_remapping false and "
              "cpus 9 or more, the physflat APIC driver)")
     if scn.cpus <= 8:
         fail(field, node, f"before 4.15 a 64-bit kernel on {scn.cpus} CPU{'s' if scn.cpus > 1 else ''} uses the flat "
              "logical APIC driver (a vector on every CPU, lowest-priority delivery), which is not modelled "
-             "(supported with kernel.version 4.3 to 4.14: cpus 9 or more, the physflat driver; or kernel.version "
+             "(supported with kernel.version 4.5 to 4.14: cpus 9 or more, the physflat driver; or kernel.version "
              "4.15 and later)")
 
 

@@ -1,4 +1,4 @@
-"""The x86 vector allocator before 4.15 (``kernel.vector_allocator: legacy``, 4.3..4.14).
+"""The x86 vector allocator before 4.15 (``kernel.vector_allocator: legacy``, 4.5..4.14).
 
 Read in arch/x86/kernel/apic/vector.c of 4.13/4.14 (__assign_irq_vector, assign_irq_vector_policy,
 apic_set_affinity, __send_cleanup_vector, smp_irq_move_cleanup_interrupt, irq_force_complete_move)
@@ -222,7 +222,8 @@ devices:
     (4, "false", "4.14", "flat logical APIC driver"),
     (8, "false", "4.9", "flat logical APIC driver"),
     (16, "true", "4.14", "x2APIC in cluster mode"),
-    (16, "false", "3.10", "before the 4.3 irqdomain rework"),
+    (16, "false", "3.10", "before the 4.5 vector cleanup series"),
+    (16, "false", "4.4", "before the 4.5 vector cleanup series"),
 ])
 def test_what_the_legacy_model_does_not_cover_is_refused_at_load(
         tmp_path: Path, cpus: int, remap: str, version: str, needle: str) -> None:

@@ -239,7 +239,7 @@ ROWS: tuple[Switch, ...] = (
     ),
     Switch(
         "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
-        "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.3..4.14) gives an MSI "
+        "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
         "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "
         "searching from a global cursor in steps of 16; no reservation, no activation-time assignment, "
         "freed slots are VECTOR_UNUSED; matrix -- kernel/irq/matrix.c: a reservation at allocation, the "
@@ -249,8 +249,10 @@ ROWS: tuple[Switch, ...] = (
         initial="legacy",
         initial_note="read in a 4.13/4.14 arch/x86/kernel/apic/vector.c (__assign_irq_vector with "
         "cpu_mask_to_apicid(vector_searchmask, irqdata, ...), irqd_set_single_target when "
-        "!apic->irq_dest_mode); before 4.3 the allocator lived in io_apic.c (3.x: steps of 8 in the copy "
-        "read) and is not modelled",
+        "!apic->irq_dest_mode) and a 4.6-4.12 one (the same search); 996c591227d9 (x86/irq: Plug vector cleanup "
+        "race, v4.5-rc2) added the -EBUSY while the old domain has an online CPU -- 4.3/4.4 (hierarchical irqdomains, "
+        "before it) and 3.x (irq_cfg in io_apic.c / vector.c, arch_setup_msi_irqs; steps of 16 in a 3.15-4.0 copy, "
+        "of 8 in an older io_apic.c) are refused at load",
         history=(
             Change("4.15", "matrix", "69cde0004a4b x86/vector: Use matrix allocator for vector assignment "
                    "(Thomas Gleixner's vector rework, with the reservation and activation commits around it)",
@@ -269,10 +271,9 @@ ROWS: tuple[Switch, ...] = (
         "diff's - lines); the -EBUSY it ignores exists since 98229aa36caa (4.5-rc2, 4.4.y)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   backports=("4.9.226",), unconfirmed=("4.9.226",),
-                   note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); the 4.9 stable "
-                   "review of 2020-06-01 carries it ('[PATCH 4.9 57/61]'), its release number not read; 4.4.y was "
-                   "queued the same day, 4.14.y was found missing then (neither checked further)"),
+                   note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it). Not listed as "
+                   "backports, their release numbers not read: the 4.9 stable review of 2020-06-01 carries it "
+                   "('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y was found missing then"),
         ),
     ),
     Switch(

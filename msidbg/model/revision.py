@@ -39,9 +39,16 @@ Revisions:
   Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device;
   request_irq fails when activation finds no vector and a failed probe releases its irqs and
   vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization).
+- 4: kernels before 4.15 run the pre-matrix x86 vector allocator (``kernel.vector_allocator:
+  legacy``, 69cde0004a4b): vectors at allocation on the first online CPU of the mask, a global
+  search cursor in strides of 16 (the world gains ``kernel.vec_cursor`` on those kernels), -EBUSY
+  before the no-op check, UNUSED slots on free, no activation/deactivation, slots restored at CPU
+  online; a deferred move refused -EBUSY is dropped before a33a5d2d16cb (``kernel.move_busy_rearm``,
+  4.18). Every world gains the two kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
+  (remapping) and pre-4.5 bare-metal scenarios are refused at load.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 3
+MODEL = 4

@@ -61,13 +61,13 @@ LEGACY_VECTOR = Source(L, "v4.14", "arch/x86/kernel/apic/vector.c",
                        "__assign_irq_vector / assign_irq_vector_policy / x86_vector_alloc_irqs / "
                        "apic_set_affinity / clear_irq_vector / irq_force_complete_move / "
                        "__send_cleanup_vector / smp_irq_move_cleanup_interrupt / __setup_vector_irq",
-                       "4.3..4.14 (vector_allocator: legacy; physflat allocation domain)")
+                       "4.5..4.14 (vector_allocator: legacy; physflat allocation domain)")
 LEGACY_APIC = Source(L, "v4.14", "arch/x86/kernel/apic/apic_flat_64.c",
                      "physflat_probe (num_possible_cpus() > 8) / default_vector_allocation_domain vs "
                      "flat_vector_allocation_domain (APIC_ALL_CPUS, lowest priority)",
                      "..4.14: which domain the legacy allocator searches")
 MOVE_REARM = Source(L, "a33a5d2d16cb", "kernel/irq/migration.c", "irq_move_masked_irq (-EBUSY: irqd_set_move_pending)",
-                    "4.18.. (move_busy_rearm); stable 4.9.y in June 2020")
+                    "4.18.. (move_busy_rearm); stable 4.9.y from June 2020 (release not read)")
 ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")

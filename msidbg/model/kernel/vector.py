@@ -13,7 +13,7 @@ pending in that CPU's IRR. The timer era also gives vector 0x20 back to devices.
 These are plain functions over the world; the programs in ``irq.py`` call them inside steps.
 
 Before 4.15 (``kernel.vector_allocator: legacy``, 69cde0004a4b) there is no matrix, no
-reservation and no activation-time assignment: ``__assign_irq_vector`` (4.3..4.14) gives an irq
+reservation and no activation-time assignment: ``__assign_irq_vector`` (4.5..4.14) gives an irq
 a vector when it is allocated (the node's CPUs, then every online CPU: the first online CPU of
 the mask), searching from a global cursor (``kernel.vec_cursor`` = current_vector,
 current_offset) in strides of 16 for a vector free on the target CPU; a CPU "has" a vector when
@@ -28,11 +28,11 @@ from typing import Any
 
 from msidbg.model.hw import (
     FIRST_DEVICE_VECTOR,
-    IA32_SYSCALL_VECTOR,
-    LEGACY_FIRST_SYSTEM_VECTOR,
     FIRST_EXTERNAL_VECTOR,
     FIRST_SYSTEM_VECTOR,
+    IA32_SYSCALL_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
+    LEGACY_FIRST_SYSTEM_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
     VECTOR_SHUTDOWN,
     words_clear,
@@ -438,7 +438,7 @@ def _legacy_used(v: int) -> bool:
 
 
 def legacy_assign(w: World, desc: dict[str, Any], mask: list[int]) -> int:
-    """__assign_irq_vector (4.3..4.14) with ``default_vector_allocation_domain`` (physflat,
+    """__assign_irq_vector (4.5..4.14) with ``default_vector_allocation_domain`` (physflat,
     x2APIC physical: the domain of a CPU is that CPU alone).
 
     -EBUSY while a move is in progress or its old vector still waits for the cleanup IPI on an
