@@ -244,3 +244,26 @@ def test_pirq_guests_on_old_kernels_still_load() -> None:
     scn = shipped("xen-pirq-reuse-nvme")
     assert scn.behaviour.plain()["vector_allocator"] == "legacy"
     assert not events_of(run_to_end(scn), "vector.assign")
+
+
+def test_an_apic_virtualised_4_14_guest_runs_the_legacy_allocator() -> None:
+    """A Xen HVM guest with APIC virtualization uses the native x86 MSI domain, so a 4.14 guest
+    on 10 vCPUs assigns as 4.14 does (at allocation, CPU0, 0x41 then 0x51), and QEMU binds the
+    passed-through MSI with that vector and destination."""
+    eng = run_to_end(scenario("""
+        name: apicv-legacy
+        cpus: 10
+        platform: {kind: xen-hvm, xen: "4.16", apic_virtualization: true}
+        kernel: {version: "4.14"}
+        devices:
+          xhci: {bdf: "00:14.0", kind: xhci, passthrough: true, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+          eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+        run:
+          - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+          - {on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+          - {at: 1ms, do: fire, dev: xhci, vector: 0, count: 3, every: 3ms}
+        """))
+    assert _assigned(eng) == [("xhci", 0x41, 0), ("eth0", 0x51, 0)]
+    assert totals(eng, "xhci") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+    pirq = next(p for p, r in eng.w["xen"]["pirqs"].items() if r["dev"] == "xhci")
+    assert (eng.w["xen"]["pirqs"][pirq]["gvec"], eng.w["xen"]["pirqs"][pirq]["gdest"]) == (0x41, 0)
