@@ -256,7 +256,7 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.15", "matrix", "69cde0004a4b x86/vector: Use matrix allocator for vector assignment "
                    "(Thomas Gleixner's vector rework, with the reservation and activation commits around it)",
-                   note="the hash and title as the Fixes: tag of the 2021 legacy-vector fix quotes them; the "
+                   note="the hash and title as the Fixes: tag of a 2021 x86/apic fix for the ISA legacy vectors quotes them; the "
                    "series is the 4.15 x86/apic merge (the 4.14 vector.c has none of it); no stable backport"),
         ),
     ),
@@ -268,7 +268,7 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         initial_note="kernel/irq/migration.c before a33a5d2d16cb: 'if (cpumask_any_and(desc->pending_mask, "
         "cpu_online_mask) < nr_cpu_ids) irq_do_set_affinity(...); cpumask_clear(desc->pending_mask);' (the "
-        "diff's - lines); the -EBUSY it ignores exists since 98229aa36caa (4.5-rc2, 4.4.y)",
+        "diff's - lines); the -EBUSY it ignores exists since 996c591227d9 x86/irq: Plug vector cleanup race (v4.5-rc2; 98229aa36caa in 4.4.y)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it). Not listed as "

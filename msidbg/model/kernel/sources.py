@@ -57,6 +57,9 @@ CLEANUP_TIMER = Source(L, "bdc1dad299bb", "arch/x86/kernel/apic/vector.c",
                        "6.6.. (vector_cleanup: timer)")
 FORCE_COMPLETE = Source(L, "a6c11c0a5235", "arch/x86/kernel/apic/vector.c", "irq_force_complete_move",
                         "all (which irqs: hotplug_force_complete)")
+# The pre-4.15 vector.c was read in stored copies, not at the tag (the index holds torvalds/linux's newest
+# file only): a comment-stripped 4.13/4.14 one (cpu_mask_to_apicid(vector_searchmask, irqdata, ...),
+# irqd_set_single_target when !apic->irq_dest_mode, no matrix) and a 4.6..4.12 one with the same search.
 LEGACY_VECTOR = Source(L, "v4.14", "arch/x86/kernel/apic/vector.c",
                        "__assign_irq_vector / assign_irq_vector_policy / x86_vector_alloc_irqs / "
                        "apic_set_affinity / clear_irq_vector / irq_force_complete_move / "
