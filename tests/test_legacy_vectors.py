@@ -267,3 +267,38 @@ def test_an_apic_virtualised_4_14_guest_runs_the_legacy_allocator() -> None:
     assert totals(eng, "xhci") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
     pirq = next(p for p, r in eng.w["xen"]["pirqs"].items() if r["dev"] == "xhci")
     assert (eng.w["xen"]["pirqs"][pirq]["gvec"], eng.w["xen"]["pirqs"][pirq]["gdest"]) == (0x41, 0)
+
+
+FIXUP = """
+name: legacy-fixup
+cpus: 10
+kernel: {version: "VERSION"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: default_affinity, cpus: [3, 5, 7]}
+  - {on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, on: 0, do: cpu_offline, cpu: 3}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0}
+  - {at: 3ms, on: 0, do: cpu_online, cpu: 3}
+  - {at: 4ms, on: 0, do: cpu_offline, cpu: 7}
+  - {at: 6ms, do: fire, dev: eth0, vector: 0}
+"""
+
+
+def test_before_4_13_offlining_any_cpu_of_the_mask_re_sets_the_irq() -> None:
+    """eth0 (affinity {3,5,7}) starts on CPU0, moves to CPU3 at startup, to CPU5 when CPU3 goes
+    offline; CPU3 comes back. Offlining CPU7 -- not eth0's CPU -- on 4.9: x86 fixup_irqs re-sets
+    every irq whose mask is no longer all online, so __assign_irq_vector takes the first online
+    CPU of {3,5}: eth0 moves to CPU3 (0x71) and CPU5's 0x61 is cleaned up after the next
+    interrupt; the mask stays {3,5,7}. On 4.14 (irq_migrate_all_off_this_cpu) only irqs targeting
+    the dying CPU move: eth0 stays on CPU5."""
+    eng = run_to_end(scenario(FIXUP.replace("VERSION", "4.9")))
+    assert _assigned(eng) == [("eth0", 0x41, 0), ("eth0", 0x51, 3), ("eth0", 0x61, 5), ("eth0", 0x71, 3)]
+    d = eng.w["irqs"][24]
+    assert (d["cpu"], d["vector"], d["affinity"]) == (3, 0x71, [3, 5, 7])
+    assert (0x61, 5) in [(e.fields["vector"], e.fields["target"]) for e in events_of(eng, "vector.free")]
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+    eng = run_to_end(scenario(FIXUP.replace("VERSION", "4.14")))
+    assert _assigned(eng) == [("eth0", 0x41, 0), ("eth0", 0x51, 3), ("eth0", 0x61, 5)]
+    assert eng.w["irqs"][24]["cpu"] == 5

@@ -277,6 +277,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "hotplug_migration", "kernel", ("x86", "generic"), "generic",
+        "which irqs a CPU going offline moves, and how: x86 -- fixup_irqs' own loop: every irq with an action "
+        "whose affinity mask is no longer a subset of the online CPUs (the dying CPU is in it, wherever the irq "
+        "is targeted) is force-completed and re-set through the chip to that mask, or to every online CPU "
+        "('Broke affinity'), its mask left as it was, managed or not; generic -- irq_migrate_all_off_this_cpu / "
+        "migrate_one_irq: the started irqs whose effective target is the dying CPU, a managed irq with no CPU "
+        "left shut down",
+        initial="x86",
+        initial_note="arch/x86/kernel/irq.c fixup_irqs of 4.6..4.12 (read in a stored copy: "
+        "'if (!irq_has_action(irq) || irqd_is_per_cpu(data) || cpumask_subset(affinity, cpu_online_mask)) "
+        "continue; irq_force_complete_move(desc); ... ret = chip->irq_set_affinity(data, affinity, true);')",
+        history=(
+            Change("4.13", "generic", "x86 fixup_irqs calls irq_migrate_all_off_this_cpu() (Thomas Gleixner's "
+                   "genirq/cpuhotplug rework of June 2017; its hash not found)", unconfirmed=("4.13",),
+                   note="fixup_irqs is about 680 bytes in 4.4/4.8/4.10 builds and about 250 in 4.13's (a "
+                   "symbol table of those releases): the switch is in 4.11, 4.12 or 4.13; 4.13 is the release of "
+                   "that series (effective affinity, irq_needs_fixup, managed shutdown on hotplug)"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

@@ -44,7 +44,8 @@ Revisions:
   search cursor in strides of 16 (the world gains ``kernel.vec_cursor`` on those kernels), -EBUSY
   before the no-op check, UNUSED slots on free, no activation/deactivation, slots restored at CPU
   online; a deferred move refused -EBUSY is dropped before a33a5d2d16cb (``kernel.move_busy_rearm``,
-  4.18). Every world gains the two kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
+  4.18); before 4.13 x86 fixup_irqs re-sets every irq whose affinity mask holds the dying CPU
+  (``kernel.hotplug_migration: x86``). Every world gains the three kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
   (remapping) and pre-4.5 bare-metal scenarios are refused at load.
 """
 

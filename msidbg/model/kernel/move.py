@@ -20,7 +20,15 @@ from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR
 from msidbg.model.kernel import msi
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
-from msidbg.model.kernel.irq import chip_has, irq_of, mask_irq, online, unmask_irq
+from msidbg.model.kernel.irq import (
+    CHIP_SET_AFFINITY,
+    ROUTE_SET_AFFINITY,
+    chip_has,
+    irq_of,
+    mask_irq,
+    online,
+    unmask_irq,
+)
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
@@ -229,6 +237,13 @@ def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
 
 @migrate.step
 def migrate_set(k: Any, loc: dict[str, Any]) -> None:
+    """irq_do_set_affinity; before 4.13 x86 fixup_irqs called the chip's irq_set_affinity itself
+    (``chip_only``), which leaves the irq's affinity mask as it was."""
+    if loc.get("chip_only"):
+        desc = k.w["irqs"][loc["irq"]]
+        prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
+        k.call(prog, irq=loc["irq"], mask=loc["mask"])
+        return
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
 
 

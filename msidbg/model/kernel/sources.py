@@ -71,6 +71,10 @@ LEGACY_APIC = Source(L, "v4.14", "arch/x86/kernel/apic/apic_flat_64.c",
                      "..4.14: which domain the legacy allocator searches")
 MOVE_REARM = Source(L, "a33a5d2d16cb", "kernel/irq/migration.c", "irq_move_masked_irq (-EBUSY: irqd_set_move_pending)",
                     "4.18.. (move_busy_rearm); stable 4.9.y from June 2020 (release not read)")
+X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
+                        "fixup_irqs (its own loop: cpumask_subset(affinity, cpu_online_mask), "
+                        "irq_force_complete_move, chip->irq_set_affinity(data, affinity, true))",
+                        "..4.12 (hotplug_migration: x86; read in a stored 4.6+ copy, not at the tag)")
 ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")

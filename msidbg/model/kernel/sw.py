@@ -32,6 +32,7 @@ CURRENT: dict[str, Any] = {
     "cpu0_hotplug": False,
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
+    "hotplug_migration": "generic",
 }
 
 
