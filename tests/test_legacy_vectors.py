@@ -221,7 +221,7 @@ devices:
 @pytest.mark.parametrize(("cpus", "remap", "version", "needle"), [
     (4, "false", "4.14", "flat logical APIC driver"),
     (8, "false", "4.9", "flat logical APIC driver"),
-    (16, "true", "4.14", "x2APIC in cluster mode"),
+    (16, "true", "4.14", "the vector domain under interrupt remapping is not modelled"),
     (16, "false", "3.10", "before the 4.5 vector cleanup series"),
     (16, "false", "4.4", "before the 4.5 vector cleanup series"),
 ])
@@ -302,3 +302,34 @@ def test_before_4_13_offlining_any_cpu_of_the_mask_re_sets_the_irq() -> None:
     eng = run_to_end(scenario(FIXUP.replace("VERSION", "4.14")))
     assert _assigned(eng) == [("eth0", 0x41, 0), ("eth0", 0x51, 3), ("eth0", 0x61, 5)]
     assert eng.w["irqs"][24]["cpu"] == 5
+
+
+ROUTED = """name: legacy-routed
+cpus: 4
+platform: {apic_routing: ROUTING}
+kernel:
+  version: "VERSION"
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+"""
+
+
+@pytest.mark.parametrize("routing", ['"physical flat"', '"physical x2apic"'])
+def test_a_physical_apic_driver_on_few_cpus_runs_the_legacy_allocator(routing: str) -> None:
+    """4 CPUs would be flat logical, unless dmesg says otherwise (the FADT physical flag gives
+    physflat, x2apic_phys physical x2APIC): both have the one-CPU allocation domain."""
+    eng = run_to_end(scenario(ROUTED.replace("ROUTING", routing).replace("VERSION", "4.14")))
+    assert _assigned(eng) == [("eth0", 0x41, 0), ("eth0", 0x51, 0)]
+
+
+@pytest.mark.parametrize(("routing", "version", "needle"), [
+    ('"flat"', "4.14", "the flat APIC driver before 4.15"),
+    ('"cluster x2apic"', "4.9", "the cluster x2apic APIC driver before 4.15"),
+    ('"physical flat"', "5.4", "only read before 4.15"),
+])
+def test_apic_routing_that_is_not_modelled_or_not_read_is_refused(
+        tmp_path: Path, routing: str, version: str, needle: str) -> None:
+    line = _load_error(tmp_path, ROUTED.replace("ROUTING", routing).replace("VERSION", version))
+    assert "platform.apic_routing" in line and needle in line and ":3:" in line
