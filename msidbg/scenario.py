@@ -58,6 +58,9 @@ class Platform:
     qemu: str | None = None
     interrupt_remapping: bool = False
     switches: Mapping[str, Any] = field(default_factory=dict)
+    #: the x86 APIC driver as dmesg names it ("Switched APIC routing to physical flat."); None: what a
+    #: 64-bit kernel picks from cpus and interrupt_remapping. Read only before 4.15 (legacy vectors)
+    apic_routing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,10 @@ TOP_KEYS = (
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
-PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", *PLATFORM_SWITCHES)
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", *PLATFORM_SWITCHES)
+#: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them; the first two have the
+#: physical one-CPU vector allocation domain the legacy (pre-4.15) allocator is modelled for
+APIC_ROUTINGS = ("physical flat", "physical x2apic", "flat", "cluster x2apic")
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
 SCHEDULES = ("ordered", "random", "pct", "delay")
@@ -294,7 +300,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
     cpus = top.read("cpus", ints(1, 256), 1)
     platform = _section(top, "platform", _platform, Platform())
     ctx = _Ctx(cpus, platform, _section(top, "devices", lambda y, f: _devices(y, platform), {}))
-    return Scenario(
+    scn = Scenario(
         path=path, text=text, sha256=digest,
         name=top.need("name", string(64, _NAME, "a name of a-z, 0-9 and '-', at most 64 characters")),
         about=top.read("about", string(4000, None, "a string of at most 4000 characters"), ""),
@@ -310,6 +316,60 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         probes=_section(top, "probes", lambda y, f: _probes(y, ctx), ()),
         breakpoint_lines=_breakpoint_lines(top),
     )
+    _check_legacy_vectors(scn, top, root)
+    return scn
+
+
+#: the first release whose vector allocator the legacy model follows: arch/x86/kernel/apic/vector.c with
+#: hierarchical irqdomains (4.3) *and* Thomas Gleixner's vector cleanup series (996c591227d9 "x86/irq:
+#: Plug vector cleanup race", v4.5-rc2: -EBUSY while the old domain has an online CPU, the force-complete
+#: that clears old slots). 4.3/4.4 (before that series; 4.4.y got it in a stable release not read) and
+#: 3.x (io_apic.c / vector.c with irq_cfg, arch_setup_msi_irqs) differ in what the model observes.
+LEGACY_FIRST = (4, 5)
+
+
+def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
+    """Refuse what the pre-4.15 vector allocator would need and msidbg does not model.
+
+    Only worlds whose MSIs use the native x86 vector domain are concerned: bare metal, and a Xen
+    HVM guest with platform.apic_virtualization (pirq guests never allocate a guest vector)."""
+    table = scn.behaviour.plain(scn.platform.kind)
+    routing = scn.platform.apic_routing
+    native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and bool(table.get("apic_virtualization")))
+    if table.get("vector_allocator") != "legacy" or not native:
+        if routing is not None:
+            pitems = top.items["platform"].value
+            fail("platform.apic_routing", pitems["apic_routing"], "only read before 4.15 (kernel.vector_allocator: "
+                 "legacy) where MSIs use the x86 vector domain: bare metal, or xen-hvm with apic_virtualization "
+                 "(expected no apic_routing)")
+        return
+    kitems = top.items.get("kernel")
+    kmap = kitems.value if kitems is not None and isinstance(kitems.value, dict) else {}
+    if "vector_allocator" in kmap:
+        field, node = "kernel.vector_allocator", kmap["vector_allocator"]
+    elif "version" in kmap:
+        field, node = "kernel.version", kmap["version"]
+    else:
+        field, node = "kernel", kitems if kitems is not None else root
+    version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
+    if version is not None and version[:2] < LEGACY_FIRST:
+        fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (before the 4.5 vector cleanup series, "
+             "996c591227d9) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
+    if scn.platform.interrupt_remapping:
+        fail(field, node, "before 4.15 the vector domain under interrupt remapping is not modelled (x2APIC, by "
+             "default in cluster mode: logical destinations) (supported with kernel.version 4.5 to 4.14: "
+             "interrupt_remapping false, with cpus 9 or more or platform.apic_routing: physical flat / physical x2apic)")
+    if routing in ("flat", "cluster x2apic"):
+        pitems = top.items["platform"].value
+        fail("platform.apic_routing", pitems["apic_routing"], f"the {routing} APIC driver before 4.15 (logical "
+             "destinations, a vector allocation domain of several CPUs) is not modelled (expected physical flat "
+             "or physical x2apic, or kernel.version 4.15 and later)")
+    if routing is None and scn.cpus <= 8:
+        fail(field, node, f"before 4.15 a 64-bit kernel on {scn.cpus} CPU{'s' if scn.cpus > 1 else ''} uses the flat "
+             "logical APIC driver (a vector on every CPU, lowest-priority delivery), which is not modelled "
+             "(supported with kernel.version 4.5 to 4.14: cpus 9 or more, the physflat driver, or "
+             "platform.apic_routing: physical flat / physical x2apic when dmesg says so; or kernel.version 4.15 "
+             "and later)")
 
 
 def _section(top: Fields, key: str, conv: Conv[Any], default: Any) -> Any:
@@ -341,7 +401,8 @@ def _platform(y: Y, path: str) -> Platform:
         except bh.VersionError as e:
             fail(f.path("qemu"), f.items["qemu"], str(e))
     return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
-                    switches=_switches(f, PLATFORM_SWITCHES))
+                    switches=_switches(f, PLATFORM_SWITCHES),
+                    apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None))
 
 
 def _check_xen_only(f: Fields, kind: str) -> None:

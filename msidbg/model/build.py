@@ -17,11 +17,13 @@ from msidbg.model.acct import new_acct
 from msidbg.model.device import new_device
 from msidbg.model.hw import (
     FIRST_DYNAMIC_IRQ,
+    FIRST_EXTERNAL_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
     ISA_IRQ_VECTOR0,
     NR_LEGACY_IRQS,
     PIC_CASCADE_IR,
     VECTOR_CLEANUP,
+    VECTOR_OFFSET_START,
     words_set,
 )
 from msidbg.sim.costs import merged
@@ -68,6 +70,15 @@ def legacy_irqs(w: World) -> None:
         words_set(cpu0["alloc"], v)
 
 
+def _legacy_cursor(scn: Scenario) -> dict[str, Any]:
+    """Before 4.15 (``vector_allocator: legacy``) __assign_irq_vector's static search cursor,
+    ``[current_vector, current_offset]`` = FIRST_EXTERNAL_VECTOR + VECTOR_OFFSET_START and
+    VECTOR_OFFSET_START % 16; the matrix-era world has no such field."""
+    if scn.behaviour.plain().get("vector_allocator") != "legacy":
+        return {}
+    return {"vec_cursor": [FIRST_EXTERNAL_VECTOR + VECTOR_OFFSET_START, VECTOR_OFFSET_START % 16]}
+
+
 def platform_state(scn: Scenario) -> dict[str, Any]:
     """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
@@ -105,6 +116,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
             "waiters": {},
             "vector_lock": -1,
             "hotplug": -1,           # the CPU running a cpu_down/cpu_up (cpu_hotplug_lock), or -1
+            **_legacy_cursor(scn),
             "faults": [[f.call, f.dev, ERRNOS[f.errno], f.times] for f in scn.faults],
         },
         "actions": [],

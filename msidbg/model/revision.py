@@ -58,6 +58,14 @@ Revisions:
   and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
   request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
   (``kernel.msi_activate_early``). The world gains the three kernel switches.
+  Kernels before 4.15 run the pre-matrix x86 vector allocator (``kernel.vector_allocator:
+  legacy``, 69cde0004a4b): vectors at allocation on the first online CPU of the mask, a global
+  search cursor in strides of 16 (the world gains ``kernel.vec_cursor`` on those kernels), -EBUSY
+  before the no-op check, UNUSED slots on free, no activation/deactivation, slots restored at CPU
+  online; a deferred move refused -EBUSY is dropped before a33a5d2d16cb (``kernel.move_busy_rearm``,
+  4.18); before 4.13 x86 fixup_irqs re-sets every irq whose affinity mask holds the dying CPU
+  (``kernel.hotplug_migration: x86``). Every world gains the three kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
+  (remapping) and pre-4.5 bare-metal scenarios are refused at load.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ CURRENT: dict[str, Any] = {
     "msi_activate_early": "all",
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
+    "vector_allocator": "matrix",
+    "move_busy_rearm": True,
+    "hotplug_migration": "generic",
 }
 
 
