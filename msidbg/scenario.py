@@ -355,6 +355,10 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
     if version is not None and version[:2] < LEGACY_FIRST:
         fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (before the 4.5 vector cleanup series, "
              "996c591227d9) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
+    if version is not None and version[:2] >= (4, 15):
+        fail(field, node, f"legacy is the vector allocator of 4.5 to 4.14; Linux {scn.kernel.version} has the matrix "
+             "allocator (69cde0004a4b, 4.15), and the legacy one with its later code is not modelled (expected "
+             "vector_allocator: matrix, or kernel.version 4.5 to 4.14)")
     if scn.platform.interrupt_remapping:
         fail(field, node, "before 4.15 the vector domain under interrupt remapping is not modelled (x2APIC, by "
              "default in cluster mode: logical destinations) (supported with kernel.version 4.5 to 4.14: "

@@ -238,6 +238,15 @@ def test_an_explicit_legacy_allocator_is_checked_too(tmp_path: Path) -> None:
     assert "kernel.vector_allocator" in line and "flat logical APIC driver" in line
 
 
+def test_an_explicit_legacy_allocator_on_a_matrix_kernel_is_refused(tmp_path: Path) -> None:
+    """legacy models 4.14's vector.c; 4.15 and later have the matrix's reservation, activation and
+    cleanup (6.6's timer on what was the cleanup vector), which the legacy model would clash with."""
+    text = BARE.replace("CPUS", "16").replace("REMAP", "false").replace(
+        'version: "VERSION"', 'version: "6.6"\n  vector_allocator: legacy')
+    line = _load_error(tmp_path, text)
+    assert "kernel.vector_allocator" in line and "Linux 6.6 has the matrix allocator" in line and ":6:" in line
+
+
 def test_pirq_guests_on_old_kernels_still_load() -> None:
     """Xen HVM guests with pirqs (the 2017 seeds: 4.9 / 4.11 on 3 vCPUs) never allocate a guest
     vector for their MSIs: nothing to refuse, and no vector is assigned."""
