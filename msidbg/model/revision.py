@@ -49,6 +49,9 @@ Revisions:
   a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
   the vector cleanup timer's work before the timer is due; a vector from 0xec up with no irq is
   reported as a system vector, not with common_interrupt's "No irq handler for vector".
+  A PV guest's pcifront refuses more than SH_INFO_MAX_VEC (128) MSI-X vectors with -EINVAL before
+  any op, and pciback's enable is all or nothing (dom0's failed enable unmaps what it mapped and
+  leaves the device disabled: MSI-X -ENOSPC, MSI -EINVAL); its MSI teardown is XEN_PCI_OP_disable_msi.
 """
 
 from __future__ import annotations
