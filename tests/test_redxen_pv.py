@@ -39,7 +39,7 @@ def _ops(eng) -> list[tuple[str, int, int]]:  # type: ignore[no-untyped-def]
 
 def test_pcifront_refuses_more_than_sh_info_max_vec_before_asking_pciback() -> None:
     """150 MSI-X vectors: pcifront returns -EINVAL without an op, so pciback maps nothing. The
-    model sent XEN_PCI_OP_enable_msix for 150, mapped 54 pirqs, enabled MSI-X and failed ENODEV."""
+    model sent XEN_PCI_OP_enable_msix for 150, mapped every free pirq, enabled MSI-X and failed ENODEV."""
     eng = _run(200, 150, "msix")
     assert eng.w["kernel"]["pci"]["d0"]["status"] == "failed: EINVAL"
     assert not [op for op in _ops(eng) if op[0] == "XEN_PCI_OP_enable_msix"]
@@ -47,9 +47,9 @@ def test_pcifront_refuses_more_than_sh_info_max_vec_before_asking_pciback() -> N
 
 
 def test_pciback_out_of_pirqs_unmaps_what_it_mapped_and_leaves_msix_disabled() -> None:
-    """60 vectors, 54 MSI pirqs (101..48): dom0's pci_enable_msix_exact fails; it unmapped the 54
+    """60 vectors, 32 MSI pirqs (101..70): dom0's pci_enable_msix_exact fails; it unmapped the 32
     it had mapped and never enabled MSI-X; pcifront returns pciback's -ENOSPC. The model left
-    MSI-X enabled with 54 pirqs mapped and returned ENODEV."""
+    MSI-X enabled with every pirq it could map and returned ENODEV."""
     eng = _run(64, 60, "msix")
     assert eng.w["kernel"]["pci"]["d0"]["status"] == "failed: ENOSPC"
     assert ("XEN_PCI_OP_enable_msix", 60, -28) in _ops(eng)
@@ -61,7 +61,7 @@ def test_pciback_out_of_pirqs_unmaps_what_it_mapped_and_leaves_msix_disabled() -
                          [(200, 150, []), (64, 60, [("XEN_PCI_OP_enable_msix", 60, -28)])])
 def test_msix_refused_falls_back_to_msi_with_the_top_pirq(table: int, vectors: int, msix_ops: list[object]) -> None:
     """pci_alloc_irq_vectors falls back to MSI; pciback maps the top pirq for it. Before, MSI-X had
-    been enabled with 54 pirqs mapped, then torn down by the guest's XEN_PCI_OP_disable_msix."""
+    been enabled with every free pirq mapped, then torn down by the guest's XEN_PCI_OP_disable_msix."""
     eng = _run(table, vectors, "any", msi=True)
     assert eng.w["kernel"]["pci"]["d0"]["status"] == "ok"
     assert [op for op in _ops(eng) if op[0] != "XEN_PCI_OP_disable_msix"] == msix_ops + [("XEN_PCI_OP_enable_msi", 1, 101)]

@@ -181,6 +181,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_affinity_target", "kernel", ("first", "least-loaded"), "least-loaded",
+        "which vCPU set_affinity_irq() rebinds a Xen event channel to (EVTCHNOP_bind_vcpu): least-loaded = "
+        "select_target_cpu(), the online CPU of the mask with the fewest event channels (so request_irq's "
+        "irq_setup_affinity with the default mask spreads a device's channels over the vCPUs); first = "
+        "cpumask_first_and(dest, cpu_online_mask), the lowest online CPU of the mask (every channel stays on "
+        "vCPU 0 unless the mask excludes it)",
+        initial="first", kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="set_affinity_irq: 'unsigned tcpu = cpumask_first_and(dest, cpu_online_mask);' in "
+        "drivers/xen/events.c (3.x, rebind_irq_to_cpu) and events/events_base.c until the change",
+        history=(
+            Change("5.13", "least-loaded", "xen/events: Implement irq distribution (Thomas Gleixner, posted "
+                   "2020-12-10 as [patch 29/30] of 'genirq: Treewide hunt for irq descriptor abuse'; its mainline "
+                   "hash not read)", unconfirmed=("5.13",),
+                   note="the patch (read in its posting) adds channels_on_cpu and select_target_cpu and replaces "
+                   "cpumask_first_and in set_affinity_irq; 5.13 is the range this model's v6.6 reading of "
+                   "set_affinity_irq already carried (xencite.LINUX_AFFINITY), not checked in a release"),
+        ),
+    ),
+    Switch(
         "proc_affinity_result", "kernel", BOOL, True,
         "write_irq_affinity (/proc/irq/N/smp_affinity) returns irq_set_affinity()'s error to the writer; "
         "before, it returned the byte count (success) whatever irq_set_affinity() did, once the mask had an "

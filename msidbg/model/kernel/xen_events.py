@@ -128,6 +128,7 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
     info = info_of(k, loc["irq"])
     for dev, idx, n in evtchn.clear(k.eng, info["port"]):
+        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))     # what made the port pending
         acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
     if not info.get("needs_eoi"):
         k.ret(0)
@@ -215,9 +216,13 @@ def rebound(k: Any, loc: dict[str, Any]) -> None:
 
 
 def select_target_cpu(k: Any, mask: list[int]) -> int:
-    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie)."""
+    """``select_target_cpu``: the online CPU of ``mask`` with the fewest event channels (lowest id on
+    a tie); before it (``kernel.xen_affinity_target: first``) ``cpumask_first_and(dest,
+    cpu_online_mask)``, the lowest online CPU of the mask."""
     online = [c["id"] for c in k.w["cpus"] if c["online"]]
     cpus = [c for c in mask if c in online] or online
+    if k.w["behaviour"]["xen_affinity_target"] == "first":
+        return min(cpus)
     return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
 
 

@@ -1,0 +1,49 @@
+"""Red team Xen: which vCPU a guest's set_affinity_irq() rebinds an event channel to.
+
+Linux drivers/xen/events: before "xen/events: Implement irq distribution" (row
+``kernel.xen_affinity_target``, 5.13 in this model, unconfirmed) set_affinity_irq() took
+``cpumask_first_and(dest, cpu_online_mask)``; from it ``select_target_cpu()`` takes the online CPU
+of the mask with the fewest channels. request_irq() calls it through irq_setup_affinity() with
+the default mask (every CPU) right after __startup_pirq() bound the channel to vCPU 0, so a 6.x
+guest spreads a device's channels over its vCPUs and a 4.x guest keeps them all on vCPU 0.
+Worked out from the posted patch before the run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_to_end, scenario, totals
+
+FOUR = """
+name: four-vectors
+cpus: 4
+platform: {{kind: {kind}, xen: "4.16"}}
+kernel: {{version: "{kernel}"{extra}}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 4}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}}
+  - {{at: 1ms, do: fire, dev: eth0, vector: 3, count: 2, every: 10us}}
+"""
+
+
+def _vcpus(kernel: str, kind: str = "xen-hvm", extra: str = "") -> dict[int, int]:
+    eng = run_to_end(scenario(FOUR.format(kernel=kernel, kind=kind, extra=extra)))
+    assert totals(eng, "eth0")["delivered"] == 2
+    return {ch["pirq"]: ch["vcpu"] for ch in eng.w["xen"]["ports"].values()}
+
+
+@pytest.mark.parametrize("kind", ["xen-hvm", "xen-pv"])
+def test_a_4x_guest_keeps_every_channel_on_vcpu0(kind: str) -> None:
+    """4.19: cpumask_first_and(all CPUs, online) is CPU0 for each of the four. The model spread
+    them over vCPUs 1, 2, 3, 0 as select_target_cpu() does."""
+    assert _vcpus("4.19", kind) == {101: 0, 100: 0, 99: 0, 98: 0}
+
+
+def test_a_6x_guest_spreads_the_channels_unless_the_switch_says_first() -> None:
+    """6.1: each new channel is bound to vCPU 0 by __startup_pirq, then moved to the CPU with
+    the fewest channels (strictly fewer wins, lowest id first): 1, 2, 3, then 0. The explicit
+    switch wins over the version."""
+    assert _vcpus("6.1") == {101: 1, 100: 2, 99: 3, 98: 0}
+    assert _vcpus("6.1", extra=", xen_affinity_target: first") == {101: 0, 100: 0, 99: 0, 98: 0}
