@@ -1,7 +1,7 @@
 """Red team Xen: which vCPU a guest's set_affinity_irq() rebinds an event channel to.
 
 Linux drivers/xen/events: before "xen/events: Implement irq distribution" (row
-``kernel.xen_affinity_target``, 5.13 in this model, unconfirmed) set_affinity_irq() took
+``kernel.xen_affinity_target``, 5.11, 88f0a9d06644, unconfirmed) set_affinity_irq() took
 ``cpumask_first_and(dest, cpu_online_mask)``; from it ``select_target_cpu()`` takes the online CPU
 of the mask with the fewest channels. request_irq() calls it through irq_setup_affinity() with
 the default mask (every CPU) right after __startup_pirq() bound the channel to vCPU 0, so a 6.x

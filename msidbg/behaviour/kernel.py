@@ -191,12 +191,11 @@ ROWS: tuple[Switch, ...] = (
         initial_note="set_affinity_irq: 'unsigned tcpu = cpumask_first_and(dest, cpu_online_mask);' in "
         "drivers/xen/events.c (3.x, rebind_irq_to_cpu) and events/events_base.c until the change",
         history=(
-            Change("5.13", "least-loaded", "xen/events: Implement irq distribution (Thomas Gleixner, posted "
-                   "2020-12-10 as [patch 29/30] of 'genirq: Treewide hunt for irq descriptor abuse'; its mainline "
-                   "hash not read)", unconfirmed=("5.13",),
-                   note="the patch (read in its posting) adds channels_on_cpu and select_target_cpu and replaces "
-                   "cpumask_first_and in set_affinity_irq; 5.13 is the range this model's v6.6 reading of "
-                   "set_affinity_irq already carried (xencite.LINUX_AFFINITY), not checked in a release"),
+            Change("5.11", "least-loaded", "88f0a9d06644 xen/events: Implement irq distribution", unconfirmed=("5.11",),
+                   note="posted 2020-12-10 as [patch 29/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
+                   "(read: adds channels_on_cpu and select_target_cpu, replaces cpumask_first_and in set_affinity_irq); "
+                   "applied to tip irq/core 2020-12-12; 88f0a9d06644 is among the mainline commits in the linux-next "
+                   "post-receive log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
         ),
     ),
     Switch(

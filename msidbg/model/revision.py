@@ -52,7 +52,7 @@ Revisions:
   A PV guest's pcifront refuses more than SH_INFO_MAX_VEC (128) MSI-X vectors with -EINVAL before
   any op, and pciback's enable is all or nothing (dom0's failed enable unmaps what it mapped and
   leaves the device disabled: MSI-X -ENOSPC, MSI -EINVAL); its MSI teardown is XEN_PCI_OP_disable_msi.
-  A Xen guest rebinds an event channel to the lowest online CPU of the mask before 5.13
+  A Xen guest rebinds an event channel to the lowest online CPU of the mask before 5.11
   (``kernel.xen_affinity_target``: first, cpumask_first_and; the world gains it on xen-*), so
   request_irq leaves a 4.x guest's channels on vCPU 0. A domU has 32 MSI pirqs (nr_irqs_gsi 70 =
   nr_pirqs 102 - Xen's default extra_domU_irqs), not 54.

@@ -23,7 +23,7 @@ LINUX_EVENTS = "drivers/xen/events/events_base.c"
 LINUX_STARTUP = Source(L, "v6.6", LINUX_EVENTS, "__startup_pirq, pirq_query_unmask, eoi_pirq, xen_init_IRQ", "all")
 LINUX_SHUTDOWN = Source(L, "v6.6", LINUX_EVENTS, "shutdown_pirq, xen_evtchn_close", "all")
 LINUX_AFFINITY = Source(L, "v6.6", LINUX_EVENTS, "set_affinity_irq, xen_rebind_evtchn_to_cpu, select_target_cpu",
-                        "5.13.. (before: cpumask_first_and, kernel.xen_affinity_target)")
+                        "5.11.. (before: cpumask_first_and, kernel.xen_affinity_target)")
 LINUX_UPCALL = Source(L, "v6.6", LINUX_EVENTS, "__xen_evtchn_do_upcall, handle_irq_for_port", "all")
 LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
