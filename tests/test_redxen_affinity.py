@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_to_end, scenario, totals
+from tests.conftest import events_of, run_to_end, scenario, totals
 
 FOUR = """
 name: four-vectors
@@ -47,3 +47,30 @@ def test_a_6x_guest_spreads_the_channels_unless_the_switch_says_first() -> None:
     switch wins over the version."""
     assert _vcpus("6.1") == {101: 1, 100: 2, 99: 3, 98: 0}
     assert _vcpus("6.1", extra=", xen_affinity_target: first") == {101: 0, 100: 0, 99: 0, 98: 0}
+
+
+MOVE = """
+name: move-then-fire
+cpus: 2
+platform: {{kind: xen-hvm, xen: "4.12"}}
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 1}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 1ms, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 1}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0, count: 3, every: 20us}}
+"""
+
+
+@pytest.mark.parametrize(("kernel", "how", "cpus"), [("4.19", "pending", [0, 1, 1]), ("6.1", "direct", [1, 1, 1])])
+def test_before_immediate_affinity_the_move_waits_for_the_next_interrupt(kernel: str, how: str,
+                                                                         cpus: list[int]) -> None:
+    """Before 1ca1b4e2c0cb (xen/events: Use immediate affinity setting) Xen's irqs had no
+    IRQ_MOVE_PCNTXT: writing smp_affinity leaves a pending move, and the next interrupt -- still
+    on vCPU 0 -- rebinds the channel in eoi_pirq (mask, clear, irq_move_masked_irq, unmask); the
+    later ones reach vCPU 1. The model rebound at once in every release."""
+    eng = run_to_end(scenario(MOVE.format(kernel=kernel)))
+    assert [e.fields["how"] for e in events_of(eng, "irq.affinity")][-1] == how
+    assert [e.cpu for e in events_of(eng, "irq.handler")] == cpus
+    assert totals(eng, "eth0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}

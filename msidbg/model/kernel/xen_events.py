@@ -322,7 +322,7 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
-    if "probes" in w:
+    if "probes" in w or w["irqs"][irq_no]["move_pending"]:   # (a pending move: the ack calls irq_move_irq)
         k.call_then(step, _EDGE, irq=irq_no, port=port)
         return
     loc: dict[str, Any] = {"irq": irq_no, "port": port}
@@ -341,10 +341,16 @@ edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_
 
 @edge.step
 def ack(k: Any, loc: dict[str, Any]) -> None:
-    """``eoi_pirq`` as the ack: clear_evtchn ..."""
+    """``eoi_pirq`` as the ack: clear_evtchn ... Before 1ca1b4e2c0cb (``kernel.xen_affinity_immediate``
+    false) the pirq chip has no IRQ_MOVE_PCNTXT: an affinity change waits as a pending move, which
+    eoi_pirq applies here (``irqd_is_setaffinity_pending``: mask, clear_evtchn,
+    irq_move_masked_irq -> set_affinity_irq, unmask)."""
     port = loc["port"]
     loc["src"] = src = evtchn.clear(k.eng, port)
-    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    desc = k.w["irqs"][loc["irq"]]
+    k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    if desc["move_pending"] and desc["started"]:
+        k.call("irq_move_irq", irq=loc["irq"])
 
 
 @edge.step
@@ -391,4 +397,5 @@ irq.CHIP_STARTUP[CHIP] = "startup_pirq"
 irq.CHIP_SHUTDOWN[CHIP] = "shutdown_pirq"
 irq.CHIP_SET_AFFINITY[CHIP] = "xen_set_affinity_irq"
 irq.CHIP_PROPS[CHIP] = frozenset({"no-domain", "move-pcntxt", "startup-first"})
+irq.CHIP_PROP_SWITCH[(CHIP, "move-pcntxt")] = "xen_affinity_immediate"
 entry.SYSVEC[evtchn.UPCALL_VECTOR] = "xen_evtchn_do_upcall"
