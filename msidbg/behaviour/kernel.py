@@ -181,6 +181,44 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_affinity_target", "kernel", ("first", "least-loaded"), "least-loaded",
+        "which vCPU set_affinity_irq() rebinds a Xen event channel to (EVTCHNOP_bind_vcpu): least-loaded = "
+        "select_target_cpu(), the online CPU of the mask with the fewest event channels (so request_irq's "
+        "irq_setup_affinity with the default mask spreads a device's channels over the vCPUs); first = "
+        "cpumask_first_and(dest, cpu_online_mask), the lowest online CPU of the mask (every channel stays on "
+        "vCPU 0 unless the mask excludes it)",
+        initial="first", kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="set_affinity_irq: 'unsigned tcpu = cpumask_first_and(dest, cpu_online_mask);' in "
+        "drivers/xen/events.c (3.x, rebind_irq_to_cpu) and events/events_base.c until the change",
+        history=(
+            Change("5.11", "least-loaded", "88f0a9d06644 xen/events: Implement irq distribution", unconfirmed=("5.11",),
+                   note="posted 2020-12-10 as [patch 29/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
+                   "(read: adds channels_on_cpu and select_target_cpu, replaces cpumask_first_and in set_affinity_irq); "
+                   "applied to tip irq/core 2020-12-12; 88f0a9d06644 is among the mainline commits in the linux-next "
+                   "post-receive log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
+        ),
+    ),
+    Switch(
+        "xen_affinity_immediate", "kernel", BOOL, True,
+        "Xen's irqs are IRQ_MOVE_PCNTXT: irq_set_affinity() (smp_affinity, a hint) rebinds the event channel "
+        "from the calling context at once; false: the x86-style deferred move -- the new mask waits as a "
+        "pending move (IRQD_SETAFFINITY_PENDING) until the irq's next interrupt, whose eoi_pirq masks the "
+        "channel, clears it, rebinds it (irq_move_masked_irq -> set_affinity_irq) and unmasks it, so that "
+        "interrupt is still handled on the old vCPU. CPU hotplug and request_irq set the affinity directly "
+        "either way",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="eoi_pirq's 'if (unlikely(irqd_is_setaffinity_pending(data)) && "
+        "likely(!irqd_irq_disabled(data))) { int masked = test_and_set_mask(evtchn); clear_evtchn(evtchn); "
+        "irq_move_masked_irq(data); if (!masked) unmask_evtchn(evtchn); }' (ack_dynirq likewise)",
+        history=(
+            Change("5.11", True, "1ca1b4e2c0cb xen/events: Use immediate affinity setting", unconfirmed=("5.11",),
+                   note="posted 2020-12-10 as [patch 26/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
+                   "('Mark the interrupts with IRQ_MOVE_PCNTXT to disable the deferred affinity setting'); tip "
+                   "irq/core 2020-12-12; 1ca1b4e2c0cb is among the mainline commits in the linux-next post-receive "
+                   "log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
+        ),
+    ),
+    Switch(
         "proc_affinity_result", "kernel", BOOL, True,
         "write_irq_affinity (/proc/irq/N/smp_affinity) returns irq_set_affinity()'s error to the writer; "
         "before, it returned the byte count (success) whatever irq_set_affinity() did, once the mask had an "

@@ -66,6 +66,15 @@ Revisions:
   4.18); before 4.13 x86 fixup_irqs re-sets every irq whose affinity mask holds the dying CPU
   (``kernel.hotplug_migration: x86``). Every world gains the three kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
   (remapping) and pre-4.5 bare-metal scenarios are refused at load.
+  A PV guest's pcifront refuses more than SH_INFO_MAX_VEC (128) MSI-X vectors with -EINVAL before
+  any op, and pciback's enable is all or nothing (dom0's failed enable unmaps what it mapped and
+  leaves the device disabled: MSI-X -ENOSPC, MSI -EINVAL); its MSI teardown is XEN_PCI_OP_disable_msi.
+  A Xen guest rebinds an event channel to the lowest online CPU of the mask before 5.11
+  (``kernel.xen_affinity_target``: first, cpumask_first_and; the world gains it on xen-*), so
+  request_irq leaves a 4.x guest's channels on vCPU 0; before 5.11 (``kernel.xen_affinity_immediate``,
+  1ca1b4e2c0cb) a Xen irq is not IRQ_MOVE_PCNTXT: ``set_affinity`` leaves a pending move that the next
+  interrupt's eoi_pirq applies. A domU has 32 MSI pirqs (nr_irqs_gsi 70 =
+  nr_pirqs 102 - Xen's default extra_domU_irqs), not 54.
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["irq"] = desc["irq"]
     no_domain = chip_has(desc, "no-domain")
-    pcntxt = bool(k.w["platform"]["interrupt_remapping"]) or chip_has(desc, "move-pcntxt")
+    pcntxt = bool(k.w["platform"]["interrupt_remapping"]) or chip_has(desc, "move-pcntxt", k.w)
     stored = (not desc["started"] and no_domain) or (
         not no_domain and not desc["activated"] and sw(k, "affinity_on_activate"))
     desc["affinity_set"] = True
@@ -239,7 +239,7 @@ def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
     """Mask the chip, unless the irq can move in process context (remapping, Xen's pirq
     chip: ``maskchip`` is false) or is masked already."""
     desc = k.w["irqs"][loc["irq"]]
-    if k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt"):
+    if k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt", k.w):
         loc["was_masked"] = True
         return
     loc["was_masked"] = mask_irq(k, desc)
