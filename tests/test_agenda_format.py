@@ -159,8 +159,11 @@ def test_older_snapshots_open_converted_and_verify_by_replay(name: str) -> None:
         # the world there does not
         with pytest.raises(DivergenceError) as e:
             Session.open(str(path))
-        assert e.value.other_model and e.value.event == doc["cursor"]  # type: ignore[attr-defined]
-        assert e.value.path.startswith("behaviour.")  # type: ignore[attr-defined]
+        # revision 4 changed what a 4.9 Xen guest's events do (kernel.xen_affinity_target: its
+        # channels stay on vCPU 0), so that file's replay parts from it before the cursor
+        assert e.value.other_model and e.value.event <= doc["cursor"]  # type: ignore[attr-defined]
+        if e.value.event == doc["cursor"]:  # type: ignore[attr-defined]
+            assert e.value.path.startswith("behaviour.")  # type: ignore[attr-defined]
         modes = (False,)
     for verify in modes:
         s = Session.open(str(path), verify=verify)
