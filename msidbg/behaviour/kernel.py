@@ -334,6 +334,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "setup_affinity_result", "kernel", BOOL, True,
+        "irq_setup_affinity() returns irq_do_set_affinity()'s result (the vector domain's -EBUSY or -ENOSPC), which "
+        "write_irq_affinity's irq_select_affinity_usr() path (a mask without an online CPU, before cba6437a1854) "
+        "turns into -EINVAL for the writer; before, setup_affinity() returned 0 whatever the chip did and the "
+        "write succeeded (irq_startup ignores the result in every release)",
+        initial=False,
+        initial_note="kernel/irq/manage.c setup_affinity() of the 4.9 era (read in a stored copy): "
+        "'irq_do_set_affinity(&desc->irq_data, mask, false); return 0;'",
+        history=(
+            Change("4.13", True, "genirq: irq_setup_affinity() with a static mask under mask_lock, returning "
+                   "irq_do_set_affinity()'s result (Thomas Gleixner's genirq affinity rework of June 2017, which "
+                   "renamed setup_affinity() and moved the initial affinity setup into irq_startup(); its hash "
+                   "not found)", unconfirmed=("4.13",),
+                   note="later copies read: 'ret = irq_do_set_affinity(&desc->irq_data, &mask, false); "
+                   "raw_spin_unlock(&mask_lock); return ret;'; the release of the rename is taken to be that of "
+                   "the series (4.13, as hotplug_migration), not read"),
+        ),
+    ),
+    Switch(
         "hotplug_migration", "kernel", ("x86", "generic"), "generic",
         "which irqs a CPU going offline moves, and how: x86 -- fixup_irqs' own loop: every irq with an action "
         "whose affinity mask is no longer a subset of the online CPUs (the dying CPU is in it, wherever the irq "
