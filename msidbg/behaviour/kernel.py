@@ -372,6 +372,44 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "managed_spread", "kernel", BOOL, True,
+        "where the matrix allocator (4.15+) activates a managed irq within the online CPUs of its mask: "
+        "irq_matrix_alloc_managed(m, msk, &cpu) picks the CPU with the fewest managed vectors allocated "
+        "(matrix_find_best_cpu_managed; the last of equals); before, assign_managed_vector() took the first "
+        "online CPU of the mask and irq_matrix_alloc_managed(m, cpu) a reserved vector there (-ENOSPC if it had none)",
+        initial=False,
+        initial_note="arch/x86/kernel/apic/vector.c of the 4.15 matrix era (read in a stored copy with "
+        "reserve_managed_vector and x86_vector_debug_show): 'cpumask_and(vector_searchmask, vector_searchmask, "
+        "affmsk); cpu = cpumask_first(vector_searchmask); ... vector = irq_matrix_alloc_managed(vector_matrix, cpu);'",
+        history=(
+            Change("4.20", True, "irq/matrix: Spread managed interrupts on allocation (Dou Liyang, 2018; its hash "
+                   "and release not read)", unconfirmed=("4.20",),
+                   note="a 4.19 stable review carries its preparatory 'irq/matrix: Split out the CPU selection code "
+                   "into a helper' ('[PATCH 4.19 01/78]'; the spread patch itself not seen there), so 4.19 mainline "
+                   "had the first-CPU form; 4.20 (the merge window after 4.19) is inferred, stable backports not "
+                   "matched to releases"),
+        ),
+    ),
+    Switch(
+        "setup_affinity_result", "kernel", BOOL, True,
+        "irq_setup_affinity() returns irq_do_set_affinity()'s result (the vector domain's -EBUSY or -ENOSPC), which "
+        "write_irq_affinity's irq_select_affinity_usr() path (a mask without an online CPU, before cba6437a1854) "
+        "turns into -EINVAL for the writer; before, setup_affinity() returned 0 whatever the chip did and the "
+        "write succeeded (irq_startup ignores the result in every release)",
+        initial=False,
+        initial_note="kernel/irq/manage.c setup_affinity() of the 4.9 era (read in a stored copy): "
+        "'irq_do_set_affinity(&desc->irq_data, mask, false); return 0;'",
+        history=(
+            Change("4.13", True, "genirq: irq_setup_affinity() with a static mask under mask_lock, returning "
+                   "irq_do_set_affinity()'s result (Thomas Gleixner's genirq affinity rework of June 2017, which "
+                   "renamed setup_affinity() and moved the initial affinity setup into irq_startup(); its hash "
+                   "not found)", unconfirmed=("4.13",),
+                   note="later copies read: 'ret = irq_do_set_affinity(&desc->irq_data, &mask, false); "
+                   "raw_spin_unlock(&mask_lock); return ret;'; the release of the rename is taken to be that of "
+                   "the series (4.13, as hotplug_migration), not read"),
+        ),
+    ),
+    Switch(
         "hotplug_migration", "kernel", ("x86", "generic"), "generic",
         "which irqs a CPU going offline moves, and how: x86 -- fixup_irqs' own loop: every irq with an action "
         "whose affinity mask is no longer a subset of the online CPUs (the dying CPU is in it, wherever the irq "

@@ -58,6 +58,13 @@ Revisions:
   and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
   request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
   (``kernel.msi_activate_early``). The world gains the three kernel switches.
+  Also (redteam4): an irq_set_affinity() made while irq_move_irq() applies an earlier pending move
+  is kept for the next interrupt (the kernel serialises both on desc->lock; the model erased it);
+  a /proc write of an offline-only mask before 5.6 fails with -EINVAL when irq_setup_affinity()
+  does, from 4.13 (``kernel.setup_affinity_result``; 4.12's setup_affinity() returned 0); before
+  the spread of managed interrupts (4.20, unconfirmed) the matrix allocator activates a managed irq
+  on the first online CPU of its mask (``kernel.managed_spread``). The world gains those two kernel
+  switches.
   Kernels before 4.15 run the pre-matrix x86 vector allocator (``kernel.vector_allocator:
   legacy``, 69cde0004a4b): vectors at allocation on the first online CPU of the mask, a global
   search cursor in strides of 16 (the world gains ``kernel.vec_cursor`` on those kernels), -EBUSY

@@ -279,6 +279,14 @@ def choose(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=mask)
 
 
+@setup_affinity.step
+def chosen(k: Any, loc: dict[str, Any]) -> None:
+    """irq_setup_affinity() returns irq_do_set_affinity()'s result from 4.13
+    (``setup_affinity_result``); the older setup_affinity() returned 0 whatever happened."""
+    ret = loc["ret"]
+    k.ret(ret if ret < 0 and sw(k, "setup_affinity_result") else 0)
+
+
 do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity",
                           source=(S.DO_SET_AFFINITY, S.ONLINE_FILTER))
 

@@ -222,9 +222,13 @@ def unmask_after(k: Any, loc: dict[str, Any]) -> None:
     dropped, pending_mask cleared, whatever irq_do_set_affinity returned."""
     desc = k.w["irqs"][loc["irq"]]
     irq_dirty(k, loc["irq"])
+    # The kernel runs irq_move_masked_irq under desc->lock: an irq_set_affinity() made meanwhile
+    # (move_pending set again since mask_first) waited for the lock and records its pending move
+    # after this one is done, so the cleanup below must not erase it.
+    newer = desc["move_pending"]
     if loc["ret"] == -EBUSY and sw(k, "move_busy_rearm"):
         desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
-    else:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
+    elif not newer:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
         desc["pending_mask"] = []
     if not loc["was_masked"]:
         unmask_irq(k, desc)

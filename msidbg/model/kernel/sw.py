@@ -38,6 +38,8 @@ CURRENT: dict[str, Any] = {
     "hotplug_migration": "generic",
     "xen_affinity_target": "least-loaded",
     "xen_affinity_immediate": True,
+    "managed_spread": True,
+    "setup_affinity_result": True,
 }
 
 
