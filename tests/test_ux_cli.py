@@ -211,7 +211,6 @@ def test_diff_seed_keeps_a_snapshots_strategy_and_breakpoints(tmp_path: Path) ->
     random, for a pct explore snapshot) with none of the snapshot's breakpoints armed."""
     from msidbg.debugger import Session
     from msidbg.debugger.diff import open_run
-
     from msidbg.model import resolve_schedule
     from msidbg.scenario import load_scenario
 
