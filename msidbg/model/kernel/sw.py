@@ -33,6 +33,7 @@ CURRENT: dict[str, Any] = {
     "msi_activate_early": "all",
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
+    "hint_sets_affinity": True,
 }
 
 
