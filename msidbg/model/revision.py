@@ -58,6 +58,12 @@ Revisions:
   and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
   request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
   (``kernel.msi_activate_early``). The world gains the three kernel switches.
+  Also: irq_set_affinity_hint() (``request_irq ... hint:``) sets the affinity only from
+  e2e64a932556 (3.19, unconfirmed), before which it only stored the hint
+  (``kernel.hint_sets_affinity``); free_irq() waits for a handler of the irq on another CPU --
+  one that entered handle_edge_irq first keeps its action (desc->lock), so its signal is
+  delivered -- and deactivates the irq after that wait from 4001d8e8762f (5.3), inside
+  irq_shutdown() before it (``kernel.free_irq_deactivate``). The world gains the two kernel switches.
 """
 
 from __future__ import annotations

@@ -42,7 +42,12 @@ RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu 
 DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
                 "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
                 "all")
-FREE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__free_irq -> irq_shutdown_and_deactivate", "all")
+FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
+                  "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
+                  "all (the wait: synchronize_irq before 62e0468650c3)")
+FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
+                        "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
+                        "5.3.. (free_irq_deactivate: after-sync); irq_shutdown deactivates before")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
 MSI_DOMAIN = Source(L, "v6.6", "kernel/irq/msi.c",
