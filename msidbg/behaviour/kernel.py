@@ -315,18 +315,18 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "free_irq_deactivate", "kernel", ("in-shutdown", "after-sync"), "after-sync",
+        "free_irq_deactivate", "kernel", ("shutdown", "delayed"), "delayed",
         "where __free_irq() deactivates the last action's irq (vector freed, message zeroed, IRTE "
-        "cleared): in-shutdown -- irq_shutdown() deactivates under desc->lock, before free_irq waits "
-        "for a handler still running on another CPU (synchronize_irq); after-sync (4001d8e8762f) -- "
+        "cleared): shutdown -- irq_shutdown() deactivates under desc->lock, before free_irq waits "
+        "for a handler still running on another CPU (synchronize_irq); delayed (4001d8e8762f) -- "
         "irq_shutdown() only masks, and the deactivation follows the wait",
-        initial="in-shutdown",
+        initial="shutdown",
         initial_note="4001d8e8762f's diff: irq_shutdown() ended with irq_domain_deactivate_irq() ('This must "
         "be called even if the interrupt was never started up'), which its Fixes: tag dates to f8264e34965a "
         "(the hierarchical irqdomain interfaces); an x86 kernel before the hierarchical MSI domain (4.1) "
         "released MSI vectors in arch teardown, not in free_irq (legacyvec's pre-4.15 model, not this row)",
         history=(
-            Change("5.3", "after-sync", "4001d8e8762f genirq: Delay deactivation in free_irq()",
+            Change("5.3", "delayed", "4001d8e8762f genirq: Delay deactivation in free_irq()",
                    unconfirmed=("5.3",),
                    note="tip x86/apic 2019-07-03 (the tip-bot mail), after 5.2-rc7: the 5.3 merge window, with "
                    "62e0468650c3 (the wait becomes __synchronize_hardirq(desc, true)); the release and stable "

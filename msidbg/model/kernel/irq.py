@@ -337,7 +337,7 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     """Under desc->lock: a CPU that entered handle_edge_irq for this irq first holds the lock
     until its handle_irq_event() has taken the action (spin until it is through: its signal is
     delivered); then the action is removed and, for the last one, irq_shutdown() masks the irq --
-    with its deactivation before 4001d8e8762f (``free_irq_deactivate``: in-shutdown)."""
+    with its deactivation before 4001d8e8762f (``free_irq_deactivate``: shutdown)."""
     desc = irq_of(k, loc["dev"], loc["index"])
     if desc is None or desc["action"] is None:
         k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
@@ -352,7 +352,7 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     desc["action"] = None
     desc["hint"] = None
     k.ev(K.IRQ_FREE, loc["dev"], desc["irq"], loc["index"])
-    if sw(k, "free_irq_deactivate") == "in-shutdown":
+    if sw(k, "free_irq_deactivate") == "shutdown":
         k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
     else:
         k.call("irq_shutdown", irq=desc["irq"])
@@ -375,7 +375,7 @@ def synchronize(k: Any, loc: dict[str, Any]) -> None:
 def deactivate_late(k: Any, loc: dict[str, Any]) -> None:
     """From 4001d8e8762f (5.3): 'There is no interrupt on the fly anymore. Deactivate it
     completely.' -- irq_domain_deactivate_irq() after the wait."""
-    if sw(k, "free_irq_deactivate") == "after-sync":
+    if sw(k, "free_irq_deactivate") == "delayed":
         k.call("irq_domain_deactivate_irq", irq=loc["irq"])
 
 

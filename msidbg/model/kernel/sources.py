@@ -47,7 +47,7 @@ FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
-                        "5.3.. (free_irq_deactivate: after-sync); irq_shutdown deactivates before")
+                        "5.3.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
 MSI_DOMAIN = Source(L, "v6.6", "kernel/irq/msi.c",

@@ -34,7 +34,7 @@ CURRENT: dict[str, Any] = {
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
     "hint_sets_affinity": True,
-    "free_irq_deactivate": "after-sync",
+    "free_irq_deactivate": "delayed",
 }
 
 
