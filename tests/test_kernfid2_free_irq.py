@@ -73,3 +73,22 @@ def test_the_deactivation_follows_the_wait_from_4001d8e8762f(kernel: str, waits_
     else:
         assert not notes and zeroed < handled < min(_at(eng, "vector.free"))
     assert totals(eng, "eth0") == {"raised": 20, "delivered": 5, "lost": 15, "spurious": 0}
+
+
+def test_why_names_free_irq_s_removal_of_the_action_for_the_signal_lost_after_it(tmp_path: object) -> None:
+    """The signal CPU1 takes as free_irq starts is lost because the action was removed: the cause
+    chain of that irq-lost hit branches to free_irq's removal (irqs[24].action = 0, at
+    free_irq+remove_action), which it did not record before (it named only the vector setup)."""
+    from pathlib import Path
+
+    from msidbg.debugger import Session
+
+    path = Path(str(tmp_path)) / "s07.yaml"
+    path.write_text(S07.format(kernel="5.15", free_at="1100us"))
+    s = Session.from_scenario(str(path))
+    s.run()
+    hit = next(h for h in s.hits() if h.name == "irq-lost")
+    why = s.why(hit)
+    removed = [b[0] for b in why.chain[0].branches if b[0].link == "irq.action"]
+    assert removed and removed[0].path == "irqs[24].action" and removed[0].value == 0
+    assert removed[0].stack[0] == "free_irq+remove_action"

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.cite import Source, reading
 from msidbg.model.kernel import msi, pci
 from msidbg.model.kernel import sources as S
@@ -102,6 +104,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     k.irq_save(loc)  # raw_spin_lock_irqsave(&desc->lock) around activation and startup
     desc["action"] = f"{loc['dev']}-{loc['index']}"
     k.ev(K.IRQ_REQUEST, loc["dev"], desc["irq"], loc["index"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 1, note="request_irq installed it")
     k.call("irq_activate", irq=desc["irq"])
 
 
@@ -352,6 +355,7 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     desc["action"] = None
     desc["hint"] = None
     k.ev(K.IRQ_FREE, loc["dev"], desc["irq"], loc["index"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 0, note="free_irq removed it")
     if sw(k, "free_irq_deactivate") == "shutdown":
         k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
     else:
