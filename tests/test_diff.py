@@ -139,7 +139,7 @@ def test_one_switch_of_the_2021_fix_alone_parts_at_irq_startup(tmp_path: object)
     assert d is not None and d.context == "cpu0.proc" and d.a == d.b == 21
     assert (d.a_info["kind"], d.b_info["kind"]) == ("msix.write", "vector.assign")
     assert d.a_info["stack"][:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
-    assert d.b_info["stack"][2:4] == ["irq_setup_affinity+return", "irq_startup+startup_middle"]
+    assert d.b_info["stack"][2:4] == ["irq_setup_affinity+chosen", "irq_startup+startup_middle"]
     assert list(d.switches) == ["affinity_before_startup"]
     assert "devices.eth0.msix.latched[0]" in [p["path"] for p in d.paths]
     assert r.outcome_b["devices"]["eth0"]["lost"] == 0 and r.outcome_a["devices"]["eth0"]["lost"] == 20

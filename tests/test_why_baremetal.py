@@ -31,7 +31,7 @@ def test_2021_loss_links_the_offline_cpu_with_the_latch_and_the_live_rewrite_as_
     assert latch[1].stack[:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
     ignored = heads[rewrite]
     assert ignored[0].link == "table.write.live" and ignored[0].path == "devices.eth0.msix.table[0].data"
-    assert ignored[0].stack[1:4] == ["msi_set_affinity+updated", "irq_do_set_affinity+record", "irq_setup_affinity+return"]
+    assert ignored[0].stack[1:4] == ["msi_set_affinity+updated", "irq_do_set_affinity+record", "irq_setup_affinity+chosen"]
 
 
 def test_2021_spurious_after_online_reaches_the_latch_and_the_slot_the_offline_emptied() -> None:

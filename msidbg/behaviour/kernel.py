@@ -430,6 +430,46 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "hint_sets_affinity", "kernel", BOOL, True,
+        "irq_set_affinity_hint() (request_irq's hint:) also sets the irq's affinity to the hint, as a "
+        "best-effort __irq_set_affinity(irq, m, false) after storing desc->affinity_hint; before "
+        "e2e64a932556 it only stored the hint, which /proc/irq/N/affinity_hint shows (irqbalance reads "
+        "it) and nothing in the kernel applies. From 5.17 (65c7cdedeb30) irq_set_affinity_hint() is "
+        "irq_set_affinity_and_hint(): it still sets the affinity (irq_update_affinity_hint() does not)",
+        initial=False,
+        initial_note="kernel/irq/manage.c of 3.18.140 (a public copy of the stable release, "
+        "ThunderStorms21th/S7-Linux-3.18.140 at 5c24c178a0a8): irq_set_affinity_hint() is 'desc->affinity_hint "
+        "= m; irq_put_desc_unlock(desc, flags); return 0;'",
+        history=(
+            Change("3.19", True, "e2e64a932556 genirq: Set initial affinity in irq_set_affinity_hint()",
+                   unconfirmed=("3.19",),
+                   note="absent from 3.18.140, present ('set the initial affinity to prevent every interrupt "
+                   "being on CPU0') at 006ae1970a8c (5.1x); its author's 2021 revert mail says 'the original work "
+                   "I did in 2014', so the 3.19 merge window (December 2014) rather than 4.0 -- no 3.19 or 4.0 "
+                   "tree was read; stable backports to 3.18 and older not found"),
+        ),
+    ),
+    Switch(
+        "free_irq_deactivate", "kernel", ("shutdown", "delayed"), "delayed",
+        "where __free_irq() deactivates the last action's irq (vector freed, message zeroed, IRTE "
+        "cleared): shutdown -- irq_shutdown() deactivates under desc->lock, before free_irq waits "
+        "for a handler still running on another CPU (synchronize_irq); delayed (4001d8e8762f) -- "
+        "irq_shutdown() only masks, and the deactivation follows the wait",
+        initial="shutdown",
+        initial_note="4001d8e8762f's diff: irq_shutdown() ended with irq_domain_deactivate_irq() ('This must "
+        "be called even if the interrupt was never started up'), which its Fixes: tag dates to f8264e34965a "
+        "(the hierarchical irqdomain interfaces); an x86 kernel before the hierarchical MSI domain (4.1) "
+        "released MSI vectors in arch teardown, not in free_irq (legacyvec's pre-4.15 model, not this row)",
+        history=(
+            Change("5.3", "delayed", "4001d8e8762f genirq: Delay deactivation in free_irq()",
+                   unconfirmed=("5.3",),
+                   note="tip x86/apic 2019-07-03 (the tip-bot mail), after 5.2-rc7: the 5.3 merge window, with "
+                   "62e0468650c3 (the wait becomes __synchronize_hardirq(desc, true)); the release and stable "
+                   "backports not read; 006ae1970a8c (5.1x) has 'Only shutdown. Deactivate after "
+                   "synchronize_hardirq()'"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

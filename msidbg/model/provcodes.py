@@ -117,6 +117,8 @@ GUEST = _c("guest", True, "{who}: {note}")
 XEN_REFUSED = _c("xen.refused", True, "Xen: {note}", writes=False)
 ISR_CLEAR = _c("isr.reset", True, "{path} cleared ({note})")
 IRR_CLEAR = _c("irr.reset", True, "{path} cleared ({note})")
+IRQ_ACTION = _c("irq.action", True, "irq {irq}'s action: {note}")
+D_NO_ACTION = _c("no-action", False, "the irq's action, removed by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -82,6 +82,12 @@ Revisions:
   1ca1b4e2c0cb) a Xen irq is not IRQ_MOVE_PCNTXT: ``set_affinity`` leaves a pending move that the next
   interrupt's eoi_pirq applies. A domU has 32 MSI pirqs (nr_irqs_gsi 70 =
   nr_pirqs 102 - Xen's default extra_domU_irqs), not 54.
+  Also: irq_set_affinity_hint() (``request_irq ... hint:``) sets the affinity only from
+  e2e64a932556 (3.19, unconfirmed), before which it only stored the hint
+  (``kernel.hint_sets_affinity``); free_irq() waits for a handler of the irq on another CPU --
+  one that entered handle_edge_irq first keeps its action (desc->lock), so its signal is
+  delivered -- and deactivates the irq after that wait from 4001d8e8762f (5.3), inside
+  irq_shutdown() before it (``kernel.free_irq_deactivate``). The world gains the two kernel switches.
 """
 
 from __future__ import annotations

@@ -217,6 +217,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         vector = loc["vector"] if vector < 0 else vector
         where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         for d, i, n in src:
+            k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, loc["irq"]))    # (free_irq's removal)
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
     elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
         delivered = s0[2]

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.cite import Source, reading
 from msidbg.model.kernel import msi, pci
 from msidbg.model.kernel import sources as S
@@ -108,6 +110,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     k.irq_save(loc)  # raw_spin_lock_irqsave(&desc->lock) around activation and startup
     desc["action"] = f"{loc['dev']}-{loc['index']}"
     k.ev(K.IRQ_REQUEST, loc["dev"], desc["irq"], loc["index"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 1, note="request_irq installed it")
     k.call("irq_activate", irq=desc["irq"])
 
 
@@ -331,28 +334,88 @@ def unmask_irq(k: Any, desc: dict[str, Any]) -> None:
 
 
 # --- free_irq / shutdown ------------------------------------------------------------------------------
-free = program("free_irq", "__free_irq -> irq_shutdown_and_deactivate", source=S.FREE_IRQ)
+#: the flow handlers whose frame on a CPU's interrupt stack means that CPU is handling the irq
+#: (holds desc->lock in handle_edge_irq, or runs the action with IRQD_IRQ_INPROGRESS set)
+FLOW_HANDLERS = ("handle_edge_irq", "xen_handle_edge_irq")
+
+
+def handling_cpus(k: Any, irq: int) -> list[int]:
+    """The other CPUs whose interrupt context is in a flow handler of ``irq``."""
+    return [c["id"] for c in k.w["cpus"] if c["id"] != k.cpu_id and any(
+        f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq for f in c["irq"]["stack"])]
+
+
+free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
+               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY))
 
 
 @free.step
 def remove_action(k: Any, loc: dict[str, Any]) -> None:
+    """Under desc->lock: a CPU that entered handle_edge_irq for this irq first holds the lock
+    until its handle_irq_event() has taken the action (spin until it is through: its signal is
+    delivered); then the action is removed and, for the last one, irq_shutdown() masks the irq --
+    with its deactivation before 4001d8e8762f (``free_irq_deactivate``: shutdown)."""
     desc = irq_of(k, loc["dev"], loc["index"])
     if desc is None or desc["action"] is None:
         k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
+    busy = handling_cpus(k, desc["irq"])
+    if busy:
+        k.note(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
+        k.again()
+        return
     loc["irq"] = desc["irq"]
     desc["action"] = None
     desc["hint"] = None
     k.ev(K.IRQ_FREE, loc["dev"], desc["irq"], loc["index"])
-    k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 0, note="free_irq removed it")
+    if sw(k, "free_irq_deactivate") == "shutdown":
+        k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
+    else:
+        k.call("irq_shutdown", irq=desc["irq"])
 
 
-shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then irq_domain_deactivate_irq", source=(S.FREE_IRQ, S.MSI_DEACTIVATE, S.VECTOR))
+@free.step
+def synchronize(k: Any, loc: dict[str, Any]) -> None:
+    """synchronize_irq() (__synchronize_hardirq(desc, true) from 62e0468650c3): wait while another
+    CPU still runs this irq's handler -- one that took the action before it was removed, or one
+    that entered after and leaves through the disabled path. The x86 MSI chips report no
+    IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
+    busy = handling_cpus(k, loc["irq"])
+    if busy:
+        k.note(f"synchronize_irq: irq {loc['irq']} in progress on CPU{busy[0]}", busy[0],
+               k.w["irqs"][loc["irq"]]["dev"])
+        k.again()
 
 
-@shutdown_deactivate.step
-def shutdown(k: Any, loc: dict[str, Any]) -> None:
+@free.step
+def deactivate_late(k: Any, loc: dict[str, Any]) -> None:
+    """From 4001d8e8762f (5.3): 'There is no interrupt on the fly anymore. Deactivate it
+    completely.' -- irq_domain_deactivate_irq() after the wait."""
+    if sw(k, "free_irq_deactivate") == "delayed":
+        k.call("irq_domain_deactivate_irq", irq=loc["irq"])
+
+
+@free.step
+def free_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+irq_shutdown = program("irq_shutdown", "mask (or chip->irq_shutdown) and mark the irq shut down; no deactivation",
+                       source=S.FREE_IRQ_DELAY)
+
+
+@irq_shutdown.step
+def shutdown_only(k: Any, loc: dict[str, Any]) -> None:
+    _shutdown(k, loc)
+
+
+shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then irq_domain_deactivate_irq",
+                              source=(S.FREE_IRQ, S.MSI_DEACTIVATE, S.VECTOR))
+
+
+def _shutdown(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = False
     desc["move_pending"] = False
@@ -366,6 +429,20 @@ def shutdown(k: Any, loc: dict[str, Any]) -> None:
 
 
 @shutdown_deactivate.step
+def shutdown(k: Any, loc: dict[str, Any]) -> None:
+    _shutdown(k, loc)
+
+
+@shutdown_deactivate.step
+def then_deactivate(k: Any, loc: dict[str, Any]) -> None:
+    k.call("irq_domain_deactivate_irq", irq=loc["irq"])
+
+
+deactivate = program("irq_domain_deactivate_irq", "msi_domain_deactivate (zero message), the parent's, the vector's",
+                     source=(S.MSI_DEACTIVATE, S.VECTOR))
+
+
+@deactivate.step
 def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
     """msi_domain_deactivate writes an all-zero message."""
     desc = k.w["irqs"][loc["irq"]]
@@ -373,7 +450,7 @@ def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
         k.call("pci_write_msi_msg", irq=loc["irq"], msg=[0, 0, 0], parts="all")
 
 
-@shutdown_deactivate.step
+@deactivate.step
 def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
     """Below the MSI domain: with remapping, the IRTE is cleared (not present)."""
     prog = ROUTE_DEACTIVATE.get(k.w["platform"]["route"])
@@ -381,7 +458,7 @@ def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
         k.call(prog, irq=loc["irq"])
 
 
-@shutdown_deactivate.step
+@deactivate.step
 def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     if not desc["activated"]:

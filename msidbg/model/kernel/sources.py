@@ -30,7 +30,10 @@ SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
-              "all (irq_update_affinity_hint, which does not set the affinity, from 5.17)")
+              "3.19.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
+HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy ThunderStorms21th/S7-Linux-3.18.140 5c24c178a0a8)",
+                         "kernel/irq/manage.c", "irq_set_affinity_hint (desc->affinity_hint = m only)",
+                         "..3.18 (hint_sets_affinity: false)")
 MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
 MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
                  "force complete for all irqs: 6.10.. (hotplug_force_complete)")
@@ -39,7 +42,12 @@ RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu 
 DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
                 "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
                 "all")
-FREE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__free_irq -> irq_shutdown_and_deactivate", "all")
+FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
+                  "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
+                  "all (the wait: synchronize_irq before 62e0468650c3)")
+FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
+                        "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
+                        "5.3.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
 MSI_DOMAIN = Source(L, "v6.6", "kernel/irq/msi.c",
@@ -156,8 +164,9 @@ reading("kernel.affinity.startup-order",
         "__irq_startup(desc);")
 reading("kernel.affinity.hint-sets-affinity",
         "request_irq.hint = irq_set_affinity_hint() after request_irq(): it stores the hint and sets the "
-        "affinity like a /proc write, in every release that has it; irq_update_affinity_hint() (5.17) only "
-        "stores the hint.", source=HINT, module=M,
+        "affinity like a /proc write from e2e64a932556 (3.19, unconfirmed) on -- before it, it only stored the "
+        "hint (hint_sets_affinity); irq_update_affinity_hint() (5.17) only stores the hint.",
+        source=(HINT, HINT_STORE_ONLY), module=M,
         quote="Deprecated. Use irq_update_affinity_hint() or irq_set_affinity_and_hint() instead. ... static "
         "inline int irq_set_affinity_hint(unsigned int irq, const struct cpumask *m) { return "
         "irq_set_affinity_and_hint(irq, m); }")

@@ -40,6 +40,8 @@ CURRENT: dict[str, Any] = {
     "xen_affinity_immediate": True,
     "managed_spread": True,
     "setup_affinity_result": True,
+    "hint_sets_affinity": True,
+    "free_irq_deactivate": "delayed",
 }
 
 
