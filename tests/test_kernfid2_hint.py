@@ -11,7 +11,7 @@ from tests.conftest import events_of, run_to_end, scenario, totals
 HINT = """
 name: hint-history
 cpus: 4
-kernel: {{version: "{kernel}"}}
+kernel: {{version: "{kernel}", vector_allocator: matrix}}   # 3.x allocators are refused at load: pin one
 devices:
   eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 2}}}}
 run:
@@ -39,6 +39,6 @@ def test_the_hint_moves_the_irq_only_from_e2e64a932556(kernel: str, moved: bool)
 
 def test_an_explicit_switch_overrides_the_release() -> None:
     """kernel.hint_sets_affinity: false on a current kernel is a driver whose hint call only stores."""
-    eng = run_to_end(scenario(HINT.format(kernel="6.6").replace('"6.6"}', '"6.6", hint_sets_affinity: false}')))
+    eng = run_to_end(scenario(HINT.format(kernel="6.6").replace('matrix}', 'matrix, hint_sets_affinity: false}')))
     assert not events_of(eng, "irq.affinity")
     assert totals(eng, "eth0")["delivered"] == 2
