@@ -57,6 +57,9 @@ class Platform:
     xen: str | None = None
     qemu: str | None = None
     interrupt_remapping: bool = False
+    #: bare metal: the firmware's APIC destination mode choice (physflat = the ACPI FADT "APIC
+    #: physical destination mode" flag); None = Linux's own choice (flat on <= 8 CPUs before 6.12)
+    apic: str | None = None
     switches: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -200,7 +203,11 @@ TOP_KEYS = (
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
-PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", *PLATFORM_SWITCHES)
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic", *PLATFORM_SWITCHES)
+APIC_DRIVERS = ("flat", "physflat")
+#: HVM_MAX_VCPUS (xen/include/public/hvm/hvm_info_table.h, 128 from 4.x to 4.22): hvmloader's MADT
+#: lists at most that many vCPUs (APIC ids 0, 2, .., 254)
+HVM_MAX_VCPUS = 128
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
 SCHEDULES = ("ordered", "random", "pct", "delay")
@@ -275,7 +282,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
     cpus = top.read("cpus", ints(1, 256), 1)
     platform = _section(top, "platform", _platform, Platform())
     ctx = _Ctx(cpus, platform, _section(top, "devices", lambda y, f: _devices(y, platform), {}))
-    return Scenario(
+    scn = Scenario(
         path=path, text=text, sha256=digest,
         name=top.need("name", string(64, _NAME, "a name of a-z, 0-9 and '-', at most 64 characters")),
         about=top.read("about", string(4000, None, "a string of at most 4000 characters"), ""),
@@ -291,6 +298,29 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         probes=_section(top, "probes", lambda y, f: _probes(y, ctx), ()),
         breakpoint_lines=_breakpoint_lines(top),
     )
+    _check_apic_ids(top, scn)
+    return scn
+
+
+def _check_apic_ids(top: Fields, scn: Scenario) -> None:
+    """The CPUs must have APIC ids the platform can address and Linux brings up."""
+    p, cpus = scn.platform, scn.cpus
+    if p.kind == "bare-metal" and not p.interrupt_remapping and cpus > 255:
+        fail("cpus", top.items["cpus"], f"{cpus} CPUs without interrupt remapping: in xAPIC mode APIC id 0xff is "
+             "the broadcast id and Linux ignores a CPU that has it (acpi_parse_lapic, f3bf1dbe64b6; x2APIC "
+             "needs remapping on bare metal) (expected cpus: 1..255, or platform.interrupt_remapping: true)")
+    if p.kind == "xen-hvm" and cpus > HVM_MAX_VCPUS:
+        fail("cpus", top.items["cpus"], f"{cpus} vCPUs: a Xen HVM guest has at most HVM_MAX_VCPUS = "
+             f"{HVM_MAX_VCPUS} (APIC ids 0, 2, .., 254) (expected cpus: 1..{HVM_MAX_VCPUS} on xen-hvm)")
+    if p.apic == "flat":
+        node = ys.as_map(top.items["platform"], "platform")["apic"]
+        if cpus > 8:
+            fail("platform.apic", node, f"the flat APIC driver addresses at most 8 CPUs (a logical id bit each), "
+                 f"the scenario has {cpus} (expected physflat, or cpus: 1..8)")
+        if not scn.behaviour.plain(p.kind).get("apic_flat_logical"):
+            fail("platform.apic", node, "this kernel has no flat (logical destination) APIC driver on 64-bit "
+                 "(838ba7733e4e, 6.12; kernel.apic_flat_logical) (expected physflat, or a kernel.version "
+                 "before 6.12)")
 
 
 def _section(top: Fields, key: str, conv: Conv[Any], default: Any) -> Any:
@@ -321,7 +351,12 @@ def _platform(y: Y, path: str) -> Platform:
             bh.check_combination(bh.parse_xen(xen), bh.parse_qemu(qemu))
         except bh.VersionError as e:
             fail(f.path("qemu"), f.items["qemu"], str(e))
-    return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
+    apic = f.read("apic", choice(APIC_DRIVERS, "APIC driver"), None)
+    if apic is not None and (kind != "bare-metal" or remapping):
+        what = ("the APIC destination mode is the bare-metal kernel's choice without interrupt remapping "
+                "(expected no apic, or platform.kind: bare-metal with interrupt_remapping: false)")
+        fail(f.path("apic"), f.items["apic"], what)
+    return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping, apic=apic,
                     switches=_switches(f, PLATFORM_SWITCHES))
 
 

@@ -238,6 +238,27 @@ ROWS: tuple[Switch, ...] = (
         "release not checked)",
     ),
     Switch(
+        "apic_flat_logical", "kernel", BOOL, False,
+        "a 64-bit kernel has the flat APIC driver (apic_flat, arch/x86/kernel/apic/apic_flat_64.c): on bare "
+        "metal without interrupt remapping, with at most 8 possible CPUs and no ACPI FADT 'APIC physical' "
+        "flag (platform.apic), physflat_probe() declines and apic_flat takes over -- logical destination "
+        "mode, each CPU's logical id 1 << cpu in its LDR (default_init_apic_ldr), so an MSI's destination "
+        "field is 1 << cpu with the address's Destination Mode bit set (apic_flat_calc_apicid). Delivery "
+        "mode Fixed from a31e58e129f7 (4.15); before, flat used lowest-priority delivery (not modelled). "
+        "False: physflat (the APIC id, physical mode) on every x86-64 machine",
+        initial=True, kinds=("bare-metal",), scoped=True,
+        initial_note="apic_flat is the default 'apic' of x86-64 (apic_flat_64.c: 'struct apic *apic = "
+        "&apic_flat'); apic_drivers(apic_physflat, apic_flat) probes physflat first, and physflat_probe() is "
+        "'apic == &apic_physflat || num_possible_cpus() > 8 || jailhouse_paravirt()' (read at 01ccf9bbd25f, "
+        "a 6.x tree with .dest_mode_logical = true and .delivery_mode = APIC_DELIVERY_MODE_FIXED)",
+        history=(
+            Change("6.12", False, "838ba7733e4e x86/apic: Remove logical destination mode for 64-bit",
+                   note="in tglx's pull 'x86/apic for v6.12-rc1' (2024-09-17: 'Remove support for APIC local "
+                   "destination mode on 64bit'); AUTOSEL queued it for 6.11.y (stable hashes 2027f9bc0009, "
+                   "4eeb010bbab5 seen in stable shortlogs); which stable releases carry it was not checked"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

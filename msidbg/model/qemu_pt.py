@@ -250,7 +250,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
 def bind(k: Any, loc: dict[str, Any]) -> None:
     dev, entry = loc["dev"], loc["entry"]
     e = emu(k.w, dev)["msix"]["entries"][entry]
-    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, (e["addr_lo"] >> 12) & 0xFF)
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, X.gflags(e["addr_lo"]))
     k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc == 0:
         e["updated"] = False
@@ -337,7 +337,7 @@ def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
     pirq = msi["pirq"]   # xen_pt_msi_update passes msi->pirq: the message's pirq only counts at setup
     # msi_msix_update: gvec = msi_vector(data), gflags from the address (destination), as for MSI-X
-    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, (msi["addr_lo"] >> 12) & 0xFF)
+    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]))
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
     if rc == 0:
         msi["initialized"] = True   # setup's bind succeeded (a failed later update leaves it set)
