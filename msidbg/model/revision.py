@@ -44,9 +44,16 @@ Revisions:
   a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
   the vector cleanup timer's work before the timer is due; a vector from 0xec up with no irq is
   reported as a system vector, not with common_interrupt's "No irq handler for vector".
+- 4 (apicaddr): APIC ids and MSI destination addresses per topology. Xen HVM vCPU n has APIC id
+  2n (vlapic_init): the guest's native messages, QEMU's gflags and Xen's vMSI matching use it; a
+  64-bit bare-metal kernel before 6.12 on <= 8 CPUs without remapping uses apic_flat (logical
+  destination 1 << cpu, address bit 2; ``kernel.apic_flat_logical``, 838ba7733e4e;
+  ``platform.apic``), so those runs' messages change address (not outcome); a logical message
+  reaches every APIC whose LDR matches, xAPIC physical 0xFF every APIC. The world gains
+  ``cpus[i].ldr``, ``platform.apic`` and (bare metal) ``behaviour.apic_flat_logical``.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 3
+MODEL = 4
