@@ -137,3 +137,27 @@ def test_256_cpus_without_remapping_is_a_load_error() -> None:
         scenario("name: big\ncpus: 256\n")
     scenario("name: big\ncpus: 255\n")
     scenario("name: big\ncpus: 256\nplatform: {interrupt_remapping: true}\n")
+
+
+SPURIOUS = """
+name: device-on-0xff
+cpus: 1
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, do: probe, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 1ms, do: write, dev: eth0, target: msix-table, offset: 8, value: 0xff}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0}}
+  - {{at: 3ms, do: fire, dev: eth0, vector: 1}}
+"""
+
+
+@pytest.mark.parametrize(("kernel", "stuck"), [("5.2", False), ("5.3", True), ("6.6", True)])
+def test_from_5_3_a_message_on_vector_0xff_is_never_acknowledged(kernel: str, stuck: bool) -> None:
+    """f8a8fe61fec8: smp_spurious_interrupt does not EOI vector 0xff, so ISR[0xff] stays set and
+    the CPU accepts nothing after it (entry 1's signal stays in IRR to the end); before, it was EOId."""
+    eng = run_to_end(scenario(SPURIOUS.format(kernel=kernel)))
+    assert bool(eng.w["cpus"][0]["isr"][7] >> 31) is stuck
+    a = eng.w["acct"]["eth0"]
+    assert (a["delivered"][1], a["lost"][1]) == ((0, 1) if stuck else (1, 0))

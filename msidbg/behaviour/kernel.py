@@ -259,6 +259,24 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "spurious_vector_eoi", "kernel", BOOL, False,
+        "a message on the APIC spurious vector 0xff (which sets its ISR bit like any Fixed message) is "
+        "acknowledged: smp_spurious_interrupt() EOIs a vector it finds in service. False "
+        "(f8a8fe61fec8): vector 0xff is taken for a real APIC spurious interrupt and never EOId -- ISR[0xff] "
+        "stays set, the processor priority stays at class 15 and that CPU accepts no further vector",
+        initial=True, scoped=True,
+        initial_note="before f8a8fe61fec8 every unused system vector entered spurious_interrupt, which pushed "
+        "0xff, and smp_spurious_interrupt() read the ISR and 'ACK it if it is a vectored one' (the removed lines "
+        "in that commit's diff)",
+        history=(
+            Change("5.3", False, "f8a8fe61fec8 x86/irq: Seperate unused system vectors from spurious entry again",
+                   backports=("5.2.2",), unconfirmed=("5.2.2",),
+                   note="in tglx's x86-apic-for-linus pull (July 2019, the 5.3 merge window); queued in the 5.2 "
+                   "stable review of 2019-07-18 ([PATCH 5.2 12/21]: taken for 5.2.2, the release not read); a 4.19 "
+                   "backport fc6975ee932b exists (its release not checked, not listed)"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

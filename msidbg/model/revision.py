@@ -50,7 +50,9 @@ Revisions:
   destination 1 << cpu, address bit 2; ``kernel.apic_flat_logical``, 838ba7733e4e;
   ``platform.apic``), so those runs' messages change address (not outcome); a logical message
   reaches every APIC whose LDR matches, xAPIC physical 0xFF every APIC. The world gains
-  ``cpus[i].ldr``, ``platform.apic`` and (bare metal) ``behaviour.apic_flat_logical``.
+  ``cpus[i].ldr``, ``platform.apic`` and (bare metal) ``behaviour.apic_flat_logical``. From
+  f8a8fe61fec8 (5.3; ``kernel.spurious_vector_eoi``, every world gains it) a message on vector
+  0xff is not EOId: its ISR bit stays set and the CPU accepts nothing after it.
 """
 
 from __future__ import annotations
