@@ -30,6 +30,8 @@ CURRENT: dict[str, Any] = {
     "affinity_busy_pending": True,
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
+    "apic_flat_logical": False,
+    "spurious_vector_eoi": False,
 }
 
 

@@ -139,7 +139,7 @@ def dest_apic(w: World, cpu: int) -> int:
     """``cfg->dest_apicid`` for a vector on ``cpu``: ``apic->calc_dest_apicid(cpu)`` -- the APIC id
     (physflat, x2APIC physical: apic_default_calc_apicid), or ``1 << cpu`` with the flat driver's
     logical destination mode (apic_flat_calc_apicid, the LDR ``default_init_apic_ldr`` wrote)."""
-    if w["platform"]["apic"] == "flat":
+    if w["platform"].get("apic") == "flat":
         return 1 << cpu
     return int(w["cpus"][cpu]["apic_id"])
 
@@ -147,7 +147,7 @@ def dest_apic(w: World, cpu: int) -> int:
 def msg(w: World, cpu: int, vector: int) -> list[int]:
     """The x86 vector domain's message for ``vector`` on ``cpu`` (__irq_msi_compose_msg): the
     destination mode is the APIC driver's (``apic->dest_mode_logical``)."""
-    return compose_msg(dest_apic(w, cpu), vector, w["platform"]["apic"] == "flat")
+    return compose_msg(dest_apic(w, cpu), vector, w["platform"].get("apic") == "flat")
 
 
 def assign_shutdown(w: World, desc: dict[str, Any]) -> None:
