@@ -11,9 +11,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from msidbg.errors import ScenarioError
+from tests.bugio.helpers import DATA, cli
 from tests.conftest import hit_names, run_to_end, scenario, totals
 
 HVM = """
@@ -161,3 +164,15 @@ def test_from_5_3_a_message_on_vector_0xff_is_never_acknowledged(kernel: str, st
     assert bool(eng.w["cpus"][0]["isr"][7] >> 31) is stuck
     a = eng.w["acct"]["eth0"]
     assert (a["delivered"][1], a["lost"][1]) == ((0, 1) if stuck else (1, 0))
+
+
+@pytest.mark.parametrize(("platform", "cpus"), [("xen-hvm", 128), ("bare-metal", 255)])
+def test_msidbg_new_keeps_cpus_within_what_the_platform_addresses(tmp_path: Path, platform: str, cpus: int) -> None:
+    """A dmesg of a 300-CPU machine: the skeleton must still load (it did not: cpus: 256)."""
+    dmesg = tmp_path / "dmesg.txt"
+    dmesg.write_text("[    0.100000] smp: Brought up 2 nodes, 300 CPUs\n")
+    out = tmp_path / "scn.yaml"
+    code, _, err = cli("new", "--lspci", str(DATA / "seed-82599vf.txt"), "--dmesg", str(dmesg),
+                       "--platform", platform, "-o", str(out))
+    assert code == 0, err
+    assert f"cpus: {cpus}" in out.read_text()
