@@ -148,7 +148,8 @@ def dest_vector(addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:
         return "-", "-" if not (addr_lo or data) else f"{data & 0xFF:#04x}"
     if is_pirq_message(addr_lo, data):
         return "-", f"pirq {pirq_of(addr_lo, addr_hi)}"
-    return str(msg_dest(addr_lo)), f"{data & 0xFF:#04x}"
+    dest = msg_dest(addr_lo)      # an APIC id; a logical-mode (address bit 2) logical id as L<hex>
+    return (f"L{dest:02x}" if msg_logical(addr_lo) else str(dest)), f"{data & 0xFF:#04x}"
 
 
 def address(addr_lo: int, addr_hi: int) -> str:
