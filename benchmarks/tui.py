@@ -17,6 +17,10 @@ cursor starts at event 25,000, in the interrupt bursts, so steps change APIC bit
 - **continue**: ``c`` from event 0 to the stop (the end of the run) in the TUI, against the
   same ``Session.continue_()`` headless, alternating in one process (ratio <= 1.5: the screen
   kept alive while it runs costs little; the issue saw 37 s against 1.5 s).
+- **focus**: the process's CPU time from a key that moves the focus or closes a dialog to the
+  App idle again (``Pilot.pause``): ``v`` (the next tabbed view, focused), ``tab`` (the next
+  pane), ``?`` (the help screen) and ``escape`` (back). No target; Textual rebuilds the footer
+  on every such key unless told otherwise (msidbg.tui.footer).
 - **timeline**: one full redraw of the timeline's lanes (150 columns) from a 1M-event index,
   at several zooms (p50; no events are read).
 
@@ -73,8 +77,8 @@ async def recorded_app(size: tuple[int, int] = (160, 48)) -> tuple[MsidbgApp, An
     return app, ctx, pilot
 
 
-def send(app: MsidbgApp, key: str) -> None:
-    event = events.Key(key, key)
+def send(app: MsidbgApp, key: str, char: str | None = None) -> None:
+    event = events.Key(key, key if char is None else char)
     event.set_sender(app)
     assert app._driver is not None
     app._driver.send_message(event)
@@ -124,6 +128,22 @@ async def measure_keys(samples: int) -> dict[str, float]:
     finally:
         await ctx.__aexit__(None, None, None)
     return {f"{name} p{p}": pct(xs, p) for name, xs in out.items() for p in (50, 99)}
+
+
+async def measure_focus(samples: int) -> dict[str, float]:
+    app, ctx, pilot = await recorded_app()
+    keys = (("v", "v", "view"), ("tab", "\t", "tab"), ("question_mark", "?", "help"), ("escape", "\x1b", "escape"))
+    out: dict[str, list[float]] = {name: [] for _, _, name in keys}
+    try:
+        for _ in range(max(1, samples // 5)):
+            for key, char, name in keys:
+                c0 = time.process_time()
+                send(app, key, char)
+                await pilot.pause()
+                out[name].append((time.process_time() - c0) * 1000)
+    finally:
+        await ctx.__aexit__(None, None, None)
+    return {f"focus {name} cpu p50": pct(xs, 50) for name, xs in out.items()}
 
 
 def screen_rows(app: MsidbgApp) -> list[str]:
@@ -320,6 +340,8 @@ def run_all(samples: int, only: str | None) -> dict[str, float]:
         out.update(asyncio.run(measure_open(big_snapshot())))
     if only in (None, "continue"):
         out.update(measure_continue())
+    if only in (None, "focus"):
+        out.update(asyncio.run(measure_focus(samples)))
     if only in (None, "timeline") and (TREE / "msidbg" / "tui" / "lanes.py").exists():
         out.update(measure_timeline())
     return out
@@ -352,7 +374,7 @@ def against(ref: str, rounds: int, samples: int, measures: list[str]) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=100)
-    ap.add_argument("--only", choices=("keys", "burst", "open", "continue", "timeline"))
+    ap.add_argument("--only", choices=("keys", "burst", "open", "continue", "focus", "timeline"))
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--against", metavar="DIR", help="another checkout to compare with (ratios)")
     ap.add_argument("--rounds", type=int, default=2)

@@ -10,12 +10,12 @@ tree stays clean, as the setting asks.
 Module bytecode is not all: ``dataclasses`` writes the source of every method it generates
 (``__init__``, ``__eq__``, ``__hash__``...) and compiles it with ``exec`` each time a class is
 defined -- some thirty classes on the way to a headless run, a fifth of its start-up. The
-command keeps those compiled methods too (``dataclasses-<python>.marshal`` in the same cache
+command keeps those compiled methods too (``methods-<python>.marshal`` in the same cache
 directory, what ``.pyc`` files hold: code objects), keyed by their exact source text: the code
 run is what ``exec`` of that text gives, only not compiled again. Regular expressions are the
 same story: ``re`` compiles each pattern into a program for its matcher, and one character class
 of PyYAML's reader alone costs a tenth of a headless run. The programs of the patterns a run
-compiled are kept (``regex-<python>.marshal``) and put in ``re``'s own cache of compiled patterns
+compiled are kept (``patterns-<python>.marshal``) and put in ``re``'s own cache of compiled patterns
 at start-up (``_sre`` checks every program it is given). A file that cannot be read, is not the
 user's own, or does not hold what it should is ignored and rewritten.
 
@@ -48,23 +48,23 @@ def cache_dir() -> str | None:
 
 def bytecode_cache() -> str | None:
     """Direct this process's bytecode writes to msidbg's cache when they are off; the cache
-    directory, or None when nothing changed."""
-    if not sys.dont_write_bytecode or sys.pycache_prefix or os.environ.get("MSIDBG_NO_BYTECODE_CACHE"):
-        return None
-    base = cache_dir()
-    if base is None:
-        return None
-    where = os.path.join(base, "pycache")
-    sys.pycache_prefix = where
-    sys.dont_write_bytecode = False
-    return where
+    directory, or None when nothing changed. (The ``msidbg`` program has done it already, in
+    ``msidbg/__init__.py``, before the first msidbg module after the package was read.)"""
+    from msidbg import bytecode_cache as early
+
+    return early()
 
 
 def dataclass_cache() -> str | None:
     """Let ``dataclasses`` reuse the methods it compiled in earlier runs (see the module's
     docstring); the cache file, or None when it is off. Nothing is written unless a method
     had to be compiled; then the file is replaced (atomically) with what it held and the new
-    methods (only this run's, when that would pass ``MAX_CODE_CACHE``)."""
+    methods (only this run's, when that would pass ``MAX_CODE_CACHE``).
+
+    The file maps each method's source to its code *as marshal bytes*, decoded when that method
+    is defined: the table holds every command's methods (the TUI's, explore's...), and decoding
+    them all up front cost more than the compiling it saves once it had a few hundred (~8 ms
+    for 560, of which a headless run uses 180)."""
     base = cache_dir()
     if base is None or os.environ.get("MSIDBG_NO_BYTECODE_CACHE"):
         return None
@@ -72,22 +72,32 @@ def dataclass_cache() -> str | None:
     import dataclasses
     import marshal
 
-    path = os.path.join(base, f"dataclasses-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal")
+    path = os.path.join(base, f"methods-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal")
     known = _read_table(path, marshal.loads, _is_method)
-    used: dict[str, object] = {}
+    used: dict[str, bytes] = {}
     fresh: list[bool] = []
     real_exec = builtins.exec
+    code_type = type(_is_method.__code__)
 
     def cached_exec(source: object, globals: dict[str, object] | None = None,
                     locals: dict[str, object] | None = None, /) -> None:
         if type(source) is not str:
             return real_exec(source, globals, locals)   # type: ignore[arg-type]
-        code = used.get(source) or known.get(source)
+        code: Any = None
+        blob: bytes | None = known.get(source)
+        if blob is not None:
+            try:
+                code = marshal.loads(blob)
+            except (ValueError, EOFError, TypeError):
+                code = None
+            if type(code) is not code_type:
+                code = None
         if code is None:
             code = compile(source, "<string>", "exec")
+            blob = marshal.dumps(code)
             fresh.append(True)
-        used[source] = code
-        return real_exec(code, globals, locals)    # type: ignore[arg-type]
+        used[source] = blob or marshal.dumps(code)
+        return real_exec(code, globals, locals)
 
     def save() -> None:
         if fresh:   # keep what other commands used too (the TUI's classes), unless it grew too big
@@ -102,9 +112,15 @@ def dataclass_cache() -> str | None:
 
 
 def regex_cache() -> str | None:
-    """Seed ``re``'s cache of compiled patterns with the ones earlier runs compiled (see the
-    module's docstring); the cache file, or None when it is off. At exit, the patterns this run
-    compiled that the file lacks are added to it."""
+    """Give ``re`` the programs of the patterns earlier runs compiled (see the module's
+    docstring); the cache file, or None when it is off. At exit, the patterns this run compiled
+    that the file lacks are added to it.
+
+    The file maps (pattern, flags) to the program *as marshal bytes*, and a pattern's program is
+    decoded and handed to ``_sre`` only when this run first compiles that pattern (``re._compile``
+    is wrapped): the table holds every command's patterns (up to ``MAX_PATTERNS``), and decoding
+    and installing them all at start-up cost more than the compiling it saves (~2-9 ms for 460
+    under load; a headless run uses 36)."""
     base = cache_dir()
     if base is None or os.environ.get("MSIDBG_NO_BYTECODE_CACHE"):
         return None
@@ -115,15 +131,26 @@ def regex_cache() -> str | None:
         import _sre
         from re import _compiler, _parser  # type: ignore[attr-defined]
         compiled: dict[tuple[type, str, int], Any] = re._cache   # type: ignore[attr-defined]
+        real_compile = re._compile  # type: ignore[attr-defined]
     except (ImportError, AttributeError):
         return None
-    path = os.path.join(base, f"regex-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal")
+    path = os.path.join(base, f"patterns-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal")
     known = _read_table(path, marshal.loads, _is_regex)
-    for (pattern, flags), (final, code, groups, groupindex, indexgroup) in known.items():
-        try:   # _sre validates the program: a damaged one raises instead of matching wrongly
-            compiled[(str, pattern, flags)] = _sre.compile(pattern, final, code, groups, groupindex, indexgroup)
-        except Exception:  # noqa: BLE001 - anything wrong with an entry: compile it again when used
-            continue
+    waiting = dict(known)   # not yet handed to re
+    damaged: set[tuple[str, int]] = set()
+
+    def cached_compile(pattern: Any, flags: Any) -> Any:
+        if waiting and type(pattern) is str:
+            blob = waiting.pop((pattern, flags), None)
+            if blob is not None:
+                key = (pattern, int(flags))
+                try:   # _sre validates the program: a damaged one raises instead of matching wrongly
+                    final, code, groups, groupindex, indexgroup = marshal.loads(blob)
+                    compiled.setdefault((str, pattern, key[1]), _sre.compile(
+                        pattern, final, code, groups, groupindex, indexgroup))
+                except Exception:  # noqa: BLE001 - anything wrong with an entry: compile it again
+                    damaged.add(key)
+        return real_compile(pattern, flags)
 
     def program(pattern: str, flags: int) -> tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]:
         """What ``re._compiler.compile`` hands to ``_sre.compile`` for this pattern."""
@@ -137,19 +164,17 @@ def regex_cache() -> str | None:
     def save() -> None:
         new = {}
         for kind, pattern, flags in list(compiled):
-            if kind is str and (pattern, flags) not in known and not flags & re.DEBUG:
+            key = (pattern, flags)
+            if kind is str and (key not in known or key in damaged) and not flags & re.DEBUG:
                 try:
-                    new[(pattern, flags)] = program(pattern, flags)
+                    new[key] = marshal.dumps(program(pattern, flags))
                 except Exception:  # noqa: BLE001 - a pattern this Python cannot rebuild is not cached
                     continue
         if new:
             table = {**known, **new} if len(known) + len(new) <= MAX_PATTERNS else new
-            try:
-                data = marshal.dumps(table)
-            except ValueError:
-                return
-            _write_table(path, data)
+            _write_table(path, marshal.dumps(table))
 
+    re._compile = cached_compile  # type: ignore[attr-defined]
     import atexit
 
     atexit.register(save)
@@ -183,12 +208,12 @@ def _read_table(path: str, loads: object, valid: Callable[[object, object], bool
 
 
 def _is_method(source: object, code: object) -> bool:
-    return type(source) is str and type(code) is type(_is_method.__code__)
+    return type(source) is str and type(code) is bytes
 
 
 def _is_regex(key: object, value: object) -> bool:
     return (type(key) is tuple and len(key) == 2 and type(key[0]) is str and type(key[1]) is int
-            and type(value) is tuple and len(value) == 5)
+            and type(value) is bytes)
 
 
 def _write_table(path: str, data: bytes) -> None:
@@ -213,12 +238,40 @@ def _write_table(path: str, data: bytes) -> None:
             pass
 
 
+def lazy_inspect() -> bool:
+    """Let ``inspect`` load on its first use rather than when ``dataclasses`` is imported; True
+    if it will. ``dataclasses`` imports it (with ``ast``, ``dis`` and ``tokenize``: ~4 ms, a
+    twentieth of a short headless run) but reads it only to write a docstring for a class that
+    has none, which no class on the way to a headless run lacks. Until then ``inspect`` in
+    ``sys.modules`` is a placeholder module: reading any attribute it lacks (what ``from
+    inspect import x`` does too) imports the real module, which replaces it in ``sys.modules``
+    and lends it its contents, so a module that imported the placeholder reads the real
+    functions. (``importlib.util.LazyLoader`` would not do: ``import inspect`` reads the
+    module's ``__spec__``, which runs a lazy module at once.)"""
+    if "inspect" in sys.modules:
+        return False
+    import types
+
+    class Placeholder(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            if sys.modules.get("inspect") is self:
+                del sys.modules["inspect"]
+            import inspect
+
+            self.__dict__.update(vars(inspect))
+            return getattr(inspect, name)
+
+    sys.modules["inspect"] = Placeholder("inspect")
+    return True
+
+
 def main() -> int:
     bytecode_cache()
     from msidbg import guard
 
     guard.install_for_cli()   # SIGINT: one line, exit 130 (before the imports below)
     regex_cache()
+    lazy_inspect()
     dataclass_cache()
     from msidbg.cli import main as cli_main
 

@@ -13,7 +13,6 @@ from msidbg import guard
 guard.install_for_cli()  # SIGINT from here on: one line, exit 130 (before the imports below)
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -146,6 +145,13 @@ _SUBPARSERS = {"run": _run_parser, "open": _open_parser, "replay": _replay_parse
                "explore": _explore_parser, "check": _check_parser}
 
 
+def _json(value: Any) -> str:
+    """``json.dumps(value)``; json is imported only by the commands that print it."""
+    import json
+
+    return json.dumps(value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return guard.run(_main, argv)
 
@@ -190,8 +196,9 @@ def _run(args: argparse.Namespace) -> int:
         return _tui(Session(scn, args.seed, schedule=sch), args.file, args.breaks)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break, seed=args.seed,
-                       extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch)
-    print(json.dumps(res.summary) if args.json else headless.human(res.summary))
+                       extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch,
+                       causes=args.json)   # (the text summary shows no cause chains)
+    print(_json(res.summary) if args.json else headless.human(res.summary))
     if res.note:
         print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
@@ -211,17 +218,35 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
     tests use too). What ended it other than the user quitting (a bad or diverging snapshot,
     an open cancelled) is reported like any other error."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _check_for_tui(source, path, breaks)  # a bad file or --break is the error to tell, not the terminal
         raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
     app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))
-    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)):
+    with guard.interrupts_call(lambda: app.exit(return_code=guard.EXIT_INTERRUPTED)), \
+            guard.terminations_call(lambda signum: app.exit(return_code=128 + signum)):
         app.run()
+    if app.return_code is not None and app.return_code - 128 in guard.TERMINATIONS:
+        print(guard.terminated_line(app.return_code - 128), file=sys.stderr)
+        return int(app.return_code)   # killed or hung up, the terminal restored first
     if app.error is not None:
         raise app.error     # a bad or diverging snapshot, or an open cancelled (one line)
     if app.return_code == guard.EXIT_INTERRUPTED:
         raise KeyboardInterrupt  # the app has quit and restored the terminal: one line, exit 130
     return EXIT_OK
+
+
+def _check_for_tui(source: Any, path: str, breaks: Sequence[str]) -> None:
+    """What the TUI would refuse once started, checked without one: the snapshot file (read and
+    its scenario loaded, not replayed), the --break specs and the user's key bindings file.
+    Raises MsidbgError (one line)."""
+    from msidbg.debugger import Session
+    from msidbg.debugger.breakpoints import arm
+    from msidbg.tui import keys
+
+    session = Session.open(source, verify=False) if isinstance(source, str) else source
+    arm(session, breaks, "--break", None)  # as a headless run names it: the spec, not the file
+    keys.load_keymap(keys.config_path())
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -233,7 +258,7 @@ def _replay(args: argparse.Namespace) -> int:
         raise guard.UsageError("replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')")
     session = Session.open(args.file, verify=not args.no_verify)
     summ = session.summary()
-    print(json.dumps(summ) if args.json else headless.human(summ))
+    print(_json(summ) if args.json else headless.human(summ))
     return EXIT_OK
 
 
@@ -249,7 +274,7 @@ def _scenario(args: argparse.Namespace) -> int:
         extract.check_output(args.output, args.file)  # a bad path fails before the snapshot is read
     copy = extract.scenario_of(args.file)
     if args.json:
-        print(json.dumps(copy.as_dict()))
+        print(_json(copy.as_dict()))
         return EXIT_OK
     note = extract.write(copy, args.output)
     out = shlex.quote(args.output) if args.output not in (None, "-") else "FILE.yaml"
@@ -270,7 +295,7 @@ def _explore(args: argparse.Namespace) -> int:
                          strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
                          jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
                          until_stable=args.until_stable, seed=args.seed, progress=progress)
-    print(json.dumps(result) if args.json else report.human(result))
+    print(_json(result) if args.json else report.human(result))
     return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import stat
 import time
 
@@ -160,6 +159,8 @@ def write_atomic(path: str, data: bytes) -> None:
     target, old = check_target(path)
     folder = os.path.dirname(target)
     clean_stale(folder)
+    import secrets  # (only when writing: random and hashlib's HMAC cost a millisecond at start-up)
+
     tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
     try:
         with deferred_interrupts():

@@ -173,6 +173,46 @@ def interrupts_call(stop: Callable[[], None]) -> _Block:
     return _Block(enter, leave)
 
 
+#: the signals that end a full-screen App like a quit, terminal restored: SIGTERM (``kill``) and
+#: SIGHUP (the terminal closed); the App returns ``128 + signum``
+TERMINATIONS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def terminations_call(stop: Callable[[int], None]) -> _Block:
+    """SIGTERM and SIGHUP call ``stop(signum)`` on the running asyncio loop: the App quits and
+    restores the terminal (killed as the default action does, it left the terminal in the
+    alternate screen, raw, with mouse reporting on). Outside a running loop: the default action."""
+
+    def handler(signum: int, frame: Any) -> None:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        loop.call_soon_threadsafe(stop, signum)
+
+    def enter() -> Any:
+        try:
+            return [(sig, signal.signal(sig, handler)) for sig in TERMINATIONS
+                    if signal.getsignal(sig) is not signal.SIG_IGN]
+        except ValueError:   # not the main thread
+            return None
+
+    def leave(old: Any) -> None:
+        for sig, handler_before in old or ():
+            signal.signal(sig, handler_before)
+
+    return _Block(enter, leave)
+
+
+def terminated_line(signum: int) -> str:
+    """The one line for an App ended by ``signum``."""
+    return "msidbg: terminated" if signum == getattr(signal, "SIGTERM", -1) else "msidbg: hung up"
+
+
 def deferred_interrupts() -> _Block:
     """SIGINT waits until the block is done (an atomic file replacement finishes or is undone)."""
     mask = getattr(signal, "pthread_sigmask", None)
@@ -205,7 +245,27 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
             where = self.prog.removeprefix("msidbg").strip()
             raise UsageError(f"{where + ': ' if where else ''}{message} (see '{self.prog} --help')")
 
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            # argparse builds a formatter for every add_argument (to check the metavar), and a
+            # formatter without a width imports shutil (with bz2, lzma, zlib: ~2 ms) to read the
+            # terminal's; the same width, read without it (COLUMNS, else the terminal, else 80)
+            return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
+
     return Parser
+
+
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def int_arg(lo: int, hi: int, what: str = "an integer") -> Callable[[str], int]:

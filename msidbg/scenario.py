@@ -13,7 +13,6 @@ alias expansion, unknown keys rejected, and every error is a ``ScenarioError`` w
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from msidbg import behaviour as bh
 from msidbg import scenario_timing as st
 from msidbg import yamlsafe as ys
 from msidbg.contract import BREAKPOINTS, ERRNOS
+from msidbg.digest import sha256
 from msidbg.errors import ScenarioError
 from msidbg.scenario_timing import Timing
 from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, ints, string
@@ -73,11 +73,15 @@ class Kernel:
 
 @dataclass(frozen=True)
 class MsixCap:
+    """``msix:``: the MSI-X capability (its table's size)."""
+
     table_size: int
 
 
 @dataclass(frozen=True)
 class MsiCap:
+    """``msi:``: the MSI capability (vectors, per-vector masking, 64-bit address)."""
+
     vectors: int = 1
     per_vector_mask: bool = False
     addr64: bool = True
@@ -85,6 +89,8 @@ class MsiCap:
 
 @dataclass(frozen=True)
 class Device:
+    """One ``devices:`` entry."""
+
     name: str
     bdf: str
     kind: str = "generic"
@@ -118,6 +124,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Fault:
+    """One ``faults:`` entry: ``call`` fails with ``errno`` ``times`` times (for ``dev``, if given)."""
+
     call: str
     dev: str | None
     errno: str
@@ -144,6 +152,8 @@ class Probe:
 
 @dataclass(frozen=True)
 class Expect:
+    """``expect:``: what ``msidbg check`` compares the run with."""
+
     hit: tuple[str, ...] = ()
     not_hit: tuple[str, ...] = ()
     lost: dict[str, int] = field(default_factory=dict)
@@ -155,6 +165,8 @@ class Expect:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A loaded scenario file (``load_scenario``)."""
+
     path: str
     text: str
     sha256: str
@@ -250,7 +262,14 @@ def load_scenario(path: str) -> Scenario:
         text = ys.read_text(path, MAX_FILE_BYTES)
     except Invalid as e:
         raise ScenarioError(e.message, file=path, line=e.line) from None
-    return load_scenario_text(text, path)
+    try:
+        return load_scenario_text(text, path)
+    except ScenarioError:
+        if re.search(r"BEGIN[\s>]+MSIDBG[\s>]+SNAPSHOT", text):  # a report or mail (report --inline)
+            raise ScenarioError("this file holds a msidbg snapshot (an armoured block, as 'msidbg report "
+                                "--inline' writes), not a scenario (expected a scenario YAML file; open the "
+                                "snapshot with 'msidbg open FILE' or 'msidbg replay FILE')", file=path) from None
+        raise
 
 
 def load_scenario_text(text: str, path: str) -> Scenario:
@@ -258,7 +277,7 @@ def load_scenario_text(text: str, path: str) -> Scenario:
     try:
         data = text.encode("utf-8")
         ys.check_size(len(data), MAX_FILE_BYTES)
-        return _scenario(ys.parse(text), path, text, hashlib.sha256(data).hexdigest())
+        return _scenario(ys.parse(text), path, text, sha256(data).hexdigest())
     except UnicodeEncodeError:
         raise ScenarioError("not valid UTF-8: a lone surrogate (expected UTF-8 text)", file=path) from None
     except Invalid as e:

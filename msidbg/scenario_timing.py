@@ -94,7 +94,8 @@ def duration_s(text: str | None, option: str) -> float | None:
         return None
     match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip(), re.ASCII)
     if match is None or float(match.group(1)) <= 0:
-        raise MsidbgError(f"{option}: {text!r} is not a duration (expected e.g. 60s, 2m, 500ms)")
+        raise MsidbgError(f"{option}: {text!r} is not a duration (expected one above 0: e.g. 60s, 2m, 500ms, "
+                          "1.5h; a bare number is seconds)")
     return float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
 
 

@@ -36,7 +36,7 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="with --path: the value at event N (default: the end of the run, or the snapshot's cursor)")
     w.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint (a built-in name counts its hits); repeatable")
-    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override the scenario's seed")
+    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
     w.add_argument("--no-verify", action="store_true", help="a snapshot: do not compare its replay with the recording")
 
@@ -101,6 +101,10 @@ def _diff_tui(result: Any, path: str) -> int:
         raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", path)
     from msidbg.tui.diffapp import DiffApp
 
-    with guard.soft_interrupts():
-        DiffApp(result).run()
+    app = DiffApp(result)
+    with guard.soft_interrupts(), guard.terminations_call(lambda signum: app.exit(return_code=128 + signum)):
+        app.run()
+    if app.return_code is not None and app.return_code - 128 in guard.TERMINATIONS:
+        print(guard.terminated_line(app.return_code - 128), file=sys.stderr)
+        return int(app.return_code)   # killed or hung up, the terminal restored first
     return 0 if result.same_outcome else 1

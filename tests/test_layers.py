@@ -29,7 +29,7 @@ PKG = Path(__file__).resolve().parent.parent / "msidbg"
 #: sim <- scenario/behaviour <- model <- debugger <- tui <- cli; the leaf modules sit with sim
 RANKS = {
     "msidbg": 0, "msidbg.errors": 0, "msidbg.contract": 0, "msidbg.yamlsafe": 0, "msidbg.sim": 0,
-    "msidbg.guard": 0, "msidbg.files": 0,  # leaves: the standard library only (escaping, signals, safe I/O)
+    "msidbg.guard": 0, "msidbg.files": 0, "msidbg.digest": 0,  # leaves: the standard library only (escaping, signals, safe I/O)
     "msidbg.scenario": 1, "msidbg.scenario_timing": 1, "msidbg.behaviour": 1,
     "msidbg.model": 2,
     "msidbg.debugger": 3,

@@ -24,7 +24,7 @@ def command(cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def the_file(cache: Path) -> Path:
-    files = list((cache / "msidbg").glob("dataclasses-*.marshal"))
+    files = list((cache / "msidbg").glob("methods-*.marshal"))
     assert len(files) == 1, files
     return files[0]
 
@@ -49,17 +49,34 @@ def test_the_cache_is_used_only_when_it_is_the_users_own_and_intact(tmp_path: Pa
     path = the_file(tmp_path)
     # every cached method replaced by one that stops the program: the proof that the cache is used
     poison = compile("def __create_fn__(*a, **k):\n raise SystemExit('poisoned')\n", "<string>", "exec")
-    path.write_bytes(marshal.dumps({src: poison for src in marshal.loads(path.read_bytes())}))
+    path.write_bytes(marshal.dumps({src: marshal.dumps(poison) for src in marshal.loads(path.read_bytes())}))
     assert command(tmp_path).stderr.strip() == "poisoned"
     path.chmod(0o620)       # writable by others: not trusted, compiled afresh and replaced
     out = command(tmp_path)
     assert out.returncode == 0 and out.stdout == good.stdout
     assert path.stat().st_mode & 0o777 == 0o600
-    for junk in (b"\x00garbage", marshal.dumps([1, 2]), marshal.dumps({"x": 1}), b""):
+    one = next(iter(marshal.loads(path.read_bytes())))
+    for junk in (b"\x00garbage", marshal.dumps([1, 2]), marshal.dumps({"x": 1}), b"",
+                 marshal.dumps({one: b"\x00garbage"}), marshal.dumps({one: marshal.dumps([1, 2])}),
+                 marshal.dumps({one: poison})):   # a damaged entry, a non-code one, the old format
         path.write_bytes(junk)
         out = command(tmp_path)
         assert out.returncode == 0 and out.stdout == good.stdout and out.stderr == ""
-        assert all(type(v).__name__ == "code" for v in marshal.loads(path.read_bytes()).values())
+        table = marshal.loads(path.read_bytes())
+        assert all(type(marshal.loads(v)).__name__ == "code" for v in table.values()) and len(table) > 50
+
+
+def test_the_methods_are_decoded_only_when_used(tmp_path: Path) -> None:
+    """The table holds every command's methods; a command decodes only those it defines."""
+    command(tmp_path)
+    path = the_file(tmp_path)
+    table = marshal.loads(path.read_bytes())
+    # not even decodable: a command that decoded the whole table would have to drop it
+    others = {f"def __create_fn__():\n    # another command's method {i}\n": b"\x00not code" for i in range(500)}
+    path.write_bytes(marshal.dumps({**table, **others}))
+    out = command(tmp_path)
+    assert out.returncode == 0 and out.stderr == ""
+    assert set(marshal.loads(path.read_bytes())) == set(table) | set(others), "kept, not rewritten"
 
 
 def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
@@ -67,16 +84,91 @@ def test_cached_patterns_are_the_ones_re_compiles(tmp_path: Path) -> None:
     from re import _compiler  # type: ignore[attr-defined]
 
     first = command(tmp_path)
-    path = next((tmp_path / "msidbg").glob("regex-*.marshal"))
+    path = next((tmp_path / "msidbg").glob("patterns-*.marshal"))
     table = marshal.loads(path.read_bytes())
     assert len(table) > 20
     assert any("\\uD7FF" in p or "\ud7ff" in p for p, _ in table)   # PyYAML's reader's costly character class
-    for (pattern, flags), args in table.items():
-        assert _sre.compile(pattern, *args) == _compiler.compile(pattern, flags), pattern  # same program
+    for (pattern, flags), blob in table.items():
+        assert _sre.compile(pattern, *marshal.loads(blob)) == _compiler.compile(pattern, flags), pattern  # same program
     before = path.stat().st_mtime_ns
     assert command(tmp_path).stdout == first.stdout
     assert path.stat().st_mtime_ns == before
     # a damaged program is refused by _sre and compiled afresh
-    path.write_bytes(marshal.dumps({key: (args[0], [999_999, 1], *args[2:]) for key, args in table.items()}))
+    damaged = {key: marshal.dumps((args[0], [999_999, 1], *args[2:]))
+               for key, args in ((k, marshal.loads(v)) for k, v in table.items())}
+    path.write_bytes(marshal.dumps(damaged))
     out = command(tmp_path)
     assert out.returncode == 0 and out.stdout == first.stdout and out.stderr == ""
+    repaired = 0
+    for (pattern, flags), blob in marshal.loads(path.read_bytes()).items():   # those it used: written again
+        try:
+            repaired += _sre.compile(pattern, *marshal.loads(blob)) == _compiler.compile(pattern, flags)
+        except RuntimeError:
+            continue
+    assert repaired > 20
+
+
+def test_only_the_patterns_a_run_compiles_are_installed(tmp_path: Path) -> None:
+    """The table holds every command's patterns; a command installs only those it compiles."""
+    command(tmp_path)
+    path = next((tmp_path / "msidbg").glob("patterns-*.marshal"))
+    table = marshal.loads(path.read_bytes())
+    blob = next(iter(table.values()))
+    others = {(f"another command's pattern {i}", 0): blob for i in range(400)}
+    path.write_bytes(marshal.dumps({**table, **others}))
+    probe = "import atexit, re, sys\natexit.register(lambda: print(len(re._cache), file=sys.stderr))\n"
+    out = subprocess.run([sys.executable, "-c", probe + RUN, SCN], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert out.returncode == 0 and int(out.stderr) <= len(table) + 20, out.stderr
+    assert marshal.loads(path.read_bytes()) == {**table, **others}
+
+
+#: what a headless run must not load: inspect's own imports (dataclasses reads it only for a
+#: missing docstring), OpenSSL (small digests: msidbg.digest), shutil (argparse's terminal width),
+#: json (only with --json), secrets (only when a file is written) and why (the cause chains, which
+#: only --json shows)
+NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why")
+
+
+def test_a_headless_run_leaves_the_heavy_modules_unloaded(tmp_path: Path) -> None:
+    probe = ("import atexit, sys\n"
+             f"atexit.register(lambda: print(sorted(m for m in {NOT_LOADED!r} if m in sys.modules), file=sys.stderr))\n")
+    out = subprocess.run([sys.executable, "-c", probe + RUN, SCN], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert out.returncode == 0 and out.stderr.strip() == "[]", out.stderr
+    assert "state hash" in out.stdout
+
+
+def test_the_first_modules_are_read_from_the_cache_too(tmp_path: Path) -> None:
+    """``msidbg``, ``guard``, ``errors`` and ``_boot`` are imported before the entry point runs:
+    the package sets the cache up first, so they are not compiled again on every command."""
+    assert command(tmp_path, PYTHONDONTWRITEBYTECODE="1").returncode == 0
+    cached = {p.name.split(".")[0] for p in (tmp_path / "msidbg" / "pycache").rglob("msidbg/*.pyc")}
+    assert {"guard", "errors", "_boot", "cli"} <= cached, cached
+
+
+def test_inspect_loads_on_first_use_and_is_then_the_real_module() -> None:
+    code = ("import sys\n"
+            "from msidbg import _boot\n"
+            "assert _boot.lazy_inspect() and 'inspect' in sys.modules\n"
+            "import dataclasses, inspect as early\n"
+            "assert 'ast' not in sys.modules\n"
+            "@dataclasses.dataclass\n"
+            "class X:\n"
+            "    a: int\n"
+            "from inspect import signature\n"
+            "import inspect\n"
+            "print(X.__doc__, signature(X), early.isclass(X), early.signature is inspect.signature,\n"
+            "      type(inspect).__name__, 'ast' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["X(a:", "int)", "(a:", "int)", "->", "None", "True", "True", "module", "True"]
+
+
+def test_small_digests_are_hashlibs() -> None:
+    import hashlib
+
+    from msidbg.digest import BUDGET, sha256
+
+    for n in (0, 1, 1000, BUDGET // 2, BUDGET - 1, BUDGET, 3 * BUDGET + 7, 10):
+        data = bytes(i * 7 % 251 for i in range(n))
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

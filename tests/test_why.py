@@ -98,6 +98,21 @@ def test_a_path_at_the_cursor_aliases_and_errors() -> None:
     assert u.target["path"] == "kernel.pci.eth0.status" and u.chain[0].kind == "action.done"
 
 
+def test_an_irqs_cpu_path_is_answered_about_the_cpu() -> None:
+    """irqs[n].cpu shares its writer with irqs[n].vector (the vector domain assigns both at once) but
+    the answer names the CPU and shows the CPU's value (it answered as irqs[n].vector with the vector)."""
+    s = ran("msi-torn-affinity-update")
+    irq = 25
+    cpu, vector = s.world["irqs"][irq]["cpu"], s.world["irqs"][irq]["vector"]
+    assert cpu != vector
+    w, v = s.why(f"irqs[{irq}].cpu"), s.why(f"irq[{irq}].vector")
+    assert w.target["path"] == f"irqs[{irq}].cpu" and w.target["value"] == cpu
+    assert w.chain[0].path == f"irqs[{irq}].cpu" and w.chain[0].value == cpu
+    assert w.chain[0].reason.startswith(f"last wrote irqs[{irq}].cpu: ")
+    assert w.events() == v.events() and v.target["path"] == f"irqs[{irq}].vector" and v.target["value"] == vector
+    assert s.why(f"irq[{irq}].cpu").as_dict() == w.as_dict()
+
+
 def test_an_event_without_a_recorded_value_shows_its_step_and_what_it_ran_for() -> None:
     s = ran("msix-write-while-unmasked")
     req = one(s, "irq.request")

@@ -197,6 +197,49 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_activate_early", "kernel", ("none", "first", "all"), "all",
+        "which irqs of a PCI/MSI allocation are activated -- vector, IRTE and message programmed -- before MSI "
+        "is enabled (MSI_FLAG_ACTIVATE_EARLY): all; only the first of a Multi-MSI block (desc->irq), the others "
+        "staying reserved until request_irq activates them; or none, every message being written by "
+        "irq_startup (request_irq), after MSI was enabled. MSI-X has one irq per descriptor: first and all "
+        "are the same for it",
+        initial="all", initial_confirmed=False,
+        initial_note="before the hierarchical x86 MSI domain, arch_setup_msi_irqs() (native_setup_msi_irqs -> "
+        "setup_msi_irq) composed and wrote each irq's message at setup (not read in this session)",
+        history=(
+            Change("4.1", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.1",),
+                   note="named by f3b0946d629c's Fixes: tag; its release (the x86 irqdomain series of 2015) not "
+                   "read"),
+            Change("4.7", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
+                   unconfirmed=("4.7",),
+                   note="posted 2016-07-13 (lkml 1468426713-31431-1-git-send-email-marc.zyngier@arm.com) with Cc: "
+                   "stable, merged by tglx, so 4.7 or 4.8 -- the release not read; its message: 'end-points are "
+                   "allowed to latch the content of the MSI configuration registers as soon as MSIs are enabled'"),
+            Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
+                   "is set",
+                   note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "
+                   "2021-02-08 carries it (which series and releases not checked)"),
+        ),
+    ),
+    Switch(
+        "proc_offline_mask", "kernel", ("select", "einval"), "einval",
+        "what write_irq_affinity (/proc/irq/N/smp_affinity) does with a mask without an online CPU: "
+        "select -- irq_select_affinity_usr() re-runs irq_setup_affinity() under desc->lock (the stored or "
+        "default affinity, applied at once, also to an irq that otherwise moves only at its next interrupt) "
+        "and the write returns the count unless that fails (then -EINVAL); einval -- -EINVAL",
+        initial="select",
+        initial_note="irq_select_affinity_usr from 18404756765c genirq: Expose default irq affinity mask "
+        "(take 3); kernel/irq/proc.c at cc9b94029e9e (4.9 era) has 'err = irq_select_affinity_usr(irq, "
+        "new_value) ? -EINVAL : count;'",
+        history=(
+            Change("5.6", "einval", "cba6437a1854 genirq/proc: Reject invalid affinity masks (again)",
+                   note="tip irq/urgent 2020-02-14 (5.6-rc2); in the 5.4 stable review of 2020-02-27 ('PATCH 5.4 "
+                   "118/135'), its release number and other series not checked. Qian Cai's report: the write "
+                   "tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's target CPU)"),
+        ),
+    ),
+    Switch(
         "affinity_busy_pending", "kernel", BOOL, True,
         "irq_set_affinity() on an irq whose chip moves in process context (interrupt remapping) turns the "
         "vector domain's -EBUSY (the previous move not cleaned up yet) into a pending move applied at the "
@@ -209,6 +252,20 @@ ROWS: tuple[Switch, ...] = (
                    unconfirmed=("4.18",),
                    note="committed by tglx 2018-06-06 (after 4.17, released 2018-06-03): the 4.18 merge window; "
                    "the release and stable backports not checked"),
+        ),
+    ),
+    Switch(
+        "affinity_online_filter", "kernel", BOOL, True,
+        "irq_do_set_affinity() gives the irq chip only the online CPUs of the requested mask, and fails "
+        "a mask without one with -EINVAL before any chip runs; before, the chip got the mask as it was "
+        "(the x86 vector domain searches the online CPUs itself: -EBUSY while a move is in progress -- "
+        "a pending move from 12f47073a40f -- else -ENOSPC)",
+        initial=False,
+        history=(
+            Change("5.18", True, "33de0aa4bae9 genirq: Always limit the affinity to online CPUs",
+                   note="tip irq/core 2022-04-10, merged with irq-urgent-2022-04-10 for 5.18-rc2; stable backports "
+                   "(Luiz Capitulino's, 2022, for series that still had HK_FLAG_MANAGED_IRQ) not matched to "
+                   "releases"),
         ),
     ),
     Switch(

@@ -87,10 +87,32 @@ ROWS: tuple[Switch, ...] = (
                    "(XSA-129; qemu-xen 5ee7a3e24a, first in qemu-xen-4.6.0-rc1)",
                    backports=("qemu-xen-4.4.3", "qemu-xen-4.5.1"),
                    note="stable-4.4 392fa0de86 (qemu-xen-4.4.3), stable-4.5 1ad0eaf917 (qemu-xen-4.5.1): git tag "
-                        "--contains; before it Message Control's emu_mask is 0x007F, after 0x017F with init 0"),
+                        "--contains; before it Message Control's emu_mask is 0x007F, after 0x017F with init 0 -- and 0x017E "
+                        "with d1d35cf4ff (XSA-131 preparation, the same three releases: Enable no longer emulated)"),
         ),
         traditional=Change("qemu-traditional", False, "the qemu-traditional of Xen 4.2 (libxl's default until "
                            "4.3) predates XSA-129 (June 2015)",
                            note="whether later qemu-traditional trees took an XSA-129 patch was not checked"),
+    ),
+    Switch(
+        "qemu_bind_unmask", "qemu", (False, True), True,
+        "xen-pt asks Xen to unmask the MSI it binds (the XEN_DOMCTL_VMSI_X86_UNMASKED gflag, bit 16, in "
+        "xc_domain_update_msi_irq) when the entry is unmasked at bind time: MSI-X with the Vector Control "
+        "xen_pt_msix_update_one is given (the guest's latched bit at Enable, the physical bit on an unmask "
+        "write), MSI with QEMU's emulated Mask Bit (0: from XSA-129 the guest sees no Per-vector Masking). "
+        "Xen acts on it from 4.10 (platform.xen_bind_unmask); an older Xen ignores the bit",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        history=(
+            Change("qemu-xen-4.10", True, "xen/pt: allow QEMU to request MSI unmasking at bind time (QEMU; "
+                   "qemu-xen b79708a8ed)",
+                   note="Xen 20ed7c8177 \"Config.mk: Update QEMU changeset\" (2017-11-13) moves "
+                        "QEMU_UPSTREAM_REVISION to b79708a8ed, naming this commit among the new ones; RELEASE-4.10.0 "
+                        "pins qemu-xen-4.10.0 after it. The msi_msix_update change itself was not read (no "
+                        "stored xen_pt_msi.c after 2016); the msi->mask field it reads for MSI is in qemu/qemu "
+                        "2d0ed5e642 (xen_pt_mask_reg_write); which bit it passes follows Xen 69d99d1b22's message"),
+        ),
+        traditional=Change("qemu-traditional", False, "hw/pt-msi.c pt_msi_update / pt_msix_update_one pass "
+                           "msi_gflags only", note="read in a public copy of hw/pt-msi.c whose release is not "
+                           "identified; whether a later qemu-traditional took the flag was not checked"),
     ),
 )

@@ -63,6 +63,21 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_bind_unmask", "xen", BOOL, True,
+        "pt_irq_create_bind honours the device model's XEN_DOMCTL_VMSI_X86_UNMASKED gflag (VMSI_UNMASKED, "
+        "0x10000): when QEMU binds an entry the guest has unmasked, Xen clears the guest mask bit of the pirq's "
+        "MSI (guest_mask_msi_irq(desc, false)), on the first binding and on every update. Before it, an MSI "
+        "from 4.6 on (startup_msi_irq: guest-masked) stays guest-masked until the guest unmasks it through the "
+        "vMSI-X intercept or binds an event channel -- which a guest MSI (no intercept) or a guest without "
+        "pirqs (platform.apic_virtualization) never does",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        history=(
+            Change("4.10", True, "69d99d1b22 x86/pt: add a MSI unmask flag to XEN_DOMCTL_bind_pt_irq",
+                   note="first in RELEASE-4.10.0 (git tag --contains); not on stable-4.8 nor stable-4.9 "
+                        "(no XEN_DOMCTL_VMSI_X86_UNMASKED / VMSI_UNMASKED in their io.c)"),
+        ),
+    ),
+    Switch(
         "apic_virtualization", "xen", (False, True), False,
         "the host has APIC-register (or x2APIC) virtualization and Xen says so in CPUID leaf 4 "
         "(XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT): the HVM guest's xen_hvm_msi_init returns "

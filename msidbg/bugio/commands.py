@@ -61,7 +61,7 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
                    help="the trace file to write (.pftrace)")
     e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events")
-    e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed")
+    e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
         description="Serve the debugger's TUI on a scenario or a snapshot to a web browser. Each browser "
@@ -91,6 +91,10 @@ def _new(args: argparse.Namespace) -> int:
     from msidbg.bugio.new import Inputs, build
 
     out = None if args.output == "-" else args.output
+    if out is not None:   # '-o lspci.txt' replaced the lspci text by the skeleton made from it
+        for source in (args.lspci, args.interrupts, args.dmesg):
+            if source is not None:
+                _check_output(out, source)
     text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
     _write(args.output, text)
     if out is not None:
@@ -137,11 +141,20 @@ def _export(args: argparse.Namespace) -> int:
     _check_output(args.perfetto, args.file)
     mark = None
     if is_snapshot_source(args.file):
+        if args.seed is not None:
+            from msidbg.debugger.whyrun import seed_of_snapshot
+
+            raise seed_of_snapshot(args.file)
         s = Session.open(args.file)
         mark = s.cursor
     else:
         s = Session.from_scenario(args.file, args.seed)
-    s.run(args.max_events)
+    # --max-events counts from event 0 for a snapshot too (it counted from the snapshot's cursor)
+    if args.max_events is not None and args.max_events < s.cursor:
+        s.seek(args.max_events)
+        mark = None      # the snapshot's cursor is past the trace's end
+    else:
+        s.run(None if args.max_events is None else args.max_events - s.cursor)
     run = export(s, args.perfetto, mark=mark)
     t = run.totals
     print(f"wrote {args.perfetto}: {s.cursor} events, {t.signals} signals ({t.delivered} delivered, {t.lost} lost, "

@@ -33,10 +33,38 @@ def command(path: str) -> str:
     return shlex.join([sys.executable, "-m", "msidbg.bugio.served", os.path.abspath(path)])
 
 
+def check_listen(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go: an unknown host or a port in use is a one-line
+    error (exit 2) before the server prints its banner; it was an 'internal error' (exit 3)."""
+    import socket
+
+    from msidbg.errors import MsidbgError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        raise MsidbgError(f"--host {host!r}: not an address of this machine: {getattr(e, 'strerror', None) or e} "
+                          "(expected e.g. 127.0.0.1, ::1, 0.0.0.0 or a host name)") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the server's own listener
+        try:
+            sock.bind(addr)
+        except OSError as e:
+            import errno
+
+            if e.errno == errno.EADDRNOTAVAIL:
+                raise MsidbgError(f"--host {host!r}: cannot listen there: {e.strerror} (expected an address "
+                                  "of this machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
+            raise MsidbgError(f"--port {port}: cannot listen on {host}:{port}: {e.strerror or e} (expected a "
+                              "free port)") from None
+
+
 def serve(path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     from textual_serve.server import Server
 
     name = check_source(path)
+    check_listen(host, port)
     Server(command(path), host=host, port=port, title=f"msidbg: {name}").serve()
 
 

@@ -128,11 +128,33 @@ def open_run(label: str, path: str, seed: int | None = None, max_events: int | N
 
             rec = read(path)
             s = Session(load_scenario_text(rec.scenario_text, rec.scenario_file), seed, spacing=spacing)
+        elif max_events is not None:
+            s = _snapshot_from_start(path, spacing)
         else:
             s = Session.open(path, verify=False, spacing=spacing)
     else:
         s = Session.from_scenario(path, seed, spacing=spacing)
     return record_run(label, path, s, max_events)
+
+
+def _snapshot_from_start(path: str, spacing: int | None) -> Session:
+    """A snapshot's run at event 0: its scenario, seed, schedule and breakpoints, none of its
+    history. ``Session.open`` puts the cursor at the snapshot's, so a ``--max-events`` run
+    counted from there (a snapshot at event 23 with --max-events 10 ran 33 events, and diffed
+    against a scenario's 10 it 'diverged')."""
+    from msidbg.debugger.breakpoints import BreakpointError
+    from msidbg.debugger.snapread import recorded_scenario
+    from msidbg.debugger.snapshot import read
+    from msidbg.errors import SnapshotError
+
+    rec = read(path)
+    s = Session(recorded_scenario(rec), rec.seed, arm=False, schedule=rec.schedule, spacing=spacing)
+    for i, (spec, enabled) in enumerate(rec.breakpoints):
+        try:
+            s.enable_breakpoint(s.add_breakpoint(spec), enabled)
+        except BreakpointError as e:
+            raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
+    return s
 
 
 def record_run(label: str, path: str, s: Session, max_events: int | None = None) -> Run:

@@ -20,6 +20,8 @@ from msidbg.sim.strategy import Schedule
 
 @dataclass
 class RunResult:
+    """What ``run`` returns: the summary, why it stopped, the breakpoints detected."""
+
     summary: dict[str, Any]
     reason: str
     detected: set[str]
@@ -29,9 +31,10 @@ class RunResult:
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
         seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None,
-        save: str | None = None, schedule: Schedule | None = None) -> RunResult:
+        save: str | None = None, schedule: Schedule | None = None, causes: bool = True) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
-    ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window)."""
+    ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window);
+    ``causes=False``: the summary's hits without their ``cause`` (``Session.summary``)."""
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
@@ -45,7 +48,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     if save is not None:
         s.save(save)
     note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
-    return RunResult(s.summary(), stop.reason, s.eng.hits.names_seen(), note)
+    return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note)
 
 
 def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: TextIO | None) -> Stop:

@@ -9,7 +9,8 @@ world at the cursor, segment by segment, and names the first one that cannot exi
 - ``.name`` on a map keyed by device name (``devices``, ``acct``, ``kernel.pci``) must name a
   device of the scenario;
 - ``[i]`` on a list or an int-keyed map walks into that element, or into any element as a
-  template when ``i`` is not there (yet): lists grow, irqs are allocated later;
+  template when ``i`` is not there (yet): lists grow, irqs are allocated later; but a literal
+  ``i`` beyond a list of fixed length (``FIXED_LISTS``: the CPUs, an MSI-X table) is refused;
 - ``[i]`` on a 256-bit vector bitmap (``irr``, ``isr``, ``alloc``) must be a vector 0..255,
   and a bit has no fields;
 - numbers, strings and booleans have no fields, lists no named fields.
@@ -84,7 +85,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
             value, pattern, bitmap = got, pattern + (arg,), arg in BITMAPS
         else:
             index = arg.args[0] if arg.op == "lit" else UNKNOWN
-            got = _index(value, index, bitmap, shown, col)
+            got = _index(value, index, bitmap, shown, col, _fixed(pattern))
             if isinstance(got, PathProblem):
                 return got
             value, pattern, bitmap = got, pattern + ("*",), False
@@ -114,8 +115,9 @@ def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int
     return PathProblem(f"{shown} is {_kind(value)}; it has no field {name!r}", col)
 
 
-def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int) -> Any:
-    """The element ``index`` of ``value`` (or a template element), UNKNOWN, or a PathProblem."""
+def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bool = False) -> Any:
+    """The element ``index`` of ``value`` (or a template element), UNKNOWN, or a PathProblem.
+    ``fixed``: ``value`` is a list whose length never changes in a run (``FIXED_LISTS``)."""
     if bitmap and isinstance(value, list):
         if type(index) is int and not 0 <= index < BITMAP_BITS:
             return PathProblem(f"{shown} is a 256-bit vector bitmap: index it with a vector 0..0xff, "
@@ -126,6 +128,9 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int) -> Any:
     if isinstance(value, list):
         if type(index) is int and 0 <= index < len(value):
             return value[index]
+        if fixed and type(index) is int:
+            return PathProblem(f"{shown} has {len(value)} entries, no [{_show(index)}] "
+                               f"(expected an index 0..{len(value) - 1})", col)
         return value[0] if value else UNKNOWN
     if isinstance(value, dict):
         if index in value:
@@ -139,6 +144,17 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int) -> Any:
 
 class _Bit:
     """A bitmap's bit: 0 or 1, with no fields."""
+
+
+#: world lists whose length is fixed for the run (by the list's pattern, ``*`` = any key): the
+#: CPUs (``cpus:``), a device's MSI-X table and QEMU's copy of it (``table_size``); a literal
+#: index beyond them can never be right (other lists grow: stacks, queues, the agenda)
+FIXED_LISTS = frozenset({("cpus",), ("devices", "*", "msix", "table"), ("qemu", "devs", "*", "msix", "entries")})
+
+
+def _fixed(pattern: tuple[str, ...]) -> bool:
+    return any(len(pat) == len(pattern) and all(p in ("*", q) for p, q in zip(pat, pattern, strict=True))
+               for pat in FIXED_LISTS)
 
 
 #: maps keyed by the scenario's device names

@@ -61,6 +61,8 @@ def read(path: str) -> Recording:
     try:
         budget = Budget()
         try:
+            if not _is_map(data[0]):  # a snapshot is one msgpack map: do not decode what is not one
+                raise Bad(f"not a msidbg snapshot (expected a msgpack map with format {FORMAT!r})")
             top = decode(data, "the file", budget, bins=True, max_len=MAX_HASH_POINTS)  # fields as bytes
         except Bad:
             _check_seal(data)  # damage under the digest: say so, rather than what it broke
@@ -73,6 +75,11 @@ def read(path: str) -> Recording:
         return _recording(path, top, version, writer, budget)
     except Bad as e:
         raise SnapshotError(str(e), path) from None
+
+
+def _is_map(first: int) -> bool:
+    """True if ``first`` starts a msgpack map (fixmap, map 16, map 32)."""
+    return 0x80 <= first <= 0x8F or first in (0xDE, 0xDF)
 
 
 def recorded_scenario(rec: Recording) -> Scenario:
@@ -132,7 +139,7 @@ def _read_bytes(path: str) -> bytes:
 
 def _unarmour(data: bytes, path: str) -> bytes:
     """A mail, mbox or text file holding an armoured snapshot (``msidbg report --inline``): its bytes."""
-    if data[:1] and (0x80 <= data[0] <= 0x8F or data[0] in (0xDE, 0xDF)) or not armour.has_block(data):
+    if data[:1] and _is_map(data[0]) or not armour.has_block(data):
         return data  # a msgpack map (a snapshot file) or no block: the msgpack reader says what is wrong
     try:
         return armour.extract(data, MAX_FILE_BYTES)

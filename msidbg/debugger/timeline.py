@@ -33,12 +33,12 @@ the first.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import time
 import zlib
 from collections import OrderedDict
 from typing import Any
 
+from msidbg.digest import sha256
 from msidbg.errors import DivergenceError
 from msidbg.sim import chunks
 from msidbg.sim.world import diff_paths, pack_world, unpack_world
@@ -84,7 +84,7 @@ class Zipped:
 
 def fingerprint(blob: bytes) -> bytes:
     """16 bytes identifying a packed world (its dict order is a function of the run)."""
-    return hashlib.sha256(blob).digest()[:16]
+    return sha256(blob).digest()[:16]
 
 
 def saved_fingerprint(saved: Any) -> bytes:

@@ -362,13 +362,19 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     _check_path(s.world, text, space, devname, a, c)
     dev = b.p.dev_ids.get(devname, -1) if devname is not None else 0
     key = PK.key(space, PK.payload(space, dev, a, c)) if dev >= 0 else -1
-    path = PK.path(key, b.p.devname) if key >= 0 else text
+    # irqs[n].cpu: the vector domain assigns an irq's vector and CPU together (one IRQVEC key,
+    # one writer); the answer names the CPU and shows its value
+    cpu_half = space == PK.IRQVEC and c == PK.IRQ_CPU_PART
+    path = f"irqs[{a}].cpu" if cpu_half else PK.path(key, b.p.devname) if key >= 0 else text
     val = _value_at(s, path)
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
     if r < 0:
-        return Why(info, [b.initial(key, None, None)])
+        leaf = b.initial(key, None, None)
+        if cpu_half:
+            leaf.path, leaf.reason = path, f"{path} still had its initial value"
+        return Why(info, [leaf])
     chain = explain_node(b, r)
     if chain[0].path != path:
         chain[0].reason = f"last wrote {path}: {chain[0].reason}"

@@ -17,6 +17,8 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
                 event: int | None = None, at: int | None = None) -> Session:
     """A snapshot at its cursor, or a scenario run to ``event`` / ``at`` / its end; ``breaks`` armed."""
     snapshot = is_snapshot_source(path)
+    if snapshot and seed is not None:
+        raise seed_of_snapshot(path)
     s = Session.open(path, verify=verify) if snapshot else Session.from_scenario(path, seed)
     for spec in breaks:
         try:
@@ -34,6 +36,12 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
             raise MsidbgError(f"--at {at}: the snapshot's history ends at event {s.total}", path)
         s.seek(at)
     return s
+
+
+def seed_of_snapshot(path: str) -> MsidbgError:
+    """``--seed`` given with a snapshot, whose run is its own: refused rather than ignored."""
+    return MsidbgError("--seed: a snapshot replays its own run with its recorded seed (expected a scenario "
+                       "file; 'msidbg replay --scenario -o FILE.yaml' extracts the snapshot's)", path)
 
 
 def target_for(s: Session, path: str, hit: int | None = None, event: int | None = None,

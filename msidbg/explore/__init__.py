@@ -69,7 +69,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     name = strategy or (scn.schedule if scn.schedule != "ordered" else "random")
     _check_args(name, runs, depth, window, jobs, time_budget, until_stable)
     target = Target(scn, tuple(until), max_events)
-    target.breakpoints()  # a bad --until is bad input, before any run
+    _check_breakpoints(scn, target)  # a bad breakpoint (the file's or --until) is bad input, before any run
     sch = resolve_schedule(scn, name, depth, window)
     base = scn.seed if seed is None else seed
     jobs = default_jobs() if jobs is None else jobs
@@ -98,6 +98,18 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         "checks": {"breakpoints": list(target.specs), "expect": scn.expect is not None},
         "total_seconds": round(time.monotonic() - t0, 3),
     }
+
+
+def _check_breakpoints(scn: Any, target: Target) -> None:
+    """Arm the file's breakpoints and ``--until`` on a session at event 0, as ``msidbg run`` does:
+    a bad one is named by its line (``FILE:LINE: breakpoints[i]: ...``) or as ``--until``, each
+    path checked against the world. A bad spec in the file was reported as '--until: ...', and
+    a path the world cannot have with no file or option at all."""
+    from msidbg.debugger import Session
+    from msidbg.debugger.breakpoints import arm
+
+    arm(Session(scn, history=False), target.until, "--until")
+    target.breakpoints()
 
 
 def _check_args(name: str, runs: int, depth: int | None, window: int | None, jobs: int | None,

@@ -47,6 +47,8 @@ Sources = Source | tuple[Source, ...]
 
 @dataclass(frozen=True)
 class Reading:
+    """A reading of upstream source: what the model takes from it, how sure, where it is."""
+
     key: str
     text: str
     status: str

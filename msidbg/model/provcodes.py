@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Code:
+    """A provenance record kind: a node (something that happened) or a dependency."""
+
     name: str
     #: True for a node, False for a dependency
     node: bool

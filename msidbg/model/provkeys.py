@@ -37,6 +37,8 @@ ACTION = 18      # action index: the scenario action starts
 ACTRES = 19      # action index: its result
 WAIT = 20        # cpu: a driver waiting for its interrupt
 IRQVEC = 21      # irq: the vector domain's vector and CPU of an irq
+#: ``parse``'s fourth field for ``irqs[n].cpu``: the CPU half of IRQVEC (``irqs[n].vector`` has 0)
+IRQ_CPU_PART = 1
 KMSG = 22        # dev, index: the message the kernel composed for a vector
 IRTE = 23        # index: an interrupt remapping table entry
 FAULT = 24       # index into the scenario's faults
@@ -154,7 +156,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | No
                      lambda c, v, s=space: (s, None, _int(c), _int(v))))
     for space, fmt in _ONE.items():
         pats.append((re.escape(fmt).replace(r"\{n\}", _NUM), lambda n, s=space: (s, None, _int(n), 0)))
-    pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), 0)))
+    pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), IRQ_CPU_PART)))
     return [(re.compile(p + r"\Z"), b) for p, b in pats]
 
 

@@ -24,7 +24,9 @@
 * MSI: Enable maps the message's pirq once and binds it (``xen_pt_msi_setup``); an address/data
   write re-binds QEMU's own ``msi->pirq`` (``xen_pt_msi_update`` never reads the pirq from the
   message), so before c976437c7dba a re-probed guest's new pirq is never mapped: the device keeps
-  the old one; a failed re-bind unmaps it and leaves MSI set up without a pirq. Disabling
+  the old one; a failed re-bind unmaps it and leaves MSI set up without a pirq. A failed first
+  map or bind ("Can not map MSI" / "Can not bind MSI") leaves MSI uninitialized and keeps Enable
+  from the device (every qemu-xen read, 4.4.0 .. 4.7.0-rc4). Disabling
   unbinds and unmaps (c976437c7dba), or before it changes nothing. Mask Bits writes stay in
   QEMU from XSA-129 (``qemu_msi_mask_emulated``); before it they reach the device.
 """
@@ -83,7 +85,7 @@ def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] 
 
 # --- config writes ---------------------------------------------------------------------------------
 cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, then write the device",
-              source=(C.QEMU_CFG_44, C.QEMU_C976437, C.QEMU_XSA129))
+              source=(C.QEMU_CFG_44, C.QEMU_CFG_47, C.QEMU_C976437, C.QEMU_XSA129))
 
 
 @cfg.step
@@ -124,6 +126,7 @@ def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> N
     msi["ctrl"] = (msi["ctrl"] & ~WRITABLE_MSI_CTRL) | (value & WRITABLE_MSI_CTRL)
     loc["bits"] = value & MSI_ENABLE    # Multiple Message Enable stays emulated
     if value & MSI_ENABLE and not msi["initialized"]:
+        loc["setup"] = True     # write_through reads its result (``ret``)
         k.call("xen_pt_msi_setup", dev=loc["dev"])
     elif not value & MSI_ENABLE and msi["initialized"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
         k.call("xen_pt_msi_disable", dev=loc["dev"])       # c976437c7dba; before it: nothing
@@ -142,7 +145,12 @@ def write_through(k: Any, loc: dict[str, Any]) -> None:
         e["msix"]["maskall"] = bool(loc["bits"] & MSIX_MASKALL)
         offset, size, value = MSIX_CTRL, 2, (d["msix"]["ctrl"] & ~(MSIX_ENABLE | MSIX_MASKALL)) | loc["bits"]
     elif "bits" in loc:
-        offset, size, value = MSI_CTRL, 2, (d["msi"]["ctrl"] & ~MSI_ENABLE) | loc["bits"]
+        bits = loc["bits"]
+        if loc.get("setup") and loc.get("ret", 0):
+            # xen_pt_msgctrl_reg_write: "Can not map MSI." / "Can not bind MSI": *val &= ~PCI_MSI_FLAGS_ENABLE
+            # -- the device is not enabled (QEMU keeps MSI uninitialized; the next Enable write retries)
+            bits &= ~MSI_ENABLE
+        offset, size, value = MSI_CTRL, 2, (d["msi"]["ctrl"] & ~MSI_ENABLE) | bits
     device.cfg_write(k.eng, -1, dev, offset, value, size)
     k.touched("cfg_write")
 
@@ -218,7 +226,7 @@ def each_entry(k: Any, loc: dict[str, Any]) -> None:
 
 
 one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)",
-              source=(C.QEMU_UPDATE, C.QEMU_MSI_47))
+              source=(C.QEMU_UPDATE, C.QEMU_MSI_47, C.XEN_QEMU_410))
 
 
 @one.step
@@ -250,7 +258,10 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
 def bind(k: Any, loc: dict[str, Any]) -> None:
     dev, entry = loc["dev"], loc["entry"]
     e = emu(k.w, dev)["msix"]["entries"][entry]
-    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, X.gflags(e["addr_lo"]))
+    # msi_msix_update(..., masked = vec_ctrl & MASKBIT): from qemu-xen-4.10 (platform.qemu_bind_unmask) an
+    # entry unmasked at bind time carries XEN_DOMCTL_VMSI_X86_UNMASKED
+    unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not loc["vec_ctrl"] & ENTRY_MASKBIT
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, X.gflags(e["addr_lo"]), unmasked)
     k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc == 0:
         e["updated"] = False
@@ -328,8 +339,14 @@ def msi_bind(k: Any, loc: dict[str, Any]) -> None:
     k.call("xen_pt_msi_update", dev=loc["dev"])
 
 
+@msi_setup.step
+def msi_setup_done(k: Any, loc: dict[str, Any]) -> None:
+    """xen_pt_msgctrl_reg_write checks xen_pt_msi_update's result as well as the map's."""
+    k.ret(loc.get("ret", 0))
+
+
 msi_update = program("xen_pt_msi_update", "QEMU: (re)bind MSI with the emulated message's pirq",
-                     source=C.QEMU_MSI_SETUP)
+                     source=(C.QEMU_MSI_SETUP, C.XEN_QEMU_410))
 
 
 @msi_update.step
@@ -337,7 +354,9 @@ def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
     pirq = msi["pirq"]   # xen_pt_msi_update passes msi->pirq: the message's pirq only counts at setup
     # msi_msix_update: gvec = msi_vector(data), gflags from the address (destination), as for MSI-X
-    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]))
+    # from qemu-xen-4.10 (platform.qemu_bind_unmask) unmasked unless QEMU's emulated Mask Bit 0 is set
+    unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not msi["mask"] & 1
+    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]), unmasked)
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
     if rc == 0:
         msi["initialized"] = True   # setup's bind succeeded (a failed later update leaves it set)

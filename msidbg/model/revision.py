@@ -38,13 +38,27 @@ Revisions:
   (``platform.qemu_msi_mask_emulated``, the world gains it on xen-hvm): the guest reads MSI
   Per-vector Masking through QEMU, and before XSA-129 its Mask Bits writes reach the device;
   request_irq fails when activation finds no vector and a failed probe releases its irqs and
-  vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization);
-  a pending-bit release is the MSI-X or MSI one that scheduled it (MSI-X disabled before it ran
+  vectors; QEMU binds a plain MSI with the guest's vector and destination (APIC virtualization).
+- 4: Xen 69d99d1b22 / qemu-xen-4.10 (``platform.xen_bind_unmask``, ``platform.qemu_bind_unmask``; the
+  world gains both on xen-hvm): a binding QEMU asks to unmask clears Xen's guest mask bit, so a plain
+  MSI with Per-vector Masking under APIC virtualization signals from Xen 4.10; a re-bind with a new
+  guest vector or destination acknowledges a host irq held in flight (``pirq_guest_eoi``); a failed
+  first MSI map or bind in QEMU keeps Enable from the device (``xen_pt_msgctrl_reg_write``).
+  A pending-bit release is the MSI-X or MSI one that scheduled it (MSI-X disabled before it ran
   crashed a device without MSI, and left the entry unable to release again); a device message on
   a system vector (0x20 before 6.6, 0xec) is a lost, spurious signal, and on 0xec does not run
   the vector cleanup timer's work before the timer is due; a vector from 0xec up with no irq is
   reported as a system vector, not with common_interrupt's "No irq handler for vector".
-- 4 (apicaddr): APIC ids and MSI destination addresses per topology. Xen HVM vCPU n has APIC id
+  Also: an affinity request keeps the caller's mask, offline CPUs included (stored, pending, or
+  the irq's affinity after irq_do_set_affinity); the online check is irq_do_set_affinity's from 5.18
+  (``kernel.affinity_online_filter``), the vector domain's before; /proc/irq/N/smp_affinity
+  exists only from request_irq (-ENOENT before; the irq descriptor gains ``proc``); a /proc write
+  without an online CPU re-runs irq_setup_affinity before 5.6 (``kernel.proc_offline_mask``);
+  CPU offline keeps an irq's requested affinity unless none of it is online (then the online CPUs,
+  and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
+  request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
+  (``kernel.msi_activate_early``). The world gains the three kernel switches.
+- 5 (apicaddr): APIC ids and MSI destination addresses per topology. Xen HVM vCPU n has APIC id
   2n (vlapic_init): the guest's native messages, QEMU's gflags and Xen's vMSI matching use it; a
   64-bit bare-metal kernel before 6.12 on <= 8 CPUs without remapping uses apic_flat (logical
   destination 1 << cpu, address bit 2; ``kernel.apic_flat_logical``, 838ba7733e4e;
@@ -58,4 +72,4 @@ Revisions:
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 4
+MODEL = 5

@@ -13,7 +13,8 @@ Follows xen/arch/x86/irq.c, physdev.c, drivers/passthrough/io.c and hvm/vmsi.c:
 * The guest's Vector Control writes to a bound MSI-X entry are intercepted (msixtbl): ``direct``
   (Xen before 4.6) writes the guest's mask bit to the physical entry; ``combined`` (4.6+) keeps a
   guest and a host mask bit, the physical bit is their OR, and binding an event channel to the
-  pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``).
+  pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``), as does
+  from 4.10 a binding the device model asks to unmask (69d99d1b22, XEN_DOMCTL_VMSI_X86_UNMASKED).
 
 Everything here is plain functions over ``w["xen"]``; they run inside the step of whoever made
 the hypercall (a guest CPU or QEMU) and emit no event of their own.
@@ -277,10 +278,12 @@ def gflags(addr_lo: int) -> int:
     return ((addr_lo >> 12) & 0xFF) | (GFLAGS_DM if addr_lo & 4 else 0)
 
 
-def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0) -> int:
+def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False) -> int:
     """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has
     ``pirq`` mapped. The first binding starts the host irq and registers the device's table
-    with the vMSI-X intercept; a later one only updates the guest vector and flags."""
+    with the vMSI-X intercept; a later one only updates the guest vector and flags. ``unmasked``:
+    the device model set XEN_DOMCTL_VMSI_X86_UNMASKED, which from 69d99d1b22 (4.10,
+    ``platform.xen_bind_unmask``) clears the guest mask bit after either."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
     P = eng.prov
@@ -296,9 +299,19 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
                 note=f"{dev} entry {entry} binds pirq {pirq}, which Xen maps for {owner(rec)}")
         eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
                 f"which Xen holds for {owner(rec)}")
+    changed = (rec["gvec"], rec["gdest"]) != (gvec, gdest)
     rec["gvec"], rec["gdest"] = gvec, gdest
     if rec["bound"]:
-        return 0      # "if pirq is already mapped as vmsi, update the guest data/addr"
+        # "if pirq is already mapped as vmsi, update the guest data/addr": when the vector or the
+        # flags change, "Directly clear pending EOIs before enabling new MSI info" (pirq_guest_eoi,
+        # every release read, 4.2 .. 4.21): a host irq held in flight is acknowledged now
+        if changed and x["irqs"][rec["irq"]]["in_flight"]:
+            P.write(PC.XEN, PK.key(PK.PTBIND, pirq), 1,
+                    note=f"pt_irq_create_bind: pirq {pirq}'s guest vector or destination changed; "
+                    "pirq_guest_eoi acknowledges the host irq held in flight")
+            host_eoi(eng, rec["irq"])
+        _bind_unmask(eng, x["irqs"][rec["irq"]], unmasked)
+        return 0
     rec["bound"] = True
     hirq = x["irqs"][rec["irq"]]
     P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
@@ -313,7 +326,21 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
             P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
                     note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
                     "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
+    _bind_unmask(eng, hirq, unmasked)
     return 0
+
+
+def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool) -> None:
+    """69d99d1b22 (4.10): ``if ( pt_irq_bind->u.msi.gflags & XEN_DOMCTL_VMSI_X86_UNMASKED )
+    guest_mask_msi_irq(desc, false)`` at the end of every successful MSI binding. The flag only
+    clears the guest bit: a binding without it leaves the bit as it was."""
+    if not unmasked or not eng.w["behaviour"]["xen_bind_unmask"] or not hirq["guest_masked"]:
+        return
+    hirq["guest_masked"] = False
+    eng.prov.write(PC.XEN, PK.key(PK.PTBIND, hirq["pirq"]), 1,
+                   note=f"pt_irq_create_bind: the device model asked to unmask {hirq['dev']} entry {hirq['entry']} "
+                   "(XEN_DOMCTL_VMSI_X86_UNMASKED): Xen clears its guest mask bit")
+    _apply_mask(eng, hirq)
 
 
 def pt_unbind(eng: Any, pirq: int) -> int:

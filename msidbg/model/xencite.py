@@ -55,6 +55,10 @@ QEMU_MSI_SETUP = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "xen_pt_msi_
 QEMU_XSA129 = Source(Q, "7611dae8a6", "hw/xen/xen_pt_config_init.c",
                      "xen_pt_emu_reg_msi (Message Control emu_mask 0x017F; xen_pt_mask_reg_init)",
                      "qemu-xen-4.6.0.. (4.5.1, 4.4.3: stable backports) (qemu_msi_mask_emulated)")
+QEMU_CFG_47 = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c", "xen_pt_msgctrl_reg_write",
+                     "all (4.4.0 .. 4.7.0-rc4 read)")
+QEMU_MASK_FIELD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.h",
+                         "xen_pt_mask_reg_write (s->msi->mask), XenPTMSI.mask", "qemu-xen-4.10.. (qemu_bind_unmask)")
 QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
                    "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
@@ -87,8 +91,19 @@ XEN_FIFO = Source(X, "RELEASE-4.4.0", "xen/common/event_fifo.c", "evtchn_fifo_se
 XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
                   "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7..")
 XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
+XEN_IO_UNMASK = Source(X, "69d99d1b22", "xen/drivers/passthrough/io.c",
+                       "pt_irq_create_bind (XEN_DOMCTL_VMSI_X86_UNMASKED -> guest_mask_msi_irq(desc, false))",
+                       "4.10.. (xen_bind_unmask)")
+XEN_QEMU_410 = Source(X, "20ed7c8177", "Config.mk", "QEMU_UPSTREAM_REVISION -> qemu-xen b79708a8ed (\"xen/pt: allow "
+                      "QEMU to request MSI unmasking at bind time\")", "qemu-xen-4.10.. (qemu_bind_unmask)")
+XEN_REBIND_EOI = Source(X, "RELEASE-4.6.0", "xen/drivers/passthrough/io.c",
+                        "pt_irq_create_bind (update: pirq_guest_eoi), hvm_dpci_msi_eoi, __msi_pirq_eoi",
+                        "all (8594809ef2; read 4.2.0 .. 4.21.0)")
+XEN_VLAPIC_EOI = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vlapic.c, xen/arch/x86/hvm/vmx/vmx.c, vmx/vmcs.c",
+                        "vlapic_set_irq -> vmx_update_eoi_exit_bitmap(trig), vlapic_EOI_set, vlapic_handle_EOI, "
+                        "EXIT_REASON_EOI_INDUCED, vmx_init_vmcs_config (apicv)", "4.6 .. 4.21 read")
 
-module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46)
+module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
 XEN_VLAPIC_INIT = Source(X, "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_init / vlapic_do_init",
                          "4.5..4.22 (read at RELEASE-4.5.0, 4.9.0, 4.11.0, 4.15.0, 4.16.0, 4.18.0, 4.22.0)")
 XEN_HVMLOADER_LAPIC = Source(X, "RELEASE-4.9.0", "tools/firmware/hvmloader/config.h", "LAPIC_ID", "4.9..4.22 (read at both)")
@@ -191,7 +206,41 @@ reading("xen.msixtbl.refcount-inverted", "msixtbl_pt_unregister deletes the devi
         "and keeps it when the last goes, until ea87662c77 (4.22).", source=XEN_VMSI_44,
         quote="if ( !atomic_dec_and_test(&entry->refcnt) ) del_msixtbl_entry(entry);", module=M)
 
+M = "msidbg.model.qemu_pt"
+reading("qemu.bind-unmask-flag", "From qemu-xen-4.10 xen-pt sets XEN_DOMCTL_VMSI_X86_UNMASKED in the gflags "
+        "it binds with when the entry is unmasked at bind time: MSI-X by the Vector Control "
+        "xen_pt_msix_update_one is given (the guest's latched bit at Enable, the physical bit on an unmask write), "
+        "MSI by bit 0 of QEMU's msi->mask (0 unless the guest writes the Mask Bits register, which from XSA-129 "
+        "it is not shown; such a write stores the device's bits there, the register being read-only to the "
+        "guest -- the model stores the guest's value, the same for every modelled kernel). The release is read in Xen's Config.mk history and the msi->mask field it added in "
+        "a later QEMU; the msi_msix_update change itself was not read (no stored xen_pt_msi.c after 2016), so "
+        "which bit it passes follows the purpose Xen's 69d99d1b22 states.",
+        source=(XEN_QEMU_410, XEN_IO_UNMASK, QEMU_MASK_FIELD),
+        quote="Config.mk: Update QEMU changeset. New commits: - xen/pt: allow QEMU to request MSI unmasking at "
+              "bind time To fix a passthrough bug. / This is required for the device model in order to be "
+              "capable of binding MSIX interrupts that have the entry mask bit already unset at bind time. / "
+              "uint32_t mask; /* guest mask bits */ / s->msi->mask = *val;",
+        module=M)
+reading("qemu.msi-setup-failure-keeps-enable", "When the first MSI map (xen_pt_msi_setup) or bind "
+        "(xen_pt_msi_update) fails, xen_pt_msgctrl_reg_write clears Enable from the value written to the device "
+        "and leaves MSI uninitialized: the device is not enabled, the next Enable write retries.",
+        source=(QEMU_CFG_44, QEMU_CFG_47),
+        quote="if (xen_pt_msi_setup(s)) { ... *val &= ~PCI_MSI_FLAGS_ENABLE; XEN_PT_WARN(&s->dev, \"Can not map "
+              "MSI.\\n\"); return 0; } if (xen_pt_msi_update(s)) { *val &= ~PCI_MSI_FLAGS_ENABLE; ...", module=M)
+
 M = "msidbg.model.xen"
+reading("xen.bind-unmask", "From 69d99d1b22 (4.10) pt_irq_create_bind clears the guest mask bit of the pirq's MSI "
+        "when the device model passes XEN_DOMCTL_VMSI_X86_UNMASKED, after a first binding or an update; the "
+        "flag is stripped from the stored gflags.", source=XEN_IO_UNMASK,
+        quote="uint32_t gflags = pt_irq_bind->u.msi.gflags & ~XEN_DOMCTL_VMSI_X86_UNMASKED; ... if ( "
+              "pt_irq_bind->u.msi.gflags & XEN_DOMCTL_VMSI_X86_UNMASKED ) { ... guest_mask_msi_irq(desc, false);",
+        module=M)
+reading("xen.rebind-eoi", "Re-binding a bound MSI pirq with another guest vector or other flags (the destination) "
+        "acknowledges the host irq first: pirq_guest_eoi ends an ACKTYPE_EOI irq held in flight.",
+        source=XEN_REBIND_EOI,
+        quote="if ( pirq_dpci->gmsi.gvec != pt_irq_bind->u.msi.gvec || pirq_dpci->gmsi.gflags != "
+              "pt_irq_bind->u.msi.gflags ) { /* Directly clear pending EOIs before enabling new MSI info. */ "
+              "pirq_guest_eoi(info);", module=M)
 reading("xen.get-free-pirq-top-down", "MSI pirqs are handed out top-down from nr_pirqs - 1; a pirq is free when "
         "it is not mapped, allocated or force-unbound and has no emuirq.", source=XEN_IRQ,
         quote="for ( i = d->nr_pirqs - 1; i >= nr_irqs_gsi; i-- ) if ( is_free_pirq(d, pirq_info(d, i)) ) / "
@@ -238,6 +287,17 @@ reading("xen.vmsi-without-evtchn", "A bound pirq without an event channel is del
         "(vector and destination QEMU bound); a pirq message has vector 0 and is dropped.", source=XEN_IO,
         quote="if ( hvm_domain_use_pirq(d, pirq) ) send_guest_pirq(d, pirq); else vmsi_deliver_pirq(d, pirq_dpci);",
         module=M)
+reading("xen.vmsi-eoi-not-seen", "A guest without pirqs (platform.apic_virtualization) EOIs the edge vector of a "
+        "passed-through MSI in its virtual APIC without a VM exit: Xen enables virtual-interrupt delivery with "
+        "APIC-register virtualization (both from its apicv option) and sets the EOI-exit bitmap only for "
+        "level-triggered vectors and the periodic timer's, so vlapic_handle_EOI -> hvm_dpci_msi_eoi never runs "
+        "for it and an ACKTYPE_EOI host irq is acknowledged by the 1 ms eoi_timer or a re-bind only. A host with "
+        "APIC-register virtualization but no virtual-interrupt delivery (its EOI write would trap to "
+        "vlapic_EOI_set) is not modelled.", source=XEN_VLAPIC_EOI,
+        quote="opt |= SECONDARY_EXEC_APIC_REGISTER_VIRT | SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY | ... / if ( "
+              "hvm_funcs.update_eoi_exit_bitmap ) hvm_funcs.update_eoi_exit_bitmap(target, vec, trig); / if ( trig "
+              ") vmx_set_eoi_exit_bitmap(v, vector); else vmx_clear_eoi_exit_bitmap(v, vector); / case "
+              "EXIT_REASON_EOI_INDUCED: ... vlapic_handle_EOI(vcpu_vlapic(v), exit_qualification);", module=M)
 reading("xen.callback-vector", "The event channel upcall is the callback vector 0xf3 in the guest CPU's local "
         "APIC model, acked at entry and raised (edge-like) each time Xen marks the upcall pending; Xen's "
         "HVMIRQ_callback_vector is level-like on evtchn_upcall_pending (hvm_vcpu_has_pending_irq).",

@@ -20,7 +20,6 @@ changed since the last; ``packed_digest`` identifies a split exactly as a finger
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -105,6 +104,8 @@ def fingerprint(node: Node) -> bytes:
     """16 bytes identifying the split world: its structure, keys and blobs, in order."""
     parts: list[bytes] = []
     _feed(parts, node)
+    import hashlib  # (big worlds only: start-up does without OpenSSL, msidbg.digest)
+
     return hashlib.sha256(b"".join(parts)).digest()[:16]
 
 
@@ -138,6 +139,8 @@ def packed_digest(node: Node) -> bytes:
     """16 bytes: the digest ``fingerprint(pack_world(value))`` would give for the split value (the
     containers' msgpack headers and keys are fed between the blobs, so the bytes hashed are the
     whole packed value's, without building it)."""
+    import hashlib
+
     h = hashlib.sha256()
     _feed_packed(h.update, node)
     return h.digest()[:16]

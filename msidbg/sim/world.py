@@ -8,10 +8,11 @@ and dict keys are str or int only.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgpack
+
+from msidbg.digest import sha256
 
 World = dict[str, Any]
 
@@ -35,7 +36,7 @@ def canonical_bytes(world: Any) -> bytes:
 
 def state_hash(world: Any) -> str:
     """A short, stable, machine-independent digest of the world (32 hex digits)."""
-    return hashlib.sha256(canonical_bytes(world)).hexdigest()[:32]
+    return sha256(canonical_bytes(world)).hexdigest()[:32]
 
 
 def pack_world(world: Any) -> bytes:

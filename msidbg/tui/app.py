@@ -154,7 +154,9 @@ class MsidbgApp(UnverifiedWorld, Commands):
                 with Vertical(id="side"):
                     yield bind(CallStacks(id="stacks"))
                     yield bind(BreakpointList(id="breakpoints"))
-        yield bind(StatusLine(id="status")).data_bind(MsidbgApp.progress)
+        status = StatusLine(id="status")
+        status.why_key = why_key(self.user_keymap)
+        yield bind(status).data_bind(MsidbgApp.progress)
         yield KeyFooter()
 
     def _bind_view(self, pane: W) -> W:
@@ -423,7 +425,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             if answer == "quit":
                 self.exit()
             elif answer == "save":
-                self.action_save()
+                self.action_save(then=self.exit)   # 's save a snapshot first': then quit
 
         origin = "the snapshot was opened or saved" if is_snapshot(self.source) else "the scenario was loaded"
         self.push_screen(ConfirmQuit(f"{lost}, changed since {origin},"), answered)
@@ -439,6 +441,14 @@ class MsidbgApp(UnverifiedWorld, Commands):
             if a.name != "quit":
                 yield SystemCommand(f"{a.description}: {a.name.replace('_', ' ')}", a.help,
                                     partial(self.run_action, a.action))
+
+
+def why_key(keymap: dict[str, str]) -> str:
+    """The first key of the why command as bound, as the help shows it ("" when unbound)."""
+    from msidbg.tui.screens.help import key_label
+
+    bound = keymap.get("why", keys.BY_NAME["why"].keys).strip()
+    return key_label(bound).split(", ")[0] if bound else ""
 
 
 def follow_focus(view: View) -> follow.Focus:

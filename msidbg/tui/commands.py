@@ -5,6 +5,7 @@ layout and its run machinery. Every answer is checked by the Session before the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -107,19 +108,28 @@ class Commands(App[None]):
         self._prompt(BookmarksScreen(self.session.bookmarks),
                      lambda bm: self.goto(bm.event, f"bookmark {escape(bm.name)}"))
 
-    def action_save(self) -> None:
+    def action_save(self, then: Callable[[], object] | None = None) -> None:
+        """``then``: what to do once saved (quit, from the quit dialog's 's'); escape does nothing."""
         default = f"{self.session.scenario.name}-{self.session.cursor}.msgpack"
+        warned: list[str] = []   # the existing snapshot the user was told about: enter again replaces it
 
         def check(path: str) -> tuple[Any, str | None]:
+            path = path.strip()
+            problem, ask = replace_problem(path)
+            if problem is not None and (not ask or warned != [path]):
+                warned[:] = [path] if ask else []
+                return None, problem
             try:
-                self.session.save(path.strip())
-                return path.strip(), None
+                self.session.save(path)
+                return path, None
             except (MsidbgError, OSError) as e:
                 return None, getattr(e, "message", None) or str(e)
 
         def done(path: str) -> None:
             self.saved()
             self.notify(f"saved event {self.session.cursor} to {escape(path)}", markup=False)
+            if then is not None:
+                then()
 
         self._prompt(Prompt("Save snapshot to", check, value=default), done)
 
@@ -158,3 +168,22 @@ class Commands(App[None]):
         if text.startswith(("+", "-")):
             n += self.session.cursor
         return (n, None) if n >= 0 else (None, "event numbers start at 0")
+
+
+def replace_problem(path: str) -> tuple[str | None, bool]:
+    """What the save dialog says before it replaces an existing file: (message, ask). ``ask``: a
+    snapshot, replaced when the same path is entered again; else (a scenario, any other file) it
+    is never replaced from the dialog -- ``ctrl+s`` then ``enter`` once overwrote a scenario file
+    with a snapshot. (None, False) for a new path; what ``save`` itself refuses it says."""
+    from msidbg.files import FileProblem, read_head, sniff
+
+    try:
+        head = read_head(path, 256) if os.path.lexists(path) else None
+    except FileProblem:
+        return None, False       # a directory, a FIFO, unreadable: save's own one-line error
+    if not head:
+        return None, False       # new, or empty: nothing to lose
+    if sniff(head) == "snapshot":
+        return f"{path} exists (a msidbg snapshot): press enter again to replace it, or change the name", True
+    return (f"{path} exists and is not a msidbg snapshot: not replaced (expected a new file name, "
+            "or a snapshot to replace)"), False

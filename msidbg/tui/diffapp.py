@@ -37,15 +37,15 @@ class DiffApp(App[None]):
     """Two event logs, A left and B right; the status line names the context and the divergence."""
 
     BINDINGS = [
+        Binding("q", "quit", "Quit"),    # first: the footer cuts its end off at 80 columns
         Binding("down", "move(1)", "Next"), Binding("up", "move(-1)", "Prev"),
         Binding("pagedown", "move(20)", "Page", show=False), Binding("pageup", "move(-20)", "Page", show=False),
         Binding("tab", "switch", "Other side", priority=True), Binding("f", "first", "First divergence"),
         Binding("n", "context(1)", "Next context"), Binding("N", "context(-1)", "Prev context", show=False),
-        Binding("q", "quit", "Quit"),
     ]
     DEFAULT_CSS = """
     #sides { height: 1fr; }
-    .side { width: 1fr; border: round $primary; overflow: hidden hidden; }
+    .side { width: 1fr; border: round $primary; overflow: hidden hidden; text-wrap: nowrap; text-overflow: ellipsis; }
     .side.-active { border: round $accent; }
     #diff-status { height: 3; padding: 0 1; }
     """
@@ -101,7 +101,8 @@ class DiffApp(App[None]):
         other = "" if (b if not self.side_b else a) is not None else \
             f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})"
         outcome = "same outcome" if self.r.same_outcome else "different outcome"
-        return Content(escape(f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}\n{first}  ·  {outcome}"))
+        # escaped line by line: escape() shows a newline as the two characters '\n'
+        return Content(escape(f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}") + "\n" + escape(f"{first}  ·  {outcome}"))
 
     # -- actions ----------------------------------------------------------------------------------------
     def _goto(self, e: int, side_b: bool | None = None) -> None:

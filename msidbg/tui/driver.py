@@ -152,9 +152,18 @@ class Driver:
 
     async def run_to_time(self, t: int) -> Stop:
         """Run forward until the next event would be later than ``t`` (stopping at breakpoints),
-        or go back to the last event at or before ``t``."""
-        if self.s.world["now"] > t or (self.s.total and self._time(self.s.total) > t):
+        or go back to the last event at or before ``t`` when ``t`` is behind the cursor.
+
+        Forward over history already recorded (the user stepped back) breakpoints stop it too:
+        it used to jump straight to the target, over every hit on the way."""
+        if self.s.world["now"] > t:
             return await self.arrive_async(self._last_at_or_before(t))
+        if self.s.total > self.s.cursor and self._time(self.s.total) > t:
+            target = self._last_at_or_before(t)
+            if target <= self.s.cursor:
+                return Stop("limit", self.s.cursor, int(self.s.world["now"]))   # already there
+            self.digest_here()
+            return await self.s.continue_async(target - self.s.cursor)
         while True:
             stop = await self.s.step_async(RUN_CHUNK)
             if self.s.world["now"] > t:

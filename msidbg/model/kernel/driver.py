@@ -15,7 +15,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
-ETIMEDOUT, EIO, EPERM, EINVAL = 110, 5, 1, 22
+ETIMEDOUT, EIO, EPERM, EINVAL, ENOENT = 110, 5, 1, 22, 2
 
 #: scenario ``do:`` -> root program
 ACTION_PROGRAMS: dict[str, str] = {}
@@ -178,23 +178,43 @@ _wrapper("cpu_offline", "cpu_offline", "cpu_down", "echo 0 > /sys/devices/system
 _wrapper("cpu_online", "cpu_online", "cpu_up", "echo 1 > /sys/devices/system/cpu/cpuN/online", S.RESTORE)
 
 affinity = action("set_affinity", "write_irq_affinity", "echo CPU > /proc/irq/N/smp_affinity_list",
-                  (S.PROC_IRQ, S.PROC_IRQ_OLD, S.PROC_IRQ_EPERM))
+                  (S.PROC_IRQ, S.PROC_IRQ_OLD, S.PROC_IRQ_EPERM, S.PROC_IRQ_DIR, S.PROC_IRQ_REJECT))
 
 
 @affinity.step
 def write_affinity(k: Any, loc: dict[str, Any]) -> None:
-    """write_irq_affinity: a managed irq's affinity cannot be changed from user space
-    (irq_can_set_affinity_usr: -EIO, -EPERM from eb29369fa543, ``affinity_usr_errno``); a mask
-    without an online CPU is -EINVAL; else irq_set_affinity()."""
+    """/proc/irq/N/smp_affinity exists once __setup_irq() ran register_irq_proc() for the irq
+    (request_irq; the boot-time init_irq_proc() only covers irqs that existed then) until the
+    descriptor is freed (free_desc -> unregister_irq_proc): before request_irq, or with no irq
+    allocated, the open fails with -ENOENT. Then write_irq_affinity: a managed irq's affinity
+    cannot be changed from user space (irq_can_set_affinity_usr: -EIO, -EPERM from eb29369fa543,
+    ``affinity_usr_errno``); a mask without an online CPU is -EINVAL from cba6437a1854
+    (``proc_offline_mask``), before which irq_select_affinity_usr() re-ran irq_setup_affinity()
+    (desc->lock held: the stored or default affinity, applied at once even to an irq that moves
+    only at its next interrupt) and the write returned the count unless that failed; else
+    irq_set_affinity()."""
     from msidbg.model.kernel.irq import irq_of, online
 
     desc = irq_of(k, loc["dev"], loc["vector"])
-    if desc is not None and desc["is_managed"]:
+    if desc is None or not desc["proc"]:
+        what = "no irq" if desc is None else f"irq {desc['irq']} was never requested"
+        k.note(f"{what}: /proc/irq/N/smp_affinity does not exist (register_irq_proc runs in __setup_irq)",
+               -ENOENT, loc["dev"])
+        k.ret(-ENOENT)
+        return
+    if desc["is_managed"]:
         err = EPERM if sw(k, "affinity_usr_errno") == "EPERM" else EIO
         k.note("managed irq: affinity not writable from user space", -err, loc["dev"])
         k.ret(-err)
         return
     if loc["cpu"] not in online(k):
+        if sw(k, "proc_offline_mask") == "select":
+            k.note(f"CPU{loc['cpu']} is offline: irq_select_affinity_usr -> irq_setup_affinity", desc["irq"],
+                   loc["dev"])
+            loc["select"] = True
+            k.irq_save(loc)
+            k.call("irq_setup_affinity", irq=desc["irq"])
+            return
         k.note(f"CPU{loc['cpu']} is offline: the mask has no online CPU", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
@@ -204,8 +224,13 @@ def write_affinity(k: Any, loc: dict[str, Any]) -> None:
 @affinity.step
 def written(k: Any, loc: dict[str, Any]) -> None:
     """The writer gets irq_set_affinity()'s error only from 4.15 (``proc_affinity_result``);
-    before, the write returned the byte count whatever it did."""
+    before, the write returned the byte count whatever it did. irq_select_affinity_usr()'s
+    failure was -EINVAL in every release that had it."""
     ret = loc["ret"]
+    if loc.get("select"):
+        k.irq_restore(loc)
+        k.ret(-EINVAL if ret < 0 else 0)
+        return
     if ret < 0 and not sw(k, "proc_affinity_result"):
         k.note(f"irq_set_affinity returned {ret}; write_irq_affinity returns the count all the same", 0,
                loc["dev"])

@@ -114,7 +114,7 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
         desc_dirty(k, desc)     # provenance: the old vector's slot it may free, the move state
         freed = vec.force_complete_move(k.w, desc, dying) if fixup or involved else 0
         if fixup:
-            mask = _new_mask(k, desc, dying)
+            mask, loc["broken"] = _new_mask(k, desc, dying)
             if mask:
                 k.call("migrate_one_irq", irq=irq, mask=mask)
             else:  # a managed irq whose last online CPU goes: shut it down, keep its affinity
@@ -145,22 +145,31 @@ def fixup_move_pending(k: Any, desc: dict[str, Any], dying: int, consume: bool) 
     return True
 
 
-def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> list[int]:
-    """Where migrate_one_irq sends the irq: the pending move's mask if there is one, else its
-    affinity; any online CPU when neither has one left ("broke affinity") -- but [] for a
-    managed irq, which is shut down instead."""
+def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> tuple[list[int], bool]:
+    """(mask, broken): where migrate_one_irq sends the irq -- the pending move's mask if there
+    is one, else its affinity, as it is (offline and dying CPUs included: irq_do_set_affinity
+    stores the mask it was given as the irq's affinity, the chip targets an online CPU of it);
+    cpu_online_mask when neither has an online CPU left, which becomes the stored affinity
+    ("affinity broken") -- but [] for a managed irq, which is shut down instead, its affinity
+    kept."""
     others = [c for c in vec.online_cpus(k.w) if c != dying]
     want = desc["affinity"]
     if fixup_move_pending(k, desc, dying, True):
         want, desc["pending_mask"] = desc["pending_mask"], []
-    mask = [c for c in want if c in others]
-    if mask or desc["is_managed"]:
-        return mask
-    return others
+    if [c for c in want if c in others]:
+        return list(want), False
+    if desc["is_managed"]:
+        return [], False
+    return others, True
 
 
 @down.step
 def next_irq(k: Any, loc: dict[str, Any]) -> None:
+    """irq_migrate_all_off_this_cpu: 'IRQ %u: no longer affine to CPU%u' for an irq whose
+    affinity was broken -- unless irq_do_set_affinity failed (migrate_one_irq: brokeaff = false)."""
+    if loc.pop("broken", False) and loc.get("ret", 0) >= 0:
+        irq = loc["irqs"][loc["i"] - 1]
+        k.note(f"IRQ {irq}: no longer affine to CPU{loc['cpu']}", irq, k.w["irqs"][irq]["dev"])
     if loc["i"] < len(loc["irqs"]):
         k.goto("each_irq")
 

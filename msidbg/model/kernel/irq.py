@@ -117,7 +117,10 @@ def startup(k: Any, loc: dict[str, Any]) -> None:
 
 @request.step
 def requested(k: Any, loc: dict[str, Any]) -> None:
+    """__setup_irq's last act: register_irq_proc() creates /proc/irq/N (kept until the
+    descriptor is freed; ``proc`` on the descriptor)."""
     k.irq_restore(loc)
+    k.w["irqs"][loc["irq"]]["proc"] = True
     k.ret(0)
 
 
@@ -270,14 +273,26 @@ def choose(k: Any, loc: dict[str, Any]) -> None:
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=mask)
 
 
-do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity", source=S.DO_SET_AFFINITY)
+do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity",
+                          source=(S.DO_SET_AFFINITY, S.ONLINE_FILTER))
 
 
 @do_set_affinity.step
 def chip_set(k: Any, loc: dict[str, Any]) -> None:
+    """From 33de0aa4bae9 (``affinity_online_filter``) the chip gets only the mask's online CPUs,
+    and a mask without one is -EINVAL before any chip runs; before, the chip got the mask as it
+    was (the x86 vector domain searches its online CPUs itself: -EBUSY or -ENOSPC when there is
+    none). Either way the mask as requested becomes the irq's affinity."""
     desc = k.w["irqs"][loc["irq"]]
+    mask = loc["mask"]
+    if sw(k, "affinity_online_filter"):
+        mask = [c for c in mask if vec.cpu_online(k.w, c)]
+        if not mask:
+            k.note("no online CPU in the affinity mask", -EINVAL, desc["dev"])
+            k.ret(-EINVAL)
+            return
     prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
-    k.call(prog, irq=loc["irq"], mask=loc["mask"])
+    k.call(prog, irq=loc["irq"], mask=mask)
 
 
 @do_set_affinity.step

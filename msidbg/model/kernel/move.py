@@ -103,12 +103,22 @@ def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
 set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked", source=(S.SET_AFFINITY, S.BUSY_PENDING))
 
 
+def first_cpu(mask: list[int]) -> int:
+    """The ``target`` an irq.affinity event shows: the mask's first CPU (-1: an empty mask)."""
+    return mask[0] if mask else -1
+
+
 @set_affinity.step
 def request_move(k: Any, loc: dict[str, Any]) -> None:
+    """irq_set_affinity_locked keeps the mask as the caller gave it -- offline CPUs included --
+    whether it stores it (irq_set_affinity_deactivated), records it as the pending move
+    (irq_copy_pending) or hands it to irq_do_set_affinity, which is where an online CPU is
+    required (``affinity_online_filter``); a pending move without an online CPU is dropped at
+    the next interrupt (irq_move_masked_irq). IRQD_AFFINITY_SET is set whatever the result."""
     desc = irq_of(k, loc["dev"], loc["index"])
-    mask = [c for c in loc["mask"] if c in online(k)]
-    if desc is None or not mask:
-        k.note("no such irq or no online CPU in the mask", -EINVAL, loc["dev"])
+    mask = list(loc["mask"])
+    if desc is None:
+        k.note("no such irq", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
     loc["irq"] = desc["irq"]
@@ -119,16 +129,16 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
     desc["affinity_set"] = True
     if stored:
         desc["affinity"] = mask
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("stored"))
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("stored"))
         k.ret(0)
     elif pcntxt and not desc["move_pending"]:
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("direct"))
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("direct"))
         k.call("irq_do_set_affinity", irq=desc["irq"], mask=mask)
     else:
         desc["move_pending"] = True
         desc["pending_mask"] = mask
         irq_dirty(k, desc["irq"])
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("pending"))
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("pending"))
         k.ret(0)
 
 
@@ -136,15 +146,16 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
 def moved(k: Any, loc: dict[str, Any]) -> None:
     """irq_try_set_affinity: from 12f47073a40f (``affinity_busy_pending``) the vector domain's
     -EBUSY (the previous move's cleanup is outstanding) becomes a pending move, applied with the
-    irq masked at its next interrupt (irq_move_irq), instead of an error for the caller."""
+    irq masked at its next interrupt (irq_move_irq), instead of an error for the caller. The
+    pending mask is the caller's mask as it is (irq_set_affinity_pending -> irq_copy_pending)."""
     ret = loc["ret"]
     if ret == -EBUSY and sw(k, "affinity_busy_pending"):
         desc = k.w["irqs"][loc["irq"]]
-        mask = [c for c in loc["mask"] if c in online(k)]
+        mask = list(loc["mask"])
         desc["move_pending"] = True
         desc["pending_mask"] = mask
         irq_dirty(k, desc["irq"])
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], mask[0], k.s("pending"))
+        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("pending"))
         ret = 0
     k.ret(ret if ret < 0 else 0)
 
@@ -182,13 +193,12 @@ def mask_first(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["move_pending"] = False
     irq_dirty(k, loc["irq"])
-    mask = [c for c in desc["pending_mask"] if c in online(k)]
-    if not mask:
+    if not [c for c in desc["pending_mask"] if c in online(k)]:
         desc["pending_mask"] = []
         k.note("pending affinity has no online CPU: dropped", 0, desc["dev"])
         k.ret(0)
         return
-    loc["mask"] = mask
+    loc["mask"] = list(desc["pending_mask"])    # as it is: irq_do_set_affinity(data, desc->pending_mask)
     loc["was_masked"] = mask_irq(k, desc)
 
 

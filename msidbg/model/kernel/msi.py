@@ -81,6 +81,7 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
         "activated": False, "started": False, "masked": True,
         "affinity": list(mask), "affinity_set": False, "hint": None,
         "move_pending": False, "pending_mask": [], "msg": [0, 0, 0],
+        "proc": False,      # /proc/irq/N exists: register_irq_proc ran (__setup_irq)
     }
 
 
@@ -383,6 +384,11 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         desc_dirty(k, desc)
         k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
         return
+    if late_activation(k, loc, desc):      # a reservation now, the vector when request_irq activates it
+        vec.reserve(k.w, desc)
+        desc_dirty(k, desc)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
+        return
     ret = vec.assign_any(k.w, desc)
     desc_dirty(k, desc)
     if ret < 0:
@@ -391,6 +397,13 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         return
     desc["activated"] = True
     k.ev(K.VECTOR_ASSIGN, loc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+
+
+def late_activation(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> bool:
+    """A Multi-MSI irq after the block's first, before 4c457e8cb75e (``msi_activate_early``):
+    __msi_domain_alloc_irqs activated only desc->irq, so the others stay reserved (IRQD_CAN_RESERVE
+    kept) and are activated -- vector, IRTE, message -- by request_irq."""
+    return loc["type"] == "msi" and desc["index"] > 0 and sw(k, "msi_activate_early") == "first"
 
 
 def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
@@ -404,7 +417,13 @@ def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
 
 @domain_alloc.step
 def activate_early(k: Any, loc: dict[str, Any]) -> None:
-    """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c)."""
+    """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c) -- for
+    every irq of a Multi-MSI block from 4c457e8cb75e, only the first before (``late_activation``);
+    before f3b0946d629c (``msi_activate_early: none``) by no irq: irq_startup activates them."""
+    desc = k.w["irqs"][loc["irq"]]
+    if late_activation(k, loc, desc) or sw(k, "msi_activate_early") == "none":
+        desc["activated"] = False
+        return
     k.call("irq_compose_write", irq=loc["irq"])
 
 

@@ -22,6 +22,9 @@ IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __ir
 CHIP_STARTUP = Source(L, "v6.6", "kernel/irq/chip.c", "__irq_startup / irq_enable", "all")
 SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", "4.13..")
 DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
+ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
+                       "irq_do_set_affinity (the online CPUs of the mask to the chip, else -EINVAL)",
+                       "5.18.. (affinity_online_filter)")
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
@@ -95,6 +98,11 @@ PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinit
                       "..4.14 (proc_affinity_result: false)")
 PROC_IRQ_EPERM = Source(L, "eb29369fa543", "kernel/irq/proc.c", "write_irq_affinity (-EPERM for a managed irq)",
                         "6.12.. (affinity_usr_errno)")
+PROC_IRQ_REJECT = Source(L, "cba6437a1854", "kernel/irq/proc.c",
+                         "write_irq_affinity (irq_select_affinity_usr: -EINVAL for a mask without an online CPU)",
+                         "5.6.. (proc_offline_mask: einval); irq_setup_affinity before")
+PROC_IRQ_DIR = Source(L, "cc9b94029e9e", "kernel/irq/proc.c + kernel/irq/manage.c + kernel/irq/irqdesc.c",
+                      "register_irq_proc (from __setup_irq) / unregister_irq_proc (from free_desc)", "all")
 BUSY_PENDING = Source(L, "12f47073a40f", "kernel/irq/manage.c", "irq_try_set_affinity / irq_set_affinity_pending",
                       "4.18.. (affinity_busy_pending)")
 HINT_BEST_EFFORT = Source("LKML", "2021-09-06 <87bl569goi.ffs@tglx>", "Re: irq_set_affinity_hint return value",
@@ -172,6 +180,24 @@ reading("kernel.hotplug.offline-lost",
         "A message to a CPU that has gone offline is lost: its local APIC is soft-disabled after fixup_irqs() "
         "and sets no IRR bit; INIT clears the rest when it comes back.", source=CPU_DISABLE, module=M,
         quote="IOW, interrupts arriving after disabling the local APIC will be lost.")
+reading("kernel.proc.dir-at-request",
+        "/proc/irq/N (smp_affinity, smp_affinity_list) of an MSI irq exists from its first request_irq() "
+        "(__setup_irq -> register_irq_proc) until the descriptor is freed (free_desc -> unregister_irq_proc); "
+        "free_irq() leaves it. A set_affinity before request_irq() gets ENOENT.", source=PROC_IRQ_DIR, module=M,
+        quote="irq directories are registered only when a handler is added, not when the descriptor is created")
+reading("kernel.affinity.mask-as-given",
+        "irq_set_affinity() keeps the caller's mask as it is, offline CPUs included, whether it stores it, records "
+        "it as the pending move or hands it to irq_do_set_affinity(), which stores it as the irq's affinity; the "
+        "chip gets only its online CPUs from 33de0aa4bae9 (5.18).", source=(SET_AFFINITY, BUSY_PENDING, ONLINE_FILTER),
+        module=M, quote="irqd_set_move_pending(data); irq_copy_pending(desc, mask); ... /* Make sure we only "
+        "provide online CPUs to the irqchip */")
+reading("kernel.hotplug.affinity-kept",
+        "migrate_one_irq() moves an irq with its affinity (or pending mask) as it is, which the irq keeps; an "
+        "affinity without an online CPU is replaced by cpu_online_mask ('no longer affine'), a managed irq's is "
+        "kept while it is shut down. x86 before the generic migration code (fixup_irqs calling the chip "
+        "directly, whose apic_set_affinity stores no mask) is not modelled.", source=MIGRATE, module=M,
+        quote="If the interrupt is managed, then shut it down and leave the affinity untouched. ... affinity = "
+        "cpu_online_mask; brokeaff = true;")
 reading("kernel.hotplug.mdelay",
         "fixup_irqs() waits 1 ms before it scans the outgoing CPU's IRR.", source=FIXUP_IRQS, module=M,
         quote="So for now, retain mdelay(1) and check the IRR and then send those interrupts to new targets as "

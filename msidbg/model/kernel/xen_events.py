@@ -27,6 +27,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
 from msidbg.model.kernel import entry, irq
+from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
 from msidbg.model.provkernel import irq_dirty
@@ -215,8 +216,9 @@ def rebound(k: Any, loc: dict[str, Any]) -> None:
 
 
 def select_target_cpu(k: Any, mask: list[int]) -> int:
-    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie)."""
-    online = [c["id"] for c in k.w["cpus"] if c["online"]]
+    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie); online is
+    cpu_online_mask, which no longer holds a CPU going offline."""
+    online = [c["id"] for c in k.w["cpus"] if vec.cpu_online(k.w, c["id"])]
     cpus = [c for c in mask if c in online] or online
     return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
 

@@ -20,8 +20,9 @@ from msidbg.tui.view import Progress, View
 SEP = ("  │  ", "$text-muted")
 
 
-def status_content(view: View | None, progress: Progress | None) -> Content:
-    """Where the cursor is (or how far a running command has got), its event, the detail."""
+def status_content(view: View | None, progress: Progress | None, why_key: str = "w") -> Content:
+    """Where the cursor is (or how far a running command has got), its event, the detail.
+    ``why_key``: the key of the why command as bound (the user may rebind it)."""
     if view is None:
         return Content("loading…")
     if progress is not None:
@@ -34,7 +35,7 @@ def status_content(view: View | None, progress: Progress | None) -> Content:
     first = Content.assemble(
         (f"event {view.cursor:,} / {view.total:,}", "bold"), (" (end)" if view.ended else "", "$text-muted"),
         SEP, (f"{dev}CPU{view.cpu}", "bold"), SEP, (view.stop, _stop_style(view.stop)),
-        (" · w: why" if "breakpoint" in view.stop else "", "$text-muted"), SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
+        (f" · {why_key}: why" if "breakpoint" in view.stop and why_key else "", "$text-muted"), SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
     parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor)]
     if view.detail:
         parts += ["\n", Content.assemble(("── ", "$text-error"), (view.detail, "$text-error"))]
@@ -58,15 +59,17 @@ def _event_line(event: Event | None, cursor: int, running: bool = False) -> Cont
 class StatusLine(Static):
     """Re-rendered from the View (and the Progress of a running command)."""
 
+    #: the why command's key as bound ("" when unbound): the stop line's hint names it
+    why_key = "w"
     view: reactive[View | None] = reactive(None, layout=False)
     progress: reactive[Progress | None] = reactive(None, layout=False)
 
     def watch_view(self) -> None:
-        self.update(status_content(self.view, self.progress), layout=False)
+        self.update(status_content(self.view, self.progress, self.why_key), layout=False)
 
     def watch_progress(self, progress: Progress | None) -> None:
         self.set_class(progress is not None, "-running")
-        self.update(status_content(self.view, self.progress), layout=False)
+        self.update(status_content(self.view, self.progress, self.why_key), layout=False)
 
     def on_mount(self) -> None:
         self.on_resize()

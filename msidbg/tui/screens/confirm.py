@@ -26,7 +26,7 @@ class ConfirmQuit(ModalScreen[str | None]):
         with Vertical(id="confirm-box"):
             yield Label("Quit msidbg?", id="confirm-title")
             yield Static(f"{self.unsaved} not saved in a snapshot file.")
-            yield Static("y quit  ·  s save a snapshot first  ·  n / escape stay", id="confirm-keys")
+            yield Static("y quit  ·  s save a snapshot, then quit  ·  n / escape stay", id="confirm-keys")
 
     def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer)

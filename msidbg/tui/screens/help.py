@@ -65,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(mark, classes="help-key")
                     yield Static(what, classes="help-what")
             yield Static("Rebind keys in $XDG_CONFIG_HOME/msidbg/keys.toml (or $MSIDBG_KEYS), e.g.\n"
-                         "  [keys]\n  step = \"n,f10\"", id="help-config")
+                         "  [keys]\n  step = \"n,f10\"", id="help-config", markup=False)  # [keys] is no tag
 
     def rows(self) -> list[tuple[str, str]]:
         """(keys, action name) as shown, for tests."""

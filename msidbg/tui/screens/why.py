@@ -62,8 +62,8 @@ class WhyScreen(ModalScreen[int | None]):
     DEFAULT_CSS = """
     WhyScreen { align: center middle; }
     #why-box { width: 96%; max-width: 140; height: 90%; padding: 0 1; border: round $accent; background: $panel; }
-    #why-title { text-style: bold; }
-    #why-help { color: $text-muted; margin-bottom: 1; }
+    #why-title { text-style: bold; width: 100%; }
+    #why-help { color: $text-muted; margin-bottom: 1; width: 100%; }
     #why-list { height: 1fr; }
     """
 
