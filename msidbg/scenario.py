@@ -57,10 +57,10 @@ class Platform:
     xen: str | None = None
     qemu: str | None = None
     interrupt_remapping: bool = False
-    #: bare metal: the firmware's APIC destination mode choice (physflat = the ACPI FADT "APIC
-    #: physical destination mode" flag); None = Linux's own choice (flat on <= 8 CPUs before 6.12)
-    apic: str | None = None
     switches: Mapping[str, Any] = field(default_factory=dict)
+    #: the x86 APIC driver as dmesg names it ("Switched APIC routing to physical flat."); None: what a
+    #: 64-bit kernel picks from cpus and interrupt_remapping. Read only before 4.15 (legacy vectors)
+    apic_routing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,8 +215,10 @@ TOP_KEYS = (
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
-PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic", *PLATFORM_SWITCHES)
-APIC_DRIVERS = ("flat", "physflat")
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", *PLATFORM_SWITCHES)
+#: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them; the first two have the
+#: physical one-CPU vector allocation domain the legacy (pre-4.15) allocator is modelled for
+APIC_ROUTINGS = ("physical flat", "physical x2apic", "flat", "cluster x2apic")
 #: HVM_MAX_VCPUS (xen/include/public/hvm/hvm_info_table.h, 128 from 4.x to 4.22): hvmloader's MADT
 #: lists at most that many vCPUs (APIC ids 0, 2, .., 254)
 HVM_MAX_VCPUS = 128
@@ -317,8 +319,64 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         probes=_section(top, "probes", lambda y, f: _probes(y, ctx), ()),
         breakpoint_lines=_breakpoint_lines(top),
     )
+    _check_legacy_vectors(scn, top, root)
     _check_apic_ids(top, scn)
     return scn
+
+
+#: the first release whose vector allocator the legacy model follows: arch/x86/kernel/apic/vector.c with
+#: hierarchical irqdomains (4.3) *and* Thomas Gleixner's vector cleanup series (996c591227d9 "x86/irq:
+#: Plug vector cleanup race", v4.5-rc2: -EBUSY while the old domain has an online CPU, the force-complete
+#: that clears old slots). 4.3/4.4 (before that series; 4.4.y got it in a stable release not read) and
+#: 3.x (io_apic.c / vector.c with irq_cfg, arch_setup_msi_irqs) differ in what the model observes.
+LEGACY_FIRST = (4, 5)
+
+
+def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
+    """Refuse what the pre-4.15 vector allocator would need and msidbg does not model.
+
+    Only worlds whose MSIs use the native x86 vector domain are concerned: bare metal, and a Xen
+    HVM guest with platform.apic_virtualization (pirq guests never allocate a guest vector)."""
+    table = scn.behaviour.plain(scn.platform.kind)
+    routing = scn.platform.apic_routing
+    native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and bool(table.get("apic_virtualization")))
+    if table.get("vector_allocator") != "legacy" or not native:
+        if routing is not None and not native:
+            pitems = top.items["platform"].value
+            fail("platform.apic_routing", pitems["apic_routing"], "only read where MSIs use the x86 vector domain: "
+                 "bare metal, or xen-hvm with apic_virtualization (expected no apic_routing)")
+        return
+    kitems = top.items.get("kernel")
+    kmap = kitems.value if kitems is not None and isinstance(kitems.value, dict) else {}
+    if "vector_allocator" in kmap:
+        field, node = "kernel.vector_allocator", kmap["vector_allocator"]
+    elif "version" in kmap:
+        field, node = "kernel.version", kmap["version"]
+    else:
+        field, node = "kernel", kitems if kitems is not None else root
+    version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
+    if version is not None and version[:2] < LEGACY_FIRST:
+        fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (before the 4.5 vector cleanup series, "
+             "996c591227d9) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
+    if version is not None and version[:2] >= (4, 15):
+        fail(field, node, f"legacy is the vector allocator of 4.5 to 4.14; Linux {scn.kernel.version} has the matrix "
+             "allocator (69cde0004a4b, 4.15), and the legacy one with its later code is not modelled (expected "
+             "vector_allocator: matrix, or kernel.version 4.5 to 4.14)")
+    if scn.platform.interrupt_remapping:
+        fail(field, node, "before 4.15 the vector domain under interrupt remapping is not modelled (x2APIC, by "
+             "default in cluster mode: logical destinations) (supported with kernel.version 4.5 to 4.14: "
+             "interrupt_remapping false, with cpus 9 or more or platform.apic_routing: physical flat / physical x2apic)")
+    if routing in ("flat", "cluster x2apic"):
+        pitems = top.items["platform"].value
+        fail("platform.apic_routing", pitems["apic_routing"], f"the {routing} APIC driver before 4.15 (logical "
+             "destinations, a vector allocation domain of several CPUs) is not modelled (expected physical flat "
+             "or physical x2apic, or kernel.version 4.15 and later)")
+    if routing is None and scn.cpus <= 8:
+        fail(field, node, f"before 4.15 a 64-bit kernel on {scn.cpus} CPU{'s' if scn.cpus > 1 else ''} uses the flat "
+             "logical APIC driver (a vector on every CPU, lowest-priority delivery), which is not modelled "
+             "(supported with kernel.version 4.5 to 4.14: cpus 9 or more, the physflat driver, or "
+             "platform.apic_routing: physical flat / physical x2apic when dmesg says so; or kernel.version 4.15 "
+             "and later)")
 
 
 def _check_apic_ids(top: Fields, scn: Scenario) -> None:
@@ -331,15 +389,27 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
     if p.kind == "xen-hvm" and cpus > HVM_MAX_VCPUS:
         fail("cpus", top.items["cpus"], f"{cpus} vCPUs: a Xen HVM guest has at most HVM_MAX_VCPUS = "
              f"{HVM_MAX_VCPUS} (APIC ids 0, 2, .., 254) (expected cpus: 1..{HVM_MAX_VCPUS} on xen-hvm)")
-    if p.apic == "flat":
-        node = ys.as_map(top.items["platform"], "platform")["apic"]
+    routing = p.apic_routing
+    if routing is None:
+        return
+    node = top.items["platform"].value["apic_routing"]
+    field = "platform.apic_routing"
+    if routing == "cluster x2apic":
+        fail(field, node, "x2APIC cluster mode (logical destinations: Linux uses it only with interrupt remapping, "
+             "whose IRTEs would hold cluster ids) is not modelled (expected physical x2apic, or no apic_routing)")
+    if p.interrupt_remapping and routing != "physical x2apic":
+        fail(field, node, f"with interrupt remapping a 64-bit kernel runs x2APIC, not {routing} (expected physical "
+             "x2apic, or no apic_routing)")
+    if routing == "flat":
+        if p.kind != "bare-metal":
+            fail(field, node, "a Xen HVM guest's native messages are modelled in physical mode (expected physical "
+                 "flat or physical x2apic)")
         if cpus > 8:
-            fail("platform.apic", node, f"the flat APIC driver addresses at most 8 CPUs (a logical id bit each), "
-                 f"the scenario has {cpus} (expected physflat, or cpus: 1..8)")
+            fail(field, node, f"the flat APIC driver addresses at most 8 CPUs (a logical id bit each), the scenario "
+                 f"has {cpus} (expected physical flat, or cpus: 1..8)")
         if not scn.behaviour.plain(p.kind).get("apic_flat_logical"):
-            fail("platform.apic", node, "this kernel has no flat (logical destination) APIC driver on 64-bit "
-                 "(838ba7733e4e, 6.12; kernel.apic_flat_logical) (expected physflat, or a kernel.version "
-                 "before 6.12)")
+            fail(field, node, "this kernel has no flat (logical destination) APIC driver on 64-bit (838ba7733e4e, "
+                 "6.12; kernel.apic_flat_logical) (expected physical flat, or a kernel.version before 6.12)")
 
 
 def _section(top: Fields, key: str, conv: Conv[Any], default: Any) -> Any:
@@ -370,13 +440,9 @@ def _platform(y: Y, path: str) -> Platform:
             bh.check_combination(bh.parse_xen(xen), bh.parse_qemu(qemu))
         except bh.VersionError as e:
             fail(f.path("qemu"), f.items["qemu"], str(e))
-    apic = f.read("apic", choice(APIC_DRIVERS, "APIC driver"), None)
-    if apic is not None and (kind != "bare-metal" or remapping):
-        what = ("the APIC destination mode is the bare-metal kernel's choice without interrupt remapping "
-                "(expected no apic, or platform.kind: bare-metal with interrupt_remapping: false)")
-        fail(f.path("apic"), f.items["apic"], what)
-    return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping, apic=apic,
-                    switches=_switches(f, PLATFORM_SWITCHES))
+    return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
+                    switches=_switches(f, PLATFORM_SWITCHES),
+                    apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None))
 
 
 def _check_xen_only(f: Fields, kind: str) -> None:

@@ -79,7 +79,7 @@ run:
 @pytest.mark.parametrize(("cpus", "platform", "kernel", "addr"), [
     (2, "", "5.15", 0xFEE02004),                            # apic_flat: logical id 1 << 1, DM=1
     (8, "", "6.11", 0xFEE02004),
-    (2, "apic: physflat", "5.15", 0xFEE01000),              # the FADT 'APIC physical' flag
+    (2, "apic_routing: physical flat", "5.15", 0xFEE01000),  # dmesg says so (e.g. the FADT flag)
     (9, "", "5.15", 0xFEE01000),                            # physflat_probe: more than 8 CPUs
     (2, "", "6.12", 0xFEE01000),                            # 838ba7733e4e: no logical mode on 64-bit
 ])
@@ -91,13 +91,21 @@ def test_the_bare_metal_message_address_follows_the_apic_driver(cpus: int, platf
     assert eng.w["platform"]["apic"] == ("flat" if addr & 4 else "physflat")
 
 
-@pytest.mark.parametrize(("cpus", "kernel", "why"), [
-    (9, "5.15", "the flat APIC driver addresses at most 8 CPUs"),
-    (2, "6.12", "this kernel has no flat"),
+@pytest.mark.parametrize(("cpus", "platform", "kernel", "why"), [
+    (9, "apic_routing: flat", "5.15", "the flat APIC driver addresses at most 8 CPUs"),
+    (2, "apic_routing: flat", "6.12", "this kernel has no flat"),
+    (2, "apic_routing: cluster x2apic", "5.15", "x2APIC cluster mode"),
+    (2, "apic_routing: physical flat, interrupt_remapping: true", "5.15", "with interrupt remapping a 64-bit kernel"),
+    (2, "kind: xen-hvm, apic_virtualization: true, apic_routing: flat", "5.15", "a Xen HVM guest's native messages"),
 ])
-def test_an_impossible_flat_driver_is_a_load_error(cpus: int, kernel: str, why: str) -> None:
-    with pytest.raises(ScenarioError, match=f"platform.apic: {why}"):
-        scenario(FLAT.format(cpus=cpus, platform="apic: flat", kernel=kernel))
+def test_an_impossible_apic_routing_is_a_load_error(cpus: int, platform: str, kernel: str, why: str) -> None:
+    with pytest.raises(ScenarioError, match=f"platform.apic_routing: {why}"):
+        scenario(FLAT.format(cpus=cpus, platform=platform, kernel=kernel))
+
+
+def test_apic_routing_flat_on_a_small_machine_is_linuxs_own_choice() -> None:
+    eng = run_to_end(scenario(FLAT.format(cpus=4, platform="apic_routing: flat", kernel="5.15")))
+    assert eng.w["devices"]["eth0"]["msix"]["table"][0]["addr_lo"] == 0xFEE02004
 
 
 RAW = FLAT.replace("affinity: 1}}", "affinity: 1}}\n  - {{at: 1ms, do: write, dev: eth0, target: msix-table, "

@@ -298,7 +298,7 @@ ROWS: tuple[Switch, ...] = (
         "apic_flat_logical", "kernel", BOOL, False,
         "a 64-bit kernel has the flat APIC driver (apic_flat, arch/x86/kernel/apic/apic_flat_64.c): on bare "
         "metal without interrupt remapping, with at most 8 possible CPUs and no ACPI FADT 'APIC physical' "
-        "flag (platform.apic), physflat_probe() declines and apic_flat takes over -- logical destination "
+        "flag (platform.apic_routing), physflat_probe() declines and apic_flat takes over -- logical destination "
         "mode, each CPU's logical id 1 << cpu in its LDR (default_init_apic_ldr), so an MSI's destination "
         "field is 1 << cpu with the address's Destination Mode bit set (apic_flat_calc_apicid). Delivery "
         "mode Fixed from a31e58e129f7 (4.15); before, flat used lowest-priority delivery (not modelled). "
@@ -331,6 +331,65 @@ ROWS: tuple[Switch, ...] = (
                    note="in tglx's x86-apic-for-linus pull (July 2019, the 5.3 merge window); queued in the 5.2 "
                    "stable review of 2019-07-18 ([PATCH 5.2 12/21]: taken for 5.2.2, the release not read); a 4.19 "
                    "backport fc6975ee932b exists (its release not checked, not listed)"),
+        ),
+    ),
+    Switch(
+        "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
+        "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
+        "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "
+        "searching from a global cursor in steps of 16; no reservation, no activation-time assignment, "
+        "freed slots are VECTOR_UNUSED; matrix -- kernel/irq/matrix.c: a reservation at allocation, the "
+        "vector at activation on the CPU of the mask with the most free vectors, its lowest free one. "
+        "legacy is modelled for the physical single-CPU allocation domain only (physflat: more than 8 "
+        "CPUs, no interrupt remapping): the loader refuses the flat logical and x2APIC cluster cases",
+        initial="legacy",
+        initial_note="read in a 4.13/4.14 arch/x86/kernel/apic/vector.c (__assign_irq_vector with "
+        "cpu_mask_to_apicid(vector_searchmask, irqdata, ...), irqd_set_single_target when "
+        "!apic->irq_dest_mode) and a 4.6-4.12 one (the same search); 996c591227d9 (x86/irq: Plug vector cleanup "
+        "race, v4.5-rc2) added the -EBUSY while the old domain has an online CPU -- 4.3/4.4 (hierarchical irqdomains, "
+        "before it) and 3.x (irq_cfg in io_apic.c / vector.c, arch_setup_msi_irqs; steps of 16 in a 3.15-4.0 copy, "
+        "of 8 in an older io_apic.c) are refused at load",
+        history=(
+            Change("4.15", "matrix", "69cde0004a4b x86/vector: Use matrix allocator for vector assignment "
+                   "(Thomas Gleixner's vector rework, with the reservation and activation commits around it)",
+                   note="the hash and title as the Fixes: tag of a 2021 x86/apic fix for the ISA legacy vectors quotes them; the "
+                   "series is the 4.15 x86/apic merge (the 4.14 vector.c has none of it); no stable backport"),
+        ),
+    ),
+    Switch(
+        "move_busy_rearm", "kernel", BOOL, True,
+        "irq_move_masked_irq() keeps a deferred move pending when the vector domain refuses it with -EBUSY "
+        "(the previous move's cleanup is outstanding) and retries at the next interrupt; before, the pending "
+        "move was dropped (pending_mask cleared) and the irq stayed where it was",
+        initial=False,
+        initial_note="kernel/irq/migration.c before a33a5d2d16cb: 'if (cpumask_any_and(desc->pending_mask, "
+        "cpu_online_mask) < nr_cpu_ids) irq_do_set_affinity(...); cpumask_clear(desc->pending_mask);' (the "
+        "diff's - lines); the -EBUSY it ignores exists since 996c591227d9 x86/irq: Plug vector cleanup race (v4.5-rc2; 98229aa36caa in 4.4.y)",
+        history=(
+            Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
+                   note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it). Not listed as "
+                   "backports, their release numbers not read: the 4.9 stable review of 2020-06-01 carries it "
+                   "('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y was found missing then"),
+        ),
+    ),
+    Switch(
+        "hotplug_migration", "kernel", ("x86", "generic"), "generic",
+        "which irqs a CPU going offline moves, and how: x86 -- fixup_irqs' own loop: every irq with an action "
+        "whose affinity mask is no longer a subset of the online CPUs (the dying CPU is in it, wherever the irq "
+        "is targeted) is force-completed and re-set through the chip to that mask, or to every online CPU "
+        "('Broke affinity'), its mask left as it was, managed or not; generic -- irq_migrate_all_off_this_cpu / "
+        "migrate_one_irq: the started irqs whose effective target is the dying CPU, a managed irq with no CPU "
+        "left shut down",
+        initial="x86",
+        initial_note="arch/x86/kernel/irq.c fixup_irqs of 4.6..4.12 (read in a stored copy: "
+        "'if (!irq_has_action(irq) || irqd_is_per_cpu(data) || cpumask_subset(affinity, cpu_online_mask)) "
+        "continue; irq_force_complete_move(desc); ... ret = chip->irq_set_affinity(data, affinity, true);')",
+        history=(
+            Change("4.13", "generic", "x86 fixup_irqs calls irq_migrate_all_off_this_cpu() (Thomas Gleixner's "
+                   "genirq/cpuhotplug rework of June 2017; its hash not found)", unconfirmed=("4.13",),
+                   note="fixup_irqs is about 680 bytes in 4.4/4.8/4.10 builds and about 250 in 4.13's (a "
+                   "symbol table of those releases): the switch is in 4.11, 4.12 or 4.13; 4.13 is the release of "
+                   "that series (effective affinity, irq_needs_fixup, managed shutdown on hotplug)"),
         ),
     ),
     Switch(

@@ -131,6 +131,9 @@ def _platform() -> Schema:
         "xen": {"type": ["string", "number"], "description": 'a Xen release like "4.5" (sets the Xen switches)'},
         "qemu": {"type": "string", "description": '"qemu-xen-4.5" or "qemu-traditional" (sets the QEMU switches)'},
         "interrupt_remapping": {"type": "boolean"},
+        "apic_routing": {"enum": list(S.APIC_ROUTINGS),
+                         "description": 'the APIC driver as dmesg names it ("Switched APIC routing to physical flat."); '
+                                        "read before 4.15 only"},
     }
     types.update({name: _switch(row) for name, row in S.PLATFORM_SWITCHES.items()})
     return _nullable({"type": "object", "properties": {k: types.get(k, {}) for k in S.PLATFORM_KEYS},

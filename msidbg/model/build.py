@@ -17,11 +17,13 @@ from msidbg.model.acct import new_acct
 from msidbg.model.device import new_device
 from msidbg.model.hw import (
     FIRST_DYNAMIC_IRQ,
+    FIRST_EXTERNAL_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
     ISA_IRQ_VECTOR0,
     NR_LEGACY_IRQS,
     PIC_CASCADE_IR,
     VECTOR_CLEANUP,
+    VECTOR_OFFSET_START,
     words_set,
 )
 from msidbg.sim.costs import merged
@@ -70,6 +72,15 @@ def legacy_irqs(w: World) -> None:
         words_set(cpu0["alloc"], v)
 
 
+def _legacy_cursor(scn: Scenario) -> dict[str, Any]:
+    """Before 4.15 (``vector_allocator: legacy``) __assign_irq_vector's static search cursor,
+    ``[current_vector, current_offset]`` = FIRST_EXTERNAL_VECTOR + VECTOR_OFFSET_START and
+    VECTOR_OFFSET_START % 16; the matrix-era world has no such field."""
+    if scn.behaviour.plain().get("vector_allocator") != "legacy":
+        return {}
+    return {"vec_cursor": [FIRST_EXTERNAL_VECTOR + VECTOR_OFFSET_START, VECTOR_OFFSET_START % 16]}
+
+
 def platform_state(scn: Scenario) -> dict[str, Any]:
     """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
@@ -83,17 +94,17 @@ def apic_driver(scn: Scenario) -> str:
 
     * ``x2apic``: interrupt remapping (x2APIC; the IRTE carries the destination);
     * ``flat``: bare metal, no remapping, at most 8 CPUs, a 64-bit kernel before 6.12
-      (``kernel.apic_flat_logical``) and no ``platform.apic: physflat``: physflat_probe declines
+      (``kernel.apic_flat_logical``) and no ``platform.apic_routing`` saying otherwise: physflat_probe declines
       (num_possible_cpus() <= 8) and apic_flat, logical destination mode, takes over;
     * ``physflat``: otherwise (physical destination: the APIC id). A Xen HVM guest's native
       messages are modelled physical with Xen's APIC ids (see docs/model-xen.md)."""
     p = scn.platform
-    if p.interrupt_remapping:
+    if p.interrupt_remapping or p.apic_routing == "physical x2apic":
         return "x2apic"
-    if p.kind != "bare-metal":
+    if p.kind != "bare-metal" or p.apic_routing == "physical flat":
         return "physflat"
-    if p.apic is not None:
-        return p.apic
+    if p.apic_routing == "flat":
+        return "flat"
     flat = scn.behaviour.plain(p.kind).get("apic_flat_logical", False) and scn.cpus <= FLAT_MAX_CPUS
     return "flat" if flat else "physflat"
 
@@ -145,6 +156,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
             "waiters": {},
             "vector_lock": -1,
             "hotplug": -1,           # the CPU running a cpu_down/cpu_up (cpu_hotplug_lock), or -1
+            **_legacy_cursor(scn),
             "faults": [[f.call, f.dev, ERRNOS[f.errno], f.times] for f in scn.faults],
         },
         "actions": [],

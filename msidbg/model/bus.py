@@ -103,7 +103,9 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         if not c["queued"]:
             eng.model.wake(eng, c)
         return dest
-    return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n)
+    # x2APIC (physical x2apic without remapping): 0xFF is an APIC id, the broadcast is 0xFFFFFFFF
+    broadcast = -1 if w["platform"]["apic"] == "x2apic" else XAPIC_BROADCAST
+    return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast)
 
 
 def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:

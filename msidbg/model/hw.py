@@ -68,6 +68,12 @@ IRQ_MOVE_CLEANUP_VECTOR = 0x20    # the lowest-priority vector: moved-vector cle
 FIRST_DEVICE_VECTOR = 0x21
 FIRST_SYSTEM_VECTOR = 0xEC        # local timer and up are system vectors
 MANAGED_IRQ_SHUTDOWN_VECTOR = 0xEF
+# before 4.15 (arch/x86/include/asm/irq_vectors.h of 4.x): LOCAL_TIMER_VECTOR 0xef is the first
+# system vector; 0x80 (IA32 syscall, CONFIG_IA32_EMULATION) is in used_vectors; the search starts
+# after 0x20 + VECTOR_OFFSET_START (1 on 64-bit)
+LEGACY_FIRST_SYSTEM_VECTOR = 0xEF
+IA32_SYSCALL_VECTOR = 0x80
+VECTOR_OFFSET_START = 1
 ISA_IRQ_VECTOR0 = 0x30            # legacy ISA irqs 0..15 on the boot CPU
 PIC_CASCADE_IR = 2
 NR_LEGACY_IRQS = 16

@@ -58,11 +58,19 @@ Revisions:
   and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
   request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
   (``kernel.msi_activate_early``). The world gains the three kernel switches.
+  Kernels before 4.15 run the pre-matrix x86 vector allocator (``kernel.vector_allocator:
+  legacy``, 69cde0004a4b): vectors at allocation on the first online CPU of the mask, a global
+  search cursor in strides of 16 (the world gains ``kernel.vec_cursor`` on those kernels), -EBUSY
+  before the no-op check, UNUSED slots on free, no activation/deactivation, slots restored at CPU
+  online; a deferred move refused -EBUSY is dropped before a33a5d2d16cb (``kernel.move_busy_rearm``,
+  4.18); before 4.13 x86 fixup_irqs re-sets every irq whose affinity mask holds the dying CPU
+  (``kernel.hotplug_migration: x86``). Every world gains the three kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
+  (remapping) and pre-4.5 bare-metal scenarios are refused at load.
 - 5 (apicaddr): APIC ids and MSI destination addresses per topology. Xen HVM vCPU n has APIC id
   2n (vlapic_init): the guest's native messages, QEMU's gflags and Xen's vMSI matching use it; a
   64-bit bare-metal kernel before 6.12 on <= 8 CPUs without remapping uses apic_flat (logical
   destination 1 << cpu, address bit 2; ``kernel.apic_flat_logical``, 838ba7733e4e;
-  ``platform.apic``), so those runs' messages change address (not outcome); a logical message
+  ``platform.apic_routing``), so those runs' messages change address (not outcome); a logical message
   reaches every APIC whose LDR matches, xAPIC physical 0xFF every APIC. The world gains
   ``cpus[i].ldr``, ``platform.apic`` and (bare metal) ``behaviour.apic_flat_logical``. From
   f8a8fe61fec8 (5.3; ``kernel.spurious_vector_eoi``, every world gains it) a message on vector

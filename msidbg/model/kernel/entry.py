@@ -57,18 +57,18 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     slot = c["vector_irq"].get(v)
     stack = c["irq"]["stack"]
     irq = -1
-    if v in SYSVEC:     # (the Xen upcall: every interrupt of a passthrough device; _push inlined)
-        prog = SYSVEC[v]
-        stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
-                  {"prog": prog, "pc": 0, "locals": {"vector": v, "src": src}})
-        if eng.call_watch:
-            eng.entered(prog)
-    elif type(slot) is int:
+    if type(slot) is int:   # a device irq (before 4.15 also 0xec..0xee, below the timer's 0xef)
         irq = slot
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
                   {"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
         if eng.call_watch:
             eng.entered("handle_edge_irq")
+    elif v in SYSVEC:   # (the Xen upcall: every interrupt of a passthrough device; _push inlined)
+        prog = SYSVEC[v]
+        stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
+                  {"prog": prog, "pc": 0, "locals": {"vector": v, "src": src}})
+        if eng.call_watch:
+            eng.entered(prog)
     elif slot == VECTOR_CLEANUP:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})

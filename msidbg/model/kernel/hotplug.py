@@ -63,7 +63,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -98,9 +98,39 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
 
 
+def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
+    """fixup_irqs' own loop before 4.13 (``hotplug_migration: x86``): every irq with an action whose
+    affinity mask is no longer a subset of the online CPUs -- the dying CPU is in it, wherever the
+    irq is targeted -- has its move force-completed and is re-set (chip->irq_set_affinity, forced,
+    masked around unless it moves in process context) to that mask, or to every online CPU when
+    none of it is left ("Broke affinity"); the mask itself is not updated. No managed shutdown,
+    no pending-move fixup."""
+    dying = loc["cpu"]
+    while loc["i"] < len(loc["irqs"]):
+        irq = loc["irqs"][loc["i"]]
+        loc["i"] += 1
+        desc = k.w["irqs"].get(irq)
+        if desc is None or desc["action"] is None:
+            continue
+        online = [c for c in vec.online_cpus(k.w) if c != dying]
+        if all(c in online for c in desc["affinity"]):
+            continue
+        prev_cpu = desc["prev_cpu"]
+        desc_dirty(k, desc)     # provenance: the old vector's slot it may free, the move state
+        freed = vec.force_complete_move(k.w, desc, dying)
+        mask = [c for c in desc["affinity"] if c in online] or online
+        k.call("migrate_one_irq", irq=irq, mask=mask, chip_only=True)
+        if freed:
+            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
+        return
+
+
 @down.step
 def each_irq(k: Any, loc: dict[str, Any]) -> None:
     """migrate_one_irq for every active irq (force-complete moves first)."""
+    if sw(k, "hotplug_migration") == "x86":
+        _x86_fixup_irqs(k, loc)
+        return
     dying = loc["cpu"]
     involved = sw(k, "hotplug_force_complete") == "involved"
     while loc["i"] < len(loc["irqs"]):
@@ -226,7 +256,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.RESTORE, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.LEGACY_VECTOR, S.RESTORE, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @up.step
@@ -245,6 +275,8 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
+    if vec.legacy(k.w):
+        vec.legacy_online_slots(k.w, loc["cpu"])
     target["online"] = True
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
     loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["is_managed"])

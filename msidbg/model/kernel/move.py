@@ -20,7 +20,15 @@ from msidbg.model.hw import MANAGED_IRQ_SHUTDOWN_VECTOR
 from msidbg.model.kernel import msi
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
-from msidbg.model.kernel.irq import chip_has, irq_of, mask_irq, online, unmask_irq
+from msidbg.model.kernel.irq import (
+    CHIP_SET_AFFINITY,
+    ROUTE_SET_AFFINITY,
+    chip_has,
+    irq_of,
+    mask_irq,
+    online,
+    unmask_irq,
+)
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
@@ -28,7 +36,7 @@ from msidbg.sim.program import program
 EINVAL, EBUSY = 22, 16
 
 # --- msi_set_affinity ---------------------------------------------------------------------------
-msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW))
+msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW, S.LEGACY_VECTOR))
 
 
 @msi_set_affinity.step
@@ -185,7 +193,7 @@ def hinted(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- deferred moves -------------------------------------------------------------------------------------
-move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time", source=S.MOVE_IRQ)
+move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move at ack time", source=(S.MOVE_IRQ, S.MOVE_REARM))
 
 
 @move_irq.step
@@ -209,11 +217,14 @@ def do_move(k: Any, loc: dict[str, Any]) -> None:
 
 @move_irq.step
 def unmask_after(k: Any, loc: dict[str, Any]) -> None:
+    """a33a5d2d16cb (4.18, ``move_busy_rearm``): a move refused with -EBUSY (the previous move's
+    cleanup is outstanding) stays pending for the next interrupt; before it the pending move was
+    dropped, pending_mask cleared, whatever irq_do_set_affinity returned."""
     desc = k.w["irqs"][loc["irq"]]
     irq_dirty(k, loc["irq"])
-    if loc["ret"] == -EBUSY:
+    if loc["ret"] == -EBUSY and sw(k, "move_busy_rearm"):
         desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
-    else:
+    else:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
         desc["pending_mask"] = []
     if not loc["was_masked"]:
         unmask_irq(k, desc)
@@ -236,6 +247,13 @@ def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
 
 @migrate.step
 def migrate_set(k: Any, loc: dict[str, Any]) -> None:
+    """irq_do_set_affinity; before 4.13 x86 fixup_irqs called the chip's irq_set_affinity itself
+    (``chip_only``), which leaves the irq's affinity mask as it was."""
+    if loc.get("chip_only"):
+        desc = k.w["irqs"][loc["irq"]]
+        prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
+        k.call(prog, irq=loc["irq"], mask=loc["mask"])
+        return
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
 
 

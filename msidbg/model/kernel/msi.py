@@ -352,14 +352,15 @@ def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain", source=(S.MSI_DOMAIN, S.VECTOR))
+domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain", source=(S.MSI_DOMAIN, S.VECTOR, S.LEGACY_VECTOR))
 
 
 @domain_alloc.step
 def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
     """One irq per descriptor, with the descriptor's affinity mask. A managed irq reserves a
     vector on every CPU of its mask (reserve_managed_vector); any other gets only a global
-    reservation in reservation mode, else a vector now (assign_irq_vector_policy)."""
+    reservation in reservation mode, else a vector now (assign_irq_vector_policy). Before 4.15
+    (``vector_allocator: legacy``) every irq gets its vector now, on the first online CPU."""
     p = pci.pdev(k, loc["dev"])
     i = loc.get("i", 0)
     if i >= len(p["descs"]):
@@ -370,6 +371,16 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
     p["descs"][i]["irq"] = desc["irq"]
     loc["irq"] = desc["irq"]
     desc["resv_mode"] = _can_reserve(k, loc)
+    if vec.legacy(k.w):
+        ret = vec.legacy_alloc(k.w, desc)
+        desc_dirty(k, desc)
+        if ret < 0:
+            k.note("no vector available", ret, loc["dev"])
+            k.ret(ret)
+            return
+        desc["activated"] = True
+        k.ev(K.VECTOR_ASSIGN, loc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+        return
     if desc["is_managed"]:
         ret = vec.reserve_managed(k.w, desc)
         desc_dirty(k, desc)

@@ -60,6 +60,24 @@ CLEANUP_TIMER = Source(L, "bdc1dad299bb", "arch/x86/kernel/apic/vector.c",
                        "6.6.. (vector_cleanup: timer)")
 FORCE_COMPLETE = Source(L, "a6c11c0a5235", "arch/x86/kernel/apic/vector.c", "irq_force_complete_move",
                         "all (which irqs: hotplug_force_complete)")
+# The pre-4.15 vector.c was read in stored copies, not at the tag (the index holds torvalds/linux's newest
+# file only): a comment-stripped 4.13/4.14 one (cpu_mask_to_apicid(vector_searchmask, irqdata, ...),
+# irqd_set_single_target when !apic->irq_dest_mode, no matrix) and a 4.6..4.12 one with the same search.
+LEGACY_VECTOR = Source(L, "v4.14", "arch/x86/kernel/apic/vector.c",
+                       "__assign_irq_vector / assign_irq_vector_policy / x86_vector_alloc_irqs / "
+                       "apic_set_affinity / clear_irq_vector / irq_force_complete_move / "
+                       "__send_cleanup_vector / smp_irq_move_cleanup_interrupt / __setup_vector_irq",
+                       "4.5..4.14 (vector_allocator: legacy; physflat allocation domain)")
+LEGACY_APIC = Source(L, "v4.14", "arch/x86/kernel/apic/apic_flat_64.c",
+                     "physflat_probe (num_possible_cpus() > 8) / default_vector_allocation_domain vs "
+                     "flat_vector_allocation_domain (APIC_ALL_CPUS, lowest priority)",
+                     "..4.14: which domain the legacy allocator searches")
+MOVE_REARM = Source(L, "a33a5d2d16cb", "kernel/irq/migration.c", "irq_move_masked_irq (-EBUSY: irqd_set_move_pending)",
+                    "4.18.. (move_busy_rearm); stable 4.9.y from June 2020 (release not read)")
+X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
+                        "fixup_irqs (its own loop: cpumask_subset(affinity, cpu_online_mask), "
+                        "irq_force_complete_move, chip->irq_set_affinity(data, affinity, true))",
+                        "..4.12 (hotplug_migration: x86; read in a stored 4.6+ copy, not at the tag)")
 ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")
@@ -321,3 +339,32 @@ reading("kernel.msi.shutdown-order",
         "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
         quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); dev->msi_enabled = 0; /* Return the "
         "device with MSI unmasked as initial states */")
+reading("kernel.vector.legacy-alloc-first-cpu",
+        "Before 4.15 an MSI gets its vector when it is allocated (x86_vector_alloc_irqs -> "
+        "assign_irq_vector_policy): no info->mask for PCI/MSI, so the node's CPUs, then the online CPUs; "
+        "__assign_irq_vector starts at the first online CPU of the mask, so every MSI starts on CPU0 whatever "
+        "its affinity, and request_irq's affinity setup moves it.", source=LEGACY_VECTOR, module=M,
+        quote="if (info && info->mask) return assign_irq_vector(irq, data, info->mask, irqdata); if (node != "
+        "NUMA_NO_NODE && assign_irq_vector(irq, data, cpumask_of_node(node), irqdata) == 0) return 0; return "
+        "assign_irq_vector(irq, data, apic->target_cpus(), irqdata); ... cpu = cpumask_first_and(mask, "
+        "cpu_online_mask);")
+reading("kernel.vector.legacy-stride",
+        "__assign_irq_vector searches from a static cursor (current_vector, current_offset), 0x21 and 1 at "
+        "boot, adding 16; past the last device vector (0xee) it takes the next offset and restarts at 0x20 + "
+        "offset; it skips used_vectors (0x20, 0x80) and vectors the CPU's vector_irq already maps.",
+        source=LEGACY_VECTOR, module=M,
+        quote="vector += 16; if (vector >= FIRST_SYSTEM_VECTOR) { offset = (offset + 1) % 16; vector = "
+        "FIRST_EXTERNAL_VECTOR + offset; } if (unlikely(current_vector == vector)) goto next_cpu; if "
+        "(test_bit(vector, used_vectors)) goto next;")
+reading("kernel.vector.legacy-ebusy-first",
+        "Before 4.15 a new assignment fails with -EBUSY while a move is in progress or its old vector awaits "
+        "the cleanup IPI on an online CPU, before the check that the irq is already where it is asked to be.",
+        source=LEGACY_VECTOR, module=M,
+        quote="if (d->move_in_progress || cpumask_intersects(d->old_domain, cpu_online_mask)) return -EBUSY;")
+reading("kernel.vector.legacy-flat-not-modelled",
+        "A 64-bit 4.14 kernel without x2APIC uses physflat only with more than 8 possible CPUs (or the FADT "
+        "physical-destination flag); otherwise apic_flat, whose allocation domain is every CPU "
+        "(APIC_ALL_CPUS) with logical lowest-priority delivery. msidbg models the physflat case only.",
+        source=LEGACY_APIC, module=M,
+        quote="if (apic == &apic_physflat || num_possible_cpus() > 8) return 1; ... cpumask_clear(retmask); "
+        "cpumask_bits(retmask)[0] = APIC_ALL_CPUS;")

@@ -35,6 +35,9 @@ CURRENT: dict[str, Any] = {
     "cpu0_hotplug": False,
     "apic_flat_logical": False,
     "spurious_vector_eoi": False,
+    "vector_allocator": "matrix",
+    "move_busy_rearm": True,
+    "hotplug_migration": "generic",
 }
 
 

@@ -11,6 +11,15 @@ then the old CPU frees it: by the IRQ_MOVE_CLEANUP_VECTOR IPI before 6.6, by a p
 timer one jiffy later from 6.6 on (bdc1dad299bb; ``vector_cleanup``) -- unless it is still
 pending in that CPU's IRR. The timer era also gives vector 0x20 back to devices.
 These are plain functions over the world; the programs in ``irq.py`` call them inside steps.
+
+Before 4.15 (``kernel.vector_allocator: legacy``, 69cde0004a4b) there is no matrix, no
+reservation and no activation-time assignment: ``__assign_irq_vector`` (4.5..4.14) gives an irq
+a vector when it is allocated (the node's CPUs, then every online CPU: the first online CPU of
+the mask), searching from a global cursor (``kernel.vec_cursor`` = current_vector,
+current_offset) in strides of 16 for a vector free on the target CPU; a CPU "has" a vector when
+its ``vector_irq`` slot holds an irq. Only the physical single-CPU allocation domain
+(physflat / x2APIC physical: ``default_vector_allocation_domain``) is modelled; the scenario
+loader refuses the flat logical and x2APIC cluster drivers (``scenario.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ from msidbg.model.hw import (
     FIRST_DEVICE_VECTOR,
     FIRST_EXTERNAL_VECTOR,
     FIRST_SYSTEM_VECTOR,
+    IA32_SYSCALL_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
+    LEGACY_FIRST_SYSTEM_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
     VECTOR_SHUTDOWN,
     compose_msg,
@@ -54,6 +65,11 @@ def timer_cleanup(w: World) -> bool:
 
 def first_vector(w: World) -> int:
     return FIRST_EXTERNAL_VECTOR if timer_cleanup(w) else FIRST_DEVICE_VECTOR
+
+
+def legacy(w: World) -> bool:
+    """The pre-4.15 allocator (``__assign_irq_vector``), not the matrix."""
+    return bool(sw_w(w, "vector_allocator") == "legacy")
 
 
 def online_cpus(w: World) -> list[int]:
@@ -261,6 +277,8 @@ def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> in
 def set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
     """apic_set_affinity: nothing to do for an inactive reserved or managed irq (activation
     will place it); a managed irq moves within its reservations, others anywhere in ``mask``."""
+    if legacy(w):
+        return legacy_set_affinity(w, desc, mask)
     if not desc["activated"] and (desc["is_managed"] or desc["can_reserve"]):
         return 0
     search = [c for c in mask if cpu_online(w, c)]
@@ -282,7 +300,10 @@ def assign_any(w: World, desc: dict[str, Any]) -> int:
 def activate(w: World, desc: dict[str, Any]) -> int:
     """x86_vector_activate(reserve=false): managed -> activate_managed (a reserved vector on an
     online CPU of the mask); reserved -> activate_reserved (the affinity mask, else any online
-    CPU); fixed vectors stay."""
+    CPU); fixed vectors stay. Before 4.15 the vector domain has no activate callback: the
+    vector was assigned at allocation."""
+    if legacy(w):
+        return 0
     if desc["is_managed"]:
         dest = [c for c in desc["affinity"] if cpu_online(w, c)]
         if not dest:
@@ -297,12 +318,16 @@ def activate(w: World, desc: dict[str, Any]) -> int:
 
 
 def clear_vector(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
-    """clear_irq_vector: SHUTDOWN sentinels in vector_irq, vectors back to the matrix."""
+    """clear_irq_vector: SHUTDOWN sentinels in vector_irq, vectors back to the matrix. Before
+    4.15 the slots go back to VECTOR_UNUSED (there is no VECTOR_SHUTDOWN yet): a late signal
+    on the freed vector is "No irq handler for vector", not swallowed."""
     freed: list[tuple[int, int]] = []
     vector = desc["vector"]
     if not vector or vector == MANAGED_IRQ_SHUTDOWN_VECTOR:
         return freed
     cpus = w["cpus"]
+    if legacy(w):
+        return _legacy_clear(w, desc)
     cpus[desc["cpu"]]["vector_irq"][vector] = VECTOR_SHUTDOWN
     matrix_free(w, desc["cpu"], vector)
     freed.append((vector, desc["cpu"]))
@@ -321,7 +346,10 @@ def clear_vector(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
 def deactivate(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
     """x86_vector_deactivate: release the vector(s); a reservable irq goes back to a
     reservation, a managed one to the shutdown vector (keeping its managed reservations).
-    Irqs that were never reservable (non-maskable MSI, masking disabled) keep their vector."""
+    Irqs that were never reservable (non-maskable MSI, masking disabled) keep their vector.
+    Before 4.15 there is no x86_vector_deactivate: every irq keeps its vector until it is freed."""
+    if legacy(w):
+        return []
     if not desc["is_managed"] and (desc["has_reserved"] or not desc["can_reserve"]):
         return []
     freed = clear_vector(w, desc)
@@ -393,6 +421,8 @@ def force_complete_move(w: World, desc: dict[str, Any], dying: int) -> int:
     vector = desc["prev_vector"]
     if not vector:
         return 0
+    if legacy(w):
+        return _legacy_force_complete(w, desc)
     if sw_w(w, "hotplug_force_complete") == "involved" and dying not in (desc["cpu"], desc["prev_cpu"]):
         return 0
     return free_moved_vector(w, desc)[0]
@@ -408,3 +438,112 @@ def _unqueue_cleanup(w: World, desc: dict[str, Any]) -> None:
 
 def cleanup_vector() -> int:
     return IRQ_MOVE_CLEANUP_VECTOR
+
+
+# --- before 4.15: __assign_irq_vector (69cde0004a4b replaced it with the matrix) ----------------------
+
+
+def _legacy_used(v: int) -> bool:
+    """``test_bit(vector, used_vectors)`` below the first system vector: the cleanup IPI's 0x20
+    and the IA32 syscall gate 0x80 (the system vectors from 0xef are past the search's end)."""
+    return v == IRQ_MOVE_CLEANUP_VECTOR or v == IA32_SYSCALL_VECTOR
+
+
+def legacy_assign(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+    """__assign_irq_vector (4.5..4.14) with ``default_vector_allocation_domain`` (physflat,
+    x2APIC physical: the domain of a CPU is that CPU alone).
+
+    -EBUSY while a move is in progress or its old vector still waits for the cleanup IPI on an
+    online CPU -- checked *before* anything else, so even a no-op request fails then. Then for
+    each online CPU of ``mask`` in ascending order: the irq's own CPU ends the search (nothing
+    moves); otherwise the vector search on that CPU, from the global cursor in steps of 16
+    (next offset and back to 0x20 + offset past 0xee; wrapping round to the cursor means
+    "try the next CPU"), skipping used_vectors and vectors whose ``vector_irq`` slot holds an
+    irq. Note the first CPU of the mask wins: an irq on CPU2 asked for {1, 2} moves to CPU1."""
+    if desc["move_in_progress"] or (desc["cleanup_pending"] and cpu_online(w, desc["prev_cpu"])):
+        return -EBUSY
+    cursor = w["kernel"]["vec_cursor"]
+    for cpu in sorted({c for c in mask if cpu_online(w, c)}):
+        if desc["vector"] and desc["cpu"] == cpu:
+            return 0
+        slots = w["cpus"][cpu]["vector_irq"]
+        start = cursor[0]
+        vector, offset = start, cursor[1]
+        while True:
+            vector += 16
+            if vector >= LEGACY_FIRST_SYSTEM_VECTOR:
+                offset = (offset + 1) % 16
+                vector = FIRST_EXTERNAL_VECTOR + offset
+            if vector == start:
+                break                       # wrapped: try the next CPU
+            if _legacy_used(vector) or type(slots.get(vector)) is int:
+                continue
+            cursor[0], cursor[1] = vector, offset
+            update_vector(w, desc, vector, cpu)
+            return 0
+    return -ENOSPC
+
+
+def legacy_alloc(w: World, desc: dict[str, Any]) -> int:
+    """x86_vector_alloc_irqs -> assign_irq_vector_policy for a PCI/MSI irq: no ``info->mask``
+    (pci_msi_prepare), so the device node's CPUs (one node: all of them), then
+    ``apic->target_cpus()`` (the online CPUs). The irq's affinity mask is not consulted: every
+    MSI starts on the first online CPU, managed or not; request_irq's startup moves it."""
+    return legacy_assign(w, desc, online_cpus(w))
+
+
+def legacy_set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+    """apic_set_affinity (4.14): -EINVAL for a mask without an online CPU, else
+    assign_irq_vector on the mask (managed or not alike)."""
+    if not [c for c in mask if cpu_online(w, c)]:
+        return -EINVAL
+    return legacy_assign(w, desc, mask)
+
+
+def _legacy_clear(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
+    """clear_irq_vector (4.14): VECTOR_UNUSED in the slot of the irq's CPU (if online) and in
+    the old vector's slot of a move still in progress or not cleaned up."""
+    freed: list[tuple[int, int]] = []
+    cpus = w["cpus"]
+    vector, cpu = desc["vector"], desc["cpu"]
+    if cpu_online(w, cpu) and cpus[cpu]["vector_irq"].get(vector) == desc["irq"]:
+        cpus[cpu]["vector_irq"].pop(vector)
+    freed.append((vector, cpu))
+    desc["vector"] = 0
+    prev = desc["prev_vector"]
+    if prev and (desc["move_in_progress"] or desc["cleanup_pending"]):
+        pc = desc["prev_cpu"]
+        if cpu_online(w, pc) and cpus[pc]["vector_irq"].get(prev) == desc["irq"]:
+            cpus[pc]["vector_irq"].pop(prev)
+            freed.append((prev, pc))
+    desc["prev_vector"] = 0
+    desc["move_in_progress"] = False
+    _unqueue_cleanup(w, desc)
+    return freed
+
+
+def _legacy_force_complete(w: World, desc: dict[str, Any]) -> int:
+    """irq_force_complete_move (4.14): the old domain loses its offline CPUs (the dying one is
+    already out of cpu_online_mask); the old vector's slot is cleared on an online old CPU; on
+    the dying CPU it stays for fixup_irqs' IRR scan (which retriggers a pending signal to the
+    irq's new target, then clears it). Returns the freed vector or 0."""
+    cpu = desc["prev_cpu"]
+    if not desc["move_in_progress"] and not desc["cleanup_pending"]:
+        desc["prev_vector"] = 0
+        return 0
+    if cpu_online(w, cpu):
+        return free_moved_vector(w, desc)[0]
+    desc["prev_vector"] = 0
+    desc["move_in_progress"] = False
+    _unqueue_cleanup(w, desc)
+    return 0
+
+
+def legacy_online_slots(w: World, cpu: int) -> None:
+    """setup_vector_irq -> __setup_vector_irq (4.14) on a CPU coming online: every irq whose
+    domain is this CPU gets its slot back (an irq shut down or left here while the CPU was
+    offline keeps its vector); the 4.15+ lapic_online only clears."""
+    slots = w["cpus"][cpu]["vector_irq"]
+    for desc in w["irqs"].values():
+        if desc["dev"] is not None and desc["vector"] and desc["cpu"] == cpu:
+            slots[desc["vector"]] = desc["irq"]
