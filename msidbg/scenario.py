@@ -358,6 +358,10 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
     if version is not None and version[:2] < LEGACY_FIRST:
         fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (before the 4.5 vector cleanup series, "
              "996c591227d9) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
+    if version is None:
+        fail(field, node, "legacy is the vector allocator of 4.5 to 4.14; without kernel.version the kernel is "
+             "current upstream, which has the matrix allocator (69cde0004a4b, 4.15), and the legacy one with its "
+             "later code is not modelled (expected a kernel.version 4.5 to 4.14 with vector_allocator: legacy)")
     if version is not None and version[:2] >= (4, 15):
         fail(field, node, f"legacy is the vector allocator of 4.5 to 4.14; Linux {scn.kernel.version} has the matrix "
              "allocator (69cde0004a4b, 4.15), and the legacy one with its later code is not modelled (expected "

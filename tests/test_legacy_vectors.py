@@ -233,7 +233,7 @@ def test_what_the_legacy_model_does_not_cover_is_refused_at_load(
 
 
 def test_an_explicit_legacy_allocator_is_checked_too(tmp_path: Path) -> None:
-    text = BARE.replace("CPUS", "4").replace("REMAP", "false").replace('version: "VERSION"', "vector_allocator: legacy")
+    text = BARE.replace("CPUS", "4").replace("REMAP", "false").replace('version: "VERSION"', 'version: "4.9"\n  vector_allocator: legacy')
     line = _load_error(tmp_path, text)
     assert "kernel.vector_allocator" in line and "flat logical APIC driver" in line
 

@@ -204,3 +204,23 @@ def test_explore_names_a_bad_breakpoint_of_the_file_by_its_line(tmp_path: Path, 
     assert one_line(err, f"{f}:{line}").startswith(f"msidbg: {f}:{line}: breakpoints[1]: {said}"), err
     code, out, err = cli("explore", BUG, "--runs", "2", "--until", "watch cpu[3].irr")
     assert code == 2 and err.startswith("msidbg: --until: cpu has 2 entries, no [3]"), err
+
+
+def test_diff_seed_keeps_a_snapshots_strategy_and_breakpoints(tmp_path: Path) -> None:
+    """'diff SNAP X --seed N' ran the snapshot's scenario under the file's own schedule: (here
+    random, for a pct explore snapshot) with none of the snapshot's breakpoints armed."""
+    from msidbg.debugger import Session
+    from msidbg.debugger.diff import open_run
+    from msidbg.model import resolve_schedule
+    from msidbg.scenario import load_scenario
+
+    scn = load_scenario(str(ROOT / "scenarios" / "explore-msi-torn.yaml"))
+    s = Session(scn, 3, schedule=resolve_schedule(scn, "pct", 2, None))
+    s.add_breakpoint("watch cpu[1].irr[0x20]")
+    s.continue_()
+    snap = tmp_path / "pct.msgpack"
+    s.save(str(snap))
+    run = open_run("a", str(snap), seed=5)
+    assert run.session.eng.w["policy"] == "pct" and run.session.schedule.depth == 2
+    assert "watch cpu[1].irr[0x20]" in [b.spec for b in run.session.breakpoints]
+    assert run.session.eng.w["seed"] == 5

@@ -172,3 +172,15 @@ async def test_the_stop_lines_why_hint_names_the_key_as_bound() -> None:
         await pilot.pause()
         from msidbg.tui.screens.why import WhyScreen
         assert isinstance(app.screen, WhyScreen)
+
+
+async def test_an_empty_bookmark_list_says_how_to_make_one() -> None:
+    """'Bookmarks (0) -- enter jumps' over an empty list told a newcomer nothing."""
+    from msidbg.tui.screens.bookmarks import BookmarksScreen
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("M")
+        await pilot.pause()
+        assert isinstance(app.screen, BookmarksScreen)
+        assert "No bookmarks yet" in str(app.screen.query_one("#bookmarks-title").render())

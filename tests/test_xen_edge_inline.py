@@ -26,7 +26,7 @@ name: edge-inline
 seed: 3
 cpus: 2
 platform: {{kind: xen-hvm, xen: "4.16"}}
-kernel: {{version: "5.10", xen_fifo_events: {str(fifo).lower()}}}
+kernel: {{version: "5.10", xen_fifo_events: {str(fifo).lower()}, xen_affinity_target: least-loaded}}
 devices:
   eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 4}}}}
   eth1: {{bdf: "00:04.0", kind: nic, passthrough: true, msix: {{table_size: 2}}}}

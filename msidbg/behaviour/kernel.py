@@ -181,6 +181,44 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_affinity_target", "kernel", ("first", "least-loaded"), "least-loaded",
+        "which vCPU set_affinity_irq() rebinds a Xen event channel to (EVTCHNOP_bind_vcpu): least-loaded = "
+        "select_target_cpu(), the online CPU of the mask with the fewest event channels (so request_irq's "
+        "irq_setup_affinity with the default mask spreads a device's channels over the vCPUs); first = "
+        "cpumask_first_and(dest, cpu_online_mask), the lowest online CPU of the mask (every channel stays on "
+        "vCPU 0 unless the mask excludes it)",
+        initial="first", kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="set_affinity_irq: 'unsigned tcpu = cpumask_first_and(dest, cpu_online_mask);' in "
+        "drivers/xen/events.c (3.x, rebind_irq_to_cpu) and events/events_base.c until the change",
+        history=(
+            Change("5.11", "least-loaded", "88f0a9d06644 xen/events: Implement irq distribution", unconfirmed=("5.11",),
+                   note="posted 2020-12-10 as [patch 29/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
+                   "(read: adds channels_on_cpu and select_target_cpu, replaces cpumask_first_and in set_affinity_irq); "
+                   "applied to tip irq/core 2020-12-12; 88f0a9d06644 is among the mainline commits in the linux-next "
+                   "post-receive log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
+        ),
+    ),
+    Switch(
+        "xen_affinity_immediate", "kernel", BOOL, True,
+        "Xen's irqs are IRQ_MOVE_PCNTXT: irq_set_affinity() (smp_affinity, a hint) rebinds the event channel "
+        "from the calling context at once; false: the x86-style deferred move -- the new mask waits as a "
+        "pending move (IRQD_SETAFFINITY_PENDING) until the irq's next interrupt, whose eoi_pirq masks the "
+        "channel, clears it, rebinds it (irq_move_masked_irq -> set_affinity_irq) and unmasks it, so that "
+        "interrupt is still handled on the old vCPU. CPU hotplug and request_irq set the affinity directly "
+        "either way",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="eoi_pirq's 'if (unlikely(irqd_is_setaffinity_pending(data)) && "
+        "likely(!irqd_irq_disabled(data))) { int masked = test_and_set_mask(evtchn); clear_evtchn(evtchn); "
+        "irq_move_masked_irq(data); if (!masked) unmask_evtchn(evtchn); }' (ack_dynirq likewise)",
+        history=(
+            Change("5.11", True, "1ca1b4e2c0cb xen/events: Use immediate affinity setting", unconfirmed=("5.11",),
+                   note="posted 2020-12-10 as [patch 26/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
+                   "('Mark the interrupts with IRQ_MOVE_PCNTXT to disable the deferred affinity setting'); tip "
+                   "irq/core 2020-12-12; 1ca1b4e2c0cb is among the mainline commits in the linux-next post-receive "
+                   "log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
+        ),
+    ),
+    Switch(
         "proc_affinity_result", "kernel", BOOL, True,
         "write_irq_affinity (/proc/irq/N/smp_affinity) returns irq_set_affinity()'s error to the writer; "
         "before, it returned the byte count (success) whatever irq_set_affinity() did, once the mask had an "
@@ -370,6 +408,44 @@ ROWS: tuple[Switch, ...] = (
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it). Not listed as "
                    "backports, their release numbers not read: the 4.9 stable review of 2020-06-01 carries it "
                    "('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y was found missing then"),
+        ),
+    ),
+    Switch(
+        "managed_spread", "kernel", BOOL, True,
+        "where the matrix allocator (4.15+) activates a managed irq within the online CPUs of its mask: "
+        "irq_matrix_alloc_managed(m, msk, &cpu) picks the CPU with the fewest managed vectors allocated "
+        "(matrix_find_best_cpu_managed; the last of equals); before, assign_managed_vector() took the first "
+        "online CPU of the mask and irq_matrix_alloc_managed(m, cpu) a reserved vector there (-ENOSPC if it had none)",
+        initial=False,
+        initial_note="arch/x86/kernel/apic/vector.c of the 4.15 matrix era (read in a stored copy with "
+        "reserve_managed_vector and x86_vector_debug_show): 'cpumask_and(vector_searchmask, vector_searchmask, "
+        "affmsk); cpu = cpumask_first(vector_searchmask); ... vector = irq_matrix_alloc_managed(vector_matrix, cpu);'",
+        history=(
+            Change("4.20", True, "irq/matrix: Spread managed interrupts on allocation (Dou Liyang, 2018; its hash "
+                   "and release not read)", unconfirmed=("4.20",),
+                   note="a 4.19 stable review carries its preparatory 'irq/matrix: Split out the CPU selection code "
+                   "into a helper' ('[PATCH 4.19 01/78]'; the spread patch itself not seen there), so 4.19 mainline "
+                   "had the first-CPU form; 4.20 (the merge window after 4.19) is inferred, stable backports not "
+                   "matched to releases"),
+        ),
+    ),
+    Switch(
+        "setup_affinity_result", "kernel", BOOL, True,
+        "irq_setup_affinity() returns irq_do_set_affinity()'s result (the vector domain's -EBUSY or -ENOSPC), which "
+        "write_irq_affinity's irq_select_affinity_usr() path (a mask without an online CPU, before cba6437a1854) "
+        "turns into -EINVAL for the writer; before, setup_affinity() returned 0 whatever the chip did and the "
+        "write succeeded (irq_startup ignores the result in every release)",
+        initial=False,
+        initial_note="kernel/irq/manage.c setup_affinity() of the 4.9 era (read in a stored copy): "
+        "'irq_do_set_affinity(&desc->irq_data, mask, false); return 0;'",
+        history=(
+            Change("4.13", True, "genirq: irq_setup_affinity() with a static mask under mask_lock, returning "
+                   "irq_do_set_affinity()'s result (Thomas Gleixner's genirq affinity rework of June 2017, which "
+                   "renamed setup_affinity() and moved the initial affinity setup into irq_startup(); its hash "
+                   "not found)", unconfirmed=("4.13",),
+                   note="later copies read: 'ret = irq_do_set_affinity(&desc->irq_data, &mask, false); "
+                   "raw_spin_unlock(&mask_lock); return ret;'; the release of the rename is taken to be that of "
+                   "the series (4.13, as hotplug_migration), not read"),
         ),
     ),
     Switch(

@@ -19,6 +19,7 @@ and continued to the end, like a scenario's.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from array import array
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,14 +123,8 @@ def open_run(label: str, path: str, seed: int | None = None, max_events: int | N
              spacing: int | None = MAX_SPACING) -> Run:
     """Run ``path`` (a scenario, or a snapshot's scenario and schedule) to the end with a recorder."""
     if is_snapshot_source(path):
-        if seed is not None:
-            from msidbg.debugger.snapshot import read
-            from msidbg.scenario import load_scenario_text
-
-            rec = read(path)
-            s = Session(load_scenario_text(rec.scenario_text, rec.scenario_file), seed, spacing=spacing)
-        elif max_events is not None:
-            s = _snapshot_from_start(path, spacing)
+        if seed is not None or max_events is not None:
+            s = _snapshot_from_start(path, spacing, seed)
         else:
             s = Session.open(path, verify=False, spacing=spacing)
     else:
@@ -137,18 +132,25 @@ def open_run(label: str, path: str, seed: int | None = None, max_events: int | N
     return record_run(label, path, s, max_events)
 
 
-def _snapshot_from_start(path: str, spacing: int | None) -> Session:
+def _snapshot_from_start(path: str, spacing: int | None, seed: int | None = None) -> Session:
     """A snapshot's run at event 0: its scenario, seed, schedule and breakpoints, none of its
     history. ``Session.open`` puts the cursor at the snapshot's, so a ``--max-events`` run
     counted from there (a snapshot at event 23 with --max-events 10 ran 33 events, and diffed
-    against a scenario's 10 it 'diverged')."""
+    against a scenario's 10 it 'diverged'). ``seed``: another seed, under the snapshot's
+    strategy (depth, window) without its recorded plan; this used to run the file's own
+    ``schedule:`` (an explore snapshot's pct run became the file's random or ordered one) with
+    none of the snapshot's breakpoints armed."""
     from msidbg.debugger.breakpoints import BreakpointError
     from msidbg.debugger.snapread import recorded_scenario
     from msidbg.debugger.snapshot import read
     from msidbg.errors import SnapshotError
 
     rec = read(path)
-    s = Session(recorded_scenario(rec), rec.seed, arm=False, schedule=rec.schedule, spacing=spacing)
+    schedule = rec.schedule
+    if seed is not None and schedule is not None:
+        schedule = dataclasses.replace(schedule, plan=None)   # the plan's draws are the recorded seed's
+    s = Session(recorded_scenario(rec), rec.seed if seed is None else seed, arm=False, schedule=schedule,
+                spacing=spacing)
     for i, (spec, enabled) in enumerate(rec.breakpoints):
         try:
             s.enable_breakpoint(s.add_breakpoint(spec), enabled)

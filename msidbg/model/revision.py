@@ -58,6 +58,13 @@ Revisions:
   and an "IRQ N: no longer affine to CPUn" note); Multi-MSI irqs after the first are activated by
   request_irq before 5.11, and before f3b0946d629c (4.7, unconfirmed) from 4.1 every PCI/MSI irq is
   (``kernel.msi_activate_early``). The world gains the three kernel switches.
+  Also (redteam4): an irq_set_affinity() made while irq_move_irq() applies an earlier pending move
+  is kept for the next interrupt (the kernel serialises both on desc->lock; the model erased it);
+  a /proc write of an offline-only mask before 5.6 fails with -EINVAL when irq_setup_affinity()
+  does, from 4.13 (``kernel.setup_affinity_result``; 4.12's setup_affinity() returned 0); before
+  the spread of managed interrupts (4.20, unconfirmed) the matrix allocator activates a managed irq
+  on the first online CPU of its mask (``kernel.managed_spread``). The world gains those two kernel
+  switches.
   Kernels before 4.15 run the pre-matrix x86 vector allocator (``kernel.vector_allocator:
   legacy``, 69cde0004a4b): vectors at allocation on the first online CPU of the mask, a global
   search cursor in strides of 16 (the world gains ``kernel.vec_cursor`` on those kernels), -EBUSY
@@ -66,6 +73,15 @@ Revisions:
   4.18); before 4.13 x86 fixup_irqs re-sets every irq whose affinity mask holds the dying CPU
   (``kernel.hotplug_migration: x86``). Every world gains the three kernel switches. Flat logical (8 CPUs or fewer), x2APIC cluster
   (remapping) and pre-4.5 bare-metal scenarios are refused at load.
+  A PV guest's pcifront refuses more than SH_INFO_MAX_VEC (128) MSI-X vectors with -EINVAL before
+  any op, and pciback's enable is all or nothing (dom0's failed enable unmaps what it mapped and
+  leaves the device disabled: MSI-X -ENOSPC, MSI -EINVAL); its MSI teardown is XEN_PCI_OP_disable_msi.
+  A Xen guest rebinds an event channel to the lowest online CPU of the mask before 5.11
+  (``kernel.xen_affinity_target``: first, cpumask_first_and; the world gains it on xen-*), so
+  request_irq leaves a 4.x guest's channels on vCPU 0; before 5.11 (``kernel.xen_affinity_immediate``,
+  1ca1b4e2c0cb) a Xen irq is not IRQ_MOVE_PCNTXT: ``set_affinity`` leaves a pending move that the next
+  interrupt's eoi_pirq applies. A domU has 32 MSI pirqs (nr_irqs_gsi 70 =
+  nr_pirqs 102 - Xen's default extra_domU_irqs), not 54.
 - 5 (apicaddr): APIC ids and MSI destination addresses per topology. Xen HVM vCPU n has APIC id
   2n (vlapic_init): the guest's native messages, QEMU's gflags and Xen's vMSI matching use it; a
   64-bit bare-metal kernel before 6.12 on <= 8 CPUs without remapping uses apic_flat (logical

@@ -32,9 +32,11 @@ from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
 World = dict[str, Any]
 EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
 
-#: the seed's domain: two SR-IOV NICs got pirqs 101..96, so the top MSI pirq is 101
+#: the seed's domain: two SR-IOV NICs got pirqs 101..96, so the top MSI pirq is 101. A domU has
+#: nr_pirqs = nr_irqs_gsi + extra_domU_irqs (xen/common/domain.c, 32 unless the host boots with
+#: extra_guest_irqs=), so MSI pirqs are nr_irqs_gsi .. nr_pirqs - 1: 32 of them, on a host with 70 GSIs
 NR_PIRQS = 102
-NR_IRQS_GSI = 48
+NR_IRQS_GSI = 70
 PIRQ_ALLOCATED = -1
 XEN_PIRQ_MSI_DATA = 0x4300          # edge, assert, delivery mode 3 ("pirq"), vector 0
 FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs

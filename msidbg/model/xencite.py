@@ -23,7 +23,7 @@ LINUX_EVENTS = "drivers/xen/events/events_base.c"
 LINUX_STARTUP = Source(L, "v6.6", LINUX_EVENTS, "__startup_pirq, pirq_query_unmask, eoi_pirq, xen_init_IRQ", "all")
 LINUX_SHUTDOWN = Source(L, "v6.6", LINUX_EVENTS, "shutdown_pirq, xen_evtchn_close", "all")
 LINUX_AFFINITY = Source(L, "v6.6", LINUX_EVENTS, "set_affinity_irq, xen_rebind_evtchn_to_cpu, select_target_cpu",
-                        "5.13..")
+                        "5.11.. (before: cpumask_first_and, kernel.xen_affinity_target)")
 LINUX_UPCALL = Source(L, "v6.6", LINUX_EVENTS, "__xen_evtchn_do_upcall, handle_irq_for_port", "all")
 LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
@@ -246,10 +246,14 @@ reading("xen.get-free-pirq-top-down", "MSI pirqs are handed out top-down from nr
         quote="for ( i = d->nr_pirqs - 1; i >= nr_irqs_gsi; i-- ) if ( is_free_pirq(d, pirq_info(d, i)) ) / "
               "return !pirq || (!pirq->arch.irq && (!is_hvm_domain(d) || pirq->arch.hvm.emuirq == IRQ_UNBOUND));",
         module=M)
-reading("xen.domain-pirqs-102", "The domain has nr_pirqs 102 and 48 GSI pirqs, so the first MSI pirq is 101, "
-        "as in the seed's log.", source=Source("LKML/xen-devel 2017-01-10 (seed 003)", "Dan Streetman",
-                                                "dmesg", "xen:events", "seed 003"),
-        quote="xen:events: creating evtchn using pirq 101 irq 290", module=M)
+reading("xen.domain-pirqs-102", "The domain has nr_pirqs 102, so the first MSI pirq is 101, as in the seed's "
+        "log; with Xen's default extra_domU_irqs (32) the host has 70 GSIs and the domain 32 MSI pirqs "
+        "(70 .. 101); a pirq request beyond them fails -ENOSPC (get_free_pirq).",
+        source=(Source("LKML/xen-devel 2017-01-10 (seed 003)", "Dan Streetman", "dmesg", "xen:events", "seed 003"),
+                Source(X, "RELEASE-4.16.0", "xen/common/domain.c", "domain_create, extra_domU_irqs",
+                       "all (read at RELEASE-4.2.0, 4.8.0, 4.16.0, 4.21.0)")),
+        quote="xen:events: creating evtchn using pirq 101 irq 290 / static unsigned int __read_mostly "
+              "extra_domU_irqs = 32; ... d->nr_pirqs = nr_static_irqs + extra_domU_irqs;", module=M)
 reading("xen.unmap-force-unbinds", "Unmapping a pirq that is still passthrough-bound force-unbinds it: its irq "
         "becomes negative, so it is not free until pt_irq_destroy_bind clears it.", source=XEN_IRQ,
         quote="forced_unbind = pirq_guest_force_unbind(d, info); ... info->arch.irq = -irq;", module=M)

@@ -53,11 +53,17 @@ CHIP_SHUTDOWN: dict[str, str] = {}
 #: no vector and writes no message), "move-pcntxt" (IRQ_MOVE_PCNTXT: affinity applied at once),
 #: "startup-first" (no IRQCHIP_AFFINITY_PRE_STARTUP: startup, then affinity)
 CHIP_PROPS: dict[str, frozenset[str]] = {}
+#: (irq chip name, property) -> the behaviour switch without which the chip lacks that property
+#: (Xen's pirq chip is IRQ_MOVE_PCNTXT only from 1ca1b4e2c0cb: ``kernel.xen_affinity_immediate``)
+CHIP_PROP_SWITCH: dict[tuple[str, str], str] = {}
 
 
-def chip_has(desc: dict[str, Any], prop: str) -> bool:
+def chip_has(desc: dict[str, Any], prop: str, w: dict[str, Any] | None = None) -> bool:
     props = CHIP_PROPS.get(desc["chip"])
-    return props is not None and prop in props
+    if props is None or prop not in props:
+        return False
+    switch = CHIP_PROP_SWITCH.get((desc["chip"], prop))
+    return switch is None or w is None or bool(w["behaviour"].get(switch, True))
 
 
 reading("kernel.irq.vector-lookup-locked",
@@ -271,6 +277,14 @@ def choose(k: Any, loc: dict[str, Any]) -> None:
             desc["affinity_set"] = False
     mask = [c for c in want if c in on] or on
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=mask)
+
+
+@setup_affinity.step
+def chosen(k: Any, loc: dict[str, Any]) -> None:
+    """irq_setup_affinity() returns irq_do_set_affinity()'s result from 4.13
+    (``setup_affinity_result``); the older setup_affinity() returned 0 whatever happened."""
+    ret = loc["ret"]
+    k.ret(ret if ret < 0 and sw(k, "setup_affinity_result") else 0)
 
 
 do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity",

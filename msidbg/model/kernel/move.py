@@ -131,7 +131,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["irq"] = desc["irq"]
     no_domain = chip_has(desc, "no-domain")
-    pcntxt = bool(k.w["platform"]["interrupt_remapping"]) or chip_has(desc, "move-pcntxt")
+    pcntxt = bool(k.w["platform"]["interrupt_remapping"]) or chip_has(desc, "move-pcntxt", k.w)
     stored = (not desc["started"] and no_domain) or (
         not no_domain and not desc["activated"] and sw(k, "affinity_on_activate"))
     desc["affinity_set"] = True
@@ -222,9 +222,13 @@ def unmask_after(k: Any, loc: dict[str, Any]) -> None:
     dropped, pending_mask cleared, whatever irq_do_set_affinity returned."""
     desc = k.w["irqs"][loc["irq"]]
     irq_dirty(k, loc["irq"])
+    # The kernel runs irq_move_masked_irq under desc->lock: an irq_set_affinity() made meanwhile
+    # (move_pending set again since mask_first) waited for the lock and records its pending move
+    # after this one is done, so the cleanup below must not erase it.
+    newer = desc["move_pending"]
     if loc["ret"] == -EBUSY and sw(k, "move_busy_rearm"):
         desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
-    else:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
+    elif not newer:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
         desc["pending_mask"] = []
     if not loc["was_masked"]:
         unmask_irq(k, desc)
@@ -239,7 +243,7 @@ def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
     """Mask the chip, unless the irq can move in process context (remapping, Xen's pirq
     chip: ``maskchip`` is false) or is masked already."""
     desc = k.w["irqs"][loc["irq"]]
-    if k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt"):
+    if k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt", k.w):
         loc["was_masked"] = True
         return
     loc["was_masked"] = mask_irq(k, desc)

@@ -172,7 +172,9 @@ reading("kernel.vector.activation-mask",
         quote="/* Get the affinity mask - either irq_default_affinity or (user) set */")
 reading("kernel.vector.best-cpu",
         "irq_matrix_alloc picks the online CPU of the mask with the most available vectors (the first on a "
-        "tie), a managed allocation the one with the fewest managed vectors in use (the last on a tie).",
+        "tie), a managed allocation the one with the fewest managed vectors in use (the last on a tie); "
+        "before that spread (kernel.managed_spread) 4.15's assign_managed_vector took the first online CPU of "
+        "the mask.",
         source=MATRIX, module=M,
         quote="if (!cm->online || cm->available <= maxavl) continue; ... if (!cm->online || "
         "cm->managed_allocated > allocated) continue;")

@@ -38,6 +38,10 @@ CURRENT: dict[str, Any] = {
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
     "hotplug_migration": "generic",
+    "xen_affinity_target": "least-loaded",
+    "xen_affinity_immediate": True,
+    "managed_spread": True,
+    "setup_affinity_result": True,
 }
 
 

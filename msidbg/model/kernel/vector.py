@@ -249,11 +249,14 @@ def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> in
     """assign_managed_vector -> irq_matrix_alloc_managed: within ``dest`` and the managed mask,
     the online CPU with the fewest managed vectors in use (matrix_find_best_cpu_managed skips a
     CPU only when it has *more*, so the last of equals wins), then its lowest
-    reserved-but-unused vector."""
+    reserved-but-unused vector. Before that spread (``managed_spread``, 4.15..4.19) the first
+    online CPU of the mask (cpumask_first), -ENOSPC if it has no reserved vector left."""
     search = [c for c in dest if c in desc["affinity"]]
     if _has_vector(desc) and desc["cpu"] in search:
         return 0
     best, best_used = -1, 1 << 30
+    if not sw_w(w, "managed_spread"):   # before the spread: the first online CPU of the mask, vector or not
+        search = [c for c in sorted(search) if w["cpus"][c]["online"]][:1]
     for cid in search:
         c = w["cpus"][cid]
         if not c["online"]:

@@ -27,7 +27,9 @@ from msidbg.model.kernel import msi, pci
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import program
 
-ENODEV = 19
+ENODEV, EINVAL, ENOSPC = 19, 22, 28
+#: xen/interface/io/pciif.h: the MSI-X entries a pcifront op carries (pci_frontend_enable_msix refuses more)
+SH_INFO_MAX_VEC = 128
 CHIP = "xen-pirq"
 
 XEN_HCALL = kind("xen.hypercall", ("op", STR), ("arg", INT), ("ret", INT),
@@ -218,18 +220,38 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         return
     dev = loc["dev"]
     n = len(pci.pdev(k, dev)["descs"])
-    loc["pirqs"] = [X.map_pirq(k.eng, -1, dev, i, loc["type"]) for i in range(n)]
+    msix = loc["type"] == "msix"
+    if msix and n > SH_INFO_MAX_VEC:
+        # pci_frontend_enable_msix: "too many vectors ... Increase SH_INFO_MAX_VEC", before any op
+        k.note(f"pcifront: {n} MSI-X vectors > SH_INFO_MAX_VEC ({SH_INFO_MAX_VEC})", -EINVAL, dev)
+        k.ret(-EINVAL)
+        return
+    # pciback (xen_pcibk_enable_msix: pci_enable_msix_exact; xen_pcibk_enable_msi: pci_enable_msi) in
+    # dom0: dom0's setup maps a pirq per vector for this domain (PHYSDEVOP_map_pirq); when one fails, its
+    # free_msi_irqs unmaps those already mapped (xen_destroy_irq) and the device is never enabled
+    pirqs: list[int] = []
+    for i in range(n):
+        pirq = X.map_pirq(k.eng, -1, dev, i, loc["type"])
+        if pirq < 0:
+            break
+        pirqs.append(pirq)
+    op = "XEN_PCI_OP_enable_msix" if msix else "XEN_PCI_OP_enable_msi"
+    if len(pirqs) < n:
+        for pirq in pirqs:
+            X.unmap_pirq(k.eng, pirq)
+        # MSI-X: pciback passes dom0's -ENOSPC back (op->err); MSI: pciback answers
+        # XEN_PCI_ERR_op_failed and pci_frontend_enable_msi turns any error into -EINVAL
+        err = -ENOSPC if msix else -EINVAL
+        k.ev(XEN_HCALL, dev, k.s(op), n, err, cost="trap")
+        k.ret(err)
+        return
+    loc["pirqs"] = pirqs
     d = k.w["devices"][dev]
-    if loc["type"] == "msix":
+    if msix:
         device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL)
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE)
-    op = "XEN_PCI_OP_enable_msix" if loc["type"] == "msix" else "XEN_PCI_OP_enable_msi"
-    first = loc["pirqs"][0] if loc["pirqs"] else -1
-    k.ev(XEN_HCALL, dev, k.s(op), n, first, cost="trap")
-    if any(p < 0 for p in loc["pirqs"]):
-        k.ret(-ENODEV)
-        return
+    k.ev(XEN_HCALL, dev, k.s(op), n, pirqs[0] if pirqs else -1, cost="trap")
     loc["i"] = 0
 
 
@@ -269,7 +291,8 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
         device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE)
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE)
-    k.ev(XEN_HCALL, dev, k.s("XEN_PCI_OP_disable_msix"), len(mine), 0, cost="trap")
+    op = "XEN_PCI_OP_disable_msix" if pci.pdev(k, dev)["mode"] == "msix" else "XEN_PCI_OP_disable_msi"
+    k.ev(XEN_HCALL, dev, k.s(op), len(mine), 0, cost="trap")
     k.call("xen_teardown_msi_irqs", dev=dev)
 
 

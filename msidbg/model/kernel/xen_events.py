@@ -129,6 +129,7 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
     info = info_of(k, loc["irq"])
     for dev, idx, n in evtchn.clear(k.eng, info["port"]):
+        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))     # what made the port pending
         acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
     if not info.get("needs_eoi"):
         k.ret(0)
@@ -216,10 +217,14 @@ def rebound(k: Any, loc: dict[str, Any]) -> None:
 
 
 def select_target_cpu(k: Any, mask: list[int]) -> int:
-    """The online CPU of ``mask`` with the fewest event channels (lowest id on a tie); online is
-    cpu_online_mask, which no longer holds a CPU going offline."""
+    """``select_target_cpu``: the online CPU of ``mask`` with the fewest event channels (lowest id on
+    a tie); before it (``kernel.xen_affinity_target: first``) ``cpumask_first_and(dest,
+    cpu_online_mask)``, the lowest online CPU of the mask. Online is cpu_online_mask, which no
+    longer holds a CPU going offline."""
     online = [c["id"] for c in k.w["cpus"] if vec.cpu_online(k.w, c["id"])]
     cpus = [c for c in mask if c in online] or online
+    if k.w["behaviour"]["xen_affinity_target"] == "first":
+        return min(cpus)
     return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
 
 
@@ -319,7 +324,7 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
-    if "probes" in w:
+    if "probes" in w or w["irqs"][irq_no]["move_pending"]:   # (a pending move: the ack calls irq_move_irq)
         k.call_then(step, _EDGE, irq=irq_no, port=port)
         return
     loc: dict[str, Any] = {"irq": irq_no, "port": port}
@@ -338,10 +343,16 @@ edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_
 
 @edge.step
 def ack(k: Any, loc: dict[str, Any]) -> None:
-    """``eoi_pirq`` as the ack: clear_evtchn ..."""
+    """``eoi_pirq`` as the ack: clear_evtchn ... Before 1ca1b4e2c0cb (``kernel.xen_affinity_immediate``
+    false) the pirq chip has no IRQ_MOVE_PCNTXT: an affinity change waits as a pending move, which
+    eoi_pirq applies here (``irqd_is_setaffinity_pending``: mask, clear_evtchn,
+    irq_move_masked_irq -> set_affinity_irq, unmask)."""
     port = loc["port"]
     loc["src"] = src = evtchn.clear(k.eng, port)
-    k.ev(EVTCHN_CLEAR, k.w["irqs"][loc["irq"]]["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    desc = k.w["irqs"][loc["irq"]]
+    k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    if desc["move_pending"] and desc["started"]:
+        k.call("irq_move_irq", irq=loc["irq"])
 
 
 @edge.step
@@ -388,4 +399,5 @@ irq.CHIP_STARTUP[CHIP] = "startup_pirq"
 irq.CHIP_SHUTDOWN[CHIP] = "shutdown_pirq"
 irq.CHIP_SET_AFFINITY[CHIP] = "xen_set_affinity_irq"
 irq.CHIP_PROPS[CHIP] = frozenset({"no-domain", "move-pcntxt", "startup-first"})
+irq.CHIP_PROP_SWITCH[(CHIP, "move-pcntxt")] = "xen_affinity_immediate"
 entry.SYSVEC[evtchn.UPCALL_VECTOR] = "xen_evtchn_do_upcall"

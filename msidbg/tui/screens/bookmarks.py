@@ -26,7 +26,9 @@ class BookmarksScreen(ModalScreen[Bookmark | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bookmarks-box"):
-            yield Label(f"Bookmarks ({len(self.bookmarks)}) -- enter jumps, escape closes", id="bookmarks-title")
+            yield Label(f"Bookmarks ({len(self.bookmarks)}) -- enter jumps, escape closes" if self.bookmarks else
+                        "No bookmarks yet: the bookmark command (see ?) names the cursor's event -- escape closes",
+                        id="bookmarks-title")
             # names and notes come from snapshot files: escaped, and never read as markup
             options = [Option(Content(f"#{b.event:<8} {escape(b.name)}" + (f" -- {escape(b.note)}" if b.note else "")),
                               id=str(i)) for i, b in enumerate(self.bookmarks)]

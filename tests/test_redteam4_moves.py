@@ -1,0 +1,66 @@
+"""Red-team round 4: affinity requests that meet a deferred move under way."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import events_of, run_to_end, scenario
+
+RACE = """
+name: move-race
+cpus: 10
+kernel: {version: "VERSION"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, do: fire, dev: eth0, vector: 0, count: 200, every: 1us}
+  - {at: 150us, on: 9, do: set_affinity, dev: eth0, vector: 0, cpu: 3}
+  - {at: 151us, on: 9, do: set_affinity, dev: eth0, vector: 0, cpu: 5}
+"""
+
+
+@pytest.mark.parametrize(("version", "final"), [("4.14", 3), ("5.10", 5)])
+def test_a_request_made_while_a_move_runs_is_kept(version: str, final: int) -> None:
+    """The second write lands while irq_move_irq applies the first (it masks the entry, writes the
+    message, unmasks: several steps). In the kernel all of that runs under desc->lock, so the second
+    irq_set_affinity waits and records its pending move afterwards; the move to CPU3 must not erase
+    it. Its interrupt comes while the first move's cleanup is outstanding: the vector domain says
+    -EBUSY, and 4.14 drops the move there (before a33a5d2d16cb, ``move_busy_rearm``: the irq stays
+    on CPU3) while 5.10 retries it at the next interrupt and ends on CPU5. Before the fix the
+    model erased the request itself ("pending affinity has no online CPU") in both."""
+    eng = run_to_end(scenario(RACE.replace("VERSION", version)))
+    notes = [e.fields.get("what", "") for e in events_of(eng, "kernel")]
+    assert not any("no online CPU" in n for n in notes)
+    assert any("vector assignment failed" in n for n in notes)     # the -EBUSY of the outstanding cleanup
+    assert [e.fields["target"] for e in events_of(eng, "vector.assign")][-1] == final
+    irq = next(d for d in eng.w["irqs"].values() if d and d.get("dev") == "eth0")
+    assert irq["cpu"] == final and not irq["move_pending"]
+
+
+SELECT = """
+name: select-busy
+cpus: 12
+kernel: {version: "VERSION"}
+devices:
+  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+run:
+  - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+  - {at: 50us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 4}
+  - {at: 60us, do: fire, dev: xhci, vector: 0}
+  - {at: 100us, on: 0, do: cpu_offline, cpu: 7}
+  - {at: 3100us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 7}
+"""
+
+
+@pytest.mark.parametrize(("version", "result"), [("4.12", 0), ("4.14", -22), ("5.5", 0)])
+def test_an_offline_mask_write_fails_when_irq_setup_affinity_does(version: str, result: int) -> None:
+    """echo <offline CPU7> > smp_affinity before cba6437a1854 (5.6): irq_select_affinity_usr()
+    re-runs the affinity setup ({4}, the stored affinity). On the legacy allocator the irq's move to
+    CPU4 is still under way (no interrupt on the new vector yet), so the vector domain says -EBUSY
+    even though the irq is already on CPU4 (checked before "already there"). 4.13's
+    irq_setup_affinity() returns that and the write fails with -EINVAL; 4.12's setup_affinity()
+    returned 0, so the write succeeded. 5.5's matrix finds the irq already on CPU4 and succeeds."""
+    eng = run_to_end(scenario(SELECT.replace("VERSION", version)))
+    done = [e for e in events_of(eng, "action.done") if e.fields.get("action") == 4]
+    assert len(done) == 1 and done[0].fields["result"] == result
