@@ -219,6 +219,9 @@ PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", *
 #: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them; the first two have the
 #: physical one-CPU vector allocation domain the legacy (pre-4.15) allocator is modelled for
 APIC_ROUTINGS = ("physical flat", "physical x2apic", "flat", "cluster x2apic")
+#: HVM_MAX_VCPUS (xen/include/public/hvm/hvm_info_table.h, 128 from 4.x to 4.22): hvmloader's MADT
+#: lists at most that many vCPUs (APIC ids 0, 2, .., 254)
+HVM_MAX_VCPUS = 128
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
 SCHEDULES = ("ordered", "random", "pct", "delay")
@@ -317,6 +320,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         breakpoint_lines=_breakpoint_lines(top),
     )
     _check_legacy_vectors(scn, top, root)
+    _check_apic_ids(top, scn)
     return scn
 
 
@@ -337,11 +341,10 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
     routing = scn.platform.apic_routing
     native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and bool(table.get("apic_virtualization")))
     if table.get("vector_allocator") != "legacy" or not native:
-        if routing is not None:
+        if routing is not None and not native:
             pitems = top.items["platform"].value
-            fail("platform.apic_routing", pitems["apic_routing"], "only read before 4.15 (kernel.vector_allocator: "
-                 "legacy) where MSIs use the x86 vector domain: bare metal, or xen-hvm with apic_virtualization "
-                 "(expected no apic_routing)")
+            fail("platform.apic_routing", pitems["apic_routing"], "only read where MSIs use the x86 vector domain: "
+                 "bare metal, or xen-hvm with apic_virtualization (expected no apic_routing)")
         return
     kitems = top.items.get("kernel")
     kmap = kitems.value if kitems is not None and isinstance(kitems.value, dict) else {}
@@ -378,6 +381,39 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
              "(supported with kernel.version 4.5 to 4.14: cpus 9 or more, the physflat driver, or "
              "platform.apic_routing: physical flat / physical x2apic when dmesg says so; or kernel.version 4.15 "
              "and later)")
+
+
+def _check_apic_ids(top: Fields, scn: Scenario) -> None:
+    """The CPUs must have APIC ids the platform can address and Linux brings up."""
+    p, cpus = scn.platform, scn.cpus
+    if p.kind == "bare-metal" and not p.interrupt_remapping and cpus > 255:
+        fail("cpus", top.items["cpus"], f"{cpus} CPUs without interrupt remapping: in xAPIC mode APIC id 0xff is "
+             "the broadcast id and Linux ignores a CPU that has it (acpi_parse_lapic, f3bf1dbe64b6; x2APIC "
+             "needs remapping on bare metal) (expected cpus: 1..255, or platform.interrupt_remapping: true)")
+    if p.kind == "xen-hvm" and cpus > HVM_MAX_VCPUS:
+        fail("cpus", top.items["cpus"], f"{cpus} vCPUs: a Xen HVM guest has at most HVM_MAX_VCPUS = "
+             f"{HVM_MAX_VCPUS} (APIC ids 0, 2, .., 254) (expected cpus: 1..{HVM_MAX_VCPUS} on xen-hvm)")
+    routing = p.apic_routing
+    if routing is None:
+        return
+    node = top.items["platform"].value["apic_routing"]
+    field = "platform.apic_routing"
+    if routing == "cluster x2apic":
+        fail(field, node, "x2APIC cluster mode (logical destinations: Linux uses it only with interrupt remapping, "
+             "whose IRTEs would hold cluster ids) is not modelled (expected physical x2apic, or no apic_routing)")
+    if p.interrupt_remapping and routing != "physical x2apic":
+        fail(field, node, f"with interrupt remapping a 64-bit kernel runs x2APIC, not {routing} (expected physical "
+             "x2apic, or no apic_routing)")
+    if routing == "flat":
+        if p.kind != "bare-metal":
+            fail(field, node, "a Xen HVM guest's native messages are modelled in physical mode (expected physical "
+                 "flat or physical x2apic)")
+        if cpus > 8:
+            fail(field, node, f"the flat APIC driver addresses at most 8 CPUs (a logical id bit each), the scenario "
+                 f"has {cpus} (expected physical flat, or cpus: 1..8)")
+        if not scn.behaviour.plain(p.kind).get("apic_flat_logical"):
+            fail(field, node, "this kernel has no flat (logical destination) APIC driver on 64-bit (838ba7733e4e, "
+                 "6.12; kernel.apic_flat_logical) (expected physical flat, or a kernel.version before 6.12)")
 
 
 def _section(top: Fields, key: str, conv: Conv[Any], default: Any) -> Any:

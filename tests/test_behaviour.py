@@ -188,8 +188,8 @@ def test_the_world_carries_the_plain_table() -> None:
 
     scn = load_scenario_text("name: x\nplatform: {kind: xen-hvm, xen: '4.4'}\nkernel: {version: '5.10'}\n", "x.yaml")
     w = new_engine(scn).w
-    assert w["behaviour"] == scn.behaviour.plain()
-    assert set(w["platform"]) == {"kind", "route", "interrupt_remapping"}
+    assert w["behaviour"] == scn.behaviour.plain("xen-hvm")      # (apic_flat_logical is bare-metal only)
+    assert set(w["platform"]) == {"kind", "route", "interrupt_remapping", "apic"}
     assert "switches" not in w["kernel"]
 
 

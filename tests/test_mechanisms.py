@@ -7,6 +7,7 @@ from typing import Any
 
 from msidbg.model import new_engine
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
+from msidbg.model.kernel.vector import dest_apic
 from tests.conftest import events_of, run_to_end, scenario, shipped, totals
 from tests.mech_helpers import MECH_ERA, pin
 
@@ -143,7 +144,7 @@ def test_plug_race_steps_write_data_then_address_each_a_whole_message() -> None:
         assert eng.step()
         if _pair(dev) != held[-1]:
             held.append(_pair(dev))
-    apic = [eng.w["cpus"][c]["apic_id"] for c in (here, new_cpu)]
+    apic = [dest_apic(eng.w, c) for c in (here, new_cpu)]     # the kernel's destination (apic_flat: 1 << cpu)
     assert [((p[0] >> 12) & 0xFF, p[2]) for p in held] == [(apic[0], old_vec), (apic[0], new_vec),
                                                               (apic[1], new_vec)]
     intended = eng.w["acct"]["xhci"]["msi_intended"]

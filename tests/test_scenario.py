@@ -133,7 +133,7 @@ def test_contract_example_parses(tmp_path: Path) -> None:
     assert (s.name, s.seed, s.schedule, s.cpus) == ("xen-hvm-msix-mask-late", 1, "ordered", 2)
     assert s.about.startswith("NIC passed through")
     assert s.platform == Platform("xen-hvm", "4.5", "qemu-xen-4.5", False,
-                                  {"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-write"})
+                                  switches={"qemu_unmap_pirq_on_msi_disable": True, "xen_pt_bind": "on-write"})
     assert s.kernel == Kernel("5.15.30", {"msix_mask_all": "late", "xen_hvm_msi_ignore_mask": True,
                                           "xen_reuse_cached_pirq": False, "msi_affinity_update": "plug-race",
                                           "affinity_before_startup": True, "msix_masked_update": True})

@@ -27,7 +27,7 @@ def test_2021_loss_links_the_offline_cpu_with_the_latch_and_the_live_rewrite_as_
     latch = heads[unmask]
     assert [(lk.event, lk.link) for lk in latch] == [(unmask, "latch"), (unmask, "table.write"),
                                                       (one(s, "action.start", do="request_irq"), "action.start")]
-    assert latch[0].value == [0xFEE01000, 0, 0x21] and latch[0].relation == "sent from the message the device latched"
+    assert latch[0].value == [0xFEE02004, 0, 0x21]    # CPU1 as apic_flat addresses it (logical id 0x02) and latch[0].relation == "sent from the message the device latched"
     assert latch[1].stack[:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
     ignored = heads[rewrite]
     assert ignored[0].link == "table.write.live" and ignored[0].path == "devices.eth0.msix.table[0].data"
@@ -66,7 +66,7 @@ def test_2020_torn_message_is_the_first_half_of_a_deferred_move_and_the_signal_b
     assert [lk.link for lk in why.chain] == ["lost", "accept", "irr.set", "msi.reg", "irq.move_pending",
                                              "action.start"]
     half = why.chain[3]
-    assert half.path == "devices.xhci.msi.addr_lo" and half.value == 0xFEE01000 and half.actor == "CPU3 interrupt"
+    assert half.path == "devices.xhci.msi.addr_lo" and half.value == 0xFEE02004 and half.actor == "CPU3 interrupt"
     assert half.stack[:2] == ["pci_write_msi_msg+addr_lo", "msi_set_affinity+updated"]
     assert any(f.startswith("irq_move_irq+") for f in half.stack)
     assert why.chain[4].path == "irqs[29].pending_mask" and why.chain[4].value == [1]

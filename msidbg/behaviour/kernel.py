@@ -333,6 +333,45 @@ ROWS: tuple[Switch, ...] = (
         "release not checked)",
     ),
     Switch(
+        "apic_flat_logical", "kernel", BOOL, False,
+        "a 64-bit kernel has the flat APIC driver (apic_flat, arch/x86/kernel/apic/apic_flat_64.c): on bare "
+        "metal without interrupt remapping, with at most 8 possible CPUs and no ACPI FADT 'APIC physical' "
+        "flag (platform.apic_routing), physflat_probe() declines and apic_flat takes over -- logical destination "
+        "mode, each CPU's logical id 1 << cpu in its LDR (default_init_apic_ldr), so an MSI's destination "
+        "field is 1 << cpu with the address's Destination Mode bit set (apic_flat_calc_apicid). Delivery "
+        "mode Fixed from a31e58e129f7 (4.15); before, flat used lowest-priority delivery (not modelled). "
+        "False: physflat (the APIC id, physical mode) on every x86-64 machine",
+        initial=True, kinds=("bare-metal",), scoped=True,
+        initial_note="apic_flat is the default 'apic' of x86-64 (apic_flat_64.c: 'struct apic *apic = "
+        "&apic_flat'); apic_drivers(apic_physflat, apic_flat) probes physflat first, and physflat_probe() is "
+        "'apic == &apic_physflat || num_possible_cpus() > 8 || jailhouse_paravirt()' (read at 01ccf9bbd25f, "
+        "a 6.x tree with .dest_mode_logical = true and .delivery_mode = APIC_DELIVERY_MODE_FIXED)",
+        history=(
+            Change("6.12", False, "838ba7733e4e x86/apic: Remove logical destination mode for 64-bit",
+                   note="in tglx's pull 'x86/apic for v6.12-rc1' (2024-09-17: 'Remove support for APIC local "
+                   "destination mode on 64bit'); AUTOSEL queued it for 6.11.y (stable hashes 2027f9bc0009, "
+                   "4eeb010bbab5 seen in stable shortlogs); which stable releases carry it was not checked"),
+        ),
+    ),
+    Switch(
+        "spurious_vector_eoi", "kernel", BOOL, False,
+        "a message on the APIC spurious vector 0xff (which sets its ISR bit like any Fixed message) is "
+        "acknowledged: smp_spurious_interrupt() EOIs a vector it finds in service. False "
+        "(f8a8fe61fec8): vector 0xff is taken for a real APIC spurious interrupt and never EOId -- ISR[0xff] "
+        "stays set, the processor priority stays at class 15 and that CPU accepts no further vector",
+        initial=True, scoped=True,
+        initial_note="before f8a8fe61fec8 every unused system vector entered spurious_interrupt, which pushed "
+        "0xff, and smp_spurious_interrupt() read the ISR and 'ACK it if it is a vectored one' (the removed lines "
+        "in that commit's diff)",
+        history=(
+            Change("5.3", False, "f8a8fe61fec8 x86/irq: Seperate unused system vectors from spurious entry again",
+                   backports=("5.2.2",), unconfirmed=("5.2.2",),
+                   note="in tglx's x86-apic-for-linus pull (July 2019, the 5.3 merge window); queued in the 5.2 "
+                   "stable review of 2019-07-18 ([PATCH 5.2 12/21]: taken for 5.2.2, the release not read); a 4.19 "
+                   "backport fc6975ee932b exists (its release not checked, not listed)"),
+        ),
+    ),
+    Switch(
         "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
         "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
         "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "

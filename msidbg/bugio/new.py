@@ -82,6 +82,7 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
                          inp.lspci)
     cpus, cpus_note = _cpus(inp, irqs, msgs)
     platform, platform_note = _platform(inp, msgs)
+    cpus, cpus_note = _cpus_fit(cpus, cpus_note, platform, bool(_remapping(irqs, msgs, inp)))
     devices = _devices(usable, fns, irqs, msgs)
     w = _Writer(inp, cpus, platform)
     w.header(fns, irqs, msgs, devices)
@@ -105,6 +106,15 @@ def _cpus(inp: Inputs, irqs: pi.Interrupts | None, msgs: dm.Dmesg) -> tuple[int,
     if msgs.cpus is not None:
         return min(max(int(msgs.cpus.value), 1), 256), f"{_base(inp.dmesg)}:{msgs.cpus.line}: {msgs.cpus.text}"
     return 2, "not in the inputs: two CPUs, so affinity changes can move vectors"
+
+
+def _cpus_fit(cpus: int, note: str, platform: str, remapping: bool) -> tuple[int, str]:
+    """At most the CPUs the platform can address (docs/scenario.md): 128 vCPUs on xen-hvm
+    (HVM_MAX_VCPUS), 255 on bare metal without remapping (xAPIC id 0xFF is the broadcast id)."""
+    limit = 128 if platform == "xen-hvm" else 255 if platform == "bare-metal" and not remapping else 256
+    if cpus <= limit:
+        return cpus, note
+    return limit, f"{note}; at most {limit} on {platform}{'' if remapping else ' without remapping'}"
 
 
 def _platform(inp: Inputs, msgs: dm.Dmesg) -> tuple[str, str]:

@@ -282,6 +282,13 @@ def _state(s: Session, summ: dict[str, Any]) -> Section:
     return Section(f"State at event {s.cursor}", lines)
 
 
+def _dest(addr_lo: int) -> str:
+    """The destination field: an APIC id, or (Destination Mode logical, address bit 2) a logical
+    id mask shown as L<hex>."""
+    dest = (addr_lo >> 12) & 0xFF
+    return f"L{dest:02x}" if addr_lo & 4 else str(dest)
+
+
 def _msix(name: str, msix: dict[str, Any], descs: list[dict[str, Any]]) -> list[str]:
     ctrl = msix["ctrl"]
     lines = [f"{name} MSI-X: Enable{_flag(bool(ctrl & 0x8000))} Masked{_flag(bool(ctrl & 0x4000))} "
@@ -293,7 +300,7 @@ def _msix(name: str, msix: dict[str, Any], descs: list[dict[str, Any]]) -> list[
         e = table[i]
         latched = msix["latched"][i]
         lat = f"{latched[2] & 0xFF:#04x}@{(latched[0] >> 12) & 0xFF}" if latched else "-"
-        lines.append(f"  {i:>5}  {e['addr_lo']:#010x}  {e['data']:#06x}  {(e['addr_lo'] >> 12) & 0xFF:>4}  "
+        lines.append(f"  {i:>5}  {e['addr_lo']:#010x}  {e['data']:#06x}  {_dest(e['addr_lo']):>4}  "
                      f"{e['data'] & 0xFF:#04x}  {e['ctrl'] & 1:>4}  {msix['pba'][i]:>3}  {lat}")
     if len(shown) > MAX_ENTRIES:
         lines.append(f"  ... {len(shown) - MAX_ENTRIES} more entries")
@@ -304,7 +311,7 @@ def _msi(name: str, msi: dict[str, Any]) -> list[str]:
     ctrl = msi["ctrl"]
     line = (f"{name} MSI: Enable{_flag(bool(ctrl & 1))} Maskable{_flag(bool(ctrl & 0x100))} "
             f"64bit{_flag(bool(ctrl & 0x80))}")
-    lines = [line, f"  address {msi['addr_lo']:#010x} (dest {(msi['addr_lo'] >> 12) & 0xFF})  "
+    lines = [line, f"  address {msi['addr_lo']:#010x} (dest {_dest(msi['addr_lo'])})  "
                    f"data {msi['data']:#06x} (vector {msi['data'] & 0xFF:#04x})"]
     if ctrl & 0x100:
         lines.append(f"  mask {msi['mask']:#x}  pending {msi['pending']:#x}")

@@ -40,9 +40,11 @@ World = dict[str, Any]
 PLATFORM_BUILDERS: list[Any] = []
 
 
-def new_cpu(i: int) -> dict[str, Any]:
+def new_cpu(i: int, apic_id: int | None = None, ldr: int = 0) -> dict[str, Any]:
+    """CPU ``i``; ``apic_id`` its local APIC id (default ``i``), ``ldr`` its 8-bit logical id
+    (the flat driver's ``1 << cpu``; 0 = no logical id programmed)."""
     return {
-        "id": i, "apic_id": i, "online": True,
+        "id": i, "apic_id": i if apic_id is None else apic_id, "ldr": ldr, "online": True,
         "irr": [0] * 8, "isr": [0] * 8, "tpr": 0, "irr_src": {},
         "vector_irq": {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP},
         "alloc": [0] * 8,            # the vector matrix: device vectors allocated on this CPU
@@ -83,7 +85,44 @@ def platform_state(scn: Scenario) -> dict[str, Any]:
     """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
     route = "remapped" if p.interrupt_remapping else p.kind
-    return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping}
+    return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
+            "apic": apic_driver(scn)}
+
+
+def apic_driver(scn: Scenario) -> str:
+    """The guest kernel's APIC driver, which sets the message's destination format:
+
+    * ``x2apic``: interrupt remapping (x2APIC; the IRTE carries the destination);
+    * ``flat``: bare metal, no remapping, at most 8 CPUs, a 64-bit kernel before 6.12
+      (``kernel.apic_flat_logical``) and no ``platform.apic_routing`` saying otherwise: physflat_probe declines
+      (num_possible_cpus() <= 8) and apic_flat, logical destination mode, takes over;
+    * ``physflat``: otherwise (physical destination: the APIC id). A Xen HVM guest's native
+      messages are modelled physical with Xen's APIC ids (see docs/model-xen.md)."""
+    p = scn.platform
+    if p.interrupt_remapping or p.apic_routing == "physical x2apic":
+        return "x2apic"
+    if p.kind != "bare-metal" or p.apic_routing == "physical flat":
+        return "physflat"
+    if p.apic_routing == "flat":
+        return "flat"
+    flat = scn.behaviour.plain(p.kind).get("apic_flat_logical", False) and scn.cpus <= FLAT_MAX_CPUS
+    return "flat" if flat else "physflat"
+
+
+#: apic_flat's logical ids are the 8 bits of the xAPIC LDR: physflat_probe takes over above 8 CPUs
+FLAT_MAX_CPUS = 8
+
+
+def apic_id(kind: str, cpu: int) -> int:
+    """The local APIC id of CPU ``cpu``: Xen gives HVM vCPU n the id 2n (vlapic_init:
+    ``(v->vcpu_id * 2) << 24``; hvmloader's ``LAPIC_ID(vcpu_id)``, which its MADT lists); bare
+    metal (as modelled) numbers them 0..cpus-1."""
+    return 2 * cpu if kind == "xen-hvm" else cpu
+
+
+def new_cpus(scn: Scenario, driver: str) -> list[dict[str, Any]]:
+    kind = scn.platform.kind
+    return [new_cpu(i, apic_id(kind, i), (1 << i) if driver == "flat" else 0) for i in range(scn.cpus)]
 
 
 def check_faults(scn: Scenario) -> None:
@@ -98,13 +137,14 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
     """The world at event 0: devices out of reset, CPUs idle, the timeline on the agenda."""
     check_faults(scn)
     seed = scn.seed if seed is None else seed
+    platform = platform_state(scn)
     w: World = {
         "format": WORLD_FORMAT, "scenario": scn.name, "seed": seed, "policy": scn.schedule,
         "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": {},
         "costs": merged(scn.costs),
-        "platform": platform_state(scn),
+        "platform": platform,
         "behaviour": scn.behaviour.plain(scn.platform.kind),
-        "cpus": [new_cpu(i) for i in range(scn.cpus)],
+        "cpus": new_cpus(scn, platform["apic"]),
         "devices": {name: new_device(d) for name, d in scn.devices.items()},
         "acct": {name: new_acct(max(d.max_vectors, 1)) for name, d in scn.devices.items()},
         "irqs": {},

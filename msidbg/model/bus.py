@@ -1,8 +1,12 @@
 """Where a message goes once the device puts it on the bus.
 
-Bare metal without interrupt remapping: the address selects the local APIC (destination
-APIC id in bits 19:12), the data selects the vector. An address outside 0xFEExxxxx is
-an ordinary DMA write, not an interrupt. Other platforms (remapping, Xen) hook in here.
+Bare metal without interrupt remapping: the address selects the local APIC(s) -- destination
+field in bits 19:12, Destination Mode in bit 2 -- and the data selects the vector. In physical
+mode the field is an APIC id, and 0xFF (xAPIC) is a broadcast to every local APIC (SDM vol. 3,
+10.6.2.1); in logical mode it is matched against each APIC's Logical Destination Register (the
+flat model: the APIC accepts when its 8-bit logical id and the field share a bit). A Fixed
+message reaches every APIC that matches. An address outside 0xFEExxxxx is an ordinary DMA
+write, not an interrupt. Other platforms (remapping, Xen) hook in here.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from msidbg.model import acct, apic
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
+from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST
 
 World = dict[str, Any]
 
@@ -22,8 +27,56 @@ ROUTERS: dict[str, Any] = {}
 
 
 def apic_cpu(w: World, dest: int) -> int:
-    """The CPU whose local APIC has id ``dest``, or -1 (APIC ids are 0..cpus-1)."""
-    return dest if 0 <= dest < len(w["cpus"]) else -1
+    """The CPU whose local APIC has id ``dest``, or -1 (bare metal: ids 0..cpus-1; a Xen HVM
+    guest: vCPU n has id 2n)."""
+    cpus = w["cpus"]
+    if 0 <= dest < len(cpus) and cpus[dest]["apic_id"] == dest:
+        return dest
+    for c in cpus:
+        if c["apic_id"] == dest:
+            return int(c["id"])
+    return -1
+
+
+def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST) -> list[int]:
+    """The CPUs whose local APIC accepts a message to ``dest`` (8-bit destination field) in that
+    destination mode: physical -- the APIC with that id, or every APIC for ``broadcast`` (0xFF in
+    xAPIC mode; pass -1 where there is none); logical (flat model) -- every APIC whose logical id
+    shares a bit with ``dest``."""
+    if logical:
+        return [c["id"] for c in w["cpus"] if c["ldr"] & dest]
+    if dest == broadcast:
+        return [c["id"] for c in w["cpus"]]
+    cpu = apic_cpu(w, dest)
+    return [cpu] if cpu >= 0 else []
+
+
+def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: int, n: int,
+               broadcast: int = XAPIC_BROADCAST) -> int:
+    """A Fixed message to destination ``dest``: every matching APIC gets the vector. The device's
+    signals are accounted once, on the first matching CPU that has the vector's irq (else the
+    first matching CPU); the others get the vector without them (an IRR bit no device signal
+    is owed to). Returns the CPU that carried the signals, or -1."""
+    w = eng.w
+    cpus = targets(w, dest, logical, broadcast)
+    where = f"logical destination {dest:#04x}" if logical else f"APIC id {dest}"
+    if not cpus:
+        if logical:
+            eng.prov.message_dep()
+            acct.lost(eng, dev, idx, n, f"were sent to {where}, which matches no CPU's logical id")
+            return -1
+        return deliver_vector(eng, dev, idx, -1, vector, n, where)
+    if len(cpus) == 1:
+        return deliver_vector(eng, dev, idx, cpus[0], vector, n, where)
+    c = w["cpus"]
+    owner = next((i for i in cpus if c[i]["online"] and type(c[i]["vector_irq"].get(vector)) is int), cpus[0])
+    for i in cpus:
+        if i != owner and c[i]["online"] and vector >= 16:
+            apic.receive(c[i], vector, None)
+            eng.prov.irr_set(i, vector)
+            if not c[i]["queued"]:
+                eng.model.wake(eng, c[i])
+    return deliver_vector(eng, dev, idx, owner, vector, n, f"{where} (to {len(cpus)} CPUs)")
 
 
 def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
@@ -42,14 +95,17 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     dest = (lo >> 12) & 0xFF
     vector = data & 0xFF
     cpus = w["cpus"]
-    if dest < len(cpus) and vector >= 16 and cpus[dest]["online"]:  # deliver_vector's common case, inlined
+    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest]["online"]
+            and cpus[dest]["apic_id"] == dest):  # deliver_to's common case (one physical APIC), inlined
         c = cpus[dest]
         _receive(c, vector, [dev, idx, n])
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
         if not c["queued"]:
             eng.model.wake(eng, c)
         return dest
-    return deliver_vector(eng, dev, idx, apic_cpu(w, dest), vector, n, f"APIC id {dest}")
+    # x2APIC (physical x2apic without remapping): 0xFF is an APIC id, the broadcast is 0xFFFFFFFF
+    broadcast = -1 if w["platform"]["apic"] == "x2apic" else XAPIC_BROADCAST
+    return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast)
 
 
 def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:

@@ -21,6 +21,7 @@ from msidbg.model import evtchn_abi as ABI
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
+from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL
 from msidbg.sim.events import INT, STR, kind
 
 World = dict[str, Any]
@@ -282,8 +283,10 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
             return -1
         if not data & 0xFF and w["platform"]["kind"] == "xen-hvm":
             return inject_pirq_msi(eng, dev, idx, lo, hi, n)
-        dest = (lo >> 12) & 0xFF
-        return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(w, dest), data & 0xFF, n, f"APIC id {dest}")
+        # an emulated device's message: Xen's vmsi_deliver matches it against every vLAPIC
+        # (vlapic_match_dest: the APIC id 2n, 0xff broadcast in xAPIC mode, or the LDR)
+        return bus.deliver_to(eng, dev, idx, (lo >> 12) & 0xFF, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL),
+                              data & 0xFF, n)
     if (lo & 0xFFF00000) != 0xFEE00000:
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
         return -1
@@ -402,8 +405,8 @@ def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: i
         acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which has no event channel: Xen injects the guest's "
                   "message, whose vector is 0 (XEN_PIRQ_MSI_DATA)")
         return "no event channel"
-    cpu = bus.deliver_vector(eng, dev, idx, bus.apic_cpu(eng.w, rec["gdest"]), rec["gvec"], n,
-                             f"APIC id {rec['gdest']}")
+    gflags = rec["gdest"]      # gmsi.gflags: destination id (bits 7:0) and the DM bit QEMU passed
+    cpu = bus.deliver_to(eng, dev, idx, gflags & 0xFF, bool(gflags & X.GFLAGS_DM), rec["gvec"], n)
     return f"vMSI: vector {rec['gvec']:#x} to CPU{cpu}"
 
 

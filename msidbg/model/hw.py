@@ -34,15 +34,27 @@ ENTRY_MASKBIT = 1
 # --- x86 MSI message ----------------------------------------------------------------------
 MSI_ADDR_BASE = 0xFEE00000
 MSI_ADDR_BASE_MASK = 0xFFF00000
+#: address bit 2, Destination Mode: 1 = logical (the destination field is a logical id / mask)
+MSI_ADDR_DEST_MODE_LOGICAL = 1 << 2
+#: xAPIC physical destination 0xFF: every local APIC (SDM vol. 3, 10.6.2.1 "broadcast")
+XAPIC_BROADCAST = 0xFF
 
 
-def compose_msg(dest_apic: int, vector: int) -> list[int]:
-    """[address-lo, address-hi, data] for a fixed, edge, physical-destination message."""
-    return [MSI_ADDR_BASE | ((dest_apic & 0xFF) << 12), 0, vector & 0xFF]
+def compose_msg(dest_apic: int, vector: int, logical: bool = False) -> list[int]:
+    """[address-lo, address-hi, data] for a fixed, edge message (__irq_msi_compose_msg): the
+    destination field is ``cfg->dest_apicid`` -- an APIC id (physical destination mode) or, with
+    the flat driver's logical mode, the CPU's logical id mask; redirection hint 0; delivery mode
+    Fixed (a31e58e129f7, 4.15: every APIC driver)."""
+    mode = MSI_ADDR_DEST_MODE_LOGICAL if logical else 0
+    return [MSI_ADDR_BASE | ((dest_apic & 0xFF) << 12) | mode, 0, vector & 0xFF]
 
 
 def msg_dest(addr_lo: int) -> int:
     return (addr_lo >> 12) & 0xFF
+
+
+def msg_logical(addr_lo: int) -> bool:
+    return bool(addr_lo & MSI_ADDR_DEST_MODE_LOGICAL)
 
 
 def is_interrupt_address(addr_lo: int) -> bool:

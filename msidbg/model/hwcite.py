@@ -36,11 +36,22 @@ XEN_VTD_FAULTS = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passth
                         "intr_remap_fault_reasons", "all")
 XEN_VTD_IRTE = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/intremap.c", "update_irte",
                       "all")
+LINUX_APIC_FLAT = Source("torvalds/linux", "01ccf9bbd25f", "arch/x86/kernel/apic/apic_flat_64.c",
+                         "apic_flat, physflat_probe, apic_drivers(apic_physflat, apic_flat)", "4.15..6.11")
+LINUX_FLAT_CALC = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/apic_common.c", "apic_flat_calc_apicid",
+                         "4.15..6.11")
+LINUX_NO_FLAT = Source("torvalds/linux", "838ba7733e4e", "arch/x86/kernel/apic/apic_flat_64.c",
+                       "x86/apic: Remove logical destination mode for 64-bit", "6.12..")
+LINUX_FIXED = Source("torvalds/linux", "a31e58e129f7", "arch/x86/kernel/apic/*.c",
+                     "x86/apic: Switch all APICs to Fixed delivery mode", "4.15..")
+LINUX_LAPIC_FF = Source("torvalds/linux", "f3bf1dbe64b6", "arch/x86/kernel/acpi/boot.c", "acpi_parse_lapic", "4.8..")
+XEN_VLAPIC_MATCH = Source("xen-project/xen", "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c",
+                          "vlapic_match_dest, vlapic_match_logical_addr", "all")
 CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json summary", "all")
 
 module("msidbg.model.device", PCI30, PCI30_MASKING)
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
-module("msidbg.model.bus", SDM_MSI, XEN_MSI_H)
+module("msidbg.model.bus", SDM_MSI, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT)
 module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, XEN_VTD_FAULTS)
 module("msidbg.model.acct", CONTRACT)
 
@@ -101,6 +112,26 @@ M = "msidbg.model.bus"
 reading("bus.msi-address", "An MSI address 0xFEExxxxx names a local APIC by its id in bits 19:12; the data's bits "
         "7:0 are the vector. Any other address is a plain memory write, not an interrupt.", source=(SDM_MSI, XEN_MSI_H),
         quote="#define MSI_ADDR_BASE_LO 0xfee00000 ... #define MSI_ADDR_DEST_ID_SHIFT 12", module=M)
+
+reading("bus.flat-logical", "A 64-bit kernel before 6.12 on at most 8 CPUs without remapping (and no ACPI FADT "
+        "'APIC physical' flag) runs apic_flat: physflat_probe declines, each CPU's LDR holds the logical id 1 << cpu, "
+        "and a message's destination field is 1 << cpu with Destination Mode logical (address bit 2). 838ba7733e4e "
+        "(6.12) removed it: physflat everywhere.", source=(LINUX_APIC_FLAT, LINUX_FLAT_CALC, LINUX_NO_FLAT),
+        quote="return apic == &apic_physflat || num_possible_cpus() > 8 || jailhouse_paravirt(); ... "
+        ".dest_mode_logical = true, ... u32 apic_flat_calc_apicid(unsigned int cpu) { return 1U << cpu; }", module=M)
+reading("bus.fixed-delivery", "From 4.15 every x86 APIC driver, flat included, sends Fixed delivery-mode messages "
+        "(before, flat used lowest priority: not modelled).", source=(LINUX_FIXED, LINUX_APIC_FLAT),
+        quote=".delivery_mode = APIC_DELIVERY_MODE_FIXED, .dest_mode_logical = true,", module=M)
+reading("bus.logical-match", "A logical-mode message (flat model) is accepted by every local APIC whose 8-bit logical "
+        "id shares a bit with the destination field; a Fixed message goes to all of them (Xen's vmsi_deliver injects "
+        "into each matching vCPU).", source=(XEN_VLAPIC_MATCH, SDM_MSI),
+        quote="case APIC_DFR_FLAT: if ( logical_id & mda ) result = 1; ... case dest_Fixed: for_each_vcpu ( d, v ) "
+        "if ( vlapic_match_dest(vcpu_vlapic(v), NULL, 0, dest, dest_mode) ) vmsi_inj_irq(", module=M)
+reading("bus.xapic-broadcast", "In xAPIC physical destination mode the destination 0xFF is every local APIC (a "
+        "broadcast), not an APIC id; Linux never brings up a CPU whose xAPIC id is 0xFF, so 256 CPUs need x2APIC "
+        "(interrupt remapping on bare metal).", source=(XEN_VLAPIC_MATCH, LINUX_LAPIC_FF),
+        quote="return (dest == _VLAPIC_ID(target, 0xffffffff)) || (dest == VLAPIC_ID(target)); ... "
+        "/* Ignore invalid ID */ if (processor->id == 0xff) return 0;", module=M)
 
 # --- iommu.py --------------------------------------------------------------------------------------
 M = "msidbg.model.iommu"

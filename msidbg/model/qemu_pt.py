@@ -261,7 +261,7 @@ def bind(k: Any, loc: dict[str, Any]) -> None:
     # msi_msix_update(..., masked = vec_ctrl & MASKBIT): from qemu-xen-4.10 (platform.qemu_bind_unmask) an
     # entry unmasked at bind time carries XEN_DOMCTL_VMSI_X86_UNMASKED
     unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not loc["vec_ctrl"] & ENTRY_MASKBIT
-    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, (e["addr_lo"] >> 12) & 0xFF, unmasked)
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, X.gflags(e["addr_lo"]), unmasked)
     k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc == 0:
         e["updated"] = False
@@ -356,7 +356,7 @@ def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     # msi_msix_update: gvec = msi_vector(data), gflags from the address (destination), as for MSI-X
     # from qemu-xen-4.10 (platform.qemu_bind_unmask) unmasked unless QEMU's emulated Mask Bit 0 is set
     unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not msi["mask"] & 1
-    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, (msi["addr_lo"] >> 12) & 0xFF, unmasked)
+    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]), unmasked)
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
     if rc == 0:
         msi["initialized"] = True   # setup's bind succeeded (a failed later update leaves it set)

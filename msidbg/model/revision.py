@@ -88,6 +88,15 @@ Revisions:
   one that entered handle_edge_irq first keeps its action (desc->lock), so its signal is
   delivered -- and deactivates the irq after that wait from 4001d8e8762f (5.3), inside
   irq_shutdown() before it (``kernel.free_irq_deactivate``). The world gains the two kernel switches.
+  APIC ids and MSI destination addresses per topology. Xen HVM vCPU n has APIC id
+  2n (vlapic_init): the guest's native messages, QEMU's gflags and Xen's vMSI matching use it; a
+  64-bit bare-metal kernel before 6.12 on <= 8 CPUs without remapping uses apic_flat (logical
+  destination 1 << cpu, address bit 2; ``kernel.apic_flat_logical``, 838ba7733e4e;
+  ``platform.apic_routing``), so those runs' messages change address (not outcome); a logical message
+  reaches every APIC whose LDR matches, xAPIC physical 0xFF every APIC. The world gains
+  ``cpus[i].ldr``, ``platform.apic`` and (bare metal) ``behaviour.apic_flat_logical``. From
+  f8a8fe61fec8 (5.3; ``kernel.spurious_vector_eoi``, every world gains it) a message on vector
+  0xff is not EOId: its ISR bit stays set and the CPU accepts nothing after it.
 """
 
 from __future__ import annotations

@@ -270,6 +270,16 @@ def host_eoi(eng: Any, irq: int) -> None:
 
 
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
+#: XEN_DOMCTL_VMSI_X86_DM_MASK (the older VMSI_DM_MASK): gflags' destination-mode bit
+GFLAGS_DM = 0x200
+
+
+def gflags(addr_lo: int) -> int:
+    """QEMU xen-pt's ``msi_gflags``: the guest message's destination id (address bits 19:12) and,
+    for a logical-mode address (bit 2), the DM bit; Xen's vmsi_deliver_pirq decodes them again."""
+    return ((addr_lo >> 12) & 0xFF) | (GFLAGS_DM if addr_lo & 4 else 0)
+
+
 def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False) -> int:
     """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has
     ``pirq`` mapped. The first binding starts the host irq and registers the device's table

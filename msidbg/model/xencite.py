@@ -104,6 +104,11 @@ XEN_VLAPIC_EOI = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vlapic.c, xen/arch
                         "EXIT_REASON_EOI_INDUCED, vmx_init_vmcs_config (apicv)", "4.6 .. 4.21 read")
 
 module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
+XEN_VLAPIC_INIT = Source(X, "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_init / vlapic_do_init",
+                         "4.5..4.22 (read at RELEASE-4.5.0, 4.9.0, 4.11.0, 4.15.0, 4.16.0, 4.18.0, 4.22.0)")
+XEN_HVMLOADER_LAPIC = Source(X, "RELEASE-4.9.0", "tools/firmware/hvmloader/config.h", "LAPIC_ID", "4.9..4.22 (read at both)")
+XEN_HVM_INFO = Source(X, "RELEASE-4.9.0", "xen/include/public/hvm/hvm_info_table.h", "HVM_MAX_VCPUS", "all")
+QEMU_GFLAGS = Source("qemu/qemu", "003f8dbc8e09", "hw/xen/xen_pt_msi.c", "msi_gflags (XEN_PT_GFLAGS_SHIFT_DM)", "all")
 module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46, XEN_VMSI_SNOOP)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
@@ -275,6 +280,13 @@ reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears th
         "pirq: it is free only once QEMU unmaps it.", source=XEN_EVTCHN,
         quote="if ( !is_hvm_domain(d1) ) pirq_guest_unbind(d1, pirq); ... if ( is_hvm_domain(d1) && "
               "domain_pirq_to_irq(d1, pirq->pirq) > 0 ) unmap_domain_pirq_emuirq(d1, pirq->pirq);", module=M)
+reading("xen.hvm-apic-id", "Xen gives HVM vCPU n the local APIC id 2n, and hvmloader's MADT lists those ids; an "
+        "HVM guest has at most HVM_MAX_VCPUS = 128 vCPUs (ids 0..254). The guest's native message names its CPU's "
+        "APIC id; QEMU passes it to Xen in gflags (destination bits 7:0, DM bit 9) and vmsi_deliver_pirq matches "
+        "vLAPICs on it.", source=(XEN_VLAPIC_INIT, XEN_HVMLOADER_LAPIC, XEN_HVM_INFO, QEMU_GFLAGS),
+        quote="vlapic_set_reg(vlapic, APIC_ID, (v->vcpu_id * 2) << 24); ... #define LAPIC_ID(vcpu_id)   "
+        "((vcpu_id) * 2) ... #define HVM_MAX_VCPUS        128 ... #define XEN_PT_GFLAGS_SHIFT_DM             9",
+        module=M)
 reading("xen.vmsi-without-evtchn", "A bound pirq without an event channel is delivered as the guest's own MSI "
         "(vector and destination QEMU bound); a pirq message has vector 0 and is dropped.", source=XEN_IO,
         quote="if ( hvm_domain_use_pirq(d, pirq) ) send_guest_pirq(d, pirq); else vmsi_deliver_pirq(d, pirq_dpci);",

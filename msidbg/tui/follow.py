@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from msidbg.model.hw import MSIX_ENABLE, is_interrupt_address, msg_dest
+from msidbg.model.bus import targets
+from msidbg.model.hw import MSIX_ENABLE, is_interrupt_address, msg_dest, msg_logical
 from msidbg.sim.events import Event
 from msidbg.tui import table
 from msidbg.tui.digest import Changes
@@ -71,8 +72,8 @@ def _target(w: World, device: str, row: int) -> tuple[int | None, int | None]:
     lo, _hi, data, *_ = table.message(w, device, row)
     plain = is_interrupt_address(lo) and not table.is_pirq_message(lo, data) and not table.remapped(w, lo, data)
     if plain and not w["devices"][device].get("passthrough"):
-        dest = msg_dest(lo)
-        return next((c["id"] for c in w["cpus"] if c["apic_id"] == dest), None), data & 0xFF
+        cpus = targets(w, msg_dest(lo), msg_logical(lo))     # the APIC id, or the flat logical id
+        return (cpus[0] if len(cpus) == 1 else None), data & 0xFF
     desc = table.kernel_irq(w, device, row)
     if desc is None or not isinstance(desc.get("cpu"), int):
         return None, None

@@ -13,8 +13,17 @@ from typing import Any
 
 from msidbg.debugger.summary import driver_state
 from msidbg.model.device import _blocked_by_msix_mask  # the device model's own rule for the quirk
-from msidbg.model.hw import MSI_ENABLE, MSI_PVM, MSIX_ENABLE, MSIX_MASKALL, is_interrupt_address, msg_dest
+from msidbg.model.hw import (
+    MSI_ENABLE,
+    MSI_PVM,
+    MSIX_ENABLE,
+    MSIX_MASKALL,
+    is_interrupt_address,
+    msg_dest,
+    msg_logical,
+)
 from msidbg.model.iommu import IR_FORMAT, handle_of
+from msidbg.model.kernel.vector import dest_apic
 
 World = dict[str, Any]
 Cell = tuple[str, str]  # (text, style name or "")
@@ -139,7 +148,8 @@ def dest_vector(addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:
         return "-", "-" if not (addr_lo or data) else f"{data & 0xFF:#04x}"
     if is_pirq_message(addr_lo, data):
         return "-", f"pirq {pirq_of(addr_lo, addr_hi)}"
-    return str(msg_dest(addr_lo)), f"{data & 0xFF:#04x}"
+    dest = msg_dest(addr_lo)      # an APIC id; a logical-mode (address bit 2) logical id as L<hex>
+    return (f"L{dest:02x}" if msg_logical(addr_lo) else str(dest)), f"{data & 0xFF:#04x}"
 
 
 def address(addr_lo: int, addr_hi: int) -> str:
@@ -248,17 +258,17 @@ def _mismatch(w: World, desc: dict[str, Any] | None, msg: list[int]) -> bool:
     lo, _, data = msg[0], msg[1], msg[2]
     if not is_interrupt_address(lo) or is_pirq_message(lo, data):
         return False
-    where = (msg_dest(lo), data & 0xFF)
+    where = (msg_dest(lo), msg_logical(lo), data & 0xFF)
     ir = remapped(w, lo, data)
     if ir is not None:              # remapped: the IRTE is what must point at the kernel's vector
         e = ir[1]
         if e is None or not e["present"]:
             return True
-        where = (e["dest"], e["vector"])
-    cpus = w["cpus"]
-    ok = {(cpus[desc["cpu"]]["apic_id"], desc["vector"])}
+        where = (e["dest"], False, e["vector"])
+    logical = ir is None and w["platform"].get("apic") == "flat"    # apic_flat: dest 1 << cpu, logical mode
+    ok = {(dest_apic(w, desc["cpu"]), logical, desc["vector"])}
     if desc.get("move_in_progress"):
-        ok.add((cpus[desc["prev_cpu"]]["apic_id"], desc["prev_vector"]))
+        ok.add((dest_apic(w, desc["prev_cpu"]), logical, desc["prev_vector"]))
     return where not in ok
 
 

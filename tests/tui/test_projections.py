@@ -19,7 +19,7 @@ def styles(w, dev, row):  # type: ignore[no-untyped-def]
 def test_vector_row_shows_address_destination_vector_and_kernel_view() -> None:
     w = session_at(MASKED, 36).world          # probe done: entries 0 and 1 live on CPU1
     row0 = cells(w, "eth0", 0)
-    assert row0[:6] == ["0", "fee01000", "1", "0x21", "·", "·"]
+    assert row0[:6] == ["0", "fee02004", "L02", "0x21", "·", "·"]   # 5.13 on 2 CPUs: apic_flat, CPU1 = 0x02
     assert row0[6] == "24" and row0[7] == "1/0x21"   # no latched column: eth0 does not latch
     assert cells(w, "eth0", 2)[4] == "M"     # never-used entries stay masked from reset
     assert "mismatch" not in styles(w, "eth0", 0)
@@ -36,7 +36,7 @@ def test_mask_and_pending_bits_from_the_device_registers() -> None:
 
 def test_latched_message_and_mismatch_after_the_old_vector_is_freed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     s = session_at(LATE, 63)
-    assert cells(s.world, "eth0", 0)[6] == "1/0x21"   # latched the pre-move message on unmask
+    assert cells(s.world, "eth0", 0)[6] == "L02/0x21"   # latched the pre-move message (CPU1, apic_flat) on unmask
     assert "mismatch" not in styles(s.world, "eth0", 0)  # the old vector is still kept for the move
     s.seek(70)                                           # CPU1 offline on 5.13: CPU1 is not the irq's
     assert cells(s.world, "eth0", 0)[8] == "0/0x21 from 1/0x21"  # target, so the old vector leaks

@@ -30,6 +30,7 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
@@ -86,7 +87,8 @@ def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) 
 def no_handler(k: Any, loc: dict[str, Any]) -> None:
     c = k.cpu
     v, slot, src = loc["vector"], loc["slot"], loc["src"]
-    apic.eoi(c)
+    if v != SPURIOUS_APIC_VECTOR or sw(k, "spurious_vector_eoi"):
+        apic.eoi(c)         # from f8a8fe61fec8 (5.3) smp_spurious_interrupt does not EOI 0xff
     P = k.eng.prov
     n = sum(s[2] for s in src)
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c["id"], v))

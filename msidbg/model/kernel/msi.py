@@ -24,7 +24,6 @@ from msidbg.model.hw import (
     MSI_PVM,
     MSIX_CTRL,
     MSIX_ENABLE,
-    compose_msg,
     msi_layout,
 )
 from msidbg.model.kernel import affinity, pci
@@ -98,7 +97,7 @@ def compose(k: Any, desc: dict[str, Any]) -> list[int]:
     hook = COMPOSE.get(k.w["platform"]["route"])
     if hook is not None:
         return list(hook(k, desc))
-    return compose_msg(vec.dest_apic(k.w, desc["cpu"]), desc["vector"])
+    return vec.msg(k.w, desc["cpu"], desc["vector"])
 
 
 # --- pci_alloc_irq_vectors ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 
 from msidbg.model import apic
 from msidbg.model import kinds as K
-from msidbg.model.hw import VECTOR_RETRIGGERED, compose_msg, words_test
+from msidbg.model.hw import VECTOR_RETRIGGERED, words_test
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.provkernel import cpu_dirty
@@ -47,7 +47,7 @@ def lock_and_mark(k: Any, loc: dict[str, Any]) -> None:
 def redirect_local(k: Any, loc: dict[str, Any]) -> None:
     """Old destination (this CPU's APIC), new vector: only the data changes on the device."""
     desc = k.w["irqs"][loc["irq"]]
-    msg = compose_msg(vec.dest_apic(k.w, loc["old"][1]), desc["vector"])
+    msg = vec.msg(k.w, loc["old"][1], desc["vector"])
     k.call("pci_write_msi_msg", irq=loc["irq"], msg=msg, parts="all")
 
 
@@ -55,7 +55,7 @@ def redirect_local(k: Any, loc: dict[str, Any]) -> None:
 def redirect_target(k: Any, loc: dict[str, Any]) -> None:
     """New destination, new vector: only the address changes on the device."""
     desc = k.w["irqs"][loc["irq"]]
-    msg = compose_msg(vec.dest_apic(k.w, desc["cpu"]), desc["vector"])
+    msg = vec.msg(k.w, desc["cpu"], desc["vector"])
     k.call("pci_write_msi_msg", irq=loc["irq"], msg=msg, parts="all")
 
 

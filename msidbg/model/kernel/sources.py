@@ -330,6 +330,13 @@ reading("kernel.hotplug.already",
 IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
                          "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
 MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
+SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt", "5.3..")
+reading("kernel.entry.spurious-no-eoi",
+        "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
+        "acknowledged: its ISR bit stays set and blocks every vector of that CPU; before, the ISR bit was "
+        "found set and EOId.", source=SPURIOUS_NO_EOI, module=M,
+        quote="/* If this is a spurious interrupt then do not acknowledge */ if (vector == SPURIOUS_APIC_VECTOR) { "
+        "... goto out; }")
 reading("kernel.entry.system-vector",
         "A message whose vector is a system vector runs that vector's own IDT entry, not common_interrupt's "
         "vector_irq lookup: IRQ_MOVE_CLEANUP_VECTOR (before 6.6) the moved-vector cleanup, LOCAL_TIMER_VECTOR "

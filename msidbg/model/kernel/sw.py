@@ -33,6 +33,8 @@ CURRENT: dict[str, Any] = {
     "msi_activate_early": "all",
     "affinity_usr_errno": "EPERM",
     "cpu0_hotplug": False,
+    "apic_flat_logical": False,
+    "spurious_vector_eoi": False,
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
     "hotplug_migration": "generic",

@@ -35,6 +35,7 @@ from msidbg.model.hw import (
     LEGACY_FIRST_SYSTEM_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
     VECTOR_SHUTDOWN,
+    compose_msg,
     words_clear,
     words_set,
     words_test,
@@ -151,7 +152,18 @@ def matrix_free(w: World, cpu: int, vector: int) -> None:
 
 
 def dest_apic(w: World, cpu: int) -> int:
+    """``cfg->dest_apicid`` for a vector on ``cpu``: ``apic->calc_dest_apicid(cpu)`` -- the APIC id
+    (physflat, x2APIC physical: apic_default_calc_apicid), or ``1 << cpu`` with the flat driver's
+    logical destination mode (apic_flat_calc_apicid, the LDR ``default_init_apic_ldr`` wrote)."""
+    if w["platform"].get("apic") == "flat":
+        return 1 << cpu
     return int(w["cpus"][cpu]["apic_id"])
+
+
+def msg(w: World, cpu: int, vector: int) -> list[int]:
+    """The x86 vector domain's message for ``vector`` on ``cpu`` (__irq_msi_compose_msg): the
+    destination mode is the APIC driver's (``apic->dest_mode_logical``)."""
+    return compose_msg(dest_apic(w, cpu), vector, w["platform"].get("apic") == "flat")
 
 
 def assign_shutdown(w: World, desc: dict[str, Any]) -> None:
