@@ -371,15 +371,8 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
     p["descs"][i]["irq"] = desc["irq"]
     loc["irq"] = desc["irq"]
     desc["resv_mode"] = _can_reserve(k, loc)
-    if vec.legacy(k.w):
-        ret = vec.legacy_alloc(k.w, desc)
-        desc_dirty(k, desc)
-        if ret < 0:
-            k.note("no vector available", ret, loc["dev"])
-            k.ret(ret)
-            return
-        desc["activated"] = True
-        k.ev(K.VECTOR_ASSIGN, loc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+    if vec.legacy(k.w):                    # before 4.15: the vector now, on the mask's first online CPU
+        _assigned(k, loc, desc, vec.legacy_alloc(k.w, desc))
         return
     if desc["is_managed"]:
         ret = vec.reserve_managed(k.w, desc)
@@ -400,7 +393,11 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         desc_dirty(k, desc)
         k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
         return
-    ret = vec.assign_any(k.w, desc)
+    _assigned(k, loc, desc, vec.assign_any(k.w, desc))
+
+
+def _assigned(k: Any, loc: dict[str, Any], desc: dict[str, Any], ret: int) -> None:
+    """The end of an allocation that assigned a vector at once (``ret`` the vector domain's result)."""
     desc_dirty(k, desc)
     if ret < 0:
         k.note("no vector available", ret, loc["dev"])
