@@ -509,6 +509,33 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "startup_reactivates", "kernel", BOOL, False,
+        "whether irq_startup() (request_irq) runs the irq domains' activation again for an irq already "
+        "activated -- at allocation, by MSI_FLAG_ACTIVATE_EARLY (msi_activate_early): the PCI/MSI domain "
+        "composes and writes the message again and, with interrupt remapping, the IRTE is programmed again. "
+        "irq_domain_activate_irq() kept no activated state until 'irqdomain: Avoid activating interrupts "
+        "more than once' (IRQD_ACTIVATED: it returns at once for an activated irq)",
+        initial=False,
+        initial_note="before the hierarchical x86 MSI domain (4.1, msi_activate_early) no domain "
+        "activation reached a PCI/MSI irq: arch setup wrote its message once (not read in this session)",
+        history=(
+            Change("4.1", True, "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)", unconfirmed=("4.1",),
+                   note="as msi_activate_early's 4.1 row; a 4.x irq_startup(desc, resend) read in an unnamed public "
+                   "copy of kernel/irq/chip.c: 'irq_state_clr_disabled(desc); desc->depth = 0; "
+                   "irq_domain_activate_irq(&desc->irq_data);' -- no condition; its irq_domain_activate_irq (an "
+                   "unnamed 4.x kernel/irq/irqdomain.c) recurses to the parent and calls domain->ops->activate "
+                   "every time. It matters from f3b0946d629c (4.7, unconfirmed), which activates at allocation"),
+            Change("4.10", False, "irqdomain: Avoid activating interrupts more than once (mainline hash not "
+                   "read; 4.9.9 carries it as e02136282296)", backports=("4.9.9",), unconfirmed=("4.10",),
+                   note="e02136282296 'irqdomain: Avoid activating interrupts more than once' lies between the "
+                   "Linux 4.9.8 and 4.9.9 tags in a public git bisect log of 4.9.9; a later unnamed copy of "
+                   "kernel/irq/irqdomain.c has 'if (!irqd_is_activated(irq_data)) { __irq_domain_activate_irq("
+                   "irq_data); irqd_set_activated(irq_data); }'. The mainline release (4.10, the 4.10-rc fixes "
+                   "that stable took) and hash (08d85f3ea99f, recalled) were not read"),
+        ),
+    ),
+    Switch(
         "hotplug_force_complete", "kernel", ("migrated", "involved"), "involved",
         "which irqs irq_force_complete_move() handles when a CPU goes offline: the ones migrated off it "
         "(freeing their old vector wherever it is), or (a6c11c0a5235) every irq whose current or previous "

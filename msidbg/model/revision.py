@@ -97,6 +97,9 @@ Revisions:
   ``cpus[i].ldr``, ``platform.apic`` and (bare metal) ``behaviour.apic_flat_logical``. From
   f8a8fe61fec8 (5.3; ``kernel.spurious_vector_eoi``, every world gains it) a message on vector
   0xff is not EOId: its ISR bit stays set and the CPU accepts nothing after it.
+  Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) request_irq's
+  irq_startup activates an irq activated at allocation again: its message (and, with remapping, its
+  IRTE) is composed and written a second time (``kernel.startup_reactivates``; every world gains it).
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     desc["action"] = f"{loc['dev']}-{loc['index']}"
     k.ev(K.IRQ_REQUEST, loc["dev"], desc["irq"], loc["index"])
     k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 1, note="request_irq installed it")
+    loc["was_activated"] = desc["activated"]   # at allocation (msi_activate_early)
     k.call("irq_activate", irq=desc["irq"])
 
 
@@ -121,7 +122,7 @@ def startup(k: Any, loc: dict[str, Any]) -> None:
         k.irq_restore(loc)
         k.ret(loc["ret"])
         return
-    k.call("irq_startup", irq=loc["irq"])
+    k.call("irq_startup", irq=loc["irq"], reactivate=loc["was_activated"])
 
 
 @request.step
@@ -194,12 +195,27 @@ def compose_and_write(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- irq_startup ----------------------------------------------------------------------------------
-irq_startup = program("irq_startup", "kernel/irq/chip.c irq_startup: managed or normal startup", source=S.IRQ_STARTUP)
+irq_startup = program("irq_startup", "kernel/irq/chip.c irq_startup: managed or normal startup",
+                      source=(S.IRQ_STARTUP, *S.STARTUP_REACTIVATE))
 
 
 def _pre_startup(k: Any, desc: dict[str, Any]) -> bool:
     """IRQCHIP_AFFINITY_PRE_STARTUP: the x86 PCI/MSI chips from 826da771291f/ff363f480e59."""
     return not chip_has(desc, "startup-first") and bool(sw(k, "affinity_before_startup"))
+
+
+@irq_startup.step
+def reactivate(k: Any, loc: dict[str, Any]) -> None:
+    """Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) irq_startup's
+    irq_domain_activate_irq() re-ran every domain's activate callback, activated or not
+    (``startup_reactivates``): an irq request_irq found activated at allocation (f3b0946d629c)
+    has its IRTE (with remapping) and message composed and written again. The model's
+    request_irq activates before irq_startup (irq_activate, 4.15), so ``reactivate`` says whether
+    the irq was activated before request_irq -- else this startup's is its first activation."""
+    desc = k.w["irqs"][loc["irq"]]
+    if (loc.get("reactivate") and sw(k, "startup_reactivates") and desc["activated"]
+            and not chip_has(desc, "no-domain")):
+        k.call("irq_compose_write", irq=desc["irq"])
 
 
 @irq_startup.step

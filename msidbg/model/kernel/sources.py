@@ -16,6 +16,11 @@ M = "msidbg.model.kernel"
 
 # --- kernel/irq (generic irq core) --------------------------------------------------------------------
 SETUP_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__setup_irq (irq_activate, then irq_startup)", "4.15..")
+#: 4.1..4.9: irq_startup(desc, resend) activates unconditionally, and irq_domain_activate_irq keeps no
+#: activated state (startup_reactivates); from "irqdomain: Avoid activating interrupts more than once" (4.10,
+#: 4.9.9) it returns for an IRQD_ACTIVATED irq
+STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_domain_activate_irq first)", "4.1..4.9"),
+                      Source(L, "v4.9", "kernel/irq/irqdomain.c", "irq_domain_activate_irq", "..4.9, 4.9.0..4.9.8"))
 IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
 IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __irq_startup_managed",
                      "managed: 4.14..; IRQCHIP_AFFINITY_PRE_STARTUP: 5.14.. (affinity_before_startup)")
@@ -156,6 +161,15 @@ reading("kernel.affinity.setup-default",
         "irq_default_affinity; it never reads the affinity hint.", source=SETUP_AFFINITY, module=M,
         quote="struct cpumask *set = irq_default_affinity; ... Preserve the managed affinity setting and a userspace "
         "affinity setup, but make sure that one of the targets is online.")
+reading("kernel.irq.startup-reactivates",
+        "Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9 as e02136282296) "
+        "irq_startup() re-ran the domains' activate callbacks for an irq already activated at allocation "
+        "(f3b0946d629c): msi_domain_activate composes and writes the message again, the remapping domain "
+        "programs the IRTE again (startup_reactivates). Read in unnamed public 4.x copies of chip.c and "
+        "irqdomain.c, not at the v4.9 tag.", source=STARTUP_REACTIVATE, module=M,
+        quote="irq_state_clr_disabled(desc); desc->depth = 0; irq_domain_activate_irq(&desc->irq_data); ... "
+        "if (irq_data->parent_data) irq_domain_activate_irq(irq_data->parent_data); if (domain->ops->activate) "
+        "domain->ops->activate(domain, irq_data);")
 reading("kernel.affinity.startup-order",
         "Normal irqs run irq_setup_affinity() before __irq_startup() only with IRQCHIP_AFFINITY_PRE_STARTUP "
         "(5.14); managed irqs always apply their mask first.", source=IRQ_STARTUP, module=M,

@@ -44,6 +44,7 @@ CURRENT: dict[str, Any] = {
     "setup_affinity_result": True,
     "hint_sets_affinity": True,
     "free_irq_deactivate": "delayed",
+    "startup_reactivates": False,
 }
 
 
