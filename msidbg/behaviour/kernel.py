@@ -527,7 +527,7 @@ ROWS: tuple[Switch, ...] = (
                    "unnamed 4.x kernel/irq/irqdomain.c) recurses to the parent and calls domain->ops->activate "
                    "every time. It matters from f3b0946d629c (4.7, unconfirmed), which activates at allocation"),
             Change("4.10", False, "irqdomain: Avoid activating interrupts more than once (mainline hash not "
-                   "read; 4.9.9 carries it as e02136282296)", backports=("4.9.9",), unconfirmed=("4.10",),
+                   "read)", backports=("4.9.9",), unconfirmed=("4.10",),
                    note="e02136282296 'irqdomain: Avoid activating interrupts more than once' lies between the "
                    "Linux 4.9.8 and 4.9.9 tags in a public git bisect log of 4.9.9; a later unnamed copy of "
                    "kernel/irq/irqdomain.c has 'if (!irqd_is_activated(irq_data)) { __irq_domain_activate_irq("
