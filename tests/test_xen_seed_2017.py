@@ -67,7 +67,12 @@ def test_fixed_twin_always_allocates_and_works() -> None:
 
 def test_twins_differ_only_in_the_reuse_switch() -> None:
     bug, fix = shipped(BUG), shipped(f"{BUG}-fixed")
-    assert comparable(with_kernel(fix, xen_reuse_cached_pirq=True)) == comparable(bug)
+    # 4.9 and 4.11 also differ in startup_reactivates (4.10), which a pirq guest's MSI irqs never
+    # reach: their chip is Xen's, with no MSI domain activation for irq_startup to repeat
+    assert comparable(with_kernel(fix, xen_reuse_cached_pirq=True, startup_reactivates=True)) == comparable(bug)
+    kinds = [[(e.kind, e.fields) for e in events_of(run_to_end(with_kernel(fix, startup_reactivates=on)), "msix.write")]
+             for on in (False, True)]
+    assert kinds[0] and kinds[0] == kinds[1]
 
 
 def test_without_reuse_it_works() -> None:
