@@ -36,7 +36,8 @@ from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
-handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs", source=(S.EDGE, S.CLEANUP_IPI, S.CLEANUP_TIMER))
+handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs",
+                          source=(S.EDGE, *S.EDGE_PENDING, S.CLEANUP_IPI, S.CLEANUP_TIMER))
 move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU", source=S.CLEANUP_IPI)
 timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
