@@ -388,9 +388,12 @@ ROWS: tuple[Switch, ...] = (
         "a 6.x tree with .dest_mode_logical = true and .delivery_mode = APIC_DELIVERY_MODE_FIXED)",
         history=(
             Change("6.12", False, "838ba7733e4e x86/apic: Remove logical destination mode for 64-bit",
+                   backports=("6.11.3",),
                    note="in tglx's pull 'x86/apic for v6.12-rc1' (2024-09-17: 'Remove support for APIC local "
-                   "destination mode on 64bit'); AUTOSEL queued it for 6.11.y (stable hashes 2027f9bc0009, "
-                   "4eeb010bbab5 seen in stable shortlogs); which stable releases carry it was not checked"),
+                   "destination mode on 64bit'); AUTOSEL queued it for 6.11.y, and GKH's 'Linux 6.11.3' "
+                   "announcement (2024-10-10) lists it under Thomas Gleixner (apic_flat_64.c | 119). An AUTOSEL "
+                   "posting for 6.10 (base 6.10.11) was seen; whether 6.10.y (EOL at 6.10.14) took it was not "
+                   "checked"),
         ),
     ),
     Switch(
