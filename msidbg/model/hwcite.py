@@ -153,7 +153,7 @@ reading("bus.msi-address", "An MSI address 0xFEExxxxx names a local APIC by its 
 reading("bus.flat-logical", "A 64-bit kernel before 6.12 on at most 8 CPUs without remapping (and no ACPI FADT "
         "'APIC physical' flag) runs apic_flat: physflat_probe declines, each CPU's LDR holds the logical id 1 << cpu, "
         "and a message's destination field is 1 << cpu with Destination Mode logical (address bit 2). 838ba7733e4e "
-        "(6.12) removed it: physflat everywhere.", source=(LINUX_APIC_FLAT, LINUX_FLAT_CALC, LINUX_NO_FLAT),
+        "(6.12; stable 6.11.3) removed it: physflat everywhere.", source=(LINUX_APIC_FLAT, LINUX_FLAT_CALC, LINUX_NO_FLAT),
         quote="return apic == &apic_physflat || num_possible_cpus() > 8 || jailhouse_paravirt(); ... "
         ".dest_mode_logical = true, ... u32 apic_flat_calc_apicid(unsigned int cpu) { return 1U << cpu; }", module=M)
 reading("bus.fixed-delivery", "From 4.15 every x86 APIC driver, flat included, sends Fixed delivery-mode messages "
