@@ -201,7 +201,9 @@ reading("iommu.atomic-irte", "Linux writes a remapped-format IRTE as two 64-bit 
         "when the old or the new entry is posted-format (not modelled). Present, vector and destination all sit in "
         "the low quadword (source-id and its check in the high one), so a move or a deactivation changes what the "
         "unit uses in one store and the device never reaches half an entry; the old vector is released only after "
-        "the flush. (Xen's update_irte is the one that always uses cmpxchg16b when the CPU has it.)",
+        "the flush. The same in every release read: 3.x's modify_irte is set_64bit(low), set_64bit(high); the posted "
+        "branch (cmpxchg_double, later try_cmpxchg128) was added beside it; 0475a2d10fc7 turned set_64bit into "
+        "WRITE_ONCE. (Xen's update_irte is the one that always uses cmpxchg16b when the CPU has it.)",
         source=(LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_IRTE),
         quote="if ((irte->pst == 1) || (irte_modified->pst == 1)) { ... try_cmpxchg128(&irte->irte, &old, "
         "irte_modified->irte) ... } else { WRITE_ONCE(irte->low, irte_modified->low); WRITE_ONCE(irte->high, "
