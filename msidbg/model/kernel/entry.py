@@ -226,10 +226,18 @@ def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
     if first:
         c = k.w["cpus"][ip]
         prog = k.frame["prog"]
-        frame = new_frame(prog, {"irq": irq, "vector": loc.get("vector", -1), "src": [],
+        stack = c["irq"]["stack"]
+        # the vector CPU ``ip`` took this irq on (its slot stays mapped while it runs the action:
+        # the move's cleanup runs on that CPU, after it)
+        vector = min((v for v, s in c["vector_irq"].items() if s == irq), default=loc.get("vector", -1))
+        if not stack:
+            # the action's interrupt entry is still under the loop (the model popped its frames when
+            # the action began): common_interrupt, its dispatch done, returns when the loop does
+            stack.append({"prog": common_interrupt.name, "pc": _CI_END, "locals": {"vector": vector}})
+        frame = new_frame(prog, {"irq": irq, "vector": vector, "src": [],
                                  "port": loc.get("port", 0), "pending_from": k.cpu_id})
         frame["pc"] = RERUN[prog]
-        c["irq"]["stack"].append(frame)
+        stack.append(frame)
         eng.model.wake(eng, c)
     n = sum(s[2] for s in loc.get("src") or ())
     eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
