@@ -94,3 +94,26 @@ run:
     a = s.world["acct"]["d1"]
     assert (a["raised"], a["delivered"], a["lost"]) == ([30], [0], [30])
     assert s.summary()["devices"]["d1"]["vectors"][0]["in_flight"] == 0
+
+
+def test_a_xen_pv_device_must_be_passed_through() -> None:
+    """A PV guest has no device model and no local APIC vector domain: a device that is not
+    pciback's got the bare-metal x86 vector domain inside a PV guest (its entries stayed masked,
+    every signal lost) -- a configuration no real guest has. Now a one-line load error."""
+    import pytest
+
+    from msidbg.errors import ScenarioError
+
+    text = """\
+name: rt5-pv-emulated
+cpus: 2
+platform: {kind: xen-pv, xen: "4.16"}
+devices:
+  virtio0: {bdf: "00:05.0", kind: generic, msix: {table_size: 3}}
+run:
+  - {at: 0, do: probe, dev: virtio0, mode: msix, vectors: 3}
+"""
+    with pytest.raises(ScenarioError) as e:
+        load_scenario_text(text, "pv.yaml")
+    assert e.value.oneline().startswith("msidbg: pv.yaml:5: devices.virtio0.passthrough: a Xen PV guest")
+    load_scenario_text(text.replace("kind: generic,", "kind: generic, passthrough: true,"), "pv.yaml")
