@@ -117,3 +117,137 @@ run:
         load_scenario_text(text, "pv.yaml")
     assert e.value.oneline().startswith("msidbg: pv.yaml:5: devices.virtio0.passthrough: a Xen PV guest")
     load_scenario_text(text.replace("kind: generic,", "kind: generic, passthrough: true,"), "pv.yaml")
+
+
+# --- predicted outcomes of unseen scenarios (each written down from the source before it ran) ------
+def _vec(s: Session, dev: str, idx: int) -> tuple[int, int, int, int]:
+    row = next(v for v in s.summary()["devices"][dev]["vectors"] if v["index"] == idx)
+    return row["raised"], row["delivered"], row["lost"], row["spurious"]
+
+
+NVME7 = """\
+name: rt5-nvme7
+cpus: 7
+kernel: {version: "5.10"}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 16}}
+run:
+  - {at: 0, do: probe, dev: nvme0, mode: msix, vectors: 16}
+  - {at: 1ms, on: 0, do: cpu_offline, cpu: 3}
+  - {at: 2ms, do: fire, dev: nvme0, vector: 4, count: 3, every: 10us}
+%s
+"""
+
+
+def test_a_managed_queue_whose_only_cpu_went_offline_waits_in_the_pba_until_it_is_back() -> None:
+    """7 CPUs: min(16, 1 + 7) vectors, I/O queue 4 managed on CPU3 alone. Offline CPU3 shuts the irq
+    down (masked); its signals wait in the PBA; cpu_online restarts it (irq_startup, IRQ_START_COND)
+    and they are delivered. Without the online they are lost, and /proc/irq/N/smp_affinity of a
+    managed irq fails with EIO (5.10, before eb29369fa543)."""
+    s = _run(NVME7 % "  - {at: 3ms, on: 0, do: cpu_online, cpu: 3}\n  - {at: 4ms, do: fire, dev: nvme0, vector: 4, count: 2, every: 10us}")
+    assert len(s.summary()["devices"]["nvme0"]["vectors"]) == 8
+    assert _vec(s, "nvme0", 4) == (5, 5, 0, 0)
+    s = _run(NVME7 % "  - {at: 2ms, on: 0, do: set_affinity, dev: nvme0, vector: 4, cpu: 2}")
+    assert _vec(s, "nvme0", 4) == (3, 0, 3, 0)
+    assert [f["error"] for f in s.summary()["failed_actions"]] == ["EIO"]
+
+
+def test_smp_affinity_written_during_the_probe_finds_no_proc_entry() -> None:
+    """register_irq_proc() runs at the end of __setup_irq(): a write while the driver is still
+    probing (another CPU) gets ENOENT and the irq keeps the CPU activation chose."""
+    s = _run("""\
+name: rt5-affinity-during-probe
+cpus: 4
+kernel: {version: "5.10"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 8}
+  - {at: 0, on: 1, do: set_affinity, dev: eth0, vector: 7, cpu: 3}
+  - {at: 20us, on: 2, do: set_affinity, dev: eth0, vector: 6, cpu: 3}
+  - {at: 2ms, do: fire, dev: eth0, vector: 7, count: 3, every: 10us}
+""")
+    assert [f["error"] for f in s.summary()["failed_actions"]] == ["ENOENT", "ENOENT"]
+    assert _vec(s, "eth0", 7) == (3, 3, 0, 0)
+    assert s.summary()["devices"]["eth0"]["probe"] == "ok"
+
+
+MASK_LATE = """\
+name: rt5-mask-late
+cpus: 2
+platform: {kind: xen-hvm, xen: "%s", qemu: qemu-xen-4.19}
+kernel: {version: "5.15.30"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 3}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 3}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0, count: 10, every: 10us}
+"""
+
+
+def test_the_2022_late_mask_follows_xen_not_a_newer_qemu() -> None:
+    """Seed 000's kernel with a qemu-xen-4.19 device model: the late msix_mask_all() reaches the
+    physical entry through Xen's vMSI-X intercept on Xen 4.5 (before ad28e42bd1d2) whatever QEMU
+    runs; Xen 4.6 keeps the guest's mask bit apart and EVTCHNOP_bind_pirq clears it."""
+    assert _vec(_run(MASK_LATE % "4.5"), "eth0", 0) == (10, 0, 10, 0)
+    assert _vec(_run(MASK_LATE % "4.6"), "eth0", 0) == (10, 10, 0, 0)
+
+
+def test_the_2022_late_mask_is_a_no_op_on_xen_pv() -> None:
+    """'XEN_PV guests disable PCI/MSI[-X] completely which makes the invocation of msix_mask_all()
+    a NOP' (seed 000): the same kernel and Xen 4.4, as a PV guest, loses nothing."""
+    s = _run((MASK_LATE % "4.4").replace("kind: xen-hvm", "kind: xen-pv").replace(", qemu: qemu-xen-4.19", ""))
+    assert _vec(s, "eth0", 0) == (10, 10, 0, 0)
+
+
+def test_qemu_ignores_the_mask_of_an_emulated_devices_pirq_message() -> None:
+    """An emulated (not passed-through) MSI-X device on the same late-mask kernel: hw/pci/msix.c's
+    msix_vector_masked() returns false for a pirq message on Xen, so the late mask holds nothing."""
+    s = _run((MASK_LATE % "4.16").replace("passthrough: true", "passthrough: false"))
+    assert _vec(s, "eth0", 0) == (10, 10, 0, 0)
+
+
+REPROBE = """\
+name: rt5-reprobe
+cpus: 1
+platform: {kind: xen-hvm, xen: "%s"}
+kernel: {version: "4.9"}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, passthrough: true, msix: {table_size: 8}}
+run:
+  - {at: 0, do: probe, dev: nvme0, mode: msix, vectors: 1}
+  - {do: doorbell, dev: nvme0, vector: 0}
+  - {do: remove, dev: nvme0}
+  - {do: probe, dev: nvme0, mode: msix, vectors: 2}
+  - {do: doorbell, dev: nvme0, vector: 0}
+  - {do: doorbell, dev: nvme0, vector: 1}
+"""
+
+
+def test_one_controller_reprobing_alone_on_a_cached_pirq_kernel() -> None:
+    """Kernel 4.9 still has af42b8d12f8a, but after a full remove the guest has no irq for the cached
+    pirq (xen_irq_from_pirq < 0), so it asks for a fresh one. Xen 4.4's QEMU kept the old pirq
+    mapped and bound: the fresh pirq is never bound, the admin queue times out. Xen 4.5's QEMU
+    unmapped it on MSI-X disable and Xen hands the same pirq back: every doorbell answered."""
+    s = _run(REPROBE % "4.4")
+    assert s.summary()["devices"]["nvme0"]["probe"] == "failed: ETIMEDOUT"
+    s = _run(REPROBE % "4.5")
+    assert s.summary()["devices"]["nvme0"]["probe"] == "ok"
+    assert _vec(s, "nvme0", 0) == (2, 2, 0, 0)
+
+
+def test_an_msi_that_latches_on_enable_latches_the_reservation_message() -> None:
+    """A maskable MSI gets reservation mode (4.15+): msi_capability_init enables MSI while the
+    message still names MANAGED_IRQ_SHUTDOWN_VECTOR on CPU0, and a device with msi-latch-on-enable
+    keeps that message after request_irq() writes the real one: every signal is spurious."""
+    s = _run("""\
+name: rt5-msi-latch-reserve
+cpus: 3
+kernel: {version: "6.1"}
+devices:
+  ahci: {bdf: "00:1f.2", kind: generic, msi: {vectors: 1, per_vector_mask: true, addr64: true}, quirks: [msi-latch-on-enable]}
+run:
+  - {at: 0, do: probe, dev: ahci, mode: msi, vectors: 1}
+  - {at: 2ms, do: fire, dev: ahci, vector: 0, count: 3, every: 10us}
+""")
+    assert _vec(s, "ahci", 0) == (3, 0, 3, 3)
