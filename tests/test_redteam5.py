@@ -251,3 +251,24 @@ run:
   - {at: 2ms, do: fire, dev: ahci, vector: 0, count: 3, every: 10us}
 """)
     assert _vec(s, "ahci", 0) == (3, 0, 3, 3)
+
+
+def test_two_removes_of_one_device_on_two_cpus() -> None:
+    """A remove on CPU1 walked the descriptors while CPU2's remove had freed their irqs in
+    pci_free_irq_vectors (the descriptors not yet gone): KeyError. An irq that is gone has no
+    action to free; the second remove then meets the first in pci_free_irq_vectors."""
+    s = _run("""\
+name: rt5-two-removes
+cpus: 3
+schedule: pct
+devices:
+  d1: {bdf: "00:04.0", kind: generic, msix: {table_size: 8}}
+  d2: {bdf: "00:05.0", kind: nic, msi: {vectors: 8, per_vector_mask: true, addr64: true}}
+run:
+  - {at: 5000, on: 1, do: probe, dev: d1, mode: any, vectors: 64, affinity: 0}
+  - {at: 6000~1006000, do: fire, dev: d2, vector: 3, count: 26, every: 100us}
+  - {at: 106000, on: 2, do: remove, dev: d1}
+  - {at: 126000, on: 1, do: remove, dev: d1}
+""")
+    assert not [i for i in s.world["irqs"].values() if i.get("dev") == "d1"]
+    assert s.world["devices"]["d1"]["msix"]["ctrl"] & 0x8000 == 0      # MSI-X disabled
