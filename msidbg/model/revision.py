@@ -100,9 +100,13 @@ Revisions:
   Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) request_irq's
   irq_startup activates an irq activated at allocation again: its message (and, with remapping, its
   IRTE) is composed and written a second time (``kernel.startup_reactivates``; every world gains it).
+- 5 (redteam5): under a schedule with a window (pct, delay; random with ``timing.window``) a pick of
+  a later item no longer lets the clock go back for the next one (the run no longer depends on how
+  it is chunked: a replay from a checkpoint diverged); signals Xen held behind an in-flight host irq
+  are lost when unmap_domain_pirq frees it (they stayed in flight past the end of the run).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 4
+MODEL = 5
