@@ -256,8 +256,11 @@ def _replay(args: argparse.Namespace) -> int:
         return _scenario(args)
     if args.output is not None:
         raise guard.UsageError("replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')")
-    session = Session.open(args.file, verify=not args.no_verify)
-    summ = session.summary()
+    from msidbg.debugger import progress
+
+    with progress.for_cli(args.json):   # the verifying replay of a long snapshot
+        session = Session.open(args.file, verify=not args.no_verify)
+        summ = session.summary()
     print(_json(summ) if args.json else headless.human(summ))
     return EXIT_OK
 

@@ -109,12 +109,19 @@ class VectorTable(LineView):
         dev = self._device
         return table.row_count(self.view.world, dev) if self.view and dev else 0
 
-    def _columns(self) -> tuple[tuple[str, int], ...]:
+    def _layout(self) -> tuple[tuple[tuple[str, int], ...], bool]:
+        """(columns, compact): the compact columns when the full ones do not fit the pane (a
+        passthrough device's at 80 columns); a narrower pane still scrolls them sideways."""
         dev = self._device
-        return table.columns(self.view.world, dev) if self.view and dev else table.COLUMNS
+        if not self.view or not dev:
+            return table.COLUMNS, False
+        return table.fitting_columns(self.view.world, dev, self.scrollable_content_region.width)
+
+    def _columns(self) -> tuple[tuple[str, int], ...]:
+        return self._layout()[0]
 
     def line_width(self) -> int:
-        return sum(w + len(GAP) for _, w in self._columns())
+        return table.line_width(self._columns(), len(GAP))
 
     def header_spans(self, index: int) -> list[Span]:
         if index < len(self._state):
@@ -127,8 +134,8 @@ class VectorTable(LineView):
             return []
         row_style = "changed" if view.changes.row(dev, index) else "selected" if index == self.selected else ""
         spans: list[Span] = []
-        for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index), self._columns(),
-                                             strict=False):
+        cols, compact = self._layout()
+        for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index, compact), cols, strict=False):
             # the row's highlight on top: its text colour is chosen to be readable on it
             spans.append((text.ljust(width)[: max(width, len(text))], f"{style} {row_style}".strip()))
             spans.append((GAP, row_style))
