@@ -41,8 +41,8 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("│ guest addr", 12), ("guest msg", 9), ("gM", 2), ("qpirq", 5))
 #: narrower widths, for a pane the full columns do not fit (a passthrough device's 92 columns in
 #: an 80-column terminal): the widest value of each still fits (an entry ``msi31``, a 32-bit
-#: address, ``pirq 255`` / ``0x21 i12``, ``pirq 255 port 100``), the titles no longer pad them
-COMPACT_WIDTHS = {"entry": 5, "address": 8, "vector": 8, "kernel cpu/vec": 17}
+#: address, ``pirq 255`` / ``0x21 i12``, ``pirq 255 port 10``), the titles no longer pad them
+COMPACT_WIDTHS = {"entry": 5, "address": 8, "vector": 8, "kernel cpu/vec": 16}
 #: compact: the guest's message decoded in one cell (``pirq N``, or ``dst/vector``) instead of
 #: its address and vector (the click description of a row still gives the address)
 COMPACT_GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("│ guest msg", 11), ("gM", 2), ("qpirq", 5))
@@ -82,8 +82,8 @@ def columns(w: World, dev: str, compact: bool = False) -> tuple[tuple[str, int],
 
 
 def line_width(cols: tuple[tuple[str, int], ...], gap: int = 1) -> int:
-    """The columns' width, each followed by a gap."""
-    return sum(width + gap for _, width in cols)
+    """The columns' width with a gap between two."""
+    return sum(width + gap for _, width in cols) - gap
 
 
 def fitting_columns(w: World, dev: str, width: int) -> tuple[tuple[tuple[str, int], ...], bool]:
