@@ -99,3 +99,15 @@ def test_diff_tui_without_a_terminal_fails_before_running_either_file(tmp_path: 
     code, _, err = at_terminal("diff", "--tui", BUG, missing)
     assert code == 2
     assert "the TUI needs a terminal" in err and "missing.yaml" not in err, err
+
+
+@pytest.mark.parametrize("option", [["--depth", "5"], ["--window", "500us"]])
+def test_run_refuses_schedule_options_the_ordered_schedule_ignores(option: list[str]) -> None:
+    """run FILE --window 500us on a file without schedule: ran the ordered schedule, to the same
+    state hash as without it, and said nothing."""
+    code, out, err = at_terminal("run", BUG, "--headless", *option)
+    assert code == 2 and out == ""
+    assert err.strip() == (f"msidbg: {BUG}: {option[0]}: the run's schedule is ordered (expected --schedule "
+                           "random, pct or delay, or a file whose schedule: is one)")
+    code, out, _ = at_terminal("run", BUG, "--headless", "--schedule", "pct", *option)
+    assert code == 0 and "state hash" in out
