@@ -111,3 +111,12 @@ def test_run_refuses_schedule_options_the_ordered_schedule_ignores(option: list[
                            "random, pct or delay, or a file whose schedule: is one)")
     code, out, _ = at_terminal("run", BUG, "--headless", "--schedule", "pct", *option)
     assert code == 0 and "state hash" in out
+
+
+def test_why_errors_speak_as_the_user_typed() -> None:
+    """'cpu[99]' was answered 'no [0x63]' (an index shown as a vector), and one hit was 'hits'."""
+    snap = str(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack")
+    code, _, err = at_terminal("why", snap, "--path", "cpu[99].irr")
+    assert code == 2 and "cpu has 2 entries, no [99] (expected an index 0..1)" in err, err
+    code, _, err = at_terminal("why", snap, "--hit", "5")
+    assert code == 2 and err.strip() == f"msidbg: {snap}: no hit 5: the run has 1 armed breakpoint hit (0..0)"
