@@ -84,3 +84,28 @@ async def test_help_lists_ctrl_q(key: str) -> None:
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         keys = [str(s.render()) for s in app.screen.query("#help-panes .help-key")]
         assert "ctrl+q" in keys
+
+
+async def test_columns_off_the_right_edge_are_named_in_the_bottom_border() -> None:
+    """In the 120-column layout the vector pane is 54 wide: a passthrough device's guest view
+    (guest msg, gM, qpirq) was off its right edge with nothing to say it was there."""
+    app = make_app(str(ROOT / "snapshots" / "xen-pirq-reuse-nvme.msgpack"), keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app._session is not None and not app.busy, limit=60)
+        await idle(pilot, app)
+        pane = app.query_one(VectorTable)
+        assert str(pane.border_subtitle) == "3 more columns →: guest msg, gM, qpirq"
+        pane.focus()
+        await pilot.pause()
+        for _ in range(pane.max_scroll_x):
+            await pilot.press("right")
+        await until(pilot, lambda: pane.scroll_x == pane.max_scroll_x)
+        assert str(pane.border_subtitle) == ""
+
+
+def test_a_xen_row_is_described_by_its_pirq_and_the_guests_message() -> None:
+    """A click on a Xen passthrough row said 'sends pirq 101 to APIC -; kernel: irq 24 on CPU0
+    vector 0x..' (a pirq irq has no x86 vector) and nothing of the guest's message."""
+    w = Session.open(str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")).world
+    assert table.describe_row(w, "eth0", 0) == ("eth0 entry 0: sends 0x31 to APIC 0 (masked pending); kernel: "
+                                                "irq 24, pirq 101 port 1; guest wrote fee65000/0x4300, qemu pirq 101")

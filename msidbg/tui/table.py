@@ -224,8 +224,18 @@ def describe_row(w: World, dev: str, row: int) -> str:
     dst, vec = dest_vector_in(w, lo, hi, data)
     bits = " ".join(b for b, on in (("masked", masked), ("pending", pending)) if on)
     desc = kernel_irq(w, dev, row)
-    kernel = f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}" if desc else "no irq"
-    return f"{dev} {name}: sends {vec} to APIC {dst}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
+    kernel = "no irq" if desc is None else f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}"
+    if desc is not None and desc["irq"] in w["kernel"].get("xen", {}).get("irqs", {}):
+        kernel = f"irq {desc['irq']}, {_kernel_view(w, desc)}"    # a Xen pirq irq: no x86 vector
+    sends = f"sends {vec}" + (f" to APIC {dst}" if dst != "-" else "")
+    text = f"{dev} {name}: {sends}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
+    guest = guest_table(w, dev)
+    if guest is not None and row < len(guest):     # what the guest wrote (the compact table drops its address)
+        lo, hi, data, ctrl = guest[row]["latch"]
+        pirq = guest[row].get("pirq", UNASSIGNED_PIRQ)
+        text += (f"; guest wrote {address(lo, hi)}/{data:#x}{' masked' if ctrl & 1 else ''}, qemu pirq "
+                 f"{'-' if pirq == UNASSIGNED_PIRQ else pirq}")
+    return text
 
 
 def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:

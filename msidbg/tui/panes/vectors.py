@@ -71,10 +71,31 @@ class VectorTable(LineView):
         self.refresh()
 
     def _describe(self) -> None:
+        """The bottom border: the row a click selected, else the columns off the pane's right
+        edge (a passthrough device's guest view in the 120-column layout), so that they are
+        not missed."""
         view, dev = self.view, self._device
         row = self.selected
-        text = table.describe_row(view.world, dev, row) if view and dev and row is not None else ""
+        text = table.describe_row(view.world, dev, row) if view and dev and row is not None else self._cut()
         self.set_titles(subtitle=text)
+
+    def _cut(self) -> str:
+        if self.view is None or self._device is None or not self.size.width:
+            return ""
+        right = self.scroll_x + self.scrollable_content_region.width
+        start, hidden = 0, []
+        for title, width in self._columns():
+            if start + width > right:
+                hidden.append(title.lstrip("│ "))
+            start += width + len(GAP)
+        if not hidden:
+            return ""
+        return f"{len(hidden)} more column{'s' if len(hidden) > 1 else ''} →: {', '.join(hidden)}"
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._describe()
 
     def on_click(self, event: events.Click) -> None:
         """A click selects a row: what the kernel and the device hold for it is described below."""
@@ -86,6 +107,7 @@ class VectorTable(LineView):
     def on_resize(self) -> None:
         self._wrap_state()
         self.update_size()
+        self._describe()
         self.refresh()
 
     def _follow(self, moved: bool = True) -> None:
