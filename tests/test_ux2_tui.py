@@ -109,3 +109,22 @@ def test_a_xen_row_is_described_by_its_pirq_and_the_guests_message() -> None:
     w = Session.open(str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")).world
     assert table.describe_row(w, "eth0", 0) == ("eth0 entry 0: sends 0x31 to APIC 0 (masked pending); kernel: "
                                                 "irq 24, pirq 101 port 1; guest wrote fee65000/0x4300, qemu pirq 101")
+
+
+async def test_diff_tui_at_80_columns_shows_each_events_kind() -> None:
+    """Each side of diff --tui at 80 columns is 38 wide: index (8 wide) and virtual time took 22 of
+    them and the kind -- what tells the runs apart -- was cut to its first letter ('i…', 'x…')."""
+    from msidbg.debugger.diff import diff_files
+    from msidbg.tui.diffapp import DiffApp
+
+    app = DiffApp(diff_files(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"),
+                             str(ROOT / "scenarios" / "xen-pirq-reuse-nvme-fixed.yaml")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rows = screen_text(app)
+        cursor = next(r for r in rows if "▶" in r)
+        a, b = cursor.split("││")
+        assert "ioreq.msix_read" in a and "xen.hypercall" in b, cursor
+    async with DiffApp(app.r).run_test(size=(200, 24)) as pilot:      # wide: the time stays
+        await pilot.pause()
+        assert any("0.000012000s" in r for r in screen_text(pilot.app))
