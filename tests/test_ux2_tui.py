@@ -128,3 +128,18 @@ async def test_diff_tui_at_80_columns_shows_each_events_kind() -> None:
     async with DiffApp(app.r).run_test(size=(200, 24)) as pilot:      # wide: the time stays
         await pilot.pause()
         assert any("0.000012000s" in r for r in screen_text(pilot.app))
+
+
+async def test_a_snapshot_opened_without_verifying_shows_its_events_row_once_the_history_is_loaded() -> None:
+    """open --no-verify at 80x24 (Marvell: the stop is about MSI message 0, row 8 of a table that
+    shows 5): the event is known only once the history has loaded in the background, and the
+    table stayed on entries 0-4 -- the row the stop is about was off screen."""
+    app = make_app(str(ROOT / "snapshots" / "marvell-nvme-msi-blocked.msgpack"), keymap={}, verify=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app._session is not None and app.session.history_ready and not app.busy,
+                    limit=60)
+        await idle(pilot, app)
+        pane = app.query_one(VectorTable)
+        assert pane.view is not None and pane.view.row == 8
+        assert pane.is_visible(8)
+        assert any(line.startswith("│msi0 ") for line in screen_text(app))

@@ -52,7 +52,9 @@ class VectorTable(LineView):
             self.refresh_indices(old.changes.rows.get(dev, frozenset()) | view.changes.rows.get(dev, frozenset()))
         else:
             self.refresh()
-        moved = old is None or old.cursor != view.cursor or old.device != view.device
+        # (the row too: a snapshot opened --no-verify knows its event, and so the row, only once
+        # its history is loaded -- the cursor has not moved, but there is a row to show now)
+        moved = old is None or old.cursor != view.cursor or old.device != view.device or old.row != view.row
         if self.size.height:
             self._follow(moved)         # now, so the next frame shows the rows
         else:
