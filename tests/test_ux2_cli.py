@@ -120,3 +120,11 @@ def test_why_errors_speak_as_the_user_typed() -> None:
     assert code == 2 and "cpu has 2 entries, no [99] (expected an index 0..1)" in err, err
     code, _, err = at_terminal("why", snap, "--hit", "5")
     assert code == 2 and err.strip() == f"msidbg: {snap}: no hit 5: the run has 1 armed breakpoint hit (0..0)"
+
+
+def test_an_option_value_starting_with_a_dash_is_told_how_to_write_it() -> None:
+    """'--window -1us' said only 'expected one argument': the user had given one."""
+    code, _, err = at_terminal("explore", BUG, "--window", "-1us")
+    assert code == 2
+    assert err.strip() == ("msidbg: explore: argument --window: expected one argument (none given, or it starts "
+                           "with '-': then write --window=VALUE) (see 'msidbg explore --help')")
