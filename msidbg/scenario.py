@@ -539,6 +539,12 @@ def _passthrough(f: Fields, platform: Platform) -> bool:
     if passthrough and not platform.kind.startswith("xen-"):
         what = f"passthrough is only meaningful on Xen, not {platform.kind} (expected false, or a xen-* platform)"
         fail(f.path("passthrough"), f.items["passthrough"], what)
+    if passthrough and platform.kind == "xen-hvm" and platform.qemu is not None:
+        q = bh.parse_qemu(platform.qemu)
+        if q.family == "qemu-xen" and q.series < bh.FIRST_QEMU_XEN_PT:
+            what = (f"{platform.qemu} has no PCI passthrough (xen-pt is first in qemu-xen-4.3; expected "
+                    "qemu-xen-4.3 or newer, qemu-traditional, or passthrough: false)")
+            fail(f.path("passthrough"), f.items["passthrough"], what)
     return passthrough
 
 

@@ -100,9 +100,15 @@ Revisions:
   Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) request_irq's
   irq_startup activates an irq activated at allocation again: its message (and, with remapping, its
   IRTE) is composed and written a second time (``kernel.startup_reactivates``; every world gains it).
+- 5 (auditxen): Xen's vMSI-X intercept before 4.4 as the tags have it: 74c213c506 (4.2; 4.0.4, 4.1.3)
+  discards a guest's Vector Control write (``platform.xen_msi_mask: ignored``; before it
+  ``unchecked``, the value goes to the physical entry even while Xen masks it) until a35137373a
+  (4.4; 4.2.4, 4.3.1: ``direct``); an unmask after an address/data change is applied by Xen when
+  QEMU is done only from 74fd0036de (4.4; 4.2.4, 4.3.2: ``platform.xen_msix_unmask_completion``,
+  the world gains it on xen-hvm). 78e24c269b (busy ports) is also in Xen 4.4.4, 4.5.3 and 4.6.1.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 4
+MODEL = 5
