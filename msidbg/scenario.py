@@ -339,7 +339,8 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
     HVM guest with platform.apic_virtualization (pirq guests never allocate a guest vector)."""
     table = scn.behaviour.plain(scn.platform.kind)
     routing = scn.platform.apic_routing
-    native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and bool(table.get("apic_virtualization")))
+    native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and (
+        bool(table.get("apic_virtualization")) or not table.get("xen_hvm_pirqs", True)))
     if table.get("vector_allocator") != "legacy" or not native:
         if routing is not None and not native:
             pitems = top.items["platform"].value

@@ -120,3 +120,39 @@ def test_qemu_xen_42_has_no_passthrough() -> None:
         scenario(text.format(qemu="qemu-xen-4.2", pt="true"))
     scenario(text.format(qemu="qemu-xen-4.2", pt="false"))          # an emulated device is fine
     scenario(text.format(qemu="qemu-xen-4.3", pt="true"))
+
+
+@pytest.mark.parametrize(("xen", "pirqs"), [("4.0", False), ("4.0.4", False), ("4.1", True), ("4.5", True),
+                                            ("4.18", True), ("4.18.6", True), ("4.19", False), ("4.22", False),
+                                            (None, False)])
+def test_hvm_pirqs_are_offered_from_41_and_off_by_default_from_419(xen: str | None, pirqs: bool) -> None:
+    """0b469cd68708 (RELEASE-4.1.0) adds XENFEAT_hvm_pirqs; 024e7131be5c (RELEASE-4.19.0) makes libxl
+    expose it only with xl.cfg hvm_pirq=1 (kernel.c: has_pirq(d) ? XENFEAT_hvm_pirqs : 0)."""
+    assert resolve("xen-hvm", xen=xen).plain()["xen_hvm_pirqs"] is pirqs
+
+
+PIRQS = """
+name: hvm-pirqs
+cpus: 2
+platform: {{kind: xen-hvm, xen: "{xen}"{extra}}}
+kernel: {{version: "6.6"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+@pytest.mark.parametrize(("xen", "extra", "pirqs"), [("4.18", "", True), ("4.19", "", False),
+                                                     ("4.19", ", xen_hvm_pirqs: true", True), ("4.0", "", False)])
+def test_without_xenfeat_hvm_pirqs_the_guest_keeps_native_msis(xen: str, extra: str, pirqs: bool) -> None:
+    """pci_xen_hvm_init returns early without XENFEAT_hvm_pirqs: no PHYSDEVOP_get_free_pirq, no
+    event channel; QEMU binds the guest's own vector, and 7e0815b3e099's pci_msi_ignore_mask (set in
+    xen_setup_pci_msi) is not set: the guest masks its entries itself."""
+    eng = run_to_end(scenario(PIRQS.format(xen=xen, extra=extra)))
+    ops = {e.fields["op"] for e in eng.log.events(1, len(eng.log) + 1) if e.kind == "xen.hypercall"}
+    assert ("PHYSDEVOP_get_free_pirq" in ops) is pirqs
+    assert ("EVTCHNOP_bind_pirq" in ops) is pirqs
+    assert bool(eng.w["kernel"].get("ignore_mask")) is pirqs
+    assert totals(eng, "eth0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}

@@ -128,7 +128,7 @@ def test_event_channel_follows_affinity_and_survives_cpu_offline() -> None:
     eng = run_to_end(scenario("""
         name: t
         cpus: 3
-        platform: {kind: xen-hvm}
+        platform: {kind: xen-hvm, xen_hvm_pirqs: true}
         devices:
           eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 2}}
         run:
@@ -149,7 +149,7 @@ def test_a_masked_event_channel_holds_signals_and_they_are_lost_at_the_end() -> 
 
     eng = new_engine(scenario("""
         name: t
-        platform: {kind: xen-hvm}
+        platform: {kind: xen-hvm, xen_hvm_pirqs: true}
         devices:
           eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 1}}
         run:

@@ -116,6 +116,25 @@ ROWS: tuple[Switch, ...] = (
         initial=False, kinds=("xen-hvm",),
     ),
     Switch(
+        "xen_hvm_pirqs", "xen", BOOL, False,
+        "Xen offers the HVM guest XENFEAT_hvm_pirqs (xl.cfg hvm_pirq; the domain's XEN_X86_EMU_USE_PIRQ): "
+        "its Linux routes every PCI device's MSIs over pirqs and event channels (xen_hvm_msi_init -> "
+        "xen_setup_pci_msi). Without it pci_xen_hvm_init returns early and every device keeps the native x86 "
+        "MSI domain, as with platform.apic_virtualization: QEMU binds the guest's vectors, Xen injects them "
+        "into the vCPU's local APIC. Xen 4.0 has no such feature; from 4.19 libxl no longer exposes it "
+        "unless the domain's config sets hvm_pirq=1 (set this true for such a guest)",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.0.0 xen/include/public/features.h has no XENFEAT_hvm_pirqs (10)",
+        history=(
+            Change("4.1", True, "0b469cd68708 Interrupt remapping to PIRQs in HVM guests",
+                   note="first in RELEASE-4.1.0 (git tag --contains; audit 2026-12)"),
+            Change("4.19", False, "024e7131be5c tools: don't expose XENFEAT_hvm_pirqs by default",
+                   note="first in RELEASE-4.19.0 (git tag --contains), not on stable-4.18 or older; xl.cfg "
+                        "hvm_pirq=BOOLEAN, \"This option is disabled by default\" (docs/man/xl.cfg.5.pod.in, "
+                        "RELEASE-4.22.0); a resumed domain without a selection keeps it (audit 2026-12)"),
+        ),
+    ),
+    Switch(
         "xen_evtchn_fifo", "xen", BOOL, True,
         "Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control, common/event_fifo.c): a guest "
         "that asks for it (kernel.xen_fifo_events) gets per-vCPU event queues, served in the order events "

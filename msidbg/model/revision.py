@@ -106,6 +106,10 @@ Revisions:
   (4.4; 4.2.4, 4.3.1: ``direct``); an unmask after an address/data change is applied by Xen when
   QEMU is done only from 74fd0036de (4.4; 4.2.4, 4.3.2: ``platform.xen_msix_unmask_completion``,
   the world gains it on xen-hvm). 78e24c269b (busy ports) is also in Xen 4.4.4, 4.5.3 and 4.6.1.
+  An HVM guest uses pirqs only where Xen offers XENFEAT_hvm_pirqs (``platform.xen_hvm_pirqs``, the world
+  gains it on xen-hvm): not in Xen 4.0, and from 4.19 (024e7131be5c) only with xl.cfg hvm_pirq=1 -- so
+  the current-upstream default (no ``platform.xen``) and ``xen: "4.19"`` and later give a guest with
+  native MSIs, as ``apic_virtualization`` does; benchmarks' Xen storms set ``xen_hvm_pirqs: true``.
 """
 
 from __future__ import annotations

@@ -43,6 +43,15 @@ FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
 FIRST_HOST_VECTOR, LAST_HOST_VECTOR = 0x31, 0xEB
 
 
+def uses_pirqs(w: World) -> bool:
+    """An HVM guest routes its PCI devices' MSIs over pirqs: Xen offers XENFEAT_hvm_pirqs
+    (``platform.xen_hvm_pirqs``: 4.1 .. 4.18 by default, xl.cfg ``hvm_pirq`` from 4.19) and does not
+    advertise APIC virtualization (``platform.apic_virtualization``); pci_xen_hvm_init /
+    xen_hvm_msi_init return early otherwise."""
+    b = w["behaviour"]
+    return bool(w["platform"]["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
+
+
 def build(scn: Any, w: World) -> None:
     """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
     p = w["platform"]
@@ -52,8 +61,7 @@ def build(scn: Any, w: World) -> None:
     # xen_setup_pci_msi() (xen_msi_init() in the 4.14 backport), which xen_hvm_msi_init() never
     # reaches when Xen advertises (x2)APIC virtualization: that guest keeps the x86 MSI domain and
     # masks and unmasks its entries itself, in every release.
-    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] \
-            and not w["behaviour"]["apic_virtualization"]:
+    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
         w["kernel"]["ignore_mask"] = True
     w["xen"] = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,

@@ -110,7 +110,11 @@ XEN_VLAPIC_EOI = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vlapic.c, xen/arch
                         "vlapic_set_irq -> vmx_update_eoi_exit_bitmap(trig), vlapic_EOI_set, vlapic_handle_EOI, "
                         "EXIT_REASON_EOI_INDUCED, vmx_init_vmcs_config (apicv)", "4.6 .. 4.21 read")
 
-module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
+XEN_HVM_PIRQS = Source(X, "RELEASE-4.19.0", "xen/common/kernel.c, tools/libs/light/libxl_create.c, "
+                       "docs/man/xl.cfg.5.pod.in", "do_xen_version XENVER_get_features (has_pirq(d) ? "
+                       "XENFEAT_hvm_pirqs), libxl__domain_build_info_setdefault (u.hvm.pirq false), hvm_pirq",
+                       "4.1 .. 4.18 offered; 4.19.. only with hvm_pirq=1 (xen_hvm_pirqs)")
+module("msidbg.model.xen", XEN_HVM_PIRQS, XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
 XEN_VLAPIC_INIT = Source(X, "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_init / vlapic_do_init",
                          "4.5..4.22 (read at RELEASE-4.5.0, 4.9.0, 4.11.0, 4.15.0, 4.16.0, 4.18.0, 4.22.0)")
 XEN_HVMLOADER_LAPIC = Source(X, "RELEASE-4.9.0", "tools/firmware/hvmloader/config.h", "LAPIC_ID", "4.9..4.22 (read at both)")
@@ -315,7 +319,9 @@ reading("xen.vmsi-eoi-not-seen", "A guest without pirqs (platform.apic_virtualiz
         "level-triggered vectors and the periodic timer's, so vlapic_handle_EOI -> hvm_dpci_msi_eoi never runs "
         "for it and an ACKTYPE_EOI host irq is acknowledged by the 1 ms eoi_timer or a re-bind only. A host with "
         "APIC-register virtualization but no virtual-interrupt delivery (its EOI write would trap to "
-        "vlapic_EOI_set) is not modelled.", source=XEN_VLAPIC_EOI,
+        "vlapic_EOI_set) is not modelled, nor a guest without pirqs on a host without APIC virtualization "
+        "(platform.xen_hvm_pirqs false: Xen 4.0, 4.19+ by default), whose EOI traps too: the model treats "
+        "it the same.", source=XEN_VLAPIC_EOI,
         quote="opt |= SECONDARY_EXEC_APIC_REGISTER_VIRT | SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY | ... / if ( "
               "hvm_funcs.update_eoi_exit_bitmap ) hvm_funcs.update_eoi_exit_bitmap(target, vec, trig); / if ( trig "
               ") vmx_set_eoi_exit_bitmap(v, vector); else vmx_clear_eoi_exit_bitmap(v, vector); / case "
@@ -381,6 +387,12 @@ reading("linux.every-device-uses-pirqs", "An HVM guest with pirqs replaces the M
         "(xen_setup_pci_msi): a QEMU-emulated device gets pirq messages too.", source=LINUX_HVM_MSI_INIT,
         quote="} else if (xen_hvm_domain()) { xen_msi_ops.setup_msi_irqs = xen_hvm_setup_msi_irqs; ... "
               "x86_init.irqs.create_pci_msi_domain = xen_create_pci_msi_domain;", module=M)
+reading("xen.hvm-pirqs-feature", "An HVM guest uses pirqs only when Xen offers XENFEAT_hvm_pirqs: from "
+        "0b469cd68708 (4.1) every HVM domain, from 024e7131be5c (4.19) only one whose xl.cfg sets hvm_pirq=1 "
+        "(libxl's default is off); without it pci_xen_hvm_init returns early and every device keeps the native "
+        "x86 MSI domain (platform.xen_hvm_pirqs).", source=(XEN_HVM_PIRQS, LINUX_HVM_MSI_INIT),
+        quote="(has_pirq(d) ? (1U << XENFEAT_hvm_pirqs) : 0); / libxl_defbool_setdefault(&b_info->u.hvm.pirq, "
+              "false); / if (!xen_have_vector_callback || !xen_feature(XENFEAT_hvm_pirqs)) return 0;", module=M)
 reading("linux.apic-virt-no-pirqs", "When Xen advertises (x2)APIC virtualization in CPUID leaf 4 the guest keeps "
         "the native x86 MSI domain for every device (platform.apic_virtualization). The Linux commit that added "
         "the check is not identified; v5.10+ have it.", source=LINUX_HVM_MSI_INIT,
