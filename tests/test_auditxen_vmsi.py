@@ -156,3 +156,22 @@ def test_without_xenfeat_hvm_pirqs_the_guest_keeps_native_msis(xen: str, extra: 
     assert ("EVTCHNOP_bind_pirq" in ops) is pirqs
     assert bool(eng.w["kernel"].get("ignore_mask")) is pirqs
     assert totals(eng, "eth0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+
+
+def test_the_device_models_unmap_clears_the_emuirq_of_a_pirq_the_guest_still_binds() -> None:
+    """physdev_unmap_pirq (RELEASE-4.2.0 .. 4.22.0; 49f9d2493c) for an HVM domain: 'if (
+    domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = unmap_domain_pirq_emuirq(d, pirq);' before
+    unmap_domain_pirq, whoever still has an event channel on the pirq. So QEMU's unbind + unmap
+    leaves a pirq get_free_pirq hands out again (is_free_pirq), although the guest's port names it."""
+    from msidbg.model import xen as X
+
+    eng = run_to_end(scenario(PIRQS.format(xen="4.6", extra="")))
+    x = eng.w["xen"]
+    pirq = next(p for p, r in x["pirqs"].items() if r["dev"] == "eth0")
+    rec = x["pirqs"][pirq]
+    assert rec["emuirq"] and rec["port"] and rec["bound"]
+    assert X.get_free_pirq(x) == pirq - 1
+    assert X.pt_unbind(eng, pirq) == 0 and X.unmap_pirq(eng, pirq) == 0
+    assert not rec["emuirq"] and rec["port"] and rec["irq"] == 0
+    assert X.get_free_pirq(x) == pirq
+    assert X.state(rec) == "stale"

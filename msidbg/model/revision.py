@@ -110,6 +110,8 @@ Revisions:
   gains it on xen-hvm): not in Xen 4.0, and from 4.19 (024e7131be5c) only with xl.cfg hvm_pirq=1 -- so
   the current-upstream default (no ``platform.xen``) and ``xen: "4.19"`` and later give a guest with
   native MSIs, as ``apic_virtualization`` does; benchmarks' Xen storms set ``xen_hvm_pirqs: true``.
+  QEMU's PHYSDEVOP_unmap_pirq clears the pirq's emuirq first (physdev_unmap_pirq), also while the
+  guest's event channel names it: the pirq is free again and a re-bound one is delivered as a vMSI.
 """
 
 from __future__ import annotations

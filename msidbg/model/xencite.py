@@ -290,6 +290,14 @@ reading("xen.acktype-eoi", "An MSI Xen cannot mask is ACKTYPE_EOI: the host irq 
         "guest's PHYSDEVOP_eoi, or Xen's eoi_timer 1 ms later.", source=XEN_IRQ,
         quote="return msi_maskable_irq(desc->msi_desc) ? ACKTYPE_NONE : ACKTYPE_EOI; / "
               "set_timer(&action->eoi_timer, NOW() + MILLISECS(1));", module=M)
+reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq for an HVM domain clears the "
+        "pirq's emuirq before unmapping it, even while the guest's event channel names the pirq: it is free "
+        "again, and a re-mapped, re-bound pirq is delivered as a vMSI until the guest binds a port again.",
+        source=(XEN_PHYSDEV, Source(X, "49f9d2493c", "xen/arch/x86/physdev.c", "physdev_unmap_pirq",
+                                    "4.2.. (4.1.3); 4.1.0 .. 4.1.2 fail the unmap of a pirq without an emuirq")),
+        quote="if ( is_hvm_domain(d) ) { ... if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
+              "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain; } ... "
+              "ret = unmap_domain_pirq(d, pirq);", module=M)
 reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself only clears the emuirq.",
         source=XEN_PHYSDEV, quote="if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
         "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
