@@ -32,7 +32,9 @@ def storm_yaml(devices: int, vectors: int, cpus: int, seconds: float, period_us:
     """
     period_ns = round(period_us * 1000)
     count = int(seconds * 1e9 // period_ns)
-    lines = ["name: storm", f"cpus: {cpus}", *([f"platform: {{kind: {platform}}}"] if platform else [])]
+    # a Xen HVM storm goes through pirqs and event channels: XENFEAT_hvm_pirqs, off by default from Xen 4.19
+    pirqs = ", xen_hvm_pirqs: true" if platform == "xen-hvm" else ""
+    lines = ["name: storm", f"cpus: {cpus}", *([f"platform: {{kind: {platform}{pirqs}}}"] if platform else [])]
     if costs:
         lines.append("costs: {" + ", ".join(f"{k}: {v}" for k, v in sorted(costs.items())) + "}")
     lines.append("devices:")

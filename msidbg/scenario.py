@@ -339,7 +339,8 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
     HVM guest with platform.apic_virtualization (pirq guests never allocate a guest vector)."""
     table = scn.behaviour.plain(scn.platform.kind)
     routing = scn.platform.apic_routing
-    native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and bool(table.get("apic_virtualization")))
+    native = scn.platform.kind == "bare-metal" or (scn.platform.kind == "xen-hvm" and (
+        bool(table.get("apic_virtualization")) or not table.get("xen_hvm_pirqs", True)))
     if table.get("vector_allocator") != "legacy" or not native:
         if routing is not None and not native:
             pitems = top.items["platform"].value
@@ -545,6 +546,12 @@ def _passthrough(f: Fields, platform: Platform) -> bool:
         what = ("a Xen PV guest reaches PCI devices only through pcifront: there is no emulated device "
                 "and no local APIC vector for one (expected passthrough: true on xen-pv)")
         fail(f.path("passthrough"), f.items.get("passthrough", f.y), what)
+    if passthrough and platform.kind == "xen-hvm" and platform.qemu is not None:
+        q = bh.parse_qemu(platform.qemu)
+        if q.family == "qemu-xen" and q.series < bh.FIRST_QEMU_XEN_PT:
+            what = (f"{platform.qemu} has no PCI passthrough (xen-pt is first in qemu-xen-4.3; expected "
+                    "qemu-xen-4.3 or newer, qemu-traditional, or passthrough: false)")
+            fail(f.path("passthrough"), f.items["passthrough"], what)
     return passthrough
 
 

@@ -202,7 +202,7 @@ def test_a_xen_guest_irq_migrated_off_a_dying_cpu_never_picks_that_cpu() -> None
         name: xen-migrate
         cpus: 3
         kernel: {version: "5.17"}
-        platform: {kind: xen-hvm}
+        platform: {kind: xen-hvm, xen_hvm_pirqs: true}
         devices:
           eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 2}}
           eth1: {bdf: "00:04.0", passthrough: true, msix: {table_size: 2}}

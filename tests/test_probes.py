@@ -72,7 +72,7 @@ probes:
 
 
 def test_before_and_after_a_step_run_in_the_probed_context() -> None:
-    text = PROBED % ("xen-hvm", "  - {at: startup_pirq.unmask, when: before, do: hypercall, op: PHYSDEVOP_get_free_pirq}\n"
+    text = PROBED % ("xen-hvm, xen_hvm_pirqs: true", "  - {at: startup_pirq.unmask, when: before, do: hypercall, op: PHYSDEVOP_get_free_pirq}\n"
                                 "  - {at: startup_pirq.unmask, when: after, do: hypercall, op: PHYSDEVOP_get_free_pirq,"
                                 " if_dev: eth1, times: 1}")
     eng = run_to_end(scenario(text))
@@ -98,7 +98,7 @@ def test_before_and_after_a_step_run_in_the_probed_context() -> None:
 def test_a_probe_frame_shows_on_the_call_stack_and_replays() -> None:
     from msidbg.sim.world import state_hash
 
-    text = PROBED % ("xen-hvm", "  - {at: shutdown_pirq.mask, when: after, do: hypercall, op: PHYSDEVOP_get_free_pirq}")
+    text = PROBED % ("xen-hvm, xen_hvm_pirqs: true", "  - {at: shutdown_pirq.mask, when: after, do: hypercall, op: PHYSDEVOP_get_free_pirq}")
     text = text.replace("  - {do: probe, dev: eth1, mode: msix, vectors: 2}",
                         "  - {do: probe, dev: eth1, mode: msix, vectors: 2}\n  - {do: remove, dev: eth0}")
     scn = scenario(text)
@@ -135,7 +135,7 @@ probes:
     ("{at: pci_msix_write, do: hypercall, op: PHYSDEVOP_get_free_pirq}", "runs in QEMU's context"),
 ])
 def test_a_bad_probe_is_a_one_line_error_at_its_line(probe: str, words: str) -> None:
-    scn = scenario(PROBED % ("xen-hvm", f"  - {probe}"))
+    scn = scenario(PROBED % ("xen-hvm, xen_hvm_pirqs: true", f"  - {probe}"))
     with pytest.raises(ScenarioError) as e:
         new_engine(scn)
     line = e.value.oneline()

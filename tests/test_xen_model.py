@@ -70,7 +70,7 @@ def test_presets_table() -> None:
         b = resolve("xen-hvm", xen=xen, qemu=qemu).plain()
         return (b["qemu_unmap_pirq_on_msi_disable"], b["qemu_msix_latch"], b["xen_msi_mask"], b["xen_msixtbl_refcount"])
 
-    assert row("4.2") == (False, False, "direct", "inverted")          # qemu-traditional
+    assert row("4.2") == (False, False, "ignored", "inverted")         # qemu-traditional; 74c213c506
     assert row("4.4") == (False, False, "direct", "inverted")
     assert row("4.5") == (True, False, "direct", "inverted")
     assert row("4.6") == (True, False, "combined", "inverted")
@@ -128,7 +128,7 @@ def test_event_channel_follows_affinity_and_survives_cpu_offline() -> None:
     eng = run_to_end(scenario("""
         name: t
         cpus: 3
-        platform: {kind: xen-hvm}
+        platform: {kind: xen-hvm, xen_hvm_pirqs: true}
         devices:
           eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 2}}
         run:
@@ -149,7 +149,7 @@ def test_a_masked_event_channel_holds_signals_and_they_are_lost_at_the_end() -> 
 
     eng = new_engine(scenario("""
         name: t
-        platform: {kind: xen-hvm}
+        platform: {kind: xen-hvm, xen_hvm_pirqs: true}
         devices:
           eth0: {bdf: "00:03.0", passthrough: true, msix: {table_size: 1}}
         run:

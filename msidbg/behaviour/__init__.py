@@ -39,6 +39,9 @@ XEN_SERIES = {
 }
 #: qemu-xen (the upstream-QEMU device model) ships from Xen 4.2 on (tag qemu-xen-4.2.0)
 FIRST_QEMU_XEN = (4, 2)
+#: qemu-xen gains PCI passthrough (hw/xen_pt*.c, eaab4d60d3 "Introduce Xen PCI Passthrough, qdevice") in
+#: qemu-xen-4.3.0; qemu-xen-4.2.0 .. 4.2.5 have no xen-pt (git ls-tree of the tags in xen-project/qemu-xen)
+FIRST_QEMU_XEN_PT = (4, 3)
 #: libxl's default HVM device model became qemu-xen in Xen 4.3 (RELEASE-4.3.0
 #: tools/libxl/libxl_linux.c libxl__default_device_model); 4.2 defaulted to qemu-traditional
 FIRST_QEMU_XEN_DEFAULT = (4, 3)

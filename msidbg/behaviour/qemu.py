@@ -69,8 +69,10 @@ ROWS: tuple[Switch, ...] = (
             Change("qemu-xen-4.7", True, "428c3ece97 fix MSI injection on Xen (hw/pci/msix.c msix_vector_masked, "
                    "hw/pci/msi.c msi_is_masked; qemu-xen 5d63cbb957, first in qemu-xen-4.7.0-rc1)",
                    backports=("qemu-xen-4.5.3",),
-                   note="stable-4.5: df8471f739 in qemu-xen-4.5.3; stable-4.6 (02879be230) and stable-4.4 "
-                        "(e288860213) carry it after their last mirrored tag, so 4.6.x/4.4.x are left out"),
+                   note="stable-4.5: df8471f739 in qemu-xen-4.5.3; stable-4.4 e288860213 comes after qemu-xen-4.4.4, "
+                        "the last 4.4 release (RELEASE-4.4.4 pins it): no 4.4 release has it; stable-4.6 02879be230 "
+                        "comes after qemu-xen-4.6.1, the last mirrored 4.6 tag (Xen 4.6.3 .. 4.6.6 pin qemu-xen-4.6.3 "
+                        ".. 4.6.6, not mirrored): probably in them, unconfirmed, so 4.6.x is left out (audit 2026-12)"),
         ),
         traditional=Change("qemu-traditional", False, "qemu-traditional's emulated NICs have no MSI-X",
                            note="not checked beyond the absence of pirq handling in hw/pci.c"),

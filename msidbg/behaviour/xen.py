@@ -12,23 +12,52 @@ BOOL = (False, True)
 
 ROWS: tuple[Switch, ...] = (
     Switch(
-        "xen_msi_mask", "xen", ("direct", "combined"), "combined",
-        "how Xen's vMSI-X intercept (hvm/vmsi.c msixtbl_*) handles a guest's bound MSI-X table. "
-        "direct: a guest mask write goes straight to the physical entry unless Xen itself has the "
-        "entry masked (then it is ignored), any Vector Control write after an address/data change "
-        "goes to QEMU, Vector Control reads return the physical bit, address/data reads of entries "
-        "0-2 the shadow (0 if not written since the binding), and the whole table is claimed once "
-        "Xen has any entry of the device set up. combined: a guest mask bit ORed with Xen's own, "
-        "the guest MSI starts guest-masked at startup and an event channel bind clears it, only an "
-        "unmask after an address/data change goes to QEMU, reads return the guest's bit and only "
-        "shadowed words, and only entries with an msi_desc are claimed",
-        initial="direct", kinds=("xen-hvm", "xen-pv"),
+        "xen_msi_mask", "xen", ("unchecked", "ignored", "direct", "combined"), "combined",
+        "how Xen's vMSI-X intercept (hvm/vmsi.c msixtbl_*) handles a guest's Vector Control write to a bound "
+        "MSI-X table, and whose mask bit the physical entry carries. unchecked (before 74c213c506): the guest's "
+        "value is written to the physical entry as it is, even while Xen has the entry masked. ignored "
+        "(74c213c506, 4.2): the write is discarded (\"Do not allow the mask bit to be changed\"); the physical "
+        "bit stays Xen's. direct (a35137373a, 4.4): the guest's mask bit goes to the physical entry unless Xen "
+        "itself has the entry masked (then it is ignored). In all three any Vector Control write after an "
+        "address/data change goes to QEMU, Vector Control reads return the physical bit, address/data reads "
+        "of entries 0-2 the shadow (0 if not written since the binding), and the whole table is claimed once "
+        "Xen has any entry of the device set up (unchecked and ignored also claim Vector Control of an entry "
+        "without an msi_desc; direct passes it to QEMU). combined: a guest mask bit ORed with Xen's own, the "
+        "guest MSI starts guest-masked at startup and an event channel bind clears it, only an unmask after "
+        "an address/data change goes to QEMU, reads return the guest's bit and only shadowed words, and only "
+        "entries with an msi_desc are claimed",
+        initial="unchecked", kinds=("xen-hvm", "xen-pv"),
+        initial_note="RELEASE-4.0.0 / 4.1.0 msixtbl_write: 'writel(val, virt);' for any Vector Control write "
+                     "to a mapped table page without a pending address/data change",
         history=(
+            Change("4.2", "ignored", "74c213c506af x86/vMSI: miscellaneous fixes (\"the interrupt mask bit was "
+                   "permitted to be written by the guest\")", backports=("4.0.4", "4.1.3"),
+                   note="first in RELEASE-4.2.0; stable-4.0 860192ce0d (RELEASE-4.0.4), stable-4.1 abb045f48c "
+                        "(RELEASE-4.1.3): git tag --contains (audit 2026-12)"),
+            Change("4.4", "direct", "a35137373aa9 x86: allow guest to set/clear MSI-X mask bit (try 2)",
+                   backports=("4.2.4", "4.3.1"),
+                   note="first in RELEASE-4.4.0; stable-4.2 61823f5ebc (RELEASE-4.2.4), stable-4.3 e1d767acd8 "
+                        "(RELEASE-4.3.1); not on stable-4.0/4.1: git tag --contains (audit 2026-12)"),
             Change("4.6", "combined", "ad28e42bd1d2 x86/MSI: track host and guest masking separately + "
                    "84d6add5593d x86/MSI: fix guest unmasking when handling IRQ via event channel + "
                    "70a3cbb8c9 x86/vMSI-X: honor all mask requests + "
                    "df9f5676b3 x86/vMSI-X: add valid bits for read acceleration",
                    note="all four first in RELEASE-4.6.0 (4.6.0-rc1); none in RELEASE-4.5.1..4.5.5"),
+        ),
+    ),
+    Switch(
+        "xen_msix_unmask_completion", "xen", BOOL, True,
+        "an unmask of a bound entry whose address/data the guest changed goes to QEMU (which re-binds it) and "
+        "Xen applies the unmask itself once QEMU is done (msix_write_completion, msix_unmask_address); before "
+        "74fd0036de the unmask reached QEMU only and the physical entry kept the mask it had",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.2.0 / 4.3.0 msixtbl_write: 'if ( test_and_clear_bit(nr_entry, "
+                     "&entry->table_flags) ) goto out;' and no msix_write_completion",
+        history=(
+            Change("4.4", True, "74fd0036deb5 x86: properly handle MSI-X unmask operation from guests",
+                   backports=("4.2.4", "4.3.2"),
+                   note="first in RELEASE-4.4.0 (4.4.0-rc1); stable-4.2 ac58c24866 (RELEASE-4.2.4), stable-4.3 "
+                        "3014b79dcd (RELEASE-4.3.2): git tag --contains (audit 2026-12)"),
         ),
     ),
     Switch(
@@ -87,6 +116,25 @@ ROWS: tuple[Switch, ...] = (
         initial=False, kinds=("xen-hvm",),
     ),
     Switch(
+        "xen_hvm_pirqs", "xen", BOOL, False,
+        "Xen offers the HVM guest XENFEAT_hvm_pirqs (xl.cfg hvm_pirq; the domain's XEN_X86_EMU_USE_PIRQ): "
+        "its Linux routes every PCI device's MSIs over pirqs and event channels (xen_hvm_msi_init -> "
+        "xen_setup_pci_msi). Without it pci_xen_hvm_init returns early and every device keeps the native x86 "
+        "MSI domain, as with platform.apic_virtualization: QEMU binds the guest's vectors, Xen injects them "
+        "into the vCPU's local APIC. Xen 4.0 has no such feature; from 4.19 libxl no longer exposes it "
+        "unless the domain's config sets hvm_pirq=1 (set this true for such a guest)",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.0.0 xen/include/public/features.h has no XENFEAT_hvm_pirqs (10)",
+        history=(
+            Change("4.1", True, "0b469cd68708 Interrupt remapping to PIRQs in HVM guests",
+                   note="first in RELEASE-4.1.0 (git tag --contains; audit 2026-12)"),
+            Change("4.19", False, "024e7131be5c tools: don't expose XENFEAT_hvm_pirqs by default",
+                   note="first in RELEASE-4.19.0 (git tag --contains), not on stable-4.18 or older; xl.cfg "
+                        "hvm_pirq=BOOLEAN, \"This option is disabled by default\" (docs/man/xl.cfg.5.pod.in, "
+                        "RELEASE-4.22.0); a resumed domain without a selection keeps it (audit 2026-12)"),
+        ),
+    ),
+    Switch(
         "xen_evtchn_fifo", "xen", BOOL, True,
         "Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control, common/event_fifo.c): a guest "
         "that asks for it (kernel.xen_fifo_events) gets per-vCPU event queues, served in the order events "
@@ -109,7 +157,10 @@ ROWS: tuple[Switch, ...] = (
         initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         history=(
             Change("4.7", True, "78e24c269b evtchn: don't reuse ports that are still \"busy\"",
-                   note="first in RELEASE-4.7.0 (git tag --contains)"),
+                   backports=("4.4.4", "4.5.3", "4.6.1"),
+                   note="first in RELEASE-4.7.0 (git tag --contains); stable-4.4 c3049fad2b (RELEASE-4.4.4), stable-4.5 "
+                        "74b7f4631e (RELEASE-4.5.3), stable-4.6 8e07a0dc58 (RELEASE-4.6.1): the same event_channel.c "
+                        "hunk (audit 2026-12)"),
         ),
     ),
 )

@@ -109,6 +109,18 @@ Revisions:
   a later item no longer lets the clock go back for the next one (the run no longer depends on how
   it is chunked: a replay from a checkpoint diverged); signals Xen held behind an in-flight host irq
   are lost when unmap_domain_pirq frees it (they stayed in flight past the end of the run).
+  Xen's vMSI-X intercept before 4.4 as the tags have it: 74c213c506 (4.2; 4.0.4, 4.1.3)
+  discards a guest's Vector Control write (``platform.xen_msi_mask: ignored``; before it
+  ``unchecked``, the value goes to the physical entry even while Xen masks it) until a35137373a
+  (4.4; 4.2.4, 4.3.1: ``direct``); an unmask after an address/data change is applied by Xen when
+  QEMU is done only from 74fd0036de (4.4; 4.2.4, 4.3.2: ``platform.xen_msix_unmask_completion``,
+  the world gains it on xen-hvm). 78e24c269b (busy ports) is also in Xen 4.4.4, 4.5.3 and 4.6.1.
+  An HVM guest uses pirqs only where Xen offers XENFEAT_hvm_pirqs (``platform.xen_hvm_pirqs``, the world
+  gains it on xen-hvm): not in Xen 4.0, and from 4.19 (024e7131be5c) only with xl.cfg hvm_pirq=1 -- so
+  the current-upstream default (no ``platform.xen``) and ``xen: "4.19"`` and later give a guest with
+  native MSIs, as ``apic_virtualization`` does; benchmarks' Xen storms set ``xen_hvm_pirqs: true``.
+  QEMU's PHYSDEVOP_unmap_pirq clears the pirq's emuirq first (physdev_unmap_pirq), also while the
+  guest's event channel names it: the pirq is free again and a re-bound one is delivered as a vMSI.
 """
 
 from __future__ import annotations

@@ -10,11 +10,14 @@ every guest access to that device's table, not only at the bound entry's:
 * address/data writes: remembered per entry (``table_flags``; a read shadow for entries 0-2)
   and passed on to QEMU.
 * Vector Control writes: when the entry's address/data changed since, the write goes to QEMU
-  (before 4.6 any such write; from 70a3cbb8c9, 4.6, only an unmask) and an unmask is applied
-  again by Xen once QEMU is done (``msix_write_completion``). Otherwise Xen handles it: before
-  4.6 it writes the guest's mask bit to the physical entry, unless Xen itself has the entry
-  masked (then the write is ignored); from 4.6 ``guest_mask_msi_irq`` records the guest's bit
-  and the physical bit is host OR guest.
+  (before 4.6 any such write; from 70a3cbb8c9, 4.6, only an unmask) and from 74fd0036de (4.4;
+  4.2.4, 4.3.2: ``platform.xen_msix_unmask_completion``) an unmask is applied again by Xen once
+  QEMU is done (``msix_write_completion``). Otherwise Xen handles it (``platform.xen_msi_mask``):
+  before 74c213c506 (4.2; 4.0.4, 4.1.3) it writes the guest's value to the physical entry as it
+  is (``unchecked``); from it until a35137373a (4.4; 4.2.4, 4.3.1) it discards it (``ignored``);
+  then it writes the guest's mask bit unless Xen itself has the entry masked (``direct``: then
+  the write is ignored); from 4.6 ``guest_mask_msi_irq`` records the guest's bit and the physical
+  bit is host OR guest (``combined``).
 * reads: Vector Control is the physical bit (before 4.6) or the guest's bit (4.6+); address
   and data of entries 0-2 come from the shadow (before 4.6 even if never written since the
   registration: 0; from df9f5676b3, 4.6, only shadowed words).
@@ -114,8 +117,23 @@ def write(eng: Any, cpu: int, dev: str, entry: int, reg: str, value: int) -> str
     unmask = not value & ENTRY_MASKBIT
     if entry in t["flags"] and (unmask or not combined(w)):
         t["flags"].remove(entry)
-        return FORWARD_COMPLETE if unmask else FORWARD
+        # 74fd0036de (4.4; 4.2.4, 4.3.2): msix_unmask_address, applied by msix_write_completion
+        complete = unmask and w["behaviour"].get("xen_msix_unmask_completion", True)
+        return FORWARD_COMPLETE if complete else FORWARD
+    mode = w["behaviour"]["xen_msi_mask"]
     irq = desc_irq(x, dev, entry)
+    if mode in ("unchecked", "ignored"):
+        # before a35137373a (4.4) msixtbl_write looks for no msi_desc: the table page is mapped
+        # (msixtbl_range said so), so Xen takes the write -- 74c213c506 (4.2) discards it, before
+        # that it goes to the physical entry as it is
+        if mode == "ignored":
+            eng.emit(XEN_MSIXTBL, cpu, dev, entry, value, eng.s("ctrl write discarded: the guest may not "
+                                                                "change the mask bit"))
+            return HANDLED
+        if irq is not None:
+            _because(eng, x["irqs"][irq])
+        device.table_write(eng, cpu, dev, entry, "ctrl", value & ENTRY_MASKBIT)
+        return HANDLED
     if irq is None:
         return FORWARD          # no msi_desc: X86EMUL_UNHANDLEABLE, the device model gets it
     hirq = x["irqs"][irq]

@@ -43,6 +43,15 @@ FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
 FIRST_HOST_VECTOR, LAST_HOST_VECTOR = 0x31, 0xEB
 
 
+def uses_pirqs(w: World) -> bool:
+    """An HVM guest routes its PCI devices' MSIs over pirqs: Xen offers XENFEAT_hvm_pirqs
+    (``platform.xen_hvm_pirqs``: 4.1 .. 4.18 by default, xl.cfg ``hvm_pirq`` from 4.19) and does not
+    advertise APIC virtualization (``platform.apic_virtualization``); pci_xen_hvm_init /
+    xen_hvm_msi_init return early otherwise."""
+    b = w["behaviour"]
+    return bool(w["platform"]["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
+
+
 def build(scn: Any, w: World) -> None:
     """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
     p = w["platform"]
@@ -52,8 +61,7 @@ def build(scn: Any, w: World) -> None:
     # xen_setup_pci_msi() (xen_msi_init() in the 4.14 backport), which xen_hvm_msi_init() never
     # reaches when Xen advertises (x2)APIC virtualization: that guest keeps the x86 MSI domain and
     # masks and unmasks its entries itself, in every release.
-    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] \
-            and not w["behaviour"]["apic_virtualization"]:
+    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
         w["kernel"]["ignore_mask"] = True
     w["xen"] = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
@@ -97,8 +105,9 @@ def cleanup(x: World, pirq: int) -> None:
 
 
 def state(rec: dict[str, Any] | None) -> str:
-    """free / allocated / mapped / bound, as the pirq pane shows it."""
-    if rec is None or (rec["irq"] == 0 and not rec["emuirq"]):
+    """free / allocated / mapped / bound / stale, as the pirq pane shows it (stale: a guest port still
+    names a pirq Xen has unmapped -- free for get_free_pirq all the same -- or a force-unbound one)."""
+    if rec is None or (rec["irq"] == 0 and not rec["emuirq"] and not rec["port"]):
         return "free"
     if rec["irq"] == PIRQ_ALLOCATED:
         return "allocated"
@@ -197,9 +206,20 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     A pirq that is still passthrough-bound is force-unbound (``pirq_guest_force_unbind``): its
     irq becomes the negative host irq, so it is not free (``is_free_pirq``) until the binding
     is destroyed (``pt_irq_destroy_bind`` clears it); the vMSI-X reference stays.
+
+    ``physdev_unmap_pirq`` from the device model for an HVM domain first clears the pirq's emuirq
+    (``unmap_domain_pirq_emuirq``, 49f9d2493c: only when it has one; every release 4.2 .. 4.22, and
+    4.1.3+), even while the guest still has an event channel on it: from then on Xen delivers the
+    pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again.
     """
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
+    if rec is not None and rec["emuirq"] and eng.w["platform"]["kind"] == "xen-hvm":
+        rec["emuirq"] = False
+        eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
+                       note=f"physdev_unmap_pirq: the emuirq of pirq {pirq} is unmapped first")
+        cleanup(x, pirq)
+        rec = x["pirqs"].get(pirq)
     if rec is None or rec["irq"] <= 0:
         return -EINVAL
     irq = rec["irq"]
@@ -215,7 +235,6 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     if x["entry_irq"].get(k) == irq:
         del x["entry_irq"][k]
         set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], True)
-    # emuirq stays while a port is bound: such a pirq is not free either
     rec["irq"] = -irq if rec["bound"] else 0
     eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
                    note=f"unmap_domain_pirq: pirq {pirq} unmapped, host irq {irq} freed")

@@ -75,7 +75,14 @@ XEN_PHYSDEV = Source(X, "RELEASE-4.5.0", "xen/arch/x86/physdev.c", "PHYSDEVOP_ge
 XEN_IO = Source(X, "RELEASE-4.5.0", "xen/drivers/passthrough/io.c", "pt_irq_create_bind, pt_irq_destroy_bind, "
                 "hvm_dirq_assist", "all")
 XEN_VMSI_44 = Source(X, "RELEASE-4.4.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_read, msixtbl_write, msixtbl_range, "
-                     "msix_write_completion", "<= 4.5")
+                     "msix_write_completion", "4.4..4.5 (4.2.4, 4.3.1 / 4.3.2: the stable backports)")
+XEN_VMSI_42 = Source(X, "RELEASE-4.2.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_write (Vector Control discarded, no "
+                     "msix_write_completion; 74c213c506)", "4.2.0..4.2.3, 4.3.0 (and 4.0.4, 4.1.3..4.1.6)")
+XEN_VMSI_41 = Source(X, "RELEASE-4.1.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_write (writel(val, virt))",
+                     "4.0.0..4.0.3, 4.1.0..4.1.2")
+XEN_VMSI_COMPLETION = Source(X, "74fd0036de", "xen/arch/x86/hvm/vmsi.c, xen/arch/x86/hvm/io.c",
+                             "msixtbl_write (msix_unmask_address), msix_write_completion, hvm_io_assist",
+                             "4.4.. and 4.2.4.., 4.3.2.. (xen_msix_unmask_completion)")
 XEN_VMSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vmsi.c", "msixtbl_read, msixtbl_write, msixtbl_range",
                      "4.6..")
 XEN_VMSI_SNOOP = Source(X, "3a6222bd57", "xen/arch/x86/hvm/vmsi.c", "msixtbl_range (snoop), msixtbl_pt_register, "
@@ -103,13 +110,17 @@ XEN_VLAPIC_EOI = Source(X, "RELEASE-4.6.0", "xen/arch/x86/hvm/vlapic.c, xen/arch
                         "vlapic_set_irq -> vmx_update_eoi_exit_bitmap(trig), vlapic_EOI_set, vlapic_handle_EOI, "
                         "EXIT_REASON_EOI_INDUCED, vmx_init_vmcs_config (apicv)", "4.6 .. 4.21 read")
 
-module("msidbg.model.xen", XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
+XEN_HVM_PIRQS = Source(X, "RELEASE-4.19.0", "xen/common/kernel.c, tools/libs/light/libxl_create.c, "
+                       "docs/man/xl.cfg.5.pod.in", "do_xen_version XENVER_get_features (has_pirq(d) ? "
+                       "XENFEAT_hvm_pirqs), libxl__domain_build_info_setdefault (u.hvm.pirq false), hvm_pirq",
+                       "4.1 .. 4.18 offered; 4.19.. only with hvm_pirq=1 (xen_hvm_pirqs)")
+module("msidbg.model.xen", XEN_HVM_PIRQS, XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
 XEN_VLAPIC_INIT = Source(X, "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_init / vlapic_do_init",
                          "4.5..4.22 (read at RELEASE-4.5.0, 4.9.0, 4.11.0, 4.15.0, 4.16.0, 4.18.0, 4.22.0)")
 XEN_HVMLOADER_LAPIC = Source(X, "RELEASE-4.9.0", "tools/firmware/hvmloader/config.h", "LAPIC_ID", "4.9..4.22 (read at both)")
 XEN_HVM_INFO = Source(X, "RELEASE-4.9.0", "xen/include/public/hvm/hvm_info_table.h", "HVM_MAX_VCPUS", "all")
 QEMU_GFLAGS = Source("qemu/qemu", "003f8dbc8e09", "hw/xen/xen_pt_msi.c", "msi_gflags (XEN_PT_GFLAGS_SHIFT_DM)", "all")
-module("msidbg.model.vmsi", XEN_VMSI_44, XEN_VMSI_46, XEN_VMSI_SNOOP)
+module("msidbg.model.vmsi", XEN_VMSI_41, XEN_VMSI_42, XEN_VMSI_44, XEN_VMSI_COMPLETION, XEN_VMSI_46, XEN_VMSI_SNOOP)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
 module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
@@ -181,13 +192,24 @@ reading("xen.msixtbl.whole-table", "Once a pirq of the device is bound, Xen's ha
         quote="virt = msixtbl_addr_to_virt(entry, addr); ... return !!virt; (4.4) / "
               "desc = msixtbl_addr_to_desc(msixtbl_find_entry(v, addr), addr); ... return !!desc; (4.6)", module=M)
 reading("xen.msixtbl.forward-after-address-change", "A Vector Control write after an address/data write goes to "
-        "QEMU (<= 4.5 any, 4.6+ only an unmask); an unmask is applied by Xen again once QEMU is done.",
-        source=(XEN_VMSI_44, XEN_VMSI_46),
+        "QEMU (<= 4.5 any, 4.6+ only an unmask); from 74fd0036de (4.4; 4.2.4, 4.3.2) an unmask is applied by Xen "
+        "again once QEMU is done, before it the physical entry keeps the mask it had.",
+        source=(XEN_VMSI_42, XEN_VMSI_COMPLETION, XEN_VMSI_44, XEN_VMSI_46),
         quote="/* exit to device model if address/data has been modified */ if ( test_and_clear_bit(nr_entry, "
               "&entry->table_flags) ) { if ( !(val & PCI_MSIX_VECTOR_BITMASK) ) "
               "v->arch.hvm_vcpu.hvm_io.msix_unmask_address = address; goto out; }", module=M)
-reading("xen.msixtbl.direct-mask", "Before 4.6 a guest mask write to a bound entry is written to the physical "
-        "entry, unless Xen itself has the entry masked: then it is ignored.", source=XEN_VMSI_44,
+reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
+        "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
+        "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "
+        "the guest's value is written to the physical entry even while Xen has it masked.",
+        source=(XEN_VMSI_42, XEN_VMSI_41),
+        quote="/* Do not allow the mask bit to be changed. */ #if 0 /* XXX ... So for now just discard the write "
+              "(also saving us from having to determine the matching irq_desc). */ ... #endif r = X86EMUL_OKAY; / "
+              "virt = msixtbl_addr_to_virt(entry, address); if ( !virt ) goto out; writel(val, virt); (4.1)",
+        module=M)
+reading("xen.msixtbl.direct-mask", "From a35137373a (4.4; 4.2.4, 4.3.1) until 4.6 a guest mask write to a bound "
+        "entry is written to the physical entry, unless Xen itself has the entry masked: then it is ignored.",
+        source=XEN_VMSI_44,
         quote="Do not allow guest to modify MSI-X control bit if it is masked by Xen. ... "
               "val &= PCI_MSIX_VECTOR_BITMASK; val |= (orig & ~PCI_MSIX_VECTOR_BITMASK); writel(val, virt);",
         module=M)
@@ -268,6 +290,14 @@ reading("xen.acktype-eoi", "An MSI Xen cannot mask is ACKTYPE_EOI: the host irq 
         "guest's PHYSDEVOP_eoi, or Xen's eoi_timer 1 ms later.", source=XEN_IRQ,
         quote="return msi_maskable_irq(desc->msi_desc) ? ACKTYPE_NONE : ACKTYPE_EOI; / "
               "set_timer(&action->eoi_timer, NOW() + MILLISECS(1));", module=M)
+reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq for an HVM domain clears the "
+        "pirq's emuirq before unmapping it, even while the guest's event channel names the pirq: it is free "
+        "again, and a re-mapped, re-bound pirq is delivered as a vMSI until the guest binds a port again.",
+        source=(XEN_PHYSDEV, Source(X, "49f9d2493c", "xen/arch/x86/physdev.c", "physdev_unmap_pirq",
+                                    "4.2.. (4.1.3); 4.1.0 .. 4.1.2 fail the unmap of a pirq without an emuirq")),
+        quote="if ( is_hvm_domain(d) ) { ... if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
+              "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain; } ... "
+              "ret = unmap_domain_pirq(d, pirq);", module=M)
 reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself only clears the emuirq.",
         source=XEN_PHYSDEV, quote="if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
         "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
@@ -297,7 +327,9 @@ reading("xen.vmsi-eoi-not-seen", "A guest without pirqs (platform.apic_virtualiz
         "level-triggered vectors and the periodic timer's, so vlapic_handle_EOI -> hvm_dpci_msi_eoi never runs "
         "for it and an ACKTYPE_EOI host irq is acknowledged by the 1 ms eoi_timer or a re-bind only. A host with "
         "APIC-register virtualization but no virtual-interrupt delivery (its EOI write would trap to "
-        "vlapic_EOI_set) is not modelled.", source=XEN_VLAPIC_EOI,
+        "vlapic_EOI_set) is not modelled, nor a guest without pirqs on a host without APIC virtualization "
+        "(platform.xen_hvm_pirqs false: Xen 4.0, 4.19+ by default), whose EOI traps too: the model treats "
+        "it the same.", source=XEN_VLAPIC_EOI,
         quote="opt |= SECONDARY_EXEC_APIC_REGISTER_VIRT | SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY | ... / if ( "
               "hvm_funcs.update_eoi_exit_bitmap ) hvm_funcs.update_eoi_exit_bitmap(target, vec, trig); / if ( trig "
               ") vmx_set_eoi_exit_bitmap(v, vector); else vmx_clear_eoi_exit_bitmap(v, vector); / case "
@@ -352,8 +384,9 @@ reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: 
         "stale entry, which is what made the re-use work in 2010.)", source=LINUX_IRQ_FROM_PIRQ,
         quote="list_for_each_entry(info, &xen_irq_list_head, list) { if (info->type != IRQT_PIRQ) continue; "
               "irq = info->irq; if (info->u.pirq.pirq == pirq) goto out; } irq = -1;", module=M)
-reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.2 (qemu-traditional) for the AWS m4.large host: "
-        "the thread only says \"the older Xen version\"; any Xen <= 4.5 with any xen-pt shows the bug.",
+reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4) for the AWS m4.large host: "
+        "the thread only says \"the older Xen version\"; any upstream Xen from a35137373a (4.4; 4.2.4, 4.3.1) "
+        "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes).",
         status="hypothetical", module=M)
 reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step; "
         "the guest's MSI-X table writes are dropped and only Function Mask passes.", status="hypothetical",
@@ -362,6 +395,12 @@ reading("linux.every-device-uses-pirqs", "An HVM guest with pirqs replaces the M
         "(xen_setup_pci_msi): a QEMU-emulated device gets pirq messages too.", source=LINUX_HVM_MSI_INIT,
         quote="} else if (xen_hvm_domain()) { xen_msi_ops.setup_msi_irqs = xen_hvm_setup_msi_irqs; ... "
               "x86_init.irqs.create_pci_msi_domain = xen_create_pci_msi_domain;", module=M)
+reading("xen.hvm-pirqs-feature", "An HVM guest uses pirqs only when Xen offers XENFEAT_hvm_pirqs: from "
+        "0b469cd68708 (4.1) every HVM domain, from 024e7131be5c (4.19) only one whose xl.cfg sets hvm_pirq=1 "
+        "(libxl's default is off); without it pci_xen_hvm_init returns early and every device keeps the native "
+        "x86 MSI domain (platform.xen_hvm_pirqs).", source=(XEN_HVM_PIRQS, LINUX_HVM_MSI_INIT),
+        quote="(has_pirq(d) ? (1U << XENFEAT_hvm_pirqs) : 0); / libxl_defbool_setdefault(&b_info->u.hvm.pirq, "
+              "false); / if (!xen_have_vector_callback || !xen_feature(XENFEAT_hvm_pirqs)) return 0;", module=M)
 reading("linux.apic-virt-no-pirqs", "When Xen advertises (x2)APIC virtualization in CPUID leaf 4 the guest keeps "
         "the native x86 MSI domain for every device (platform.apic_virtualization). The Linux commit that added "
         "the check is not identified; v5.10+ have it.", source=LINUX_HVM_MSI_INIT,

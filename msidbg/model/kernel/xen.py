@@ -84,12 +84,13 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
 
 
 def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
-    """The x86 MSI domain instead of pirqs: on HVM for every device when Xen advertises APIC
+    """The x86 MSI domain instead of pirqs: on HVM for every device when Xen offers no
+    XENFEAT_hvm_pirqs (pci_xen_hvm_init returns early: ``platform.xen_hvm_pirqs``) or advertises APIC
     virtualization (xen_hvm_msi_init returns early; otherwise xen_setup_pci_msi replaces the
     domain for every PCI device, emulated ones included); on PV for a device pciback does not
     own (no such device exists on a real PV guest)."""
     if k.w["platform"]["kind"] == "xen-hvm":
-        if not k.w["behaviour"]["apic_virtualization"]:
+        if X.uses_pirqs(k.w):       # no XENFEAT_hvm_pirqs or APIC virtualization: the native domain
             return False
     elif k.w["devices"][loc["dev"]]["passthrough"]:
         return False
