@@ -84,7 +84,7 @@ class VectorTable(LineView):
     def _cut(self) -> str:
         if self.view is None or self._device is None or not self.size.width:
             return ""
-        right = self.scroll_x + self.scrollable_content_region.width
+        right = round(self.scroll_x) + self.scrollable_content_region.width
         start, hidden = 0, []
         for title, width in self._columns():
             if start + width > right:
@@ -96,7 +96,9 @@ class VectorTable(LineView):
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
-        if round(old_value) != round(new_value):
+        # an animated scroll ends on its target by a fractional step (20.6 -> 21.0) that rounding
+        # would hide: the border must describe where the scroll stopped
+        if round(old_value) != round(new_value) or new_value in (0, self.max_scroll_x):
             self._describe()
 
     def on_click(self, event: events.Click) -> None:
