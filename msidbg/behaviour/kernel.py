@@ -546,4 +546,26 @@ ROWS: tuple[Switch, ...] = (
                    "during CPU offline", backports=("4.19.316",)),
         ),
     ),
+    Switch(
+        "msix_avail_retry", "kernel", BOOL, False,
+        "a failed MSI-X setup after some descriptors got their irq: msix_capability_init() returns how many "
+        "did (out_avail) and pci_enable_msix_range() / pci_alloc_irq_vectors() retry with that many; from "
+        "60bf9b33c82c only the legacy arch_setup_msi_irqs() path counts. The x86 vector and remapping domains "
+        "return that count themselves in every release (msi_handle_pci_fail, before it msix_capability_init), "
+        "so the row shows on a Xen HVM guest only: the pirqs xen_hvm_setup_msi_irqs() bound before one "
+        "failed are retried with before, while from 5.17 its -ENODEV (Xen's irqdomain wrapper, 5.10+, "
+        "bypasses the count) fails the setup",
+        initial=True, kinds=("xen-hvm",), scoped=True,
+        initial_note="drivers/pci/msi.c msix_capability_init of 4.x/5.x: 'ret = pci_msi_setup_msi_irqs(dev, nvec, "
+        "PCI_CAP_ID_MSIX); if (ret) goto out_avail;' and out_avail: 'if (ret < 0) { ... for_each_pci_msi_entry"
+        "(entry, dev) { if (entry->irq != 0) avail++; } if (avail != 0) ret = avail; }' (read in a stored 3.x "
+        "copy, 4287d824f265, and in the 60bf9b33c82c diff that removes it)",
+        history=(
+            Change("5.17", False, "60bf9b33c82c PCI/MSI: Move descriptor counting on allocation fail to the "
+                   "legacy code", unconfirmed=("5.17",),
+                   note="tip irq/msi 2021-12-09 (the tip-bot mail read: msix_capability_init's out_avail moves to "
+                   "pci_msi_legacy_setup_msi_irqs' pci_msi_setup_check_result); that branch is the pull 'irq/msi "
+                   "for v5.17-rc1' (as ef8dd01538ea's row), 5.17 itself not read"),
+        ),
+    ),
 )

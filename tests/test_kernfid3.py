@@ -1,0 +1,99 @@
+"""kernfid3: small kernel fidelity items.
+
+1. __pci_enable_msix_range / __pci_enable_msi_range retry a setup that answers a positive count
+   (drivers/pci/msi/msi.c, every modelled release): the x86 vector domain answers the number of
+   MSI-X descriptors it allocated before one failed (msi_handle_pci_fail, 5.17+; before,
+   msix_capability_init's out_avail counted them), and a Xen HVM guest's bound pirqs were counted
+   the same way only before 60bf9b33c82c (5.17, ``kernel.msix_avail_retry``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import events_of, run_to_end, scenario
+
+LEGACY_FULL = """
+name: legacy-full
+cpus: 1
+platform: {apic_routing: physical flat}
+kernel: {version: "4.14"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 256}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 256}
+"""
+
+
+def _notes(eng: object, prog: str) -> list[str]:
+    return [e.fields["what"] for e in events_of(eng, "kernel") if e.fields["prog"] == prog]
+
+
+def test_a_partly_allocated_msix_setup_is_retried_with_what_the_vector_domain_allocated() -> None:
+    """4.14's allocator assigns the vector at allocation: one CPU runs out after N MSI-X
+    descriptors. The domain answers N (pci_msi_domain_handle_error / out_avail), the range helper
+    frees everything and sets MSI-X up again with N vectors, which all get one: the probe works
+    with N irqs. The model failed the probe with -ENOSPC."""
+    eng = run_to_end(scenario(LEGACY_FULL))
+    assert eng.w["kernel"]["pci"]["eth0"]["status"] == "ok"
+    descs = eng.w["kernel"]["pci"]["eth0"]["descs"]
+    n = len(descs)
+    assert 150 < n < 256
+    assert _notes(eng, "pci_enable_msix_range") == [f"setup could have {n} of 256 vectors: retry with {n}"]
+    # the first attempt's n irqs were released, the failing descriptor's irq never existed
+    released = [e for e in events_of(eng, "irq.release") if e.dev == "eth0"]
+    assert len(released) == n
+    assert all(eng.w["irqs"][d["irq"]]["vector"] for d in descs)
+    assert len([e for e in events_of(eng, "irq.request") if e.dev == "eth0"]) == n
+
+
+FULL_THEN_SMALL = LEGACY_FULL.replace(
+    "devices:\n", "devices:\n  eth1: {bdf: \"00:04.0\", kind: nic, msix: {table_size: 4}}\n") + \
+    "  - {on: 0, do: probe, dev: eth1, mode: msix, vectors: 4}\n"
+
+
+def test_nothing_allocated_is_enospc_without_a_retry() -> None:
+    """A second device finds the CPU full: its first descriptor gets no vector, the domain answers
+    -ENOSPC (msi_handle_pci_fail: nothing allocated), and the helper does not retry."""
+    eng = run_to_end(scenario(FULL_THEN_SMALL))
+    assert eng.w["kernel"]["pci"]["eth0"]["status"] == "ok"
+    assert eng.w["kernel"]["pci"]["eth1"]["status"] == "failed: ENOSPC"
+    retries = [e for e in events_of(eng, "kernel") if e.fields["prog"] == "pci_enable_msix_range"]
+    assert [e.dev for e in retries] == ["eth0"]
+
+
+WIDE = """
+name: wide
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.14"}
+kernel: {version: "%s"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 40}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 40}
+"""
+
+
+@pytest.mark.parametrize(("kernel", "retried"), [("5.10", True), ("5.17", False), ("6.6", False)])
+def test_xen_hvm_pirqs_bound_before_a_failure_are_retried_only_before_5_17(kernel: str, retried: bool) -> None:
+    """An HVM domU has 32 MSI pirqs; 40 MSI-X vectors: the 33rd PHYSDEVOP_get_free_pirq fails and
+    xen_hvm_setup_msi_irqs answers -ENODEV. Before 60bf9b33c82c msix_capability_init counts the 32
+    descriptors that got an irq and the helper retries with 32 -- whose pirqs an HVM teardown never
+    unmapped, so the first get_free_pirq of the retry fails and the probe fails after all. From 5.17
+    the -ENODEV fails the setup at once."""
+    eng = run_to_end(scenario(WIDE % kernel))
+    got = [e.fields["ret"] for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "PHYSDEVOP_get_free_pirq"]
+    assert got == list(range(101, 69, -1)) + [-28] + ([-28] if retried else [])
+    assert eng.w["kernel"]["pci"]["eth0"]["status"] == "failed: ENODEV"
+    notes = _notes(eng, "pci_enable_msix_range")
+    assert notes == (["setup could have 32 of 40 vectors: retry with 32"] if retried else [])
+    assert eng.w["behaviour"]["msix_avail_retry"] is retried
+
+
+def test_the_failed_pirq_descriptor_gets_no_irq() -> None:
+    """xen_bind_pirq_msi_to_irq allocates the Linux irq after the pirq: the descriptor whose pirq
+    failed never had one, so the teardown destroys 32 irqs and releases 32 descriptors' irqs."""
+    eng = run_to_end(scenario(WIDE % "6.6"))
+    destroyed = [e for e in events_of(eng, "xen.irq") if e.fields["how"] == "destroyed"]
+    assert len(destroyed) == 32
+    assert len([e for e in events_of(eng, "irq.release") if e.dev == "eth0"]) == 32
