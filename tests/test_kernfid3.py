@@ -97,3 +97,40 @@ def test_the_failed_pirq_descriptor_gets_no_irq() -> None:
     destroyed = [e for e in events_of(eng, "xen.irq") if e.fields["how"] == "destroyed"]
     assert len(destroyed) == 32
     assert len([e for e in events_of(eng, "irq.release") if e.dev == "eth0"]) == 32
+
+
+# --- 3. device vectors 0x00-0x1f at the local APIC -----------------------------------------------------
+ILLEGAL = """
+name: illegal-vector
+cpus: 2
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 1}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 1}
+  - {at: 1ms, do: write, dev: eth0, target: msix-table, offset: 8, value: %s}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0, count: %d, every: 100us}
+"""
+
+
+def test_a_vector_below_16_sets_esr_and_raises_the_apic_error_interrupt() -> None:
+    """Data 0x05: CPU1's local APIC does not deliver it, sets ESR Received Illegal Vector and
+    signals the LVT Error entry (0xfe); Linux's error interrupt writes/reads the ESR (clearing it),
+    EOIs and reports the bit. The model only counted the signal lost."""
+    eng = run_to_end(scenario(ILLEGAL % ("0x05", 1)))
+    assert [e.fields["vector"] for e in events_of(eng, "apic.accept") if e.cpu == 1][-1] == 0xFE
+    assert _notes(eng, "error_interrupt") == ["APIC error on CPU1: 40 : Received illegal vector"]
+    assert eng.w["cpus"][1]["esr"] == 0                       # cleared by the handler's ESR write
+    assert eng.w["kernel"]["irq_err_count"] == 1
+    assert not [e for e in events_of(eng, "irq.handler") if e.fields["signals"]]
+    lost = [h for h in eng.hits if h.name == "irq-lost"]
+    assert [h.detail for h in lost] == ["eth0 vector 0: 1 signal(s) carried illegal vector 0x05: CPU1's local APIC "
+                                     "does not deliver it (ESR Received Illegal Vector)"]
+
+
+def test_repeated_illegal_vectors_before_the_handler_raise_one_error_interrupt() -> None:
+    """Three messages 10 ns apart: the second and third find the ESR bit already set, so no new
+    error interrupt; one report of the bit, three signals lost."""
+    eng = run_to_end(scenario(ILLEGAL.replace("every: 100us", "every: 10ns") % ("0x05", 3)))
+    assert len(_notes(eng, "error_interrupt")) == 1
+    assert eng.w["acct"]["eth0"]["lost"][0] == 3

@@ -366,6 +366,9 @@ reading("kernel.hotplug.already",
 IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
                          "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
 MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
+ERROR_INTERRUPT = Source(L, "v6.6", "arch/x86/kernel/apic/apic.c", "sysvec_error_interrupt / lapic_setup_esr",
+                         "5.8.. (smp_error_interrupt before, the same steps; some 3.x/4.x copies print "
+                         "'%02x(%02x)', the ESR before and after the write)")
 SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt", "5.3..")
 reading("kernel.entry.spurious-no-eoi",
         "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
