@@ -177,3 +177,45 @@ def test_quirk_suppressed_signals_are_not_sent_by_a_later_pending_bit_release() 
     lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
     assert lost == ["nvme0 vector 0: 3 signal(s) were suppressed by MSI-X entry 0's mask bit while MSI-X was "
                     "disabled (quirk) and never released: in MSI mode the kernel never clears an MSI-X entry mask"]
+
+
+# --- 4. names and duplicate notes ---------------------------------------------------------------------
+def _entered(name: str, watch: tuple[str, ...]) -> set[str]:
+    from msidbg.model import new_engine
+    from tests.conftest import shipped
+
+    eng = new_engine(shipped(name))
+    eng.call_watch = set(watch)
+    seen: set[str] = set()
+    while eng.step():
+        seen.update(eng.step_calls)
+    return seen
+
+
+def test_the_pci_msi_chip_s_set_affinity_has_its_kernel_s_name() -> None:
+    """5.5's PCI-MSI chip has no irq_set_affinity of its own (MSI_FLAG_USE_DEF_CHIP_OPS installs
+    msi_domain_set_affinity); 6f1a4891a592 (5.6) added msi_set_affinity. A `call msi_set_affinity`
+    breakpoint on 5.5 used to fire on a function that kernel does not have."""
+    both = ("msi_set_affinity", "msi_domain_set_affinity")
+    assert _entered("msi-torn-affinity-update", both) == {"msi_domain_set_affinity"}
+    assert _entered("msi-torn-affinity-update-plug-race", both) == {"msi_set_affinity"}
+
+
+LEGACY_46 = """
+name: legacy-46
+cpus: 9
+kernel: {version: "%s"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+"""
+
+
+def test_one_legacy_assignment_is_one_vector_assign() -> None:
+    """Before 4.15 the vector is assigned at allocation and the vector domain has no activate
+    callback: 4.6's activation at request_irq (before f3b0946d629c activated at allocation) only
+    writes the message. The model logged a second vector.assign for the same assignment there."""
+    eng = run_to_end(scenario(LEGACY_46 % "4.6"))
+    assigned = [(e.fields["irq"], e.fields["vector"]) for e in events_of(eng, "vector.assign")]
+    assert len(assigned) == 2 and len(set(assigned)) == 2
