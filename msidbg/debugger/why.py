@@ -396,7 +396,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
             raise WhyError(f"{text}: no CPU {a} (expected 0..{n - 1})")
         if space in (PK.IRR, PK.ISR, PK.VECIRQ) and not 0 <= c < 256:
             raise WhyError(f"{text}: no vector {c:#x} (expected 0x0..0xff)")
-    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT) and a not in w["irqs"]:
+    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND) and a not in w["irqs"]:
         have = sorted(i for i in w["irqs"] if i >= 16)
         raise WhyError(f"{text}: no irq {a} at the cursor (expected one of: "
                        f"{', '.join(map(str, have)) or 'none allocated'})")

@@ -46,7 +46,7 @@ def _parts(p: Prov, key: int) -> dict[str, Any]:
         return {"cpu": pl >> 8, "vec": f"{pl & 0xFF:#x}"}
     if s == PK.ONLINE:
         return {"cpu_key": pl}
-    if s in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT):
+    if s in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND):
         return {"irq": pl}
     return {}
 

@@ -72,7 +72,7 @@ AGENDA_HANDLERS: dict[str, Any] = {
     "vtimer": _kernel.entry.on_vtimer,
 }
 #: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
-FINISH_HOOKS: list[Any] = []
+FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending]
 xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
 iommu.register()
 

@@ -52,6 +52,7 @@ def new_cpu(i: int, apic_id: int | None = None, ldr: int = 0) -> dict[str, Any]:
         "proc": {"stack": [], "wait": None, "irqs_off": False, "action": -1, "done": None},
         "irq": {"stack": [], "wait": None},
         "busy_until": 0, "queued": False, "queue": [],
+        "handling": -1,              # the irq whose action this CPU's last step ran (handle_irq_event)
         "stopped": False,            # in stop_machine (another CPU's cpu_down): runs nothing new
     }
 

@@ -206,6 +206,7 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     w = eng.w
     cid = item[3]
     c = w["cpus"][cid]
+    c["handling"] = -1  # any step after an action ends it (entry.handle sets it for the next one)
     # Still "queued" while its own step runs: a wake() from inside the step (a doorbell its own
     # handler completes) must not put a second item on the agenda at a stale time.
     c["queued"] = True

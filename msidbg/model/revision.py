@@ -100,7 +100,12 @@ Revisions:
   Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) request_irq's
   irq_startup activates an irq activated at allocation again: its message (and, with remapping, its
   IRTE) is composed and written a second time (``kernel.startup_reactivates``; every world gains it).
-- 5 (kernfid3): pci_enable_msi[x]_range / pci_alloc_irq_vectors retry a setup that answers a positive
+5 handle_edge_irq's irq_may_run (kernel/irq/chip.c): an edge that finds the irq's action in progress on
+  another CPU sets IRQS_PENDING, masks and acks (mask_ack_irq) and returns; the CPU in the action
+  unmasks and runs it again (handle_irq_event's loop). The msi-torn-affinity-update family gives its
+  xHCI handler 500ns (it was the 1.5us default, slower than the 1us stream: two CPUs ran one irq's
+  action at once, which Linux never does).
+  Also (kernfid3): pci_enable_msi[x]_range / pci_alloc_irq_vectors retry a setup that answers a positive
   count (a partly allocated MSI-X setup: the descriptors that got an irq; a Multi-MSI block: 1), and a
   descriptor whose allocation failed keeps irq 0; a Xen HVM guest's bound pirqs are counted so only
   before 60bf9b33c82c (``kernel.msix_avail_retry``, 5.17; the world gains it on xen-hvm). Before

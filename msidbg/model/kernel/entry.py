@@ -36,7 +36,8 @@ from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
-handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs", source=(S.EDGE, S.CLEANUP_IPI, S.CLEANUP_TIMER))
+handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs",
+                          source=(S.EDGE, *S.EDGE_PENDING, S.CLEANUP_IPI, S.CLEANUP_TIMER))
 move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU", source=S.CLEANUP_IPI)
 timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
@@ -127,14 +128,27 @@ def _unhandled(v: int) -> str:
 
 #: the pc of common_interrupt's frame under a dispatched handler (its only step is done)
 _CI_END = len(common_interrupt.steps)
+#: flow handler program -> the pc of its loop's next iteration (``rerun``), for ``defer``
+RERUN: dict[str, int] = {}
 
 
 @handle_edge_irq.step
 def ack(k: Any, loc: dict[str, Any]) -> None:
-    """apic_ack_edge: irq_complete_move (the first interrupt on the new vector and CPU
-    sends the cleanup IPI to the old CPU), then irq_move_irq (a pending affinity change is
-    applied now, masked), then the EOI -- each its own step when it has work to do."""
+    """handle_edge_irq under desc->lock: first ``irq_may_run`` -- another CPU still in this irq's
+    action (IRQD_IRQ_INPROGRESS) makes this edge IRQS_PENDING, masked and acked here, and handled
+    by that CPU's loop (``defer``); then apic_ack_edge: irq_complete_move (the first interrupt on
+    the new vector and CPU sends the cleanup IPI to the old CPU), then irq_move_irq (a pending
+    affinity change is applied now, masked), then the EOI -- each its own step when it has work
+    to do."""
     desc = k.w["irqs"][loc["irq"]]
+    if "deferred" not in loc:
+        if (desc.get("lock", -1) >= 0 or desc.get("inprogress", -1) >= 0) and not may_run(k, desc, loc):
+            return
+        desc["lock"] = k.cpu_id
+    elif loc["deferred"] == 1:      # mask_ack_irq: mask_irq first (a visible write unless masked)
+        loc["deferred"] = 2
+        if mask_first(k, desc, _chip_mask()):
+            return
     if desc["move_in_progress"] and send_cleanup(k, desc, loc["vector"], k.cpu_id):
         k.goto("move")
     elif desc["move_pending"]:
@@ -142,7 +156,99 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     else:
         _eoi(k.cpu)
         k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")
-        k.goto("handle")
+        if "deferred" in loc:
+            desc["lock"] = -1
+            k.ret(0)
+        else:
+            k.goto("handle")
+
+
+def in_action(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
+    """IRQD_IRQ_INPROGRESS: the CPU (other than ``me``) whose handle_irq_event is running this irq's
+    action right now, or -1. handle_irq_event sets the flag and drops desc->lock for the action; the
+    model's ``handle`` step is that action, so the CPU is in it until its step's cost has passed
+    (``busy_until``) and it has run no step since (``handling``, reset by its next step)."""
+    ip = desc.get("inprogress", -1)
+    if ip < 0 or ip == me:
+        return -1
+    c = w["cpus"][ip]
+    if c.get("handling", -1) == desc["irq"] and c["busy_until"] > w["now"]:
+        return int(ip)
+    return -1
+
+
+def lock_holder(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
+    """The other CPU that holds desc->lock in this irq's flow handler (its ack, or its loop between
+    two actions), or -1. (A holder whose frame is gone -- it went offline -- holds nothing.)"""
+    lk = desc.get("lock", -1)
+    if lk < 0 or lk == me:
+        return -1
+    irq = desc["irq"]
+    from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
+    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in w["cpus"][lk]["irq"]["stack"]):
+        return int(lk)
+    return -1
+
+
+def may_run(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> bool:
+    """``raw_spin_lock(&desc->lock); if (!irq_may_run(desc)) { IRQS_PENDING; mask_ack_irq(); }``.
+    False when this step is done: this CPU spins for the lock (the step runs again), or the irq is
+    in progress on another CPU and this step recorded IRQS_PENDING (``defer``; the mask and the ack
+    follow as the next steps)."""
+    w = k.w
+    me = k.cpu_id
+    held = lock_holder(w, desc, me)
+    if held >= 0:
+        k.note(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc["dev"])
+        k.again()
+        return False
+    ip = in_action(w, desc, me)
+    if ip < 0:
+        return True
+    defer(k, desc, loc, ip)
+    desc["lock"] = me
+    k.again()
+    return False
+
+
+def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
+    """The edge found IRQD_IRQ_INPROGRESS (CPU ``ip`` runs the action): IRQS_PENDING, its signals
+    handed to that CPU's loop (``desc["pending_src"]``); mask_ack_irq follows (``mask_first``, then
+    the chip's ack). CPU ``ip``'s handle_edge_irq is still in its do/while: its next iteration
+    (``rerun``) is put back on its interrupt stack, to run when the action returns. Emits the note
+    that records it."""
+    eng = k.eng
+    irq = desc["irq"]
+    first = not desc.get("pending")
+    desc["pending"] = True
+    desc["pending_src"] = list(desc.get("pending_src") or []) + [list(s) for s in loc.get("src") or ()]
+    loc["deferred"] = 1
+    if first:
+        c = k.w["cpus"][ip]
+        prog = k.frame["prog"]
+        frame = new_frame(prog, {"irq": irq, "vector": loc.get("vector", -1), "src": [],
+                                 "port": loc.get("port", 0), "pending_from": k.cpu_id})
+        frame["pc"] = RERUN[prog]
+        c["irq"]["stack"].append(frame)
+        eng.model.wake(eng, c)
+    n = sum(s[2] for s in loc.get("src") or ())
+    eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
+                   note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING ({n} signal(s) left to its loop)")
+    k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc["dev"])
+
+
+def mask_first(k: Any, desc: dict[str, Any], chip_mask: Any) -> bool:
+    """mask_ack_irq's mask_irq: the chip's mask write (caused by the pending edge) unless the irq is
+    masked already. True when it wrote (this step's action; the ack runs as the next step)."""
+    if desc["masked"]:
+        return False
+    k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
+    desc["masked"] = True
+    chip_mask[desc["chip"]](k, desc, True)
+    if k.emitted:
+        k.again()
+        return True
+    return False
 
 
 def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
@@ -203,6 +309,66 @@ def move(k: Any, loc: dict[str, Any]) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    if "deferred" in loc:       # mask_ack_irq's ack: this edge is left to the CPU in the action
+        k.w["irqs"][loc["irq"]]["lock"] = -1
+        k.ret(0)
+    else:
+        k.goto("handle")
+
+
+@handle_edge_irq.step
+def rerun(k: Any, loc: dict[str, Any]) -> None:
+    """The do/while of handle_edge_irq on the CPU whose action an edge found in progress (``defer``
+    put this frame back when it did): ``while ((desc->istate & IRQS_PENDING) &&
+    !irqd_irq_disabled(desc))`` -- then no action: mask_irq and out; IRQS_PENDING on a masked,
+    enabled irq: unmask_irq; and handle_irq_event once more, for the edges that came meanwhile."""
+    rerun_loop(k, loc, _chip_mask())
+
+
+def _chip_mask() -> Any:
+    """irq.CHIP_MASK (imported late: irq.py's imports lead back to this module)."""
+    from msidbg.model.kernel.irq import CHIP_MASK
+    return CHIP_MASK
+
+
+def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
+    """``rerun``'s body, shared with Xen's pirq flow handler (``goto("handle")`` when it runs)."""
+    w = k.w
+    desc = w["irqs"][loc["irq"]]
+    irq = desc["irq"]
+    held = lock_holder(w, desc, k.cpu_id)
+    if held >= 0:
+        k.note(f"desc->lock: CPU{held} is in the flow handler of irq {irq}", held, desc["dev"])
+        k.again()
+        return
+    P = k.eng.prov
+    srcs = desc.get("pending_src") or []
+    if not desc.get("pending") or not desc["started"] or desc["action"] is None:
+        # disabled (irq_shutdown sets IRQD_IRQ_DISABLED) or no action: the loop ends, the edges
+        # it held are not handled (IRQS_PENDING waits for a resend that a freed irq never gets)
+        desc["pending_src"] = []
+        why = "no action" if desc["action"] is None else "disabled"
+        for d, i, n in srcs:
+            P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+            acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq}, which is {why}: "
+                      "handle_edge_irq's loop ends without handling them")
+        if desc["action"] is None and desc["started"] and not desc["masked"]:
+            desc["masked"] = True
+            chip_mask[desc["chip"]](k, desc, True)
+        if not k.emitted:
+            k.note(f"handle_edge_irq: irq {irq} {why}: the loop ends", len(srcs), desc["dev"])
+        desc["lock"] = -1
+        k.ret(0)
+        return
+    desc["lock"] = k.cpu_id
+    desc["pending"] = False     # (handle_irq_event clears IRQS_PENDING before the action)
+    desc["pending_src"] = []
+    loc["src"] = srcs
+    if desc["masked"]:
+        P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
+        desc["masked"] = False
+        chip_mask[desc["chip"]](k, desc, False)
+    k.goto("handle")
 
 
 @handle_edge_irq.step
@@ -213,6 +379,10 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
     desc = w["irqs"][loc["irq"]]
     src = loc["src"]
     desc["count"] += 1
+    # handle_irq_event: IRQD_IRQ_INPROGRESS, desc->lock dropped for the action (this step's cost)
+    k.cpu["handling"] = loc["irq"]
+    desc["inprogress"] = k.cpu_id
+    desc["lock"] = -1
     dev, idx = desc["dev"], desc["index"]
     delivered = 0
     if desc["action"] is None:
@@ -315,6 +485,21 @@ def _no_cleanup_vector(scn: Any, w: dict[str, Any]) -> None:
 
 if _no_cleanup_vector not in _build.PLATFORM_BUILDERS:
     _build.PLATFORM_BUILDERS.append(_no_cleanup_vector)
+
+
+RERUN[handle_edge_irq.name] = handle_edge_irq.labels["rerun"]
+
+
+def finish_pending(eng: Any) -> None:
+    """FINISH_HOOKS: edges still IRQS_PENDING at the end (their loop never ran) are lost."""
+    P = eng.prov
+    for irq in sorted(eng.w["irqs"]):
+        desc = eng.w["irqs"][irq]
+        for d, i, n in desc.get("pending_src") or ():
+            P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+            acct.lost(eng, d, i, n, f"were still IRQS_PENDING on irq {irq} at the end")
+        if desc.get("pending_src"):
+            desc["pending_src"] = []
 
 
 def program_names() -> list[str]:

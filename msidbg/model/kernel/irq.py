@@ -366,8 +366,13 @@ FLOW_HANDLERS = ("handle_edge_irq", "xen_handle_edge_irq")
 
 
 def handling_cpus(k: Any, irq: int) -> list[int]:
-    """The other CPUs whose interrupt context is in a flow handler of ``irq``."""
-    return [c["id"] for c in k.w["cpus"] if c["id"] != k.cpu_id and any(
+    """The other CPUs whose interrupt context is in a flow handler of ``irq``. A CPU still in the
+    action (``handling``: handle_irq_event dropped desc->lock, the model keeps no frame for it)
+    whose loop an IRQS_PENDING edge put back on its stack is not one yet: its loop runs when the
+    action returns (and then finds the irq shut down)."""
+    now = k.w["now"]
+    return [c["id"] for c in k.w["cpus"] if c["id"] != k.cpu_id and not (
+        c.get("handling", -1) == irq and c["busy_until"] > now) and any(
         f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq for f in c["irq"]["stack"])]
 
 

@@ -82,6 +82,10 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
         "affinity": list(mask), "affinity_set": False, "hint": None,
         "move_pending": False, "pending_mask": [], "msg": [0, 0, 0],
         "proc": False,      # /proc/irq/N exists: register_irq_proc ran (__setup_irq)
+        # handle_edge_irq's state: the CPU that last ran the action (IRQD_IRQ_INPROGRESS while that
+        # CPU's ``handling`` says so), the CPU holding desc->lock in the flow handler (-1: none),
+        # IRQS_PENDING and the signals of the edges it stands for
+        "inprogress": -1, "lock": -1, "pending": False, "pending_src": [],
     }
 
 

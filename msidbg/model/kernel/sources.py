@@ -94,6 +94,13 @@ X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
 ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")
+#: irq_may_run / IRQS_PENDING / mask_ack_irq and the do/while that re-runs the action: the same logic
+#: since before 3.0 (2.6.39's handle_edge_irq already has it, as IRQ_INPROGRESS / IRQ_PENDING);
+#: irq_may_run is its 3.18-era form (with the wakeup-armed check, no part of the model)
+EDGE_PENDING = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq (irq_may_run: IRQS_PENDING + "
+                       "mask_ack_irq; do { unmask if pending and masked; handle_irq_event } while pending)", "all"),
+                Source(L, "v6.6", "kernel/irq/handle.c", "handle_irq_event (clears IRQS_PENDING, sets "
+                       "IRQD_IRQ_INPROGRESS, drops desc->lock around the action)", "all"))
 FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
 CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
@@ -422,3 +429,13 @@ reading("kernel.vector.legacy-flat-not-modelled",
         source=LEGACY_APIC, module=M,
         quote="if (apic == &apic_physflat || num_possible_cpus() > 8) return 1; ... cpumask_clear(retmask); "
         "cpumask_bits(retmask)[0] = APIC_ALL_CPUS;")
+
+reading("kernel.edge.inprogress-pending",
+        "An edge whose handle_edge_irq finds the irq's action running on another CPU (IRQD_IRQ_INPROGRESS) "
+        "is not handled there: IRQS_PENDING is set, mask_ack_irq masks the irq (for PCI MSI/MSI-X the "
+        "chip's mask write) and acks it (apic_ack_edge: move completion, EOI), and the CPU in the action "
+        "loops: it unmasks the irq and runs the action once more. The model's action is the handle step; "
+        "the CPU is in it until that step's cost has passed.",
+        source=EDGE_PENDING,
+        quote="if (!irq_may_run(desc)) { desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock; }",
+        module=M + ".entry")
