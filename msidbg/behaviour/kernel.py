@@ -547,18 +547,19 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "msi_set_affinity_name", "kernel", ("msi_domain_set_affinity", "msi_set_affinity"), "msi_set_affinity",
-        "the name of the x86 PCI-MSI irq chip's irq_set_affinity without remapping -- the program a `call` "
-        "breakpoint and the kernel notes name: the generic msi_domain_set_affinity (apic_set_affinity, then "
-        "irq_chip_write_msi_msg) until 6f1a4891a592 gave the chip msi_set_affinity; the steps are the same "
-        "with msi_affinity_update: plain (a two-step value implies msi_set_affinity)",
-        initial="msi_domain_set_affinity", kinds=("bare-metal",), scoped=True,
+        "msi_set_affinity_name", "kernel", ("generic", "x86"), "x86",
+        "which function is the x86 PCI-MSI irq chip's irq_set_affinity without remapping (the program a `call` "
+        "breakpoint and the kernel notes name): generic -- kernel/irq/msi.c's msi_domain_set_affinity "
+        "(apic_set_affinity, then irq_chip_write_msi_msg); x86 -- arch/x86's msi_set_affinity, which "
+        "6f1a4891a592 gave the chip. The steps are the same with msi_affinity_update: plain (a two-step value "
+        "implies x86)",
+        initial="generic", kinds=("bare-metal",), scoped=True,
         initial_note="arch/x86/kernel/apic/msi.c before 6f1a4891a592: pci_msi_controller has no .irq_set_affinity and "
         "pci_msi_domain_info sets MSI_FLAG_USE_DEF_CHIP_OPS, so msi_domain_update_chip_ops installs "
         "msi_domain_set_affinity (kernel/irq/msi.c); the diff of 6f1a4891a592 adds '.irq_set_affinity = "
         "msi_set_affinity'",
         history=(
-            Change("5.6", "msi_set_affinity", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
+            Change("5.6", "x86", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
                    backports=("4.19.103",), note="as msi_affinity_update's 5.6 row"),
         ),
     ),

@@ -94,7 +94,7 @@ for _fn in (new_vector, update_msg, direct_after_warning, updated):
 def chip_set_affinity(k: Any) -> str:
     """The x86 PCI-MSI chip's irq_set_affinity in this kernel: msi_set_affinity from 6f1a4891a592
     (a two-step value of ``msi_affinity_update`` implies it), msi_domain_set_affinity before."""
-    if sw(k, "msi_affinity_update") == "plain" and sw(k, "msi_set_affinity_name") == "msi_domain_set_affinity":
+    if sw(k, "msi_affinity_update") == "plain" and sw(k, "msi_set_affinity_name") == "generic":
         return "msi_domain_set_affinity"
     return "msi_set_affinity"
 

@@ -108,8 +108,8 @@ MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_
                           "two-step update 5.6..; which irqs: msi_affinity_update")
 MSI_DOMAIN_SET_AFFINITY = Source(L, "v5.5", "kernel/irq/msi.c + arch/x86/kernel/apic/msi.c",
                                  "msi_domain_set_affinity (the PCI-MSI chip's default irq_set_affinity: "
-                                 "MSI_FLAG_USE_DEF_CHIP_OPS)", "..5.5 (msi_set_affinity_name); read in the "
-                                 "6f1a4891a592 diff and stored 4.x copies, not at the tag")
+                                 "MSI_FLAG_USE_DEF_CHIP_OPS)", "..5.5 (msi_set_affinity_name: generic); read in "
+                                 "the 6f1a4891a592 diff, not at the tag")
 MSI_SET_AFFINITY_NOW = Source(L, "b56ebe7c896d", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
                               "6.7.. (and 6.1.66..): !irqd_can_reserve() selects the direct write")
 INTEL_IR = Source(L, "v6.6", "drivers/iommu/intel/irq_remapping.c",

@@ -46,7 +46,7 @@ CURRENT: dict[str, Any] = {
     "free_irq_deactivate": "delayed",
     "startup_reactivates": False,
     "msix_avail_retry": False,
-    "msi_set_affinity_name": "msi_set_affinity",
+    "msi_set_affinity_name": "x86",
 }
 
 
