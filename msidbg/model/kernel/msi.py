@@ -245,6 +245,12 @@ def _range_result(k: Any, loc: dict[str, Any], again: str) -> None:
         k.note(f"setup could have {rc} of {loc['nvec']} vectors, fewer than minvec {loc['min']}", -ENOSPC, dev)
         unlock_ret(k, dev, -ENOSPC)
         return
+    if pci.pdev(k, dev)["descs"]:
+        # the failed attempt's teardown was refused (free_msi_irqs: -EBUSY, see _refuse_enable): the
+        # model does not build new descriptors over irqs that still exist
+        k.note("MSI descriptors still allocated (an earlier teardown failed)", -EBUSY, dev)
+        unlock_ret(k, dev, -EBUSY)
+        return
     k.note(f"setup could have {rc} of {loc['nvec']} vectors: retry with {nvec}", nvec, dev)
     loc["nvec"] = nvec
     k.goto(again)
