@@ -82,6 +82,8 @@ run:
     (2, "apic_routing: physical flat", "5.15", 0xFEE01000),  # dmesg says so (e.g. the FADT flag)
     (9, "", "5.15", 0xFEE01000),                            # physflat_probe: more than 8 CPUs
     (2, "", "6.12", 0xFEE01000),                            # 838ba7733e4e: no logical mode on 64-bit
+    (2, "", "6.11.2", 0xFEE02004),
+    (2, "", "6.11.3", 0xFEE01000),                          # ... and in stable from 6.11.3 (GKH's announcement)
 ])
 def test_the_bare_metal_message_address_follows_the_apic_driver(cpus: int, platform: str, kernel: str,
                                                                  addr: int) -> None:

@@ -20,6 +20,18 @@ fid-kernel checked these stable releases in their announcements (shortlogs on th
   6.6's, not checked);
 - bdc1dad299bb is in the x86/apic pull for 6.6-rc1; a6c11c0a5235 in irq-urgent-2024-05-25 (6.10-rc1);
   9c8e9c9681a0 in the 5.16 merge window; ef8dd01538ea in the pull "irq/msi for v5.17-rc1".
+
+auditkern (2026-12-01) read, for the releases and backports it marks confirmed:
+- gregkh's stable-queue (a GitHub mirror, AnggaR96s/stable-queue): each releases/X.Y.Z/*.patch names
+  "commit <hash> upstream", and releases/X.Y.Z/series lists a release's patches. A backport into X.Y.z
+  means X.Y lacked the commit; stable takes only commits already in Linus' tree, so a backport released
+  before mainline X.Y+1 dates the commit into X.Y+1;
+- the stable announcements ("Linux X.Y.Z", Greg KH / Sasha Levin) and -rt announcements, whose shortlog
+  names each commit of the release;
+- tip post-receive logs, tglx's "[GIT pull] ... for vX.Y-rc1" mails and the pr-tracker-bot replies naming
+  the merge commit in torvalds/linux (a pull merged in the merge window after vX.Y-1 ships in vX.Y).
+The dates used: 4.9.9 2017-02-09, 4.10 2017-02-19 (elrepo kernel-ml changelog); 4.17.3 by 2018-07-07
+(FedBerry's kernel changelog), 4.18 2018-08-12.
 """
 
 from __future__ import annotations
@@ -27,8 +39,22 @@ from __future__ import annotations
 from msidbg.behaviour import Change, Switch
 
 BOOL = (False, True)
+XEN_2020 = ("the tip post-receive log of 2020-12-16 (after v5.10, 2020-12-13) puts 88f0a9d06644 and 1ca1b4e2c0cb "
+            "in irq/core 3c41e57a1e16..64a1b95bb9fe; tglx's pull irq-core-2020-12-23 ('irq/core for v5.11-rc1', "
+            "tracked commit 64a1b95bb9fe) was merged into torvalds/linux as 3913d00ac51a on 2020-12-24 "
+            "(pr-tracker-bot), before v5.11-rc1; 5.10-stable never took 88f0a9d06644 (it is a missing dependency "
+            "in Greg's 2024-02-19 'does not apply to the 5.10-stable tree' mail)")
 SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day "
                "not checked")
+#: the PCI/MSI part of the 2021 series (438553958ba1, 7d5ec3d36123, da181dc974ad, b9255a7cb517, ...) also went to
+#: the older stable series on 2021-08-26 -- without 826da771291f/ff363f480e59 except in 4.19.205
+PCI_MSI_2021 = ("5.4.142", "5.10.60", "4.4.282", "4.9.281", "4.14.245", "4.19.205")
+SERIES_2021_PCI = (SERIES_2021 + "; the 'Linux 4.4.282', '4.9.281', '4.14.245' and '4.19.205' announcements (2021-08-26) "
+                   "list the eight PCI/MSI patches of the series")
+#: 83dbf898a2d4 and 94185adbfad5 went to the stable series on 2021-12-22 (the 'Linux 5.10.88', '5.4.168',
+#: '4.19.222', '4.14.259' announcements list both; 'Linux 4.9.294' only 94185adbfad5)
+DEC_2021 = ("the 'Linux 5.10.88', '5.4.168', '4.19.222' and '4.14.259' announcements (2021-12-22) list it; "
+            "5.15.11 from its announcement's shortlog")
 
 ROWS: tuple[Switch, ...] = (
     Switch(
@@ -42,9 +68,11 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.14", "early", "7d5ec3d36123 PCI/MSI: Mask all unused MSI-X entries "
                    "(with 438553958ba1 PCI/MSI: Enable and mask MSI-X early)",
-                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
+                   backports=PCI_MSI_2021, note=SERIES_2021_PCI),
             Change("5.16", "late", "83dbf898a2d4 PCI/MSI: Mask MSI-X vectors only on success",
-                   backports=("5.15.11",)),
+                   backports=("5.15.11", "5.10.88", "5.4.168", "4.19.222", "4.14.259"),
+                   note=DEC_2021 + "; not in 4.9.294 (its announcement lists only 94185adbfad5), so 4.9.281+ "
+                   "keeps the early mask"),
         ),
     ),
     Switch(
@@ -53,7 +81,10 @@ ROWS: tuple[Switch, ...] = (
         initial=False, kinds=("xen-hvm",),
         history=(
             Change("5.18", True, "7e0815b3e099 x86/pci/xen: Disable PCI/MSI[-X] masking for XEN_HVM guests",
-                   backports=("5.15.38",)),
+                   backports=("5.15.38", "5.10.114", "4.19.246"),
+                   note="'Linux 5.10.114' (2022-05-09) lists it; 4.19.246 from the 4.19.246-rt110 announcement's "
+                   "'Changes from v4.19.245-rt109'; the 5.4.y, 5.17.y and 4.14.y backports (queued the same weeks) "
+                   "not matched to releases"),
         ),
     ),
     Switch(
@@ -64,10 +95,12 @@ ROWS: tuple[Switch, ...] = (
         initial_note="af42b8d12f8a xen: fix MSI setup and teardown for PV on HVM guests (2010, 2.6.37 era)",
         history=(
             Change("4.11", False, "c74fd80f2f41 xen: do not re-use pirq number cached in pci device msi msg "
-                   "data (the 2017 revert, seed 002)", unconfirmed=("4.11",), backports=("3.10.106",),
-                   note="posted 2017-01; its stable backports came with the 4.11-rc fixes of March 2017, "
-                   "so 4.11 rather than 4.10 (not checked in a release); 3.10.106 carries it (828099d, in the "
-                   "June 2017 merge of 'Linux 3.10.106' into an Android kernel, read in its changelog)"),
+                   "data (the 2017 revert, seed 002)", backports=("3.10.106", "4.10.7"),
+                   note="stable-queue releases/4.10.7/series lists xen-do-not-re-use-pirq-number-cached-in-pci-"
+                   "device-msi-msg-data.patch: 4.10 lacks it, and it was in Linus' tree by 4.10.7 (2017-03-30), "
+                   "a month before 4.11 (2017-05-01): 4.11. Not in 4.9.19 (its series read); 3.10.106 carries it "
+                   "(828099d, in the June 2017 merge of 'Linux 3.10.106' into an Android kernel, read in its "
+                   "changelog)"),
         ),
     ),
     Switch(
@@ -99,7 +132,9 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
                    "ff363f480e59 x86/msi: Force affinity setup before startup",
-                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
+                   backports=("5.4.142", "5.10.60", "4.19.205"),
+                   note=SERIES_2021 + "; 'Linux 4.19.205' (2021-08-26) lists both; the 4.4.282/4.9.281/4.14.245 "
+                   "announcements of that day do not (only the PCI/MSI patches)"),
         ),
     ),
     Switch(
@@ -108,7 +143,7 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "da181dc974ad PCI/MSI: Enforce MSI-X table entry masking for update",
-                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
+                   backports=PCI_MSI_2021, note=SERIES_2021_PCI),
         ),
     ),
     Switch(
@@ -119,7 +154,7 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "438553958ba1 PCI/MSI: Enable and mask MSI-X early",
-                   backports=("5.4.142", "5.10.60"), note=SERIES_2021),
+                   backports=PCI_MSI_2021, note=SERIES_2021_PCI),
         ),
     ),
     Switch(
@@ -128,7 +163,8 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.16", True, "94185adbfad5 PCI/MSI: Clear PCI_MSIX_FLAGS_MASKALL on error",
-                   backports=("5.15.11",)),
+                   backports=("5.15.11", "5.10.88", "5.4.168", "4.19.222", "4.14.259", "4.9.294"),
+                   note=DEC_2021 + "; 'Linux 4.9.294' (2021-12-22) lists it too"),
         ),
     ),
     Switch(
@@ -191,11 +227,10 @@ ROWS: tuple[Switch, ...] = (
         initial_note="set_affinity_irq: 'unsigned tcpu = cpumask_first_and(dest, cpu_online_mask);' in "
         "drivers/xen/events.c (3.x, rebind_irq_to_cpu) and events/events_base.c until the change",
         history=(
-            Change("5.11", "least-loaded", "88f0a9d06644 xen/events: Implement irq distribution", unconfirmed=("5.11",),
+            Change("5.11", "least-loaded", "88f0a9d06644 xen/events: Implement irq distribution",
                    note="posted 2020-12-10 as [patch 29/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
                    "(read: adds channels_on_cpu and select_target_cpu, replaces cpumask_first_and in set_affinity_irq); "
-                   "applied to tip irq/core 2020-12-12; 88f0a9d06644 is among the mainline commits in the linux-next "
-                   "post-receive log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
+                   + XEN_2020),
         ),
     ),
     Switch(
@@ -211,11 +246,10 @@ ROWS: tuple[Switch, ...] = (
         "likely(!irqd_irq_disabled(data))) { int masked = test_and_set_mask(evtchn); clear_evtchn(evtchn); "
         "irq_move_masked_irq(data); if (!masked) unmask_evtchn(evtchn); }' (ack_dynirq likewise)",
         history=(
-            Change("5.11", True, "1ca1b4e2c0cb xen/events: Use immediate affinity setting", unconfirmed=("5.11",),
+            Change("5.11", True, "1ca1b4e2c0cb xen/events: Use immediate affinity setting",
                    note="posted 2020-12-10 as [patch 26/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
-                   "('Mark the interrupts with IRQ_MOVE_PCNTXT to disable the deferred affinity setting'); tip "
-                   "irq/core 2020-12-12; 1ca1b4e2c0cb is among the mainline commits in the linux-next post-receive "
-                   "log of 2021-01-04 that created v5.11-rc1; the v5.11 tree itself not read"),
+                   "('Mark the interrupts with IRQ_MOVE_PCNTXT to disable the deferred affinity setting'); "
+                   + XEN_2020),
         ),
     ),
     Switch(
@@ -230,7 +264,8 @@ ROWS: tuple[Switch, ...] = (
             Change("4.15", True, "genirq/proc: Return proper error code when irq_set_affinity() fails (its "
                    "hash not read)", unconfirmed=("4.15",),
                    note="the parent of 306eb5a38dfc, both committed by tglx 2017-11-12 for the 4.15 merge "
-                   "window; its own hash and the 4.15 release were not read; 5.x kernel/irq/proc.c has 'err = "
+                   "window; not in 4.14 (Oracle's UEK5, based on v4.14.35, carries it as its own backport "
+                   "c3687c43800a); its hash and the 4.15 release were not read; 5.x kernel/irq/proc.c has 'err = "
                    "irq_set_affinity(irq, new_value); if (!err) err = count;'"),
         ),
     ),
@@ -287,9 +322,11 @@ ROWS: tuple[Switch, ...] = (
         "move cleanup, the 4.15 matrix allocator), which 12f47073a40f names in its Fixes: tag",
         history=(
             Change("4.18", True, "12f47073a40f genirq/affinity: Defer affinity setting if irq chip is busy",
-                   unconfirmed=("4.18",),
-                   note="committed by tglx 2018-06-06 (after 4.17, released 2018-06-03): the 4.18 merge window; "
-                   "the release and stable backports not checked"),
+                   backports=("4.17.3",),
+                   note="committed by tglx 2018-06-06 (after 4.17, released 2018-06-03); stable-queue "
+                   "releases/4.17.3/genirq-affinity-defer-affinity-setting-if-irq-chip-is-busy.patch ('commit "
+                   "12f47073a40f6aa75119d8f5df4077b7f334cced upstream', Cc: stable): 4.17 lacks it and it was "
+                   "upstream before 4.18 (4.17.3 by 2018-07-07): 4.18"),
         ),
     ),
     Switch(
@@ -301,9 +338,11 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.18", True, "33de0aa4bae9 genirq: Always limit the affinity to online CPUs",
-                   note="tip irq/core 2022-04-10, merged with irq-urgent-2022-04-10 for 5.18-rc2; stable backports "
-                   "(Luiz Capitulino's, 2022, for series that still had HK_FLAG_MANAGED_IRQ) not matched to "
-                   "releases"),
+                   backports=("5.15.81",),
+                   note="tip irq/core 2022-04-10, merged with irq-urgent-2022-04-10 for 5.18-rc2; stable-queue "
+                   "releases/5.15.81/genirq-always-limit-the-affinity-to-online-cpus.patch (Luiz Capitulino's "
+                   "backport of 2022-11-28, 'commit 33de0aa4bae982ed6f7c777f86b5af3e627ac937 upstream'); other "
+                   "series not found (not in 5.10.156..5.10.159)"),
         ),
     ),
     Switch(
@@ -313,9 +352,10 @@ ROWS: tuple[Switch, ...] = (
         initial="EIO",
         history=(
             Change("6.12", "EPERM", "eb29369fa543 genirq/proc: Change the return value for set affinity "
-                   "permission error", unconfirmed=("6.12",),
-                   note="committed by tglx 2024-08-29, before the 6.11 release (2024-09-15): the 6.12 merge "
-                   "window; the release not checked"),
+                   "permission error",
+                   note="committed by tglx 2024-08-29 to tip irq/core (post-receive log); tglx's '[GIT pull] irq/core "
+                   "for v6.12-rc1' (irq-core-2024-09-16) lists it, merged as cb69d86550b3 on 2024-09-17 "
+                   "(pr-tracker-bot), after v6.11 (2024-09-15): 6.12"),
         ),
     ),
     Switch(
@@ -329,8 +369,8 @@ ROWS: tuple[Switch, ...] = (
         initial=False, window=("3.8", "6.5"),
         initial_note="before 4d25031a81d3 arch_register_cpu() sets hotpluggable only 'if (num)' (read at "
         "0a3abcf75bf3); from it the feature is off unless cpu0_hotplug is given; e59e74dc48a3 x86/topology: "
-        "Remove CPU0 hotplug option removed it again (6.5, committed for the parallel CPU bring-up series; "
-        "release not checked)",
+        "Remove CPU0 hotplug option removed it again (6.5: tglx's '[GIT pull] smp/core for v6.5-rc1' of 2023-06-26, "
+        "the parallel CPU bring-up series, lists it; merged as 9244724fbf8a per the pr-tracker-bot, after v6.4)",
     ),
     Switch(
         "apic_flat_logical", "kernel", BOOL, False,
@@ -348,9 +388,12 @@ ROWS: tuple[Switch, ...] = (
         "a 6.x tree with .dest_mode_logical = true and .delivery_mode = APIC_DELIVERY_MODE_FIXED)",
         history=(
             Change("6.12", False, "838ba7733e4e x86/apic: Remove logical destination mode for 64-bit",
+                   backports=("6.11.3",),
                    note="in tglx's pull 'x86/apic for v6.12-rc1' (2024-09-17: 'Remove support for APIC local "
-                   "destination mode on 64bit'); AUTOSEL queued it for 6.11.y (stable hashes 2027f9bc0009, "
-                   "4eeb010bbab5 seen in stable shortlogs); which stable releases carry it was not checked"),
+                   "destination mode on 64bit'); AUTOSEL queued it for 6.11.y, and GKH's 'Linux 6.11.3' "
+                   "announcement (2024-10-10) lists it under Thomas Gleixner (apic_flat_64.c | 119). An AUTOSEL "
+                   "posting for 6.10 (base 6.10.11) was seen; whether 6.10.y (EOL at 6.10.14) took it was not "
+                   "checked"),
         ),
     ),
     Switch(
@@ -365,10 +408,10 @@ ROWS: tuple[Switch, ...] = (
         "in that commit's diff)",
         history=(
             Change("5.3", False, "f8a8fe61fec8 x86/irq: Seperate unused system vectors from spurious entry again",
-                   backports=("5.2.2",), unconfirmed=("5.2.2",),
-                   note="in tglx's x86-apic-for-linus pull (July 2019, the 5.3 merge window); queued in the 5.2 "
-                   "stable review of 2019-07-18 ([PATCH 5.2 12/21]: taken for 5.2.2, the release not read); a 4.19 "
-                   "backport fc6975ee932b exists (its release not checked, not listed)"),
+                   backports=("4.19.60", "5.1.19", "5.2.2"),
+                   note="in tglx's x86-apic-for-linus pull (July 2019, the 5.3 merge window); the 'Linux 5.2.2', "
+                   "'5.1.19' and '4.19.60' announcements (2019-07-21) list it (4.19's is tglx's own backport, "
+                   "fc6975ee932b)"),
         ),
     ),
     Switch(
@@ -405,9 +448,12 @@ ROWS: tuple[Switch, ...] = (
         "diff's - lines); the -EBUSY it ignores exists since 996c591227d9 x86/irq: Plug vector cleanup race (v4.5-rc2; 98229aa36caa in 4.4.y)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it). Not listed as "
-                   "backports, their release numbers not read: the 4.9 stable review of 2020-06-01 carries it "
-                   "('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y was found missing then"),
+                   backports=("4.17.3",),
+                   note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); stable-queue "
+                   "releases/4.17.3/series lists genirq-generic_pending-do-not-lose-pending-affinity-update.patch "
+                   "next to 12f47073a40f. Not listed as backports, their release numbers not read: the 4.9 stable "
+                   "review of 2020-06-01 carries it ('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y "
+                   "was found missing then"),
         ),
     ),
     Switch(
@@ -445,7 +491,8 @@ ROWS: tuple[Switch, ...] = (
                    "not found)", unconfirmed=("4.13",),
                    note="later copies read: 'ret = irq_do_set_affinity(&desc->irq_data, &mask, false); "
                    "raw_spin_unlock(&mask_lock); return ret;'; the release of the rename is taken to be that of "
-                   "the series (4.13, as hotplug_migration), not read"),
+                   "the series (4.13, as hotplug_migration), not read. The shipped 4.11 scenarios run the same "
+                   "with true (checked)"),
         ),
     ),
     Switch(
@@ -465,7 +512,8 @@ ROWS: tuple[Switch, ...] = (
                    "genirq/cpuhotplug rework of June 2017; its hash not found)", unconfirmed=("4.13",),
                    note="fixup_irqs is about 680 bytes in 4.4/4.8/4.10 builds and about 250 in 4.13's (a "
                    "symbol table of those releases): the switch is in 4.11, 4.12 or 4.13; 4.13 is the release of "
-                   "that series (effective affinity, irq_needs_fixup, managed shutdown on hotplug)"),
+                   "that series (effective affinity, irq_needs_fixup, managed shutdown on hotplug). The shipped 4.11 "
+                   "scenarios run the same with generic (checked)"),
         ),
     ),
     Switch(
@@ -501,11 +549,11 @@ ROWS: tuple[Switch, ...] = (
         "released MSI vectors in arch teardown, not in free_irq (legacyvec's pre-4.15 model, not this row)",
         history=(
             Change("5.3", "delayed", "4001d8e8762f genirq: Delay deactivation in free_irq()",
-                   unconfirmed=("5.3",),
-                   note="tip x86/apic 2019-07-03 (the tip-bot mail), after 5.2-rc7: the 5.3 merge window, with "
-                   "62e0468650c3 (the wait becomes __synchronize_hardirq(desc, true)); the release and stable "
-                   "backports not read; 006ae1970a8c (5.1x) has 'Only shutdown. Deactivate after "
-                   "synchronize_hardirq()'"),
+                   backports=("4.19.60", "5.1.19", "5.2.2"),
+                   note="tip x86/apic 2019-07-03 (the tip-bot mail), with 62e0468650c3 (the wait becomes "
+                   "__synchronize_hardirq(desc, true)); the 'Linux 5.2.2', '5.1.19' and '4.19.60' announcements "
+                   "(2019-07-21) list both: 5.2 lacks them and they were upstream before 5.3 (2019-09-15): 5.3; "
+                   "006ae1970a8c (5.1x) has 'Only shutdown. Deactivate after synchronize_hardirq()'"),
         ),
     ),
     Switch(
@@ -526,13 +574,14 @@ ROWS: tuple[Switch, ...] = (
                    "irq_domain_activate_irq(&desc->irq_data);' -- no condition; its irq_domain_activate_irq (an "
                    "unnamed 4.x kernel/irq/irqdomain.c) recurses to the parent and calls domain->ops->activate "
                    "every time. It matters from f3b0946d629c (4.7, unconfirmed), which activates at allocation"),
-            Change("4.10", False, "irqdomain: Avoid activating interrupts more than once (mainline hash not "
-                   "read)", backports=("4.9.9",), unconfirmed=("4.10",),
-                   note="e02136282296 'irqdomain: Avoid activating interrupts more than once' lies between the "
-                   "Linux 4.9.8 and 4.9.9 tags in a public git bisect log of 4.9.9; a later unnamed copy of "
-                   "kernel/irq/irqdomain.c has 'if (!irqd_is_activated(irq_data)) { __irq_domain_activate_irq("
-                   "irq_data); irqd_set_activated(irq_data); }'. The mainline release (4.10, the 4.10-rc fixes "
-                   "that stable took) and hash (08d85f3ea99f, recalled) were not read"),
+            Change("4.10", False, "08d85f3ea99f irqdomain: Avoid activating interrupts more than once",
+                   backports=("4.9.9",),
+                   note="stable-queue releases/4.9.9/irqdomain-avoid-activating-interrupts-more-than-once.patch: "
+                   "'commit 08d85f3ea99f1eeafc4e8507936190e86a16ee8c upstream' (Marc Zyngier, 2017-01-17; Fixes: "
+                   "f3b0946d629c), its diff turning irq_domain_activate_irq into 'if (!irqd_is_activated(irq_data)) "
+                   "{ __irq_domain_activate_irq(irq_data); irqd_set_activated(irq_data); }'. 4.9 lacks it and it was "
+                   "upstream by 4.9.9 (2017-02-09), before 4.10 (2017-02-19): 4.10 (e02136282296 is the 4.9.y "
+                   "copy)"),
         ),
     ),
     Switch(

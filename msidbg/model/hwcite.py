@@ -16,17 +16,28 @@ PCI30_MASKING = Source("PCI Local Bus Specification", "rev 3.0", "6.8.3.4",
                        "Per-vector Masking and Function Masking", "all")
 LINUX_MSIX_WRITE = Source("torvalds/linux", "v6.6", "drivers/pci/msi/msi.c", "pci_write_msg_msix", "5.14..")
 QEMU_MSIX_RESET = Source("qemu/qemu", "ae1be0bbc127", "hw/pci/msix.c", "msix_reset", "QEMU 1.1..")
+QEMU_MSIX_MASKED = Source("qemu/qemu", "003f8dbc8e09", "hw/pci/msix.c",
+                          "msix_update_function_masked, msix_write_config, msix_notify, msix_handle_mask_update",
+                          "the version read")
 CLOUD_HV_MASKING = Source("cloud-hypervisor/cloud-hypervisor", "4d98dcb077", "pci/src/msix.rs",
                           "MSI-X masking (quotes PCI 3.0 6.8.3.4)", "all")
 INTEL_PCH_MXC = Source("Intel 800 Series PCH datasheet vol. 2", "834576-001", "MSI-X Message Control (MXC)",
                        "Function Mask field", "all")
 LINUX_83DBF = Source("torvalds/linux", "83dbf898a2d4", "drivers/pci/msi.c", "msix_capability_init", "5.16..")
-SDM_APIC = Source("Intel SDM vol. 3A", "253668-032US and later", "10.8.4 (chapter 10, APIC; chapter 11 in "
-                  "newer editions)", "Interrupt Acceptance for Fixed Interrupts", "all")
-SDM_ESR = Source("Intel SDM vol. 3A", "253668-032US and later", "10.5.3 Error Handling (ESR bit 6)",
-                 "Receive Illegal Vector; the LVT Error interrupt", "all")
-SDM_MSI = Source("Intel SDM vol. 3A", "253668-032US and later", "10.11 Message Signalled Interrupts",
-                 "Message Address / Message Data Register Format", "all")
+# The SDM renumbers its APIC chapter between editions: the text quoted here is 10.8.x / 10.11.x in the
+# 2011-2022 editions (checked in 325384-059US, June 2016), 10.9.x / 10.12.x in 253668-032US (2009), and
+# chapter 11 (11.8.x / 11.11.x) from 2023.
+SDM_APIC = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.8.3.1, 10.8.4, 10.8.5 (10.9.x in "
+                  "253668-032US; 11.8.x from 2023)", "Task and Processor Priorities; Interrupt Acceptance for Fixed "
+                  "Interrupts; Signaling Interrupt Servicing Completion", "all")
+SDM_MSI = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.11.1, 10.11.2 (10.12.x in 253668-032US; "
+                 "11.11.x from 2023)", "Message Address / Message Data Register Format", "all")
+SDM_ESR = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.5.3 (11.5.3 from 2023)",
+                 "Error Handling: ESR bit 6 Receive Illegal Vector; the LVT Error interrupt", "all")
+SDM_DEST = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.6.2.1, 10.6.2.2, 10.12.7",
+                  "Physical / Logical Destination Mode (flat model); x2APIC: Initialization by System Software", "all")
+PCIE_MSI = Source("PCI Express Base Specification", "rev 5.0 and later", "6.1.4.3 - 6.1.4.5",
+                  "Enabling Operation; Sending Messages; Per-vector Masking and Function Masking", "all")
 XEN_MSI_H = Source("xen-project/xen", "RELEASE-4.16.0", "xen/include/asm-x86/msi.h", "MSI_ADDR_* / MSI_DATA_*",
                    "all")
 XEN_VLAPIC = Source("xen-project/xen", "RELEASE-4.16.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_get_ppr", "all")
@@ -34,6 +45,12 @@ VTD = Source("Intel VT-d specification", "rev 3.x", "5.1 Interrupt Remapping", "
              "all")
 LINUX_IRQ_REMAP = Source("torvalds/linux", "v6.6", "drivers/iommu/intel/irq_remapping.c",
                          "iommu_enable_irq_remapping, modify_irte, fill_msi_msg", "all")
+#: the stored version read for the IRTE update (a 6.10+ tree: posted MSI, try_cmpxchg128); v6.6 itself was not
+#: read. cmpxchg16b is taken only when the old or the new entry is posted-format
+LINUX_MODIFY_IRTE = Source("torvalds/linux", "0410c6121529", "drivers/iommu/intel/irq_remapping.c",
+                           "modify_irte, intel_ir_reconfigure_irte, prepare_irte", "all")
+LINUX_IRTE_LAYOUT = Source("torvalds/linux", "v6.6", "include/linux/dmar.h", "struct irte", "all")
+LINUX_X2APIC_NO_IR = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/apic.c", "try_to_enable_x2apic", "all")
 XEN_VTD_FAULTS = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/iommu.c",
                         "intr_remap_fault_reasons", "all")
 XEN_VTD_IRTE = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/intremap.c", "update_irte",
@@ -54,16 +71,21 @@ CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json
 module("msidbg.model.device", PCI30, PCI30_MASKING)
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
 module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT)
-module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, XEN_VTD_FAULTS)
+module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_FAULTS)
 module("msidbg.model.acct", CONTRACT)
 
 # --- device.py -------------------------------------------------------------------------------------
 M = "msidbg.model.device"
-reading("device.msix.reset-masked", "An MSI-X entry comes out of reset masked (Vector Control bit 0 = 1).",
-        source=(PCI30, QEMU_MSIX_RESET), quote="PCI spec states that mask bit must be 1 after reset.", module=M)
+reading("device.msix.reset-masked", "An MSI-X entry comes out of reset masked (Vector Control bit 0 = 1); QEMU's "
+        "msix_reset() masks every entry likewise (msix_mask_all).", source=(PCI30, LINUX_83DBF, QEMU_MSIX_RESET),
+        quote="Mask bit: When this bit is set, the function is prohibited from sending a message using this MSI-X "
+        "Table entry. ... This bit's state after reset is 1 (entry is masked). (PCIe 3.0 and later, as quoted in "
+        "83dbf898a2d4's message)", module=M)
 reading("device.msix.pending", "A signal while its entry or the function is masked sets the entry's Pending bit "
         "and sends nothing; unmasking sends it once and clears the bit. The same holds for MSI with per-vector "
-        "masking (Mask/Pending Bits).", source=(PCI30_MASKING, CLOUD_HV_MASKING),
+        "masking (Mask/Pending Bits). Not modelled: a function clearing a Pending bit whose events were serviced while it "
+        "was masked (function-specific; msidbg's devices never service their own events).",
+        source=(PCI30_MASKING, PCIE_MSI, CLOUD_HV_MASKING),
         quote="while a vector is masked, the function is prohibited from sending the associated message, and the "
         "function must set the associated Pending bit whenever the function would otherwise send the message. "
         "When software unmasks a vector whose associated Pending bit is set, the function must schedule sending "
@@ -84,8 +106,20 @@ reading("device.msix.marvell-reset-unmasked", "A device with the Marvell quirk b
         "reset unmasked (else its masks could not matter before the kernel wrote them).", status="hypothetical",
         module=M)
 reading("device.msix.disable-drops-pending", "Clearing MSI-X Enable drops the signals held in the PBA (counted "
-        "lost); the specifications do not say what a function does with Pending bits then.", status="hypothetical",
-        module=M)
+        "lost). PCIe allows it (a function 'may' drop pending conditions when software disables MSI-X) without "
+        "requiring it: QEMU's emulated MSI-X keeps its PBA (msix_function_masked counts a disabled MSI-X as "
+        "function-masked) and sends the held messages once MSI-X is enabled and the entry unmasked again. msidbg's "
+        "devices drop them.", source=(PCIE_MSI, QEMU_MSIX_MASKED),
+        quote="Software disabling either mechanism during active operation may result in the Function dropping "
+        "pending interrupt conditions or failing to recognize new interrupt conditions.", module=M)
+reading("device.msi.multi-message", "With Multiple Message Enable n > 0 an MSI function replaces the low n bits of "
+        "its Message Data with the message number; an MSI-X message carries its entry's 32-bit data unmodified. MSI "
+        "data is 16 bits (Extended Message Data not modelled); the 64-bit capability puts address-hi at +8, data at "
+        "+0xC, Mask Bits at +0x10, the 32-bit one data at +8, Mask Bits at +0xC.", source=(PCIE_MSI, PCI30),
+        quote="if the Multiple Message Enable field (bits 6-4 of the Message Control Register for MSI) is non-zero, "
+        "the Function is permitted to modify the low order bits of the message data to generate multiple vectors. "
+        "... For MSI-X, ... the 32-bit Message Data field value from a selected table entry is used in the message "
+        "without any modification to the low-order bits", module=M)
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
         "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI; unconfirmed detail in domain.md).",
         status="hypothetical", module=M)
@@ -114,10 +148,13 @@ reading("apic.illegal-vector",
 reading("apic.eoi", "EOI clears the highest-priority ISR bit.", source=(SDM_APIC,),
         quote="the local APIC responds by clearing the highest priority ISR bit that is set.", module=M)
 reading("apic.priority", "The highest IRR vector is accepted when its class (vector >> 4) beats the processor "
-        "priority: the larger of the TPR class and the highest in-service class.", source=(SDM_APIC, XEN_VLAPIC),
-        quote="If the local APIC receives an interrupt with an interrupt-priority class higher than that of the "
-        "interrupt currently in service, and interrupts are enabled in the processor core, the local APIC "
-        "dispatches the higher priority interrupt to the processor immediately", module=M)
+        "priority class: the larger of the TPR class and the highest in-service class. A second message for a vector "
+        "already in service waits in IRR until that vector's EOI (its class does not beat itself).",
+        source=(SDM_APIC, XEN_VLAPIC),
+        quote="PPR[7:4] (the processor-priority class) the maximum of TPR[7:4] (the task- priority class) and "
+        "ISRV[7:4] (the priority of the highest priority interrupt in service). ... The processor will deliver only "
+        "those interrupts that have an interrupt-priority class higher than the processor-priority class in the "
+        "PPR.", module=M)
 
 # --- bus.py ----------------------------------------------------------------------------------------
 M = "msidbg.model.bus"
@@ -128,7 +165,7 @@ reading("bus.msi-address", "An MSI address 0xFEExxxxx names a local APIC by its 
 reading("bus.flat-logical", "A 64-bit kernel before 6.12 on at most 8 CPUs without remapping (and no ACPI FADT "
         "'APIC physical' flag) runs apic_flat: physflat_probe declines, each CPU's LDR holds the logical id 1 << cpu, "
         "and a message's destination field is 1 << cpu with Destination Mode logical (address bit 2). 838ba7733e4e "
-        "(6.12) removed it: physflat everywhere.", source=(LINUX_APIC_FLAT, LINUX_FLAT_CALC, LINUX_NO_FLAT),
+        "(6.12; stable 6.11.3) removed it: physflat everywhere.", source=(LINUX_APIC_FLAT, LINUX_FLAT_CALC, LINUX_NO_FLAT),
         quote="return apic == &apic_physflat || num_possible_cpus() > 8 || jailhouse_paravirt(); ... "
         ".dest_mode_logical = true, ... u32 apic_flat_calc_apicid(unsigned int cpu) { return 1U << cpu; }", module=M)
 reading("bus.fixed-delivery", "From 4.15 every x86 APIC driver, flat included, sends Fixed delivery-mode messages "
@@ -136,9 +173,24 @@ reading("bus.fixed-delivery", "From 4.15 every x86 APIC driver, flat included, s
         quote=".delivery_mode = APIC_DELIVERY_MODE_FIXED, .dest_mode_logical = true,", module=M)
 reading("bus.logical-match", "A logical-mode message (flat model) is accepted by every local APIC whose 8-bit logical "
         "id shares a bit with the destination field; a Fixed message goes to all of them (Xen's vmsi_deliver injects "
-        "into each matching vCPU).", source=(XEN_VLAPIC_MATCH, SDM_MSI),
-        quote="case APIC_DFR_FLAT: if ( logical_id & mda ) result = 1; ... case dest_Fixed: for_each_vcpu ( d, v ) "
-        "if ( vlapic_match_dest(vcpu_vlapic(v), NULL, 0, dest, dest_mode) ) vmsi_inj_irq(", module=M)
+        "into each matching vCPU likewise: vlapic_match_logical_addr).", source=(SDM_DEST, SDM_MSI, XEN_VLAPIC_MATCH),
+        quote="Each local APIC performs a bit-wise AND of the MDA and its logical APIC ID. If a true condition is "
+        "detected, the local APIC accepts the IPI message. ... 000B (Fixed Mode) - Deliver the signal to all the "
+        "agents listed in the destination.", module=M)
+reading("bus.dm-without-rh", "Destination Mode (address bit 2) is honoured whatever the Redirection Hint (bit 3): "
+        "Linux sends RH 0 with DM logical for apic_flat, and Xen (vmsi_deliver) and KVM read the destination mode "
+        "from bit 2 alone. The SDM's sentence that with RH 0 'the DM bit is ignored' is not what the platforms Linux "
+        "ran flat on for years did; msidbg follows the code. The Delivery Mode field of the data is not read (every "
+        "kernel message is Fixed; a raw write of another mode is delivered as Fixed).", source=(SDM_MSI, XEN_MSI_H),
+        quote="If RH is 0, then the DM bit is ignored and the message is sent ahead independent of whether the "
+        "physical or logical destination mode is used.", module=M)
+reading("bus.x2apic-without-remapping", "platform.apic_routing: physical x2apic without interrupt remapping is a "
+        "guest's configuration: Linux enables x2APIC without IR only when the hypervisor says it may "
+        "(x86_init.hyper.x2apic_available(); false on bare metal) and then forces physical mode with APIC ids up to "
+        "255, and the SDM requires remapping to route device interrupts to x2APIC-mode APICs. A compatibility-format "
+        "message's 8-bit destination 0xFF is then taken as APIC id 255, not a broadcast (KVM does so with its "
+        "x2APIC API's broadcast quirk disabled; its default treats it as a broadcast).", status="hypothetical",
+        module=M)
 reading("bus.xapic-broadcast", "In xAPIC physical destination mode the destination 0xFF is every local APIC (a "
         "broadcast), not an APIC id; Linux never brings up a CPU whose xAPIC id is 0xFF, so 256 CPUs need x2APIC "
         "(interrupt remapping on bare metal).", source=(XEN_VLAPIC_MATCH, LINUX_LAPIC_FF),
@@ -148,16 +200,27 @@ reading("bus.xapic-broadcast", "In xAPIC physical destination mode the destinati
 # --- iommu.py --------------------------------------------------------------------------------------
 M = "msidbg.model.iommu"
 reading("iommu.compat-blocked", "With remapping on, Linux blocks compatibility-format MSIs: only remappable "
-        "messages (address bit 4) reach an APIC.", source=(LINUX_IRQ_REMAP, XEN_VTD_FAULTS),
-        quote="/* Block compatibility-format MSIs */", module=M)
+        "messages (address bit 4) reach an APIC. iommu_enable_irq_remapping clears GCMD.CFI when the firmware left "
+        "it set and warns if it stays set.", source=(LINUX_MODIFY_IRTE, LINUX_IRQ_REMAP, XEN_VTD_FAULTS),
+        quote="/* Block compatibility-format MSIs */ if (sts & DMA_GSTS_CFIS) { iommu->gcmd &= ~DMA_GCMD_CFI; ... "
+        "\"Compatibility-format IRQs enabled despite intr remapping;\\n\"", module=M)
 reading("iommu.faults", "A remappable message naming a non-present IRTE, or one whose source-id check fails, is a "
         "remapping fault and is dropped.", source=(VTD, XEN_VTD_FAULTS),
         quote="Present field in the IRTE entry is clear ... Blocked an interrupt request due to source-id "
         "verification failure", module=M)
-reading("iommu.atomic-irte", "An IRTE is rewritten as one 128-bit atomic update: the device never sees half of it.",
-        source=(LINUX_IRQ_REMAP, XEN_VTD_IRTE),
-        quote="we use cmpxchg16 to atomically update the 128-bit IRTE, and the hardware cannot update the IRTE "
-        "behind us", module=M)
+reading("iommu.atomic-irte", "Linux writes a remapped-format IRTE as two 64-bit stores, the low quadword then the "
+        "high one, and then waits for the interrupt entry cache invalidation (qi_flush_iec); cmpxchg16b is used only "
+        "when the old or the new entry is posted-format (not modelled). Present, vector and destination all sit in "
+        "the low quadword (source-id and its check in the high one), so a move or a deactivation changes what the "
+        "unit uses in one store and the device never reaches half an entry; the old vector is released only after "
+        "the flush. The same in every release read: 3.x's modify_irte is set_64bit(low), set_64bit(high); the posted "
+        "branch (cmpxchg_double, later try_cmpxchg128) was added beside it; 0475a2d10fc7 turned set_64bit into "
+        "WRITE_ONCE. (Xen's update_irte is the one that always uses cmpxchg16b when the CPU has it.)",
+        source=(LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_IRTE),
+        quote="if ((irte->pst == 1) || (irte_modified->pst == 1)) { ... try_cmpxchg128(&irte->irte, &old, "
+        "irte_modified->irte) ... } else { WRITE_ONCE(irte->low, irte_modified->low); WRITE_ONCE(irte->high, "
+        "irte_modified->high); } ... rc = qi_flush_iec(iommu, index, 0); ... vector:8, __reserved_2:8, dest_id:32; "
+        "}; __u64 low;", module=M)
 
 # --- acct.py ---------------------------------------------------------------------------------------
 M = "msidbg.model.acct"

@@ -3,8 +3,10 @@
 With remapping on, the kernel programs each device once with a *remappable* message that
 names an interrupt remapping table entry (IRTE): address bit 4 set, the 16-bit handle in
 bits 19:5 and 2, SHV (bit 3) meaning "add the sub-handle in data". Vector and destination
-live only in the IRTE, which the kernel rewrites atomically (a 128-bit cmpxchg) when the
-irq moves, so the device never holds a half-updated message. Compatibility-format
+live only in the IRTE, in its low quadword, which the kernel rewrites in one 64-bit store when
+the irq moves (modify_irte: low quadword, high quadword -- source-id --, then the interrupt
+entry cache flush; cmpxchg16b only for posted-format entries, not modelled), so neither the
+device's message nor the entry the unit reads is ever half updated. Compatibility-format
 messages (bit 4 clear) are blocked, as Linux configures the unit; a message naming a
 non-present IRTE or one owned by another requester is a remapping fault, and dropped.
 """
@@ -62,7 +64,9 @@ def free(w: World, base: int, count: int) -> None:
 
 
 def write(w: World, index: int, vector: int, dest: int, present: bool) -> None:
-    """modify_irte: the whole entry changes at once."""
+    """modify_irte for a remapped-format entry: present, vector and destination (the low quadword)
+    change in one 64-bit store; the owner (source-id, high quadword) is fixed at allocation here --
+    Linux writes the same SID at every activation -- and the flush that follows is synchronous."""
     e = w["iommu"]["irte"][index]
     e["present"], e["vector"], e["dest"] = present, vector if present else 0, dest if present else 0
 

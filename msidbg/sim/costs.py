@@ -33,7 +33,8 @@ DEFAULT_COSTS: dict[str, int] = {
     "hypercall": 2000,
     # Event channel upcall: Xen sets the pending bit and injects the callback vector.
     "upcall": 800,
-    # Interrupt remapping: a 128-bit IRTE update plus the interrupt entry cache invalidation.
+    # Interrupt remapping: an IRTE update (two 64-bit stores, modify_irte) plus the interrupt entry cache
+    # invalidation it waits for.
     "irte_update": 1000,
     # Gap between two CPUs' steps in a hotplug rendezvous (stop_machine).
     "hotplug": 5000,

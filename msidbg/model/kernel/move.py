@@ -107,7 +107,7 @@ def in_hotplug(k: Any) -> bool:
 def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
     """Does msi_set_affinity take the careful two-step path (``plug.py``)?
 
-    ``msi_affinity_update``: ``plain`` -- never (before 6f1a4891a592, and 6.2-6.6 where
+    ``msi_affinity_update``: ``plain`` -- never (before 6f1a4891a592, and 5.17-6.6 where
     ef8dd01538ea stopped setting the quirk); ``plug-race`` -- for irqs with the non-maskable
     quirk, i.e. without reservation mode (an MSI without per-vector masking, or any MSI/MSI-X
     under pci_msi_ignore_mask); ``can-reserve`` -- b56ebe7c896d tests irqd_can_reserve(): the

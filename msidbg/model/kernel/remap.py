@@ -5,7 +5,8 @@ An IR domain sits between the x86 vector domain and PCI-MSI. Allocation reserves
 the device gets a fixed remappable message naming its IRTE. Activation writes vector and
 destination into the IRTE before the message is written; deactivation clears it.
 ``intel_ir_set_affinity`` runs in process context (IRQ_MOVE_PCNTXT): the parent assigns
-the new vector, the IRTE switches atomically, and the old vector's cleanup is sent at
+the new vector, the IRTE's low quadword (vector, destination) is rewritten in one 64-bit store
+and the interrupt entry cache flushed (modify_irte), and the old vector's cleanup is sent at
 once -- the device's message never changes, so it can never be torn.
 """
 

@@ -17,8 +17,8 @@ M = "msidbg.model.kernel"
 # --- kernel/irq (generic irq core) --------------------------------------------------------------------
 SETUP_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__setup_irq (irq_activate, then irq_startup)", "4.15..")
 #: 4.1..4.9: irq_startup(desc, resend) activates unconditionally, and irq_domain_activate_irq keeps no
-#: activated state (startup_reactivates); from "irqdomain: Avoid activating interrupts more than once" (4.10,
-#: 4.9.9) it returns for an IRQD_ACTIVATED irq
+#: activated state (startup_reactivates); from 08d85f3ea99f "irqdomain: Avoid activating interrupts more than
+#: once" (4.10, 4.9.9) it returns for an IRQD_ACTIVATED irq
 STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_domain_activate_irq first)", "4.1..4.9"),
                       Source(L, "v4.9", "kernel/irq/irqdomain.c", "irq_domain_activate_irq", "..4.9, 4.9.0..4.9.8"))
 IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
@@ -29,7 +29,7 @@ SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", 
 DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
 ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
                        "irq_do_set_affinity (the online CPUs of the mask to the chip, else -EINVAL)",
-                       "5.18.. (affinity_online_filter)")
+                       "5.18.., 5.15.81.. (affinity_online_filter)")
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
@@ -52,7 +52,7 @@ FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
-                        "5.3.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
+                        "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
 MSI_DOMAIN = Source(L, "v6.6", "kernel/irq/msi.c",
@@ -86,7 +86,7 @@ LEGACY_APIC = Source(L, "v4.14", "arch/x86/kernel/apic/apic_flat_64.c",
                      "flat_vector_allocation_domain (APIC_ALL_CPUS, lowest priority)",
                      "..4.14: which domain the legacy allocator searches")
 MOVE_REARM = Source(L, "a33a5d2d16cb", "kernel/irq/migration.c", "irq_move_masked_irq (-EBUSY: irqd_set_move_pending)",
-                    "4.18.. (move_busy_rearm); stable 4.9.y from June 2020 (release not read)")
+                    "4.18.., 4.17.3.. (move_busy_rearm); stable 4.9.y from June 2020 (release not read)")
 X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
                         "fixup_irqs (its own loop: cpumask_subset(affinity, cpu_online_mask), "
                         "irq_force_complete_move, chip->irq_set_affinity(data, affinity, true))",
@@ -158,7 +158,7 @@ PROC_IRQ_REJECT = Source(L, "cba6437a1854", "kernel/irq/proc.c",
 PROC_IRQ_DIR = Source(L, "cc9b94029e9e", "kernel/irq/proc.c + kernel/irq/manage.c + kernel/irq/irqdesc.c",
                       "register_irq_proc (from __setup_irq) / unregister_irq_proc (from free_desc)", "all")
 BUSY_PENDING = Source(L, "12f47073a40f", "kernel/irq/manage.c", "irq_try_set_affinity / irq_set_affinity_pending",
-                      "4.18.. (affinity_busy_pending)")
+                      "4.18.., 4.17.3.. (affinity_busy_pending)")
 HINT_BEST_EFFORT = Source("LKML", "2021-09-06 <87bl569goi.ffs@tglx>", "Re: irq_set_affinity_hint return value",
                           "Thomas Gleixner", "all")
 CPU0_NOT_HOTPLUG = Source(L, "0a3abcf75bf3", "arch/x86/kernel/topology.c", "arch_register_cpu",

@@ -1,0 +1,82 @@
+"""Release boundaries of the kernel behaviour rows that auditkern confirmed (or moved) against the
+stable-queue patches and series files, the stable announcements and the tip pull / pr-tracker mails
+(see the notes in msidbg/behaviour/kernel.py).
+
+Each case is a version on either side of a boundary read this session: a stable backport newly listed
+(the series' release before it keeps the old value), or a release marked confirmed."""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg import behaviour as bh
+from tests.conftest import hit_names, run_to_end, shipped, with_kernel
+
+
+def _value(name: str, version: str) -> object:
+    row = bh.by_name()[name]
+    return bh.at(row, bh.parse_kernel(version))[0]
+
+
+@pytest.mark.parametrize(("name", "version", "value"), [
+    # c74fd80f2f41: stable-queue releases/4.10.7/series
+    ("xen_reuse_cached_pirq", "4.10", True), ("xen_reuse_cached_pirq", "4.10.6", True),
+    ("xen_reuse_cached_pirq", "4.10.7", False), ("xen_reuse_cached_pirq", "4.11", False),
+    # 12f47073a40f + a33a5d2d16cb: releases/4.17.3
+    ("affinity_busy_pending", "4.17.2", False), ("affinity_busy_pending", "4.17.3", True),
+    ("move_busy_rearm", "4.17.2", False), ("move_busy_rearm", "4.17.3", True),
+    # 33de0aa4bae9: releases/5.15.81
+    ("affinity_online_filter", "5.15.80", False), ("affinity_online_filter", "5.15.81", True),
+    # 4001d8e8762f, f8a8fe61fec8: Linux 4.19.60 / 5.1.19 / 5.2.2
+    ("free_irq_deactivate", "4.19.59", "shutdown"), ("free_irq_deactivate", "4.19.60", "delayed"),
+    ("free_irq_deactivate", "5.1.18", "shutdown"), ("free_irq_deactivate", "5.1.19", "delayed"),
+    ("free_irq_deactivate", "5.2.1", "shutdown"), ("free_irq_deactivate", "5.2.2", "delayed"),
+    ("spurious_vector_eoi", "4.19.59", True), ("spurious_vector_eoi", "4.19.60", False),
+    ("spurious_vector_eoi", "5.1.19", False),
+    # the PCI/MSI part of the 2021 series: Linux 4.4.282 / 4.9.281 / 4.14.245 / 4.19.205
+    ("msix_enable_first", "4.4.281", False), ("msix_enable_first", "4.4.282", True),
+    ("msix_enable_first", "4.9.281", True), ("msix_enable_first", "4.14.245", True),
+    ("msix_enable_first", "4.19.204", False), ("msix_enable_first", "4.19.205", True),
+    ("msix_masked_update", "4.14.244", False), ("msix_masked_update", "4.14.245", True),
+    ("affinity_before_startup", "4.19.205", True), ("affinity_before_startup", "4.14.245", False),
+    # 83dbf898a2d4 (late) and 94185adbfad5: Linux 5.10.88 / 5.4.168 / 4.19.222 / 4.14.259, 4.9.294
+    ("msix_mask_all", "4.19.205", "early"), ("msix_mask_all", "4.19.221", "early"),
+    ("msix_mask_all", "4.19.222", "late"), ("msix_mask_all", "5.10.87", "early"),
+    ("msix_mask_all", "5.10.88", "late"), ("msix_mask_all", "5.4.168", "late"),
+    ("msix_mask_all", "4.14.259", "late"), ("msix_mask_all", "4.9.294", "early"),
+    ("msix_error_clears_maskall", "4.9.293", False), ("msix_error_clears_maskall", "4.9.294", True),
+    ("msix_error_clears_maskall", "5.10.88", True),
+    # 7e0815b3e099: Linux 5.10.114, 4.19.246
+    ("xen_hvm_msi_ignore_mask", "5.10.113", False), ("xen_hvm_msi_ignore_mask", "5.10.114", True),
+    ("xen_hvm_msi_ignore_mask", "4.19.246", True),
+])
+def test_the_release_boundaries_read_in_stable_sources(name: str, version: str, value: object) -> None:
+    assert _value(name, version) == value
+
+
+@pytest.mark.parametrize(("name", "release", "commit"), [
+    ("xen_reuse_cached_pirq", "4.11", "c74fd80f2f41"),
+    ("startup_reactivates", "4.10", "08d85f3ea99f"),
+    ("affinity_busy_pending", "4.18", "12f47073a40f"),
+    ("free_irq_deactivate", "5.3", "4001d8e8762f"),
+    ("xen_affinity_target", "5.11", "88f0a9d06644"),
+    ("xen_affinity_immediate", "5.11", "1ca1b4e2c0cb"),
+    ("affinity_usr_errno", "6.12", "eb29369fa543"),
+    ("spurious_vector_eoi", "5.3", "f8a8fe61fec8"),
+])
+def test_the_mainline_releases_read_are_confirmed_and_name_their_commit(name: str, release: str,
+                                                                       commit: str) -> None:
+    change = next(c for c in bh.by_name()[name].history if c.release == release)
+    assert change.confirmed, (name, change.unconfirmed)
+    assert change.commit.startswith(commit)
+
+
+def test_a_4_10_7_guest_asks_xen_for_a_fresh_pirq_as_4_11_does() -> None:
+    """The seed-002 NVMe scenario (af42b8d12f8a's re-use on 4.9) on 4.10.6 still re-uses the cached
+    pirq and hits the conflict; 4.10.7 carries the revert (stable-queue releases/4.10.7/series) and
+    probes all three controllers, as the shipped 4.11 fix does."""
+    scn = shipped("xen-pirq-reuse-nvme")
+    assert "pirq-conflict" in hit_names(run_to_end(with_kernel(scn, version="4.10.6")))
+    fixed = run_to_end(with_kernel(scn, version="4.10.7"))
+    assert "pirq-conflict" not in hit_names(fixed)
+    assert "probe-failed" not in hit_names(fixed)
