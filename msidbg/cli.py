@@ -183,6 +183,7 @@ def _run(args: argparse.Namespace) -> int:
         import dataclasses
 
         scn = dataclasses.replace(scn, schedule=args.schedule)
+    _check_schedule_options(scn.schedule, args.depth, args.window, args.file)
     sch = None
     if args.depth is not None or args.window is not None:
         from msidbg.model import resolve_schedule
@@ -202,6 +203,17 @@ def _run(args: argparse.Namespace) -> int:
     if res.note:
         print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
+
+
+def _check_schedule_options(schedule: str, depth: int | None, window: str | None, path: str) -> None:
+    """--depth and --window mean nothing to the ordered schedule: given to it (a file without
+    schedule:, no --schedule) they changed nothing -- the same run, the same state hash -- and
+    said nothing. (--depth with random changes nothing either, but explore's re-run commands
+    pass it: it stays allowed.)"""
+    for option, value in (("--depth", depth), ("--window", window)):
+        if value is not None and schedule == "ordered":
+            raise MsidbgError(f"{option}: the run's schedule is ordered (expected --schedule random, pct or "
+                              "delay, or a file whose schedule: is one)", path)
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -256,8 +268,11 @@ def _replay(args: argparse.Namespace) -> int:
         return _scenario(args)
     if args.output is not None:
         raise guard.UsageError("replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')")
-    session = Session.open(args.file, verify=not args.no_verify)
-    summ = session.summary()
+    from msidbg.debugger import progress
+
+    with progress.for_cli(args.json):   # the verifying replay of a long snapshot
+        session = Session.open(args.file, verify=not args.no_verify)
+        summ = session.summary()
     print(_json(summ) if args.json else headless.human(summ))
     return EXIT_OK
 

@@ -243,6 +243,10 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
 
         def error(self, message: str) -> Any:
             where = self.prog.removeprefix("msidbg").strip()
+            option = message.removeprefix("argument ").split(":")[0].split("/")[-1]
+            if message.endswith(": expected one argument") and option.startswith("--"):
+                # '--window -1us': argparse takes a value starting with '-' for an option
+                message += f" (none given, or it starts with '-': then write {option}=VALUE)"
             raise UsageError(f"{where + ': ' if where else ''}{message} (see '{self.prog} --help')")
 
         def _get_formatter(self) -> argparse.HelpFormatter:

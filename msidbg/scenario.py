@@ -539,6 +539,12 @@ def _passthrough(f: Fields, platform: Platform) -> bool:
     if passthrough and not platform.kind.startswith("xen-"):
         what = f"passthrough is only meaningful on Xen, not {platform.kind} (expected false, or a xen-* platform)"
         fail(f.path("passthrough"), f.items["passthrough"], what)
+    if not passthrough and platform.kind == "xen-pv":
+        # arch/x86/pci/xen.c: a PV guest has no local APIC vector domain and no device model; every
+        # PCI device it has is pciback's, reached through pcifront (xen_setup_msi_irqs)
+        what = ("a Xen PV guest reaches PCI devices only through pcifront: there is no emulated device "
+                "and no local APIC vector for one (expected passthrough: true on xen-pv)")
+        fail(f.path("passthrough"), f.items.get("passthrough", f.y), what)
     return passthrough
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from msidbg import guard
+from msidbg.debugger import progress
 from msidbg.errors import MsidbgError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -63,11 +64,12 @@ def _why(args: argparse.Namespace) -> int:
     if args.at is not None and args.path is None:
         raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
                           args.file)
-    s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
-                    event=args.event, at=args.at if args.path else None)
     try:
-        target = target_for(s, args.file, hit=args.hit, event=args.event, path_expr=args.path)
-        why = s.why(target)
+        with progress.for_cli(args.json):   # a scenario runs to the end first: tell a terminal how far
+            s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
+                            event=args.event, at=args.at if args.path else None)
+            target = target_for(s, args.file, hit=args.hit, event=args.event, path_expr=args.path)
+            why = s.why(target)
     except WhyError as e:
         raise MsidbgError(str(e), args.file) from None
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
@@ -82,9 +84,14 @@ def _why(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    import sys
+
     from msidbg.debugger.diff import diff_files, render
 
-    result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
+    if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
+        raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", args.a)
+    with progress.for_cli(args.json):
+        result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
     if args.tui:
         return _diff_tui(result, args.a)
     if args.json:

@@ -53,7 +53,7 @@ cpus: 2
 platform: {kind: xen-pv}
 kernel: {%s}
 devices:
-  n0: {bdf: "02:00.0", kind: generic, msix: {table_size: 2}}
+  n0: {bdf: "02:00.0", kind: generic, passthrough: true, msix: {table_size: 2}}
 run:
   - {at: 0, do: alloc_vectors, dev: n0, mode: msix, vectors: 2}
 """

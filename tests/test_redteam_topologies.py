@@ -88,9 +88,19 @@ def test_a_non_maskable_msi_moving_between_two_cpus_tears_where_no_plug_applies(
 
 def test_an_xhci_alone_moves_without_changing_its_vector_so_nothing_tears() -> None:
     """Without another device every CPU's lowest free vector is 0x21: each move changes only the
-    destination, so the plain two-write update (5.5) never sends a pair that was not programmed."""
-    eng = run_to_end(scenario("""
+    destination, so the plain two-write update (5.5) never sends a pair that was not programmed.
+    The xHCI hard handler (500ns) is faster than its 1us stream, as in the msi-torn-affinity-update
+    family: a slower one never leaves handle_edge_irq's loop after the first move (see below)."""
+    eng = run_to_end(scenario(XHCI_ALONE))
+    t = totals(eng, "xhci")
+    assert (t["raised"], t["delivered"], t["lost"], t["spurious"]) == (1200, 1200, 0, 0)
+    assert {e.fields["vector"] for e in events_of(eng, "vector.assign") if e.dev == "xhci"} == {0x21}
+    assert {e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "xhci"} == {0, 1, 2, 3}
+
+
+XHCI_ALONE = """
         name: xhci-alone
+        costs: {handler: 500ns}
         cpus: 4
         kernel: {version: "5.5"}
         devices:
@@ -105,11 +115,27 @@ def test_an_xhci_alone_moves_without_changing_its_vector_so_nothing_tears() -> N
           - {at: 700us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 1}
           - {at: 900us, on: 0, do: cpu_offline, cpu: 1}
           - {at: 1000us, on: 0, do: cpu_online, cpu: 1}
-        """))
-    t = totals(eng, "xhci")
-    assert (t["raised"], t["delivered"], t["lost"], t["spurious"]) == (1200, 1200, 0, 0)
-    assert {e.fields["vector"] for e in events_of(eng, "vector.assign") if e.dev == "xhci"} == {0x21}
-    assert {e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "xhci"} == {0, 1, 2, 3}
+        """
+
+
+def test_an_xhci_handler_slower_than_its_stream_keeps_the_old_cpu_in_the_edge_loop_after_a_move() -> None:
+    """The same run with the 1.5us default handler on the 1us stream. After the first move every
+    edge reaches CPU2 while CPU1 is in the action (IRQD_IRQ_INPROGRESS): IRQS_PENDING, mask_ack_irq
+    (no mask bit: only the ack, whose irq_complete_move sends the cleanup IPI), and CPU1's do/while
+    runs the action again -- before it ends the next edge is pending (kernel/irq/chip.c
+    handle_edge_irq). CPU1 never leaves hardirq, never takes the cleanup IPI, so each later
+    set_affinity's move fails -EBUSY at the ack (apicd's clist still hashed): the irq stays on CPU2."""
+    eng = run_to_end(scenario(XHCI_ALONE.replace("costs: {handler: 500ns}", "costs: {handler: 1500ns}")))
+    assert {e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "xhci"} == {1, 2}
+    evs = [eng.log.event(i) for i in range(1, len(eng.log) + 1)]
+    pend = [e for e in evs if e.kind == "kernel" and "IRQS_PENDING" in str(e.fields.get("what"))]
+    first = pend[0].time_ns
+    before_offline = [e for e in evs if first <= e.time_ns < 900_000]     # cpu_offline at 900us
+    assert {e.cpu for e in before_offline if e.kind == "irq.handler"} == {1}
+    assert {e.cpu for e in pend} == {2} and len(pend) > 600      # ~one per edge from 204us to 900us
+    assert not any(e.kind == "apic.accept" and e.cpu == 1 for e in before_offline)   # no cleanup IPI
+    ebusy = [e for e in before_offline if e.kind == "kernel" and e.fields.get("value") == -16]
+    assert ebusy and {e.fields["prog"] for e in ebusy} == {"msi_set_affinity"}
 
 
 @pytest.mark.parametrize(("offline", "lost", "spurious"), [(1, 20, 10), (3, 0, 0)])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from msidbg import guard
+from msidbg.guard import escape
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -113,11 +114,13 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from msidbg.bugio.report import render
+    from msidbg.debugger import progress
 
     if args.output not in (None, "-"):
         _check_output(args.output, args.file)
-    _write(args.output or "-", render(args.file, markdown=args.markdown, inline=args.inline,
-                                           verify=not args.no_verify))
+    with progress.for_cli():    # a scenario runs first, a snapshot is verified by replay
+        text = render(args.file, markdown=args.markdown, inline=args.inline, verify=not args.no_verify)
+    _write(args.output or "-", text)
     return 0
 
 
@@ -134,6 +137,18 @@ def _check_output(out: str, source: str) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from msidbg.debugger import progress
+
+    with progress.for_cli():    # the run (or the snapshot's replay) before the trace is written
+        events, run = _export_run(args)
+    t = run.totals
+    print(f"wrote {escape(args.perfetto)}: {events} events, {t.signals} signals ({t.delivered} delivered, "
+          f"{t.lost} lost, {t.in_flight} in flight); open it in ui.perfetto.dev", file=sys.stderr)
+    return 0
+
+
+def _export_run(args: argparse.Namespace) -> tuple[int, Any]:
+    """(events run, the trace's replay)."""
     from msidbg.bugio.perfetto import export
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
@@ -155,11 +170,7 @@ def _export(args: argparse.Namespace) -> int:
         mark = None      # the snapshot's cursor is past the trace's end
     else:
         s.run(None if args.max_events is None else args.max_events - s.cursor)
-    run = export(s, args.perfetto, mark=mark)
-    t = run.totals
-    print(f"wrote {args.perfetto}: {s.cursor} events, {t.signals} signals ({t.delivered} delivered, {t.lost} lost, "
-          f"{t.in_flight} in flight); open it in ui.perfetto.dev", file=sys.stderr)
-    return 0
+    return s.cursor, export(s, args.perfetto, mark=mark)
 
 
 def _serve(args: argparse.Namespace) -> int:

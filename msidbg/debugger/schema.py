@@ -130,7 +130,7 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
         if type(index) is int and 0 <= index < len(value):
             return value[index]
         if fixed and type(index) is int:
-            return PathProblem(f"{shown} has {len(value)} entries, no [{_show(index)}] "
+            return PathProblem(f"{shown} has {len(value)} entries, no [{index}] "   # an index: decimal, as typed
                                f"(expected an index 0..{len(value) - 1})", col)
         return value[0] if value else UNKNOWN
     if isinstance(value, dict):

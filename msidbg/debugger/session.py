@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from msidbg.debugger import breakpoints as bpmod
+from msidbg.debugger import progress
 from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
 from msidbg.debugger.changes import write_events
 from msidbg.debugger.motion import DEFAULT_MEMORY, Cmd, Motion, Stop
@@ -420,6 +421,8 @@ class Session:
                     next(gen)
                 except StopIteration as done:
                     return self._finish(done.value)
+                if progress.active is not None:     # a CLI command at a terminal (progress.py)
+                    progress.active.tick(self)
         finally:
             gen.close()
             self._busy = False

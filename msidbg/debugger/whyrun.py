@@ -58,7 +58,8 @@ def target_for(s: Session, path: str, hit: int | None = None, event: int | None 
     if hit is not None:
         if hit >= len(armed):
             have = f"0..{len(armed) - 1}" if armed else "none"
-            raise WhyError(f"no hit {hit}: the run has {len(armed)} armed breakpoint hits ({have})")
+            hits = "armed breakpoint hit" + ("" if len(armed) == 1 else "s")
+            raise WhyError(f"no hit {hit}: the run has {len(armed)} {hits} ({have})")
         return armed[hit]
     stop = s.last_stop
     if stop.reason == "breakpoint" and stop.event > 0:

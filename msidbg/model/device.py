@@ -444,7 +444,8 @@ def release(eng: Any, name: str, idx: int) -> None:
     # Which bit this release is for is what scheduled it (``_schedule_release``): an MSI-X
     # pending bit, or an MSI one -- not whether MSI-X happens to be enabled when it runs (MSI-X
     # may have been disabled in between, by another CPU at the same instant).
-    if msix is not None and msix["releasing"][idx]:
+    # (an MSI message index may be beyond the MSI-X table: a device with 2 entries and 8 MSI messages)
+    if msix is not None and idx < len(msix["releasing"]) and msix["releasing"][idx]:
         msix["releasing"][idx] = 0
         if not msix["ctrl"] & MSIX_ENABLE:
             eng.emit(K.MSI_HELD, -1, name, idx, eng.s("PBA: MSI-X disabled before release"))

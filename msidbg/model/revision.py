@@ -105,6 +105,10 @@ Revisions:
   unmasks and runs it again (handle_irq_event's loop). The msi-torn-affinity-update family gives its
   xHCI handler 500ns (it was the 1.5us default, slower than the 1us stream: two CPUs ran one irq's
   action at once, which Linux never does).
+  Under a schedule with a window (pct, delay; random with ``timing.window``) a pick of
+  a later item no longer lets the clock go back for the next one (the run no longer depends on how
+  it is chunked: a replay from a checkpoint diverged); signals Xen held behind an in-flight host irq
+  are lost when unmap_domain_pirq frees it (they stayed in flight past the end of the run).
   Also (kernfid3): pci_enable_msi[x]_range / pci_alloc_irq_vectors retry a setup that answers a positive
   count (a partly allocated MSI-X setup: the descriptors that got an irq; a Multi-MSI block: 1), and a
   descriptor whose allocation failed keeps irq 0; a Xen HVM guest's bound pirqs are counted so only

@@ -205,6 +205,12 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     irq = rec["irq"]
     hirq = x["irqs"].pop(irq)
     del x["vector_irq"][hirq["vector"]]
+    # signals that waited behind the unacknowledged host irq (ACKTYPE_EOI, in flight) sit on a host
+    # vector that is freed now: nothing will deliver them
+    for dev, idx, n in hirq["held"]:
+        acct.lost(eng, dev, idx, n, f"were held behind host irq {irq} (awaiting the guest's EOI) when "
+                  f"unmap_domain_pirq freed it with pirq {pirq}")
+    hirq["held"] = []
     k = key(hirq["dev"], hirq["entry"])
     if x["entry_irq"].get(k) == irq:
         del x["entry_irq"][k]

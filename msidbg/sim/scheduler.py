@@ -255,6 +255,11 @@ class Engine:
                 if t > now:
                     w["now"] = now = t
                 handlers[(item := pick(heap))[2]](self, item)
+                # a policy may run a later item than the earliest (pct/delay/random within their
+                # window): ``_take`` moved the clock to it, and the earlier items now run at that
+                # time, never back at their own -- the same whether the run goes one event per
+                # ``advance`` or many
+                now = w["now"]
                 ended = False
             else:
                 self.model.finish(self)

@@ -183,9 +183,18 @@ class MsidbgApp(UnverifiedWorld, Commands):
         else:
             self.driver.settle()
         self.show(follow=True)
-        self.call_after_refresh(self._focus_events)
+        self.call_after_refresh(self._focus_start)
 
-    def _focus_events(self) -> None:
+    def _focus_start(self) -> None:
+        """Where the keys start. Wide (every pane on screen): the event log, whose up/down and
+        enter pick an event. Narrow (the panes stack and the main area scrolls to the focused
+        one): the vector table, the top of the stack -- focusing the log, third in the stack,
+        would scroll the vector table and the APIC grids (the state the stop is about) off the
+        screen, while the status line below already shows the cursor's event and the stop."""
+        if self.screen.has_class("-narrow"):
+            self.query_one(VectorTable).focus(scroll_visible=False)
+            self.query_one("#main").scroll_home(animate=False)
+            return
         for rows in self.query(EventRows):
             rows.focus()
 

@@ -16,18 +16,35 @@ from textual.widgets import Footer, Static
 
 from msidbg.debugger.diff import DiffResult, Run
 from msidbg.guard import escape
+from msidbg.sim.events import Event
 from msidbg.tui.eventfilter import event_text
 
+#: a side narrower than this (an 80-column terminal's 38) leaves out the virtual time: with it
+#: the kind was cut to its first letter, and the kind is what tells two runs apart
+NARROW_SIDE = 60
 
-def window(run: Run, cursor: int | None, height: int, mark: set[int]) -> Content:
-    """``height`` log lines of ``run`` centred on ``cursor`` (the cursor's line marked)."""
+
+def line_text(ev: Event, narrow: bool, digits: int = 8) -> str:
+    """An event's log line; ``narrow``: without the virtual time (the status line and the wide
+    layout keep it) and the index ``digits`` wide (the longer log's)."""
+    if not narrow:
+        return event_text(ev)
+    cpu = f"cpu{ev.cpu}" if ev.cpu is not None else ""
+    return f"{ev.index:>{digits}} {cpu:<5} {ev.dev or '':<6} {ev.kind:<14} {ev.describe()}"
+
+
+def window(run: Run, cursor: int | None, height: int, mark: set[int], width: int = 80, digits: int = 8) -> Content:
+    """``height`` log lines of ``run`` centred on ``cursor`` (the cursor's line marked), for a
+    side ``width`` columns wide (``digits``: of the longer run's last event)."""
     total = len(run.log)
     centre = cursor if cursor is not None else 1
     first = max(1, min(centre - height // 2, total - height + 1))
     parts: list[Content | str | tuple[str, str]] = []
     for e in range(first, min(total, first + height - 1) + 1):
         ev = run.session.event(e)
-        text = escape(event_text(ev).rstrip()) if ev is not None else f"{e:>8} ?"
+        narrow = width < NARROW_SIDE
+        text = escape(line_text(ev, narrow, digits).rstrip()) if ev is not None else \
+            f"{e:>{digits if narrow else 8}} ?"
         style = "reverse" if e == cursor else ("bold $error" if e in mark else "")
         parts += [(("▶" if e == cursor else " ") + text, style), "\n"]
     return Content.assemble(*parts) if parts else Content("(no events)")
@@ -86,8 +103,10 @@ class DiffApp(App[None]):
         a, b = self.cursors()
         height = max(3, self.size.height - 7)
         sa, sb = self.query_one("#side-a", Static), self.query_one("#side-b", Static)
-        sa.update(window(self.r.a, a, height, self.marks_a))
-        sb.update(window(self.r.b, b, height, self.marks_b))
+        width = sa.content_size.width or self.size.width // 2 - 2
+        digits = len(str(max(len(self.r.a.log), len(self.r.b.log))))
+        sa.update(window(self.r.a, a, height, self.marks_a, width, digits))
+        sb.update(window(self.r.b, b, height, self.marks_b, width, digits))
         sa.set_class(not self.side_b, "-active")
         sb.set_class(self.side_b, "-active")
         self.query_one("#diff-status", Static).update(self.status(a, b))

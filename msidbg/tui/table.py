@@ -39,6 +39,13 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 )
 #: the guest's view of a passthrough entry (QEMU's emulated table) and the pirq QEMU mapped for it
 GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("│ guest addr", 12), ("guest msg", 9), ("gM", 2), ("qpirq", 5))
+#: narrower widths, for a pane the full columns do not fit (a passthrough device's 92 columns in
+#: an 80-column terminal): the widest value of each still fits (an entry ``msi31``, a 32-bit
+#: address, ``pirq 255`` / ``0x21 i12``, ``pirq 255 port 10``), the titles no longer pad them
+COMPACT_WIDTHS = {"entry": 5, "address": 8, "vector": 8, "kernel cpu/vec": 16}
+#: compact: the guest's message decoded in one cell (``pirq N``, or ``dst/vector``) instead of
+#: its address and vector (the click description of a row still gives the address)
+COMPACT_GUEST_COLUMNS: tuple[tuple[str, int], ...] = (("│ guest msg", 11), ("gM", 2), ("qpirq", 5))
 #: QEMU's "no pirq" (hw/xen/xen_pt.h XEN_PT_UNASSIGNED_PIRQ)
 UNASSIGNED_PIRQ = -1
 
@@ -63,10 +70,29 @@ def latches(w: World, dev: str) -> bool:
     return any(q in w["devices"][dev]["quirks"] for q in LATCH_QUIRKS)
 
 
-def columns(w: World, dev: str) -> tuple[tuple[str, int], ...]:
-    """The columns of this device's rows: no ``latched`` unless it latches, guest view if passthrough."""
+def columns(w: World, dev: str, compact: bool = False) -> tuple[tuple[str, int], ...]:
+    """The columns of this device's rows: no ``latched`` unless it latches, guest view if
+    passthrough; ``compact``: the narrower set (``COMPACT_WIDTHS``, ``COMPACT_GUEST_COLUMNS``)."""
     cols = COLUMNS if latches(w, dev) else tuple(c for c in COLUMNS if c[0] != "latched")
-    return cols + GUEST_COLUMNS if guest_table(w, dev) is not None else cols
+    if compact:
+        cols = tuple((title, COMPACT_WIDTHS.get(title, width)) for title, width in cols)
+    if guest_table(w, dev) is None:
+        return cols
+    return cols + (COMPACT_GUEST_COLUMNS if compact else GUEST_COLUMNS)
+
+
+def line_width(cols: tuple[tuple[str, int], ...], gap: int = 1) -> int:
+    """The columns' width with a gap between two."""
+    return sum(width + gap for _, width in cols) - gap
+
+
+def fitting_columns(w: World, dev: str, width: int) -> tuple[tuple[tuple[str, int], ...], bool]:
+    """(columns, compact): the full columns if a line of them fits in ``width``, else the
+    compact ones (which a narrower pane scrolls horizontally)."""
+    full = columns(w, dev)
+    if line_width(full) <= width:
+        return full, False
+    return columns(w, dev, compact=True), True
 
 
 def guest_table(w: World, dev: str) -> list[dict[str, Any]] | None:
@@ -162,8 +188,9 @@ def msi_enabled_count(w: World, dev: str) -> int:
     return 1 << ((msi["ctrl"] >> 4) & 7) if msi else 0
 
 
-def row_cells(w: World, dev: str, row: int) -> list[Cell]:
-    """The cells of one row, each with the name of the style that marks it (or "")."""
+def row_cells(w: World, dev: str, row: int, compact: bool = False) -> list[Cell]:
+    """The cells of one row, each with the name of the style that marks it (or ""); ``compact``:
+    those of ``columns(compact=True)``."""
     n = msix_count(w, dev)
     if row >= n and row - n >= msi_enabled_count(w, dev):
         return [(f"msi{row - n}", ""), ("(beyond Multiple Message Enable)", "")]
@@ -183,7 +210,7 @@ def row_cells(w: World, dev: str, row: int) -> list[Cell]:
     if not latches(w, dev):
         del cells[6]
     if row < n:
-        cells += guest_cells(w, dev, row)
+        cells += guest_cells(w, dev, row, compact)
     return cells
 
 
@@ -197,8 +224,18 @@ def describe_row(w: World, dev: str, row: int) -> str:
     dst, vec = dest_vector_in(w, lo, hi, data)
     bits = " ".join(b for b, on in (("masked", masked), ("pending", pending)) if on)
     desc = kernel_irq(w, dev, row)
-    kernel = f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}" if desc else "no irq"
-    return f"{dev} {name}: sends {vec} to APIC {dst}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
+    kernel = "no irq" if desc is None else f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}"
+    if desc is not None and desc["irq"] in w["kernel"].get("xen", {}).get("irqs", {}):
+        kernel = f"irq {desc['irq']}, {_kernel_view(w, desc)}"    # a Xen pirq irq: no x86 vector
+    sends = f"sends {vec}" + (f" to APIC {dst}" if dst != "-" else "")
+    text = f"{dev} {name}: {sends}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
+    guest = guest_table(w, dev)
+    if guest is not None and row < len(guest):     # what the guest wrote (the compact table drops its address)
+        lo, hi, data, ctrl = guest[row]["latch"]
+        pirq = guest[row].get("pirq", UNASSIGNED_PIRQ)
+        text += (f"; guest wrote {address(lo, hi)}/{data:#x}{' masked' if ctrl & 1 else ''}, qemu pirq "
+                 f"{'-' if pirq == UNASSIGNED_PIRQ else pirq}")
+    return text
 
 
 def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:
@@ -215,18 +252,21 @@ def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:
     return ("M", "masked") if masked else ("·", "")
 
 
-def guest_cells(w: World, dev: str, row: int) -> list[Cell]:
-    """The guest's view of a passthrough entry beside the physical one, differences marked."""
+def guest_cells(w: World, dev: str, row: int, compact: bool = False) -> list[Cell]:
+    """The guest's view of a passthrough entry beside the physical one: its address and
+    message (``compact``: the message alone, ``pirq N`` or ``dst/vector``), its mask bit and
+    the pirq QEMU mapped for it."""
     table = guest_table(w, dev)
     if table is None or row >= len(table):
         return []
     g = table[row]
     lo, hi, data, ctrl = g["latch"]
-    _, vec = dest_vector(lo, hi, data)
+    dst, vec = dest_vector(lo, hi, data)
     gm = bool(ctrl & 1)
     pirq = g.get("pirq", UNASSIGNED_PIRQ)
-    return [("│ " + address(lo, hi), ""), (vec, ""), ("M" if gm else "·", "masked" if gm else ""),
-            ("-" if pirq == UNASSIGNED_PIRQ else str(pirq), "")]
+    view = [("│ " + f"{dst}/{vec}" if dst != "-" else "│ " + vec, "")] if compact else \
+        [("│ " + address(lo, hi), ""), (vec, "")]
+    return view + [("M" if gm else "·", "masked" if gm else ""), ("-" if pirq == UNASSIGNED_PIRQ else str(pirq), "")]
 
 
 def _latched(w: World, dev: str, latched: list[int] | None) -> str:

@@ -96,8 +96,10 @@ remove = action("remove", "driver_remove", "free_irq for each requested vector, 
 @remove.step
 def free_next(k: Any, loc: dict[str, Any]) -> None:
     descs = pci.pdev(k, loc["dev"])["descs"]
+    irqs = k.w["irqs"]
     i = loc.get("i", 0)
-    while i < len(descs) and k.w["irqs"][descs[i]["irq"]]["action"] is None:
+    # an irq another CPU's pci_free_irq_vectors already freed (its descriptor not gone yet) has no action
+    while i < len(descs) and (descs[i]["irq"] not in irqs or irqs[descs[i]["irq"]]["action"] is None):
         i += 1
     if i >= len(descs):
         k.call("pci_free_irq_vectors", dev=loc["dev"])

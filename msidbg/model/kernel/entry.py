@@ -127,9 +127,12 @@ def _unhandled(v: int) -> str:
 
 
 #: the pc of common_interrupt's frame under a dispatched handler (its only step is done)
-_CI_END = len(common_interrupt.steps)
+_CI_END = CI_END = len(common_interrupt.steps)
 #: flow handler program -> the pc of its loop's next iteration (``rerun``), for ``defer``
 RERUN: dict[str, int] = {}
+#: flow handler program -> (cpu, irq, fallback vector) -> the frames of the interrupt entry that runs
+#: it, for ``defer`` to put back under a loop on a CPU whose stack emptied when the action began
+LOOP_ENTRY: dict[str, Any] = {}
 
 
 @handle_edge_irq.step
@@ -221,20 +224,35 @@ def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
     irq = desc["irq"]
     first = not desc.get("pending")
     desc["pending"] = True
-    desc["pending_src"] = list(desc.get("pending_src") or []) + [list(s) for s in loc.get("src") or ()]
     loc["deferred"] = 1
     if first:
         c = k.w["cpus"][ip]
         prog = k.frame["prog"]
-        frame = new_frame(prog, {"irq": irq, "vector": loc.get("vector", -1), "src": [],
+        stack = c["irq"]["stack"]
+        if not stack:
+            # the action's interrupt entry is still under the loop (the model popped its frames when
+            # the action began)
+            stack += LOOP_ENTRY[prog](c, irq, loc.get("vector", -1))
+        vector = stack[0]["locals"].get("vector", -1) if stack else loc.get("vector", -1)
+        frame = new_frame(prog, {"irq": irq, "vector": vector, "src": [],
                                  "port": loc.get("port", 0), "pending_from": k.cpu_id})
         frame["pc"] = RERUN[prog]
-        c["irq"]["stack"].append(frame)
+        stack.append(frame)
         eng.model.wake(eng, c)
-    n = sum(s[2] for s in loc.get("src") or ())
-    eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
-                   note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING ({n} signal(s) left to its loop)")
+    if "src" in loc:    # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
+        hand_over(k, desc, loc["src"], ip)
     k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc["dev"])
+
+
+def hand_over(k: Any, desc: dict[str, Any], src: list[list[Any]], ip: int = -1) -> None:
+    """IRQS_PENDING: the signals of an edge left to the loop of the CPU in the action (``ip``;
+    -1: ``desc["inprogress"]``) join ``desc["pending_src"]``."""
+    irq = desc["irq"]
+    ip = desc["inprogress"] if ip < 0 else ip
+    desc["pending_src"] = list(desc.get("pending_src") or []) + [list(s) for s in src]
+    n = sum(s[2] for s in src)
+    k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
+                     note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING ({n} signal(s) left to its loop)")
 
 
 def mask_first(k: Any, desc: dict[str, Any], chip_mask: Any) -> bool:
@@ -487,7 +505,16 @@ if _no_cleanup_vector not in _build.PLATFORM_BUILDERS:
     _build.PLATFORM_BUILDERS.append(_no_cleanup_vector)
 
 
+def _edge_entry(c: dict[str, Any], irq: int, vector: int) -> list[dict[str, Any]]:
+    """Under handle_edge_irq's loop: common_interrupt, its dispatch done (it returns when the loop
+    does), on the vector CPU ``c`` took the irq on (its slot stays mapped while it runs the action:
+    a move's cleanup runs on that CPU, after it)."""
+    v = min((v for v, s in c["vector_irq"].items() if s == irq), default=vector)
+    return [{"prog": common_interrupt.name, "pc": _CI_END, "locals": {"vector": v}}]
+
+
 RERUN[handle_edge_irq.name] = handle_edge_irq.labels["rerun"]
+LOOP_ENTRY[handle_edge_irq.name] = _edge_entry
 
 
 def finish_pending(eng: Any) -> None:

@@ -101,6 +101,13 @@ EDGE_PENDING = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq (irq_may
                        "mask_ack_irq; do { unmask if pending and masked; handle_irq_event } while pending)", "all"),
                 Source(L, "v6.6", "kernel/irq/handle.c", "handle_irq_event (clears IRQS_PENDING, sets "
                        "IRQD_IRQ_INPROGRESS, drops desc->lock around the action)", "all"))
+#: the Xen pirq chip's side of the same flow: xen_bind_pirq_msi_to_irq installs handle_edge_irq with
+#: xen_pirq_chip, whose irq_mask_ack is mask_ack_pirq (disable_dynirq: the port's mask, then
+#: eoi_pirq: clear_evtchn, PHYSDEVOP_eoi) and irq_unmask enable_dynirq; the same in the 3.x
+#: drivers/xen/events.c and every events_base.c read (before and after the 5.10 lateeoi rework)
+XEN_PIRQ_EDGE = Source(L, "v6.6", "drivers/xen/events/events_base.c",
+                       "xen_bind_pirq_msi_to_irq (handle_edge_irq), xen_pirq_chip (.irq_mask_ack = mask_ack_pirq, "
+                       ".irq_unmask = enable_dynirq), mask_ack_pirq", "all")
 FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
 CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
@@ -439,3 +446,14 @@ reading("kernel.edge.inprogress-pending",
         source=EDGE_PENDING,
         quote="if (!irq_may_run(desc)) { desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock; }",
         module=M + ".entry")
+
+reading("kernel.edge.xen-pirq-pending",
+        "A Xen guest's MSI pirq runs the same handle_edge_irq (xen_bind_pirq_msi_to_irq): an event that "
+        "reaches a vCPU while the irq's action runs on another (the port was rebound meanwhile) sets "
+        "IRQS_PENDING and runs mask_ack_pirq -- the event channel's mask, then eoi_pirq (clear_evtchn, "
+        "PHYSDEVOP_eoi) -- with no action; the vCPU in the action unmasks the port (enable_dynirq) and "
+        "runs the action again for the events it cleared.",
+        source=(*EDGE_PENDING, XEN_PIRQ_EDGE),
+        quote="static void mask_ack_pirq(struct irq_data *data) { disable_dynirq(data); eoi_pirq(data); } ... "
+              ".irq_mask_ack = mask_ack_pirq,",
+        module="msidbg.model.kernel.xen_events")

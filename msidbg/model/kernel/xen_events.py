@@ -27,6 +27,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
 from msidbg.model.kernel import entry, irq
+from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
@@ -324,7 +325,12 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
-    if "probes" in w or w["irqs"][irq_no]["move_pending"]:   # (a pending move: the ack calls irq_move_irq)
+    desc = w["irqs"][irq_no]
+    if "probes" in w or desc["move_pending"] or (
+            (desc.get("lock", -1) >= 0 or desc.get("inprogress", -1) >= 0)
+            and (_in_action(w, desc, k.cpu_id) >= 0 or _lock_holder(w, desc, k.cpu_id) >= 0)):
+        # (a pending move: the ack calls irq_move_irq; the irq in progress on another vCPU, or its
+        # desc->lock held there: the ack spins or leaves the event to that vCPU's loop)
         k.call_then(step, _EDGE, irq=irq_no, port=port)
         return
     loc: dict[str, Any] = {"irq": irq_no, "port": port}
@@ -338,19 +344,33 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
 
 
 edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
-               source=C.LINUX_EDGE)
+               source=(*C.LINUX_EDGE, *S.EDGE_PENDING, S.XEN_PIRQ_EDGE))
 
 
 @edge.step
 def ack(k: Any, loc: dict[str, Any]) -> None:
-    """``eoi_pirq`` as the ack: clear_evtchn ... Before 1ca1b4e2c0cb (``kernel.xen_affinity_immediate``
-    false) the pirq chip has no IRQ_MOVE_PCNTXT: an affinity change waits as a pending move, which
-    eoi_pirq applies here (``irqd_is_setaffinity_pending``: mask, clear_evtchn,
-    irq_move_masked_irq -> set_affinity_irq, unmask)."""
+    """handle_edge_irq under desc->lock: ``irq_may_run`` first -- the irq's action running on another
+    vCPU (IRQD_IRQ_INPROGRESS: the port was rebound meanwhile) makes this event IRQS_PENDING and
+    the ack ``mask_ack_pirq``: disable_dynirq (the port's mask) before eoi_pirq, and no action here
+    (``entry.defer``: that vCPU's loop runs it). Then ``eoi_pirq`` as the ack: clear_evtchn ...
+    Before 1ca1b4e2c0cb (``kernel.xen_affinity_immediate`` false) the pirq chip has no
+    IRQ_MOVE_PCNTXT: an affinity change waits as a pending move, which eoi_pirq applies here
+    (``irqd_is_setaffinity_pending``: mask, clear_evtchn, irq_move_masked_irq -> set_affinity_irq,
+    unmask)."""
+    desc = k.w["irqs"][loc["irq"]]
+    if "deferred" not in loc:
+        if (desc.get("lock", -1) >= 0 or desc.get("inprogress", -1) >= 0) and not entry.may_run(k, desc, loc):
+            return
+        desc["lock"] = k.cpu_id
+    elif loc["deferred"] == 1:      # mask_ack_pirq: disable_dynirq first
+        loc["deferred"] = 2
+        if entry.mask_first(k, desc, irq.CHIP_MASK):
+            return
     port = loc["port"]
     loc["src"] = src = evtchn.clear(k.eng, port)
-    desc = k.w["irqs"][loc["irq"]]
     k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    if "deferred" in loc and src:   # the events it cleared are the loop's to handle
+        entry.hand_over(k, desc, src)
     if desc["move_pending"] and desc["started"]:
         k.call("irq_move_irq", irq=loc["irq"])
 
@@ -358,13 +378,27 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
 @edge.step
 def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
     """... then PHYSDEVOP_eoi, before the handler runs (every interrupt of a pirq Xen answered
-    XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it)."""
+    XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it). An IRQS_PENDING event's
+    flow handler returns here (mask_ack_pirq done)."""
     info = k.w["kernel"]["xen"]["irqs"].get(loc["irq"])
     if info is not None and info.get("needs_eoi"):      # pirq_eoi(k, info), inlined (every interrupt)
         eng = k.eng
         pirq = info["pirq"]
         rc = X.pirq_eoi(eng, pirq)
         k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, "hypercall")
+    if "deferred" in loc:
+        k.w["irqs"][loc["irq"]]["lock"] = -1
+        k.ret(0)
+    else:
+        k.goto("handle")
+
+
+@edge.step
+def rerun(k: Any, loc: dict[str, Any]) -> None:
+    """handle_edge_irq's do/while on the vCPU whose action an event found in progress (``entry.defer``
+    put this frame back): IRQS_PENDING on a masked, enabled irq -- enable_dynirq unmasks the port --
+    and the action once more, for the events the other vCPU cleared (``entry.rerun_loop``)."""
+    entry.rerun_loop(k, loc, irq.CHIP_MASK)
 
 
 @edge.step
@@ -389,6 +423,19 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
 _UPCALL_VECTOR, _signalled, _l2_more = evtchn.UPCALL_VECTOR, ABI.signalled, ABI.l2_more
 _FIFO, _L2, _HANDLERS, _consume = fifo.name, l2.name, frozenset(_HANDLE.values()), ABI.fifo_consume
 _EDGE = edge.name
+_in_action, _lock_holder = entry.in_action, entry.lock_holder
+
+
+def _loop_entry(c: dict[str, Any], irq_no: int, vector: int) -> list[dict[str, Any]]:
+    """Under a Xen pirq's handle_edge_irq loop: the callback vector's common_interrupt and the upcall,
+    which checks evtchn_upcall_pending again when the loop returns (handle_events had nothing more)."""
+    v = evtchn.UPCALL_VECTOR
+    return [{"prog": entry.common_interrupt.name, "pc": entry.CI_END, "locals": {"vector": v}},
+            {"prog": upcall.name, "pc": upcall.labels["loop"], "locals": {"vector": v}}]
+
+
+entry.RERUN[_EDGE] = edge.labels["rerun"]
+entry.LOOP_ENTRY[_EDGE] = _loop_entry
 _NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
 _NSTEPS_UPCALL = len(upcall.steps)
 

@@ -52,7 +52,9 @@ class VectorTable(LineView):
             self.refresh_indices(old.changes.rows.get(dev, frozenset()) | view.changes.rows.get(dev, frozenset()))
         else:
             self.refresh()
-        moved = old is None or old.cursor != view.cursor or old.device != view.device
+        # (the row too: a snapshot opened --no-verify knows its event, and so the row, only once
+        # its history is loaded -- the cursor has not moved, but there is a row to show now)
+        moved = old is None or old.cursor != view.cursor or old.device != view.device or old.row != view.row
         if self.size.height:
             self._follow(moved)         # now, so the next frame shows the rows
         else:
@@ -71,10 +73,31 @@ class VectorTable(LineView):
         self.refresh()
 
     def _describe(self) -> None:
+        """The bottom border: the row a click selected, else the columns off the pane's right
+        edge (a passthrough device's guest view in the 120-column layout), so that they are
+        not missed."""
         view, dev = self.view, self._device
         row = self.selected
-        text = table.describe_row(view.world, dev, row) if view and dev and row is not None else ""
+        text = table.describe_row(view.world, dev, row) if view and dev and row is not None else self._cut()
         self.set_titles(subtitle=text)
+
+    def _cut(self) -> str:
+        if self.view is None or self._device is None or not self.size.width:
+            return ""
+        right = self.scroll_x + self.scrollable_content_region.width
+        start, hidden = 0, []
+        for title, width in self._columns():
+            if start + width > right:
+                hidden.append(title.lstrip("│ "))
+            start += width + len(GAP)
+        if not hidden:
+            return ""
+        return f"{len(hidden)} more column{'s' if len(hidden) > 1 else ''} →: {', '.join(hidden)}"
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._describe()
 
     def on_click(self, event: events.Click) -> None:
         """A click selects a row: what the kernel and the device hold for it is described below."""
@@ -86,6 +109,7 @@ class VectorTable(LineView):
     def on_resize(self) -> None:
         self._wrap_state()
         self.update_size()
+        self._describe()
         self.refresh()
 
     def _follow(self, moved: bool = True) -> None:
@@ -109,12 +133,19 @@ class VectorTable(LineView):
         dev = self._device
         return table.row_count(self.view.world, dev) if self.view and dev else 0
 
-    def _columns(self) -> tuple[tuple[str, int], ...]:
+    def _layout(self) -> tuple[tuple[tuple[str, int], ...], bool]:
+        """(columns, compact): the compact columns when the full ones do not fit the pane (a
+        passthrough device's at 80 columns); a narrower pane still scrolls them sideways."""
         dev = self._device
-        return table.columns(self.view.world, dev) if self.view and dev else table.COLUMNS
+        if not self.view or not dev:
+            return table.COLUMNS, False
+        return table.fitting_columns(self.view.world, dev, self.scrollable_content_region.width)
+
+    def _columns(self) -> tuple[tuple[str, int], ...]:
+        return self._layout()[0]
 
     def line_width(self) -> int:
-        return sum(w + len(GAP) for _, w in self._columns())
+        return table.line_width(self._columns(), len(GAP))
 
     def header_spans(self, index: int) -> list[Span]:
         if index < len(self._state):
@@ -127,8 +158,8 @@ class VectorTable(LineView):
             return []
         row_style = "changed" if view.changes.row(dev, index) else "selected" if index == self.selected else ""
         spans: list[Span] = []
-        for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index), self._columns(),
-                                             strict=False):
+        cols, compact = self._layout()
+        for (text, style), (_, width) in zip(table.row_cells(view.world, dev, index, compact), cols, strict=False):
             # the row's highlight on top: its text colour is chosen to be readable on it
             spans.append((text.ljust(width)[: max(width, len(text))], f"{style} {row_style}".strip()))
             spans.append((GAP, row_style))

@@ -12,6 +12,8 @@ from msidbg.tui.keys import ACTIONS
 
 PANE_KEYS = (
     ("everywhere", "tab, shift+tab", "move between panes"),
+    ("", "ctrl+q", "quit, as q does (asks first when breakpoints or bookmarks would be lost); "
+     "ctrl+c only says so"),
     ("", "ctrl+p", "command palette: every debugger command, themes, maximise a pane"),
     ("", "escape", "restore a maximised pane; clear the event filter"),
     ("event log", "↑ ↓ pgup pgdn home end", "select an event; enter (or a double click) goes there"),

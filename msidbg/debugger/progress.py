@@ -1,0 +1,71 @@
+"""Progress of long synchronous Session commands, for commands run at a terminal.
+
+``msidbg why``, ``diff``, ``report``, ``export`` and ``replay`` run whole scenarios (or replay
+snapshots) through ``Session`` commands before they print anything: on a long run that was
+minutes of a silent terminal. Inside ``reporting(stream)`` every synchronous Session command
+(``Session._drive``, which runs a command's generator: it yields every ``motion.CHUNK`` events)
+writes ``\\r  FILE: N events, virtual time T`` to ``stream`` at most every ``EVERY_S`` seconds,
+and the line is cleared when the block ends. ``for_cli(machine)``: stderr when it is a terminal
+and the output is not for a machine (``--json``), else nothing at all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+#: at most one progress line this often (seconds)
+EVERY_S = 0.25
+
+
+class _Reporter:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.next = time.monotonic() + EVERY_S
+        self.wrote = False
+
+    def tick(self, session: Any) -> None:
+        now = time.monotonic()
+        if now < self.next:
+            return
+        self.next = now + EVERY_S
+        from msidbg.guard import escape
+        from msidbg.sim.events import format_ns
+
+        name = os.path.basename(session.scenario.path or "") or session.scenario.name
+        self.stream.write(f"\r\033[K  {escape(name)}: {session.cursor:,} events, "
+                          f"virtual time {format_ns(session.eng.w['now'])}")
+        self.stream.flush()
+        self.wrote = True
+
+    def done(self) -> None:
+        if self.wrote:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+#: the reporter of the innermost ``reporting`` block (None: no progress)
+active: _Reporter | None = None
+
+
+@contextmanager
+def reporting(stream: TextIO | None) -> Iterator[None]:
+    """Report the progress of Session commands run in the block to ``stream`` (None: nothing)."""
+    global active
+    outer = active
+    active = _Reporter(stream) if stream is not None else None
+    try:
+        yield
+    finally:
+        if active is not None:
+            active.done()
+        active = outer
+
+
+def for_cli(machine: bool = False) -> Any:
+    """``reporting`` to stderr if it is a terminal and ``machine`` (--json) is False."""
+    return reporting(sys.stderr if not machine and sys.stderr.isatty() else None)
