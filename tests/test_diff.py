@@ -23,7 +23,7 @@ PAIRS = [
     ("marvell-nvme-msi-blocked", "marvell-nvme-msi-blocked-late",
      ("msix_capability_init+mask_early", None), ("msix_capability_init+setup_entries", None), "msix_mask_all"),
     ("msi-torn-affinity-update", "msi-torn-affinity-update-plug-race",
-     ("msi_set_affinity+updated", "pci_write_msi_msg"), ("msi_set_affinity+updated", "msi_set_affinity_plug"),
+     ("msi_domain_set_affinity+updated", "pci_write_msi_msg"), ("msi_set_affinity+updated", "msi_set_affinity_plug"),
      "msi_affinity_update"),
     ("xen-hvm-msix-mask-late", "xen-hvm-msix-mask-late-early",
      ("msix_capability_init+setup_entries", None), ("msix_capability_init+mask_early", None), "msix_mask_all"),

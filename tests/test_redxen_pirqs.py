@@ -26,10 +26,12 @@ run:
 def test_an_hvm_domu_has_32_msi_pirqs() -> None:
     """40 vectors: PHYSDEVOP_get_free_pirq hands out 101 .. 70, the 33rd call fails -ENOSPC,
     xen_hvm_setup_msi_irqs returns -ENODEV, and the 32 pirqs stay PIRQ_ALLOCATED (an HVM domU's
-    xen_destroy_irq unmaps nothing). The model handed out 40 pirqs (101 .. 62) and probed ok."""
+    xen_destroy_irq unmaps nothing). The model handed out 40 pirqs (101 .. 62) and probed ok.
+    (kernfid3: 5.10's msix_capability_init counts the 32 descriptors with an irq and the range
+    helper retries with 32, whose first get_free_pirq fails too: tests/test_kernfid3.py.)"""
     eng = run_to_end(scenario(WIDE))
     got = [e.fields["ret"] for e in events_of(eng, "xen.hypercall") if e.fields["op"] == "PHYSDEVOP_get_free_pirq"]
-    assert got == list(range(101, 69, -1)) + [-28]
+    assert got == list(range(101, 69, -1)) + [-28, -28]
     assert eng.w["kernel"]["pci"]["eth0"]["status"] == "failed: ENODEV"
     assert sorted(eng.w["xen"]["pirqs"]) == list(range(70, 102))
     assert {rec["irq"] for rec in eng.w["xen"]["pirqs"].values()} == {-1}

@@ -595,4 +595,43 @@ ROWS: tuple[Switch, ...] = (
                    "during CPU offline", backports=("4.19.316",)),
         ),
     ),
+    Switch(
+        "msi_set_affinity_name", "kernel", ("generic", "x86"), "x86",
+        "which function is the x86 PCI-MSI irq chip's irq_set_affinity without remapping (the program a `call` "
+        "breakpoint and the kernel notes name): generic -- kernel/irq/msi.c's msi_domain_set_affinity "
+        "(apic_set_affinity, then irq_chip_write_msi_msg); x86 -- arch/x86's msi_set_affinity, which "
+        "6f1a4891a592 gave the chip. The steps are the same with msi_affinity_update: plain (a two-step value "
+        "implies x86)",
+        initial="generic", kinds=("bare-metal",), scoped=True,
+        initial_note="arch/x86/kernel/apic/msi.c before 6f1a4891a592: pci_msi_controller has no .irq_set_affinity and "
+        "pci_msi_domain_info sets MSI_FLAG_USE_DEF_CHIP_OPS, so msi_domain_update_chip_ops installs "
+        "msi_domain_set_affinity (kernel/irq/msi.c); the diff of 6f1a4891a592 adds '.irq_set_affinity = "
+        "msi_set_affinity'",
+        history=(
+            Change("5.6", "x86", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
+                   backports=("4.19.103",), note="as msi_affinity_update's 5.6 row"),
+        ),
+    ),
+    Switch(
+        "msix_avail_retry", "kernel", BOOL, False,
+        "a failed MSI-X setup after some descriptors got their irq: msix_capability_init() returns how many "
+        "did (out_avail) and pci_enable_msix_range() / pci_alloc_irq_vectors() retry with that many; from "
+        "60bf9b33c82c only the legacy arch_setup_msi_irqs() path counts. The x86 vector and remapping domains "
+        "return that count themselves in every release (msi_handle_pci_fail, before it msix_capability_init), "
+        "so the row shows on a Xen HVM guest only: the pirqs xen_hvm_setup_msi_irqs() bound before one "
+        "failed are retried with before, while from 5.17 its -ENODEV (Xen's irqdomain wrapper, 5.10+, "
+        "bypasses the count) fails the setup",
+        initial=True, kinds=("xen-hvm",), scoped=True,
+        initial_note="drivers/pci/msi.c msix_capability_init of 4.x/5.x: 'ret = pci_msi_setup_msi_irqs(dev, nvec, "
+        "PCI_CAP_ID_MSIX); if (ret) goto out_avail;' and out_avail: 'if (ret < 0) { ... for_each_pci_msi_entry"
+        "(entry, dev) { if (entry->irq != 0) avail++; } if (avail != 0) ret = avail; }' (read in a stored 3.x "
+        "copy, 4287d824f265, and in the 60bf9b33c82c diff that removes it)",
+        history=(
+            Change("5.17", False, "60bf9b33c82c PCI/MSI: Move descriptor counting on allocation fail to the "
+                   "legacy code", unconfirmed=("5.17",),
+                   note="tip irq/msi 2021-12-09 (the tip-bot mail read: msix_capability_init's out_avail moves to "
+                   "pci_msi_legacy_setup_msi_irqs' pci_msi_setup_check_result); that branch is the pull 'irq/msi "
+                   "for v5.17-rc1' (as ef8dd01538ea's row), 5.17 itself not read"),
+        ),
+    ),
 )

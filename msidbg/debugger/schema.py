@@ -33,11 +33,12 @@ from typing import Any
 #: ``kernel.pci.<dev>.msi_mask`` (the kernel's copy of the MSI mask register) on its first write,
 #: ``cpus[i].managed`` (the CPU's managed_map) when a managed irq first reserves a vector there,
 #: ``cpus[i].vtimer`` when the CPU first arms its timer tick, ``kernel.default_affinity`` when a
-#: run writes /proc/irq/default_smp_affinity
+#: run writes /proc/irq/default_smp_affinity, ``cpus[i].esr`` (the local APIC's error state) when its
+#: APIC first receives an illegal vector and ``kernel.irq_err_count`` when the error interrupt runs
 LATE_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
-    ("kernel",): frozenset({"default_affinity"}),
+    ("kernel",): frozenset({"default_affinity", "irq_err_count"}),
     ("kernel", "pci", "*"): frozenset({"irte", "msi_mask"}),
-    ("cpus", "*"): frozenset({"managed", "vtimer"}),
+    ("cpus", "*"): frozenset({"managed", "vtimer", "esr"}),
 }
 #: records whose fields differ from one instance to the next (a program's locals, its args):
 #: any name is accepted below them

@@ -153,6 +153,12 @@ class Model:
                     held[idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     acct.lost(eng, name, idx, n, device.held_reason(w["devices"][name], idx))
+            msix = w["devices"][name]["msix"]
+            for idx, n in enumerate(msix.get("suppressed", ()) if msix else ()):
+                if n:   # the Marvell quirk's suppressed MSI signals (device._signal_msi)
+                    msix["suppressed"][idx] = 0
+                    P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
+                    acct.lost(eng, name, idx, n, device.SUPPRESSED_REASON.format(idx=idx))
         for c in w["cpus"]:
             for v in sorted(c["irr_src"]):
                 for name, idx, n in c["irr_src"][v]:

@@ -20,6 +20,14 @@ from msidbg.model.hw import words_highest
 Cpu = dict[str, Any]
 Source = list[Any]  # [device name, vector index, signal count]
 
+#: ESR bit 6 (SDM vol. 3A 10.5.3): a message or local interrupt with a vector 0..15 was received
+ESR_RECEIVE_ILLEGAL = 0x40
+#: the LVT Error vector Linux programs (arch/x86/include/asm/irq_vectors.h ERROR_APIC_VECTOR)
+ERROR_APIC_VECTOR = 0xFE
+#: arch/x86/kernel/apic/apic.c sysvec_error_interrupt's names of ESR bits 0..7
+ESR_REASONS = ("Send CS error", "Receive CS error", "Send accept error", "Receive accept error",
+               "Redirectable IPI", "Send illegal vector", "Received illegal vector", "Illegal register address")
+
 
 def ppr_class(cpu: Cpu) -> int:
     top = words_highest(cpu["isr"])

@@ -71,7 +71,9 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
     c = w["cpus"]
     owner = next((i for i in cpus if c[i]["online"] and type(c[i]["vector_irq"].get(vector)) is int), cpus[0])
     for i in cpus:
-        if i != owner and c[i]["online"] and vector >= 16:
+        if i != owner and c[i]["online"] and vector < 16:
+            illegal_vector(eng, i)
+        elif i != owner and c[i]["online"]:
             apic.receive(c[i], vector, None)
             eng.prov.irr_set(i, vector)
             if not c[i]["queued"]:
@@ -123,10 +125,31 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         return cpu
     if vector < 16:
         eng.prov.message_dep()
-        acct.lost(eng, dev, idx, n, f"carried illegal vector {vector:#x} (APIC receive error)")
+        illegal_vector(eng, cpu)
+        acct.lost(eng, dev, idx, n, f"carried illegal vector {vector:#04x}: CPU{cpu}'s local APIC does not deliver "
+                  "it (ESR Received Illegal Vector)")
         return cpu
     apic.receive(c, vector, [dev, idx, n])
     eng.prov.irr_set(cpu, vector)
     if not c["queued"]:
         eng.model.wake(eng, c)
     return cpu
+
+
+def illegal_vector(eng: Any, cpu: int) -> None:
+    """A message with a vector below 16 reached ``cpu``'s local APIC (SDM vol. 3A 10.5.3, "Error
+    Handling"): it is not delivered and never sets an IRR bit; the APIC records Received Illegal
+    Vector in its error state (read through the ESR after the next ESR write) and signals the LVT
+    Error entry, which Linux programs unmasked with ERROR_APIC_VECTOR (lapic_setup_esr): that vector
+    is set in the IRR like any local interrupt. Modelled on a real local APIC (bare metal); a Xen
+    guest's vlapic (vlapic_set_irq -> vlapic_error) signals only a bit not yet set and is left to the
+    plain loss."""
+    c = eng.w["cpus"][cpu]
+    old = c.get("esr", 0)
+    c["esr"] = old | apic.ESR_RECEIVE_ILLEGAL
+    if old & apic.ESR_RECEIVE_ILLEGAL or eng.w["platform"]["kind"] != "bare-metal":
+        return      # "an APIC error interrupt is generated when the local APIC sets one of the error bits"
+    apic.receive(c, apic.ERROR_APIC_VECTOR, None)
+    eng.prov.irr_set(cpu, apic.ERROR_APIC_VECTOR)
+    if not c["queued"]:
+        eng.model.wake(eng, c)

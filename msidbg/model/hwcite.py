@@ -32,6 +32,8 @@ SDM_APIC = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.8.3.1, 10
                   "Interrupts; Signaling Interrupt Servicing Completion", "all")
 SDM_MSI = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.11.1, 10.11.2 (10.12.x in 253668-032US; "
                  "11.11.x from 2023)", "Message Address / Message Data Register Format", "all")
+SDM_ESR = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.5.3 (11.5.3 from 2023)",
+                 "Error Handling: ESR bit 6 Receive Illegal Vector; the LVT Error interrupt", "all")
 SDM_DEST = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.6.2.1, 10.6.2.2, 10.12.7",
                   "Physical / Logical Destination Mode (flat model); x2APIC: Initialization by System Software", "all")
 PCIE_MSI = Source("PCI Express Base Specification", "rev 5.0 and later", "6.1.4.3 - 6.1.4.5",
@@ -68,7 +70,7 @@ CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json
 
 module("msidbg.model.device", PCI30, PCI30_MASKING)
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
-module("msidbg.model.bus", SDM_MSI, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT)
+module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT)
 module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_FAULTS)
 module("msidbg.model.acct", CONTRACT)
 
@@ -133,6 +135,16 @@ reading("apic.coalesce", "An edge message sets its IRR bit; a vector can be pend
         quote="the IRR and ISR can queue two interrupts for each interrupt vector: one in the IRR and one in the "
         "ISR. Any additional interrupts issued for the same interrupt vector are collapsed into the single bit in "
         "the IRR.", module=M)
+reading("apic.illegal-vector",
+        "A message whose vector is 0..15 is not delivered: the local APIC sets ESR bit 6 (Receive Illegal "
+        "Vector) and, the first time the bit is set since the last ESR write, raises its LVT Error interrupt "
+        "(Linux: ERROR_APIC_VECTOR 0xfe, whose handler writes and reads the ESR, EOIs and prints 'APIC error "
+        "on CPUn: 40 : Received illegal vector'). Vectors 16..31 are accepted like any other. A Xen guest's "
+        "vlapic is not given the error interrupt in the model.", source=(SDM_ESR, SDM_APIC),
+        quote="Set when the local APIC detects an illegal vector (one in the range 0 to 15) in an interrupt "
+        "message it receives ... Such interrupts are not be delivered to the processor; the local APIC will never "
+        "set an IRR bit in the range 0 to 15. ... An APIC error interrupt is generated when the local APIC sets "
+        "one of the error bits in the ESR.", module=M)
 reading("apic.eoi", "EOI clears the highest-priority ISR bit.", source=(SDM_APIC,),
         quote="the local APIC responds by clearing the highest priority ISR bit that is set.", module=M)
 reading("apic.priority", "The highest IRR vector is accepted when its class (vector >> 4) beats the processor "

@@ -121,6 +121,17 @@ Revisions:
   native MSIs, as ``apic_virtualization`` does; benchmarks' Xen storms set ``xen_hvm_pirqs: true``.
   QEMU's PHYSDEVOP_unmap_pirq clears the pirq's emuirq first (physdev_unmap_pirq), also while the
   guest's event channel names it: the pirq is free again and a re-bound one is delivered as a vMSI.
+  pci_enable_msi[x]_range / pci_alloc_irq_vectors retry a setup that answers a positive
+  count (a partly allocated MSI-X setup: the descriptors that got an irq; a Multi-MSI block: 1), and a
+  descriptor whose allocation failed keeps irq 0; a Xen HVM guest's bound pirqs are counted so only
+  before 60bf9b33c82c (``kernel.msix_avail_retry``, 5.17; the world gains it on xen-hvm). Before
+  6f1a4891a592 the x86 PCI-MSI chip's irq_set_affinity is msi_domain_set_affinity
+  (``kernel.msi_set_affinity_name``; bare-metal worlds gain it). A device message with a vector below
+  16 sets the receiving APIC's ESR Received Illegal Vector and raises its LVT Error interrupt (0xfe),
+  which Linux's error_interrupt handles (``cpus[i].esr``, ``kernel.irq_err_count`` appear then). The
+  Marvell quirk's suppressed MSI signals are held apart from the PBA / MSI pending counts (the device
+  gains ``msix.suppressed``) and lost at the end, named. An activation that assigns no vector (a
+  legacy 4.x vector domain, a vector assigned at allocation) no longer logs vector.assign.
 """
 
 from __future__ import annotations

@@ -460,6 +460,28 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
 
 SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"
 
+error_interrupt = program("error_interrupt", "the LVT Error vector: report and clear the local APIC's errors",
+                          source=S.ERROR_INTERRUPT)
+
+
+@error_interrupt.step
+def report_esr(k: Any, loc: dict[str, Any]) -> None:
+    """sysvec_error_interrupt (smp_error_interrupt before 5.8): write the ESR (the write latches the
+    errors recorded since the last one and clears them), read it, EOI, irq_err_count++, and print
+    "APIC error on CPU%d: %02x" with a name per bit. A device message on 0xfe runs this handler
+    instead of its own: its signals are lost."""
+    c = k.cpu
+    v = c.get("esr", 0)
+    c["esr"] = 0
+    apic.eoi(c)
+    k.kernel["irq_err_count"] = k.kernel.get("irq_err_count", 0) + 1
+    _device_signals_lost(k, loc, "the APIC error interrupt")
+    names = "".join(f" : {apic.ESR_REASONS[b]}" for b in range(8) if v >> b & 1)
+    k.note(f"APIC error on CPU{c['id']}: {v:02x}{names}", v)
+
+
+SYSVEC[apic.ERROR_APIC_VECTOR] = "error_interrupt"
+
 
 def _device_signals_lost(k: Any, loc: dict[str, Any], handler: str) -> None:
     """A device message whose vector is a system vector of this CPU runs that vector's system

@@ -157,10 +157,15 @@ domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_
 
 @domain_activate.step
 def assign(k: Any, loc: dict[str, Any]) -> None:
+    """x86_vector_activate: a managed or reserved irq gets its vector now (vector.assign); one whose
+    vector was assigned at allocation keeps it -- and before 4.15 the vector domain has no activate
+    callback at all -- so only msi_domain_activate's message write follows (no second vector.assign
+    for the one assignment)."""
     desc = k.w["irqs"][loc["irq"]]
     if desc["activated"] or chip_has(desc, "no-domain"):
         k.ret(0)
         return
+    assigns = not vec.legacy(k.w) and (desc["is_managed"] or desc["has_reserved"])
     ret = vec.activate(k.w, desc)
     desc_dirty(k, desc)     # provenance: the vector / CPU and slot it took
     if ret < 0:
@@ -168,7 +173,8 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
         k.ret(ret)
         return
     desc["activated"] = True
-    k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+    if assigns:
+        k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
 
 
 @domain_activate.step
@@ -325,6 +331,10 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
             k.ret(-EINVAL)
             return
     prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
+    if prog == "msi_set_affinity":
+        from msidbg.model.kernel.move import chip_set_affinity
+
+        prog = chip_set_affinity(k)
     k.call(prog, irq=loc["irq"], mask=mask)
 
 

@@ -80,6 +80,25 @@ def updated(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
+#: Before 6f1a4891a592 (5.6; 4.19.103) the x86 PCI-MSI chip had no irq_set_affinity of its own:
+#: MSI_FLAG_USE_DEF_CHIP_OPS gave it the generic msi_domain_set_affinity -- the parent's
+#: apic_set_affinity, then irq_chip_write_msi_msg whenever that succeeded: the steps of
+#: msi_set_affinity's direct path under the name that kernel has (``kernel.msi_set_affinity_name``).
+msi_domain_set_affinity = program("msi_domain_set_affinity",
+                                  "kernel/irq/msi.c: apic_set_affinity, then irq_chip_write_msi_msg (before 5.6)",
+                                  source=(S.MSI_DOMAIN_SET_AFFINITY, S.LEGACY_VECTOR))
+for _fn in (new_vector, update_msg, direct_after_warning, updated):
+    msi_domain_set_affinity.step(_fn)
+
+
+def chip_set_affinity(k: Any) -> str:
+    """The x86 PCI-MSI chip's irq_set_affinity in this kernel: msi_set_affinity from 6f1a4891a592
+    (a two-step value of ``msi_affinity_update`` implies it), msi_domain_set_affinity before."""
+    if sw(k, "msi_affinity_update") == "plain" and sw(k, "msi_set_affinity_name") == "generic":
+        return "msi_domain_set_affinity"
+    return "msi_set_affinity"
+
+
 def in_hotplug(k: Any) -> bool:
     """Is this the CPU-offline path (which the real kernel runs on the dying CPU itself)?"""
     return any(f["prog"] == "cpu_down" for f in k.ctx["stack"])

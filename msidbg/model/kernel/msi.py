@@ -173,7 +173,7 @@ def unlock_ret(k: Any, dev: str, value: int) -> None:
     k.ret(value)
 
 
-enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source=(S.ALLOC_VECTORS, S.AFFINITY_MASKS))
+enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source=(S.ALLOC_VECTORS, S.RANGE_RETRY, S.AFFINITY_MASKS))
 
 
 @enable_msix.step
@@ -186,7 +186,11 @@ def check_msix(k: Any, loc: dict[str, Any]) -> None:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
-    k.call("msix_capability_init", dev=loc["dev"], nvec=nvec, masks=_masks(k, loc, nvec))
+
+
+@enable_msix.step
+def msix_try(k: Any, loc: dict[str, Any]) -> None:
+    k.call("msix_capability_init", dev=loc["dev"], nvec=loc["nvec"], masks=_masks(k, loc, loc["nvec"]))
 
 
 def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
@@ -223,11 +227,37 @@ def _masks(k: Any, loc: dict[str, Any], nvec: int) -> list[Any] | None:
 
 @enable_msix.step
 def msix_done(k: Any, loc: dict[str, Any]) -> None:
-    unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
+    _range_result(k, loc, "msix_try")
+
+
+def _range_result(k: Any, loc: dict[str, Any], again: str) -> None:
+    """The loop of __pci_enable_msix_range / __pci_enable_msi_range (every modelled release): 0 is
+    success with ``nvec`` vectors, a negative value the error; a positive one is how many vectors
+    the setup could have had (the descriptors that got an irq before the allocation failed, 1 for a
+    Multi-MSI block) -- fewer than ``minvec`` is -ENOSPC, else the capability is set up again with
+    that many (irq_calc_affinity_vectors bounding it again under PCI_IRQ_AFFINITY)."""
+    rc, dev = loc["ret"], loc["dev"]
+    if rc <= 0:
+        unlock_ret(k, dev, loc["nvec"] if rc == 0 else rc)
+        return
+    nvec = _affinity_nvec(k, loc, rc) if rc < loc["nvec"] else 0
+    if nvec < loc["min"]:
+        k.note(f"setup could have {rc} of {loc['nvec']} vectors, fewer than minvec {loc['min']}", -ENOSPC, dev)
+        unlock_ret(k, dev, -ENOSPC)
+        return
+    if pci.pdev(k, dev)["descs"]:
+        # the failed attempt's teardown was refused (free_msi_irqs: -EBUSY, see _refuse_enable): the
+        # model does not build new descriptors over irqs that still exist
+        k.note("MSI descriptors still allocated (an earlier teardown failed)", -EBUSY, dev)
+        unlock_ret(k, dev, -EBUSY)
+        return
+    k.note(f"setup could have {rc} of {loc['nvec']} vectors: retry with {nvec}", nvec, dev)
+    loc["nvec"] = nvec
+    k.goto(again)
 
 
 # --- MSI ---------------------------------------------------------------------------------------
-enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S.MSI_CORE, S.AFFINITY_MASKS))
+enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S.MSI_CORE, S.RANGE_RETRY, S.AFFINITY_MASKS))
 
 
 @enable_msi.step
@@ -243,12 +273,16 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
     loc["nvec"] = nvec
-    k.call("msi_capability_init", dev=loc["dev"], nvec=nvec, masks=_masks(k, loc, nvec))
+
+
+@enable_msi.step
+def msi_try(k: Any, loc: dict[str, Any]) -> None:
+    k.call("msi_capability_init", dev=loc["dev"], nvec=loc["nvec"], masks=_masks(k, loc, loc["nvec"]))
 
 
 @enable_msi.step
 def msi_done(k: Any, loc: dict[str, Any]) -> None:
-    unlock_ret(k, loc["dev"], loc["nvec"] if loc["ret"] == 0 else loc["ret"])
+    _range_result(k, loc, "msi_try")
 
 
 msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable", source=S.MSI_CORE)
@@ -308,8 +342,9 @@ def msi_setup_irqs(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_check(k: Any, loc: dict[str, Any]) -> None:
+    """A positive answer (1: a Multi-MSI block the domain could not allocate) is passed up."""
     if loc["ret"] != 0:
-        loc["err"] = loc["ret"] if loc["ret"] < 0 else -ENOSPC
+        loc["err"] = loc["ret"]
         k.goto("msi_out_free")
 
 
@@ -356,7 +391,8 @@ def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain", source=(S.MSI_DOMAIN, S.VECTOR, S.LEGACY_VECTOR))
+domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain",
+                       source=(S.MSI_DOMAIN, S.VECTOR, S.LEGACY_VECTOR, S.PCI_FAIL, S.PCI_FAIL_OLD))
 
 
 @domain_alloc.step
@@ -383,7 +419,7 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         desc_dirty(k, desc)
         if ret < 0:
             k.note("no vector to reserve on a CPU of the managed mask", ret, loc["dev"])
-            k.ret(ret)
+            alloc_failed(k, loc, desc)
             return
         k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
         return
@@ -405,10 +441,36 @@ def _assigned(k: Any, loc: dict[str, Any], desc: dict[str, Any], ret: int) -> No
     desc_dirty(k, desc)
     if ret < 0:
         k.note("no vector available", ret, loc["dev"])
-        k.ret(ret)
+        alloc_failed(k, loc, desc)
         return
     desc["activated"] = True
     k.ev(K.VECTOR_ASSIGN, loc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+
+
+def alloc_failed(k: Any, loc: dict[str, Any], desc: dict[str, Any] | None) -> None:
+    """__irq_domain_alloc_irqs failed for descriptor ``loc["i"]``: its irq is freed again (the
+    descriptor keeps irq 0) and msi_handle_pci_fail answers -- 1 for a Multi-MSI block (the range
+    helper retries with one vector), the number of descriptors allocated before it for MSI-X,
+    else -ENOSPC. Before 5.17 the same numbers came from pci_msi_domain_handle_error (Multi-MSI)
+    and msix_capability_init's count of descriptors with an irq (out_avail)."""
+    if desc is not None:
+        drop_irq(k, loc["dev"], desc)
+    k.ret(pci_fail_answer(loc["type"], loc["nvec"], loc.get("i", 0)))
+
+
+def pci_fail_answer(kind: str, nvec: int, allocated: int) -> int:
+    """msi_handle_pci_fail for a PCI device's failed allocation (see :func:`alloc_failed`)."""
+    if kind == "msi" and nvec > 1:
+        return 1
+    return allocated if allocated else -ENOSPC
+
+
+def drop_irq(k: Any, dev: str, desc: dict[str, Any]) -> None:
+    """Free an irq whose allocation failed (it holds no vector): the descriptor keeps irq 0."""
+    desc_dirty(k, desc)
+    k.w["irqs"].pop(desc["irq"], None)
+    irq_dirty(k, desc["irq"])
+    pci.pdev(k, dev)["descs"][desc["index"]]["irq"] = 0
 
 
 def late_activation(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> bool:

@@ -22,11 +22,11 @@ from typing import Any
 from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
-from msidbg.model.kernel.msi import ENOSPC, hwdev, new_pdesc, reg
+from msidbg.model.kernel.msi import hwdev, new_pdesc, reg
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
-msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs", source=(S.MSIX_INIT, S.MSIX_INIT_OLD))
+msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs", source=(S.MSIX_INIT, S.MSIX_INIT_OLD, S.PCI_FAIL_OLD, S.AVAIL_LEGACY))
 
 
 @msix_init.step
@@ -74,8 +74,20 @@ def setup_irqs(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def check_irqs(k: Any, loc: dict[str, Any]) -> None:
-    if loc["ret"] != 0:
-        loc["err"] = loc["ret"] if loc["ret"] < 0 else -ENOSPC
+    """A failed setup goes to out_free with its answer: positive (how many vectors the domain could
+    allocate) is passed up to the range helper's retry. Before 60bf9b33c82c (5.17,
+    ``msix_avail_retry``) msix_capability_init turned any error into the number of descriptors that
+    got an irq (out_avail) -- the count the irqdomain path returns itself, but also the pirqs Xen's
+    xen_hvm_setup_msi_irqs bound before one failed, which from 5.17 fail the whole setup."""
+    ret = loc["ret"]
+    if ret != 0:
+        if ret < 0 and sw(k, "msix_avail_retry"):
+            avail = sum(1 for d in pci.pdev(k, loc["dev"])["descs"] if d["irq"])
+            if avail:
+                k.note(f"out_avail: {avail} descriptor(s) got an irq before the setup failed ({ret})", avail,
+                       loc["dev"])
+                ret = avail
+        loc["err"] = ret
         k.goto("out_free")
     elif not loc["first"]:
         cur = reg(k, loc["dev"], "msix_ctrl")

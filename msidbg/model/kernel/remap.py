@@ -56,9 +56,13 @@ def alloc_irte(k: Any, loc: dict[str, Any]) -> None:
                 break
             p["irte"].append([base, 0])
     if len(p["irte"]) < n:
+        got = len(p["irte"])
         _free_irtes(k, p, loc["type"])
         k.note("alloc_irte: remapping table full", -ENOSPC, loc["dev"])
-        k.ret(-ENOSPC)
+        # the IR domain allocates per descriptor under __irq_domain_alloc_irqs: MSI-X entries before
+        # the one that found the table full were allocated, and msi_handle_pci_fail answers their count
+        # (1 for a Multi-MSI block), which the range helper retries with
+        k.ret(msi.pci_fail_answer(loc["type"], n, got))
         return
     k.note(f"alloc_irte: {n} IRTE(s) from index {p['irte'][0][0]}", p["irte"][0][0], loc["dev"])
 

@@ -113,6 +113,10 @@ CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
 MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
                           "two-step update 5.6..; which irqs: msi_affinity_update")
+MSI_DOMAIN_SET_AFFINITY = Source(L, "v5.5", "kernel/irq/msi.c + arch/x86/kernel/apic/msi.c",
+                                 "msi_domain_set_affinity (the PCI-MSI chip's default irq_set_affinity: "
+                                 "MSI_FLAG_USE_DEF_CHIP_OPS)", "..5.5 (msi_set_affinity_name: generic); read in "
+                                 "the 6f1a4891a592 diff, not at the tag")
 MSI_SET_AFFINITY_NOW = Source(L, "b56ebe7c896d", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
                               "6.7.. (and 6.1.66..): !irqd_can_reserve() selects the direct write")
 INTEL_IR = Source(L, "v6.6", "drivers/iommu/intel/irq_remapping.c",
@@ -136,6 +140,18 @@ ALLOC_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
                        "pci_alloc_irq_vectors_affinity / __pci_enable_msix_range", "4.10..")
 FREE_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
                       "pci_free_irq_vectors / pci_disable_msix / pci_disable_msi / pci_free_msi_irqs", "all")
+#: the range helpers' retry loop (every modelled release) and who answers a positive count
+RANGE_RETRY = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
+                     "__pci_enable_msix_range / __pci_enable_msi_range (for (;;): rc > 0 -> retry with rc vectors)",
+                     "all (drivers/pci/msi.c before 5.17; before the hwsize clamp __pci_enable_msix answered "
+                     "pci_msix_vec_count() and the loop retried with it)")
+PCI_FAIL = Source(L, "v6.6", "kernel/irq/msi.c", "__msi_domain_alloc_irqs -> msi_handle_pci_fail", "5.17..")
+PCI_FAIL_OLD = Source(L, "v5.16", "drivers/pci/msi.c",
+                      "pci_msi_domain_handle_error / msix_capability_init (out_avail)",
+                      "..5.16 (read in stored 4.x/5.x copies, not at the tag; msix_avail_retry)")
+AVAIL_LEGACY = Source(L, "60bf9b33c82c", "drivers/pci/msi/legacy.c + msi.c",
+                      "pci_msi_setup_check_result (the count, legacy arch_setup_msi_irqs only)",
+                      "5.17.. (msix_avail_retry: false)")
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
@@ -162,6 +178,16 @@ NAMEI_CREATE = Source(L, "v6.6", "fs/namei.c", "lookup_open (O_CREAT without i_o
 CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "scenario actions", "all")
 
 # --- readings (docs/model.md, docs/model-baremetal.md) ---------------------------------------------------
+reading("kernel.msi.range-retry",
+        "pci_alloc_irq_vectors / pci_enable_msi[x]_range retry a setup that answers a positive count: the "
+        "vector (or IRTE) allocation that failed after some MSI-X descriptors got their irq answers how many "
+        "did (msi_handle_pci_fail from 5.17, msix_capability_init's out_avail before), a Multi-MSI block "
+        "answers 1, and the helper sets the capability up again with that many if it is at least minvec "
+        "(else -ENOSPC). A Xen HVM guest's pirq failure is counted the same way only before 5.17 "
+        "(msix_avail_retry).", source=(RANGE_RETRY, PCI_FAIL, PCI_FAIL_OLD, AVAIL_LEGACY), module=M,
+        quote="rc = msix_capability_init(dev, entries, nvec, affd); if (rc == 0) return nvec; if (rc < 0) "
+        "return rc; if (rc < minvec) return -ENOSPC; nvec = rc; ... /* If there was a successful allocation "
+        "let the caller know */ return allocated ? allocated : -ENOSPC;")
 reading("kernel.affinity.stored-before-request",
         "request_irq.affinity = irq_set_affinity() before request_irq(): on an irq that is not activated yet the "
         "vector domain does nothing and activation later places the vector inside the stored mask (before "
@@ -358,6 +384,9 @@ reading("kernel.hotplug.already",
 IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
                          "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
 MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
+ERROR_INTERRUPT = Source(L, "v6.6", "arch/x86/kernel/apic/apic.c", "sysvec_error_interrupt / lapic_setup_esr",
+                         "5.8.. (smp_error_interrupt before, the same steps; some 3.x/4.x copies print "
+                         "'%02x(%02x)', the ESR before and after the write)")
 SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt", "5.3..")
 reading("kernel.entry.spurious-no-eoi",
         "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "

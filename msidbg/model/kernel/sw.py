@@ -45,6 +45,8 @@ CURRENT: dict[str, Any] = {
     "hint_sets_affinity": True,
     "free_irq_deactivate": "delayed",
     "startup_reactivates": False,
+    "msix_avail_retry": False,
+    "msi_set_affinity_name": "x86",
 }
 
 

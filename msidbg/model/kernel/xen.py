@@ -166,6 +166,8 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     X.note_alloc(k.eng, pirq)
     k.ev(XEN_HCALL, loc["dev"], k.s("PHYSDEVOP_get_free_pirq"), loc["i"], pirq, cost="hypercall")
     if pirq < 0:
+        # xen_bind_pirq_msi_to_irq allocates the irq after the pirq: this descriptor never gets one
+        msi.drop_irq(k, loc["dev"], k.w["irqs"][loc["irq"]])
         k.ret(-ENODEV)
         return
     loc["pirq"] = pirq
