@@ -122,6 +122,9 @@ ALLOC_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
                        "pci_alloc_irq_vectors_affinity / __pci_enable_msix_range", "4.10..")
 FREE_VECTORS = Source(L, "3c69140734a2", "drivers/pci/msi/api.c + msi.c",
                       "pci_free_irq_vectors / pci_disable_msix / pci_disable_msi / pci_free_msi_irqs", "all")
+PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
+                    "pci_enable_device / pci_enable_resources / pci_set_master / pci_disable_device / "
+                    "do_pci_disable_device", "all")
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
@@ -148,6 +151,12 @@ NAMEI_CREATE = Source(L, "v6.6", "fs/namei.c", "lookup_open (O_CREAT without i_o
 CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "scenario actions", "all")
 
 # --- readings (docs/model.md, docs/model-baremetal.md) ---------------------------------------------------
+reading("kernel.pci.enable-master",
+        "A driver enables its device before it allocates vectors: pci_enable_device turns on Memory Space "
+        "(pci_enable_resources, written only when it changes), pci_set_master Bus Master Enable; the last "
+        "pci_disable_device (remove, a failed probe) clears Bus Master only.", source=(PCI_ENABLE,), module=M,
+        quote="if (pci_command & PCI_COMMAND_MASTER) { pci_command &= ~PCI_COMMAND_MASTER; "
+        "pci_write_config_word(dev, PCI_COMMAND, pci_command); }")
 reading("kernel.affinity.stored-before-request",
         "request_irq.affinity = irq_set_affinity() before request_irq(): on an irq that is not activated yet the "
         "vector domain does nothing and activation later places the vector inside the stored mask (before "
