@@ -100,9 +100,18 @@ Revisions:
   Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9) request_irq's
   irq_startup activates an irq activated at allocation again: its message (and, with remapping, its
   IRTE) is composed and written a second time (``kernel.startup_reactivates``; every world gains it).
+- 5 (pcicmd): the PCI Command register. ``probe`` runs pci_enable_device (Memory Space on) and
+  pci_set_master (Bus Master Enable) first, ``alloc_vectors`` too when no action enabled the device
+  yet, and ``remove`` / a failed probe end with pci_disable_device (Bus Master off): new
+  ``cfg.write`` events at offset 0x4 (on xen-hvm, traps into QEMU). A device message with Bus
+  Master Enable clear is dropped (``msi.dropped``, lost); an MSI-X table access with Memory Space
+  clear is unclaimed (``msix.unclaimed``: write dropped, read all ones). A passthrough device starts
+  with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
+  ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
+  may carry ``set_master``.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 4
+MODEL = 5
