@@ -541,7 +541,6 @@ def _not_master(eng: Any, name: str, idx: int, n: int) -> None:
     eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("Bus Master Enable clear"))
     P = eng.prov
     if P.on and eng.fresh:
-        P.message_dep()
         P.dep(PC.D_NO_MASTER, PK.key(PK.CMD, P.dev(name)))
     acct.lost(eng, name, idx, n, "not sent: Bus Master Enable was clear (the driver had not called pci_set_master, "
               "or pci_disable_device had cleared it)")
