@@ -122,7 +122,7 @@ def test_async_run_stops_at_until_and_is_cancellable() -> None:
 
 def test_event_records_are_readable() -> None:
     eng = run_to_end(shipped("msix-write-while-unmasked"))
-    e = eng.log.event(2)
+    e = eng.log.event(4)    # after pci_enable_device's and pci_set_master's Command writes
     assert e.kind == "cfg.write" and e.dev == "eth0" and e.fields["offset"] == 0x72
     assert "cfg.write" in str(e) and "offset=0x72" in str(e)
     assert ev.kind_by_name("msix.write") is not None

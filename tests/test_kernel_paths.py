@@ -147,5 +147,7 @@ run:
   - {at: 1ms, on: 1, do: free_vectors, dev: d0}
 """))
     done = {e.fields["action"]: e.fields["result"] for e in events_of(eng, "action.done")}
-    assert done == {0: 2, 1: -16, 2: 0}       # the second enable finds msi_lock_descs held
+    # the second enable finds msi_lock_descs held: CPU0's action first enables the device (its
+    # Command writes), so CPU1's, which finds it enabled, reaches the lock first
+    assert done == {0: -16, 1: 2, 2: 0}
     assert eng.w["kernel"]["pci"]["d0"]["lock"] == -1 and eng.w["kernel"]["pci"]["d0"]["descs"] == []

@@ -62,7 +62,7 @@ SCENARIOS = ["msix-write-while-unmasked", "msi-torn-affinity-update", "marvell-n
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_indexed_last_change_matches_the_full_scan_and_a_forward_replay(name: str) -> None:
     scn = shipped(name)
-    s = Session(scn, spacing=16)
+    s = Session(scn, spacing=80)
     s.run()
     total = s.total
     rng = random.Random(name)
@@ -107,7 +107,7 @@ def _count_scans(s: Session) -> list[tuple[int, int]]:
 def test_a_value_written_at_probe_time_is_found_without_replaying_the_run() -> None:
     """nic1's entry 1 is written while the driver probes and never again: its last change is found
     by re-executing the one segment that holds the write (and the answer is the full scan's)."""
-    s = Session(scenario(storm()), spacing=64)
+    s = Session(scenario(storm()), spacing=80)
     s.run()
     total = s.total
     assert total > 9000
@@ -134,7 +134,7 @@ def test_a_value_written_at_probe_time_is_found_without_replaying_the_run() -> N
 
 
 def test_an_index_that_misses_a_write_is_caught_and_the_full_scan_answers() -> None:
-    s = Session(scenario(storm()), spacing=64)
+    s = Session(scenario(storm()), spacing=80)
     s.run()
     total = s.total
     path = "devices.nic0.msix.table[0].addr_lo"    # the second move's write changes it back
@@ -156,7 +156,7 @@ def test_an_index_that_misses_a_write_is_caught_and_the_full_scan_answers() -> N
 
 
 def test_paths_without_a_complete_index_take_the_full_scan() -> None:
-    s = Session(shipped("msix-write-while-unmasked"), spacing=16)
+    s = Session(shipped("msix-write-while-unmasked"), spacing=80)
     s.run()
     for path in ("devices.eth0.msix.ctrl", "cpu[0].online", "cpus[0].irr[0x21]", "devices.eth0.msi.ctrl",
                  "devices.eth0.msix.table[0].data + 1"):
@@ -165,7 +165,7 @@ def test_paths_without_a_complete_index_take_the_full_scan() -> None:
 
 
 def test_a_session_opened_from_a_snapshot_answers_from_its_rebuilt_index(tmp_path: Any) -> None:
-    s = Session(scenario(storm()), spacing=64)
+    s = Session(scenario(storm()), spacing=80)
     s.run()
     s.seek(s.total - 10)
     path = tmp_path / "s.msgpack"

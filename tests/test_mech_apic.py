@@ -138,6 +138,7 @@ def test_two_devices_on_one_vector_coalesce_and_only_the_owner_is_delivered() ->
     """A second device programmed (raw) with d0's message: both signals share one IRR bit;
     d0's handler runs once, delivers d0's signal, and d1's is spurious and lost."""
     eng = engine(ONE.replace("  - {at: 20us, on: 0, do: probe, dev: d1, mode: msix, vectors: 1}\n", "") % """
+  - {at: 20us, on: 0, do: write, dev: d1, target: config, offset: 4, value: 6, size: 2}
   - {at: 20us, on: 0, do: write, dev: d1, target: msix-table, offset: 0, value: 0xfee01000}
   - {at: 20us, on: 0, do: write, dev: d1, target: msix-table, offset: 8, value: 0x21}
   - {at: 20us, on: 0, do: write, dev: d1, target: config, offset: 0x72, value: 0x8000, size: 2}

@@ -72,6 +72,7 @@ def test_disabling_msix_drops_what_sat_in_the_pba() -> None:
 # --- latching -----------------------------------------------------------------------------------------
 def test_latch_on_unmask_captures_when_the_function_mask_or_enable_makes_the_entry_live() -> None:
     eng = engine(MSIX % (", quirks: [latch-on-unmask]", """
+  - {at: 0, on: 0, do: write, dev: d0, target: config, offset: 4, value: 6, size: 2}
   - {at: 0, on: 0, do: write, dev: d0, target: msix-table, offset: 0, value: 0xfee01000}
   - {at: 0, on: 0, do: write, dev: d0, target: msix-table, offset: 8, value: 0x41}
   - {at: 0, on: 0, do: write, dev: d0, target: msix-table, offset: 12, value: 0}

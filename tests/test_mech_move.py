@@ -90,7 +90,8 @@ def test_the_old_vector_stays_allocated_and_mapped_until_the_cleanup_ipi_is_hand
 def test_cleanup_waits_while_the_old_vector_is_pending_on_the_old_cpu() -> None:
     """A message still on its way to the old vector when the cleanup IPI is handled: the old
     vector is kept (self-IPI retry), the message reaches the irq's handler, then it is freed."""
-    eng = run("""  - {at: 50us, on: 0, do: write, dev: r0, target: msix-table, offset: 0, value: 0xfee01000}
+    eng = run("""  - {at: 50us, on: 0, do: write, dev: r0, target: config, offset: 4, value: 6, size: 2}
+  - {at: 50us, on: 0, do: write, dev: r0, target: msix-table, offset: 0, value: 0xfee01000}
   - {at: 50us, on: 0, do: write, dev: r0, target: msix-table, offset: 8, value: 0x21}
   - {at: 50us, on: 0, do: write, dev: r0, target: config, offset: 0x72, value: 0x8000, size: 2}
   - {at: 50us, on: 0, do: write, dev: r0, target: msix-table, offset: 12, value: 0}

@@ -248,6 +248,7 @@ def test_free_irq_releases_the_vector_leaves_shutdown_and_the_next_irq_reuses_it
 def test_a_shutdown_slot_swallows_one_hit_silently_then_reports_no_handler() -> None:
     eng = engine(KERNEL % """  - {at: 0, on: 0, do: probe, dev: n0, mode: msix, vectors: 1}
   - {at: 100us, on: 0, do: free_irq, dev: n0, vector: 0}
+  - {at: 200us, on: 0, do: write, dev: r0, target: config, offset: 4, value: 6, size: 2}
   - {at: 200us, on: 0, do: write, dev: r0, target: msix-table, offset: 0, value: 0xfee01000}
   - {at: 200us, on: 0, do: write, dev: r0, target: msix-table, offset: 8, value: 0x21}
   - {at: 200us, on: 0, do: write, dev: r0, target: config, offset: 0x72, value: 0x8000, size: 2}

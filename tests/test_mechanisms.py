@@ -23,6 +23,7 @@ cpus: 4
 devices:
   d0: {{bdf: "00:03.0", msi: {{vectors: 1, per_vector_mask: {pvm}, addr64: true}}, quirks: {quirks}}}
 run:
+  - {{at: 0, do: write, dev: d0, target: config, offset: 4, value: 6, size: 2}}   # Memory Space, Bus Master
 {events}"""
 
 
@@ -33,6 +34,7 @@ cpus: 2
 devices:
   n0: {{bdf: "00:03.0", msix: {{table_size: 1}}, quirks: [{quirks}]}}
 run:
+  - {{at: 0, do: write, dev: n0, target: config, offset: 4, value: 6, size: 2}}   # Memory Space, Bus Master
   - {{at: 0, do: write, dev: n0, target: msix-table, offset: 0, value: 0xfee01000}}
   - {{at: 0, do: write, dev: n0, target: msix-table, offset: 8, value: 0x41}}
   - {{at: 0, do: write, dev: n0, target: config, offset: 0x72, value: 0x8000, size: 2}}

@@ -142,6 +142,8 @@ def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: i
         f["pend"] = ",".join(str(c) for c in range(x.bit_length()) if x >> c & 1)
     if code == C.MSIX_CTRL:
         f["msixctrl"] = f"Enable {x >> 15 & 1}, Function Mask {x >> 14 & 1}"
+    if code == C.CMD_WRITE:
+        f["pcicmd"] = f"Memory Space {x >> 1 & 1}, Bus Master {x >> 2 & 1}"
     return f
 
 
@@ -160,7 +162,8 @@ def reason(code: C.Code, f: dict[str, Any], relation: str | None) -> str:
     return f"{relation}: {text}" if relation else text
 
 
-HEX_LINKS = frozenset(C.CODES[c].name for c in (C.TABLE, C.TABLE_LIVE, C.MSIX_CTRL, C.MSI_REG, C.LATCH, C.MSI_LATCH))
+HEX_LINKS = frozenset(C.CODES[c].name for c in (C.TABLE, C.TABLE_LIVE, C.MSIX_CTRL, C.MSI_REG, C.LATCH, C.MSI_LATCH,
+                                                C.CMD_WRITE))
 
 
 def fmt_value(v: Any, hexa: bool = False) -> str:

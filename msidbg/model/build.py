@@ -153,7 +153,8 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
             "ignore_mask": scn.platform.kind == "xen-pv",
             "next_irq": FIRST_DYNAMIC_IRQ,
             "pci": {name: {"status": "not-probed", "msix_enabled": False, "msi_enabled": False,
-                           "mode": None, "descs": [], "lock": -1} for name in scn.devices},
+                           "mode": None, "descs": [], "lock": -1, "enable_cnt": 0, "is_busmaster": False}
+                    for name in scn.devices},
             "waiters": {},
             "vector_lock": -1,
             "hotplug": -1,           # the CPU running a cpu_down/cpu_up (cpu_hotplug_lock), or -1

@@ -15,6 +15,8 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    CMD_MASTER,
+    CMD_MEMORY,
     ENTRY_MASKBIT,
     ENTRY_REGS,
     ENTRY_SIZE,
@@ -46,8 +48,12 @@ def new_device(spec: Any) -> Dev:
     # out of reset unmasked (the spec says masked). That is what lets its mask bits matter at
     # all before the kernel writes them; it is part of the quirk, not a separate switch.
     reset_ctrl = 0 if MSIX_MASK_WHEN_DISABLED in quirks else ENTRY_MASKBIT
+    # The Command register resets to 0 (no decoding, no bus mastering). A device passed through to a
+    # Xen guest was set up by dom0's pciback first: pcistub_init_device's pci_enable_device sets Memory
+    # Space, xen_pcibk_reset_device's pci_disable_device clears only Bus Master (do_pci_disable_device).
+    cmd = CMD_MEMORY if spec.passthrough else 0
     dev: Dev = {"bdf": spec.bdf, "kind": spec.kind, "passthrough": spec.passthrough, "quirks": quirks,
-                "cmd": 0, "msix": None, "msi": None}
+                "cmd": cmd, "msix": None, "msi": None}
     if spec.msix:
         n = spec.msix.table_size
         dev["msix"] = {
@@ -167,9 +173,11 @@ def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int)
 
 def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int) -> None:
     P = eng.prov
-    if P.on and eng.fresh and reg != "cmd":
+    if P.on and eng.fresh:
         d = P.dev(name)
-        if reg == "msix_ctrl":
+        if reg == "cmd":
+            P.write(PC.CMD_WRITE, PK.key(PK.CMD, d), value & 0xFFFF)
+        elif reg == "msix_ctrl":
             P.write(PC.MSIX_CTRL, PK.key(PK.MSIXCTRL, d), value)
         else:
             r = "ctrl" if reg == "msi_ctrl" else reg
@@ -224,6 +232,9 @@ def table_write(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int)
     """A 32-bit write to one register of an MSI-X table entry."""
     dev = eng.w["devices"][name]
     msix = dev["msix"]
+    if not dev["cmd"] & CMD_MEMORY:
+        _unclaimed(eng, cpu, name, entry, reg, value)
+        return
     eng.emit(K.MSIX_WRITE, cpu, name, entry, eng.s(reg), value)
     P = eng.prov
     d = P.dev(name)
@@ -276,9 +287,28 @@ def table_write_raw(eng: Any, cpu: int, name: str, offset: int, value: int, size
 
 
 def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
-    value = int(eng.w["devices"][name]["msix"]["table"][entry][reg])
+    dev = eng.w["devices"][name]
+    if not dev["cmd"] & CMD_MEMORY:
+        _unclaimed(eng, cpu, name, entry, reg, ALL_ONES)
+        return ALL_ONES
+    value = int(dev["msix"]["table"][entry][reg])
     eng.emit(K.MSIX_READ, cpu, name, entry, eng.s(reg), value)
     return value
+
+
+ALL_ONES = 0xFFFFFFFF
+
+
+def _unclaimed(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
+    """Memory Space Enable is clear: the function does not decode its BARs, so nothing claims an
+    access to the table -- the write is dropped, a read completes with all ones (PCI 3.0 6.2.2;
+    the root complex's answer to an Unsupported Request on x86)."""
+    eng.emit(K.MSIX_UNCLAIMED, cpu, name, entry, eng.s(reg), value)
+    P = eng.prov
+    if P.on and eng.fresh:
+        d = P.dev(name)
+        P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, d))
+        P.write(PC.UNCLAIMED, PK.key(PK.REG, PK.reg_payload(d, entry, PK.REG_INDEX[reg])), value)
 
 
 # --- signals ------------------------------------------------------------------------------------
@@ -494,6 +524,9 @@ def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended
     ``programmed`` is the register triple the message came from (MSI ORs the message index
     into data); it is torn when the kernel never programmed that triple as a whole.
     """
+    if not eng.w["devices"][name]["cmd"] & CMD_MASTER:
+        _not_master(eng, name, idx, n)
+        return
     lo, hi, data = msg
     if intended and (programmed or msg) not in intended:
         P = eng.prov
@@ -513,3 +546,15 @@ def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended
                 "a pair the kernel never programmed together")
     dest_cpu = bus.deliver(eng, name, idx, lo, hi, data, n)
     eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)
+
+
+def _not_master(eng: Any, name: str, idx: int, n: int) -> None:
+    """Bus Master Enable is clear: the function may not issue the memory write that is the message.
+    Nothing is queued: the signal is gone (QEMU's reading -- the write goes to the disabled
+    bus-master address space -- see the ``device.cmd.bus-master`` reading)."""
+    eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("Bus Master Enable clear"))
+    P = eng.prov
+    if P.on and eng.fresh:
+        P.dep(PC.D_NO_MASTER, PK.key(PK.CMD, P.dev(name)))
+    acct.lost(eng, name, idx, n, "not sent: Bus Master Enable was clear (the driver had not called pci_set_master, "
+              "or pci_disable_device had cleared it)")

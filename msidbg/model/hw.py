@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 # --- PCI config space (our devices put MSI at 0x50 and MSI-X at 0x70) ----------------
+PCI_COMMAND = 0x04                # Command register, 16 bits
+CMD_IO = 1 << 0                   # I/O Space Enable
+CMD_MEMORY = 1 << 1               # Memory Space Enable: the function decodes its memory BARs (MSI-X table, PBA)
+CMD_MASTER = 1 << 2               # Bus Master Enable: the function may issue memory writes (MSI messages)
+
 MSI_CAP = 0x50
 MSIX_CAP = 0x70
 MSIX_CTRL = MSIX_CAP + 2          # Message Control, 16 bits

@@ -66,9 +66,16 @@ LINUX_FIXED = Source("torvalds/linux", "a31e58e129f7", "arch/x86/kernel/apic/*.c
 LINUX_LAPIC_FF = Source("torvalds/linux", "f3bf1dbe64b6", "arch/x86/kernel/acpi/boot.c", "acpi_parse_lapic", "4.8..")
 XEN_VLAPIC_MATCH = Source("xen-project/xen", "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c",
                           "vlapic_match_dest, vlapic_match_logical_addr", "all")
+PCI30_CMD = Source("PCI Local Bus Specification", "rev 3.0", "6.2.2 Device Control", "Command register", "all")
+PCIE_CMD = Source("PCI Express Base Specification", "rev 3.0 and later", "7.5.1.1 Command Register",
+                  "Bus Master Enable (quoted in public register headers, e.g. Intel and Synopsys PCIe DBI)", "all")
+QEMU_BME = Source("qemu/qemu", "97629cc9fa2a", "hw/pci/pci.c, hw/pci/msi.c, hw/pci/msix.c",
+                  "pci_default_write_config (bus_master_enable_region), msi_send_message (bus_master_as), "
+                  "msix_notify", "all")
+LINUX_ERROR_RESPONSE = Source("torvalds/linux", "v6.6", "include/linux/pci.h", "PCI_ERROR_RESPONSE", "5.17..")
 CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json summary", "all")
 
-module("msidbg.model.device", PCI30, PCI30_MASKING)
+module("msidbg.model.device", PCI30, PCI30_MASKING, PCI30_CMD, PCIE_CMD, QEMU_BME)
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
 module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT)
 module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_FAULTS)
@@ -123,6 +130,24 @@ reading("device.msi.multi-message", "With Multiple Message Enable n > 0 an MSI f
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
         "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI; unconfirmed detail in domain.md).",
         status="hypothetical", module=M)
+
+reading("device.cmd.reset", "The Command register comes out of reset 0: the function decodes none of its BARs "
+        "and may not master the bus until software sets Memory Space and Bus Master Enable.", source=(PCIE_CMD,),
+        quote="Default value of this bit is 0b.", module=M)
+reading("device.cmd.bus-master", "With Bus Master Enable clear the function does not issue the memory write that is "
+        "an MSI/MSI-X message. The spec says only that the message is not sent (nothing about Pending bits); msidbg "
+        "follows QEMU, whose message goes to the disabled bus-master address space: the signal is lost, not held "
+        "(a held PBA bit is cleared on release and the message lost likewise). Real devices may differ.",
+        source=(PCIE_CMD, QEMU_BME),
+        quote="Note that as MSI/MSI-X interrupt Messages are in-band memory writes, setting the Bus Master Enable bit "
+        "to 0b disables MSI/MSI-X interrupt Messages as well. ... memory_region_set_enabled(&d->bus_master_enable_"
+        "region, (pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER) ... address_space_stl_le(&dev->"
+        "bus_master_as, msg.address, msg.data, attrs, NULL);", module=M)
+reading("device.cmd.memory-space", "With Memory Space Enable clear the function does not claim accesses to its "
+        "memory BARs: a write to the MSI-X table is dropped, a read completes with all ones (what an x86 root "
+        "complex returns for an access nobody claims).", source=(PCI30_CMD, LINUX_ERROR_RESPONSE),
+        quote="Controls a device's response to Memory Space accesses. A value of 0 disables the device response. ... "
+        "Reading from a device that doesn't respond typically returns ~0.", module=M)
 
 # --- apic.py ---------------------------------------------------------------------------------------
 reading("device.msix.release-enable", "A held MSI-X signal is released by the entry that held it; if MSI-X Enable is "

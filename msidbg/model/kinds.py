@@ -14,6 +14,9 @@ DOORBELL = kind("dev.doorbell", ("index", INT), doc="the driver rings the device
 CFG_WRITE = kind("cfg.write", ("offset", HEX), ("value", HEX), ("size", INT), doc="a PCI config space write")
 MSIX_WRITE = kind("msix.write", ("entry", INT), ("reg", STR), ("value", HEX), doc="a write to an MSI-X table entry")
 MSIX_READ = kind("msix.read", ("entry", INT), ("reg", STR), ("value", HEX), doc="a read of an MSI-X table entry")
+MSIX_UNCLAIMED = kind("msix.unclaimed", ("entry", INT), ("reg", STR), ("value", HEX),
+                      doc="an MSI-X table access the device does not claim (Memory Space Enable clear): a write is "
+                      "dropped, a read returns all ones (value: what was written / read)")
 
 # what the device does with a signal
 MSI_MSG = kind("msi.msg", ("index", INT), ("addr", HEX), ("data", HEX), doc="the device emits a message")

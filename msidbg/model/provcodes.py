@@ -119,6 +119,11 @@ ISR_CLEAR = _c("isr.reset", True, "{path} cleared ({note})")
 IRR_CLEAR = _c("irr.reset", True, "{path} cleared ({note})")
 IRQ_ACTION = _c("irq.action", True, "irq {irq}'s action: {note}")
 D_NO_ACTION = _c("no-action", False, "the irq's action, removed by")
+CMD_WRITE = _c("pci.cmd", True, "{who} wrote {path} = {hex} ({pcicmd})")
+D_NO_MASTER = _c("no-bus-master", False, "not sent: Bus Master Enable clear in")
+D_NO_MEMORY = _c("no-memory-space", False, "not decoded: Memory Space Enable clear in")
+UNCLAIMED = _c("mmio.unclaimed", True, "{who}'s access to {path} was not claimed: the device does not decode its "
+               "memory space (write dropped, read all ones)", writes=False)
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

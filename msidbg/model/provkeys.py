@@ -61,6 +61,7 @@ MSIXTBL = 42     # dev: Xen's vMSI-X intercept registration for the device's tab
 PIRQPORT = 43    # pirq: the event channel the guest bound to it
 XENQ = 44        # dev, index: a device message on its way into Xen (the work item it queued)
 QREG = 45        # dev, entry, reg: one register of QEMU's emulated (latched) entry
+CMD = 46         # dev: the PCI Command register (Memory Space Enable, Bus Master Enable)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -120,7 +121,7 @@ _DEV_ENTRY = {
     HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]",
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
-        MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}"}
+        MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",

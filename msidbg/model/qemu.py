@@ -22,6 +22,9 @@ from msidbg.model import device, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    CMD_IO,
+    CMD_MASTER,
+    CMD_MEMORY,
     ENTRY_MASKBIT,
     MSI_64BIT,
     MSI_CTRL,
@@ -30,6 +33,7 @@ from msidbg.model.hw import (
     MSIX_CTRL,
     MSIX_ENABLE,
     MSIX_MASKALL,
+    PCI_COMMAND,
 )
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import run_step
@@ -59,7 +63,8 @@ def build(scn: Any, w: World) -> None:
         d = w["devices"][name]
         if d["passthrough"]:
             devs[name] = {"msix": _new_msix(d["msix"]),
-                          "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"])}
+                          "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"]),
+                          "cmd": 0}   # the emulated Command bits (xen_pt_emu_reg_header0: init_val 0)
         elif w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
             # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
             # pirq message (428c3ece97 "fix MSI injection on Xen")
@@ -121,6 +126,8 @@ class HvmAccessors:
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
         e = emu(k.w, dev)
+        if name == "cmd":   # xen_pt_word_reg_read: emulated bits from QEMU, the rest from the device
+            return int((k.w["devices"][dev]["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK))
         if name == "msix_ctrl":
             return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
         if name == "msi_ctrl":
@@ -165,6 +172,11 @@ class HvmAccessors:
 
 
 _REG = {"addr_lo": 0, "addr_hi": 1, "data": 2, "ctrl": 3}
+#: xen_pt_emu_reg_header0, Command: emu_mask 0x0743 (I/O and Memory Space, parity, SERR, fast
+#: back-to-back and INTx Disable stay in QEMU; XSA-126 added the two decode bits) and res_mask 0xF880
+CMD_EMU_MASK = 0x0743
+CMD_RES_MASK = 0xF880
+CMD_INTX_DISABLE = 1 << 10
 
 
 class PvAccessors:
@@ -177,13 +189,21 @@ class PvAccessors:
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
         d = k.w["devices"][dev]
+        if name == "cmd":   # pciback's command_read: the device's register
+            return int(d["cmd"])
         return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"] if name == "msi_ctrl"
                    else d["msi"][name])
 
     @staticmethod
     def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
         d = k.w["devices"][dev]
-        if d["msix"] is not None and offset == MSIX_CTRL:
+        if offset == PCI_COMMAND:
+            # pciback's command_write (af6fc858a35b): the guest's bits reach the device only through
+            # dom0's own calls -- pci_enable_device when it asks for decoding (Memory Space on; a
+            # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master
+            value = (d["cmd"] | (CMD_MEMORY if value & (CMD_IO | CMD_MEMORY) else 0)) & ~CMD_MASTER | (value & CMD_MASTER)
+            size = 2
+        elif d["msix"] is not None and offset == MSIX_CTRL:
             keep = d["msix"]["ctrl"] & MSIX_ENABLE      # pciback: only Function Mask is the guest's
             value = keep | (value & MSIX_MASKALL)
         elif d["msi"] is not None and offset == MSI_CTRL:

@@ -40,8 +40,16 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
-from msidbg.model.hw import ENTRY_MASKBIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
-from msidbg.model.qemu import _REG, UNASSIGNED, emu
+from msidbg.model.hw import (
+    ENTRY_MASKBIT,
+    MSI_CTRL,
+    MSI_ENABLE,
+    MSIX_CTRL,
+    MSIX_ENABLE,
+    MSIX_MASKALL,
+    PCI_COMMAND,
+)
+from msidbg.model.qemu import _REG, CMD_EMU_MASK, CMD_INTX_DISABLE, CMD_RES_MASK, UNASSIGNED, emu
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import program
 
@@ -96,7 +104,10 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     reg = hit[2] if hit else "other"
     k.ev(QEMU_CFG, dev, loc["offset"], loc["value"], k.s(reg), cost="trap")
     loc["phys"] = loc["value"]
-    if hit is None or reg == "cmd":
+    if reg == "cmd":
+        _cmd(k, loc, d, e)
+        return
+    if hit is None:
         return
     roff, width, _ = hit
     if reg == "msix_ctrl":
@@ -110,6 +121,19 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
             loc["phys"] = None      # address and data (and, from XSA-129, mask bits) stay in QEMU
         if reg != "mask" and msi["initialized"]:
             k.call("xen_pt_msi_update", dev=dev)
+
+
+def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any]) -> None:
+    """xen_pt_cmd_reg_write: every writable bit is stored in QEMU's register; the device gets the
+    throughable ones (not emulated, not reserved: Bus Master Enable among them), plus INTx Disable
+    when the guest sets it. Memory Space stays as pciback and QEMU's realize left it (on)."""
+    guest = (d["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK)
+    guest = _merge(guest, PCI_COMMAND, 2, loc["offset"], loc["value"], loc["size"])
+    e["cmd"] = guest & ~CMD_RES_MASK
+    through = ~(CMD_EMU_MASK | CMD_RES_MASK) & 0xFFFF
+    if guest & CMD_INTX_DISABLE:
+        through |= CMD_INTX_DISABLE
+    loc["cmd"] = (guest & through) | (d["cmd"] & ~through)
 
 
 def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> None:
@@ -140,7 +164,9 @@ def write_through(k: Any, loc: dict[str, Any]) -> None:
     if loc["phys"] is None:
         return
     offset, size, value = loc["offset"], loc["size"], loc["phys"]
-    if "bits" in loc and offset == MSIX_CTRL and e["msix"] is not None:
+    if "cmd" in loc:
+        offset, size, value = PCI_COMMAND, 2, loc["cmd"]
+    elif "bits" in loc and offset == MSIX_CTRL and e["msix"] is not None:
         e["msix"]["enabled"] = bool(loc["bits"] & MSIX_ENABLE)
         e["msix"]["maskall"] = bool(loc["bits"] & MSIX_MASKALL)
         offset, size, value = MSIX_CTRL, 2, (d["msix"]["ctrl"] & ~(MSIX_ENABLE | MSIX_MASKALL)) | loc["bits"]

@@ -132,6 +132,15 @@ Revisions:
   Marvell quirk's suppressed MSI signals are held apart from the PBA / MSI pending counts (the device
   gains ``msix.suppressed``) and lost at the end, named. An activation that assigns no vector (a
   legacy 4.x vector domain, a vector assigned at allocation) no longer logs vector.assign.
+  The PCI Command register. ``probe`` runs pci_enable_device (Memory Space on) and
+  pci_set_master (Bus Master Enable) first, ``alloc_vectors`` too when no action enabled the device
+  yet, and ``remove`` / a failed probe end with pci_disable_device (Bus Master off): new
+  ``cfg.write`` events at offset 0x4 (on xen-hvm, traps into QEMU). A device message with Bus
+  Master Enable clear is dropped (``msi.dropped``, lost); an MSI-X table access with Memory Space
+  clear is unclaimed (``msix.unclaimed``: write dropped, read all ones). A passthrough device starts
+  with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
+  ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
+  may carry ``set_master``.
 """
 
 from __future__ import annotations

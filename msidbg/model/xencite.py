@@ -63,6 +63,12 @@ QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a publ
                    "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
                     "pci_msix_writel -> mask_physical_msix_entry", "Xen 3.3 (2008)")
+QEMU_CMD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.c",
+                  "xen_pt_emu_reg_header0 (Command: emu_mask 0x0743, res_mask 0xF880), xen_pt_cmd_reg_write, "
+                  "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)", "XSA-126 (2015) ..")
+PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
+                     "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
+                     "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
 QEMU_EMU_MSIX = Source("qemu/qemu", "428c3ece97", "hw/pci/msix.c", "msix_vector_masked (fix MSI injection on Xen)",
                        "qemu-xen 4.5.3, 4.7..")
 
@@ -123,7 +129,7 @@ QEMU_GFLAGS = Source("qemu/qemu", "003f8dbc8e09", "hw/xen/xen_pt_msi.c", "msi_gf
 module("msidbg.model.vmsi", XEN_VMSI_41, XEN_VMSI_42, XEN_VMSI_44, XEN_VMSI_COMPLETION, XEN_VMSI_46, XEN_VMSI_SNOOP)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
-module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44)
+module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD)
 
 # --- readings -------------------------------------------------------------------------------------------
 M = "msidbg.model.qemu_pt"
@@ -184,6 +190,21 @@ reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer wr
         quote="mask_physical_msix_entry(dev, entry_nr, entry->io_mem[3] & 0x1); (2008) / "
               "mmap(0, total_entries * 16 + ..., PROT_READ, MAP_SHARED | MAP_LOCKED, ...) (last)",
         module=M)
+
+reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits (and parity, SERR, INTx Disable) "
+        "in its emulated Command register and passes Bus Master Enable through to the device; the device's Memory "
+        "Space stays on (set by pciback, and by xen_pt_realize for the BARs it maps). Before XSA-126 (2015, emu_mask "
+        "0x0740) the decode bits passed through too: only a guest that clears Memory Space would see the "
+        "difference, and msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
+        quote=".offset = PCI_COMMAND, .size = 2, .init_val = 0x0000, .res_mask = 0xF880, .emu_mask = 0x0743, ... "
+        "*val = XEN_PT_MERGE_VALUE(*val, dev_value, throughable_mask);", module=M)
+reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
+        "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
+        "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
+        "pci_set_master / pci_clear_master.", source=(PCIBACK_CMD,),
+        quote="if (!pci_is_enabled(dev) && is_enable_cmd(value)) { ... pci_enable_device(dev); ... if "
+        "(!dev->is_busmaster && is_master_cmd(value)) { ... pci_set_master(dev); } else if (dev->is_busmaster && "
+        "!is_master_cmd(value)) { ... pci_clear_master(dev);", module="msidbg.model.qemu")
 
 M = "msidbg.model.vmsi"
 reading("xen.msixtbl.whole-table", "Once a pirq of the device is bound, Xen's handler claims the device's table: "

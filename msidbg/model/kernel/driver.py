@@ -26,11 +26,27 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
     return program(name, doc, source=source)
 
 
-probe = action("probe", "driver_probe", "pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
+probe = action("probe", "driver_probe",
+               "pci_enable_device, pci_set_master, pci_alloc_irq_vectors, then request_irq for each vector",
+               (S.NVME, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
+
+
+@probe.step
+def enable(k: Any, loc: dict[str, Any]) -> None:
+    """pci_enable_device (pcim_enable_device; nvme_pci_enable's pci_enable_device_mem): every PCI
+    driver enables its device before it touches it."""
+    k.call("pci_enable_device", dev=loc["dev"])
+
+
+@probe.step
+def master(k: Any, loc: dict[str, Any]) -> None:
+    """pci_set_master, as every driver of a device that writes memory (DMA, MSI) calls it -- unless
+    the scenario's driver forgets it (``set_master: false``)."""
+    if loc.get("set_master", True):
+        k.call("pci_set_master", dev=loc["dev"])
 
 
 @probe.step
@@ -49,7 +65,8 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def got_vectors(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] < 0:
-        k.ret(loc["ret"])
+        loc["err"] = loc["ret"]
+        k.goto("unwind_disable")
         return
     loc["n"], loc["i"] = loc["ret"], 0
 
@@ -85,12 +102,19 @@ def unwind(k: Any, loc: dict[str, Any]) -> None:
 
 
 @probe.step
+def unwind_disable(k: Any, loc: dict[str, Any]) -> None:
+    """... and last the enable (pcim_release / the driver's own error path: pci_disable_device)."""
+    k.call("pci_disable_device", dev=loc["dev"])
+
+
+@probe.step
 def unwound(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["err"])
 
 
-remove = action("remove", "driver_remove", "free_irq for each requested vector, then free the vectors",
-                (S.FREE_IRQ, S.FREE_VECTORS))
+remove = action("remove", "driver_remove",
+                "free_irq for each requested vector, free the vectors, then pci_disable_device",
+                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE))
 
 
 @remove.step
@@ -109,8 +133,15 @@ def free_next(k: Any, loc: dict[str, Any]) -> None:
 
 
 @remove.step
+def disable_device(k: Any, loc: dict[str, Any]) -> None:
+    """pci_disable_device (the driver's remove, or pcim_release): Bus Master Enable off."""
+    loc["freed"] = loc["ret"]
+    k.call("pci_disable_device", dev=loc["dev"])
+
+
+@remove.step
 def removed(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"])
+    k.ret(loc["freed"])
 
 
 def _wrapper(do: str, name: str, target: str, doc: str, source: Any, extra: dict[str, Any] | None = None,
@@ -130,8 +161,36 @@ def _wrapper(do: str, name: str, target: str, doc: str, source: Any, extra: dict
     prog.step(done)
 
 
-_wrapper("alloc_vectors", "driver_alloc_vectors", "pci_alloc_irq_vectors", "pci_alloc_irq_vectors only",
-         S.ALLOC_VECTORS, extra={"min": 1}, vectors="max")
+alloc_only = action("alloc_vectors", "driver_alloc_vectors",
+                    "pci_alloc_irq_vectors (after pci_enable_device and pci_set_master if no action enabled the "
+                    "device yet)", (S.PCI_ENABLE, S.ALLOC_VECTORS))
+
+
+@alloc_only.step
+def enable_first(k: Any, loc: dict[str, Any]) -> None:
+    """A driver calls pci_alloc_irq_vectors on a device it enabled in its probe: if no earlier action
+    enabled this one, the driver's pci_enable_device and pci_set_master come first."""
+    if pci.pdev(k, loc["dev"])["enable_cnt"] == 0:
+        loc["first"] = True
+        enable(k, loc)
+
+
+@alloc_only.step
+def master_first(k: Any, loc: dict[str, Any]) -> None:
+    if loc.get("first"):
+        master(k, loc)
+
+
+@alloc_only.step
+def alloc_call(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
+
+
+@alloc_only.step
+def alloc_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
+
+
 _wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
 
 

@@ -27,6 +27,13 @@ def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
         ACCESSORS[k.w["platform"]["route"]].cfg_write(k, dev, offset, value, size)
 
 
+def cmd_read(k: Any, dev: str) -> int:
+    """The Command register as the kernel reads it (QEMU's or pciback's view on Xen)."""
+    if _direct(k, dev):
+        return int(k.w["devices"][dev]["cmd"])
+    return int(ACCESSORS[k.w["platform"]["route"]].cfg_read(k, dev, "cmd"))
+
+
 def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
     if _direct(k, dev):
         device.table_write(k.eng, k.cpu_id, dev, entry, reg, value)

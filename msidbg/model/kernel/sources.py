@@ -152,6 +152,9 @@ PCI_FAIL_OLD = Source(L, "v5.16", "drivers/pci/msi.c",
 AVAIL_LEGACY = Source(L, "60bf9b33c82c", "drivers/pci/msi/legacy.c + msi.c",
                       "pci_msi_setup_check_result (the count, legacy arch_setup_msi_irqs only)",
                       "5.17.. (msix_avail_retry: false)")
+PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
+                    "pci_enable_device / pci_enable_resources / pci_set_master / pci_disable_device / "
+                    "do_pci_disable_device", "all")
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
@@ -188,6 +191,12 @@ reading("kernel.msi.range-retry",
         quote="rc = msix_capability_init(dev, entries, nvec, affd); if (rc == 0) return nvec; if (rc < 0) "
         "return rc; if (rc < minvec) return -ENOSPC; nvec = rc; ... /* If there was a successful allocation "
         "let the caller know */ return allocated ? allocated : -ENOSPC;")
+reading("kernel.pci.enable-master",
+        "A driver enables its device before it allocates vectors: pci_enable_device turns on Memory Space "
+        "(pci_enable_resources, written only when it changes), pci_set_master Bus Master Enable; the last "
+        "pci_disable_device (remove, a failed probe) clears Bus Master only.", source=(PCI_ENABLE,), module=M,
+        quote="if (pci_command & PCI_COMMAND_MASTER) { pci_command &= ~PCI_COMMAND_MASTER; "
+        "pci_write_config_word(dev, PCI_COMMAND, pci_command); }")
 reading("kernel.affinity.stored-before-request",
         "request_irq.affinity = irq_set_affinity() before request_irq(): on an irq that is not activated yet the "
         "vector domain does nothing and activation later places the vector inside the stored mask (before "
