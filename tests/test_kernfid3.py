@@ -150,6 +150,7 @@ devices:
     msi: {vectors: 1, per_vector_mask: true, addr64: true}
     quirks: [msix-mask-applies-when-disabled]
 run:
+  - {at: 0, on: 0, do: write, dev: nvme0, target: config, offset: 4, value: 2, size: 2}   # Memory Space on
   - {at: 0, on: 0, do: write, dev: nvme0, target: msix-table, offset: 12, value: 1}
   - {at: 10us, on: 0, do: probe, dev: nvme0, mode: msi, vectors: 1}
   - {at: 100us, do: fire, dev: nvme0, vector: 0, count: 3, every: 10us}
