@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from msidbg.debugger import Session
+from msidbg.errors import ScenarioError
 from msidbg.scenario import load_scenario_text
 
 
@@ -66,3 +69,26 @@ def test_an_action_due_while_its_cpu_is_stopped_to_go_offline_fails_too() -> Non
     assert _actions(s) == [("cpu_offline", 0), ("probe", -22), ("probe", 0)]
     d0 = s.summary()["devices"]["d0"]
     assert (d0["probe"], d0["driver"]) == ("not-probed", "not-probed")
+
+
+APICV = """\
+name: sf-apicv
+platform: {kind: xen-hvm, xen: "XEN", apic_virtualization: true}
+devices:
+  d0: {bdf: "00:03.0", kind: generic, passthrough: true, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: d0}
+"""
+
+
+@pytest.mark.parametrize("xen", ["4.4", "4.4.4", "4.2"])
+def test_apic_virtualization_before_xen_4_5_is_a_load_error(xen: str) -> None:
+    """Xen advertises APIC virtualization in CPUID leaf 4 from 4.5.0 (3196856c65): one line naming the field
+    and the version."""
+    with pytest.raises(ScenarioError) as e:
+        load_scenario_text(APICV.replace("XEN", xen), "apicv.yaml")
+    msg = e.value.oneline()
+    assert "\n" not in msg and msg.startswith("msidbg: apicv.yaml:2: platform.apic_virtualization: ")
+    assert f"Xen {xen} " in msg and "4.5" in msg
+    load_scenario_text(APICV.replace("XEN", "4.5"), "apicv.yaml")
+    load_scenario_text(APICV.replace("XEN", xen).replace("apic_virtualization: true", "xen_hvm_pirqs: false"), "a.yaml")
