@@ -92,3 +92,57 @@ def test_apic_virtualization_before_xen_4_5_is_a_load_error(xen: str) -> None:
     assert f"Xen {xen} " in msg and "4.5" in msg
     load_scenario_text(APICV.replace("XEN", "4.5"), "apicv.yaml")
     load_scenario_text(APICV.replace("XEN", xen).replace("apic_virtualization: true", "xen_hvm_pirqs: false"), "a.yaml")
+
+
+MME = """\
+name: sf-mme
+cpus: 2
+devices:
+  d0: {bdf: "00:03.0", kind: generic, msi: {vectors: 8, per_vector_mask: true, addr64: true}}
+run:
+  - {at: 0, on: 0, do: probe, dev: d0, mode: msi, vectors: 8}
+  - {at: 1ms, do: fire, dev: d0, vector: 5}
+  - {at: 2ms, do: fire, dev: d0, vector: 0}
+"""
+
+
+def test_a_single_message_msi_function_signals_every_condition_with_its_one_message() -> None:
+    """x86 without remapping grants one MSI message to a probe asking 8 (Multiple Message Enable 000b).
+    The function may not modify its message data: queue 5's condition goes out as message 0 and the
+    driver's one handler gets it. The model dropped it ("MSI message not enabled") and counted it lost."""
+    s = _run(MME)
+    w = s.world
+    assert (w["devices"]["d0"]["msi"]["ctrl"] >> 4) & 7 == 0            # one message enabled
+    assert not [e for e in s.events(1, s.cursor + 1) if e.kind == "msi.dropped"]
+    msgs = [e for e in s.events(1, s.cursor + 1) if e.kind == "msi.msg"]
+    assert [e.fields["index"] for e in msgs] == [0, 0]
+    assert len({e.fields["data"] for e in msgs}) == 1                   # the unmodified data, twice
+    rows = {v["index"]: v for v in s.summary()["devices"]["d0"]["vectors"]}
+    assert (rows[0]["raised"], rows[0]["delivered"], rows[0]["lost"]) == (2, 2, 0)
+    assert all(v["lost"] == 0 for v in rows.values())
+    assert not [h for h in s.hits() if h.name == "irq-lost"]
+
+
+def test_why_on_a_pirq_beyond_the_domains_range_is_an_error_naming_the_range() -> None:
+    """xen.pirqs[999] names no pirq of a domain with nr_pirqs pirqs: a one-line error with the expected
+    range (as cpus[99] is), not 'still had its initial value'; an unmapped pirq in range keeps that answer."""
+    from pathlib import Path
+
+    from msidbg.debugger.why import WhyError
+    from msidbg.scenario import load_scenario
+
+    scenarios = Path(__file__).resolve().parent.parent / "scenarios"
+    s = Session(load_scenario(str(scenarios / "xen-pirq-reuse-nvme.yaml")))
+    s.run()
+    n = s.world["xen"]["nr_pirqs"]
+    for path in ("xen.pirqs[999]", f"xen.pirqs[{n}]", "xen.pirqs[999].bound", "xen.pirqs[999].port"):
+        with pytest.raises(WhyError) as e:
+            s.why(path)
+        msg = str(e.value)
+        assert "\n" not in msg and msg.startswith(path + ": ") and f"0..{n - 1}" in msg, msg
+    unmapped = next(p for p in range(n - 1, 0, -1) if p not in s.world["xen"]["pirqs"])
+    assert s.why(f"xen.pirqs[{unmapped}]").chain[-1].reason.endswith("still had its initial value")
+    bare = Session(load_scenario(str(scenarios / "msi-torn-affinity-update.yaml")))
+    bare.run()
+    with pytest.raises(WhyError, match=r"^xen\.pirqs\[60\]: this run has no Xen pirqs"):
+        bare.why("xen.pirqs[60]")

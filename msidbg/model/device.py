@@ -354,9 +354,17 @@ def _sending_latched(P: Any, name: str, idx: int, msg: list[int], e: dict[str, A
 def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
     nvec = 1 << ((msi["ctrl"] >> 4) & 7)
     if idx >= nvec:
-        eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI message not enabled"))
-        acct.lost(eng, name, idx, 1, f"used MSI message {idx} but only {nvec} are enabled")
-        return
+        if nvec > 1:
+            # which of its enabled messages a function uses for a condition beyond them is device-specific
+            # (reading device.msi.fewer-messages): the generic device does not signal it
+            eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI message not enabled"))
+            acct.lost(eng, name, idx, 1, f"used MSI message {idx} but only {nvec} are enabled")
+            return
+        # Multiple Message Enable 000b: the function may not modify its message data, so every interrupt
+        # condition goes out as its one message, message 0 (reading device.msi.fewer-messages)
+        a["raised"][idx] -= 1
+        a["raised"][0] += 1
+        idx = 0
     P = eng.prov
     d = P.dev(name)
     if _blocked_by_msix_mask(dev, idx):
