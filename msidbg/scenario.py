@@ -35,7 +35,7 @@ from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, int
 
 PLATFORM_KINDS = ("bare-metal", "xen-hvm", "xen-pv")
 DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
-QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable")
+QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable", "msi-message-low-bits")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
@@ -232,6 +232,7 @@ QUIRK_NEEDS = {
     "latch-on-unmask": ("msix",),
     "msix-mask-applies-when-disabled": ("msi", "msix"),
     "msi-latch-on-enable": ("msi",),
+    "msi-message-low-bits": ("msi",),
 }
 #: each action's own keys besides do/at/on
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -445,8 +446,13 @@ def _platform(y: Y, path: str) -> Platform:
             bh.check_combination(bh.parse_xen(xen), bh.parse_qemu(qemu))
         except bh.VersionError as e:
             fail(f.path("qemu"), f.items["qemu"], str(e))
+    switches = _switches(f, PLATFORM_SWITCHES)
+    if switches.get("apic_virtualization") and xen is not None and bh.parse_xen(xen).series < bh.FIRST_APIC_VIRT_XEN:
+        fail(f.path("apic_virtualization"), f.items["apic_virtualization"], f"Xen {xen} does not tell an HVM guest "
+             "about APIC virtualization: CPUID leaf 4 carries it from Xen 4.5.0 on (3196856c65) (expected platform.xen "
+             "4.5 or newer, or xen_hvm_pirqs: false for a guest with native MSIs)")
     return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
-                    switches=_switches(f, PLATFORM_SWITCHES),
+                    switches=switches,
                     apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None))
 
 

@@ -78,7 +78,7 @@ def test_before_74c213c506_a_guest_unmask_passes_even_while_xen_masks_the_entry(
 AFFINITY = """
 name: unmask-completion
 cpus: 2
-platform: {{kind: xen-hvm, xen: "{xen}", apic_virtualization: true}}
+platform: {{kind: xen-hvm, xen: "{xen}", xen_hvm_pirqs: false}}
 kernel: {{version: "6.6"}}
 devices:
   eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 2}}}}

@@ -68,7 +68,7 @@ def test_why_the_reprobe_gets_a_new_pirq_names_what_holds_the_old_one(tmp_path: 
 XSA129 = """
 name: xsa129
 cpus: 2
-platform: {{kind: xen-hvm, xen: "{xen}", apic_virtualization: true}}
+platform: {{kind: xen-hvm, xen: "{xen}", xen_hvm_pirqs: false}}
 kernel: {{version: "5.10"}}
 devices:
   xhci: {{bdf: "00:14.0", kind: xhci, passthrough: true, msi: {{vectors: 1, per_vector_mask: true, addr64: true}}}}

@@ -62,7 +62,7 @@ def _map_fails(xen: str) -> str:
     return f"""
 name: msi-map-fails
 cpus: 2
-platform: {{kind: xen-hvm, xen: "{xen}", apic_virtualization: true}}
+platform: {{kind: xen-hvm, xen: "{xen}", xen_hvm_pirqs: false}}
 kernel: {{version: "5.10"}}
 devices:
   xhci: {{bdf: "00:14.0", kind: xhci, passthrough: true, msi: {{vectors: 1, per_vector_mask: false, addr64: true}}}}

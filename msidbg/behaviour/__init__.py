@@ -48,6 +48,10 @@ FIRST_QEMU_XEN_DEFAULT = (4, 3)
 #: qemu-traditional was removed from the Xen tools in 4.21 (1eb944f650 "tools: remove qemu-traditional")
 LAST_QEMU_TRADITIONAL_XEN = (4, 20)
 QEMU_TRADITIONAL = "qemu-traditional"
+#: Xen tells an HVM guest about APIC-register / x2APIC virtualization (CPUID leaf 4,
+#: XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT) from 4.5.0 on (3196856c65 "x86/hvm: indicate
+#: avaliability of HW support of APIC virtualization to HVM guests"; first in RELEASE-4.5.0, git tag --contains)
+FIRST_APIC_VIRT_XEN = (4, 5)
 
 _KERNEL = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{1,4}))?", re.ASCII)
 _XEN = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?", re.ASCII)

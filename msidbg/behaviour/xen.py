@@ -112,7 +112,8 @@ ROWS: tuple[Switch, ...] = (
         "(XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT): the HVM guest's xen_hvm_msi_init returns "
         "early and every device keeps the native x86 MSI domain -- no pirqs, QEMU binds the guest's "
         "real vectors, Xen injects them into the vCPU's local APIC. A property of the host, not of a "
-        "release: no version sets it",
+        "release: no version sets it; Xen advertises it from 4.5.0 (3196856c65), so with a platform.xen "
+        "before 4.5 it is a load error (a guest with native MSIs there: xen_hvm_pirqs: false)",
         initial=False, kinds=("xen-hvm",),
     ),
     Switch(

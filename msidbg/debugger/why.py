@@ -396,6 +396,13 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
             raise WhyError(f"{text}: no CPU {a} (expected 0..{n - 1})")
         if space in (PK.IRR, PK.ISR, PK.VECIRQ) and not 0 <= c < 256:
             raise WhyError(f"{text}: no vector {c:#x} (expected 0x0..0xff)")
+    elif space in (PK.PIRQ, PK.PTBIND, PK.PIRQPORT):
+        x = w.get("xen")
+        if not isinstance(x, dict):
+            raise WhyError(f"{text}: this run has no Xen pirqs (expected a xen-hvm or xen-pv platform)")
+        n = x["nr_pirqs"]
+        if not 0 <= a < n:
+            raise WhyError(f"{text}: no pirq {a} in the domain (expected 0..{n - 1}: xen.nr_pirqs is {n})")
     elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND) and a not in w["irqs"]:
         have = sorted(i for i in w["irqs"] if i >= 16)
         raise WhyError(f"{text}: no irq {a} at the cursor (expected one of: "

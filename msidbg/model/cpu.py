@@ -17,6 +17,7 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
+from msidbg.model.kernel.vector import cpu_online
 from msidbg.sim.program import (
     AGAIN,
     CALL,
@@ -43,6 +44,7 @@ accept = irqflow.accept
 
 Cpu = dict[str, Any]
 ETIMEDOUT = 110
+EINVAL = 22
 MAX_SILENT_STEPS = 10_000
 
 ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 13: "EACCES", 16: "EBUSY",
@@ -360,6 +362,9 @@ def on_act(eng: Any, item: list[Any]) -> None:
     c = w["cpus"][item[3]]
     idx = item[4]
     act = w["actions"][idx]
+    if not cpu_online(w, c["id"]):
+        _refuse_action(eng, c, act, idx)
+        return
     act["state"] = "running"
     c["proc"]["action"] = idx
     args = dict(act["args"], action=idx)
@@ -377,6 +382,24 @@ def on_act(eng: Any, item: list[Any]) -> None:
     if r >= 0:
         P.proc_last[c["id"]] = r
     wake(eng, c)
+
+
+def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
+    """The action's CPU is offline or going offline (out of cpu_active_mask): pinning a task to it
+    fails as ``taskset -c N`` does (sched_setaffinity: -EINVAL), so the action returns -EINVAL
+    without running and the CPU's next action is due (reading kernel.hotplug.action-on-inactive-cpu).
+    A driver action that never ran leaves its device's status alone."""
+    w = eng.w
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c["id"]))
+    act["state"], act["result"] = "done", -EINVAL
+    eng.emit(K.ACTION_DONE, c["id"], act["dev"], idx, eng.s(act["do"]), -EINVAL)
+    P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), -EINVAL, ctx=False,
+            note=f"CPU{c['id']} is not active: sched_setaffinity to it fails with -EINVAL (taskset)")
+    queue = c["queue"]
+    if queue:
+        nxt = queue.pop(0)
+        eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c["id"], nxt)
 
 
 def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:

@@ -38,6 +38,7 @@ _MSI_MSG = K.MSI_MSG
 LATCH_ON_UNMASK = "latch-on-unmask"
 MSIX_MASK_WHEN_DISABLED = "msix-mask-applies-when-disabled"
 MSI_LATCH_ON_ENABLE = "msi-latch-on-enable"
+MSI_MESSAGE_LOW_BITS = "msi-message-low-bits"
 
 
 # --- construction -------------------------------------------------------------------------
@@ -387,9 +388,19 @@ def _sending_latched(P: Any, name: str, idx: int, msg: list[int], e: dict[str, A
 def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
     nvec = 1 << ((msi["ctrl"] >> 4) & 7)
     if idx >= nvec:
-        eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI message not enabled"))
-        acct.lost(eng, name, idx, 1, f"used MSI message {idx} but only {nvec} are enabled")
-        return
+        if nvec > 1 and MSI_MESSAGE_LOW_BITS not in dev["quirks"]:
+            # which of its enabled messages a function uses for a condition beyond them is device-specific
+            # (reading device.msi.fewer-messages): the generic device does not signal it
+            eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI message not enabled"))
+            acct.lost(eng, name, idx, 1, f"used MSI message {idx} but only {nvec} are enabled")
+            return
+        # Multiple Message Enable 000b: the function may not modify its message data, so every interrupt
+        # condition goes out as its one message, message 0; with the msi-message-low-bits quirk, as the
+        # enabled message its low MME bits name (reading device.msi.fewer-messages / device.msi.low-bits)
+        m = idx & (nvec - 1)
+        a["raised"][idx] -= 1
+        a["raised"][m] += 1
+        idx = m
     P = eng.prov
     d = P.dev(name)
     if _blocked_by_msix_mask(dev, idx):

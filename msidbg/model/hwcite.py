@@ -127,6 +127,20 @@ reading("device.msi.multi-message", "With Multiple Message Enable n > 0 an MSI f
         "the Function is permitted to modify the low order bits of the message data to generate multiple vectors. "
         "... For MSI-X, ... the 32-bit Message Data field value from a selected table entry is used in the message "
         "without any modification to the low-order bits", module=M)
+reading("device.msi.fewer-messages", "A function granted fewer MSI messages than it asked for (Multiple Message Enable < "
+        "Multiple Message Capable) may modify only the low MME bits of its Message Data. With MME 000b it may not modify "
+        "the data at all: every interrupt condition it signals goes out as its one message (message 0), and the "
+        "driver's one handler serves them all. With 1 < 2^MME messages, which enabled message carries a condition "
+        "numbered beyond them is device-specific (a TI TUSB73x0 maps interrupter i to message i mod 2^MME; AHCI "
+        "reverts to single-message mode): msidbg's generic device does not signal such a condition (counted lost).",
+        source=(PCI30, PCIE_MSI), quote="If the Multiple Message Enable field is 000b, the Function is not "
+        "permitted to modify the message data. ... Software writes to this field to indicate the number of "
+        "allocated vectors (equal to or less than the number of requested vectors).", module=M)
+reading("device.msi.low-bits", "The msi-message-low-bits quirk: a function granted 2..16 MSI messages signals a "
+        "condition numbered beyond them as the enabled message its low Multiple Message Enable bits name (condition "
+        "n -> message n mod 2^MME), the mapping TI documents for its TUSB73x0 xHCI controllers (MM_EN: with 2 "
+        "messages interrupters 0, 2, 4, 6 use message 0). A device-specific choice: opt-in, never a default.",
+        status="hypothetical", module=M)
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
         "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI; unconfirmed detail in domain.md).",
         status="hypothetical", module=M)

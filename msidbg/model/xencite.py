@@ -422,6 +422,13 @@ reading("xen.hvm-pirqs-feature", "An HVM guest uses pirqs only when Xen offers X
         "x86 MSI domain (platform.xen_hvm_pirqs).", source=(XEN_HVM_PIRQS, LINUX_HVM_MSI_INIT),
         quote="(has_pirq(d) ? (1U << XENFEAT_hvm_pirqs) : 0); / libxl_defbool_setdefault(&b_info->u.hvm.pirq, "
               "false); / if (!xen_have_vector_callback || !xen_feature(XENFEAT_hvm_pirqs)) return 0;", module=M)
+APIC_VIRT_CPUID = Source(X, "3196856c65", "xen/arch/x86/hvm/vmx/vmx.c, xen/include/public/arch-x86/cpuid.h",
+                         "vmx_hypervisor_cpuid_leaf (XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT)", "4.5..")
+reading("xen.apic-virt-cpuid-from-4.5", "Xen sets XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT in its CPUID leaf 4 "
+        "for an HVM guest from 4.5.0 (3196856c65; git tag --contains: first 4.5.0-rc1); before it no guest sees "
+        "them, so platform.apic_virtualization with a platform.xen before 4.5 is a load error (a guest with "
+        "native MSIs there is platform.xen_hvm_pirqs: false).", source=APIC_VIRT_CPUID,
+        quote="if ( cpu_has_vmx_apic_reg_virt ) *eax |= XEN_HVM_CPUID_APIC_ACCESS_VIRT;", module="msidbg.model.xen")
 reading("linux.apic-virt-no-pirqs", "When Xen advertises (x2)APIC virtualization in CPUID leaf 4 the guest keeps "
         "the native x86 MSI domain for every device (platform.apic_virtualization). The Linux commit that added "
         "the check is not identified; v5.10+ have it.", source=LINUX_HVM_MSI_INIT,

@@ -390,6 +390,16 @@ reading("kernel.hotplug.already",
         "the count. Only the last online CPU refuses (-EBUSY).", source=ONLINE_STORE, module=M,
         quote="ret = val ? device_online(dev) : device_offline(dev); unlock_device_hotplug(); return ret < 0 ? "
         "ret : count;")
+SET_CPUS_ALLOWED = Source(L, "v6.6", "kernel/sched/core.c",
+                          "__set_cpus_allowed_ptr_locked (cpu_valid_mask = cpu_active_mask for a user task) / "
+                          "sched_cpu_deactivate (set_cpu_active(cpu, false) before take_cpu_down)", "all")
+reading("kernel.hotplug.action-on-inactive-cpu",
+        "A scenario action's on: is a task pinned to that CPU (taskset -c N). sched_setaffinity() to a mask "
+        "with no active CPU fails with -EINVAL, and a CPU leaves cpu_active_mask (sched_cpu_deactivate) before "
+        "stop_machine runs take_cpu_down: an action whose CPU is offline, or going offline, when it starts "
+        "returns -EINVAL without running (its device is not touched).", source=SET_CPUS_ALLOWED, module=M,
+        quote="dest_cpu = cpumask_any_and_distribute(cpu_valid_mask, ctx->new_mask); if (dest_cpu >= "
+        "nr_cpu_ids) { ret = -EINVAL; goto out; }")
 IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
                          "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
 MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
