@@ -96,27 +96,33 @@ def test_adaptive_spacing_follows_the_cost_of_an_event() -> None:
 def test_last_change_finds_the_write_and_keeps_the_cursor() -> None:
     s = bug(spacing=16)
     s.seek(60)
-    assert s.last_change("devices.eth0.msix.table[0].data") == 20  # the real vector 0x21
-    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 21  # irq_startup() unmasks
+    # events 2-3 are pci_enable_device + pci_set_master's Command writes, so request_irq's
+    # rewrite of the live entry is at 22 (data = the real vector 0x21) and 23 (the unmask)
+    assert s.last_change("devices.eth0.msix.table[0].data") == 22  # the real vector 0x21
+    got = s.event(22)
+    assert got is not None and (got.kind, got.fields["reg"], got.fields["value"]) == ("msix.write", "data", 0x21)
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 23  # irq_startup() unmasks
+    got = s.event(23)
+    assert got is not None and (got.kind, got.fields["reg"], got.fields["value"]) == ("msix.write", "ctrl", 0)
     assert s.last_change("devices.eth0.msix.table[0].ctrl", limit=10) is None
     assert s.last_change("cpu[0].online") is None
     assert s.cursor == 60
-    s.seek(21)
-    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 21  # a change at the cursor counts
+    s.seek(23)
+    assert s.last_change("devices.eth0.msix.table[0].ctrl") == 23  # a change at the cursor counts
     with pytest.raises(BreakpointError, match="unknown name"):
         s.last_change("nosuch.path")
 
 
 def test_world_at_and_changed_paths_leave_the_cursor_alone() -> None:
     s = bug(spacing=16)
-    s.seek(21)
+    s.seek(23)  # irq_startup()'s unmask of the live entry (after the enable's two Command writes)
     here = state_hash(s.world)
     paths = s.changed_paths()
     assert "devices.eth0.msix.table[0].ctrl" in paths and "devices.eth0.msix.table[0].data" not in paths
-    assert s.cursor == 21 and state_hash(s.world) == here
+    assert s.cursor == 23 and state_hash(s.world) == here
     assert state_hash(s.world_at(40)) == state_hash(_bug_world(40))
     assert state_hash(s.world_at(3)) == state_hash(_bug_world(3))
-    assert s.cursor == 21 and state_hash(s.world) == here
+    assert s.cursor == 23 and state_hash(s.world) == here
     s.seek(0)
     assert s.changed_paths() == []
 
