@@ -82,26 +82,30 @@ async def test_save_never_replaces_a_scenario_and_asks_before_replacing_a_snapsh
 
 async def test_run_to_time_over_recorded_history_stops_at_breakpoints() -> None:
     """`t` stops at breakpoints (docs/tui.md); over history already recorded (after stepping back)
-    it jumped straight to the time, past the irq-lost hit at event 72 (4 ms)."""
+    it jumped straight to the time, past the irq-lost hit at event 74 (4 ms).
+
+    Event 30 is the last event at 1 ms (the first signal's msi.msg is 29, its apic.accept 30);
+    both are 2 later than before pci_enable_device + pci_set_master wrote Command (events 2-3)."""
     app = make_app(LATE, keymap={})
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("g", *"200", "enter")               # the whole run recorded
         await idle(pilot, app)
-        await pilot.press("g", *"28", "enter")
+        await pilot.press("g", *"30", "enter")
         await idle(pilot, app)
-        assert app.session.cursor == 28
+        assert app.session.cursor == 30 and app.session.world["now"] == 1_000_000
+        assert [e.kind for e in app.session.events(29, 32)] == ["msi.msg", "apic.accept", "apic.eoi"]
         await pilot.press("t", *"5ms", "enter")
         await idle(pilot, app)
         stop = app.session.last_stop
-        assert (app.session.cursor, stop.reason, stop.breakpoint) == (72, "breakpoint", "irq-lost")
+        assert (app.session.cursor, stop.reason, stop.breakpoint) == (74, "breakpoint", "irq-lost")
         await pilot.press("g", *"90", "enter")                 # behind the cursor: back to the time
         await idle(pilot, app)
         await pilot.press("t", *"1ms", "enter")
         await idle(pilot, app)
-        assert app.session.cursor == 28 and app.session.world["now"] == 1_000_000
+        assert app.session.cursor == 30 and app.session.world["now"] == 1_000_000
         await pilot.press("t", *"1ms", "enter")                # already there: stays
         await idle(pilot, app)
-        assert app.session.cursor == 28
+        assert app.session.cursor == 30
 
 
 async def test_why_pane_title_wraps_at_80_columns_instead_of_being_cut() -> None:
@@ -151,9 +155,11 @@ async def test_diff_tui_at_80x24_keeps_the_cursor_status_and_quit_legible() -> N
         await pilot.press(*["down"] * 30)
         await pilot.pause()
         rows = screen_text(app)
-        assert app.cursor == 32 and any("▶ 32 " in r for r in rows), "\n".join(rows)   # (index 3 wide: ux2)
+        # the first divergence is the MSI-X control write (event 4, after the enable's two
+        # Command writes); 30 events down from it
+        assert app.cursor == 34 and any("▶ 34 " in r for r in rows), "\n".join(rows)   # (index 3 wide: ux2)
         assert not any("\\n" in r for r in rows)
-        assert "first divergence: cpu0.proc at A #2 / B #2" in "".join(rows)
+        assert "first divergence: cpu0.proc at A #4 / B #4" in "".join(rows)
         assert "q Quit" in rows[-1]
         await pilot.press("q")
         await pilot.pause()
