@@ -115,12 +115,14 @@ def test_an_irqs_cpu_path_is_answered_about_the_cpu() -> None:
 
 def test_an_event_without_a_recorded_value_shows_its_step_and_what_it_ran_for() -> None:
     # (irq.request was the example until request_irq recorded irqs[N].action: a read records nothing)
+    # driver_alloc_vectors is its own program since pcicmd (enable_first, master_first, alloc_call,
+    # alloc_done): pci_alloc_irq_vectors returns to its alloc_done step
     s = ran("msix-write-while-unmasked")
     read = one(s, "msix.read")
     why = s.why(read)
     assert why.chain[0].link == "event" and why.chain[0].stack == [
         "msix_capability_init+program_entries", "pci_enable_msix_range+msix_done",
-        "pci_alloc_irq_vectors+after_msix", "driver_alloc_vectors+done"]
+        "pci_alloc_irq_vectors+after_msix", "driver_alloc_vectors+alloc_done"]
     start = one(s, "action.start", do="alloc_vectors")
     assert why.events() == [read, start] and why.chain[-1].kind == "action.start"
 
@@ -180,7 +182,7 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "irqs[77].vector"), "no irq 77 at the cursor (expected one of: 24)"),
     (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
     (("--at", "5"), "--at N needs --path P"),
-    (("--event", "116"), "no event 116: the run has 115 events"),
+    (("--event", "118"), "no event 118: the run has 117 events"),  # 115 + the enable's 2 Command writes
 ])
 def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
     path = str(SCN / "msix-write-while-unmasked.yaml")
