@@ -71,8 +71,8 @@ def trace(eng, dev: str = "eth0", kinds=TRACE_KINDS, upto: int | None = None) ->
         elif e.kind == "xen.hypercall":
             if f["op"] != "EVTCHNOP_bind_vcpu":
                 out.append((e.kind, f["op"], f["ret"]))
-        elif e.kind == "ioreq.cfg_write":
-            out.append((e.kind, f["value"]))
+        elif e.kind == "ioreq.cfg_write":       # the register too: Command (0x4) or MSI-X control
+            out.append((e.kind, f["offset"], f["value"]))
         elif e.kind == "msi.held":
             out.append((e.kind, f["index"], f["why"]))
         else:
@@ -104,13 +104,15 @@ def test_finding2_the_2022_late_mask_step_by_step_on_xen_424() -> None:
     mask writes: tests/test_auditxen_vmsi.py.)"""
     eng = run_to_end(scenario(nic(', xen: "4.2.4"')))
     assert eng.w["behaviour"]["xen_pt_bind"] == "on-unmask"
-    expect = [("ioreq.cfg_write", 0xC002),
+    # the probe's pci_enable_device (Memory Space) and pci_set_master (Bus Master) write Command
+    # through QEMU first; then msix_capability_init sets Enable + Function Mask (control at 0x72)
+    expect = [("ioreq.cfg_write", 0x4, 0x2), ("ioreq.cfg_write", 0x4, 0x6), ("ioreq.cfg_write", 0x72, 0xC002),
               ("ioreq.msix_read", 0, "ctrl", 0), ("ioreq.msix_read", 1, "ctrl", 0), ("ioreq.msix_read", 2, "ctrl", 0)]
     # entry 0 is bound before Xen intercepts anything; entries 1 and 2 after: the intercept covers
     # the whole table from the first binding, passes their writes on and re-applies the unmask
     expect += entry_writes(0, 101, qemu_owned=True) + entry_writes(1, 100, False) + entry_writes(2, 99, False)
     expect += [("msix.write", 0, "ctrl", 1), ("msix.write", 1, "ctrl", 1), ("msix.write", 2, "ctrl", 1),
-               ("ioreq.cfg_write", 0x8002)]
+               ("ioreq.cfg_write", 0x72, 0x8002)]
     for port in (1, 2, 3):         # startup_pirq: Xen answers XENIRQSTAT_needs_eoi, eoi_pirq asks it
         expect += [("xen.hypercall", "EVTCHNOP_bind_pirq", port), ("xen.hypercall", "PHYSDEVOP_irq_status_query", 1),
                    ("xen.hypercall", "PHYSDEVOP_eoi", 0)]
