@@ -167,8 +167,9 @@ def test_a_changed_scenario_with_a_fixed_hash_diverges_from_event_0(tmp_path: Pa
     s, path = saved(tmp_path)
     # the saved cursor is the first irq-lost: the first signal after CPU1 went offline (event
     # 72); 74, not 72, since pci_enable_device + pci_set_master write Command at events 2-3
-    assert s.cursor == 74 and s.event(72).kind == "cpu.offline"  # type: ignore[union-attr]
-    assert s.event(74).kind == "msi.msg"  # type: ignore[union-attr]
+    offline, lost = s.event(72), s.event(74)
+    assert s.cursor == 74 and offline is not None and offline.kind == "cpu.offline"
+    assert lost is not None and lost.kind == "msi.msg"
     doc = load_doc(path)
     text = doc["scenario"]["text"].replace("at: 1ms, do: fire", "at: 1001us, do: fire", 1)
     doc["scenario"] = {**doc["scenario"], "text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
