@@ -346,7 +346,7 @@ def signal(eng: Any, name: str, idx: int) -> None:
             P.msg = (_D_MSG_TABLE, _MSG | d << 16 | idx, -1, eng.cur, None)
     elif eng.fresh:
         _sending_latched(eng.prov, name, idx, msg, e)
-    emit_message(eng, name, idx, msg, 1, a["intended"][idx])
+    emit_message(eng, dev, name, idx, msg, 1, a["intended"][idx])
 
 
 def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:
@@ -429,7 +429,7 @@ def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a:
         return
     if P.on and eng.fresh:
         _sending_msi(P, d, dev)
-    emit_message(eng, name, idx, msi_message(dev, idx), 1, a["msi_intended"], msi_programmed(dev))
+    emit_message(eng, dev, name, idx, msi_message(dev, idx), 1, a["msi_intended"], msi_programmed(dev))
 
 
 def _sending_msi(P: Any, d: int, dev: Dev) -> None:
@@ -508,7 +508,7 @@ def release(eng: Any, name: str, idx: int) -> None:
             else:
                 _sending_latched(P, name, idx, msg, e)
             P.add_to_message(PC.D_MSG_HELD, PK.key(PK.PBA, de), held)
-        emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
+        emit_message(eng, dev, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
     if msi is None or not msi["releasing"] >> idx & 1:
@@ -525,17 +525,18 @@ def release(eng: Any, name: str, idx: int) -> None:
         held = P.write(PC.PBA_CLEAR, PK.key(PK.MSIPEND, de), 0, ctx=False)
         _sending_msi(P, d, dev)
         P.add_to_message(PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held)
-    emit_message(eng, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
+    emit_message(eng, dev, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
 
 
-def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended: list[list[int]],
+def emit_message(eng: Any, dev: Dev, name: str, idx: int, msg: list[int], n: int, intended: list[list[int]],
                  programmed: list[int] | None = None) -> None:
     """The message goes on the bus: one ``msi.msg`` event, then the platform routes it.
 
     ``programmed`` is the register triple the message came from (MSI ORs the message index
-    into data); it is torn when the kernel never programmed that triple as a whole.
+    into data); it is torn when the kernel never programmed that triple as a whole. ``dev`` is
+    device ``name``'s record (its Command register gates the write).
     """
-    if not eng.w["devices"][name]["cmd"] & CMD_MASTER:
+    if not dev["cmd"] & CMD_MASTER:
         _not_master(eng, name, idx, n)
         return
     lo, hi, data = msg
