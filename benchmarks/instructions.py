@@ -36,7 +36,13 @@ from msidbg.scenario import load_scenario_text
 text = workload_yaml(sys.argv[1], int(sys.argv[2]), sys.argv[3])
 if sys.argv[4] == "2l":
     text = text.replace("\\ncpus:", "\\nkernel: {{xen_fifo_events: false}}\\ncpus:", 1)
-res = headless.run(load_scenario_text(text, "w.yaml"))
+try:
+    scn = load_scenario_text(text, "w.yaml")
+except Exception as e:     # a --tree from before platform.xen_hvm_pirqs (15e5f47), where an HVM
+    if "xen_hvm_pirqs" not in str(e):      # guest always routes its MSIs over pirqs: the same run
+        raise
+    scn = load_scenario_text(text.replace(", xen_hvm_pirqs: true", ""), "w.yaml")
+res = headless.run(scn)
 s = res.summary
 print(json.dumps({{"delivered": sum(v["delivered"] for d in s["devices"].values() for v in d["vectors"]),
                   "events": s["events"]}}))

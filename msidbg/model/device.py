@@ -35,6 +35,7 @@ Dev = dict[str, Any]
 _MSG = PK.MSG << PK.SHIFT
 _D_MSG_TABLE = PC.D_MSG_TABLE
 _MSI_MSG = K.MSI_MSG
+_deliver = bus.deliver
 LATCH_ON_UNMASK = "latch-on-unmask"
 MSIX_MASK_WHEN_DISABLED = "msix-mask-applies-when-disabled"
 MSI_LATCH_ON_ENABLE = "msi-latch-on-enable"
@@ -346,7 +347,15 @@ def signal(eng: Any, name: str, idx: int) -> None:
             P.msg = (_D_MSG_TABLE, _MSG | d << 16 | idx, -1, eng.cur, None)
     elif eng.fresh:
         _sending_latched(eng.prov, name, idx, msg, e)
-    emit_message(eng, name, idx, msg, 1, a["intended"][idx])
+    # emit_message(eng, dev, name, idx, msg, 1, a["intended"][idx]), inlined (its same steps)
+    if not dev["cmd"] & CMD_MASTER:
+        _not_master(eng, name, idx, 1)
+        return
+    lo, hi, data = msg
+    if (intended := a["intended"][idx]) and msg not in intended:
+        _torn(eng, name, idx, lo, hi, data, None)
+    dest_cpu = _deliver(eng, name, idx, lo, hi, data, 1)
+    eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)
 
 
 def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:
@@ -429,7 +438,7 @@ def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a:
         return
     if P.on and eng.fresh:
         _sending_msi(P, d, dev)
-    emit_message(eng, name, idx, msi_message(dev, idx), 1, a["msi_intended"], msi_programmed(dev))
+    emit_message(eng, dev, name, idx, msi_message(dev, idx), 1, a["msi_intended"], msi_programmed(dev))
 
 
 def _sending_msi(P: Any, d: int, dev: Dev) -> None:
@@ -508,7 +517,7 @@ def release(eng: Any, name: str, idx: int) -> None:
             else:
                 _sending_latched(P, name, idx, msg, e)
             P.add_to_message(PC.D_MSG_HELD, PK.key(PK.PBA, de), held)
-        emit_message(eng, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
+        emit_message(eng, dev, name, idx, msg or [e["addr_lo"], e["addr_hi"], e["data"]], n, a["intended"][idx])
         return
     msi = dev["msi"]
     if msi is None or not msi["releasing"] >> idx & 1:
@@ -525,38 +534,44 @@ def release(eng: Any, name: str, idx: int) -> None:
         held = P.write(PC.PBA_CLEAR, PK.key(PK.MSIPEND, de), 0, ctx=False)
         _sending_msi(P, d, dev)
         P.add_to_message(PC.D_MSG_HELD, PK.key(PK.MSIPEND, de), held)
-    emit_message(eng, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
+    emit_message(eng, dev, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
 
 
-def emit_message(eng: Any, name: str, idx: int, msg: list[int], n: int, intended: list[list[int]],
+def emit_message(eng: Any, dev: Dev, name: str, idx: int, msg: list[int], n: int, intended: list[list[int]],
                  programmed: list[int] | None = None) -> None:
     """The message goes on the bus: one ``msi.msg`` event, then the platform routes it.
 
     ``programmed`` is the register triple the message came from (MSI ORs the message index
-    into data); it is torn when the kernel never programmed that triple as a whole.
+    into data); it is torn when the kernel never programmed that triple as a whole. ``dev`` is
+    device ``name``'s record (its Command register gates the write).
     """
-    if not eng.w["devices"][name]["cmd"] & CMD_MASTER:
+    if not dev["cmd"] & CMD_MASTER:
         _not_master(eng, name, idx, n)
         return
     lo, hi, data = msg
     if intended and (programmed or msg) not in intended:
-        P = eng.prov
-        if P.on and eng.fresh:
-            d = P.dev(name)
-            P.message_dep()
-            if programmed is None:
-                P.dep(PC.D_HALF, PK.key(PK.REG, PK.reg_payload(d, idx, 0)))
-                P.dep(PC.D_HALF, PK.key(PK.REG, PK.reg_payload(d, idx, 2)))
-                P.write(PC.TORN, PK.key(PK.MSG, PK.dev_entry(d, idx)), data, ctx=False)
-            else:
-                P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 0))
-                P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 2))
-                P.write(PC.TORN, PK.key(PK.MSIMSG, d), data, ctx=False)
-        eng.hit(hits.MSI_TORN_MESSAGE,
-                f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
-                "a pair the kernel never programmed together")
-    dest_cpu = bus.deliver(eng, name, idx, lo, hi, data, n)
+        _torn(eng, name, idx, lo, hi, data, programmed)
+    dest_cpu = _deliver(eng, name, idx, lo, hi, data, n)
     eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)
+
+
+def _torn(eng: Any, name: str, idx: int, lo: int, hi: int, data: int, programmed: list[int] | None) -> None:
+    """The message is a register triple the kernel never programmed as a whole."""
+    P = eng.prov
+    if P.on and eng.fresh:
+        d = P.dev(name)
+        P.message_dep()
+        if programmed is None:
+            P.dep(PC.D_HALF, PK.key(PK.REG, PK.reg_payload(d, idx, 0)))
+            P.dep(PC.D_HALF, PK.key(PK.REG, PK.reg_payload(d, idx, 2)))
+            P.write(PC.TORN, PK.key(PK.MSG, PK.dev_entry(d, idx)), data, ctx=False)
+        else:
+            P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 0))
+            P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 2))
+            P.write(PC.TORN, PK.key(PK.MSIMSG, d), data, ctx=False)
+    eng.hit(hits.MSI_TORN_MESSAGE,
+            f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
+            "a pair the kernel never programmed together")
 
 
 def _not_master(eng: Any, name: str, idx: int, n: int) -> None:

@@ -144,10 +144,18 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     affinity change is applied now, masked), then the EOI -- each its own step when it has work
     to do."""
     desc = k.w["irqs"][loc["irq"]]
-    if "deferred" not in loc:
-        if (desc.get("lock", -1) >= 0 or desc.get("inprogress", -1) >= 0) and not may_run(k, desc, loc):
+    deferred = "deferred" in loc
+    if not deferred:
+        # irq_may_run's common case tested here, without a call: desc->lock free and this CPU the
+        # last in the action; otherwise may_run looks at who holds them (lock_holder, in_action)
+        me = k.cpu_id
+        try:    # (subscripts, not .get(): both keys exist once the irq has been handled here)
+            busy = desc["lock"] != -1 or desc["inprogress"] != me
+        except KeyError:
+            busy = True
+        if busy and not may_run(k, desc, loc):
             return
-        desc["lock"] = k.cpu_id
+        desc["lock"] = me
     elif loc["deferred"] == 1:      # mask_ack_irq: mask_irq first (a visible write unless masked)
         loc["deferred"] = 2
         if mask_first(k, desc, _chip_mask()):
@@ -159,7 +167,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     else:
         _eoi(k.cpu)
         k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")
-        if "deferred" in loc:
+        if deferred:
             desc["lock"] = -1
             k.ret(0)
         else:
@@ -394,11 +402,11 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
     """handle_irq_event: run the action; settle which signals this run delivered. ``vector``: the
     vector the interrupt came on when ``loc`` has none (a Xen pirq's edge handler: the upcall's)."""
     w = k.w
-    desc = w["irqs"][loc["irq"]]
+    desc = w["irqs"][irq := loc["irq"]]
     src = loc["src"]
     desc["count"] += 1
     # handle_irq_event: IRQD_IRQ_INPROGRESS, desc->lock dropped for the action (this step's cost)
-    k.cpu["handling"] = loc["irq"]
+    k.cpu["handling"] = irq
     desc["inprogress"] = k.cpu_id
     desc["lock"] = -1
     dev, idx = desc["dev"], desc["index"]
@@ -424,7 +432,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         if (delivered or not src) and dev is not None:
             w["acct"][dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
-    k.ev(_IRQ_HANDLER, dev, loc["irq"], idx, delivered, "handler")
+    k.ev(_IRQ_HANDLER, dev, irq, idx, delivered, "handler")
 
 
 @move_cleanup.step

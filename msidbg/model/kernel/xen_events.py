@@ -326,9 +326,13 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
     desc = w["irqs"][irq_no]
+    me = k.cpu_id
+    try:    # irq_may_run's common case without a call, as entry.ack tests it
+        busy = desc["lock"] != -1 or desc["inprogress"] != me
+    except KeyError:
+        busy = True
     if "probes" in w or desc["move_pending"] or (
-            (desc.get("lock", -1) >= 0 or desc.get("inprogress", -1) >= 0)
-            and (_in_action(w, desc, k.cpu_id) >= 0 or _lock_holder(w, desc, k.cpu_id) >= 0)):
+            busy and (_in_action(w, desc, me) >= 0 or _lock_holder(w, desc, me) >= 0)):
         # (a pending move: the ack calls irq_move_irq; the irq in progress on another vCPU, or its
         # desc->lock held there: the ack spins or leaves the event to that vCPU's loop)
         k.call_then(step, _EDGE, irq=irq_no, port=port)
@@ -339,7 +343,11 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     if k.eng.model.on_push(frame):
         k.ctx["stack"].append(frame)
         k.frame = frame
-        ack(k, loc)
+        # ``ack`` on the new frame, inlined: irq_may_run was found true above (on_push changes no
+        # irq), so desc->lock is taken, then eoi_pirq's clear_evtchn (``_clear``); no pending move
+        desc["lock"] = me
+        loc["src"] = src = evtchn.clear(k.eng, port)
+        k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
         frame["pc"] = 1
 
 
@@ -359,20 +367,30 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     unmask)."""
     desc = k.w["irqs"][loc["irq"]]
     if "deferred" not in loc:
-        if (desc.get("lock", -1) >= 0 or desc.get("inprogress", -1) >= 0) and not entry.may_run(k, desc, loc):
+        me = k.cpu_id
+        try:    # irq_may_run's common case without a call, as entry.ack tests it
+            busy = desc["lock"] != -1 or desc["inprogress"] != me
+        except KeyError:
+            busy = True
+        if busy and not entry.may_run(k, desc, loc):
             return
-        desc["lock"] = k.cpu_id
+        desc["lock"] = me
     elif loc["deferred"] == 1:      # mask_ack_pirq: disable_dynirq first
         loc["deferred"] = 2
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
+    _clear(k, loc, desc)
+    if "deferred" in loc and loc["src"]:    # the events it cleared are the loop's to handle
+        entry.hand_over(k, desc, loc["src"])
+    if desc["move_pending"] and desc["started"]:
+        k.call("irq_move_irq", irq=loc["irq"])
+
+
+def _clear(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> None:
+    """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken."""
     port = loc["port"]
     loc["src"] = src = evtchn.clear(k.eng, port)
     k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
-    if "deferred" in loc and src:   # the events it cleared are the loop's to handle
-        entry.hand_over(k, desc, src)
-    if desc["move_pending"] and desc["started"]:
-        k.call("irq_move_irq", irq=loc["irq"])
 
 
 @edge.step
