@@ -201,6 +201,17 @@ def lock_holder(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
     return -1
 
 
+def spin_on_lock(k: Any, desc: dict[str, Any], me: int) -> bool:
+    """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
+    again. True when this CPU spins."""
+    held = lock_holder(k.w, desc, me)
+    if held < 0:
+        return False
+    k.note(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc["dev"])
+    k.again()
+    return True
+
+
 def may_run(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> bool:
     """``raw_spin_lock(&desc->lock); if (!irq_may_run(desc)) { IRQS_PENDING; mask_ack_irq(); }``.
     False when this step is done: this CPU spins for the lock (the step runs again), or the irq is
@@ -208,10 +219,7 @@ def may_run(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> bool:
     follow as the next steps)."""
     w = k.w
     me = k.cpu_id
-    held = lock_holder(w, desc, me)
-    if held >= 0:
-        k.note(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc["dev"])
-        k.again()
+    if spin_on_lock(k, desc, me):
         return False
     ip = in_action(w, desc, me)
     if ip < 0:
@@ -362,10 +370,7 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     w = k.w
     desc = w["irqs"][loc["irq"]]
     irq = desc["irq"]
-    held = lock_holder(w, desc, k.cpu_id)
-    if held >= 0:
-        k.note(f"desc->lock: CPU{held} is in the flow handler of irq {irq}", held, desc["dev"])
-        k.again()
+    if spin_on_lock(k, desc, k.cpu_id):
         return
     P = k.eng.prov
     srcs = desc.get("pending_src") or []
