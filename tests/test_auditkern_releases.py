@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import hit_names, run_to_end, shipped, with_kernel
+from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -80,3 +80,65 @@ def test_a_4_10_7_guest_asks_xen_for_a_fresh_pirq_as_4_11_does() -> None:
     fixed = run_to_end(with_kernel(scn, version="4.10.7"))
     assert "pirq-conflict" not in hit_names(fixed)
     assert "probe-failed" not in hit_names(fixed)
+
+
+# auditkern2 (2026-12-01): the releases read in cgit's mirror of Linus' tree (commit and committer
+# dates, Linus' merge commits and their shortlogs) and in stable-queue (see msidbg/behaviour/kernel.py)
+
+@pytest.mark.parametrize(("name", "before", "after", "old", "new"), [
+    # e2e64a932556 was committed on top of v3.19-rc5 into irq/core and merged after 3.19 (3c6847eaa3da)
+    ("hint_sets_affinity", "3.19", "4.0", False, True),
+    # f3b0946d629c was committed after v4.8-rc1 (4.8-rc4), and backported to 4.7.3
+    ("msi_activate_early", "4.7", "4.8", "none", "first"),
+    ("msi_activate_early", "4.7.2", "4.7.3", "none", "first"),
+    # cba6437a1854: releases/4.19.107
+    ("proc_offline_mask", "4.19.106", "4.19.107", "select", "einval"),
+])
+def test_the_release_boundaries_moved_or_added_by_auditkern2(name: str, before: str, after: str,
+                                                              old: object, new: object) -> None:
+    assert (_value(name, before), _value(name, after)) == (old, new)
+
+
+@pytest.mark.parametrize(("name", "release", "commit", "backports"), [
+    ("hint_sets_affinity", "4.0", "e2e64a932556", ()),
+    ("msi_activate_early", "4.8", "f3b0946d629c", ("4.7.3",)),
+    ("setup_affinity_result", "4.13", "cba4235e6031", ()),
+    ("hotplug_migration", "4.13", "x86/irq: Use irq_migrate_all_off_this_cpu()", ()),
+    ("managed_spread", "4.20", "irq/matrix: Spread managed interrupts on allocation", ()),
+    ("msix_avail_retry", "5.17", "60bf9b33c82c", ()),
+    ("proc_offline_mask", "5.6", "cba6437a1854", ("4.19.107",)),
+])
+def test_the_releases_auditkern2_read_are_confirmed(name: str, release: str, commit: str,
+                                                    backports: tuple[str, ...]) -> None:
+    change = next(c for c in bh.by_name()[name].history if c.release == release)
+    assert change.confirmed, (name, change.unconfirmed)
+    assert change.commit.startswith(commit)
+    assert change.backports == backports
+
+
+OFFLINE_MASK = """
+name: offline-mask-4-19
+cpus: 12
+kernel: {version: "VERSION"}
+devices:
+  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+run:
+  - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+  - {at: 50us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 4}
+  - {at: 60us, do: fire, dev: xhci, vector: 0}
+  - {at: 100us, on: 0, do: cpu_offline, cpu: 7}
+  - {at: 3100us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 7}
+"""
+
+
+def test_a_4_19_107_smp_affinity_write_without_an_online_cpu_is_rejected_as_5_6_does() -> None:
+    """echo <offline CPU7> > smp_affinity on the matrix allocator: 4.19.106 still re-runs
+    irq_setup_affinity() (the irq is already on CPU4: the write succeeds), 4.19.107 carries
+    cba6437a1854 (stable-queue releases/4.19.107) and returns -EINVAL without touching the irq."""
+    results = []
+    for version in ("4.19.106", "4.19.107"):
+        eng = run_to_end(scenario(OFFLINE_MASK.replace("VERSION", version)))
+        done = [e for e in events_of(eng, "action.done") if e.fields.get("action") == 4]
+        assert len(done) == 1
+        results.append(done[0].fields["result"])
+    assert results == [0, -22]

@@ -32,6 +32,16 @@ auditkern (2026-12-01) read, for the releases and backports it marks confirmed:
   the merge commit in torvalds/linux (a pull merged in the merge window after vX.Y-1 ships in vX.Y).
 The dates used: 4.9.9 2017-02-09, 4.10 2017-02-19 (elrepo kernel-ml changelog); 4.17.3 by 2018-07-07
 (FedBerry's kernel changelog), 4.18 2018-08-12.
+
+auditkern2 (2026-12-01) read, for the releases it marks confirmed or moves:
+- git.zx2c4.com's cgit mirror of Linus' tree (linux-dev): a commit page gives the author and committer dates
+  and the parents; a merge by Linus gives the pull's shortlog; a path log ("Age" is the committer date)
+  orders a file's commits. A commit committed after vX.Y was tagged is not in vX.Y; Linus' merge of the
+  pull carrying it, dated inside the merge window after vX.Y, puts it in vX.Y+1;
+- gregkh's stable-queue (AnggaR96s/stable-queue) releases/X.Y.Z/*.patch ("commit <hash> upstream"), as
+  auditkern did.
+Release dates used: 3.19 2015-02-08, 4.0 2015-04-12, 4.7 2016-07-24, 4.8-rc1 2016-08-07, 4.12-rc6
+2017-06-18, 4.12 2017-07-02, 4.14 2017-11-12, 4.19 2018-10-22, 5.16 2022-01-09.
 """
 
 from __future__ import annotations
@@ -263,9 +273,11 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.15", True, "genirq/proc: Return proper error code when irq_set_affinity() fails (its "
                    "hash not read)", unconfirmed=("4.15",),
-                   note="the parent of 306eb5a38dfc, both committed by tglx 2017-11-12 for the 4.15 merge "
-                   "window; not in 4.14 (Oracle's UEK5, based on v4.14.35, carries it as its own backport "
-                   "c3687c43800a); its hash and the 4.15 release were not read; 5.x kernel/irq/proc.c has 'err = "
+                   note="the parent of 306eb5a38dfc (cgit: committed by tglx 2017-11-12 23:25:40 +0100, the day "
+                   "v4.14 was tagged), so not in 4.14 (Oracle's UEK5, based on v4.14.35, carries it as its own "
+                   "backport c3687c43800a); 4.15 against 4.16 not settled: Linus merged an irq-core-for-linus pull "
+                   "on 2017-11-13 (the log of include/linux/msi.h), but neither that merge's shortlog nor a 4.15 "
+                   "tree was read (auditkern2); its own hash not found; 5.x kernel/irq/proc.c has 'err = "
                    "irq_set_affinity(irq, new_value); if (!err) err = count;'"),
         ),
     ),
@@ -282,13 +294,18 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.1", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
                    "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.1",),
-                   note="named by f3b0946d629c's Fixes: tag; its release (the x86 irqdomain series of 2015) not "
-                   "read"),
-            Change("4.7", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
-                   unconfirmed=("4.7",),
-                   note="posted 2016-07-13 (lkml 1468426713-31431-1-git-send-email-marc.zyngier@arm.com) with Cc: "
-                   "stable, merged by tglx, so 4.7 or 4.8 -- the release not read; its message: 'end-points are "
-                   "allowed to latch the content of the MSI configuration registers as soon as MSIs are enabled'"),
+                   note="named by f3b0946d629c's Fixes: tag; cgit gives it the committer date 2015-04-24 (authored "
+                   "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26): 4.1 if Linus took the x86 "
+                   "irqdomain series in that merge window, else 4.2 -- the merge was not found (auditkern2)"),
+            Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
+                   backports=("4.7.3",),
+                   note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
+                   "irq/urgent for 4.8-rc4 (d16c995fe430, 2016-08-22): 4.8; stable-queue releases/4.7.3/genirq-msi-"
+                   "make-sure-pci-msis-are-activated-early.patch ('commit f3b0946d629c upstream'; not in 4.7.2). Its "
+                   "diff: msi_domain_alloc_irqs activates irq_domain_get_irq_data(domain, desc->irq) -- one irq per "
+                   "descriptor, the first of a Multi-MSI block; its message: 'end-points are allowed to latch the "
+                   "content of the MSI configuration registers as soon as MSIs are enabled'. 4.4.20 does not carry "
+                   "it; other 4.4.y not checked"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
                    note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "
@@ -307,8 +324,12 @@ ROWS: tuple[Switch, ...] = (
         "new_value) ? -EINVAL : count;'",
         history=(
             Change("5.6", "einval", "cba6437a1854 genirq/proc: Reject invalid affinity masks (again)",
-                   note="tip irq/urgent 2020-02-14 (5.6-rc2); in the 5.4 stable review of 2020-02-27 ('PATCH 5.4 "
-                   "118/135'), its release number and other series not checked. Qian Cai's report: the write "
+                   backports=("4.19.107",),
+                   note="tip irq/urgent 2020-02-14 (5.6-rc2); stable-queue releases/4.19.107/genirq-proc-reject-"
+                   "invalid-affinity-masks-again.patch ('commit cba6437a1854 upstream', not in 4.19.106; its diff: "
+                   "irq_select_affinity_usr() becomes 'return -EINVAL;' except with CONFIG_AUTO_IRQ_AFFINITY, i.e. "
+                   "alpha); in the 5.4 stable review of 2020-02-27 ('PATCH 5.4 118/135'), but releases/5.4.22..5.4.25 "
+                   "and 5.5.7..5.5.9 hold no file of that name (release not matched). Qian Cai's report: the write "
                    "tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's target CPU)"),
         ),
     ),
@@ -467,12 +488,15 @@ ROWS: tuple[Switch, ...] = (
         "reserve_managed_vector and x86_vector_debug_show): 'cpumask_and(vector_searchmask, vector_searchmask, "
         "affmsk); cpu = cpumask_first(vector_searchmask); ... vector = irq_matrix_alloc_managed(vector_matrix, cpu);'",
         history=(
-            Change("4.20", True, "irq/matrix: Spread managed interrupts on allocation (Dou Liyang, 2018; its hash "
-                   "and release not read)", unconfirmed=("4.20",),
-                   note="a 4.19 stable review carries its preparatory 'irq/matrix: Split out the CPU selection code "
-                   "into a helper' ('[PATCH 4.19 01/78]'; the spread patch itself not seen there), so 4.19 mainline "
-                   "had the first-CPU form; 4.20 (the merge window after 4.19) is inferred, stable backports not "
-                   "matched to releases"),
+            Change("4.20", True, "irq/matrix: Spread managed interrupts on allocation (Dou Liyang, tip x86/apic "
+                   "2018-09-18; its own hash not read)",
+                   note="committed on top of 8ffe4e61c06a irq/matrix: Split out the CPU selection code into a helper "
+                   "(no functional change; committed 2018-09-18 on v4.19-rc4); Linus merged 'x86-apic-for-linus' "
+                   "as cbbfb0ae2ca9 on 2018-10-23, the day after v4.19, its shortlog exactly those two commits: "
+                   "4.20. The merge's diff is the row: assign_managed_vector's 'cpu = cpumask_first(vector_"
+                   "searchmask); ... irq_matrix_alloc_managed(vector_matrix, cpu)' becomes 'irq_matrix_alloc_"
+                   "managed(vector_matrix, vector_searchmask, &cpu)'. A 4.19 stable review carries the split helper "
+                   "('[PATCH 4.19 01/78]'); a 4.19.y release of the spread itself not matched (auditkern2)"),
         ),
     ),
     Switch(
@@ -485,14 +509,19 @@ ROWS: tuple[Switch, ...] = (
         initial_note="kernel/irq/manage.c setup_affinity() of the 4.9 era (read in a stored copy): "
         "'irq_do_set_affinity(&desc->irq_data, mask, false); return 0;'",
         history=(
-            Change("4.13", True, "genirq: irq_setup_affinity() with a static mask under mask_lock, returning "
-                   "irq_do_set_affinity()'s result (Thomas Gleixner's genirq affinity rework of June 2017, which "
-                   "renamed setup_affinity() and moved the initial affinity setup into irq_startup(); its hash "
-                   "not found)", unconfirmed=("4.13",),
-                   note="later copies read: 'ret = irq_do_set_affinity(&desc->irq_data, &mask, false); "
-                   "raw_spin_unlock(&mask_lock); return ret;'; the release of the rename is taken to be that of "
-                   "the series (4.13, as hotplug_migration), not read. The shipped 4.11 scenarios run the same "
-                   "with true (checked)"),
+            Change("4.13", True, "cba4235e6031 genirq: Remove mask argument from setup_affinity() ('Provide a "
+                   "static mask for setup_affinity() and protect it proper'; with 43564bd97d0e genirq: Rename "
+                   "setup_affinity() to irq_setup_affinity() and 2e051552df69 genirq: Move initial affinity setup "
+                   "to irq_startup())",
+                   note="the three are patches of tglx's series of 2017-06-19 (lkml 20170619235444.*, "
+                   "20170619235445.*), whose commits cgit dates 2017-06-22 in tip (91f26cb4cd3c, 36d84fb45140), after "
+                   "v4.12-rc6; that series is in 4.13-rc1 (cffb717ceb8e: 'fixed in 4.13-rc1 by commit 91f26cb "
+                   "(genirq/cpuhotplug: Do not migrated shutdown irqs)') and setup_affinity is in a 4.10 symbol "
+                   "table, absent from 4.13's: 4.13. Read: cba4235e6031's message and diffstat (manage.c +23/-30, "
+                   "irq_select_affinity_usr loses its mask argument), not its body; later copies have 'ret = "
+                   "irq_do_set_affinity(&desc->irq_data, &mask, false); raw_spin_unlock(&mask_lock); return ret;' "
+                   "and the 4.9-era one 'return 0;' (auditkern2). The shipped 4.11 scenarios run the same with true "
+                   "(checked)"),
         ),
     ),
     Switch(
@@ -508,12 +537,16 @@ ROWS: tuple[Switch, ...] = (
         "'if (!irq_has_action(irq) || irqd_is_per_cpu(data) || cpumask_subset(affinity, cpu_online_mask)) "
         "continue; irq_force_complete_move(desc); ... ret = chip->irq_set_affinity(data, affinity, true);')",
         history=(
-            Change("4.13", "generic", "x86 fixup_irqs calls irq_migrate_all_off_this_cpu() (Thomas Gleixner's "
-                   "genirq/cpuhotplug rework of June 2017; its hash not found)", unconfirmed=("4.13",),
-                   note="fixup_irqs is about 680 bytes in 4.4/4.8/4.10 builds and about 250 in 4.13's (a "
-                   "symbol table of those releases): the switch is in 4.11, 4.12 or 4.13; 4.13 is the release of "
-                   "that series (effective affinity, irq_needs_fixup, managed shutdown on hotplug). The shipped 4.11 "
-                   "scenarios run the same with generic (checked)"),
+            Change("4.13", "generic", "x86/irq: Use irq_migrate_all_off_this_cpu() (tglx, June 2017; its own "
+                   "hash not read)",
+                   note="the parent of 36d84fb45140 genirq: Move irq_fixup_move_pending() to core ('Now that x86 "
+                   "uses the generic code'), committed to tip 2017-06-22 18:21 with the rest of the genirq/cpuhotplug "
+                   "series (cgit), after v4.12-rc6; that series is in 4.13-rc1 (cffb717ceb8e names 91f26cb 'genirq/cpuhotplug: Do "
+                   "not migrated shutdown irqs', committed 2017-06-22 18:21:17, as 'fixed in 4.13-rc1'), and "
+                   "Linus' 06efc7df3766 (2017-07-30, 4.13-rc3) pulls 'a fix for a regression caused by the "
+                   "conversion of x86 to the generic hotplug code' (the revert of 77f85e66aa8b, same series): "
+                   "4.13. fixup_irqs is about 680 bytes in 4.4/4.8/4.10 builds and about 250 in 4.13's (a symbol "
+                   "table of those releases). The shipped 4.11 scenarios run the same with generic (checked)"),
         ),
     ),
     Switch(
@@ -528,12 +561,14 @@ ROWS: tuple[Switch, ...] = (
         "ThunderStorms21th/S7-Linux-3.18.140 at 5c24c178a0a8): irq_set_affinity_hint() is 'desc->affinity_hint "
         "= m; irq_put_desc_unlock(desc, flags); return 0;'",
         history=(
-            Change("3.19", True, "e2e64a932556 genirq: Set initial affinity in irq_set_affinity_hint()",
-                   unconfirmed=("3.19",),
-                   note="absent from 3.18.140, present ('set the initial affinity to prevent every interrupt "
-                   "being on CPU0') at 006ae1970a8c (5.1x); its author's 2021 revert mail says 'the original work "
-                   "I did in 2014', so the 3.19 merge window (December 2014) rather than 4.0 -- no 3.19 or 4.0 "
-                   "tree was read; stable backports to 3.18 and older not found"),
+            Change("4.0", True, "e2e64a932556 genirq: Set initial affinity in irq_set_affinity_hint() (with "
+                   "4fe7ffb7e17c genirq: Fix null pointer reference in irq_set_affinity_hint(), 'if (m)')",
+                   note="cgit: authored 2014-12-18, committed by tglx 2015-01-23 on top of v3.19-rc5 into irq/core; "
+                   "Linus' 3c6847eaa3da 'Merge branch irq-core-for-linus' (2015-02-16, after v3.19 of 2015-02-08) "
+                   "lists both commits: 4.0, not 3.19 (the 2021 revert mail's 'work I did in 2014' is the "
+                   "authoring). 4fe7ffb7e17c's diff: 'desc->affinity_hint = m; irq_put_desc_unlock(desc, flags); "
+                   "/* set the initial affinity to prevent every interrupt being on CPU0 */ if (m) "
+                   "__irq_set_affinity(irq, m, false);'. No stable backport found (auditkern2)"),
         ),
     ),
     Switch(
@@ -573,7 +608,7 @@ ROWS: tuple[Switch, ...] = (
                    "copy of kernel/irq/chip.c: 'irq_state_clr_disabled(desc); desc->depth = 0; "
                    "irq_domain_activate_irq(&desc->irq_data);' -- no condition; its irq_domain_activate_irq (an "
                    "unnamed 4.x kernel/irq/irqdomain.c) recurses to the parent and calls domain->ops->activate "
-                   "every time. It matters from f3b0946d629c (4.7, unconfirmed), which activates at allocation"),
+                   "every time. It matters from f3b0946d629c (4.8, 4.7.3), which activates at allocation"),
             Change("4.10", False, "08d85f3ea99f irqdomain: Avoid activating interrupts more than once",
                    backports=("4.9.9",),
                    note="stable-queue releases/4.9.9/irqdomain-avoid-activating-interrupts-more-than-once.patch: "
@@ -628,10 +663,13 @@ ROWS: tuple[Switch, ...] = (
         "copy, 4287d824f265, and in the 60bf9b33c82c diff that removes it)",
         history=(
             Change("5.17", False, "60bf9b33c82c PCI/MSI: Move descriptor counting on allocation fail to the "
-                   "legacy code", unconfirmed=("5.17",),
+                   "legacy code",
                    note="tip irq/msi 2021-12-09 (the tip-bot mail read: msix_capability_init's out_avail moves to "
-                   "pci_msi_legacy_setup_msi_irqs' pci_msi_setup_check_result); that branch is the pull 'irq/msi "
-                   "for v5.17-rc1' (as ef8dd01538ea's row), 5.17 itself not read"),
+                   "pci_msi_legacy_setup_msi_irqs' pci_msi_setup_check_result; its message: 'The irqdomain code "
+                   "already returns the information'), after 890337624e1f genirq/msi: Handle PCI/MSI allocation "
+                   "fail in core code; 09eb3ad55fef (2021-12-14) merges irq/urgent into irq/msi on top of it; Linus "
+                   "merged tag irq-msi-2022-01-13 (94 commits) as feb7a43de5ef on 2022-01-13, after v5.16 "
+                   "(2022-01-09): 5.17 (auditkern2)"),
         ),
     ),
 )

@@ -6,7 +6,7 @@ mask is only stored (``irq_set_affinity_deactivated``, baedb87d1b53, ``affinity_
 before it a non-pcntxt chip recorded a pending move); with interrupt remapping (or a chip with
 IRQ_MOVE_PCNTXT, like Xen's pirq chip) it is applied at once; otherwise the new mask waits
 (``move_pending``) for the next interrupt, where ``irq_move_irq`` applies it with the irq
-masked. ``irq_set_affinity_hint`` stores the hint and then (from e2e64a932556, 3.19) does
+masked. ``irq_set_affinity_hint`` stores the hint and then (from e2e64a932556, 4.0) does
 exactly that. CPU hotplug moves irqs with ``migrate_one_irq``. ``msi_set_affinity`` writes the new message: directly,
 or with 6f1a4891a592's two-step update (``plug.py``) where ``msi_affinity_update`` says so.
 """
@@ -194,7 +194,7 @@ hint = program("irq_set_affinity_hint", "the driver's hint: store it, then (from
 @hint.step
 def store_hint(k: Any, loc: dict[str, Any]) -> None:
     """desc->affinity_hint = m (shown in /proc/irq/N/affinity_hint, which irqbalance reads). From
-    e2e64a932556 (``hint_sets_affinity``, 3.19) the same call then sets the affinity, best effort,
+    e2e64a932556 (``hint_sets_affinity``, 4.0) the same call then sets the affinity, best effort,
     as irq_set_affinity_and_hint() still does from 5.17 (65c7cdedeb30); before it the hint was only
     stored and the irq kept the affinity it had. Drivers converted to irq_update_affinity_hint()
     (5.17) skip the affinity too; the contract's ``hint:`` is irq_set_affinity_hint()."""

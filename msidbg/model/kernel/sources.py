@@ -35,10 +35,10 @@ SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
-              "3.19.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
+              "4.0.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
 HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy ThunderStorms21th/S7-Linux-3.18.140 5c24c178a0a8)",
                          "kernel/irq/manage.c", "irq_set_affinity_hint (desc->affinity_hint = m only)",
-                         "..3.18 (hint_sets_affinity: false)")
+                         "..3.19 (hint_sets_affinity: false)")
 MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
 MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
                  "force complete for all irqs: 6.10.. (hotplug_force_complete)")
@@ -227,7 +227,7 @@ reading("kernel.affinity.startup-order",
         "__irq_startup(desc);")
 reading("kernel.affinity.hint-sets-affinity",
         "request_irq.hint = irq_set_affinity_hint() after request_irq(): it stores the hint and sets the "
-        "affinity like a /proc write from e2e64a932556 (3.19, unconfirmed) on -- before it, it only stored the "
+        "affinity like a /proc write from e2e64a932556 (4.0) on -- before it, it only stored the "
         "hint (hint_sets_affinity); irq_update_affinity_hint() (5.17) only stores the hint.",
         source=(HINT, HINT_STORE_ONLY), module=M,
         quote="Deprecated. Use irq_update_affinity_hint() or irq_set_affinity_and_hint() instead. ... static "
