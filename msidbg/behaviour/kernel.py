@@ -288,9 +288,14 @@ ROWS: tuple[Switch, ...] = (
         "staying reserved until request_irq activates them; or none, every message being written by "
         "irq_startup (request_irq), after MSI was enabled. MSI-X has one irq per descriptor: first and all "
         "are the same for it",
-        initial="all", initial_confirmed=False,
+        initial="all",
         initial_note="before the hierarchical x86 MSI domain, arch_setup_msi_irqs() (native_setup_msi_irqs -> "
-        "setup_msi_irq) composed and wrote each irq's message at setup (not read in this session)",
+        "setup_msi_irq, from msi_capability_init / msix_capability_init before MSI is enabled) composes and writes "
+        "each irq's message at setup: 'ret = msi_compose_msg(dev, irq, &msg, -1); ... irq_set_msi_desc_off(irq_base, "
+        "irq_offset, msidesc); /* MSI-X message is written per-IRQ, the offset is always 0. MSI message denotes a "
+        "contiguous group of IRQs, written for 0th IRQ. */ if (!irq_offset) write_msi_msg(irq, &msg);' (a stored "
+        "3.1x arch/x86/kernel/apic/io_apic.c, the setup_remapped_irq era, read by auditkern2): every message, a "
+        "Multi-MSI block's single one included",
         history=(
             Change("4.1", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
                    "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.1",),
