@@ -290,10 +290,17 @@ class Resolved:
     origin: str
     commit: str
     confirmed: bool = True
+    #: set when the value rests on a release reading not confirmed for this very version (the
+    #: version is in the series of a Change's unconfirmed release or backport): what is uncertain
+    unconfirmed: str = ""
 
     def shown(self) -> dict[str, Any]:
-        """The ``--json`` summary's form: ``{value, from, commit}``."""
-        return {"value": self.value, "from": self.origin, "commit": self.commit}
+        """The ``--json`` summary's form: ``{value, from, commit}``, plus ``unconfirmed`` (extension)
+        when the preset's value for this version rests on an unconfirmed release."""
+        out = {"value": self.value, "from": self.origin, "commit": self.commit}
+        if self.unconfirmed:
+            out["unconfirmed"] = self.unconfirmed
+        return out
 
 
 @dataclass(frozen=True)
@@ -347,12 +354,37 @@ def _commit_of(row: Switch, value: Any) -> tuple[str, bool]:
     return "", True
 
 
+def uncertain(row: Switch, version: Version) -> str:
+    """What is unconfirmed about ``row``'s value in ``version`` ("" when nothing): ``version`` lies in
+    the series of a change's unconfirmed release or backport, at or after it, so whether that
+    release carries the change -- hence the preset's value -- is a reading no source confirmed.
+    Other versions are certain either way: an earlier series never has the commit, a later one
+    always does (e.g. a commit that reached 4.15 or 4.16 is certain from 4.16 on)."""
+    if version.family == QEMU_TRADITIONAL:
+        return ""
+    parse = {"kernel": parse_kernel, "xen": parse_xen, "qemu": parse_qemu}[row.layer]
+    v = _pad(version.parts)
+    for change in row.history:
+        for text in change.unconfirmed:
+            u = _pad(parse(text).parts)
+            if v[:2] == u[:2] and v >= u:
+                first = change.commit.split(" ")[0]
+                label = first if len(first) >= 7 and all(c in "0123456789abcdef" for c in first) else \
+                    f"'{change.commit.split(' (')[0]}'"
+                value = str(change.value).lower() if isinstance(change.value, bool) else change.value
+                return (f"whether {row.layer} {version} carries {label} is unconfirmed (the preset assumes it does: "
+                        f"{row.key} = {value}); set {row.key} explicitly to choose")
+    return ""
+
+
 def _by_version(row: Switch, version: Version, origin: str) -> Resolved:
     value, change = at(row, version)
+    doubt = uncertain(row, version)
     if change is None:
         first = row.history[0].commit if row.history else ""
-        return Resolved(row.name, row.layer, value, origin, f"before {first}" if first else "", row.initial_confirmed)
-    return Resolved(row.name, row.layer, value, origin, change.commit, change.confirmed)
+        return Resolved(row.name, row.layer, value, origin, f"before {first}" if first else "",
+                        row.initial_confirmed and not doubt, doubt)
+    return Resolved(row.name, row.layer, value, origin, change.commit, not doubt, doubt)
 
 
 def _default(row: Switch) -> Resolved:
@@ -432,5 +464,5 @@ def presets() -> list[tuple[str, Version]]:
 __all__ = [
     "LAYERS", "Change", "Resolved", "Switch", "Table", "Version", "VersionError", "at", "by_name",
     "check_combination", "check_window", "contains", "implied_qemu", "parse_kernel", "parse_qemu",
-    "parse_xen", "presets", "resolve", "rows",
+    "parse_xen", "presets", "resolve", "rows", "uncertain",
 ]

@@ -88,7 +88,8 @@ def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:
 
     A switch this msidbg would resolve differently (a snapshot opened unverified, written by
     another model: ``summary.behaviour``) is marked ``!`` and followed by this msidbg's value; the
-    first line says how many. Names and values may come from a file: escaped and clipped."""
+    first line says how many. A value that rests on a release reading no source confirmed for this
+    version (``behaviour.uncertain``) is followed by a ``?`` line saying what is unconfirmed. Names and values may come from a file: escaped and clipped."""
     if not table:
         return []
     other = differing(table)
@@ -100,6 +101,9 @@ def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:
         line = f" {mark}{_clip(escape(name), MAX_NAME):<{width}} = {switch_value(b.get('value')):<9} "
         lines.append((line + f"{escape(str(b.get('from', '')))}; {short_commit(str(b.get('commit', '')))}")
                      .rstrip("; "))
+        doubt = b.get("unconfirmed")
+        if isinstance(doubt, str) and doubt:
+            lines.append(f"  {'':<{width}}   ? {escape(doubt)}")
         here = b.get("this_msidbg")
         if isinstance(here, dict):
             lines.append(f"  {'':<{width}}   this msidbg: {switch_value(here['value'])} ({here['from']}; "

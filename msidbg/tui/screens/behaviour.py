@@ -27,8 +27,12 @@ def versions_text(scn: Scenario) -> str:
 def header_text(scn: Scenario, world: dict[str, Any]) -> str:
     """The App's sub-title: the scenario, its versions, and on a snapshot whose run used switches
     this msidbg would resolve differently (opened without verification), how many."""
-    other = differing(behaviour(scn, world))
+    table = behaviour(scn, world)
+    other = differing(table)
     note = f" · {len(other)} switch(es) recorded otherwise than this msidbg resolves (palette: Behaviour)" if other else ""
+    doubt = sum(1 for b in table.values() if b.get("unconfirmed"))
+    if doubt:
+        note += f" · {doubt} switch(es) on an unconfirmed release reading (palette: Behaviour)"
     return f"{scn.name} · {versions_text(scn)}{note}"
 
 
