@@ -91,8 +91,15 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     if e["owner"] != dev:
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
         return -1
-    if e["logical"]:        # x2APIC logical: cluster + bitmap, to every APIC it names (one, from Linux)
-        return bus.deliver_to(eng, dev, idx, e["dest"], True, e["vector"], n, X2APIC_BROADCAST, f" (IRTE {index})")
+    if e["logical"]:        # x2APIC logical: cluster + bitmap, to every APIC it names
+        dest = e["dest"]
+        bits = dest & 0xFFFF
+        if bits and not bits & (bits - 1):      # one bit (Linux's case): the APIC whose x2APIC id it derives from
+            cpu = bus.apic_cpu(eng.w, ((dest >> 16) << 4) | (bits.bit_length() - 1))
+            if cpu >= 0:
+                return bus.deliver_vector(eng, dev, idx, cpu, e["vector"], n,
+                                          f"logical destination {dest:#04x} (IRTE {index})")
+        return bus.deliver_to(eng, dev, idx, dest, True, e["vector"], n, X2APIC_BROADCAST, f" (IRTE {index})")
     return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(eng.w, e["dest"]), e["vector"], n,
                               f"APIC id {e['dest']} (IRTE {index})")
 
