@@ -216,8 +216,9 @@ PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "pla
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
 PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", *PLATFORM_SWITCHES)
-#: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them; the first two have the
-#: physical one-CPU vector allocation domain the legacy (pre-4.15) allocator is modelled for
+#: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them (6.6 on: "APIC: Switched APIC
+#: routing to: ..."); the first two have the physical one-CPU vector allocation domain the legacy
+#: (pre-4.15) allocator is modelled for
 APIC_ROUTINGS = ("physical flat", "physical x2apic", "flat", "cluster x2apic")
 #: HVM_MAX_VCPUS (xen/include/public/hvm/hvm_info_table.h, 128 from 4.x to 4.22): hvmloader's MADT
 #: lists at most that many vCPUs (APIC ids 0, 2, .., 254)
@@ -400,12 +401,13 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
         return
     node = top.items["platform"].value["apic_routing"]
     field = "platform.apic_routing"
-    if routing == "cluster x2apic":
-        fail(field, node, "x2APIC cluster mode (logical destinations: Linux uses it only with interrupt remapping, "
-             "whose IRTEs would hold cluster ids) is not modelled (expected physical x2apic, or no apic_routing)")
-    if p.interrupt_remapping and routing != "physical x2apic":
-        fail(field, node, f"with interrupt remapping a 64-bit kernel runs x2APIC, not {routing} (expected physical "
-             "x2apic, or no apic_routing)")
+    if routing == "cluster x2apic" and not p.interrupt_remapping:
+        fail(field, node, "x2APIC cluster mode needs interrupt remapping: without it Linux enables x2APIC only in "
+             "a guest and forces physical mode (try_to_enable_x2apic sets x2apic_phys) (expected physical x2apic, "
+             "or platform.interrupt_remapping: true on bare metal)")
+    if p.interrupt_remapping and routing not in ("physical x2apic", "cluster x2apic"):
+        fail(field, node, f"with interrupt remapping a 64-bit kernel runs x2APIC, not {routing} (expected cluster "
+             "x2apic, Linux's default, or physical x2apic when dmesg says so; or no apic_routing)")
     if routing == "flat":
         if p.kind != "bare-metal":
             fail(field, node, "a Xen HVM guest's native messages are modelled in physical mode (expected physical "

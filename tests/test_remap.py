@@ -28,7 +28,9 @@ def test_message_names_an_irte_and_the_irte_carries_vector_and_cpu() -> None:
     irte = eng.w["iommu"]["irte"][index]
     desc = next(d for d in eng.w["irqs"].values() if d["dev"] == "nic0" and d["index"] == 1)
     assert irte["present"] and irte["owner"] == "nic0"
-    assert (irte["vector"], irte["dest"]) == (desc["vector"], eng.w["cpus"][desc["cpu"]]["apic_id"])
+    # x2APIC cluster mode (Linux's default with remapping): the CPU's logical x2APIC id, DM logical
+    apic = eng.w["cpus"][desc["cpu"]]["apic_id"]
+    assert (irte["vector"], irte["dest"], irte["logical"]) == (desc["vector"], 1 << apic, True)
 
 
 def test_set_affinity_rewrites_the_irte_not_the_device() -> None:

@@ -25,6 +25,7 @@ from msidbg.model.hw import (
     VECTOR_CLEANUP,
     VECTOR_OFFSET_START,
     words_set,
+    x2apic_logical_id,
 )
 from msidbg.sim.costs import merged
 from msidbg.sim.program import PROGRAMS
@@ -41,8 +42,9 @@ PLATFORM_BUILDERS: list[Any] = []
 
 
 def new_cpu(i: int, apic_id: int | None = None, ldr: int = 0) -> dict[str, Any]:
-    """CPU ``i``; ``apic_id`` its local APIC id (default ``i``), ``ldr`` its 8-bit logical id
-    (the flat driver's ``1 << cpu``; 0 = no logical id programmed)."""
+    """CPU ``i``; ``apic_id`` its local APIC id (default ``i``), ``ldr`` its logical id: the flat
+    driver's 8-bit ``1 << cpu``, or under x2APIC cluster mode the 32-bit logical x2APIC id (cluster
+    << 16 | 1 << (apic_id & 0xf)); 0 = no logical id in use."""
     return {
         "id": i, "apic_id": i if apic_id is None else apic_id, "ldr": ldr, "online": True,
         "irr": [0] * 8, "isr": [0] * 8, "tpr": 0, "irr_src": {},
@@ -93,15 +95,23 @@ def platform_state(scn: Scenario) -> dict[str, Any]:
 def apic_driver(scn: Scenario) -> str:
     """The guest kernel's APIC driver, which sets the message's destination format:
 
-    * ``x2apic``: interrupt remapping (x2APIC; the IRTE carries the destination);
+    * ``x2apic-cluster``: interrupt remapping (x2APIC) and no ``platform.apic_routing: physical x2apic``:
+      the probe loop (probe_64.c, the Makefile's link order: x2apic_phys before x2apic_cluster) passes
+      x2apic_phys, which claims x2APIC mode only when ``x2apic_phys`` is on the command line or the ACPI
+      FADT sets its physical-destination flag, and x2apic_cluster takes it: logical destinations, the
+      IRTE carries the CPU's logical x2APIC id (the same from 4.15 to the newest tree read);
+    * ``x2apic``: physical x2APIC (``platform.apic_routing: physical x2apic``: that command line or
+      FADT flag with remapping; without remapping a guest's x2APIC, which Linux forces physical);
     * ``flat``: bare metal, no remapping, at most 8 CPUs, a 64-bit kernel before 6.12
       (``kernel.apic_flat_logical``) and no ``platform.apic_routing`` saying otherwise: physflat_probe declines
       (num_possible_cpus() <= 8) and apic_flat, logical destination mode, takes over;
     * ``physflat``: otherwise (physical destination: the APIC id). A Xen HVM guest's native
       messages are modelled physical with Xen's APIC ids (see docs/model-xen.md)."""
     p = scn.platform
-    if p.interrupt_remapping or p.apic_routing == "physical x2apic":
+    if p.apic_routing == "physical x2apic":
         return "x2apic"
+    if p.interrupt_remapping:
+        return "x2apic-cluster"
     if p.kind != "bare-metal" or p.apic_routing == "physical flat":
         return "physflat"
     if p.apic_routing == "flat":
@@ -123,7 +133,16 @@ def apic_id(kind: str, cpu: int) -> int:
 
 def new_cpus(scn: Scenario, driver: str) -> list[dict[str, Any]]:
     kind = scn.platform.kind
-    return [new_cpu(i, apic_id(kind, i), (1 << i) if driver == "flat" else 0) for i in range(scn.cpus)]
+    return [new_cpu(i, apic_id(kind, i), logical_id(driver, i, apic_id(kind, i))) for i in range(scn.cpus)]
+
+
+def logical_id(driver: str, cpu: int, apic: int) -> int:
+    """The logical id a CPU answers to under ``driver``: apic_flat's ``1 << cpu``
+    (default_init_apic_ldr), the hardware's logical x2APIC id under x2APIC cluster mode (the only
+    x2APIC driver that sends logical messages), else none (0)."""
+    if driver == "flat":
+        return 1 << cpu
+    return x2apic_logical_id(apic) if driver == "x2apic-cluster" else 0
 
 
 def check_faults(scn: Scenario) -> None:

@@ -5,7 +5,9 @@ field in bits 19:12, Destination Mode in bit 2 -- and the data selects the vecto
 mode the field is an APIC id, and 0xFF (xAPIC) is a broadcast to every local APIC (SDM vol. 3,
 10.6.2.1); in logical mode it is matched against each APIC's Logical Destination Register (the
 flat model: the APIC accepts when its 8-bit logical id and the field share a bit). A Fixed
-message reaches every APIC that matches. An address outside 0xFEExxxxx is an ordinary DMA
+message reaches every APIC that matches. Under x2APIC cluster mode (interrupt remapping: the IRTE
+holds the 32-bit destination) a logical destination is a cluster (bits 31:16) and a bitmap of that
+cluster's APICs (bits 15:0). An address outside 0xFEExxxxx is an ordinary DMA
 write, not an interrupt. Other platforms (remapping, Xen) hook in here.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 from msidbg.model import acct, apic
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST
+from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST, x2apic_logical_match
 
 World = dict[str, Any]
 
@@ -39,11 +41,14 @@ def apic_cpu(w: World, dest: int) -> int:
 
 
 def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST) -> list[int]:
-    """The CPUs whose local APIC accepts a message to ``dest`` (8-bit destination field) in that
-    destination mode: physical -- the APIC with that id, or every APIC for ``broadcast`` (0xFF in
-    xAPIC mode; pass -1 where there is none); logical (flat model) -- every APIC whose logical id
-    shares a bit with ``dest``."""
+    """The CPUs whose local APIC accepts a message to ``dest`` in that destination mode: physical --
+    the APIC with that id, or every APIC for ``broadcast`` (0xFF in xAPIC mode; pass -1 where there
+    is none); logical -- flat model (8-bit field): every APIC whose logical id shares a bit with
+    ``dest``; x2APIC cluster mode (a 32-bit IRTE destination): the APICs of cluster ``dest[31:16]``
+    whose logical id shares a bit of ``dest[15:0]``."""
     if logical:
+        if w["platform"]["apic"] == "x2apic-cluster":
+            return [c["id"] for c in w["cpus"] if x2apic_logical_match(c["ldr"], dest)]
         return [c["id"] for c in w["cpus"] if c["ldr"] & dest]
     if dest == broadcast:
         return [c["id"] for c in w["cpus"]]
@@ -52,14 +57,15 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
 
 
 def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: int, n: int,
-               broadcast: int = XAPIC_BROADCAST) -> int:
+               broadcast: int = XAPIC_BROADCAST, via: str = "") -> int:
     """A Fixed message to destination ``dest``: every matching APIC gets the vector. The device's
     signals are accounted once, on the first matching CPU that has the vector's irq (else the
     first matching CPU); the others get the vector without them (an IRR bit no device signal
-    is owed to). Returns the CPU that carried the signals, or -1."""
+    is owed to). ``via`` names what carried the destination (" (IRTE 3)"). Returns the CPU that
+    carried the signals, or -1."""
     w = eng.w
     cpus = targets(w, dest, logical, broadcast)
-    where = f"logical destination {dest:#04x}" if logical else f"APIC id {dest}"
+    where = (f"logical destination {dest:#04x}" if logical else f"APIC id {dest}") + via
     if not cpus:
         if logical:
             eng.prov.message_dep()

@@ -43,6 +43,24 @@ MSI_ADDR_BASE_MASK = 0xFFF00000
 MSI_ADDR_DEST_MODE_LOGICAL = 1 << 2
 #: xAPIC physical destination 0xFF: every local APIC (SDM vol. 3, 10.6.2.1 "broadcast")
 XAPIC_BROADCAST = 0xFF
+#: x2APIC destination 0xFFFFFFFF: every local APIC, in physical and logical mode (SDM vol. 3A 10.12.9)
+X2APIC_BROADCAST = 0xFFFFFFFF
+
+
+def x2apic_logical_id(apic_id: int) -> int:
+    """The logical x2APIC id the hardware derives from an x2APIC id (the read-only LDR, SDM vol. 3A
+    10.12.10.2): cluster ``apic_id[19:4]`` in bits 31:16, ``1 << apic_id[3:0]`` in bits 15:0.
+    Linux's x2apic_cluster computes the same (x2apic_prepare_cpu; earlier kernels read the LDR)."""
+    return ((apic_id >> 4) << 16) | (1 << (apic_id & 0xF))
+
+
+def x2apic_logical_match(ldr: int, dest: int) -> bool:
+    """A logical-mode x2APIC destination ``dest`` names the APIC whose logical id ``ldr`` has the
+    same cluster (bits 31:16) and shares a bit of the 16-bit mask (bits 15:0); 0xFFFFFFFF is every
+    APIC (SDM vol. 3A 10.12.10.2)."""
+    if dest == X2APIC_BROADCAST:
+        return True
+    return (ldr >> 16) == (dest >> 16) and bool(ldr & dest & 0xFFFF)
 
 
 def compose_msg(dest_apic: int, vector: int, logical: bool = False) -> list[int]:

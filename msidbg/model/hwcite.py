@@ -66,6 +66,26 @@ LINUX_FIXED = Source("torvalds/linux", "a31e58e129f7", "arch/x86/kernel/apic/*.c
 LINUX_LAPIC_FF = Source("torvalds/linux", "f3bf1dbe64b6", "arch/x86/kernel/acpi/boot.c", "acpi_parse_lapic", "4.8..")
 XEN_VLAPIC_MATCH = Source("xen-project/xen", "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c",
                           "vlapic_match_dest, vlapic_match_logical_addr", "all")
+# x2APIC driver choice and cluster destinations. Read: torvalds/linux's stored x2apic_cluster.c (023a611748fd,
+# 4.15-rc1 "Simplify cluster management": still cluster_vector_allocation_domain) and x2apic_phys.c (01b944fe1cd4,
+# 4.x); copies of the later text: 4.15-5.10 (.irq_dest_mode = 1 /* logical */, dest_Fixed, .calc_dest_apicid =
+# x2apic_calc_apicid), 5.11-6.5 (.dest_mode_logical = true, APIC_DELIVERY_MODE_FIXED), 6.6+ (init.c's
+# apic_install_driver; x2apic_prepare_cpu computes the logical id; a 6.12+ copy with .nmi_to_offline_cpu); the 6.12
+# x86/apic pull's diffstat (838ba7733e4e touches apic.h and apic_flat_64.c only); the Makefile's probe order.
+LINUX_X2APIC_CLUSTER = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/x2apic_cluster.c",
+                              "apic_x2apic_cluster (.dest_mode_logical, .calc_dest_apicid = x2apic_calc_apicid), "
+                              "x2apic_prepare_cpu, x2apic_cluster_probe, x2apic_acpi_madt_oem_check", "4.15..")
+LINUX_X2APIC_PHYS = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/x2apic_phys.c",
+                           "x2apic_phys_probe, x2apic_fadt_phys, early_param x2apic_phys", "all")
+LINUX_APIC_PROBE = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/Makefile, probe_64.c, init.c",
+                          "the apic driver link order; default_setup_apic_routing (x86_64_probe_apic from 6.6), "
+                          "apic_install_driver", "all")
+LINUX_PREPARE_IRTE = Source("torvalds/linux", "v6.6", "drivers/iommu/intel/irq_remapping.c",
+                            "prepare_irte (irte->dst_mode = apic->dest_mode_logical; irq_dest_mode before 5.11), "
+                            "IRTE_DEST", "all")
+SDM_X2APIC_LOGICAL = Source("Intel SDM vol. 3A", "253668-032US and a 2016 edition", "10.7.2.3 (032US); 10.12.10.1, "
+                            "10.12.10.2 (2016); 11.12.10.x from 2023", "Logical Destination Mode in x2APIC Mode",
+                            "all")
 PCI30_CMD = Source("PCI Local Bus Specification", "rev 3.0", "6.2.2 Device Control", "Command register", "all")
 PCIE_CMD = Source("PCI Express Base Specification", "rev 3.0 and later", "7.5.1.1 Command Register",
                   "Bus Master Enable (quoted in public register headers, e.g. Intel and Synopsys PCIe DBI)", "all")
@@ -77,8 +97,10 @@ CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json
 
 module("msidbg.model.device", PCI30, PCI30_MASKING, PCI30_CMD, PCIE_CMD, QEMU_BME)
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
-module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT)
-module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, XEN_VTD_FAULTS)
+module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT, LINUX_APIC_PROBE,
+       LINUX_X2APIC_PHYS, LINUX_X2APIC_CLUSTER, SDM_X2APIC_LOGICAL)
+module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, LINUX_PREPARE_IRTE,
+       XEN_VTD_FAULTS)
 module("msidbg.model.acct", CONTRACT)
 
 # --- device.py -------------------------------------------------------------------------------------
@@ -236,8 +258,34 @@ reading("bus.xapic-broadcast", "In xAPIC physical destination mode the destinati
         quote="return (dest == _VLAPIC_ID(target, 0xffffffff)) || (dest == VLAPIC_ID(target)); ... "
         "/* Ignore invalid ID */ if (processor->id == 0xff) return 0;", module=M)
 
+reading("bus.x2apic-cluster-default", "With interrupt remapping a 64-bit kernel runs x2APIC and its driver is "
+        "x2apic_cluster: the drivers are probed in link order (x2apic_phys.o before x2apic_cluster.o), and "
+        "x2apic_phys claims x2APIC mode only when 'x2apic_phys' is on the command line or the ACPI FADT sets its "
+        "physical-destination flag; otherwise x2apic_cluster's probe (x2apic_mode) takes it. dmesg: 'Switched APIC "
+        "routing to cluster x2apic.' ('APIC: Switched APIC routing to: cluster x2apic' from 6.6; 'Setting APIC "
+        "routing to ...' when the MADT check already chose it). Without remapping Linux enables x2APIC only in a "
+        "guest and forces x2apic_phys, so cluster mode needs remapping. The same from 4.15 to the newest tree read "
+        "(838ba7733e4e, 6.12, removes apic_flat only).", source=(LINUX_APIC_PROBE, LINUX_X2APIC_PHYS,
+        LINUX_X2APIC_CLUSTER, LINUX_X2APIC_NO_IR), quote="# APIC probe will depend on the listing order here ... "
+        "obj-$(CONFIG_X86_X2APIC) += x2apic_phys.o obj-$(CONFIG_X86_X2APIC) += x2apic_cluster.o ... if "
+        "(x2apic_phys || x2apic_fadt_phys()) return 1; return apic == &apic_x2apic_phys;", module=M)
+reading("bus.x2apic-cluster-logical", "x2apic_cluster's irq destinations are logical: calc_dest_apicid gives the "
+        "CPU's logical x2APIC id, cluster (apic_id >> 4) in bits 31:16 and 1 << (apic_id & 0xf) in bits 15:0 -- the "
+        "value the hardware puts in the read-only LDR. Since 4.15 an irq targets one CPU, so one bit. A logical "
+        "x2APIC destination reaches the APICs of that cluster whose bit is set.", source=(LINUX_X2APIC_CLUSTER,
+        SDM_X2APIC_LOGICAL), quote="u32 logical_apicid = (cluster << 16) | (1 << (phys_apicid & 0xf)); ... "
+        ".dest_mode_logical = true, ... .calc_dest_apicid = x2apic_calc_apicid, ... software can create a message "
+        "destination address for cluster model, by bit-Oring the Logical X2APIC ID (31:0) of processors that have "
+        "matching Cluster ID(31:16).", module=M)
+
 # --- iommu.py --------------------------------------------------------------------------------------
 M = "msidbg.model.iommu"
+reading("iommu.irte-logical", "prepare_irte copies the APIC driver's destination mode into the IRTE (DM = "
+        "apic->dest_mode_logical, irq_dest_mode before 5.11) and the destination id whole in x2APIC mode (IRTE_DEST: "
+        "dest, not dest << 8): under x2apic_cluster an IRTE holds DM logical and the CPU's logical x2APIC id; RH is "
+        "1, which with a one-bit destination names that CPU.", source=(LINUX_PREPARE_IRTE, VTD),
+        quote="irte->dst_mode = apic->dest_mode_logical; ... irte->vector = vector; irte->dest_id = IRTE_DEST(dest); "
+        "irte->redir_hint = 1; ... #define IRTE_DEST(dest) ((eim_mode) ? dest : dest << 8)", module=M)
 reading("iommu.compat-blocked", "With remapping on, Linux blocks compatibility-format MSIs: only remappable "
         "messages (address bit 4) reach an APIC. iommu_enable_irq_remapping clears GCMD.CFI when the firmware left "
         "it set and warns if it stays set.", source=(LINUX_MODIFY_IRTE, LINUX_IRQ_REMAP, XEN_VTD_FAULTS),

@@ -2,8 +2,9 @@
 
 With remapping on, the kernel programs each device once with a *remappable* message that
 names an interrupt remapping table entry (IRTE): address bit 4 set, the 16-bit handle in
-bits 19:5 and 2, SHV (bit 3) meaning "add the sub-handle in data". Vector and destination
-live only in the IRTE, in its low quadword, which the kernel rewrites in one 64-bit store when
+bits 19:5 and 2, SHV (bit 3) meaning "add the sub-handle in data". Vector, destination mode
+and destination live only in the IRTE (logical under x2APIC cluster mode, Linux's default with
+remapping: the CPU's logical x2APIC id), in its low quadword, which the kernel rewrites in one 64-bit store when
 the irq moves (modify_irte: low quadword, high quadword -- source-id --, then the interrupt
 entry cache flush; cmpxchg16b only for posted-format entries, not modelled), so neither the
 device's message nor the entry the unit reads is ever half updated. Compatibility-format
@@ -16,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, bus
-from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK
+from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK, X2APIC_BROADCAST
 
 World = dict[str, Any]
 IR_FORMAT = 1 << 4      # address bit 4: remappable format
@@ -52,7 +53,7 @@ def alloc(w: World, owner: str, count: int) -> int:
     for base in range(0, MAX_IRTE, size):
         if all(base + i not in table for i in range(size)):
             for i in range(size):
-                table[base + i] = {"owner": owner, "present": False, "vector": 0, "dest": 0}
+                table[base + i] = {"owner": owner, "present": False, "vector": 0, "dest": 0, "logical": False}
             return base
     return -1
 
@@ -63,12 +64,15 @@ def free(w: World, base: int, count: int) -> None:
         w["iommu"]["irte"].pop(base + i, None)
 
 
-def write(w: World, index: int, vector: int, dest: int, present: bool) -> None:
-    """modify_irte for a remapped-format entry: present, vector and destination (the low quadword)
-    change in one 64-bit store; the owner (source-id, high quadword) is fixed at allocation here --
-    Linux writes the same SID at every activation -- and the flush that follows is synchronous."""
+def write(w: World, index: int, vector: int, dest: int, present: bool, logical: bool = False) -> None:
+    """modify_irte for a remapped-format entry: present, destination mode (DM), vector and destination
+    (the low quadword) change in one 64-bit store; the owner (source-id, high quadword) is fixed at
+    allocation here -- Linux writes the same SID at every activation -- and the flush that follows is
+    synchronous. ``logical``: prepare_irte's ``dst_mode = apic->dest_mode_logical`` (x2APIC cluster
+    mode), ``dest`` then a logical x2APIC id; the x2APIC-mode DST field is all 32 bits (IRTE_DEST)."""
     e = w["iommu"]["irte"][index]
     e["present"], e["vector"], e["dest"] = present, vector if present else 0, dest if present else 0
+    e["logical"] = logical and present
 
 
 def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
@@ -87,6 +91,15 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     if e["owner"] != dev:
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
         return -1
+    if e["logical"]:        # x2APIC logical: cluster + bitmap, to every APIC it names
+        dest = e["dest"]
+        bits = dest & 0xFFFF
+        if bits and not bits & (bits - 1):      # one bit (Linux's case): the APIC whose x2APIC id it derives from
+            cpu = bus.apic_cpu(eng.w, ((dest >> 16) << 4) | (bits.bit_length() - 1))
+            if cpu >= 0:
+                return bus.deliver_vector(eng, dev, idx, cpu, e["vector"], n,
+                                          f"logical destination {dest:#04x} (IRTE {index})")
+        return bus.deliver_to(eng, dev, idx, dest, True, e["vector"], n, X2APIC_BROADCAST, f" (IRTE {index})")
     return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(eng.w, e["dest"]), e["vector"], n,
                               f"APIC id {e['dest']} (IRTE {index})")
 

@@ -43,7 +43,8 @@ KERNEL = kind("kernel", ("prog", STR), ("what", STR), ("value", INT), doc="kerne
 
 # interrupt remapping (VT-d): the remapping table entry that really routes a remappable message
 IRTE_WRITE = kind("iommu.irte", ("index", INT), ("vector", HEX), ("target", INT),
-                  doc="an interrupt remapping table entry is written atomically (target -1: not present)")
+                  doc="an interrupt remapping table entry is written atomically (target: the CPU its "
+                      "destination names, -1: not present)")
 
 # CPU hotplug and the end of the run
 CPU_OFFLINE = kind("cpu.offline", ("target", INT), doc="a CPU leaves (after its irqs were migrated)")

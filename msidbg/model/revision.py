@@ -141,9 +141,16 @@ Revisions:
   with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
   ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
   may carry ``set_master``.
+6 (apicmode) With interrupt remapping the kernel runs x2APIC *cluster* mode, Linux's default there (the probe
+  order gives x2apic_phys only the ``x2apic_phys`` command line or the ACPI FADT physical flag, i.e.
+  ``platform.apic_routing: physical x2apic``): an IRTE holds Destination Mode logical (the world's IRTE
+  entries gain ``logical``) and the CPU's logical x2APIC id (cluster << 16 | 1 << (apic_id & 0xf)) in
+  ``dest``, remapped delivery decodes cluster + bitmap, ``cpus[i].ldr`` holds that id and ``platform.apic``
+  is ``x2apic-cluster``; ``platform.apic_routing: cluster x2apic`` loads with remapping. Outcomes and
+  event logs of the shipped remapped scenarios are unchanged (iommu.irte's target is the CPU named).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 5
+MODEL = 6

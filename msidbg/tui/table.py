@@ -165,7 +165,8 @@ def dest_vector_in(w: World, addr_lo: int, addr_hi: int, data: int) -> tuple[str
     index, e = ir
     if e is None or not e["present"]:
         return "-", f"i{index} off"
-    return str(e["dest"]), f"{e['vector']:#04x} i{index}"
+    dest = f"L{e['dest']:x}" if e.get("logical") else str(e["dest"])    # x2APIC cluster: logical id as L<hex>
+    return dest, f"{e['vector']:#04x} i{index}"
 
 
 def dest_vector(addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:

@@ -104,10 +104,13 @@ def free_irtes(k: Any, loc: dict[str, Any]) -> None:
 
 # --- activation ------------------------------------------------------------------------------------
 def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
+    """prepare_irte + modify_irte: ``dst_mode = apic->dest_mode_logical`` (true for x2apic_cluster) and
+    ``dest_id = IRTE_DEST(cfg->dest_apicid)``, the whole 32-bit id in x2APIC mode. The event's target is
+    the CPU the entry names."""
     base, sub = irte_of(k, desc)
     dest = vec.dest_apic(k.w, desc["cpu"])
-    iommu.write(k.w, base + sub, desc["vector"], dest, present)
-    k.ev(K.IRTE_WRITE, desc["dev"], base + sub, desc["vector"] if present else 0, dest if present else -1,
+    iommu.write(k.w, base + sub, desc["vector"], dest, present, k.w["platform"]["apic"] == "x2apic-cluster")
+    k.ev(K.IRTE_WRITE, desc["dev"], base + sub, desc["vector"] if present else 0, desc["cpu"] if present else -1,
          cost="irte_update")
 
 

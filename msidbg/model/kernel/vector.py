@@ -19,7 +19,7 @@ the mask), searching from a global cursor (``kernel.vec_cursor`` = current_vecto
 current_offset) in strides of 16 for a vector free on the target CPU; a CPU "has" a vector when
 its ``vector_irq`` slot holds an irq. Only the physical single-CPU allocation domain
 (physflat / x2APIC physical: ``default_vector_allocation_domain``) is modelled; the scenario
-loader refuses the flat logical and x2APIC cluster drivers (``scenario.py``).
+loader refuses the flat logical and x2APIC cluster drivers before 4.15 (``scenario.py``).
 """
 
 from __future__ import annotations
@@ -154,9 +154,14 @@ def matrix_free(w: World, cpu: int, vector: int) -> None:
 def dest_apic(w: World, cpu: int) -> int:
     """``cfg->dest_apicid`` for a vector on ``cpu``: ``apic->calc_dest_apicid(cpu)`` -- the APIC id
     (physflat, x2APIC physical: apic_default_calc_apicid), or ``1 << cpu`` with the flat driver's
-    logical destination mode (apic_flat_calc_apicid, the LDR ``default_init_apic_ldr`` wrote)."""
-    if w["platform"].get("apic") == "flat":
+    logical destination mode (apic_flat_calc_apicid, the LDR ``default_init_apic_ldr`` wrote), or the
+    CPU's logical x2APIC id under x2APIC cluster mode (x2apic_calc_apicid: cluster << 16 | 1 << (apic_id
+    & 0xf), the hardware's LDR; one CPU, one bit, since 4.15)."""
+    mode = w["platform"].get("apic")
+    if mode == "flat":
         return 1 << cpu
+    if mode == "x2apic-cluster":
+        return int(w["cpus"][cpu]["ldr"])
     return int(w["cpus"][cpu]["apic_id"])
 
 
