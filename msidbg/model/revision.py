@@ -141,9 +141,13 @@ Revisions:
   with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
   ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
   may carry ``set_master``.
+6 clear_irq_vector leaves VECTOR_SHUTDOWN (a late hit swallowed) only from b7107a67f0d1 (5.3; 4.19.60,
+  5.1.19, 5.2.2); a 4.15..5.2 kernel puts VECTOR_UNUSED back, so an interrupt already on its way to a
+  vector free_irq / remove released is "No irq handler for vector" (``kernel.vector_shutdown_slot``;
+  bare-metal and xen-hvm worlds gain it).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 5
+MODEL = 6

@@ -1,0 +1,55 @@
+"""Red team 6: scenarios nobody had run (other topologies, version mixes), each predicted from the
+source before it was run. Each test here failed on the code before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg import behaviour as bh
+from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
+
+# free_irq on CPU3 while eth0's stream keeps CPU2 in hardirq: the signal sent at 200 us waits in
+# CPU2's IRR while free_irq masks the entry and frees the vector (clear_irq_vector); CPU2 then
+# takes the vector with nothing behind it.
+LATE_HIT = """\
+name: rt6-late-hit
+seed: 1
+cpus: 4
+costs: {{handler: 2500ns}}
+kernel: {{version: "{v}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 4}}}}
+  nvme0: {{bdf: "00:04.0", kind: nvme, msix: {{table_size: 8}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 5}}
+  - {{at: 10us, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 100us, do: fire, dev: eth0, vector: 0, count: 200, every: 2us}}
+  - {{at: 201us, on: 3, do: free_irq, dev: eth0, vector: 0}}
+"""
+
+
+@pytest.mark.parametrize("version, spurious", [
+    ("5.2", True), ("4.19.59", True), ("4.15", True),       # VECTOR_UNUSED: "No irq handler for vector"
+    ("5.2.2", False), ("4.19.60", False), ("5.3", False), ("6.6", False),   # VECTOR_SHUTDOWN: swallowed
+])
+def test_a_late_hit_on_a_vector_free_irq_released_is_swallowed_only_from_b7107a67f0d1(
+        version: str, spurious: bool) -> None:
+    """b7107a67f0d1 (5.3; 4.19.60, 5.1.19, 5.2.2) made clear_irq_vector leave VECTOR_SHUTDOWN and
+    do_IRQ ack such a hit silently; before it (4.15..5.2) the slot went back to VECTOR_UNUSED and
+    the same late interrupt was 'No irq handler for vector'."""
+    eng = run_to_end(scenario(LATE_HIT.format(v=version)))
+    assert ("irq-spurious" in hit_names(eng)) is spurious
+    unhandled = events_of(eng, "irq.unhandled")
+    assert unhandled, "the late signal must reach CPU2's freed vector"
+    assert totals(eng, "eth0")["lost"] > 0
+
+
+@pytest.mark.parametrize(("version", "value"), [
+    ("5.2", False), ("5.2.1", False), ("5.2.2", True), ("5.1.18", False), ("5.1.19", True),
+    ("4.19.59", False), ("4.19.60", True), ("5.3", True),
+])
+def test_the_shutdown_slot_row_follows_the_stable_announcements(version: str, value: bool) -> None:
+    """'Linux 5.1.19' / '4.19.60' (2019-07-21) and the 5.2.2 review ('[PATCH 5.2 11/21]') list
+    b7107a67f0d1 with 4001d8e8762f and f8a8fe61fec8."""
+    row = bh.by_name()["vector_shutdown_slot"]
+    assert bh.at(row, bh.parse_kernel(version))[0] is value
