@@ -3,10 +3,13 @@ source before it was run. Each test here failed on the code before its fix."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from msidbg import behaviour as bh
 from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
+from tests.test_cli import GOOD, msidbg
 
 # free_irq on CPU3 while eth0's stream keeps CPU2 in hardirq: the signal sent at 200 us waits in
 # CPU2's IRR while free_irq masks the entry and frees the vector (clear_irq_vector); CPU2 then
@@ -53,3 +56,18 @@ def test_the_shutdown_slot_row_follows_the_stable_announcements(version: str, va
     b7107a67f0d1 with 4001d8e8762f and f8a8fe61fec8."""
     row = bh.by_name()["vector_shutdown_slot"]
     assert bh.at(row, bh.parse_kernel(version))[0] is value
+
+
+def test_check_reports_a_bad_name_in_a_file_without_expect(tmp_path: Path) -> None:
+    """`check --help`: "2 on bad input". A file with no expect: block was skipped before its
+    breakpoints were armed and its faults' programs looked up, so an unknown name passed (exit 0)."""
+    bad = tmp_path / "a.yaml"
+    bad.write_text(GOOD + "faults:\n  - {call: nosuch_program, dev: eth0, errno: EIO}\n")
+    out = msidbg("check", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"msidbg: {bad}:") and "faults[0].call: unknown kernel program" in out.stderr
+    assert out.stderr.count("\n") == 1 and out.stdout == ""
+    fine = tmp_path / "b.yaml"
+    fine.write_text(GOOD)
+    out = msidbg("check", str(fine))
+    assert out.returncode == 0 and out.stdout.startswith(f"SKIP {fine}: no expect: block")
