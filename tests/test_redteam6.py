@@ -71,3 +71,18 @@ def test_check_reports_a_bad_name_in_a_file_without_expect(tmp_path: Path) -> No
     fine.write_text(GOOD)
     out = msidbg("check", str(fine))
     assert out.returncode == 0 and out.stdout.startswith(f"SKIP {fine}: no expect: block")
+
+
+LONG_NAME = "r" * 64   # the longest name the loader accepts
+
+
+def test_a_report_stays_72_columns_with_the_longest_scenario_name(tmp_path: Path) -> None:
+    """`report --help`: "a report at most 72 columns wide"; the title line was 'msidbg report: NAME'
+    (79 columns for a 64-character name) and its underline as long."""
+    f = tmp_path / "long.yaml"
+    f.write_text(GOOD.replace("name: t", f"name: {LONG_NAME}"))
+    for extra in ([], ["--markdown"]):
+        out = msidbg("report", str(f), *extra)
+        assert out.returncode == 0, out.stderr
+        assert LONG_NAME in out.stdout
+        assert max(len(ln) for ln in out.stdout.splitlines()) <= 72
