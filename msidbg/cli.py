@@ -340,6 +340,11 @@ def _check_one(path: str) -> tuple[int, str]:
 
     scn = load_scenario(path)
     if scn.expect is None:
+        # not run, but its names are checked as a run would (faults' programs when the world is
+        # built, breakpoints when they are armed): bad input is exit 2 with or without expect:
+        from msidbg.debugger import Session
+
+        Session(scn, history=False)
         return EXIT_OK, f"SKIP {escape(path)}: no expect: block"
     bad = headless.check(scn)
     if bad:

@@ -441,6 +441,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "vector_shutdown_slot", "kernel", BOOL, True,
+        "what clear_irq_vector() leaves in vector_irq[] for a vector it frees (free_irq's deactivation, a "
+        "remove): true (b7107a67f0d1) -- VECTOR_SHUTDOWN, and do_IRQ acks a late hit on it silently and sets "
+        "the slot VECTOR_UNUSED; false -- VECTOR_UNUSED at once, so an interrupt that was already on its way "
+        "(in the IRR of a CPU busy in hardirq) is 'No irq handler for vector'. Matrix allocator only (the "
+        "pre-4.15 vector domain always left VECTOR_UNUSED)",
+        initial=False, kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="b7107a67f0d1's diff: clear_irq_vector wrote VECTOR_UNUSED for the vector and the "
+        "previous one, and do_IRQ printed 'No irq handler for vector' for every slot but VECTOR_RETRIGGERED "
+        "(the [PATCH 5.2 11/21] posting of the 5.2.2 review, 2019-07-18)",
+        history=(
+            Change("5.3", True, "b7107a67f0d1 x86/irq: Handle spurious interrupt after shutdown gracefully",
+                   backports=("4.19.60", "5.1.19", "5.2.2"),
+                   note="tip x86/apic 2019-07-03 (the tip-bot mail), with 4001d8e8762f and f8a8fe61fec8; the "
+                   "'Linux 5.1.19' and 'Linux 4.19.60' announcements (2019-07-21) and the 5.2.2 review "
+                   "('[PATCH 5.2 11/21]', 'commit b7107a67f0d1 upstream') list it"),
+        ),
+    ),
+    Switch(
         "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
         "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
         "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "

@@ -48,8 +48,10 @@ def report(s: Session, source: str, writer: Origin | None = None) -> list[Sectio
 
 
 def render_text(s: Session, sections: list[Section]) -> str:
-    title = f"msidbg report: {s.scenario.name}"
-    lines = [title, "=" * len(title), ""]
+    title = [f"msidbg report: {s.scenario.name}"]
+    if len(title[0]) > WIDTH:          # a long name (up to 64) on a line of its own
+        title = ["msidbg report:", s.scenario.name]
+    lines = [*title, "=" * max(len(t) for t in title), ""]
     if s.scenario.about:
         lines += _wrap(s.scenario.about.strip(), "") + [""]
     for sec in sections:
@@ -60,7 +62,8 @@ def render_text(s: Session, sections: list[Section]) -> str:
 
 
 def render_markdown(s: Session, sections: list[Section]) -> str:
-    lines = [f"## msidbg report: `{s.scenario.name}`", ""]
+    head = f"## msidbg report: `{s.scenario.name}`"
+    lines = [head, ""] if len(head) <= WIDTH else ["## msidbg report", "", f"`{s.scenario.name}`", ""]
     if s.scenario.about:
         lines += _wrap(s.scenario.about.strip(), "") + [""]
     for sec in sections:

@@ -148,6 +148,10 @@ Revisions:
   ``dest``, remapped delivery decodes cluster + bitmap, ``cpus[i].ldr`` holds that id and ``platform.apic``
   is ``x2apic-cluster``; ``platform.apic_routing: cluster x2apic`` loads with remapping. Outcomes and
   event logs of the shipped remapped scenarios are unchanged (iommu.irte's target is the CPU named).
+  (redteam6) clear_irq_vector leaves VECTOR_SHUTDOWN (a late hit swallowed) only from b7107a67f0d1 (5.3; 4.19.60,
+  5.1.19, 5.2.2); a 4.15..5.2 kernel puts VECTOR_UNUSED back, so an interrupt already on its way to a
+  vector free_irq / remove released is "No irq handler for vector" (``kernel.vector_shutdown_slot``;
+  bare-metal and xen-hvm worlds gain it).
 """
 
 from __future__ import annotations

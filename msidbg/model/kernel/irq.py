@@ -443,7 +443,7 @@ def shutdown_only(k: Any, loc: dict[str, Any]) -> None:
 
 
 shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then irq_domain_deactivate_irq",
-                              source=(S.FREE_IRQ, S.MSI_DEACTIVATE, S.VECTOR))
+                              source=(S.FREE_IRQ, S.MSI_DEACTIVATE, S.VECTOR, S.SHUTDOWN_SLOT))
 
 
 def _shutdown(k: Any, loc: dict[str, Any]) -> None:
@@ -470,7 +470,7 @@ def then_deactivate(k: Any, loc: dict[str, Any]) -> None:
 
 
 deactivate = program("irq_domain_deactivate_irq", "msi_domain_deactivate (zero message), the parent's, the vector's",
-                     source=(S.MSI_DEACTIVATE, S.VECTOR))
+                     source=(S.MSI_DEACTIVATE, S.VECTOR, S.SHUTDOWN_SLOT))
 
 
 @deactivate.step

@@ -678,7 +678,7 @@ for _prog in (disable_msix, disable_msi):  # both end the same way: free the irq
     _prog.step(shutdown_done)
 
 
-free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors", source=(S.FREE_VECTORS, S.VECTOR))
+free_irqs = program("free_msi_irqs", "tear down the irqs of a device's MSI descriptors", source=(S.FREE_VECTORS, S.VECTOR, S.SHUTDOWN_SLOT))
 
 
 reading("kernel.msi.teardown-in-use",

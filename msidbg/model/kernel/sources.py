@@ -406,6 +406,15 @@ MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "a
 ERROR_INTERRUPT = Source(L, "v6.6", "arch/x86/kernel/apic/apic.c", "sysvec_error_interrupt / lapic_setup_esr",
                          "5.8.. (smp_error_interrupt before, the same steps; some 3.x/4.x copies print "
                          "'%02x(%02x)', the ESR before and after the write)")
+SHUTDOWN_SLOT = Source(L, "b7107a67f0d1", "arch/x86/kernel/apic/vector.c + arch/x86/kernel/irq.c",
+                       "clear_irq_vector / do_IRQ", "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (vector_shutdown_slot)")
+reading("kernel.vector.shutdown-slot",
+        "From b7107a67f0d1 a vector freed by clear_irq_vector is marked VECTOR_SHUTDOWN and a late hit on it is "
+        "acked silently; before (4.15..5.2) the slot went back to VECTOR_UNUSED and such a hit was 'No irq "
+        "handler for vector'.", source=SHUTDOWN_SLOT, module=M,
+        quote="-\tper_cpu(vector_irq, apicd->cpu)[vector] = VECTOR_UNUSED; +\tper_cpu(vector_irq, apicd->cpu)[vector] "
+        "= VECTOR_SHUTDOWN; ... -\t\tif (desc != VECTOR_RETRIGGERED) { +\t\tif (desc != VECTOR_RETRIGGERED && desc "
+        "!= VECTOR_SHUTDOWN) {")
 SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt", "5.3..")
 reading("kernel.entry.spurious-no-eoi",
         "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "

@@ -325,24 +325,34 @@ def activate(w: World, desc: dict[str, Any]) -> int:
     return ret
 
 
+def _free_slot(w: World, cpu: int, vector: int) -> None:
+    """The slot clear_irq_vector leaves: VECTOR_SHUTDOWN from b7107a67f0d1 (5.3; 4.19.60, 5.1.19,
+    5.2.2), whose late hit do_IRQ swallows; VECTOR_UNUSED before (``vector_shutdown_slot``)."""
+    slots = w["cpus"][cpu]["vector_irq"]
+    if sw_w(w, "vector_shutdown_slot"):
+        slots[vector] = VECTOR_SHUTDOWN
+    else:
+        slots.pop(vector, None)
+
+
 def clear_vector(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
-    """clear_irq_vector: SHUTDOWN sentinels in vector_irq, vectors back to the matrix. Before
-    4.15 the slots go back to VECTOR_UNUSED (there is no VECTOR_SHUTDOWN yet): a late signal
-    on the freed vector is "No irq handler for vector", not swallowed."""
+    """clear_irq_vector: SHUTDOWN sentinels in vector_irq (VECTOR_UNUSED before b7107a67f0d1:
+    ``vector_shutdown_slot``), vectors back to the matrix. Before 4.15 the slots go back to
+    VECTOR_UNUSED (there is no VECTOR_SHUTDOWN yet): a late signal on the freed vector is "No irq
+    handler for vector", not swallowed."""
     freed: list[tuple[int, int]] = []
     vector = desc["vector"]
     if not vector or vector == MANAGED_IRQ_SHUTDOWN_VECTOR:
         return freed
-    cpus = w["cpus"]
     if legacy(w):
         return _legacy_clear(w, desc)
-    cpus[desc["cpu"]]["vector_irq"][vector] = VECTOR_SHUTDOWN
+    _free_slot(w, desc["cpu"], vector)
     matrix_free(w, desc["cpu"], vector)
     freed.append((vector, desc["cpu"]))
     desc["vector"] = 0
     prev = desc["prev_vector"]
     if prev:
-        cpus[desc["prev_cpu"]]["vector_irq"][prev] = VECTOR_SHUTDOWN
+        _free_slot(w, desc["prev_cpu"], prev)
         matrix_free(w, desc["prev_cpu"], prev)
         freed.append((prev, desc["prev_cpu"]))
         desc["prev_vector"] = 0
