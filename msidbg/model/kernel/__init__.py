@@ -4,3 +4,4 @@ Importing this package registers every kernel program (``msidbg.sim.program.PROG
 """
 
 from . import driver, enable, entry, hotplug, irq, move, msi, msix, plug, remap, vector, xen, xen_events  # noqa: F401  (register programs)
+from . import disable  # noqa: F401,I001  (last: its event kinds come after the others')
