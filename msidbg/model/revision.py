@@ -141,9 +141,18 @@ Revisions:
   with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
   ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
   may carry ``set_master``.
+- 6 (irqdisable) the genirq disable / enable path: actions ``disable_irq``, ``disable_irq_nosync``,
+  ``enable_irq``; the irq descriptor gains ``depth``, ``disabled`` (IRQD_IRQ_DISABLED), ``unlazy`` and
+  ``replay`` (IRQS_REPLAY). handle_edge_irq on a disabled or shut-down irq sets IRQS_PENDING, masks and
+  acks and runs no action (``irq.pending``; it used to run the flow handler to an action-less handler
+  and count the signal lost there); the do/while loop leaves its IRQS_PENDING edges pending when the
+  irq is disabled (it counted them lost); irq_startup (request_irq, enable_irq, CPU hotplug's restore)
+  replays IRQS_PENDING through check_irq_resend (``irq.resend``: the vector as an IPI to the irq's CPU,
+  or retrigger_dynirq's event channel); edges still pending when the descriptor is freed are lost.
+  Shipped scenarios: the same events and hits; only the world (state hashes) changes.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 5
+MODEL = 6

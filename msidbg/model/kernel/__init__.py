@@ -4,4 +4,6 @@ Importing this package registers every kernel program (``msidbg.sim.program.PROG
 """
 
 from . import driver, enable, entry, hotplug, irq, move, msi, msix, plug, remap, vector, xen, xen_events  # noqa: F401  (register programs)
-from . import disable  # noqa: F401,I001  (last: its event kinds come after the others')
+
+# isort: split
+from . import disable  # noqa: F401  (last: its event kinds are numbered after the others')

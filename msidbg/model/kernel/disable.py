@@ -82,7 +82,9 @@ def apic_retrigger_irq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> b
     if not desc["activated"] or not v or not 0 <= cid < len(w["cpus"]):
         return False
     target = w["cpus"][cid]
-    for s in srcs or [None]:
+    if not srcs:
+        apic.receive(target, v, None)
+    for s in srcs:
         apic.receive(target, v, s)
     k.eng.prov.cause_ipi(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]), cid, v)
     k.eng.model.wake(k.eng, target)

@@ -288,7 +288,7 @@ def park(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> None:
     replayed together by check_irq_resend when the irq is enabled (enable_irq, or irq_startup).
     The mask (a lazily disabled irq is still unmasked) and the ack follow as the next steps of
     ``ack``, as for an edge ``defer`` leaves to another CPU. Emits ``irq.pending``."""
-    from msidbg.model.kernel.disable import IRQ_PENDING     # (disable.py imports this module)
+    from msidbg.model.kernel.disable import IRQ_PENDING  # (disable.py imports this module)
     desc["pending"] = True
     desc["replay"] = -1
     loc["deferred"] = 1

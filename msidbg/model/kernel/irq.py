@@ -281,7 +281,7 @@ def started(k: Any, loc: dict[str, Any]) -> None:
     """``if (resend) check_irq_resend(desc, false);`` -- every caller passes IRQ_RESEND (__setup_irq,
     __enable_irq, irq_restore_affinity_of_irq): an edge left IRQS_PENDING while the irq was disabled
     or shut down is replayed now."""
-    from msidbg.model.kernel.disable import check_irq_resend    # (disable.py imports this module)
+    from msidbg.model.kernel.disable import check_irq_resend  # (disable.py imports this module)
     desc = k.w["irqs"][loc["irq"]]
     if desc["pending"]:
         check_irq_resend(k, desc)

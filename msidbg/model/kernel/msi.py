@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct
+from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model import kinds as K
 from msidbg.model.cite import Source, reading
 from msidbg.model.hw import (
     ENTRY_MASKBIT,
