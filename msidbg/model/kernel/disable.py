@@ -131,6 +131,8 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
             desc["disabled"] = True
             loc["mask"] = chip_disable is not None or desc["unlazy"]
             how = "masked" if loc["mask"] else "lazy"
+        if not depth:   # provenance: what an edge parked meanwhile finds (entry.park)
+            k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQDIS, irq), 1, note=f"{do}: irq {irq} disabled ({how})")
         k.ev(IRQ_DISABLE, desc["dev"], irq, depth + 1, k.s(how))
 
     @prog.step
@@ -183,6 +185,8 @@ def enable_depth(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     k.irq_save(loc)
+    if desc["started"]:
+        k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQDIS, irq), 0, note=f"enable_irq: irq {irq} enabled")
     k.ev(IRQ_ENABLE, desc["dev"], irq, 0, k.s("irq_startup"))
     k.call("irq_startup", irq=irq)
 

@@ -289,6 +289,8 @@ def park(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> None:
     The mask (a lazily disabled irq is still unmasked) and the ack follow as the next steps of
     ``ack``, as for an edge ``defer`` leaves to another CPU. Emits ``irq.pending``."""
     from msidbg.model.kernel.disable import IRQ_PENDING  # (disable.py imports this module)
+    if desc["started"]:     # disabled by disable_irq (else shut down: hand_over links free_irq's removal)
+        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc["irq"]))
     desc["pending"] = True
     desc["replay"] = -1
     loc["deferred"] = 1

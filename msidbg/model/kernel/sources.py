@@ -33,6 +33,9 @@ ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
+SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c",
+                               "apic_set_affinity (WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO)",
+                               "5.8.. (affinity_on_activate)")
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
               "3.19.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")

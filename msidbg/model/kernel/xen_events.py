@@ -488,8 +488,11 @@ def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> boo
     port = info["port"]
     was = evtchn.set_mask(eng, port, True)
     for s in srcs or [[desc["dev"], desc["index"], 0]]:
-        eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
         evtchn.send(eng, port, list(s))
+    # provenance: the guest set the bit (set_evtchn), for the irq's IRQS_PENDING -- not Xen's send
+    eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
+    eng.prov.write(PC.GUEST, PK.key(PK.PORTPEND, port), 1,
+                   note=f"retrigger_dynirq: set_evtchn({port}) replays irq {desc['irq']}'s IRQS_PENDING")
     if not was:
         evtchn.set_mask(eng, port, False)
     k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
