@@ -540,3 +540,12 @@ reading("kernel.xen.enable-pirq-startup",
         "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
         "release; the release of the change is not confirmed.",
         status="hypothetical", module="msidbg.model.kernel.xen_events")
+
+reading("kernel.irq.pending-replayed-at-request",
+        "An edge that reaches an activated irq before request_irq (or after free_irq shut it down) finds it "
+        "disabled and without an action: handle_edge_irq leaves it IRQS_PENDING, which neither irq_shutdown nor "
+        "__setup_irq clears, and request_irq's irq_startup(IRQ_RESEND) replays it to the new action.",
+        source=(EDGE_DISABLED, SETUP_IRQ, RESEND),
+        quote="desc->istate &= ~(IRQS_AUTODETECT | IRQS_SPURIOUS_DISABLED | IRQS_ONESHOT | IRQS_WAITING); ... "
+              "irq_startup(desc, IRQ_RESEND, IRQ_START_COND);",
+        module=M + ".disable")
