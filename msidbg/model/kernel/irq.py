@@ -458,15 +458,14 @@ def synchronize(k: Any, loc: dict[str, Any]) -> None:
     CPU still runs this irq's handler -- one that took the action before it was removed, or one
     that entered after and leaves through the disabled path. The x86 MSI chips report no
     IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
-    if synchronize_irq(k, loc["irq"], action=False):
+    if synchronize_irq(k, loc["irq"]):
         k.again()
 
 
 def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
     """synchronize_irq(): True (a note emitted: run the step again) while another CPU is in this irq's
-    flow handler or (``action``) runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``). free_irq
-    and disable_irq wait here. (free_irq does not wait for the action yet: a known gap, its tests and
-    goldens pin the flow-handler wait alone.)"""
+    flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
+    flow handler only). free_irq and disable_irq wait here."""
     busy = handling_cpus(k, irq)
     desc = k.w["irqs"].get(irq)
     if not busy and desc is not None and action:
