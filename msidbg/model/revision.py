@@ -149,6 +149,9 @@ Revisions:
   irq is disabled (it counted them lost); irq_startup (request_irq, enable_irq, CPU hotplug's restore)
   replays IRQS_PENDING through check_irq_resend (``irq.resend``: the vector as an IPI to the irq's CPU,
   or retrigger_dynirq's event channel); edges still pending when the descriptor is freed are lost.
+  free_irq's synchronize_irq (the wait disable_irq shares) also waits while another CPU runs the
+  action (IRQD_IRQ_INPROGRESS), so from 5.3 the deactivation follows the running handler; from 5.8 an
+  irq_startup of a deactivated irq (enable_irq after free_irq) gets apic_set_affinity's -EIO.
   Shipped scenarios: the same events and hits; only the world (state hashes) changes.
 """
 
