@@ -67,7 +67,9 @@ def check_irq_resend(k: Any, desc: dict[str, Any]) -> None:
     if retrigger(k, desc, srcs):
         desc["replay"] = desc["count"]
         return
-    # no hardware retrigger and no CONFIG_HARDIRQS_SW_RESEND tasklet (x86 does not select it)
+    # no hardware retrigger (only a Xen pirq without an event channel gets here): the software resend
+    # tasklet (x86 selects HARDIRQS_SW_RESEND from 5.7, "x86: Select HARDIRQS_SW_RESEND on x86") is not
+    # modelled -- the edges stay IRQS_PENDING
     desc["pending"] = bool(srcs)
     desc["pending_src"] = srcs
     k.ev(IRQ_RESEND, desc["dev"], irq, -1, k.s("no retrigger: the edges stay IRQS_PENDING"))
