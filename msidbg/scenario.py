@@ -39,6 +39,7 @@ QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-en
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
+    "disable_irq", "disable_irq_nosync", "enable_irq",
 )
 #: the hypercalls a ``hypercall`` action or probe can make (docs/scenario.md); the argument each takes
 HYPERCALLS = {"PHYSDEVOP_get_free_pirq": None, "PHYSDEVOP_unmap_pirq": "a pirq", "EVTCHNOP_close": "a port"}
@@ -251,6 +252,9 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "write": ("dev", "target", "offset", "value", "size"),
     "default_affinity": ("cpus",),
     "hypercall": ("op", "arg"),
+    "disable_irq": ("dev", "vector", "unlazy"),
+    "disable_irq_nosync": ("dev", "vector", "unlazy"),
+    "enable_irq": ("dev", "vector"),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -683,6 +687,8 @@ _ARG_READERS: dict[str, ArgReader] = {
     "timeout": lambda f, d, c: {"timeout_ns": f.read("timeout", ys.times(positive=True), DEFAULT_TIMEOUT_NS)},
     "op": lambda f, d, c: {"op": f.need("op", choice(tuple(HYPERCALLS), "hypercall"))},
     "arg": lambda f, d, c: {"arg": f.read("arg", ints(0, 1 << 20), None)},
+    # extension: irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY) before the disable; absent = lazy, kept out
+    "unlazy": lambda f, d, c: {} if "unlazy" not in f.items else {"unlazy": f.read("unlazy", boolean, False)},
 }
 
 

@@ -183,14 +183,16 @@ run:
 def test_multi_msi_irqs_after_the_first_are_activated_early_from_4c457e8cb75e(kernel: str, early: list[int]) -> None:
     """Before 4c457e8cb75e (5.11) __msi_domain_alloc_irqs activated only desc->irq of a Multi-MSI
     block: the other irqs got their vector and IRTE from request_irq, so a signal of vector 2
-    before it found no IRTE (a remapping fault)."""
+    before it found no IRTE (a remapping fault). From 5.11 it reaches the activated vector before
+    request_irq: handle_edge_irq finds the irq disabled and without an action (IRQS_PENDING), and
+    request_irq's irq_startup(IRQ_RESEND) replays it -- both signals are delivered."""
     eng = run_to_end(scenario(MULTI_MSI.format(kernel=kernel)))
     irte = [(e.time_ns < 100_000, e.fields["index"]) for e in events_of(eng, "iommu.irte")]
     assert [i for before, i in irte if before] == early
     assert [i for before, i in irte if not before] == ([] if len(early) == 4 else [2])
     assigned = [(e.time_ns < 100_000, e.fields["irq"]) for e in events_of(eng, "vector.assign")]
     assert len([a for a in assigned if a[0]]) == len(early) and len(assigned) == len(early) + (len(early) == 1)
-    assert totals(eng, "ssd0")["delivered"] == 1
+    assert totals(eng, "ssd0")["delivered"] == (1 if len(early) == 1 else 2)
 
 
 def test_a_xen_guest_irq_migrated_off_a_dying_cpu_never_picks_that_cpu() -> None:

@@ -46,6 +46,7 @@ MSIXMASKS = 25   # dev: every entry's mask bit at once (a whole-table write such
 MOVEPEND = 26    # irq: a deferred affinity change (move_pending / pending_mask) waiting for its interrupt
 IRQACT = 27      # irq: its action (the driver's handler), installed by request_irq, removed by free_irq
 IRQPEND = 28     # irq: IRQS_PENDING -- an edge handle_edge_irq left to the CPU running the action
+IRQDIS = 29      # irq: IRQD_IRQ_DISABLED as disable_irq / enable_irq set it (with the disable depth)
 # Xen and QEMU (see model/xen.py, evtchn.py, qemu*.py)
 PIRQ = 32        # pirq: Xen's mapping (host irq) of a guest pirq
 PTBIND = 33      # pirq: QEMU's passthrough binding (pt_irq_create_bind)
@@ -129,7 +130,7 @@ _ONE = {
     FAULT: "kernel.faults[{n}]", PIRQ: "xen.pirqs[{n}]", PTBIND: "xen.pirqs[{n}].bound",
     PORT: "xen.ports[{n}]", PORTPEND: "xen.ports[{n}].pending", GIRQ: "kernel.xen.irqs[{n}]",
     IOREQ: "cpus[{n}].ioreq", PIRQPORT: "xen.pirqs[{n}].port", MOVEPEND: "irqs[{n}].pending_mask",
-    IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending",
+    IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending", IRQDIS: "irqs[{n}].disabled",
 }
 
 

@@ -152,6 +152,18 @@ Revisions:
   5.1.19, 5.2.2); a 4.15..5.2 kernel puts VECTOR_UNUSED back, so an interrupt already on its way to a
   vector free_irq / remove released is "No irq handler for vector" (``kernel.vector_shutdown_slot``;
   bare-metal and xen-hvm worlds gain it).
+  (irqdisable) the genirq disable / enable path: actions ``disable_irq``, ``disable_irq_nosync``,
+  ``enable_irq``; the irq descriptor gains ``depth``, ``disabled`` (IRQD_IRQ_DISABLED), ``unlazy`` and
+  ``replay`` (IRQS_REPLAY). handle_edge_irq on a disabled or shut-down irq sets IRQS_PENDING, masks and
+  acks and runs no action (``irq.pending``; it used to run the flow handler to an action-less handler
+  and count the signal lost there); the do/while loop leaves its IRQS_PENDING edges pending when the
+  irq is disabled (it counted them lost); irq_startup (request_irq, enable_irq, CPU hotplug's restore)
+  replays IRQS_PENDING through check_irq_resend (``irq.resend``: the vector as an IPI to the irq's CPU,
+  or retrigger_dynirq's event channel); edges still pending when the descriptor is freed are lost.
+  free_irq's synchronize_irq (the wait disable_irq shares) also waits while another CPU runs the
+  action (IRQD_IRQ_INPROGRESS), so from 5.3 the deactivation follows the running handler; from 5.8 an
+  irq_startup of a deactivated irq (enable_irq after free_irq) gets apic_set_affinity's -EIO.
+  Shipped scenarios: the same events and hits; only the world (state hashes) changes.
 """
 
 from __future__ import annotations

@@ -4,3 +4,6 @@ Importing this package registers every kernel program (``msidbg.sim.program.PROG
 """
 
 from . import driver, enable, entry, hotplug, irq, move, msi, msix, plug, remap, vector, xen, xen_events  # noqa: F401  (register programs)
+
+# isort: split
+from . import disable  # noqa: F401  (last: its event kinds are numbered after the others')

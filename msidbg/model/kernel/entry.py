@@ -156,6 +156,9 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         if busy and not may_run(k, desc, loc):
             return
         desc["lock"] = me
+        if desc["disabled"]:    # IRQD_IRQ_DISABLED (disable_irq, irq_shutdown): the one test added here
+            park(k, desc, loc)
+            return
     elif loc["deferred"] == 1:      # mask_ack_irq: mask_irq first (a visible write unless masked)
         loc["deferred"] = 2
         if mask_first(k, desc, _chip_mask()):
@@ -240,6 +243,7 @@ def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
     irq = desc["irq"]
     first = not desc.get("pending")
     desc["pending"] = True
+    desc["replay"] = -1     # (handle_edge_irq clears IRQS_REPLAY before irq_may_run)
     loc["deferred"] = 1
     if first:
         c = k.w["cpus"][ip]
@@ -260,15 +264,46 @@ def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
     k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc["dev"])
 
 
-def hand_over(k: Any, desc: dict[str, Any], src: list[list[Any]], ip: int = -1) -> None:
+def hand_over(k: Any, desc: dict[str, Any], src: list[list[Any]], ip: int = -1, parked: bool = False) -> None:
     """IRQS_PENDING: the signals of an edge left to the loop of the CPU in the action (``ip``;
-    -1: ``desc["inprogress"]``) join ``desc["pending_src"]``."""
+    -1: ``desc["inprogress"]``) join ``desc["pending_src"]``; ``parked``: the irq is disabled, and
+    they wait there for check_irq_resend (``park``)."""
     irq = desc["irq"]
-    ip = desc["inprogress"] if ip < 0 else ip
     desc["pending_src"] = list(desc.get("pending_src") or []) + [list(s) for s in src]
     n = sum(s[2] for s in src)
-    k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
-                     note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING ({n} signal(s) left to its loop)")
+    if parked:
+        if desc["action"] is None:
+            k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (shut down by free_irq)
+        note = f"irq {irq} disabled: IRQS_PENDING ({n} signal(s) wait for check_irq_resend)"
+    else:
+        note = f"irq {irq} in progress on CPU{desc['inprogress'] if ip < 0 else ip}: IRQS_PENDING " \
+               f"({n} signal(s) left to its loop)"
+    k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1, note=note)
+
+
+def park(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> None:
+    """handle_edge_irq on a disabled irq (``irqd_irq_disabled``: disable_irq's irq_disable, or
+    irq_shutdown): ``desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock`` -- the action
+    does not run. IRQS_PENDING is one bit: the edges it stands for (``desc["pending_src"]``) are
+    replayed together by check_irq_resend when the irq is enabled (enable_irq, or irq_startup).
+    The mask (a lazily disabled irq is still unmasked) and the ack follow as the next steps of
+    ``ack``, as for an edge ``defer`` leaves to another CPU. Emits ``irq.pending``."""
+    from msidbg.model.kernel.disable import IRQ_PENDING  # (disable.py imports this module)
+    if desc["started"]:     # disabled by disable_irq (else shut down: hand_over links free_irq's removal)
+        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc["irq"]))
+    desc["pending"] = True
+    desc["replay"] = -1
+    loc["deferred"] = 1
+    src = loc.get("src")
+    n = 0
+    if src:     # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
+        hand_over(k, desc, src, parked=True)
+        n = sum(s[2] for s in src)
+    else:
+        loc["parked"] = True
+    why = "disabled" if desc["started"] else "shut down"
+    k.ev(IRQ_PENDING, desc["dev"], desc["irq"], n, k.s(why))
+    k.again()
 
 
 def mask_first(k: Any, desc: dict[str, Any], chip_mask: Any) -> bool:
@@ -374,20 +409,18 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
         return
     P = k.eng.prov
     srcs = desc.get("pending_src") or []
-    if not desc.get("pending") or not desc["started"] or desc["action"] is None:
-        # disabled (irq_shutdown sets IRQD_IRQ_DISABLED) or no action: the loop ends, the edges
-        # it held are not handled (IRQS_PENDING waits for a resend that a freed irq never gets)
-        desc["pending_src"] = []
-        why = "no action" if desc["action"] is None else "disabled"
-        for d, i, n in srcs:
-            P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
-            acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq}, which is {why}: "
-                      "handle_edge_irq's loop ends without handling them")
+    if not desc.get("pending") or desc["disabled"] or desc["action"] is None:
+        # IRQS_PENDING clear (check_irq_resend took it), or the irq disabled (disable_irq, or
+        # irq_shutdown) or without an action: the loop ends. Its edges stay IRQS_PENDING: replayed
+        # by check_irq_resend when the irq is enabled (enable_irq, a later request_irq's
+        # irq_startup), lost if its descriptor is freed first (or at the end)
+        why = "no action" if desc["action"] is None else "disabled" if desc["disabled"] else "not pending"
         if desc["action"] is None and desc["started"] and not desc["masked"]:
             desc["masked"] = True
             chip_mask[desc["chip"]](k, desc, True)
         if not k.emitted:
-            k.note(f"handle_edge_irq: irq {irq} {why}: the loop ends", len(srcs), desc["dev"])
+            held = f", {len(srcs)} edge(s) stay IRQS_PENDING" if desc.get("pending") and srcs else ""
+            k.note(f"handle_edge_irq: irq {irq} {why}: the loop ends{held}", len(srcs), desc["dev"])
         desc["lock"] = -1
         k.ret(0)
         return
@@ -537,6 +570,8 @@ def finish_pending(eng: Any) -> None:
         desc = eng.w["irqs"][irq]
         for d, i, n in desc.get("pending_src") or ():
             P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+            if desc["action"] is None:
+                P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
             acct.lost(eng, d, i, n, f"were still IRQS_PENDING on irq {irq} at the end")
         if desc.get("pending_src"):
             desc["pending_src"] = []

@@ -32,7 +32,7 @@ from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
 
-EINVAL, EBUSY = 22, 16
+EINVAL, EBUSY, EIO = 22, 16, 5
 
 #: irq chip name -> mask function (k, desc, masked) -> None (may emit, may be silent)
 CHIP_MASK: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
@@ -51,6 +51,13 @@ ROUTE_DEACTIVATE: dict[str, str] = {}
 CHIP_STARTUP: dict[str, str] = {}
 #: irq chip name -> program run as chip->irq_shutdown instead of the mask (Xen's shutdown_pirq)
 CHIP_SHUTDOWN: dict[str, str] = {}
+#: irq chip name -> chip->irq_disable / chip->irq_enable (k, desc): a chip without them is disabled
+#: lazily (IRQD_IRQ_DISABLED only) and enabled by unmask_irq -- the x86 PCI-MSI chips have neither
+CHIP_DISABLE: dict[str, Callable[[Any, dict[str, Any]], None]] = {}
+CHIP_ENABLE: dict[str, Callable[[Any, dict[str, Any]], None]] = {}
+#: irq chip name -> chip->irq_retrigger (k, desc, the IRQS_PENDING signals) -> True if it retriggered
+#: (emits); absent: irq_chip_retrigger_hierarchy down to the x86 vector domain's apic_retrigger_irq
+CHIP_RETRIGGER: dict[str, Callable[[Any, dict[str, Any], list[list[Any]]], bool]] = {}
 #: irq chip name -> properties: "no-domain" (outside the x86 vector domain: activation assigns
 #: no vector and writes no message), "move-pcntxt" (IRQ_MOVE_PCNTXT: affinity applied at once),
 #: "startup-first" (no IRQCHIP_AFFINITY_PRE_STARTUP: startup, then affinity)
@@ -219,6 +226,10 @@ def reactivate(k: Any, loc: dict[str, Any]) -> None:
     request_irq activates before irq_startup (irq_activate, 4.15), so ``reactivate`` says whether
     the irq was activated before request_irq -- else this startup's is its first activation."""
     desc = k.w["irqs"][loc["irq"]]
+    desc["depth"] = 0
+    if desc["started"]:     # ``if (irqd_is_started(d)) irq_enable(desc);`` (enable_irq's way in)
+        k.call_then("started", "irq_enable", irq=desc["irq"])
+        return
     if (loc.get("reactivate") and sw(k, "startup_reactivates") and desc["activated"]
             and not chip_has(desc, "no-domain")):
         k.call("irq_compose_write", irq=desc["irq"])
@@ -267,6 +278,33 @@ def startup_last(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def started(k: Any, loc: dict[str, Any]) -> None:
+    """``if (resend) check_irq_resend(desc, false);`` -- every caller passes IRQ_RESEND (__setup_irq,
+    __enable_irq, irq_restore_affinity_of_irq): an edge left IRQS_PENDING while the irq was disabled
+    or shut down is replayed now."""
+    from msidbg.model.kernel.disable import check_irq_resend  # (disable.py imports this module)
+    desc = k.w["irqs"][loc["irq"]]
+    if desc["pending"]:
+        check_irq_resend(k, desc)
+    k.ret(0)
+
+
+irq_enable = program("irq_enable", "kernel/irq/chip.c irq_enable: chip->irq_enable, or unmask_irq",
+                     source=S.IRQ_ENABLE)
+
+
+@irq_enable.step
+def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
+    """Not IRQD_IRQ_DISABLED: unmask_irq. Else clear it, then chip->irq_enable (the port's unmask on
+    xen-pirq) or unmask_irq -- which writes only if the irq is masked: a lazily disabled irq that
+    saw no edge was never masked."""
+    desc = k.w["irqs"][loc["irq"]]
+    chip_enable = CHIP_ENABLE.get(desc["chip"]) if desc["disabled"] else None
+    desc["disabled"] = False
+    if chip_enable is not None:
+        desc["masked"] = False
+        chip_enable(k, desc)
+    elif desc["masked"]:
+        unmask_irq(k, desc)
     k.ret(0)
 
 
@@ -278,6 +316,7 @@ def enable(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w["irqs"][loc["irq"]]
     desc["started"] = True
     desc["masked"] = False
+    desc["disabled"] = False
     prog = CHIP_STARTUP.get(desc["chip"])
     if prog is not None:
         k.call(prog, irq=loc["irq"])
@@ -313,7 +352,7 @@ def chosen(k: Any, loc: dict[str, Any]) -> None:
 
 
 do_set_affinity = program("irq_do_set_affinity", "the irq chip's irq_set_affinity",
-                          source=(S.DO_SET_AFFINITY, S.ONLINE_FILTER))
+                          source=(S.DO_SET_AFFINITY, S.ONLINE_FILTER, S.SET_AFFINITY_INACTIVE))
 
 
 @do_set_affinity.step
@@ -324,6 +363,12 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
     none). Either way the mask as requested becomes the irq's affinity."""
     desc = k.w["irqs"][loc["irq"]]
     mask = loc["mask"]
+    if not desc["activated"] and sw(k, "affinity_on_activate") and not chip_has(desc, "no-domain"):
+        # apic_set_affinity from baedb87d1b53: WARN_ON_ONCE(!irqd_is_activated) -> -EIO (reached by
+        # irq_startup of a deactivated irq: enable_irq after free_irq); the message is not touched
+        k.note("apic_set_affinity: WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO", -EIO, desc["dev"])
+        k.ret(-EIO)
+        return
     if sw(k, "affinity_online_filter"):
         mask = [c for c in mask if vec.cpu_online(k.w, c)]
         if not mask:
@@ -413,11 +458,24 @@ def synchronize(k: Any, loc: dict[str, Any]) -> None:
     CPU still runs this irq's handler -- one that took the action before it was removed, or one
     that entered after and leaves through the disabled path. The x86 MSI chips report no
     IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
-    busy = handling_cpus(k, loc["irq"])
-    if busy:
-        k.note(f"synchronize_irq: irq {loc['irq']} in progress on CPU{busy[0]}", busy[0],
-               k.w["irqs"][loc["irq"]]["dev"])
+    if synchronize_irq(k, loc["irq"]):
         k.again()
+
+
+def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
+    """synchronize_irq(): True (a note emitted: run the step again) while another CPU is in this irq's
+    flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
+    flow handler only). free_irq and disable_irq wait here."""
+    busy = handling_cpus(k, irq)
+    desc = k.w["irqs"].get(irq)
+    if not busy and desc is not None and action:
+        from msidbg.model.kernel.entry import in_action
+        ip = in_action(k.w, desc, k.cpu_id)
+        busy = [ip] if ip >= 0 else []
+    if not busy:
+        return False
+    k.note(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc["dev"] if desc else None)
+    return True
 
 
 @free.step
@@ -447,7 +505,12 @@ shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then
 
 
 def _shutdown(k: Any, loc: dict[str, Any]) -> None:
+    """irq_shutdown: ``desc->depth = 1`` and IRQD_IRQ_DISABLED for a started irq (IRQS_PENDING stays:
+    a later request_irq's irq_startup replays it)."""
     desc = k.w["irqs"][loc["irq"]]
+    if desc["started"]:
+        desc["depth"] = 1
+        desc["disabled"] = True
     desc["started"] = False
     desc["move_pending"] = False
     irq_dirty(k, loc["irq"])

@@ -15,6 +15,8 @@ from typing import Any
 
 from msidbg.model import acct
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.cite import Source, reading
 from msidbg.model.hw import (
     ENTRY_MASKBIT,
@@ -86,6 +88,10 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
         # CPU's ``handling`` says so), the CPU holding desc->lock in the flow handler (-1: none),
         # IRQS_PENDING and the signals of the edges it stands for
         "inprogress": -1, "lock": -1, "pending": False, "pending_src": [],
+        # disable_irq / enable_irq (kernel/irq/manage.c): the disable depth (1 until irq_startup, as
+        # desc_set_defaults leaves it), IRQD_IRQ_DISABLED, IRQ_DISABLE_UNLAZY, and IRQS_REPLAY as the
+        # ``count`` the replayed interrupt finds (-1: clear; see disable.replaying)
+        "depth": 1, "disabled": True, "unlazy": False, "replay": -1,
     }
 
 
@@ -754,6 +760,10 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     if desc is None:
         return
     desc_dirty(k, desc)     # provenance: the slots it frees, the irq gone
+    for d, i, n in desc.get("pending_src") or ():   # IRQS_PENDING edges no resend will replay now
+        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+        k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
+        acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq} when its descriptor was freed")
     vec.clear_vector(k.w, desc)
     if desc["is_managed"]:
         vec.remove_managed(k.w, desc)  # vector_free_reserved_and_managed

@@ -33,6 +33,9 @@ ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
+SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c",
+                               "apic_set_affinity (WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO)",
+                               "5.8.. (affinity_on_activate)")
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
               "4.0.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
@@ -108,6 +111,30 @@ EDGE_PENDING = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq (irq_may
 XEN_PIRQ_EDGE = Source(L, "v6.6", "drivers/xen/events/events_base.c",
                        "xen_bind_pirq_msi_to_irq (handle_edge_irq), xen_pirq_chip (.irq_mask_ack = mask_ack_pirq, "
                        ".irq_unmask = enable_dynirq), mask_ack_pirq", "all")
+#: disable_irq / enable_irq (kernel/irq/manage.c), irq_disable / irq_enable (chip.c), check_irq_resend
+#: (resend.c), apic_retrigger_irq (arch/x86/kernel/apic/vector.c). The logic is the same in every release
+#: the model covers: the hardware retrigger (chip->irq_retrigger) has come first since before 3.0, the
+#: software resend tasklet only for chips without one (x86 MSI always has one: the vector domain's)
+DISABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
+                     "disable_irq / disable_irq_nosync / __disable_irq (depth++) / synchronize_irq", "all")
+ENABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
+                    "enable_irq / __enable_irq (depth 0: WARN \"Unbalanced enable for IRQ\"; depth 1: irq_startup("
+                    "IRQ_RESEND, IRQ_START_FORCE))", "all")
+IRQ_DISABLE = Source(L, "v6.6", "kernel/irq/chip.c",
+                     "irq_disable / __irq_disable (lazy: IRQD_IRQ_DISABLED only, unless chip->irq_disable or "
+                     "IRQ_DISABLE_UNLAZY)", "all")
+IRQ_ENABLE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_enable (chip->irq_enable, else unmask_irq if masked)", "all")
+EDGE_DISABLED = Source(L, "v6.6", "kernel/irq/chip.c",
+                       "handle_edge_irq (irqd_irq_disabled || !desc->action: IRQS_PENDING, mask_ack_irq, out)", "all")
+RESEND = Source(L, "v6.6", "kernel/irq/resend.c",
+                "check_irq_resend (IRQS_REPLAY: -EBUSY; IRQS_PENDING cleared; try_retrigger, else irq_sw_resend)",
+                "all (try_retrigger / the hierarchy walk from 5.10; before, chip->irq_retrigger then the tasklet)")
+APIC_RETRIGGER = Source(L, "v6.6", "arch/x86/kernel/apic/vector.c",
+                        "apic_retrigger_irq (apic->send_IPI(apicd->cpu, apicd->vector))",
+                        "4.15..; before, send_IPI_mask to cpumask_first_and(data->domain, cpu_online_mask)")
+XEN_RETRIGGER = Source(L, "v6.6", "drivers/xen/events/events_base.c",
+                       "xen_pirq_chip (.irq_disable = disable_pirq, .irq_enable = enable_pirq, .irq_retrigger = "
+                       "retrigger_dynirq) / retrigger_dynirq (mask, set_evtchn, unmask)", "5.10.. (enable_pirq)")
 FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
 CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
@@ -485,3 +512,49 @@ reading("kernel.edge.xen-pirq-pending",
         quote="static void mask_ack_pirq(struct irq_data *data) { disable_dynirq(data); eoi_pirq(data); } ... "
               ".irq_mask_ack = mask_ack_pirq,",
         module="msidbg.model.kernel.xen_events")
+
+
+reading("kernel.irq.disable-lazy",
+        "disable_irq on an x86 PCI-MSI/MSI-X irq only marks it IRQD_IRQ_DISABLED: the chip has no irq_disable, "
+        "so nothing is written to the device unless the driver set IRQ_DISABLE_UNLAZY (the scenario's "
+        "unlazy: true); the first edge that arrives meanwhile is masked by handle_edge_irq (mask_ack_irq) and "
+        "left IRQS_PENDING. The Xen pirq chip has irq_disable (disable_pirq): its port is masked at once.",
+        source=(IRQ_DISABLE, EDGE_DISABLED, XEN_RETRIGGER),
+        quote="if (desc->irq_data.chip->irq_disable) { desc->irq_data.chip->irq_disable(&desc->irq_data); "
+              "irq_state_set_masked(desc); } else if (mask) { mask_irq(desc); }",
+        module=M + ".disable")
+
+reading("kernel.irq.resend-one-bit",
+        "IRQS_PENDING is one bit: every edge that reached handle_edge_irq while the irq was disabled is replayed by "
+        "one retrigger when enable_irq (or a later request_irq's irq_startup) runs check_irq_resend; the handler "
+        "runs once for all of them.",
+        source=(EDGE_DISABLED, RESEND, ENABLE_IRQ),
+        quote="desc->istate &= ~IRQS_PENDING; if (!try_retrigger(desc)) err = irq_sw_resend(desc); "
+              "if (!err) desc->istate |= IRQS_REPLAY;",
+        module=M + ".disable")
+
+reading("kernel.irq.resend-hardware-first",
+        "No version boundary for x86 MSI: check_irq_resend has called chip->irq_retrigger first since before 3.0 "
+        "(\"if (!desc->irq_data.chip->irq_retrigger || !desc->irq_data.chip->irq_retrigger(&desc->irq_data))\" "
+        "then the CONFIG_HARDIRQS_SW_RESEND tasklet), and the x86 MSI chips always had one ending in the vector "
+        "domain's IPI. 5.10's try_retrigger only added the hierarchy walk for chips without their own.",
+        source=(RESEND, APIC_RETRIGGER),
+        quote="static int try_retrigger(struct irq_desc *desc) { if (desc->irq_data.chip->irq_retrigger) return "
+              "desc->irq_data.chip->irq_retrigger(&desc->irq_data);",
+        module=M + ".disable")
+
+reading("kernel.xen.enable-pirq-startup",
+        "Before the events_base.c rework enable_pirq called startup_pirq, whose tail for a bound port is "
+        "unmask then eoi_pirq (clear_evtchn): an event left pending on the masked port while disabled could be "
+        "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
+        "release; the release of the change is not confirmed.",
+        status="hypothetical", module="msidbg.model.kernel.xen_events")
+
+reading("kernel.irq.pending-replayed-at-request",
+        "An edge that reaches an activated irq before request_irq (or after free_irq shut it down) finds it "
+        "disabled and without an action: handle_edge_irq leaves it IRQS_PENDING, which neither irq_shutdown nor "
+        "__setup_irq clears, and request_irq's irq_startup(IRQ_RESEND) replays it to the new action.",
+        source=(EDGE_DISABLED, SETUP_IRQ, RESEND),
+        quote="desc->istate &= ~(IRQS_AUTODETECT | IRQS_SPURIOUS_DISABLED | IRQS_ONESHOT | IRQS_WAITING); ... "
+              "irq_startup(desc, IRQ_RESEND, IRQ_START_COND);",
+        module=M + ".disable")

@@ -331,10 +331,11 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
         busy = desc["lock"] != -1 or desc["inprogress"] != me
     except KeyError:
         busy = True
-    if "probes" in w or desc["move_pending"] or (
+    if "probes" in w or desc["move_pending"] or desc["disabled"] or (
             busy and (_in_action(w, desc, me) >= 0 or _lock_holder(w, desc, me) >= 0)):
-        # (a pending move: the ack calls irq_move_irq; the irq in progress on another vCPU, or its
-        # desc->lock held there: the ack spins or leaves the event to that vCPU's loop)
+        # (a pending move: the ack calls irq_move_irq; a disabled irq: the ack parks the event
+        # IRQS_PENDING; the irq in progress on another vCPU, or its desc->lock held there: the ack
+        # spins or leaves the event to that vCPU's loop)
         k.call_then(step, _EDGE, irq=irq_no, port=port)
         return
     loc: dict[str, Any] = {"irq": irq_no, "port": port}
@@ -375,13 +376,16 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         if busy and not entry.may_run(k, desc, loc):
             return
         desc["lock"] = me
+        if desc["disabled"]:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
+            entry.park(k, desc, loc)
+            return
     elif loc["deferred"] == 1:      # mask_ack_pirq: disable_dynirq first
         loc["deferred"] = 2
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
     _clear(k, loc, desc)
-    if "deferred" in loc and loc["src"]:    # the events it cleared are the loop's to handle
-        entry.hand_over(k, desc, loc["src"])
+    if "deferred" in loc and loc["src"]:    # the events it cleared are the loop's (or check_irq_resend's)
+        entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
     if desc["move_pending"] and desc["started"]:
         k.call("irq_move_irq", irq=loc["irq"])
 
@@ -458,7 +462,47 @@ _NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
 _NSTEPS_UPCALL = len(upcall.steps)
 
 
+# --- disable_irq / enable_irq / check_irq_resend on the pirq chip ---------------------------------------------
+def disable_pirq(k: Any, desc: dict[str, Any]) -> None:
+    """xen_pirq_chip's .irq_disable = disable_pirq -> disable_dynirq: the port's mask at once (a chip
+    with irq_disable is never disabled lazily: __irq_disable calls it whatever IRQ_DISABLE_UNLAZY)."""
+    chip_mask(k, desc, True)
+
+
+def enable_pirq(k: Any, desc: dict[str, Any]) -> None:
+    """.irq_enable = enable_pirq -> enable_dynirq: unmask the port; a port that went pending while
+    masked signals its vCPU now (the unmask's own check), which is how an event raised while the irq
+    was disabled is delivered. (Older kernels' enable_pirq called startup_pirq; see the reading.)"""
+    chip_mask(k, desc, False)
+
+
+def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> bool:
+    """.irq_retrigger = retrigger_dynirq: mask the port (temporarily), set_evtchn (the pending bit,
+    set by the guest itself), unmask -- which signals the upcall on the port's vCPU. False with no
+    event channel (``!VALID_EVTCHN``: no hardware retrigger). Emits ``irq.resend``."""
+    from msidbg.model.kernel.disable import IRQ_RESEND
+    info = gx(k)["irqs"].get(desc["irq"])
+    if info is None or not info["port"]:
+        return False
+    eng = k.eng
+    port = info["port"]
+    was = evtchn.set_mask(eng, port, True)
+    for s in srcs or [[desc["dev"], desc["index"], 0]]:
+        evtchn.send(eng, port, list(s))
+    # provenance: the guest set the bit (set_evtchn), for the irq's IRQS_PENDING -- not Xen's send
+    eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
+    eng.prov.write(PC.GUEST, PK.key(PK.PORTPEND, port), 1,
+                   note=f"retrigger_dynirq: set_evtchn({port}) replays irq {desc['irq']}'s IRQS_PENDING")
+    if not was:
+        evtchn.set_mask(eng, port, False)
+    k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
+    return True
+
+
 # --- registration ------------------------------------------------------------------------------------------
+irq.CHIP_DISABLE[CHIP] = disable_pirq
+irq.CHIP_ENABLE[CHIP] = enable_pirq
+irq.CHIP_RETRIGGER[CHIP] = retrigger_dynirq
 irq.CHIP_MASK[CHIP] = chip_mask
 irq.CHIP_STARTUP[CHIP] = "startup_pirq"
 irq.CHIP_SHUTDOWN[CHIP] = "shutdown_pirq"
