@@ -61,6 +61,9 @@ class Platform:
     #: the x86 APIC driver as dmesg names it ("Switched APIC routing to physical flat."); None: what a
     #: 64-bit kernel picks from cpus and interrupt_remapping. Read only before 4.15 (legacy vectors)
     apic_routing: str | None = None
+    #: ``platform.iommu`` (an extension of the contract): whose remapping unit, ``intel`` (VT-d) or ``amd``
+    #: (AMD-Vi); "intel" whenever interrupt_remapping is on and the file does not say, None without it
+    iommu: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,9 @@ TOP_KEYS = (
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
-PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", *PLATFORM_SWITCHES)
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", "iommu", *PLATFORM_SWITCHES)
+#: platform.iommu: the interrupt remapping unit (docs/model-baremetal.md, "Interrupt remapping" / "AMD-Vi")
+IOMMUS = ("intel", "amd")
 #: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them (6.6 on: "APIC: Switched APIC
 #: routing to: ..."); the first two have the physical one-CPU vector allocation domain the legacy
 #: (pre-4.15) allocator is modelled for
@@ -405,6 +410,10 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
         fail(field, node, "x2APIC cluster mode needs interrupt remapping: without it Linux enables x2APIC only in "
              "a guest and forces physical mode (try_to_enable_x2apic sets x2apic_phys) (expected physical x2apic, "
              "or platform.interrupt_remapping: true on bare metal)")
+    if p.iommu == "amd" and routing not in ("physical x2apic", "cluster x2apic"):
+        fail(field, node, f"{routing} with AMD-Vi is an IOMMU without XTSup (or GASup): Linux keeps xAPIC there and "
+             "uses the 32-bit legacy IRTE (8-bit destination), which is not modelled (expected cluster x2apic, "
+             "Linux's default with an XTSup IOMMU, or physical x2apic; or no apic_routing)")
     if p.interrupt_remapping and routing not in ("physical x2apic", "cluster x2apic"):
         fail(field, node, f"with interrupt remapping a 64-bit kernel runs x2APIC, not {routing} (expected cluster "
              "x2apic, Linux's default, or physical x2apic when dmesg says so; or no apic_routing)")
@@ -453,9 +462,14 @@ def _platform(y: Y, path: str) -> Platform:
         fail(f.path("apic_virtualization"), f.items["apic_virtualization"], f"Xen {xen} does not tell an HVM guest "
              "about APIC virtualization: CPUID leaf 4 carries it from Xen 4.5.0 on (3196856c65) (expected platform.xen "
              "4.5 or newer, or xen_hvm_pirqs: false for a guest with native MSIs)")
+    iommu = f.read("iommu", choice(IOMMUS, "interrupt remapping unit"), None)
+    if iommu is not None and not remapping:
+        fail(f.path("iommu"), f.items["iommu"], f"names the interrupt remapping unit, and interrupt remapping is off "
+             f"(expected platform.interrupt_remapping: true with iommu: {iommu}, or no iommu)")
     return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
                     switches=switches,
-                    apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None))
+                    apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None),
+                    iommu=(iommu or "intel") if remapping else None)
 
 
 def _check_xen_only(f: Fields, kind: str) -> None:

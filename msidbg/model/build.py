@@ -87,7 +87,7 @@ def _legacy_cursor(scn: Scenario) -> dict[str, Any]:
 def platform_state(scn: Scenario) -> dict[str, Any]:
     """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
-    route = "remapped" if p.interrupt_remapping else p.kind
+    route = ("amd-vi" if p.iommu == "amd" else "remapped") if p.interrupt_remapping else p.kind
     return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
             "apic": apic_driver(scn)}
 

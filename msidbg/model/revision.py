@@ -152,6 +152,10 @@ Revisions:
   5.1.19, 5.2.2); a 4.15..5.2 kernel puts VECTOR_UNUSED back, so an interrupt already on its way to a
   vector free_irq / remove released is "No irq handler for vector" (``kernel.vector_shutdown_slot``;
   bare-metal and xen-hvm worlds gain it).
+  (amdvi) ``platform.iommu: amd`` (AMD-Vi): per-device remapping tables (``iommu.tables.<dev>``), the index
+  in the MSI data, ``platform.route: amd-vi``; ``kernel.amd_irte_cmpxchg`` (e52d58d54a32, 5.9: before it a
+  GA entry's update cleared RemapEn around the stores) -- bare-metal worlds gain it; Intel worlds are
+  otherwise unchanged.
 """
 
 from __future__ import annotations
