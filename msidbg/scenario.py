@@ -219,6 +219,9 @@ PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "pla
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
 PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", "iommu", *PLATFORM_SWITCHES)
+#: the first release read with AMD-Vi x2APIC (XT) mode (amd_iommu_xt_mode in 5.4.y's init_iommu_one; it came
+#: with 90fcffd9cf5e "iommu/amd: Add support for IOMMU XT mode", whose release was not read)
+AMD_XT_FIRST = (5, 4)
 #: platform.iommu: the interrupt remapping unit (docs/model-baremetal.md, "Interrupt remapping" / "AMD-Vi")
 IOMMUS = ("intel", "amd")
 #: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them (6.6 on: "APIC: Switched APIC
@@ -401,6 +404,12 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
     if p.kind == "xen-hvm" and cpus > HVM_MAX_VCPUS:
         fail("cpus", top.items["cpus"], f"{cpus} vCPUs: a Xen HVM guest has at most HVM_MAX_VCPUS = "
              f"{HVM_MAX_VCPUS} (APIC ids 0, 2, .., 254) (expected cpus: 1..{HVM_MAX_VCPUS} on xen-hvm)")
+    version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
+    if p.iommu == "amd" and version is not None and version[:2] < AMD_XT_FIRST:
+        kitems = top.items["kernel"].value
+        fail("kernel.version", kitems["version"], f"AMD-Vi with Linux {scn.kernel.version}: x2APIC with an AMD IOMMU "
+             "(XT mode, 90fcffd9cf5e) is read from 5.4 on, and the xAPIC / 32-bit entry setup of older kernels is not "
+             "modelled (expected kernel.version 5.4 or later with iommu: amd)")
     routing = p.apic_routing
     if routing is None:
         return

@@ -164,6 +164,11 @@ def test_loader_errors_are_one_line(tmp_path: Path, platform: str, needle: str) 
     assert needle in _load_error(tmp_path, platform)
 
 
+def test_amd_vi_before_5_4_is_refused(tmp_path: Path) -> None:
+    line = _load_error(tmp_path, "{interrupt_remapping: true, iommu: amd}", kernel="4.19")
+    assert "kernel.version: AMD-Vi with Linux 4.19" in line and "expected kernel.version 5.4 or later" in line
+
+
 def test_iommu_defaults_to_intel_with_remapping_and_the_intel_world_is_unchanged() -> None:
     eng = run(iommu="")
     assert eng.w["platform"]["route"] == "remapped" and "iommu" not in eng.w["platform"]

@@ -709,11 +709,12 @@ ROWS: tuple[Switch, ...] = (
         "(read in the commit's diff), from 880ac60e2538 (the GA ops, which it Fixes:)",
         history=(
             Change("5.9", True, "e52d58d54a32 iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE",
-                   backports=("5.4.68",), unconfirmed=("5.9", "5.4.68"),
-                   note="the 5.4.y stable posting '[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating "
-                   "128-bit IRTE' (2020-09-25, 'commit e52d58d54a321d4fe9d0ecdabe4f8774449f0d6e upstream') was read; "
-                   "the upstream patch is of 2020-09-03 (lore link), so mainline 5.9 (released 2020-10-11) and the "
-                   "5.4.y release carrying it (5.4.68 for a 2020-09-25 review) are inferred, not read"),
+                   backports=("5.4.68",),
+                   note="'[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' (2020-09-25, "
+                   "'commit e52d58d54a321d4fe9d0ecdabe4f8774449f0d6e upstream') answers the 5.4.68-rc1 cover ('the "
+                   "stable review cycle for the 5.4.68 release. There are 43 patches'); the patch was posted "
+                   "2020-09-03 (lore link), after v5.8 (2020-08-02), and was upstream by 2020-09-25, before v5.9 "
+                   "(2020-10-11): first in 5.9"),
         ),
     ),
 )
