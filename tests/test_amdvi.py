@@ -173,4 +173,5 @@ def test_iommu_defaults_to_intel_with_remapping_and_the_intel_world_is_unchanged
     eng = run(iommu="")
     assert eng.w["platform"]["route"] == "remapped" and "iommu" not in eng.w["platform"]
     assert "tables" not in eng.w["iommu"]
+    assert "amd_irte_cmpxchg" not in eng.w["behaviour"]      # Switch.iommu: only AMD worlds carry the row
     assert scenario(BASE.format(cpus=4, iommu="", kernel="6.6")).platform.iommu == "intel"

@@ -703,7 +703,7 @@ ROWS: tuple[Switch, ...] = (
         "cleared, both halves written, RemapEn set -- in which a message arriving between the stores meets a "
         "non-remapping entry, an IO_PAGE_FAULT, and is lost (the commit: 'observed when changing irq affinity'). "
         "Read only on AMD-Vi worlds",
-        initial=False, kinds=("bare-metal",), scoped=True,
+        initial=False, kinds=("bare-metal",), scoped=True, iommu="amd",
         initial_note="drivers/iommu/amd_iommu.c modify_irte_ga before e52d58d54a32: 'entry->lo.fields_remap.valid "
         "= 0; entry->hi.val = irte->hi.val; entry->lo.val = irte->lo.val; entry->lo.fields_remap.valid = 1;' "
         "(read in the commit's diff), from 880ac60e2538 (the GA ops, which it Fixes:)",

@@ -154,8 +154,8 @@ Revisions:
   bare-metal and xen-hvm worlds gain it).
   (amdvi) ``platform.iommu: amd`` (AMD-Vi): per-device remapping tables (``iommu.tables.<dev>``), the index
   in the MSI data, ``platform.route: amd-vi``; ``kernel.amd_irte_cmpxchg`` (e52d58d54a32, 5.9: before it a
-  GA entry's update cleared RemapEn around the stores) -- bare-metal worlds gain it; Intel worlds are
-  otherwise unchanged.
+  GA entry's update cleared RemapEn around the stores; a row only AMD worlds carry: ``Switch.iommu``). Worlds
+  without ``iommu: amd`` -- every shipped scenario -- are unchanged.
 """
 
 from __future__ import annotations
