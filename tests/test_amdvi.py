@@ -175,3 +175,11 @@ def test_iommu_defaults_to_intel_with_remapping_and_the_intel_world_is_unchanged
     assert "tables" not in eng.w["iommu"]
     assert "amd_irte_cmpxchg" not in eng.w["behaviour"]      # Switch.iommu: only AMD worlds carry the row
     assert scenario(BASE.format(cpus=4, iommu="", kernel="6.6")).platform.iommu == "intel"
+
+
+def test_the_table_follows_the_data_into_the_devices_own_entry() -> None:
+    from msidbg.tui import table
+    eng = run("  - {at: 100us, on: 0, do: set_affinity, dev: nic0, vector: 1, cpu: 17}\n", cpus=20)
+    cells = table.row_cells(eng.w, "nic0", 1)
+    assert [c[0] for c in cells[2:4]] == ["L10002", f"{desc_of(eng, 'nic0', 1)['vector']:#04x} i1"]
+    assert cells[-1][1] == ""                                      # the entry points at the kernel's vector
