@@ -276,7 +276,7 @@ def guest_cells(w: World, dev: str, row: int, compact: bool = False) -> list[Cel
 def _latched(w: World, dev: str, latched: list[int] | None) -> str:
     if latched is None:
         return "-"
-    dst, vec = dest_vector_in(w, *latched)
+    dst, vec = dest_vector_in(w, latched[0], latched[1], latched[2], dev)
     return f"{dst}/{vec}" if dst != "-" else vec
 
 
