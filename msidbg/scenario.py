@@ -62,6 +62,9 @@ class Platform:
     #: the x86 APIC driver as dmesg names it ("Switched APIC routing to physical flat."); None: what a
     #: 64-bit kernel picks from cpus and interrupt_remapping. Read only before 4.15 (legacy vectors)
     apic_routing: str | None = None
+    #: ``platform.iommu`` (an extension of the contract): whose remapping unit, ``intel`` (VT-d) or ``amd``
+    #: (AMD-Vi); "intel" whenever interrupt_remapping is on and the file does not say, None without it
+    iommu: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,12 @@ TOP_KEYS = (
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
-PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", *PLATFORM_SWITCHES)
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", "iommu", *PLATFORM_SWITCHES)
+#: the first release read with AMD-Vi x2APIC (XT) mode (amd_iommu_xt_mode in 5.4.y's init_iommu_one; it came
+#: with 90fcffd9cf5e "iommu/amd: Add support for IOMMU XT mode", whose release was not read)
+AMD_XT_FIRST = (5, 4)
+#: platform.iommu: the interrupt remapping unit (docs/model-baremetal.md, "Interrupt remapping" / "AMD-Vi")
+IOMMUS = ("intel", "amd")
 #: the 64-bit x86 APIC drivers, as "Switched APIC routing to ..." names them (6.6 on: "APIC: Switched APIC
 #: routing to: ..."); the first two have the physical one-CPU vector allocation domain the legacy
 #: (pre-4.15) allocator is modelled for
@@ -400,6 +408,12 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
     if p.kind == "xen-hvm" and cpus > HVM_MAX_VCPUS:
         fail("cpus", top.items["cpus"], f"{cpus} vCPUs: a Xen HVM guest has at most HVM_MAX_VCPUS = "
              f"{HVM_MAX_VCPUS} (APIC ids 0, 2, .., 254) (expected cpus: 1..{HVM_MAX_VCPUS} on xen-hvm)")
+    version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
+    if p.iommu == "amd" and version is not None and version[:2] < AMD_XT_FIRST:
+        kitems = top.items["kernel"].value
+        fail("kernel.version", kitems["version"], f"AMD-Vi with Linux {scn.kernel.version}: x2APIC with an AMD IOMMU "
+             "(XT mode, 90fcffd9cf5e) is read from 5.4 on, and the xAPIC / 32-bit entry setup of older kernels is not "
+             "modelled (expected kernel.version 5.4 or later with iommu: amd)")
     routing = p.apic_routing
     if routing is None:
         return
@@ -409,6 +423,10 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
         fail(field, node, "x2APIC cluster mode needs interrupt remapping: without it Linux enables x2APIC only in "
              "a guest and forces physical mode (try_to_enable_x2apic sets x2apic_phys) (expected physical x2apic, "
              "or platform.interrupt_remapping: true on bare metal)")
+    if p.iommu == "amd" and routing not in ("physical x2apic", "cluster x2apic"):
+        fail(field, node, f"{routing} with AMD-Vi is an IOMMU without XTSup (or GASup): Linux keeps xAPIC there and "
+             "uses the 32-bit legacy IRTE (8-bit destination), which is not modelled (expected cluster x2apic, "
+             "Linux's default with an XTSup IOMMU, or physical x2apic; or no apic_routing)")
     if p.interrupt_remapping and routing not in ("physical x2apic", "cluster x2apic"):
         fail(field, node, f"with interrupt remapping a 64-bit kernel runs x2APIC, not {routing} (expected cluster "
              "x2apic, Linux's default, or physical x2apic when dmesg says so; or no apic_routing)")
@@ -457,9 +475,14 @@ def _platform(y: Y, path: str) -> Platform:
         fail(f.path("apic_virtualization"), f.items["apic_virtualization"], f"Xen {xen} does not tell an HVM guest "
              "about APIC virtualization: CPUID leaf 4 carries it from Xen 4.5.0 on (3196856c65) (expected platform.xen "
              "4.5 or newer, or xen_hvm_pirqs: false for a guest with native MSIs)")
+    iommu = f.read("iommu", choice(IOMMUS, "interrupt remapping unit"), None)
+    if iommu is not None and not remapping:
+        fail(f.path("iommu"), f.items["iommu"], f"names the interrupt remapping unit, and interrupt remapping is off "
+             f"(expected platform.interrupt_remapping: true with iommu: {iommu}, or no iommu)")
     return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
                     switches=switches,
-                    apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None))
+                    apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None),
+                    iommu=(iommu or "intel") if remapping else None)
 
 
 def _check_xen_only(f: Fields, kind: str) -> None:

@@ -222,6 +222,9 @@ class Switch:
     #: (first, end): a value other than ``initial`` exists only in kernel releases first <= v < end (an
     #: option a release range had); written explicitly with a ``kernel.version`` outside it, it is an error
     window: tuple[str, str] | None = None
+    #: the row exists only in worlds with this interrupt remapping unit (``platform.iommu``): like ``scoped``,
+    #: other worlds -- and their state hashes, snapshots and summaries -- are as if it were not there
+    iommu: str | None = None
 
     @property
     def key(self) -> str:
@@ -310,23 +313,24 @@ class Table:
     rows: tuple[Resolved, ...]
     versions: tuple[tuple[str, str], ...] = ()
 
-    def plain(self, kind: str | None = None) -> dict[str, Any]:
+    def plain(self, kind: str | None = None, iommu: str | None = None) -> dict[str, Any]:
         """``{switch: value}``: what the world carries as ``w["behaviour"]``; with ``kind``, without the
-        ``scoped`` switches that mean nothing on that platform."""
+        ``scoped`` switches that mean nothing on that platform, nor the rows of another ``iommu``."""
         if kind is None:
             return {r.name: r.value for r in self.rows}
         table = by_name()
         return {r.name: r.value for r in self.rows
-                if not (table[r.name].scoped and kind not in table[r.name].kinds)}
+                if not (table[r.name].scoped and kind not in table[r.name].kinds)
+                and table[r.name].iommu in (None, iommu)}
 
-    def shown(self, kind: str | None = None) -> dict[str, dict[str, Any]]:
+    def shown(self, kind: str | None = None, iommu: str | None = None) -> dict[str, dict[str, Any]]:
         """``{switch: {value, from, commit}}``; with ``kind``, only the switches that mean something there."""
-        return {r.name: r.shown() for r in self.relevant(kind)}
+        return {r.name: r.shown() for r in self.relevant(kind, iommu)}
 
-    def relevant(self, kind: str | None = None) -> tuple[Resolved, ...]:
+    def relevant(self, kind: str | None = None, iommu: str | None = None) -> tuple[Resolved, ...]:
         if kind is None:
             return self.rows
-        names = {row.name for row in rows() if kind in row.kinds}
+        names = {row.name for row in rows() if kind in row.kinds and row.iommu in (None, iommu)}
         return tuple(r for r in self.rows if r.name in names)
 
 

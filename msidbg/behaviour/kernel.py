@@ -696,4 +696,25 @@ ROWS: tuple[Switch, ...] = (
                    "(2022-01-09): 5.17 (auditkern2)"),
         ),
     ),
+    Switch(
+        "amd_irte_cmpxchg", "kernel", BOOL, True,
+        "with platform.iommu: amd, modify_irte_ga writes a 128-bit (GA) remapping entry with one cmpxchg_double "
+        "(later try_cmpxchg128) before invalidating the IOMMU's copy; false: the older sequence -- RemapEn "
+        "cleared, both halves written, RemapEn set -- in which a message arriving between the stores meets a "
+        "non-remapping entry, an IO_PAGE_FAULT, and is lost (the commit: 'observed when changing irq affinity'). "
+        "Read only on AMD-Vi worlds",
+        initial=False, kinds=("bare-metal",), scoped=True, iommu="amd",
+        initial_note="drivers/iommu/amd_iommu.c modify_irte_ga before e52d58d54a32: 'entry->lo.fields_remap.valid "
+        "= 0; entry->hi.val = irte->hi.val; entry->lo.val = irte->lo.val; entry->lo.fields_remap.valid = 1;' "
+        "(read in the commit's diff), from 880ac60e2538 (the GA ops, which it Fixes:)",
+        history=(
+            Change("5.9", True, "e52d58d54a32 iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE",
+                   backports=("5.4.68",),
+                   note="'[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' (2020-09-25, "
+                   "'commit e52d58d54a321d4fe9d0ecdabe4f8774449f0d6e upstream') answers the 5.4.68-rc1 cover ('the "
+                   "stable review cycle for the 5.4.68 release. There are 43 patches'); the patch was posted "
+                   "2020-09-03 (lore link), after v5.8 (2020-08-02), and was upstream by 2020-09-25, before v5.9 "
+                   "(2020-10-11): first in 5.9"),
+        ),
+    ),
 )

@@ -147,7 +147,7 @@ def behaviour(s: Session, summ: dict[str, Any]) -> list[tuple[str, str, str, str
 
     shown = summ.get("behaviour")
     if not isinstance(shown, dict) or not shown:
-        shown = s.scenario.behaviour.shown(s.scenario.platform.kind)
+        shown = s.scenario.behaviour.shown(s.scenario.platform.kind, s.scenario.platform.iommu)
     keys = {r.name: r.key for r in bh.rows()}
     rows = []
     for name, v in shown.items():

@@ -134,6 +134,8 @@ def _platform() -> Schema:
         "apic_routing": {"enum": list(S.APIC_ROUTINGS),
                          "description": 'the APIC driver as dmesg names it ("Switched APIC routing to physical flat."); '
                                         "read before 4.15 only"},
+        "iommu": {"enum": list(S.IOMMUS), "description": "the interrupt remapping unit: intel (VT-d, the default) or "
+                  "amd (AMD-Vi); only with interrupt_remapping: true"},
     }
     types.update({name: _switch(row) for name, row in S.PLATFORM_SWITCHES.items()})
     return _nullable({"type": "object", "properties": {k: types.get(k, {}) for k in S.PLATFORM_KEYS},

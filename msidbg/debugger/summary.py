@@ -131,7 +131,7 @@ def behaviour(scn: Scenario, w: dict[str, Any]) -> dict[str, dict[str, Any]]:
     (at most ``MAX_UNKNOWN_SWITCHES``), ``"from"`` saying so."""
     from msidbg import behaviour as bh
 
-    here = scn.behaviour.shown(scn.platform.kind)
+    here = scn.behaviour.shown(scn.platform.kind, scn.platform.iommu)
     recorded = w.get("behaviour")
     if not isinstance(recorded, dict):
         recorded = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Any
 
-from msidbg.model import acct, contexts, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
+from msidbg.model import acct, amdvi, contexts, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
@@ -75,6 +75,7 @@ AGENDA_HANDLERS: dict[str, Any] = {
 FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending]
 xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
 iommu.register()
+amdvi.register()
 
 
 class Model:

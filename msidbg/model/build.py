@@ -87,7 +87,7 @@ def _legacy_cursor(scn: Scenario) -> dict[str, Any]:
 def platform_state(scn: Scenario) -> dict[str, Any]:
     """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
-    route = "remapped" if p.interrupt_remapping else p.kind
+    route = ("amd-vi" if p.iommu == "amd" else "remapped") if p.interrupt_remapping else p.kind
     return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
             "apic": apic_driver(scn)}
 
@@ -163,7 +163,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         "rng": seed & MASK64, "now": 0, "seq": 0, "events": 0, "ended": False, "agenda": {},
         "costs": merged(scn.costs),
         "platform": platform,
-        "behaviour": scn.behaviour.plain(scn.platform.kind),
+        "behaviour": scn.behaviour.plain(scn.platform.kind, scn.platform.iommu),
         "cpus": new_cpus(scn, platform["apic"]),
         "devices": {name: new_device(d) for name, d in scn.devices.items()},
         "acct": {name: new_acct(max(d.max_vectors, 1)) for name, d in scn.devices.items()},

@@ -99,6 +99,17 @@ module("msidbg.model.device", PCI30, PCI30_MASKING, PCI30_CMD, PCIE_CMD, QEMU_BM
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
 module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT, LINUX_APIC_PROBE,
        LINUX_X2APIC_PHYS, LINUX_X2APIC_CLUSTER, SDM_X2APIC_LOGICAL)
+#: AMD-Vi (platform.iommu: amd)
+LINUX_AMD_IR = Source("torvalds/linux", "ef75a8878766", "drivers/iommu/amd/iommu.c",
+                      "alloc_irq_table, alloc_irq_index, fill_msi_msg, irte_ga_prepare, modify_irte_ga, "
+                      "amd_ir_set_affinity", "5.9..")
+LINUX_AMD_INIT = Source("torvalds/linux", "e52d58d54a32", "drivers/iommu/amd_iommu_init.c", "init_iommu_one",
+                        "5.9..")
+LINUX_AMD_CMPXCHG = Source("torvalds/linux", "e52d58d54a32", "drivers/iommu/amd_iommu.c",
+                           "modify_irte_ga (iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE)", "5.9..")
+XEN_AMD_INTREMAP = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/amd/iommu_intr.c",
+                          "INTREMAP_MAX_ORDER, update_intremap_entry_from_msi_msg", "all")
+module("msidbg.model.amdvi", LINUX_AMD_IR, LINUX_AMD_INIT, LINUX_AMD_CMPXCHG, XEN_AMD_INTREMAP)
 module("msidbg.model.iommu", VTD, LINUX_IRQ_REMAP, LINUX_MODIFY_IRTE, LINUX_IRTE_LAYOUT, LINUX_PREPARE_IRTE,
        XEN_VTD_FAULTS)
 module("msidbg.model.acct", CONTRACT)
@@ -308,6 +319,39 @@ reading("iommu.atomic-irte", "Linux writes a remapped-format IRTE as two 64-bit 
         "irte_modified->irte) ... } else { WRITE_ONCE(irte->low, irte_modified->low); WRITE_ONCE(irte->high, "
         "irte_modified->high); } ... rc = qi_flush_iec(iommu, index, 0); ... vector:8, __reserved_2:8, dest_id:32; "
         "}; __u64 low;", module=M)
+
+# --- amdvi.py --------------------------------------------------------------------------------------
+M = "msidbg.model.amdvi"
+reading("amdvi.data-index", "AMD-Vi leaves the MSI address the bare interrupt address (destination and DM unused) "
+        "and puts the remapping table index in the MSI data; the table is the requester's own, found through its "
+        "device table entry (IntTabLen, IntCtl remapped), so indexes are per device and restart at 0 for each. "
+        "The IOMMU takes the offset from data[10:0] (2048 entries at most; Linux's tables have 512).",
+        source=(LINUX_AMD_IR, XEN_AMD_INTREMAP),
+        quote="static void fill_msi_msg(struct msi_msg *msg, u32 index) { msg->data = index; msg->address_lo = 0; "
+        "msg->arch_addr_lo.base_address = X86_MSI_BASE_ADDRESS_LOW; ... new |= DTE_IRQ_REMAP_INTCTL; ... "
+        "#define INTREMAP_MAX_ORDER 0xB ... *data = (msg->data & ~(INTREMAP_MAX_ENTRIES - 1)) | offset;", module=M)
+reading("amdvi.multi-msi-align", "alloc_irq_index aligns a Multi-MSI block to roundup_pow_of_two(count) in the "
+        "device's table (the device puts the message number in the data's low bits); MSI-X entries are allocated "
+        "one at a time, unaligned.", source=(LINUX_AMD_IR,),
+        quote="bool align = (info->type == X86_IRQ_ALLOC_TYPE_PCI_MSI); index = alloc_irq_index(iommu, devid, "
+        "nr_irqs, align, ...); ... if (align) alignment = roundup_pow_of_two(count);", module=M)
+reading("amdvi.ga-for-x2apic", "Linux runs x2APIC with AMD-Vi only when the IOMMU has XTSup, and XTSup is taken "
+        "only with GASup (and cmpxchg16b): with x2APIC the entries are the 128-bit GA format, whose destination has "
+        "32 bits; an IOMMU without GASup gets the 32-bit legacy entry (8-bit destination) and xAPIC.",
+        source=(LINUX_AMD_INIT,),
+        quote="Note: GA (128-bit IRTE) mode requires cmpxchg16b supports. XT, GAM also requires GA mode. ... if "
+        "(!boot_cpu_has(X86_FEATURE_CX16) || ((h->efr_reg & (0x1 << IOMMU_EFR_GASUP_SHIFT)) == 0)) { "
+        "amd_iommu_guest_ir = AMD_IOMMU_GUEST_IR_LEGACY; break; }", module=M)
+reading("amdvi.atomic-irte", "From e52d58d54a32 modify_irte_ga writes the 128-bit entry with one cmpxchg_double "
+        "(later try_cmpxchg128), then invalidates the IOMMU's copy and waits for completion: a move changes vector "
+        "and destination at once and the device never reaches half an entry. Before it the driver cleared RemapEn, "
+        "wrote both halves and set RemapEn again, and a message arriving in that window was an IO_PAGE_FAULT (the "
+        "commit: observed when changing irq affinity under I/O load): kernel.amd_irte_cmpxchg false. The IOMMU's "
+        "interrupt table cache is not modelled: the entry in memory is what a message meets.",
+        source=(LINUX_AMD_CMPXCHG, LINUX_AMD_IR),
+        quote="current driver disables interrupt remapping when it updates the IRTE ... this creates a small window, "
+        "where the interrupt could arrive and result in IO_PAGE_FAULT ... Instead, use cmpxchg_double() to update "
+        "the 128-bit IRTE at once without disabling the interrupt remapping.", module=M)
 
 # --- acct.py ---------------------------------------------------------------------------------------
 M = "msidbg.model.acct"

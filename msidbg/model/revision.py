@@ -164,6 +164,10 @@ Revisions:
   action (IRQD_IRQ_INPROGRESS), so from 5.3 the deactivation follows the running handler; from 5.8 an
   irq_startup of a deactivated irq (enable_irq after free_irq) gets apic_set_affinity's -EIO.
   Shipped scenarios: the same events and hits; only the world (state hashes) changes.
+  (amdvi) ``platform.iommu: amd`` (AMD-Vi): per-device remapping tables (``iommu.tables.<dev>``), the index
+  in the MSI data, ``platform.route: amd-vi``; ``kernel.amd_irte_cmpxchg`` (e52d58d54a32, 5.9: before it a
+  GA entry's update cleared RemapEn around the stores; a row only AMD worlds carry: ``Switch.iommu``). Worlds
+  without ``iommu: amd`` -- every shipped scenario -- are unchanged.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def device_digest(w: World, dev: str) -> DeviceDigest:
 
 def _irte(w: World, dev: str, row: int) -> tuple[Any, ...] | None:
     lo, _, data, _, _, _ = table.message(w, dev, row)
-    ir = table.remapped(w, lo, data)
+    ir = table.remapped(w, lo, data, dev)
     if ir is None or ir[1] is None:
         return None if ir is None else (ir[0],)
     e = ir[1]

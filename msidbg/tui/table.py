@@ -149,17 +149,20 @@ def pirq_of(addr_lo: int, addr_hi: int) -> int:
     return (addr_hi & 0xFFFFFF00) | ((addr_lo >> 12) & 0xFF)
 
 
-def remapped(w: World, addr_lo: int, data: int) -> tuple[int, dict[str, Any] | None] | None:
-    """For a remappable message: (IRTE index, the entry or None if absent); else None."""
+def remapped(w: World, addr_lo: int, data: int, dev: str | None = None) -> tuple[int, dict[str, Any] | None] | None:
+    """For a remappable message: (IRTE index, the entry or None if absent); else None. AMD-Vi (``dev``'s
+    own table, the index in data[10:0]) needs the sending device."""
+    if dev is not None and w["platform"].get("route") == "amd-vi" and is_interrupt_address(addr_lo):
+        return data & 0x7FF, w["iommu"]["tables"].get(dev, {}).get(data & 0x7FF)
     if "iommu" not in w or not is_interrupt_address(addr_lo) or not addr_lo & IR_FORMAT:
         return None
     index = handle_of(addr_lo, data)
     return index, w["iommu"]["irte"].get(index)
 
 
-def dest_vector_in(w: World, addr_lo: int, addr_hi: int, data: int) -> tuple[str, str]:
+def dest_vector_in(w: World, addr_lo: int, addr_hi: int, data: int, dev: str | None = None) -> tuple[str, str]:
     """``dest_vector``, following a remappable message through its IRTE ("i5": IRTE 5)."""
-    ir = remapped(w, addr_lo, data)
+    ir = remapped(w, addr_lo, data, dev)
     if ir is None:
         return dest_vector(addr_lo, addr_hi, data)
     index, e = ir
@@ -196,7 +199,7 @@ def row_cells(w: World, dev: str, row: int, compact: bool = False) -> list[Cell]
     if row >= n and row - n >= msi_enabled_count(w, dev):
         return [(f"msi{row - n}", ""), ("(beyond Multiple Message Enable)", "")]
     lo, hi, data, masked, pending, latched = message(w, dev, row)
-    dst, vec = dest_vector_in(w, lo, hi, data)
+    dst, vec = dest_vector_in(w, lo, hi, data, dev)
     desc = kernel_irq(w, dev, row)
     mismatch = _mismatch(w, desc, latched or [lo, hi, data])
     cells: list[Cell] = [
@@ -222,7 +225,7 @@ def describe_row(w: World, dev: str, row: int) -> str:
     n = msix_count(w, dev)
     name = f"entry {row}" if row < n else f"MSI message {row - n}"
     lo, hi, data, masked, pending, _ = message(w, dev, row)
-    dst, vec = dest_vector_in(w, lo, hi, data)
+    dst, vec = dest_vector_in(w, lo, hi, data, dev)
     bits = " ".join(b for b, on in (("masked", masked), ("pending", pending)) if on)
     desc = kernel_irq(w, dev, row)
     kernel = "no irq" if desc is None else f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}"
@@ -273,7 +276,7 @@ def guest_cells(w: World, dev: str, row: int, compact: bool = False) -> list[Cel
 def _latched(w: World, dev: str, latched: list[int] | None) -> str:
     if latched is None:
         return "-"
-    dst, vec = dest_vector_in(w, *latched)
+    dst, vec = dest_vector_in(w, latched[0], latched[1], latched[2], dev)
     return f"{dst}/{vec}" if dst != "-" else vec
 
 
@@ -300,7 +303,7 @@ def _mismatch(w: World, desc: dict[str, Any] | None, msg: list[int]) -> bool:
     if not is_interrupt_address(lo) or is_pirq_message(lo, data):
         return False
     where = (msg_dest(lo), msg_logical(lo), data & 0xFF)
-    ir = remapped(w, lo, data)
+    ir = remapped(w, lo, data, desc["dev"])
     if ir is not None:              # remapped: the IRTE is what must point at the kernel's vector
         e = ir[1]
         if e is None or not e["present"]:

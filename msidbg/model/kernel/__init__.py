@@ -7,3 +7,6 @@ from . import driver, enable, entry, hotplug, irq, move, msi, msix, plug, remap,
 
 # isort: split
 from . import disable  # noqa: F401  (last: its event kinds are numbered after the others')
+
+# isort: split
+from . import amd_remap  # noqa: F401  (after disable, for the same reason)

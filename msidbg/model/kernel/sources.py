@@ -148,6 +148,15 @@ MSI_SET_AFFINITY_NOW = Source(L, "b56ebe7c896d", "arch/x86/kernel/apic/msi.c", "
                               "6.7.. (and 6.1.66..): !irqd_can_reserve() selects the direct write")
 INTEL_IR = Source(L, "v6.6", "drivers/iommu/intel/irq_remapping.c",
                   "intel_irq_remapping_alloc / intel_irq_remapping_activate / intel_ir_set_affinity", "all")
+#: the stored 6.x tree read (ef75a8878766: send_cleanup_vector, cmpxchg_double); a newer stored tree
+#: (vector_schedule_cleanup, try_cmpxchg128, iommu_flush_irt_and_complete) does the same in these functions
+AMD_IR = Source(L, "ef75a8878766", "drivers/iommu/amd/iommu.c",
+                "irq_remapping_alloc / alloc_irq_index / irq_remapping_prepare_irte / fill_msi_msg / "
+                "irq_remapping_activate / irte_ga_prepare / modify_irte_ga / amd_ir_set_affinity", "4.15..")
+#: the 5.4.y stable posting of it was read (its diff shows the older modify_irte_ga)
+AMD_IRTE_CMPXCHG = Source(L, "e52d58d54a32", "drivers/iommu/amd_iommu.c",
+                          "modify_irte_ga (iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE)",
+                          "5.9.., 5.4.68.. (kernel.amd_irte_cmpxchg)")
 
 # --- drivers/pci/msi -----------------------------------------------------------------------------------
 MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
