@@ -147,6 +147,12 @@ class HvmAccessors:
             how = vmsi.write(k.eng, k.cpu_id, dev, entry, reg, value)
             if how == vmsi.HANDLED:
                 k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
+                if k.w["behaviour"].get("xen_dm_msix_all_writes"):
+                    # 64b21662b1 (4.19): _msixtbl_write returns X86EMUL_UNHANDLEABLE after handling
+                    # it, so the device model gets the write as well (XENFEAT_dm_msix_all_writes);
+                    # this step's event is Xen's, QEMU's own step shows the write
+                    _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
+                               "complete": False})
                 return
             complete = how == vmsi.FORWARD_COMPLETE
         elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w["behaviour"].get("xen_msix_snoop_unmask"):

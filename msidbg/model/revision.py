@@ -141,9 +141,12 @@ Revisions:
   with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
   ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
   may carry ``set_master``.
+- 6 (xenqemu3): from Xen 4.19 (64b21662b1, ``platform.xen_dm_msix_all_writes``; the world gains it on
+  xen-hvm) a Vector Control write Xen's vMSI-X intercept handled goes on to QEMU as well: the vCPU
+  waits for QEMU and QEMU's latch follows the guest's mask bit.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 5
+MODEL = 6
