@@ -3,6 +3,15 @@
 * 64b21662b1 "x86/msi: passthrough all MSI-X vector ctrl writes to device model" (Xen 4.19.0-rc1,
   no stable backport): ``_msixtbl_write`` returns X86EMUL_UNHANDLEABLE after ``msixtbl_write``
   handled a Vector Control write, so QEMU gets every one (``platform.xen_dm_msix_all_writes``).
+* QEMU maps its emulated MSI-X table only while the guest's (emulated) Memory Space bit is set
+  (xen_pt_pci_write_config -> pci_default_write_config -> pci_update_mappings); setting it again
+  runs xen_pt_msix_update_remap (xen_pt_region_update): every entry with a pirq is unbound and
+  bound again with the latched Vector Control (qemu-xen 4.7.0-rc4 hw/xen/xen_pt.c). With the
+  region unmapped an access Xen does not handle reaches no QEMU handler: Xen's null handler when
+  QEMU is an ioreq server (qemu-xen 4.6+, ``platform.qemu_ioreq_server``), QEMU's unassigned
+  memory before.
+* The scenario's raw ``write`` to a passed-through device goes where the guest's own accesses go
+  (QEMU / Xen on xen-hvm, pciback on xen-pv), not to the device.
 """
 
 from __future__ import annotations
@@ -46,3 +55,80 @@ def test_from_419_qemu_sees_the_mask_xen_handled(xen: str, latched: int) -> None
              and e.time_ns >= 3_000_000]
     assert bool(masks) is bool(latched)
     assert totals(eng, "eth0")["delivered"] == 3
+
+
+TOGGLE = """
+  - {at: 4ms, do: write, dev: eth0, target: config, offset: 4, value: 0x0004, size: 2}
+  - {at: 5ms, do: write, dev: eth0, target: config, offset: 4, value: 0x0006, size: 2}
+  - {at: 6ms, do: fire, dev: eth0, vector: 1, count: 3, every: 10us}
+"""
+
+
+def _toggle(xen: str, extra: str) -> str:
+    return NATIVE.format(xen=xen, extra=extra, more=TOGGLE).replace("vector: 0}", "vector: 1}")
+
+
+@pytest.mark.parametrize(("extra", "unmasked"), [(", xen_hvm_pirqs: false", True),
+                                                 (", xen_hvm_pirqs: false, xen_dm_msix_all_writes: true", False)])
+def test_a_stale_qemu_mask_unmasks_a_freed_vector_at_the_bar_remap(extra: str, unmasked: bool) -> None:
+    """free_irq masks entry 1 through Xen. The guest turns Memory Space off and on: QEMU re-binds
+    every entry (xen_pt_msix_update_remap) with its latched Vector Control. Before 64b21662b1 that is
+    the stale 0 of request_irq's unmask, so QEMU asks Xen to unmask (XEN_DOMCTL_VMSI_X86_UNMASKED,
+    4.10+) an entry the guest masked, with the old message: the device's signals reach a vector with
+    no handler. With Xen forwarding the mask QEMU takes the entry's latched (deactivated) message
+    instead and leaves it masked."""
+    eng = run_to_end(scenario(_toggle("4.18", extra)))
+    x = eng.w["xen"]
+    unbinds = [e for e in events_of(eng, "qemu.unbind_pirq") if e.time_ns >= 5_000_000]
+    assert {e.fields["entry"] for e in unbinds} == {0, 1}       # the remap touches every bound entry
+    assert eng.w["devices"]["eth0"]["msix"]["table"][1]["ctrl"] & 1 == (0 if unmasked else 1)
+    assert ("eth0#1" in x["entry_irq"]) is unmasked
+    assert (totals(eng, "eth0")["spurious"] > 0) is unmasked
+    assert totals(eng, "eth0")["delivered"] == 3        # vector 0's, before the toggle
+
+
+@pytest.mark.parametrize(("xen", "delivered"), [("4.5", 3), ("4.9", 0), ("4.10", 3)])
+def test_the_remap_rebind_leaves_the_entry_guest_masked_on_46_to_49(xen: str, delivered: int) -> None:
+    """The remap's new pt_irq_create_bind starts the host irq again: from 4.6 the MSI starts
+    guest-masked (84d6add5593d) and only 4.10's XEN_DOMCTL_VMSI_X86_UNMASKED (69d99d1b22, with
+    qemu-xen-4.10) clears it for an entry the guest has unmasked. 4.5 has no guest mask bit. A guest
+    with native MSIs (no event channel bind to clear it)."""
+    text = NATIVE.format(xen=xen, extra=", xen_hvm_pirqs: false", more=TOGGLE.replace("vector: 1", "vector: 0"))
+    text = text.replace("  - {at: 3ms, do: free_irq, dev: eth0, vector: 0}\n", "")
+    eng = run_to_end(scenario(text))
+    assert totals(eng, "eth0")["delivered"] == 3 + delivered
+
+
+def test_with_memory_space_off_a_table_write_reaches_no_qemu_handler() -> None:
+    """Memory Space off: entry 1's address write (an entry Xen claims: it is bound) is Xen's to
+    shadow and pass on, but no ioreq server has the range -- dropped (qemu-xen 4.6+); a qemu-xen-4.5
+    device model, the default server, gets it and its unassigned memory drops it."""
+    more = """  - {at: 4ms, do: write, dev: eth0, target: config, offset: 4, value: 0x0004, size: 2}
+  - {at: 5ms, do: write, dev: eth0, target: msix-table, offset: 16, value: 0xfee01000}
+"""
+    eng = run_to_end(scenario(NATIVE.format(xen="4.19", extra="", more=more)))
+    assert [e.fields["reg"] for e in events_of(eng, "xen.null_io")] == ["addr_lo"]
+    assert eng.w["qemu"]["devs"]["eth0"]["msix"]["entries"][1]["latch"][0] != 0xFEE01000
+    old = NATIVE.format(xen="4.5", extra=", qemu: qemu-xen-4.5", more=more)
+    eng = run_to_end(scenario(old))
+    dropped = [e for e in events_of(eng, "qemu.msix_write") if "unmapped" in str(e.fields["how"])]
+    assert len(dropped) == 1 and not events_of(eng, "xen.null_io")
+
+
+def test_a_raw_write_on_xen_hvm_goes_through_qemu() -> None:
+    """Memory Space off in a raw Command write: QEMU keeps the decode bits emulated, the device
+    keeps decoding (before, the raw write reached the device and switched it off). A 2-byte table
+    write is refused by QEMU's memory core; a 4-byte one is latched by QEMU, not written to the
+    device."""
+    more = """  - {at: 4ms, do: write, dev: eth0, target: msix-table, offset: 16, value: 0x1234, size: 2}
+  - {at: 5ms, do: write, dev: eth0, target: msix-table, offset: 24, value: 0x0041}
+  - {at: 6ms, do: write, dev: eth0, target: config, offset: 4, value: 0x0004, size: 2}
+"""
+    eng = run_to_end(scenario(NATIVE.format(xen="4.19", extra="", more=more)))
+    dev = eng.w["devices"]["eth0"]
+    assert dev["cmd"] & 0x2 and not eng.w["qemu"]["devs"]["eth0"]["cmd"] & 0x2
+    assert [e.fields["offset"] for e in events_of(eng, "ioreq.cfg_write") if e.time_ns >= 6_000_000] == [4]
+    how = [str(e.fields["how"]) for e in events_of(eng, "qemu.msix_write") if e.time_ns >= 4_000_000]
+    assert how[0].startswith("addr_lo dropped: 2-byte") and how[1] == "data stored"
+    assert eng.w["qemu"]["devs"]["eth0"]["msix"]["entries"][1]["latch"][2] == 0x41
+    assert dev["msix"]["table"][1]["data"] != 0x41

@@ -97,6 +97,31 @@ ROWS: tuple[Switch, ...] = (
                            note="whether later qemu-traditional trees took an XSA-129 patch was not checked"),
     ),
     Switch(
+        "qemu_ioreq_server", "qemu", (False, True), True,
+        "QEMU registers with Xen as an ioreq server for the ranges its memory map has (xen_create_ioreq_server, "
+        "xen_map_memory_section): a guest access to an address QEMU has not mapped -- a passed-through "
+        "device's MSI-X table while the guest's emulated Memory Space bit is clear (pci_update_mappings "
+        "removed the BAR) -- reaches no device model, and Xen's null handler drops the write (a read gives all "
+        "ones). Before (false) QEMU is the domain's default ioreq server: every access comes to QEMU, whose "
+        "unassigned_mem_write drops it (unassigned_mem_read answers 0) after the round trip. A qemu-xen-4.6 or "
+        "later built against a Xen before 4.5 has no ioreq server API (xen_common.h stubs): set it false",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="qemu-xen-4.5.0 xen-hvm.c has no xen_create_ioreq_server; memory.c unassigned_mem_read "
+                     "returns 0",
+        history=(
+            Change("qemu-xen-4.6", True, "3996e85c18 Xen: Use the ioreq-server API when available (QEMU 2.3; "
+                   "qemu-xen 7665d6ba98, first in qemu-xen-4.6.0-rc1)",
+                   note="git log qemu-xen-4.6.0 -S xen_create_ioreq_server; git tag --contains 7665d6ba98; Xen's "
+                        "side: RELEASE-4.6.0 hvmemul_do_io 'If there is no suitable backing DM, just ignore "
+                        "accesses' (null_handler: null_read *data = ~0ul)"),
+        ),
+        traditional=Change("qemu-traditional", False, "qemu-traditional is the domain's default ioreq server "
+                           "(the shared ioreq page of HVM_PARAM_IOREQ_PFN)",
+                           unconfirmed=("qemu-traditional",),
+                           note="not read in a qemu-traditional tree (none stored); its unassigned read value is "
+                                "taken to be 0 like qemu-xen's"),
+    ),
+    Switch(
         "qemu_bind_unmask", "qemu", (False, True), True,
         "xen-pt asks Xen to unmask the MSI it binds (the XEN_DOMCTL_VMSI_X86_UNMASKED gflag, bit 16, in "
         "xc_domain_update_msi_irq) when the entry is unmasked at bind time: MSI-X with the Vector Control "

@@ -143,7 +143,12 @@ Revisions:
   may carry ``set_master``.
 - 6 (xenqemu3): from Xen 4.19 (64b21662b1, ``platform.xen_dm_msix_all_writes``; the world gains it on
   xen-hvm) a Vector Control write Xen's vMSI-X intercept handled goes on to QEMU as well: the vCPU
-  waits for QEMU and QEMU's latch follows the guest's mask bit.
+  waits for QEMU and QEMU's latch follows the guest's mask bit. QEMU's emulated MSI-X table is mapped
+  only while the guest's Memory Space bit is set: otherwise an access Xen does not handle is dropped
+  (``xen.null_io`` with QEMU an ioreq server, ``platform.qemu_ioreq_server``, qemu-xen 4.6+; the world
+  gains it on xen-hvm), and setting it again re-binds every entry (``xen_pt_msix_update_remap``). The
+  raw ``write`` action to a passed-through device goes through QEMU / Xen (pciback on xen-pv) like the
+  guest's own accesses. Shipped runs: the same events (a new event kind shifts kind codes).
 """
 
 from __future__ import annotations
