@@ -132,3 +132,54 @@ def test_a_raw_write_on_xen_hvm_goes_through_qemu() -> None:
     assert how[0].startswith("addr_lo dropped: 2-byte") and how[1] == "data stored"
     assert eng.w["qemu"]["devs"]["eth0"]["msix"]["entries"][1]["latch"][2] == 0x41
     assert dev["msix"]["table"][1]["data"] != 0x41
+
+
+MOVE = """
+name: xenqemu3-move
+cpus: 2
+platform: {{kind: xen-hvm, xen: "4.6"}}
+kernel: {{version: "{kernel}"}}
+{extra}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 2ms, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 1}}
+  - {{at: 3ms, do: fire, dev: eth0, vector: 0, count: 4, every: 10us}}
+"""
+
+
+@pytest.mark.parametrize(("kernel", "clear_first"), [("4.5", False), ("4.6", True), ("5.10", True)])
+def test_eoi_pirq_moves_before_clearing_before_ff1e22e7(kernel: str, clear_first: bool) -> None:
+    """A pending move (before 5.11's immediate affinity) is applied by the next interrupt's eoi_pirq.
+    Before ff1e22e7a638 ("xen/events: Mask a moving irq") irq_move_irq ran first: mask, rebind,
+    unmask -- the still-pending channel is signalled to the new vCPU -- and only then clear_evtchn.
+    From it the event is cleared under the mask before the channel moves."""
+    eng = run_to_end(scenario(MOVE.format(kernel=kernel, extra="")))
+    late = [e for e in eng.log.events(1, len(eng.log) + 1) if e.time_ns >= 3_000_000]
+    order = [e.kind for e in late if e.kind in ("evtchn.clear", "xen.hypercall")
+             and e.fields.get("op", "EVTCHNOP_bind_vcpu") == "EVTCHNOP_bind_vcpu"][:2]
+    assert order == (["evtchn.clear", "xen.hypercall"] if clear_first else ["xen.hypercall", "evtchn.clear"])
+    first_clear = next(e for e in late if e.kind == "evtchn.clear")
+    resignalled = [e for e in late if e.kind == "apic.accept" and e.cpu == 1 and e.time_ns < first_clear.time_ns]
+    assert bool(resignalled) is not clear_first
+    assert totals(eng, "eth0")["delivered"] == 4
+
+
+def test_before_ff1e22e7_one_event_can_run_the_handler_on_both_vcpus() -> None:
+    """Under a random schedule the new vCPU's upcall (from the unmask of the still-pending channel)
+    may take the event before the old vCPU clears it: it finds the irq in progress on the old vCPU
+    (IRQS_PENDING, mask_ack_pirq) and the old vCPU's loop runs the action once more for an event it
+    has already handled -- the double invocation ff1e22e7 was written for. Never from 4.6."""
+    extra = "schedule: random\ntiming: {window: 5us, jitter: 30%}"
+
+    def empty_runs(kernel: str) -> int:
+        n = 0
+        for seed in range(1, 41):
+            eng = run_to_end(scenario(MOVE.format(kernel=kernel, extra=extra)), seed)
+            n += sum(1 for e in events_of(eng, "irq.handler") if e.fields["signals"] == 0)
+            assert totals(eng, "eth0")["delivered"] == 4
+        return n
+
+    assert empty_runs("4.5") > 0
+    assert empty_runs("4.6") == 0

@@ -148,7 +148,9 @@ Revisions:
   (``xen.null_io`` with QEMU an ioreq server, ``platform.qemu_ioreq_server``, qemu-xen 4.6+; the world
   gains it on xen-hvm), and setting it again re-binds every entry (``xen_pt_msix_update_remap``). The
   raw ``write`` action to a passed-through device goes through QEMU / Xen (pciback on xen-pv) like the
-  guest's own accesses. Shipped runs: the same events (a new event kind shifts kind codes).
+  guest's own accesses. Before ff1e22e7a638 (Linux 4.6, ``kernel.xen_eoi_clear_first``; xen worlds gain
+  it) a pirq's pending move runs before clear_evtchn. Shipped runs: the same events (a new event kind
+  shifts kind codes).
 """
 
 from __future__ import annotations
