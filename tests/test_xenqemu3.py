@@ -183,3 +183,37 @@ def test_before_ff1e22e7_one_event_can_run_the_handler_on_both_vcpus() -> None:
 
     assert empty_runs("4.5") > 0
     assert empty_runs("4.6") == 0
+
+
+@pytest.mark.parametrize(("xen", "phys_mask", "unmap", "mask_emulated"), [
+    ("4.0", True, False, False), ("4.1.6", True, False, False), ("4.2", False, False, False),
+    ("4.4.2", False, False, False), ("4.4.3", False, False, True), ("4.5", False, True, False),
+    ("4.5.1", False, True, True), ("4.6", False, True, True), ("4.20", False, True, True)])
+def test_qemu_traditional_rows_follow_the_xen_tags(xen: str, phys_mask: bool, unmap: bool, mask_emulated: bool) -> None:
+    """qemu-xen-traditional at the xen-X.Y.Z tags: 56d7747a (xen-4.2.0) maps the table read-only and
+    drops mask_physical_msix_entry; d0395cc4 (xen-4.5.0) unbinds and unmaps on Enable cleared;
+    XSA-129 df0abbff (xen-4.6.0; 1e2a2be0 4.4.3, 7f99bb9c 4.5.1) emulates the MSI mask bits. The
+    drop of a write to a live entry (on the physical Vector Control) is in every tag read."""
+    b = resolve("xen-hvm", xen=xen, qemu="qemu-traditional").plain()
+    assert (b["qemu_writes_phys_mask"], b["qemu_unmap_pirq_on_msi_disable"], b["qemu_msi_mask_emulated"]) == (
+        phys_mask, unmap, mask_emulated)
+    assert b["qemu_msix_latch"] is False and b["qemu_ioreq_server"] is False
+
+
+@pytest.mark.parametrize(("xen", "writes"), [("4.1", True), ("4.2", False)])
+def test_qemu_traditional_before_42_writes_the_guests_mask_to_the_device(xen: str, writes: bool) -> None:
+    """Xen 4.1's qemu-traditional (libxl's default device model) writes the guest's mask bit to the
+    physical entry after every Vector Control write it sees (mask_physical_msix_entry); 4.2's does not."""
+    text = """
+    name: trad
+    cpus: 2
+    platform: {{kind: xen-hvm, xen: "{xen}"}}
+    kernel: {{version: "4.9"}}
+    devices:
+      eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 3}}}}
+    run:
+      - {{at: 0, do: probe, dev: eth0, mode: msix, vectors: 3}}
+    """
+    eng = run_to_end(scenario(text.format(xen=xen)))
+    by_qemu = [e for e in events_of(eng, "msix.write") if e.cpu is None and e.fields["reg"] == "ctrl"]
+    assert bool(by_qemu) is writes

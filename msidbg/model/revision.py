@@ -149,8 +149,9 @@ Revisions:
   gains it on xen-hvm), and setting it again re-binds every entry (``xen_pt_msix_update_remap``). The
   raw ``write`` action to a passed-through device goes through QEMU / Xen (pciback on xen-pv) like the
   guest's own accesses. Before ff1e22e7a638 (Linux 4.6, ``kernel.xen_eoi_clear_first``; xen worlds gain
-  it) a pirq's pending move runs before clear_evtchn. Shipped runs: the same events (a new event kind
-  shifts kind codes).
+  it) a pirq's pending move runs before clear_evtchn. qemu-traditional's rows follow the Xen release's
+  tree when ``platform.xen`` names one: physical mask writes up to 4.1, unmap on disable from 4.5,
+  XSA-129 from 4.6 (4.4.3, 4.5.1). Shipped runs: the same events (a new event kind shifts kind codes).
 """
 
 from __future__ import annotations

@@ -59,8 +59,9 @@ QEMU_CFG_47 = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c", "xe
                      "all (4.4.0 .. 4.7.0-rc4 read)")
 QEMU_MASK_FIELD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.h",
                          "xen_pt_mask_reg_write (s->msi->mask), XenPTMSI.mask", "qemu-xen-4.10.. (qemu_bind_unmask)")
-QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
-                   "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
+QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "xen-4.2.0 .. xen-4.8.0 (read in the fork "
+                   "reinis-martinsons/frp-qemu-xen-traditional)", "hw/pt-msi.c, hw/pass-through.c",
+                   "pci_msix_writel, pt_msix_update_one, pt_msixctrl_reg_write", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
                     "pci_msix_writel -> mask_physical_msix_entry", "Xen 3.3 (2008)")
 QEMU_CMD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.c",
@@ -193,11 +194,13 @@ reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1
               "fully emulate any accesses a guest may issue nevertheless as simple reads/writes without side "
               "effects. / .emu_mask = 0x007F -> 0x017F",
         module=M)
-reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer writes the guest's mask bit to the "
-        "physical entry (its table mapping is PROT_READ); the 2008 tools/ioemu did (mask_physical_msix_entry): "
-        "platform.qemu_writes_phys_mask, chosen by no preset.", source=(QEMU_TRAD, IOEMU_2008),
-        quote="mask_physical_msix_entry(dev, entry_nr, entry->io_mem[3] & 0x1); (2008) / "
-              "mmap(0, total_entries * 16 + ..., PROT_READ, MAP_SHARED | MAP_LOCKED, ...) (last)",
+reading("qemu.traditional-no-phys-mask", "qemu-traditional from Xen 4.2's tree (56d7747a \"qemu: clean up MSI-X "
+        "table handling\") no longer writes the guest's mask bit to the physical entry (its table mapping is "
+        "PROT_READ); up to Xen 4.1 (xen-4.0.0 .. 4.1.6.1 tags) and in the 2008 tools/ioemu it did "
+        "(mask_physical_msix_entry): platform.qemu_writes_phys_mask, chosen by the Xen 4.0 / 4.1 presets.",
+        source=(QEMU_TRAD, IOEMU_2008),
+        quote="mask_physical_msix_entry(dev, entry_nr, entry->io_mem[3] & 0x1); (xen-4.1.0) / "
+              "mmap(0, total_entries * 16 + ..., PROT_READ, MAP_SHARED | MAP_LOCKED, ...) (xen-4.2.0)",
         module=M)
 
 reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits (and parity, SERR, INTx Disable) "
@@ -484,9 +487,11 @@ reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-th
         quote=".valid = { .min_access_size = 4, .max_access_size = 4, .unaligned = false, }, / if ( (len != 4 && "
               "len != 8) || (address & (len - 1)) ) return r;", module="msidbg.model.kernel.driver")
 reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "
-        "clear and otherwise only records Enable: like qemu-xen 4.4 it does nothing on disable (pt_msix_disable "
-        "runs at device reset).", source=QEMU_TRAD,
+        "clear; up to Xen 4.4's tree it otherwise only records Enable -- like qemu-xen 4.4 it does nothing on "
+        "disable (pt_msix_disable runs at device reset) -- and from Xen 4.5's (d0395cc4, the twin of qemu-xen's "
+        "c976437c7dba) clearing Enable unbinds and unmaps every pirq.", source=QEMU_TRAD,
         quote="if ((*value & PCI_MSIX_ENABLE) && !(*value & PCI_MSIX_MASK)) pt_msix_update(ptdev); "
+              "[xen-4.5.0: else if (!(*value & PCI_MSIX_ENABLE) && ptdev->msix->enabled) pt_msix_disable(ptdev);] "
               "ptdev->msix->enabled = !!(*value & PCI_MSIX_ENABLE);", module="msidbg.model.qemu_pt")
 reading("seed003.two-implied-calls", "The log's first get_free_pirq returns 93 although 95 and 94 were free: two "
         "calls came before its first line. The thread shows one earlier shutdown_pirq (3697705.47, its "
