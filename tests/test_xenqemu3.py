@@ -217,3 +217,22 @@ def test_qemu_traditional_before_42_writes_the_guests_mask_to_the_device(xen: st
     eng = run_to_end(scenario(text.format(xen=xen)))
     by_qemu = [e for e in events_of(eng, "msix.write") if e.cpu is None and e.fields["reg"] == "ctrl"]
     assert bool(by_qemu) is writes
+
+
+def test_a_raw_table_write_on_xen_pv_goes_through_pcifront() -> None:
+    """A PV guest's table is read-only to it (pcifront / pciback): the raw write is dropped, where it
+    used to reach the device."""
+    text = """
+    name: pv-raw
+    cpus: 2
+    platform: {kind: xen-pv, xen: "4.19"}
+    kernel: {version: "6.6"}
+    devices:
+      eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}
+    run:
+      - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+      - {at: 2ms, do: write, dev: eth0, target: msix-table, offset: 24, value: 0x41}
+    """
+    eng = run_to_end(scenario(text))
+    assert [e.time_ns >= 2_000_000 for e in events_of(eng, "pcifront.dropped")] == [True]
+    assert eng.w["devices"]["eth0"]["msix"]["table"][1]["data"] != 0x41

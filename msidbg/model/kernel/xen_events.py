@@ -381,17 +381,21 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         loc["deferred"] = 2
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
-    moving = desc["move_pending"] and desc["started"]
-    if moving and not sw(k, "xen_eoi_clear_first"):
-        # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
-        loc["moved"] = True
-        k.call_then("ack", "irq_move_irq", irq=loc["irq"])
+    if desc["move_pending"] and desc["started"]:
+        if "moved" not in loc and not sw(k, "xen_eoi_clear_first"):
+            # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
+            loc["moved"] = True
+            k.call_then("ack", "irq_move_irq", irq=loc["irq"])
+            return
+        _clear(k, loc, desc)
+        if "deferred" in loc and loc["src"]:
+            entry.hand_over(k, desc, loc["src"])
+        if "moved" not in loc:      # a move re-armed meanwhile (-EBUSY) waits for the next interrupt
+            k.call("irq_move_irq", irq=loc["irq"])
         return
     _clear(k, loc, desc)
     if "deferred" in loc and loc["src"]:    # the events it cleared are the loop's to handle
         entry.hand_over(k, desc, loc["src"])
-    if moving:
-        k.call("irq_move_irq", irq=loc["irq"])
 
 
 def _clear(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> None:
