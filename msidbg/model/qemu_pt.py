@@ -136,7 +136,7 @@ def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any]) -> N
     if guest & CMD_INTX_DISABLE:
         through |= CMD_INTX_DISABLE
     loc["cmd"] = (guest & through) | (d["cmd"] & ~through)
-    if e["msix"] is not None and not was_mapped and guest & CMD_MEMORY:
+    if e.get("msix") is not None and not was_mapped and guest & CMD_MEMORY:
         # pci_update_mappings maps the BAR again; at the transaction's commit (before the write
         # reaches the device) xen_pt_region_add sees the MSI-X table region: xen_pt_msix_update_remap
         k.call("xen_pt_msix_update_remap", dev=loc["dev"])
