@@ -145,7 +145,7 @@ def implied_qemu(xen: Version) -> Version:
     RELEASE-4.5.3 builds qemu-xen-4.5.3, which carries the stable-4.5 backports; ``"4.5"`` is
     4.5.0 and builds qemu-xen-4.5.0)."""
     if xen.series < FIRST_QEMU_XEN_DEFAULT:
-        return Version(QEMU_TRADITIONAL, (), QEMU_TRADITIONAL)
+        return Version(QEMU_TRADITIONAL, xen.parts, QEMU_TRADITIONAL)    # the tree of that Xen release
     major, minor = xen.series
     if len(xen.parts) < 3 or xen.parts[2] == 0:
         return Version("qemu-xen", xen.series, f"qemu-xen-{major}.{minor}")
@@ -225,6 +225,11 @@ class Switch:
     #: the row exists only in worlds with this interrupt remapping unit (``platform.iommu``): like ``scoped``,
     #: other worlds -- and their state hashes, snapshots and summaries -- are as if it were not there
     iommu: str | None = None
+    #: QEMU rows: how qemu-traditional changed, by the Xen release whose tree (xen-X.Y.Z tags of
+    #: qemu-xen-traditional) carries it; ``traditional_initial`` before the first. Used when the scenario
+    #: names the Xen release; ``traditional`` (the last tree's value) otherwise
+    traditional_history: tuple[Change, ...] = ()
+    traditional_initial: Any = None
 
     @property
     def key(self) -> str:
@@ -270,6 +275,13 @@ def at(row: Switch, version: Version) -> tuple[Any, Change | None]:
     if version.family == QEMU_TRADITIONAL:
         if row.traditional is None:
             raise VersionError(f"{row.key} has no qemu-traditional value in the behaviour table")
+        if version.parts and row.traditional_history:
+            xen = Version("xen", version.parts, version.text)
+            found = Change(QEMU_TRADITIONAL, row.traditional_initial, f"before {row.traditional_history[0].commit}")
+            for change in row.traditional_history:
+                if contains(xen, change, "xen"):
+                    found = change
+            return found.value, found
         return row.traditional.value, row.traditional
     value, why = row.before(), None
     for change in row.history:
@@ -413,7 +425,10 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
     q = parse_qemu(qemu) if qemu is not None else None
     check_combination(versions["xen"][0] if "xen" in versions else None, q)
     if kind == "xen-hvm":
-        if q is not None:
+        if q is not None and q.family == QEMU_TRADITIONAL and "xen" in versions:
+            # qemu-traditional ships in the Xen tree: the xen-X.Y.Z tag of that release
+            versions["qemu"] = (Version(QEMU_TRADITIONAL, versions["xen"][0].parts, q.text), str(q))
+        elif q is not None:
             versions["qemu"] = (q, str(q))
         elif "xen" in versions:
             implied = implied_qemu(versions["xen"][0])

@@ -263,6 +263,24 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_eoi_clear_first", "kernel", BOOL, True,
+        "the order of a Xen pirq's eoi_pirq (and ack_dynirq) when the irq has a pending affinity move "
+        "(kernel.xen_affinity_immediate false): true = mask the channel, clear_evtchn, irq_move_masked_irq, "
+        "unmask (the event in hand is cleared before the channel moves); false = irq_move_irq first -- the "
+        "generic mask, rebind (EVTCHNOP_bind_vcpu), unmask, which re-signals the still-pending channel on the new "
+        "vCPU -- and clear_evtchn after it, so both vCPUs may run the handler for one event",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="eoi_pirq: 'irq_move_irq(data); if (VALID_EVTCHN(evtchn)) clear_evtchn(evtchn);' in "
+        "drivers/xen/events.c (3.x) and events/events_base.c (3.14 .. 4.5; a stored 4.x copy read)",
+        history=(
+            Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq", unconfirmed=("4.6",),
+                   note="the masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
+                   "later stored events_base.c; ff1e22e7 is listed among the commits between v4.6-rc2 and v4.6-rc4 "
+                   "(a syzbot bisection range), the v4.6 tag itself was not read; 1ca1b4e2c0cb (5.11) drops the "
+                   "deferred move altogether (kernel.xen_affinity_immediate)"),
+        ),
+    ),
+    Switch(
         "proc_affinity_result", "kernel", BOOL, True,
         "write_irq_affinity (/proc/irq/N/smp_affinity) returns irq_set_affinity()'s error to the writer; "
         "before, it returned the byte count (success) whatever irq_set_affinity() did, once the mask had an "

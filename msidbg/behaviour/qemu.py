@@ -2,7 +2,9 @@
 or ``platform.xen`` implies the device model that Xen release runs HVM guests with).
 
 qemu-xen releases checked in xen-project/qemu-xen (``git tag --contains``); qemu-traditional
-in its hw/pass-through.c and hw/pt-msi.c.
+in its hw/pass-through.c and hw/pt-msi.c at the xen-X.Y.Z tags of qemu-xen-traditional (a fork
+that carries upstream's history to xen-4.8.0 is mirrored; the upstream repository is not), by the
+Xen release whose tree carries the change (``traditional_history``) where the scenario names one.
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ ROWS: tuple[Switch, ...] = (
             Change("qemu-xen-4.5", True, "c976437c7dba qemu-xen: free all the pirqs for msi/msix when driver "
                    "unload (QEMU 2.1; in qemu-xen-4.5.0-rc1 as 5ecf46031c)"),
         ),
-        traditional=Change("qemu-traditional", False, "hw/pass-through.c pt_msixctrl_reg_write only records "
-                           "the Enable bit; pt_msix_disable runs at device unregister"),
+        traditional=Change("qemu-traditional", True, "d0395cc4 qemu-xen-trad: free all the pirqs for msi/msix "
+                           "when driver unloads (the last tree: pt_msixctrl_reg_write -> pt_msix_disable)"),
+        traditional_initial=False,
+        traditional_history=(
+            Change("4.5", True, "d0395cc4 qemu-xen-trad: free all the pirqs for msi/msix when driver unloads "
+                   "(\"the qemu-xen-trad version of qemu-xen-upstream 1d4fd4f0e2fc\")",
+                   note="first in xen-4.5.0-rc1 (git tag --contains); before, pt_msixctrl_reg_write only records "
+                        "Enable (xen-4.4.4); qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)"),
+        ),
     ),
     Switch(
         "xen_pt_bind", "qemu", ("on-unmask", "on-write"), "on-unmask",
@@ -45,8 +54,8 @@ ROWS: tuple[Switch, ...] = (
         ),
         traditional=Change("qemu-traditional", False, "hw/pt-msi.c pci_msix_writel: \"Can't update entry %d "
                            "since MSI-X is already enabled\" when the physical vec_ctrl is unmasked",
-                           note="read in a public copy of the last hw/pt-msi.c; the release it belongs "
-                                "to is not identified"),
+                           note="the drop on the physical Vector Control in every xen-4.0.0 .. xen-4.8.0 tag "
+                                "(qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)); later trees not read"),
     ),
     Switch(
         "qemu_writes_phys_mask", "qemu", (False, True), False,
@@ -57,8 +66,14 @@ ROWS: tuple[Switch, ...] = (
         traditional=Change("qemu-traditional", False, "hw/pt-msi.c pci_msix_writel stores the value and "
                            "calls pt_msix_update_one; the table is mmap()ed PROT_READ",
                            note="mask_physical_msix_entry is in xen-project/xen tools/ioemu/hw/pt-msi.c "
-                                "(f9307cbb49, 2008) and in older qemu-traditional copies; read in a public "
-                                "copy of the last hw/pt-msi.c, release not identified"),
+                                "(f9307cbb49, 2008) and qemu-traditional up to Xen 4.1"),
+        traditional_initial=True,
+        traditional_history=(
+            Change("4.2", False, "56d7747a qemu: clean up MSI-X table handling (\"MSI-X table is mapped as "
+                   "read-only to QEMU, as masking of MSI-X is already in Xen now\")",
+                   note="first in xen-4.2.0-rc1; xen-4.0.0 .. 4.0.4 and 4.1.0 .. 4.1.6.1 call "
+                        "mask_physical_msix_entry after every Vector Control write (PROT_WRITE mapping); qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)"),
+        ),
     ),
     Switch(
         "qemu_msix_pirq_ignore_mask", "qemu", (False, True), True,
@@ -92,9 +107,40 @@ ROWS: tuple[Switch, ...] = (
                         "--contains; before it Message Control's emu_mask is 0x007F, after 0x017F with init 0 -- and 0x017E "
                         "with d1d35cf4ff (XSA-131 preparation, the same three releases: Enable no longer emulated)"),
         ),
-        traditional=Change("qemu-traditional", False, "the qemu-traditional of Xen 4.2 (libxl's default until "
-                           "4.3) predates XSA-129 (June 2015)",
-                           note="whether later qemu-traditional trees took an XSA-129 patch was not checked"),
+        traditional=Change("qemu-traditional", True, "df0abbff XSA-129 for qemu-traditional (\"It's being used "
+                           "by the hypervisor. For now simply mimic a device not capable of masking\"; "
+                           "hw/pass-through.c Message Control emu_mask 0x017E)"),
+        traditional_initial=False,
+        traditional_history=(
+            Change("4.6", True, "df0abbff XSA-129 (qemu-traditional hw/pass-through.c: Message Control emu_mask "
+                   "0x007F -> 0x017E, the Mask Bits emulated)", backports=("4.4.3", "4.5.1"),
+                   note="first in xen-4.6.0-rc1; stable-4.4 1e2a2be0 (xen-4.4.3), stable-4.5 7f99bb9c (xen-4.5.1): "
+                        "git tag --contains; qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)"),
+        ),
+    ),
+    Switch(
+        "qemu_ioreq_server", "qemu", (False, True), True,
+        "QEMU registers with Xen as an ioreq server for the ranges its memory map has (xen_create_ioreq_server, "
+        "xen_map_memory_section): a guest access to an address QEMU has not mapped -- a passed-through "
+        "device's MSI-X table while the guest's emulated Memory Space bit is clear (pci_update_mappings "
+        "removed the BAR) -- reaches no device model, and Xen's null handler drops the write (a read gives all "
+        "ones). Before (false) QEMU is the domain's default ioreq server: every access comes to QEMU, whose "
+        "unassigned_mem_write drops it (unassigned_mem_read answers 0) after the round trip. A qemu-xen-4.6 or "
+        "later built against a Xen before 4.5 has no ioreq server API (xen_common.h stubs): set it false",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="qemu-xen-4.5.0 xen-hvm.c has no xen_create_ioreq_server; memory.c unassigned_mem_read "
+                     "returns 0",
+        history=(
+            Change("qemu-xen-4.6", True, "3996e85c18 Xen: Use the ioreq-server API when available (QEMU 2.3; "
+                   "qemu-xen 7665d6ba98, first in qemu-xen-4.6.0-rc1)",
+                   note="git log qemu-xen-4.6.0 -S xen_create_ioreq_server; git tag --contains 7665d6ba98; Xen's "
+                        "side: RELEASE-4.6.0 hvmemul_do_io 'If there is no suitable backing DM, just ignore "
+                        "accesses' (null_handler: null_read *data = ~0ul)"),
+        ),
+        traditional=Change("qemu-traditional", False, "qemu-traditional is the domain's default ioreq server "
+                           "(hw/xen_machine_fv.c: xc_get_hvm_param(HVM_PARAM_IOREQ_PFN))",
+                           note="xen-4.8.0 tag (qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)); its unassigned read value is taken to be 0 like "
+                                "qemu-xen's (not read)"),
     ),
     Switch(
         "qemu_bind_unmask", "qemu", (False, True), True,
@@ -114,7 +160,7 @@ ROWS: tuple[Switch, ...] = (
                         "2d0ed5e642 (xen_pt_mask_reg_write); which bit it passes follows Xen 69d99d1b22's message"),
         ),
         traditional=Change("qemu-traditional", False, "hw/pt-msi.c pt_msi_update / pt_msix_update_one pass "
-                           "msi_gflags only", note="read in a public copy of hw/pt-msi.c whose release is not "
-                           "identified; whether a later qemu-traditional took the flag was not checked"),
+                           "__get_msi_gflags only", note="every xen-4.0.0 .. xen-4.8.0 tag (qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)); whether "
+                           "a qemu-traditional after 4.8 took the flag was not checked"),
     ),
 )

@@ -61,6 +61,24 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_dm_msix_all_writes", "xen", BOOL, True,
+        "every guest MSI-X Vector Control write Xen's vMSI-X intercept handled itself is also passed on to the "
+        "device model (_msixtbl_write returns X86EMUL_UNHANDLEABLE after msixtbl_write; XENFEAT_dm_msix_all_writes): "
+        "the vCPU waits for QEMU's round trip and QEMU's emulated Vector Control follows the guest's writes. "
+        "Before, QEMU saw only the writes Xen could not claim and the unmask after an address/data change, "
+        "so its emulated Vector Control kept whatever the guest wrote before Xen claimed the entry",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.18.0 _msixtbl_write: 'return msixtbl_write(current, address, len, val);' "
+                     "(X86EMUL_OKAY once handled)",
+        history=(
+            Change("4.19", True, "64b21662b1 x86/msi: passthrough all MSI-X vector ctrl writes to device model",
+                   note="first in 4.19.0-rc1 / RELEASE-4.19.0 (git tag --contains); no stable backport "
+                        "(git log --all --grep). The QEMU side that reads the feature (\"Do not access /dev/mem "
+                        "in MSI-X PCI passthrough on Xen\": the unmask's update uses the latched Vector Control "
+                        "instead of the physical one) was read only as a posted patch: not modelled"),
+        ),
+    ),
+    Switch(
         "xen_msixtbl_refcount", "xen", ("inverted", "fixed"), "fixed",
         "msixtbl_pt_unregister's test on the device's reference count: inverted (the vMSI-X entry "
         "is deleted while other bindings still hold it, and kept when the last one goes) or fixed",

@@ -52,6 +52,12 @@ def _behaviour() -> list[str]:
             unconf = f" *(unconfirmed: {', '.join(c.unconfirmed)})*" if c.unconfirmed else ""
             note = f" -- {c.note}" if c.note else ""
             hist.append(f"{c.release}{back}: {_value(c.value)} -- {c.commit}{unconf}{note}")
+        if row.traditional_history:
+            hist.append(f"qemu-traditional before Xen {row.traditional_history[0].release}: "
+                        f"{_value(row.traditional_initial)}")
+            for c in row.traditional_history:
+                back = f", backported to {', '.join(c.backports)}" if c.backports else ""
+                hist.append(f"qemu-traditional of Xen {c.release}{back}: {_value(c.value)} -- {c.commit}")
         if row.traditional is not None:
             hist.append(f"qemu-traditional: {_value(row.traditional.value)} -- {row.traditional.commit}")
         hyp = ", ".join(_value(v) for v in row.hypothetical) or "--"

@@ -147,13 +147,38 @@ class HvmAccessors:
             how = vmsi.write(k.eng, k.cpu_id, dev, entry, reg, value)
             if how == vmsi.HANDLED:
                 k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
+                if k.w["behaviour"].get("xen_dm_msix_all_writes") and not _null(k.w, dev):
+                    # 64b21662b1 (4.19): _msixtbl_write returns X86EMUL_UNHANDLEABLE after handling
+                    # it, so the device model gets the write as well (XENFEAT_dm_msix_all_writes);
+                    # this step's event is Xen's, QEMU's own step shows the write
+                    _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
+                               "complete": False})
                 return
             complete = how == vmsi.FORWARD_COMPLETE
         elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w["behaviour"].get("xen_msix_snoop_unmask"):
             extra["snoop"] = True   # msixtbl_range (3a6222bd57): an unmask it cannot claim, remembered
+        if _null(k.w, dev):
+            # no ioreq server has the range: hvmemul_do_io's null_handler drops the write; an unmask Xen
+            # passed on is applied when the vCPU resumes (vcpu_ioreq_handle_completion, f7039ee41b: 4.14)
+            if complete and vmsi.completion(k.eng, k.cpu_id, dev, entry):
+                k.touched("hypercall")
+                return
+            k.ev(XEN_NULL_IO, dev, entry, k.s(reg), value, cost="trap")
+            return
         k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
         _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
                    "complete": complete, **extra})
+
+    @staticmethod
+    def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
+        """msixtbl_write takes only 4- and 8-byte accesses (X86EMUL_UNHANDLEABLE for the rest): QEMU
+        gets it, if its table is mapped, and its memory core refuses it (valid.min_access_size 4)."""
+        if _null(k.w, dev):
+            k.ev(XEN_NULL_IO, dev, entry, k.s(reg), value, cost="trap")
+            return
+        k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
+        _block(k, {"prog": "pci_msix_write", "dev": dev, "entry": entry, "reg": reg, "value": value,
+                   "complete": False, "size": size})
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
@@ -162,6 +187,8 @@ class HvmAccessors:
             value, how = served
             k.ev(vmsi.XEN_MSIXTBL, dev, entry, value, k.s(f"{reg} read: {how}"), cost="trap")
             return int(value)
+        if not mapped(k.w, dev):
+            return _unmapped_read(k, dev, entry, reg)
         value = emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]]
         P = k.eng.prov
         P.dep(PC.D_VALUE, PK.key(PK.QREG, PK.reg_payload(P.dev(dev), entry, _REG[reg])))
@@ -169,6 +196,42 @@ class HvmAccessors:
                 note=f"reads back {value:#x} from {dev} entry {entry} {reg} (QEMU's emulated table)")
         k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
         return int(value)
+
+
+def mapped(w: World, dev: str) -> bool:
+    """QEMU's emulated MSI-X table is a subregion of the device's BAR, which QEMU's PCI core maps
+    into the guest only while the guest's Memory Space bit is set (xen_pt_pci_write_config ->
+    pci_default_write_config -> pci_update_mappings: pci_bar_address is PCI_BAR_UNMAPPED without
+    PCI_COMMAND_MEMORY). The emulated Command register (XSA-126) holds that bit."""
+    return bool(emu(w, dev)["cmd"] & CMD_MEMORY)
+
+
+def _null(w: World, dev: str) -> bool:
+    """An access Xen does not handle itself reaches no device model: QEMU's table is unmapped and
+    QEMU is an ioreq server (``platform.qemu_ioreq_server``), so no server claims the address."""
+    return not mapped(w, dev) and bool(w["behaviour"].get("qemu_ioreq_server"))
+
+
+def _unmapped_read(k: Any, dev: str, entry: int, reg: str) -> int:
+    """A table read while QEMU's table is unmapped: Xen's null_read (all ones) when QEMU is an ioreq
+    server, else QEMU's unassigned_mem_read (0). Either way not QEMU's emulated entry."""
+    null = bool(k.w["behaviour"].get("qemu_ioreq_server"))
+    value = ALL_ONES if null else 0
+    k.eng.prov.write(PC.GUEST, PK.key(PK.READBACK, k.cpu_id << 4 | _REG[reg]), value,
+                     note=f"reads {value:#x} from {dev} entry {entry} {reg}: Memory Space is off in QEMU's "
+                     "emulated Command, so its table is unmapped (" + ("Xen's null handler" if null else
+                                                                        "QEMU's unassigned memory") + ")")
+    if null:
+        k.ev(XEN_NULL_IO, dev, entry, k.s(f"{reg} read"), value, cost="trap")
+    else:
+        k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
+    return value
+
+
+ALL_ONES = 0xFFFFFFFF
+XEN_NULL_IO = kind("xen.null_io", ("entry", INT), ("reg", STR), ("value", HEX),
+                   doc="a guest MSI-X table access no device model claims (QEMU's BAR is unmapped: the guest's "
+                       "emulated Memory Space is clear): Xen's null handler drops a write, a read gives all ones")
 
 
 _REG = {"addr_lo": 0, "addr_hi": 1, "data": 2, "ctrl": 3}
@@ -215,6 +278,10 @@ class PvAccessors:
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
         k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")   # the table is read-only to a PV guest
+
+    @staticmethod
+    def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
+        k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:

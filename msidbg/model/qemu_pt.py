@@ -41,6 +41,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
 from msidbg.model.hw import (
+    CMD_MEMORY,
     ENTRY_MASKBIT,
     MSI_CTRL,
     MSI_ENABLE,
@@ -49,7 +50,7 @@ from msidbg.model.hw import (
     MSIX_MASKALL,
     PCI_COMMAND,
 )
-from msidbg.model.qemu import _REG, CMD_EMU_MASK, CMD_INTX_DISABLE, CMD_RES_MASK, UNASSIGNED, emu
+from msidbg.model.qemu import _REG, CMD_EMU_MASK, CMD_INTX_DISABLE, CMD_RES_MASK, UNASSIGNED, emu, mapped
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import program
 
@@ -129,11 +130,16 @@ def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any]) -> N
     when the guest sets it. Memory Space stays as pciback and QEMU's realize left it (on)."""
     guest = (d["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK)
     guest = _merge(guest, PCI_COMMAND, 2, loc["offset"], loc["value"], loc["size"])
+    was_mapped = bool(e["cmd"] & CMD_MEMORY)
     e["cmd"] = guest & ~CMD_RES_MASK
     through = ~(CMD_EMU_MASK | CMD_RES_MASK) & 0xFFFF
     if guest & CMD_INTX_DISABLE:
         through |= CMD_INTX_DISABLE
     loc["cmd"] = (guest & through) | (d["cmd"] & ~through)
+    if e.get("msix") is not None and not was_mapped and guest & CMD_MEMORY:
+        # pci_update_mappings maps the BAR again; at the transaction's commit (before the write
+        # reaches the device) xen_pt_region_add sees the MSI-X table region: xen_pt_msix_update_remap
+        k.call("xen_pt_msix_update_remap", dev=loc["dev"])
 
 
 def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> None:
@@ -193,6 +199,18 @@ def latch(k: Any, loc: dict[str, Any]) -> None:
     m = emu(k.w, dev)["msix"]
     e = m["entries"][entry]
     phys = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]     # vec_ctrl, read from the hardware
+    if loc.get("size", 4) < 4:
+        # memory_region_access_valid: pci_msix_ops' valid.min_access_size is 4 -- never dispatched
+        k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} dropped: {loc['size']}-byte access (min_access_size 4)"),
+             cost="trap")
+        k.ret(0)
+        return
+    if not mapped(k.w, dev):
+        # QEMU is the default ioreq server (platform.qemu_ioreq_server false) but its table region is
+        # not in the memory map (Memory Space off): unassigned_mem_write, pci_msix_write never runs
+        k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} dropped: table unmapped (Memory Space off)"), cost="trap")
+        k.ret(0)
+        return
     if reg == "ctrl":
         how = "stored"
         if m["enabled"] and not value & ENTRY_MASKBIT and (e["updated"] or not p["qemu_msix_latch"]):
@@ -303,6 +321,37 @@ def unmap_old(k: Any, loc: dict[str, Any]) -> None:
     old, e["pirq"] = e["pirq"], UNASSIGNED
     k.ev(QEMU_UNMAP, dev, entry, old, X.unmap_pirq(k.eng, old), cost="hypercall")
     k.ret(loc["rc"])
+
+
+remap = program("xen_pt_msix_update_remap", "QEMU: the MSI-X table's BAR was mapped again -- unbind and re-bind "
+                "every entry with a pirq", source=C.QEMU_REMAP)
+
+
+@remap.step
+def remap_unbind(k: Any, loc: dict[str, Any]) -> None:
+    """Each entry with a pirq: xc_domain_unbind_pt_irq (an error is only logged) and ``updated``."""
+    entries = emu(k.w, loc["dev"])["msix"]["entries"]
+    i = loc.get("i", 0)
+    while i < len(entries) and entries[i]["pirq"] == UNASSIGNED:
+        i += 1
+    if i >= len(entries):
+        k.goto("remap_update")
+        return
+    loc["i"] = i + 1
+    e = entries[i]
+    e["updated"] = True
+    k.ev(QEMU_UNBIND, loc["dev"], i, e["pirq"], X.pt_unbind(k.eng, e["pirq"]), cost="hypercall")
+    k.goto("remap_unbind")
+
+
+@remap.step
+def remap_update(k: Any, loc: dict[str, Any]) -> None:
+    k.call_then("remap_done", "xen_pt_msix_update", dev=loc["dev"])
+
+
+@remap.step
+def remap_done(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
 
 
 disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable",
@@ -420,4 +469,5 @@ def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
 
 
 probes.NOT_GUEST.update(("xen_pt_pci_write_config", "pci_msix_write", "xen_pt_msix_update", "xen_pt_msix_update_one",
+                         "xen_pt_msix_update_remap",
                          "xen_pt_msix_disable", "xen_pt_msi_setup", "xen_pt_msi_update", "xen_pt_msi_disable"))

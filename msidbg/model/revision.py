@@ -168,6 +168,17 @@ Revisions:
   in the MSI data, ``platform.route: amd-vi``; ``kernel.amd_irte_cmpxchg`` (e52d58d54a32, 5.9: before it a
   GA entry's update cleared RemapEn around the stores; a row only AMD worlds carry: ``Switch.iommu``). Worlds
   without ``iommu: amd`` -- every shipped scenario -- are unchanged.
+  (xenqemu3) from Xen 4.19 (64b21662b1, ``platform.xen_dm_msix_all_writes``; the world gains it on
+  xen-hvm) a Vector Control write Xen's vMSI-X intercept handled goes on to QEMU as well: the vCPU
+  waits for QEMU and QEMU's latch follows the guest's mask bit. QEMU's emulated MSI-X table is mapped
+  only while the guest's Memory Space bit is set: otherwise an access Xen does not handle is dropped
+  (``xen.null_io`` with QEMU an ioreq server, ``platform.qemu_ioreq_server``, qemu-xen 4.6+; the world
+  gains it on xen-hvm), and setting it again re-binds every entry (``xen_pt_msix_update_remap``). The
+  raw ``write`` action to a passed-through device goes through QEMU / Xen (pciback on xen-pv) like the
+  guest's own accesses. Before ff1e22e7a638 (Linux 4.6, ``kernel.xen_eoi_clear_first``; xen worlds gain
+  it) a pirq's pending move runs before clear_evtchn. qemu-traditional's rows follow the Xen release's
+  tree when ``platform.xen`` names one: physical mask writes up to 4.1, unmap on disable from 4.5,
+  XSA-129 from 4.6 (4.4.3, 4.5.1). Shipped runs: the same events (a new event kind shifts kind codes).
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ every guest access to that device's table, not only at the bound entry's:
   QEMU, whose handling of it binds the entry and registers the table; ``msixtbl_range`` snoops
   such a write and ``msixtbl_pt_register`` arms ``msix_write_completion`` for it, so Xen applies
   that unmask too. Before, the entry stayed guest-masked (4.6's ``guest_masked`` starts set).
+* from 64b21662b1 (4.19, ``platform.xen_dm_msix_all_writes``) a Vector Control write Xen handled
+  goes on to QEMU too (``_msixtbl_write`` returns X86EMUL_UNHANDLEABLE): ``qemu.HvmAccessors``
+  queues the ioreq after Xen's event; QEMU's latch follows the guest's bit.
 * ``msixtbl_pt_unregister`` drops a reference; until ea87662c77 (4.22) the test was inverted:
   the entry is deleted while other bindings still hold it, and kept when the last goes.
 

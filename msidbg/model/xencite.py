@@ -59,13 +59,23 @@ QEMU_CFG_47 = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c", "xe
                      "all (4.4.0 .. 4.7.0-rc4 read)")
 QEMU_MASK_FIELD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.h",
                          "xen_pt_mask_reg_write (s->msi->mask), XenPTMSI.mask", "qemu-xen-4.10.. (qemu_bind_unmask)")
-QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "last hw/pt-msi.c (a public copy; release not identified)",
-                   "hw/pt-msi.c", "pci_msix_writel, pt_msix_update_one", "qemu-traditional")
+QEMU_TRAD = Source("xen-project/qemu-xen-traditional", "xen-4.2.0 .. xen-4.8.0 (read in the fork "
+                   "reinis-martinsons/frp-qemu-xen-traditional)", "hw/pt-msi.c, hw/pass-through.c",
+                   "pci_msix_writel, pt_msix_update_one, pt_msixctrl_reg_write", "qemu-traditional")
 IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
                     "pci_msix_writel -> mask_physical_msix_entry", "Xen 3.3 (2008)")
 QEMU_CMD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.c",
                   "xen_pt_emu_reg_header0 (Command: emu_mask 0x0743, res_mask 0xF880), xen_pt_cmd_reg_write, "
                   "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)", "XSA-126 (2015) ..")
+QEMU_REMAP = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt.c, hw/xen/xen_pt_msi.c",
+                    "xen_pt_pci_write_config (pci_default_write_config inside a memory transaction), "
+                    "xen_pt_region_update (the MSI-X region added: xen_pt_msix_update_remap), "
+                    "xen_pt_msix_update_remap", "4.3.. (qemu-xen 4.4.0 .. 4.7.0-rc4 read)")
+QEMU_IOREQ_SERVER = Source(Q, "qemu-xen-4.6.0", "xen-hvm.c, include/hw/xen/xen_common.h, memory.c",
+                           "xen_hvm_init (xen_create_ioreq_server), xen_map_memory_section, unassigned_mem_read",
+                           "4.6.. (7665d6ba98 = 3996e85c18); before: the default ioreq server")
+XEN_NULL_HANDLER = Source("xen-project/xen", "RELEASE-4.6.0", "xen/arch/x86/hvm/emulate.c",
+                          "hvmemul_do_io (no suitable backing DM: null_handler), null_read", "4.5..")
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
                      "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
@@ -184,11 +194,13 @@ reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1
               "fully emulate any accesses a guest may issue nevertheless as simple reads/writes without side "
               "effects. / .emu_mask = 0x007F -> 0x017F",
         module=M)
-reading("qemu.traditional-no-phys-mask", "The last qemu-traditional no longer writes the guest's mask bit to the "
-        "physical entry (its table mapping is PROT_READ); the 2008 tools/ioemu did (mask_physical_msix_entry): "
-        "platform.qemu_writes_phys_mask, chosen by no preset.", source=(QEMU_TRAD, IOEMU_2008),
-        quote="mask_physical_msix_entry(dev, entry_nr, entry->io_mem[3] & 0x1); (2008) / "
-              "mmap(0, total_entries * 16 + ..., PROT_READ, MAP_SHARED | MAP_LOCKED, ...) (last)",
+reading("qemu.traditional-no-phys-mask", "qemu-traditional from Xen 4.2's tree (56d7747a \"qemu: clean up MSI-X "
+        "table handling\") no longer writes the guest's mask bit to the physical entry (its table mapping is "
+        "PROT_READ); up to Xen 4.1 (xen-4.0.0 .. 4.1.6.1 tags) and in the 2008 tools/ioemu it did "
+        "(mask_physical_msix_entry): platform.qemu_writes_phys_mask, chosen by the Xen 4.0 / 4.1 presets.",
+        source=(QEMU_TRAD, IOEMU_2008),
+        quote="mask_physical_msix_entry(dev, entry_nr, entry->io_mem[3] & 0x1); (xen-4.1.0) / "
+              "mmap(0, total_entries * 16 + ..., PROT_READ, MAP_SHARED | MAP_LOCKED, ...) (xen-4.2.0)",
         module=M)
 
 reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits (and parity, SERR, INTx Disable) "
@@ -198,6 +210,22 @@ reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits
         "difference, and msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
         quote=".offset = PCI_COMMAND, .size = 2, .init_val = 0x0000, .res_mask = 0xF880, .emu_mask = 0x0743, ... "
         "*val = XEN_PT_MERGE_VALUE(*val, dev_value, throughable_mask);", module=M)
+reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion of the BAR) only while the guest's "
+        "Memory Space bit is set: xen_pt_pci_write_config calls pci_default_write_config, whose "
+        "pci_update_mappings removes a BAR without PCI_COMMAND_MEMORY. A table access Xen's vMSI-X intercept does "
+        "not handle then reaches no pci_msix_write: with QEMU as an ioreq server (qemu-xen 4.6+) Xen's null handler "
+        "drops a write and reads all ones; as the default server QEMU's unassigned memory drops it and reads 0. "
+        "Xen's intercept (msixtbl_range) does not look at QEMU's mappings: it still handles the entries it "
+        "claims. When Memory Space is set again, xen_pt_region_add sees the table region and "
+        "xen_pt_msix_update_remap unbinds every entry with a pirq and binds it again (xen_pt_msix_update, with "
+        "the latched Vector Control). Xen before 4.14 applies a forwarded unmask (msix_write_completion) only "
+        "after the vCPU's next device-model round trip (hvm_io_assist; from f7039ee41b after any I/O): the model "
+        "applies it at once. The guest's Memory Space starts 0 here, where hvmloader's pci_setup has set it "
+        "(and, from 4.19's tree, Bus Master) before the guest runs: not modelled.",
+        source=(QEMU_REMAP, QEMU_IOREQ_SERVER, XEN_NULL_HANDLER, QEMU_CMD),
+        quote="memory_region_transaction_begin(); pci_default_write_config(d, addr, val, len); ... if (s->msix && "
+              "&s->msix->mmio == mr) { if (adding) { ... rc = xen_pt_msix_update_remap(s, s->msix->bar_index); } / "
+              "/* If there is no suitable backing DM, just ignore accesses */", module=M)
 reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
         "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
         "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
@@ -451,12 +479,19 @@ reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated re
 reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
         "reach them directly (the trap into QEMU is costed as a config or MMIO access).", status="hypothetical",
         module="msidbg.model.qemu")
-reading("qemu.raw-write-physical", "The scenario's raw write action goes to the physical device, bypassing QEMU "
-        "and Xen.", status="hypothetical", module="msidbg.model.qemu")
+reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-through device is a guest access like "
+        "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "
+        "into Xen's vMSI-X intercept or QEMU (pci_msix_write); a table write narrower than 4 bytes is not Xen's "
+        "(msixtbl_write takes 4 and 8 bytes) and QEMU's memory core refuses it (pci_msix_ops valid.min_access_size "
+        "4); on xen-pv it goes through pcifront to pciback.", source=(QEMU_REMAP, QEMU_MSI_47),
+        quote=".valid = { .min_access_size = 4, .max_access_size = 4, .unaligned = false, }, / if ( (len != 4 && "
+              "len != 8) || (address & (len - 1)) ) return r;", module="msidbg.model.kernel.driver")
 reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "
-        "clear and otherwise only records Enable: like qemu-xen 4.4 it does nothing on disable (pt_msix_disable "
-        "runs at device reset).", source=QEMU_TRAD,
+        "clear; up to Xen 4.4's tree it otherwise only records Enable -- like qemu-xen 4.4 it does nothing on "
+        "disable (pt_msix_disable runs at device reset) -- and from Xen 4.5's (d0395cc4, the twin of qemu-xen's "
+        "c976437c7dba) clearing Enable unbinds and unmaps every pirq.", source=QEMU_TRAD,
         quote="if ((*value & PCI_MSIX_ENABLE) && !(*value & PCI_MSIX_MASK)) pt_msix_update(ptdev); "
+              "[xen-4.5.0: else if (!(*value & PCI_MSIX_ENABLE) && ptdev->msix->enabled) pt_msix_disable(ptdev);] "
               "ptdev->msix->enabled = !!(*value & PCI_MSIX_ENABLE);", module="msidbg.model.qemu_pt")
 reading("seed003.two-implied-calls", "The log's first get_free_pirq returns 93 although 95 and 94 were free: two "
         "calls came before its first line. The thread shows one earlier shutdown_pirq (3697705.47, its "

@@ -10,6 +10,7 @@ from typing import Any
 
 from msidbg.model import device
 from msidbg.model import kinds as K
+from msidbg.model.hw import ENTRY_REGS, ENTRY_SIZE
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel.sw import sw
@@ -339,6 +340,9 @@ raw = action("write", "raw_write", "a raw config space or MSI-X table write", S.
 
 @raw.step
 def raw_write(k: Any, loc: dict[str, Any]) -> None:
+    if not pci.direct(k, loc["dev"]):
+        _routed(k, loc)
+        return
     if loc["target"] == "config":
         device.cfg_write(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
         k.touched("cfg_write")
@@ -350,6 +354,31 @@ def raw_write(k: Any, loc: dict[str, Any]) -> None:
         device.table_write_raw(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
         k.touched("mmio_write")
         _intend_raw(k, loc)
+    k.ret(0)
+
+
+def _routed(k: Any, loc: dict[str, Any]) -> None:
+    """A passed-through device on Xen: the guest's access goes where the kernel's own do -- on
+    xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write into Xen's
+    vMSI-X intercept or QEMU (pci_msix_write); on xen-pv through pcifront to pciback. A table
+    write narrower than 4 bytes reaches QEMU (msixtbl_write handles only 4- and 8-byte accesses)
+    and is dropped there: pci_msix_ops' valid.min_access_size is 4. The vCPU waits for QEMU in
+    ``raw_written``."""
+    dev, offset, value, size = loc["dev"], loc["offset"], loc["value"], loc["size"]
+    k.goto("raw_written")
+    if loc["target"] == "config":
+        pci.cfg_write(k, dev, offset, value, size)
+        return
+    entry, within = divmod(offset, ENTRY_SIZE)
+    reg = ENTRY_REGS[within // 4]
+    if size < 4:
+        pci.msix_write_narrow(k, dev, entry, reg, value, size)
+        return
+    pci.msix_write(k, dev, entry, reg, value)
+
+
+@raw.step
+def raw_written(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 

@@ -19,6 +19,16 @@ def _direct(k: Any, dev: str) -> bool:
     return acc is None or not acc.interposes(k, dev)
 
 
+def direct(k: Any, dev: str) -> bool:
+    """The guest's accesses reach the device itself (nothing on the platform interposes)."""
+    return _direct(k, dev)
+
+
+def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
+    """A 1- or 2-byte table write to an interposed device (the ``write`` action)."""
+    ACCESSORS[k.w["platform"]["route"]].msix_write_narrow(k, dev, entry, reg, value, size)
+
+
 def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
     if _direct(k, dev):
         device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size)

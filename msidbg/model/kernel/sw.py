@@ -41,6 +41,7 @@ CURRENT: dict[str, Any] = {
     "hotplug_migration": "generic",
     "xen_affinity_target": "least-loaded",
     "xen_affinity_immediate": True,
+    "xen_eoi_clear_first": True,
     "managed_spread": True,
     "setup_affinity_result": True,
     "hint_sets_affinity": True,

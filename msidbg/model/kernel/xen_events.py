@@ -30,6 +30,7 @@ from msidbg.model.kernel import entry, irq
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
+from msidbg.model.kernel.sw import sw
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
 from msidbg.model.provkernel import irq_dirty
 from msidbg.sim.events import INT, kind
@@ -365,7 +366,8 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     Before 1ca1b4e2c0cb (``kernel.xen_affinity_immediate`` false) the pirq chip has no
     IRQ_MOVE_PCNTXT: an affinity change waits as a pending move, which eoi_pirq applies here
     (``irqd_is_setaffinity_pending``: mask, clear_evtchn, irq_move_masked_irq -> set_affinity_irq,
-    unmask)."""
+    unmask); before ff1e22e7a638 (4.6, ``kernel.xen_eoi_clear_first`` false) irq_move_irq ran
+    first (mask, rebind, unmask) and clear_evtchn after it (back to this step, ``moved``)."""
     desc = k.w["irqs"][loc["irq"]]
     if "deferred" not in loc:
         me = k.cpu_id
@@ -373,7 +375,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
             busy = desc["lock"] != -1 or desc["inprogress"] != me
         except KeyError:
             busy = True
-        if busy and not entry.may_run(k, desc, loc):
+        if busy and "moved" not in loc and not entry.may_run(k, desc, loc):
             return
         desc["lock"] = me
         if desc["disabled"]:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
@@ -383,11 +385,21 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         loc["deferred"] = 2
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
+    if desc["move_pending"] and desc["started"]:
+        if "moved" not in loc and not sw(k, "xen_eoi_clear_first"):
+            # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
+            loc["moved"] = True
+            k.call_then("ack", "irq_move_irq", irq=loc["irq"])
+            return
+        _clear(k, loc, desc)
+        if "deferred" in loc and loc["src"]:
+            entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
+        if "moved" not in loc:      # a move re-armed meanwhile (-EBUSY) waits for the next interrupt
+            k.call("irq_move_irq", irq=loc["irq"])
+        return
     _clear(k, loc, desc)
     if "deferred" in loc and loc["src"]:    # the events it cleared are the loop's (or check_irq_resend's)
         entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
-    if desc["move_pending"] and desc["started"]:
-        k.call("irq_move_irq", irq=loc["irq"])
 
 
 def _clear(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> None:
