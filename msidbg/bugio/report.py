@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 import textwrap
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -177,8 +178,19 @@ def _show(v: Any) -> str:
     return "-" if v is None else str(v)
 
 
+def _upstream(rows: list[tuple[str, str, str, str]]) -> tuple[list[tuple[str, str, str, str]], int]:
+    """The rows a reader of the report needs -- a value other than current upstream's, one written
+    explicitly, one this msidbg resolves differently or does not know -- and how many were left out
+    (at current upstream's value, not explicit: ``msidbg run --headless`` lists every switch)."""
+    from msidbg import behaviour as bh
+
+    default = {r.key: _show(r.default) for r in bh.rows()}
+    kept = [r for r in rows if r[3] or r[0] not in default or r[1] != default[r[0]] or r[2].startswith("explicit")]
+    return kept, len(rows) - len(kept)
+
+
 def _switches(s: Session, summ: dict[str, Any]) -> Section:
-    rows = behaviour(s, summ)
+    rows, same = _upstream(behaviour(s, summ))
     if s.scenario.platform.interrupt_remapping:
         rows.append(("platform.interrupt_remapping", "true", "explicit", ""))
     nw = max((len(k.split(".", 1)[-1]) for k, _, _, _ in rows), default=0)
@@ -190,10 +202,17 @@ def _switches(s: Session, summ: dict[str, Any]) -> Section:
     for section, head in (("kernel", "kernel:"), ("platform", "platform:"),
                           ("unknown", "recorded, unknown to this msidbg:")):
         mine = [(k.split(".", 1)[-1], v, o, h) for k, v, o, h in rows if k.split(".", 1)[0] == section]
+        # the origin most rows share ("kernel 4.9"): said once in the section's head, not on each row
+        lead = Counter(o.split(", ", 1)[0] for _, _, o, _ in mine if o).most_common(1)
+        common = lead[0][0] if lead and lead[0][1] > 1 else ""
         if mine:
-            lines.append(head)
+            lines.append(f"{head[:-1]} ({common} unless said):" if common else head)
         for name, value, origin, here in mine:
             mark = "!" if here else " "
+            if common and origin.startswith(common + ", "):
+                origin = origin[len(common) + 2:]
+            elif origin == common:
+                origin = ""
             line = f" {mark}{name:<{nw}}  {value:<{vw}}  {origin}".rstrip()
             if len(line) + 2 > WIDTH:
                 lines += [f" {mark}{name:<{nw}}  {value}", f"      {origin}"]
@@ -201,6 +220,9 @@ def _switches(s: Session, summ: dict[str, Any]) -> Section:
                 lines.append(line)
             if here:
                 lines.append(f"      {here}")
+    if same:
+        lines.append(f"{'+ ' if lines else ''}{same} switch(es) at current-upstream values (run --headless "
+                     "lists all)")
     title = "as the file recorded them" if other else "resolved"
     return Section(f"Behaviour switches ({title}: value, where from)", lines)
 
