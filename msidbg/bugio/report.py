@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 import textwrap
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,19 +178,8 @@ def _show(v: Any) -> str:
     return "-" if v is None else str(v)
 
 
-def _upstream(rows: list[tuple[str, str, str, str]]) -> tuple[list[tuple[str, str, str, str]], int]:
-    """The rows a reader of the report needs -- a value other than current upstream's, one written
-    explicitly, one this msidbg resolves differently or does not know -- and how many were left out
-    (at current upstream's value, not explicit: ``msidbg run --headless`` lists every switch)."""
-    from msidbg import behaviour as bh
-
-    default = {r.key: _show(r.default) for r in bh.rows()}
-    kept = [r for r in rows if r[3] or r[0] not in default or r[1] != default[r[0]] or r[2].startswith("explicit")]
-    return kept, len(rows) - len(kept)
-
-
 def _switches(s: Session, summ: dict[str, Any]) -> Section:
-    rows, same = _upstream(behaviour(s, summ))
+    rows = behaviour(s, summ)
     if s.scenario.platform.interrupt_remapping:
         rows.append(("platform.interrupt_remapping", "true", "explicit", ""))
     nw = max((len(k.split(".", 1)[-1]) for k, _, _, _ in rows), default=0)
@@ -220,9 +209,6 @@ def _switches(s: Session, summ: dict[str, Any]) -> Section:
                 lines.append(line)
             if here:
                 lines.append(f"      {here}")
-    if same:
-        lines.append(f"{'+ ' if lines else ''}{same} switch(es) at current-upstream values (run --headless "
-                     "lists all)")
     title = "as the file recorded them" if other else "resolved"
     return Section(f"Behaviour switches ({title}: value, where from)", lines)
 
