@@ -261,6 +261,9 @@ reading("kernel.msi.multi-message",
         source=(MSI_DOMAIN_WRITE, MSI_CORE), module=M,
         quote="For MSI-X desc->irq is always equal to irq_data->irq. For MSI only the first interrupt of "
         "MULTI MSI passes the test.")
+STOP_MACHINE = Source(L, "00bcf5cdd6c0", "kernel/stop_machine.c",
+                      "multi_cpu_stop / ack_state / set_state / cpu_stopper_thread (stop_machine_cpuslocked from "
+                      "takedown_cpu)", "all (the PREPARE -> DISABLE_IRQ -> RUN -> EXIT state machine)")
 reading("kernel.hotplug.stop-machine",
         "fixup_irqs() runs on the outgoing CPU while every other CPU spins in stop_machine with interrupts "
         "off. The model runs its steps in the requesting CPU's process context, standing in for the outgoing "
@@ -268,6 +271,16 @@ reading("kernel.hotplug.stop-machine",
         source=FORCE_COMPLETE, module=M,
         quote="All CPUs are stuck in stop machine with interrupts disabled so calling __irq_complete_move() "
         "would be completely pointless.")
+reading("kernel.hotplug.stop-machine-rendezvous",
+        "stop_machine's state machine advances only when every online CPU's stopper thread has acked the current "
+        "state. A stopper thread (migration/N) runs in process context, so a CPU in hardirq acks nothing until "
+        "it leaves it; meanwhile the CPUs that did ack MULTI_STOP_PREPARE spin with interrupts still enabled "
+        "(they are disabled only in MULTI_STOP_DISABLE_IRQ) and keep taking interrupts, their tasks preempted. "
+        "A CPU kept in handle_edge_irq's loop by edges another CPU marks IRQS_PENDING therefore holds the "
+        "cpu_offline (the write to .../online) until the edges stop.", source=STOP_MACHINE, module=M,
+        quote="/* Last one to ack a state moves to the next state. */ ... case MULTI_STOP_DISABLE_IRQ: "
+        "local_irq_disable(); hard_irq_disable(); break; case MULTI_STOP_RUN: if (is_active) err = "
+        "msdata->fn(msdata->data);")
 reading("kernel.hotplug.offline-lost",
         "A message to a CPU that has gone offline is lost: its local APIC is soft-disabled after fixup_irqs() "
         "and sets no IRR bit; INIT clears the rest when it comes back.", source=CPU_DISABLE, module=M,
@@ -305,9 +318,24 @@ reading("kernel.msi.lock-descs",
 reading("kernel.msi.free-busy",
         "free_msi_irqs() with an irq that still has an action: the kernel BUG()s; the model returns -EBUSY and "
         "keeps the descriptors.", status="hypothetical", module=M)
+SCHED_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
+                        "select_fallback_rq; balance_push -> __balance_push_cpu_stop (5.11..), migrate_tasks from "
+                        "sched_cpu_dying before", "all")
 reading("kernel.actions.offline-cpu-waits",
-        "An action whose CPU is offline waits until the CPU is back (a pinned kthread), rather than migrating.",
+        "An action whose task sleeps (a doorbell wait) when its CPU goes offline moves only to an idle CPU; "
+        "otherwise it waits until the CPU is back (the real task is placed on a fallback CPU when woken). "
+        "A task waiting for a QEMU ioreq (xen-hvm) is not moved.",
         status="hypothetical", module=M)
+reading("kernel.hotplug.migrate-running",
+        "The task running on a CPU going offline is pushed off it (migrate_tasks before 5.11, balance_push "
+        "from 5.11; both call select_fallback_rq): a task pinned to that CPU alone has no active allowed CPU, "
+        "so its affinity is widened (cpuset fallback, else the possible mask) and it runs on the lowest "
+        "active CPU, with 'process %d (%s) no longer affine to cpu%d' (user tasks, ratelimited). The model "
+        "runs one task per CPU: a task moved to a CPU that runs another action continues after it.",
+        source=SCHED_FALLBACK, module=M,
+        quote="cpu = select_fallback_rq(rq->cpu, p); rq = __migrate_task(rq, &rf, p, cpu); ... /* Any allowed, "
+        "online CPU? */ ... printk_deferred(\"process %d (%s) no longer affine to cpu%d\\n\", task_pid_nr(p), "
+        "p->comm, cpu);")
 reading("kernel.intx",
         "INTx is not modelled: a signal with neither MSI nor MSI-X enabled is lost.", status="hypothetical",
         module=M)

@@ -1,0 +1,108 @@
+"""CPU hotplug gaps: stop_machine's rendezvous with a CPU in hardirq, the migration of a task off
+a CPU going offline, device vectors 16..31 (exception vectors in the IDT).
+
+Expected values follow from the named upstream code (kernel/stop_machine.c multi_cpu_stop,
+kernel/sched/core.c select_fallback_rq, arch/x86/kernel/idt.c), worked out before the run.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import events_of, run_to_end, scenario, totals
+from tests.test_redteam_topologies import XHCI_ALONE
+
+LIVELOCK = XHCI_ALONE.replace("costs: {handler: 500ns}", "costs: {handler: 1500ns}")
+
+
+def _notes(eng, prog: str) -> list:
+    return [e for e in events_of(eng, "kernel") if e.fields.get("prog") == prog]
+
+
+def test_an_offline_of_a_cpu_looping_in_hardirq_waits_until_it_leaves_the_loop() -> None:
+    """5.5, 1.5us handler on a 1us stream (test_redteam_topologies): CPU1 never leaves
+    handle_edge_irq's loop, CPU2 takes every edge and sets IRQS_PENDING. cpu_offline of CPU1 at
+    900us: CPU1's stopper thread cannot run while it is in hardirq, so stop_machine stays in
+    MULTI_STOP_PREPARE, where CPU2 spins with interrupts on and keeps feeding the loop. The
+    stream's last edge is at 1299us; CPU1 leaves the loop after it, acks, and only then does
+    take_cpu_down run. Nothing is lost."""
+    eng = run_to_end(scenario(LIVELOCK))
+    take = [e for e in _notes(eng, "cpu_down") if str(e.fields["what"]).startswith("take_cpu_down")]
+    assert len(take) == 1 and take[0].time_ns > 1_299_000
+    acks = _notes(eng, "multi_cpu_stop")
+    assert [(e.cpu, e.time_ns > 1_299_000) for e in acks] == [(1, True)]
+    assert "MULTI_STOP_RUN" in acks[0].fields["what"]
+    assert take[0].time_ns == acks[0].time_ns
+    # CPU2 kept taking the stream in PREPARE, and CPU1 kept running the action for it
+    pend = [e for e in events_of(eng, "kernel") if "IRQS_PENDING" in str(e.fields.get("what"))]
+    assert sum(1 for e in pend if 900_000 < e.time_ns < 1_299_000 and e.cpu == 2) > 300
+    assert {e.cpu for e in events_of(eng, "irq.handler") if 900_000 < e.time_ns < 1_299_000} == {1}
+    off = events_of(eng, "cpu.offline")
+    assert len(off) == 1 and off[0].time_ns > take[0].time_ns
+    assert totals(eng, "xhci") == {"raised": 1200, "delivered": 1200, "lost": 0, "spurious": 0}
+
+
+MIGRATE = """
+name: migrate
+cpus: 3
+kernel: {{version: "6.6"}}
+devices:
+  nvme0: {{bdf: "00:04.0", kind: nvme, msix: {{table_size: 8}}}}
+run:
+  - {{at: 0, on: 1, do: probe, dev: nvme0, mode: msix, vectors: 8}}
+  - {{at: 10us, on: {req}, do: cpu_offline, cpu: 1}}
+  - {{at: 100us, do: fire, dev: nvme0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+def _migration_note(eng):
+    notes = _notes(eng, "select_fallback_rq")
+    assert len(notes) == 1
+    return notes[0]
+
+
+def test_a_pinned_task_on_a_cpu_going_offline_continues_on_the_lowest_active_cpu() -> None:
+    """The probe (a task pinned to CPU1, taskset -c 1) is in the middle of request_irq when CPU1 goes
+    offline at 10us: none of its allowed CPUs is active, so select_fallback_rq widens its affinity
+    and picks the lowest active CPU, CPU0 (printk "no longer affine to cpu1"). CPU0 runs the
+    cpu_offline itself, so the probe goes on there after it: its request_irq calls run on CPU0,
+    the managed irq of CPU1's queue cannot start (no online CPU in its mask) and the probe
+    succeeds. Before, the probe stayed frozen on the offline CPU and never finished."""
+    eng = run_to_end(scenario(MIGRATE.format(req=0)))
+    note = _migration_note(eng)
+    assert note.cpu == 0 and "no longer affine to cpu1" in note.fields["what"]
+    done = {e.fields["action"]: e for e in events_of(eng, "action.done")}
+    assert done[0].cpu == 0 and done[0].fields["result"] == 0
+    assert done[1].time_ns < done[0].time_ns            # after the cpu_offline that ran on CPU0
+    requests = [e for e in events_of(eng, "irq.request") if e.time_ns > 10_000]
+    assert {e.cpu for e in requests} == {0} and len(requests) == 4
+    assert not any(e.cpu == 1 for e in eng.log.events(1, len(eng.log) + 1) if e.time_ns > 10_000)
+    assert eng.w["kernel"]["pci"]["nvme0"]["status"] == "ok"
+    assert "migrating" not in eng.w["kernel"]
+    assert totals(eng, "nvme0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+
+
+def test_a_task_moved_to_an_idle_cpu_runs_there_at_once() -> None:
+    """The offline asked from CPU2: the fallback CPU0 runs nothing, so the probe resumes there as
+    soon as stop_machine ends, before CPU2's cpu_offline returns."""
+    eng = run_to_end(scenario(MIGRATE.format(req=2)))
+    note = _migration_note(eng)
+    assert note.cpu == 2 and "moved to CPU0" in note.fields["what"] and "runnable after" not in note.fields["what"]
+    done = {e.fields["action"]: e for e in events_of(eng, "action.done")}
+    assert done[0].cpu == 0 and done[0].fields["result"] == 0 and done[1].cpu == 2
+    off = events_of(eng, "cpu.offline")[0]
+    first = min(e.time_ns for e in events_of(eng, "irq.request") if e.time_ns > 10_000)
+    assert off.time_ns < first < done[1].time_ns
+
+
+def test_a_world_copied_while_the_task_waits_for_its_new_cpu_finishes_the_same() -> None:
+    """Snapshots hold world data only: a copy taken while the migrated task waits for CPU0 (kernel
+    .migrating) runs to the same end state."""
+    from msidbg.model import new_engine
+    from msidbg.sim.world import state_hash
+    from tests.conftest import finish_copy
+
+    scn = scenario(MIGRATE.format(req=0))
+    ref = run_to_end(scn)
+    eng = new_engine(scn, None)
+    while "migrating" not in eng.w["kernel"]:
+        assert eng.step()
+    assert state_hash(finish_copy(eng).w) == state_hash(ref.w)
