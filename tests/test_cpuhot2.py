@@ -106,3 +106,45 @@ def test_a_world_copied_while_the_task_waits_for_its_new_cpu_finishes_the_same()
     while "migrating" not in eng.w["kernel"]:
         assert eng.step()
     assert state_hash(finish_copy(eng).w) == state_hash(ref.w)
+
+
+# --- device vectors 16..31: the local APIC takes them, the IDT runs an exception entry -----------------
+EXC = """
+name: exception-vector
+cpus: 2
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 1}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 1}
+  - {at: 1ms, do: write, dev: eth0, target: msix-table, offset: 8, value: %s}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0, count: 3, every: 100us}
+"""
+
+
+def test_a_vector_16_runs_the_mf_exception_entry_not_a_device_handler() -> None:
+    """Data 0x10 (a raw write; Linux never assigns below 0x20): CPU1's local APIC accepts it (no
+    ESR error: only 0..15 are illegal) and the CPU vectors through IDT[0x10], the #MF gate:
+    exc_coprocessor_error -> math_error, kernel mode, no fixup: die(). No common_interrupt
+    ("No irq handler for vector" was the model's answer), no EOI: the ISR bit 0x10 stays set, so
+    the second and third messages wait in IRR (class 1 does not beat the in-service class 1)."""
+    eng = run_to_end(scenario(EXC % "0x10"))
+    assert [e.fields["vector"] for e in events_of(eng, "apic.accept") if e.cpu == 1 and e.time_ns > 1_000_000] == [0x10]
+    notes = _notes(eng, "exc_coprocessor_error")
+    assert len(notes) == 1 and "#MF" in notes[0].fields["what"] and 'die("fpu exception")' in notes[0].fields["what"]
+    assert "hypothetical" not in notes[0].fields["what"]
+    assert not events_of(eng, "irq.unhandled")
+    c1 = eng.w["cpus"][1]
+    assert c1["isr"][0] == 1 << 0x10 and c1["irr"][0] == 1 << 0x10 and c1.get("esr", 0) == 0
+    assert totals(eng, "eth0") == {"raised": 3, "delivered": 0, "lost": 3, "spurious": 1}
+    lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
+    assert lost == ["eth0 vector 0: 1 signal(s) hit CPU1 vector 0x10: the IDT's #MF exception entry "
+                    "(exc_coprocessor_error), not a device interrupt",
+                    "eth0 vector 0: 2 signal(s) were still pending in CPU1's IRR at the end"]
+
+
+def test_a_reserved_exception_vector_is_named_and_marked_hypothetical() -> None:
+    """Data 0x1f: no def_idts entry; the exception entry is named, its effect marked hypothetical."""
+    eng = run_to_end(scenario(EXC % "0x1f"))
+    notes = [e for e in events_of(eng, "kernel") if "is reserved in the IDT" in str(e.fields.get("what"))]
+    assert len(notes) == 1 and notes[0].fields["what"].endswith("(hypothetical)")

@@ -3,4 +3,19 @@
 Importing this package registers every kernel program (``msidbg.sim.program.PROGRAMS``).
 """
 
-from . import driver, enable, entry, hotplug, irq, move, msi, msix, plug, remap, vector, xen, xen_events  # noqa: F401  (register programs)
+from . import (  # noqa: F401  (register programs)
+    driver,
+    enable,
+    entry,
+    hotplug,
+    irq,
+    move,
+    msi,
+    msix,
+    plug,
+    remap,
+    traps,
+    vector,
+    xen,
+    xen_events,
+)

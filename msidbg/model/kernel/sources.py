@@ -336,6 +336,27 @@ reading("kernel.hotplug.migrate-running",
         quote="cpu = select_fallback_rq(rq->cpu, p); rq = __migrate_task(rq, &rf, p, cpu); ... /* Any allowed, "
         "online CPU? */ ... printk_deferred(\"process %d (%s) no longer affine to cpu%d\\n\", task_pid_nr(p), "
         "p->comm, cpu);")
+IDT_EXCEPTIONS = Source(L, "00229a543001", "arch/x86/kernel/idt.c",
+                        "def_idts (exception gates 0..31) / idt_setup_apic_and_irq_gates (device stubs from "
+                        "FIRST_EXTERNAL_VECTOR)", "5.8.. (asm_exc_*; the same vectors before, under older names)")
+MATH_ERROR = Source(L, "v6.6", "arch/x86/kernel/traps.c", "exc_coprocessor_error / exc_simd_coprocessor_error -> "
+                    "math_error", "5.8..")
+reading("kernel.entry.exception-vector",
+        "A device message with a vector 16..31 is accepted by the local APIC (only 0..15 are illegal) and vectors "
+        "through that IDT entry, which Linux sets to an exception handler (def_idts); the device interrupt stubs "
+        "start at FIRST_EXTERNAL_VECTOR (0x20), below which the vector allocator never assigns. No irq handler runs "
+        "and no EOI is written: the vector's ISR bit stays set. #MF and #XM from kernel mode go to math_error, "
+        "which finds no exception fixup and calls die().", source=(IDT_EXCEPTIONS, MATH_ERROR), module=M,
+        quote="INTG(X86_TRAP_MF, asm_exc_coprocessor_error), INTG(X86_TRAP_AC, asm_exc_alignment_check), "
+        "INTG(X86_TRAP_XF, asm_exc_simd_coprocessor_error), ... for_each_clear_bit_from(i, system_vectors, "
+        "FIRST_SYSTEM_VECTOR) { entry = irq_entries_start + 8 * (i - FIRST_EXTERNAL_VECTOR); ... if "
+        "(!user_mode(regs)) { if (fixup_exception(regs, trapnr, 0, 0)) goto exit; ... die(str, regs, 0);")
+reading("kernel.entry.exception-vector-effect",
+        "What the other exception entries do with an external interrupt: the error-code entries (#AC, #CP, #VC) get "
+        "no error code from the CPU for an external interrupt (SDM vol. 3A 6.13, not re-read here) and read the "
+        "frame one word off; #MC runs do_machine_check with nothing logged; vectors absent from def_idts keep the "
+        "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further.",
+        status="hypothetical", module=M)
 reading("kernel.intx",
         "INTx is not modelled: a signal with neither MSI nor MSI-X enabled is lost.", status="hypothetical",
         module=M)
