@@ -141,9 +141,17 @@ Revisions:
   with Memory Space on (pciback); QEMU xen-pt keeps the guest's decode bits emulated. The world gains
   ``kernel.pci.<dev>.enable_cnt`` / ``is_busmaster`` and (xen-hvm) ``qemu.devs.<dev>.cmd``; actions
   may carry ``set_master``.
+6 (cpuhot2) stop_machine's rendezvous (kernel/stop_machine.c multi_cpu_stop): a CPU in hardirq when a
+  cpu_offline starts holds MULTI_STOP_PREPARE until it leaves it, the other CPUs keep taking
+  interrupts meanwhile (their tasks preempted), and take_cpu_down runs only after every CPU acked
+  (``multi_cpu_stop`` events): msi-torn-affinity-update-maskable's offline of CPU2 now waits for the
+  stream's end (its expect unchanged). The task running on a CPU going offline migrates to
+  select_fallback_rq's CPU ("no longer affine"; ``kernel.migrating`` while it waits for that CPU's
+  action). A device vector 16..31 runs the IDT's exception entry (``exception_vector``), not
+  common_interrupt: no EOI, the signal lost as spurious.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 5
+MODEL = 6
