@@ -145,7 +145,7 @@ Revisions:
   cpu_offline starts holds MULTI_STOP_PREPARE until it leaves it, the other CPUs keep taking
   interrupts meanwhile (their tasks preempted), and take_cpu_down runs only after every CPU acked
   (``multi_cpu_stop`` events): msi-torn-affinity-update-maskable's offline of CPU2 now waits for the
-  stream's end (its expect unchanged). The task running on a CPU going offline migrates to
+  stream's end, -plug-race's for CPU2's running action (500ns); their expects unchanged. The task running on a CPU going offline migrates to
   select_fallback_rq's CPU ("no longer affine"; ``kernel.migrating`` while it waits for that CPU's
   action). A device vector 16..31 runs the IDT's exception entry (``exception_vector``), not
   common_interrupt: no EOI, the signal lost as spurious.

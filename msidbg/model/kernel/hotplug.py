@@ -90,15 +90,15 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
     # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
     loc["stopped"] = [c["id"] for c in k.w["cpus"] if c["online"] and c is not k.cpu]
-    late = [cid for cid in loc["stopped"] if k.w["cpus"][cid]["irq"]["stack"]]
+    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w["cpus"][cid])]
     if not late:
         loc["phase"] = "run"
         return
     loc["phase"] = "prepare"
     for cid in loc["stopped"]:
         c = k.w["cpus"][cid]
-        if c["irq"]["stack"]:
-            c["stopped"] = ARRIVING     # its stopper runs when it leaves hardirq (left_hardirq)
+        if cid in late:
+            c["stopped"] = ARRIVING     # its stopper runs when it leaves hardirq (stopper_runs)
         else:
             preempt_task(c)
         cpu_dirty(k, cid)
@@ -128,6 +128,18 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
 ARRIVING, DISABLING = "prepare", "disable_irq"
 #: the process-context wait of a CPU whose task the stopper thread preempted
 STOPPER_WAIT = "migration"
+
+
+def in_hardirq(eng: Any, c: dict[str, Any]) -> bool:
+    """Is the CPU in an interrupt handler: frames on its interrupt stack, or the action of its last
+    step still running (``entry.in_action``: the frames go when the action begins)? Such a CPU is
+    kept on the agenda, so that its stopper runs once it is out (on_cpu calls stopper_runs)."""
+    if not c["irq"]["stack"] and not (c["handling"] >= 0 and c["busy_until"] > eng.w["now"]):
+        return False
+    if not c["queued"]:
+        c["queued"] = True
+        eng.schedule(c["busy_until"], "cpu", c["id"])
+    return True
 
 
 def preempt_task(c: dict[str, Any]) -> None:
@@ -165,6 +177,7 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
     CPU run take_cpu_down (MULTI_STOP_RUN: the requester's cpu_down goes on)."""
     w = k.w
     eng = k.eng
+    k.ctx = c["proc"]       # the stopper thread is process context (what debugger tools read)
     loc = down_frame(w)
     state = c["stopped"]
     if loc is None or state is True:
@@ -180,7 +193,7 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
             req["proc"]["irqs_off"] = True
             for i in loc["stopped"]:
                 other = cpus[i]
-                other["stopped"] = DISABLING if other["irq"]["stack"] else True
+                other["stopped"] = DISABLING if other is not c and in_hardirq(eng, other) else True
                 if other is not c and other["stopped"] is True:
                     eng.model.park(eng, other)
         what = f"migration/{c['id']}: MULTI_STOP_PREPARE acked"
