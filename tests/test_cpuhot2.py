@@ -108,6 +108,31 @@ def test_a_world_copied_while_the_task_waits_for_its_new_cpu_finishes_the_same()
     assert state_hash(finish_copy(eng).w) == state_hash(ref.w)
 
 
+DOORBELL = """
+name: doorbell-offline
+cpus: 3
+kernel: {version: "6.6"}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 1, do: probe, dev: nvme0, mode: msix, vectors: 1, set_master: false}
+  - {at: 100us, on: 1, do: doorbell, dev: nvme0, vector: 0, timeout: 5ms}
+  - {at: 120us, on: 2, do: cpu_offline, cpu: 1}
+"""
+
+
+def test_a_driver_asleep_in_its_doorbell_wait_moves_with_its_timeout_to_an_idle_cpu() -> None:
+    """Bus Master off: the doorbell's message is dropped and the driver sleeps until its 5ms timeout.
+    CPU1 goes offline under it; CPU0 runs nothing, so the task goes there with its wait: the timeout
+    fires on CPU0 at 5.1ms and the doorbell returns -ETIMEDOUT. Before, it stayed on the offline CPU
+    and never returned."""
+    eng = run_to_end(scenario(DOORBELL))
+    assert "moved to CPU0" in _migration_note(eng).fields["what"]
+    assert [(e.cpu, e.time_ns) for e in events_of(eng, "wait.timeout")] == [(0, 5_100_000)]
+    done = {e.fields["action"]: e for e in events_of(eng, "action.done")}
+    assert (done[1].cpu, done[1].fields["result"]) == (0, -110)
+
+
 # --- device vectors 16..31: the local APIC takes them, the IDT runs an exception entry -----------------
 EXC = """
 name: exception-vector
