@@ -270,7 +270,7 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     if not stack:   # has_work, inlined (its irq stack is empty)
         proc = c["proc"]
         if c["stopped"]:
-            if c["stopped"] is True:    # (not yet in multi_cpu_stop: its stopper runs next step)
+            if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c["queued"] = False
                 return
         elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
@@ -310,8 +310,8 @@ def running(c: Cpu) -> str:
     proc = c["proc"]
     if c["irq"]["stack"]:
         return "irq"
-    if c["stopped"]:
-        return "idle"
+    if c["stopped"]:    # in stop_machine: spinning, or its stopper thread about to run (proc)
+        return "idle" if c["stopped"] is True else "proc"
     if c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
         return "accept"
     if proc["stack"] and proc["wait"] is None:
