@@ -384,7 +384,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
     else:
         c["proc"]["stack"].append(frame)
         if w["kernel"]["hotplug"] >= 0:
-            _preparing(w, c)    # stop_machine's stopper thread already runs on this CPU
+            _preparing(eng, c)    # stop_machine's stopper thread already runs on this CPU
     eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
     P = eng.prov
     r = P.write(PC.ACT_START, PK.key(PK.ACTION, idx), idx, ctx=False)

@@ -100,7 +100,7 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         if cid in late:
             c["stopped"] = ARRIVING     # its stopper runs when it leaves hardirq (stopper_runs)
         else:
-            preempt_task(c)
+            preempt_task(k.eng, c)
         cpu_dirty(k, cid)
     k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
            "hardirq (MULTI_STOP_PREPARE)", late[0])
@@ -142,12 +142,13 @@ def in_hardirq(eng: Any, c: dict[str, Any]) -> bool:
     return True
 
 
-def preempt_task(c: dict[str, Any]) -> None:
+def preempt_task(eng: Any, c: dict[str, Any]) -> None:
     """The CPU's stopper thread (migration/N, the stop class) preempts a runnable task: its steps
     wait; interrupts are still taken (MULTI_STOP_PREPARE). A task already asleep stays asleep."""
     proc = c["proc"]
     if proc["stack"] and proc["wait"] is None:
         proc["wait"] = {STOPPER_WAIT: c["id"]}
+        eng.model.park(eng, c)      # (on the agenda for its task's next step: nothing to do now)
 
 
 def down_frame(w: dict[str, Any]) -> dict[str, Any] | None:
@@ -161,12 +162,12 @@ def down_frame(w: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def preparing(w: dict[str, Any], c: dict[str, Any]) -> None:
+def preparing(eng: Any, c: dict[str, Any]) -> None:
     """An action starts on ``c`` while stop_machine is in MULTI_STOP_PREPARE: the stopper thread
     already runs there, the new task waits behind it."""
-    loc = down_frame(w)
+    loc = down_frame(eng.w)
     if loc is not None and loc.get("phase") == "prepare" and c["id"] in loc["stopped"] and not c["stopped"]:
-        preempt_task(c)
+        preempt_task(eng, c)
 
 
 def stopper_runs(k: Any, c: dict[str, Any]) -> None:
@@ -186,7 +187,7 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
     req = cpus[w["kernel"]["hotplug"]]
     if state == ARRIVING:
         c["stopped"] = False
-        preempt_task(c)
+        preempt_task(eng, c)
         if not any(cpus[i]["stopped"] == ARRIVING for i in loc["stopped"]):
             loc["phase"] = "disable_irq"
             loc["_flags"] = req["proc"]["irqs_off"]
