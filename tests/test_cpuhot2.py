@@ -173,3 +173,33 @@ def test_a_reserved_exception_vector_is_named_and_marked_hypothetical() -> None:
     eng = run_to_end(scenario(EXC % "0x1f"))
     notes = [e for e in events_of(eng, "kernel") if "is reserved in the IDT" in str(e.fields.get("what"))]
     assert len(notes) == 1 and notes[0].fields["what"].endswith("(hypothetical)")
+
+
+RETARGET = """
+name: retarget
+cpus: 4
+kernel: {version: "6.1", cpu0_hotplug: true}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 1}}
+  nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 3, do: probe, dev: eth0, mode: msix, vectors: 1, set_master: false}
+  - {at: 12us, on: 0, do: doorbell, dev: eth0, vector: 0, timeout: 5ms}
+  - {at: 12us, on: 2, do: probe, dev: nvme0, mode: msix, vectors: 8}
+  - {at: 20us, on: 1, do: cpu_offline, cpu: 2}
+  - {at: 2ms, on: 3, do: cpu_offline, cpu: 0}
+"""
+
+
+def test_a_task_waiting_for_its_fallback_cpu_follows_when_that_cpu_goes_offline_too() -> None:
+    """The nvme probe leaves CPU2 for CPU0, where a driver sleeps in its doorbell wait: it waits for
+    that task. CPU0 goes offline next (cpu0_hotplug, 6.1): the sleeping doorbell moves to the idle
+    CPU1 and the waiting probe is placed again (select_fallback_rq: CPU1); the doorbell times out on
+    CPU1 at 5.012ms and the probe then finishes there."""
+    eng = run_to_end(scenario(RETARGET))
+    notes = [e.fields["what"] for e in _notes(eng, "select_fallback_rq")]
+    assert len(notes) == 2 and "runnable after CPU0's current action" in notes[0] and "moved to CPU1" in notes[1]
+    done = {e.fields["action"]: e for e in events_of(eng, "action.done")}
+    assert (done[1].cpu, done[1].fields["result"], done[1].time_ns) == (1, -110, 5_012_000)
+    assert (done[2].cpu, done[2].fields["result"]) == (1, 0) and done[2].time_ns > done[1].time_ns
+    assert "migrating" not in eng.w["kernel"]

@@ -353,9 +353,12 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     proc = c["proc"]
     if proc["wait"] is not None and STOPPER_WAIT in proc["wait"]:
         proc["wait"] = None
+    to = min(i for i in vec.online_cpus(k.w) if i != dying)
+    for waiting in k.kernel.get("migrating", ()):
+        if waiting[0] == dying:       # moved here earlier, still waiting: select_fallback_rq again
+            waiting[0] = to
     if not proc["stack"] and proc["done"] is None:
         return
-    to = min(i for i in vec.online_cpus(k.w) if i != dying)
     target = k.w["cpus"][to]
     idle = not target["proc"]["stack"] and target["proc"]["done"] is None
     wait = proc["wait"]
