@@ -50,7 +50,9 @@ class Commands(App[None]):
         self.run_command(why or f"goto {event}", lambda: self.driver.arrive_async(event))
 
     def action_goto(self) -> None:
-        hint = f"0 .. {self.session.total:,} recorded; further runs forward. +N / -N are relative."
+        s = self.session
+        hint = (f"0 .. {s.total:,}, the run's end" if s.finished else
+                f"0 .. {s.total:,} recorded; further runs forward") + ". +N / -N are relative."
         self._prompt(Prompt("Go to event", self._check_event, placeholder="event number", hint=hint), self.goto)
 
     def action_run_to_time(self) -> None:
