@@ -1,0 +1,71 @@
+"""ux3: a demanding user's third pass over the command line."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from msidbg.cli import main
+from msidbg.debugger import progress
+from tests.conftest import SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[1]
+BUG = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+STORM_TEXT = (ROOT / "tests" / "tui" / "fixtures" / "long-storm.yaml").read_text().replace("count: 400000",
+                                                                                         "count: 1500")
+
+
+@pytest.fixture(scope="module")
+def storm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A storm of a few thousand events: several chunks of a Session command."""
+    path = tmp_path_factory.mktemp("storm") / "storm.yaml"
+    path.write_text(STORM_TEXT)
+    return str(path)
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def cli(*args: str, tty: bool = True) -> tuple[int, str, str]:
+    """``msidbg ARGS`` in this process (stderr a terminal unless ``tty`` is False):
+    (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), (Terminal() if tty else io.StringIO())
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:
+            code = int(e.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A progress line at every chance (no clock in the assertions)."""
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)
+
+
+def test_export_tells_a_terminal_how_far_the_trace_has_got(every_tick: None, storm: str, tmp_path: Path) -> None:
+    """export's trace re-runs the whole run event by event after the run itself: on a long run
+    that phase said nothing (the run's progress line was cleared, then silence)."""
+    out_file = tmp_path / "t.pftrace"
+    code, _, err = cli("export", "--perfetto", str(out_file), storm)
+    assert code == 0, err
+    lines = err.split("\r\033[K")
+    trace = [line for line in lines if ": writing the trace: " in line]
+    assert trace, err[-500:]
+    assert trace[0].startswith("  storm.yaml: writing the trace: 1,024 / ")
+    assert lines[-1].startswith(f"wrote {out_file}: ")     # cleared before the last line
+
+
+def test_export_without_a_terminal_prints_only_what_it_wrote(every_tick: None, storm: str, tmp_path: Path) -> None:
+    out_file = tmp_path / "t.pftrace"
+    code, _, err = cli("export", "--perfetto", str(out_file), storm, tty=False)
+    assert code == 0
+    assert err.startswith(f"wrote {out_file}: ") and err.count("\n") == 1 and "\r" not in err
