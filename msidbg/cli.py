@@ -69,11 +69,13 @@ def _run_parser(sub: Any) -> None:
                    help="stop after N events (headless)")
     r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
     r.add_argument("--schedule", choices=("ordered", "random", "pct", "delay"),
-                   help="override the scenario's schedule: (with --seed, re-runs a run of msidbg explore)")
+                   help="override the scenario's schedule: (default: the file's, else ordered; with --seed, "
+                   "re-runs a run of msidbg explore)")
     r.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D",
-                   help="pct: priority change points + 1; delay: deferrals (default 3), as msidbg explore --depth")
-    r.add_argument("--window", metavar="TIME", help="as msidbg explore --window (default: timing.window, else "
-                   "10us for pct/delay, 0 for random)")
+                   help="pct and delay only: pct's priority change points + 1, delay's deferrals (default 3), "
+                   "as msidbg explore --depth")
+    r.add_argument("--window", metavar="TIME", help="random, pct and delay only: as msidbg explore --window "
+                   "(default: timing.window, else 10us for pct/delay, 0 for random)")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
@@ -126,8 +128,8 @@ def _explore_parser(sub: Any) -> None:
                    "(e.g. 60s, 2m, 500ms; a bare number is seconds)")
     e.add_argument("--strategy", choices=("random", "pct", "delay"),
                    help="how runs resolve choices (default: the file's schedule:, or random)")
-    e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct: priority change points + 1; delay: deferrals "
-                   "(default 3)")
+    e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct and delay only: pct's priority change "
+                   "points + 1, delay's deferrals (default 3)")
     e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
                    "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
     e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPUs this process may use)")
@@ -206,14 +208,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check_schedule_options(schedule: str, depth: int | None, window: str | None, path: str) -> None:
-    """--depth and --window mean nothing to the ordered schedule: given to it (a file without
-    schedule:, no --schedule) they changed nothing -- the same run, the same state hash -- and
-    said nothing. (--depth with random changes nothing either, but explore's re-run commands
-    pass it: it stays allowed.)"""
+    """--depth and --window mean nothing to the ordered schedule, nor --depth to random (it draws
+    among the options at every step: no change points, no deferrals): given to them they
+    changed nothing -- the same run, the same state hash -- and said nothing."""
     for option, value in (("--depth", depth), ("--window", window)):
         if value is not None and schedule == "ordered":
             raise MsidbgError(f"{option}: the run's schedule is ordered (expected --schedule random, pct or "
                               "delay, or a file whose schedule: is one)", path)
+    if depth is not None and schedule == "random":
+        raise MsidbgError("--depth: the run's schedule is random, which has no depth (expected --schedule pct "
+                          "or delay, or no --depth)", path)
 
 
 def _open(args: argparse.Namespace) -> int:

@@ -69,3 +69,38 @@ def test_export_without_a_terminal_prints_only_what_it_wrote(every_tick: None, s
     code, _, err = cli("export", "--perfetto", str(out_file), storm, tty=False)
     assert code == 0
     assert err.startswith(f"wrote {out_file}: ") and err.count("\n") == 1 and "\r" not in err
+
+
+PIRQ = str(SCENARIOS / "explore-xen-pirq-reuse.yaml")
+
+
+@pytest.mark.parametrize("in_file", [False, True])
+def test_run_refuses_depth_with_the_random_schedule(in_file: bool, tmp_path: Path) -> None:
+    """run --schedule random --depth 9 ran the same run as without --depth (random draws at every
+    choice: no change points, no deferrals) and said nothing; a file whose schedule: is random too."""
+    path, schedule = PIRQ, ["--schedule", "random"]
+    if in_file:
+        path, schedule = str(tmp_path / "random.yaml"), []
+        Path(path).write_text(Path(PIRQ).read_text() + "\nschedule: random\n")
+    code, out, err = cli("run", path, "--headless", "--depth", "9", *schedule)
+    assert code == 2 and out == ""
+    assert err.strip() == (f"msidbg: {path}: --depth: the run's schedule is random, which has no depth "
+                           "(expected --schedule pct or delay, or no --depth)")
+    code, out, _ = cli("run", PIRQ, "--json", "--schedule", "pct", "--depth", "9", "--max-events", "5")
+    assert code == 0 and '"schedule": "pct"' in out
+
+
+def test_explore_refuses_depth_with_the_random_strategy_and_its_rerun_leaves_it_out() -> None:
+    import json
+    import shlex
+
+    from msidbg.explore import explore
+
+    code, _, err = cli("explore", PIRQ, "--jobs", "1", "--runs", "2", "--strategy", "random", "--depth", "4")
+    assert code == 2 and err.startswith("msidbg: --depth: the strategy is random, which has no depth"), err
+    f = explore(PIRQ, runs=300, jobs=1)["failures"][0]     # the file's schedule: random
+    argv = shlex.split(f["rerun"])
+    assert f["run"] >= 1 and "--depth" not in argv and argv[3:5] == ["--schedule", "random"]
+    code, out, err = cli(*argv[1:], "--json", tty=False)    # the command still re-runs the run
+    assert code == 1, err
+    assert json.loads(out)["stopped"]["event"] == f["run_event"]
