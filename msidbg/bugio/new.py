@@ -317,7 +317,12 @@ class _Writer:
         src = _base(self.inp.interrupts)
         for d in devices:
             n, why = _vectors(d, self.cpus)
-            self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}}}", why)
+            master = _master(d.fn)
+            if master:
+                self.out.append(f"  # {d.name}: {_comment(_base(self.inp.lspci) + ':' + str(d.fn.control_line) + ': ' + master)}")
+            no_master = ", set_master: false" if _forgot_master(d.fn) else ""
+            self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}{no_master}}}",
+                      why)
         for d in devices:
             n, _ = _vectors(d, self.cpus)
             for row in sorted(d.rows, key=lambda r: r.index or 0):
@@ -344,7 +349,7 @@ class _Writer:
                 out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: not added: {why}")
         out += [f"{lspci}:{no}: {text} -- {why}" for no, text, why in fns.unused]
         details = sum(f.details for f in fns.functions)
-        counted = [f"{lspci}: {_n(details, 'property line')} not needed (Control:, Region, LnkCap: ...)"] if details else []
+        counted = [f"{lspci}: {_n(details, 'property line')} not needed (Status:, Region, LnkCap: ...)"] if details else []
         if fns.stray:
             counted.append(f"{lspci}: {_n(fns.stray, 'line')} outside any device")
         if irqs is not None:
@@ -379,6 +384,28 @@ def _refusal(probe: str) -> str | None:
     except MsidbgError as e:
         return e.message
     return None
+
+
+def _bound(f: lp.Function) -> bool:
+    """A driver had the function when lspci ran: it names one, or an MSI/MSI-X capability is on."""
+    return f.driver is not None or bool(f.msix and f.msix.enabled) or bool(f.msi and f.msi.enabled)
+
+
+def _forgot_master(f: lp.Function) -> bool:
+    """``Control: ... BusMaster-`` on a function a driver had: it enabled the device without
+    ``pci_set_master()`` (a probe's ``set_master: false``, docs/scenario.md)."""
+    return f.bus_master is False and _bound(f)
+
+
+def _master(f: lp.Function) -> str:
+    """What the run makes of the Control: line's BusMaster- ("" when it is + or absent)."""
+    if f.bus_master is not False:
+        return ""
+    if _bound(f):
+        return ("Control: BusMaster-: the driver never called pci_set_master(), so Bus Master Enable "
+                "is clear and every message is dropped (set_master: false)")
+    return ("Control: BusMaster- with no driver bound (pci_disable_device clears it): the probe "
+            "below is a driver that sets it")
 
 
 def _kind_note(f: lp.Function) -> str:
