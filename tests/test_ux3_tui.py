@@ -48,3 +48,20 @@ def test_finished_is_false_at_the_start_and_before_the_end() -> None:
     total = s.total
     s.seek(1)
     assert s.finished and s.total == total
+
+
+async def test_the_empty_bookmark_list_names_the_key_that_bookmarks() -> None:
+    """'No bookmarks yet: the bookmark command (see ?)' sent the user to the help screen for a key
+    the list could name itself (as bound: a rebinding is followed)."""
+    from msidbg.tui.screens.bookmarks import BookmarksScreen
+
+    for keymap, key in (({}, "m"), ({"bookmark": "f2"}, "f2")):
+        app = make_app(MASKED, keymap=keymap)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await idle(pilot, app)
+            await pilot.press("M")
+            await idle(pilot, app)
+            assert isinstance(app.screen, BookmarksScreen)
+            title = str(app.screen.query_one("#bookmarks-title").render())
+            assert f"No bookmarks yet: press {key} to bookmark the cursor's event" in title
+

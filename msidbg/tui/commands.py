@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.screen import Screen
 
+from msidbg.contract import BREAKPOINTS
 from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
@@ -23,8 +24,7 @@ from msidbg.tui.screens.prompt import Prompt
 if TYPE_CHECKING:
     from msidbg.tui.complete import Completer
 
-BREAK_HINT = ("built-in names: msix-write-unmasked, msi-torn-message, irq-spurious, irq-lost, pirq-conflict, "
-              "msi-blocked-by-msix-mask, probe-failed;  if <cond>;  watch <path>;  call <program>.  "
+BREAK_HINT = (f"built-in names: {', '.join(BREAKPOINTS)};  if <cond>;  watch <path>;  call <program>.  "
               "Tab completes a world path and shows its value.")
 
 
@@ -34,6 +34,7 @@ class Commands(App[None]):
     driver: Driver
     device: str | None
     cpu: int
+    user_keymap: dict[str, str]
 
     if TYPE_CHECKING:   # provided by MsidbgApp and textual's App
         @property
@@ -107,7 +108,9 @@ class Commands(App[None]):
         self.show()
 
     def action_bookmarks(self) -> None:
-        self._prompt(BookmarksScreen(self.session.bookmarks),
+        from msidbg.tui.app import bound_key
+
+        self._prompt(BookmarksScreen(self.session.bookmarks, bound_key(self.user_keymap, "bookmark")),
                      lambda bm: self.goto(bm.event, f"bookmark {escape(bm.name)}"))
 
     def action_save(self, then: Callable[[], object] | None = None) -> None:
