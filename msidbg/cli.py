@@ -159,7 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
+    args, extra = _parser(sys.argv[1:] if argv is None else argv).parse_known_args(argv)
+    if extra:   # argparse reports them as the top parser's: 'msidbg: ... (see 'msidbg --help')'
+        raise guard.UsageError(f"{args.cmd}: unrecognized arguments: {escape(' '.join(extra))} "
+                               f"(see 'msidbg {args.cmd} --help')")
     guard.set_machine(getattr(args, "json", False))
     if args.cmd in args.bugio:
         return int(args.bugio[args.cmd](args))

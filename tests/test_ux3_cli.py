@@ -104,3 +104,29 @@ def test_explore_refuses_depth_with_the_random_strategy_and_its_rerun_leaves_it_
     code, out, err = cli(*argv[1:], "--json", tty=False)    # the command still re-runs the run
     assert code == 1, err
     assert json.loads(out)["stopped"]["event"] == f["run_event"]
+
+
+SNAP = str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")
+
+
+@pytest.mark.parametrize(("args", "cmd", "extra"), [
+    (["open", SNAP, "--no-verfy"], "open", "--no-verfy"),
+    (["run", BUG, "--headless", "--stop-at-brake"], "run", "--stop-at-brake"),
+    (["new", "--lspci", "l.txt", "-o", "-", "dmesg.txt"], "new", "dmesg.txt"),
+])
+def test_an_unknown_option_names_the_subcommand_and_its_help(args: list[str], cmd: str, extra: str) -> None:
+    """'msidbg: unrecognized arguments: --no-verfy (see 'msidbg --help')': the top-level help
+    lists the commands, not the options of the one that refused it."""
+    code, out, err = cli(*args, tty=False)
+    assert code == 2 and out == ""
+    assert err == f"msidbg: {cmd}: unrecognized arguments: {extra} (see 'msidbg {cmd} --help')\n"
+
+
+def test_why_at_an_event_past_the_end_is_refused_not_answered_at_the_end() -> None:
+    """why FILE --path P --at 99999 printed the value at the run's last event, titled 'at event
+    117', as if 99999 had been read; --event 99999 and a snapshot's --at were refused."""
+    code, out, err = cli("why", BUG, "--path", "cpu[1].irr[0x21]", "--at", "99999", tty=False)
+    assert code == 2 and out == ""
+    assert err == f"msidbg: {BUG}: --at 99999: the run ends at event 117\n"
+    code, out, _ = cli("why", BUG, "--path", "cpu[1].irr[0x21]", "--at", "117", tty=False)
+    assert code == 0 and out.startswith("why cpus[1].irr[0x21] = 0 at event 117")
