@@ -47,3 +47,43 @@ def test_busmaster_on_or_an_unbound_function_probes_as_drivers_do(tmp_path: Path
     assert "set_master" not in text
     assert [(v["raised"], v["delivered"]) for v in vectors] == [(1, 1)] * 3
     assert ("no driver bound" in text) == (bm == "-")
+
+
+class Pipe:
+    """A standard input that is a pipe holding ``data`` (or a terminal)."""
+
+    def __init__(self, data: bytes, tty: bool = False) -> None:
+        import io
+
+        self.buffer = io.BytesIO(data)
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_lspci_from_standard_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lspci -vv | msidbg new --lspci - -o bug.yaml` read a file named '-': 'cannot read: No such
+    file or directory'."""
+    lspci = HEADER + CONTROL.format(bm="+") + "\tCapabilities: [70] MSI-X: Enable+ Count=3 Masked-\n"
+    monkeypatch.setattr("sys.stdin", Pipe(lspci.encode()))
+    out = tmp_path / "scn.yaml"
+    code, _, err = cli("new", "--lspci", "-", "-o", str(out))
+    assert code == 0, err
+    text = out.read_text()
+    assert "from stdin." in text and "# stdin:1: 03:00.0 Ethernet controller" in text
+    assert load_scenario(str(out)).devices["eth0"].msix.table_size == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("args", "stdin", "says"), [
+    (["--lspci", "-"], Pipe(b"", tty=True), "msidbg: stdin: standard input is a terminal (expected lspci -vv "
+                                             "text piped in"),
+    (["--lspci", "-"], Pipe(b"hello\n"), "msidbg: stdin: no function with an MSI or MSI-X capability"),
+    (["--lspci", "-", "--dmesg", "-"], Pipe(b""), "msidbg: '-' (standard input) given for more than one input"),
+])
+def test_standard_input_errors_are_one_line(args: list[str], stdin: Pipe, says: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, out, err = cli("new", *args, "-o", "-")
+    assert code == 2 and out == ""
+    assert err.startswith(says) and err.count("\n") == 1, err

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from msidbg.bugio import dmesg as dm
 from msidbg.bugio import lspci as lp
 from msidbg.bugio import procirq as pi
-from msidbg.bugio.textin import InputError, read_lines
+from msidbg.bugio.textin import STDIN, STDIN_NAME, InputError, read_lines
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
 from msidbg.scenario import MAX_DEVICES, load_scenario_text
@@ -63,6 +63,9 @@ class Skeleton:
 
 def build(inp: Inputs) -> str:
     """The skeleton's YAML text; raises MsidbgError (one line) on bad input."""
+    if [inp.lspci, inp.interrupts, inp.dmesg].count(STDIN) > 1:
+        raise MsidbgError("'-' (standard input) given for more than one input (expected it for one of "
+                          "--lspci, --interrupts, --dmesg; the others as files)")
     fns = lp.parse(read_lines(inp.lspci, "lspci -vv text"))
     irqs = pi.parse(read_lines(inp.interrupts, "/proc/interrupts text")) if inp.interrupts else None
     msgs = dm.parse(read_lines(inp.dmesg, "dmesg text")) if inp.dmesg else None
@@ -75,11 +78,11 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
-        raise InputError(what, inp.lspci)
+        raise InputError(what, _src(inp.lspci))
     if len(usable) > MAX_DEVICES:  # before naming them (quadratic) and writing a skeleton that cannot load
         raise InputError(f"{len(usable)} functions with an MSI or MSI-X capability is too many (expected at most "
                          f"{MAX_DEVICES}, a scenario's devices: keep the lspci sections of the devices involved)",
-                         inp.lspci)
+                         _src(inp.lspci))
     cpus, cpus_note = _cpus(inp, irqs, msgs)
     platform, platform_note = _platform(inp, msgs)
     cpus, cpus_note = _cpus_fit(cpus, cpus_note, platform, bool(_remapping(irqs, msgs, inp)))
@@ -211,8 +214,13 @@ def _mode(f: lp.Function) -> str:
     return "msix" if f.msix else "msi"
 
 
+def _src(path: str) -> str:
+    """An input as errors name it: its path, or "stdin" for '-'."""
+    return STDIN_NAME if path == STDIN else path
+
+
 def _base(path: str | None) -> str:
-    return os.path.basename(path or "")
+    return STDIN_NAME if path == STDIN else os.path.basename(path or "")
 
 
 def _q(text: str) -> str:
