@@ -65,3 +65,36 @@ async def test_the_empty_bookmark_list_names_the_key_that_bookmarks() -> None:
             title = str(app.screen.query_one("#bookmarks-title").render())
             assert f"No bookmarks yet: press {key} to bookmark the cursor's event" in title
 
+
+
+async def test_diff_tui_at_80_columns_titles_each_side_by_its_file_and_keeps_the_footer_whole() -> None:
+    """At 80x24 both sides were titled 'A /work/.../scenarios/msix-wri…' and 'B /work/.../msix-wri…':
+    the file names, the one thing that told them apart, were cut off; the footer cut
+    'n Next context' to 'n Next', beside '↓ Next'."""
+    from pathlib import Path
+
+    from msidbg.debugger.diff import diff_files
+    from msidbg.tui.diffapp import DiffApp
+    from tests.tui.conftest import LATE, screen_text
+
+    fixed = str(Path(LATE).with_name("msix-write-while-unmasked-fixed.yaml"))
+    app = DiffApp(diff_files(str(Path(LATE).resolve()), str(Path(fixed).resolve())))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rows = screen_text(app)
+        a, b = rows[0].split("╮╭")
+        assert "A …/msix-write-while-unmasked.yaml ─" in a, rows[0]
+        assert b.startswith("─ B …") and "unmasked-fixed.yaml ─" in b, rows[0]
+        assert "n Next context" in rows[-1] and "q Quit" in rows[-1], rows[-1]
+    async with DiffApp(app.r).run_test(size=(200, 24)) as pilot:     # room for the whole paths
+        await pilot.pause()
+        assert f"A {app.r.a.path} ─" in screen_text(pilot.app)[0]
+
+
+def test_a_side_title_keeps_the_tail_that_tells_the_files_apart() -> None:
+    from msidbg.tui.diffapp import side_title
+
+    assert side_title("A", "/r/a/x.yaml", "/r/b/x.yaml", 40) == "A /r/a/x.yaml"
+    assert len(side_title("A", "/r/a/x.yaml", "/r/b/x.yaml", 10)) <= 10
+    assert side_title("A", "/r/a/x.yaml", "/r/b/x.yaml", 12) == "A …/a/x.yaml"
+    assert side_title("B", "/r/s/long-name-fixed.yaml", "/r/s/long-name.yaml", 24) == "B …/long-name-fixed.yaml"
