@@ -98,3 +98,40 @@ def test_a_side_title_keeps_the_tail_that_tells_the_files_apart() -> None:
     assert len(side_title("A", "/r/a/x.yaml", "/r/b/x.yaml", 10)) <= 10
     assert side_title("A", "/r/a/x.yaml", "/r/b/x.yaml", 12) == "A …/a/x.yaml"
     assert side_title("B", "/r/s/long-name-fixed.yaml", "/r/s/long-name.yaml", 24) == "B …/long-name-fixed.yaml"
+
+
+async def test_at_80_columns_the_device_and_cpu_keys_bring_their_pane_on_screen() -> None:
+    """Stacked at 80x24 with the event log focused, d (next device) and ] (next CPU) changed the
+    vector table and the APIC grid off the screen: nothing visible happened but the status line's
+    'nvme1 · CPU1'; the focus stayed on the log, off screen too, once the user scrolled up."""
+    from msidbg.tui.panes.apic import ApicGrid
+    from msidbg.tui.panes.events import EventRows
+    from msidbg.tui.panes.vectors import VectorTable
+    from tests.tui.conftest import ROOT, screen_text
+
+    app = make_app(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot, app)
+        app.query_one(EventRows).focus()
+        await pilot.pause()
+        main = app.query_one("#main")
+        assert main.scroll_y > 0
+        await pilot.press("d")
+        await idle(pilot, app)
+        assert app.device == "nvme1" and isinstance(app.focused, VectorTable)
+        assert screen_text(app)[0].startswith("╭─ Vector table: nvme1 ")
+        await pilot.press("right_square_bracket")
+        await idle(pilot, app)
+        assert app.cpu == 1 and isinstance(app.focused, ApicGrid)
+        assert screen_text(app)[0].startswith("╭─ Local APICs")
+
+
+async def test_d_with_one_device_rings_the_bell() -> None:
+    app = make_app(MASKED, keymap={})
+    rang: list[bool] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await idle(pilot, app)
+        app.bell = lambda: rang.append(True)  # type: ignore[method-assign]
+        await pilot.press("d")
+        await idle(pilot, app)
+        assert rang == [True] and app.device == "eth0"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
+from textual.widget import Widget
 
 from msidbg.contract import BREAKPOINTS
 from msidbg.debugger import Session
@@ -139,16 +140,35 @@ class Commands(App[None]):
         self._prompt(Prompt("Save snapshot to", check, value=default), done)
 
     def action_next_device(self) -> None:
+        from msidbg.tui.panes.vectors import VectorTable
+
         self.flush_moves()
         devices = self.driver.devices()
-        if devices and self.device in devices:
+        if len(devices) > 1 and self.device in devices:
             self.device = devices[(devices.index(self.device) + 1) % len(devices)]
             self.show()
+        else:
+            self.bell()     # one device: there is no next one
+        self._reveal(VectorTable)
 
     def action_next_cpu(self, delta: int = 1) -> None:
+        from msidbg.tui.panes.apic import ApicGrid
+
         self.flush_moves()
         self.cpu = (self.cpu + delta) % len(self.session.world["cpus"])
         self.show()
+        self._reveal(ApicGrid)
+
+    def _reveal(self, pane: type[Widget]) -> None:
+        """In the narrow layout (the panes stack, the main area scrolls to the focused one), focus
+        the pane a selection key changed and scroll it into view: d / ] with the event log
+        focused changed a table off the screen (only the status line's "eth0 · CPU1" said
+        anything happened). Wide, every pane is on screen: the focus stays."""
+        if not self.screen.has_class("-narrow"):
+            return
+        for widget in self.query(pane).results(pane):
+            widget.focus(scroll_visible=False)
+            widget.scroll_visible(animate=False, top=True, immediate=True)
 
     def action_prev_cpu(self) -> None:
         self.action_next_cpu(-1)
