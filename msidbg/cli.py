@@ -75,7 +75,7 @@ def _run_parser(sub: Any) -> None:
                    help="pct and delay only: pct's priority change points + 1, delay's deferrals (default 3), "
                    "as msidbg explore --depth")
     r.add_argument("--window", metavar="TIME", help="random, pct and delay only: as msidbg explore --window "
-                   "(default: timing.window, else 10us for pct/delay, 0 for random)")
+                   "(e.g. 10us; a bare number is ns; default: timing.window, else 10us for pct/delay, 0 for random)")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
@@ -131,14 +131,16 @@ def _explore_parser(sub: Any) -> None:
     e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct and delay only: pct's priority change "
                    "points + 1, delay's deferrals (default 3)")
     e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
-                   "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
+                   "context's step may run first (e.g. 10us; a bare number is ns; default: timing.window, else "
+                   "10us for pct/delay, 0 for random)")
     e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPUs this process may use)")
     e.add_argument("--until", action="append", default=[], metavar="SPEC",
                    help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
     e.add_argument("--all", dest="all_runs", action="store_true",
                    help="keep running after the first failure (count every failure group)")
     e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group in DIR")
-    e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage")
+    e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage "
+                   "(default: never)")
     e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 

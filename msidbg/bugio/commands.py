@@ -62,7 +62,8 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
                    help="the trace file to write (.pftrace)")
-    e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events")
+    e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events, "
+                   "counted from event 0 for a snapshot too (default: the end of the run)")
     e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
