@@ -130,3 +130,34 @@ def test_why_at_an_event_past_the_end_is_refused_not_answered_at_the_end() -> No
     assert err == f"msidbg: {BUG}: --at 99999: the run ends at event 117\n"
     code, out, _ = cli("why", BUG, "--path", "cpu[1].irr[0x21]", "--at", "117", tty=False)
     assert code == 0 and out.startswith("why cpus[1].irr[0x21] = 0 at event 117")
+
+
+def test_a_full_output_device_is_one_line_not_an_internal_error(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """msidbg schema > /dev/full: 'internal error: OSError: [Errno 28] No space left on device (a
+    bug in msidbg; the traceback is in ...)', exit 3 -- the disk was full, msidbg was fine."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-c", "import sys; from msidbg.cli import main; sys.exit(main())",
+                              "schema"], stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)})
+    assert out.returncode == 2, out.stderr
+    assert out.stderr == ("msidbg: cannot write the output: No space left on device (expected room on the "
+                          "device it goes to)\n")
+    # any other OSError is still a bug in msidbg, reported with its traceback file
+    from msidbg import guard
+
+    monkeypatch.delenv("MSIDBG_DEBUG", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+
+    def broken(argv: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        assert guard.run(broken, []) == guard.EXIT_INTERNAL
+    assert "internal error: PermissionError" in err.getvalue()
