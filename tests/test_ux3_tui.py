@@ -5,7 +5,7 @@ from __future__ import annotations
 from msidbg.debugger import Session
 from msidbg.tui.app import MsidbgApp, make_app
 from msidbg.tui.panes.status import StatusLine
-from tests.tui.conftest import MASKED, idle
+from tests.tui.conftest import MASKED, idle, until
 
 
 def status(app: MsidbgApp) -> str:
@@ -135,3 +135,22 @@ async def test_d_with_one_device_rings_the_bell() -> None:
         await pilot.press("d")
         await idle(pilot, app)
         assert rang == [True] and app.device == "eth0"
+
+
+async def test_the_timeline_title_fits_80_columns() -> None:
+    """At 80 columns the timeline's title ended '(+/- zoom, 0 whole run, enter go…': its keys cut
+    mid-word; a shorter hint fits there, the long one where there is room."""
+    from tests.tui.conftest import ROOT, screen_text
+
+    for width, hint in ((80, "  (+/- zoom, 0 all, enter: go) ─"), (200, "  (+/- zoom, 0 whole run, enter goes there) ─")):
+        app = make_app(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), keymap={})
+        async with app.run_test(size=(width, 30)) as pilot:
+            await idle(pilot, app)
+            await pilot.press("c")
+            await idle(pilot, app)
+            await pilot.press("v")
+            await idle(pilot, app)
+            indexed = "─ Timeline 0.000000000s .. 0.001920201s"
+            await until(pilot, lambda: any(indexed in r for r in screen_text(app)))   # noqa: B023
+            title = next(r for r in screen_text(app) if indexed in r)
+            assert hint in title and "…" not in title.split("╮")[0], title
