@@ -154,3 +154,37 @@ async def test_the_timeline_title_fits_80_columns() -> None:
             await until(pilot, lambda: any(indexed in r for r in screen_text(app)))   # noqa: B023
             title = next(r for r in screen_text(app) if indexed in r)
             assert hint in title and "…" not in title.split("╮")[0], title
+
+
+async def test_a_row_cut_at_the_panes_right_edge_ends_with_an_ellipsis() -> None:
+    """At 80 columns the event log cut 'offset=0x72 value=0xc007' to '... value=0xc00': a cut hex
+    number read as another value, with nothing on the row to say it went on (the horizontal
+    scroll bar was the only hint). A cut row now ends in '…' at the last visible column, also
+    in a pane with a vertical scroll bar (which covers its last two columns)."""
+    from msidbg.tui import eventfilter
+    from msidbg.tui.panes.events import EventRows
+    from tests.tui.conftest import ROOT
+
+    app = make_app(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot, app)
+        app.goto(282)
+        await idle(pilot, app)
+        rows = app.query_one(EventRows)
+        rows.focus()
+        await pilot.pause()
+        visible = rows.scrollable_content_region.width
+        assert visible < rows.size.width            # the vertical scroll bar is there
+        checked = 0
+        for y in range(rows.size.height):
+            index = rows.index_of(rows.first_visible() + y)
+            event = rows.event(index)
+            if event is None:
+                continue
+            text = rows.render_line(y).text[:visible]
+            if len(eventfilter.event_text(event)) + 1 > visible:
+                assert text.endswith("…"), text
+                checked += 1
+            else:
+                assert "…" not in text, text
+        assert checked
