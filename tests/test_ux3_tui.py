@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from msidbg.debugger import Session
 from msidbg.tui.app import MsidbgApp, make_app
 from msidbg.tui.panes.status import StatusLine
@@ -188,3 +190,32 @@ async def test_a_row_cut_at_the_panes_right_edge_ends_with_an_ellipsis() -> None
             else:
                 assert "…" not in text, text
         assert checked
+
+
+NO_MASTER = """\
+name: nomaster
+seed: 1
+cpus: 2
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 2MASTER}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}
+breakpoints: [irq-lost]
+"""
+
+
+def test_the_vector_tables_state_line_says_bus_master_is_off(tmp_path: Path) -> None:
+    """A driver without pci_set_master: MSI-X enabled, every entry programmed and unmasked, every
+    message dropped -- and the vector table's state line looked healthy ('MSI-X enabled, 4
+    entries | driver: ok'): the bit that explains the losses was nowhere on the screen."""
+    from msidbg.tui import table
+
+    path = tmp_path / "nomaster.yaml"
+    for master, says in ((", set_master: false", True), ("", False)):
+        path.write_text(NO_MASTER.replace("MASTER", master))
+        s = Session.from_scenario(str(path))
+        s.continue_()
+        state = table.device_state(s.world, "eth0")
+        assert state[0] == "MSI-X enabled, 4 entries"
+        assert ("Bus Master off: messages dropped" in state) == says, state
