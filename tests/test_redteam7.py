@@ -72,3 +72,25 @@ def test_why_of_a_vtd_remapping_fault_reaches_the_deactivation_that_cleared_the_
     assert entry and entry[0].value == 0
     assert entry[0].stack[0].startswith("intel_irq_remapping_deactivate")
     assert any(n.path == "actions[1]" for n in why.chain)
+
+
+def test_a_pv_guest_table_write_xen_discards_names_the_register_it_aimed_at() -> None:
+    """mmio_ro_emulated_write (xen/arch/x86/mm.c, RELEASE-4.14.0) drops a PV guest's store to the
+    read-only MSI-X table page; the event's offset is the store's (entry 1's data: 0x18, entry 0's
+    Vector Control: 0xc), not the entry's start it showed."""
+    from tests.conftest import events_of, run_to_end, scenario
+
+    eng = run_to_end(scenario("""
+    name: pv-raw-offset
+    cpus: 2
+    platform: {kind: xen-pv, xen: "4.14"}
+    kernel: {version: "6.6"}
+    devices:
+      eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}
+    run:
+      - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+      - {at: 2ms, do: write, dev: eth0, target: msix-table, offset: 24, value: 0x41}
+      - {at: 3ms, do: write, dev: eth0, target: msix-table, offset: 12, value: 1, size: 2}
+    """))
+    assert [(e.fields["offset"], e.fields["value"]) for e in events_of(eng, "pcifront.dropped")] == [(0x18, 0x41),
+                                                                                                     (0xc, 1)]
