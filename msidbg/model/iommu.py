@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, bus
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK, X2APIC_BROADCAST
 
 World = dict[str, Any]
@@ -86,9 +88,11 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     index = handle_of(lo, data)
     e = eng.w["iommu"]["irte"].get(index)
     if e is None or not e["present"]:
+        eng.prov.dep(PC.D_IRTE, PK.key(PK.IRTE, index))
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which is not present (remapping fault)")
         return -1
     if e["owner"] != dev:
+        eng.prov.dep(PC.D_IRTE, PK.key(PK.IRTE, index))
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
         return -1
     if e["logical"]:        # x2APIC logical: cluster + bitmap, to every APIC it names

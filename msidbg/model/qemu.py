@@ -50,7 +50,10 @@ IOREQ_MSIX = kind("ioreq.msix_write", ("entry", INT), ("reg", STR), ("value", HE
 IOREQ_READ = kind("ioreq.msix_read", ("entry", INT), ("reg", STR), ("value", HEX),
                   doc="a guest MSI-X table read traps: answered from QEMU's emulated table (or Xen's intercept)")
 IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
-PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), doc="pciback drops a guest write")
+PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX),
+                  doc="a PV guest's write that goes nowhere: a config write pciback drops, or an MSI-X table "
+                  "write (offset: within the table) Xen discards -- the table's pages are in mmio_ro_ranges "
+                  "and mmio_ro_emulated_write ignores the store")
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -277,11 +280,12 @@ class PvAccessors:
 
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
-        k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")   # the table is read-only to a PV guest
+        # the table is read-only to a PV guest: Xen's mmio_ro_emulated_write drops the store
+        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, cost="trap")
 
     @staticmethod
     def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
-        k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")
+        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, cost="trap")
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:

@@ -76,6 +76,9 @@ QEMU_IOREQ_SERVER = Source(Q, "qemu-xen-4.6.0", "xen-hvm.c, include/hw/xen/xen_c
                            "4.6.. (7665d6ba98 = 3996e85c18); before: the default ioreq server")
 XEN_NULL_HANDLER = Source("xen-project/xen", "RELEASE-4.6.0", "xen/arch/x86/hvm/emulate.c",
                           "hvmemul_do_io (no suitable backing DM: null_handler), null_read", "4.5..")
+XEN_MMIO_RO = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/msi.c, xen/arch/x86/mm.c",
+                     "msix_capability_init (the table and PBA pages into mmio_ro_ranges), "
+                     "mmio_ro_emulated_write (an aligned store ignored)", "4.14")
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
                      "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
@@ -483,7 +486,8 @@ reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-th
         "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "
         "into Xen's vMSI-X intercept or QEMU (pci_msix_write); a table write narrower than 4 bytes is not Xen's "
         "(msixtbl_write takes 4 and 8 bytes) and QEMU's memory core refuses it (pci_msix_ops valid.min_access_size "
-        "4); on xen-pv it goes through pcifront to pciback.", source=(QEMU_REMAP, QEMU_MSI_47),
+        "4); on xen-pv a config write goes through pcifront to pciback, and a table store faults on the page Xen "
+        "keeps read-only, which mmio_ro_emulated_write drops.", source=(QEMU_REMAP, QEMU_MSI_47, XEN_MMIO_RO),
         quote=".valid = { .min_access_size = 4, .max_access_size = 4, .unaligned = false, }, / if ( (len != 4 && "
               "len != 8) || (address & (len - 1)) ) return r;", module="msidbg.model.kernel.driver")
 reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "
