@@ -65,15 +65,32 @@ def build(scn: Any, w: World) -> None:
     for name in sorted(w["devices"]):
         d = w["devices"][name]
         if d["passthrough"]:
+            # the emulated Command starts at init_val 0 (xen_pt_emu_reg_header0); hvmloader's write below
+            # goes through xen_pt_cmd_reg_write like any guest config write
             devs[name] = {"msix": _new_msix(d["msix"]),
                           "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"]),
-                          "cmd": 0}   # the emulated Command bits (xen_pt_emu_reg_header0: init_val 0)
-        elif w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
+                          "cmd": HVMLOADER_CMD & ~CMD_RES_MASK}
+            d["cmd"] |= HVMLOADER_CMD & CMD_MASTER      # Bus Master is throughable: it reaches the device
+            continue
+        d["cmd"] |= HVMLOADER_CMD                       # QEMU's own device model takes both bits
+        if w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
             # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
             # pirq message (428c3ece97 "fix MSI injection on Xen")
             d["pirq_unmasked"] = True
     w["qemu"] = {"devs": devs, "ctx": {"stack": [], "wait": None}, "queue": [], "queued": False,
                  "busy_until": 0, "serving": None, "next_token": 1}
+
+
+#: What hvmloader's ``pci_setup`` (the HVM guest's firmware, before the guest kernel runs) leaves in
+#: every function's Command register: Bus Master for every function it finds (20553adcd9, Xen 3.4;
+#: RELEASE-4.0.0 .. 4.22.0) and Memory Space once it has assigned a memory BAR (every modelled device
+#: decodes memory: its MSI-X table and PBA, its registers). From a8e0c228c7 (4.14) it first clears the
+#: decode bits and writes Master | Memory after every BAR is assigned, instead of Master in the scan
+#: and Memory per BAR: the order changes, the state the guest kernel finds does not (reading
+#: ``xen.hvmloader-cmd``). Its writes trap into QEMU like the guest's: for a passed-through device the
+#: decode bits land in QEMU's emulated register (the MSI-X table region is mapped; no entry has a pirq
+#: yet, so xen_pt_msix_update_remap binds nothing) and Bus Master passes through to the device.
+HVMLOADER_CMD = CMD_MEMORY | CMD_MASTER
 
 
 def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
