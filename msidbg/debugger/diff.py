@@ -30,7 +30,7 @@ from msidbg.debugger.timeline import MAX_SPACING
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.cpu import running
-from msidbg.model.prov import Prov
+from msidbg.model.prov import of as prov_of
 from msidbg.model.provread import CODE_MASK, EV_SHIFT
 from msidbg.sim.events import STR, EventLog, kind_by_code
 from msidbg.sim.world import diff_paths
@@ -259,7 +259,7 @@ class ProvSig:
     show them. One pass over the cold records, none per interrupt."""
 
     def __init__(self, run: Run) -> None:
-        p: Prov = run.session.eng.prov
+        p = prov_of(run.session.eng)
         self.p = p
         self.at: dict[int, list[int]] = {}
         if not p.on:
