@@ -79,8 +79,8 @@ def write(w: World, index: int, vector: int, dest: int, present: bool, logical: 
 
 def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
     """ROUTERS["remapped"]: deliver through the IRTE the message names. Provenance: a loss links
-    the message (and the entry it named); a delivery links the entry (its writer: the activation
-    or move that chose the vector and CPU)."""
+    the message and the entry it named. A delivery records nothing more than on any route: the
+    reader links the IRR bit to the entry the kernel programmed for the vector (``PK.REMAPS``)."""
     P = eng.prov
     if (lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE:
         P.message_dep()
@@ -92,12 +92,13 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         return -1
     index = handle_of(lo, data)
     e = eng.w["iommu"]["irte"].get(index)
-    P.dep(PC.D_IRTE, _IRTE | index)
     if e is None or not e["present"]:
+        P.dep(PC.D_IRTE, _IRTE | index)
         P.message_dep()
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which is not present (remapping fault)")
         return -1
     if e["owner"] != dev:
+        P.dep(PC.D_IRTE, _IRTE | index)
         P.message_dep()
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
         return -1

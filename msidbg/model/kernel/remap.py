@@ -121,7 +121,8 @@ def irte_prov(k: Any, key: int, desc: dict[str, Any], dest: int, present: bool, 
         note = f"{how}: vector {desc['vector']:#x}, {mode} (CPU{desc['cpu']}) for irq {desc['irq']}"
     else:
         note = f"{how}: not remapping (irq {desc['irq']})"
-    P.write(PC.IRTE_WRITE, key, desc["vector"] if present else 0, note=note)
+    P.write(PC.IRTE_WRITE, key, desc["vector"] if present else 0, note=note,
+            also=(PK.key(PK.REMAPS, PK.dev_entry(P.dev(desc["dev"]), desc["index"])),))
 
 
 def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
