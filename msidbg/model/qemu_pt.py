@@ -115,7 +115,14 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     k.ev(QEMU_CFG, dev, loc["offset"], loc["value"], k.s(reg), cost="trap")
     loc["phys"] = loc["value"]
     if reg == "cmd":
+        was = e["cmd"] & CMD_MEMORY
         _cmd(k, loc, d, e)
+        if e["cmd"] & CMD_MEMORY != was:    # provenance: what maps (or unmaps) QEMU's table
+            P = k.eng.prov
+            P.write(PC.QEMU, PK.key(PK.QCMD, P.dev(dev)), e["cmd"],
+                    note=f"{dev}'s emulated Command := {e['cmd']:#x}: Memory Space "
+                    + ("on, the BAR (and its MSI-X table region) mapped again" if not was else
+                       "off, the BAR (and its MSI-X table region) unmapped (pci_update_mappings)"))
         return
     if hit is None:
         return
@@ -141,12 +148,6 @@ def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any]) -> N
     guest = _merge(guest, PCI_COMMAND, 2, loc["offset"], loc["value"], loc["size"])
     was_mapped = bool(e["cmd"] & CMD_MEMORY)
     e["cmd"] = guest & ~CMD_RES_MASK
-    if bool(guest & CMD_MEMORY) != was_mapped:     # provenance: what maps (or unmaps) QEMU's table
-        P = k.eng.prov
-        P.write(PC.QEMU, PK.key(PK.QCMD, P.dev(loc["dev"])), e["cmd"],
-                note=f"{loc['dev']}'s emulated Command := {e['cmd']:#x}: Memory Space "
-                + ("on, the BAR (and its MSI-X table region) mapped again" if guest & CMD_MEMORY else
-                   "off, the BAR (and its MSI-X table region) unmapped (pci_update_mappings)"))
     through = ~(CMD_EMU_MASK | CMD_RES_MASK) & 0xFFFF
     if guest & CMD_INTX_DISABLE:
         through |= CMD_INTX_DISABLE
