@@ -27,7 +27,11 @@ from typing import Any
 from msidbg.debugger.armour import is_snapshot_source
 from msidbg.debugger.session import Session
 from msidbg.debugger.timeline import MAX_SPACING
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.cpu import running
+from msidbg.model.prov import of as prov_of
+from msidbg.model.provread import CODE_MASK, EV_SHIFT
 from msidbg.sim.events import STR, EventLog, kind_by_code
 from msidbg.sim.world import diff_paths
 
@@ -247,9 +251,62 @@ class Divergence:
                 "values": self.paths}
 
 
+class ProvSig:
+    """What a step recorded as provenance, comparable across runs: the kind, key space, value and
+    note of each cold node made at an event (a slot left UNUSED or SHUTDOWN, an IRTE naming a
+    logical or a physical id, a remapping entry cleared) -- state a switch changes without changing
+    the event's fields. Hot records (the interrupt path's IRR / accept) are left out: the events
+    show them. One pass over the cold records, none per interrupt."""
+
+    def __init__(self, run: Run) -> None:
+        p = prov_of(run.session.eng)
+        self.p = p
+        self.at: dict[int, list[int]] = {}
+        if not p.on:
+            return
+        rec = p.rec
+        at = self.at
+        nodes = _NODE_CODES
+        for r in range(len(rec) >> 2):
+            head = rec[r << 2]
+            if head & CODE_MASK in nodes:
+                at.setdefault(head >> EV_SHIFT, []).append(r)
+        self._sig: dict[int, tuple[Any, ...]] = {}
+
+    def __call__(self, e: int) -> tuple[Any, ...] | None:
+        rs = self.at.get(e)
+        if rs is None:
+            return None
+        got = self._sig.get(e)
+        if got is None:
+            p = self.p
+            got = self._sig[e] = tuple((p.code(r), p.key(r) >> PK.SHIFT, p.x(r), p.note(r)) for r in rs)
+        return got
+
+
+#: node kinds a step records about the state it left (not the alias bookkeeping)
+_NODE_CODES = frozenset(i for i, c in enumerate(PC.CODES) if c.node and i != PC.ALIAS)
+
+
+def first_prov_difference(pa: ProvSig, pb: ProvSig, before: int) -> int:
+    """The first event below ``before`` (where the logs are still identical) at which the two runs
+    recorded different provenance nodes, or ``before``."""
+    for e in sorted(set(pa.at) | set(pb.at)):
+        if e >= before:
+            break
+        if pa(e) != pb(e):
+            return e
+    return before
+
+
 def context_divergences(a: Run, b: Run) -> list[Divergence]:
-    """For every context of either run, where its sequences first differ (none when identical)."""
-    start = first_raw_difference(a.log, b.log)
+    """For every context of either run, where its sequences first differ (none when identical): in
+    the events, or in the provenance nodes the same event recorded (state the event's fields do not
+    show)."""
+    pa, pb = ProvSig(a), ProvSig(b)
+    if not (pa.at and pb.at):   # a run without provenance: compare the events alone
+        pa.at, pb.at = {}, {}
+    start = first_prov_difference(pa, pb, first_raw_difference(a.log, b.log))
     sa, sb = Sig(a.log), Sig(b.log)
     out = []
     for name in sorted(set(a.per) | set(b.per)):
@@ -257,7 +314,7 @@ def context_divergences(a: Run, b: Run) -> list[Divergence]:
         lb = b.per.get(name, array("q"))
         i = min(bisect.bisect_left(la, start), bisect.bisect_left(lb, start))
         n = min(len(la), len(lb))
-        while i < n and sa(la[i]) == sb(lb[i]):
+        while i < n and sa(la[i]) == sb(lb[i]) and pa(la[i]) == pb(lb[i]):
             i += 1
         if i < n or len(la) != len(lb):
             out.append(Divergence(name, i, la[i] if i < len(la) else None, lb[i] if i < len(lb) else None))
@@ -332,6 +389,10 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
              ("platform.xen", sa.platform.xen, sb.platform.xen),
              ("platform.qemu", sa.platform.qemu, sb.platform.qemu),
              ("platform.interrupt_remapping", sa.platform.interrupt_remapping, sb.platform.interrupt_remapping),
+             ("platform.iommu", sa.platform.iommu, sb.platform.iommu),
+             ("platform.apic_routing", sa.platform.apic_routing, sb.platform.apic_routing),
+             # the APIC driver the kernel chose (x2apic-cluster under remapping, by version and platform)
+             ("platform.apic", a.eng.w["platform"].get("apic"), b.eng.w["platform"].get("apic")),
              ("seed", a.seed, b.seed), ("cpus", sa.cpus, sb.cpus))
     for name, va, vb in facts:
         if va != vb:

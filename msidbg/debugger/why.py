@@ -20,7 +20,7 @@ from typing import Any
 from msidbg.debugger import whytext
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
-from msidbg.model.prov import Prov
+from msidbg.model.prov import HOT, Prov
 from msidbg.sim.events import Event
 from msidbg.sim.scheduler import Hit
 
@@ -172,9 +172,13 @@ class Builder:
             if d[2] not in best or best[d[2]][0] in C.SIDE:
                 best[d[2]] = d
         real = [d for w, d in best.items() if w >= 0]
-        strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=lambda d: -d[2])
-        side = sorted((d for d in real if d[0] in C.SIDE), key=lambda d: -d[2])
-        weak = sorted((d for d in real if d[0] in C.WEAK), key=lambda d: -d[2])
+        # most recent first: by event, then by record within an event (hot records -- the interrupt
+        # path's -- are numbered apart from cold ones, so a record number alone does not order them)
+        def recent(d: tuple[int, int, int]) -> tuple[int, int]:
+            return (-p.event(d[2]), -d[2])
+        strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=recent)
+        side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
+        weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied
             return strong + side + [d for d in weak if d[0] != C.D_ACTION]
         if weak:
@@ -336,14 +340,33 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
             follow = b.p.writer_at(PK.key(PK.ACTION, got["action"]), e)
         elif kind == "irq" and got["vector"] is not None:
             follow = b.p.writer_at(PK.key(PK.ISR, PK.cpu_vec(cpu, got["vector"])), e)
+            loop = _loop_rerun(b.p, ev, cpu, e, follow)
+            if loop >= 0:
+                follow, kind = loop, "loop"
     who = whytext.actor(ev, kind, ev.cpu)
     head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
                 f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
     b.budget -= 1
     if follow < 0:
         return [head]
-    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_IN_IRQ].text
+    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_CAUSE if kind == "loop" else C.D_IN_IRQ].text
     return [head, *b.chain(follow, rel)]
+
+
+def _loop_rerun(p: Prov, ev: Event, cpu: int, e: int, accept: int) -> int:
+    """A handler run of handle_edge_irq's do/while (``entry.rerun_loop``) runs for IRQS_PENDING, not
+    for the interrupt it is nested in: the loop's recorded rerun (IRQS_PENDING taken, value 0) on
+    this CPU after that interrupt's accept, or -1."""
+    irq = ev.fields.get("irq") if ev.kind == "irq.handler" else None
+    if not isinstance(irq, int):
+        return -1
+    r = p.writer_at(PK.key(PK.IRQPEND, irq), e)
+    if r < 0 or r >= HOT or p.x(r) != 0 or p.code(r) != C.KERNEL:
+        return -1
+    st = p.stack(r)
+    if st is None or st[0] != cpu or st[1] != "irq" or (accept >= 0 and p.event(r) < p.event(accept)):
+        return -1
+    return r
 
 
 def _why_path(s: Any, b: Builder, text: str) -> Why:

@@ -95,21 +95,25 @@ def write(w: World, dev: str, index: int, vector: int, dest: int, present: bool,
 
 
 def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
-    """ROUTERS["amd-vi"]: the requester's DTE selects its table, data[10:0] the entry."""
+    """ROUTERS["amd-vi"]: the requester's DTE selects its table, data[10:0] the entry. Provenance as
+    VT-d's route: a loss links the message and the entry; a delivery nothing more (``PK.REMAPS``)."""
+    P = eng.prov
     if (lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE or hi:
+        P.message_dep()
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
         return -1
     table = eng.w["iommu"]["tables"].get(dev)
     if table is None:
+        P.message_dep()
         acct.lost(eng, dev, idx, n, "came from a requester without an interrupt remapping table (DTE IntCtl "
                                     "target abort)")
         return -1
     index = data & DATA_INDEX_MASK
     e = table.get(index)
     if index >= TABLE_ENTRIES or e is None or not e["present"]:
-        if e is not None:
-            P = eng.prov
+        if index < TABLE_ENTRIES:
             P.dep(PC.D_IRTE, PK.key(PK.AMDIRTE, PK.dev_entry(P.dev(dev), index)))
+        P.message_dep()
         acct.lost(eng, dev, idx, n, f"named entry {index} of {dev}'s interrupt remapping table, which is not "
                                     "remapping (RemapEn clear or past IntTabLen: IO_PAGE_FAULT)")
         return -1

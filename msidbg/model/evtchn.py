@@ -31,6 +31,7 @@ UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
 # provenance on the interrupt path: kinds and key spaces bound once (a key is ``space | payload``)
 _XEN, _D_CAUSE, _D_MSG_TABLE = PC.XEN, PC.D_CAUSE, PC.D_MSG_TABLE
 _XENQ, _PIRQPORT, _PORTPEND = PK.key(PK.XENQ, 0), PK.key(PK.PIRQPORT, 0), PK.key(PK.PORTPEND, 0)
+_PTBIND = PK.key(PK.PTBIND, 0)
 _ROUTE_NOTE = "{} vector {}'s message reaches Xen on host vector {:#x} (host irq {})"
 _SEND_NOTE = "send_guest_pirq: {} vector {} sets event channel {} pending"
 #: ``send``'s result for an upcall raised on vCPU i, or for a port signalled to a vCPU whose upcall
@@ -147,6 +148,13 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
     was = bool(ch["masked"])
     ch["masked"] = masked
     if not masked and ch["pending"] and (was or x["abi"] == "fifo") and _mark(eng, x, port, ch["vcpu"]):
+        # provenance: the unmask (in the guest's step, with its stack) signals the still-pending port
+        P = eng.prov
+        P.dep(_D_CAUSE, _PORTPEND | port)
+        P.write(PC.GUEST, PK.key(PK.PORT, port), 0,
+                note=f"unmasks event channel {port} while it is pending: Xen signals it to vCPU{ch['vcpu']} "
+                "(its upcall)")
+        P.dep(_D_CAUSE, PK.key(PK.PORT, port))
         raise_upcall(eng, ch["vcpu"], port)
     return was
 
@@ -377,6 +385,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
         P.dep(_D_MSG_TABLE, queued)
         P.dep(_D_CAUSE, _PIRQPORT | pirq)
+        P.dep(_D_CAUSE, _PTBIND | pirq)     # the guest vector and destination the binding gave it
         how = vmsi_deliver_pirq(eng, rec, pirq, dev, idx, n)
     else:
         how = send(eng, port, [dev, idx, n], queued)    # (the dependency on the work item goes with it)

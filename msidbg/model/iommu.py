@@ -78,21 +78,28 @@ def write(w: World, index: int, vector: int, dest: int, present: bool, logical: 
 
 
 def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
-    """ROUTERS["remapped"]: deliver through the IRTE the message names."""
+    """ROUTERS["remapped"]: deliver through the IRTE the message names. Provenance: a loss links
+    the message and the entry it named. A delivery records nothing more than on any route: the
+    reader links the IRR bit to the entry the kernel programmed for the vector (``PK.REMAPS``)."""
+    P = eng.prov
     if (lo & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE:
+        P.message_dep()
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
         return -1
     if not lo & IR_FORMAT:
+        P.message_dep()
         acct.lost(eng, dev, idx, n, "used a compatibility-format message, which interrupt remapping blocks")
         return -1
     index = handle_of(lo, data)
     e = eng.w["iommu"]["irte"].get(index)
     if e is None or not e["present"]:
-        eng.prov.dep(PC.D_IRTE, PK.key(PK.IRTE, index))
+        P.dep(PC.D_IRTE, _IRTE | index)
+        P.message_dep()
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which is not present (remapping fault)")
         return -1
     if e["owner"] != dev:
-        eng.prov.dep(PC.D_IRTE, PK.key(PK.IRTE, index))
+        P.dep(PC.D_IRTE, _IRTE | index)
+        P.message_dep()
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
         return -1
     if e["logical"]:        # x2APIC logical: cluster + bitmap, to every APIC it names
@@ -106,6 +113,9 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         return bus.deliver_to(eng, dev, idx, dest, True, e["vector"], n, X2APIC_BROADCAST, f" (IRTE {index})")
     return bus.deliver_vector(eng, dev, idx, bus.apic_cpu(eng.w, e["dest"]), e["vector"], n,
                               f"APIC id {e['dest']} (IRTE {index})")
+
+
+_IRTE = PK.key(PK.IRTE, 0)
 
 
 def register() -> None:

@@ -124,6 +124,8 @@ D_NO_MASTER = _c("no-bus-master", False, "not sent: Bus Master Enable clear in")
 D_NO_MEMORY = _c("no-memory-space", False, "not decoded: Memory Space Enable clear in")
 UNCLAIMED = _c("mmio.unclaimed", True, "{who}'s access to {path} was not claimed: the device does not decode its "
                "memory space (write dropped, read all ones)", writes=False)
+#: a guest access no ioreq server claimed (QEMU's emulated table unmapped): Xen's null handler dropped it
+DM_UNCLAIMED = _c("dm.unclaimed", True, "{who}'s access to {path} reached no device model: {note}", writes=False)
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -52,6 +52,9 @@ class KernelDiff:
         #: CPUs (ids) and irqs whose state the kernel code may have changed since the last step
         self.dirty_cpus: set[int] = set()
         self.dirty_irqs: set[int] = set()
+        #: CPU -> the key of the wait its offline had to make (stop_machine's rendezvous with a CPU in
+        #: hardirq): the node of its going offline links it
+        self.offline_cause: dict[int, int] = {}
         for c in (w or {}).get("cpus", ()):
             self.cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
         for i, d in (w or {}).get("irqs", {}).items():
@@ -77,6 +80,9 @@ class KernelDiff:
             if old[1] is online and old[0] == vi:
                 continue
             if old[1] is not online:
+                cause = self.offline_cause.pop(cid, -1)
+                if cause >= 0 and not online:
+                    P.dep(C.D_CAUSE, cause)
                 P.write(C.ONLINE, PK.key(PK.ONLINE, cid), int(online))
             ov = old[0]
             for v in sorted(set(ov) | set(vi)):

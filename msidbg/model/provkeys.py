@@ -63,7 +63,10 @@ PIRQPORT = 43    # pirq: the event channel the guest bound to it
 XENQ = 44        # dev, index: a device message on its way into Xen (the work item it queued)
 QREG = 45        # dev, entry, reg: one register of QEMU's emulated (latched) entry
 CMD = 46         # dev: the PCI Command register (Memory Space Enable, Bus Master Enable)
-AMDIRTE = 47     # dev, index: an entry of the device's own AMD-Vi interrupt remapping table
+AMDIRTE = 47     # dev, entry: an entry of the device's own AMD-Vi interrupt remapping table
+QCMD = 48        # dev: QEMU's emulated Command register (its Memory Space bit maps the MSI-X table)
+REMAPS = 49      # dev, index: the remapping entry the kernel programmed for the device's vector (an alias of
+                 # that entry's last write: a message of the vector is read through it)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -121,9 +124,11 @@ _DEV_ENTRY = {
     SIG: "acct.{d}.raised[{i}]", KMSG: "acct.{d}.intended[{i}]",
     QENTRY: "qemu.devs.{d}.msix.entries[{i}]", QPIRQ: "qemu.devs.{d}.msix.entries[{i}].pirq",
     HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]", AMDIRTE: "iommu.tables.{d}[{i}]",
+    REMAPS: "iommu.remaps.{d}[{i}]",
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
-        MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd"}
+        MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
+        QCMD: "qemu.devs.{d}.cmd"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",

@@ -95,6 +95,9 @@ class Reader:
         if r >= HOT and code == C.IRR_SET:            # x: the message's source key
             src = self.x(r)
             out.append((code, src, self.writer_before(src, r)))
+            got = self._remap_entry(src, r)
+            if got is not None:     # under interrupt remapping: the entry the vector's message names
+                out.append((C.D_IRTE, *got))
         elif r >= HOT and code == C.ACCEPT:           # the IRR bit it took: the last writer before it
             irr = PK.key(PK.IRR, self.key(r) & PK.PAYLOAD)
             out.append((code, irr, self._walk(irr, *self._before(r), clear=False)))
@@ -113,6 +116,26 @@ class Reader:
             out.append((self.code(i), self.key(i), self.x(i)))
             i += 1
         return out
+
+    def _remap_entry(self, src: int, r: int) -> tuple[int, int] | None:
+        """(key, writer) of the remapping entry a message from ``src`` went through to set IRR
+        record ``r``: the last entry the kernel wrote for that MSI-X entry (for MSI: for one of the
+        device's vectors) before ``r``, if it carries ``r``'s vector (else None: nothing is named
+        rather than a wrong writer). The IRTE writes register themselves under ``PK.REMAPS``; the
+        route records nothing per delivery."""
+        space, p = src >> PK.SHIFT, src & PK.PAYLOAD
+        if space in _MSG_SPACES:
+            keys = [PK.key(PK.REMAPS, p)]
+        elif space in _MSI_SPACES:
+            keys = [PK.key(PK.REMAPS, PK.dev_entry(p, i)) for i in range(32)]
+        else:
+            return None
+        vector = self._h(r) & 0xFF
+        for key in keys:
+            w = self.writer_before(key, r)
+            if w >= 0 and self.x(self.resolve(w)) == vector:
+                return key, w
+        return None
 
     def _first(self, event: int, hot: bool) -> int:
         """The first cold (or hot) record at or after ``event``, as a record number."""
@@ -206,3 +229,12 @@ def _small(key: int) -> int:
     """Hot keys (IRR and ISR bits) are kept in ``cur`` under a small int."""
     s = key >> PK.SHIFT
     return s << 16 | (key & 0xFFFF) if s in (PK.IRR, PK.ISR) else key
+
+
+_MSG_SPACES = frozenset({PK.MSG, PK.LATCH})
+_MSI_SPACES = frozenset({PK.MSIMSG, PK.MSILATCH})
+
+
+
+_MSG_SPACES = frozenset({PK.MSG, PK.LATCH})
+_MSI_SPACES = frozenset({PK.MSIMSG, PK.MSILATCH})

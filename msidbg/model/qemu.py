@@ -183,6 +183,7 @@ class HvmAccessors:
             if complete and vmsi.completion(k.eng, k.cpu_id, dev, entry):
                 k.touched("hypercall")
                 return
+            _dropped(k, dev, entry, reg, value)
             k.ev(XEN_NULL_IO, dev, entry, k.s(reg), value, cost="trap")
             return
         k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
@@ -194,6 +195,7 @@ class HvmAccessors:
         """msixtbl_write takes only 4- and 8-byte accesses (X86EMUL_UNHANDLEABLE for the rest): QEMU
         gets it, if its table is mapped, and its memory core refuses it (valid.min_access_size 4)."""
         if _null(k.w, dev):
+            _dropped(k, dev, entry, reg, value)
             k.ev(XEN_NULL_IO, dev, entry, k.s(reg), value, cost="trap")
             return
         k.ev(IOREQ_MSIX, dev, entry, k.s(reg), value, cost="kernel")
@@ -232,11 +234,23 @@ def _null(w: World, dev: str) -> bool:
     return not mapped(w, dev) and bool(w["behaviour"].get("qemu_ioreq_server"))
 
 
+def _dropped(k: Any, dev: str, entry: int, reg: str, value: int, by: str = "Xen's null handler") -> None:
+    """Provenance: the guest's table write reached no device model, because the Memory Space bit in
+    QEMU's emulated Command (its last writer) left the table unmapped."""
+    P = k.eng.prov
+    d = P.dev(dev)
+    P.dep(PC.D_NO_MEMORY, PK.key(PK.QCMD, d))
+    P.write(PC.DM_UNCLAIMED, PK.key(PK.QREG, PK.reg_payload(d, entry, _REG[reg])), value,
+            note=f"write of {value:#x} dropped by {by} (QEMU's emulated table is unmapped: "
+            "Memory Space off in its emulated Command)")
+
+
 def _unmapped_read(k: Any, dev: str, entry: int, reg: str) -> int:
     """A table read while QEMU's table is unmapped: Xen's null_read (all ones) when QEMU is an ioreq
     server, else QEMU's unassigned_mem_read (0). Either way not QEMU's emulated entry."""
     null = bool(k.w["behaviour"].get("qemu_ioreq_server"))
     value = ALL_ONES if null else 0
+    k.eng.prov.dep(PC.D_NO_MEMORY, PK.key(PK.QCMD, k.eng.prov.dev(dev)))
     k.eng.prov.write(PC.GUEST, PK.key(PK.READBACK, k.cpu_id << 4 | _REG[reg]), value,
                      note=f"reads {value:#x} from {dev} entry {entry} {reg}: Memory Space is off in QEMU's "
                      "emulated Command, so its table is unmapped (" + ("Xen's null handler" if null else

@@ -50,7 +50,16 @@ from msidbg.model.hw import (
     MSIX_MASKALL,
     PCI_COMMAND,
 )
-from msidbg.model.qemu import _REG, CMD_EMU_MASK, CMD_INTX_DISABLE, CMD_RES_MASK, UNASSIGNED, emu, mapped
+from msidbg.model.qemu import (
+    _REG,
+    CMD_EMU_MASK,
+    CMD_INTX_DISABLE,
+    CMD_RES_MASK,
+    UNASSIGNED,
+    _dropped,
+    emu,
+    mapped,
+)
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import program
 
@@ -106,7 +115,14 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     k.ev(QEMU_CFG, dev, loc["offset"], loc["value"], k.s(reg), cost="trap")
     loc["phys"] = loc["value"]
     if reg == "cmd":
+        was = e["cmd"] & CMD_MEMORY
         _cmd(k, loc, d, e)
+        if e["cmd"] & CMD_MEMORY != was:    # provenance: what maps (or unmaps) QEMU's table
+            P = k.eng.prov
+            P.write(PC.QEMU, PK.key(PK.QCMD, P.dev(dev)), e["cmd"],
+                    note=f"{dev}'s emulated Command := {e['cmd']:#x}: Memory Space "
+                    + ("on, the BAR (and its MSI-X table region) mapped again" if not was else
+                       "off, the BAR (and its MSI-X table region) unmapped (pci_update_mappings)"))
         return
     if hit is None:
         return
@@ -208,6 +224,7 @@ def latch(k: Any, loc: dict[str, Any]) -> None:
     if not mapped(k.w, dev):
         # QEMU is the default ioreq server (platform.qemu_ioreq_server false) but its table region is
         # not in the memory map (Memory Space off): unassigned_mem_write, pci_msix_write never runs
+        _dropped(k, dev, entry, reg, value, "QEMU's unassigned_mem_write")
         k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} dropped: table unmapped (Memory Space off)"), cost="trap")
         k.ret(0)
         return
@@ -266,7 +283,7 @@ def each_entry(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["i"] = i + 1
     ctrl = emu(k.w, loc["dev"])["msix"]["entries"][i]["latch"][3]
-    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i, vec_ctrl=ctrl)
+    k.call_then("each_entry", "xen_pt_msix_update_one", dev=loc["dev"], entry=i, vec_ctrl=ctrl, latched_ctrl=True)
 
 
 one = program("xen_pt_msix_update_one", "QEMU: msi_msix_setup (map) + msi_msix_update (bind)",
@@ -305,7 +322,13 @@ def bind(k: Any, loc: dict[str, Any]) -> None:
     # msi_msix_update(..., masked = vec_ctrl & MASKBIT): from qemu-xen-4.10 (platform.qemu_bind_unmask) an
     # entry unmasked at bind time carries XEN_DOMCTL_VMSI_X86_UNMASKED
     unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not loc["vec_ctrl"] & ENTRY_MASKBIT
-    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, X.gflags(e["addr_lo"]), unmasked)
+    # provenance: the guest vector and destination are the emulated entry's; the mask, its latched
+    # Vector Control when xen_pt_msix_update read it from there
+    P = k.eng.prov
+    d = P.dev(dev)
+    P.dep(PC.D_VALUE, PK.key(PK.QENTRY, PK.dev_entry(d, entry)))
+    mask_key = PK.key(PK.QREG, PK.reg_payload(d, entry, 3)) if loc.get("latched_ctrl") else -1
+    rc = X.pt_bind(k.eng, loc["pirq"], dev, entry, e["data"] & 0xFF, X.gflags(e["addr_lo"]), unmasked, mask_key)
     k.ev(QEMU_BIND, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc == 0:
         e["updated"] = False

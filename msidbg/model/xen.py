@@ -305,12 +305,14 @@ def gflags(addr_lo: int) -> int:
     return ((addr_lo >> 12) & 0xFF) | (GFLAGS_DM if addr_lo & 4 else 0)
 
 
-def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False) -> int:
+def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False,
+            mask_key: int = -1) -> int:
     """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has
     ``pirq`` mapped. The first binding starts the host irq and registers the device's table
     with the vMSI-X intercept; a later one only updates the guest vector and flags. ``unmasked``:
     the device model set XEN_DOMCTL_VMSI_X86_UNMASKED, which from 69d99d1b22 (4.10,
-    ``platform.xen_bind_unmask``) clears the guest mask bit after either."""
+    ``platform.xen_bind_unmask``) clears the guest mask bit after either. ``mask_key``: provenance
+    key of the Vector Control the device model decided ``unmasked`` from (its latched copy)."""
     x = eng.w["xen"]
     rec = x["pirqs"].get(pirq)
     P = eng.prov
@@ -337,7 +339,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
                     note=f"pt_irq_create_bind: pirq {pirq}'s guest vector or destination changed; "
                     "pirq_guest_eoi acknowledges the host irq held in flight")
             host_eoi(eng, rec["irq"])
-        _bind_unmask(eng, x["irqs"][rec["irq"]], unmasked)
+        _bind_unmask(eng, x["irqs"][rec["irq"]], unmasked, mask_key)
         return 0
     rec["bound"] = True
     hirq = x["irqs"][rec["irq"]]
@@ -353,17 +355,19 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
             P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
                     note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
                     "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
-    _bind_unmask(eng, hirq, unmasked)
+    _bind_unmask(eng, hirq, unmasked, mask_key)
     return 0
 
 
-def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool) -> None:
+def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool, mask_key: int = -1) -> None:
     """69d99d1b22 (4.10): ``if ( pt_irq_bind->u.msi.gflags & XEN_DOMCTL_VMSI_X86_UNMASKED )
     guest_mask_msi_irq(desc, false)`` at the end of every successful MSI binding. The flag only
     clears the guest bit: a binding without it leaves the bit as it was."""
     if not unmasked or not eng.w["behaviour"]["xen_bind_unmask"] or not hirq["guest_masked"]:
         return
     hirq["guest_masked"] = False
+    if mask_key >= 0:
+        eng.prov.dep(PC.D_VALUE, mask_key)
     eng.prov.write(PC.XEN, PK.key(PK.PTBIND, hirq["pirq"]), 1,
                    note=f"pt_irq_create_bind: the device model asked to unmask {hirq['dev']} entry {hirq['entry']} "
                    "(XEN_DOMCTL_VMSI_X86_UNMASKED): Xen clears its guest mask bit")

@@ -22,11 +22,11 @@ from typing import Any
 
 from msidbg.model import amdvi
 from msidbg.model import kinds as K
-from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry, irq, msi, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
+from msidbg.model.kernel.remap import irte_prov
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty
 from msidbg.sim.program import program
@@ -113,17 +113,16 @@ def free_entries(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- activation ------------------------------------------------------------------------------------
-def _write(k: Any, desc: dict[str, Any], present: bool) -> None:
+def _write(k: Any, desc: dict[str, Any], present: bool, how: str = "") -> None:
     """irte_ga_prepare's fields -- DM = apic->dest_mode_logical, the 32-bit dest_apicid split over
     destination lo/hi -- stored in the device's entry. The event's target is the CPU the entry names."""
     index = index_of(k, desc)
     dest = vec.dest_apic(k.w, desc["cpu"])
-    amdvi.write(k.w, desc["dev"], index, desc["vector"], dest, present, k.w["platform"]["apic"] == "x2apic-cluster")
-    # provenance: what an IO_PAGE_FAULT on this entry links to (amdvi.route)
+    logical = k.w["platform"]["apic"] == "x2apic-cluster"
+    amdvi.write(k.w, desc["dev"], index, desc["vector"], dest, present, logical)
     P = k.eng.prov
-    P.write(PC.IRTE_WRITE, PK.key(PK.AMDIRTE, PK.dev_entry(P.dev(desc["dev"]), index)), int(present),
-            note=f"irq {desc['irq']}: " + (f"RemapEn, vector {desc['vector']:#x} to CPU{desc['cpu']}" if present
-                                           else "RemapEn clear"))
+    irte_prov(k, PK.key(PK.AMDIRTE, PK.dev_entry(P.dev(desc["dev"]), index)), desc, dest, present, logical,
+              how or ("modify_irte_ga" if present else "irte_ga_deactivate"), moving=bool(how))
     k.ev(K.IRTE_WRITE, desc["dev"], index, desc["vector"] if present else 0, desc["cpu"] if present else -1,
          cost="irte_update")
 
@@ -145,7 +144,9 @@ def store(k: Any, loc: dict[str, Any]) -> None:
         _write(k, desc, loc["present"])
         k.ret(0)
         return
-    _write(k, desc, False)     # entry->lo.fields_remap.valid = 0
+    _write(k, desc, False,     # entry->lo.fields_remap.valid = 0
+           "modify_irte_ga before e52d58d54a32 (kernel.amd_irte_cmpxchg false): RemapEn cleared before the "
+           "entry's two halves are stored; a message until then is an IO_PAGE_FAULT")
 
 
 @modify.step

@@ -88,7 +88,14 @@ def apic_retrigger_irq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> b
         apic.receive(target, v, None)
     for s in srcs:
         apic.receive(target, v, s)
-    k.eng.prov.cause_ipi(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]), cid, v)
+    # provenance: check_irq_resend, in the step that enables or starts the irq (its stack: enable_irq,
+    # request_irq's irq_startup), takes IRQS_PENDING; the IPI it sends links that
+    P = k.eng.prov
+    pend = PK.key(PK.IRQPEND, desc["irq"])
+    P.dep(PC.D_CAUSE, pend)
+    P.write(PC.KERNEL, pend, 0, note=f"check_irq_resend: irq {desc['irq']}'s IRQS_PENDING replayed by "
+            f"apic_retrigger_irq (IPI of vector {v:#x} to CPU{cid})")
+    P.cause_ipi(PC.D_CAUSE, pend, cid, v)
     k.eng.model.wake(k.eng, target)
     k.ev(IRQ_RESEND, desc["dev"], desc["irq"], cid, k.s(f"apic_retrigger_irq: IPI vector {v:#x}"), cost="ipi")
     return True

@@ -264,6 +264,10 @@ def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
         eng.model.wake(eng, c)
     if "src" in loc:    # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
         hand_over(k, desc, loc["src"], ip)
+    else:               # provenance: the bit is set now, whatever the clear finds (maybe nothing)
+        k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
+                         note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING (the event's signals are counted "
+                         "at its clear_evtchn)")
     k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc["dev"])
 
 
@@ -277,7 +281,8 @@ def hand_over(k: Any, desc: dict[str, Any], src: list[list[Any]], ip: int = -1, 
     if parked:
         if desc["action"] is None:
             k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (shut down by free_irq)
-        note = f"irq {irq} disabled: IRQS_PENDING ({n} signal(s) wait for check_irq_resend)"
+        state = "disabled" if desc["started"] else "shut down (no action: never requested, or freed)"
+        note = f"irq {irq} {state}: IRQS_PENDING ({n} signal(s) wait for check_irq_resend)"
     else:
         note = f"irq {irq} in progress on CPU{desc['inprogress'] if ip < 0 else ip}: IRQS_PENDING " \
                f"({n} signal(s) left to its loop)"
@@ -431,6 +436,11 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     desc["pending"] = False     # (handle_irq_event clears IRQS_PENDING before the action)
     desc["pending_src"] = []
     loc["src"] = srcs
+    # provenance: the action runs again because of the edges another CPU left IRQS_PENDING (the
+    # handler run this step leads to links them); only on this loop, never per ordinary interrupt
+    P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
+    P.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 0,
+            note=f"handle_edge_irq: irq {irq} IRQS_PENDING: the loop runs the action again for {len(srcs)} edge(s)")
     if desc["masked"]:
         P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
         desc["masked"] = False

@@ -27,6 +27,8 @@ from typing import Any
 
 from msidbg.model import acct, apic
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
 from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
@@ -104,6 +106,13 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         cpu_dirty(k, cid)
     k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
            "hardirq (MULTI_STOP_PREPARE)", late[0])
+    P = k.eng.prov      # provenance: this context now waits for the rendezvous (stopper_runs ends it)
+    P.write(PC.KERNEL, PK.key(PK.WAIT, k.cpu_id), 1,
+            note=f"stop_machine for the offline of CPU{loc['cpu']} waits in MULTI_STOP_PREPARE: CPU"
+            f"{', CPU'.join(map(str, late))} in hardirq, {'its' if len(late) == 1 else 'their'} stopper thread "
+            "cannot run")
+    if k.eng.fresh:     # (kept by the store, not the world: the offline's ONLINE node links the wait)
+        P.kdiff.offline_cause[loc["cpu"]] = PK.key(PK.WAIT, k.cpu_id)
     k.wait({"stop_machine": loc["cpu"]})
 
 
@@ -205,7 +214,32 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
         req["proc"]["wait"] = None
         eng.model.wake(eng, req)
         what += ", the last: every CPU has interrupts off (MULTI_STOP_RUN)"
+        _rendezvous_prov(k, c, req["id"], what)
     k.ev(K.KERNEL, None, k.s("multi_cpu_stop"), k.s(what), loc["cpu"])
+
+
+def _rendezvous_prov(k: Any, c: dict[str, Any], req: int, what: str) -> None:
+    """Provenance of the rendezvous's end: the requester's wait (its last writer: the wait begun in
+    cpu_down) ends because ``c`` left hardirq -- the interrupt it was in (its latest accept)."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    cid = c["id"]
+    last, key = -1, -1
+    for v in range(256):        # (cold: once per offline that had to wait)
+        isr = PK.key(PK.ISR, PK.cpu_vec(cid, v))
+        r = P.writer(isr)       # (ISR bits are hot records: their numbers grow with time)
+        if r > last:
+            last, key = r, isr
+    if key >= 0:
+        # the interrupt it was in -- or, when an edge came later, the edges that kept it in
+        # handle_edge_irq's loop (IRQS_PENDING, set by another CPU)
+        irq = c["vector_irq"].get(key & 0xFF)
+        pend = PK.key(PK.IRQPEND, irq) if type(irq) is int else -1
+        wp = P.writer(pend) if pend >= 0 else -1
+        P.dep(PC.D_CAUSE, pend if wp >= 0 and P.event(wp) > P.event(last) else key)
+    P.dep(PC.D_CAUSE, PK.key(PK.WAIT, req))
+    P.write(PC.KERNEL, PK.key(PK.WAIT, req), 0, note=f"stop_machine: CPU{cid} left hardirq, {what}")
 
 
 def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
@@ -377,9 +411,17 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     if queue:
         nxt = queue.pop(0)
         k.eng.schedule(max(k.now, k.w["actions"][nxt]["at"]), "act", dying, nxt)
-    k.ev(K.KERNEL, act["dev"], k.s("select_fallback_rq"),
-         k.s(f"process of action {task['action']} ({act['do']}) no longer affine to cpu{dying}: moved to "
-             f"CPU{to}" + ("" if idle else f", runnable after CPU{to}'s current action")), to)
+    what = (f"process of action {task['action']} ({act['do']}) no longer affine to cpu{dying}: moved to "
+            f"CPU{to}" + ("" if idle else f", runnable after CPU{to}'s current action"))
+    # provenance: the task's later steps run for it (their "run by" link is the action's key): the
+    # move, made for the offline this context runs
+    P = k.eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.ACTION, task["action"]))
+    running = k.cpu["proc"].get("action", -1)
+    if running is not None and running >= 0:
+        P.dep(PC.D_CAUSE, PK.key(PK.ACTION, running))
+    P.write(PC.KERNEL, PK.key(PK.ACTION, task["action"]), to, note=f"select_fallback_rq: {what}")
+    k.ev(K.KERNEL, act["dev"], k.s("select_fallback_rq"), k.s(what), to)
 
 
 #: the process context fields that make up a task (what migration moves)

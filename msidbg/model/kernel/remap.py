@@ -105,17 +105,35 @@ def free_irtes(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- activation ------------------------------------------------------------------------------------
+def irte_prov(k: Any, key: int, desc: dict[str, Any], dest: int, present: bool, logical: bool, how: str,
+              moving: bool = False) -> None:
+    """Provenance: the remapping entry now names this vector and destination (from the irq's vector
+    assignment: the allocation or move that chose the CPU), or is not remapping (``moving``: cleared
+    as the first store of a move, which the new assignment links). Cold: an entry is written at
+    activation and at each move, never per interrupt."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    if present or moving:
+        P.dep(PC.D_COMPOSED, PK.key(PK.IRQVEC, desc["irq"]))
+    if present:
+        mode = f"logical x2APIC id {dest:#x}" if logical else f"APIC id {dest}"
+        note = f"{how}: vector {desc['vector']:#x}, {mode} (CPU{desc['cpu']}) for irq {desc['irq']}"
+    else:
+        note = f"{how}: not remapping (irq {desc['irq']})"
+    P.write(PC.IRTE_WRITE, key, desc["vector"] if present else 0, note=note,
+            also=(PK.key(PK.REMAPS, PK.dev_entry(P.dev(desc["dev"]), desc["index"])),))
+
+
 def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
     """prepare_irte + modify_irte: ``dst_mode = apic->dest_mode_logical`` (true for x2apic_cluster) and
     ``dest_id = IRTE_DEST(cfg->dest_apicid)``, the whole 32-bit id in x2APIC mode. The event's target is
     the CPU the entry names."""
     base, sub = irte_of(k, desc)
     dest = vec.dest_apic(k.w, desc["cpu"])
-    iommu.write(k.w, base + sub, desc["vector"], dest, present, k.w["platform"]["apic"] == "x2apic-cluster")
-    # provenance: what a remapping fault on this entry links to (iommu.route)
-    k.eng.prov.write(PC.IRTE_WRITE, PK.key(PK.IRTE, base + sub), int(present),
-                     note=f"irq {desc['irq']}: " + (f"vector {desc['vector']:#x} to CPU{desc['cpu']}" if present
-                                                    else "not present"))
+    logical = k.w["platform"]["apic"] == "x2apic-cluster"
+    iommu.write(k.w, base + sub, desc["vector"], dest, present, logical)
+    irte_prov(k, PK.key(PK.IRTE, base + sub), desc, dest, present, logical, "modify_irte")
     k.ev(K.IRTE_WRITE, desc["dev"], base + sub, desc["vector"] if present else 0, desc["cpu"] if present else -1,
          cost="irte_update")
 
