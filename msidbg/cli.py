@@ -69,11 +69,13 @@ def _run_parser(sub: Any) -> None:
                    help="stop after N events (headless)")
     r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
     r.add_argument("--schedule", choices=("ordered", "random", "pct", "delay"),
-                   help="override the scenario's schedule: (with --seed, re-runs a run of msidbg explore)")
+                   help="override the scenario's schedule: (default: the file's, else ordered; with --seed, "
+                   "re-runs a run of msidbg explore)")
     r.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D",
-                   help="pct: priority change points + 1; delay: deferrals (default 3), as msidbg explore --depth")
-    r.add_argument("--window", metavar="TIME", help="as msidbg explore --window (default: timing.window, else "
-                   "10us for pct/delay, 0 for random)")
+                   help="pct and delay only: pct's priority change points + 1, delay's deferrals (default 3), "
+                   "as msidbg explore --depth")
+    r.add_argument("--window", metavar="TIME", help="random, pct and delay only: as msidbg explore --window "
+                   "(e.g. 10us; a bare number is ns; default: timing.window, else 10us for pct/delay, 0 for random)")
     r.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
@@ -126,17 +128,19 @@ def _explore_parser(sub: Any) -> None:
                    "(e.g. 60s, 2m, 500ms; a bare number is seconds)")
     e.add_argument("--strategy", choices=("random", "pct", "delay"),
                    help="how runs resolve choices (default: the file's schedule:, or random)")
-    e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct: priority change points + 1; delay: deferrals "
-                   "(default 3)")
+    e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct and delay only: pct's priority change "
+                   "points + 1, delay's deferrals (default 3)")
     e.add_argument("--window", metavar="TIME", help="how much later than the earliest due step another "
-                   "context's step may run first (default: timing.window, else 10us for pct/delay, 0 for random)")
+                   "context's step may run first (e.g. 10us; a bare number is ns; default: timing.window, else "
+                   "10us for pct/delay, 0 for random)")
     e.add_argument("--jobs", type=guard.int_arg(1, 256), metavar="J", help="worker processes (default: the CPUs this process may use)")
     e.add_argument("--until", action="append", default=[], metavar="SPEC",
                    help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
     e.add_argument("--all", dest="all_runs", action="store_true",
                    help="keep running after the first failure (count every failure group)")
     e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group in DIR")
-    e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage")
+    e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage "
+                   "(default: never)")
     e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
@@ -157,7 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
+    args, extra = _parser(sys.argv[1:] if argv is None else argv).parse_known_args(argv)
+    if extra:   # argparse reports them as the top parser's: 'msidbg: ... (see 'msidbg --help')'
+        raise guard.UsageError(f"{args.cmd}: unrecognized arguments: {escape(' '.join(extra))} "
+                               f"(see 'msidbg {args.cmd} --help')")
     guard.set_machine(getattr(args, "json", False))
     if args.cmd in args.bugio:
         return int(args.bugio[args.cmd](args))
@@ -206,14 +213,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check_schedule_options(schedule: str, depth: int | None, window: str | None, path: str) -> None:
-    """--depth and --window mean nothing to the ordered schedule: given to it (a file without
-    schedule:, no --schedule) they changed nothing -- the same run, the same state hash -- and
-    said nothing. (--depth with random changes nothing either, but explore's re-run commands
-    pass it: it stays allowed.)"""
+    """--depth and --window mean nothing to the ordered schedule, nor --depth to random (it draws
+    among the options at every step: no change points, no deferrals): given to them they
+    changed nothing -- the same run, the same state hash -- and said nothing."""
     for option, value in (("--depth", depth), ("--window", window)):
         if value is not None and schedule == "ordered":
             raise MsidbgError(f"{option}: the run's schedule is ordered (expected --schedule random, pct or "
                               "delay, or a file whose schedule: is one)", path)
+    if depth is not None and schedule == "random":
+        raise MsidbgError("--depth: the run's schedule is random, which has no depth (expected --schedule pct "
+                          "or delay, or no --depth)", path)
 
 
 def _open(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@
   for code that must clean up (the TUI restores the terminal);
 * a closed pipe (``msidbg replay x | head``) ends quietly with 141 (128 + SIGPIPE, what ``cat``
   gives), never a BrokenPipeError;
+* the output's device failing (``msidbg schema > /dev/full``: no space, over quota, I/O error)
+  is one line too, exit 2;
 * any other exception is an internal error: one line naming a file that holds the traceback
   (for the bug report), exit 3. ``MSIDBG_DEBUG=1`` raises it instead.
 
@@ -349,10 +351,28 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
             _quiet_stdout()
             return EXIT_PIPE
         raise
+    except OSError as e:
+        if not _device_error(e) or os.environ.get("MSIDBG_DEBUG"):
+            if os.environ.get("MSIDBG_DEBUG"):
+                raise
+            return internal_error(e)
+        # the output's device, not msidbg: 'msidbg schema > /dev/full' (or a full disk under
+        # stdout) was an 'internal error (a bug in msidbg)' with a traceback file
+        _quiet_stdout()
+        _say([f"msidbg: cannot write the output: {escape(e.strerror or str(e))} (expected room on the device "
+              "it goes to)"])
+        return EXIT_BAD_INPUT
     except Exception as e:  # noqa: BLE001 - never a traceback for users; MSIDBG_DEBUG=1 shows it
         if os.environ.get("MSIDBG_DEBUG"):
             raise
         return internal_error(e)
+
+
+def _device_error(e: OSError) -> bool:
+    """An error of the device written to, not of msidbg: no space, over quota, file too large, I/O."""
+    import errno
+
+    return e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
 def internal_error(e: BaseException) -> int:

@@ -26,7 +26,8 @@ def register(sub: Any) -> dict[str, Handler]:
         "per function with an MSI or MSI-X capability in the lspci -vv text, the CPU count and each "
         "vector's CPU from /proc/interrupts, the kernel release and the Xen version from dmesg. "
         "Lines that could not be used are listed in a comment at the end.")
-    n.add_argument("--lspci", required=True, metavar="FILE", help="lspci -vv or -vvv output (or a quoted capability line)")
+    n.add_argument("--lspci", required=True, metavar="FILE", help="lspci -vv or -vvv output (or a quoted capability "
+                   "line); '-' reads standard input, for one of the three inputs")
     n.add_argument("--interrupts", metavar="FILE", help="a copy of /proc/interrupts")
     n.add_argument("--dmesg", metavar="FILE", help="dmesg output")
     n.add_argument("--platform", choices=("bare-metal", "xen-hvm", "xen-pv"),
@@ -61,7 +62,8 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
                    help="the trace file to write (.pftrace)")
-    e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events")
+    e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events, "
+                   "counted from event 0 for a snapshot too (default: the end of the run)")
     e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
@@ -94,7 +96,7 @@ def _new(args: argparse.Namespace) -> int:
     out = None if args.output == "-" else args.output
     if out is not None:   # '-o lspci.txt' replaced the lspci text by the skeleton made from it
         for source in (args.lspci, args.interrupts, args.dmesg):
-            if source is not None:
+            if source not in (None, "-"):
                 _check_output(out, source)
     text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
     _write(args.output, text)

@@ -4,6 +4,7 @@ The format follows pciutils (``lspci.c`` ``show_device``/``show_verbose``, ``ls-
 ``cap_msi``/``cap_msix``, read at pciutils master): a header line
 ``[DDDD:]BB:DD.F CLASS: VENDOR DEVICE (rev RR) (prog-if PP [NAME])`` (``-nn`` adds ``[cccc]``
 and ``[vvvv:dddd]``), then tab-indented properties, among them
+``Control: I/O- Mem+ BusMaster+ ...`` (the Command register: ``show_verbose``, with -vv),
 ``Capabilities: [70] MSI-X: Enable+ Count=3 Masked-`` (Count = table size),
 ``Capabilities: [50] MSI: Enable+ Count=1/8 Maskable+ 64bit+`` (Count = enabled/capable
 vectors) and ``Kernel driver in use: NAME``. A capability line may also come alone, as quoted
@@ -26,6 +27,9 @@ _MSIX = re.compile(r"MSI-X:\s*Enable(?P<en>[+-])\s+Count=(?P<n>\d{1,6})\s+Masked
 _MSI = re.compile(r"MSI:\s*Enable(?P<en>[+-])\s+Count=(?P<on>\d{1,3})/(?P<cap>\d{1,3})\s+"
                   r"Maskable(?P<pvm>[+-])\s+64bit(?P<a64>[+-])")
 _DRIVER = re.compile(r"Kernel driver in use:\s*(?P<drv>\S+)")
+#: the Command register's bits as ``show_verbose`` prints them (pciutils/pciutils lspci.c, with -vv):
+#: I/O Space, Memory Space, Bus Master Enable, then bits msidbg does not model
+_CONTROL = re.compile(r"Control:\s*I/O(?P<io>[+-])\s+Mem(?P<mem>[+-])\s+BusMaster(?P<bm>[+-])(?:\s|$)")
 #: lines under a MSI/MSI-X capability that lspci prints with -vv (read, not needed)
 _CAP_DETAIL = re.compile(r"(Address|Masking|Vector table|PBA):")
 
@@ -73,7 +77,11 @@ class Function:
     msi: Msi | None = None
     msix: Msix | None = None
     denied: bool = False
-    #: property lines read but not needed (Control:, Region ..., LnkCap: ...)
+    #: the Command register's Bus Master Enable as the Control: line showed it (None: no such line)
+    #: and that line's number
+    bus_master: bool | None = None
+    control_line: int = 0
+    #: property lines read but not needed (Status:, Region ..., LnkCap: ...)
     details: int = 0
     #: the network device name a driver gave it in dmesg (makes a headerless function a NIC)
     netdev: str | None = None
@@ -156,6 +164,10 @@ def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: P
     drv = _DRIVER.match(text)
     if drv is not None:
         f.driver = drv.group("drv")
+        return
+    ctl = _CONTROL.match(text)
+    if ctl is not None and not f.control_line:
+        f.bus_master, f.control_line = ctl.group("bm") == "+", no
         return
     if "MSI" in text and not _CAP_DETAIL.match(text) and "Express" not in text:
         out.unused.append((no, text, f"{f.label}: mentions MSI but is not a line this reads"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from msidbg.bugio import dmesg as dm
 from msidbg.bugio import lspci as lp
 from msidbg.bugio import procirq as pi
-from msidbg.bugio.textin import InputError, read_lines
+from msidbg.bugio.textin import STDIN, STDIN_NAME, InputError, read_lines
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
 from msidbg.scenario import MAX_DEVICES, load_scenario_text
@@ -63,6 +63,9 @@ class Skeleton:
 
 def build(inp: Inputs) -> str:
     """The skeleton's YAML text; raises MsidbgError (one line) on bad input."""
+    if [inp.lspci, inp.interrupts, inp.dmesg].count(STDIN) > 1:
+        raise MsidbgError("'-' (standard input) given for more than one input (expected it for one of "
+                          "--lspci, --interrupts, --dmesg; the others as files)")
     fns = lp.parse(read_lines(inp.lspci, "lspci -vv text"))
     irqs = pi.parse(read_lines(inp.interrupts, "/proc/interrupts text")) if inp.interrupts else None
     msgs = dm.parse(read_lines(inp.dmesg, "dmesg text")) if inp.dmesg else None
@@ -75,11 +78,11 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
-        raise InputError(what, inp.lspci)
+        raise InputError(what, _src(inp.lspci))
     if len(usable) > MAX_DEVICES:  # before naming them (quadratic) and writing a skeleton that cannot load
         raise InputError(f"{len(usable)} functions with an MSI or MSI-X capability is too many (expected at most "
                          f"{MAX_DEVICES}, a scenario's devices: keep the lspci sections of the devices involved)",
-                         inp.lspci)
+                         _src(inp.lspci))
     cpus, cpus_note = _cpus(inp, irqs, msgs)
     platform, platform_note = _platform(inp, msgs)
     cpus, cpus_note = _cpus_fit(cpus, cpus_note, platform, bool(_remapping(irqs, msgs, inp)))
@@ -211,8 +214,13 @@ def _mode(f: lp.Function) -> str:
     return "msix" if f.msix else "msi"
 
 
+def _src(path: str) -> str:
+    """An input as errors name it: its path, or "stdin" for '-'."""
+    return STDIN_NAME if path == STDIN else path
+
+
 def _base(path: str | None) -> str:
-    return os.path.basename(path or "")
+    return STDIN_NAME if path == STDIN else os.path.basename(path or "")
 
 
 def _q(text: str) -> str:
@@ -317,7 +325,12 @@ class _Writer:
         src = _base(self.inp.interrupts)
         for d in devices:
             n, why = _vectors(d, self.cpus)
-            self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}}}", why)
+            master = _master(d.fn)
+            if master:
+                self.out.append(f"  # {d.name}: {_comment(_base(self.inp.lspci) + ':' + str(d.fn.control_line) + ': ' + master)}")
+            no_master = ", set_master: false" if _forgot_master(d.fn) else ""
+            self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}{no_master}}}",
+                      why)
         for d in devices:
             n, _ = _vectors(d, self.cpus)
             for row in sorted(d.rows, key=lambda r: r.index or 0):
@@ -344,7 +357,7 @@ class _Writer:
                 out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: not added: {why}")
         out += [f"{lspci}:{no}: {text} -- {why}" for no, text, why in fns.unused]
         details = sum(f.details for f in fns.functions)
-        counted = [f"{lspci}: {_n(details, 'property line')} not needed (Control:, Region, LnkCap: ...)"] if details else []
+        counted = [f"{lspci}: {_n(details, 'property line')} not needed (Status:, Region, LnkCap: ...)"] if details else []
         if fns.stray:
             counted.append(f"{lspci}: {_n(fns.stray, 'line')} outside any device")
         if irqs is not None:
@@ -379,6 +392,28 @@ def _refusal(probe: str) -> str | None:
     except MsidbgError as e:
         return e.message
     return None
+
+
+def _bound(f: lp.Function) -> bool:
+    """A driver had the function when lspci ran: it names one, or an MSI/MSI-X capability is on."""
+    return f.driver is not None or bool(f.msix and f.msix.enabled) or bool(f.msi and f.msi.enabled)
+
+
+def _forgot_master(f: lp.Function) -> bool:
+    """``Control: ... BusMaster-`` on a function a driver had: it enabled the device without
+    ``pci_set_master()`` (a probe's ``set_master: false``, docs/scenario.md)."""
+    return f.bus_master is False and _bound(f)
+
+
+def _master(f: lp.Function) -> str:
+    """What the run makes of the Control: line's BusMaster- ("" when it is + or absent)."""
+    if f.bus_master is not False:
+        return ""
+    if _bound(f):
+        return ("Control: BusMaster-: the driver never called pci_set_master(), so Bus Master Enable "
+                "is clear and every message is dropped (set_master: false)")
+    return ("Control: BusMaster- with no driver bound (pci_disable_device clears it): the probe "
+            "below is a driver that sets it")
 
 
 def _kind_note(f: lp.Function) -> str:

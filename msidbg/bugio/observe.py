@@ -18,13 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from msidbg.debugger import Session
+from msidbg.debugger import Session, progress
 from msidbg.sim.events import Event
 
 Track = tuple[Any, ...]
 #: event kinds drawn on the Xen and QEMU actors' tracks
 XEN_PREFIXES = ("xen.", "evtchn.")
 QEMU_PREFIXES = ("qemu.", "ioreq.", "pcifront.")
+#: the replay tells a terminal how far it has got every TICK_MASK + 1 events (progress.py)
+TICK_MASK = 1023
 
 
 @dataclass
@@ -276,6 +278,8 @@ class Replay:
         try:
             while eng.w["events"] < end and eng.step():
                 i = eng.w["events"]
+                if not i & TICK_MASK and progress.active is not None:   # a CLI command at a terminal
+                    progress.active.tick(s, "writing the trace", end)
                 ev = eng.log.event(i)
                 yield from obs.step(ev, eng.w)
                 while hi < len(hits) and hits[hi].event == i:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,10 +191,17 @@ def _switches(s: Session, summ: dict[str, Any]) -> Section:
     for section, head in (("kernel", "kernel:"), ("platform", "platform:"),
                           ("unknown", "recorded, unknown to this msidbg:")):
         mine = [(k.split(".", 1)[-1], v, o, h) for k, v, o, h in rows if k.split(".", 1)[0] == section]
+        # the origin most rows share ("kernel 4.9"): said once in the section's head, not on each row
+        lead = Counter(o.split(", ", 1)[0] for _, _, o, _ in mine if o).most_common(1)
+        common = lead[0][0] if lead and lead[0][1] > 1 else ""
         if mine:
-            lines.append(head)
+            lines.append(f"{head[:-1]} ({common} unless said):" if common else head)
         for name, value, origin, here in mine:
             mark = "!" if here else " "
+            if common and origin.startswith(common + ", "):
+                origin = origin[len(common) + 2:]
+            elif origin == common:
+                origin = ""
             line = f" {mark}{name:<{nw}}  {value:<{vw}}  {origin}".rstrip()
             if len(line) + 2 > WIDTH:
                 lines += [f" {mark}{name:<{nw}}  {value}", f"      {origin}"]
@@ -276,6 +284,7 @@ def _state(s: Session, summ: dict[str, Any]) -> Section:
     lines: list[str] = []
     for name in involved(s, summ):
         dev = w["devices"][name]
+        lines += _command(name, dev.get("cmd"))
         lines += _msix(name, dev["msix"], w["kernel"]["pci"][name]["descs"]) if dev["msix"] else []
         lines += _msi(name, dev["msi"]) if dev["msi"] else []
     for c in w["cpus"]:
@@ -290,6 +299,19 @@ def _dest(addr_lo: int) -> str:
     id mask shown as L<hex>."""
     dest = (addr_lo >> 12) & 0xFF
     return f"L{dest:02x}" if addr_lo & 4 else str(dest)
+
+
+def _command(name: str, cmd: int | None) -> list[str]:
+    """The PCI Command register as lspci -vv shows it (``Control:``), when Memory Space or Bus
+    Master Enable is clear: then the MSI-X table is not decoded, or every message is dropped
+    (a driver without ``pci_set_master``, a device disabled or never enabled). None: a world
+    from before the register was modelled."""
+    from msidbg.model.hw import CMD_MASTER, CMD_MEMORY
+
+    if cmd is None or cmd & (CMD_MEMORY | CMD_MASTER) == CMD_MEMORY | CMD_MASTER:
+        return []
+    return [f"{name} Control: Mem{_flag(bool(cmd & CMD_MEMORY))} BusMaster{_flag(bool(cmd & CMD_MASTER))}"
+            + ("  (messages dropped)" if not cmd & CMD_MASTER else "")]
 
 
 def _msix(name: str, msix: dict[str, Any], descs: list[dict[str, Any]]) -> list[str]:

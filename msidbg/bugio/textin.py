@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from msidbg.errors import MsidbgError
 
+#: the path that names standard input (``lspci -vv | msidbg new --lspci - -o bug.yaml``), and
+#: what errors and the skeleton's comments call it
+STDIN, STDIN_NAME = "-", "stdin"
 MAX_BYTES = 8 << 20
 MAX_LINES = 200_000
 MAX_LINE = 4096
@@ -31,7 +34,10 @@ class Line:
 
 
 def read_lines(path: str, what: str) -> list[Line]:
-    """The lines of ``path``; ``what`` names the expected content in errors ("lspci -vvv text")."""
+    """The lines of ``path`` (``-``: standard input, a pipe); ``what`` names the expected content
+    in errors ("lspci -vvv text")."""
+    if path == STDIN:
+        return _stdin_lines(what)
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -45,6 +51,22 @@ def read_lines(path: str, what: str) -> list[Line]:
     if len(data) > MAX_BYTES:
         raise InputError(f"file too large (expected {what}, at most {MAX_BYTES} bytes)", path)
     return split_lines(data, path, what)
+
+
+def _stdin_lines(what: str) -> list[Line]:
+    import sys
+
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise InputError(f"standard input is a terminal (expected {what} piped in, e.g. "
+                         "'lspci -vv | msidbg new --lspci - -o bug.yaml')", STDIN_NAME)
+    try:
+        data = stream.buffer.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read: {e} (expected {what})", STDIN_NAME) from None
+    if len(data) > MAX_BYTES:
+        raise InputError(f"too large (expected {what}, at most {MAX_BYTES} bytes)", STDIN_NAME)
+    return split_lines(data, STDIN_NAME, what)
 
 
 def split_lines(data: bytes, path: str, what: str) -> list[Line]:

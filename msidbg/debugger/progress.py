@@ -5,7 +5,8 @@ snapshots) through ``Session`` commands before they print anything: on a long ru
 minutes of a silent terminal. Inside ``reporting(stream)`` every synchronous Session command
 (``Session._drive``, which runs a command's generator: it yields every ``motion.CHUNK`` events)
 writes ``\\r  FILE: N events, virtual time T`` to ``stream`` at most every ``EVERY_S`` seconds,
-and the line is cleared when the block ends. ``for_cli(machine)``: stderr when it is a terminal
+and the line is cleared when the block ends. Work that steps the engine itself (``export``'s
+trace, ``bugio/observe.py``) calls ``active.tick(session, what, of)`` every few events. ``for_cli(machine)``: stderr when it is a terminal
 and the output is not for a machine (``--json``), else nothing at all.
 """
 
@@ -28,7 +29,9 @@ class _Reporter:
         self.next = time.monotonic() + EVERY_S
         self.wrote = False
 
-    def tick(self, session: Any) -> None:
+    def tick(self, session: Any, what: str = "", of: int | None = None) -> None:
+        """The line for ``session`` at its cursor; ``what``: the phase (``writing the trace``),
+        ``of``: the events the phase will reach, when known."""
         now = time.monotonic()
         if now < self.next:
             return
@@ -37,7 +40,9 @@ class _Reporter:
         from msidbg.sim.events import format_ns
 
         name = os.path.basename(session.scenario.path or "") or session.scenario.name
-        self.stream.write(f"\r\033[K  {escape(name)}: {session.cursor:,} events, "
+        phase = f"{what}: " if what else ""
+        total = f" / {of:,}" if of is not None else ""
+        self.stream.write(f"\r\033[K  {escape(name)}: {phase}{session.cursor:,}{total} events, "
                           f"virtual time {format_ns(session.eng.w['now'])}")
         self.stream.flush()
         self.wrote = True

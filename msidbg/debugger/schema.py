@@ -34,9 +34,10 @@ from typing import Any
 #: ``cpus[i].managed`` (the CPU's managed_map) when a managed irq first reserves a vector there,
 #: ``cpus[i].vtimer`` when the CPU first arms its timer tick, ``kernel.default_affinity`` when a
 #: run writes /proc/irq/default_smp_affinity, ``cpus[i].esr`` (the local APIC's error state) when its
-#: APIC first receives an illegal vector and ``kernel.irq_err_count`` when the error interrupt runs
+#: APIC first receives an illegal vector, ``kernel.irq_err_count`` when the error interrupt runs and
+#: ``kernel.migrating`` while a task migrated off an offline CPU waits for its new CPU
 LATE_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
-    ("kernel",): frozenset({"default_affinity", "irq_err_count"}),
+    ("kernel",): frozenset({"default_affinity", "irq_err_count", "migrating"}),
     ("kernel", "pci", "*"): frozenset({"irte", "msi_mask"}),
     ("cpus", "*"): frozenset({"managed", "vtimer", "esr"}),
 }

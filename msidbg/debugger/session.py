@@ -25,6 +25,7 @@ from msidbg.debugger.timeline import DEFAULT_BUDGET, Timeline
 from msidbg.errors import MsidbgError, ScenarioError
 from msidbg.guard import encodable
 from msidbg.model import new_engine, resolve_schedule
+from msidbg.model.kinds import RUN_END
 from msidbg.scenario import Scenario, load_scenario
 from msidbg.sim.events import Event, EventLog
 from msidbg.sim.scheduler import Hit
@@ -123,6 +124,17 @@ class Session:
     def ended(self) -> bool:
         """True when the cursor is at the run's final event (``run.end``)."""
         return bool(self.world["ended"])
+
+    @property
+    def finished(self) -> bool:
+        """True once the run has reached its final event, wherever the cursor is: ``total`` is
+        then the run's length; before, it is only how far the run has got so far."""
+        if self.ended:
+            return True
+        total = self.total
+        if self._pending is not None or total == 0:
+            return False   # (a snapshot's pending history: its cursor is its furthest event)
+        return bool(self.eng.log.kind_at(total) == RUN_END)
 
     @property
     def history_full(self) -> str | None:

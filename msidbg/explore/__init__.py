@@ -118,6 +118,8 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
         raise MsidbgError(f"--strategy: unknown strategy {name!r} (expected random, pct or delay)")
     checks = [(runs >= 1, "--runs: must be at least 1"),
               (depth is None or 1 <= depth <= 64, "--depth: must be 1..64"),
+              (depth is None or name != "random", "--depth: the strategy is random, which has no depth "
+               "(expected --strategy pct or delay, or no --depth)"),
               (window is None or 0 <= window <= 10**9, "--window: must be 0..1s"),
               (jobs is None or 1 <= jobs <= MAX_JOBS, f"--jobs: must be 1..{MAX_JOBS}"),
               (time_budget is None or time_budget > 0, "--time: must be a positive duration"),
@@ -212,7 +214,8 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
 def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...]) -> str:
     """The command that re-runs the group's first failing run (not shrunk) to its failure."""
     how = ["--schedule", "ordered"] if failure["run"] == 0 else \
-        ["--schedule", sch.strategy, "--depth", str(sch.depth), "--window", str(sch.window)]
+        ["--schedule", sch.strategy, *(["--depth", str(sch.depth)] if sch.strategy != "random" else []),
+         "--window", str(sch.window)]
     args = ["msidbg", "run", path, *how, "--seed", str(failure["seed"])]
     for spec in until:
         args += ["--break", spec]

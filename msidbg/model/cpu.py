@@ -17,6 +17,9 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
+from msidbg.model.kernel.hotplug import preparing as _preparing
+from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
+from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
 from msidbg.model.kernel.vector import cpu_online
 from msidbg.sim.program import (
     AGAIN,
@@ -193,7 +196,7 @@ def park(eng: Any, c: Cpu) -> None:
     """Take a CPU off the agenda if it has nothing left to do (it went offline, or it spins
     in stop_machine); a ``wake`` puts it back.
 
-    An offline CPU's process context (an action started on it) freezes until ``cpu_up``.
+    An offline CPU's process context is empty: cpu_down migrated its task (hotplug.migrate_tasks), unless it sleeps.
     """
     if not c["queued"] or has_work(c):
         return
@@ -222,9 +225,9 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     act = -1  # the scenario action this step belongs to (for its jitter:)
     if not stack:
         proc = c["proc"]
-        if c["stopped"]:
-            raise EngineError(f"CPU{cid} was scheduled while stopped")
-        if c["online"] and not proc["irqs_off"] and (v := acceptable(c)) >= 0:
+        if c["stopped"]:    # stop_machine: its stopper thread runs now that it left hardirq
+            _stopper_runs(k, c)
+        elif c["online"] and not proc["irqs_off"] and (v := acceptable(c)) >= 0:
             accept(k, c, v)
         elif proc["stack"] and proc["wait"] is None:
             act = proc["action"]
@@ -266,7 +269,11 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     c["busy_until"] = busy = w["now"] + cost
     if not stack:   # has_work, inlined (its irq stack is empty)
         proc = c["proc"]
-        if not c["online"] or c["stopped"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
+        if c["stopped"]:
+            if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
+                c["queued"] = False
+                return
+        elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
             c["queued"] = False
             return
@@ -303,8 +310,8 @@ def running(c: Cpu) -> str:
     proc = c["proc"]
     if c["irq"]["stack"]:
         return "irq"
-    if c["stopped"]:
-        return "idle"
+    if c["stopped"]:    # in stop_machine: spinning, or its stopper thread about to run (proc)
+        return "idle" if c["stopped"] is True else "proc"
     if c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
         return "accept"
     if proc["stack"] and proc["wait"] is None:
@@ -376,6 +383,8 @@ def on_act(eng: Any, item: list[Any]) -> None:
         c["proc"]["done"] = err
     else:
         c["proc"]["stack"].append(frame)
+        if w["kernel"]["hotplug"] >= 0:
+            _preparing(eng, c)    # stop_machine's stopper thread already runs on this CPU
     eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
     P = eng.prov
     r = P.write(PC.ACT_START, PK.key(PK.ACTION, idx), idx, ctx=False)
@@ -421,6 +430,8 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
     if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:
         _driver_status(k, act, value)
+    if "migrating" in w["kernel"] and _resume_migrated(k.eng, c):
+        return      # a task migrated here off a CPU that went offline runs first
     queue = c["queue"]
     if queue:
         nxt = queue.pop(0)

@@ -211,7 +211,8 @@ reading("apic.illegal-vector",
         "A message whose vector is 0..15 is not delivered: the local APIC sets ESR bit 6 (Receive Illegal "
         "Vector) and, the first time the bit is set since the last ESR write, raises its LVT Error interrupt "
         "(Linux: ERROR_APIC_VECTOR 0xfe, whose handler writes and reads the ESR, EOIs and prints 'APIC error "
-        "on CPUn: 40 : Received illegal vector'). Vectors 16..31 are accepted like any other. A Xen guest's "
+        "on CPUn: 40 : Received illegal vector'). Vectors 16..31 are accepted like any other (the CPU then runs the "
+        "IDT's exception entry: kernel.entry.exception-vector). A Xen guest's "
         "vlapic is not given the error interrupt in the model.", source=(SDM_ESR, SDM_APIC),
         quote="Set when the local APIC detects an illegal vector (one in the range 0 to 15) in an interrupt "
         "message it receives ... Such interrupts are not be delivered to the processor; the local APIC will never "

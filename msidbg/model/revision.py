@@ -179,6 +179,14 @@ Revisions:
   it) a pirq's pending move runs before clear_evtchn. qemu-traditional's rows follow the Xen release's
   tree when ``platform.xen`` names one: physical mask writes up to 4.1, unmap on disable from 4.5,
   XSA-129 from 4.6 (4.4.3, 4.5.1). Shipped runs: the same events (a new event kind shifts kind codes).
+  (cpuhot2) stop_machine's rendezvous (kernel/stop_machine.c multi_cpu_stop): a CPU in hardirq when a
+  cpu_offline starts holds MULTI_STOP_PREPARE until it leaves it, the other CPUs keep taking
+  interrupts meanwhile (their tasks preempted), and take_cpu_down runs only after every CPU acked
+  (``multi_cpu_stop`` events): msi-torn-affinity-update-maskable's offline of CPU2 now waits for the
+  stream's end, -plug-race's for CPU2's running action (500ns); their expects unchanged. The task running on a CPU going offline migrates to
+  select_fallback_rq's CPU ("no longer affine"; ``kernel.migrating`` while it waits for that CPU's
+  action). A device vector 16..31 runs the IDT's exception entry (``exception_vector``), not
+  common_interrupt: no EOI, the signal lost as spurious.
 """
 
 from __future__ import annotations

@@ -454,9 +454,14 @@ class MsidbgApp(UnverifiedWorld, Commands):
 
 def why_key(keymap: dict[str, str]) -> str:
     """The first key of the why command as bound, as the help shows it ("" when unbound)."""
+    return bound_key(keymap, "why")
+
+
+def bound_key(keymap: dict[str, str], name: str) -> str:
+    """The first key of the command ``name`` as bound, as the help shows it ("" when unbound)."""
     from msidbg.tui.screens.help import key_label
 
-    bound = keymap.get("why", keys.BY_NAME["why"].keys).strip()
+    bound = keymap.get(name, keys.BY_NAME[name].keys).strip()
     return key_label(bound).split(", ")[0] if bound else ""
 
 

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
+from textual.widget import Widget
 
+from msidbg.contract import BREAKPOINTS
 from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
@@ -23,8 +25,7 @@ from msidbg.tui.screens.prompt import Prompt
 if TYPE_CHECKING:
     from msidbg.tui.complete import Completer
 
-BREAK_HINT = ("built-in names: msix-write-unmasked, msi-torn-message, irq-spurious, irq-lost, pirq-conflict, "
-              "msi-blocked-by-msix-mask, probe-failed;  if <cond>;  watch <path>;  call <program>.  "
+BREAK_HINT = (f"built-in names: {', '.join(BREAKPOINTS)};  if <cond>;  watch <path>;  call <program>.  "
               "Tab completes a world path and shows its value.")
 
 
@@ -34,6 +35,7 @@ class Commands(App[None]):
     driver: Driver
     device: str | None
     cpu: int
+    user_keymap: dict[str, str]
 
     if TYPE_CHECKING:   # provided by MsidbgApp and textual's App
         @property
@@ -50,7 +52,9 @@ class Commands(App[None]):
         self.run_command(why or f"goto {event}", lambda: self.driver.arrive_async(event))
 
     def action_goto(self) -> None:
-        hint = f"0 .. {self.session.total:,} recorded; further runs forward. +N / -N are relative."
+        s = self.session
+        hint = (f"0 .. {s.total:,}, the run's end" if s.finished else
+                f"0 .. {s.total:,} recorded; further runs forward") + ". +N / -N are relative."
         self._prompt(Prompt("Go to event", self._check_event, placeholder="event number", hint=hint), self.goto)
 
     def action_run_to_time(self) -> None:
@@ -105,7 +109,9 @@ class Commands(App[None]):
         self.show()
 
     def action_bookmarks(self) -> None:
-        self._prompt(BookmarksScreen(self.session.bookmarks),
+        from msidbg.tui.app import bound_key
+
+        self._prompt(BookmarksScreen(self.session.bookmarks, bound_key(self.user_keymap, "bookmark")),
                      lambda bm: self.goto(bm.event, f"bookmark {escape(bm.name)}"))
 
     def action_save(self, then: Callable[[], object] | None = None) -> None:
@@ -134,16 +140,35 @@ class Commands(App[None]):
         self._prompt(Prompt("Save snapshot to", check, value=default), done)
 
     def action_next_device(self) -> None:
+        from msidbg.tui.panes.vectors import VectorTable
+
         self.flush_moves()
         devices = self.driver.devices()
-        if devices and self.device in devices:
+        if len(devices) > 1 and self.device in devices:
             self.device = devices[(devices.index(self.device) + 1) % len(devices)]
             self.show()
+        else:
+            self.bell()     # one device: there is no next one
+        self._reveal(VectorTable)
 
     def action_next_cpu(self, delta: int = 1) -> None:
+        from msidbg.tui.panes.apic import ApicGrid
+
         self.flush_moves()
         self.cpu = (self.cpu + delta) % len(self.session.world["cpus"])
         self.show()
+        self._reveal(ApicGrid)
+
+    def _reveal(self, pane: type[Widget]) -> None:
+        """In the narrow layout (the panes stack, the main area scrolls to the focused one), focus
+        the pane a selection key changed and scroll it into view: d / ] with the event log
+        focused changed a table off the screen (only the status line's "eth0 · CPU1" said
+        anything happened). Wide, every pane is on screen: the focus stays."""
+        if not self.screen.has_class("-narrow"):
+            return
+        for widget in self.query(pane).results(pane):
+            widget.focus(scroll_visible=False)
+            widget.scroll_visible(animate=False, top=True, immediate=True)
 
     def action_prev_cpu(self) -> None:
         self.action_next_cpu(-1)

@@ -24,6 +24,27 @@ from msidbg.tui.eventfilter import event_text
 NARROW_SIDE = 60
 
 
+#: below this width the footer is compact (no padding, no palette key): at 80 columns the
+#: plain footer cut "n Next context" to "n Next", beside "↓ Next"
+COMPACT_BELOW = 100
+
+
+def side_title(label: str, path: str, other: str, room: int) -> str:
+    """A side's title: ``label`` and the file's path, or -- when that does not fit in ``room``
+    columns -- its shortest tail of path components that tells it from ``other`` (at 80
+    columns both sides read 'A /work/wt/ux3/scenarios/msix-wri…', the file names cut off)."""
+    full = f"{label} {path}"
+    if len(full) <= room:
+        return full
+    parts, others = path.split("/"), other.split("/")
+    n = next(n for n in range(1, len(parts) + 1) if "/".join(parts[-n:]) != "/".join(others[-n:])
+             or n == len(parts))
+    title = f"{label} {'…/' if n < len(parts) else ''}{'/'.join(parts[-n:])}"
+    if len(title) > room:     # still too long: its end, where a name's difference usually is
+        title = f"{label} …{title[-max(room - len(label) - 2, 1):]}"
+    return title
+
+
 def line_text(ev: Event, narrow: bool, digits: int = 8) -> str:
     """An event's log line; ``narrow``: without the virtual time (the status line and the wide
     layout keep it) and the index ``digits`` wide (the longer log's)."""
@@ -57,7 +78,7 @@ class DiffApp(App[None]):
         Binding("q", "quit", "Quit"),    # first: the footer cuts its end off at 80 columns
         Binding("down", "move(1)", "Next"), Binding("up", "move(-1)", "Prev"),
         Binding("pagedown", "move(20)", "Page", show=False), Binding("pageup", "move(-20)", "Page", show=False),
-        Binding("tab", "switch", "Other side", priority=True), Binding("f", "first", "First divergence"),
+        Binding("tab", "switch", "Other side", priority=True), Binding("f", "first", "First diff"),
         Binding("n", "context(1)", "Next context"), Binding("N", "context(-1)", "Prev context", show=False),
     ]
     DEFAULT_CSS = """
@@ -83,14 +104,15 @@ class DiffApp(App[None]):
             yield Static(id="side-a", classes="side")
             yield Static(id="side-b", classes="side")
         yield Static(id="diff-status")
-        yield Footer()
+        yield Footer(compact=self.size.width < COMPACT_BELOW, show_command_palette=self.size.width >= COMPACT_BELOW)
 
     def on_mount(self) -> None:
-        self.query_one("#side-a").border_title = escape(f"A {self.r.a.path}")
-        self.query_one("#side-b").border_title = escape(f"B {self.r.b.path}")
         self.refresh_sides()
 
     def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        for footer in self.query(Footer).results(Footer):
+            footer.compact, footer.show_command_palette = compact, not compact
         self.refresh_sides()
 
     # -- the linked cursors ---------------------------------------------------------------------------
@@ -107,6 +129,9 @@ class DiffApp(App[None]):
         digits = len(str(max(len(self.r.a.log), len(self.r.b.log))))
         sa.update(window(self.r.a, a, height, self.marks_a, width, digits))
         sb.update(window(self.r.b, b, height, self.marks_b, width, digits))
+        room = width - 4     # the corners, dashes and spaces around the title
+        sa.border_title = escape(side_title("A", self.r.a.path, self.r.b.path, room))
+        sb.border_title = escape(side_title("B", self.r.b.path, self.r.a.path, room))
         sa.set_class(not self.side_b, "-active")
         sb.set_class(self.side_b, "-active")
         self.query_one("#diff-status", Static).update(self.status(a, b))

@@ -199,7 +199,7 @@ class Driver:
         return View(
             world=s.world, scenario=s.scenario.name, cursor=n, total=s.total,
             event=event[0] if event else None, stop=stop[0], detail=stop[1], changes=self.changes(),
-            device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended,
+            device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended, finished=s.finished,
             hit_events=self.armed_hit_events(), bookmarks=tuple(sorted({b.event for b in s.bookmarks})),
         )
 

@@ -14,6 +14,8 @@ from typing import Any
 from msidbg.debugger.summary import driver_state
 from msidbg.model.device import _blocked_by_msix_mask  # the device model's own rule for the quirk
 from msidbg.model.hw import (
+    CMD_MASTER,
+    CMD_MEMORY,
     MSI_ENABLE,
     MSI_PVM,
     MSIX_ENABLE,
@@ -344,7 +346,8 @@ def wrap_parts(parts: list[str], width: int, sep: str = " | ") -> list[str]:
 
 
 def device_state(w: World, dev: str) -> list[str]:
-    """The capability state: MSI-X Enable / Function Mask, MSI, the quirks, the driver."""
+    """The capability state: MSI-X Enable / Function Mask, MSI, the PCI Command bits that stop an
+    enabled capability (Bus Master, Memory Space off), the quirks, the driver."""
     d = w["devices"][dev]
     parts: list[str] = []
     if d["msix"]:
@@ -356,6 +359,13 @@ def device_state(w: World, dev: str) -> list[str]:
         ctrl = d["msi"]["ctrl"]
         parts.append(f"MSI {'enabled' if ctrl & MSI_ENABLE else 'disabled'}, "
                      f"{1 << ((ctrl >> 4) & 7)}/{msi_count(w, dev)} messages")
+    cmd = d.get("cmd")
+    enabled = bool(d["msix"] and d["msix"]["ctrl"] & MSIX_ENABLE) or bool(d["msi"] and d["msi"]["ctrl"] & MSI_ENABLE)
+    if enabled and cmd is not None:   # the PCI Command register gating what the enabled capability does
+        if not cmd & CMD_MASTER:
+            parts.append("Bus Master off: messages dropped")
+        if d["msix"] and not cmd & CMD_MEMORY:
+            parts.append("Memory Space off: table not decoded")
     if d["quirks"]:
         parts.append("quirks: " + ",".join(d["quirks"]))
     parts.append(f"driver: {driver_state(w, dev)}")

@@ -51,7 +51,10 @@ class View:
     hit_events: tuple[int, ...] = ()
     #: events with a bookmark, ascending
     bookmarks: tuple[int, ...] = ()
+    #: the cursor is at the run's final event
     ended: bool = False
+    #: the run has reached its final event (``total`` is its length, not how far it has got)
+    finished: bool = False
 
     @property
     def time_ns(self) -> int:

@@ -3,7 +3,22 @@
 Importing this package registers every kernel program (``msidbg.sim.program.PROGRAMS``).
 """
 
-from . import driver, enable, entry, hotplug, irq, move, msi, msix, plug, remap, vector, xen, xen_events  # noqa: F401  (register programs)
+from . import (  # noqa: F401,E501  (register programs)
+    driver,
+    enable,
+    entry,
+    hotplug,
+    irq,
+    move,
+    msi,
+    msix,
+    plug,
+    remap,
+    traps,
+    vector,
+    xen,
+    xen_events,
+)
 
 # isort: split
 from . import disable  # noqa: F401  (last: its event kinds are numbered after the others')

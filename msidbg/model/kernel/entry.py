@@ -22,6 +22,7 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    FIRST_EXTERNAL_VECTOR,
     FIRST_SYSTEM_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
     VECTOR_CLEANUP,
@@ -73,6 +74,8 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     elif slot == VECTOR_CLEANUP:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
+    elif v < FIRST_EXTERNAL_VECTOR:     # 16..31: an exception gate of the IDT (kernel/traps.py)
+        _push(k, stack, "exception_vector", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
     k.ev(_APIC_ACCEPT, None, v, irq, 0, "irq_entry")   # positional: a specialised call

@@ -35,6 +35,7 @@ from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
 from msidbg.sim.program import program
+from msidbg.sim.scheduler import EngineError
 
 EBUSY, EACCES = 16, 13
 
@@ -63,7 +64,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.STOP_MACHINE, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -83,19 +84,128 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     if hotplug_busy(k):
         return
     k.kernel["hotplug"] = k.cpu_id
-    k.irq_save(loc)
-    # stop_machine: every other online CPU spins in multi_cpu_stop with interrupts off
-    # (signals pile up in their IRRs, their tasks wait) until take_cpu_down is done. A handler
-    # already running finishes first, as the stopper thread only runs once it returns.
-    loc["stopped"] = []
-    for c in k.w["cpus"]:
-        if c["online"] and c is not k.cpu:
-            loc["stopped"].append(c["id"])
-            c["stopped"] = True
-            k.eng.model.park(k.eng, c)
+    # stop_machine (kernel/stop_machine.c): every online CPU's stopper thread runs multi_cpu_stop;
+    # all of them ack MULTI_STOP_PREPARE, then disable interrupts and ack MULTI_STOP_DISABLE_IRQ,
+    # and only then does the outgoing CPU run take_cpu_down. A stopper thread runs once its CPU
+    # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
+    # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
+    loc["stopped"] = [c["id"] for c in k.w["cpus"] if c["online"] and c is not k.cpu]
+    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w["cpus"][cid])]
+    if not late:
+        loc["phase"] = "run"
+        return
+    loc["phase"] = "prepare"
+    for cid in loc["stopped"]:
+        c = k.w["cpus"][cid]
+        if cid in late:
+            c["stopped"] = ARRIVING     # its stopper runs when it leaves hardirq (stopper_runs)
+        else:
+            preempt_task(k.eng, c)
+        cpu_dirty(k, cid)
+    k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
+           "hardirq (MULTI_STOP_PREPARE)", late[0])
+    k.wait({"stop_machine": loc["cpu"]})
+
+
+@down.step
+def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
+    """MULTI_STOP_RUN: every other online CPU spins in multi_cpu_stop with interrupts off (signals
+    pile up in their IRRs, their tasks wait) until take_cpu_down is done."""
+    loc["phase"] = "run"
+    if "_flags" not in loc:
+        k.irq_save(loc)
+    for cid in loc["stopped"]:
+        c = k.w["cpus"][cid]
+        c["stopped"] = True
+        k.eng.model.park(k.eng, c)
     loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["dev"] is not None)
     loc["i"] = 0
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
+
+
+#: ``cpu["stopped"]`` of a CPU whose stopper thread has not run yet (it is in hardirq), and of one
+#: that must still leave a handler to disable interrupts and ack MULTI_STOP_DISABLE_IRQ
+ARRIVING, DISABLING = "prepare", "disable_irq"
+#: the process-context wait of a CPU whose task the stopper thread preempted
+STOPPER_WAIT = "migration"
+
+
+def in_hardirq(eng: Any, c: dict[str, Any]) -> bool:
+    """Is the CPU in an interrupt handler: frames on its interrupt stack, or the action of its last
+    step still running (``entry.in_action``: the frames go when the action begins)? Such a CPU is
+    kept on the agenda, so that its stopper runs once it is out (on_cpu calls stopper_runs)."""
+    if not c["irq"]["stack"] and not (c["handling"] >= 0 and c["busy_until"] > eng.w["now"]):
+        return False
+    if not c["queued"]:
+        c["queued"] = True
+        eng.schedule(c["busy_until"], "cpu", c["id"])
+    return True
+
+
+def preempt_task(eng: Any, c: dict[str, Any]) -> None:
+    """The CPU's stopper thread (migration/N, the stop class) preempts a runnable task: its steps
+    wait; interrupts are still taken (MULTI_STOP_PREPARE). A task already asleep stays asleep."""
+    proc = c["proc"]
+    if proc["stack"] and proc["wait"] is None:
+        proc["wait"] = {STOPPER_WAIT: c["id"]}
+        eng.model.park(eng, c)      # (on the agenda for its task's next step: nothing to do now)
+
+
+def down_frame(w: dict[str, Any]) -> dict[str, Any] | None:
+    """The locals of the cpu_down in progress, or None."""
+    req = w["kernel"]["hotplug"]
+    if req < 0:
+        return None
+    for f in w["cpus"][req]["proc"]["stack"]:
+        if f["prog"] == "cpu_down":
+            return f["locals"]
+    return None
+
+
+def preparing(eng: Any, c: dict[str, Any]) -> None:
+    """An action starts on ``c`` while stop_machine is in MULTI_STOP_PREPARE: the stopper thread
+    already runs there, the new task waits behind it."""
+    loc = down_frame(eng.w)
+    if loc is not None and loc.get("phase") == "prepare" and c["id"] in loc["stopped"] and not c["stopped"]:
+        preempt_task(eng, c)
+
+
+def stopper_runs(k: Any, c: dict[str, Any]) -> None:
+    """A CPU whose ``stopped`` is ARRIVING or DISABLING has left hardirq: its stopper thread runs
+    (cpu_stopper_thread -> multi_cpu_stop). ARRIVING: it acks MULTI_STOP_PREPARE (interrupts still
+    on, its task preempted); the last to ack moves everyone to MULTI_STOP_DISABLE_IRQ -- a CPU in a
+    handler acks that once it leaves it (DISABLING) -- and the last ack of that lets the outgoing
+    CPU run take_cpu_down (MULTI_STOP_RUN: the requester's cpu_down goes on)."""
+    w = k.w
+    eng = k.eng
+    k.ctx = c["proc"]       # the stopper thread is process context (what debugger tools read)
+    loc = down_frame(w)
+    state = c["stopped"]
+    if loc is None or state is True:
+        raise EngineError(f"CPU{c['id']} was scheduled while stopped")
+    cpus = w["cpus"]
+    req = cpus[w["kernel"]["hotplug"]]
+    if state == ARRIVING:
+        c["stopped"] = False
+        preempt_task(eng, c)
+        if not any(cpus[i]["stopped"] == ARRIVING for i in loc["stopped"]):
+            loc["phase"] = "disable_irq"
+            loc["_flags"] = req["proc"]["irqs_off"]
+            req["proc"]["irqs_off"] = True
+            for i in loc["stopped"]:
+                other = cpus[i]
+                other["stopped"] = DISABLING if other is not c and in_hardirq(eng, other) else True
+                if other is not c and other["stopped"] is True:
+                    eng.model.park(eng, other)
+        what = f"migration/{c['id']}: MULTI_STOP_PREPARE acked"
+    else:
+        c["stopped"] = True
+        what = f"migration/{c['id']}: interrupts off, MULTI_STOP_DISABLE_IRQ acked"
+    if loc["phase"] == "disable_irq" and not any(cpus[i]["stopped"] == DISABLING for i in loc["stopped"]):
+        req["proc"]["wait"] = None
+        eng.model.wake(eng, req)
+        what += ", the last: every CPU has interrupts off (MULTI_STOP_RUN)"
+    k.ev(K.KERNEL, None, k.s("multi_cpu_stop"), k.s(what), loc["cpu"])
 
 
 def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
@@ -229,6 +339,90 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
 
 
 @down.step
+def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
+    """The task running on the outgoing CPU (an action's process context: ``on: N`` is a task pinned
+    to CPU N) is pushed off it -- migrate_tasks from sched_cpu_dying before 5.11, balance_push from
+    5.11 -- to select_fallback_rq's CPU: none of its allowed CPUs is active, so its affinity is
+    widened (cpuset_cpus_allowed_fallback, else the possible mask) and it goes to the lowest active
+    CPU, with "process %d (%s) no longer affine to cpu%d". It continues there at its next step once
+    stop_machine is over -- after the action running on that CPU ends, if one does (the model runs
+    one task per CPU). A task asleep (a doorbell wait) moves only to an idle CPU; otherwise it stays
+    with the outgoing CPU until it comes back (reading kernel.actions.offline-cpu-waits)."""
+    dying = loc["cpu"]
+    c = k.w["cpus"][dying]
+    proc = c["proc"]
+    if proc["wait"] is not None and STOPPER_WAIT in proc["wait"]:
+        proc["wait"] = None
+    to = min(i for i in vec.online_cpus(k.w) if i != dying)
+    for waiting in k.kernel.get("migrating", ()):
+        if waiting[0] == dying:       # moved here earlier, still waiting: select_fallback_rq again
+            waiting[0] = to
+    if not proc["stack"] and proc["done"] is None:
+        return
+    target = k.w["cpus"][to]
+    idle = not target["proc"]["stack"] and target["proc"]["done"] is None
+    wait = proc["wait"]
+    if wait is not None and not (idle and "token" in wait):
+        return      # asleep (a doorbell wait with the fallback CPU busy, a QEMU ioreq): stays
+    task = {f: proc[f] for f in TASK_FIELDS}
+    proc.update(stack=[], wait=None, irqs_off=False, action=-1, done=None)
+    cpu_dirty(k, dying)
+    act = k.w["actions"][task["action"]]
+    if idle:
+        install_task(k.eng, target, task, dying)
+    else:
+        k.kernel.setdefault("migrating", []).append([to, dying, task])
+    # the tasks of the outgoing CPU's later actions start as they are due (refused while it is out)
+    queue = c["queue"]
+    if queue:
+        nxt = queue.pop(0)
+        k.eng.schedule(max(k.now, k.w["actions"][nxt]["at"]), "act", dying, nxt)
+    k.ev(K.KERNEL, act["dev"], k.s("select_fallback_rq"),
+         k.s(f"process of action {task['action']} ({act['do']}) no longer affine to cpu{dying}: moved to "
+             f"CPU{to}" + ("" if idle else f", runnable after CPU{to}'s current action")), to)
+
+
+#: the process context fields that make up a task (what migration moves)
+TASK_FIELDS = ("stack", "wait", "irqs_off", "action", "done")
+
+
+def install_task(eng: Any, c: dict[str, Any], task: dict[str, Any], old: int) -> None:
+    """A migrated task becomes CPU ``c``'s process context (``c`` runs no action): a driver wait
+    follows it (its waiter entry, its timeout), the action due next on ``c`` waits behind it."""
+    cid = c["id"]
+    for item in list(eng.agenda.values()):
+        if item[2] == "act" and item[3] == cid:     # c's next action: back to the head of its queue
+            eng.unschedule(lambda it, seq=item[1]: it[1] == seq)
+            c["queue"].insert(0, item[4])
+    c["proc"].update(task)
+    wait = task["wait"]
+    if wait is not None and "token" in wait:
+        for lst in eng.w["kernel"]["waiters"].values():
+            if old in lst:
+                lst[lst.index(old)] = cid
+        for item in eng.agenda.values():
+            if item[2] == "timeout" and item[4] == wait["token"]:
+                item[3] = cid
+    eng.model.wake(eng, c)
+
+
+def resume_migrated(eng: Any, c: dict[str, Any]) -> bool:
+    """CPU ``c``'s action ended: a task migrated to it meanwhile runs now (before ``c``'s next
+    action). True if one did."""
+    mig = eng.w["kernel"].get("migrating")
+    if not mig:
+        return False
+    for i, (to, old, task) in enumerate(mig):
+        if to == c["id"]:
+            del mig[i]
+            if not mig:
+                del eng.w["kernel"]["migrating"]
+            install_task(eng, c, task, old)
+            return True
+    return False
+
+
+@down.step
 def offline(k: Any, loc: dict[str, Any]) -> None:
     target = k.w["cpus"][loc["cpu"]]
     if vec.timer_cleanup(k.w):
@@ -247,6 +441,8 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     for cid in loc["stopped"]:
         c = k.w["cpus"][cid]
         c["stopped"] = False
+        if c["proc"]["wait"] is not None and STOPPER_WAIT in c["proc"]["wait"]:
+            c["proc"]["wait"] = None
         if c is not target:
             k.eng.model.wake(k.eng, c)
     if target is not k.cpu:

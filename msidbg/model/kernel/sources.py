@@ -297,6 +297,9 @@ reading("kernel.msi.multi-message",
         source=(MSI_DOMAIN_WRITE, MSI_CORE), module=M,
         quote="For MSI-X desc->irq is always equal to irq_data->irq. For MSI only the first interrupt of "
         "MULTI MSI passes the test.")
+STOP_MACHINE = Source(L, "00bcf5cdd6c0", "kernel/stop_machine.c",
+                      "multi_cpu_stop / ack_state / set_state / cpu_stopper_thread (stop_machine_cpuslocked from "
+                      "takedown_cpu)", "all (the PREPARE -> DISABLE_IRQ -> RUN -> EXIT state machine)")
 reading("kernel.hotplug.stop-machine",
         "fixup_irqs() runs on the outgoing CPU while every other CPU spins in stop_machine with interrupts "
         "off. The model runs its steps in the requesting CPU's process context, standing in for the outgoing "
@@ -304,6 +307,16 @@ reading("kernel.hotplug.stop-machine",
         source=FORCE_COMPLETE, module=M,
         quote="All CPUs are stuck in stop machine with interrupts disabled so calling __irq_complete_move() "
         "would be completely pointless.")
+reading("kernel.hotplug.stop-machine-rendezvous",
+        "stop_machine's state machine advances only when every online CPU's stopper thread has acked the current "
+        "state. A stopper thread (migration/N) runs in process context, so a CPU in hardirq acks nothing until "
+        "it leaves it; meanwhile the CPUs that did ack MULTI_STOP_PREPARE spin with interrupts still enabled "
+        "(they are disabled only in MULTI_STOP_DISABLE_IRQ) and keep taking interrupts, their tasks preempted. "
+        "A CPU kept in handle_edge_irq's loop by edges another CPU marks IRQS_PENDING therefore holds the "
+        "cpu_offline (the write to .../online) until the edges stop.", source=STOP_MACHINE, module=M,
+        quote="/* Last one to ack a state moves to the next state. */ ... case MULTI_STOP_DISABLE_IRQ: "
+        "local_irq_disable(); hard_irq_disable(); break; case MULTI_STOP_RUN: if (is_active) err = "
+        "msdata->fn(msdata->data);")
 reading("kernel.hotplug.offline-lost",
         "A message to a CPU that has gone offline is lost: its local APIC is soft-disabled after fixup_irqs() "
         "and sets no IRR bit; INIT clears the rest when it comes back.", source=CPU_DISABLE, module=M,
@@ -341,8 +354,44 @@ reading("kernel.msi.lock-descs",
 reading("kernel.msi.free-busy",
         "free_msi_irqs() with an irq that still has an action: the kernel BUG()s; the model returns -EBUSY and "
         "keeps the descriptors.", status="hypothetical", module=M)
+SCHED_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
+                        "select_fallback_rq; balance_push -> __balance_push_cpu_stop (5.11..), migrate_tasks from "
+                        "sched_cpu_dying before", "all")
 reading("kernel.actions.offline-cpu-waits",
-        "An action whose CPU is offline waits until the CPU is back (a pinned kthread), rather than migrating.",
+        "An action whose task sleeps (a doorbell wait) when its CPU goes offline moves only to an idle CPU; "
+        "otherwise it waits until the CPU is back (the real task is placed on a fallback CPU when woken). "
+        "A task waiting for a QEMU ioreq (xen-hvm) is not moved.",
+        status="hypothetical", module=M)
+reading("kernel.hotplug.migrate-running",
+        "The task running on a CPU going offline is pushed off it (migrate_tasks before 5.11, balance_push "
+        "from 5.11; both call select_fallback_rq): a task pinned to that CPU alone has no active allowed CPU, "
+        "so its affinity is widened (cpuset fallback, else the possible mask) and it runs on the lowest "
+        "active CPU, with 'process %d (%s) no longer affine to cpu%d' (user tasks, ratelimited). The model "
+        "runs one task per CPU: a task moved to a CPU that runs another action continues after it.",
+        source=SCHED_FALLBACK, module=M,
+        quote="cpu = select_fallback_rq(rq->cpu, p); rq = __migrate_task(rq, &rf, p, cpu); ... /* Any allowed, "
+        "online CPU? */ ... printk_deferred(\"process %d (%s) no longer affine to cpu%d\\n\", task_pid_nr(p), "
+        "p->comm, cpu);")
+IDT_EXCEPTIONS = Source(L, "00229a543001", "arch/x86/kernel/idt.c",
+                        "def_idts (exception gates 0..31) / idt_setup_apic_and_irq_gates (device stubs from "
+                        "FIRST_EXTERNAL_VECTOR)", "5.8.. (asm_exc_*; the same vectors before, under older names)")
+MATH_ERROR = Source(L, "v6.6", "arch/x86/kernel/traps.c", "exc_coprocessor_error / exc_simd_coprocessor_error -> "
+                    "math_error", "5.8..")
+reading("kernel.entry.exception-vector",
+        "A device message with a vector 16..31 is accepted by the local APIC (only 0..15 are illegal) and vectors "
+        "through that IDT entry, which Linux sets to an exception handler (def_idts); the device interrupt stubs "
+        "start at FIRST_EXTERNAL_VECTOR (0x20), below which the vector allocator never assigns. No irq handler runs "
+        "and no EOI is written: the vector's ISR bit stays set. #MF and #XM from kernel mode go to math_error, "
+        "which finds no exception fixup and calls die().", source=(IDT_EXCEPTIONS, MATH_ERROR), module=M,
+        quote="INTG(X86_TRAP_MF, asm_exc_coprocessor_error), INTG(X86_TRAP_AC, asm_exc_alignment_check), "
+        "INTG(X86_TRAP_XF, asm_exc_simd_coprocessor_error), ... for_each_clear_bit_from(i, system_vectors, "
+        "FIRST_SYSTEM_VECTOR) { entry = irq_entries_start + 8 * (i - FIRST_EXTERNAL_VECTOR); ... if "
+        "(!user_mode(regs)) { if (fixup_exception(regs, trapnr, 0, 0)) goto exit; ... die(str, regs, 0);")
+reading("kernel.entry.exception-vector-effect",
+        "What the other exception entries do with an external interrupt: the error-code entries (#AC, #CP, #VC) get "
+        "no error code from the CPU for an external interrupt (SDM vol. 3A 6.13, not re-read here) and read the "
+        "frame one word off; #MC runs do_machine_check with nothing logged; vectors absent from def_idts keep the "
+        "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further.",
         status="hypothetical", module=M)
 reading("kernel.intx",
         "INTx is not modelled: a signal with neither MSI nor MSI-X enabled is lost.", status="hypothetical",

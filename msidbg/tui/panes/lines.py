@@ -25,6 +25,8 @@ Span = tuple[str, str]
 #: rendered lines kept by content (a row scrolled away and back, or an unchanged APIC block
 #: shown again, costs a dictionary look-up instead of its segments)
 STRIPS_KEPT = 512
+#: the last cell of a line cut at the pane's right edge (the rest is a horizontal scroll away)
+ELLIPSIS = "…"
 
 
 def pane_keys(*keys: tuple[str, str, str]) -> list[BindingType]:
@@ -60,8 +62,9 @@ class LineView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._styles: dict[str, Style] = {}
-        #: (spans, scroll x, width) -> the line as rendered; cleared with the styles
-        self._strips: dict[tuple[tuple[Span, ...], int, int], Strip] = {}
+        #: (spans, scroll x, width, columns not under the scroll bar) -> the line as rendered;
+        #: cleared with the styles
+        self._strips: dict[tuple[tuple[Span, ...], int, int, int], Strip] = {}
         self._titles: tuple[str | None, str | None] = (None, None)
 
     # -- what subclasses provide ------------------------------------------------------------
@@ -127,7 +130,9 @@ class LineView(ScrollView, can_focus=True):
         else:
             index = scroll_y + y - self.header_lines
             spans = self.line_spans(index) if index < self.line_count() else []
-        key = (tuple(spans), scroll_x, width)
+        # the columns not under a vertical scroll bar (``size`` includes it)
+        visible = min(self.scrollable_content_region.width, width) or width
+        key = (tuple(spans), scroll_x, width, visible)
         strip = self._strips.get(key)
         if strip is None:
             base = self.style_of("")
@@ -135,7 +140,12 @@ class LineView(ScrollView, can_focus=True):
                 strip = Strip.blank(width, base)
             else:
                 strip = Strip([Segment(text, self.style_of(name)) for text, name in merge(spans)])
+                cut = strip.cell_length > scroll_x + visible
                 strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+                if cut and visible > 1:  # cut at the right edge: say so ("value=0xc00" of 0xc007 read as a value)
+                    kept = strip.crop(0, visible - 1)
+                    last = list(kept)[-1].style if kept.cell_length else base
+                    strip = Strip.join([kept, Strip([Segment(ELLIPSIS, last)]), strip.crop(visible, width)])
             if len(self._strips) >= STRIPS_KEPT:
                 self._strips.clear()
             self._strips[key] = strip

@@ -1,10 +1,10 @@
 """The status line: where the cursor is and why, the event there, and the whole explanation.
 
 Three parts, wrapped to the terminal's width rather than cut (the line's height depends only
-on the terminal's width, so a stop never moves the panes): the cursor (event n / total,
-the device and CPU the event is about, why the cursor is here, the virtual time, the
-scenario), the event at the cursor, and what the breakpoint that stopped here said about it
--- the sentence that explains the bug, never cut short.
+on the terminal's width, so a stop never moves the panes): the cursor (event n / total, the
+total marked "+" until the run has reached its end; the device and CPU the event is
+about, why the cursor is here, the virtual time, the scenario), the event at the cursor, and
+what the breakpoint that stopped here said about it -- the sentence that explains the bug, never cut short.
 """
 
 from __future__ import annotations
@@ -33,13 +33,22 @@ def status_content(view: View | None, progress: Progress | None, why_key: str = 
         return Content.assemble(first, "\n", _event_line(progress.event, 0, running=True))
     dev = f"{view.device} · " if view.device else ""
     first = Content.assemble(
-        (f"event {view.cursor:,} / {view.total:,}", "bold"), (" (end)" if view.ended else "", "$text-muted"),
+        (f"event {view.cursor:,} / {view.total:,}", "bold"), (_total_note(view), "$text-muted"),
         SEP, (f"{dev}CPU{view.cpu}", "bold"), SEP, (view.stop, _stop_style(view.stop)),
         (f" · {why_key}: why" if "breakpoint" in view.stop and why_key else "", "$text-muted"), SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
     parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor)]
     if view.detail:
         parts += ["\n", Content.assemble(("── ", "$text-error"), (view.detail, "$text-error"))]
     return Content.assemble(*parts)
+
+
+def _total_note(view: View) -> str:
+    """What the total after the cursor is: the run's length once it has ended, before that only
+    how far it has got (a continue may run past it): "event 5 / 40+" (one character, not the
+    words "so far": at 80 columns those wrapped the line and took a row from the panes)."""
+    if view.ended:
+        return " (end)"
+    return "" if view.finished else "+"
 
 
 def _stop_style(stop: str) -> str:

@@ -115,8 +115,19 @@ class Timeline(LineView):
         self.refresh()
 
     def _title(self) -> str:
+        """The span shown, and the keys as far as they fit (at 80 columns the whole hint was cut
+        to '... enter go…')."""
         t0, t1 = self.span()
-        return f"Timeline {format_ns(t0)} .. {format_ns(t1)}  (+/- zoom, 0 whole run, enter goes there)"
+        title = f"Timeline {format_ns(t0)} .. {format_ns(t1)}"
+        room = self.size.width - 6   # the corners, dashes and spaces around it
+        for hint in ("  (+/- zoom, 0 whole run, enter goes there)", "  (+/- zoom, 0 all, enter: go)"):
+            if not self.size.width or len(title) + len(hint) <= room:
+                return title + hint
+        return title
+
+    def on_resize(self) -> None:
+        if self.view is not None and self.index.indexed >= self.view.total:   # (not while indexing)
+            self.set_titles(self._title())
 
     def span(self) -> tuple[int, int]:
         if self.window is not None:

@@ -20,15 +20,18 @@ class BookmarksScreen(ModalScreen[Bookmark | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, bookmarks: list[Bookmark]) -> None:
+    def __init__(self, bookmarks: list[Bookmark], mark_key: str = "m") -> None:
         super().__init__()
         self.bookmarks = bookmarks
+        #: the bookmark command's key as bound ("" when unbound): the empty list's hint names it
+        self.mark_key = mark_key
 
     def compose(self) -> ComposeResult:
+        how = f"press {self.mark_key} to bookmark" if self.mark_key else "the bookmark command (see ?) bookmarks"
         with Vertical(id="bookmarks-box"):
             yield Label(f"Bookmarks ({len(self.bookmarks)}) -- enter jumps, escape closes" if self.bookmarks else
-                        "No bookmarks yet: the bookmark command (see ?) names the cursor's event -- escape closes",
-                        id="bookmarks-title")
+                        f"No bookmarks yet: {how} the cursor's event -- escape closes", id="bookmarks-title",
+                        markup=False)
             # names and notes come from snapshot files: escaped, and never read as markup
             options = [Option(Content(f"#{b.event:<8} {escape(b.name)}" + (f" -- {escape(b.note)}" if b.note else "")),
                               id=str(i)) for i, b in enumerate(self.bookmarks)]

@@ -25,6 +25,8 @@ PANE_KEYS = (
 )
 LEGEND = (
     ("▶", "the event at the cursor (event log, status line)"),
+    ("5 / 40+", "status line: the event at the cursor / the events recorded; + until the run has reached "
+     "its end (it may go further), (end) at its final event"),
     ("●", "an armed breakpoint fired at this event (event log); ▲ on the timeline"),
     ("dimmed", "events after the cursor: recorded, you stepped back"),
     ("■ ○ ·", "APIC grids: bit set; a vector with a vector_irq owner on that CPU; free"),
