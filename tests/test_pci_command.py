@@ -148,15 +148,21 @@ run:
 
 
 def test_xen_hvm_bus_master_passes_through_qemu_and_memory_space_is_emulated() -> None:
-    eng = new_engine(scenario(HVM + "  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n"))
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY       # pciback left decoding on
-    assert eng.w["qemu"]["devs"]["eth0"]["cmd"] == 0           # the guest reads 0 before it enables
+    """hvmloader's pci_setup left Memory Space (QEMU's emulated bit) and Bus Master (the device's) on:
+    the first probe writes no Command; remove's pci_disable_device clears Bus Master through QEMU and
+    the re-probe's pci_set_master sets it again, while Memory Space stays emulated."""
+    eng = new_engine(scenario(HVM + "  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n"
+                                    "  - {at: 1ms, do: remove, dev: eth0}\n"
+                                    "  - {at: 2ms, do: probe, dev: eth0, mode: msix, vectors: 1}\n"))
+    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER     # pciback + hvmloader
+    assert eng.w["qemu"]["devs"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
     while eng.step():
         pass
     assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
     assert eng.w["qemu"]["devs"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
-    traps = [e for e in _events(eng, "qemu.cfg_write") if e.fields["offset"] == 0x4]
-    assert len(traps) == 2
+    traps = [(e.time_ns >= 1_000_000, e.fields["value"]) for e in _events(eng, "qemu.cfg_write")
+             if e.fields["offset"] == 0x4]
+    assert traps == [(True, CMD_MEMORY), (True, CMD_MEMORY | CMD_MASTER)]
 
 
 def test_xen_hvm_guest_cannot_switch_off_memory_space_through_qemu() -> None:
@@ -169,9 +175,13 @@ def test_xen_hvm_guest_cannot_switch_off_memory_space_through_qemu() -> None:
     assert loc["cmd"] == CMD_MEMORY | CMD_MASTER and e["cmd"] == CMD_MASTER
 
 
-def test_xen_hvm_driver_without_set_master_loses_its_interrupts() -> None:
-    eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1, set_master: false}\n"
-               "  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}\n", HVM)
+def test_xen_hvm_driver_without_set_master_loses_its_interrupts_after_a_remove() -> None:
+    """hvmloader turned Bus Master on, so a first probe without pci_set_master still gets its
+    interrupts (tests/test_xenboot.py); once remove's pci_disable_device cleared it, it does not."""
+    eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n"
+               "  - {at: 1ms, do: remove, dev: eth0}\n"
+               "  - {at: 2ms, do: probe, dev: eth0, mode: msix, vectors: 1, set_master: false}\n"
+               "  - {at: 3ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}\n", HVM)
     a = eng.w["acct"]["eth0"]
     assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (2, 0, 2)
 

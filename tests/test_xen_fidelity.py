@@ -104,9 +104,9 @@ def test_finding2_the_2022_late_mask_step_by_step_on_xen_424() -> None:
     mask writes: tests/test_auditxen_vmsi.py.)"""
     eng = run_to_end(scenario(nic(', xen: "4.2.4"')))
     assert eng.w["behaviour"]["xen_pt_bind"] == "on-unmask"
-    # the probe's pci_enable_device (Memory Space) and pci_set_master (Bus Master) write Command
-    # through QEMU first; then msix_capability_init sets Enable + Function Mask (control at 0x72)
-    expect = [("ioreq.cfg_write", 0x4, 0x2), ("ioreq.cfg_write", 0x4, 0x6), ("ioreq.cfg_write", 0x72, 0xC002),
+    # hvmloader's pci_setup left Memory Space and Bus Master on, so the probe's pci_enable_device and
+    # pci_set_master write no Command; msix_capability_init sets Enable + Function Mask (control at 0x72)
+    expect = [("ioreq.cfg_write", 0x72, 0xC002),
               ("ioreq.msix_read", 0, "ctrl", 0), ("ioreq.msix_read", 1, "ctrl", 0), ("ioreq.msix_read", 2, "ctrl", 0)]
     # entry 0 is bound before Xen intercepts anything; entries 1 and 2 after: the intercept covers
     # the whole table from the first binding, passes their writes on and re-applies the unmask

@@ -31,6 +31,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, bus
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK, X2APIC_BROADCAST
 
 World = dict[str, Any]
@@ -105,6 +107,9 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     index = data & DATA_INDEX_MASK
     e = table.get(index)
     if index >= TABLE_ENTRIES or e is None or not e["present"]:
+        if e is not None:
+            P = eng.prov
+            P.dep(PC.D_IRTE, PK.key(PK.AMDIRTE, PK.dev_entry(P.dev(dev), index)))
         acct.lost(eng, dev, idx, n, f"named entry {index} of {dev}'s interrupt remapping table, which is not "
                                     "remapping (RemapEn clear or past IntTabLen: IO_PAGE_FAULT)")
         return -1

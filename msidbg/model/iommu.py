@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import acct, apic, bus
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK, X2APIC_BROADCAST
 
 World = dict[str, Any]
@@ -95,9 +97,11 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     irte = w["iommu"]["irte"]
     e = irte[index] if index in irte else None
     if e is None or not e["present"]:
+        eng.prov.dep(PC.D_IRTE, PK.key(PK.IRTE, index))
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which is not present (remapping fault)")
         return -1
     if e["owner"] != dev:
+        eng.prov.dep(PC.D_IRTE, PK.key(PK.IRTE, index))
         acct.lost(eng, dev, idx, n, f"named IRTE {index}, which belongs to {e['owner']} (source-id fault)")
         return -1
     dest = e["dest"]

@@ -63,6 +63,7 @@ PIRQPORT = 43    # pirq: the event channel the guest bound to it
 XENQ = 44        # dev, index: a device message on its way into Xen (the work item it queued)
 QREG = 45        # dev, entry, reg: one register of QEMU's emulated (latched) entry
 CMD = 46         # dev: the PCI Command register (Memory Space Enable, Bus Master Enable)
+AMDIRTE = 47     # dev, index: an entry of the device's own AMD-Vi interrupt remapping table
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -119,7 +120,7 @@ _DEV_ENTRY = {
     LOST: "acct.{d}.lost[{i}]", DELIV: "acct.{d}.delivered[{i}]", HELD: "acct.{d}.held[{i}]",
     SIG: "acct.{d}.raised[{i}]", KMSG: "acct.{d}.intended[{i}]",
     QENTRY: "qemu.devs.{d}.msix.entries[{i}]", QPIRQ: "qemu.devs.{d}.msix.entries[{i}].pirq",
-    HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]",
+    HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]", AMDIRTE: "iommu.tables.{d}[{i}]",
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd"}

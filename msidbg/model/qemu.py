@@ -50,7 +50,10 @@ IOREQ_MSIX = kind("ioreq.msix_write", ("entry", INT), ("reg", STR), ("value", HE
 IOREQ_READ = kind("ioreq.msix_read", ("entry", INT), ("reg", STR), ("value", HEX),
                   doc="a guest MSI-X table read traps: answered from QEMU's emulated table (or Xen's intercept)")
 IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
-PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), doc="pciback drops a guest write")
+PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX),
+                  doc="a PV guest's write that goes nowhere: a config write pciback drops, or an MSI-X table "
+                  "write (offset: within the table) Xen discards -- the table's pages are in mmio_ro_ranges "
+                  "and mmio_ro_emulated_write ignores the store")
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -62,15 +65,32 @@ def build(scn: Any, w: World) -> None:
     for name in sorted(w["devices"]):
         d = w["devices"][name]
         if d["passthrough"]:
+            # the emulated Command starts at init_val 0 (xen_pt_emu_reg_header0); hvmloader's write below
+            # goes through xen_pt_cmd_reg_write like any guest config write
             devs[name] = {"msix": _new_msix(d["msix"]),
                           "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"]),
-                          "cmd": 0}   # the emulated Command bits (xen_pt_emu_reg_header0: init_val 0)
-        elif w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
+                          "cmd": HVMLOADER_CMD & ~CMD_RES_MASK}
+            d["cmd"] |= HVMLOADER_CMD & CMD_MASTER      # Bus Master is throughable: it reaches the device
+            continue
+        d["cmd"] |= HVMLOADER_CMD                       # QEMU's own device model takes both bits
+        if w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
             # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
             # pirq message (428c3ece97 "fix MSI injection on Xen")
             d["pirq_unmasked"] = True
     w["qemu"] = {"devs": devs, "ctx": {"stack": [], "wait": None}, "queue": [], "queued": False,
                  "busy_until": 0, "serving": None, "next_token": 1}
+
+
+#: What hvmloader's ``pci_setup`` (the HVM guest's firmware, before the guest kernel runs) leaves in
+#: every function's Command register: Bus Master for every function it finds (20553adcd9, Xen 3.4;
+#: RELEASE-4.0.0 .. 4.22.0) and Memory Space once it has assigned a memory BAR (every modelled device
+#: decodes memory: its MSI-X table and PBA, its registers). From a8e0c228c7 (4.14) it first clears the
+#: decode bits and writes Master | Memory after every BAR is assigned, instead of Master in the scan
+#: and Memory per BAR: the order changes, the state the guest kernel finds does not (reading
+#: ``xen.hvmloader-cmd``). Its writes trap into QEMU like the guest's: for a passed-through device the
+#: decode bits land in QEMU's emulated register (the MSI-X table region is mapped; no entry has a pirq
+#: yet, so xen_pt_msix_update_remap binds nothing) and Bus Master passes through to the device.
+HVMLOADER_CMD = CMD_MEMORY | CMD_MASTER
 
 
 def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -277,11 +297,12 @@ class PvAccessors:
 
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
-        k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")   # the table is read-only to a PV guest
+        # the table is read-only to a PV guest: Xen's mmio_ro_emulated_write drops the store
+        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, cost="trap")
 
     @staticmethod
     def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
-        k.ev(PV_DROPPED, dev, entry * 16, value, cost="trap")
+        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, cost="trap")
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:

@@ -187,6 +187,12 @@ Revisions:
   select_fallback_rq's CPU ("no longer affine"; ``kernel.migrating`` while it waits for that CPU's
   action). A device vector 16..31 runs the IDT's exception entry (``exception_vector``), not
   common_interrupt: no EOI, the signal lost as spurious.
+  (xenboot) a Xen HVM guest's devices start as hvmloader's pci_setup leaves them (every Xen 4.0 ..
+  4.22; a8e0c228c7, 4.14, only reorders its writes): QEMU's emulated Command of a passed-through
+  device has Memory Space and Bus Master (the MSI-X table is mapped before the guest runs), the
+  device has Bus Master, and a device QEMU emulates itself has both. The first probe's
+  pci_enable_device / pci_set_master write no Command (xen-hvm seeds lose those traps; outcomes
+  unchanged); a first probe without pci_set_master gets its interrupts on xen-hvm.
 """
 
 from __future__ import annotations

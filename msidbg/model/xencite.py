@@ -76,6 +76,9 @@ QEMU_IOREQ_SERVER = Source(Q, "qemu-xen-4.6.0", "xen-hvm.c, include/hw/xen/xen_c
                            "4.6.. (7665d6ba98 = 3996e85c18); before: the default ioreq server")
 XEN_NULL_HANDLER = Source("xen-project/xen", "RELEASE-4.6.0", "xen/arch/x86/hvm/emulate.c",
                           "hvmemul_do_io (no suitable backing DM: null_handler), null_read", "4.5..")
+XEN_MMIO_RO = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/msi.c, xen/arch/x86/mm.c",
+                     "msix_capability_init (the table and PBA pages into mmio_ro_ranges), "
+                     "mmio_ro_emulated_write (an aligned store ignored)", "4.14")
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
                      "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
@@ -139,7 +142,13 @@ QEMU_GFLAGS = Source("qemu/qemu", "003f8dbc8e09", "hw/xen/xen_pt_msi.c", "msi_gf
 module("msidbg.model.vmsi", XEN_VMSI_41, XEN_VMSI_42, XEN_VMSI_44, XEN_VMSI_COMPLETION, XEN_VMSI_46, XEN_VMSI_SNOOP)
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
-module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD)
+XEN_HVMLOADER_PCI = Source(X, "RELEASE-4.5.0", "tools/firmware/hvmloader/pci.c", "pci_setup (Bus Master in the "
+                           "scan, Memory Space per assigned memory BAR)", "3.4 (20553adcd9) .. 4.13 "
+                           "(read at RELEASE-4.0.0 .. 4.4.0: hvmloader.c / pci.c)")
+XEN_HVMLOADER_PCI_414 = Source(X, "RELEASE-4.19.0", "tools/firmware/hvmloader/pci.c", "pci_setup "
+                               "(pci_devfn_decode_type: decode cleared while BARs are programmed, Master | Memory "
+                               "written after every BAR is assigned; a8e0c228c7)", "4.14 .. 4.22 (read at 4.19.0, 4.22.0)")
+module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD, XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414)
 
 # --- readings -------------------------------------------------------------------------------------------
 M = "msidbg.model.qemu_pt"
@@ -220,12 +229,27 @@ reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion 
         "xen_pt_msix_update_remap unbinds every entry with a pirq and binds it again (xen_pt_msix_update, with "
         "the latched Vector Control). Xen before 4.14 applies a forwarded unmask (msix_write_completion) only "
         "after the vCPU's next device-model round trip (hvm_io_assist; from f7039ee41b after any I/O): the model "
-        "applies it at once. The guest's Memory Space starts 0 here, where hvmloader's pci_setup has set it "
-        "(and, from 4.19's tree, Bus Master) before the guest runs: not modelled.",
+        "applies it at once. The guest's Memory Space is on when its kernel starts (hvmloader's pci_setup: "
+        "reading xen.hvmloader-cmd); only a guest that clears it unmaps the table.",
         source=(QEMU_REMAP, QEMU_IOREQ_SERVER, XEN_NULL_HANDLER, QEMU_CMD),
         quote="memory_region_transaction_begin(); pci_default_write_config(d, addr, val, len); ... if (s->msix && "
               "&s->msix->mmio == mr) { if (adding) { ... rc = xen_pt_msix_update_remap(s, s->msix->bar_index); } / "
               "/* If there is no suitable backing DM, just ignore accesses */", module=M)
+reading("xen.hvmloader-cmd", "hvmloader's pci_setup, the HVM guest's firmware, leaves every PCI function it "
+        "finds with Bus Master on (20553adcd9, Xen 3.4: every RELEASE-4.0.0 .. 4.22.0) and, once it has assigned a "
+        "memory BAR, Memory Space on. a8e0c228c7 (4.14) clears the decode bits while it programs the BARs and "
+        "sets Master | Memory in one write after every BAR is assigned, where before it set Master in the scan "
+        "and Memory per BAR: the order differs, the Command the guest kernel finds does not, so there is no "
+        "behaviour switch. Its writes trap into QEMU like the guest's: xen-pt keeps Memory Space in its emulated "
+        "Command (the MSI-X table region is mapped; no entry has a pirq yet, so the remap binds nothing) and "
+        "passes Bus Master to the device; QEMU's own devices take both. The guest's pci_enable_device and "
+        "pci_set_master then write nothing, and a driver without pci_set_master works until a remove's "
+        "pci_disable_device clears Bus Master. Not modelled: the Linux guest's BAR sizing at enumeration (decode "
+        "off and on again around it, through QEMU: no net change; not read here) and whatever SeaBIOS or OVMF, "
+        "which run after hvmloader, write (not read).", source=(XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414, QEMU_CMD),
+        quote="/* Enable bus mastering. */ cmd |= PCI_COMMAND_MASTER; ... /* Now enable the memory or I/O "
+        "mapping. */ cmd |= PCI_COMMAND_MEMORY; (4.5.0) / /* Enable bus master, memory and I/O decode for all valid "
+        "functions. */ cmd |= pci_devfn_decode_type[devfn]; (4.19.0)", module="msidbg.model.qemu")
 reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
         "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
         "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
@@ -483,7 +507,8 @@ reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-th
         "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "
         "into Xen's vMSI-X intercept or QEMU (pci_msix_write); a table write narrower than 4 bytes is not Xen's "
         "(msixtbl_write takes 4 and 8 bytes) and QEMU's memory core refuses it (pci_msix_ops valid.min_access_size "
-        "4); on xen-pv it goes through pcifront to pciback.", source=(QEMU_REMAP, QEMU_MSI_47),
+        "4); on xen-pv a config write goes through pcifront to pciback, and a table store faults on the page Xen "
+        "keeps read-only, which mmio_ro_emulated_write drops.", source=(QEMU_REMAP, QEMU_MSI_47, XEN_MMIO_RO),
         quote=".valid = { .min_access_size = 4, .max_access_size = 4, .unaligned = false, }, / if ( (len != 4 && "
               "len != 8) || (address & (len - 1)) ) return r;", module="msidbg.model.kernel.driver")
 reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "

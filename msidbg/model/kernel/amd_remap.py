@@ -22,6 +22,8 @@ from typing import Any
 
 from msidbg.model import amdvi
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry, irq, msi, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
@@ -117,6 +119,11 @@ def _write(k: Any, desc: dict[str, Any], present: bool) -> None:
     index = index_of(k, desc)
     dest = vec.dest_apic(k.w, desc["cpu"])
     amdvi.write(k.w, desc["dev"], index, desc["vector"], dest, present, k.w["platform"]["apic"] == "x2apic-cluster")
+    # provenance: what an IO_PAGE_FAULT on this entry links to (amdvi.route)
+    P = k.eng.prov
+    P.write(PC.IRTE_WRITE, PK.key(PK.AMDIRTE, PK.dev_entry(P.dev(desc["dev"]), index)), int(present),
+            note=f"irq {desc['irq']}: " + (f"RemapEn, vector {desc['vector']:#x} to CPU{desc['cpu']}" if present
+                                           else "RemapEn clear"))
     k.ev(K.IRTE_WRITE, desc["dev"], index, desc["vector"] if present else 0, desc["cpu"] if present else -1,
          cost="irte_update")
 

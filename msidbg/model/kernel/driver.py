@@ -360,7 +360,8 @@ def raw_write(k: Any, loc: dict[str, Any]) -> None:
 def _routed(k: Any, loc: dict[str, Any]) -> None:
     """A passed-through device on Xen: the guest's access goes where the kernel's own do -- on
     xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write into Xen's
-    vMSI-X intercept or QEMU (pci_msix_write); on xen-pv through pcifront to pciback. A table
+    vMSI-X intercept or QEMU (pci_msix_write); on xen-pv a config write goes through pcifront to
+    pciback and a table store faults on the read-only page Xen's mmio_ro_emulated_write drops. A table
     write narrower than 4 bytes reaches QEMU (msixtbl_write handles only 4- and 8-byte accesses)
     and is dropped there: pci_msix_ops' valid.min_access_size is 4. The vCPU waits for QEMU in
     ``raw_written``."""

@@ -16,6 +16,8 @@ from typing import Any
 
 from msidbg.model import iommu
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry, irq, msi, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
@@ -110,6 +112,10 @@ def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
     base, sub = irte_of(k, desc)
     dest = vec.dest_apic(k.w, desc["cpu"])
     iommu.write(k.w, base + sub, desc["vector"], dest, present, k.w["platform"]["apic"] == "x2apic-cluster")
+    # provenance: what a remapping fault on this entry links to (iommu.route)
+    k.eng.prov.write(PC.IRTE_WRITE, PK.key(PK.IRTE, base + sub), int(present),
+                     note=f"irq {desc['irq']}: " + (f"vector {desc['vector']:#x} to CPU{desc['cpu']}" if present
+                                                    else "not present"))
     k.ev(K.IRTE_WRITE, desc["dev"], base + sub, desc["vector"] if present else 0, desc["cpu"] if present else -1,
          cost="irte_update")
 

@@ -49,6 +49,7 @@ CURRENT: dict[str, Any] = {
     "startup_reactivates": False,
     "msix_avail_retry": False,
     "msi_set_affinity_name": "x86",
+    "amd_irte_cmpxchg": True,
 }
 
 
