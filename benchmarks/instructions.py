@@ -8,7 +8,7 @@ checkout of msidbg (its ``msidbg`` package first on ``sys.path``) in the same ru
 ``git archive`` of the previous commit, and prints the ratio.
 
     python benchmarks/instructions.py [--workload storm|anchor] [--platform xen-hvm [--abi 2l]]
-        [--sizes 2000 10000] [--tree DIR ...]
+        [--remap] [--sizes 2000 10000] [--tree DIR ...]
 
 ``--abi 2l`` runs a Xen workload with the guest's 2-level event channel ABI (``kernel:
 {xen_fifo_events: false}``, as ``xen.fifo_events=0`` does) instead of FIFO, the default.
@@ -36,6 +36,8 @@ from msidbg.scenario import load_scenario_text
 text = workload_yaml(sys.argv[1], int(sys.argv[2]), sys.argv[3])
 if sys.argv[4] == "2l":
     text = text.replace("\\ncpus:", "\\nkernel: {{xen_fifo_events: false}}\\ncpus:", 1)
+if sys.argv[5] == "remap":    # bare metal with interrupt remapping: the kernel's default driver there
+    text = text.replace("\\ncpus:", "\\nplatform: {{interrupt_remapping: true}}\\ncpus:", 1)
 try:
     scn = load_scenario_text(text, "w.yaml")
 except Exception as e:     # a --tree from before platform.xen_hvm_pirqs (15e5f47), where an HVM
@@ -49,9 +51,11 @@ print(json.dumps({{"delivered": sum(v["delivered"] for d in s["devices"].values(
 """
 
 
-def count(tree: str | None, workload: str, n: int, platform: str, abi: str) -> tuple[int, int, int]:
+def count(tree: str | None, workload: str, n: int, platform: str, abi: str,
+          remap: bool = False) -> tuple[int, int, int]:
     """(instructions, delivered interrupts, events) of one run under cachegrind."""
     env = dict(os.environ, PYTHONHASHSEED="0")
+    rm = "remap" if remap else "-"
     if tree:
         env["PYTHONPATH"] = tree
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,10 +63,10 @@ def count(tree: str | None, workload: str, n: int, platform: str, abi: str) -> t
         code = CHILD.format(bench=str(HERE))
         # warm the bytecode caches first, so that both sizes compile (or not) alike
         # (run from the temporary directory: a checkout in the current directory would shadow --tree)
-        subprocess.run([sys.executable, "-c", code, workload, "1000", platform, abi], env=env, check=True,
+        subprocess.run([sys.executable, "-c", code, workload, "1000", platform, abi, rm], env=env, check=True,
                        capture_output=True, cwd=tmp)
         run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out_file}",
-                              sys.executable, "-c", code, workload, str(n), platform, abi],
+                              sys.executable, "-c", code, workload, str(n), platform, abi, rm],
                              env=env, capture_output=True, text=True, check=True, cwd=tmp)
         got = json.loads(run.stdout.strip().splitlines()[-1])
         summary = next(line for line in out_file.read_text().splitlines() if line.startswith("summary:"))
@@ -70,8 +74,8 @@ def count(tree: str | None, workload: str, n: int, platform: str, abi: str) -> t
 
 
 def per_interrupt(tree: str | None, workload: str, sizes: list[int], platform: str,
-                  abi: str) -> tuple[float, float]:
-    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform, abi) for n in sizes)
+                  abi: str, remap: bool = False) -> tuple[float, float]:
+    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform, abi, remap) for n in sizes)
     return (i2 - i1) / (d2 - d1), (e2 - e1) / (d2 - d1)
 
 
@@ -81,6 +85,9 @@ def main() -> int:
     ap.add_argument("--platform", default="", help="e.g. xen-hvm (benchmarks/xen.py's workloads)")
     ap.add_argument("--abi", choices=("fifo", "2l"), default="fifo",
                     help="a Xen workload's event channel ABI (2l: the guest boots with xen.fifo_events=0)")
+    ap.add_argument("--remap", action="store_true",
+                    help="bare metal with platform.interrupt_remapping (the kernel's default APIC driver there: "
+                         "cluster x2APIC from model revision 6, physical x2APIC before)")
     ap.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000], metavar=("SMALL", "LARGE"))
     ap.add_argument("--tree", action="append", default=[], help="another msidbg checkout to measure too")
     a = ap.parse_args()
@@ -89,11 +96,14 @@ def main() -> int:
         return 2
     if a.abi == "2l" and not a.platform.startswith("xen"):
         ap.error("--abi 2l needs a Xen --platform")
-    label = a.workload + (f" on {a.platform}" if a.platform else "") + (" (2-level ABI)" if a.abi == "2l" else "")
-    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform, a.abi)
+    if a.remap and a.platform:
+        ap.error("--remap is a bare-metal workload")
+    label = a.workload + (f" on {a.platform}" if a.platform else "") + (" (2-level ABI)" if a.abi == "2l" else "") + (
+        " with remapping" if a.remap else "")
+    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform, a.abi, a.remap)
     print(f"{label}: {mine:,.0f} instructions an interrupt ({events:.1f} events an interrupt), this tree")
     for tree in a.tree:
-        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform, a.abi)
+        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform, a.abi, a.remap)
         print(f"{label}: {other:,.0f} instructions an interrupt, {tree} (this tree / it: {mine / other:.3f})")
     return 0
 
