@@ -23,12 +23,11 @@ from typing import Any
 from msidbg.model import amdvi
 from msidbg.model import kinds as K
 from msidbg.model import provkeys as PK
-from msidbg.model.kernel import entry, irq, msi, pci
+from msidbg.model.kernel import irq, msi, pci, remap
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.remap import irte_prov
 from msidbg.model.kernel.sw import sw
-from msidbg.model.provkernel import desc_dirty
 from msidbg.sim.program import program
 
 ENOSPC = 28
@@ -185,19 +184,7 @@ set_affinity = program("amd_ir_set_affinity", "parent vector, then irte_ga_set_a
 
 @set_affinity.step
 def parent(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    old = [desc["vector"], desc["cpu"]]
-    desc_dirty(k, desc)
-    ret = vec.set_affinity(k.w, desc, loc["mask"])
-    desc_dirty(k, desc)
-    if ret < 0:
-        k.note("vector assignment failed", ret, desc["dev"])
-        k.ret(ret)
-        return
-    if [desc["vector"], desc["cpu"]] == old:
-        k.ret(0)
-        return
-    k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+    remap.parent_affinity(k, loc)
 
 
 @set_affinity.step
@@ -208,11 +195,7 @@ def update_irte(k: Any, loc: dict[str, Any]) -> None:
 
 @set_affinity.step
 def cleanup(k: Any, loc: dict[str, Any]) -> None:
-    """send_cleanup_vector / vector_schedule_cleanup: the entry names the new vector now."""
-    desc = k.w["irqs"][loc["irq"]]
-    if desc["move_in_progress"]:
-        entry.send_cleanup(k, desc, desc["vector"], desc["cpu"])
-    k.ret(0)
+    remap.cleanup_old_vector(k, loc)
 
 
 msi.ARCH_SETUP[ROUTE] = "amd_irq_remapping_alloc"

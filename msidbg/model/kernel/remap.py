@@ -160,8 +160,10 @@ def irte_clear(k: Any, loc: dict[str, Any]) -> None:
 set_affinity = program("intel_ir_set_affinity", "parent vector, then the IRTE, then the old vector's cleanup", source=(S.INTEL_IR, S.VECTOR))
 
 
-@set_affinity.step
-def parent(k: Any, loc: dict[str, Any]) -> None:
+def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
+    """irq_chip_set_affinity_parent: the vector domain moves the irq (``vec.set_affinity``); the
+    remapping chip returns its error, or 0 when neither vector nor CPU changed (nothing to write).
+    The first step of both remapping units' set_affinity (Intel here, AMD in ``amd_remap``)."""
     desc = k.w["irqs"][loc["irq"]]
     old = [desc["vector"], desc["cpu"]]
     desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
@@ -177,6 +179,20 @@ def parent(k: Any, loc: dict[str, Any]) -> None:
     k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
 
 
+def cleanup_old_vector(k: Any, loc: dict[str, Any]) -> None:
+    """send_cleanup_vector / vector_schedule_cleanup once the entry names the new vector: the
+    device can only reach the new one now. The last step of both units' set_affinity."""
+    desc = k.w["irqs"][loc["irq"]]
+    if desc["move_in_progress"]:
+        entry.send_cleanup(k, desc, desc["vector"], desc["cpu"])
+    k.ret(0)
+
+
+@set_affinity.step
+def parent(k: Any, loc: dict[str, Any]) -> None:
+    parent_affinity(k, loc)
+
+
 @set_affinity.step
 def irte(k: Any, loc: dict[str, Any]) -> None:
     _write_irte(k, k.w["irqs"][loc["irq"]], True)
@@ -184,11 +200,7 @@ def irte(k: Any, loc: dict[str, Any]) -> None:
 
 @set_affinity.step
 def cleanup(k: Any, loc: dict[str, Any]) -> None:
-    """send_cleanup_vector: the device can only reach the new vector now."""
-    desc = k.w["irqs"][loc["irq"]]
-    if desc["move_in_progress"]:
-        entry.send_cleanup(k, desc, desc["vector"], desc["cpu"])
-    k.ret(0)
+    cleanup_old_vector(k, loc)
 
 
 msi.ARCH_SETUP[ROUTE] = "intel_irq_remapping_alloc"
