@@ -187,6 +187,11 @@ Revisions:
   select_fallback_rq's CPU ("no longer affine"; ``kernel.migrating`` while it waits for that CPU's
   action). A device vector 16..31 runs the IDT's exception entry (``exception_vector``), not
   common_interrupt: no EOI, the signal lost as spurious.
+  (evtunmask) A Xen guest's unmask_evtchn makes EVTCHNOP_unmask where the ABI's unmask does
+  (evtchn_2l_unmask: a port bound to another vCPU, pending or not, or a pending port of an HVM
+  guest; evtchn_fifo_unmask: a pending port): a ``xen.hypercall`` step at a hypercall's cost in
+  place of ``evtchn.mask`` 0, which delays that vCPU's next step (the pre-ff1e22e7 move-before-clear
+  window now runs the handler twice in the ordered schedule).
 """
 
 from __future__ import annotations

@@ -77,8 +77,10 @@ probes.ACTIONS["hypercall"] = _probe_hypercall
 
 
 # --- the xen-pirq chip ------------------------------------------------------------------------------
+#: unmask_evtchn's two ABIs and Xen's side of EVTCHNOP_unmask (``unmask_evtchn`` below)
+UNMASK_SOURCES = (C.LINUX_2L, C.LINUX_FIFO, C.XEN_UNMASK, C.XEN_2L, C.XEN_FIFO)
 startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq",
-                  source=C.LINUX_STARTUP)
+                  source=(C.LINUX_STARTUP, *UNMASK_SOURCES))
 
 
 @startup.step
@@ -131,7 +133,9 @@ def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) ->
     running this, whether or not it is pending; on its own vCPU only for a pending port of an HVM
     guest (the guest clears the mask, finds the port pending, masks it again and asks Xen; a PV
     guest sets the selector bit and evtchn_upcall_pending itself). FIFO (``evtchn_fifo_unmask``):
-    the guest clears the masked bit itself and asks Xen whenever the port is pending."""
+    the guest clears the masked bit itself and asks Xen whenever the port is pending. (linux-3.0.8's
+    unmask_evtchn has the remote-port hypercall only; when the HVM clause entered before 3.14 is
+    unconfirmed -- it is modelled for every release.)"""
     if ch is None:
         return False
     if k.w["xen"]["abi"] == "fifo":
@@ -220,7 +224,7 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
 
 
 affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU",
-                   source=C.LINUX_AFFINITY)
+                   source=(C.LINUX_AFFINITY, *UNMASK_SOURCES))
 
 
 @affinity.step
