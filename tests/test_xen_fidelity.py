@@ -69,7 +69,7 @@ def trace(eng, dev: str = "eth0", kinds=TRACE_KINDS, upto: int | None = None) ->
         elif e.kind in ("qemu.map_pirq", "qemu.bind_pirq", "qemu.unmap_pirq"):
             out.append((e.kind, f["entry"], f["pirq"], f["rc"]))
         elif e.kind == "xen.hypercall":
-            if f["op"] != "EVTCHNOP_bind_vcpu":
+            if f["op"] not in ("EVTCHNOP_bind_vcpu", "EVTCHNOP_unmask"):    # (a rebind's hypercalls)
                 out.append((e.kind, f["op"], f["ret"]))
         elif e.kind == "ioreq.cfg_write":       # the register too: Command (0x4) or MSI-X control
             out.append((e.kind, f["offset"], f["value"]))

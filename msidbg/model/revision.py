@@ -193,6 +193,11 @@ Revisions:
   device has Bus Master, and a device QEMU emulates itself has both. The first probe's
   pci_enable_device / pci_set_master write no Command (xen-hvm seeds lose those traps; outcomes
   unchanged); a first probe without pci_set_master gets its interrupts on xen-hvm.
+  (evtunmask) A Xen guest's unmask_evtchn makes EVTCHNOP_unmask where the ABI's unmask does
+  (evtchn_2l_unmask: a port bound to another vCPU, pending or not, or a pending port of an HVM
+  guest; evtchn_fifo_unmask: a pending port): a ``xen.hypercall`` step at a hypercall's cost in
+  place of ``evtchn.mask`` 0, which delays that vCPU's next step (the pre-ff1e22e7 move-before-clear
+  window now runs the handler twice in the ordered schedule).
 """
 
 from __future__ import annotations

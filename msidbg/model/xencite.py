@@ -109,6 +109,8 @@ XEN_VMSI_SNOOP = Source(X, "3a6222bd57", "xen/arch/x86/hvm/vmsi.c", "msixtbl_ran
 XEN_MSI_46 = Source(X, "RELEASE-4.6.0", "xen/arch/x86/msi.c", "msi_set_mask_bit, guest_mask_msi_irq, "
                     "startup_msi_irq", "4.6..")
 XEN_EVTCHN = Source(X, "RELEASE-4.5.0", "xen/common/event_channel.c", "evtchn_bind_pirq, __evtchn_close", "all")
+XEN_UNMASK = Source(X, "RELEASE-4.6.0", "xen/common/event_channel.c", "evtchn_unmask -> evtchn_port_unmask (the "
+                    "guest's EVTCHNOP_unmask)", "all")
 XEN_BIND_UNMASK = Source(X, "84d6add5593d", "xen/arch/x86/irq.c", "arch_evtchn_bind_pirq", "4.6..")
 XEN_INJECT = Source(X, "RELEASE-4.5.0", "xen/arch/x86/hvm/irq.c", "hvm_inject_msi", "all")
 XEN_2L = Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c", "evtchn_2l_set_pending, evtchn_2l_unmask", "all")

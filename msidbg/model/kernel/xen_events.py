@@ -77,8 +77,10 @@ probes.ACTIONS["hypercall"] = _probe_hypercall
 
 
 # --- the xen-pirq chip ------------------------------------------------------------------------------
+#: unmask_evtchn's two ABIs and Xen's side of EVTCHNOP_unmask (``unmask_evtchn`` below)
+UNMASK_SOURCES = (C.LINUX_2L, C.LINUX_FIFO, C.XEN_UNMASK, C.XEN_2L, C.XEN_FIFO)
 startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq",
-                  source=C.LINUX_STARTUP)
+                  source=(C.LINUX_STARTUP, *UNMASK_SOURCES))
 
 
 @startup.step
@@ -121,9 +123,41 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
 
 @startup.step
 def unmask(k: Any, loc: dict[str, Any]) -> None:
-    info = info_of(k, loc["irq"])
-    evtchn.set_mask(k.eng, info["port"], False)
-    k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
+    """unmask_evtchn of the port just bound to vCPU 0 (from another vCPU on 2-level: a hypercall)."""
+    unmask_evtchn(k, info_of(k, loc["irq"]))
+
+
+def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) -> bool:
+    """Whether the guest's ``unmask_evtchn`` makes EVTCHNOP_unmask for this port. 2-level
+    (``evtchn_2l_unmask``): the port bound (``cpu_from_evtchn``) to another vCPU than the one
+    running this, whether or not it is pending; on its own vCPU only for a pending port of an HVM
+    guest (the guest clears the mask, finds the port pending, masks it again and asks Xen; a PV
+    guest sets the selector bit and evtchn_upcall_pending itself). FIFO (``evtchn_fifo_unmask``):
+    the guest clears the masked bit itself and asks Xen whenever the port is pending. (linux-3.0.8's
+    unmask_evtchn has the remote-port hypercall only; when the HVM clause entered before 3.14 is
+    unconfirmed -- it is modelled for every release.)"""
+    if ch is None:
+        return False
+    if k.w["xen"]["abi"] == "fifo":
+        return bool(ch["pending"])
+    return info["cpu"] != k.cpu_id or (bool(ch["pending"]) and k.w["platform"]["kind"] == "xen-hvm")
+
+
+def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
+    """``unmask_evtchn``: the port's mask clears and a pending port is signalled to its vCPU
+    (``evtchn.set_mask``). On the ABI's fast path that is the guest's own store (``evtchn.mask``);
+    on its slow path (``unmask_hypercall``) the step is the guest's EVTCHNOP_unmask (a
+    ``xen.hypercall`` with a hypercall's cost, which this vCPU's next step waits for): Xen's
+    ``evtchn_unmask`` clears the mask (FIFO: the guest cleared it just before) and re-raises the
+    pending event on the port's vCPU at once."""
+    eng = k.eng
+    port = info["port"]
+    slow = unmask_hypercall(k, info, k.w["xen"]["ports"].get(port))
+    evtchn.set_mask(eng, port, False)
+    if slow:
+        k.ev(XEN_HCALL, info["dev"], eng.s("EVTCHNOP_unmask"), port, 0, "hypercall")
+    else:
+        k.ev(EVTCHN_MASK, info["dev"], port, 0)
 
 
 @startup.step
@@ -182,12 +216,15 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
     info = gx(k)["irqs"].get(desc["irq"])
     if info is None or not info["port"]:
         return
+    if not masked:
+        unmask_evtchn(k, info)
+        return
     evtchn.set_mask(k.eng, info["port"], masked)
     k.ev(EVTCHN_MASK, info["dev"], info["port"], int(masked))
 
 
 affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to the least loaded CPU",
-                   source=C.LINUX_AFFINITY)
+                   source=(C.LINUX_AFFINITY, *UNMASK_SOURCES))
 
 
 @affinity.step
@@ -213,8 +250,7 @@ def rebind(k: Any, loc: dict[str, Any]) -> None:
 def rebound(k: Any, loc: dict[str, Any]) -> None:
     info = info_of(k, loc["irq"])
     if not loc["was_masked"]:
-        evtchn.set_mask(k.eng, info["port"], False)
-        k.ev(EVTCHN_MASK, info["dev"], info["port"], 0)
+        unmask_evtchn(k, info)      # bound to the target now: from another vCPU, 2-level asks Xen
     k.ret(0)
 
 
@@ -490,7 +526,8 @@ def enable_pirq(k: Any, desc: dict[str, Any]) -> None:
 
 def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> bool:
     """.irq_retrigger = retrigger_dynirq: mask the port (temporarily), set_evtchn (the pending bit,
-    set by the guest itself), unmask -- which signals the upcall on the port's vCPU. False with no
+    set by the guest itself), unmask -- which signals the upcall on the port's vCPU (the port is
+    pending now: EVTCHNOP_unmask on FIFO, and on 2-level for HVM or another vCPU's port). False with no
     event channel (``!VALID_EVTCHN``: no hardware retrigger). Emits ``irq.resend``."""
     from msidbg.model.kernel.disable import IRQ_RESEND
     info = gx(k)["irqs"].get(desc["irq"])
@@ -505,9 +542,15 @@ def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> boo
     eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
     eng.prov.write(PC.GUEST, PK.key(PK.PORTPEND, port), 1,
                    note=f"retrigger_dynirq: set_evtchn({port}) replays irq {desc['irq']}'s IRQS_PENDING")
-    if not was:
+    slow = False
+    if not was:     # unmask_evtchn (its mask and unmask are not events of their own here)
+        slow = unmask_hypercall(k, info, eng.w["xen"]["ports"].get(port))
         evtchn.set_mask(eng, port, False)
-    k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
+    if slow:    # (one event a step: the resend names the hypercall and carries its cost)
+        k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"],
+             k.s(f"retrigger_dynirq: event channel {port} set pending, EVTCHNOP_unmask"), cost="hypercall")
+    else:
+        k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
     return True
 
 
