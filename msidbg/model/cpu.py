@@ -61,7 +61,7 @@ def errname(value: int) -> str:
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
-    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer")
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -77,6 +77,8 @@ class Ctx:
         self.at = -1
         #: called when a step re-executing known history emits (the debugger's Session.executed)
         self.observer: Any = None
+        #: the step was a silent poll (``spin``): ``on_cpu`` reports it to the engine and resets it
+        self.silent = False
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -129,6 +131,28 @@ class Ctx:
             self.observer()
         self.costname = cost
         self.emitted = True
+
+    def spin(self, what: str, value: int = 0, dev: str | None = None) -> None:
+        """One poll of a spin wait whose condition holds (``what`` says what it waits for): the
+        step runs again after the kernel cost, as before. The first poll notes ``what``; a poll that
+        continues the wait -- this CPU's step right after the last poll (the frame's ``_spin``
+        mark: the text and the time of the next poll), waiting for the same thing -- is silent when
+        the engine allows it (``Engine.quiet_poll``): no event, the same virtual time and agenda
+        order. An interrupt taken between two polls, or a new holder, makes the next poll note again.
+        The poll grid stays: real spinning re-reads the lock word / IRQD_IRQ_INPROGRESS in a loop
+        (cpu_relax between reads), and the model's loop iteration is one kernel step."""
+        loc = self.frame["locals"]
+        w = self.w
+        now = w["now"]
+        nxt = now + w["costs"]["kernel"]
+        mark = loc.get("_spin")
+        self.flow.op = AGAIN
+        if mark is not None and mark[1] == now and mark[0] == what and self.eng.quiet_poll():
+            mark[1] = nxt
+            self.silent = True
+            return
+        loc["_spin"] = [what, nxt]
+        self.note(what, value, dev)
 
     def touched(self, cost: str) -> None:
         """A device function emitted the event itself (config/MMIO access); charge its cost."""
@@ -205,8 +229,8 @@ def park(eng: Any, c: Cpu) -> None:
     c["queued"] = False
 
 
-def on_cpu(eng: Any, item: list[Any]) -> None:
-    """Agenda handler: one step of CPU ``item[3]``."""
+def on_cpu(eng: Any, item: list[Any]) -> bool | None:
+    """Agenda handler: one step of CPU ``item[3]``; True: it was a spin's silent poll (no event)."""
     k: Ctx = eng.model.k
     w = eng.w
     cid = item[3]
@@ -223,6 +247,7 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
     irq = c["irq"]
     stack = irq["stack"]
     act = -1  # the scenario action this step belongs to (for its jitter:)
+    quiet = False   # a spin's silent poll (``Ctx.spin``): no event; the engine runs the next item
     if not stack:
         proc = c["proc"]
         if c["stopped"]:    # stop_machine: its stopper thread runs now that it left hardirq
@@ -232,6 +257,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         elif proc["stack"] and proc["wait"] is None:
             act = proc["action"]
             _run(k, c, proc)
+            if k.silent:
+                quiet = True
         elif proc["done"] is not None:
             act = proc["action"]
             _finish_action(k, c, proc["done"], emit=True)
@@ -239,6 +266,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     elif "probes" in w:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
+        if k.silent:
+            quiet = True
     else:
         # a handler is running: run_step inlined for its common case (the step emits and goes
         # on to the next step, or falls off the end); everything else goes through the general path
@@ -260,7 +289,10 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         else:
             apply_flow(irq, stack, frame, flow, eng.model.on_push)
         if not k.emitted:
-            _run(k, c, irq, True)
+            if k.silent:        # a spin's silent poll (desc->lock in handle_edge_irq)
+                quiet = True
+            else:
+                _run(k, c, irq, True)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
     cost = w["costs"][k.costname]
@@ -272,11 +304,13 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         if c["stopped"]:
             if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c["queued"] = False
-                return
+                k.silent = False    # (a spinning CPU always has work: a silent poll never parks)
+                return None
         elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
             c["queued"] = False
-            return
+            k.silent = False
+            return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere
@@ -289,6 +323,10 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         eng.held = busy << SEQ_BITS | seq
     else:
         heappush(eng.heap, busy << SEQ_BITS | seq)
+    if quiet:
+        k.silent = False
+        return True
+    return None
 
 
 def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
@@ -349,6 +387,8 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
             last = got
         if k.emitted:
             break
+        if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
+            return
     k.eng.prov.kernel_step_done(w, ctx is c["irq"])   # provenance: slots / online flags it changed
     if not stack and ctx is c["proc"]:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)

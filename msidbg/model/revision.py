@@ -187,6 +187,10 @@ Revisions:
   select_fallback_rq's CPU ("no longer affine"; ``kernel.migrating`` while it waits for that CPU's
   action). A device vector 16..31 runs the IDT's exception entry (``exception_vector``), not
   common_interrupt: no EOI, the signal lost as spurious.
+  (spinwait) A spin wait (free_irq's and disable_irq's synchronize_irq, desc->lock in free_irq and
+  handle_edge_irq) notes once when it starts; the polls after it are silent under the ordered policy
+  (``Ctx.spin``, ``Engine.quiet_poll``): the same times and order, no event (a 20 us handler's ~200
+  notes are one). Frames gain ``_spin``. Shipped runs: the same events less the repeated notes.
 """
 
 from __future__ import annotations
