@@ -147,7 +147,7 @@ class Ctx:
         nxt = now + w["costs"]["kernel"]
         mark = loc.get("_spin")
         self.flow.op = AGAIN
-        if mark is not None and mark[1] == now and mark[0] == what and self.eng.quiet_poll():
+        if type(mark) is list and len(mark) == 2 and mark[1] == now and mark[0] == what and self.eng.quiet_poll():
             mark[1] = nxt
             self.silent = True
             return
