@@ -247,7 +247,6 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     irq = c["irq"]
     stack = irq["stack"]
     act = -1  # the scenario action this step belongs to (for its jitter:)
-    quiet = False   # a spin's silent poll (``Ctx.spin``): no event; the engine runs the next item
     if not stack:
         proc = c["proc"]
         if c["stopped"]:    # stop_machine: its stopper thread runs now that it left hardirq
@@ -257,8 +256,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         elif proc["stack"] and proc["wait"] is None:
             act = proc["action"]
             _run(k, c, proc)
-            if k.silent:
-                quiet = True
+            if k.silent:    # a spin's silent poll (``Ctx.spin``)
+                return _polled(eng, k, c, item)
         elif proc["done"] is not None:
             act = proc["action"]
             _finish_action(k, c, proc["done"], emit=True)
@@ -267,7 +266,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     elif "probes" in w:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
         if k.silent:
-            quiet = True
+            return _polled(eng, k, c, item)
     else:
         # a handler is running: run_step inlined for its common case (the step emits and goes
         # on to the next step, or falls off the end); everything else goes through the general path
@@ -290,9 +289,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             apply_flow(irq, stack, frame, flow, eng.model.on_push)
         if not k.emitted:
             if k.silent:        # a spin's silent poll (desc->lock in handle_edge_irq)
-                quiet = True
-            else:
-                _run(k, c, irq, True)
+                return _polled(eng, k, c, item)
+            _run(k, c, irq, True)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
     cost = w["costs"][k.costname]
@@ -304,12 +302,10 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         if c["stopped"]:
             if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c["queued"] = False
-                k.silent = False    # (a spinning CPU always has work: a silent poll never parks)
                 return None
         elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
             c["queued"] = False
-            k.silent = False
             return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
@@ -323,10 +319,25 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         eng.held = busy << SEQ_BITS | seq
     else:
         heappush(eng.heap, busy << SEQ_BITS | seq)
-    if quiet:
-        k.silent = False
-        return True
     return None
+
+
+def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
+    """``on_cpu``'s end for a spin's silent poll (``Ctx.spin``; only without jitter): the CPU's next
+    step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
+    True: the engine runs the next item for this step's event."""
+    k.silent = False
+    w = eng.w
+    c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
+    item[0] = busy
+    item[1] = seq = w["seq"]
+    w["seq"] = seq + 1
+    eng.agenda[seq] = item
+    if eng.held == -1:
+        eng.held = busy << SEQ_BITS | seq
+    else:
+        heappush(eng.heap, busy << SEQ_BITS | seq)
+    return True
 
 
 def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
