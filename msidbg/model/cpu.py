@@ -58,6 +58,11 @@ def errname(value: int) -> str:
     return ERRNO_NAMES.get(-value, f"E{-value}")
 
 
+#: at most this many polls of a spin wait are skipped at once (``Ctx.spin``; a lone spinner's
+#: next poll without any item or action end ahead)
+SKIP_MAX = 10_000
+
+
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
@@ -77,8 +82,9 @@ class Ctx:
         self.at = -1
         #: called when a step re-executing known history emits (the debugger's Session.executed)
         self.observer: Any = None
-        #: the step was a silent poll (``spin``): ``on_cpu`` reports it to the engine and resets it
-        self.silent = False
+        #: the step was a silent poll (``spin``): how many polls' time it stands for (0: none);
+        #: ``on_cpu`` reports it to the engine and resets it
+        self.silent = 0
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -140,16 +146,33 @@ class Ctx:
         the engine allows it (``Engine.quiet_poll``): no event, the same virtual time and agenda
         order. An interrupt taken between two polls, or a new holder, makes the next poll note again.
         The poll grid stays: real spinning re-reads the lock word / IRQD_IRQ_INPROGRESS in a loop
-        (cpu_relax between reads), and the model's loop iteration is one kernel step."""
+        (cpu_relax between reads), and the model's loop iteration is one kernel step.
+
+        A silent poll also skips the polls that cannot see anything new: those before the agenda's
+        next item (nothing else runs before it) and before the earliest ``busy_until`` still ahead
+        (an action's end, the only time a spin condition reads: ``in_action``, ``handling_cpus``).
+        The next poll is the first grid point at or after the earlier of the two -- the poll that
+        first saw the change before. Callers' conditions must read nothing else that time changes."""
         loc = self.frame["locals"]
         w = self.w
         now = w["now"]
-        nxt = now + w["costs"]["kernel"]
+        cost = w["costs"]["kernel"]
+        nxt = now + cost
         mark = loc.get("_spin")
         self.flow.op = AGAIN
-        if type(mark) is list and len(mark) == 2 and mark[1] == now and mark[0] == what and self.eng.quiet_poll():
-            mark[1] = nxt
-            self.silent = True
+        eng = self.eng
+        if type(mark) is list and len(mark) == 2 and mark[1] == now and mark[0] == what and eng.quiet_poll():
+            m = 1
+            if cost > 0:
+                limit = eng.next_time()
+                for x in w["cpus"]:
+                    b = x["busy_until"]
+                    if b > now and (limit is None or b < limit):
+                        limit = b
+                if limit is not None and limit > nxt:
+                    m = min(SKIP_MAX, -(-(limit - now) // cost))
+            mark[1] = now + m * cost
+            self.silent = m
             return
         loc["_spin"] = [what, nxt]
         self.note(what, value, dev)
@@ -326,9 +349,9 @@ def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     """``on_cpu``'s end for a spin's silent poll (``Ctx.spin``; only without jitter): the CPU's next
     step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
     True: the engine runs the next item for this step's event."""
-    k.silent = False
     w = eng.w
-    c["busy_until"] = busy = w["now"] + w["costs"][k.costname]
+    c["busy_until"] = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
+    k.silent = 0
     item[0] = busy
     item[1] = seq = w["seq"]
     w["seq"] = seq + 1
