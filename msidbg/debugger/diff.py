@@ -65,10 +65,14 @@ class Recorder:
         eng = self.s.eng
         ctx = self.ctx
 
-        def wrapped(e: Any, item: list[Any]) -> None:
+        def wrapped(e: Any, item: list[Any]) -> Any:
             if eng.fresh:
                 ctx.append(self._id(context_of(e.w, kind, item)))
-            fn(e, item)
+                if fn(e, item):     # a spin's silent poll: no event, the step is the next item's
+                    ctx.pop()
+                    return True
+                return None
+            return fn(e, item)
         return wrapped
 
     def finish(self) -> None:

@@ -58,10 +58,15 @@ def errname(value: int) -> str:
     return ERRNO_NAMES.get(-value, f"E{-value}")
 
 
+#: at most this many polls of a spin wait are skipped at once (``Ctx.spin``; a lone spinner's
+#: next poll without any item or action end ahead)
+SKIP_MAX = 10_000
+
+
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
-    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer")
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -77,6 +82,9 @@ class Ctx:
         self.at = -1
         #: called when a step re-executing known history emits (the debugger's Session.executed)
         self.observer: Any = None
+        #: the step was a silent poll (``spin``): how many polls' time it stands for (0: none);
+        #: ``on_cpu`` reports it to the engine and resets it
+        self.silent = 0
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -129,6 +137,45 @@ class Ctx:
             self.observer()
         self.costname = cost
         self.emitted = True
+
+    def spin(self, what: str, value: int = 0, dev: str | None = None) -> None:
+        """One poll of a spin wait whose condition holds (``what`` says what it waits for): the
+        step runs again after the kernel cost, as before. The first poll notes ``what``; a poll that
+        continues the wait -- this CPU's step right after the last poll (the frame's ``_spin``
+        mark: the text and the time of the next poll), waiting for the same thing -- is silent when
+        the engine allows it (``Engine.quiet_poll``): no event, the same virtual time and agenda
+        order. An interrupt taken between two polls, or a new holder, makes the next poll note again.
+        The poll grid stays: real spinning re-reads the lock word / IRQD_IRQ_INPROGRESS in a loop
+        (cpu_relax between reads), and the model's loop iteration is one kernel step.
+
+        A silent poll also skips the polls that cannot see anything new: those before the agenda's
+        next item (nothing else runs before it) and before the earliest ``busy_until`` still ahead
+        (an action's end, the only time a spin condition reads: ``in_action``, ``handling_cpus``).
+        The next poll is the first grid point at or after the earlier of the two -- the poll that
+        first saw the change before. Callers' conditions must read nothing else that time changes."""
+        loc = self.frame["locals"]
+        w = self.w
+        now = w["now"]
+        cost = w["costs"]["kernel"]
+        nxt = now + cost
+        mark = loc.get("_spin")
+        self.flow.op = AGAIN
+        eng = self.eng
+        if type(mark) is list and len(mark) == 2 and mark[1] == now and mark[0] == what and eng.quiet_poll():
+            m = 1
+            if cost > 0:
+                limit = eng.next_time()
+                for x in w["cpus"]:
+                    b = x["busy_until"]
+                    if b > now and (limit is None or b < limit):
+                        limit = b
+                if limit is not None and limit > nxt:
+                    m = min(SKIP_MAX, -(-(limit - now) // cost))
+            mark[1] = now + m * cost
+            self.silent = m
+            return
+        loc["_spin"] = [what, nxt]
+        self.note(what, value, dev)
 
     def touched(self, cost: str) -> None:
         """A device function emitted the event itself (config/MMIO access); charge its cost."""
@@ -205,8 +252,8 @@ def park(eng: Any, c: Cpu) -> None:
     c["queued"] = False
 
 
-def on_cpu(eng: Any, item: list[Any]) -> None:
-    """Agenda handler: one step of CPU ``item[3]``."""
+def on_cpu(eng: Any, item: list[Any]) -> bool | None:
+    """Agenda handler: one step of CPU ``item[3]``; True: it was a spin's silent poll (no event)."""
     k: Ctx = eng.model.k
     w = eng.w
     cid = item[3]
@@ -232,6 +279,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         elif proc["stack"] and proc["wait"] is None:
             act = proc["action"]
             _run(k, c, proc)
+            if k.silent:    # a spin's silent poll (``Ctx.spin``)
+                return _polled(eng, k, c, item)
         elif proc["done"] is not None:
             act = proc["action"]
             _finish_action(k, c, proc["done"], emit=True)
@@ -239,6 +288,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     elif "probes" in w:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
+        if k.silent:
+            return _polled(eng, k, c, item)
     else:
         # a handler is running: run_step inlined for its common case (the step emits and goes
         # on to the next step, or falls off the end); everything else goes through the general path
@@ -260,6 +311,8 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         else:
             apply_flow(irq, stack, frame, flow, eng.model.on_push)
         if not k.emitted:
+            if k.silent:        # a spin's silent poll (desc->lock in handle_edge_irq)
+                return _polled(eng, k, c, item)
             _run(k, c, irq, True)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
@@ -272,11 +325,11 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         if c["stopped"]:
             if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c["queued"] = False
-                return
+                return None
         elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
             c["queued"] = False
-            return
+            return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere
@@ -289,6 +342,25 @@ def on_cpu(eng: Any, item: list[Any]) -> None:
         eng.held = busy << SEQ_BITS | seq
     else:
         heappush(eng.heap, busy << SEQ_BITS | seq)
+    return None
+
+
+def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
+    """``on_cpu``'s end for a spin's silent poll (``Ctx.spin``; only without jitter): the CPU's next
+    step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
+    True: the engine runs the next item for this step's event."""
+    w = eng.w
+    c["busy_until"] = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
+    k.silent = 0
+    item[0] = busy
+    item[1] = seq = w["seq"]
+    w["seq"] = seq + 1
+    eng.agenda[seq] = item
+    if eng.held == -1:
+        eng.held = busy << SEQ_BITS | seq
+    else:
+        heappush(eng.heap, busy << SEQ_BITS | seq)
+    return True
 
 
 def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
@@ -349,6 +421,8 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
             last = got
         if k.emitted:
             break
+        if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
+            return
     k.eng.prov.kernel_step_done(w, ctx is c["irq"])   # provenance: slots / online flags it changed
     if not stack and ctx is c["proc"]:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)

@@ -198,6 +198,11 @@ Revisions:
   guest; evtchn_fifo_unmask: a pending port): a ``xen.hypercall`` step at a hypercall's cost in
   place of ``evtchn.mask`` 0, which delays that vCPU's next step (the pre-ff1e22e7 move-before-clear
   window now runs the handler twice in the ordered schedule).
+  (spinwait) A spin wait (free_irq's and disable_irq's synchronize_irq, desc->lock in free_irq and
+  handle_edge_irq) notes once when it starts; the polls after it are silent under the ordered policy
+  (``Ctx.spin``, ``Engine.quiet_poll``): the same times and order, no event (a 20 us handler's ~200
+  notes are one); polls that cannot see a change (before the agenda's next item and the next action
+  end) are skipped. Frames gain ``_spin``. Shipped runs: the same events less the repeated notes.
 """
 
 from __future__ import annotations

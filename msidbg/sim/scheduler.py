@@ -15,7 +15,10 @@ options is recorded.
 
 The engine knows nothing about interrupts: a model hands it ``handlers`` (agenda kind ->
 function) and ``finish`` (called once when the agenda is empty). Each step must emit
-exactly one event.
+exactly one event -- with one explicit exception, a *silent poll*: a handler that returns True ran
+a spin wait's poll that found its condition unchanged and emitted nothing (``Engine.quiet_poll``);
+the step goes on with the next item, so the poll costs its virtual time and its place in the
+agenda's order but no event (see ``_polled``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ __all__ = ["SEQ_BITS", "SEQ_MASK", "WORLD_FORMAT", "Engine", "EngineError", "Hit
 
 #: ``Engine.held`` outside ``Engine._ordered`` (a requeued step is pushed on the heap at once)
 NOT_HOLDING = -2
+
+#: silent polls in a row within one step before the engine asks for a loud one (``Engine.quiet_poll``):
+#: bounds a step's work when nothing else can change a spin's condition (a deadlock spins on, one
+#: note per POLL_CAP polls: 10 ms of virtual time at the default kernel cost)
+POLL_CAP = 100_000
 
 #: ``w["format"]``: 2 keeps the agenda as a map ``seq -> item`` (1: a heap-ordered list of items)
 WORLD_FORMAT = 2
@@ -122,6 +130,8 @@ class Engine:
         #: agenda but not yet on the heap (-1: none); ``NOT_HOLDING`` everywhere else, where every
         #: item is on the heap
         self.held = NOT_HOLDING
+        #: silent polls run so far in the current step (``_polled``; 0 outside it)
+        self.polls = 0
         self.sync_agenda()
         #: names of programs whose entry is a stop condition ("call <program>" breakpoints)
         self.call_watch: set[str] = set()
@@ -254,7 +264,8 @@ class Engine:
                 t = heap[0] >> SEQ_BITS
                 if t > now:
                     w["now"] = now = t
-                handlers[(item := pick(heap))[2]](self, item)
+                if handlers[(item := pick(heap))[2]](self, item):
+                    self._polled()      # (only ordered: ``quiet_poll``)
                 # a policy may run a later item than the earliest (pct/delay/random within their
                 # window): ``_take`` moved the clock to it, and the earlier items now run at that
                 # time, never back at their own -- the same whether the run goes one event per
@@ -310,7 +321,8 @@ class Engine:
                 item = agenda.pop(key & SEQ_MASK)
                 if (t := item[0]) > now:
                     w["now"] = now = t
-                handlers[item[2]](self, item)
+                if handlers[item[2]](self, item):   # a silent poll: this step's event is a later item's
+                    now = self._polled()
                 if fresh and len(ids) + gap != cur:
                     raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
                 if stop_on_notes and self._noted == cur:
@@ -326,6 +338,42 @@ class Engine:
                 heapq.heappush(heap, key)
         w["events"] = cur
         return cur - start, False
+
+    def _polled(self) -> int:
+        """A handler ran a silent poll (returned True): run the agenda's next items, as the loop
+        would (the earliest; a CPU's held step first if it is due first), until one emits this step's
+        event. Only the ordered policy without jitter polls silently (``quiet_poll``), so the order is
+        the agenda's. Returns the clock."""
+        w = self.w
+        heap = self.heap
+        agenda = self.agenda
+        handlers = self.handlers
+        self.polls = 1
+        try:
+            while True:
+                key = self.held
+                if key >= 0:
+                    self.held = -1
+                    key = heapq.heappushpop(heap, key)
+                elif heap:
+                    key = heapq.heappop(heap)
+                else:
+                    raise EngineError("a silent poll left the agenda empty")
+                item = agenda.pop(key & SEQ_MASK)
+                if item[0] > w["now"]:
+                    w["now"] = item[0]
+                if not handlers[item[2]](self, item):
+                    return int(w["now"])
+                self.polls += 1
+        finally:
+            self.polls = 0
+
+    def quiet_poll(self) -> bool:
+        """May a spin wait's poll that finds its condition unchanged run without an event (its
+        handler then returns True)? Only under the ordered policy without jitter: the random, pct
+        and delay policies and jitter record their choices per event, so there every poll stays a
+        step with its note; and at most ``POLL_CAP`` in a row."""
+        return self.pick is None and self.jitter is None and self.polls < POLL_CAP
 
     # -- what steps call ------------------------------------------------------------------
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:

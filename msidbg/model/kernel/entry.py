@@ -209,12 +209,11 @@ def lock_holder(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
 
 def spin_on_lock(k: Any, desc: dict[str, Any], me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
-    again. True when this CPU spins."""
+    again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins."""
     held = lock_holder(k.w, desc, me)
     if held < 0:
         return False
-    k.note(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc["dev"])
-    k.again()
+    k.spin(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc["dev"])
     return True
 
 

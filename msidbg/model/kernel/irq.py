@@ -438,8 +438,7 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
         return
     busy = handling_cpus(k, desc["irq"])
     if busy:
-        k.note(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
-        k.again()
+        k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
     loc["irq"] = desc["irq"]
     desc["action"] = None
@@ -458,12 +457,12 @@ def synchronize(k: Any, loc: dict[str, Any]) -> None:
     CPU still runs this irq's handler -- one that took the action before it was removed, or one
     that entered after and leaves through the disabled path. The x86 MSI chips report no
     IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
-    if synchronize_irq(k, loc["irq"]):
-        k.again()
+    synchronize_irq(k, loc["irq"])     # (spins: the step runs again)
 
 
 def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
-    """synchronize_irq(): True (a note emitted: run the step again) while another CPU is in this irq's
+    """synchronize_irq(): True (``Ctx.spin``: a note at the first poll, silent after; the step runs
+    again) while another CPU is in this irq's
     flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
     flow handler only). free_irq and disable_irq wait here."""
     busy = handling_cpus(k, irq)
@@ -474,7 +473,7 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
         busy = [ip] if ip >= 0 else []
     if not busy:
         return False
-    k.note(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc["dev"] if desc else None)
+    k.spin(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc["dev"] if desc else None)
     return True
 
 
