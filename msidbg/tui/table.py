@@ -233,7 +233,12 @@ def describe_row(w: World, dev: str, row: int) -> str:
     kernel = "no irq" if desc is None else f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}"
     if desc is not None and desc["irq"] in w["kernel"].get("xen", {}).get("irqs", {}):
         kernel = f"irq {desc['irq']}, {_kernel_view(w, desc)}"    # a Xen pirq irq: no x86 vector
-    sends = f"sends {vec}" + (f" to APIC {dst}" if dst != "-" else "")
+    words = vec.split()       # "0x21 i4": remapped through IRTE 4; "i4 off": IRTE 4 absent or not present
+    ir = next((x[1:] for x in words if x[:1] == "i" and x[1:].isdigit()), None)
+    if ir is not None:
+        vec = f"through IRTE {ir}, not present" if "off" in words else f"{words[0]} through IRTE {ir}"
+    where = f"logical destination {dst} (hex)" if dst.startswith("L") else f"APIC {dst}"
+    sends = f"sends {vec}" + (f" to {where}" if dst != "-" else "")
     text = f"{dev} {name}: {sends}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
     guest = guest_table(w, dev)
     if guest is not None and row < len(guest):     # what the guest wrote (the compact table drops its address)
