@@ -83,3 +83,12 @@ def test_a_remapped_row_is_described_in_words() -> None:
     row = table.describe_row(s.world, "nvme0", 4)
     assert row.startswith("nvme0 entry 4: sends 0x21 through IRTE 4 to logical destination L8 (hex); kernel: "), row
     assert "APIC L" not in row
+
+
+def test_the_help_legend_explains_the_cpu_lanes_glyphs() -> None:
+    """The timeline's CPU lanes are mostly ▄ (kernel activity): only docs/tui.md said so."""
+    from msidbg.tui.lanes import GLYPHS
+    from msidbg.tui.screens.help import LEGEND
+
+    cpu = [what for mark, what in LEGEND if GLYPHS["kernel"] in mark.split()]
+    assert cpu and "kernel activity" in cpu[0] and "interrupt handling" in cpu[0]

@@ -36,6 +36,7 @@ LEGEND = (
     ("M P", "vector table: mask bit set, pending bit set (· clear)"),
     ("- B", "MSI message that cannot be masked; blocked by an MSI-X entry's mask bit (quirk)"),
     ("╵ █ ▒ ✕ !", "timeline: signal sent, delivered, held (PBA / pending bit), lost, spurious"),
+    ("█ ▄ !", "timeline CPU lanes: interrupt handling, other kernel activity, a spurious vector"),
     ("◆", "a bookmark (timeline)"),
 )
 
