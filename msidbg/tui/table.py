@@ -237,7 +237,7 @@ def describe_row(w: World, dev: str, row: int) -> str:
     ir = next((x[1:] for x in words if x[:1] == "i" and x[1:].isdigit()), None)
     if ir is not None:
         vec = f"through IRTE {ir}, not present" if "off" in words else f"{words[0]} through IRTE {ir}"
-    where = f"logical destination {dst} (hex)" if dst.startswith("L") else f"APIC {dst}"
+    where = f"logical destination {dst} (hex{_logical_cpus(w, dst)})" if dst.startswith("L") else f"APIC {dst}"
     sends = f"sends {vec}" + (f" to {where}" if dst != "-" else "")
     text = f"{dev} {name}: {sends}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
     guest = guest_table(w, dev)
@@ -247,6 +247,17 @@ def describe_row(w: World, dev: str, row: int) -> str:
         text += (f"; guest wrote {address(lo, hi)}/{data:#x}{' masked' if ctrl & 1 else ''}, qemu pirq "
                  f"{'-' if pirq == UNASSIGNED_PIRQ else pirq}")
     return text
+
+
+def _logical_cpus(w: World, dst: str) -> str:
+    """``", CPU3"``: the CPUs an x2APIC cluster-mode logical destination ``L<hex>`` names (same
+    cluster in bits 31:16, a shared bit below, by each CPU's LDR); "" on other platforms."""
+    if w["platform"].get("apic") != "x2apic-cluster":
+        return ""
+    dest = int(dst[1:], 16)
+    ldrs = [(i, c.get("ldr")) for i, c in enumerate(w["cpus"])]
+    cpus = [i for i, ldr in ldrs if isinstance(ldr, int) and ldr >> 16 == dest >> 16 and ldr & dest & 0xFFFF]
+    return "".join(f", CPU{i}" for i in cpus)
 
 
 def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:
