@@ -81,7 +81,7 @@ def test_a_remapped_row_is_described_in_words() -> None:
     s = Session.from_scenario(REMAPPED)
     s.continue_()
     row = table.describe_row(s.world, "nvme0", 4)
-    assert row.startswith("nvme0 entry 4: sends 0x21 through IRTE 4 to logical destination L8 (hex, CPU3); kernel: "), row
+    assert row.startswith("nvme0 entry 4: sends 0x21 via IRTE 4 to logical L8 = CPU3; kernel: "), row
     assert "APIC L" not in row
 
 
