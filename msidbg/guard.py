@@ -274,9 +274,22 @@ def _columns() -> int:
     return columns if columns > 0 else 80
 
 
+def readable_bound(n: int) -> str:
+    """``n`` as a user reads a limit: ``2^62`` or ``2^63-1`` for the huge caps, else its digits."""
+    m = abs(n)
+    if m >= 1 << 32:
+        sign = "-" if n < 0 else ""
+        if m & (m - 1) == 0:
+            return f"{sign}2^{m.bit_length() - 1}"
+        if (m + 1) & m == 0:
+            return f"{sign}2^{m.bit_length()}-1"
+    return str(n)
+
+
 def int_arg(lo: int, hi: int, what: str = "an integer") -> Callable[[str], int]:
-    """An argparse type: an integer in ``lo..hi``, refused by its length before it is converted."""
-    wanted = f"{what} in {lo}..{hi}"
+    """An argparse type: an integer in ``lo..hi``, refused by its length before it is converted.
+    A huge bound (an internal cap such as 2**62) is told as a power of two, not 19 digits."""
+    wanted = f"{what} in {readable_bound(lo)}..{readable_bound(hi)}"
 
     def conv(text: str) -> int:
         from argparse import ArgumentTypeError

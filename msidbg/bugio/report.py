@@ -401,6 +401,10 @@ def open_source(path: str, verify: bool = True) -> tuple[Session, Origin | None]
     if is_snapshot_source(path):
         s = Session.open(path, verify=verify)
         return s, s.origin
+    if not verify:
+        from msidbg.debugger.whyrun import no_verify_of_scenario
+
+        raise no_verify_of_scenario(path)
     s = Session.from_scenario(path)
     s.continue_()
     return s, None

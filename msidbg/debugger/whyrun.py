@@ -19,6 +19,8 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
     snapshot = is_snapshot_source(path)
     if snapshot and seed is not None:
         raise seed_of_snapshot(path)
+    if not snapshot and not verify:
+        raise no_verify_of_scenario(path)
     s = Session.open(path, verify=verify) if snapshot else Session.from_scenario(path, seed)
     for spec in breaks:
         try:
@@ -44,6 +46,12 @@ def seed_of_snapshot(path: str) -> MsidbgError:
     """``--seed`` given with a snapshot, whose run is its own: refused rather than ignored."""
     return MsidbgError("--seed: a snapshot replays its own run with its recorded seed (expected a scenario "
                        "file; 'msidbg replay --scenario -o FILE.yaml' extracts the snapshot's)", path)
+
+
+def no_verify_of_scenario(path: str) -> MsidbgError:
+    """``--no-verify`` given with a scenario, which is run, never verified: refused rather than ignored."""
+    return MsidbgError("--no-verify: only for a snapshot, whose recording it skips comparing (expected a "
+                       "snapshot file; a scenario file is run, there is nothing to verify)", path)
 
 
 def target_for(s: Session, path: str, hit: int | None = None, event: int | None = None,

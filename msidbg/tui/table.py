@@ -233,7 +233,12 @@ def describe_row(w: World, dev: str, row: int) -> str:
     kernel = "no irq" if desc is None else f"irq {desc['irq']} on CPU{desc['cpu']} vector {desc['vector']:#04x}"
     if desc is not None and desc["irq"] in w["kernel"].get("xen", {}).get("irqs", {}):
         kernel = f"irq {desc['irq']}, {_kernel_view(w, desc)}"    # a Xen pirq irq: no x86 vector
-    sends = f"sends {vec}" + (f" to APIC {dst}" if dst != "-" else "")
+    words = vec.split()       # "0x21 i4": remapped through IRTE 4; "i4 off": IRTE 4 absent or not present
+    ir = next((x[1:] for x in words if x[:1] == "i" and x[1:].isdigit()), None)
+    if ir is not None:
+        vec = f"via IRTE {ir}, not present" if "off" in words else f"{words[0]} via IRTE {ir}"
+    where = f"logical {dst}{_logical_cpus(w, dst)}" if dst.startswith("L") else f"APIC {dst}"   # short: 80 columns
+    sends = f"sends {vec}" + (f" to {where}" if dst != "-" else "")
     text = f"{dev} {name}: {sends}{' (' + bits + ')' if bits else ''}; kernel: {kernel}"
     guest = guest_table(w, dev)
     if guest is not None and row < len(guest):     # what the guest wrote (the compact table drops its address)
@@ -242,6 +247,17 @@ def describe_row(w: World, dev: str, row: int) -> str:
         text += (f"; guest wrote {address(lo, hi)}/{data:#x}{' masked' if ctrl & 1 else ''}, qemu pirq "
                  f"{'-' if pirq == UNASSIGNED_PIRQ else pirq}")
     return text
+
+
+def _logical_cpus(w: World, dst: str) -> str:
+    """``" = CPU3"``: the CPUs an x2APIC cluster-mode logical destination ``L<hex>`` names (same
+    cluster in bits 31:16, a shared bit below, by each CPU's LDR); "" on other platforms."""
+    if w["platform"].get("apic") != "x2apic-cluster":
+        return ""
+    dest = int(dst[1:], 16)
+    ldrs = [(i, c.get("ldr")) for i, c in enumerate(w["cpus"])]
+    cpus = [i for i, ldr in ldrs if isinstance(ldr, int) and ldr >> 16 == dest >> 16 and ldr & dest & 0xFFFF]
+    return " = " + ",".join(f"CPU{i}" for i in cpus) if cpus else ""
 
 
 def mask_cell(w: World, dev: str, row: int, masked: bool) -> Cell:

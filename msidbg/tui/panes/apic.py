@@ -76,6 +76,11 @@ class ApicGrid(LineView):
             self.refresh_indices(dirty_lines(old.changes) + dirty_lines(view.changes) + moved)
         self._describe()
 
+    def on_resize(self) -> None:
+        """A resize (the pane grows or shrinks with its neighbours) keeps the selected block shown."""
+        if self.view is not None:
+            self.call_after_refresh(self._follow_later)
+
     def _follow_later(self) -> None:
         if self.view is not None:
             self._follow(self.view, None)
@@ -86,13 +91,21 @@ class ApicGrid(LineView):
         cpu, vector = self.selected
         line = cpu * BLOCK + 2 + vector // 16
         if old is None or old.cpu != view.cpu or not self.is_visible(line):
-            if not (self.is_visible(cpu * BLOCK) and self.is_visible(line)):
+            if not self._block_shown(cpu, line):
                 top = cpu * BLOCK if line - cpu * BLOCK < self.body_height else line - self.body_height // 2
                 self.scroll_to(y=top, animate=False, immediate=True)
                 self.refresh()
         elif (changed := follow_lines(view.changes)) and not any(self.is_visible(i) for i in changed):
             self.scroll_to(y=min(changed) // BLOCK * BLOCK, animate=False, immediate=True)
             self.refresh()
+
+    def _block_shown(self, cpu: int, line: int) -> bool:
+        """Is CPU ``cpu``'s block on screen: all of it when it fits (was: its header and ``line``,
+        so at 200x60 CPU0's tail filled the pane above CPU1's header and first grid rows), else
+        its header and ``line``."""
+        top = cpu * BLOCK
+        last = top + BLOCK - 1 if BLOCK <= self.body_height else line
+        return self.is_visible(top) and self.is_visible(last)
 
     def watch_selected(self) -> None:
         self._describe()
@@ -127,7 +140,11 @@ class ApicGrid(LineView):
     def action_move(self, delta: int) -> None:
         cpu, vector = self.selected
         self.selected = (cpu, (vector + delta) % 256)
-        self.ensure_visible(cpu * BLOCK + 2 + self.selected[1] // 16)
+        line = cpu * BLOCK + 2 + self.selected[1] // 16
+        if BLOCK <= self.body_height and not self._block_shown(cpu, line):   # the whole block, header on top
+            self.scroll_to(y=cpu * BLOCK, animate=False, immediate=True)
+        else:
+            self.ensure_visible(line)
 
     def action_cpu(self, delta: int) -> None:
         if self.view is None:

@@ -30,9 +30,13 @@ LEGEND = (
     ("●", "an armed breakpoint fired at this event (event log); ▲ on the timeline"),
     ("dimmed", "events after the cursor: recorded, you stepped back"),
     ("■ ○ ·", "APIC grids: bit set; a vector with a vector_irq owner on that CPU; free"),
+    ("L8 i4", "vector table dst / vector: L<hex> a logical destination (x2APIC cluster: cluster << 16 | "
+     "one bit per CPU, L8 = cluster 0's 4th; xAPIC logical: its 8-bit destination), i4 the IRTE a remapped "
+     "message goes through (i4 off: not present)"),
     ("M P", "vector table: mask bit set, pending bit set (· clear)"),
     ("- B", "MSI message that cannot be masked; blocked by an MSI-X entry's mask bit (quirk)"),
     ("╵ █ ▒ ✕ !", "timeline: signal sent, delivered, held (PBA / pending bit), lost, spurious"),
+    ("█ ▄ !", "timeline CPU lanes: interrupt handling, other kernel activity, a spurious vector"),
     ("◆", "a bookmark (timeline)"),
 )
 
