@@ -333,7 +333,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere
-    # (the strategies' loop, a step outside a loop) it is pushed as any item
+    # (the strategies' loop, a step outside a loop) it is pushed as any item -- ``requeue``, inline
     item[0] = busy
     item[1] = seq = w["seq"]
     w["seq"] = seq + 1
@@ -352,6 +352,14 @@ def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     w = eng.w
     c["busy_until"] = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
     k.silent = 0
+    requeue(eng, item, busy)
+    return True
+
+
+def requeue(eng: Any, item: list[Any], busy: int) -> None:
+    """The CPU's agenda item again, due at ``busy``: its heap key handed back to ``Engine._ordered``
+    (``held``) inside that loop, else pushed. (``on_cpu``'s tail does the same inline: the hot path.)"""
+    w = eng.w
     item[0] = busy
     item[1] = seq = w["seq"]
     w["seq"] = seq + 1
@@ -360,7 +368,6 @@ def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
         eng.held = busy << SEQ_BITS | seq
     else:
         heappush(eng.heap, busy << SEQ_BITS | seq)
-    return True
 
 
 def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
