@@ -54,16 +54,8 @@ alloc = program("amd_irq_remapping_alloc", "irq_remapping_alloc: entries of the 
 def alloc_index(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     n = len(p["descs"])
-    if loc["type"] == "msi":        # one call for the block, aligned (align = X86_IRQ_ALLOC_TYPE_PCI_MSI)
-        base = amdvi.alloc(k.w, loc["dev"], n, True)
-        p["irte"] = [[base, i] for i in range(n)] if base >= 0 else []
-    else:                           # MSI-X: one irq (and one entry) per descriptor
-        p["irte"] = []
-        for _ in range(n):
-            base = amdvi.alloc(k.w, loc["dev"], 1, False)
-            if base < 0:
-                break
-            p["irte"].append([base, 0])
+    # Multi-MSI: one call for the block, aligned (align = X86_IRQ_ALLOC_TYPE_PCI_MSI); MSI-X: one each
+    remap.take_entries(p, n, loc["type"], lambda count, block: amdvi.alloc(k.w, loc["dev"], count, block))
     if len(p["irte"]) < n:
         got = len(p["irte"])
         _free(k, p, loc["dev"])

@@ -12,6 +12,7 @@ once -- the device's message never changes, so it can never be torn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from msidbg.model import iommu
@@ -40,6 +41,23 @@ def compose(k: Any, desc: dict[str, Any]) -> list[int]:
 
 
 # --- allocation and teardown --------------------------------------------------------------------
+def take_entries(p: dict[str, Any], n: int, mode: str, alloc: Callable[[int, bool], int]) -> None:
+    """``p["irte"]``: ``[base, sub]`` per descriptor -- one block of ``n`` for Multi-MSI (one
+    allocation, ``alloc(n, True)``), else one entry per MSI-X descriptor (the IR domain allocates
+    per descriptor, ``alloc(1, False)``), stopping at the first that finds the table full. Both
+    remapping units (Intel here, AMD in ``amd_remap``); ``alloc`` returns the base or -1."""
+    if mode == "msi":
+        base = alloc(n, True)
+        p["irte"] = [[base, i] for i in range(n)] if base >= 0 else []
+        return
+    p["irte"] = []
+    for _ in range(n):
+        base = alloc(1, False)
+        if base < 0:
+            return
+        p["irte"].append([base, 0])
+
+
 alloc = program("intel_irq_remapping_alloc", "IRTEs for a device's MSI descriptors, then the MSI domain", source=S.INTEL_IR)
 
 
@@ -47,16 +65,7 @@ alloc = program("intel_irq_remapping_alloc", "IRTEs for a device's MSI descripto
 def alloc_irte(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     n = len(p["descs"])
-    if loc["type"] == "msi":
-        base = iommu.alloc(k.w, loc["dev"], n)
-        p["irte"] = [[base, i] for i in range(n)] if base >= 0 else []
-    else:
-        p["irte"] = []
-        for _ in range(n):
-            base = iommu.alloc(k.w, loc["dev"], 1)
-            if base < 0:
-                break
-            p["irte"].append([base, 0])
+    take_entries(p, n, loc["type"], lambda count, block: iommu.alloc(k.w, loc["dev"], count))
     if len(p["irte"]) < n:
         got = len(p["irte"])
         _free_irtes(k, p, loc["type"])
