@@ -1,0 +1,70 @@
+"""Red team 8: held-out bare-metal scenarios checked against the kernel source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from msidbg.debugger import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# disable_irq (lazy), an affinity change left pending (no remapping), an edge parked on the disabled
+# irq, enable_irq. kernel/irq/migration.c: __irq_move_irq returns while irqd_irq_disabled(), so the
+# edge's mask_ack_irq -> apic_ack_edge -> irq_move_irq moves nothing; check_irq_resend retriggers the
+# vector on the irq's current CPU (CPU1), whose ack then applies the move.
+DISABLED_MOVE = """\
+name: rt8-disabled-move
+cpus: 16
+kernel: {version: "5.10"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, on: 0, do: disable_irq, dev: eth0, vector: 0}
+  - {at: 200us, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 5}
+  - {at: 300us, do: fire, dev: eth0, vector: 0}
+  - {at: 400us, on: 0, do: enable_irq, dev: eth0, vector: 0}
+  - {at: 600us, do: fire, dev: eth0, vector: 0}
+"""
+
+
+def _run(tmp_path: Any, text: str) -> Session:
+    path = Path(str(tmp_path)) / "s.yaml"
+    path.write_text(text)
+    s = Session.from_scenario(str(path))
+    s.run()
+    return s
+
+
+def test_a_pending_move_waits_while_the_irq_is_disabled(tmp_path: Any) -> None:
+    s = _run(tmp_path, DISABLED_MOVE)
+    evs = list(s.events(0, s.total))
+    enable = next(e.index for e in evs if e.kind == "irq.enable")
+    parked = next(e.index for e in evs if e.kind == "irq.pending")
+    # nothing rewrites the entry's address between the parked edge and enable_irq
+    assert not [e for e in evs if parked < e.index < enable and e.kind == "msix.write"
+                and e.fields.get("reg") == "addr_lo"]
+    resend = next(e for e in evs if e.kind == "irq.resend")
+    assert resend.fields["target"] == 1          # the irq is still on CPU1 when enable_irq resends
+    handlers = [e for e in evs if e.kind == "irq.handler"]
+    assert [e.cpu for e in handlers] == [1, 5]   # the resent edge on CPU1; its ack moved the irq to CPU5
+    assert s.summary()["devices"]["eth0"]["vectors"][0]["lost"] == 0
+
+
+def test_one_irq_move_irq_per_ack(tmp_path: Any) -> None:
+    """apic_ack_edge calls irq_move_irq once. A move left pending by the ack itself (a newer
+    irq_set_affinity made meanwhile, or -EBUSY re-armed by a33a5d2d16cb) waits for the next
+    interrupt: no second try (mask, -EBUSY, unmask) inside the same ack."""
+    s = Session.from_scenario(str(ROOT / "scenarios" / "explore-msi-torn-maskable.yaml"))
+    s.run()
+    per_ack: dict[tuple[int, int], int] = {}
+    last_accept: dict[int, int] = {}
+    for e in s.events(0, s.total):
+        if e.kind == "apic.accept":
+            last_accept[e.cpu] = e.index
+        elif e.kind == "kernel" and e.fields.get("what") == "vector assignment failed":
+            key = (e.cpu, last_accept.get(e.cpu, -1))
+            per_ack[key] = per_ack.get(key, 0) + 1
+    assert per_ack, "the scenario re-arms a busy move"
+    assert max(per_ack.values()) == 1
