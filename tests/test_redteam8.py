@@ -68,3 +68,38 @@ def test_one_irq_move_irq_per_ack(tmp_path: Any) -> None:
             per_ack[key] = per_ack.get(key, 0) + 1
     assert per_ack, "the scenario re-arms a busy move"
     assert max(per_ack.values()) == 1
+
+
+# disable_irq on an nvme I/O queue (a managed irq), its only CPU offline and back, a completion, then
+# the driver's enable_irq. 788019eb559f (6.16): irq_shutdown increments the disable depth and
+# irq_startup_managed starts the irq only when it drops to 0, so it stays disabled (the completion
+# waits in the PBA) until enable_irq; before, irq_restore_affinity_of_irq's irq_startup reset the
+# depth to 0: the irq ran the handler while the driver had it disabled, and enable_irq WARNed.
+MANAGED_DISABLED = """\
+name: rt8-managed-disabled
+cpus: 4
+kernel: {version: "VERSION"}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 0, do: probe, dev: nvme0, mode: msix, vectors: 5}
+  - {at: 200us, on: 0, do: disable_irq, dev: nvme0, vector: 3}
+  - {at: 300us, on: 0, do: cpu_offline, cpu: 2}
+  - {at: 2ms, on: 0, do: cpu_online, cpu: 2}
+  - {at: 3ms, do: fire, dev: nvme0, vector: 3}
+  - {at: 4ms, on: 0, do: enable_irq, dev: nvme0, vector: 3}
+"""
+
+
+def test_a_disabled_managed_irq_stays_disabled_across_hotplug_from_6_16(tmp_path: Any) -> None:
+    old = _run(tmp_path, MANAGED_DISABLED.replace("VERSION", "6.15"))
+    new = _run(tmp_path, MANAGED_DISABLED.replace("VERSION", "6.16"))
+    for s, warn, after_enable in ((old, True, False), (new, False, True)):
+        evs = list(s.events(0, s.total))
+        enable = next(e for e in evs if e.kind == "irq.enable")
+        assert ("Unbalanced" in enable.fields["how"]) is warn
+        handler = next(e for e in evs if e.kind == "irq.handler" and e.dev == "nvme0")
+        assert (handler.index > enable.index) is after_enable
+        assert s.summary()["devices"]["nvme0"]["vectors"][3]["delivered"] == 1
+    assert new.summary()["behaviour"]["managed_disable_depth"]["value"] is True
+    assert old.summary()["behaviour"]["managed_disable_depth"]["value"] is False

@@ -211,7 +211,11 @@ Revisions:
   irq_move_irq once per interrupt: a move it leaves pending (re-armed on -EBUSY, or set again by an
   irq_set_affinity made meanwhile) waits for the next interrupt instead of a second try in the same
   ack (explore-msi-torn-maskable: one mask / -EBUSY / unmask per interrupt instead of two; outcomes
-  unchanged).
+  unchanged). New row ``kernel.managed_disable_depth`` (788019eb559f, 6.16; every world gains it): a
+  managed irq shut down by CPU hotplug keeps its disable depth (irq_shutdown depth++, the CPU's return
+  runs irq_startup_managed: depth--, startup only at 0), so an irq the driver disabled stays disabled
+  across offline/online; before 6.16 the return re-enabled it and the driver's enable_irq WARNed
+  "Unbalanced enable".
 """
 
 from __future__ import annotations

@@ -247,6 +247,8 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
     desc["managed_shutdown"] = False
     if not [c for c in desc["affinity"] if vec.cpu_online(k.w, c)]:
         desc["managed_shutdown"] = True
+        if sw(k, "managed_disable_depth"):
+            desc["depth"] = 1      # IRQ_STARTUP_ABORT: 'desc->depth = 1;' (788019eb559f)
         k.note("IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
                desc["irq"], desc["dev"])
         k.ret(0)
@@ -508,7 +510,9 @@ def _shutdown(k: Any, loc: dict[str, Any]) -> None:
     a later request_irq's irq_startup replays it)."""
     desc = k.w["irqs"][loc["irq"]]
     if desc["started"]:
-        desc["depth"] = 1
+        # 788019eb559f (6.16, kernel.managed_disable_depth): 'desc->depth++' -- a managed shutdown on CPU
+        # hotunplug keeps a driver's disable_irq(); before: 'desc->depth = 1'
+        desc["depth"] = desc["depth"] + 1 if sw(k, "managed_disable_depth") else 1
         desc["disabled"] = True
     desc["started"] = False
     desc["move_pending"] = False
