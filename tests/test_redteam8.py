@@ -103,3 +103,28 @@ def test_a_disabled_managed_irq_stays_disabled_across_hotplug_from_6_16(tmp_path
         assert s.summary()["devices"]["nvme0"]["vectors"][3]["delivered"] == 1
     assert new.summary()["behaviour"]["managed_disable_depth"]["value"] is True
     assert old.summary()["behaviour"]["managed_disable_depth"]["value"] is False
+
+
+# an affinity change left pending (no remapping), then free_irq and request_irq before any interrupt:
+# irq_shutdown does not clear IRQD_SETAFFINITY_PENDING (only irq_move_masked_irq and
+# irq_fixup_move_pending do), so the first interrupt after the new request_irq applies the move.
+PENDING_ACROSS_FREE = """\
+name: rt8-pending-free-request
+cpus: 16
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 5}
+  - {at: 200us, on: 0, do: free_irq, dev: eth0, vector: 0}
+  - {at: 300us, on: 0, do: request_irq, dev: eth0, vector: 0}
+  - {at: 400us, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+"""
+
+
+def test_a_pending_move_survives_free_irq_and_request_irq(tmp_path: Any) -> None:
+    s = _run(tmp_path, PENDING_ACROSS_FREE)
+    handlers = [e.cpu for e in s.events(0, s.total) if e.kind == "irq.handler"]
+    assert handlers == [1, 5]        # the first interrupt's ack applied the old pending move
+    assert s.summary()["devices"]["eth0"]["vectors"][0]["lost"] == 0

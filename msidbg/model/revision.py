@@ -215,7 +215,9 @@ Revisions:
   managed irq shut down by CPU hotplug keeps its disable depth (irq_shutdown depth++, the CPU's return
   runs irq_startup_managed: depth--, startup only at 0), so an irq the driver disabled stays disabled
   across offline/online; before 6.16 the return re-enabled it and the driver's enable_irq WARNed
-  "Unbalanced enable".
+  "Unbalanced enable". irq_shutdown (free_irq) no longer drops a pending affinity move: only
+  irq_move_masked_irq and irq_fixup_move_pending clear IRQD_SETAFFINITY_PENDING, so the first
+  interrupt after a new request_irq applies it (shipped runs unchanged).
 """
 
 from __future__ import annotations

@@ -507,7 +507,9 @@ shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then
 
 def _shutdown(k: Any, loc: dict[str, Any]) -> None:
     """irq_shutdown: ``desc->depth = 1`` and IRQD_IRQ_DISABLED for a started irq (IRQS_PENDING stays:
-    a later request_irq's irq_startup replays it)."""
+    a later request_irq's irq_startup replays it). A pending affinity move stays too: only
+    irq_move_masked_irq and irq_fixup_move_pending (CPU hotplug) clear IRQD_SETAFFINITY_PENDING, so
+    after free_irq and a new request_irq the first interrupt still applies it (redteam8)."""
     desc = k.w["irqs"][loc["irq"]]
     if desc["started"]:
         # 788019eb559f (6.16, kernel.managed_disable_depth): 'desc->depth++' -- a managed shutdown on CPU
@@ -515,7 +517,6 @@ def _shutdown(k: Any, loc: dict[str, Any]) -> None:
         desc["depth"] = desc["depth"] + 1 if sw(k, "managed_disable_depth") else 1
         desc["disabled"] = True
     desc["started"] = False
-    desc["move_pending"] = False
     irq_dirty(k, loc["irq"])
     prog = CHIP_SHUTDOWN.get(desc["chip"])
     if prog is not None:
