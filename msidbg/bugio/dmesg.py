@@ -20,13 +20,16 @@ _PREFIX = re.compile(r"^(?:\w+\s*:\s*\w+\s*:\s*)?(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s*
 _LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>\d+\.\d+(?:\.\d+)?)\S*)")
 #: the upstream stable release a distro kernel is based on, as Ubuntu and Debian print it at the
 #: end of the banner: "(Ubuntu 5.15.0-1019.23-aws 5.15.39)", "Debian 6.1.76-1 (2024-02-01)"
-_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
+_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)(?:-[\w.+~]*)?\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
 _HYPERVISOR = re.compile(r"Hypervisor detected: (?P<what>.+)")
 _XEN_VERSION = re.compile(r"Xen version:? (?P<ver>\d+\.\d+)")
 _DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>\d+\.\d+)")
 _DMI = re.compile(r"DMI: (?P<what>.+)")
 _SMP = re.compile(r"smp: Brought up \d+ nodes?, (?P<n>\d+) CPUs?|smpboot: Allowing (?P<m>\d+) CPUs")
-_NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]) (?P<name>[a-z][a-z0-9_]*\d+): ")
+#: ``netdev_info`` (``igb 0000:00:03.0 eth0: ...``) or a ``dev_info`` that starts with the
+#: netdev's name, as igb, ixgbe and e1000e print their probe lines (``igb 0000:00:03.0: eth0: ...``)
+_NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])"
+                     r"(?: (?P<name>[a-z][a-z0-9_]*\d+)|: (?P<name2>(?:eth|en|wl|ib|em|p\d)[a-z0-9_]*\d+)): ")
 _NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
@@ -141,7 +144,8 @@ def _remapping(out: Dmesg, no: int, text: str) -> bool:
 def _devices(out: Dmesg, no: int, text: str) -> bool:
     m = _NVME.search(text) or _NETDEV.search(text)
     if m is not None:
-        out.names.setdefault(m.group("name"), (m.group("bdf"), no))
+        name = m.group("name") or m.group("name2")
+        out.names.setdefault(name, (m.group("bdf"), no))
         if "drv" in m.re.groupindex:
             out.drivers.setdefault(m.group("bdf"), m.group("drv"))
         else:

@@ -74,7 +74,7 @@ def build(inp: Inputs) -> str:
 
 def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg | None) -> str:
     msgs = msgs or dm.Dmesg()
-    usable = [f for f in fns.functions if (f.msi or f.msix) and not f.bridge]
+    usable = _once([f for f in fns.functions if (f.msi or f.msix) and not f.bridge], fns, inp)
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
@@ -102,6 +102,24 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
 
 
 # --- decisions --------------------------------------------------------------------------------
+def _once(fns: list[lp.Function], parsed: lp.Parsed, inp: Inputs) -> list[lp.Function]:
+    """Each bus address once: a block pasted twice (or the same address in two PCI domains, which
+    a scenario's one domain cannot tell apart) keeps its first, and the others are listed."""
+    first: dict[str, lp.Function] = {}
+    out = []
+    for f in fns:
+        seen = first.get(f.bdf or "") if f.bdf else None
+        if seen is None:
+            if f.bdf:
+                first[f.bdf] = f
+            out.append(f)
+            continue
+        where = f"{_base(inp.lspci)}:{seen.line}"
+        parsed.unused.append((f.line, f"{f.domain}:{f.bdf} {f.cls}".strip(),
+                              f"the same bus address as {where} (a function is added once)"))
+    return out
+
+
 def _cpus(inp: Inputs, irqs: pi.Interrupts | None, msgs: dm.Dmesg) -> tuple[int, str]:
     if irqs is not None and irqs.cpus:
         n = max(irqs.cpus) + 1
@@ -151,13 +169,16 @@ def _devices(usable: list[lp.Function], fns: lp.Parsed, irqs: pi.Interrupts | No
 def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
     if f.bdf is not None:
         note = "" if f.domain == "0000" else f" (PCI domain {f.domain} dropped: scenarios have one domain)"
+        if f.bdf_note:
+            note = f" ({f.bdf_note})" + note
         return f.bdf, note
     slot = FIRST_FREE_SLOT
     while f"00:{slot:02x}.0" in taken:
         slot += 1
     bdf = f"00:{slot:02x}.0"
     taken.add(bdf)
-    return bdf, " (not in the input: the capability line had no device header; a guest's first free slot)"
+    what = "the device block had no bus address" if f.cls else "the capability line had no device header"
+    return bdf, f" (not in the input: {what}; a guest's first free slot)"
 
 
 def _name(f: lp.Function, dmesg_name: str | None, used: set[str]) -> str:
@@ -254,7 +275,7 @@ class _Writer:
             "# your bug (docs/scenario.md, docs/bugio.md). Comments say where each value came from.",
         ]
         name = _SCN_NAME.sub("-", os.path.splitext(_base(inp.name))[0].lower()).strip("-")[:64] if inp.name else ""
-        self.line(f"name: {name or 'from-bug-report'}")
+        self.line(f"name: {_q(name or 'from-bug-report')}")
         about = "; ".join(f"{d.name} {d.bdf} {d.fn.kind}" + (f" ({d.fn.driver})" if d.fn.driver else "")
                           for d in devices)
         self.line(f"about: {_q(('Skeleton from a bug report: ' + about)[:4000])}")
@@ -268,7 +289,7 @@ class _Writer:
         if platform.startswith("xen-") and msgs.xen is not None:
             x = msgs.xen
             self._hint(f"  xen: {_q(x.value)}", f"{dmesg}:{x.line}: {x.text}",
-                       f"platform: {{kind: {platform}, xen: {_q(x.value)}}}", "platform.xen")
+                       f"cpus: {self.cpus}\nplatform: {{kind: {platform}, xen: {_q(x.value)}}}", "platform.xen")
         if platform == "bare-metal":
             ir = _remapping(irqs, msgs, self.inp)
             if ir:
@@ -278,10 +299,17 @@ class _Writer:
                             "not modelled (bare metal is the closest)")
         k = msgs.kernel
         if k is not None:
-            probe = f"kernel: {{version: {_q(k.value)}}}"
+            probe = f"{self.context()}kernel: {{version: {_q(k.value)}}}"
             if _refusal(probe) is None:
                 self.line("kernel:")
             self._hint(f"  version: {_q(k.value)}", f"{dmesg}:{k.line}: {k.text}", probe, "kernel.version")
+
+    def context(self) -> str:
+        """The lines a hint is checked with: the skeleton's CPUs and platform, as far as written
+        (the loader refuses some kernel releases only for some CPU counts or platforms)."""
+        top = [ln.split("#", 1)[0].rstrip() for ln in self.out if not ln.startswith("#")]
+        keep = [ln for ln in top if ln.startswith(("cpus:", "platform:", "  "))]
+        return "".join(f"{ln}\n" for ln in keep if ln.strip())
 
     def _hint(self, text: str, note: str, probe: str, key: str) -> None:
         """Write a hint only if the loader accepts it; else say why in a comment."""
@@ -319,6 +347,9 @@ class _Writer:
                           f"Maskable{'+' if m.per_vector_mask else '-'} 64bit{'+' if m.addr64 else '-'}")
             self.out.append("    # quirks: []   latch-on-unmask, msix-mask-applies-when-disabled or "
                             "msi-latch-on-enable: lspci cannot show them")
+            if f.stub and not xen:
+                self.out.append(f"    # held by {f.driver} for a guest: lspci ran on the host; the guest's view is "
+                                "--platform xen-hvm (pciback) or a guest's lspci")
 
     def run(self, devices: list[Device], irqs: pi.Interrupts | None) -> None:
         self.line("run:")
@@ -395,8 +426,10 @@ def _refusal(probe: str) -> str | None:
 
 
 def _bound(f: lp.Function) -> bool:
-    """A driver had the function when lspci ran: it names one, or an MSI/MSI-X capability is on."""
-    return f.driver is not None or bool(f.msix and f.msix.enabled) or bool(f.msi and f.msi.enabled)
+    """A driver had the function when lspci ran: it names one (not a stub holding it for a
+    guest), or an MSI/MSI-X capability is on."""
+    driver = f.driver is not None and not f.stub
+    return driver or bool(f.msix and f.msix.enabled) or bool(f.msi and f.msi.enabled)
 
 
 def _forgot_master(f: lp.Function) -> bool:
@@ -412,6 +445,9 @@ def _master(f: lp.Function) -> str:
     if _bound(f):
         return ("Control: BusMaster-: the driver never called pci_set_master(), so Bus Master Enable "
                 "is clear and every message is dropped (set_master: false)")
+    if f.stub:
+        return (f"BusMaster- under {f.driver}, a stub that clears it while no guest has the function "
+                "(xen_pcibk_reset_device, vfio_pci_core_disable): the probe is the guest's driver")
     return ("Control: BusMaster- with no driver bound (pci_disable_device clears it): the probe "
             "below is a driver that sets it")
 

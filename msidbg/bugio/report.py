@@ -126,7 +126,9 @@ def _versions(s: Session, summ: dict[str, Any], writer: Origin | None) -> Sectio
     if "qemu" in versions:
         platform += f", {versions['qemu']}" + ("" if p.qemu else " (implied)")
     other = writer is not None and (writer.msidbg != __version__ or writer.model != MODEL)
-    rows = [("msidbg", __version__ + (f", model revision {MODEL}" if other else "")),
+    # the model revision always: a reader's msidbg of another revision replays the run differently
+    # (model/revision.py), and the version string alone does not say which model ran
+    rows = [("msidbg", f"{__version__}, model revision {MODEL}"),
             ("platform", platform),
             ("kernel", f"Linux {kernel}" if kernel else "no version given (current upstream switches)"),
             ("cpus", str(scn.cpus)),

@@ -1,0 +1,149 @@
+"""`msidbg new` on held-out inputs: lspci and dmesg in the shapes users paste them
+(tests/bugio/data/held/README.md says where each came from)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from msidbg.debugger import headless
+from msidbg.scenario import load_scenario
+from tests.bugio.helpers import DATA, cli
+
+HELD = DATA / "held"
+
+
+def new(tmp_path: Path, *args: str, out: str = "scn.yaml") -> tuple[Path, str]:
+    path = tmp_path / out
+    code, _, err = cli("new", *args, "-o", str(path))
+    assert code == 0, err
+    return path, path.read_text()
+
+
+def probes(path: Path) -> list[tuple[str, str, int, bool]]:
+    scn = load_scenario(str(path))
+    return [(a.dev or "", a.args["mode"], a.args["vectors"], a.args.get("set_master", True))
+            for a in scn.run if a.do == "probe"]
+
+
+def test_lspci_whose_indentation_a_tracker_stripped_is_one_function(tmp_path: Path) -> None:
+    """Every line at the left margin: the capability lines are the header's function's, not
+    functions of their own at made-up addresses (main: dev0 00:03.0 MSI and dev1 00:04.0 MSI-X,
+    both generic)."""
+    out, text = new(tmp_path, "--lspci", str(HELD / "acrn-unindented-lspci.txt"))
+    scn = load_scenario(str(out))
+    (dev,) = scn.devices.values()
+    assert (dev.name, dev.bdf, dev.kind, dev.msix and dev.msix.table_size) == ("eth0", "03:00.0", "nic", 4)
+    assert dev.msi is not None and (dev.msi.vectors, dev.msi.per_vector_mask) == (1, False)
+    # MSI is the enabled one (Enable+ Count=1/1; MSI-X Enable-): the driver's mode
+    assert probes(out) == [("eth0", "msi", 1, True)]
+    assert "(driver r8169)" in text
+
+
+def test_capability_lines_quoted_alone_are_one_function_until_one_repeats(tmp_path: Path) -> None:
+    """Lines quoted together from one lspci block are one function; a second MSI-X line is another."""
+    lspci = tmp_path / "l.txt"
+    lspci.write_text("Capabilities: [50] MSI: Enable- Count=1/8 Maskable+ 64bit+\n"
+                     "Capabilities: [70] MSI-X: Enable+ Count=3 Masked-\n"
+                     "Capabilities: [70] MSI-X: Enable+ Count=5 Masked-\n")
+    out, _ = new(tmp_path, "--lspci", str(lspci))
+    devs = load_scenario(str(out)).devices
+    assert [(d.bdf, d.msix and d.msix.table_size, d.msi and d.msi.vectors) for d in devs.values()] == \
+        [("00:03.0", 3, 8), ("00:04.0", 5, None)]
+
+
+def test_a_device_block_without_its_bus_address_keeps_its_class(tmp_path: Path) -> None:
+    """``Non-Volatile memory controller: <name omitted> ...`` starts the function (an NVMe), at the
+    first free slot, said so; main made two generic devices of its two capability lines."""
+    out, text = new(tmp_path, "--lspci", str(HELD / "qubes-no-address-lspci.txt"))
+    (dev,) = load_scenario(str(out)).devices.values()
+    assert (dev.name, dev.kind, dev.bdf, dev.msix and dev.msix.table_size) == ("nvme0", "nvme", "00:03.0", 65)
+    assert "the device block had no bus address; a guest's first free slot" in text
+    assert probes(out) == [("nvme0", "msix", 3, True)]
+
+
+def test_lspci_path_headers_name_the_function_at_the_end_of_the_path(tmp_path: Path) -> None:
+    """``lspci -PP``: ``0000:00:00.0/01:00.1`` is 01:00.1 (pciutils show_slot_path); ``-P`` prints
+    no bus below a bridge (``00:1c.0/00.0``): the bus is a guess, said in a comment."""
+    out, _ = new(tmp_path, "--lspci", str(HELD / "x520-path-lspci.txt"))
+    (dev,) = load_scenario(str(out)).devices.values()
+    assert (dev.name, dev.bdf, dev.kind, dev.msix and dev.msix.table_size) == ("eth0", "01:00.1", "nic", 64)
+    lspci = tmp_path / "p.txt"
+    lspci.write_text("00:1c.0/00.0 Non-Volatile memory controller: Samsung NVMe SSD Controller\n"
+                     "\tCapabilities: [b0] MSI-X: Enable+ Count=33 Masked-\n")
+    out, text = new(tmp_path, "--lspci", str(lspci), out="p.yaml")
+    (dev,) = load_scenario(str(out)).devices.values()
+    assert (dev.bdf, dev.kind) == ("01:00.0", "nvme")
+    assert "prints no bus number below a bridge: bus 01 is a guess" in text
+
+
+def test_lspci_n_class_codes_give_the_kind(tmp_path: Path) -> None:
+    """``lspci -n`` prints the class as a code (``24:00.0 0200: 8086:1533``): 0200 is a NIC."""
+    out, _ = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"))
+    devs = load_scenario(str(out)).devices
+    assert [(d.name, d.bdf, d.kind) for d in devs.values()] == [("nvme0", "22:00.0", "nvme"), ("eth0", "24:00.0", "nic")]
+
+
+def test_busmaster_clear_under_a_stub_driver_is_not_a_driver_that_forgot_set_master(tmp_path: Path) -> None:
+    """xen-pciback (xen_pcibk_reset_device) and vfio-pci (vfio_pci_core_disable) clear Bus Master
+    while no guest has the function: that says nothing of the guest's driver, so the probe sets it
+    (main wrote set_master: false, which drops every message)."""
+    out, text = new(tmp_path, "--lspci", str(HELD / "pciback-gpu-lspci.txt"))
+    assert probes(out) == [("dev0", "msi", 1, True)]
+    assert "BusMaster- under pciback, a stub that clears it" in text
+    assert "# held by pciback for a guest: lspci ran on the host" in text
+    res = headless.run(load_scenario(str(out)))
+    assert [(v["raised"], v["delivered"]) for v in res.summary["devices"]["dev0"]["vectors"]] == [(1, 1)]
+
+
+def test_kernel_hint_is_checked_with_the_skeletons_cpus(tmp_path: Path) -> None:
+    """Linux 4.14 is refused on one CPU (the flat logical APIC driver) but not on the two this
+    journal's ``smp: Brought up 1 node, 2 CPUs`` gives: main checked the hint alone (one CPU) and
+    left the kernel out."""
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"),
+                    "--dmesg", str(HELD / "qubes-journal-dmesg.txt"))
+    scn = load_scenario(str(out))
+    assert (scn.cpus, scn.platform.kind, scn.kernel.version) == (2, "xen-hvm", "4.14.41")
+    assert "not set: this msidbg says" not in text
+
+
+def test_line_numbers_count_newlines_only(tmp_path: Path) -> None:
+    """A form feed or U+2028 inside a pasted line does not end it (str.splitlines would, and every
+    cited line number after it would be off by one); a lone-CR file is split at its CRs."""
+    lspci = tmp_path / "l.txt"
+    lspci.write_bytes("note: see\x0cpage 2 \u2028 here\n"
+                      "05:00.0 Ethernet controller: Intel Corporation I350\n"
+                      "\tCapabilities: [70] MSI-X: Enable+ Count=10 Maskd-\n"
+                      "\tCapabilities: [50] MSI: Enable+ Count=1/1 Maskable+ 64bit+\n".encode())
+    _, text = new(tmp_path, "--lspci", str(lspci))
+    assert "#   l.txt:3: Capabilities: [70] MSI-X: Enable+ Count=10 Maskd-" in text
+    assert "# l.txt:4: MSI: Count=1/1 Maskable+ 64bit+" in text
+    mac = tmp_path / "m.txt"
+    mac.write_bytes(b"05:00.0 Ethernet controller: Intel\r\tCapabilities: [70] MSI-X: Enable+ Count=4 Masked-\r")
+    out, _ = new(tmp_path, "--lspci", str(mac), out="m.yaml")
+    (dev,) = load_scenario(str(out)).devices.values()
+    assert (dev.bdf, dev.msix and dev.msix.table_size) == ("05:00.0", 4)
+
+
+def test_a_numeric_output_name_and_a_block_pasted_twice_still_load(tmp_path: Path) -> None:
+    """``-o 61.yaml`` named the scenario 61 (a YAML integer) and a device block pasted twice gave
+    two devices at one address: both were "internal error: the skeleton does not load"."""
+    lspci = tmp_path / "l.txt"
+    block = "03:00.0 Ethernet controller: Realtek RTL8111\n\tCapabilities: [50] MSI: Enable+ Count=1/1 Maskable- 64bit+\n"
+    lspci.write_text(block + "\n" + block)
+    out, text = new(tmp_path, "--lspci", str(lspci), out="61.yaml")
+    scn = load_scenario(str(out))
+    assert scn.name == "61" and [d.bdf for d in scn.devices.values()] == ["03:00.0"]
+    assert "l.txt:4: 0000:03:00.0 Ethernet controller -- the same bus address as l.txt:1" in text
+
+
+def test_dmesg_distro_base_with_a_suffix_and_dev_info_netdev_names(tmp_path: Path) -> None:
+    """Ubuntu's banner ends ``(Ubuntu 3.13.0-44.73-generic 3.13.11-ckt12)``: the base is 3.13.11;
+    igb prints ``igb 0000:24:00.0: eth3: (PCIe:2.5Gb/s:Width x1)`` (dev_info with the netdev's name)."""
+    dmesg = tmp_path / "d.txt"
+    dmesg.write_text(
+        "[    0.000000] Linux version 3.13.0-44-generic (buildd@lamiak) #73-Ubuntu SMP "
+        "(Ubuntu 3.13.0-44.73-generic 3.13.11-ckt12)\n"
+        "[    1.736617] igb 0000:24:00.0: eth3: (PCIe:2.5Gb/s:Width x1) fa:16:3e:25:bc:df\n")
+    _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
+    assert "Linux version 3.13.0-44-generic, based on 3.13.11" in text
+    assert "\n  eth3:" in text and "\n  eth0:" not in text
