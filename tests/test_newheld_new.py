@@ -147,3 +147,14 @@ def test_dmesg_distro_base_with_a_suffix_and_dev_info_netdev_names(tmp_path: Pat
     _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
     assert "Linux version 3.13.0-44-generic, based on 3.13.11" in text
     assert "\n  eth3:" in text and "\n  eth0:" not in text
+
+
+def test_free_slots_run_on_to_the_next_bus_after_device_31(tmp_path: Path) -> None:
+    """Thirty lone capability lines (a mail quoting one line per VF) need slots past 00:1f.0:
+    main wrote 00:20.0, which the loader refuses ("internal error: the skeleton does not load")."""
+    lspci = tmp_path / "l.txt"
+    lspci.write_text("Capabilities: [70] MSI-X: Enable+ Count=3 Masked-\n" * 30)
+    out, _ = new(tmp_path, "--lspci", str(lspci))
+    bdfs = [d.bdf for d in load_scenario(str(out)).devices.values()]
+    assert len(bdfs) == 30 and bdfs[:2] == ["00:03.0", "00:04.0"]
+    assert bdfs[28:] == ["00:1f.0", "01:00.0"]

@@ -172,10 +172,10 @@ def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
         if f.bdf_note:
             note = f" ({f.bdf_note})" + note
         return f.bdf, note
-    slot = FIRST_FREE_SLOT
-    while f"00:{slot:02x}.0" in taken:
-        slot += 1
-    bdf = f"00:{slot:02x}.0"
+    n = FIRST_FREE_SLOT  # bus * 32 + device: a bus has 32 devices (5 bits), then the next bus
+    while f"{n >> 5:02x}:{n & 31:02x}.0" in taken:
+        n += 1
+    bdf = f"{n >> 5:02x}:{n & 31:02x}.0"
     taken.add(bdf)
     what = "the device block had no bus address" if f.cls else "the capability line had no device header"
     return bdf, f" (not in the input: {what}; a guest's first free slot)"
