@@ -158,3 +158,36 @@ def test_free_slots_run_on_to_the_next_bus_after_device_31(tmp_path: Path) -> No
     bdfs = [d.bdf for d in load_scenario(str(out)).devices.values()]
     assert len(bdfs) == 30 and bdfs[:2] == ["00:03.0", "00:04.0"]
     assert bdfs[28:] == ["00:1f.0", "01:00.0"]
+
+
+def test_what_lspci_shows_that_a_scenario_cannot_hold_is_said(tmp_path: Path) -> None:
+    """The table's BAR and offset, and a Function Mask left set (``Masked+`` on an enabled table),
+    were counted as "property lines not needed": the skeleton now says them where the device is."""
+    lspci = tmp_path / "l.txt"
+    lspci.write_text("05:00.0 Ethernet controller: Intel Corporation I350 Gigabit Network Connection\n"
+                     "\tCapabilities: [70] MSI-X: Enable+ Count=10 Masked+\n"
+                     "\t\tVector table: BAR=3 offset=00000000\n"
+                     "\t\tPBA: BAR=3 offset=00002000\n"
+                     "\tKernel driver in use: igb\n")
+    _, text = new(tmp_path, "--lspci", str(lspci))
+    assert "    # table at BAR3+0x0, PBA at BAR3+0x2000: not modelled" in text
+    assert "    # Masked+ on an enabled table: the Function Mask was set when lspci ran" in text
+    lspci.write_text("05:00.0 Ethernet controller: Intel Corporation I350 Gigabit Network Connection\n"
+                     "\tCapabilities: [70] MSI-X: Enable+ Count=10 Masked-\n"
+                     "\t\tVector table: BAR=3 offset=00000000\n\t\tPBA: BAR=3 offset=00000800\n")
+    _, text = new(tmp_path, "--lspci", str(lspci), out="b.yaml")
+    assert "PBA at BAR3+0x800 (one 4 KiB page): not modelled" in text and "Masked+" not in text
+
+
+def test_a_vendor_kernel_release_says_its_backports_are_not_its_base(tmp_path: Path) -> None:
+    """RHEL's 4.18.0-513.5.1.el8_9 is not upstream 4.18.0 (and names no base, unlike Ubuntu's and
+    Debian's banners): the release is used, and the comment says the switches may differ."""
+    dmesg = tmp_path / "d.txt"
+    dmesg.write_text("[    0.000000] Linux version 4.18.0-513.5.1.el8_9.x86_64 (mockbuild@x86-vm-07) "
+                     "(gcc version 8.5.0 20210514 (Red Hat 8.5.0-20) (GCC)) #1 SMP\n")
+    _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
+    assert ('  version: "4.18.0"                      # d.txt:1: Linux version 4.18.0-513.5.1.el8_9.x86_64: '
+            "a distro build; its backports may differ from 4.18.0's switches") in text
+    dmesg.write_text("[    0.000000] Linux version 6.6.0-rc3-00136-g25e684fb22df-dirty (me@box) #1 SMP\n")
+    _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="b.yaml")
+    assert "# d.txt:1: Linux version 6.6.0-rc3-00136-g25e684fb22df-dirty\n" in text

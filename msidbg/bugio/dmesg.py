@@ -21,6 +21,10 @@ _LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>\d+\.\d+(?:\.\d+)?)\S*)")
 #: the upstream stable release a distro kernel is based on, as Ubuntu and Debian print it at the
 #: end of the banner: "(Ubuntu 5.15.0-1019.23-aws 5.15.39)", "Debian 6.1.76-1 (2024-02-01)"
 _DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)(?:-[\w.+~]*)?\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
+#: what follows the release number in an upstream or self-built kernel: nothing, -rcN, a
+#: CONFIG_LOCALVERSION_AUTO "+" / "-gHASH", or a short local name ("-amd64" is Debian's, whose
+#: banner names its base): anything else is a vendor's build number
+_VENDOR_BUILD = re.compile(r"(?:-rc\d+)?(?:-\d+-g[0-9a-f]{7,40}|-g[0-9a-f]{7,40})?(?:-dirty)?\+?|-[a-z][a-z0-9_]*", re.ASCII)
 _HYPERVISOR = re.compile(r"Hypervisor detected: (?P<what>.+)")
 _XEN_VERSION = re.compile(r"Xen version:? (?P<ver>\d+\.\d+)")
 _DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>\d+\.\d+)")
@@ -93,7 +97,11 @@ def _kernel(out: Dmesg, no: int, text: str) -> bool:
         ver = base.group("ubuntu") or base.group("debian")
         out.kernel = Hint(ver, no, f"Linux version {m.group('rel')}, based on {ver}")
     else:
-        out.kernel = Hint(m.group("ver"), no, f"Linux version {m.group('rel')}")
+        note = f"Linux version {m.group('rel')}"
+        suffix = m.group("rel")[len(m.group("ver")):]
+        if _VENDOR_BUILD.fullmatch(suffix) is None:  # 4.18.0-513.5.1.el8_9.x86_64, 6.4.0-150600.23-default
+            note += f": a distro build; its backports may differ from {m.group('ver')}'s switches"
+        out.kernel = Hint(m.group("ver"), no, note)
     return True
 
 

@@ -55,6 +55,7 @@ _DRIVER = re.compile(r"Kernel driver in use:\s*(?P<drv>\S+)")
 _CONTROL = re.compile(r"Control:\s*I/O(?P<io>[+-])\s+Mem(?P<mem>[+-])\s+BusMaster(?P<bm>[+-])(?:\s|$)")
 #: lines under a MSI/MSI-X capability that lspci prints with -vv (read, not needed)
 _CAP_DETAIL = re.compile(r"(Address|Masking|Vector table|PBA):")
+_MSIX_WHERE = re.compile(r"(?P<what>Vector table|PBA): BAR=(?P<bar>[0-5]) offset=(?P<off>[0-9a-fA-F]{1,8})", re.ASCII)
 
 MSI_COUNTS = (1, 2, 4, 8, 16, 32)
 MSIX_MAX = 2048
@@ -82,6 +83,10 @@ class Msix:
     enabled: bool
     masked: bool
     line: int
+    #: ``Vector table: BAR=4 offset=00000000`` and ``PBA: BAR=4 offset=00002000`` (cap_msix, -vv):
+    #: (bar, offset) or None when not shown
+    table: tuple[int, int] | None = None
+    pba: tuple[int, int] | None = None
 
 
 @dataclass
@@ -242,6 +247,13 @@ def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: P
     if drv is not None:
         f.driver = drv.group("drv")
         return
+    where = _MSIX_WHERE.match(text)
+    if where is not None and f.msix is not None:
+        at = (int(where.group("bar")), int(where.group("off"), 16))
+        if where.group("what") == "PBA":
+            f.msix.pba = f.msix.pba or at
+        else:
+            f.msix.table = f.msix.table or at
     ctl = _CONTROL.match(text)
     if ctl is not None and not f.control_line:
         f.bus_master, f.control_line = ctl.group("bm") == "+", no

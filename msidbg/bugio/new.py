@@ -339,6 +339,7 @@ class _Writer:
                 self.line(f"    msix: {{table_size: {f.msix.table_size}}}",
                           f"{lspci}:{f.msix.line}: MSI-X: Enable{'+' if f.msix.enabled else '-'} "
                           f"Count={f.msix.table_size} Masked{'+' if f.msix.masked else '-'}")
+                self._msix_notes(d.name, f.msix)
             if f.msi:
                 m = f.msi
                 self.line(f"    msi: {{vectors: {m.vectors}, per_vector_mask: {str(m.per_vector_mask).lower()}, "
@@ -350,6 +351,21 @@ class _Writer:
             if f.stub and not xen:
                 self.out.append(f"    # held by {f.driver} for a guest: lspci ran on the host; the guest's view is "
                                 "--platform xen-hvm (pciback) or a guest's lspci")
+
+    def _msix_notes(self, name: str, m: lp.Msix) -> None:
+        """What lspci showed of the MSI-X capability that a scenario does not hold: said, not dropped."""
+        if m.table is not None:
+            where = f"table at BAR{m.table[0]}+{m.table[1]:#x}"
+            if m.pba is not None:
+                where += f", PBA at BAR{m.pba[0]}+{m.pba[1]:#x}"
+                if m.pba[0] == m.table[0] and m.pba[1] >> 12 == m.table[1] >> 12:
+                    where += " (one 4 KiB page)"
+            self.out.append(f"    # {where}: not modelled (a scenario's table is the device's own, "
+                            "at no address)")
+        if m.masked and m.enabled:
+            self.out.append(f"    # Masked+ on an enabled table: the Function Mask was set when lspci ran, so "
+                            f"{name} could send no message (each held in the PBA): a symptom to reproduce, "
+                            "unless lspci ran mid-probe")
 
     def run(self, devices: list[Device], irqs: pi.Interrupts | None) -> None:
         self.line("run:")
