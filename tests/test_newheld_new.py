@@ -191,3 +191,27 @@ def test_a_vendor_kernel_release_says_its_backports_are_not_its_base(tmp_path: P
     dmesg.write_text("[    0.000000] Linux version 6.6.0-rc3-00136-g25e684fb22df-dirty (me@box) #1 SMP\n")
     _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="b.yaml")
     assert "# d.txt:1: Linux version 6.6.0-rc3-00136-g25e684fb22df-dirty\n" in text
+
+
+def test_the_trouble_dmesg_reports_is_named_with_its_breakpoint(tmp_path: Path) -> None:
+    """microsoft/azure-linux-kernel#27's ``do_IRQ: 10.232 No irq handler for vector`` (CPU 10,
+    vector 232), an nvme completion polled after a timeout, Xen's own ``CPU1: No irq handler for
+    vector 4f`` and ixgbe's failed MSI-X allocation were listed as lines with "nothing this skeleton
+    sets"; now each says what it reports and which armed breakpoint stops there, and the CPU the
+    guest names sizes ``cpus`` when nothing else does (main: 2)."""
+    dmesg = tmp_path / "d.txt"
+    dmesg.write_text(
+        "[74530.686555] do_IRQ: 10.232 No irq handler for vector\n"
+        "[74532.832221] nvme nvme1: I/O 206 QID 6 timeout, completion polled\n"
+        "(XEN) CPU1: No irq handler for vector 4f (IRQ -22, LAPIC)\n"
+        "[    3.107050] ixgbe 0000:24:00.0: Failed to allocate MSI-X interrupts. Err: -22\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
+    assert load_scenario(str(out)).cpus == 11
+    assert "cpus: 11                                 # d.txt:1: names CPU10, so at least 11 online" in text
+    after = text.split("# The trouble as dmesg reported it", 1)[1].splitlines()[1:]
+    trouble = [ln for ln in after[:next(i for i, ln in enumerate(after) if not ln.startswith("#   "))]]
+    assert [ln.rsplit(" -- ", 1)[1] for ln in trouble] == [
+        "CPU10 took vector 0xe8 with no irq behind it (irq-spurious)",
+        "nvme1: a completion whose interrupt never came (irq-lost)",
+        "Xen: CPU1 took vector 0x4f with no irq behind it (irq-spurious, on Xen's side)",
+        "a driver could not get its vectors (probe-failed)"]

@@ -39,6 +39,25 @@ _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
 _IR = re.compile(r"Enabled IRQ remapping|IRQ remapping (?:was )?enabled", re.ASCII)
 MAX_LISTED = 40
+#: messages that report the trouble itself, and the breakpoint that stops where the model shows it:
+#: x86 common_interrupt's "%s: %d.%u No irq handler for vector" (arch/x86/kernel/irq.c: CPU, vector),
+#: Xen's "CPU%u: No irq handler for vector %02x" (xen/arch/x86/irq.c do_IRQ), nvme_timeout's
+#: "I/O %d QID %d timeout, completion polled" (drivers/nvme/host/pci.c: the completion was there,
+#: its interrupt never came), __report_bad_irq's "irq %d: nobody cared" (kernel/irq/spurious.c)
+#: and a driver failing to get its vectors
+SYMPTOMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?P<fn>\w+): (?P<cpu>\d{1,4})\.(?P<vec>\d{1,3}) No irq handler for vector"),
+     "CPU{cpu} took vector {vec:#04x} with no irq behind it (irq-spurious)"),
+    (re.compile(r"CPU(?P<cpu>\d{1,4}): No irq handler for vector (?P<hex>[0-9a-f]{2})"),
+     "Xen: CPU{cpu} took vector 0x{hex} with no irq behind it (irq-spurious, on Xen's side)"),
+    (re.compile(r"(?P<dev>nvme\d+): I/O .{1,40} timeout, completion polled"),
+     "{dev}: a completion whose interrupt never came (irq-lost)"),
+    (re.compile(r"irq (?P<irq>\d+): nobody cared"),
+     "irq {irq}: every handler said not mine (irq-spurious)"),
+    (re.compile(r"(?:[Ff]ailed to (?:allocate|enable|get) MSI-?X?|MSI-?X? (?:allocation|enable) failed|"
+                r"request_irq failed)"),
+     "a driver could not get its vectors (probe-failed)"),
+)
 
 
 @dataclass
@@ -62,6 +81,10 @@ class Dmesg:
     drivers: dict[str, str] = field(default_factory=dict)
     used: int = 0
     unused: list[tuple[int, str, str]] = field(default_factory=list)
+    #: (line, text, what it is): the trouble the report is about, as the kernel printed it
+    symptoms: list[tuple[int, str, str]] = field(default_factory=list)
+    #: the highest CPU a guest-kernel symptom names (at least that many + 1 online), and its line
+    cpu_named: Hint | None = None
     ignored: int = 0
 
 
@@ -71,13 +94,33 @@ def parse(lines: list[Line]) -> Dmesg:
         text = _PREFIX.sub("", ln.text).strip()
         if not text:
             continue
+        symptom, cpu = _symptom(text)
+        if symptom is not None and len(out.symptoms) < MAX_LISTED:
+            out.symptoms.append((ln.no, text, symptom))
+        if cpu is not None and (out.cpu_named is None or cpu > int(out.cpu_named.value)):
+            out.cpu_named = Hint(str(cpu), ln.no, text)
         if _take(out, ln.no, text):
+            out.used += 1
+        elif symptom is not None:
             out.used += 1
         elif _RELEVANT.search(text) and len(out.unused) < MAX_LISTED:
             out.unused.append((ln.no, text, "nothing this skeleton sets"))
         else:
             out.ignored += 1
     return out
+
+
+def _symptom(text: str) -> tuple[str | None, int | None]:
+    """What a trouble line reports, and the guest CPU it names (Xen's CPUs are not the guest's)."""
+    for pat, what in SYMPTOMS:
+        m = pat.search(text)
+        if m is not None:
+            d: dict[str, object] = dict(m.groupdict())
+            if "vec" in d:
+                d["vec"] = int(str(d["vec"]))
+            cpu = int(str(d["cpu"])) if "cpu" in d and "hex" not in d else None
+            return what.format(**d), cpu if cpu is not None and cpu < 4096 else None
+    return None, None
 
 
 def _take(out: Dmesg, no: int, text: str) -> bool:

@@ -126,6 +126,10 @@ def _cpus(inp: Inputs, irqs: pi.Interrupts | None, msgs: dm.Dmesg) -> tuple[int,
         return min(n, 256), f"{_base(inp.interrupts)}:{irqs.header_line}: CPU0..CPU{n - 1}"
     if msgs.cpus is not None:
         return min(max(int(msgs.cpus.value), 1), 256), f"{_base(inp.dmesg)}:{msgs.cpus.line}: {msgs.cpus.text}"
+    if msgs.cpu_named is not None:
+        n = int(msgs.cpu_named.value) + 1
+        return min(n, 256), (f"{_base(inp.dmesg)}:{msgs.cpu_named.line}: names CPU{n - 1}, so at least {n} "
+                             f"online: {msgs.cpu_named.text}")
     return 2, "not in the inputs: two CPUs, so affinity changes can move vectors"
 
 
@@ -421,6 +425,12 @@ class _Writer:
             src = _base(self.inp.dmesg)
             out += [f"{src}:{no}: {text} -- {why}" for no, text, why in msgs.unused]
             counted.append(f"{src}: {_n(msgs.used, 'line')} used, {_n(msgs.ignored, 'line')} with nothing about interrupts")
+        if msgs is not None and msgs.symptoms:
+            src = _base(self.inp.dmesg)
+            self.out.append("# The trouble as dmesg reported it (the breakpoint that stops where a run shows it):")
+            self.out += [f"#   {_comment(f'{src}:{no}: {text} -- {what}')}" for no, text, what in msgs.symptoms[:20]]
+            if len(msgs.symptoms) > 20:
+                self.out.append(f"#   ... and {len(msgs.symptoms) - 20} more")
         self.out.append("# Lines not used:" if out else "# Every line that mentions interrupts was used.")
         self.out += [f"#   {_comment(t)}" for t in out[:MAX_LISTED]]
         if len(out) > MAX_LISTED:
