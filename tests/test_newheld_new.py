@@ -215,3 +215,20 @@ def test_the_trouble_dmesg_reports_is_named_with_its_breakpoint(tmp_path: Path) 
         "nvme1: a completion whose interrupt never came (irq-lost)",
         "Xen: CPU1 took vector 0x4f with no irq behind it (irq-spurious, on Xen's side)",
         "a driver could not get its vectors (probe-failed)"]
+
+
+def test_a_tree_or_a_plain_listing_is_told_apart_from_a_missing_capability(tmp_path: Path) -> None:
+    """Users paste ``lspci -t`` or plain ``lspci`` when asked for lspci: the one-line error says which
+    (main: "no function with an MSI or MSI-X capability ... run lspci as root" for both)."""
+    tree = tmp_path / "t.txt"
+    tree.write_text("-[0000:00]-+-00.0  Intel Corporation Device 9b61\n"
+                    "           +-01.0-[01]----00.0  NVIDIA Corporation TU117M\n"
+                    "           \\-1f.6  Intel Corporation Ethernet Connection (10) I219-V\n")
+    plain = tmp_path / "p.txt"
+    plain.write_text("00:00.0 Host bridge: Intel Corporation Device 9b61\n"
+                     "03:00.0 Ethernet controller: Intel Corporation I350 Gigabit Network Connection\n")
+    for path, expected in ((tree, "t.txt: an lspci -t tree (3 lines) shows no capabilities (expected lspci -vv"),
+                           (plain, "p.txt: 2 functions listed without their properties (expected lspci -vv")):
+        code, out, err = cli("new", "--lspci", str(path), "-o", str(tmp_path / "o.yaml"))
+        assert (code, out, err.count("\n")) == (2, "", 1) and expected in err, err
+        assert not (tmp_path / "o.yaml").exists()

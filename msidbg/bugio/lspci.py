@@ -24,6 +24,7 @@ _HEADER = re.compile(
     r"(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<dev>[0-1][0-9a-fA-F])\.(?P<fn>[0-7])"
     r"(?P<path>(?:/(?:[0-9a-fA-F]{2}:)?[0-1][0-9a-fA-F]\.[0-7]){1,16})?"
     r"\s+(?P<cls>[^:\[]+?)(?:\s+\[(?P<code>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)", re.ASCII)
+_TREE = re.compile(r"(?:\\|\+|-)?-?\[[0-9a-fA-F]{4}:[0-9a-fA-F]{2}\]-|[+\\|]-[0-1][0-9a-fA-F]\.[0-7]", re.ASCII)
 _PATH_STEP = re.compile(r"/(?:(?P<bus>[0-9a-fA-F]{2}):)?(?P<dev>[0-1][0-9a-fA-F])\.(?P<fn>[0-7])", re.ASCII)
 #: ``lspci -n`` prints the class as its code (``22:00.0 0108: 15b7:5009``); busybox ``Class 0200``
 _NUMERIC_CLASS = re.compile(r"(?:Class )?(?P<code>[0-9a-fA-F]{4})", re.ASCII)
@@ -153,6 +154,10 @@ class Parsed:
     unused: list[tuple[int, str, str]] = field(default_factory=list)
     #: lines outside any device that carry nothing (blank lines are not counted)
     stray: int = 0
+    #: lines of an ``lspci -t`` tree (``-[0000:00]-+-00.0``, ``+-01.0-[01]----00.0``)
+    tree: int = 0
+    #: capability lines of any kind (none at all: lspci ran without -v, or not as root)
+    caps: int = 0
 
 
 def parse(lines: list[Line]) -> Parsed:
@@ -185,8 +190,11 @@ def parse(lines: list[Line]) -> Parsed:
         if cap is not None and (cur is None or (not indented and not (block and _takes(cur, cap)))):
             cur, block = Function(line=ln.no), True  # a capability line quoted on its own
             out.functions.append(cur)
+        if cap is not None:
+            out.caps += 1
         if cur is None:
             out.stray += 1
+            out.tree += bool(_TREE.match(text))
             if "MSI" in text:
                 out.unused.append((ln.no, text, "mentions MSI but is not an lspci line this reads"))
             continue

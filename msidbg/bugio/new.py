@@ -78,6 +78,12 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
+        if fns.tree and not fns.functions:
+            what = (f"an lspci -t tree ({_n(fns.tree, 'line')}) shows no capabilities (expected lspci -vv "
+                    "output, run as root: 'sudo lspci -vv')")
+        elif fns.functions and not fns.caps and not any(f.details or f.control_line or f.driver for f in fns.functions):
+            what = (f"{_n(len(fns.functions), 'function')} listed without their properties (expected lspci -vv "
+                    "output, run as root: plain lspci prints one line a function)")
         raise InputError(what, _src(inp.lspci))
     if len(usable) > MAX_DEVICES:  # before naming them (quadratic) and writing a skeleton that cannot load
         raise InputError(f"{len(usable)} functions with an MSI or MSI-X capability is too many (expected at most "
