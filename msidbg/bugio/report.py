@@ -75,10 +75,23 @@ def render_markdown(s: Session, sections: list[Section]) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+#: a URL (a lore.kernel.org link in a scenario's about, a tracker in a bookmark's note): broken
+#: across lines it no longer opens, so one longer than a line keeps a line of its own, whole
+_URL = re.compile(r"<?[a-z][a-z0-9+.-]*://\S+|<\S+@\S+>", re.ASCII)
+
+
 def _wrap(text: str, indent: str, hang: str | None = None) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent,
-                         subsequent_indent=indent if hang is None else hang,
-                         break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
+    hang = indent if hang is None else hang
+    lines = textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=hang,
+                          break_long_words=False, break_on_hyphens=False) or [indent.rstrip()]
+    out: list[str] = []
+    for i, ln in enumerate(lines):
+        if len(ln) <= WIDTH or _URL.fullmatch(ln.strip()):
+            out.append(ln)
+        else:  # a long word that is not a URL is cut at the width, as before
+            out += textwrap.wrap(ln.strip(), WIDTH, initial_indent=indent if i == 0 else hang,
+                                 subsequent_indent=hang, break_long_words=True, break_on_hyphens=False)
+    return out
 
 
 def _wrap_all(lines: list[str], indent: str) -> list[str]:
