@@ -232,3 +232,15 @@ def test_a_tree_or_a_plain_listing_is_told_apart_from_a_missing_capability(tmp_p
         code, out, err = cli("new", "--lspci", str(path), "-o", str(tmp_path / "o.yaml"))
         assert (code, out, err.count("\n")) == (2, "", 1) and expected in err, err
         assert not (tmp_path / "o.yaml").exists()
+
+
+def test_a_pvh_guest_is_said_not_modelled(tmp_path: Path) -> None:
+    """A PVH guest prints "Hypervisor detected: Xen HVM" too; default_banner's "Booting
+    paravirtualized kernel on Xen PVH" tells it apart (init_hvm_pv_info names it): said, not
+    silently modelled as an HVM guest with QEMU."""
+    dmesg = tmp_path / "d.txt"
+    dmesg.write_text("[    0.000000] Hypervisor detected: Xen HVM\n[    0.000000] Xen version 4.17.\n"
+                     "[    0.010000] Booting paravirtualized kernel on Xen PVH\n")
+    _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
+    assert ("# d.txt:3: Booting paravirtualized kernel on Xen PVH: a PVH guest (no QEMU device model): "
+            "its passthrough path is neither xen-hvm's nor xen-pv's; not modelled") in text

@@ -73,6 +73,9 @@ class Dmesg:
     platform: Hint | None = None
     xen: Hint | None = None
     other_hypervisor: Hint | None = None
+    #: "Booting paravirtualized kernel on Xen PVH" (default_banner, arch/x86/kernel/paravirt.c, with
+    #: init_hvm_pv_info's name): a PVH guest, which also says "Hypervisor detected: Xen HVM"
+    pvh: Hint | None = None
     cpus: Hint | None = None
     remapping: Hint | None = None
     #: device name -> (bdf, line)
@@ -149,6 +152,9 @@ def _kernel(out: Dmesg, no: int, text: str) -> bool:
 
 
 def _hypervisor(out: Dmesg, no: int, text: str) -> bool:
+    if "Booting paravirtualized kernel on Xen PVH" in text:
+        out.pvh = out.pvh or Hint("pvh", no, text)
+        return True
     m = _HYPERVISOR.search(text) or _DMI.search(text)
     if m is None:
         return False

@@ -304,6 +304,9 @@ class _Writer:
             ir = _remapping(irqs, msgs, self.inp)
             if ir:
                 self.line("  interrupt_remapping: true", ir)
+        if msgs.pvh is not None:
+            self.out.append(f"# {dmesg}:{msgs.pvh.line}: {_comment(msgs.pvh.text)}: a PVH guest (no QEMU device "
+                            "model): its passthrough path is neither xen-hvm's nor xen-pv's; not modelled")
         if msgs.other_hypervisor is not None:
             self.out.append(f"# {dmesg}:{msgs.other_hypervisor.line}: {_comment(msgs.other_hypervisor.text)}: "
                             "not modelled (bare metal is the closest)")
