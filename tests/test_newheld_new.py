@@ -134,6 +134,7 @@ def test_a_numeric_output_name_and_a_block_pasted_twice_still_load(tmp_path: Pat
     scn = load_scenario(str(out))
     assert scn.name == "61" and [d.bdf for d in scn.devices.values()] == ["03:00.0"]
     assert "l.txt:4: 0000:03:00.0 Ethernet controller -- the same bus address as l.txt:1" in text
+    assert "not added: no MSI or MSI-X" not in text  # listed once, for what it is
 
 
 def test_dmesg_distro_base_with_a_suffix_and_dev_info_netdev_names(tmp_path: Path) -> None:

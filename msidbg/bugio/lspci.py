@@ -116,6 +116,8 @@ class Function:
     netdev: str | None = None
     #: how the address was read when lspci did not print it whole (``-P``: no bus below a bridge)
     bdf_note: str = ""
+    #: the same bus address as a function above it (a block pasted twice): listed, not added
+    duplicate: bool = False
 
     @property
     def stub(self) -> bool:

@@ -98,7 +98,7 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     w.top(cpus, cpus_note, platform, platform_note, msgs, irqs)
     w.devices(devices)
     w.run(devices, irqs)
-    w.unused(fns, irqs, msgs, [f for f in fns.functions if f not in usable])
+    w.unused(fns, irqs, msgs, [f for f in fns.functions if f not in usable and not f.duplicate])
     text = "\n".join(w.out) + "\n"
     try:
         load_scenario_text(text, inp.name or "scenario.yaml")
@@ -120,6 +120,7 @@ def _once(fns: list[lp.Function], parsed: lp.Parsed, inp: Inputs) -> list[lp.Fun
                 first[f.bdf] = f
             out.append(f)
             continue
+        f.duplicate = True
         where = f"{_base(inp.lspci)}:{seen.line}"
         parsed.unused.append((f.line, f"{f.domain}:{f.bdf} {f.cls}".strip(),
                               f"the same bus address as {where} (a function is added once)"))
