@@ -245,3 +245,24 @@ def test_a_pvh_guest_is_said_not_modelled(tmp_path: Path) -> None:
     _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
     assert ("# d.txt:3: Booting paravirtualized kernel on Xen PVH: a PVH guest (no QEMU device model): "
             "its passthrough path is neither xen-hvm's nor xen-pv's; not modelled") in text
+
+
+def test_the_apic_driver_dmesg_names_is_the_platforms_apic_routing(tmp_path: Path) -> None:
+    """``platform.apic_routing`` is "the x86 APIC driver as dmesg names it" (docs/scenario.md), and
+    it sets the MSI address format, but main never read it: ``Switched APIC routing to flat.`` on a
+    4-CPU 6.1 kernel is logical destination mode (CPU1's address 0xfee02004), checked with the
+    kernel release (6.12 removed flat); the later switch wins; a refused one is a comment."""
+    dmesg = tmp_path / "d.txt"
+    dmesg.write_text("[    0.000000] Linux version 6.1.0 (x)\n[    0.100000] smp: Brought up 1 node, 4 CPUs\n"
+                     "[    0.150000] Switched APIC routing to physical flat.\n"
+                     "[    0.200000] Switched APIC routing to flat.\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
+    scn = load_scenario(str(out))
+    assert (scn.platform.apic_routing, scn.kernel.version) == ("flat", "6.1.0")
+    assert "  apic_routing: flat                     # d.txt:4: Switched APIC routing to flat." in text
+    dmesg.write_text("[    0.000000] Linux version 6.12.1 (x)\n"
+                     "[    0.200000] APIC: Switched APIC routing to: cluster x2apic\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="b.yaml")
+    assert load_scenario(str(out)).platform.apic_routing is None
+    assert "# platform.apic_routing: cluster x2apic -- d.txt:2:" in text
+    assert "#   not set: this msidbg says platform.apic_routing: x2APIC cluster mode needs interrupt remapping" in text

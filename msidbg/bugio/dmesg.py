@@ -37,6 +37,7 @@ _NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1
 _NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
+_APIC = re.compile(r"(?:Switched|Setting) APIC routing to:? (?P<name>physical flat|physical x2apic|cluster x2apic|flat)\b")
 _IR = re.compile(r"Enabled IRQ remapping|IRQ remapping (?:was )?enabled", re.ASCII)
 MAX_LISTED = 40
 #: messages that report the trouble itself, and the breakpoint that stops where the model shows it:
@@ -78,6 +79,9 @@ class Dmesg:
     pvh: Hint | None = None
     cpus: Hint | None = None
     remapping: Hint | None = None
+    #: the x86 APIC driver: the last "Switched APIC routing to physical flat." / "Setting APIC
+    #: routing to ..." (arch/x86/kernel/apic/probe_64.c; "APIC: Switched APIC routing to: ..." from 6.6)
+    apic: Hint | None = None
     #: device name -> (bdf, line)
     names: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: bdf -> driver name seen in dev_printk lines
@@ -128,7 +132,7 @@ def _symptom(text: str) -> tuple[str | None, int | None]:
 
 def _take(out: Dmesg, no: int, text: str) -> bool:
     """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
-    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _devices):
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _devices):
         if fn(out, no, text):
             return True
     return False
@@ -188,6 +192,14 @@ def _cpus(out: Dmesg, no: int, text: str) -> bool:
         return False
     if out.cpus is None or m.group("n"):
         out.cpus = Hint(m.group("n") or m.group("m"), no, text)
+    return True
+
+
+def _apic(out: Dmesg, no: int, text: str) -> bool:
+    m = _APIC.search(text)
+    if m is None:
+        return False
+    out.apic = Hint(m.group("name"), no, text)  # switched again later: the later driver ran the irqs
     return True
 
 

@@ -305,6 +305,13 @@ class _Writer:
             ir = _remapping(irqs, msgs, self.inp)
             if ir:
                 self.line("  interrupt_remapping: true", ir)
+        if msgs.apic is not None:  # checked with the kernel release below (flat is gone from 6.12)
+            a = msgs.apic
+            kernel = f"kernel: {{version: {_q(msgs.kernel.value)}}}\n" if msgs.kernel is not None else ""
+            if kernel and _refusal(self.context() + kernel) is not None:
+                kernel = ""
+            self._hint(f"  apic_routing: {a.value}", f"{dmesg}:{a.line}: {a.text}",
+                       f"{self.context()}  apic_routing: {a.value}\n{kernel}", "platform.apic_routing")
         if msgs.pvh is not None:
             self.out.append(f"# {dmesg}:{msgs.pvh.line}: {_comment(msgs.pvh.text)}: a PVH guest (no QEMU device "
                             "model): its passthrough path is neither xen-hvm's nor xen-pv's; not modelled")
