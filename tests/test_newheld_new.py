@@ -266,3 +266,24 @@ def test_the_apic_driver_dmesg_names_is_the_platforms_apic_routing(tmp_path: Pat
     assert load_scenario(str(out)).platform.apic_routing is None
     assert "# platform.apic_routing: cluster x2apic -- d.txt:2:" in text
     assert "#   not set: this msidbg says platform.apic_routing: x2APIC cluster mode needs interrupt remapping" in text
+
+
+def test_the_event_channel_abi_dmesg_names_is_the_one_the_run_uses(tmp_path: Path) -> None:
+    """``xen:events: Using 2-level ABI`` (xen_evtchn_2l_init) on a 5.10 guest of Xen 4.17, whose
+    versions resolve FIFO: the skeleton sets kernel.xen_fifo_events: false so the run serves its
+    ports in the 2-level order, as the guest did (main ran FIFO); FIFO where the versions cannot
+    have it is a comment."""
+    dmesg = tmp_path / "d.txt"
+    head = ("[    0.000000] Linux version {v} (x)\n[    0.000000] Hypervisor detected: Xen HVM\n"
+            "[    0.000000] Xen version 4.17.\n[    0.100000] smp: Brought up 1 node, 2 CPUs\n")
+    dmesg.write_text(head.format(v="5.10.0") + "[    0.200000] xen:events: Using 2-level ABI\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg))
+    plain = load_scenario(str(out)).behaviour.plain()
+    assert (plain["xen_fifo_events"], plain["xen_evtchn_fifo"]) == (False, True)
+    assert "  xen_fifo_events: false                 # d.txt:5: xen:events: Using 2-level ABI" in text
+    dmesg.write_text(head.format(v="5.10.0") + "[    0.200000] xen:events: Using FIFO-based ABI\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="b.yaml")
+    assert load_scenario(str(out)).behaviour.plain()["xen_fifo_events"] is True and "ABI" not in text
+    dmesg.write_text(head.format(v="3.13.0") + "[    0.200000] xen:events: Using FIFO-based ABI\n")
+    _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="c.yaml")
+    assert "# d.txt:5: xen:events: Using FIFO-based ABI: the versions above resolve the 2-level ABI" in text

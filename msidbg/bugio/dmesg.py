@@ -38,6 +38,7 @@ _NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<b
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
 _APIC = re.compile(r"(?:Switched|Setting) APIC routing to:? (?P<name>physical flat|physical x2apic|cluster x2apic|flat)\b")
+_ABI = re.compile(r"Using (?P<abi>FIFO-based|2-level) ABI")
 _IR = re.compile(r"Enabled IRQ remapping|IRQ remapping (?:was )?enabled", re.ASCII)
 MAX_LISTED = 40
 #: messages that report the trouble itself, and the breakpoint that stops where the model shows it:
@@ -82,6 +83,9 @@ class Dmesg:
     #: the x86 APIC driver: the last "Switched APIC routing to physical flat." / "Setting APIC
     #: routing to ..." (arch/x86/kernel/apic/probe_64.c; "APIC: Switched APIC routing to: ..." from 6.6)
     apic: Hint | None = None
+    #: the event channel ABI the guest runs: "xen:events: Using 2-level ABI" (xen_evtchn_2l_init,
+    #: drivers/xen/events/events_2l.c) or "Using FIFO-based ABI" (xen_evtchn_fifo_init): "2l"/"fifo"
+    abi: Hint | None = None
     #: device name -> (bdf, line)
     names: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: bdf -> driver name seen in dev_printk lines
@@ -132,7 +136,7 @@ def _symptom(text: str) -> tuple[str | None, int | None]:
 
 def _take(out: Dmesg, no: int, text: str) -> bool:
     """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
-    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _devices):
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _devices):
         if fn(out, no, text):
             return True
     return False
@@ -200,6 +204,14 @@ def _apic(out: Dmesg, no: int, text: str) -> bool:
     if m is None:
         return False
     out.apic = Hint(m.group("name"), no, text)  # switched again later: the later driver ran the irqs
+    return True
+
+
+def _abi(out: Dmesg, no: int, text: str) -> bool:
+    m = _ABI.search(text)
+    if m is None:
+        return False
+    out.abi = Hint("fifo" if m.group("abi") == "FIFO-based" else "2l", no, text)  # a resume may switch: the last
     return True
 
 

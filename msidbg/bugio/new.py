@@ -319,17 +319,49 @@ class _Writer:
             self.out.append(f"# {dmesg}:{msgs.other_hypervisor.line}: {_comment(msgs.other_hypervisor.text)}: "
                             "not modelled (bare metal is the closest)")
         k = msgs.kernel
+        opened = False
         if k is not None:
             probe = f"{self.context()}kernel: {{version: {_q(k.value)}}}"
             if _refusal(probe) is None:
                 self.line("kernel:")
+                opened = True
             self._hint(f"  version: {_q(k.value)}", f"{dmesg}:{k.line}: {k.text}", probe, "kernel.version")
+        if platform.startswith("xen-") and msgs.abi is not None:
+            self._abi(msgs.abi, dmesg, opened)
+
+    def _abi(self, abi: dm.Hint, dmesg: str, opened: bool) -> None:
+        """The event channel ABI dmesg says the guest ran, when the versions resolve the other one:
+        2-level is set on the kernel's side (xen_fifo_events: false; dmesg cannot tell whether the
+        kernel did not ask or Xen refused, and either gives the 2-level ABI); FIFO that the versions
+        do not offer is a comment (the release that has it is the fix)."""
+        head = "" if opened else "kernel:\n"
+        fifo = self._resolves_fifo(head)
+        if fifo is None or fifo == (abi.value == "fifo"):
+            return
+        note = f"{dmesg}:{abi.line}: {abi.text}"
+        if abi.value == "2l":
+            if not opened:
+                self.line("kernel:")
+            self._hint("  xen_fifo_events: false", note + " (the versions resolve FIFO)",
+                       f"{self.context()}{head}  xen_fifo_events: false", "kernel.xen_fifo_events")
+            return
+        self.out.append(f"# {_comment(note)}: the versions above resolve the 2-level ABI (before Linux 3.14 "
+                        "or Xen 4.4): check kernel.version and platform.xen")
+
+    def _resolves_fifo(self, head: str) -> bool | None:
+        """Whether the skeleton so far runs the FIFO-based event channel ABI (None: it does not load)."""
+        try:
+            scn = load_scenario_text(f"name: probe\n{self.context()}{head}", "probe")
+        except MsidbgError:
+            return None
+        plain = scn.behaviour.plain()
+        return bool(plain.get("xen_fifo_events") and plain.get("xen_evtchn_fifo"))
 
     def context(self) -> str:
         """The lines a hint is checked with: the skeleton's CPUs and platform, as far as written
         (the loader refuses some kernel releases only for some CPU counts or platforms)."""
         top = [ln.split("#", 1)[0].rstrip() for ln in self.out if not ln.startswith("#")]
-        keep = [ln for ln in top if ln.startswith(("cpus:", "platform:", "  "))]
+        keep = [ln for ln in top if ln.startswith(("cpus:", "platform:", "kernel:", "  "))]
         return "".join(f"{ln}\n" for ln in keep if ln.strip())
 
     def _hint(self, text: str, note: str, probe: str, key: str) -> None:
