@@ -287,3 +287,8 @@ def test_the_event_channel_abi_dmesg_names_is_the_one_the_run_uses(tmp_path: Pat
     dmesg.write_text(head.format(v="3.13.0") + "[    0.200000] xen:events: Using FIFO-based ABI\n")
     _, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="c.yaml")
     assert "# d.txt:5: xen:events: Using FIFO-based ABI: the versions above resolve the 2-level ABI" in text
+    # without a Linux version line the kernel block is opened for the switch alone
+    dmesg.write_text(head.split("\n", 1)[1] + "[    0.200000] xen:events: Using 2-level ABI\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="d.yaml")
+    assert load_scenario(str(out)).behaviour.plain()["xen_fifo_events"] is False
+    assert "not set" not in text

@@ -340,10 +340,11 @@ class _Writer:
             return
         note = f"{dmesg}:{abi.line}: {abi.text}"
         if abi.value == "2l":
-            if not opened:
+            probe = f"{self.context()}{head}  xen_fifo_events: false"
+            if not opened and _refusal(probe) is None:
                 self.line("kernel:")
-            self._hint("  xen_fifo_events: false", note + " (the versions resolve FIFO)",
-                       f"{self.context()}{head}  xen_fifo_events: false", "kernel.xen_fifo_events")
+            self._hint("  xen_fifo_events: false", note + " (the versions resolve FIFO)", probe,
+                       "kernel.xen_fifo_events")
             return
         self.out.append(f"# {_comment(note)}: the versions above resolve the 2-level ABI (before Linux 3.14 "
                         "or Xen 4.4): check kernel.version and platform.xen")
