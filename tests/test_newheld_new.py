@@ -292,3 +292,20 @@ def test_the_event_channel_abi_dmesg_names_is_the_one_the_run_uses(tmp_path: Pat
     out, text = new(tmp_path, "--lspci", str(HELD / "numeric-lspci.txt"), "--dmesg", str(dmesg), out="d.yaml")
     assert load_scenario(str(out)).behaviour.plain()["xen_fifo_events"] is False
     assert "not set" not in text
+
+
+def test_xen_pirq_rows_of_a_3x_kernel_with_the_flow_joined_to_the_chip(tmp_path: Path) -> None:
+    """Before show_interrupts padded a domain-less irq's hwirq column, the flow name followed the
+    chip: ``xen-pirq-msi-x     eth0-TxRx-0`` (the joined form of ``xen-percpu-virq`` in a 2015
+    XenServer guest's /proc/interrupts, mikaku/Monitorix#77): main read no MSI row in it."""
+    irq = tmp_path / "i.txt"
+    irq.write_text("           CPU0       CPU1\n"
+                   " 16:  837307248          0  xen-percpu-virq      timer0\n"
+                   "290:         12          0  xen-pirq-msi-x     eth0-TxRx-0\n"
+                   "291:          0          9  xen-pirq-msi-x     eth0-TxRx-1\n"
+                   "292:          3          0  xen-pirq-msi-x     eth0\n")
+    out, text = new(tmp_path, "--lspci", str(DATA / "seed-82599vf.txt"), "--interrupts", str(irq),
+                    "--dmesg", str(DATA / "aws-m4-dmesg.txt"))
+    scn = load_scenario(str(out))
+    assert [(a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"] == [(0, 0), (1, 1), (2, 0)]
+    assert "rows not for a PCI MSI irq: 16\n" in text

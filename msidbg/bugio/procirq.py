@@ -9,7 +9,8 @@ Format (Linux ``kernel/irq/proc.c`` ``show_interrupts``, v4.x..v6.x): a header o
 A PCI MSI irq names its function in one of three ways: the chip ``PCI-MSI``/``IR-PCI-MSI``
 with hwirq = ``msi_index | pci_dev_id << 11 | domain << 27`` (``pci_msi_domain_calc_hwirq``,
 ``drivers/pci/msi/irqdomain.c``); the per-device chip ``PCI-MSIX-DDDD:BB:DD.F`` /
-``PCI-MSI-DDDD:BB:DD.F`` with hwirq = the index (v6.2+); or, for Xen's ``xen-pirq`` chip,
+``PCI-MSI-DDDD:BB:DD.F`` with hwirq = the index (v6.2+); or, for Xen's ``xen-pirq`` chip
+(``xen-pirq     -msi-x``; ``xen-pirq-msi-x`` in 3.x kernels, before the hwirq column was padded),
 nothing at all -- those rows are matched by their action name (``eth0-TxRx-0``, ``nvme0q1``)
 to a name that dmesg tied to a function.
 """
@@ -118,7 +119,10 @@ def _decode(row: IrqRow, tail: list[str]) -> bool:
         row.index = hwirq & 0x7FF
         row.names = " ".join(tail[2:])
         return True
-    if chip.startswith("xen-pirq") and any(t.startswith("-msi") for t in tail[1:]):
+    # "xen-pirq     -msi-x" once show_interrupts pads the hwirq column of a domain-less irq; before
+    # that the flow name followed the chip directly: "xen-pirq-msi-x" (3.x kernels)
+    joined = chip in ("xen-pirq-msi", "xen-pirq-msi-x")
+    if joined or (chip.startswith("xen-pirq") and any(t.startswith("-msi") for t in tail[1:])):
         row.xen_pirq = True
         row.names = " ".join(t for t in tail[1:] if not t.startswith("-"))
         return True
