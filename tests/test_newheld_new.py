@@ -309,3 +309,20 @@ def test_xen_pirq_rows_of_a_3x_kernel_with_the_flow_joined_to_the_chip(tmp_path:
     scn = load_scenario(str(out))
     assert [(a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"] == [(0, 0), (1, 1), (2, 0)]
     assert "rows not for a PCI MSI irq: 16\n" in text
+
+
+def test_msi_rows_of_a_kernel_that_printed_no_hwirq_are_matched_by_name(tmp_path: Path) -> None:
+    """3.x kernels (RHEL 7's 3.10) print ``IR-PCI-MSI-edge      eth0-TxRx-0``: no hwirq, so no
+    function; main counted them as "rows not for a PCI MSI irq" and lost the CPUs they ran on.
+    They are matched by name, like Xen's pirq rows, and say interrupt remapping."""
+    irq = tmp_path / "i.txt"
+    irq.write_text("           CPU0       CPU1       CPU2       CPU3\n"
+                   "  0:        150          0          0          0   IO-APIC-edge      timer\n"
+                   " 46:         12        300          0          0   IR-PCI-MSI-edge      eth0-TxRx-0\n"
+                   " 47:          0          0       4000          0   IR-PCI-MSI-edge      eth0-TxRx-1\n"
+                   " 48:          3          0          0          0   IR-PCI-MSI-edge      eth0\n")
+    out, text = new(tmp_path, "--lspci", str(HELD / "x520-path-lspci.txt"), "--interrupts", str(irq))
+    scn = load_scenario(str(out))
+    assert scn.platform.interrupt_remapping and scn.cpus == 4
+    assert [(a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"] == [(0, 1), (1, 2), (2, 0)]
+    assert "rows not for a PCI MSI irq: 0\n" in text

@@ -26,6 +26,9 @@ from msidbg.bugio.textin import Line
 _ROW = re.compile(r"\s*(?P<irq>[0-9]+|[A-Z][A-Z0-9]*):\s*(?P<rest>.*)", re.ASCII)
 _CPU = re.compile(r"CPU(\d{1,4})", re.ASCII)
 _PERDEV_CHIP = re.compile(r"(?:IR-)?PCI-MSI(?:X)?-(?P<dom>[0-9a-fA-F]{4}):(?P<bdf>[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7])")
+#: before /proc/interrupts printed the hwirq (3.x kernels, e.g. RHEL 7's 3.10) the flow followed the
+#: chip: ``IR-PCI-MSI-edge      eth0-TxRx-0`` names no function: matched by name, as a pirq row
+_JOINED_MSI = re.compile(r"(?:IR-)?PCI-MSI(?:X)?-(?:edge|fasteoi)", re.ASCII)
 _HWIRQ = re.compile(r"(?P<n>\d{1,20})-(?P<flow>\S+)", re.ASCII)
 MAX_CPUS = 256
 
@@ -118,6 +121,9 @@ def _decode(row: IrqRow, tail: list[str]) -> bool:
         row.bdf = f"{devid >> 8:02x}:{(devid & 0xFF) >> 3:02x}.{devid & 7}"
         row.index = hwirq & 0x7FF
         row.names = " ".join(tail[2:])
+        return True
+    if _JOINED_MSI.fullmatch(chip):
+        row.names = " ".join(tail[1:])
         return True
     # "xen-pirq     -msi-x" once show_interrupts pads the hwirq column of a domain-less irq; before
     # that the flow name followed the chip directly: "xen-pirq-msi-x" (3.x kernels)
