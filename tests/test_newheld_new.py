@@ -326,3 +326,21 @@ def test_msi_rows_of_a_kernel_that_printed_no_hwirq_are_matched_by_name(tmp_path
     assert scn.platform.interrupt_remapping and scn.cpus == 4
     assert [(a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"] == [(0, 1), (1, 2), (2, 0)]
     assert "rows not for a PCI MSI irq: 0\n" in text
+
+
+def test_a_netdev_name_with_capitals_names_the_device_and_its_pirq_rows(tmp_path: Path) -> None:
+    """systemd names a NIC in PCI domain 1 ``enP1s15`` (intel/nemu#82's ``renamed from eth0``):
+    main's dmesg pattern had no capitals, so the device was eth0 and Xen pirq rows named after
+    it matched nothing; the device is ``enp1s15`` and its ``enP1s15-TxRx-N`` rows are its vectors."""
+    dmesg = tmp_path / "d.txt"
+    dmesg.write_text("[    0.000000] Hypervisor detected: Xen HVM\n"
+                     "[   47.304194] ixgbevf 0000:00:03.0 enP1s15: renamed from eth0\n")
+    irq = tmp_path / "i.txt"
+    irq.write_text("           CPU0       CPU1\n"
+                   "290:         12          0  xen-pirq     -msi-x     enP1s15-TxRx-0\n"
+                   "291:          0          9  xen-pirq     -msi-x     enP1s15-TxRx-1\n")
+    out, _ = new(tmp_path, "--lspci", str(DATA / "seed-82599vf.txt"), "--interrupts", str(irq), "--dmesg", str(dmesg))
+    scn = load_scenario(str(out))
+    assert list(scn.devices) == ["enp1s15"]
+    assert [(a.dev, a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"] == \
+        [("enp1s15", 0, 0), ("enp1s15", 1, 1)]

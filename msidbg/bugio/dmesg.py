@@ -33,7 +33,7 @@ _SMP = re.compile(r"smp: Brought up \d+ nodes?, (?P<n>\d+) CPUs?|smpboot: Allowi
 #: ``netdev_info`` (``igb 0000:00:03.0 eth0: ...``) or a ``dev_info`` that starts with the
 #: netdev's name, as igb, ixgbe and e1000e print their probe lines (``igb 0000:00:03.0: eth0: ...``)
 _NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])"
-                     r"(?: (?P<name>[a-z][a-z0-9_]*\d+)|: (?P<name2>(?:eth|en|wl|ib|em|p\d)[a-z0-9_]*\d+)): ")
+                     r"(?: (?P<name>[a-z][a-zA-Z0-9_]*\d+)|: (?P<name2>(?:eth|en|wl|ib|em|p\d)[a-zA-Z0-9_]*\d+)): ")
 _NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)

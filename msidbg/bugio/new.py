@@ -193,9 +193,11 @@ def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
 
 
 def _name(f: lp.Function, dmesg_name: str | None, used: set[str]) -> str:
-    if dmesg_name and _DEV_NAME.fullmatch(dmesg_name) and dmesg_name not in used:
-        used.add(dmesg_name)
-        return dmesg_name
+    # lowercased: a scenario's device names are; systemd names a function in PCI domain 1 enP1s15
+    low = (dmesg_name or "").lower()
+    if low and _DEV_NAME.fullmatch(low) and low not in used:
+        used.add(low)
+        return low
     prefix = KIND_PREFIX[f.kind]
     i = 0
     while f"{prefix}{i}" in used:
