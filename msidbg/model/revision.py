@@ -203,9 +203,16 @@ Revisions:
   (``Ctx.spin``, ``Engine.quiet_poll``): the same times and order, no event (a 20 us handler's ~200
   notes are one); polls that cannot see a change (before the agenda's next item and the next action
   end) are skipped. Frames gain ``_spin``. Shipped runs: the same events less the repeated notes.
+- 7: (exploreheld) The messages the kernel programmed as a whole (``acct`` ``intended`` /
+  ``msi_intended``, the last 4 distinct per entry, what msi-torn-message compares a signal with) are
+  kept in the order they were last programmed: a message written again becomes the newest. It stayed
+  where it was first written, so with 6f1a4891a592's two messages per move the message the device
+  still held could be evicted and a signal sending it whole was reported torn (explore found this
+  in a 5.6 scenario: CPU1 -> CPU2 -> CPU3 -> CPU2, then CPU2 offline). Shipped runs: the same events
+  and hits; the world's lists are in another order where a message was programmed again.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 6
+MODEL = 7
