@@ -3,6 +3,10 @@ versions), what it found wrong, each test failing on the code before its fix."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from msidbg.debugger import Session
+from msidbg.explore import explore
 from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
 
 # The shrunk counterexample explore found in the *fixed* twin of a held-out scenario (5.6, 6f1a4891a592's
@@ -46,3 +50,46 @@ def test_a_message_programmed_again_is_not_reported_torn() -> None:
     assert (0x54, CPU2_0X23[0]) in writes and (0x5C, 0x23) in writes   # programmed as a whole before
     assert "msi-torn-message" not in hit_names(eng)
     assert totals(eng, "xhci")["lost"] == 0
+
+
+# h12 of the held-out set: an 8-CPU 4.19.59 machine, free_irq on CPU7 racing a queue-0 signal held in
+# CPU6's IRR behind queue 1's long handler (VECTOR_UNUSED before b7107a67f0d1's 4.19.60 backport).
+LATE_HIT_8CPU = """\
+name: held-late-hit-8cpu
+seed: 13
+cpus: 8
+costs: {handler: 25us}
+kernel: {version: "4.19.59"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 50us, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 6}
+  - {at: 60us, on: 0, do: set_affinity, dev: eth0, vector: 1, cpu: 6}
+  - {at: 100us, do: fire, dev: eth0, vector: 0}
+  - {at: 150us, do: fire, dev: eth0, vector: 1}
+  - {at: 200us~300us, do: fire, dev: eth0, vector: 1}
+  - {at: 150us~300us, do: fire, dev: eth0, vector: 0}
+  - {at: 170us~300us, on: 7, do: free_irq, dev: eth0, vector: 0}
+breakpoints: [irq-spurious]
+"""
+
+
+def test_a_run_of_passes_over_one_step_is_one_note_and_one_bookmark(tmp_path: Path) -> None:
+    """pct's counterexample keeps CPU6's interrupt entry waiting while CPU7's free_irq runs 7 steps:
+    7 schedule deviations (each lets CPU7 run one step ahead within the window; all are needed, the
+    entry would run in between otherwise). They were 7 notes and 7 bookmarks ('CPU7's X ran before
+    CPU6's interrupt entry' once per step); now one note, at the first of them, naming the first
+    and last step and how many."""
+    path = tmp_path / "late.yaml"
+    path.write_text(LATE_HIT_8CPU)
+    res = explore(str(path), runs=20, strategy="pct", jobs=1, save_failing=str(tmp_path / "out"))
+    f = res["failures"][0]
+    assert (f["breakpoint"], f["run"], f["deviations"]) == ("irq-spurious", 12, 9)
+    notes = [n["note"] for n in f["notes"]]
+    assert len(notes) == 3 and sum("started at" in n for n in notes) == 2
+    chain = next(n for n in notes if "ran before" in n)
+    assert chain.startswith("CPU7's start (run[7]: free_irq of eth0) .. CPU7's pci_write_msi_msg+restore")
+    assert chain.endswith("(7 steps, one deviation each) ran before CPU6's interrupt entry")
+    s = Session.open(f["snapshot"])
+    assert [b.note for b in s.bookmarks] == notes
