@@ -157,6 +157,8 @@ def human(result: dict[str, Any]) -> str:
     rate = runs / secs if secs > 0 else 0.0
     lines = [f"explored {runs} runs of {result['scenario']} in {secs:.1f}s ({rate:.1f} runs/s, "
              f"{result['jobs']} job{'s' if result['jobs'] > 1 else ''}), strategy {result['strategy']}"]
+    if result.get("interrupted"):
+        lines.append(f"interrupted (Ctrl-C) after {runs} runs: the failures found so far are below, shrunk")
     checks = result["checks"]
     if not checks["breakpoints"] and not checks["expect"]:
         lines.append("note: nothing could fail: the scenario has no breakpoints: and no expect:, and no --until "
