@@ -159,7 +159,8 @@ def test_an_interrupted_explore_prints_its_report_and_exits_130(
     path.write_text(LATE_HIT_REMOVE)
     _ctrl_c_at(monkeypatch, 4)
     assert main(["explore", str(path), "--all", "--runs", "1000", "--jobs", "1"]) == 130
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert err == "msidbg: interrupted\n"
     assert out.startswith("explored 4 runs of held-late-hit-remove")
     assert "interrupted (Ctrl-C) after 4 runs" in out and "FAIL 1: irq-spurious d0 common_interrupt" in out
     res = explore(str(path), runs=4, all_runs=True, jobs=1)   # not interrupted: as before
