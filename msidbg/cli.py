@@ -320,6 +320,9 @@ def _explore(args: argparse.Namespace) -> int:
                          jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
                          until_stable=args.until_stable, seed=args.seed, progress=progress)
     print(_json(result) if args.json else report.human(result))
+    if result["interrupted"]:    # the line any interrupted msidbg prints, after what the search found
+        print("msidbg: interrupted", file=sys.stderr)
+        return guard.EXIT_INTERRUPTED
     return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 

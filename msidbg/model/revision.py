@@ -218,6 +218,13 @@ Revisions:
   "Unbalanced enable". irq_shutdown (free_irq) no longer drops a pending affinity move: only
   irq_move_masked_irq and irq_fixup_move_pending clear IRQD_SETAFFINITY_PENDING, so the first
   interrupt after a new request_irq applies it (shipped runs unchanged).
+  (exploreheld) The messages the kernel programmed as a whole (``acct`` ``intended`` /
+  ``msi_intended``, the last 4 distinct per entry, what msi-torn-message compares a signal with) are
+  kept in the order they were last programmed: a message written again becomes the newest. It stayed
+  where it was first written, so with 6f1a4891a592's two messages per move the message the device
+  still held could be evicted and a signal sending it whole was reported torn (explore found this
+  in a 5.6 scenario: CPU1 -> CPU2 -> CPU3 -> CPU2, then CPU2 offline). Shipped runs: the same events
+  and hits; the world's lists are in another order where a message was programmed again.
 """
 
 from __future__ import annotations
