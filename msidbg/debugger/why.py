@@ -398,11 +398,33 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
         if cpu_half:
             leaf.path, leaf.reason = path, f"{path} still had its initial value"
         return Why(info, [leaf])
+    if space == PK.ISR and not val and b.p.code(r) == C.ACCEPT:
+        eoi = _isr_cleared(s, b, r, path)
+        if eoi is not None:
+            return Why(info, [eoi, *b.chain(r, C.CODES[C.EOI].inline)])
     chain = explain_node(b, r)
     if chain[0].path != path:
         chain[0].reason = f"last wrote {path}: {chain[0].reason}"
         chain[0].path, chain[0].value = path, val
     return Why(info, chain)
+
+
+def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
+    """The ISR bit ``accept`` set is clear at the cursor: the interrupt path records no EOI (it
+    would cost a record per delivered interrupt), so the event that cleared it is the bit's last
+    change (``last_change``), shown as the answer's first link; the accept follows."""
+    e = s.last_change(path)
+    if e is None or e <= b.p.event(accept):
+        return None
+    ev = s.event(e)
+    b.budget -= 1
+    cpu = ev.cpu
+    stack = b.stack_at(e, cpu) if b.stack_at is not None and cpu is not None else []
+    if ev.kind == "apic.eoi":
+        link, reason = "eoi", f"CPU{cpu} EOI: {path} cleared"
+    else:
+        link, reason = "event", f"{ev.kind} {ev.describe()}".strip() + f": {path} cleared"
+    return Link(e, ev.time_ns, ev.kind, link, cpu, ev.dev, whytext.actor(ev, "irq", cpu), path, 0, stack, reason)
 
 
 _CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK})

@@ -58,6 +58,29 @@ def errname(value: int) -> str:
     return ERRNO_NAMES.get(-value, f"E{-value}")
 
 
+def _error_origin(k: Ctx, value: int) -> None:
+    """Provenance: a program of a scenario action's process context returns ``-errno``. Where the
+    error starts -- the frame did not just hand on what its callee returned -- a node
+    ``actions[n].error`` records it with the step's call stack (a frame that turns its callee's
+    error into another links that one); the action's negative result links it (``_finish_action``)
+    rather than whatever step the action happened to run last (devres' cleanup, a disable)."""
+    eng = k.eng
+    P = eng.prov
+    if not eng.fresh or not P.on:
+        return
+    action = k.ctx.get("action", -1)
+    if action is None or action < 0:
+        return
+    key = PK.key(PK.ACTERR, action)
+    callee = k.frame.get("locals", {}).get("ret")
+    last = P.writer(key)
+    if callee == value or (last >= 0 and P.x(P.resolve(last)) == value):
+        return      # handed on (from its callee, or kept since a step returned it): that node stands
+    if callee.__class__ is int and callee < 0 and last >= 0:
+        P.dep(PC.D_CAUSE, key)
+    P.write(PC.KERNEL, key, value, note=f"{k.frame.get('prog', '?')} returns -{errname(value)} ({value})")
+
+
 #: at most this many polls of a spin wait are skipped at once (``Ctx.spin``; a lone spinner's
 #: next poll without any item or action end ahead)
 SKIP_MAX = 10_000
@@ -99,6 +122,8 @@ class Ctx:
     def ret(self, value: Any = 0) -> None:
         self.flow.op = RET
         self.flow.value = value
+        if value.__class__ is int and value < 0 and self.ctx is self.cpu.get("proc"):
+            _error_origin(self, value)
 
     def goto(self, label: str) -> None:
         self.flow.op = GOTO
@@ -506,7 +531,10 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
     P = k.eng.prov
     last = P.proc_last.get(c["id"], -1)
-    if last >= 0:
+    err = P.writer(PK.key(PK.ACTERR, idx)) if isinstance(value, int) and value < 0 and P.on else -1
+    if err >= 0 and P.x(P.resolve(err)) == value:
+        P.dep_writer(PC.D_ERROR, PK.key(PK.ACTERR, idx), err)    # the step that returned the error
+    elif last >= 0:
         P.dep_writer(PC.D_RETURNED, P.key(last), last)
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
     if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:

@@ -1,0 +1,185 @@
+"""``why`` on held-out scenarios (issue 13's reviewer clause): chains come from the mechanism on
+topologies and versions the shipped scenarios do not have.
+
+Each test pins a gap found by running ``why`` / ``diff`` on such scenarios and checking the chain
+against the mechanism: a failed probe whose chain stopped at devres' cleanup instead of the step
+that returned the error; an ISR bit cleared by EOI explained by the accept that set it; IPIs
+(the move cleanup, the 2020 plug's retrigger) that set an IRR bit without a record; a message
+register rewritten with the value it already held, followed instead of the write that set it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from msidbg.debugger import Session
+from tests.why_helpers import events, first_hit, one
+
+
+def _run(tmp: Path, text: str, name: str = "s.yaml") -> Session:
+    p = tmp / name
+    p.write_text(text)
+    s = Session.from_scenario(str(p))
+    s.run()
+    return s
+
+
+# --- a failed probe: the step that returned the error --------------------------------------------------
+ENOSPC = """
+name: enospc
+cpus: 1
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 64}}
+  eth1: {bdf: "00:08.0", kind: nic, msix: {table_size: 64}}
+  eth2: {bdf: "00:09.0", kind: nic, msix: {table_size: 64}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 64}
+  - {on: 0, do: probe, dev: eth1, mode: msix, vectors: 64}
+  - {on: 0, do: probe, dev: eth2, mode: msix, vectors: 64}
+breakpoints: [probe-failed]
+"""
+
+FAULT = """
+name: ebusy
+cpus: 2
+kernel: {version: "5.4"}
+faults: [{call: pci_msi_setup_msi_irqs, dev: eth0, errno: EBUSY, times: 1}]
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}, msi: {vectors: 1}}
+run:
+  - {at: 0, on: 1, do: probe, dev: eth0, mode: msix, vectors: 2}
+breakpoints: [probe-failed]
+"""
+
+
+def test_enospc_probe_reaches_the_activation_that_found_no_vector(tmp_path: Path) -> None:
+    """One CPU, three 64-vector NICs: the third's request_irq activation finds no free vector
+    (x86_vector_activate: -ENOSPC) and devres releases what the probe took. The chain went from
+    the probe's -28 to its last step, pci_disable_device's Command write, then the action: the
+    failing activation was nowhere. It is now the link the result depends on."""
+    s = _run(tmp_path, ENOSPC)
+    hit = first_hit(s, "probe-failed")
+    why = s.why(hit)
+    origin = one(s, "kernel", what="no vector available", dev="eth2")
+    probe = one(s, "action.start", do="probe", dev="eth2")
+    assert why.events() == [hit.event, origin, probe]
+    assert [lk.link for lk in why.chain] == ["action.done", "kernel", "action.start"]
+    err = why.chain[1]
+    assert err.path == "actions[2].error" and err.value == -28 and err.relation == "failed with"
+    assert err.stack[0] == "irq_domain_activate_irq+assign"
+    assert any(f.startswith("request_irq+") for f in err.stack) and err.stack[-1].startswith("driver_probe+")
+    assert "-ENOSPC" in err.reason
+    # the cleanup that followed is no longer taken for the cause
+    assert not any(lk.path == "devices.eth2.cmd" for lk in why.links())
+
+
+def test_fault_injected_ebusy_probe_reaches_the_fault(tmp_path: Path) -> None:
+    """An injected EBUSY in pci_msi_setup_msi_irqs (mode msix: no fallback): the chain reached
+    pci_disable_device's write and the action, never the fault that made the probe fail."""
+    s = _run(tmp_path, FAULT)
+    hit = first_hit(s, "probe-failed")
+    why = s.why(hit)
+    fault = one(s, "kernel", lambda e: str(e.fields.get("what", "")).startswith("fault injected"))
+    assert why.events() == [hit.event, fault]
+    assert [lk.link for lk in why.chain] == ["action.done", "fault"]
+    assert why.chain[1].path == "kernel.faults[0]" and why.chain[1].value == -16
+    assert s.summary()["hits"][0]["cause"] == [hit.event, fault]
+
+
+# --- an ISR bit an EOI cleared -------------------------------------------------------------------------
+SIMPLE = """
+name: simple
+cpus: 2
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 1}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+"""
+
+
+def test_isr_bit_cleared_by_eoi_is_explained_by_the_eoi(tmp_path: Path) -> None:
+    """At a cursor after the handler's EOI, cpus[1].isr[v] is 0; why answered with the accept
+    (value 1) as if the bit were still in service. The EOI is not recorded on the interrupt path:
+    the answer finds it as the bit's last change, and the accept follows as 'in service since'."""
+    s = _run(tmp_path, SIMPLE)
+    acc = events(s, "apic.accept", cpu=1)[-1]
+    eoi = [e for e in events(s, "apic.eoi", cpu=1) if e.index > acc.index][0]
+    v = acc.fields["vector"]
+    s.seek(s.total)
+    why = s.why(f"cpus[1].isr[{v:#x}]")
+    assert why.target["value"] in (0, False)
+    assert why.events()[:2] == [eoi.index, acc.index]
+    head = why.chain[0]
+    assert head.link == "eoi" and head.value == 0 and head.path == f"cpus[1].isr[{v:#x}]"
+    assert why.chain[1].relation == "in service since"
+    # while in service the accept is still the answer
+    s.seek(acc.index)
+    assert s.why(f"cpus[1].isr[{v:#x}]").events()[0] == acc.index
+
+
+# --- IPIs that set an IRR bit --------------------------------------------------------------------------
+MOVE = """
+name: move-cleanup
+cpus: 3
+costs: {{handler: 20us}}
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: generic, msix: {{table_size: 4}}}}
+run:
+  - {{at: 0, on: 1, do: probe, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 50us, on: 1, do: set_affinity, dev: eth0, vector: 1, cpu: 2}}
+  - {{at: 100us, do: fire, dev: eth0, vector: 1}}
+"""
+
+
+def test_move_cleanup_ipi_sets_its_irr_bit_with_a_record(tmp_path: Path) -> None:
+    """send_cleanup_vector's IPI (IRQ_MOVE_CLEANUP_VECTOR, before 6.6) set the old CPU's IRR bit
+    without a record: why on that bit, or on the cleanup's accept, ended at 'the initial state'.
+    It now links the IPI, which depends on the vector assignment of the move it completes."""
+    s = _run(tmp_path, MOVE.format(kernel="5.15"))
+    ipi = one(s, "apic.ipi", vector=0x20)
+    target = s.event(ipi).fields["target"]
+    acc = [e.index for e in events(s, "apic.accept", cpu=target, vector=0x20) if e.index > ipi][0]
+    why = s.why(acc)
+    assert why.events()[:2] == [acc, ipi]
+    assert [lk.link for lk in why.chain[:2]] == ["accept", "irr.ipi"]
+    move = [e.index for e in events(s, "vector.assign", dev="eth0") if e.index < ipi][-1]
+    assert move in why.events()
+    assert why.chain[-1].link == "action.start" and why.chain[-1].value == 1
+
+
+PLUG = """
+name: plug
+seed: 2
+costs: {handler: 400ns}
+cpus: 8
+kernel: {version: "5.6"}
+devices:
+  ahci: {bdf: "00:1f.2", kind: generic, msi: {vectors: 1, per_vector_mask: false, addr64: false}}
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 30us, on: 0, do: probe, dev: ahci, mode: msi, vectors: 1}
+  - {at: 100us, do: fire, dev: ahci, vector: 0, count: 700, every: 1us}
+  - {at: 200us, on: 0, do: set_affinity, dev: ahci, vector: 0, cpu: 5}
+  - {at: 300us, on: 0, do: set_affinity, dev: ahci, vector: 0, cpu: 7}
+  - {at: 400us, on: 0, do: set_affinity, dev: ahci, vector: 0, cpu: 6}
+  - {at: 500us, on: 0, do: set_affinity, dev: ahci, vector: 0, cpu: 4}
+"""
+
+
+def test_plug_retrigger_ipi_links_the_signal_it_moves(tmp_path: Path) -> None:
+    """6f1a4891a592 (5.6): a signal sent on the new vector to the old CPU during the update is
+    retriggered on the new CPU by an IPI (msi_set_affinity's irr check). The IPI set the new
+    CPU's IRR bit without a record; it now depends on the stranded signal's IRR bit on the old CPU."""
+    s = _run(tmp_path, PLUG)
+    ipi = [e for e in events(s, "apic.ipi", dev="ahci")][0]
+    target, vec = ipi.fields["target"], ipi.fields["vector"]
+    s.seek(ipi.index)
+    why = s.why(f"cpus[{target}].irr[{vec:#x}]")
+    assert why.chain[0].event == ipi.index and why.chain[0].link == "irr.ipi"
+    old = why.chain[1]
+    assert old.link == "irr.set" and old.path == f"cpus[{ipi.cpu}].irr[{vec:#x}]" and old.dev == "ahci"
