@@ -184,3 +184,41 @@ def test_plug_retrigger_ipi_links_the_signal_it_moves(tmp_path: Path) -> None:
     assert why.chain[0].event == ipi.index and why.chain[0].link == "irr.ipi"
     old = why.chain[1]
     assert old.link == "irr.set" and old.path == f"cpus[{ipi.cpu}].irr[{vec:#x}]" and old.dev == "ahci"
+
+
+# --- a register rewritten with the value it held ----------------------------------------------------
+HOTPLUG_TORN = """
+name: hotplug-torn
+seed: 1
+cpus: 3
+kernel: {version: "4.9"}
+platform: {apic_routing: "physical flat"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msi, vectors: 1}
+  - {at: 100us, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 2}
+  - {at: 200us, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+  - {at: 400us, on: 1, do: cpu_offline, cpu: 2}
+  - {at: 400us, do: fire, dev: eth0, vector: 0, count: 200, every: 1us}
+breakpoints: [irq-spurious]
+"""
+
+
+def test_torn_msi_at_hotplug_follows_the_half_that_changed(tmp_path: Path) -> None:
+    """4.9, no remapping, MSI without masking: CPU2 goes offline and migrate_one_irq moves the irq
+    to CPU0 with separate address and data writes; a signal between them carries the new address
+    and the old vector (no handler on CPU0). The IRR bit's default link was the most recent
+    register write, addr_hi -- rewritten with the 0 it already held -- instead of addr_lo, the
+    half that changed. A rewrite of the same value is followed back to the write that set it."""
+    s = _run(tmp_path, HOTPLUG_TORN)
+    hit = first_hit(s, "irq-spurious")
+    why = s.why(hit)
+    assert [lk.link for lk in why.chain[:4]] == ["lost", "accept", "irr.set", "msi.reg"]
+    half = why.chain[3]
+    assert half.path == "devices.eth0.msi.addr_lo" and half.value == 0xFEE00000
+    assert half.stack[:3] == ["pci_write_msi_msg+addr_lo", "msi_set_affinity+updated", "migrate_one_irq+migrate_unmask"]
+    assert why.chain[-1].event == one(s, "action.start", do="cpu_offline")
+    # the unchanged address half is the write at probe, a branch (not the migration's rewrite)
+    hi = [b[0] for b in why.chain[2].branches if b[0].path == "devices.eth0.msi.addr_hi"]
+    assert hi and hi[0].stack[-1].startswith("driver_probe+")

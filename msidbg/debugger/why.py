@@ -30,6 +30,11 @@ MAX_LINKS = 400
 MAX_DEPTH = 200
 
 
+#: register keys (an MSI-X entry's, an MSI capability's) and the nodes whose value is what they wrote
+_REG_SPACES = frozenset({PK.REG, PK.MSIREG})
+_REG_WRITES = frozenset({C.TABLE, C.TABLE_LIVE, C.MSI_REG})
+
+
 class WhyError(ValueError):
     """A ``why`` target the session cannot explain (a bad path, an event out of range)."""
 
@@ -166,7 +171,7 @@ class Builder:
         rest as branches, one per writer. Values still from the initial state are kept only when
         nothing else explains the node."""
         p = self.p
-        deps = [(c, k, p.resolve(w)) for c, k, w in self.expand(r, p.deps(r))]
+        deps = [(c, k, self.setter(k, p.resolve(w))) for c, k, w in self.expand(r, p.deps(r))]
         best: dict[int, tuple[int, int, int]] = {}
         for d in deps:
             if d[2] not in best or best[d[2]][0] in C.SIDE:
@@ -186,6 +191,21 @@ class Builder:
         if side:
             return side
         return [d for d in deps if d[2] < 0][:1]
+
+    def setter(self, key: int, w: int) -> int:
+        """For a device register, the write that set the value writer ``w`` left: a driver that
+        rewrites a register with the value it already holds (``__pci_write_msi_msg`` rewriting MSI
+        Message Control, a move rewriting an unchanged address half) did not produce it, and the
+        chain follows the write before it. Other keys: ``w``."""
+        p = self.p
+        if w < 0 or w >= HOT or key >> PK.SHIFT not in _REG_SPACES:
+            return w
+        while p.code(w) in _REG_WRITES:
+            prev = p.prev(w)
+            if prev < 0 or p.code(prev) not in _REG_WRITES or p.x(prev) != p.x(w):
+                break
+            w = prev
+        return w
 
     def expand(self, r: int, deps: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """A message used as a whole depends on each register it is made of, as of the use."""
