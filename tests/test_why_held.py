@@ -222,3 +222,31 @@ def test_torn_msi_at_hotplug_follows_the_half_that_changed(tmp_path: Path) -> No
     # the unchanged address half is the write at probe, a branch (not the migration's rewrite)
     hi = [b[0] for b in why.chain[2].branches if b[0].path == "devices.eth0.msi.addr_hi"]
     assert hi and hi[0].stack[-1].startswith("driver_probe+")
+
+
+REMAP_MOVE = """
+name: remap-move
+cpus: 6
+platform: {interrupt_remapping: true}
+kernel: {version: "6.1"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 3}
+  - {at: 50us, on: 0, do: set_affinity, dev: eth0, vector: 1, cpu: 4}
+"""
+
+
+def test_slot_the_cleanup_handler_frees_links_its_interrupt(tmp_path: Path) -> None:
+    """Under remapping the move is immediate and the cleanup IPI frees the old vector on the old
+    CPU in irq_move_cleanup_interrupt's only step. The slot's node is recorded after that step,
+    when the handler's frames are gone: it had no call stack and no link (a chain of one). It now
+    takes them from the step's frame: the cleanup's accept, the IPI, the move, the action."""
+    s = _run(tmp_path, REMAP_MOVE)
+    free = one(s, "vector.free", irq=-1)
+    why = s.why(free)
+    ipi = one(s, "apic.ipi", vector=0x20)
+    assert [lk.link for lk in why.chain] == ["vector_irq", "accept", "irr.ipi", "irq.vector", "action.start"]
+    assert why.chain[0].value == "UNUSED" and why.chain[0].stack == ["irq_move_cleanup_interrupt+return"]
+    assert why.chain[2].event == ipi
+    assert why.chain[-1].event == one(s, "action.start", do="set_affinity")

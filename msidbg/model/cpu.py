@@ -340,7 +340,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 return _polled(eng, k, c, item)
             _run(k, c, irq, True)
         elif eng.prov.touched:
-            eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
+            eng.prov.kernel_step_done(w, True, frame)   # provenance: a routine the interrupt path called
     cost = w["costs"][k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
@@ -440,6 +440,7 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
         n += 1
+        frame = stack[-1]
         if armed:
             if probes.before(w, ctx):
                 continue        # the probe's frame runs first
@@ -455,7 +456,7 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
             break
         if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
             return
-    k.eng.prov.kernel_step_done(w, ctx is c["irq"])   # provenance: slots / online flags it changed
+    k.eng.prov.kernel_step_done(w, ctx is c["irq"], frame)   # provenance: slots / online flags it changed
     if not stack and ctx is c["proc"]:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:
