@@ -250,3 +250,36 @@ def test_slot_the_cleanup_handler_frees_links_its_interrupt(tmp_path: Path) -> N
     assert why.chain[0].value == "UNUSED" and why.chain[0].stack == ["irq_move_cleanup_interrupt+return"]
     assert why.chain[2].event == ipi
     assert why.chain[-1].event == one(s, "action.start", do="set_affinity")
+
+
+XEN_LATE = """
+name: xen-late
+seed: 2
+cpus: 3
+platform: {kind: xen-hvm, xen: "4.5"}
+kernel: {version: "5.17"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 2, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 2ms, do: fire, dev: eth0, vector: 1, count: 3, every: 10us}
+breakpoints: [irq-lost]
+"""
+
+
+def test_qemu_event_without_a_node_links_the_access_it_serves(tmp_path: Path) -> None:
+    """QEMU's emulated Message Control write and its ioreq completion record no value: why on
+    them showed the event alone. Like a CPU's step links what its context runs for, QEMU's links
+    the guest's trapped access it serves (the vCPU's ioreq), and from there the guest's action."""
+    s = _run(tmp_path, XEN_LATE)
+    cfg = events(s, "qemu.cfg_write", dev="eth0")[0].index
+    why = s.why(cfg)
+    assert [lk.link for lk in why.chain] == ["event", "guest", "action.start"]
+    assert why.chain[1].path == "cpus[2].ioreq" and why.chain[1].relation == "serving the guest's trapped access"
+    done = events(s, "qemu.ioreq_done")[0].index
+    chain = s.why(done).chain
+    assert [lk.link for lk in chain][:2] == ["event", "guest"] and chain[1].path == "cpus[2].ioreq"
+    # and the Xen-HVM late-mask loss still reaches the late msix_mask_all() write through QEMU's bind
+    loss = s.why(first_hit(s, "irq-lost"))
+    late = [lk for lk in loss.chain if lk.stack[:1] == ["msix_capability_init+mask_late"]]
+    assert late and late[0].path == "devices.eth0.msix.table[1].ctrl"

@@ -363,13 +363,20 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
             loop = _loop_rerun(b.p, ev, cpu, e, follow)
             if loop >= 0:
                 follow, kind = loop, "loop"
+        elif kind == "qemu":    # QEMU's step: the guest's trapped access it serves (or completes)
+            vcpu = got.get("serving")
+            if vcpu is None and ev.kind == "qemu.ioreq_done":
+                vcpu = ev.fields.get("cpu")
+            if isinstance(vcpu, int):
+                follow = b.p.writer_at(PK.key(PK.IOREQ, vcpu), e)
     who = whytext.actor(ev, kind, ev.cpu)
     head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
                 f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
     b.budget -= 1
     if follow < 0:
         return [head]
-    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_CAUSE if kind == "loop" else C.D_IN_IRQ].text
+    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_CAUSE if kind == "loop" else
+                  C.D_IOREQ if kind == "qemu" else C.D_IN_IRQ].text
     return [head, *b.chain(follow, rel)]
 
 
