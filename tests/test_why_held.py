@@ -283,3 +283,41 @@ def test_qemu_event_without_a_node_links_the_access_it_serves(tmp_path: Path) ->
     loss = s.why(first_hit(s, "irq-lost"))
     late = [lk for lk in loss.chain if lk.stack[:1] == ["msix_capability_init+mask_late"]]
     assert late and late[0].path == "devices.eth0.msix.table[1].ctrl"
+
+
+LATCHED = """
+name: latched
+seed: 3
+cpus: 4
+kernel: {version: "5.10"}
+devices:
+  nvme0: {bdf: "00:04.0", kind: nic, msix: {table_size: 16}, quirks: [latch-on-unmask]}
+run:
+  - {at: 0, on: 2, do: alloc_vectors, dev: nvme0, mode: msix, vectors: 3}
+  - {at: 100us, on: 2, do: default_affinity, cpus: [3]}
+  - {at: 200us, on: 2, do: request_irq, dev: nvme0, vector: 2}
+  - {at: 1ms, do: fire, dev: nvme0, vector: 2, count: 4, every: 10us}
+  - {at: 2ms, on: 0, do: cpu_offline, cpu: 1}
+  - {at: 4ms, do: fire, dev: nvme0, vector: 2, count: 4, every: 10us}
+"""
+
+
+def test_diff_text_shows_a_vector_slot_as_why_does(tmp_path: Path) -> None:
+    """The diff text printed a vector_irq slot as 'cpus[3].vector_irq[33]: A -, B 0x1a' -- the
+    vector in decimal, the irq in hex, the reverse of why's 'cpus[3].vector_irq[0x21] := irq 26'."""
+    from msidbg.debugger.diff import diff_files, render
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(LATCHED)
+    b.write_text(LATCHED.replace('version: "5.10"', 'version: "5.10", affinity_before_startup: true'))
+    r = diff_files(str(a), str(b))
+    text = render(r)
+    raw = [p for p in r.first.paths if ".vector_irq[" in p["path"]] if r.first else []
+    assert raw, text
+    p = raw[0]
+    idx = int(p["path"].rsplit("[", 1)[1].rstrip("]"))
+    shown = [ln for ln in text.splitlines() if f".vector_irq[{idx:#x}]:" in ln]
+    assert shown, text
+    irq = p["b"] if isinstance(p["b"], int) else p["a"]
+    assert f"irq {irq}" in shown[0]
+    assert p["path"].endswith(f"[{idx}]")        # --json keeps the raw path
