@@ -321,3 +321,21 @@ def test_diff_text_shows_a_vector_slot_as_why_does(tmp_path: Path) -> None:
     irq = p["b"] if isinstance(p["b"], int) else p["a"]
     assert f"irq {irq}" in shown[0]
     assert p["path"].endswith(f"[{idx}]")        # --json keeps the raw path
+
+
+def test_link_values_read_as_their_kind_in_the_text_and_the_why_pane(tmp_path: Path) -> None:
+    """The Why pane printed every int above 9 in hex: Xen's host irq 58 as 'xen.pirqs[101] = 0x3a'
+    under a reason saying 'host irq 58', a pirq 101 as 0x65. The pane and the CLI text now format
+    a link's value by its kind: vectors and register contents in hex, irq and pirq numbers not."""
+    from msidbg.debugger.whytext import link_head
+    from msidbg.tui.screens.why import line
+
+    s = _run(tmp_path, XEN_LATE)
+    links = s.why(first_hit(s, "irq-lost")).links()
+    pirq = next(lk for lk in links if lk.link == "xen" and lk.path and lk.path.startswith("xen.pirqs[")
+                and not lk.path.endswith(".bound"))
+    host = pirq.value
+    assert isinstance(host, int) and host > 9 and f"host irq {host}" in pirq.reason
+    assert f"{pirq.path} = {host}" in line(0, pirq) and f"{pirq.path} = {host}" in link_head(pirq)
+    reg = next(lk for lk in links if lk.link == "table.write")
+    assert f"= {reg.value:#x}" in line(0, reg) or reg.value <= 9
