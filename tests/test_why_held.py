@@ -339,3 +339,18 @@ def test_link_values_read_as_their_kind_in_the_text_and_the_why_pane(tmp_path: P
     assert f"{pirq.path} = {host}" in line(0, pirq) and f"{pirq.path} = {host}" in link_head(pirq)
     reg = next(lk for lk in links if lk.link == "table.write")
     assert f"= {reg.value:#x}" in line(0, reg) or reg.value <= 9
+
+
+def test_pirq_binding_never_made_is_explained_by_the_pirq_entry(tmp_path: Path) -> None:
+    """xen.pirqs[p].bound read false right after PHYSDEVOP_get_free_pirq made the pirq's entry, and
+    why answered 'still had its initial value' (the entry did not exist at the start). It now
+    names the step that made the entry, with its value."""
+    s = _run(tmp_path, XEN_LATE)
+    alloc = events(s, "xen.hypercall", op="PHYSDEVOP_get_free_pirq")[0]
+    pirq = alloc.fields["ret"]
+    s.seek(alloc.index + 1)
+    why = s.why(f"xen.pirqs[{pirq}].bound")
+    assert why.target["value"] is False
+    assert why.chain[0].event == alloc.index and why.chain[0].value is False
+    assert "since the pirq's entry was made" in why.chain[0].reason
+    assert why.chain[-1].link == "action.start"

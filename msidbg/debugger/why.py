@@ -420,8 +420,17 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
+    if r < 0 and space in (PK.PTBIND, PK.PIRQPORT):
+        # never bound / given a port since Xen created the pirq's entry: the entry's creation
+        made = b.p.writer_at(PK.key(PK.PIRQ, a), cursor)
+        if made >= 0:
+            chain = explain_node(b, made)
+            chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the pirq's entry was made: {chain[0].reason}"
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
     if r < 0:
         leaf = b.initial(key, None, None)
+        leaf.value = val
         if cpu_half:
             leaf.path, leaf.reason = path, f"{path} still had its initial value"
         return Why(info, [leaf])
