@@ -338,7 +338,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         if not k.emitted:
             if k.silent:        # a spin's silent poll (desc->lock in handle_edge_irq)
                 return _polled(eng, k, c, item)
-            _run(k, c, irq, True)
+            _run(k, c, irq, True, frame)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True, frame)   # provenance: a routine the interrupt path called
     cost = w["costs"][k.costname]
@@ -425,9 +425,9 @@ def running(c: Cpu) -> str:
     return "idle"
 
 
-def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
+def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False, frame: dict[str, Any] | None = None) -> None:
     """Run steps of one context until one of them emits an event (pure steps are free);
-    ``stepped``: the caller already ran the first one (and it emitted nothing)."""
+    ``stepped``: the caller already ran the first one (and it emitted nothing), in ``frame``."""
     on_push = k.eng.model.on_push
     k.ctx = ctx
     k.at = k.eng.cur
