@@ -33,6 +33,8 @@ MAX_DEPTH = 200
 #: register keys (an MSI-X entry's, an MSI capability's) and the nodes whose value is what they wrote
 _REG_SPACES = frozenset({PK.REG, PK.MSIREG})
 _REG_WRITES = frozenset({C.TABLE, C.TABLE_LIVE, C.MSI_REG})
+#: at most this many same-value rewrites are walked back (a register rewritten in a loop)
+SETTER_WALK = 4096
 
 
 class WhyError(ValueError):
@@ -200,7 +202,9 @@ class Builder:
         p = self.p
         if w < 0 or w >= HOT or key >> PK.SHIFT not in _REG_SPACES:
             return w
-        while p.code(w) in _REG_WRITES:
+        for _ in range(SETTER_WALK):
+            if p.code(w) not in _REG_WRITES:
+                break
             prev = p.prev(w)
             if prev < 0 or p.code(prev) not in _REG_WRITES or p.x(prev) != p.x(w):
                 break
@@ -449,8 +453,9 @@ def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
     """The ISR bit ``accept`` set is clear at the cursor: the interrupt path records no EOI (it
     would cost a record per delivered interrupt), so the event that cleared it is the bit's last
     change (``last_change``), shown as the answer's first link; the accept follows."""
-    e = s.last_change(path)
-    if e is None or e <= b.p.event(accept):
+    at = b.p.event(accept)
+    e = s.last_change(path, limit=max(s.cursor - at, 1))     # (never scans back past the accept)
+    if e is None or e <= at:
         return None
     ev = s.event(e)
     b.budget -= 1
