@@ -35,6 +35,8 @@ _REG_SPACES = frozenset({PK.REG, PK.MSIREG})
 _REG_WRITES = frozenset({C.TABLE, C.TABLE_LIVE, C.MSI_REG})
 #: at most this many same-value rewrites are walked back (a register rewritten in a loop)
 SETTER_WALK = 4096
+#: events after an accept read for its EOI before falling back to a backward replay
+EOI_SCAN = 20_000
 
 
 class WhyError(ValueError):
@@ -454,7 +456,19 @@ def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
     would cost a record per delivered interrupt), so the event that cleared it is the bit's last
     change (``last_change``), shown as the answer's first link; the accept follows."""
     at = b.p.event(accept)
-    e = s.last_change(path, limit=max(s.cursor - at, 1))     # (never scans back past the accept)
+    cpu, vector = (b.p.key(accept) & PK.PAYLOAD) >> 8, b.p.key(accept) & 0xFF
+    e = None
+    # the handler's EOI usually follows the accept closely: read the log forward first (cheap),
+    # then let last_change (a backward replay, never past the accept) find any other clearing
+    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
+        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
+            if ev.kind == "apic.eoi" and ev.cpu == cpu and ev.fields.get("vector") == vector:
+                e = ev.index
+                break
+        if e is not None:
+            break
+    if e is None:
+        e = s.last_change(path, limit=max(s.cursor - at, 1))
     if e is None or e <= at:
         return None
     ev = s.event(e)
