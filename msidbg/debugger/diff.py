@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import re
 from array import array
 from dataclasses import dataclass, field
 from typing import Any
@@ -495,6 +496,21 @@ def _fmt(v: Any) -> str:
     return fmt_value(v, isinstance(v, int) and not isinstance(v, bool) and v > 9)
 
 
+_VECTOR_SLOT = re.compile(r"^(cpus\[\d+\]\.(?:vector_irq|irr|isr))\[(\d+)\]$")
+
+
+def _path_line(p: dict[str, Any]) -> str:
+    """One differing path for the text: a vector index in hex and a vector_irq slot's irq in decimal,
+    as ``why`` shows them (``cpus[1].vector_irq[0x22]: A -, B irq 26``); --json keeps the raw path."""
+    m = _VECTOR_SLOT.match(p["path"])
+    if m is None:
+        return f"    {p['path']}: A {_fmt(p['a'])}, B {_fmt(p['b'])}"
+
+    def slot(v: Any) -> str:
+        return f"irq {v}" if isinstance(v, int) and not isinstance(v, bool) and ".vector_irq" in p["path"] else _fmt(v)
+    return f"    {m.group(1)}[{int(m.group(2)):#x}]: A {slot(p['a'])}, B {slot(p['b'])}"
+
+
 def render(r: DiffResult) -> str:
     """``msidbg diff`` for a terminal: the first divergence, then the outcome per device."""
     lines = [f"A: {r.a.path} ({len(r.a.log):,} events)", f"B: {r.b.path} ({len(r.b.log):,} events)"]
@@ -517,7 +533,7 @@ def render(r: DiffResult) -> str:
                 lines.append(f"       at {' < '.join(info['stack'])}")
         if d.paths:
             lines.append("  state that differs after these steps:")
-            lines += [f"    {p['path']}: A {_fmt(p['a'])}, B {_fmt(p['b'])}" for p in d.paths]
+            lines += [_path_line(p) for p in d.paths]
         if d.switches:
             lines.append("  differs between the files:")
             lines += [f"    {k}: A {_fmt(v['a'])}, B {_fmt(v['b'])}" for k, v in d.switches.items()]

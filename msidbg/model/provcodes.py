@@ -127,6 +127,9 @@ UNCLAIMED = _c("mmio.unclaimed", True, "{who}'s access to {path} was not claimed
 #: a guest access no ioreq server claimed (QEMU's emulated table unmapped): Xen's null handler dropped it
 DM_UNCLAIMED = _c("dm.unclaimed", True, "{who}'s access to {path} reached no device model: {note}", writes=False)
 
+#: an action's negative result: the error a step of it returned (``actions[n].error``), not its last step
+D_ERROR = _c("error", False, "failed with")
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})

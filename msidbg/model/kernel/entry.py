@@ -344,6 +344,9 @@ def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
                + (", timer armed" if armed else ", timer already pending"), target["id"], desc["dev"])
         return True
     apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
+    P = k.eng.prov      # provenance: the IPI's IRR bit, sent for the move this interrupt completes
+    P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, desc["irq"]))
+    P.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(target["id"], IRQ_MOVE_CLEANUP_VECTOR)), 1)
     k.eng.model.wake(k.eng, target)
     k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
     return True
