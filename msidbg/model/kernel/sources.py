@@ -100,6 +100,14 @@ X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
 ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")
+#: the ISA irqs 0..15 (build.legacy_irqs): mp_register_handler gives an edge pin handle_edge_irq ("edge"; a
+#: level pin handle_fasteoi_irq, not modelled: every legacy irq here is an edge ISA pin); ioapic_chip's
+#: .irq_ack is irq_chip_ack_parent -> the vector domain's apic_ack_edge (the same ack as PCI-MSI), its
+#: .irq_mask mask_ioapic_irq: the routing entry's mask bit in the IO-APIC, no PCI write. A device message
+#: whose vector is such an irq's runs that irq's flow handler and action (common_interrupt -> handle_irq)
+IOAPIC_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
+                     "mp_register_handler (edge: handle_edge_irq) / ioapic_chip (.irq_mask = mask_ioapic_irq, "
+                     ".irq_ack = irq_chip_ack_parent)", "4.3..")
 #: irq_may_run / IRQS_PENDING / mask_ack_irq and the do/while that re-runs the action: the same logic
 #: since before 3.0 (2.6.39's handle_edge_irq already has it, as IRQ_INPROGRESS / IRQ_PENDING);
 #: irq_may_run is its 3.18-era form (with the wakeup-armed check, no part of the model)
