@@ -225,6 +225,16 @@ Revisions:
   still held could be evicted and a signal sending it whole was reported torn (explore found this
   in a 5.6 scenario: CPU1 -> CPU2 -> CPU3 -> CPU2, then CPU2 offline). Shipped runs: the same events
   and hits; the world's lists are in another order where a message was programmed again.
+  (blockfix) The ISA irqs 0..15 (IO-APIC) are started and enabled (depth 0, not IRQD_IRQ_DISABLED)
+  and ioapic_chip has its mask (mask_ioapic_irq: the routing entry, no PCI write): a device message
+  on an ISA vector (a raw write of MSI data 0x31) runs that irq's handle_edge_irq and action, its
+  signals lost as spurious, instead of parking on a "disabled" irq and failing with KeyError
+  'IO-APIC' (io_apic.c mp_register_handler / ioapic_chip). On xen-hvm a trapped config or MSI-X
+  write from the interrupt context waits for QEMU's completion like a process context's (Xen's
+  hvmemul_do_io -> hvm_send_ioreq: X86EMUL_RETRY, hvm_wait_for_io): the CPU stays in hardirq, runs
+  nothing and keeps desc->lock meanwhile (``cpus[N].irq.wait``, an ioreq may carry ``in_irq``);
+  before, an ack's irq_move_irq -> msi_set_affinity queued its writes and ran on. Shipped runs: the
+  same events and hits; every state hash changes (the legacy descriptors' depth / disabled).
 """
 
 from __future__ import annotations
