@@ -89,3 +89,27 @@ def test_a_hardirq_trapped_write_waits_for_qemu(tmp_path: Any) -> None:
     # meanwhile the moved irq's next interrupt, on its new CPU, spins on desc->lock the waiting ack holds
     assert any(e.kind == "kernel" and "desc->lock" in e.describe() for e in evs
                if traps[0].index < e.index < traps[-1].index)
+
+
+# bare metal: a message on 0xf3 (HYPERVISOR_CALLBACK_VECTOR, whose gate only Xen installs) reached the
+# Xen upcall's program, which needs Xen's state (KeyError 'xen')
+UPCALL_ON_BARE_METAL = """\
+name: bf-f3
+seed: 1
+cpus: 1
+kernel: {version: "5.4"}
+devices:
+  d: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: d, mode: msix, vectors: 1}
+  - {at: 100us, do: write, dev: d, target: msix-table, offset: 8, value: 0xf3}
+  - {at: 110us, do: fire, dev: d, vector: 0, count: 3, every: 5us}
+"""
+
+
+def test_the_xen_upcall_vector_is_an_unused_system_vector_on_bare_metal(tmp_path: Any) -> None:
+    s = _run(tmp_path, UPCALL_ON_BARE_METAL)
+    evs = list(s.events(0, s.total))
+    assert [e for e in evs if e.kind == "irq.unhandled" and e.fields.get("vector") == 0xF3]
+    v = s.summary()["devices"]["d"]["vectors"][0]
+    assert (v["raised"], v["delivered"], v["lost"], v["spurious"]) == (3, 0, 3, 3)

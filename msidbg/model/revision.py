@@ -234,7 +234,10 @@ Revisions:
   hvmemul_do_io -> hvm_send_ioreq: X86EMUL_RETRY, hvm_wait_for_io): the CPU stays in hardirq, runs
   nothing and keeps desc->lock meanwhile (``cpus[N].irq.wait``, an ioreq may carry ``in_irq``);
   before, an ack's irq_move_irq -> msi_set_affinity queued its writes and ran on. Shipped runs: the
-  same events and hits; every state hash changes (the legacy descriptors' depth / disabled).
+  same events and hits; every state hash changes (the legacy descriptors' depth / disabled). Off
+  Xen, a device message on 0xf3 (HYPERVISOR_CALLBACK_VECTOR, a gate only Xen's init installs) is an
+  unused system vector's (spurious_interrupt: no device handler) instead of running the Xen upcall
+  and failing with KeyError 'xen'.
 """
 
 from __future__ import annotations
