@@ -774,8 +774,9 @@ ROWS: tuple[Switch, ...] = (
                    "PCI_IRQ_AFFINITY, &affd); ... dev->num_vecs = result; dev->max_qid = max(result - 1, 1);' (one "
                    "vector: the admin queue and I/O queue 1 still share it). The release is not confirmed: a later "
                    "stable fix names it ('Fixes: 22b5560195bd6 (\"nvme-pci: Separate IO and admin queue IRQ "
-                   "vectors\")'), and the 4.17 merge window (posted March 2018, after v4.16-rc) is the reading; "
-                   "neither the v4.17 tag nor the nvme pull was read. nvme_calc_irq_sets (5.0, poll/read queues) "
+                   "vectors\")'), and the 4.17 merge window is the reading (hch's reply to the first version of the "
+                   "idea is of early March 2018, v4.16 was released 2018-04-01: a 4.16-rc fix is not excluded, "
+                   "which would make 4.16 pre-vector too); neither the v4.16/v4.17 tags nor the nvme pull was read. nvme_calc_irq_sets (5.0, poll/read queues) "
                    "leaves a kind: nvme probe's vector count as it is: no poll or read queues are modelled "
                    "(nvmefid)"),
         ),
