@@ -238,6 +238,16 @@ Revisions:
   Xen, a device message on 0xf3 (HYPERVISOR_CALLBACK_VECTOR, a gate only Xen's init installs) is an
   unused system vector's (spurious_interrupt: no device handler) instead of running the Xen upcall
   and failing with KeyError 'xen'.
+  (nvmefid) New row ``kernel.nvme_irq_layout`` (every world gains it): a ``kind: nvme`` probe with
+  ``vectors`` > 1 sizes and spreads its vectors as its release's driver did -- pre-vector from
+  22b5560195bd (4.17, unconfirmed; the model's previous behaviour for every release), shared-admin
+  from dca51e7892fa (4.9, unconfirmed): pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_AFFINITY) with
+  one I/O queue per online CPU at most, every vector managed, vector 0 shared by the admin queue and
+  I/O queue 1, so a CPU hotplug that shuts it down takes the admin queue's interrupt with it;
+  msix-range before: the same count, unmanaged. ``vectors: 1`` stays nvme_pci_enable's one ordinary
+  irq. The 4.9 seeds (xen-pirq-reuse-nvme*) re-probe with 3 vectors instead of 4 (same pirq re-use,
+  same outcomes); the 4.11 one-CPU xen-pirq-revert-old-qemu pair no longer rings entry 1, which 4.11's
+  driver never set up on one CPU (outcomes unchanged).
 """
 
 from __future__ import annotations
