@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from msidbg.debugger import Session
 from msidbg.debugger.why import Link, Why
+from msidbg.debugger.whytext import HEX_LINKS, fmt_value
 from msidbg.guard import escape
 from msidbg.sim.scheduler import Hit
 
@@ -41,8 +42,8 @@ def rows(why: Why) -> Iterator[tuple[int, Link]]:
 def line(depth: int, link: Link) -> str:
     """One link in one or two lines: event, time, actor, path = value; then the reason and stack."""
     pad = "  " * depth + ("⑂ " if depth else "")
-    value = f" = {link.value:#x}" if isinstance(link.value, int) and not isinstance(link.value, bool) \
-        and link.value > 9 else ("" if link.value is None else f" = {link.value}")
+    # the value as `msidbg why` prints it: registers and messages in hex, counts, irqs and pirqs in decimal
+    value = "" if link.value is None else f" = {fmt_value(link.value, link.link in HEX_LINKS)}"
     head = f"{pad}#{link.event} {link.time_ns / 1e9:.9f}s {link.actor}"
     if link.path:
         head += f"  {link.path}{value}"
