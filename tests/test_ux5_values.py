@@ -58,3 +58,29 @@ def test_why_pane_shows_a_count_in_decimal_as_the_cli_does(hotplug: Path) -> Non
     s.seek(500)                                   # before the hotplug shut the entry down
     addr = s.why("devices.nvme1.msix.table[9].addr_lo").chain[0]
     assert addr.value == 0xfee09000 and " = 0xfee09000" in line(0, addr)
+
+
+ONE_CPU = textwrap.dedent("""\
+    name: ux5-one-cpu{suffix}
+    cpus: 1
+    devices:
+      eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 4}}}}
+    run:
+      - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}}
+      - {{at: 100us, do: fire, dev: eth0, vector: 0, count: {count}, every: 2us}}
+      - {{at: 300us, do: fire, dev: eth0, vector: 3, count: 5, every: 5us}}
+    """)
+
+
+def test_diff_shows_counts_and_seeds_in_decimal_registers_in_hex(tmp_path: Path) -> None:
+    from msidbg.debugger.diff import diff_files, render
+
+    a, b, c = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    a.write_text(ONE_CPU.format(suffix="", count=50))
+    b.write_text(ONE_CPU.format(suffix="-b", count=60))
+    c.write_text(ONE_CPU.format(suffix="", count=50) + "seed: 42\n")
+    text = render(diff_files(str(a), str(b)))
+    assert "acct.eth0.raised[0]: A 50, B 51" in text          # was 'A 0x32, B 0x33'
+    irr = next(ln for ln in text.splitlines() if "cpus[0].irr[" in ln)
+    assert ": A 0x" in irr and ", B 0x" in irr                  # a bitmap word stays hex
+    assert "    seed: A 0, B 42" in render(diff_files(str(a), str(c)))   # was 'B 0x2a'
