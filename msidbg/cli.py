@@ -206,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break, seed=args.seed,
                        extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch,
                        causes=args.json)   # (the text summary shows no cause chains)
-    print(_json(res.summary) if args.json else headless.human(res.summary))
+    print(_json(res.summary) if args.json else headless.human(res.summary, res.detail))
     if res.note:
         print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
@@ -282,7 +282,7 @@ def _replay(args: argparse.Namespace) -> int:
     with progress.for_cli(args.json):   # the verifying replay of a long snapshot
         session = Session.open(args.file, verify=not args.no_verify)
         summ = session.summary()
-    print(_json(summ) if args.json else headless.human(summ))
+    print(_json(summ) if args.json else headless.human(summ, session.last_stop.detail))
     return EXIT_OK
 
 

@@ -27,6 +27,8 @@ class RunResult:
     detected: set[str]
     #: why the run stopped early on its own (the session's memory bound), for stderr; else None
     note: str | None = None
+    #: what the breakpoint it stopped at said (a watch's old -> new, a call's program), else None
+    detail: str | None = None
 
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
@@ -48,7 +50,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     if save is not None:
         s.save(save)
     note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
-    return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note)
+    return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note, stop.detail)
 
 
 def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: TextIO | None) -> Stop:
@@ -139,18 +141,23 @@ def _is_commit(word: str) -> bool:
     return len(word) >= 7 and all(c in "0123456789abcdef" for c in word)
 
 
-def human(summ: dict[str, Any]) -> str:
+def human(summ: dict[str, Any], detail: str | None = None) -> str:
     """A readable summary for the terminal. Every string in it may come from a file (a snapshot
-    opened without verification): each is escaped, so none can add a line or a control sequence."""
+    opened without verification): each is escaped, so none can add a line or a control sequence.
+    ``detail``: what the breakpoint the run stopped at said (``Stop.detail``), shown under the
+    stop unless the hits list it (a watch's ``path: old -> new`` is in no hit)."""
     e = escape
     stop = summ["stopped"]
+    hits = summ["hits"]
     lines = [
         f"scenario {e(str(summ['scenario']))}: {summ['events']:,} events, virtual time {format_ns(summ['time_ns'])}",
         f"stopped: {e(str(stop['reason']))} at event {stop['event']}"
         + (f" on breakpoint {e(str(stop['breakpoint']))}" if stop["breakpoint"] else ""),
-        f"state hash {e(str(summ['state_hash']))}",
     ]
-    hits = summ["hits"]
+    if detail and stop["breakpoint"] and not any(
+            h["event"] == stop["event"] and h["breakpoint"] == stop["breakpoint"] for h in hits):
+        lines.append(f"  {e(detail)}")
+    lines.append(f"state hash {e(str(summ['state_hash']))}")
     if hits:
         lines.append(f"hits ({len(hits)}):")
         for h in hits[:20]:
