@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from msidbg.files import sniff
 from tests.bugio.helpers import cli
 from tests.test_ux5_values import HOTPLUG
 
@@ -39,3 +40,24 @@ def test_a_built_in_stop_is_told_once_in_its_hits(hotplug: Path) -> None:
     lines = out.splitlines()
     assert code == 1 and lines[1].endswith("on breakpoint irq-lost") and lines[2].startswith("state hash ")
     assert sum("66 signal(s)" in ln for ln in lines) == 1
+
+
+def test_run_save_never_replaces_a_scenario_or_other_file_that_is_not_a_snapshot(hotplug: Path,
+                                                                                 tmp_path: Path) -> None:
+    """`--save bug2.yaml` typed for bug2.msgpack replaced a hand-written scenario by a snapshot
+    (the TUI's save dialog refuses that; the CLI did not)."""
+    victim = tmp_path / "bug2.yaml"
+    victim.write_text(HOTPLUG)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("what I saw on the box\n")
+    for target in (victim, notes):
+        before = target.read_bytes()
+        code, out, err = cli("run", str(hotplug), "--headless", "--save", str(target))
+        assert code == 2 and out == "" and target.read_bytes() == before
+        assert err == (f"msidbg: {target}: cannot write: it exists and is not a msidbg snapshot: not replaced "
+                       "(expected a new file name, or a snapshot to replace)\n")
+    snap, empty = tmp_path / "s.msgpack", tmp_path / "empty.msgpack"
+    empty.write_bytes(b"")
+    for target in (snap, snap, empty):                      # new, then a snapshot replaced; an empty file
+        code, _, err = cli("run", str(hotplug), "--max-events", "10", "--save", str(target))
+        assert code == 0 and err == "" and sniff(target.read_bytes()) == "snapshot"

@@ -11,7 +11,7 @@ from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare, differing
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_not_input, check_target
+from msidbg.files import FileProblem, check_not_input, check_snapshot_target, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
@@ -41,6 +41,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
             check_not_input(save, scn.path)  # and the scenario file itself
+            check_snapshot_target(save)      # and any other file that is not a snapshot
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
