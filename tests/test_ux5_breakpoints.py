@@ -56,3 +56,26 @@ def test_a_substring_test_on_the_kind_stops_where_the_kind_first_contains_it(ses
     session.remove_breakpoint(bp)
     first = next(e for e in session.events(1, session.total + 1) if "msi" in e.kind)
     assert stop.reason == "breakpoint" and stop.event == first.index
+
+
+@pytest.mark.parametrize(("spec", "message", "column"), [
+    # what a kernel engineer types first: the message named the character, not the fix
+    ("if event.vector == 0x22 && event.cpu == 9", "'&&' is C: write 'and'", 25),
+    ('if event.kind == "msix.write" || event.kind == "msi.msg"', "'||' is C: write 'or'", 31),
+    ("if !cpu[1].online", "'!' is C: write 'not'", 4),
+    ('if event.kind = "msix.write"', "write '==' to compare", 15),
+    # a time with its unit: "expected an operator ..., found 'ms'"
+    ("if event.time > 1ms", "times in conditions are integers in ns: 1ms is 1000000", 17),
+    ("if time >= 1_500us", "1_500us is 1500000", 12),
+])
+def test_c_habits_and_time_units_say_what_to_write(session: Session, spec: str, message: str, column: int) -> None:
+    with pytest.raises(BreakpointError) as e:
+        session.add_breakpoint(spec)
+    assert message in e.value.message and e.value.oneline().endswith(f"at column {column} of {spec!r}")
+
+
+@pytest.mark.parametrize("spec", ["if event.cpu != 1", "if event.value & 1 == 0", "if event.value | 1",
+                                  "if cpu[1].irr[0x22] >= 1 and time <= 1000000", "if event.dev != 'nvme0'",
+                                  "if \"a&&b\" in event.kind or event.kind == \"msi.msg\""])
+def test_the_operators_those_hints_resemble_still_work(session: Session, spec: str) -> None:
+    session.remove_breakpoint(session.add_breakpoint(spec))
