@@ -61,3 +61,21 @@ def test_run_save_never_replaces_a_scenario_or_other_file_that_is_not_a_snapshot
     for target in (snap, snap, empty):                      # new, then a snapshot replaced; an empty file
         code, _, err = cli("run", str(hotplug), "--max-events", "10", "--save", str(target))
         assert code == 0 and err == "" and sniff(target.read_bytes()) == "snapshot"
+
+
+def test_a_mail_cut_inside_its_snapshot_block_says_so(hotplug: Path, tmp_path: Path) -> None:
+    """A report mail pasted without its last lines (the END marker and the checksum line gone)
+    was 'no BEGIN ... END block (expected a msidbg snapshot or a mail holding one)' -- while the
+    BEGIN line is right there."""
+    snap, mail, cut = tmp_path / "s.msgpack", tmp_path / "mail.txt", tmp_path / "cut.txt"
+    assert cli("run", str(hotplug), "--max-events", "50", "--save", str(snap))[0] == 0
+    assert cli("report", str(snap), "--inline", "-o", str(mail))[0] == 0
+    lines = mail.read_text().splitlines(keepends=True)
+    begin = next(i for i, ln in enumerate(lines) if ln.startswith("-----BEGIN MSIDBG SNAPSHOT"))
+    cut.write_text("".join(lines[:begin + 3]))
+    for cmd in ("replay", "open"):
+        code, out, err = cli(cmd, str(cut))
+        assert code == 2 and out == "" and err == (
+            f"msidbg: {cut}: no -----BEGIN MSIDBG SNAPSHOT----- ... -----END MSIDBG SNAPSHOT----- block: the BEGIN "
+            "line has no END line after it (expected the whole block; the mail or the copy was cut short)\n")
+    assert cli("replay", str(mail))[0] == 0
