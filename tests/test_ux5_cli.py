@@ -79,3 +79,31 @@ def test_a_mail_cut_inside_its_snapshot_block_says_so(hotplug: Path, tmp_path: P
             f"msidbg: {cut}: no -----BEGIN MSIDBG SNAPSHOT----- ... -----END MSIDBG SNAPSHOT----- block: the BEGIN "
             "line has no END line after it (expected the whole block; the mail or the copy was cut short)\n")
     assert cli("replay", str(mail))[0] == 0
+
+
+BIG = """\
+name: ux5-big-table
+cpus: 8
+devices:
+  mlx0: {bdf: "03:00.0", kind: nic, msix: {table_size: 512}}
+run:
+  - {at: 0, on: 0, do: probe, dev: mlx0, mode: msix, vectors: 128}
+  - {at: 5ms, do: fire, dev: mlx0, vector: 0, count: 20, every: 1us}
+  - {at: 5ms, do: fire, dev: mlx0, vector: 127, count: 20, every: 1us}
+"""
+
+
+def test_the_human_summary_folds_runs_of_quiet_vectors(tmp_path: Path) -> None:
+    """A 128-vector NIC with two busy vectors printed 128 vector lines, the two that mattered
+    buried among 126 of zeros; --json still lists every vector."""
+    big = tmp_path / "big.yaml"
+    big.write_text(BIG)
+    code, out, _ = cli("run", str(big), "--headless")
+    dev = out.split("\nmlx0: probe ok\n", 1)[1].splitlines()
+    assert code == 0 and dev == ["  vector 0: raised 20 delivered 20 lost 0 spurious 0",
+                                 "  vectors 1-126: raised 0 delivered 0 lost 0 spurious 0 (each)",
+                                 "  vector 127: raised 20 delivered 20 lost 0 spurious 0"]
+    import json
+
+    code, out, _ = cli("run", str(big), "--json")
+    assert [v["index"] for v in json.loads(out)["devices"]["mlx0"]["vectors"]] == list(range(128))

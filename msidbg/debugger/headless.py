@@ -179,7 +179,34 @@ def human(summ: dict[str, Any], detail: str | None = None) -> str:
         driver = str(d.get("driver", d["probe"]))
         lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}"
                      + (f", driver {e(driver)}" if driver != d["probe"] else ""))
-        for v in d["vectors"]:
-            lines.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
-                         f"lost {v['lost']} spurious {v['spurious']}")
+        lines += vector_lines(d["vectors"])
     return "\n".join(lines)
+
+
+def vector_lines(vectors: list[dict[str, Any]]) -> list[str]:
+    """One line per vector; a run of consecutive vectors with nothing counted is one line
+    (``vectors 1-126: ... (each)``): a 128-queue NIC whose two busy vectors were buried among
+    126 lines of zeros. ``--json`` lists every vector."""
+    out: list[str] = []
+    quiet: list[int] = []
+
+    def flush() -> None:
+        if len(quiet) == 1:
+            out.append(f"  vector {quiet[0]}: raised 0 delivered 0 lost 0 spurious 0")
+        elif quiet:
+            out.append(f"  vectors {quiet[0]}-{quiet[-1]}: raised 0 delivered 0 lost 0 spurious 0 (each)")
+        quiet.clear()
+
+    for v in vectors:
+        idle = not (v["raised"] or v["delivered"] or v["lost"] or v["spurious"])
+        if idle and (not quiet or v["index"] == quiet[-1] + 1):
+            quiet.append(v["index"])
+            continue
+        flush()
+        if idle:
+            quiet.append(v["index"])
+            continue
+        out.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
+                   f"lost {v['lost']} spurious {v['spurious']}")
+    flush()
+    return out
