@@ -39,7 +39,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="A debugger for MSI/MSI-X interrupt state machines: guest Linux, QEMU xen-pt, "
         "Xen and PCI devices, simulated deterministically.",
     )
-    p.add_argument("--version", action="version", version=f"msidbg {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show msidbg's version and model revision and exit")
     # prog given: argparse would otherwise build a help formatter (and import shutil) to compute it
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND", prog="msidbg")
     only = argv[0] if argv and argv[0] in CORE else None
@@ -147,6 +147,19 @@ def _explore_parser(sub: Any) -> None:
 
 _SUBPARSERS = {"run": _run_parser, "open": _open_parser, "replay": _replay_parser,
                "explore": _explore_parser, "check": _check_parser}
+
+
+class _Version(argparse.Action):
+    """``msidbg --version``: the version and the model revision. 0.1.0 spans many models (a
+    snapshot verifies only with the revision that wrote it): a bug report quoting the version
+    alone did not say which model ran. The model is imported only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from msidbg.model import revision
+
+        print(f"msidbg {__version__} (model revision {revision.MODEL})")
+        parser.exit()
 
 
 def _json(value: Any) -> str:

@@ -107,3 +107,12 @@ def test_the_human_summary_folds_runs_of_quiet_vectors(tmp_path: Path) -> None:
 
     code, out, _ = cli("run", str(big), "--json")
     assert [v["index"] for v in json.loads(out)["devices"]["mlx0"]["vectors"]] == list(range(128))
+
+
+def test_version_names_the_model_revision() -> None:
+    """msidbg 0.1.0 spans every model revision; a bug report's `msidbg --version` must say which."""
+    from msidbg import __version__
+    from msidbg.model.revision import MODEL
+
+    code, out, _ = cli("--version")
+    assert code == 0 and out == f"msidbg {__version__} (model revision {MODEL})\n"
