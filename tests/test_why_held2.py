@@ -173,3 +173,55 @@ def test_raw_msi_data_write_is_spurious_not_torn_and_why_names_the_write(tmp_pat
     why = s.why(hit)
     raw = [lk for lk in why.chain if lk.stack and lk.stack[0].startswith("raw_write")]
     assert raw and raw[0].path == "devices.xhci.msi.data" and raw[0].value == 0x22, why.text()
+
+
+# --- the cleanup that frees nothing --------------------------------------------------------------------
+# 6.6: the irq moves CPU2 -> CPU3; the move completes on CPU3 (CPU2's cleanup timer armed), then CPU3
+# goes offline: irq_force_complete_move frees the old vector on CPU2 and takes it off CPU2's list
+TIMER_EMPTIED = """
+name: timer-emptied
+cpus: 4
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: generic, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 1, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 50us, on: 1, do: set_affinity, dev: eth0, vector: 1, cpu: 3}
+  - {at: 100us, do: fire, dev: eth0, vector: 1, count: 2, every: 50us}
+  - {at: 200us, on: 0, do: cpu_offline, cpu: 3}
+"""
+
+# 4.19: free_irq releases the moved vector before the cleanup IPI it sent is taken
+IPI_EMPTIED = """
+name: ipi-emptied
+seed: 1
+cpus: 3
+costs: {handler: 20us}
+kernel: {version: "4.19"}
+devices:
+  sas0: {bdf: "00:05.0", kind: generic, msix: {table_size: 6}}
+run:
+  - {at: 0, on: 1, do: probe, dev: sas0, mode: msix, vectors: 4}
+  - {at: 50us, on: 1, do: set_affinity, dev: sas0, vector: 2, cpu: 2}
+  - {at: 100us, do: fire, dev: sas0, vector: 2}
+  - {at: 105us, do: fire, dev: sas0, vector: 2}
+  - {at: 106us, on: 0, do: free_irq, dev: sas0, vector: 2}
+"""
+
+
+def test_a_cleanup_with_nothing_queued_frees_no_vector(tmp_path: Path) -> None:
+    """6.6's vector_cleanup_callback on a CPU whose list hotplug emptied (irq_force_complete_move on
+    the dying new target freed the old vector), and 4.19's cleanup IPI after free_irq released the
+    moved vector: __vector_cleanup / smp_irq_move_cleanup_interrupt walk an empty list and free
+    nothing. The model emitted 'vector.free irq=-1 vector=0', a release that did not happen; it now
+    notes the empty list, and every vector.free names a vector."""
+    for text, prog, cpu in ((TIMER_EMPTIED, "vector_cleanup_callback", 2),
+                            (IPI_EMPTIED, "irq_move_cleanup_interrupt", 1)):
+        s = _run(tmp_path, text)
+        assert all(e.fields["vector"] for e in events(s, "vector.free")), text
+        notes = [e for e in events(s, "kernel", prog=prog) if "cleanup list is empty" in e.fields["what"]]
+        assert len(notes) == 1 and notes[0].cpu == cpu, [str(e) for e in events(s, "kernel", prog=prog)]
+        # the cleanup really had nothing left: the moved irq's vectors were released before, by the
+        # other path (hotplug's force-complete, free_irq), and none is queued on the CPU now
+        assert [e for e in events(s, "vector.free") if e.index < notes[0].index and e.fields["irq"] >= 0], text
+        assert notes[0].fields["value"] == 0 and not s.world["cpus"][cpu]["cleanup"]

@@ -225,6 +225,12 @@ Revisions:
   still held could be evicted and a signal sending it whole was reported torn (explore found this
   in a 5.6 scenario: CPU1 -> CPU2 -> CPU3 -> CPU2, then CPU2 offline). Shipped runs: the same events
   and hits; the world's lists are in another order where a message was programmed again.
+  (whyfix2) The moved-vector cleanup that frees nothing (smp_irq_move_cleanup_interrupt before 6.6,
+  vector_cleanup_callback from 6.6: ``__vector_cleanup`` walks an empty list when a free_irq or
+  hotplug's irq_force_complete_move already released the vector, or keeps one still pending in the
+  IRR and retries) emits a ``kernel`` note saying so, not ``vector.free irq=-1 vector=0`` (a release
+  that did not happen); a device's message on LOCAL_TIMER_VECTOR before the timer is due notes that
+  no timer expired. Same times, world and hits; shipped runs unchanged (none frees nothing there).
 """
 
 from __future__ import annotations
