@@ -231,7 +231,7 @@ def has_work(c: Cpu) -> bool:
     """A handler is running, an interrupt can be taken, or the process context can step (runs an
     action's code, or reports its end). ``wake`` and ``on_cpu`` inline it."""
     if c["irq"]["stack"]:
-        return True
+        return c["irq"]["wait"] is None     # (waiting: a trapped write QEMU has not completed)
     if not c["online"] or c["stopped"]:
         return False
     proc = c["proc"]
@@ -250,6 +250,8 @@ def wake(eng: Any, c: Cpu) -> None:
         if (proc["irqs_off"] or acceptable(c) < 0) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None):
             return
+    elif c["irq"]["wait"] is not None:  # in hardirq, waiting for QEMU (qemu._block)
+        return
     c["queued"] = True
     w = eng.w
     now, busy = w["now"], c["busy_until"]
@@ -355,6 +357,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
             c["queued"] = False
             return None
+    elif irq["wait"] is not None:   # a trapped write from hardirq: QEMU's completion wakes it
+        c["queued"] = False
+        return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere

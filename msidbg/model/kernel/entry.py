@@ -43,6 +43,10 @@ move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued 
 timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
+#: system vector -> the world key without which its entry is not installed (the Xen upcall's
+#: alloc_intr_gate runs only on Xen): there the vector is an unused system vector, whose IDT entry
+#: is spurious_interrupt (f8a8fe61fec8), so a device message on it runs no device handler
+SYSVEC_ONLY: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
 SPURIOUS_APIC_VECTOR = 0xFF
 # hot-path names (one global lookup instead of a module attribute)
@@ -65,7 +69,8 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
                   {"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
         if eng.call_watch:
             eng.entered("handle_edge_irq")
-    elif v in SYSVEC:   # (the Xen upcall: every interrupt of a passthrough device; _push inlined)
+    elif v in SYSVEC and SYSVEC_ONLY.get(v, "cpus") in k.w:   # (the Xen upcall: every interrupt of a
+        # passthrough device; _push inlined)
         prog = SYSVEC[v]
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
                   {"prog": prog, "pc": 0, "locals": {"vector": v, "src": src}})
