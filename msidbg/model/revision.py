@@ -248,6 +248,12 @@ Revisions:
   irq. The 4.9 seeds (xen-pirq-reuse-nvme*) re-probe with 3 vectors instead of 4 (same pirq re-use,
   same outcomes); the 4.11 one-CPU xen-pirq-revert-old-qemu pair no longer rings entry 1, which 4.11's
   driver never set up on one CPU (outcomes unchanged).
+  (whyfix2) The moved-vector cleanup that frees nothing (smp_irq_move_cleanup_interrupt before 6.6,
+  vector_cleanup_callback from 6.6: ``__vector_cleanup`` walks an empty list when a free_irq or
+  hotplug's irq_force_complete_move already released the vector, or keeps one still pending in the
+  IRR and retries) emits a ``kernel`` note saying so, not ``vector.free irq=-1 vector=0`` (a release
+  that did not happen); a device's message on LOCAL_TIMER_VECTOR before the timer is due notes that
+  no timer expired. Same times, world and hits; shipped runs unchanged (none frees nothing there).
 """
 
 from __future__ import annotations
