@@ -38,7 +38,7 @@ from msidbg.sim.program import (
     run_step,
     unwind,
 )
-from msidbg.sim.scheduler import SEQ_BITS, EngineError
+from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
 
 # hot-path names (one global lookup instead of a module attribute)
 heappush = heapq.heappush
@@ -189,14 +189,25 @@ class Ctx:
         if type(mark) is list and len(mark) == 2 and mark[1] == now and mark[0] == what and eng.quiet_poll():
             m = 1
             if cost > 0:
-                limit = eng.next_time()
+                pick = eng.pick
+                limit = eng.next_time() if pick is None else None
                 for x in w["cpus"]:
                     b = x["busy_until"]
                     if b > now and (limit is None or b < limit):
                         limit = b
-                if limit is not None and limit > nxt:
-                    m = min(SKIP_MAX, -(-(limit - now) // cost))
-            mark[1] = now + m * cost
+                if pick is None:
+                    if limit is not None and limit > nxt:
+                        m = min(SKIP_MAX, -(-(limit - now) // cost))
+                elif "probes" not in w and (batch := getattr(pick, "spin_polls", None)) is not None:
+                    # a strategy picks every poll: the polls its picker takes in a row, picked at once
+                    # (``_Picker.spin_polls``); the clock moves to the last, as picking it would
+                    took = batch(eng, [now, 0, "cpu", self.cpu_id], cost, limit,
+                                 min(SKIP_MAX - 1, POLL_CAP - 1 - eng.polls))
+                    if took:
+                        eng.polls += took
+                        w["seq"] += took    # (each poll requeued the CPU: a seq each)
+                        w["now"] = now + took * cost
+            mark[1] = w["now"] + m * cost     # (the clock: the last poll picked, under a strategy)
             self.silent = m
             return
         loc["_spin"] = [what, nxt]

@@ -126,6 +126,11 @@ class ChoiceLog(Mapping[int, int]):
         self.picks = array("I")
 
     def __setitem__(self, event: int, choice: int) -> None:
+        if self.events and event == self.events[-1]:
+            # the step picked a spin's silent poll first (``Engine._polled``): the event is the
+            # item picked last, and so is its choice
+            self.picks[-1] = choice
+            return
         if self.events and event <= self.events[-1]:
             raise ValueError(f"choices are recorded in event order ({event} after {self.events[-1]})")
         self.events.append(event)

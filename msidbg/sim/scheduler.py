@@ -265,7 +265,7 @@ class Engine:
                 if t > now:
                     w["now"] = now = t
                 if handlers[(item := pick(heap))[2]](self, item):
-                    self._polled()      # (only ordered: ``quiet_poll``)
+                    self._polled()      # a silent poll (``quiet_poll``): a later item's event is this step's
                 # a policy may run a later item than the earliest (pct/delay/random within their
                 # window): ``_take`` moved the clock to it, and the earlier items now run at that
                 # time, never back at their own -- the same whether the run goes one event per
@@ -342,14 +342,26 @@ class Engine:
     def _polled(self) -> int:
         """A handler ran a silent poll (returned True): run the agenda's next items, as the loop
         would (the earliest; a CPU's held step first if it is due first), until one emits this step's
-        event. Only the ordered policy without jitter polls silently (``quiet_poll``), so the order is
-        the agenda's. Returns the clock."""
+        event: under the ordered policy the agenda's earliest (``_ordered``'s order), under a strategy
+        the item its ``pick`` chooses -- the same pick, with the same draws and counts, that the loop
+        would have made for the next event, so a run's choices are those it made when every poll
+        was an event. Returns the clock."""
         w = self.w
         heap = self.heap
         agenda = self.agenda
         handlers = self.handlers
-        self.polls = 1
+        self.polls += 1     # (a strategy's batch of polls counted its own: ``Ctx.spin``)
+        pick = self.pick
         try:
+            while pick is not None:     # a strategy's loop (``_loop``): its pick chooses, as there
+                if not heap:
+                    raise EngineError("a silent poll left the agenda empty")
+                if (t := heap[0] >> SEQ_BITS) > w["now"]:
+                    w["now"] = t
+                item = pick(self, heap)
+                if not handlers[item[2]](self, item):
+                    return int(w["now"])
+                self.polls += 1
             while True:
                 key = self.held
                 if key >= 0:
@@ -370,10 +382,13 @@ class Engine:
 
     def quiet_poll(self) -> bool:
         """May a spin wait's poll that finds its condition unchanged run without an event (its
-        handler then returns True)? Only under the ordered policy without jitter: the random, pct
-        and delay policies and jitter record their choices per event, so there every poll stays a
-        step with its note; and at most ``POLL_CAP`` in a row."""
-        return self.pick is None and self.jitter is None and self.polls < POLL_CAP
+        handler then returns True)? Under every policy without jitter (jitter keys its draws by the
+        step, ``strategy._jitter``), at most ``POLL_CAP`` in a row. Under a strategy (random, pct,
+        delay, a replayed plan, the baseline's count) the poll is still picked as before -- the
+        strategy's draws, its choice-point count and each context's step count (what a plan's
+        deviations are keyed by) are the same -- only its event is gone; and each poll is picked
+        on its own (``Ctx.spin`` skips polls ahead only under ``ordered``, where nothing is picked)."""
+        return self.jitter is None and self.polls < POLL_CAP
 
     # -- what steps call ------------------------------------------------------------------
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:

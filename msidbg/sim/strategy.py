@@ -299,6 +299,75 @@ class _Picker:
         self._ran(s, ctxs[choice])
         return _take(w, eng, opts[choice])
 
+    def spin_polls(self, eng: Any, item: Item, cost: int, until: int | None, most: int) -> int:
+        """pct, no plan: how many of a spin's next polls (after the one running now, ``item``'s, at
+        the clock) this picker would take in a row, each a silent poll of the same unchanged wait --
+        at most ``most``, each before ``until`` (the earliest ``busy_until`` ahead: the spin's
+        condition reads nothing else that changes while only this CPU runs, ``Ctx.spin``). Those
+        picks are made here without running the polls: the same counts (the choice points, the
+        context's steps, the passes over another context and their deviations), the same recorded
+        choice; the caller moves the clock to the last and requeues the CPU after it. It stops
+        before a pick that would draw (a new context's priority), reach a change point, or take
+        another item (the CPU's context is not the highest-priority one due), so every pick it
+        makes is the one ``__call__`` would have made: a run is the same with every poll picked
+        one at a time (as a replayed plan does) or in a batch."""
+        if self.policy != "pct" or eng.plan is not None:
+            return 0
+        w = eng.w
+        s = w["sched"]
+        heap = eng.heap
+        window = self.window
+        me = self.context(item)
+        now = w["now"]
+        # the other items that may be due within a window of the polls: (time, seq, context, item)
+        others: list[tuple[int, int, str, Item]] = []
+        if heap:
+            agenda = eng.agenda
+            for i in _options(heap, (heap[0] >> SEQ_BITS) + window):
+                key = heap[i]
+                it = agenda[key & SEQ_MASK]
+                ctx = self.context(it)
+                if ctx == me:
+                    return 0
+                others.append((key >> SEQ_BITS, key & SEQ_MASK, ctx, it))
+        first = others[0][0] if others else None
+        prio = s["prio"]
+        points = s["points"]
+        mine = prio.get(me)
+        seen, passed = s["seen"], s["passed"]
+        took = 0
+        t = now
+        while took < most:
+            t += cost
+            if until is not None and t >= until:
+                break
+            if first is None:
+                due: list[tuple[int, int, str, Item]] = []
+            else:
+                limit = min(t, first) + window
+                if t > limit:
+                    break   # the poll is not due yet: another context's item runs first
+                due = [o for o in others if o[0] <= limit]
+            if due:
+                if mine is None or any(prio.get(o[2], -1) < 0 or prio[o[2]] >= mine for o in due):
+                    break   # a priority to draw, or another context would run
+                n = s["n"] + 1
+                if s["changed"] < len(points) and points[s["changed"]] <= n:
+                    break   # a change point: the priorities change here
+                s["n"] = n
+                choice = sum(1 for o in due if o[0] <= t)     # (the poll's seq is the newest)
+                if eng.fresh and eng.keep_choices:
+                    eng.choices[eng.cur] = choice
+                if choice:
+                    head = due[0][2]
+                    key = (head, seen.get(head, 0) + 1, passed.get(head, 0))
+                    passed[head] = key[2] + 1
+                    if eng.fresh:
+                        self._note(w, key, (me, 0), item, due[0][3])
+            self._ran(s, me)
+            took += 1
+        return took
+
     def _ran(self, s: dict[str, Any], ctx: str) -> None:
         seen = s["seen"]
         nth = seen[ctx] = seen.get(ctx, 0) + 1
