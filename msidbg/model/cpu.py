@@ -177,7 +177,10 @@ class Ctx:
         next item (nothing else runs before it) and before the earliest ``busy_until`` still ahead
         (an action's end, the only time a spin condition reads: ``in_action``, ``handling_cpus``).
         The next poll is the first grid point at or after the earlier of the two -- the poll that
-        first saw the change before. Callers' conditions must read nothing else that time changes."""
+        first saw the change before. Callers' conditions must read nothing else that time changes.
+        Under a strategy (random, pct, delay) every poll is still picked by it; pct's picker takes
+        the polls it would pick in a row at once (``_Picker.spin_polls``, before the same
+        ``busy_until``), and the clock moves to the last of them, as picking each would have."""
         loc = self.frame["locals"]
         w = self.w
         now = w["now"]
