@@ -426,12 +426,25 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
-    if r < 0 and space in (PK.PTBIND, PK.PIRQPORT):
-        # never bound / given a port since Xen created the pirq's entry: the entry's creation
-        made = b.p.writer_at(PK.key(PK.PIRQ, a), cursor)
-        if made >= 0:
+    if space in (PK.PTBIND, PK.PIRQPORT):
+        # never bound / given a port since Xen (re)created the pirq's entry: the entry's creation
+        # (an unbind or close of an earlier entry of the same pirq number does not explain it)
+        made = _pirq_made(b.p, a, cursor)
+        if made < 0 and r < 0:
+            made = b.p.writer_at(PK.key(PK.PIRQ, a), cursor)
+        if made >= 0 and _later(b.p, made, r):
             chain = explain_node(b, made)
             chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the pirq's entry was made: {chain[0].reason}"
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
+    if space == PK.IRQVEC:
+        # a Xen pirq irq has no x86 vector (Xen delivers it through an event channel): its vector
+        # and CPU are what the irq's allocation left, the guest's xen_bind_pirq_msi_to_irq
+        made = _xen_irq_made(s, b.p, a, cursor)
+        if made >= 0 and _later(b.p, made, r):
+            chain = explain_node(b, made)
+            chain[0].reason = (f"{path} = {whytext.fmt_value(val)} since the irq was allocated (a Xen pirq irq "
+                               f"gets no x86 vector: Xen delivers it through an event channel): {chain[0].reason}")
             chain[0].path, chain[0].value = path, val
             return Why(info, chain)
     if r < 0:
@@ -449,6 +462,47 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
         chain[0].reason = f"last wrote {path}: {chain[0].reason}"
         chain[0].path, chain[0].value = path, val
     return Why(info, chain)
+
+
+def _later(p: Prov, a: int, b: int) -> bool:
+    """Record ``a`` was made after record ``b`` (-1: none)."""
+    return b < 0 or (p.event(a), a) > (p.event(b), b)
+
+
+def _pirq_made(p: Prov, pirq: int, cursor: int) -> int:
+    """The step that made pirq ``pirq``'s entry as it stands at ``cursor``: Xen's
+    ``PHYSDEVOP_get_free_pirq`` (value PIRQ_ALLOCATED, -1), or ``map_domain_pirq`` of a pirq that had
+    no entry (nothing before it, or freed: unmapped to 0 or force-unbound); -1 if none is recorded."""
+    w = p.writer_at(PK.key(PK.PIRQ, pirq), cursor)
+    for _ in range(SETTER_WALK):
+        if w < 0:
+            return -1
+        x, prev = p.x(w), p.prev(w)
+        if x == -1:
+            return w
+        if x > 0:
+            before = p.x(prev) if prev >= 0 else 0
+            if before == 0 or before < -1:
+                return w
+        w = prev
+    return -1
+
+
+def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:
+    """The guest's ``xen_bind_pirq_msi_to_irq`` record that made Xen pirq irq ``irq`` (its
+    ``kernel.xen.irqs[n]`` write in the step that emits ``xen.irq``), or -1 (not a Xen irq now)."""
+    gx = (s.world.get("kernel") or {}).get("xen") or {}
+    if irq not in (gx.get("irqs") or {}):
+        return -1
+    w = p.writer_at(PK.key(PK.GIRQ, irq), cursor)
+    for _ in range(SETTER_WALK):
+        if w < 0:
+            return -1
+        ev = s.event(p.event(w))
+        if ev is not None and ev.kind == "xen.irq" and ev.fields.get("irq") == irq:
+            return -1 if ev.fields.get("how") == "destroyed" else w
+        w = p.prev(w)
+    return -1
 
 
 def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
@@ -504,9 +558,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         if not 0 <= a < n:
             raise WhyError(f"{text}: no pirq {a} in the domain (expected 0..{n - 1}: xen.nr_pirqs is {n})")
     elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND) and a not in w["irqs"]:
-        have = sorted(i for i in w["irqs"] if i >= 16)
-        raise WhyError(f"{text}: no irq {a} at the cursor (expected one of: "
-                       f"{', '.join(map(str, have)) or 'none allocated'})")
+        raise WhyError(f"{text}: no irq {a} at the cursor (expected {_irqs_near(w['irqs'], a)})")
     elif devname is not None:
         dev = w["devices"][devname]
         if space in _MSIX_SPACES:
@@ -517,6 +569,23 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
                 raise WhyError(f"{text}: {devname} has no MSI-X entry {a} (expected 0..{len(table) - 1})")
         elif space in _MSI_SPACES and not dev.get("msi"):
             raise WhyError(f"{text}: {devname} has no MSI capability")
+
+
+#: at most this many irq numbers are named by a "no irq N" error
+IRQS_NAMED = 6
+
+
+def _irqs_near(irqs: Any, a: int) -> str:
+    """The allocated irqs (from 16) for a "no irq N" error, one short line: all of them when few,
+    else how many there are, their range and the few nearest ``a``."""
+    have = sorted(i for i in irqs if i >= 16)
+    if not have:
+        return "an allocated irq: none allocated"
+    if len(have) <= IRQS_NAMED:
+        return "one of: " + ", ".join(map(str, have))
+    near = sorted(sorted(have, key=lambda i: (abs(i - a), i))[:IRQS_NAMED])
+    return (f"one of {len(have)} allocated irqs, {have[0]}..{have[-1]}; nearest: "
+            + ", ".join(map(str, near)) + ", ...")
 
 
 def _value_at(s: Any, path: str) -> Any:

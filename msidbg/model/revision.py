@@ -238,6 +238,22 @@ Revisions:
   Xen, a device message on 0xf3 (HYPERVISOR_CALLBACK_VECTOR, a gate only Xen's init installs) is an
   unused system vector's (spurious_interrupt: no device handler) instead of running the Xen upcall
   and failing with KeyError 'xen'.
+  (nvmefid) New row ``kernel.nvme_irq_layout`` (every world gains it): a ``kind: nvme`` probe with
+  ``vectors`` > 1 sizes and spreads its vectors as its release's driver did -- pre-vector from
+  22b5560195bd (4.17, unconfirmed; the model's previous behaviour for every release), shared-admin
+  from dca51e7892fa (4.9, unconfirmed): pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_AFFINITY) with
+  one I/O queue per online CPU at most, every vector managed, vector 0 shared by the admin queue and
+  I/O queue 1, so a CPU hotplug that shuts it down takes the admin queue's interrupt with it;
+  msix-range before: the same count, unmanaged. ``vectors: 1`` stays nvme_pci_enable's one ordinary
+  irq. The 4.9 seeds (xen-pirq-reuse-nvme*) re-probe with 3 vectors instead of 4 (same pirq re-use,
+  same outcomes); the 4.11 one-CPU xen-pirq-revert-old-qemu pair no longer rings entry 1, which 4.11's
+  driver never set up on one CPU (outcomes unchanged).
+  (whyfix2) The moved-vector cleanup that frees nothing (smp_irq_move_cleanup_interrupt before 6.6,
+  vector_cleanup_callback from 6.6: ``__vector_cleanup`` walks an empty list when a free_irq or
+  hotplug's irq_force_complete_move already released the vector, or keeps one still pending in the
+  IRR and retries) emits a ``kernel`` note saying so, not ``vector.free irq=-1 vector=0`` (a release
+  that did not happen); a device's message on LOCAL_TIMER_VECTOR before the timer is due notes that
+  no timer expired. Same times, world and hits; shipped runs unchanged (none frees nothing there).
 """
 
 from __future__ import annotations

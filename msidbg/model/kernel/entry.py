@@ -506,7 +506,21 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
-    k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c["id"], cost="eoi")
+    _cleaned(k, c, freed, retry, "apic->send_IPI_self(IRQ_MOVE_CLEANUP_VECTOR)")
+
+
+def _cleaned(k: Any, c: dict[str, Any], freed: list[int], retry: bool, again: str) -> None:
+    """The cleanup's event: ``vector.free`` of the (first) vector it freed; when it freed none, what
+    the kernel did instead -- walked an empty cleanup list (a ``free_irq``, or hotplug's
+    ``irq_force_complete_move``, already released the moved vector), or left a vector still
+    pending in this CPU's IRR on the list and tries again (``again``). It was a ``vector.free``
+    of irq -1, vector 0: a release that did not happen."""
+    if freed:
+        k.ev(K.VECTOR_FREE, None, -1, freed[0], c["id"], cost="eoi")
+        return
+    what = (f"a moved vector queued here is still pending in CPU{c['id']}'s IRR: kept, {again}" if retry
+            else f"CPU{c['id']}'s cleanup list is empty: no vector to free")
+    k.ev(K.KERNEL, None, k.s(k.frame.get("prog", "?")), k.s(what), len(c["cleanup"]), cost="eoi")
 
 
 @timer_cleanup.step
@@ -518,13 +532,14 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(c)
     _device_signals_lost(k, loc, "the local APIC timer interrupt")
     if loc.get("src") and c.get("vtimer", -1) >= 0:     # only a device's message: not yet due
-        k.ev(K.VECTOR_FREE, None, -1, 0, c["id"], cost="eoi")
+        k.ev(K.KERNEL, None, k.s("local_apic_timer_interrupt"),
+             k.s("no timer is due: the cleanup timer expires later"), len(c["cleanup"]), cost="eoi")
         return
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         arm_cleanup_timer(k.eng, c)
-    k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c["id"], cost="eoi")
+    _cleaned(k, c, freed, retry, "mod_timer(jiffies + 1)")
 
 
 SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"
