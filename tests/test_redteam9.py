@@ -1,0 +1,81 @@
+"""Red team 9: held-out Xen / QEMU scenarios, where msidbg disagreed with the source.
+
+* Which APIC driver a Xen HVM guest with native MSIs runs (reading ``xen.hvm-apic-mode``): Linux's
+  ``x86_hyper_xen_hvm.init.x2apic_available`` is ``xen_x2apic_para_available`` =
+  ``xen_hvm_need_lapic``, false when Xen offers XENFEAT_hvm_pirqs. Offered pirqs (Xen 4.1 .. 4.18) but
+  using native MSIs (APIC virtualization), the guest stays in xAPIC mode and on <= 8 vCPUs before 6.12
+  runs apic_flat (the model used physflat); without the feature (4.19+ by default) it runs physical
+  x2APIC (try_to_enable_x2apic sets x2apic_phys without remapping; the model used physflat, and
+  refused a 4.5 .. 4.14 kernel on <= 8 vCPUs as "flat").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg.errors import ScenarioError
+from tests.conftest import run_to_end, scenario, totals
+
+APICV = """
+name: rt9-apicv
+cpus: {cpus}
+platform: {{kind: xen-hvm, xen: "{xen}"{extra}}}
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 2}}}}
+  emu0: {{bdf: "00:04.0", kind: nic, passthrough: false, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 3}}
+  - {{on: 0, do: probe, dev: emu0, mode: msix, vectors: 1, affinity: 2}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0, count: 2, every: 1ms}}
+  - {{at: 2ms, do: fire, dev: emu0, vector: 0, count: 2, every: 1ms}}
+"""
+
+
+def _run(cpus: int = 4, xen: str = "4.16", kernel: str = "5.10", extra: str = ", apic_virtualization: true"):
+    return run_to_end(scenario(APICV.format(cpus=cpus, xen=xen, kernel=kernel, extra=extra)))
+
+
+def test_a_guest_offered_pirqs_with_native_msis_runs_apic_flat_on_few_vcpus() -> None:
+    """Xen 4.16 offers XENFEAT_hvm_pirqs, so the APIC-virtualized guest stays in xAPIC mode: 4 vCPUs on
+    5.10 run apic_flat. The emulated device's entry names CPU2 as logical 0x04 with DM set
+    (0xfee04004, was physical id 4: 0xfee04000); QEMU binds the passed-through MSI with DM | 0x08 (CPU3,
+    was 6); Xen matches the vLAPICs' LDRs and everything arrives. On 9 vCPUs, or from 6.12, physflat."""
+    eng = _run()
+    assert eng.w["platform"]["apic"] == "flat"
+    assert [c["ldr"] for c in eng.w["cpus"]] == [1, 2, 4, 8]
+    assert eng.w["devices"]["emu0"]["msix"]["table"][0]["addr_lo"] == 0xFEE04004
+    rec = next(r for r in eng.w["xen"]["pirqs"].values() if r["dev"] == "eth0" and r["irq"])
+    assert rec["gdest"] == 0x200 | 0x08
+    for dev in ("eth0", "emu0"):
+        assert totals(eng, dev) == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+    assert _run(cpus=9).w["platform"]["apic"] == "physflat"
+    assert _run(kernel="6.12").w["platform"]["apic"] == "physflat"
+
+
+def test_a_guest_without_hvm_pirqs_runs_physical_x2apic() -> None:
+    """Xen 4.19 does not offer XENFEAT_hvm_pirqs by default: xen_hvm_need_lapic is true, the guest
+    enables x2APIC, physical without remapping -- the APIC id 2n as before, but platform.apic x2apic
+    (0xFF is an APIC id there, not a broadcast)."""
+    eng = _run(xen="4.19", extra="")
+    assert eng.w["platform"]["apic"] == "x2apic"
+    assert eng.w["devices"]["emu0"]["msix"]["table"][0]["addr_lo"] == 0xFEE04000
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+def test_a_4_14_guest_without_hvm_pirqs_on_few_vcpus_is_not_refused_as_flat() -> None:
+    """The pre-4.15 refusal names the flat driver; a physical-x2APIC guest never runs it, so a 4.14
+    guest on Xen 4.19 with 4 vCPUs is modelled (legacy allocator, physical destinations). With pirqs
+    offered and APIC virtualization it is still refused (that guest does run apic_flat)."""
+    eng = _run(xen="4.19", extra="", kernel="4.14")
+    assert eng.w["platform"]["apic"] == "x2apic"
+    assert totals(eng, "emu0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+    with pytest.raises(ScenarioError, match="flat logical APIC driver"):
+        _run(kernel="4.14")
+
+
+def test_apic_routing_flat_is_the_source_s_choice_on_an_apicv_guest() -> None:
+    """apic_routing: flat (what dmesg says on such a guest) was refused on xen-hvm."""
+    eng = _run(xen="4.19", extra=", apic_virtualization: true, apic_routing: flat")
+    assert eng.w["platform"]["apic"] == "flat"
+    assert totals(eng, "emu0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
