@@ -216,9 +216,14 @@ reading("qemu.traditional-no-phys-mask", "qemu-traditional from Xen 4.2's tree (
 
 reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits (and parity, SERR, INTx Disable) "
         "in its emulated Command register and passes Bus Master Enable through to the device; the device's Memory "
-        "Space stays on (set by pciback, and by xen_pt_realize for the BARs it maps). Before XSA-126 (2015, emu_mask "
-        "0x0740) the decode bits passed through too: only a guest that clears Memory Space would see the "
-        "difference, and msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
+        "Space stays on (set by pciback, and by xen_pt_realize for the BARs it maps). Before XSA-126 (727b998448, "
+        "qemu-xen-4.6.0; stable 32c5e5e70b qemu-xen-4.4.3, c9ac5f816b qemu-xen-4.5.1: git tag --contains, redteam9) "
+        "xen_pt_cmd_reg_write used emu_mask 0x0740 and the I/O and Memory Space bits passed through to the device, "
+        "except on an SR-IOV VF (is_virtfn: Memory Space emulated) -- qemu-xen-4.3.0 .. 4.4.2 and 4.5.0. Only a "
+        "guest that clears Memory Space would see the difference, and there mostly in Xen's own table writes: "
+        "xen_pt_pci_write_config commits the memory transaction (the remap's unbind and re-bind) before "
+        "xen_host_pci_set_block writes the device, so those host mask writes meet a device that no longer decodes "
+        "(qemu-xen-4.5.0 hw/xen/xen_pt.c). msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
         quote=".offset = PCI_COMMAND, .size = 2, .init_val = 0x0000, .res_mask = 0xF880, .emu_mask = 0x0743, ... "
         "*val = XEN_PT_MERGE_VALUE(*val, dev_value, throughable_mask);", module=M)
 reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion of the BAR) only while the guest's "

@@ -134,8 +134,12 @@ def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) ->
     guest (the guest clears the mask, finds the port pending, masks it again and asks Xen; a PV
     guest sets the selector bit and evtchn_upcall_pending itself). FIFO (``evtchn_fifo_unmask``):
     the guest clears the masked bit itself and asks Xen whenever the port is pending. (linux-3.0.8's
-    unmask_evtchn has the remote-port hypercall only; when the HVM clause entered before 3.14 is
-    unconfirmed -- it is modelled for every release.)"""
+    unmask_evtchn has the remote-port hypercall only; a 3.9 .. 3.13 drivers/xen/events.c (xen_ulong_t,
+    BM()) already has the HVM clause, so it entered between them -- which commit is not in the stored
+    index. It is modelled for every release: without it the guest's own store sets the selector bit and
+    evtchn_upcall_pending, and Xen's hvm_vcpu_has_pending_irq injects the callback vector for that at the
+    vCPU's next VM entry (RELEASE-4.2.0 .. 4.10.0 hvm/irq.c), so the port is signalled either way and a
+    pre-clause kernel differs by this step's cost and event only -- redteam9.)"""
     if ch is None:
         return False
     if k.w["xen"]["abi"] == "fifo":
