@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg.errors import ScenarioError
-from tests.conftest import run_to_end, scenario, totals
+from tests.conftest import events_of, run_to_end, scenario, totals
 
 APICV = """
 name: rt9-apicv
@@ -79,3 +79,26 @@ def test_apic_routing_flat_is_the_source_s_choice_on_an_apicv_guest() -> None:
     eng = _run(xen="4.19", extra=", apic_virtualization: true, apic_routing: flat")
     assert eng.w["platform"]["apic"] == "flat"
     assert totals(eng, "emu0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+def test_free_irq_after_the_scenario_closed_the_port_is_the_kernels_bug() -> None:
+    """The scenario closes the irq's event channel itself (EVTCHNOP_close, instrumentation); free_irq's
+    shutdown_pirq then gets -EINVAL from EVTCHNOP_close, and xen_evtchn_close BUG()s (every release:
+    'if (HYPERVISOR_event_channel_op(EVTCHNOP_close, &close) != 0) BUG();'). The model went on silently."""
+    eng = run_to_end(scenario("""
+name: rt9-close-twice
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.10"}
+kernel: {version: "5.4"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 1ms, on: 1, do: hypercall, op: EVTCHNOP_close, arg: 1}
+  - {at: 1500us, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+  - {at: 2ms, on: 1, do: free_irq, dev: eth0, vector: 0}
+  - {at: 3ms, on: 1, do: free_irq, dev: eth0, vector: 1}
+"""))
+    notes = [str(e) for e in events_of(eng, "kernel") if "kernel BUG" in str(e)]
+    assert len(notes) == 1 and "EVTCHNOP_close failed" in notes[0]
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 0, "lost": 2, "spurious": 0}

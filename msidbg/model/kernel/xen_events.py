@@ -212,6 +212,19 @@ def close(k: Any, loc: dict[str, Any]) -> None:
     gx(k)["evtchn_to_irq"].pop(port, None)
     gx(k)["channels"][info["cpu"]] -= 1
     info["port"] = 0
+    if rc == 0:
+        k.ret(0)
+
+
+@shutdown.step
+def bug(k: Any, loc: dict[str, Any]) -> None:
+    """``xen_evtchn_close`` (``shutdown_pirq`` before 5.x): ``if (HYPERVISOR_event_channel_op(EVTCHNOP_close,
+    &close) != 0) BUG();`` -- only reachable here when the scenario closed the port itself (a ``hypercall``
+    action or probe). The guest oopses in free_irq with the descriptor's lock held; msidbg says so and goes
+    on (as for free_msi_irqs' BUG_ON, docs/model-xen.md)."""
+    info = info_of(k, loc["irq"])
+    k.note("kernel BUG at drivers/xen/events/events_base.c: EVTCHNOP_close failed in xen_evtchn_close (the guest "
+           "oopses in free_irq holding the irq's lock; msidbg goes on)", -22, info["dev"])
     k.ret(0)
 
 
