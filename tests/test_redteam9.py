@@ -102,3 +102,36 @@ run:
     notes = [str(e) for e in events_of(eng, "kernel") if "kernel BUG" in str(e)]
     assert len(notes) == 1 and "EVTCHNOP_close failed" in notes[0]
     assert totals(eng, "eth0") == {"raised": 2, "delivered": 0, "lost": 2, "spurious": 0}
+
+
+DEAD = """
+name: rt9-fifo-dead-vcpu
+seed: 1
+cpus: 4
+platform: {{kind: xen-hvm, xen: "4.14"}}
+kernel: {{version: "5.15"{extra}}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 1}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 500us, on: 1, do: set_affinity, dev: eth0, vector: 0, cpu: 2}}
+  - {{at: 1ms, do: fire, dev: eth0, vector: 0, count: 100, every: 1us}}
+  - {{at: 1010us, on: 0, do: cpu_offline, cpu: 2}}
+  - {{at: 1105000ns, do: fire, dev: eth0, vector: 0}}
+  - {{at: 3ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+def test_a_dead_vcpus_fifo_queue_is_drained_so_its_port_links_again() -> None:
+    """An event reaches vCPU2's FIFO queue while vCPU2 is in stop_machine on its way offline; its irq
+    is rebound to vCPU0. A 5.15 guest's CPU_DEAD callback (evtchn_fifo_percpu_deinit) consumes vCPU2's
+    queue with drop: 'Dropping pending event for port 1', the port unlinked and still pending, so the
+    event at 3 ms links it on vCPU0 and the handler takes all four. The model kept the port LINKED on
+    the dead queue for good (every later event coalesced and was lost) -- what a kernel before the
+    drain does (kernel.xen_fifo_dead_cpu_drain: false)."""
+    eng = run_to_end(scenario(DEAD.format(extra="")))
+    assert totals(eng, "eth0") == {"raised": 104, "delivered": 104, "lost": 0, "spurious": 0}
+    assert any("Dropping pending event for port 1" in str(e) for e in events_of(eng, "kernel"))
+    assert eng.w["xen"]["fifo"][2] == [] and 1 not in eng.w["xen"]["linked"]
+    old = run_to_end(scenario(DEAD.format(extra=", xen_fifo_dead_cpu_drain: false")))
+    assert totals(old, "eth0") == {"raised": 104, "delivered": 100, "lost": 4, "spurious": 0}

@@ -491,6 +491,31 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
         k.eng.model.park(k.eng, target)
     k.kernel["hotplug"] = -1
     k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
+
+
+@down.step
+def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
+    """The FIFO event channel ABI's CPU_DEAD callback on a Xen guest (``kernel.xen_fifo_dead_cpu_drain``:
+    evtchn_fifo_cpu_notification, xen_evtchn_cpu_dead from 4.10, evtchn_fifo_percpu_deinit from 5.10):
+    ``__evtchn_fifo_handle_events(cpu, drop)`` consumes the dead vCPU's queue -- each port is unlinked
+    (clear_linked), a pending, unmasked one is dropped with 'Dropping pending event for port N' and stays
+    pending, so its next event links it on the vCPU it was rebound to. Nothing here elsewhere (no event)."""
+    x = k.w.get("xen")
+    cpu = loc["cpu"]
+    if x is None or x.get("abi") != "fifo" or not sw(k, "xen_fifo_dead_cpu_drain") or not x["fifo"][cpu]:
+        k.ret(0)
+        return
+    q = x["fifo"][cpu]
+    dropped = []
+    while q:
+        port = q.pop(0)
+        x["linked"].pop(port, None)
+        ch = x["ports"].get(port)
+        if ch is not None and ch["pending"] and not ch["masked"]:
+            dropped.append(port)
+    what = ("evtchn_fifo_percpu_deinit: " + ", ".join(f"Dropping pending event for port {p}" for p in dropped)
+            if dropped else f"evtchn_fifo_percpu_deinit: vCPU{cpu}'s queue unlinked (nothing pending)")
+    k.note(what, len(dropped))
     k.ret(0)
 
 
