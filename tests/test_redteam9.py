@@ -135,3 +135,21 @@ def test_a_dead_vcpus_fifo_queue_is_drained_so_its_port_links_again() -> None:
     assert eng.w["xen"]["fifo"][2] == [] and 1 not in eng.w["xen"]["linked"]
     old = run_to_end(scenario(DEAD.format(extra=", xen_fifo_dead_cpu_drain: false")))
     assert totals(old, "eth0") == {"raised": 104, "delivered": 100, "lost": 4, "spurious": 0}
+
+
+def test_a_four_byte_write_at_the_msix_capability_header_reaches_message_control() -> None:
+    """A raw 4-byte config write at the MSI-X capability (0x70) covers Message Control (0x72): QEMU
+    merges it there and writes it through as MSI-X Message Control. msidbg took it for MSI's and
+    crashed on a device without MSI (fuzz seed 920207, XENHEAVY)."""
+    eng = run_to_end(scenario("""
+name: rt9-cap-header-write
+cpus: 1
+platform: {kind: xen-hvm, xen: "4.20", xen_hvm_pirqs: true}
+kernel: {version: "4.9"}
+devices:
+  d2: {bdf: "00:05.0", kind: xhci, passthrough: true, msix: {table_size: 3}}
+run:
+  - {at: 0, do: write, dev: d2, target: config, offset: 112, value: 0xfee00000}
+"""))
+    assert eng.w["devices"]["d2"]["msix"]["ctrl"] & 0xC000 == 0xC000     # Enable | Function Mask
+    assert eng.w["qemu"]["devs"]["d2"]["msix"]["enabled"]

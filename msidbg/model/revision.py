@@ -203,9 +203,21 @@ Revisions:
   (``Ctx.spin``, ``Engine.quiet_poll``): the same times and order, no event (a 20 us handler's ~200
   notes are one); polls that cannot see a change (before the agenda's next item and the next action
   end) are skipped. Frames gain ``_spin``. Shipped runs: the same events less the repeated notes.
+- 7:
+  (redteam9) A Xen HVM guest with native MSIs runs the APIC driver Linux picks there (reading
+  ``xen.hvm-apic-mode``): offered XENFEAT_hvm_pirqs (apic_virtualization, Xen 4.5 .. 4.18) it stays in
+  xAPIC mode and runs apic_flat on <= 8 vCPUs before 6.12 (logical ``1 << cpu``, DM in QEMU's gflags);
+  without the feature (4.19+ by default) physical x2APIC (``platform.apic`` ``x2apic``; 0xFF no broadcast
+  in vmsi_deliver) -- it was physflat for both, and a 4.5 .. 4.14 kernel of the latter on <= 8 vCPUs
+  was refused as flat. A failed EVTCHNOP_close in shutdown_pirq (the scenario closed the port itself)
+  notes xen_evtchn_close's BUG(). cpu_down on a FIFO guest ends with the ABI's CPU_DEAD drain
+  (``kernel.xen_fifo_dead_cpu_drain``, taken as 4.4, unconfirmed; xen worlds gain it): a port linked on
+  the dead vCPU's queue is unlinked (``Dropping pending event for port N``) and links again on its next
+  event; before, it stayed linked and every later event was lost. Shipped runs: the same events and
+  hits; the xen worlds' state hashes change (the new row), the others' provenance (the cpu_down step).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 6
+MODEL = 7
