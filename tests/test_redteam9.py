@@ -153,3 +153,41 @@ run:
 """))
     assert eng.w["devices"]["d2"]["msix"]["ctrl"] & 0xC000 == 0xC000     # Enable | Function Mask
     assert eng.w["qemu"]["devs"]["d2"]["msix"]["enabled"]
+
+
+def test_the_dead_vcpu_is_drained_before_another_offline_can_stop_the_control_cpu() -> None:
+    """16 vCPUs (Xen 4.10, a 4.9 guest: FIFO, drain): CPU6 offlines vCPU9 while an event of eth0 is
+    linked on vCPU9's queue, and CPU7 asks for vCPU15 meanwhile. The CPU_DEAD callbacks run under
+    cpu_hotplug_lock, so CPU7's offline starts only after vCPU9's queue is drained; the model released
+    the lock at the offline itself, CPU7's stop_machine held CPU6 for its 1 ms mdelay, and the events
+    at 3 ms coalesced on the still-linked port: 32 of eth0's and 40 of eth2's were lost."""
+    eng = run_to_end(scenario("""
+name: rt9-two-offlines
+seed: 1
+cpus: 16
+platform: {kind: xen-hvm, xen: "4.10"}
+kernel: {version: "4.9"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth1: {bdf: "00:04.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth2: {bdf: "00:05.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 0, on: 1, do: probe, dev: eth1, mode: msix, vectors: 4}
+  - {at: 0, on: 2, do: probe, dev: eth2, mode: msix, vectors: 4}
+  - {at: 1ms, on: 3, do: set_affinity, dev: eth0, vector: 1, cpu: 9}
+  - {at: 1ms, on: 4, do: set_affinity, dev: eth1, vector: 2, cpu: 10}
+  - {at: 1ms, on: 5, do: set_affinity, dev: eth2, vector: 3, cpu: 15}
+  - {at: 1100us, do: fire, dev: eth0, vector: 1, count: 50, every: 3us}
+  - {at: 1100us, do: fire, dev: eth1, vector: 2, count: 50, every: 4us}
+  - {at: 1100us, do: fire, dev: eth2, vector: 3, count: 50, every: 5us}
+  - {at: 1150us, on: 6, do: cpu_offline, cpu: 9}
+  - {at: 1160us, on: 7, do: cpu_offline, cpu: 15}
+  - {at: 3ms, do: fire, dev: eth0, vector: 1, count: 3, every: 10us}
+  - {at: 3ms, do: fire, dev: eth2, vector: 3, count: 3, every: 10us}
+"""))
+    for dev, n in (("eth0", 53), ("eth1", 50), ("eth2", 53)):
+        assert totals(eng, dev) == {"raised": n, "delivered": n, "lost": 0, "spurious": 0}
+    drains = [e.time_ns for e in events_of(eng, "kernel") if "Dropping pending event" in str(e)]
+    offlines = [e.time_ns for e in events_of(eng, "cpu.offline")]
+    assert len(drains) == 1 and drains[0] < offlines[1]      # vCPU9's drain before vCPU15 goes

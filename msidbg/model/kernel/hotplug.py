@@ -54,15 +54,17 @@ def no_online_file(k: Any, cpu: int) -> bool:
 
 
 def hotplug_busy(k: Any) -> bool:
-    """Another CPU is in the middle of a hotplug operation: refuse with -EBUSY.
+    """Another CPU is in the middle of a hotplug operation: wait for it (the step runs again).
 
-    stop_machine keeps every other CPU's tasks waiting, so this only guards against a request
-    that starts anyway; the real kernel would sleep on cpu_hotplug_lock.
+    The kernel sleeps on cpu_hotplug_lock until the other operation is done -- its CPU_DEAD
+    callbacks included (``xen_cpu_dead``), after stop_machine has let this CPU go; the model
+    polls it as a spin wait (one note, then silent polls). It used to refuse with -EBUSY, which
+    only a request in that window (reachable since the dead callbacks hold the lock) could meet.
     """
-    if k.kernel["hotplug"] < 0:
+    holder = k.kernel["hotplug"]
+    if holder < 0:
         return False
-    k.note(f"CPU{k.kernel['hotplug']} is in a CPU hotplug operation (cpu_hotplug_lock)", -EBUSY)
-    k.ret(-EBUSY)
+    k.spin(f"cpu_hotplug_lock: CPU{holder} is in a CPU hotplug operation", holder)
     return True
 
 
@@ -489,7 +491,6 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
             k.eng.model.wake(k.eng, c)
     if target is not k.cpu:
         k.eng.model.park(k.eng, target)
-    k.kernel["hotplug"] = -1
     k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
 
 
@@ -499,9 +500,14 @@ def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
     evtchn_fifo_cpu_notification, xen_evtchn_cpu_dead from 4.10, evtchn_fifo_percpu_deinit from 5.10):
     ``__evtchn_fifo_handle_events(cpu, drop)`` consumes the dead vCPU's queue -- each port is unlinked
     (clear_linked), a pending, unmasked one is dropped with 'Dropping pending event for port N' and stays
-    pending, so its next event links it on the vCPU it was rebound to. Nothing here elsewhere (no event)."""
+    pending, so its next event links it on the vCPU it was rebound to. Nothing here elsewhere (no event).
+
+    The CPUHP_*_DEAD callbacks run in the control task under cpu_hotplug_lock (cpuhp_down_callbacks in
+    _cpu_down), after stop_machine let the other CPUs go: the lock (``kernel.hotplug``) is released
+    here, so a second offline cannot stop this CPU before its dead vCPU's queue is drained."""
     x = k.w.get("xen")
     cpu = loc["cpu"]
+    k.kernel["hotplug"] = -1
     if x is None or x.get("abi") != "fifo" or not sw(k, "xen_fifo_dead_cpu_drain") or not x["fifo"][cpu]:
         k.ret(0)
         return
