@@ -191,3 +191,31 @@ run:
     drains = [e.time_ns for e in events_of(eng, "kernel") if "Dropping pending event" in str(e)]
     offlines = [e.time_ns for e in events_of(eng, "cpu.offline")]
     assert len(drains) == 1 and drains[0] < offlines[1]      # vCPU9's drain before vCPU15 goes
+
+
+PV = """
+name: rt9-pv-eoi-map
+seed: 1
+cpus: 2
+platform: {{kind: xen-pv, xen: "4.12"}}
+kernel: {{version: "5.10"}}
+devices:
+  dev0: {{bdf: "00:05.0", kind: generic, passthrough: true, {cap}}}
+run:
+  - {{at: 0, do: probe, dev: dev0, mode: any, vectors: 1}}
+  - {{at: 1ms, do: fire, dev: dev0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+def test_a_pv_guest_eois_a_pirq_only_when_its_eoi_map_bit_says_so() -> None:
+    """A PV guest registers pirq_eoi_map (PHYSDEVOP_pirq_eoi_gmfn_v2, xen_init_IRQ) and asks it instead of
+    XENIRQSTAT_needs_eoi; Xen's pirq_guest_bind sets the bit only for ack types other than
+    ACKTYPE_NONE, i.e. an MSI it cannot mask. The model made a PHYSDEVOP_eoi for every interrupt of every
+    PV pirq (as an HVM guest, which has no map, does). The unmaskable MSI still EOIs: startup's eoi_pirq
+    and one per interrupt."""
+    for cap, eois in (("msix: {table_size: 2}", 0), ("msi: {vectors: 1, per_vector_mask: true, addr64: true}", 0),
+                      ("msi: {vectors: 1, per_vector_mask: false, addr64: true}", 4)):
+        eng = run_to_end(scenario(PV.format(cap=cap)))
+        assert totals(eng, "dev0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+        calls = [e for e in events_of(eng, "xen.hypercall") if "PHYSDEVOP_eoi" in str(e)]
+        assert len(calls) == eois, cap
