@@ -215,7 +215,8 @@ Revisions:
   the dead vCPU's queue is unlinked (``Dropping pending event for port N``) and links again on its next
   event; before, it stayed linked and every later event was lost. cpu_hotplug_lock is held through
   those CPU_DEAD callbacks, and a second hotplug request waits for it (a spin-wait poll) instead of
-  failing with -EBUSY. A raw 4-byte config write at the MSI-X capability header reaches QEMU's MSI-X
+  failing with -EBUSY. A PV guest EOIs a pirq only when its pirq_eoi_map bit is set (an MSI Xen
+  cannot mask), not on every interrupt. A raw 4-byte config write at the MSI-X capability header reaches QEMU's MSI-X
   Message Control (it was taken for MSI's: a crash without MSI). Shipped runs: the same events and
   hits; the xen worlds' state hashes change (the new row), the others' provenance (the cpu_down step).
 """
