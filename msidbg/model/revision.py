@@ -213,12 +213,12 @@ Revisions:
   notes xen_evtchn_close's BUG(). cpu_down on a FIFO guest ends with the ABI's CPU_DEAD drain
   (``kernel.xen_fifo_dead_cpu_drain``, taken as 4.4, unconfirmed; xen worlds gain it): a port linked on
   the dead vCPU's queue is unlinked (``Dropping pending event for port N``) and links again on its next
-  event; before, it stayed linked and every later event was lost. cpu_hotplug_lock is held through
-  those CPU_DEAD callbacks, and a second hotplug request waits for it (a spin-wait poll) instead of
-  failing with -EBUSY. A PV guest EOIs a pirq only when its pirq_eoi_map bit is set (an MSI Xen
+  event; before, it stayed linked and every later event was lost (the drain runs before cpu_down's
+  last step, which releases cpu_hotplug_lock). A second hotplug request waits for the lock (a
+  spin-wait poll) instead of failing with -EBUSY. A PV guest EOIs a pirq only when its pirq_eoi_map bit is set (an MSI Xen
   cannot mask), not on every interrupt. A raw 4-byte config write at the MSI-X capability header reaches QEMU's MSI-X
   Message Control (it was taken for MSI's: a crash without MSI). Shipped runs: the same events and
-  hits; the xen worlds' state hashes change (the new row), the others' provenance (the cpu_down step).
+  hits; the xen worlds' state hashes change (the new row).
 """
 
 from __future__ import annotations

@@ -58,8 +58,7 @@ def hotplug_busy(k: Any) -> bool:
 
     The kernel sleeps on cpu_hotplug_lock until the other operation is done -- its CPU_DEAD
     callbacks included (``xen_cpu_dead``), after stop_machine has let this CPU go; the model
-    polls it as a spin wait (one note, then silent polls). It used to refuse with -EBUSY, which
-    only a request in that window (reachable since the dead callbacks hold the lock) could meet.
+    polls it as a spin wait (one note, then silent polls). It used to refuse with -EBUSY.
     """
     holder = k.kernel["hotplug"]
     if holder < 0:
@@ -467,6 +466,36 @@ def resume_migrated(eng: Any, c: dict[str, Any]) -> bool:
 
 
 @down.step
+def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
+    """The FIFO event channel ABI's CPU_DEAD callback on a Xen guest (``kernel.xen_fifo_dead_cpu_drain``:
+    evtchn_fifo_cpu_notification, xen_evtchn_cpu_dead from 4.10, evtchn_fifo_percpu_deinit from 5.10):
+    ``__evtchn_fifo_handle_events(cpu, drop)`` consumes the dead vCPU's queue -- each port is unlinked
+    (clear_linked), a pending, unmasked one is dropped with 'Dropping pending event for port N' and stays
+    pending, so its next event links it on the vCPU it was rebound to. Nothing here elsewhere (a pure
+    step: no event, no time).
+
+    It runs before ``offline`` here: the CPUHP_*_DEAD callbacks run in the control task under
+    cpu_hotplug_lock, after the CPU is dead, and ``offline`` (which releases the lock) is the model's
+    last step; every irq has already been rebound (fixup_irqs), so nothing links on the dead vCPU's
+    queue between the two, and a second offline cannot come between the death and the drain."""
+    x = k.w.get("xen")
+    cpu = loc["cpu"]
+    if x is None or x.get("abi") != "fifo" or not sw(k, "xen_fifo_dead_cpu_drain") or not x["fifo"][cpu]:
+        return
+    q = x["fifo"][cpu]
+    dropped = []
+    while q:
+        port = q.pop(0)
+        x["linked"].pop(port, None)
+        ch = x["ports"].get(port)
+        if ch is not None and ch["pending"] and not ch["masked"]:
+            dropped.append(port)
+    what = ("evtchn_fifo_percpu_deinit: " + ", ".join(f"Dropping pending event for port {p}" for p in dropped)
+            if dropped else f"evtchn_fifo_percpu_deinit: vCPU{cpu}'s queue unlinked (nothing pending)")
+    k.note(what, len(dropped))
+
+
+@down.step
 def offline(k: Any, loc: dict[str, Any]) -> None:
     target = k.w["cpus"][loc["cpu"]]
     if vec.timer_cleanup(k.w):
@@ -491,37 +520,8 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
             k.eng.model.wake(k.eng, c)
     if target is not k.cpu:
         k.eng.model.park(k.eng, target)
-    k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
-
-
-@down.step
-def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
-    """The FIFO event channel ABI's CPU_DEAD callback on a Xen guest (``kernel.xen_fifo_dead_cpu_drain``:
-    evtchn_fifo_cpu_notification, xen_evtchn_cpu_dead from 4.10, evtchn_fifo_percpu_deinit from 5.10):
-    ``__evtchn_fifo_handle_events(cpu, drop)`` consumes the dead vCPU's queue -- each port is unlinked
-    (clear_linked), a pending, unmasked one is dropped with 'Dropping pending event for port N' and stays
-    pending, so its next event links it on the vCPU it was rebound to. Nothing here elsewhere (no event).
-
-    The CPUHP_*_DEAD callbacks run in the control task under cpu_hotplug_lock (cpuhp_down_callbacks in
-    _cpu_down), after stop_machine let the other CPUs go: the lock (``kernel.hotplug``) is released
-    here, so a second offline cannot stop this CPU before its dead vCPU's queue is drained."""
-    x = k.w.get("xen")
-    cpu = loc["cpu"]
     k.kernel["hotplug"] = -1
-    if x is None or x.get("abi") != "fifo" or not sw(k, "xen_fifo_dead_cpu_drain") or not x["fifo"][cpu]:
-        k.ret(0)
-        return
-    q = x["fifo"][cpu]
-    dropped = []
-    while q:
-        port = q.pop(0)
-        x["linked"].pop(port, None)
-        ch = x["ports"].get(port)
-        if ch is not None and ch["pending"] and not ch["masked"]:
-            dropped.append(port)
-    what = ("evtchn_fifo_percpu_deinit: " + ", ".join(f"Dropping pending event for port {p}" for p in dropped)
-            if dropped else f"evtchn_fifo_percpu_deinit: vCPU{cpu}'s queue unlinked (nothing pending)")
-    k.note(what, len(dropped))
+    k.ev(K.CPU_OFFLINE, None, loc["cpu"], cost="hotplug")
     k.ret(0)
 
 
