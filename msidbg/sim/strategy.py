@@ -333,37 +333,42 @@ class _Picker:
         first = others[0][0] if others else None
         prio = s["prio"]
         points = s["points"]
-        mine = prio.get(me)
+        mine = prio.get(me, -1)
         seen, passed = s["seen"], s["passed"]
         took = 0
+        due = 0     # others[:due] are due by the poll's limit (it only grows: min(t, first) + window)
+        before = 0  # others[:before] are due by the poll's own time: options ahead of it
         t = now
         while took < most:
             t += cost
             if until is not None and t >= until:
                 break
-            if first is None:
-                due: list[tuple[int, int, str, Item]] = []
-            else:
+            if first is not None:
                 limit = min(t, first) + window
                 if t > limit:
                     break   # the poll is not due yet: another context's item runs first
-                due = [o for o in others if o[0] <= limit]
+                while due < len(others) and others[due][0] <= limit:
+                    p = prio.get(others[due][2], -1)
+                    if p < 0 or p >= mine:
+                        break   # a priority to draw, or another context would run
+                    due += 1
+                if due < len(others) and others[due][0] <= limit:
+                    break
+                while before < due and others[before][0] <= t:
+                    before += 1
             if due:
-                if mine is None or any(prio.get(o[2], -1) < 0 or prio[o[2]] >= mine for o in due):
-                    break   # a priority to draw, or another context would run
                 n = s["n"] + 1
                 if s["changed"] < len(points) and points[s["changed"]] <= n:
                     break   # a change point: the priorities change here
                 s["n"] = n
-                choice = sum(1 for o in due if o[0] <= t)     # (the poll's seq is the newest)
                 if eng.fresh and eng.keep_choices:
-                    eng.choices[eng.cur] = choice
-                if choice:
-                    head = due[0][2]
+                    eng.choices[eng.cur] = before    # (the poll's seq is the newest: after those due by t)
+                if before:
+                    head = others[0][2]
                     key = (head, seen.get(head, 0) + 1, passed.get(head, 0))
                     passed[head] = key[2] + 1
                     if eng.fresh:
-                        self._note(w, key, (me, 0), item, due[0][3])
+                        self._note(w, key, (me, 0), item, others[0][3])
             self._ran(s, me)
             took += 1
         return took
