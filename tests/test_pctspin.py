@@ -151,3 +151,25 @@ def test_a_counterexample_saved_with_every_poll_an_event_is_refused_in_one_line(
     msg = info.value.oneline()
     assert "\n" not in msg and msg.startswith(f"msidbg: {FIXTURE}: ")
     assert "replay diverged from the recording at event 46" in msg
+
+
+def test_time_travel_across_a_batched_pct_wait_is_exact() -> None:
+    """A Session under pct (seed 3: CPU3's polls batched, 700 deviations among them): seeking back
+    and forth re-executes from checkpoints (re-execution picks and batches the same polls) and lands
+    on the straight run's world at every event."""
+    scn = scenario(LONG_WAIT.format(handler="20us"))
+    sch = resolve_schedule(scn, "pct", None, None)
+    seed = run_seed(scn.seed, 3)
+    eng = new_engine(scn, seed, schedule=sch)
+    hashes = [state_hash(eng.w)]
+    while eng.step():
+        hashes.append(state_hash(eng.w))
+    assert len(hashes) == 62
+    s = Session(scn, seed, spacing=8, schedule=sch)
+    s.seek(len(hashes) - 1)
+    assert state_hash(s.eng.w) == hashes[-1]
+    for cursor in (47, 3, 60, 45, 46, 20):
+        s.seek(cursor)
+        assert state_hash(s.eng.w) == hashes[cursor], cursor
+    s.step_back(2)
+    assert state_hash(s.eng.w) == hashes[18]
