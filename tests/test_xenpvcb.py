@@ -74,3 +74,38 @@ def test_pv_callback_waits_for_the_upcall_mask() -> None:
     assert len(events_of(eng, "xen.callback")) > n_cb
     assert totals(eng, "d0")["delivered"] == 2
     assert c0["upcall"] == 0
+
+
+def _session(kind: str):  # type: ignore[no-untyped-def]
+    from msidbg.debugger import Session
+
+    s = Session(scenario(SCN.format(kind=kind)))
+    s.run()
+    return s
+
+
+def test_why_a_pv_handler_goes_through_the_callback_and_the_upcall_flag_not_apic_bits() -> None:
+    """why of a xen-pv handler's event: the callback Xen entered and vcpu_info's flag, back to the
+    port; an IRR / ISR path is refused there. (The chain went through cpus[n].isr[0xf3] / irr[0xf3].)"""
+    import pytest
+
+    from msidbg.debugger.why import WhyError
+
+    s = _session("xen-pv")
+    handler = next(e for e in s.events(1, s.total + 1) if e.kind == "irq.handler")
+    paths = [lk.path for lk in s.why(handler.index).links() if lk.path]
+    cpu = handler.cpu
+    assert f"cpus[{cpu}].callback" in paths and f"cpus[{cpu}].upcall" in paths
+    assert any(p.startswith("xen.ports[") for p in paths)
+    assert not [p for p in paths if ".irr[" in p or ".isr[" in p]
+    with pytest.raises(WhyError, match="not through a local APIC vector"):
+        s.why(f"cpus[{cpu}].isr[0xf3]")
+
+
+def test_apic_pane_header_shows_the_pv_upcall_flag_not_apic_registers() -> None:
+    from msidbg.tui import apicgrid
+
+    s = _session("xen-pv")
+    head = apicgrid.header(s.eng.w, 0)
+    assert "evtchn_upcall_pending 0" in head and "TPR" not in head and "IRR" not in head
+    assert "TPR" in apicgrid.header(_session("xen-hvm").eng.w, 0)

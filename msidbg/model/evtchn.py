@@ -244,6 +244,11 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
     if "upcall" in c:   # xen-pv (xen.build): vcpu_info, not a vector
         if not c["upcall"]:
             c["upcall"] = 1
+            P = eng.prov
+            if port:
+                P.dep(_D_CAUSE, _PORTPEND | port)
+            P.write(_XEN, PK.key(PK.UPCALL, vcpu), 1, ctx=False,
+                    note=f"vcpu_mark_events_pending: vCPU{vcpu}'s evtchn_upcall_pending (vcpu_kick)")
             if not c["queued"]:
                 eng.model.wake(eng, c)
         return

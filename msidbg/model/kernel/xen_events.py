@@ -512,7 +512,7 @@ def _loop_entry(c: dict[str, Any], irq_no: int, vector: int) -> list[dict[str, A
     which checks evtchn_upcall_pending again when the loop returns (handle_events had nothing more)."""
     v = evtchn.UPCALL_VECTOR
     if "upcall" in c:   # xen-pv: the event callback, no common_interrupt
-        return [{"prog": upcall.name, "pc": upcall.labels["loop"], "locals": {"vector": v}}]
+        return [{"prog": upcall.name, "pc": upcall.labels["loop"], "locals": {"upcall": 1}}]
     return [{"prog": entry.common_interrupt.name, "pc": entry.CI_END, "locals": {"vector": v}},
             {"prog": upcall.name, "pc": upcall.labels["loop"], "locals": {"vector": v}}]
 
@@ -578,11 +578,15 @@ def pv_callback(k: Any, c: dict[str, Any]) -> None:
     to the callback the guest registered (CALLBACKTYPE_event: xen_hypervisor_callback, which runs
     xen_evtchn_do_upcall -- xen_pv_evtchn_do_upcall from 5.9 -- with the mask set: nothing nests).
     The flag stays set until the upcall clears it."""
-    v = _UPCALL_VECTOR  # (kept in the frame: handle_irq_event's messages name the upcall by it)
-    c["irq"]["stack"].append({"prog": upcall.name, "pc": 0, "locals": {"vector": v, "src": []}})
+    c["irq"]["stack"].append({"prog": upcall.name, "pc": 0, "locals": {"upcall": 1, "src": []}})
     eng = k.eng
     if eng.call_watch:
         eng.entered(upcall.name)
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.UPCALL, c["id"]))
+    P.write(PC.XEN, PK.key(PK.CALLBACK, c["id"]), 1, ctx=False,
+            note=f"test_guest_events: evtchn_upcall_pending with evtchn_upcall_mask clear: vCPU{c['id']} "
+            "enters its event callback (create_bounce_frame)")
     k.ev(XEN_CALLBACK, None, 0, 0, 0, "irq_entry")
 
 
