@@ -254,6 +254,14 @@ Revisions:
   IRR and retries) emits a ``kernel`` note saying so, not ``vector.free irq=-1 vector=0`` (a release
   that did not happen); a device's message on LOCAL_TIMER_VECTOR before the timer is due notes that
   no timer expired. Same times, world and hits; shipped runs unchanged (none frees nothing there).
+  (xenpvcb) A xen-pv vCPU's event channel upcall is Xen's PV event callback, not vector 0xf3 in its
+  local APIC (Xen vcpu_mark_events_pending: vcpu_kick for PV, hvm_assert_evtchn_irq for HVM only;
+  entry.S test_guest_events / create_bounce_frame): Xen sets the vCPU's ``upcall``
+  (evtchn_upcall_pending; xen-pv CPUs gain it) once until the guest clears it, and the vCPU is entered
+  at xen_evtchn_do_upcall (a ``xen.callback`` event, a new kind) only while its irqs are on
+  (evtchn_upcall_mask); no IRR / ISR bit, no ``apic.accept`` / ``apic.eoi`` (so one step less per
+  upcall), the loop clears the flag before handling again. xen-hvm is unchanged; no shipped scenario
+  is xen-pv. Provenance: ``cpus[n].upcall`` and ``cpus[n].callback`` (why refuses a PV vCPU's irr/isr).
 """
 
 from __future__ import annotations
