@@ -304,7 +304,8 @@ _HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
-    """The callback vector is acked at entry (as the per-vCPU upcall vector is); then
+    """xen-hvm: the callback vector is acked at entry (as the per-vCPU upcall vector is); xen-pv: no
+    APIC (entered at the event callback, ``pv_callback``). Then
     ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     c = k.cpu
@@ -602,7 +603,8 @@ def pv_callback(k: Any, c: dict[str, Any]) -> None:
     """Xen's test_guest_events on the way back to a PV vCPU: evtchn_upcall_pending with
     evtchn_upcall_mask clear (the guest's irqs_off; this runs only when they are on) -> create_bounce_frame
     to the callback the guest registered (CALLBACKTYPE_event: xen_hypervisor_callback, which runs
-    xen_evtchn_do_upcall -- xen_pv_evtchn_do_upcall from 5.9 -- with the mask set: nothing nests).
+    xen_evtchn_do_upcall -- later xen_pv_evtchn_do_upcall; release not checked -- with the mask set: nothing
+    nests).
     The flag stays set until the upcall clears it."""
     c["irq"]["stack"].append({"prog": upcall.name, "pc": 0, "locals": {"upcall": 1, "src": []}})
     eng = k.eng
