@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model.kernel import affinity
-from tests.conftest import run_to_end, scenario
+from tests.conftest import events_of, run_to_end, scenario
 
 NVME = """
 name: nvme-offline-at-probe
@@ -87,3 +87,58 @@ def test_more_vectors_than_cpus_rest_default_before_4_13() -> None:
     assert old is not None and new is not None
     assert [m for m, _ in old] == [[0], [1], [0, 1, 2]]
     assert [m for m, _ in new] == [[0], [1], []]
+
+
+# --- doorbells and signals on vectors the driver never set up -----------------------------------
+
+NIC = """
+name: nic-unset-vector
+cpus: 2
+devices:
+  nic0: {bdf: "00:03.0", kind: nic, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 0, do: probe, dev: nic0, mode: msix, vectors: 2}
+STEPS"""
+
+
+def _nic(steps: str) -> Any:
+    return run_to_end(scenario(NIC.replace("STEPS", steps)))
+
+
+def _results(eng: Any) -> list[Any]:
+    return [a["result"] for a in eng.w["actions"]]
+
+
+def test_doorbell_on_a_vector_never_set_up_fails_at_once() -> None:
+    """A doorbell is the driver ringing one of its queues: vector 3 of a probe that got 2 vectors
+    is a queue that does not exist. The action fails with -ENXIO and a note saying so, and the
+    device is not rung (nothing raised, no timeout wait); vector 1 still rings and is handled."""
+    eng = _nic("  - {at: 1ms, on: 0, do: doorbell, dev: nic0, vector: 3}\n"
+               "  - {at: 2ms, on: 0, do: doorbell, dev: nic0, vector: 1}\n")
+    assert _results(eng) == [0, -6, 0]
+    a = eng.w["acct"]["nic0"]
+    assert (a["raised"][3], a["raised"][1], a["delivered"][1]) == (0, 1, 1)
+    notes = [e.fields["what"] for e in events_of(eng, "kernel") if e.fields["prog"] == "driver_doorbell"]
+    assert notes == ["no queue for vector 3: the driver has set up 2: vectors 0-1; nothing rung"]
+    assert not events_of(eng, "wait.timeout")
+
+
+def test_doorbell_after_remove_fails_at_once() -> None:
+    eng = _nic("  - {at: 1ms, on: 0, do: remove, dev: nic0}\n"
+               "  - {at: 2ms, on: 0, do: doorbell, dev: nic0, vector: 0}\n")
+    assert _results(eng) == [0, 0, -6]
+    assert eng.w["acct"]["nic0"]["raised"][0] == 0
+
+
+def test_fire_on_an_entry_never_set_up_says_why_it_is_lost() -> None:
+    """The device signalling an entry nobody programmed is physically possible: the entry is
+    masked (msix_mask_all / reset), so the signal waits in the PBA, and the run's end counts it
+    lost -- saying the driver never set that entry up."""
+    eng = _nic("  - {at: 1ms, do: fire, dev: nic0, vector: 5}\n")
+    a = eng.w["acct"]["nic0"]
+    assert (a["raised"][5], a["lost"][5]) == (1, 1)
+    lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
+    assert lost == ["nic0 vector 5: 1 signal(s) were held behind MSI-X entry 5's mask bit: the driver set up "
+                    "2 vector(s), not this entry, so nothing ever unmasks it"]
+    held = [e.fields for e in events_of(eng, "msi.held")]
+    assert held and "not set up" in str(held[0])

@@ -791,12 +791,15 @@ ROWS: tuple[Switch, ...] = (
         "present and possible, so those give the same masks here)",
         initial="online",
         initial_note="kernel/irq/affinity.c of the 4.10..4.12 era (two stored copies of unknown commit with "
-        "irq_create_affinity_masks(nvecs, affd) and irq_calc_affinity_vectors(maxvec, affd); 4.8/4.9's older "
-        "irq_create_affinity_mask not read): 'get_online_cpus(); nodes = get_nodes_in_cpumask(cpu_online_mask, "
+        "irq_create_affinity_masks(nvecs, affd) and irq_calc_affinity_vectors(maxvec, affd)): 'get_online_cpus(); nodes = get_nodes_in_cpumask(cpu_online_mask, "
         "&nodemsk); ... cpumask_and(nmsk, cpu_online_mask, cpumask_of_node(n)); ... done: put_online_cpus(); /* Fill "
         "out vectors at the end that don't need affinity */ for (; curvec < nvecs; curvec++) cpumask_copy(masks + "
         "curvec, irq_default_affinity);' and irq_calc_affinity_vectors' 'cpus = cpumask_weight(cpu_online_mask); ... "
-        "return min(cpus, vecs) + resv;'",
+        "return min(cpus, vecs) + resv;'. The 4.8/4.9 irq_create_affinity_mask(&nr_vecs) before them (two stored "
+        "copies) counts the online CPUs too ('if (max_vecs >= num_online_cpus()) { cpumask_copy(affinity_mask, "
+        "cpu_online_mask); ...} else { for_each_online_cpu(cpu) { if (cpu == get_first_sibling(cpu)) ...') but "
+        "gives each vector one CPU of that mask; the model uses the later groups for those releases too "
+        "(not followed: one CPU per vector)",
         history=(
             Change("4.13", "present", "9a0ef98e186d genirq/affinity: Assign vectors to all present CPUs",
                    unconfirmed=("4.13",),

@@ -254,6 +254,14 @@ Revisions:
   IRR and retries) emits a ``kernel`` note saying so, not ``vector.free irq=-1 vector=0`` (a release
   that did not happen); a device's message on LOCAL_TIMER_VECTOR before the timer is due notes that
   no timer expired. Same times, world and hits; shipped runs unchanged (none frees nothing there).
+  (affspread) New row ``kernel.affinity_spread_cpus`` (every world gains it): before 9a0ef98e186d
+  (4.13, unconfirmed) irq_create_affinity_masks spread the managed vectors over the CPUs online at
+  probe time only, and irq_calc_affinity_vectors bounded the request by their count (vectors past the
+  last online CPU took irq_default_affinity); from it every present CPU, offline ones included (the
+  model's previous behaviour for every release). A ``doorbell`` on a vector the driver has not set up
+  (beyond its last probe's count, or after a remove) fails at once with -ENXIO and a note, the device
+  not rung, instead of ringing a masked entry and timing out; a device signal held behind an entry the
+  driver never set up says so (``msi.held`` and the run end's lost reason).
 """
 
 from __future__ import annotations
