@@ -27,7 +27,10 @@ def new_acct(nvec: int) -> dict[str, Any]:
         "spurious": list(zeros),
         "handled": list(zeros),  # handler runs that delivered at least one signal (doorbell waits)
         "held": list(zeros),     # signals held behind a mask (PBA or MSI pending bit)
-        "intended": [[] for _ in range(nvec)],  # messages the kernel programmed, per MSI-X entry
+        # messages written as a whole into the device's own registers, per MSI-X entry: by the kernel
+        # when its writes reach the device, else by Xen (the host message); never a guest message
+        # held only in QEMU's emulated registers (xentorn)
+        "intended": [[] for _ in range(nvec)],
         "msi_intended": [],      # ... and for the MSI capability's single address/data pair
     }
 
