@@ -811,7 +811,11 @@ ROWS: tuple[Switch, ...] = (
         "present and possible, so those give the same masks here)",
         initial="online",
         initial_note="kernel/irq/affinity.c of the 4.10..4.12 era (two stored copies of unknown commit with "
-        "irq_create_affinity_masks(nvecs, affd) and irq_calc_affinity_vectors(maxvec, affd)): 'get_online_cpus(); nodes = get_nodes_in_cpumask(cpu_online_mask, "
+        "irq_create_affinity_masks(nvecs, affd) and irq_calc_affinity_vectors(maxvec, affd), and with the "
+        "one-node rounding 'vecs_to_assign = min(vecs_per_node, ncpus); extra_vecs = ncpus - vecs_to_assign * "
+        "(ncpus / vecs_to_assign);' that hch's May 2017 posting below still lacks -- so 4.12, or a stable "
+        "release with that fix; before it a node's CPUs left over by ncpus / vectors went into no mask, not "
+        "followed here): 'get_online_cpus(); nodes = get_nodes_in_cpumask(cpu_online_mask, "
         "&nodemsk); ... cpumask_and(nmsk, cpu_online_mask, cpumask_of_node(n)); ... done: put_online_cpus(); /* Fill "
         "out vectors at the end that don't need affinity */ for (; curvec < nvecs; curvec++) cpumask_copy(masks + "
         "curvec, irq_default_affinity);' and irq_calc_affinity_vectors' 'cpus = cpumask_weight(cpu_online_mask); ... "
@@ -823,7 +827,9 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.13", "present", "9a0ef98e186d genirq/affinity: Assign vectors to all present CPUs",
                    unconfirmed=("4.13",),
-                   note="its code read in a stored copy of kernel/irq/affinity.c (node_to_present_cpumask, "
+                   note="its code read in a stored copy of kernel/irq/affinity.c that is hch's posted version (it still has "
+                   "irq_affinity_online_cpu there, which 4.13 put in cpuhotplug.c, and the older rounding) "
+                   "(node_to_present_cpumask, "
                    "'nodes = get_nodes_in_cpumask(cpu_present_mask, &nodemsk); ... cpumask_and(nmsk, cpu_present_mask, "
                    "node_to_present_cpumask[n]);' and irq_calc_affinity_vectors' 'min_t(int, "
                    "cpumask_weight(cpu_present_mask), vecs) + resv'). The release is not confirmed: hch's series "
