@@ -802,6 +802,50 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "affinity_spread_cpus", "kernel", ("online", "present"), "present",
+        "which CPUs irq_create_affinity_masks() spreads over the managed vectors of a PCI_IRQ_AFFINITY request, "
+        "and which irq_calc_affinity_vectors() counts to bound the request: online -- the CPUs online at probe "
+        "time (get_online_cpus), so a CPU offline then is in no managed mask and the request gets one vector "
+        "fewer; the vectors past the online CPUs get irq_default_affinity; present -- every present CPU, offline "
+        "ones included (later possible CPUs, present ones first, then group_cpus_evenly: every modelled CPU is "
+        "present and possible, so those give the same masks here)",
+        initial="online",
+        initial_note="kernel/irq/affinity.c of the 4.10..4.12 era (two stored copies of unknown commit with "
+        "irq_create_affinity_masks(nvecs, affd) and irq_calc_affinity_vectors(maxvec, affd), and with the "
+        "one-node rounding 'vecs_to_assign = min(vecs_per_node, ncpus); extra_vecs = ncpus - vecs_to_assign * "
+        "(ncpus / vecs_to_assign);' that hch's May 2017 posting below still lacks -- so 4.12, or a stable "
+        "release with that fix; before it a node's CPUs left over by ncpus / vectors went into no mask, not "
+        "followed here): 'get_online_cpus(); nodes = get_nodes_in_cpumask(cpu_online_mask, "
+        "&nodemsk); ... cpumask_and(nmsk, cpu_online_mask, cpumask_of_node(n)); ... done: put_online_cpus(); /* Fill "
+        "out vectors at the end that don't need affinity */ for (; curvec < nvecs; curvec++) cpumask_copy(masks + "
+        "curvec, irq_default_affinity);' and irq_calc_affinity_vectors' 'cpus = cpumask_weight(cpu_online_mask); ... "
+        "return min(cpus, vecs) + resv;'. The 4.8/4.9 irq_create_affinity_mask(&nr_vecs) before them (two stored "
+        "copies) counts the online CPUs too ('if (max_vecs >= num_online_cpus()) { cpumask_copy(affinity_mask, "
+        "cpu_online_mask); ...} else { for_each_online_cpu(cpu) { if (cpu == get_first_sibling(cpu)) ...') but "
+        "gives each vector one CPU of that mask; the model uses the later groups for those releases too "
+        "(not followed: one CPU per vector)",
+        history=(
+            Change("4.13", "present", "9a0ef98e186d genirq/affinity: Assign vectors to all present CPUs",
+                   unconfirmed=("4.13",),
+                   note="its code read in a stored copy of kernel/irq/affinity.c that is hch's posted version (it still has "
+                   "irq_affinity_online_cpu there, which 4.13 put in cpuhotplug.c, and the older rounding) "
+                   "(node_to_present_cpumask, "
+                   "'nodes = get_nodes_in_cpumask(cpu_present_mask, &nodemsk); ... cpumask_and(nmsk, cpu_present_mask, "
+                   "node_to_present_cpumask[n]);' and irq_calc_affinity_vectors' 'min_t(int, "
+                   "cpumask_weight(cpu_present_mask), vecs) + resv'). The release is not confirmed: hch's series "
+                   "'spread MSI(-X) vectors to all possible CPUs V2' (lkml 2017-05-19, 'takes all present CPUs into "
+                   "account instead of all online ones') and its patch 'assign vectors to all present CPUs' (lkml "
+                   "1706.0, early June 2017, during 4.12-rc) put it in the 4.13 merge window; the hash is from memory, "
+                   "neither the tip commit nor the v4.13 tag was read. What followed does not change the masks of a "
+                   "model whose CPUs are all present and possible: 84676c1f21e8 'genirq/affinity: assign vectors to "
+                   "all possible CPUs' (named in a 2020s lkml thread as the commit that 'intentionally changed the "
+                   "cpu_present_mask to cpu_possible_mask'; 4.16 by the reading, not confirmed), the two-stage "
+                   "spread of d3056812e7df (present CPUs first, then possible-but-not-present ones: "
+                   "irq_build_affinity_masks in the stored torvalds/linux copy 0145c30e896d) and group_cpus_evenly "
+                   "(lib/group_cpus.c, 6.3 by its cover letter 'Please consider it for v6.3!'; same two stages)"),
+        ),
+    ),
+    Switch(
         "amd_irte_cmpxchg", "kernel", BOOL, True,
         "with platform.iommu: amd, modify_irte_ga writes a 128-bit (GA) remapping entry with one cmpxchg_double "
         "(later try_cmpxchg128) before invalidating the IOMMU's copy; false: the older sequence -- RemapEn "

@@ -51,7 +51,7 @@ ACTION_DOCS = {
     "cpu_offline": "CPU hotplug: offline migrates its irqs away",
     "cpu_online": "CPU hotplug: bring a CPU back",
     "fire": "the device signals a vector (not tied to a CPU)",
-    "doorbell": "the driver rings the device and waits for the vector's handler",
+    "doorbell": "the driver rings the device and waits for the vector's handler (a vector it set up, else ENXIO)",
     "write": "a raw config or MSI-X table write",
     "default_affinity": "write /proc/irq/default_smp_affinity (the CPUs given)",
     "hypercall": "a guest hypercall as instrumentation (Xen platforms): PHYSDEVOP_get_free_pirq etc.",

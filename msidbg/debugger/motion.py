@@ -461,7 +461,9 @@ class Motion:
                     got.append({"cpu": cpu, "kind": kind, "frames": [(f["prog"], f["pc"]) for f in frames],
                                 "action": c["proc"]["action"] if c is not None else -1,
                                 "vector": vector if isinstance(vector, int) else None,
-                                "serving": serving["cpu"] if isinstance(serving, dict) else None})
+                                "serving": serving["cpu"] if isinstance(serving, dict) else None,
+                                # xen-pv: the event callback Xen entered (no vector)
+                                "upcall": bool(frames and kind == "irq" and frames[0]["locals"].get("upcall"))})
 
         def emit(*args: Any, **kw: Any) -> None:
             observe()

@@ -369,6 +369,8 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
             loop = _loop_rerun(b.p, ev, cpu, e, follow)
             if loop >= 0:
                 follow, kind = loop, "loop"
+        elif kind == "irq" and got.get("upcall"):  # xen-pv: what Xen entered the event callback for
+            follow = b.p.writer_at(PK.key(PK.CALLBACK, cpu), e)
         elif kind == "qemu":    # QEMU's step: the guest's trapped access it serves (or completes)
             vcpu = got.get("serving")
             if vcpu is None and ev.kind == "qemu.ioreq_done":
@@ -536,7 +538,8 @@ def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
     return Link(e, ev.time_ns, ev.kind, link, cpu, ev.dev, whytext.actor(ev, "irq", cpu), path, 0, stack, reason)
 
 
-_CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK})
+_CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK, PK.UPCALL,
+                         PK.CALLBACK})
 _MSIX_SPACES = frozenset({PK.REG, PK.MSG, PK.LATCH, PK.PBA, PK.QENTRY, PK.QPIRQ, PK.HOSTMASK, PK.MSIXCTRL,
                           PK.MSIXMASKS, PK.MSIXTBL})
 _MSI_SPACES = frozenset({PK.MSIREG, PK.MSIMSG, PK.MSILATCH, PK.MSIPEND})
@@ -550,6 +553,11 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
             raise WhyError(f"{text}: no CPU {a} (expected 0..{n - 1})")
         if space in (PK.IRR, PK.ISR, PK.VECIRQ) and not 0 <= c < 256:
             raise WhyError(f"{text}: no vector {c:#x} (expected 0x0..0xff)")
+        if space in (PK.UPCALL, PK.CALLBACK) and "upcall" not in w["cpus"][a]:
+            raise WhyError(f"{text}: only a xen-pv vCPU has an event callback (expected a xen-pv platform)")
+        if space in (PK.IRR, PK.ISR) and "upcall" in w["cpus"][a]:
+            raise WhyError(f"{text}: a xen-pv vCPU takes its event channel upcall at the event callback, not "
+                           f"through a local APIC vector (expected cpus[{a}].upcall)")
     elif space in (PK.PIRQ, PK.PTBIND, PK.PIRQPORT):
         x = w.get("xen")
         if not isinstance(x, dict):

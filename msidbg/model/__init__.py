@@ -157,7 +157,9 @@ class Model:
                 if n:
                     held[idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
-                    acct.lost(eng, name, idx, n, device.held_reason(w["devices"][name], idx))
+                    pci = w["kernel"].get("pci", {}).get(name)
+                    acct.lost(eng, name, idx, n, device.held_reason(
+                        w["devices"][name], idx, None if pci is None else len(pci["descs"])))
             msix = w["devices"][name]["msix"]
             for idx, n in enumerate(msix.get("suppressed", ()) if msix else ()):
                 if n:   # the Marvell quirk's suppressed MSI signals (device._signal_msi)

@@ -2,7 +2,8 @@
 
 Each CPU is an agenda item while it has work. One CPU step is one of, in priority order:
 a step of the interrupt context (a handler is running), accepting an interrupt (IRR -> ISR,
-if interrupts are enabled in process context), a step of the process context (a scenario
+or on xen-pv entering the event callback for evtchn_upcall_pending, if interrupts are enabled in
+process context), a step of the process context (a scenario
 action's kernel code), or reporting that an action finished. A step occupies the CPU for
 its cost in virtual ns; other CPUs and devices run meanwhile.
 """
@@ -44,6 +45,7 @@ from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
 heappush = heapq.heappush
 acceptable = apic.acceptable
 accept = irqflow.accept
+pv_callback = irqflow.pv_callback
 
 Cpu = dict[str, Any]
 ETIMEDOUT = 110
@@ -249,7 +251,7 @@ def has_work(c: Cpu) -> bool:
     if not c["online"] or c["stopped"]:
         return False
     proc = c["proc"]
-    return not ((proc["irqs_off"] or acceptable(c) < 0) and (
+    return not ((proc["irqs_off"] or (acceptable(c) < 0 and not c.get("upcall"))) and (
         proc["wait"] is not None if proc["stack"] else proc["done"] is None))
 
 
@@ -261,7 +263,7 @@ def wake(eng: Any, c: Cpu) -> None:
         if not c["online"] or c["stopped"]:
             return
         proc = c["proc"]
-        if (proc["irqs_off"] or acceptable(c) < 0) and (
+        if (proc["irqs_off"] or (acceptable(c) < 0 and not c.get("upcall"))) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None):
             return
     elif c["irq"]["wait"] is not None:  # in hardirq, waiting for QEMU (qemu._block)
@@ -317,6 +319,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             _stopper_runs(k, c)
         elif c["online"] and not proc["irqs_off"] and (v := acceptable(c)) >= 0:
             accept(k, c, v)
+        elif c.get("upcall") and c["online"] and not proc["irqs_off"]:
+            pv_callback(k, c)   # xen-pv: Xen enters the vCPU at its event callback (no APIC vector)
         elif proc["stack"] and proc["wait"] is None:
             act = proc["action"]
             _run(k, c, proc)
@@ -367,7 +371,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c["queued"] = False
                 return None
-        elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
+        elif not c["online"] or ((proc["irqs_off"] or (acceptable(c) < 0 and not c.get("upcall"))) and (
                 proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
             c["queued"] = False
             return None
@@ -435,8 +439,8 @@ def running(c: Cpu) -> str:
         return "irq"
     if c["stopped"]:    # in stop_machine: spinning, or its stopper thread about to run (proc)
         return "idle" if c["stopped"] is True else "proc"
-    if c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
-        return "accept"
+    if c["online"] and not proc["irqs_off"] and (apic.acceptable(c) >= 0 or c.get("upcall")):
+        return "accept"     # (xen-pv: the event callback Xen enters)
     if proc["stack"] and proc["wait"] is None:
         return "proc"
     if proc["done"] is not None:

@@ -379,6 +379,9 @@ def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: d
     msix["pba"][idx] = 1
     a["held"][idx] += 1
     why = "function masked" if msix["ctrl"] & MSIX_MASKALL else "entry masked"
+    pci = eng.w["kernel"].get("pci", {}).get(name)
+    if pci is not None and idx >= len(pci["descs"]):
+        why += ", an entry the driver has not set up"
     eng.emit(K.MSI_HELD, -1, name, idx, eng.s(f"PBA: {why}"))
     if P.on and eng.fresh:
         d = P.dev(name)
@@ -458,13 +461,17 @@ SUPPRESSED_REASON = ("were suppressed by MSI-X entry {idx}'s mask bit while MSI-
                      "released: in MSI mode the kernel never clears an MSI-X entry mask")
 
 
-def held_reason(dev: Dev, idx: int) -> str:
-    """Why signals of ``idx`` are still held at the end of a run (the ``irq-lost`` detail)."""
+def held_reason(dev: Dev, idx: int, set_up: int | None = None) -> str:
+    """Why signals of ``idx`` are still held at the end of a run (the ``irq-lost`` detail);
+    ``set_up``: how many vectors the device's driver has set up (None: not known)."""
     msi = dev["msi"]
     if (msi is not None and msi["pending"] >> idx & 1 and not msi["mask"] >> idx & 1
             and not msi["ctrl"] & MSI_ENABLE):
         # pci_msi_shutdown clears Enable, then unmasks: the pending message is never sent
         return "were held by the MSI pending bit; MSI was disabled before the vector was unmasked"
+    if set_up is not None and idx >= set_up:
+        return (f"were held behind MSI-X entry {idx}'s mask bit: the driver set up {set_up} vector(s), not this "
+                "entry, so nothing ever unmasks it")
     return "were held behind a mask nobody cleared by the end of the run"
 
 

@@ -5,7 +5,8 @@ Xen on the host vector Xen programmed; the host irq names the pirq; a pirq with 
 binding and an event channel (``hvm_domain_use_pirq``) sets its port pending
 (``send_guest_pirq``). A port newly pending and not masked is signalled to its vCPU as the
 domain's event channel ABI does it (``evtchn_abi``: a 2-level selector bit or a FIFO queue link),
-and when Xen marks the upcall pending that is the callback vector in that guest CPU's local APIC.
+and when Xen marks the upcall pending that is the callback vector in that guest CPU's local APIC
+(xen-hvm) or the vCPU's evtchn_upcall_pending, taken at the PV event callback (xen-pv).
 Each port carries the
 provenance of the signals pending on it, so the guest handler that clears it settles exactly
 those signals; whatever is left pending at the end of the run is lost.
@@ -233,10 +234,24 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
 
 
 def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
-    """``vcpu_mark_events_pending``: the callback vector in that guest CPU's local APIC."""
+    """``vcpu_mark_events_pending``: test_and_set of the vCPU's evtchn_upcall_pending, then for an HVM
+    guest ``hvm_assert_evtchn_irq`` (the callback vector in that guest CPU's local APIC), for a PV
+    guest ``vcpu_kick`` (the flag itself: Xen's test_guest_events enters the guest at its event
+    callback on its next return to it, while evtchn_upcall_mask is clear -- no APIC is involved)."""
     c = eng.w["cpus"][vcpu]
     if not c["online"]:
         return      # the port stays pending; a rebind to an online vCPU raises it again
+    if "upcall" in c:   # xen-pv (xen.build): vcpu_info, not a vector
+        if not c["upcall"]:
+            c["upcall"] = 1
+            P = eng.prov
+            if port:
+                P.dep(_D_CAUSE, _PORTPEND | port)
+            P.write(_XEN, PK.key(PK.UPCALL, vcpu), 1, ctx=False,
+                    note=f"vcpu_mark_events_pending: vCPU{vcpu}'s evtchn_upcall_pending (vcpu_kick)")
+            if not c["queued"]:
+                eng.model.wake(eng, c)
+        return
     apic.receive(c, UPCALL_VECTOR, None)
     if port:
         eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)

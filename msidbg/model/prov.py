@@ -216,6 +216,9 @@ class Prov(Reader):
             if isinstance(vector, int):   # the interrupt path's own step, or a routine it called
                 code = C.D_IN_IRQ if stack[-1]["prog"] in HOT_PROGS else C.D_IN_IRQ_CTL
                 self._link(cur, code, PK.key(PK.ISR, PK.cpu_vec(cpu, vector)))
+            elif stack[0]["locals"].get("upcall"):     # xen-pv: the event callback Xen entered
+                code = C.D_IN_IRQ if stack[-1]["prog"] in HOT_PROGS else C.D_IN_IRQ_CTL
+                self._link(cur, code, PK.key(PK.CALLBACK, cpu))
             for f in stack:     # a deferred move applied at ack time: the request behind it
                 if f["prog"] == MOVE_PROG and isinstance(f["locals"].get("irq"), int):
                     self._link(cur, C.D_MOVE, PK.key(PK.MOVEPEND, f["locals"]["irq"]))

@@ -68,6 +68,8 @@ QCMD = 48        # dev: QEMU's emulated Command register (its Memory Space bit m
 REMAPS = 49      # dev, index: the remapping entry the kernel programmed for the device's vector (an alias of
                  # that entry's last write: a message of the vector is read through it)
 ACTERR = 50      # action index: the error a kernel step of the action returned (what its result links)
+UPCALL = 51      # cpu: a xen-pv vCPU's vcpu_info evtchn_upcall_pending (Xen's vcpu_mark_events_pending)
+CALLBACK = 52    # cpu: Xen entering a xen-pv vCPU at its event callback (what its upcall's steps run for)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -138,7 +140,7 @@ _ONE = {
     PORT: "xen.ports[{n}]", PORTPEND: "xen.ports[{n}].pending", GIRQ: "kernel.xen.irqs[{n}]",
     IOREQ: "cpus[{n}].ioreq", PIRQPORT: "xen.pirqs[{n}].port", MOVEPEND: "irqs[{n}].pending_mask",
     IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending", IRQDIS: "irqs[{n}].disabled",
-    ACTERR: "actions[{n}].error",
+    ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
 }
 
 

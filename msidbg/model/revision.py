@@ -277,6 +277,22 @@ Revisions:
   cannot mask), not on every interrupt. A raw 4-byte config write at the MSI-X capability header reaches QEMU's MSI-X
   Message Control (it was taken for MSI's: a crash without MSI). Shipped runs: the same events and
   hits; the xen worlds' state hashes change (the new row).
+  (affspread) New row ``kernel.affinity_spread_cpus`` (every world gains it): before 9a0ef98e186d
+  (4.13, unconfirmed) irq_create_affinity_masks spread the managed vectors over the CPUs online at
+  probe time only, and irq_calc_affinity_vectors bounded the request by their count (vectors past the
+  last online CPU took irq_default_affinity); from it every present CPU, offline ones included (the
+  model's previous behaviour for every release). A ``doorbell`` on a vector the driver has not set up
+  (beyond its last probe's count, or after a remove) fails at once with -ENXIO and a note, the device
+  not rung, instead of ringing a masked entry and timing out; a device signal held behind an entry the
+  driver never set up says so (``msi.held`` and the run end's lost reason).
+  (xenpvcb) A xen-pv vCPU's event channel upcall is Xen's PV event callback, not vector 0xf3 in its
+  local APIC (Xen vcpu_mark_events_pending: vcpu_kick for PV, hvm_assert_evtchn_irq for HVM only;
+  entry.S test_guest_events / create_bounce_frame): Xen sets the vCPU's ``upcall``
+  (evtchn_upcall_pending; xen-pv CPUs gain it) once until the guest clears it, and the vCPU is entered
+  at xen_evtchn_do_upcall (a ``xen.callback`` event, a new kind) only while its irqs are on
+  (evtchn_upcall_mask); no IRR / ISR bit, no ``apic.accept`` / ``apic.eoi`` (so one step less per
+  upcall), the loop clears the flag before handling again. xen-hvm is unchanged; no shipped scenario
+  is xen-pv. Provenance: ``cpus[n].upcall`` and ``cpus[n].callback`` (why refuses a PV vCPU's irr/isr).
   (pctspin) A spin wait's polls are silent under the random, pct and delay policies too (not with
   jitter): each poll is still picked by the strategy, with the same draws, choice-point count, step
   counts and deviations, so a run makes the choices it made when every poll was an event and a plan

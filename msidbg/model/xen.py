@@ -63,6 +63,12 @@ def build(scn: Any, w: World) -> None:
     # masks and unmasks its entries itself, in every release.
     if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
         w["kernel"]["ignore_mask"] = True
+    if p["kind"] == "xen-pv":
+        # a PV vCPU's vcpu_info.evtchn_upcall_pending (Xen's test_guest_events enters the guest at its
+        # registered event callback while it is set and evtchn_upcall_mask, the guest's irqs_off, is
+        # clear): its upcall is no local APIC vector (evtchn.raise_upcall, kernel/xen_events.pv_callback)
+        for c in w["cpus"]:
+            c["upcall"] = 0
     w["xen"] = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
         "pirqs": {},       # pirq -> record (absent = never touched, free)

@@ -25,6 +25,12 @@ LINUX_SHUTDOWN = Source(L, "v6.6", LINUX_EVENTS, "shutdown_pirq, xen_evtchn_clos
 LINUX_AFFINITY = Source(L, "v6.6", LINUX_EVENTS, "set_affinity_irq, xen_rebind_evtchn_to_cpu, select_target_cpu",
                         "5.11.. (before: cpumask_first_and, kernel.xen_affinity_target)")
 LINUX_UPCALL = Source(L, "v6.6", LINUX_EVENTS, "__xen_evtchn_do_upcall, handle_irq_for_port", "all")
+LINUX_PV_IRQ = Source(L, "00c1d298d486", "arch/x86/xen/irq.c, arch/x86/xen/xen-asm.S",
+                      "xen_force_evtchn_callback; xen_irq_disable_direct / xen_irq_enable_direct (evtchn_upcall_mask, "
+                      "check_events when evtchn_upcall_pending)", "all")
+XEN_PV_EVENTS = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/domain.c, xen/arch/x86/x86_64/entry.S",
+                       "vcpu_mark_events_pending (hvm_assert_evtchn_irq vs vcpu_kick), test_guest_events, "
+                       "create_bounce_frame (TBF_INTERRUPT sets evtchn_upcall_mask)", "all")
 LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
 LINUX_2L_30 = Source("linux-3.0.8 (a public copy: weilaidb/PythonExample)", "f505d5230209", "drivers/xen/events.c",
@@ -438,8 +444,17 @@ reading("xen.vmsi-eoi-not-seen", "A guest without pirqs (platform.apic_virtualiz
               "hvm_funcs.update_eoi_exit_bitmap ) hvm_funcs.update_eoi_exit_bitmap(target, vec, trig); / if ( trig "
               ") vmx_set_eoi_exit_bitmap(v, vector); else vmx_clear_eoi_exit_bitmap(v, vector); / case "
               "EXIT_REASON_EOI_INDUCED: ... vlapic_handle_EOI(vcpu_vlapic(v), exit_qualification);", module=M)
-reading("xen.callback-vector", "The event channel upcall is the callback vector 0xf3 in the guest CPU's local "
-        "APIC model, acked at entry and raised (edge-like) each time Xen marks the upcall pending; Xen's "
+reading("xen.pv-callback", "A PV guest's upcall is no local APIC vector: vcpu_mark_events_pending sets vcpu_info's "
+        "evtchn_upcall_pending (test_and_set: once until the guest clears it) and kicks the vCPU; Xen's "
+        "test_guest_events enters the guest at its registered event callback while evtchn_upcall_pending is set "
+        "and evtchn_upcall_mask (the PV guest's irqs-off) is clear, and the bounce frame sets the mask; the "
+        "guest's irq enable tests the pending flag and forces the callback (xen_force_evtchn_callback).",
+        source=(XEN_PV_EVENTS, LINUX_PV_IRQ),
+        quote="if ( is_hvm_vcpu(v) ) hvm_assert_evtchn_irq(v); else vcpu_kick(v); / movzwl "
+              "VCPUINFO_upcall_pending(%rax), %eax; decl %eax; cmpl $0xfe, %eax; ja restore_all_guest / "
+              "movb $TBF_INTERRUPT, TRAPBOUNCE_flags(%rdx); call create_bounce_frame", module=M)
+reading("xen.callback-vector", "An HVM guest's event channel upcall is the callback vector 0xf3 in the guest CPU's "
+        "local APIC model, acked at entry and raised (edge-like) each time Xen marks the upcall pending; Xen's "
         "HVMIRQ_callback_vector is level-like on evtchn_upcall_pending (hvm_vcpu_has_pending_irq).",
         status="hypothetical", module=M)
 M = "msidbg.model.evtchn_abi"

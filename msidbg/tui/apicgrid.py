@@ -31,7 +31,11 @@ def _hex(v: int) -> str:
 
 def header(w: World, cpu: int) -> str:
     c = w["cpus"][cpu]
-    return (f"CPU{cpu} apic {c['apic_id']} {'online' if c['online'] else 'OFFLINE'}  TPR {c['tpr']:#04x} "
+    state = 'online' if c['online'] else 'OFFLINE'
+    if "upcall" in c:   # xen-pv: the upcall is vcpu_info's flag, taken at the event callback, no vector
+        return (f"vCPU{cpu} {state}  xen-pv: evtchn_upcall_pending {c['upcall']} "
+                f"mask {int(bool(c['proc']['irqs_off']))}  (no APIC vector)")
+    return (f"CPU{cpu} apic {c['apic_id']} {state}  TPR {c['tpr']:#04x} "
             f"PPR {ppr(c):#04x}  top IRR {_hex(words_highest(c['irr']))} ISR {_hex(words_highest(c['isr']))}")
 
 

@@ -341,10 +341,31 @@ def write_default(k: Any, loc: dict[str, Any]) -> None:
 doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its interrupt or time out", S.CONTRACT)
 
 
+ENXIO = 6
+
+
+def set_up(w: dict[str, Any], dev: str) -> int:
+    """How many vectors ``dev``'s driver has set up now (pci_alloc_irq_vectors' descriptors)."""
+    return len(w["kernel"]["pci"][dev]["descs"])
+
+
+def vectors_text(n: int) -> str:
+    return "none" if not n else f"{n}: vector 0" if n == 1 else f"{n}: vectors 0-{n - 1}"
+
+
 @doorbell.step
 def ring(k: Any, loc: dict[str, Any]) -> None:
-    """An MMIO write to the device's doorbell; the device will signal ``vector`` once."""
+    """An MMIO write to the device's doorbell; the device will signal ``vector`` once. A driver
+    rings only a queue it set up: a ``vector`` beyond the vectors it has now (a probe that got
+    fewer than the scenario names, a removed device) is a queue that does not exist, and the
+    action fails at once with -ENXIO, the device untouched (a ``fire`` is how a device signals an
+    entry nobody programmed)."""
     dev, idx = loc["dev"], loc["vector"]
+    n = set_up(k.w, dev)
+    if idx >= n:
+        k.note(f"no queue for vector {idx}: the driver has set up {vectors_text(n)}; nothing rung", -ENXIO, dev)
+        k.ret(-ENXIO)
+        return
     target = k.w["acct"][dev]["handled"][idx] + 1
     token = k.w["seq"]
     k.eng.schedule(k.now + k.w["costs"]["device_response"], "fire", dev, idx, 1, 0)

@@ -86,6 +86,16 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
     k.ev(_APIC_ACCEPT, None, v, irq, 0, "irq_entry")   # positional: a specialised call
 
 
+#: xen-pv: the entry at the guest's registered event callback (``kernel/xen_events.py`` installs it)
+PV_CALLBACK: list[Any] = []
+
+
+def pv_callback(k: Any, c: dict[str, Any]) -> None:
+    """A xen-pv vCPU with evtchn_upcall_pending set and its events unmasked: Xen's bounce frame enters
+    it at xen_hypervisor_callback (no local APIC vector, no IRR / ISR bit, no EOI)."""
+    PV_CALLBACK[0](k, c)
+
+
 def _push(k: Any, stack: list[dict[str, Any]], prog: str, args: dict[str, Any]) -> None:
     frame = new_frame(prog, args)
     k.eng.entered(prog)

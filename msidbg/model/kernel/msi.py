@@ -179,7 +179,7 @@ def unlock_ret(k: Any, dev: str, value: int) -> None:
     k.ret(value)
 
 
-enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source=(S.ALLOC_VECTORS, S.RANGE_RETRY, S.AFFINITY_MASKS))
+enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source=(S.ALLOC_VECTORS, S.RANGE_RETRY, S.AFFINITY_MASKS, S.AFFINITY_MASKS_ONLINE))
 
 
 @enable_msix.step
@@ -219,7 +219,7 @@ def _affinity_nvec(k: Any, loc: dict[str, Any], nvec: int) -> int:
     affd = loc.get("affd")
     if affd is None:
         return nvec
-    return affinity.calc_vectors(loc["min"], nvec, affd, len(k.w["cpus"]))
+    return affinity.calc_vectors(loc["min"], nvec, affd, len(affinity.spread_cpus(k.w)))
 
 
 def _masks(k: Any, loc: dict[str, Any], nvec: int) -> list[Any] | None:
@@ -227,8 +227,8 @@ def _masks(k: Any, loc: dict[str, Any], nvec: int) -> list[Any] | None:
     affd = loc.get("affd")
     if affd is None:
         return None
-    cpus = [c["id"] for c in k.w["cpus"]]
-    return affinity.create_masks(nvec, affd, cpus, affinity.default_affinity(k.w))
+    return affinity.create_masks(nvec, affd, affinity.spread_cpus(k.w), affinity.default_affinity(k.w),
+                                 rest_default=sw(k, "affinity_spread_cpus") == "online")
 
 
 @enable_msix.step
@@ -263,7 +263,7 @@ def _range_result(k: Any, loc: dict[str, Any], again: str) -> None:
 
 
 # --- MSI ---------------------------------------------------------------------------------------
-enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S.MSI_CORE, S.RANGE_RETRY, S.AFFINITY_MASKS))
+enable_msi = program("pci_enable_msi_range", "__pci_enable_msi_range", source=(S.MSI_CORE, S.RANGE_RETRY, S.AFFINITY_MASKS, S.AFFINITY_MASKS_ONLINE))
 
 
 @enable_msi.step

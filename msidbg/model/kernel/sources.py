@@ -60,7 +60,13 @@ FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chi
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
                         "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
-                        "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly", "4.8..")
+                        "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly",
+                        "4.13.. (affinity_spread_cpus: present)")
+#: 4.8..4.12 (``affinity_spread_cpus``: online): the spread and the vector bound count the online CPUs only
+AFFINITY_MASKS_ONLINE = Source(L, "v4.10", "kernel/irq/affinity.c",
+                               "irq_create_affinity_masks / irq_calc_affinity_vectors (cpu_online_mask, "
+                               "get_online_cpus; read in two stored copies of unknown commit)",
+                               "4.10..4.12 (affinity_spread_cpus: online)")
 MSI_DOMAIN = Source(L, "v6.6", "kernel/irq/msi.c",
                     "__msi_domain_alloc_irqs / msi_init_virq / msi_check_reservation_mode", "4.15..")
 MSI_DEACTIVATE = Source(L, "v6.6", "kernel/irq/msi.c", "msi_domain_activate / msi_domain_deactivate", "all")

@@ -53,6 +53,7 @@ CURRENT: dict[str, Any] = {
     "amd_irte_cmpxchg": True,
     "managed_disable_depth": True,
     "nvme_irq_layout": "pre-vector",
+    "affinity_spread_cpus": "present",
 }
 
 

@@ -304,16 +304,25 @@ _HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
-    """The callback vector is acked at entry (as the per-vCPU upcall vector is); then
+    """xen-hvm: the callback vector is acked at entry (as the per-vCPU upcall vector is); xen-pv: no
+    APIC (entered at the event callback, ``pv_callback``). Then
     ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
-    apic.eoi(k.cpu)
-    k.ev(K.APIC_EOI, None, loc["vector"], 0, 0, "eoi")     # (positional: a keyword call is never specialised)
+    c = k.cpu
     x = k.w["xen"]
     abi = x["abi"]
-    if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
-        k.ret(0)
-        return
+    if "upcall" in c:   # xen-pv: entered at the event callback; no APIC to acknowledge
+        c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
+        if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
+            k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
+            k.ret(0)
+            return
+    else:
+        apic.eoi(c)
+        k.ev(K.APIC_EOI, None, loc["vector"], 0, 0, "eoi")     # (positional: a keyword call is never specialised)
+        if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
+            k.ret(0)
+            return
     prog = _HANDLE[abi]         # _enter, inlined (every interrupt): on to ``loop`` when it returns
     k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
     if k.eng.call_watch:
@@ -334,6 +343,9 @@ def loop(k: Any, loc: dict[str, Any]) -> None:
     """``} while (vcpu_info->evtchn_upcall_pending);``: Xen signalled more while the events were
     handled (a selector bit or a new queue head): handle_events once more."""
     x = k.w["xen"]
+    c = k.cpu
+    if "upcall" in c:
+        c["upcall"] = 0     # xen-pv: the loop's evtchn_upcall_pending = 0 before handle_events again
     if _signalled(x, k.cpu_id):
         _enter(k, _HANDLE[x["abi"]])
         k.goto("loop")
@@ -526,6 +538,8 @@ def _loop_entry(c: dict[str, Any], irq_no: int, vector: int) -> list[dict[str, A
     """Under a Xen pirq's handle_edge_irq loop: the callback vector's common_interrupt and the upcall,
     which checks evtchn_upcall_pending again when the loop returns (handle_events had nothing more)."""
     v = evtchn.UPCALL_VECTOR
+    if "upcall" in c:   # xen-pv: the event callback, no common_interrupt
+        return [{"prog": upcall.name, "pc": upcall.labels["loop"], "locals": {"upcall": 1}}]
     return [{"prog": entry.common_interrupt.name, "pc": entry.CI_END, "locals": {"vector": v}},
             {"prog": upcall.name, "pc": upcall.labels["loop"], "locals": {"vector": v}}]
 
@@ -578,6 +592,33 @@ def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> boo
     else:
         k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
     return True
+
+
+# --- xen-pv: the event callback ------------------------------------------------------------------------
+XEN_CALLBACK = kind("xen.callback", doc="Xen enters a PV vCPU at its event callback (evtchn_upcall_pending set, "
+                    "evtchn_upcall_mask clear): xen_hypervisor_callback -> xen_evtchn_do_upcall, no APIC vector")
+
+
+def pv_callback(k: Any, c: dict[str, Any]) -> None:
+    """Xen's test_guest_events on the way back to a PV vCPU: evtchn_upcall_pending with
+    evtchn_upcall_mask clear (the guest's irqs_off; this runs only when they are on) -> create_bounce_frame
+    to the callback the guest registered (CALLBACKTYPE_event: xen_hypervisor_callback, which runs
+    xen_evtchn_do_upcall -- later xen_pv_evtchn_do_upcall; release not checked -- with the mask set: nothing
+    nests).
+    The flag stays set until the upcall clears it."""
+    c["irq"]["stack"].append({"prog": upcall.name, "pc": 0, "locals": {"upcall": 1, "src": []}})
+    eng = k.eng
+    if eng.call_watch:
+        eng.entered(upcall.name)
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.UPCALL, c["id"]))
+    P.write(PC.XEN, PK.key(PK.CALLBACK, c["id"]), 1, ctx=False,
+            note=f"test_guest_events: evtchn_upcall_pending with evtchn_upcall_mask clear: vCPU{c['id']} "
+            "enters its event callback (create_bounce_frame)")
+    k.ev(XEN_CALLBACK, None, 0, 0, 0, "irq_entry")
+
+
+entry.PV_CALLBACK[:] = [pv_callback]
 
 
 # --- registration ------------------------------------------------------------------------------------------
