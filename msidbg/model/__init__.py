@@ -21,6 +21,7 @@ from msidbg.model.prov import HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
+from msidbg.sim.rec import adopt
 from msidbg.sim.scheduler import SEQ_BITS, Engine
 from msidbg.sim.strategy import Schedule
 
@@ -100,6 +101,7 @@ class Model:
         """Attach to the engine that runs this model (one model per engine)."""
         k = self.k
         k.eng, k.w = eng, eng.w
+        adopt(eng.w)        # CPUs, contexts, irq descriptors as records (a world unpacked holds dicts)
         self.derived.clear()
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
@@ -161,11 +163,11 @@ class Model:
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     acct.lost(eng, name, idx, n, device.SUPPRESSED_REASON.format(idx=idx))
         for c in w["cpus"]:
-            for v in sorted(c["irr_src"]):
-                for name, idx, n in c["irr_src"][v]:
-                    P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c["id"], v)))
+            for v in sorted(c.irr_src):
+                for name, idx, n in c.irr_src[v]:
+                    P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c.id, v)))
                     acct.lost(eng, name, idx, n, f"were still pending in CPU{c['id']}'s IRR at the end")
-            c["irr_src"] = {}
+            c.irr_src = {}
         for hook in FINISH_HOOKS:
             hook(eng)
         # run.end says what the summary says: every signal raised and never delivered (the ones

@@ -32,11 +32,11 @@ def apic_cpu(w: World, dest: int) -> int:
     """The CPU whose local APIC has id ``dest``, or -1 (bare metal: ids 0..cpus-1; a Xen HVM
     guest: vCPU n has id 2n)."""
     cpus = w["cpus"]
-    if 0 <= dest < len(cpus) and cpus[dest]["apic_id"] == dest:
+    if 0 <= dest < len(cpus) and cpus[dest].apic_id == dest:
         return dest
     for c in cpus:
-        if c["apic_id"] == dest:
-            return int(c["id"])
+        if c.apic_id == dest:
+            return int(c.id)
     return -1
 
 
@@ -48,10 +48,10 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
     whose logical id shares a bit of ``dest[15:0]``."""
     if logical:
         if w["platform"]["apic"] == "x2apic-cluster":
-            return [c["id"] for c in w["cpus"] if x2apic_logical_match(c["ldr"], dest)]
-        return [c["id"] for c in w["cpus"] if c["ldr"] & dest]
+            return [c.id for c in w["cpus"] if x2apic_logical_match(c.ldr, dest)]
+        return [c.id for c in w["cpus"] if c.ldr & dest]
     if dest == broadcast:
-        return [c["id"] for c in w["cpus"]]
+        return [c.id for c in w["cpus"]]
     cpu = apic_cpu(w, dest)
     return [cpu] if cpu >= 0 else []
 
@@ -103,12 +103,12 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     dest = (lo >> 12) & 0xFF
     vector = data & 0xFF
     cpus = w["cpus"]
-    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest]["online"]
-            and cpus[dest]["apic_id"] == dest):  # deliver_to's common case (one physical APIC), inlined
+    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest].online
+            and cpus[dest].apic_id == dest):  # deliver_to's common case (one physical APIC), inlined
         c = cpus[dest]
         _receive(c, vector, [dev, idx, n])
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
-        if not c["queued"]:
+        if not c.queued:
             eng.model.wake(eng, c)
         return dest
     # x2APIC (physical x2apic without remapping): 0xFF is an APIC id, the broadcast is 0xFFFFFFFF
@@ -123,7 +123,7 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         acct.lost(eng, dev, idx, n, f"were sent to {where}, which does not exist")
         return -1
     c = eng.w["cpus"][cpu]
-    if not c["online"]:
+    if not c.online:
         P = eng.prov
         P.message_dep()
         P.dep(PC.D_DEST, PK.key(PK.ONLINE, cpu))
@@ -137,7 +137,7 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         return cpu
     apic.receive(c, vector, [dev, idx, n])
     eng.prov.irr_set(cpu, vector)
-    if not c["queued"]:
+    if not c.queued:
         eng.model.wake(eng, c)
     return cpu
 
@@ -157,5 +157,5 @@ def illegal_vector(eng: Any, cpu: int) -> None:
         return      # "an APIC error interrupt is generated when the local APIC sets one of the error bits"
     apic.receive(c, apic.ERROR_APIC_VECTOR, None)
     eng.prov.irr_set(cpu, apic.ERROR_APIC_VECTOR)
-    if not c["queued"]:
+    if not c.queued:
         eng.model.wake(eng, c)

@@ -45,7 +45,7 @@ heappush = heapq.heappush
 acceptable = apic.acceptable
 accept = irqflow.accept
 
-Cpu = dict[str, Any]
+Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
 ETIMEDOUT = 110
 EINVAL = 22
 MAX_SILENT_STEPS = 10_000
@@ -77,7 +77,7 @@ class Ctx:
         self.frame: dict[str, Any] = {}
         self.costname = "kernel"
         self.emitted = False
-        self.ctx: dict[str, Any] = {}
+        self.ctx: Any = {}
         #: the event during which ``ctx`` runs program steps (provenance reads the stack then)
         self.at = -1
         #: called when a step re-executing known history emits (the debugger's Session.executed)
@@ -109,13 +109,13 @@ class Ctx:
 
     def irq_save(self, loc: dict[str, Any]) -> None:
         """local_irq_save into the frame's locals (process context; interrupt context is off)."""
-        if self.ctx is self.cpu["proc"]:
-            loc["_flags"] = self.cpu["proc"]["irqs_off"]
-            self.cpu["proc"]["irqs_off"] = True
+        if self.ctx is self.cpu.proc:
+            loc["_flags"] = self.cpu.proc.irqs_off
+            self.cpu.proc.irqs_off = True
 
     def irq_restore(self, loc: dict[str, Any]) -> None:
-        if self.ctx is self.cpu["proc"] and "_flags" in loc:
-            self.cpu["proc"]["irqs_off"] = loc.pop("_flags")
+        if self.ctx is self.cpu.proc and "_flags" in loc:
+            self.cpu.proc.irqs_off = loc.pop("_flags")
 
     def wait(self, spec: dict[str, Any]) -> None:
         self.flow.op = WAIT
@@ -166,7 +166,7 @@ class Ctx:
             if cost > 0:
                 limit = eng.next_time()
                 for x in w["cpus"]:
-                    b = x["busy_until"]
+                    b = x.busy_until
                     if b > now and (limit is None or b < limit):
                         limit = b
                 if limit is not None and limit > nxt:
@@ -205,34 +205,34 @@ class Ctx:
 def has_work(c: Cpu) -> bool:
     """A handler is running, an interrupt can be taken, or the process context can step (runs an
     action's code, or reports its end). ``wake`` and ``on_cpu`` inline it."""
-    if c["irq"]["stack"]:
+    if c.irq.stack:
         return True
-    if not c["online"] or c["stopped"]:
+    if not c.online or c.stopped:
         return False
-    proc = c["proc"]
-    return not ((proc["irqs_off"] or acceptable(c) < 0) and (
-        proc["wait"] is not None if proc["stack"] else proc["done"] is None))
+    proc = c.proc
+    return not ((proc.irqs_off or acceptable(c) < 0) and (
+        proc.wait is not None if proc.stack else proc.done is None))
 
 
 def wake(eng: Any, c: Cpu) -> None:
     """Put the CPU on the agenda if it has something to do and is not already there."""
-    if c["queued"]:
+    if c.queued:
         return
-    if not c["irq"]["stack"]:   # has_work, inlined (every delivered message wakes its CPU)
-        if not c["online"] or c["stopped"]:
+    if not c.irq.stack:   # has_work, inlined (every delivered message wakes its CPU)
+        if not c.online or c.stopped:
             return
-        proc = c["proc"]
-        if (proc["irqs_off"] or acceptable(c) < 0) and (
-                proc["wait"] is not None if proc["stack"] else proc["done"] is None):
+        proc = c.proc
+        if (proc.irqs_off or acceptable(c) < 0) and (
+                proc.wait is not None if proc.stack else proc.done is None):
             return
-    c["queued"] = True
+    c.queued = True
     w = eng.w
-    now, busy = w["now"], c["busy_until"]
+    now, busy = w["now"], c.busy_until
     if busy > now:
         now = busy
     seq = w["seq"]
     w["seq"] = seq + 1
-    eng.agenda[seq] = [now, seq, "cpu", c["id"]]
+    eng.agenda[seq] = [now, seq, "cpu", c.id]
     if eng.held == -1:  # (see on_cpu's end)
         eng.held = now << SEQ_BITS | seq
     else:
@@ -245,11 +245,11 @@ def park(eng: Any, c: Cpu) -> None:
 
     An offline CPU's process context is empty: cpu_down migrated its task (hotplug.migrate_tasks), unless it sleeps.
     """
-    if not c["queued"] or has_work(c):
+    if not c.queued or has_work(c):
         return
-    cid = c["id"]
+    cid = c.id
     eng.unschedule(lambda item: item[2] == "cpu" and item[3] == cid)
-    c["queued"] = False
+    c.queued = False
 
 
 def on_cpu(eng: Any, item: list[Any]) -> bool | None:
@@ -258,32 +258,32 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     w = eng.w
     cid = item[3]
     c = w["cpus"][cid]
-    c["handling"] = -1  # any step after an action ends it (entry.handle sets it for the next one)
+    c.handling = -1  # any step after an action ends it (entry.handle sets it for the next one)
     # Still "queued" while its own step runs: a wake() from inside the step (a doorbell its own
     # handler completes) must not put a second item on the agenda at a stale time.
-    c["queued"] = True
+    c.queued = True
     k.cpu = c
     k.cpu_id = cid
     k.at = eng.cur      # provenance reads the running context's stack during this step
     k.costname = "kernel"
     k.emitted = False
-    irq = c["irq"]
-    stack = irq["stack"]
+    irq = c.irq
+    stack = irq.stack
     act = -1  # the scenario action this step belongs to (for its jitter:)
     if not stack:
-        proc = c["proc"]
-        if c["stopped"]:    # stop_machine: its stopper thread runs now that it left hardirq
+        proc = c.proc
+        if c.stopped:    # stop_machine: its stopper thread runs now that it left hardirq
             _stopper_runs(k, c)
-        elif c["online"] and not proc["irqs_off"] and (v := acceptable(c)) >= 0:
+        elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
             accept(k, c, v)
-        elif proc["stack"] and proc["wait"] is None:
-            act = proc["action"]
+        elif proc.stack and proc.wait is None:
+            act = proc.action
             _run(k, c, proc)
             if k.silent:    # a spin's silent poll (``Ctx.spin``)
                 return _polled(eng, k, c, item)
-        elif proc["done"] is not None:
-            act = proc["action"]
-            _finish_action(k, c, proc["done"], emit=True)
+        elif proc.done is not None:
+            act = proc.action
+            _finish_action(k, c, proc.done, emit=True)
         else:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
     elif "probes" in w:
@@ -319,16 +319,16 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     cost = w["costs"][k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
-    c["busy_until"] = busy = w["now"] + cost
+    c.busy_until = busy = w["now"] + cost
     if not stack:   # has_work, inlined (its irq stack is empty)
-        proc = c["proc"]
-        if c["stopped"]:
-            if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
-                c["queued"] = False
+        proc = c.proc
+        if c.stopped:
+            if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
+                c.queued = False
                 return None
-        elif not c["online"] or ((proc["irqs_off"] or acceptable(c) < 0) and (
-                proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
-            c["queued"] = False
+        elif not c.online or ((proc.irqs_off or acceptable(c) < 0) and (
+                proc.wait is not None if proc.stack else proc.done is None)):
+            c.queued = False
             return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
@@ -350,7 +350,7 @@ def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
     True: the engine runs the next item for this step's event."""
     w = eng.w
-    c["busy_until"] = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
+    c.busy_until = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
     k.silent = 0
     requeue(eng, item, busy)
     return True
@@ -386,32 +386,32 @@ def running(c: Cpu) -> str:
     """What the CPU's next step will be, as ``on_cpu`` decides it: ``irq`` (a handler step),
     ``accept`` (taking an interrupt), ``proc`` (a process-context step), ``done`` (reporting an
     action's end) or ``idle``. Debugger tools use it to say which context ran an event."""
-    proc = c["proc"]
-    if c["irq"]["stack"]:
+    proc = c.proc
+    if c.irq.stack:
         return "irq"
-    if c["stopped"]:    # in stop_machine: spinning, or its stopper thread about to run (proc)
-        return "idle" if c["stopped"] is True else "proc"
-    if c["online"] and not proc["irqs_off"] and apic.acceptable(c) >= 0:
+    if c.stopped:    # in stop_machine: spinning, or its stopper thread about to run (proc)
+        return "idle" if c.stopped is True else "proc"
+    if c.online and not proc.irqs_off and apic.acceptable(c) >= 0:
         return "accept"
-    if proc["stack"] and proc["wait"] is None:
+    if proc.stack and proc.wait is None:
         return "proc"
-    if proc["done"] is not None:
+    if proc.done is not None:
         return "done"
     return "idle"
 
 
-def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
+def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False) -> None:
     """Run steps of one context until one of them emits an event (pure steps are free);
     ``stepped``: the caller already ran the first one (and it emitted nothing)."""
     on_push = k.eng.model.on_push
     k.ctx = ctx
     k.at = k.eng.cur
     last: Any = NOTHING
-    stack = ctx["stack"]
+    stack = ctx.stack
     w = k.w
     armed = w.get("probes")
     n = 1 if stepped else 0
-    while not (stepped and (not stack or ctx["wait"] is not None)):
+    while not (stepped and (not stack or ctx.wait is not None)):
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
         n += 1
@@ -430,8 +430,8 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False) -> None:
             break
         if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
             return
-    k.eng.prov.kernel_step_done(w, ctx is c["irq"])   # provenance: slots / online flags it changed
-    if not stack and ctx is c["proc"]:
+    k.eng.prov.kernel_step_done(w, ctx is c.irq)   # provenance: slots / online flags it changed
+    if not stack and ctx is c.proc:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:
         raise EngineError(f"CPU{c['id']}: a step blocked or returned without emitting an event")
@@ -450,27 +450,27 @@ def on_act(eng: Any, item: list[Any]) -> None:
     c = w["cpus"][item[3]]
     idx = item[4]
     act = w["actions"][idx]
-    if not cpu_online(w, c["id"]):
+    if not cpu_online(w, c.id):
         _refuse_action(eng, c, act, idx)
         return
     act["state"] = "running"
-    c["proc"]["action"] = idx
+    c.proc.action = idx
     args = dict(act["args"], action=idx)
     if act["dev"] is not None:
         args["dev"] = act["dev"]
     frame = new_frame(eng.model.action_programs[act["do"]], args)
     err = eng.model.on_root(frame)
     if err:  # a fault on the root program: the action returns -errno without running
-        c["proc"]["done"] = err
+        c.proc.done = err
     else:
-        c["proc"]["stack"].append(frame)
+        c.proc.stack.append(frame)
         if w["kernel"]["hotplug"] >= 0:
             _preparing(eng, c)    # stop_machine's stopper thread already runs on this CPU
-    eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
+    eng.emit(K.ACTION_START, c.id, act["dev"], idx, eng.s(act["do"]))
     P = eng.prov
     r = P.write(PC.ACT_START, PK.key(PK.ACTION, idx), idx, ctx=False)
     if r >= 0:
-        P.proc_last[c["id"]] = r
+        P.proc_last[c.id] = r
     wake(eng, c)
 
 
@@ -481,31 +481,31 @@ def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
     A driver action that never ran leaves its device's status alone."""
     w = eng.w
     P = eng.prov
-    P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c["id"]))
+    P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c.id))
     act["state"], act["result"] = "done", -EINVAL
-    eng.emit(K.ACTION_DONE, c["id"], act["dev"], idx, eng.s(act["do"]), -EINVAL)
+    eng.emit(K.ACTION_DONE, c.id, act["dev"], idx, eng.s(act["do"]), -EINVAL)
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), -EINVAL, ctx=False,
             note=f"CPU{c['id']} is not active: sched_setaffinity to it fails with -EINVAL (taskset)")
-    queue = c["queue"]
+    queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c["id"], nxt)
+        eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c.id, nxt)
 
 
 def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     """Record an action's result; emit ``action.done`` now or on the CPU's next step."""
-    proc = c["proc"]
+    proc = c.proc
     if not emit:
-        proc["done"] = value
+        proc.done = value
         return
     w = k.w
-    idx = proc["action"]
+    idx = proc.action
     act = w["actions"][idx]
     act["state"], act["result"] = "done", value
-    proc["done"], proc["action"] = None, -1
+    proc.done, proc.action = None, -1
     k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
     P = k.eng.prov
-    last = P.proc_last.get(c["id"], -1)
+    last = P.proc_last.get(c.id, -1)
     if last >= 0:
         P.dep_writer(PC.D_RETURNED, P.key(last), last)
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
@@ -513,10 +513,10 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
         _driver_status(k, act, value)
     if "migrating" in w["kernel"] and _resume_migrated(k.eng, c):
         return      # a task migrated here off a CPU that went offline runs first
-    queue = c["queue"]
+    queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        k.eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c["id"], nxt)
+        k.eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c.id, nxt)
 
 
 def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
@@ -533,14 +533,14 @@ def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
 def on_timeout(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a driver's wait for its interrupt expired."""
     c = eng.w["cpus"][item[3]]
-    proc = c["proc"]
-    wait = proc["wait"]
+    proc = c.proc
+    wait = proc.wait
     if wait is None or wait["token"] != item[4]:
         raise EngineError("a stale wait timeout fired")
-    proc["wait"] = None
-    proc["stack"][-1]["locals"]["ret"] = -ETIMEDOUT
-    _unregister_waiter(eng.w, wait, c["id"])
-    eng.emit(K.WAIT_TIMEOUT, c["id"], wait["dev"], proc["action"], wait["index"])
+    proc.wait = None
+    proc.stack[-1]["locals"]["ret"] = -ETIMEDOUT
+    _unregister_waiter(eng.w, wait, c.id)
+    eng.emit(K.WAIT_TIMEOUT, c.id, wait["dev"], proc.action, wait["index"])
     P = eng.prov
     P.dep(PC.D_WAITED, PK.key(PK.SIG, PK.dev_entry(P.dev(wait["dev"]), wait["index"])))
     descs = eng.w["kernel"]["pci"][wait["dev"]]["descs"]
@@ -548,10 +548,10 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
         irq = descs[wait["index"]]["irq"]
         P.dep(PC.D_IRQ, PK.key(PK.GIRQ, irq))
         P.dep(PC.D_IRQ, PK.key(PK.IRQVEC, irq))
-    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc["action"]))
-    r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c["id"]), -ETIMEDOUT, ctx=False)
+    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc.action))
+    r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c.id), -ETIMEDOUT, ctx=False)
     if r >= 0:
-        P.proc_last[c["id"]] = r
+        P.proc_last[c.id] = r
     wake(eng, c)
 
 
@@ -565,11 +565,11 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
     handled = w["acct"][dev]["handled"][idx]
     for cid in list(cpus):
         c = w["cpus"][cid]
-        wait = c["proc"]["wait"]
+        wait = c.proc.wait
         if wait is None or handled < wait["target"]:
             continue
-        c["proc"]["wait"] = None
-        c["proc"]["stack"][-1]["locals"]["ret"] = 0
+        c.proc.wait = None
+        c.proc.stack[-1]["locals"]["ret"] = 0
         _cancel_timer(eng, "timeout", wait["token"])
         _unregister_waiter(w, wait, cid)
         wake(eng, c)

@@ -235,14 +235,14 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
 def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
     """``vcpu_mark_events_pending``: the callback vector in that guest CPU's local APIC."""
     c = eng.w["cpus"][vcpu]
-    if not c["online"]:
+    if not c.online:
         return      # the port stays pending; a rebind to an online vCPU raises it again
     apic.receive(c, UPCALL_VECTOR, None)
     if port:
         eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
     else:
         eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
-    if not c["queued"]:
+    if not c.queued:
         eng.model.wake(eng, c)
 
 

@@ -121,7 +121,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     else:
         apic_id = dest
     cpus = w["cpus"]
-    if 0 <= apic_id < len(cpus) and cpus[apic_id]["apic_id"] == apic_id:   # bus.apic_cpu's common case
+    if 0 <= apic_id < len(cpus) and cpus[apic_id].apic_id == apic_id:   # bus.apic_cpu's common case
         cpu = apic_id
     else:
         cpu = bus.apic_cpu(w, apic_id)
@@ -131,7 +131,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     if cpu >= 0 and vector >= 16 and (c := cpus[cpu])["online"]:     # deliver_vector's common case
         _receive(c, vector, [dev, idx, n])
         eng.prov.irr_set(cpu, vector)
-        if not c["queued"]:
+        if not c.queued:
             eng.model.wake(eng, c)
         return cpu
     where = f"logical destination {dest:#04x}" if e["logical"] else f"APIC id {dest}"

@@ -34,6 +34,7 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
+from msidbg.sim.rec import DescRec
 
 EINVAL, ENOSPC, EBUSY = 22, 28, 16
 
@@ -74,7 +75,7 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
     pre/post vector's), else a copy of irq_default_affinity (desc_smp_init)."""
     if mask is None:
         mask = affinity.default_affinity(w)
-    return {
+    return DescRec.of({     # a record (sim/rec.py): the hot path reads its fields as slots
         "irq": irq, "chip": chip, "dev": dev, "index": index, "action": None, "count": 0,
         "vector": 0, "cpu": 0, "effective": 0, "prev_vector": 0, "prev_cpu": 0,
         "move_in_progress": False, "cleanup_pending": False,
@@ -92,7 +93,7 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
         # desc_set_defaults leaves it), IRQD_IRQ_DISABLED, IRQ_DISABLE_UNLAZY, and IRQS_REPLAY as the
         # ``count`` the replayed interrupt finds (-1: clear; see disable.replaying)
         "depth": 1, "disabled": True, "unlazy": False, "replay": -1,
-    }
+    })
 
 
 def new_pdesc(index: int, msix_ctrl: int, masks: list[Any] | None) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
     gx(k)["evtchn_to_irq"][port] = loc["irq"]
     gx(k)["channels"][0] += 1
     desc = k.w["irqs"][loc["irq"]]
-    desc["cpu"] = desc["effective"] = 0
+    desc.cpu = desc["effective"] = 0
     irq_dirty(k, loc["irq"])
 
 
@@ -211,9 +211,9 @@ def close(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     """disable_dynirq / enable_dynirq: only the event channel -- never the MSI-X entry."""
-    info = gx(k)["irqs"].get(desc["irq"])
+    info = gx(k)["irqs"].get(desc.irq)
     if info is None or not info["port"]:
         return
     if not masked:
@@ -242,7 +242,7 @@ def rebind(k: Any, loc: dict[str, Any]) -> None:
         gx(k)["channels"][target] += 1
         info["cpu"] = target
         desc = k.w["irqs"][loc["irq"]]
-        desc["cpu"] = desc["effective"] = target
+        desc.cpu = desc["effective"] = target
         irq_dirty(k, loc["irq"])
 
 
@@ -259,7 +259,7 @@ def select_target_cpu(k: Any, mask: list[int]) -> int:
     a tie); before it (``kernel.xen_affinity_target: first``) ``cpumask_first_and(dest,
     cpu_online_mask)``, the lowest online CPU of the mask. Online is cpu_online_mask, which no
     longer holds a CPU going offline."""
-    online = [c["id"] for c in k.w["cpus"] if vec.cpu_online(k.w, c["id"])]
+    online = [c.id for c in k.w["cpus"] if vec.cpu_online(k.w, c.id)]
     cpus = [c for c in mask if c in online] or online
     if k.w["behaviour"]["xen_affinity_target"] == "first":
         return min(cpus)
@@ -289,7 +289,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     prog = _HANDLE[abi]         # _enter, inlined (every interrupt): on to ``loop`` when it returns
-    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    k.ctx.stack.append({"prog": prog, "pc": 0, "locals": {}})
     if k.eng.call_watch:
         k.eng.entered(prog)
 
@@ -297,7 +297,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
 def _enter(k: Any, prog: str) -> None:
     """Call ``prog`` from this step (pushed as the interrupt entry pushes its frames: one per
     interrupt, so without the general call path; fault injection does not apply to it)."""
-    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    k.ctx.stack.append({"prog": prog, "pc": 0, "locals": {}})
     eng = k.eng
     if eng.call_watch:
         eng.entered(prog)
@@ -365,10 +365,10 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     desc = w["irqs"][irq_no]
     me = k.cpu_id
     try:    # irq_may_run's common case without a call, as entry.ack tests it
-        busy = desc["lock"] != -1 or desc["inprogress"] != me
+        busy = desc.lock != -1 or desc.inprogress != me
     except KeyError:
         busy = True
-    if "probes" in w or desc["move_pending"] or desc["disabled"] or (
+    if "probes" in w or desc.move_pending or desc.disabled or (
             busy and (_in_action(w, desc, me) >= 0 or _lock_holder(w, desc, me) >= 0)):
         # (a pending move: the ack calls irq_move_irq; a disabled irq: the ack parks the event
         # IRQS_PENDING; the irq in progress on another vCPU, or its desc->lock held there: the ack
@@ -379,13 +379,13 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     frame = {"prog": _EDGE, "pc": 0, "locals": loc}
     k.goto(step)
     if k.eng.model.on_push(frame):
-        k.ctx["stack"].append(frame)
+        k.ctx.stack.append(frame)
         k.frame = frame
         # ``ack`` on the new frame, inlined: irq_may_run was found true above (on_push changes no
         # irq), so desc->lock is taken, then eoi_pirq's clear_evtchn (``_clear``); no pending move
-        desc["lock"] = me
+        desc.lock = me
         loc["src"] = src = evtchn.clear(k.eng, port)
-        k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+        k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
         frame["pc"] = 1
 
 
@@ -408,20 +408,20 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     if "deferred" not in loc:
         me = k.cpu_id
         try:    # irq_may_run's common case without a call, as entry.ack tests it
-            busy = desc["lock"] != -1 or desc["inprogress"] != me
+            busy = desc.lock != -1 or desc.inprogress != me
         except KeyError:
             busy = True
         if busy and "moved" not in loc and not entry.may_run(k, desc, loc):
             return
-        desc["lock"] = me
-        if desc["disabled"]:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
+        desc.lock = me
+        if desc.disabled:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
             entry.park(k, desc, loc)
             return
     elif loc["deferred"] == 1:      # mask_ack_pirq: disable_dynirq first
         loc["deferred"] = 2
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
-    if desc["move_pending"] and desc["started"]:
+    if desc.move_pending and desc["started"]:
         if "moved" not in loc and not sw(k, "xen_eoi_clear_first"):
             # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
             loc["moved"] = True
@@ -438,11 +438,11 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
 
 
-def _clear(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> None:
+def _clear(k: Any, loc: dict[str, Any], desc: Any) -> None:
     """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken."""
     port = loc["port"]
     loc["src"] = src = evtchn.clear(k.eng, port)
-    k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
 
 
 @edge.step
@@ -474,7 +474,7 @@ def rerun(k: Any, loc: dict[str, Any]) -> None:
 @edge.step
 def handle(k: Any, loc: dict[str, Any]) -> None:
     entry.handle(k, loc, _UPCALL_VECTOR)     # (this frame's irq and src; the upcall's vector)
-    stack = k.ctx["stack"]
+    stack = k.ctx.stack
     if len(stack) > 2:
         frame = stack[-2]
         prog = frame["prog"]
@@ -496,7 +496,7 @@ _EDGE = edge.name
 _in_action, _lock_holder = entry.in_action, entry.lock_holder
 
 
-def _loop_entry(c: dict[str, Any], irq_no: int, vector: int) -> list[dict[str, Any]]:
+def _loop_entry(c: Any, irq_no: int, vector: int) -> list[dict[str, Any]]:
     """Under a Xen pirq's handle_edge_irq loop: the callback vector's common_interrupt and the upcall,
     which checks evtchn_upcall_pending again when the loop returns (handle_events had nothing more)."""
     v = evtchn.UPCALL_VECTOR
@@ -511,35 +511,35 @@ _NSTEPS_UPCALL = len(upcall.steps)
 
 
 # --- disable_irq / enable_irq / check_irq_resend on the pirq chip ---------------------------------------------
-def disable_pirq(k: Any, desc: dict[str, Any]) -> None:
+def disable_pirq(k: Any, desc: Any) -> None:
     """xen_pirq_chip's .irq_disable = disable_pirq -> disable_dynirq: the port's mask at once (a chip
     with irq_disable is never disabled lazily: __irq_disable calls it whatever IRQ_DISABLE_UNLAZY)."""
     chip_mask(k, desc, True)
 
 
-def enable_pirq(k: Any, desc: dict[str, Any]) -> None:
+def enable_pirq(k: Any, desc: Any) -> None:
     """.irq_enable = enable_pirq -> enable_dynirq: unmask the port; a port that went pending while
     masked signals its vCPU now (the unmask's own check), which is how an event raised while the irq
     was disabled is delivered. (Older kernels' enable_pirq called startup_pirq; see the reading.)"""
     chip_mask(k, desc, False)
 
 
-def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> bool:
+def retrigger_dynirq(k: Any, desc: Any, srcs: list[list[Any]]) -> bool:
     """.irq_retrigger = retrigger_dynirq: mask the port (temporarily), set_evtchn (the pending bit,
     set by the guest itself), unmask -- which signals the upcall on the port's vCPU (the port is
     pending now: EVTCHNOP_unmask on FIFO, and on 2-level for HVM or another vCPU's port). False with no
     event channel (``!VALID_EVTCHN``: no hardware retrigger). Emits ``irq.resend``."""
     from msidbg.model.kernel.disable import IRQ_RESEND
-    info = gx(k)["irqs"].get(desc["irq"])
+    info = gx(k)["irqs"].get(desc.irq)
     if info is None or not info["port"]:
         return False
     eng = k.eng
     port = info["port"]
     was = evtchn.set_mask(eng, port, True)
-    for s in srcs or [[desc["dev"], desc["index"], 0]]:
+    for s in srcs or [[desc.dev, desc.index, 0]]:
         evtchn.send(eng, port, list(s))
     # provenance: the guest set the bit (set_evtchn), for the irq's IRQS_PENDING -- not Xen's send
-    eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
+    eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
     eng.prov.write(PC.GUEST, PK.key(PK.PORTPEND, port), 1,
                    note=f"retrigger_dynirq: set_evtchn({port}) replays irq {desc['irq']}'s IRQS_PENDING")
     slow = False
@@ -547,10 +547,10 @@ def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> boo
         slow = unmask_hypercall(k, info, eng.w["xen"]["ports"].get(port))
         evtchn.set_mask(eng, port, False)
     if slow:    # (one event a step: the resend names the hypercall and carries its cost)
-        k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"],
+        k.ev(IRQ_RESEND, desc.dev, desc.irq, info["cpu"],
              k.s(f"retrigger_dynirq: event channel {port} set pending, EVTCHNOP_unmask"), cost="hypercall")
     else:
-        k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
+        k.ev(IRQ_RESEND, desc.dev, desc.irq, info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
     return True
 
 

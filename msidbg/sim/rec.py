@@ -1,0 +1,226 @@
+"""World records with fixed slots: a CPU, its two contexts, an irq descriptor.
+
+The world is plain data (``sim/world.py``): every record is a map from field names to values,
+and that is what a snapshot, a checkpoint, the state hash, the debugger's paths
+(``cpu[1].irr[0x21]``, ``irqs[24].vector``), watchpoints, ``why`` and ``diff`` see. The storm's
+hot path, though, reads and writes a few fields of a few records on every step, and a
+string-keyed dict lookup costs several times a slot read (``docs/perf.md``, round 10). So the
+records the hot path touches most are objects of the classes below: their always-present fields
+are ``__slots__`` (``c.irr``, ``desc.lock``: one specialised attribute load), and every record
+also answers as a dict (``c["irr"]``, ``c.get("esr", 0)``, ``"vtimer" in c``, ``items()``...)
+for the rest of the code, which is slower but cold.
+
+A record packs (msgpack: ``plain``/``default``) to the dict it stands for, with its keys in the
+same order as that dict's insertion order, so snapshots, checkpoints and the state hash are byte
+for byte what they were with dicts; unpacked worlds are plain dicts, turned back into records
+by ``adopt`` when a world is installed (``Model.bind``).
+
+Rules for model code: an attribute access (``c.queued = True``) is only for a field that is
+always present (``KEYS``; every record built by ``build.new_cpu`` / ``msi.new_desc`` has them
+all); a field that may be absent, or is added later (``esr``, ``vtimer``, ``pending_src``...),
+goes through the dict face (``c.get("esr", 0)``, ``c["esr"] = v``), which keeps the key order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+
+class Rec:
+    """A record: slots for its hot fields (``KEYS``), a dict for the others, and the dict face."""
+
+    __slots__ = ("_extra",)
+    #: the slot fields, in the order a freshly built record has them (its dict's first keys)
+    KEYS: ClassVar[tuple[str, ...]] = ()
+    _SLOTS: ClassVar[frozenset[str]] = frozenset()
+    _extra: dict[str, Any]
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls._SLOTS = frozenset(cls.KEYS)
+
+    @classmethod
+    def of(cls, d: Any) -> Any:
+        """The record for the map ``d`` (a dict, or already a record of this class: itself)."""
+        if type(d) is cls:
+            return d
+        r = cls.__new__(cls)
+        r._extra = {}
+        slots = cls._SLOTS
+        for k, v in d.items():
+            if k in slots:
+                setattr(r, k, v)
+            else:
+                r._extra[k] = v
+        return r
+
+    # -- the dict face ------------------------------------------------------------------------
+    def __getitem__(self, k: Any) -> Any:
+        if k in self._SLOTS:
+            try:
+                return getattr(self, k)
+            except AttributeError:
+                raise KeyError(k) from None
+        return self._extra[k]
+
+    def __setitem__(self, k: Any, v: Any) -> None:
+        if k in self._SLOTS:
+            setattr(self, k, v)
+        else:
+            self._extra[k] = v
+
+    def __delitem__(self, k: Any) -> None:
+        if k in self._SLOTS:
+            try:
+                delattr(self, k)
+            except AttributeError:
+                raise KeyError(k) from None
+        else:
+            del self._extra[k]
+
+    def __contains__(self, k: object) -> bool:
+        if k in self._SLOTS:
+            return hasattr(self, k)
+        return k in self._extra
+
+    def get(self, k: Any, default: Any = None) -> Any:
+        if k in self._SLOTS:
+            return getattr(self, k, default)
+        return self._extra.get(k, default)
+
+    def pop(self, k: Any, *default: Any) -> Any:
+        if k not in self:
+            if default:
+                return default[0]
+            raise KeyError(k)
+        v = self[k]
+        del self[k]
+        return v
+
+    def setdefault(self, k: Any, default: Any = None) -> Any:
+        if k not in self:
+            self[k] = default
+        return self[k]
+
+    def update(self, other: Any = (), **kw: Any) -> None:
+        for k, v in dict(other, **kw).items():
+            self[k] = v
+
+    def keys(self) -> list[str]:
+        """The fields: the slot fields present (in ``KEYS`` order), then the others in the order
+        they were added -- a built record's dict order, as long as no slot field is deleted and
+        added again (the model never deletes one)."""
+        return [k for k in self.KEYS if hasattr(self, k)] + list(self._extra)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, self[k]) for k in self.keys()]
+
+    def values(self) -> list[Any]:
+        return [self[k] for k in self.keys()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict this record stands for (its values shared, not copied)."""
+        return dict(self.items())
+
+    def copy(self) -> dict[str, Any]:
+        return self.to_dict()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rec):
+            other = other.to_dict()
+        return isinstance(other, dict) and self.to_dict() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.to_dict())
+
+
+class CpuRec(Rec):
+    """A CPU (``build.new_cpu``)."""
+
+    KEYS = ("id", "apic_id", "ldr", "online", "irr", "isr", "tpr", "irr_src", "vector_irq", "alloc", "cleanup",
+            "proc", "irq", "busy_until", "queued", "queue", "handling", "stopped")
+    __slots__ = KEYS
+
+
+class CtxRec(Rec):
+    """A CPU's process (``proc``) or interrupt (``irq``) context: its frame stack and wait, and
+    (process context) interrupts off, the running action and its pending result."""
+
+    KEYS = ("stack", "wait", "irqs_off", "action", "done")
+    __slots__ = KEYS
+
+
+class DescRec(Rec):
+    """An irq descriptor (``msi.new_desc``)."""
+
+    KEYS = ("irq", "chip", "dev", "index", "action", "count", "vector", "cpu", "effective", "prev_vector",
+            "prev_cpu", "move_in_progress", "cleanup_pending", "can_reserve", "has_reserved", "resv_mode",
+            "is_managed", "managed_shutdown", "activated", "started", "masked", "affinity", "affinity_set", "hint",
+            "move_pending", "pending_mask", "msg", "proc", "inprogress", "lock", "pending", "pending_src",
+            "depth", "disabled", "unlazy", "replay")
+    __slots__ = KEYS
+
+
+#: what generic code treats as a map (a world value is a dict or a record)
+MAPS = (dict, Rec)
+
+
+def default(obj: Any) -> Any:
+    """msgpack's ``default``: a record packs as the dict it stands for."""
+    if isinstance(obj, Rec):
+        return obj.to_dict()
+    raise TypeError(f"{type(obj).__name__} is not plain data")
+
+
+def plain(obj: Any) -> Any:
+    """``obj`` with every record inside it turned into its dict (the containers above a record are
+    rebuilt; everything else is shared): for code that needs exact dicts (json, comparisons)."""
+    if isinstance(obj, Rec):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, dict):
+        if any(isinstance(v, (Rec, dict, list)) for v in obj.values()):
+            return {k: plain(v) for k, v in obj.items()}
+        return obj
+    if isinstance(obj, list):
+        if any(isinstance(v, (Rec, dict, list)) for v in obj):
+            return [plain(v) for v in obj]
+        return obj
+    return obj
+
+
+def adopt_cpu(c: Any) -> Any:
+    """The CPU ``c`` (a dict or a record) as a record, its contexts as records too."""
+    r = CpuRec.of(c)
+    proc, irq = r.get("proc"), r.get("irq")
+    if isinstance(proc, dict):
+        r.proc = CtxRec.of(proc)
+    if isinstance(irq, dict):
+        r.irq = CtxRec.of(irq)
+    return r
+
+
+def adopt(w: dict[str, Any]) -> None:
+    """Turn the CPUs, their contexts and the irq descriptors of world ``w`` into records, in place
+    (a world just unpacked, or patched by ``chunks.patch``, holds dicts there). Idempotent: records
+    already in place are kept, with their identity. A field missing from an older world's record
+    is absent from the record too (reading it raises, as a dict subscript would)."""
+    cpus = w.get("cpus")
+    if isinstance(cpus, list):
+        for i, c in enumerate(cpus):
+            if type(c) is not CpuRec or isinstance(c.get("proc"), dict) or isinstance(c.get("irq"), dict):
+                if isinstance(c, MAPS):
+                    cpus[i] = adopt_cpu(c)
+    irqs = w.get("irqs")
+    if isinstance(irqs, dict):
+        for n, d in irqs.items():
+            if type(d) is dict:
+                irqs[n] = DescRec.of(d)
