@@ -21,7 +21,7 @@ from msidbg.model.prov import HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
-from msidbg.sim.rec import adopt
+from msidbg.sim.rec import as_world
 from msidbg.sim.scheduler import SEQ_BITS, Engine
 from msidbg.sim.strategy import Schedule
 
@@ -45,14 +45,14 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
         # the next signal of this series: the same item, re-queued (``Engine.requeue`` inlined)
         w = eng.w
         if len(item) == 7:
-            item[0] = t = w["now"] + every
+            item[0] = t = w.now + every
         elif eng.jitter is not None:
-            item[0] = t = w["now"] + eng.jitter(eng, every, item[7])
+            item[0] = t = w.now + eng.jitter(eng, every, item[7])
         else:
             del item[7:]
-            item[0] = t = w["now"] + every
-        item[1] = seq = w["seq"]
-        w["seq"] = seq + 1
+            item[0] = t = w.now + every
+        item[1] = seq = w.seq
+        w.seq = seq + 1
         item[5] = remaining - 1
         eng.agenda[seq] = item
         _heappush(eng.heap, t << SEQ_BITS | seq)
@@ -100,8 +100,10 @@ class Model:
     def bind(self, eng: Engine) -> None:
         """Attach to the engine that runs this model (one model per engine)."""
         k = self.k
-        k.eng, k.w = eng, eng.w
-        adopt(eng.w)        # CPUs, contexts, irq descriptors as records (a world unpacked holds dicts)
+        # the world, its CPUs, contexts and irq descriptors as records (a world unpacked holds dicts)
+        eng.w = w = as_world(eng.w)
+        k.eng, k.w = eng, w
+        k.probed = "probes" in w      # (built with the world: probes.build)
         self.derived.clear()
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
@@ -116,7 +118,7 @@ class Model:
             eng.entered(prog)
         if prog not in HOT_PROGS:
             eng.prov.touched = True   # provenance: this step may change vector_irq slots
-        if not eng.w["kernel"]["faults"]:   # (nothing armed: _fault would find nothing)
+        if not eng.w.kernel["faults"]:   # (nothing armed: _fault would find nothing)
             return True
         dev = frame["locals"].get("dev")
         err = self._fault(prog, dev)
@@ -137,7 +139,7 @@ class Model:
 
     def _fault(self, prog: str, dev: str | None) -> int:
         """The errno of the first armed fault for ``prog`` on ``dev`` (one use consumed), or 0."""
-        for i, f in enumerate(self.k.eng.w["kernel"]["faults"]):
+        for i, f in enumerate(self.k.eng.w.kernel["faults"]):
             if f[0] == prog and f[3] > 0 and (f[1] is None or f[1] == dev):
                 f[3] -= 1
                 self.k.eng.prov.write(PC.FAULT, PK.key(PK.FAULT, i), -int(f[2]), ctx=False,
@@ -149,20 +151,20 @@ class Model:
         """The agenda is empty: account every signal still held anywhere as lost."""
         w = eng.w
         P = prov_of(eng)
-        for name in sorted(w["acct"]):
-            held = w["acct"][name]["held"]
+        for name in sorted(w.acct):
+            held = w.acct[name]["held"]
             for idx, n in enumerate(held):
                 if n:
                     held[idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
-                    acct.lost(eng, name, idx, n, device.held_reason(w["devices"][name], idx))
-            msix = w["devices"][name]["msix"]
+                    acct.lost(eng, name, idx, n, device.held_reason(w.devices[name], idx))
+            msix = w.devices[name]["msix"]
             for idx, n in enumerate(msix.get("suppressed", ()) if msix else ()):
                 if n:   # the Marvell quirk's suppressed MSI signals (device._signal_msi)
                     msix["suppressed"][idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     acct.lost(eng, name, idx, n, device.SUPPRESSED_REASON.format(idx=idx))
-        for c in w["cpus"]:
+        for c in w.cpus:
             for v in sorted(c.irr_src):
                 for name, idx, n in c.irr_src[v]:
                     P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c.id, v)))
@@ -173,7 +175,7 @@ class Model:
         # run.end says what the summary says: every signal raised and never delivered (the ones
         # counted just now, and those lost on the way earlier)
         eng.emit(K.RUN_END, -1, None, acct.total_lost(w))
-        w["ended"] = True
+        w.ended = True
 
 
 def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None,
@@ -196,7 +198,7 @@ def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = No
     return eng
 
 
-def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int],
+def _uncertain_timeline(scn: Scenario, w: Any, offsets: dict[int, int],
                         act_jitter: dict[int, list[int]]) -> None:
     """Ranged actions start ``offsets`` later than their range's start, and so do their agenda
     items: a CPU's first action, a device's signals (which also name their action when it has
@@ -204,7 +206,7 @@ def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int
     actions = w["actions"]
     for idx, off in offsets.items():
         actions[idx]["at"] += off
-    fires = sorted((it for it in w["agenda"].values() if it[2] == "fire"), key=lambda it: it[1])
+    fires = sorted((it for it in w.agenda.values() if it[2] == "fire"), key=lambda it: it[1])
     for a in scn.run:
         if a.do != "fire":
             continue
@@ -216,7 +218,7 @@ def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int
         item[0] = actions[a.index]["at"]
         if a.index in act_jitter:
             item.append(a.index)
-    for item in w["agenda"].values():
+    for item in w.agenda.values():
         if item[2] == "act":
             item[0] = actions[item[4]]["at"]
 

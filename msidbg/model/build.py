@@ -29,7 +29,7 @@ from msidbg.model.hw import (
 )
 from msidbg.sim.costs import merged
 from msidbg.sim.program import PROGRAMS
-from msidbg.sim.rec import adopt_cpu
+from msidbg.sim.rec import adopt_cpu, as_world
 from msidbg.sim.scheduler import WORLD_FORMAT
 
 if TYPE_CHECKING:
@@ -183,6 +183,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         },
         "actions": [],
     }
+    w = as_world(w)     # a record (sim/rec.py): the hot paths read its fields as slots
     legacy_irqs(w)
     probes.build(scn, w)
     for hook in PLATFORM_BUILDERS:

@@ -20,7 +20,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST, x2apic_logical_match
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 
 _receive = apic.receive   # hot path: one global lookup
 
@@ -31,7 +31,7 @@ ROUTERS: dict[str, Any] = {}
 def apic_cpu(w: World, dest: int) -> int:
     """The CPU whose local APIC has id ``dest``, or -1 (bare metal: ids 0..cpus-1; a Xen HVM
     guest: vCPU n has id 2n)."""
-    cpus = w["cpus"]
+    cpus = w.cpus
     if 0 <= dest < len(cpus) and cpus[dest].apic_id == dest:
         return dest
     for c in cpus:
@@ -47,11 +47,11 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
     ``dest``; x2APIC cluster mode (a 32-bit IRTE destination): the APICs of cluster ``dest[31:16]``
     whose logical id shares a bit of ``dest[15:0]``."""
     if logical:
-        if w["platform"]["apic"] == "x2apic-cluster":
-            return [c.id for c in w["cpus"] if x2apic_logical_match(c.ldr, dest)]
-        return [c.id for c in w["cpus"] if c.ldr & dest]
+        if w.platform["apic"] == "x2apic-cluster":
+            return [c.id for c in w.cpus if x2apic_logical_match(c.ldr, dest)]
+        return [c.id for c in w.cpus if c.ldr & dest]
     if dest == broadcast:
-        return [c.id for c in w["cpus"]]
+        return [c.id for c in w.cpus]
     cpu = apic_cpu(w, dest)
     return [cpu] if cpu >= 0 else []
 
@@ -74,7 +74,7 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
         return deliver_vector(eng, dev, idx, -1, vector, n, where)
     if len(cpus) == 1:
         return deliver_vector(eng, dev, idx, cpus[0], vector, n, where)
-    c = w["cpus"]
+    c = w.cpus
     owner = next((i for i in cpus if c[i]["online"] and type(c[i]["vector_irq"].get(vector)) is int), cpus[0])
     for i in cpus:
         if i != owner and c[i]["online"] and vector < 16:
@@ -93,7 +93,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     Returns the CPU the message reached (for the event record), or -1.
     """
     w = eng.w
-    route = w["platform"]["route"]
+    route = w.platform["route"]
     if route in ROUTERS:
         return int(ROUTERS[route](eng, dev, idx, lo, hi, data, n))
     if (lo & 0xFFF00000) != 0xFEE00000:
@@ -102,7 +102,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         return -1
     dest = (lo >> 12) & 0xFF
     vector = data & 0xFF
-    cpus = w["cpus"]
+    cpus = w.cpus
     if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest].online
             and cpus[dest].apic_id == dest):  # deliver_to's common case (one physical APIC), inlined
         c = cpus[dest]
@@ -112,7 +112,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
             eng.model.wake(eng, c)
         return dest
     # x2APIC (physical x2apic without remapping): 0xFF is an APIC id, the broadcast is 0xFFFFFFFF
-    broadcast = -1 if w["platform"]["apic"] == "x2apic" else XAPIC_BROADCAST
+    broadcast = -1 if w.platform["apic"] == "x2apic" else XAPIC_BROADCAST
     return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast)
 
 
@@ -122,7 +122,7 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         eng.prov.message_dep()
         acct.lost(eng, dev, idx, n, f"were sent to {where}, which does not exist")
         return -1
-    c = eng.w["cpus"][cpu]
+    c = eng.w.cpus[cpu]
     if not c.online:
         P = eng.prov
         P.message_dep()
@@ -150,10 +150,10 @@ def illegal_vector(eng: Any, cpu: int) -> None:
     is set in the IRR like any local interrupt. Modelled on a real local APIC (bare metal); a Xen
     guest's vlapic (vlapic_set_irq -> vlapic_error) signals only a bit not yet set and is left to the
     plain loss."""
-    c = eng.w["cpus"][cpu]
+    c = eng.w.cpus[cpu]
     old = c.get("esr", 0)
     c["esr"] = old | apic.ESR_RECEIVE_ILLEGAL
-    if old & apic.ESR_RECEIVE_ILLEGAL or eng.w["platform"]["kind"] != "bare-metal":
+    if old & apic.ESR_RECEIVE_ILLEGAL or eng.w.platform["kind"] != "bare-metal":
         return      # "an APIC error interrupt is generated when the local APIC sets one of the error bits"
     apic.receive(c, apic.ERROR_APIC_VECTOR, None)
     eng.prov.irr_set(cpu, apic.ERROR_APIC_VECTOR)

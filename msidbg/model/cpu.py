@@ -66,12 +66,13 @@ SKIP_MAX = 10_000
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
-    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent")
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent",
+                 "probed")
 
     def __init__(self) -> None:
         self.flow = Flow()
         self.eng: Any = None
-        self.w: dict[str, Any] = {}
+        self.w: Any = {}
         self.cpu: Cpu = {}
         self.cpu_id = -1
         self.frame: dict[str, Any] = {}
@@ -85,6 +86,8 @@ class Ctx:
         #: the step was a silent poll (``spin``): how many polls' time it stands for (0: none);
         #: ``on_cpu`` reports it to the engine and resets it
         self.silent = 0
+        #: the world has probes armed (``w["probes"]``, built with it; set by ``Model.bind``)
+        self.probed = False
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -132,7 +135,7 @@ class Ctx:
             except KeyError:
                 rid = eng.log.record(key)
             eng.ids_append(rid)
-            eng.times_append(self.w["now"])
+            eng.times_append(self.w.now)
         elif self.observer is not None:     # re-execution, observed (never on a fresh step)
             self.observer()
         self.costname = cost
@@ -155,8 +158,8 @@ class Ctx:
         first saw the change before. Callers' conditions must read nothing else that time changes."""
         loc = self.frame["locals"]
         w = self.w
-        now = w["now"]
-        cost = w["costs"]["kernel"]
+        now = w.now
+        cost = w.costs["kernel"]
         nxt = now + cost
         mark = loc.get("_spin")
         self.flow.op = AGAIN
@@ -165,7 +168,7 @@ class Ctx:
             m = 1
             if cost > 0:
                 limit = eng.next_time()
-                for x in w["cpus"]:
+                for x in w.cpus:
                     b = x.busy_until
                     if b > now and (limit is None or b < limit):
                         limit = b
@@ -194,11 +197,11 @@ class Ctx:
 
     @property
     def now(self) -> int:
-        return int(self.w["now"])
+        return int(self.w.now)
 
     @property
     def kernel(self) -> dict[str, Any]:
-        return self.w["kernel"]
+        return self.w.kernel
 
 
 # --- scheduling ------------------------------------------------------------------------------
@@ -227,11 +230,11 @@ def wake(eng: Any, c: Cpu) -> None:
             return
     c.queued = True
     w = eng.w
-    now, busy = w["now"], c.busy_until
+    now, busy = w.now, c.busy_until
     if busy > now:
         now = busy
-    seq = w["seq"]
-    w["seq"] = seq + 1
+    seq = w.seq
+    w.seq = seq + 1
     eng.agenda[seq] = [now, seq, "cpu", c.id]
     if eng.held == -1:  # (see on_cpu's end)
         eng.held = now << SEQ_BITS | seq
@@ -257,7 +260,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     k: Ctx = eng.model.k
     w = eng.w
     cid = item[3]
-    c = w["cpus"][cid]
+    c = w.cpus[cid]
     c.handling = -1  # any step after an action ends it (entry.handle sets it for the next one)
     # Still "queued" while its own step runs: a wake() from inside the step (a doorbell its own
     # handler completes) must not put a second item on the agenda at a stale time.
@@ -286,7 +289,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             _finish_action(k, c, proc.done, emit=True)
         else:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
-    elif "probes" in w:
+    elif k.probed:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
         if k.silent:
             return _polled(eng, k, c, item)
@@ -316,10 +319,10 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             _run(k, c, irq, True)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
-    cost = w["costs"][k.costname]
+    cost = w.costs[k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
-    c.busy_until = busy = w["now"] + cost
+    c.busy_until = busy = w.now + cost
     if not stack:   # has_work, inlined (its irq stack is empty)
         proc = c.proc
         if c.stopped:
@@ -335,8 +338,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere
     # (the strategies' loop, a step outside a loop) it is pushed as any item -- ``requeue``, inline
     item[0] = busy
-    item[1] = seq = w["seq"]
-    w["seq"] = seq + 1
+    item[1] = seq = w.seq
+    w.seq = seq + 1
     eng.agenda[seq] = item
     if eng.held == -1:
         eng.held = busy << SEQ_BITS | seq
@@ -350,7 +353,7 @@ def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
     True: the engine runs the next item for this step's event."""
     w = eng.w
-    c.busy_until = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
+    c.busy_until = busy = w.now + w.costs[k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
     k.silent = 0
     requeue(eng, item, busy)
     return True
@@ -361,8 +364,8 @@ def requeue(eng: Any, item: list[Any], busy: int) -> None:
     (``held``) inside that loop, else pushed. (``on_cpu``'s tail does the same inline: the hot path.)"""
     w = eng.w
     item[0] = busy
-    item[1] = seq = w["seq"]
-    w["seq"] = seq + 1
+    item[1] = seq = w.seq
+    w.seq = seq + 1
     eng.agenda[seq] = item
     if eng.held == -1:
         eng.held = busy << SEQ_BITS | seq
@@ -378,8 +381,8 @@ def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
         return None
     ctx = k.ctx
     cpu = k.cpu_id
-    kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.get("irq") else "proc"
-    return cpu, kind, ctx.get("stack") or []
+    kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.irq else "proc"
+    return cpu, kind, ctx.stack
 
 
 def running(c: Cpu) -> str:
@@ -409,7 +412,7 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False) -> None:
     last: Any = NOTHING
     stack = ctx.stack
     w = k.w
-    armed = w.get("probes")
+    armed = w.probes if k.probed else None
     n = 1 if stepped else 0
     while not (stepped and (not stack or ctx.wait is not None)):
         if n >= MAX_SILENT_STEPS:
@@ -447,7 +450,7 @@ DRIVER_ACTIONS = {"probe", "remove", "alloc_vectors", "free_vectors", "request_i
 def on_act(eng: Any, item: list[Any]) -> None:
     """Agenda handler: scenario action ``item[4]`` starts on CPU ``item[3]``."""
     w = eng.w
-    c = w["cpus"][item[3]]
+    c = w.cpus[item[3]]
     idx = item[4]
     act = w["actions"][idx]
     if not cpu_online(w, c.id):
@@ -464,7 +467,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
         c.proc.done = err
     else:
         c.proc.stack.append(frame)
-        if w["kernel"]["hotplug"] >= 0:
+        if w.kernel["hotplug"] >= 0:
             _preparing(eng, c)    # stop_machine's stopper thread already runs on this CPU
     eng.emit(K.ACTION_START, c.id, act["dev"], idx, eng.s(act["do"]))
     P = eng.prov
@@ -489,7 +492,7 @@ def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
     queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c.id, nxt)
+        eng.schedule(max(w.now, w["actions"][nxt]["at"]), "act", c.id, nxt)
 
 
 def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
@@ -511,16 +514,16 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
     if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:
         _driver_status(k, act, value)
-    if "migrating" in w["kernel"] and _resume_migrated(k.eng, c):
+    if "migrating" in w.kernel and _resume_migrated(k.eng, c):
         return      # a task migrated here off a CPU that went offline runs first
     queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        k.eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c.id, nxt)
+        k.eng.schedule(max(w.now, w["actions"][nxt]["at"]), "act", c.id, nxt)
 
 
 def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
-    pci = k.w["kernel"]["pci"][act["dev"]]
+    pci = k.w.kernel["pci"][act["dev"]]
     if isinstance(value, int) and value < 0:
         if not pci["status"].startswith("failed"):
             pci["status"] = f"failed: {errname(value)}"
@@ -532,7 +535,7 @@ def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
 # --- waiting for an interrupt (doorbell) ------------------------------------------------------------
 def on_timeout(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a driver's wait for its interrupt expired."""
-    c = eng.w["cpus"][item[3]]
+    c = eng.w.cpus[item[3]]
     proc = c.proc
     wait = proc.wait
     if wait is None or wait["token"] != item[4]:
@@ -543,7 +546,7 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
     eng.emit(K.WAIT_TIMEOUT, c.id, wait["dev"], proc.action, wait["index"])
     P = eng.prov
     P.dep(PC.D_WAITED, PK.key(PK.SIG, PK.dev_entry(P.dev(wait["dev"]), wait["index"])))
-    descs = eng.w["kernel"]["pci"][wait["dev"]]["descs"]
+    descs = eng.w.kernel["pci"][wait["dev"]]["descs"]
     if wait["index"] < len(descs) and descs[wait["index"]]["irq"]:
         irq = descs[wait["index"]]["irq"]
         P.dep(PC.D_IRQ, PK.key(PK.GIRQ, irq))
@@ -559,12 +562,12 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
     """The handler of (dev, idx) delivered: wake drivers waiting for it, cancel their timers."""
     w = eng.w
     key = f"{dev}#{idx}"
-    cpus = w["kernel"]["waiters"].get(key)
+    cpus = w.kernel["waiters"].get(key)
     if not cpus:
         return
-    handled = w["acct"][dev]["handled"][idx]
+    handled = w.acct[dev]["handled"][idx]
     for cid in list(cpus):
-        c = w["cpus"][cid]
+        c = w.cpus[cid]
         wait = c.proc.wait
         if wait is None or handled < wait["target"]:
             continue
@@ -575,13 +578,13 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
         wake(eng, c)
 
 
-def _unregister_waiter(w: dict[str, Any], wait: dict[str, Any], cpu: int) -> None:
+def _unregister_waiter(w: Any, wait: dict[str, Any], cpu: int) -> None:
     key = f"{wait['dev']}#{wait['index']}"
-    lst = w["kernel"]["waiters"].get(key, [])
+    lst = w.kernel["waiters"].get(key, [])
     if cpu in lst:
         lst.remove(cpu)
     if not lst:
-        w["kernel"]["waiters"].pop(key, None)
+        w.kernel["waiters"].pop(key, None)
 
 
 def _cancel_timer(eng: Any, kind: str, token: int) -> None:

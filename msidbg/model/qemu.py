@@ -39,7 +39,7 @@ from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import run_step
 from msidbg.sim.scheduler import EngineError
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 UNASSIGNED = -1
 MAX_SILENT_STEPS = 10_000
 
@@ -114,7 +114,7 @@ def _new_msi(msi: dict[str, Any] | None, mask_emulated: bool) -> dict[str, Any] 
 
 
 def emu(w: World, dev: str) -> dict[str, Any]:
-    return w["qemu"]["devs"][dev]
+    return w.qemu["devs"][dev]
 
 
 # --- the guest side of a trap -----------------------------------------------------------------------
@@ -327,7 +327,7 @@ class PvAccessors:
 
 # --- QEMU's context ------------------------------------------------------------------------------------
 def _kick(eng: Any) -> None:
-    q = eng.w["qemu"]
+    q = eng.w.qemu
     if not q["queued"] and (q["ctx"]["stack"] or q["queue"] or q["serving"] is not None):
         q["queued"] = True
         eng.schedule(max(eng.w["now"], q["busy_until"]), "qemu")
@@ -344,27 +344,27 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
     ctx = q["ctx"]
     k.ctx = ctx
     k.at = eng.cur  # provenance reads QEMU's stack during this step
-    if not ctx["stack"] and q["serving"] is not None:
+    if not ctx.stack and q["serving"] is not None:
         _complete(k, q)     # the Xen side of the ioreq was left for a step of its own
         q["busy_until"] = w["now"] + w["costs"][k.costname]
         _kick(eng)
         return
-    if not ctx["stack"]:
+    if not ctx.stack:
         ioreq = q["queue"].pop(0)
         q["serving"] = ioreq
         frame = {"prog": ioreq["prog"], "pc": 0, "locals": {key: v for key, v in ioreq.items() if key in _ARGS}}
         if eng.model.on_push(frame):
-            ctx["stack"].append(frame)
+            ctx.stack.append(frame)
     served = q["serving"]
     for _ in range(MAX_SILENT_STEPS):
-        if not ctx["stack"]:
+        if not ctx.stack:
             break
         run_step(k, ctx, eng.model.on_push)
         if k.emitted:
             break
     else:
         raise EngineError("QEMU ran too many steps without an event")
-    if not ctx["stack"] and not (k.emitted and q["serving"].get("complete")):
+    if not ctx.stack and not (k.emitted and q["serving"].get("complete")):
         _complete(k, q)
     cost = w["costs"][k.costname]
     if eng.jitter is not None:  # QEMU's work for a trap belongs to the trapping vCPU's action

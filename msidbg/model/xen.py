@@ -16,7 +16,7 @@ Follows xen/arch/x86/irq.c, physdev.c, drivers/passthrough/io.c and hvm/vmsi.c:
   pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``), as does
   from 4.10 a binding the device model asks to unmask (69d99d1b22, XEN_DOMCTL_VMSI_X86_UNMASKED).
 
-Everything here is plain functions over ``w["xen"]``; they run inside the step of whoever made
+Everything here is plain functions over ``w.xen``; they run inside the step of whoever made
 the hypercall (a guest CPU or QEMU) and emit no event of their own.
 """
 
@@ -29,7 +29,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
 
 #: the seed's domain: two SR-IOV NICs got pirqs 101..96, so the top MSI pirq is 101. A domU has
@@ -49,12 +49,12 @@ def uses_pirqs(w: World) -> bool:
     advertise APIC virtualization (``platform.apic_virtualization``); pci_xen_hvm_init /
     xen_hvm_msi_init return early otherwise."""
     b = w["behaviour"]
-    return bool(w["platform"]["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
+    return bool(w.platform["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
 
 
 def build(scn: Any, w: World) -> None:
     """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
-    p = w["platform"]
+    p = w.platform
     if not p["kind"].startswith("xen-"):
         return
     # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests. It is set at the end of
@@ -62,8 +62,8 @@ def build(scn: Any, w: World) -> None:
     # reaches when Xen advertises (x2)APIC virtualization: that guest keeps the x86 MSI domain and
     # masks and unmasks its entries itself, in every release.
     if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
-        w["kernel"]["ignore_mask"] = True
-    w["xen"] = {
+        w.kernel["ignore_mask"] = True
+    w.xen = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
         "pirqs": {},       # pirq -> record (absent = never touched, free)
         "irqs": {},        # host irq -> {vector, pirq, dev, entry, type, host_masked, guest_masked}
@@ -73,7 +73,7 @@ def build(scn: Any, w: World) -> None:
         "next_irq": FIRST_HOST_IRQ,
         "ports": {},       # event channels: port -> {pirq, vcpu, pending, masked, src}
     }
-    w["kernel"]["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w["cpus"])}
+    w.kernel["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w.cpus)}
 
 
 def key(dev: str, entry: int) -> str:
@@ -126,7 +126,7 @@ def get_free_pirq(x: World) -> int:
 
 def alloc_pirq(w: World) -> int:
     """PHYSDEVOP_get_free_pirq (type MSI): the pirq is marked PIRQ_ALLOCATED until mapped."""
-    x = w["xen"]
+    x = w.xen
     pirq = get_free_pirq(x)
     if pirq >= 0:
         pirq_rec(x, pirq)["irq"] = PIRQ_ALLOCATED
@@ -144,7 +144,7 @@ def note_alloc(eng: Any, pirq: int) -> None:
         if eng.prov.writer(k) >= 0:
             eng.prov.dep(PC.D_CAUSE, k)
         above = PK.key(PK.PIRQ, pirq + 1)
-        if pirq + 1 < eng.w["xen"]["nr_pirqs"] and eng.prov.writer(above) >= 0:
+        if pirq + 1 < eng.w.xen["nr_pirqs"] and eng.prov.writer(above) >= 0:
             eng.prov.dep(PC.D_CAUSE, above)     # why not the one above: what holds it
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
@@ -161,7 +161,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     A pirq Xen already maps for another entry is left alone and the call still succeeds
     (``map_domain_pirq``: "pirq already mapped", return 0) -- the entry stays unprogrammed.
     """
-    x = eng.w["xen"]
+    x = eng.w.xen
     if pirq < 0:
         pirq = get_free_pirq(x)
         if pirq < 0:
@@ -180,7 +180,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
         return pirq
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
     # pirq_acktype: an MSI Xen cannot mask is ACKTYPE_EOI (held in service until the guest's EOI)
-    x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w["devices"][dev]["msi"]["ctrl"] & MSI_PVM
+    x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w.devices[dev]["msi"]["ctrl"] & MSI_PVM
     rec.update(irq=irq, dev=dev, entry=entry, type=kind)
     x["entry_irq"][key(dev, entry)] = irq
     P.write(PC.XEN, PK.key(PK.PIRQ, pirq), irq,
@@ -212,9 +212,9 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     4.1.3+), even while the guest still has an event channel on it: from then on Xen delivers the
     pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again.
     """
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if rec is not None and rec["emuirq"] and eng.w["platform"]["kind"] == "xen-hvm":
+    if rec is not None and rec["emuirq"] and eng.w.platform["kind"] == "xen-hvm":
         rec["emuirq"] = False
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
                        note=f"physdev_unmap_pirq: the emuirq of pirq {pirq} is unmapped first")
@@ -244,9 +244,9 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
 
 def unmap_self(eng: Any, pirq: int) -> int:
     """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if eng.w["platform"]["kind"] == "xen-hvm":
+    if eng.w.platform["kind"] == "xen-hvm":
         if rec is not None and rec["emuirq"]:
             rec["emuirq"] = False
             cleanup(x, pirq)
@@ -260,11 +260,11 @@ XENIRQSTAT_NEEDS_EOI = 1
 def irq_status_query(w: World, pirq: int) -> int:
     """PHYSDEVOP_irq_status_query: XENIRQSTAT_needs_eoi for every pirq (an HVM guest's must be
     mapped or have an emuirq, else -EINVAL); Xen answers it whatever the pirq's ack type."""
-    x = w["xen"]
+    x = w.xen
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
-    if w["platform"]["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
+    if w.platform["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
         return -EINVAL
     return XENIRQSTAT_NEEDS_EOI
 
@@ -272,7 +272,7 @@ def irq_status_query(w: World, pirq: int) -> int:
 def pirq_eoi(eng: Any, pirq: int) -> int:
     """PHYSDEVOP_eoi -> ``pirq_guest_eoi``: a host irq Xen holds in flight (ACKTYPE_EOI: an MSI
     that cannot be masked) is acknowledged now, and a signal that waited behind it goes on."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
@@ -285,13 +285,13 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
 
 def host_eoi(eng: Any, irq: int) -> None:
     """The host acknowledges ``irq`` (guest EOI or Xen's 1 ms eoi_timer): what it held goes on."""
-    hirq = eng.w["xen"]["irqs"].get(irq)
+    hirq = eng.w.xen["irqs"].get(irq)
     if hirq is None or not hirq["in_flight"]:
         return
     hirq["in_flight"] = False
     held, hirq["held"] = hirq["held"], []
     for dev, idx, n in held:
-        eng.schedule(eng.w["now"] + eng.w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
+        eng.schedule(eng.w.now + eng.w.costs["upcall"], "xen", "irq", dev, idx, n, irq)
 
 
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
@@ -313,7 +313,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     the device model set XEN_DOMCTL_VMSI_X86_UNMASKED, which from 69d99d1b22 (4.10,
     ``platform.xen_bind_unmask``) clears the guest mask bit after either. ``mask_key``: provenance
     key of the Vector Control the device model decided ``unmasked`` from (its latched copy)."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     P = eng.prov
     P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
@@ -378,7 +378,7 @@ def pt_unbind(eng: Any, pirq: int) -> int:
     """``pt_irq_destroy_bind``: ``pirq_guest_unbind`` (shutdown: the host masks the entry),
     then ``msixtbl_pt_unregister``. A pirq Xen force-unbound at unmap (its irq is negative)
     is only cleared: the intercept finds no irq descriptor and keeps its reference."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     if rec is None or not rec["bound"]:
         return -EINVAL
@@ -416,7 +416,7 @@ def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
     """Write the physical mask bit this host irq's state implies, if it still owns the entry.
     Before 4.6 Xen writes its own bit (``msi_set_mask_bit(desc, flag)``): a guest's mask
     written through the intercept is overwritten; from 4.6 it writes host OR guest."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
         return
     masked = hirq["host_masked"]
@@ -427,7 +427,7 @@ def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
 
 def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     if eng.w["behaviour"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
         return
@@ -439,8 +439,8 @@ def guest_unmask(eng: Any, pirq: int) -> None:
 def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
     """Xen's setup_msi_irq: the host message (host APIC 0, host vector), written masked."""
     msg = [0xFEE00000, 0, vector]
-    d = eng.w["devices"][dev]
-    a = eng.w["acct"][dev]
+    d = eng.w.devices[dev]
+    a = eng.w.acct[dev]
     set_phys_mask(eng, dev, entry, kind, True)
     P = eng.prov
     if P.on and eng.fresh:
@@ -465,14 +465,14 @@ def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
 
 def x_pirq(eng: Any, dev: str, entry: int) -> int:
     """The pirq whose host irq's message the physical entry holds (for provenance), or -1."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     irq = x["entry_irq"].get(key(dev, entry))
     return int(x["irqs"][irq]["pirq"]) if irq is not None and irq in x["irqs"] else -1
 
 
 def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> None:
     """Xen writes the physical mask bit (no event: part of the hypercall that caused it)."""
-    d = eng.w["devices"][dev]
+    d = eng.w.devices[dev]
     P = eng.prov
     pd = P.dev(dev)
     if kind == "msix":

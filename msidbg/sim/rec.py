@@ -170,6 +170,15 @@ class DescRec(Rec):
     __slots__ = KEYS
 
 
+class WorldRec(Rec):
+    """The world's top level (``build.build_world``): its 19 fields in the order it builds them, then
+    the optional ``probes``, ``xen`` and ``qemu`` (built in this order when a run has them)."""
+
+    KEYS = ("format", "scenario", "seed", "policy", "rng", "now", "seq", "events", "ended", "agenda", "costs",
+            "platform", "behaviour", "cpus", "devices", "acct", "irqs", "kernel", "actions", "probes", "xen", "qemu")
+    __slots__ = KEYS
+
+
 #: what generic code treats as a map (a world value is a dict or a record)
 MAPS = (dict, Rec)
 
@@ -208,7 +217,16 @@ def adopt_cpu(c: Any) -> Any:
     return r
 
 
-def adopt(w: dict[str, Any]) -> None:
+def as_world(w: Any) -> Any:
+    """The world ``w`` (a dict just built or unpacked, or a world record) as a world record whose
+    CPUs, contexts and irq descriptors are records (``adopt``); a record stays itself."""
+    if type(w) is not WorldRec:
+        w = WorldRec.of(w)
+    adopt(w)
+    return w
+
+
+def adopt(w: Any) -> None:
     """Turn the CPUs, their contexts and the irq descriptors of world ``w`` into records, in place
     (a world just unpacked, or patched by ``chunks.patch``, holds dicts there). Idempotent: records
     already in place are kept, with their identity. A field missing from an older world's record
@@ -219,6 +237,9 @@ def adopt(w: dict[str, Any]) -> None:
             if type(c) is not CpuRec or isinstance(c.get("proc"), dict) or isinstance(c.get("irq"), dict):
                 if isinstance(c, MAPS):
                     cpus[i] = adopt_cpu(c)
+    q = w.get("qemu")
+    if isinstance(q, dict) and type(q.get("ctx")) is dict:    # QEMU's program context (model/qemu.py)
+        q["ctx"] = CtxRec.of(q["ctx"])
     irqs = w.get("irqs")
     if isinstance(irqs, dict):
         for n, d in irqs.items():

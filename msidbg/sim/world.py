@@ -15,7 +15,7 @@ import msgpack
 from msidbg.digest import sha256
 from msidbg.sim.rec import Rec, default
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec), or the dict it packs to
 
 _PLAIN_SCALARS = (int, str, bool, type(None))
 

@@ -146,7 +146,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     the new vector and CPU sends the cleanup IPI to the old CPU), then irq_move_irq (a pending
     affinity change is applied now, masked), then the EOI -- each its own step when it has work
     to do."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     deferred = "deferred" in loc
     if not deferred:
         # irq_may_run's common case tested here, without a call: desc->lock free and this CPU the
@@ -154,7 +154,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         me = k.cpu_id
         try:    # (subscripts, not .get(): both keys exist once the irq has been handled here)
             busy = desc.lock != -1 or desc.inprogress != me
-        except KeyError:
+        except AttributeError:  # (a descriptor of an older world without them: absent slots)
             busy = True
         if busy and not may_run(k, desc, loc):
             return
@@ -180,7 +180,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
             k.goto("handle")
 
 
-def in_action(w: dict[str, Any], desc: Any, me: int) -> int:
+def in_action(w: Any, desc: Any, me: int) -> int:
     """IRQD_IRQ_INPROGRESS: the CPU (other than ``me``) whose handle_irq_event is running this irq's
     action right now, or -1. handle_irq_event sets the flag and drops desc->lock for the action; the
     model's ``handle`` step is that action, so the CPU is in it until its step's cost has passed
@@ -188,21 +188,21 @@ def in_action(w: dict[str, Any], desc: Any, me: int) -> int:
     ip = desc.get("inprogress", -1)
     if ip < 0 or ip == me:
         return -1
-    c = w["cpus"][ip]
-    if c.get("handling", -1) == desc.irq and c.busy_until > w["now"]:
+    c = w.cpus[ip]
+    if c.get("handling", -1) == desc.irq and c.busy_until > w.now:
         return int(ip)
     return -1
 
 
-def lock_holder(w: dict[str, Any], desc: Any, me: int) -> int:
+def lock_holder(w: Any, desc: Any, me: int) -> int:
     """The other CPU that holds desc->lock in this irq's flow handler (its ack, or its loop between
     two actions), or -1. (A holder whose frame is gone -- it went offline -- holds nothing.)"""
-    lk = desc.get("lock", -1)
+    lk = desc.lock
     if lk < 0 or lk == me:
         return -1
     irq = desc.irq
     from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
-    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in w["cpus"][lk]["irq"]["stack"]):
+    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in w.cpus[lk].irq.stack):
         return int(lk)
     return -1
 
@@ -213,7 +213,7 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     held = lock_holder(k.w, desc, me)
     if held < 0:
         return False
-    k.spin(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc.dev)
+    k.spin(f"desc->lock: CPU{held} is in the flow handler of irq {desc.irq}", held, desc.dev)
     return True
 
 
@@ -248,7 +248,7 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
     desc["replay"] = -1     # (handle_edge_irq clears IRQS_REPLAY before irq_may_run)
     loc["deferred"] = 1
     if first:
-        c = k.w["cpus"][ip]
+        c = k.w.cpus[ip]
         prog = k.frame["prog"]
         stack = c.irq.stack
         if not stack:
@@ -334,7 +334,7 @@ def send_cleanup(k: Any, desc: Any, vector: int, cpu: int) -> bool:
     desc_dirty(k, desc)     # provenance: the old vector's slot it may free (6.6+, old CPU offline)
     if not vec.complete_move(k.w, desc, vector, cpu):
         return False
-    target = k.w["cpus"][desc["prev_cpu"]]
+    target = k.w.cpus[desc["prev_cpu"]]
     if vec.timer_cleanup(k.w):
         armed = arm_cleanup_timer(k.eng, target)
         k.note(f"vector_schedule_cleanup: old vector {desc['prev_vector']:#x} on CPU{target['id']}"
@@ -350,9 +350,9 @@ def arm_cleanup_timer(eng: Any, c: Any) -> bool:
     """add_timer_on(&cl->timer, cpu) with expiry jiffies + 1, unless already pending."""
     if c.get("vtimer", -1) >= 0:
         return False
-    token = eng.w["seq"]
+    token = eng.w.seq
     c["vtimer"] = token
-    eng.schedule(eng.w["now"] + eng.w["costs"]["jiffy"], "vtimer", c.id, token)
+    eng.schedule(eng.w.now + eng.w.costs["jiffy"], "vtimer", c.id, token)
     return True
 
 
@@ -367,7 +367,7 @@ def cancel_cleanup_timer(eng: Any, c: Any) -> None:
 
 def on_vtimer(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a cleanup timer expires; the local APIC timer interrupt is raised."""
-    c = eng.w["cpus"][item[3]]
+    c = eng.w.cpus[item[3]]
     c["vtimer"] = -1
     apic.receive(c, LOCAL_TIMER_VECTOR, None)
     eng.model.wake(eng, c)
@@ -377,7 +377,7 @@ def on_vtimer(eng: Any, item: list[Any]) -> None:
 @handle_edge_irq.step
 def move(k: Any, loc: dict[str, Any]) -> None:
     """irq_move_irq after a cleanup IPI was sent from this same ack."""
-    if k.w["irqs"][loc["irq"]]["move_pending"]:
+    if k.w.irqs[loc["irq"]]["move_pending"]:
         k.call("irq_move_irq", irq=loc["irq"])
 
 
@@ -386,7 +386,7 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
     if "deferred" in loc:       # mask_ack_irq's ack: this edge is left to the CPU in the action
-        k.w["irqs"][loc["irq"]]["lock"] = -1
+        k.w.irqs[loc["irq"]]["lock"] = -1
         k.ret(0)
     else:
         k.goto("handle")
@@ -410,7 +410,7 @@ def _chip_mask() -> Any:
 def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     """``rerun``'s body, shared with Xen's pirq flow handler (``goto("handle")`` when it runs)."""
     w = k.w
-    desc = w["irqs"][loc["irq"]]
+    desc = w.irqs[loc["irq"]]
     irq = desc.irq
     if spin_on_lock(k, desc, k.cpu_id):
         return
@@ -452,7 +452,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
     """handle_irq_event: run the action; settle which signals this run delivered. ``vector``: the
     vector the interrupt came on when ``loc`` has none (a Xen pirq's edge handler: the upcall's)."""
     w = k.w
-    desc = w["irqs"][irq := loc["irq"]]
+    desc = w.irqs[irq := loc["irq"]]
     src = loc["src"]
     desc.count += 1
     # handle_irq_event: IRQD_IRQ_INPROGRESS, desc->lock dropped for the action (this step's cost)
@@ -469,10 +469,10 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
     elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
         delivered = s0[2]
-        a = w["acct"][dev]
+        a = w.acct[dev]
         a["delivered"][idx] += delivered
         a["handled"][idx] += 1
-        if w["kernel"]["waiters"]:
+        if w.kernel["waiters"]:
             k.eng.model.wake_waiters(k.eng, dev, idx)
     else:
         vector = loc["vector"] if vector < 0 else vector
@@ -480,7 +480,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         delivered = acct.settle(k.eng, src, dev, idx, where,
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
         if (delivered or not src) and dev is not None:
-            w["acct"][dev]["handled"][idx] += 1
+            w.acct[dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
     k.ev(_IRQ_HANDLER, dev, irq, idx, delivered, "handler")
 
@@ -550,11 +550,11 @@ def _device_signals_lost(k: Any, loc: dict[str, Any], handler: str) -> None:
                   spurious=True)
 
 
-def _no_cleanup_vector(scn: Any, w: dict[str, Any]) -> None:
+def _no_cleanup_vector(scn: Any, w: Any) -> None:
     """Build hook: from 6.6 (bdc1dad299bb) there is no IRQ_MOVE_CLEANUP_VECTOR; 0x20 is a
     device vector like the others."""
     if vec.timer_cleanup(w):
-        for c in w["cpus"]:
+        for c in w.cpus:
             if c.vector_irq.get(IRQ_MOVE_CLEANUP_VECTOR) == VECTOR_CLEANUP:
                 del c.vector_irq[IRQ_MOVE_CLEANUP_VECTOR]
 
@@ -578,8 +578,8 @@ LOOP_ENTRY[handle_edge_irq.name] = _edge_entry
 def finish_pending(eng: Any) -> None:
     """FINISH_HOOKS: edges still IRQS_PENDING at the end (their loop never ran) are lost."""
     P = eng.prov
-    for irq in sorted(eng.w["irqs"]):
-        desc = eng.w["irqs"][irq]
+    for irq in sorted(eng.w.irqs):
+        desc = eng.w.irqs[irq]
         for d, i, n in desc.get("pending_src") or ():
             P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
             if desc.action is None:

@@ -168,7 +168,7 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
     vector was assigned at allocation keeps it -- and before 4.15 the vector domain has no activate
     callback at all -- so only msi_domain_activate's message write follows (no second vector.assign
     for the one assignment)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["activated"] or chip_has(desc, "no-domain"):
         k.ret(0)
         return
@@ -186,7 +186,7 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
 
 @domain_activate.step
 def write(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     k.call("irq_compose_write", irq=desc["irq"])
 
 
@@ -203,7 +203,7 @@ def activate_parent(k: Any, loc: dict[str, Any]) -> None:
 
 @compose_write.step
 def compose_and_write(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     k.call("pci_write_msi_msg", irq=desc["irq"], msg=msi.compose(k, desc), parts="all")
 
 
@@ -225,7 +225,7 @@ def reactivate(k: Any, loc: dict[str, Any]) -> None:
     has its IRTE (with remapping) and message composed and written again. The model's
     request_irq activates before irq_startup (irq_activate, 4.15), so ``reactivate`` says whether
     the irq was activated before request_irq -- else this startup's is its first activation."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     desc["depth"] = 0
     if desc["started"]:     # ``if (irqd_is_started(d)) irq_enable(desc);`` (enable_irq's way in)
         k.call_then("started", "irq_enable", irq=desc["irq"])
@@ -238,7 +238,7 @@ def reactivate(k: Any, loc: dict[str, Any]) -> None:
 @irq_startup.step
 def startup_kind(k: Any, loc: dict[str, Any]) -> None:
     """__irq_startup_managed: NORMAL, MANAGED (activate now) or ABORT (no CPU of the mask)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     loc["managed"] = desc["is_managed"]
     if not loc["managed"]:
         if _pre_startup(k, desc):
@@ -256,7 +256,7 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def startup_middle(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if loc["managed"]:
         if loc["ret"] < 0:
             desc["managed_shutdown"] = True
@@ -269,7 +269,7 @@ def startup_middle(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def startup_last(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if loc["managed"]:
         k.call("__irq_startup", irq=loc["irq"])
     elif not _pre_startup(k, desc):
@@ -282,7 +282,7 @@ def started(k: Any, loc: dict[str, Any]) -> None:
     __enable_irq, irq_restore_affinity_of_irq): an edge left IRQS_PENDING while the irq was disabled
     or shut down is replayed now."""
     from msidbg.model.kernel.disable import check_irq_resend  # (disable.py imports this module)
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["pending"]:
         check_irq_resend(k, desc)
     k.ret(0)
@@ -297,7 +297,7 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     """Not IRQD_IRQ_DISABLED: unmask_irq. Else clear it, then chip->irq_enable (the port's unmask on
     xen-pirq) or unmask_irq -- which writes only if the irq is masked: a lazily disabled irq that
     saw no edge was never masked."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     chip_enable = CHIP_ENABLE.get(desc["chip"]) if desc["disabled"] else None
     desc["disabled"] = False
     if chip_enable is not None:
@@ -313,7 +313,7 @@ chip_startup = program("__irq_startup", "chip->irq_startup, or irq_enable -> unm
 
 @chip_startup.step
 def enable(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     desc["started"] = True
     desc["masked"] = False
     desc["disabled"] = False
@@ -331,7 +331,7 @@ setup_affinity = program("irq_setup_affinity", "kernel/irq/manage.c: the stored 
 def choose(k: Any, loc: dict[str, Any]) -> None:
     """Managed or user-set affinity if it has an online CPU, else irq_default_affinity; one NUMA
     node, so the node mask changes nothing. The affinity hint plays no part."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     on = online(k)
     want = default_affinity(k.w)
     if desc["is_managed"] or desc["affinity_set"]:
@@ -361,9 +361,9 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
     and a mask without one is -EINVAL before any chip runs; before, the chip got the mask as it
     was (the x86 vector domain searches its online CPUs itself: -EBUSY or -ENOSPC when there is
     none). Either way the mask as requested becomes the irq's affinity."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     mask = loc["mask"]
-    if not desc["activated"] and sw(k, "affinity_on_activate") and not chip_has(desc, "no-domain"):
+    if not desc.activated and sw(k, "affinity_on_activate") and not chip_has(desc, "no-domain"):
         # apic_set_affinity from baedb87d1b53: WARN_ON_ONCE(!irqd_is_activated) -> -EIO (reached by
         # irq_startup of a deactivated irq: enable_irq after free_irq); the message is not touched
         k.note("apic_set_affinity: WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO", -EIO, desc["dev"])
@@ -375,7 +375,7 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
             k.note("no online CPU in the affinity mask", -EINVAL, desc["dev"])
             k.ret(-EINVAL)
             return
-    prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
+    prog = ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
     if prog == "msi_set_affinity":
         from msidbg.model.kernel.move import chip_set_affinity
 
@@ -506,7 +506,7 @@ shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then
 def _shutdown(k: Any, loc: dict[str, Any]) -> None:
     """irq_shutdown: ``desc->depth = 1`` and IRQD_IRQ_DISABLED for a started irq (IRQS_PENDING stays:
     a later request_irq's irq_startup replays it)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["started"]:
         desc["depth"] = 1
         desc["disabled"] = True
@@ -538,7 +538,7 @@ deactivate = program("irq_domain_deactivate_irq", "msi_domain_deactivate (zero m
 @deactivate.step
 def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
     """msi_domain_deactivate writes an all-zero message."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["activated"]:
         k.call("pci_write_msi_msg", irq=loc["irq"], msg=[0, 0, 0], parts="all")
 
@@ -553,7 +553,7 @@ def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
 
 @deactivate.step
 def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if not desc["activated"]:
         k.ret(0)
         return

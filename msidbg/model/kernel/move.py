@@ -44,7 +44,7 @@ def new_vector(k: Any, loc: dict[str, Any]) -> None:
     """Allocate the new target vector (apic_set_affinity); the old one stays mapped until the
     move completes."""
     desc = k.w["irqs"][loc["irq"]]
-    loc["old"] = [desc["vector"], desc["cpu"]]
+    loc["old"] = [desc.vector, desc.cpu]
     desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
     ret = vec.set_affinity(k.w, desc, loc["mask"])
     desc_dirty(k, desc)

@@ -47,12 +47,12 @@ COMPOSE: dict[str, Any] = {}
 
 
 def hwdev(k: Any, dev: str) -> dict[str, Any]:
-    return k.w["devices"][dev]
+    return k.w.devices[dev]
 
 
 def reg(k: Any, dev: str, name: str) -> int:
     """A register value as the guest reads it (no event: reads don't change state)."""
-    acc = pci.ACCESSORS.get(k.w["platform"]["route"])
+    acc = pci.ACCESSORS.get(k.w.platform["route"])
     if acc is not None and acc.interposes(k, dev):
         return int(acc.cfg_read(k, dev, name))
     d = hwdev(k, dev)
@@ -518,13 +518,13 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
 write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=(S.WRITE_MSG, S.MSI_DOMAIN_WRITE))
 
 
-def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
-    return pci.pdev(k, desc["dev"])["descs"][desc["index"]]
+def _pdesc(k: Any, desc: Any) -> dict[str, Any]:
+    return pci.pdev(k, desc.dev)["descs"][desc.index]
 
 
-def is_msix(k: Any, desc: dict[str, Any]) -> bool:
+def is_msix(k: Any, desc: Any) -> bool:
     """Does this irq's descriptor stand for an MSI-X entry (whatever its irq chip)?"""
-    return desc["chip"] == "PCI-MSIX" or (desc["chip"] != "PCI-MSI" and pci.pdev(k, desc["dev"])["mode"] == "msix")
+    return desc.chip == "PCI-MSIX" or (desc.chip != "PCI-MSI" and pci.pdev(k, desc.dev)["mode"] == "msix")
 
 
 @write_msg.step
@@ -595,7 +595,7 @@ def restore(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- mask / unmask (the PCI-MSI irq chips) ---------------------------------------------------------
-def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     """pci_msi_mask / pci_msi_unmask: the entry's Mask bit, or the MSI mask register."""
     if pci.ignore_mask(k):
         return
@@ -605,7 +605,7 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
         pd["msix_ctrl"] = ctrl
         pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl)
         return
-    if not msi_can_mask(k, desc["dev"]):
+    if not msi_can_mask(k, desc.dev):
         return  # nothing to write: this MSI cannot be masked
     pd["masked"] = 1 if masked else 0
     bit = 1 << desc["index"]

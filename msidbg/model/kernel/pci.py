@@ -15,7 +15,7 @@ ACCESSORS: dict[str, Any] = {}
 
 
 def _direct(k: Any, dev: str) -> bool:
-    acc = ACCESSORS.get(k.w["platform"]["route"])
+    acc = ACCESSORS.get(k.w.platform["route"])
     return acc is None or not acc.interposes(k, dev)
 
 
@@ -62,9 +62,9 @@ def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
 
 def pdev(k: Any, dev: str) -> dict[str, Any]:
     """The kernel's ``struct pci_dev`` view of a device (MSI state, descriptors, status)."""
-    return k.w["kernel"]["pci"][dev]
+    return k.w.kernel["pci"][dev]
 
 
 def ignore_mask(k: Any) -> bool:
     """``pci_msi_ignore_mask``: set on Xen PV, and on Xen HVM with 7e0815b3e099."""
-    return bool(k.w["kernel"]["ignore_mask"])
+    return bool(k.w.kernel["ignore_mask"])

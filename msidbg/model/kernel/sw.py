@@ -53,9 +53,9 @@ CURRENT: dict[str, Any] = {
 }
 
 
-def sw_w(w: dict[str, Any], name: str) -> Any:
+def sw_w(w: Any, name: str) -> Any:
     """The value of kernel switch ``name`` in world ``w``."""
-    table = w.get("behaviour")
+    table = w.behaviour
     if table is not None and name in table:
         return table[name]
     return CURRENT[name]

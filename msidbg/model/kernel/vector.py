@@ -42,7 +42,7 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel.sw import sw_w
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 EBUSY, ENOSPC, EINVAL = 16, 28, 22
 
 
@@ -73,7 +73,7 @@ def legacy(w: World) -> bool:
 
 
 def online_cpus(w: World) -> list[int]:
-    return [c["id"] for c in w["cpus"] if c["online"]]
+    return [c.id for c in w.cpus if c.online]
 
 
 def dying_cpu(w: World) -> int:
@@ -84,7 +84,7 @@ def dying_cpu(w: World) -> int:
     lands in its IRR). The model keeps ``online`` for the APIC until cpu_down's last step and
     finds the CPU going down in the cpu_down frame of the CPU holding the hotplug lock.
     """
-    req = w["kernel"]["hotplug"]
+    req = w.kernel["hotplug"]
     if req < 0:
         return -1
     for f in w["cpus"][req]["proc"]["stack"]:
@@ -95,7 +95,7 @@ def dying_cpu(w: World) -> int:
 
 def cpu_online(w: World, cpu: int) -> bool:
     """cpu_online(cpu) as the vector domain sees it (the dying CPU is already out)."""
-    return bool(w["cpus"][cpu]["online"]) and cpu != dying_cpu(w)
+    return bool(w.cpus[cpu].online) and cpu != dying_cpu(w)
 
 
 def managed_map(c: dict[str, Any]) -> list[int]:
@@ -232,16 +232,16 @@ def update_vector(w: World, desc: dict[str, Any], newvec: int, newcpu: int) -> N
     w["cpus"][newcpu]["vector_irq"][newvec] = desc["irq"]
 
 
-def _has_vector(desc: dict[str, Any]) -> bool:
-    return bool(desc["vector"]) and desc["vector"] != MANAGED_IRQ_SHUTDOWN_VECTOR
+def _has_vector(desc: Any) -> bool:
+    return bool(desc.vector) and desc.vector != MANAGED_IRQ_SHUTDOWN_VECTOR
 
 
-def assign_vector_locked(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+def assign_vector_locked(w: World, desc: Any, mask: list[int]) -> int:
     """0 if the irq already targets an online CPU in ``mask`` or got a new vector there."""
     cpu = desc["cpu"]
     if _has_vector(desc) and cpu_online(w, cpu) and cpu in mask:
         return 0
-    if desc["move_in_progress"] or desc["cleanup_pending"]:
+    if desc.move_in_progress or desc.cleanup_pending:
         return -EBUSY
     vector, newcpu = matrix_alloc(w, mask)
     if vector < 0:
@@ -282,12 +282,12 @@ def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> in
     return -ENOSPC
 
 
-def set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+def set_affinity(w: World, desc: Any, mask: list[int]) -> int:
     """apic_set_affinity: nothing to do for an inactive reserved or managed irq (activation
     will place it); a managed irq moves within its reservations, others anywhere in ``mask``."""
     if legacy(w):
         return legacy_set_affinity(w, desc, mask)
-    if not desc["activated"] and (desc["is_managed"] or desc["can_reserve"]):
+    if not desc.activated and (desc.is_managed or desc.can_reserve):
         return 0
     search = [c for c in mask if cpu_online(w, c)]
     if desc["is_managed"]:

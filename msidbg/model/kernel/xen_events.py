@@ -107,7 +107,7 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
     info["port"], info["cpu"] = port, 0
     gx(k)["evtchn_to_irq"][port] = loc["irq"]
     gx(k)["channels"][0] += 1
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     desc.cpu = desc["effective"] = 0
     irq_dirty(k, loc["irq"])
 
@@ -138,9 +138,9 @@ def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) ->
     unconfirmed -- it is modelled for every release.)"""
     if ch is None:
         return False
-    if k.w["xen"]["abi"] == "fifo":
+    if k.w.xen["abi"] == "fifo":
         return bool(ch["pending"])
-    return info["cpu"] != k.cpu_id or (bool(ch["pending"]) and k.w["platform"]["kind"] == "xen-hvm")
+    return info["cpu"] != k.cpu_id or (bool(ch["pending"]) and k.w.platform["kind"] == "xen-hvm")
 
 
 def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
@@ -152,7 +152,7 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
     pending event on the port's vCPU at once."""
     eng = k.eng
     port = info["port"]
-    slow = unmask_hypercall(k, info, k.w["xen"]["ports"].get(port))
+    slow = unmask_hypercall(k, info, k.w.xen["ports"].get(port))
     evtchn.set_mask(eng, port, False)
     if slow:
         k.ev(XEN_HCALL, info["dev"], eng.s("EVTCHNOP_unmask"), port, 0, "hypercall")
@@ -241,7 +241,7 @@ def rebind(k: Any, loc: dict[str, Any]) -> None:
         gx(k)["channels"][info["cpu"]] -= 1
         gx(k)["channels"][target] += 1
         info["cpu"] = target
-        desc = k.w["irqs"][loc["irq"]]
+        desc = k.w.irqs[loc["irq"]]
         desc.cpu = desc["effective"] = target
         irq_dirty(k, loc["irq"])
 
@@ -259,7 +259,7 @@ def select_target_cpu(k: Any, mask: list[int]) -> int:
     a tie); before it (``kernel.xen_affinity_target: first``) ``cpumask_first_and(dest,
     cpu_online_mask)``, the lowest online CPU of the mask. Online is cpu_online_mask, which no
     longer holds a CPU going offline."""
-    online = [c.id for c in k.w["cpus"] if vec.cpu_online(k.w, c.id)]
+    online = [c.id for c in k.w.cpus if vec.cpu_online(k.w, c.id)]
     cpus = [c for c in mask if c in online] or online
     if k.w["behaviour"]["xen_affinity_target"] == "first":
         return min(cpus)
@@ -283,7 +283,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], 0, 0, "eoi")     # (positional: a keyword call is never specialised)
-    x = k.w["xen"]
+    x = k.w.xen
     abi = x["abi"]
     if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
         k.ret(0)
@@ -307,7 +307,7 @@ def _enter(k: Any, prog: str) -> None:
 def loop(k: Any, loc: dict[str, Any]) -> None:
     """``} while (vcpu_info->evtchn_upcall_pending);``: Xen signalled more while the events were
     handled (a selector bit or a new queue head): handle_events once more."""
-    x = k.w["xen"]
+    x = k.w.xen
     if _signalled(x, k.cpu_id):
         _enter(k, _HANDLE[x["abi"]])
         k.goto("loop")
@@ -332,9 +332,9 @@ def scan(k: Any, loc: dict[str, Any]) -> None:
 def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     """Unlink the head of this vCPU's queue; a pending, unmasked one goes to its irq."""
     w = k.w
-    port = _consume(w["xen"], k.cpu_id)
-    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port) if port else None
-    if irq_no is not None and irq_no in w["irqs"]:      # the common case, inlined
+    port = _consume(w.xen, k.cpu_id)
+    irq_no = w.kernel["xen"]["evtchn_to_irq"].get(port) if port else None
+    if irq_no is not None and irq_no in w.irqs:      # the common case, inlined
         _call_edge(k, w, "consume_one_event", irq_no, port)
         return
     _handle_irq_for_port(k, port, "consume_one_event")
@@ -348,27 +348,27 @@ def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
         k.ret(0)
         return
     w = k.w
-    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port)
-    if irq_no is None or irq_no not in w["irqs"]:
+    irq_no = w.kernel["xen"]["evtchn_to_irq"].get(port)
+    if irq_no is None or irq_no not in w.irqs:
         k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
         k.again()
         return
     _call_edge(k, w, step, irq_no, port)
 
 
-def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> None:
+def _call_edge(k: Any, w: Any, step: str, irq_no: int, port: int) -> None:
     """``k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)``, and the callee's first
     step (the ack, which emits) in this same step, as the interpreter would run them: the call's
     entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
-    desc = w["irqs"][irq_no]
+    desc = w.irqs[irq_no]
     me = k.cpu_id
     try:    # irq_may_run's common case without a call, as entry.ack tests it
         busy = desc.lock != -1 or desc.inprogress != me
-    except KeyError:
+    except AttributeError:  # (a descriptor of an older world without them: absent slots)
         busy = True
-    if "probes" in w or desc.move_pending or desc.disabled or (
+    if k.probed or desc.move_pending or desc.disabled or (
             busy and (_in_action(w, desc, me) >= 0 or _lock_holder(w, desc, me) >= 0)):
         # (a pending move: the ack calls irq_move_irq; a disabled irq: the ack parks the event
         # IRQS_PENDING; the irq in progress on another vCPU, or its desc->lock held there: the ack
@@ -404,12 +404,12 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     (``irqd_is_setaffinity_pending``: mask, clear_evtchn, irq_move_masked_irq -> set_affinity_irq,
     unmask); before ff1e22e7a638 (4.6, ``kernel.xen_eoi_clear_first`` false) irq_move_irq ran
     first (mask, rebind, unmask) and clear_evtchn after it (back to this step, ``moved``)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if "deferred" not in loc:
         me = k.cpu_id
         try:    # irq_may_run's common case without a call, as entry.ack tests it
             busy = desc.lock != -1 or desc.inprogress != me
-        except KeyError:
+        except AttributeError:  # (a descriptor of an older world without them: absent slots)
             busy = True
         if busy and "moved" not in loc and not entry.may_run(k, desc, loc):
             return
@@ -450,14 +450,14 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
     """... then PHYSDEVOP_eoi, before the handler runs (every interrupt of a pirq Xen answered
     XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it). An IRQS_PENDING event's
     flow handler returns here (mask_ack_pirq done)."""
-    info = k.w["kernel"]["xen"]["irqs"].get(loc["irq"])
+    info = k.w.kernel["xen"]["irqs"].get(loc["irq"])
     if info is not None and info.get("needs_eoi"):      # pirq_eoi(k, info), inlined (every interrupt)
         eng = k.eng
         pirq = info["pirq"]
         rc = X.pirq_eoi(eng, pirq)
         k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, "hypercall")
     if "deferred" in loc:
-        k.w["irqs"][loc["irq"]]["lock"] = -1
+        k.w.irqs[loc["irq"]]["lock"] = -1
         k.ret(0)
     else:
         k.goto("handle")
@@ -479,9 +479,9 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
         frame = stack[-2]
         prog = frame["prog"]
         if prog == _FIFO:
-            more = bool(k.w["xen"]["fifo"][k.cpu_id])
+            more = bool(k.w.xen["fifo"][k.cpu_id])
         elif prog == _L2:
-            more = _l2_more(k.w["xen"], evtchn.mine(k.eng, k.cpu_id), k.cpu_id, frame["locals"])
+            more = _l2_more(k.w.xen, evtchn.mine(k.eng, k.cpu_id), k.cpu_id, frame["locals"])
         else:
             return
         if not more:
@@ -544,7 +544,7 @@ def retrigger_dynirq(k: Any, desc: Any, srcs: list[list[Any]]) -> bool:
                    note=f"retrigger_dynirq: set_evtchn({port}) replays irq {desc['irq']}'s IRQS_PENDING")
     slow = False
     if not was:     # unmask_evtchn (its mask and unmask are not events of their own here)
-        slow = unmask_hypercall(k, info, eng.w["xen"]["ports"].get(port))
+        slow = unmask_hypercall(k, info, eng.w.xen["ports"].get(port))
         evtchn.set_mask(eng, port, False)
     if slow:    # (one event a step: the resend names the hypercall and carries its cost)
         k.ev(IRQ_RESEND, desc.dev, desc.irq, info["cpu"],
