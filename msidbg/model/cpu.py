@@ -452,7 +452,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
     w = eng.w
     c = w.cpus[item[3]]
     idx = item[4]
-    act = w["actions"][idx]
+    act = w.actions[idx]
     if not cpu_online(w, c.id):
         _refuse_action(eng, c, act, idx)
         return
@@ -492,7 +492,7 @@ def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
     queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        eng.schedule(max(w.now, w["actions"][nxt]["at"]), "act", c.id, nxt)
+        eng.schedule(max(w.now, w.actions[nxt]["at"]), "act", c.id, nxt)
 
 
 def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
@@ -503,7 +503,7 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
         return
     w = k.w
     idx = proc.action
-    act = w["actions"][idx]
+    act = w.actions[idx]
     act["state"], act["result"] = "done", value
     proc.done, proc.action = None, -1
     k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
@@ -519,7 +519,7 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        k.eng.schedule(max(w.now, w["actions"][nxt]["at"]), "act", c.id, nxt)
+        k.eng.schedule(max(w.now, w.actions[nxt]["at"]), "act", c.id, nxt)
 
 
 def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:

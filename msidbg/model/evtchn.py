@@ -48,7 +48,7 @@ XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
 def _free_port(eng: Any, x: World) -> int:
     """``get_free_port``: the lowest port not in use -- from Xen 4.7 (78e24c269b) also not still
     LINKED on a FIFO queue (``evtchn_port_is_busy``)."""
-    skip_busy = eng.w["behaviour"]["xen_evtchn_skip_busy"]
+    skip_busy = eng.w.behaviour["xen_evtchn_skip_busy"]
     port = 1
     while port in x["ports"] or (skip_busy and ABI.busy(x, port)):
         port += 1

@@ -46,7 +46,7 @@ def _irq_state(d: Any) -> tuple[int, int]:
 class KernelDiff:
     """The kernel state as of the last recorded step, and what kernel code touched since."""
 
-    def __init__(self, w: dict[str, Any] | None) -> None:
+    def __init__(self, w: Any) -> None:
         self.cpus: dict[int, tuple[dict[int, Any], bool]] = {}
         self.irqs: dict[int, tuple[int, int]] = {}
         #: CPUs (ids) and irqs whose state the kernel code may have changed since the last step
@@ -56,7 +56,7 @@ class KernelDiff:
         #: hardirq): the node of its going offline links it
         self.offline_cause: dict[int, int] = {}
         for c in (w or {}).get("cpus", ()):
-            self.cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
+            self.cpus[c.id] = (dict(c.vector_irq), c.online)
         for i, d in (w or {}).get("irqs", {}).items():
             self.irqs[i] = _irq_state(d)
 
@@ -143,12 +143,12 @@ def desc_dirty(k: Any, desc: Any) -> None:
             kd.dirty_cpus.add(c)
 
 
-def cleanup_dirty(k: Any, c: dict[str, Any]) -> None:
+def cleanup_dirty(k: Any, c: Any) -> None:
     """Before ``vector.cleanup_this_cpu(c)``: the moved vectors queued on ``c`` (their descriptors
     and their previous CPUs' slots) may be freed."""
-    cpu_dirty(k, c["id"])
-    irqs = k.w["irqs"]
-    for irq in c["cleanup"]:
+    cpu_dirty(k, c.id)
+    irqs = k.w.irqs
+    for irq in c.cleanup:
         d = irqs.get(irq)
         if d is not None:
             desc_dirty(k, d)

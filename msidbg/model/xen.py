@@ -48,12 +48,12 @@ def uses_pirqs(w: World) -> bool:
     (``platform.xen_hvm_pirqs``: 4.1 .. 4.18 by default, xl.cfg ``hvm_pirq`` from 4.19) and does not
     advertise APIC virtualization (``platform.apic_virtualization``); pci_xen_hvm_init /
     xen_hvm_msi_init return early otherwise."""
-    b = w["behaviour"]
+    b = w.behaviour
     return bool(w.platform["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
 
 
 def build(scn: Any, w: World) -> None:
-    """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
+    """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w.behaviour``)."""
     p = w.platform
     if not p["kind"].startswith("xen-"):
         return
@@ -61,7 +61,7 @@ def build(scn: Any, w: World) -> None:
     # xen_setup_pci_msi() (xen_msi_init() in the 4.14 backport), which xen_hvm_msi_init() never
     # reaches when Xen advertises (x2)APIC virtualization: that guest keeps the x86 MSI domain and
     # masks and unmasks its entries itself, in every release.
-    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
+    if p["kind"] == "xen-hvm" and w.behaviour["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
         w.kernel["ignore_mask"] = True
     w.xen = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
@@ -351,7 +351,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     _startup(eng, hirq)
     if hirq["type"] == "msix":
         vmsi.register(x, hirq["dev"])
-        if eng.w["behaviour"].get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
+        if eng.w.behaviour.get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
             P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
                     note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
                     "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
@@ -363,7 +363,7 @@ def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool, mask_key: int =
     """69d99d1b22 (4.10): ``if ( pt_irq_bind->u.msi.gflags & XEN_DOMCTL_VMSI_X86_UNMASKED )
     guest_mask_msi_irq(desc, false)`` at the end of every successful MSI binding. The flag only
     clears the guest bit: a binding without it leaves the bit as it was."""
-    if not unmasked or not eng.w["behaviour"]["xen_bind_unmask"] or not hirq["guest_masked"]:
+    if not unmasked or not eng.w.behaviour["xen_bind_unmask"] or not hirq["guest_masked"]:
         return
     hirq["guest_masked"] = False
     if mask_key >= 0:
@@ -400,14 +400,14 @@ def _startup(eng: Any, hirq: dict[str, Any]) -> None:
     """``startup_msi_irq``: the host unmasks; from 4.6 (84d6add5593d) a guest's MSI also starts
     guest-masked until the guest unmasks it through vMSI-X or binds an event channel."""
     hirq["host_masked"] = False
-    hirq["guest_masked"] = eng.w["behaviour"]["xen_msi_mask"] == "combined"
+    hirq["guest_masked"] = eng.w.behaviour["xen_msi_mask"] == "combined"
     _apply_mask(eng, hirq)
 
 
 def _shutdown(eng: Any, hirq: dict[str, Any]) -> None:
     """``shutdown_msi_irq`` / ``mask_msi_irq``: the host masks (4.6: guest too)."""
     hirq["host_masked"] = True
-    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
+    if eng.w.behaviour["xen_msi_mask"] == "combined":
         hirq["guest_masked"] = True
     _apply_mask(eng, hirq)
 
@@ -420,7 +420,7 @@ def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
         return
     masked = hirq["host_masked"]
-    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
+    if eng.w.behaviour["xen_msi_mask"] == "combined":
         masked = masked or hirq["guest_masked"]
     set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], masked)
 
@@ -429,7 +429,7 @@ def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if eng.w["behaviour"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
+    if eng.w.behaviour["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
         return
     hirq = x["irqs"][rec["irq"]]
     hirq["guest_masked"] = False

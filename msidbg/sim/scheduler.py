@@ -156,9 +156,10 @@ class Engine:
     def sync_agenda(self) -> None:
         """Rebuild the agenda's heap from the world's items (after the world was replaced or
         patched in place: time travel, a restored checkpoint). Idempotent."""
-        if type(self.w) is not WorldRec:   # (a plain dict world installed by hand: see _check_agenda)
-            self.w = as_world(self.w)
-        agenda = self.w.agenda
+        w: Any = self.w
+        if type(w) is not WorldRec:     # (a plain dict world installed by hand: see _check_agenda)
+            w = self.w = as_world(w)
+        agenda = w.agenda
         self.agenda = agenda
         heap = self.heap
         heap[:] = [item[0] << SEQ_BITS | seq for seq, item in agenda.items()]
@@ -171,9 +172,10 @@ class Engine:
         (a caller that replaced ``eng.w`` by hand) is caught here, before a step runs; so is a world
         replaced by a plain dict (it becomes a record, ``sim/rec.py``; a model's ``bind`` does that
         for every world it installs)."""
-        if type(self.w) is not WorldRec:
-            self.w = as_world(self.w)
-        agenda = self.w.agenda
+        w: Any = self.w
+        if type(w) is not WorldRec:
+            w = self.w = as_world(w)
+        agenda = w.agenda
         if agenda is not self.agenda or len(agenda) != len(self.heap):
             self.sync_agenda()
 

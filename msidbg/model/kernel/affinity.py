@@ -56,5 +56,5 @@ def create_masks(nvecs: int, affd: dict[str, Any], cpus: list[int], default: lis
 
 def default_affinity(w: Any) -> list[int]:
     """irq_default_affinity (/proc/irq/default_smp_affinity): every CPU unless changed."""
-    mask = w["kernel"].get("default_affinity")
+    mask = w.kernel.get("default_affinity")
     return list(mask) if mask is not None else [c.id for c in w.cpus]

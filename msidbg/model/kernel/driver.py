@@ -56,8 +56,8 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     pci_alloc_irq_vectors_affinity(1, 1 + I/O queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY,
     {.pre_vectors = 1}), with at most one I/O queue per possible CPU (nvme_max_io_queues);
     other devices call plain pci_alloc_irq_vectors(1, vectors)."""
-    if k.w["devices"][loc["dev"]]["kind"] == "nvme":
-        top = min(loc["vectors"], 1 + len(k.w["cpus"]))
+    if k.w.devices[loc["dev"]]["kind"] == "nvme":
+        top = min(loc["vectors"], 1 + len(k.w.cpus))
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"], affd=dict(NVME_AFFD))
     else:
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
@@ -121,7 +121,7 @@ remove = action("remove", "driver_remove",
 @remove.step
 def free_next(k: Any, loc: dict[str, Any]) -> None:
     descs = pci.pdev(k, loc["dev"])["descs"]
-    irqs = k.w["irqs"]
+    irqs = k.w.irqs
     i = loc.get("i", 0)
     # an irq another CPU's pci_free_irq_vectors already freed (its descriptor not gone yet) has no action
     while i < len(descs) and (descs[i]["irq"] not in irqs or irqs[descs[i]["irq"]]["action"] is None):
@@ -271,11 +271,11 @@ def write_affinity(k: Any, loc: dict[str, Any]) -> None:
         return
     if loc["cpu"] not in online(k):
         if sw(k, "proc_offline_mask") == "select":
-            k.note(f"CPU{loc['cpu']} is offline: irq_select_affinity_usr -> irq_setup_affinity", desc["irq"],
+            k.note(f"CPU{loc['cpu']} is offline: irq_select_affinity_usr -> irq_setup_affinity", desc.irq,
                    loc["dev"])
             loc["select"] = True
             k.irq_save(loc)
-            k.call("irq_setup_affinity", irq=desc["irq"])
+            k.call("irq_setup_affinity", irq=desc.irq)
             return
         k.note(f"CPU{loc['cpu']} is offline: the mask has no online CPU", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
@@ -321,11 +321,11 @@ doorbell = action("doorbell", "driver_doorbell", "ring the device, wait for its 
 def ring(k: Any, loc: dict[str, Any]) -> None:
     """An MMIO write to the device's doorbell; the device will signal ``vector`` once."""
     dev, idx = loc["dev"], loc["vector"]
-    target = k.w["acct"][dev]["handled"][idx] + 1
-    token = k.w["seq"]
-    k.eng.schedule(k.now + k.w["costs"]["device_response"], "fire", dev, idx, 1, 0)
+    target = k.w.acct[dev]["handled"][idx] + 1
+    token = k.w.seq
+    k.eng.schedule(k.now + k.w.costs["device_response"], "fire", dev, idx, 1, 0)
     k.eng.schedule(k.now + loc["timeout_ns"], "timeout", k.cpu_id, token)
-    k.w["kernel"]["waiters"].setdefault(f"{dev}#{idx}", []).append(k.cpu_id)
+    k.w.kernel["waiters"].setdefault(f"{dev}#{idx}", []).append(k.cpu_id)
     k.ev(K.DOORBELL, dev, idx, cost="mmio_write")
     k.wait({"dev": dev, "index": idx, "target": target, "token": token})
 
@@ -346,10 +346,10 @@ def raw_write(k: Any, loc: dict[str, Any]) -> None:
     if loc["target"] == "config":
         device.cfg_write(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
         k.touched("cfg_write")
-        if k.w["devices"][loc["dev"]]["msi"] is not None:
+        if k.w.devices[loc["dev"]]["msi"] is not None:
             from msidbg.model.acct import intend
 
-            intend(k.w["acct"][loc["dev"]]["msi_intended"], device.msi_programmed(k.w["devices"][loc["dev"]]))
+            intend(k.w.acct[loc["dev"]]["msi_intended"], device.msi_programmed(k.w.devices[loc["dev"]]))
     else:
         device.table_write_raw(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
         k.touched("mmio_write")
@@ -388,5 +388,5 @@ def _intend_raw(k: Any, loc: dict[str, Any]) -> None:
     from msidbg.model.acct import intend
 
     entry = loc["offset"] // 16
-    e = k.w["devices"][loc["dev"]]["msix"]["table"][entry]
-    intend(k.w["acct"][loc["dev"]]["intended"][entry], [e["addr_lo"], e["addr_hi"], e["data"]])
+    e = k.w.devices[loc["dev"]]["msix"]["table"][entry]
+    intend(k.w.acct[loc["dev"]]["intended"][entry], [e["addr_lo"], e["addr_hi"], e["data"]])

@@ -1,7 +1,7 @@
 """The kernel's behaviour switches, as the model reads them.
 
 The scenario layer resolves ``kernel.version`` and explicit switches into the plain table the
-world carries as ``w["behaviour"]`` (``{switch: value}``); kernel programs read a switch only
+world carries as ``w.behaviour`` (``{switch: value}``); kernel programs read a switch only
 through :func:`sw`, never a version string. ``CURRENT`` is the current-upstream value of each
 kernel switch, for a world built by hand without the table (a test checks it matches the
 table's defaults); the rows in ``msidbg/behaviour/kernel.py`` say which release changed what.

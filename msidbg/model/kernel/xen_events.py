@@ -261,7 +261,7 @@ def select_target_cpu(k: Any, mask: list[int]) -> int:
     longer holds a CPU going offline."""
     online = [c.id for c in k.w.cpus if vec.cpu_online(k.w, c.id)]
     cpus = [c for c in mask if c in online] or online
-    if k.w["behaviour"]["xen_affinity_target"] == "first":
+    if k.w.behaviour["xen_affinity_target"] == "first":
         return min(cpus)
     return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
 
