@@ -1,24 +1,29 @@
-"""World records with fixed slots: a CPU, its two contexts, an irq descriptor.
+"""World records with fixed slots: the world's top level, a CPU, its contexts, an irq descriptor.
 
 The world is plain data (``sim/world.py``): every record is a map from field names to values,
 and that is what a snapshot, a checkpoint, the state hash, the debugger's paths
-(``cpu[1].irr[0x21]``, ``irqs[24].vector``), watchpoints, ``why`` and ``diff`` see. The storm's
-hot path, though, reads and writes a few fields of a few records on every step, and a
-string-keyed dict lookup costs several times a slot read (``docs/perf.md``, round 10). So the
-records the hot path touches most are objects of the classes below: their always-present fields
-are ``__slots__`` (``c.irr``, ``desc.lock``: one specialised attribute load), and every record
-also answers as a dict (``c["irr"]``, ``c.get("esr", 0)``, ``"vtimer" in c``, ``items()``...)
-for the rest of the code, which is slower but cold.
+(``cpu[1].irr[0x21]``, ``irqs[24].vector``), watchpoints, ``why`` and ``diff`` see. The model's
+steps, though, read and write a few fields of a few records on every step, and a string-keyed
+dict subscript costs several times a slot read (``docs/perf.md``, round 10: ~12% of the storm's
+instructions). So the world's top level (``WorldRec``), each CPU (``CpuRec``), its process and
+interrupt contexts and QEMU's (``CtxRec``) and each irq descriptor (``DescRec``) are objects whose
+fields are ``__slots__`` (``w.now``, ``c.irr``, ``desc.lock``: one specialised attribute load),
+and that also answer as dicts (``c["irr"]``, ``c.get("esr", 0)``, ``"vtimer" in c``, ``items()``,
+``==`` a dict...) for generic code -- the debugger's path resolver, watchpoints, ``diff_paths``,
+the TUI --, slower (a Python call) but cold.
 
-A record packs (msgpack: ``plain``/``default``) to the dict it stands for, with its keys in the
-same order as that dict's insertion order, so snapshots, checkpoints and the state hash are byte
-for byte what they were with dicts; unpacked worlds are plain dicts, turned back into records
-by ``adopt`` when a world is installed (``Model.bind``).
+A record packs (msgpack ``default``; ``plain`` for json and exact-dict readers) to the dict it
+stands for, with the same keys in the same order: a fresh record has its ``KEYS`` in the order
+the builders write them, then any other field in the order it was added, as the dict had them.
+So snapshots, checkpoints, the state hash and the goldens are byte for byte what they were with
+dicts, and no snapshot format changes. Unpacked worlds are plain dicts: ``as_world`` turns them
+into records when a world is installed (``Engine``, ``Model.bind``, a snapshot's stored world).
 
-Rules for model code: an attribute access (``c.queued = True``) is only for a field that is
-always present (``KEYS``; every record built by ``build.new_cpu`` / ``msi.new_desc`` has them
-all); a field that may be absent, or is added later (``esr``, ``vtimer``, ``pending_src``...),
-goes through the dict face (``c.get("esr", 0)``, ``c["esr"] = v``), which keeps the key order.
+Rules for model code: an attribute (``c.queued = True``, ``w.now``) only for a field in ``KEYS``
+that the record has (every record the builders make has all of them but the top level's optional
+``probes``, ``xen``, ``qemu``); any other field through the dict face (``c.get("esr", 0)``,
+``c["esr"] = v``). The model never deletes a slot field (a deleted and re-added one would pack in
+its ``KEYS`` place, not last as in a dict: the same state hash, other snapshot bytes).
 """
 
 from __future__ import annotations

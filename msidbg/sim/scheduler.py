@@ -167,6 +167,15 @@ class Engine:
         if self.held >= 0:  # (a step that held a key, then unscheduled): its item is on the heap now
             self.held = -1
 
+    def _adopt_world(self) -> Any:
+        """``eng.w`` was replaced by a plain dict world without installing it: make it a record
+        (``sim/rec.py``) and re-bind the model to it, as an install does."""
+        self.w = as_world(self.w)
+        bind = getattr(self.model, "bind", None)
+        if bind is not None:
+            bind(self)
+        return self.w
+
     def _check_agenda(self) -> None:
         """The heap must describe the world's agenda; a world installed without ``sync_agenda``
         (a caller that replaced ``eng.w`` by hand) is caught here, before a step runs; so is a world
@@ -238,6 +247,8 @@ class Engine:
         ``stop_on_notes``, right after an event that noted a hit or a watched call; and right
         after an event where ``after()`` (called after every event) returns true."""
         w = self.w
+        if type(w) is not WorldRec:     # a plain dict world assigned by hand (not installed)
+            w = self._adopt_world()
         if w.ended or n <= 0:
             return 0
         self._check_agenda()

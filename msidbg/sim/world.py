@@ -1,6 +1,8 @@
 """The simulated world as plain data: canonical encoding, stable hash, cheap copies.
 
-The world is a tree of dicts, lists, ints, strings, bools and None -- nothing else.
+The world is a tree of dicts, lists, ints, strings, bools and None -- nothing else; its top
+level, CPUs, contexts and irq descriptors are records (``sim/rec.py``) that pack as the dicts they
+stand for.
 No floats (their formatting and arithmetic are not a determinism contract we want),
 no tuples (msgpack turns them into lists, so a round trip would change the hash),
 and dict keys are str or int only.
