@@ -56,14 +56,15 @@ def test_edges_while_disabled_are_replayed_once_after_enable_irq(kernel: str) ->
     hardware retrigger comes first in every release, the vector domain's IPI on x86 MSI.)"""
     eng = _bare(kernel)
     assert [e.fields["how"] for e in events_of(eng, "irq.disable")] == ["lazy"]
-    # (4.9: the stored affinity is applied at the first interrupt, on CPU0 -- mask_ack_irq's ack runs
-    # irq_move_irq as apic_ack_edge does)
+    # (4.9: the stored affinity is a pending move; __irq_move_irq returns while the irq is disabled, so
+    # the parked edges leave the irq on CPU0 and the resent edge's ack moves it -- redteam8)
+    cpu = 0 if kernel == "4.9" else 1
     assert [e.fields["signals"] for e in events_of(eng, "irq.pending")] == [1] * 3
     assert max(_t(eng, "irq.pending")) < 400_000
     resend = events_of(eng, "irq.resend")
-    assert len(resend) == 1 and resend[0].fields["target"] == 1 and "IPI" in resend[0].fields["how"]
+    assert len(resend) == 1 and resend[0].fields["target"] == cpu and "IPI" in resend[0].fields["how"]
     handlers = events_of(eng, "irq.handler")
-    assert [(e.cpu, e.fields["signals"]) for e in handlers] == [(1, 3)]
+    assert [(e.cpu, e.fields["signals"]) for e in handlers] == [(cpu, 3)]
     assert handlers[0].time_ns > resend[0].time_ns > 400_000
     assert totals(eng, "eth0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
     desc = next(d for d in eng.w["irqs"].values() if d["dev"] == "eth0")

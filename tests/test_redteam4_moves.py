@@ -24,22 +24,23 @@ run:
 """
 
 
-@pytest.mark.parametrize(("version", "final"), [("4.14", 3), ("5.10", 5)])
-def test_a_request_made_while_a_move_runs_is_kept(version: str, final: int) -> None:
+@pytest.mark.parametrize("version", ["4.14", "5.10"])
+def test_a_request_made_while_a_move_runs_is_kept(version: str) -> None:
     """The second write lands while irq_move_irq applies the first (it masks the entry, writes the
     message, unmasks: several steps). In the kernel all of that runs under desc->lock, so the second
     irq_set_affinity waits and records its pending move afterwards; the move to CPU3 must not erase
-    it. Its interrupt comes while the first move's cleanup is outstanding: the vector domain says
-    -EBUSY, and 4.14 drops the move there (before a33a5d2d16cb, ``move_busy_rearm``: the irq stays
-    on CPU3) while 5.10 retries it at the next interrupt and ends on CPU5. Before the fix the
-    model erased the request itself ("pending affinity has no online CPU") in both."""
+    it. apic_ack_edge calls irq_move_irq once, so the request waits for the next interrupt (on CPU3,
+    whose ack sends the first move's cleanup IPI and then applies it); here the old CPU has run that
+    cleanup by then and the irq ends on CPU5 in both releases. (Before redteam8 the model retried
+    the request inside the same ack, got the vector domain's -EBUSY, and 4.14 dropped it there;
+    move_busy_rearm's release boundary is tests/test_legacy_vectors.py's.) Before the redteam4 fix
+    the model erased the request itself ("pending affinity has no online CPU")."""
     eng = run_to_end(scenario(RACE.replace("VERSION", version)))
     notes = [e.fields.get("what", "") for e in events_of(eng, "kernel")]
     assert not any("no online CPU" in n for n in notes)
-    assert any("vector assignment failed" in n for n in notes)     # the -EBUSY of the outstanding cleanup
-    assert [e.fields["target"] for e in events_of(eng, "vector.assign")][-1] == final
+    assert [e.fields["target"] for e in events_of(eng, "vector.assign")][-2:] == [3, 5]
     irq = next(d for d in eng.w["irqs"].values() if d and d.get("dev") == "eth0")
-    assert irq["cpu"] == final and not irq["move_pending"]
+    assert irq["cpu"] == 5 and not irq["move_pending"]
 
 
 SELECT = """

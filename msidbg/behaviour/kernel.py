@@ -673,6 +673,28 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "managed_disable_depth", "kernel", BOOL, True,
+        "a managed irq shut down by CPU hotplug keeps its disable depth: irq_shutdown() increments the depth "
+        "(desc->depth++) and the CPU's return runs irq_startup_managed() -- depth--, irq_startup() only at "
+        "0 -- so an irq the driver disabled stays disabled; before, irq_shutdown() set the depth to 1 and "
+        "irq_restore_affinity_of_irq() called irq_startup(), which sets it to 0: the irq came back enabled "
+        "and the driver's enable_irq() was 'Unbalanced'",
+        initial=False,
+        initial_note="kernel/irq/chip.c irq_shutdown: 'desc->depth = 1;' and irq_startup: 'desc->depth = 0;', "
+        "kernel/irq/cpuhotplug.c irq_restore_affinity_of_irq: 'if (irqd_is_managed_and_shutdown(data)) "
+        "irq_startup(desc, IRQ_RESEND, IRQ_START_COND);' (the lines 788019eb559f's diff replaces)",
+        history=(
+            Change("6.16", True, "788019eb559f genirq: Retain disable depth for managed interrupts across CPU "
+                   "hotplug (with 2b32fc8ff08d genirq/cpuhotplug: Rebalance managed interrupts across multi-CPU "
+                   "hotplug: irq_startup_managed clears the managed-shutdown flag first)",
+                   note="tglx's '[GIT pull] irq/core for v6.16-rc1' (irq-core-2025-05-25, after v6.15 of 2025-05-25) "
+                   "lists it ('Address this by preserving the disabled state for affinity-managed interrupts "
+                   "accross these CPU hotplug operations'); 2b32fc8ff08d and 72218d74c9c5 went to tip irq/urgent on "
+                   "2025-06-13 (tip-bot mails), for 6.16-rc; stable backports (AUTOSEL picked the series for 6.6, "
+                   "6.12, 6.14, 6.15) not matched to releases (redteam8)"),
+        ),
+    ),
+    Switch(
         "msi_set_affinity_name", "kernel", ("generic", "x86"), "x86",
         "which function is the x86 PCI-MSI irq chip's irq_set_affinity without remapping (the program a `call` "
         "breakpoint and the kernel notes name): generic -- kernel/irq/msi.c's msi_domain_set_affinity "

@@ -203,9 +203,24 @@ Revisions:
   (``Ctx.spin``, ``Engine.quiet_poll``): the same times and order, no event (a 20 us handler's ~200
   notes are one); polls that cannot see a change (before the agenda's next item and the next action
   end) are skipped. Frames gain ``_spin``. Shipped runs: the same events less the repeated notes.
+- 7:
+  (redteam8) irq_move_irq leaves a pending move alone while the irq is disabled or shut down
+  (``__irq_move_irq``: 'if (unlikely(irqd_irq_disabled(idata))) return;', kernel/irq/migration.c in
+  every release): an edge parked on a disabled irq no longer moves it in its mask_ack_irq; the move
+  waits for the ack of check_irq_resend's retrigger on the irq's current CPU. apic_ack_edge calls
+  irq_move_irq once per interrupt: a move it leaves pending (re-armed on -EBUSY, or set again by an
+  irq_set_affinity made meanwhile) waits for the next interrupt instead of a second try in the same
+  ack (explore-msi-torn-maskable: one mask / -EBUSY / unmask per interrupt instead of two; outcomes
+  unchanged). New row ``kernel.managed_disable_depth`` (788019eb559f, 6.16; every world gains it): a
+  managed irq shut down by CPU hotplug keeps its disable depth (irq_shutdown depth++, the CPU's return
+  runs irq_startup_managed: depth--, startup only at 0), so an irq the driver disabled stays disabled
+  across offline/online; before 6.16 the return re-enabled it and the driver's enable_irq WARNed
+  "Unbalanced enable". irq_shutdown (free_irq) no longer drops a pending affinity move: only
+  irq_move_masked_irq and irq_fixup_move_pending clear IRQD_SETAFFINITY_PENDING, so the first
+  interrupt after a new request_irq applies it (shipped runs unchanged).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 6
+MODEL = 7

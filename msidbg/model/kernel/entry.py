@@ -169,7 +169,10 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     if desc.move_in_progress and send_cleanup(k, desc, loc["vector"], k.cpu_id):
         k.goto("move")
     elif desc.move_pending:
-        k.call("irq_move_irq", irq=loc["irq"])
+        # apic_ack_edge calls irq_move_irq once: back at the EOI (the ``move`` step is for the path that
+        # sent a cleanup first; re-entering it would call again when the move stayed pending -- re-armed
+        # on -EBUSY, or kept by a disabled irq)
+        k.call_then("eoi", "irq_move_irq", irq=loc["irq"])
     else:
         _eoi(k.cpu)
         k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")

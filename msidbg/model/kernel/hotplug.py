@@ -494,7 +494,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.LEGACY_VECTOR, S.RESTORE, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinity_online_cpu", source=(S.LAPIC_ONLINE, S.LEGACY_VECTOR, S.RESTORE, S.MANAGED_DEPTH, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @up.step
@@ -531,6 +531,17 @@ def restore_managed(k: Any, loc: dict[str, Any]) -> None:
         if (desc is None or desc.action is None or not desc["managed_shutdown"]
                 or loc["cpu"] not in desc["affinity"] or chip_has(desc, "no-domain")):
             continue
+        if sw(k, "managed_disable_depth"):
+            # irq_startup_managed (788019eb559f, 2b32fc8ff08d; 6.16): clear the managed-shutdown flag,
+            # desc->depth--, and irq_startup() only when that reaches 0 -- an irq the driver disabled
+            # stays shut down until its enable_irq()
+            desc["managed_shutdown"] = False
+            desc["depth"] -= 1
+            irq_dirty(k, desc.irq)
+            if desc["depth"]:
+                k.note(f"irq_startup_managed: disable depth {desc['depth']}, the irq stays shut down",
+                       desc.irq, desc.dev)
+                continue
         loc["irq"] = desc.irq
         k.irq_save(loc)
         k.call_then("restored", "irq_startup", irq=desc.irq)

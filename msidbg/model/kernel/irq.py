@@ -247,6 +247,8 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
     desc["managed_shutdown"] = False
     if not [c for c in desc["affinity"] if vec.cpu_online(k.w, c)]:
         desc["managed_shutdown"] = True
+        if sw(k, "managed_disable_depth"):
+            desc["depth"] = 1      # IRQ_STARTUP_ABORT: 'desc->depth = 1;' (788019eb559f)
         k.note("IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
                desc.irq, desc.dev)
         k.ret(0)
@@ -505,13 +507,16 @@ shutdown_deactivate = program("irq_shutdown_and_deactivate", "irq_shutdown, then
 
 def _shutdown(k: Any, loc: dict[str, Any]) -> None:
     """irq_shutdown: ``desc->depth = 1`` and IRQD_IRQ_DISABLED for a started irq (IRQS_PENDING stays:
-    a later request_irq's irq_startup replays it)."""
+    a later request_irq's irq_startup replays it). A pending affinity move stays too: only
+    irq_move_masked_irq and irq_fixup_move_pending (CPU hotplug) clear IRQD_SETAFFINITY_PENDING, so
+    after free_irq and a new request_irq the first interrupt still applies it (redteam8)."""
     desc = k.w.irqs[loc["irq"]]
     if desc["started"]:
-        desc["depth"] = 1
+        # 788019eb559f (6.16, kernel.managed_disable_depth): 'desc->depth++' -- a managed shutdown on CPU
+        # hotunplug keeps a driver's disable_irq(); before: 'desc->depth = 1'
+        desc["depth"] = desc["depth"] + 1 if sw(k, "managed_disable_depth") else 1
         desc.disabled = True
     desc["started"] = False
-    desc.move_pending = False
     irq_dirty(k, loc["irq"])
     prog = CHIP_SHUTDOWN.get(desc.chip)
     if prog is not None:

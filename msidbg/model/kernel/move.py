@@ -225,6 +225,14 @@ move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move
 @move_irq.step
 def mask_first(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
+    if desc.disabled:
+        # __irq_move_irq: 'if (unlikely(irqd_irq_disabled(idata))) return;' before irq_move_masked_irq
+        # clears IRQD_SETAFFINITY_PENDING (kernel/irq/migration.c, every release since 2.6.37's
+        # move_native_irq): an edge parked on a disabled (or shut down) irq leaves the move pending for
+        # the interrupt after enable_irq -- check_irq_resend's, on the irq's current CPU (redteam8)
+        k.note("irq disabled: the pending move waits (__irq_move_irq returns)", 0, desc.dev)
+        k.ret(0)
+        return
     desc.move_pending = False
     irq_dirty(k, loc["irq"])
     if not [c for c in desc["pending_mask"] if c in online(k)]:

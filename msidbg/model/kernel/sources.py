@@ -47,6 +47,9 @@ MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq 
                  "force complete for all irqs: 6.10.. (hotplug_force_complete)")
 RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
                  "4.14..")
+MANAGED_DEPTH = Source(L, "788019eb559f", "kernel/irq/chip.c + kernel/irq/cpuhotplug.c",
+                       "irq_shutdown (depth++) / irq_startup_managed (depth--, startup at 0)",
+                       "6.16.. (managed_disable_depth; with 2b32fc8ff08d)")
 DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
                 "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
                 "all")

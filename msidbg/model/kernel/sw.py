@@ -50,6 +50,7 @@ CURRENT: dict[str, Any] = {
     "msix_avail_retry": False,
     "msi_set_affinity_name": "x86",
     "amd_irte_cmpxchg": True,
+    "managed_disable_depth": True,
 }
 
 
