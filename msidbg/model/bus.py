@@ -30,13 +30,13 @@ ROUTERS: dict[str, Any] = {}
 
 def apic_cpu(w: World, dest: int) -> int:
     """The CPU whose local APIC has id ``dest``, or -1 (bare metal: ids 0..cpus-1; a Xen HVM
-    guest: vCPU n has id 2n)."""
-    cpus = w.cpus
-    if 0 <= dest < len(cpus) and cpus[dest].apic_id == dest:
+    guest: vCPU n has id 2n). (Also the TUI's: ``w`` a world record or a plain dict.)"""
+    cpus = w["cpus"]
+    if 0 <= dest < len(cpus) and cpus[dest]["apic_id"] == dest:
         return dest
     for c in cpus:
-        if c.apic_id == dest:
-            return int(c.id)
+        if c["apic_id"] == dest:
+            return int(c["id"])
     return -1
 
 
@@ -45,13 +45,13 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
     the APIC with that id, or every APIC for ``broadcast`` (0xFF in xAPIC mode; pass -1 where there
     is none); logical -- flat model (8-bit field): every APIC whose logical id shares a bit with
     ``dest``; x2APIC cluster mode (a 32-bit IRTE destination): the APICs of cluster ``dest[31:16]``
-    whose logical id shares a bit of ``dest[15:0]``."""
+    whose logical id shares a bit of ``dest[15:0]``. (Also the TUI's: ``w`` a record or a plain dict.)"""
     if logical:
-        if w.platform["apic"] == "x2apic-cluster":
-            return [c.id for c in w.cpus if x2apic_logical_match(c.ldr, dest)]
-        return [c.id for c in w.cpus if c.ldr & dest]
+        if w["platform"]["apic"] == "x2apic-cluster":
+            return [c["id"] for c in w["cpus"] if x2apic_logical_match(c["ldr"], dest)]
+        return [c["id"] for c in w["cpus"] if c["ldr"] & dest]
     if dest == broadcast:
-        return [c.id for c in w.cpus]
+        return [c["id"] for c in w["cpus"]]
     cpu = apic_cpu(w, dest)
     return [cpu] if cpu >= 0 else []
 

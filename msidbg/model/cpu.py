@@ -38,6 +38,7 @@ from msidbg.sim.program import (
     run_step,
     unwind,
 )
+from msidbg.sim.rec import CpuRec
 from msidbg.sim.scheduler import SEQ_BITS, EngineError
 
 # hot-path names (one global lookup instead of a module attribute)
@@ -388,17 +389,18 @@ def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
 def running(c: Cpu) -> str:
     """What the CPU's next step will be, as ``on_cpu`` decides it: ``irq`` (a handler step),
     ``accept`` (taking an interrupt), ``proc`` (a process-context step), ``done`` (reporting an
-    action's end) or ``idle``. Debugger tools use it to say which context ran an event."""
-    proc = c.proc
-    if c.irq.stack:
+    action's end) or ``idle``. Debugger tools use it to say which context ran an event (``c`` a
+    CPU record, or the plain dict of a world copy)."""
+    proc = c["proc"]
+    if c["irq"]["stack"]:
         return "irq"
-    if c.stopped:    # in stop_machine: spinning, or its stopper thread about to run (proc)
-        return "idle" if c.stopped is True else "proc"
-    if c.online and not proc.irqs_off and apic.acceptable(c) >= 0:
+    if c["stopped"]:    # in stop_machine: spinning, or its stopper thread about to run (proc)
+        return "idle" if c["stopped"] is True else "proc"
+    if c["online"] and not proc["irqs_off"] and apic.acceptable(c if type(c) is CpuRec else CpuRec.of(c)) >= 0:
         return "accept"
-    if proc.stack and proc.wait is None:
+    if proc["stack"] and proc["wait"] is None:
         return "proc"
-    if proc.done is not None:
+    if proc["done"] is not None:
         return "done"
     return "idle"
 

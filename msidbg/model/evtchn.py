@@ -444,6 +444,7 @@ def pirq_map(w: World) -> dict[str, Any] | None:
 
     ``disagreements`` names every pirq where the two views differ (a guest irq for a pirq
     Xen maps for another entry or not at all, two guest irqs on one pirq, ports that differ).
+    A view for the summary and the TUI: ``w`` is a world record or a plain dict (subscripts only).
     """
     x = w.get("xen")
     if x is None:
@@ -456,7 +457,7 @@ def pirq_map(w: World) -> dict[str, Any] | None:
                          "emuirq": bool(rec["emuirq"]), "dev": rec["dev"], "entry": rec["entry"], "port": rec["port"],
                          "vcpu": ch["vcpu"] if ch else None, "pending": bool(ch and ch["pending"]),
                          "masked": bool(ch["masked"]) if ch else None})
-    g = w.kernel["xen"]
+    g = w["kernel"]["xen"]
     guest_rows = [{"irq": irq, "pirq": info["pirq"], "port": info["port"], "dev": info["dev"],
                    "index": info["index"]} for irq, info in sorted(g["irqs"].items())]
     out: dict[str, Any] = {"xen": xen_rows, "guest": guest_rows, "disagreements": _disagreements(x, guest_rows)}
@@ -470,12 +471,12 @@ def abi_view(w: World) -> dict[str, Any] | None:
     to an irq first, 0: none) and ``queue`` (FIFO: the linked ports, head first) or ``selector``
     and ``position`` (2-level: ``evtchn_pending_sel`` and the round-robin position). None for a
     world recorded by model revision 1 (a snapshot shown unverified), which had no ABI state."""
-    x = w.xen
+    x = w["xen"]
     if "abi" not in x:
         return None
-    rr = w.kernel["xen"]["rr"]
+    rr = w["kernel"]["xen"]["rr"]
     vcpus = []
-    for v in range(len(w.cpus)):
+    for v in range(len(w["cpus"])):
         mine = {p for p, ch in x["ports"].items() if ch["pending"] and ch["vcpu"] == v}
         row: dict[str, Any] = {"vcpu": v, "next": ABI.next_port(x, mine, rr, v)}
         if x["abi"] == "fifo":

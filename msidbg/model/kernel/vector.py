@@ -156,13 +156,13 @@ def dest_apic(w: World, cpu: int) -> int:
     (physflat, x2APIC physical: apic_default_calc_apicid), or ``1 << cpu`` with the flat driver's
     logical destination mode (apic_flat_calc_apicid, the LDR ``default_init_apic_ldr`` wrote), or the
     CPU's logical x2APIC id under x2APIC cluster mode (x2apic_calc_apicid: cluster << 16 | 1 << (apic_id
-    & 0xf), the hardware's LDR; one CPU, one bit, since 4.15)."""
-    mode = w.platform.get("apic")
+    & 0xf), the hardware's LDR; one CPU, one bit, since 4.15). (Also the TUI's: ``w`` a record or a dict.)"""
+    mode = w["platform"].get("apic")
     if mode == "flat":
         return 1 << cpu
     if mode == "x2apic-cluster":
-        return int(w.cpus[cpu].ldr)
-    return int(w.cpus[cpu].apic_id)
+        return int(w["cpus"][cpu]["ldr"])
+    return int(w["cpus"][cpu]["apic_id"])
 
 
 def msg(w: World, cpu: int, vector: int) -> list[int]:
