@@ -39,7 +39,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="A debugger for MSI/MSI-X interrupt state machines: guest Linux, QEMU xen-pt, "
         "Xen and PCI devices, simulated deterministically.",
     )
-    p.add_argument("--version", action="version", version=f"msidbg {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show msidbg's version and model revision and exit")
     # prog given: argparse would otherwise build a help formatter (and import shutil) to compute it
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND", prog="msidbg")
     only = argv[0] if argv and argv[0] in CORE else None
@@ -149,6 +149,19 @@ _SUBPARSERS = {"run": _run_parser, "open": _open_parser, "replay": _replay_parse
                "explore": _explore_parser, "check": _check_parser}
 
 
+class _Version(argparse.Action):
+    """``msidbg --version``: the version and the model revision. 0.1.0 spans many models (a
+    snapshot verifies only with the revision that wrote it): a bug report quoting the version
+    alone did not say which model ran. The model is imported only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from msidbg.model import revision
+
+        print(f"msidbg {__version__} (model revision {revision.MODEL})")
+        parser.exit()
+
+
 def _json(value: Any) -> str:
     """``json.dumps(value)``; json is imported only by the commands that print it."""
     import json
@@ -208,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     res = headless.run(scn, max_events=args.max_events, stop_at_break=args.stop_at_break, seed=args.seed,
                        extra_breaks=tuple(args.breaks), progress=progress, save=args.save, schedule=sch,
                        causes=args.json)   # (the text summary shows no cause chains)
-    print(_json(res.summary) if args.json else headless.human(res.summary))
+    print(_json(res.summary) if args.json else headless.human(res.summary, res.detail))
     if res.note:
         print(f"msidbg: {args.file}: {res.note}", file=sys.stderr)
     return EXIT_STOPPED if res.reason == "breakpoint" else EXIT_OK
@@ -284,7 +297,7 @@ def _replay(args: argparse.Namespace) -> int:
     with progress.for_cli(args.json):   # the verifying replay of a long snapshot
         session = Session.open(args.file, verify=not args.no_verify)
         summ = session.summary()
-    print(_json(summ) if args.json else headless.human(summ))
+    print(_json(summ) if args.json else headless.human(summ, session.last_stop.detail))
     return EXIT_OK
 
 
@@ -322,6 +335,9 @@ def _explore(args: argparse.Namespace) -> int:
                          jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
                          until_stable=args.until_stable, seed=args.seed, progress=progress)
     print(_json(result) if args.json else report.human(result))
+    if result["interrupted"]:    # the line any interrupted msidbg prints, after what the search found
+        print("msidbg: interrupted", file=sys.stderr)
+        return guard.EXIT_INTERRUPTED
     return EXIT_STOPPED if result["failures"] else EXIT_OK
 
 

@@ -142,6 +142,20 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     return target, old
 
 
+def check_snapshot_target(path: str) -> None:
+    """Refuse to replace an existing file that is not a msidbg snapshot with one (``run --save``):
+    ``--save bug2.yaml`` for ``bug2.msgpack`` replaced a scenario file. The TUI's save dialog
+    never replaces such a file either (``tui/commands.replace_problem``); a snapshot is replaced,
+    and so is an empty file."""
+    try:
+        head = read_head(path, 256) if os.path.lexists(path) else b""
+    except FileProblem:
+        return                   # a directory, unreadable: check_target's and the write's own errors
+    if head and sniff(head) != "snapshot":
+        raise FileProblem("cannot write: it exists and is not a msidbg snapshot: not replaced (expected a new "
+                          "file name, or a snapshot to replace)")
+
+
 def check_not_input(out: str, source: str) -> None:
     """Refuse an output path that is the input file itself (``report bug.msgpack -o bug.msgpack``
     would replace the snapshot by its report)."""

@@ -79,7 +79,9 @@ def test_call_stops_on_entry_to_the_kernel_program() -> None:
 
 def test_builtin_with_a_condition() -> None:
     assert [e for e, _ in stops(session('irq-lost if event.dev == "eth0"'), 3)] == [74, 75, 76]
-    assert stops(session('irq-lost if event.dev == "nvme9"')) == []
+    assert stops(session('irq-lost if event.dev == "eth0" and event.cpu == 7')) == []
+    with pytest.raises(BreakpointError, match="unknown device 'nvme9'"):   # could never hold (ux5)
+        session('irq-lost if event.dev == "nvme9"')
 
 
 def test_call_with_a_condition_on_the_world() -> None:
@@ -148,7 +150,7 @@ def test_disabled_builtins_are_not_listed_in_summary_hits() -> None:
     ("if 'open", 3, "unexpected character"),
     ("if 0x_", 3, "bad number"),
     ("nope", 0, "unknown breakpoint 'nope'"),
-    ("irq-lost if", 0, "unknown breakpoint"),
+    ("irq-lost if", 11, "'if' needs a condition"),
     ("watch", 5, "needs an expression"),
 ])
 def test_malformed_specs_point_at_the_column(spec: str, column: int, words: str) -> None:

@@ -232,6 +232,7 @@ def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
         assert proc.stderr is not None and proc.stdout is not None
         if sig == signal.SIGINT:
             assert proc.stderr.read().decode() == "msidbg: interrupted\n"
+            assert proc.stdout.read().decode().startswith("explored ")  # the runs made are reported
         proc.stdout.close()
         proc.stderr.close()
         deadline = time.monotonic() + 20

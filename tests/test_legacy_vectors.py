@@ -157,7 +157,7 @@ def test_4_14_cpu_online_gives_a_shut_down_managed_irq_its_slot_back() -> None:
     text = """
     name: legacy-managed
     cpus: 10
-    kernel: {version: "4.14"}
+    kernel: {version: "4.14", nvme_irq_layout: pre-vector}   # the layout of 22b5560195bd: index 10 on CPU9
     devices:
       nvme0: {bdf: "00:04.0", kind: nvme, msix: {table_size: 16}}
     run:

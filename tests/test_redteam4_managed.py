@@ -29,5 +29,8 @@ def test_managed_queue_placement_by_release(version: str, targets: list[int]) ->
     (``managed_spread``). Before the fix every matrix release spread, 4.15 included."""
     eng = run_to_end(scenario(NVME.replace("VERSION", version)))
     got = {e.fields["irq"]: e.fields["target"] for e in events_of(eng, "vector.assign")}
-    queues = sorted(got)[1:]      # irq 24 is the admin queue
+    # from 22b5560195bd (4.17, kernel.nvme_irq_layout: pre-vector) irq 24 is the admin queue's own
+    # vector; before, the driver asks one managed vector per I/O queue and vector 0 (irq 24) is
+    # shared by the admin queue and I/O queue 1
+    queues = sorted(got)[1:] if version >= "4.17" else sorted(got)
     assert [got[i] for i in queues] == targets

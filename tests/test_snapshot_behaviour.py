@@ -15,6 +15,7 @@ from msidbg.bugio.report import render
 from msidbg.debugger import Session
 from msidbg.debugger import snapshot as snap
 from msidbg.debugger.summary import NOT_RECORDED, RECORDED, UNKNOWN, behaviour
+from msidbg.model.revision import MODEL
 from msidbg.scenario import load_scenario
 from msidbg.sim.world import pack_world, state_hash, unpack_world
 from tests.bugio.helpers import cli
@@ -91,11 +92,12 @@ def test_a_switch_another_model_resolved_differently_is_reported_as_the_file_rec
     assert table["future_switch"] == {"value": 3, "from": UNKNOWN, "commit": ""}
     assert list(table)[-1] == "future_switch"
     text = render(str(path), verify=False)
-    assert "  msidbg     0.1.0\n" in text  # the same msidbg and model wrote it
+    # the same msidbg and model wrote it: no "written by" line
+    assert f"  msidbg     0.1.0, model revision {MODEL}\n" in text and "written by" not in text
     assert "  verified   no (--no-verify): the file's world, as recorded\n" in text
     assert "Behaviour switches (as the file recorded them: value, where from)\n" in text
     assert "  ! 2 switch(es) this msidbg would resolve differently\n" in text
-    assert ("   !msix_mask_all              late       recorded\n"
+    assert ("   !msix_mask_all              late        recorded\n"   # (the values column widened with nvme_irq_layout)
             "        this msidbg: early, kernel 5.13, before 7d5ec3d36123\n") in text
     assert "  recorded, unknown to this msidbg:\n   !future_switch" in text
     assert "not shown: the snapshot was opened without verification" in text

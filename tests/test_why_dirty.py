@@ -43,17 +43,17 @@ def checked() -> Iterator[list[int]]:
     plain = Prov.kernel_step_done
     count = [0]
 
-    def done(self: Prov, w: dict[str, Any], irq: bool) -> None:
+    def done(self: Prov, w: dict[str, Any], irq: bool, frame: dict[str, Any] | None = None) -> None:
         kd = self.kdiff
         if self.eng.fresh and not (irq and not self.touched):
             cpus, irqs = changed(kd, w)
             assert cpus <= kd.dirty_cpus, f"event {self.eng.cur}: CPUs {sorted(cpus - kd.dirty_cpus)} changed unmarked"
             assert irqs <= kd.dirty_irqs, f"event {self.eng.cur}: irqs {sorted(irqs - kd.dirty_irqs)} changed unmarked"
             count[0] += len(cpus) + len(irqs)
-            plain(self, w, irq)
+            plain(self, w, irq, frame)
             assert changed(kd, w) == (set(), set())   # the copy is up to date after the diff
         else:
-            plain(self, w, irq)
+            plain(self, w, irq, frame)
 
     Prov.kernel_step_done = done  # type: ignore[method-assign]
     try:

@@ -20,18 +20,46 @@ _PREFIX = re.compile(r"^(?:\w+\s*:\s*\w+\s*:\s*)?(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s*
 _LINUX = re.compile(r"Linux version (?P<rel>(?P<ver>\d+\.\d+(?:\.\d+)?)\S*)")
 #: the upstream stable release a distro kernel is based on, as Ubuntu and Debian print it at the
 #: end of the banner: "(Ubuntu 5.15.0-1019.23-aws 5.15.39)", "Debian 6.1.76-1 (2024-02-01)"
-_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
+_DISTRO_BASE = re.compile(r"\(Ubuntu \S+ (?P<ubuntu>\d+\.\d+\.\d+)(?:-[\w.+~]*)?\)|Debian (?P<debian>\d+\.\d+\.\d+)-\S+ \(\d{4}-\d\d-\d\d\)")
+#: what follows the release number in an upstream or self-built kernel: nothing, -rcN, a
+#: CONFIG_LOCALVERSION_AUTO "+" / "-gHASH", or a short local name ("-amd64" is Debian's, whose
+#: banner names its base): anything else is a vendor's build number
+_VENDOR_BUILD = re.compile(r"(?:-rc\d+)?(?:-\d+-g[0-9a-f]{7,40}|-g[0-9a-f]{7,40})?(?:-dirty)?\+?|-[a-z][a-z0-9_]*", re.ASCII)
 _HYPERVISOR = re.compile(r"Hypervisor detected: (?P<what>.+)")
 _XEN_VERSION = re.compile(r"Xen version:? (?P<ver>\d+\.\d+)")
 _DMI_XEN = re.compile(r"DMI: Xen HVM domU, BIOS (?P<ver>\d+\.\d+)")
 _DMI = re.compile(r"DMI: (?P<what>.+)")
 _SMP = re.compile(r"smp: Brought up \d+ nodes?, (?P<n>\d+) CPUs?|smpboot: Allowing (?P<m>\d+) CPUs")
-_NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]) (?P<name>[a-z][a-z0-9_]*\d+): ")
+#: ``netdev_info`` (``igb 0000:00:03.0 eth0: ...``) or a ``dev_info`` that starts with the
+#: netdev's name, as igb, ixgbe and e1000e print their probe lines (``igb 0000:00:03.0: eth0: ...``)
+_NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])"
+                     r"(?: (?P<name>[a-z][a-zA-Z0-9_]*\d+)|: (?P<name2>(?:eth|en|wl|ib|em|p\d)[a-zA-Z0-9_]*\d+)): ")
 _NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
+_APIC = re.compile(r"(?:Switched|Setting) APIC routing to:? (?P<name>physical flat|physical x2apic|cluster x2apic|flat)\b")
+_ABI = re.compile(r"Using (?P<abi>FIFO-based|2-level) ABI")
 _IR = re.compile(r"Enabled IRQ remapping|IRQ remapping (?:was )?enabled", re.ASCII)
 MAX_LISTED = 40
+#: messages that report the trouble itself, and the breakpoint that stops where the model shows it:
+#: x86 common_interrupt's "%s: %d.%u No irq handler for vector" (arch/x86/kernel/irq.c: CPU, vector),
+#: Xen's "CPU%u: No irq handler for vector %02x" (xen/arch/x86/irq.c do_IRQ), nvme_timeout's
+#: "I/O %d QID %d timeout, completion polled" (drivers/nvme/host/pci.c: the completion was there,
+#: its interrupt never came), __report_bad_irq's "irq %d: nobody cared" (kernel/irq/spurious.c)
+#: and a driver failing to get its vectors
+SYMPTOMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?P<fn>\w+): (?P<cpu>\d{1,4})\.(?P<vec>\d{1,3}) No irq handler for vector"),
+     "CPU{cpu} took vector {vec:#04x} with no irq behind it (irq-spurious)"),
+    (re.compile(r"CPU(?P<cpu>\d{1,4}): No irq handler for vector (?P<hex>[0-9a-f]{2})"),
+     "Xen: CPU{cpu} took vector 0x{hex} with no irq behind it (irq-spurious, on Xen's side)"),
+    (re.compile(r"(?P<dev>nvme\d+): I/O .{1,40} timeout, completion polled"),
+     "{dev}: a completion whose interrupt never came (irq-lost)"),
+    (re.compile(r"irq (?P<irq>\d+): nobody cared"),
+     "irq {irq}: every handler said not mine (irq-spurious)"),
+    (re.compile(r"(?:[Ff]ailed to (?:allocate|enable|get) MSI-?X?|MSI-?X? (?:allocation|enable) failed|"
+                r"request_irq failed)"),
+     "a driver could not get its vectors (probe-failed)"),
+)
 
 
 @dataclass
@@ -47,14 +75,27 @@ class Dmesg:
     platform: Hint | None = None
     xen: Hint | None = None
     other_hypervisor: Hint | None = None
+    #: "Booting paravirtualized kernel on Xen PVH" (default_banner, arch/x86/kernel/paravirt.c, with
+    #: init_hvm_pv_info's name): a PVH guest, which also says "Hypervisor detected: Xen HVM"
+    pvh: Hint | None = None
     cpus: Hint | None = None
     remapping: Hint | None = None
+    #: the x86 APIC driver: the last "Switched APIC routing to physical flat." / "Setting APIC
+    #: routing to ..." (arch/x86/kernel/apic/probe_64.c; "APIC: Switched APIC routing to: ..." from 6.6)
+    apic: Hint | None = None
+    #: the event channel ABI the guest runs: "xen:events: Using 2-level ABI" (xen_evtchn_2l_init,
+    #: drivers/xen/events/events_2l.c) or "Using FIFO-based ABI" (xen_evtchn_fifo_init): "2l"/"fifo"
+    abi: Hint | None = None
     #: device name -> (bdf, line)
     names: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: bdf -> driver name seen in dev_printk lines
     drivers: dict[str, str] = field(default_factory=dict)
     used: int = 0
     unused: list[tuple[int, str, str]] = field(default_factory=list)
+    #: (line, text, what it is): the trouble the report is about, as the kernel printed it
+    symptoms: list[tuple[int, str, str]] = field(default_factory=list)
+    #: the highest CPU a guest-kernel symptom names (at least that many + 1 online), and its line
+    cpu_named: Hint | None = None
     ignored: int = 0
 
 
@@ -64,7 +105,14 @@ def parse(lines: list[Line]) -> Dmesg:
         text = _PREFIX.sub("", ln.text).strip()
         if not text:
             continue
+        symptom, cpu = _symptom(text)
+        if symptom is not None and len(out.symptoms) < MAX_LISTED:
+            out.symptoms.append((ln.no, text, symptom))
+        if cpu is not None and (out.cpu_named is None or cpu > int(out.cpu_named.value)):
+            out.cpu_named = Hint(str(cpu), ln.no, text)
         if _take(out, ln.no, text):
+            out.used += 1
+        elif symptom is not None:
             out.used += 1
         elif _RELEVANT.search(text) and len(out.unused) < MAX_LISTED:
             out.unused.append((ln.no, text, "nothing this skeleton sets"))
@@ -73,9 +121,22 @@ def parse(lines: list[Line]) -> Dmesg:
     return out
 
 
+def _symptom(text: str) -> tuple[str | None, int | None]:
+    """What a trouble line reports, and the guest CPU it names (Xen's CPUs are not the guest's)."""
+    for pat, what in SYMPTOMS:
+        m = pat.search(text)
+        if m is not None:
+            d: dict[str, object] = dict(m.groupdict())
+            if "vec" in d:
+                d["vec"] = int(str(d["vec"]))
+            cpu = int(str(d["cpu"])) if "cpu" in d and "hex" not in d else None
+            return what.format(**d), cpu if cpu is not None and cpu < 4096 else None
+    return None, None
+
+
 def _take(out: Dmesg, no: int, text: str) -> bool:
     """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
-    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _devices):
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _devices):
         if fn(out, no, text):
             return True
     return False
@@ -90,11 +151,18 @@ def _kernel(out: Dmesg, no: int, text: str) -> bool:
         ver = base.group("ubuntu") or base.group("debian")
         out.kernel = Hint(ver, no, f"Linux version {m.group('rel')}, based on {ver}")
     else:
-        out.kernel = Hint(m.group("ver"), no, f"Linux version {m.group('rel')}")
+        note = f"Linux version {m.group('rel')}"
+        suffix = m.group("rel")[len(m.group("ver")):]
+        if _VENDOR_BUILD.fullmatch(suffix) is None:  # 4.18.0-513.5.1.el8_9.x86_64, 6.4.0-150600.23-default
+            note += f": a distro build; its backports may differ from {m.group('ver')}'s switches"
+        out.kernel = Hint(m.group("ver"), no, note)
     return True
 
 
 def _hypervisor(out: Dmesg, no: int, text: str) -> bool:
+    if "Booting paravirtualized kernel on Xen PVH" in text:
+        out.pvh = out.pvh or Hint("pvh", no, text)
+        return True
     m = _HYPERVISOR.search(text) or _DMI.search(text)
     if m is None:
         return False
@@ -131,6 +199,22 @@ def _cpus(out: Dmesg, no: int, text: str) -> bool:
     return True
 
 
+def _apic(out: Dmesg, no: int, text: str) -> bool:
+    m = _APIC.search(text)
+    if m is None:
+        return False
+    out.apic = Hint(m.group("name"), no, text)  # switched again later: the later driver ran the irqs
+    return True
+
+
+def _abi(out: Dmesg, no: int, text: str) -> bool:
+    m = _ABI.search(text)
+    if m is None:
+        return False
+    out.abi = Hint("fifo" if m.group("abi") == "FIFO-based" else "2l", no, text)  # a resume may switch: the last
+    return True
+
+
 def _remapping(out: Dmesg, no: int, text: str) -> bool:
     if _IR.search(text) is None:
         return False
@@ -141,7 +225,8 @@ def _remapping(out: Dmesg, no: int, text: str) -> bool:
 def _devices(out: Dmesg, no: int, text: str) -> bool:
     m = _NVME.search(text) or _NETDEV.search(text)
     if m is not None:
-        out.names.setdefault(m.group("name"), (m.group("bdf"), no))
+        name = m.group("name") or m.group("name2")
+        out.names.setdefault(name, (m.group("bdf"), no))
         if "drv" in m.re.groupindex:
             out.drivers.setdefault(m.group("bdf"), m.group("drv"))
         else:

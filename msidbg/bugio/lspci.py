@@ -18,9 +18,33 @@ from dataclasses import dataclass, field
 
 from msidbg.bugio.textin import Line
 
+#: ``-P`` / ``-PP`` (``show_slot_path``) print the path through each bridge: ``00:01.0/00.0``
+#: (device and function only below a bridge) or ``00:01.0/01:00.0`` (with the bus number)
 _HEADER = re.compile(
     r"(?:(?P<dom>[0-9a-fA-F]{4,8}):)?(?P<bus>[0-9a-fA-F]{2}):(?P<dev>[0-1][0-9a-fA-F])\.(?P<fn>[0-7])"
+    r"(?P<path>(?:/(?:[0-9a-fA-F]{2}:)?[0-1][0-9a-fA-F]\.[0-7]){1,16})?"
     r"\s+(?P<cls>[^:\[]+?)(?:\s+\[(?P<code>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)", re.ASCII)
+_TREE = re.compile(r"(?:\\|\+|-)?-?\[[0-9a-fA-F]{4}:[0-9a-fA-F]{2}\]-|[+\\|]-[0-1][0-9a-fA-F]\.[0-7]", re.ASCII)
+_PATH_STEP = re.compile(r"/(?:(?P<bus>[0-9a-fA-F]{2}):)?(?P<dev>[0-1][0-9a-fA-F])\.(?P<fn>[0-7])", re.ASCII)
+#: ``lspci -n`` prints the class as its code (``22:00.0 0108: 15b7:5009``); busybox ``Class 0200``
+_NUMERIC_CLASS = re.compile(r"(?:Class )?(?P<code>[0-9a-fA-F]{4})", re.ASCII)
+#: pci.ids class and subclass names (pciutils ``show_device`` prints one before the first colon):
+#: a pasted device block whose bus address was cut or redacted still starts with one
+CLASS_NAMES = frozenset(n.lower() for n in (
+    "SCSI storage controller", "IDE interface", "RAID bus controller", "ATA controller", "SATA controller",
+    "Serial Attached SCSI controller", "Non-Volatile memory controller", "Mass storage controller",
+    "Ethernet controller", "Network controller", "Infiniband controller", "Fabric controller",
+    "VGA compatible controller", "3D controller", "Display controller", "Multimedia video controller",
+    "Multimedia audio controller", "Audio device", "Multimedia controller", "Host bridge", "ISA bridge",
+    "PCI bridge", "CardBus bridge", "Bridge", "System peripheral", "IOMMU", "SD Host controller",
+    "USB controller", "SMBus", "Fibre Channel", "Serial bus controller", "Wireless controller",
+    "Encryption controller", "Signal processing controller", "Processing accelerators",
+    "Non-Essential Instrumentation", "Coprocessor", "Unassigned class"))
+_NAMED_HEADER = re.compile(r"(?P<cls>[A-Za-z][\w ()/-]{1,48}?)(?:\s+\[(?P<code>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)",
+                           re.ASCII)
+#: drivers that hold a function for a guest (xen-pciback, vfio-pci, pci-stub): what lspci shows of
+#: the Command register then is the stub's, not the guest driver's
+STUB_DRIVERS = frozenset(("pciback", "xen-pciback", "vfio-pci", "pci-stub"))
 _PROG_IF = re.compile(r"\(prog-if (?P<pi>[0-9a-fA-F]{2})(?: \[(?P<name>[^\]]*)\])?\)")
 _CAP = re.compile(r"Capabilities:\s*(?:\[(?P<off>[0-9a-fA-F]+)(?:\s+v\d+)?\]\s*)?(?P<body>.*)")
 _MSIX = re.compile(r"MSI-X:\s*Enable(?P<en>[+-])\s+Count=(?P<n>\d{1,6})\s+Masked(?P<mask>[+-])")
@@ -32,6 +56,7 @@ _DRIVER = re.compile(r"Kernel driver in use:\s*(?P<drv>\S+)")
 _CONTROL = re.compile(r"Control:\s*I/O(?P<io>[+-])\s+Mem(?P<mem>[+-])\s+BusMaster(?P<bm>[+-])(?:\s|$)")
 #: lines under a MSI/MSI-X capability that lspci prints with -vv (read, not needed)
 _CAP_DETAIL = re.compile(r"(Address|Masking|Vector table|PBA):")
+_MSIX_WHERE = re.compile(r"(?P<what>Vector table|PBA): BAR=(?P<bar>[0-5]) offset=(?P<off>[0-9a-fA-F]{1,8})", re.ASCII)
 
 MSI_COUNTS = (1, 2, 4, 8, 16, 32)
 MSIX_MAX = 2048
@@ -59,6 +84,10 @@ class Msix:
     enabled: bool
     masked: bool
     line: int
+    #: ``Vector table: BAR=4 offset=00000000`` and ``PBA: BAR=4 offset=00002000`` (cap_msix, -vv):
+    #: (bar, offset) or None when not shown
+    table: tuple[int, int] | None = None
+    pba: tuple[int, int] | None = None
 
 
 @dataclass
@@ -85,6 +114,15 @@ class Function:
     details: int = 0
     #: the network device name a driver gave it in dmesg (makes a headerless function a NIC)
     netdev: str | None = None
+    #: how the address was read when lspci did not print it whole (``-P``: no bus below a bridge)
+    bdf_note: str = ""
+    #: the same bus address as a function above it (a block pasted twice): listed, not added
+    duplicate: bool = False
+
+    @property
+    def stub(self) -> bool:
+        """Held for a guest by a stub driver (the guest's driver is elsewhere)."""
+        return (self.driver or "") in STUB_DRIVERS
 
     @property
     def kind(self) -> str:
@@ -106,7 +144,9 @@ class Function:
 
     @property
     def label(self) -> str:
-        return self.bdf or f"(no device header, line {self.line})"
+        if self.bdf:
+            return self.bdf
+        return f"(no bus address, line {self.line})" if self.cls else f"(no device header, line {self.line})"
 
 
 @dataclass
@@ -116,28 +156,47 @@ class Parsed:
     unused: list[tuple[int, str, str]] = field(default_factory=list)
     #: lines outside any device that carry nothing (blank lines are not counted)
     stray: int = 0
+    #: lines of an ``lspci -t`` tree (``-[0000:00]-+-00.0``, ``+-01.0-[01]----00.0``)
+    tree: int = 0
+    #: capability lines of any kind (none at all: lspci ran without -v, or not as root)
+    caps: int = 0
 
 
 def parse(lines: list[Line]) -> Parsed:
-    """Functions in file order; every line is used, counted as a detail, or listed as unused."""
+    """Functions in file order; every line is used, counted as a detail, or listed as unused.
+
+    lspci separates functions with a blank line and indents their properties; a paste whose
+    indentation a tracker or mail client stripped keeps the blank lines, so a capability line at
+    the left margin belongs to the function above it until a blank line closes that block (or
+    it repeats a capability that function already has: lines quoted one by one from several)."""
     out = Parsed()
     cur: Function | None = None
+    block = False  # cur's lines continue (no blank line since its first line)
     for ln in lines:
         text = ln.text.strip()
         if not text:
+            block = False
             continue
         indented = ln.text[:1] in ("\t", " ")
         header = None if indented else _HEADER.fullmatch(text)
         if header is not None:
-            cur = _function(header, ln.no)
+            cur, block = _function(header, ln.no), True
+            out.functions.append(cur)
+            continue
+        named = None if indented or (cur is not None and block) else _NAMED_HEADER.fullmatch(text)
+        if named is not None and named.group("cls").strip().lower() in CLASS_NAMES:
+            cur, block = _named_function(named, ln.no), True  # a device block whose address was cut
             out.functions.append(cur)
             continue
         cap = _CAP.match(text)
-        if cap is not None and (cur is None or not indented):
-            cur = Function(line=ln.no)  # a capability line quoted on its own
+        if cap is not None and (cur is None or (not indented and not (block and _takes(cur, cap)))):
+            cur, block = Function(line=ln.no), True  # a capability line quoted on its own
             out.functions.append(cur)
+        if cap is not None:
+            out.caps += 1
         if cur is None:
             out.stray += 1
+            out.tree += bool(_TREE.match(text))
             if "MSI" in text:
                 out.unused.append((ln.no, text, "mentions MSI but is not an lspci line this reads"))
             continue
@@ -145,16 +204,49 @@ def parse(lines: list[Line]) -> Parsed:
     return out
 
 
+def _takes(f: Function, cap: re.Match[str]) -> bool:
+    """Whether a capability line at the left margin can be one more line of ``f``'s block."""
+    body = cap.group("body").lstrip()
+    if body.startswith("MSI-X"):
+        return f.msix is None
+    if body.startswith("MSI"):
+        return f.msi is None
+    return True
+
+
 def _function(m: re.Match[str], line: int) -> Function:
     rest = m.group("rest")
     pi = _PROG_IF.search(rest)
     dom = (m.group("dom") or "0000").lower()
+    bus, dev, fn, note = m.group("bus"), m.group("dev"), m.group("fn"), ""
+    steps = list(_PATH_STEP.finditer(m.group("path") or ""))
+    if steps:  # -P/-PP: the function is the path's last step
+        last = steps[-1]
+        dev, fn = last.group("dev"), last.group("fn")
+        if last.group("bus"):
+            bus = last.group("bus")
+        else:  # -P prints no bus below a bridge: one per bridge on the path, a guess
+            bus = f"{min(int(bus, 16) + len(steps), 0xFF):02x}"
+            note = (f"lspci -P path {m.group('bus')}:{m.group('dev')}.{m.group('fn')}{m.group('path')} "
+                    f"prints no bus number below a bridge: bus {bus} is a guess (lspci -PP prints it)")
+    cls, code = m.group("cls").strip(), (m.group("code") or "").lower() or None
+    numeric = _NUMERIC_CLASS.fullmatch(cls)
+    if numeric is not None and code is None:  # lspci -n
+        code = numeric.group("code").lower()
     return Function(
-        line=line, bdf=f"{m.group('bus')}:{m.group('dev')}.{m.group('fn')}".lower(), domain=dom,
-        cls=m.group("cls").strip(), code=(m.group("code") or "").lower() or None,
+        line=line, bdf=f"{bus}:{dev}.{fn}".lower(), domain=dom, cls=cls, code=code,
         title=_PROG_IF.sub("", rest).strip(), prog_if=pi.group("pi").lower() if pi else None,
-        prog_if_name=pi.group("name") if pi else None,
+        prog_if_name=pi.group("name") if pi else None, bdf_note=note,
     )
+
+
+def _named_function(m: re.Match[str], line: int) -> Function:
+    """A device block whose header lost its address (``Ethernet controller: ...``)."""
+    rest = m.group("rest")
+    pi = _PROG_IF.search(rest)
+    return Function(line=line, cls=m.group("cls").strip(), code=(m.group("code") or "").lower() or None,
+                    title=_PROG_IF.sub("", rest).strip(), prog_if=pi.group("pi").lower() if pi else None,
+                    prog_if_name=pi.group("name") if pi else None)
 
 
 def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: Parsed) -> None:
@@ -165,6 +257,13 @@ def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: P
     if drv is not None:
         f.driver = drv.group("drv")
         return
+    where = _MSIX_WHERE.match(text)
+    if where is not None and f.msix is not None:
+        at = (int(where.group("bar")), int(where.group("off"), 16))
+        if where.group("what") == "PBA":
+            f.msix.pba = f.msix.pba or at
+        else:
+            f.msix.table = f.msix.table or at
     ctl = _CONTROL.match(text)
     if ctl is not None and not f.control_line:
         f.bus_master, f.control_line = ctl.group("bm") == "+", no

@@ -74,10 +74,16 @@ def build(inp: Inputs) -> str:
 
 def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg | None) -> str:
     msgs = msgs or dm.Dmesg()
-    usable = [f for f in fns.functions if (f.msi or f.msix) and not f.bridge]
+    usable = _once([f for f in fns.functions if (f.msi or f.msix) and not f.bridge], fns, inp)
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
+        if fns.tree and not fns.functions:
+            what = (f"an lspci -t tree ({_n(fns.tree, 'line')}) shows no capabilities (expected lspci -vv "
+                    "output, run as root: 'sudo lspci -vv')")
+        elif fns.functions and not fns.caps and not any(f.details or f.control_line or f.driver for f in fns.functions):
+            what = (f"{_n(len(fns.functions), 'function')} listed without their properties (expected lspci -vv "
+                    "output, run as root: plain lspci prints one line a function)")
         raise InputError(what, _src(inp.lspci))
     if len(usable) > MAX_DEVICES:  # before naming them (quadratic) and writing a skeleton that cannot load
         raise InputError(f"{len(usable)} functions with an MSI or MSI-X capability is too many (expected at most "
@@ -92,7 +98,7 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     w.top(cpus, cpus_note, platform, platform_note, msgs, irqs)
     w.devices(devices)
     w.run(devices, irqs)
-    w.unused(fns, irqs, msgs, [f for f in fns.functions if f not in usable])
+    w.unused(fns, irqs, msgs, [f for f in fns.functions if f not in usable and not f.duplicate])
     text = "\n".join(w.out) + "\n"
     try:
         load_scenario_text(text, inp.name or "scenario.yaml")
@@ -102,12 +108,35 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
 
 
 # --- decisions --------------------------------------------------------------------------------
+def _once(fns: list[lp.Function], parsed: lp.Parsed, inp: Inputs) -> list[lp.Function]:
+    """Each bus address once: a block pasted twice (or the same address in two PCI domains, which
+    a scenario's one domain cannot tell apart) keeps its first, and the others are listed."""
+    first: dict[str, lp.Function] = {}
+    out = []
+    for f in fns:
+        seen = first.get(f.bdf or "") if f.bdf else None
+        if seen is None:
+            if f.bdf:
+                first[f.bdf] = f
+            out.append(f)
+            continue
+        f.duplicate = True
+        where = f"{_base(inp.lspci)}:{seen.line}"
+        parsed.unused.append((f.line, f"{f.domain}:{f.bdf} {f.cls}".strip(),
+                              f"the same bus address as {where} (a function is added once)"))
+    return out
+
+
 def _cpus(inp: Inputs, irqs: pi.Interrupts | None, msgs: dm.Dmesg) -> tuple[int, str]:
     if irqs is not None and irqs.cpus:
         n = max(irqs.cpus) + 1
         return min(n, 256), f"{_base(inp.interrupts)}:{irqs.header_line}: CPU0..CPU{n - 1}"
     if msgs.cpus is not None:
         return min(max(int(msgs.cpus.value), 1), 256), f"{_base(inp.dmesg)}:{msgs.cpus.line}: {msgs.cpus.text}"
+    if msgs.cpu_named is not None:
+        n = int(msgs.cpu_named.value) + 1
+        return min(n, 256), (f"{_base(inp.dmesg)}:{msgs.cpu_named.line}: names CPU{n - 1}, so at least {n} "
+                             f"online: {msgs.cpu_named.text}")
     return 2, "not in the inputs: two CPUs, so affinity changes can move vectors"
 
 
@@ -151,19 +180,24 @@ def _devices(usable: list[lp.Function], fns: lp.Parsed, irqs: pi.Interrupts | No
 def _bdf(f: lp.Function, taken: set[str]) -> tuple[str, str]:
     if f.bdf is not None:
         note = "" if f.domain == "0000" else f" (PCI domain {f.domain} dropped: scenarios have one domain)"
+        if f.bdf_note:
+            note = f" ({f.bdf_note})" + note
         return f.bdf, note
-    slot = FIRST_FREE_SLOT
-    while f"00:{slot:02x}.0" in taken:
-        slot += 1
-    bdf = f"00:{slot:02x}.0"
+    n = FIRST_FREE_SLOT  # bus * 32 + device: a bus has 32 devices (5 bits), then the next bus
+    while f"{n >> 5:02x}:{n & 31:02x}.0" in taken:
+        n += 1
+    bdf = f"{n >> 5:02x}:{n & 31:02x}.0"
     taken.add(bdf)
-    return bdf, " (not in the input: the capability line had no device header; a guest's first free slot)"
+    what = "the device block had no bus address" if f.cls else "the capability line had no device header"
+    return bdf, f" (not in the input: {what}; a guest's first free slot)"
 
 
 def _name(f: lp.Function, dmesg_name: str | None, used: set[str]) -> str:
-    if dmesg_name and _DEV_NAME.fullmatch(dmesg_name) and dmesg_name not in used:
-        used.add(dmesg_name)
-        return dmesg_name
+    # lowercased: a scenario's device names are; systemd names a function in PCI domain 1 enP1s15
+    low = (dmesg_name or "").lower()
+    if low and _DEV_NAME.fullmatch(low) and low not in used:
+        used.add(low)
+        return low
     prefix = KIND_PREFIX[f.kind]
     i = 0
     while f"{prefix}{i}" in used:
@@ -254,7 +288,7 @@ class _Writer:
             "# your bug (docs/scenario.md, docs/bugio.md). Comments say where each value came from.",
         ]
         name = _SCN_NAME.sub("-", os.path.splitext(_base(inp.name))[0].lower()).strip("-")[:64] if inp.name else ""
-        self.line(f"name: {name or 'from-bug-report'}")
+        self.line(f"name: {_q(name or 'from-bug-report')}")
         about = "; ".join(f"{d.name} {d.bdf} {d.fn.kind}" + (f" ({d.fn.driver})" if d.fn.driver else "")
                           for d in devices)
         self.line(f"about: {_q(('Skeleton from a bug report: ' + about)[:4000])}")
@@ -268,20 +302,70 @@ class _Writer:
         if platform.startswith("xen-") and msgs.xen is not None:
             x = msgs.xen
             self._hint(f"  xen: {_q(x.value)}", f"{dmesg}:{x.line}: {x.text}",
-                       f"platform: {{kind: {platform}, xen: {_q(x.value)}}}", "platform.xen")
+                       f"cpus: {self.cpus}\nplatform: {{kind: {platform}, xen: {_q(x.value)}}}", "platform.xen")
         if platform == "bare-metal":
             ir = _remapping(irqs, msgs, self.inp)
             if ir:
                 self.line("  interrupt_remapping: true", ir)
+        if msgs.apic is not None:  # checked with the kernel release below (flat is gone from 6.12)
+            a = msgs.apic
+            kernel = f"kernel: {{version: {_q(msgs.kernel.value)}}}\n" if msgs.kernel is not None else ""
+            if kernel and _refusal(self.context() + kernel) is not None:
+                kernel = ""
+            self._hint(f"  apic_routing: {a.value}", f"{dmesg}:{a.line}: {a.text}",
+                       f"{self.context()}  apic_routing: {a.value}\n{kernel}", "platform.apic_routing")
+        if msgs.pvh is not None:
+            self.out.append(f"# {dmesg}:{msgs.pvh.line}: {_comment(msgs.pvh.text)}: a PVH guest (no QEMU device "
+                            "model): its passthrough path is neither xen-hvm's nor xen-pv's; not modelled")
         if msgs.other_hypervisor is not None:
             self.out.append(f"# {dmesg}:{msgs.other_hypervisor.line}: {_comment(msgs.other_hypervisor.text)}: "
                             "not modelled (bare metal is the closest)")
         k = msgs.kernel
+        opened = False
         if k is not None:
-            probe = f"kernel: {{version: {_q(k.value)}}}"
+            probe = f"{self.context()}kernel: {{version: {_q(k.value)}}}"
             if _refusal(probe) is None:
                 self.line("kernel:")
+                opened = True
             self._hint(f"  version: {_q(k.value)}", f"{dmesg}:{k.line}: {k.text}", probe, "kernel.version")
+        if platform.startswith("xen-") and msgs.abi is not None:
+            self._abi(msgs.abi, dmesg, opened)
+
+    def _abi(self, abi: dm.Hint, dmesg: str, opened: bool) -> None:
+        """The event channel ABI dmesg says the guest ran, when the versions resolve the other one:
+        2-level is set on the kernel's side (xen_fifo_events: false; dmesg cannot tell whether the
+        kernel did not ask or Xen refused, and either gives the 2-level ABI); FIFO that the versions
+        do not offer is a comment (the release that has it is the fix)."""
+        head = "" if opened else "kernel:\n"
+        fifo = self._resolves_fifo(head)
+        if fifo is None or fifo == (abi.value == "fifo"):
+            return
+        note = f"{dmesg}:{abi.line}: {abi.text}"
+        if abi.value == "2l":
+            probe = f"{self.context()}{head}  xen_fifo_events: false"
+            if not opened and _refusal(probe) is None:
+                self.line("kernel:")
+            self._hint("  xen_fifo_events: false", note + " (the versions resolve FIFO)", probe,
+                       "kernel.xen_fifo_events")
+            return
+        self.out.append(f"# {_comment(note)}: the versions above resolve the 2-level ABI (before Linux 3.14 "
+                        "or Xen 4.4): check kernel.version and platform.xen")
+
+    def _resolves_fifo(self, head: str) -> bool | None:
+        """Whether the skeleton so far runs the FIFO-based event channel ABI (None: it does not load)."""
+        try:
+            scn = load_scenario_text(f"name: probe\n{self.context()}{head}", "probe")
+        except MsidbgError:
+            return None
+        plain = scn.behaviour.plain()
+        return bool(plain.get("xen_fifo_events") and plain.get("xen_evtchn_fifo"))
+
+    def context(self) -> str:
+        """The lines a hint is checked with: the skeleton's CPUs and platform, as far as written
+        (the loader refuses some kernel releases only for some CPU counts or platforms)."""
+        top = [ln.split("#", 1)[0].rstrip() for ln in self.out if not ln.startswith("#")]
+        keep = [ln for ln in top if ln.startswith(("cpus:", "platform:", "kernel:", "  "))]
+        return "".join(f"{ln}\n" for ln in keep if ln.strip())
 
     def _hint(self, text: str, note: str, probe: str, key: str) -> None:
         """Write a hint only if the loader accepts it; else say why in a comment."""
@@ -311,6 +395,7 @@ class _Writer:
                 self.line(f"    msix: {{table_size: {f.msix.table_size}}}",
                           f"{lspci}:{f.msix.line}: MSI-X: Enable{'+' if f.msix.enabled else '-'} "
                           f"Count={f.msix.table_size} Masked{'+' if f.msix.masked else '-'}")
+                self._msix_notes(d.name, f.msix)
             if f.msi:
                 m = f.msi
                 self.line(f"    msi: {{vectors: {m.vectors}, per_vector_mask: {str(m.per_vector_mask).lower()}, "
@@ -319,6 +404,24 @@ class _Writer:
                           f"Maskable{'+' if m.per_vector_mask else '-'} 64bit{'+' if m.addr64 else '-'}")
             self.out.append("    # quirks: []   latch-on-unmask, msix-mask-applies-when-disabled or "
                             "msi-latch-on-enable: lspci cannot show them")
+            if f.stub and not xen:
+                self.out.append(f"    # held by {f.driver} for a guest: lspci ran on the host; the guest's view is "
+                                "--platform xen-hvm (pciback) or a guest's lspci")
+
+    def _msix_notes(self, name: str, m: lp.Msix) -> None:
+        """What lspci showed of the MSI-X capability that a scenario does not hold: said, not dropped."""
+        if m.table is not None:
+            where = f"table at BAR{m.table[0]}+{m.table[1]:#x}"
+            if m.pba is not None:
+                where += f", PBA at BAR{m.pba[0]}+{m.pba[1]:#x}"
+                if m.pba[0] == m.table[0] and m.pba[1] >> 12 == m.table[1] >> 12:
+                    where += " (one 4 KiB page)"
+            self.out.append(f"    # {where}: not modelled (a scenario's table is the device's own, "
+                            "at no address)")
+        if m.masked and m.enabled:
+            self.out.append(f"    # Masked+ on an enabled table: the Function Mask was set when lspci ran, so "
+                            f"{name} could send no message (each held in the PBA): a symptom to reproduce, "
+                            "unless lspci ran mid-probe")
 
     def run(self, devices: list[Device], irqs: pi.Interrupts | None) -> None:
         self.line("run:")
@@ -374,6 +477,12 @@ class _Writer:
             src = _base(self.inp.dmesg)
             out += [f"{src}:{no}: {text} -- {why}" for no, text, why in msgs.unused]
             counted.append(f"{src}: {_n(msgs.used, 'line')} used, {_n(msgs.ignored, 'line')} with nothing about interrupts")
+        if msgs is not None and msgs.symptoms:
+            src = _base(self.inp.dmesg)
+            self.out.append("# The trouble as dmesg reported it (the breakpoint that stops where a run shows it):")
+            self.out += [f"#   {_comment(f'{src}:{no}: {text} -- {what}')}" for no, text, what in msgs.symptoms[:20]]
+            if len(msgs.symptoms) > 20:
+                self.out.append(f"#   ... and {len(msgs.symptoms) - 20} more")
         self.out.append("# Lines not used:" if out else "# Every line that mentions interrupts was used.")
         self.out += [f"#   {_comment(t)}" for t in out[:MAX_LISTED]]
         if len(out) > MAX_LISTED:
@@ -395,8 +504,10 @@ def _refusal(probe: str) -> str | None:
 
 
 def _bound(f: lp.Function) -> bool:
-    """A driver had the function when lspci ran: it names one, or an MSI/MSI-X capability is on."""
-    return f.driver is not None or bool(f.msix and f.msix.enabled) or bool(f.msi and f.msi.enabled)
+    """A driver had the function when lspci ran: it names one (not a stub holding it for a
+    guest), or an MSI/MSI-X capability is on."""
+    driver = f.driver is not None and not f.stub
+    return driver or bool(f.msix and f.msix.enabled) or bool(f.msi and f.msi.enabled)
 
 
 def _forgot_master(f: lp.Function) -> bool:
@@ -412,6 +523,9 @@ def _master(f: lp.Function) -> str:
     if _bound(f):
         return ("Control: BusMaster-: the driver never called pci_set_master(), so Bus Master Enable "
                 "is clear and every message is dropped (set_master: false)")
+    if f.stub:
+        return (f"BusMaster- under {f.driver}, a stub that clears it while no guest has the function "
+                "(xen_pcibk_reset_device, vfio_pci_core_disable): the probe is the guest's driver")
     return ("Control: BusMaster- with no driver bound (pci_disable_device clears it): the probe "
             "below is a driver that sets it")
 

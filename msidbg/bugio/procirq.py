@@ -9,7 +9,8 @@ Format (Linux ``kernel/irq/proc.c`` ``show_interrupts``, v4.x..v6.x): a header o
 A PCI MSI irq names its function in one of three ways: the chip ``PCI-MSI``/``IR-PCI-MSI``
 with hwirq = ``msi_index | pci_dev_id << 11 | domain << 27`` (``pci_msi_domain_calc_hwirq``,
 ``drivers/pci/msi/irqdomain.c``); the per-device chip ``PCI-MSIX-DDDD:BB:DD.F`` /
-``PCI-MSI-DDDD:BB:DD.F`` with hwirq = the index (v6.2+); or, for Xen's ``xen-pirq`` chip,
+``PCI-MSI-DDDD:BB:DD.F`` with hwirq = the index (v6.2+); or, for Xen's ``xen-pirq`` chip
+(``xen-pirq     -msi-x``; ``xen-pirq-msi-x`` in 3.x kernels, before the hwirq column was padded),
 nothing at all -- those rows are matched by their action name (``eth0-TxRx-0``, ``nvme0q1``)
 to a name that dmesg tied to a function.
 """
@@ -25,6 +26,9 @@ from msidbg.bugio.textin import Line
 _ROW = re.compile(r"\s*(?P<irq>[0-9]+|[A-Z][A-Z0-9]*):\s*(?P<rest>.*)", re.ASCII)
 _CPU = re.compile(r"CPU(\d{1,4})", re.ASCII)
 _PERDEV_CHIP = re.compile(r"(?:IR-)?PCI-MSI(?:X)?-(?P<dom>[0-9a-fA-F]{4}):(?P<bdf>[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7])")
+#: before /proc/interrupts printed the hwirq (3.x kernels, e.g. RHEL 7's 3.10) the flow followed the
+#: chip: ``IR-PCI-MSI-edge      eth0-TxRx-0`` names no function: matched by name, as a pirq row
+_JOINED_MSI = re.compile(r"(?:IR-)?PCI-MSI(?:X)?-(?:edge|fasteoi)", re.ASCII)
 _HWIRQ = re.compile(r"(?P<n>\d{1,20})-(?P<flow>\S+)", re.ASCII)
 MAX_CPUS = 256
 
@@ -118,7 +122,13 @@ def _decode(row: IrqRow, tail: list[str]) -> bool:
         row.index = hwirq & 0x7FF
         row.names = " ".join(tail[2:])
         return True
-    if chip.startswith("xen-pirq") and any(t.startswith("-msi") for t in tail[1:]):
+    if _JOINED_MSI.fullmatch(chip):
+        row.names = " ".join(tail[1:])
+        return True
+    # "xen-pirq     -msi-x" once show_interrupts pads the hwirq column of a domain-less irq; before
+    # that the flow name followed the chip directly: "xen-pirq-msi-x" (3.x kernels)
+    joined = chip in ("xen-pirq-msi", "xen-pirq-msi-x")
+    if joined or (chip.startswith("xen-pirq") and any(t.startswith("-msi") for t in tail[1:])):
         row.xen_pirq = True
         row.names = " ".join(t for t in tail[1:] if not t.startswith("-"))
         return True

@@ -75,10 +75,23 @@ def render_markdown(s: Session, sections: list[Section]) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+#: a URL (a lore.kernel.org link in a scenario's about, a tracker in a bookmark's note): broken
+#: across lines it no longer opens, so one longer than a line keeps a line of its own, whole
+_URL = re.compile(r"<?[a-z][a-z0-9+.-]*://\S+|<\S+@\S+>", re.ASCII)
+
+
 def _wrap(text: str, indent: str, hang: str | None = None) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent,
-                         subsequent_indent=indent if hang is None else hang,
-                         break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
+    hang = indent if hang is None else hang
+    lines = textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=hang,
+                          break_long_words=False, break_on_hyphens=False) or [indent.rstrip()]
+    out: list[str] = []
+    for i, ln in enumerate(lines):
+        if len(ln) <= WIDTH or _URL.fullmatch(ln.strip()):
+            out.append(ln)
+        else:  # a long word that is not a URL is cut at the width, as before
+            out += textwrap.wrap(ln.strip(), WIDTH, initial_indent=indent if i == 0 else hang,
+                                 subsequent_indent=hang, break_long_words=True, break_on_hyphens=False)
+    return out
 
 
 def _wrap_all(lines: list[str], indent: str) -> list[str]:
@@ -126,7 +139,9 @@ def _versions(s: Session, summ: dict[str, Any], writer: Origin | None) -> Sectio
     if "qemu" in versions:
         platform += f", {versions['qemu']}" + ("" if p.qemu else " (implied)")
     other = writer is not None and (writer.msidbg != __version__ or writer.model != MODEL)
-    rows = [("msidbg", __version__ + (f", model revision {MODEL}" if other else "")),
+    # the model revision always: a reader's msidbg of another revision replays the run differently
+    # (model/revision.py), and the version string alone does not say which model ran
+    rows = [("msidbg", f"{__version__}, model revision {MODEL}"),
             ("platform", platform),
             ("kernel", f"Linux {kernel}" if kernel else "no version given (current upstream switches)"),
             ("cpus", str(scn.cpus)),

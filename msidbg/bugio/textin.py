@@ -76,7 +76,13 @@ def split_lines(data: bytes, path: str, what: str) -> list[Line]:
         line = data.count(b"\n", 0, nul) + 1
         raise InputError(f"a NUL byte: this is a binary file (expected {what})", path, line)
     text = data.decode("utf-8", errors="replace")
-    raw = text.splitlines()
+    # lines end at LF (CRLF and a lone CR too), as grep -n and editors count them: not at the
+    # form feeds, U+2028 or NEL that str.splitlines also breaks at, which would shift the
+    # line numbers every comment and error cites
+    text = text.replace("\r\n", "\n")
+    raw = (text.split("\n") if "\n" in text or "\r" not in text else text.split("\r"))
+    if raw and raw[-1] == "":
+        raw.pop()
     if len(raw) > MAX_LINES:
         raise InputError(f"{len(raw)} lines is too many (expected {what}, at most {MAX_LINES} lines)", path)
     return [Line(i + 1, s[:MAX_LINE].rstrip()) for i, s in enumerate(raw)]

@@ -88,8 +88,11 @@ def extract(data: bytes, limit: int) -> bytes:
     found: list[bytes] = []
     problems: list[str] = []
     blocks = 0
+    cut = False      # a BEGIN line with no END line after it: a mail or a paste cut short
     for text in _texts(data):
-        for body in bodies(text):
+        found_bodies = bodies(text)
+        cut = cut or _cut_short(text, found_bodies)
+        for body in found_bodies:
             blocks += 1
             if blocks > MAX_BLOCKS:
                 raise ArmourError(f"more than {MAX_BLOCKS} snapshot blocks (expected one; save the message you mean)")
@@ -106,7 +109,16 @@ def extract(data: bytes, limit: int) -> bytes:
         raise ArmourError(f"{len(found)} different snapshot blocks (expected one; save the message you mean)")
     if problems:
         raise ArmourError(problems[0])
+    if cut:
+        raise ArmourError(f"no {BEGIN} ... {END} block: the BEGIN line has no END line after it (expected the "
+                          "whole block; the mail or the copy was cut short)")
     raise ArmourError(f"no {BEGIN} ... {END} block (expected a msidbg snapshot or a mail holding one)")
+
+
+def _cut_short(text: str, found: list[str]) -> bool:
+    """Does ``text`` have a BEGIN marker after its last complete block?"""
+    start = max((m.end() for m in _END.finditer(text)), default=0) if found else 0
+    return _BEGIN.search(text, start) is not None
 
 
 def bodies(text: str) -> list[str]:

@@ -97,6 +97,9 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
         expr = _expr(spec, lead + len(head) + 1, roots, world)
         return Breakpoint(bp_id, text, IF if head == "if" else WATCH, None, expr)
     body, cond_text, cond_at = _split_if(text)
+    if cond_text is not None and not cond_text.strip():   # 'irq-lost if': was "unknown breakpoint 'irq-lost if'"
+        raise BreakpointError(f"'if' needs a condition, e.g. {body or 'irq-lost'} if event.dev == \"eth0\"",
+                              spec, lead + len(text))
     cond = _expr(spec, lead + cond_at, roots, world) if cond_text is not None else None
     if head == "call":
         name = body[4:].strip()
@@ -129,7 +132,7 @@ def _split_if(text: str) -> tuple[str, str | None, int]:
     """``name if cond`` -> (name, cond, offset of cond in text); no ``if`` -> (text, None, 0)."""
     at = text.find(" if ")
     if at < 0:
-        return text, None, 0
+        return (text[:-3].strip(), "", len(text)) if text.endswith(" if") else (text, None, 0)
     return text[:at].strip(), text[at + 4:], at + 4
 
 

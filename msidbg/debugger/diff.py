@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import re
 from array import array
 from dataclasses import dataclass, field
 from typing import Any
@@ -490,10 +491,36 @@ def diff_files(path_a: str, path_b: str, seed: int | None = None, max_events: in
 
 
 # --- text ---------------------------------------------------------------------------------------------------
-def _fmt(v: Any) -> str:
+#: world fields that hold registers, messages, vectors or bitmaps: shown in hex; every other
+#: number (counts, irqs, pirqs, CPUs, indexes, a seed) in decimal, as `msidbg why` and the TUI show them
+HEX_FIELDS = frozenset({
+    "addr_lo", "addr_hi", "addr", "data", "ctrl", "msix_ctrl", "cmd", "pba", "mask", "pending", "latch",
+    "shadow", "msg", "intended", "msi_intended", "suppressed", "dest", "gdest", "irte",
+    "irr", "isr", "alloc", "managed", "tpr", "ppr", "ldr", "vector", "prev_vector", "gvec", "vector_irq",
+    "affinity", "effective",
+})
+
+
+def _fmt(v: Any, path: str = "") -> str:
     from msidbg.debugger.whytext import fmt_value
 
-    return fmt_value(v, isinstance(v, int) and not isinstance(v, bool) and v > 9)
+    field = re.sub(r"\[[^\]]*\]", "", path).rsplit(".", 1)[-1]
+    return fmt_value(v, field in HEX_FIELDS)
+
+
+_VECTOR_SLOT = re.compile(r"^(cpus\[\d+\]\.(?:vector_irq|irr|isr))\[(\d+)\]$")
+
+
+def _path_line(p: dict[str, Any]) -> str:
+    """One differing path for the text: a vector index in hex and a vector_irq slot's irq in decimal,
+    as ``why`` shows them (``cpus[1].vector_irq[0x22]: A -, B irq 26``); --json keeps the raw path."""
+    m = _VECTOR_SLOT.match(p["path"])
+    if m is None:
+        return f"    {p['path']}: A {_fmt(p['a'], p['path'])}, B {_fmt(p['b'], p['path'])}"
+
+    def slot(v: Any) -> str:
+        return f"irq {v}" if isinstance(v, int) and not isinstance(v, bool) and ".vector_irq" in p["path"] else _fmt(v, p["path"])
+    return f"    {m.group(1)}[{int(m.group(2)):#x}]: A {slot(p['a'])}, B {slot(p['b'])}"
 
 
 def render(r: DiffResult) -> str:
@@ -506,7 +533,7 @@ def render(r: DiffResult) -> str:
             cut = any(run.summary.get("stopped", {}).get("reason") == "limit" for run in (r.a, r.b))
             lines.append("  the files differ in (no step up to the event limit depends on it):" if cut
                          else "  the files differ in (no step of either run depends on it):")
-            lines += [f"    {k}: A {_fmt(v['a'])}, B {_fmt(v['b'])}" for k, v in r.switches.items()]
+            lines += [f"    {k}: A {_fmt(v['a'], k)}, B {_fmt(v['b'], k)}" for k, v in r.switches.items()]
     else:
         lines.append(f"first divergence: {d.context}, after {d.position} identical steps there")
         for side, info in (("A", d.a_info), ("B", d.b_info)):
@@ -518,10 +545,10 @@ def render(r: DiffResult) -> str:
                 lines.append(f"       at {' < '.join(info['stack'])}")
         if d.paths:
             lines.append("  state that differs after these steps:")
-            lines += [f"    {p['path']}: A {_fmt(p['a'])}, B {_fmt(p['b'])}" for p in d.paths]
+            lines += [_path_line(p) for p in d.paths]
         if d.switches:
             lines.append("  differs between the files:")
-            lines += [f"    {k}: A {_fmt(v['a'])}, B {_fmt(v['b'])}" for k, v in d.switches.items()]
+            lines += [f"    {k}: A {_fmt(v['a'], k)}, B {_fmt(v['b'], k)}" for k, v in d.switches.items()]
         later = [c for c in r.contexts[1:6]]
         if later:
             lines.append("  then also: " + "; ".join(

@@ -135,8 +135,11 @@ class Compiler:
 
     def c_cmp(self, n: Node) -> Fn:
         op, left, right = n.args
-        self._check_kind_literal(left, right)
-        self._check_kind_literal(right, left)
+        if op in ("==", "!="):
+            self._check_event_literal(left, right)
+            self._check_event_literal(right, left)
+        elif op in ("in", "not in") and right.op == "list":   # (a string right of `in` is a substring test)
+            self._check_event_literal(left, right)
         a, b = self.compile(left), self.compile(right)
         impl = _CMPS[op]
         if right.op == "lit":
@@ -144,14 +147,31 @@ class Compiler:
             return lambda e: impl(a(e), c)
         return lambda e: impl(a(e), b(e))
 
-    def _check_kind_literal(self, side: Node, other: Node) -> None:
-        """``event.kind == "msix.wrte"`` is a typo we can catch at parse time."""
-        if side.op == "event" and side.args[0] == "kind":
-            lits = [other] if other.op == "lit" else other.args if other.op == "list" else []
-            for lit in lits:
-                if lit.op == "lit" and isinstance(lit.args[0], str) and kind_by_name(lit.args[0]) is None:
+    def _check_event_literal(self, side: Node, other: Node) -> None:
+        """``event.kind == "msix.wrte"`` or ``event.dev == "nvme9"`` (a device the scenario does not
+        have, when the world is known) is a typo we can catch at parse time: the condition could
+        never hold, and a breakpoint that silently never fires looks like a bug that went away.
+        So is a kind compared with a number (``event.kind == 5``). ``"msi" in event.kind`` (a
+        substring test) is not checked."""
+        if side.op != "event" or side.args[0] not in ("kind", "dev"):
+            return
+        lits = [x for x in ([other] if other.op == "lit" else other.args if other.op == "list" else [])
+                if x.op == "lit"]
+        devices = self.world.get("devices") if isinstance(self.world, dict) else None
+        for lit in lits:
+            v = lit.args[0]
+            if side.args[0] == "kind":
+                if not isinstance(v, str):
+                    self.fail(f"event.kind is an event kind name such as \"msix.write\", never {_show(v)}", lit.col)
+                if kind_by_name(v) is None:
                     names = ", ".join(sorted(k.name for k in all_kinds()))
-                    self.fail(f"unknown event kind {lit.args[0]!r} (expected one of: {names})", lit.col)
+                    self.fail(f"unknown event kind {v!r} (expected one of: {names})", lit.col)
+            elif isinstance(devices, dict) and devices:
+                if v is not None and not isinstance(v, str):
+                    self.fail(f"event.dev is a device name or none, never {_show(v)}", lit.col)
+                if isinstance(v, str) and v not in devices:
+                    self.fail(f"unknown device {v!r} (expected one of: {', '.join(sorted(devices))}, "
+                              "or none for an event about no device)", lit.col)
 
     def c_event(self, n: Node) -> Fn:
         name = n.args[0]
@@ -352,6 +372,11 @@ def _event_getter(name: str) -> Fn:
             return log.strings.strings[v]
         return v + U64 if v < 0 and spec[1] == HEX else v
     return get
+
+
+def _show(v: Any) -> str:
+    """A literal as the expression language spells it."""
+    return "none" if v is None else ("true" if v else "false") if isinstance(v, bool) else repr(v)
 
 
 def kind_filter(tree: Node) -> frozenset[int] | None:

@@ -11,7 +11,7 @@ from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare, differing
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_not_input, check_target
+from msidbg.files import FileProblem, check_not_input, check_snapshot_target, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
@@ -27,6 +27,8 @@ class RunResult:
     detected: set[str]
     #: why the run stopped early on its own (the session's memory bound), for stderr; else None
     note: str | None = None
+    #: what the breakpoint it stopped at said (a watch's old -> new, a call's program), else None
+    detail: str | None = None
 
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
@@ -39,6 +41,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
             check_not_input(save, scn.path)  # and the scenario file itself
+            check_snapshot_target(save)      # and any other file that is not a snapshot
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
@@ -48,7 +51,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     if save is not None:
         s.save(save)
     note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
-    return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note)
+    return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note, stop.detail)
 
 
 def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: TextIO | None) -> Stop:
@@ -139,18 +142,23 @@ def _is_commit(word: str) -> bool:
     return len(word) >= 7 and all(c in "0123456789abcdef" for c in word)
 
 
-def human(summ: dict[str, Any]) -> str:
+def human(summ: dict[str, Any], detail: str | None = None) -> str:
     """A readable summary for the terminal. Every string in it may come from a file (a snapshot
-    opened without verification): each is escaped, so none can add a line or a control sequence."""
+    opened without verification): each is escaped, so none can add a line or a control sequence.
+    ``detail``: what the breakpoint the run stopped at said (``Stop.detail``), shown under the
+    stop unless the hits list it (a watch's ``path: old -> new`` is in no hit)."""
     e = escape
     stop = summ["stopped"]
+    hits = summ["hits"]
     lines = [
         f"scenario {e(str(summ['scenario']))}: {summ['events']:,} events, virtual time {format_ns(summ['time_ns'])}",
         f"stopped: {e(str(stop['reason']))} at event {stop['event']}"
         + (f" on breakpoint {e(str(stop['breakpoint']))}" if stop["breakpoint"] else ""),
-        f"state hash {e(str(summ['state_hash']))}",
     ]
-    hits = summ["hits"]
+    if detail and stop["breakpoint"] and not any(
+            h["event"] == stop["event"] and h["breakpoint"] == stop["breakpoint"] for h in hits):
+        lines.append(f"  {e(detail)}")
+    lines.append(f"state hash {e(str(summ['state_hash']))}")
     if hits:
         lines.append(f"hits ({len(hits)}):")
         for h in hits[:20]:
@@ -171,7 +179,34 @@ def human(summ: dict[str, Any]) -> str:
         driver = str(d.get("driver", d["probe"]))
         lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}"
                      + (f", driver {e(driver)}" if driver != d["probe"] else ""))
-        for v in d["vectors"]:
-            lines.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
-                         f"lost {v['lost']} spurious {v['spurious']}")
+        lines += vector_lines(d["vectors"])
     return "\n".join(lines)
+
+
+def vector_lines(vectors: list[dict[str, Any]]) -> list[str]:
+    """One line per vector; a run of consecutive vectors with nothing counted is one line
+    (``vectors 1-126: ... (each)``): a 128-queue NIC whose two busy vectors were buried among
+    126 lines of zeros. ``--json`` lists every vector."""
+    out: list[str] = []
+    quiet: list[int] = []
+
+    def flush() -> None:
+        if len(quiet) == 1:
+            out.append(f"  vector {quiet[0]}: raised 0 delivered 0 lost 0 spurious 0")
+        elif quiet:
+            out.append(f"  vectors {quiet[0]}-{quiet[-1]}: raised 0 delivered 0 lost 0 spurious 0 (each)")
+        quiet.clear()
+
+    for v in vectors:
+        idle = not (v["raised"] or v["delivered"] or v["lost"] or v["spurious"])
+        if idle and (not quiet or v["index"] == quiet[-1] + 1):
+            quiet.append(v["index"])
+            continue
+        flush()
+        if idle:
+            quiet.append(v["index"])
+            continue
+        out.append(f"  vector {v['index']}: raised {v['raised']} delivered {v['delivered']} "
+                   f"lost {v['lost']} spurious {v['spurious']}")
+    flush()
+    return out

@@ -435,7 +435,8 @@ class Motion:
     def executed(self, index: int) -> Generator[None, None, dict[str, Any] | None]:
         """The program context that emitted event ``index`` -- ``cpu`` (-1 for QEMU), ``kind``
         (``proc`` | ``irq`` | ``qemu``), ``frames`` as (program, pc) outermost first, the scenario
-        ``action`` its CPU runs, the ``vector`` an interrupt context handles -- or None (a device or
+        ``action`` its CPU runs, the ``vector`` an interrupt context handles, the vCPU whose trapped
+        access QEMU is ``serving`` -- or None (a device or
         APIC step). The event is re-executed from ``index - 1`` with the emission observed; the
         cursor ends where it was."""
         from msidbg.model.cpu import executing
@@ -456,9 +457,11 @@ class Motion:
                     cpu, kind, frames = run
                     c = eng.w["cpus"][cpu] if cpu >= 0 else None
                     vector = frames[0]["locals"].get("vector") if frames and kind == "irq" else None
+                    serving = (eng.w.get("qemu") or {}).get("serving") if kind == "qemu" else None
                     got.append({"cpu": cpu, "kind": kind, "frames": [(f["prog"], f["pc"]) for f in frames],
                                 "action": c["proc"]["action"] if c is not None else -1,
-                                "vector": vector if isinstance(vector, int) else None})
+                                "vector": vector if isinstance(vector, int) else None,
+                                "serving": serving["cpu"] if isinstance(serving, dict) else None})
 
         def emit(*args: Any, **kw: Any) -> None:
             observe()

@@ -45,6 +45,17 @@ _TOKEN = re.compile(r"""
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "none", "True", "False", "None", "null"}
 
 
+#: what a C programmer types first, and what this language spells instead
+_C_HABIT = re.compile(r"&&|\|\||!(?!=)|=(?!=)")
+_C_HINTS = {"&&": "'&&' is C: write 'and' ('&' is the bitwise and)",
+            "||": "'||' is C: write 'or' ('|' is the bitwise or)",
+            "!": "'!' is C: write 'not' (and '!=' to compare)",
+            "=": "'=' assigns in C: write '==' to compare"}
+#: a time unit right after a number (`event.time > 1ms`)
+_UNIT = re.compile(r"(ns|us|µs|ms|s)(?![A-Za-z0-9_])")
+_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+
+
 @dataclass(frozen=True, slots=True)
 class Tok:
     kind: str  # num, str, name, op, kw, end
@@ -58,6 +69,9 @@ def tokenize(text: str) -> list[Tok]:
     toks: list[Tok] = []
     pos = 0
     while pos < len(text):
+        habit = _C_HABIT.match(text, pos)
+        if habit is not None:
+            raise ExprError(_C_HINTS[habit.group()], text, pos)
         m = _TOKEN.match(text, pos)
         if m is None:
             raise ExprError(f"unexpected character {text[pos]!r}", text, pos)
@@ -65,6 +79,11 @@ def tokenize(text: str) -> list[Tok]:
         s = m.group()
         if kind == "num":
             toks.append(_number(s, text, pos))
+            unit = _UNIT.match(text, m.end())
+            if unit is not None:
+                ns = toks[-1].value * _UNIT_NS[unit.group(1)]
+                raise ExprError(f"times in conditions are integers in ns: {s}{unit.group(1)} is {ns} "
+                                "(e.g. event.time > 1000000)", text, pos)
         elif kind == "str":
             toks.append(Tok("str", s, pos, _unquote(s)))
         elif kind == "name":

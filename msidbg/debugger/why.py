@@ -30,6 +30,15 @@ MAX_LINKS = 400
 MAX_DEPTH = 200
 
 
+#: register keys (an MSI-X entry's, an MSI capability's) and the nodes whose value is what they wrote
+_REG_SPACES = frozenset({PK.REG, PK.MSIREG})
+_REG_WRITES = frozenset({C.TABLE, C.TABLE_LIVE, C.MSI_REG})
+#: at most this many same-value rewrites are walked back (a register rewritten in a loop)
+SETTER_WALK = 4096
+#: events after an accept read for its EOI before falling back to a backward replay
+EOI_SCAN = 20_000
+
+
 class WhyError(ValueError):
     """A ``why`` target the session cannot explain (a bad path, an event out of range)."""
 
@@ -166,7 +175,7 @@ class Builder:
         rest as branches, one per writer. Values still from the initial state are kept only when
         nothing else explains the node."""
         p = self.p
-        deps = [(c, k, p.resolve(w)) for c, k, w in self.expand(r, p.deps(r))]
+        deps = [(c, k, self.setter(k, p.resolve(w))) for c, k, w in self.expand(r, p.deps(r))]
         best: dict[int, tuple[int, int, int]] = {}
         for d in deps:
             if d[2] not in best or best[d[2]][0] in C.SIDE:
@@ -186,6 +195,23 @@ class Builder:
         if side:
             return side
         return [d for d in deps if d[2] < 0][:1]
+
+    def setter(self, key: int, w: int) -> int:
+        """For a device register, the write that set the value writer ``w`` left: a driver that
+        rewrites a register with the value it already holds (``__pci_write_msi_msg`` rewriting MSI
+        Message Control, a move rewriting an unchanged address half) did not produce it, and the
+        chain follows the write before it. Other keys: ``w``."""
+        p = self.p
+        if w < 0 or w >= HOT or key >> PK.SHIFT not in _REG_SPACES:
+            return w
+        for _ in range(SETTER_WALK):
+            if p.code(w) not in _REG_WRITES:
+                break
+            prev = p.prev(w)
+            if prev < 0 or p.code(prev) not in _REG_WRITES or p.x(prev) != p.x(w):
+                break
+            w = prev
+        return w
 
     def expand(self, r: int, deps: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """A message used as a whole depends on each register it is made of, as of the use."""
@@ -343,13 +369,20 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
             loop = _loop_rerun(b.p, ev, cpu, e, follow)
             if loop >= 0:
                 follow, kind = loop, "loop"
+        elif kind == "qemu":    # QEMU's step: the guest's trapped access it serves (or completes)
+            vcpu = got.get("serving")
+            if vcpu is None and ev.kind == "qemu.ioreq_done":
+                vcpu = ev.fields.get("cpu")
+            if isinstance(vcpu, int):
+                follow = b.p.writer_at(PK.key(PK.IOREQ, vcpu), e)
     who = whytext.actor(ev, kind, ev.cpu)
     head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
                 f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
     b.budget -= 1
     if follow < 0:
         return [head]
-    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_CAUSE if kind == "loop" else C.D_IN_IRQ].text
+    rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_CAUSE if kind == "loop" else
+                  C.D_IOREQ if kind == "qemu" else C.D_IN_IRQ].text
     return [head, *b.chain(follow, rel)]
 
 
@@ -393,16 +426,114 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
+    if space in (PK.PTBIND, PK.PIRQPORT):
+        # never bound / given a port since Xen (re)created the pirq's entry: the entry's creation
+        # (an unbind or close of an earlier entry of the same pirq number does not explain it)
+        made = _pirq_made(b.p, a, cursor)
+        if made < 0 and r < 0:
+            made = b.p.writer_at(PK.key(PK.PIRQ, a), cursor)
+        if made >= 0 and _later(b.p, made, r):
+            chain = explain_node(b, made)
+            chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the pirq's entry was made: {chain[0].reason}"
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
+    if space == PK.IRQVEC:
+        # a Xen pirq irq has no x86 vector (Xen delivers it through an event channel): its vector
+        # and CPU are what the irq's allocation left, the guest's xen_bind_pirq_msi_to_irq
+        made = _xen_irq_made(s, b.p, a, cursor)
+        if made >= 0 and _later(b.p, made, r):
+            chain = explain_node(b, made)
+            chain[0].reason = (f"{path} = {whytext.fmt_value(val)} since the irq was allocated (a Xen pirq irq "
+                               f"gets no x86 vector: Xen delivers it through an event channel): {chain[0].reason}")
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
     if r < 0:
         leaf = b.initial(key, None, None)
+        leaf.value = val
         if cpu_half:
             leaf.path, leaf.reason = path, f"{path} still had its initial value"
         return Why(info, [leaf])
+    if space == PK.ISR and not val and b.p.code(r) == C.ACCEPT:
+        eoi = _isr_cleared(s, b, r, path)
+        if eoi is not None:
+            return Why(info, [eoi, *b.chain(r, C.CODES[C.EOI].inline)])
     chain = explain_node(b, r)
     if chain[0].path != path:
         chain[0].reason = f"last wrote {path}: {chain[0].reason}"
         chain[0].path, chain[0].value = path, val
     return Why(info, chain)
+
+
+def _later(p: Prov, a: int, b: int) -> bool:
+    """Record ``a`` was made after record ``b`` (-1: none)."""
+    return b < 0 or (p.event(a), a) > (p.event(b), b)
+
+
+def _pirq_made(p: Prov, pirq: int, cursor: int) -> int:
+    """The step that made pirq ``pirq``'s entry as it stands at ``cursor``: Xen's
+    ``PHYSDEVOP_get_free_pirq`` (value PIRQ_ALLOCATED, -1), or ``map_domain_pirq`` of a pirq that had
+    no entry (nothing before it, or freed: unmapped to 0 or force-unbound); -1 if none is recorded."""
+    w = p.writer_at(PK.key(PK.PIRQ, pirq), cursor)
+    for _ in range(SETTER_WALK):
+        if w < 0:
+            return -1
+        x, prev = p.x(w), p.prev(w)
+        if x == -1:
+            return w
+        if x > 0:
+            before = p.x(prev) if prev >= 0 else 0
+            if before == 0 or before < -1:
+                return w
+        w = prev
+    return -1
+
+
+def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:
+    """The guest's ``xen_bind_pirq_msi_to_irq`` record that made Xen pirq irq ``irq`` (its
+    ``kernel.xen.irqs[n]`` write in the step that emits ``xen.irq``), or -1 (not a Xen irq now)."""
+    gx = (s.world.get("kernel") or {}).get("xen") or {}
+    if irq not in (gx.get("irqs") or {}):
+        return -1
+    w = p.writer_at(PK.key(PK.GIRQ, irq), cursor)
+    for _ in range(SETTER_WALK):
+        if w < 0:
+            return -1
+        ev = s.event(p.event(w))
+        if ev is not None and ev.kind == "xen.irq" and ev.fields.get("irq") == irq:
+            return -1 if ev.fields.get("how") == "destroyed" else w
+        w = p.prev(w)
+    return -1
+
+
+def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
+    """The ISR bit ``accept`` set is clear at the cursor: the interrupt path records no EOI (it
+    would cost a record per delivered interrupt), so the event that cleared it is the bit's last
+    change (``last_change``), shown as the answer's first link; the accept follows."""
+    at = b.p.event(accept)
+    cpu, vector = (b.p.key(accept) & PK.PAYLOAD) >> 8, b.p.key(accept) & 0xFF
+    e = None
+    # the handler's EOI usually follows the accept closely: read the log forward first (cheap),
+    # then let last_change (a backward replay, never past the accept) find any other clearing
+    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
+        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
+            if ev.kind == "apic.eoi" and ev.cpu == cpu and ev.fields.get("vector") == vector:
+                e = ev.index
+                break
+        if e is not None:
+            break
+    if e is None:
+        e = s.last_change(path, limit=max(s.cursor - at, 1))
+    if e is None or e <= at:
+        return None
+    ev = s.event(e)
+    b.budget -= 1
+    cpu = ev.cpu
+    stack = b.stack_at(e, cpu) if b.stack_at is not None and cpu is not None else []
+    if ev.kind == "apic.eoi":
+        link, reason = "eoi", f"CPU{cpu} EOI: {path} cleared"
+    else:
+        link, reason = "event", f"{ev.kind} {ev.describe()}".strip() + f": {path} cleared"
+    return Link(e, ev.time_ns, ev.kind, link, cpu, ev.dev, whytext.actor(ev, "irq", cpu), path, 0, stack, reason)
 
 
 _CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK})
@@ -427,9 +558,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         if not 0 <= a < n:
             raise WhyError(f"{text}: no pirq {a} in the domain (expected 0..{n - 1}: xen.nr_pirqs is {n})")
     elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND) and a not in w["irqs"]:
-        have = sorted(i for i in w["irqs"] if i >= 16)
-        raise WhyError(f"{text}: no irq {a} at the cursor (expected one of: "
-                       f"{', '.join(map(str, have)) or 'none allocated'})")
+        raise WhyError(f"{text}: no irq {a} at the cursor (expected {_irqs_near(w['irqs'], a)})")
     elif devname is not None:
         dev = w["devices"][devname]
         if space in _MSIX_SPACES:
@@ -440,6 +569,23 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
                 raise WhyError(f"{text}: {devname} has no MSI-X entry {a} (expected 0..{len(table) - 1})")
         elif space in _MSI_SPACES and not dev.get("msi"):
             raise WhyError(f"{text}: {devname} has no MSI capability")
+
+
+#: at most this many irq numbers are named by a "no irq N" error
+IRQS_NAMED = 6
+
+
+def _irqs_near(irqs: Any, a: int) -> str:
+    """The allocated irqs (from 16) for a "no irq N" error, one short line: all of them when few,
+    else how many there are, their range and the few nearest ``a``."""
+    have = sorted(i for i in irqs if i >= 16)
+    if not have:
+        return "an allocated irq: none allocated"
+    if len(have) <= IRQS_NAMED:
+        return "one of: " + ", ".join(map(str, have))
+    near = sorted(sorted(have, key=lambda i: (abs(i - a), i))[:IRQS_NAMED])
+    return (f"one of {len(have)} allocated irqs, {have[0]}..{have[-1]}; nearest: "
+            + ", ".join(map(str, near)) + ", ...")
 
 
 def _value_at(s: Any, path: str) -> Any:

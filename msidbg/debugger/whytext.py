@@ -187,10 +187,17 @@ def render(why: Why, width: int = 100) -> str:
     return "\n".join(lines)
 
 
+def link_value(lk: Link) -> str:
+    """A link's value as its kind reads: register contents and vectors in hex (a register write,
+    ``irqs[n].vector``, a remapping entry's vector), counts, irq and pirq numbers in decimal."""
+    p = lk.path or ""
+    return fmt_value(lk.value, lk.link in HEX_LINKS or p.endswith(".vector") or p.startswith("iommu.irte"))
+
+
 def link_head(lk: Link) -> str:
     if lk.link == "initial":
         return f"(initial state) {lk.path or ''}".rstrip()
-    val = "" if lk.value is None else f" = {fmt_value(lk.value, lk.link in HEX_LINKS)}"
+    val = "" if lk.value is None else f" = {link_value(lk)}"
     return f"#{lk.event} {format_ns(lk.time_ns)} {lk.actor}  {lk.path or ''}{val}"
 
 

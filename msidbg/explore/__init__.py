@@ -77,12 +77,21 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         _make_folder(save_failing)
     st = _State()
     bar = report.Progress(progress, runs, time_budget)
+    interrupted = False
     with Workers(target, jobs) as workers:
-        for res in workers.run(_tasks(base, sch, runs)):
-            _take(st, res)
-            bar.update(st.runs, st.failures, len(st.groups), st.cover.brief())
-            if _stop(st, res, all_runs, until_stable, runs, t0, time_budget):
-                break
+        results = workers.run(_tasks(base, sch, runs))
+        try:
+            for res in results:
+                _take(st, res)
+                bar.update(st.runs, st.failures, len(st.groups), st.cover.brief())
+                if _stop(st, res, all_runs, until_stable, runs, t0, time_budget):
+                    break
+        except KeyboardInterrupt:
+            # Ctrl-C during the search ends it as a budget would: the runs taken so far are
+            # reported and their failures shrunk (a second Ctrl-C, while shrinking, aborts)
+            interrupted = True
+        finally:
+            results.close()     # cancels what was sent and not started
         explored = time.monotonic() - t0
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
                     for i, g in enumerate(st.groups.values())]
@@ -96,6 +105,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         "scenario": scn.name, "seed": base, "jobs": jobs, "depth": sch.depth, "window": sch.window,
         "horizon": sch.horizon, "runs_per_second": round(st.runs / explored, 1) if explored > 0 else None,
         "checks": {"breakpoints": list(target.specs), "expect": scn.expect is not None},
+        "interrupted": interrupted,
         "total_seconds": round(time.monotonic() - t0, 3),
     }
 

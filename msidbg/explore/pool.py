@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -90,7 +90,7 @@ class Workers:
                 max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
                 initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
 
-    def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Iterator[RunResult]:
+    def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Generator[RunResult, None, None]:
         """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
         (tasks are drawn lazily)."""
         if self._pool is None:

@@ -83,20 +83,46 @@ def _notes(s: Session, plan: Plan, cursor: int) -> list[tuple[int, str]]:
         when = "started" if start is not None else "was to start"
         notes.append((start if start is not None else cursor,
                       f"{what} {when} at {fmt_ns(act['at'])} instead of {fmt_ns(lo)} (the start of its at: range)"))
-    for (kind, _), ev in trace.events.items():
+    passes: list[tuple[int, tuple[str, int, int]]] = []
+    for (kind, key), ev in trace.events.items():
         if ev > cursor:
             continue
         if kind == "sched" and ev in trace.notes:
-            ran, instead = trace.notes[ev]
-            notes.append((ev, f"{ran} ran before {instead}"))
+            passes.append((ev, key))
         elif kind == "jit" and ev in trace.jitters:
             ctx, cost, d = trace.jitters[ev]
             e = s.event(ev)
             what = f"event {ev}, {e.kind}" if e is not None else f"event {ev}"
             notes.append((ev, f"{ctx}'s step ({what}) took {fmt_ns(cost + d)} instead of {fmt_ns(cost)} "
                               f"(jitter {d:+d}ns)"))
+    notes.extend(_pass_notes(trace.notes, passes))
     notes.sort(key=lambda n: n[0])
     return notes
+
+
+def _pass_notes(said: dict[int, tuple[str, str]], passes: list[tuple[int, tuple[str, int, int]]]) -> list[tuple[int, str]]:
+    """One note per schedule deviation, except that a run of them passing over the same step (its
+    context's n-th step passed over the j-th, (j+1)-th, ... time in a row: under pct's and delay's
+    window each one lets another context run one step ahead) is one note at its first event: "A ..
+    B (k steps) ran before C". Each one of the run is needed (the step would run in between
+    otherwise), so shrinking keeps them all; said one by one they were k notes and k bookmarks
+    saying the same thing."""
+    out: list[tuple[int, str]] = []
+    runs: list[list[tuple[int, tuple[str, int, int]]]] = []
+    for ev, key in sorted(passes):
+        last = runs[-1][-1][1] if runs else None
+        if last is not None and last[:2] == key[:2] and key[2] == last[2] + 1:
+            runs[-1].append((ev, key))
+        else:
+            runs.append([(ev, key)])
+    for run in runs:
+        first, end = said[run[0][0]], said[run[-1][0]]
+        if len(run) == 1:
+            out.append((run[0][0], f"{first[0]} ran before {first[1]}"))
+        else:
+            out.append((run[0][0], f"{first[0]} .. {end[0]} ({len(run)} steps, one deviation each) "
+                                   f"ran before {first[1]}"))
+    return out
 
 
 def _action_start(s: Session, idx: int, cursor: int) -> int | None:
@@ -131,6 +157,8 @@ def human(result: dict[str, Any]) -> str:
     rate = runs / secs if secs > 0 else 0.0
     lines = [f"explored {runs} runs of {result['scenario']} in {secs:.1f}s ({rate:.1f} runs/s, "
              f"{result['jobs']} job{'s' if result['jobs'] > 1 else ''}), strategy {result['strategy']}"]
+    if result.get("interrupted"):
+        lines.append(f"interrupted (Ctrl-C) after {runs} runs: the failures found so far are below, shrunk")
     checks = result["checks"]
     if not checks["breakpoints"] and not checks["expect"]:
         lines.append("note: nothing could fail: the scenario has no breakpoints: and no expect:, and no --until "

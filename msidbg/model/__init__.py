@@ -121,7 +121,8 @@ class Model:
         if not eng.w.kernel["faults"]:   # (nothing armed: _fault would find nothing)
             return True
         dev = frame["locals"].get("dev")
-        err = self._fault(prog, dev)
+        proc = k.cpu.get("proc")
+        err = self._fault(prog, dev, proc.get("action", -1) if proc is not None and k.ctx is proc else -1)
         if not err:
             return True
         stack = k.ctx.get("stack") or []
@@ -135,14 +136,17 @@ class Model:
         """Entry into a scenario action's root program (the action's start is this step's event):
         0 to run it, or the -errno an injected fault makes it return without running."""
         self.k.eng.entered(frame["prog"])
-        return -self._fault(frame["prog"], frame["locals"].get("dev"))
+        return -self._fault(frame["prog"], frame["locals"].get("dev"), frame["locals"].get("action", -1))
 
-    def _fault(self, prog: str, dev: str | None) -> int:
-        """The errno of the first armed fault for ``prog`` on ``dev`` (one use consumed), or 0."""
+    def _fault(self, prog: str, dev: str | None, action: int | None = -1) -> int:
+        """The errno of the first armed fault for ``prog`` on ``dev`` (one use consumed), or 0.
+        In a scenario action's process context (``action`` >= 0) the fault is also the action's
+        error (``actions[n].error``): a negative result links it."""
         for i, f in enumerate(self.k.eng.w.kernel["faults"]):
             if f[0] == prog and f[3] > 0 and (f[1] is None or f[1] == dev):
                 f[3] -= 1
-                self.k.eng.prov.write(PC.FAULT, PK.key(PK.FAULT, i), -int(f[2]), ctx=False,
+                also = (PK.key(PK.ACTERR, action),) if action is not None and action >= 0 else ()
+                self.k.eng.prov.write(PC.FAULT, PK.key(PK.FAULT, i), -int(f[2]), ctx=False, also=also,
                                       note=f"{prog} returns -{f[2]}" + (f" for {dev}" if dev else ""))
                 return int(f[2])
         return 0
@@ -203,7 +207,7 @@ def _uncertain_timeline(scn: Scenario, w: Any, offsets: dict[int, int],
     """Ranged actions start ``offsets`` later than their range's start, and so do their agenda
     items: a CPU's first action, a device's signals (which also name their action when it has
     its own jitter, see ``_on_fire``). Later actions of a CPU read ``at`` when their turn comes."""
-    actions = w["actions"]
+    actions = w.actions
     for idx, off in offsets.items():
         actions[idx]["at"] += off
     fires = sorted((it for it in w.agenda.values() if it[2] == "fire"), key=lambda it: it[1])

@@ -27,15 +27,23 @@ def new_acct(nvec: int) -> dict[str, Any]:
         "spurious": list(zeros),
         "handled": list(zeros),  # handler runs that delivered at least one signal (doorbell waits)
         "held": list(zeros),     # signals held behind a mask (PBA or MSI pending bit)
-        "intended": [[] for _ in range(nvec)],  # messages the kernel programmed, per MSI-X entry
+        # messages written as a whole into the device's own registers, per MSI-X entry: by the kernel
+        # when its writes reach the device, else by Xen (the host message); never a guest message
+        # held only in QEMU's emulated registers (xentorn)
+        "intended": [[] for _ in range(nvec)],
         "msi_intended": [],      # ... and for the MSI capability's single address/data pair
     }
 
 
 def intend(entry_list: list[list[int]], msg: list[int]) -> None:
-    """Remember that the kernel programmed ``msg`` as a whole (the last 4 are kept)."""
+    """Remember that the kernel programmed ``msg`` as a whole (the last 4 distinct ones are kept).
+
+    A message programmed again becomes the newest: it may be what the device holds now. (It was
+    left where it first came, so three later messages evicted it while the device still held
+    it, and a signal sending it whole was reported torn: 6f1a4891a592's two writes per move
+    program four messages in two moves, e.g. CPU2/0x22 -> CPU3 -> CPU2/0x23 then a hotplug move.)"""
     if msg in entry_list:
-        return
+        entry_list.remove(msg)
     entry_list.append(list(msg))
     if len(entry_list) > 4:
         del entry_list[0]

@@ -70,7 +70,9 @@ def legacy_irqs(w: World) -> None:
             continue
         v = ISA_IRQ_VECTOR0 + i
         desc = new_desc(w, i, None, -1, "IO-APIC")
-        desc.update(vector=v, cpu=0, activated=True, started=True, masked=False, action=f"legacy-{i}")
+        # requested and started at boot (i8042, rtc, ...): enabled, depth 0 (irq_startup), unmasked
+        desc.update(vector=v, cpu=0, activated=True, started=True, masked=False, action=f"legacy-{i}",
+                    depth=0, disabled=False)
         w["irqs"][i] = desc
         cpu0["vector_irq"][v] = i
         words_set(cpu0["alloc"], v)

@@ -59,6 +59,29 @@ def errname(value: int) -> str:
     return ERRNO_NAMES.get(-value, f"E{-value}")
 
 
+def _error_origin(k: Ctx, value: int) -> None:
+    """Provenance: a program of a scenario action's process context returns ``-errno``. Where the
+    error starts -- the frame did not just hand on what its callee returned -- a node
+    ``actions[n].error`` records it with the step's call stack (a frame that turns its callee's
+    error into another links that one); the action's negative result links it (``_finish_action``)
+    rather than whatever step the action happened to run last (devres' cleanup, a disable)."""
+    eng = k.eng
+    P = eng.prov
+    if not eng.fresh or not P.on:
+        return
+    action = k.ctx.get("action", -1)
+    if action is None or action < 0:
+        return
+    key = PK.key(PK.ACTERR, action)
+    callee = k.frame.get("locals", {}).get("ret")
+    last = P.writer(key)
+    if callee == value or (last >= 0 and P.x(P.resolve(last)) == value):
+        return      # handed on (from its callee, or kept since a step returned it): that node stands
+    if callee.__class__ is int and callee < 0 and last >= 0:
+        P.dep(PC.D_CAUSE, key)
+    P.write(PC.KERNEL, key, value, note=f"{k.frame.get('prog', '?')} returns -{errname(value)} ({value})")
+
+
 #: at most this many polls of a spin wait are skipped at once (``Ctx.spin``; a lone spinner's
 #: next poll without any item or action end ahead)
 SKIP_MAX = 10_000
@@ -103,6 +126,8 @@ class Ctx:
     def ret(self, value: Any = 0) -> None:
         self.flow.op = RET
         self.flow.value = value
+        if value.__class__ is int and value < 0 and self.ctx is self.cpu.get("proc"):
+            _error_origin(self, value)
 
     def goto(self, label: str) -> None:
         self.flow.op = GOTO
@@ -210,7 +235,7 @@ def has_work(c: Cpu) -> bool:
     """A handler is running, an interrupt can be taken, or the process context can step (runs an
     action's code, or reports its end). ``wake`` and ``on_cpu`` inline it."""
     if c.irq.stack:
-        return True
+        return c.irq.wait is None     # (waiting: a trapped write QEMU has not completed)
     if not c.online or c.stopped:
         return False
     proc = c.proc
@@ -229,6 +254,8 @@ def wake(eng: Any, c: Cpu) -> None:
         if (proc.irqs_off or acceptable(c) < 0) and (
                 proc.wait is not None if proc.stack else proc.done is None):
             return
+    elif c.irq.wait is not None:  # in hardirq, waiting for QEMU (qemu._block)
+        return
     c.queued = True
     w = eng.w
     now, busy = w.now, c.busy_until
@@ -317,9 +344,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         if not k.emitted:
             if k.silent:        # a spin's silent poll (desc->lock in handle_edge_irq)
                 return _polled(eng, k, c, item)
-            _run(k, c, irq, True)
+            _run(k, c, irq, True, frame)
         elif eng.prov.touched:
-            eng.prov.kernel_step_done(w, True)   # provenance: a routine the interrupt path called
+            eng.prov.kernel_step_done(w, True, frame)   # provenance: a routine the interrupt path called
     cost = w.costs[k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
@@ -334,6 +361,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 proc.wait is not None if proc.stack else proc.done is None)):
             c.queued = False
             return None
+    elif irq.wait is not None:   # a trapped write from hardirq: QEMU's completion wakes it
+        c.queued = False
+        return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere
@@ -405,9 +435,9 @@ def running(c: Cpu) -> str:
     return "idle"
 
 
-def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False) -> None:
+def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] | None = None) -> None:
     """Run steps of one context until one of them emits an event (pure steps are free);
-    ``stepped``: the caller already ran the first one (and it emitted nothing)."""
+    ``stepped``: the caller already ran the first one (and it emitted nothing), in ``frame``."""
     on_push = k.eng.model.on_push
     k.ctx = ctx
     k.at = k.eng.cur
@@ -420,6 +450,7 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False) -> None:
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
         n += 1
+        frame = stack[-1]
         if armed:
             if probes.before(w, ctx):
                 continue        # the probe's frame runs first
@@ -435,7 +466,7 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False) -> None:
             break
         if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
             return
-    k.eng.prov.kernel_step_done(w, ctx is c.irq)   # provenance: slots / online flags it changed
+    k.eng.prov.kernel_step_done(w, ctx is c.irq, frame)   # provenance: slots / online flags it changed
     if not stack and ctx is c.proc:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:
@@ -511,7 +542,10 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
     P = k.eng.prov
     last = P.proc_last.get(c.id, -1)
-    if last >= 0:
+    err = P.writer(PK.key(PK.ACTERR, idx)) if isinstance(value, int) and value < 0 and P.on else -1
+    if err >= 0 and P.x(P.resolve(err)) == value:
+        P.dep_writer(PC.D_ERROR, PK.key(PK.ACTERR, idx), err)    # the step that returned the error
+    elif last >= 0:
         P.dep_writer(PC.D_RETURNED, P.key(last), last)
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
     if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:

@@ -106,6 +106,8 @@ class Prov(Reader):
         self.kdiff = KernelDiff(getattr(eng, "w", None))
         #: a program outside ``HOT_PROGS`` was entered since the last diff (``Model.on_push``)
         self.touched = False
+        #: the frame of the step being diffed (``kernel_step_done``), for a handler's last step
+        self.step_frame: dict[str, Any] | None = None
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------
@@ -194,6 +196,8 @@ class Prov(Reader):
         if run is None:
             return
         cpu, kind, stack = run
+        if not stack and kind == "irq" and self.step_frame is not None:
+            stack = [self.step_frame]     # the handler's last step (``kernel_step_done``)
         sig = (cpu, kind, tuple(map(_PROG_PC, stack)))
         sid = self.stack_ids.get(sig)
         if sid is None:
@@ -224,16 +228,20 @@ class Prov(Reader):
         """A dependency of the node just recorded (its dependencies are the last records)."""
         self.rec.frombytes(_REC(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
-    def kernel_step_done(self, w: Any, irq: bool) -> None:
+    def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None) -> None:
         """After a kernel step: nodes for the kernel state it changed that no hook records
         (``provkernel``). An interrupt context that ran only the interrupt path's programs
-        (``HOT_PROGS``) changed none of it and is not diffed."""
+        (``HOT_PROGS``) changed none of it and is not diffed. ``frame``: the frame the step ran in
+        -- when it was the interrupt handler's last, the context's stack is empty by now and the
+        nodes take their call stack and interrupt from it."""
         if irq and not self.touched:
             return
         self.touched = False
         kd = self.kdiff
         if (kd.dirty_cpus or kd.dirty_irqs) and self.eng.fresh and self.on:
+            self.step_frame = frame
             kd.step(self, w)
+            self.step_frame = None
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
@@ -435,7 +443,7 @@ class NoProv(Prov):
     def accept(self, cpu: int, vector: int) -> None:
         return
 
-    def kernel_step_done(self, w: Any, irq: bool) -> None:
+    def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None) -> None:
         return
 
 

@@ -115,8 +115,10 @@ XEN = _c("xen", True, "Xen: {note}")
 QEMU = _c("qemu", True, "QEMU: {note}")
 GUEST = _c("guest", True, "{who}: {note}")
 XEN_REFUSED = _c("xen.refused", True, "Xen: {note}", writes=False)
-ISR_CLEAR = _c("isr.reset", True, "{path} cleared ({note})")
-IRR_CLEAR = _c("irr.reset", True, "{path} cleared ({note})")
+ISR_CLEAR = _c("isr.reset", True, "{path} cleared: the local APIC was reset (the CPU went offline, or INIT as it came back)",
+               lazy_stack=True)
+IRR_CLEAR = _c("irr.reset", True, "{path} cleared: the local APIC was reset (the CPU went offline, or INIT as it came back)",
+               lazy_stack=True)
 IRQ_ACTION = _c("irq.action", True, "irq {irq}'s action: {note}")
 D_NO_ACTION = _c("no-action", False, "the irq's action, removed by")
 CMD_WRITE = _c("pci.cmd", True, "{who} wrote {path} = {hex} ({pcicmd})")
@@ -126,6 +128,9 @@ UNCLAIMED = _c("mmio.unclaimed", True, "{who}'s access to {path} was not claimed
                "memory space (write dropped, read all ones)", writes=False)
 #: a guest access no ioreq server claimed (QEMU's emulated table unmapped): Xen's null handler dropped it
 DM_UNCLAIMED = _c("dm.unclaimed", True, "{who}'s access to {path} reached no device model: {note}", writes=False)
+
+#: an action's negative result: the error a step of it returned (``actions[n].error``), not its last step
+D_ERROR = _c("error", False, "failed with")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

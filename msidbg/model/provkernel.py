@@ -152,3 +152,17 @@ def cleanup_dirty(k: Any, c: Any) -> None:
         d = irqs.get(irq)
         if d is not None:
             desc_dirty(k, d)
+
+
+def apic_reset_dirty(k: Any, cid: int) -> None:
+    """Before ``apic.reset`` of CPU ``cid`` (its offline, or the INIT of its return): every IRR and
+    ISR bit still set is cleared by this step (``irr.reset`` / ``isr.reset`` records), so ``why`` on
+    ``cpus[c].irr[v]`` after it answers with the reset, not with the message that set the bit."""
+    P = k.eng.prov
+    c = k.w["cpus"][cid]
+    for space, code, regs in ((PK.IRR, C.IRR_CLEAR, c["irr"]), (PK.ISR, C.ISR_CLEAR, c["isr"])):
+        for word, bits in enumerate(regs):
+            while bits:
+                low = bits & -bits
+                bits ^= low
+                P.write(code, PK.key(space, PK.cpu_vec(cid, word * 32 + low.bit_length() - 1)), 0)

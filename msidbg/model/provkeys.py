@@ -67,6 +67,7 @@ AMDIRTE = 47     # dev, entry: an entry of the device's own AMD-Vi interrupt rem
 QCMD = 48        # dev: QEMU's emulated Command register (its Memory Space bit maps the MSI-X table)
 REMAPS = 49      # dev, index: the remapping entry the kernel programmed for the device's vector (an alias of
                  # that entry's last write: a message of the vector is read through it)
+ACTERR = 50      # action index: the error a kernel step of the action returned (what its result links)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -137,6 +138,7 @@ _ONE = {
     PORT: "xen.ports[{n}]", PORTPEND: "xen.ports[{n}].pending", GIRQ: "kernel.xen.irqs[{n}]",
     IOREQ: "cpus[{n}].ioreq", PIRQPORT: "xen.pirqs[{n}].port", MOVEPEND: "irqs[{n}].pending_mask",
     IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending", IRQDIS: "irqs[{n}].disabled",
+    ACTERR: "actions[{n}].error",
 }
 
 

@@ -119,16 +119,26 @@ def emu(w: World, dev: str) -> dict[str, Any]:
 
 # --- the guest side of a trap -----------------------------------------------------------------------
 def _block(k: Any, ioreq: dict[str, Any]) -> None:
-    """Queue ``ioreq`` for QEMU; the calling vCPU context waits (no interrupts) until it is done."""
+    """Queue ``ioreq`` for QEMU; the calling vCPU context waits (no interrupts) until it is done.
+
+    Whatever the vCPU was running: Xen cannot retire an instruction whose access went to an ioreq
+    server before the server completes it (hvmemul_do_io: X86EMUL_RETRY; the vCPU sleeps in
+    hvm_wait_for_io / wait_on_xen_event_channel, XEN_IOREQ_WAIT). A write from the interrupt
+    context (an ack's irq_move_irq -> msi_set_affinity, a handler's unmask) waits as a process
+    context's does: that CPU is in hardirq with interrupts off and takes nothing meanwhile."""
     q = k.w.qemu
     ioreq["token"] = q["next_token"]
     q["next_token"] += 1
     ioreq["cpu"] = k.cpu_id
     proc = k.cpu.proc
-    ioreq["blocks"] = k.ctx is proc
-    if ioreq["blocks"]:
+    ctx = k.ctx
+    ioreq["blocks"] = ctx is proc or ctx is k.cpu.irq
+    if ctx is proc:
         proc.wait = {"ioreq": ioreq["token"], "irqs_off": proc.irqs_off}
         proc.irqs_off = True
+    elif ioreq["blocks"]:
+        ioreq["in_irq"] = True
+        ctx.wait = {"ioreq": ioreq["token"]}
     q["queue"].append(ioreq)
     what = f"{ioreq['reg']} of entry {ioreq['entry']}" if "entry" in ioreq else f"config offset {ioreq['offset']:#x}"
     k.eng.prov.write(PC.GUEST, PK.key(PK.IOREQ, k.cpu_id), ioreq["token"],
@@ -392,11 +402,13 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     if not ioreq["blocks"]:
         return
     c = k.w.cpus[ioreq["cpu"]]
-    wait = c.proc.wait
+    waiter = c.irq if ioreq.get("in_irq") else c.proc
+    wait = waiter["wait"]
     if wait is None or wait.get("ioreq") != ioreq["token"]:
         raise EngineError("an ioreq completed for a vCPU that was not waiting for it")
-    c.proc.wait = None
-    c.proc.irqs_off = wait["irqs_off"]
+    waiter["wait"] = None
+    if waiter is c.proc:
+        c.proc.irqs_off = wait["irqs_off"]
     k.eng.model.wake(k.eng, c)
 
 

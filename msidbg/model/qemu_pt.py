@@ -454,7 +454,7 @@ def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     # msi_msix_update: gvec = msi_vector(data), gflags from the address (destination), as for MSI-X
     # from qemu-xen-4.10 (platform.qemu_bind_unmask) unmasked unless QEMU's emulated Mask Bit 0 is set
     unmasked = bool(k.w.behaviour["qemu_bind_unmask"]) and not msi["mask"] & 1
-    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]), unmasked)
+    rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]), unmasked, msi=True)
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
     if rc == 0:
         msi["initialized"] = True   # setup's bind succeeded (a failed later update leaves it set)

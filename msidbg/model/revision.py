@@ -218,6 +218,50 @@ Revisions:
   "Unbalanced enable". irq_shutdown (free_irq) no longer drops a pending affinity move: only
   irq_move_masked_irq and irq_fixup_move_pending clear IRQD_SETAFFINITY_PENDING, so the first
   interrupt after a new request_irq applies it (shipped runs unchanged).
+  (exploreheld) The messages the kernel programmed as a whole (``acct`` ``intended`` /
+  ``msi_intended``, the last 4 distinct per entry, what msi-torn-message compares a signal with) are
+  kept in the order they were last programmed: a message written again becomes the newest. It stayed
+  where it was first written, so with 6f1a4891a592's two messages per move the message the device
+  still held could be evicted and a signal sending it whole was reported torn (explore found this
+  in a 5.6 scenario: CPU1 -> CPU2 -> CPU3 -> CPU2, then CPU2 offline). Shipped runs: the same events
+  and hits; the world's lists are in another order where a message was programmed again.
+  (blockfix) The ISA irqs 0..15 (IO-APIC) are started and enabled (depth 0, not IRQD_IRQ_DISABLED)
+  and ioapic_chip has its mask (mask_ioapic_irq: the routing entry, no PCI write): a device message
+  on an ISA vector (a raw write of MSI data 0x31) runs that irq's handle_edge_irq and action, its
+  signals lost as spurious, instead of parking on a "disabled" irq and failing with KeyError
+  'IO-APIC' (io_apic.c mp_register_handler / ioapic_chip). On xen-hvm a trapped config or MSI-X
+  write from the interrupt context waits for QEMU's completion like a process context's (Xen's
+  hvmemul_do_io -> hvm_send_ioreq: X86EMUL_RETRY, hvm_wait_for_io): the CPU stays in hardirq, runs
+  nothing and keeps desc->lock meanwhile (``cpus[N].irq.wait``, an ioreq may carry ``in_irq``);
+  before, an ack's irq_move_irq -> msi_set_affinity queued its writes and ran on. Shipped runs: the
+  same events and hits; every state hash changes (the legacy descriptors' depth / disabled). Off
+  Xen, a device message on 0xf3 (HYPERVISOR_CALLBACK_VECTOR, a gate only Xen's init installs) is an
+  unused system vector's (spurious_interrupt: no device handler) instead of running the Xen upcall
+  and failing with KeyError 'xen'.
+  (nvmefid) New row ``kernel.nvme_irq_layout`` (every world gains it): a ``kind: nvme`` probe with
+  ``vectors`` > 1 sizes and spreads its vectors as its release's driver did -- pre-vector from
+  22b5560195bd (4.17, unconfirmed; the model's previous behaviour for every release), shared-admin
+  from dca51e7892fa (4.9, unconfirmed): pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_AFFINITY) with
+  one I/O queue per online CPU at most, every vector managed, vector 0 shared by the admin queue and
+  I/O queue 1, so a CPU hotplug that shuts it down takes the admin queue's interrupt with it;
+  msix-range before: the same count, unmanaged. ``vectors: 1`` stays nvme_pci_enable's one ordinary
+  irq. The 4.9 seeds (xen-pirq-reuse-nvme*) re-probe with 3 vectors instead of 4 (same pirq re-use,
+  same outcomes); the 4.11 one-CPU xen-pirq-revert-old-qemu pair no longer rings entry 1, which 4.11's
+  driver never set up on one CPU (outcomes unchanged).
+  (whyfix2) The moved-vector cleanup that frees nothing (smp_irq_move_cleanup_interrupt before 6.6,
+  vector_cleanup_callback from 6.6: ``__vector_cleanup`` walks an empty list when a free_irq or
+  hotplug's irq_force_complete_move already released the vector, or keeps one still pending in the
+  IRR and retries) emits a ``kernel`` note saying so, not ``vector.free irq=-1 vector=0`` (a release
+  that did not happen); a device's message on LOCAL_TIMER_VECTOR before the timer is due notes that
+  no timer expired. Same times, world and hits; shipped runs unchanged (none frees nothing there).
+  (xentorn) On an interposed device (xen-hvm passthrough) the guest kernel's pci_write_msi_msg no
+  longer counts its message as programmed into the device (``acct`` ``intended`` /
+  ``msi_intended``): it reaches only QEMU's emulated registers (xen_pt_msgaddr*/msgdata_reg_write,
+  qemu hw/xen/xen_pt_config_init.c), and the device holds the host message Xen wrote
+  (setup_msi_irq -> write_msi_msg, xen/arch/x86/msi.c), which is what msi-torn-message compares its
+  signals with. Mixed into one last-4 list, four guest messages evicted Xen's, and a signal sending
+  it whole was reported torn (explore pct found it in a held-out 5.6 xen-hvm native-MSI scenario).
+  Shipped runs: the same events and hits; xen-hvm state hashes change (the lists hold Xen's only).
 """
 
 from __future__ import annotations

@@ -306,19 +306,25 @@ def gflags(addr_lo: int) -> int:
 
 
 def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False,
-            mask_key: int = -1) -> int:
+            mask_key: int = -1, msi: bool = False) -> int:
     """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has
     ``pirq`` mapped. The first binding starts the host irq and registers the device's table
     with the vMSI-X intercept; a later one only updates the guest vector and flags. ``unmasked``:
     the device model set XEN_DOMCTL_VMSI_X86_UNMASKED, which from 69d99d1b22 (4.10,
     ``platform.xen_bind_unmask``) clears the guest mask bit after either. ``mask_key``: provenance
-    key of the Vector Control the device model decided ``unmasked`` from (its latched copy)."""
+    key of the Vector Control the device model decided ``unmasked`` from (its latched copy). ``msi``:
+    the binding is for the device's MSI capability, not MSI-X entry ``entry``."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     P = eng.prov
-    P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
+    if 0 <= pirq < x["nr_pirqs"]:
+        P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
+        refused = PK.key(PK.PTBIND, pirq)
+    else:   # no such pirq (QEMU's -1, "unassigned"): the refusal is of the pirq the device model asked for
+        d = P.dev(dev)
+        refused = PK.key(PK.MSIMSG, d) if msi else PK.key(PK.QPIRQ, PK.dev_entry(d, entry))
     if rec is None or rec["irq"] <= 0:
-        P.write(PC.XEN_REFUSED, PK.key(PK.PTBIND, pirq), -EINVAL,
+        P.write(PC.XEN_REFUSED, refused, -EINVAL,
                 note=f"pt_irq_create_bind of pirq {pirq} for {dev} entry {entry} fails: not mapped")
         eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry}: the guest's message names pirq {pirq}, "
                 "which Xen has not mapped (pt_irq_create_bind fails: -EINVAL)")

@@ -500,8 +500,20 @@ reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (x
               "IRQ_MSI_EMU); ... } else if ( info->arch.hvm.emuirq != IRQ_MSI_EMU ) return -EINVAL; "
               "send_guest_pirq(d, info);", module="msidbg.model.evtchn")
 reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated registers are answered from QEMU's "
-        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq; a trapped write from "
-        "interrupt context does not block.", status="hypothetical", module="msidbg.model.qemu")
+        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq.", status="hypothetical",
+        module="msidbg.model.qemu")
+XEN_IOREQ_WAIT = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/emulate.c + xen/arch/x86/hvm/ioreq.c",
+                        "hvmemul_do_io (hvm_send_ioreq -> X86EMUL_RETRY), hvm_send_ioreq, hvm_wait_for_io "
+                        "(wait_on_xen_event_channel), handle_hvm_io_completion",
+                        "all (4.5.0: hvm.c, 4.10.0: ioreq.c read)")
+reading("xen.ioreq-wait", "A vCPU whose access went to an ioreq server (QEMU) does not retire the instruction "
+        "until the server completes it: hvm_send_ioreq marks the request ready and returns X86EMUL_RETRY, and on "
+        "its way back to the guest the vCPU sleeps in hvm_wait_for_io until the response is ready -- whatever the "
+        "guest was running, an interrupt handler's write included. That CPU, in hardirq with interrupts off, runs "
+        "nothing meanwhile.", source=XEN_IOREQ_WAIT,
+        quote="case STATE_IOREQ_READY: case STATE_IOREQ_INPROCESS: wait_on_xen_event_channel(sv->ioreq_evtchn, "
+              "({ state = p->state; smp_rmb(); state != prev_state; })); goto recheck;",
+        module="msidbg.model.qemu")
 reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
         "reach them directly (the trap into QEMU is costed as a config or MMIO access).", status="hypothetical",
         module="msidbg.model.qemu")

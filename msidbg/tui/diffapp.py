@@ -71,6 +71,16 @@ def window(run: Run, cursor: int | None, height: int, mark: set[int], width: int
     return Content.assemble(*parts) if parts else Content("(no events)")
 
 
+def event_line(label: str, run: Run, e: int | None) -> str:
+    """The event at a side's cursor, its fields whole: a side of an 80-column terminal is 38
+    wide and cut them off (``msi.msg inde…`` on both sides, where index=3 and index=0 differed)."""
+    ev = run.session.event(e) if e else None
+    if ev is None:
+        return f"{label}  -"
+    cpu = f"cpu{ev.cpu} " if ev.cpu is not None else ""
+    return f"{label}  {cpu}{ev.dev + ' ' if ev.dev else ''}{ev.kind} {ev.describe()}".rstrip()
+
+
 class DiffApp(App[None]):
     """Two event logs, A left and B right; the status line names the context and the divergence."""
 
@@ -85,7 +95,7 @@ class DiffApp(App[None]):
     #sides { height: 1fr; }
     .side { width: 1fr; border: round $primary; overflow: hidden hidden; text-wrap: nowrap; text-overflow: ellipsis; }
     .side.-active { border: round $accent; }
-    #diff-status { height: 3; padding: 0 1; }
+    #diff-status { height: 4; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, result: DiffResult) -> None:
@@ -123,7 +133,7 @@ class DiffApp(App[None]):
 
     def refresh_sides(self) -> None:
         a, b = self.cursors()
-        height = max(3, self.size.height - 7)
+        height = max(3, self.size.height - 8)
         sa, sb = self.query_one("#side-a", Static), self.query_one("#side-b", Static)
         width = sa.content_size.width or self.size.width // 2 - 2
         digits = len(str(max(len(self.r.a.log), len(self.r.b.log))))
@@ -146,7 +156,9 @@ class DiffApp(App[None]):
             f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})"
         outcome = "same outcome" if self.r.same_outcome else "different outcome"
         # escaped line by line: escape() shows a newline as the two characters '\n'
-        return Content(escape(f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}") + "\n" + escape(f"{first}  ·  {outcome}"))
+        lines = [f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}", event_line("A", self.r.a, a),
+                 event_line("B", self.r.b, b), f"{first}  ·  {outcome}"]
+        return Content("\n".join(escape(x) for x in lines))
 
     # -- actions ----------------------------------------------------------------------------------------
     def _goto(self, e: int, side_b: bool | None = None) -> None:

@@ -29,10 +29,13 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 
 probe = action("probe", "driver_probe",
                "pci_enable_device, pci_set_master, pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
+               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
+#: before 22b5560195bd: PCI_IRQ_AFFINITY without a descriptor -- the PCI core's default one (no pre or
+#: post vectors), every vector spread (nvme_irq_layout: shared-admin)
+NVME_SHARED_AFFD = {"pre": 0, "post": 0, "calc_sets": False}
 
 
 @probe.step
@@ -52,15 +55,36 @@ def master(k: Any, loc: dict[str, Any]) -> None:
 
 @probe.step
 def alloc(k: Any, loc: dict[str, Any]) -> None:
-    """A ``kind: nvme`` device asks the way nvme_setup_irqs does:
-    pci_alloc_irq_vectors_affinity(1, 1 + I/O queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY,
-    {.pre_vectors = 1}), with at most one I/O queue per possible CPU (nvme_max_io_queues);
-    other devices call plain pci_alloc_irq_vectors(1, vectors)."""
-    if k.w.devices[loc["dev"]]["kind"] == "nvme":
+    """A ``kind: nvme`` device asks the way its release's driver does (``kernel.nvme_irq_layout``),
+    ``vectors`` being 1 + the controller's I/O queues:
+    pre-vector (22b5560195bd) -- nvme_setup_irqs' pci_alloc_irq_vectors_affinity(1, 1 + I/O queues,
+    PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, {.pre_vectors = 1}), at most one I/O queue per possible CPU
+    (nvme_max_io_queues); shared-admin (dca51e7892fa) -- nvme_setup_io_queues'
+    pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY), at most one per
+    online CPU (num_online_cpus()): no admin-only vector, every vector managed, vector 0 shared by
+    the admin queue and I/O queue 1; msix-range -- pci_enable_msix_range(1, I/O queues) (MSI
+    fallback), the same count without affinity. ``vectors: 1`` before 22b5560195bd is
+    nvme_pci_enable's admin-only pci_alloc_irq_vectors(1, 1, PCI_IRQ_ALL_TYPES) (pci_enable_msix(1)
+    earlier): one ordinary irq. Other devices call plain pci_alloc_irq_vectors(1, vectors)."""
+    if k.w.devices[loc["dev"]]["kind"] != "nvme":
+        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
+        return
+    layout = sw(k, "nvme_irq_layout")
+    if layout == "pre-vector":
         top = min(loc["vectors"], 1 + len(k.w.cpus))
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"], affd=dict(NVME_AFFD))
+        return
+    if loc["vectors"] <= 1:
+        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=1, mode=loc["mode"])
+        return
+    from msidbg.model.kernel.irq import online
+
+    top = max(1, min(loc["vectors"] - 1, len(online(k))))
+    if layout == "shared-admin":
+        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"],
+               affd=dict(NVME_SHARED_AFFD))
     else:
-        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
+        k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"])
 
 
 @probe.step

@@ -43,6 +43,11 @@ move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued 
 timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
+#: system vector -> the world key (a slot of the world record: ``sim/rec.py`` WorldRec) without which
+#: its entry is not installed (the Xen upcall's
+#: alloc_intr_gate runs only on Xen): there the vector is an unused system vector, whose IDT entry
+#: is spurious_interrupt (f8a8fe61fec8), so a device message on it runs no device handler
+SYSVEC_ONLY: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
 SPURIOUS_APIC_VECTOR = 0xFF
 # hot-path names (one global lookup instead of a module attribute)
@@ -65,7 +70,8 @@ def accept(k: Any, c: Any, v: int) -> None:
                   {"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
         if eng.call_watch:
             eng.entered("handle_edge_irq")
-    elif v in SYSVEC:   # (the Xen upcall: every interrupt of a passthrough device; _push inlined)
+    elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")):   # (the Xen upcall: every interrupt of a
+        # passthrough device; _push inlined)
         prog = SYSVEC[v]
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
                   {"prog": prog, "pc": 0, "locals": {"vector": v, "src": src}})
@@ -344,6 +350,9 @@ def send_cleanup(k: Any, desc: Any, vector: int, cpu: int) -> bool:
                + (", timer armed" if armed else ", timer already pending"), target["id"], desc.dev)
         return True
     apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
+    P = k.eng.prov      # provenance: the IPI's IRR bit, sent for the move this interrupt completes
+    P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, desc.irq))
+    P.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(target["id"], IRQ_MOVE_CLEANUP_VECTOR)), 1)
     k.eng.model.wake(k.eng, target)
     k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
     return True
@@ -498,7 +507,21 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         apic.receive(c, IRQ_MOVE_CLEANUP_VECTOR, None)
-    k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c.id, cost="eoi")
+    _cleaned(k, c, freed, retry, "apic->send_IPI_self(IRQ_MOVE_CLEANUP_VECTOR)")
+
+
+def _cleaned(k: Any, c: Any, freed: list[int], retry: bool, again: str) -> None:
+    """The cleanup's event: ``vector.free`` of the (first) vector it freed; when it freed none, what
+    the kernel did instead -- walked an empty cleanup list (a ``free_irq``, or hotplug's
+    ``irq_force_complete_move``, already released the moved vector), or left a vector still
+    pending in this CPU's IRR on the list and tries again (``again``). It was a ``vector.free``
+    of irq -1, vector 0: a release that did not happen."""
+    if freed:
+        k.ev(K.VECTOR_FREE, None, -1, freed[0], c.id, cost="eoi")
+        return
+    what = (f"a moved vector queued here is still pending in CPU{c['id']}'s IRR: kept, {again}" if retry
+            else f"CPU{c['id']}'s cleanup list is empty: no vector to free")
+    k.ev(K.KERNEL, None, k.s(k.frame.get("prog", "?")), k.s(what), len(c.cleanup), cost="eoi")
 
 
 @timer_cleanup.step
@@ -510,13 +533,14 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(c)
     _device_signals_lost(k, loc, "the local APIC timer interrupt")
     if loc.get("src") and c.get("vtimer", -1) >= 0:     # only a device's message: not yet due
-        k.ev(K.VECTOR_FREE, None, -1, 0, c.id, cost="eoi")
+        k.ev(K.KERNEL, None, k.s("local_apic_timer_interrupt"),
+             k.s("no timer is due: the cleanup timer expires later"), len(c.cleanup), cost="eoi")
         return
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
     if retry:
         arm_cleanup_timer(k.eng, c)
-    k.ev(K.VECTOR_FREE, None, -1, freed[0] if freed else 0, c.id, cost="eoi")
+    _cleaned(k, c, freed, retry, "mod_timer(jiffies + 1)")
 
 
 SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"

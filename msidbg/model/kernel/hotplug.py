@@ -35,7 +35,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
-from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
+from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
 from msidbg.sim.program import program
 from msidbg.sim.scheduler import EngineError
 
@@ -477,6 +477,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     for v in list(target["vector_irq"]):
         if target["vector_irq"][v] != VECTOR_RETRIGGERED and target["vector_irq"][v] != VECTOR_CLEANUP:
             target["vector_irq"].pop(v)
+    apic_reset_dirty(k, loc["cpu"])   # provenance: the bits the reset clears
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
     k.irq_restore(loc)
@@ -509,6 +510,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         return
     if hotplug_busy(k):
         return
+    apic_reset_dirty(k, loc["cpu"])
     for dev, idx, n in apic.reset(target):
         acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}

@@ -35,9 +35,16 @@ from msidbg.sim.program import program
 EINVAL, EBUSY, EIO = 22, 16, 5
 
 #: irq chip name -> mask function (k, desc, masked) -> None (may emit, may be silent)
+def ioapic_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+    """ioapic_chip's mask_ioapic_irq / unmask_ioapic_irq: the mask bit of the irq's IO-APIC routing
+    entry (S.IOAPIC_CHIP). No PCI write and no device is involved: the model keeps the bit as the
+    descriptor's ``masked`` (its caller sets it) and emits nothing."""
+
+
 CHIP_MASK: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
     "PCI-MSIX": msi.chip_mask,
     "PCI-MSI": msi.chip_mask,
+    "IO-APIC": ioapic_mask,     # the legacy ISA irqs (build.legacy_irqs)
 }
 #: irq chip name -> program implementing irq_set_affinity for it (bare metal, no remapping)
 CHIP_SET_AFFINITY: dict[str, str] = {"PCI-MSIX": "msi_set_affinity", "PCI-MSI": "msi_set_affinity"}

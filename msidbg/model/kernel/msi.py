@@ -518,7 +518,7 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
 write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=(S.WRITE_MSG, S.MSI_DOMAIN_WRITE))
 
 
-def _pdesc(k: Any, desc: Any) -> dict[str, Any]:
+def _pdesc(k: Any, desc: Any) -> Any:
     return pci.pdev(k, desc.dev)["descs"][desc.index]
 
 
@@ -538,8 +538,13 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
         k.note("multi-MSI: only the first irq writes the device's message", desc.index, desc.dev)
         k.ret(0)
         return
-    a = k.w.acct[desc.dev]
-    acct.intend(a["intended"][desc.index] if msix else a["msi_intended"], loc["msg"])
+    if pci.direct(k, desc.dev):
+        # what the device's registers will hold as a whole. On an interposed device (xen-hvm
+        # passthrough) the message only reaches QEMU's emulated registers: the device holds the
+        # host message Xen wrote (setup_msi_irq / write_msi_msg, ``xen._program``), which is
+        # what its signals are compared with; a guest message there is not one the device can send.
+        a = k.w.acct[desc.dev]
+        acct.intend(a["intended"][desc.index] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
     if msix and sw(k, "msix_masked_update") and not pci.ignore_mask(k):
         ctrl = _pdesc(k, desc)["msix_ctrl"]

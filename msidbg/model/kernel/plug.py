@@ -19,6 +19,8 @@ from typing import Any
 
 from msidbg.model import apic
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import VECTOR_RETRIGGERED, words_test
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
@@ -78,6 +80,9 @@ def unlock_and_check_irr(k: Any, loc: dict[str, Any]) -> None:
     apic.receive(target, v, mine[0] if mine else None)
     for s in mine[1:]:
         apic.receive(target, v, s)
+    P = k.eng.prov      # provenance: the retrigger's IRR bit, for the signal pending in this CPU's IRR
+    P.dep(PC.D_CAUSE, PK.key(PK.IRR, PK.cpu_vec(here["id"], v)))
+    P.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(target["id"], v)), 1)
     k.eng.model.wake(k.eng, target)
     k.irq_restore(loc)
     k.ev(K.APIC_IPI, desc["dev"], target["id"], v, cost="ipi")

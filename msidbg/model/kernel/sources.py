@@ -100,6 +100,14 @@ X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
 ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")
+#: the ISA irqs 0..15 (build.legacy_irqs): mp_register_handler gives an edge pin handle_edge_irq ("edge"; a
+#: level pin handle_fasteoi_irq, not modelled: every legacy irq here is an edge ISA pin); ioapic_chip's
+#: .irq_ack is irq_chip_ack_parent -> the vector domain's apic_ack_edge (the same ack as PCI-MSI), its
+#: .irq_mask mask_ioapic_irq: the routing entry's mask bit in the IO-APIC, no PCI write. A device message
+#: whose vector is such an irq's runs that irq's flow handler and action (common_interrupt -> handle_irq)
+IOAPIC_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
+                     "mp_register_handler (edge: handle_edge_irq) / ioapic_chip (.irq_mask = mask_ioapic_irq, "
+                     ".irq_ack = irq_chip_ack_parent)", "4.3..")
 #: irq_may_run / IRQS_PENDING / mask_ack_irq and the do/while that re-runs the action: the same logic
 #: since before 3.0 (2.6.39's handle_edge_irq already has it, as IRQ_INPROGRESS / IRQ_PENDING);
 #: irq_may_run is its 3.18-era form (with the wakeup-armed check, no part of the model)
@@ -195,6 +203,12 @@ PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
                     "pci_enable_device / pci_enable_resources / pci_set_master / pci_disable_device / "
                     "do_pci_disable_device", "all")
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
+NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
+                     "nvme_pci_enable / nvme_setup_io_queues (pci_alloc_irq_vectors, PCI_IRQ_AFFINITY) / nvme_create_queue",
+                     "4.9..4.16 (nvme_irq_layout: shared-admin; releases unconfirmed)")
+NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
+                    "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
+                    "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
 PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinity (irq_set_affinity's result dropped)",
@@ -411,6 +425,15 @@ reading("kernel.managed.nvme",
         source=NVME, module=M,
         quote=".pre_vectors = 1, .calc_sets = nvme_calc_irq_sets, ... return pci_alloc_irq_vectors_affinity(pdev, "
         "1, irq_queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd);")
+reading("kernel.managed.nvme-shared-admin",
+        "Before 22b5560195bd the nvme driver asked pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_ALL_TYPES | "
+        "PCI_IRQ_AFFINITY) with no pre vector and one I/O queue per online CPU: every vector managed, vector 0 "
+        "shared by the admin queue and I/O queue 1 (nvme_irq_layout: shared-admin); before dca51e7892fa it "
+        "asked pci_enable_msix_range(1, I/O queues) without affinity (msix-range). nvme_pci_enable's first, "
+        "admin-only allocation is one vector without affinity in every release.",
+        source=(NVME_SHARED, NVME_RANGE), module=M,
+        quote="pci_free_irq_vectors(pdev); nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, "
+        "PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues; ... nvmeq->cq_vector = qid - 1;")
 reading("kernel.msi.multi-cap-mask",
         "msi_capability_init() masks every vector the device is capable of, pci_msi_shutdown() unmasks them "
         "all again.", source=MSI_CORE, module=M,

@@ -51,6 +51,7 @@ CURRENT: dict[str, Any] = {
     "msi_set_affinity_name": "x86",
     "amd_irte_cmpxchg": True,
     "managed_disable_depth": True,
+    "nvme_irq_layout": "pre-vector",
 }
 
 

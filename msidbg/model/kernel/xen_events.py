@@ -565,3 +565,4 @@ irq.CHIP_SET_AFFINITY[CHIP] = "xen_set_affinity_irq"
 irq.CHIP_PROPS[CHIP] = frozenset({"no-domain", "move-pcntxt", "startup-first"})
 irq.CHIP_PROP_SWITCH[(CHIP, "move-pcntxt")] = "xen_affinity_immediate"
 entry.SYSVEC[evtchn.UPCALL_VECTOR] = "xen_evtchn_do_upcall"
+entry.SYSVEC_ONLY[evtchn.UPCALL_VECTOR] = "xen"     # (bare metal: an unused system vector)

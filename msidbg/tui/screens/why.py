@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from msidbg.debugger import Session
+from msidbg.debugger import Session, whytext
 from msidbg.debugger.why import Link, Why
 from msidbg.guard import escape
 from msidbg.sim.scheduler import Hit
@@ -41,8 +41,7 @@ def rows(why: Why) -> Iterator[tuple[int, Link]]:
 def line(depth: int, link: Link) -> str:
     """One link in one or two lines: event, time, actor, path = value; then the reason and stack."""
     pad = "  " * depth + ("⑂ " if depth else "")
-    value = f" = {link.value:#x}" if isinstance(link.value, int) and not isinstance(link.value, bool) \
-        and link.value > 9 else ("" if link.value is None else f" = {link.value}")
+    value = "" if link.value is None else f" = {whytext.link_value(link)}"   # as the CLI text shows it
     head = f"{pad}#{link.event} {link.time_ns / 1e9:.9f}s {link.actor}"
     if link.path:
         head += f"  {link.path}{value}"
