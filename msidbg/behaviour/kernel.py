@@ -227,6 +227,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_fifo_dead_cpu_drain", "kernel", BOOL, True,
+        "when a vCPU goes offline the FIFO ABI's CPU_DEAD callback (evtchn_fifo_cpu_notification, from 4.10 "
+        "xen_evtchn_cpu_dead / evtchn_fifo_percpu_deinit) consumes the dead vCPU's queue with drop set: every "
+        "linked port is unlinked and a pending, unmasked one is not handled ('Dropping pending event for port "
+        "N'; it stays pending), so the port's next event links it on the vCPU it was rebound to. Before it an "
+        "event still LINKED on the dead vCPU's queue keeps its port linked there: Xen links nothing already "
+        "linked, and every later event on that port coalesces unseen",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="a 3.14-era events_fifo.c: consume_one_event(cpu, control_block, priority, ready) has no "
+        "drop argument and evtchn_fifo_cpu_notification only allocates the control block",
+        history=(
+            Change("4.4", True, "(id not in the stored index) xen/events/fifo: Consume unprocessed events when a CPU "
+                   "dies (Ross Lagerwall)", unconfirmed=("4.4",),
+                   note="the drain is in every later events_fifo.c read (the CPU_DEAD notifier form, the cpuhp form "
+                   "of 4.10's hotplug state machine conversion, 5.10's percpu_deinit); Oracle's UEK 4.1.12-32.1.1 "
+                   "(2016-01) lists it as a backport, so mainline is taken as 4.4 -- the tag was not read "
+                   "(redteam9)"),
+        ),
+    ),
+    Switch(
         "xen_affinity_target", "kernel", ("first", "least-loaded"), "least-loaded",
         "which vCPU set_affinity_irq() rebinds a Xen event channel to (EVTCHNOP_bind_vcpu): least-loaded = "
         "select_target_cpu(), the online CPU of the mask with the fewest event channels (so request_irq's "

@@ -108,18 +108,37 @@ def apic_driver(scn: Scenario) -> str:
     * ``flat``: bare metal, no remapping, at most 8 CPUs, a 64-bit kernel before 6.12
       (``kernel.apic_flat_logical``) and no ``platform.apic_routing`` saying otherwise: physflat_probe declines
       (num_possible_cpus() <= 8) and apic_flat, logical destination mode, takes over;
-    * ``physflat``: otherwise (physical destination: the APIC id). A Xen HVM guest's native
-      messages are modelled physical with Xen's APIC ids (see docs/model-xen.md)."""
+    * ``physflat``: otherwise (physical destination: the APIC id).
+
+    A Xen HVM guest whose MSIs use the x86 vector domain (no XENFEAT_hvm_pirqs, or
+    ``platform.apic_virtualization``; reading ``xen.hvm-apic-mode``) picks as Linux does there:
+    ``x86_hyper_xen_hvm.init.x2apic_available`` is ``xen_x2apic_para_available`` =
+    ``xen_hvm_need_lapic``, false when Xen offers XENFEAT_hvm_pirqs (with the vector callback).
+    Without the feature (``platform.xen_hvm_pirqs`` false) the guest enables the x2APIC that every
+    HVM guest's CPUID shows and ``try_to_enable_x2apic`` (no remapping) forces physical mode:
+    ``x2apic``. With it the guest stays in xAPIC mode and chooses like bare metal (``flat`` on <= 8
+    vCPUs before 6.12). A guest that routes MSIs over pirqs keeps ``physflat``: nothing it sends
+    uses the vector domain's destination (``platform.apic_routing`` is refused there)."""
     p = scn.platform
     if p.apic_routing == "physical x2apic":
         return "x2apic"
     if p.interrupt_remapping:
         return "x2apic-cluster"
-    if p.kind != "bare-metal" or p.apic_routing == "physical flat":
+    if p.apic_routing == "physical flat":
         return "physflat"
     if p.apic_routing == "flat":
         return "flat"
-    flat = scn.behaviour.plain(p.kind).get("apic_flat_logical", False) and scn.cpus <= FLAT_MAX_CPUS
+    table = scn.behaviour.plain(p.kind)
+    if p.kind == "xen-hvm":
+        pirqs_offered = bool(table.get("xen_hvm_pirqs", True))
+        if pirqs_offered and not table.get("apic_virtualization"):
+            return "physflat"       # a pirq guest: no native MSI reads the destination format
+        if not pirqs_offered:
+            return "x2apic"         # xen_hvm_need_lapic: x2APIC available, physical without remapping
+    elif p.kind != "bare-metal":
+        return "physflat"
+    # the kernel's row (scoped to bare metal in the table): whether this release has apic_flat at all
+    flat = scn.behaviour.plain().get("apic_flat_logical", False) and scn.cpus <= FLAT_MAX_CPUS
     return "flat" if flat else "physflat"
 
 

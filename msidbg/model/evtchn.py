@@ -415,7 +415,9 @@ def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: i
                   "message, whose vector is 0 (XEN_PIRQ_MSI_DATA)")
         return "no event channel"
     gflags = rec["gdest"]      # gmsi.gflags: destination id (bits 7:0) and the DM bit QEMU passed
-    cpu = bus.deliver_to(eng, dev, idx, gflags & 0xFF, bool(gflags & X.GFLAGS_DM), rec["gvec"], n)
+    # vlapic_match_dest: 0xFF is the broadcast of an xAPIC-mode vLAPIC only (x2APIC: 0xffffffff)
+    broadcast = -1 if eng.w["platform"]["apic"] == "x2apic" else bus.XAPIC_BROADCAST
+    cpu = bus.deliver_to(eng, dev, idx, gflags & 0xFF, bool(gflags & X.GFLAGS_DM), rec["gvec"], n, broadcast)
     return f"vMSI: vector {rec['gvec']:#x} to CPU{cpu}"
 
 

@@ -188,7 +188,9 @@ def write_through(k: Any, loc: dict[str, Any]) -> None:
     offset, size, value = loc["offset"], loc["size"], loc["phys"]
     if "cmd" in loc:
         offset, size, value = PCI_COMMAND, 2, loc["cmd"]
-    elif "bits" in loc and offset == MSIX_CTRL and e["msix"] is not None:
+    elif "bits" in loc and e["msix"] is not None and (_covered(d, offset, size) or (0, 0, ""))[2] == "msix_ctrl":
+        # the register emulate() merged the write into (a write may start before it: at the capability
+        # header, as a 4-byte write at MSIX_CAP does -- it used to be taken for MSI's Message Control)
         e["msix"]["enabled"] = bool(loc["bits"] & MSIX_ENABLE)
         e["msix"]["maskall"] = bool(loc["bits"] & MSIX_MASKALL)
         offset, size, value = MSIX_CTRL, 2, (d["msix"]["ctrl"] & ~(MSIX_ENABLE | MSIX_MASKALL)) | loc["bits"]

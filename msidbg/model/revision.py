@@ -262,6 +262,21 @@ Revisions:
   signals with. Mixed into one last-4 list, four guest messages evicted Xen's, and a signal sending
   it whole was reported torn (explore pct found it in a held-out 5.6 xen-hvm native-MSI scenario).
   Shipped runs: the same events and hits; xen-hvm state hashes change (the lists hold Xen's only).
+  (redteam9) A Xen HVM guest with native MSIs runs the APIC driver Linux picks there (reading
+  ``xen.hvm-apic-mode``): offered XENFEAT_hvm_pirqs (apic_virtualization, Xen 4.5 .. 4.18) it stays in
+  xAPIC mode and runs apic_flat on <= 8 vCPUs before 6.12 (logical ``1 << cpu``, DM in QEMU's gflags);
+  without the feature (4.19+ by default) physical x2APIC (``platform.apic`` ``x2apic``; 0xFF no broadcast
+  in vmsi_deliver) -- it was physflat for both, and a 4.5 .. 4.14 kernel of the latter on <= 8 vCPUs
+  was refused as flat. A failed EVTCHNOP_close in shutdown_pirq (the scenario closed the port itself)
+  notes xen_evtchn_close's BUG(). cpu_down on a FIFO guest ends with the ABI's CPU_DEAD drain
+  (``kernel.xen_fifo_dead_cpu_drain``, taken as 4.4, unconfirmed; xen worlds gain it): a port linked on
+  the dead vCPU's queue is unlinked (``Dropping pending event for port N``) and links again on its next
+  event; before, it stayed linked and every later event was lost (the drain runs before cpu_down's
+  last step, which releases cpu_hotplug_lock). A second hotplug request waits for the lock (a
+  spin-wait poll) instead of failing with -EBUSY. A PV guest EOIs a pirq only when its pirq_eoi_map bit is set (an MSI Xen
+  cannot mask), not on every interrupt. A raw 4-byte config write at the MSI-X capability header reaches QEMU's MSI-X
+  Message Control (it was taken for MSI's: a crash without MSI). Shipped runs: the same events and
+  hits; the xen worlds' state hashes change (the new row).
 """
 
 from __future__ import annotations

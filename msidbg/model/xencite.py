@@ -216,9 +216,14 @@ reading("qemu.traditional-no-phys-mask", "qemu-traditional from Xen 4.2's tree (
 
 reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits (and parity, SERR, INTx Disable) "
         "in its emulated Command register and passes Bus Master Enable through to the device; the device's Memory "
-        "Space stays on (set by pciback, and by xen_pt_realize for the BARs it maps). Before XSA-126 (2015, emu_mask "
-        "0x0740) the decode bits passed through too: only a guest that clears Memory Space would see the "
-        "difference, and msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
+        "Space stays on (set by pciback, and by xen_pt_realize for the BARs it maps). Before XSA-126 (727b998448, "
+        "qemu-xen-4.6.0; stable 32c5e5e70b qemu-xen-4.4.3, c9ac5f816b qemu-xen-4.5.1: git tag --contains, redteam9) "
+        "xen_pt_cmd_reg_write used emu_mask 0x0740 and the I/O and Memory Space bits passed through to the device, "
+        "except on an SR-IOV VF (is_virtfn: Memory Space emulated) -- qemu-xen-4.3.0 .. 4.4.2 and 4.5.0. Only a "
+        "guest that clears Memory Space would see the difference, and there mostly in Xen's own table writes: "
+        "xen_pt_pci_write_config commits the memory transaction (the remap's unbind and re-bind) before "
+        "xen_host_pci_set_block writes the device, so those host mask writes meet a device that no longer decodes "
+        "(qemu-xen-4.5.0 hw/xen/xen_pt.c). msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
         quote=".offset = PCI_COMMAND, .size = 2, .init_val = 0x0000, .res_mask = 0xF880, .emu_mask = 0x0743, ... "
         "*val = XEN_PT_MERGE_VALUE(*val, dev_value, throughable_mask);", module=M)
 reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion of the BAR) only while the guest's "
@@ -392,6 +397,30 @@ reading("xen.hvm-apic-id", "Xen gives HVM vCPU n the local APIC id 2n, and hvmlo
         quote="vlapic_set_reg(vlapic, APIC_ID, (v->vcpu_id * 2) << 24); ... #define LAPIC_ID(vcpu_id)   "
         "((vcpu_id) * 2) ... #define HVM_MAX_VCPUS        128 ... #define XEN_PT_GFLAGS_SHIFT_DM             9",
         module=M)
+LINUX_HVM_NEED_LAPIC = Source(L, "03b2a320b19f", "arch/x86/xen/enlighten_hvm.c, arch/x86/include/asm/xen/hypervisor.h",
+                              "xen_hvm_need_lapic, xen_x2apic_para_available (x86_hyper_xen_hvm.init.x2apic_available)",
+                              "all")
+LINUX_TRY_X2APIC = Source(L, "v6.6", "arch/x86/kernel/apic/apic.c", "try_to_enable_x2apic (no remapping: x2apic_phys)",
+                          "all")
+XEN_HVM_X2APIC_CPUID = (Source(X, "RELEASE-4.5.0", "tools/libxc/xc_cpuid_x86.c", "xc_cpuid_hvm_policy (leaf 1 ECX)",
+                               "<= 4.6"),
+                        Source(X, "RELEASE-4.19.0", "xen/include/public/arch-x86/cpufeatureset.h", "X2APIC ('S': "
+                               "every HVM guest)", "4.7.."))
+reading("xen.hvm-apic-mode", "Which APIC driver a Xen HVM guest runs (platform.apic), read where its MSIs use the x86 "
+        "vector domain. x86_hyper_xen_hvm's x2apic_available is xen_x2apic_para_available = xen_hvm_need_lapic, "
+        "false when Xen offers XENFEAT_hvm_pirqs (and the vector callback). Without the feature (platform."
+        "xen_hvm_pirqs false: Xen 4.0, 4.19+ by default) the guest enables the x2APIC every HVM guest's CPUID "
+        "shows and try_to_enable_x2apic, without remapping, forces x2apic_phys: physical x2APIC, the APIC id 2n. "
+        "With it -- a 4.1 .. 4.18 guest under platform.apic_virtualization -- the guest stays in xAPIC mode and "
+        "picks like bare metal: apic_flat (logical, 1 << cpu) on <= 8 vCPUs before 6.12, else physflat. A guest "
+        "that routes its MSIs over pirqs is shown as physflat: no message of it reads the destination format.",
+        source=(LINUX_HVM_NEED_LAPIC, LINUX_TRY_X2APIC, *XEN_HVM_X2APIC_CPUID),
+        quote="if (xen_feature(XENFEAT_hvm_pirqs) && xen_have_vector_callback) return false; ... static inline bool "
+              "xen_x2apic_para_available(void) { return xen_hvm_need_lapic(); } ... if "
+              "(!x86_init.hyper.x2apic_available()) { ... x2apic_disable(); return; } ... x2apic_phys = 1; ... "
+              "regs[2] |= (bitmaskof(X86_FEATURE_HYPERVISOR) | bitmaskof(X86_FEATURE_TSC_DEADLINE) | "
+              "bitmaskof(X86_FEATURE_X2APIC));",
+        module="msidbg.model.build")
 reading("xen.vmsi-without-evtchn", "A bound pirq without an event channel is delivered as the guest's own MSI "
         "(vector and destination QEMU bound); a pirq message has vector 0 and is dropped.", source=XEN_IO,
         quote="if ( hvm_domain_use_pirq(d, pirq) ) send_guest_pirq(d, pirq); else vmsi_deliver_pirq(d, pirq_dpci);",

@@ -54,15 +54,16 @@ def no_online_file(k: Any, cpu: int) -> bool:
 
 
 def hotplug_busy(k: Any) -> bool:
-    """Another CPU is in the middle of a hotplug operation: refuse with -EBUSY.
+    """Another CPU is in the middle of a hotplug operation: wait for it (the step runs again).
 
-    stop_machine keeps every other CPU's tasks waiting, so this only guards against a request
-    that starts anyway; the real kernel would sleep on cpu_hotplug_lock.
+    The kernel sleeps on cpu_hotplug_lock until the other operation is done -- its CPU_DEAD
+    callbacks included (``xen_cpu_dead``), after stop_machine has let this CPU go; the model
+    polls it as a spin wait (one note, then silent polls). It used to refuse with -EBUSY.
     """
-    if k.kernel["hotplug"] < 0:
+    holder = k.kernel["hotplug"]
+    if holder < 0:
         return False
-    k.note(f"CPU{k.kernel['hotplug']} is in a CPU hotplug operation (cpu_hotplug_lock)", -EBUSY)
-    k.ret(-EBUSY)
+    k.spin(f"cpu_hotplug_lock: CPU{holder} is in a CPU hotplug operation", holder)
     return True
 
 
@@ -462,6 +463,36 @@ def resume_migrated(eng: Any, c: Any) -> bool:
             install_task(eng, c, task, old)
             return True
     return False
+
+
+@down.step
+def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
+    """The FIFO event channel ABI's CPU_DEAD callback on a Xen guest (``kernel.xen_fifo_dead_cpu_drain``:
+    evtchn_fifo_cpu_notification, xen_evtchn_cpu_dead from 4.10, evtchn_fifo_percpu_deinit from 5.10):
+    ``__evtchn_fifo_handle_events(cpu, drop)`` consumes the dead vCPU's queue -- each port is unlinked
+    (clear_linked), a pending, unmasked one is dropped with 'Dropping pending event for port N' and stays
+    pending, so its next event links it on the vCPU it was rebound to. Nothing here elsewhere (a pure
+    step: no event, no time).
+
+    It runs before ``offline`` here: the CPUHP_*_DEAD callbacks run in the control task under
+    cpu_hotplug_lock, after the CPU is dead, and ``offline`` (which releases the lock) is the model's
+    last step; every irq has already been rebound (fixup_irqs), so nothing links on the dead vCPU's
+    queue between the two, and a second offline cannot come between the death and the drain."""
+    x = k.w.get("xen")
+    cpu = loc["cpu"]
+    if x is None or x.get("abi") != "fifo" or not sw(k, "xen_fifo_dead_cpu_drain") or not x["fifo"][cpu]:
+        return
+    q = x["fifo"][cpu]
+    dropped = []
+    while q:
+        port = q.pop(0)
+        x["linked"].pop(port, None)
+        ch = x["ports"].get(port)
+        if ch is not None and ch["pending"] and not ch["masked"]:
+            dropped.append(port)
+    what = ("evtchn_fifo_percpu_deinit: " + ", ".join(f"Dropping pending event for port {p}" for p in dropped)
+            if dropped else f"evtchn_fifo_percpu_deinit: vCPU{cpu}'s queue unlinked (nothing pending)")
+    k.note(what, len(dropped))
 
 
 @down.step

@@ -361,8 +361,9 @@ reading("kernel.hotplug.mdelay",
         quote="So for now, retain mdelay(1) and check the IRR and then send those interrupts to new targets as "
         "this cpu is already offlined...")
 reading("kernel.hotplug.lock",
-        "A second hotplug request while one runs gets -EBUSY in the model; the kernel sleeps on "
-        "cpu_hotplug_lock. With stop_machine modelled it cannot start anyway from the shipped actions.",
+        "A second hotplug request while one runs waits until the first is done, its CPU_DEAD callbacks "
+        "included (the kernel sleeps on cpu_hotplug_lock; the model polls it like a spin wait, so the "
+        "waiting CPU still takes interrupts). It used to get -EBUSY.",
         status="hypothetical", module=M)
 reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "

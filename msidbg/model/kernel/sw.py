@@ -26,6 +26,7 @@ CURRENT: dict[str, Any] = {
     "vector_cleanup": "timer",
     "hotplug_force_complete": "involved",
     "xen_fifo_events": True,
+    "xen_fifo_dead_cpu_drain": True,
     "proc_affinity_result": True,
     "affinity_busy_pending": True,
     "affinity_online_filter": True,

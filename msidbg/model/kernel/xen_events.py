@@ -114,10 +114,19 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
 
 @startup.step
 def status_query(k: Any, loc: dict[str, Any]) -> None:
-    """``pirq_query_unmask``: PHYSDEVOP_irq_status_query; XENIRQSTAT_needs_eoi is remembered."""
+    """``pirq_query_unmask``: PHYSDEVOP_irq_status_query; XENIRQSTAT_needs_eoi is remembered. A PV
+    guest asks its ``pirq_eoi_map`` instead (``pirq_needs_eoi = pirq_check_eoi_map`` once xen_init_IRQ
+    registered it with PHYSDEVOP_pirq_eoi_gmfn_v2): Xen's pirq_guest_bind sets the pirq's bit only for an
+    irq whose ack type is not ACKTYPE_NONE -- an MSI it cannot mask -- so a PV guest makes no
+    PHYSDEVOP_eoi for MSI-X or a maskable MSI (redteam9; Xen 4.0 and 4.1.0 .. 4.1.2 have no v2 and the
+    guest falls back to the flag: not modelled)."""
     info = info_of(k, loc["irq"])
     flags = X.irq_status_query(k.w, info["pirq"])
     info["needs_eoi"] = flags > 0 and bool(flags & X.XENIRQSTAT_NEEDS_EOI)
+    if k.w["platform"]["kind"] == "xen-pv":
+        x = k.w["xen"]
+        hirq = x["irqs"].get(x["pirqs"][info["pirq"]]["irq"]) if info["pirq"] in x["pirqs"] else None
+        info["needs_eoi"] = bool(hirq is not None and hirq["ack_eoi"])
     k.ev(XEN_HCALL, info["dev"], k.s("PHYSDEVOP_irq_status_query"), info["pirq"], flags, cost="hypercall")
 
 
@@ -134,8 +143,12 @@ def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) ->
     guest (the guest clears the mask, finds the port pending, masks it again and asks Xen; a PV
     guest sets the selector bit and evtchn_upcall_pending itself). FIFO (``evtchn_fifo_unmask``):
     the guest clears the masked bit itself and asks Xen whenever the port is pending. (linux-3.0.8's
-    unmask_evtchn has the remote-port hypercall only; when the HVM clause entered before 3.14 is
-    unconfirmed -- it is modelled for every release.)"""
+    unmask_evtchn has the remote-port hypercall only; a 3.9 .. 3.13 drivers/xen/events.c (xen_ulong_t,
+    BM()) already has the HVM clause, so it entered between them -- which commit is not in the stored
+    index. It is modelled for every release: without it the guest's own store sets the selector bit and
+    evtchn_upcall_pending, and Xen's hvm_vcpu_has_pending_irq injects the callback vector for that at the
+    vCPU's next VM entry (RELEASE-4.2.0 .. 4.10.0 hvm/irq.c), so the port is signalled either way and a
+    pre-clause kernel differs by this step's cost and event only -- redteam9.)"""
     if ch is None:
         return False
     if k.w.xen["abi"] == "fifo":
@@ -208,6 +221,19 @@ def close(k: Any, loc: dict[str, Any]) -> None:
     gx(k)["evtchn_to_irq"].pop(port, None)
     gx(k)["channels"][info["cpu"]] -= 1
     info["port"] = 0
+    if rc == 0:
+        k.ret(0)
+
+
+@shutdown.step
+def bug(k: Any, loc: dict[str, Any]) -> None:
+    """``xen_evtchn_close`` (``shutdown_pirq`` before 5.x): ``if (HYPERVISOR_event_channel_op(EVTCHNOP_close,
+    &close) != 0) BUG();`` -- only reachable here when the scenario closed the port itself (a ``hypercall``
+    action or probe). The guest oopses in free_irq with the descriptor's lock held; msidbg says so and goes
+    on (as for free_msi_irqs' BUG_ON, docs/model-xen.md)."""
+    info = info_of(k, loc["irq"])
+    k.note("kernel BUG at drivers/xen/events/events_base.c: EVTCHNOP_close failed in xen_evtchn_close (the guest "
+           "oopses in free_irq holding the irq's lock; msidbg goes on)", -22, info["dev"])
     k.ret(0)
 
 

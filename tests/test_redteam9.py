@@ -1,0 +1,221 @@
+"""Red team 9: held-out Xen / QEMU scenarios, where msidbg disagreed with the source.
+
+* Which APIC driver a Xen HVM guest with native MSIs runs (reading ``xen.hvm-apic-mode``): Linux's
+  ``x86_hyper_xen_hvm.init.x2apic_available`` is ``xen_x2apic_para_available`` =
+  ``xen_hvm_need_lapic``, false when Xen offers XENFEAT_hvm_pirqs. Offered pirqs (Xen 4.1 .. 4.18) but
+  using native MSIs (APIC virtualization), the guest stays in xAPIC mode and on <= 8 vCPUs before 6.12
+  runs apic_flat (the model used physflat); without the feature (4.19+ by default) it runs physical
+  x2APIC (try_to_enable_x2apic sets x2apic_phys without remapping; the model used physflat, and
+  refused a 4.5 .. 4.14 kernel on <= 8 vCPUs as "flat").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg.errors import ScenarioError
+from tests.conftest import events_of, run_to_end, scenario, totals
+
+APICV = """
+name: rt9-apicv
+cpus: {cpus}
+platform: {{kind: xen-hvm, xen: "{xen}"{extra}}}
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 2}}}}
+  emu0: {{bdf: "00:04.0", kind: nic, passthrough: false, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 3}}
+  - {{on: 0, do: probe, dev: emu0, mode: msix, vectors: 1, affinity: 2}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0, count: 2, every: 1ms}}
+  - {{at: 2ms, do: fire, dev: emu0, vector: 0, count: 2, every: 1ms}}
+"""
+
+
+def _run(cpus: int = 4, xen: str = "4.16", kernel: str = "5.10", extra: str = ", apic_virtualization: true"):
+    return run_to_end(scenario(APICV.format(cpus=cpus, xen=xen, kernel=kernel, extra=extra)))
+
+
+def test_a_guest_offered_pirqs_with_native_msis_runs_apic_flat_on_few_vcpus() -> None:
+    """Xen 4.16 offers XENFEAT_hvm_pirqs, so the APIC-virtualized guest stays in xAPIC mode: 4 vCPUs on
+    5.10 run apic_flat. The emulated device's entry names CPU2 as logical 0x04 with DM set
+    (0xfee04004, was physical id 4: 0xfee04000); QEMU binds the passed-through MSI with DM | 0x08 (CPU3,
+    was 6); Xen matches the vLAPICs' LDRs and everything arrives. On 9 vCPUs, or from 6.12, physflat."""
+    eng = _run()
+    assert eng.w["platform"]["apic"] == "flat"
+    assert [c["ldr"] for c in eng.w["cpus"]] == [1, 2, 4, 8]
+    assert eng.w["devices"]["emu0"]["msix"]["table"][0]["addr_lo"] == 0xFEE04004
+    rec = next(r for r in eng.w["xen"]["pirqs"].values() if r["dev"] == "eth0" and r["irq"])
+    assert rec["gdest"] == 0x200 | 0x08
+    for dev in ("eth0", "emu0"):
+        assert totals(eng, dev) == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+    assert _run(cpus=9).w["platform"]["apic"] == "physflat"
+    assert _run(kernel="6.12").w["platform"]["apic"] == "physflat"
+
+
+def test_a_guest_without_hvm_pirqs_runs_physical_x2apic() -> None:
+    """Xen 4.19 does not offer XENFEAT_hvm_pirqs by default: xen_hvm_need_lapic is true, the guest
+    enables x2APIC, physical without remapping -- the APIC id 2n as before, but platform.apic x2apic
+    (0xFF is an APIC id there, not a broadcast)."""
+    eng = _run(xen="4.19", extra="")
+    assert eng.w["platform"]["apic"] == "x2apic"
+    assert eng.w["devices"]["emu0"]["msix"]["table"][0]["addr_lo"] == 0xFEE04000
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+def test_a_4_14_guest_without_hvm_pirqs_on_few_vcpus_is_not_refused_as_flat() -> None:
+    """The pre-4.15 refusal names the flat driver; a physical-x2APIC guest never runs it, so a 4.14
+    guest on Xen 4.19 with 4 vCPUs is modelled (legacy allocator, physical destinations). With pirqs
+    offered and APIC virtualization it is still refused (that guest does run apic_flat)."""
+    eng = _run(xen="4.19", extra="", kernel="4.14")
+    assert eng.w["platform"]["apic"] == "x2apic"
+    assert totals(eng, "emu0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+    with pytest.raises(ScenarioError, match="flat logical APIC driver"):
+        _run(kernel="4.14")
+
+
+def test_apic_routing_flat_is_the_source_s_choice_on_an_apicv_guest() -> None:
+    """apic_routing: flat (what dmesg says on such a guest) was refused on xen-hvm."""
+    eng = _run(xen="4.19", extra=", apic_virtualization: true, apic_routing: flat")
+    assert eng.w["platform"]["apic"] == "flat"
+    assert totals(eng, "emu0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+
+
+def test_free_irq_after_the_scenario_closed_the_port_is_the_kernels_bug() -> None:
+    """The scenario closes the irq's event channel itself (EVTCHNOP_close, instrumentation); free_irq's
+    shutdown_pirq then gets -EINVAL from EVTCHNOP_close, and xen_evtchn_close BUG()s (every release:
+    'if (HYPERVISOR_event_channel_op(EVTCHNOP_close, &close) != 0) BUG();'). The model went on silently."""
+    eng = run_to_end(scenario("""
+name: rt9-close-twice
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.10"}
+kernel: {version: "5.4"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 1ms, on: 1, do: hypercall, op: EVTCHNOP_close, arg: 1}
+  - {at: 1500us, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+  - {at: 2ms, on: 1, do: free_irq, dev: eth0, vector: 0}
+  - {at: 3ms, on: 1, do: free_irq, dev: eth0, vector: 1}
+"""))
+    notes = [str(e) for e in events_of(eng, "kernel") if "kernel BUG" in str(e)]
+    assert len(notes) == 1 and "EVTCHNOP_close failed" in notes[0]
+    assert totals(eng, "eth0") == {"raised": 2, "delivered": 0, "lost": 2, "spurious": 0}
+
+
+DEAD = """
+name: rt9-fifo-dead-vcpu
+seed: 1
+cpus: 4
+platform: {{kind: xen-hvm, xen: "4.14"}}
+kernel: {{version: "5.15"{extra}}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 1}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 500us, on: 1, do: set_affinity, dev: eth0, vector: 0, cpu: 2}}
+  - {{at: 1ms, do: fire, dev: eth0, vector: 0, count: 100, every: 1us}}
+  - {{at: 1010us, on: 0, do: cpu_offline, cpu: 2}}
+  - {{at: 1105000ns, do: fire, dev: eth0, vector: 0}}
+  - {{at: 3ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+def test_a_dead_vcpus_fifo_queue_is_drained_so_its_port_links_again() -> None:
+    """An event reaches vCPU2's FIFO queue while vCPU2 is in stop_machine on its way offline; its irq
+    is rebound to vCPU0. A 5.15 guest's CPU_DEAD callback (evtchn_fifo_percpu_deinit) consumes vCPU2's
+    queue with drop: 'Dropping pending event for port 1', the port unlinked and still pending, so the
+    event at 3 ms links it on vCPU0 and the handler takes all four. The model kept the port LINKED on
+    the dead queue for good (every later event coalesced and was lost) -- what a kernel before the
+    drain does (kernel.xen_fifo_dead_cpu_drain: false)."""
+    eng = run_to_end(scenario(DEAD.format(extra="")))
+    assert totals(eng, "eth0") == {"raised": 104, "delivered": 104, "lost": 0, "spurious": 0}
+    assert any("Dropping pending event for port 1" in str(e) for e in events_of(eng, "kernel"))
+    assert eng.w["xen"]["fifo"][2] == [] and 1 not in eng.w["xen"]["linked"]
+    old = run_to_end(scenario(DEAD.format(extra=", xen_fifo_dead_cpu_drain: false")))
+    assert totals(old, "eth0") == {"raised": 104, "delivered": 100, "lost": 4, "spurious": 0}
+
+
+def test_a_four_byte_write_at_the_msix_capability_header_reaches_message_control() -> None:
+    """A raw 4-byte config write at the MSI-X capability (0x70) covers Message Control (0x72): QEMU
+    merges it there and writes it through as MSI-X Message Control. msidbg took it for MSI's and
+    crashed on a device without MSI (fuzz seed 920207, XENHEAVY)."""
+    eng = run_to_end(scenario("""
+name: rt9-cap-header-write
+cpus: 1
+platform: {kind: xen-hvm, xen: "4.20", xen_hvm_pirqs: true}
+kernel: {version: "4.9"}
+devices:
+  d2: {bdf: "00:05.0", kind: xhci, passthrough: true, msix: {table_size: 3}}
+run:
+  - {at: 0, do: write, dev: d2, target: config, offset: 112, value: 0xfee00000}
+"""))
+    assert eng.w["devices"]["d2"]["msix"]["ctrl"] & 0xC000 == 0xC000     # Enable | Function Mask
+    assert eng.w["qemu"]["devs"]["d2"]["msix"]["enabled"]
+
+
+def test_the_dead_vcpu_is_drained_before_another_offline_can_stop_the_control_cpu() -> None:
+    """16 vCPUs (Xen 4.10, a 4.9 guest: FIFO, drain): CPU6 offlines vCPU9 while an event of eth0 is
+    linked on vCPU9's queue, and CPU7 asks for vCPU14 meanwhile. The CPU_DEAD callbacks run under
+    cpu_hotplug_lock, so vCPU9's queue is drained before CPU7's offline can stop CPU6 (a drain after
+    the lock's release was held by CPU7's stop_machine for its 1 ms mdelay while the events at 3 ms
+    coalesced on the still-linked port; without any drain -- main -- 32 of eth0's were lost)."""
+    eng = run_to_end(scenario("""
+name: rt9-two-offlines
+seed: 1
+cpus: 16
+platform: {kind: xen-hvm, xen: "4.10"}
+kernel: {version: "4.9"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth1: {bdf: "00:04.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  eth2: {bdf: "00:05.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 0, on: 1, do: probe, dev: eth1, mode: msix, vectors: 4}
+  - {at: 0, on: 2, do: probe, dev: eth2, mode: msix, vectors: 4}
+  - {at: 1ms, on: 3, do: set_affinity, dev: eth0, vector: 1, cpu: 9}
+  - {at: 1ms, on: 4, do: set_affinity, dev: eth1, vector: 2, cpu: 10}
+  - {at: 1ms, on: 5, do: set_affinity, dev: eth2, vector: 3, cpu: 15}
+  - {at: 1100us, do: fire, dev: eth0, vector: 1, count: 50, every: 3us}
+  - {at: 1100us, do: fire, dev: eth1, vector: 2, count: 50, every: 4us}
+  - {at: 1100us, do: fire, dev: eth2, vector: 3, count: 50, every: 5us}
+  - {at: 1150us, on: 6, do: cpu_offline, cpu: 9}
+  - {at: 1160us, on: 7, do: cpu_offline, cpu: 14}
+  - {at: 3ms, do: fire, dev: eth0, vector: 1, count: 3, every: 10us}
+  - {at: 3ms, do: fire, dev: eth2, vector: 3, count: 3, every: 10us}
+"""))
+    for dev, n in (("eth0", 53), ("eth1", 50), ("eth2", 53)):
+        assert totals(eng, dev) == {"raised": n, "delivered": n, "lost": 0, "spurious": 0}
+    drains = [e.time_ns for e in events_of(eng, "kernel") if "Dropping pending event" in str(e)]
+    offlines = [e.time_ns for e in events_of(eng, "cpu.offline")]
+    assert len(drains) == 1 and drains[0] < offlines[1]      # vCPU9's drain before vCPU14 goes
+
+
+PV = """
+name: rt9-pv-eoi-map
+seed: 1
+cpus: 2
+platform: {{kind: xen-pv, xen: "4.12"}}
+kernel: {{version: "5.10"}}
+devices:
+  dev0: {{bdf: "00:05.0", kind: generic, passthrough: true, {cap}}}
+run:
+  - {{at: 0, do: probe, dev: dev0, mode: any, vectors: 1}}
+  - {{at: 1ms, do: fire, dev: dev0, vector: 0, count: 3, every: 10us}}
+"""
+
+
+def test_a_pv_guest_eois_a_pirq_only_when_its_eoi_map_bit_says_so() -> None:
+    """A PV guest registers pirq_eoi_map (PHYSDEVOP_pirq_eoi_gmfn_v2, xen_init_IRQ) and asks it instead of
+    XENIRQSTAT_needs_eoi; Xen's pirq_guest_bind sets the bit only for ack types other than
+    ACKTYPE_NONE, i.e. an MSI it cannot mask. The model made a PHYSDEVOP_eoi for every interrupt of every
+    PV pirq (as an HVM guest, which has no map, does). The unmaskable MSI still EOIs: startup's eoi_pirq
+    and one per interrupt."""
+    for cap, eois in (("msix: {table_size: 2}", 0), ("msi: {vectors: 1, per_vector_mask: true, addr64: true}", 0),
+                      ("msi: {vectors: 1, per_vector_mask: false, addr64: true}", 4)):
+        eng = run_to_end(scenario(PV.format(cap=cap)))
+        assert totals(eng, "dev0") == {"raised": 3, "delivered": 3, "lost": 0, "spurious": 0}
+        calls = [e for e in events_of(eng, "xen.hypercall") if "PHYSDEVOP_eoi" in str(e)]
+        assert len(calls) == eois, cap
