@@ -13,12 +13,13 @@ write, not an interrupt. Other platforms (remapping, Xen) hook in here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from msidbg.model import acct, apic
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST, x2apic_logical_match
+from msidbg.sim.rec import CpuRec, WorldRec
 
 World = Any     # a world record (sim/rec.py WorldRec)
 
@@ -30,14 +31,23 @@ ROUTERS: dict[str, Any] = {}
 
 def apic_cpu(w: World, dest: int) -> int:
     """The CPU whose local APIC has id ``dest``, or -1 (bare metal: ids 0..cpus-1; a Xen HVM
-    guest: vCPU n has id 2n). (Also the TUI's: ``w`` a world record or a plain dict.)"""
-    cpus = w["cpus"]
-    if 0 <= dest < len(cpus) and cpus[dest]["apic_id"] == dest:
+    guest: vCPU n has id 2n)."""
+    cpus = _cpus(w)
+    if 0 <= dest < len(cpus) and cpus[dest].apic_id == dest:
         return dest
     for c in cpus:
-        if c["apic_id"] == dest:
-            return int(c["id"])
+        if c.apic_id == dest:
+            return int(c.id)
     return -1
+
+
+def _cpus(w: World) -> list[Any]:
+    """The CPU records of ``w``: a world record's, or (the TUI's plain dict copies) records made of
+    a plain dict world's CPUs."""
+    r: Any = w
+    if r.__class__ is WorldRec:
+        return cast(Any, r).cpus
+    return [c if type(c) is CpuRec else CpuRec.of(c) for c in w["cpus"]]
 
 
 def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST) -> list[int]:
@@ -45,13 +55,15 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
     the APIC with that id, or every APIC for ``broadcast`` (0xFF in xAPIC mode; pass -1 where there
     is none); logical -- flat model (8-bit field): every APIC whose logical id shares a bit with
     ``dest``; x2APIC cluster mode (a 32-bit IRTE destination): the APICs of cluster ``dest[31:16]``
-    whose logical id shares a bit of ``dest[15:0]``. (Also the TUI's: ``w`` a record or a plain dict.)"""
+    whose logical id shares a bit of ``dest[15:0]``. (``w``: a world record, or the TUI's plain dict.)"""
     if logical:
-        if w["platform"]["apic"] == "x2apic-cluster":
-            return [c["id"] for c in w["cpus"] if x2apic_logical_match(c["ldr"], dest)]
-        return [c["id"] for c in w["cpus"] if c["ldr"] & dest]
+        cpus = _cpus(w)
+        r: Any = w
+        if (cast(Any, r).platform if r.__class__ is WorldRec else w["platform"])["apic"] == "x2apic-cluster":
+            return [c.id for c in cpus if x2apic_logical_match(c.ldr, dest)]
+        return [c.id for c in cpus if c.ldr & dest]
     if dest == broadcast:
-        return [c["id"] for c in w["cpus"]]
+        return [c.id for c in _cpus(w)]
     cpu = apic_cpu(w, dest)
     return [cpu] if cpu >= 0 else []
 
