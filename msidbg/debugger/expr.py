@@ -157,7 +157,7 @@ class Compiler:
             return
         lits = [x for x in ([other] if other.op == "lit" else other.args if other.op == "list" else [])
                 if x.op == "lit"]
-        devices = self.world.get("devices") if isinstance(self.world, dict) else None
+        devices = self.world.get("devices") if isinstance(self.world, (dict, Rec)) else None
         for lit in lits:
             v = lit.args[0]
             if side.args[0] == "kind":
