@@ -166,7 +166,9 @@ def _json(value: Any) -> str:
     """``json.dumps(value)``; json is imported only by the commands that print it."""
     import json
 
-    return json.dumps(value)
+    from msidbg.sim.rec import default  # a world record (a CPU, an irq descriptor) prints as its dict
+
+    return json.dumps(value, default=default)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

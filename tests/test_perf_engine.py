@@ -17,6 +17,7 @@ from msidbg.debugger import Session
 from msidbg.model import apic, new_engine
 from msidbg.sim import events as ev
 from msidbg.sim.events import EventLog
+from msidbg.sim.rec import CpuRec
 from tests.conftest import run_to_end, shipped
 
 
@@ -103,7 +104,7 @@ def test_the_unrolled_apic_scans_agree_with_a_plain_scan() -> None:
                 v = r.randrange(256)
                 words[v >> 5] |= 1 << (v & 31)
             return words
-        cpu = {"irr": reg(), "isr": reg(), "tpr": r.choice([0, 0, 0x20, 0x45, 0xF0]), "irr_src": {}}
+        cpu = CpuRec.of({"irr": reg(), "isr": reg(), "tpr": r.choice([0, 0, 0x20, 0x45, 0xF0]), "irr_src": {}})
         v, top = _highest(cpu["irr"]), _highest(cpu["isr"])
         cls = max(cpu["tpr"] >> 4, top >> 4 if top >= 0 else 0)
         assert apic.acceptable(cpu) == (v if v >= 0 and (v >> 4) > cls else -1)

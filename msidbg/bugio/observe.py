@@ -20,6 +20,7 @@ from typing import Any
 
 from msidbg.debugger import Session, progress
 from msidbg.sim.events import Event
+from msidbg.sim.rec import MAPS
 
 Track = tuple[Any, ...]
 #: event kinds drawn on the Xen and QEMU actors' tracks
@@ -229,7 +230,7 @@ class Observer:
 
 def _copy(value: Any) -> Any:
     """A copy of a register value deep enough to compare with later (lists and dicts of lists)."""
-    if isinstance(value, dict):
+    if isinstance(value, MAPS):
         return {k: [list(x) if isinstance(x, list) else x for x in v] for k, v in value.items()}
     return list(value) if isinstance(value, list) else value
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from msidbg.errors import MsidbgError
 from msidbg.guard import encodable
 from msidbg.model import hits
+from msidbg.sim.rec import MAPS
 from msidbg.sim.world import copy_world
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ def problem(spec: str) -> str | None:
 
 def freeze(value: Any) -> Any:
     """A private copy of a watched value (world lists and dicts change in place)."""
-    return copy_world(value) if isinstance(value, (list, dict)) else value
+    return copy_world(value) if isinstance(value, (list, *MAPS)) else value
 
 
 class Checker:

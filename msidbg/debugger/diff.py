@@ -34,6 +34,7 @@ from msidbg.model.cpu import running
 from msidbg.model.prov import of as prov_of
 from msidbg.model.provread import CODE_MASK, EV_SHIFT
 from msidbg.sim.events import STR, EventLog, kind_by_code
+from msidbg.sim.rec import MAPS
 from msidbg.sim.world import diff_paths
 
 #: world paths that are bookkeeping of the engine, not state a fix changes
@@ -353,7 +354,7 @@ def _get(world: Any, path: str) -> Any:
     for name, idx in re.findall(r"([^.\[\]]+)|\[(-?\d+)\]", path):
         try:
             if name:
-                cur = cur[int(name)] if isinstance(cur, dict) and name not in cur and name.isdigit() else cur[name]
+                cur = cur[int(name)] if isinstance(cur, MAPS) and name not in cur and name.isdigit() else cur[name]
             else:
                 cur = cur[int(idx)]
         except (KeyError, IndexError, TypeError, ValueError):

@@ -31,6 +31,7 @@ from typing import Any
 from msidbg.debugger import schema
 from msidbg.debugger.syntax import ExprError, Node, Parser
 from msidbg.sim.events import HEX, STR, U64, all_kinds, kind_by_code, kind_by_name
+from msidbg.sim.rec import Rec
 
 __all__ = ["ALIASES", "BITMAPS", "Compiled", "ExprError", "compile_expr"]
 
@@ -156,7 +157,7 @@ class Compiler:
             return
         lits = [x for x in ([other] if other.op == "lit" else other.args if other.op == "list" else [])
                 if x.op == "lit"]
-        devices = self.world.get("devices") if isinstance(self.world, dict) else None
+        devices = self.world.get("devices") if isinstance(self.world, (dict, Rec)) else None
         for lit in lits:
             v = lit.args[0]
             if side.args[0] == "kind":
@@ -225,7 +226,7 @@ def _walker(plan: list[tuple[int, Any]]) -> Callable[[Any, Any], Any]:
     def walk(e: Any, v: Any) -> Any:
         for kind, arg in plan:
             if kind == _KEY:
-                v = v.get(arg) if type(v) is dict else None
+                v = v.get(arg) if type(v) is dict or isinstance(v, Rec) else None
             else:
                 v = _bit(v, arg(e)) if kind == _BIT else _item(v, arg(e))
             if v is None:
@@ -237,7 +238,7 @@ def _walker(plan: list[tuple[int, Any]]) -> Callable[[Any, Any], Any]:
 def _item(v: Any, i: Any) -> Any:
     if type(v) is list:
         return v[i] if type(i) is int and 0 <= i < len(v) else None
-    if type(v) is dict:
+    if type(v) is dict or isinstance(v, Rec):
         if type(i) not in _KEY_TYPES:  # a list or map as a key: no such entry (and never a TypeError)
             return None
         if i in v:
@@ -310,7 +311,7 @@ _KEY_TYPES = (int, str, bool, type(None))
 
 
 def _contains(a: Any, b: Any) -> bool:
-    if type(b) is dict:
+    if type(b) is dict or isinstance(b, Rec):
         return type(a) in _KEY_TYPES and a in b
     if type(b) is list:
         ta = type(a)

@@ -28,6 +28,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.sim.rec import MAPS
+
 #: fields the model adds to a record after event 0, by the record's pattern (``*`` = any map
 #: key or list index): ``kernel.pci.<dev>.irte`` appears when interrupt remapping allocates,
 #: ``kernel.pci.<dev>.msi_mask`` (the kernel's copy of the MSI mask register) on its first write,
@@ -73,7 +75,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
     value: Any = world
     pattern: tuple[str, ...] = ()
     for k in keys:
-        value = value.get(k, UNKNOWN) if isinstance(value, dict) else UNKNOWN
+        value = value.get(k, UNKNOWN) if isinstance(value, MAPS) else UNKNOWN
         pattern += (k,)
     bitmap = bool(keys) and keys[-1] in BITMAPS
     for kind, arg, col in steps:
@@ -98,7 +100,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
 
 def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int) -> Any:
     """The value of field ``name`` of ``value``, UNKNOWN, or a PathProblem."""
-    if isinstance(value, dict):
+    if isinstance(value, MAPS):
         if name in value:
             return value[name]
         if name in BITMAPS and name in _late(pattern):
@@ -134,7 +136,7 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
             return PathProblem(f"{shown} has {len(value)} entries, no [{index}] "   # an index: decimal, as typed
                                f"(expected an index 0..{len(value) - 1})", col)
         return value[0] if value else UNKNOWN
-    if isinstance(value, dict):
+    if isinstance(value, MAPS):
         if index in value:
             return value[index]
         alt = str(index) if type(index) is int else int(index) if type(index) is str and index.isdigit() else None
@@ -180,12 +182,12 @@ def _late(pattern: tuple[str, ...]) -> frozenset[str]:
     return frozenset()
 
 
-def _template(value: dict[Any, Any]) -> Any:
+def _template(value: Any) -> Any:
     """A map's element standing for one not there (yet): records merged field by field."""
     elements = list(value.values())
     if not elements:
         return UNKNOWN
-    if all(isinstance(e, dict) for e in elements):
+    if all(isinstance(e, MAPS) for e in elements):
         merged: dict[Any, Any] = {}
         for e in elements:
             for k, v in e.items():
@@ -194,7 +196,7 @@ def _template(value: dict[Any, Any]) -> Any:
     return elements[0]
 
 
-def _listed(value: dict[str, Any]) -> str:
+def _listed(value: Any) -> str:
     names = sorted(value)
     more = f", … {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
     return ", ".join(names[:MAX_LISTED]) + more

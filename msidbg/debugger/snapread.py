@@ -45,6 +45,7 @@ from msidbg.debugger.snapformat import (
 )
 from msidbg.errors import MsidbgError, SnapshotError
 from msidbg.files import FileProblem, check_size, read_regular, sniff
+from msidbg.sim.rec import as_world
 from msidbg.sim.scheduler import Hit, check_agenda, upgrade_world
 from msidbg.sim.strategy import STRATEGIES, Plan, Schedule
 from msidbg.sim.world import state_hash
@@ -242,7 +243,10 @@ def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, 
         check_agenda(world)
     except ValueError as e:
         raise Bad(f"world.{e} (the file was modified or damaged)") from None
-    return world, digest
+    # its top level, CPUs, contexts and irq descriptors as records (sim/rec.py), as a world the
+    # engine runs has them: code that reads the stored world before (or without) an install
+    # (``--no-verify``, the summary) reads it as the model does
+    return as_world(world), digest
 
 
 def _stopped(top: dict[str, Any], cursor: int) -> Stop:

@@ -14,6 +14,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.prov import Prov
 from msidbg.sim.events import Event, format_ns
 from msidbg.sim.program import PROGRAMS
+from msidbg.sim.rec import MAPS
 
 if TYPE_CHECKING:
     from msidbg.debugger.why import Link, Why
@@ -167,7 +168,7 @@ HEX_LINKS = frozenset(C.CODES[c].name for c in (C.TABLE, C.TABLE_LIVE, C.MSIX_CT
 
 
 def fmt_value(v: Any, hexa: bool = False) -> str:
-    if isinstance(v, dict):
+    if isinstance(v, MAPS):
         return "{" + ", ".join(f"{k}: {fmt_value(x, hexa)}" for k, x in v.items()) + "}"
     if isinstance(v, list):
         return "[" + ", ".join(fmt_value(x, hexa) for x in v) + "]"

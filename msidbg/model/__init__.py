@@ -21,6 +21,7 @@ from msidbg.model.prov import HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
+from msidbg.sim.rec import as_world
 from msidbg.sim.scheduler import SEQ_BITS, Engine
 from msidbg.sim.strategy import Schedule
 
@@ -44,14 +45,14 @@ def _on_fire(eng: Engine, item: list[Any]) -> None:
         # the next signal of this series: the same item, re-queued (``Engine.requeue`` inlined)
         w = eng.w
         if len(item) == 7:
-            item[0] = t = w["now"] + every
+            item[0] = t = w.now + every
         elif eng.jitter is not None:
-            item[0] = t = w["now"] + eng.jitter(eng, every, item[7])
+            item[0] = t = w.now + eng.jitter(eng, every, item[7])
         else:
             del item[7:]
-            item[0] = t = w["now"] + every
-        item[1] = seq = w["seq"]
-        w["seq"] = seq + 1
+            item[0] = t = w.now + every
+        item[1] = seq = w.seq
+        w.seq = seq + 1
         item[5] = remaining - 1
         eng.agenda[seq] = item
         _heappush(eng.heap, t << SEQ_BITS | seq)
@@ -99,7 +100,10 @@ class Model:
     def bind(self, eng: Engine) -> None:
         """Attach to the engine that runs this model (one model per engine)."""
         k = self.k
-        k.eng, k.w = eng, eng.w
+        # the world, its CPUs, contexts and irq descriptors as records (a world unpacked holds dicts)
+        eng.w = w = as_world(eng.w)
+        k.eng, k.w = eng, w
+        k.probed = "probes" in w      # (built with the world: probes.build)
         self.derived.clear()
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
@@ -114,7 +118,7 @@ class Model:
             eng.entered(prog)
         if prog not in HOT_PROGS:
             eng.prov.touched = True   # provenance: this step may change vector_irq slots
-        if not eng.w["kernel"]["faults"]:   # (nothing armed: _fault would find nothing)
+        if not eng.w.kernel["faults"]:   # (nothing armed: _fault would find nothing)
             return True
         dev = frame["locals"].get("dev")
         proc = k.cpu.get("proc")
@@ -138,7 +142,7 @@ class Model:
         """The errno of the first armed fault for ``prog`` on ``dev`` (one use consumed), or 0.
         In a scenario action's process context (``action`` >= 0) the fault is also the action's
         error (``actions[n].error``): a negative result links it."""
-        for i, f in enumerate(self.k.eng.w["kernel"]["faults"]):
+        for i, f in enumerate(self.k.eng.w.kernel["faults"]):
             if f[0] == prog and f[3] > 0 and (f[1] is None or f[1] == dev):
                 f[3] -= 1
                 also = (PK.key(PK.ACTERR, action),) if action is not None and action >= 0 else ()
@@ -151,8 +155,8 @@ class Model:
         """The agenda is empty: account every signal still held anywhere as lost."""
         w = eng.w
         P = prov_of(eng)
-        for name in sorted(w["acct"]):
-            held = w["acct"][name]["held"]
+        for name in sorted(w.acct):
+            held = w.acct[name]["held"]
             for idx, n in enumerate(held):
                 if n:
                     held[idx] = 0
@@ -166,18 +170,18 @@ class Model:
                     msix["suppressed"][idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     acct.lost(eng, name, idx, n, device.SUPPRESSED_REASON.format(idx=idx))
-        for c in w["cpus"]:
-            for v in sorted(c["irr_src"]):
-                for name, idx, n in c["irr_src"][v]:
-                    P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c["id"], v)))
+        for c in w.cpus:
+            for v in sorted(c.irr_src):
+                for name, idx, n in c.irr_src[v]:
+                    P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c.id, v)))
                     acct.lost(eng, name, idx, n, f"were still pending in CPU{c['id']}'s IRR at the end")
-            c["irr_src"] = {}
+            c.irr_src = {}
         for hook in FINISH_HOOKS:
             hook(eng)
         # run.end says what the summary says: every signal raised and never delivered (the ones
         # counted just now, and those lost on the way earlier)
         eng.emit(K.RUN_END, -1, None, acct.total_lost(w))
-        w["ended"] = True
+        w.ended = True
 
 
 def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None,
@@ -200,15 +204,15 @@ def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = No
     return eng
 
 
-def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int],
+def _uncertain_timeline(scn: Scenario, w: Any, offsets: dict[int, int],
                         act_jitter: dict[int, list[int]]) -> None:
     """Ranged actions start ``offsets`` later than their range's start, and so do their agenda
     items: a CPU's first action, a device's signals (which also name their action when it has
     its own jitter, see ``_on_fire``). Later actions of a CPU read ``at`` when their turn comes."""
-    actions = w["actions"]
+    actions = w.actions
     for idx, off in offsets.items():
         actions[idx]["at"] += off
-    fires = sorted((it for it in w["agenda"].values() if it[2] == "fire"), key=lambda it: it[1])
+    fires = sorted((it for it in w.agenda.values() if it[2] == "fire"), key=lambda it: it[1])
     for a in scn.run:
         if a.do != "fire":
             continue
@@ -220,7 +224,7 @@ def _uncertain_timeline(scn: Scenario, w: dict[str, Any], offsets: dict[int, int
         item[0] = actions[a.index]["at"]
         if a.index in act_jitter:
             item.append(a.index)
-    for item in w["agenda"].values():
+    for item in w.agenda.values():
         if item[2] == "act":
             item[0] = actions[item[4]]["at"]
 

@@ -15,7 +15,7 @@ from msidbg.model import hits
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 
 
 def new_acct(nvec: int) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def intend(entry_list: list[list[int]], msg: list[int]) -> None:
 
 def lost(eng: Any, dev: str, idx: int, n: int, why: str, spurious: bool = False) -> None:
     """``n`` signals of ``dev`` vector ``idx`` can no longer reach their handler."""
-    a = eng.w["acct"][dev]
+    a = eng.w.acct[dev]
     a["lost"][idx] += n
     P = eng.prov
     if P.on and eng.fresh:
@@ -72,7 +72,7 @@ def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int,
     provenance key of what made the handler the one that ran (the vector_irq slot, a port).
     """
     delivered = 0
-    acct = eng.w["acct"]
+    acct = eng.w.acct
     for dev, idx, n in srcs:
         if dev == irq_dev and idx == irq_index:
             a = acct[dev]
@@ -89,7 +89,7 @@ def settle(eng: Any, srcs: list[list[Any]], irq_dev: str | None, irq_index: int,
 def in_flight(w: World) -> dict[tuple[str, int], int]:
     """Signals raised but neither delivered nor lost yet, by (device, vector)."""
     out: dict[tuple[str, int], int] = {}
-    for dev, a in w["acct"].items():
+    for dev, a in w.acct.items():
         for i, r in enumerate(a["raised"]):
             n = r - a["delivered"][i] - a["lost"][i]
             if n:
@@ -100,4 +100,4 @@ def in_flight(w: World) -> dict[tuple[str, int], int]:
 def total_lost(w: World) -> int:
     """Every signal raised and not delivered, over all devices and vectors: the summary's ``lost``
     (``raised == delivered + lost``), which ``run.end`` reports."""
-    return sum(r - d for a in w["acct"].values() for r, d in zip(a["raised"], a["delivered"], strict=True))
+    return sum(r - d for a in w.acct.values() for r, d in zip(a["raised"], a["delivered"], strict=True))

@@ -17,7 +17,7 @@ from typing import Any
 
 from msidbg.model.hw import words_highest
 
-Cpu = dict[str, Any]
+Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
 Source = list[Any]  # [device name, vector index, signal count]
 
 #: ESR bit 6 (SDM vol. 3A 10.5.3): a message or local interrupt with a vector 0..15 was received
@@ -30,9 +30,9 @@ ESR_REASONS = ("Send CS error", "Receive CS error", "Send accept error", "Receiv
 
 
 def ppr_class(cpu: Cpu) -> int:
-    top = words_highest(cpu["isr"])
+    top = words_highest(cpu.isr)
     isr_class = top >> 4 if top >= 0 else 0
-    return max(cpu["tpr"] >> 4, isr_class)
+    return max(cpu.tpr >> 4, isr_class)
 
 
 #: an IRR with nothing pending (compared at C speed: the words are ints, 0 is one object)
@@ -41,7 +41,7 @@ _EMPTY = [0] * 8
 
 def acceptable(cpu: Cpu) -> int:
     """The vector the CPU would take next, or -1 (hot path: unrolled bit scans, no call)."""
-    irr = cpu["irr"]
+    irr = cpu.irr
     if irr == _EMPTY:   # nothing pending: the common case of an idle CPU
         return -1
     w0, w1, w2, w3, w4, w5, w6, w7 = irr
@@ -63,8 +63,8 @@ def acceptable(cpu: Cpu) -> int:
         v = w0.bit_length() - 1
     else:
         return -1
-    cls = cpu["tpr"] >> 4
-    isr = cpu["isr"]
+    cls = cpu.tpr >> 4
+    isr = cpu.isr
     if isr == _EMPTY:   # nothing in service (no handler running): the TPR alone decides
         return v if (v >> 4) > cls else -1
     w0, w1, w2, w3, w4, w5, w6, w7 = isr
@@ -93,12 +93,12 @@ def acceptable(cpu: Cpu) -> int:
 
 def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:
     """A message or IPI arrives: set IRR, record provenance. Returns True if it coalesced."""
-    irr = cpu["irr"]
+    irr = cpu.irr
     i, bit = vector >> 5, 1 << (vector & 31)
     word = irr[i]
     irr[i] = word | bit
     if src is not None:
-        irr_src = cpu["irr_src"]
+        irr_src = cpu.irr_src
         if vector not in irr_src:
             irr_src[vector] = [src]
         else:
@@ -114,14 +114,14 @@ def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:
 def take(cpu: Cpu, vector: int) -> list[Source]:
     """IRR -> ISR for ``vector``; returns the provenance of the signals it carried."""
     i, bit = vector >> 5, 1 << (vector & 31)
-    cpu["irr"][i] &= ~bit
-    cpu["isr"][i] |= bit
-    return cpu["irr_src"].pop(vector, None) or []
+    cpu.irr[i] &= ~bit
+    cpu.isr[i] |= bit
+    return cpu.irr_src.pop(vector, None) or []
 
 
 def eoi(cpu: Cpu) -> int:
     """Clear the highest ISR bit; returns that vector (or -1 for a stray EOI)."""
-    isr = cpu["isr"]
+    isr = cpu.isr
     w0, w1, w2, w3, w4, w5, w6, w7 = isr
     if w7:
         i, word = 7, w7
@@ -148,8 +148,8 @@ def eoi(cpu: Cpu) -> int:
 
 def reset(cpu: Cpu) -> list[Source]:
     """INIT: IRR and ISR cleared. Returns the provenance of signals that were dropped."""
-    dropped = [s for srcs in cpu["irr_src"].values() for s in srcs]
-    cpu["irr"] = [0] * 8
-    cpu["isr"] = [0] * 8
-    cpu["irr_src"] = {}
+    dropped = [s for srcs in cpu.irr_src.values() for s in srcs]
+    cpu.irr = [0] * 8
+    cpu.isr = [0] * 8
+    cpu.irr_src = {}
     return dropped

@@ -29,6 +29,7 @@ from msidbg.model.hw import (
 )
 from msidbg.sim.costs import merged
 from msidbg.sim.program import PROGRAMS
+from msidbg.sim.rec import adopt_cpu, as_world
 from msidbg.sim.scheduler import WORLD_FORMAT
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def new_cpu(i: int, apic_id: int | None = None, ldr: int = 0) -> dict[str, Any]:
     """CPU ``i``; ``apic_id`` its local APIC id (default ``i``), ``ldr`` its logical id: the flat
     driver's 8-bit ``1 << cpu``, or under x2APIC cluster mode the 32-bit logical x2APIC id (cluster
     << 16 | 1 << (apic_id & 0xf)); 0 = no logical id in use."""
-    return {
+    return adopt_cpu({      # a record (sim/rec.py): the hot path reads its fields as slots
         "id": i, "apic_id": i if apic_id is None else apic_id, "ldr": ldr, "online": True,
         "irr": [0] * 8, "isr": [0] * 8, "tpr": 0, "irr_src": {},
         "vector_irq": {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP},
@@ -56,7 +57,7 @@ def new_cpu(i: int, apic_id: int | None = None, ldr: int = 0) -> dict[str, Any]:
         "busy_until": 0, "queued": False, "queue": [],
         "handling": -1,              # the irq whose action this CPU's last step ran (handle_irq_event)
         "stopped": False,            # in stop_machine (another CPU's cpu_down): runs nothing new
-    }
+    })
 
 
 def legacy_irqs(w: World) -> None:
@@ -203,6 +204,7 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         },
         "actions": [],
     }
+    w = as_world(w)     # a record (sim/rec.py): the hot paths read its fields as slots
     legacy_irqs(w)
     probes.build(scn, w)
     for hook in PLATFORM_BUILDERS:

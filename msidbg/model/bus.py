@@ -13,14 +13,15 @@ write, not an interrupt. Other platforms (remapping, Xen) hook in here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from msidbg.model import acct, apic
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST, x2apic_logical_match
+from msidbg.sim.rec import CpuRec, WorldRec
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 
 _receive = apic.receive   # hot path: one global lookup
 
@@ -31,13 +32,22 @@ ROUTERS: dict[str, Any] = {}
 def apic_cpu(w: World, dest: int) -> int:
     """The CPU whose local APIC has id ``dest``, or -1 (bare metal: ids 0..cpus-1; a Xen HVM
     guest: vCPU n has id 2n)."""
-    cpus = w["cpus"]
-    if 0 <= dest < len(cpus) and cpus[dest]["apic_id"] == dest:
+    cpus = _cpus(w)
+    if 0 <= dest < len(cpus) and cpus[dest].apic_id == dest:
         return dest
     for c in cpus:
-        if c["apic_id"] == dest:
-            return int(c["id"])
+        if c.apic_id == dest:
+            return int(c.id)
     return -1
+
+
+def _cpus(w: World) -> list[Any]:
+    """The CPU records of ``w``: a world record's, or (the TUI's plain dict copies) records made of
+    a plain dict world's CPUs."""
+    r: Any = w
+    if r.__class__ is WorldRec:
+        return cast(Any, r).cpus
+    return [c if type(c) is CpuRec else CpuRec.of(c) for c in w["cpus"]]
 
 
 def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST) -> list[int]:
@@ -45,13 +55,15 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
     the APIC with that id, or every APIC for ``broadcast`` (0xFF in xAPIC mode; pass -1 where there
     is none); logical -- flat model (8-bit field): every APIC whose logical id shares a bit with
     ``dest``; x2APIC cluster mode (a 32-bit IRTE destination): the APICs of cluster ``dest[31:16]``
-    whose logical id shares a bit of ``dest[15:0]``."""
+    whose logical id shares a bit of ``dest[15:0]``. (``w``: a world record, or the TUI's plain dict.)"""
     if logical:
-        if w["platform"]["apic"] == "x2apic-cluster":
-            return [c["id"] for c in w["cpus"] if x2apic_logical_match(c["ldr"], dest)]
-        return [c["id"] for c in w["cpus"] if c["ldr"] & dest]
+        cpus = _cpus(w)
+        r: Any = w
+        if (cast(Any, r).platform if r.__class__ is WorldRec else w["platform"])["apic"] == "x2apic-cluster":
+            return [c.id for c in cpus if x2apic_logical_match(c.ldr, dest)]
+        return [c.id for c in cpus if c.ldr & dest]
     if dest == broadcast:
-        return [c["id"] for c in w["cpus"]]
+        return [c.id for c in _cpus(w)]
     cpu = apic_cpu(w, dest)
     return [cpu] if cpu >= 0 else []
 
@@ -74,7 +86,7 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
         return deliver_vector(eng, dev, idx, -1, vector, n, where)
     if len(cpus) == 1:
         return deliver_vector(eng, dev, idx, cpus[0], vector, n, where)
-    c = w["cpus"]
+    c = w.cpus
     owner = next((i for i in cpus if c[i]["online"] and type(c[i]["vector_irq"].get(vector)) is int), cpus[0])
     for i in cpus:
         if i != owner and c[i]["online"] and vector < 16:
@@ -93,7 +105,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     Returns the CPU the message reached (for the event record), or -1.
     """
     w = eng.w
-    route = w["platform"]["route"]
+    route = w.platform["route"]
     if route in ROUTERS:
         return int(ROUTERS[route](eng, dev, idx, lo, hi, data, n))
     if (lo & 0xFFF00000) != 0xFEE00000:
@@ -102,17 +114,17 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         return -1
     dest = (lo >> 12) & 0xFF
     vector = data & 0xFF
-    cpus = w["cpus"]
-    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest]["online"]
-            and cpus[dest]["apic_id"] == dest):  # deliver_to's common case (one physical APIC), inlined
+    cpus = w.cpus
+    if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest].online
+            and cpus[dest].apic_id == dest):  # deliver_to's common case (one physical APIC), inlined
         c = cpus[dest]
         _receive(c, vector, [dev, idx, n])
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
-        if not c["queued"]:
+        if not c.queued:
             eng.model.wake(eng, c)
         return dest
     # x2APIC (physical x2apic without remapping): 0xFF is an APIC id, the broadcast is 0xFFFFFFFF
-    broadcast = -1 if w["platform"]["apic"] == "x2apic" else XAPIC_BROADCAST
+    broadcast = -1 if w.platform["apic"] == "x2apic" else XAPIC_BROADCAST
     return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast)
 
 
@@ -122,8 +134,8 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         eng.prov.message_dep()
         acct.lost(eng, dev, idx, n, f"were sent to {where}, which does not exist")
         return -1
-    c = eng.w["cpus"][cpu]
-    if not c["online"]:
+    c = eng.w.cpus[cpu]
+    if not c.online:
         P = eng.prov
         P.message_dep()
         P.dep(PC.D_DEST, PK.key(PK.ONLINE, cpu))
@@ -137,7 +149,7 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         return cpu
     apic.receive(c, vector, [dev, idx, n])
     eng.prov.irr_set(cpu, vector)
-    if not c["queued"]:
+    if not c.queued:
         eng.model.wake(eng, c)
     return cpu
 
@@ -150,12 +162,12 @@ def illegal_vector(eng: Any, cpu: int) -> None:
     is set in the IRR like any local interrupt. Modelled on a real local APIC (bare metal); a Xen
     guest's vlapic (vlapic_set_irq -> vlapic_error) signals only a bit not yet set and is left to the
     plain loss."""
-    c = eng.w["cpus"][cpu]
+    c = eng.w.cpus[cpu]
     old = c.get("esr", 0)
     c["esr"] = old | apic.ESR_RECEIVE_ILLEGAL
-    if old & apic.ESR_RECEIVE_ILLEGAL or eng.w["platform"]["kind"] != "bare-metal":
+    if old & apic.ESR_RECEIVE_ILLEGAL or eng.w.platform["kind"] != "bare-metal":
         return      # "an APIC error interrupt is generated when the local APIC sets one of the error bits"
     apic.receive(c, apic.ERROR_APIC_VECTOR, None)
     eng.prov.irr_set(cpu, apic.ERROR_APIC_VECTOR)
-    if not c["queued"]:
+    if not c.queued:
         eng.model.wake(eng, c)

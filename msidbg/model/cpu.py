@@ -39,6 +39,7 @@ from msidbg.sim.program import (
     run_step,
     unwind,
 )
+from msidbg.sim.rec import CpuRec
 from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
 
 # hot-path names (one global lookup instead of a module attribute)
@@ -47,7 +48,7 @@ acceptable = apic.acceptable
 accept = irqflow.accept
 pv_callback = irqflow.pv_callback
 
-Cpu = dict[str, Any]
+Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
 ETIMEDOUT = 110
 EINVAL = 22
 MAX_SILENT_STEPS = 10_000
@@ -91,18 +92,19 @@ SKIP_MAX = 10_000
 class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
-    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent")
+    __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent",
+                 "probed")
 
     def __init__(self) -> None:
         self.flow = Flow()
         self.eng: Any = None
-        self.w: dict[str, Any] = {}
+        self.w: Any = {}
         self.cpu: Cpu = {}
         self.cpu_id = -1
         self.frame: dict[str, Any] = {}
         self.costname = "kernel"
         self.emitted = False
-        self.ctx: dict[str, Any] = {}
+        self.ctx: Any = {}
         #: the event during which ``ctx`` runs program steps (provenance reads the stack then)
         self.at = -1
         #: called when a step re-executing known history emits (the debugger's Session.executed)
@@ -110,6 +112,8 @@ class Ctx:
         #: the step was a silent poll (``spin``): how many polls' time it stands for (0: none);
         #: ``on_cpu`` reports it to the engine and resets it
         self.silent = 0
+        #: the world has probes armed (``w["probes"]``, built with it; set by ``Model.bind``)
+        self.probed = False
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -136,13 +140,13 @@ class Ctx:
 
     def irq_save(self, loc: dict[str, Any]) -> None:
         """local_irq_save into the frame's locals (process context; interrupt context is off)."""
-        if self.ctx is self.cpu["proc"]:
-            loc["_flags"] = self.cpu["proc"]["irqs_off"]
-            self.cpu["proc"]["irqs_off"] = True
+        if self.ctx is self.cpu.proc:
+            loc["_flags"] = self.cpu.proc.irqs_off
+            self.cpu.proc.irqs_off = True
 
     def irq_restore(self, loc: dict[str, Any]) -> None:
-        if self.ctx is self.cpu["proc"] and "_flags" in loc:
-            self.cpu["proc"]["irqs_off"] = loc.pop("_flags")
+        if self.ctx is self.cpu.proc and "_flags" in loc:
+            self.cpu.proc.irqs_off = loc.pop("_flags")
 
     def wait(self, spec: dict[str, Any]) -> None:
         self.flow.op = WAIT
@@ -159,7 +163,7 @@ class Ctx:
             except KeyError:
                 rid = eng.log.record(key)
             eng.ids_append(rid)
-            eng.times_append(self.w["now"])
+            eng.times_append(self.w.now)
         elif self.observer is not None:     # re-execution, observed (never on a fresh step)
             self.observer()
         self.costname = cost
@@ -185,8 +189,8 @@ class Ctx:
         ``busy_until``), and the clock moves to the last of them, as picking each would have."""
         loc = self.frame["locals"]
         w = self.w
-        now = w["now"]
-        cost = w["costs"]["kernel"]
+        now = w.now
+        cost = w.costs["kernel"]
         nxt = now + cost
         mark = loc.get("_spin")
         self.flow.op = AGAIN
@@ -196,23 +200,23 @@ class Ctx:
             if cost > 0:
                 pick = eng.pick
                 limit = eng.next_time() if pick is None else None
-                for x in w["cpus"]:
-                    b = x["busy_until"]
+                for x in w.cpus:
+                    b = x.busy_until
                     if b > now and (limit is None or b < limit):
                         limit = b
                 if pick is None:
                     if limit is not None and limit > nxt:
                         m = min(SKIP_MAX, -(-(limit - now) // cost))
-                elif "probes" not in w and (batch := getattr(pick, "spin_polls", None)) is not None:
+                elif not self.probed and (batch := getattr(pick, "spin_polls", None)) is not None:
                     # a strategy picks every poll: the polls its picker takes in a row, picked at once
                     # (``_Picker.spin_polls``); the clock moves to the last, as picking it would
                     took = batch(eng, [now, 0, "cpu", self.cpu_id], cost, limit,
                                  min(SKIP_MAX - 1, POLL_CAP - 1 - eng.polls))
                     if took:
                         eng.polls += took
-                        w["seq"] += took    # (each poll requeued the CPU: a seq each)
-                        w["now"] = now + took * cost
-            mark[1] = w["now"] + m * cost     # (the clock: the last poll picked, under a strategy)
+                        w.seq += took   # (each poll requeued the CPU: a seq each)
+                        w.now = now + took * cost
+            mark[1] = w.now + m * cost     # (the clock: the last poll picked, under a strategy)
             self.silent = m
             return
         loc["_spin"] = [what, nxt]
@@ -235,47 +239,47 @@ class Ctx:
 
     @property
     def now(self) -> int:
-        return int(self.w["now"])
+        return int(self.w.now)
 
     @property
     def kernel(self) -> dict[str, Any]:
-        return self.w["kernel"]
+        return self.w.kernel
 
 
 # --- scheduling ------------------------------------------------------------------------------
 def has_work(c: Cpu) -> bool:
     """A handler is running, an interrupt can be taken, or the process context can step (runs an
     action's code, or reports its end). ``wake`` and ``on_cpu`` inline it."""
-    if c["irq"]["stack"]:
-        return c["irq"]["wait"] is None     # (waiting: a trapped write QEMU has not completed)
-    if not c["online"] or c["stopped"]:
+    if c.irq.stack:
+        return c.irq.wait is None     # (waiting: a trapped write QEMU has not completed)
+    if not c.online or c.stopped:
         return False
-    proc = c["proc"]
-    return not ((proc["irqs_off"] or (acceptable(c) < 0 and not c.get("upcall"))) and (
-        proc["wait"] is not None if proc["stack"] else proc["done"] is None))
+    proc = c.proc
+    return not ((proc.irqs_off or (acceptable(c) < 0 and not c._extra.get("upcall"))) and (
+        proc.wait is not None if proc.stack else proc.done is None))
 
 
 def wake(eng: Any, c: Cpu) -> None:
     """Put the CPU on the agenda if it has something to do and is not already there."""
-    if c["queued"]:
+    if c.queued:
         return
-    if not c["irq"]["stack"]:   # has_work, inlined (every delivered message wakes its CPU)
-        if not c["online"] or c["stopped"]:
+    if not c.irq.stack:   # has_work, inlined (every delivered message wakes its CPU)
+        if not c.online or c.stopped:
             return
-        proc = c["proc"]
-        if (proc["irqs_off"] or (acceptable(c) < 0 and not c.get("upcall"))) and (
-                proc["wait"] is not None if proc["stack"] else proc["done"] is None):
+        proc = c.proc
+        if (proc.irqs_off or (acceptable(c) < 0 and not c._extra.get("upcall"))) and (
+                proc.wait is not None if proc.stack else proc.done is None):
             return
-    elif c["irq"]["wait"] is not None:  # in hardirq, waiting for QEMU (qemu._block)
+    elif c.irq.wait is not None:  # in hardirq, waiting for QEMU (qemu._block)
         return
-    c["queued"] = True
+    c.queued = True
     w = eng.w
-    now, busy = w["now"], c["busy_until"]
+    now, busy = w.now, c.busy_until
     if busy > now:
         now = busy
-    seq = w["seq"]
-    w["seq"] = seq + 1
-    eng.agenda[seq] = [now, seq, "cpu", c["id"]]
+    seq = w.seq
+    w.seq = seq + 1
+    eng.agenda[seq] = [now, seq, "cpu", c.id]
     if eng.held == -1:  # (see on_cpu's end)
         eng.held = now << SEQ_BITS | seq
     else:
@@ -288,11 +292,11 @@ def park(eng: Any, c: Cpu) -> None:
 
     An offline CPU's process context is empty: cpu_down migrated its task (hotplug.migrate_tasks), unless it sleeps.
     """
-    if not c["queued"] or has_work(c):
+    if not c.queued or has_work(c):
         return
-    cid = c["id"]
+    cid = c.id
     eng.unschedule(lambda item: item[2] == "cpu" and item[3] == cid)
-    c["queued"] = False
+    c.queued = False
 
 
 def on_cpu(eng: Any, item: list[Any]) -> bool | None:
@@ -300,38 +304,38 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     k: Ctx = eng.model.k
     w = eng.w
     cid = item[3]
-    c = w["cpus"][cid]
-    c["handling"] = -1  # any step after an action ends it (entry.handle sets it for the next one)
+    c = w.cpus[cid]
+    c.handling = -1  # any step after an action ends it (entry.handle sets it for the next one)
     # Still "queued" while its own step runs: a wake() from inside the step (a doorbell its own
     # handler completes) must not put a second item on the agenda at a stale time.
-    c["queued"] = True
+    c.queued = True
     k.cpu = c
     k.cpu_id = cid
     k.at = eng.cur      # provenance reads the running context's stack during this step
     k.costname = "kernel"
     k.emitted = False
-    irq = c["irq"]
-    stack = irq["stack"]
+    irq = c.irq
+    stack = irq.stack
     act = -1  # the scenario action this step belongs to (for its jitter:)
     if not stack:
-        proc = c["proc"]
-        if c["stopped"]:    # stop_machine: its stopper thread runs now that it left hardirq
+        proc = c.proc
+        if c.stopped:    # stop_machine: its stopper thread runs now that it left hardirq
             _stopper_runs(k, c)
-        elif c["online"] and not proc["irqs_off"] and (v := acceptable(c)) >= 0:
+        elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
             accept(k, c, v)
-        elif c.get("upcall") and c["online"] and not proc["irqs_off"]:
+        elif c._extra.get("upcall") and c.online and not proc.irqs_off:
             pv_callback(k, c)   # xen-pv: Xen enters the vCPU at its event callback (no APIC vector)
-        elif proc["stack"] and proc["wait"] is None:
-            act = proc["action"]
+        elif proc.stack and proc.wait is None:
+            act = proc.action
             _run(k, c, proc)
             if k.silent:    # a spin's silent poll (``Ctx.spin``)
                 return _polled(eng, k, c, item)
-        elif proc["done"] is not None:
-            act = proc["action"]
-            _finish_action(k, c, proc["done"], emit=True)
+        elif proc.done is not None:
+            act = proc.action
+            _finish_action(k, c, proc.done, emit=True)
         else:
             raise EngineError(f"CPU{cid} was scheduled with nothing to do")
-    elif "probes" in w:
+    elif k.probed:
         _run(k, c, irq)     # probes armed: every step goes through the probe checks
         if k.silent:
             return _polled(eng, k, c, item)
@@ -361,30 +365,30 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             _run(k, c, irq, True, frame)
         elif eng.prov.touched:
             eng.prov.kernel_step_done(w, True, frame)   # provenance: a routine the interrupt path called
-    cost = w["costs"][k.costname]
+    cost = w.costs[k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
-    c["busy_until"] = busy = w["now"] + cost
+    c.busy_until = busy = w.now + cost
     if not stack:   # has_work, inlined (its irq stack is empty)
-        proc = c["proc"]
-        if c["stopped"]:
-            if c["stopped"] is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
-                c["queued"] = False
+        proc = c.proc
+        if c.stopped:
+            if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
+                c.queued = False
                 return None
-        elif not c["online"] or ((proc["irqs_off"] or (acceptable(c) < 0 and not c.get("upcall"))) and (
-                proc["wait"] is not None if proc["stack"] else proc["done"] is None)):
-            c["queued"] = False
+        elif not c.online or ((proc.irqs_off or (acceptable(c) < 0 and not c._extra.get("upcall"))) and (
+                proc.wait is not None if proc.stack else proc.done is None)):
+            c.queued = False
             return None
-    elif irq["wait"] is not None:   # a trapped write from hardirq: QEMU's completion wakes it
-        c["queued"] = False
+    elif irq.wait is not None:   # a trapped write from hardirq: QEMU's completion wakes it
+        c.queued = False
         return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
     # pops it in one ``heappushpop`` (it is due before every other item ~3 steps in 4); elsewhere
     # (the strategies' loop, a step outside a loop) it is pushed as any item -- ``requeue``, inline
     item[0] = busy
-    item[1] = seq = w["seq"]
-    w["seq"] = seq + 1
+    item[1] = seq = w.seq
+    w.seq = seq + 1
     eng.agenda[seq] = item
     if eng.held == -1:
         eng.held = busy << SEQ_BITS | seq
@@ -398,7 +402,7 @@ def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
     True: the engine runs the next item for this step's event."""
     w = eng.w
-    c["busy_until"] = busy = w["now"] + w["costs"][k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
+    c.busy_until = busy = w.now + w.costs[k.costname] * k.silent    # (polls skipped: ``Ctx.spin``)
     k.silent = 0
     requeue(eng, item, busy)
     return True
@@ -409,8 +413,8 @@ def requeue(eng: Any, item: list[Any], busy: int) -> None:
     (``held``) inside that loop, else pushed. (``on_cpu``'s tail does the same inline: the hot path.)"""
     w = eng.w
     item[0] = busy
-    item[1] = seq = w["seq"]
-    w["seq"] = seq + 1
+    item[1] = seq = w.seq
+    w.seq = seq + 1
     eng.agenda[seq] = item
     if eng.held == -1:
         eng.held = busy << SEQ_BITS | seq
@@ -426,20 +430,22 @@ def executing(k: Ctx) -> tuple[int, str, list[dict[str, Any]]] | None:
         return None
     ctx = k.ctx
     cpu = k.cpu_id
-    kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.get("irq") else "proc"
-    return cpu, kind, ctx.get("stack") or []
+    kind = "qemu" if cpu < 0 else "irq" if ctx is k.cpu.irq else "proc"
+    return cpu, kind, ctx.stack
 
 
 def running(c: Cpu) -> str:
     """What the CPU's next step will be, as ``on_cpu`` decides it: ``irq`` (a handler step),
     ``accept`` (taking an interrupt), ``proc`` (a process-context step), ``done`` (reporting an
-    action's end) or ``idle``. Debugger tools use it to say which context ran an event."""
+    action's end) or ``idle``. Debugger tools use it to say which context ran an event (``c`` a
+    CPU record, or the plain dict of a world copy)."""
     proc = c["proc"]
     if c["irq"]["stack"]:
         return "irq"
     if c["stopped"]:    # in stop_machine: spinning, or its stopper thread about to run (proc)
         return "idle" if c["stopped"] is True else "proc"
-    if c["online"] and not proc["irqs_off"] and (apic.acceptable(c) >= 0 or c.get("upcall")):
+    if c["online"] and not proc["irqs_off"] and (
+            apic.acceptable(c if type(c) is CpuRec else CpuRec.of(c)) >= 0 or c.get("upcall")):
         return "accept"     # (xen-pv: the event callback Xen enters)
     if proc["stack"] and proc["wait"] is None:
         return "proc"
@@ -448,18 +454,18 @@ def running(c: Cpu) -> str:
     return "idle"
 
 
-def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False, frame: dict[str, Any] | None = None) -> None:
+def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] | None = None) -> None:
     """Run steps of one context until one of them emits an event (pure steps are free);
     ``stepped``: the caller already ran the first one (and it emitted nothing), in ``frame``."""
     on_push = k.eng.model.on_push
     k.ctx = ctx
     k.at = k.eng.cur
     last: Any = NOTHING
-    stack = ctx["stack"]
+    stack = ctx.stack
     w = k.w
-    armed = w.get("probes")
+    armed = w.probes if k.probed else None
     n = 1 if stepped else 0
-    while not (stepped and (not stack or ctx["wait"] is not None)):
+    while not (stepped and (not stack or ctx.wait is not None)):
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
         n += 1
@@ -479,8 +485,8 @@ def _run(k: Ctx, c: Cpu, ctx: dict[str, Any], stepped: bool = False, frame: dict
             break
         if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
             return
-    k.eng.prov.kernel_step_done(w, ctx is c["irq"], frame)   # provenance: slots / online flags it changed
-    if not stack and ctx is c["proc"]:
+    k.eng.prov.kernel_step_done(w, ctx is c.irq, frame)   # provenance: slots / online flags it changed
+    if not stack and ctx is c.proc:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:
         raise EngineError(f"CPU{c['id']}: a step blocked or returned without emitting an event")
@@ -496,30 +502,30 @@ DRIVER_ACTIONS = {"probe", "remove", "alloc_vectors", "free_vectors", "request_i
 def on_act(eng: Any, item: list[Any]) -> None:
     """Agenda handler: scenario action ``item[4]`` starts on CPU ``item[3]``."""
     w = eng.w
-    c = w["cpus"][item[3]]
+    c = w.cpus[item[3]]
     idx = item[4]
-    act = w["actions"][idx]
-    if not cpu_online(w, c["id"]):
+    act = w.actions[idx]
+    if not cpu_online(w, c.id):
         _refuse_action(eng, c, act, idx)
         return
     act["state"] = "running"
-    c["proc"]["action"] = idx
+    c.proc.action = idx
     args = dict(act["args"], action=idx)
     if act["dev"] is not None:
         args["dev"] = act["dev"]
     frame = new_frame(eng.model.action_programs[act["do"]], args)
     err = eng.model.on_root(frame)
     if err:  # a fault on the root program: the action returns -errno without running
-        c["proc"]["done"] = err
+        c.proc.done = err
     else:
-        c["proc"]["stack"].append(frame)
-        if w["kernel"]["hotplug"] >= 0:
+        c.proc.stack.append(frame)
+        if w.kernel["hotplug"] >= 0:
             _preparing(eng, c)    # stop_machine's stopper thread already runs on this CPU
-    eng.emit(K.ACTION_START, c["id"], act["dev"], idx, eng.s(act["do"]))
+    eng.emit(K.ACTION_START, c.id, act["dev"], idx, eng.s(act["do"]))
     P = eng.prov
     r = P.write(PC.ACT_START, PK.key(PK.ACTION, idx), idx, ctx=False)
     if r >= 0:
-        P.proc_last[c["id"]] = r
+        P.proc_last[c.id] = r
     wake(eng, c)
 
 
@@ -530,31 +536,31 @@ def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
     A driver action that never ran leaves its device's status alone."""
     w = eng.w
     P = eng.prov
-    P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c["id"]))
+    P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c.id))
     act["state"], act["result"] = "done", -EINVAL
-    eng.emit(K.ACTION_DONE, c["id"], act["dev"], idx, eng.s(act["do"]), -EINVAL)
+    eng.emit(K.ACTION_DONE, c.id, act["dev"], idx, eng.s(act["do"]), -EINVAL)
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), -EINVAL, ctx=False,
             note=f"CPU{c['id']} is not active: sched_setaffinity to it fails with -EINVAL (taskset)")
-    queue = c["queue"]
+    queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c["id"], nxt)
+        eng.schedule(max(w.now, w.actions[nxt]["at"]), "act", c.id, nxt)
 
 
 def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     """Record an action's result; emit ``action.done`` now or on the CPU's next step."""
-    proc = c["proc"]
+    proc = c.proc
     if not emit:
-        proc["done"] = value
+        proc.done = value
         return
     w = k.w
-    idx = proc["action"]
-    act = w["actions"][idx]
+    idx = proc.action
+    act = w.actions[idx]
     act["state"], act["result"] = "done", value
-    proc["done"], proc["action"] = None, -1
+    proc.done, proc.action = None, -1
     k.ev(K.ACTION_DONE, act["dev"], idx, k.s(act["do"]), value if isinstance(value, int) else 0)
     P = k.eng.prov
-    last = P.proc_last.get(c["id"], -1)
+    last = P.proc_last.get(c.id, -1)
     err = P.writer(PK.key(PK.ACTERR, idx)) if isinstance(value, int) and value < 0 and P.on else -1
     if err >= 0 and P.x(P.resolve(err)) == value:
         P.dep_writer(PC.D_ERROR, PK.key(PK.ACTERR, idx), err)    # the step that returned the error
@@ -563,16 +569,16 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
     P.write(PC.ACT_DONE, PK.key(PK.ACTRES, idx), value if isinstance(value, int) else 0, ctx=False)
     if act["dev"] is not None and act["do"] in DRIVER_ACTIONS:
         _driver_status(k, act, value)
-    if "migrating" in w["kernel"] and _resume_migrated(k.eng, c):
+    if "migrating" in w.kernel and _resume_migrated(k.eng, c):
         return      # a task migrated here off a CPU that went offline runs first
-    queue = c["queue"]
+    queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        k.eng.schedule(max(w["now"], w["actions"][nxt]["at"]), "act", c["id"], nxt)
+        k.eng.schedule(max(w.now, w.actions[nxt]["at"]), "act", c.id, nxt)
 
 
 def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
-    pci = k.w["kernel"]["pci"][act["dev"]]
+    pci = k.w.kernel["pci"][act["dev"]]
     if isinstance(value, int) and value < 0:
         if not pci["status"].startswith("failed"):
             pci["status"] = f"failed: {errname(value)}"
@@ -584,26 +590,26 @@ def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
 # --- waiting for an interrupt (doorbell) ------------------------------------------------------------
 def on_timeout(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a driver's wait for its interrupt expired."""
-    c = eng.w["cpus"][item[3]]
-    proc = c["proc"]
-    wait = proc["wait"]
+    c = eng.w.cpus[item[3]]
+    proc = c.proc
+    wait = proc.wait
     if wait is None or wait["token"] != item[4]:
         raise EngineError("a stale wait timeout fired")
-    proc["wait"] = None
-    proc["stack"][-1]["locals"]["ret"] = -ETIMEDOUT
-    _unregister_waiter(eng.w, wait, c["id"])
-    eng.emit(K.WAIT_TIMEOUT, c["id"], wait["dev"], proc["action"], wait["index"])
+    proc.wait = None
+    proc.stack[-1]["locals"]["ret"] = -ETIMEDOUT
+    _unregister_waiter(eng.w, wait, c.id)
+    eng.emit(K.WAIT_TIMEOUT, c.id, wait["dev"], proc.action, wait["index"])
     P = eng.prov
     P.dep(PC.D_WAITED, PK.key(PK.SIG, PK.dev_entry(P.dev(wait["dev"]), wait["index"])))
-    descs = eng.w["kernel"]["pci"][wait["dev"]]["descs"]
+    descs = eng.w.kernel["pci"][wait["dev"]]["descs"]
     if wait["index"] < len(descs) and descs[wait["index"]]["irq"]:
         irq = descs[wait["index"]]["irq"]
         P.dep(PC.D_IRQ, PK.key(PK.GIRQ, irq))
         P.dep(PC.D_IRQ, PK.key(PK.IRQVEC, irq))
-    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc["action"]))
-    r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c["id"]), -ETIMEDOUT, ctx=False)
+    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc.action))
+    r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c.id), -ETIMEDOUT, ctx=False)
     if r >= 0:
-        P.proc_last[c["id"]] = r
+        P.proc_last[c.id] = r
     wake(eng, c)
 
 
@@ -611,29 +617,29 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
     """The handler of (dev, idx) delivered: wake drivers waiting for it, cancel their timers."""
     w = eng.w
     key = f"{dev}#{idx}"
-    cpus = w["kernel"]["waiters"].get(key)
+    cpus = w.kernel["waiters"].get(key)
     if not cpus:
         return
-    handled = w["acct"][dev]["handled"][idx]
+    handled = w.acct[dev]["handled"][idx]
     for cid in list(cpus):
-        c = w["cpus"][cid]
-        wait = c["proc"]["wait"]
+        c = w.cpus[cid]
+        wait = c.proc.wait
         if wait is None or handled < wait["target"]:
             continue
-        c["proc"]["wait"] = None
-        c["proc"]["stack"][-1]["locals"]["ret"] = 0
+        c.proc.wait = None
+        c.proc.stack[-1]["locals"]["ret"] = 0
         _cancel_timer(eng, "timeout", wait["token"])
         _unregister_waiter(w, wait, cid)
         wake(eng, c)
 
 
-def _unregister_waiter(w: dict[str, Any], wait: dict[str, Any], cpu: int) -> None:
+def _unregister_waiter(w: Any, wait: dict[str, Any], cpu: int) -> None:
     key = f"{wait['dev']}#{wait['index']}"
-    lst = w["kernel"]["waiters"].get(key, [])
+    lst = w.kernel["waiters"].get(key, [])
     if cpu in lst:
         lst.remove(cpu)
     if not lst:
-        w["kernel"]["waiters"].pop(key, None)
+        w.kernel["waiters"].pop(key, None)
 
 
 def _cancel_timer(eng: Any, kind: str, token: int) -> None:

@@ -101,7 +101,7 @@ def _schedule_release(eng: Any, name: str, cap: dict[str, Any], idx: int) -> Non
         if rel >> idx & 1:
             return
         cap["releasing"] = rel | (1 << idx)
-    eng.schedule(eng.w["now"], "release", name, idx)
+    eng.schedule(eng.w.now, "release", name, idx)
 
 
 def _live_all(msix: dict[str, Any]) -> list[bool]:
@@ -111,7 +111,7 @@ def _live_all(msix: dict[str, Any]) -> list[bool]:
 def _msix_disabled(eng: Any, name: str, dev: Dev) -> None:
     """MSI-X Enable cleared: whatever sat in the PBA will never be sent."""
     msix = dev["msix"]
-    held = eng.w["acct"][name]["held"]
+    held = eng.w.acct[name]["held"]
     P = eng.prov
     d = P.dev(name)
     for i, p in enumerate(msix["pba"]):
@@ -158,7 +158,7 @@ def cfg_read_reg(dev: Dev, reg: str) -> int:
 
 def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int) -> None:
     """A config space write of ``size`` bytes, merged byte-wise into the registers it covers."""
-    dev = eng.w["devices"][name]
+    dev = eng.w.devices[name]
     eng.emit(K.CFG_WRITE, cpu, name, offset, value, size)
     end = offset + size
     for roff, width, reg in cfg_layout(dev):
@@ -232,7 +232,7 @@ def _set_msi_mask(eng: Any, name: str, dev: Dev, value: int) -> None:
 # --- MSI-X table (MMIO) ------------------------------------------------------------------------
 def table_write(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
     """A 32-bit write to one register of an MSI-X table entry."""
-    dev = eng.w["devices"][name]
+    dev = eng.w.devices[name]
     msix = dev["msix"]
     if not dev["cmd"] & CMD_MEMORY:
         _unclaimed(eng, cpu, name, entry, reg, value)
@@ -281,7 +281,7 @@ def table_write_raw(eng: Any, cpu: int, name: str, offset: int, value: int, size
     """A raw write at a byte offset into the table (the ``write`` action), merged byte-wise."""
     entry, within = divmod(offset, ENTRY_SIZE)
     reg = ENTRY_REGS[within // 4]
-    cur = eng.w["devices"][name]["msix"]["table"][entry][reg]
+    cur = eng.w.devices[name]["msix"]["table"][entry][reg]
     shift = (within % 4) * 8
     width_mask = (1 << (8 * size)) - 1
     merged = (cur & ~(width_mask << shift)) | ((value & width_mask) << shift)
@@ -289,7 +289,7 @@ def table_write_raw(eng: Any, cpu: int, name: str, offset: int, value: int, size
 
 
 def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
-    dev = eng.w["devices"][name]
+    dev = eng.w.devices[name]
     if not dev["cmd"] & CMD_MEMORY:
         _unclaimed(eng, cpu, name, entry, reg, ALL_ONES)
         return ALL_ONES
@@ -320,8 +320,8 @@ def signal(eng: Any, name: str, idx: int) -> None:
     MSI-X's common case (enabled, entry unmasked, message from the table) runs inline: it is the
     storm's hot path, where each call costs as much as a dozen lines."""
     w = eng.w
-    dev = w["devices"][name]
-    a = w["acct"][name]
+    dev = w.devices[name]
+    a = w.acct[name]
     a["raised"][idx] += 1
     msix = dev["msix"]
     if msix is None or not (ctrl := msix["ctrl"]) & MSIX_ENABLE:
@@ -492,8 +492,8 @@ def msi_message(dev: Dev, idx: int) -> list[int]:
 
 def release(eng: Any, name: str, idx: int) -> None:
     """A held signal is sent now that its mask cleared (PBA bit / MSI pending bit)."""
-    dev = eng.w["devices"][name]
-    a = eng.w["acct"][name]
+    dev = eng.w.devices[name]
+    a = eng.w.acct[name]
     msix = dev["msix"]
     P = eng.prov
     d = P.dev(name)

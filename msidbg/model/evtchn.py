@@ -25,7 +25,7 @@ from msidbg.model import xen as X
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL
 from msidbg.sim.events import INT, STR, kind
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, EEXIST = 22, 17
 UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
 
@@ -49,7 +49,7 @@ XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
 def _free_port(eng: Any, x: World) -> int:
     """``get_free_port``: the lowest port not in use -- from Xen 4.7 (78e24c269b) also not still
     LINKED on a FIFO queue (``evtchn_port_is_busy``)."""
-    skip_busy = eng.w["behaviour"]["xen_evtchn_skip_busy"]
+    skip_busy = eng.w.behaviour["xen_evtchn_skip_busy"]
     port = 1
     while port in x["ports"] or (skip_busy and ABI.busy(x, port)):
         port += 1
@@ -63,7 +63,7 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
     the bind is ``pirq_guest_bind`` (which needs the pirq mapped).
     """
     w = eng.w
-    x = w["xen"]
+    x = w.xen
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
@@ -71,7 +71,7 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
     if rec is not None and rec["port"]:
         return -EEXIST
     rec = X.pirq_rec(x, pirq)
-    pv = w["platform"]["kind"] == "xen-pv"
+    pv = w.platform["kind"] == "xen-pv"
     if pv and rec["irq"] <= 0:
         X.cleanup(x, pirq)
         return -EINVAL
@@ -93,7 +93,7 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
 def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index: int, verb: str) -> None:
     """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped
     (an emulated device's pirq is never mapped: QEMU injects it, hvm_inject_msi)."""
-    if (rec is None or rec["irq"] <= 0) and not eng.w["devices"][dev]["passthrough"]:
+    if (rec is None or rec["irq"] <= 0) and not eng.w.devices[dev]["passthrough"]:
         return
     P = eng.prov
     P.dep(PC.D_OWNER, PK.key(PK.PIRQ, pirq))
@@ -111,7 +111,7 @@ def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index:
 
 def close(eng: Any, port: int) -> int:
     """EVTCHNOP_close: signals still pending on the port are lost; HVM clears the emuirq."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     ch = x["ports"].pop(port, None)
     if ch is None:
         return -EINVAL
@@ -123,7 +123,7 @@ def close(eng: Any, port: int) -> int:
         rec["port"] = 0
         if rec["irq"] > 0:
             rec["emuirq"] = False
-        if eng.w["platform"]["kind"] == "xen-pv" and rec["bound"]:
+        if eng.w.platform["kind"] == "xen-pv" and rec["bound"]:
             X.pt_unbind(eng, ch["pirq"])
         X.cleanup(x, ch["pirq"])
     return 0
@@ -142,7 +142,7 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
     """Mask or unmask a port (returns whether it was masked). Unmasking a pending port signals it
     to its vCPU (``evtchn_2l_unmask``: only if it was masked; ``evtchn_fifo_unmask``: the guest's
     EVTCHNOP_unmask whenever it is pending, which links it unless it is still linked)."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     ch = x["ports"].get(port)
     if ch is None:
         return True
@@ -162,7 +162,7 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
 
 def clear(eng: Any, port: int) -> list[list[Any]]:
     """``clear_evtchn``: the pending bit clears; returns the provenance it carried."""
-    ch = eng.w["xen"]["ports"].get(port)
+    ch = eng.w.xen["ports"].get(port)
     if ch is None:
         return []
     src = ch["src"]
@@ -177,7 +177,7 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     """EVTCHNOP_bind_vcpu: future events go to ``vcpu`` (``notify_vcpu_id``). Xen signals nothing
     here (evtchn_bind_vcpu): a pending event reaches the new vCPU when the guest unmasks it, as
     ``xen_rebind_evtchn_to_cpu`` does; a FIFO event still linked stays on the old vCPU's queue."""
-    ch = eng.w["xen"]["ports"].get(port)
+    ch = eng.w.xen["ports"].get(port)
     if ch is None:
         return -EINVAL
     if ch["pending"]:
@@ -192,7 +192,7 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     """``evtchn_port_set_pending``: returns what happened, for the event record. ``src`` is a new
     ``[dev, index, signals]`` (the port keeps it); ``queued``: the provenance key of the work item
     that carried the message into Xen, a dependency of the pending bit (0: none)."""
-    ch = eng.w["xen"]["ports"][port]
+    ch = eng.w.xen["ports"][port]
     pending = ch["src"]
     for s in pending:
         if s[0] == src[0] and s[1] == src[1]:
@@ -205,7 +205,7 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
         eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
     else:
         eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_CAUSE, _PIRQPORT | ch["pirq"])
-    x = eng.w["xen"]
+    x = eng.w.xen
     vcpu = ch["vcpu"]
     if ch["pending"]:
         if x["abi"] == "fifo" and not ch["masked"] and _mark(eng, x, port, vcpu):
@@ -238,10 +238,10 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
     guest ``hvm_assert_evtchn_irq`` (the callback vector in that guest CPU's local APIC), for a PV
     guest ``vcpu_kick`` (the flag itself: Xen's test_guest_events enters the guest at its event
     callback on its next return to it, while evtchn_upcall_mask is clear -- no APIC is involved)."""
-    c = eng.w["cpus"][vcpu]
-    if not c["online"]:
+    c = eng.w.cpus[vcpu]
+    if not c.online:
         return      # the port stays pending; a rebind to an online vCPU raises it again
-    if "upcall" in c:   # xen-pv (xen.build): vcpu_info, not a vector
+    if "upcall" in c._extra:   # xen-pv (xen.build): vcpu_info, not a vector
         if not c["upcall"]:
             c["upcall"] = 1
             P = eng.prov
@@ -257,7 +257,7 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
         eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
     else:
         eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
-    if not c["queued"]:
+    if not c.queued:
         eng.model.wake(eng, c)
 
 
@@ -267,7 +267,7 @@ def next_pending(eng: Any, vcpu: int) -> int:
     index = eng.model.derived.get(_INDEX)
     mine = (pending_ports(eng) if index is None else index)[vcpu]
     w = eng.w
-    return ABI.next_port(w["xen"], mine, w["kernel"]["xen"]["rr"], vcpu)
+    return ABI.next_port(w.xen, mine, w.kernel["xen"]["rr"], vcpu)
 
 
 def mine(eng: Any, vcpu: int) -> set[int]:
@@ -286,7 +286,7 @@ def pending_ports(eng: Any) -> defaultdict[int, set[int]]:
     got: defaultdict[int, set[int]] | None = derived.get(_INDEX)
     if got is None:
         built: defaultdict[int, set[int]] = defaultdict(set)
-        for port, ch in eng.w["xen"]["ports"].items():
+        for port, ch in eng.w.xen["ports"].items():
             if ch["pending"]:
                 built[ch["vcpu"]].add(port)
         got = derived[_INDEX] = built
@@ -300,11 +300,11 @@ _INDEX = "xen.pending"
 def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
     """bus.ROUTERS hook for Xen platforms: a passthrough device's message goes to Xen."""
     w = eng.w
-    if not w["devices"][dev]["passthrough"]:
+    if not w.devices[dev]["passthrough"]:
         if (lo & 0xFFF00000) != 0xFEE00000:
             acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
             return -1
-        if not data & 0xFF and w["platform"]["kind"] == "xen-hvm":
+        if not data & 0xFF and w.platform["kind"] == "xen-hvm":
             return inject_pirq_msi(eng, dev, idx, lo, hi, n)
         # an emulated device's message: Xen's vmsi_deliver matches it against every vLAPIC
         # (vlapic_match_dest: the APIC id 2n, 0xff broadcast in xAPIC mode, or the LDR)
@@ -314,7 +314,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
         return -1
     vector = data & 0xFF
-    irq = w["xen"]["vector_irq"].get(vector)
+    irq = w.xen["vector_irq"].get(vector)
     P = eng.prov
     if irq is None:
         P.message_dep()
@@ -323,7 +323,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     d = P.dev_ids.get(dev)
     P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq,
                     (_ROUTE_NOTE, (dev, idx, vector, irq)))
-    eng.schedule(w["now"] + w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
+    eng.schedule(w.now + w.costs["upcall"], "xen", "irq", dev, idx, n, irq)
     return -1
 
 
@@ -332,14 +332,14 @@ def inject_pirq_msi(eng: Any, dev: str, idx: int, lo: int, hi: int, n: int) -> i
     hypercall from QEMU): Xen's ``hvm_inject_msi`` runs as a work item."""
     w = eng.w
     pirq = (hi & 0xFFFFFF00) | ((lo >> 12) & 0xFF)
-    eng.schedule(w["now"] + w["costs"]["hypercall"], "xen", "inject", dev, idx, n, pirq)
+    eng.schedule(w.now + w.costs["hypercall"], "xen", "inject", dev, idx, n, pirq)
     return -1
 
 
 def _hvm_inject_msi(eng: Any, dev: str, idx: int, n: int, pirq: int) -> None:
     """``hvm_inject_msi`` for a vector-0 message: the pirq's emuirq is mapped (IRQ_MSI_EMU) on the
     first one; ``send_guest_pirq`` sets its port pending, if the guest bound one."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq) if 0 < pirq < x["nr_pirqs"] else None
     port = 0
     if pirq <= 0 or pirq >= x["nr_pirqs"] or (rec is not None and rec["irq"] > 0):
@@ -362,7 +362,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     """Agenda handler: Xen's work on a device interrupt (do_IRQ -> __do_IRQ_guest, then the dpci
     softirq), or the 1 ms eoi_timer of a host irq held in flight."""
     if item[3] == "eoi_timer":
-        hirq = eng.w["xen"]["irqs"].get(item[4])
+        hirq = eng.w.xen["irqs"].get(item[4])
         due = hirq is not None and hirq["in_flight"] == item[5]
         if due:
             X.host_eoi(eng, item[4])
@@ -373,7 +373,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     if op == "inject":
         _hvm_inject_msi(eng, dev, idx, n, irq)
         return
-    x = eng.w["xen"]
+    x = eng.w.xen
     hirq = x["irqs"].get(irq)
     P = eng.prov
     d = P.dev_ids.get(dev)
@@ -397,7 +397,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         P.dep(_D_MSG_TABLE, queued)
         P.dep(_D_CAUSE, PK.key(PK.PTBIND, pirq))
         acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
-    elif not port or not (rec["emuirq"] or eng.w["platform"]["kind"] == "xen-pv"):
+    elif not port or not (rec["emuirq"] or eng.w.platform["kind"] == "xen-pv"):
         P.dep(_D_MSG_TABLE, queued)
         P.dep(_D_CAUSE, _PIRQPORT | pirq)
         P.dep(_D_CAUSE, _PTBIND | pirq)     # the guest vector and destination the binding gave it
@@ -405,8 +405,8 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     else:
         how = send(eng, port, [dev, idx, n], queued)    # (the dependency on the work item goes with it)
     if hirq["ack_eoi"] and not hirq["in_flight"] and rec["bound"]:
-        hirq["in_flight"] = token = eng.w["seq"] + 1
-        eng.schedule(eng.w["now"] + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)
+        hirq["in_flight"] = token = eng.w.seq + 1
+        eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)
     eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
 
 
@@ -461,6 +461,7 @@ def pirq_map(w: World) -> dict[str, Any] | None:
 
     ``disagreements`` names every pirq where the two views differ (a guest irq for a pirq
     Xen maps for another entry or not at all, two guest irqs on one pirq, ports that differ).
+    A view for the summary and the TUI: ``w`` is a world record or a plain dict (subscripts only).
     """
     x = w.get("xen")
     if x is None:

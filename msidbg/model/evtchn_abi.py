@@ -3,21 +3,21 @@
 The guest picks the ABI once, at boot (``xen_init_IRQ``): FIFO when it asks for it
 (``kernel.xen_fifo_events``, Linux 3.14+, unless booted with ``xen.fifo_events=0``) and Xen offers
 EVTCHNOP_init_control (``platform.xen_evtchn_fifo``, Xen 4.4+); the 2-level ABI otherwise. The
-world carries the choice as ``w["xen"]["abi"]`` and each ABI's state:
+world carries the choice as ``w.xen["abi"]`` and each ABI's state:
 
 * 2-level (Xen ``common/event_2l.c``, Linux ``events_2l.c``): the pending and mask bits are the
-  ports' own (``ch["pending"]``, ``ch["masked"]``); ``w["xen"]["sel"][v]`` is vCPU v's
+  ports' own (``ch["pending"]``, ``ch["masked"]``); ``w.xen["sel"][v]`` is vCPU v's
   ``evtchn_pending_sel``: Xen sets a port's word bit there when the port becomes pending unmasked
   (or is unmasked pending), and marks the upcall only when that bit was clear. The guest's
   ``evtchn_2l_handle_events`` takes the selector with ``xchg`` and scans from the per-CPU position
-  after the last port it served (``w["kernel"]["xen"]["rr"][cpu]`` = current_word_idx * 64 +
+  after the last port it served (``w.kernel["xen"]["rr"][cpu]`` = current_word_idx * 64 +
   current_bit_idx): the start word from that bit, the other selected words once, then the start
   word again from bit 0; each word's pending & unmasked & bound-here bits are read once when the
   scan reaches it (a port in that snapshot is handed to its irq even if it was cleared or masked
   since, as ``handle_irq_for_port`` does).
-* FIFO (Xen ``common/event_fifo.c``, Linux ``events_fifo.c``): ``w["xen"]["fifo"][v]`` is vCPU v's
+* FIFO (Xen ``common/event_fifo.c``, Linux ``events_fifo.c``): ``w.xen["fifo"][v]`` is vCPU v's
   queue (every port the model binds has EVTCHN_FIFO_PRIORITY_DEFAULT, so one queue per vCPU) and
-  ``w["xen"]["linked"]`` maps a LINKED port to the vCPU whose queue holds it.
+  ``w.xen["linked"]`` maps a LINKED port to the vCPU whose queue holds it.
   ``evtchn_fifo_set_pending`` links a pending, unmasked, unlinked port at the tail of its notify
   vCPU's queue (also when it was already pending: the guest unlinked it and has not cleared it yet)
   and marks the upcall only when the queue was empty (READY is set for a new head only). A port
@@ -36,7 +36,7 @@ from typing import Any
 
 from msidbg.model.kernel.sw import sw_w
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 BITS_PER_WORD = 64            # BITS_PER_EVTCHN_WORD on x86-64
 NR_2L = BITS_PER_WORD * BITS_PER_WORD   # EVTCHN_2L_NR_CHANNELS
 _WORD = (1 << BITS_PER_WORD) - 1
@@ -48,12 +48,12 @@ def build(scn: Any, w: World) -> None:
     if x is None:
         return
     b = w["behaviour"]
-    n = len(w["cpus"])
+    n = len(w.cpus)
     x["abi"] = "fifo" if sw_w(w, "xen_fifo_events") and b["xen_evtchn_fifo"] else "2l"
     x["sel"] = [0] * n                  # 2-level: each vCPU's evtchn_pending_sel
     x["fifo"] = [[] for _ in range(n)]  # FIFO: each vCPU's queue (EVTCHN_FIFO_PRIORITY_DEFAULT)
     x["linked"] = {}                    # FIFO: LINKED port -> the vCPU whose queue holds it
-    w["kernel"]["xen"]["rr"] = [0] * n  # 2-level: per-CPU current_word_idx * 64 + current_bit_idx
+    w.kernel["xen"]["rr"] = [0] * n  # 2-level: per-CPU current_word_idx * 64 + current_bit_idx
 
 
 def is_fifo(x: World) -> bool:
@@ -94,10 +94,10 @@ def signalled(x: World, vcpu: int) -> bool:
 
 def l2_start(w: World, vcpu: int, loc: dict[str, Any]) -> None:
     """``evtchn_2l_handle_events``' entry: ``xchg`` the selector, read the round-robin position."""
-    x = w["xen"]
+    x = w.xen
     loc["words"] = x["sel"][vcpu]
     x["sel"][vcpu] = 0
-    start = w["kernel"]["xen"]["rr"][vcpu]
+    start = w.kernel["xen"]["rr"][vcpu]
     loc["start"] = start
     loc["w"] = start // BITS_PER_WORD
     loc["i"] = 0
@@ -117,7 +117,7 @@ def l2_next(w: World, mine: set[int], vcpu: int, loc: dict[str, Any]) -> int:
         words = loc["words"]
         inword = loc["inword"]
         i = loc["i"]
-        ports = w["xen"]["ports"]
+        ports = w.xen["ports"]
         while not bits:
             if inword:      # the inner loop of ``word`` ended: scan the start word twice, all others once
                 inword = False
@@ -145,7 +145,7 @@ def l2_next(w: World, mine: set[int], vcpu: int, loc: dict[str, Any]) -> int:
     bit = low.bit_length() - 1
     loc["bits"] = bits & ~((low << 1) - 1)      # MASK_LSBS(pending_bits, bit + 1); none after bit 63
     nxt = (bit + 1) % BITS_PER_WORD             # next caller starts at last processed + 1
-    w["kernel"]["xen"]["rr"][vcpu] = (word * BITS_PER_WORD + nxt) if nxt else \
+    w.kernel["xen"]["rr"][vcpu] = (word * BITS_PER_WORD + nxt) if nxt else \
         ((word + 1) % BITS_PER_WORD) * BITS_PER_WORD
     return word * BITS_PER_WORD + bit
 

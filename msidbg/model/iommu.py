@@ -21,7 +21,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_BASE, MSI_ADDR_BASE_MASK, X2APIC_BROADCAST
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 IR_FORMAT = 1 << 4      # address bit 4: remappable format
 IR_SHV = 1 << 3         # sub-handle valid: data[15:0] is added to the handle
 MAX_IRTE = 1 << 16
@@ -30,7 +30,7 @@ _receive = apic.receive   # hot path: one global lookup
 
 def build(scn: Any, w: World) -> None:
     """Empty remapping table (entries appear as the kernel allocates them)."""
-    if w["platform"]["route"] == "remapped":
+    if w.platform["route"] == "remapped":
         w["iommu"] = {"irte": {}}
 
 
@@ -120,8 +120,8 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         apic_id = ((dest >> 16) << 4) | (bits.bit_length() - 1)
     else:
         apic_id = dest
-    cpus = w["cpus"]
-    if 0 <= apic_id < len(cpus) and cpus[apic_id]["apic_id"] == apic_id:   # bus.apic_cpu's common case
+    cpus = w.cpus
+    if 0 <= apic_id < len(cpus) and cpus[apic_id].apic_id == apic_id:   # bus.apic_cpu's common case
         cpu = apic_id
     else:
         cpu = bus.apic_cpu(w, apic_id)
@@ -131,7 +131,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     if cpu >= 0 and vector >= 16 and (c := cpus[cpu])["online"]:     # deliver_vector's common case
         _receive(c, vector, [dev, idx, n])
         eng.prov.irr_set(cpu, vector)
-        if not c["queued"]:
+        if not c.queued:
             eng.model.wake(eng, c)
         return cpu
     where = f"logical destination {dest:#04x}" if e["logical"] else f"APIC id {dest}"

@@ -207,7 +207,7 @@ class Prov(Reader):
         self.stacks[node] = sid
         if kind == "proc":
             self.proc_last[cpu] = node
-            action = k.cpu["proc"].get("action", -1)
+            action = k.cpu.proc.action
             if action is not None and action >= 0:   # (an action key is never a hot one)
                 key = _ACTION | action
                 self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_ACTION, key, self.cur.get(key, -1), -1))

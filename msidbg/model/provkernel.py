@@ -34,19 +34,19 @@ MOVE_PROG = "irq_move_irq"
 _SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
 
 
-def _irq_state(d: dict[str, Any]) -> tuple[int, int]:
+def _irq_state(d: Any) -> tuple[int, int]:
     """(cpu << 8 | vector, the pending move's CPU mask or 0) of an irq descriptor."""
     pend = 0
-    if d.get("move_pending"):
-        for c in d.get("pending_mask") or ():
+    if d.move_pending:
+        for c in d.pending_mask or ():
             pend |= 1 << c
-    return (d.get("cpu") or 0) << 8 | (d.get("vector") or 0) & 0xFF, pend
+    return (d.cpu or 0) << 8 | (d.vector or 0) & 0xFF, pend
 
 
 class KernelDiff:
     """The kernel state as of the last recorded step, and what kernel code touched since."""
 
-    def __init__(self, w: dict[str, Any] | None) -> None:
+    def __init__(self, w: Any) -> None:
         self.cpus: dict[int, tuple[dict[int, Any], bool]] = {}
         self.irqs: dict[int, tuple[int, int]] = {}
         #: CPUs (ids) and irqs whose state the kernel code may have changed since the last step
@@ -56,18 +56,18 @@ class KernelDiff:
         #: hardirq): the node of its going offline links it
         self.offline_cause: dict[int, int] = {}
         for c in (w or {}).get("cpus", ()):
-            self.cpus[c["id"]] = (dict(c["vector_irq"]), c["online"])
+            self.cpus[c.id] = (dict(c.vector_irq), c.online)
         for i, d in (w or {}).get("irqs", {}).items():
             self.irqs[i] = _irq_state(d)
 
-    def step(self, P: Any, w: dict[str, Any]) -> None:
+    def step(self, P: Any, w: Any) -> None:
         """Record what the step that just ran changed (``P``: the provenance store)."""
         if self.dirty_cpus:
-            self._cpus(P, w["cpus"])
+            self._cpus(P, w.cpus)
         if self.dirty_irqs:
-            self._irqs(P, w["irqs"])
+            self._irqs(P, w.irqs)
 
-    def _cpus(self, P: Any, cpus: list[dict[str, Any]]) -> None:
+    def _cpus(self, P: Any, cpus: list[Any]) -> None:
         seen = self.cpus
         dirty = sorted(self.dirty_cpus)
         self.dirty_cpus.clear()
@@ -76,7 +76,7 @@ class KernelDiff:
             if old is None or not 0 <= cid < len(cpus):
                 continue
             c = cpus[cid]
-            vi, online = c["vector_irq"], c["online"]
+            vi, online = c.vector_irq, c.online
             if old[1] is online and old[0] == vi:
                 continue
             if old[1] is not online:
@@ -129,26 +129,26 @@ def irq_dirty(k: Any, irq: int) -> None:
     P.touched = True
 
 
-def desc_dirty(k: Any, desc: dict[str, Any]) -> None:
+def desc_dirty(k: Any, desc: Any) -> None:
     """A call into the vector domain (``kernel/vector.py``) may change ``desc`` and the vector_irq
     slots of its current and previous CPU: call it before (the slots it frees are indexed by the
     old CPUs) and after (the slot it fills by the new one)."""
     P = k.eng.prov
     P.touched = True
     kd = P.kdiff
-    kd.dirty_irqs.add(desc["irq"])
+    kd.dirty_irqs.add(desc.irq)
     for f in ("cpu", "prev_cpu"):
-        c = desc.get(f)
+        c = getattr(desc, f, None)
         if type(c) is int:
             kd.dirty_cpus.add(c)
 
 
-def cleanup_dirty(k: Any, c: dict[str, Any]) -> None:
+def cleanup_dirty(k: Any, c: Any) -> None:
     """Before ``vector.cleanup_this_cpu(c)``: the moved vectors queued on ``c`` (their descriptors
     and their previous CPUs' slots) may be freed."""
-    cpu_dirty(k, c["id"])
-    irqs = k.w["irqs"]
-    for irq in c["cleanup"]:
+    cpu_dirty(k, c.id)
+    irqs = k.w.irqs
+    for irq in c.cleanup:
         d = irqs.get(irq)
         if d is not None:
             desc_dirty(k, d)

@@ -4,8 +4,8 @@ On ``xen-hvm`` every guest access to a passthrough device's config space or MSI-
 VM exit. Vector Control accesses to an entry Xen has bound are handled by Xen itself (the
 msixtbl intercept); everything else becomes an ioreq that QEMU serves in its own context, one
 at a time, while the guest vCPU waits. QEMU's work is programs (``model/qemu_pt.py``) with
-frames on ``w["qemu"]["ctx"]``, so its call stack is visible like a CPU's. The guest sees
-QEMU's emulated capability and table (``w["qemu"]["devs"]``), not the physical device's.
+frames on ``w.qemu["ctx"]``, so its call stack is visible like a CPU's. The guest sees
+QEMU's emulated capability and table (``w.qemu["devs"]``), not the physical device's.
 
 Reads are answered at once from the emulated state (the vCPU still pays a trap); writes block
 the vCPU until QEMU has finished with them.
@@ -39,7 +39,7 @@ from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import run_step
 from msidbg.sim.scheduler import EngineError
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 UNASSIGNED = -1
 MAX_SILENT_STEPS = 10_000
 
@@ -59,25 +59,25 @@ PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX),
 # --- state -------------------------------------------------------------------------------------
 def build(scn: Any, w: World) -> None:
     """PLATFORM_BUILDERS hook (after Xen's): QEMU's emulated view of each passthrough device."""
-    if w["platform"]["kind"] != "xen-hvm":
+    if w.platform["kind"] != "xen-hvm":
         return
     devs = {}
-    for name in sorted(w["devices"]):
-        d = w["devices"][name]
+    for name in sorted(w.devices):
+        d = w.devices[name]
         if d["passthrough"]:
             # the emulated Command starts at init_val 0 (xen_pt_emu_reg_header0); hvmloader's write below
             # goes through xen_pt_cmd_reg_write like any guest config write
             devs[name] = {"msix": _new_msix(d["msix"]),
-                          "msi": _new_msi(d["msi"], w["behaviour"]["qemu_msi_mask_emulated"]),
+                          "msi": _new_msi(d["msi"], w.behaviour["qemu_msi_mask_emulated"]),
                           "cmd": HVMLOADER_CMD & ~CMD_RES_MASK}
             d["cmd"] |= HVMLOADER_CMD & CMD_MASTER      # Bus Master is throughable: it reaches the device
             continue
         d["cmd"] |= HVMLOADER_CMD                       # QEMU's own device model takes both bits
-        if w["behaviour"]["qemu_msix_pirq_ignore_mask"]:
+        if w.behaviour["qemu_msix_pirq_ignore_mask"]:
             # a device QEMU emulates itself (hw/pci/msix.c, msi.c): its mask bits do not hold a
             # pirq message (428c3ece97 "fix MSI injection on Xen")
             d["pirq_unmasked"] = True
-    w["qemu"] = {"devs": devs, "ctx": {"stack": [], "wait": None}, "queue": [], "queued": False,
+    w.qemu = {"devs": devs, "ctx": {"stack": [], "wait": None}, "queue": [], "queued": False,
                  "busy_until": 0, "serving": None, "next_token": 1}
 
 
@@ -114,7 +114,7 @@ def _new_msi(msi: dict[str, Any] | None, mask_emulated: bool) -> dict[str, Any] 
 
 
 def emu(w: World, dev: str) -> dict[str, Any]:
-    return w["qemu"]["devs"][dev]
+    return w.qemu["devs"][dev]
 
 
 # --- the guest side of a trap -----------------------------------------------------------------------
@@ -126,19 +126,19 @@ def _block(k: Any, ioreq: dict[str, Any]) -> None:
     hvm_wait_for_io / wait_on_xen_event_channel, XEN_IOREQ_WAIT). A write from the interrupt
     context (an ack's irq_move_irq -> msi_set_affinity, a handler's unmask) waits as a process
     context's does: that CPU is in hardirq with interrupts off and takes nothing meanwhile."""
-    q = k.w["qemu"]
+    q = k.w.qemu
     ioreq["token"] = q["next_token"]
     q["next_token"] += 1
     ioreq["cpu"] = k.cpu_id
-    proc = k.cpu["proc"]
+    proc = k.cpu.proc
     ctx = k.ctx
-    ioreq["blocks"] = ctx is proc or ctx is k.cpu["irq"]
+    ioreq["blocks"] = ctx is proc or ctx is k.cpu.irq
     if ctx is proc:
-        proc["wait"] = {"ioreq": ioreq["token"], "irqs_off": proc["irqs_off"]}
-        proc["irqs_off"] = True
+        proc.wait = {"ioreq": ioreq["token"], "irqs_off": proc.irqs_off}
+        proc.irqs_off = True
     elif ioreq["blocks"]:
         ioreq["in_irq"] = True
-        ctx["wait"] = {"ioreq": ioreq["token"]}
+        ctx.wait = {"ioreq": ioreq["token"]}
     q["queue"].append(ioreq)
     what = f"{ioreq['reg']} of entry {ioreq['entry']}" if "entry" in ioreq else f"config offset {ioreq['offset']:#x}"
     k.eng.prov.write(PC.GUEST, PK.key(PK.IOREQ, k.cpu_id), ioreq["token"],
@@ -151,13 +151,13 @@ class HvmAccessors:
 
     @staticmethod
     def interposes(k: Any, dev: str) -> bool:
-        return bool(k.w["devices"][dev]["passthrough"])
+        return bool(k.w.devices[dev]["passthrough"])
 
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
         e = emu(k.w, dev)
         if name == "cmd":   # xen_pt_word_reg_read: emulated bits from QEMU, the rest from the device
-            return int((k.w["devices"][dev]["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK))
+            return int((k.w.devices[dev]["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK))
         if name == "msix_ctrl":
             return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
         if name == "msi_ctrl":
@@ -177,7 +177,7 @@ class HvmAccessors:
             how = vmsi.write(k.eng, k.cpu_id, dev, entry, reg, value)
             if how == vmsi.HANDLED:
                 k.touched("hypercall")      # a VM exit handled inside Xen: no QEMU round trip
-                if k.w["behaviour"].get("xen_dm_msix_all_writes") and not _null(k.w, dev):
+                if k.w.behaviour.get("xen_dm_msix_all_writes") and not _null(k.w, dev):
                     # 64b21662b1 (4.19): _msixtbl_write returns X86EMUL_UNHANDLEABLE after handling
                     # it, so the device model gets the write as well (XENFEAT_dm_msix_all_writes);
                     # this step's event is Xen's, QEMU's own step shows the write
@@ -185,7 +185,7 @@ class HvmAccessors:
                                "complete": False})
                 return
             complete = how == vmsi.FORWARD_COMPLETE
-        elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w["behaviour"].get("xen_msix_snoop_unmask"):
+        elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w.behaviour.get("xen_msix_snoop_unmask"):
             extra["snoop"] = True   # msixtbl_range (3a6222bd57): an unmask it cannot claim, remembered
         if _null(k.w, dev):
             # no ioreq server has the range: hvmemul_do_io's null_handler drops the write; an unmask Xen
@@ -241,7 +241,7 @@ def mapped(w: World, dev: str) -> bool:
 def _null(w: World, dev: str) -> bool:
     """An access Xen does not handle itself reaches no device model: QEMU's table is unmapped and
     QEMU is an ioreq server (``platform.qemu_ioreq_server``), so no server claims the address."""
-    return not mapped(w, dev) and bool(w["behaviour"].get("qemu_ioreq_server"))
+    return not mapped(w, dev) and bool(w.behaviour.get("qemu_ioreq_server"))
 
 
 def _dropped(k: Any, dev: str, entry: int, reg: str, value: int, by: str = "Xen's null handler") -> None:
@@ -258,7 +258,7 @@ def _dropped(k: Any, dev: str, entry: int, reg: str, value: int, by: str = "Xen'
 def _unmapped_read(k: Any, dev: str, entry: int, reg: str) -> int:
     """A table read while QEMU's table is unmapped: Xen's null_read (all ones) when QEMU is an ioreq
     server, else QEMU's unassigned_mem_read (0). Either way not QEMU's emulated entry."""
-    null = bool(k.w["behaviour"].get("qemu_ioreq_server"))
+    null = bool(k.w.behaviour.get("qemu_ioreq_server"))
     value = ALL_ONES if null else 0
     k.eng.prov.dep(PC.D_NO_MEMORY, PK.key(PK.QCMD, k.eng.prov.dev(dev)))
     k.eng.prov.write(PC.GUEST, PK.key(PK.READBACK, k.cpu_id << 4 | _REG[reg]), value,
@@ -291,11 +291,11 @@ class PvAccessors:
 
     @staticmethod
     def interposes(k: Any, dev: str) -> bool:
-        return bool(k.w["devices"][dev]["passthrough"])
+        return bool(k.w.devices[dev]["passthrough"])
 
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
-        d = k.w["devices"][dev]
+        d = k.w.devices[dev]
         if name == "cmd":   # pciback's command_read: the device's register
             return int(d["cmd"])
         return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"] if name == "msi_ctrl"
@@ -303,7 +303,7 @@ class PvAccessors:
 
     @staticmethod
     def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
-        d = k.w["devices"][dev]
+        d = k.w.devices[dev]
         if offset == PCI_COMMAND:
             # pciback's command_write (af6fc858a35b): the guest's bits reach the device only through
             # dom0's own calls -- pci_enable_device when it asks for decoding (Memory Space on; a
@@ -337,16 +337,16 @@ class PvAccessors:
 
 # --- QEMU's context ------------------------------------------------------------------------------------
 def _kick(eng: Any) -> None:
-    q = eng.w["qemu"]
+    q = eng.w.qemu
     if not q["queued"] and (q["ctx"]["stack"] or q["queue"] or q["serving"] is not None):
         q["queued"] = True
-        eng.schedule(max(eng.w["now"], q["busy_until"]), "qemu")
+        eng.schedule(max(eng.w.now, q["busy_until"]), "qemu")
 
 
 def on_qemu(eng: Any, item: list[Any]) -> None:
     """Agenda handler: one step of QEMU (starting the next ioreq when idle)."""
     w = eng.w
-    q = w["qemu"]
+    q = w.qemu
     q["queued"] = False
     k = eng.model.k
     k.eng, k.w, k.cpu, k.cpu_id = eng, w, _QEMU_CPU, -1
@@ -354,32 +354,32 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
     ctx = q["ctx"]
     k.ctx = ctx
     k.at = eng.cur  # provenance reads QEMU's stack during this step
-    if not ctx["stack"] and q["serving"] is not None:
+    if not ctx.stack and q["serving"] is not None:
         _complete(k, q)     # the Xen side of the ioreq was left for a step of its own
-        q["busy_until"] = w["now"] + w["costs"][k.costname]
+        q["busy_until"] = w.now + w.costs[k.costname]
         _kick(eng)
         return
-    if not ctx["stack"]:
+    if not ctx.stack:
         ioreq = q["queue"].pop(0)
         q["serving"] = ioreq
         frame = {"prog": ioreq["prog"], "pc": 0, "locals": {key: v for key, v in ioreq.items() if key in _ARGS}}
         if eng.model.on_push(frame):
-            ctx["stack"].append(frame)
+            ctx.stack.append(frame)
     served = q["serving"]
     for _ in range(MAX_SILENT_STEPS):
-        if not ctx["stack"]:
+        if not ctx.stack:
             break
         run_step(k, ctx, eng.model.on_push)
         if k.emitted:
             break
     else:
         raise EngineError("QEMU ran too many steps without an event")
-    if not ctx["stack"] and not (k.emitted and q["serving"].get("complete")):
+    if not ctx.stack and not (k.emitted and q["serving"].get("complete")):
         _complete(k, q)
-    cost = w["costs"][k.costname]
+    cost = w.costs[k.costname]
     if eng.jitter is not None:  # QEMU's work for a trap belongs to the trapping vCPU's action
-        cost = eng.jitter(eng, cost, w["cpus"][served["cpu"]]["proc"]["action"] if served else -1)
-    q["busy_until"] = w["now"] + cost
+        cost = eng.jitter(eng, cost, w.cpus[served["cpu"]]["proc"]["action"] if served else -1)
+    q["busy_until"] = w.now + cost
     _kick(eng)
 
 
@@ -401,14 +401,14 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
         k.ev(IOREQ_DONE, ioreq["dev"], ioreq["cpu"])
     if not ioreq["blocks"]:
         return
-    c = k.w["cpus"][ioreq["cpu"]]
-    waiter = c["irq"] if ioreq.get("in_irq") else c["proc"]
+    c = k.w.cpus[ioreq["cpu"]]
+    waiter = c.irq if ioreq.get("in_irq") else c.proc
     wait = waiter["wait"]
     if wait is None or wait.get("ioreq") != ioreq["token"]:
         raise EngineError("an ioreq completed for a vCPU that was not waiting for it")
     waiter["wait"] = None
-    if waiter is c["proc"]:
-        c["proc"]["irqs_off"] = wait["irqs_off"]
+    if waiter is c.proc:
+        c.proc.irqs_off = wait["irqs_off"]
     k.eng.model.wake(k.eng, c)
 
 

@@ -109,7 +109,7 @@ cfg = program("xen_pt_pci_write_config", "QEMU: emulate a guest config write, th
 @cfg.step
 def emulate(k: Any, loc: dict[str, Any]) -> None:
     dev = loc["dev"]
-    d, e = k.w["devices"][dev], emu(k.w, dev)
+    d, e = k.w.devices[dev], emu(k.w, dev)
     hit = _covered(d, loc["offset"], loc["size"])
     reg = hit[2] if hit else "other"
     k.ev(QEMU_CFG, dev, loc["offset"], loc["value"], k.s(reg), cost="trap")
@@ -134,7 +134,7 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     else:
         msi = e["msi"]
         msi[reg] = _merge(msi[reg], roff, width, loc["offset"], loc["value"], loc["size"])
-        if reg != "mask" or k.w["behaviour"]["qemu_msi_mask_emulated"]:
+        if reg != "mask" or k.w.behaviour["qemu_msi_mask_emulated"]:
             loc["phys"] = None      # address and data (and, from XSA-129, mask bits) stay in QEMU
         if reg != "mask" and msi["initialized"]:
             k.call("xen_pt_msi_update", dev=dev)
@@ -164,7 +164,7 @@ def _msix_ctrl(k: Any, loc: dict[str, Any], m: dict[str, Any], value: int) -> No
     loc["bits"] = bits
     if bits & MSIX_ENABLE and not bits & MSIX_MASKALL:
         k.call("xen_pt_msix_update", dev=loc["dev"])
-    elif not bits & MSIX_ENABLE and m["enabled"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
+    elif not bits & MSIX_ENABLE and m["enabled"] and k.w.behaviour["qemu_unmap_pirq_on_msi_disable"]:
         k.call("xen_pt_msix_disable", dev=loc["dev"])      # c976437c7dba; before it: nothing
 
 
@@ -174,7 +174,7 @@ def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> N
     if value & MSI_ENABLE and not msi["initialized"]:
         loc["setup"] = True     # write_through reads its result (``ret``)
         k.call("xen_pt_msi_setup", dev=loc["dev"])
-    elif not value & MSI_ENABLE and msi["initialized"] and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
+    elif not value & MSI_ENABLE and msi["initialized"] and k.w.behaviour["qemu_unmap_pirq_on_msi_disable"]:
         k.call("xen_pt_msi_disable", dev=loc["dev"])       # c976437c7dba; before it: nothing
 
 
@@ -182,7 +182,7 @@ def _msi_ctrl(k: Any, loc: dict[str, Any], msi: dict[str, Any], value: int) -> N
 def write_through(k: Any, loc: dict[str, Any]) -> None:
     """The merged value reaches the device; Enable (and Function Mask) pass through."""
     dev = loc["dev"]
-    d, e = k.w["devices"][dev], emu(k.w, dev)
+    d, e = k.w.devices[dev], emu(k.w, dev)
     if loc["phys"] is None:
         return
     offset, size, value = loc["offset"], loc["size"], loc["phys"]
@@ -213,10 +213,10 @@ tbl = program("pci_msix_write", "QEMU: a guest write to the emulated MSI-X table
 @tbl.step
 def latch(k: Any, loc: dict[str, Any]) -> None:
     dev, entry, reg, value = loc["dev"], loc["entry"], loc["reg"], loc["value"]
-    p = k.w["behaviour"]
+    p = k.w.behaviour
     m = emu(k.w, dev)["msix"]
     e = m["entries"][entry]
-    phys = k.w["devices"][dev]["msix"]["table"][entry]["ctrl"]     # vec_ctrl, read from the hardware
+    phys = k.w.devices[dev]["msix"]["table"][entry]["ctrl"]     # vec_ctrl, read from the hardware
     if loc.get("size", 4) < 4:
         # memory_region_access_valid: pci_msix_ops' valid.min_access_size is 4 -- never dispatched
         k.ev(QEMU_MSIX, dev, entry, value, k.s(f"{reg} dropped: {loc['size']}-byte access (min_access_size 4)"),
@@ -266,7 +266,7 @@ def _latched(k: Any, dev: str, entry: int, reg: int, value: int) -> None:
 @tbl.step
 def latched(k: Any, loc: dict[str, Any]) -> None:
     """The 2008 tools/ioemu ``mask_physical_msix_entry``: the guest's bit reaches the device."""
-    if loc["reg"] == "ctrl" and k.w["behaviour"]["qemu_writes_phys_mask"]:
+    if loc["reg"] == "ctrl" and k.w.behaviour["qemu_writes_phys_mask"]:
         value = emu(k.w, loc["dev"])["msix"]["entries"][loc["entry"]]["latch"][3] & ENTRY_MASKBIT
         device.table_write(k.eng, -1, loc["dev"], loc["entry"], "ctrl", value)
         k.touched("mmio_write")
@@ -302,7 +302,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
         return
     # latched table: the guest's address/data take effect only on an entry without a pirq, or
     # masked; before it, what QEMU stored is the message (writes to a live entry were dropped)
-    if (not k.w["behaviour"]["qemu_msix_latch"] or e["pirq"] == UNASSIGNED or m["maskall"]
+    if (not k.w.behaviour["qemu_msix_latch"] or e["pirq"] == UNASSIGNED or m["maskall"]
             or loc["vec_ctrl"] & ENTRY_MASKBIT):
         e["addr_lo"], e["addr_hi"], e["data"] = e["latch"][0], e["latch"][1], e["latch"][2]
     loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
@@ -323,7 +323,7 @@ def bind(k: Any, loc: dict[str, Any]) -> None:
     e = emu(k.w, dev)["msix"]["entries"][entry]
     # msi_msix_update(..., masked = vec_ctrl & MASKBIT): from qemu-xen-4.10 (platform.qemu_bind_unmask) an
     # entry unmasked at bind time carries XEN_DOMCTL_VMSI_X86_UNMASKED
-    unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not loc["vec_ctrl"] & ENTRY_MASKBIT
+    unmasked = bool(k.w.behaviour["qemu_bind_unmask"]) and not loc["vec_ctrl"] & ENTRY_MASKBIT
     # provenance: the guest vector and destination are the emulated entry's; the mask, its latched
     # Vector Control when xen_pt_msix_update read it from there
     P = k.eng.prov
@@ -385,7 +385,7 @@ disable = program("xen_pt_msix_disable", "QEMU: the guest cleared MSI-X Enable",
 
 @disable.step
 def phys_off(k: Any, loc: dict[str, Any]) -> None:
-    d = k.w["devices"][loc["dev"]]
+    d = k.w.devices[loc["dev"]]
     device.cfg_write(k.eng, -1, loc["dev"], MSIX_CTRL, d["msix"]["ctrl"] & ~MSIX_ENABLE, 2)
     k.touched("cfg_write")
     loc["i"] = 0
@@ -413,7 +413,7 @@ def unmap(k: Any, loc: dict[str, Any]) -> None:
     e["pirq"], e["updated"] = UNASSIGNED, False
     loc["i"] += 1
     k.goto("each_pirq")
-    if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
+    if loc["rc"] == 0 and k.w.behaviour["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], loc["i"] - 1, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
 
 
@@ -455,7 +455,7 @@ def msi_rebind(k: Any, loc: dict[str, Any]) -> None:
     pirq = msi["pirq"]   # xen_pt_msi_update passes msi->pirq: the message's pirq only counts at setup
     # msi_msix_update: gvec = msi_vector(data), gflags from the address (destination), as for MSI-X
     # from qemu-xen-4.10 (platform.qemu_bind_unmask) unmasked unless QEMU's emulated Mask Bit 0 is set
-    unmasked = bool(k.w["behaviour"]["qemu_bind_unmask"]) and not msi["mask"] & 1
+    unmasked = bool(k.w.behaviour["qemu_bind_unmask"]) and not msi["mask"] & 1
     rc = X.pt_bind(k.eng, pirq, loc["dev"], 0, msi["data"] & 0xFF, X.gflags(msi["addr_lo"]), unmasked, msi=True)
     k.ev(QEMU_BIND, loc["dev"], 0, pirq, rc, cost="hypercall")
     if rc == 0:
@@ -488,7 +488,7 @@ def msi_unmap(k: Any, loc: dict[str, Any]) -> None:
     msi = emu(k.w, loc["dev"])["msi"]
     pirq = msi["pirq"]
     msi["pirq"], msi["initialized"] = UNASSIGNED, False
-    if loc["rc"] == 0 and k.w["behaviour"]["qemu_unmap_pirq_on_msi_disable"]:
+    if loc["rc"] == 0 and k.w.behaviour["qemu_unmap_pirq_on_msi_disable"]:
         k.ev(QEMU_UNMAP, loc["dev"], 0, pirq, X.unmap_pirq(k.eng, pirq), cost="hypercall")
     k.ret(0)
 

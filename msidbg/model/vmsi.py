@@ -31,7 +31,7 @@ every guest access to that device's table, not only at the bound entry's:
 * ``msixtbl_pt_unregister`` drops a reference; until ea87662c77 (4.22) the test was inverted:
   the entry is deleted while other bindings still hold it, and kept when the last goes.
 
-The model keeps ``w["xen"]["msixtbl"]``: device -> ``{refcnt, flags, shadow}``.
+The model keeps ``w.xen["msixtbl"]``: device -> ``{refcnt, flags, shadow}``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT
 from msidbg.sim.events import HEX, INT, STR, kind
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 #: MAX_MSIX_ACC_ENTRIES: Xen shadows address/data of the first three entries only
 SHADOWED = 3
 _REG = {"addr_lo": 0, "addr_hi": 1, "data": 2}
@@ -56,7 +56,7 @@ HANDLED, FORWARD, FORWARD_COMPLETE = "handled", "forward", "forward+complete"
 
 
 def combined(w: World) -> bool:
-    return bool(w["behaviour"]["xen_msi_mask"] == "combined")
+    return bool(w.behaviour["xen_msi_mask"] == "combined")
 
 
 # --- registration (pt_irq_create_bind / pt_irq_destroy_bind) ------------------------------------
@@ -71,13 +71,13 @@ def register(x: World, dev: str) -> None:
 def unregister(w: World, dev: str) -> None:
     """``msixtbl_pt_unregister``: drop a reference; which result deletes the entry depends on
     ``platform.xen_msixtbl_refcount`` (``inverted`` before ea87662c77)."""
-    x = w["xen"]
+    x = w.xen
     t = x["msixtbl"].get(dev)
     if t is None:
         return
     t["refcnt"] -= 1
     zero = t["refcnt"] == 0
-    if zero != (w["behaviour"]["xen_msixtbl_refcount"] == "inverted"):
+    if zero != (w.behaviour["xen_msixtbl_refcount"] == "inverted"):
         del x["msixtbl"][dev]
 
 
@@ -96,7 +96,7 @@ def _table_mapped(x: World, dev: str) -> bool:
 
 def covers(w: World, dev: str, entry: int) -> bool:
     """``msixtbl_range``: does Xen's handler claim this guest access to ``dev``'s table?"""
-    x = w["xen"]
+    x = w.xen
     if dev not in x["msixtbl"]:
         return False
     if combined(w):
@@ -109,7 +109,7 @@ def write(eng: Any, cpu: int, dev: str, entry: int, reg: str, value: int) -> str
     """``msixtbl_write``: HANDLED (Xen did it and emitted the event), FORWARD (to QEMU), or
     FORWARD_COMPLETE (to QEMU, then ``completion``)."""
     w = eng.w
-    x = w["xen"]
+    x = w.xen
     t = x["msixtbl"][dev]
     if reg != "ctrl":
         if entry < SHADOWED:
@@ -121,9 +121,9 @@ def write(eng: Any, cpu: int, dev: str, entry: int, reg: str, value: int) -> str
     if entry in t["flags"] and (unmask or not combined(w)):
         t["flags"].remove(entry)
         # 74fd0036de (4.4; 4.2.4, 4.3.2): msix_unmask_address, applied by msix_write_completion
-        complete = unmask and w["behaviour"].get("xen_msix_unmask_completion", True)
+        complete = unmask and w.behaviour.get("xen_msix_unmask_completion", True)
         return FORWARD_COMPLETE if complete else FORWARD
-    mode = w["behaviour"]["xen_msi_mask"]
+    mode = w.behaviour["xen_msi_mask"]
     irq = desc_irq(x, dev, entry)
     if mode in ("unchecked", "ignored"):
         # before a35137373a (4.4) msixtbl_write looks for no msi_desc: the table page is mapped
@@ -166,7 +166,7 @@ def snooped(w: World, dev: str, entry: int) -> bool:
     ``entry`` ends by arming ``msix_write_completion`` when the guest write in progress (the
     ioreq QEMU is serving) is an unmask of that entry's Vector Control which ``msixtbl_range``
     snooped because it could not claim it. Returns whether it did."""
-    io = w["qemu"]["serving"]
+    io = w.qemu["serving"]
     if io is None or not io.get("snoop") or io.get("dev") != dev or io.get("entry") != entry:
         return False
     io["complete"] = True
@@ -184,7 +184,7 @@ def completion(eng: Any, cpu: int, dev: str, entry: int) -> bool:
 
 def read(w: World, dev: str, entry: int, reg: str) -> tuple[int, str] | None:
     """``msixtbl_read``: (value, how) when Xen answers, None when QEMU does."""
-    x = w["xen"]
+    x = w.xen
     t = x["msixtbl"][dev]
     if reg != "ctrl":
         if entry >= SHADOWED:
@@ -200,4 +200,4 @@ def read(w: World, dev: str, entry: int, reg: str) -> tuple[int, str] | None:
         irq = desc_irq(x, dev, entry)
         assert irq is not None, "covers() checked the msi_desc"
         return (ENTRY_MASKBIT if x["irqs"][irq]["guest_masked"] else 0), "guest mask bit"
-    return int(w["devices"][dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT), "physical"
+    return int(w.devices[dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT), "physical"

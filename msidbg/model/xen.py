@@ -16,7 +16,7 @@ Follows xen/arch/x86/irq.c, physdev.c, drivers/passthrough/io.c and hvm/vmsi.c:
   pirq clears the guest's (``arch_evtchn_bind_pirq`` -> ``guest_mask_msi_irq(desc, 0)``), as does
   from 4.10 a binding the device model asks to unmask (69d99d1b22, XEN_DOMCTL_VMSI_X86_UNMASKED).
 
-Everything here is plain functions over ``w["xen"]``; they run inside the step of whoever made
+Everything here is plain functions over ``w.xen``; they run inside the step of whoever made
 the hypercall (a guest CPU or QEMU) and emit no event of their own.
 """
 
@@ -29,7 +29,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
 
 #: the seed's domain: two SR-IOV NICs got pirqs 101..96, so the top MSI pirq is 101. A domU has
@@ -48,28 +48,28 @@ def uses_pirqs(w: World) -> bool:
     (``platform.xen_hvm_pirqs``: 4.1 .. 4.18 by default, xl.cfg ``hvm_pirq`` from 4.19) and does not
     advertise APIC virtualization (``platform.apic_virtualization``); pci_xen_hvm_init /
     xen_hvm_msi_init return early otherwise."""
-    b = w["behaviour"]
-    return bool(w["platform"]["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
+    b = w.behaviour
+    return bool(w.platform["kind"] == "xen-hvm" and b.get("xen_hvm_pirqs", True) and not b["apic_virtualization"])
 
 
 def build(scn: Any, w: World) -> None:
-    """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w["behaviour"]``)."""
-    p = w["platform"]
+    """PLATFORM_BUILDERS hook: add Xen's state (the versions are already resolved in ``w.behaviour``)."""
+    p = w.platform
     if not p["kind"].startswith("xen-"):
         return
     # 7e0815b3e099: pci_msi_ignore_mask for HVM pirq guests. It is set at the end of
     # xen_setup_pci_msi() (xen_msi_init() in the 4.14 backport), which xen_hvm_msi_init() never
     # reaches when Xen advertises (x2)APIC virtualization: that guest keeps the x86 MSI domain and
     # masks and unmasks its entries itself, in every release.
-    if p["kind"] == "xen-hvm" and w["behaviour"]["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
-        w["kernel"]["ignore_mask"] = True
+    if p["kind"] == "xen-hvm" and w.behaviour["xen_hvm_msi_ignore_mask"] and uses_pirqs(w):
+        w.kernel["ignore_mask"] = True
     if p["kind"] == "xen-pv":
         # a PV vCPU's vcpu_info.evtchn_upcall_pending (Xen's test_guest_events enters the guest at its
         # registered event callback while it is set and evtchn_upcall_mask, the guest's irqs_off, is
         # clear): its upcall is no local APIC vector (evtchn.raise_upcall, kernel/xen_events.pv_callback)
-        for c in w["cpus"]:
+        for c in w.cpus:
             c["upcall"] = 0
-    w["xen"] = {
+    w.xen = {
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
         "pirqs": {},       # pirq -> record (absent = never touched, free)
         "irqs": {},        # host irq -> {vector, pirq, dev, entry, type, host_masked, guest_masked}
@@ -79,7 +79,7 @@ def build(scn: Any, w: World) -> None:
         "next_irq": FIRST_HOST_IRQ,
         "ports": {},       # event channels: port -> {pirq, vcpu, pending, masked, src}
     }
-    w["kernel"]["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w["cpus"])}
+    w.kernel["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w.cpus)}
 
 
 def key(dev: str, entry: int) -> str:
@@ -132,7 +132,7 @@ def get_free_pirq(x: World) -> int:
 
 def alloc_pirq(w: World) -> int:
     """PHYSDEVOP_get_free_pirq (type MSI): the pirq is marked PIRQ_ALLOCATED until mapped."""
-    x = w["xen"]
+    x = w.xen
     pirq = get_free_pirq(x)
     if pirq >= 0:
         pirq_rec(x, pirq)["irq"] = PIRQ_ALLOCATED
@@ -150,7 +150,7 @@ def note_alloc(eng: Any, pirq: int) -> None:
         if eng.prov.writer(k) >= 0:
             eng.prov.dep(PC.D_CAUSE, k)
         above = PK.key(PK.PIRQ, pirq + 1)
-        if pirq + 1 < eng.w["xen"]["nr_pirqs"] and eng.prov.writer(above) >= 0:
+        if pirq + 1 < eng.w.xen["nr_pirqs"] and eng.prov.writer(above) >= 0:
             eng.prov.dep(PC.D_CAUSE, above)     # why not the one above: what holds it
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
@@ -167,7 +167,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     A pirq Xen already maps for another entry is left alone and the call still succeeds
     (``map_domain_pirq``: "pirq already mapped", return 0) -- the entry stays unprogrammed.
     """
-    x = eng.w["xen"]
+    x = eng.w.xen
     if pirq < 0:
         pirq = get_free_pirq(x)
         if pirq < 0:
@@ -186,7 +186,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
         return pirq
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
     # pirq_acktype: an MSI Xen cannot mask is ACKTYPE_EOI (held in service until the guest's EOI)
-    x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w["devices"][dev]["msi"]["ctrl"] & MSI_PVM
+    x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w.devices[dev]["msi"]["ctrl"] & MSI_PVM
     rec.update(irq=irq, dev=dev, entry=entry, type=kind)
     x["entry_irq"][key(dev, entry)] = irq
     P.write(PC.XEN, PK.key(PK.PIRQ, pirq), irq,
@@ -218,9 +218,9 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     4.1.3+), even while the guest still has an event channel on it: from then on Xen delivers the
     pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again.
     """
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if rec is not None and rec["emuirq"] and eng.w["platform"]["kind"] == "xen-hvm":
+    if rec is not None and rec["emuirq"] and eng.w.platform["kind"] == "xen-hvm":
         rec["emuirq"] = False
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
                        note=f"physdev_unmap_pirq: the emuirq of pirq {pirq} is unmapped first")
@@ -250,9 +250,9 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
 
 def unmap_self(eng: Any, pirq: int) -> int:
     """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if eng.w["platform"]["kind"] == "xen-hvm":
+    if eng.w.platform["kind"] == "xen-hvm":
         if rec is not None and rec["emuirq"]:
             rec["emuirq"] = False
             cleanup(x, pirq)
@@ -266,11 +266,11 @@ XENIRQSTAT_NEEDS_EOI = 1
 def irq_status_query(w: World, pirq: int) -> int:
     """PHYSDEVOP_irq_status_query: XENIRQSTAT_needs_eoi for every pirq (an HVM guest's must be
     mapped or have an emuirq, else -EINVAL); Xen answers it whatever the pirq's ack type."""
-    x = w["xen"]
+    x = w.xen
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
-    if w["platform"]["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
+    if w.platform["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
         return -EINVAL
     return XENIRQSTAT_NEEDS_EOI
 
@@ -278,7 +278,7 @@ def irq_status_query(w: World, pirq: int) -> int:
 def pirq_eoi(eng: Any, pirq: int) -> int:
     """PHYSDEVOP_eoi -> ``pirq_guest_eoi``: a host irq Xen holds in flight (ACKTYPE_EOI: an MSI
     that cannot be masked) is acknowledged now, and a signal that waited behind it goes on."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
@@ -291,13 +291,13 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
 
 def host_eoi(eng: Any, irq: int) -> None:
     """The host acknowledges ``irq`` (guest EOI or Xen's 1 ms eoi_timer): what it held goes on."""
-    hirq = eng.w["xen"]["irqs"].get(irq)
+    hirq = eng.w.xen["irqs"].get(irq)
     if hirq is None or not hirq["in_flight"]:
         return
     hirq["in_flight"] = False
     held, hirq["held"] = hirq["held"], []
     for dev, idx, n in held:
-        eng.schedule(eng.w["now"] + eng.w["costs"]["upcall"], "xen", "irq", dev, idx, n, irq)
+        eng.schedule(eng.w.now + eng.w.costs["upcall"], "xen", "irq", dev, idx, n, irq)
 
 
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
@@ -320,7 +320,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     ``platform.xen_bind_unmask``) clears the guest mask bit after either. ``mask_key``: provenance
     key of the Vector Control the device model decided ``unmasked`` from (its latched copy). ``msi``:
     the binding is for the device's MSI capability, not MSI-X entry ``entry``."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     P = eng.prov
     if 0 <= pirq < x["nr_pirqs"]:
@@ -363,7 +363,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     _startup(eng, hirq)
     if hirq["type"] == "msix":
         vmsi.register(x, hirq["dev"])
-        if eng.w["behaviour"].get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
+        if eng.w.behaviour.get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
             P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
                     note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
                     "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
@@ -375,7 +375,7 @@ def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool, mask_key: int =
     """69d99d1b22 (4.10): ``if ( pt_irq_bind->u.msi.gflags & XEN_DOMCTL_VMSI_X86_UNMASKED )
     guest_mask_msi_irq(desc, false)`` at the end of every successful MSI binding. The flag only
     clears the guest bit: a binding without it leaves the bit as it was."""
-    if not unmasked or not eng.w["behaviour"]["xen_bind_unmask"] or not hirq["guest_masked"]:
+    if not unmasked or not eng.w.behaviour["xen_bind_unmask"] or not hirq["guest_masked"]:
         return
     hirq["guest_masked"] = False
     if mask_key >= 0:
@@ -390,7 +390,7 @@ def pt_unbind(eng: Any, pirq: int) -> int:
     """``pt_irq_destroy_bind``: ``pirq_guest_unbind`` (shutdown: the host masks the entry),
     then ``msixtbl_pt_unregister``. A pirq Xen force-unbound at unmap (its irq is negative)
     is only cleared: the intercept finds no irq descriptor and keeps its reference."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     if rec is None or not rec["bound"]:
         return -EINVAL
@@ -412,14 +412,14 @@ def _startup(eng: Any, hirq: dict[str, Any]) -> None:
     """``startup_msi_irq``: the host unmasks; from 4.6 (84d6add5593d) a guest's MSI also starts
     guest-masked until the guest unmasks it through vMSI-X or binds an event channel."""
     hirq["host_masked"] = False
-    hirq["guest_masked"] = eng.w["behaviour"]["xen_msi_mask"] == "combined"
+    hirq["guest_masked"] = eng.w.behaviour["xen_msi_mask"] == "combined"
     _apply_mask(eng, hirq)
 
 
 def _shutdown(eng: Any, hirq: dict[str, Any]) -> None:
     """``shutdown_msi_irq`` / ``mask_msi_irq``: the host masks (4.6: guest too)."""
     hirq["host_masked"] = True
-    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
+    if eng.w.behaviour["xen_msi_mask"] == "combined":
         hirq["guest_masked"] = True
     _apply_mask(eng, hirq)
 
@@ -428,20 +428,20 @@ def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
     """Write the physical mask bit this host irq's state implies, if it still owns the entry.
     Before 4.6 Xen writes its own bit (``msi_set_mask_bit(desc, flag)``): a guest's mask
     written through the intercept is overwritten; from 4.6 it writes host OR guest."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
         return
     masked = hirq["host_masked"]
-    if eng.w["behaviour"]["xen_msi_mask"] == "combined":
+    if eng.w.behaviour["xen_msi_mask"] == "combined":
         masked = masked or hirq["guest_masked"]
     set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], masked)
 
 
 def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if eng.w["behaviour"]["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
+    if eng.w.behaviour["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
         return
     hirq = x["irqs"][rec["irq"]]
     hirq["guest_masked"] = False
@@ -451,8 +451,8 @@ def guest_unmask(eng: Any, pirq: int) -> None:
 def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
     """Xen's setup_msi_irq: the host message (host APIC 0, host vector), written masked."""
     msg = [0xFEE00000, 0, vector]
-    d = eng.w["devices"][dev]
-    a = eng.w["acct"][dev]
+    d = eng.w.devices[dev]
+    a = eng.w.acct[dev]
     set_phys_mask(eng, dev, entry, kind, True)
     P = eng.prov
     if P.on and eng.fresh:
@@ -477,14 +477,14 @@ def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
 
 def x_pirq(eng: Any, dev: str, entry: int) -> int:
     """The pirq whose host irq's message the physical entry holds (for provenance), or -1."""
-    x = eng.w["xen"]
+    x = eng.w.xen
     irq = x["entry_irq"].get(key(dev, entry))
     return int(x["irqs"][irq]["pirq"]) if irq is not None and irq in x["irqs"] else -1
 
 
 def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> None:
     """Xen writes the physical mask bit (no event: part of the hypercall that caused it)."""
-    d = eng.w["devices"][dev]
+    d = eng.w.devices[dev]
     P = eng.prov
     pd = P.dev(dev)
     if kind == "msix":

@@ -26,10 +26,11 @@ from typing import Any
 
 import msgpack
 
+from msidbg.sim.rec import Rec, default
 from msidbg.sim.world import unpack_world
 
 Node = Any
-_packer = msgpack.Packer(use_bin_type=True)
+_packer = msgpack.Packer(use_bin_type=True, default=default)
 #: containers are split below this depth, or below MAX_DEPTH when they have few children
 #: (a device's register blocks, the kernel's sections) -- never into thousands of tiny blobs
 SPLIT_DEPTH, MAX_DEPTH, FEW = 2, 4, 16
@@ -43,14 +44,14 @@ def split(obj: Any, depth: int = 0) -> Node:
     pack = _packer.pack
     if len(obj) >= PAGED:
         return _paged(obj)
-    if type(obj) is dict:
+    if type(obj) is dict or isinstance(obj, Rec):
         return ("d", [(k, split(v, d) if _splits(v, d) else pack(v)) for k, v in obj.items()])
     return ("l", [split(v, d) if _splits(v, d) else pack(v) for v in obj])
 
 
 def _splits(v: Any, depth: int) -> bool:
     t = type(v)
-    if t is not dict and t is not list or not v:
+    if t is not dict and t is not list and not isinstance(v, Rec) or not v:
         return False
     n = len(v)
     return n >= PAGED or depth < SPLIT_DEPTH or (depth < MAX_DEPTH and n < FEW)
@@ -59,7 +60,7 @@ def _splits(v: Any, depth: int) -> bool:
 def _paged(obj: Any) -> Node:
     pack = _packer.pack
     n = len(obj)
-    if type(obj) is dict:
+    if type(obj) is dict or isinstance(obj, Rec):
         items = list(obj.items())
         return ("pd", n, [pack(dict(items[i:i + PAGE])) for i in range(0, n, PAGE)])
     return ("pl", n, [pack(obj[i:i + PAGE]) for i in range(0, n, PAGE)])
@@ -232,7 +233,7 @@ def patch(live: Any, live_node: Node, want: Node) -> Any:
     if kind in ("pd", "pl"):
         return _patch_paged(live, live_node, want)
     if kind == "d":
-        if not isinstance(live, dict):
+        if not isinstance(live, (dict, Rec)):
             return build(want)
         have = dict(live_node[1])
         if [k for k, _ in live_node[1]] == [k for k, _ in want[1]]:
@@ -266,7 +267,7 @@ def _patch_paged(live: Any, live_node: Node, want: Node) -> Any:
             if have != page:
                 live[i * PAGE:(i + 1) * PAGE] = unpack_world(page)
         return live
-    if not isinstance(live, dict) or len(live) != n:
+    if not isinstance(live, (dict, Rec)) or len(live) != n:
         return build(want)
     keys: list[Any] | None = None
     for i, (have, page) in enumerate(zip(live_node[2], pages, strict=True)):

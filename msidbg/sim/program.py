@@ -113,7 +113,7 @@ class Flow:
         self.wait: dict[str, Any] | None = None
 
 
-def run_step(k: Any, ctx: dict[str, Any], on_push: Callable[[dict[str, Any]], bool]) -> Any:
+def run_step(k: Any, ctx: Any, on_push: Callable[[dict[str, Any]], bool]) -> Any:
     """Run one step of the top frame of ``ctx`` and apply its control flow.
 
     ``on_push(frame)`` is called for every pushed frame; it returns False when the call
@@ -124,7 +124,7 @@ def run_step(k: Any, ctx: dict[str, Any], on_push: Callable[[dict[str, Any]], bo
     root frame, when the stack became empty: callers use it for action results), or
     ``NOTHING`` when no frame returned.
     """
-    stack = ctx["stack"]
+    stack = ctx.stack
     frame = stack[-1]
     flow: Flow = k.flow
     flow.op = NEXT
@@ -144,7 +144,7 @@ def run_step(k: Any, ctx: dict[str, Any], on_push: Callable[[dict[str, Any]], bo
     return apply_flow(ctx, stack, frame, flow, on_push)
 
 
-def apply_flow(ctx: dict[str, Any], stack: list[dict[str, Any]], frame: dict[str, Any], flow: Flow,
+def apply_flow(ctx: Any, stack: list[dict[str, Any]], frame: dict[str, Any], flow: Flow,
                on_push: Callable[[dict[str, Any]], bool]) -> Any:
     """The control flow a step requested other than NEXT (see ``run_step``)."""
     op = flow.op
@@ -163,7 +163,7 @@ def apply_flow(ctx: dict[str, Any], stack: list[dict[str, Any]], frame: dict[str
         frame["pc"] = PROGRAMS[frame["prog"]].labels[flow.target]
     elif op == WAIT:
         frame["pc"] += 1
-        ctx["wait"] = flow.wait
+        ctx.wait = flow.wait
         return last
     elif op == RET:
         stack.pop()

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from . import strategy
 from .events import EventLog
 from .history import ChoiceLog, Hit, HitLog
+from .rec import WorldRec, as_world
 from .strategy import SEQ_BITS, SEQ_MASK, rand64
 from .world import World
 
@@ -62,7 +63,7 @@ POLL_CAP = 100_000
 WORLD_FORMAT = 2
 
 
-def upgrade_world(w: dict[str, Any]) -> bool:
+def upgrade_world(w: Any) -> bool:
     """Bring a world of an older format (a snapshot written before format 2) to this one, in place.
     Format 1 kept the agenda as a list of items in heap order; the items themselves are the same.
     Returns whether anything changed. Raises ValueError on an agenda that is not a list of items
@@ -80,13 +81,13 @@ def upgrade_world(w: dict[str, Any]) -> bool:
             agenda[item[1]] = item
         else:
             raise ValueError("agenda: expected [time, seq, kind, ...] items")
-    w["agenda"] = agenda
+    w["agenda"] = agenda     # (a dict world: upgraded before it becomes a record)
     w["format"] = WORLD_FORMAT
     check_agenda(w)
     return True
 
 
-def check_agenda(w: dict[str, Any]) -> None:
+def check_agenda(w: Any) -> None:
     """Raise ValueError unless ``w["agenda"]`` is a map ``seq -> [time, seq, kind, ...]`` with
     ints ``0 <= time, seq < 2**64`` and a string kind (what ``Engine.sync_agenda`` builds on)."""
     agenda = w.get("agenda")
@@ -108,7 +109,9 @@ class Engine:
 
     def __init__(self, world: World, model: Model, log: EventLog | None = None) -> None:
         upgrade_world(world)    # a world of an older format (its agenda a heap-ordered list)
-        self.w = world
+        # its top level, CPUs, contexts and irq descriptors as records (sim/rec.py): the hot paths
+        # read their fields as slots (a model's ``bind`` does the same for every world it installs)
+        self.w = world = as_world(world)
         self.model = model
         self.handlers = model.handlers
         self.log = log if log is not None else EventLog()
@@ -120,7 +123,7 @@ class Engine:
         self._hits_now: list[Hit] = []
         self._calls_now: list[str] = []
         self._noted = -1
-        self.cur = world["events"]
+        self.cur = world.events
         self.fresh = True
         #: the agenda's order (derived from ``w["agenda"]``, see the module docstring): keys
         #: ``time << SEQ_BITS | seq``; lists are updated in place (hot loops bind them)
@@ -153,7 +156,10 @@ class Engine:
     def sync_agenda(self) -> None:
         """Rebuild the agenda's heap from the world's items (after the world was replaced or
         patched in place: time travel, a restored checkpoint). Idempotent."""
-        agenda = self.w["agenda"]
+        w: Any = self.w
+        if type(w) is not WorldRec:     # (a plain dict world installed by hand: see _check_agenda)
+            w = self.w = as_world(w)
+        agenda = w.agenda
         self.agenda = agenda
         heap = self.heap
         heap[:] = [item[0] << SEQ_BITS | seq for seq, item in agenda.items()]
@@ -161,17 +167,31 @@ class Engine:
         if self.held >= 0:  # (a step that held a key, then unscheduled): its item is on the heap now
             self.held = -1
 
+    def _adopt_world(self) -> Any:
+        """``eng.w`` was replaced by a plain dict world without installing it: make it a record
+        (``sim/rec.py``) and re-bind the model to it, as an install does."""
+        self.w = as_world(self.w)
+        bind = getattr(self.model, "bind", None)
+        if bind is not None:
+            bind(self)
+        return self.w
+
     def _check_agenda(self) -> None:
         """The heap must describe the world's agenda; a world installed without ``sync_agenda``
-        (a caller that replaced ``eng.w`` by hand) is caught here, before a step runs."""
-        agenda = self.w["agenda"]
+        (a caller that replaced ``eng.w`` by hand) is caught here, before a step runs; so is a world
+        replaced by a plain dict (it becomes a record, ``sim/rec.py``; a model's ``bind`` does that
+        for every world it installs)."""
+        w: Any = self.w
+        if type(w) is not WorldRec:
+            w = self.w = as_world(w)
+        agenda = w.agenda
         if agenda is not self.agenda or len(agenda) != len(self.heap):
             self.sync_agenda()
 
     def schedule(self, t: int, kind: str, *args: Any) -> None:
         w = self.w
-        seq = w["seq"]
-        w["seq"] = seq + 1
+        seq = w.seq
+        w.seq = seq + 1
         self.agenda[seq] = [t, seq, kind, *args]
         heapq.heappush(self.heap, t << SEQ_BITS | seq)
 
@@ -180,8 +200,8 @@ class Engine:
         (a series' next signal, a CPU's next step: saves building a new item)."""
         w = self.w
         item[0] = t
-        item[1] = seq = w["seq"]
-        w["seq"] = seq + 1
+        item[1] = seq = w.seq
+        w.seq = seq + 1
         self.agenda[seq] = item
         heapq.heappush(self.heap, t << SEQ_BITS | seq)
 
@@ -211,11 +231,11 @@ class Engine:
 
     @property
     def now(self) -> int:
-        return int(self.w["now"])
+        return int(self.w.now)
 
     @property
     def ended(self) -> bool:
-        return bool(self.w["ended"])
+        return bool(self.w.ended)
 
     # -- one step ---------------------------------------------------------------------
     def step(self) -> bool:
@@ -227,10 +247,12 @@ class Engine:
         ``stop_on_notes``, right after an event that noted a hit or a watched call; and right
         after an event where ``after()`` (called after every event) returns true."""
         w = self.w
-        if w["ended"] or n <= 0:
+        if type(w) is not WorldRec:     # a plain dict world assigned by hand (not installed)
+            w = self._adopt_world()
+        if w.ended or n <= 0:
             return 0
         self._check_agenda()
-        cur = w["events"]
+        cur = w.events
         logged = len(self.log)
         if cur < logged:  # re-executing recorded history: nothing is emitted
             m = min(n, logged - cur)
@@ -249,9 +271,9 @@ class Engine:
         handlers = self.handlers
         heap = self.heap
         hook = self.pick
-        start = cur = w["events"]
+        start = cur = w.events
         end = cur + n
-        now = w["now"]
+        now = w.now
         watch = stop_on_notes or after is not None
         self.fresh = fresh
         if hook is None and after is None:
@@ -263,23 +285,23 @@ class Engine:
             if heap:
                 t = heap[0] >> SEQ_BITS
                 if t > now:
-                    w["now"] = now = t
+                    w.now = now = t
                 if handlers[(item := pick(heap))[2]](self, item):
                     self._polled()      # a silent poll (``quiet_poll``): a later item's event is this step's
                 # a policy may run a later item than the earliest (pct/delay/random within their
                 # window): ``_take`` moved the clock to it, and the earlier items now run at that
                 # time, never back at their own -- the same whether the run goes one event per
                 # ``advance`` or many
-                now = w["now"]
+                now = w.now
                 ended = False
             else:
                 self.model.finish(self)
-                ended = w["ended"]
+                ended = w.ended
             if fresh:
                 logged += 1
                 if len(ids) != logged:
                     raise EngineError(f"step {cur} emitted {len(ids) - logged + 1} events (expected exactly 1)")
-            w["events"] = cur
+            w.events = cur
             if ended or (watch and ((stop_on_notes and self._noted == cur) or (after and after()))):
                 return cur - start, True
         return cur - start, False
@@ -296,7 +318,7 @@ class Engine:
         agenda = self.agenda
         pop, pushpop = heapq.heappop, heapq.heappushpop
         start = cur
-        now = w["now"]
+        now = w.now
         # with fresh steps, after event ``cur`` the log holds ``cur - gap`` events
         gap = cur - len(ids)
         self.held = -1
@@ -314,29 +336,29 @@ class Engine:
                     self.model.finish(self)
                     if fresh and len(ids) + gap != cur:
                         raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
-                    if w["ended"] or (stop_on_notes and self._noted == cur):
-                        w["events"] = cur
+                    if w.ended or (stop_on_notes and self._noted == cur):
+                        w.events = cur
                         return cur - start, True
                     continue
                 item = agenda.pop(key & SEQ_MASK)
                 if (t := item[0]) > now:
-                    w["now"] = now = t
+                    w.now = now = t
                 if handlers[item[2]](self, item):   # a silent poll: this step's event is a later item's
                     now = self._polled()
                 if fresh and len(ids) + gap != cur:
                     raise EngineError(f"step {cur} emitted {len(ids) + gap - cur + 1} events (expected exactly 1)")
                 if stop_on_notes and self._noted == cur:
-                    w["events"] = cur
+                    w.events = cur
                     return cur - start, True
         except BaseException:
-            w["events"] = cur - 1   # the step that raised did not complete
+            w.events = cur - 1   # the step that raised did not complete
             raise
         finally:    # every reader of the heap outside this loop sees every item of the agenda on it
             key = self.held
             self.held = NOT_HOLDING
             if key >= 0:
                 heapq.heappush(heap, key)
-        w["events"] = cur
+        w.events = cur
         return cur - start, False
 
     def _polled(self) -> int:
@@ -372,10 +394,10 @@ class Engine:
                 else:
                     raise EngineError("a silent poll left the agenda empty")
                 item = agenda.pop(key & SEQ_MASK)
-                if item[0] > w["now"]:
-                    w["now"] = item[0]
+                if item[0] > w.now:
+                    w.now = item[0]
                 if not handlers[item[2]](self, item):
-                    return int(w["now"])
+                    return int(w.now)
                 self.polls += 1
         finally:
             self.polls = 0
@@ -400,7 +422,7 @@ class Engine:
             except KeyError:
                 rid = self.log.record(key)
             self.ids_append(rid)
-            self.times_append(self.w["now"])
+            self.times_append(self.w.now)
 
     def s(self, text: str) -> int:
         """Intern a string for a STR event field."""
@@ -409,7 +431,7 @@ class Engine:
 
     def hit(self, name: str, detail: str) -> None:
         """The model detected a semantic condition (a built-in breakpoint) at this event."""
-        h = Hit(self.cur, self.w["now"], name, detail)
+        h = Hit(self.cur, self.w.now, name, detail)
         if self._noted != self.cur:
             self._note()
         self._hits_now.append(h)
@@ -456,9 +478,9 @@ class Engine:
                 budget -= done
             if stop_on and self.step_hits and any(h.name in stop_on for h in self.step_hits):
                 return "breakpoint"
-            if self.w["ended"] and done < n:
+            if self.w.ended and done < n:
                 return "end"
-        return "end" if self.w["ended"] else "limit"
+        return "end" if self.w.ended else "limit"
 
     async def run(
         self,

@@ -1,6 +1,8 @@
 """The simulated world as plain data: canonical encoding, stable hash, cheap copies.
 
-The world is a tree of dicts, lists, ints, strings, bools and None -- nothing else.
+The world is a tree of dicts, lists, ints, strings, bools and None -- nothing else; its top
+level, CPUs, contexts and irq descriptors are records (``sim/rec.py``) that pack as the dicts they
+stand for.
 No floats (their formatting and arithmetic are not a determinism contract we want),
 no tuples (msgpack turns them into lists, so a round trip would change the hash),
 and dict keys are str or int only.
@@ -13,15 +15,17 @@ from typing import Any
 import msgpack
 
 from msidbg.digest import sha256
+from msidbg.sim.rec import Rec, default
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec), or the dict it packs to
 
 _PLAIN_SCALARS = (int, str, bool, type(None))
 
 
 def _canon(obj: Any) -> Any:
-    """Return obj with every dict rebuilt in sorted-key order (ints before strings)."""
-    if isinstance(obj, dict):
+    """Return obj with every dict (and record, ``sim/rec.py``) rebuilt in sorted-key order (ints
+    before strings)."""
+    if isinstance(obj, (dict, Rec)):
         items = sorted(obj.items(), key=lambda kv: (isinstance(kv[0], str), kv[0]))
         return {k: _canon(v) for k, v in items}
     if isinstance(obj, list):
@@ -41,7 +45,7 @@ def state_hash(world: Any) -> str:
 
 def pack_world(world: Any) -> bytes:
     """Fast (order-preserving) msgpack encoding, for checkpoints and snapshot files."""
-    return msgpack.packb(world, use_bin_type=True)
+    return msgpack.packb(world, use_bin_type=True, default=default)
 
 
 def unpack_world(data: bytes) -> Any:
@@ -56,7 +60,7 @@ def copy_world(world: Any) -> Any:
 
 def check_plain(obj: Any, path: str = "world") -> None:
     """Raise TypeError naming the first value that is not plain msgpack-native data."""
-    if isinstance(obj, dict):
+    if isinstance(obj, (dict, Rec)):
         for k, v in obj.items():
             if not isinstance(k, (str, int)) or isinstance(k, bool):
                 raise TypeError(f"{path}: key {k!r} is not str or int")
@@ -80,7 +84,7 @@ def diff_paths(a: Any, b: Any, path: str = "", limit: int = 20) -> list[str]:
 def _diff(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
     if len(out) >= limit:
         return
-    if isinstance(a, dict) and isinstance(b, dict):
+    if isinstance(a, (dict, Rec)) and isinstance(b, (dict, Rec)):
         keys = sorted(set(a) | set(b), key=lambda k: (isinstance(k, str), k))
         for k in keys:
             sub = f"{path}.{k}" if isinstance(k, str) and path else (str(k) if not path else f"{path}[{k}]")
@@ -91,5 +95,5 @@ def _diff(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _diff(x, y, f"{path}[{i}]", out, limit)
-    elif a != b or type(a) is not type(b):
+    elif a != b or type(a) is not type(b) and not (isinstance(a, (dict, Rec)) and isinstance(b, (dict, Rec))):
         out.append(path or "<root>")

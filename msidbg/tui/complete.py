@@ -15,6 +15,7 @@ from typing import Any
 
 from msidbg.debugger.expr import ALIASES, BITMAPS, EVENT_BASICS
 from msidbg.sim.events import Event, all_kinds
+from msidbg.sim.rec import MAPS
 
 World = dict[str, Any]
 MAX_CANDIDATES = 40
@@ -88,19 +89,19 @@ def _walk(world: World, root: str) -> tuple[Any, str | None]:
     keys = ALIASES.get(root, (root,))
     value: Any = world
     for k in keys:
-        value = value.get(k, _MISSING) if isinstance(value, dict) else _MISSING
+        value = value.get(k, _MISSING) if isinstance(value, MAPS) else _MISSING
     return value, keys[-1]
 
 
 def _step(value: Any, last_key: str | None, name: str | None, index: str) -> tuple[Any, str | None]:
     if name is not None:
-        return (value.get(name, _MISSING) if isinstance(value, dict) else _MISSING), name
+        return (value.get(name, _MISSING) if isinstance(value, MAPS) else _MISSING), name
     key: Any = _literal(index)
     if last_key in BITMAPS and isinstance(value, list) and type(key) is int:
         return (value[key >> 5] >> (key & 31) & 1 if 0 <= key < 32 * len(value) else _MISSING), None
     if isinstance(value, list):
         return (value[key] if type(key) is int and 0 <= key < len(value) else _MISSING), None
-    if isinstance(value, dict):
+    if isinstance(value, MAPS):
         return value.get(key, value.get(str(key), _MISSING)), None
     return _MISSING, None
 
@@ -123,7 +124,7 @@ def _roots(world: World) -> list[Candidate]:
 
 
 def _fields(value: Any) -> list[Candidate]:
-    if not isinstance(value, dict):
+    if not isinstance(value, MAPS):
         return []
     return [Candidate(k, _bitmap(v) if k in BITMAPS else _value(v))
             for k, v in sorted(value.items(), key=lambda kv: str(kv[0])) if isinstance(k, str) and _NAME.match(k)]
@@ -150,7 +151,7 @@ def _indexes(value: Any, last_key: str | None) -> list[Candidate]:
         return [Candidate(f"{v:#04x}", "1 (set)") for v in bits]
     if isinstance(value, list):
         return [Candidate(str(i), _value(v)) for i, v in enumerate(value[:MAX_CANDIDATES])]
-    if isinstance(value, dict):
+    if isinstance(value, MAPS):
         keys = sorted(value, key=lambda k: (isinstance(k, str), k))
         return [Candidate(str(k) if isinstance(k, int) else f'"{k}"', _value(value[k]))
                 for k in keys[:MAX_CANDIDATES]]
@@ -191,10 +192,10 @@ def _value(v: Any) -> str:
         return f"{v:#x}" if v > 9 else str(v)
     if isinstance(v, str):
         text = repr(v)
-    elif isinstance(v, dict):
+    elif isinstance(v, MAPS):
         text = f"{{{len(v)} keys}}"
     elif isinstance(v, list):
-        text = "[" + ", ".join(_value(x) if not isinstance(x, (list, dict)) else "…" for x in v[:8])
+        text = "[" + ", ".join(_value(x) if not isinstance(x, (list, *MAPS)) else "…" for x in v[:8])
         text += ", …]" if len(v) > 8 else "]"
     else:
         text = str(v)

@@ -68,7 +68,7 @@ def create_masks(nvecs: int, affd: dict[str, Any], cpus: list[int], default: lis
     return masks
 
 
-def default_affinity(w: dict[str, Any]) -> list[int]:
+def default_affinity(w: Any) -> list[int]:
     """irq_default_affinity (/proc/irq/default_smp_affinity): every CPU unless changed."""
-    mask = w["kernel"].get("default_affinity")
-    return list(mask) if mask is not None else [c["id"] for c in w["cpus"]]
+    mask = w.kernel.get("default_affinity")
+    return list(mask) if mask is not None else [c.id for c in w.cpus]

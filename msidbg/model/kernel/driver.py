@@ -66,12 +66,12 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     fallback), the same count without affinity. ``vectors: 1`` before 22b5560195bd is
     nvme_pci_enable's admin-only pci_alloc_irq_vectors(1, 1, PCI_IRQ_ALL_TYPES) (pci_enable_msix(1)
     earlier): one ordinary irq. Other devices call plain pci_alloc_irq_vectors(1, vectors)."""
-    if k.w["devices"][loc["dev"]]["kind"] != "nvme":
+    if k.w.devices[loc["dev"]]["kind"] != "nvme":
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
         return
     layout = sw(k, "nvme_irq_layout")
     if layout == "pre-vector":
-        top = min(loc["vectors"], 1 + len(k.w["cpus"]))
+        top = min(loc["vectors"], 1 + len(k.w.cpus))
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"], affd=dict(NVME_AFFD))
         return
     if loc["vectors"] <= 1:
@@ -145,7 +145,7 @@ remove = action("remove", "driver_remove",
 @remove.step
 def free_next(k: Any, loc: dict[str, Any]) -> None:
     descs = pci.pdev(k, loc["dev"])["descs"]
-    irqs = k.w["irqs"]
+    irqs = k.w.irqs
     i = loc.get("i", 0)
     # an irq another CPU's pci_free_irq_vectors already freed (its descriptor not gone yet) has no action
     while i < len(descs) and (descs[i]["irq"] not in irqs or irqs[descs[i]["irq"]]["action"] is None):
@@ -295,11 +295,11 @@ def write_affinity(k: Any, loc: dict[str, Any]) -> None:
         return
     if loc["cpu"] not in online(k):
         if sw(k, "proc_offline_mask") == "select":
-            k.note(f"CPU{loc['cpu']} is offline: irq_select_affinity_usr -> irq_setup_affinity", desc["irq"],
+            k.note(f"CPU{loc['cpu']} is offline: irq_select_affinity_usr -> irq_setup_affinity", desc.irq,
                    loc["dev"])
             loc["select"] = True
             k.irq_save(loc)
-            k.call("irq_setup_affinity", irq=desc["irq"])
+            k.call("irq_setup_affinity", irq=desc.irq)
             return
         k.note(f"CPU{loc['cpu']} is offline: the mask has no online CPU", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
@@ -366,11 +366,11 @@ def ring(k: Any, loc: dict[str, Any]) -> None:
         k.note(f"no queue for vector {idx}: the driver has set up {vectors_text(n)}; nothing rung", -ENXIO, dev)
         k.ret(-ENXIO)
         return
-    target = k.w["acct"][dev]["handled"][idx] + 1
-    token = k.w["seq"]
-    k.eng.schedule(k.now + k.w["costs"]["device_response"], "fire", dev, idx, 1, 0)
+    target = k.w.acct[dev]["handled"][idx] + 1
+    token = k.w.seq
+    k.eng.schedule(k.now + k.w.costs["device_response"], "fire", dev, idx, 1, 0)
     k.eng.schedule(k.now + loc["timeout_ns"], "timeout", k.cpu_id, token)
-    k.w["kernel"]["waiters"].setdefault(f"{dev}#{idx}", []).append(k.cpu_id)
+    k.w.kernel["waiters"].setdefault(f"{dev}#{idx}", []).append(k.cpu_id)
     k.ev(K.DOORBELL, dev, idx, cost="mmio_write")
     k.wait({"dev": dev, "index": idx, "target": target, "token": token})
 
@@ -391,10 +391,10 @@ def raw_write(k: Any, loc: dict[str, Any]) -> None:
     if loc["target"] == "config":
         device.cfg_write(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
         k.touched("cfg_write")
-        if k.w["devices"][loc["dev"]]["msi"] is not None:
+        if k.w.devices[loc["dev"]]["msi"] is not None:
             from msidbg.model.acct import intend
 
-            intend(k.w["acct"][loc["dev"]]["msi_intended"], device.msi_programmed(k.w["devices"][loc["dev"]]))
+            intend(k.w.acct[loc["dev"]]["msi_intended"], device.msi_programmed(k.w.devices[loc["dev"]]))
     else:
         device.table_write_raw(k.eng, k.cpu_id, loc["dev"], loc["offset"], loc["value"], loc["size"])
         k.touched("mmio_write")
@@ -433,5 +433,5 @@ def _intend_raw(k: Any, loc: dict[str, Any]) -> None:
     from msidbg.model.acct import intend
 
     entry = loc["offset"] // 16
-    e = k.w["devices"][loc["dev"]]["msix"]["table"][entry]
-    intend(k.w["acct"][loc["dev"]]["intended"][entry], [e["addr_lo"], e["addr_hi"], e["data"]])
+    e = k.w.devices[loc["dev"]]["msix"]["table"][entry]
+    intend(k.w.acct[loc["dev"]]["intended"][entry], [e["addr_lo"], e["addr_hi"], e["data"]])

@@ -43,7 +43,8 @@ move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued 
 timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
 SYSVEC: dict[int, str] = {}
-#: system vector -> the world key without which its entry is not installed (the Xen upcall's
+#: system vector -> the world key (a slot of the world record: ``sim/rec.py`` WorldRec) without which
+#: its entry is not installed (the Xen upcall's
 #: alloc_intr_gate runs only on Xen): there the vector is an unused system vector, whose IDT entry
 #: is spurious_interrupt (f8a8fe61fec8), so a device message on it runs no device handler
 SYSVEC_ONLY: dict[int, str] = {}
@@ -55,13 +56,13 @@ _APIC_ACCEPT, _APIC_EOI, _IRQ_HANDLER = K.APIC_ACCEPT, K.APIC_EOI, K.IRQ_HANDLER
 TIMER_FIRE = kind("timer.fire", ("target", INT), doc="a CPU's vector cleanup timer expires (local timer interrupt)")
 
 
-def accept(k: Any, c: dict[str, Any], v: int) -> None:
+def accept(k: Any, c: Any, v: int) -> None:
     """The CPU takes vector ``v`` (its highest acceptable one) and dispatches it."""
     src = _take(c, v)
     eng = k.eng
     eng.prov.accept(k.cpu_id, v)
-    slot = c["vector_irq"].get(v)
-    stack = c["irq"]["stack"]
+    slot = c.vector_irq.get(v)
+    stack = c.irq.stack
     irq = -1
     if type(slot) is int:   # a device irq (before 4.15 also 0xec..0xee, below the timer's 0xef)
         irq = slot
@@ -69,7 +70,7 @@ def accept(k: Any, c: dict[str, Any], v: int) -> None:
                   {"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
         if eng.call_watch:
             eng.entered("handle_edge_irq")
-    elif v in SYSVEC and SYSVEC_ONLY.get(v, "cpus") in k.w:   # (the Xen upcall: every interrupt of a
+    elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")):   # (the Xen upcall: every interrupt of a
         # passthrough device; _push inlined)
         prog = SYSVEC[v]
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
@@ -110,10 +111,10 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
         apic.eoi(c)         # from f8a8fe61fec8 (5.3) smp_spurious_interrupt does not EOI 0xff
     P = k.eng.prov
     n = sum(s[2] for s in src)
-    slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c["id"], v))
+    slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
-        c["vector_irq"].pop(v, None)
-        cpu_dirty(k, c["id"])
+        c.vector_irq.pop(v, None)
+        cpu_dirty(k, c.id)
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x} marked {slot} (swallowed)")
@@ -123,7 +124,7 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
         owners = ", ".join(f"{d} vector {i}" for d, i, _ in src) or "no device signal (stale IRR bit)"
         if not src:
             P.dep(PC.D_SLOT, slot_key)
-            P.write(PC.STRAY, PK.key(PK.ISR, PK.cpu_vec(c["id"], v)))
+            P.write(PC.STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
             k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: {_unhandled(v)} ({owners})")
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
@@ -161,29 +162,29 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     the new vector and CPU sends the cleanup IPI to the old CPU), then irq_move_irq (a pending
     affinity change is applied now, masked), then the EOI -- each its own step when it has work
     to do."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     deferred = "deferred" in loc
     if not deferred:
         # irq_may_run's common case tested here, without a call: desc->lock free and this CPU the
         # last in the action; otherwise may_run looks at who holds them (lock_holder, in_action)
         me = k.cpu_id
         try:    # (subscripts, not .get(): both keys exist once the irq has been handled here)
-            busy = desc["lock"] != -1 or desc["inprogress"] != me
-        except KeyError:
+            busy = desc.lock != -1 or desc.inprogress != me
+        except AttributeError:  # (a descriptor of an older world without them: absent slots)
             busy = True
         if busy and not may_run(k, desc, loc):
             return
-        desc["lock"] = me
-        if desc["disabled"]:    # IRQD_IRQ_DISABLED (disable_irq, irq_shutdown): the one test added here
+        desc.lock = me
+        if desc.disabled:    # IRQD_IRQ_DISABLED (disable_irq, irq_shutdown): the one test added here
             park(k, desc, loc)
             return
     elif loc["deferred"] == 1:      # mask_ack_irq: mask_irq first (a visible write unless masked)
         loc["deferred"] = 2
         if mask_first(k, desc, _chip_mask()):
             return
-    if desc["move_in_progress"] and send_cleanup(k, desc, loc["vector"], k.cpu_id):
+    if desc.move_in_progress and send_cleanup(k, desc, loc["vector"], k.cpu_id):
         k.goto("move")
-    elif desc["move_pending"]:
+    elif desc.move_pending:
         # apic_ack_edge calls irq_move_irq once: back at the EOI (the ``move`` step is for the path that
         # sent a cleanup first; re-entering it would call again when the move stayed pending -- re-armed
         # on -EBUSY, or kept by a disabled irq)
@@ -192,13 +193,13 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         _eoi(k.cpu)
         k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")
         if deferred:
-            desc["lock"] = -1
+            desc.lock = -1
             k.ret(0)
         else:
             k.goto("handle")
 
 
-def in_action(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
+def in_action(w: Any, desc: Any, me: int) -> int:
     """IRQD_IRQ_INPROGRESS: the CPU (other than ``me``) whose handle_irq_event is running this irq's
     action right now, or -1. handle_irq_event sets the flag and drops desc->lock for the action; the
     model's ``handle`` step is that action, so the CPU is in it until its step's cost has passed
@@ -206,36 +207,36 @@ def in_action(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
     ip = desc.get("inprogress", -1)
     if ip < 0 or ip == me:
         return -1
-    c = w["cpus"][ip]
-    if c.get("handling", -1) == desc["irq"] and c["busy_until"] > w["now"]:
+    c = w.cpus[ip]
+    if c.get("handling", -1) == desc.irq and c.busy_until > w.now:
         return int(ip)
     return -1
 
 
-def lock_holder(w: dict[str, Any], desc: dict[str, Any], me: int) -> int:
+def lock_holder(w: Any, desc: Any, me: int) -> int:
     """The other CPU that holds desc->lock in this irq's flow handler (its ack, or its loop between
     two actions), or -1. (A holder whose frame is gone -- it went offline -- holds nothing.)"""
-    lk = desc.get("lock", -1)
+    lk = desc.lock
     if lk < 0 or lk == me:
         return -1
-    irq = desc["irq"]
+    irq = desc.irq
     from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
-    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in w["cpus"][lk]["irq"]["stack"]):
+    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in w.cpus[lk].irq.stack):
         return int(lk)
     return -1
 
 
-def spin_on_lock(k: Any, desc: dict[str, Any], me: int) -> bool:
+def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
     again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins."""
     held = lock_holder(k.w, desc, me)
     if held < 0:
         return False
-    k.spin(f"desc->lock: CPU{held} is in the flow handler of irq {desc['irq']}", held, desc["dev"])
+    k.spin(f"desc->lock: CPU{held} is in the flow handler of irq {desc.irq}", held, desc.dev)
     return True
 
 
-def may_run(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> bool:
+def may_run(k: Any, desc: Any, loc: dict[str, Any]) -> bool:
     """``raw_spin_lock(&desc->lock); if (!irq_may_run(desc)) { IRQS_PENDING; mask_ack_irq(); }``.
     False when this step is done: this CPU spins for the lock (the step runs again), or the irq is
     in progress on another CPU and this step recorded IRQS_PENDING (``defer``; the mask and the ack
@@ -248,27 +249,27 @@ def may_run(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> bool:
     if ip < 0:
         return True
     defer(k, desc, loc, ip)
-    desc["lock"] = me
+    desc.lock = me
     k.again()
     return False
 
 
-def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
+def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
     """The edge found IRQD_IRQ_INPROGRESS (CPU ``ip`` runs the action): IRQS_PENDING, its signals
     handed to that CPU's loop (``desc["pending_src"]``); mask_ack_irq follows (``mask_first``, then
     the chip's ack). CPU ``ip``'s handle_edge_irq is still in its do/while: its next iteration
     (``rerun``) is put back on its interrupt stack, to run when the action returns. Emits the note
     that records it."""
     eng = k.eng
-    irq = desc["irq"]
+    irq = desc.irq
     first = not desc.get("pending")
     desc["pending"] = True
     desc["replay"] = -1     # (handle_edge_irq clears IRQS_REPLAY before irq_may_run)
     loc["deferred"] = 1
     if first:
-        c = k.w["cpus"][ip]
+        c = k.w.cpus[ip]
         prog = k.frame["prog"]
-        stack = c["irq"]["stack"]
+        stack = c.irq.stack
         if not stack:
             # the action's interrupt entry is still under the loop (the model popped its frames when
             # the action began)
@@ -285,18 +286,18 @@ def defer(k: Any, desc: dict[str, Any], loc: dict[str, Any], ip: int) -> None:
         k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1,
                          note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING (the event's signals are counted "
                          "at its clear_evtchn)")
-    k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc["dev"])
+    k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc.dev)
 
 
-def hand_over(k: Any, desc: dict[str, Any], src: list[list[Any]], ip: int = -1, parked: bool = False) -> None:
+def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: bool = False) -> None:
     """IRQS_PENDING: the signals of an edge left to the loop of the CPU in the action (``ip``;
-    -1: ``desc["inprogress"]``) join ``desc["pending_src"]``; ``parked``: the irq is disabled, and
+    -1: ``desc.inprogress``) join ``desc["pending_src"]``; ``parked``: the irq is disabled, and
     they wait there for check_irq_resend (``park``)."""
-    irq = desc["irq"]
+    irq = desc.irq
     desc["pending_src"] = list(desc.get("pending_src") or []) + [list(s) for s in src]
     n = sum(s[2] for s in src)
     if parked:
-        if desc["action"] is None:
+        if desc.action is None:
             k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (shut down by free_irq)
         state = "disabled" if desc["started"] else "shut down (no action: never requested, or freed)"
         note = f"irq {irq} {state}: IRQS_PENDING ({n} signal(s) wait for check_irq_resend)"
@@ -306,7 +307,7 @@ def hand_over(k: Any, desc: dict[str, Any], src: list[list[Any]], ip: int = -1, 
     k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1, note=note)
 
 
-def park(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> None:
+def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
     """handle_edge_irq on a disabled irq (``irqd_irq_disabled``: disable_irq's irq_disable, or
     irq_shutdown): ``desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock`` -- the action
     does not run. IRQS_PENDING is one bit: the edges it stands for (``desc["pending_src"]``) are
@@ -315,7 +316,7 @@ def park(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> None:
     ``ack``, as for an edge ``defer`` leaves to another CPU. Emits ``irq.pending``."""
     from msidbg.model.kernel.disable import IRQ_PENDING  # (disable.py imports this module)
     if desc["started"]:     # disabled by disable_irq (else shut down: hand_over links free_irq's removal)
-        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc["irq"]))
+        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))
     desc["pending"] = True
     desc["replay"] = -1
     loc["deferred"] = 1
@@ -327,57 +328,57 @@ def park(k: Any, desc: dict[str, Any], loc: dict[str, Any]) -> None:
     else:
         loc["parked"] = True
     why = "disabled" if desc["started"] else "shut down"
-    k.ev(IRQ_PENDING, desc["dev"], desc["irq"], n, k.s(why))
+    k.ev(IRQ_PENDING, desc.dev, desc.irq, n, k.s(why))
     k.again()
 
 
-def mask_first(k: Any, desc: dict[str, Any], chip_mask: Any) -> bool:
+def mask_first(k: Any, desc: Any, chip_mask: Any) -> bool:
     """mask_ack_irq's mask_irq: the chip's mask write (caused by the pending edge) unless the irq is
     masked already. True when it wrote (this step's action; the ack runs as the next step)."""
-    if desc["masked"]:
+    if desc.masked:
         return False
-    k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
-    desc["masked"] = True
-    chip_mask[desc["chip"]](k, desc, True)
+    k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
+    desc.masked = True
+    chip_mask[desc.chip](k, desc, True)
     if k.emitted:
         k.again()
         return True
     return False
 
 
-def send_cleanup(k: Any, desc: dict[str, Any], vector: int, cpu: int) -> bool:
+def send_cleanup(k: Any, desc: Any, vector: int, cpu: int) -> bool:
     """send_cleanup_vector / vector_schedule_cleanup once the move is complete: queue the old
     vector's release on its CPU and send that CPU the cleanup IPI, or (6.6+) arm its cleanup
     timer one jiffy out unless it is pending (emits the event). False if nothing to do."""
     desc_dirty(k, desc)     # provenance: the old vector's slot it may free (6.6+, old CPU offline)
     if not vec.complete_move(k.w, desc, vector, cpu):
         return False
-    target = k.w["cpus"][desc["prev_cpu"]]
+    target = k.w.cpus[desc["prev_cpu"]]
     if vec.timer_cleanup(k.w):
         armed = arm_cleanup_timer(k.eng, target)
         k.note(f"vector_schedule_cleanup: old vector {desc['prev_vector']:#x} on CPU{target['id']}"
-               + (", timer armed" if armed else ", timer already pending"), target["id"], desc["dev"])
+               + (", timer armed" if armed else ", timer already pending"), target["id"], desc.dev)
         return True
     apic.receive(target, IRQ_MOVE_CLEANUP_VECTOR, None)
     P = k.eng.prov      # provenance: the IPI's IRR bit, sent for the move this interrupt completes
-    P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, desc["irq"]))
+    P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, desc.irq))
     P.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(target["id"], IRQ_MOVE_CLEANUP_VECTOR)), 1)
     k.eng.model.wake(k.eng, target)
     k.ev(K.APIC_IPI, None, target["id"], IRQ_MOVE_CLEANUP_VECTOR, cost="ipi")
     return True
 
 
-def arm_cleanup_timer(eng: Any, c: dict[str, Any]) -> bool:
+def arm_cleanup_timer(eng: Any, c: Any) -> bool:
     """add_timer_on(&cl->timer, cpu) with expiry jiffies + 1, unless already pending."""
     if c.get("vtimer", -1) >= 0:
         return False
-    token = eng.w["seq"]
+    token = eng.w.seq
     c["vtimer"] = token
-    eng.schedule(eng.w["now"] + eng.w["costs"]["jiffy"], "vtimer", c["id"], token)
+    eng.schedule(eng.w.now + eng.w.costs["jiffy"], "vtimer", c.id, token)
     return True
 
 
-def cancel_cleanup_timer(eng: Any, c: dict[str, Any]) -> None:
+def cancel_cleanup_timer(eng: Any, c: Any) -> None:
     """del_timer (lapic_offline): forget a pending cleanup timer."""
     token = c.get("vtimer", -1)
     if token < 0:
@@ -388,17 +389,17 @@ def cancel_cleanup_timer(eng: Any, c: dict[str, Any]) -> None:
 
 def on_vtimer(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a cleanup timer expires; the local APIC timer interrupt is raised."""
-    c = eng.w["cpus"][item[3]]
+    c = eng.w.cpus[item[3]]
     c["vtimer"] = -1
     apic.receive(c, LOCAL_TIMER_VECTOR, None)
     eng.model.wake(eng, c)
-    eng.emit(TIMER_FIRE, c["id"], None, c["id"])
+    eng.emit(TIMER_FIRE, c.id, None, c.id)
 
 
 @handle_edge_irq.step
 def move(k: Any, loc: dict[str, Any]) -> None:
     """irq_move_irq after a cleanup IPI was sent from this same ack."""
-    if k.w["irqs"][loc["irq"]]["move_pending"]:
+    if k.w.irqs[loc["irq"]]["move_pending"]:
         k.call("irq_move_irq", irq=loc["irq"])
 
 
@@ -407,7 +408,7 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
     if "deferred" in loc:       # mask_ack_irq's ack: this edge is left to the CPU in the action
-        k.w["irqs"][loc["irq"]]["lock"] = -1
+        k.w.irqs[loc["irq"]]["lock"] = -1
         k.ret(0)
     else:
         k.goto("handle")
@@ -431,28 +432,28 @@ def _chip_mask() -> Any:
 def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     """``rerun``'s body, shared with Xen's pirq flow handler (``goto("handle")`` when it runs)."""
     w = k.w
-    desc = w["irqs"][loc["irq"]]
-    irq = desc["irq"]
+    desc = w.irqs[loc["irq"]]
+    irq = desc.irq
     if spin_on_lock(k, desc, k.cpu_id):
         return
     P = k.eng.prov
     srcs = desc.get("pending_src") or []
-    if not desc.get("pending") or desc["disabled"] or desc["action"] is None:
+    if not desc.get("pending") or desc.disabled or desc.action is None:
         # IRQS_PENDING clear (check_irq_resend took it), or the irq disabled (disable_irq, or
         # irq_shutdown) or without an action: the loop ends. Its edges stay IRQS_PENDING: replayed
         # by check_irq_resend when the irq is enabled (enable_irq, a later request_irq's
         # irq_startup), lost if its descriptor is freed first (or at the end)
-        why = "no action" if desc["action"] is None else "disabled" if desc["disabled"] else "not pending"
-        if desc["action"] is None and desc["started"] and not desc["masked"]:
-            desc["masked"] = True
-            chip_mask[desc["chip"]](k, desc, True)
+        why = "no action" if desc.action is None else "disabled" if desc.disabled else "not pending"
+        if desc.action is None and desc["started"] and not desc.masked:
+            desc.masked = True
+            chip_mask[desc.chip](k, desc, True)
         if not k.emitted:
             held = f", {len(srcs)} edge(s) stay IRQS_PENDING" if desc.get("pending") and srcs else ""
-            k.note(f"handle_edge_irq: irq {irq} {why}: the loop ends{held}", len(srcs), desc["dev"])
-        desc["lock"] = -1
+            k.note(f"handle_edge_irq: irq {irq} {why}: the loop ends{held}", len(srcs), desc.dev)
+        desc.lock = -1
         k.ret(0)
         return
-    desc["lock"] = k.cpu_id
+    desc.lock = k.cpu_id
     desc["pending"] = False     # (handle_irq_event clears IRQS_PENDING before the action)
     desc["pending_src"] = []
     loc["src"] = srcs
@@ -461,10 +462,10 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
     P.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 0,
             note=f"handle_edge_irq: irq {irq} IRQS_PENDING: the loop runs the action again for {len(srcs)} edge(s)")
-    if desc["masked"]:
+    if desc.masked:
         P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
-        desc["masked"] = False
-        chip_mask[desc["chip"]](k, desc, False)
+        desc.masked = False
+        chip_mask[desc.chip](k, desc, False)
     k.goto("handle")
 
 
@@ -473,16 +474,16 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
     """handle_irq_event: run the action; settle which signals this run delivered. ``vector``: the
     vector the interrupt came on when ``loc`` has none (a Xen pirq's edge handler: the upcall's)."""
     w = k.w
-    desc = w["irqs"][irq := loc["irq"]]
+    desc = w.irqs[irq := loc["irq"]]
     src = loc["src"]
-    desc["count"] += 1
+    desc.count += 1
     # handle_irq_event: IRQD_IRQ_INPROGRESS, desc->lock dropped for the action (this step's cost)
-    k.cpu["handling"] = irq
-    desc["inprogress"] = k.cpu_id
-    desc["lock"] = -1
-    dev, idx = desc["dev"], desc["index"]
+    k.cpu.handling = irq
+    desc.inprogress = k.cpu_id
+    desc.lock = -1
+    dev, idx = desc.dev, desc.index
     delivered = 0
-    if desc["action"] is None:
+    if desc.action is None:
         vector = loc["vector"] if vector < 0 else vector
         where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         for d, i, n in src:
@@ -490,10 +491,10 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
     elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
         delivered = s0[2]
-        a = w["acct"][dev]
+        a = w.acct[dev]
         a["delivered"][idx] += delivered
         a["handled"][idx] += 1
-        if w["kernel"]["waiters"]:
+        if w.kernel["waiters"]:
             k.eng.model.wake_waiters(k.eng, dev, idx)
     else:
         vector = loc["vector"] if vector < 0 else vector
@@ -501,7 +502,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         delivered = acct.settle(k.eng, src, dev, idx, where,
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
         if (delivered or not src) and dev is not None:
-            w["acct"][dev]["handled"][idx] += 1
+            w.acct[dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
     k.ev(_IRQ_HANDLER, dev, irq, idx, delivered, "handler")
 
@@ -519,18 +520,18 @@ def cleanup(k: Any, loc: dict[str, Any]) -> None:
     _cleaned(k, c, freed, retry, "apic->send_IPI_self(IRQ_MOVE_CLEANUP_VECTOR)")
 
 
-def _cleaned(k: Any, c: dict[str, Any], freed: list[int], retry: bool, again: str) -> None:
+def _cleaned(k: Any, c: Any, freed: list[int], retry: bool, again: str) -> None:
     """The cleanup's event: ``vector.free`` of the (first) vector it freed; when it freed none, what
     the kernel did instead -- walked an empty cleanup list (a ``free_irq``, or hotplug's
     ``irq_force_complete_move``, already released the moved vector), or left a vector still
     pending in this CPU's IRR on the list and tries again (``again``). It was a ``vector.free``
     of irq -1, vector 0: a release that did not happen."""
     if freed:
-        k.ev(K.VECTOR_FREE, None, -1, freed[0], c["id"], cost="eoi")
+        k.ev(K.VECTOR_FREE, None, -1, freed[0], c.id, cost="eoi")
         return
     what = (f"a moved vector queued here is still pending in CPU{c['id']}'s IRR: kept, {again}" if retry
             else f"CPU{c['id']}'s cleanup list is empty: no vector to free")
-    k.ev(K.KERNEL, None, k.s(k.frame.get("prog", "?")), k.s(what), len(c["cleanup"]), cost="eoi")
+    k.ev(K.KERNEL, None, k.s(k.frame.get("prog", "?")), k.s(what), len(c.cleanup), cost="eoi")
 
 
 @timer_cleanup.step
@@ -543,7 +544,7 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     _device_signals_lost(k, loc, "the local APIC timer interrupt")
     if loc.get("src") and c.get("vtimer", -1) >= 0:     # only a device's message: not yet due
         k.ev(K.KERNEL, None, k.s("local_apic_timer_interrupt"),
-             k.s("no timer is due: the cleanup timer expires later"), len(c["cleanup"]), cost="eoi")
+             k.s("no timer is due: the cleanup timer expires later"), len(c.cleanup), cost="eoi")
         return
     cleanup_dirty(k, c)
     freed, retry = vec.cleanup_this_cpu(k.w, c)
@@ -586,24 +587,24 @@ def _device_signals_lost(k: Any, loc: dict[str, Any], handler: str) -> None:
                   spurious=True)
 
 
-def _no_cleanup_vector(scn: Any, w: dict[str, Any]) -> None:
+def _no_cleanup_vector(scn: Any, w: Any) -> None:
     """Build hook: from 6.6 (bdc1dad299bb) there is no IRQ_MOVE_CLEANUP_VECTOR; 0x20 is a
     device vector like the others."""
     if vec.timer_cleanup(w):
-        for c in w["cpus"]:
-            if c["vector_irq"].get(IRQ_MOVE_CLEANUP_VECTOR) == VECTOR_CLEANUP:
-                del c["vector_irq"][IRQ_MOVE_CLEANUP_VECTOR]
+        for c in w.cpus:
+            if c.vector_irq.get(IRQ_MOVE_CLEANUP_VECTOR) == VECTOR_CLEANUP:
+                del c.vector_irq[IRQ_MOVE_CLEANUP_VECTOR]
 
 
 if _no_cleanup_vector not in _build.PLATFORM_BUILDERS:
     _build.PLATFORM_BUILDERS.append(_no_cleanup_vector)
 
 
-def _edge_entry(c: dict[str, Any], irq: int, vector: int) -> list[dict[str, Any]]:
+def _edge_entry(c: Any, irq: int, vector: int) -> list[dict[str, Any]]:
     """Under handle_edge_irq's loop: common_interrupt, its dispatch done (it returns when the loop
     does), on the vector CPU ``c`` took the irq on (its slot stays mapped while it runs the action:
     a move's cleanup runs on that CPU, after it)."""
-    v = min((v for v, s in c["vector_irq"].items() if s == irq), default=vector)
+    v = min((v for v, s in c.vector_irq.items() if s == irq), default=vector)
     return [{"prog": common_interrupt.name, "pc": _CI_END, "locals": {"vector": v}}]
 
 
@@ -614,11 +615,11 @@ LOOP_ENTRY[handle_edge_irq.name] = _edge_entry
 def finish_pending(eng: Any) -> None:
     """FINISH_HOOKS: edges still IRQS_PENDING at the end (their loop never ran) are lost."""
     P = eng.prov
-    for irq in sorted(eng.w["irqs"]):
-        desc = eng.w["irqs"][irq]
+    for irq in sorted(eng.w.irqs):
+        desc = eng.w.irqs[irq]
         for d, i, n in desc.get("pending_src") or ():
             P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
-            if desc["action"] is None:
+            if desc.action is None:
                 P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
             acct.lost(eng, d, i, n, f"were still IRQS_PENDING on irq {irq} at the end")
         if desc.get("pending_src"):

@@ -74,7 +74,7 @@ down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU",
 def check(k: Any, loc: dict[str, Any]) -> None:
     if no_online_file(k, loc["cpu"]):
         return
-    target = k.w["cpus"][loc["cpu"]]
+    target = k.w.cpus[loc["cpu"]]
     if not target["online"]:
         # device_offline() returns 1 for a device already offline; online_store() returns the count
         k.note("CPU is already offline: the write succeeds and does nothing", 0)
@@ -92,16 +92,16 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     # and only then does the outgoing CPU run take_cpu_down. A stopper thread runs once its CPU
     # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
     # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
-    loc["stopped"] = [c["id"] for c in k.w["cpus"] if c["online"] and c is not k.cpu]
-    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w["cpus"][cid])]
+    loc["stopped"] = [c.id for c in k.w.cpus if c.online and c is not k.cpu]
+    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid])]
     if not late:
         loc["phase"] = "run"
         return
     loc["phase"] = "prepare"
     for cid in loc["stopped"]:
-        c = k.w["cpus"][cid]
+        c = k.w.cpus[cid]
         if cid in late:
-            c["stopped"] = ARRIVING     # its stopper runs when it leaves hardirq (stopper_runs)
+            c.stopped = ARRIVING     # its stopper runs when it leaves hardirq (stopper_runs)
         else:
             preempt_task(k.eng, c)
         cpu_dirty(k, cid)
@@ -125,62 +125,62 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
     if "_flags" not in loc:
         k.irq_save(loc)
     for cid in loc["stopped"]:
-        c = k.w["cpus"][cid]
-        c["stopped"] = True
+        c = k.w.cpus[cid]
+        c.stopped = True
         k.eng.model.park(k.eng, c)
-    loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["dev"] is not None)
+    loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None)
     loc["i"] = 0
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
 
 
-#: ``cpu["stopped"]`` of a CPU whose stopper thread has not run yet (it is in hardirq), and of one
+#: ``cpu.stopped`` of a CPU whose stopper thread has not run yet (it is in hardirq), and of one
 #: that must still leave a handler to disable interrupts and ack MULTI_STOP_DISABLE_IRQ
 ARRIVING, DISABLING = "prepare", "disable_irq"
 #: the process-context wait of a CPU whose task the stopper thread preempted
 STOPPER_WAIT = "migration"
 
 
-def in_hardirq(eng: Any, c: dict[str, Any]) -> bool:
+def in_hardirq(eng: Any, c: Any) -> bool:
     """Is the CPU in an interrupt handler: frames on its interrupt stack, or the action of its last
     step still running (``entry.in_action``: the frames go when the action begins)? Such a CPU is
     kept on the agenda, so that its stopper runs once it is out (on_cpu calls stopper_runs)."""
-    if not c["irq"]["stack"] and not (c["handling"] >= 0 and c["busy_until"] > eng.w["now"]):
+    if not c.irq.stack and not (c.handling >= 0 and c.busy_until > eng.w.now):
         return False
-    if not c["queued"]:
-        c["queued"] = True
-        eng.schedule(c["busy_until"], "cpu", c["id"])
+    if not c.queued:
+        c.queued = True
+        eng.schedule(c.busy_until, "cpu", c.id)
     return True
 
 
-def preempt_task(eng: Any, c: dict[str, Any]) -> None:
+def preempt_task(eng: Any, c: Any) -> None:
     """The CPU's stopper thread (migration/N, the stop class) preempts a runnable task: its steps
     wait; interrupts are still taken (MULTI_STOP_PREPARE). A task already asleep stays asleep."""
-    proc = c["proc"]
-    if proc["stack"] and proc["wait"] is None:
-        proc["wait"] = {STOPPER_WAIT: c["id"]}
+    proc = c.proc
+    if proc.stack and proc.wait is None:
+        proc.wait = {STOPPER_WAIT: c.id}
         eng.model.park(eng, c)      # (on the agenda for its task's next step: nothing to do now)
 
 
-def down_frame(w: dict[str, Any]) -> dict[str, Any] | None:
+def down_frame(w: Any) -> dict[str, Any] | None:
     """The locals of the cpu_down in progress, or None."""
-    req = w["kernel"]["hotplug"]
+    req = w.kernel["hotplug"]
     if req < 0:
         return None
-    for f in w["cpus"][req]["proc"]["stack"]:
+    for f in w.cpus[req].proc.stack:
         if f["prog"] == "cpu_down":
             return f["locals"]
     return None
 
 
-def preparing(eng: Any, c: dict[str, Any]) -> None:
+def preparing(eng: Any, c: Any) -> None:
     """An action starts on ``c`` while stop_machine is in MULTI_STOP_PREPARE: the stopper thread
     already runs there, the new task waits behind it."""
     loc = down_frame(eng.w)
-    if loc is not None and loc.get("phase") == "prepare" and c["id"] in loc["stopped"] and not c["stopped"]:
+    if loc is not None and loc.get("phase") == "prepare" and c.id in loc["stopped"] and not c.stopped:
         preempt_task(eng, c)
 
 
-def stopper_runs(k: Any, c: dict[str, Any]) -> None:
+def stopper_runs(k: Any, c: Any) -> None:
     """A CPU whose ``stopped`` is ARRIVING or DISABLING has left hardirq: its stopper thread runs
     (cpu_stopper_thread -> multi_cpu_stop). ARRIVING: it acks MULTI_STOP_PREPARE (interrupts still
     on, its task preempted); the last to ack moves everyone to MULTI_STOP_DISABLE_IRQ -- a CPU in a
@@ -188,17 +188,17 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
     CPU run take_cpu_down (MULTI_STOP_RUN: the requester's cpu_down goes on)."""
     w = k.w
     eng = k.eng
-    k.ctx = c["proc"]       # the stopper thread is process context (what debugger tools read)
+    k.ctx = c.proc       # the stopper thread is process context (what debugger tools read)
     loc = down_frame(w)
-    state = c["stopped"]
+    state = c.stopped
     if loc is None or state is True:
         raise EngineError(f"CPU{c['id']} was scheduled while stopped")
-    cpus = w["cpus"]
-    req = cpus[w["kernel"]["hotplug"]]
+    cpus = w.cpus
+    req = cpus[w.kernel["hotplug"]]
     if state == ARRIVING:
-        c["stopped"] = False
+        c.stopped = False
         preempt_task(eng, c)
-        if not any(cpus[i]["stopped"] == ARRIVING for i in loc["stopped"]):
+        if not any(cpus[i].stopped == ARRIVING for i in loc["stopped"]):
             loc["phase"] = "disable_irq"
             loc["_flags"] = req["proc"]["irqs_off"]
             req["proc"]["irqs_off"] = True
@@ -209,9 +209,9 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
                     eng.model.park(eng, other)
         what = f"migration/{c['id']}: MULTI_STOP_PREPARE acked"
     else:
-        c["stopped"] = True
+        c.stopped = True
         what = f"migration/{c['id']}: interrupts off, MULTI_STOP_DISABLE_IRQ acked"
-    if loc["phase"] == "disable_irq" and not any(cpus[i]["stopped"] == DISABLING for i in loc["stopped"]):
+    if loc["phase"] == "disable_irq" and not any(cpus[i].stopped == DISABLING for i in loc["stopped"]):
         req["proc"]["wait"] = None
         eng.model.wake(eng, req)
         what += ", the last: every CPU has interrupts off (MULTI_STOP_RUN)"
@@ -219,13 +219,13 @@ def stopper_runs(k: Any, c: dict[str, Any]) -> None:
     k.ev(K.KERNEL, None, k.s("multi_cpu_stop"), k.s(what), loc["cpu"])
 
 
-def _rendezvous_prov(k: Any, c: dict[str, Any], req: int, what: str) -> None:
+def _rendezvous_prov(k: Any, c: Any, req: int, what: str) -> None:
     """Provenance of the rendezvous's end: the requester's wait (its last writer: the wait begun in
     cpu_down) ends because ``c`` left hardirq -- the interrupt it was in (its latest accept)."""
     P = k.eng.prov
     if not (P.on and k.eng.fresh):
         return
-    cid = c["id"]
+    cid = c.id
     last, key = -1, -1
     for v in range(256):        # (cold: once per offline that had to wait)
         isr = PK.key(PK.ISR, PK.cpu_vec(cid, v))
@@ -235,7 +235,7 @@ def _rendezvous_prov(k: Any, c: dict[str, Any], req: int, what: str) -> None:
     if key >= 0:
         # the interrupt it was in -- or, when an edge came later, the edges that kept it in
         # handle_edge_irq's loop (IRQS_PENDING, set by another CPU)
-        irq = c["vector_irq"].get(key & 0xFF)
+        irq = c.vector_irq.get(key & 0xFF)
         pend = PK.key(PK.IRQPEND, irq) if type(irq) is int else -1
         wp = P.writer(pend) if pend >= 0 else -1
         P.dep(PC.D_CAUSE, pend if wp >= 0 and P.event(wp) > P.event(last) else key)
@@ -254,8 +254,8 @@ def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
     while loc["i"] < len(loc["irqs"]):
         irq = loc["irqs"][loc["i"]]
         loc["i"] += 1
-        desc = k.w["irqs"].get(irq)
-        if desc is None or desc["action"] is None:
+        desc = k.w.irqs.get(irq)
+        if desc is None or desc.action is None:
             continue
         online = [c for c in vec.online_cpus(k.w) if c != dying]
         if all(c in online for c in desc["affinity"]):
@@ -266,7 +266,7 @@ def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
         mask = [c for c in desc["affinity"] if c in online] or online
         k.call("migrate_one_irq", irq=irq, mask=mask, chip_only=True)
         if freed:
-            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
+            k.ev(K.VECTOR_FREE, desc.dev, irq, freed, prev_cpu)
         return
 
 
@@ -281,7 +281,7 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
     while loc["i"] < len(loc["irqs"]):
         irq = loc["irqs"][loc["i"]]
         loc["i"] += 1
-        desc = k.w["irqs"].get(irq)
+        desc = k.w.irqs.get(irq)
         if desc is None:
             continue
         prev_cpu = desc["prev_cpu"]
@@ -296,31 +296,31 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
                 desc["managed_shutdown"] = True
                 k.call("irq_shutdown_and_deactivate", irq=irq)
             if freed:
-                k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
+                k.ev(K.VECTOR_FREE, desc.dev, irq, freed, prev_cpu)
             return
         fixup_move_pending(k, desc, dying, False)
         if freed:
-            k.ev(K.VECTOR_FREE, desc["dev"], irq, freed, prev_cpu)
+            k.ev(K.VECTOR_FREE, desc.dev, irq, freed, prev_cpu)
             k.again()
             return
 
 
-def fixup_move_pending(k: Any, desc: dict[str, Any], dying: int, consume: bool) -> bool:
+def fixup_move_pending(k: Any, desc: Any, dying: int, consume: bool) -> bool:
     """irq_fixup_move_pending: a pending move with no CPU left besides the dying one is
     dropped; otherwise True, and with ``consume`` the move is no longer pending (the
     migration applies it)."""
-    if not desc["move_pending"]:
+    if not desc.move_pending:
         return False
-    irq_dirty(k, desc["irq"])
+    irq_dirty(k, desc.irq)
     if not [c for c in desc["pending_mask"] if c != dying and vec.cpu_online(k.w, c)]:
-        desc["move_pending"], desc["pending_mask"] = False, []
+        desc.move_pending, desc["pending_mask"] = False, []
         return False
     if consume:
-        desc["move_pending"] = False
+        desc.move_pending = False
     return True
 
 
-def _new_mask(k: Any, desc: dict[str, Any], dying: int) -> tuple[list[int], bool]:
+def _new_mask(k: Any, desc: Any, dying: int) -> tuple[list[int], bool]:
     """(mask, broken): where migrate_one_irq sends the irq -- the pending move's mask if there
     is one, else its affinity, as it is (offline and dying CPUs included: irq_do_set_affinity
     stores the mask it was given as the irq's affinity, the chip targets an online CPU of it);
@@ -344,7 +344,7 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
     affinity was broken -- unless irq_do_set_affinity failed (migrate_one_irq: brokeaff = false)."""
     if loc.pop("broken", False) and loc.get("ret", 0) >= 0:
         irq = loc["irqs"][loc["i"] - 1]
-        k.note(f"IRQ {irq}: no longer affine to CPU{loc['cpu']}", irq, k.w["irqs"][irq]["dev"])
+        k.note(f"IRQ {irq}: no longer affine to CPU{loc['cpu']}", irq, k.w.irqs[irq]["dev"])
     if loc["i"] < len(loc["irqs"]):
         k.goto("each_irq")
 
@@ -358,16 +358,16 @@ def mdelay(k: Any, loc: dict[str, Any]) -> None:
 @down.step
 def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
     """Vectors still pending in the dying CPU's IRR: retrigger to the irq's new target."""
-    target = k.w["cpus"][loc["cpu"]]
+    target = k.w.cpus[loc["cpu"]]
     for v in sorted(target["vector_irq"]):
         slot = target["vector_irq"][v]
         if not isinstance(slot, int) or isinstance(slot, bool) or not words_test(target["irr"], v):
             continue
-        desc = k.w["irqs"][slot]
+        desc = k.w.irqs[slot]
         srcs = target["irr_src"].pop(v, [])
-        new = k.w["cpus"][desc["cpu"]]
+        new = k.w.cpus[desc.cpu]
         for s in srcs or [None]:
-            apic.receive(new, desc["vector"], s)
+            apic.receive(new, desc.vector, s)
         k.eng.model.wake(k.eng, new)
         target["vector_irq"][v] = VECTOR_RETRIGGERED
         cpu_dirty(k, loc["cpu"])
@@ -384,41 +384,41 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     one task per CPU). A task asleep (a doorbell wait) moves only to an idle CPU; otherwise it stays
     with the outgoing CPU until it comes back (reading kernel.actions.offline-cpu-waits)."""
     dying = loc["cpu"]
-    c = k.w["cpus"][dying]
-    proc = c["proc"]
-    if proc["wait"] is not None and STOPPER_WAIT in proc["wait"]:
-        proc["wait"] = None
+    c = k.w.cpus[dying]
+    proc = c.proc
+    if proc.wait is not None and STOPPER_WAIT in proc.wait:
+        proc.wait = None
     to = min(i for i in vec.online_cpus(k.w) if i != dying)
     for waiting in k.kernel.get("migrating", ()):
         if waiting[0] == dying:       # moved here earlier, still waiting: select_fallback_rq again
             waiting[0] = to
-    if not proc["stack"] and proc["done"] is None:
+    if not proc.stack and proc.done is None:
         return
-    target = k.w["cpus"][to]
+    target = k.w.cpus[to]
     idle = not target["proc"]["stack"] and target["proc"]["done"] is None
-    wait = proc["wait"]
+    wait = proc.wait
     if wait is not None and not (idle and "token" in wait):
         return      # asleep (a doorbell wait with the fallback CPU busy, a QEMU ioreq): stays
     task = {f: proc[f] for f in TASK_FIELDS}
     proc.update(stack=[], wait=None, irqs_off=False, action=-1, done=None)
     cpu_dirty(k, dying)
-    act = k.w["actions"][task["action"]]
+    act = k.w.actions[task["action"]]
     if idle:
         install_task(k.eng, target, task, dying)
     else:
         k.kernel.setdefault("migrating", []).append([to, dying, task])
     # the tasks of the outgoing CPU's later actions start as they are due (refused while it is out)
-    queue = c["queue"]
+    queue = c.queue
     if queue:
         nxt = queue.pop(0)
-        k.eng.schedule(max(k.now, k.w["actions"][nxt]["at"]), "act", dying, nxt)
+        k.eng.schedule(max(k.now, k.w.actions[nxt]["at"]), "act", dying, nxt)
     what = (f"process of action {task['action']} ({act['do']}) no longer affine to cpu{dying}: moved to "
             f"CPU{to}" + ("" if idle else f", runnable after CPU{to}'s current action"))
     # provenance: the task's later steps run for it (their "run by" link is the action's key): the
     # move, made for the offline this context runs
     P = k.eng.prov
     P.dep(PC.D_CAUSE, PK.key(PK.ACTION, task["action"]))
-    running = k.cpu["proc"].get("action", -1)
+    running = k.cpu.proc.get("action", -1)
     if running is not None and running >= 0:
         P.dep(PC.D_CAUSE, PK.key(PK.ACTION, running))
     P.write(PC.KERNEL, PK.key(PK.ACTION, task["action"]), to, note=f"select_fallback_rq: {what}")
@@ -429,18 +429,18 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
 TASK_FIELDS = ("stack", "wait", "irqs_off", "action", "done")
 
 
-def install_task(eng: Any, c: dict[str, Any], task: dict[str, Any], old: int) -> None:
+def install_task(eng: Any, c: Any, task: dict[str, Any], old: int) -> None:
     """A migrated task becomes CPU ``c``'s process context (``c`` runs no action): a driver wait
     follows it (its waiter entry, its timeout), the action due next on ``c`` waits behind it."""
-    cid = c["id"]
+    cid = c.id
     for item in list(eng.agenda.values()):
         if item[2] == "act" and item[3] == cid:     # c's next action: back to the head of its queue
             eng.unschedule(lambda it, seq=item[1]: it[1] == seq)
-            c["queue"].insert(0, item[4])
-    c["proc"].update(task)
+            c.queue.insert(0, item[4])
+    c.proc.update(task)
     wait = task["wait"]
     if wait is not None and "token" in wait:
-        for lst in eng.w["kernel"]["waiters"].values():
+        for lst in eng.w.kernel["waiters"].values():
             if old in lst:
                 lst[lst.index(old)] = cid
         for item in eng.agenda.values():
@@ -449,17 +449,17 @@ def install_task(eng: Any, c: dict[str, Any], task: dict[str, Any], old: int) ->
     eng.model.wake(eng, c)
 
 
-def resume_migrated(eng: Any, c: dict[str, Any]) -> bool:
+def resume_migrated(eng: Any, c: Any) -> bool:
     """CPU ``c``'s action ended: a task migrated to it meanwhile runs now (before ``c``'s next
     action). True if one did."""
-    mig = eng.w["kernel"].get("migrating")
+    mig = eng.w.kernel.get("migrating")
     if not mig:
         return False
     for i, (to, old, task) in enumerate(mig):
-        if to == c["id"]:
+        if to == c.id:
             del mig[i]
             if not mig:
-                del eng.w["kernel"]["migrating"]
+                del eng.w.kernel["migrating"]
             install_task(eng, c, task, old)
             return True
     return False
@@ -497,7 +497,7 @@ def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
 
 @down.step
 def offline(k: Any, loc: dict[str, Any]) -> None:
-    target = k.w["cpus"][loc["cpu"]]
+    target = k.w.cpus[loc["cpu"]]
     if vec.timer_cleanup(k.w):
         # lapic_offline: __vector_cleanup(cl, false), then the timer is deleted
         cleanup_dirty(k, target)
@@ -513,10 +513,10 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
         acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
     k.irq_restore(loc)
     for cid in loc["stopped"]:
-        c = k.w["cpus"][cid]
-        c["stopped"] = False
-        if c["proc"]["wait"] is not None and STOPPER_WAIT in c["proc"]["wait"]:
-            c["proc"]["wait"] = None
+        c = k.w.cpus[cid]
+        c.stopped = False
+        if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
+            c.proc.wait = None
         if c is not target:
             k.eng.model.wake(k.eng, c)
     if target is not k.cpu:
@@ -533,7 +533,7 @@ up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinit
 def start(k: Any, loc: dict[str, Any]) -> None:
     if no_online_file(k, loc["cpu"]):
         return
-    target = k.w["cpus"][loc["cpu"]]
+    target = k.w.cpus[loc["cpu"]]
     if target["online"]:
         # device_online() returns 1 for a device already online; online_store() returns the count
         k.note("CPU is already online: the write succeeds and does nothing", 0)
@@ -550,7 +550,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         vec.legacy_online_slots(k.w, loc["cpu"])
     target["online"] = True
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
-    loc["irqs"] = sorted(i for i, d in k.w["irqs"].items() if d["is_managed"])
+    loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["is_managed"])
     k.ev(K.CPU_ONLINE, None, loc["cpu"], cost="hotplug")
     k.eng.model.wake(k.eng, target)
 
@@ -560,8 +560,8 @@ def restore_managed(k: Any, loc: dict[str, Any]) -> None:
     """irq_restore_affinity_of_irq: a requested managed irq shut down for lack of a CPU, whose
     mask holds the new CPU, starts again (x86 irqs have a single target: nothing else moves)."""
     while loc["irqs"]:
-        desc = k.w["irqs"].get(loc["irqs"].pop(0))
-        if (desc is None or desc["action"] is None or not desc["managed_shutdown"]
+        desc = k.w.irqs.get(loc["irqs"].pop(0))
+        if (desc is None or desc.action is None or not desc["managed_shutdown"]
                 or loc["cpu"] not in desc["affinity"] or chip_has(desc, "no-domain")):
             continue
         if sw(k, "managed_disable_depth"):
@@ -570,14 +570,14 @@ def restore_managed(k: Any, loc: dict[str, Any]) -> None:
             # stays shut down until its enable_irq()
             desc["managed_shutdown"] = False
             desc["depth"] -= 1
-            irq_dirty(k, desc["irq"])
+            irq_dirty(k, desc.irq)
             if desc["depth"]:
                 k.note(f"irq_startup_managed: disable depth {desc['depth']}, the irq stays shut down",
-                       desc["irq"], desc["dev"])
+                       desc.irq, desc.dev)
                 continue
-        loc["irq"] = desc["irq"]
+        loc["irq"] = desc.irq
         k.irq_save(loc)
-        k.call_then("restored", "irq_startup", irq=desc["irq"])
+        k.call_then("restored", "irq_startup", irq=desc.irq)
         return
     k.ret(0)
 

@@ -74,12 +74,12 @@ CHIP_PROPS: dict[str, frozenset[str]] = {}
 CHIP_PROP_SWITCH: dict[tuple[str, str], str] = {}
 
 
-def chip_has(desc: dict[str, Any], prop: str, w: dict[str, Any] | None = None) -> bool:
-    props = CHIP_PROPS.get(desc["chip"])
+def chip_has(desc: Any, prop: str, w: Any = None) -> bool:
+    props = CHIP_PROPS.get(desc.chip)
     if props is None or prop not in props:
         return False
-    switch = CHIP_PROP_SWITCH.get((desc["chip"], prop))
-    return switch is None or w is None or bool(w["behaviour"].get(switch, True))
+    switch = CHIP_PROP_SWITCH.get((desc.chip, prop))
+    return switch is None or w is None or bool(w.behaviour.get(switch, True))
 
 
 reading("kernel.irq.vector-lookup-locked",
@@ -90,7 +90,7 @@ reading("kernel.irq.vector-lookup-locked",
         quote="msi_lock_descs(dev); xa = &dev->msi.data->__domains[domid].store;", module=__name__)
 
 
-def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:
+def irq_of(k: Any, dev: str, index: int) -> Any:
     """pci_irq_vector(): the irq of vector ``index``, or None. msi_get_virq() takes msi_lock_descs,
     so while another CPU enables or tears down the device's MSI state the caller finds it after
     that finished: the model answers None (no irq yet / any more) instead of sleeping."""
@@ -98,7 +98,7 @@ def irq_of(k: Any, dev: str, index: int) -> dict[str, Any] | None:
     descs = p["descs"]
     if index >= len(descs) or not descs[index]["irq"] or p["lock"] not in (-1, k.cpu_id):
         return None
-    return k.w["irqs"].get(descs[index]["irq"])
+    return k.w.irqs.get(descs[index]["irq"])
 
 
 def online(k: Any) -> list[int]:
@@ -116,23 +116,23 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
         k.note(f"vector {loc['index']} has no irq (allocate vectors first)", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
-    if desc["action"] is not None:
+    if desc.action is not None:
         k.note(f"irq {desc['irq']} is already requested", -EBUSY, loc["dev"])
         k.ret(-EBUSY)
         return
-    loc["irq"] = desc["irq"]
+    loc["irq"] = desc.irq
     k.irq_save(loc)  # raw_spin_lock_irqsave(&desc->lock) around activation and startup
-    desc["action"] = f"{loc['dev']}-{loc['index']}"
-    k.ev(K.IRQ_REQUEST, loc["dev"], desc["irq"], loc["index"])
-    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 1, note="request_irq installed it")
+    desc.action = f"{loc['dev']}-{loc['index']}"
+    k.ev(K.IRQ_REQUEST, loc["dev"], desc.irq, loc["index"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc.irq), 1, note="request_irq installed it")
     loc["was_activated"] = desc["activated"]   # at allocation (msi_activate_early)
-    k.call("irq_activate", irq=desc["irq"])
+    k.call("irq_activate", irq=desc.irq)
 
 
 @request.step
 def startup(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] < 0:
-        k.w["irqs"][loc["irq"]]["action"] = None
+        k.w.irqs[loc["irq"]]["action"] = None
         k.irq_restore(loc)
         k.ret(loc["ret"])
         return
@@ -144,7 +144,7 @@ def requested(k: Any, loc: dict[str, Any]) -> None:
     """__setup_irq's last act: register_irq_proc() creates /proc/irq/N (kept until the
     descriptor is freed; ``proc`` on the descriptor)."""
     k.irq_restore(loc)
-    k.w["irqs"][loc["irq"]]["proc"] = True
+    k.w.irqs[loc["irq"]]["proc"] = True
     k.ret(0)
 
 
@@ -153,7 +153,7 @@ activate = program("irq_activate", "kernel/irq/chip.c irq_activate: managed irqs
 
 @activate.step
 def activate_unless_managed(k: Any, loc: dict[str, Any]) -> None:
-    if k.w["irqs"][loc["irq"]]["is_managed"]:
+    if k.w.irqs[loc["irq"]]["is_managed"]:
         k.ret(0)
         return
     k.call("irq_domain_activate_irq", irq=loc["irq"])
@@ -175,7 +175,7 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
     vector was assigned at allocation keeps it -- and before 4.15 the vector domain has no activate
     callback at all -- so only msi_domain_activate's message write follows (no second vector.assign
     for the one assignment)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["activated"] or chip_has(desc, "no-domain"):
         k.ret(0)
         return
@@ -183,18 +183,18 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
     ret = vec.activate(k.w, desc)
     desc_dirty(k, desc)     # provenance: the vector / CPU and slot it took
     if ret < 0:
-        k.note("no vector available", ret, desc["dev"])
+        k.note("no vector available", ret, desc.dev)
         k.ret(ret)
         return
     desc["activated"] = True
     if assigns:
-        k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
 
 
 @domain_activate.step
 def write(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    k.call("irq_compose_write", irq=desc["irq"])
+    desc = k.w.irqs[loc["irq"]]
+    k.call("irq_compose_write", irq=desc.irq)
 
 
 compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chip_write_msi_msg", source=S.MSI_DEACTIVATE)
@@ -203,15 +203,15 @@ compose_write = program("irq_compose_write", "irq_chip_compose_msi_msg + irq_chi
 @compose_write.step
 def activate_parent(k: Any, loc: dict[str, Any]) -> None:
     """The parent domains activate first: with remapping, the IRTE gets vector and CPU."""
-    prog = ROUTE_ACTIVATE.get(k.w["platform"]["route"])
+    prog = ROUTE_ACTIVATE.get(k.w.platform["route"])
     if prog is not None:
         k.call(prog, irq=loc["irq"])
 
 
 @compose_write.step
 def compose_and_write(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    k.call("pci_write_msi_msg", irq=desc["irq"], msg=msi.compose(k, desc), parts="all")
+    desc = k.w.irqs[loc["irq"]]
+    k.call("pci_write_msi_msg", irq=desc.irq, msg=msi.compose(k, desc), parts="all")
 
 
 # --- irq_startup ----------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ irq_startup = program("irq_startup", "kernel/irq/chip.c irq_startup: managed or 
                       source=(S.IRQ_STARTUP, *S.STARTUP_REACTIVATE))
 
 
-def _pre_startup(k: Any, desc: dict[str, Any]) -> bool:
+def _pre_startup(k: Any, desc: Any) -> bool:
     """IRQCHIP_AFFINITY_PRE_STARTUP: the x86 PCI/MSI chips from 826da771291f/ff363f480e59."""
     return not chip_has(desc, "startup-first") and bool(sw(k, "affinity_before_startup"))
 
@@ -232,20 +232,20 @@ def reactivate(k: Any, loc: dict[str, Any]) -> None:
     has its IRTE (with remapping) and message composed and written again. The model's
     request_irq activates before irq_startup (irq_activate, 4.15), so ``reactivate`` says whether
     the irq was activated before request_irq -- else this startup's is its first activation."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     desc["depth"] = 0
     if desc["started"]:     # ``if (irqd_is_started(d)) irq_enable(desc);`` (enable_irq's way in)
-        k.call_then("started", "irq_enable", irq=desc["irq"])
+        k.call_then("started", "irq_enable", irq=desc.irq)
         return
     if (loc.get("reactivate") and sw(k, "startup_reactivates") and desc["activated"]
             and not chip_has(desc, "no-domain")):
-        k.call("irq_compose_write", irq=desc["irq"])
+        k.call("irq_compose_write", irq=desc.irq)
 
 
 @irq_startup.step
 def startup_kind(k: Any, loc: dict[str, Any]) -> None:
     """__irq_startup_managed: NORMAL, MANAGED (activate now) or ABORT (no CPU of the mask)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     loc["managed"] = desc["is_managed"]
     if not loc["managed"]:
         if _pre_startup(k, desc):
@@ -257,7 +257,7 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
         if sw(k, "managed_disable_depth"):
             desc["depth"] = 1      # IRQ_STARTUP_ABORT: 'desc->depth = 1;' (788019eb559f)
         k.note("IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
-               desc["irq"], desc["dev"])
+               desc.irq, desc.dev)
         k.ret(0)
         return
     k.call("irq_domain_activate_irq", irq=loc["irq"])
@@ -265,7 +265,7 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def startup_middle(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if loc["managed"]:
         if loc["ret"] < 0:
             desc["managed_shutdown"] = True
@@ -278,7 +278,7 @@ def startup_middle(k: Any, loc: dict[str, Any]) -> None:
 
 @irq_startup.step
 def startup_last(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if loc["managed"]:
         k.call("__irq_startup", irq=loc["irq"])
     elif not _pre_startup(k, desc):
@@ -291,7 +291,7 @@ def started(k: Any, loc: dict[str, Any]) -> None:
     __enable_irq, irq_restore_affinity_of_irq): an edge left IRQS_PENDING while the irq was disabled
     or shut down is replayed now."""
     from msidbg.model.kernel.disable import check_irq_resend  # (disable.py imports this module)
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["pending"]:
         check_irq_resend(k, desc)
     k.ret(0)
@@ -306,13 +306,13 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     """Not IRQD_IRQ_DISABLED: unmask_irq. Else clear it, then chip->irq_enable (the port's unmask on
     xen-pirq) or unmask_irq -- which writes only if the irq is masked: a lazily disabled irq that
     saw no edge was never masked."""
-    desc = k.w["irqs"][loc["irq"]]
-    chip_enable = CHIP_ENABLE.get(desc["chip"]) if desc["disabled"] else None
-    desc["disabled"] = False
+    desc = k.w.irqs[loc["irq"]]
+    chip_enable = CHIP_ENABLE.get(desc.chip) if desc.disabled else None
+    desc.disabled = False
     if chip_enable is not None:
-        desc["masked"] = False
+        desc.masked = False
         chip_enable(k, desc)
-    elif desc["masked"]:
+    elif desc.masked:
         unmask_irq(k, desc)
     k.ret(0)
 
@@ -322,15 +322,15 @@ chip_startup = program("__irq_startup", "chip->irq_startup, or irq_enable -> unm
 
 @chip_startup.step
 def enable(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     desc["started"] = True
-    desc["masked"] = False
-    desc["disabled"] = False
-    prog = CHIP_STARTUP.get(desc["chip"])
+    desc.masked = False
+    desc.disabled = False
+    prog = CHIP_STARTUP.get(desc.chip)
     if prog is not None:
         k.call(prog, irq=loc["irq"])
     else:
-        CHIP_MASK[desc["chip"]](k, desc, False)
+        CHIP_MASK[desc.chip](k, desc, False)
 
 
 setup_affinity = program("irq_setup_affinity", "kernel/irq/manage.c: the stored (or default) affinity", source=S.SETUP_AFFINITY)
@@ -340,7 +340,7 @@ setup_affinity = program("irq_setup_affinity", "kernel/irq/manage.c: the stored 
 def choose(k: Any, loc: dict[str, Any]) -> None:
     """Managed or user-set affinity if it has an online CPU, else irq_default_affinity; one NUMA
     node, so the node mask changes nothing. The affinity hint plays no part."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     on = online(k)
     want = default_affinity(k.w)
     if desc["is_managed"] or desc["affinity_set"]:
@@ -370,21 +370,21 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
     and a mask without one is -EINVAL before any chip runs; before, the chip got the mask as it
     was (the x86 vector domain searches its online CPUs itself: -EBUSY or -ENOSPC when there is
     none). Either way the mask as requested becomes the irq's affinity."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     mask = loc["mask"]
-    if not desc["activated"] and sw(k, "affinity_on_activate") and not chip_has(desc, "no-domain"):
+    if not desc.activated and sw(k, "affinity_on_activate") and not chip_has(desc, "no-domain"):
         # apic_set_affinity from baedb87d1b53: WARN_ON_ONCE(!irqd_is_activated) -> -EIO (reached by
         # irq_startup of a deactivated irq: enable_irq after free_irq); the message is not touched
-        k.note("apic_set_affinity: WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO", -EIO, desc["dev"])
+        k.note("apic_set_affinity: WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO", -EIO, desc.dev)
         k.ret(-EIO)
         return
     if sw(k, "affinity_online_filter"):
         mask = [c for c in mask if vec.cpu_online(k.w, c)]
         if not mask:
-            k.note("no online CPU in the affinity mask", -EINVAL, desc["dev"])
+            k.note("no online CPU in the affinity mask", -EINVAL, desc.dev)
             k.ret(-EINVAL)
             return
-    prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
+    prog = ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
     if prog == "msi_set_affinity":
         from msidbg.model.kernel.move import chip_set_affinity
 
@@ -395,22 +395,22 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
 @do_set_affinity.step
 def record(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] >= 0:
-        k.w["irqs"][loc["irq"]]["affinity"] = list(loc["mask"])
+        k.w.irqs[loc["irq"]]["affinity"] = list(loc["mask"])
     k.ret(loc["ret"])
 
 
-def mask_irq(k: Any, desc: dict[str, Any]) -> bool:
+def mask_irq(k: Any, desc: Any) -> bool:
     """mask_irq(): mask through the chip unless already masked; True if it already was."""
-    if desc["masked"]:
+    if desc.masked:
         return True
-    desc["masked"] = True
-    CHIP_MASK[desc["chip"]](k, desc, True)
+    desc.masked = True
+    CHIP_MASK[desc.chip](k, desc, True)
     return False
 
 
-def unmask_irq(k: Any, desc: dict[str, Any]) -> None:
-    desc["masked"] = False
-    CHIP_MASK[desc["chip"]](k, desc, False)
+def unmask_irq(k: Any, desc: Any) -> None:
+    desc.masked = False
+    CHIP_MASK[desc.chip](k, desc, False)
 
 
 # --- free_irq / shutdown ------------------------------------------------------------------------------
@@ -424,10 +424,10 @@ def handling_cpus(k: Any, irq: int) -> list[int]:
     action (``handling``: handle_irq_event dropped desc->lock, the model keeps no frame for it)
     whose loop an IRQS_PENDING edge put back on its stack is not one yet: its loop runs when the
     action returns (and then finds the irq shut down)."""
-    now = k.w["now"]
-    return [c["id"] for c in k.w["cpus"] if c["id"] != k.cpu_id and not (
-        c.get("handling", -1) == irq and c["busy_until"] > now) and any(
-        f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq for f in c["irq"]["stack"])]
+    now = k.w.now
+    return [c.id for c in k.w.cpus if c.id != k.cpu_id and not (
+        c.get("handling", -1) == irq and c.busy_until > now) and any(
+        f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq for f in c.irq.stack)]
 
 
 free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
@@ -441,23 +441,23 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     delivered); then the action is removed and, for the last one, irq_shutdown() masks the irq --
     with its deactivation before 4001d8e8762f (``free_irq_deactivate``: shutdown)."""
     desc = irq_of(k, loc["dev"], loc["index"])
-    if desc is None or desc["action"] is None:
+    if desc is None or desc.action is None:
         k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
-    busy = handling_cpus(k, desc["irq"])
+    busy = handling_cpus(k, desc.irq)
     if busy:
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
-    loc["irq"] = desc["irq"]
-    desc["action"] = None
+    loc["irq"] = desc.irq
+    desc.action = None
     desc["hint"] = None
-    k.ev(K.IRQ_FREE, loc["dev"], desc["irq"], loc["index"])
-    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc["irq"]), 0, note="free_irq removed it")
+    k.ev(K.IRQ_FREE, loc["dev"], desc.irq, loc["index"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc.irq), 0, note="free_irq removed it")
     if sw(k, "free_irq_deactivate") == "shutdown":
-        k.call("irq_shutdown_and_deactivate", irq=desc["irq"])
+        k.call("irq_shutdown_and_deactivate", irq=desc.irq)
     else:
-        k.call("irq_shutdown", irq=desc["irq"])
+        k.call("irq_shutdown", irq=desc.irq)
 
 
 @free.step
@@ -475,14 +475,14 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
     flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
     flow handler only). free_irq and disable_irq wait here."""
     busy = handling_cpus(k, irq)
-    desc = k.w["irqs"].get(irq)
+    desc = k.w.irqs.get(irq)
     if not busy and desc is not None and action:
         from msidbg.model.kernel.entry import in_action
         ip = in_action(k.w, desc, k.cpu_id)
         busy = [ip] if ip >= 0 else []
     if not busy:
         return False
-    k.spin(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc["dev"] if desc else None)
+    k.spin(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc.dev if desc else None)
     return True
 
 
@@ -517,17 +517,17 @@ def _shutdown(k: Any, loc: dict[str, Any]) -> None:
     a later request_irq's irq_startup replays it). A pending affinity move stays too: only
     irq_move_masked_irq and irq_fixup_move_pending (CPU hotplug) clear IRQD_SETAFFINITY_PENDING, so
     after free_irq and a new request_irq the first interrupt still applies it (redteam8)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["started"]:
         # 788019eb559f (6.16, kernel.managed_disable_depth): 'desc->depth++' -- a managed shutdown on CPU
         # hotunplug keeps a driver's disable_irq(); before: 'desc->depth = 1'
         desc["depth"] = desc["depth"] + 1 if sw(k, "managed_disable_depth") else 1
-        desc["disabled"] = True
+        desc.disabled = True
     desc["started"] = False
     irq_dirty(k, loc["irq"])
-    prog = CHIP_SHUTDOWN.get(desc["chip"])
+    prog = CHIP_SHUTDOWN.get(desc.chip)
     if prog is not None:
-        desc["masked"] = True
+        desc.masked = True
         k.call(prog, irq=loc["irq"])
     else:
         mask_irq(k, desc)
@@ -550,7 +550,7 @@ deactivate = program("irq_domain_deactivate_irq", "msi_domain_deactivate (zero m
 @deactivate.step
 def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
     """msi_domain_deactivate writes an all-zero message."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if desc["activated"]:
         k.call("pci_write_msi_msg", irq=loc["irq"], msg=[0, 0, 0], parts="all")
 
@@ -558,14 +558,14 @@ def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
 @deactivate.step
 def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
     """Below the MSI domain: with remapping, the IRTE is cleared (not present)."""
-    prog = ROUTE_DEACTIVATE.get(k.w["platform"]["route"])
-    if prog is not None and k.w["irqs"][loc["irq"]]["activated"]:
+    prog = ROUTE_DEACTIVATE.get(k.w.platform["route"])
+    if prog is not None and k.w.irqs[loc["irq"]]["activated"]:
         k.call(prog, irq=loc["irq"])
 
 
 @deactivate.step
 def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if not desc["activated"]:
         k.ret(0)
         return
@@ -574,5 +574,5 @@ def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
     freed = vec.deactivate(k.w, desc)
     desc_dirty(k, desc)
     if freed:
-        k.ev(K.VECTOR_FREE, desc["dev"], desc["irq"], freed[0][0], freed[0][1])
+        k.ev(K.VECTOR_FREE, desc.dev, desc.irq, freed[0][0], freed[0][1])
     k.ret(0)

@@ -43,35 +43,35 @@ msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no i
 def new_vector(k: Any, loc: dict[str, Any]) -> None:
     """Allocate the new target vector (apic_set_affinity); the old one stays mapped until the
     move completes."""
-    desc = k.w["irqs"][loc["irq"]]
-    loc["old"] = [desc["vector"], desc["cpu"]]
+    desc = k.w.irqs[loc["irq"]]
+    loc["old"] = [desc.vector, desc.cpu]
     desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
     ret = vec.set_affinity(k.w, desc, loc["mask"])
     desc_dirty(k, desc)
     if ret < 0:
-        k.note("vector assignment failed", ret, desc["dev"])
+        k.note("vector assignment failed", ret, desc.dev)
         k.ret(ret)
         return
-    if [desc["vector"], desc["cpu"]] != loc["old"]:
-        k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+    if [desc.vector, desc.cpu] != loc["old"]:
+        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
 
 
 @msi_set_affinity.step
 def update_msg(k: Any, loc: dict[str, Any]) -> None:
     """Write the new message -- directly when that is safe (or always, with ``plain``)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if not needs_plug(k, desc, loc["old"]):
         k.call_then("updated", "pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
     elif k.cpu_id == loc["old"][1] or in_hotplug(k):
         k.call_then("updated", "msi_set_affinity_plug", irq=loc["irq"], old=loc["old"])
     else:
         k.note(f"WARN_ON_ONCE: CPU{k.cpu_id} is not the irq's target CPU{loc['old'][1]}; direct update",
-               0, desc["dev"])
+               0, desc.dev)
 
 
 @msi_set_affinity.step
 def direct_after_warning(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     k.call("pci_write_msi_msg", irq=loc["irq"], msg=msi.compose(k, desc), parts="all")
 
 
@@ -101,10 +101,10 @@ def chip_set_affinity(k: Any) -> str:
 
 def in_hotplug(k: Any) -> bool:
     """Is this the CPU-offline path (which the real kernel runs on the dying CPU itself)?"""
-    return any(f["prog"] == "cpu_down" for f in k.ctx["stack"])
+    return any(f["prog"] == "cpu_down" for f in k.ctx.stack)
 
 
-def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
+def needs_plug(k: Any, desc: Any, old: list[int]) -> bool:
     """Does msi_set_affinity take the careful two-step path (``plug.py``)?
 
     ``msi_affinity_update``: ``plain`` -- never (before 6f1a4891a592, and 5.17-6.6 where
@@ -121,9 +121,9 @@ def needs_plug(k: Any, desc: dict[str, Any], old: list[int]) -> bool:
         return False
     if mode == "can-reserve" and not desc["can_reserve"]:
         return False
-    if desc["vector"] == old[0] or old[0] == MANAGED_IRQ_SHUTDOWN_VECTOR or not desc["started"]:
+    if desc.vector == old[0] or old[0] == MANAGED_IRQ_SHUTDOWN_VECTOR or not desc["started"]:
         return False
-    return bool(vec.dest_apic(k.w, desc["cpu"]) != vec.dest_apic(k.w, old[1]))
+    return bool(vec.dest_apic(k.w, desc.cpu) != vec.dest_apic(k.w, old[1]))
 
 
 # --- irq_set_affinity and the affinity hint ----------------------------------------------------------
@@ -148,24 +148,24 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         k.note("no such irq", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
-    loc["irq"] = desc["irq"]
+    loc["irq"] = desc.irq
     no_domain = chip_has(desc, "no-domain")
-    pcntxt = bool(k.w["platform"]["interrupt_remapping"]) or chip_has(desc, "move-pcntxt", k.w)
+    pcntxt = bool(k.w.platform["interrupt_remapping"]) or chip_has(desc, "move-pcntxt", k.w)
     stored = (not desc["started"] and no_domain) or (
         not no_domain and not desc["activated"] and sw(k, "affinity_on_activate"))
     desc["affinity_set"] = True
     if stored:
         desc["affinity"] = mask
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("stored"))
+        k.ev(K.IRQ_AFFINITY, desc.dev, desc.irq, first_cpu(mask), k.s("stored"))
         k.ret(0)
-    elif pcntxt and not desc["move_pending"]:
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("direct"))
-        k.call("irq_do_set_affinity", irq=desc["irq"], mask=mask)
+    elif pcntxt and not desc.move_pending:
+        k.ev(K.IRQ_AFFINITY, desc.dev, desc.irq, first_cpu(mask), k.s("direct"))
+        k.call("irq_do_set_affinity", irq=desc.irq, mask=mask)
     else:
-        desc["move_pending"] = True
+        desc.move_pending = True
         desc["pending_mask"] = mask
-        irq_dirty(k, desc["irq"])
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("pending"))
+        irq_dirty(k, desc.irq)
+        k.ev(K.IRQ_AFFINITY, desc.dev, desc.irq, first_cpu(mask), k.s("pending"))
         k.ret(0)
 
 
@@ -177,12 +177,12 @@ def moved(k: Any, loc: dict[str, Any]) -> None:
     pending mask is the caller's mask as it is (irq_set_affinity_pending -> irq_copy_pending)."""
     ret = loc["ret"]
     if ret == -EBUSY and sw(k, "affinity_busy_pending"):
-        desc = k.w["irqs"][loc["irq"]]
+        desc = k.w.irqs[loc["irq"]]
         mask = list(loc["mask"])
-        desc["move_pending"] = True
+        desc.move_pending = True
         desc["pending_mask"] = mask
-        irq_dirty(k, desc["irq"])
-        k.ev(K.IRQ_AFFINITY, desc["dev"], desc["irq"], first_cpu(mask), k.s("pending"))
+        irq_dirty(k, desc.irq)
+        k.ev(K.IRQ_AFFINITY, desc.dev, desc.irq, first_cpu(mask), k.s("pending"))
         ret = 0
     k.ret(ret if ret < 0 else 0)
 
@@ -205,7 +205,7 @@ def store_hint(k: Any, loc: dict[str, Any]) -> None:
         return
     desc["hint"] = list(loc["mask"])
     if not sw(k, "hint_sets_affinity"):
-        k.note("affinity hint stored (the affinity is left as it is)", 0, desc["dev"])
+        k.note("affinity hint stored (the affinity is left as it is)", 0, desc.dev)
         k.ret(0)
         return
     k.call("irq_set_affinity", dev=loc["dev"], index=loc["index"], mask=loc["mask"])
@@ -224,20 +224,20 @@ move_irq = program("irq_move_irq", "kernel/irq/migration.c: apply a pending move
 
 @move_irq.step
 def mask_first(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
-    if desc["disabled"]:
+    desc = k.w.irqs[loc["irq"]]
+    if desc.disabled:
         # __irq_move_irq: 'if (unlikely(irqd_irq_disabled(idata))) return;' before irq_move_masked_irq
         # clears IRQD_SETAFFINITY_PENDING (kernel/irq/migration.c, every release since 2.6.37's
         # move_native_irq): an edge parked on a disabled (or shut down) irq leaves the move pending for
         # the interrupt after enable_irq -- check_irq_resend's, on the irq's current CPU (redteam8)
-        k.note("irq disabled: the pending move waits (__irq_move_irq returns)", 0, desc["dev"])
+        k.note("irq disabled: the pending move waits (__irq_move_irq returns)", 0, desc.dev)
         k.ret(0)
         return
-    desc["move_pending"] = False
+    desc.move_pending = False
     irq_dirty(k, loc["irq"])
     if not [c for c in desc["pending_mask"] if c in online(k)]:
         desc["pending_mask"] = []
-        k.note("pending affinity has no online CPU: dropped", 0, desc["dev"])
+        k.note("pending affinity has no online CPU: dropped", 0, desc.dev)
         k.ret(0)
         return
     loc["mask"] = list(desc["pending_mask"])    # as it is: irq_do_set_affinity(data, desc->pending_mask)
@@ -254,14 +254,14 @@ def unmask_after(k: Any, loc: dict[str, Any]) -> None:
     """a33a5d2d16cb (4.18, ``move_busy_rearm``): a move refused with -EBUSY (the previous move's
     cleanup is outstanding) stays pending for the next interrupt; before it the pending move was
     dropped, pending_mask cleared, whatever irq_do_set_affinity returned."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     irq_dirty(k, loc["irq"])
     # The kernel runs irq_move_masked_irq under desc->lock: an irq_set_affinity() made meanwhile
     # (move_pending set again since mask_first) waited for the lock and records its pending move
     # after this one is done, so the cleanup below must not erase it.
-    newer = desc["move_pending"]
+    newer = desc.move_pending
     if loc["ret"] == -EBUSY and sw(k, "move_busy_rearm"):
-        desc["move_pending"] = True  # cleanup still pending: retry at the next interrupt
+        desc.move_pending = True  # cleanup still pending: retry at the next interrupt
     elif not newer:   # (before a33a5d2d16cb an -EBUSY drops the move too: msi_set_affinity noted the failure)
         desc["pending_mask"] = []
     if not loc["was_masked"]:
@@ -276,8 +276,8 @@ migrate = program("migrate_one_irq", "kernel/irq/cpuhotplug.c: move an irq off a
 def migrate_mask(k: Any, loc: dict[str, Any]) -> None:
     """Mask the chip, unless the irq can move in process context (remapping, Xen's pirq
     chip: ``maskchip`` is false) or is masked already."""
-    desc = k.w["irqs"][loc["irq"]]
-    if k.w["platform"]["interrupt_remapping"] or chip_has(desc, "move-pcntxt", k.w):
+    desc = k.w.irqs[loc["irq"]]
+    if k.w.platform["interrupt_remapping"] or chip_has(desc, "move-pcntxt", k.w):
         loc["was_masked"] = True
         return
     loc["was_masked"] = mask_irq(k, desc)
@@ -288,8 +288,8 @@ def migrate_set(k: Any, loc: dict[str, Any]) -> None:
     """irq_do_set_affinity; before 4.13 x86 fixup_irqs called the chip's irq_set_affinity itself
     (``chip_only``), which leaves the irq's affinity mask as it was."""
     if loc.get("chip_only"):
-        desc = k.w["irqs"][loc["irq"]]
-        prog = ROUTE_SET_AFFINITY.get(k.w["platform"]["route"]) or CHIP_SET_AFFINITY[desc["chip"]]
+        desc = k.w.irqs[loc["irq"]]
+        prog = ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
         k.call(prog, irq=loc["irq"], mask=loc["mask"])
         return
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
@@ -298,5 +298,5 @@ def migrate_set(k: Any, loc: dict[str, Any]) -> None:
 @migrate.step
 def migrate_unmask(k: Any, loc: dict[str, Any]) -> None:
     if not loc["was_masked"]:
-        unmask_irq(k, k.w["irqs"][loc["irq"]])
+        unmask_irq(k, k.w.irqs[loc["irq"]])
     k.ret(loc["ret"])

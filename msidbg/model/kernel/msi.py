@@ -34,6 +34,7 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
 from msidbg.sim.program import program
+from msidbg.sim.rec import DescRec
 
 EINVAL, ENOSPC, EBUSY = 22, 28, 16
 
@@ -46,35 +47,35 @@ COMPOSE: dict[str, Any] = {}
 
 
 def hwdev(k: Any, dev: str) -> dict[str, Any]:
-    return k.w["devices"][dev]
+    return k.w.devices[dev]
 
 
 def reg(k: Any, dev: str, name: str) -> int:
     """A register value as the guest reads it (no event: reads don't change state)."""
-    acc = pci.ACCESSORS.get(k.w["platform"]["route"])
+    acc = pci.ACCESSORS.get(k.w.platform["route"])
     if acc is not None and acc.interposes(k, dev):
         return int(acc.cfg_read(k, dev, name))
     d = hwdev(k, dev)
     return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"])
 
 
-def new_irq_desc(k: Any, dev: str | None, index: int, chip: str, aff: list[Any] | None = None) -> dict[str, Any]:
+def new_irq_desc(k: Any, dev: str | None, index: int, chip: str, aff: list[Any] | None = None) -> Any:
     """A new irq number and descriptor; ``aff`` = ``[mask, is_managed]`` from the MSI descriptor."""
-    irq = k.w["kernel"]["next_irq"]
-    k.w["kernel"]["next_irq"] = irq + 1
+    irq = k.w.kernel["next_irq"]
+    k.w.kernel["next_irq"] = irq + 1
     desc = new_desc(k.w, irq, dev, index, chip, None if aff is None else aff[0], bool(aff and aff[1]))
-    k.w["irqs"][irq] = desc
+    k.w.irqs[irq] = desc
     irq_dirty(k, irq)   # provenance: a new irq's vector / CPU
     return desc
 
 
-def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str,
-             mask: list[int] | None = None, managed: bool = False) -> dict[str, Any]:
+def new_desc(w: Any, irq: int, dev: str | None, index: int, chip: str,
+             mask: list[int] | None = None, managed: bool = False) -> Any:
     """An irq descriptor. Its affinity is the mask the MSI descriptor brought (managed or a
     pre/post vector's), else a copy of irq_default_affinity (desc_smp_init)."""
     if mask is None:
         mask = affinity.default_affinity(w)
-    return {
+    return DescRec.of({     # a record (sim/rec.py): the hot path reads its fields as slots
         "irq": irq, "chip": chip, "dev": dev, "index": index, "action": None, "count": 0,
         "vector": 0, "cpu": 0, "effective": 0, "prev_vector": 0, "prev_cpu": 0,
         "move_in_progress": False, "cleanup_pending": False,
@@ -92,7 +93,7 @@ def new_desc(w: dict[str, Any], irq: int, dev: str | None, index: int, chip: str
         # desc_set_defaults leaves it), IRQD_IRQ_DISABLED, IRQ_DISABLE_UNLAZY, and IRQS_REPLAY as the
         # ``count`` the replayed interrupt finds (-1: clear; see disable.replaying)
         "depth": 1, "disabled": True, "unlazy": False, "replay": -1,
-    }
+    })
 
 
 def new_pdesc(index: int, msix_ctrl: int, masks: list[Any] | None) -> dict[str, Any]:
@@ -102,12 +103,12 @@ def new_pdesc(index: int, msix_ctrl: int, masks: list[Any] | None) -> dict[str, 
     return {"index": index, "irq": 0, "msix_ctrl": msix_ctrl, "masked": 0, "affinity": aff}
 
 
-def compose(k: Any, desc: dict[str, Any]) -> list[int]:
+def compose(k: Any, desc: Any) -> list[int]:
     """irq_chip_compose_msi_msg: the x86 vector domain's, or the platform's (remapping)."""
-    hook = COMPOSE.get(k.w["platform"]["route"])
+    hook = COMPOSE.get(k.w.platform["route"])
     if hook is not None:
         return list(hook(k, desc))
-    return vec.msg(k.w, desc["cpu"], desc["vector"])
+    return vec.msg(k.w, desc.cpu, desc.vector)
 
 
 # --- pci_alloc_irq_vectors ------------------------------------------------------------------
@@ -273,7 +274,7 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
     d = hwdev(k, loc["dev"])
     cap = 1 << ((d["msi"]["ctrl"] >> 1) & 7)
     nvec = _affinity_nvec(k, loc, min(loc["max"], cap))
-    if not k.w["platform"]["interrupt_remapping"]:
+    if not k.w.platform["interrupt_remapping"]:
         nvec = min(nvec, 1)  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
     if nvec < loc["min"]:
         unlock_ret(k, loc["dev"], -ENOSPC)
@@ -388,7 +389,7 @@ setup_irqs_prog = program("pci_msi_setup_msi_irqs", "arch_setup_msi_irqs: the pl
 
 @setup_irqs_prog.step
 def arch_setup(k: Any, loc: dict[str, Any]) -> None:
-    prog = ARCH_SETUP.get(k.w["platform"]["route"], "msi_domain_alloc_irqs")
+    prog = ARCH_SETUP.get(k.w.platform["route"], "msi_domain_alloc_irqs")
     k.call(prog, dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
 
 
@@ -414,8 +415,8 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
         return
     chip = "PCI-MSIX" if loc["type"] == "msix" else "PCI-MSI"
     desc = new_irq_desc(k, loc["dev"], i, chip, p["descs"][i].get("affinity"))
-    p["descs"][i]["irq"] = desc["irq"]
-    loc["irq"] = desc["irq"]
+    p["descs"][i]["irq"] = desc.irq
+    loc["irq"] = desc.irq
     desc["resv_mode"] = _can_reserve(k, loc)
     if vec.legacy(k.w):                    # before 4.15: the vector now, on the mask's first online CPU
         _assigned(k, loc, desc, vec.legacy_alloc(k.w, desc))
@@ -427,22 +428,22 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
             k.note("no vector to reserve on a CPU of the managed mask", ret, loc["dev"])
             alloc_failed(k, loc, desc)
             return
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
         return
     if desc["resv_mode"]:
         vec.reserve(k.w, desc)
         desc_dirty(k, desc)
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
         return
     if late_activation(k, loc, desc):      # a reservation now, the vector when request_irq activates it
         vec.reserve(k.w, desc)
         desc_dirty(k, desc)
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc["irq"], i)
+        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
         return
     _assigned(k, loc, desc, vec.assign_any(k.w, desc))
 
 
-def _assigned(k: Any, loc: dict[str, Any], desc: dict[str, Any], ret: int) -> None:
+def _assigned(k: Any, loc: dict[str, Any], desc: Any, ret: int) -> None:
     """The end of an allocation that assigned a vector at once (``ret`` the vector domain's result)."""
     desc_dirty(k, desc)
     if ret < 0:
@@ -450,10 +451,10 @@ def _assigned(k: Any, loc: dict[str, Any], desc: dict[str, Any], ret: int) -> No
         alloc_failed(k, loc, desc)
         return
     desc["activated"] = True
-    k.ev(K.VECTOR_ASSIGN, loc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+    k.ev(K.VECTOR_ASSIGN, loc["dev"], desc.irq, desc.vector, desc.cpu)
 
 
-def alloc_failed(k: Any, loc: dict[str, Any], desc: dict[str, Any] | None) -> None:
+def alloc_failed(k: Any, loc: dict[str, Any], desc: Any) -> None:
     """__irq_domain_alloc_irqs failed for descriptor ``loc["i"]``: its irq is freed again (the
     descriptor keeps irq 0) and msi_handle_pci_fail answers -- 1 for a Multi-MSI block (the range
     helper retries with one vector), the number of descriptors allocated before it for MSI-X,
@@ -471,19 +472,19 @@ def pci_fail_answer(kind: str, nvec: int, allocated: int) -> int:
     return allocated if allocated else -ENOSPC
 
 
-def drop_irq(k: Any, dev: str, desc: dict[str, Any]) -> None:
+def drop_irq(k: Any, dev: str, desc: Any) -> None:
     """Free an irq whose allocation failed (it holds no vector): the descriptor keeps irq 0."""
     desc_dirty(k, desc)
-    k.w["irqs"].pop(desc["irq"], None)
-    irq_dirty(k, desc["irq"])
-    pci.pdev(k, dev)["descs"][desc["index"]]["irq"] = 0
+    k.w.irqs.pop(desc.irq, None)
+    irq_dirty(k, desc.irq)
+    pci.pdev(k, dev)["descs"][desc.index]["irq"] = 0
 
 
-def late_activation(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> bool:
+def late_activation(k: Any, loc: dict[str, Any], desc: Any) -> bool:
     """A Multi-MSI irq after the block's first, before 4c457e8cb75e (``msi_activate_early``):
     __msi_domain_alloc_irqs activated only desc->irq, so the others stay reserved (IRQD_CAN_RESERVE
     kept) and are activated -- vector, IRTE, message -- by request_irq."""
-    return loc["type"] == "msi" and desc["index"] > 0 and sw(k, "msi_activate_early") == "first"
+    return loc["type"] == "msi" and desc.index > 0 and sw(k, "msi_activate_early") == "first"
 
 
 def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
@@ -500,7 +501,7 @@ def activate_early(k: Any, loc: dict[str, Any]) -> None:
     """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c) -- for
     every irq of a Multi-MSI block from 4c457e8cb75e, only the first before (``late_activation``);
     before f3b0946d629c (``msi_activate_early: none``) by no irq: irq_startup activates them."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if late_activation(k, loc, desc) or sw(k, "msi_activate_early") == "none":
         desc["activated"] = False
         return
@@ -517,89 +518,89 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
 write_msg = program("pci_write_msi_msg", "__pci_write_msi_msg: program one vector's message", source=(S.WRITE_MSG, S.MSI_DOMAIN_WRITE))
 
 
-def _pdesc(k: Any, desc: dict[str, Any]) -> dict[str, Any]:
-    return pci.pdev(k, desc["dev"])["descs"][desc["index"]]
+def _pdesc(k: Any, desc: Any) -> Any:
+    return pci.pdev(k, desc.dev)["descs"][desc.index]
 
 
-def is_msix(k: Any, desc: dict[str, Any]) -> bool:
+def is_msix(k: Any, desc: Any) -> bool:
     """Does this irq's descriptor stand for an MSI-X entry (whatever its irq chip)?"""
-    return desc["chip"] == "PCI-MSIX" or (desc["chip"] != "PCI-MSI" and pci.pdev(k, desc["dev"])["mode"] == "msix")
+    return desc.chip == "PCI-MSIX" or (desc.chip != "PCI-MSI" and pci.pdev(k, desc.dev)["mode"] == "msix")
 
 
 @write_msg.step
 def prepare(k: Any, loc: dict[str, Any]) -> None:
     """Declare the message as programmed-as-a-whole; mask an unmasked MSI-X entry first."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     msix = is_msix(k, desc)
-    if not msix and desc["index"] != 0:
+    if not msix and desc.index != 0:
         # pci_msi_domain_write_msg: "For MSI only the first interrupt of MULTI MSI passes the
         # test" (desc->irq == irq_data->irq): the others share its one message register.
-        k.note("multi-MSI: only the first irq writes the device's message", desc["index"], desc["dev"])
+        k.note("multi-MSI: only the first irq writes the device's message", desc.index, desc.dev)
         k.ret(0)
         return
-    if pci.direct(k, desc["dev"]):
+    if pci.direct(k, desc.dev):
         # what the device's registers will hold as a whole. On an interposed device (xen-hvm
         # passthrough) the message only reaches QEMU's emulated registers: the device holds the
         # host message Xen wrote (setup_msi_irq / write_msi_msg, ``xen._program``), which is
         # what its signals are compared with; a guest message there is not one the device can send.
-        a = k.w["acct"][desc["dev"]]
-        acct.intend(a["intended"][desc["index"]] if msix else a["msi_intended"], loc["msg"])
+        a = k.w.acct[desc.dev]
+        acct.intend(a["intended"][desc.index] if msix else a["msi_intended"], loc["msg"])
     loc["unmasked"] = False
     if msix and sw(k, "msix_masked_update") and not pci.ignore_mask(k):
         ctrl = _pdesc(k, desc)["msix_ctrl"]
         if not ctrl & ENTRY_MASKBIT:
             loc["unmasked"] = True
-            pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl | ENTRY_MASKBIT)
+            pci.msix_write(k, desc.dev, desc.index, "ctrl", ctrl | ENTRY_MASKBIT)
     elif not msix:
         _write_mme(k, desc)
 
 
-def _write_mme(k: Any, desc: dict[str, Any]) -> None:
+def _write_mme(k: Any, desc: Any) -> None:
     """MSI: the Multiple Message Enable field is rewritten with every message."""
-    cur = reg(k, desc["dev"], "msi_ctrl")
-    new = (cur & ~(0x7 << 4)) | (msi_multiple(len(pci.pdev(k, desc["dev"])["descs"]) or 1) << 4)
-    pci.cfg_write(k, desc["dev"], MSI_CTRL, new, 2)
+    cur = reg(k, desc.dev, "msi_ctrl")
+    new = (cur & ~(0x7 << 4)) | (msi_multiple(len(pci.pdev(k, desc.dev)["descs"]) or 1) << 4)
+    pci.cfg_write(k, desc.dev, MSI_CTRL, new, 2)
 
 
-def _msi_write(k: Any, desc: dict[str, Any], name: str, value: int) -> None:
+def _msi_write(k: Any, desc: Any, name: str, value: int) -> None:
     if is_msix(k, desc):
-        pci.msix_write(k, desc["dev"], desc["index"], name, value)
+        pci.msix_write(k, desc.dev, desc.index, name, value)
         return
-    lay = msi_layout(bool(hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT))
-    pci.cfg_write(k, desc["dev"], lay[name], value, 2 if name == "data" else 4)
+    lay = msi_layout(bool(hwdev(k, desc.dev)["msi"]["ctrl"] & MSI_64BIT))
+    pci.cfg_write(k, desc.dev, lay[name], value, 2 if name == "data" else 4)
 
 
 @write_msg.step
 def addr_lo(k: Any, loc: dict[str, Any]) -> None:
     if loc["parts"] in ("all", "addr"):
-        _msi_write(k, k.w["irqs"][loc["irq"]], "addr_lo", loc["msg"][0])
+        _msi_write(k, k.w.irqs[loc["irq"]], "addr_lo", loc["msg"][0])
 
 
 @write_msg.step
 def addr_hi(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if loc["parts"] not in ("all", "addr"):
         return
-    if is_msix(k, desc) or hwdev(k, desc["dev"])["msi"]["ctrl"] & MSI_64BIT:
+    if is_msix(k, desc) or hwdev(k, desc.dev)["msi"]["ctrl"] & MSI_64BIT:
         _msi_write(k, desc, "addr_hi", loc["msg"][1])
 
 
 @write_msg.step
 def data(k: Any, loc: dict[str, Any]) -> None:
     if loc["parts"] in ("all", "data"):
-        _msi_write(k, k.w["irqs"][loc["irq"]], "data", loc["msg"][2])
+        _msi_write(k, k.w.irqs[loc["irq"]], "data", loc["msg"][2])
 
 
 @write_msg.step
 def restore(k: Any, loc: dict[str, Any]) -> None:
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     desc["msg"] = list(loc["msg"])
     if loc["unmasked"]:
-        pci.msix_write(k, desc["dev"], desc["index"], "ctrl", _pdesc(k, desc)["msix_ctrl"])
+        pci.msix_write(k, desc.dev, desc.index, "ctrl", _pdesc(k, desc)["msix_ctrl"])
 
 
 # --- mask / unmask (the PCI-MSI irq chips) ---------------------------------------------------------
-def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     """pci_msi_mask / pci_msi_unmask: the entry's Mask bit, or the MSI mask register."""
     if pci.ignore_mask(k):
         return
@@ -607,13 +608,13 @@ def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
     if is_msix(k, desc):
         ctrl = pd["msix_ctrl"] | ENTRY_MASKBIT if masked else pd["msix_ctrl"] & ~ENTRY_MASKBIT
         pd["msix_ctrl"] = ctrl
-        pci.msix_write(k, desc["dev"], desc["index"], "ctrl", ctrl)
+        pci.msix_write(k, desc.dev, desc.index, "ctrl", ctrl)
         return
-    if not msi_can_mask(k, desc["dev"]):
+    if not msi_can_mask(k, desc.dev):
         return  # nothing to write: this MSI cannot be masked
     pd["masked"] = 1 if masked else 0
-    bit = 1 << desc["index"]
-    msi_update_mask(k, desc["dev"], 0 if masked else bit, bit if masked else 0)
+    bit = 1 << desc.index
+    msi_update_mask(k, desc.dev, 0 if masked else bit, bit if masked else 0)
 
 
 # --- teardown ---------------------------------------------------------------------------------
@@ -648,7 +649,7 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     i = loc.get("i", 0)
     if i < len(p["descs"]):
-        desc = k.w["irqs"].get(p["descs"][i]["irq"])
+        desc = k.w.irqs.get(p["descs"][i]["irq"])
         if desc is not None:
             chip_mask(k, desc, True)
         loc["i"] = i + 1
@@ -723,11 +724,11 @@ def irq_user(k: Any, irqs: set[int]) -> str | None:
     and the other CPU's __free_irq, affinity update or handler runs on a freed descriptor.
     The model refuses the teardown with -EBUSY instead, as it does for a requested irq.
     """
-    for c in k.w["cpus"]:
-        for ctx in (c["proc"], c["irq"]):
+    for c in k.w.cpus:
+        for ctx in (c.proc, c.irq):
             if ctx is k.ctx:
                 continue
-            for frame in ctx["stack"]:
+            for frame in ctx.stack:
                 if frame["locals"].get("irq") in irqs:
                     return f"irq {frame['locals']['irq']} is in use by CPU{c['id']} in {frame['prog']}"
     return None
@@ -736,14 +737,14 @@ def irq_user(k: Any, irqs: set[int]) -> str | None:
 @free_irqs.step
 def arch_teardown(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
-    busy = [d["irq"] for d in p["descs"] if d["irq"] and k.w["irqs"][d["irq"]]["action"] is not None]
+    busy = [d["irq"] for d in p["descs"] if d["irq"] and k.w.irqs[d["irq"]]["action"] is not None]
     if busy:
         k.note(f"irq {busy[0]} still has an action (free_irq first)", -EBUSY, loc["dev"])
         k.ret(-EBUSY)
         return
     if refuse_in_use(k, p, loc["dev"], unlock=False):
         return
-    prog = ARCH_TEARDOWN.get(k.w["platform"]["route"])
+    prog = ARCH_TEARDOWN.get(k.w.platform["route"])
     if prog:
         k.call(prog, dev=loc["dev"])
 
@@ -761,7 +762,7 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     loc["i"] = i + 1
     k.again()
     irq = p["descs"][i]["irq"]
-    desc = k.w["irqs"].pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
+    desc = k.w.irqs.pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
     if desc is None:
         return
     desc_dirty(k, desc)     # provenance: the slots it frees, the irq gone
@@ -772,4 +773,4 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     vec.clear_vector(k.w, desc)
     if desc["is_managed"]:
         vec.remove_managed(k.w, desc)  # vector_free_reserved_and_managed
-    k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc["index"])
+    k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc.index)

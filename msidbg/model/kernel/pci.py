@@ -15,7 +15,7 @@ ACCESSORS: dict[str, Any] = {}
 
 
 def _direct(k: Any, dev: str) -> bool:
-    acc = ACCESSORS.get(k.w["platform"]["route"])
+    acc = ACCESSORS.get(k.w.platform["route"])
     return acc is None or not acc.interposes(k, dev)
 
 
@@ -26,7 +26,7 @@ def direct(k: Any, dev: str) -> bool:
 
 def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
     """A 1- or 2-byte table write to an interposed device (the ``write`` action)."""
-    ACCESSORS[k.w["platform"]["route"]].msix_write_narrow(k, dev, entry, reg, value, size)
+    ACCESSORS[k.w.platform["route"]].msix_write_narrow(k, dev, entry, reg, value, size)
 
 
 def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
@@ -34,14 +34,14 @@ def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
         device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size)
         k.touched("cfg_write")
     else:
-        ACCESSORS[k.w["platform"]["route"]].cfg_write(k, dev, offset, value, size)
+        ACCESSORS[k.w.platform["route"]].cfg_write(k, dev, offset, value, size)
 
 
 def cmd_read(k: Any, dev: str) -> int:
     """The Command register as the kernel reads it (QEMU's or pciback's view on Xen)."""
     if _direct(k, dev):
-        return int(k.w["devices"][dev]["cmd"])
-    return int(ACCESSORS[k.w["platform"]["route"]].cfg_read(k, dev, "cmd"))
+        return int(k.w.devices[dev]["cmd"])
+    return int(ACCESSORS[k.w.platform["route"]].cfg_read(k, dev, "cmd"))
 
 
 def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
@@ -49,7 +49,7 @@ def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
         device.table_write(k.eng, k.cpu_id, dev, entry, reg, value)
         k.touched("mmio_write")
     else:
-        ACCESSORS[k.w["platform"]["route"]].msix_write(k, dev, entry, reg, value)
+        ACCESSORS[k.w.platform["route"]].msix_write(k, dev, entry, reg, value)
 
 
 def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
@@ -57,14 +57,14 @@ def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
         value = device.table_read(k.eng, k.cpu_id, dev, entry, reg)
         k.touched("mmio_read")
         return value
-    return int(ACCESSORS[k.w["platform"]["route"]].msix_read(k, dev, entry, reg))
+    return int(ACCESSORS[k.w.platform["route"]].msix_read(k, dev, entry, reg))
 
 
 def pdev(k: Any, dev: str) -> dict[str, Any]:
     """The kernel's ``struct pci_dev`` view of a device (MSI state, descriptors, status)."""
-    return k.w["kernel"]["pci"][dev]
+    return k.w.kernel["pci"][dev]
 
 
 def ignore_mask(k: Any) -> bool:
     """``pci_msi_ignore_mask``: set on Xen PV, and on Xen HVM with 7e0815b3e099."""
-    return bool(k.w["kernel"]["ignore_mask"])
+    return bool(k.w.kernel["ignore_mask"])

@@ -29,13 +29,13 @@ ENOSPC = 28
 ROUTE = "remapped"
 
 
-def irte_of(k: Any, desc: dict[str, Any]) -> tuple[int, int]:
+def irte_of(k: Any, desc: Any) -> tuple[int, int]:
     """(first IRTE index of the allocation, sub-handle) of an irq's descriptor."""
-    base, sub = pci.pdev(k, desc["dev"])["irte"][desc["index"]]
+    base, sub = pci.pdev(k, desc.dev)["irte"][desc.index]
     return int(base), int(sub)
 
 
-def compose(k: Any, desc: dict[str, Any]) -> list[int]:
+def compose(k: Any, desc: Any) -> list[int]:
     """intel_ir_compose_msi_msg: the remappable message, independent of vector and CPU."""
     return iommu.remappable_msg(*irte_of(k, desc))
 
@@ -114,7 +114,7 @@ def free_irtes(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- activation ------------------------------------------------------------------------------------
-def irte_prov(k: Any, key: int, desc: dict[str, Any], dest: int, present: bool, logical: bool, how: str,
+def irte_prov(k: Any, key: int, desc: Any, dest: int, present: bool, logical: bool, how: str,
               moving: bool = False) -> None:
     """Provenance: the remapping entry now names this vector and destination (from the irq's vector
     assignment: the allocation or move that chose the CPU), or is not remapping (``moving``: cleared
@@ -124,26 +124,26 @@ def irte_prov(k: Any, key: int, desc: dict[str, Any], dest: int, present: bool, 
     if not (P.on and k.eng.fresh):
         return
     if present or moving:
-        P.dep(PC.D_COMPOSED, PK.key(PK.IRQVEC, desc["irq"]))
+        P.dep(PC.D_COMPOSED, PK.key(PK.IRQVEC, desc.irq))
     if present:
         mode = f"logical x2APIC id {dest:#x}" if logical else f"APIC id {dest}"
         note = f"{how}: vector {desc['vector']:#x}, {mode} (CPU{desc['cpu']}) for irq {desc['irq']}"
     else:
         note = f"{how}: not remapping (irq {desc['irq']})"
-    P.write(PC.IRTE_WRITE, key, desc["vector"] if present else 0, note=note,
-            also=(PK.key(PK.REMAPS, PK.dev_entry(P.dev(desc["dev"]), desc["index"])),))
+    P.write(PC.IRTE_WRITE, key, desc.vector if present else 0, note=note,
+            also=(PK.key(PK.REMAPS, PK.dev_entry(P.dev(desc.dev), desc.index)),))
 
 
-def _write_irte(k: Any, desc: dict[str, Any], present: bool) -> None:
+def _write_irte(k: Any, desc: Any, present: bool) -> None:
     """prepare_irte + modify_irte: ``dst_mode = apic->dest_mode_logical`` (true for x2apic_cluster) and
     ``dest_id = IRTE_DEST(cfg->dest_apicid)``, the whole 32-bit id in x2APIC mode. The event's target is
     the CPU the entry names."""
     base, sub = irte_of(k, desc)
-    dest = vec.dest_apic(k.w, desc["cpu"])
-    logical = k.w["platform"]["apic"] == "x2apic-cluster"
-    iommu.write(k.w, base + sub, desc["vector"], dest, present, logical)
+    dest = vec.dest_apic(k.w, desc.cpu)
+    logical = k.w.platform["apic"] == "x2apic-cluster"
+    iommu.write(k.w, base + sub, desc.vector, dest, present, logical)
     irte_prov(k, PK.key(PK.IRTE, base + sub), desc, dest, present, logical, "modify_irte")
-    k.ev(K.IRTE_WRITE, desc["dev"], base + sub, desc["vector"] if present else 0, desc["cpu"] if present else -1,
+    k.ev(K.IRTE_WRITE, desc.dev, base + sub, desc.vector if present else 0, desc.cpu if present else -1,
          cost="irte_update")
 
 
@@ -152,7 +152,7 @@ activate = program("intel_irq_remapping_activate", "modify_irte: vector and dest
 
 @activate.step
 def irte_present(k: Any, loc: dict[str, Any]) -> None:
-    _write_irte(k, k.w["irqs"][loc["irq"]], True)
+    _write_irte(k, k.w.irqs[loc["irq"]], True)
     k.ret(0)
 
 
@@ -161,7 +161,7 @@ deactivate = program("intel_irq_remapping_deactivate", "modify_irte with an empt
 
 @deactivate.step
 def irte_clear(k: Any, loc: dict[str, Any]) -> None:
-    _write_irte(k, k.w["irqs"][loc["irq"]], False)
+    _write_irte(k, k.w.irqs[loc["irq"]], False)
     k.ret(0)
 
 
@@ -173,27 +173,27 @@ def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
     """irq_chip_set_affinity_parent: the vector domain moves the irq (``vec.set_affinity``); the
     remapping chip returns its error, or 0 when neither vector nor CPU changed (nothing to write).
     The first step of both remapping units' set_affinity (Intel here, AMD in ``amd_remap``)."""
-    desc = k.w["irqs"][loc["irq"]]
-    old = [desc["vector"], desc["cpu"]]
+    desc = k.w.irqs[loc["irq"]]
+    old = [desc.vector, desc.cpu]
     desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
     ret = vec.set_affinity(k.w, desc, loc["mask"])
     desc_dirty(k, desc)
     if ret < 0:
-        k.note("vector assignment failed", ret, desc["dev"])
+        k.note("vector assignment failed", ret, desc.dev)
         k.ret(ret)
         return
-    if [desc["vector"], desc["cpu"]] == old:
+    if [desc.vector, desc.cpu] == old:
         k.ret(0)
         return
-    k.ev(K.VECTOR_ASSIGN, desc["dev"], desc["irq"], desc["vector"], desc["cpu"])
+    k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
 
 
 def cleanup_old_vector(k: Any, loc: dict[str, Any]) -> None:
     """send_cleanup_vector / vector_schedule_cleanup once the entry names the new vector: the
     device can only reach the new one now. The last step of both units' set_affinity."""
-    desc = k.w["irqs"][loc["irq"]]
-    if desc["move_in_progress"]:
-        entry.send_cleanup(k, desc, desc["vector"], desc["cpu"])
+    desc = k.w.irqs[loc["irq"]]
+    if desc.move_in_progress:
+        entry.send_cleanup(k, desc, desc.vector, desc.cpu)
     k.ret(0)
 
 
@@ -204,7 +204,7 @@ def parent(k: Any, loc: dict[str, Any]) -> None:
 
 @set_affinity.step
 def irte(k: Any, loc: dict[str, Any]) -> None:
-    _write_irte(k, k.w["irqs"][loc["irq"]], True)
+    _write_irte(k, k.w.irqs[loc["irq"]], True)
 
 
 @set_affinity.step

@@ -1,7 +1,7 @@
 """The kernel's behaviour switches, as the model reads them.
 
 The scenario layer resolves ``kernel.version`` and explicit switches into the plain table the
-world carries as ``w["behaviour"]`` (``{switch: value}``); kernel programs read a switch only
+world carries as ``w.behaviour`` (``{switch: value}``); kernel programs read a switch only
 through :func:`sw`, never a version string. ``CURRENT`` is the current-upstream value of each
 kernel switch, for a world built by hand without the table (a test checks it matches the
 table's defaults); the rows in ``msidbg/behaviour/kernel.py`` say which release changed what.
@@ -57,9 +57,10 @@ CURRENT: dict[str, Any] = {
 }
 
 
-def sw_w(w: dict[str, Any], name: str) -> Any:
-    """The value of kernel switch ``name`` in world ``w``."""
-    table = w.get("behaviour")
+def sw_w(w: Any, name: str) -> Any:
+    """The value of kernel switch ``name`` in world ``w`` (a world record, or a plain dict world:
+    the debugger's and the tests' copies)."""
+    table = w.get("behaviour") if type(w) is dict else w.behaviour
     if table is not None and name in table:
         return table[name]
     return CURRENT[name]

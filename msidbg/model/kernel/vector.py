@@ -42,7 +42,7 @@ from msidbg.model.hw import (
 )
 from msidbg.model.kernel.sw import sw_w
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 EBUSY, ENOSPC, EINVAL = 16, 28, 22
 
 
@@ -73,7 +73,7 @@ def legacy(w: World) -> bool:
 
 
 def online_cpus(w: World) -> list[int]:
-    return [c["id"] for c in w["cpus"] if c["online"]]
+    return [c.id for c in w.cpus if c.online]
 
 
 def dying_cpu(w: World) -> int:
@@ -84,10 +84,10 @@ def dying_cpu(w: World) -> int:
     lands in its IRR). The model keeps ``online`` for the APIC until cpu_down's last step and
     finds the CPU going down in the cpu_down frame of the CPU holding the hotplug lock.
     """
-    req = w["kernel"]["hotplug"]
+    req = w.kernel["hotplug"]
     if req < 0:
         return -1
-    for f in w["cpus"][req]["proc"]["stack"]:
+    for f in w.cpus[req].proc.stack:
         if f["prog"] == "cpu_down":
             return int(f["locals"]["cpu"])
     return -1
@@ -95,10 +95,10 @@ def dying_cpu(w: World) -> int:
 
 def cpu_online(w: World, cpu: int) -> bool:
     """cpu_online(cpu) as the vector domain sees it (the dying CPU is already out)."""
-    return bool(w["cpus"][cpu]["online"]) and cpu != dying_cpu(w)
+    return bool(w.cpus[cpu].online) and cpu != dying_cpu(w)
 
 
-def managed_map(c: dict[str, Any]) -> list[int]:
+def managed_map(c: Any) -> list[int]:
     """A CPU's managed_map: the vectors reserved for managed irqs (created on first use)."""
     m = c.get("managed")
     if m is None:
@@ -106,10 +106,10 @@ def managed_map(c: dict[str, Any]) -> list[int]:
     return m
 
 
-def available(w: World, cpu: dict[str, Any]) -> int:
+def available(w: World, cpu: Any) -> int:
     """Free device vectors on a CPU (``cm->available`` that matrix_find_best_cpu compares):
     neither allocated nor reserved for a managed irq."""
-    taken = cpu["alloc"]
+    taken = cpu.alloc
     managed = cpu.get("managed")
     rng = _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
     if managed is None:
@@ -117,9 +117,9 @@ def available(w: World, cpu: dict[str, Any]) -> int:
     return sum((r & ~(a | m)).bit_count() for r, a, m in zip(rng, taken, managed, strict=True))
 
 
-def _lowest_free(w: World, c: dict[str, Any]) -> int:
+def _lowest_free(w: World, c: Any) -> int:
     """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
-    alloc, managed = c["alloc"], c.get("managed")
+    alloc, managed = c.alloc, c.get("managed")
     for v in range(first_vector(w), FIRST_SYSTEM_VECTOR):
         if not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
             return v
@@ -131,24 +131,24 @@ def matrix_alloc(w: World, mask: list[int]) -> tuple[int, int]:
     on a tie), then its lowest free device vector. Returns (vector, cpu) or (-ENOSPC, -1)."""
     best, best_avl = -1, 0
     for cid in mask:
-        c = w["cpus"][cid]
-        if not c["online"]:
+        c = w.cpus[cid]
+        if not c.online:
             continue
         avl = available(w, c)
         if avl > best_avl:
             best, best_avl = cid, avl
     if best < 0:
         return -ENOSPC, -1
-    v = _lowest_free(w, w["cpus"][best])
+    v = _lowest_free(w, w.cpus[best])
     if v < 0:
         return -ENOSPC, -1
-    words_set(w["cpus"][best]["alloc"], v)
+    words_set(w.cpus[best].alloc, v)
     return v, best
 
 
 def matrix_free(w: World, cpu: int, vector: int) -> None:
     """irq_matrix_free: the allocation goes; a managed reservation stays in managed_map."""
-    words_clear(w["cpus"][cpu]["alloc"], vector)
+    words_clear(w.cpus[cpu].alloc, vector)
 
 
 def dest_apic(w: World, cpu: int) -> int:
@@ -156,7 +156,7 @@ def dest_apic(w: World, cpu: int) -> int:
     (physflat, x2APIC physical: apic_default_calc_apicid), or ``1 << cpu`` with the flat driver's
     logical destination mode (apic_flat_calc_apicid, the LDR ``default_init_apic_ldr`` wrote), or the
     CPU's logical x2APIC id under x2APIC cluster mode (x2apic_calc_apicid: cluster << 16 | 1 << (apic_id
-    & 0xf), the hardware's LDR; one CPU, one bit, since 4.15)."""
+    & 0xf), the hardware's LDR; one CPU, one bit, since 4.15). (Also the TUI's: ``w`` a record or a dict.)"""
     mode = w["platform"].get("apic")
     if mode == "flat":
         return 1 << cpu
@@ -168,31 +168,31 @@ def dest_apic(w: World, cpu: int) -> int:
 def msg(w: World, cpu: int, vector: int) -> list[int]:
     """The x86 vector domain's message for ``vector`` on ``cpu`` (__irq_msi_compose_msg): the
     destination mode is the APIC driver's (``apic->dest_mode_logical``)."""
-    return compose_msg(dest_apic(w, cpu), vector, w["platform"].get("apic") == "flat")
+    return compose_msg(dest_apic(w, cpu), vector, w.platform.get("apic") == "flat")
 
 
-def assign_shutdown(w: World, desc: dict[str, Any]) -> None:
+def assign_shutdown(w: World, desc: Any) -> None:
     """vector_assign_managed_shutdown: the message points at the shutdown vector on the first
     online CPU (the model keeps that in the irq's vector/cpu, as irq_cfg does)."""
     first = online_cpus(w)[0]
-    desc["vector"] = MANAGED_IRQ_SHUTDOWN_VECTOR
-    desc["cpu"] = first
+    desc.vector = MANAGED_IRQ_SHUTDOWN_VECTOR
+    desc.cpu = first
     desc["effective"] = first
 
 
-def reserve(w: World, desc: dict[str, Any]) -> None:
+def reserve(w: World, desc: Any) -> None:
     """reserve_irq_vector_locked: global reservation, message -> shutdown vector."""
     desc["can_reserve"] = True
     desc["has_reserved"] = True
     assign_shutdown(w, desc)
 
 
-def reserve_managed(w: World, desc: dict[str, Any]) -> int:
+def reserve_managed(w: World, desc: Any) -> int:
     """reserve_managed_vector -> irq_matrix_reserve_managed: one vector on every CPU of the
     irq's (managed) affinity mask, online or not; the message points at the shutdown vector."""
     desc["is_managed"] = True
     for cid in desc["affinity"]:
-        c = w["cpus"][cid]
+        c = w.cpus[cid]
         v = _lowest_free(w, c)
         if v < 0:
             remove_managed(w, desc)
@@ -202,46 +202,46 @@ def reserve_managed(w: World, desc: dict[str, Any]) -> int:
     return 0
 
 
-def remove_managed(w: World, desc: dict[str, Any]) -> None:
+def remove_managed(w: World, desc: Any) -> None:
     """irq_matrix_remove_managed at free time: drop one unallocated reservation per CPU."""
     for cid in desc["affinity"]:
-        c = w["cpus"][cid]
+        c = w.cpus[cid]
         m = managed_map(c)
         for v in range(FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR):
-            if words_test(m, v) and not words_test(c["alloc"], v):
+            if words_test(m, v) and not words_test(c.alloc, v):
                 words_clear(m, v)
                 break
 
 
-def update_vector(w: World, desc: dict[str, Any], newvec: int, newcpu: int) -> None:
+def update_vector(w: World, desc: Any, newvec: int, newcpu: int) -> None:
     """apic_update_vector: keep the old vector for cleanup if its CPU is online; otherwise
     (also the CPU being taken down) it goes back to the matrix at once. Its ``vector_irq``
     slot stays: fixup_irqs still looks there for signals pending in the dying CPU's IRR."""
     desc["prev_vector"] = 0
-    old, oldcpu = desc["vector"], desc["cpu"]
+    old, oldcpu = desc.vector, desc.cpu
     if old and old != MANAGED_IRQ_SHUTDOWN_VECTOR:
         if cpu_online(w, oldcpu):
-            desc["move_in_progress"] = True
+            desc.move_in_progress = True
             desc["prev_vector"] = old
             desc["prev_cpu"] = oldcpu
         else:
             matrix_free(w, oldcpu, old)
-    desc["vector"] = newvec
-    desc["cpu"] = newcpu
+    desc.vector = newvec
+    desc.cpu = newcpu
     desc["effective"] = newcpu
-    w["cpus"][newcpu]["vector_irq"][newvec] = desc["irq"]
+    w.cpus[newcpu].vector_irq[newvec] = desc.irq
 
 
-def _has_vector(desc: dict[str, Any]) -> bool:
-    return bool(desc["vector"]) and desc["vector"] != MANAGED_IRQ_SHUTDOWN_VECTOR
+def _has_vector(desc: Any) -> bool:
+    return bool(desc.vector) and desc.vector != MANAGED_IRQ_SHUTDOWN_VECTOR
 
 
-def assign_vector_locked(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+def assign_vector_locked(w: World, desc: Any, mask: list[int]) -> int:
     """0 if the irq already targets an online CPU in ``mask`` or got a new vector there."""
-    cpu = desc["cpu"]
+    cpu = desc.cpu
     if _has_vector(desc) and cpu_online(w, cpu) and cpu in mask:
         return 0
-    if desc["move_in_progress"] or desc["cleanup_pending"]:
+    if desc.move_in_progress or desc.cleanup_pending:
         return -EBUSY
     vector, newcpu = matrix_alloc(w, mask)
     if vector < 0:
@@ -250,44 +250,44 @@ def assign_vector_locked(w: World, desc: dict[str, Any], mask: list[int]) -> int
     return 0
 
 
-def assign_managed_vector(w: World, desc: dict[str, Any], dest: list[int]) -> int:
+def assign_managed_vector(w: World, desc: Any, dest: list[int]) -> int:
     """assign_managed_vector -> irq_matrix_alloc_managed: within ``dest`` and the managed mask,
     the online CPU with the fewest managed vectors in use (matrix_find_best_cpu_managed skips a
     CPU only when it has *more*, so the last of equals wins), then its lowest
     reserved-but-unused vector. Before that spread (``managed_spread``, 4.15..4.19) the first
     online CPU of the mask (cpumask_first), -ENOSPC if it has no reserved vector left."""
     search = [c for c in dest if c in desc["affinity"]]
-    if _has_vector(desc) and desc["cpu"] in search:
+    if _has_vector(desc) and desc.cpu in search:
         return 0
     best, best_used = -1, 1 << 30
     if not sw_w(w, "managed_spread"):   # before the spread: the first online CPU of the mask, vector or not
-        search = [c for c in sorted(search) if w["cpus"][c]["online"]][:1]
+        search = [c for c in sorted(search) if w.cpus[c].online][:1]
     for cid in search:
-        c = w["cpus"][cid]
-        if not c["online"]:
+        c = w.cpus[cid]
+        if not c.online:
             continue
         m = managed_map(c)
-        used = sum((x & a).bit_count() for x, a in zip(m, c["alloc"], strict=True))
+        used = sum((x & a).bit_count() for x, a in zip(m, c.alloc, strict=True))
         if used <= best_used:
             best, best_used = cid, used
     if best < 0:
         return -ENOSPC
-    c = w["cpus"][best]
+    c = w.cpus[best]
     m = managed_map(c)
     for v in range(FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR):
-        if words_test(m, v) and not words_test(c["alloc"], v):
-            words_set(c["alloc"], v)
+        if words_test(m, v) and not words_test(c.alloc, v):
+            words_set(c.alloc, v)
             update_vector(w, desc, v, best)
             return 0
     return -ENOSPC
 
 
-def set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+def set_affinity(w: World, desc: Any, mask: list[int]) -> int:
     """apic_set_affinity: nothing to do for an inactive reserved or managed irq (activation
     will place it); a managed irq moves within its reservations, others anywhere in ``mask``."""
     if legacy(w):
         return legacy_set_affinity(w, desc, mask)
-    if not desc["activated"] and (desc["is_managed"] or desc["can_reserve"]):
+    if not desc.activated and (desc.is_managed or desc.can_reserve):
         return 0
     search = [c for c in mask if cpu_online(w, c)]
     if desc["is_managed"]:
@@ -295,7 +295,7 @@ def set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
     return assign_vector_locked(w, desc, search)
 
 
-def assign_any(w: World, desc: dict[str, Any]) -> int:
+def assign_any(w: World, desc: Any) -> int:
     """assign_irq_vector_any_locked: the irq's affinity, else any online CPU (one NUMA node:
     the node-mask steps of the real function give the same sets)."""
     online = online_cpus(w)
@@ -305,7 +305,7 @@ def assign_any(w: World, desc: dict[str, Any]) -> int:
     return assign_vector_locked(w, desc, online)
 
 
-def activate(w: World, desc: dict[str, Any]) -> int:
+def activate(w: World, desc: Any) -> int:
     """x86_vector_activate(reserve=false): managed -> activate_managed (a reserved vector on an
     online CPU of the mask); reserved -> activate_reserved (the affinity mask, else any online
     CPU); fixed vectors stay. Before 4.15 the vector domain has no activate callback: the
@@ -328,40 +328,40 @@ def activate(w: World, desc: dict[str, Any]) -> int:
 def _free_slot(w: World, cpu: int, vector: int) -> None:
     """The slot clear_irq_vector leaves: VECTOR_SHUTDOWN from b7107a67f0d1 (5.3; 4.19.60, 5.1.19,
     5.2.2), whose late hit do_IRQ swallows; VECTOR_UNUSED before (``vector_shutdown_slot``)."""
-    slots = w["cpus"][cpu]["vector_irq"]
+    slots = w.cpus[cpu].vector_irq
     if sw_w(w, "vector_shutdown_slot"):
         slots[vector] = VECTOR_SHUTDOWN
     else:
         slots.pop(vector, None)
 
 
-def clear_vector(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
+def clear_vector(w: World, desc: Any) -> list[tuple[int, int]]:
     """clear_irq_vector: SHUTDOWN sentinels in vector_irq (VECTOR_UNUSED before b7107a67f0d1:
     ``vector_shutdown_slot``), vectors back to the matrix. Before 4.15 the slots go back to
     VECTOR_UNUSED (there is no VECTOR_SHUTDOWN yet): a late signal on the freed vector is "No irq
     handler for vector", not swallowed."""
     freed: list[tuple[int, int]] = []
-    vector = desc["vector"]
+    vector = desc.vector
     if not vector or vector == MANAGED_IRQ_SHUTDOWN_VECTOR:
         return freed
     if legacy(w):
         return _legacy_clear(w, desc)
-    _free_slot(w, desc["cpu"], vector)
-    matrix_free(w, desc["cpu"], vector)
-    freed.append((vector, desc["cpu"]))
-    desc["vector"] = 0
+    _free_slot(w, desc.cpu, vector)
+    matrix_free(w, desc.cpu, vector)
+    freed.append((vector, desc.cpu))
+    desc.vector = 0
     prev = desc["prev_vector"]
     if prev:
         _free_slot(w, desc["prev_cpu"], prev)
         matrix_free(w, desc["prev_cpu"], prev)
         freed.append((prev, desc["prev_cpu"]))
         desc["prev_vector"] = 0
-        desc["move_in_progress"] = False
+        desc.move_in_progress = False
     _unqueue_cleanup(w, desc)
     return freed
 
 
-def deactivate(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
+def deactivate(w: World, desc: Any) -> list[tuple[int, int]]:
     """x86_vector_deactivate: release the vector(s); a reservable irq goes back to a
     reservation, a managed one to the shutdown vector (keeping its managed reservations).
     Irqs that were never reservable (non-maskable MSI, masking disabled) keep their vector.
@@ -378,22 +378,22 @@ def deactivate(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
     return freed
 
 
-def complete_move(w: World, desc: dict[str, Any], vector: int, cpu: int) -> bool:
+def complete_move(w: World, desc: Any, vector: int, cpu: int) -> bool:
     """__irq_complete_move: the first interrupt on the new vector, on the new CPU, schedules
     the cleanup of the old one. Returns True when the old CPU's cleanup must be triggered."""
-    if not desc["move_in_progress"] or vector != desc["vector"] or cpu != desc["cpu"]:
+    if not desc.move_in_progress or vector != desc.vector or cpu != desc.cpu:
         return False
     return schedule_cleanup(w, desc)
 
 
-def schedule_cleanup(w: World, desc: dict[str, Any]) -> bool:
+def schedule_cleanup(w: World, desc: Any) -> bool:
     """__send_cleanup_vector / __vector_schedule_cleanup: queue the old vector on its CPU's
     cleanup list. An offline old CPU: before 6.6 the old vector is just forgotten (still
     allocated in the matrix); from 6.6 it is freed at once."""
-    desc["move_in_progress"] = False
+    desc.move_in_progress = False
     prev_cpu = desc["prev_cpu"]
     if cpu_online(w, prev_cpu):
-        w["cpus"][prev_cpu]["cleanup"].append(desc["irq"])
+        w.cpus[prev_cpu].cleanup.append(desc.irq)
         desc["cleanup_pending"] = True
         return True
     if timer_cleanup(w):
@@ -403,32 +403,32 @@ def schedule_cleanup(w: World, desc: dict[str, Any]) -> bool:
     return False
 
 
-def free_moved_vector(w: World, desc: dict[str, Any]) -> tuple[int, int]:
+def free_moved_vector(w: World, desc: Any) -> tuple[int, int]:
     vector, cpu = desc["prev_vector"], desc["prev_cpu"]
     matrix_free(w, cpu, vector)
-    w["cpus"][cpu]["vector_irq"].pop(vector, None)
+    w.cpus[cpu].vector_irq.pop(vector, None)
     desc["prev_vector"] = 0
-    desc["move_in_progress"] = False
+    desc.move_in_progress = False
     _unqueue_cleanup(w, desc)
     return vector, cpu
 
 
-def cleanup_this_cpu(w: World, cpu: dict[str, Any], check_irr: bool = True) -> tuple[list[int], bool]:
+def cleanup_this_cpu(w: World, cpu: Any, check_irr: bool = True) -> tuple[list[int], bool]:
     """smp_irq_move_cleanup_interrupt / __vector_cleanup: free the moved vectors queued on this
     CPU, except those still pending in this CPU's IRR (retried: a self-IPI, or the timer re-armed
     one jiffy on). Returns (freed, retry)."""
     freed: list[int] = []
     retry = False
-    for irq in list(cpu["cleanup"]):
-        desc = w["irqs"][irq]
-        if check_irr and words_test(cpu["irr"], desc["prev_vector"]):
+    for irq in list(cpu.cleanup):
+        desc = w.irqs[irq]
+        if check_irr and words_test(cpu.irr, desc["prev_vector"]):
             retry = True
             continue
         freed.append(free_moved_vector(w, desc)[0])
     return freed, retry
 
 
-def force_complete_move(w: World, desc: dict[str, Any], dying: int) -> int:
+def force_complete_move(w: World, desc: Any, dying: int) -> int:
     """irq_force_complete_move on the outgoing CPU. Returns the freed vector or 0.
 
     ``hotplug_force_complete``: ``migrated`` (before a6c11c0a5235, 6.10) -- called only for an
@@ -441,16 +441,16 @@ def force_complete_move(w: World, desc: dict[str, Any], dying: int) -> int:
         return 0
     if legacy(w):
         return _legacy_force_complete(w, desc)
-    if sw_w(w, "hotplug_force_complete") == "involved" and dying not in (desc["cpu"], desc["prev_cpu"]):
+    if sw_w(w, "hotplug_force_complete") == "involved" and dying not in (desc.cpu, desc["prev_cpu"]):
         return 0
     return free_moved_vector(w, desc)[0]
 
 
-def _unqueue_cleanup(w: World, desc: dict[str, Any]) -> None:
+def _unqueue_cleanup(w: World, desc: Any) -> None:
     if desc["cleanup_pending"]:
-        for c in w["cpus"]:
-            if desc["irq"] in c["cleanup"]:
-                c["cleanup"].remove(desc["irq"])
+        for c in w.cpus:
+            if desc.irq in c.cleanup:
+                c.cleanup.remove(desc.irq)
         desc["cleanup_pending"] = False
 
 
@@ -467,7 +467,7 @@ def _legacy_used(v: int) -> bool:
     return v == IRQ_MOVE_CLEANUP_VECTOR or v == IA32_SYSCALL_VECTOR
 
 
-def legacy_assign(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+def legacy_assign(w: World, desc: Any, mask: list[int]) -> int:
     """__assign_irq_vector (4.5..4.14) with ``default_vector_allocation_domain`` (physflat,
     x2APIC physical: the domain of a CPU is that CPU alone).
 
@@ -478,13 +478,13 @@ def legacy_assign(w: World, desc: dict[str, Any], mask: list[int]) -> int:
     (next offset and back to 0x20 + offset past 0xee; wrapping round to the cursor means
     "try the next CPU"), skipping used_vectors and vectors whose ``vector_irq`` slot holds an
     irq. Note the first CPU of the mask wins: an irq on CPU2 asked for {1, 2} moves to CPU1."""
-    if desc["move_in_progress"] or (desc["cleanup_pending"] and cpu_online(w, desc["prev_cpu"])):
+    if desc.move_in_progress or (desc["cleanup_pending"] and cpu_online(w, desc["prev_cpu"])):
         return -EBUSY
-    cursor = w["kernel"]["vec_cursor"]
+    cursor = w.kernel["vec_cursor"]
     for cpu in sorted({c for c in mask if cpu_online(w, c)}):
-        if desc["vector"] and desc["cpu"] == cpu:
+        if desc.vector and desc.cpu == cpu:
             return 0
-        slots = w["cpus"][cpu]["vector_irq"]
+        slots = w.cpus[cpu].vector_irq
         start = cursor[0]
         vector, offset = start, cursor[1]
         while True:
@@ -502,7 +502,7 @@ def legacy_assign(w: World, desc: dict[str, Any], mask: list[int]) -> int:
     return -ENOSPC
 
 
-def legacy_alloc(w: World, desc: dict[str, Any]) -> int:
+def legacy_alloc(w: World, desc: Any) -> int:
     """x86_vector_alloc_irqs -> assign_irq_vector_policy for a PCI/MSI irq: no ``info->mask``
     (pci_msi_prepare), so the device node's CPUs (one node: all of them), then
     ``apic->target_cpus()`` (the online CPUs). The irq's affinity mask is not consulted: every
@@ -510,7 +510,7 @@ def legacy_alloc(w: World, desc: dict[str, Any]) -> int:
     return legacy_assign(w, desc, online_cpus(w))
 
 
-def legacy_set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
+def legacy_set_affinity(w: World, desc: Any, mask: list[int]) -> int:
     """apic_set_affinity (4.14): -EINVAL for a mask without an online CPU, else
     assign_irq_vector on the mask (managed or not alike)."""
     if not [c for c in mask if cpu_online(w, c)]:
@@ -518,41 +518,41 @@ def legacy_set_affinity(w: World, desc: dict[str, Any], mask: list[int]) -> int:
     return legacy_assign(w, desc, mask)
 
 
-def _legacy_clear(w: World, desc: dict[str, Any]) -> list[tuple[int, int]]:
+def _legacy_clear(w: World, desc: Any) -> list[tuple[int, int]]:
     """clear_irq_vector (4.14): VECTOR_UNUSED in the slot of the irq's CPU (if online) and in
     the old vector's slot of a move still in progress or not cleaned up."""
     freed: list[tuple[int, int]] = []
-    cpus = w["cpus"]
-    vector, cpu = desc["vector"], desc["cpu"]
-    if cpu_online(w, cpu) and cpus[cpu]["vector_irq"].get(vector) == desc["irq"]:
-        cpus[cpu]["vector_irq"].pop(vector)
+    cpus = w.cpus
+    vector, cpu = desc.vector, desc.cpu
+    if cpu_online(w, cpu) and cpus[cpu].vector_irq.get(vector) == desc.irq:
+        cpus[cpu].vector_irq.pop(vector)
     freed.append((vector, cpu))
-    desc["vector"] = 0
+    desc.vector = 0
     prev = desc["prev_vector"]
-    if prev and (desc["move_in_progress"] or desc["cleanup_pending"]):
+    if prev and (desc.move_in_progress or desc["cleanup_pending"]):
         pc = desc["prev_cpu"]
-        if cpu_online(w, pc) and cpus[pc]["vector_irq"].get(prev) == desc["irq"]:
-            cpus[pc]["vector_irq"].pop(prev)
+        if cpu_online(w, pc) and cpus[pc].vector_irq.get(prev) == desc.irq:
+            cpus[pc].vector_irq.pop(prev)
             freed.append((prev, pc))
     desc["prev_vector"] = 0
-    desc["move_in_progress"] = False
+    desc.move_in_progress = False
     _unqueue_cleanup(w, desc)
     return freed
 
 
-def _legacy_force_complete(w: World, desc: dict[str, Any]) -> int:
+def _legacy_force_complete(w: World, desc: Any) -> int:
     """irq_force_complete_move (4.14): the old domain loses its offline CPUs (the dying one is
     already out of cpu_online_mask); the old vector's slot is cleared on an online old CPU; on
     the dying CPU it stays for fixup_irqs' IRR scan (which retriggers a pending signal to the
     irq's new target, then clears it). Returns the freed vector or 0."""
     cpu = desc["prev_cpu"]
-    if not desc["move_in_progress"] and not desc["cleanup_pending"]:
+    if not desc.move_in_progress and not desc["cleanup_pending"]:
         desc["prev_vector"] = 0
         return 0
     if cpu_online(w, cpu):
         return free_moved_vector(w, desc)[0]
     desc["prev_vector"] = 0
-    desc["move_in_progress"] = False
+    desc.move_in_progress = False
     _unqueue_cleanup(w, desc)
     return 0
 
@@ -561,7 +561,7 @@ def legacy_online_slots(w: World, cpu: int) -> None:
     """setup_vector_irq -> __setup_vector_irq (4.14) on a CPU coming online: every irq whose
     domain is this CPU gets its slot back (an irq shut down or left here while the CPU was
     offline keeps its vector); the 4.15+ lapic_online only clears."""
-    slots = w["cpus"][cpu]["vector_irq"]
-    for desc in w["irqs"].values():
-        if desc["dev"] is not None and desc["vector"] and desc["cpu"] == cpu:
-            slots[desc["vector"]] = desc["irq"]
+    slots = w.cpus[cpu].vector_irq
+    for desc in w.irqs.values():
+        if desc.dev is not None and desc.vector and desc.cpu == cpu:
+            slots[desc.vector] = desc.irq

@@ -39,7 +39,7 @@ XEN_IRQ = kind("xen.irq", ("irq", INT), ("pirq", INT), ("how", STR),
 
 
 def gx(k: Any) -> dict[str, Any]:
-    return k.w["kernel"]["xen"]
+    return k.w.kernel["xen"]
 
 
 def info_of(k: Any, irq_no: int) -> dict[str, Any]:
@@ -78,8 +78,8 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
     if loc["i"] >= len(p["descs"]):
         return False
     desc = msi.new_irq_desc(k, loc["dev"], loc["i"], CHIP)
-    p["descs"][loc["i"]]["irq"] = desc["irq"]
-    loc["irq"] = desc["irq"]
+    p["descs"][loc["i"]]["irq"] = desc.irq
+    loc["irq"] = desc.irq
     return True
 
 
@@ -89,10 +89,10 @@ def _native(k: Any, loc: dict[str, Any], then: str) -> bool:
     virtualization (xen_hvm_msi_init returns early; otherwise xen_setup_pci_msi replaces the
     domain for every PCI device, emulated ones included); on PV for a device pciback does not
     own (no such device exists on a real PV guest)."""
-    if k.w["platform"]["kind"] == "xen-hvm":
+    if k.w.platform["kind"] == "xen-hvm":
         if X.uses_pirqs(k.w):       # no XENFEAT_hvm_pirqs or APIC virtualization: the native domain
             return False
-    elif k.w["devices"][loc["dev"]]["passthrough"]:
+    elif k.w.devices[loc["dev"]]["passthrough"]:
         return False
     k.call_then(then, "msi_domain_alloc_irqs", dev=loc["dev"], nvec=loc["nvec"], type=loc["type"])
     return True
@@ -117,7 +117,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
 def next_desc(k: Any, loc: dict[str, Any]) -> None:
     if not _new_irq(k, loc):
         k.ret(0)
-    elif not k.w["behaviour"]["xen_reuse_cached_pirq"]:
+    elif not k.w.behaviour["xen_reuse_cached_pirq"]:
         k.goto("alloc")
 
 
@@ -127,9 +127,9 @@ def read_back(k: Any, loc: dict[str, Any]) -> None:
     dev, i = loc["dev"], loc["i"]
     msg = loc.setdefault("msg", [0, 0, 0])
     if pci.pdev(k, dev)["mode"] != "msix":
-        acc = pci.ACCESSORS[k.w["platform"]["route"]]
+        acc = pci.ACCESSORS[k.w.platform["route"]]
         # a device QEMU does not pass through has no xen-pt state: its own registers answer
-        read = acc.cfg_read if acc.interposes(k, dev) else (lambda k, dev, r: k.w["devices"][dev]["msi"][r])
+        read = acc.cfg_read if acc.interposes(k, dev) else (lambda k, dev, r: k.w.devices[dev]["msi"][r])
         msg[:] = [read(k, dev, r) if r in _msi_regs(k, dev) else 0 for r in ("addr_lo", "addr_hi", "data")]
         k.note("__pci_read_msi_msg", msg[2], dev)
         return
@@ -143,7 +143,7 @@ def read_back(k: Any, loc: dict[str, Any]) -> None:
 
 
 def _msi_regs(k: Any, dev: str) -> set[str]:
-    return {reg for _, _, reg in device.cfg_layout(k.w["devices"][dev])}
+    return {reg for _, _, reg in device.cfg_layout(k.w.devices[dev])}
 
 
 @hvm.step
@@ -167,7 +167,7 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     k.ev(XEN_HCALL, loc["dev"], k.s("PHYSDEVOP_get_free_pirq"), loc["i"], pirq, cost="hypercall")
     if pirq < 0:
         # xen_bind_pirq_msi_to_irq allocates the irq after the pirq: this descriptor never gets one
-        msi.drop_irq(k, loc["dev"], k.w["irqs"][loc["irq"]])
+        msi.drop_irq(k, loc["dev"], k.w.irqs[loc["irq"]])
         k.ret(-ENODEV)
         return
     loc["pirq"] = pirq
@@ -249,7 +249,7 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         k.ret(err)
         return
     loc["pirqs"] = pirqs
-    d = k.w["devices"][dev]
+    d = k.w.devices[dev]
     if msix:
         device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL)
     else:
@@ -282,14 +282,14 @@ pv_teardown = program("xen_pv_teardown_msi_irqs", "pcifront: pciback disables an
 @pv_teardown.step
 def pv_disable(k: Any, loc: dict[str, Any]) -> None:
     dev = loc["dev"]
-    if not k.w["devices"][dev]["passthrough"]:
+    if not k.w.devices[dev]["passthrough"]:
         k.ret(0)
         return
-    x = k.w["xen"]
+    x = k.w.xen
     mine = [p for p in sorted(x["pirqs"]) if x["pirqs"][p]["dev"] == dev and x["pirqs"][p]["irq"] > 0]
     for p in mine:
         X.unmap_pirq(k.eng, p)
-    d = k.w["devices"][dev]
+    d = k.w.devices[dev]
     if pci.pdev(k, dev)["mode"] == "msix":
         device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE)
     else:

@@ -107,8 +107,8 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
     info["port"], info["cpu"] = port, 0
     gx(k)["evtchn_to_irq"][port] = loc["irq"]
     gx(k)["channels"][0] += 1
-    desc = k.w["irqs"][loc["irq"]]
-    desc["cpu"] = desc["effective"] = 0
+    desc = k.w.irqs[loc["irq"]]
+    desc.cpu = desc["effective"] = 0
     irq_dirty(k, loc["irq"])
 
 
@@ -151,9 +151,9 @@ def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) ->
     pre-clause kernel differs by this step's cost and event only -- redteam9.)"""
     if ch is None:
         return False
-    if k.w["xen"]["abi"] == "fifo":
+    if k.w.xen["abi"] == "fifo":
         return bool(ch["pending"])
-    return info["cpu"] != k.cpu_id or (bool(ch["pending"]) and k.w["platform"]["kind"] == "xen-hvm")
+    return info["cpu"] != k.cpu_id or (bool(ch["pending"]) and k.w.platform["kind"] == "xen-hvm")
 
 
 def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
@@ -165,7 +165,7 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
     pending event on the port's vCPU at once."""
     eng = k.eng
     port = info["port"]
-    slow = unmask_hypercall(k, info, k.w["xen"]["ports"].get(port))
+    slow = unmask_hypercall(k, info, k.w.xen["ports"].get(port))
     evtchn.set_mask(eng, port, False)
     if slow:
         k.ev(XEN_HCALL, info["dev"], eng.s("EVTCHNOP_unmask"), port, 0, "hypercall")
@@ -237,9 +237,9 @@ def bug(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-def chip_mask(k: Any, desc: dict[str, Any], masked: bool) -> None:
+def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     """disable_dynirq / enable_dynirq: only the event channel -- never the MSI-X entry."""
-    info = gx(k)["irqs"].get(desc["irq"])
+    info = gx(k)["irqs"].get(desc.irq)
     if info is None or not info["port"]:
         return
     if not masked:
@@ -267,8 +267,8 @@ def rebind(k: Any, loc: dict[str, Any]) -> None:
         gx(k)["channels"][info["cpu"]] -= 1
         gx(k)["channels"][target] += 1
         info["cpu"] = target
-        desc = k.w["irqs"][loc["irq"]]
-        desc["cpu"] = desc["effective"] = target
+        desc = k.w.irqs[loc["irq"]]
+        desc.cpu = desc["effective"] = target
         irq_dirty(k, loc["irq"])
 
 
@@ -285,9 +285,9 @@ def select_target_cpu(k: Any, mask: list[int]) -> int:
     a tie); before it (``kernel.xen_affinity_target: first``) ``cpumask_first_and(dest,
     cpu_online_mask)``, the lowest online CPU of the mask. Online is cpu_online_mask, which no
     longer holds a CPU going offline."""
-    online = [c["id"] for c in k.w["cpus"] if vec.cpu_online(k.w, c["id"])]
+    online = [c.id for c in k.w.cpus if vec.cpu_online(k.w, c.id)]
     cpus = [c for c in mask if c in online] or online
-    if k.w["behaviour"]["xen_affinity_target"] == "first":
+    if k.w.behaviour["xen_affinity_target"] == "first":
         return min(cpus)
     return min(cpus, key=lambda c: (gx(k)["channels"][c], c))
 
@@ -309,9 +309,9 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
     c = k.cpu
-    x = k.w["xen"]
+    x = k.w.xen
     abi = x["abi"]
-    if "upcall" in c:   # xen-pv: entered at the event callback; no APIC to acknowledge
+    if "upcall" in c._extra:   # xen-pv: entered at the event callback; no APIC to acknowledge
         c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
         if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
@@ -324,7 +324,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
             k.ret(0)
             return
     prog = _HANDLE[abi]         # _enter, inlined (every interrupt): on to ``loop`` when it returns
-    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    k.ctx.stack.append({"prog": prog, "pc": 0, "locals": {}})
     if k.eng.call_watch:
         k.eng.entered(prog)
 
@@ -332,7 +332,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
 def _enter(k: Any, prog: str) -> None:
     """Call ``prog`` from this step (pushed as the interrupt entry pushes its frames: one per
     interrupt, so without the general call path; fault injection does not apply to it)."""
-    k.ctx["stack"].append({"prog": prog, "pc": 0, "locals": {}})
+    k.ctx.stack.append({"prog": prog, "pc": 0, "locals": {}})
     eng = k.eng
     if eng.call_watch:
         eng.entered(prog)
@@ -342,9 +342,9 @@ def _enter(k: Any, prog: str) -> None:
 def loop(k: Any, loc: dict[str, Any]) -> None:
     """``} while (vcpu_info->evtchn_upcall_pending);``: Xen signalled more while the events were
     handled (a selector bit or a new queue head): handle_events once more."""
-    x = k.w["xen"]
+    x = k.w.xen
     c = k.cpu
-    if "upcall" in c:
+    if "upcall" in c._extra:
         c["upcall"] = 0     # xen-pv: the loop's evtchn_upcall_pending = 0 before handle_events again
     if _signalled(x, k.cpu_id):
         _enter(k, _HANDLE[x["abi"]])
@@ -370,9 +370,9 @@ def scan(k: Any, loc: dict[str, Any]) -> None:
 def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     """Unlink the head of this vCPU's queue; a pending, unmasked one goes to its irq."""
     w = k.w
-    port = _consume(w["xen"], k.cpu_id)
-    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port) if port else None
-    if irq_no is not None and irq_no in w["irqs"]:      # the common case, inlined
+    port = _consume(w.xen, k.cpu_id)
+    irq_no = w.kernel["xen"]["evtchn_to_irq"].get(port) if port else None
+    if irq_no is not None and irq_no in w.irqs:      # the common case, inlined
         _call_edge(k, w, "consume_one_event", irq_no, port)
         return
     _handle_irq_for_port(k, port, "consume_one_event")
@@ -386,27 +386,27 @@ def _handle_irq_for_port(k: Any, port: int, step: str) -> None:
         k.ret(0)
         return
     w = k.w
-    irq_no = w["kernel"]["xen"]["evtchn_to_irq"].get(port)
-    if irq_no is None or irq_no not in w["irqs"]:
+    irq_no = w.kernel["xen"]["evtchn_to_irq"].get(port)
+    if irq_no is None or irq_no not in w.irqs:
         k.note(f"event channel {port} has no guest irq: handle_irq_for_port skips it", port)
         k.again()
         return
     _call_edge(k, w, step, irq_no, port)
 
 
-def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> None:
+def _call_edge(k: Any, w: Any, step: str, irq_no: int, port: int) -> None:
     """``k.call_then(step, "xen_handle_edge_irq", irq=irq_no, port=port)``, and the callee's first
     step (the ack, which emits) in this same step, as the interpreter would run them: the call's
     entry (``on_push``: function breakpoints, fault injection), then ``ack`` on the new frame, and
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
-    desc = w["irqs"][irq_no]
+    desc = w.irqs[irq_no]
     me = k.cpu_id
     try:    # irq_may_run's common case without a call, as entry.ack tests it
-        busy = desc["lock"] != -1 or desc["inprogress"] != me
-    except KeyError:
+        busy = desc.lock != -1 or desc.inprogress != me
+    except AttributeError:  # (a descriptor of an older world without them: absent slots)
         busy = True
-    if "probes" in w or desc["move_pending"] or desc["disabled"] or (
+    if k.probed or desc.move_pending or desc.disabled or (
             busy and (_in_action(w, desc, me) >= 0 or _lock_holder(w, desc, me) >= 0)):
         # (a pending move: the ack calls irq_move_irq; a disabled irq: the ack parks the event
         # IRQS_PENDING; the irq in progress on another vCPU, or its desc->lock held there: the ack
@@ -417,13 +417,13 @@ def _call_edge(k: Any, w: dict[str, Any], step: str, irq_no: int, port: int) -> 
     frame = {"prog": _EDGE, "pc": 0, "locals": loc}
     k.goto(step)
     if k.eng.model.on_push(frame):
-        k.ctx["stack"].append(frame)
+        k.ctx.stack.append(frame)
         k.frame = frame
         # ``ack`` on the new frame, inlined: irq_may_run was found true above (on_push changes no
         # irq), so desc->lock is taken, then eoi_pirq's clear_evtchn (``_clear``); no pending move
-        desc["lock"] = me
+        desc.lock = me
         loc["src"] = src = evtchn.clear(k.eng, port)
-        k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+        k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
         frame["pc"] = 1
 
 
@@ -442,24 +442,24 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     (``irqd_is_setaffinity_pending``: mask, clear_evtchn, irq_move_masked_irq -> set_affinity_irq,
     unmask); before ff1e22e7a638 (4.6, ``kernel.xen_eoi_clear_first`` false) irq_move_irq ran
     first (mask, rebind, unmask) and clear_evtchn after it (back to this step, ``moved``)."""
-    desc = k.w["irqs"][loc["irq"]]
+    desc = k.w.irqs[loc["irq"]]
     if "deferred" not in loc:
         me = k.cpu_id
         try:    # irq_may_run's common case without a call, as entry.ack tests it
-            busy = desc["lock"] != -1 or desc["inprogress"] != me
-        except KeyError:
+            busy = desc.lock != -1 or desc.inprogress != me
+        except AttributeError:  # (a descriptor of an older world without them: absent slots)
             busy = True
         if busy and "moved" not in loc and not entry.may_run(k, desc, loc):
             return
-        desc["lock"] = me
-        if desc["disabled"]:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
+        desc.lock = me
+        if desc.disabled:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
             entry.park(k, desc, loc)
             return
     elif loc["deferred"] == 1:      # mask_ack_pirq: disable_dynirq first
         loc["deferred"] = 2
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
-    if desc["move_pending"] and desc["started"]:
+    if desc.move_pending and desc["started"]:
         if "moved" not in loc and not sw(k, "xen_eoi_clear_first"):
             # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
             loc["moved"] = True
@@ -476,11 +476,11 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
 
 
-def _clear(k: Any, loc: dict[str, Any], desc: dict[str, Any]) -> None:
+def _clear(k: Any, loc: dict[str, Any], desc: Any) -> None:
     """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken."""
     port = loc["port"]
     loc["src"] = src = evtchn.clear(k.eng, port)
-    k.ev(EVTCHN_CLEAR, desc["dev"], port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+    k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
 
 
 @edge.step
@@ -488,14 +488,14 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
     """... then PHYSDEVOP_eoi, before the handler runs (every interrupt of a pirq Xen answered
     XENIRQSTAT_needs_eoi for: an HVM guest has no pirq_eoi_map to skip it). An IRQS_PENDING event's
     flow handler returns here (mask_ack_pirq done)."""
-    info = k.w["kernel"]["xen"]["irqs"].get(loc["irq"])
+    info = k.w.kernel["xen"]["irqs"].get(loc["irq"])
     if info is not None and info.get("needs_eoi"):      # pirq_eoi(k, info), inlined (every interrupt)
         eng = k.eng
         pirq = info["pirq"]
         rc = X.pirq_eoi(eng, pirq)
         k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, "hypercall")
     if "deferred" in loc:
-        k.w["irqs"][loc["irq"]]["lock"] = -1
+        k.w.irqs[loc["irq"]]["lock"] = -1
         k.ret(0)
     else:
         k.goto("handle")
@@ -512,14 +512,14 @@ def rerun(k: Any, loc: dict[str, Any]) -> None:
 @edge.step
 def handle(k: Any, loc: dict[str, Any]) -> None:
     entry.handle(k, loc, _UPCALL_VECTOR)     # (this frame's irq and src; the upcall's vector)
-    stack = k.ctx["stack"]
+    stack = k.ctx.stack
     if len(stack) > 2:
         frame = stack[-2]
         prog = frame["prog"]
         if prog == _FIFO:
-            more = bool(k.w["xen"]["fifo"][k.cpu_id])
+            more = bool(k.w.xen["fifo"][k.cpu_id])
         elif prog == _L2:
-            more = _l2_more(k.w["xen"], evtchn.mine(k.eng, k.cpu_id), k.cpu_id, frame["locals"])
+            more = _l2_more(k.w.xen, evtchn.mine(k.eng, k.cpu_id), k.cpu_id, frame["locals"])
         else:
             return
         if not more:
@@ -534,7 +534,7 @@ _EDGE = edge.name
 _in_action, _lock_holder = entry.in_action, entry.lock_holder
 
 
-def _loop_entry(c: dict[str, Any], irq_no: int, vector: int) -> list[dict[str, Any]]:
+def _loop_entry(c: Any, irq_no: int, vector: int) -> list[dict[str, Any]]:
     """Under a Xen pirq's handle_edge_irq loop: the callback vector's common_interrupt and the upcall,
     which checks evtchn_upcall_pending again when the loop returns (handle_events had nothing more)."""
     v = evtchn.UPCALL_VECTOR
@@ -551,46 +551,46 @@ _NSTEPS_UPCALL = len(upcall.steps)
 
 
 # --- disable_irq / enable_irq / check_irq_resend on the pirq chip ---------------------------------------------
-def disable_pirq(k: Any, desc: dict[str, Any]) -> None:
+def disable_pirq(k: Any, desc: Any) -> None:
     """xen_pirq_chip's .irq_disable = disable_pirq -> disable_dynirq: the port's mask at once (a chip
     with irq_disable is never disabled lazily: __irq_disable calls it whatever IRQ_DISABLE_UNLAZY)."""
     chip_mask(k, desc, True)
 
 
-def enable_pirq(k: Any, desc: dict[str, Any]) -> None:
+def enable_pirq(k: Any, desc: Any) -> None:
     """.irq_enable = enable_pirq -> enable_dynirq: unmask the port; a port that went pending while
     masked signals its vCPU now (the unmask's own check), which is how an event raised while the irq
     was disabled is delivered. (Older kernels' enable_pirq called startup_pirq; see the reading.)"""
     chip_mask(k, desc, False)
 
 
-def retrigger_dynirq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> bool:
+def retrigger_dynirq(k: Any, desc: Any, srcs: list[list[Any]]) -> bool:
     """.irq_retrigger = retrigger_dynirq: mask the port (temporarily), set_evtchn (the pending bit,
     set by the guest itself), unmask -- which signals the upcall on the port's vCPU (the port is
     pending now: EVTCHNOP_unmask on FIFO, and on 2-level for HVM or another vCPU's port). False with no
     event channel (``!VALID_EVTCHN``: no hardware retrigger). Emits ``irq.resend``."""
     from msidbg.model.kernel.disable import IRQ_RESEND
-    info = gx(k)["irqs"].get(desc["irq"])
+    info = gx(k)["irqs"].get(desc.irq)
     if info is None or not info["port"]:
         return False
     eng = k.eng
     port = info["port"]
     was = evtchn.set_mask(eng, port, True)
-    for s in srcs or [[desc["dev"], desc["index"], 0]]:
+    for s in srcs or [[desc.dev, desc.index, 0]]:
         evtchn.send(eng, port, list(s))
     # provenance: the guest set the bit (set_evtchn), for the irq's IRQS_PENDING -- not Xen's send
-    eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc["irq"]))
+    eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
     eng.prov.write(PC.GUEST, PK.key(PK.PORTPEND, port), 1,
                    note=f"retrigger_dynirq: set_evtchn({port}) replays irq {desc['irq']}'s IRQS_PENDING")
     slow = False
     if not was:     # unmask_evtchn (its mask and unmask are not events of their own here)
-        slow = unmask_hypercall(k, info, eng.w["xen"]["ports"].get(port))
+        slow = unmask_hypercall(k, info, eng.w.xen["ports"].get(port))
         evtchn.set_mask(eng, port, False)
     if slow:    # (one event a step: the resend names the hypercall and carries its cost)
-        k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"],
+        k.ev(IRQ_RESEND, desc.dev, desc.irq, info["cpu"],
              k.s(f"retrigger_dynirq: event channel {port} set pending, EVTCHNOP_unmask"), cost="hypercall")
     else:
-        k.ev(IRQ_RESEND, desc["dev"], desc["irq"], info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
+        k.ev(IRQ_RESEND, desc.dev, desc.irq, info["cpu"], k.s(f"retrigger_dynirq: event channel {port} set pending"))
     return True
 
 
