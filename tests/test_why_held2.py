@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from msidbg.debugger import Session
+from tests.test_why_held import ENOSPC
 from tests.why_helpers import ROOT, events, first_hit
 
 # eth0 probed and removed, then eth1 probed on the same pirqs (Xen makes their entries again),
@@ -50,20 +51,6 @@ run:
 breakpoints: [pirq-conflict]
 """
 
-ENOSPC = """
-name: enospc
-cpus: 1
-kernel: {version: "6.6"}
-devices:
-  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 64}}
-  eth1: {bdf: "00:08.0", kind: nic, msix: {table_size: 64}}
-  eth2: {bdf: "00:09.0", kind: nic, msix: {table_size: 64}}
-run:
-  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 64}
-  - {on: 0, do: probe, dev: eth1, mode: msix, vectors: 64}
-  - {on: 0, do: probe, dev: eth2, mode: msix, vectors: 64}
-breakpoints: [probe-failed]
-"""
 
 RAW_MSI = """
 name: raw-msi
