@@ -140,7 +140,7 @@ class Rec:
         in one ``attrgetter`` call; one that lacks some (the top level's optional ``probes``,
         ``xen``, ``qemu``) field by field."""
         try:
-            d = dict(zip(self.KEYS, self._ALL(self)))
+            d = dict(zip(self.KEYS, self._ALL(self), strict=True))
         except AttributeError:
             d = {k: getattr(self, k) for k in self.KEYS if hasattr(self, k)}
         if self._extra:
