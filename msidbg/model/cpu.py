@@ -320,7 +320,17 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     if not stack:
         proc = c.proc
         if c.stopped:    # stop_machine: its stopper thread runs now that it left hardirq
-            _stopper_runs(k, c)
+            # ... with interrupts on (linux kernel/stop_machine.c multi_cpu_stop: local_irq_disable
+            # only on MULTI_STOP_DISABLE_IRQ): the return from the handler re-enables them first,
+            # so an interrupt already pending (an edge or Xen's upcall marked while the handler ran)
+            # is taken before the stopper's ack (redteam11: a vCPU's queued upcall was left for the
+            # offline to drop)
+            if not proc.irqs_off and (v := acceptable(c)) >= 0:
+                accept(k, c, v)
+            elif c._extra.get("upcall") and not proc.irqs_off:
+                pv_callback(k, c)
+            else:
+                _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
             accept(k, c, v)
         elif c._extra.get("upcall") and c.online and not proc.irqs_off:

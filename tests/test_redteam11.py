@@ -1,0 +1,42 @@
+"""Red team 11: held-out Xen scenarios (Xen 4.2 .. 4.20, kernels 3.x .. 6.x, PV/HVM, both event
+channel ABIs). Each test is a mechanism the run got wrong, with the upstream source it follows."""
+
+from __future__ import annotations
+
+from tests.conftest import run_to_end, scenario
+
+# A vCPU that is in an event channel upcall when cpu_offline starts: Xen links another event on
+# its FIFO queue (and sets the callback vector) while the handler runs. The stopper thread runs
+# only once the vCPU leaves hardirq, and it runs with interrupts on until MULTI_STOP_DISABLE_IRQ
+# (linux kernel/stop_machine.c multi_cpu_stop; every release read), so the return from the
+# handler takes the pending callback vector first and the port is consumed on vCPU2. The model
+# had the stopper ack at once: the port stayed linked on the dying vCPU's queue, every later
+# event coalesced there, and evtchn_fifo_percpu_deinit dropped it ("Dropping pending event").
+HOTPLUG_HVM = """
+name: rt11-hotplug-upcall
+cpus: 3
+platform: {kind: xen-hvm, xen: "4.14"}
+kernel: {version: "5.10"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 3}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 3}
+  - {at: 100us, on: 0, do: set_affinity, dev: eth0, vector: 1, cpu: 2}
+  - {at: 200us, on: 0, do: set_affinity, dev: eth0, vector: 2, cpu: 2}
+  - {at: 1ms, do: fire, dev: eth0, vector: 1, count: 30, every: 7us}
+  - {at: 1ms, do: fire, dev: eth0, vector: 2, count: 30, every: 11us}
+  - {at: 1080us, on: 1, do: cpu_offline, cpu: 2}
+"""
+
+
+def test_a_pending_upcall_is_taken_before_the_stopper_acks() -> None:
+    eng = run_to_end(scenario(HOTPLUG_HVM))
+    a = eng.w["acct"]["eth0"]
+    # vector 1's port was linked on vCPU2 while its handler ran: handled there, then on vCPU0
+    assert (a["raised"][1], a["delivered"][1], a["lost"][1]) == (30, 30, 0)
+    evs = [e for e in eng.log.events(1, len(eng.log) + 1)]
+    stop = next(i for i, e in enumerate(evs) if e.kind == "kernel" and "MULTI_STOP_PREPARE acked" in str(e))
+    # the last thing vCPU2 does before the ack is the pending callback vector's upcall
+    before = [e for e in evs[:stop] if e.kind == "apic.accept" and "cpu2" in str(e)]
+    assert before and before[-1].time_ns > next(
+        e.time_ns for e in evs if e.kind == "kernel" and "waits for it to leave hardirq" in str(e))
