@@ -40,3 +40,40 @@ def test_a_pending_upcall_is_taken_before_the_stopper_acks() -> None:
     before = [e for e in evs[:stop] if e.kind == "apic.accept" and "cpu2" in str(e)]
     assert before and before[-1].time_ns > next(
         e.time_ns for e in evs if e.kind == "kernel" and "waits for it to leave hardirq" in str(e))
+
+
+# A PV guest's writes to the MSI / MSI-X capability never reach the device: pciback's
+# xen_pcibk_config_write treats a field no config_field handles as read-only ("By default, anything
+# not specificially handled above is read-only"), and its later msi_msix_flags_write refuses any
+# change without allow_interrupt_control, which libxl never sets (linux 037dd1308c6d
+# drivers/xen/xen-pciback/conf_space.c, conf_space_capability.c; xen RELEASE-4.19.0
+# tools/libs/light/libxl_pci.c). The model passed Function Mask and every MSI register but Message
+# Control to the device, so a raw Function Mask or MSI Mask Bits write silenced it.
+PV_CAP_WRITES = """
+name: rt11-pv-cap-writes
+cpus: 2
+platform: {kind: xen-pv, xen: "4.14"}
+kernel: {version: "5.10"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 4}}
+  m0: {bdf: "00:04.0", kind: generic, passthrough: true, msi: {vectors: 1, per_vector_mask: true, addr64: true}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 0, on: 1, do: probe, dev: m0, mode: msi, vectors: 1}
+  - {at: 1ms, do: write, dev: eth0, target: config, offset: 0x72, value: 0xc000, size: 2}
+  - {at: 1ms, on: 1, do: write, dev: m0, target: config, offset: 0x60, value: 1, size: 4}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}
+  - {at: 2ms, do: fire, dev: m0, vector: 0, count: 3, every: 10us}
+"""
+
+
+def test_a_pv_guests_capability_writes_are_dropped_by_pciback() -> None:
+    eng = run_to_end(scenario(PV_CAP_WRITES))
+    for dev in ("eth0", "m0"):
+        a = eng.w["acct"][dev]
+        assert (sum(a["raised"]), sum(a["delivered"]), sum(a["lost"])) == (3, 3, 0), dev
+    d = eng.w["devices"]
+    assert not d["eth0"]["msix"]["ctrl"] & 0x4000 and d["m0"]["msi"]["mask"] == 0
+    drops = [(e.dev, e.fields["offset"], e.fields["space"]) for e in eng.log.events(1, len(eng.log) + 1)
+             if e.kind == "pcifront.dropped"]
+    assert ("eth0", 0x72, "config") in drops and ("m0", 0x60, "config") in drops

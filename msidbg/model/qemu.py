@@ -27,12 +27,8 @@ from msidbg.model.hw import (
     CMD_MEMORY,
     ENTRY_MASKBIT,
     MSI_64BIT,
-    MSI_CTRL,
     MSI_ENABLE,
     MSI_PVM,
-    MSIX_CTRL,
-    MSIX_ENABLE,
-    MSIX_MASKALL,
     PCI_COMMAND,
 )
 from msidbg.sim.events import HEX, INT, STR, kind
@@ -50,10 +46,11 @@ IOREQ_MSIX = kind("ioreq.msix_write", ("entry", INT), ("reg", STR), ("value", HE
 IOREQ_READ = kind("ioreq.msix_read", ("entry", INT), ("reg", STR), ("value", HEX),
                   doc="a guest MSI-X table read traps: answered from QEMU's emulated table (or Xen's intercept)")
 IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
-PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX),
-                  doc="a PV guest's write that goes nowhere: a config write pciback drops, or an MSI-X table "
-                  "write (offset: within the table) Xen discards -- the table's pages are in mmio_ro_ranges "
-                  "and mmio_ro_emulated_write ignores the store")
+PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), ("space", STR),
+                  doc="a PV guest's write that goes nowhere: a config write (space: config) pciback drops -- "
+                  "the MSI / MSI-X capability is read-only to the guest -- or an MSI-X table write (space: "
+                  "msix-table, offset: within the table) Xen discards -- the table's pages are in "
+                  "mmio_ro_ranges and mmio_ro_emulated_write ignores the store")
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -287,7 +284,8 @@ CMD_INTX_DISABLE = 1 << 10
 
 
 class PvAccessors:
-    """pci.ACCESSORS entry for ``xen-pv``: pcifront -> pciback, which owns the Enable bits."""
+    """pci.ACCESSORS entry for ``xen-pv``: pcifront -> pciback, which passes the guest's Command (through
+    dom0's calls) and nothing of the MSI / MSI-X capabilities."""
 
     @staticmethod
     def interposes(k: Any, dev: str) -> bool:
@@ -310,11 +308,14 @@ class PvAccessors:
             # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master
             value = (d["cmd"] | (CMD_MEMORY if value & (CMD_IO | CMD_MEMORY) else 0)) & ~CMD_MASTER | (value & CMD_MASTER)
             size = 2
-        elif d["msix"] is not None and offset == MSIX_CTRL:
-            keep = d["msix"]["ctrl"] & MSIX_ENABLE      # pciback: only Function Mask is the guest's
-            value = keep | (value & MSIX_MASKALL)
-        elif d["msi"] is not None and offset == MSI_CTRL:
-            k.ev(PV_DROPPED, dev, offset, value, cost="trap")
+        else:
+            # everything else the model keeps (MSI / MSI-X Message Control, MSI address, data and Mask
+            # Bits) is read-only to the guest: xen_pcibk_config_write drops a write no config_field
+            # handles ("By default, anything not specificially handled above is read-only") unless the
+            # device is permissive, and msi_msix_flags_write (where pciback has it) refuses any change
+            # without allow_interrupt_control -- which libxl never sets (PCIBACK_CFG). Function Mask
+            # included: dom0's pci_enable_msix / pci_disable_msix own the device's Message Control.
+            k.ev(PV_DROPPED, dev, offset, value, k.s("config"), cost="trap")
             return
         device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size)
         k.touched("trap")
@@ -322,11 +323,11 @@ class PvAccessors:
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
         # the table is read-only to a PV guest: Xen's mmio_ro_emulated_write drops the store
-        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, cost="trap")
+        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, k.s("msix-table"), cost="trap")
 
     @staticmethod
     def msix_write_narrow(k: Any, dev: str, entry: int, reg: str, value: int, size: int) -> None:
-        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, cost="trap")
+        k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, k.s("msix-table"), cost="trap")
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:

@@ -88,6 +88,11 @@ XEN_MMIO_RO = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/msi.c, x
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
                      "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
+PCIBACK_CFG = Source("torvalds/linux", "037dd1308c6d", "drivers/xen/xen-pciback/conf_space.c, conf_space_capability.c",
+                     "xen_pcibk_config_write (a field no config_field handles is read-only unless permissive), "
+                     "msi_msix_flags_write (no change without allow_interrupt_control); libxl "
+                     "(xen-project/xen RELEASE-4.19.0 tools/libs/light/libxl_pci.c) writes only pciback's permissive",
+                     "every pciback: read-only by default since the 2.6.x xen-pciback; msi_msix_flags_write from 2020")
 QEMU_EMU_MSIX = Source("qemu/qemu", "428c3ece97", "hw/pci/msix.c", "msix_vector_masked (fix MSI injection on Xen)",
                        "qemu-xen 4.5.3, 4.7..")
 
@@ -156,7 +161,7 @@ XEN_HVMLOADER_PCI = Source(X, "RELEASE-4.5.0", "tools/firmware/hvmloader/pci.c",
 XEN_HVMLOADER_PCI_414 = Source(X, "RELEASE-4.19.0", "tools/firmware/hvmloader/pci.c", "pci_setup "
                                "(pci_devfn_decode_type: decode cleared while BARs are programmed, Master | Memory "
                                "written after every BAR is assigned; a8e0c228c7)", "4.14 .. 4.22 (read at 4.19.0, 4.22.0)")
-module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD, XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414)
+module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD, PCIBACK_CFG, XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414)
 
 # --- readings -------------------------------------------------------------------------------------------
 M = "msidbg.model.qemu_pt"
@@ -507,9 +512,18 @@ reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4)
         "the thread only says \"the older Xen version\"; any upstream Xen from a35137373a (4.4; 4.2.4, 4.3.1) "
         "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes).",
         status="hypothetical", module=M)
-reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step; "
-        "the guest's MSI-X table writes are dropped and only Function Mask passes.", status="hypothetical",
-        module=M)
+reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step.",
+        status="hypothetical", module=M)
+reading("pciback.cap-read-only", "A PV guest's writes to the MSI and MSI-X capability (Message Control, Function "
+        "Mask included, MSI address, data and Mask Bits) never reach the device: pciback handles no such field "
+        "(before msi_msix_flags_write) and drops the write as read-only, or refuses any change without "
+        "allow_interrupt_control, which libxl never sets; only a device assigned with permissive=1 (not "
+        "modelled) takes them. The MSI-X table is read-only too (Xen's mmio_ro_ranges).",
+        source=(PCIBACK_CFG, XEN_MMIO_RO),
+        quote="/* By default, anything not specificially handled above is read-only. The permissive flag changes "
+        "this behavior so that anything not specifically handled above is writable. */ ... if "
+        "(!dev_data->allow_interrupt_control || (new_value ^ old_value) & ~field_config->allowed_bits) return "
+        "PCIBIOS_SET_FAILED;", module="msidbg.model.qemu")
 reading("linux.every-device-uses-pirqs", "An HVM guest with pirqs replaces the MSI domain for every PCI device "
         "(xen_setup_pci_msi): a QEMU-emulated device gets pirq messages too.", source=LINUX_HVM_MSI_INIT,
         quote="} else if (xen_hvm_domain()) { xen_msi_ops.setup_msi_irqs = xen_hvm_setup_msi_irqs; ... "
