@@ -3,6 +3,8 @@ channel ABIs). Each test is a mechanism the run got wrong, with the upstream sou
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import run_to_end, scenario
 
 # A vCPU that is in an event channel upcall when cpu_offline starts: Xen links another event on
@@ -77,3 +79,33 @@ def test_a_pv_guests_capability_writes_are_dropped_by_pciback() -> None:
     drops = [(e.dev, e.fields["offset"], e.fields["space"]) for e in eng.log.events(1, len(eng.log) + 1)
              if e.kind == "pcifront.dropped"]
     assert ("eth0", 0x72, "config") in drops and ("m0", 0x60, "config") in drops
+
+
+# A vCPU that cpu_offline's stop_machine finds in a handler blocked on a trapped write (a 4.19 guest
+# without pirqs: the deferred move's irq_move_irq rewrites the MSI-X entry from hardirq, each store an
+# ioreq the vCPU waits for in hvm_wait_for_io) must stay blocked until QEMU completes it. The model
+# scheduled it to "leave hardirq" at once: it ran its next step with the ioreq outstanding and crashed
+# ("an ioreq completed for a vCPU that was not waiting for it"; fuzz seed 5135, XENHEAVY HOTPLUG).
+OFFLINE_DURING_IOREQ = """
+name: rt11-offline-during-ioreq
+cpus: 3
+platform: {kind: xen-hvm, xen: "4.20"}
+kernel: {version: "4.19"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 2}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 1}
+  - {at: 500us, do: set_affinity, dev: eth0, vector: 0, cpu: 0}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0}
+  - {at: OFF, on: 0, do: cpu_offline, cpu: 2}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+"""
+
+
+@pytest.mark.parametrize("off", ["1002us", "1006us", "1010us", "1020us"])
+def test_stop_machine_waits_for_a_handler_blocked_on_an_ioreq(off: str) -> None:
+    eng = run_to_end(scenario(OFFLINE_DURING_IOREQ.replace("OFF", off)))
+    a = eng.w["acct"]["eth0"]
+    assert (sum(a["raised"]), sum(a["delivered"]), sum(a["lost"])) == (3, 3, 0)
+    evs = list(eng.log.events(1, len(eng.log) + 1))
+    assert [e.fields["target"] for e in evs if e.kind == "cpu.offline"] == [2]

@@ -146,7 +146,10 @@ def in_hardirq(eng: Any, c: Any) -> bool:
     kept on the agenda, so that its stopper runs once it is out (on_cpu calls stopper_runs)."""
     if not c.irq.stack and not (c.handling >= 0 and c.busy_until > eng.w.now):
         return False
-    if not c.queued:
+    # (a handler blocked on a trapped write -- xen-hvm: irq_move_irq's MSI-X update waits for QEMU,
+    # hvm_wait_for_io -- is woken by QEMU's completion, not scheduled here: it would run its next step
+    # with the ioreq still outstanding)
+    if not c.queued and c.irq.wait is None:
         c.queued = True
         eng.schedule(c.busy_until, "cpu", c.id)
     return True
