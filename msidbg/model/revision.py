@@ -301,9 +301,20 @@ Revisions:
   change point, the spinning CPU's priority the highest due, before the next action end) are picked
   at once (``_Picker.spin_polls``): the same run as picking them one by one. Shipped ``random``
   runs: the same outcomes, fewer events; ordered runs unchanged.
+- 8: (redteam11) A CPU that stop_machine's PREPARE waits for (in hardirq when cpu_offline began) takes
+  an interrupt already pending when it leaves the handler before its stopper thread acks: the stopper
+  runs with interrupts on until MULTI_STOP_DISABLE_IRQ (kernel/stop_machine.c multi_cpu_stop). A Xen
+  HVM vCPU whose upcall was marked while its handler ran consumed the port there instead of leaving it
+  linked on its dying FIFO queue for evtchn_fifo_percpu_deinit to drop. Such a CPU whose handler is
+  blocked on a trapped write (xen-hvm: irq_move_irq's MSI-X update waiting for QEMU) stays blocked
+  until QEMU completes it (it ran on with the ioreq outstanding: an internal error). xen-pv: the
+  guest's writes to the MSI / MSI-X capabilities (Message Control with Function Mask, MSI address,
+  data, Mask Bits) are dropped by pciback (xen_pcibk_config_write: read-only unless permissive;
+  msi_msix_flags_write needs allow_interrupt_control, which libxl never sets) instead of reaching the
+  device; ``pcifront.dropped`` gains ``space`` (config / msix-table).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 7
+MODEL = 8
