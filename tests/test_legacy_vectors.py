@@ -196,7 +196,9 @@ def test_the_2020_seed_is_unchanged_and_a_4_14_variant_still_tears() -> None:
     text = text.replace("on: 0, do: set_affinity", "on: 9, do: set_affinity").replace("on: 0, do: cpu_o", "on: 9, do: cpu_o")
     eng = run_to_end(scenario(text))
     assert {"msi-torn-message", "irq-spurious"} <= hit_names(eng)
-    assert totals(eng, "xhci") == {"raised": 1200, "delivered": 1184, "lost": 16, "spurious": 16}
+    # (redteam11: 14, was 16 -- CPU2 takes the edges pending at the end of each handler before its stopper
+    # acks, so cpu_offline's move comes after the stream instead of during it)
+    assert totals(eng, "xhci") == {"raised": 1200, "delivered": 1186, "lost": 14, "spurious": 14}
 
 
 def _load_error(tmp_path: Path, text: str) -> str:

@@ -22,7 +22,9 @@ devices:
 run:
   - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 3, affinity: 2}}
   - {{at: 50us, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1, affinity: 1}}
-  - {{at: 100us, do: fire, dev: xhci, vector: 0, count: 400, every: 1us}}
+  # (redteam11) a stream the CPU keeps up with: a 1us stream kept CPU1 in interrupts until it ended,
+  # and its stopper acks only once no edge is pending (multi_cpu_stop runs with interrupts on)
+  - {{at: 101500ns, do: fire, dev: xhci, vector: 0, count: 400, every: 4us}}
   - {{at: 300us, on: 0, do: cpu_offline, cpu: 1}}
 """
 

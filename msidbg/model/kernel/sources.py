@@ -336,7 +336,10 @@ reading("kernel.hotplug.stop-machine-rendezvous",
         "it leaves it; meanwhile the CPUs that did ack MULTI_STOP_PREPARE spin with interrupts still enabled "
         "(they are disabled only in MULTI_STOP_DISABLE_IRQ) and keep taking interrupts, their tasks preempted. "
         "A CPU kept in handle_edge_irq's loop by edges another CPU marks IRQS_PENDING therefore holds the "
-        "cpu_offline (the write to .../online) until the edges stop.", source=STOP_MACHINE, module=M,
+        "cpu_offline (the write to .../online) until the edges stop. The return from a handler re-enables "
+        "interrupts before the stopper runs a line, so an interrupt already pending then (a Xen upcall marked "
+        "during the handler, the next edge of a stream the CPU cannot keep up with) is taken first: a CPU "
+        "kept busy by a stream holds the offline until the stream ends.", source=STOP_MACHINE, module=M,
         quote="/* Last one to ack a state moves to the next state. */ ... case MULTI_STOP_DISABLE_IRQ: "
         "local_irq_disable(); hard_irq_disable(); break; case MULTI_STOP_RUN: if (is_active) err = "
         "msdata->fn(msdata->data);")
