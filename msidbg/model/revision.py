@@ -311,7 +311,8 @@ Revisions:
   guest's writes to the MSI / MSI-X capabilities (Message Control with Function Mask, MSI address,
   data, Mask Bits) are dropped by pciback (xen_pcibk_config_write: read-only unless permissive;
   msi_msix_flags_write needs allow_interrupt_control, which libxl never sets) instead of reaching the
-  device; ``pcifront.dropped`` gains ``space`` (config / msix-table).
+  device; ``pcifront.dropped`` gains ``space`` (config / msix-table). The FIFO drain's note names
+  the CPU_DEAD drain, not 5.10's evtchn_fifo_percpu_deinit, for every release.
 """
 
 from __future__ import annotations

@@ -493,8 +493,11 @@ def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
         ch = x["ports"].get(port)
         if ch is not None and ch["pending"] and not ch["masked"]:
             dropped.append(port)
-    what = ("evtchn_fifo_percpu_deinit: " + ", ".join(f"Dropping pending event for port {p}" for p in dropped)
-            if dropped else f"evtchn_fifo_percpu_deinit: vCPU{cpu}'s queue unlinked (nothing pending)")
+    # (named for every release: evtchn_fifo_cpu_notification's CPU_DEAD before 4.10, xen_evtchn_cpu_dead,
+    # then evtchn_fifo_percpu_deinit -- each __evtchn_fifo_handle_events(cpu, drop); redteam11)
+    head = "the FIFO ABI's CPU_DEAD drain (__evtchn_fifo_handle_events, drop): "
+    what = (head + ", ".join(f"Dropping pending event for port {p}" for p in dropped)
+            if dropped else f"{head}vCPU{cpu}'s queue unlinked (nothing pending)")
     k.note(what, len(dropped))
 
 
