@@ -439,6 +439,20 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
             chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the pirq's entry was made: {chain[0].reason}"
             chain[0].path, chain[0].value = path, val
             return Why(info, chain)
+    if space == PK.PORTPEND:
+        # a port bound (or closed) after its pending bit last changed: the bind or the close answers
+        made = _port_made(b.p, a, cursor)
+        if made >= 0 and _later(b.p, made, r):
+            chain = explain_node(b, made)
+            what = "bound" if b.p.x(made) else "closed"
+            chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the event channel was {what}: {chain[0].reason}"
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
+        if not val and r >= 0 and r < HOT and b.p.x(r):
+            # set since, clear now: the guest's clear_evtchn (the interrupt path records no clear)
+            clr = _port_cleared(s, b, r, a, path)
+            if clr is not None:
+                return Why(info, [clr, *b.chain(r, "pending since")])
     if space == PK.IRQVEC:
         # a Xen pirq irq has no x86 vector (Xen delivers it through an event channel): its vector
         # and CPU are what the irq's allocation left, the guest's xen_bind_pirq_msi_to_irq
@@ -488,6 +502,47 @@ def _pirq_made(p: Prov, pirq: int, cursor: int) -> int:
                 return w
         w = prev
     return -1
+
+
+def _port_made(p: Prov, port: int, cursor: int) -> int:
+    """Xen's last ``EVTCHNOP_bind_pirq`` (value: the pirq) or ``EVTCHNOP_close`` (0) of event channel
+    ``port`` at ``cursor`` -- a guest unmask of the port (``C.GUEST``) is skipped -- or -1."""
+    w = p.writer_at(PK.key(PK.PORT, port), cursor)
+    for _ in range(SETTER_WALK):
+        if w < 0 or p.code(w) == C.XEN:
+            return w
+        w = p.prev(w)
+    return -1
+
+
+def _port_cleared(s: Any, b: Builder, setter: int, port: int, path: str) -> Link | None:
+    """The port's pending bit that ``setter`` set reads clear at the cursor: the guest's
+    ``clear_evtchn`` (an ``evtchn.clear`` event of the port, read forward from the set), else the
+    bit's last change (``startup_pirq``'s ``eoi_pirq``, the run's end dropping what is left)."""
+    at = b.p.event(setter)
+    e = None
+    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
+        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
+            if ev.kind == "evtchn.clear" and ev.fields.get("port") == port:
+                e = ev.index
+                break
+        if e is not None:
+            break
+    if e is None:
+        e = s.last_change(path, limit=max(s.cursor - at, 1))
+    if e is None or e <= at:
+        return None
+    ev = s.event(e)
+    b.budget -= 1
+    cpu = ev.cpu
+    got = s.executed(e) if cpu is not None else None
+    stack = whytext.describe_frames(got["frames"]) if got is not None and b.stack_at is not None else []
+    if ev.kind == "evtchn.clear":
+        reason = f"clear_evtchn({port}): {path} cleared"
+    else:
+        reason = f"{ev.kind} {ev.describe()}".strip() + f": {path} cleared"
+    return Link(e, ev.time_ns, ev.kind, "event", cpu, ev.dev, whytext.actor(ev, got["kind"] if got else None, cpu),
+                path, False, stack, reason)
 
 
 def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:

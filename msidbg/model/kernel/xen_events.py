@@ -302,6 +302,12 @@ fifo = program("evtchn_fifo_handle_events", "FIFO ABI: consume_one_event from th
 _HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 
+#: provenance notes of a xen-pv upcall's clear of evtchn_upcall_pending (``cpus[n].upcall``)
+_UPCALL_CLEARED = "xen_evtchn_do_upcall: evtchn_upcall_pending = 0, then the ABI's handle_events"
+_UPCALL_AGAIN = ("xen_evtchn_do_upcall: evtchn_upcall_pending set again while the events were handled: "
+                 "cleared, handle_events once more")
+
+
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     """xen-hvm: the callback vector is acked at entry (as the per-vCPU upcall vector is); xen-pv: no
@@ -312,7 +318,9 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     x = k.w.xen
     abi = x["abi"]
     if "upcall" in c._extra:   # xen-pv: entered at the event callback; no APIC to acknowledge
-        c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
+        if c["upcall"]:
+            c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
+            k.eng.prov.write(PC.GUEST, PK.key(PK.UPCALL, k.cpu_id), 0, note=_UPCALL_CLEARED)
         if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
             k.ret(0)
@@ -344,8 +352,9 @@ def loop(k: Any, loc: dict[str, Any]) -> None:
     handled (a selector bit or a new queue head): handle_events once more."""
     x = k.w.xen
     c = k.cpu
-    if "upcall" in c._extra:
+    if "upcall" in c._extra and c["upcall"]:
         c["upcall"] = 0     # xen-pv: the loop's evtchn_upcall_pending = 0 before handle_events again
+        k.eng.prov.write(PC.GUEST, PK.key(PK.UPCALL, k.cpu_id), 0, note=_UPCALL_AGAIN)
     if _signalled(x, k.cpu_id):
         _enter(k, _HANDLE[x["abi"]])
         k.goto("loop")
