@@ -207,3 +207,62 @@ def test_offline_irr_loss_links_the_bit_and_the_slot(tmp_path: Path) -> None:
     branch = why.chain[0].branches[0]
     assert branch[0].path == "cpus[2].irr[0x21]" and branch[0].link == "irr.set"
     assert branch[0].event == [e.index for e in events(s, "msi.msg", cpu=2) if e.index < free.index][-1]
+
+
+# legacy allocator (4.14): irq 25's second move is refused -EBUSY in irq_move_irq (the first move's
+# cleanup is outstanding); a33a5d2d16cb (move_busy_rearm) keeps it pending, before it it is dropped
+BUSY = """
+name: busy-{flag}
+seed: 1
+cpus: 10
+kernel: {{version: "4.14", move_busy_rearm: {flag}}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 4}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 100us, on: 1, do: set_affinity, dev: eth0, vector: 1, cpu: 4}}
+  - {{at: 110us, do: fire, dev: eth0, vector: 1}}
+  - {{at: 111us, on: 2, do: set_affinity, dev: eth0, vector: 1, cpu: 6}}
+  - {{at: 112us, do: fire, dev: eth0, vector: 1}}
+  - {{at: 300us, do: fire, dev: eth0, vector: 1, count: 2, every: 5us}}
+"""
+
+
+def test_a_step_without_an_event_records_its_kernel_changes_in_its_own_step(tmp_path: Path) -> None:
+    """The kernel diff ran once per event, after the step that emitted it: a change made by an
+    earlier step of the same event that emitted nothing -- irq_move_irq's unmask_after re-arming the
+    refused move -- took the emitting step's stack (handle_edge_irq's EOI), and ``diff`` of the
+    move_busy_rearm pair named the EOI as the step the runs part at. It is diffed in its own step
+    now, and the diff names it (the event's own step stays in ``event_stack``)."""
+    from msidbg.debugger.diff import diff_files
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(BUSY.format(flag="false"))
+    b.write_text(BUSY.format(flag="true"))
+    s = Session.from_scenario(str(b))
+    s.run()
+    refused = next(e for e in events(s, "kernel", prog="msi_domain_set_affinity") if e.fields["value"] == -16)
+    rearm = next(lk for e in range(refused.index + 1, s.total + 1) for lk in s.why(e).chain[:1]
+                 if lk.path == "irqs[25].pending_mask")
+    assert rearm.stack[:2] == ["irq_move_irq+unmask_after", "handle_edge_irq+eoi"]
+    assert s.event(rearm.event).kind == "apic.eoi"      # the event the step belongs to
+    r = diff_files(str(a), str(b))
+    assert r.first is not None and r.first.a == r.first.b == rearm.event
+    assert r.first.b_info["stack"][0] == "irq_move_irq+unmask_after"
+    assert r.first.b_info["event_stack"][0] == "handle_edge_irq+eoi"
+    assert r.first.a_info["stack"][0] == "handle_edge_irq+eoi"       # A recorded nothing there
+
+
+def test_a_kernel_change_names_the_step_that_made_it_not_the_next(tmp_path: Path) -> None:
+    """The diff after an event's last step took the stack as the step left it: the program counter
+    already on the next step, the frames it returned from gone. The activation's vector assignment
+    (the ``assign`` step, which emits ``vector.assign``) was shown at ``+write``; the offline's
+    online flag at ``cpu_offline+done`` (cpu_down returned)."""
+    s = _run(tmp_path, MANAGED_OFFLINE)
+    assign = events(s, "vector.assign")[0]
+    head = s.why(assign.index).chain[0]
+    assert head.link == "vector_irq" and head.stack[0] == "irq_domain_activate_irq+assign"
+    offline = events(s, "cpu.offline")[0]
+    head = s.why("cpus[2].online").chain[0]
+    assert (head.event, head.value) == (offline.index, 0)
+    assert head.stack[:2] == ["cpu_down+offline", "cpu_offline+done"]

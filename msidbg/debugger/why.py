@@ -347,6 +347,9 @@ def _why_event(s: Any, b: Builder, e: int, info: dict[str, Any]) -> Why:
     if not 1 <= e <= s.total:
         raise WhyError(f"no event {e} (expected 1..{s.total})")
     nodes = b.p.nodes_at(e)
+    cut = b.p.silent_upto.get(e)
+    if cut is not None:     # the emitting step's nodes first (a step before it, silent, made the others)
+        nodes = [r for r in nodes if r >= cut] + [r for r in nodes if r < cut]
     if nodes:
         return Why(info, explain_node(b, nodes[0], nodes[1:]))
     return Why(info, _event_link(s, b, e))
