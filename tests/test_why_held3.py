@@ -266,3 +266,40 @@ def test_a_kernel_change_names_the_step_that_made_it_not_the_next(tmp_path: Path
     head = s.why("cpus[2].online").chain[0]
     assert (head.event, head.value) == (offline.index, 0)
     assert head.stack[:2] == ["cpu_down+offline", "cpu_offline+done"]
+
+
+# legacy 4.9: eth0 vector 1 moved to CPU4, signals as free_irq runs; B is the same file under a seeded
+# random schedule (the strategy keeps its counters in the world: w["sched"])
+FREE_RACE = """
+name: free-race
+seed: 1
+{schedule}cpus: 10
+kernel: {{version: "4.9"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 4}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 100us, on: 1, do: set_affinity, dev: eth0, vector: 1, cpu: 4}}
+  - {{at: 110us~130us, do: fire, dev: eth0, vector: 1, count: 2, every: 1us}}
+  - {{at: 115us~125us, on: 2, do: free_irq, dev: eth0, vector: 1}}
+breakpoints: [irq-spurious, irq-lost]
+"""
+
+
+def test_diff_paths_name_apic_vectors_and_leave_out_the_strategy(tmp_path: Path) -> None:
+    """``diff``'s state paths showed a local APIC's IRR word (``cpus[0].irr[2]: A 0x20000``), which
+    reads as vector 2's bit where why and the expressions say ``cpus[0].irr[0x51]``, and listed
+    the random strategy's counters (``sched.seen.eth0``) as state the diverging steps left
+    different. The bits that differ are named by vector now; the strategy's state is left out."""
+    from msidbg.debugger.diff import diff_files
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(FREE_RACE.format(schedule=""))
+    b.write_text(FREE_RACE.format(schedule="schedule: random\n"))
+    r = diff_files(str(a), str(b))
+    assert r.first is not None and r.first.context == "dev.eth0"
+    got = {p["path"]: (p["a"], p["b"]) for p in r.first.paths}
+    assert not [p for p in got if p.startswith("sched")]
+    assert got["cpus[0].irr[0x51]"] == (1, 0)      # A's message set vector 0x51; B's was held (PBA)
+    assert got["devices.eth0.msix.pba[1]"] == (0, 1)
+    assert r.as_dict()["first_divergence"]["paths"] == list(got)

@@ -39,7 +39,7 @@ from msidbg.sim.world import diff_paths
 
 #: world paths that are bookkeeping of the engine, not state a fix changes
 _NOISE = (".stack", "busy_until", "queued", ".wait", "irr_src")
-_NOISE_TOP = {"now", "seq", "events", "agenda", "rng", "ended"}
+_NOISE_TOP = {"now", "seq", "events", "agenda", "rng", "ended", "sched"}   # (sched: a strategy's counters)
 MAX_PATHS = 20
 
 
@@ -400,10 +400,26 @@ def differing_paths(a: Run, b: Run, ea: int | None, eb: int | None) -> list[dict
         va = _get(worlds[0], p) if worlds[0] is not None else None
         vb = _get(worlds[1], p) if worlds[1] is not None else None
         if va != vb:
-            out.append({"path": p, "a": va, "b": vb})
+            out += _apic_bits(p, va, vb) or [{"path": p, "a": va, "b": vb}]
         if len(out) >= MAX_PATHS:
             break
-    return out
+    return out[:MAX_PATHS]
+
+
+_APIC_WORD = re.compile(r"(cpus\[\d+\]\.(?:irr|isr))\[(\d+)\]\Z")
+
+
+def _apic_bits(path: str, a: Any, b: Any) -> list[dict[str, Any]]:
+    """A local APIC's IRR / ISR is kept as eight 32-bit words (``cpus[0].irr[2]`` is vectors
+    0x40..0x5f), but ``why`` and the expression language name a vector's bit (``cpus[0].irr[0x51]``):
+    a word that differs is shown as the bits that differ, each 0 or 1 (``[]`` when ``path`` is
+    not such a word)."""
+    m = _APIC_WORD.match(path)
+    if m is None or not isinstance(a, (int, type(None))) or not isinstance(b, (int, type(None))):
+        return []
+    wa, wb, base = a or 0, b or 0, int(m.group(2)) * 32
+    return [{"path": f"{m.group(1)}[{base + i:#x}]", "a": wa >> i & 1, "b": wb >> i & 1}
+            for i in range(32) if (wa ^ wb) >> i & 1]
 
 
 def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
