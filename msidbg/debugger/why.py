@@ -265,6 +265,8 @@ class Builder:
             cpu, kind, frames = st
             return whytext.describe_frames(frames), kind, cpu
         code = C.CODES[self.p.code(r)]
+        if code.frames:     # a node always made by one step of the interrupt path (its stack is its code's)
+            return list(code.frames), "irq", ev.cpu if ev is not None else None
         if code.lazy_stack and self.stack_at is not None and ev is not None and ev.cpu is not None:
             return self.stack_at(ev.index, ev.cpu), "irq", ev.cpu
         return [], None, None

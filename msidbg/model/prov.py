@@ -60,6 +60,8 @@ _REC = struct.Struct("=4q").pack
 #: a node and one or two dependencies at once (Xen's interrupt path)
 _REC2 = struct.Struct("=8q").pack
 _REC3 = struct.Struct("=12q").pack
+_UPCALL_KEY, _CALLBACK_KEY = PK.key(PK.UPCALL, 0), PK.key(PK.CALLBACK, 0)
+_UPCALL_CLEAR, _UPCALL_AGAIN = C.UPCALL_CLEAR, C.UPCALL_AGAIN
 
 
 class Prov(Reader):
@@ -411,6 +413,26 @@ class Prov(Reader):
         nid = self._note_ids.get(note)     # (``NoteStore.add``, inlined)
         self._note_add(PAIR(r, nid if nid is not None else self.notes.intern(note)))
 
+    def upcall_clear(self, cpu: int, again: bool) -> None:
+        """A xen-pv upcall's ``evtchn_upcall_pending = 0`` (as it starts, or ``again`` in its loop): a node
+        of ``cpus[cpu].upcall`` = 0 linked to the event callback Xen entered (what the upcall runs for).
+        Once per delivered signal: one packed record pair, no note, no stack (the code has them)."""
+        eng = self.eng
+        if not eng.fresh or not self.on:
+            return
+        now = eng.cur
+        cur = self.cur
+        key, cb = _UPCALL_KEY | cpu, _CALLBACK_KEY | cpu
+        code = _UPCALL_AGAIN if again else _UPCALL_CLEAR
+        r = len(self.rec) >> 2
+        ev = now << EV_SHIFT
+        if self._pend_ev == now and self._pend:
+            self._records(ev, code, key, 0, [*self._pend, (C.D_IN_IRQ, cb, cur.get(cb, -1))])
+        else:
+            self.rec.frombytes(_REC2(ev | code, key, 0, cur.get(key, -1), ev | C.D_IN_IRQ, cb, cur.get(cb, -1), -1))
+        cur[key] = r
+        self.last_node = r
+
     def _records(self, ev: int, code: int, key: int, value: int, deps: list[tuple[int, int, int]]) -> None:
         """A node's record and its dependencies' (the pending ones are taken)."""
         add = self.rec.frombytes
@@ -496,6 +518,9 @@ class NoProv(Prov):
 
     def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None, pc: int = -1,
                          stack: list[dict[str, Any]] | None = None) -> None:
+        return
+
+    def upcall_clear(self, cpu: int, again: bool) -> None:
         return
 
 

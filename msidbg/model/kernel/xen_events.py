@@ -302,12 +302,6 @@ fifo = program("evtchn_fifo_handle_events", "FIFO ABI: consume_one_event from th
 _HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 
-#: provenance notes of a xen-pv upcall's clear of evtchn_upcall_pending (``cpus[n].upcall``)
-_UPCALL_CLEARED = "xen_evtchn_do_upcall: evtchn_upcall_pending = 0, then the ABI's handle_events"
-_UPCALL_AGAIN = ("xen_evtchn_do_upcall: evtchn_upcall_pending set again while the events were handled: "
-                 "cleared, handle_events once more")
-
-
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     """xen-hvm: the callback vector is acked at entry (as the per-vCPU upcall vector is); xen-pv: no
@@ -320,7 +314,7 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     if "upcall" in c._extra:   # xen-pv: entered at the event callback; no APIC to acknowledge
         if c["upcall"]:
             c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
-            k.eng.prov.write(PC.GUEST, PK.key(PK.UPCALL, k.cpu_id), 0, note=_UPCALL_CLEARED)
+            k.eng.prov.upcall_clear(k.cpu_id, False)
         if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
             k.ret(0)
@@ -354,7 +348,7 @@ def loop(k: Any, loc: dict[str, Any]) -> None:
     c = k.cpu
     if "upcall" in c._extra and c["upcall"]:
         c["upcall"] = 0     # xen-pv: the loop's evtchn_upcall_pending = 0 before handle_events again
-        k.eng.prov.write(PC.GUEST, PK.key(PK.UPCALL, k.cpu_id), 0, note=_UPCALL_AGAIN)
+        k.eng.prov.upcall_clear(k.cpu_id, True)
     if _signalled(x, k.cpu_id):
         _enter(k, _HANDLE[x["abi"]])
         k.goto("loop")
