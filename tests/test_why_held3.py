@@ -303,3 +303,22 @@ def test_diff_paths_name_apic_vectors_and_leave_out_the_strategy(tmp_path: Path)
     assert got["cpus[0].irr[0x51]"] == (1, 0)      # A's message set vector 0x51; B's was held (PBA)
     assert got["devices.eth0.msix.pba[1]"] == (0, 1)
     assert r.as_dict()["first_divergence"]["paths"] == list(got)
+
+
+def test_a_field_of_an_irq_made_during_the_run_is_explained_by_its_allocation(tmp_path: Path) -> None:
+    """irqs[n].pending (or .action, .disabled, .pending_mask) that nothing set answered "still had
+    its initial value", though the irq was allocated during the run: its allocation answers now
+    (the irq.alloc event; a Xen pirq irq's xen.irq)."""
+    s = _run(tmp_path, MULTI_MSI)
+    allocs = events(s, "irq.alloc")
+    assert allocs
+    for ev in allocs:
+        irq = ev.fields["irq"]
+        head = s.why(f"irqs[{irq}].pending").chain[0]
+        assert head.link != "initial" and head.event == ev.index
+        assert head.path == f"irqs[{irq}].pending" and head.value is False
+        assert f"since irq {irq} was allocated" in head.reason
+    pv = _run(tmp_path, PV_FIFO)
+    made = [e for e in events(pv, "xen.irq") if e.fields["how"] == "pirq from pciback"]
+    head = pv.why(f"irqs[{made[1].fields['irq']}].pending").chain[0]
+    assert head.event == made[1].index and "was allocated" in head.reason

@@ -468,6 +468,15 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
                                f"gets no x86 vector: Xen delivers it through an event channel): {chain[0].reason}")
             chain[0].path, chain[0].value = path, val
             return Why(info, chain)
+    if r < 0 and space in _IRQ_FIELDS:
+        # nothing set it since the irq's descriptor was made (during the run): the allocation answers
+        alloc = _irq_allocated(s, b.p, a, cursor)
+        if alloc is not None:
+            chain = _why_event(s, b, alloc, info).chain
+            chain[0].reason = (f"{path} = {whytext.fmt_value(val)} since irq {a} was allocated (its descriptor's "
+                               f"initial state): {chain[0].reason}")
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
     if r < 0:
         leaf = b.initial(key, None, None)
         leaf.value = val
@@ -565,6 +574,41 @@ def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:
             return -1 if ev.fields.get("how") == "destroyed" else w
         w = p.prev(w)
     return -1
+
+
+#: irq descriptor fields an irq's allocation sets (what ``_irq_allocated`` answers when nothing wrote them)
+_IRQ_FIELDS = frozenset({PK.IRQPEND, PK.IRQDIS, PK.IRQACT, PK.MOVEPEND})
+#: events read back from an irq's first vector assignment for its allocation
+ALLOC_SCAN = 20_000
+_ALLOC_KINDS = frozenset({"irq.alloc", "vector.assign", "xen.irq"})
+
+
+def _irq_allocated(s: Any, p: Prov, irq: int, cursor: int) -> int | None:
+    """The event that made irq ``irq``'s descriptor during the run: a Xen pirq irq's ``xen.irq``; else
+    its ``irq.alloc`` (before 4.15 the allocation's ``vector.assign``, the irq's earliest), read back
+    from the irq's first recorded vector assignment (or the cursor), at most ``ALLOC_SCAN`` events.
+    None when nothing is found (an irq of the initial state)."""
+    x = _xen_irq_made(s, p, irq, cursor)
+    if x >= 0:
+        return p.event(x)
+    w = p.writer_at(PK.key(PK.IRQVEC, irq), cursor)
+    first = -1
+    for _ in range(SETTER_WALK):
+        if w < 0:
+            break
+        first, w = w, p.prev(w)
+    hi = p.event(first) if first >= 0 else cursor
+    stop = max(1, hi - ALLOC_SCAN)
+    earliest = None
+    while hi >= stop:
+        lo = max(stop, hi - 511)
+        for ev in reversed(s.events(lo, hi + 1)):
+            if ev.kind in _ALLOC_KINDS and ev.fields.get("irq") == irq:
+                if ev.kind == "irq.alloc":
+                    return int(ev.index)
+                earliest = int(ev.index)
+        hi = lo - 1
+    return earliest
 
 
 def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
