@@ -138,13 +138,13 @@ def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed
     offline = one(s, "cpu.offline")
     first = s.why(assigns[0])
     assert first.chain[0].path == "cpus[1].vector_irq[0x21]" and first.chain[0].value == 24
-    assert first.chain[0].stack == ["irq_domain_activate_irq+write", "irq_activate+activated", "request_irq+startup",
+    assert first.chain[0].stack == ["irq_domain_activate_irq+assign", "irq_activate+activated", "request_irq+startup",
                                     "driver_request_irq+hint"]
     assert first.events() == [assigns[0], start]
     assert s.why("cpus[0].vector_irq[0x21]").events() == [assigns[1], start]
     gone = s.why("cpu[1].vector_irq[0x21]")
     assert gone.events() == [offline, off_start] and gone.chain[0].value == "UNUSED"
-    assert gone.chain[0].stack == ["cpu_offline+done"]
+    assert gone.chain[0].stack == ["cpu_down+offline", "cpu_offline+done"]
     # the first loss: sent to CPU1 while it was offline -- the offline is the most recent writer;
     # the latch and the live rewrite it ignored are the branches
     loss = first_hit(s, "irq-lost")

@@ -18,7 +18,7 @@ def test_2021_loss_links_the_offline_cpu_with_the_latch_and_the_live_rewrite_as_
     off_start = one(s, "action.start", do="cpu_offline")
     assert why.events() == [loss.event, offline, off_start]
     assert why.chain[0].path == "acct.eth0.lost[0]" and "CPU1, which is offline" in why.chain[0].reason
-    assert why.chain[1].path == "cpus[1].online" and why.chain[1].stack == ["cpu_offline+done"]
+    assert why.chain[1].path == "cpus[1].online" and why.chain[1].stack == ["cpu_down+offline", "cpu_offline+done"]
     unmask = one(s, "msix.write", entry=0, reg="ctrl", value=0)
     moved = [e.index for e in events(s, "vector.assign")][-1]
     rewrite = one(s, "msix.write", lambda e: e.index > moved, entry=0, reg="data")

@@ -38,28 +38,45 @@ def changed(kd: KernelDiff, w: dict[str, Any]) -> tuple[set[int], set[int]]:
 @contextmanager
 def checked() -> Iterator[list[int]]:
     """While active, every kernel step that provenance diffs (``Prov.kernel_step_done`` past its
-    interrupt-path gate, dirty or not) asserts that a full comparison finds nothing the dirty sets
-    miss; yields a one-item list counting the changes checked."""
+    interrupt-path gate, dirty or not, and ``Prov.kernel_silent_step``: a step without an event)
+    asserts that a full comparison finds nothing the dirty sets miss; yields a one-item list
+    counting the changes checked."""
     plain = Prov.kernel_step_done
     count = [0]
 
-    def done(self: Prov, w: dict[str, Any], irq: bool, frame: dict[str, Any] | None = None) -> None:
+    def done(self: Prov, w: dict[str, Any], irq: bool, frame: dict[str, Any] | None = None, *more: Any) -> None:
         kd = self.kdiff
         if self.eng.fresh and not (irq and not self.touched):
             cpus, irqs = changed(kd, w)
             assert cpus <= kd.dirty_cpus, f"event {self.eng.cur}: CPUs {sorted(cpus - kd.dirty_cpus)} changed unmarked"
             assert irqs <= kd.dirty_irqs, f"event {self.eng.cur}: irqs {sorted(irqs - kd.dirty_irqs)} changed unmarked"
             count[0] += len(cpus) + len(irqs)
-            plain(self, w, irq, frame)
+            plain(self, w, irq, frame, *more)
             assert changed(kd, w) == (set(), set())   # the copy is up to date after the diff
         else:
-            plain(self, w, irq, frame)
+            plain(self, w, irq, frame, *more)
+
+    silent = Prov.kernel_silent_step
+
+    def silent_done(self: Prov, w: dict[str, Any], *more: Any) -> None:
+        kd = self.kdiff
+        if self.eng.fresh and self.on:
+            cpus, irqs = changed(kd, w)
+            assert cpus <= kd.dirty_cpus, f"event {self.eng.cur}: CPUs {sorted(cpus - kd.dirty_cpus)} changed unmarked"
+            assert irqs <= kd.dirty_irqs, f"event {self.eng.cur}: irqs {sorted(irqs - kd.dirty_irqs)} changed unmarked"
+            count[0] += len(cpus) + len(irqs)
+            silent(self, w, *more)
+            assert changed(kd, w) == (set(), set())
+        else:
+            silent(self, w, *more)
 
     Prov.kernel_step_done = done  # type: ignore[method-assign]
+    Prov.kernel_silent_step = silent_done  # type: ignore[method-assign]
     try:
         yield count
     finally:
         Prov.kernel_step_done = plain  # type: ignore[method-assign]
+        Prov.kernel_silent_step = silent  # type: ignore[method-assign]
 
 
 def run(scn: Any, seed: int | None = None) -> None:

@@ -408,7 +408,7 @@ def test_the_late_hit_before_b7107a67f0d1_reaches_free_irqs_slot_and_the_signal_
                                  ("action.start", "action.start")]
     slot = why.chain[2]
     assert (slot.path, slot.value) == ("cpus[1].vector_irq[0x21]", "UNUSED")
-    assert slot.stack[0] == "free_irq+synchronize" and why.chain[3].value == "action 7 (free_irq eth0)"
+    assert slot.stack[0] == "irq_domain_deactivate_irq+deactivate_vector" and why.chain[3].value == "action 7 (free_irq eth0)"
     in_flight = _branch(why.chain[1], "cpus[1].irr[0x21]")
     assert in_flight[0].kind == "msi.msg" and in_flight[0].time_ns == 200_000
 

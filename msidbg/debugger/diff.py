@@ -39,7 +39,7 @@ from msidbg.sim.world import diff_paths
 
 #: world paths that are bookkeeping of the engine, not state a fix changes
 _NOISE = (".stack", "busy_until", "queued", ".wait", "irr_src")
-_NOISE_TOP = {"now", "seq", "events", "agenda", "rng", "ended"}
+_NOISE_TOP = {"now", "seq", "events", "agenda", "rng", "ended", "sched"}   # (sched: a strategy's counters)
 MAX_PATHS = 20
 
 
@@ -305,11 +305,11 @@ def first_prov_difference(pa: ProvSig, pb: ProvSig, before: int) -> int:
     return before
 
 
-def context_divergences(a: Run, b: Run) -> list[Divergence]:
+def context_divergences(a: Run, b: Run, sigs: tuple[ProvSig, ProvSig] | None = None) -> list[Divergence]:
     """For every context of either run, where its sequences first differ (none when identical): in
     the events, or in the provenance nodes the same event recorded (state the event's fields do not
-    show)."""
-    pa, pb = ProvSig(a), ProvSig(b)
+    show). ``sigs``: the runs' ``ProvSig`` when the caller has them."""
+    pa, pb = sigs or (ProvSig(a), ProvSig(b))
     if not (pa.at and pb.at):   # a run without provenance: compare the events alone
         pa.at, pb.at = {}, {}
     start = first_prov_difference(pa, pb, first_raw_difference(a.log, b.log))
@@ -336,6 +336,26 @@ def event_info(run: Run, e: int | None) -> dict[str, Any]:
     assert ev is not None
     return {"event": e, "kind": ev.kind, "stack": stack_at(run, e), "context": run.context(e),
             "time_ns": ev.time_ns, "cpu": ev.cpu, "dev": ev.dev, "fields": ev.fields, "text": str(ev)}
+
+
+def _node_step(info: dict[str, Any], sig: ProvSig, e: int, other: tuple[Any, ...] | None) -> None:
+    """When the first provenance node this run recorded at event ``e`` that the other run's event
+    does not match was made in a step with a call stack of its own, that is the step the runs
+    part at: ``stack`` becomes it, ``event_stack`` keeps the emitting step's."""
+    from msidbg.debugger.whytext import describe_frames
+
+    mine = sig(e) or ()
+    theirs = other or ()
+    for i, node in enumerate(mine):
+        if i < len(theirs) and theirs[i] == node:
+            continue
+        st = sig.p.stack(sig.at[e][i])
+        if st is not None:
+            frames = describe_frames(st[2])
+            if frames and (not info["stack"] or frames[0] != info["stack"][0]):   # (the same step: keep
+                # the emitting one's stack, which still has the callers that returned with it)
+                info["event_stack"], info["stack"] = info["stack"], frames
+        return
 
 
 def stack_at(run: Run, e: int) -> list[str]:
@@ -380,10 +400,26 @@ def differing_paths(a: Run, b: Run, ea: int | None, eb: int | None) -> list[dict
         va = _get(worlds[0], p) if worlds[0] is not None else None
         vb = _get(worlds[1], p) if worlds[1] is not None else None
         if va != vb:
-            out.append({"path": p, "a": va, "b": vb})
+            out += _apic_bits(p, va, vb) or [{"path": p, "a": va, "b": vb}]
         if len(out) >= MAX_PATHS:
             break
-    return out
+    return out[:MAX_PATHS]
+
+
+_APIC_WORD = re.compile(r"(cpus\[\d+\]\.(?:irr|isr))\[(\d+)\]\Z")
+
+
+def _apic_bits(path: str, a: Any, b: Any) -> list[dict[str, Any]]:
+    """A local APIC's IRR / ISR is kept as eight 32-bit words (``cpus[0].irr[2]`` is vectors
+    0x40..0x5f), but ``why`` and the expression language name a vector's bit (``cpus[0].irr[0x51]``):
+    a word that differs is shown as the bits that differ, each 0 or 1 (``[]`` when ``path`` is
+    not such a word)."""
+    m = _APIC_WORD.match(path)
+    if m is None or not isinstance(a, (int, type(None))) or not isinstance(b, (int, type(None))):
+        return []
+    wa, wb, base = a or 0, b or 0, int(m.group(2)) * 32
+    return [{"path": f"{m.group(1)}[{base + i:#x}]", "a": wa >> i & 1, "b": wb >> i & 1}
+            for i in range(32) if (wa ^ wb) >> i & 1]
 
 
 def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
@@ -473,12 +509,18 @@ class DiffResult:
 
 def compare(a: Run, b: Run) -> DiffResult:
     """Align two recorded runs and describe where and how they differ."""
-    divs = context_divergences(a, b)
+    pa, pb = ProvSig(a), ProvSig(b)
+    divs = context_divergences(a, b, (pa, pb))
     first = divs[0] if divs else None
     switches = switch_difference(a.session, b.session)
     if first is not None:
         first.a_info = event_info(a, first.a)
         first.b_info = event_info(b, first.b)
+        if first.a is not None and first.b is not None and Sig(a.log)(first.a) == Sig(b.log)(first.b):
+            # the same event, different provenance: the step that recorded the difference (a step
+            # before the one that emitted the event, in the same event, may have made it)
+            _node_step(first.a_info, pa, first.a, pb(first.b))
+            _node_step(first.b_info, pb, first.b, pa(first.a))
         first.paths = differing_paths(a, b, first.a, first.b)
         first.switches = switches
     return DiffResult(a, b, first, divs, outcome(a), outcome(b), switches)

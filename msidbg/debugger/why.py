@@ -265,6 +265,8 @@ class Builder:
             cpu, kind, frames = st
             return whytext.describe_frames(frames), kind, cpu
         code = C.CODES[self.p.code(r)]
+        if code.frames:     # a node always made by one step of the interrupt path (its stack is its code's)
+            return list(code.frames), "irq", ev.cpu if ev is not None else None
         if code.lazy_stack and self.stack_at is not None and ev is not None and ev.cpu is not None:
             return self.stack_at(ev.index, ev.cpu), "irq", ev.cpu
         return [], None, None
@@ -347,6 +349,9 @@ def _why_event(s: Any, b: Builder, e: int, info: dict[str, Any]) -> Why:
     if not 1 <= e <= s.total:
         raise WhyError(f"no event {e} (expected 1..{s.total})")
     nodes = b.p.nodes_at(e)
+    cut = b.p.silent_upto.get(e)
+    if cut is not None:     # the emitting step's nodes first (a step before it, silent, made the others)
+        nodes = [r for r in nodes if r >= cut] + [r for r in nodes if r < cut]
     if nodes:
         return Why(info, explain_node(b, nodes[0], nodes[1:]))
     return Why(info, _event_link(s, b, e))
@@ -439,6 +444,20 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
             chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the pirq's entry was made: {chain[0].reason}"
             chain[0].path, chain[0].value = path, val
             return Why(info, chain)
+    if space == PK.PORTPEND:
+        # a port bound (or closed) after its pending bit last changed: the bind or the close answers
+        made = _port_made(b.p, a, cursor)
+        if made >= 0 and _later(b.p, made, r):
+            chain = explain_node(b, made)
+            what = "bound" if b.p.x(made) else "closed"
+            chain[0].reason = f"{path} = {whytext.fmt_value(val)} since the event channel was {what}: {chain[0].reason}"
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
+        if not val and r >= 0 and r < HOT and b.p.x(r):
+            # set since, clear now: the guest's clear_evtchn (the interrupt path records no clear)
+            clr = _port_cleared(s, b, r, a, path)
+            if clr is not None:
+                return Why(info, [clr, *b.chain(r, "pending since")])
     if space == PK.IRQVEC:
         # a Xen pirq irq has no x86 vector (Xen delivers it through an event channel): its vector
         # and CPU are what the irq's allocation left, the guest's xen_bind_pirq_msi_to_irq
@@ -447,6 +466,15 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
             chain = explain_node(b, made)
             chain[0].reason = (f"{path} = {whytext.fmt_value(val)} since the irq was allocated (a Xen pirq irq "
                                f"gets no x86 vector: Xen delivers it through an event channel): {chain[0].reason}")
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
+    if r < 0 and space in _IRQ_FIELDS:
+        # nothing set it since the irq's descriptor was made (during the run): the allocation answers
+        alloc = _irq_allocated(s, b.p, a, cursor)
+        if alloc is not None:
+            chain = _why_event(s, b, alloc, info).chain
+            chain[0].reason = (f"{path} = {whytext.fmt_value(val)} since irq {a} was allocated (its descriptor's "
+                               f"initial state): {chain[0].reason}")
             chain[0].path, chain[0].value = path, val
             return Why(info, chain)
     if r < 0:
@@ -490,6 +518,47 @@ def _pirq_made(p: Prov, pirq: int, cursor: int) -> int:
     return -1
 
 
+def _port_made(p: Prov, port: int, cursor: int) -> int:
+    """Xen's last ``EVTCHNOP_bind_pirq`` (value: the pirq) or ``EVTCHNOP_close`` (0) of event channel
+    ``port`` at ``cursor`` -- a guest unmask of the port (``C.GUEST``) is skipped -- or -1."""
+    w = p.writer_at(PK.key(PK.PORT, port), cursor)
+    for _ in range(SETTER_WALK):
+        if w < 0 or p.code(w) == C.XEN:
+            return w
+        w = p.prev(w)
+    return -1
+
+
+def _port_cleared(s: Any, b: Builder, setter: int, port: int, path: str) -> Link | None:
+    """The port's pending bit that ``setter`` set reads clear at the cursor: the guest's
+    ``clear_evtchn`` (an ``evtchn.clear`` event of the port, read forward from the set), else the
+    bit's last change (``startup_pirq``'s ``eoi_pirq``, the run's end dropping what is left)."""
+    at = b.p.event(setter)
+    e = None
+    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
+        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
+            if ev.kind == "evtchn.clear" and ev.fields.get("port") == port:
+                e = ev.index
+                break
+        if e is not None:
+            break
+    if e is None:
+        e = s.last_change(path, limit=max(s.cursor - at, 1))
+    if e is None or e <= at:
+        return None
+    ev = s.event(e)
+    b.budget -= 1
+    cpu = ev.cpu
+    got = s.executed(e) if cpu is not None else None
+    stack = whytext.describe_frames(got["frames"]) if got is not None and b.stack_at is not None else []
+    if ev.kind == "evtchn.clear":
+        reason = f"clear_evtchn({port}): {path} cleared"
+    else:
+        reason = f"{ev.kind} {ev.describe()}".strip() + f": {path} cleared"
+    return Link(e, ev.time_ns, ev.kind, "event", cpu, ev.dev, whytext.actor(ev, got["kind"] if got else None, cpu),
+                path, False, stack, reason)
+
+
 def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:
     """The guest's ``xen_bind_pirq_msi_to_irq`` record that made Xen pirq irq ``irq`` (its
     ``kernel.xen.irqs[n]`` write in the step that emits ``xen.irq``), or -1 (not a Xen irq now)."""
@@ -505,6 +574,41 @@ def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:
             return -1 if ev.fields.get("how") == "destroyed" else w
         w = p.prev(w)
     return -1
+
+
+#: irq descriptor fields an irq's allocation sets (what ``_irq_allocated`` answers when nothing wrote them)
+_IRQ_FIELDS = frozenset({PK.IRQPEND, PK.IRQDIS, PK.IRQACT, PK.MOVEPEND})
+#: events read back from an irq's first vector assignment for its allocation
+ALLOC_SCAN = 20_000
+_ALLOC_KINDS = frozenset({"irq.alloc", "vector.assign", "xen.irq"})
+
+
+def _irq_allocated(s: Any, p: Prov, irq: int, cursor: int) -> int | None:
+    """The event that made irq ``irq``'s descriptor during the run: a Xen pirq irq's ``xen.irq``; else
+    its ``irq.alloc`` (before 4.15 the allocation's ``vector.assign``, the irq's earliest), read back
+    from the irq's first recorded vector assignment (or the cursor), at most ``ALLOC_SCAN`` events.
+    None when nothing is found (an irq of the initial state)."""
+    x = _xen_irq_made(s, p, irq, cursor)
+    if x >= 0:
+        return p.event(x)
+    w = p.writer_at(PK.key(PK.IRQVEC, irq), cursor)
+    first = -1
+    for _ in range(SETTER_WALK):
+        if w < 0:
+            break
+        first, w = w, p.prev(w)
+    hi = p.event(first) if first >= 0 else cursor
+    stop = max(1, hi - ALLOC_SCAN)
+    earliest = None
+    while hi >= stop:
+        lo = max(stop, hi - 511)
+        for ev in reversed(s.events(lo, hi + 1)):
+            if ev.kind in _ALLOC_KINDS and ev.fields.get("irq") == irq:
+                if ev.kind == "irq.alloc":
+                    return int(ev.index)
+                earliest = int(ev.index)
+        hi = lo - 1
+    return earliest
 
 
 def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:

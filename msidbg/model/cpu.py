@@ -475,6 +475,8 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
     w = k.w
     armed = w.probes if k.probed else None
     n = 1 if stepped else 0
+    kd = k.eng.prov.kdiff
+    pc = -1
     while not (stepped and (not stack or ctx.wait is not None)):
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
@@ -484,7 +486,7 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
             if probes.before(w, ctx):
                 continue        # the probe's frame runs first
             frame = stack[-1]
-            pc = frame["pc"]
+        pc = frame["pc"]
         got = run_step(k, ctx, on_push)
         stepped = True
         if armed:
@@ -493,9 +495,13 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
             last = got
         if k.emitted:
             break
+        if kd.dirty_cpus or kd.dirty_irqs:
+            # provenance: kernel state this step changed without an event is recorded in its own
+            # step (its stack), not in the step that emits the event later
+            k.eng.prov.kernel_silent_step(w, stack, frame, pc)
         if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
             return
-    k.eng.prov.kernel_step_done(w, ctx is c.irq, frame)   # provenance: slots / online flags it changed
+    k.eng.prov.kernel_step_done(w, ctx is c.irq, frame, pc, stack)   # provenance: slots / online flags it changed
     if not stack and ctx is c.proc:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:

@@ -404,6 +404,8 @@ def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a:
             # which of its enabled messages a function uses for a condition beyond them is device-specific
             # (reading device.msi.fewer-messages): the generic device does not signal it
             eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI message not enabled"))
+            P = eng.prov       # provenance: the Message Control write that enabled fewer messages (MME)
+            P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, P.dev(name) << 4 | 4))
             acct.lost(eng, name, idx, 1, f"used MSI message {idx} but only {nvec} are enabled")
             return
         # Multiple Message Enable 000b: the function may not modify its message data, so every interrupt

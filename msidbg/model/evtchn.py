@@ -152,7 +152,7 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
         # provenance: the unmask (in the guest's step, with its stack) signals the still-pending port
         P = eng.prov
         P.dep(_D_CAUSE, _PORTPEND | port)
-        P.write(PC.GUEST, PK.key(PK.PORT, port), 0,
+        P.write(PC.GUEST, PK.key(PK.PORT, port), ch["pirq"],
                 note=f"unmasks event channel {port} while it is pending: Xen signals it to vCPU{ch['vcpu']} "
                 "(its upcall)")
         P.dep(_D_CAUSE, PK.key(PK.PORT, port))

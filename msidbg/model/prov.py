@@ -60,6 +60,8 @@ _REC = struct.Struct("=4q").pack
 #: a node and one or two dependencies at once (Xen's interrupt path)
 _REC2 = struct.Struct("=8q").pack
 _REC3 = struct.Struct("=12q").pack
+_UPCALL_KEY, _CALLBACK_KEY = PK.key(PK.UPCALL, 0), PK.key(PK.CALLBACK, 0)
+_UPCALL_CLEAR, _UPCALL_AGAIN = C.UPCALL_CLEAR, C.UPCALL_AGAIN
 
 
 class Prov(Reader):
@@ -108,6 +110,12 @@ class Prov(Reader):
         self.touched = False
         #: the frame of the step being diffed (``kernel_step_done``), for a handler's last step
         self.step_frame: dict[str, Any] | None = None
+        #: the stack of a step that emitted no event, while its kernel changes are diffed
+        self.step_stack: list[dict[str, Any]] | None = None
+        #: event -> the number of cold records made by its steps before the one that emitted it, when
+        #: such a step recorded kernel changes (``kernel_silent_step``): ``why`` of the event starts at
+        #: the emitting step's nodes
+        self.silent_upto: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------
@@ -196,7 +204,9 @@ class Prov(Reader):
         if run is None:
             return
         cpu, kind, stack = run
-        if not stack and kind == "irq" and self.step_frame is not None:
+        if self.step_stack is not None:
+            stack = self.step_stack     # a silent step's own stack (``kernel_silent_step``)
+        elif not stack and kind == "irq" and self.step_frame is not None:
             stack = [self.step_frame]     # the handler's last step (``kernel_step_done``)
         sig = (cpu, kind, tuple(map(_PROG_PC, stack)))
         sid = self.stack_ids.get(sig)
@@ -231,20 +241,49 @@ class Prov(Reader):
         """A dependency of the node just recorded (its dependencies are the last records)."""
         self.rec.frombytes(_REC(cur << EV_SHIFT | code, key, self.cur.get(_small(key), -1), -1))
 
-    def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None) -> None:
+    def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None, pc: int = -1,
+                         stack: list[dict[str, Any]] | None = None) -> None:
         """After a kernel step: nodes for the kernel state it changed that no hook records
         (``provkernel``). An interrupt context that ran only the interrupt path's programs
         (``HOT_PROGS``) changed none of it and is not diffed. ``frame``: the frame the step ran in
         -- when it was the interrupt handler's last, the context's stack is empty by now and the
-        nodes take their call stack and interrupt from it."""
+        nodes take their call stack and interrupt from it. With ``pc`` (the step that ran) and the
+        context's ``stack``, the nodes take the step's own stack, as ``kernel_silent_step``'s do (a
+        step that returned from its program -- ``clear_irq_vector`` in a deactivation -- is not
+        shown as its caller's)."""
         if irq and not self.touched:
             return
         self.touched = False
         kd = self.kdiff
         if (kd.dirty_cpus or kd.dirty_irqs) and self.eng.fresh and self.on:
-            self.step_frame = frame
+            if frame is not None and pc >= 0 and stack is not None:
+                self.step_stack = _step_stack(stack, frame, pc)
+            else:
+                self.step_frame = frame
+            try:
+                kd.step(self, w)
+            finally:
+                self.step_frame = self.step_stack = None
+
+    def kernel_silent_step(self, w: Any, stack: list[dict[str, Any]], frame: dict[str, Any], pc: int) -> None:
+        """After a kernel step that emitted no event and marked kernel state dirty: its changes are
+        diffed now, with the stack it ran in (``frame`` at ``pc``, under the frames below it) -- the
+        event's later steps may have returned from its program (a deferred move refused in
+        ``irq_move_irq``, diffed after the handler's EOI, took the EOI's stack). The marks are
+        consumed; the event's last step is diffed as before (``kernel_step_done``)."""
+        kd = self.kdiff
+        if not (self.eng.fresh and self.on):
+            # re-executed history (or no recording): nothing to record; the marks would only make
+            # every later silent step call here
+            kd.dirty_cpus.clear()
+            kd.dirty_irqs.clear()
+            return
+        self.step_stack = _step_stack(stack, frame, pc)
+        try:
             kd.step(self, w)
-            self.step_frame = None
+        finally:
+            self.step_stack = None
+        self.silent_upto[self.eng.cur] = len(self.rec) >> 2
 
     # -- the interrupt path (hot) ---------------------------------------------------------------------
     def sending(self, code: int, key: int, extra: tuple[tuple[int, int], ...] = ()) -> None:
@@ -374,6 +413,26 @@ class Prov(Reader):
         nid = self._note_ids.get(note)     # (``NoteStore.add``, inlined)
         self._note_add(PAIR(r, nid if nid is not None else self.notes.intern(note)))
 
+    def upcall_clear(self, cpu: int, again: bool) -> None:
+        """A xen-pv upcall's ``evtchn_upcall_pending = 0`` (as it starts, or ``again`` in its loop): a node
+        of ``cpus[cpu].upcall`` = 0 linked to the event callback Xen entered (what the upcall runs for).
+        Once per delivered signal: one packed record pair, no note, no stack (the code has them)."""
+        eng = self.eng
+        if not eng.fresh or not self.on:
+            return
+        now = eng.cur
+        cur = self.cur
+        key, cb = _UPCALL_KEY | cpu, _CALLBACK_KEY | cpu
+        code = _UPCALL_AGAIN if again else _UPCALL_CLEAR
+        r = len(self.rec) >> 2
+        ev = now << EV_SHIFT
+        if self._pend_ev == now and self._pend:
+            self._records(ev, code, key, 0, [*self._pend, (C.D_IN_IRQ, cb, cur.get(cb, -1))])
+        else:
+            self.rec.frombytes(_REC2(ev | code, key, 0, cur.get(key, -1), ev | C.D_IN_IRQ, cb, cur.get(cb, -1), -1))
+        cur[key] = r
+        self.last_node = r
+
     def _records(self, ev: int, code: int, key: int, value: int, deps: list[tuple[int, int, int]]) -> None:
         """A node's record and its dependencies' (the pending ones are taken)."""
         add = self.rec.frombytes
@@ -418,6 +477,17 @@ class Prov(Reader):
 
 
 
+def _step_stack(stack: list[dict[str, Any]], frame: dict[str, Any], pc: int) -> list[dict[str, Any]]:
+    """The call stack a step ran in: ``frame`` at ``pc`` under the frames below it in ``stack`` (the
+    context's stack after the step: frames it pushed are above ``frame``; if it returned, ``frame``
+    is gone, and the callers that returned with it)."""
+    here = {"prog": frame["prog"], "pc": pc, "locals": frame["locals"]}
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is frame:
+            return [*stack[:i], here]
+    return [*stack, here]
+
+
 def _hook_hits(eng: Any, prov: Prov) -> None:
     """Note which node each hit belongs to: the model records a hit's node just before the hit."""
     plain = type(eng).hit
@@ -446,7 +516,11 @@ class NoProv(Prov):
     def accept(self, cpu: int, vector: int) -> None:
         return
 
-    def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None) -> None:
+    def kernel_step_done(self, w: Any, irq: bool, frame: dict[str, Any] | None = None, pc: int = -1,
+                         stack: list[dict[str, Any]] | None = None) -> None:
+        return
+
+    def upcall_clear(self, cpu: int, again: bool) -> None:
         return
 
 

@@ -28,6 +28,9 @@ class Code:
     inline: str = ""
     #: nodes in interrupt context whose call stack is read back from the world on demand
     lazy_stack: bool = False
+    #: nodes always made by one step of the interrupt path, whose stack is this (innermost first):
+    #: not recorded per node (once per delivered interrupt)
+    frames: tuple[str, ...] = ()
 
 
 CODES: list[Code] = []
@@ -131,6 +134,12 @@ DM_UNCLAIMED = _c("dm.unclaimed", True, "{who}'s access to {path} reached no dev
 
 #: an action's negative result: the error a step of it returned (``actions[n].error``), not its last step
 D_ERROR = _c("error", False, "failed with")
+#: a xen-pv upcall clearing its vCPU's evtchn_upcall_pending (``cpus[n].upcall``): as it starts, and in its
+#: loop when Xen set it again meanwhile (linked to the callback Xen entered)
+UPCALL_CLEAR = _c("upcall.clear", True, "{who}: xen_evtchn_do_upcall: evtchn_upcall_pending = 0, then the ABI's "
+                  "handle_events", frames=("xen_evtchn_do_upcall+ack_upcall",))
+UPCALL_AGAIN = _c("upcall.again", True, "{who}: xen_evtchn_do_upcall: evtchn_upcall_pending set again while the events "
+                  "were handled: cleared, handle_events once more", frames=("xen_evtchn_do_upcall+loop",))
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -501,6 +501,30 @@ def xen_cpu_dead(k: Any, loc: dict[str, Any]) -> None:
     k.note(what, len(dropped))
 
 
+def _reset_apic(k: Any, target: Any, why: str, slots: bool = False) -> None:
+    """``apic.reset`` of ``target`` (its offline, or the INIT as it comes back): the signals pending in
+    its IRR are lost. Provenance: the bits the reset clears (``apic_reset_dirty``), and each loss links
+    the IRR bit it was pending in, as the message (or IPI) that set it left it; ``slots`` (the offline):
+    also the vector's ``vector_irq`` slot, which held no irq for ``fixup_irr`` to retrigger (as the step
+    before this one left it: the slots this step drops are diffed after it)."""
+    cid = target["id"]
+    P = k.eng.prov
+    key = PK.key
+    pend = ([(v, P.writer(key(PK.IRR, PK.cpu_vec(cid, v)))) for v in target.irr_src]
+            if P.on and k.eng.fresh else [])
+    apic_reset_dirty(k, cid)
+    srcs = target.irr_src
+    apic.reset(target)
+    text = why.format(cpu=cid)
+    for v, w in pend or [(v, -1) for v in srcs]:
+        for dev, idx, n in srcs[v]:
+            if w >= 0:
+                P.dep_writer(PC.D_PENDING, key(PK.IRR, PK.cpu_vec(cid, v)), w)
+                if slots:
+                    P.dep(PC.D_SLOT, key(PK.VECIRQ, PK.cpu_vec(cid, v)))
+            acct.lost(k.eng, dev, idx, n, text)
+
+
 @down.step
 def offline(k: Any, loc: dict[str, Any]) -> None:
     target = k.w.cpus[loc["cpu"]]
@@ -514,9 +538,7 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
     for v in list(target["vector_irq"]):
         if target["vector_irq"][v] != VECTOR_RETRIGGERED and target["vector_irq"][v] != VECTOR_CLEANUP:
             target["vector_irq"].pop(v)
-    apic_reset_dirty(k, loc["cpu"])   # provenance: the bits the reset clears
-    for dev, idx, n in apic.reset(target):
-        acct.lost(k.eng, dev, idx, n, f"were pending in CPU{loc['cpu']}'s IRR when it went offline")
+    _reset_apic(k, target, "were pending in CPU{cpu}'s IRR when it went offline", slots=True)
     k.irq_restore(loc)
     for cid in loc["stopped"]:
         c = k.w.cpus[cid]
@@ -547,9 +569,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         return
     if hotplug_busy(k):
         return
-    apic_reset_dirty(k, loc["cpu"])
-    for dev, idx, n in apic.reset(target):
-        acct.lost(k.eng, dev, idx, n, f"were in CPU{loc['cpu']}'s IRR, cleared by INIT")
+    _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
     if vec.legacy(k.w):

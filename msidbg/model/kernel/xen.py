@@ -264,6 +264,11 @@ def pv_next(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     loc["pirq"] = loc["pirqs"][loc["i"]]
+    # xen_bind_pirq_msi_to_irq on the pirq pciback mapped (provenance: as ``_bind`` records it)
+    P = k.eng.prov
+    P.dep(PC.D_VALUE, PK.key(PK.PIRQ, loc["pirq"]))
+    P.write(PC.GUEST, PK.key(PK.GIRQ, loc["irq"]), loc["pirq"],
+            note=f"irq {loc['irq']} for {loc['dev']} vector {loc['i']} on pirq {loc['pirq']} (pirq from pciback)")
     gx(k)["irqs"][loc["irq"]] = {"pirq": loc["pirq"], "port": 0, "cpu": 0, "dev": loc["dev"], "index": loc["i"]}
     k.ev(XEN_IRQ, loc["dev"], loc["irq"], loc["pirq"], k.s("pirq from pciback"))
     loc["i"] += 1

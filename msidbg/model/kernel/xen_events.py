@@ -312,7 +312,9 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
     x = k.w.xen
     abi = x["abi"]
     if "upcall" in c._extra:   # xen-pv: entered at the event callback; no APIC to acknowledge
-        c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
+        if c["upcall"]:
+            c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
+            k.eng.prov.upcall_clear(k.cpu_id, False)
         if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
             k.ret(0)
@@ -344,8 +346,9 @@ def loop(k: Any, loc: dict[str, Any]) -> None:
     handled (a selector bit or a new queue head): handle_events once more."""
     x = k.w.xen
     c = k.cpu
-    if "upcall" in c._extra:
+    if "upcall" in c._extra and c["upcall"]:
         c["upcall"] = 0     # xen-pv: the loop's evtchn_upcall_pending = 0 before handle_events again
+        k.eng.prov.upcall_clear(k.cpu_id, True)
     if _signalled(x, k.cpu_id):
         _enter(k, _HANDLE[x["abi"]])
         k.goto("loop")
