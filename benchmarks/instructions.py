@@ -8,7 +8,12 @@ checkout of msidbg (its ``msidbg`` package first on ``sys.path``) in the same ru
 ``git archive`` of the previous commit, and prints the ratio.
 
     python benchmarks/instructions.py [--workload storm|anchor] [--platform xen-hvm [--abi 2l]]
-        [--remap] [--sizes 2000 10000] [--tree DIR ...]
+        [--remap] [--sizes 2000 10000] [--tree DIR ...] [--cache-sim]
+
+``--cache-sim`` adds cachegrind's cache and branch simulation (misses and mispredictions an
+interrupt, this machine's geometry): a count of instructions does not predict CPU time when the
+instructions a change removes are not where the stalls are (docs/perf.md, round 11); confirm a
+speed-up with ``benchmarks/cpu_ab.py``.
 
 ``--abi 2l`` runs a Xen workload with the guest's 2-level event channel ABI (``kernel:
 {xen_fifo_events: false}``, as ``xen.fifo_events=0`` does) instead of FIFO, the default.
@@ -51,9 +56,19 @@ print(json.dumps({{"delivered": sum(v["delivered"] for d in s["devices"].values(
 """
 
 
+#: ``--cache-sim``: this machine's L1s (32 KB 8-way I1, 48 KB 12-way D1) and its per-core 2 MB L2
+#: as the last level (its L3 is shared with other tenants of the host)
+CACHE_SIM = ["--cache-sim=yes", "--branch-sim=yes", "--I1=32768,8,64", "--D1=49152,12,64", "--LL=2097152,16,64"]
+#: the simulated events printed per interrupt with ``--cache-sim`` (cachegrind's names)
+SIM_EVENTS = ("I1mr", "D1mr", "D1mw", "DLmr", "DLmw", "Bcm", "Bim")
+#: the last run's simulated events (``--cache-sim``): (tree, n) -> {event: count}
+SIMULATED: dict[tuple[str | None, int], dict[str, int]] = {}
+
+
 def count(tree: str | None, workload: str, n: int, platform: str, abi: str,
-          remap: bool = False) -> tuple[int, int, int]:
-    """(instructions, delivered interrupts, events) of one run under cachegrind."""
+          remap: bool = False, cache_sim: bool = False) -> tuple[int, int, int]:
+    """(instructions, delivered interrupts, events) of one run under cachegrind; with
+    ``cache_sim`` its cache and branch simulation too (in ``SIMULATED``)."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     rm = "remap" if remap else "-"
     if tree:
@@ -65,17 +80,24 @@ def count(tree: str | None, workload: str, n: int, platform: str, abi: str,
         # (run from the temporary directory: a checkout in the current directory would shadow --tree)
         subprocess.run([sys.executable, "-c", code, workload, "1000", platform, abi, rm], env=env, check=True,
                        capture_output=True, cwd=tmp)
-        run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out_file}",
+        sim = CACHE_SIM if cache_sim else ["--cache-sim=no"]
+        run = subprocess.run(["valgrind", "--tool=cachegrind", *sim, f"--cachegrind-out-file={out_file}",
                               sys.executable, "-c", code, workload, str(n), platform, abi, rm],
                              env=env, capture_output=True, text=True, check=True, cwd=tmp)
         got = json.loads(run.stdout.strip().splitlines()[-1])
-        summary = next(line for line in out_file.read_text().splitlines() if line.startswith("summary:"))
+        lines = out_file.read_text().splitlines()
+        summary = next(line for line in lines if line.startswith("summary:"))
+        names = next(line for line in lines if line.startswith("events:")).split()[1:]
+        SIMULATED[(tree, n)] = dict(zip(names, map(int, summary.split()[1:]), strict=True))
     return int(summary.split()[1]), got["delivered"], got["events"]
 
 
 def per_interrupt(tree: str | None, workload: str, sizes: list[int], platform: str,
-                  abi: str, remap: bool = False) -> tuple[float, float]:
-    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform, abi, remap) for n in sizes)
+                  abi: str, remap: bool = False, cache_sim: bool = False) -> tuple[float, float]:
+    (i1, d1, e1), (i2, d2, e2) = (count(tree, workload, n, platform, abi, remap, cache_sim) for n in sizes)
+    if cache_sim:
+        a, b = SIMULATED[(tree, sizes[0])], SIMULATED[(tree, sizes[1])]
+        print(f"  {tree or 'this tree'}, per interrupt: " + ", ".join(f"{e} {(b[e] - a[e]) / (d2 - d1):,.1f}" for e in SIM_EVENTS))
     return (i2 - i1) / (d2 - d1), (e2 - e1) / (d2 - d1)
 
 
@@ -90,6 +112,9 @@ def main() -> int:
                          "cluster x2APIC from model revision 6, physical x2APIC before)")
     ap.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000], metavar=("SMALL", "LARGE"))
     ap.add_argument("--tree", action="append", default=[], help="another msidbg checkout to measure too")
+    ap.add_argument("--cache-sim", action="store_true",
+                    help="also simulate the caches and branch predictors (I1/D1/L2 misses, mispredicted "
+                         "conditional and indirect branches an interrupt; ~3x slower)")
     a = ap.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind not found", file=sys.stderr)
@@ -100,10 +125,10 @@ def main() -> int:
         ap.error("--remap is a bare-metal workload")
     label = a.workload + (f" on {a.platform}" if a.platform else "") + (" (2-level ABI)" if a.abi == "2l" else "") + (
         " with remapping" if a.remap else "")
-    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform, a.abi, a.remap)
+    mine, events = per_interrupt(None, a.workload, a.sizes, a.platform, a.abi, a.remap, a.cache_sim)
     print(f"{label}: {mine:,.0f} instructions an interrupt ({events:.1f} events an interrupt), this tree")
     for tree in a.tree:
-        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform, a.abi, a.remap)
+        other, _ = per_interrupt(tree, a.workload, a.sizes, a.platform, a.abi, a.remap, a.cache_sim)
         print(f"{label}: {other:,.0f} instructions an interrupt, {tree} (this tree / it: {mine / other:.3f})")
     return 0
 
