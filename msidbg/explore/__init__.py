@@ -78,7 +78,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     st = _State()
     bar = report.Progress(progress, runs, time_budget)
     interrupted = False
-    with Workers(target, jobs) as workers:
+    with Workers(target, jobs, idle=bar.tick if progress is not None else None) as workers:
+        bar.start(min(jobs, runs))
         results = workers.run(_tasks(base, sch, runs))
         try:
             for res in results:
