@@ -53,3 +53,50 @@ def test_report_no_verify_of_the_same_file_still_works(tmp_path: Path) -> None:
     out = msidbg("report", "--no-verify", str(OLD), "-o", str(tmp_path / "r.txt"))
     assert out.returncode == 0, out.stderr
     assert "verified" in (tmp_path / "r.txt").read_text()
+
+
+def count_replays(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from msidbg.debugger import verify
+
+    calls: list[int] = []
+    real = verify.g_replay
+
+    def counted(*args: object, **kw: object) -> object:
+        calls.append(1)
+        return real(*args, **kw)   # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify, "g_replay", counted)
+    return calls
+
+
+def test_a_diverged_history_is_not_replayed_again_by_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command that needed the history replayed the whole run again, to diverge again (a
+    run is deterministic): in the TUI every press of b froze the screen for a whole replay."""
+    calls = count_replays(monkeypatch)
+    s = Session.open(str(OLD), verify=False)
+    with pytest.raises(DivergenceError) as first:
+        s.step_back()
+    for command in (s.step_back, lambda: s.seek(3), lambda: s.events(1, 3)):
+        with pytest.raises(DivergenceError) as again:
+            command()
+        assert again.value.message == first.value.message
+    assert len(calls) == 1 and not s.history_ready and s.cursor == 23
+
+
+async def test_the_tui_says_the_history_diverged_rather_than_still_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from msidbg.tui.app import make_app
+    from tests.tui.conftest import screen_text
+
+    calls = count_replays(monkeypatch)
+    app = make_app(str(OLD), verify=False, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if app._session is not None and app.running is None and "replay diverged" in "\n".join(screen_text(app)):
+                break
+        await pilot.pause()
+        text = "\n".join(screen_text(app))
+        assert "(no history: its replay diverged" in text and "(history still loading)" not in text, text
+        await pilot.press("b", "b")
+        await pilot.pause()
+        assert app.session.cursor == 23 and len(calls) == 1

@@ -36,7 +36,7 @@ def status_content(view: View | None, progress: Progress | None, why_key: str = 
         (f"event {view.cursor:,} / {view.total:,}", "bold"), (_total_note(view), "$text-muted"),
         SEP, (f"{dev}CPU{view.cpu}", "bold"), SEP, (view.stop, _stop_style(view.stop)),
         (f" · {why_key}: why" if "breakpoint" in view.stop and why_key else "", "$text-muted"), SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
-    parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor)]
+    parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor, failed=view.history_failed)]
     if view.detail:
         parts += ["\n", Content.assemble(("── ", "$text-error"), (view.detail, "$text-error"))]
     return Content.assemble(*parts)
@@ -57,9 +57,13 @@ def _stop_style(stop: str) -> str:
     return "$text-accent" if "end of run" in stop or "stopped" in stop else ""
 
 
-def _event_line(event: Event | None, cursor: int, running: bool = False) -> Content:
+def _event_line(event: Event | None, cursor: int, running: bool = False, failed: bool = False) -> Content:
     if event is None:
-        what = "event 0: before the first event" if cursor == 0 or running else "(history still loading)"
+        # failed: the history's replay diverged (the line below says how); it was "(history still
+        # loading)" for good
+        what = ("event 0: before the first event" if cursor == 0 or running else
+                "(no history: its replay diverged; the recorded world at the cursor only)" if failed
+                else "(history still loading)")
         return Content.assemble((what, "$text-muted"))
     text = eventfilter.event_text(event).strip()
     return Content.assemble(("▶", "$text-accent"), (text, "$text-muted" if running else ""))
