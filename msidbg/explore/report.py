@@ -20,6 +20,7 @@ from msidbg.debugger.progress import fit
 from msidbg.debugger.session import Session
 from msidbg.errors import MsidbgError
 from msidbg.explore.runner import Signature, Target
+from msidbg.files import FileProblem, check_snapshot_target
 from msidbg.guard import escape
 from msidbg.model import contexts
 from msidbg.sim.strategy import Deviation, Plan, Schedule
@@ -148,8 +149,21 @@ def fmt_ns(ns: int) -> str:
 
 
 def snapshot_name(folder: str, scenario: str, group: int, sig: Signature) -> str:
+    """Where group ``group``'s snapshot goes: ``SCENARIO-GROUP-SLUG.msgpack``, replacing the
+    snapshot of an earlier exploration, but never another file of that name (a note, a
+    scenario: ``--save-failing`` replaced it silently, where ``run --save`` and the TUI refuse):
+    then ``SCENARIO-GROUP-SLUG-2.msgpack``, ``-3``..."""
     slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.breakpoint}-{sig.device}".lower()).strip("-")[:60]
-    return os.path.join(folder, f"{scenario}-{group}-{slug}.msgpack")
+    base = os.path.join(folder, f"{scenario}-{group}-{slug}")
+    for n in range(1, 1000):
+        path = f"{base}-{n}.msgpack" if n > 1 else f"{base}.msgpack"
+        try:
+            check_snapshot_target(path)
+        except FileProblem:
+            continue
+        return path
+    raise MsidbgError("--save-failing: every snapshot name for this failure is taken by files that are not "
+                      "snapshots (expected a folder for the snapshots)", folder)
 
 
 # --- text ---------------------------------------------------------------------------------------
