@@ -94,3 +94,20 @@ class StatusLine(Static):
         lines = 4 if width >= 140 else 5 if width >= 100 else 6
         self.set_class(lines == 5, "-lines-5")
         self.set_class(lines == 6, "-lines-6")
+        self.call_after_refresh(self.fit_toasts)
+
+    def fit_toasts(self) -> None:
+        """Keep notifications (the toast rack, docked at the top) above this line: two long
+        errors stacked down over the status line and the footer (a no-verify snapshot of another
+        model at 100x30); the rack now ends a row above the status line and scrolls what does not fit
+        (the status line's detail says the error whole). Called when this line is resized and when
+        the screen is."""
+        from textual.widgets._toast import ToastRack
+
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except Exception:   # noqa: BLE001 - no rack (yet), or another screen: nothing to fit
+            return
+        room = max(self.region.y - 2, 3)    # the rack's top margin, and a row between
+        if rack.styles.max_height is None or rack.styles.max_height.value != room:
+            rack.styles.max_height = room

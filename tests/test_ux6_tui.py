@@ -1,0 +1,34 @@
+"""ux6: the TUI under long error notifications."""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg.tui.app import make_app
+from tests.conftest import SCENARIOS
+from tests.tui.conftest import idle, screen_text, status_lines
+
+BUG = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+LONG = ("replay diverged from the recording at event 2; first differing world path at the cursor (event "
+        "23): acct.eth0.intended[0]; the recorded stop at event 23 does not replay: breakpoint "
+        "'msix-write-unmasked' does not fire there; the file was written by an older model (msidbg 0.1.0, "
+        "snapshot format 4, before model revisions were recorded; this msidbg has model revision 7) that "
+        "behaves differently: opened without verification it shows only the recorded world at its cursor")
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_long_notifications_never_cover_the_status_line_or_the_footer(size: tuple[int, int]) -> None:
+    """Two long errors (a no-verify snapshot of another model: the history load, then a step back)
+    stacked down over the status line and the footer at 100x30, though docs/tui.md says
+    notifications never go over the status line."""
+    app = make_app(BUG, keymap={})
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await idle(pilot, app)
+        before = status_lines(app)
+        footer = screen_text(app)[-1]
+        app.notify(LONG, title="loading history", severity="error", timeout=30)
+        app.notify(LONG, title="step back", severity="error", timeout=30)
+        await pilot.pause(0.2)
+        assert status_lines(app) == before, status_lines(app)
+        assert screen_text(app)[-1] == footer
+        assert any("replay diverged" in row for row in screen_text(app))   # shown, above them
