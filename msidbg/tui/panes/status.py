@@ -99,9 +99,8 @@ class StatusLine(Static):
     def fit_toasts(self) -> None:
         """Keep notifications (the toast rack, docked at the top) above this line: two long
         errors stacked down over the status line and the footer (a no-verify snapshot of another
-        model at 100x30); the rack now ends a row above the status line and scrolls what does not fit
-        (the status line's detail says the error whole). Called when this line is resized and when
-        the screen is."""
+        model at 100x30); the rack now ends a row above the status line and scrolls what does not
+        fit. Called when this line is resized and when the screen is."""
         from textual.widgets._toast import ToastRack
 
         try:
