@@ -32,3 +32,29 @@ async def test_long_notifications_never_cover_the_status_line_or_the_footer(size
         assert status_lines(app) == before, status_lines(app)
         assert screen_text(app)[-1] == footer
         assert any("replay diverged" in row for row in screen_text(app))   # shown, above them
+
+
+def test_an_interrupt_accepted_or_acknowledged_is_about_the_device_that_owns_the_vector() -> None:
+    """``apic.accept`` and ``apic.eoi`` name a CPU and a vector, no device: the vector table kept
+    the device it showed, so event 200 of the torn-MSI scenario (CPU2 acknowledging the xHCI's
+    vector 0x22) showed nvme0 after a goto and the xHCI after stepping back to it."""
+    from msidbg.debugger import Session
+    from msidbg.tui.digest import NO_CHANGES
+    from msidbg.tui.follow import focus
+
+    s = Session.from_scenario(str(SCENARIOS / "msi-torn-affinity-update.yaml"))
+    s.run()
+    seen = 0
+    for e in s.events(1, s.total + 1):
+        if e.kind not in ("apic.accept", "apic.eoi") or e.dev is not None:
+            continue
+        s.seek(e.index)
+        w = s.world
+        slot = w["cpus"][e.cpu]["vector_irq"].get(e.fields["vector"])
+        owner = w["irqs"][slot]["dev"] if isinstance(slot, int) and slot in w["irqs"] else None
+        f = focus(w, e, NO_CHANGES)
+        assert f.device == owner and f.cpu == e.cpu, (e, f, owner)
+        seen += owner is not None
+        if e.index == 200:
+            assert owner == "xhci" and f.row == 0   # its one MSI message (it has no MSI-X)
+    assert seen > 100
