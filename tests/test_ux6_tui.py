@@ -58,3 +58,16 @@ def test_an_interrupt_accepted_or_acknowledged_is_about_the_device_that_owns_the
         if e.index == 200:
             assert owner == "xhci" and f.row == 0   # its one MSI message (it has no MSI-X)
     assert seen > 100
+
+
+def test_a_keys_entry_that_is_not_a_table_is_named_as_such() -> None:
+    """``keys = 3`` (or ``[[keys]]``) was refused as "keys.keys: unknown action (...)"."""
+    from msidbg.errors import MsidbgError
+    from msidbg.tui.keys import parse_keymap
+
+    for text, name in ((b"keys = 3\n", "k.toml"), (b"[[keys]]\nstep = 's'\n", "k.toml"), (b'{"keys": [1]}', "k.json")):
+        with pytest.raises(MsidbgError) as e:
+            parse_keymap(text, name)
+        assert e.value.oneline().startswith(f"msidbg: {name}: keys: expected a table"), e.value.oneline()
+    assert parse_keymap(b"[keys]\nstep = 'n'\n", "k.toml") == {"step": "n"}
+    assert parse_keymap(b"step = 'n'\n", "k.toml") == {"step": "n"}     # a flat file, as before
