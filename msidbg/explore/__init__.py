@@ -93,6 +93,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             interrupted = True
         finally:
             results.close()     # cancels what was sent and not started
+        if interrupted:
+            workers.stop_runs()     # and ends what was started: nobody will read it
         explored = time.monotonic() - t0
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
                     for i, g in enumerate(st.groups.values())]

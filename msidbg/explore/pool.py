@@ -91,12 +91,32 @@ class Workers:
         self.jobs = max(jobs, 1)
         self._pool: ProcessPoolExecutor | None = None
         if self.jobs > 1:
-            scn = target.scn
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 \
-                else "spawn"
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
-                initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        scn, target = self.target.scn, self.target
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 \
+            else "spawn"
+        return ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
+            initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
+
+    def stop_runs(self) -> None:
+        """End the runs in flight now, and start fresh workers for what comes next (shrinking).
+
+        After Ctrl-C the search's results are thrown away, but the workers went on with the runs
+        they had (a batch each), and shrinking and the exit waited for them: on a scenario whose
+        runs take a minute, the terminal got nothing for a minute after Ctrl-C."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        processes = list((getattr(pool, "_processes", None) or {}).values())   # the executor's own table
+        for proc in processes:
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for proc in processes:
+            proc.join(timeout=5)
+        self._pool = self._new_pool()
 
     def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Generator[RunResult, None, None]:
         """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
