@@ -729,8 +729,7 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "hypercall":
         _hypercall_arg(f, args)
     if do == "fire" and args["count"] > 1 and args["every_ns"] == 0:
-        what = "required when count > 1 (expected a time > 0 between signals, like 10us)"
-        fail(f.path("every"), f.items.get("every", f.y), what)
+        fail(f.path("every"), f.items.get("every", f.y), _every_problem(f, args["count"]))
     return args
 
 
@@ -860,7 +859,7 @@ def _probe(y: Y, path: str, ctx: _Ctx) -> Probe:
     else:
         args = {key: v for r in ("vector", "count", "every") for key, v in _ARG_READERS[r](f, device, ctx).items()}
         if args["count"] > 1 and args["every_ns"] == 0:
-            fail(f.path("every"), f.items.get("every", y), "required when count > 1 (expected a time > 0 between signals)")
+            fail(f.path("every"), f.items.get("every", y), _every_problem(f, args["count"]))
     return Probe(prog=prog, step=step or None, when=f.read("when", choice(("before", "after"), "when"), "before"),
                  do=do, args=args, dev=device.name if device else None,
                  if_dev=if_dev.name if if_dev else None, times=f.read("times", ints(1, 1_000_000), 0),
@@ -872,3 +871,10 @@ def _costs(y: Y, path: str) -> dict[str, int]:
 
     f = Fields(y, path, DEFAULT_COSTS, "cost")
     return {key: f.need(key, ys.times(positive=True, hi=ys.NS_PER_S)) for key in f.items}
+
+
+def _every_problem(f: Any, count: int) -> str:
+    """``fire``'s ``every`` missing, or given as 0, with ``count`` > 1 (it said "required" to a
+    file that gave ``every: 0us``)."""
+    said = "required" if "every" not in f.items else "0 is not a time between signals"
+    return f"{said} when count > 1 (count: {count}; expected a time > 0 between signals, like 10us)"

@@ -39,7 +39,8 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="arm another breakpoint (a built-in name counts its hits); repeatable")
     w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
-    w.add_argument("--no-verify", action="store_true", help="a snapshot: do not compare its replay with the recording")
+    w.add_argument("--no-verify", action="store_true", help="a snapshot: open it without replaying it first (the cause chain "
+                   "needs the run's history: it is replayed, and compared with the recording, anyway)")
 
     d = sub.add_parser(
         "diff", help="the first divergence of two runs, and the outcome difference",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+import unicodedata
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ _URL = re.compile(r"<?[a-z][a-z0-9+.-]*://\S+|<\S+@\S+>", re.ASCII)
 
 def _wrap(text: str, indent: str, hang: str | None = None) -> list[str]:
     hang = indent if hang is None else hang
+    if not _narrow(text):
+        return _wrap_cells(" ".join(text.split()), indent, hang)
     lines = textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=hang,
                           break_long_words=False, break_on_hyphens=False) or [indent.rstrip()]
     out: list[str] = []
@@ -94,6 +97,54 @@ def _wrap(text: str, indent: str, hang: str | None = None) -> list[str]:
     return out
 
 
+def _cells(text: str) -> int:
+    """The columns ``text`` takes on a terminal: East Asian wide and fullwidth characters (CJK,
+    most emoji) two, combining marks none, the rest one."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _narrow(text: str) -> bool:
+    """Does every character of ``text`` take one column (so ``len`` is its width)?"""
+    return text.isascii() or _cells(text) == len(text)
+
+
+def _wrap_cells(text: str, indent: str, hang: str) -> list[str]:
+    """``_wrap`` by columns rather than characters (``textwrap`` counts characters: a note in
+    Chinese or with emoji ran to twice the width). Words longer than a line -- CJK text has no
+    spaces -- are cut at the width, except a URL, which keeps a line of its own, whole."""
+    lines: list[str] = []
+    line, used, empty = indent, _cells(indent), True
+    for word in text.split():
+        size = _cells(word)
+        if used + (0 if empty else 1) + size <= WIDTH:
+            line, used, empty = (line + word, used + size, False) if empty else (f"{line} {word}", used + 1 + size, False)
+            continue
+        if not empty:
+            lines.append(line)
+            line, used, empty = hang, _cells(hang), True
+        if _URL.fullmatch(word):
+            lines.append(line + word)
+            line, used = hang, _cells(hang)
+            continue
+        while used + size > WIDTH:
+            take, width = 0, 0
+            while take < len(word) and used + width + _cells(word[take]) <= WIDTH:
+                width += _cells(word[take])
+                take += 1
+            take = max(take, 1)
+            lines.append(line + word[:take])
+            word = word[take:]
+            size = _cells(word)
+            line, used = hang, _cells(hang)
+        if word:
+            line, used, empty = line + word, used + size, False
+    if not empty or not lines:
+        lines.append(line if not empty else line.rstrip())
+    return lines
+
+
 def _wrap_all(lines: list[str], indent: str) -> list[str]:
     out: list[str] = []
     for ln in lines:
@@ -104,9 +155,16 @@ def _wrap_all(lines: list[str], indent: str) -> list[str]:
 
 def _clip(line: str) -> str:
     """A fixed-width line, escaped (a line break from a file, e.g. in a stranger's switch value or
-    pirq note, shows as ``\\n``, never starts a line of its own) and cut at the width."""
+    pirq note, shows as ``\\n``, never starts a line of its own) and cut at the width (in columns)."""
     line = escape(line)
-    return line if len(line) <= WIDTH else line[:WIDTH - 3] + "..."
+    if _cells(line) <= WIDTH:
+        return line
+    used = 0
+    for i, c in enumerate(line):
+        used += _cells(c)
+        if used > WIDTH - 3:
+            return line[:i] + "..."
+    return line
 
 
 def _vectors(mask_words: list[int]) -> str:

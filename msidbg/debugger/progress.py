@@ -42,8 +42,8 @@ class _Reporter:
         name = os.path.basename(session.scenario.path or "") or session.scenario.name
         phase = f"{what}: " if what else ""
         total = f" / {of:,}" if of is not None else ""
-        self.stream.write(f"\r\033[K  {escape(name)}: {phase}{session.cursor:,}{total} events, "
-                          f"virtual time {format_ns(session.eng.w['now'])}")
+        self.stream.write("\r\033[K" + fit(f"  {escape(name)}: {phase}{session.cursor:,}{total} events, "
+                                            f"virtual time {format_ns(session.eng.w['now'])}", self.stream))
         self.stream.flush()
         self.wrote = True
 
@@ -51,6 +51,34 @@ class _Reporter:
         if self.wrote:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+
+def columns(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` writes to (``$COLUMNS`` first, as ``shutil`` reads it;
+    80 when it cannot be told)."""
+    try:
+        width = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        width = 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            width = 0
+    return width if width > 0 else 80
+
+
+def fit(line: str, stream: TextIO) -> str:
+    """``line`` cut to the terminal's width less one column, ending in ``…`` where cut.
+
+    A progress line is redrawn in place with ``\\r`` and cleared with ``ESC [K``, which both act on
+    the terminal's last row only: a line one column too long wraps, and every redraw then leaves
+    its first row behind (``msidbg explore`` at 80 columns scrolled a stale copy of its bar per
+    update). The last column stays empty: some terminals wrap on writing it."""
+    width = max(columns(stream) - 1, 8)
+    if len(line) <= width:
+        return line
+    return line[:width - 1] + "…"
 
 
 #: the reporter of the innermost ``reporting`` block (None: no progress)

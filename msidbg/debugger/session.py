@@ -67,6 +67,9 @@ class Session:
         self._busy = False
         #: a snapshot opened without verification (its Recording) until its history is replayed
         self._pending: Any = None
+        #: why a no-verify snapshot's history could not be replayed (a divergence: deterministic,
+        #: so it is not replayed again -- each command needing it failed after a whole replay)
+        self.history_error: MsidbgError | None = None
         #: who wrote the snapshot the session was opened from (``snapformat.Origin``); None: a scenario
         self.origin: Any = None
         #: changed_paths' answer for one (cursor, limit)
@@ -398,15 +401,17 @@ class Session:
         """Replay a no-verify snapshot's history (verifying it) without blocking the event loop."""
         if self._pending is None:
             return
+        if self.history_error is not None:
+            raise self.history_error
         from msidbg.debugger.verify import g_replay
 
         rec = self._pending
-        gen = g_replay(self, rec)
+        gen = g_replay(self, rec, unverified=True)
         self._pending = None
         try:
             await self._await_gen(gen)
-        except BaseException:
-            self._pending = rec
+        except BaseException as e:
+            self._history_failed(rec, e)
             raise
 
     def save(self, path: str) -> None:
@@ -470,15 +475,27 @@ class Session:
 
     def _need_history(self) -> None:
         if self._pending is not None:
+            if self.history_error is not None:
+                raise self.history_error
             from msidbg.debugger.verify import g_replay
 
             rec = self._pending
             self._pending = None
             try:
-                self._drive(g_replay(self, rec))
-            except BaseException:
-                self._pending = rec
+                self._drive(g_replay(self, rec, unverified=True))
+            except BaseException as e:
+                self._history_failed(rec, e)
                 raise
+
+    def _history_failed(self, rec: Any, e: BaseException) -> None:
+        """The history replay of a no-verify snapshot stopped: still pending (a cancelled or
+        interrupted replay is tried again when next needed); a bad or diverging file is
+        remembered, and refused at once from then on."""
+        from msidbg.errors import SnapshotError
+
+        self._pending = rec
+        if isinstance(e, SnapshotError):
+            self.history_error = e
 
     def _checker(self) -> Checker | None:
         checker = Checker(self._bps, self.eng)

@@ -90,8 +90,12 @@ def shape_error(path: str) -> SnapshotError:
                          "written by another version; try without --no-verify)", path)
 
 
-def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
+def g_replay(s: Session, rec: Recording, unverified: bool = False) -> Generator[None, None, None]:
     """Re-run the scenario from event 0 to the cursor, checking it against the recording.
+
+    ``unverified``: the history of a session opened without verification (``--no-verify``), replayed
+    because a command needs it; a divergence then says what cannot be done rather than advising
+    ``--no-verify``.
 
     The session's coarse checkpoints are taken at the recorded hash points, so each costs one
     pack that serves both as the checkpoint and as the fingerprint to compare. The recorded
@@ -127,7 +131,7 @@ def g_replay(s: Session, rec: Recording) -> Generator[None, None, None]:
         tl.retarget()
     if st.reason == "end" and st.event == rec.cursor and not eng.w["ended"]:
         stop_problem = "the recording says the run ended there; the replay has not"
-    _judge(s, rec, first_bad, stop_problem)
+    _judge(s, rec, first_bad, stop_problem, unverified)
 
 
 def _advance(s: Session, upto: int, points: dict[int, bytes], first_bad: list[tuple[int, int]]
@@ -184,7 +188,8 @@ def _replay_stop(s: Session, st: Stop) -> str | None:
     return None
 
 
-def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]], stop_problem: str | None = None) -> None:
+def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]], stop_problem: str | None = None,
+           unverified: bool = False) -> None:
     """Compare the replay with the recording; raise DivergenceError naming where it first differs."""
     eng = s.eng
     where: list[tuple[int, int]] = list(first_bad)
@@ -213,29 +218,40 @@ def _judge(s: Session, rec: Recording, first_bad: list[tuple[int, int]], stop_pr
              else f"the world at the cursor (event {rec.cursor}) is the same")
     stop = (f"; the recorded stop at event {rec.stopped.event} does not replay: {stop_problem}"
             if stop_problem is not None else "")
-    err = DivergenceError(f"replay diverged from the recording at {at}; {world}{stop}{other_model(rec)}", rec.path)
+    err = DivergenceError(f"replay diverged from the recording at {at}; {world}{stop}{other_model(rec, unverified)}",
+                          rec.path)
     err.event, err.path = lo, paths[0] if paths else None  # type: ignore[attr-defined]
     err.model, err.other_model = rec.model, rec.model != MODEL  # type: ignore[attr-defined]
     raise err
 
 
-def other_model(rec: Recording) -> str:
+def other_model(rec: Recording, unverified: bool = False) -> str:
     """The end of a divergence message when another model revision wrote the file: which, and
     what to do; empty for a file of this msidbg's model (a divergence there is damage or
-    nondeterminism)."""
+    nondeterminism). ``unverified``: the file was opened with ``--no-verify`` already, and a
+    command needed its history (the cause chain, a step back): that cannot be shown here."""
     if rec.model == MODEL:
         return ""
     here = f"this msidbg has model revision {MODEL}"
+    show = ("opened without verification it shows only the recorded world at its cursor, not the history a "
+            "cause chain or a step back needs" if unverified else "--no-verify shows the recorded world")
+    rerun = (f"re-run its scenario with this msidbg to debug it here ('msidbg replay --scenario "
+             f"{_quoted(rec.path)} -o BUG.yaml')" if unverified else "re-run its scenario with this msidbg to debug it here")
     if rec.model is None:
         return (f"; the file was written by an older model (msidbg {rec.msidbg}, snapshot format {rec.version}, "
-                f"before model revisions were recorded; {here}) that behaves differently: --no-verify shows "
-                "the recorded world; re-run its scenario with this msidbg to debug it here")
+                f"before model revisions were recorded; {here}) that behaves differently: {show}; {rerun}")
     if rec.model < MODEL:
         return (f"; the file was written by an older model (msidbg {rec.msidbg}, model revision {rec.model}; "
-                f"{here}) that behaves differently: --no-verify shows the recorded world; re-run its "
-                "scenario with this msidbg to debug it here")
+                f"{here}) that behaves differently: {show}; {rerun}")
     return (f"; the file was written by a newer model (msidbg {rec.msidbg}, model revision {rec.model}; {here}) "
-            f"that behaves differently: open it with the msidbg that wrote it; --no-verify shows the recorded world")
+            f"that behaves differently: open it with the msidbg that wrote it; {show}")
+
+
+def _quoted(path: str) -> str:
+    """``path`` as a shell word (a file name from the command line, escaped when printed)."""
+    import shlex
+
+    return shlex.quote(path)
 
 
 def _log_mismatch(log: Any, rec: Recording, reached: int) -> list[tuple[int, int]]:

@@ -78,7 +78,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     st = _State()
     bar = report.Progress(progress, runs, time_budget)
     interrupted = False
-    with Workers(target, jobs) as workers:
+    with Workers(target, jobs, idle=bar.tick if progress is not None else None) as workers:
+        bar.start(min(jobs, runs))
         results = workers.run(_tasks(base, sch, runs))
         try:
             for res in results:
@@ -92,6 +93,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             interrupted = True
         finally:
             results.close()     # cancels what was sent and not started
+        if interrupted:
+            workers.stop_runs()     # and ends what was started: nobody will read it
         explored = time.monotonic() - t0
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
                     for i, g in enumerate(st.groups.values())]

@@ -15,8 +15,9 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ from msidbg.sim.strategy import Schedule
 
 #: tasks sent to a worker at once, and batches kept in flight per worker
 BATCH, IN_FLIGHT = 4, 3
+#: while waiting for a result, ``Workers.idle`` is called this often (seconds)
+IDLE_EVERY_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -76,25 +79,50 @@ def _work(tasks: list[Task]) -> list[RunResult]:
 
 
 class Workers:
-    """Runs tasks for one target, in ``jobs`` processes (or here when ``jobs`` is 1)."""
+    """Runs tasks for one target, in ``jobs`` processes (or here when ``jobs`` is 1).
 
-    def __init__(self, target: Target, jobs: int) -> None:
+    ``idle`` (the progress bar's ``tick``) is called every ``IDLE_EVERY_S`` while a result is
+    awaited: from this thread while it waits on the workers, from a daemon thread while a run
+    executes here (``jobs`` 1; never with workers: no thread of ours exists when they fork)."""
+
+    def __init__(self, target: Target, jobs: int, idle: Callable[[], None] | None = None) -> None:
         self.target = target
+        self.idle = idle
         self.jobs = max(jobs, 1)
         self._pool: ProcessPoolExecutor | None = None
         if self.jobs > 1:
-            scn = target.scn
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 \
-                else "spawn"
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
-                initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        scn, target = self.target.scn, self.target
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 \
+            else "spawn"
+        return ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
+            initargs=(scn.path, scn.text, target.until, target.max_events, os.getpid()))
+
+    def stop_runs(self) -> None:
+        """End the runs in flight now, and start fresh workers for what comes next (shrinking).
+
+        After Ctrl-C the search's results are thrown away, but the workers went on with the runs
+        they had (a batch each), and shrinking and the exit waited for them: on a scenario whose
+        runs take a minute, the terminal got nothing for a minute after Ctrl-C."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        processes = list((getattr(pool, "_processes", None) or {}).values())   # the executor's own table
+        for proc in processes:
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for proc in processes:
+            proc.join(timeout=5)
+        self._pool = self._new_pool()
 
     def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Generator[RunResult, None, None]:
         """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
         (tasks are drawn lazily)."""
         if self._pool is None:
-            with coverage.instrumented():
+            with coverage.instrumented(), _ticking(self.idle):
                 for t in tasks:
                     yield run_once(self.target, t.index, t.seed, t.schedule, t.cover)
             return
@@ -111,10 +139,19 @@ class Workers:
                     pending.append(self._pool.submit(_work, chunk))
                 if not pending:
                     return
-                yield from pending.popleft().result()
+                yield from self._result(pending.popleft())
         finally:
             for f in pending:
                 f.cancel()
+
+    def _result(self, future: Future[list[RunResult]]) -> list[RunResult]:
+        if self.idle is None:
+            return future.result()
+        while True:
+            try:
+                return future.result(timeout=IDLE_EVERY_S)
+            except TimeoutError:
+                self.idle()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -126,3 +163,24 @@ class Workers:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _ticking(idle: Callable[[], None] | None) -> Iterator[None]:
+    """Call ``idle`` every ``IDLE_EVERY_S`` from a daemon thread inside the block."""
+    if idle is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(IDLE_EVERY_S):
+            idle()
+
+    thread = threading.Thread(target=loop, daemon=True, name="msidbg-explore-idle")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

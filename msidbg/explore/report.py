@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from msidbg.debugger.progress import fit
 from msidbg.debugger.session import Session
 from msidbg.errors import MsidbgError
 from msidbg.explore.runner import Signature, Target
+from msidbg.files import FileProblem, check_snapshot_target
 from msidbg.guard import escape
 from msidbg.model import contexts
 from msidbg.sim.strategy import Deviation, Plan, Schedule
@@ -146,8 +149,21 @@ def fmt_ns(ns: int) -> str:
 
 
 def snapshot_name(folder: str, scenario: str, group: int, sig: Signature) -> str:
+    """Where group ``group``'s snapshot goes: ``SCENARIO-GROUP-SLUG.msgpack``, replacing the
+    snapshot of an earlier exploration, but never another file of that name (a note, a
+    scenario: ``--save-failing`` replaced it silently, where ``run --save`` and the TUI refuse):
+    then ``SCENARIO-GROUP-SLUG-2.msgpack``, ``-3``..."""
     slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.breakpoint}-{sig.device}".lower()).strip("-")[:60]
-    return os.path.join(folder, f"{scenario}-{group}-{slug}.msgpack")
+    base = os.path.join(folder, f"{scenario}-{group}-{slug}")
+    for n in range(1, 1000):
+        path = f"{base}-{n}.msgpack" if n > 1 else f"{base}.msgpack"
+        try:
+            check_snapshot_target(path)
+        except FileProblem:
+            continue
+        return path
+    raise MsidbgError("--save-failing: every snapshot name for this failure is taken by files that are not "
+                      "snapshots (expected a folder for the snapshots)", folder)
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -189,7 +205,12 @@ def human(result: dict[str, Any]) -> str:
 
 
 class Progress:
-    """A one-line progress bar on a terminal: runs, schedules/s, failures, coverage."""
+    """A one-line progress bar on a terminal: runs, schedules/s, failures, coverage.
+
+    The line is cut to the terminal's width (``progress.fit``: a wrapped line leaves a stale copy
+    per redraw). Between results ``tick`` redraws it with the time elapsed, at most once a second,
+    so a run that takes minutes (the ordered baseline of a long scenario, a shrinking replay) does
+    not leave the terminal silent: before, nothing was written until the first run had ended."""
 
     def __init__(self, out: TextIO | None, total: int | None, budget_s: float | None) -> None:
         self.out = out
@@ -197,39 +218,71 @@ class Progress:
         self.budget = budget_s
         self.t0 = time.monotonic()
         self.last = 0.0
+        self.text = ""
+        self._lock = threading.Lock()
+
+    def start(self, jobs: int) -> None:
+        """The line before any run has ended: the ordered baseline (and the first runs) are running."""
+        first = "the ordered baseline is running" if jobs == 1 else f"the ordered baseline and {jobs - 1} more running"
+        self._show(f"[{'':<20}] 0 runs: {first}", force=True)
 
     def update(self, runs: int, failures: int, groups: int, cover: str, force: bool = False) -> None:
         if self.out is None:
             return
         now = time.monotonic()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
         secs = max(now - self.t0, 1e-9)
         frac = runs / self.total if self.total else 0.0
         if self.budget:
             frac = max(frac, secs / self.budget)
         bar = "#" * int(20 * min(frac, 1.0))
-        self.out.write(f"\r\033[K[{bar:<20}] {runs} runs  {runs / secs:.1f}/s  failures {failures}"
-                       f" ({groups} group{'s' if groups != 1 else ''})  {cover}")
-        self.out.flush()
+        self._show(f"[{bar:<20}] {runs} runs  {runs / secs:.1f}/s  failures {failures}"
+                   f" ({groups} group{'s' if groups != 1 else ''})  {cover}", force)
 
     def shrinking(self, group: int, groups: int, replays: int, found: int, best: int) -> None:
         """While a failure group is shrunk (replays of candidate subsets; may take a while)."""
+        self._show(f"shrinking failure {group}/{groups}: {replays} replays, "
+                   f"{best} of {found} deviations still needed")
+
+    def tick(self) -> None:
+        """The last line again with the time elapsed (called while waiting for a result; at most
+        once a second)."""
+        if self.out is None or not self.text:
+            return
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return
+        self._write(f"{self.text}  {_clock(now - self.t0)}", now)
+
+    def _show(self, text: str, force: bool = False) -> None:
         if self.out is None:
             return
         now = time.monotonic()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        self.out.write(f"\r\033[Kshrinking failure {group}/{groups}: {replays} replays, "
-                       f"{best} of {found} deviations still needed")
-        self.out.flush()
+        self.text = text
+        if force or now - self.last >= 0.2:
+            self._write(text, now)
+
+    def _write(self, text: str, now: float) -> None:
+        assert self.out is not None
+        with self._lock:
+            self.last = now
+            self.out.write("\r\033[K" + fit(text, self.out))
+            self.out.flush()
 
     def done(self) -> None:
         if self.out is not None:
-            self.out.write("\r\033[K")
-            self.out.flush()
+            with self._lock:
+                self.out.write("\r\033[K")
+                self.out.flush()
+
+
+def _clock(secs: float) -> str:
+    """Elapsed time as ``42s``, ``3m05s`` or ``1h02m``."""
+    s = int(secs)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 def tty_progress() -> TextIO | None:

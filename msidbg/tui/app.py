@@ -167,6 +167,11 @@ class MsidbgApp(UnverifiedWorld, Commands):
         self._view_panes.append(pane)
         return pane.data_bind(MsidbgApp.view)
 
+    def on_resize(self) -> None:
+        """The status line moves with the terminal's height (its own size may not change)."""
+        for status in self.query(StatusLine):
+            self.call_after_refresh(status.fit_toasts)
+
     def on_mount(self) -> None:
         quiet_collector()
         if self.user_keymap:

@@ -201,6 +201,7 @@ class Driver:
             event=event[0] if event else None, stop=stop[0], detail=stop[1], changes=self.changes(),
             device=device, cpu=cpu, breakpoints=self.breakpoint_rows(), ended=s.ended, finished=s.finished,
             hit_events=self.armed_hit_events(), bookmarks=tuple(sorted({b.event for b in s.bookmarks})),
+            history_failed=s.history_error is not None,
         )
 
     def breakpoint_rows(self) -> tuple[BreakpointRow, ...]:

@@ -54,7 +54,25 @@ def focus(w: World, event: Event | None, changes: Changes, detail: str = "") -> 
         cpu, vector = _target(w, device, row)
     if cpu is not None and not 0 <= cpu < len(w["cpus"]):
         cpu = None
+    if device is None and cpu is not None and vector is not None:
+        device, row = _vector_owner(w, cpu, vector)
     return Focus(device, cpu, vector, row)
+
+
+def _vector_owner(w: World, cpu: int, vector: int) -> tuple[str | None, int | None]:
+    """The device (and its table row) whose irq owns ``vector`` on ``cpu`` (``vector_irq``): what
+    an ``apic.accept`` or ``apic.eoi`` -- events that name a CPU and a vector, not a device -- is
+    about. The vector table kept whichever device it showed before, so the screen at such an
+    event depended on how the cursor got there (a goto showed nvme0, stepping back xhci, whose
+    message the CPU was acknowledging)."""
+    slot = w["cpus"][cpu]["vector_irq"].get(vector)
+    desc = w["irqs"].get(slot) if isinstance(slot, int) else None
+    if desc is None:
+        return None, None
+    dev, index = desc.get("dev"), desc.get("index")
+    if not isinstance(dev, str) or dev not in w["devices"]:
+        return None, None
+    return dev, _index_row(w, dev, index) if isinstance(index, int) else None
 
 
 _DETAIL_VECTOR = re.compile(r"\S+ vector (\d+):")

@@ -112,6 +112,8 @@ def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
         raise MsidbgError(f"not valid {'JSON' if file.endswith('.json') else 'TOML'}: {e}", file) from None
     if isinstance(data, dict) and isinstance(data.get("keys"), dict):
         data = data["keys"]
+    elif isinstance(data, dict) and "keys" in data:   # was "keys.keys: unknown action" for keys = 3 or [[keys]]
+        raise MsidbgError("keys: expected a table of action = \"keys\" ([keys] in TOML, an object in JSON)", file)
     if not isinstance(data, dict):
         raise MsidbgError("expected a table of action = \"keys\" (under [keys])", file)
     keymap = {name: _keys(name, value, file) for name, value in data.items()}

@@ -55,6 +55,8 @@ class View:
     ended: bool = False
     #: the run has reached its final event (``total`` is its length, not how far it has got)
     finished: bool = False
+    #: a no-verify snapshot whose history could not be replayed (it diverged): no event records
+    history_failed: bool = False
 
     @property
     def time_ns(self) -> int:

@@ -36,7 +36,7 @@ def status_content(view: View | None, progress: Progress | None, why_key: str = 
         (f"event {view.cursor:,} / {view.total:,}", "bold"), (_total_note(view), "$text-muted"),
         SEP, (f"{dev}CPU{view.cpu}", "bold"), SEP, (view.stop, _stop_style(view.stop)),
         (f" · {why_key}: why" if "breakpoint" in view.stop and why_key else "", "$text-muted"), SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
-    parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor)]
+    parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor, failed=view.history_failed)]
     if view.detail:
         parts += ["\n", Content.assemble(("── ", "$text-error"), (view.detail, "$text-error"))]
     return Content.assemble(*parts)
@@ -57,9 +57,13 @@ def _stop_style(stop: str) -> str:
     return "$text-accent" if "end of run" in stop or "stopped" in stop else ""
 
 
-def _event_line(event: Event | None, cursor: int, running: bool = False) -> Content:
+def _event_line(event: Event | None, cursor: int, running: bool = False, failed: bool = False) -> Content:
     if event is None:
-        what = "event 0: before the first event" if cursor == 0 or running else "(history still loading)"
+        # failed: the history's replay diverged (the line below says how); it was "(history still
+        # loading)" for good
+        what = ("event 0: before the first event" if cursor == 0 or running else
+                "(no history: its replay diverged; the recorded world at the cursor only)" if failed
+                else "(history still loading)")
         return Content.assemble((what, "$text-muted"))
     text = eventfilter.event_text(event).strip()
     return Content.assemble(("▶", "$text-accent"), (text, "$text-muted" if running else ""))
@@ -90,3 +94,19 @@ class StatusLine(Static):
         lines = 4 if width >= 140 else 5 if width >= 100 else 6
         self.set_class(lines == 5, "-lines-5")
         self.set_class(lines == 6, "-lines-6")
+        self.call_after_refresh(self.fit_toasts)
+
+    def fit_toasts(self) -> None:
+        """Keep notifications (the toast rack, docked at the top) above this line: two long
+        errors stacked down over the status line and the footer (a no-verify snapshot of another
+        model at 100x30); the rack now ends a row above the status line and scrolls what does not
+        fit. Called when this line is resized and when the screen is."""
+        from textual.widgets._toast import ToastRack
+
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except Exception:   # noqa: BLE001 - no rack (yet), or another screen: nothing to fit
+            return
+        room = max(self.region.y - 2, 3)    # the rack's top margin, and a row between
+        if rack.styles.max_height is None or rack.styles.max_height.value != room:
+            rack.styles.max_height = room
