@@ -317,12 +317,12 @@ def test_diff_text_shows_a_vector_slot_as_why_does(tmp_path: Path) -> None:
     raw = [p for p in r.first.paths if ".vector_irq[" in p["path"]] if r.first else []
     assert raw, text
     p = raw[0]
-    idx = int(p["path"].rsplit("[", 1)[1].rstrip("]"))
+    idx = int(p["path"].rsplit("[", 1)[1].rstrip("]"), 16)
     shown = [ln for ln in text.splitlines() if f".vector_irq[{idx:#x}]:" in ln]
     assert shown, text
     irq = p["b"] if isinstance(p["b"], int) else p["a"]
     assert f"irq {irq}" in shown[0]
-    assert p["path"].endswith(f"[{idx}]")        # --json keeps the raw path
+    assert p["path"].endswith(f"[{idx:#x}]")     # --json: the form why --path takes (whyfix4; was decimal)
 
 
 def test_link_values_read_as_their_kind_in_the_text_and_the_why_pane(tmp_path: Path) -> None:

@@ -420,7 +420,7 @@ def test_diff_with_the_shutdown_slot_names_the_slot_free_irq_leaves(tmp_path: An
     assert r.first is not None and r.first.switches == {"vector_shutdown_slot": {"a": False, "b": True}}
     assert (r.first.a_info["kind"], r.first.b_info["kind"]) == ("vector.free", "vector.free")
     assert r.first.a_info["stack"][0] == "irq_domain_deactivate_irq+deactivate_vector"
-    assert {p["path"]: (p["a"], p["b"]) for p in r.first.paths}["cpus[1].vector_irq[33]"] == (None, "SHUTDOWN")
+    assert {p["path"]: (p["a"], p["b"]) for p in r.first.paths}["cpus[1].vector_irq[0x21]"] == (None, "SHUTDOWN")
 
 
 # --- CPU hotplug ------------------------------------------------------------------------------------------

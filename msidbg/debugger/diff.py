@@ -349,7 +349,11 @@ def _node_step(info: dict[str, Any], sig: ProvSig, e: int, other: tuple[Any, ...
     for i, node in enumerate(mine):
         if i < len(theirs) and theirs[i] == node:
             continue
-        st = sig.p.stack(sig.at[e][i])
+        r = sig.at[e][i]
+        note = sig.p.note(r)
+        if isinstance(note, str) and note:
+            info["recorded"] = note     # what the step recorded (a choice no event shows)
+        st = sig.p.stack(r)
         if st is not None:
             frames = describe_frames(st[2])
             if frames and (not info["stack"] or frames[0] != info["stack"][0]):   # (the same step: keep
@@ -400,13 +404,23 @@ def differing_paths(a: Run, b: Run, ea: int | None, eb: int | None) -> list[dict
         va = _get(worlds[0], p) if worlds[0] is not None else None
         vb = _get(worlds[1], p) if worlds[1] is not None else None
         if va != vb:
-            out += _apic_bits(p, va, vb) or [{"path": p, "a": va, "b": vb}]
+            out += _apic_bits(p, va, vb) or [{"path": _why_form(p), "a": va, "b": vb}]
         if len(out) >= MAX_PATHS:
             break
     return out[:MAX_PATHS]
 
 
 _APIC_WORD = re.compile(r"(cpus\[\d+\]\.(?:irr|isr))\[(\d+)\]\Z")
+
+
+_SLOT_WORD = re.compile(r"(cpus\[\d+\]\.vector_irq)\[(\d+)\]\Z")
+
+
+def _why_form(path: str) -> str:
+    """A path as ``why --path`` and the expression language write it: a ``vector_irq`` slot's vector
+    in hex (``cpus[1].vector_irq[0x21]``, as ``why`` names it), every other index as the world has it."""
+    m = _SLOT_WORD.match(path)
+    return f"{m.group(1)}[{int(m.group(2)):#x}]" if m else path
 
 
 def _apic_bits(path: str, a: Any, b: Any) -> list[dict[str, Any]]:
@@ -550,19 +564,19 @@ def _fmt(v: Any, path: str = "") -> str:
     return fmt_value(v, field in HEX_FIELDS)
 
 
-_VECTOR_SLOT = re.compile(r"^(cpus\[\d+\]\.(?:vector_irq|irr|isr))\[(\d+)\]$")
+_VECTOR_SLOT = re.compile(r"^(cpus\[\d+\]\.(?:vector_irq|irr|isr))\[(0x[0-9a-f]+|\d+)\]$")
 
 
 def _path_line(p: dict[str, Any]) -> str:
     """One differing path for the text: a vector index in hex and a vector_irq slot's irq in decimal,
-    as ``why`` shows them (``cpus[1].vector_irq[0x22]: A -, B irq 26``); --json keeps the raw path."""
+    as ``why`` shows them (``cpus[1].vector_irq[0x22]: A -, B irq 26``), the path as --json has it."""
     m = _VECTOR_SLOT.match(p["path"])
     if m is None:
         return f"    {p['path']}: A {_fmt(p['a'], p['path'])}, B {_fmt(p['b'], p['path'])}"
 
     def slot(v: Any) -> str:
         return f"irq {v}" if isinstance(v, int) and not isinstance(v, bool) and ".vector_irq" in p["path"] else _fmt(v, p["path"])
-    return f"    {m.group(1)}[{int(m.group(2)):#x}]: A {slot(p['a'])}, B {slot(p['b'])}"
+    return f"    {m.group(1)}[{int(m.group(2), 0):#x}]: A {slot(p['a'])}, B {slot(p['b'])}"
 
 
 def render(r: DiffResult) -> str:
@@ -585,6 +599,8 @@ def render(r: DiffResult) -> str:
             lines.append(f"  {side}  {info['text']}")
             if info["stack"]:
                 lines.append(f"       at {' < '.join(info['stack'])}")
+            if info.get("recorded"):
+                lines.append(f"       recorded: {info['recorded']}")
         if d.paths:
             lines.append("  state that differs after these steps:")
             lines += [_path_line(p) for p in d.paths]

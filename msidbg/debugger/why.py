@@ -255,7 +255,7 @@ class Builder:
         fields = whytext.fields(p, r, ev, value, kind, cpu)
         reason = whytext.reason(code, fields, relation)
         return Link(ev_i, ev.time_ns if ev else 0, ev.kind if ev else "?", code.name,
-                    ev.cpu if ev else None, ev.dev if ev else None, fields["who"], path, value, frames,
+                    ev.cpu if ev else None, ev.dev if ev else None, fields.get("actor", fields["who"]), path, value, frames,
                     reason, relation, r)
 
     def frames(self, r: int, ev: Event | None) -> tuple[list[str], str | None, int | None]:
@@ -468,6 +468,16 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
                                f"gets no x86 vector: Xen delivers it through an event channel): {chain[0].reason}")
             chain[0].path, chain[0].value = path, val
             return Why(info, chain)
+    if space in (PK.IRQVEC, *_IRQ_FIELDS):
+        # a Xen pirq irq made but not bound to its pirq yet (HVM: from its descriptor to
+        # xen_bind_pirq_msi_to_irq, a few events): the allocation's record answers
+        made = _xen_irq_pending(s, b.p, a, cursor)
+        if made >= 0 and (r < 0 or r == made):
+            chain = explain_node(b, made)
+            chain[0].reason = (f"{path} = {whytext.fmt_value(val)} since the irq was allocated (its descriptor's "
+                               f"initial state): {chain[0].reason}")
+            chain[0].path, chain[0].value = path, val
+            return Why(info, chain)
     if r < 0 and space in _IRQ_FIELDS:
         # nothing set it since the irq's descriptor was made (during the run): the allocation answers
         alloc = _irq_allocated(s, b.p, a, cursor)
@@ -574,6 +584,16 @@ def _xen_irq_made(s: Any, p: Prov, irq: int, cursor: int) -> int:
             return -1 if ev.fields.get("how") == "destroyed" else w
         w = p.prev(w)
     return -1
+
+
+def _xen_irq_pending(s: Any, p: Prov, irq: int, cursor: int) -> int:
+    """The record of Xen pirq irq ``irq``'s allocation (``kernel/xen.py`` ``_new_irq``) while the guest
+    has not bound it to its pirq yet (no ``kernel.xen.irqs[n]``), or -1."""
+    gx = (s.world.get("kernel") or {}).get("xen") or {}
+    if irq in (gx.get("irqs") or {}) or irq not in s.world.get("irqs", {}):
+        return -1
+    w = p.writer_at(PK.key(PK.IRQVEC, irq), cursor)
+    return w if 0 <= w < HOT and p.code(w) == C.GUEST else -1
 
 
 #: irq descriptor fields an irq's allocation sets (what ``_irq_allocated`` answers when nothing wrote them)

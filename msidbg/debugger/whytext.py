@@ -121,6 +121,11 @@ def actor(ev: Event | None, kind: str | None, cpu: int | None, code: int = 0) ->
     return f"device {ev.dev}" if ev.dev else "-"
 
 
+#: register writes whose note, when they have one, names who wrote the register (the step's context did
+#: not: xen-pv's pciback writes for the guest's pcifront request)
+_BY_NOTE = frozenset({C.MSIX_CTRL, C.MSI_REG, C.CMD_WRITE})
+
+
 def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: int | None) -> dict[str, Any]:
     """Everything a reason template may name."""
     code, key, x = p.code(r), p.key(r), p.x(r)
@@ -141,6 +146,10 @@ def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: i
         f["vector_of"], f["cpu_of"] = f"{x & 0xFF:#x}", x >> 8
     if code == C.MOVE_PENDING:
         f["pend"] = ",".join(str(c) for c in range(x.bit_length()) if x >> c & 1)
+    if code in _BY_NOTE and f["note"]:
+        # the register's real writer as the model recorded it (xen-pv: "pciback in dom0 (its function, the
+        # guest's request)"): the reason names all of it, the link's actor the writer
+        f["who"], f["actor"] = f["note"], f["note"].split(" (", 1)[0]
     if code == C.MSIX_CTRL:
         f["msixctrl"] = f"Enable {x >> 15 & 1}, Function Mask {x >> 14 & 1}"
     if code == C.CMD_WRITE:

@@ -156,8 +156,9 @@ def cfg_read_reg(dev: Dev, reg: str) -> int:
     return int(dev["msi"][reg])
 
 
-def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int) -> None:
-    """A config space write of ``size`` bytes, merged byte-wise into the registers it covers."""
+def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int, by: str | None = None) -> None:
+    """A config space write of ``size`` bytes, merged byte-wise into the registers it covers. ``by``:
+    who really wrote it when not the CPU's context itself (provenance: xen-pv's pciback)."""
     dev = eng.w.devices[name]
     eng.emit(K.CFG_WRITE, cpu, name, offset, value, size)
     end = offset + size
@@ -170,21 +171,23 @@ def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int)
             shift = (byte - roff) * 8
             b = (value >> ((byte - offset) * 8)) & 0xFF
             cur = (cur & ~(0xFF << shift)) | (b << shift)
-        _set_reg(eng, name, dev, reg, cur)
+        _set_reg(eng, name, dev, reg, cur, by)
 
 
-def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int) -> None:
+def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int, by: str | None = None) -> None:
+    """Set config register ``reg``. ``by``: the writer a cause chain names when it is not the context
+    the step runs in (xen-pv: dom0's pciback, serving the guest's pcifront request) -- the node's note."""
     P = eng.prov
     if P.on and eng.fresh:
         d = P.dev(name)
         if reg == "cmd":
-            P.write(PC.CMD_WRITE, PK.key(PK.CMD, d), value & 0xFFFF)
+            P.write(PC.CMD_WRITE, PK.key(PK.CMD, d), value & 0xFFFF, note=by)
         elif reg == "msix_ctrl":
-            P.write(PC.MSIX_CTRL, PK.key(PK.MSIXCTRL, d), value)
+            P.write(PC.MSIX_CTRL, PK.key(PK.MSIXCTRL, d), value, note=by)
         else:
             r = "ctrl" if reg == "msi_ctrl" else reg
             also = (PK.key(PK.MSIMSG, d),) if r in ("addr_lo", "addr_hi", "data") else ()
-            P.write(PC.MSI_REG, PK.key(PK.MSIREG, d << 4 | PK.MSI_REG_INDEX[r]), value, also=also)
+            P.write(PC.MSI_REG, PK.key(PK.MSIREG, d << 4 | PK.MSI_REG_INDEX[r]), value, also=also, note=by)
     if reg == "cmd":
         dev["cmd"] = value & 0xFFFF
     elif reg == "msix_ctrl":

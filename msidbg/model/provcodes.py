@@ -141,6 +141,10 @@ UPCALL_CLEAR = _c("upcall.clear", True, "{who}: xen_evtchn_do_upcall: evtchn_upc
 UPCALL_AGAIN = _c("upcall.again", True, "{who}: xen_evtchn_do_upcall: evtchn_upcall_pending set again while the events "
                   "were handled: cleared, handle_events once more", frames=("xen_evtchn_do_upcall+loop",))
 
+#: a driver's choice of how many vectors to ask for and how to lay them out (the nvme driver by release,
+#: ``kernel.nvme_irq_layout``): no event shows it, ``diff`` parts there (keyed by the action it runs for)
+DRIVER_VECTORS = _c("driver.vectors", True, "{who}: {note}", writes=False)
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})

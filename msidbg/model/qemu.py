@@ -317,7 +317,9 @@ class PvAccessors:
             # included: dom0's pci_enable_msix / pci_disable_msix own the device's Message Control.
             k.ev(PV_DROPPED, dev, offset, value, k.s("config"), cost="trap")
             return
-        device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size)
+        device.cfg_write(k.eng, k.cpu_id, dev, offset, value, size,
+                         f"pciback in dom0 (command_write, for CPU{k.cpu_id}'s pcifront config write)"
+                         if k.eng.fresh and k.eng.prov.on else None)
         k.touched("trap")
 
     @staticmethod

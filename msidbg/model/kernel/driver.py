@@ -10,6 +10,8 @@ from typing import Any
 
 from msidbg.model import device
 from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_REGS, ENTRY_SIZE
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
@@ -72,19 +74,39 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     layout = sw(k, "nvme_irq_layout")
     if layout == "pre-vector":
         top = min(loc["vectors"], 1 + len(k.w.cpus))
+        _chose(k, loc, top, "nvme_setup_irqs asks pci_alloc_irq_vectors_affinity for 1..{top} vectors, vector 0 "
+                            "the admin queue's own (pre_vectors = 1), the rest spread (at most one I/O queue per "
+                            "possible CPU)", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"], affd=dict(NVME_AFFD))
         return
     if loc["vectors"] <= 1:
+        _chose(k, loc, 1, "nvme_pci_enable asks for {top} admin-only vector (no affinity)", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=1, mode=loc["mode"])
         return
     from msidbg.model.kernel.irq import online
 
     top = max(1, min(loc["vectors"] - 1, len(online(k))))
     if layout == "shared-admin":
+        _chose(k, loc, top, "nvme_setup_io_queues asks pci_alloc_irq_vectors for 1..{top} vectors (one per online "
+                            "CPU), every one spread, vector 0 shared by the admin queue and I/O queue 1", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"],
                affd=dict(NVME_SHARED_AFFD))
     else:
+        _chose(k, loc, top, "nvme_setup_io_queues asks pci_enable_msix_range for 1..{top} vectors (one per online "
+                            "CPU), no affinity", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"])
+
+
+def _chose(k: Any, loc: dict[str, Any], top: int, what: str, layout: str) -> None:
+    """Provenance: the nvme driver's vector count and layout (``kernel.nvme_irq_layout``), which no event
+    shows -- the allocation's events differ only later, in its loop -- recorded in this step so that
+    ``diff`` of two runs that differ in it parts here."""
+    P = k.eng.prov
+    action = k.ctx.get("action", -1)
+    if not k.eng.fresh or not P.on or action is None or action < 0:
+        return
+    P.write(PC.DRIVER_VECTORS, PK.key(PK.ACTION, action), top,
+            note=f"{loc['dev']}: " + what.format(top=top) + f" (kernel.nvme_irq_layout: {layout})")
 
 
 @probe.step

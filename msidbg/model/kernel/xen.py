@@ -80,6 +80,11 @@ def _new_irq(k: Any, loc: dict[str, Any]) -> bool:
     desc = msi.new_irq_desc(k, loc["dev"], loc["i"], CHIP)
     p["descs"][loc["i"]]["irq"] = desc.irq
     loc["irq"] = desc.irq
+    # provenance: the irq exists from here (HVM: before its pirq and its bind, some events on) with no
+    # x86 vector -- what ``why irqs[n].vector`` answers until xen_bind_pirq_msi_to_irq's record
+    k.eng.prov.write(PC.GUEST, PK.key(PK.IRQVEC, desc.irq), 0,
+                     note=f"irq {desc.irq} allocated for {loc['dev']} vector {loc['i']}: a Xen pirq irq, no x86 "
+                          "vector (Xen delivers it through an event channel)")
     return True
 
 
@@ -210,6 +215,15 @@ def destroy(k: Any, loc: dict[str, Any]) -> None:
 
 
 # --- PV setup (pcifront) -------------------------------------------------------------------------
+def pciback(k: Any, fn: str, op: str) -> str | None:
+    """Who writes the device's registers for a PV guest's pcifront request: dom0's pciback (``fn``,
+    which calls dom0's own pci_enable_msi[x] / pci_disable_msi[x]) -- not the guest's CPU, whose
+    step only waits for the op (provenance: the node's writer, ``device._set_reg``'s ``by``)."""
+    if not k.eng.fresh or not k.eng.prov.on:
+        return None
+    return f"pciback in dom0 ({fn}, for CPU{k.cpu_id}'s pcifront {op})"
+
+
 pv = program("xen_setup_msi_irqs", "pcifront: pciback enables MSI/MSI-X and maps the pirqs",
              source=C.LINUX_PV_MSI)
 
@@ -250,10 +264,11 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["pirqs"] = pirqs
     d = k.w.devices[dev]
+    by = pciback(k, "xen_pcibk_enable_msix" if msix else "xen_pcibk_enable_msi", op)
     if msix:
-        device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL)
+        device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL, by)
     else:
-        device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE)
+        device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE, by)
     k.ev(XEN_HCALL, dev, k.s(op), n, pirqs[0] if pirqs else -1, cost="trap")
     loc["i"] = 0
 
@@ -295,11 +310,13 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
     for p in mine:
         X.unmap_pirq(k.eng, p)
     d = k.w.devices[dev]
-    if pci.pdev(k, dev)["mode"] == "msix":
-        device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE)
-    else:
-        device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE)
     op = "XEN_PCI_OP_disable_msix" if pci.pdev(k, dev)["mode"] == "msix" else "XEN_PCI_OP_disable_msi"
+    if pci.pdev(k, dev)["mode"] == "msix":
+        device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE,
+                        pciback(k, "xen_pcibk_disable_msix", op))
+    else:
+        device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE,
+                        pciback(k, "xen_pcibk_disable_msi", op))
     k.ev(XEN_HCALL, dev, k.s(op), len(mine), 0, cost="trap")
     k.call("xen_teardown_msi_irqs", dev=dev)
 
