@@ -131,6 +131,10 @@ DM_UNCLAIMED = _c("dm.unclaimed", True, "{who}'s access to {path} reached no dev
 
 #: an action's negative result: the error a step of it returned (``actions[n].error``), not its last step
 D_ERROR = _c("error", False, "failed with")
+#: INTx (docs/model-baremetal.md, "INTx"): a function's interrupt condition, and a driver's handler clearing it
+INTX_COND = _c("intx.cond", True, "{dev} signalled while neither MSI nor MSI-X was enabled: its INTx interrupt "
+               "condition (Status.Interrupt Status; INTx# asserted unless Interrupt Disable is set)")
+INTX_ACK = _c("intx.ack", True, "{note}")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
@@ -142,4 +146,4 @@ SIDE = frozenset({D_IGNORED})
 #: links whose value is a message: resolved to the registers it is made of, as of the use
 MESSAGE = frozenset({IRR_SET, TORN, D_MSG_TABLE, D_MSG_MSI, D_LATCHED})
 #: nodes that are the device's own doing (the actor is the device even inside a CPU's step)
-DEVICE = frozenset({LATCH, PBA_SET, PBA_CLEAR, PBA_DROP, MSI_LATCH, MSI_PEND, MSI_BLOCKED, IRR_SET, TORN})
+DEVICE = frozenset({LATCH, PBA_SET, PBA_CLEAR, PBA_DROP, MSI_LATCH, MSI_PEND, MSI_BLOCKED, IRR_SET, TORN, INTX_COND})
