@@ -375,9 +375,7 @@ reading("device.intx.assert", "A function asserts INTx# while an interrupt condi
         "Status) and Command.Interrupt Disable is clear (0 after reset); setting Interrupt Disable deasserts the pin "
         "but leaves the condition and its status bit. The condition persists until the driver clears its cause.",
         source=PCI30_STATUS,
-        quote="Interrupt Disable ... A value of 0 enables the assertion of its INTx# signal. A value of 1 disables "
-        "the assertion of its INTx# signal. This bit's state after RST# is 0. / Interrupt status: This read-only "
-        "bit reflects the state of the interrupt in the device/function. Only when the Interrupt Disable bit in the "
+        quote="[Interrupt Disable] This bit's state after RST# is 0. / Only when the Interrupt Disable bit in the "
         "command register is a 0 and this Interrupt Status bit is a 1, will the device's/function's INTx# signal "
         "be asserted. Setting the Interrupt Disable bit to a 1 has no effect on the state of this bit.", module=M)
 reading("device.intx.msi-exclusive", "A function with MSI or MSI-X enabled does not use INTx#: its pending condition "

@@ -301,9 +301,24 @@ Revisions:
   change point, the spinning CPU's priority the highest due, before the next action end) are picked
   at once (``_Picker.spin_polls``): the same run as picking them one by one. Shipped ``random``
   runs: the same outcomes, fewer events; ordered runs unchanged.
+- 8:
+  (intx) Legacy INTx on bare metal (docs/model-baremetal.md, "INTx"). A device may declare its INTx#
+  pin (``intx: {pin, gsi}``, new world field ``devices.X.intx``); its signals while neither MSI nor
+  MSI-X is enabled are its interrupt condition, which asserts the level line unless Command.Interrupt
+  Disable is set, instead of being lost ("INTx is not modelled"). The IO-APIC's level entries
+  (``w["ioapic"]``, Remote IRR) and their irqs (irq = GSI, chip IO-APIC, handle_fasteoi_irq, shared
+  actions) exist in worlds that have such a pin; ``note_interrupt`` disables a line nobody services
+  ("nobody cared", 99,900 of 100,000) and ``poll_spurious_irqs`` polls it every HZ/10. Every world:
+  msi_capability_init / msix_capability_init write Command.Interrupt Disable (pci_intx_for_msi(dev,
+  0)) and pci_msi_shutdown / pci_msix_shutdown clear it (bare metal only) -- one Command write more
+  per MSI/MSI-X enable and disable, so bare-metal event sequences and times change (shipped outcomes
+  unchanged). New modes ``intx`` and ``all`` (PCI_IRQ_INTX, PCI_IRQ_ALL_TYPES); new row
+  ``kernel.irq_count_from_unhandled`` (bare-metal worlds gain it: 7c07012eb1be, 5.13); new event kinds
+  ``ioapic.rte``, ``intx.assert``, ``irq.none``, ``irq.nobody_cared``, ``irq.poll``; new provenance
+  codes (every prov digest changes).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 7
+MODEL = 8

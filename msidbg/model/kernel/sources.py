@@ -487,11 +487,9 @@ reading("kernel.intx.nobody-cared",
         "sets IRQS_SPURIOUS_DISABLED, depth++, irq_disable (lazy on the IO-APIC chip: the next interrupt masks the "
         "entry) and arms the poll timer. HZ=250 (Kconfig default): HZ/10 is 25 jiffies, 100 ms.",
         source=NOTE_INTERRUPT, module=M + ".intx",
-        quote="desc->irq_count++; if (likely(desc->irq_count < 100000)) return; desc->irq_count = 0; if "
-        "(unlikely(desc->irqs_unhandled > 99900)) { /* The interrupt is stuck */ __report_bad_irq(desc, action_ret); "
-        "/* Now kill the IRQ */ pr_emerg(\"Disabling IRQ #%d\\n\", irq); desc->istate |= IRQS_SPURIOUS_DISABLED; "
-        "desc->depth++; irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + "
-        "POLL_SPURIOUS_IRQ_INTERVAL); }")
+        quote="if (likely(desc->irq_count < 100000)) return; desc->irq_count = 0; if (unlikely(desc->irqs_unhandled > "
+        "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
+        "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
 reading("kernel.intx.poll",
         "While an irq is IRQS_SPURIOUS_DISABLED, poll_spurious_irqs runs every HZ/10 (100 ms) and, for a shared irq "
         "whose action is not running elsewhere, runs every handler once (try_one_irq(desc, true)): a device on "
