@@ -601,7 +601,7 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
                 "(expected no intx:, or interrupt_remapping: false)")
         fail(f.path("intx"), f.items["intx"], what)
     if msix is None and msi is None and intx is None:
-        fail(path, y, "the device has neither msi, msix nor intx (expected at least one of msi:, msix:, intx:)")
+        fail(path, y, "the device has neither msi nor msix nor intx (expected at least one of msi:, msix:, intx:)")
     return Device(
         name=name, bdf=f.need("bdf", _bdf), kind=f.read("kind", choice(DEVICE_KINDS, "device kind"), "generic"),
         passthrough=_passthrough(f, platform), msix=msix, msi=msi, quirks=_quirks(f, msix, msi), intx=intx,

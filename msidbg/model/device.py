@@ -403,6 +403,10 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
     if P.on and eng.fresh:
         d = P.dev(name)
         P.dep(PC.D_CAUSE, PK.key(PK.CMD, d))
+        desc = eng.w.irqs.get(ix["gsi"])
+        if desc is not None and desc.disabled and desc.get("spurious_disabled"):
+            # the line's irq, disabled by note_interrupt ("nobody cared"): its entry is masked
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, ix["gsi"]))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.update(eng, ix["gsi"])
