@@ -203,3 +203,17 @@ def test_unhandled_shared_line_is_disabled_then_polled(version: str | None, unha
     assert _vec(eng, "usb0") == {"raised": 1, "delivered": 0, "lost": 1}
     polls = [e.time_ns for e in _events(eng, "irq.poll") if "expired: poll" in str(e.fields["how"])]  # type: ignore[attr-defined]
     assert polls and polls[0] - cared[0].time_ns == 100_000_000  # type: ignore[attr-defined]
+
+
+def test_remove_after_free_irq_on_a_shared_line_frees_nothing_twice() -> None:
+    """eth0's driver frees its irq, then is removed: the shared irq still has eth1's action, but not eth0's,
+    so the remove frees no irq (a second free_irq would be 'Trying to free already-free IRQ') and succeeds."""
+    eng = run_to_end(scenario(SHARED + """
+  - {at: 1ms, on: 0, do: free_irq, dev: eth0, vector: 0}
+  - {at: 2ms, on: 0, do: remove, dev: eth0}
+  - {at: 3ms, do: fire, dev: eth1, vector: 0}
+"""))
+    assert [a["result"] for a in eng.w["actions"]][2:4] == [0, 0]  # type: ignore[attr-defined]
+    assert not [e for e in _events(eng, "kernel") if "already-free" in str(e.fields["what"])]  # type: ignore[attr-defined]
+    assert len(_events(eng, "irq.free")) == 1
+    assert _vec(eng, "eth1") == {"raised": 1, "delivered": 1, "lost": 0}
