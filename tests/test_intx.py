@@ -68,7 +68,7 @@ def test_msi_enable_sets_intx_disable_and_shutdown_clears_it() -> None:
     name: intx-formsi
     cpus: 2
     devices:
-      eth0: {bdf: "00:03.0", kind: nic, msi: {vectors: 1}}
+      eth0: {bdf: "00:03.0", kind: nic, msi: {vectors: 1}, intx: {gsi: 16}}
     run:
       - {at: 0, on: 0, do: probe, dev: eth0, mode: msi, vectors: 1}
     """))

@@ -15,7 +15,7 @@ import pytest
 
 from msidbg.debugger import Session
 from msidbg.model import device, new_engine
-from msidbg.model.hw import CMD_INTX_DISABLE, CMD_MASTER, CMD_MEMORY
+from msidbg.model.hw import CMD_MASTER, CMD_MEMORY
 from msidbg.scenario import ScenarioError
 from tests.conftest import run_to_end, scenario
 
@@ -41,9 +41,8 @@ def _events(eng: object, kind: str) -> list[object]:
 def test_probe_enables_memory_space_then_bus_master() -> None:
     eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}\n")
     writes = [e.fields["value"] for e in _events(eng, "cfg.write") if e.fields["offset"] == 0x4]
-    # ... and msix_capability_init's pci_intx_for_msi(dev, 0) sets Interrupt Disable (tests/test_intx.py)
-    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER, CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE]
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE
+    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER]
+    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_MASTER
     p = eng.w["kernel"]["pci"]["eth0"]
     assert p["enable_cnt"] == 1 and p["is_busmaster"]
 
@@ -51,7 +50,7 @@ def test_probe_enables_memory_space_then_bus_master() -> None:
 def test_a_driver_that_forgets_pci_set_master_loses_every_interrupt() -> None:
     eng = _run("  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1, set_master: false}\n"
                "  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 3, every: 10us}\n")
-    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY | CMD_INTX_DISABLE   # (pci_intx_for_msi)
+    assert eng.w["devices"]["eth0"]["cmd"] == CMD_MEMORY
     a = eng.w["acct"]["eth0"]
     assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 0, 3)
     dropped = _events(eng, "msi.dropped")
@@ -100,8 +99,7 @@ def test_alloc_vectors_enables_a_device_no_action_enabled() -> None:
     eng = _run("  - {at: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}\n"
                "  - {at: 1ms, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}\n")
     writes = [e.fields["value"] for e in _events(eng, "cfg.write") if e.fields["offset"] == 0x4]
-    # the second call finds it enabled (the third write: pci_intx_for_msi as MSI-X is enabled)
-    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER, CMD_MEMORY | CMD_MASTER | CMD_INTX_DISABLE]
+    assert writes == [CMD_MEMORY, CMD_MEMORY | CMD_MASTER]   # the second call finds it enabled
     assert eng.w["kernel"]["pci"]["eth0"]["enable_cnt"] == 1
 
 

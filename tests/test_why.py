@@ -182,8 +182,7 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "irqs[77].vector"), "no irq 77 at the cursor (expected one of: 24)"),
     (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
     (("--at", "5"), "--at N needs --path P"),
-    # 115 + the enable's 2 Command writes + pci_intx_for_msi's (model revision 8)
-    (("--event", "119"), "no event 119: the run has 118 events"),
+    (("--event", "118"), "no event 118: the run has 117 events"),  # 115 + the enable's 2 Command writes
 ])
 def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
     path = str(SCN / "msix-write-while-unmasked.yaml")

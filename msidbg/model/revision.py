@@ -308,14 +308,15 @@ Revisions:
   Disable is set, instead of being lost ("INTx is not modelled"). The IO-APIC's level entries
   (``w["ioapic"]``, Remote IRR) and their irqs (irq = GSI, chip IO-APIC, handle_fasteoi_irq, shared
   actions) exist in worlds that have such a pin; ``note_interrupt`` disables a line nobody services
-  ("nobody cared", 99,900 of 100,000) and ``poll_spurious_irqs`` polls it every HZ/10. Every world:
-  msi_capability_init / msix_capability_init write Command.Interrupt Disable (pci_intx_for_msi(dev,
-  0)) and pci_msi_shutdown / pci_msix_shutdown clear it (bare metal only) -- one Command write more
-  per MSI/MSI-X enable and disable, so bare-metal event sequences and times change (shipped outcomes
-  unchanged). New modes ``intx`` and ``all`` (PCI_IRQ_INTX, PCI_IRQ_ALL_TYPES); new row
-  ``kernel.irq_count_from_unhandled`` (bare-metal worlds gain it: 7c07012eb1be, 5.13); new event kinds
+  ("nobody cared", 99,900 of 100,000) and ``poll_spurious_irqs`` polls it every HZ/10. For a device
+  with a pin, msi_capability_init / msix_capability_init set Command.Interrupt Disable
+  (pci_intx_for_msi(dev, 0)) and pci_msi_shutdown / pci_msix_shutdown clear it (bare metal; devices
+  without ``intx:`` keep their event logs: the write is left out for them). New modes ``intx`` and
+  ``all`` (PCI_IRQ_INTX, PCI_IRQ_ALL_TYPES); new row ``kernel.irq_count_from_unhandled`` (bare-metal
+  worlds gain it -- every bare-metal state hash changes: 7c07012eb1be, 5.13); new event kinds
   ``ioapic.rte``, ``intx.assert``, ``irq.none``, ``irq.nobody_cared``, ``irq.poll``; new provenance
-  codes (every prov digest changes).
+  codes (every prov digest changes). Shipped runs: the same events and hits; two new scenarios
+  (intx-nobody-cared, -claimed).
 """
 
 from __future__ import annotations

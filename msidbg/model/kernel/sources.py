@@ -453,7 +453,10 @@ reading("kernel.intx",
 reading("kernel.intx.for-msi",
         "Enabling MSI or MSI-X sets Command.Interrupt Disable (pci_intx_for_msi(dev, 0) before MSI Enable, before "
         "MSI-X's Function Mask is cleared); shutting it down clears it again (pci_intx_for_msi(dev, 1) after the "
-        "Enable bit is cleared). pci_intx writes only when the bit changes.",
+        "Enable bit is cleared). pci_intx writes only when the bit changes. Modelled for devices with an "
+        "INTx# pin (intx:) on bare metal; the kernel writes the bit of every device, but on one without intx: "
+        "the model has no INTx side for it to change, and leaves the write out (its event logs stay as they "
+        "were before INTx was modelled).",
         source=(INTX_FOR_MSI, PCI_INTX), module=M + ".intx",
         quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); ... if (enable) new = pci_command & "
         "~PCI_COMMAND_INTX_DISABLE; else new = pci_command | PCI_COMMAND_INTX_DISABLE; if (new != pci_command) "
