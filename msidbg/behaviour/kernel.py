@@ -846,24 +846,6 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "irq_count_from_unhandled", "kernel", BOOL, True,
-        "note_interrupt's 100,000-interrupt window (the spurious-irq detector, kernel/irq/spurious.c) counts only "
-        "once an interrupt of the irq went unhandled, so the window starts at the first unhandled one; false: "
-        "irq_count counts every interrupt from boot and the windows fall where they fall (an irq that starts "
-        "screaming mid-window is disabled one window later if that window's count stays under 99,901). Read by "
-        "the INTx model only (a level irq's handle_fasteoi_irq; docs/model-baremetal.md, 'INTx')",
-        initial=False, kinds=("bare-metal",), scoped=True,
-        initial_note="kernel/irq/spurious.c before 7c07012eb1be: 'desc->irq_count++; if (likely(desc->irq_count < "
-        "100000)) return;' with no test of irqs_unhandled before it (the stored 2.6.3x copy 009b4c3b8ad5 and the "
-        "patch's context)",
-        history=(
-            Change("5.13", True, "7c07012eb1be genirq: Reduce irqdebug cacheline bouncing", unconfirmed=("5.13",),
-                   note="Nicholas Piggin's patch of 2021-04-02 ('only start incrementing it after seeing an unhandled "
-                   "irq'), applied to tip irq/core (the tip-bot2 mail; branch HEAD 7c07012eb1be in a 0-day build "
-                   "report) after 5.12-rc7: the 5.13 merge window by the dates; the release was not read"),
-        ),
-    ),
-    Switch(
         "amd_irte_cmpxchg", "kernel", BOOL, True,
         "with platform.iommu: amd, modify_irte_ga writes a 128-bit (GA) remapping entry with one cmpxchg_double "
         "(later try_cmpxchg128) before invalidating the IOMMU's copy; false: the older sequence -- RemapEn "

@@ -312,8 +312,7 @@ Revisions:
   with a pin, msi_capability_init / msix_capability_init set Command.Interrupt Disable
   (pci_intx_for_msi(dev, 0)) and pci_msi_shutdown / pci_msix_shutdown clear it (bare metal; devices
   without ``intx:`` keep their event logs: the write is left out for them). New modes ``intx`` and
-  ``all`` (PCI_IRQ_INTX, PCI_IRQ_ALL_TYPES); new row ``kernel.irq_count_from_unhandled`` (bare-metal
-  worlds gain it -- every bare-metal state hash changes: 7c07012eb1be, 5.13); new event kinds
+  ``all`` (PCI_IRQ_INTX, PCI_IRQ_ALL_TYPES); new event kinds
   ``ioapic.rte``, ``intx.assert``, ``irq.none``, ``irq.nobody_cared``, ``irq.poll``; new provenance
   codes (every prov digest changes). Shipped runs: the same events and hits; two new scenarios
   (intx-nobody-cared, -claimed).

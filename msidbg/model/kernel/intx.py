@@ -39,7 +39,6 @@ from msidbg.model.kernel import irq as I
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
-from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import new_frame, program
@@ -394,16 +393,17 @@ def note(k: Any, loc: dict[str, Any]) -> None:
 
 def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
     """kernel/irq/spurious.c: irqs_unhandled restarts at 1 after HZ/10 without an unhandled one; from
-    7c07012eb1be ("genirq: Reduce irqdebug cacheline bouncing", ``kernel.irq_count_from_unhandled``)
-    irq_count only counts once an interrupt went unhandled; every 100,000 counted, more than 99,900
-    unhandled disables the irq."""
+    7c07012eb1be ("genirq: Reduce irqdebug cacheline bouncing", 5.13 by the dates) irq_count only counts
+    once an interrupt went unhandled -- the form modelled for every release (before it every interrupt
+    counted: reading kernel.intx.irq-count-window); every 100,000 counted, more than 99,900 unhandled
+    disables the irq."""
     jiffies = k.w.now // max(k.w.costs["jiffy"], 1)
     unhandled = desc.get("irqs_unhandled", 0)
     if not handled:
         unhandled = 1 if jiffies > desc.get("last_unhandled", 0) + HZ_10 else unhandled + 1
         desc["last_unhandled"] = jiffies
     desc["irqs_unhandled"] = unhandled
-    if not unhandled and sw(k, "irq_count_from_unhandled"):
+    if not unhandled:
         return
     count = desc.get("irq_count", 0) + 1
     if count < IRQ_COUNT_WINDOW:

@@ -436,7 +436,8 @@ IOAPIC_ACK_LEVEL = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
 FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
                  "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
 NOTE_INTERRUPT = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
-                        "all (the window's start: irq_count_from_unhandled, 7c07012eb1be)")
+                        "5.13.. (7c07012eb1be: the window starts at the first unhandled interrupt; release by the "
+                        "dates, not read); before, see reading kernel.intx.irq-count-window")
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq (force)", "all")
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
@@ -485,14 +486,21 @@ reading("kernel.intx.shared",
         "~IRQS_SPURIOUS_DISABLED; __enable_irq(desc); }")
 reading("kernel.intx.nobody-cared",
         "note_interrupt: an unhandled interrupt more than HZ/10 after the last one restarts irqs_unhandled at 1; "
-        "every 100,000 counted interrupts (counted from the first unhandled one from 7c07012eb1be, "
-        "irq_count_from_unhandled), more than 99,900 unhandled prints 'irq N: nobody cared', 'Disabling IRQ #N', "
+        "every 100,000 counted interrupts (counted from the first unhandled one: 7c07012eb1be), more than 99,900 "
+        "unhandled prints 'irq N: nobody cared', 'Disabling IRQ #N', "
         "sets IRQS_SPURIOUS_DISABLED, depth++, irq_disable (lazy on the IO-APIC chip: the next interrupt masks the "
         "entry) and arms the poll timer. HZ=250 (Kconfig default): HZ/10 is 25 jiffies, 100 ms.",
         source=NOTE_INTERRUPT, module=M + ".intx",
         quote="if (likely(desc->irq_count < 100000)) return; desc->irq_count = 0; if (unlikely(desc->irqs_unhandled > "
         "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
         "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
+reading("kernel.intx.irq-count-window",
+        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin, applied to tip irq/core "
+        "after 5.12-rc7: 5.13 by the dates) note_interrupt counted every interrupt of the irq in irq_count, handled "
+        "or not, so the 100,000-interrupt window fell where it fell: a line that starts screaming after N handled "
+        "interrupts is disabled at 100,000 - N unhandled (or a window later). Not modelled as a switch: every "
+        "release counts from the first unhandled interrupt, as 7c07012eb1be does.", status="hypothetical",
+        module=M + ".intx")
 reading("kernel.intx.poll",
         "While an irq is IRQS_SPURIOUS_DISABLED, poll_spurious_irqs runs every HZ/10 (100 ms) and, for a shared irq "
         "whose action is not running elsewhere, runs every handler once (try_one_irq(desc, true)): a device on "
