@@ -44,7 +44,15 @@ ACTIONS = (
 #: the hypercalls a ``hypercall`` action or probe can make (docs/scenario.md); the argument each takes
 HYPERCALLS = {"PHYSDEVOP_get_free_pirq": None, "PHYSDEVOP_unmap_pirq": "a pirq", "EVTCHNOP_close": "a port"}
 PROBE_ACTIONS = ("hypercall", "fire")
-MODES = ("msix", "msi", "any")
+#: pci_alloc_irq_vectors' flags: msix (PCI_IRQ_MSIX), msi (PCI_IRQ_MSI), any (MSI-X then MSI: PCI_IRQ_MSIX |
+#: PCI_IRQ_MSI, the contract's meaning), and the extension's intx (PCI_IRQ_INTX, PCI_IRQ_LEGACY before 6.8) and
+#: all (PCI_IRQ_ALL_TYPES: MSI-X, then MSI, then the INTx pin; docs/scenario.md "INTx")
+MODES = ("msix", "msi", "any", "intx", "all")
+#: ``intx.pin``: the Interrupt Pin register's values (1 = INTA# .. 4 = INTD#)
+INTX_PINS = ("A", "B", "C", "D")
+#: ``intx.gsi``: the IO-APIC inputs a PCI INTx line reaches on a PC with one 24-pin IO-APIC (ACPI _PRT routes
+#: PCI INTx to GSIs 16..23; 0..15 are the ISA irqs)
+INTX_GSIS = (16, 23)
 #: the kernel behaviour switches and their current-upstream defaults (the behaviour table's rows)
 KERNEL_DEFAULTS: dict[str, Any] = {r.name: r.default for r in bh.rows() if r.layer == "kernel"}
 
@@ -92,6 +100,16 @@ class MsiCap:
 
 
 @dataclass(frozen=True)
+class IntxPin:
+    """``intx:`` (extension): the function's INTx pin (Interrupt Pin register, 1..4 for A..D) and the GSI
+    (IO-APIC input) the platform's _PRT routes it to -- what dmesg prints as "PCI INT A -> GSI 16 (level,
+    low) -> IRQ 16". Bare metal only."""
+
+    pin: int = 1
+    gsi: int = 16
+
+
+@dataclass(frozen=True)
 class Device:
     """One ``devices:`` entry."""
 
@@ -102,11 +120,14 @@ class Device:
     msix: MsixCap | None = None
     msi: MsiCap | None = None
     quirks: tuple[str, ...] = ()
+    intx: IntxPin | None = None
 
     @property
     def max_vectors(self) -> int:
-        """How many vector indices ``fire``/``vector:`` may name (MSI-X entries or MSI messages)."""
-        return max(self.msix.table_size if self.msix else 0, self.msi.vectors if self.msi else 0)
+        """How many vector indices ``fire``/``vector:`` may name (MSI-X entries or MSI messages; an INTx
+        pin is vector 0)."""
+        return max(self.msix.table_size if self.msix else 0, self.msi.vectors if self.msi else 0,
+                   1 if self.intx else 0)
 
 
 @dataclass(frozen=True)
@@ -232,7 +253,7 @@ APIC_ROUTINGS = ("physical flat", "physical x2apic", "flat", "cluster x2apic")
 #: HVM_MAX_VCPUS (xen/include/public/hvm/hvm_info_table.h, 128 from 4.x to 4.22): hvmloader's MADT
 #: lists at most that many vCPUs (APIC ids 0, 2, .., 254)
 HVM_MAX_VCPUS = 128
-DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks")
+DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks", "intx")
 EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
 SCHEDULES = ("ordered", "random", "pct", "delay")
 WRITE_TARGETS = ("config", "msix-table")
@@ -335,7 +356,20 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
     )
     _check_legacy_vectors(scn, top, root)
     _check_apic_ids(top, scn)
+    _check_intx(scn, top)
     return scn
+
+
+def _check_intx(scn: Scenario, top: Fields) -> None:
+    """INTx is modelled with the matrix vector allocator (4.15+): the IO-APIC irq's reservation and
+    activation at request_irq are its (docs/model-baremetal.md, "INTx")."""
+    if scn.behaviour.plain().get("vector_allocator") != "legacy":
+        return
+    for name, d in scn.devices.items():
+        if d.intx is not None:
+            node = top.items["devices"].value[name].value["intx"]
+            fail(ys.join(ys.join("devices", name), "intx"), node, "INTx is modelled with the 4.15+ vector allocator "
+                 "only (expected no intx:, or a kernel.version 4.15 or later)")
 
 
 #: the first release whose vector allocator the legacy model follows: arch/x86/kernel/apic/vector.c with
@@ -557,12 +591,28 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
     f = Fields(y, path, DEVICE_KEYS)
     msix = f.read("msix", _msix_cap, None)
     msi = f.read("msi", _msi_cap, None)
-    if msix is None and msi is None:
-        fail(path, y, "the device has neither msi nor msix (expected at least one of msi:, msix:)")
+    intx = f.read("intx", _intx_pin, None)
+    if intx is not None and platform.kind != "bare-metal":
+        what = (f"INTx is modelled on bare metal only, not {platform.kind} (expected no intx:, or platform.kind: "
+                "bare-metal)")
+        fail(f.path("intx"), f.items["intx"], what)
+    if intx is not None and platform.interrupt_remapping:
+        what = ("an IO-APIC entry through interrupt remapping (IR format, ioapic_ir_chip) is not modelled "
+                "(expected no intx:, or interrupt_remapping: false)")
+        fail(f.path("intx"), f.items["intx"], what)
+    if msix is None and msi is None and intx is None:
+        fail(path, y, "the device has neither msi nor msix nor intx (expected at least one of msi:, msix:, intx:)")
     return Device(
         name=name, bdf=f.need("bdf", _bdf), kind=f.read("kind", choice(DEVICE_KINDS, "device kind"), "generic"),
-        passthrough=_passthrough(f, platform), msix=msix, msi=msi, quirks=_quirks(f, msix, msi),
+        passthrough=_passthrough(f, platform), msix=msix, msi=msi, quirks=_quirks(f, msix, msi), intx=intx,
     )
+
+
+def _intx_pin(y: Y, field: str) -> IntxPin:
+    f = Fields(y, field, ("pin", "gsi"))
+    pin = f.read("pin", choice(INTX_PINS, "INTx pin"), "A")
+    lo, hi = INTX_GSIS
+    return IntxPin(pin=INTX_PINS.index(pin) + 1, gsi=f.need("gsi", ints(lo, hi, f"{lo}..{hi}: a PCI GSI of the IO-APIC")))
 
 
 def _bdf(y: Y, field: str) -> str:
@@ -723,6 +773,7 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     for key in ACTION_FIELDS[do]:
         if key != "dev":
             args.update(_ARG_READERS[key](f, device, ctx))
+    _check_intx_moves(f, do, device, ctx, args)
     if do == "cpu_offline" and args["cpu"] == on:
         what = f"cpu {on} cannot run its own offline request (expected on: a CPU other than {on})"
         fail(f.path("on"), f.items.get("on", f.y), what)
@@ -731,6 +782,23 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "fire" and args["count"] > 1 and args["every_ns"] == 0:
         fail(f.path("every"), f.items.get("every", f.y), _every_problem(f, args["count"]))
     return args
+
+
+def _check_intx_moves(f: Fields, do: str, device: Device | None, ctx: _Ctx, args: dict[str, Any]) -> None:
+    """Moving an IO-APIC level irq is not modelled (ioapic_ack_level's irq_move_masked_irq, which waits for
+    the pin's remote IRR, and fixup_irqs' level handling): a scenario with an INTx pin may not take CPUs
+    offline, and a device with one may not have its affinity changed after startup (docs/model-baremetal.md,
+    "INTx")."""
+    why = "moving an IO-APIC level irq (ioapic_ack_level, remote IRR) is not modelled"
+    if do == "cpu_offline" and any(d.intx for d in ctx.devices.values()):
+        fail(f"{f.field}.do", f.items["do"], f"{why}: no cpu_offline in a scenario with an intx: pin (expected no "
+             "cpu_offline, or no intx:)")
+    if device is not None and device.intx is not None:
+        if do == "set_affinity":
+            fail(f"{f.field}.do", f.items["do"], f"{why}: {device.name} has an intx: pin (expected no set_affinity "
+                 "on it)")
+        if do == "request_irq" and args.get("hint") is not None:
+            fail(f.path("hint"), f.items["hint"], f"{why}: {device.name} has an intx: pin (expected no hint)")
 
 
 def _write_args(f: Fields, device: Device | None) -> dict[str, Any]:

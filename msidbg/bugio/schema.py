@@ -163,9 +163,12 @@ def _devices() -> Schema:
         "msix": msix,
         "msi": msi,
         "quirks": {"type": "array", "items": {"enum": list(S.QUIRKS)}, "uniqueItems": True, "maxItems": 64},
+        "intx": {"type": "object", "additionalProperties": False, "required": ["gsi"], "properties": {
+            "pin": {"enum": list(S.INTX_PINS)},
+            "gsi": {"type": "integer", "minimum": S.INTX_GSIS[0], "maximum": S.INTX_GSIS[1]}}},
     }
     device = {"type": "object", "properties": {k: types.get(k, {}) for k in S.DEVICE_KEYS},
-              "required": ["bdf"], "anyOf": [{"required": ["msix"]}, {"required": ["msi"]}],
+              "required": ["bdf"], "anyOf": [{"required": ["msix"]}, {"required": ["msi"]}, {"required": ["intx"]}],
               "additionalProperties": False}
     return _nullable({"type": "object", "maxProperties": S.MAX_DEVICES,
                       "propertyNames": {"$ref": "#/$defs/device_name"}, "additionalProperties": device})

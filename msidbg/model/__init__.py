@@ -71,9 +71,10 @@ AGENDA_HANDLERS: dict[str, Any] = {
     "release": _on_release,
     "timeout": cpu.on_timeout,
     "vtimer": _kernel.entry.on_vtimer,
+    "spoll": _kernel.intx.on_spoll,
 }
 #: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
-FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending]
+FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending, _kernel.intx.finish_intx]
 xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
 iommu.register()
 amdvi.register()

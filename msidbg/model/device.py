@@ -56,6 +56,12 @@ def new_device(spec: Any) -> Dev:
     cmd = CMD_MEMORY if spec.passthrough else 0
     dev: Dev = {"bdf": spec.bdf, "kind": spec.kind, "passthrough": spec.passthrough, "quirks": quirks,
                 "cmd": cmd, "msix": None, "msi": None}
+    intx = getattr(spec, "intx", None)
+    if intx is not None:
+        # the INTx# pin (Interrupt Pin register) and the GSI the platform routes it to; ``cond``: the
+        # signals of the interrupt condition pending (Status.Interrupt Status is ``cond > 0``), which
+        # the driver's handler clears (docs/model-baremetal.md, "INTx"; model/ioapic.py)
+        dev["intx"] = {"pin": intx.pin, "gsi": intx.gsi, "cond": 0}
     if spec.msix:
         n = spec.msix.table_size
         dev["msix"] = {
@@ -198,6 +204,9 @@ def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int, by: str | None
         _set_msi_mask(eng, name, dev, value)
     else:
         dev["msi"][reg] = value
+    if reg in ("cmd", "msix_ctrl", "msi_ctrl") and dev.get("intx") is not None:
+        from msidbg.model import ioapic  # Interrupt Disable or an MSI enable changed: INTx# may assert
+        ioapic.update(eng, dev["intx"]["gsi"])
 
 
 def _set_msix_ctrl(eng: Any, name: str, dev: Dev, value: int) -> None:
@@ -367,6 +376,9 @@ def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, 
     if msi is not None and msi["ctrl"] & MSI_ENABLE:
         _signal_msi(eng, name, dev, msi, idx, a)
         return
+    if dev.get("intx") is not None:
+        _signal_intx(eng, name, dev, idx, a)
+        return
     eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s("MSI and MSI-X disabled"))
     P = eng.prov
     d = P.dev(name)
@@ -374,7 +386,38 @@ def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, 
         P.dep(PC.D_DISABLED_BY, PK.key(PK.MSIXCTRL, d))
     if msi is not None:
         P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, d << 4 | 4))
-    acct.lost(eng, name, idx, 1, "raised while neither MSI nor MSI-X was enabled (INTx is not modelled)")
+    acct.lost(eng, name, idx, 1, "raised while neither MSI nor MSI-X was enabled, by a function without an INTx# "
+              "pin (no intx:)")
+
+
+def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> None:
+    """Neither MSI nor MSI-X is enabled: the condition is the function's one INTx interrupt condition
+    (every vector index is it: a function has one INTx# pin). It stays pending -- Status.Interrupt
+    Status set, INTx# asserted unless Interrupt Disable is set -- until a driver's handler clears it;
+    the signals it stands for are delivered then (``kernel/intx.py``)."""
+    from msidbg.model import ioapic  # (late: its event kinds are numbered after the others')
+    if idx:
+        a["raised"][idx] -= 1
+        a["raised"][0] += 1
+    ix = dev["intx"]
+    ix["cond"] += 1
+    eng.emit(INTX_KINDS[0], -1, name, ix["gsi"], ix["cond"], 1 if ioapic.asserting(dev) else 0)
+    P = eng.prov
+    if P.on and eng.fresh:
+        d = P.dev(name)
+        P.dep(PC.D_CAUSE, PK.key(PK.CMD, d))
+        desc = eng.w.irqs.get(ix["gsi"])
+        if desc is not None and desc.disabled and desc.get("spurious_disabled"):
+            # the line's irq, disabled by note_interrupt ("nobody cared"): its entry is masked
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, ix["gsi"]))
+        P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
+                also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
+    ioapic.update(eng, ix["gsi"])
+
+
+#: the ``intx.assert`` event kind, registered by ``model/ioapic.py``'s importer (kernel/intx.py) so that it
+#: is numbered after the others'
+INTX_KINDS: list[int] = []
 
 
 def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: dict[str, Any]) -> None:

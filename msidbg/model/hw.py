@@ -7,6 +7,9 @@ PCI_COMMAND = 0x04                # Command register, 16 bits
 CMD_IO = 1 << 0                   # I/O Space Enable
 CMD_MEMORY = 1 << 1               # Memory Space Enable: the function decodes its memory BARs (MSI-X table, PBA)
 CMD_MASTER = 1 << 2               # Bus Master Enable: the function may issue memory writes (MSI messages)
+CMD_INTX_DISABLE = 1 << 10        # Interrupt Disable: the function may not assert its INTx# pin
+PCI_STATUS = 0x06                 # Status register, 16 bits
+STATUS_INTERRUPT = 1 << 3         # Interrupt Status: an INTx interrupt condition is pending (read-only)
 
 MSI_CAP = 0x50
 MSIX_CAP = 0x70

@@ -360,3 +360,35 @@ reading("acct.delivered", "A signal is delivered when its device's own handler f
         "raised; raised == delivered + lost at the end of a run (msidbg's own definition, from the contract).",
         source=(CONTRACT,), quote="A signal is `delivered` when the device's own handler for that vector runs after "
         "it was raised", module=M)
+
+# --- INTx and the IO-APIC (model/ioapic.py; docs/model-baremetal.md "INTx") --------------------------------
+PCI30_STATUS = Source("PCI Local Bus Specification", "rev 3.0", "6.2.2 Device Control, 6.2.3 Device Status",
+                      "Command bit 10 Interrupt Disable; Status bit 3 Interrupt Status (quoted in public register "
+                      "definitions, e.g. a Rust PCI crate's bitstruct docs)", "all")
+PCI30_MSI_INTX = Source("PCI Local Bus Specification", "rev 3.0", "6.8.1.3 Message Control for MSI (MSI Enable)",
+                        "MSI, MSI-X and INTx# are mutually exclusive", "all")
+IOAPIC_82093AA = Source("Intel 82093AA I/O APIC datasheet", "290566-001", "3.2.4 I/O Redirection Table Registers",
+                        "Remote IRR (bit 14), Trigger Mode, Interrupt Mask; the EOI message clears Remote IRR", "all")
+module("msidbg.model.ioapic", PCI30_STATUS, PCI30_MSI_INTX, IOAPIC_82093AA)
+M = "msidbg.model.ioapic"
+reading("device.intx.assert", "A function asserts INTx# while an interrupt condition is pending (Status.Interrupt "
+        "Status) and Command.Interrupt Disable is clear (0 after reset); setting Interrupt Disable deasserts the pin "
+        "but leaves the condition and its status bit. The condition persists until the driver clears its cause.",
+        source=PCI30_STATUS,
+        quote="[Interrupt Disable] This bit's state after RST# is 0. / Only when the Interrupt Disable bit in the "
+        "command register is a 0 and this Interrupt Status bit is a 1, will the device's/function's INTx# signal "
+        "be asserted. Setting the Interrupt Disable bit to a 1 has no effect on the state of this bit.", module=M)
+reading("device.intx.msi-exclusive", "A function with MSI or MSI-X enabled does not use INTx#: its pending condition "
+        "deasserts the pin until both are disabled again.", source=PCI30_MSI_INTX,
+        quote="While enabled for MSI or MSI-X operation, a function is prohibited from using its INTx# pin (if "
+        "implemented) to request service (MSI, MSI-X, and INTx# are mutually exclusive).", module=M)
+reading("device.intx.one-condition", "Every signal of a function whose MSI and MSI-X are disabled is its one INTx "
+        "condition (vector 0): signals raised before the handler clears it are serviced together, as signals "
+        "coalesced in an IRR bit are.", status="hypothetical", module=M)
+reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vector when the line is asserted, the "
+        "entry unmasked and Remote IRR clear, and sets Remote IRR; the EOI for that vector clears it, and a line "
+        "still asserted then sends again. Lines of several functions on one GSI are wired-OR.",
+        source=IOAPIC_82093AA, status="hypothetical",
+        quote="(not quoted: the datasheet was not read here; the behaviour is the one io_apic.c's comments rely on, "
+        "'the I/O unit expects an EOI message but it will never arrive and further interrupts are blocked from the "
+        "source')", module=M)

@@ -145,6 +145,11 @@ UPCALL_AGAIN = _c("upcall.again", True, "{who}: xen_evtchn_do_upcall: evtchn_upc
 #: ``kernel.nvme_irq_layout``): no event shows it, ``diff`` parts there (keyed by the action it runs for)
 DRIVER_VECTORS = _c("driver.vectors", True, "{who}: {note}", writes=False)
 
+#: INTx (docs/model-baremetal.md, "INTx"): a function's interrupt condition, and a driver's handler clearing it
+INTX_COND = _c("intx.cond", True, "{dev} signalled while neither MSI nor MSI-X was enabled: its INTx interrupt "
+               "condition (Status.Interrupt Status; INTx# asserted unless Interrupt Disable is set)")
+INTX_ACK = _c("intx.ack", True, "{note}")
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
@@ -155,4 +160,4 @@ SIDE = frozenset({D_IGNORED})
 #: links whose value is a message: resolved to the registers it is made of, as of the use
 MESSAGE = frozenset({IRR_SET, TORN, D_MSG_TABLE, D_MSG_MSI, D_LATCHED})
 #: nodes that are the device's own doing (the actor is the device even inside a CPU's step)
-DEVICE = frozenset({LATCH, PBA_SET, PBA_CLEAR, PBA_DROP, MSI_LATCH, MSI_PEND, MSI_BLOCKED, IRR_SET, TORN})
+DEVICE = frozenset({LATCH, PBA_SET, PBA_CLEAR, PBA_DROP, MSI_LATCH, MSI_PEND, MSI_BLOCKED, IRR_SET, TORN, INTX_COND})

@@ -313,6 +313,20 @@ Revisions:
   msi_msix_flags_write needs allow_interrupt_control, which libxl never sets) instead of reaching the
   device; ``pcifront.dropped`` gains ``space`` (config / msix-table). The FIFO drain's note names
   the CPU_DEAD drain, not 5.10's evtchn_fifo_percpu_deinit, for every release.
+  (intx) Legacy INTx on bare metal (docs/model-baremetal.md, "INTx"). A device may declare its INTx#
+  pin (``intx: {pin, gsi}``, new world field ``devices.X.intx``); its signals while neither MSI nor
+  MSI-X is enabled are its interrupt condition, which asserts the level line unless Command.Interrupt
+  Disable is set, instead of being lost ("INTx is not modelled"). The IO-APIC's level entries
+  (``w["ioapic"]``, Remote IRR) and their irqs (irq = GSI, chip IO-APIC, handle_fasteoi_irq, shared
+  actions) exist in worlds that have such a pin; ``note_interrupt`` disables a line nobody services
+  ("nobody cared", 99,900 of 100,000) and ``poll_spurious_irqs`` polls it every HZ/10. For a device
+  with a pin, msi_capability_init / msix_capability_init set Command.Interrupt Disable
+  (pci_intx_for_msi(dev, 0)) and pci_msi_shutdown / pci_msix_shutdown clear it (bare metal; devices
+  without ``intx:`` keep their event logs: the write is left out for them). New modes ``intx`` and
+  ``all`` (PCI_IRQ_INTX, PCI_IRQ_ALL_TYPES); new event kinds
+  ``ioapic.rte``, ``intx.assert``, ``irq.none``, ``irq.nobody_cared``, ``irq.poll``; new provenance
+  codes (every prov digest changes). Shipped runs: the same events and hits; two new scenarios
+  (intx-nobody-cared, -claimed).
 """
 
 from __future__ import annotations

@@ -25,3 +25,6 @@ from . import disable  # noqa: F401  (last: its event kinds are numbered after t
 
 # isort: split
 from . import amd_remap  # noqa: F401  (after disable, for the same reason)
+
+# isort: split
+from . import intx  # noqa: F401  (after amd_remap: its event kinds, and model/ioapic.py's, are numbered last)

@@ -60,6 +60,12 @@ def check_irq_resend(k: Any, desc: dict[str, Any]) -> None:
     if replaying(desc):
         k.ev(IRQ_RESEND, desc["dev"], irq, -1, k.s("IRQS_REPLAY: a retrigger is in flight (-EBUSY)"))
         return
+    if desc["chip"] in I.NO_RESEND:
+        # 'We do not resend level type interrupts. Level type interrupts are resent by hardware when
+        # they are still active.' -- IRQS_PENDING cleared, -EINVAL (an INTx line: kernel/intx.py)
+        desc["pending"] = False
+        k.ev(IRQ_RESEND, desc["dev"], irq, -1, k.s("level irq: not resent (the hardware resends while asserted)"))
+        return
     srcs = [list(s) for s in desc.get("pending_src") or ()]
     desc["pending"] = False
     desc["pending_src"] = []

@@ -169,14 +169,21 @@ def free_next(k: Any, loc: dict[str, Any]) -> None:
     descs = pci.pdev(k, loc["dev"])["descs"]
     irqs = k.w.irqs
     i = loc.get("i", 0)
-    # an irq another CPU's pci_free_irq_vectors already freed (its descriptor not gone yet) has no action
-    while i < len(descs) and (descs[i]["irq"] not in irqs or irqs[descs[i]["irq"]]["action"] is None):
+    # an irq another CPU's pci_free_irq_vectors already freed (its descriptor not gone yet) has no action;
+    # a shared INTx irq may have others' actions but not this device's (kernel/intx.py)
+    while i < len(descs) and (descs[i]["irq"] not in irqs or not _holds(irqs[descs[i]["irq"]], loc["dev"], i)):
         i += 1
     if i >= len(descs):
         k.call("pci_free_irq_vectors", dev=loc["dev"])
         return
     loc["i"] = i + 1
     k.call_then("free_next", "free_irq", dev=loc["dev"], index=i)
+
+
+def _holds(desc: Any, dev: str, index: int) -> bool:
+    """Does the device's vector ``index`` have an action on this irq (a shared INTx irq lists them)?"""
+    acts = desc.get("actions")
+    return [dev, index] in acts if acts is not None else desc["action"] is not None
 
 
 @remove.step

@@ -21,6 +21,7 @@ from msidbg.model import build as _build
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
+from msidbg.model.hw import FIRST_DYNAMIC_IRQ as _FIRST_DYNAMIC
 from msidbg.model.hw import (
     FIRST_EXTERNAL_VECTOR,
     FIRST_SYSTEM_VECTOR,
@@ -29,6 +30,7 @@ from msidbg.model.hw import (
     VECTOR_RETRIGGERED,
     VECTOR_SHUTDOWN,
 )
+from msidbg.model.hw import NR_LEGACY_IRQS as _NR_LEGACY
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
@@ -66,10 +68,13 @@ def accept(k: Any, c: Any, v: int) -> None:
     irq = -1
     if type(slot) is int:   # a device irq (before 4.15 also 0xec..0xee, below the timer's 0xef)
         irq = slot
+        # irqs 16..23 are the IO-APIC's PCI GSIs: INTx lines, level-triggered, handle_fasteoi_irq
+        # (kernel/intx.py); the ISA irqs below and the MSI irqs above run handle_edge_irq
+        flow = "handle_fasteoi_irq" if _NR_LEGACY <= slot < _FIRST_DYNAMIC else "handle_edge_irq"
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
-                  {"prog": "handle_edge_irq", "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
+                  {"prog": flow, "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
         if eng.call_watch:
-            eng.entered("handle_edge_irq")
+            eng.entered(flow)
     elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")):   # (the Xen upcall: every interrupt of a
         # passthrough device; _push inlined)
         prog = SYSVEC[v]

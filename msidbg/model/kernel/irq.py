@@ -65,6 +65,16 @@ CHIP_ENABLE: dict[str, Callable[[Any, dict[str, Any]], None]] = {}
 #: irq chip name -> chip->irq_retrigger (k, desc, the IRQS_PENDING signals) -> True if it retriggered
 #: (emits); absent: irq_chip_retrigger_hierarchy down to the x86 vector domain's apic_retrigger_irq
 CHIP_RETRIGGER: dict[str, Callable[[Any, dict[str, Any], list[list[Any]]], bool]] = {}
+#: irq chip name -> program writing the irq's composed message / clearing it at deactivation, instead of the
+#: PCI MSI write (the IO-APIC's level entries: kernel/intx.py)
+CHIP_WRITE_MSG: dict[str, str] = {}
+CHIP_CLEAR_MSG: dict[str, str] = {}
+#: irq chip name -> program adding a second (IRQF_SHARED) action to an irq that has one (kernel/intx.py)
+SHARED_REQUEST: dict[str, str] = {}
+#: irq chip name -> (k, desc, dev, index) -> actions left after removing that device's (-1: it has none)
+SHARED_FREE: dict[str, Callable[[Any, Any, str, int], int]] = {}
+#: irq chips whose irqs are level-triggered: check_irq_resend does not resend them
+NO_RESEND: set[str] = set()
 #: irq chip name -> properties: "no-domain" (outside the x86 vector domain: activation assigns
 #: no vector and writes no message), "move-pcntxt" (IRQ_MOVE_PCNTXT: affinity applied at once),
 #: "startup-first" (no IRQCHIP_AFFINITY_PRE_STARTUP: startup, then affinity)
@@ -117,12 +127,19 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
         k.ret(-EINVAL)
         return
     if desc.action is not None:
+        shared = SHARED_REQUEST.get(desc.chip)
+        if shared is not None:     # IRQF_SHARED on both actions (a PCI INTx line)
+            loc["irq"] = desc.irq
+            k.call_then("requested", shared, irq=desc.irq, dev=loc["dev"], index=loc["index"])
+            return
         k.note(f"irq {desc['irq']} is already requested", -EBUSY, loc["dev"])
         k.ret(-EBUSY)
         return
     loc["irq"] = desc.irq
     k.irq_save(loc)  # raw_spin_lock_irqsave(&desc->lock) around activation and startup
     desc.action = f"{loc['dev']}-{loc['index']}"
+    if desc.get("actions") is not None:     # a shared INTx irq keeps every action
+        desc["actions"] = [[loc["dev"], loc["index"]]]
     k.ev(K.IRQ_REQUEST, loc["dev"], desc.irq, loc["index"])
     k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc.irq), 1, note="request_irq installed it")
     loc["was_activated"] = desc["activated"]   # at allocation (msi_activate_early)
@@ -133,6 +150,8 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
 def startup(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] < 0:
         k.w.irqs[loc["irq"]]["action"] = None
+        if k.w.irqs[loc["irq"]].get("actions") is not None:
+            k.w.irqs[loc["irq"]]["actions"] = []
         k.irq_restore(loc)
         k.ret(loc["ret"])
         return
@@ -211,6 +230,10 @@ def activate_parent(k: Any, loc: dict[str, Any]) -> None:
 @compose_write.step
 def compose_and_write(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
+    prog = CHIP_WRITE_MSG.get(desc.chip)
+    if prog is not None:
+        k.call(prog, irq=desc.irq)
+        return
     k.call("pci_write_msi_msg", irq=desc.irq, msg=msi.compose(k, desc), parts="all")
 
 
@@ -416,7 +439,7 @@ def unmask_irq(k: Any, desc: Any) -> None:
 # --- free_irq / shutdown ------------------------------------------------------------------------------
 #: the flow handlers whose frame on a CPU's interrupt stack means that CPU is handling the irq
 #: (holds desc->lock in handle_edge_irq, or runs the action with IRQD_IRQ_INPROGRESS set)
-FLOW_HANDLERS = ("handle_edge_irq", "xen_handle_edge_irq")
+FLOW_HANDLERS = ("handle_edge_irq", "xen_handle_edge_irq", "handle_fasteoi_irq")
 
 
 def handling_cpus(k: Any, irq: int) -> list[int]:
@@ -441,7 +464,9 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     delivered); then the action is removed and, for the last one, irq_shutdown() masks the irq --
     with its deactivation before 4001d8e8762f (``free_irq_deactivate``: shutdown)."""
     desc = irq_of(k, loc["dev"], loc["index"])
-    if desc is None or desc.action is None:
+    shared = None if desc is None else SHARED_FREE.get(desc.chip)
+    if desc is None or desc.action is None or (
+            shared is not None and [loc["dev"], loc["index"]] not in (desc.get("actions") or [])):
         k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
@@ -450,6 +475,13 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
     loc["irq"] = desc.irq
+    if shared is not None and shared(k, desc, loc["dev"], loc["index"]) > 0:
+        # another device's action stays on the line: no shutdown, no deactivation (__free_irq shuts the
+        # irq down only when its last action goes), then synchronize_irq
+        loc["shared_left"] = True
+        k.ev(K.IRQ_FREE, loc["dev"], desc.irq, loc["index"])
+        k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc.irq), 1, note="free_irq removed a shared action")
+        return
     desc.action = None
     desc["hint"] = None
     k.ev(K.IRQ_FREE, loc["dev"], desc.irq, loc["index"])
@@ -490,7 +522,7 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
 def deactivate_late(k: Any, loc: dict[str, Any]) -> None:
     """From 4001d8e8762f (5.3): 'There is no interrupt on the fly anymore. Deactivate it
     completely.' -- irq_domain_deactivate_irq() after the wait."""
-    if sw(k, "free_irq_deactivate") == "delayed":
+    if sw(k, "free_irq_deactivate") == "delayed" and not loc.get("shared_left"):
         k.call("irq_domain_deactivate_irq", irq=loc["irq"])
 
 
@@ -552,6 +584,10 @@ def deactivate_msg(k: Any, loc: dict[str, Any]) -> None:
     """msi_domain_deactivate writes an all-zero message."""
     desc = k.w.irqs[loc["irq"]]
     if desc["activated"]:
+        prog = CHIP_CLEAR_MSG.get(desc.chip)
+        if prog is not None:
+            k.call(prog, irq=loc["irq"])
+            return
         k.call("pci_write_msi_msg", irq=loc["irq"], msg=[0, 0, 0], parts="all")
 
 

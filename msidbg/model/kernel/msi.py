@@ -115,30 +115,49 @@ def compose(k: Any, desc: Any) -> list[int]:
 alloc_vectors = program("pci_alloc_irq_vectors", "pci_alloc_irq_vectors_affinity: try MSI-X, then MSI, per the flags", source=S.ALLOC_VECTORS)
 
 
+#: the scenario's ``mode`` -> pci_alloc_irq_vectors' flags (MSI-X, MSI, INTx): ``any`` is PCI_IRQ_MSIX |
+#: PCI_IRQ_MSI, ``all`` PCI_IRQ_ALL_TYPES, ``intx`` PCI_IRQ_INTX (PCI_IRQ_LEGACY before 6.8)
+MODE_FLAGS = {"msix": (True, False, False), "msi": (False, True, False), "any": (True, True, False),
+              "intx": (False, False, True), "all": (True, True, True)}
+
+
 @alloc_vectors.step
 def try_msix(k: Any, loc: dict[str, Any]) -> None:
     """``affd`` (optional): the PCI_IRQ_AFFINITY descriptor, ``{"pre", "post", "calc_sets"}``."""
     loc["err"] = -ENOSPC
-    if loc["mode"] in ("msix", "any"):
+    if MODE_FLAGS[loc["mode"]][0]:
         k.call("pci_enable_msix_range", dev=loc["dev"], min=loc["min"], max=loc["max"], affd=loc.get("affd"))
 
 
 @alloc_vectors.step
 def after_msix(k: Any, loc: dict[str, Any]) -> None:
-    if loc["mode"] in ("msix", "any"):
+    msix, msi_, _ = MODE_FLAGS[loc["mode"]]
+    if msix:
         if loc["ret"] > 0:
             k.ret(loc["ret"])
             return
         loc["err"] = loc["ret"]
-    if loc["mode"] in ("msi", "any"):
+    if msi_:
         k.call("pci_enable_msi_range", dev=loc["dev"], min=loc["min"], max=loc["max"], affd=loc.get("affd"))
     else:
-        k.ret(loc["err"])
+        loc["ret"] = loc["err"]
 
 
 @alloc_vectors.step
 def after_msi(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(loc["ret"] if loc["ret"] > 0 else loc["ret"] or loc["err"])
+    if loc["ret"] > 0:
+        k.ret(loc["ret"])
+        return
+    err = loc["ret"] or loc["err"]
+    if MODE_FLAGS[loc["mode"]][2]:      # PCI_IRQ_INTX: the pin (kernel/intx.py)
+        k.call("pci_alloc_irq_vectors_intx", dev=loc["dev"], min=loc["min"], err=err)
+        return
+    k.ret(err)
+
+
+@alloc_vectors.step
+def after_intx(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(loc["ret"])
 
 
 def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
@@ -150,7 +169,7 @@ def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
     """
     if p["msix_enabled"] or p["msi_enabled"]:
         why = "MSI or MSI-X already enabled"
-    elif p["descs"]:
+    elif p["descs"] and p["mode"] != "intx":
         why = "MSI descriptors still allocated (an earlier teardown failed)"
     else:
         return False
@@ -353,6 +372,12 @@ def msi_check(k: Any, loc: dict[str, Any]) -> None:
     if loc["ret"] != 0:
         loc["err"] = loc["ret"]
         k.goto("msi_out_free")
+
+
+@msi_init.step
+def msi_intx_off(k: Any, loc: dict[str, Any]) -> None:
+    """'/* Set MSI enabled bits */ pci_intx_for_msi(dev, 0);' (kernel/intx.py: bare metal only)."""
+    k.call("pci_intx_for_msi", dev=loc["dev"], enable=0)
 
 
 @msi_init.step
@@ -631,6 +656,8 @@ def which(k: Any, loc: dict[str, Any]) -> None:
     elif p["msi_enabled"]:
         k.call("pci_disable_msi", dev=loc["dev"])
     else:
+        if p["mode"] == "intx":     # an INTx 'allocation' holds nothing: INTx stays enabled
+            p["mode"], p["descs"] = None, []
         unlock_ret(k, loc["dev"], 0)
 
 
@@ -664,11 +691,23 @@ def shutdown_disable(k: Any, loc: dict[str, Any]) -> None:
     pci.pdev(k, loc["dev"])["msix_enabled"] = False
 
 
+@disable_msix.step
+def msix_intx_on(k: Any, loc: dict[str, Any]) -> None:
+    """pci_msix_shutdown: 'pci_intx_for_msi(dev, 1);' after Enable is cleared."""
+    k.call("pci_intx_for_msi", dev=loc["dev"], enable=1)
+
+
 @disable_msi.step
 def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
     cur = reg(k, loc["dev"], "msi_ctrl")
     pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msi_enabled"] = False
+
+
+@disable_msi.step
+def msi_intx_on(k: Any, loc: dict[str, Any]) -> None:
+    """pci_msi_shutdown: 'pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1);'."""
+    k.call("pci_intx_for_msi", dev=loc["dev"], enable=1)
 
 
 @disable_msi.step

@@ -107,7 +107,7 @@ ENTRY = Source(L, "v6.6", "arch/x86/kernel/irq.c", "common_interrupt", "all")
 EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "handle_edge_irq / apic_ack_edge",
               "all")
 #: the ISA irqs 0..15 (build.legacy_irqs): mp_register_handler gives an edge pin handle_edge_irq ("edge"; a
-#: level pin handle_fasteoi_irq, not modelled: every legacy irq here is an edge ISA pin); ioapic_chip's
+#: level pin handle_fasteoi_irq: the PCI INTx GSIs 16..23, kernel/intx.py); ioapic_chip's
 #: .irq_ack is irq_chip_ack_parent -> the vector domain's apic_ack_edge (the same ack as PCI-MSI), its
 #: .irq_mask mask_ioapic_irq: the routing entry's mask bit in the IO-APIC, no PCI write. A device message
 #: whose vector is such an irq's runs that irq's flow handler and action (common_interrupt -> handle_irq)
@@ -420,9 +420,114 @@ reading("kernel.entry.exception-vector-effect",
         "frame one word off; #MC runs do_machine_check with nothing logged; vectors absent from def_idts keep the "
         "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further.",
         status="hypothetical", module=M)
+# --- INTx (bare metal; docs/model-baremetal.md "INTx", kernel/intx.py) -----------------------------------
+PCI_INTX = Source(L, "v6.6", "drivers/pci/pci.c", "pci_intx (read Command, flip PCI_COMMAND_INTX_DISABLE, write "
+                  "only if it changed)", "all (the devres restore_intx of pcim-enabled devices and 6.11's pcim_intx "
+                  "split are not modelled; read in a 2024 linux-pci quote and 6.12-era diffs, not at the tag)")
+INTX_FOR_MSI = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_intx_for_msi / msi_capability_init / "
+                      "msix_capability_init / pci_msi_shutdown / pci_msix_shutdown", "all")
+ALLOC_INTX = Source(L, "v6.6", "drivers/pci/msi/api.c", "pci_alloc_irq_vectors_affinity (PCI_IRQ_LEGACY, "
+                    "PCI_IRQ_INTX from 6.8: min_vecs == 1 && dev->irq -> pci_intx(dev, 1), return 1)",
+                    "4.10.. (drivers/pci/msi.c before 5.17; a 4.8-era backport reads the same)")
+IOAPIC_LEVEL_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
+                           "mp_irqdomain_alloc (level: handle_fasteoi_irq) / mp_irqdomain_activate -> "
+                           "ioapic_configure_entry / mp_irqdomain_deactivate -> ioapic_mask_entry / "
+                           "ioapic_set_affinity / mask_ioapic_irq / unmask_ioapic_irq", "4.3.. (hierarchical irqdomains)")
+IOAPIC_ACK_LEVEL = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
+                          "ioapic_ack_level (irq_complete_move, ioapic_prepare_move, apic_eoi; eoi_ioapic_pin when "
+                          "the vector's TMR bit is clear; ioapic_finish_move)", "all (moves not modelled)")
+FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
+                 "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
+NOTE_INTERRUPT = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
+                        "5.13.. (7c07012eb1be: the window starts at the first unhandled interrupt; release by the "
+                        "dates, not read); before, see reading kernel.intx.irq-count-window")
+SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq (force)", "all")
+SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
+                      "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
+                      "IRQS_SPURIOUS_DISABLED -> __enable_irq)", "all")
+RESEND_LEVEL = Source(L, "v6.6", "kernel/irq/resend.c", "check_irq_resend (irq_settings_is_level: IRQS_PENDING "
+                      "cleared, -EINVAL)", "all")
 reading("kernel.intx",
-        "INTx is not modelled: a signal with neither MSI nor MSI-X enabled is lost.", status="hypothetical",
-        module=M)
+        "A driver whose pci_alloc_irq_vectors allows PCI_IRQ_INTX (mode: intx, or all = PCI_IRQ_ALL_TYPES) and got "
+        "no MSI-X or MSI vector falls back to the pin when min_vecs is 1 and the function has one (dev->irq: "
+        "intx:): pci_intx(dev, 1) clears Command.Interrupt Disable, and vector 0 is the GSI's irq.",
+        source=(ALLOC_INTX, PCI_INTX), module=M + ".intx",
+        quote="if (flags & PCI_IRQ_INTX) { if (min_vecs == 1 && dev->irq) { /* Invoke the affinity spreading logic "
+        "... */ if (affd) irq_create_affinity_masks(1, affd); pci_intx(dev, 1); return 1; } }")
+reading("kernel.intx.for-msi",
+        "Enabling MSI or MSI-X sets Command.Interrupt Disable (pci_intx_for_msi(dev, 0) before MSI Enable, before "
+        "MSI-X's Function Mask is cleared); shutting it down clears it again (pci_intx_for_msi(dev, 1) after the "
+        "Enable bit is cleared). pci_intx writes only when the bit changes. Modelled for devices with an "
+        "INTx# pin (intx:) on bare metal; the kernel writes the bit of every device, but on one without intx: "
+        "the model has no INTx side for it to change, and leaves the write out (its event logs stay as they "
+        "were before INTx was modelled).",
+        source=(INTX_FOR_MSI, PCI_INTX), module=M + ".intx",
+        quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); ... if (enable) new = pci_command & "
+        "~PCI_COMMAND_INTX_DISABLE; else new = pci_command | PCI_COMMAND_INTX_DISABLE; if (new != pci_command) "
+        "pci_write_config_word(pdev, PCI_COMMAND, new);")
+reading("kernel.intx.fasteoi",
+        "A level IO-APIC irq runs handle_fasteoi_irq: disabled or without an action it is marked IRQS_PENDING, "
+        "its entry masked, and EOId; otherwise every action's handler runs (a shared line), note_interrupt counts "
+        "the result and the chip's irq_eoi (ioapic_ack_level: the local APIC EOI, broadcast to the IO-APIC for a "
+        "level vector; eoi_ioapic_pin when the TMR bit is clear) ends Remote IRR.",
+        source=(FASTEOI, IOAPIC_ACK_LEVEL, IOAPIC_LEVEL_CHIP), module=M + ".intx",
+        quote="if (unlikely(!desc->action || irqd_irq_disabled(&desc->irq_data))) { desc->istate |= IRQS_PENDING; "
+        "mask_irq(desc); goto out; } ... handle_irq_event(desc); cond_unmask_eoi_irq(desc, chip); ... out: if "
+        "(!(chip->flags & IRQCHIP_EOI_IF_HANDLED)) chip->irq_eoi(&desc->irq_data);")
+reading("kernel.intx.handler",
+        "A PCI INTx driver's handler reads its device's interrupt status: set, it clears the cause (the function "
+        "deasserts INTx#) and returns IRQ_HANDLED; clear, IRQ_NONE -- the shared-line contract. The model's "
+        "handler is that read and ack as one step (the device-specific registers are not modelled; "
+        "Status.Interrupt Status stands for them).", status="hypothetical", module=M + ".intx")
+reading("kernel.intx.shared",
+        "Every modelled INTx driver requests its irq IRQF_SHARED (pci_request_irq always does): a second device on "
+        "the GSI adds its action without a new startup; __setup_irq resets the spurious counters and re-enables an "
+        "irq note_interrupt disabled; free_irq shuts the irq down only with its last action.",
+        source=SETUP_SHARED, module=M + ".intx",
+        quote="/* Reset broken irq detection when installing new handler */ desc->irq_count = 0; "
+        "desc->irqs_unhandled = 0; ... if (shared && (desc->istate & IRQS_SPURIOUS_DISABLED)) { desc->istate &= "
+        "~IRQS_SPURIOUS_DISABLED; __enable_irq(desc); }")
+reading("kernel.intx.nobody-cared",
+        "note_interrupt: an unhandled interrupt more than HZ/10 after the last one restarts irqs_unhandled at 1; "
+        "every 100,000 counted interrupts (counted from the first unhandled one: 7c07012eb1be), more than 99,900 "
+        "unhandled prints 'irq N: nobody cared', 'Disabling IRQ #N', "
+        "sets IRQS_SPURIOUS_DISABLED, depth++, irq_disable (lazy on the IO-APIC chip: the next interrupt masks the "
+        "entry) and arms the poll timer. HZ=250 (Kconfig default): HZ/10 is 25 jiffies, 100 ms.",
+        source=NOTE_INTERRUPT, module=M + ".intx",
+        quote="if (likely(desc->irq_count < 100000)) return; desc->irq_count = 0; if (unlikely(desc->irqs_unhandled > "
+        "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
+        "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
+reading("kernel.intx.irq-count-window",
+        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin, applied to tip irq/core "
+        "after 5.12-rc7: 5.13 by the dates) note_interrupt counted every interrupt of the irq in irq_count, handled "
+        "or not, so the 100,000-interrupt window fell where it fell: a line that starts screaming after N handled "
+        "interrupts is disabled at 100,000 - N unhandled (or a window later). Not modelled as a switch: every "
+        "release counts from the first unhandled interrupt, as 7c07012eb1be does.", status="hypothetical",
+        module=M + ".intx")
+reading("kernel.intx.poll",
+        "While an irq is IRQS_SPURIOUS_DISABLED, poll_spurious_irqs runs every HZ/10 (100 ms) and, for a shared irq "
+        "whose action is not running elsewhere, runs every handler once (try_one_irq(desc, true)): a device on "
+        "the disabled line is serviced at that rate, not lost.",
+        source=SPURIOUS_POLL, module=M + ".intx",
+        quote="if (!(state & IRQS_SPURIOUS_DISABLED)) continue; local_irq_disable(); try_one_irq(desc, true); "
+        "local_irq_enable(); ... mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL);")
+reading("kernel.intx.poll-bound",
+        "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
+        "poll could find a condition: only a device signal makes one). The timer softirq runs on the CPU that "
+        "armed it once that CPU is out of hardirq with interrupts on.", status="hypothetical", module=M + ".intx")
+reading("kernel.intx.no-resend",
+        "check_irq_resend does not resend a level irq: enable_irq on an INTx irq clears IRQS_PENDING and lets the "
+        "line, still asserted, interrupt again once the entry is unmasked.",
+        source=RESEND_LEVEL, module=M + ".intx",
+        quote="We do not resend level type interrupts. Level type interrupts are resent by hardware when they are "
+        "still active. Clear the pending bit so suspend/resume does not get confused.")
+reading("kernel.intx.not-modelled",
+        "Not modelled for INTx: moving a level IO-APIC irq (ioapic_ack_level's irq_move_masked_irq, which waits for "
+        "Remote IRR; fixup_irqs), so a scenario with an intx: pin has no cpu_offline and its device no "
+        "set_affinity or hint; IO-APIC entries behind interrupt remapping; the pre-4.15 vector allocator; the "
+        "PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; pcim devres restoring INTx at detach. INTx on Xen "
+        "platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays unmodelled: intx: is a load error there "
+        "and pci_intx_for_msi writes nothing.", status="hypothetical", module=M + ".intx")
 reading("kernel.managed.spread",
         "irq_create_affinity_masks spreads the CPUs over the vectors after the pre vectors; the model has one "
         "NUMA node and no SMT siblings, so groups are runs of consecutive CPU ids, the first groups taking the "

@@ -1,0 +1,123 @@
+"""The IO-APIC's PCI pins and a function's INTx# line (bare metal; docs/model-baremetal.md, "INTx").
+
+A PCI function asserts INTx# while it has an interrupt condition pending, its Command register's
+Interrupt Disable (bit 10) is clear and neither MSI nor MSI-X is enabled; Status.Interrupt Status
+(bit 3) reflects the condition whatever the disable bit says (PCI 3.0 6.2.2, 6.2.3, 6.8). The line is
+level-triggered and shared: every function the platform routes to the same GSI drives it (wired-OR).
+
+The IO-APIC input (``w["ioapic"][gsi]``: the redirection entry's vector, destination CPU and mask, and
+its Remote IRR) sends the entry's vector to the destination's local APIC when the line is asserted, the
+entry unmasked and Remote IRR clear; sending sets Remote IRR (82093AA datasheet, "Remote IRR": set when
+the local APIC accepts the level interrupt, cleared by the EOI message whose vector matches the entry).
+The local APIC broadcasts that EOI when software EOIs a vector whose TMR bit the level delivery set;
+Linux's ``ioapic_ack_level`` (the chip's irq_eoi) does that EOI, and writes the IO-APIC's EOI register
+itself (``eoi_ioapic_pin``) when the TMR bit is clear (the 82093AA erratum): the model clears Remote IRR
+of every entry with the vector at the EOI, which is what both do. A line still asserted then sends
+again at once -- a level interrupt nobody services repeats for ever.
+
+This module is imported by the kernel's INTx programs (``kernel/intx.py``, imported last) so that its
+event kinds are numbered after the others'; ``device.py`` reaches it through a late import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import apic
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
+from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE
+from msidbg.sim.events import INT, STR, kind  # noqa: F401
+
+IOAPIC_RTE = kind("ioapic.rte", ("gsi", INT), ("vector", INT), ("what", STR),
+                  doc="the kernel writes a redirection entry: its vector and destination (ioapic_configure_entry), "
+                  "or its mask bit (mask_ioapic_irq / unmask_ioapic_irq)")
+
+
+def new_pins(gsis: list[int]) -> dict[int, dict[str, Any]]:
+    """The entries of the GSIs some function's INTx# is routed to, as the firmware leaves them for
+    the kernel: masked, no vector, Remote IRR clear."""
+    return {g: {"vector": 0, "cpu": 0, "masked": True, "remote_irr": False} for g in sorted(set(gsis))}
+
+
+def asserting(dev: dict[str, Any]) -> bool:
+    """Does this function drive its INTx# line now? (An interrupt condition pending, Interrupt
+    Disable clear, and neither MSI nor MSI-X enabled: a function with either enabled may not use
+    INTx#.)"""
+    ix = dev.get("intx")
+    if not ix or not ix["cond"] or dev["cmd"] & CMD_INTX_DISABLE:
+        return False
+    msix, msi = dev["msix"], dev["msi"]
+    return not (msix is not None and msix["ctrl"] & MSIX_ENABLE) and not (msi is not None and msi["ctrl"] & MSI_ENABLE)
+
+
+def on_line(w: Any, gsi: int) -> list[str]:
+    """The functions whose INTx# is routed to ``gsi``, by name."""
+    return [n for n in sorted(w.devices) if (ix := w.devices[n].get("intx")) and ix["gsi"] == gsi]
+
+
+def drivers(w: Any, gsi: int) -> list[str]:
+    """The functions asserting the line now."""
+    return [n for n in on_line(w, gsi) if asserting(w.devices[n])]
+
+
+def pins(w: Any) -> dict[int, dict[str, Any]]:
+    return w.get("ioapic") or {}
+
+
+def update(eng: Any, gsi: int) -> None:
+    """The line or the entry changed: an asserted line on an unmasked entry with Remote IRR clear
+    sends the entry's vector. No event of its own: the step that changed the line or the entry (a
+    signal, a Command or MSI write, an unmask, an EOI) is the one that sent it, as an MSI write's
+    delivery is part of its ``msi.msg``."""
+    pin = pins(eng.w).get(gsi)
+    if pin is None or pin["masked"] or pin["remote_irr"] or not pin["vector"]:
+        return
+    n = len(drivers(eng.w, gsi))
+    if n:
+        _send(eng, gsi, pin, n)
+
+
+def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
+    """Remote IRR set; the vector into the destination's IRR (lost with Remote IRR stuck set if that
+    CPU is offline: not reachable, the loader refuses cpu_offline with an INTx pin)."""
+    w = eng.w
+    c = w.cpus[pin["cpu"]]
+    pin["remote_irr"] = True
+    P = eng.prov
+    if P.on and eng.fresh:
+        for name in drivers(w, gsi):
+            P.dep(PC.D_CAUSE, PK.key(PK.CMD, P.dev(name)))
+    if c.online:
+        # the level interrupt carries no device signal of its own: the handlers find their
+        # devices' conditions in their registers (kernel/intx.py), and account them there
+        apic.receive(c, pin["vector"], None)
+        eng.model.wake(eng, c)
+
+
+def eoi(eng: Any, vector: int) -> None:
+    """The EOI for ``vector`` (the local APIC's broadcast, or ioapic_ack_level's write of the EOI
+    register): Remote IRR of every entry with that vector clears, and a line still asserted sends
+    again."""
+    for gsi, pin in pins(eng.w).items():
+        if pin["vector"] == vector and pin["remote_irr"]:
+            pin["remote_irr"] = False
+            update(eng, gsi)
+
+
+def finish_reason(w: Any, name: str) -> str:
+    """Why a function's INTx condition was never serviced (the end of the run)."""
+    dev = w.devices[name]
+    ix = dev["intx"]
+    if dev["cmd"] & CMD_INTX_DISABLE:
+        return "were an INTx condition never signalled: Command.Interrupt Disable was set"
+    if not asserting(dev):
+        return "were an INTx condition never signalled: MSI or MSI-X was enabled (INTx# not used)"
+    irq = w.irqs.get(ix["gsi"])
+    pin = pins(w).get(ix["gsi"])
+    if irq is not None and irq.get("spurious_disabled"):
+        return (f"were an INTx condition on GSI {ix['gsi']}, whose irq note_interrupt disabled (\"nobody cared\"), "
+                "and no handler of the line serviced it")
+    if pin is not None and pin["masked"]:
+        return f"were an INTx condition on GSI {ix['gsi']}, whose IO-APIC entry was masked"
+    return f"were an INTx condition on GSI {ix['gsi']} that no handler of the line serviced"

@@ -1,0 +1,533 @@
+"""Legacy INTx on bare metal: the PCI core's INTx Disable, the IO-APIC's level irqs, handle_fasteoi_irq,
+shared handlers and the spurious-interrupt detector (docs/model-baremetal.md, "INTx").
+
+* ``pci_intx`` (drivers/pci/pci.c): read Command, set or clear Interrupt Disable, write only if it
+  changed. ``pci_intx_for_msi`` calls it when MSI / MSI-X is enabled (``enable`` 0, in
+  msi_capability_init / msix_capability_init) and shut down (1, in pci_msi_shutdown /
+  pci_msix_shutdown). ``pci_alloc_irq_vectors`` with PCI_IRQ_INTX (``mode: intx`` / ``all``) falls back
+  to the pin when MSI-X and MSI gave nothing: ``if (min_vecs == 1 && dev->irq) { pci_intx(dev, 1);
+  return 1; }`` -- vector 0 is then ``dev->irq``, the GSI's irq.
+* The GSI's irq (irq number = GSI, as ACPI maps PCI GSIs 16..23) exists from boot, chip IO-APIC with
+  handle_fasteoi_irq, a reservation in the vector domain; ``request_irq`` activates it (a vector; the
+  redirection entry written masked: mp_irqdomain_activate -> ioapic_configure_entry) and starts it
+  (unmask_ioapic_irq). A second device on the same GSI adds its action to the shared irq (IRQF_SHARED:
+  every PCI INTx driver here requests it so, as pci_request_irq does) without touching the chip --
+  and re-enables an irq the spurious detector disabled (``__setup_irq``).
+* ``handle_fasteoi_irq``: disabled or no action -> IRQS_PENDING, mask_irq (the entry's mask), EOI;
+  else each action's handler reads its device's Interrupt Status and, when set, clears the cause
+  (the device deasserts) and returns IRQ_HANDLED; ``note_interrupt``; then the chip's irq_eoi
+  (``ioapic_ack_level``: the local APIC EOI, which clears the entry's Remote IRR). A line still
+  asserted by a device no handler serviced interrupts again at once.
+* ``note_interrupt`` (kernel/irq/spurious.c): 99,900 unhandled of 100,000 -> "nobody cared",
+  IRQS_SPURIOUS_DISABLED, depth++, irq_disable (lazy: the next interrupt masks the entry), and the
+  poll timer: every HZ/10 ``poll_spurious_irqs`` runs the handlers of a shared irq it disabled.
+* Level irqs are not resent: ``check_irq_resend`` clears IRQS_PENDING and returns for them (the
+  hardware resends while the line is asserted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.model import acct, apic, device, ioapic
+from msidbg.model import build as _build
+from msidbg.model import kinds as K
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
+from msidbg.model.hw import CMD_INTX_DISABLE, PCI_COMMAND
+from msidbg.model.kernel import irq as I
+from msidbg.model.kernel import pci
+from msidbg.model.kernel import sources as S
+from msidbg.model.kernel import vector as vec
+from msidbg.model.provkernel import desc_dirty
+from msidbg.sim.events import INT, STR, kind
+from msidbg.sim.program import new_frame, program
+
+#: the model's chip key for an IO-APIC pin in level mode (/proc/interrupts: "IO-APIC 16-fasteoi")
+IOAPIC_LEVEL = "IO-APIC-fasteoi"
+#: note_interrupt's window and threshold (kernel/irq/spurious.c)
+IRQ_COUNT_WINDOW = 100_000
+UNHANDLED_LIMIT = 99_900
+#: HZ/10 in jiffies at the Kconfig default HZ=250 (the cost ``jiffy`` is one): last_unhandled's
+#: "odd spurious IRQ" window and POLL_SPURIOUS_IRQ_INTERVAL
+HZ_10 = 25
+
+INTX_ASSERT = kind("intx.assert", ("gsi", INT), ("pending", INT), ("asserted", INT),
+                   doc="a function signals while neither MSI nor MSI-X is enabled: its INTx interrupt condition "
+                   "(pending: the signals it stands for; asserted: INTx# driven, i.e. Interrupt Disable clear)")
+IRQ_NONE_KIND = kind("irq.none", ("irq", INT), ("index", INT), ("status", INT),
+                     doc="a shared INTx handler found its device's Interrupt Status clear: IRQ_NONE")
+NOBODY_CARED = kind("irq.nobody_cared", ("irq", INT), ("unhandled", INT), ("window", INT),
+                    doc="note_interrupt: 99,900 of the last 100,000 interrupts unhandled -- \"irq N: nobody cared\", "
+                    "\"Disabling IRQ #N\" (IRQS_SPURIOUS_DISABLED, depth++, irq_disable)")
+SPURIOUS_POLL = kind("irq.poll", ("irq", INT), ("handled", INT), ("how", STR),
+                     doc="poll_spurious_irqs (every HZ/10): try_one_irq on a shared irq the spurious detector "
+                     "disabled")
+device.INTX_KINDS[:] = [INTX_ASSERT]
+
+
+def actions(desc: Any) -> list[list[Any]]:
+    """The irq's actions as ``[dev, index]`` (a shared level irq keeps them all; another irq its one)."""
+    acts = desc.get("actions")
+    if acts is not None:
+        return list(acts)
+    if desc.action is None or desc.dev is None:
+        return []
+    return [[desc.dev, desc.index]]
+
+
+def has_action_of(desc: Any, dev: str, index: int) -> bool:
+    """Does ``dev``'s vector ``index`` have its action on this irq (free_irq would find it)?"""
+    if desc.get("actions") is not None:
+        return [dev, index] in desc["actions"]
+    return desc.action is not None
+
+
+# --- the world at boot ------------------------------------------------------------------------------
+def _build_intx(scn: Any, w: Any) -> None:
+    """Build hook: the IO-APIC entries of the GSIs some device's INTx# is routed to, and their irqs
+    (irq = GSI), allocated with a reservation as mp_map_gsi_to_irq -> mp_irqdomain_alloc does when
+    acpi_pci_irq_enable maps the pin (pci_enable_device; the model has them from boot: nothing reads
+    them before)."""
+    from msidbg.model.kernel.msi import new_desc
+
+    gsis = [d.intx.gsi for d in scn.devices.values() if getattr(d, "intx", None) is not None]
+    if not gsis:
+        return
+    w["ioapic"] = ioapic.new_pins(gsis)
+    for gsi in sorted(set(gsis)):
+        desc = new_desc(w, gsi, None, -1, IOAPIC_LEVEL)
+        vec.reserve(w, desc)
+        desc["actions"] = []
+        w.irqs[gsi] = desc
+
+
+if _build_intx not in _build.PLATFORM_BUILDERS:
+    _build.PLATFORM_BUILDERS.append(_build_intx)
+
+
+# --- the chip --------------------------------------------------------------------------------------
+def _pin(k: Any, desc: Any) -> dict[str, Any]:
+    return k.w["ioapic"][desc.irq]
+
+
+def ioapic_level_mask(k: Any, desc: Any, masked: bool) -> None:
+    """mask_ioapic_irq / unmask_ioapic_irq: the entry's mask bit (io_apic_modify); an unmask of an
+    asserted line with Remote IRR clear sends at once."""
+    pin = _pin(k, desc)
+    pin["masked"] = masked
+    k.ev(ioapic.IOAPIC_RTE, None, desc.irq, pin["vector"], k.s("masked" if masked else "unmasked"))
+    if not masked:
+        ioapic.update(k.eng, desc.irq)
+
+
+I.CHIP_MASK[IOAPIC_LEVEL] = ioapic_level_mask
+I.CHIP_SET_AFFINITY[IOAPIC_LEVEL] = "ioapic_set_affinity"
+I.CHIP_WRITE_MSG[IOAPIC_LEVEL] = "ioapic_configure_entry"
+I.CHIP_CLEAR_MSG[IOAPIC_LEVEL] = "ioapic_mask_entry"
+I.SHARED_REQUEST[IOAPIC_LEVEL] = "intx_add_shared_action"
+I.SHARED_FREE[IOAPIC_LEVEL] = lambda k, desc, dev, index: remove_shared(k, desc, dev, index)
+I.NO_RESEND.add(IOAPIC_LEVEL)
+
+configure_entry = program("ioapic_configure_entry", "mp_irqdomain_activate -> ioapic_configure_entry: the entry's "
+                          "vector and destination", source=S.IOAPIC_LEVEL_CHIP)
+
+
+@configure_entry.step
+def write_rte(k: Any, loc: dict[str, Any]) -> None:
+    """ioapic_setup_msg_from_msi: the vector domain's vector and destination go into the entry (its mask
+    bit as the irq's: a new entry stays masked until startup)."""
+    desc = k.w.irqs[loc["irq"]]
+    pin = _pin(k, desc)
+    pin["vector"], pin["cpu"] = desc.vector, desc.cpu
+    pin["masked"] = desc.masked
+    k.ev(ioapic.IOAPIC_RTE, None, desc.irq, desc.vector, k.s(f"vector {desc.vector:#x} -> CPU{desc.cpu}"))
+
+
+mask_entry = program("ioapic_mask_entry", "mp_irqdomain_deactivate -> ioapic_mask_entry", source=S.IOAPIC_LEVEL_CHIP)
+
+
+@mask_entry.step
+def clear_rte(k: Any, loc: dict[str, Any]) -> None:
+    """'It is enough to mark it as masked': the entry is written with only its mask bit."""
+    desc = k.w.irqs[loc["irq"]]
+    pin = _pin(k, desc)
+    pin["vector"], pin["masked"] = 0, True
+    k.ev(ioapic.IOAPIC_RTE, None, desc.irq, 0, k.s("masked (deactivated)"))
+
+
+set_affinity = program("ioapic_set_affinity", "ioapic_set_affinity: the vector domain, then the entry",
+                       source=(S.IOAPIC_LEVEL_CHIP, S.VECTOR))
+
+
+@set_affinity.step
+def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
+    """parent->chip->irq_set_affinity (apic_set_affinity). Only a not yet started irq gets here (the
+    startup's irq_setup_affinity: the loader refuses a later move, which ioapic_ack_level would apply
+    with the entry masked once Remote IRR is clear -- not modelled)."""
+    desc = k.w.irqs[loc["irq"]]
+    old = [desc.vector, desc.cpu]
+    desc_dirty(k, desc)
+    ret = vec.set_affinity(k.w, desc, loc["mask"])
+    desc_dirty(k, desc)
+    if ret < 0:
+        k.note("vector assignment failed", ret, desc.dev)
+        k.ret(ret)
+        return
+    if [desc.vector, desc.cpu] != old:
+        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
+
+
+@set_affinity.step
+def rewrite_rte(k: Any, loc: dict[str, Any]) -> None:
+    """``if (ret >= 0 && ret != IRQ_SET_MASK_OK_DONE) ioapic_configure_entry(irq_data)``."""
+    k.call("ioapic_configure_entry", irq=loc["irq"])
+
+
+# --- pci_intx ----------------------------------------------------------------------------------------
+intx_prog = program("pci_intx", "drivers/pci/pci.c pci_intx: Command.Interrupt Disable, written if it changes",
+                    source=S.PCI_INTX)
+
+
+@intx_prog.step
+def write_cmd(k: Any, loc: dict[str, Any]) -> None:
+    cur = pci.cmd_read(k, loc["dev"])
+    new = cur & ~CMD_INTX_DISABLE if loc["enable"] else cur | CMD_INTX_DISABLE
+    if new != cur:
+        pci.cfg_write(k, loc["dev"], PCI_COMMAND, new, 2)
+
+
+for_msi = program("pci_intx_for_msi", "pci_intx_for_msi: pci_intx unless PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG",
+                  source=S.INTX_FOR_MSI)
+
+
+@for_msi.step
+def maybe_intx(k: Any, loc: dict[str, Any]) -> None:
+    """Bare metal, and a device with an INTx# pin (``intx:``) only: on Xen the Command write goes
+    through QEMU's emulation or pcifront, not modelled for INTx; a device without ``intx:`` is one
+    whose INTx side the scenario does not model, so the kernel's write of its Interrupt Disable bit
+    is left out too (reading kernel.intx.for-msi)."""
+    if k.w.platform["kind"] == "bare-metal" and has_pin(k, loc["dev"]):
+        k.call("pci_intx", dev=loc["dev"], enable=loc["enable"])
+
+
+def has_pin(k: Any, dev: str) -> bool:
+    """``dev->irq`` is set: the function has an INTx# pin the platform routed (``intx:``)."""
+    return k.w.devices[dev].get("intx") is not None
+
+
+legacy = program("pci_alloc_irq_vectors_intx", "pci_alloc_irq_vectors_affinity's PCI_IRQ_INTX fallback",
+                 source=S.ALLOC_INTX)
+
+
+@legacy.step
+def intx_on(k: Any, loc: dict[str, Any]) -> None:
+    """``if (min_vecs == 1 && dev->irq) { ...; pci_intx(dev, 1); return 1; }`` -- else the MSI errors."""
+    if loc["min"] != 1 or not has_pin(k, loc["dev"]):
+        k.ret(loc["err"])
+        return
+    k.call("pci_intx", dev=loc["dev"], enable=1)
+
+
+@legacy.step
+def intx_vector(k: Any, loc: dict[str, Any]) -> None:
+    """Vector 0 is dev->irq (pci_irq_vector with neither MSI nor MSI-X enabled)."""
+    from msidbg.model.kernel.msi import new_pdesc
+
+    p = pci.pdev(k, loc["dev"])
+    p["mode"] = "intx"
+    d = new_pdesc(0, 0, None)
+    d["irq"] = k.w.devices[loc["dev"]]["intx"]["gsi"]
+    p["descs"] = [d]
+    k.note(f"no MSI-X or MSI: INTx, vector 0 is irq {d['irq']} (GSI {d['irq']})", 1, loc["dev"])
+    k.ret(1)
+
+
+# --- request_irq / free_irq of a shared INTx irq ------------------------------------------------------
+shared_request = program("intx_add_shared_action", "__setup_irq on an irq with an action: IRQF_SHARED on both",
+                         source=S.SETUP_SHARED)
+
+
+@shared_request.step
+def add_action(k: Any, loc: dict[str, Any]) -> None:
+    """The action joins the list; no activation, no startup. 'Reset broken irq detection when
+    installing new handler' and, for an irq the spurious detector disabled, __enable_irq."""
+    desc = k.w.irqs[loc["irq"]]
+    desc["actions"] = actions(desc) + [[loc["dev"], loc["index"]]]
+    desc["irq_count"] = desc["irqs_unhandled"] = 0
+    k.ev(K.IRQ_REQUEST, loc["dev"], desc.irq, loc["index"])
+    k.eng.prov.write(PC.IRQ_ACTION, PK.key(PK.IRQACT, desc.irq), 1, note="request_irq added a shared action")
+    if desc.get("spurious_disabled"):
+        desc["spurious_disabled"] = False
+        k.call("__enable_irq", irq=desc.irq)
+
+
+@shared_request.step
+def shared_added(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+enable_irq_core = program("__enable_irq", "kernel/irq/manage.c __enable_irq: depth--; at 0 irq_startup(IRQ_RESEND)",
+                          source=S.ENABLE_IRQ)
+
+
+@enable_irq_core.step
+def depth_down(k: Any, loc: dict[str, Any]) -> None:
+    desc = k.w.irqs[loc["irq"]]
+    if desc["depth"] > 1:
+        desc["depth"] -= 1
+        return
+    desc["depth"] = 0
+    k.call("irq_startup", irq=desc.irq, reactivate=False)
+
+
+def remove_shared(k: Any, desc: Any, dev: str, index: int) -> int:
+    """__free_irq on a shared irq: the device's action leaves the list. Returns the actions left
+    (0: the last one -- the caller shuts the irq down), or -1 when the device has none here."""
+    acts = actions(desc)
+    if [dev, index] not in acts:
+        return -1
+    acts.remove([dev, index])
+    desc["actions"] = acts
+    if acts:
+        desc.action = f"{acts[0][0]}-{acts[0][1]}"
+    return len(acts)
+
+
+# --- handle_fasteoi_irq -------------------------------------------------------------------------------
+fasteoi = program("handle_fasteoi_irq", "kernel/irq/chip.c: the flow handler of level IO-APIC irqs",
+                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.NOTE_INTERRUPT))
+
+
+@fasteoi.step
+def lock(k: Any, loc: dict[str, Any]) -> None:
+    """raw_spin_lock(&desc->lock); irq_may_run (in progress elsewhere: out); disabled or no action:
+    IRQS_PENDING, mask_irq, out -- else the actions."""
+    from msidbg.model.kernel.disable import IRQ_PENDING
+    from msidbg.model.kernel.entry import in_action, spin_on_lock
+
+    desc = k.w.irqs[loc["irq"]]
+    me = k.cpu_id
+    if spin_on_lock(k, desc, me):
+        return
+    ip = in_action(k.w, desc, me)
+    if ip >= 0:
+        k.note(f"irq_may_run: irq {desc.irq} in progress on CPU{ip}: out (EOI)", ip, desc.dev)
+        k.goto("eoi")
+        return
+    desc.lock = me
+    desc["replay"] = -1
+    if desc.action is None or desc.disabled:
+        desc["pending"] = True
+        why = "no action" if desc.action is None else "disabled"
+        if desc.disabled:
+            k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))
+        k.ev(IRQ_PENDING, desc.dev, desc.irq, 0, k.s(why))
+        loc["mask"] = True
+        return
+    loc["ai"], loc["handled"] = 0, 0
+    desc.count += 1
+    k.goto("action")
+
+
+@fasteoi.step
+def mask_out(k: Any, loc: dict[str, Any]) -> None:
+    """... mask_irq(desc); goto out (a visible write unless already masked)."""
+    desc = k.w.irqs[loc["irq"]]
+    if not desc.masked:
+        desc.masked = True
+        ioapic_level_mask(k, desc, True)
+    k.goto("eoi")
+
+
+@fasteoi.step
+def action(k: Any, loc: dict[str, Any]) -> None:
+    """handle_irq_event: IRQD_IRQ_INPROGRESS, desc->lock dropped; one action per step (its handler)."""
+    desc = k.w.irqs[loc["irq"]]
+    acts = actions(desc)
+    i = loc["ai"]
+    if i >= len(acts):
+        k.goto("note")
+        return
+    loc["ai"] = i + 1
+    k.cpu.handling = desc.irq
+    desc.inprogress = k.cpu_id
+    desc.lock = -1
+    dev, index = acts[i]
+    loc["handled"] |= run_handler(k, desc, dev, index)
+    k.again()
+
+
+def run_handler(k: Any, desc: Any, dev: str, index: int) -> int:
+    """A PCI INTx driver's handler: read the device's interrupt status; set -> clear the cause (the
+    condition, so INTx# deasserts) and IRQ_HANDLED (1), with the signals it stood for delivered;
+    clear -> IRQ_NONE (0). Emits the step's event."""
+    d = k.w.devices[dev]
+    ix = d.get("intx")
+    n = ix["cond"] if ix is not None else 0
+    if not n:
+        k.ev(IRQ_NONE_KIND, dev, desc.irq, index, 0, cost="handler")
+        return 0
+    ix["cond"] = 0
+    a = k.w.acct[dev]
+    a["delivered"][0] += n
+    a["handled"][0] += 1
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        de = PK.dev_entry(P.dev(dev), 0)
+        P.dep(PC.D_CAUSE, PK.key(PK.HELD, de))
+        P.write(PC.INTX_ACK, PK.key(PK.HELD, de), 0, also=(PK.key(PK.DELIV, de),),
+                note=f"{dev}'s handler found Interrupt Status set and cleared the cause: {n} signal(s) delivered")
+    if k.w.kernel["waiters"]:
+        k.eng.model.wake_waiters(k.eng, dev, 0)
+    k.ev(K.IRQ_HANDLER, dev, desc.irq, 0, n, cost="handler")
+    return 1
+
+
+@fasteoi.step
+def note(k: Any, loc: dict[str, Any]) -> None:
+    """note_interrupt(desc, retval) (unless noirqdebug); a visible step only when it disables the irq."""
+    desc = k.w.irqs[loc["irq"]]
+    note_interrupt(k, desc, bool(loc["handled"]))
+
+
+def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
+    """kernel/irq/spurious.c: irqs_unhandled restarts at 1 after HZ/10 without an unhandled one; from
+    7c07012eb1be ("genirq: Reduce irqdebug cacheline bouncing", 5.13 by the dates) irq_count only counts
+    once an interrupt went unhandled -- the form modelled for every release (before it every interrupt
+    counted: reading kernel.intx.irq-count-window); every 100,000 counted, more than 99,900 unhandled
+    disables the irq."""
+    jiffies = k.w.now // max(k.w.costs["jiffy"], 1)
+    unhandled = desc.get("irqs_unhandled", 0)
+    if not handled:
+        unhandled = 1 if jiffies > desc.get("last_unhandled", 0) + HZ_10 else unhandled + 1
+        desc["last_unhandled"] = jiffies
+    desc["irqs_unhandled"] = unhandled
+    if not unhandled:
+        return
+    count = desc.get("irq_count", 0) + 1
+    if count < IRQ_COUNT_WINDOW:
+        desc["irq_count"] = count
+        return
+    desc["irq_count"] = 0
+    desc["irqs_unhandled"] = 0
+    if unhandled <= UNHANDLED_LIMIT:
+        return
+    desc["spurious_disabled"] = True
+    desc["depth"] += 1
+    if not desc.disabled:
+        desc.disabled = True     # irq_disable: lazy (the IO-APIC chip has no irq_disable)
+    P = k.eng.prov
+    P.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 1,
+            note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
+            f"Disabling IRQ #{desc.irq}")
+    k.ev(NOBODY_CARED, desc.dev, desc.irq, unhandled, IRQ_COUNT_WINDOW)
+    arm_poll(k.eng, k.cpu_id)
+
+
+@fasteoi.step
+def eoi(k: Any, loc: dict[str, Any]) -> None:
+    """cond_unmask_eoi_irq / out: chip->irq_eoi = ioapic_ack_level -- the local APIC EOI, which clears
+    the entry's Remote IRR (a line still asserted sends again)."""
+    desc = k.w.irqs[loc["irq"]]
+    apic.eoi(k.cpu)
+    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    if desc.lock == k.cpu_id:
+        desc.lock = -1
+    ioapic.eoi(k.eng, loc["vector"])
+    k.ret(0)
+
+
+# --- poll_spurious_irqs ---------------------------------------------------------------------------------
+def arm_poll(eng: Any, cpu: int) -> None:
+    """mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL) on this CPU (a pending
+    timer is moved, not doubled)."""
+    kern = eng.w.kernel
+    old = kern.get("spoll")
+    if old is not None:
+        eng.unschedule(lambda item: item[2] == "spoll" and item[4] == old[1])
+    token = eng.w.seq
+    kern["spoll"] = [cpu, token]
+    eng.schedule(eng.w.now + HZ_10 * eng.w.costs["jiffy"], "spoll", cpu, token)
+
+
+def on_spoll(eng: Any, item: list[Any]) -> None:
+    """Agenda handler: the poll timer expires on its CPU: the timer softirq runs poll_spurious_irqs once
+    that CPU is out of hardirq with interrupts on (else a little later)."""
+    c = eng.w.cpus[item[3]]
+    if c.irq.stack or c.proc.irqs_off or not c.online:
+        eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
+        eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: the softirq waits (CPU in "
+                                                       "hardirq or interrupts off)"))
+        return
+    eng.w.kernel["spoll"] = None
+    c.irq.stack.append(new_frame("poll_spurious_irqs", {}))
+    eng.entered("poll_spurious_irqs")
+    eng.model.wake(eng, c)
+    eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: poll_spurious_irqs"))
+
+
+poll = program("poll_spurious_irqs", "kernel/irq/spurious.c: try_one_irq(desc, true) on every spurious-disabled irq",
+               source=S.SPURIOUS_POLL)
+
+
+@poll.step
+def poll_next(k: Any, loc: dict[str, Any]) -> None:
+    """For each irq with IRQS_SPURIOUS_DISABLED (in irq order): try_one_irq -- a shared irq whose action
+    is not running elsewhere runs handle_irq_event (every action; note_interrupt returns at once under
+    IRQS_POLL_INPROGRESS). Then mod_timer(jiffies + HZ/10)."""
+    from msidbg.model.kernel.entry import in_action
+
+    todo = loc.get("todo")
+    if todo is None:
+        todo = loc["todo"] = [n for n in sorted(k.w.irqs) if k.w.irqs[n].get("spurious_disabled")]
+        loc["ai"] = -1
+    while todo:
+        desc = k.w.irqs[todo[0]]
+        acts = actions(desc)
+        if loc["ai"] < 0:
+            if not acts:
+                todo.pop(0)
+                continue
+            if in_action(k.w, desc, k.cpu_id) >= 0:
+                desc["pending"] = True
+                todo.pop(0)
+                k.ev(SPURIOUS_POLL, desc.dev, desc.irq, 0, k.s("in progress on another CPU: IRQS_PENDING"))
+                k.again()
+                return
+            loc["ai"] = 0
+        if loc["ai"] < len(acts):
+            dev, index = acts[loc["ai"]]
+            loc["ai"] += 1
+            desc.inprogress = k.cpu_id
+            k.cpu.handling = desc.irq
+            run_handler(k, desc, dev, index)
+            k.again()
+            return
+        todo.pop(0)
+        loc["ai"] = -1
+    # re-armed for ever in the kernel; the model stops once nothing else is on the agenda (no later
+    # poll could find a condition no handler has seen: none can arise) -- reading kernel.intx.poll-bound
+    again = any(it[2] != "spoll" for it in k.eng.agenda.values())
+    if again:
+        arm_poll(k.eng, k.cpu_id)
+    k.ev(SPURIOUS_POLL, None, -1, 0, k.s("mod_timer(jiffies + HZ/10)" if again else
+                                         "done (not re-armed: nothing else is scheduled)"))
+    k.ret(0)
+
+
+# --- the end of the run -------------------------------------------------------------------------------
+def finish_intx(eng: Any) -> None:
+    """FINISH_HOOKS: INTx conditions nobody serviced are lost."""
+    w = eng.w
+    if not w.get("ioapic"):
+        return
+    P = eng.prov
+    for name in sorted(w.devices):
+        ix = w.devices[name].get("intx")
+        if ix is None or not ix["cond"]:
+            continue
+        why = ioapic.finish_reason(w, name)
+        n, ix["cond"] = ix["cond"], 0
+        P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), 0)))
+        acct.lost(eng, name, 0, n, why)
