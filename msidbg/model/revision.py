@@ -301,9 +301,16 @@ Revisions:
   change point, the spinning CPU's priority the highest due, before the next action end) are picked
   at once (``_Picker.spin_polls``): the same run as picking them one by one. Shipped ``random``
   runs: the same outcomes, fewer events; ordered runs unchanged.
+- 8:
+  (xenhost) New rows ``platform.xen_pirq_eoi_v2`` (0057a949de: Xen 4.2, 4.1.3) and
+  ``kernel.xen_pirq_eoi_map`` (3.4, unconfirmed), xen-pv worlds only: a PV guest without a
+  pirq_eoi_map (Xen 4.0 / 4.1.0 .. 4.1.2 know only the v1 hypercall Linux never tries; a 3.0 kernel
+  registers none) keeps pirq_needs_eoi_flag and Xen's XENIRQSTAT_needs_eoi: a PHYSDEVOP_eoi for every
+  interrupt of every pirq (before, the map was assumed on every release). HVM and bare-metal worlds
+  unchanged.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 7
+MODEL = 8

@@ -498,6 +498,14 @@ reading("linux.hvm-always-eoi", "An HVM guest has no pirq_eoi_map (only PV regis
         source=LINUX_STARTUP, quote="if (xen_hvm_domain()) { native_init_IRQ(); ... pci_xen_hvm_init(); } else { "
         "... pirq_eoi_map = (void *)__get_free_page(GFP_KERNEL|__GFP_ZERO); / if (pirq_needs_eoi(data->irq)) "
         "{ rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi);", module=M)
+reading("linux.pv-eoi-flag", "A PV guest without a pirq_eoi_map -- its PHYSDEVOP_pirq_eoi_gmfn_v2 failed (Xen 4.0, "
+        "4.1.0 .. 4.1.2: platform.xen_pirq_eoi_v2) or its kernel never registers one (linux-3.0.8: "
+        "kernel.xen_pirq_eoi_map) -- keeps pirq_needs_eoi_flag, and Xen answers XENIRQSTAT_needs_eoi for every "
+        "PV pirq in every release: a PHYSDEVOP_eoi for every interrupt of every pirq (xenhost).",
+        source=(LINUX_STARTUP, XEN_PHYSDEV, LINUX_2L_30),
+        quote="rc = HYPERVISOR_physdev_op(PHYSDEVOP_pirq_eoi_gmfn_v2, &eoi_gmfn); if (rc != 0) { ... pirq_eoi_map "
+              "= NULL; } else pirq_needs_eoi = pirq_check_eoi_map; / it must conservatively always execute the EOI "
+              "hypercall. ... irq_status_query.flags |= XENIRQSTAT_needs_eoi;", module=M)
 reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: after teardown destroyed a "
         "device's irqs, af42b8d12f8a finds no irq for its cached pirq. (2.6.37's pirq_to_irq[] kept a domU's "
         "stale entry, which is what made the re-use work in 2010.)", source=LINUX_IRQ_FROM_PIRQ,
