@@ -98,3 +98,86 @@ def test_pirq_guest_bind_rewrites_an_unmasked_entry_before_1aeb1156fa(xen: str, 
     hits = [h for h in eng.hits if h.name == "msix-write-unmasked"]
     assert len(hits) == (2 if unmasked else 0)
     assert all("set_msi_affinity" in h.detail for h in hits)
+
+
+MIGRATE = """
+name: xenhost-vcpu-migrate
+seed: 1
+cpus: 2
+platform: {{kind: {kind}, xen: "{xen}"}}
+kernel: {{version: "5.15"}}
+devices:
+  dev0: {{bdf: "00:05.0", kind: generic, passthrough: true, {cap}}}
+breakpoints: [msi-torn-message, irq-lost, msix-write-unmasked]
+run:
+{run}
+"""
+
+
+def _migrate(cap: str, run: str, kind: str = "xen-hvm", xen: str = "4.16"):
+    return run_to_end(scenario(MIGRATE.format(kind=kind, xen=xen, cap=cap, run=run)))
+
+
+def test_xens_scheduler_moving_a_vcpu_moves_the_pirqs_bound_to_it() -> None:
+    """vcpu_migrate (Xen's vcpu_migrate -> sched_move_irqs -> evtchn_move_pirqs): the pirq whose port the
+    guest bound to vCPU1 gets a pending move to vCPU1's new pCPU (replacing the bind_vcpu's, still pending),
+    applied at its next interrupt: the live MSI is torn there too, on the 64-bit address's two writes."""
+    eng = _migrate("msi: {vectors: 1, per_vector_mask: false, addr64: true}", """\
+  - {at: 0, do: probe, dev: dev0, mode: msi, vectors: 1}
+  - {at: 1ms, do: vcpu_migrate, vcpu: 1, pcpu: 5}
+  - {at: 2ms, do: fire, dev: dev0, vector: 0, count: 3, every: 2400ns}""")
+    (mig,) = events_of(eng, "xen.migrate")
+    assert "pending moves of pirq 101 to pCPU5" in str(mig)
+    assert _msgs(eng) == ["addr=0xfee00000 data=0x31", "addr=0xfee05000 data=0x31", "addr=0xfee05000 data=0x39"]
+    assert totals(eng, "dev0") == {"raised": 3, "delivered": 2, "lost": 1, "spurious": 0}
+    (data,) = events_of(eng, "xen.msi")
+    assert data.time_ns == 2_000_000 + 800 + 2 * 1000      # the upcall's delay, then two config writes
+    assert eng.w["xen"]["pcpu"] == [0, 5]
+
+
+def test_a_migration_nothing_is_bound_to_asks_for_nothing() -> None:
+    eng = _migrate("msix: {table_size: 2}", """\
+  - {at: 0, do: probe, dev: dev0, mode: msix, vectors: 1}
+  - {at: 1ms, do: vcpu_migrate, vcpu: 0, pcpu: 3}
+  - {at: 2ms, do: fire, dev: dev0, vector: 0, count: 2, every: 10us}""")
+    (mig,) = events_of(eng, "xen.migrate")
+    assert "no pirq follows it" in str(mig)       # 5.15 bound the only port to vCPU1 (least loaded)
+    # the first interrupt applies the bind_vcpu's move to vCPU1's pCPU (masked: the MSI-X entry)
+    assert _msgs(eng) == ["addr=0xfee00000 data=0x31", "addr=0xfee01000 data=0x39"]
+
+
+def test_a_migrated_vcpu0_gets_the_first_binding_written_live_before_1aeb1156fa() -> None:
+    """pirq_guest_bind targets vCPU 0's pCPU: after a migration before the probe, the first binding moves the
+    host irq there at once (a new vector); on 4.5 after startup's unmask, on 4.5.1 before it."""
+    run = """\
+  - {at: 0, do: vcpu_migrate, vcpu: 0, pcpu: 2}
+  - {at: 10us, do: probe, dev: dev0, mode: msix, vectors: 1}
+  - {at: 2ms, do: fire, dev: dev0, vector: 0, count: 2, every: 10us}"""
+    for xen, live in (("4.5", True), ("4.5.1", False)):
+        eng = _migrate("msix: {table_size: 2}", run, kind="xen-pv", xen=xen)
+        assert totals(eng, "dev0") == {"raised": 2, "delivered": 2, "lost": 0, "spurious": 0}
+        # 0x31 on pCPU0 at map, 0x39 on pCPU2 at the binding; the port's bind to vCPU1 moves it on
+        assert _msgs(eng) == ["addr=0xfee02000 data=0x39", "addr=0xfee01000 data=0x41"]
+        assert ("msix-write-unmasked" in hit_names(eng)) is live, xen
+
+
+@pytest.mark.parametrize(("run", "error"), [
+    ("  - {at: 0, on: 1, do: vcpu_migrate, vcpu: 1, pcpu: 2}", "run[0].on: not allowed for vcpu_migrate"),
+    ("  - {at: 0, do: vcpu_migrate, vcpu: 2, pcpu: 2}", "run[0].vcpu"),
+    ("  - {at: 0, do: vcpu_migrate, vcpu: 1, pcpu: 255}", "run[0].pcpu"),
+    ("  - {at: 0, do: vcpu_migrate, vcpu: 1}", "run[0].pcpu"),
+])
+def test_vcpu_migrate_is_checked_at_load(run: str, error: str) -> None:
+    from msidbg.errors import ScenarioError
+    with pytest.raises(ScenarioError) as e:
+        scenario(MIGRATE.format(kind="xen-hvm", xen="4.16", cap="msix: {table_size: 2}", run=run))
+    assert error in str(e.value) and "\n" not in str(e.value)
+
+
+def test_vcpu_migrate_needs_xen() -> None:
+    from msidbg.errors import ScenarioError
+    text = MIGRATE.format(kind="xen-hvm", xen="4.16", cap="msix: {table_size: 2}",
+                          run="  - {at: 0, do: vcpu_migrate, vcpu: 1, pcpu: 2}")
+    text = text.replace('{kind: xen-hvm, xen: "4.16"}', "{kind: bare-metal}").replace("passthrough: true, ", "")
+    with pytest.raises(ScenarioError, match="vcpu_migrate moves a Xen guest's vCPU"):
+        scenario(text)

@@ -43,6 +43,8 @@ _mark = ABI.mark
 
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
                 doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
+XEN_MIGRATE = kind("xen.migrate", ("vcpu", INT), ("pcpu", INT), ("how", STR),
+                   doc="Xen's scheduler moves a vCPU to another host pCPU (the scenario's vcpu_migrate)")
 XEN_MSI = kind("xen.msi", ("pirq", INT), ("data", HEX), ("how", STR),
                doc="Xen writes the data half of a host MSI message it is moving to another pCPU "
                    "(set_msi_affinity -> write_msi_msg of an MSI without Per-vector Masking)")
@@ -377,6 +379,10 @@ def on_xen(eng: Any, item: list[Any]) -> None:
             X.host_eoi(eng, item[4])
         eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
                  eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
+        return
+    if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
+        how = X.vcpu_migrate(eng, item[4], item[5])
+        eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         return
     op, dev, idx, n, irq = item[3:8]
     if op == "inject":

@@ -316,7 +316,9 @@ Revisions:
   the ack, data a config write later: ``xen.msi``, a new event kind) -- a signal in between is torn
   and lost on the new pCPU. pirq_guest_bind rewrites the message at the first binding, after
   startup's unmask before 1aeb1156fa (new row ``platform.xen_bind_affinity_first``: 4.6; 4.4.3,
-  4.5.1). Shipped Xen scenarios: the same outcomes; their host messages and the provenance of the
+  4.5.1). New action ``vcpu_migrate`` (an extension, Xen platforms; event ``xen.migrate``): Xen's
+  scheduler moves a vCPU to a pCPU, sched_move_irqs' evtchn_move_pirqs / hvm_migrate_pirqs ask the
+  moves. Shipped Xen scenarios: the same outcomes; their host messages and the provenance of the
   device's registers (the binding rewrote them) change.
 """
 

@@ -449,6 +449,34 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 
 
 # --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
+    """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
+    ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
+    (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
+    run ``hvm_migrate_pirqs``: the same for every bound MSI pirq whose guest destination is that vCPU
+    (``gmsi.dest_vcpu_id``). Each move is applied at the host irq's next interrupt. Returns what it asked."""
+    w = eng.w
+    x = w.xen
+    x["pcpu"][vcpu] = pcpu
+    moved: list[int] = []
+    for port in sorted(x["ports"]):
+        ch = x["ports"][port]
+        if ch["vcpu"] == vcpu:
+            rec = x["pirqs"].get(ch["pirq"])
+            if rec is not None and rec["irq"] > 0:
+                irq_set_affinity(eng, rec["irq"], pcpu, f"evtchn_move_pirqs(vCPU{vcpu})")
+                moved.append(ch["pirq"])
+    if w.platform["kind"] == "xen-hvm":
+        for p, rec in sorted(x["pirqs"].items()):
+            if rec["bound"] and rec["irq"] > 0 and p not in moved and dest_vcpu(w, rec) == vcpu:
+                irq_set_affinity(eng, rec["irq"], pcpu, f"hvm_migrate_pirqs(vCPU{vcpu})")
+                moved.append(p)
+    if not moved:
+        return "no pirq follows it"
+    return "pending moves of pirq " + ", ".join(str(p) for p in sorted(moved)) + f" to pCPU{pcpu}"
+
+
+
 def irq_set_affinity(eng: Any, irq: int, cpu: int, why: str) -> None:
     """``irq_set_affinity``: only records the move (``IRQ_MOVE_PENDING``, ``pending_mask``); the host
     irq's next interrupt applies it in its ack (``move_native_irq``)."""
