@@ -181,3 +181,20 @@ def test_vcpu_migrate_needs_xen() -> None:
     text = text.replace('{kind: xen-hvm, xen: "4.16"}', "{kind: bare-metal}").replace("passthrough: true, ", "")
     with pytest.raises(ScenarioError, match="vcpu_migrate moves a Xen guest's vCPU"):
         scenario(text)
+
+
+def test_the_schema_knows_vcpu_migrate() -> None:
+    """The editor schema (msidbg schema) agrees with the loader: no on:, vcpu and pcpu required."""
+    import jsonschema
+
+    from msidbg.bugio.schema import schema
+    v = jsonschema.Draft202012Validator(schema())
+    doc = {"name": "m", "cpus": 2, "platform": {"kind": "xen-hvm"},
+           "devices": {"eth0": {"bdf": "00:03.0", "kind": "nic", "msix": {"table_size": 2}}},
+           "run": [{"at": 0, "do": "vcpu_migrate", "vcpu": 1, "pcpu": 3}]}
+    assert v.is_valid(doc)
+    for bad in ({"on": 0}, {"pcpu": 255}, {"vcpu": None}):
+        act = dict(doc["run"][0], **bad)
+        if bad.get("vcpu", 0) is None:
+            del act["vcpu"]
+        assert not v.is_valid(dict(doc, run=[act])), bad
