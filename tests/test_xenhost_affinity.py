@@ -198,3 +198,17 @@ def test_the_schema_knows_vcpu_migrate() -> None:
         if bad.get("vcpu", 0) is None:
             del act["vcpu"]
         assert not v.is_valid(dict(doc, run=[act])), bad
+
+
+def test_why_a_torn_xen_move_names_the_move_and_what_asked_for_it(tmp_path) -> None:
+    """why of the torn message: the address Xen's set_msi_affinity wrote <- the pending move of the host irq
+    (xen.irqs[N].move) <- the EVTCHNOP_bind_vcpu that asked for it."""
+    from tests.test_why_new import _kinds, _run
+    s = _run(tmp_path, MOVE.format(cap=PLAIN, mode="msi"))
+    (torn,) = [h for h in s.hits() if h.name == "msi-torn-message"]
+    why = s.why(torn)
+    assert _kinds(why.chain)[:3] == [("msi.msg", "torn"), ("xen.pirq", "xen"), ("xen.hypercall", "xen")]
+    addr, move = why.chain[1:3]
+    assert addr.path == "devices.dev0.msi.addr_lo" and "set_msi_affinity writes the address 0xfee01000" in addr.reason
+    assert move.path.startswith("xen.irqs[") and move.path.endswith("].move")
+    assert "EVTCHNOP_bind_vcpu of port 1 to vCPU1" in move.reason and "IRQ_MOVE_PENDING" in move.reason

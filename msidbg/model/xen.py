@@ -483,7 +483,9 @@ def irq_set_affinity(eng: Any, irq: int, cpu: int, why: str) -> None:
     hirq = eng.w.xen["irqs"].get(irq)
     if hirq is None:
         return
-    hirq["move"] = cpu      # (``why``: the caller, for the reader; no provenance of its own)
+    hirq["move"] = cpu
+    eng.prov.write(PC.XEN, PK.key(PK.HOSTMOVE, irq), cpu,
+                   note=f"{why}: irq_set_affinity of host irq {irq} to pCPU{cpu} (IRQ_MOVE_PENDING)")
 
 
 def pirq_set_affinity(eng: Any, pirq: int, cpu: int, why: str) -> None:
@@ -589,11 +591,14 @@ def ack_move(eng: Any, irq: int, hirq: dict[str, Any], arrived: int) -> None:
     if cpu < 0:
         return
     hirq["move"] = -1
+    move = PK.key(PK.HOSTMOVE, irq)     # provenance: the message's writes are the move's
     if hirq["type"] == "msi" and not eng.w.devices[hirq["dev"]]["msi"]["ctrl"] & MSI_PVM:
+        eng.prov.dep(PC.D_CAUSE, move)
         set_msi_affinity(eng, irq, hirq, cpu, split=True)
         return
     hirq["host_masked"] = True          # mask_msi_irq
     _apply_mask(eng, hirq)
+    eng.prov.dep(PC.D_CAUSE, move)
     set_msi_affinity(eng, irq, hirq, cpu)
     hirq["host_masked"] = False         # unmask_msi_irq
     _apply_mask(eng, hirq)
