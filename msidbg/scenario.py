@@ -39,8 +39,12 @@ QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-en
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
-    "disable_irq", "disable_irq_nosync", "enable_irq",
+    "disable_irq", "disable_irq_nosync", "enable_irq", "vcpu_migrate",
 )
+#: actions that are not a guest CPU's doing (no ``on:``): a device's signals, Xen's scheduler
+NOT_ON_CPU = ("fire", "vcpu_migrate")
+#: the host pCPUs a vCPU can be placed on: a physical APIC id of a compatibility-format message
+MAX_PCPU = 254
 #: the hypercalls a ``hypercall`` action or probe can make (docs/scenario.md); the argument each takes
 HYPERCALLS = {"PHYSDEVOP_get_free_pirq": None, "PHYSDEVOP_unmap_pirq": "a pirq", "EVTCHNOP_close": "a port"}
 PROBE_ACTIONS = ("hypercall", "fire")
@@ -284,6 +288,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "disable_irq": ("dev", "vector", "unlazy"),
     "disable_irq_nosync": ("dev", "vector", "unlazy"),
     "enable_irq": ("dev", "vector"),
+    # extension (xenhost): Xen's scheduler moves a vCPU to another pCPU (docs/scenario.md)
+    "vcpu_migrate": ("vcpu", "pcpu"),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -680,8 +686,9 @@ def _run(y: Y, ctx: _Ctx) -> tuple[Action, ...]:
 def _action(index: int, y: Y, ctx: _Ctx) -> Action:
     path = f"run[{index}]"
     do = _action_kind(y, path)
-    if do == "fire" and "on" in y.value:
-        what = "not allowed for fire: a device signal is not tied to a CPU (expected no on:)"
+    if do in NOT_ON_CPU and "on" in y.value:
+        why = "a device signal" if do == "fire" else "Xen's scheduler"
+        what = f"not allowed for {do}: {why} is not tied to a guest CPU (expected no on:)"
         fail(f"{path}.on", y.value["on"], what)
     f = Fields(y, path, ("do", "at", "on", *ACTION_FIELDS[do], "jitter"), f"key for {do}")
     device = f.need("dev", _device_ref(ctx.devices)) if "dev" in ACTION_FIELDS[do] else None
@@ -754,6 +761,8 @@ _ARG_READERS: dict[str, ArgReader] = {
     "cpus": lambda f, d, c: {"cpus": _cpu_list(f, c.cpus)},
     "vector": lambda f, d, c: {"vector": f.need("vector", _vector(d))},
     "cpu": lambda f, d, c: {"cpu": f.need("cpu", _cpu(c.cpus))},
+    "vcpu": lambda f, d, c: {"vcpu": f.need("vcpu", _cpu(c.cpus))},
+    "pcpu": lambda f, d, c: {"pcpu": f.need("pcpu", ints(0, MAX_PCPU, f"a host pCPU 0..{MAX_PCPU}"))},
     "count": lambda f, d, c: {"count": f.read("count", ints(1, MAX_FIRE_COUNT), 1)},
     "every": lambda f, d, c: {"every_ns": f.read("every", ys.times(), 0)},
     "timeout": lambda f, d, c: {"timeout_ns": f.read("timeout", ys.times(positive=True), DEFAULT_TIMEOUT_NS)},
@@ -769,6 +778,9 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
         fail(f"{f.field}.do", f.items["do"], "cannot take the only CPU offline (expected cpus: 2 or more)")
     if do == "hypercall" and not ctx.platform.kind.startswith("xen-"):
         fail(f"{f.field}.do", f.items["do"], "a hypercall needs a Xen guest (expected platform.kind: xen-hvm or xen-pv)")
+    if do == "vcpu_migrate" and not ctx.platform.kind.startswith("xen-"):
+        fail(f"{f.field}.do", f.items["do"], "vcpu_migrate moves a Xen guest's vCPU between host pCPUs (expected "
+             "platform.kind: xen-hvm or xen-pv)")
     args: dict[str, Any] = {}
     for key in ACTION_FIELDS[do]:
         if key != "dev":

@@ -341,10 +341,16 @@ def test_the_stale_latch_unmask_is_the_injections_binding(tmp_path: Any) -> None
     why = s.why(_idx(s, "irq.unhandled")[0])
     assert _kinds(why.chain)[:4] == [("irq.unhandled", "lost"), ("apic.accept", "accept"), ("xen.pirq", "irr.ipi"),
                                      ("msi.msg", "xen")]
+    # (xenhost) the binding is also the last writer of the device's message -- pirq_guest_bind's
+    # set_msi_affinity rewrites it -- so the main chain goes on through it to the action; the branch
+    # (the binding's own record) stops where it meets the main chain
+    assert _kinds(why.chain)[4:7] == [("qemu.bind_pirq", "xen"), ("ioreq.cfg_write", "guest"),
+                                      ("action.start", "action.start")]
     bind = _branch(why.chain[2], "xen.pirqs[100].bound")
-    assert _kinds(bind)[:3] == [("qemu.bind_pirq", "xen"), ("ioreq.cfg_write", "guest"), ("action.start", "action.start")]
+    assert _kinds(bind)[:2] == [("qemu.bind_pirq", "xen"), ("ioreq.cfg_write", "guest")]
+    assert bind[0].event == why.chain[4].event
     assert "XEN_DOMCTL_VMSI_X86_UNMASKED" in bind[0].reason and bind[0].stack[0] == "xen_pt_msix_update_one+bind"
-    assert bind[0].time_ns > 5_000_000 and bind[2].value == "action 4 (write eth0)"    # Memory Space on again
+    assert bind[0].time_ns > 5_000_000 and why.chain[6].value == "action 4 (write eth0)"    # Memory Space on again
     latch = _branch(bind[0], "qemu.devs.eth0.msix.entries[1].latch[3]")
     assert latch[0].value == 0 and latch[0].time_ns < 3_000_000       # latched before free_irq's mask
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from msidbg.model import new_engine, resolve_schedule
-from tests.conftest import hit_names, scenario, totals
+from tests.conftest import scenario, totals
 
 # the fixed twin of the held-out h11 (kernel 5.6, 6f1a4891a592's two whole writes per move) and the
 # pct run explore found: four guest messages (CPU1/0x21, CPU1/0x23, CPU2/0x23, CPU2/0x22) evicted Xen's
@@ -45,16 +45,32 @@ def _run_pct(text: str) -> object:
     return eng
 
 
+def _host(msg: list[int]) -> bool:
+    """One of Xen's host messages: a pCPU's APIC id (physical mode), address-hi 0, a vector Xen's
+    __assign_irq_vector hands out (0x31, 0x39, 0x41, ...: the guest's vectors are 0x21 .. 0x23)."""
+    lo, hi, data = msg
+    return lo & 0xFFF00FFF == 0xFEE00000 and (lo >> 12) & 0xFF < 4 and hi == 0 and data & 0xFF >= 0x31
+
+
 def test_host_message_sent_whole_is_not_torn() -> None:
+    """The guest's moves never reach the device. Xen moves the host irq after each re-bind (xenhost:
+    pt_irq_create_bind's hvm_migrate_pirq, applied at the next interrupt by move_native_irq), rewriting the
+    plain MSI live, so a signal between its address and data writes is torn -- every torn message is half
+    one of Xen's host messages and half another, never a guest message."""
     eng = _run_pct(H11F)
     dev = eng.w["devices"]["xhci"]["msi"]
-    assert [dev["addr_lo"], dev["addr_hi"], dev["data"]] == HOST    # the device only ever held Xen's message
-    assert "msi-torn-message" not in hit_names(eng)
-    assert totals(eng, "xhci")["lost"] == 0
+    assert _host([dev["addr_lo"], dev["addr_hi"], dev["data"]])     # the device only ever held Xen's messages
+    intended = eng.w["acct"]["xhci"]["msi_intended"]
+    for h in (h for h in eng.hits if h.name == "msi-torn-message"):
+        addr, data = (int(w, 16) for w in h.detail.split("address ")[1].split(", a pair")[0].split(" data "))
+        assert any(m[0] == addr for m in intended) and any(m[2] == data for m in intended), h.detail
+    t = totals(eng, "xhci")
+    assert t["raised"] == t["delivered"] + t["lost"]
 
 
 def test_intended_holds_only_what_the_device_registers_held() -> None:
-    """The guest's five moves write ten guest messages; none of them is a device message."""
+    """The guest's five moves write ten guest messages; none of them is a device message (Xen's host
+    messages, one per pCPU its moves took the irq to, are)."""
     eng = _run_pct(H11F)
-    assert eng.w["acct"]["xhci"]["msi_intended"] == [HOST]
-
+    intended = eng.w["acct"]["xhci"]["msi_intended"]
+    assert intended[0] == HOST and all(_host(m) for m in intended)

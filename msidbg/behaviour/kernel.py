@@ -301,6 +301,24 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_pirq_eoi_map", "kernel", BOOL, True,
+        "a PV guest registers a pirq_eoi_map (xen_init_IRQ: PHYSDEVOP_pirq_eoi_gmfn_v2; with a Xen that knows it, "
+        "platform.xen_pirq_eoi_v2) and asks it whether a pirq needs PHYSDEVOP_eoi (pirq_check_eoi_map: Xen set the "
+        "bit for an MSI it cannot mask); false: pirq_needs_eoi reads XENIRQSTAT_needs_eoi from "
+        "PHYSDEVOP_irq_status_query, which Xen sets for every PV pirq, so every interrupt of every pirq costs a "
+        "PHYSDEVOP_eoi",
+        initial=False, kinds=("xen-pv",), scoped=True,
+        initial_note="linux-3.0.8 drivers/xen/events.c: 'static bool pirq_needs_eoi(unsigned irq)' reads "
+        "info->u.pirq.flags & PIRQ_NEEDS_EOI, and the file has no pirq_eoi_map",
+        history=(
+            Change("3.4", True, "xen: support pirq_eoi_map (its hash not in the stored index)", unconfirmed=("3.4",),
+                   note="absent from linux-3.0.8's events.c, present (pirq_needs_eoi = pirq_check_eoi_map after a "
+                   "successful PHYSDEVOP_pirq_eoi_gmfn_v2) in a 3.9 .. 3.13 drivers/xen/events.c and every later "
+                   "events_base.c read; it needs Xen's 0057a949de (2012-01-28), so 3.4 (the next merge window) is "
+                   "assumed, not read (xenhost)"),
+        ),
+    ),
+    Switch(
         "proc_affinity_result", "kernel", BOOL, True,
         "write_irq_affinity (/proc/irq/N/smp_affinity) returns irq_set_affinity()'s error to the writer; "
         "before, it returned the byte count (success) whatever irq_set_affinity() did, once the mask had an "

@@ -182,4 +182,38 @@ ROWS: tuple[Switch, ...] = (
                         "hunk (audit 2026-12)"),
         ),
     ),
+    Switch(
+        "xen_pirq_eoi_v2", "xen", BOOL, True,
+        "Xen knows PHYSDEVOP_pirq_eoi_gmfn_v2, the only form a Linux PV guest registers its pirq_eoi_map with "
+        "(xen_init_IRQ): the guest then EOIs a pirq only when Xen's pirq_guest_bind set its bit (an ack type "
+        "other than ACKTYPE_NONE: an MSI Xen cannot mask). Before it the hypercall fails, the guest keeps "
+        "pirq_needs_eoi_flag, and PHYSDEVOP_irq_status_query's XENIRQSTAT_needs_eoi -- set for every PV pirq "
+        "in every release -- makes it issue PHYSDEVOP_eoi for every interrupt of every pirq",
+        initial=False, kinds=("xen-pv",), scoped=True,
+        initial_note="RELEASE-4.0.0 / 4.1.0 physdev.c: only 'case PHYSDEVOP_pirq_eoi_gmfn:' (the v1 semantics, "
+                     "which make PHYSDEVOP_eoi unmask the event channel; Linux never registers it)",
+        history=(
+            Change("4.2", True, "0057a949de xen: introduce PHYSDEVOP_pirq_eoi_gmfn_v2", backports=("4.1.3",),
+                   note="first in 4.2.0-rc1 / RELEASE-4.2.0; stable-4.1 1d0c9fbb14 first in RELEASE-4.1.3 "
+                        "(git tag --contains; RELEASE-4.1.2 physdev.c has only PHYSDEVOP_pirq_eoi_gmfn)"),
+        ),
+    ),
+    Switch(
+        "xen_bind_affinity_first", "xen", BOOL, True,
+        "pirq_guest_bind (the first binding of a host irq: pt_irq_create_bind, a PV guest's EVTCHNOP_bind_pirq) "
+        "sets the irq's affinity to the binding vCPU's pCPU (set_msi_affinity: write_msi_msg, whether or not the "
+        "message changes) before startup unmasks the entry; before 1aeb1156fa it did so after startup, "
+        "rewriting an unmasked entry ('address and data can't be updated atomically and may - at least for "
+        "MSI-X - be cached while unmasked')",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.5.0 irq.c pirq_guest_bind: 'desc->handler->startup(desc); /* Attempt to bind the "
+                     "interrupt target to the correct CPU. */ ... desc->handler->set_affinity(desc, "
+                     "cpumask_of(v->processor));' (the same order in RELEASE-4.0.0 and 4.4.0)",
+        history=(
+            Change("4.6", True, "1aeb1156fa x86: don't change affinity with interrupt unmasked",
+                   backports=("4.4.3", "4.5.1"),
+                   note="first in 4.6.0-rc1 / RELEASE-4.6.0; stable-4.4 718f183bf4 (RELEASE-4.4.3), stable-4.5 "
+                        "ddfe333aef (RELEASE-4.5.1): git tag --contains (xenhost)"),
+        ),
+    ),
 )

@@ -55,9 +55,10 @@ ACTION_DOCS = {
     "write": "a raw config or MSI-X table write",
     "default_affinity": "write /proc/irq/default_smp_affinity (the CPUs given)",
     "hypercall": "a guest hypercall as instrumentation (Xen platforms): PHYSDEVOP_get_free_pirq etc.",
+    "vcpu_migrate": "Xen's scheduler moves a vCPU to another host pCPU (Xen platforms; not tied to a CPU)",
 }
 #: the loader's required action fields (``Fields.need``)
-REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op")
+REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op", "vcpu", "pcpu")
 
 
 def schema() -> Schema:
@@ -184,6 +185,8 @@ def _field_types() -> dict[str, Schema]:
         "hint": {"anyOf": [cpu, {"type": "array", "items": cpu, "minItems": 1}, {"type": "null"}]},
         "vector": {"type": "integer", "minimum": 0, "maximum": S.MAX_TABLE_SIZE - 1},
         "cpu": cpu,
+        "vcpu": cpu,
+        "pcpu": {"type": "integer", "minimum": 0, "maximum": S.MAX_PCPU},
         "cpus": {"type": "array", "items": cpu, "minItems": 1},
         "count": {"type": "integer", "minimum": 1, "maximum": S.MAX_FIRE_COUNT},
         "every": {"$ref": "#/$defs/time"},
@@ -204,7 +207,7 @@ def _action() -> Schema:
     types = _field_types()
     branches = []
     for do, fields in S.ACTION_FIELDS.items():
-        common = ("at",) if do == "fire" else ("at", "on")
+        common = ("at",) if do in S.NOT_ON_CPU else ("at", "on")
         extra = tuple(k for k in getattr(S, "COMMON_ACTION_KEYS", ()) if k not in common)
         keys = ("do", *common, *extra, *fields)
         props = {k: types.get(k, {}) for k in keys}

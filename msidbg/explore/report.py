@@ -81,6 +81,8 @@ def _notes(s: Session, plan: Plan, cursor: int) -> list[tuple[int, str]]:
         start = _action_start(s, idx, cursor)
         if act["do"] == "fire":
             what = f"run[{idx}] ({act['dev']}'s signals)"
+        elif act["do"] == "vcpu_migrate":
+            what = f"run[{idx}] (Xen's migration of vCPU{act['args']['vcpu']})"
         else:
             what = f"run[{idx}] ({act['do']}{' of ' + act['dev'] if act['dev'] else ''} on CPU{act['on']})"
         when = "started" if start is not None else "was to start"
@@ -133,7 +135,7 @@ def _action_start(s: Session, idx: int, cursor: int) -> int | None:
     their start time), or None when the run did not get there."""
     act = s.world["actions"][idx]
     for e in s.events(1, cursor + 1):
-        if act["do"] == "fire" and e.time_ns >= act["at"]:
+        if act["do"] in ("fire", "vcpu_migrate") and e.time_ns >= act["at"]:
             return e.index
         if e.kind == "action.start" and e.fields.get("action") == idx:
             return e.index

@@ -228,6 +228,8 @@ def _uncertain_timeline(scn: Scenario, w: Any, offsets: dict[int, int],
     for item in w.agenda.values():
         if item[2] == "act":
             item[0] = actions[item[4]]["at"]
+        elif item[2] == "xen" and item[3] == "migrate":
+            item[0] = actions[item[6]]["at"]
 
 
 def resolve_schedule(scn: Scenario, strategy_name: str | None = None, depth: int | None = None,

@@ -228,6 +228,9 @@ def _timeline(scn: Scenario, w: World) -> None:
         if a.do == "fire":
             push(a.at_ns, "fire", a.dev, args["vector"], args["count"], args["every_ns"])
             w["actions"][idx]["state"] = "device"
+        elif a.do == "vcpu_migrate":     # Xen's scheduler: [t, seq, "xen", "migrate", vcpu, pcpu, action]
+            push(a.at_ns, "xen", "migrate", args["vcpu"], args["pcpu"], idx)
+            w["actions"][idx]["state"] = "xen"
         else:
             w["cpus"][a.on]["queue"].append(idx)
     for c in w["cpus"]:

@@ -82,6 +82,10 @@ _SIMPLE: dict[str, Callable[[dict[str, Any], Item], str]] = {
 def _xen(w: dict[str, Any], item: Item) -> str:
     if item[3] == "eoi_timer":  # [.., "eoi_timer", host irq, token]
         return f"Xen's eoi_timer of host irq {item[4]}"
+    if item[3] == "migrate":  # [.., "migrate", vcpu, pcpu, action]
+        return f"Xen's scheduler moving vCPU{item[4]} to pCPU{item[5]}"
+    if item[3] == "msi_data":  # [.., "msi_data", dev, 0, 0, pirq, data]
+        return f"Xen's set_msi_affinity writing {item[4]}'s MSI data ({item[8]:#x})"
     return f"Xen's interrupt work for {item[4]} vector {item[5]}"  # [.., "irq" | "inject", dev, vector, ..]
 
 

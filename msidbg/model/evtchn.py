@@ -23,7 +23,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL
-from msidbg.sim.events import INT, STR, kind
+from msidbg.sim.events import HEX, INT, STR, kind
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, EEXIST = 22, 17
@@ -43,6 +43,11 @@ _mark = ABI.mark
 
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
                 doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
+XEN_MIGRATE = kind("xen.migrate", ("vcpu", INT), ("pcpu", INT), ("how", STR),
+                   doc="Xen's scheduler moves a vCPU to another host pCPU (the scenario's vcpu_migrate)")
+XEN_MSI = kind("xen.msi", ("pirq", INT), ("data", HEX), ("how", STR),
+               doc="Xen writes the data half of a host MSI message it is moving to another pCPU "
+                   "(set_msi_affinity -> write_msi_msg of an MSI without Per-vector Masking)")
 
 
 # --- ports ---------------------------------------------------------------------------------------------
@@ -180,6 +185,9 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     ch = eng.w.xen["ports"].get(port)
     if ch is None:
         return -EINVAL
+    if ch["vcpu"] != vcpu:
+        # case ECS_PIRQ: pirq_set_affinity(d, pirq, cpumask_of(v->processor))
+        X.pirq_set_affinity(eng, ch["pirq"], eng.w.xen["pcpu"][vcpu], f"EVTCHNOP_bind_vcpu of port {port} to vCPU{vcpu}")
     if ch["pending"]:
         index = pending_ports(eng)
         index[ch["vcpu"]].discard(port)
@@ -314,16 +322,19 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         acct.lost(eng, dev, idx, n, f"went to {lo:#x}: the physical entry holds no message Xen programmed")
         return -1
     vector = data & 0xFF
-    irq = w.xen["vector_irq"].get(vector)
+    pcpu = (lo >> 12) & 0xFF            # physical destination mode: the pCPU's APIC id
+    slot = pcpu << 8 | vector
+    irq = w.xen["vector_irq"].get(slot)
     P = eng.prov
     if irq is None:
+        # do_IRQ: "No irq handler for vector" -- acked and dropped
         P.message_dep()
-        acct.lost(eng, dev, idx, n, f"hit host vector {vector:#x}, which Xen has no irq for")
+        acct.lost(eng, dev, idx, n, f"hit host vector {vector:#x} on pCPU{pcpu}, which Xen has no irq for there")
         return -1
     d = P.dev_ids.get(dev)
     P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq,
                     (_ROUTE_NOTE, (dev, idx, vector, irq)))
-    eng.schedule(w.now + w.costs["upcall"], "xen", "irq", dev, idx, n, irq)
+    eng.schedule(w.now + w.costs["upcall"], "xen", "irq", dev, idx, n, irq, slot)
     return -1
 
 
@@ -369,9 +380,18 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
                  eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
         return
-    _, _, _, op, dev, idx, n, irq = item
+    if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
+        how = X.vcpu_migrate(eng, item[4], item[5])
+        eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
+        return
+    op, dev, idx, n, irq = item[3:8]
     if op == "inject":
         _hvm_inject_msi(eng, dev, idx, n, irq)
+        return
+    if op == "msi_data":     # [.., "msi_data", dev, 0, 0, pirq, data]
+        done = X.msi_data_write(eng, dev, irq, item[8])
+        eng.emit(XEN_MSI, -1, dev, irq, item[8], eng.s("written" if done else "not written: the entry is no "
+                                                        "longer this pirq's host irq's"))
         return
     x = eng.w.xen
     hirq = x["irqs"].get(irq)
@@ -386,6 +406,11 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     pirq = hirq["pirq"]
     rec = x["pirqs"][pirq]
     port = rec["port"]
+    if not hirq["in_flight"] and rec["bound"]:
+        # do_IRQ -> desc->handler->ack: irq_complete_move, move_native_irq (a signal held behind an
+        # ACKTYPE_EOI irq is still in the host IRR: no ack yet). The move is Xen's own writes (no
+        # event); its provenance notes say what moved
+        X.ack_move(eng, irq, hirq, item[8] if len(item) > 8 else -1)
     if hirq["in_flight"]:
         # ACKTYPE_EOI: the host vector is still in service until the guest's PHYSDEVOP_eoi; a new
         # signal waits in the host IRR (coalesced) and goes on at the EOI

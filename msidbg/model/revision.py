@@ -327,6 +327,24 @@ Revisions:
   ``ioapic.rte``, ``intx.assert``, ``irq.none``, ``irq.nobody_cared``, ``irq.poll``; new provenance
   codes (every prov digest changes). Shipped runs: the same events and hits; two new scenarios
   (intx-nobody-cared, -claimed).
+  (xenhost) New rows ``platform.xen_pirq_eoi_v2`` (0057a949de: Xen 4.2, 4.1.3) and
+  ``kernel.xen_pirq_eoi_map`` (3.4, unconfirmed), xen-pv worlds only: a PV guest without a
+  pirq_eoi_map (Xen 4.0 / 4.1.0 .. 4.1.2 know only the v1 hypercall Linux never tries; a 3.0 kernel
+  registers none) keeps pirq_needs_eoi_flag and Xen's XENIRQSTAT_needs_eoi: a PHYSDEVOP_eoi for every
+  interrupt of every pirq (before, the map was assumed on every release).
+  (xenhost) Xen's host irqs have a pCPU: per-pCPU host vectors in physical destination mode
+  (``xen.vector_irq`` keyed ``pCPU << 8 | vector``, ``xen.pcpu`` vCPU -> pCPU, host irqs gain
+  ``cpu`` / ``move`` / ``old``), vectors from __assign_irq_vector's search (0x31, 0x39, 0x41, ...
+  instead of 0x31, 0x32, ...), the physical message names the pCPU. EVTCHNOP_bind_vcpu of a pirq
+  port and pt_irq_create_bind's hvm_migrate_pirq record a move that the host irq's next interrupt
+  applies (move_native_irq): masked for MSI-X and maskable MSI, live for a plain MSI (address at
+  the ack, data a config write later: ``xen.msi``, a new event kind) -- a signal in between is torn
+  and lost on the new pCPU. pirq_guest_bind rewrites the message at the first binding, after
+  startup's unmask before 1aeb1156fa (new row ``platform.xen_bind_affinity_first``: 4.6; 4.4.3,
+  4.5.1). New action ``vcpu_migrate`` (an extension, Xen platforms; event ``xen.migrate``): Xen's
+  scheduler moves a vCPU to a pCPU, sched_move_irqs' evtchn_move_pirqs / hvm_migrate_pirqs ask the
+  moves. Shipped Xen scenarios: the same outcomes; their host messages and the provenance of the
+  device's registers (the binding rewrote them) change.
 """
 
 from __future__ import annotations

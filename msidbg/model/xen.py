@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, device, hits, vmsi
+from msidbg.model import acct, bus, device, hits, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
@@ -40,7 +40,13 @@ NR_IRQS_GSI = 70
 PIRQ_ALLOCATED = -1
 XEN_PIRQ_MSI_DATA = 0x4300          # edge, assert, delivery mode 3 ("pirq"), vector 0
 FIRST_HOST_IRQ = 56                 # host irqs after the host's GSIs
-FIRST_HOST_VECTOR, LAST_HOST_VECTOR = 0x31, 0xEB
+#: Xen's dynamic vectors (asm-x86/mach-default/irq_vectors.h, RELEASE-4.5.0): 0x20 is IRQ_MOVE_CLEANUP_VECTOR,
+#: 0x80 LEGACY_SYSCALL_VECTOR and 0x82 HYPERCALL_VECTOR are in used_vectors
+FIRST_DYNAMIC_VECTOR, LAST_DYNAMIC_VECTOR = 0x20, 0xDF
+RESERVED_VECTORS = frozenset((0x20, 0x80, 0x82))
+#: __assign_irq_vector's static current_vector / current_offset as the host's boot (its GSIs) left them:
+#: the first MSI gets 0x31, the next ones 0x39, 0x41, ... (the search steps by 8 to spread priority levels)
+BOOT_VECTOR = (0x29, 1)
 
 
 def uses_pirqs(w: World) -> bool:
@@ -73,7 +79,9 @@ def build(scn: Any, w: World) -> None:
         "nr_pirqs": NR_PIRQS, "nr_irqs_gsi": NR_IRQS_GSI,
         "pirqs": {},       # pirq -> record (absent = never touched, free)
         "irqs": {},        # host irq -> {vector, pirq, dev, entry, type, host_masked, guest_masked}
-        "vector_irq": {},  # host vector -> host irq
+        "vector_irq": {},  # pCPU << 8 | host vector -> host irq (per_cpu(vector_irq); physical destination mode)
+        "vec": list(BOOT_VECTOR),   # __assign_irq_vector's current_vector, current_offset
+        "pcpu": list(range(len(w.cpus))),   # vCPU n -> the pCPU it runs on (v->processor)
         "entry_irq": {},   # "dev#entry" -> the host irq whose message the physical entry holds
         "msixtbl": {},     # device -> the vMSI-X intercept's entry (model/vmsi.py)
         "next_irq": FIRST_HOST_IRQ,
@@ -185,6 +193,8 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
                     f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
         return pirq
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
+    if irq < 0:
+        return -ENOSPC
     # pirq_acktype: an MSI Xen cannot mask is ACKTYPE_EOI (held in service until the guest's EOI)
     x["irqs"][irq]["ack_eoi"] = kind == "msi" and not eng.w.devices[dev]["msi"]["ctrl"] & MSI_PVM
     rec.update(irq=irq, dev=dev, entry=entry, type=kind)
@@ -195,14 +205,43 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     return pirq
 
 
+def vkey(cpu: int, vector: int) -> int:
+    """The per-pCPU vector_irq slot of ``vector`` on ``cpu``."""
+    return cpu << 8 | vector
+
+
+def assign_vector(x: World, cpu: int) -> int:
+    """``__assign_irq_vector``'s search on one pCPU (physical destination mode: the vector allocation
+    mask is that CPU): from the last vector handed out, in steps of 8, wrapping to the next offset,
+    the first not reserved and free on ``cpu``; -1 (-ENOSPC) after a full round."""
+    start, offset = x["vec"]
+    vector = start
+    for _ in range(LAST_DYNAMIC_VECTOR + 8):
+        vector += 8
+        if vector > LAST_DYNAMIC_VECTOR:
+            offset = (offset + 1) % 8
+            vector = FIRST_DYNAMIC_VECTOR + offset
+        if vector == start:
+            break
+        if vector in RESERVED_VECTORS or vkey(cpu, vector) in x["vector_irq"]:
+            continue
+        x["vec"] = [vector, offset]
+        return vector
+    return -1
+
+
 def _new_host_irq(x: World, pirq: int, dev: str, entry: int, kind: str) -> tuple[int, int]:
-    vector = next(v for v in range(FIRST_HOST_VECTOR, LAST_HOST_VECTOR + 1) if v not in x["vector_irq"])
+    """``create_irq``: a host irq with a vector on pCPU 0 (``assign_irq_vector(irq, NULL)``: the first
+    online CPU of TARGET_CPUS)."""
+    vector = assign_vector(x, 0)
+    if vector < 0:
+        return -1, -1
     irq = x["next_irq"]
     x["next_irq"] = irq + 1
     x["irqs"][irq] = {"vector": vector, "pirq": pirq, "dev": dev, "entry": entry, "type": kind,
                       "host_masked": True, "guest_masked": True, "ack_eoi": False, "in_flight": False,
-                      "held": []}
-    x["vector_irq"][vector] = irq
+                      "held": [], "cpu": 0, "move": -1, "old": -1}
+    x["vector_irq"][vkey(0, vector)] = irq
     return irq, vector
 
 
@@ -230,7 +269,9 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
         return -EINVAL
     irq = rec["irq"]
     hirq = x["irqs"].pop(irq)
-    del x["vector_irq"][hirq["vector"]]
+    del x["vector_irq"][vkey(hirq["cpu"], hirq["vector"])]
+    if hirq["old"] >= 0 and x["vector_irq"].get(hirq["old"]) == irq:
+        del x["vector_irq"][hirq["old"]]          # a move still in progress: the old vector goes too
     # signals that waited behind the unacknowledged host irq (ACKTYPE_EOI, in flight) sit on a host
     # vector that is freed now: nothing will deliver them
     for dev, idx, n in hirq["held"]:
@@ -352,6 +393,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
                     "pirq_guest_eoi acknowledges the host irq held in flight")
             host_eoi(eng, rec["irq"])
         _bind_unmask(eng, x["irqs"][rec["irq"]], unmasked, mask_key)
+        _dpci_migrate(eng, pirq)
         return 0
     rec["bound"] = True
     hirq = x["irqs"][rec["irq"]]
@@ -360,7 +402,15 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
             also=(PK.key(PK.MSIXTBL, P.dev(hirq["dev"])),) if hirq["type"] == "msix" else (),
             note=f"pt_irq_create_bind: pirq {pirq} bound for {dev} entry {entry}; the host irq starts"
             + ("; the vMSI-X intercept now claims the table" if hirq["type"] == "msix" else ""))
-    _startup(eng, hirq)
+    # pirq_guest_bind (d->vcpu[0]): startup, and "Attempt to bind the interrupt target to the correct
+    # CPU" -- set_msi_affinity at once, toward vCPU 0's pCPU. From 1aeb1156fa (4.6; 4.4.3, 4.5.1) the
+    # affinity is set first, while the entry is still masked; before, after startup unmasked it.
+    if eng.w.behaviour["xen_bind_affinity_first"]:
+        set_msi_affinity(eng, rec["irq"], hirq, x["pcpu"][0])
+        _startup(eng, hirq)
+    else:
+        _startup(eng, hirq)
+        set_msi_affinity(eng, rec["irq"], hirq, x["pcpu"][0])
     if hirq["type"] == "msix":
         vmsi.register(x, hirq["dev"])
         if eng.w.behaviour.get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
@@ -368,7 +418,190 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
                     note=f"msixtbl_pt_register: the unmask of {hirq['dev']} entry {hirq['entry']} in progress "
                     "was snooped; Xen applies it when QEMU is done (msix_write_completion)")
     _bind_unmask(eng, hirq, unmasked, mask_key)
+    _dpci_migrate(eng, pirq)
     return 0
+
+
+def _dpci_migrate(eng: Any, pirq: int) -> None:
+    """The end of ``pt_irq_create_bind`` for an HVM guest's MSI (first binding or update):
+    ``gmsi.dest_vcpu_id`` = ``hvm_girq_dest_2_vcpu_id`` (the one vCPU whose vLAPIC the bound destination
+    matches; vCPU 0 in a one-vCPU domain; -1 for none or several) and, when there is one,
+    ``hvm_migrate_pirq``: a pending move of the pirq's host irq toward the pCPU that vCPU runs on
+    (``irq_set_affinity``; applied at the host irq's next interrupt). Before 782cf8ba46 (4.12)
+    ``hvm_migrate_pirqs`` asked the same for every pirq bound to that vCPU -- the others are there
+    already unless the vCPU changed pCPU since (not modelled)."""
+    w = eng.w
+    if w.platform["kind"] != "xen-hvm":
+        return
+    rec = w.xen["pirqs"][pirq]
+    v = dest_vcpu(w, rec)
+    if v >= 0 and rec["irq"] > 0:
+        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: hvm_migrate_pirq(vCPU{v}) for pirq {pirq}")
+
+
+def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
+    """``hvm_girq_dest_2_vcpu_id`` of a binding's gflags (``vlapic_match_dest`` on every vCPU)."""
+    if len(w.cpus) == 1:
+        return 0
+    broadcast = -1 if w["platform"]["apic"] == "x2apic" else bus.XAPIC_BROADCAST
+    cpus = bus.targets(w, rec["gdest"] & 0xFF, bool(rec["gdest"] & GFLAGS_DM), broadcast)
+    return cpus[0] if len(cpus) == 1 else -1
+
+
+# --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
+    """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
+    ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
+    (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
+    run ``hvm_migrate_pirqs``: the same for every bound MSI pirq whose guest destination is that vCPU
+    (``gmsi.dest_vcpu_id``). Each move is applied at the host irq's next interrupt. Returns what it asked."""
+    w = eng.w
+    x = w.xen
+    x["pcpu"][vcpu] = pcpu
+    moved: list[int] = []
+    for port in sorted(x["ports"]):
+        ch = x["ports"][port]
+        if ch["vcpu"] == vcpu:
+            rec = x["pirqs"].get(ch["pirq"])
+            if rec is not None and rec["irq"] > 0:
+                irq_set_affinity(eng, rec["irq"], pcpu, f"evtchn_move_pirqs(vCPU{vcpu})")
+                moved.append(ch["pirq"])
+    if w.platform["kind"] == "xen-hvm":
+        for p, rec in sorted(x["pirqs"].items()):
+            if rec["bound"] and rec["irq"] > 0 and p not in moved and dest_vcpu(w, rec) == vcpu:
+                irq_set_affinity(eng, rec["irq"], pcpu, f"hvm_migrate_pirqs(vCPU{vcpu})")
+                moved.append(p)
+    if not moved:
+        return "no pirq follows it"
+    return "pending moves of pirq " + ", ".join(str(p) for p in sorted(moved)) + f" to pCPU{pcpu}"
+
+
+
+def irq_set_affinity(eng: Any, irq: int, cpu: int, why: str) -> None:
+    """``irq_set_affinity``: only records the move (``IRQ_MOVE_PENDING``, ``pending_mask``); the host
+    irq's next interrupt applies it in its ack (``move_native_irq``)."""
+    hirq = eng.w.xen["irqs"].get(irq)
+    if hirq is None:
+        return
+    hirq["move"] = cpu
+    eng.prov.write(PC.XEN, PK.key(PK.HOSTMOVE, irq), cpu,
+                   note=f"{why}: irq_set_affinity of host irq {irq} to pCPU{cpu} (IRQ_MOVE_PENDING)")
+
+
+def pirq_set_affinity(eng: Any, pirq: int, cpu: int, why: str) -> None:
+    """``pirq_set_affinity``: the pirq's host irq, if Xen maps one."""
+    rec = eng.w.xen["pirqs"].get(pirq)
+    if rec is not None and rec["irq"] > 0:
+        irq_set_affinity(eng, rec["irq"], cpu, why)
+
+
+def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False) -> None:
+    """``set_msi_affinity``: ``set_desc_affinity`` -> ``__assign_irq_vector`` -- the vector stays when
+    the irq already has it on ``cpu``; a move still in progress (the old vector not cleaned up yet)
+    refuses with -EAGAIN and nothing is written; otherwise a new vector on ``cpu``, the old one kept
+    until an interrupt arrives on the new one -- then ``write_msi_msg``, whether or not the message
+    changed. ``split``: the config writes of a plain MSI are separate steps (address now, data one or
+    two config writes later: a signal between them carries half of each)."""
+    x = eng.w.xen
+    if cpu != hirq["cpu"]:
+        if hirq["old"] >= 0:
+            return
+        vector = assign_vector(x, cpu)
+        if vector < 0:
+            return
+        hirq["old"] = vkey(hirq["cpu"], hirq["vector"])
+        hirq["cpu"], hirq["vector"] = cpu, vector
+        x["vector_irq"][vkey(cpu, vector)] = irq
+    if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) == irq:
+        _write_msg(eng, hirq, split)
+
+
+def host_msg(hirq: dict[str, Any]) -> list[int]:
+    """``msi_compose_msg`` in physical destination mode: the pCPU's APIC id, fixed delivery, the vector."""
+    return [0xFEE00000 | hirq["cpu"] << 12, 0, hirq["vector"]]
+
+
+def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
+    """``write_msi_msg`` of the host message to the physical entry (MSI-X: three writel; MSI: the
+    address, the upper address if 64-bit, the data)."""
+    dev, entry, kind = hirq["dev"], hirq["entry"], hirq["type"]
+    d = eng.w.devices[dev]
+    a = eng.w.acct[dev]
+    msg = host_msg(hirq)
+    P = eng.prov
+    pd = P.dev(dev)
+    if kind == "msix":
+        msix = d["msix"]
+        if device.msix_live(msix, entry):
+            eng.hit(hits.MSIX_WRITE_UNMASKED, f"{dev} entry {entry} address/data rewritten by Xen's set_msi_affinity "
+                    "while MSI-X is enabled and the entry is unmasked")
+        e = msix["table"][entry]
+        e["addr_lo"], e["addr_hi"], e["data"] = msg
+        acct.intend(a["intended"][entry], msg)
+        for i, v in enumerate(msg):
+            P.write(PC.XEN, PK.key(PK.REG, PK.reg_payload(pd, entry, i)), v,
+                    also=(PK.key(PK.MSG, PK.dev_entry(pd, entry)),), note=f"set_msi_affinity writes {v:#x}")
+        return
+    msi = d["msi"]
+    acct.intend(a["msi_intended"], msg)
+    msi["addr_lo"] = msg[0]
+    if msi["ctrl"] & MSI_64BIT:
+        msi["addr_hi"] = 0
+    P.write(PC.XEN, PK.key(PK.MSIREG, pd << 4 | 0), msg[0], also=(PK.key(PK.MSIMSG, pd),),
+            note=f"set_msi_affinity writes the address {msg[0]:#x}")
+    if split:
+        later = eng.w.costs["cfg_write"] * (2 if msi["ctrl"] & MSI_64BIT else 1)
+        eng.schedule(eng.w.now + later, "xen", "msi_data", dev, entry, 0, hirq["pirq"], msg[2])
+        return
+    _msi_data(eng, dev, msg[2])
+
+
+def _msi_data(eng: Any, dev: str, data: int) -> None:
+    eng.w.devices[dev]["msi"]["data"] = data
+    pd = eng.prov.dev(dev)
+    eng.prov.write(PC.XEN, PK.key(PK.MSIREG, pd << 4 | 2), data, also=(PK.key(PK.MSIMSG, pd),),
+                   note=f"set_msi_affinity writes the data {data:#x}")
+
+
+def msi_data_write(eng: Any, dev: str, pirq: int, data: int) -> bool:
+    """The data half of a split ``write_msi_msg`` (agenda ``xen`` ``msi_data``): still Xen's write
+    while the pirq's host irq holds the entry."""
+    x = eng.w.xen
+    rec = x["pirqs"].get(pirq)
+    irq = rec["irq"] if rec is not None else 0
+    if irq > 0 and x["entry_irq"].get(key(dev, 0)) == irq:
+        _msi_data(eng, dev, data)
+        return True
+    return False
+
+
+def ack_move(eng: Any, irq: int, hirq: dict[str, Any], arrived: int) -> None:
+    """The host irq's ack in ``do_IRQ`` (``ack_maskable_msi_irq`` / ``ack_nonmaskable_msi_irq``):
+    ``irq_complete_move`` -- an interrupt on the new vector at the new pCPU ends a move in progress
+    (``send_cleanup_vector``: the old vector is freed) -- then ``move_native_irq`` applies a pending
+    move: ``disable``, ``set_msi_affinity``, ``enable``. A maskable MSI / MSI-X is masked around the
+    rewrite; a plain MSI without Per-vector Masking has ``irq_disable_none``: its message is rewritten
+    live."""
+    x = eng.w.xen
+    if hirq["old"] >= 0 and arrived == vkey(hirq["cpu"], hirq["vector"]):
+        if x["vector_irq"].get(hirq["old"]) == irq:
+            del x["vector_irq"][hirq["old"]]
+        hirq["old"] = -1
+    cpu = hirq["move"]
+    if cpu < 0:
+        return
+    hirq["move"] = -1
+    move = PK.key(PK.HOSTMOVE, irq)     # provenance: the message's writes are the move's
+    if hirq["type"] == "msi" and not eng.w.devices[hirq["dev"]]["msi"]["ctrl"] & MSI_PVM:
+        eng.prov.dep(PC.D_CAUSE, move)
+        set_msi_affinity(eng, irq, hirq, cpu, split=True)
+        return
+    hirq["host_masked"] = True          # mask_msi_irq
+    _apply_mask(eng, hirq)
+    eng.prov.dep(PC.D_CAUSE, move)
+    set_msi_affinity(eng, irq, hirq, cpu)
+    hirq["host_masked"] = False         # unmask_msi_irq
+    _apply_mask(eng, hirq)
 
 
 def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool, mask_key: int = -1) -> None:
@@ -429,7 +662,7 @@ def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
     Before 4.6 Xen writes its own bit (``msi_set_mask_bit(desc, flag)``): a guest's mask
     written through the intercept is overwritten; from 4.6 it writes host OR guest."""
     x = eng.w.xen
-    if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(hirq["vector"]):
+    if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) != x["vector_irq"].get(vkey(hirq["cpu"], hirq["vector"])):
         return
     masked = hirq["host_masked"]
     if eng.w.behaviour["xen_msi_mask"] == "combined":

@@ -342,6 +342,45 @@ reading("qemu.msi-setup-failure-keeps-enable", "When the first MSI map (xen_pt_m
               "MSI.\\n\"); return 0; } if (xen_pt_msi_update(s)) { *val &= ~PCI_MSI_FLAGS_ENABLE; ...", module=M)
 
 M = "msidbg.model.xen"
+XEN_MSI_AFFINITY = Source(X, "RELEASE-4.5.0", "xen/arch/x86/msi.c, xen/arch/x86/irq.c",
+                          "set_msi_affinity, write_msi_msg, ack_nonmaskable_msi_irq, pci_msi_nonmaskable; "
+                          "move_native_irq, move_masked_irq, __assign_irq_vector, irq_complete_move, irq_set_affinity",
+                          "all (RELEASE-4.22.0: the same order of writes; write_msi_msg skips the hardware only "
+                          "under interrupt remapping)")
+XEN_BIND_AFFINITY = Source(X, "1aeb1156fa", "xen/arch/x86/irq.c", "pirq_guest_bind (set_affinity before startup)",
+                           "4.6.. and 4.4.3.., 4.5.1.. (platform.xen_bind_affinity_first)")
+XEN_MIGRATE_PIRQ = Source(X, "RELEASE-4.5.0", "xen/drivers/passthrough/io.c, xen/arch/x86/hvm/hvm.c, "
+                          "xen/common/event_channel.c", "pt_irq_create_bind (dest_vcpu_id, hvm_migrate_pirqs), "
+                          "hvm_migrate_pirq, evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity)",
+                          "all (782cf8ba46, 4.12: only the bound pirq, hvm_migrate_pirq)")
+reading("xen.move-at-ack", "Xen moves a host irq only at its next interrupt: irq_set_affinity sets IRQ_MOVE_PENDING "
+        "(EVTCHNOP_bind_vcpu of a pirq port toward the vCPU's pCPU; pt_irq_create_bind toward the one vCPU the "
+        "guest destination names), and the ack in do_IRQ runs move_native_irq: disable, set_msi_affinity, enable. "
+        "A maskable MSI / MSI-X is masked around the rewrite; pci_msi_nonmaskable's disable/enable are "
+        "irq_disable_none/irq_enable_none, so a plain MSI without Per-vector Masking is rewritten live -- address, "
+        "(upper address,) data, separate config writes: a signal between them goes to the new pCPU with the old "
+        "vector ('No irq handler for vector'). The old vector stays until an interrupt arrives on the new one "
+        "(irq_complete_move); a second move meanwhile gets -EAGAIN and is dropped.",
+        source=(XEN_MSI_AFFINITY, XEN_MIGRATE_PIRQ),
+        quote="void move_native_irq(struct irq_desc *desc) { ... desc->handler->disable(desc); move_masked_irq(desc); "
+              "desc->handler->enable(desc); } / .disable = irq_disable_none, ... .ack = ack_nonmaskable_msi_irq, / "
+              "pci_conf_write32(..., msi_lower_address_reg(pos), msg->address_lo); ... pci_conf_write16(..., "
+              "msi_data_reg(pos, 0), msg->data);", module=M)
+reading("xen.bind-affinity", "pirq_guest_bind's first binding sets the affinity toward the binding vCPU's pCPU at once "
+        "(set_msi_affinity -> write_msi_msg, whether or not the message changes; vCPU 0 for pt_irq_create_bind and a PV "
+        "EVTCHNOP_bind_pirq); before 1aeb1156fa (4.6; 4.4.3, 4.5.1) after startup unmasked the entry.",
+        source=(XEN_BIND_AFFINITY, XEN_IRQ),
+        quote="desc->handler->startup(desc); /* Attempt to bind the interrupt target to the correct CPU. */ if ( "
+              "!opt_noirqbalance && (desc->handler->set_affinity != NULL) ) desc->handler->set_affinity(desc, "
+              "cpumask_of(v->processor));", module=M)
+reading("xen.host-physical-mode", "The modelled host runs Xen's physical destination mode with per-pCPU vectors, "
+        "without interrupt remapping (the physical entry holds a compatibility-format message): an x2APIC host (Xen "
+        "forces x2APIC physical mode without remapping, x2apic.c at RELEASE-4.17.0) or an xAPIC one with more than 8 "
+        "CPUs (mpparse's def_to_bigsmp); vCPU n runs on pCPU n, APIC id n. An xAPIC host with 8 CPUs or fewer runs "
+        "flat logical mode, whose vectors are the same on every CPU (vector_allocation_cpumask_flat), so a move there "
+        "only changes the destination (one address write, never torn); under interrupt remapping the message never "
+        "changes (the IRTE does). Vectors follow __assign_irq_vector's search "
+        "(steps of 8 from the last one handed out; the first MSI gets 0x31).", status="hypothetical", module=M)
 reading("xen.bind-unmask", "From 69d99d1b22 (4.10) pt_irq_create_bind clears the guest mask bit of the pirq's MSI "
         "when the device model passes XEN_DOMCTL_VMSI_X86_UNMASKED, after a first binding or an update; the "
         "flag is stripped from the stored gflags.", source=XEN_IO_UNMASK,
@@ -503,6 +542,14 @@ reading("linux.hvm-always-eoi", "An HVM guest has no pirq_eoi_map (only PV regis
         source=LINUX_STARTUP, quote="if (xen_hvm_domain()) { native_init_IRQ(); ... pci_xen_hvm_init(); } else { "
         "... pirq_eoi_map = (void *)__get_free_page(GFP_KERNEL|__GFP_ZERO); / if (pirq_needs_eoi(data->irq)) "
         "{ rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi);", module=M)
+reading("linux.pv-eoi-flag", "A PV guest without a pirq_eoi_map -- its PHYSDEVOP_pirq_eoi_gmfn_v2 failed (Xen 4.0, "
+        "4.1.0 .. 4.1.2: platform.xen_pirq_eoi_v2) or its kernel never registers one (linux-3.0.8: "
+        "kernel.xen_pirq_eoi_map) -- keeps pirq_needs_eoi_flag, and Xen answers XENIRQSTAT_needs_eoi for every "
+        "PV pirq in every release: a PHYSDEVOP_eoi for every interrupt of every pirq (xenhost).",
+        source=(LINUX_STARTUP, XEN_PHYSDEV, LINUX_2L_30),
+        quote="rc = HYPERVISOR_physdev_op(PHYSDEVOP_pirq_eoi_gmfn_v2, &eoi_gmfn); if (rc != 0) { ... pirq_eoi_map "
+              "= NULL; } else pirq_needs_eoi = pirq_check_eoi_map; / it must conservatively always execute the EOI "
+              "hypercall. ... irq_status_query.flags |= XENIRQSTAT_needs_eoi;", module=M)
 reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: after teardown destroyed a "
         "device's irqs, af42b8d12f8a finds no irq for its cached pirq. (2.6.37's pirq_to_irq[] kept a domU's "
         "stale entry, which is what made the re-use work in 2010.)", source=LINUX_IRQ_FROM_PIRQ,

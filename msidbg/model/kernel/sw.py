@@ -43,6 +43,7 @@ CURRENT: dict[str, Any] = {
     "xen_affinity_target": "least-loaded",
     "xen_affinity_immediate": True,
     "xen_eoi_clear_first": True,
+    "xen_pirq_eoi_map": True,
     "managed_spread": True,
     "setup_affinity_result": True,
     "hint_sets_affinity": True,

@@ -118,12 +118,15 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
     guest asks its ``pirq_eoi_map`` instead (``pirq_needs_eoi = pirq_check_eoi_map`` once xen_init_IRQ
     registered it with PHYSDEVOP_pirq_eoi_gmfn_v2): Xen's pirq_guest_bind sets the pirq's bit only for an
     irq whose ack type is not ACKTYPE_NONE -- an MSI it cannot mask -- so a PV guest makes no
-    PHYSDEVOP_eoi for MSI-X or a maskable MSI (redteam9; Xen 4.0 and 4.1.0 .. 4.1.2 have no v2 and the
-    guest falls back to the flag: not modelled)."""
+    PHYSDEVOP_eoi for MSI-X or a maskable MSI (redteam9). Without the map -- Xen 4.0 and 4.1.0 .. 4.1.2
+    have no v2 (``platform.xen_pirq_eoi_v2``), a kernel before it never registers one
+    (``kernel.xen_pirq_eoi_map``) -- the guest keeps the flag, which Xen sets for every PV pirq: a
+    PHYSDEVOP_eoi for every interrupt (xenhost)."""
     info = info_of(k, loc["irq"])
     flags = X.irq_status_query(k.w, info["pirq"])
     info["needs_eoi"] = flags > 0 and bool(flags & X.XENIRQSTAT_NEEDS_EOI)
-    if k.w["platform"]["kind"] == "xen-pv":
+    b = k.w.behaviour
+    if k.w["platform"]["kind"] == "xen-pv" and b["xen_pirq_eoi_map"] and b["xen_pirq_eoi_v2"]:
         x = k.w["xen"]
         hirq = x["irqs"].get(x["pirqs"][info["pirq"]]["irq"]) if info["pirq"] in x["pirqs"] else None
         info["needs_eoi"] = bool(hirq is not None and hirq["ack_eoi"])
