@@ -1,0 +1,40 @@
+"""redteam10: held-out bare-metal scenarios (other topologies and kernel versions) against the
+upstream source and the stable releases; each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg import behaviour as bh
+from tests.conftest import hit_names, run_to_end, shipped, with_kernel
+
+
+def _value(name: str, version: str) -> object:
+    return bh.at(bh.by_name()[name], bh.parse_kernel(version))[0]
+
+
+@pytest.mark.parametrize(("name", "version", "value"), [
+    # 6f1a4891a592: the 5.4.19-rc1 review's shortlog lists it (5.4.18 does not have it)
+    ("msi_affinity_update", "5.4.18", "plain"), ("msi_affinity_update", "5.4.19", "plug-race"),
+    ("msi_affinity_update", "5.4.300", "plug-race"),
+    ("msi_set_affinity_name", "5.4.18", "generic"), ("msi_set_affinity_name", "5.4.19", "x86"),
+    # b56ebe7c896d: [PATCH 6.5 240/491] of the 6.5.13-rc1 review; the 6.6.y push ending in 6.6.3-rc1
+    ("msi_affinity_update", "6.5.12", "plain"), ("msi_affinity_update", "6.5.13", "can-reserve"),
+    ("msi_affinity_update", "6.6.2", "plain"), ("msi_affinity_update", "6.6.3", "can-reserve"),
+    # a6c11c0a5235: the June 2024 stable-rc pushes ending in 5.4.278-rc1 / 5.10.219-rc1 / 5.15.161-rc1
+    ("hotplug_force_complete", "5.4.277", "migrated"), ("hotplug_force_complete", "5.4.278", "involved"),
+    ("hotplug_force_complete", "5.10.218", "migrated"), ("hotplug_force_complete", "5.10.219", "involved"),
+    ("hotplug_force_complete", "5.15.160", "migrated"), ("hotplug_force_complete", "5.15.161", "involved"),
+])
+def test_stable_backports_found_by_redteam10(name: str, version: str, value: object) -> None:
+    assert _value(name, version) == value
+
+
+def test_a_5_4_19_kernel_no_longer_tears_the_2020_update() -> None:
+    """The 2020 xHCI scenario (shipped on 5.5): 5.4.18 tears as 5.5 does; 5.4.19 carries
+    6f1a4891a592 and writes the new vector on the old CPU first -- no torn message, nothing lost."""
+    scn = shipped("msi-torn-affinity-update")
+    assert "msi-torn-message" in hit_names(run_to_end(with_kernel(scn, version="5.4.18")))
+    fixed = run_to_end(with_kernel(scn, version="5.4.19"))
+    assert "msi-torn-message" not in hit_names(fixed)
+    assert "irq-lost" not in hit_names(fixed)
