@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import hit_names, run_to_end, shipped, with_kernel
+from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -38,3 +38,38 @@ def test_a_5_4_19_kernel_no_longer_tears_the_2020_update() -> None:
     fixed = run_to_end(with_kernel(scn, version="5.4.19"))
     assert "msi-torn-message" not in hit_names(fixed)
     assert "irq-lost" not in hit_names(fixed)
+
+
+@pytest.mark.parametrize(("version", "value"), [
+    # baedb87d1b53 + its x86 opt-in 6615d75d56f1: the 5.4.60-rc1 / 4.19.141-rc1 shortlogs, [PATCH 5.7 002/204]
+    ("5.4.54", False), ("5.4.60", True), ("4.19.140", False), ("4.19.141", True),
+    ("5.7.16", False), ("5.7.17", True), ("5.7", False), ("5.8", True),
+])
+def test_affinity_on_activate_reached_the_2020_stable_series(version: str, value: bool) -> None:
+    assert _value("affinity_on_activate", version) is value
+
+
+STORED = """
+name: stored-affinity
+cpus: 12
+kernel: {version: "VERSION"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}
+  - {at: 10us, do: request_irq, dev: eth0, vector: 0, affinity: [7]}
+  - {at: 50us, do: fire, dev: eth0, vector: 0}
+"""
+
+
+def test_a_5_4_60_request_irq_activates_inside_the_stored_affinity() -> None:
+    """irq_set_affinity() before request_irq(): 5.4.54 records a pending move (the vector is activated
+    elsewhere and moves to CPU7 at the first interrupt); 5.4.60 has baedb87d1b53 + the x86 opt-in, so
+    activation already places the vector on CPU7 and the interrupt moves nothing."""
+    firsts = {}
+    for version in ("5.4.54", "5.4.60"):
+        eng = run_to_end(scenario(STORED.replace("VERSION", version)))
+        assigns = [e for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
+        firsts[version] = [a.fields.get("target") for a in assigns]
+    assert firsts["5.4.54"][-1] == 7 and firsts["5.4.54"][0] != 7
+    assert firsts["5.4.60"] == [7]
