@@ -301,9 +301,17 @@ Revisions:
   change point, the spinning CPU's priority the highest due, before the next action end) are picked
   at once (``_Picker.spin_polls``): the same run as picking them one by one. Shipped ``random``
   runs: the same outcomes, fewer events; ordered runs unchanged.
+- 8:
+  (redteam10) Stable backports read in the stable review shortlogs and linux-stable-rc pushes, which
+  change what a ``kernel.version`` of those series resolves to (no shipped scenario names one):
+  6f1a4891a592 in 5.4.19 (``msi_affinity_update: plug-race``, ``msi_set_affinity_name: x86``; a 5.4.19+
+  kernel tore the 2020 update like 5.4.18), b56ebe7c896d in 6.5.13 and 6.6.3 (``can-reserve``),
+  a6c11c0a5235 in 5.4.278, 5.10.219 and 5.15.161 (``hotplug_force_complete: involved``), and
+  baedb87d1b53 with its x86 opt-in in 5.4.60, 4.19.141 and 5.7.17 (``affinity_on_activate``: an
+  affinity stored before request_irq is where activation places the vector, no pending move).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 7
+MODEL = 8
