@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, with_kernel
+from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, totals, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -73,3 +73,34 @@ def test_a_5_4_60_request_irq_activates_inside_the_stored_affinity() -> None:
         firsts[version] = [a.fields.get("target") for a in assigns]
     assert firsts["5.4.54"][-1] == 7 and firsts["5.4.54"][0] != 7
     assert firsts["5.4.60"] == [7]
+
+
+SATURATED = """
+name: saturated-offline
+cpus: 3
+kernel: {version: "5.17"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 3}}
+  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: false}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 3, affinity: 2}
+  - {at: 50us, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1, affinity: 1}
+  - {at: 100us, do: fire, dev: xhci, vector: 0, count: 400, every: 1us}
+  - {at: 300us, on: 0, do: cpu_offline, cpu: 1}
+"""
+
+
+def test_a_cpu_leaving_hardirq_takes_its_pending_interrupt_before_its_stopper_runs() -> None:
+    """CPU1 takes a 1 us stream with the 1.5 us default handler: whenever it leaves hardirq the next
+    edge is already in its IRR, and the iret (interrupts on in MULTI_STOP_PREPARE) takes it before
+    migration/1 can ack. So the offline waits for the stream's end and nothing is in flight when
+    the plain 5.17 update moves the MSI. Before, the stopper acked with the edge pending, the move
+    ran mid-stream and tore a message (400 raised, 399 delivered, 1 lost)."""
+    eng = run_to_end(scenario(SATURATED))
+    assert totals(eng, "xhci") == {"raised": 400, "delivered": 400, "lost": 0, "spurious": 0}
+    assert "msi-torn-message" not in hit_names(eng)
+    last_signal = max(e.time_ns for e in events_of(eng, "msi.msg") if e.dev == "xhci")
+    ack = next(e for e in events_of(eng, "kernel") if e.fields["prog"] == "multi_cpu_stop")
+    assert ack.cpu == 1 and ack.time_ns > last_signal
+    for e in events_of(eng, "apic.accept"):
+        assert not (e.cpu == 1 and e.time_ns > ack.time_ns)

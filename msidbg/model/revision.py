@@ -309,6 +309,15 @@ Revisions:
   a6c11c0a5235 in 5.4.278, 5.10.219 and 5.15.161 (``hotplug_force_complete: involved``), and
   baedb87d1b53 with its x86 opt-in in 5.4.60, 4.19.141 and 5.7.17 (``affinity_on_activate``: an
   affinity stored before request_irq is where activation places the vector, no pending move).
+  A CPU that leaves hardirq while stop_machine waits for it (MULTI_STOP_PREPARE, or a late
+  MULTI_STOP_DISABLE_IRQ ack) takes an interrupt pending in its IRR before its stopper thread runs:
+  interrupts are on until multi_cpu_stop disables them, so the iret delivers it. Before, the stopper
+  acked with the edge pending, the offline ran mid-stream, and fixup_irqs' release of a moved irq's
+  old vector left the edge to "No irq handler for vector" (explore pct found it in a held-out 5.10
+  MSI-X affinity storm with two offlines). A CPU saturated by a stream (the next edge pending at
+  every handler exit) now holds the offline until the stream ends. Shipped runs: the same outcomes
+  and hits; msi-torn-affinity-update's CPU2 offline waits for its stream (more events), the
+  maskable twin's starts 0.5 us later.
 """
 
 from __future__ import annotations
