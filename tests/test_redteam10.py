@@ -104,3 +104,46 @@ def test_a_cpu_leaving_hardirq_takes_its_pending_interrupt_before_its_stopper_ru
     assert ack.cpu == 1 and ack.time_ns > last_signal
     for e in events_of(eng, "apic.accept"):
         assert not (e.cpu == 1 and e.time_ns > ack.time_ns)
+
+
+STORM_TWO_OFFLINES = """
+name: s21-storm-remap
+seed: 307240241866741733
+schedule: pct
+cpus: 16
+kernel: {version: "6.6"}
+platform: {interrupt_remapping: true}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 100us, do: fire, dev: eth0, vector: 2, count: 500, every: 1us}
+  - {at: 110us, on: 1, do: set_affinity, dev: eth0, vector: 2, cpu: 3}
+  - {at: 111us, on: 2, do: set_affinity, dev: eth0, vector: 2, cpu: 4}
+  - {at: 112us, on: 3, do: set_affinity, dev: eth0, vector: 2, cpu: 5}
+  - {at: 200us, on: 4, do: cpu_offline, cpu: 3}
+  - {at: 201us, on: 6, do: cpu_offline, cpu: 5}
+  - {at: 300us, on: 4, do: cpu_online, cpu: 3}
+"""
+
+
+def test_a_cpu_with_an_interrupt_pending_takes_it_before_the_next_stop_machine() -> None:
+    """explore (pct) on a held-out 6.6 remapped MSI-X storm with two offlines: the first offline ends
+    with CPU4 -- which requested it -- holding an edge of the moved irq in its IRR; the second
+    offline's stop_machine found no CPU in hardirq and stopped CPU4 at once, and its fixup released
+    that vector: 38 coalesced signals ended as "No irq handler for vector". Interrupts are on when
+    the first stop_machine ends (and in the second's MULTI_STOP_PREPARE), so CPU4 takes the edge
+    first."""
+    eng = run_to_end(scenario(STORM_TWO_OFFLINES))
+    assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}
+
+
+def test_an_edge_latched_as_the_offline_starts_is_taken_before_take_cpu_down() -> None:
+    """The shipped remapped 2020 scenario: an xHCI edge reaches CPU2 at 900 us, the instant its
+    offline starts. CPU2 is out of hardirq with interrupts on, so it takes the edge before its
+    stopper thread acks (before, stop_machine went to MULTI_STOP_RUN at once and the edge waited in
+    the IRR through the whole offline)."""
+    eng = run_to_end(shipped("msi-torn-affinity-update-remapped"))
+    take = next(e for e in events_of(eng, "kernel") if str(e.fields["what"]).startswith("take_cpu_down"))
+    first = next(e for e in events_of(eng, "apic.accept") if e.cpu == 2 and e.time_ns >= 900_000)
+    assert first.time_ns == 900_000 and first.index < take.index
