@@ -147,3 +147,53 @@ def test_an_edge_latched_as_the_offline_starts_is_taken_before_take_cpu_down() -
     take = next(e for e in events_of(eng, "kernel") if str(e.fields["what"]).startswith("take_cpu_down"))
     first = next(e for e in events_of(eng, "apic.accept") if e.cpu == 2 and e.time_ns >= 900_000)
     assert first.time_ns == 900_000 and first.index < take.index
+
+
+LEAK = """
+name: leak
+cpus: 4
+kernel: {version: "VERSION"}
+platform: {apic_routing: physical flat}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, do: set_affinity, dev: eth0, vector: 0, cpu: 2}
+  - {at: 150us, do: fire, dev: eth0, vector: 0}
+  - {at: 200us, on: 3, do: cpu_offline, cpu: 1}
+  - {at: 1300us, do: fire, dev: eth0, vector: 0}
+  - {at: 1400us, on: 3, do: cpu_online, cpu: 1}
+"""
+
+
+@pytest.mark.parametrize(("version", "leaked"), [("6.9", True), ("6.10", False), ("6.6", True), ("5.15", True),
+                                                 ("5.15.161", False)])
+def test_a_move_completing_after_its_old_cpu_went_offline_leaks_the_vector_before_a6c11c0a5235(
+        version: str, leaked: bool) -> None:
+    """The irq moves CPU1 -> CPU2 (0x20 on CPU1 becomes its previous vector), CPU1 goes offline before
+    an interrupt reaches CPU2, then one does: irq_complete_move finds the old CPU offline.
+    __vector_schedule_cleanup (__send_cleanup_vector before 6.6) only cleared prev_vector -- the
+    vector stays allocated in CPU1's matrix, also after CPU1 returns -- until a6c11c0a5235 (6.10;
+    5.15.161) made it free_moved_vector() and had the offline force-complete the move (the
+    'migrated' offline does not: the irq's target is CPU2). The model freed it from 6.6 on, by the
+    cleanup timer's row."""
+    eng = run_to_end(scenario(LEAK.replace("VERSION", version)))
+    first = next(e for e in events_of(eng, "vector.assign") if e.dev == "eth0")
+    assert first.fields["target"] == 1
+    v = first.fields["vector"]
+    assert bool(eng.w["cpus"][1]["alloc"][v >> 5] >> (v & 31) & 1) is leaked
+
+
+STORM_612 = STORM_TWO_OFFLINES.replace("seed: 307240241866741733", "seed: 5225608189600411232").replace(
+    'kernel: {version: "6.6"}\nplatform: {interrupt_remapping: true}', 'kernel: {version: "6.12"}')
+
+
+def test_a_move_completing_while_stop_machine_waits_queues_the_cleanup_on_the_still_online_cpu() -> None:
+    """explore (pct) on a held-out 6.12 MSI-X storm (no remapping): CPU3's offline waits in
+    MULTI_STOP_PREPARE for a CPU in hardirq while the irq's move off CPU3 completes on CPU4. CPU3 is
+    still in cpu_online_mask (take_cpu_down has not run), so __vector_schedule_cleanup queues the old
+    vector on its cleanup list; the model counted the whole cpu_down as offline and freed the
+    vector at once, under an edge still pending in CPU3's IRR: 8 signals "No irq handler"."""
+    assert 'version: "6.12"' in STORM_612 and "interrupt_remapping" not in STORM_612
+    eng = run_to_end(scenario(STORM_612))
+    assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}

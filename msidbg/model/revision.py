@@ -322,6 +322,15 @@ Revisions:
   the interrupt first. Before, a second offline stopped the CPU that had just finished the first
   with the moved irq's edge still in its IRR (explore pct, held-out 6.6 remapped storm: 38 signals
   lost), and the remapped 2020 scenario's edge latched as its offline began waited through it.
+  The outgoing CPU leaves the vector domain's cpu_online() at take_cpu_down (remove_cpu_from_maps), not
+  when cpu_down starts: a move completing elsewhere while stop_machine still waits in
+  MULTI_STOP_PREPARE queues the old vector's cleanup on it (explore pct, held-out 6.12 storm: the
+  vector was freed under an edge pending in its IRR, 8 signals lost); an action on it is refused
+  from the start as before (``cpu_active``). A move completing after its old CPU went offline frees
+  the old vector only with a6c11c0a5235 (``hotplug_force_complete: involved``; the
+  __vector_schedule_cleanup / __send_cleanup_vector hunk), else leaves it allocated in that CPU's
+  matrix; the model had tied this to the cleanup timer (6.6), so 6.6 .. 6.9 freed it and 5.15.161
+  etc. leaked it. Shipped runs unchanged by these two.
 """
 
 from __future__ import annotations
