@@ -197,3 +197,20 @@ def test_a_move_completing_while_stop_machine_waits_queues_the_cleanup_on_the_st
     assert 'version: "6.12"' in STORM_612 and "interrupt_remapping" not in STORM_612
     eng = run_to_end(scenario(STORM_612))
     assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}
+
+
+STORM_AMD = STORM_TWO_OFFLINES.replace("seed: 307240241866741733", "seed: 5341265852227340161").replace(
+    'kernel: {version: "6.6"}\nplatform: {interrupt_remapping: true}',
+    'kernel: {version: "6.1"}\nplatform: {interrupt_remapping: true, iommu: amd}')
+
+
+def test_the_requesters_cpu_takes_its_pending_interrupts_before_disabling_them() -> None:
+    """explore (pct) on a held-out 6.1 AMD-Vi storm: CPU4 requests CPU3's offline and is in a handler
+    (whose ack moved the irq; the edge that followed waits in its IRR) when the last other CPU acks
+    MULTI_STOP_PREPARE. The requester's CPU runs a stopper thread like every online CPU
+    (stop_machine_cpuslocked): it leaves the handler, takes the pending edge, then disables
+    interrupts. The model switched its interrupts off at once: the edge waited through the offline,
+    whose migration released its vector -- 2 signals "No irq handler for vector"."""
+    assert "iommu: amd" in STORM_AMD and "seed: 5341265852227340161" in STORM_AMD
+    eng = run_to_end(scenario(STORM_AMD))
+    assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}

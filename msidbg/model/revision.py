@@ -330,7 +330,10 @@ Revisions:
   the old vector only with a6c11c0a5235 (``hotplug_force_complete: involved``; the
   __vector_schedule_cleanup / __send_cleanup_vector hunk), else leaves it allocated in that CPU's
   matrix; the model had tied this to the cleanup timer (6.6), so 6.6 .. 6.9 freed it and 5.15.161
-  etc. leaked it. Shipped runs unchanged by these two.
+  etc. leaked it. Shipped runs unchanged by these two. The requesting CPU runs a stopper thread
+  like every online CPU (stop_machine_cpuslocked): in a handler, or with an interrupt pending, when
+  the others have acked MULTI_STOP_PREPARE, it takes its interrupts before switching them off (it
+  switched them off at once; explore pct, held-out 6.1 AMD-Vi storm: 2 signals lost).
 """
 
 from __future__ import annotations

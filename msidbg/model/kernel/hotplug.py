@@ -216,7 +216,13 @@ def stopper_runs(k: Any, c: Any) -> None:
         if not any(cpus[i].stopped == ARRIVING for i in loc["stopped"]):
             loc["phase"] = "disable_irq"
             loc["_flags"] = req["proc"]["irqs_off"]
-            req["proc"]["irqs_off"] = True
+            if in_hardirq(eng, req) or takes_irq(eng, req):
+                # the requester's CPU runs a stopper thread too (stop_machine_cpuslocked queues one on
+                # every online CPU): in a handler, or with an interrupt pending, it disables
+                # interrupts and acks once it is out (redteam10: it used to take them off at once)
+                req["stopped"] = DISABLING
+            else:
+                req["proc"]["irqs_off"] = True
             for i in loc["stopped"]:
                 other = cpus[i]
                 other["stopped"] = DISABLING if other is not c and (
@@ -224,10 +230,15 @@ def stopper_runs(k: Any, c: Any) -> None:
                 if other is not c and other["stopped"] is True:
                     eng.model.park(eng, other)
         what = f"migration/{c['id']}: MULTI_STOP_PREPARE acked"
+    elif c is req:      # the requester's own stopper: interrupts off, then its cpu_down goes on
+        c.stopped = False
+        c["proc"]["irqs_off"] = True
+        what = f"migration/{c['id']}: interrupts off, MULTI_STOP_DISABLE_IRQ acked"
     else:
         c.stopped = True
         what = f"migration/{c['id']}: interrupts off, MULTI_STOP_DISABLE_IRQ acked"
-    if loc["phase"] == "disable_irq" and not any(cpus[i].stopped == DISABLING for i in loc["stopped"]):
+    if loc["phase"] == "disable_irq" and req.stopped != DISABLING and not any(
+            cpus[i].stopped == DISABLING for i in loc["stopped"]):
         req["proc"]["wait"] = None
         eng.model.wake(eng, req)
         what += ", the last: every CPU has interrupts off (MULTI_STOP_RUN)"
