@@ -196,9 +196,7 @@ def test_the_2020_seed_is_unchanged_and_a_4_14_variant_still_tears() -> None:
     text = text.replace("on: 0, do: set_affinity", "on: 9, do: set_affinity").replace("on: 0, do: cpu_o", "on: 9, do: cpu_o")
     eng = run_to_end(scenario(text))
     assert {"msi-torn-message", "irq-spurious"} <= hit_names(eng)
-    # 1184 / 16 before redteam10: CPU2, saturated by the stream, now takes each pending edge before its
-    # stopper thread runs, so the 900 us offline of CPU2 (and the moves it makes) waits for the stream's end
-    assert totals(eng, "xhci") == {"raised": 1200, "delivered": 1186, "lost": 14, "spurious": 14}
+    assert totals(eng, "xhci") == {"raised": 1200, "delivered": 1184, "lost": 16, "spurious": 16}
 
 
 def _load_error(tmp_path: Path, text: str) -> str:

@@ -32,10 +32,6 @@ def test_started_irq_moved_from_another_cpu_warns_and_writes_directly() -> None:
 HOTPLUG = """
 name: hotplug
 cpus: 4
-# a handler well inside the 1us stream: with the 1.5us default (or 500ns, the whole microsecond with
-# entry and ack) CPU3 always has the next edge pending when it leaves hardirq, and the offline waits
-# for the storm's end
-costs: {handler: 300ns}
 kernel: {msi_affinity_update: plug-race, vector_cleanup: ipi}
 devices:
   nvme0: {bdf: "00:04.0", kind: generic, msix: {table_size: 8}}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, totals, with_kernel
+from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -75,80 +75,6 @@ def test_a_5_4_60_request_irq_activates_inside_the_stored_affinity() -> None:
     assert firsts["5.4.60"] == [7]
 
 
-SATURATED = """
-name: saturated-offline
-cpus: 3
-kernel: {version: "5.17"}
-devices:
-  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 3}}
-  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: false}}
-run:
-  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 3, affinity: 2}
-  - {at: 50us, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1, affinity: 1}
-  - {at: 100us, do: fire, dev: xhci, vector: 0, count: 400, every: 1us}
-  - {at: 300us, on: 0, do: cpu_offline, cpu: 1}
-"""
-
-
-def test_a_cpu_leaving_hardirq_takes_its_pending_interrupt_before_its_stopper_runs() -> None:
-    """CPU1 takes a 1 us stream with the 1.5 us default handler: whenever it leaves hardirq the next
-    edge is already in its IRR, and the iret (interrupts on in MULTI_STOP_PREPARE) takes it before
-    migration/1 can ack. So the offline waits for the stream's end and nothing is in flight when
-    the plain 5.17 update moves the MSI. Before, the stopper acked with the edge pending, the move
-    ran mid-stream and tore a message (400 raised, 399 delivered, 1 lost)."""
-    eng = run_to_end(scenario(SATURATED))
-    assert totals(eng, "xhci") == {"raised": 400, "delivered": 400, "lost": 0, "spurious": 0}
-    assert "msi-torn-message" not in hit_names(eng)
-    last_signal = max(e.time_ns for e in events_of(eng, "msi.msg") if e.dev == "xhci")
-    ack = next(e for e in events_of(eng, "kernel") if e.fields["prog"] == "multi_cpu_stop")
-    assert ack.cpu == 1 and ack.time_ns > last_signal
-    for e in events_of(eng, "apic.accept"):
-        assert not (e.cpu == 1 and e.time_ns > ack.time_ns)
-
-
-STORM_TWO_OFFLINES = """
-name: s21-storm-remap
-seed: 307240241866741733
-schedule: pct
-cpus: 16
-kernel: {version: "6.6"}
-platform: {interrupt_remapping: true}
-devices:
-  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 4}}
-run:
-  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
-  - {at: 100us, do: fire, dev: eth0, vector: 2, count: 500, every: 1us}
-  - {at: 110us, on: 1, do: set_affinity, dev: eth0, vector: 2, cpu: 3}
-  - {at: 111us, on: 2, do: set_affinity, dev: eth0, vector: 2, cpu: 4}
-  - {at: 112us, on: 3, do: set_affinity, dev: eth0, vector: 2, cpu: 5}
-  - {at: 200us, on: 4, do: cpu_offline, cpu: 3}
-  - {at: 201us, on: 6, do: cpu_offline, cpu: 5}
-  - {at: 300us, on: 4, do: cpu_online, cpu: 3}
-"""
-
-
-def test_a_cpu_with_an_interrupt_pending_takes_it_before_the_next_stop_machine() -> None:
-    """explore (pct) on a held-out 6.6 remapped MSI-X storm with two offlines: the first offline ends
-    with CPU4 -- which requested it -- holding an edge of the moved irq in its IRR; the second
-    offline's stop_machine found no CPU in hardirq and stopped CPU4 at once, and its fixup released
-    that vector: 38 coalesced signals ended as "No irq handler for vector". Interrupts are on when
-    the first stop_machine ends (and in the second's MULTI_STOP_PREPARE), so CPU4 takes the edge
-    first."""
-    eng = run_to_end(scenario(STORM_TWO_OFFLINES))
-    assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}
-
-
-def test_an_edge_latched_as_the_offline_starts_is_taken_before_take_cpu_down() -> None:
-    """The shipped remapped 2020 scenario: an xHCI edge reaches CPU2 at 900 us, the instant its
-    offline starts. CPU2 is out of hardirq with interrupts on, so it takes the edge before its
-    stopper thread acks (before, stop_machine went to MULTI_STOP_RUN at once and the edge waited in
-    the IRR through the whole offline)."""
-    eng = run_to_end(shipped("msi-torn-affinity-update-remapped"))
-    take = next(e for e in events_of(eng, "kernel") if str(e.fields["what"]).startswith("take_cpu_down"))
-    first = next(e for e in events_of(eng, "apic.accept") if e.cpu == 2 and e.time_ns >= 900_000)
-    assert first.time_ns == 900_000 and first.index < take.index
-
-
 LEAK = """
 name: leak
 cpus: 4
@@ -183,34 +109,3 @@ def test_a_move_completing_after_its_old_cpu_went_offline_leaks_the_vector_befor
     v = first.fields["vector"]
     assert bool(eng.w["cpus"][1]["alloc"][v >> 5] >> (v & 31) & 1) is leaked
 
-
-STORM_612 = STORM_TWO_OFFLINES.replace("seed: 307240241866741733", "seed: 5225608189600411232").replace(
-    'kernel: {version: "6.6"}\nplatform: {interrupt_remapping: true}', 'kernel: {version: "6.12"}')
-
-
-def test_a_move_completing_while_stop_machine_waits_queues_the_cleanup_on_the_still_online_cpu() -> None:
-    """explore (pct) on a held-out 6.12 MSI-X storm (no remapping): CPU3's offline waits in
-    MULTI_STOP_PREPARE for a CPU in hardirq while the irq's move off CPU3 completes on CPU4. CPU3 is
-    still in cpu_online_mask (take_cpu_down has not run), so __vector_schedule_cleanup queues the old
-    vector on its cleanup list; the model counted the whole cpu_down as offline and freed the
-    vector at once, under an edge still pending in CPU3's IRR: 8 signals "No irq handler"."""
-    assert 'version: "6.12"' in STORM_612 and "interrupt_remapping" not in STORM_612
-    eng = run_to_end(scenario(STORM_612))
-    assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}
-
-
-STORM_AMD = STORM_TWO_OFFLINES.replace("seed: 307240241866741733", "seed: 5341265852227340161").replace(
-    'kernel: {version: "6.6"}\nplatform: {interrupt_remapping: true}',
-    'kernel: {version: "6.1"}\nplatform: {interrupt_remapping: true, iommu: amd}')
-
-
-def test_the_requesters_cpu_takes_its_pending_interrupts_before_disabling_them() -> None:
-    """explore (pct) on a held-out 6.1 AMD-Vi storm: CPU4 requests CPU3's offline and is in a handler
-    (whose ack moved the irq; the edge that followed waits in its IRR) when the last other CPU acks
-    MULTI_STOP_PREPARE. The requester's CPU runs a stopper thread like every online CPU
-    (stop_machine_cpuslocked): it leaves the handler, takes the pending edge, then disables
-    interrupts. The model switched its interrupts off at once: the edge waited through the offline,
-    whose migration released its vector -- 2 signals "No irq handler for vector"."""
-    assert "iommu: amd" in STORM_AMD and "seed: 5341265852227340161" in STORM_AMD
-    eng = run_to_end(scenario(STORM_AMD))
-    assert totals(eng, "eth0") == {"raised": 500, "delivered": 500, "lost": 0, "spurious": 0}

@@ -15,11 +15,6 @@ from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
 HOTPLUG = """
 name: hotplug-torn
 cpus: 3
-# the xHCI's handler well inside its 1us stream: with the 1.5us default (or 500ns: entry, ack and
-# action then take the whole microsecond) CPU1 is never out of hardirq without the next edge pending,
-# and its stopper thread -- the offline -- waits for the storm's end (redteam10: a pending interrupt
-# is taken before the stopper runs)
-costs: {{handler: 300ns}}
 kernel: {{version: "{kernel}"}}
 devices:
   eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 3}}}}

@@ -21,7 +21,7 @@ from msidbg.model.kernel import entry as irqflow
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
-from msidbg.model.kernel.vector import cpu_active
+from msidbg.model.kernel.vector import cpu_online
 from msidbg.sim.program import (
     AGAIN,
     CALL,
@@ -319,13 +319,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     act = -1  # the scenario action this step belongs to (for its jitter:)
     if not stack:
         proc = c.proc
-        if c.stopped and (c.stopped is True or proc.irqs_off or not c.online or acceptable(c) < 0):
-            # stop_machine: its stopper thread runs now that it left hardirq. Not while a vector is
-            # pending in its IRR: in MULTI_STOP_PREPARE (and until multi_cpu_stop's local_irq_disable
-            # for MULTI_STOP_DISABLE_IRQ) interrupts are on, so the iret out of the handler takes the
-            # next pending interrupt before the stopper runs (kernel/stop_machine.c multi_cpu_stop,
-            # torvalds/linux v6.6); before, a signal latched during the handler waited until after
-            # MULTI_STOP_RUN, past fixup_irqs' release of its vector (redteam10)
+        if c.stopped:    # stop_machine: its stopper thread runs now that it left hardirq
             _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
             accept(k, c, v)
@@ -511,7 +505,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
     c = w.cpus[item[3]]
     idx = item[4]
     act = w.actions[idx]
-    if not cpu_active(w, c.id):
+    if not cpu_online(w, c.id):
         _refuse_action(eng, c, act, idx)
         return
     act["state"] = "running"

@@ -309,31 +309,10 @@ Revisions:
   a6c11c0a5235 in 5.4.278, 5.10.219 and 5.15.161 (``hotplug_force_complete: involved``), and
   baedb87d1b53 with its x86 opt-in in 5.4.60, 4.19.141 and 5.7.17 (``affinity_on_activate``: an
   affinity stored before request_irq is where activation places the vector, no pending move).
-  A CPU that leaves hardirq while stop_machine waits for it (MULTI_STOP_PREPARE, or a late
-  MULTI_STOP_DISABLE_IRQ ack) takes an interrupt pending in its IRR before its stopper thread runs:
-  interrupts are on until multi_cpu_stop disables them, so the iret delivers it. Before, the stopper
-  acked with the edge pending, the offline ran mid-stream, and fixup_irqs' release of a moved irq's
-  old vector left the edge to "No irq handler for vector" (explore pct found it in a held-out 5.10
-  MSI-X affinity storm with two offlines). A CPU saturated by a stream (the next edge pending at
-  every handler exit) now holds the offline until the stream ends. Shipped runs: the same outcomes
-  and hits; msi-torn-affinity-update's CPU2 offline waits for its stream (more events), the
-  maskable twin's starts 0.5 us later. Likewise a CPU out of hardirq with interrupts on and a vector
-  pending when a stop_machine begins (``hotplug.takes_irq``) is waited for like one in hardirq: it takes
-  the interrupt first. Before, a second offline stopped the CPU that had just finished the first
-  with the moved irq's edge still in its IRR (explore pct, held-out 6.6 remapped storm: 38 signals
-  lost), and the remapped 2020 scenario's edge latched as its offline began waited through it.
-  The outgoing CPU leaves the vector domain's cpu_online() at take_cpu_down (remove_cpu_from_maps), not
-  when cpu_down starts: a move completing elsewhere while stop_machine still waits in
-  MULTI_STOP_PREPARE queues the old vector's cleanup on it (explore pct, held-out 6.12 storm: the
-  vector was freed under an edge pending in its IRR, 8 signals lost); an action on it is refused
-  from the start as before (``cpu_active``). A move completing after its old CPU went offline frees
-  the old vector only with a6c11c0a5235 (``hotplug_force_complete: involved``; the
-  __vector_schedule_cleanup / __send_cleanup_vector hunk), else leaves it allocated in that CPU's
-  matrix; the model had tied this to the cleanup timer (6.6), so 6.6 .. 6.9 freed it and 5.15.161
-  etc. leaked it. Shipped runs unchanged by these two. The requesting CPU runs a stopper thread
-  like every online CPU (stop_machine_cpuslocked): in a handler, or with an interrupt pending, when
-  the others have acked MULTI_STOP_PREPARE, it takes its interrupts before switching them off (it
-  switched them off at once; explore pct, held-out 6.1 AMD-Vi storm: 2 signals lost).
+  A move completing after its old CPU went offline frees the old vector only with a6c11c0a5235
+  (``hotplug_force_complete: involved``; its __vector_schedule_cleanup / __send_cleanup_vector hunk),
+  else leaves it allocated in that CPU's matrix; the model had tied this to the cleanup timer (6.6),
+  so 6.6 .. 6.9 freed it and 5.15.161 etc. leaked it. Shipped runs unchanged.
 """
 
 from __future__ import annotations
