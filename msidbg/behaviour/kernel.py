@@ -124,15 +124,20 @@ ROWS: tuple[Switch, ...] = (
         initial="plain",
         history=(
             Change("5.6", "plug-race", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   backports=("4.19.103",),
+                   backports=("4.19.103", "5.4.19"),
                    note="tip x86/urgent 2020-02-01, after 5.5 (2020-01-26): the 5.6 merge window; 4.19.103 "
-                   "(checked); 5.4.y/5.5.y of the same day not checked; not in 4.14 (tglx on stable)"),
+                   "(checked); 5.4.19: GKH's '[PATCH 5.4 ...] 5.4.19-rc1 review' lists it under Thomas Gleixner "
+                   "(redteam10; it was not in the table, so every 5.4.19..5.4.y kernel tore like 5.4.18); 5.5.y of "
+                   "the same day not checked; not in 4.14 (tglx on stable)"),
             Change("5.17", "plain", "ef8dd01538ea genirq/msi: Make interrupt allocation less convoluted "
                    "(sets the quirk only in reservation mode, where msi_init_virq() never reads it)",
                    note="the regression b56ebe7c896d names; in the pull 'irq/msi for v5.17-rc1' (2022-01-13)"),
             Change("6.7", "can-reserve", "b56ebe7c896d x86/apic/msi: Fix misconfigured non-maskable MSI quirk",
-                   backports=("6.1.66",), note="6.1.66-rc1 checked; the 6.5 and 6.6 stable series got it in "
-                   "November 2023 too (6.5.13 / 6.6.3, releases not checked)"),
+                   backports=("6.1.66", "6.5.13", "6.6.3"),
+                   note="6.1.66-rc1 checked; 6.5.13: '[PATCH 6.5 240/491] x86/apic/msi: Fix misconfigured "
+                   "non-maskable MSI quirk' answers the '[PATCH 6.5 000/491] 6.5.13-rc1 review' cover of 2023-11-24; "
+                   "6.6.3: linux-stable-rc's linux-6.6.y push ending in 'Linux 6.6.3-rc1' carries it (e06748a067e2) "
+                   "(redteam10)"),
         ),
     ),
     Switch(
@@ -195,7 +200,14 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.8", True, "baedb87d1b53 genirq/affinity: Handle affinity setting on inactive interrupts "
                    "correctly (and its follow-up making it opt-in: the x86 vector domain sets IRQD_AFFINITY_ON_ACTIVATE)",
-                   note="tip x86/urgent 2020-07-17, 5.8; its stable backports (5.7.y, 5.4.y) not checked"),
+                   backports=("5.4.60", "4.19.141", "5.7.17"),
+                   note="tip x86/urgent 2020-07-17, 5.8. Stable (redteam10): the '5.4.60-rc1', '4.19.141-rc1' "
+                   "review shortlogs (2020-08-20) list the opt-in 'genirq/affinity: Make affinity setting if activated "
+                   "opt-in' (6615d75d56f1; diffstat arch/x86/kernel/apic/vector.c, the x86 vector domain's "
+                   "irqd_set_affinity_on_activate), which needs baedb87d1b53 already there, and so does '[PATCH 5.7 "
+                   "002/204]' of the same day (5.7.17). baedb87d1b53 itself reached those series a few releases "
+                   "earlier (not in 5.4.54; the release not matched): x86 behaved so from then, the table starts "
+                   "at the release that has both"),
         ),
     ),
     Switch(
@@ -707,7 +719,12 @@ ROWS: tuple[Switch, ...] = (
         initial="migrated",
         history=(
             Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
-                   "during CPU offline", backports=("4.19.316",)),
+                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161"),
+                   note="4.19.316: its '-rc1 review' shortlog (Dongli Zhang); 5.4.278, 5.10.219, 5.15.161: the "
+                   "linux-stable-rc pushes of June 2024 whose revlists end with the backport and 'Linux 5.4.278-rc1' "
+                   "(4ae1d8223761), 'Linux 5.10.219-rc1', 'Linux 5.15.161-rc1' (cbc98cfe42d4) (redteam10). Sasha "
+                   "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; those releases were not "
+                   "matched (not in the 6.1.94-rc1 shortlog)"),
         ),
     ),
     Switch(
@@ -746,7 +763,7 @@ ROWS: tuple[Switch, ...] = (
         "msi_set_affinity'",
         history=(
             Change("5.6", "x86", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   backports=("4.19.103",), note="as msi_affinity_update's 5.6 row"),
+                   backports=("4.19.103", "5.4.19"), note="as msi_affinity_update's 5.6 row"),
         ),
     ),
     Switch(

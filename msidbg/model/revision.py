@@ -345,6 +345,17 @@ Revisions:
   scheduler moves a vCPU to a pCPU, sched_move_irqs' evtchn_move_pirqs / hvm_migrate_pirqs ask the
   moves. Shipped Xen scenarios: the same outcomes; their host messages and the provenance of the
   device's registers (the binding rewrote them) change.
+  (redteam10) Stable backports read in the stable review shortlogs and linux-stable-rc pushes, which
+  change what a ``kernel.version`` of those series resolves to (no shipped scenario names one):
+  6f1a4891a592 in 5.4.19 (``msi_affinity_update: plug-race``, ``msi_set_affinity_name: x86``; a 5.4.19+
+  kernel tore the 2020 update like 5.4.18), b56ebe7c896d in 6.5.13 and 6.6.3 (``can-reserve``),
+  a6c11c0a5235 in 5.4.278, 5.10.219 and 5.15.161 (``hotplug_force_complete: involved``), and
+  baedb87d1b53 with its x86 opt-in in 5.4.60, 4.19.141 and 5.7.17 (``affinity_on_activate``: an
+  affinity stored before request_irq is where activation places the vector, no pending move).
+  A move completing after its old CPU went offline frees the old vector only with a6c11c0a5235
+  (``hotplug_force_complete: involved``; its __vector_schedule_cleanup / __send_cleanup_vector hunk),
+  else leaves it allocated in that CPU's matrix; the model had tied this to the cleanup timer (6.6),
+  so 6.6 .. 6.9 freed it and 5.15.161 etc. leaked it. Shipped runs unchanged.
 """
 
 from __future__ import annotations

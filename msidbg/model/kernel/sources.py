@@ -83,8 +83,10 @@ CLEANUP_IPI = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c",
 CLEANUP_TIMER = Source(L, "bdc1dad299bb", "arch/x86/kernel/apic/vector.c",
                        "__vector_schedule_cleanup / vector_cleanup_callback / lapic_offline",
                        "6.6.. (vector_cleanup: timer)")
-FORCE_COMPLETE = Source(L, "a6c11c0a5235", "arch/x86/kernel/apic/vector.c", "irq_force_complete_move",
-                        "all (which irqs: hotplug_force_complete)")
+FORCE_COMPLETE = Source(L, "a6c11c0a5235", "arch/x86/kernel/apic/vector.c",
+                        "irq_force_complete_move / __vector_schedule_cleanup (__send_cleanup_vector before 6.6): "
+                        "an offline old CPU's vector freed (free_moved_vector), not just forgotten",
+                        "all (which irqs, and the offline old CPU's vector: hotplug_force_complete)")
 # The pre-4.15 vector.c was read in stored copies, not at the tag (the index holds torvalds/linux's newest
 # file only): a comment-stripped 4.13/4.14 one (cpu_mask_to_apicid(vector_searchmask, irqdata, ...),
 # irqd_set_single_target when !apic->irq_dest_mode, no matrix) and a 4.6..4.12 one with the same search.

@@ -388,18 +388,21 @@ def complete_move(w: World, desc: Any, vector: int, cpu: int) -> bool:
 
 def schedule_cleanup(w: World, desc: Any) -> bool:
     """__send_cleanup_vector / __vector_schedule_cleanup: queue the old vector on its CPU's
-    cleanup list. An offline old CPU: before 6.6 the old vector is just forgotten (still
-    allocated in the matrix); from 6.6 it is freed at once."""
+    cleanup list. An offline old CPU: before a6c11c0a5235 (``hotplug_force_complete: migrated``)
+    the old vector is just forgotten (still allocated in the matrix); from it freed at once."""
     desc.move_in_progress = False
     prev_cpu = desc["prev_cpu"]
     if cpu_online(w, prev_cpu):
         w.cpus[prev_cpu].cleanup.append(desc.irq)
         desc["cleanup_pending"] = True
         return True
-    if timer_cleanup(w):
+    if sw_w(w, "hotplug_force_complete") == "involved":
+        # a6c11c0a5235 (6.10; the stable backports of hotplug_force_complete): 'pr_warn("IRQ %u
+        # schedule cleanup for offline CPU %u\n", ...); free_moved_vector(apicd);' in
+        # __vector_schedule_cleanup, and in __send_cleanup_vector of the IPI-era backports
         free_moved_vector(w, desc)
     else:
-        desc["prev_vector"] = 0
+        desc["prev_vector"] = 0     # before it: the old vector stays allocated in the matrix (leaked)
     return False
 
 
