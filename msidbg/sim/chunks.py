@@ -26,7 +26,8 @@ from typing import Any
 
 import msgpack
 
-from msidbg.sim.rec import Rec, default, pack as pack_value
+from msidbg.sim.rec import Rec, default
+from msidbg.sim.rec import pack as pack_value
 from msidbg.sim.world import unpack_world
 
 Node = Any

@@ -36,22 +36,39 @@ from typing import Any, ClassVar
 import msgpack
 
 
-def _generate(keys: tuple[str, ...]) -> tuple[Callable[[Any, dict[str, Any]], None], Callable[[Any], list[Any]]]:
-    """``fill(r, d)``: ``r.<key> = d["<key>"]`` for every key of ``keys``; ``flat(r)``: the list
-    ``["<key>", r.<key>, ...]``. Each is one function of specialised slot loads or stores (an
-    install and a pack run them on every record: ~10x a ``setattr`` / ``getattr`` loop).
+def _generate(cls: type) -> dict[str, Any]:
+    """The functions of record class ``cls`` that read or write every slot field at once, each
+    one function of specialised slot loads or stores (an install and a pack run them on every
+    record: several times a ``setattr`` / ``getattr`` loop):
 
-    Generated from the record class's own ``KEYS`` (constants of this module, checked to be plain
+    * ``make(d)``: the record for ``d``; a dict with exactly the slot fields, in ``KEYS`` order
+      (a record the builders made, unpacked), is stored positionally, anything else goes to
+      ``cls._of_map``;
+    * ``fill(r, d)``: ``r.<key> = d["<key>"]`` for every slot field (KeyError if ``d`` lacks one);
+    * ``flat(r)``: the list ``["<key>", r.<key>, ...]`` (AttributeError if ``r`` lacks one).
+
+    Generated from the class's own ``KEYS`` (constants of this module, checked to be plain
     identifiers) when the class is defined, the way ``dataclasses`` writes ``__init__``: never
     from input."""
+    keys: tuple[str, ...] = cls.KEYS  # type: ignore[attr-defined]
     for k in keys:
         if not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_"):
             raise ValueError(f"record field {k!r} is not a plain identifier")
-    fill = "".join(f"    r.{k} = d[{k!r}]\n" for k in keys) or "    pass\n"
+    targets = "".join(f"r.{k}, " for k in keys)
+    fill = "".join(f"    r.{k} = d[{k!r}]\n" for k in keys)
     flat = ", ".join(f"{k!r}, r.{k}" for k in keys)
-    ns: dict[str, Any] = {}
-    exec(f"def fill(r, d):\n{fill}\ndef flat(r):\n    return [{flat}]\n", ns)  # noqa: S102 (see above)
-    return ns["fill"], ns["flat"]
+    src = (f"def make(d):\n"
+           f"    if type(d) is dict and tuple(d) == keys:\n"
+           f"        r = new(cls)\n"
+           f"        {targets} = d.values()\n"
+           f"        r._extra = {{}}\n"
+           f"        return r\n"
+           f"    return cls._of_map(d)\n"
+           f"def fill(r, d):\n{fill}\n"
+           f"def flat(r):\n    return [{flat}]\n")
+    ns: dict[str, Any] = {"keys": keys, "cls": cls, "new": object.__new__}
+    exec(src, ns)  # noqa: S102 (class constants only, see above)
+    return ns
 
 
 def _header(fix: int, mid: int, n: int) -> bytes:
@@ -85,6 +102,8 @@ class Rec:
     _CUT: ClassVar[int] = 0
     #: ``fill(r, d)``: every slot field of ``r`` from the dict ``d`` (KeyError if ``d`` lacks one)
     _FILL: ClassVar[Callable[[Any, dict[str, Any]], None]]
+    #: ``make(d)``: ``of(d)`` for a map ``d`` (see ``_generate``)
+    _MAKE: ClassVar[Callable[[Any], Any]]
     #: ``pack`` walks this record's fields one by one (the containers of records below it) rather
     #: than packing it whole
     _WALK: ClassVar[bool] = False
@@ -94,9 +113,10 @@ class Rec:
         super().__init_subclass__(**kw)
         cls._SLOTS = frozenset(cls.KEYS)
         cls._ALL = attrgetter(*cls.KEYS) if len(cls.KEYS) > 1 else None
-        fill, flat = _generate(cls.KEYS)
-        cls._FILL = staticmethod(fill)  # type: ignore[assignment]
-        cls._FLAT = staticmethod(flat)  # type: ignore[assignment]
+        gen = _generate(cls)
+        cls._MAKE = staticmethod(gen["make"])
+        cls._FILL = staticmethod(gen["fill"])
+        cls._FLAT = staticmethod(gen["flat"])
         cls._HEAD = _header(0x80, 0xDE, len(cls.KEYS))
         cls._CUT = _cut(2 * len(cls.KEYS))
 
@@ -105,10 +125,13 @@ class Rec:
         """The record for the map ``d`` (a dict, or already a record of this class: itself)."""
         if type(d) is cls:
             return d
+        return cls._MAKE(d)
+
+    @classmethod
+    def _of_map(cls, d: Any) -> Any:
+        """The record for the map ``d`` whose keys are not exactly ``KEYS`` in order (see ``_MAKE``)."""
         r = cls.__new__(cls)
         if type(d) is dict:
-            # every install turns the unpacked world's dicts into records: one generated function
-            # stores the slot fields (a specialised store each, ~10x a ``setattr`` loop)
             try:
                 cls._FILL(r, d)
             except KeyError:    # (a slot field missing: an older world's record) field by field
@@ -403,6 +426,7 @@ def adopt(w: Any) -> None:
         q["ctx"] = CtxRec.of(q["ctx"])
     irqs = w.get("irqs")
     if isinstance(irqs, dict):
+        make = DescRec._MAKE
         for n, d in irqs.items():
             if type(d) is dict:
-                irqs[n] = DescRec.of(d)
+                irqs[n] = make(d)
