@@ -29,6 +29,7 @@ its ``KEYS`` place, not last as in a dict: the same state hash, other snapshot b
 from __future__ import annotations
 
 import keyword
+from _thread import _local
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any, ClassVar
@@ -294,7 +295,17 @@ def default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not plain data")
 
 
-_packer = msgpack.Packer(use_bin_type=True, default=default)
+#: each thread's msgpack packer (a snapshot opens in a thread of its own, ``tui/background.py``;
+#: a packer's buffer must not be shared while ``default`` runs Python)
+_packers = _local()
+
+
+def _pack_fn() -> Callable[[Any], bytes]:
+    try:
+        return _packers.pack
+    except AttributeError:
+        _packers.pack = msgpack.Packer(use_bin_type=True, default=default).pack
+        return _packers.pack
 
 
 def pack(obj: Any) -> bytes:
@@ -309,17 +320,17 @@ def pack(obj: Any) -> bytes:
     everything else is packed by msgpack in one call, and a record found below (a CPU's
     contexts, QEMU's) packs through ``default`` as its dict."""
     parts: list[bytes] = []
-    _emit(parts, obj)
+    _emit(parts, obj, _pack_fn())
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _emit(parts: list[bytes], v: Any) -> None:
+def _emit(parts: list[bytes], v: Any, pk: Callable[[Any], bytes]) -> None:
     t = type(v)
     if t is dict:
         first = next(iter(v.values()), None)
         if isinstance(first, Rec):     # (the irq descriptors: ``_emit_rec`` inlined, hot)
             parts.append(_header(0x80, 0xDE, len(v)))
-            pk, append = _packer.pack, parts.append
+            append = parts.append
             cls = type(first)
             flat, head, cut = cls._FLAT, cls._HEAD, cls._CUT
             for k, x in v.items():
@@ -333,45 +344,44 @@ def _emit(parts: list[bytes], v: Any) -> None:
                         append(head)
                         append(packed[cut:])
                         continue
-                _emit(parts, x)
+                _emit(parts, x, pk)
             return
     elif t is list:
         if v and isinstance(v[0], Rec):                         # (the CPUs)
             parts.append(_header(0x90, 0xDC, len(v)))
             for x in v:
-                _emit(parts, x)
+                _emit(parts, x, pk)
             return
     elif isinstance(v, Rec):
-        _emit_rec(parts, v)
+        _emit_rec(parts, v, pk)
         return
-    parts.append(_packer.pack(v))
+    parts.append(pk(v))
 
 
-def _emit_rec(parts: list[bytes], r: Rec) -> None:
+def _emit_rec(parts: list[bytes], r: Rec, pk: Callable[[Any], bytes]) -> None:
     cls = type(r)
     extra = r._extra
     if cls._WALK:
         keys = r.keys()
         parts.append(_header(0x80, 0xDE, len(keys)))
-        pk = _packer.pack
         for k in keys:
             parts.append(pk(k))
-            _emit(parts, getattr(r, k) if k in cls._SLOTS else extra[k])
+            _emit(parts, getattr(r, k) if k in cls._SLOTS else extra[k], pk)
         return
     try:
         flat = cls._FLAT(r)
     except AttributeError:     # (a slot field missing: an older world's record) as its dict
-        parts.append(_packer.pack(r.to_dict()))
+        parts.append(pk(r.to_dict()))
         return
     if extra:
         for kv in extra.items():
             flat += kv
         n = len(flat) // 2
         parts.append(_header(0x80, 0xDE, n))
-        parts.append(_packer.pack(flat)[_cut(2 * n):])
+        parts.append(pk(flat)[_cut(2 * n):])
         return
     parts.append(cls._HEAD)
-    parts.append(_packer.pack(flat)[cls._CUT:])
+    parts.append(pk(flat)[cls._CUT:])
 
 
 def plain(obj: Any) -> Any:
