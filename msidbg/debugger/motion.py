@@ -12,6 +12,7 @@ whole and starts later moves from it.
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ from msidbg.sim.world import copy_world, pack_world
 #: events run between two chances to yield to the asyncio loop (and to check the clock)
 CHUNK = 512
 MAX_SEEN = 4096
+#: packed worlds the cursor left most recently kept as they are for ``check_seen`` (the same bytes
+#: as a fine checkpoint's, mostly: no memory of their own while the timeline keeps those)
+LEFT_BLOBS = 64
 #: segments a backward search scans one by one before it scans the rest in one straight run
 BACK_SEGMENTS = 8
 
@@ -84,6 +88,10 @@ class Motion:
         self.full: str | None = None
         #: fingerprints of worlds the cursor has left backwards: coming back must reproduce them
         self.seen: dict[int, bytes] = {}
+        #: the last ``LEFT_BLOBS`` of them packed whole, by event, as their bytes: coming back
+        #: compares the bytes (no hash: a step back costs a pack, not a pack and a sha256); an
+        #: older one is fingerprinted into ``seen``
+        self.left: OrderedDict[int, bytes] = OrderedDict()
         #: the event whose saved world was just installed unchanged (no re-execution), or -1
         self.exact = -1
         #: index-guided ``last_change`` searches the re-execution contradicted (full scan instead)
@@ -189,9 +197,15 @@ class Motion:
         w = self.eng.w
         ev = w["events"]
         saved = self._save_form(w)
-        self.seen[ev] = _fp(saved)
-        if len(self.seen) > MAX_SEEN:
-            self.seen.pop(next(iter(self.seen)))
+        if isinstance(saved, bytes):
+            self.seen.pop(ev, None)
+            self.left[ev] = saved
+            self.left.move_to_end(ev)
+            if len(self.left) > LEFT_BLOBS:
+                old, blob = self.left.popitem(last=False)
+                self._note(old, _fp(blob))
+        else:
+            self._note(ev, _fp(saved))
         self.timeline.save_fine(saved)
         self.exact = -1
         return saved
@@ -210,16 +224,24 @@ class Motion:
             return
         same = self.keeper.same(w)
         want = self.seen.get(ev) if same is None else None
+        left = self.left.get(ev) if same is None and want is None else None
+        if left is not None and self._save_form(w) != left:     # (a split never equals the bytes,
+            same = False                                        # as its fingerprint never did)
         if same is False or want is not None and _fp(self._save_form(w)) != want:
             raise DivergenceError(f"re-execution diverged: event {ev} does not reproduce the world the "
                                   "session saw there before (a determinism bug in msidbg)")
 
     def _remember(self, ev: int, split: Any) -> None:
         """A world left at ``ev`` was packed (a kept world): what ``leave`` would have done."""
-        self.seen[ev] = _fp(split)
+        self._note(ev, _fp(split))
+        self.timeline.save_fine(split, at=ev)
+
+    def _note(self, ev: int, fp: bytes) -> None:
+        """``fp`` is the fingerprint of the world left at ``ev`` (``seen``, bounded)."""
+        self.left.pop(ev, None)
+        self.seen[ev] = fp
         if len(self.seen) > MAX_SEEN:
             self.seen.pop(next(iter(self.seen)))
-        self.timeline.save_fine(split, at=ev)
 
     def goto(self, target: int) -> Cmd:
         """Move the cursor to ``target`` (clamped to the run) without stopping at breakpoints."""

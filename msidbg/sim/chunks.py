@@ -27,6 +27,7 @@ from typing import Any
 import msgpack
 
 from msidbg.sim.rec import Rec, default
+from msidbg.sim.rec import pack as pack_value
 from msidbg.sim.world import unpack_world
 
 Node = Any
@@ -41,7 +42,7 @@ PAGED, PAGE = 64, 32
 def split(obj: Any, depth: int = 0) -> Node:
     """The split of ``obj`` found at ``depth`` (0: the world itself)."""
     d = depth + 1
-    pack = _packer.pack
+    pack = pack_value
     if len(obj) >= PAGED:
         return _paged(obj)
     if type(obj) is dict or isinstance(obj, Rec):
@@ -58,7 +59,7 @@ def _splits(v: Any, depth: int) -> bool:
 
 
 def _paged(obj: Any) -> Node:
-    pack = _packer.pack
+    pack = pack_value
     n = len(obj)
     if type(obj) is dict or isinstance(obj, Rec):
         items = list(obj.items())

@@ -28,9 +28,62 @@ its ``KEYS`` place, not last as in a dict: the same state hash, other snapshot b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import keyword
+from _thread import _local
+from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any, ClassVar
+
+import msgpack
+
+
+def _generate(cls: type) -> dict[str, Any]:
+    """The functions of record class ``cls`` that read or write every slot field at once, each
+    one function of specialised slot loads or stores (an install and a pack run them on every
+    record: several times a ``setattr`` / ``getattr`` loop):
+
+    * ``make(d)``: the record for ``d``; a dict with exactly the slot fields, in ``KEYS`` order
+      (a record the builders made, unpacked), is stored positionally, anything else goes to
+      ``cls._of_map``;
+    * ``fill(r, d)``: ``r.<key> = d["<key>"]`` for every slot field (KeyError if ``d`` lacks one);
+    * ``flat(r)``: the list ``["<key>", r.<key>, ...]`` (AttributeError if ``r`` lacks one).
+
+    Generated from the class's own ``KEYS`` (constants of this module, checked to be plain
+    identifiers) when the class is defined, the way ``dataclasses`` writes ``__init__``: never
+    from input."""
+    keys: tuple[str, ...] = cls.KEYS  # type: ignore[attr-defined]
+    for k in keys:
+        if not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_"):
+            raise ValueError(f"record field {k!r} is not a plain identifier")
+    targets = "".join(f"r.{k}, " for k in keys)
+    fill = "".join(f"    r.{k} = d[{k!r}]\n" for k in keys)
+    flat = ", ".join(f"{k!r}, r.{k}" for k in keys)
+    src = (f"def make(d):\n"
+           f"    if type(d) is dict and tuple(d) == keys:\n"
+           f"        r = new(cls)\n"
+           f"        {targets} = d.values()\n"
+           f"        r._extra = {{}}\n"
+           f"        return r\n"
+           f"    return cls._of_map(d)\n"
+           f"def fill(r, d):\n{fill}\n"
+           f"def flat(r):\n    return [{flat}]\n")
+    ns: dict[str, Any] = {"keys": keys, "cls": cls, "new": object.__new__}
+    exec(src, ns)  # noqa: S102 (class constants only, see above)
+    return ns
+
+
+def _header(fix: int, mid: int, n: int) -> bytes:
+    """The msgpack header of a map (``0x80, 0xDE``) or an array (``0x90, 0xDC``) of ``n`` elements."""
+    if n < 16:
+        return bytes((fix | n,))
+    if n < 0x10000:
+        return bytes((mid, n >> 8, n & 0xFF))
+    return bytes((mid + 1,)) + n.to_bytes(4, "big")
+
+
+def _cut(n: int) -> int:
+    """The length of the msgpack header of an array of ``n`` elements."""
+    return 1 if n < 16 else 3 if n < 0x10000 else 5
 
 
 class Rec:
@@ -42,19 +95,52 @@ class Rec:
     _SLOTS: ClassVar[frozenset[str]] = frozenset()
     #: every slot field's value at once (C speed), for a record that has them all (``to_dict``)
     _ALL: ClassVar[Any] = None
+    #: ``flat(r)``: ``[key0, r.key0, key1, r.key1, ...]`` over the slot fields, for ``pack`` (see
+    #: there; AttributeError if ``r`` lacks one)
+    _FLAT: ClassVar[Callable[[Any], list[Any]]]
+    #: the msgpack header of a map of the slot fields, and the length of the one of their ``_FLAT`` list
+    _HEAD: ClassVar[bytes] = b""
+    _CUT: ClassVar[int] = 0
+    #: ``fill(r, d)``: every slot field of ``r`` from the dict ``d`` (KeyError if ``d`` lacks one)
+    _FILL: ClassVar[Callable[[Any, dict[str, Any]], None]]
+    #: ``make(d)``: ``of(d)`` for a map ``d`` (see ``_generate``)
+    _MAKE: ClassVar[Callable[[Any], Any]]
+    #: ``pack`` walks this record's fields one by one (the containers of records below it) rather
+    #: than packing it whole
+    _WALK: ClassVar[bool] = False
     _extra: dict[str, Any]
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         cls._SLOTS = frozenset(cls.KEYS)
         cls._ALL = attrgetter(*cls.KEYS) if len(cls.KEYS) > 1 else None
+        gen = _generate(cls)
+        cls._MAKE = staticmethod(gen["make"])
+        cls._FILL = staticmethod(gen["fill"])
+        cls._FLAT = staticmethod(gen["flat"])
+        cls._HEAD = _header(0x80, 0xDE, len(cls.KEYS))
+        cls._CUT = _cut(2 * len(cls.KEYS))
 
     @classmethod
     def of(cls, d: Any) -> Any:
         """The record for the map ``d`` (a dict, or already a record of this class: itself)."""
         if type(d) is cls:
             return d
+        return cls._MAKE(d)
+
+    @classmethod
+    def _of_map(cls, d: Any) -> Any:
+        """The record for the map ``d`` whose keys are not exactly ``KEYS`` in order (see ``_MAKE``)."""
         r = cls.__new__(cls)
+        if type(d) is dict:
+            try:
+                cls._FILL(r, d)
+            except KeyError:    # (a slot field missing: an older world's record) field by field
+                r = cls.__new__(cls)
+            else:
+                slots = cls._SLOTS
+                r._extra = {k: v for k, v in d.items() if k not in slots} if len(d) > len(slots) else {}
+                return r
         r._extra = {}
         slots = cls._SLOTS
         for k, v in d.items():
@@ -195,6 +281,7 @@ class WorldRec(Rec):
     KEYS = ("format", "scenario", "seed", "policy", "rng", "now", "seq", "events", "ended", "agenda", "costs",
             "platform", "behaviour", "cpus", "devices", "acct", "irqs", "kernel", "actions", "probes", "xen", "qemu")
     __slots__ = KEYS
+    _WALK = True    # its CPUs and irq descriptors: records, packed each in one go (``pack``)
 
 
 #: what generic code treats as a map (a world value is a dict or a record)
@@ -206,6 +293,95 @@ def default(obj: Any) -> Any:
     if isinstance(obj, Rec):
         return obj.to_dict()
     raise TypeError(f"{type(obj).__name__} is not plain data")
+
+
+#: each thread's msgpack packer (a snapshot opens in a thread of its own, ``tui/background.py``;
+#: a packer's buffer must not be shared while ``default`` runs Python)
+_packers = _local()
+
+
+def _pack_fn() -> Callable[[Any], bytes]:
+    try:
+        return _packers.pack
+    except AttributeError:
+        _packers.pack = msgpack.Packer(use_bin_type=True, default=default).pack
+        return _packers.pack
+
+
+def pack(obj: Any) -> bytes:
+    """msgpack of ``obj`` (plain data holding records): exactly ``msgpack.packb(plain(obj),
+    use_bin_type=True)``, without building the dicts the records stand for.
+
+    msgpack encodes a map of n pairs as its header followed by key, value, key, value...: the
+    bytes of an array of those 2n objects after the array's own header. So a record packs as
+    the list ``[key0, value0, key1, value1, ...]`` (its class's generated ``_FLAT``: one Python
+    call) with the map's header in place of the array's.
+    Containers holding records (the world's top level, its CPUs, its irq descriptors) are walked;
+    everything else is packed by msgpack in one call, and a record found below (a CPU's
+    contexts, QEMU's) packs through ``default`` as its dict."""
+    parts: list[bytes] = []
+    _emit(parts, obj, _pack_fn())
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _emit(parts: list[bytes], v: Any, pk: Callable[[Any], bytes]) -> None:
+    t = type(v)
+    if t is dict:
+        first = next(iter(v.values()), None)
+        if isinstance(first, Rec):     # (the irq descriptors: ``_emit_rec`` inlined, hot)
+            parts.append(_header(0x80, 0xDE, len(v)))
+            append = parts.append
+            cls = type(first)
+            flat, head, cut = cls._FLAT, cls._HEAD, cls._CUT
+            for k, x in v.items():
+                append(pk(k))
+                if type(x) is cls and not x._extra and not cls._WALK:
+                    try:
+                        packed = pk(flat(x))
+                    except AttributeError:
+                        pass
+                    else:
+                        append(head)
+                        append(packed[cut:])
+                        continue
+                _emit(parts, x, pk)
+            return
+    elif t is list:
+        if v and isinstance(v[0], Rec):                         # (the CPUs)
+            parts.append(_header(0x90, 0xDC, len(v)))
+            for x in v:
+                _emit(parts, x, pk)
+            return
+    elif isinstance(v, Rec):
+        _emit_rec(parts, v, pk)
+        return
+    parts.append(pk(v))
+
+
+def _emit_rec(parts: list[bytes], r: Rec, pk: Callable[[Any], bytes]) -> None:
+    cls = type(r)
+    extra = r._extra
+    if cls._WALK:
+        keys = r.keys()
+        parts.append(_header(0x80, 0xDE, len(keys)))
+        for k in keys:
+            parts.append(pk(k))
+            _emit(parts, getattr(r, k) if k in cls._SLOTS else extra[k], pk)
+        return
+    try:
+        flat = cls._FLAT(r)
+    except AttributeError:     # (a slot field missing: an older world's record) as its dict
+        parts.append(pk(r.to_dict()))
+        return
+    if extra:
+        for kv in extra.items():
+            flat += kv
+        n = len(flat) // 2
+        parts.append(_header(0x80, 0xDE, n))
+        parts.append(pk(flat)[_cut(2 * n):])
+        return
+    parts.append(cls._HEAD)
+    parts.append(pk(flat)[cls._CUT:])
 
 
 def plain(obj: Any) -> Any:
@@ -260,6 +436,7 @@ def adopt(w: Any) -> None:
         q["ctx"] = CtxRec.of(q["ctx"])
     irqs = w.get("irqs")
     if isinstance(irqs, dict):
+        make = DescRec._MAKE
         for n, d in irqs.items():
             if type(d) is dict:
-                irqs[n] = DescRec.of(d)
+                irqs[n] = make(d)

@@ -15,7 +15,7 @@ from typing import Any
 import msgpack
 
 from msidbg.digest import sha256
-from msidbg.sim.rec import Rec, default
+from msidbg.sim.rec import Rec, pack
 
 World = Any     # a world record (sim/rec.py WorldRec), or the dict it packs to
 
@@ -44,8 +44,9 @@ def state_hash(world: Any) -> str:
 
 
 def pack_world(world: Any) -> bytes:
-    """Fast (order-preserving) msgpack encoding, for checkpoints and snapshot files."""
-    return msgpack.packb(world, use_bin_type=True, default=default)
+    """Fast (order-preserving) msgpack encoding, for checkpoints and snapshot files: the bytes of
+    the dicts the world's records stand for (``sim/rec.py``, ``pack``)."""
+    return pack(world)
 
 
 def unpack_world(data: bytes) -> Any:
