@@ -1,7 +1,10 @@
 """``msidbg new``: a commented scenario skeleton from a bug report's artifacts.
 
 From ``lspci -vv`` text one device per function with an MSI or MSI-X capability (bridges are
-listed, not added: their MSI serves port services); from ``/proc/interrupts`` the CPU count and
+listed, not added: their MSI serves port services) and, on bare metal, its INTx pin and GSI
+(``Interrupt: pin A routed to IRQ 16``, else dmesg's ``PCI INT A -> GSI 16``, else an IO-APIC
+fasteoi row of /proc/interrupts naming it) as ``intx:`` -- a function with only a pin is a device
+too, probed with ``mode: intx``; on Xen a comment says INTx is not modelled there; from ``/proc/interrupts`` the CPU count and
 each vector's CPU; from dmesg the kernel release, the platform and Xen version, and the names
 drivers gave the functions. Every value says where it came from in a comment; lines that looked
 relevant and could not be used are listed at the end, the rest are counted. The result is
