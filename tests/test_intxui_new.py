@@ -108,3 +108,25 @@ def test_remapping_keeps_intx_out_with_the_reason(tmp_path: Path) -> None:
     assert "workstation-lspci.txt:14: Interrupt: pin A routed to IRQ 125 -- 00:14.0: IRQ 125 is the MSI's" in text
     assert "workstation-lspci.txt:29: Interrupt" not in text
     assert "workstation-lspci.txt:41: 00:1f.4 SMBus: INTx only, not added: an IO-APIC entry through" in text
+
+
+def test_observed_affinity_wins_over_the_pin(tmp_path: Path) -> None:
+    """A device whose MSI-X vectors /proc/interrupts shows on CPU1: its set_affinity actions and an
+    intx: pin do not load together (moving an IO-APIC level irq is not modelled): the pin is a comment."""
+    lspci = NIC.replace("MSI-X: Enable-", "MSI-X: Enable+")
+    irqs = ("           CPU0       CPU1\n"
+            " 24:          0        500   PCI-MSI 49152-edge      eth0-rx-0\n")   # 00:03.0 index 0
+    out, text = new(tmp_path, lspci, interrupts=irqs)
+    scn = load_scenario(str(out))
+    assert scn.devices["eth0"].intx is None
+    assert [a.args.get("cpu") for a in scn.run if a.do == "set_affinity"] == [1]
+    assert "    # intx: {pin: A, gsi: 16} -- lspci.txt:3: Interrupt: pin A routed to IRQ 16" in text
+    assert "#   not set: its vectors' affinities below (set_affinity) and an intx: pin do not load together" in text
+
+
+def test_a_pin_that_cannot_be_used_is_still_a_property_line(tmp_path: Path) -> None:
+    """lspci -vv of one function whose only property is an unusable Interrupt: line: not 'plain lspci'."""
+    src = tmp_path / "lspci.txt"
+    src.write_text("00:1f.3 SMBus: Intel Corporation Device\n\tInterrupt: pin ? routed to IRQ 255\n")
+    code, _, err = cli("new", "--lspci", str(src), "-o", str(tmp_path / "o.yaml"))
+    assert code == 2 and "no function with an MSI or MSI-X capability" in err

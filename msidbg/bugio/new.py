@@ -91,7 +91,7 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
         if fns.tree and not fns.functions:
             what = (f"an lspci -t tree ({_n(fns.tree, 'line')}) shows no capabilities (expected lspci -vv "
                     "output, run as root: 'sudo lspci -vv')")
-        elif fns.functions and not fns.caps and not any(f.details or f.control_line or f.driver for f in fns.functions):
+        elif fns.functions and not fns.caps and not any(f.details or f.control_line or f.driver or f.interrupt for f in fns.functions):
             what = (f"{_n(len(fns.functions), 'function')} listed without their properties (expected lspci -vv "
                     "output, run as root: plain lspci prints one line a function)")
         raise InputError(what, _src(inp.lspci))
@@ -284,6 +284,17 @@ def _vectors(dev: Device, cpus: int) -> tuple[int, str]:
     return n, f"not in the inputs: {why}"
 
 
+def _moves(dev: Device, cpus: int) -> list[tuple[pi.IrqRow, int]]:
+    """The /proc/interrupts rows whose CPU becomes a ``set_affinity`` action, with that CPU."""
+    n, _ = _vectors(dev, cpus)
+    out = []
+    for row in sorted(dev.rows, key=lambda r: r.index or 0):
+        cpu = row.cpu
+        if row.index is not None and row.index < n and cpu is not None and cpu < cpus:
+            out.append((row, cpu))
+    return out
+
+
 def _mode(f: lp.Function) -> str:
     if not f.msix and not f.msi:
         return "intx"
@@ -460,11 +471,15 @@ class _Writer:
     def _intx(self, d: Device) -> None:
         assert d.intx is not None
         pin, gsi, note = d.intx
-        if self.intx_refused is None:
+        refused = self.intx_refused
+        if refused is None and _moves(d, self.cpus):
+            refused = (f"its vectors' affinities below (set_affinity) and an intx: pin do not load together: moving an "
+                       f"IO-APIC level irq is not modelled (keep one of them)")
+        if refused is None:
             self.line(f"    intx: {{pin: {pin}, gsi: {gsi}}}", note)
             return
         self.out.append(f"    # intx: {{pin: {pin}, gsi: {gsi}}} -- {_comment(note)}")
-        self.out.append(f"    #   not set: {_comment(self.intx_refused)}")
+        self.out.append(f"    #   not set: {_comment(refused)}")
 
     def _msix_notes(self, name: str, m: lp.Msix) -> None:
         """What lspci showed of the MSI-X capability that a scenario does not hold: said, not dropped."""
@@ -493,11 +508,7 @@ class _Writer:
             self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}{no_master}}}",
                       why)
         for d in devices:
-            n, _ = _vectors(d, self.cpus)
-            for row in sorted(d.rows, key=lambda r: r.index or 0):
-                cpu = row.cpu
-                if row.index is None or row.index >= n or cpu is None or cpu >= self.cpus:
-                    continue
+            for row, cpu in _moves(d, self.cpus):
                 self.line(f"  - {{at: 1ms, on: 0, do: set_affinity, dev: {d.name}, vector: {row.index}, cpu: {cpu}}}",
                           f"{src}:{row.line}: irq {row.irq} {row.names} counts on CPU{cpu}")
         for d in devices:
