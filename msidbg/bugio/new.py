@@ -473,8 +473,8 @@ class _Writer:
         pin, gsi, note = d.intx
         refused = self.intx_refused
         if refused is None and _moves(d, self.cpus):
-            refused = (f"its vectors' affinities below (set_affinity) and an intx: pin do not load together: moving an "
-                       f"IO-APIC level irq is not modelled (keep one of them)")
+            refused = ("its vectors' affinities below (set_affinity) and an intx: pin do not load together: moving an "
+                       "IO-APIC level irq is not modelled (keep one of them)")
         if refused is None:
             self.line(f"    intx: {{pin: {pin}, gsi: {gsi}}}", note)
             return
