@@ -43,13 +43,29 @@ def test_intx_tracks_and_instants(tmp_path: Path) -> None:
         {"irq": 16, "status": 0}
 
 
+def test_line_slice_names_follow_the_functions_driving_it(tmp_path: Path) -> None:
+    """usb0's leftover holds the shared line; eth0 joins it: a new slice names both."""
+    text = SCN.read_text().split("run:")[0] + (
+        "run:\n  - {at: 0, on: 0, do: probe, dev: eth0, mode: all, vectors: 4}\n"
+        "  - {at: 1ms, do: fire, dev: usb0, vector: 0}\n  - {at: 1001us, do: fire, dev: eth0, vector: 0}\n")
+    scn = tmp_path / "line.yaml"
+    scn.write_text(text)
+    out = tmp_path / "t.pftrace"
+    code, _, err = cli("export", str(scn), "--perfetto", str(out), "--max-events", "120")
+    assert code == 0, err
+    t = Parsed(out)
+    t.check_nesting()
+    line = [te.name for _, track, te in t.events if track == "GSI 16 INTx# line" and te.type == TE.TYPE_SLICE_BEGIN]
+    assert line[:2] == ["asserted by usb0", "asserted by eth0, usb0"]
+
+
 def test_spurious_event_names() -> None:
     assert _event_name(Event(1, 0, "irq.nobody_cared", 1, None, {"irq": 16, "unhandled": 99_901, "window": 100_000})) \
         == "irq 16: nobody cared -- Disabling IRQ #16"
     assert _event_name(Event(1, 0, "irq.poll", 0, None, {"irq": 16, "handled": 1, "how": "timer"})) \
-        == "poll_spurious_irqs irq 16: timer"
+        == "irq.poll irq 16"
     assert _event_name(Event(1, 0, "irq.poll", 0, None, {"irq": -1, "handled": 0, "how": "mod_timer"})) \
-        == "poll_spurious_irqs: mod_timer"
+        == "irq.poll"
 
 
 def test_report_state_shows_the_pin_and_the_ioapic_entry() -> None:

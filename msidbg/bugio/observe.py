@@ -69,6 +69,8 @@ class Observer:
         #: the registers last seen (PBA lists, MSI pending, IRR words and sources) per device / CPU
         self.regs: dict[Any, Any] = {}
         self.held: dict[Track, bool] = {}
+        #: the name each INTx# line slice began with (the functions driving it)
+        self.line_names: dict[Track, str] = {}
         self.counters: dict[Track, int] = {}
         self.acct = {d: (list(a["raised"]), list(a["delivered"]), list(a["lost"])) for d, a in w["acct"].items()}
         self.waiting: dict[tuple[str, int], deque[int]] = {}
@@ -228,8 +230,12 @@ class Observer:
                 self.held[track] = False
                 yield Rec("end", ts, track)
         for track, name in now.items():
+            if self.held.get(track) and track[0] == "intx-line" and self.line_names.get(track) != name:
+                yield Rec("end", ts, track)      # another function joined or left the asserted line
+                self.held[track] = False
             if not self.held.get(track):
                 self.held[track] = True
+                self.line_names[track] = name
                 yield Rec("begin", ts, track, name)
 
     def _counters(self, ts: int, w: dict[str, Any]) -> Iterator[Rec]:
@@ -278,8 +284,8 @@ def _event_name(ev: Event) -> str:
     if ev.kind == "irq.nobody_cared":
         return f"irq {f.get('irq')}: nobody cared -- Disabling IRQ #{f.get('irq')}"
     if ev.kind == "irq.poll":
-        irq = f.get("irq")
-        return f"poll_spurious_irqs{f' irq {irq}' if isinstance(irq, int) and irq >= 0 else ''}: {f.get('how')}"
+        irq = f.get("irq")   # what the poll did is the ``how`` argument
+        return f"irq.poll{f' irq {irq}' if isinstance(irq, int) and irq >= 0 else ''}"
     op = ev.fields.get("op") or ev.fields.get("reg")
     return f"{ev.kind} {op}" if isinstance(op, str) else ev.kind
 
