@@ -36,6 +36,10 @@ _NETDEV = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1
                      r"(?: (?P<name>[a-z][a-zA-Z0-9_]*\d+)|: (?P<name2>(?:eth|en|wl|ib|em|p\d)[a-zA-Z0-9_]*\d+)): ")
 _NVME = re.compile(r"nvme (?P<name>nvme\d+): pci function (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7])")
 _DRIVER_BDF = re.compile(r"(?P<drv>[\w-]+) (?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): ")
+#: acpi_pci_irq_enable (drivers/acpi/pci_irq.c): "PCI INT %c%s -> GSI %u (%s, %s) -> IRQ %d" after the
+#: function's dev_printk prefix (dev_info before 3.x, dev_dbg since)
+_PCI_INT = re.compile(r"(?:[0-9a-f]{4}:)?(?P<bdf>[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]): PCI INT (?P<pin>[A-D])\b[^>]{0,40}"
+                      r"-> GSI (?P<gsi>\d{1,10})", re.ASCII)
 _RELEVANT = re.compile(r"MSI|pirq|evtchn|vector|IRQ remapping|Xen|xen", re.ASCII)
 _APIC = re.compile(r"(?:Switched|Setting) APIC routing to:? (?P<name>physical flat|physical x2apic|cluster x2apic|flat)\b")
 _ABI = re.compile(r"Using (?P<abi>FIFO-based|2-level) ABI")
@@ -56,6 +60,8 @@ SYMPTOMS: tuple[tuple[re.Pattern[str], str], ...] = (
      "{dev}: a completion whose interrupt never came (irq-lost)"),
     (re.compile(r"irq (?P<irq>\d+): nobody cared"),
      "irq {irq}: every handler said not mine (irq-spurious)"),
+    (re.compile(r"Disabling IRQ #(?P<irq>\d{1,10})"),
+     "irq {irq} disabled by note_interrupt: its handlers now run only from poll_spurious_irqs (irq-lost)"),
     (re.compile(r"(?:[Ff]ailed to (?:allocate|enable|get) MSI-?X?|MSI-?X? (?:allocation|enable) failed|"
                 r"request_irq failed)"),
      "a driver could not get its vectors (probe-failed)"),
@@ -88,6 +94,8 @@ class Dmesg:
     abi: Hint | None = None
     #: device name -> (bdf, line)
     names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: bdf -> (pin, GSI, line) from "PCI INT A -> GSI 16 (level, low) -> IRQ 16"
+    intx: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     #: bdf -> driver name seen in dev_printk lines
     drivers: dict[str, str] = field(default_factory=dict)
     used: int = 0
@@ -136,7 +144,7 @@ def _symptom(text: str) -> tuple[str | None, int | None]:
 
 def _take(out: Dmesg, no: int, text: str) -> bool:
     """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
-    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _devices):
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _pci_int, _devices):
         if fn(out, no, text):
             return True
     return False
@@ -219,6 +227,14 @@ def _remapping(out: Dmesg, no: int, text: str) -> bool:
     if _IR.search(text) is None:
         return False
     out.remapping = out.remapping or Hint("true", no, text)
+    return True
+
+
+def _pci_int(out: Dmesg, no: int, text: str) -> bool:
+    m = _PCI_INT.search(text)
+    if m is None:
+        return False
+    out.intx.setdefault(m.group("bdf"), (m.group("pin"), int(m.group("gsi")), no))
     return True
 
 

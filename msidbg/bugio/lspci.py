@@ -56,6 +56,10 @@ _DRIVER = re.compile(r"Kernel driver in use:\s*(?P<drv>\S+)")
 _CONTROL = re.compile(r"Control:\s*I/O(?P<io>[+-])\s+Mem(?P<mem>[+-])\s+BusMaster(?P<bm>[+-])(?:\s|$)")
 #: lines under a MSI/MSI-X capability that lspci prints with -vv (read, not needed)
 _CAP_DETAIL = re.compile(r"(Address|Masking|Vector table|PBA):")
+#: the Interrupt Pin and Line as ``show_verbose`` prints them with -vv (pciutils lspci.c):
+#: ``Interrupt: pin A routed to IRQ 16`` (pin ``?`` when the Interrupt Pin register is 0). The IRQ is
+#: the kernel's pci_dev->irq (sysfs ``irq``): the GSI's irq, or the first MSI irq while MSI is enabled
+_INTERRUPT = re.compile(r"Interrupt:\s*pin (?P<pin>\S)\s+routed to IRQ (?P<irq>\d{1,10})\b", re.ASCII)
 _MSIX_WHERE = re.compile(r"(?P<what>Vector table|PBA): BAR=(?P<bar>[0-5]) offset=(?P<off>[0-9a-fA-F]{1,8})", re.ASCII)
 
 MSI_COUNTS = (1, 2, 4, 8, 16, 32)
@@ -65,6 +69,8 @@ NIC_CLASSES = {"ethernet controller": "0200", "network controller": "0280"}
 NVME_CLASS = ("non-volatile memory controller", "0108")
 USB_CLASS = ("usb controller", "0c03")
 BRIDGE_CODES = ("0600", "0601", "0604", "0609")
+#: the GSIs a scenario's ``intx.gsi`` takes (msidbg.scenario.INTX_GSIS: one 24-pin IO-APIC's PCI inputs)
+INTX_GSIS = (16, 23)
 DRIVER_KINDS = {"nvme": "nvme", "xhci_hcd": "xhci", "xhci-pci": "xhci"}
 
 
@@ -88,6 +94,15 @@ class Msix:
     #: (bar, offset) or None when not shown
     table: tuple[int, int] | None = None
     pba: tuple[int, int] | None = None
+
+
+@dataclass
+class Intx:
+    """``Interrupt: pin A routed to IRQ 16``: the pin (A..D) and the GSI its irq is."""
+
+    pin: str
+    gsi: int
+    line: int
 
 
 @dataclass
@@ -118,6 +133,10 @@ class Function:
     bdf_note: str = ""
     #: the same bus address as a function above it (a block pasted twice): listed, not added
     duplicate: bool = False
+    #: the INTx pin and its GSI (``Interrupt: pin A routed to IRQ 16``), None when not shown or not usable
+    intx: Intx | None = None
+    #: that line as read: (pin, irq, line, text)
+    interrupt: tuple[str, int, int, str] | None = None
 
     @property
     def stub(self) -> bool:
@@ -201,6 +220,8 @@ def parse(lines: list[Line]) -> Parsed:
                 out.unused.append((ln.no, text, "mentions MSI but is not an lspci line this reads"))
             continue
         _property(cur, ln.no, text, cap, out)
+    for f in out.functions:
+        _intx(f, out)
     return out
 
 
@@ -264,6 +285,10 @@ def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: P
             f.msix.pba = f.msix.pba or at
         else:
             f.msix.table = f.msix.table or at
+    irq = _INTERRUPT.match(text)
+    if irq is not None:
+        _interrupt(f, no, text, irq, out)
+        return
     ctl = _CONTROL.match(text)
     if ctl is not None and not f.control_line:
         f.bus_master, f.control_line = ctl.group("bm") == "+", no
@@ -271,6 +296,38 @@ def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: P
     if "MSI" in text and not _CAP_DETAIL.match(text) and "Express" not in text:
         out.unused.append((no, text, f"{f.label}: mentions MSI but is not a line this reads"))
     f.details += 1
+
+
+def _interrupt(f: Function, no: int, text: str, m: re.Match[str], out: Parsed) -> None:
+    """Keep the function's first Interrupt: line; read once its block is over (``_intx``)."""
+    if f.interrupt is not None:
+        out.unused.append((no, text, f"{f.label}: a second Interrupt: line (the first is used)"))
+        return
+    f.interrupt = (m.group("pin"), int(m.group("irq")), no, text)
+
+
+def _intx(f: Function, out: Parsed) -> None:
+    """The INTx pin and the irq the kernel routed it to, as a GSI of 16..23 (INTX_GSIS), else listed
+    (a bridge's is only counted: bridges are not added)."""
+    if f.interrupt is None:
+        return
+    pin, irq, no, text = f.interrupt
+    lo, hi = INTX_GSIS
+    if pin in ("A", "B", "C", "D") and lo <= irq <= hi:
+        f.intx = Intx(pin, irq, no)
+        return
+    if f.bridge:
+        f.details += 1
+        return
+    if pin not in ("A", "B", "C", "D"):
+        why = f"INTx pin {pin} (expected A..D; '?': the Interrupt Pin register is 0, no INTx pin)"
+    elif f.msi is not None and f.msi.enabled and irq > hi:
+        why = (f"IRQ {irq} is the MSI's (pci_dev->irq while MSI is enabled), not the pin's GSI "
+               "(dmesg's 'PCI INT A -> GSI 16' names it)")
+    else:
+        why = (f"IRQ {irq} (expected a GSI of {lo}..{hi}, a PCI input of the one IO-APIC msidbg models; "
+               "0 or 255: not routed)")
+    out.unused.append((no, text, f"{f.label}: {why}"))
 
 
 def _capability(f: Function, no: int, body: str, text: str, out: Parsed) -> None:

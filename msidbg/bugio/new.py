@@ -1,7 +1,10 @@
 """``msidbg new``: a commented scenario skeleton from a bug report's artifacts.
 
 From ``lspci -vv`` text one device per function with an MSI or MSI-X capability (bridges are
-listed, not added: their MSI serves port services); from ``/proc/interrupts`` the CPU count and
+listed, not added: their MSI serves port services) and, on bare metal, its INTx pin and GSI
+(``Interrupt: pin A routed to IRQ 16``, else dmesg's ``PCI INT A -> GSI 16``, else an IO-APIC
+fasteoi row of /proc/interrupts naming it) as ``intx:`` -- a function with only a pin is a device
+too, probed with ``mode: intx``; on Xen a comment says INTx is not modelled there; from ``/proc/interrupts`` the CPU count and
 each vector's CPU; from dmesg the kernel release, the platform and Xen version, and the names
 drivers gave the functions. Every value says where it came from in a comment; lines that looked
 relevant and could not be used are listed at the end, the rest are counted. The result is
@@ -47,6 +50,9 @@ class Device:
     bdf: str
     bdf_note: str
     rows: list[pi.IrqRow] = field(default_factory=list)
+    #: the INTx pin and GSI, and where they came from (lspci's Interrupt: line, dmesg's PCI INT, an
+    #: IO-APIC row of /proc/interrupts naming the device)
+    intx: tuple[str, int, str] | None = None
 
 
 @dataclass
@@ -74,14 +80,18 @@ def build(inp: Inputs) -> str:
 
 def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg | None) -> str:
     msgs = msgs or dm.Dmesg()
-    usable = _once([f for f in fns.functions if (f.msi or f.msix) and not f.bridge], fns, inp)
+    platform, platform_note = _platform(inp, msgs)
+    intx_refused = _intx_refusal(platform, irqs, msgs, inp)
+    # on bare metal a function with only an INTx pin is a device too (the one sharing a line)
+    usable = _once([f for f in fns.functions if (f.msi or f.msix or (f.intx and intx_refused is None))
+                    and not f.bridge], fns, inp)
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
                 "'Capabilities: [..] MSI-X: ...' lines; run lspci as root)")
         if fns.tree and not fns.functions:
             what = (f"an lspci -t tree ({_n(fns.tree, 'line')}) shows no capabilities (expected lspci -vv "
                     "output, run as root: 'sudo lspci -vv')")
-        elif fns.functions and not fns.caps and not any(f.details or f.control_line or f.driver for f in fns.functions):
+        elif fns.functions and not fns.caps and not any(f.details or f.control_line or f.driver or f.interrupt for f in fns.functions):
             what = (f"{_n(len(fns.functions), 'function')} listed without their properties (expected lspci -vv "
                     "output, run as root: plain lspci prints one line a function)")
         raise InputError(what, _src(inp.lspci))
@@ -90,10 +100,10 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
                          f"{MAX_DEVICES}, a scenario's devices: keep the lspci sections of the devices involved)",
                          _src(inp.lspci))
     cpus, cpus_note = _cpus(inp, irqs, msgs)
-    platform, platform_note = _platform(inp, msgs)
     cpus, cpus_note = _cpus_fit(cpus, cpus_note, platform, bool(_remapping(irqs, msgs, inp)))
-    devices = _devices(usable, fns, irqs, msgs)
+    devices = _devices(usable, fns, irqs, msgs, inp)
     w = _Writer(inp, cpus, platform)
+    w.intx_refused = intx_refused
     w.header(fns, irqs, msgs, devices)
     w.top(cpus, cpus_note, platform, platform_note, msgs, irqs)
     w.devices(devices)
@@ -157,8 +167,38 @@ def _platform(inp: Inputs, msgs: dm.Dmesg) -> tuple[str, str]:
     return "bare-metal", "no hypervisor in the inputs"
 
 
+def _intx_refusal(platform: str, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str | None:
+    """None if this msidbg models an INTx pin on the inputs' platform, else why not (the loader's word)."""
+    if platform != "bare-metal":
+        return f"INTx on {platform} is not modelled (QEMU's emulated pin, Xen's vIOAPIC, pcifront)"
+    head = "platform: {kind: bare-metal" + (", interrupt_remapping: true}" if _remapping(irqs, msgs, inp) else "}")
+    if msgs.kernel is not None and _refusal(f"{head}\nkernel: {{version: {_q(msgs.kernel.value)}}}") is None:
+        head += f"\nkernel: {{version: {_q(msgs.kernel.value)}}}"
+    refused = _refusal(f"{head}\ndevices:\n  d:\n    bdf: \"00:03.0\"\n    intx: {{pin: A, gsi: 16}}")
+    return None if refused is None else refused.removeprefix("devices.d.intx: ")
+
+
+def _intx(dev: Device, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> tuple[str, int, str] | None:
+    """The device's INTx pin and GSI: lspci's Interrupt: line, else dmesg's "PCI INT A -> GSI 16",
+    else a /proc/interrupts IO-APIC fasteoi row whose actions name the device (the pin then a guess)."""
+    f = dev.fn
+    if f.intx is not None:
+        return f.intx.pin, f.intx.gsi, f"{_base(inp.lspci)}:{f.intx.line}: Interrupt: pin {f.intx.pin} " \
+                                       f"routed to IRQ {f.intx.gsi}"
+    lo, hi = lp.INTX_GSIS
+    hint = msgs.intx.get(dev.bdf)
+    if hint is not None and lo <= hint[1] <= hi:
+        return hint[0], hint[1], f"{_base(inp.dmesg)}:{hint[2]}: PCI INT {hint[0]} -> GSI {hint[1]}"
+    for row in irqs.ioapic if irqs is not None else ():
+        names = [n.strip() for n in row.names.split(",")]
+        if lo <= row.irq <= hi and any(pi.name_prefix(n, [dev.name]) for n in names):
+            return "A", row.irq, (f"{_base(inp.interrupts)}:{row.line}: irq {row.irq} {row.chip} fasteoi {row.names} "
+                                  "(the pin is not in the inputs: A)")
+    return None
+
+
 def _devices(usable: list[lp.Function], fns: lp.Parsed, irqs: pi.Interrupts | None,
-             msgs: dm.Dmesg) -> list[Device]:
+             msgs: dm.Dmesg, inp: Inputs) -> list[Device]:
     taken = {f.bdf for f in fns.functions if f.bdf}
     by_bdf_name = {bdf: name for name, (bdf, _) in msgs.names.items()}
     used_names: set[str] = set()
@@ -174,6 +214,8 @@ def _devices(usable: list[lp.Function], fns: lp.Parsed, irqs: pi.Interrupts | No
         out.append(Device(name, f, bdf, note))
     if irqs is not None:
         _match_rows(out, irqs, msgs)
+    for d in out:
+        d.intx = _intx(d, irqs, msgs, inp)
     return out
 
 
@@ -227,6 +269,8 @@ def _match_rows(devices: list[Device], irqs: pi.Interrupts, msgs: dm.Dmesg) -> N
 
 def _vectors(dev: Device, cpus: int) -> tuple[int, str]:
     f = dev.fn
+    if _mode(f) == "intx":
+        return 1, "an INTx pin: one vector"
     indexes = sorted({r.index for r in dev.rows if r.index is not None})
     limit = f.msix.table_size if _mode(f) != "msi" and f.msix else (f.msi.vectors if f.msi else 1)
     if indexes:
@@ -240,7 +284,20 @@ def _vectors(dev: Device, cpus: int) -> tuple[int, str]:
     return n, f"not in the inputs: {why}"
 
 
+def _moves(dev: Device, cpus: int) -> list[tuple[pi.IrqRow, int]]:
+    """The /proc/interrupts rows whose CPU becomes a ``set_affinity`` action, with that CPU."""
+    n, _ = _vectors(dev, cpus)
+    out = []
+    for row in sorted(dev.rows, key=lambda r: r.index or 0):
+        cpu = row.cpu
+        if row.index is not None and row.index < n and cpu is not None and cpu < cpus:
+            out.append((row, cpu))
+    return out
+
+
 def _mode(f: lp.Function) -> str:
+    if not f.msix and not f.msi:
+        return "intx"
     if f.msix and f.msi:
         if f.msix.enabled != f.msi.enabled:
             return "msix" if f.msix.enabled else "msi"
@@ -275,6 +332,7 @@ class _Writer:
         self.platform = platform
         self.out: list[str] = []
         self.devs: list[Device] = []
+        self.intx_refused: str | None = None
 
     def line(self, text: str, note: str = "") -> None:
         self.out.append(f"{text:<40} # {_comment(note)}" if note else text)
@@ -402,11 +460,26 @@ class _Writer:
                           f"addr64: {str(m.addr64).lower()}}}",
                           f"{lspci}:{m.line}: MSI: Count={m.enabled_vectors}/{m.vectors} "
                           f"Maskable{'+' if m.per_vector_mask else '-'} 64bit{'+' if m.addr64 else '-'}")
+            if d.intx is not None:
+                self._intx(d)
             self.out.append("    # quirks: []   latch-on-unmask, msix-mask-applies-when-disabled or "
                             "msi-latch-on-enable: lspci cannot show them")
             if f.stub and not xen:
                 self.out.append(f"    # held by {f.driver} for a guest: lspci ran on the host; the guest's view is "
                                 "--platform xen-hvm (pciback) or a guest's lspci")
+
+    def _intx(self, d: Device) -> None:
+        assert d.intx is not None
+        pin, gsi, note = d.intx
+        refused = self.intx_refused
+        if refused is None and _moves(d, self.cpus):
+            refused = ("its vectors' affinities below (set_affinity) and an intx: pin do not load together: moving an "
+                       "IO-APIC level irq is not modelled (keep one of them)")
+        if refused is None:
+            self.line(f"    intx: {{pin: {pin}, gsi: {gsi}}}", note)
+            return
+        self.out.append(f"    # intx: {{pin: {pin}, gsi: {gsi}}} -- {_comment(note)}")
+        self.out.append(f"    #   not set: {_comment(refused)}")
 
     def _msix_notes(self, name: str, m: lp.Msix) -> None:
         """What lspci showed of the MSI-X capability that a scenario does not hold: said, not dropped."""
@@ -435,11 +508,7 @@ class _Writer:
             self.line(f"  - {{at: 0, on: 0, do: probe, dev: {d.name}, mode: {_mode(d.fn)}, vectors: {n}{no_master}}}",
                       why)
         for d in devices:
-            n, _ = _vectors(d, self.cpus)
-            for row in sorted(d.rows, key=lambda r: r.index or 0):
-                cpu = row.cpu
-                if row.index is None or row.index >= n or cpu is None or cpu >= self.cpus:
-                    continue
+            for row, cpu in _moves(d, self.cpus):
                 self.line(f"  - {{at: 1ms, on: 0, do: set_affinity, dev: {d.name}, vector: {row.index}, cpu: {cpu}}}",
                           f"{src}:{row.line}: irq {row.irq} {row.names} counts on CPU{cpu}")
         for d in devices:
@@ -458,6 +527,8 @@ class _Writer:
             why = "a bridge: its MSI serves port services (PME, hotplug, AER)" if f.bridge else "no MSI or MSI-X"
             if f.msi or f.msix or f.denied:
                 out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: not added: {why}")
+            elif f.intx is not None and not f.bridge:
+                out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: INTx only, not added: {self.intx_refused}")
         out += [f"{lspci}:{no}: {text} -- {why}" for no, text, why in fns.unused]
         details = sum(f.details for f in fns.functions)
         counted = [f"{lspci}: {_n(details, 'property line')} not needed (Status:, Region, LnkCap: ...)"] if details else []

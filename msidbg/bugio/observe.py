@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from msidbg.debugger import Session, progress
+from msidbg.model import ioapic
 from msidbg.sim.events import Event
 from msidbg.sim.rec import MAPS
 
@@ -26,6 +27,10 @@ Track = tuple[Any, ...]
 #: event kinds drawn on the Xen and QEMU actors' tracks
 XEN_PREFIXES = ("xen.", "evtchn.")
 QEMU_PREFIXES = ("qemu.", "ioreq.", "pcifront.")
+#: bare-metal INTx: events drawn on their GSI's IO-APIC track, and the kernel's spurious-irq events
+#: drawn on their CPU's track (docs/model-baremetal.md "INTx")
+IOAPIC_KINDS = ("ioapic.rte", "intx.assert")
+SPURIOUS_KINDS = ("irq.none", "irq.nobody_cared", "irq.poll")
 #: the replay tells a terminal how far it has got every TICK_MASK + 1 events (progress.py)
 TICK_MASK = 1023
 
@@ -64,6 +69,8 @@ class Observer:
         #: the registers last seen (PBA lists, MSI pending, IRR words and sources) per device / CPU
         self.regs: dict[Any, Any] = {}
         self.held: dict[Track, bool] = {}
+        #: the name each INTx# line slice began with (the functions driving it)
+        self.line_names: dict[Track, str] = {}
         self.counters: dict[Track, int] = {}
         self.acct = {d: (list(a["raised"]), list(a["delivered"]), list(a["lost"])) for d, a in w["acct"].items()}
         self.waiting: dict[tuple[str, int], deque[int]] = {}
@@ -168,6 +175,11 @@ class Observer:
             yield Rec("instant", ev.time_ns, ("xen",), _event_name(ev), args)
         elif ev.kind.startswith(QEMU_PREFIXES):
             yield Rec("instant", ev.time_ns, ("qemu",), _event_name(ev), args)
+        elif ev.kind in IOAPIC_KINDS:
+            yield Rec("instant", ev.time_ns, ("ioapic", ev.fields.get("gsi")), _event_name(ev), args)
+        elif ev.kind in SPURIOUS_KINDS:
+            where = ("cpu", ev.cpu) if ev.cpu is not None else ("ioapic", ev.fields.get("irq"))
+            yield Rec("instant", ev.time_ns, where, _event_name(ev), args)
 
     def _changed(self, key: Any, value: Any) -> bool:
         """Did ``value`` change since the last event (a copy is kept)?"""
@@ -187,6 +199,8 @@ class Observer:
             changed |= self._changed(("pending", name), d["msi"]["pending"] if d["msi"] else None)
         for c in w["cpus"]:
             changed |= self._changed(("irr", c["id"]), c["irr_src"])
+        for gsi, pin in (w.get("ioapic") or {}).items():
+            changed |= self._changed(("ioapic", gsi), (pin["remote_irr"], pin["vector"], tuple(_asserting(w, gsi))))
         if changed:
             yield from self._held_now(ts, w)
 
@@ -201,6 +215,12 @@ class Observer:
                 for i in range(32):
                     if d["msi"]["pending"] >> i & 1:
                         now[("pba", name, i)] = "held: MSI pending bit"
+        for gsi, pin in (w.get("ioapic") or {}).items():
+            if pin["remote_irr"]:
+                now[("rirr", gsi)] = f"Remote IRR set (vector {pin['vector']:#04x} -> CPU{pin['cpu']})"
+            devs = _asserting(w, gsi)
+            if devs:
+                now[("intx-line", gsi)] = f"asserted by {', '.join(devs)}"
         for c in w["cpus"]:
             for vector, srcs in c["irr_src"].items():
                 for dev, idx, _ in srcs:
@@ -210,8 +230,12 @@ class Observer:
                 self.held[track] = False
                 yield Rec("end", ts, track)
         for track, name in now.items():
+            if self.held.get(track) and track[0] == "intx-line" and self.line_names.get(track) != name:
+                yield Rec("end", ts, track)      # another function joined or left the asserted line
+                self.held[track] = False
             if not self.held.get(track):
                 self.held[track] = True
+                self.line_names[track] = name
                 yield Rec("begin", ts, track, name)
 
     def _counters(self, ts: int, w: dict[str, Any]) -> Iterator[Rec]:
@@ -244,7 +268,24 @@ def _frame_name(f: dict[str, Any]) -> str:
     return str(f["prog"])
 
 
+def _asserting(w: dict[str, Any], gsi: int) -> list[str]:
+    """The functions driving INTx# on ``gsi`` now (the wired-OR line is asserted while any does)."""
+    return [n for n, d in w["devices"].items() if (ix := d.get("intx")) and ix["gsi"] == gsi and ioapic.asserting(d)]
+
+
 def _event_name(ev: Event) -> str:
+    f = ev.fields
+    if ev.kind == "ioapic.rte":
+        return f"IO-APIC entry: {f.get('what')}"
+    if ev.kind == "intx.assert":
+        return f"INTx# {ev.dev}: " + ("asserted" if f.get("asserted") else "condition (Interrupt Disable: not driven)")
+    if ev.kind == "irq.none":
+        return f"IRQ_NONE {ev.dev}#{f.get('index')} (irq {f.get('irq')})"
+    if ev.kind == "irq.nobody_cared":
+        return f"irq {f.get('irq')}: nobody cared -- Disabling IRQ #{f.get('irq')}"
+    if ev.kind == "irq.poll":
+        irq = f.get("irq")   # what the poll did is the ``how`` argument
+        return f"irq.poll{f' irq {irq}' if isinstance(irq, int) and irq >= 0 else ''}"
     op = ev.fields.get("op") or ev.fields.get("reg")
     return f"{ev.kind} {op}" if isinstance(op, str) else ev.kind
 

@@ -35,6 +35,12 @@ def track_name(track: Track) -> str:
         return f"{track[1]} vector {track[2]} held"
     if kind == "irr":
         return f"{track[1]} vector {track[2]} in CPU{track[3]} IRR"
+    if kind == "ioapic":
+        return f"IO-APIC GSI {track[1]}"
+    if kind == "rirr":
+        return f"IO-APIC GSI {track[1]} Remote IRR"
+    if kind == "intx-line":
+        return f"GSI {track[1]} INTx# line"
     if kind == "irr-depth":
         return f"CPU{track[1]} IRR depth"
     return {"xen": "Xen", "qemu": "QEMU", "pirqs-pending": "Xen pending pirqs", "hits": "msidbg hits",
@@ -42,7 +48,7 @@ def track_name(track: Track) -> str:
 
 
 def _order(track: Track) -> int:
-    return {"cpu": 0, "irr-depth": 1, "vec": 2, "pba": 2, "irr": 2, "xen": 3, "qemu": 4, "pirqs-pending": 5,
+    return {"cpu": 0, "irr-depth": 1, "vec": 2, "pba": 2, "irr": 2, "ioapic": 2, "rirr": 2, "intx-line": 2, "xen": 3, "qemu": 4, "pirqs-pending": 5,
             "hits": 6, "bookmarks": 7}.get(track[0], 9)
 
 

@@ -30,6 +30,9 @@ _PERDEV_CHIP = re.compile(r"(?:IR-)?PCI-MSI(?:X)?-(?P<dom>[0-9a-fA-F]{4}):(?P<bd
 #: chip: ``IR-PCI-MSI-edge      eth0-TxRx-0`` names no function: matched by name, as a pirq row
 _JOINED_MSI = re.compile(r"(?:IR-)?PCI-MSI(?:X)?-(?:edge|fasteoi)", re.ASCII)
 _HWIRQ = re.compile(r"(?P<n>\d{1,20})-(?P<flow>\S+)", re.ASCII)
+#: an IO-APIC pin's irq: chip ``IO-APIC`` (``IR-IO-APIC`` behind remapping), hwirq = the pin, flow
+#: ``fasteoi`` (level: PCI INTx) or ``edge`` (ISA)
+_IOAPIC_CHIPS = ("IO-APIC", "IR-IO-APIC")
 MAX_CPUS = 256
 
 
@@ -57,6 +60,8 @@ class Interrupts:
     cpus: list[int] = field(default_factory=list)
     header_line: int = 0
     rows: list[IrqRow] = field(default_factory=list)
+    #: IO-APIC level (``fasteoi``) rows: a GSI's irq and the actions sharing it (PCI INTx)
+    ioapic: list[IrqRow] = field(default_factory=list)
     #: named or non-MSI rows, kept as "irq 0, 1, 8, NMI, LOC ..." for the comment
     other: list[str] = field(default_factory=list)
     unused: list[tuple[int, str, str]] = field(default_factory=list)
@@ -98,7 +103,12 @@ def _row(out: Interrupts, ln: Line, irq: str, rest: str) -> None:
     tail = tokens[n:]
     chip = tail[0] if tail else ""
     row = IrqRow(int(irq), ln.no, counts, chip, " ".join(tail[1:]))
-    if _decode(row, tail):
+    hw = _HWIRQ.fullmatch(tail[1]) if len(tail) > 1 else None
+    if chip in _IOAPIC_CHIPS and hw is not None and hw.group("flow") == "fasteoi":
+        row.names, row.ir = " ".join(tail[2:]), chip.startswith("IR-")
+        out.ioapic.append(row)
+        out.other.append(irq)
+    elif _decode(row, tail):
         out.rows.append(row)
     else:
         out.other.append(irq)

@@ -360,6 +360,9 @@ def _state(s: Session, summ: dict[str, Any]) -> Section:
         lines += _command(name, dev.get("cmd"))
         lines += _msix(name, dev["msix"], w["kernel"]["pci"][name]["descs"]) if dev["msix"] else []
         lines += _msi(name, dev["msi"]) if dev["msi"] else []
+        lines += _intx(name, dev)
+    gsis = sorted({ix["gsi"] for n in involved(s, summ) if (ix := w["devices"][n].get("intx"))})
+    lines += [_ioapic(g, w["ioapic"][g], w["irqs"].get(g)) for g in gsis if g in (w.get("ioapic") or {})]
     for c in w["cpus"]:
         state = "" if c["online"] else " (offline)"
         lines.append(f"CPU{c['id']}{state}: IRR {_vectors(c['irr'])}  ISR {_vectors(c['isr'])}")
@@ -414,6 +417,32 @@ def _msi(name: str, msi: dict[str, Any]) -> list[str]:
     if ctrl & 0x100:
         lines.append(f"  mask {msi['mask']:#x}  pending {msi['pending']:#x}")
     return lines
+
+
+def _intx(name: str, dev: dict[str, Any]) -> list[str]:
+    """A function's INTx pin (bare metal): its interrupt condition (Status.Interrupt Status) and
+    Command.Interrupt Disable, as lspci -vv shows them (``Status: ... INTx+``, ``Control: ... DisINTx+``)."""
+    from msidbg.model import ioapic
+    from msidbg.model.hw import CMD_INTX_DISABLE
+
+    ix = dev.get("intx")
+    if not ix:
+        return []
+    drives = "INTx# asserted" if ioapic.asserting(dev) else "INTx# not driven"
+    return [f"{name} INTx: pin {'ABCD'[ix['pin'] - 1]} -> GSI {ix['gsi']}  Status.INTx{_flag(bool(ix['cond']))}"
+            + (f" ({ix['cond']} signal(s))" if ix["cond"] else "")
+            + f"  DisINTx{_flag(bool(dev['cmd'] & CMD_INTX_DISABLE))}  ({drives})"]
+
+
+def _ioapic(gsi: int, pin: dict[str, Any], irq: dict[str, Any] | None) -> str:
+    """The IO-APIC redirection entry of a GSI and what the kernel's irq on it says."""
+    line = (f"IO-APIC GSI {gsi}: vector {pin['vector']:#04x} -> CPU{pin['cpu']}  masked{_flag(pin['masked'])}  "
+            f"Remote IRR{_flag(pin['remote_irr'])}")
+    if irq is not None and irq.get("spurious_disabled"):
+        line += f"  (irq {gsi} disabled by note_interrupt: \"nobody cared\")"
+    elif irq is not None and irq.get("disabled"):
+        line += f"  (irq {gsi} disabled, depth {irq.get('depth')})"
+    return line
 
 
 def _pirqs(pirqs: dict[str, Any] | None) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.model import ioapic
 from msidbg.model.bus import targets
 from msidbg.model.hw import MSIX_ENABLE, is_interrupt_address, msg_dest, msg_logical
 from msidbg.sim.events import Event
@@ -50,13 +51,30 @@ def focus(w: World, event: Event | None, changes: Changes, detail: str = "") -> 
     cpu, vector = _changed_bit(changes, event.cpu)
     if cpu is None:
         cpu, vector = _named(event)
+        pin = (w.get("ioapic") or {}).get(event.get("gsi")) if event.kind == "ioapic.rte" else None
+        if pin is not None and pin["vector"]:      # the entry's destination, not the CPU that wrote it
+            cpu = pin["cpu"]
     if cpu is None and device is not None and row is not None:
         cpu, vector = _target(w, device, row)
     if cpu is not None and not 0 <= cpu < len(w["cpus"]):
         cpu = None
+    if device is None and isinstance(event.get("gsi"), int):     # ioapic.rte: the GSI's function
+        device = _line_owner(w, int(event.get("gsi")))
     if device is None and cpu is not None and vector is not None:
         device, row = _vector_owner(w, cpu, vector)
     return Focus(device, cpu, vector, row)
+
+
+def _line_owner(w: World, gsi: int) -> str | None:
+    """The function an INTx GSI's interrupt is about: one driving the line now (the wired-OR's
+    cause), else the first the irq's actions name (a shared IO-APIC irq has no one device)."""
+    on = [n for n, d in w["devices"].items() if (ix := d.get("intx")) and ix["gsi"] == gsi]
+    driving = [n for n in on if ioapic.asserting(w["devices"][n])]
+    if driving:
+        return driving[0]
+    desc = w["irqs"].get(gsi)
+    acts = [a[0] for a in (desc.get("actions") or []) if a and a[0] in w["devices"]] if desc else []
+    return acts[0] if acts else (on[0] if on else None)
 
 
 def _vector_owner(w: World, cpu: int, vector: int) -> tuple[str | None, int | None]:
@@ -69,6 +87,8 @@ def _vector_owner(w: World, cpu: int, vector: int) -> tuple[str | None, int | No
     desc = w["irqs"].get(slot) if isinstance(slot, int) else None
     if desc is None:
         return None, None
+    if desc.get("dev") is None and desc["irq"] in (w.get("ioapic") or {}):   # an INTx irq: no table row
+        return _line_owner(w, desc["irq"]), None
     dev, index = desc.get("dev"), desc.get("index")
     if not isinstance(dev, str) or dev not in w["devices"]:
         return None, None
@@ -108,6 +128,8 @@ def _row(w: World, e: Event, device: str | None) -> int | None:
         return int(e.fields["entry"])
     index = e.fields.get("index")
     if not isinstance(index, int) or not e.kind.startswith(("msi.", "irq.")):
+        return None
+    if w["kernel"]["pci"].get(device, {}).get("mode") == "intx":     # the INTx pin's vector: no table row
         return None
     return _index_row(w, device, index)
 

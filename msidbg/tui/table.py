@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.debugger.summary import driver_state
+from msidbg.model import ioapic
 from msidbg.model.device import _blocked_by_msix_mask  # the device model's own rule for the quirk
 from msidbg.model.hw import (
+    CMD_INTX_DISABLE,
     CMD_MASTER,
     CMD_MEMORY,
     MSI_ENABLE,
@@ -382,7 +384,35 @@ def device_state(w: World, dev: str) -> list[str]:
             parts.append("Bus Master off: messages dropped")
         if d["msix"] and not cmd & CMD_MEMORY:
             parts.append("Memory Space off: table not decoded")
+    parts += intx_state(w, dev)
     if d["quirks"]:
         parts.append("quirks: " + ",".join(d["quirks"]))
     parts.append(f"driver: {driver_state(w, dev)}")
+    return parts
+
+
+def intx_state(w: World, dev: str) -> list[str]:
+    """A bare-metal INTx pin (docs/model-baremetal.md "INTx"): the function's interrupt condition
+    (Status.Interrupt Status: the signals it stands for), Interrupt Disable and whether it drives
+    INTx# now; then its GSI's IO-APIC entry (vector -> CPU, mask, Remote IRR) and the irq's state
+    when note_interrupt disabled it. Each part short enough for an 80-column pane."""
+    d = w["devices"][dev]
+    ix = d.get("intx")
+    if not ix:
+        return []
+    gsi = ix["gsi"]
+    cond = f"INTx {'ABCD'[ix['pin'] - 1]}, GSI {gsi}: " + (f"pending {ix['cond']}" if ix["cond"] else "idle")
+    if d["cmd"] & CMD_INTX_DISABLE:
+        cond += ", Interrupt Disable"
+    if ioapic.asserting(d):
+        cond += ", asserted"
+    parts = [cond]
+    pin = (w.get("ioapic") or {}).get(gsi)
+    if pin is not None:
+        rte = f"IO-APIC {gsi}: " + (f"{pin['vector']:#04x} -> CPU{pin['cpu']}" if pin["vector"] else "no vector")
+        flags = [f for f, on in (("masked", pin["masked"]), ("Remote IRR", pin["remote_irr"])) if on]
+        parts.append(rte + (", " + ", ".join(flags) if flags else ""))
+    irq = w["irqs"].get(gsi)
+    if irq is not None and irq.get("spurious_disabled"):
+        parts.append(f"irq {gsi} disabled: nobody cared")
     return parts

@@ -68,3 +68,18 @@ def test_timeline_of_the_2021_bug(snap_compare: Any) -> None:
 
     app = make_app(str(ROOT / "scenarios" / "msix-write-while-unmasked.yaml"), keymap={})
     assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_intx_shared_line_at_80x24(snap_compare: Any) -> None:
+    """Goto 32 in intx-nobody-cared at 80x24: CPU1 accepts IO-APIC vector 0x20 for the USB
+    controller's leftover condition; `d d` brings the vector table on screen (usb0: no MSI, no rows),
+    headed by its INTx pin (pending, asserted) and GSI 16's entry (0x20 -> CPU1, Remote IRR)."""
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("g", *"32", "enter")
+        await idle(pilot, pilot.app)
+        await pilot.press("d", "d")        # round the two devices: the vector table on screen, usb0's
+        await idle(pilot, pilot.app)
+        await until(pilot, lambda: footer_ready(pilot.app))
+
+    app = make_app(str(ROOT / "scenarios" / "intx-nobody-cared.yaml"), keymap={})
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
