@@ -29,9 +29,14 @@ HOTPLUG = textwrap.dedent("""\
       - {at: 1ms, do: fire, dev: nvme1, vector: 9, count: 100, every: 3us}
       - {at: 1100us, on: 0, do: cpu_offline, cpu: 5}
       - {at: 1150us, on: 2, do: cpu_offline, cpu: 9}
-      - {at: 1300us, on: 0, do: cpu_online, cpu: 5}
     breakpoints: [irq-lost]
     """)
+# (stopmach: the 66 signals lost here came from a model bug: CPU9, released by CPU5's stop_machine
+# with nvme1's edges in its IRR, was stopped at once by CPU9's own offline, whose shutdown freed the
+# vector. Interrupts are on in MULTI_STOP_PREPARE (kernel/stop_machine.c multi_cpu_stop), so CPU9
+# takes them first and nvme1 loses nothing. The loss is now nvme0's, by mechanism: CPU5 no longer
+# comes back, its managed queue irq stays shut down (masked), and the 66 signals nvme0 sends after
+# the offline wait in the PBA behind a mask nobody clears.)
 
 
 @pytest.fixture(scope="module")

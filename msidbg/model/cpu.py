@@ -21,7 +21,7 @@ from msidbg.model.kernel import entry as irqflow
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
-from msidbg.model.kernel.vector import cpu_online
+from msidbg.model.kernel.vector import cpu_active
 from msidbg.sim.program import (
     AGAIN,
     CALL,
@@ -521,7 +521,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
     c = w.cpus[item[3]]
     idx = item[4]
     act = w.actions[idx]
-    if not cpu_online(w, c.id):
+    if not cpu_active(w, c.id):
         _refuse_action(eng, c, act, idx)
         return
     act["state"] = "running"

@@ -356,6 +356,20 @@ Revisions:
   (``hotplug_force_complete: involved``; its __vector_schedule_cleanup / __send_cleanup_vector hunk),
   else leaves it allocated in that CPU's matrix; the model had tied this to the cleanup timer (6.6),
   so 6.6 .. 6.9 freed it and 5.15.161 etc. leaked it. Shipped runs unchanged.
+  (stopmach) stop_machine ordering (redteam10's explore pct findings; kernel/stop_machine.c
+  multi_cpu_stop, stop_machine_cpuslocked; kernel/cpu.c takedown_cpu / take_cpu_down; arch/x86
+  cpu_disable_common -> remove_cpu_from_maps; v6.6). A CPU out of hardirq with interrupts on and a
+  vector pending in its IRR when a stop_machine begins (``hotplug.takes_irq``) is waited for like one
+  in hardirq: it takes the interrupt before its stopper acks (a second offline had stopped the CPU the
+  first just released with the edges latched during MULTI_STOP_RUN still pending, and its fixup freed
+  their vector). The requesting CPU runs a stopper thread too: in a handler or with an interrupt
+  pending when the others acked MULTI_STOP_PREPARE, it takes it before switching interrupts off (it
+  switched them off at once). The outgoing CPU leaves the vector domain's cpu_online() at
+  take_cpu_down, not when cpu_down starts (``cpu_active`` still refuses actions on it from the
+  start): a move completing while stop_machine waits queues the old vector's cleanup on it instead of
+  freeing it under an edge in its IRR. Shipped runs: msi-torn-affinity-update-remapped ordered (the
+  xHCI edge reaching CPU2 at 900 us, as its offline starts, is taken first; the offline then waits
+  for the stream like its siblings'): the same outcomes and hits, more events.
 """
 
 from __future__ import annotations

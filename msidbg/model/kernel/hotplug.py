@@ -93,7 +93,7 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
     # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
     loc["stopped"] = [c.id for c in k.w.cpus if c.online and c is not k.cpu]
-    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid])]
+    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid]) or takes_irq(k.eng, k.w.cpus[cid])]
     if not late:
         loc["phase"] = "run"
         return
@@ -138,6 +138,21 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
 ARRIVING, DISABLING = "prepare", "disable_irq"
 #: the process-context wait of a CPU whose task the stopper thread preempted
 STOPPER_WAIT = "migration"
+
+
+def takes_irq(eng: Any, c: Any) -> bool:
+    """Out of hardirq with interrupts on, has the CPU an interrupt pending in its IRR? It takes it
+    before its stopper thread can ack anything: multi_cpu_stop runs with interrupts on until
+    MULTI_STOP_DISABLE_IRQ (kernel/stop_machine.c, torvalds/linux v6.6), and the local_irq_enable /
+    iret that lets the stopper run delivers the pending vector first. Such a CPU is kept on the
+    agenda like one in hardirq (redteam10: a second offline used to stop a CPU the first had just
+    released with an edge still pending, and fixup_irqs released that edge's vector)."""
+    if not c.online or c.proc.irqs_off or c.stopped is True or apic.acceptable(c) < 0:
+        return False
+    if not c.queued:
+        c.queued = True
+        eng.schedule(c.busy_until, "cpu", c.id)
+    return True
 
 
 def in_hardirq(eng: Any, c: Any) -> bool:
@@ -204,17 +219,29 @@ def stopper_runs(k: Any, c: Any) -> None:
         if not any(cpus[i].stopped == ARRIVING for i in loc["stopped"]):
             loc["phase"] = "disable_irq"
             loc["_flags"] = req["proc"]["irqs_off"]
-            req["proc"]["irqs_off"] = True
+            if in_hardirq(eng, req) or takes_irq(eng, req):
+                # the requester's CPU runs a stopper thread too (stop_machine_cpuslocked queues one on
+                # every online CPU): in a handler, or with an interrupt pending, it disables
+                # interrupts and acks once it is out (redteam10: it used to take them off at once)
+                req["stopped"] = DISABLING
+            else:
+                req["proc"]["irqs_off"] = True
             for i in loc["stopped"]:
                 other = cpus[i]
-                other["stopped"] = DISABLING if other is not c and in_hardirq(eng, other) else True
+                other["stopped"] = DISABLING if other is not c and (
+                    in_hardirq(eng, other) or takes_irq(eng, other)) else True
                 if other is not c and other["stopped"] is True:
                     eng.model.park(eng, other)
         what = f"migration/{c['id']}: MULTI_STOP_PREPARE acked"
+    elif c is req:      # the requester's own stopper: interrupts off, then its cpu_down goes on
+        c.stopped = False
+        c["proc"]["irqs_off"] = True
+        what = f"migration/{c['id']}: interrupts off, MULTI_STOP_DISABLE_IRQ acked"
     else:
         c.stopped = True
         what = f"migration/{c['id']}: interrupts off, MULTI_STOP_DISABLE_IRQ acked"
-    if loc["phase"] == "disable_irq" and not any(cpus[i].stopped == DISABLING for i in loc["stopped"]):
+    if loc["phase"] == "disable_irq" and req.stopped != DISABLING and not any(
+            cpus[i].stopped == DISABLING for i in loc["stopped"]):
         req["proc"]["wait"] = None
         eng.model.wake(eng, req)
         what += ", the last: every CPU has interrupts off (MULTI_STOP_RUN)"

@@ -76,26 +76,46 @@ def online_cpus(w: World) -> list[int]:
     return [c.id for c in w.cpus if c.online]
 
 
-def dying_cpu(w: World) -> int:
-    """The CPU a ``cpu_down`` is taking out of cpu_online_mask right now, or -1.
-
-    remove_cpu_from_maps() clears the outgoing CPU from cpu_online_mask *before* fixup_irqs()
-    migrates its irqs, while its local APIC still takes messages (fixup_irqs retriggers what
-    lands in its IRR). The model keeps ``online`` for the APIC until cpu_down's last step and
-    finds the CPU going down in the cpu_down frame of the CPU holding the hotplug lock.
-    """
+def _going_down(w: World) -> dict[str, Any] | None:
+    """The locals of the cpu_down in progress (the CPU holding the hotplug lock), or None."""
     req = w.kernel["hotplug"]
     if req < 0:
-        return -1
+        return None
     for f in w.cpus[req].proc.stack:
         if f["prog"] == "cpu_down":
-            return int(f["locals"]["cpu"])
-    return -1
+            return f["locals"]
+    return None
+
+
+def dying_cpu(w: World) -> int:
+    """The CPU a ``cpu_down`` has taken out of cpu_online_mask, or -1.
+
+    remove_cpu_from_maps() (__cpu_disable, run by take_cpu_down on the outgoing CPU in
+    MULTI_STOP_RUN) clears it from cpu_online_mask *before* fixup_irqs() migrates its irqs, while
+    its local APIC still takes messages (fixup_irqs retriggers what lands in its IRR). Until then --
+    while stop_machine waits in MULTI_STOP_PREPARE for CPUs in hardirq -- it is online: an irq move
+    completing elsewhere queues its cleanup there (__vector_schedule_cleanup's cpu_online(), v6.6
+    arch/x86/kernel/apic/vector.c). The model keeps ``online`` for the APIC until cpu_down's last
+    step; ``irqs`` in the cpu_down frame says take_cpu_down ran (redteam10: the whole cpu_down used
+    to count, so a move completing during PREPARE freed -- from 6.6 -- the dying CPU's old vector
+    at once, under an edge still in its IRR).
+    """
+    loc = _going_down(w)
+    if loc is None or "irqs" not in loc:
+        return -1
+    return int(loc["cpu"])
 
 
 def cpu_online(w: World, cpu: int) -> bool:
-    """cpu_online(cpu) as the vector domain sees it (the dying CPU is already out)."""
+    """cpu_online(cpu) as the vector domain sees it (the dying CPU is out from take_cpu_down)."""
     return bool(w.cpus[cpu].online) and cpu != dying_cpu(w)
+
+
+def cpu_active(w: World, cpu: int) -> bool:
+    """cpu_active(cpu): sched_cpu_deactivate clears the outgoing CPU from cpu_active_mask when its
+    cpu_down starts, before stop_machine (kernel/sched/core.c, v6.6)."""
+    loc = _going_down(w)
+    return bool(w.cpus[cpu].online) and (loc is None or cpu != int(loc["cpu"]))
 
 
 def managed_map(c: Any) -> list[int]:
