@@ -539,19 +539,22 @@ def _port_made(p: Prov, port: int, cursor: int) -> int:
     return -1
 
 
+def _scan_forward(s: Any, at: int, match: Callable[[Any], bool]) -> int | None:
+    """The index of the first event after ``at`` (up to the cursor, at most ``EOI_SCAN`` events on)
+    that ``match`` accepts, read forward in pages of 512; None if there is none."""
+    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
+        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
+            if match(ev):
+                return int(ev.index)
+    return None
+
+
 def _port_cleared(s: Any, b: Builder, setter: int, port: int, path: str) -> Link | None:
     """The port's pending bit that ``setter`` set reads clear at the cursor: the guest's
     ``clear_evtchn`` (an ``evtchn.clear`` event of the port, read forward from the set), else the
     bit's last change (``startup_pirq``'s ``eoi_pirq``, the run's end dropping what is left)."""
     at = b.p.event(setter)
-    e = None
-    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
-        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
-            if ev.kind == "evtchn.clear" and ev.fields.get("port") == port:
-                e = ev.index
-                break
-        if e is not None:
-            break
+    e = _scan_forward(s, at, lambda ev: ev.kind == "evtchn.clear" and ev.fields.get("port") == port)
     if e is None:
         e = s.last_change(path, limit=max(s.cursor - at, 1))
     if e is None or e <= at:
@@ -637,16 +640,9 @@ def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
     change (``last_change``), shown as the answer's first link; the accept follows."""
     at = b.p.event(accept)
     cpu, vector = (b.p.key(accept) & PK.PAYLOAD) >> 8, b.p.key(accept) & 0xFF
-    e = None
     # the handler's EOI usually follows the accept closely: read the log forward first (cheap),
     # then let last_change (a backward replay, never past the accept) find any other clearing
-    for start in range(at + 1, min(s.cursor, at + EOI_SCAN) + 1, 512):
-        for ev in s.events(start, min(start + 512, s.cursor + 1, at + EOI_SCAN + 1)):
-            if ev.kind == "apic.eoi" and ev.cpu == cpu and ev.fields.get("vector") == vector:
-                e = ev.index
-                break
-        if e is not None:
-            break
+    e = _scan_forward(s, at, lambda ev: ev.kind == "apic.eoi" and ev.cpu == cpu and ev.fields.get("vector") == vector)
     if e is None:
         e = s.last_change(path, limit=max(s.cursor - at, 1))
     if e is None or e <= at:
