@@ -39,7 +39,7 @@ from msidbg.model.kernel import irq as I
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
-from msidbg.model.provkernel import desc_dirty
+from msidbg.model.kernel.move import assign_vector
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import new_frame, program
 
@@ -166,13 +166,8 @@ def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
     startup's irq_setup_affinity: the loader refuses a later move, which ioapic_ack_level would apply
     with the entry masked once Remote IRR is clear -- not modelled)."""
     desc = k.w.irqs[loc["irq"]]
-    old = [desc.vector, desc.cpu]
-    desc_dirty(k, desc)
-    ret = vec.set_affinity(k.w, desc, loc["mask"])
-    desc_dirty(k, desc)
-    if ret < 0:
-        k.note("vector assignment failed", ret, desc.dev)
-        k.ret(ret)
+    old = assign_vector(k, desc, loc["mask"])
+    if old is None:
         return
     if [desc.vector, desc.cpu] != old:
         k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)

@@ -35,6 +35,25 @@ from msidbg.sim.program import program
 
 EINVAL, EBUSY = 22, 16
 
+
+def assign_vector(k: Any, desc: Any, mask: Any, loc: dict[str, Any] | None = None) -> list[int] | None:
+    """The vector domain's part of a set_affinity step (apic_set_affinity / irq_chip_set_affinity_parent
+    / the IO-APIC's ioapic_set_affinity): ``vec.set_affinity`` moves ``desc`` within ``mask``, its
+    vector and CPU marked dirty for provenance before and after. Returns the old ``[vector, cpu]``
+    (also ``loc["old"]`` when a frame keeps it), or None when the assignment failed: noted, and the
+    step returns the error."""
+    old = [desc.vector, desc.cpu]
+    if loc is not None:
+        loc["old"] = old
+    desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
+    ret = vec.set_affinity(k.w, desc, mask)
+    desc_dirty(k, desc)
+    if ret < 0:
+        k.note("vector assignment failed", ret, desc.dev)
+        k.ret(ret)
+        return None
+    return old
+
 # --- msi_set_affinity ---------------------------------------------------------------------------
 msi_set_affinity = program("msi_set_affinity", "arch/x86/kernel/apic/msi.c (no interrupt remapping)", source=(S.MSI_SET_AFFINITY, S.MSI_SET_AFFINITY_NOW, S.LEGACY_VECTOR))
 
@@ -44,15 +63,10 @@ def new_vector(k: Any, loc: dict[str, Any]) -> None:
     """Allocate the new target vector (apic_set_affinity); the old one stays mapped until the
     move completes."""
     desc = k.w.irqs[loc["irq"]]
-    loc["old"] = [desc.vector, desc.cpu]
-    desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
-    ret = vec.set_affinity(k.w, desc, loc["mask"])
-    desc_dirty(k, desc)
-    if ret < 0:
-        k.note("vector assignment failed", ret, desc.dev)
-        k.ret(ret)
+    old = assign_vector(k, desc, loc["mask"], loc)
+    if old is None:
         return
-    if [desc.vector, desc.cpu] != loc["old"]:
+    if [desc.vector, desc.cpu] != old:
         k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
 
 

@@ -22,7 +22,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry, irq, msi, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
-from msidbg.model.provkernel import desc_dirty
+from msidbg.model.kernel.move import assign_vector
 from msidbg.sim.program import program
 
 ENOSPC = 28
@@ -174,13 +174,8 @@ def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
     remapping chip returns its error, or 0 when neither vector nor CPU changed (nothing to write).
     The first step of both remapping units' set_affinity (Intel here, AMD in ``amd_remap``)."""
     desc = k.w.irqs[loc["irq"]]
-    old = [desc.vector, desc.cpu]
-    desc_dirty(k, desc)     # provenance: the move's vector / CPU and slots
-    ret = vec.set_affinity(k.w, desc, loc["mask"])
-    desc_dirty(k, desc)
-    if ret < 0:
-        k.note("vector assignment failed", ret, desc.dev)
-        k.ret(ret)
+    old = assign_vector(k, desc, loc["mask"])
+    if old is None:
         return
     if [desc.vector, desc.cpu] == old:
         k.ret(0)
