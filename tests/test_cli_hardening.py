@@ -147,10 +147,22 @@ def test_an_internal_error_is_one_line_naming_a_file_with_the_traceback(capsys: 
 
 
 # --- item 11: SIGINT ---------------------------------------------------------------------------------------------
+def _sigint_default() -> None:
+    """In the child before exec: SIGINT at its default disposition. A suite started as a background
+    job of a non-interactive shell (``bash -c '... &'``) inherits SIGINT ignored, and msidbg, like
+    Python, keeps an ignored SIGINT ignored: these tests are about msidbg's handler, not that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _sigint_default_and_blocked() -> None:
+    _sigint_default()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
 def test_sigint_that_arrived_during_start_up_is_one_line_and_130() -> None:
     """SIGINT blocked by the parent and sent at once stays pending until msidbg's handler is in place."""
     p = subprocess.Popen([EXE, "run", BUG, "--headless"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}))
+                         stdin=subprocess.DEVNULL, preexec_fn=_sigint_default_and_blocked)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert (p.returncode, err, out) == (130, b"msidbg: interrupted\n", b"")
@@ -160,7 +172,7 @@ def test_sigint_during_a_long_run_is_one_line_and_130(tmp_path: Path) -> None:
     f = tmp_path / "long.yaml"
     f.write_text(GOOD.replace("count: 3, every: 2us", "count: 5000000, every: 2us"))
     p = subprocess.Popen([EXE, "run", str(f), "--headless"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, preexec_fn=_sigint_default)
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
