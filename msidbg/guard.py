@@ -135,6 +135,8 @@ def soft_interrupts() -> _Block:
     """SIGINT raises KeyboardInterrupt inside the block (``run`` reports it as one line, 130)."""
 
     def enter() -> Any:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return None     # inherited ignored (a background job, nohup): it stays ignored
         try:
             return signal.signal(signal.SIGINT, signal.default_int_handler)
         except ValueError:
@@ -163,6 +165,8 @@ def interrupts_call(stop: Callable[[], None]) -> _Block:
         loop.call_soon_threadsafe(stop)
 
     def enter() -> Any:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return None     # inherited ignored: it stays ignored
         try:
             return signal.signal(signal.SIGINT, handler)
         except ValueError:

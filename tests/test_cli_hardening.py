@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -280,3 +281,16 @@ def test_a_killed_save_leaves_a_temporary_file_that_the_next_save_removes(tmp_pa
     s = Session.from_scenario(BUG)
     s.save(str(tmp_path / "bug.msgpack"))
     assert [p.name for p in tmp_path.iterdir()] == ["bug.msgpack"]
+
+
+@pytest.mark.parametrize("block", [lambda: guard.soft_interrupts(), lambda: guard.interrupts_call(lambda: None)])
+def test_an_inherited_ignored_sigint_stays_ignored_inside_explore_and_the_tui_blocks(block: Any) -> None:
+    """Started with SIGINT ignored (a background job of a shell, nohup), msidbg's CLI keeps it
+    ignored (``guard.install``); so do the blocks explore and the TUI run in."""
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with block():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old)

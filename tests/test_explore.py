@@ -216,7 +216,9 @@ def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
 
     for sig, code in ((signal.SIGINT, 130), (signal.SIGKILL, -9)):
         proc = subprocess.Popen([sys.executable, "-m", "msidbg.cli", "explore", str(SCENARIOS / "explore-msi-torn-plug-race.yaml"),
-                                 "--runs", "100000", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                 "--runs", "100000", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                # SIGINT at its default: a suite run as a background job inherits it ignored
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         children: set[int] = set()
         deadline = time.monotonic() + 60
         while len(children) < 2 and time.monotonic() < deadline:
