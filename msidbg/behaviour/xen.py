@@ -199,6 +199,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_pirq_follows_vcpu", "xen", BOOL, True,
+        "a pirq's host irq follows the vCPU its event channel is bound to: EVTCHNOP_bind_vcpu of a pirq port to "
+        "another vCPU asks a move of the host irq to that vCPU's pCPU (evtchn_bind_vcpu, case ECS_PIRQ: "
+        "pirq_set_affinity), and Xen's scheduler moving a vCPU asks the same for the pirq of every port bound "
+        "to it (vcpu_migrate -> evtchn_move_pirqs); each move is applied at the host irq's next interrupt. "
+        "Before it bind_vcpu only sets notify_vcpu_id and a pirq's host irq stays where pirq_guest_bind put it "
+        "(an HVM guest's bound MSI still follows its guest destination: hvm_migrate_pirqs, every release)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.0.0 .. 4.0.4 event_channel.c evtchn_bind_vcpu: 'case ECS_UNBOUND: case "
+                     "ECS_INTERDOMAIN: case ECS_PIRQ: chn->notify_vcpu_id = vcpu_id; break;' and no "
+                     "evtchn_move_pirqs (schedule.c)",
+        history=(
+            Change("4.1", True, "38b998cfb6 x86: IRQ affinity should track vCPU affinity",
+                   note="first in 4.1.0-rc1 / RELEASE-4.1.0 (git tag --contains); not on stable-4.0: "
+                        "RELEASE-4.0.1 .. 4.0.4 event_channel.c have neither pirq_set_affinity nor "
+                        "evtchn_move_pirqs (redteam13)"),
+        ),
+    ),
+    Switch(
         "xen_bind_affinity_first", "xen", BOOL, True,
         "pirq_guest_bind (the first binding of a host irq: pt_irq_create_bind, a PV guest's EVTCHNOP_bind_pirq) "
         "sets the irq's affinity to the binding vCPU's pCPU (set_msi_affinity: write_msi_msg, whether or not the "

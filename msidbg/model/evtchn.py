@@ -185,8 +185,9 @@ def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     ch = eng.w.xen["ports"].get(port)
     if ch is None:
         return -EINVAL
-    if ch["vcpu"] != vcpu:
-        # case ECS_PIRQ: pirq_set_affinity(d, pirq, cpumask_of(v->processor))
+    if ch["vcpu"] != vcpu and eng.w.behaviour["xen_pirq_follows_vcpu"]:
+        # case ECS_PIRQ: pirq_set_affinity(d, pirq, cpumask_of(v->processor)) (38b998cfb6, Xen 4.1; before it
+        # only notify_vcpu_id changes)
         X.pirq_set_affinity(eng, ch["pirq"], eng.w.xen["pcpu"][vcpu], f"EVTCHNOP_bind_vcpu of port {port} to vCPU{vcpu}")
     if ch["pending"]:
         index = pending_ports(eng)

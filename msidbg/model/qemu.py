@@ -102,10 +102,14 @@ def _new_msix(msix: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _new_msi(msi: dict[str, Any] | None, mask_emulated: bool) -> dict[str, Any] | None:
     """Message Control as the guest reads it: XSA-129 (7611dae8a6) emulates Per-vector Masking
-    as absent (emu_mask 0x017F, init 0); before it the device's bit shows through."""
+    as absent (emu_mask 0x017F, init 0); before it the device's bit shows through. Multiple Message
+    Capable (bits 3:1) is emulated at ``init_val`` 0 in every tree (emu_mask 0x007F before XSA-129,
+    0x017E after; xen_pt_msgctrl_reg_init returns init_val, qemu-xen-4.3.0 .. 4.7.0-rc4 and qemu/qemu
+    hw/xen/xen_pt_config_init.c; qemu-traditional pt_msgctrl_reg_init, xen-4.0.0 .. xen-4.8.0): the guest
+    sees a one-message MSI (redteam13; it saw the device's count)."""
     if msi is None:
         return None
-    shown = 0x7 << 1 | MSI_64BIT | (0 if mask_emulated else MSI_PVM)
+    shown = MSI_64BIT | (0 if mask_emulated else MSI_PVM)
     return {"ctrl": msi["ctrl"] & shown, "addr_lo": 0, "addr_hi": 0, "data": 0,
             "mask": 0, "pirq": UNASSIGNED, "initialized": False}
 

@@ -370,9 +370,18 @@ Revisions:
   freeing it under an edge in its IRR. Shipped runs: msi-torn-affinity-update-remapped ordered (the
   xHCI edge reaching CPU2 at 900 us, as its offline starts, is taken first; the offline then waits
   for the stream like its siblings'): the same outcomes and hits, more events.
+- 9: (redteam13) New row ``platform.xen_pirq_follows_vcpu`` (38b998cfb6 "x86: IRQ affinity should track vCPU
+  affinity": RELEASE-4.1.0, not on stable-4.0; xen worlds gain it): Xen 4.0.x's evtchn_bind_vcpu only sets
+  notify_vcpu_id and its scheduler has no evtchn_move_pirqs, so a guest's EVTCHNOP_bind_vcpu of a pirq port
+  and a ``vcpu_migrate`` no longer move the pirq's host irq there (a PV guest's live plain MSI was rewritten
+  and torn on 4.0.x as on 4.1+); hvm_migrate_pirqs (RELEASE-4.0.0) still moves an HVM guest's bound MSI.
+  QEMU xen-pt shows the guest MSI Multiple Message Capable 0 (its Message Control emulates bits 3:1 at
+  init_val 0 in every qemu-xen and qemu-traditional tree): the guest's Message Control writes on xen-hvm
+  carry no MMC bits and pci_msi_vec_count is 1 (outcomes unchanged: an x86 guest without remapping and a
+  pirq guest got one vector anyway).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 8
+MODEL = 9

@@ -459,7 +459,8 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
     x = w.xen
     x["pcpu"][vcpu] = pcpu
     moved: list[int] = []
-    for port in sorted(x["ports"]):
+    # evtchn_move_pirqs (38b998cfb6, Xen 4.1: platform.xen_pirq_follows_vcpu); 4.0's scheduler moves no pirq
+    for port in sorted(x["ports"]) if w.behaviour["xen_pirq_follows_vcpu"] else ():
         ch = x["ports"][port]
         if ch["vcpu"] == vcpu:
             rec = x["pirqs"].get(ch["pirq"])

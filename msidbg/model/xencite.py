@@ -130,6 +130,10 @@ XEN_FIFO = Source(X, "RELEASE-4.4.0", "xen/common/event_fifo.c", "evtchn_fifo_se
 XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
                   "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7..")
 XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
+XEN_FOLLOW_VCPU = Source(X, "38b998cfb6", "xen/common/event_channel.c, xen/common/schedule.c, xen/arch/x86/irq.c",
+                         "evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity), evtchn_move_pirqs, vcpu_migrate, "
+                         "pirq_set_affinity", "4.1.. (platform.xen_pirq_follows_vcpu; RELEASE-4.0.0 .. 4.0.4: "
+                         "neither)")
 XEN_IO_UNMASK = Source(X, "69d99d1b22", "xen/drivers/passthrough/io.c",
                        "pt_irq_create_bind (XEN_DOMCTL_VMSI_X86_UNMASKED -> guest_mask_msi_irq(desc, false))",
                        "4.10.. (xen_bind_unmask)")
@@ -216,6 +220,14 @@ reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1
               "fully emulate any accesses a guest may issue nevertheless as simple reads/writes without side "
               "effects. / .emu_mask = 0x007F -> 0x017F",
         module=M)
+reading("qemu.msi-one-message", "xen-pt emulates MSI Message Control's Multiple Message Capable field (bits "
+        "3:1) at its init_val 0 in every tree read: the guest sees a one-message MSI whatever the device can do, "
+        "and its Multiple Message Enable stays in QEMU (redteam13; the model had shown the device's count).",
+        source=(QEMU_CFG_44, QEMU_CFG_47, QEMU_TRAD),
+        quote=".init_val = 0x0000, .ro_mask = 0xFF8E, .emu_mask = 0x007F (qemu-xen-4.3.0 .. 4.5.0) / 0x018E, "
+              "0x017E (4.6.0 on, qemu/qemu today); xen_pt_msgctrl_reg_init: *data = reg->init_val; / "
+              "qemu-traditional pt_msgctrl_reg_init: return reg->init_val;",
+        module="msidbg.model.qemu")
 reading("qemu.traditional-no-phys-mask", "qemu-traditional from Xen 4.2's tree (56d7747a \"qemu: clean up MSI-X "
         "table handling\") no longer writes the guest's mask bit to the physical entry (its table mapping is "
         "PROT_READ); up to Xen 4.1 (xen-4.0.0 .. 4.1.6.1 tags) and in the 2008 tools/ioemu it did "
@@ -530,6 +542,16 @@ reading("evtchn.fifo-one-priority", "Every port the model binds has EVTCHN_FIFO_
         "(arch/x86/xen/time.c xen_setup_timer, not modelled), so there is one queue per vCPU.",
         source=(XEN_FIFO, LINUX_TIMER_PRIO), quote="evtchn->priority = EVTCHN_FIFO_PRIORITY_DEFAULT; / "
         "(void)xen_set_irq_priority(irq, XEN_IRQ_PRIORITY_MAX);", module=M)
+reading("xen.pirq-follows-vcpu", "From 38b998cfb6 (Xen 4.1; platform.xen_pirq_follows_vcpu) a pirq's host irq "
+        "follows the vCPU its event channel is bound to: EVTCHNOP_bind_vcpu of a pirq port to another vCPU calls "
+        "pirq_set_affinity toward that vCPU's pCPU, and Xen's scheduler moving a vCPU runs evtchn_move_pirqs for "
+        "every pirq port bound to it (redteam13). Xen 4.0.x's evtchn_bind_vcpu only sets notify_vcpu_id and its "
+        "scheduler moves no pirq; hvm_migrate_pirqs (an HVM guest's bound MSI following its guest destination, "
+        "at pt_irq_create_bind and at the vCPU's VM entry on a new pCPU) is in RELEASE-4.0.0 already.",
+        source=XEN_FOLLOW_VCPU,
+        quote="RELEASE-4.0.0: case ECS_UNBOUND: case ECS_INTERDOMAIN: case ECS_PIRQ: chn->notify_vcpu_id = "
+              "vcpu_id; break; / 38b998cfb6: + pirq_set_affinity(d, chn->u.pirq.irq, ...); + if ( old_cpu != "
+              "new_cpu ) evtchn_move_pirqs(v);", module="msidbg.model.evtchn")
 reading("evtchn.bind-vcpu-signals-nothing", "EVTCHNOP_bind_vcpu only changes notify_vcpu_id: a pending event "
         "reaches the new vCPU when the guest unmasks it (xen_rebind_evtchn_to_cpu masks around the call).",
         source=XEN_BIND_VCPU,
