@@ -129,3 +129,13 @@ def test_qemu_shows_the_guest_a_one_message_msi(xen: str, kernel: str, extra: st
     assert writes and all(e.fields["value"] & 0xE == 0 for e in writes), writes
     assert eng.w["devices"]["d0"]["msi"]["ctrl"] & 0xE == 0x4        # the device's own capability
     assert totals(eng, "d0")["delivered"] == 2
+
+
+def test_a_migration_to_the_same_pcpu_moves_nothing() -> None:
+    """vcpu_migrate: 'if ( old_cpu != new_cpu ) evtchn_move_pirqs(v)' (sched_move_irqs in 4.5 .. 4.22) and
+    vmx_do_resume's hvm_migrate_pirqs only on another pCPU: Xen rewrites no message (it asked a move to the
+    same pCPU, which the next interrupt applied as a live rewrite of the same message)."""
+    eng = _pv("4.16", "do: vcpu_migrate, vcpu: 0, pcpu: 0")
+    assert "nothing moves" in str(events_of(eng, "xen.migrate")[0])
+    assert not events_of(eng, "xen.msi")
+    assert totals(eng, "d0")["lost"] == 0

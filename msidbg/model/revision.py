@@ -378,7 +378,9 @@ Revisions:
   QEMU xen-pt shows the guest MSI Multiple Message Capable 0 (its Message Control emulates bits 3:1 at
   init_val 0 in every qemu-xen and qemu-traditional tree): the guest's Message Control writes on xen-hvm
   carry no MMC bits and pci_msi_vec_count is 1 (outcomes unchanged: an x86 guest without remapping and a
-  pirq guest got one vector anyway).
+  pirq guest got one vector anyway). A ``vcpu_migrate`` to the pCPU the vCPU already runs on asks no move
+  (vcpu_migrate: 'if ( old_cpu != new_cpu ) sched_move_irqs'; vmx_do_resume's hvm_migrate_pirqs only on
+  another pCPU): the next interrupt no longer rewrites the same message.
 """
 
 from __future__ import annotations

@@ -457,6 +457,10 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
     (``gmsi.dest_vcpu_id``). Each move is applied at the host irq's next interrupt. Returns what it asked."""
     w = eng.w
     x = w.xen
+    if x["pcpu"][vcpu] == pcpu:
+        # vcpu_migrate: 'if ( old_cpu != new_cpu ) evtchn_move_pirqs(v);' (sched_move_irqs from 4.5), and
+        # vmx_do_resume runs hvm_migrate_pirqs only on another pCPU (active_cpu != smp_processor_id())
+        return f"already runs on pCPU{pcpu}: nothing moves"
     x["pcpu"][vcpu] = pcpu
     moved: list[int] = []
     # evtchn_move_pirqs (38b998cfb6, Xen 4.1: platform.xen_pirq_follows_vcpu); 4.0's scheduler moves no pirq
