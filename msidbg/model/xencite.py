@@ -223,7 +223,13 @@ reading("qemu.xsa129-msi-mask", "From 7611dae8a6 (XSA-129; qemu-xen-4.6.0, 4.5.1
 reading("qemu.msi-one-message", "xen-pt emulates MSI Message Control's Multiple Message Capable field (bits "
         "3:1) at its init_val 0 in every tree read: the guest sees a one-message MSI whatever the device can do, "
         "and its Multiple Message Enable stays in QEMU (redteam13; the model had shown the device's count).",
-        source=(QEMU_CFG_44, QEMU_CFG_47, QEMU_TRAD),
+        source=(Source(Q, "qemu-xen-4.3.0 .. qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c",
+                       "xen_pt_emu_reg_msi (Message Control), xen_pt_msgctrl_reg_init", "all"),
+                Source("qemu/qemu", "0ad3393ad0", "hw/xen/xen_pt_config_init.c",
+                       "xen_pt_emu_reg_msi (Message Control), xen_pt_msgctrl_reg_init", "all"),
+                Source("xen-project/qemu-xen-traditional", "xen-4.0.0 .. xen-4.8.0 (read in the fork "
+                       "reinis-martinsons/frp-qemu-xen-traditional)", "hw/pass-through.c",
+                       "pt_emu_reg_msi_tbl (Message Control), pt_msgctrl_reg_init", "qemu-traditional")),
         quote=".init_val = 0x0000, .ro_mask = 0xFF8E, .emu_mask = 0x007F (qemu-xen-4.3.0 .. 4.5.0) / 0x018E, "
               "0x017E (4.6.0 on, qemu/qemu today); xen_pt_msgctrl_reg_init: *data = reg->init_val; / "
               "qemu-traditional pt_msgctrl_reg_init: return reg->init_val;",
