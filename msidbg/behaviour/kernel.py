@@ -124,11 +124,13 @@ ROWS: tuple[Switch, ...] = (
         initial="plain",
         history=(
             Change("5.6", "plug-race", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   backports=("4.19.103", "5.4.19"),
+                   backports=("4.19.103", "5.4.19", "5.5.3"),
                    note="tip x86/urgent 2020-02-01, after 5.5 (2020-01-26): the 5.6 merge window; 4.19.103 "
                    "(checked); 5.4.19: GKH's '[PATCH 5.4 ...] 5.4.19-rc1 review' lists it under Thomas Gleixner "
-                   "(redteam10; it was not in the table, so every 5.4.19..5.4.y kernel tore like 5.4.18); 5.5.y of "
-                   "the same day not checked; not in 4.14 (tglx on stable)"),
+                   "(redteam10; it was not in the table, so every 5.4.19..5.4.y kernel tore like 5.4.18); 5.5.3: "
+                   "stable-queue releases/5.5.3/x86-apic-msi-plug-non-maskable-msi-affinity-race.patch ('commit "
+                   "6f1a4891a5928a5969c87fa5a584844c983ec823 upstream'), absent from releases/5.5.2 (redteam12; "
+                   "every 5.5.3..5.5.y kernel tore like 5.5); not in 4.14 (tglx on stable)"),
             Change("5.17", "plain", "ef8dd01538ea genirq/msi: Make interrupt allocation less convoluted "
                    "(sets the quirk only in reservation mode, where msi_init_virq() never reads it)",
                    note="the regression b56ebe7c896d names; in the pull 'irq/msi for v5.17-rc1' (2022-01-13)"),
@@ -763,7 +765,7 @@ ROWS: tuple[Switch, ...] = (
         "msi_set_affinity'",
         history=(
             Change("5.6", "x86", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   backports=("4.19.103", "5.4.19"), note="as msi_affinity_update's 5.6 row"),
+                   backports=("4.19.103", "5.4.19", "5.5.3"), note="as msi_affinity_update's 5.6 row"),
         ),
     ),
     Switch(
