@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import hit_names, run_to_end, shipped, with_kernel
+from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -32,3 +32,35 @@ def test_a_5_5_3_kernel_no_longer_tears_the_2020_update() -> None:
     fixed = run_to_end(with_kernel(scn, version="5.5.3"))
     assert "msi-torn-message" not in hit_names(fixed)
     assert "irq-lost" not in hit_names(fixed)
+
+
+REARM = """
+name: rearm
+cpus: 12
+kernel: {version: "VERSION"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+  eth1: {bdf: "00:04.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth1, mode: msix, vectors: 1}
+  - {at: 114800ns, do: fire, dev: eth1, vector: 0}
+  - {at: 20us, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, do: fire, dev: eth0, vector: 0, count: 60, every: 5us}
+  - {at: 110us, on: 1, do: set_affinity, dev: eth0, vector: 0, cpu: 5}
+  - {at: 112us, on: 1, do: set_affinity, dev: eth0, vector: 0, cpu: 7}
+"""
+
+
+@pytest.mark.parametrize(("version", "moved"), [("4.9.225", False), ("4.9.226", True), ("4.9.300", True),
+                                                ("4.14", False)])
+def test_a_4_9_226_kernel_rearms_a_deferred_move_refused_busy(version: str, moved: bool) -> None:
+    """Legacy vector allocator: the irq moves CPU0 -> CPU5; a second request (CPU7) is applied by the
+    first interrupt on CPU5, whose irq_complete_move has just sent the cleanup IPI to CPU0 -- busy in
+    eth1's handler -- so __assign_irq_vector answers -EBUSY (old_domain still online). Before
+    a33a5d2d16cb irq_move_masked_irq cleared pending_mask anyway (the move is lost, the irq stays on
+    CPU5); with it (4.18, 4.17.3 and -- stable-queue releases/4.9.226 -- 4.9.226) it is re-armed and the
+    next interrupt moves the irq to CPU7."""
+    eng = run_to_end(scenario(REARM.replace("VERSION", version)))
+    targets = [e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
+    assert targets[:2] == [0, 5]
+    assert (targets[-1] == 7) is moved

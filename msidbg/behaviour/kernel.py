@@ -563,12 +563,14 @@ ROWS: tuple[Switch, ...] = (
         "diff's - lines); the -EBUSY it ignores exists since 996c591227d9 x86/irq: Plug vector cleanup race (v4.5-rc2; 98229aa36caa in 4.4.y)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   backports=("4.17.3",),
+                   backports=("4.17.3", "4.9.226"),
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); stable-queue "
                    "releases/4.17.3/series lists genirq-generic_pending-do-not-lose-pending-affinity-update.patch "
-                   "next to 12f47073a40f. Not listed as backports, their release numbers not read: the 4.9 stable "
-                   "review of 2020-06-01 carries it ('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y "
-                   "was found missing then"),
+                   "next to 12f47073a40f. 4.9.226: the 4.9 stable review of 2020-06-01 carries it ('[PATCH 4.9 "
+                   "57/61]'), and stable-queue releases/4.9.226/genirq-generic_pending-do-not-lose-pending-affinity-"
+                   "update.patch is it ('commit a33a5d2d16cb... upstream'; no such file in releases/4.9.225) "
+                   "(redteam12). 4.4.y was queued the same day (not modelled: before 4.5); 4.14.y was found missing "
+                   "then (releases/4.14.182..4.14.184 hold no such file)"),
         ),
     ),
     Switch(
