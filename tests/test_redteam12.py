@@ -20,6 +20,10 @@ def _value(name: str, version: str) -> object:
     ("msi_affinity_update", "5.5.2", "plain"), ("msi_affinity_update", "5.5.3", "plug-race"),
     ("msi_affinity_update", "5.5.19", "plug-race"),
     ("msi_set_affinity_name", "5.5.2", "generic"), ("msi_set_affinity_name", "5.5.3", "x86"),
+    # a33a5d2d16cb: stable-queue releases/4.9.226/genirq-generic_pending-do-not-lose-pending-affinity-update.patch
+    ("move_busy_rearm", "4.9.225", False), ("move_busy_rearm", "4.9.226", True),
+    # 9c8e9c9681a0: stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch
+    ("msix_ctrl_read_can_mask", "5.15.2", False), ("msix_ctrl_read_can_mask", "5.15.3", True),
 ])
 def test_stable_backports_found_by_redteam12(name: str, version: str, value: object) -> None:
     assert _value(name, version) == value
@@ -64,3 +68,15 @@ def test_a_4_9_226_kernel_rearms_a_deferred_move_refused_busy(version: str, move
     targets = [e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
     assert targets[:2] == [0, 5]
     assert (targets[-1] == 7) is moved
+
+
+@pytest.mark.parametrize(("version", "fixed"), [("5.13", False), ("5.13.11", False), ("5.13.12", True),
+                                                ("5.13.19", True)])
+def test_the_5_13_12_stable_release_carries_the_2021_series(version: str, fixed: bool) -> None:
+    """stable-queue releases/5.13.12/series lists the 2021 series (826da771291f, ff363f480e59,
+    438553958ba1, 7d5ec3d36123, da181dc974ad, ...): the shipped 2021 scenario (5.13: a live MSI-X entry
+    rewritten at startup) is fixed there, as in 5.4.142 / 5.10.60 / 5.14."""
+    eng = run_to_end(with_kernel(shipped("msix-write-while-unmasked"), version=version))
+    assert ("msix-write-unmasked" not in hit_names(eng)) is fixed
+    for name in ("affinity_before_startup", "msix_masked_update", "msix_enable_first"):
+        assert _value(name, version) is fixed

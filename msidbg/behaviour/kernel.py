@@ -12,7 +12,8 @@ Stable backports not listed were not checked (most of these commits carry ``Cc: 
 
 fid-kernel checked these stable releases in their announcements (shortlogs on the stable list):
 - 5.4.142 and 5.10.60 (2021-08-18) carry the whole 2021 series (438553958ba1, 7d5ec3d36123,
-  da181dc974ad, 826da771291f, ff363f480e59, ...); 5.13.12 is the same day's release (not checked);
+  da181dc974ad, 826da771291f, ff363f480e59, ...); so does 5.13.12, the same day's release (its
+  stable-queue series, redteam12);
 - 5.15.11 carries 83dbf898a2d4 and 94185adbfad5;
 - 4.19.103 (2020-02-11) carries 6f1a4891a592;
 - 4.19.316-rc1 carries a6c11c0a5235 (the other stable series of June 2024 were not checked);
@@ -54,11 +55,14 @@ XEN_2020 = ("the tip post-receive log of 2020-12-16 (after v5.10, 2020-12-13) pu
             "tracked commit 64a1b95bb9fe) was merged into torvalds/linux as 3913d00ac51a on 2020-12-24 "
             "(pr-tracker-bot), before v5.11-rc1; 5.10-stable never took 88f0a9d06644 (it is a missing dependency "
             "in Greg's 2024-02-19 'does not apply to the 5.10-stable tree' mail)")
-SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day "
-               "not checked")
+SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day: "
+               "stable-queue releases/5.13.12/series lists genirq-provide-irqchip_affinity_pre_startup, "
+               "x86-msi-force-affinity-setup-before-startup, pci-msi-enable-and-mask-msi-x-early, "
+               "pci-msi-mask-all-unused-msi-x-entries and pci-msi-enforce-that-msi-x-table-entry-is-masked-for-update "
+               "(redteam12)")
 #: the PCI/MSI part of the 2021 series (438553958ba1, 7d5ec3d36123, da181dc974ad, b9255a7cb517, ...) also went to
 #: the older stable series on 2021-08-26 -- without 826da771291f/ff363f480e59 except in 4.19.205
-PCI_MSI_2021 = ("5.4.142", "5.10.60", "4.4.282", "4.9.281", "4.14.245", "4.19.205")
+PCI_MSI_2021 = ("5.4.142", "5.10.60", "5.13.12", "4.4.282", "4.9.281", "4.14.245", "4.19.205")
 SERIES_2021_PCI = (SERIES_2021 + "; the 'Linux 4.4.282', '4.9.281', '4.14.245' and '4.19.205' announcements (2021-08-26) "
                    "list the eight PCI/MSI patches of the series")
 #: 83dbf898a2d4 and 94185adbfad5 went to the stable series on 2021-12-22 (the 'Linux 5.10.88', '5.4.168',
@@ -149,7 +153,7 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
                    "ff363f480e59 x86/msi: Force affinity setup before startup",
-                   backports=("5.4.142", "5.10.60", "4.19.205"),
+                   backports=("5.4.142", "5.10.60", "5.13.12", "4.19.205"),
                    note=SERIES_2021 + "; 'Linux 4.19.205' (2021-08-26) lists both; the 4.4.282/4.9.281/4.14.245 "
                    "announcements of that day do not (only the PCI/MSI patches)"),
         ),
@@ -190,7 +194,11 @@ ROWS: tuple[Switch, ...] = (
         "under pci_msi_ignore_mask); before 9c8e9c9681a0 it always read it",
         initial=False,
         history=(
-            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors"),
+            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors",
+                   backports=("5.15.3",),
+                   note="stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch "
+                   "('commit 9c8e9c9681a0 upstream', Cc: stable, Fixes: fcacdfbef5a1); no such file in releases/5.15.2, "
+                   "5.15.4, 5.14.18..5.14.20, 5.10.79..5.10.81 or 5.4.160/5.4.161 (redteam12; other series not found)"),
         ),
     ),
     Switch(
