@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, with_kernel
+from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, totals, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -80,3 +80,30 @@ def test_the_5_13_12_stable_release_carries_the_2021_series(version: str, fixed:
     assert ("msix-write-unmasked" not in hit_names(eng)) is fixed
     for name in ("affinity_before_startup", "msix_masked_update", "msix_enable_first"):
         assert _value(name, version) is fixed
+
+
+MULTI = """
+name: multi
+cpus: 4
+platform: {interrupt_remapping: true}
+kernel: {version: "VERSION"}
+devices:
+  ahci: {bdf: "00:1f.2", kind: generic, msi: {vectors: 4, per_vector_mask: false, addr64: true}}
+run:
+  - {at: 0, on: 0, do: alloc_vectors, dev: ahci, mode: msi, vectors: 4}
+  - {at: 100us, do: fire, dev: ahci, vector: 1, count: 1}
+  - {at: 200us, on: 0, do: request_irq, dev: ahci, vector: 1}
+"""
+
+
+@pytest.mark.parametrize(("version", "early"), [("4.19.174", False), ("4.19.175", True), ("5.10", False),
+                                                ("5.11", True)])
+def test_4_19_175_activates_every_multi_msi_vector_early(version: str, early: bool) -> None:
+    """A Multi-MSI block under VT-d: before 4c457e8cb75e only the first irq is activated at allocation,
+    so message 1 meets a non-present IRTE (a fault: lost) until request_irq activates it; with it
+    (5.11, and -- stable-queue releases/4.19.175 -- 4.19.175) its IRTE is programmed at allocation and
+    the early signal waits on the unstarted irq (IRQS_PENDING) for request_irq's resend."""
+    eng = run_to_end(scenario(MULTI.replace("VERSION", version)))
+    assert _value("msi_activate_early", version) == ("all" if early else "first")
+    t = totals(eng, "ahci")
+    assert t["raised"] == 1 and t["delivered"] == (1 if early else 0) and t["lost"] == (0 if early else 1)
