@@ -107,3 +107,30 @@ def test_4_19_175_activates_every_multi_msi_vector_early(version: str, early: bo
     assert _value("msi_activate_early", version) == ("all" if early else "first")
     t = totals(eng, "ahci")
     assert t["raised"] == 1 and t["delivered"] == (1 if early else 0) and t["lost"] == (0 if early else 1)
+
+
+INTX_OVER_MSIX = """
+name: intx-over-msix
+cpus: 2
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}, intx: {pin: A, gsi: 17}}
+run:
+  - {at: 0, on: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}
+  - {at: 100us, on: 0, do: probe, dev: eth0, mode: MODE, vectors: 1}
+  - {at: 200us, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
+  - {at: 300us, on: 1, do: remove, dev: eth0}
+"""
+
+
+@pytest.mark.parametrize("mode", ["intx", "all"])
+def test_the_intx_fallback_with_msix_still_enabled_keeps_the_msix_irq(mode: str) -> None:
+    """pci_alloc_irq_vectors(PCI_IRQ_INTX) while an earlier MSI-X setup is still enabled returns 1 (the
+    fallback checks only min_vecs and dev->irq; with PCI_IRQ_ALL_TYPES the MSI-X and MSI tries refuse
+    first), and pci_irq_vector(dev, 0) is then MSI-X entry 0's irq: the driver requests that irq and the
+    device's MSI-X messages are delivered. The model made vector 0 the GSI's irq, left the MSI-X
+    descriptors behind, and its remove crashed (KeyError) on the IO-APIC irq as an MSI-X one."""
+    eng = run_to_end(scenario(INTX_OVER_MSIX.replace("MODE", mode)))
+    req = [e for e in events_of(eng, "irq.request") if e.dev == "eth0"]
+    assert req and all(e.fields["irq"] >= 24 for e in req)
+    assert totals(eng, "eth0")["delivered"] == 2
