@@ -24,6 +24,8 @@ def _value(name: str, version: str) -> object:
     ("move_busy_rearm", "4.9.225", False), ("move_busy_rearm", "4.9.226", True),
     # 9c8e9c9681a0: stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch
     ("msix_ctrl_read_can_mask", "5.15.2", False), ("msix_ctrl_read_can_mask", "5.15.3", True),
+    # 838ba7733e4e: stable-queue releases/6.10.14/x86-apic-remove-logical-destination-mode-for-64-bit.patch
+    ("apic_flat_logical", "6.10.13", True), ("apic_flat_logical", "6.10.14", False),
 ])
 def test_stable_backports_found_by_redteam12(name: str, version: str, value: object) -> None:
     assert _value(name, version) == value

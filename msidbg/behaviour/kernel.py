@@ -496,12 +496,13 @@ ROWS: tuple[Switch, ...] = (
         "a 6.x tree with .dest_mode_logical = true and .delivery_mode = APIC_DELIVERY_MODE_FIXED)",
         history=(
             Change("6.12", False, "838ba7733e4e x86/apic: Remove logical destination mode for 64-bit",
-                   backports=("6.11.3",),
+                   backports=("6.11.3", "6.10.14"),
                    note="in tglx's pull 'x86/apic for v6.12-rc1' (2024-09-17: 'Remove support for APIC local "
                    "destination mode on 64bit'); AUTOSEL queued it for 6.11.y, and GKH's 'Linux 6.11.3' "
-                   "announcement (2024-10-10) lists it under Thomas Gleixner (apic_flat_64.c | 119). An AUTOSEL "
-                   "posting for 6.10 (base 6.10.11) was seen; whether 6.10.y (EOL at 6.10.14) took it was not "
-                   "checked"),
+                   "announcement (2024-10-10) lists it under Thomas Gleixner (apic_flat_64.c | 119). 6.10.y took it "
+                   "in its last release: stable-queue releases/6.10.14/x86-apic-remove-logical-destination-mode-for-"
+                   "64-bit.patch ('[ Upstream commit 838ba7733e4e ]'; not in releases/6.10.13) (redteam12); not in "
+                   "6.6.55/6.6.56 or 6.1.113"),
         ),
     ),
     Switch(
