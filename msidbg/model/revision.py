@@ -378,7 +378,8 @@ Revisions:
   deferred move refused -EBUSY is re-armed), 9c8e9c9681a0 in 5.15.3 (``msix_ctrl_read_can_mask``: the
   shipped 5.15.11 / 5.15.30 / 5.15.38 seeds change state hashes, and the 5.15.38 xen-hvm ignore-mask seed
   no longer reads Vector Control under pci_msi_ignore_mask -- three events fewer, same outcome) and
-  4c457e8cb75e in 4.19.175 (``msi_activate_early: all``). The PCI_IRQ_INTX fallback with an earlier MSI or
+  4c457e8cb75e in 4.19.175 (``msi_activate_early: all``), 838ba7733e4e in 6.10.14 (``apic_flat_logical``
+  off: physflat on <= 8 CPUs). The PCI_IRQ_INTX fallback with an earlier MSI or
   MSI-X setup still enabled returns 1 and leaves vector 0 that setup's first irq (pci_irq_vector); it
   replaced the device's descriptors with the GSI's and a later remove crashed (KeyError).
 """
