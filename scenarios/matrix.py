@@ -40,11 +40,11 @@ class Family:
 
 FAMILIES = (
     Family("2020: torn MSI affinity update (xHCI, plain MSI, no masking)", "msi-torn-affinity-update",
-           ("4.19", "4.19.103", "5.4.18", "5.4.19", "5.5", "5.6", "5.15", "5.17", "6.1", "6.1.66", "6.7")),
+           ("4.19", "4.19.103", "5.4.18", "5.4.19", "5.5", "5.5.3", "5.6", "5.15", "5.17", "6.1", "6.1.66", "6.7")),
     Family("2021: MSI-X entry rewritten while unmasked (latch-on-unmask NIC)", "msix-write-while-unmasked",
-           ("5.4", "5.4.142", "5.10", "5.10.60", "5.13", "5.14", "6.6")),
+           ("5.4", "5.4.142", "5.10", "5.10.60", "5.13", "5.13.12", "5.14", "6.6")),
     Family("2022: why msix_mask_all() moved (Marvell NVMe, MSI fallback)", "marvell-nvme-msi-blocked",
-           ("5.10", "5.10.60", "5.13", "5.14", "5.15", "5.15.11", "5.16", "6.6")),
+           ("5.10", "5.10.60", "5.13", "5.13.12", "5.14", "5.15", "5.15.11", "5.16", "6.6")),
     Family("2022: late msix_mask_all() on a Xen HVM guest (82599 VF)", "xen-hvm-msix-mask-late",
            ("5.13", "5.15", "5.15.11", "5.15.38", "5.16", "5.18", "6.6"),
            (("4.4", None), ("4.5", None), ("4.5", "qemu-traditional"), ("4.6", None), ("4.16", None))),

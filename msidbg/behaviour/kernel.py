@@ -12,7 +12,8 @@ Stable backports not listed were not checked (most of these commits carry ``Cc: 
 
 fid-kernel checked these stable releases in their announcements (shortlogs on the stable list):
 - 5.4.142 and 5.10.60 (2021-08-18) carry the whole 2021 series (438553958ba1, 7d5ec3d36123,
-  da181dc974ad, 826da771291f, ff363f480e59, ...); 5.13.12 is the same day's release (not checked);
+  da181dc974ad, 826da771291f, ff363f480e59, ...); so does 5.13.12, the same day's release (its
+  stable-queue series, redteam12);
 - 5.15.11 carries 83dbf898a2d4 and 94185adbfad5;
 - 4.19.103 (2020-02-11) carries 6f1a4891a592;
 - 4.19.316-rc1 carries a6c11c0a5235 (the other stable series of June 2024 were not checked);
@@ -54,11 +55,14 @@ XEN_2020 = ("the tip post-receive log of 2020-12-16 (after v5.10, 2020-12-13) pu
             "tracked commit 64a1b95bb9fe) was merged into torvalds/linux as 3913d00ac51a on 2020-12-24 "
             "(pr-tracker-bot), before v5.11-rc1; 5.10-stable never took 88f0a9d06644 (it is a missing dependency "
             "in Greg's 2024-02-19 'does not apply to the 5.10-stable tree' mail)")
-SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day "
-               "not checked")
+SERIES_2021 = ("stable: 5.4.142 and 5.10.60 checked (the whole series, 2021-08-18); 5.13.12 of the same day: "
+               "stable-queue releases/5.13.12/series lists genirq-provide-irqchip_affinity_pre_startup, "
+               "x86-msi-force-affinity-setup-before-startup, pci-msi-enable-and-mask-msi-x-early, "
+               "pci-msi-mask-all-unused-msi-x-entries and pci-msi-enforce-that-msi-x-table-entry-is-masked-for-update "
+               "(redteam12)")
 #: the PCI/MSI part of the 2021 series (438553958ba1, 7d5ec3d36123, da181dc974ad, b9255a7cb517, ...) also went to
 #: the older stable series on 2021-08-26 -- without 826da771291f/ff363f480e59 except in 4.19.205
-PCI_MSI_2021 = ("5.4.142", "5.10.60", "4.4.282", "4.9.281", "4.14.245", "4.19.205")
+PCI_MSI_2021 = ("5.4.142", "5.10.60", "5.13.12", "4.4.282", "4.9.281", "4.14.245", "4.19.205")
 SERIES_2021_PCI = (SERIES_2021 + "; the 'Linux 4.4.282', '4.9.281', '4.14.245' and '4.19.205' announcements (2021-08-26) "
                    "list the eight PCI/MSI patches of the series")
 #: 83dbf898a2d4 and 94185adbfad5 went to the stable series on 2021-12-22 (the 'Linux 5.10.88', '5.4.168',
@@ -124,11 +128,13 @@ ROWS: tuple[Switch, ...] = (
         initial="plain",
         history=(
             Change("5.6", "plug-race", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   backports=("4.19.103", "5.4.19"),
+                   backports=("4.19.103", "5.4.19", "5.5.3"),
                    note="tip x86/urgent 2020-02-01, after 5.5 (2020-01-26): the 5.6 merge window; 4.19.103 "
                    "(checked); 5.4.19: GKH's '[PATCH 5.4 ...] 5.4.19-rc1 review' lists it under Thomas Gleixner "
-                   "(redteam10; it was not in the table, so every 5.4.19..5.4.y kernel tore like 5.4.18); 5.5.y of "
-                   "the same day not checked; not in 4.14 (tglx on stable)"),
+                   "(redteam10; it was not in the table, so every 5.4.19..5.4.y kernel tore like 5.4.18); 5.5.3: "
+                   "stable-queue releases/5.5.3/x86-apic-msi-plug-non-maskable-msi-affinity-race.patch ('commit "
+                   "6f1a4891a5928a5969c87fa5a584844c983ec823 upstream'), absent from releases/5.5.2 (redteam12; "
+                   "every 5.5.3..5.5.y kernel tore like 5.5); not in 4.14 (tglx on stable)"),
             Change("5.17", "plain", "ef8dd01538ea genirq/msi: Make interrupt allocation less convoluted "
                    "(sets the quirk only in reservation mode, where msi_init_virq() never reads it)",
                    note="the regression b56ebe7c896d names; in the pull 'irq/msi for v5.17-rc1' (2022-01-13)"),
@@ -147,7 +153,7 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
                    "ff363f480e59 x86/msi: Force affinity setup before startup",
-                   backports=("5.4.142", "5.10.60", "4.19.205"),
+                   backports=("5.4.142", "5.10.60", "5.13.12", "4.19.205"),
                    note=SERIES_2021 + "; 'Linux 4.19.205' (2021-08-26) lists both; the 4.4.282/4.9.281/4.14.245 "
                    "announcements of that day do not (only the PCI/MSI patches)"),
         ),
@@ -188,7 +194,11 @@ ROWS: tuple[Switch, ...] = (
         "under pci_msi_ignore_mask); before 9c8e9c9681a0 it always read it",
         initial=False,
         history=(
-            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors"),
+            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors",
+                   backports=("5.15.3",),
+                   note="stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch "
+                   "('commit 9c8e9c9681a0 upstream', Cc: stable, Fixes: fcacdfbef5a1); no such file in releases/5.15.2, "
+                   "5.15.4, 5.14.18..5.14.20, 5.10.79..5.10.81 or 5.4.160/5.4.161 (redteam12; other series not found)"),
         ),
     ),
     Switch(
@@ -381,8 +391,12 @@ ROWS: tuple[Switch, ...] = (
                    "it; other 4.4.y not checked"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
+                   backports=("4.19.175",),
                    note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "
-                   "2021-02-08 carries it (which series and releases not checked)"),
+                   "2021-02-08 carries it: stable-queue releases/4.19.175/genirq-msi-activate-multi-msi-early-when-"
+                   "msi_flag_activate_early-is-set.patch ('commit 4c457e8cb75e upstream'; not in 4.19.174) "
+                   "(redteam12); no file of that name in releases/5.10.13..5.10.18 or 5.4.95..5.4.100, 4.14.221, "
+                   "4.9.257 (other releases not checked)"),
         ),
     ),
     Switch(
@@ -482,12 +496,13 @@ ROWS: tuple[Switch, ...] = (
         "a 6.x tree with .dest_mode_logical = true and .delivery_mode = APIC_DELIVERY_MODE_FIXED)",
         history=(
             Change("6.12", False, "838ba7733e4e x86/apic: Remove logical destination mode for 64-bit",
-                   backports=("6.11.3",),
+                   backports=("6.11.3", "6.10.14"),
                    note="in tglx's pull 'x86/apic for v6.12-rc1' (2024-09-17: 'Remove support for APIC local "
                    "destination mode on 64bit'); AUTOSEL queued it for 6.11.y, and GKH's 'Linux 6.11.3' "
-                   "announcement (2024-10-10) lists it under Thomas Gleixner (apic_flat_64.c | 119). An AUTOSEL "
-                   "posting for 6.10 (base 6.10.11) was seen; whether 6.10.y (EOL at 6.10.14) took it was not "
-                   "checked"),
+                   "announcement (2024-10-10) lists it under Thomas Gleixner (apic_flat_64.c | 119). 6.10.y took it "
+                   "in its last release: stable-queue releases/6.10.14/x86-apic-remove-logical-destination-mode-for-"
+                   "64-bit.patch ('[ Upstream commit 838ba7733e4e ]'; not in releases/6.10.13) (redteam12); not in "
+                   "6.6.55/6.6.56 or 6.1.113"),
         ),
     ),
     Switch(
@@ -561,12 +576,14 @@ ROWS: tuple[Switch, ...] = (
         "diff's - lines); the -EBUSY it ignores exists since 996c591227d9 x86/irq: Plug vector cleanup race (v4.5-rc2; 98229aa36caa in 4.4.y)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   backports=("4.17.3",),
+                   backports=("4.17.3", "4.9.226"),
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); stable-queue "
                    "releases/4.17.3/series lists genirq-generic_pending-do-not-lose-pending-affinity-update.patch "
-                   "next to 12f47073a40f. Not listed as backports, their release numbers not read: the 4.9 stable "
-                   "review of 2020-06-01 carries it ('[PATCH 4.9 57/61]'); 4.4.y was queued the same day; 4.14.y "
-                   "was found missing then"),
+                   "next to 12f47073a40f. 4.9.226: the 4.9 stable review of 2020-06-01 carries it ('[PATCH 4.9 "
+                   "57/61]'), and stable-queue releases/4.9.226/genirq-generic_pending-do-not-lose-pending-affinity-"
+                   "update.patch is it ('commit a33a5d2d16cb... upstream'; no such file in releases/4.9.225) "
+                   "(redteam12). 4.4.y was queued the same day (not modelled: before 4.5); 4.14.y was found missing "
+                   "then (releases/4.14.182..4.14.184 hold no such file)"),
         ),
     ),
     Switch(
@@ -763,7 +780,7 @@ ROWS: tuple[Switch, ...] = (
         "msi_set_affinity'",
         history=(
             Change("5.6", "x86", "6f1a4891a592 x86/apic/msi: Plug non-maskable MSI affinity race",
-                   backports=("4.19.103", "5.4.19"), note="as msi_affinity_update's 5.6 row"),
+                   backports=("4.19.103", "5.4.19", "5.5.3"), note="as msi_affinity_update's 5.6 row"),
         ),
     ),
     Switch(

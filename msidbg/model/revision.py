@@ -381,6 +381,18 @@ Revisions:
   pirq guest got one vector anyway). A ``vcpu_migrate`` to the pCPU the vCPU already runs on asks no move
   (vcpu_migrate: 'if ( old_cpu != new_cpu ) sched_move_irqs'; vmx_do_resume's hvm_migrate_pirqs only on
   another pCPU): the next interrupt no longer rewrites the same message.
+  (redteam12) Stable releases read in gregkh's stable-queue (releases/X.Y.Z/*.patch, 'commit <hash>
+  upstream'), which change what a ``kernel.version`` of those series resolves to: 6f1a4891a592 in 5.5.3
+  (``msi_affinity_update: plug-race``, ``msi_set_affinity_name: x86``: a 5.5.3+ kernel no longer tears the
+  2020 update), the 2021 series in 5.13.12 (``affinity_before_startup``, ``msix_enable_first``,
+  ``msix_mask_all``, ``msix_masked_update``), a33a5d2d16cb in 4.9.226 (``move_busy_rearm``: a legacy-allocator
+  deferred move refused -EBUSY is re-armed), 9c8e9c9681a0 in 5.15.3 (``msix_ctrl_read_can_mask``: the
+  shipped 5.15.11 / 5.15.30 / 5.15.38 seeds change state hashes, and the 5.15.38 xen-hvm ignore-mask seed
+  no longer reads Vector Control under pci_msi_ignore_mask -- three events fewer, same outcome) and
+  4c457e8cb75e in 4.19.175 (``msi_activate_early: all``), 838ba7733e4e in 6.10.14 (``apic_flat_logical``
+  off: physflat on <= 8 CPUs). The PCI_IRQ_INTX fallback with an earlier MSI or
+  MSI-X setup still enabled returns 1 and leaves vector 0 that setup's first irq (pci_irq_vector); it
+  replaced the device's descriptors with the GSI's and a later remove crashed (KeyError).
 """
 
 from __future__ import annotations

@@ -226,10 +226,19 @@ def intx_on(k: Any, loc: dict[str, Any]) -> None:
 
 @legacy.step
 def intx_vector(k: Any, loc: dict[str, Any]) -> None:
-    """Vector 0 is dev->irq (pci_irq_vector with neither MSI nor MSI-X enabled)."""
+    """Vector 0 is dev->irq (pci_irq_vector with neither MSI nor MSI-X enabled). The fallback does
+    not look at MSI: a driver asking again while its earlier MSI or MSI-X setup is still enabled (the
+    MSI-X and MSI tries refused it: 'if (WARN_ON_ONCE(dev->msix_enabled)) return -EINVAL') gets 1 all
+    the same, and pci_irq_vector(dev, 0) is then that setup's first irq (msi_get_virq; the 4.x loop
+    over the MSI descriptors), not dev->irq (drivers/pci/msi/api.c pci_alloc_irq_vectors_affinity and
+    pci_irq_vector, v6.6; drivers/pci/msi.c, v4.19)."""
     from msidbg.model.kernel.msi import new_pdesc
 
     p = pci.pdev(k, loc["dev"])
+    if p["msix_enabled"] or p["msi_enabled"]:
+        k.note("INTx fallback with MSI/MSI-X still enabled: vector 0 stays that setup's first irq", 1, loc["dev"])
+        k.ret(1)
+        return
     p["mode"] = "intx"
     d = new_pdesc(0, 0, None)
     d["irq"] = k.w.devices[loc["dev"]]["intx"]["gsi"]
