@@ -901,4 +901,28 @@ ROWS: tuple[Switch, ...] = (
                    "(2020-10-11): first in 5.9"),
         ),
     ),
+    Switch(
+        "ioapic_move_keeps_masked", "kernel", BOOL, True,
+        "a move of a level IO-APIC irq deferred to its next interrupt (ioapic_ack_level) masks and unmasks the "
+        "entry only when the core has not masked the irq (df4393424af3); false: it masks the entry and, after "
+        "the move, unmasks it whatever the core's masked state -- an irq the core masked (disabled, or "
+        "IRQF_ONESHOT) is left unmasked at the IO-APIC while the core calls it masked, and mask_irq never masks "
+        "it again: a line still asserted interrupts for as long as it stays asserted. Read only with intx: pins",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="arch/x86/kernel/apic/io_apic.c ioapic_irqd_mask / ioapic_irqd_unmask before it: "
+        "'if (unlikely(irqd_is_setaffinity_pending(data))) { mask_ioapic_irq(data); return true; }' and "
+        "'if (!io_apic_level_ack_pending(data->chip_data)) irq_move_masked_irq(data); unmask_ioapic_irq(data);' "
+        "(the commit's diff, and the stored torvalds/linux copy 00f0f29495e5 of io_apic.c)",
+        history=(
+            Change("5.5", True, "df4393424af3 x86/ioapic: Prevent inconsistent state when moving an interrupt",
+                   backports=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),
+                   unconfirmed=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),
+                   note="the tip post-receive mail puts it in x86/apic (committed 2019-10-24); Ingo's '[GIT PULL] "
+                   "x86/apic changes for v5.5' (2019-11-25, after v5.4) carries it with 2579a4eefc04 'x86/ioapic: "
+                   "Rename misnamed functions': 5.5. Stable: the review mails '[PATCH 5.4 172/434]' (2019-12-29) "
+                   "and '[PATCH 4.4 031/137]' (2020-01-02) and 4.19 / 4.14 reviews of 2019-12-29 carry it "
+                   "('Upstream commit df4393424af3'); the release numbers are those reviews' by their dates, "
+                   "not read in announcements"),
+        ),
+    ),
 )
