@@ -36,10 +36,10 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import CMD_INTX_DISABLE, PCI_COMMAND
 from msidbg.model.kernel import irq as I
+from msidbg.model.kernel import move as _move
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
-from msidbg.model.kernel import move as _move
 from msidbg.model.kernel.move import assign_vector
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import irq_dirty
