@@ -146,7 +146,8 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
-                   "ff363f480e59 x86/msi: Force affinity setup before startup",
+                   "ff363f480e59 x86/msi: Force affinity setup before startup (+ 0c0e37dc1167 x86/ioapic: Force "
+                   "affinity setup before startup, the same series, for the IO-APIC's INTx irqs)",
                    backports=("5.4.142", "5.10.60", "4.19.205"),
                    note=SERIES_2021 + "; 'Linux 4.19.205' (2021-08-26) lists both; the 4.4.282/4.9.281/4.14.245 "
                    "announcements of that day do not (only the PCI/MSI patches)"),
@@ -912,7 +913,8 @@ ROWS: tuple[Switch, ...] = (
         initial_note="arch/x86/kernel/apic/io_apic.c ioapic_irqd_mask / ioapic_irqd_unmask before it: "
         "'if (unlikely(irqd_is_setaffinity_pending(data))) { mask_ioapic_irq(data); return true; }' and "
         "'if (!io_apic_level_ack_pending(data->chip_data)) irq_move_masked_irq(data); unmask_ioapic_irq(data);' "
-        "(the commit's diff, and the stored torvalds/linux copy 00f0f29495e5 of io_apic.c)",
+        "(the commit's diff in the stable review mails; the stored torvalds/linux copy 00f0f29495e5 of io_apic.c, a "
+        "4.19-era stable tree, has the fix under these old names)",
         history=(
             Change("5.5", True, "df4393424af3 x86/ioapic: Prevent inconsistent state when moving an interrupt",
                    backports=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),

@@ -126,7 +126,7 @@ def eoi(eng: Any, vector: int) -> None:
     every entry whose vector matches clears, and a line still asserted sends again. (Below 0x20
     __eoi_ioapic_pin flips the pin's entry to edge and back: Remote IRR clears whatever its vector --
     the same here, as ioapic_ack_level EOIs the irq's current vector, which its entry holds: reading
-    ioapic.eoi-register.)"""
+    kernel.intx.eoi-register.)"""
     for gsi, pin in pins(eng.w).items():
         if pin["vector"] == vector and pin["remote_irr"]:
             pin["remote_irr"] = False

@@ -162,7 +162,7 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
 
 
 set_affinity = program("ioapic_set_affinity", "ioapic_set_affinity: the vector domain, then the entry",
-                       source=(S.IOAPIC_LEVEL_CHIP, S.VECTOR))
+                       source=(S.IOAPIC_LEVEL_CHIP, S.IOAPIC_MOVE, S.VECTOR))
 
 
 @set_affinity.step
@@ -297,7 +297,7 @@ def remove_shared(k: Any, desc: Any, dev: str, index: int) -> int:
 
 # --- handle_fasteoi_irq -------------------------------------------------------------------------------
 fasteoi = program("handle_fasteoi_irq", "kernel/irq/chip.c: the flow handler of level IO-APIC irqs",
-                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.NOTE_INTERRUPT))
+                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.IOAPIC_MOVE, S.IOAPIC_MOVE_MASKED, S.NOTE_INTERRUPT))
 
 
 @fasteoi.step
@@ -530,7 +530,7 @@ def _chip_mask(k: Any, desc: Any, masked: bool, what: str) -> None:
 
 
 move_masked = program("irq_move_masked_irq", "kernel/irq/migration.c irq_move_masked_irq, from ioapic_finish_move",
-                      source=(S.MOVE_IRQ, S.MOVE_REARM, S.IOAPIC_ACK_LEVEL))
+                      source=(S.MOVE_IRQ, S.MOVE_REARM, S.IOAPIC_MOVE))
 
 
 @move_masked.step
