@@ -918,13 +918,12 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.5", True, "df4393424af3 x86/ioapic: Prevent inconsistent state when moving an interrupt",
                    backports=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),
-                   unconfirmed=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),
                    note="the tip post-receive mail puts it in x86/apic (committed 2019-10-24); Ingo's '[GIT PULL] "
                    "x86/apic changes for v5.5' (2019-11-25, after v5.4) carries it with 2579a4eefc04 'x86/ioapic: "
-                   "Rename misnamed functions': 5.5. Stable: the review mails '[PATCH 5.4 172/434]' (2019-12-29) "
-                   "and '[PATCH 4.4 031/137]' (2020-01-02) and 4.19 / 4.14 reviews of 2019-12-29 carry it "
-                   "('Upstream commit df4393424af3'); the release numbers are those reviews' by their dates, "
-                   "not read in announcements"),
+                   "Rename misnamed functions': 5.5. Stable: '[PATCH 5.4 172/434]', '[PATCH 4.19 090/219]', "
+                   "'[PATCH 4.14 069/161]' (2019-12-29) and '[PATCH 4.4 031/137]' (2020-01-02), each 'Upstream "
+                   "commit df4393424af3', answer the review covers of 5.4.7 (434 patches), 4.19.92 (219), 4.14.161 "
+                   "(161) and 4.4.208 (137)"),
         ),
     ),
 )
