@@ -146,11 +146,13 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.14", True, "826da771291f genirq: Provide IRQCHIP_AFFINITY_PRE_STARTUP + "
-                   "ff363f480e59 x86/msi: Force affinity setup before startup (+ 0c0e37dc1167 x86/ioapic: Force "
-                   "affinity setup before startup, the same series, for the IO-APIC's INTx irqs)",
+                   "ff363f480e59 x86/msi: Force affinity setup before startup",
                    backports=("5.4.142", "5.10.60", "4.19.205"),
                    note=SERIES_2021 + "; 'Linux 4.19.205' (2021-08-26) lists both; the 4.4.282/4.9.281/4.14.245 "
-                   "announcements of that day do not (only the PCI/MSI patches)"),
+                   "announcements of that day do not (only the PCI/MSI patches). The IO-APIC's INTx irqs follow "
+                   "the same row: 0c0e37dc1167 'x86/ioapic: Force affinity setup before startup' is the same "
+                   "series (tip irq-urgent-2021-08-15 lists 826da771291f, 0c0e37dc1167, ff363f480e59), in the "
+                   "same stable releases (the 2021-08 stable shortlogs list the three together)"),
         ),
     ),
     Switch(

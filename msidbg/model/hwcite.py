@@ -390,13 +390,13 @@ reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vect
         "vector matches the entry's clears it, and a line still asserted then sends again. Masking the entry after the "
         "local APIC accepted the interrupt does not withdraw it (the model's send is the acceptance).",
         source=IOAPIC_82093AA,
-        quote="Remote IRR--RO. ... For level triggered interrupts, this bit is set to 1 when local APIC(s) accept the "
-        "level interrupt sent by the IOAPIC. The Remote IRR bit is set to 0 when an EOI message with a matching "
-        "interrupt vector is received from a local APIC. ... Changing the mask bit from unmasked to masked after the "
-        "interrupt is accepted by a local APIC has no effect on that interrupt. (82093AA datasheet, the redirection "
-        "entry's bits, read on a datasheet mirror's page 12 by levelmove; the 82801AA datasheet's EOI message: 'If "
-        "the interrupt signal is still active after the IRR bit is reset, the I/O APIC treats it as a new "
-        "interrupt.')", module=M)
+        quote="For level triggered interrupts, this bit is set to 1 when local APIC(s) accept the level interrupt "
+        "sent by the IOAPIC. The Remote IRR bit is set to 0 when an EOI message with a matching interrupt vector is "
+        "received from a local APIC. ... Changing the mask bit from unmasked to masked after the interrupt is "
+        "accepted by a local APIC has no effect on that interrupt.", module=M)
+# (levelmove read the 82093AA's redirection entry bits on a datasheet mirror's page 12; the 82801AA datasheet's
+# EOI message adds: 'If the interrupt signal is still active after the IRR bit is reset, the I/O APIC treats it
+# as a new interrupt.')
 reading("ioapic.wired-or", "Lines of several functions routed to one GSI are wired-OR: the IO-APIC input is asserted "
         "while any of them asserts its INTx#.", status="hypothetical",
         quote="(not quoted: PCI's shared INTx# electrical rules were not read here; Linux's IRQF_SHARED handlers rely "

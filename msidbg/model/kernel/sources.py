@@ -549,9 +549,8 @@ reading("kernel.intx.move",
         "(from df4393424af3 only when the core has not masked the irq). The first interrupt on the new vector and "
         "CPU sends the old one's cleanup.",
         source=(IOAPIC_MOVE, IOAPIC_MOVE_MASKED, MOVE_IRQ), module=M + ".intx",
-        quote="masked = ioapic_irqd_mask(irq_data); ... i = cfg->vector; v = apic_read(APIC_TMR + ((i & ~0x1f) >> "
-        "1)); ... ack_APIC_irq(); ... if (!(v & (1 << (i & 0x1f)))) { atomic_inc(&irq_mis_count); "
-        "eoi_ioapic_pin(cfg->vector, irq_data->chip_data); } ioapic_irqd_unmask(irq_data, masked); ... if "
+        quote="masked = ioapic_irqd_mask(irq_data); ... v = apic_read(APIC_TMR + ((i & ~0x1f) >> 1)); "
+        "ack_APIC_irq(); if (!(v & (1 << (i & 0x1f)))) { ... eoi_ioapic_pin(cfg->vector, ...); } ... if "
         "(!io_apic_level_ack_pending(data->chip_data)) irq_move_masked_irq(data); /* If the IRQ is masked in the "
         "core, leave it: */ if (!irqd_irq_masked(data)) unmask_ioapic_irq(data);")
 reading("kernel.intx.offline",
@@ -561,12 +560,10 @@ reading("kernel.intx.offline",
         "an edge there (TMR bit clear), so ioapic_ack_level's eoi_ioapic_pin -- not the local APIC's EOI -- clears "
         "Remote IRR, and the line works on.",
         source=(IOAPIC_MOVE, FIXUP_IRQS, MIGRATE), module=M + ".intx",
-        quote="Also in the case when cpu goes offline, fixup_irqs() will forward any unhandled interrupt on the "
-        "offlined cpu to the new cpu destination that is handling the corresponding interrupt. This interrupt "
-        "forwarding is done via IPI's. Hence, in this case also level-triggered io-apic interrupt will be seen as "
-        "an edge interrupt in the IRR. And we can't rely on the cpu's EOI to be broadcasted to the IO-APIC's which "
-        "will clear the remoteIRR corresponding to the level-triggered interrupt. Hence on IO-APIC's supporting EOI "
-        "register, we do an explicit EOI to clear the remote IRR")
+        quote="fixup_irqs() will forward any unhandled interrupt on the offlined cpu to the new cpu destination ... "
+        "via IPI's. Hence, in this case also level-triggered io-apic interrupt will be seen as an edge interrupt in "
+        "the IRR. And we can't rely on the cpu's EOI to be broadcasted to the IO-APIC's ... we do an explicit EOI "
+        "to clear the remote IRR")
 reading("kernel.intx.eoi-register",
         "__eoi_ioapic_pin: an IO-APIC of version 0x20 or later gets the vector written to its EOI register (Remote "
         "IRR of the entries with that vector clears); an older one has the pin's entry rewritten masked and edge, "
