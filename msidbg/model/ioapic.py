@@ -103,11 +103,14 @@ def tmr(c: Any, vector: int) -> bool:
     10.8.4: "the TMR bit is set if the interrupt is level-triggered and cleared if edge-triggered").
     Kept (``c["tmr"]``, sorted vectors) only for the vectors of IO-APIC irqs: their level deliveries
     set it, the edge retrigger of fixup_irqs clears it -- reading ioapic.tmr."""
-    return vector in (c.get("tmr") or ())
+    t = c.get("tmr")
+    return type(t) is list and vector in t
 
 
 def tmr_set(c: Any, vector: int, level: bool) -> None:
     cur = c.get("tmr")
+    if type(cur) is not list:   # (absent; or a snapshot's world with something else there)
+        cur = None
     if level and (cur is None or vector not in cur):
         c["tmr"] = sorted([*(cur or []), vector])
     elif not level and cur and vector in cur:
@@ -116,7 +119,7 @@ def tmr_set(c: Any, vector: int, level: bool) -> None:
 
 def tmr_reset(c: Any) -> None:
     """INIT (a CPU brought back online): the TMR is cleared with IRR and ISR."""
-    if c.get("tmr"):
+    if c.get("tmr") is not None:
         c["tmr"] = []
 
 

@@ -23,6 +23,12 @@ shared handlers and the spurious-interrupt detector (docs/model-baremetal.md, "I
   poll timer: every HZ/10 ``poll_spurious_irqs`` runs the handlers of a shared irq it disabled.
 * Level irqs are not resent: ``check_irq_resend`` clears IRQS_PENDING and returns for them (the
   hardware resends while the line is asserted).
+* Moves (no IRQ_MOVE_PCNTXT without remapping): ``irq_set_affinity`` leaves a pending move that the
+  next interrupt's ``ioapic_ack_level`` applies -- irq_complete_move, the entry masked by the chip,
+  the local APIC EOI (broadcast for a vector whose TMR bit is set), ``eoi_ioapic_pin`` for one whose
+  TMR bit is clear, ``irq_move_masked_irq`` once ``io_apic_level_ack_pending`` finds Remote IRR clear,
+  the unmask (df4393424af3: only if the core has not masked the irq). CPU offline moves the irq at
+  once (migrate_one_irq) and fixup_irqs forwards an interrupt in flight as an IPI (an edge).
 """
 
 from __future__ import annotations

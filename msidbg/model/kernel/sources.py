@@ -510,8 +510,9 @@ reading("kernel.intx.nobody-cared",
         "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
         "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
 reading("kernel.intx.irq-count-window",
-        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin, applied to tip irq/core "
-        "after 5.12-rc7: 5.13 by the dates) note_interrupt counted every interrupt of the irq in irq_count, handled "
+        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin: a tip post-receive log "
+        "makes it irq/core's head; tglx's '[GIT pull] irq/core for v5.13-rc1' (irq-core-2021-04-26) was merged as "
+        "91552ab8ffb8 on 2021-04-26, after v5.12: 5.13) note_interrupt counted every interrupt of the irq in irq_count, handled "
         "or not, so the 100,000-interrupt window fell where it fell: a line that starts screaming after N handled "
         "interrupts is disabled at 100,000 - N unhandled (or a window later). Not modelled as a switch: every "
         "release counts from the first unhandled interrupt, as 7c07012eb1be does.", status="hypothetical",
