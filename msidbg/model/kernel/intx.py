@@ -442,6 +442,11 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     if desc.move_in_progress:
         send_cleanup(k, desc, loc["vector"], k.cpu_id)
+    elif not desc.move_pending:     # the common case: nothing moves -- the EOI in this step
+        loc["moveit"] = False
+        _apic_ack(k, loc, desc)
+        if not loc["level"]:
+            k.goto("pin_eoi")
 
 
 @fasteoi.step
@@ -464,7 +469,10 @@ def apic_ack(k: Any, loc: dict[str, Any]) -> None:
     with cfg->vector's TMR bit clear -- the interrupt came as an edge (fixup_irqs' retrigger IPI, the
     82093AA erratum) -- eoi_ioapic_pin(cfg->vector): the IO-APIC's EOI register. Either EOI clears
     Remote IRR of the entry with that vector; a line still asserted on an unmasked entry sends again."""
-    desc = k.w.irqs[loc["irq"]]
+    _apic_ack(k, loc, k.w.irqs[loc["irq"]])
+
+
+def _apic_ack(k: Any, loc: dict[str, Any], desc: Any) -> None:
     c, v = k.cpu, loc["vector"]
     loc["level"] = ioapic.tmr(c, desc.vector)
     broadcast = ioapic.tmr(c, v)
