@@ -437,10 +437,10 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     """cond_unmask_eoi_irq / out: chip->irq_eoi = ioapic_ack_level, still under desc->lock. First
     irq_complete_move: the first interrupt on a moved irq's new vector and CPU sends the old CPU its
     cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI."""
-    from msidbg.model.kernel.entry import send_cleanup
-
     desc = k.w.irqs[loc["irq"]]
     if desc.move_in_progress:
+        from msidbg.model.kernel.entry import send_cleanup
+
         send_cleanup(k, desc, loc["vector"], k.cpu_id)
     elif not desc.move_pending:     # the common case: nothing moves -- the EOI in this step
         loc["moveit"] = False
@@ -474,8 +474,8 @@ def apic_ack(k: Any, loc: dict[str, Any]) -> None:
 
 def _apic_ack(k: Any, loc: dict[str, Any], desc: Any) -> None:
     c, v = k.cpu, loc["vector"]
-    loc["level"] = ioapic.tmr(c, desc.vector)
     broadcast = ioapic.tmr(c, v)
+    loc["level"] = broadcast if desc.vector == v else ioapic.tmr(c, desc.vector)
     apic.eoi(c)
     k.ev(K.APIC_EOI, None, v, cost="eoi")
     if broadcast:
