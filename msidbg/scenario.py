@@ -785,7 +785,6 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     for key in ACTION_FIELDS[do]:
         if key != "dev":
             args.update(_ARG_READERS[key](f, device, ctx))
-    _check_intx_moves(f, do, device, ctx, args)
     if do == "cpu_offline" and args["cpu"] == on:
         what = f"cpu {on} cannot run its own offline request (expected on: a CPU other than {on})"
         fail(f.path("on"), f.items.get("on", f.y), what)
@@ -794,23 +793,6 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "fire" and args["count"] > 1 and args["every_ns"] == 0:
         fail(f.path("every"), f.items.get("every", f.y), _every_problem(f, args["count"]))
     return args
-
-
-def _check_intx_moves(f: Fields, do: str, device: Device | None, ctx: _Ctx, args: dict[str, Any]) -> None:
-    """Moving an IO-APIC level irq is not modelled (ioapic_ack_level's irq_move_masked_irq, which waits for
-    the pin's remote IRR, and fixup_irqs' level handling): a scenario with an INTx pin may not take CPUs
-    offline, and a device with one may not have its affinity changed after startup (docs/model-baremetal.md,
-    "INTx")."""
-    why = "moving an IO-APIC level irq (ioapic_ack_level, remote IRR) is not modelled"
-    if do == "cpu_offline" and any(d.intx for d in ctx.devices.values()):
-        fail(f"{f.field}.do", f.items["do"], f"{why}: no cpu_offline in a scenario with an intx: pin (expected no "
-             "cpu_offline, or no intx:)")
-    if device is not None and device.intx is not None:
-        if do == "set_affinity":
-            fail(f"{f.field}.do", f.items["do"], f"{why}: {device.name} has an intx: pin (expected no set_affinity "
-                 "on it)")
-        if do == "request_irq" and args.get("hint") is not None:
-            fail(f.path("hint"), f.items["hint"], f"{why}: {device.name} has an intx: pin (expected no hint)")
 
 
 def _write_args(f: Fields, device: Device | None) -> dict[str, Any]:

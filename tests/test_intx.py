@@ -159,8 +159,6 @@ def test_level_irq_is_not_resent_by_enable_irq() -> None:
     ("platform: {interrupt_remapping: true}\ndevices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\n",
      "devices.eth0.intx", "interrupt remapping"),
     ("devices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 3}}\n", "devices.eth0.intx.gsi", "16..23"),
-    ("devices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\nrun:\n  - {at: 0, on: 0, do: set_affinity, dev: eth0, "
-     "vector: 0, cpu: 1}\n", "run[0].do", "IO-APIC level irq"),
     ("kernel: {version: \"4.14\"}\ncpus: 9\ndevices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\n",
      "devices.eth0.intx", "4.15+ vector allocator"),
 ])

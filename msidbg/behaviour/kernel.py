@@ -155,7 +155,10 @@ ROWS: tuple[Switch, ...] = (
                    "ff363f480e59 x86/msi: Force affinity setup before startup",
                    backports=("5.4.142", "5.10.60", "5.13.12", "4.19.205"),
                    note=SERIES_2021 + "; 'Linux 4.19.205' (2021-08-26) lists both; the 4.4.282/4.9.281/4.14.245 "
-                   "announcements of that day do not (only the PCI/MSI patches)"),
+                   "announcements of that day do not (only the PCI/MSI patches). The IO-APIC's INTx irqs follow "
+                   "the same row: 0c0e37dc1167 'x86/ioapic: Force affinity setup before startup' is the same "
+                   "series (tip irq-urgent-2021-08-15 lists 826da771291f, 0c0e37dc1167, ff363f480e59), in the "
+                   "same stable releases (the 2021-08 stable shortlogs list the three together)"),
         ),
     ),
     Switch(
@@ -916,6 +919,30 @@ ROWS: tuple[Switch, ...] = (
                    "stable review cycle for the 5.4.68 release. There are 43 patches'); the patch was posted "
                    "2020-09-03 (lore link), after v5.8 (2020-08-02), and was upstream by 2020-09-25, before v5.9 "
                    "(2020-10-11): first in 5.9"),
+        ),
+    ),
+    Switch(
+        "ioapic_move_keeps_masked", "kernel", BOOL, True,
+        "a move of a level IO-APIC irq deferred to its next interrupt (ioapic_ack_level) masks and unmasks the "
+        "entry only when the core has not masked the irq (df4393424af3); false: it masks the entry and, after "
+        "the move, unmasks it whatever the core's masked state -- an irq the core masked (disabled, or "
+        "IRQF_ONESHOT) is left unmasked at the IO-APIC while the core calls it masked, and mask_irq never masks "
+        "it again: a line still asserted interrupts for as long as it stays asserted. Read only with intx: pins",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="arch/x86/kernel/apic/io_apic.c ioapic_irqd_mask / ioapic_irqd_unmask before it: "
+        "'if (unlikely(irqd_is_setaffinity_pending(data))) { mask_ioapic_irq(data); return true; }' and "
+        "'if (!io_apic_level_ack_pending(data->chip_data)) irq_move_masked_irq(data); unmask_ioapic_irq(data);' "
+        "(the commit's diff in the stable review mails; the stored torvalds/linux copy 00f0f29495e5 of io_apic.c, a "
+        "4.19-era stable tree, has the fix under these old names)",
+        history=(
+            Change("5.5", True, "df4393424af3 x86/ioapic: Prevent inconsistent state when moving an interrupt",
+                   backports=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),
+                   note="the tip post-receive mail puts it in x86/apic (committed 2019-10-24); Ingo's '[GIT PULL] "
+                   "x86/apic changes for v5.5' (2019-11-25, after v5.4) carries it with 2579a4eefc04 'x86/ioapic: "
+                   "Rename misnamed functions': 5.5. Stable: '[PATCH 5.4 172/434]', '[PATCH 4.19 090/219]', "
+                   "'[PATCH 4.14 069/161]' (2019-12-29) and '[PATCH 4.4 031/137]' (2020-01-02), each 'Upstream "
+                   "commit df4393424af3', answer the review covers of 5.4.7 (434 patches), 4.19.92 (219), 4.14.161 "
+                   "(161) and 4.4.208 (137)"),
         ),
     ),
 )

@@ -386,9 +386,27 @@ reading("device.intx.one-condition", "Every signal of a function whose MSI and M
         "condition (vector 0): signals raised before the handler clears it are serviced together, as signals "
         "coalesced in an IRR bit are.", status="hypothetical", module=M)
 reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vector when the line is asserted, the "
-        "entry unmasked and Remote IRR clear, and sets Remote IRR; the EOI for that vector clears it, and a line "
-        "still asserted then sends again. Lines of several functions on one GSI are wired-OR.",
-        source=IOAPIC_82093AA, status="hypothetical",
-        quote="(not quoted: the datasheet was not read here; the behaviour is the one io_apic.c's comments rely on, "
-        "'the I/O unit expects an EOI message but it will never arrive and further interrupts are blocked from the "
-        "source')", module=M)
+        "entry unmasked and Remote IRR clear, and sets Remote IRR when the local APIC accepts it; an EOI message whose "
+        "vector matches the entry's clears it, and a line still asserted then sends again. Masking the entry after the "
+        "local APIC accepted the interrupt does not withdraw it (the model's send is the acceptance).",
+        source=IOAPIC_82093AA,
+        quote="For level triggered interrupts, this bit is set to 1 when local APIC(s) accept the level interrupt "
+        "sent by the IOAPIC. The Remote IRR bit is set to 0 when an EOI message with a matching interrupt vector is "
+        "received from a local APIC. ... Changing the mask bit from unmasked to masked after the interrupt is "
+        "accepted by a local APIC has no effect on that interrupt.", module=M)
+# (levelmove read the 82093AA's redirection entry bits on a datasheet mirror's page 12; the 82801AA datasheet's
+# EOI message adds: 'If the interrupt signal is still active after the IRR bit is reset, the I/O APIC treats it
+# as a new interrupt.')
+reading("ioapic.wired-or", "Lines of several functions routed to one GSI are wired-OR: the IO-APIC input is asserted "
+        "while any of them asserts its INTx#.", status="hypothetical",
+        quote="(not quoted: PCI's shared INTx# electrical rules were not read here; Linux's IRQF_SHARED handlers rely "
+        "on it)", module=M)
+reading("ioapic.tmr", "The local APIC's TMR bit of a vector is set when it accepts a level interrupt on it and cleared "
+        "when it accepts an edge one; the EOI of a vector with its TMR bit set is broadcast to the IO-APICs. The model "
+        "keeps TMR bits only for IO-APIC vectors (cpus[N].tmr): a level delivery sets one, fixup_irqs' retrigger IPI "
+        "(an edge) clears it, INIT clears all; an MSI later delivered on a vector an INTx irq left behind does not "
+        "clear it (read only by ioapic_ack_level of an IO-APIC irq on that vector).", status="hypothetical",
+        quote="(not quoted: the SDM's TMR text was not read here; io_apic.c: 'the phenomenon was observed when ... "
+        "level-triggered interrupt is erroneously delivered as edge-triggered one' and 'level-triggered io-apic "
+        "interrupt will be seen as an edge interrupt in the IRR. And we can't rely on the cpu's EOI to be "
+        "broadcasted to the IO-APIC's')", module=M)

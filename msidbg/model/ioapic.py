@@ -79,8 +79,9 @@ def update(eng: Any, gsi: int) -> None:
 
 
 def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
-    """Remote IRR set; the vector into the destination's IRR (lost with Remote IRR stuck set if that
-    CPU is offline: not reachable, the loader refuses cpu_offline with an INTx pin)."""
+    """Remote IRR set; the vector into the destination's IRR with its TMR bit set (a level
+    delivery); lost with Remote IRR stuck set if that CPU is offline (not reached: fixup_irqs
+    rewrites the entry before the CPU goes, kernel/intx.py)."""
     w = eng.w
     c = w.cpus[pin["cpu"]]
     pin["remote_irr"] = True
@@ -92,13 +93,43 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
         # the level interrupt carries no device signal of its own: the handlers find their
         # devices' conditions in their registers (kernel/intx.py), and account them there
         apic.receive(c, pin["vector"], None)
+        tmr_set(c, pin["vector"], True)
         eng.model.wake(eng, c)
 
 
+def tmr(c: Any, vector: int) -> bool:
+    """The local APIC's Trigger Mode Register bit of ``vector``: set when the vector was last accepted
+    as a level interrupt (an IO-APIC level entry's message), clear after an edge one (SDM vol. 3A
+    10.8.4: "the TMR bit is set if the interrupt is level-triggered and cleared if edge-triggered").
+    Kept (``c["tmr"]``, sorted vectors) only for the vectors of IO-APIC irqs: their level deliveries
+    set it, the edge retrigger of fixup_irqs clears it -- reading ioapic.tmr."""
+    t = c.get("tmr")
+    return type(t) is list and vector in t
+
+
+def tmr_set(c: Any, vector: int, level: bool) -> None:
+    cur = c.get("tmr")
+    if type(cur) is not list:   # (absent; or a snapshot's world with something else there)
+        cur = None
+    if level and (cur is None or vector not in cur):
+        c["tmr"] = sorted([*(cur or []), vector])
+    elif not level and cur and vector in cur:
+        c["tmr"] = [v for v in cur if v != vector]
+
+
+def tmr_reset(c: Any) -> None:
+    """INIT (a CPU brought back online): the TMR is cleared with IRR and ISR."""
+    if c.get("tmr") is not None:
+        c["tmr"] = []
+
+
 def eoi(eng: Any, vector: int) -> None:
-    """The EOI for ``vector`` (the local APIC's broadcast, or ioapic_ack_level's write of the EOI
-    register): Remote IRR of every entry with that vector clears, and a line still asserted sends
-    again."""
+    """The EOI message for ``vector`` (the local APIC's broadcast when the EOId vector's TMR bit is
+    set, or eoi_ioapic_pin's write of the IO-APIC's EOI register, version >= 0x20): Remote IRR of
+    every entry whose vector matches clears, and a line still asserted sends again. (Below 0x20
+    __eoi_ioapic_pin flips the pin's entry to edge and back: Remote IRR clears whatever its vector --
+    the same here, as ioapic_ack_level EOIs the irq's current vector, which its entry holds: reading
+    kernel.intx.eoi-register.)"""
     for gsi, pin in pins(eng.w).items():
         if pin["vector"] == vector and pin["remote_irr"]:
             pin["remote_irr"] = False

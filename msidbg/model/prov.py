@@ -34,7 +34,7 @@ from typing import Any
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
 from msidbg.model.cpu import executing
-from msidbg.model.provkernel import HOT_PROGS, MOVE_PROG, KernelDiff
+from msidbg.model.provkernel import HOT_PROGS, MOVE_PROGS, KernelDiff
 from msidbg.model.provread import BIG, EV_SHIFT, HOT, Reader, _small
 from msidbg.model.provstore import PAIR, QUAD, DepStore, Note, NoteStore
 
@@ -230,7 +230,7 @@ class Prov(Reader):
                 code = C.D_IN_IRQ if stack[-1]["prog"] in HOT_PROGS else C.D_IN_IRQ_CTL
                 self._link(cur, code, PK.key(PK.CALLBACK, cpu))
             for f in stack:     # a deferred move applied at ack time: the request behind it
-                if f["prog"] == MOVE_PROG and isinstance(f["locals"].get("irq"), int):
+                if f["prog"] in MOVE_PROGS and isinstance(f["locals"].get("irq"), int):
                     self._link(cur, C.D_MOVE, PK.key(PK.MOVEPEND, f["locals"]["irq"]))
         elif kind == "qemu":
             serving = k.w.get("qemu", {}).get("serving")

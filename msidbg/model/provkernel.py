@@ -30,6 +30,8 @@ HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upc
                        "evtchn_fifo_handle_events", "xen_handle_edge_irq"})
 #: the program that applies a deferred move at ack time (kernel/irq/migration.c)
 MOVE_PROG = "irq_move_irq"
+#: ... and every such program: irq_move_masked_irq is ioapic_ack_level's (kernel/intx.py)
+MOVE_PROGS = frozenset({MOVE_PROG, "irq_move_masked_irq"})
 #: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
 _SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
 

@@ -393,6 +393,22 @@ Revisions:
   off: physflat on <= 8 CPUs). The PCI_IRQ_INTX fallback with an earlier MSI or
   MSI-X setup still enabled returns 1 and leaves vector 0 that setup's first irq (pci_irq_vector); it
   replaced the device's descriptors with the GSI's and a later remove crashed (KeyError).
+  the session of 2026-12-01 22:54 (one paragraph per lane).
+  (levelmove) A level IO-APIC irq (INTx) moves: the loader no longer refuses ``set_affinity`` / ``hint`` on a
+  device with an ``intx:`` pin or ``cpu_offline`` in a scenario with one. irq_set_affinity leaves a pending
+  move (no IRQ_MOVE_PCNTXT without remapping) that the next interrupt's ioapic_ack_level applies
+  (io_apic.c at 00f0f29495e5): irq_complete_move (the old vector's cleanup, as apic_ack_edge), the entry
+  masked by the chip, the local APIC EOI -- broadcast to the IO-APIC only for a vector whose TMR bit is set
+  (``cpus[N].tmr``, kept for IO-APIC vectors: a level delivery sets it, fixup_irqs' retrigger IPI clears
+  it) -- then eoi_ioapic_pin for a vector whose TMR bit is clear, irq_move_masked_irq when
+  io_apic_level_ack_pending finds Remote IRR clear (ioapic_set_affinity rewrites the entry from its cached
+  mask bit, no longer the irq's), and the unmask; new row ``kernel.ioapic_move_keeps_masked``
+  (df4393424af3, 5.5; backports unconfirmed): before it the move unmasks the entry of an irq the core
+  masked (a disabled line interrupts until enable_irq). CPU offline migrates the INTx irqs (cpu_down's
+  list now takes irqs with an action list) and a level interrupt in flight is forwarded as an edge whose
+  EOI is eoi_ioapic_pin. handle_fasteoi_irq's chip EOI is now five steps (events only where they act).
+  irq_enable spins on desc->lock held by a flow handler on another CPU. Shipped runs: the same events;
+  every bare-metal world gains the row; the string table gains the new program.
 """
 
 from __future__ import annotations

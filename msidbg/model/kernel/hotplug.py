@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, apic
+from msidbg.model import acct, apic, ioapic
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
@@ -128,7 +128,8 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
         c = k.w.cpus[cid]
         c.stopped = True
         k.eng.model.park(k.eng, c)
-    loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None)
+    # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list)
+    loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None)
     loc["i"] = 0
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
 
@@ -398,6 +399,7 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
         new = k.w.cpus[desc.cpu]
         for s in srcs or [None]:
             apic.receive(new, desc.vector, s)
+        ioapic.tmr_set(new, desc.vector, False)     # the retrigger is an IPI: an edge (TMR bit cleared)
         k.eng.model.wake(k.eng, new)
         target["vector_irq"][v] = VECTOR_RETRIGGERED
         cpu_dirty(k, loc["cpu"])
@@ -542,6 +544,7 @@ def _reset_apic(k: Any, target: Any, why: str, slots: bool = False) -> None:
     apic_reset_dirty(k, cid)
     srcs = target.irr_src
     apic.reset(target)
+    ioapic.tmr_reset(target)
     text = why.format(cpu=cid)
     for v, w in pend or [(v, -1) for v in srcs]:
         for dev, idx, n in srcs[v]:

@@ -23,6 +23,12 @@ shared handlers and the spurious-interrupt detector (docs/model-baremetal.md, "I
   poll timer: every HZ/10 ``poll_spurious_irqs`` runs the handlers of a shared irq it disabled.
 * Level irqs are not resent: ``check_irq_resend`` clears IRQS_PENDING and returns for them (the
   hardware resends while the line is asserted).
+* Moves (no IRQ_MOVE_PCNTXT without remapping): ``irq_set_affinity`` leaves a pending move that the
+  next interrupt's ``ioapic_ack_level`` applies -- irq_complete_move, the entry masked by the chip,
+  the local APIC EOI (broadcast for a vector whose TMR bit is set), ``eoi_ioapic_pin`` for one whose
+  TMR bit is clear, ``irq_move_masked_irq`` once ``io_apic_level_ack_pending`` finds Remote IRR clear,
+  the unmask (df4393424af3: only if the core has not masked the irq). CPU offline moves the irq at
+  once (migrate_one_irq) and fixup_irqs forwards an interrupt in flight as an IPI (an edge).
 """
 
 from __future__ import annotations
@@ -36,10 +42,13 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import CMD_INTX_DISABLE, PCI_COMMAND
 from msidbg.model.kernel import irq as I
+from msidbg.model.kernel import move as _move
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.move import assign_vector
+from msidbg.model.kernel.sw import sw
+from msidbg.model.provkernel import irq_dirty
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import new_frame, program
 
@@ -135,12 +144,14 @@ configure_entry = program("ioapic_configure_entry", "mp_irqdomain_activate -> io
 
 @configure_entry.step
 def write_rte(k: Any, loc: dict[str, Any]) -> None:
-    """ioapic_setup_msg_from_msi: the vector domain's vector and destination go into the entry (its mask
-    bit as the irq's: a new entry stays masked until startup)."""
+    """ioapic_setup_msg_from_msi: the vector domain's vector and destination go into the entry, written
+    whole from the chip's cached copy (mpd->entry): its mask bit as the last mask_ioapic_irq /
+    unmask_ioapic_irq left it (a new entry stays masked until startup; a move from ioapic_ack_level
+    or migrate_one_irq writes it masked). Remote IRR is read-only: a level interrupt in flight keeps
+    it set across the rewrite."""
     desc = k.w.irqs[loc["irq"]]
     pin = _pin(k, desc)
     pin["vector"], pin["cpu"] = desc.vector, desc.cpu
-    pin["masked"] = desc.masked
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, desc.vector, k.s(f"vector {desc.vector:#x} -> CPU{desc.cpu}"))
 
 
@@ -157,14 +168,15 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
 
 
 set_affinity = program("ioapic_set_affinity", "ioapic_set_affinity: the vector domain, then the entry",
-                       source=(S.IOAPIC_LEVEL_CHIP, S.VECTOR))
+                       source=(S.IOAPIC_LEVEL_CHIP, S.IOAPIC_MOVE, S.VECTOR))
 
 
 @set_affinity.step
 def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
-    """parent->chip->irq_set_affinity (apic_set_affinity). Only a not yet started irq gets here (the
-    startup's irq_setup_affinity: the loader refuses a later move, which ioapic_ack_level would apply
-    with the entry masked once Remote IRR is clear -- not modelled)."""
+    """parent->chip->irq_set_affinity (apic_set_affinity). Reached from the startup's
+    irq_setup_affinity, from irq_move_masked_irq (ioapic_ack_level: a move deferred to the next
+    interrupt -- the chip has no IRQ_MOVE_PCNTXT without remapping) and from migrate_one_irq (CPU
+    offline, the entry masked around it)."""
     desc = k.w.irqs[loc["irq"]]
     old = assign_vector(k, desc, loc["mask"])
     if old is None:
@@ -300,7 +312,7 @@ def remove_shared(k: Any, desc: Any, dev: str, index: int) -> int:
 
 # --- handle_fasteoi_irq -------------------------------------------------------------------------------
 fasteoi = program("handle_fasteoi_irq", "kernel/irq/chip.c: the flow handler of level IO-APIC irqs",
-                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.NOTE_INTERRUPT))
+                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.IOAPIC_MOVE, S.IOAPIC_MOVE_MASKED, S.NOTE_INTERRUPT))
 
 
 @fasteoi.step
@@ -431,15 +443,141 @@ def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
 
 @fasteoi.step
 def eoi(k: Any, loc: dict[str, Any]) -> None:
-    """cond_unmask_eoi_irq / out: chip->irq_eoi = ioapic_ack_level -- the local APIC EOI, which clears
-    the entry's Remote IRR (a line still asserted sends again)."""
+    """cond_unmask_eoi_irq / out: chip->irq_eoi = ioapic_ack_level, still under desc->lock. First
+    irq_complete_move: the first interrupt on a moved irq's new vector and CPU sends the old CPU its
+    cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI."""
     desc = k.w.irqs[loc["irq"]]
-    apic.eoi(k.cpu)
-    k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    if desc.move_in_progress:
+        from msidbg.model.kernel.entry import send_cleanup
+
+        send_cleanup(k, desc, loc["vector"], k.cpu_id)
+    elif not desc.move_pending:     # the common case: nothing moves -- the EOI in this step
+        loc["moveit"] = False
+        _apic_ack(k, loc, desc)
+        if not loc["level"]:
+            k.goto("pin_eoi")
+
+
+@fasteoi.step
+def prepare_move(k: Any, loc: dict[str, Any]) -> None:
+    """ioapic_prepare_move (ioapic_irqd_mask before 2579a4eefc04): a pending move
+    (IRQD_SETAFFINITY_PENDING) masks the entry with mask_ioapic_irq -- the chip, not mask_irq: the
+    core's masked state is left as it is. From df4393424af3 (``ioapic_move_keeps_masked``, 5.5) only
+    when the core has not masked it; before, always (an entry already masked is written again)."""
+    desc = k.w.irqs[loc["irq"]]
+    loc["moveit"] = moveit = bool(desc.move_pending)
+    if moveit and (not desc.masked or not sw(k, "ioapic_move_keeps_masked")):
+        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.MOVEPEND, desc.irq))
+        _chip_mask(k, desc, True, "masked (a move is pending)")
+
+
+@fasteoi.step
+def apic_ack(k: Any, loc: dict[str, Any]) -> None:
+    """The TMR bit of cfg->vector (the irq's current vector) is read, then the local APIC EOI, which
+    the local APIC broadcasts to the IO-APIC when the EOId vector's TMR bit is set (a level delivery);
+    with cfg->vector's TMR bit clear -- the interrupt came as an edge (fixup_irqs' retrigger IPI, the
+    82093AA erratum) -- eoi_ioapic_pin(cfg->vector): the IO-APIC's EOI register. Either EOI clears
+    Remote IRR of the entry with that vector; a line still asserted on an unmasked entry sends again."""
+    _apic_ack(k, loc, k.w.irqs[loc["irq"]])
+
+
+def _apic_ack(k: Any, loc: dict[str, Any], desc: Any) -> None:
+    c, v = k.cpu, loc["vector"]
+    broadcast = ioapic.tmr(c, v)
+    loc["level"] = broadcast if desc.vector == v else ioapic.tmr(c, desc.vector)
+    apic.eoi(c)
+    k.ev(K.APIC_EOI, None, v, cost="eoi")
+    if broadcast:
+        ioapic.eoi(k.eng, v)
+    if loc["level"] and not loc["moveit"]:
+        _done(k, desc)
+
+
+@fasteoi.step
+def pin_eoi(k: Any, loc: dict[str, Any]) -> None:
+    """``if (!(v & (1 << (i & 0x1f)))) { atomic_inc(&irq_mis_count); eoi_ioapic_pin(cfg->vector, data); }``"""
+    if loc["level"]:
+        return
+    desc = k.w.irqs[loc["irq"]]
+    k.note(f"ioapic_ack_level: vector {desc.vector:#x}'s TMR bit clear on CPU{k.cpu_id} (an edge delivery): "
+           f"eoi_ioapic_pin (irq_mis_count)", desc.irq, desc.dev)
+    ioapic.eoi(k.eng, desc.vector)
+    if not loc["moveit"]:
+        _done(k, desc)
+
+
+@fasteoi.step
+def finish_move(k: Any, loc: dict[str, Any]) -> None:
+    """ioapic_finish_move (ioapic_irqd_unmask before 2579a4eefc04): 'Only migrate the irq if the ack
+    has been received' -- io_apic_level_ack_pending reads the entry's Remote IRR; clear:
+    irq_move_masked_irq (the pending mask to irq_do_set_affinity: ioapic_set_affinity assigns the
+    vector and rewrites the entry, still masked). Set: the move stays pending for the next interrupt."""
+    desc = k.w.irqs[loc["irq"]]
+    if _pin(k, desc)["remote_irr"]:
+        k.note(f"io_apic_level_ack_pending: GSI {desc.irq}'s Remote IRR still set: the move waits", desc.irq,
+               desc.dev)
+        return
+    k.call("irq_move_masked_irq", irq=desc.irq)
+
+
+@fasteoi.step
+def unmask_moved(k: Any, loc: dict[str, Any]) -> None:
+    """unmask_ioapic_irq -- from df4393424af3 only 'If the IRQ is masked in the core, leave it'; before,
+    always: an irq the core masked (disabled, lazily masked by this handler) is unmasked at the chip
+    while the core still calls it masked, and mask_irq (which returns on an irq it thinks masked)
+    never masks it again. The end of ioapic_ack_level (desc->lock dropped by the flow handler)."""
+    desc = k.w.irqs[loc["irq"]]
+    if not desc.masked or not sw(k, "ioapic_move_keeps_masked"):
+        _chip_mask(k, desc, False, "unmasked (the move is done)")
+    else:
+        k.note(f"ioapic_finish_move: irq {desc.irq} is masked in the core: its entry stays masked", desc.irq,
+               desc.dev)
+    _done(k, desc)
+
+
+def _done(k: Any, desc: Any) -> None:
+    """handle_fasteoi_irq's raw_spin_unlock(&desc->lock) after the chip's irq_eoi."""
     if desc.lock == k.cpu_id:
         desc.lock = -1
-    ioapic.eoi(k.eng, loc["vector"])
     k.ret(0)
+
+
+def _chip_mask(k: Any, desc: Any, masked: bool, what: str) -> None:
+    """mask_ioapic_irq / unmask_ioapic_irq called by the chip itself (io_apic_modify_irq): the entry's
+    mask bit only, IRQD_IRQ_MASKED untouched."""
+    pin = _pin(k, desc)
+    pin["masked"] = masked
+    k.ev(ioapic.IOAPIC_RTE, desc.dev, desc.irq, pin["vector"], k.s(what))
+    if not masked:
+        ioapic.update(k.eng, desc.irq)
+
+
+move_masked = program("irq_move_masked_irq", "kernel/irq/migration.c irq_move_masked_irq, from ioapic_finish_move",
+                      source=(S.MOVE_IRQ, S.MOVE_REARM, S.IOAPIC_MOVE))
+
+
+@move_masked.step
+def masked_start(k: Any, loc: dict[str, Any]) -> None:
+    """IRQD_SETAFFINITY_PENDING cleared; no pending mask: out; a pending mask with an online CPU goes to
+    irq_do_set_affinity (no test of IRQD_IRQ_DISABLED here: that is __irq_move_irq's, which
+    ioapic_ack_level does not call), one without is dropped. The entry is masked already."""
+    desc = k.w.irqs[loc["irq"]]
+    if not desc.move_pending:
+        k.ret(0)
+        return
+    desc.move_pending = False
+    irq_dirty(k, desc.irq)
+    loc["was_masked"] = True
+    if not [c for c in desc["pending_mask"] if c in I.online(k)]:
+        desc["pending_mask"] = []
+        k.note("pending affinity has no online CPU: dropped", 0, desc.dev)
+        k.ret(0)
+        return
+    loc["mask"] = list(desc["pending_mask"])
+
+
+move_masked.step(_move.do_move)
+move_masked.step(_move.unmask_after)
 
 
 # --- poll_spurious_irqs ---------------------------------------------------------------------------------

@@ -328,8 +328,14 @@ irq_enable = program("irq_enable", "kernel/irq/chip.c irq_enable: chip->irq_enab
 def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     """Not IRQD_IRQ_DISABLED: unmask_irq. Else clear it, then chip->irq_enable (the port's unmask on
     xen-pirq) or unmask_irq -- which writes only if the irq is masked: a lazily disabled irq that
-    saw no edge was never masked."""
+    saw no edge was never masked. Under desc->lock (enable_irq's irq_get_desc_buslock): a flow
+    handler on another CPU that holds it -- between its IRQD_IRQ_DISABLED test and its mask_irq --
+    finishes first."""
+    from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
+
     desc = k.w.irqs[loc["irq"]]
+    if spin_on_lock(k, desc, k.cpu_id):
+        return
     chip_enable = CHIP_ENABLE.get(desc.chip) if desc.disabled else None
     desc.disabled = False
     if chip_enable is not None:

@@ -437,7 +437,17 @@ IOAPIC_LEVEL_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                            "ioapic_set_affinity / mask_ioapic_irq / unmask_ioapic_irq", "4.3.. (hierarchical irqdomains)")
 IOAPIC_ACK_LEVEL = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                           "ioapic_ack_level (irq_complete_move, ioapic_prepare_move, apic_eoi; eoi_ioapic_pin when "
-                          "the vector's TMR bit is clear; ioapic_finish_move)", "all (moves not modelled)")
+                          "the vector's TMR bit is clear; ioapic_finish_move)",
+                          "4.15.. (ioapic_irqd_mask / ioapic_irqd_unmask before 2579a4eefc04, 5.5)")
+#: the move of a level IO-APIC irq, read in the stored copy 00f0f29495e5 of io_apic.c (a 4.19-era stable tree:
+#: <linux/bootmem.h>, ioapic_irq_get_chip_state, and df4393424af3's masked tests under the old names)
+IOAPIC_MOVE = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
+                     "ioapic_ack_level / ioapic_irqd_mask / ioapic_irqd_unmask / io_apic_level_ack_pending / "
+                     "__eoi_ioapic_pin / ioapic_configure_entry / ioapic_set_affinity / ioapic_chip",
+                     "4.15.. (IRQ_MOVE_PCNTXT only with remapping)")
+IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
+                            "ioapic_irqd_mask / ioapic_irqd_unmask ('x86/ioapic: Prevent inconsistent state when "
+                            "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
 FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
                  "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
 NOTE_INTERRUPT = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
@@ -500,8 +510,9 @@ reading("kernel.intx.nobody-cared",
         "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
         "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
 reading("kernel.intx.irq-count-window",
-        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin, applied to tip irq/core "
-        "after 5.12-rc7: 5.13 by the dates) note_interrupt counted every interrupt of the irq in irq_count, handled "
+        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin: a tip post-receive log "
+        "makes it irq/core's head; tglx's '[GIT pull] irq/core for v5.13-rc1' (irq-core-2021-04-26) was merged as "
+        "91552ab8ffb8 on 2021-04-26, after v5.12: 5.13) note_interrupt counted every interrupt of the irq in irq_count, handled "
         "or not, so the 100,000-interrupt window fell where it fell: a line that starts screaming after N handled "
         "interrupts is disabled at 100,000 - N unhandled (or a window later). Not modelled as a switch: every "
         "release counts from the first unhandled interrupt, as 7c07012eb1be does.", status="hypothetical",
@@ -524,12 +535,47 @@ reading("kernel.intx.no-resend",
         quote="We do not resend level type interrupts. Level type interrupts are resent by hardware when they are "
         "still active. Clear the pending bit so suspend/resume does not get confused.")
 reading("kernel.intx.not-modelled",
-        "Not modelled for INTx: moving a level IO-APIC irq (ioapic_ack_level's irq_move_masked_irq, which waits for "
-        "Remote IRR; fixup_irqs), so a scenario with an intx: pin has no cpu_offline and its device no "
-        "set_affinity or hint; IO-APIC entries behind interrupt remapping; the pre-4.15 vector allocator; the "
-        "PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; pcim devres restoring INTx at detach. INTx on Xen "
-        "platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays unmodelled: intx: is a load error there "
-        "and pci_intx_for_msi writes nothing.", status="hypothetical", module=M + ".intx")
+        "Not modelled for INTx: IO-APIC entries behind interrupt remapping (the IR-IO-APIC chip, whose moves are "
+        "done in process context); the pre-4.15 vector allocator; the PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; "
+        "pcim devres restoring INTx at detach; free_irq's wait for Remote IRR (ioapic_irq_get_chip_state). INTx "
+        "on Xen platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays unmodelled: intx: is a load error "
+        "there and pci_intx_for_msi writes nothing.", status="hypothetical", module=M + ".intx")
+reading("kernel.intx.move",
+        "Without remapping the IO-APIC chip has no IRQ_MOVE_PCNTXT: irq_set_affinity records a pending move, and the "
+        "next interrupt's ioapic_ack_level applies it: irq_complete_move, the entry masked (mask_ioapic_irq: the "
+        "core's masked state untouched), the TMR bit of the irq's vector read, the local APIC EOI (broadcast for a "
+        "level vector), eoi_ioapic_pin when that TMR bit is clear, then -- only if io_apic_level_ack_pending finds "
+        "Remote IRR clear -- irq_move_masked_irq (irq_do_set_affinity -> ioapic_set_affinity: the vector domain, "
+        "then ioapic_configure_entry rewrites the entry from its cached copy, still masked), and the unmask "
+        "(from df4393424af3 only when the core has not masked the irq). The first interrupt on the new vector and "
+        "CPU sends the old one's cleanup.",
+        source=(IOAPIC_MOVE, IOAPIC_MOVE_MASKED, MOVE_IRQ), module=M + ".intx",
+        quote="masked = ioapic_irqd_mask(irq_data); ... v = apic_read(APIC_TMR + ((i & ~0x1f) >> 1)); "
+        "ack_APIC_irq(); if (!(v & (1 << (i & 0x1f)))) { ... eoi_ioapic_pin(cfg->vector, ...); } ... if "
+        "(!io_apic_level_ack_pending(data->chip_data)) irq_move_masked_irq(data); /* If the IRQ is masked in the "
+        "core, leave it: */ if (!irqd_irq_masked(data)) unmask_ioapic_irq(data);")
+reading("kernel.intx.offline",
+        "CPU offline moves an INTx irq targeting the dying CPU like any other (migrate_one_irq: entry masked, "
+        "ioapic_set_affinity, unmasked) -- without waiting for Remote IRR. A level interrupt in flight (accepted into "
+        "the dying CPU's IRR, Remote IRR set) is forwarded by fixup_irqs as an IPI to the irq's new vector and CPU: "
+        "an edge there (TMR bit clear), so ioapic_ack_level's eoi_ioapic_pin -- not the local APIC's EOI -- clears "
+        "Remote IRR, and the line works on.",
+        source=(IOAPIC_MOVE, FIXUP_IRQS, MIGRATE), module=M + ".intx",
+        quote="fixup_irqs() will forward any unhandled interrupt on the offlined cpu to the new cpu destination ... "
+        "via IPI's. Hence, in this case also level-triggered io-apic interrupt will be seen as an edge interrupt in "
+        "the IRR. And we can't rely on the cpu's EOI to be broadcasted to the IO-APIC's ... we do an explicit EOI "
+        "to clear the remote IRR")
+reading("kernel.intx.eoi-register",
+        "__eoi_ioapic_pin: an IO-APIC of version 0x20 or later gets the vector written to its EOI register (Remote "
+        "IRR of the entries with that vector clears); an older one has the pin's entry rewritten masked and edge, "
+        "then restored (Remote IRR clears whatever the vector). The model does the former for every IO-APIC: "
+        "ioapic_ack_level EOIs cfg->vector, which the entry holds whenever it runs (ioapic_set_affinity writes the "
+        "vector and the entry together), so both clear the same entry.",
+        source=IOAPIC_MOVE, module=M + ".intx",
+        quote="static void __eoi_ioapic_pin(int apic, int pin, int vector) { if (mpc_ioapic_ver(apic) >= 0x20) { "
+        "io_apic_eoi(apic, vector); } else { ... entry1.mask = IOAPIC_MASKED; entry1.trigger = IOAPIC_EDGE; "
+        "__ioapic_write_entry(apic, pin, entry1); /* Restore the previous level triggered entry. */ "
+        "__ioapic_write_entry(apic, pin, entry); } }")
 reading("kernel.managed.spread",
         "irq_create_affinity_masks spreads the CPUs over the vectors after the pre vectors; the model has one "
         "NUMA node and no SMT siblings, so groups are runs of consecutive CPU ids, the first groups taking the "

@@ -55,6 +55,7 @@ CURRENT: dict[str, Any] = {
     "managed_disable_depth": True,
     "nvme_irq_layout": "pre-vector",
     "affinity_spread_cpus": "present",
+    "ioapic_move_keeps_masked": True,
 }
 
 
