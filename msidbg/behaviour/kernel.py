@@ -684,6 +684,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "free_msi_busy", "kernel", ("bug", "frees"), "frees",
+        "what free_msi_irqs() (pci_disable_msi/msix, pci_free_irq_vectors) does with an irq that still has an "
+        "action (the driver did not free_irq it): bug -- BUG_ON(irq_has_action()), the task oopses before "
+        "anything is freed; frees -- no check (9fb9eb4b59ac): the irqs and their vectors are freed with the "
+        "action still attached (remove_proc_entry warns that /proc/irq/N is not empty)",
+        initial="bug",
+        initial_note="free_msi_irqs() in drivers/pci/msi.c checked every descriptor's irqs with "
+        "BUG_ON(irq_has_action(entry->irq + i)) before arch teardown, read at v5.15 and in the 2014-2021 patches "
+        "that touch it (the igb poweroff oops of 2024 hit it on 4.14 .. 5.15 stable kernels)",
+        scoped=True,
+        history=(
+            Change("5.17", "frees", "9fb9eb4b59ac PCI/MSI: Let core code free MSI descriptors",
+                   note="tglx's series 'genirq/msi, PCI/MSI: Spring cleaning' part 2 (v2 09/31, 2021-12-06), in the "
+                   "irq/msi pull for v5.17-rc1 (tag irq-msi-2022-01-13) with ef8dd01538ea; Imran Khan's stable "
+                   "mail of 2024-03-12 ('igb: free up irq resources in device shutdown path', for 4.14 .. 5.15) "
+                   "says the oops 'does not happen in v5.17 or later kernel versions because commit 9fb9eb4b59ac' "
+                   "and that the stable series lack it"),
+        ),
+    ),
+    Switch(
         "startup_reactivates", "kernel", BOOL, False,
         "whether irq_startup() (request_irq) runs the irq domains' activation again for an irq already "
         "activated -- at allocation, by MSI_FLAG_ACTIVATE_EARLY (msi_activate_early): the PCI/MSI domain "

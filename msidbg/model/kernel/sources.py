@@ -380,9 +380,22 @@ reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
         "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
         quote="msi_lock_descs(&dev->dev);")
+FREE_MSI_BUG = Source(L, "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16 (kernel.free_msi_busy: bug)")
+FREE_MSI_NOCHECK = Source(L, "9fb9eb4b59ac", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
+                          "free_msi_irqs -> pci_msi_teardown_msi_irqs -> __msi_domain_free_irqs "
+                          "(irq_domain_free_irqs)", "5.17.. (kernel.free_msi_busy: frees)")
 reading("kernel.msi.free-busy",
-        "free_msi_irqs() with an irq that still has an action: the kernel BUG()s; the model returns -EBUSY and "
-        "keeps the descriptors.", status="hypothetical", module=M)
+        "free_msi_irqs() with an irq that still has an action (the driver did not free_irq it): up to 5.16 "
+        "BUG_ON(irq_has_action()) -- the caller oopses with MSI already shut down and nothing freed (msidbg "
+        "names the BUG, keeps the descriptors as the oops leaves them and ends the call with -EBUSY, a value "
+        "the void caller never returns); from 9fb9eb4b59ac (5.17) nothing checks: the irqs are deactivated "
+        "and freed with their actions attached (remove_proc_entry warns about the non-empty /proc/irq/N). "
+        "On Xen routes the 5.17+ free (xen_free_irq under a bound event channel) is not modelled: msidbg "
+        "stops the teardown there with a note.", source=(FREE_MSI_BUG, FREE_MSI_NOCHECK), module=M,
+        quote="BUG_ON(irq_has_action(entry->irq + i)); / (9fb9eb4b59ac removes it:) static void "
+        "free_msi_irqs(struct pci_dev *dev) { pci_msi_teardown_msi_irqs(dev); ... / if (irqd && "
+        "irqd_is_activated(irqd)) irq_domain_deactivate_irq(irqd); } irq_domain_free_irqs(desc->irq, "
+        "desc->nvec_used);")
 SCHED_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
                         "select_fallback_rq; balance_push -> __balance_push_cpu_stop (5.11..), migrate_tasks from "
                         "sched_cpu_dying before", "all")
