@@ -373,14 +373,28 @@ reading("xen.bind-affinity", "pirq_guest_bind's first binding sets the affinity 
         quote="desc->handler->startup(desc); /* Attempt to bind the interrupt target to the correct CPU. */ if ( "
               "!opt_noirqbalance && (desc->handler->set_affinity != NULL) ) desc->handler->set_affinity(desc, "
               "cpumask_of(v->processor));", module=M)
+XEN_HOST_X2APIC = (Source(X, "RELEASE-4.17.0", "xen/arch/x86/genapic/x2apic.c, xen/arch/x86/apic.c",
+                          "apic_x2apic_probe (x2apic_phys = !iommu_intremap || ...), x2apic_bsp_setup",
+                          "4.14.. (b1710040ca, c08cbf7fb8); 4.13 and before enable x2APIC only with IOMMU "
+                          "support ('Not enabling x2APIC: depends on IOMMU support') and default to cluster mode"),
+                   Source(X, "RELEASE-4.17.0", "xen/arch/x86/mpparse.c, xen/arch/x86/genapic/delivery.c, "
+                          "xen/arch/x86/irq.c", "MP_processor_info (def_to_bigsmp), vector_allocation_cpumask_flat / "
+                          "_phys, __assign_irq_vector", "all (read at RELEASE-4.5.0 and 4.17.0)"))
 reading("xen.host-physical-mode", "The modelled host runs Xen's physical destination mode with per-pCPU vectors, "
-        "without interrupt remapping (the physical entry holds a compatibility-format message): an x2APIC host (Xen "
-        "forces x2APIC physical mode without remapping, x2apic.c at RELEASE-4.17.0) or an xAPIC one with more than 8 "
-        "CPUs (mpparse's def_to_bigsmp); vCPU n runs on pCPU n, APIC id n. An xAPIC host with 8 CPUs or fewer runs "
-        "flat logical mode, whose vectors are the same on every CPU (vector_allocation_cpumask_flat), so a move there "
-        "only changes the destination (one address write, never torn); under interrupt remapping the message never "
-        "changes (the IRTE does). Vectors follow __assign_irq_vector's search "
-        "(steps of 8 from the last one handed out; the first MSI gets 0x31).", status="hypothetical", module=M)
+        "without interrupt remapping (the physical entry holds a compatibility-format message): an x2APIC host "
+        "from 4.14 (b1710040ca enables x2APIC without remapping, c08cbf7fb8 then forces x2apic_phys; up to 4.13 "
+        "Xen enables x2APIC only with IOMMU support and defaults to cluster mode) or an xAPIC one with more than "
+        "8 CPUs (mpparse's def_to_bigsmp, every release). An xAPIC host with 8 CPUs or fewer runs flat logical "
+        "mode, whose vectors are the same on every CPU (vector_allocation_cpumask_flat: cpu_online_map), so a "
+        "move there only changes the destination (one address write, never torn); under interrupt remapping "
+        "the message never changes (the IRTE does). Vectors follow __assign_irq_vector's search (steps of 8 "
+        "from the last one handed out, skipping used and legacy vectors). msidbg's own layout, not a reading: "
+        "vCPU n runs on pCPU n, APIC id n, and the boot left the search where the first MSI gets 0x31.",
+        source=XEN_HOST_X2APIC, module=M,
+        quote="x2apic_phys = !iommu_intremap || (acpi_gbl_FADT.flags & ACPI_FADT_APIC_PHYSICAL) || ... / if "
+              "(++num_processors > 8) { ... def_to_bigsmp = true; } / vector_allocation_cpumask_flat(int cpu) { "
+              "return &cpu_online_map; } ... vector_allocation_cpumask_phys(int cpu) { return cpumask_of(cpu); } / "
+              "next: vector += 8; if (vector > LAST_DYNAMIC_VECTOR) { ... offset = (offset + 1) % 8;")
 reading("xen.bind-unmask", "From 69d99d1b22 (4.10) pt_irq_create_bind clears the guest mask bit of the pirq's MSI "
         "when the device model passes XEN_DOMCTL_VMSI_X86_UNMASKED, after a first binding or an update; the "
         "flag is stripped from the stored gflags.", source=XEN_IO_UNMASK,
@@ -433,7 +447,11 @@ reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself
         "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
 reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, the dpci softirq) is one work item "
         "after costs.upcall; host vectors come from 0x31 on host APIC 0; a held ACKTYPE_EOI signal is checked when "
-        "Xen processes it, not when it reaches the host APIC.", status="hypothetical", module=M)
+        "Xen processes it, not when it reaches the host APIC. (An abstraction, not a reading. What it leaves out, "
+        "read at RELEASE-4.17.0 irq.c / msi.c: a non-maskable MSI's ack (ack_nonmaskable_msi_irq) writes no LAPIC "
+        "EOI; ACKTYPE_EOI defers it to the guest's EOI (set_eoi_ready -> end_nonmaskable_irq -> ack_APIC_irq on the "
+        "pCPU it interrupted), so the host vector stays in service there: a second signal waits in that pCPU's IRR "
+        "and its vectors of the same or a lower priority class wait too.)", status="hypothetical", module=M)
 
 M = "msidbg.model.evtchn"
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
@@ -497,9 +515,28 @@ reading("xen.pv-callback", "A PV guest's upcall is no local APIC vector: vcpu_ma
         quote="if ( is_hvm_vcpu(v) ) hvm_assert_evtchn_irq(v); else vcpu_kick(v); / movzwl "
               "VCPUINFO_upcall_pending(%rax), %eax; decl %eax; cmpl $0xfe, %eax; ja restore_all_guest / "
               "movb $TBF_INTERRUPT, TRAPBOUNCE_flags(%rdx); call create_bounce_frame", module=M)
-reading("xen.callback-vector", "An HVM guest's event channel upcall is the callback vector 0xf3 in the guest CPU's "
-        "local APIC model, acked at entry and raised (edge-like) each time Xen marks the upcall pending; Xen's "
-        "HVMIRQ_callback_vector is level-like on evtchn_upcall_pending (hvm_vcpu_has_pending_irq).",
+XEN_UPCALL_VECTOR = (Source(X, "RELEASE-4.17.0", "xen/arch/x86/hvm/irq.c", "hvm_assert_evtchn_irq "
+                            "(evtchn_upcall_vector: vlapic_set_irq), hvm_vcpu_has_pending_irq (HVMIRQ_callback_vector)",
+                            "per-vCPU vector: 04447f4453 (4.6), advertised by XEN_HVM_CPUID_UPCALL_VECTOR from "
+                            "e2d2b9fd7a (4.17)"),
+                     Source(L, "b1c3497e604d", "arch/x86/xen/enlighten_hvm.c, drivers/xen/events/events_base.c",
+                            "xen_init_setup_upcall_vector, sysvec_xen_hvm_callback (apic_eoi when xen_percpu_upcall)",
+                            "6.0.. (the xen pull for-linus-6.0-rc1b)"))
+reading("xen.callback-vector", "An HVM guest's event channel upcall is vector 0xf3 in the guest CPU's local APIC "
+        "model, raised edge-like (vlapic_set_irq) each time Xen marks the upcall pending and EOIed at entry: the "
+        "per-vCPU upcall vector, which Linux from b1c3497e604d (6.0) registers with HVMOP_set_evtchn_upcall_vector "
+        "when Xen advertises XEN_HVM_CPUID_UPCALL_VECTOR (4.17+). The model uses it for every release (see "
+        "xen.callback-vector-global).", source=XEN_UPCALL_VECTOR, module=M,
+        quote="if ( v->arch.hvm.evtchn_upcall_vector != 0 ) { uint8_t vector = v->arch.hvm.evtchn_upcall_vector; "
+              "vlapic_set_irq(vcpu_vlapic(v), vector, 0); } / if ((cpuid_eax(xen_cpuid_base() + 4) & "
+              "XEN_HVM_CPUID_UPCALL_VECTOR) && !xen_set_upcall_vector(0)) xen_percpu_upcall = true; / if "
+              "(xen_percpu_upcall) ack_APIC_irq();")
+reading("xen.callback-vector-global", "Not modelled: an older Linux (before 6.0) or Xen (before 4.17) uses the "
+        "domain's global callback via (HVM_PARAM_CALLBACK_IRQ, HVMIRQ_callback_vector), which is outside the "
+        "vLAPIC: hvm_vcpu_has_pending_irq injects 0xf3 whenever evtchn_upcall_pending is set and interrupts are "
+        "on, ahead of any vLAPIC vector; the ack sets no ISR and the guest writes no EOI. msidbg runs the per-vCPU "
+        "vector there too: it logs an APIC EOI the guest does not write, and a mark during the upcall that the "
+        "upcall's loop already consumes still leaves 0xf3 pending (one more, empty, upcall).",
         status="hypothetical", module=M)
 M = "msidbg.model.evtchn_abi"
 reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
