@@ -371,11 +371,17 @@ reading("kernel.hotplug.mdelay",
         "fixup_irqs() waits 1 ms before it scans the outgoing CPU's IRR.", source=FIXUP_IRQS, module=M,
         quote="So for now, retain mdelay(1) and check the IRR and then send those interrupts to new targets as "
         "this cpu is already offlined...")
+HOTPLUG_SYSFS_LOCK = Source(L, "5e33bc4165f3", "drivers/base/core.c", "online_store -> lock_device_hotplug_sysfs "
+                            "(device_hotplug_lock held across device_offline / device_online)", "3.12..")
 reading("kernel.hotplug.lock",
-        "A second hotplug request while one runs waits until the first is done, its CPU_DEAD callbacks "
-        "included (the kernel sleeps on cpu_hotplug_lock; the model polls it like a spin wait, so the "
-        "waiting CPU still takes interrupts). It used to get -EBUSY.",
-        status="hypothetical", module=M)
+        "A second hotplug request (a write to /sys/devices/system/cpu/cpuN/online) while one runs waits until "
+        "the first is done, its CPU_DEAD callbacks included: online_store takes device_hotplug_lock with "
+        "lock_device_hotplug_sysfs, which tries the mutex and otherwise sleeps 5 ms and restarts the write "
+        "(restart_syscall), so the waiting CPU takes interrupts. The model polls the lock every kernel step "
+        "(a spin wait): its second operation starts as soon as the first ends, the kernel's up to 5 ms later.",
+        source=HOTPLUG_SYSFS_LOCK, module=M,
+        quote="int lock_device_hotplug_sysfs(void) { if (mutex_trylock(&device_hotplug_lock)) return 0; /* Avoid "
+        "busy looping (5 ms of sleep should do). */ msleep(5); return restart_syscall(); }")
 reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
         "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
