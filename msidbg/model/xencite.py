@@ -596,8 +596,15 @@ reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4)
         "the thread only says \"the older Xen version\"; any upstream Xen from a35137373a (4.4; 4.2.4, 4.3.1) "
         "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes).",
         status="hypothetical", module=M)
-reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step.",
-        status="hypothetical", module=M)
+LINUX_PCIFRONT_OP = Source(L, "v6.6", "drivers/pci/xen-pcifront.c", "do_pci_op (spin_lock_irqsave, "
+                           "xen_poll_irq_timeout until _XEN_PCIF_active clears; 2 s: XEN_PCI_ERR_dev_not_found)", "all")
+reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step. The "
+        "guest's side of it is in the source (audit12): pcifront's do_pci_op holds sh_info_lock with interrupts "
+        "off and polls until pciback clears _XEN_PCIF_active, so the requesting vCPU takes no interrupt until the "
+        "answer. Not read: that dom0's work is atomic for the other vCPUs and the device (pciback runs it from a "
+        "workqueue in dom0, its register writes and hypercalls spread over time); and the 2-second timeout "
+        "(XEN_PCI_ERR_dev_not_found) is not modelled.", status="hypothetical", source=(LINUX_PCIFRONT_OP,),
+        module=M)
 reading("pciback.cap-read-only", "A PV guest's writes to the MSI and MSI-X capability (Message Control, Function "
         "Mask included, MSI address, data and Mask Bits) never reach the device: pciback handles no such field "
         "(before msi_msix_flags_write) and drops the write as read-only, or refuses any change without "
@@ -641,9 +648,16 @@ reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (x
         quote="if ( !info || info->arch.hvm.emuirq == IRQ_UNBOUND ) { ... rc = map_domain_emuirq_pirq(d, pirq, "
               "IRQ_MSI_EMU); ... } else if ( info->arch.hvm.emuirq != IRQ_MSI_EMU ) return -EINVAL; "
               "send_guest_pirq(d, info);", module="msidbg.model.evtchn")
+QEMU_ONE_IOREQ = Source(Q, "qemu-xen-4.5.0", "xen-hvm.c (hw/xen/xen-hvm-common.c in later QEMU, read there too)",
+                        "cpu_handle_ioreq -> cpu_get_ioreq (one pending vCPU request per call), handle_ioreq", "all")
 reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated registers are answered from QEMU's "
-        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq.", status="hypothetical",
-        module="msidbg.model.qemu")
+        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq. Not what the source does "
+        "(audit12): a read QEMU emulates is an ioreq like a write (hvmemul_do_io -> hvm_send_ioreq, the vCPU "
+        "waits), and QEMU serves one ioreq at a time from its main loop (cpu_handle_ioreq takes one pending "
+        "vCPU's request), so a read waits behind the ioreq QEMU is serving or has queued before it and sees its "
+        "effect; in msidbg a read behind another vCPU's queued write returns the state before that write. Kept: "
+        "the kernel programs read registers inside a step, and a queued read would make every read site a "
+        "blocking step.", status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
 XEN_IOREQ_WAIT = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/emulate.c + xen/arch/x86/hvm/ioreq.c",
                         "hvmemul_do_io (hvm_send_ioreq -> X86EMUL_RETRY), hvm_send_ioreq, hvm_wait_for_io "
                         "(wait_on_xen_event_channel), handle_hvm_io_completion",
@@ -657,8 +671,10 @@ reading("xen.ioreq-wait", "A vCPU whose access went to an ioreq server (QEMU) do
               "({ state = p->state; smp_rmb(); state != prev_state; })); goto recheck;",
         module="msidbg.model.qemu")
 reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
-        "reach them directly (the trap into QEMU is costed as a config or MMIO access).", status="hypothetical",
-        module="msidbg.model.qemu")
+        "reach them directly (the trap into QEMU is costed as a config or MMIO access). In the source (audit12) "
+        "each such access is an ioreq QEMU serves in turn with every other vCPU's (cpu_handle_ioreq, one at a "
+        "time), as for a passthrough device (qemu.reads-at-once): msidbg does not queue them.",
+        status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
 reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-through device is a guest access like "
         "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "
         "into Xen's vMSI-X intercept or QEMU (pci_msix_write); a table write narrower than 4 bytes is not Xen's "
