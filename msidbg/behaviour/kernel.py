@@ -684,6 +684,23 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_percpu_upcall", "kernel", BOOL, True,
+        "how an HVM guest takes its event channel upcall (vector 0xf3) when Xen advertises per-vCPU upcall "
+        "vectors (platform.xen_upcall_vector_cpuid): true -- it registers HVMOP_set_evtchn_upcall_vector, Xen "
+        "raises the vector in the vCPU's local APIC (vlapic_set_irq, an edge) and the guest EOIs it at entry; "
+        "false -- the domain's global callback via (HVMIRQ_callback_vector): Xen injects 0xf3 whenever "
+        "evtchn_upcall_pending is set, outside the vLAPIC (no ISR, no EOI), so a mark the running upcall's "
+        "loop consumes injects nothing more",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="before b1c3497e604d xen_init_IRQ set the global callback via only (xen_setup_callback_vector, "
+        "HVM_CALLBACK_VECTOR(HYPERVISOR_CALLBACK_VECTOR)) and sysvec_xen_hvm_callback wrote no EOI",
+        history=(
+            Change("6.0", True, "b1c3497e604d x86/xen: Add support for HVMOP_set_evtchn_upcall_vector",
+                   note="Juergen Gross's pull 'xen: 2nd round of patches for 6.0-rc1' (for-linus-6.0-rc1b-tag) "
+                   "lists it; no stable backport checked (a feature)"),
+        ),
+    ),
+    Switch(
         "free_msi_busy", "kernel", ("bug", "frees"), "frees",
         "what free_msi_irqs() (pci_disable_msi/msix, pci_free_irq_vectors) does with an irq that still has an "
         "action (the driver did not free_irq it): bug -- BUG_ON(irq_has_action()), the task oopses before "

@@ -266,8 +266,10 @@ reading("bus.x2apic-without-remapping", "platform.apic_routing: physical x2apic 
         "(x86_init.hyper.x2apic_available(); false on bare metal) and then forces physical mode with APIC ids up to "
         "255 (32767 when the hypervisor offers the extended destination id, not modelled). A compatibility-format message's 8-bit destination 0xFF is then APIC id 255, not a broadcast: Xen's "
         "vLAPIC in x2APIC mode takes only 0xffffffff as the broadcast (vlapic_match_dest). (KVM's default, its "
-        "x2APIC broadcast quirk, treats 0xFF as a broadcast: not read here, not modelled.)",
-        source=(LINUX_X2APIC_NO_IR, XEN_VLAPIC_X2APIC), module=M,
+        "x2APIC broadcast quirk, treats 0xFF as a broadcast: not read here, not modelled.) Kept hypothetical "
+        "(audit12): the Linux and Xen halves are read, but msidbg runs this configuration on a bare-metal "
+        "platform, where it does not exist, and which hypervisor's vLAPIC stands behind it is not said.",
+        status="hypothetical", source=(LINUX_X2APIC_NO_IR, XEN_VLAPIC_X2APIC), module=M,
         quote="u32 apic_limit = 255; /* Using X2APIC without IR is not architecturally supported on bare metal "
         "... */ if (!x86_init.hyper.x2apic_available()) { ... x2apic_disable(); return; } "
         "... x2apic_set_max_apicid(apic_limit); x2apic_phys = 1; / return (dest == "

@@ -522,22 +522,24 @@ XEN_UPCALL_VECTOR = (Source(X, "RELEASE-4.17.0", "xen/arch/x86/hvm/irq.c", "hvm_
                      Source(L, "b1c3497e604d", "arch/x86/xen/enlighten_hvm.c, drivers/xen/events/events_base.c",
                             "xen_init_setup_upcall_vector, sysvec_xen_hvm_callback (apic_eoi when xen_percpu_upcall)",
                             "6.0.. (the xen pull for-linus-6.0-rc1b)"))
-reading("xen.callback-vector", "An HVM guest's event channel upcall is vector 0xf3 in the guest CPU's local APIC "
-        "model, raised edge-like (vlapic_set_irq) each time Xen marks the upcall pending and EOIed at entry: the "
-        "per-vCPU upcall vector, which Linux from b1c3497e604d (6.0) registers with HVMOP_set_evtchn_upcall_vector "
-        "when Xen advertises XEN_HVM_CPUID_UPCALL_VECTOR (4.17+). The model uses it for every release (see "
-        "xen.callback-vector-global).", source=XEN_UPCALL_VECTOR, module=M,
-        quote="if ( v->arch.hvm.evtchn_upcall_vector != 0 ) { uint8_t vector = v->arch.hvm.evtchn_upcall_vector; "
-              "vlapic_set_irq(vcpu_vlapic(v), vector, 0); } / if ((cpuid_eax(xen_cpuid_base() + 4) & "
-              "XEN_HVM_CPUID_UPCALL_VECTOR) && !xen_set_upcall_vector(0)) xen_percpu_upcall = true; / if "
+reading("xen.callback-vector", "An HVM guest's event channel upcall is vector 0xf3. With the per-vCPU upcall "
+        "vector -- Linux from b1c3497e604d (6.0) registers it with HVMOP_set_evtchn_upcall_vector when Xen "
+        "advertises XEN_HVM_CPUID_UPCALL_VECTOR (e2d2b9fd7a, 4.17) -- Xen raises it in the vCPU's local APIC "
+        "(vlapic_set_irq, an edge) each time it marks the upcall pending and the guest EOIs it at entry. "
+        "Otherwise the domain's global callback via (HVMIRQ_callback_vector) injects it while "
+        "evtchn_upcall_pending is set, outside the vLAPIC: no ISR, no EOI, and a mark while the upcall runs "
+        "(the guest cleared the flag, its loop checks it again) is taken by that loop, not injected again "
+        "(kernel.xen_percpu_upcall, platform.xen_upcall_vector_cpuid).", source=XEN_UPCALL_VECTOR, module=M,
+        quote="if ( v->arch.hvm.evtchn_upcall_vector != 0 ) { ... vlapic_set_irq(vcpu_vlapic(v), vector, 0); } ... "
+              "if ( (plat->irq->callback_via_type == HVMIRQ_callback_vector) && vcpu_info(v, "
+              "evtchn_upcall_pending) ) return hvm_intack_vector(plat->irq->callback_via.vector); / if "
               "(xen_percpu_upcall) ack_APIC_irq();")
-reading("xen.callback-vector-global", "Not modelled: an older Linux (before 6.0) or Xen (before 4.17) uses the "
-        "domain's global callback via (HVM_PARAM_CALLBACK_IRQ, HVMIRQ_callback_vector), which is outside the "
-        "vLAPIC: hvm_vcpu_has_pending_irq injects 0xf3 whenever evtchn_upcall_pending is set and interrupts are "
-        "on, ahead of any vLAPIC vector; the ack sets no ISR and the guest writes no EOI. msidbg runs the per-vCPU "
-        "vector there too: it logs an APIC EOI the guest does not write, and a mark during the upcall that the "
-        "upcall's loop already consumes still leaves 0xf3 pending (one more, empty, upcall).",
-        status="hypothetical", module=M)
+reading("xen.callback-vector-global", "The global callback via in msidbg: 0xf3 still goes through the guest "
+        "CPU's local APIC model (IRR, then an ISR bit the upcall's entry clears without an event or an EOI "
+        "write), so it is taken by priority like a vLAPIC vector (class 15) where Xen injects it ahead of every "
+        "vLAPIC vector; and a mark during the last irq handler the upcall runs counts as after the loop (the "
+        "model decides the loop's end when handle_events hands out its last port): one more upcall where the "
+        "real loop would take it.", status="hypothetical", module=M)
 M = "msidbg.model.evtchn_abi"
 reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
         "not 0) and Xen offers EVTCHNOP_init_control (4.4+); the 2-level ABI otherwise.",

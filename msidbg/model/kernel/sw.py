@@ -49,6 +49,7 @@ CURRENT: dict[str, Any] = {
     "hint_sets_affinity": True,
     "free_irq_deactivate": "delayed",
     "free_msi_busy": "frees",
+    "xen_percpu_upcall": True,
     "startup_reactivates": False,
     "msix_avail_retry": False,
     "msi_set_affinity_name": "x86",
