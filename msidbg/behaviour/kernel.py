@@ -756,12 +756,13 @@ ROWS: tuple[Switch, ...] = (
         initial="migrated",
         history=(
             Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
-                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161"),
+                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.9.4"),
                    note="4.19.316: its '-rc1 review' shortlog (Dongli Zhang); 5.4.278, 5.10.219, 5.15.161: the "
                    "linux-stable-rc pushes of June 2024 whose revlists end with the backport and 'Linux 5.4.278-rc1' "
                    "(4ae1d8223761), 'Linux 5.10.219-rc1', 'Linux 5.15.161-rc1' (cbc98cfe42d4) (redteam10). Sasha "
-                   "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; those releases were not "
-                   "matched (not in the 6.1.94-rc1 shortlog)"),
+                   "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; 6.9.4: the '[PATCH 6.9 "
+                   "000/368] 6.9.4-rc2 review' shortlog (2024-06-09) lists it (audit12); 6.1 and 6.6 not matched "
+                   "(not in the 6.1.94-rc1 shortlog)"),
         ),
     ),
     Switch(
