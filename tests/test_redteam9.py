@@ -108,8 +108,8 @@ DEAD = """
 name: rt9-fifo-dead-vcpu
 seed: 1
 cpus: 4
-platform: {{kind: xen-hvm, xen: "4.14"}}
-kernel: {{version: "5.15"{extra}}}
+platform: {{kind: xen-hvm, xen: "4.14", xen_upcall_vector_cpuid: true}}   # (audit12: the per-vCPU upcall
+kernel: {{version: "5.15", xen_percpu_upcall: true{extra}}}           # vector keeps the interleaving built here)
 devices:
   eth0: {{bdf: "00:03.0", kind: nic, passthrough: true, msix: {{table_size: 1}}}}
 run:
@@ -165,8 +165,8 @@ def test_the_dead_vcpu_is_drained_before_another_offline_can_stop_the_control_cp
 name: rt9-two-offlines
 seed: 1
 cpus: 16
-platform: {kind: xen-hvm, xen: "4.10"}
-kernel: {version: "4.9"}
+platform: {kind: xen-hvm, xen: "4.10", xen_upcall_vector_cpuid: true}   # (audit12: the per-vCPU upcall
+kernel: {version: "4.9", xen_percpu_upcall: true}                     # vector keeps the interleaving built here)
 devices:
   eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 4}}
   eth1: {bdf: "00:04.0", kind: nic, passthrough: true, msix: {table_size: 4}}

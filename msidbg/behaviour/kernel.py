@@ -704,6 +704,43 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_percpu_upcall", "kernel", BOOL, True,
+        "how an HVM guest takes its event channel upcall (vector 0xf3) when Xen advertises per-vCPU upcall "
+        "vectors (platform.xen_upcall_vector_cpuid): true -- it registers HVMOP_set_evtchn_upcall_vector, Xen "
+        "raises the vector in the vCPU's local APIC (vlapic_set_irq, an edge) and the guest EOIs it at entry; "
+        "false -- the domain's global callback via (HVMIRQ_callback_vector): Xen injects 0xf3 whenever "
+        "evtchn_upcall_pending is set, outside the vLAPIC (no ISR, no EOI), so a mark the running upcall's "
+        "loop consumes injects nothing more",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="before b1c3497e604d xen_init_IRQ set the global callback via only (xen_setup_callback_vector, "
+        "HVM_CALLBACK_VECTOR(HYPERVISOR_CALLBACK_VECTOR)) and sysvec_xen_hvm_callback wrote no EOI",
+        history=(
+            Change("6.0", True, "b1c3497e604d x86/xen: Add support for HVMOP_set_evtchn_upcall_vector",
+                   note="Juergen Gross's pull 'xen: 2nd round of patches for 6.0-rc1' (for-linus-6.0-rc1b-tag) "
+                   "lists it; no stable backport checked (a feature)"),
+        ),
+    ),
+    Switch(
+        "free_msi_busy", "kernel", ("bug", "frees"), "frees",
+        "what free_msi_irqs() (pci_disable_msi/msix, pci_free_irq_vectors) does with an irq that still has an "
+        "action (the driver did not free_irq it): bug -- BUG_ON(irq_has_action()), the task oopses before "
+        "anything is freed; frees -- no check (9fb9eb4b59ac): the irqs and their vectors are freed with the "
+        "action still attached (remove_proc_entry warns that /proc/irq/N is not empty)",
+        initial="bug",
+        initial_note="free_msi_irqs() in drivers/pci/msi.c checked every descriptor's irqs with "
+        "BUG_ON(irq_has_action(entry->irq + i)) before arch teardown, read at v5.15 and in the 2014-2021 patches "
+        "that touch it (the igb poweroff oops of 2024 hit it on 4.14 .. 5.15 stable kernels)",
+        scoped=True,
+        history=(
+            Change("5.17", "frees", "9fb9eb4b59ac PCI/MSI: Let core code free MSI descriptors",
+                   note="tglx's series 'genirq/msi, PCI/MSI: Spring cleaning' part 2 (v2 09/31, 2021-12-06), in the "
+                   "irq/msi pull for v5.17-rc1 (tag irq-msi-2022-01-13) with ef8dd01538ea; Imran Khan's stable "
+                   "mail of 2024-03-12 ('igb: free up irq resources in device shutdown path', for 4.14 .. 5.15) "
+                   "says the oops 'does not happen in v5.17 or later kernel versions because commit 9fb9eb4b59ac' "
+                   "and that the stable series lack it"),
+        ),
+    ),
+    Switch(
         "startup_reactivates", "kernel", BOOL, False,
         "whether irq_startup() (request_irq) runs the irq domains' activation again for an irq already "
         "activated -- at allocation, by MSI_FLAG_ACTIVATE_EARLY (msi_activate_early): the PCI/MSI domain "
@@ -739,12 +776,13 @@ ROWS: tuple[Switch, ...] = (
         initial="migrated",
         history=(
             Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
-                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161"),
+                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.9.4"),
                    note="4.19.316: its '-rc1 review' shortlog (Dongli Zhang); 5.4.278, 5.10.219, 5.15.161: the "
                    "linux-stable-rc pushes of June 2024 whose revlists end with the backport and 'Linux 5.4.278-rc1' "
                    "(4ae1d8223761), 'Linux 5.10.219-rc1', 'Linux 5.15.161-rc1' (cbc98cfe42d4) (redteam10). Sasha "
-                   "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; those releases were not "
-                   "matched (not in the 6.1.94-rc1 shortlog)"),
+                   "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; 6.9.4: the '[PATCH 6.9 "
+                   "000/368] 6.9.4-rc2 review' shortlog (2024-06-09) lists it (audit12); 6.1 and 6.6 not matched "
+                   "(not in the 6.1.94-rc1 shortlog)"),
         ),
     ),
     Switch(

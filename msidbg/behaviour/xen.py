@@ -46,6 +46,20 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_upcall_vector_cpuid", "xen", BOOL, True,
+        "Xen's HVM CPUID leaf 4 advertises XEN_HVM_CPUID_UPCALL_VECTOR (per-vCPU event channel upcall "
+        "vectors that work with pirqs), which a 6.0+ guest needs to use them (kernel.xen_percpu_upcall); without "
+        "it the guest uses the domain's global callback via",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="HVMOP_set_evtchn_upcall_vector exists from 04447f4453 (4.6) but no CPUID bit says so: "
+        "Linux uses the per-vCPU vector only when the bit is set",
+        history=(
+            Change("4.17", True, "e2d2b9fd7a x86/hvm: widen condition for is_hvm_pv_evtchn_domain() and report "
+                   "fix in CPUID",
+                   note="first in RELEASE-4.17.0; no RELEASE-4.16.x carries it: git tag --contains (audit12)"),
+        ),
+    ),
+    Switch(
         "xen_msix_unmask_completion", "xen", BOOL, True,
         "an unmask of a bound entry whose address/data the guest changed goes to QEMU (which re-binds it) and "
         "Xen applies the unmask itself once QEMU is done (msix_write_completion, msix_unmask_address); before "

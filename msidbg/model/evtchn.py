@@ -238,18 +238,24 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
         new_head = _mark(eng, x, port, vcpu)
     if not new_head:
         return _SIGNALLED[vcpu] if vcpu < 64 else f"pending: vCPU{vcpu}'s upcall already signalled"
-    raise_upcall(eng, vcpu, port)
+    if raise_upcall(eng, vcpu, port) is False:
+        return f"pending: vCPU{vcpu}'s running upcall loops to it (global callback via)"
     return _UPCALL_TO[vcpu] if vcpu < 64 else f"upcall to vCPU{vcpu}"
 
 
-def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
+def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> bool | None:
     """``vcpu_mark_events_pending``: test_and_set of the vCPU's evtchn_upcall_pending, then for an HVM
     guest ``hvm_assert_evtchn_irq`` (the callback vector in that guest CPU's local APIC), for a PV
     guest ``vcpu_kick`` (the flag itself: Xen's test_guest_events enters the guest at its event
     callback on its next return to it, while evtchn_upcall_mask is clear -- no APIC is involved)."""
     c = eng.w.cpus[vcpu]
     if not c.online:
-        return      # the port stays pending; a rebind to an online vCPU raises it again
+        return None  # the port stays pending; a rebind to an online vCPU raises it again
+    if "upcall" not in c._extra and c.irq.stack and global_callback(eng.w) and upcall_loop_ahead(c):
+        # the global callback via (kernel.xen_percpu_upcall / platform.xen_upcall_vector_cpuid false): Xen only
+        # sets evtchn_upcall_pending (hvm_assert_evtchn_irq: vcpu_kick); the upcall this vCPU is running
+        # cleared it and its loop sees the event -- nothing more is injected (reading xen.callback-vector-global)
+        return False
     if "upcall" in c._extra:   # xen-pv (xen.build): vcpu_info, not a vector
         if not c["upcall"]:
             c["upcall"] = 1
@@ -260,7 +266,7 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
                     note=f"vcpu_mark_events_pending: vCPU{vcpu}'s evtchn_upcall_pending (vcpu_kick)")
             if not c["queued"]:
                 eng.model.wake(eng, c)
-        return
+        return None
     apic.receive(c, UPCALL_VECTOR, None)
     if port:
         eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
@@ -268,6 +274,39 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
         eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
     if not c.queued:
         eng.model.wake(eng, c)
+    return None
+
+
+#: the guest's upcall program and the index of its loop step (kernel/xen_events.py registers them)
+UPCALL_PROG = "xen_evtchn_do_upcall"
+UPCALL_LOOP: list[int] = [1]
+
+
+def global_callback(w: Any) -> bool:
+    """The HVM guest takes its upcall through the domain's global callback via (HVMIRQ_callback_vector):
+    a kernel before b1c3497e604d (6.0), or a Xen without XEN_HVM_CPUID_UPCALL_VECTOR (before 4.17)."""
+    b = w.behaviour
+    if b is None:
+        return False
+    return not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True))
+
+
+def upcall_loop_ahead(c: Any) -> bool:
+    """``c`` is inside xen_evtchn_do_upcall, its loop's check of evtchn_upcall_pending still ahead: the
+    frame is before its loop step, or handle_events still runs above it. (When handle_events hands its
+    last port to an irq the model ends both frames at once -- kernel/xen_events.py's fast path; the real
+    loop checks the flag after that irq's handler returns, so the upcall frame goes back to its loop.)"""
+    loop = UPCALL_LOOP[0]
+    stack = c.irq.stack
+    top = len(stack) - 1
+    for i, f in enumerate(stack):
+        if f["prog"] == UPCALL_PROG:
+            if f["pc"] <= loop:
+                return True
+            if i < top:
+                f["pc"] = loop
+                return True
+    return False
 
 
 def next_pending(eng: Any, vcpu: int) -> int:

@@ -257,13 +257,24 @@ reading("bus.dm-without-rh", "Destination Mode (address bit 2) is honoured whate
         "kernel message is Fixed; a raw write of another mode is delivered as Fixed).", source=(SDM_MSI, XEN_MSI_H),
         quote="If RH is 0, then the DM bit is ignored and the message is sent ahead independent of whether the "
         "physical or logical destination mode is used.", module=M)
+LINUX_X2APIC_NO_IR = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/apic.c", "try_to_enable_x2apic "
+                            "(without remapping: x2apic_set_max_apicid(255), x2apic_phys)", "all")
+XEN_VLAPIC_X2APIC = Source("xen-project/xen", "RELEASE-4.17.0", "xen/arch/x86/hvm/vlapic.c, "
+                           "xen/arch/x86/include/asm/hvm/vlapic.h", "vlapic_match_dest, _VLAPIC_ID (x2APIC mode)", "all")
 reading("bus.x2apic-without-remapping", "platform.apic_routing: physical x2apic without interrupt remapping is a "
         "guest's configuration: Linux enables x2APIC without IR only when the hypervisor says it may "
         "(x86_init.hyper.x2apic_available(); false on bare metal) and then forces physical mode with APIC ids up to "
-        "255, and the SDM requires remapping to route device interrupts to x2APIC-mode APICs. A compatibility-format "
-        "message's 8-bit destination 0xFF is then taken as APIC id 255, not a broadcast (KVM does so with its "
-        "x2APIC API's broadcast quirk disabled; its default treats it as a broadcast).", status="hypothetical",
-        module=M)
+        "255 (32767 when the hypervisor offers the extended destination id, not modelled). A compatibility-format message's 8-bit destination 0xFF is then APIC id 255, not a broadcast: Xen's "
+        "vLAPIC in x2APIC mode takes only 0xffffffff as the broadcast (vlapic_match_dest). (KVM's default, its "
+        "x2APIC broadcast quirk, treats 0xFF as a broadcast: not read here, not modelled.) Kept hypothetical "
+        "(audit12): the Linux and Xen halves are read, but msidbg runs this configuration on a bare-metal "
+        "platform, where it does not exist, and which hypervisor's vLAPIC stands behind it is not said.",
+        status="hypothetical", source=(LINUX_X2APIC_NO_IR, XEN_VLAPIC_X2APIC), module=M,
+        quote="u32 apic_limit = 255; /* Using X2APIC without IR is not architecturally supported on bare metal "
+        "... */ if (!x86_init.hyper.x2apic_available()) { ... x2apic_disable(); return; } "
+        "... x2apic_set_max_apicid(apic_limit); x2apic_phys = 1; / return (dest == "
+        "_VLAPIC_ID(target, 0xffffffff)) || (dest == VLAPIC_ID(target)); / _VLAPIC_ID(vlapic, id) "
+        "(vlapic_x2apic_mode(vlapic) ? (id) : ...")
 reading("bus.xapic-broadcast", "In xAPIC physical destination mode the destination 0xFF is every local APIC (a "
         "broadcast), not an APIC id; Linux never brings up a CPU whose xAPIC id is 0xFF, so 256 CPUs need x2APIC "
         "(interrupt remapping on bare metal).", source=(XEN_VLAPIC_MATCH, LINUX_LAPIC_FF),

@@ -409,6 +409,18 @@ Revisions:
   EOI is eoi_ioapic_pin. handle_fasteoi_irq's chip EOI is now five steps (events only where they act).
   irq_enable spins on desc->lock held by a flow handler on another CPU. Shipped runs: the same events;
   every bare-metal world gains the row; the string table gains the new program.
+  (audit12) free_msi_irqs with an irq that still has an action (the driver skipped free_irq) follows
+  the release (new row ``kernel.free_msi_busy``): up to 5.16 BUG_ON(irq_has_action()) -- msidbg names the
+  BUG and keeps the descriptors as the oops leaves them (it had answered -EBUSY in every release); from
+  9fb9eb4b59ac (5.17) the irqs and their vectors are freed with the actions attached (on Xen routes that
+  free is not modelled: the teardown stops with a note). An HVM guest's upcall follows the release (new
+  rows ``kernel.xen_percpu_upcall``, 6.0 b1c3497e604d, and ``platform.xen_upcall_vector_cpuid``, Xen 4.17
+  e2d2b9fd7a): the per-vCPU upcall vector (vlapic_set_irq, EOIed at entry) only when both have it, else the
+  global callback via -- 0xf3 with no EOI, and a mark while the upcall runs is taken by its loop instead of
+  raising the vector again (it was the per-vCPU vector in every release). The worlds gain the switches
+  (free_msi_busy everywhere, the two upcall rows on xen-hvm); shipped runs: the Xen HVM scenarios of
+  releases before 6.0 / 4.17 lose the upcall's apic.eoi events (and the empty upcalls after a mark), with
+  the same outcomes and breakpoints (their hits move to earlier events).
 """
 
 from __future__ import annotations

@@ -391,14 +391,28 @@ reading("xen.bind-affinity", "pirq_guest_bind's first binding sets the affinity 
         quote="desc->handler->startup(desc); /* Attempt to bind the interrupt target to the correct CPU. */ if ( "
               "!opt_noirqbalance && (desc->handler->set_affinity != NULL) ) desc->handler->set_affinity(desc, "
               "cpumask_of(v->processor));", module=M)
+XEN_HOST_X2APIC = (Source(X, "RELEASE-4.17.0", "xen/arch/x86/genapic/x2apic.c, xen/arch/x86/apic.c",
+                          "apic_x2apic_probe (x2apic_phys = !iommu_intremap || ...), x2apic_bsp_setup",
+                          "4.14.. (b1710040ca, c08cbf7fb8); 4.13 and before enable x2APIC only with IOMMU "
+                          "support ('Not enabling x2APIC: depends on IOMMU support') and default to cluster mode"),
+                   Source(X, "RELEASE-4.17.0", "xen/arch/x86/mpparse.c, xen/arch/x86/genapic/delivery.c, "
+                          "xen/arch/x86/irq.c", "MP_processor_info (def_to_bigsmp), vector_allocation_cpumask_flat / "
+                          "_phys, __assign_irq_vector", "all (read at RELEASE-4.5.0 and 4.17.0)"))
 reading("xen.host-physical-mode", "The modelled host runs Xen's physical destination mode with per-pCPU vectors, "
-        "without interrupt remapping (the physical entry holds a compatibility-format message): an x2APIC host (Xen "
-        "forces x2APIC physical mode without remapping, x2apic.c at RELEASE-4.17.0) or an xAPIC one with more than 8 "
-        "CPUs (mpparse's def_to_bigsmp); vCPU n runs on pCPU n, APIC id n. An xAPIC host with 8 CPUs or fewer runs "
-        "flat logical mode, whose vectors are the same on every CPU (vector_allocation_cpumask_flat), so a move there "
-        "only changes the destination (one address write, never torn); under interrupt remapping the message never "
-        "changes (the IRTE does). Vectors follow __assign_irq_vector's search "
-        "(steps of 8 from the last one handed out; the first MSI gets 0x31).", status="hypothetical", module=M)
+        "without interrupt remapping (the physical entry holds a compatibility-format message): an x2APIC host "
+        "from 4.14 (b1710040ca enables x2APIC without remapping, c08cbf7fb8 then forces x2apic_phys; up to 4.13 "
+        "Xen enables x2APIC only with IOMMU support and defaults to cluster mode) or an xAPIC one with more than "
+        "8 CPUs (mpparse's def_to_bigsmp, every release). An xAPIC host with 8 CPUs or fewer runs flat logical "
+        "mode, whose vectors are the same on every CPU (vector_allocation_cpumask_flat: cpu_online_map), so a "
+        "move there only changes the destination (one address write, never torn); under interrupt remapping "
+        "the message never changes (the IRTE does). Vectors follow __assign_irq_vector's search (steps of 8 "
+        "from the last one handed out, skipping used and legacy vectors). msidbg's own layout, not a reading: "
+        "vCPU n runs on pCPU n, APIC id n, and the boot left the search where the first MSI gets 0x31.",
+        source=XEN_HOST_X2APIC, module=M,
+        quote="x2apic_phys = !iommu_intremap || (acpi_gbl_FADT.flags & ACPI_FADT_APIC_PHYSICAL) || ... / if "
+              "(++num_processors > 8) { ... def_to_bigsmp = true; } / vector_allocation_cpumask_flat(int cpu) { "
+              "return &cpu_online_map; } ... vector_allocation_cpumask_phys(int cpu) { return cpumask_of(cpu); } / "
+              "next: vector += 8; if (vector > LAST_DYNAMIC_VECTOR) { ... offset = (offset + 1) % 8;")
 reading("xen.bind-unmask", "From 69d99d1b22 (4.10) pt_irq_create_bind clears the guest mask bit of the pirq's MSI "
         "when the device model passes XEN_DOMCTL_VMSI_X86_UNMASKED, after a first binding or an update; the "
         "flag is stripped from the stored gflags.", source=XEN_IO_UNMASK,
@@ -451,7 +465,11 @@ reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself
         "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
 reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, the dpci softirq) is one work item "
         "after costs.upcall; host vectors come from 0x31 on host APIC 0; a held ACKTYPE_EOI signal is checked when "
-        "Xen processes it, not when it reaches the host APIC.", status="hypothetical", module=M)
+        "Xen processes it, not when it reaches the host APIC. (An abstraction, not a reading. What it leaves out, "
+        "read at RELEASE-4.17.0 irq.c / msi.c: a non-maskable MSI's ack (ack_nonmaskable_msi_irq) writes no LAPIC "
+        "EOI; ACKTYPE_EOI defers it to the guest's EOI (set_eoi_ready -> end_nonmaskable_irq -> ack_APIC_irq on the "
+        "pCPU it interrupted), so the host vector stays in service there: a second signal waits in that pCPU's IRR "
+        "and its vectors of the same or a lower priority class wait too.)", status="hypothetical", module=M)
 
 M = "msidbg.model.evtchn"
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
@@ -515,10 +533,31 @@ reading("xen.pv-callback", "A PV guest's upcall is no local APIC vector: vcpu_ma
         quote="if ( is_hvm_vcpu(v) ) hvm_assert_evtchn_irq(v); else vcpu_kick(v); / movzwl "
               "VCPUINFO_upcall_pending(%rax), %eax; decl %eax; cmpl $0xfe, %eax; ja restore_all_guest / "
               "movb $TBF_INTERRUPT, TRAPBOUNCE_flags(%rdx); call create_bounce_frame", module=M)
-reading("xen.callback-vector", "An HVM guest's event channel upcall is the callback vector 0xf3 in the guest CPU's "
-        "local APIC model, acked at entry and raised (edge-like) each time Xen marks the upcall pending; Xen's "
-        "HVMIRQ_callback_vector is level-like on evtchn_upcall_pending (hvm_vcpu_has_pending_irq).",
-        status="hypothetical", module=M)
+XEN_UPCALL_VECTOR = (Source(X, "RELEASE-4.17.0", "xen/arch/x86/hvm/irq.c", "hvm_assert_evtchn_irq "
+                            "(evtchn_upcall_vector: vlapic_set_irq), hvm_vcpu_has_pending_irq (HVMIRQ_callback_vector)",
+                            "per-vCPU vector: 04447f4453 (4.6), advertised by XEN_HVM_CPUID_UPCALL_VECTOR from "
+                            "e2d2b9fd7a (4.17)"),
+                     Source(L, "b1c3497e604d", "arch/x86/xen/enlighten_hvm.c, drivers/xen/events/events_base.c",
+                            "xen_init_setup_upcall_vector, sysvec_xen_hvm_callback (apic_eoi when xen_percpu_upcall)",
+                            "6.0.. (the xen pull for-linus-6.0-rc1b)"))
+reading("xen.callback-vector", "An HVM guest's event channel upcall is vector 0xf3. With the per-vCPU upcall "
+        "vector -- Linux from b1c3497e604d (6.0) registers it with HVMOP_set_evtchn_upcall_vector when Xen "
+        "advertises XEN_HVM_CPUID_UPCALL_VECTOR (e2d2b9fd7a, 4.17) -- Xen raises it in the vCPU's local APIC "
+        "(vlapic_set_irq, an edge) each time it marks the upcall pending and the guest EOIs it at entry. "
+        "Otherwise the domain's global callback via (HVMIRQ_callback_vector) injects it while "
+        "evtchn_upcall_pending is set, outside the vLAPIC: no ISR, no EOI, and a mark while the upcall runs "
+        "(the guest cleared the flag, its loop checks it again) is taken by that loop, not injected again "
+        "(kernel.xen_percpu_upcall, platform.xen_upcall_vector_cpuid).", source=XEN_UPCALL_VECTOR, module=M,
+        quote="if ( v->arch.hvm.evtchn_upcall_vector != 0 ) { ... vlapic_set_irq(vcpu_vlapic(v), vector, 0); } ... "
+              "if ( (plat->irq->callback_via_type == HVMIRQ_callback_vector) && vcpu_info(v, "
+              "evtchn_upcall_pending) ) return hvm_intack_vector(plat->irq->callback_via.vector); / if "
+              "(xen_percpu_upcall) ack_APIC_irq();")
+reading("xen.callback-vector-global", "The global callback via in msidbg: 0xf3 still goes through the guest "
+        "CPU's local APIC model (IRR, then an ISR bit the upcall's entry clears without an event or an EOI "
+        "write), so it is taken by priority like a vLAPIC vector (class 15) where Xen injects it ahead of every "
+        "vLAPIC vector; and a mark during the last irq handler the upcall runs counts as after the loop (the "
+        "model decides the loop's end when handle_events hands out its last port): one more upcall where the "
+        "real loop would take it.", status="hypothetical", module=M)
 M = "msidbg.model.evtchn_abi"
 reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
         "not 0) and Xen offers EVTCHNOP_init_control (4.4+); the 2-level ABI otherwise.",
@@ -587,8 +626,15 @@ reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4)
         "the thread only says \"the older Xen version\"; any upstream Xen from a35137373a (4.4; 4.2.4, 4.3.1) "
         "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes).",
         status="hypothetical", module=M)
-reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step.",
-        status="hypothetical", module=M)
+LINUX_PCIFRONT_OP = Source(L, "v6.6", "drivers/pci/xen-pcifront.c", "do_pci_op (spin_lock_irqsave, "
+                           "xen_poll_irq_timeout until _XEN_PCIF_active clears; 2 s: XEN_PCI_ERR_dev_not_found)", "all")
+reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step. The "
+        "guest's side of it is in the source (audit12): pcifront's do_pci_op holds sh_info_lock with interrupts "
+        "off and polls until pciback clears _XEN_PCIF_active, so the requesting vCPU takes no interrupt until the "
+        "answer. Not read: that dom0's work is atomic for the other vCPUs and the device (pciback runs it from a "
+        "workqueue in dom0, its register writes and hypercalls spread over time); and the 2-second timeout "
+        "(XEN_PCI_ERR_dev_not_found) is not modelled.", status="hypothetical", source=(LINUX_PCIFRONT_OP,),
+        module=M)
 reading("pciback.cap-read-only", "A PV guest's writes to the MSI and MSI-X capability (Message Control, Function "
         "Mask included, MSI address, data and Mask Bits) never reach the device: pciback handles no such field "
         "(before msi_msix_flags_write) and drops the write as read-only, or refuses any change without "
@@ -632,9 +678,16 @@ reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (x
         quote="if ( !info || info->arch.hvm.emuirq == IRQ_UNBOUND ) { ... rc = map_domain_emuirq_pirq(d, pirq, "
               "IRQ_MSI_EMU); ... } else if ( info->arch.hvm.emuirq != IRQ_MSI_EMU ) return -EINVAL; "
               "send_guest_pirq(d, info);", module="msidbg.model.evtchn")
+QEMU_ONE_IOREQ = Source(Q, "qemu-xen-4.5.0", "xen-hvm.c (hw/xen/xen-hvm-common.c in later QEMU, read there too)",
+                        "cpu_handle_ioreq -> cpu_get_ioreq (one pending vCPU request per call), handle_ioreq", "all")
 reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated registers are answered from QEMU's "
-        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq.", status="hypothetical",
-        module="msidbg.model.qemu")
+        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq. Not what the source does "
+        "(audit12): a read QEMU emulates is an ioreq like a write (hvmemul_do_io -> hvm_send_ioreq, the vCPU "
+        "waits), and QEMU serves one ioreq at a time from its main loop (cpu_handle_ioreq takes one pending "
+        "vCPU's request), so a read waits behind the ioreq QEMU is serving or has queued before it and sees its "
+        "effect; in msidbg a read behind another vCPU's queued write returns the state before that write. Kept: "
+        "the kernel programs read registers inside a step, and a queued read would make every read site a "
+        "blocking step.", status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
 XEN_IOREQ_WAIT = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/emulate.c + xen/arch/x86/hvm/ioreq.c",
                         "hvmemul_do_io (hvm_send_ioreq -> X86EMUL_RETRY), hvm_send_ioreq, hvm_wait_for_io "
                         "(wait_on_xen_event_channel), handle_hvm_io_completion",
@@ -648,8 +701,10 @@ reading("xen.ioreq-wait", "A vCPU whose access went to an ioreq server (QEMU) do
               "({ state = p->state; smp_rmb(); state != prev_state; })); goto recheck;",
         module="msidbg.model.qemu")
 reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
-        "reach them directly (the trap into QEMU is costed as a config or MMIO access).", status="hypothetical",
-        module="msidbg.model.qemu")
+        "reach them directly (the trap into QEMU is costed as a config or MMIO access). In the source (audit12) "
+        "each such access is an ioreq QEMU serves in turn with every other vCPU's (cpu_handle_ioreq, one at a "
+        "time), as for a passthrough device (qemu.reads-at-once): msidbg does not queue them.",
+        status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
 reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-through device is a guest access like "
         "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "
         "into Xen's vMSI-X intercept or QEMU (pci_msix_write); a table write narrower than 4 bytes is not Xen's "

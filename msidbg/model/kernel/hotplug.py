@@ -56,9 +56,11 @@ def no_online_file(k: Any, cpu: int) -> bool:
 def hotplug_busy(k: Any) -> bool:
     """Another CPU is in the middle of a hotplug operation: wait for it (the step runs again).
 
-    The kernel sleeps on cpu_hotplug_lock until the other operation is done -- its CPU_DEAD
-    callbacks included (``xen_cpu_dead``), after stop_machine has let this CPU go; the model
-    polls it as a spin wait (one note, then silent polls). It used to refuse with -EBUSY.
+    The sysfs write waits until the other operation is done -- its CPU_DEAD callbacks included
+    (``xen_cpu_dead``), after stop_machine has let this CPU go: online_store's
+    lock_device_hotplug_sysfs tries device_hotplug_lock, else sleeps 5 ms and restarts the write.
+    The model polls it as a spin wait (one note, then silent polls), so it starts at once when the
+    lock is free, not at the next 5 ms retry (reading kernel.hotplug.lock). It used to refuse with -EBUSY.
     """
     holder = k.kernel["hotplug"]
     if holder < 0:

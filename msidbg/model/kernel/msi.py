@@ -163,9 +163,9 @@ def after_intx(k: Any, loc: dict[str, Any]) -> None:
 def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
     """-EINVAL when MSI/MSI-X is on, or descriptors survive a teardown that failed.
 
-    The real ``free_msi_irqs`` BUG()s on an irq that still has an action; the model returns
-    -EBUSY instead and keeps the descriptors, so a later enable must not build new ones over
-    irqs that still exist.
+    Before 5.17 ``free_msi_irqs`` BUG()s on an irq that still has an action (``kernel.free_msi_busy``:
+    bug); the model then keeps the descriptors as the oops leaves them, so a later enable must not
+    build new ones over irqs that still exist.
     """
     if p["msix_enabled"] or p["msi_enabled"]:
         why = "MSI or MSI-X already enabled"
@@ -737,7 +737,7 @@ reading("kernel.msi.teardown-in-use",
         "an affinity update, a handler) is a driver bug the kernel does not catch: free_msi_irqs only checks "
         "irq_has_action(), which free_irq has already cleared, and frees the descriptor under the other CPU. "
         "The model refuses such a teardown with -EBUSY before MSI is shut down (a note names the CPU and "
-        "program), as it refuses one with an action where the kernel BUG()s.",
+        "program): it does not follow a use-after-free (kernel.msi.free-busy is the case with an action).",
         source=Source("torvalds/linux", "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16"),
         quote="BUG_ON(irq_has_action(entry->irq + i));", module=__name__)
 
@@ -761,7 +761,7 @@ def irq_user(k: Any, irqs: set[int]) -> str | None:
     Freeing the descriptors then is a driver bug the real kernel does not catch: the
     BUG_ON(irq_has_action()) in free_msi_irqs passes once free_irq has cleared the action,
     and the other CPU's __free_irq, affinity update or handler runs on a freed descriptor.
-    The model refuses the teardown with -EBUSY instead, as it does for a requested irq.
+    The model refuses the teardown with -EBUSY instead (it does not follow a use-after-free).
     """
     for c in k.w.cpus:
         for ctx in (c.proc, c.irq):
@@ -773,13 +773,40 @@ def irq_user(k: Any, irqs: set[int]) -> str | None:
     return None
 
 
+def _busy_teardown(k: Any, dev: str, busy: list[int]) -> bool:
+    """free_msi_irqs with irqs that still have an action (``kernel.free_msi_busy``; reading
+    kernel.msi.free-busy). Before 9fb9eb4b59ac (5.17): BUG_ON(irq_has_action()) -- the caller oopses
+    (invalid_op, die) with MSI already shut down and nothing freed; msidbg names the BUG, keeps the
+    descriptors as the oops leaves them and ends the call (its value, -EBUSY, is msidbg's: the real
+    caller never returns). From 9fb9eb4b59ac nothing checks: the teardown goes on and frees the irqs
+    under their actions (True: stopped here)."""
+    irqs = ", ".join(str(i) for i in busy)
+    if sw(k, "free_msi_busy") == "bug":
+        k.note(f"kernel BUG at drivers/pci/msi.c: free_msi_irqs: BUG_ON(irq_has_action({busy[0]})) -- irq "
+               f"{irqs} still requested; the task oopses (msidbg keeps the descriptors and goes on)", -EBUSY, dev)
+        k.ret(-EBUSY)
+        return True
+    if k.w.platform["route"] in XEN_ROUTES:
+        # xen_free_irq would drop the irq_info under a bound event channel (evtchn_to_irq still names the
+        # irq): the guest's later upcalls run on freed state, which the model does not follow
+        k.note(f"irq {irqs} still requested: 5.17+ frees it under its bound event channel (not modelled on "
+               "Xen: msidbg stops the teardown here)", -EBUSY, dev)
+        k.ret(-EBUSY)
+        return True
+    k.note(f"irq {irqs} still requested: freed with its action attached (no check since 9fb9eb4b59ac; "
+           f"remove_proc_entry: removing non-empty directory 'irq/{busy[0]}', leaking the action's entry)", 0, dev)
+    return False
+
+
+#: the routes whose teardown (xen_teardown_msi_irqs) drops the guest's irq_info
+XEN_ROUTES = ("xen-hvm", "xen-pv")
+
+
 @free_irqs.step
 def arch_teardown(k: Any, loc: dict[str, Any]) -> None:
     p = pci.pdev(k, loc["dev"])
     busy = [d["irq"] for d in p["descs"] if d["irq"] and k.w.irqs[d["irq"]]["action"] is not None]
-    if busy:
-        k.note(f"irq {busy[0]} still has an action (free_irq first)", -EBUSY, loc["dev"])
-        k.ret(-EBUSY)
+    if busy and _busy_teardown(k, loc["dev"], busy):
         return
     if refuse_in_use(k, p, loc["dev"], unlock=False):
         return

@@ -371,18 +371,37 @@ reading("kernel.hotplug.mdelay",
         "fixup_irqs() waits 1 ms before it scans the outgoing CPU's IRR.", source=FIXUP_IRQS, module=M,
         quote="So for now, retain mdelay(1) and check the IRR and then send those interrupts to new targets as "
         "this cpu is already offlined...")
+HOTPLUG_SYSFS_LOCK = Source(L, "5e33bc4165f3", "drivers/base/core.c", "online_store -> lock_device_hotplug_sysfs "
+                            "(device_hotplug_lock held across device_offline / device_online)", "3.12..")
 reading("kernel.hotplug.lock",
-        "A second hotplug request while one runs waits until the first is done, its CPU_DEAD callbacks "
-        "included (the kernel sleeps on cpu_hotplug_lock; the model polls it like a spin wait, so the "
-        "waiting CPU still takes interrupts). It used to get -EBUSY.",
-        status="hypothetical", module=M)
+        "A second hotplug request (a write to /sys/devices/system/cpu/cpuN/online) while one runs waits until "
+        "the first is done, its CPU_DEAD callbacks included: online_store takes device_hotplug_lock with "
+        "lock_device_hotplug_sysfs, which tries the mutex and otherwise sleeps 5 ms and restarts the write "
+        "(restart_syscall), so the waiting CPU takes interrupts. The model polls the lock every kernel step "
+        "(a spin wait): its second operation starts as soon as the first ends, the kernel's up to 5 ms later.",
+        source=HOTPLUG_SYSFS_LOCK, module=M,
+        quote="int lock_device_hotplug_sysfs(void) { if (mutex_trylock(&device_hotplug_lock)) return 0; /* Avoid "
+        "busy looping (5 ms of sleep should do). */ msleep(5); return restart_syscall(); }")
 reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
         "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
         quote="msi_lock_descs(&dev->dev);")
+FREE_MSI_BUG = Source(L, "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16 (kernel.free_msi_busy: bug)")
+FREE_MSI_NOCHECK = Source(L, "9fb9eb4b59ac", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
+                          "free_msi_irqs -> pci_msi_teardown_msi_irqs -> __msi_domain_free_irqs "
+                          "(irq_domain_free_irqs)", "5.17.. (kernel.free_msi_busy: frees)")
 reading("kernel.msi.free-busy",
-        "free_msi_irqs() with an irq that still has an action: the kernel BUG()s; the model returns -EBUSY and "
-        "keeps the descriptors.", status="hypothetical", module=M)
+        "free_msi_irqs() with an irq that still has an action (the driver did not free_irq it): up to 5.16 "
+        "BUG_ON(irq_has_action()) -- the caller oopses with MSI already shut down and nothing freed (msidbg "
+        "names the BUG, keeps the descriptors as the oops leaves them and ends the call with -EBUSY, a value "
+        "the void caller never returns); from 9fb9eb4b59ac (5.17) nothing checks: the irqs are deactivated "
+        "and freed with their actions attached (remove_proc_entry warns about the non-empty /proc/irq/N). "
+        "On Xen routes the 5.17+ free (xen_free_irq under a bound event channel) is not modelled: msidbg "
+        "stops the teardown there with a note.", source=(FREE_MSI_BUG, FREE_MSI_NOCHECK), module=M,
+        quote="BUG_ON(irq_has_action(entry->irq + i)); / (9fb9eb4b59ac removes it:) static void "
+        "free_msi_irqs(struct pci_dev *dev) { pci_msi_teardown_msi_irqs(dev); ... / if (irqd && "
+        "irqd_is_activated(irqd)) irq_domain_deactivate_irq(irqd); } irq_domain_free_irqs(desc->irq, "
+        "desc->nvec_used);")
 SCHED_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
                         "select_fallback_rq; balance_push -> __balance_push_cpu_stop (5.11..), migrate_tasks from "
                         "sched_cpu_dying before", "all")

@@ -48,6 +48,8 @@ CURRENT: dict[str, Any] = {
     "setup_affinity_result": True,
     "hint_sets_affinity": True,
     "free_irq_deactivate": "delayed",
+    "free_msi_busy": "frees",
+    "xen_percpu_upcall": True,
     "startup_reactivates": False,
     "msix_avail_retry": False,
     "msi_set_affinity_name": "x86",

@@ -307,7 +307,8 @@ _HANDLE = {"2l": l2.name, "fifo": fifo.name}
 
 @upcall.step
 def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
-    """xen-hvm: the callback vector is acked at entry (as the per-vCPU upcall vector is); xen-pv: no
+    """xen-hvm: the per-vCPU upcall vector is EOIed at entry (sysvec_xen_hvm_callback under xen_percpu_upcall);
+    the global callback via has no EOI (evtchn.global_callback); xen-pv: no
     APIC (entered at the event callback, ``pv_callback``). Then
     ``__xen_evtchn_do_upcall``: evtchn_upcall_pending = 0 and ``xen_evtchn_handle_events`` (the
     ABI's handle_events, chosen by xen_init_IRQ), if Xen signalled anything."""
@@ -318,6 +319,14 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
         if c["upcall"]:
             c["upcall"] = 0     # vcpu_info->evtchn_upcall_pending = 0
             k.eng.prov.upcall_clear(k.cpu_id, False)
+        if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
+            k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
+            k.ret(0)
+            return
+    elif evtchn.global_callback(k.w):
+        # the global callback via: Xen's ack of HVMIRQ_callback_vector sets no ISR and the guest writes no EOI
+        # (sysvec_xen_hvm_callback EOIs only under xen_percpu_upcall); msidbg clears its ISR stand-in silently
+        apic.eoi(c)
         if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
             k.ret(0)
@@ -554,6 +563,8 @@ entry.RERUN[_EDGE] = edge.labels["rerun"]
 entry.LOOP_ENTRY[_EDGE] = _loop_entry
 _NSTEPS = {name: len(PROGRAMS[name].steps) for name in _HANDLERS}
 _NSTEPS_UPCALL = len(upcall.steps)
+assert upcall.name == evtchn.UPCALL_PROG
+evtchn.UPCALL_LOOP[0] = upcall.labels["loop"]
 
 
 # --- disable_irq / enable_irq / check_irq_resend on the pirq chip ---------------------------------------------
