@@ -84,14 +84,15 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
     w = eng.w
     c = w.cpus[pin["cpu"]]
     pin["remote_irr"] = True
-    P = eng.prov
-    if P.on and eng.fresh:
-        for name in drivers(w, gsi):
-            P.dep(PC.D_CAUSE, PK.key(PK.CMD, P.dev(name)))
     if c.online:
         # the level interrupt carries no device signal of its own: the handlers find their
         # devices' conditions in their registers (kernel/intx.py), and account them there
         apic.receive(c, pin["vector"], None)
+        P = eng.prov
+        if P.on and eng.fresh:      # provenance: the IRR bit, linked to each condition driving the line
+            for name in drivers(w, gsi):
+                P.dep(PC.D_LINE, PK.key(PK.HELD, PK.dev_entry(P.dev(name), 0)))
+            P.write(PC.IRR_LEVEL, PK.key(PK.IRR, PK.cpu_vec(c.id, pin["vector"])), 1, ctx=False)
         eng.model.wake(eng, c)
 
 

@@ -133,6 +133,19 @@ class Prov(Reader):
         """The current (last) writer record of ``key``, or -1."""
         return self.cur.get(_small(key), -1)
 
+    def bit_writer(self, key: int, mask: int, walk: int = 64) -> int:
+        """The write of register ``key`` that set the bits ``mask`` to the value they hold now: its last
+        writer, or the earlier one whose write left those bits as they were (a Command write that
+        changed Bus Master only did not decide Interrupt Disable). -1: none recorded."""
+        w = self.writer(key)
+        code = self.code(w) if 0 <= w < HOT else -1
+        for _ in range(walk):
+            prev = self.prev(w) if 0 <= w < HOT else -1
+            if prev < 0 or prev >= HOT or self.code(prev) != code or (self.x(prev) ^ self.x(w)) & mask:
+                break
+            w = prev
+        return w
+
     # -- recording (model side) -----------------------------------------------------------------------
     def dep(self, code: int, key: int) -> None:
         """The next node of this step used ``key`` (resolved to its writer now)."""
