@@ -183,3 +183,25 @@ def test_xens_live_rewrite_is_the_hit_and_links_the_unmask_before_it() -> None:
     assert "set_msi_affinity" in why.chain[0].reason and why.chain[0].stack[0] == "startup_pirq+bind_pirq"
     assert why.chain[1].path == "devices.eth0.msix.table[0].ctrl" and why.chain[1].value == 0
     assert why.chain[1].event == why.chain[0].event
+
+
+def test_a_repeated_node_says_where_it_is_shown_first() -> None:
+    """The default chain is built first, so a branch printed before the rest of the chain may repeat a node
+    shown below it: the text and the TUI's Why pane said "(shown above)" for it (QEMU's trapped access here,
+    repeated in the data register's branch, first shown further down)."""
+    from msidbg.tui.screens.why import marks, rows
+
+    s = _run(XEN_MIGRATE)
+    why = s.why(first_hit(s, "msi-torn-message"))
+    links = list(rows(why))
+    got = marks(links)
+    first = {}
+    for i, (_, lk) in enumerate(links):
+        if not lk.seen:
+            first.setdefault(lk.record, i)
+    want = ["" if not lk.seen else "(shown below)" if first[lk.record] > i else "(shown above)"
+            for i, (_, lk) in enumerate(links)]
+    assert got == want and "(shown below)" in got
+    text = why.text(width=400)
+    assert text.count("(shown below)") == got.count("(shown below)")
+    assert text.count("(shown above)") == got.count("(shown above)")

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import apic
-from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE
 from msidbg.sim.events import INT, STR, kind  # noqa: F401
@@ -32,6 +31,10 @@ from msidbg.sim.events import INT, STR, kind  # noqa: F401
 IOAPIC_RTE = kind("ioapic.rte", ("gsi", INT), ("vector", INT), ("what", STR),
                   doc="the kernel writes a redirection entry: its vector and destination (ioapic_configure_entry), "
                   "or its mask bit (mask_ioapic_irq / unmask_ioapic_irq)")
+
+
+#: a function's INTx condition (``PK.HELD`` of its entry 0) as a key, less the device's number << 16
+_HELD = PK.key(PK.HELD, 0)
 
 
 def new_pins(gsis: list[int]) -> dict[int, dict[str, Any]]:
@@ -73,12 +76,12 @@ def update(eng: Any, gsi: int) -> None:
     pin = pins(eng.w).get(gsi)
     if pin is None or pin["masked"] or pin["remote_irr"] or not pin["vector"]:
         return
-    n = len(drivers(eng.w, gsi))
-    if n:
-        _send(eng, gsi, pin, n)
+    names = drivers(eng.w, gsi)
+    if names:
+        _send(eng, gsi, pin, names)
 
 
-def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
+def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
     """Remote IRR set; the vector into the destination's IRR (lost with Remote IRR stuck set if that
     CPU is offline: not reachable, the loader refuses cpu_offline with an INTx pin)."""
     w = eng.w
@@ -90,9 +93,7 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
         apic.receive(c, pin["vector"], None)
         P = eng.prov
         if P.on and eng.fresh:      # provenance: the IRR bit, linked to each condition driving the line
-            for name in drivers(w, gsi):
-                P.dep(PC.D_LINE, PK.key(PK.HELD, PK.dev_entry(P.dev(name), 0)))
-            P.write(PC.IRR_LEVEL, PK.key(PK.IRR, PK.cpu_vec(c.id, pin["vector"])), 1, ctx=False)
+            P.level_irr(c.id, pin["vector"], [_HELD | P.dev(name) << 16 for name in names])
         eng.model.wake(eng, c)
 
 
