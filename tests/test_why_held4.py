@@ -77,6 +77,10 @@ def test_the_nobody_cared_loss_reaches_the_condition_nobody_serviced() -> None:
     pend = s.why("irqs[16].pending")
     assert pend.chain[0].stack[0] == "handle_fasteoi_irq+lock" and pend.chain[0].event > nobody
     assert pend.chain[1].path == "irqs[16].disabled"
+    # the IO-APIC entry's mask (untracked: its last change) is mask_irq, for the IRQS_PENDING of the disabled irq
+    mk = s.why("ioapic[16].masked")
+    assert mk.chain[0].link == "ioapic.mask" and mk.chain[0].stack[0] == "handle_fasteoi_irq+mask_out"
+    assert [lk.path for lk in mk.chain[1:3]] == ["irqs[16].pending", "irqs[16].disabled"]
     # the poll timer note_interrupt armed
     poll = next(e for e in events(s, "irq.poll") if "expired: poll_spurious_irqs" in str(e))
     pw = s.why(poll.index)

@@ -154,6 +154,8 @@ INTX_ACK = _c("intx.ack", True, "{note}")
 IRR_LEVEL = _c("irr.level", True, "the IO-APIC's level entry set {path} (INTx# asserted, Remote IRR clear)")
 #: poll_spurious_irq_timer expiring: the poll note_interrupt armed when it disabled an irq (not a value's write)
 SPOLL = _c("irq.poll", True, "{note}", writes=False)
+#: the kernel masking an IO-APIC entry (mask_irq of a level irq; the entry is not a tracked value)
+IOAPIC_MASK = _c("ioapic.mask", True, "{who}: {note}", writes=False)
 #: a function's INTx# driven: the interrupt condition (and the write that left Command.Interrupt Disable clear)
 D_LINE = _c("intx-line", False, "INTx# asserted by")
 

@@ -342,6 +342,10 @@ def mask_out(k: Any, loc: dict[str, Any]) -> None:
     if not desc.masked:
         desc.masked = True
         ioapic_level_mask(k, desc, True)
+        P = k.eng.prov      # provenance: the IRQS_PENDING just set (disabled, or no action) is why
+        P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
+        P.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
+                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked")
     k.goto("eoi")
 
 
