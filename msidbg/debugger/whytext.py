@@ -55,7 +55,7 @@ def _parts(p: Prov, key: int) -> dict[str, Any]:
 def value(p: Prov, r: int, ev: Event | None) -> Any:
     """The value the record set (or the outcome's count)."""
     code, x = p.code(r), p.x(r)
-    if code in (C.IRR_SET, C.ACCEPT, C.IRR_IPI, C.PBA_SET, C.MSI_PEND):
+    if code in (C.IRR_SET, C.ACCEPT, C.IRR_IPI, C.IRR_LEVEL, C.PBA_SET, C.MSI_PEND):
         return 1
     if code in (C.EOI, C.PBA_CLEAR, C.PBA_DROP):
         return 0
@@ -87,6 +87,8 @@ def _action(ev: Event | None, idx: int) -> str:
     if ev is None:
         return f"action {idx}"
     do, dev = ev.fields.get("do"), ev.dev
+    if do is None and ev.kind == "xen.migrate":   # Xen's scheduler runs the vcpu_migrate action
+        do = f"vcpu_migrate vCPU{ev.fields['vcpu']} -> pCPU{ev.fields['pcpu']}"
     return f"action {idx} ({do}{' ' + dev if dev else ''})"
 
 
@@ -192,8 +194,14 @@ def fmt_value(v: Any, hexa: bool = False) -> str:
 def render(why: Why, width: int = 100) -> str:
     """The answer as indented text: one header and one reason line per link, branches below."""
     lines = [f"why {why.target.get('text', '')}".rstrip()]
-    _chain(why.chain, lines, "", width)
+    _chain(why.chain, lines, "", width, set())
     return "\n".join(lines)
+
+
+def seen_mark(lk: Link, shown: set[int]) -> str:
+    """A node shown once more: where its first showing is. The default chain is built first, so a
+    branch printed before the rest of the chain may repeat a node the chain shows below it."""
+    return " (shown below)" if lk.record >= 0 and lk.record not in shown else " (shown above)"
 
 
 def link_value(lk: Link) -> str:
@@ -214,14 +222,16 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
-def _chain(chain: list[Link], lines: list[str], indent: str, width: int) -> None:
+def _chain(chain: list[Link], lines: list[str], indent: str, width: int, shown: set[int]) -> None:
     for i, lk in enumerate(chain):
         mark = "└" if i == len(chain) - 1 else "│"
         lines.append(_clip(f"{indent}{'●' if i == 0 else mark} {link_head(lk)}", width))
         body = indent + ("  " if i == len(chain) - 1 else "│ ")
-        lines.append(_clip(f"{body}  {lk.reason}" + (" (shown above)" if lk.seen else ""), width))
+        lines.append(_clip(f"{body}  {lk.reason}" + (seen_mark(lk, shown) if lk.seen else ""), width))
+        if not lk.seen and lk.record >= 0:
+            shown.add(lk.record)
         if lk.stack:
             lines.append(_clip(f"{body}  at {' < '.join(lk.stack)}", width))
         for br in lk.branches:
             lines.append(_clip(f"{body}  ⑂ branch:", width))
-            _chain(br, lines, body + "    ", width)
+            _chain(br, lines, body + "    ", width, shown)

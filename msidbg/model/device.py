@@ -15,6 +15,7 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import (
+    CMD_INTX_DISABLE,
     CMD_MASTER,
     CMD_MEMORY,
     ENTRY_MASKBIT,
@@ -405,7 +406,14 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
     P = eng.prov
     if P.on and eng.fresh:
         d = P.dev(name)
-        P.dep(PC.D_CAUSE, PK.key(PK.CMD, d))
+        # INTx# follows Interrupt Disable (the write that set its value: pci_intx, not a later Bus
+        # Master change) and MSI / MSI-X being disabled (the write that disabled them, if any)
+        cmd = PK.key(PK.CMD, d)
+        P.dep_writer(PC.D_CAUSE, cmd, P.bit_writer(cmd, CMD_INTX_DISABLE))
+        for ctl, code in ((PK.key(PK.MSIXCTRL, d) if dev["msix"] is not None else -1, PC.D_DISABLED_BY),
+                          (PK.key(PK.MSIREG, d << 4 | 4) if dev["msi"] is not None else -1, PC.D_CAUSE)):
+            if ctl >= 0 and P.writer(ctl) >= 0:
+                P.dep(code, ctl)
         desc = eng.w.irqs.get(ix["gsi"])
         if desc is not None and desc.disabled and desc.get("spurious_disabled"):
             # the line's irq, disabled by note_interrupt ("nobody cared"): its entry is masked

@@ -421,7 +421,9 @@ def on_xen(eng: Any, item: list[Any]) -> None:
                  eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
         return
     if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
-        how = X.vcpu_migrate(eng, item[4], item[5])
+        P = eng.prov            # provenance: the scenario action starts here (a root), and runs the moves
+        P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6])
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         return
     op, dev, idx, n, irq = item[3:8]

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import apic
-from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE
 from msidbg.sim.events import INT, STR, kind  # noqa: F401
@@ -32,6 +31,10 @@ from msidbg.sim.events import INT, STR, kind  # noqa: F401
 IOAPIC_RTE = kind("ioapic.rte", ("gsi", INT), ("vector", INT), ("what", STR),
                   doc="the kernel writes a redirection entry: its vector and destination (ioapic_configure_entry), "
                   "or its mask bit (mask_ioapic_irq / unmask_ioapic_irq)")
+
+
+#: a function's INTx condition (``PK.HELD`` of its entry 0) as a key, less the device's number << 16
+_HELD = PK.key(PK.HELD, 0)
 
 
 def new_pins(gsis: list[int]) -> dict[int, dict[str, Any]]:
@@ -73,27 +76,26 @@ def update(eng: Any, gsi: int) -> None:
     pin = pins(eng.w).get(gsi)
     if pin is None or pin["masked"] or pin["remote_irr"] or not pin["vector"]:
         return
-    n = len(drivers(eng.w, gsi))
-    if n:
-        _send(eng, gsi, pin, n)
+    names = drivers(eng.w, gsi)
+    if names:
+        _send(eng, gsi, pin, names)
 
 
-def _send(eng: Any, gsi: int, pin: dict[str, Any], n: int) -> None:
+def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
     """Remote IRR set; the vector into the destination's IRR with its TMR bit set (a level
     delivery); lost with Remote IRR stuck set if that CPU is offline (not reached: fixup_irqs
     rewrites the entry before the CPU goes, kernel/intx.py)."""
     w = eng.w
     c = w.cpus[pin["cpu"]]
     pin["remote_irr"] = True
-    P = eng.prov
-    if P.on and eng.fresh:
-        for name in drivers(w, gsi):
-            P.dep(PC.D_CAUSE, PK.key(PK.CMD, P.dev(name)))
     if c.online:
         # the level interrupt carries no device signal of its own: the handlers find their
         # devices' conditions in their registers (kernel/intx.py), and account them there
         apic.receive(c, pin["vector"], None)
         tmr_set(c, pin["vector"], True)
+        P = eng.prov
+        if P.on and eng.fresh:      # provenance: the IRR bit, linked to each condition driving the line
+            P.level_irr(c.id, pin["vector"], [_HELD | P.dev(name) << 16 for name in names])
         eng.model.wake(eng, c)
 
 

@@ -46,6 +46,8 @@ _IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector 
 _ISR = PK.ISR << 16
 _IRR_SET = C.IRR_SET << 16
 _IRR_IPI = C.IRR_IPI << 16
+_IRR_LEVEL = C.IRR_LEVEL << 16
+_D_LINE = C.D_LINE
 _ACCEPT = C.ACCEPT << 16
 #: hot records are appended to a list (array.extend of a tuple costs four list extends) and moved
 #: into the array in blocks of this many ints
@@ -132,6 +134,19 @@ class Prov(Reader):
     def writer(self, key: int) -> int:
         """The current (last) writer record of ``key``, or -1."""
         return self.cur.get(_small(key), -1)
+
+    def bit_writer(self, key: int, mask: int, walk: int = 64) -> int:
+        """The write of register ``key`` that set the bits ``mask`` to the value they hold now: its last
+        writer, or the earlier one whose write left those bits as they were (a Command write that
+        changed Bus Master only did not decide Interrupt Disable). -1: none recorded."""
+        w = self.writer(key)
+        code = self.code(w) if 0 <= w < HOT else -1
+        for _ in range(walk):
+            prev = self.prev(w) if 0 <= w < HOT else -1
+            if prev < 0 or prev >= HOT or self.code(prev) != code or (self.x(prev) ^ self.x(w)) & mask:
+                break
+            w = prev
+        return w
 
     # -- recording (model side) -----------------------------------------------------------------------
     def dep(self, code: int, key: int) -> None:
@@ -461,6 +476,31 @@ class Prov(Reader):
         else:
             self._hot_dep_add(QUAD(r, dcode, dkey, w))
 
+    def level_irr(self, cpu: int, vector: int, keys: list[int]) -> None:
+        """The IO-APIC's level entry set ``vector`` in ``cpu``'s IRR (``IRR_LEVEL``), linked to ``keys`` (the
+        interrupt conditions driving the line, ``D_LINE``): ``cause_ipi``'s records, once per level interrupt."""
+        eng = self.eng
+        if not eng.fresh or not self.on:
+            return
+        ev = eng.cur
+        cur = self.cur
+        cv = (cpu << 8 | vector) & 0xFFFF
+        r = self.nhot
+        self.nhot = r + 1
+        self.hot.extend((ev << 24 | _IRR_LEVEL | cv, cur.get(_IRR | cv, -1), 1))
+        cur[_IRR | cv] = r
+        self.last_node = r
+        if len(keys) == 1 and not (self._pend_ev == ev and self._pend):
+            k = keys[0]
+            self._hot_dep_add(QUAD(r, _D_LINE, k, cur.get(k, -1)))
+            return
+        deps = [(_D_LINE, k, cur.get(k, -1)) for k in keys]
+        if self._pend_ev == ev and self._pend:
+            deps = [*self._pend, *deps]
+            self._pend = []
+        if deps:
+            self.hot_deps.add(r, deps)
+
     def _hot_write(self, code: int, key: int, value: int) -> int:
         """A write of an IRR or ISR bit outside the interrupt path (an IPI, INIT, a retrigger)."""
         ev = self.eng.cur
@@ -511,6 +551,9 @@ class NoProv(Prov):
         return
 
     def irr_set(self, cpu: int, vector: int) -> None:
+        return
+
+    def level_irr(self, cpu: int, vector: int, keys: list[int]) -> None:
         return
 
     def accept(self, cpu: int, vector: int) -> None:

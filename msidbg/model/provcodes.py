@@ -149,6 +149,15 @@ DRIVER_VECTORS = _c("driver.vectors", True, "{who}: {note}", writes=False)
 INTX_COND = _c("intx.cond", True, "{dev} signalled while neither MSI nor MSI-X was enabled: its INTx interrupt "
                "condition (Status.Interrupt Status; INTx# asserted unless Interrupt Disable is set)")
 INTX_ACK = _c("intx.ack", True, "{note}")
+#: the IO-APIC's level entry sending its vector while INTx# is asserted (Remote IRR was clear): linked to the
+#: interrupt condition of each function driving the line
+IRR_LEVEL = _c("irr.level", True, "the IO-APIC's level entry set {path} (INTx# asserted, Remote IRR clear)")
+#: poll_spurious_irq_timer expiring: the poll note_interrupt armed when it disabled an irq (not a value's write)
+SPOLL = _c("irq.poll", True, "{note}", writes=False)
+#: the kernel masking an IO-APIC entry (mask_irq of a level irq; the entry is not a tracked value)
+IOAPIC_MASK = _c("ioapic.mask", True, "{who}: {note}", writes=False)
+#: a function's INTx# driven: the interrupt condition (and the write that left Command.Interrupt Disable clear)
+D_LINE = _c("intx-line", False, "INTx# asserted by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

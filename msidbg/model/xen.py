@@ -449,7 +449,7 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 
 
 # --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
-def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int) -> str:
     """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
     ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
     (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
@@ -469,11 +469,13 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
         if ch["vcpu"] == vcpu:
             rec = x["pirqs"].get(ch["pirq"])
             if rec is not None and rec["irq"] > 0:
+                eng.prov.dep(PC.D_ACTION, PK.key(PK.ACTION, act))
                 irq_set_affinity(eng, rec["irq"], pcpu, f"evtchn_move_pirqs(vCPU{vcpu})")
                 moved.append(ch["pirq"])
     if w.platform["kind"] == "xen-hvm":
         for p, rec in sorted(x["pirqs"].items()):
             if rec["bound"] and rec["irq"] > 0 and p not in moved and dest_vcpu(w, rec) == vcpu:
+                eng.prov.dep(PC.D_ACTION, PK.key(PK.ACTION, act))
                 irq_set_affinity(eng, rec["irq"], pcpu, f"hvm_migrate_pirqs(vCPU{vcpu})")
                 moved.append(p)
     if not moved:
@@ -537,15 +539,20 @@ def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
     pd = P.dev(dev)
     if kind == "msix":
         msix = d["msix"]
-        if device.msix_live(msix, entry):
-            eng.hit(hits.MSIX_WRITE_UNMASKED, f"{dev} entry {entry} address/data rewritten by Xen's set_msi_affinity "
-                    "while MSI-X is enabled and the entry is unmasked")
+        live = device.msix_live(msix, entry)
         e = msix["table"][entry]
         e["addr_lo"], e["addr_hi"], e["data"] = msg
         acct.intend(a["intended"][entry], msg)
         for i, v in enumerate(msg):
+            if live and not i:      # provenance: written live -- the unmask (or enable) that made the entry live
+                P.dep(PC.D_CAUSE, PK.key(PK.REG, PK.reg_payload(pd, entry, 3)))
+                P.dep(PC.D_CAUSE, PK.key(PK.MSIXCTRL, pd))
             P.write(PC.XEN, PK.key(PK.REG, PK.reg_payload(pd, entry, i)), v,
-                    also=(PK.key(PK.MSG, PK.dev_entry(pd, entry)),), note=f"set_msi_affinity writes {v:#x}")
+                    also=(PK.key(PK.MSG, PK.dev_entry(pd, entry)),), note=f"set_msi_affinity writes {v:#x}"
+                    + (" (the entry live: MSI-X enabled, entry and function unmasked)" if live else ""))
+            if live and not i:      # (the hit's node: this write)
+                eng.hit(hits.MSIX_WRITE_UNMASKED, f"{dev} entry {entry} address/data rewritten by Xen's "
+                        "set_msi_affinity while MSI-X is enabled and the entry is unmasked")
         return
     msi = d["msi"]
     acct.intend(a["msi_intended"], msg)
@@ -564,6 +571,8 @@ def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
 def _msi_data(eng: Any, dev: str, data: int) -> None:
     eng.w.devices[dev]["msi"]["data"] = data
     pd = eng.prov.dev(dev)
+    # provenance: the second half of write_msi_msg, whose address write (linked to the move) came first
+    eng.prov.dep(PC.D_HALF, PK.key(PK.MSIREG, pd << 4 | 0))
     eng.prov.write(PC.XEN, PK.key(PK.MSIREG, pd << 4 | 2), data, also=(PK.key(PK.MSIMSG, pd),),
                    note=f"set_msi_affinity writes the data {data:#x}")
 
@@ -597,13 +606,18 @@ def ack_move(eng: Any, irq: int, hirq: dict[str, Any], arrived: int) -> None:
         return
     hirq["move"] = -1
     move = PK.key(PK.HOSTMOVE, irq)     # provenance: the message's writes are the move's
+    P = eng.prov
+    req = P.writer(move)
+    P.dep_writer(PC.D_MOVE, move, req)      # IRQ_MOVE_PENDING cleared: ``xen.irqs[N].move`` reads -1 from here
+    P.write(PC.XEN, move, -1, note=f"move_native_irq: host irq {irq}'s pending move to pCPU{cpu} applied in its ack "
+            "(IRQ_MOVE_PENDING cleared)")
     if hirq["type"] == "msi" and not eng.w.devices[hirq["dev"]]["msi"]["ctrl"] & MSI_PVM:
-        eng.prov.dep(PC.D_CAUSE, move)
+        P.dep_writer(PC.D_CAUSE, move, req)
         set_msi_affinity(eng, irq, hirq, cpu, split=True)
         return
     hirq["host_masked"] = True          # mask_msi_irq
     _apply_mask(eng, hirq)
-    eng.prov.dep(PC.D_CAUSE, move)
+    P.dep_writer(PC.D_CAUSE, move, req)
     set_msi_affinity(eng, irq, hirq, cpu)
     hirq["host_masked"] = False         # unmask_msi_irq
     _apply_mask(eng, hirq)

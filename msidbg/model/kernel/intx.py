@@ -40,7 +40,7 @@ from msidbg.model import build as _build
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import CMD_INTX_DISABLE, PCI_COMMAND
+from msidbg.model.hw import CMD_INTX_DISABLE, MSIX_ENABLE, PCI_COMMAND
 from msidbg.model.kernel import irq as I
 from msidbg.model.kernel import move as _move
 from msidbg.model.kernel import pci
@@ -294,6 +294,10 @@ def depth_down(k: Any, loc: dict[str, Any]) -> None:
         desc["depth"] -= 1
         return
     desc["depth"] = 0
+    k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQACT, desc.irq))
+    k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 0,
+                     note=f"__setup_irq: a new action on irq {desc.irq}, which the spurious detector disabled: "
+                     "__enable_irq, depth 0, irq_startup enables it")
     k.call("irq_startup", irq=desc.irq, reactivate=False)
 
 
@@ -336,8 +340,14 @@ def lock(k: Any, loc: dict[str, Any]) -> None:
     if desc.action is None or desc.disabled:
         desc["pending"] = True
         why = "no action" if desc.action is None else "disabled"
-        if desc.disabled:
-            k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))
+        P = k.eng.prov
+        if desc.action is None:
+            P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, desc.irq))
+        else:
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))
+        P.write(PC.KERNEL, PK.key(PK.IRQPEND, desc.irq), 1,
+                note=f"handle_fasteoi_irq: irq {desc.irq} {why}: IRQS_PENDING, mask_irq (the level line "
+                "interrupts again when unmasked)")
         k.ev(IRQ_PENDING, desc.dev, desc.irq, 0, k.s(why))
         loc["mask"] = True
         return
@@ -353,6 +363,10 @@ def mask_out(k: Any, loc: dict[str, Any]) -> None:
     if not desc.masked:
         desc.masked = True
         ioapic_level_mask(k, desc, True)
+        P = k.eng.prov      # provenance: the IRQS_PENDING just set (disabled, or no action) is why
+        P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
+        P.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
+                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked")
     k.goto("eoi")
 
 
@@ -597,6 +611,15 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
     """Agenda handler: the poll timer expires on its CPU: the timer softirq runs poll_spurious_irqs once
     that CPU is out of hardirq with interrupts on (else a little later)."""
     c = eng.w.cpus[item[3]]
+    P = eng.prov
+    if P.on and eng.fresh:      # provenance: the timer note_interrupt armed for the irqs it disabled
+        off = [n for n in sorted(eng.w.irqs) if eng.w.irqs[n].get("spurious_disabled")]
+        for n in off:
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, n))
+        if off:
+            P.write(PC.SPOLL, PK.key(PK.IRQDIS, off[0]), 1, ctx=False,
+                    note="poll_spurious_irq_timer expired (armed by note_interrupt for irq "
+                    + ", ".join(str(n) for n in off) + ")")
     if c.irq.stack or c.proc.irqs_off or not c.online:
         eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
         eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: the softirq waits (CPU in "
@@ -670,6 +693,24 @@ def finish_intx(eng: Any) -> None:
         if ix is None or not ix["cond"]:
             continue
         why = ioapic.finish_reason(w, name)
+        d = P.dev(name)
+        P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(d, 0)))
+        # what finish_reason names: the Interrupt Disable write, the MSI / MSI-X enable, note_interrupt's
+        # disable, or the irq's actions (none requested it, or free_irq removed the function's)
+        dv = w.devices[name]
+        gsi = ix["gsi"]
+        desc = w.irqs.get(gsi)
+        if dv["cmd"] & CMD_INTX_DISABLE:
+            cmd = PK.key(PK.CMD, d)
+            P.dep_writer(PC.D_CAUSE, cmd, P.bit_writer(cmd, CMD_INTX_DISABLE))
+        elif not ioapic.asserting(dv):
+            P.dep(PC.D_CAUSE, PK.key(PK.MSIXCTRL, d) if dv["msix"] is not None and dv["msix"]["ctrl"] & MSIX_ENABLE
+                  else PK.key(PK.MSIREG, d << 4 | 4))
+        elif desc is not None and desc.get("spurious_disabled"):
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
+        elif desc is not None and desc.disabled and desc["started"]:
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
+        elif desc is not None:
+            P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, gsi))
         n, ix["cond"] = ix["cond"], 0
-        P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), 0)))
         acct.lost(eng, name, 0, n, why)

@@ -38,7 +38,18 @@ def rows(why: Why) -> Iterator[tuple[int, Link]]:
     yield from walk(why.chain, 0)
 
 
-def line(depth: int, link: Link) -> str:
+def marks(links: list[tuple[int, Link]]) -> list[str]:
+    """Per row, where a node shown once more is shown first (``whytext.seen_mark``)."""
+    shown: set[int] = set()
+    out = []
+    for _, link in links:
+        out.append(whytext.seen_mark(link, shown).strip() if link.seen else "")
+        if not link.seen and link.record >= 0:
+            shown.add(link.record)
+    return out
+
+
+def line(depth: int, link: Link, mark: str = "(shown above)") -> str:
     """One link in one or two lines: event, time, actor, path = value; then the reason and stack."""
     pad = "  " * depth + ("⑂ " if depth else "")
     value = "" if link.value is None else f" = {whytext.link_value(link)}"   # as the CLI text shows it
@@ -46,7 +57,7 @@ def line(depth: int, link: Link) -> str:
     if link.path:
         head += f"  {link.path}{value}"
     if link.seen:
-        head += "  (shown above)"
+        head += "  " + mark
     indent = "  " * depth + ("  " if depth else "") + "  "
     out = [head, indent + link.reason]
     if link.stack:
@@ -78,7 +89,8 @@ class WhyScreen(ModalScreen[int | None]):
             yield Label(Content(escape(f"Why: {what}")), id="why-title")
             yield Label(Content("enter: go to the link's event   escape: close   (symptom first, root last)"),
                         id="why-help")
-            opts = [Option(Content(line(depth, link)), id=str(i)) for i, (depth, link) in enumerate(self.links)]
+            seen = marks(self.links)
+            opts = [Option(Content(line(depth, link, seen[i])), id=str(i)) for i, (depth, link) in enumerate(self.links)]
             yield OptionList(*opts, id="why-list")
 
     @on(OptionList.OptionSelected)
