@@ -381,6 +381,15 @@ Revisions:
   pirq guest got one vector anyway). A ``vcpu_migrate`` to the pCPU the vCPU already runs on asks no move
   (vcpu_migrate: 'if ( old_cpu != new_cpu ) sched_move_irqs'; vmx_do_resume's hvm_migrate_pirqs only on
   another pCPU): the next interrupt no longer rewrites the same message.
+  (intxxen) Legacy INTx of a Xen HVM guest's passthrough function (docs/model-xen.md, "INTx on an HVM
+  guest"; model/xen_intx.py): ``intx:`` on ``xen-hvm`` with ``passthrough: true`` is no longer a load error
+  (Xen 4.16+, a guest without pirqs, guest GSIs 16..23; xen-pv and the rest stay refused). The guest's
+  GSI is hvm_pci_intx_gsi(slot, pin); the machine GSI's host irq (ACKTYPE_EOI, Remote IRR) runs
+  do_IRQ_guest -> hvm_dirq_assist (new event ``xen.intx``; world ``xen.intx``, ``devices.<d>.intx.mgsi``),
+  the guest's EOI runs vioapic_update_EOI -> hvm_dpci_eoi (deassert, uint16 ``pending``, pirq_guest_eoi,
+  the host EOI), and the 1 ms eoi_timer EOIs a host irq the guest did not. QEMU xen-pt passes a cleared
+  Interrupt Disable through for a function with a machine irq. Shipped runs: unchanged (none has an HVM
+  pin).
 """
 
 from __future__ import annotations
