@@ -143,6 +143,7 @@ run:
     ("{kind: xen-pv}", "00:08.0", "xen-hvm with passthrough"),
     ("{kind: xen-hvm, xen: \"4.15\"}", "00:08.0", "pt_irq_time_out"),
     ("{kind: xen-hvm, xen: \"4.18\"}", "00:08.0", "XENFEAT_hvm_pirqs"),
+    ("{kind: xen-hvm, xen: \"4.18\", apic_virtualization: true}", "00:08.0", "XENFEAT_hvm_pirqs"),
     ("{kind: xen-hvm}", "00:03.0", "guest's GSI 28"),
 ])
 def test_unmodelled_xen_intx_is_a_load_error(platform: str, bdf: str, why: str) -> None:
@@ -150,3 +151,4 @@ def test_unmodelled_xen_intx_is_a_load_error(platform: str, bdf: str, why: str) 
         scenario(f"name: x\ncpus: 2\nplatform: {platform}\ndevices:\n  eth0: {{bdf: \"{bdf}\", passthrough: true, "
                  "intx: {gsi: 16}}\n")
     assert "devices.eth0.intx" in str(err.value) and why in str(err.value)
+

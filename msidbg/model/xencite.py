@@ -727,6 +727,14 @@ reading("qemu.intx-cmd-through", "xen_pt_cmd_reg_write passes the guest's Interr
         source=(QEMU_PT_CMD,), quote="if (*val & PCI_COMMAND_INTX_DISABLE) { throughable_mask |= "
         "PCI_COMMAND_INTX_DISABLE; } else { if (s->machine_irq) { throughable_mask |= PCI_COMMAND_INTX_DISABLE; } }",
         module="msidbg.model.qemu_pt")
+LINUX_HVM_GSI = Source(L, "v6.6", "arch/x86/pci/xen.c", "pci_xen_hvm_init (__acpi_register_gsi = "
+                       "acpi_register_gsi_xen_hvm)", "all")
+reading("xen.intx.pirq-guest", "A guest offered XENFEAT_hvm_pirqs (with the vector callback) registers every GSI "
+        "as a pirq bound to an event channel, with or without APIC virtualization (which only the MSI setup "
+        "reads): its INTx is not delivered through the vIOAPIC; the loader refuses an HVM intx: pin there.",
+        source=(LINUX_HVM_GSI,), quote="if (!xen_have_vector_callback || !xen_feature(XENFEAT_hvm_pirqs)) return 0; "
+        "... __acpi_register_gsi = acpi_register_gsi_xen_hvm; ... x86_platform.apic_post_init = xen_hvm_msi_init;",
+        module=M)
 reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted already (the guest's entry masked "
         "or its EOI not coming) is EOIed by the eoi_timer every 1 ms and interrupts again for as long as the "
         "machine line stays asserted; the model stops re-arming the timer once nothing but such loops and the "
