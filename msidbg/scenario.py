@@ -639,6 +639,37 @@ def hvm_pci_intx_gsi(device: int, intx: int) -> int:
     return ((((device) << 2) + ((device) >> 3) + (intx)) & 31) + 16
 
 
+#: 730d0f6082 "x86/dpci: remove the dpci EOI timer" (first in RELEASE-4.16.0): before it hvm_dirq_assist armed
+#: pt_irq_time_out (PT_IRQ_TIME_OUT), which deasserts and EOIs a guest INTx the guest did not EOI -- not modelled
+FIRST_HVM_INTX_XEN = (4, 16)
+
+
+def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
+    """What of a Xen HVM guest's INTx is modelled: Xen 4.16+ (no dpci EOI timer), a guest that uses the
+    vIOAPIC (no XENFEAT_hvm_pirqs: a PVHVM Linux with it registers GSIs as pirqs, acpi_register_gsi_xen_hvm,
+    whether or not Xen advertises APIC virtualization),
+    and no move of the guest's level irq (a vIOAPIC has no EOI register: the move's EOI is a trigger-mode
+    flip, vioapic_write_redirent -> hvm_dpci_eoi)."""
+    intx = [n for n, d in scn.devices.items() if d.intx is not None and d.intx.machine is not None]
+    if not intx or scn.platform.kind != "xen-hvm":
+        return
+    node = top.items["devices"].value[intx[0]].value["intx"]
+    path = ys.join(ys.join("devices", intx[0]), "intx")
+    table = scn.behaviour.plain(scn.platform.kind)
+    if scn.platform.xen is not None and bh.parse_xen(scn.platform.xen).parts[:2] < FIRST_HVM_INTX_XEN:
+        fail(path, node, f"Xen {scn.platform.xen}'s dpci EOI timer (pt_irq_time_out, removed by 730d0f6082 in 4.16) "
+             "is not modelled (expected platform.xen 4.16 or newer)")
+    if table.get("xen_hvm_pirqs", True):
+        # pci_xen_hvm_init sets __acpi_register_gsi before (and whatever) xen_hvm_msi_init decides for MSIs
+        fail(path, node, "a PVHVM guest with XENFEAT_hvm_pirqs registers GSIs as pirqs (acpi_register_gsi_xen_hvm, "
+             "with APIC virtualization too): not modelled (expected xen_hvm_pirqs: false, the default from Xen 4.19)")
+    for a in scn.run:
+        if a.do == "cpu_offline" or (a.do in ("set_affinity", "request_irq") and a.dev in intx
+                                     and (a.do == "set_affinity" or a.args.get("hint") is not None)):
+            fail(f"run[{a.index}].do", node, "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
+                 "(expected no cpu_offline, set_affinity or hint with an HVM intx: pin)")
+
+
 def _intx_pin(y: Y, field: str) -> IntxPin:
     f = Fields(y, field, ("pin", "gsi"))
     pin = f.read("pin", choice(INTX_PINS, "INTx pin"), "A")
@@ -819,37 +850,6 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "fire" and args["count"] > 1 and args["every_ns"] == 0:
         fail(f.path("every"), f.items.get("every", f.y), _every_problem(f, args["count"]))
     return args
-
-
-#: 730d0f6082 "x86/dpci: remove the dpci EOI timer" (first in RELEASE-4.16.0): before it hvm_dirq_assist armed
-#: pt_irq_time_out (PT_IRQ_TIME_OUT), which deasserts and EOIs a guest INTx the guest did not EOI -- not modelled
-FIRST_HVM_INTX_XEN = (4, 16)
-
-
-def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
-    """What of a Xen HVM guest's INTx is modelled: Xen 4.16+ (no dpci EOI timer), a guest that uses the
-    vIOAPIC (no XENFEAT_hvm_pirqs: a PVHVM Linux with it registers GSIs as pirqs, acpi_register_gsi_xen_hvm,
-    whether or not Xen advertises APIC virtualization),
-    and no move of the guest's level irq (a vIOAPIC has no EOI register: the move's EOI is a trigger-mode
-    flip, vioapic_write_redirent -> hvm_dpci_eoi)."""
-    intx = [n for n, d in scn.devices.items() if d.intx is not None and d.intx.machine is not None]
-    if not intx or scn.platform.kind != "xen-hvm":
-        return
-    node = top.items["devices"].value[intx[0]].value["intx"]
-    path = ys.join(ys.join("devices", intx[0]), "intx")
-    table = scn.behaviour.plain(scn.platform.kind)
-    if scn.platform.xen is not None and bh.parse_xen(scn.platform.xen).parts[:2] < FIRST_HVM_INTX_XEN:
-        fail(path, node, f"Xen {scn.platform.xen}'s dpci EOI timer (pt_irq_time_out, removed by 730d0f6082 in 4.16) "
-             "is not modelled (expected platform.xen 4.16 or newer)")
-    if table.get("xen_hvm_pirqs", True):
-        # pci_xen_hvm_init sets __acpi_register_gsi before (and whatever) xen_hvm_msi_init decides for MSIs
-        fail(path, node, "a PVHVM guest with XENFEAT_hvm_pirqs registers GSIs as pirqs (acpi_register_gsi_xen_hvm, "
-             "with APIC virtualization too): not modelled (expected xen_hvm_pirqs: false, the default from Xen 4.19)")
-    for a in scn.run:
-        if a.do == "cpu_offline" or (a.do in ("set_affinity", "request_irq") and a.dev in intx
-                                     and (a.do == "set_affinity" or a.args.get("hint") is not None)):
-            fail(f"run[{a.index}].do", node, "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
-                 "(expected no cpu_offline, set_affinity or hint with an HVM intx: pin)")
 
 
 def _check_intx_moves(f: Fields, do: str, device: Device | None, ctx: _Ctx, args: dict[str, Any]) -> None:
