@@ -107,10 +107,12 @@ class MsiCap:
 class IntxPin:
     """``intx:`` (extension): the function's INTx pin (Interrupt Pin register, 1..4 for A..D) and the GSI
     (IO-APIC input) the platform's _PRT routes it to -- what dmesg prints as "PCI INT A -> GSI 16 (level,
-    low) -> IRQ 16". Bare metal only."""
+    low) -> IRQ 16". On a Xen HVM guest (a passthrough function) ``gsi`` is the guest's GSI, Xen's
+    ``hvm_pci_intx_gsi`` of the function's slot and pin, and ``machine`` the machine GSI written in the file."""
 
     pin: int = 1
     gsi: int = 16
+    machine: int | None = None
 
 
 @dataclass(frozen=True)
@@ -369,6 +371,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
 def _check_intx(scn: Scenario, top: Fields) -> None:
     """INTx is modelled with the matrix vector allocator (4.15+): the IO-APIC irq's reservation and
     activation at request_irq are its (docs/model-baremetal.md, "INTx")."""
+    _check_hvm_intx(scn, top)
     if scn.behaviour.plain().get("vector_allocator") != "legacy":
         return
     for name, d in scn.devices.items():
@@ -599,9 +602,7 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
     msi = f.read("msi", _msi_cap, None)
     intx = f.read("intx", _intx_pin, None)
     if intx is not None and platform.kind != "bare-metal":
-        what = (f"INTx is modelled on bare metal only, not {platform.kind} (expected no intx:, or platform.kind: "
-                "bare-metal)")
-        fail(f.path("intx"), f.items["intx"], what)
+        intx = _hvm_intx(f, platform, intx)
     if intx is not None and platform.interrupt_remapping:
         what = ("an IO-APIC entry through interrupt remapping (IR format, ioapic_ir_chip) is not modelled "
                 "(expected no intx:, or interrupt_remapping: false)")
@@ -612,6 +613,61 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
         name=name, bdf=f.need("bdf", _bdf), kind=f.read("kind", choice(DEVICE_KINDS, "device kind"), "generic"),
         passthrough=_passthrough(f, platform), msix=msix, msi=msi, quirks=_quirks(f, msix, msi), intx=intx,
     )
+
+
+def _hvm_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
+    """A Xen HVM guest's passthrough function: QEMU xen-pt binds its pin to the guest GSI Xen derives from
+    the guest slot (xc_domain_bind_pt_pci_irq -> pt_irq_create_bind: hvm_pci_intx_gsi(device, intx)).
+    Everything else (xen-pv's pcifront, an emulated device's pin) is refused."""
+    if platform.kind != "xen-hvm" or not f.read("passthrough", boolean, False):
+        what = (f"INTx is modelled on bare metal and for a Xen HVM guest's passthrough function only, not "
+                f"{platform.kind}{'' if platform.kind != 'xen-hvm' else ' emulated devices'} (expected no intx:, "
+                "or platform.kind: bare-metal, or xen-hvm with passthrough: true)")
+        fail(f.path("intx"), f.items["intx"], what)
+    slot = int(f.need("bdf", _bdf)[3:5], 16)
+    guest = hvm_pci_intx_gsi(slot, intx.pin - 1)
+    if guest > INTX_GSIS[1]:
+        fail(f.path("intx"), f.items["intx"], f"slot {slot:#x} pin {INTX_PINS[intx.pin - 1]} is the guest's GSI "
+             f"{guest} (hvm_pci_intx_gsi); the model numbers the guest's MSI irqs from 24 and Xen's vIOAPIC has 48 "
+             "pins: only guest GSIs 16..23 are modelled (expected a guest slot like 08, 09, 10 or 18)")
+    return IntxPin(pin=intx.pin, gsi=guest, machine=intx.gsi)
+
+
+def hvm_pci_intx_gsi(device: int, intx: int) -> int:
+    """Xen's hvm_pci_intx_gsi (xen/arch/x86/include/asm/hvm/irq.h): the guest GSI of a slot's INTx pin,
+    as hvmloader's _PRT routes it."""
+    return ((((device) << 2) + ((device) >> 3) + (intx)) & 31) + 16
+
+
+#: 730d0f6082 "x86/dpci: remove the dpci EOI timer" (first in RELEASE-4.16.0): before it hvm_dirq_assist armed
+#: pt_irq_time_out (PT_IRQ_TIME_OUT), which deasserts and EOIs a guest INTx the guest did not EOI -- not modelled
+FIRST_HVM_INTX_XEN = (4, 16)
+
+
+def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
+    """What of a Xen HVM guest's INTx is modelled: Xen 4.16+ (no dpci EOI timer), a guest that uses the
+    vIOAPIC (no XENFEAT_hvm_pirqs: a PVHVM Linux with it registers GSIs as pirqs, acpi_register_gsi_xen_hvm,
+    whether or not Xen advertises APIC virtualization),
+    and no move of the guest's level irq (a vIOAPIC has no EOI register: the move's EOI is a trigger-mode
+    flip, vioapic_write_redirent -> hvm_dpci_eoi)."""
+    intx = [n for n, d in scn.devices.items() if d.intx is not None and d.intx.machine is not None]
+    if not intx or scn.platform.kind != "xen-hvm":
+        return
+    node = top.items["devices"].value[intx[0]].value["intx"]
+    path = ys.join(ys.join("devices", intx[0]), "intx")
+    table = scn.behaviour.plain(scn.platform.kind)
+    if scn.platform.xen is not None and bh.parse_xen(scn.platform.xen).parts[:2] < FIRST_HVM_INTX_XEN:
+        fail(path, node, f"Xen {scn.platform.xen}'s dpci EOI timer (pt_irq_time_out, removed by 730d0f6082 in 4.16) "
+             "is not modelled (expected platform.xen 4.16 or newer)")
+    if table.get("xen_hvm_pirqs", True):
+        # pci_xen_hvm_init sets __acpi_register_gsi before (and whatever) xen_hvm_msi_init decides for MSIs
+        fail(path, node, "a PVHVM guest with XENFEAT_hvm_pirqs registers GSIs as pirqs (acpi_register_gsi_xen_hvm, "
+             "with APIC virtualization too): not modelled (expected xen_hvm_pirqs: false, the default from Xen 4.19)")
+    for a in scn.run:
+        if a.do == "cpu_offline" or (a.do in ("set_affinity", "request_irq") and a.dev in intx
+                                     and (a.do == "set_affinity" or a.args.get("hint") is not None)):
+            fail(f"run[{a.index}].do", node, "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
+                 "(expected no cpu_offline, set_affinity or hint with an HVM intx: pin)")
 
 
 def _intx_pin(y: Y, field: str) -> IntxPin:

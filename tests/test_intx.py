@@ -155,7 +155,7 @@ def test_level_irq_is_not_resent_by_enable_irq() -> None:
 
 @pytest.mark.parametrize("text, field, why", [
     ("platform: {kind: xen-hvm}\ndevices:\n  eth0: {bdf: \"00:03.0\", passthrough: true, intx: {gsi: 16}}\n",
-     "devices.eth0.intx", "bare metal only"),
+     "devices.eth0.intx", "guest's GSI 28"),
     ("platform: {interrupt_remapping: true}\ndevices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\n",
      "devices.eth0.intx", "interrupt remapping"),
     ("devices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 3}}\n", "devices.eth0.intx.gsi", "16..23"),

@@ -63,6 +63,10 @@ def new_device(spec: Any) -> Dev:
         # signals of the interrupt condition pending (Status.Interrupt Status is ``cond > 0``), which
         # the driver's handler clears (docs/model-baremetal.md, "INTx"; model/ioapic.py)
         dev["intx"] = {"pin": intx.pin, "gsi": intx.gsi, "cond": 0}
+        if getattr(intx, "machine", None) is not None:
+            # a Xen HVM guest's passthrough function: ``gsi`` is the guest's GSI (Xen's vIOAPIC input),
+            # ``mgsi`` the machine GSI its INTx# drives (model/xen_intx.py)
+            dev["intx"]["mgsi"] = intx.machine
     if spec.msix:
         n = spec.msix.table_size
         dev["msix"] = {
@@ -207,7 +211,7 @@ def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int, by: str | None
         dev["msi"][reg] = value
     if reg in ("cmd", "msix_ctrl", "msi_ctrl") and dev.get("intx") is not None:
         from msidbg.model import ioapic  # Interrupt Disable or an MSI enable changed: INTx# may assert
-        ioapic.update(eng, dev["intx"]["gsi"])
+        ioapic.line(eng, dev["intx"])
 
 
 def _set_msix_ctrl(eng: Any, name: str, dev: Dev, value: int) -> None:
@@ -420,7 +424,7 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, ix["gsi"]))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
-    ioapic.update(eng, ix["gsi"])
+    ioapic.line(eng, ix)
 
 
 #: the ``intx.assert`` event kind, registered by ``model/ioapic.py``'s importer (kernel/intx.py) so that it

@@ -420,6 +420,9 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
                  eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
         return
+    if item[3] in ("intx", "intx_timer"):     # an HVM guest's passthrough INTx (model/xen_intx.py)
+        XEN_INTX_ITEM[0](eng, item)
+        return
     if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
         P = eng.prov            # provenance: the scenario action starts here (a root), and runs the moves
         P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
@@ -477,6 +480,8 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
 
 
+#: model/xen_intx.on_item (set when it is imported)
+XEN_INTX_ITEM: list[Any] = []
 EOI_TIMER_NS = 1_000_000        # __do_IRQ_guest: set_timer(&action->eoi_timer, NOW() + MILLISECS(1))
 
 

@@ -60,8 +60,26 @@ def on_line(w: Any, gsi: int) -> list[str]:
 
 
 def drivers(w: Any, gsi: int) -> list[str]:
-    """The functions asserting the line now."""
+    """The functions asserting the line now (on a Xen HVM guest's vIOAPIC: those whose virtual INTx
+    wire Xen holds asserted, hvm_irq->pci_intx -- model/xen_intx.py)."""
+    hvm = w.get("xen") and w.xen.get("intx")
+    if hvm:
+        return [n for n in on_line(w, gsi) if n in hvm["i"]]
     return [n for n in on_line(w, gsi) if asserting(w.devices[n])]
+
+
+#: hooks of a Xen HVM guest's INTx (model/xen_intx.py): "line" (a function's INTx# changed: the machine
+#: GSI's host IO-APIC input) and "eoi" (vioapic_update_EOI)
+XEN_HVM: dict[str, Any] = {}
+
+
+def line(eng: Any, ix: dict[str, Any]) -> None:
+    """A function's INTx# may have changed (a signal, a Command or MSI enable write): the IO-APIC input
+    it is wired to -- the guest's own on bare metal, the machine GSI's (Xen's) for an HVM passthrough one."""
+    if "mgsi" in ix:
+        XEN_HVM["line"](eng, ix["mgsi"])
+    else:
+        update(eng, ix["gsi"])
 
 
 def pins(w: Any) -> dict[int, dict[str, Any]]:
@@ -132,6 +150,8 @@ def eoi(eng: Any, vector: int) -> None:
     __eoi_ioapic_pin flips the pin's entry to edge and back: Remote IRR clears whatever its vector --
     the same here, as ioapic_ack_level EOIs the irq's current vector, which its entry holds: reading
     kernel.intx.eoi-register.)"""
+    if eng.w.get("xen") and eng.w.xen.get("intx"):
+        return XEN_HVM["eoi"](eng, vector)
     for gsi, pin in pins(eng.w).items():
         if pin["vector"] == vector and pin["remote_irr"]:
             pin["remote_irr"] = False

@@ -143,14 +143,15 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
 def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any]) -> None:
     """xen_pt_cmd_reg_write: every writable bit is stored in QEMU's register; the device gets the
     throughable ones (not emulated, not reserved: Bus Master Enable among them), plus INTx Disable
-    when the guest sets it. Memory Space stays as pciback and QEMU's realize left it (on)."""
+    when the guest sets it, or clears it on a function whose pin realize mapped and bound
+    (``if (s->machine_irq)``: an ``intx:`` pin on xen-hvm). Memory Space stays as pciback and QEMU's realize left it (on)."""
     guest = (d["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK)
     guest = _merge(guest, PCI_COMMAND, 2, loc["offset"], loc["value"], loc["size"])
     was_mapped = bool(e["cmd"] & CMD_MEMORY)
     e["cmd"] = guest & ~CMD_RES_MASK
     through = ~(CMD_EMU_MASK | CMD_RES_MASK) & 0xFFFF
-    if guest & CMD_INTX_DISABLE:
-        through |= CMD_INTX_DISABLE
+    if guest & CMD_INTX_DISABLE or (d.get("intx") or {}).get("mgsi") is not None:
+        through |= CMD_INTX_DISABLE     # set, or cleared with s->machine_irq (a pin realize mapped and bound)
     loc["cmd"] = (guest & through) | (d["cmd"] & ~through)
     if e.get("msix") is not None and not was_mapped and guest & CMD_MEMORY:
         # pci_update_mappings maps the BAR again; at the transaction's commit (before the write

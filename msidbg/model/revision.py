@@ -421,6 +421,15 @@ Revisions:
   (free_msi_busy everywhere, the two upcall rows on xen-hvm); shipped runs: the Xen HVM scenarios of
   releases before 6.0 / 4.17 lose the upcall's apic.eoi events (and the empty upcalls after a mark), with
   the same outcomes and breakpoints (their hits move to earlier events).
+  (intxxen) Legacy INTx of a Xen HVM guest's passthrough function (docs/model-xen.md, "INTx on an HVM
+  guest"; model/xen_intx.py): ``intx:`` on ``xen-hvm`` with ``passthrough: true`` is no longer a load error
+  (Xen 4.16+, a guest without pirqs, guest GSIs 16..23; xen-pv and the rest stay refused). The guest's
+  GSI is hvm_pci_intx_gsi(slot, pin); the machine GSI's host irq (ACKTYPE_EOI, Remote IRR) runs
+  do_IRQ_guest -> hvm_dirq_assist (new event ``xen.intx``; world ``xen.intx``, ``devices.<d>.intx.mgsi``),
+  the guest's EOI runs vioapic_update_EOI -> hvm_dpci_eoi (deassert, uint16 ``pending``, pirq_guest_eoi,
+  the host EOI), and the 1 ms eoi_timer EOIs a host irq the guest did not. QEMU xen-pt passes a cleared
+  Interrupt Disable through for a function with a machine irq. Shipped runs: unchanged (none has an HVM
+  pin).
 """
 
 from __future__ import annotations

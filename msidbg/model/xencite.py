@@ -725,3 +725,76 @@ reading("seed003.two-implied-calls", "The log's first get_free_pirq returns 93 a
         "get_free_pirq lines not quoted), which the same instrumentation makes call twice; "
         "xen-sriov-pirq-log stands them in with two hypercall actions.", status="hypothetical",
         module="msidbg.model.probes")
+
+# --- an HVM guest's passthrough INTx (model/xen_intx.py; intxxen) -------------------------------------------
+M = "msidbg.model.xen_intx"
+XEN_INTX_DPCI = Source(X, "RELEASE-4.19.0", "xen/drivers/passthrough/x86/hvm.c",
+                       "pt_irq_create_bind (PT_IRQ_TYPE_PCI), hvm_do_IRQ_dpci, hvm_dirq_assist, hvm_dpci_eoi, "
+                       "__hvm_dpci_eoi, hvm_pirq_eoi", "4.16..")
+XEN_INTX_VIOAPIC = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vioapic.c, xen/arch/x86/hvm/irq.c",
+                          "vioapic_irq_positive_edge, vioapic_update_EOI, vioapic_write_redirent, "
+                          "__hvm_pci_intx_assert, __hvm_pci_intx_deassert", "all")
+XEN_INTX_GUEST_IRQ = Source(X, "RELEASE-4.19.0", "xen/arch/x86/irq.c",
+                            "irq_acktype (IO-APIC-level: ACKTYPE_EOI), do_IRQ_guest, irq_guest_eoi_timer_fn, "
+                            "pirq_guest_eoi, desc_guest_eoi", "all")
+XEN_INTX_NO_TIMER = Source(X, "730d0f6082", "xen/drivers/passthrough/x86/hvm.c",
+                           "x86/dpci: remove the dpci EOI timer (pt_irq_time_out)", "4.16..")
+QEMU_PT_INTX = Source("qemu/qemu", "f28b958cbf08", "hw/xen/xen_pt.c", "xen_pt_realize (xc_physdev_map_pirq, "
+                      "xc_domain_bind_pt_pci_irq)", "all")
+QEMU_PT_CMD = Source("qemu/qemu", "2d0ed5e642d5", "hw/xen/xen_pt_config_init.c", "xen_pt_cmd_reg_write", "all")
+LIBXC_MAP_GSI = Source(X, "RELEASE-4.19.0", "tools/libs/ctrl/xc_physdev.c", "xc_physdev_map_pirq", "all")
+module(M, XEN_INTX_DPCI, XEN_INTX_VIOAPIC, XEN_INTX_GUEST_IRQ, QEMU_PT_INTX, LIBXC_MAP_GSI)
+reading("xen.intx.bind", "QEMU xen-pt's realize maps the function's machine GSI to the pirq of the same number "
+        "and binds it for the guest slot's pin: the guest's GSI is hvm_pci_intx_gsi(slot, pin), shared by every "
+        "slot/pin the formula folds onto it; a second function on the same machine GSI adds a digl to the same "
+        "pirq.", source=(QEMU_PT_INTX, LIBXC_MAP_GSI, XEN_INTX_DPCI),
+        quote="map.pirq = *pirq < 0 ? index : *pirq; ... rc = xc_domain_bind_pt_pci_irq(xen_xc, xen_domid, "
+              "machine_irq, pci_dev_bus_num(d), PCI_SLOT(d->devfn), e_intx); ... guest_gsi = "
+              "hvm_pci_intx_gsi(digl->device, digl->intx); ... #define hvm_pci_intx_gsi(dev, intx) "
+              "(((((dev)<<2) + ((dev)>>3) + (intx)) & 31) + 16)", module=M)
+reading("xen.intx.assist", "A host interrupt of a bound level GSI: do_IRQ_guest sets the guest's pirq->masked "
+        "(in_flight++) and arms the 1 ms eoi_timer; hvm_dirq_assist asserts every digl's guest line "
+        "(gsi_assert_count; vioapic_irq_positive_edge on 0 -> 1 only, which skips a masked entry or one with "
+        "Remote IRR set) and counts pending++ per digl, whether the line was already asserted or not.",
+        source=(XEN_INTX_GUEST_IRQ, XEN_INTX_DPCI, XEN_INTX_VIOAPIC),
+        quote="list_for_each_entry ( digl, &pirq_dpci->digl_list, list ) { ... hvm_pci_intx_assert(d, "
+              "digl->device, digl->intx); pirq_dpci->pending++; } ... if ( hvm_irq->gsi_assert_count[gsi]++ == 0 ) "
+              "assert_gsi(d, gsi); ... if ( ent->fields.mask ) return; ... else if ( !ent->fields.remote_irr )",
+        module=M)
+reading("xen.intx.eoi", "The guest's EOI of the vector (vioapic_update_EOI) clears Remote IRR of every vIOAPIC "
+        "entry with it and runs hvm_dpci_eoi for its GSI: every girq on the GSI is deasserted and its pirq's "
+        "pending decremented -- whether that pirq asserted this time or not; pending is a uint16_t, so a pirq "
+        "that did not wraps to 65535 and later EOIs of it never reach pirq_guest_eoi: its host irq is EOIed by "
+        "the 1 ms eoi_timer, which does not reset pending. Then a level entry still asserted is delivered "
+        "again.", source=(XEN_INTX_VIOAPIC, XEN_INTX_DPCI, XEN_INTX_GUEST_IRQ),
+        quote="list_for_each_entry ( girq, &hvm_irq_dpci->girq[guest_gsi], list ) __hvm_dpci_eoi(d, girq); ... "
+              "if ( --pirq_dpci->pending || (pirq_dpci->flags & HVM_IRQ_DPCI_TRANSLATE) ) return; "
+              "pirq_guest_eoi(pirq); ... uint16_t pending; ... if ( test_and_clear_bool(pirq->masked) ) "
+              "action->in_flight--;", module=M)
+reading("xen.intx.no-dpci-timer", "Before 730d0f6082 (first in RELEASE-4.16.0) hvm_dirq_assist armed "
+        "pt_irq_time_out, which deasserts and EOIs (pending = 0) a guest INTx not EOIed in PT_IRQ_TIME_OUT; "
+        "the model follows 4.16+ and refuses an HVM intx: pin with an older platform.xen.",
+        source=(XEN_INTX_NO_TIMER,), quote="set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT); "
+        "(RELEASE-4.15.0 hvm_dirq_assist; absent from RELEASE-4.16.0)", module=M)
+reading("qemu.intx-cmd-through", "xen_pt_cmd_reg_write passes the guest's Interrupt Disable to the device when "
+        "the guest sets it, and when it clears it on a function whose pin realize mapped and bound "
+        "(s->machine_irq): the kernel's pci_intx reaches the device both ways on an HVM guest.",
+        source=(QEMU_PT_CMD,), quote="if (*val & PCI_COMMAND_INTX_DISABLE) { throughable_mask |= "
+        "PCI_COMMAND_INTX_DISABLE; } else { if (s->machine_irq) { throughable_mask |= PCI_COMMAND_INTX_DISABLE; } }",
+        module="msidbg.model.qemu_pt")
+LINUX_HVM_GSI = Source(L, "v6.6", "arch/x86/pci/xen.c", "pci_xen_hvm_init (__acpi_register_gsi = "
+                       "acpi_register_gsi_xen_hvm)", "all")
+reading("xen.intx.pirq-guest", "A guest offered XENFEAT_hvm_pirqs (with the vector callback) registers every GSI "
+        "as a pirq bound to an event channel, with or without APIC virtualization (which only the MSI setup "
+        "reads): its INTx is not delivered through the vIOAPIC; the loader refuses an HVM intx: pin there.",
+        source=(LINUX_HVM_GSI,), quote="if (!xen_have_vector_callback || !xen_feature(XENFEAT_hvm_pirqs)) return 0; "
+        "... __acpi_register_gsi = acpi_register_gsi_xen_hvm; ... x86_platform.apic_post_init = xen_hvm_msi_init;",
+        module=M)
+reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted already (the guest's entry masked "
+        "or its EOI not coming) is EOIed by the eoi_timer every 1 ms and interrupts again for as long as the "
+        "machine line stays asserted; the model stops re-arming the timer once nothing but such loops and the "
+        "spurious poll is scheduled (the host irq then stays in flight), as kernel.intx.poll-bound stops the "
+        "poll.", status="hypothetical", module=M)
+reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the guest's PCI-ISA link routes the "
+        "slot's link to (pci_link.route); not modelled: the guest's IO-APIC entries of those ISA irqs stay "
+        "masked in every modelled run (the guest uses the GSI).", status="hypothetical", module=M)

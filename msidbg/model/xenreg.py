@@ -28,3 +28,7 @@ def register(agenda: dict[str, Any], finish: list[Any]) -> None:
     for hook in (X.build, evtchn_abi.build, qemu.build):
         if hook not in build.PLATFORM_BUILDERS:
             build.PLATFORM_BUILDERS.append(hook)
+    # an HVM guest's passthrough INTx: its build after Xen's (w.xen); imported here, after the kernel's
+    # modules, so that its event kind is numbered after theirs
+    from msidbg.model import xen_intx
+    xen_intx.register()

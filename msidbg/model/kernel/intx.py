@@ -210,11 +210,11 @@ for_msi = program("pci_intx_for_msi", "pci_intx_for_msi: pci_intx unless PCI_DEV
 
 @for_msi.step
 def maybe_intx(k: Any, loc: dict[str, Any]) -> None:
-    """Bare metal, and a device with an INTx# pin (``intx:``) only: on Xen the Command write goes
-    through QEMU's emulation or pcifront, not modelled for INTx; a device without ``intx:`` is one
+    """Bare metal or a Xen HVM guest (the write goes through QEMU xen-pt's Command emulation), and a
+    device with an INTx# pin (``intx:``) only: xen-pv's pcifront is not modelled for INTx; a device without ``intx:`` is one
     whose INTx side the scenario does not model, so the kernel's write of its Interrupt Disable bit
     is left out too (reading kernel.intx.for-msi)."""
-    if k.w.platform["kind"] == "bare-metal" and has_pin(k, loc["dev"]):
+    if k.w.platform["kind"] in ("bare-metal", "xen-hvm") and has_pin(k, loc["dev"]):
         k.call("pci_intx", dev=loc["dev"], enable=loc["enable"])
 
 

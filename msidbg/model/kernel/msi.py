@@ -376,7 +376,7 @@ def msi_check(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_intx_off(k: Any, loc: dict[str, Any]) -> None:
-    """'/* Set MSI enabled bits */ pci_intx_for_msi(dev, 0);' (kernel/intx.py: bare metal only)."""
+    """'/* Set MSI enabled bits */ pci_intx_for_msi(dev, 0);' (kernel/intx.py: bare metal and xen-hvm)."""
     k.call("pci_intx_for_msi", dev=loc["dev"], enable=0)
 
 

@@ -127,7 +127,7 @@ def mask_late(k: Any, loc: dict[str, Any]) -> None:
 @msix_init.step
 def intx_off(k: Any, loc: dict[str, Any]) -> None:
     """'pci_intx_for_msi(dev, 0);' before Function Mask is cleared (every release: the INTx Disable
-    write of kernel/intx.py, bare metal only)."""
+    write of kernel/intx.py, bare metal and xen-hvm)."""
     k.call("pci_intx_for_msi", dev=loc["dev"], enable=0)
 
 
