@@ -393,6 +393,11 @@ Revisions:
   off: physflat on <= 8 CPUs). The PCI_IRQ_INTX fallback with an earlier MSI or
   MSI-X setup still enabled returns 1 and leaves vector 0 that setup's first irq (pci_irq_vector); it
   replaced the device's descriptors with the GSI's and a later remove crashed (KeyError).
+  (explore12) On ``xen-pv`` a vCPU with Xen's event upcall pending and interrupts on counts, when
+  stop_machine begins (and at its rendezvous), as one that takes an interrupt before its stopper acks
+  (Xen's return to the guest enters the callback first: entry.S ``test_guest_events``); it was stopped at
+  once with interrupts off and the CPU_DEAD drain dropped its queued port (``msidbg explore --strategy pct``
+  on a held-out PV hotplug scenario; tests/test_explore12.py). No shipped scenario changes.
 """
 
 from __future__ import annotations
