@@ -430,6 +430,11 @@ Revisions:
   the host EOI), and the 1 ms eoi_timer EOIs a host irq the guest did not. QEMU xen-pt passes a cleared
   Interrupt Disable through for a function with a machine irq. Shipped runs: unchanged (none has an HVM
   pin).
+  (explore12) On ``xen-pv`` a vCPU with Xen's event upcall pending and interrupts on counts, when
+  stop_machine begins (and at its rendezvous), as one that takes an interrupt before its stopper acks
+  (Xen's return to the guest enters the callback first: entry.S ``test_guest_events``); it was stopped at
+  once with interrupts off and the CPU_DEAD drain dropped its queued port (``msidbg explore --strategy pct``
+  on a held-out PV hotplug scenario; tests/test_explore12.py). No shipped scenario changes.
 """
 
 from __future__ import annotations

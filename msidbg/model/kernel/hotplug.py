@@ -149,8 +149,16 @@ def takes_irq(eng: Any, c: Any) -> bool:
     MULTI_STOP_DISABLE_IRQ (kernel/stop_machine.c, torvalds/linux v6.6), and the local_irq_enable /
     iret that lets the stopper run delivers the pending vector first. Such a CPU is kept on the
     agenda like one in hardirq (redteam10: a second offline used to stop a CPU the first had just
-    released with an edge still pending, and fixup_irqs released that edge's vector)."""
-    if not c.online or c.proc.irqs_off or c.stopped is True or apic.acceptable(c) < 0:
+    released with an edge still pending, and fixup_irqs released that edge's vector).
+
+    On ``xen-pv`` the interrupt is Xen's event callback, which has no APIC vector: a vCPU whose
+    ``evtchn_upcall_pending`` is set while its ``evtchn_upcall_mask`` is clear is entered at the
+    callback before it runs another guest instruction (Xen's ``create_bounce_frame`` on its next
+    return to the guest, xen/arch/x86/x86_64/entry.S, ``test_guest_events``), so its stopper thread
+    too runs after the upcall (explore12: x5-pv-guest-hotplug under pct stopped such a vCPU at
+    once, and the CPU_DEAD drain dropped its queued port)."""
+    if not c.online or c.proc.irqs_off or c.stopped is True or (
+            apic.acceptable(c) < 0 and not c._extra.get("upcall")):
         return False
     if not c.queued:
         c.queued = True
