@@ -24,6 +24,7 @@ from msidbg.sim.rec import CpuRec, WorldRec
 World = Any     # a world record (sim/rec.py WorldRec)
 
 _receive = apic.receive   # hot path: one global lookup
+_VEC_WORD, _VEC_BIT = apic.VEC_WORD, apic.VEC_BIT
 
 #: platform routes that are not plain bare metal: route -> deliver(eng, dev, idx, lo, hi, data, n) -> cpu
 ROUTERS: dict[str, Any] = {}
@@ -118,7 +119,12 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest].online
             and cpus[dest].apic_id == dest):  # deliver_to's common case (one physical APIC), inlined
         c = cpus[dest]
-        _receive(c, vector, [dev, idx, n])
+        irr_src = c.irr_src
+        if vector in irr_src:   # coalescing into a pending bit: apic.receive merges the sources
+            _receive(c, vector, [dev, idx, n])
+        else:   # apic.receive, inlined for a vector with no signal pending: set the bit, one source
+            c.irr[_VEC_WORD[vector]] |= _VEC_BIT[vector]
+            irr_src[vector] = [[dev, idx, n]]
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
         if not c.queued:
             eng.model.wake(eng, c)

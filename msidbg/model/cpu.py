@@ -37,7 +37,6 @@ from msidbg.sim.program import (
     apply_flow,
     new_frame,
     run_step,
-    unwind,
 )
 from msidbg.sim.rec import CpuRec
 from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
@@ -45,6 +44,7 @@ from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
 # hot-path names (one global lookup instead of a module attribute)
 heappush = heapq.heappush
 acceptable = apic.acceptable
+_EMPTY = apic._EMPTY    # (an IRR with nothing pending: acceptable's first test, made without the call)
 accept = irqflow.accept
 pv_callback = irqflow.pv_callback
 
@@ -364,7 +364,17 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         if op == NEXT:
             frame["pc"] = pc = pc + 1
             if pc >= NSTEPS[name]:
-                unwind(stack, NOTHING)
+                # unwind(stack, NOTHING), inlined (the same pops): this frame fell off its end (an
+                # implicit return 0), and so do the frames under it that have nothing left
+                # (common_interrupt's, its dispatch done)
+                i = n = len(stack)
+                while i and (f := stack[i - 1])["pc"] >= NSTEPS[f["prog"]]:
+                    i -= 1
+                if i != n:
+                    loc = stack[i]["locals"]
+                    del stack[i:]
+                    if i:
+                        stack[-1]["locals"]["ret"] = loc["rv"] if "rv" in loc else 0
         elif op == GOTO:  # a label is always a step of the program: nothing to unwind
             frame["pc"] = LABELS[name][flow.target]
         else:
@@ -385,7 +395,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c.queued = False
                 return None
-        elif not c.online or ((proc.irqs_off or (acceptable(c) < 0 and not c._extra.get("upcall"))) and (
+        elif not c.online or ((proc.irqs_off or ((c.irr == _EMPTY or acceptable(c) < 0)
+                                                  and not c._extra.get("upcall"))) and (
                 proc.wait is not None if proc.stack else proc.done is None)):
             c.queued = False
             return None

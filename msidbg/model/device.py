@@ -372,7 +372,17 @@ def signal(eng: Any, name: str, idx: int) -> None:
     if (intended := a["intended"][idx]) and msg not in intended:
         _torn(eng, name, idx, lo, hi, data, None)
     dest_cpu = _deliver(eng, name, idx, lo, hi, data, 1)
-    eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)
+    addr = (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo)
+    if eng.fresh:   # Engine.emit, inlined (as Ctx.ev does)
+        key = (_MSI_MSG, dest_cpu, name, idx, addr, data)
+        try:
+            rid = eng.records[key]
+        except KeyError:
+            rid = eng.log.record(key)
+        eng.ids_append(rid)
+        eng.times_append(w.now)
+    else:   # re-executing known history: nothing is recorded (an observer may replace emit)
+        eng.emit(_MSI_MSG, dest_cpu, name, idx, addr, data)
 
 
 def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:

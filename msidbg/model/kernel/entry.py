@@ -36,6 +36,7 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty
 from msidbg.sim.events import INT, kind
+from msidbg.sim.program import GOTO as _GOTO
 from msidbg.sim.program import PROGRAMS, new_frame, program
 
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
@@ -53,14 +54,22 @@ SYSVEC_ONLY: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
 SPURIOUS_APIC_VECTOR = 0xFF
 # hot-path names (one global lookup instead of a module attribute)
-_take, _eoi = apic.take, apic.eoi
+_eoi = apic.eoi
+_VEC_WORD, _VEC_BIT, _VEC_NOT_BIT = apic.VEC_WORD, apic.VEC_BIT, apic.VEC_NOT_BIT
+#: per vector: an ISR with that vector alone in service (compared with ``==``, never written)
+_ISR_ONLY = tuple([bit if i == word else 0 for i in range(8)]
+                  for word, bit in zip(apic.VEC_WORD, apic.VEC_BIT, strict=True))
 _APIC_ACCEPT, _APIC_EOI, _IRQ_HANDLER = K.APIC_ACCEPT, K.APIC_EOI, K.IRQ_HANDLER
 TIMER_FIRE = kind("timer.fire", ("target", INT), doc="a CPU's vector cleanup timer expires (local timer interrupt)")
 
 
 def accept(k: Any, c: Any, v: int) -> None:
     """The CPU takes vector ``v`` (its highest acceptable one) and dispatches it."""
-    src = _take(c, v)
+    # apic.take, inlined (IRR -> ISR; the provenance of the signals the bit carried)
+    i = _VEC_WORD[v]
+    c.irr[i] &= _VEC_NOT_BIT[v]
+    c.isr[i] |= _VEC_BIT[v]
+    src = c.irr_src.pop(v, None) or []
     eng = k.eng
     eng.prov.accept(k.cpu_id, v)
     slot = c.vector_irq.get(v)
@@ -89,7 +98,19 @@ def accept(k: Any, c: Any, v: int) -> None:
         _push(k, stack, "exception_vector", {"vector": v, "src": src})
     else:
         _push(k, stack, "common_interrupt", {"vector": v, "src": src, "slot": slot or "UNUSED"})
-    k.ev(_APIC_ACCEPT, None, v, irq, 0, "irq_entry")   # positional: a specialised call
+    # k.ev(_APIC_ACCEPT, None, v, irq, 0, "irq_entry"), inlined: the event of every interrupt
+    if eng.fresh:
+        key = (_APIC_ACCEPT, k.cpu_id, None, v, irq, 0)
+        try:
+            rid = eng.records[key]
+        except KeyError:
+            rid = eng.log.record(key)
+        eng.ids_append(rid)
+        eng.times_append(k.w.now)
+    elif k.observer is not None:    # re-execution, observed (Motion.executed)
+        k.observer()
+    k.costname = "irq_entry"
+    k.emitted = True
 
 
 #: xen-pv: the entry at the guest's registered event callback (``kernel/xen_events.py`` installs it)
@@ -195,13 +216,20 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         # on -EBUSY, or kept by a disabled irq)
         k.call_then("eoi", "irq_move_irq", irq=loc["irq"])
     else:
-        _eoi(k.cpu)
-        k.ev(_APIC_EOI, None, loc["vector"], 0, 0, "eoi")
+        v = loc["vector"]
+        isr = k.cpu.isr
+        if isr == _ISR_ONLY[v]:     # apic.eoi's common case: this vector alone in service (it clears it)
+            isr[_VEC_WORD[v]] = 0
+        else:
+            _eoi(k.cpu)
+        k.ev(_APIC_EOI, None, v, 0, 0, "eoi")
         if deferred:
             desc.lock = -1
             k.ret(0)
-        else:
-            k.goto("handle")
+        else:   # k.goto("handle"), inlined (no call)
+            flow = k.flow
+            flow.op = _GOTO
+            flow.target = "handle"
 
 
 def in_action(w: Any, desc: Any, me: int) -> int:
