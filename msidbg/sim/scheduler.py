@@ -30,6 +30,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from . import strategy
+from .errors import EngineError
 from .events import EventLog
 from .history import ChoiceLog, Hit, HitLog
 from .rec import WorldRec, as_world
@@ -43,8 +44,6 @@ class Model(Protocol):
     def finish(self, eng: Engine) -> None: ...
 
 
-class EngineError(RuntimeError):
-    """A model broke an engine invariant (a bug in msidbg, never a user error)."""
 
 
 __all__ = ["SEQ_BITS", "SEQ_MASK", "WORLD_FORMAT", "Engine", "EngineError", "Hit", "Model", "check_agenda", "rand64",
@@ -112,7 +111,7 @@ class Engine:
         # its top level, CPUs, contexts and irq descriptors as records (sim/rec.py): the hot paths
         # read their fields as slots (a model's ``bind`` does the same for every world it installs)
         self.w = world = as_world(world)
-        self.model = model
+        self.model: Any = model
         self.handlers = model.handlers
         self.log = log if log is not None else EventLog()
         self.hits = HitLog()
@@ -150,6 +149,13 @@ class Engine:
         self.jitter: Callable[[Engine, int, int], int] | None = None
         self.plan: strategy.Plan | None = None
         self.trace = strategy.Trace()
+        #: the model's provenance store (``msidbg.model.prov``; set by ``Model.bind``)
+        self.prov: Any = None
+        #: called at the start of ``hit`` (provenance notes the hit's node) and of ``emit`` (the
+        #: debugger's ``executing`` probe observes the step) when set: declared hooks rather than
+        #: methods replaced on the instance, which a compiled Engine (mypyc) does not allow
+        self.hit_hook: Callable[[], None] | None = None
+        self.emit_hook: Callable[[], None] | None = None
         strategy.attach(self)
 
     # -- scheduling -------------------------------------------------------------------
@@ -415,6 +421,8 @@ class Engine:
     # -- what steps call ------------------------------------------------------------------
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:
         """Record the event of the current step (skipped when re-executing known history)."""
+        if self.emit_hook is not None:
+            self.emit_hook()
         if self.fresh:
             key = (kind, cpu, dev, a, b, c)
             try:    # (see Ctx.ev)
@@ -431,6 +439,8 @@ class Engine:
 
     def hit(self, name: str, detail: str) -> None:
         """The model detected a semantic condition (a built-in breakpoint) at this event."""
+        if self.hit_hook is not None:
+            self.hit_hook()
         h = Hit(self.cur, self.w.now, name, detail)
         if self._noted != self.cur:
             self._note()
