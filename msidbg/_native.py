@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 #: the kernel's interrupt entry and the Xen event channel path)
 NATIVE = (
     "msidbg.sim.scheduler",
+    "msidbg.sim.rec",
     "msidbg.sim.program",
     "msidbg.sim.world",
     "msidbg.sim.events",

@@ -39,7 +39,7 @@ from msidbg.sim.program import (
     run_step,
     unwind,
 )
-from msidbg.sim.rec import CpuRec
+from msidbg.sim.rec import CpuRec, WorldRec
 from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ acceptable = apic.acceptable
 accept = irqflow.accept
 pv_callback = irqflow.pv_callback
 
-Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
+Cpu = CpuRec   # a CPU record (sim/rec.py): its hot fields are slots (native fields in a compiled build)
 ETIMEDOUT = 110
 EINVAL = 22
 MAX_SILENT_STEPS = 10_000
@@ -101,8 +101,8 @@ class Ctx:
     def __init__(self) -> None:
         self.flow = Flow()
         self.eng: Any = None
-        self.w: Any = {}
-        self.cpu: Cpu = {}
+        self.w: WorldRec = WorldRec.of({})   # (an empty record: bind sets the world)
+        self.cpu: Cpu = CpuRec.of({})    # (an empty record: a CPU is set before any step)
         self.cpu_id = -1
         self.frame: dict[str, Any] = {}
         self.costname = "kernel"
@@ -305,7 +305,7 @@ def park(eng: Engine, c: Cpu) -> None:
 def on_cpu(eng: Engine, item: list[Any]) -> bool | None:
     """Agenda handler: one step of CPU ``item[3]``; True: it was a spin's silent poll (no event)."""
     k: Ctx = eng.model.k
-    w = eng.w
+    w: WorldRec = eng.w
     cid = item[3]
     c = w.cpus[cid]
     c.handling = -1  # any step after an action ends it (entry.handle sets it for the next one)

@@ -39,7 +39,7 @@ from .world import World
 
 
 class Model(Protocol):
-    handlers: dict[str, Callable[[Engine, list[Any]], None]]
+    handlers: dict[str, Callable[[Engine, list[Any]], bool | None]]   # True: a silent poll
 
     def finish(self, eng: Engine) -> None: ...
 
@@ -271,7 +271,7 @@ class Engine:
     def _loop(self, n: int, fresh: bool, stop_on_notes: bool, after: Callable[[], bool] | None) -> tuple[int, bool]:
         """``advance`` over events that are all new (``fresh``: each must emit exactly one event)
         or all recorded already. Returns how many ran and whether it stopped before ``n``."""
-        w = self.w
+        w: WorldRec = self.w
         ids = self._ids
         logged = len(ids)
         handlers = self.handlers
@@ -317,7 +317,7 @@ class Engine:
         stepping): the agenda's earliest item runs; the same steps and checks, fewer of them per
         event. ``w["events"]`` is brought up to date when the loop leaves (normally or not), which
         nothing inside a step reads."""
-        w = self.w
+        w: WorldRec = self.w
         ids = self._ids
         handlers = self.handlers
         heap = self.heap
