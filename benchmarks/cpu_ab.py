@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,16 +39,12 @@ t0 = time.process_time()
 res = headless.run(scn)
 cpu = time.process_time() - t0
 s = res.summary
-try:
-    from msidbg._native import BUILD
-except ImportError:     # a tree from before the compiled build (docs/perf.md, round 12)
-    BUILD = "pure Python"
-print(json.dumps({{"cpu": cpu, "events": s["events"], "build": BUILD,
+print(json.dumps({{"cpu": cpu, "events": s["events"],
                   "delivered": sum(v["delivered"] for d in s["devices"].values() for v in d["vectors"])}}))
 """
 
 
-def run_once(tree: Path, workload: str, n: int, platform: str) -> dict[str, Any]:
+def run_once(tree: Path, workload: str, n: int, platform: str) -> dict[str, float]:
     """One fresh process of ``tree`` (its ``msidbg`` first on the path, run from a temporary
     directory so that the current checkout cannot shadow it)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
@@ -57,7 +52,7 @@ def run_once(tree: Path, workload: str, n: int, platform: str) -> dict[str, Any]
                          env=env, capture_output=True, text=True, cwd="/tmp", check=False)
     if out.returncode:
         raise SystemExit(f"{tree}: the run failed:\n{out.stderr[-2000:]}")
-    got: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    got: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return got
 
 
@@ -75,20 +70,17 @@ def main() -> int:
         ap.error("give at least two trees (this checkout and one --tree, or two --tree with --no-self)")
     names = [str(t) for t in trees]
     cpu: dict[str, list[float]] = {t: [] for t in names}
-    build: dict[str, str] = {}
     for r in range(a.rounds):
         order = trees if r % 2 == 0 else trees[::-1]
         for t in order:
-            got = run_once(t, a.workload, a.interrupts, a.platform)
-            cpu[str(t)].append(got["cpu"])
-            build[str(t)] = got["build"]    # (a compiled tree that fell back to pure says so)
+            cpu[str(t)].append(run_once(t, a.workload, a.interrupts, a.platform)["cpu"])
         base = cpu[names[0]][-1]
         print(f"round {r + 1}: " + "  ".join(f"{cpu[t][-1]:.3f} s" for t in names) + "   ratio "
               + " ".join(f"{cpu[t][-1] / base:.3f}" for t in names[1:]), flush=True)
     print(f"{a.workload}{' on ' + a.platform if a.platform else ''}, {a.interrupts:,} interrupts, "
           f"{a.rounds} rounds, CPU seconds (time.process_time):")
     for t in names:
-        print(f"  {t} ({build[t]}): median {statistics.median(cpu[t]):.3f}, min {min(cpu[t]):.3f}")
+        print(f"  {t}: median {statistics.median(cpu[t]):.3f}, min {min(cpu[t]):.3f}")
     for t in names[1:]:
         per = [b / x for x, b in zip(cpu[names[0]], cpu[t], strict=True)]
         print(f"  {t} / {names[0]}: median of round ratios {statistics.median(per):.3f} "

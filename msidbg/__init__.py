@@ -38,10 +38,6 @@ def bytecode_cache() -> str | None:
 
 _program_first()
 
-from msidbg import _native  # noqa: E402
-
-_native.check()  # compiled modules (MSIDBG_COMPILE=1 builds) only if they match their sources
-
 from msidbg import guard as _guard  # noqa: E402
 
 _guard.install_for_cli()

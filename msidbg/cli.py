@@ -18,7 +18,7 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
-from msidbg import __version__, _native  # noqa: E402
+from msidbg import __version__  # noqa: E402
 from msidbg.errors import MsidbgError  # noqa: E402
 from msidbg.guard import EXIT_BAD_INPUT, EXIT_OK, EXIT_STOPPED, escape  # noqa: E402
 
@@ -158,7 +158,7 @@ class _Version(argparse.Action):
                  option_string: str | None = None) -> None:
         from msidbg.model import revision
 
-        print(f"msidbg {__version__} (model revision {revision.MODEL}, {_native.BUILD})")
+        print(f"msidbg {__version__} (model revision {revision.MODEL})")
         parser.exit()
 
 

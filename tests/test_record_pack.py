@@ -15,7 +15,6 @@ from msidbg.debugger.timeline import fingerprint
 from msidbg.model import new_engine
 from msidbg.scenario import load_scenario
 from msidbg.sim import chunks
-from msidbg.sim import rec as rec_module
 from msidbg.sim.rec import CpuRec, CtxRec, DescRec, Rec, WorldRec, as_world, default, pack, plain
 from msidbg.sim.world import pack_world, state_hash, unpack_world
 from tests.conftest import ROOT, shipped
@@ -151,6 +150,6 @@ def test_record_fields_must_be_plain_identifiers() -> None:
     """A record's fields become generated code's attribute names: a keyword (which ``__slots__``
     accepts) is refused when the class is defined."""
     with pytest.raises(ValueError, match="lambda"):
-        # (what ``Rec.__init_subclass__`` runs: a class of the compiled build's native ``Rec``
-        # cannot be subclassed by interpreted code at all, docs/perf.md round 12)
-        rec_module._generate(type("Bad", (), {"KEYS": ("irq", "lambda")}))
+        class Bad(Rec):
+            KEYS = ("irq", "lambda")
+            __slots__ = KEYS

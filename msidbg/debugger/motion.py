@@ -468,6 +468,7 @@ class Motion:
         yield from self.goto(index - 1)
         got: list[dict[str, Any] | None] = []
         k = eng.model.k
+        plain = eng.emit
 
         def observe() -> None:
             if not got:
@@ -486,7 +487,11 @@ class Motion:
                                 # xen-pv: the event callback Xen entered (no vector)
                                 "upcall": bool(frames and kind == "irq" and frames[0]["locals"].get("upcall"))})
 
-        eng.emit_hook = observe
+        def emit(*args: Any, **kw: Any) -> None:
+            observe()
+            plain(*args, **kw)
+
+        eng.emit = emit
         k.observer = observe        # the kernel's emit (Ctx.ev inlines Engine.emit)
         try:
             if eng.w["events"] == index - 1:
@@ -494,7 +499,7 @@ class Motion:
                 if eng.cur >= self.timeline.next_at:
                     self.timeline.on_event()
         finally:
-            eng.emit_hook = None
+            del eng.emit
             k.observer = None
         yield from self.goto(origin)
         return got[0] if got else None

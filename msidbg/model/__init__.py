@@ -108,7 +108,7 @@ class Model:
         self.derived.clear()
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
-            eng.prov = Prov(eng) if self.prov else NoProv(eng)
+            eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]
 
     def on_push(self, frame: dict[str, Any]) -> bool:
         """Entry into a kernel program: function breakpoints, then fault injection."""

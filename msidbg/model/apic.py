@@ -16,9 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model.hw import words_highest
-from msidbg.sim.rec import CpuRec
 
-Cpu = CpuRec   # a CPU record (sim/rec.py): its hot fields are slots (native fields in a compiled build)
+Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
 Source = list[Any]  # [device name, vector index, signal count]
 
 #: ESR bit 6 (SDM vol. 3A 10.5.3): a message or local interrupt with a vector 0..15 was received

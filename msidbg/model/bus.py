@@ -13,16 +13,13 @@ write, not an interrupt. Other platforms (remapping, Xen) hook in here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from msidbg.model import acct, apic
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST, x2apic_logical_match
 from msidbg.sim.rec import CpuRec, WorldRec
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 World = Any     # a world record (sim/rec.py WorldRec)
 
@@ -71,7 +68,7 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
     return [cpu] if cpu >= 0 else []
 
 
-def deliver_to(eng: Engine, dev: str, idx: int, dest: int, logical: bool, vector: int, n: int,
+def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: int, n: int,
                broadcast: int = XAPIC_BROADCAST, via: str = "") -> int:
     """A Fixed message to destination ``dest``: every matching APIC gets the vector. The device's
     signals are accounted once, on the first matching CPU that has the vector's irq (else the
@@ -102,7 +99,7 @@ def deliver_to(eng: Engine, dev: str, idx: int, dest: int, logical: bool, vector
     return deliver_vector(eng, dev, idx, owner, vector, n, f"{where} (to {len(cpus)} CPUs)")
 
 
-def deliver(eng: Engine, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
+def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
     """Route ``n`` coalesced signals of (dev, idx) carried by message (lo, hi, data).
 
     Returns the CPU the message reached (for the event record), or -1.
@@ -131,7 +128,7 @@ def deliver(eng: Engine, dev: str, idx: int, lo: int, hi: int, data: int, n: int
     return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast)
 
 
-def deliver_vector(eng: Engine, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:
+def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:
     """Set ``vector`` in ``cpu``'s IRR on behalf of (dev, idx), or account the loss."""
     if cpu < 0:
         eng.prov.message_dep()
@@ -157,7 +154,7 @@ def deliver_vector(eng: Engine, dev: str, idx: int, cpu: int, vector: int, n: in
     return cpu
 
 
-def illegal_vector(eng: Engine, cpu: int) -> None:
+def illegal_vector(eng: Any, cpu: int) -> None:
     """A message with a vector below 16 reached ``cpu``'s local APIC (SDM vol. 3A 10.5.3, "Error
     Handling"): it is not delivered and never sets an IRR bit; the APIC records Received Illegal
     Vector in its error state (read through the ESR after the next ESR write) and signals the LVT

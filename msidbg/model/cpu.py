@@ -11,7 +11,7 @@ its cost in virtual ns; other CPUs and devices run meanwhile.
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model import apic, hits, probes
 from msidbg.model import kinds as K
@@ -39,11 +39,8 @@ from msidbg.sim.program import (
     run_step,
     unwind,
 )
-from msidbg.sim.rec import CpuRec, WorldRec
+from msidbg.sim.rec import CpuRec
 from msidbg.sim.scheduler import POLL_CAP, SEQ_BITS, EngineError
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 # hot-path names (one global lookup instead of a module attribute)
 heappush = heapq.heappush
@@ -51,7 +48,7 @@ acceptable = apic.acceptable
 accept = irqflow.accept
 pv_callback = irqflow.pv_callback
 
-Cpu = CpuRec   # a CPU record (sim/rec.py): its hot fields are slots (native fields in a compiled build)
+Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
 ETIMEDOUT = 110
 EINVAL = 22
 MAX_SILENT_STEPS = 10_000
@@ -101,8 +98,8 @@ class Ctx:
     def __init__(self) -> None:
         self.flow = Flow()
         self.eng: Any = None
-        self.w: WorldRec = WorldRec.of({})   # (an empty record: bind sets the world)
-        self.cpu: Cpu = CpuRec.of({})    # (an empty record: a CPU is set before any step)
+        self.w: Any = {}
+        self.cpu: Cpu = {}
         self.cpu_id = -1
         self.frame: dict[str, Any] = {}
         self.costname = "kernel"
@@ -262,7 +259,7 @@ def has_work(c: Cpu) -> bool:
         proc.wait is not None if proc.stack else proc.done is None))
 
 
-def wake(eng: Engine, c: Cpu) -> None:
+def wake(eng: Any, c: Cpu) -> None:
     """Put the CPU on the agenda if it has something to do and is not already there."""
     if c.queued:
         return
@@ -289,7 +286,7 @@ def wake(eng: Engine, c: Cpu) -> None:
         heappush(eng.heap, now << SEQ_BITS | seq)
 
 
-def park(eng: Engine, c: Cpu) -> None:
+def park(eng: Any, c: Cpu) -> None:
     """Take a CPU off the agenda if it has nothing left to do (it went offline, or it spins
     in stop_machine); a ``wake`` puts it back.
 
@@ -302,10 +299,10 @@ def park(eng: Engine, c: Cpu) -> None:
     c.queued = False
 
 
-def on_cpu(eng: Engine, item: list[Any]) -> bool | None:
+def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     """Agenda handler: one step of CPU ``item[3]``; True: it was a spin's silent poll (no event)."""
     k: Ctx = eng.model.k
-    w: WorldRec = eng.w
+    w = eng.w
     cid = item[3]
     c = w.cpus[cid]
     c.handling = -1  # any step after an action ends it (entry.handle sets it for the next one)
@@ -410,7 +407,7 @@ def on_cpu(eng: Engine, item: list[Any]) -> bool | None:
     return None
 
 
-def _polled(eng: Engine, k: Ctx, c: Cpu, item: list[Any]) -> bool:
+def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     """``on_cpu``'s end for a spin's silent poll (``Ctx.spin``; only without jitter): the CPU's next
     step is the next poll, one kernel cost later (it always has work: the poll runs again). Returns
     True: the engine runs the next item for this step's event."""
@@ -421,7 +418,7 @@ def _polled(eng: Engine, k: Ctx, c: Cpu, item: list[Any]) -> bool:
     return True
 
 
-def requeue(eng: Engine, item: list[Any], busy: int) -> None:
+def requeue(eng: Any, item: list[Any], busy: int) -> None:
     """The CPU's agenda item again, due at ``busy``: its heap key handed back to ``Engine._ordered``
     (``held``) inside that loop, else pushed. (``on_cpu``'s tail does the same inline: the hot path.)"""
     w = eng.w
@@ -518,7 +515,7 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
 DRIVER_ACTIONS = {"probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq", "doorbell"}
 
 
-def on_act(eng: Engine, item: list[Any]) -> None:
+def on_act(eng: Any, item: list[Any]) -> None:
     """Agenda handler: scenario action ``item[4]`` starts on CPU ``item[3]``."""
     w = eng.w
     c = w.cpus[item[3]]
@@ -548,7 +545,7 @@ def on_act(eng: Engine, item: list[Any]) -> None:
     wake(eng, c)
 
 
-def _refuse_action(eng: Engine, c: Cpu, act: dict[str, Any], idx: int) -> None:
+def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
     """The action's CPU is offline or going offline (out of cpu_active_mask): pinning a task to it
     fails as ``taskset -c N`` does (sched_setaffinity: -EINVAL), so the action returns -EINVAL
     without running and the CPU's next action is due (reading kernel.hotplug.action-on-inactive-cpu).
@@ -607,7 +604,7 @@ def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
 
 
 # --- waiting for an interrupt (doorbell) ------------------------------------------------------------
-def on_timeout(eng: Engine, item: list[Any]) -> None:
+def on_timeout(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a driver's wait for its interrupt expired."""
     c = eng.w.cpus[item[3]]
     proc = c.proc
@@ -632,7 +629,7 @@ def on_timeout(eng: Engine, item: list[Any]) -> None:
     wake(eng, c)
 
 
-def wake_waiters(eng: Engine, dev: str, idx: int) -> None:
+def wake_waiters(eng: Any, dev: str, idx: int) -> None:
     """The handler of (dev, idx) delivered: wake drivers waiting for it, cancel their timers."""
     w = eng.w
     key = f"{dev}#{idx}"
@@ -661,6 +658,6 @@ def _unregister_waiter(w: Any, wait: dict[str, Any], cpu: int) -> None:
         w.kernel["waiters"].pop(key, None)
 
 
-def _cancel_timer(eng: Engine, kind: str, token: int) -> None:
+def _cancel_timer(eng: Any, kind: str, token: int) -> None:
     """Take the ``kind`` timer with ``token`` off the agenda (tokens are unique: at most one)."""
     eng.unschedule(lambda item: item[2] == kind and item[4] == token)

@@ -8,7 +8,7 @@ quirks. Masked signals set the PBA / pending bit and are released on unmask.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model import acct, bus, hits
 from msidbg.model import kinds as K
@@ -30,9 +30,6 @@ from msidbg.model.hw import (
     msi_layout,
 )
 from msidbg.sim.events import column
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 Dev = dict[str, Any]
 _MSG = PK.MSG << PK.SHIFT
@@ -92,7 +89,7 @@ def msix_live(msix: dict[str, Any], entry: int) -> bool:
     return bool(ctrl & MSIX_ENABLE) and not ctrl & MSIX_MASKALL and not msix["table"][entry]["ctrl"] & ENTRY_MASKBIT
 
 
-def _msix_transitions(eng: Engine, name: str, dev: Dev, before: list[bool]) -> None:
+def _msix_transitions(eng: Any, name: str, dev: Dev, before: list[bool]) -> None:
     """After a mask/enable change: latch entries that became live, release their PBA bits."""
     why = PK.key(PK.MSIXCTRL, eng.prov.dev(name))
     for i, was in enumerate(before):
@@ -100,7 +97,7 @@ def _msix_transitions(eng: Engine, name: str, dev: Dev, before: list[bool]) -> N
             _entry_transition(eng, name, dev, i, False, why)
 
 
-def _schedule_release(eng: Engine, name: str, cap: dict[str, Any], idx: int) -> None:
+def _schedule_release(eng: Any, name: str, cap: dict[str, Any], idx: int) -> None:
     rel = cap["releasing"]
     if isinstance(rel, list):
         if rel[idx]:
@@ -117,7 +114,7 @@ def _live_all(msix: dict[str, Any]) -> list[bool]:
     return [msix_live(msix, i) for i in range(len(msix["table"]))]
 
 
-def _msix_disabled(eng: Engine, name: str, dev: Dev) -> None:
+def _msix_disabled(eng: Any, name: str, dev: Dev) -> None:
     """MSI-X Enable cleared: whatever sat in the PBA will never be sent."""
     msix = dev["msix"]
     held = eng.w.acct[name]["held"]
@@ -165,7 +162,7 @@ def cfg_read_reg(dev: Dev, reg: str) -> int:
     return int(dev["msi"][reg])
 
 
-def cfg_write(eng: Engine, cpu: int, name: str, offset: int, value: int, size: int, by: str | None = None) -> None:
+def cfg_write(eng: Any, cpu: int, name: str, offset: int, value: int, size: int, by: str | None = None) -> None:
     """A config space write of ``size`` bytes, merged byte-wise into the registers it covers. ``by``:
     who really wrote it when not the CPU's context itself (provenance: xen-pv's pciback)."""
     dev = eng.w.devices[name]
@@ -183,7 +180,7 @@ def cfg_write(eng: Engine, cpu: int, name: str, offset: int, value: int, size: i
         _set_reg(eng, name, dev, reg, cur, by)
 
 
-def _set_reg(eng: Engine, name: str, dev: Dev, reg: str, value: int, by: str | None = None) -> None:
+def _set_reg(eng: Any, name: str, dev: Dev, reg: str, value: int, by: str | None = None) -> None:
     """Set config register ``reg``. ``by``: the writer a cause chain names when it is not the context
     the step runs in (xen-pv: dom0's pciback, serving the guest's pcifront request) -- the node's note."""
     P = eng.prov
@@ -212,7 +209,7 @@ def _set_reg(eng: Engine, name: str, dev: Dev, reg: str, value: int, by: str | N
         ioapic.update(eng, dev["intx"]["gsi"])
 
 
-def _set_msix_ctrl(eng: Engine, name: str, dev: Dev, value: int) -> None:
+def _set_msix_ctrl(eng: Any, name: str, dev: Dev, value: int) -> None:
     msix = dev["msix"]
     before = _live_all(msix)
     old = msix["ctrl"]
@@ -222,7 +219,7 @@ def _set_msix_ctrl(eng: Engine, name: str, dev: Dev, value: int) -> None:
     _msix_transitions(eng, name, dev, before)
 
 
-def _set_msi_ctrl(eng: Engine, name: str, dev: Dev, value: int) -> None:
+def _set_msi_ctrl(eng: Any, name: str, dev: Dev, value: int) -> None:
     msi = dev["msi"]
     old = msi["ctrl"]
     writable = MSI_ENABLE | (0x7 << 4)
@@ -235,7 +232,7 @@ def _set_msi_ctrl(eng: Engine, name: str, dev: Dev, value: int) -> None:
         P.write(PC.MSI_LATCH, PK.key(PK.MSILATCH, d), msi["data"], ctx=False)
 
 
-def _set_msi_mask(eng: Engine, name: str, dev: Dev, value: int) -> None:
+def _set_msi_mask(eng: Any, name: str, dev: Dev, value: int) -> None:
     msi = dev["msi"]
     unmasked = msi["mask"] & ~value
     msi["mask"] = value & 0xFFFFFFFF
@@ -245,7 +242,7 @@ def _set_msi_mask(eng: Engine, name: str, dev: Dev, value: int) -> None:
 
 
 # --- MSI-X table (MMIO) ------------------------------------------------------------------------
-def table_write(eng: Engine, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
+def table_write(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
     """A 32-bit write to one register of an MSI-X table entry."""
     dev = eng.w.devices[name]
     msix = dev["msix"]
@@ -273,7 +270,7 @@ def table_write(eng: Engine, cpu: int, name: str, entry: int, reg: str, value: i
     _entry_transition(eng, name, dev, entry, before[0], ctrl)
 
 
-def _entry_transition(eng: Engine, name: str, dev: Dev, entry: int, was_live: bool, why: int = -1) -> None:
+def _entry_transition(eng: Any, name: str, dev: Dev, entry: int, was_live: bool, why: int = -1) -> None:
     """Entry ``entry`` may have become live (``why``: the key whose write did it): a latching device
     captures its message; a pending bit is released."""
     msix = dev["msix"]
@@ -292,7 +289,7 @@ def _entry_transition(eng: Engine, name: str, dev: Dev, entry: int, was_live: bo
         _schedule_release(eng, name, msix, entry)
 
 
-def table_write_raw(eng: Engine, cpu: int, name: str, offset: int, value: int, size: int) -> None:
+def table_write_raw(eng: Any, cpu: int, name: str, offset: int, value: int, size: int) -> None:
     """A raw write at a byte offset into the table (the ``write`` action), merged byte-wise."""
     entry, within = divmod(offset, ENTRY_SIZE)
     reg = ENTRY_REGS[within // 4]
@@ -303,7 +300,7 @@ def table_write_raw(eng: Engine, cpu: int, name: str, offset: int, value: int, s
     table_write(eng, cpu, name, entry, reg, merged)
 
 
-def table_read(eng: Engine, cpu: int, name: str, entry: int, reg: str) -> int:
+def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
     dev = eng.w.devices[name]
     if not dev["cmd"] & CMD_MEMORY:
         _unclaimed(eng, cpu, name, entry, reg, ALL_ONES)
@@ -316,7 +313,7 @@ def table_read(eng: Engine, cpu: int, name: str, entry: int, reg: str) -> int:
 ALL_ONES = 0xFFFFFFFF
 
 
-def _unclaimed(eng: Engine, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
+def _unclaimed(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
     """Memory Space Enable is clear: the function does not decode its BARs, so nothing claims an
     access to the table -- the write is dropped, a read completes with all ones (PCI 3.0 6.2.2;
     the root complex's answer to an Unsupported Request on x86)."""
@@ -329,7 +326,7 @@ def _unclaimed(eng: Engine, cpu: int, name: str, entry: int, reg: str, value: in
 
 
 # --- signals ------------------------------------------------------------------------------------
-def signal(eng: Engine, name: str, idx: int) -> None:
+def signal(eng: Any, name: str, idx: int) -> None:
     """The device signals vector ``idx`` (the ``fire`` action, or a doorbell completion).
 
     MSI-X's common case (enabled, entry unmasked, message from the table) runs inline: it is the
@@ -373,7 +370,7 @@ def signal(eng: Engine, name: str, idx: int) -> None:
     eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)
 
 
-def _signal_no_msix(eng: Engine, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:
+def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:
     """A signal while MSI-X is disabled: plain MSI, or nothing at all."""
     msi = dev["msi"]
     if msi is not None and msi["ctrl"] & MSI_ENABLE:
@@ -393,7 +390,7 @@ def _signal_no_msix(eng: Engine, name: str, dev: Dev, msix: dict[str, Any] | Non
               "pin (no intx:)")
 
 
-def _signal_intx(eng: Engine, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> None:
+def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> None:
     """Neither MSI nor MSI-X is enabled: the condition is the function's one INTx interrupt condition
     (every vector index is it: a function has one INTx# pin). It stays pending -- Status.Interrupt
     Status set, INTx# asserted unless Interrupt Disable is set -- until a driver's handler clears it;
@@ -423,7 +420,7 @@ def _signal_intx(eng: Engine, name: str, dev: Dev, idx: int, a: dict[str, Any]) 
 INTX_KINDS: list[int] = []
 
 
-def _held_msix(eng: Engine, P: Any, name: str, msix: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
+def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
     """A masked entry (or function) holds the signal: its PBA bit is set."""
     msix["pba"][idx] = 1
     a["held"][idx] += 1
@@ -446,7 +443,7 @@ def _sending_latched(P: Any, name: str, idx: int, msg: list[int], e: dict[str, A
     P.sending(PC.D_MSG_LATCH, PK.key(PK.LATCH, de), ((PC.D_IGNORED, PK.key(PK.MSG, de)),) if stale else ())
 
 
-def _signal_msi(eng: Engine, name: str, dev: Dev, msi: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
+def _signal_msi(eng: Any, name: str, dev: Dev, msi: dict[str, Any], idx: int, a: dict[str, Any]) -> None:
     nvec = 1 << ((msi["ctrl"] >> 4) & 7)
     if idx >= nvec:
         if nvec > 1 and MSI_MESSAGE_LOW_BITS not in dev["quirks"]:
@@ -541,7 +538,7 @@ def msi_message(dev: Dev, idx: int) -> list[int]:
     return [lo, hi, (data & ~(nvec - 1)) | idx]
 
 
-def release(eng: Engine, name: str, idx: int) -> None:
+def release(eng: Any, name: str, idx: int) -> None:
     """A held signal is sent now that its mask cleared (PBA bit / MSI pending bit)."""
     dev = eng.w.devices[name]
     a = eng.w.acct[name]
@@ -595,7 +592,7 @@ def release(eng: Engine, name: str, idx: int) -> None:
     emit_message(eng, dev, name, idx, msi_message(dev, idx), n, a["msi_intended"], msi_programmed(dev))
 
 
-def emit_message(eng: Engine, dev: Dev, name: str, idx: int, msg: list[int], n: int, intended: list[list[int]],
+def emit_message(eng: Any, dev: Dev, name: str, idx: int, msg: list[int], n: int, intended: list[list[int]],
                  programmed: list[int] | None = None) -> None:
     """The message goes on the bus: one ``msi.msg`` event, then the platform routes it.
 
@@ -613,7 +610,7 @@ def emit_message(eng: Engine, dev: Dev, name: str, idx: int, msg: list[int], n: 
     eng.emit(_MSI_MSG, dest_cpu, name, idx, (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo), data)
 
 
-def _torn(eng: Engine, name: str, idx: int, lo: int, hi: int, data: int, programmed: list[int] | None) -> None:
+def _torn(eng: Any, name: str, idx: int, lo: int, hi: int, data: int, programmed: list[int] | None) -> None:
     """The message is a register triple the kernel never programmed as a whole."""
     P = eng.prov
     if P.on and eng.fresh:
@@ -632,7 +629,7 @@ def _torn(eng: Engine, name: str, idx: int, lo: int, hi: int, data: int, program
             "a pair the kernel never programmed together")
 
 
-def _not_master(eng: Engine, name: str, idx: int, n: int) -> None:
+def _not_master(eng: Any, name: str, idx: int, n: int) -> None:
     """Bus Master Enable is clear: the function may not issue the memory write that is the message.
     Nothing is queued: the signal is gone (QEMU's reading -- the write goes to the disabled
     bus-master address space -- see the ``device.cmd.bus-master`` reading)."""

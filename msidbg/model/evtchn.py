@@ -15,7 +15,7 @@ those signals; whatever is left pending at the end of the run is lost.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model import acct, apic, bus, hits
 from msidbg.model import evtchn_abi as ABI
@@ -24,9 +24,6 @@ from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL
 from msidbg.sim.events import HEX, INT, STR, kind
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, EEXIST = 22, 17
@@ -54,7 +51,7 @@ XEN_MSI = kind("xen.msi", ("pirq", INT), ("data", HEX), ("how", STR),
 
 
 # --- ports ---------------------------------------------------------------------------------------------
-def _free_port(eng: Engine, x: World) -> int:
+def _free_port(eng: Any, x: World) -> int:
     """``get_free_port``: the lowest port not in use -- from Xen 4.7 (78e24c269b) also not still
     LINKED on a FIFO queue (``evtchn_port_is_busy``)."""
     skip_busy = eng.w.behaviour["xen_evtchn_skip_busy"]
@@ -64,7 +61,7 @@ def _free_port(eng: Engine, x: World) -> int:
     return port
 
 
-def bind_pirq(eng: Engine, pirq: int, dev: str, index: int) -> int:
+def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
     """EVTCHNOP_bind_pirq on behalf of the guest irq of (dev, index): a port, or -errno.
 
     The port starts masked and bound to vCPU 0. On HVM a mapped pirq gets its emuirq; on PV
@@ -98,7 +95,7 @@ def bind_pirq(eng: Engine, pirq: int, dev: str, index: int) -> int:
     return port
 
 
-def _check_use(eng: Engine, rec: dict[str, Any] | None, pirq: int, dev: str, index: int, verb: str) -> None:
+def _check_use(eng: Any, rec: dict[str, Any] | None, pirq: int, dev: str, index: int, verb: str) -> None:
     """``pirq-conflict``: the guest uses a pirq Xen holds for another device or has not mapped
     (an emulated device's pirq is never mapped: QEMU injects it, hvm_inject_msi)."""
     if (rec is None or rec["irq"] <= 0) and not eng.w.devices[dev]["passthrough"]:
@@ -117,7 +114,7 @@ def _check_use(eng: Engine, rec: dict[str, Any] | None, pirq: int, dev: str, ind
                 f"but Xen holds that pirq for {X.owner(rec)}")
 
 
-def close(eng: Engine, port: int) -> int:
+def close(eng: Any, port: int) -> int:
     """EVTCHNOP_close: signals still pending on the port are lost; HVM clears the emuirq."""
     x = eng.w.xen
     ch = x["ports"].pop(port, None)
@@ -137,7 +134,7 @@ def close(eng: Engine, port: int) -> int:
     return 0
 
 
-def _drop(eng: Engine, ch: dict[str, Any], why: str, port: int) -> None:
+def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
     for dev, idx, n in ch["src"]:
         eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, port))
         acct.lost(eng, dev, idx, n, why)
@@ -146,7 +143,7 @@ def _drop(eng: Engine, ch: dict[str, Any], why: str, port: int) -> None:
     pending_ports(eng)[ch["vcpu"]].discard(port)
 
 
-def set_mask(eng: Engine, port: int, masked: bool) -> bool:
+def set_mask(eng: Any, port: int, masked: bool) -> bool:
     """Mask or unmask a port (returns whether it was masked). Unmasking a pending port signals it
     to its vCPU (``evtchn_2l_unmask``: only if it was masked; ``evtchn_fifo_unmask``: the guest's
     EVTCHNOP_unmask whenever it is pending, which links it unless it is still linked)."""
@@ -168,7 +165,7 @@ def set_mask(eng: Engine, port: int, masked: bool) -> bool:
     return was
 
 
-def clear(eng: Engine, port: int) -> list[list[Any]]:
+def clear(eng: Any, port: int) -> list[list[Any]]:
     """``clear_evtchn``: the pending bit clears; returns the provenance it carried."""
     ch = eng.w.xen["ports"].get(port)
     if ch is None:
@@ -181,7 +178,7 @@ def clear(eng: Engine, port: int) -> list[list[Any]]:
     return src
 
 
-def bind_vcpu(eng: Engine, port: int, vcpu: int) -> int:
+def bind_vcpu(eng: Any, port: int, vcpu: int) -> int:
     """EVTCHNOP_bind_vcpu: future events go to ``vcpu`` (``notify_vcpu_id``). Xen signals nothing
     here (evtchn_bind_vcpu): a pending event reaches the new vCPU when the guest unmasks it, as
     ``xen_rebind_evtchn_to_cpu`` does; a FIFO event still linked stays on the old vCPU's queue."""
@@ -199,7 +196,7 @@ def bind_vcpu(eng: Engine, port: int, vcpu: int) -> int:
     return 0
 
 
-def send(eng: Engine, port: int, src: list[Any], queued: int = 0) -> str:
+def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     """``evtchn_port_set_pending``: returns what happened, for the event record. ``src`` is a new
     ``[dev, index, signals]`` (the port keeps it); ``queued``: the provenance key of the work item
     that carried the message into Xen, a dependency of the pending bit (0: none)."""
@@ -244,7 +241,7 @@ def send(eng: Engine, port: int, src: list[Any], queued: int = 0) -> str:
     return _UPCALL_TO[vcpu] if vcpu < 64 else f"upcall to vCPU{vcpu}"
 
 
-def raise_upcall(eng: Engine, vcpu: int, port: int = 0) -> None:
+def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> None:
     """``vcpu_mark_events_pending``: test_and_set of the vCPU's evtchn_upcall_pending, then for an HVM
     guest ``hvm_assert_evtchn_irq`` (the callback vector in that guest CPU's local APIC), for a PV
     guest ``vcpu_kick`` (the flag itself: Xen's test_guest_events enters the guest at its event
@@ -272,7 +269,7 @@ def raise_upcall(eng: Engine, vcpu: int, port: int = 0) -> None:
         eng.model.wake(eng, c)
 
 
-def next_pending(eng: Engine, vcpu: int) -> int:
+def next_pending(eng: Any, vcpu: int) -> int:
     """The port ``vcpu``'s upcall would hand to an irq first if it ran now (0 when none), in the
     domain's ABI's order (``evtchn_abi.next_port``)."""
     index = eng.model.derived.get(_INDEX)
@@ -281,13 +278,13 @@ def next_pending(eng: Engine, vcpu: int) -> int:
     return ABI.next_port(w.xen, mine, w.kernel["xen"]["rr"], vcpu)
 
 
-def mine(eng: Engine, vcpu: int) -> set[int]:
+def mine(eng: Any, vcpu: int) -> set[int]:
     """The pending ports bound to ``vcpu`` (the derived index's entry)."""
     index = eng.model.derived.get(_INDEX)
     return (pending_ports(eng) if index is None else index)[vcpu]
 
 
-def pending_ports(eng: Engine) -> defaultdict[int, set[int]]:
+def pending_ports(eng: Any) -> defaultdict[int, set[int]]:
     """vCPU -> the ports bound to it whose pending bit is set: an index derived from the world
     (``Model.derived``: dropped when a world is bound, rebuilt here from the ports' bits). Every
     writer of a pending bit (``send``, ``clear``, ``_drop``; ``close`` drops the port) or of a
@@ -308,7 +305,7 @@ _INDEX = "xen.pending"
 
 
 # --- delivery --------------------------------------------------------------------------------------------
-def route(eng: Engine, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
+def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> int:
     """bus.ROUTERS hook for Xen platforms: a passthrough device's message goes to Xen."""
     w = eng.w
     if not w.devices[dev]["passthrough"]:
@@ -341,7 +338,7 @@ def route(eng: Engine, dev: str, idx: int, lo: int, hi: int, data: int, n: int) 
     return -1
 
 
-def inject_pirq_msi(eng: Engine, dev: str, idx: int, lo: int, hi: int, n: int) -> int:
+def inject_pirq_msi(eng: Any, dev: str, idx: int, lo: int, hi: int, n: int) -> int:
     """An emulated device's pirq message: QEMU's msi_send_message -> xen_hvm_inject_msi (a
     hypercall from QEMU): Xen's ``hvm_inject_msi`` runs as a work item."""
     w = eng.w
@@ -350,7 +347,7 @@ def inject_pirq_msi(eng: Engine, dev: str, idx: int, lo: int, hi: int, n: int) -
     return -1
 
 
-def _hvm_inject_msi(eng: Engine, dev: str, idx: int, n: int, pirq: int) -> None:
+def _hvm_inject_msi(eng: Any, dev: str, idx: int, n: int, pirq: int) -> None:
     """``hvm_inject_msi`` for a vector-0 message: the pirq's emuirq is mapped (IRQ_MSI_EMU) on the
     first one; ``send_guest_pirq`` sets its port pending, if the guest bound one."""
     x = eng.w.xen
@@ -372,7 +369,7 @@ def _hvm_inject_msi(eng: Engine, dev: str, idx: int, n: int, pirq: int) -> None:
     eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
 
 
-def on_xen(eng: Engine, item: list[Any]) -> None:
+def on_xen(eng: Any, item: list[Any]) -> None:
     """Agenda handler: Xen's work on a device interrupt (do_IRQ -> __do_IRQ_guest, then the dpci
     softirq), or the 1 ms eoi_timer of a host irq held in flight."""
     if item[3] == "eoi_timer":
@@ -449,7 +446,7 @@ def _hold(hirq: dict[str, Any], src: list[Any]) -> None:
     hirq["held"].append(list(src))
 
 
-def vmsi_deliver_pirq(eng: Engine, rec: dict[str, Any], pirq: int, dev: str, idx: int, n: int) -> str:
+def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: int, n: int) -> str:
     """No event channel (``hvm_domain_use_pirq`` false): Xen injects the guest's own MSI with the
     vector and destination QEMU bound (``vmsi_deliver_pirq``). A pirq message has vector 0 and
     delivery mode 3, which vmsi_deliver refuses: lost."""
@@ -464,7 +461,7 @@ def vmsi_deliver_pirq(eng: Engine, rec: dict[str, Any], pirq: int, dev: str, idx
     return f"vMSI: vector {rec['gvec']:#x} to CPU{cpu}"
 
 
-def finish(eng: Engine) -> int:
+def finish(eng: Any) -> int:
     """FINISH_HOOKS: signals still pending on event channels at the end are lost."""
     x = eng.w.get("xen")
     if x is None:

@@ -32,12 +32,9 @@ carry them).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model.kernel.sw import sw_w
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 World = Any     # a world record (sim/rec.py WorldRec)
 BITS_PER_WORD = 64            # BITS_PER_EVTCHN_WORD on x86-64
@@ -64,7 +61,7 @@ def is_fifo(x: World) -> bool:
 
 
 # --- Xen's side: a port becomes deliverable -----------------------------------------------------------
-def mark(eng: Engine, x: World, port: int, vcpu: int) -> bool:
+def mark(eng: Any, x: World, port: int, vcpu: int) -> bool:
     """A pending, unmasked port is signalled to ``vcpu`` (the 2-level selector bit, or a FIFO
     link). Returns whether Xen marks the upcall pending (``vcpu_mark_events_pending``)."""
     if x["abi"] == "fifo":

@@ -29,7 +29,7 @@ from __future__ import annotations
 import struct
 from array import array
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
@@ -37,9 +37,6 @@ from msidbg.model.cpu import executing
 from msidbg.model.provkernel import HOT_PROGS, MOVE_PROG, KernelDiff
 from msidbg.model.provread import BIG, EV_SHIFT, HOT, Reader, _small
 from msidbg.model.provstore import PAIR, QUAD, DepStore, Note, NoteStore
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 __all__ = ["HOT", "HOT_PROGS", "NoProv", "Prov", "of"]
 
@@ -70,7 +67,7 @@ _UPCALL_CLEAR, _UPCALL_AGAIN = C.UPCALL_CLEAR, C.UPCALL_AGAIN
 class Prov(Reader):
     """The provenance store of one engine's run (``eng.prov``)."""
 
-    def __init__(self, eng: Engine) -> None:
+    def __init__(self, eng: Any) -> None:
         self.eng = eng
         self.rec = array("q")
         self.hot: list[int] = []
@@ -491,19 +488,22 @@ def _step_stack(stack: list[dict[str, Any]], frame: dict[str, Any], pc: int) -> 
     return [*stack, here]
 
 
-def _hook_hits(eng: Engine, prov: Prov) -> None:
+def _hook_hits(eng: Any, prov: Prov) -> None:
     """Note which node each hit belongs to: the model records a hit's node just before the hit."""
-    def hit() -> None:
+    plain = type(eng).hit
+
+    def hit(name: str, detail: str) -> None:
         if eng.fresh:
             prov.hit_nodes.append(prov.last_node)
+        plain(eng, name, detail)
 
-    eng.hit_hook = hit
+    eng.hit = hit
 
 
 class NoProv(Prov):
     """A store that records nothing (``new_engine(..., prov=False)``)."""
 
-    def __init__(self, eng: Engine) -> None:
+    def __init__(self, eng: Any) -> None:
         super().__init__(eng)
         self.on = False
 
@@ -524,7 +524,7 @@ class NoProv(Prov):
         return
 
 
-def of(eng: Engine) -> Prov:
+def of(eng: Any) -> Prov:
     """The engine's provenance store."""
     p: Prov = eng.prov
     return p

@@ -33,7 +33,6 @@ from msidbg.model.hw import (
 )
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import run_step
-from msidbg.sim.rec import CpuRec
 from msidbg.sim.scheduler import EngineError
 
 World = Any     # a world record (sim/rec.py WorldRec)
@@ -388,7 +387,7 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
 
 
 _ARGS = ("dev", "offset", "value", "size", "entry", "reg")
-_QEMU_CPU: Any = CpuRec.of({"id": -1, "proc": None})   # (a record: the step context's CPU is one, sim/rec.py)
+_QEMU_CPU: dict[str, Any] = {"id": -1, "proc": None}
 
 
 def _complete(k: Any, q: dict[str, Any]) -> None:

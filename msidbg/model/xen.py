@@ -22,15 +22,12 @@ the hypercall (a guest CPU or QEMU) and emit no event of their own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model import acct, bus, device, hits, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
@@ -150,7 +147,7 @@ def alloc_pirq(w: World) -> int:
     return pirq
 
 
-def note_alloc(eng: Engine, pirq: int) -> None:
+def note_alloc(eng: Any, pirq: int) -> None:
     """Provenance of PHYSDEVOP_get_free_pirq: the pirq Xen handed out (top-down, the first free),
     because of what last made it free (an unmap, a destroyed binding) when anything had used it --
     how one device's pirq reaches another (2017: QEMU's unmap on MSI-X disable frees it) -- and of
@@ -172,7 +169,7 @@ def owner(rec: dict[str, Any]) -> str:
 
 
 # --- map / unmap (PHYSDEVOP_map_pirq, PHYSDEVOP_unmap_pirq) -------------------------------------
-def map_pirq(eng: Engine, pirq: int, dev: str, entry: int, kind: str) -> int:
+def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     """Map ``pirq`` (or, if negative, a free one) to (dev, entry): returns the pirq or -errno.
 
     A pirq Xen already maps for another entry is left alone and the call still succeeds
@@ -248,7 +245,7 @@ def _new_host_irq(x: World, pirq: int, dev: str, entry: int, kind: str) -> tuple
     return irq, vector
 
 
-def unmap_pirq(eng: Engine, pirq: int) -> int:
+def unmap_pirq(eng: Any, pirq: int) -> int:
     """``unmap_domain_pirq``: free the host irq, mask the physical entry (``pci_disable_msi``).
 
     A pirq that is still passthrough-bound is force-unbound (``pirq_guest_force_unbind``): its
@@ -292,7 +289,7 @@ def unmap_pirq(eng: Engine, pirq: int) -> int:
     return 0
 
 
-def unmap_self(eng: Engine, pirq: int) -> int:
+def unmap_self(eng: Any, pirq: int) -> int:
     """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
@@ -319,7 +316,7 @@ def irq_status_query(w: World, pirq: int) -> int:
     return XENIRQSTAT_NEEDS_EOI
 
 
-def pirq_eoi(eng: Engine, pirq: int) -> int:
+def pirq_eoi(eng: Any, pirq: int) -> int:
     """PHYSDEVOP_eoi -> ``pirq_guest_eoi``: a host irq Xen holds in flight (ACKTYPE_EOI: an MSI
     that cannot be masked) is acknowledged now, and a signal that waited behind it goes on."""
     x = eng.w.xen
@@ -333,7 +330,7 @@ def pirq_eoi(eng: Engine, pirq: int) -> int:
     return 0
 
 
-def host_eoi(eng: Engine, irq: int) -> None:
+def host_eoi(eng: Any, irq: int) -> None:
     """The host acknowledges ``irq`` (guest EOI or Xen's 1 ms eoi_timer): what it held goes on."""
     hirq = eng.w.xen["irqs"].get(irq)
     if hirq is None or not hirq["in_flight"]:
@@ -355,7 +352,7 @@ def gflags(addr_lo: int) -> int:
     return ((addr_lo >> 12) & 0xFF) | (GFLAGS_DM if addr_lo & 4 else 0)
 
 
-def pt_bind(eng: Engine, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False,
+def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int = 0, unmasked: bool = False,
             mask_key: int = -1, msi: bool = False) -> int:
     """``pt_irq_create_bind`` for a guest MSI: ``pirq_guest_bind`` fails (-EINVAL) unless Xen has
     ``pirq`` mapped. The first binding starts the host irq and registers the device's table
@@ -425,7 +422,7 @@ def pt_bind(eng: Engine, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: 
     return 0
 
 
-def _dpci_migrate(eng: Engine, pirq: int) -> None:
+def _dpci_migrate(eng: Any, pirq: int) -> None:
     """The end of ``pt_irq_create_bind`` for an HVM guest's MSI (first binding or update):
     ``gmsi.dest_vcpu_id`` = ``hvm_girq_dest_2_vcpu_id`` (the one vCPU whose vLAPIC the bound destination
     matches; vCPU 0 in a one-vCPU domain; -1 for none or several) and, when there is one,
@@ -452,7 +449,7 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 
 
 # --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
-def vcpu_migrate(eng: Engine, vcpu: int, pcpu: int) -> str:
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int) -> str:
     """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
     ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
     (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
@@ -480,7 +477,7 @@ def vcpu_migrate(eng: Engine, vcpu: int, pcpu: int) -> str:
 
 
 
-def irq_set_affinity(eng: Engine, irq: int, cpu: int, why: str) -> None:
+def irq_set_affinity(eng: Any, irq: int, cpu: int, why: str) -> None:
     """``irq_set_affinity``: only records the move (``IRQ_MOVE_PENDING``, ``pending_mask``); the host
     irq's next interrupt applies it in its ack (``move_native_irq``)."""
     hirq = eng.w.xen["irqs"].get(irq)
@@ -491,14 +488,14 @@ def irq_set_affinity(eng: Engine, irq: int, cpu: int, why: str) -> None:
                    note=f"{why}: irq_set_affinity of host irq {irq} to pCPU{cpu} (IRQ_MOVE_PENDING)")
 
 
-def pirq_set_affinity(eng: Engine, pirq: int, cpu: int, why: str) -> None:
+def pirq_set_affinity(eng: Any, pirq: int, cpu: int, why: str) -> None:
     """``pirq_set_affinity``: the pirq's host irq, if Xen maps one."""
     rec = eng.w.xen["pirqs"].get(pirq)
     if rec is not None and rec["irq"] > 0:
         irq_set_affinity(eng, rec["irq"], cpu, why)
 
 
-def set_msi_affinity(eng: Engine, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False) -> None:
+def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False) -> None:
     """``set_msi_affinity``: ``set_desc_affinity`` -> ``__assign_irq_vector`` -- the vector stays when
     the irq already has it on ``cpu``; a move still in progress (the old vector not cleaned up yet)
     refuses with -EAGAIN and nothing is written; otherwise a new vector on ``cpu``, the old one kept
@@ -524,7 +521,7 @@ def host_msg(hirq: dict[str, Any]) -> list[int]:
     return [0xFEE00000 | hirq["cpu"] << 12, 0, hirq["vector"]]
 
 
-def _write_msg(eng: Engine, hirq: dict[str, Any], split: bool) -> None:
+def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
     """``write_msi_msg`` of the host message to the physical entry (MSI-X: three writel; MSI: the
     address, the upper address if 64-bit, the data)."""
     dev, entry, kind = hirq["dev"], hirq["entry"], hirq["type"]
@@ -559,14 +556,14 @@ def _write_msg(eng: Engine, hirq: dict[str, Any], split: bool) -> None:
     _msi_data(eng, dev, msg[2])
 
 
-def _msi_data(eng: Engine, dev: str, data: int) -> None:
+def _msi_data(eng: Any, dev: str, data: int) -> None:
     eng.w.devices[dev]["msi"]["data"] = data
     pd = eng.prov.dev(dev)
     eng.prov.write(PC.XEN, PK.key(PK.MSIREG, pd << 4 | 2), data, also=(PK.key(PK.MSIMSG, pd),),
                    note=f"set_msi_affinity writes the data {data:#x}")
 
 
-def msi_data_write(eng: Engine, dev: str, pirq: int, data: int) -> bool:
+def msi_data_write(eng: Any, dev: str, pirq: int, data: int) -> bool:
     """The data half of a split ``write_msi_msg`` (agenda ``xen`` ``msi_data``): still Xen's write
     while the pirq's host irq holds the entry."""
     x = eng.w.xen
@@ -578,7 +575,7 @@ def msi_data_write(eng: Engine, dev: str, pirq: int, data: int) -> bool:
     return False
 
 
-def ack_move(eng: Engine, irq: int, hirq: dict[str, Any], arrived: int) -> None:
+def ack_move(eng: Any, irq: int, hirq: dict[str, Any], arrived: int) -> None:
     """The host irq's ack in ``do_IRQ`` (``ack_maskable_msi_irq`` / ``ack_nonmaskable_msi_irq``):
     ``irq_complete_move`` -- an interrupt on the new vector at the new pCPU ends a move in progress
     (``send_cleanup_vector``: the old vector is freed) -- then ``move_native_irq`` applies a pending
@@ -607,7 +604,7 @@ def ack_move(eng: Engine, irq: int, hirq: dict[str, Any], arrived: int) -> None:
     _apply_mask(eng, hirq)
 
 
-def _bind_unmask(eng: Engine, hirq: dict[str, Any], unmasked: bool, mask_key: int = -1) -> None:
+def _bind_unmask(eng: Any, hirq: dict[str, Any], unmasked: bool, mask_key: int = -1) -> None:
     """69d99d1b22 (4.10): ``if ( pt_irq_bind->u.msi.gflags & XEN_DOMCTL_VMSI_X86_UNMASKED )
     guest_mask_msi_irq(desc, false)`` at the end of every successful MSI binding. The flag only
     clears the guest bit: a binding without it leaves the bit as it was."""
@@ -622,7 +619,7 @@ def _bind_unmask(eng: Engine, hirq: dict[str, Any], unmasked: bool, mask_key: in
     _apply_mask(eng, hirq)
 
 
-def pt_unbind(eng: Engine, pirq: int) -> int:
+def pt_unbind(eng: Any, pirq: int) -> int:
     """``pt_irq_destroy_bind``: ``pirq_guest_unbind`` (shutdown: the host masks the entry),
     then ``msixtbl_pt_unregister``. A pirq Xen force-unbound at unmap (its irq is negative)
     is only cleared: the intercept finds no irq descriptor and keeps its reference."""
@@ -644,7 +641,7 @@ def pt_unbind(eng: Engine, pirq: int) -> int:
 
 
 # --- the physical entry ------------------------------------------------------------------------------
-def _startup(eng: Engine, hirq: dict[str, Any]) -> None:
+def _startup(eng: Any, hirq: dict[str, Any]) -> None:
     """``startup_msi_irq``: the host unmasks; from 4.6 (84d6add5593d) a guest's MSI also starts
     guest-masked until the guest unmasks it through vMSI-X or binds an event channel."""
     hirq["host_masked"] = False
@@ -652,7 +649,7 @@ def _startup(eng: Engine, hirq: dict[str, Any]) -> None:
     _apply_mask(eng, hirq)
 
 
-def _shutdown(eng: Engine, hirq: dict[str, Any]) -> None:
+def _shutdown(eng: Any, hirq: dict[str, Any]) -> None:
     """``shutdown_msi_irq`` / ``mask_msi_irq``: the host masks (4.6: guest too)."""
     hirq["host_masked"] = True
     if eng.w.behaviour["xen_msi_mask"] == "combined":
@@ -660,7 +657,7 @@ def _shutdown(eng: Engine, hirq: dict[str, Any]) -> None:
     _apply_mask(eng, hirq)
 
 
-def _apply_mask(eng: Engine, hirq: dict[str, Any]) -> None:
+def _apply_mask(eng: Any, hirq: dict[str, Any]) -> None:
     """Write the physical mask bit this host irq's state implies, if it still owns the entry.
     Before 4.6 Xen writes its own bit (``msi_set_mask_bit(desc, flag)``): a guest's mask
     written through the intercept is overwritten; from 4.6 it writes host OR guest."""
@@ -673,7 +670,7 @@ def _apply_mask(eng: Engine, hirq: dict[str, Any]) -> None:
     set_phys_mask(eng, hirq["dev"], hirq["entry"], hirq["type"], masked)
 
 
-def guest_unmask(eng: Engine, pirq: int) -> None:
+def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
@@ -684,7 +681,7 @@ def guest_unmask(eng: Engine, pirq: int) -> None:
     _apply_mask(eng, hirq)
 
 
-def _program(eng: Engine, dev: str, entry: int, kind: str, vector: int) -> None:
+def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
     """Xen's setup_msi_irq: the host message (host APIC 0, host vector), written masked."""
     msg = [0xFEE00000, 0, vector]
     d = eng.w.devices[dev]
@@ -711,14 +708,14 @@ def _program(eng: Engine, dev: str, entry: int, kind: str, vector: int) -> None:
         acct.intend(a["msi_intended"], [msg[0], 0, msg[2]])
 
 
-def x_pirq(eng: Engine, dev: str, entry: int) -> int:
+def x_pirq(eng: Any, dev: str, entry: int) -> int:
     """The pirq whose host irq's message the physical entry holds (for provenance), or -1."""
     x = eng.w.xen
     irq = x["entry_irq"].get(key(dev, entry))
     return int(x["irqs"][irq]["pirq"]) if irq is not None and irq in x["irqs"] else -1
 
 
-def set_phys_mask(eng: Engine, dev: str, entry: int, kind: str, masked: bool) -> None:
+def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> None:
     """Xen writes the physical mask bit (no event: part of the hypercall that caused it)."""
     d = eng.w.devices[dev]
     P = eng.prov

@@ -67,7 +67,7 @@ def _generate(cls: type) -> dict[str, Any]:
            f"    return cls._of_map(d)\n"
            f"def fill(r, d):\n{fill}\n"
            f"def flat(r):\n    return [{flat}]\n")
-    ns: dict[str, Any] = {"keys": keys, "cls": cls, "new": cls.__new__}
+    ns: dict[str, Any] = {"keys": keys, "cls": cls, "new": object.__new__}
     exec(src, ns)  # noqa: S102 (class constants only, see above)
     return ns
 
@@ -253,24 +253,6 @@ class CpuRec(Rec):
     KEYS = ("id", "apic_id", "ldr", "online", "irr", "isr", "tpr", "irr_src", "vector_irq", "alloc", "cleanup",
             "proc", "irq", "busy_until", "queued", "queue", "handling", "stopped")
     __slots__ = KEYS
-    id: Any
-    apic_id: Any
-    ldr: Any
-    online: Any
-    irr: Any
-    isr: Any
-    tpr: Any
-    irr_src: Any
-    vector_irq: Any
-    alloc: Any
-    cleanup: Any
-    proc: Any
-    irq: Any
-    busy_until: Any
-    queued: Any
-    queue: Any
-    handling: Any
-    stopped: Any
 
 
 class CtxRec(Rec):
@@ -279,11 +261,6 @@ class CtxRec(Rec):
 
     KEYS = ("stack", "wait", "irqs_off", "action", "done")
     __slots__ = KEYS
-    stack: Any
-    wait: Any
-    irqs_off: Any
-    action: Any
-    done: Any
 
 
 class DescRec(Rec):
@@ -295,42 +272,6 @@ class DescRec(Rec):
             "move_pending", "pending_mask", "msg", "proc", "inprogress", "lock", "pending", "pending_src",
             "depth", "disabled", "unlazy", "replay")
     __slots__ = KEYS
-    irq: Any
-    chip: Any
-    dev: Any
-    index: Any
-    action: Any
-    count: Any
-    vector: Any
-    cpu: Any
-    effective: Any
-    prev_vector: Any
-    prev_cpu: Any
-    move_in_progress: Any
-    cleanup_pending: Any
-    can_reserve: Any
-    has_reserved: Any
-    resv_mode: Any
-    is_managed: Any
-    managed_shutdown: Any
-    activated: Any
-    started: Any
-    masked: Any
-    affinity: Any
-    affinity_set: Any
-    hint: Any
-    move_pending: Any
-    pending_mask: Any
-    msg: Any
-    proc: Any
-    inprogress: Any
-    lock: Any
-    pending: Any
-    pending_src: Any
-    depth: Any
-    disabled: Any
-    unlazy: Any
-    replay: Any
 
 
 class WorldRec(Rec):
@@ -340,28 +281,6 @@ class WorldRec(Rec):
     KEYS = ("format", "scenario", "seed", "policy", "rng", "now", "seq", "events", "ended", "agenda", "costs",
             "platform", "behaviour", "cpus", "devices", "acct", "irqs", "kernel", "actions", "probes", "xen", "qemu")
     __slots__ = KEYS
-    format: Any
-    scenario: Any
-    seed: Any
-    policy: Any
-    rng: Any
-    now: int
-    seq: int
-    events: int
-    ended: Any
-    agenda: Any
-    costs: Any
-    platform: Any
-    behaviour: Any
-    cpus: list[CpuRec]
-    devices: Any
-    acct: Any
-    irqs: Any
-    kernel: Any
-    actions: Any
-    probes: Any
-    xen: Any
-    qemu: Any
     _WALK = True    # its CPUs and irq descriptors: records, packed each in one go (``pack``)
 
 

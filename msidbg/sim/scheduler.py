@@ -30,7 +30,6 @@ from functools import partial
 from typing import Any, Protocol
 
 from . import strategy
-from .errors import EngineError
 from .events import EventLog
 from .history import ChoiceLog, Hit, HitLog
 from .rec import WorldRec, as_world
@@ -44,6 +43,8 @@ class Model(Protocol):
     def finish(self, eng: Engine) -> None: ...
 
 
+class EngineError(RuntimeError):
+    """A model broke an engine invariant (a bug in msidbg, never a user error)."""
 
 
 __all__ = ["SEQ_BITS", "SEQ_MASK", "WORLD_FORMAT", "Engine", "EngineError", "Hit", "Model", "check_agenda", "rand64",
@@ -111,7 +112,7 @@ class Engine:
         # its top level, CPUs, contexts and irq descriptors as records (sim/rec.py): the hot paths
         # read their fields as slots (a model's ``bind`` does the same for every world it installs)
         self.w = world = as_world(world)
-        self.model: Any = model
+        self.model = model
         self.handlers = model.handlers
         self.log = log if log is not None else EventLog()
         self.hits = HitLog()
@@ -149,13 +150,6 @@ class Engine:
         self.jitter: Callable[[Engine, int, int], int] | None = None
         self.plan: strategy.Plan | None = None
         self.trace = strategy.Trace()
-        #: the model's provenance store (``msidbg.model.prov``; set by ``Model.bind``)
-        self.prov: Any = None
-        #: called at the start of ``hit`` (provenance notes the hit's node) and of ``emit`` (the
-        #: debugger's ``executing`` probe observes the step) when set: declared hooks rather than
-        #: methods replaced on the instance, which a compiled Engine (mypyc) does not allow
-        self.hit_hook: Callable[[], None] | None = None
-        self.emit_hook: Callable[[], None] | None = None
         strategy.attach(self)
 
     # -- scheduling -------------------------------------------------------------------
@@ -271,7 +265,7 @@ class Engine:
     def _loop(self, n: int, fresh: bool, stop_on_notes: bool, after: Callable[[], bool] | None) -> tuple[int, bool]:
         """``advance`` over events that are all new (``fresh``: each must emit exactly one event)
         or all recorded already. Returns how many ran and whether it stopped before ``n``."""
-        w: WorldRec = self.w
+        w = self.w
         ids = self._ids
         logged = len(ids)
         handlers = self.handlers
@@ -317,7 +311,7 @@ class Engine:
         stepping): the agenda's earliest item runs; the same steps and checks, fewer of them per
         event. ``w["events"]`` is brought up to date when the loop leaves (normally or not), which
         nothing inside a step reads."""
-        w: WorldRec = self.w
+        w = self.w
         ids = self._ids
         handlers = self.handlers
         heap = self.heap
@@ -421,8 +415,6 @@ class Engine:
     # -- what steps call ------------------------------------------------------------------
     def emit(self, kind: int, cpu: int = -1, dev: str | None = None, a: int = 0, b: int = 0, c: int = 0) -> None:
         """Record the event of the current step (skipped when re-executing known history)."""
-        if self.emit_hook is not None:
-            self.emit_hook()
         if self.fresh:
             key = (kind, cpu, dev, a, b, c)
             try:    # (see Ctx.ev)
@@ -439,8 +431,6 @@ class Engine:
 
     def hit(self, name: str, detail: str) -> None:
         """The model detected a semantic condition (a built-in breakpoint) at this event."""
-        if self.hit_hook is not None:
-            self.hit_hook()
         h = Hit(self.cur, self.w.now, name, detail)
         if self._noted != self.cur:
             self._note()

@@ -14,7 +14,7 @@ IRR, and the interrupt runs ``vector_cleanup_callback`` (the timer softirq on ir
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msidbg.model import acct, apic, hits
 from msidbg.model import build as _build
@@ -37,9 +37,6 @@ from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import cleanup_dirty, cpu_dirty, desc_dirty
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import PROGRAMS, new_frame, program
-
-if TYPE_CHECKING:
-    from msidbg.sim.scheduler import Engine
 
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
 handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs",
@@ -376,7 +373,7 @@ def send_cleanup(k: Any, desc: Any, vector: int, cpu: int) -> bool:
     return True
 
 
-def arm_cleanup_timer(eng: Engine, c: Any) -> bool:
+def arm_cleanup_timer(eng: Any, c: Any) -> bool:
     """add_timer_on(&cl->timer, cpu) with expiry jiffies + 1, unless already pending."""
     if c.get("vtimer", -1) >= 0:
         return False
@@ -386,7 +383,7 @@ def arm_cleanup_timer(eng: Engine, c: Any) -> bool:
     return True
 
 
-def cancel_cleanup_timer(eng: Engine, c: Any) -> None:
+def cancel_cleanup_timer(eng: Any, c: Any) -> None:
     """del_timer (lapic_offline): forget a pending cleanup timer."""
     token = c.get("vtimer", -1)
     if token < 0:
@@ -395,7 +392,7 @@ def cancel_cleanup_timer(eng: Engine, c: Any) -> None:
     eng.unschedule(lambda item: item[2] == "vtimer" and item[4] == token)
 
 
-def on_vtimer(eng: Engine, item: list[Any]) -> None:
+def on_vtimer(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a cleanup timer expires; the local APIC timer interrupt is raised."""
     c = eng.w.cpus[item[3]]
     c["vtimer"] = -1
@@ -620,7 +617,7 @@ RERUN[handle_edge_irq.name] = handle_edge_irq.labels["rerun"]
 LOOP_ENTRY[handle_edge_irq.name] = _edge_entry
 
 
-def finish_pending(eng: Engine) -> None:
+def finish_pending(eng: Any) -> None:
     """FINISH_HOOKS: edges still IRQS_PENDING at the end (their loop never ran) are lost."""
     P = eng.prov
     for irq in sorted(eng.w.irqs):
