@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from msidbg.scenario import Scenario
 
 MASK64 = (1 << 64) - 1
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 
 #: platform hooks: functions(scenario, world) run at the end of build (Xen fills its state)
 PLATFORM_BUILDERS: list[Any] = []

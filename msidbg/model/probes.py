@@ -25,7 +25,7 @@ from msidbg.sim.program import PROGRAMS, new_frame, program
 if TYPE_CHECKING:
     from msidbg.scenario import Scenario
 
-World = dict[str, Any]
+World = Any     # a world record (sim/rec.py WorldRec)
 #: programs that run in QEMU's context, not a guest CPU's (a probe there would never fire)
 NOT_GUEST: set[str] = set()
 #: probe action -> function(k, args, dev) that performs it and emits the step's event

@@ -38,7 +38,7 @@ from .world import World
 
 
 class Model(Protocol):
-    handlers: dict[str, Callable[[Engine, list[Any]], None]]
+    handlers: dict[str, Callable[[Engine, list[Any]], bool | None]]   # True: a silent poll
 
     def finish(self, eng: Engine) -> None: ...
 

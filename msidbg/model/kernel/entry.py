@@ -117,7 +117,7 @@ def accept(k: Any, c: Any, v: int) -> None:
 PV_CALLBACK: list[Any] = []
 
 
-def pv_callback(k: Any, c: dict[str, Any]) -> None:
+def pv_callback(k: Any, c: Any) -> None:
     """A xen-pv vCPU with evtchn_upcall_pending set and its events unmasked: Xen's bounce frame enters
     it at xen_hypervisor_callback (no local APIC vector, no IRR / ISR bit, no EOI)."""
     PV_CALLBACK[0](k, c)

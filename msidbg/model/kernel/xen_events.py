@@ -616,7 +616,7 @@ XEN_CALLBACK = kind("xen.callback", doc="Xen enters a PV vCPU at its event callb
                     "evtchn_upcall_mask clear): xen_hypervisor_callback -> xen_evtchn_do_upcall, no APIC vector")
 
 
-def pv_callback(k: Any, c: dict[str, Any]) -> None:
+def pv_callback(k: Any, c: Any) -> None:
     """Xen's test_guest_events on the way back to a PV vCPU: evtchn_upcall_pending with
     evtchn_upcall_mask clear (the guest's irqs_off; this runs only when they are on) -> create_bounce_frame
     to the callback the guest registered (CALLBACKTYPE_event: xen_hypervisor_callback, which runs
