@@ -67,3 +67,22 @@ async def test_the_pane_shows_the_host_column_at_the_torn_message(tmp_path: Path
         assert row[at:].startswith("p1/0x39 +p0/0x31 ")
         assert row.split()[:3] == ["101", "bound", "h56"]
         assert header.index("evt") > at + len("p1/0x39 +p0/0x31")   # the columns after it move right
+
+
+async def test_an_intx_only_device_shows_no_empty_column_titles() -> None:
+    """usb0 of the INTx scenario has only a pin: the vector table showed the MSI-X column titles
+    over no rows; it says why there are none."""
+    from msidbg.tui.panes.vectors import VectorTable
+    from tests.conftest import SCENARIOS
+
+    app = make_app(str(SCENARIOS / "intx-nobody-cared-claimed.yaml"), keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot, app)
+        await pilot.press("d")
+        await idle(pilot, app)
+        assert app.view is not None and app.view.device == "usb0"
+        pane = app.query_one(VectorTable)
+        text = [pane.render_line(y).text.rstrip() for y in range(pane.header_lines)]
+        assert text[0].startswith("INTx A, GSI 16")
+        assert text[-1] == "no MSI or MSI-X capability: the INTx pin is its interrupt"
+        assert not any("kernel cpu/vec" in t for t in text)
