@@ -285,7 +285,12 @@ def _vectors(dev: Device, cpus: int) -> tuple[int, str]:
 
 
 def _moves(dev: Device, cpus: int) -> list[tuple[pi.IrqRow, int]]:
-    """The /proc/interrupts rows whose CPU becomes a ``set_affinity`` action, with that CPU."""
+    """The /proc/interrupts rows whose CPU becomes a ``set_affinity`` action, with that CPU. None
+    for a function with only an INTx pin in lspci (an MSI row naming it -- lspci run without root
+    shows the pin but not the capabilities -- cannot be moved: the scenario's device has no MSI, and
+    an intx: pin and a set_affinity do not load together)."""
+    if _mode(dev.fn) == "intx":
+        return []
     n, _ = _vectors(dev, cpus)
     out = []
     for row in sorted(dev.rows, key=lambda r: r.index or 0):
@@ -462,6 +467,11 @@ class _Writer:
                           f"Maskable{'+' if m.per_vector_mask else '-'} 64bit{'+' if m.addr64 else '-'}")
             if d.intx is not None:
                 self._intx(d)
+            if _mode(f) == "intx":
+                for row in d.rows:
+                    self.out.append(f"    # {_comment(f'{_base(self.inp.interrupts)}:{row.line}: irq {row.irq} {row.names}')}"
+                                    " -- an MSI row, but lspci shows no MSI or MSI-X capability (lspci -vv run "
+                                    "without root?): not used")
             self.out.append("    # quirks: []   latch-on-unmask, msix-mask-applies-when-disabled or "
                             "msi-latch-on-enable: lspci cannot show them")
             if f.stub and not xen:

@@ -362,7 +362,9 @@ def _state(s: Session, summ: dict[str, Any]) -> Section:
         lines += _msi(name, dev["msi"]) if dev["msi"] else []
         lines += _intx(name, dev)
     gsis = sorted({ix["gsi"] for n in involved(s, summ) if (ix := w["devices"][n].get("intx"))})
-    lines += [_ioapic(g, w["ioapic"][g], w["irqs"].get(g)) for g in gsis if g in (w.get("ioapic") or {})]
+    for g in gsis:
+        if g in (w.get("ioapic") or {}):
+            lines += _ioapic(g, w["ioapic"][g], w["irqs"].get(g))
     for c in w["cpus"]:
         state = "" if c["online"] else " (offline)"
         lines.append(f"CPU{c['id']}{state}: IRR {_vectors(c['irr'])}  ISR {_vectors(c['isr'])}")
@@ -429,20 +431,28 @@ def _intx(name: str, dev: dict[str, Any]) -> list[str]:
     if not ix:
         return []
     drives = "INTx# asserted" if ioapic.asserting(dev) else "INTx# not driven"
-    return [f"{name} INTx: pin {'ABCD'[ix['pin'] - 1]} -> GSI {ix['gsi']}  Status.INTx{_flag(bool(ix['cond']))}"
-            + (f" ({ix['cond']} signal(s))" if ix["cond"] else "")
-            + f"  DisINTx{_flag(bool(dev['cmd'] & CMD_INTX_DISABLE))}  ({drives})"]
+    return _fit(f"{name} INTx: pin {'ABCD'[ix['pin'] - 1]} -> GSI {ix['gsi']}  Status.INTx{_flag(bool(ix['cond']))}"
+                + (f" ({ix['cond']} signal(s))" if ix["cond"] else "")
+                + f"  DisINTx{_flag(bool(dev['cmd'] & CMD_INTX_DISABLE))}", f"({drives})")
 
 
-def _ioapic(gsi: int, pin: dict[str, Any], irq: dict[str, Any] | None) -> str:
+def _ioapic(gsi: int, pin: dict[str, Any], irq: dict[str, Any] | None) -> list[str]:
     """The IO-APIC redirection entry of a GSI and what the kernel's irq on it says."""
     line = (f"IO-APIC GSI {gsi}: vector {pin['vector']:#04x} -> CPU{pin['cpu']}  masked{_flag(pin['masked'])}  "
             f"Remote IRR{_flag(pin['remote_irr'])}")
     if irq is not None and irq.get("spurious_disabled"):
-        line += f"  (irq {gsi} disabled by note_interrupt: \"nobody cared\")"
-    elif irq is not None and irq.get("disabled"):
-        line += f"  (irq {gsi} disabled, depth {irq.get('depth')})"
-    return line
+        return _fit(line, f"(irq {gsi} disabled by note_interrupt: \"nobody cared\")")
+    if irq is not None and irq.get("disabled"):
+        return _fit(line, f"(irq {gsi} disabled, depth {irq.get('depth')})")
+    return [line]
+
+
+def _fit(line: str, tail: str) -> list[str]:
+    """``line`` and its parenthesised ``tail`` on one line of a fixed-width section (indented by 2),
+    else the tail on an indented line of its own: a fixed-width line is cut at the width, and the
+    tail is what the line is there for (the irq "nobody cared" disabled, INTx# asserted)."""
+    one = f"{line}  {tail}"
+    return [one] if _cells(one) + 2 <= WIDTH else [line, f"    {tail}"]
 
 
 def _pirqs(pirqs: dict[str, Any] | None) -> list[str]:
@@ -480,7 +490,8 @@ def _reproduce(s: Session, source: str) -> Section:
     if not is_snapshot_source(source):
         return Section("Reproduce", [
             f"msidbg run {name} --headless --stop-at-break",
-            f"    runs the scenario to this stop (event {s.cursor}) and prints the summary",
+            f"    runs the scenario to this stop (event {s.cursor}) and prints",
+            "    the summary",
             f"msidbg run {name}",
             "    the debugger (TUI) at event 0; c continues to the stop",
         ])

@@ -403,7 +403,14 @@ class MsidbgApp(UnverifiedWorld, Commands):
     def completer(self) -> Completer:
         """Tab in the breakpoint dialog: world paths from the world at the cursor, with values."""
         s = self.session
-        return lambda text, cursor: complete(s.world, text, cursor, s.event(s.cursor) if s.cursor else None)
+
+        def run(text: str, cursor: int) -> Any:
+            try:
+                event = s.event(s.cursor) if s.cursor else None
+            except MsidbgError:      # no history (a --no-verify snapshot whose replay diverged): the world only
+                event = None
+            return complete(s.world, text, cursor, event)
+        return run
 
     # -- quitting: ask when breakpoints or bookmarks would be lost ----------------------------------------
     def _marks(self) -> tuple[Any, ...]:

@@ -30,9 +30,13 @@ class PirqRow:
     guest_irq: str
     guest_view: str
     conflict: str
+    #: the host irq's pCPU and vector in Xen (``p1/0x39``), a move it waits to apply at its next
+    #: interrupt (``>p1``: IRQ_MOVE_PENDING) and the old vector it keeps until an interrupt arrives
+    #: on the new one (``+p0/0x31``: irq_complete_move); "" when the pirq has no host irq
+    host: str = ""
 
     def state(self) -> tuple[Any, ...]:
-        return (self.xen_state, self.port, self.device, self.guest_irq, self.guest_view, self.conflict)
+        return (self.xen_state, self.host, self.port, self.device, self.guest_irq, self.guest_view, self.conflict)
 
 
 def rows(w: World) -> list[PirqRow]:
@@ -47,8 +51,22 @@ def rows(w: World) -> list[PirqRow]:
     why = {d["pirq"]: d["why"] for d in m["disagreements"]}
     qemu, stale = _qemu_entries(w)
     pirqs = sorted(set(xen) | set(guest) | set(qemu) | set(stale), reverse=True)
-    return [_row(p, xen.get(p), guest.get(p, []), qemu.get(p, []), stale.get(p, []), why.get(p, ""))
+    hosts = (w.get("xen") or {}).get("irqs") or {}
+    return [_row(p, xen.get(p), guest.get(p, []), qemu.get(p, []), stale.get(p, []), why.get(p, ""), hosts)
             for p in pirqs]
+
+
+def host_vector(hirq: dict[str, Any] | None) -> str:
+    """Where Xen's host irq delivers now (``p<pCPU>/<vector>``), then ``>p<N>`` while a move
+    waits for the irq's next interrupt and ``+p<N>/<vector>`` while the old vector is kept."""
+    if not hirq or not hirq.get("vector"):
+        return ""
+    text = f"p{hirq['cpu']}/{hirq['vector']:#04x}"
+    if hirq.get("move", -1) >= 0:
+        text += f" >p{hirq['move']}"
+    if hirq.get("old", -1) >= 0:
+        text += f" +p{hirq['old'] >> 8}/{hirq['old'] & 0xFF:#04x}"
+    return text
 
 
 def _qemu_entries(w: World) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
@@ -77,11 +95,12 @@ def _xen_state(x: dict[str, Any] | None) -> str:
 
 
 def _row(p: int, x: dict[str, Any] | None, guest: list[dict[str, Any]], qemu: list[str], stale: list[str],
-         why: str) -> PirqRow:
+         why: str, hosts: dict[int, Any]) -> PirqRow:
     where = f"{x['dev']}/{x['entry']}" if x and x["host_irq"] and x["dev"] is not None else "-"
     views = [f"{g['dev']}/{g['index']} evt {g['port'] or '-'}" for g in guest]
     views += [f"qemu {e}" for e in qemu] + [f"read-back {e}" for e in stale]
     conflicts = [why] if why else []
     conflicts += [f"QEMU maps it for {e}, Xen has {where}" for e in qemu if where not in ("-", e)]
     return PirqRow(p, _xen_state(x), (x["port"] or None) if x else None, where,
-                   ",".join(str(g["irq"]) for g in guest) or "-", "; ".join(views) or "-", "; ".join(conflicts))
+                   ",".join(str(g["irq"]) for g in guest) or "-", "; ".join(views) or "-", "; ".join(conflicts),
+                   host_vector(hosts.get(x["host_irq"])) if x and x["host_irq"] else "")

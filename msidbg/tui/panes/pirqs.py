@@ -9,7 +9,7 @@ from msidbg.tui import pirqmap
 from msidbg.tui.panes.lines import LineView, Span
 from msidbg.tui.view import View
 
-COLUMNS = (("pirq", 5), ("xen state", 14), ("evt", 4), ("xen entry", 10), ("guest irq", 9),
+COLUMNS = (("pirq", 5), ("xen state", 14), ("host vector", 11), ("evt", 4), ("xen entry", 10), ("guest irq", 9),
            ("guest / qemu view", 17))
 MAX_VIEW = 48
 
@@ -72,7 +72,11 @@ class PirqMap(LineView):
     def _columns(self) -> tuple[tuple[str, int], ...]:
         """The last column as wide as the widest guest view (up to MAX_VIEW)."""
         view = max((len(r.guest_view) for r in self._rows), default=0)
-        return COLUMNS[:-1] + ((COLUMNS[-1][0], min(max(view, COLUMNS[-1][1]), MAX_VIEW)),)
+        host = max((len(r.host) for r in self._rows), default=0)     # a move in progress: up to 20
+        cols = list(COLUMNS)
+        cols[2] = (cols[2][0], max(host, cols[2][1]))
+        cols[-1] = (cols[-1][0], min(max(view, cols[-1][1]), MAX_VIEW))
+        return tuple(cols)
 
     def line_width(self) -> int:
         return max([sum(w + 1 for _, w in self._columns())] + [len(r.conflict) + 8 for r in self._rows])
@@ -86,7 +90,7 @@ class PirqMap(LineView):
         if disagreement:
             return [("      ≠ " + r.conflict, "conflict")]
         changed = self.view is not None and r.pirq in self.view.changes.pirqs
-        cells = (str(r.pirq), r.xen_state, "-" if r.port is None else str(r.port), r.device, r.guest_irq,
+        cells = (str(r.pirq), r.xen_state, r.host or "-", "-" if r.port is None else str(r.port), r.device, r.guest_irq,
                  r.guest_view)
         text = " ".join(c.ljust(w) for c, (_, w) in zip(cells, self._columns(), strict=True))
         style = "changed" if changed else "conflict" if r.conflict else ""

@@ -152,6 +152,9 @@ class VectorTable(LineView):
     def header_spans(self, index: int) -> list[Span]:
         if index < len(self._state):
             return [(self._state[index], "state")]
+        d = self.view.world["devices"].get(self._device) if self.view is not None and self._device else None
+        if d is not None and not d.get("msix") and not d.get("msi"):     # no rows: no column titles either
+            return [("no MSI or MSI-X capability: the INTx pin is its interrupt", "header")]
         return [(GAP.join(title.ljust(w) for title, w in self._columns()), "header")]
 
     def line_spans(self, index: int) -> list[Span]:
