@@ -8,6 +8,7 @@ import pytest
 
 from msidbg.scenario import ScenarioError
 from tests.conftest import run_to_end, scenario
+from tests.test_intx import _events, _vec
 
 HEAD = """
 name: hvm-intx
@@ -15,16 +16,6 @@ cpus: 2
 platform: {kind: xen-hvm, xen: "4.19"}
 devices:
 """
-
-
-def _events(eng: object, kind: str) -> list[object]:
-    log = eng.log  # type: ignore[attr-defined]
-    return [e for e in (log.event(i) for i in range(1, eng.cur + 1)) if e.kind == kind]  # type: ignore[attr-defined]
-
-
-def _vec(eng: object, dev: str) -> dict[str, int]:
-    a = eng.w["acct"][dev]  # type: ignore[attr-defined]
-    return {k: a[k][0] for k in ("raised", "delivered", "lost")}
 
 
 def _what(eng: object, kind: str = "xen.intx") -> list[str]:
