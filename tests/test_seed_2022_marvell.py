@@ -25,8 +25,11 @@ def test_early_mask_then_failed_msix_blocks_the_msi_fallback() -> None:
 
 def test_late_mask_twin_differs_only_in_the_switch_and_works() -> None:
     bug, late = shipped(BUG), shipped(f"{BUG}-late")
-    # 5.15.11 brought the fix series: 83dbf898a2d4 (the late mask) and 94185adbfad5 (MASKALL on error)
-    assert comparable(with_kernel(late, msix_mask_all="early", msix_error_clears_maskall=False)) == comparable(bug)
+    # 5.15.11 brought the fix series: 83dbf898a2d4 (the late mask) and 94185adbfad5 (MASKALL on error);
+    # 5.15.3 had already brought 9c8e9c9681a0 (redteam12, stable-queue releases/5.15.3); with it on, the
+    # 5.15 run's events and outcome are the same (checked when the row moved)
+    assert comparable(with_kernel(late, msix_mask_all="early", msix_error_clears_maskall=False,
+                                  msix_ctrl_read_can_mask=False)) == comparable(bug)
     eng = run_to_end(late)
     assert not hit_names(eng) & {hits.MSI_BLOCKED_BY_MSIX_MASK, hits.PROBE_FAILED}
     assert totals(eng, "nvme0")["delivered"] == 6
