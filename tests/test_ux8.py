@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
 from tests.bugio.helpers import cli
 from tests.conftest import SCENARIOS
 
@@ -14,3 +19,62 @@ def test_why_to_a_file_or_pipe_keeps_every_line_whole() -> None:
     assert "…" not in out
     assert max(len(line) for line in out.splitlines()) > 100
     assert "(Status.Interrupt Status; INTx# asserted unless Interrupt Disable is set)" in out
+
+
+_HVM_INTX = """name: hvm-intx
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.19"}
+devices:
+  eth0: {bdf: "00:08.0", kind: nic, passthrough: true, intx: {pin: B, gsi: 16}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}
+  - %s
+"""
+_BARE = """name: bare
+cpus: %s
+kernel: {version: "%s"}
+devices:
+  eth0:
+    bdf: "00:03.0"
+    kind: nic
+    msix: {table_size: 4}
+    intx: {pin: A, gsi: 16}
+faults: [{call: %s, dev: eth0, errno: ENOSPC}]
+probes:
+  - {at: %s, when: after, do: fire, dev: eth0, vector: 0, times: 1}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0}
+  - %s
+"""
+_OK = ("2", "6.6", "pci_msi_setup_msi_irqs", "free_irq", "{at: 1ms, on: 0, do: remove, dev: eth0}")
+
+
+@pytest.mark.parametrize("text", [
+    _HVM_INTX % "{at: 2ms, on: 0, do: cpu_offline, cpu: 1}",
+    _HVM_INTX % "{at: 2ms, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 1}",
+    _BARE % ("9", "4.9", *_OK[2:]),                                   # devices.eth0.intx (legacy allocator)
+    _BARE % (*_OK[:2], "no_such_call", *_OK[3:]),                     # faults[0].call
+    _BARE % (*_OK[:3], "no_such_program", _OK[4]),                    # probes[0].at
+    _BARE % (*_OK[:4], "{at: 1ms, on: 1, do: fire, dev: eth0}"),      # run[1].on
+    _BARE % ("1", *_OK[1:4], "{at: 1ms, on: 0, do: cpu_offline, cpu: 0}"),  # run[1].do
+    _BARE % (*_OK[:4], "{at: 1ms, do: fire, dev: eth0, vector: 0, count: 3}"),  # run[1].every
+], ids=["hvm-offline", "hvm-affinity", "legacy-intx", "fault", "probe", "fire-on", "offline-only", "every"])
+def test_a_load_error_names_the_line_of_the_field_it_names(tmp_path: Path, text: str) -> None:
+    """`FILE:LINE: FIELD: ...`: LINE is where FIELD is written. The HVM guest's refused level-irq move
+    said `hvm.yaml:5: run[1].do` -- line 5 is devices.eth0, the action is on line 8."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    code, _out, err = cli("check", str(path))
+    assert code == 2, err
+    m = re.match(rf"msidbg: {re.escape(str(path))}:(\d+): ([\w.\[\]-]+): ", err)
+    assert m, err
+    line, field = int(m.group(1)), m.group(2)
+    shown = text.splitlines()[line - 1]
+    key = re.sub(r"\[\d+\]$", "", field.rsplit(".", 1)[-1])
+    index = re.findall(r"\[(\d+)\]", field)
+    if key in ("do", "on", "every", "at", "call") and index:   # an entry of a list: its own line
+        section = field.split("[", 1)[0]
+        start = text.splitlines().index(f"{section}:") if f"{section}:" in text.splitlines() else None
+        if start is not None:
+            assert line == start + 2 + int(index[0]), (err, shown)
+    assert f"{key}:" in shown or key == "every", (err, shown)
