@@ -78,3 +78,79 @@ def test_a_load_error_names_the_line_of_the_field_it_names(tmp_path: Path, text:
         if start is not None:
             assert line == start + 2 + int(index[0]), (err, shown)
     assert f"{key}:" in shown or key == "every", (err, shown)
+
+
+def test_a_torn_message_xen_wrote_names_xen() -> None:
+    """Xen's move_native_irq rewrites a live plain MSI (address, then data a config write later): the hit
+    said "a pair the kernel never programmed together", though the kernel never wrote those registers."""
+    from tests.conftest import run_to_end, scenario
+    from tests.test_xenhost_affinity import MOVE, PLAIN
+
+    eng = run_to_end(scenario(MOVE.format(cap=PLAIN, mode="msi")))
+    (torn,) = [h for h in eng.hits if h.name == "msi-torn-message"]
+    assert torn.detail.endswith("a pair Xen never programmed together"), torn.detail
+
+
+def test_shrinking_cut_short_keeps_the_smallest_failing_list() -> None:
+    """A tester that runs out of time ends delta debugging with the best found so far, said as such."""
+    from msidbg.explore.shrink import OutOfTime, ddmin
+
+    devs: list = list(range(16))   # deviations are opaque to ddmin: any hashables do
+    calls = [0]
+
+    def test(cands: list[list]) -> tuple[int | None, int]:
+        calls[0] += 1
+        if calls[0] > 3:
+            raise OutOfTime(1)
+        for i, c in enumerate(cands):
+            if 5 in c and 11 in c:
+                return i, i + 1
+        return None, len(cands)
+
+    shrunk = ddmin(devs, test)
+    assert (shrunk.complete, shrunk.stopped) == (False, "time")
+    assert 5 in shrunk.deviations and 11 in shrunk.deviations and len(shrunk.deviations) < 16
+    assert shrunk.tests >= 3
+    whole = ddmin(devs, lambda cands: next(((i, i + 1) for i, c in enumerate(cands) if 5 in c and 11 in c),
+                                           (None, len(cands))))
+    assert (whole.deviations, whole.complete, whole.stopped) == ([5, 11], True, None)
+
+
+def test_explore_shrink_time_bounds_shrinking_and_says_so(tmp_path: Path) -> None:
+    """`--time 12s` bounded only the search: 141 deviations were still shrinking after 100 s. The
+    shrinking time (here: over before shrinking starts, so no clock is read in the assertion) ends it
+    with what was found, `"shrink_complete": false, "shrink_stopped": "time"`, and a line in the text."""
+    import json
+
+    pirq = str(SCENARIOS / "explore-xen-pirq-reuse.yaml")
+    code, out, err = cli("explore", pirq, "--runs", "300", "--strategy", "random", "--jobs", "1",
+                         "--shrink-time", "0.000001", "--json")
+    assert code == 1, err
+    res = json.loads(out)
+    (f,) = res["failures"]
+    assert f["run"] > 0 and f["deviations_found"] >= 2
+    assert (f["shrink_complete"], f["shrink_stopped"], f["deviations"]) == (False, "time", f["deviations_found"])
+    assert res["shrink_time"] == 0.000001
+    code, out, err = cli("explore", pirq, "--runs", "300", "--strategy", "random", "--jobs", "1",
+                         "--shrink-time", "0.000001")
+    assert code == 1, err
+    assert (f"shrinking stopped early: the shrinking time ran out (1e-06s, --shrink-time); "
+            f"{f['deviations']} deviations left") in out
+    code, out, err = cli("explore", pirq, "--runs", "300", "--strategy", "random", "--jobs", "1", "--json")
+    f = json.loads(out)["failures"][0]
+    assert (f["shrink_complete"], f["shrink_stopped"]) == (True, None) and f["deviations"] < f["deviations_found"]
+    code, _out, err = cli("explore", pirq, "--shrink-time", "0")
+    assert code == 2 and "--shrink-time" in err
+
+
+def test_save_failing_from_several_strategies_keeps_each_snapshot(tmp_path: Path) -> None:
+    """Group 1 of `--strategy pct` and of `--strategy delay` were both SCENARIO-1-SLUG.msgpack: the
+    second exploration replaced the first's snapshot."""
+    from msidbg.explore import explore
+
+    pirq = str(SCENARIOS / "explore-xen-pirq-reuse.yaml")
+    got = [explore(pirq, runs=300, strategy=s, jobs=1, save_failing=str(tmp_path))["failures"][0]["snapshot"]
+           for s in ("pct", "delay")]
+    assert len(set(got)) == 2 and all(Path(p).exists() for p in got)
+    assert [Path(p).name for p in got] == ["explore-xen-pirq-reuse-1-pirq-conflict-nvme2-pct-1.msgpack",
+                                           "explore-xen-pirq-reuse-1-pirq-conflict-nvme2-delay-1.msgpack"]
