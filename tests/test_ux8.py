@@ -134,7 +134,7 @@ def test_explore_shrink_time_bounds_shrinking_and_says_so(tmp_path: Path) -> Non
     code, out, err = cli("explore", pirq, "--runs", "300", "--strategy", "random", "--jobs", "1",
                          "--shrink-time", "0.000001")
     assert code == 1, err
-    assert (f"shrinking stopped early: the shrinking time ran out (1e-06s, --shrink-time); "
+    assert (f"shrinking stopped early: the shrinking time ran out (1e-06s: --shrink-time, by default --time); "
             f"{f['deviations']} deviations left") in out
     code, out, err = cli("explore", pirq, "--runs", "300", "--strategy", "random", "--jobs", "1", "--json")
     f = json.loads(out)["failures"][0]
@@ -154,3 +154,40 @@ def test_save_failing_from_several_strategies_keeps_each_snapshot(tmp_path: Path
     assert len(set(got)) == 2 and all(Path(p).exists() for p in got)
     assert [Path(p).name for p in got] == ["explore-xen-pirq-reuse-1-pirq-conflict-nvme2-pct-1.msgpack",
                                            "explore-xen-pirq-reuse-1-pirq-conflict-nvme2-delay-1.msgpack"]
+
+
+_INTX = """name: intx-pin
+cpus: 2
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, intx: {pin: B, gsi: 17}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0}
+"""
+
+
+@pytest.mark.parametrize("pin", [0, 5, "B"])
+def test_a_hand_edited_intx_pin_is_refused_unverified_not_shown_as_another_pin(tmp_path: Path, pin: object) -> None:
+    """`intx.pin: 0` in a --no-verify world showed as pin D ("ABCD"[pin - 1]) in the TUI and report."""
+    import msgpack
+
+    from msidbg.debugger import Session
+    from msidbg.debugger import snapshot as snap
+    from msidbg.sim.world import pack_world, state_hash, unpack_world
+
+    scn = tmp_path / "intx.yaml"
+    scn.write_text(_INTX)
+    s = Session.from_scenario(str(scn))
+    s.continue_()
+    path = tmp_path / "intx.msgpack"
+    s.save(str(path))
+    doc = msgpack.unpackb(path.read_bytes(), raw=False)
+    w = unpack_world(doc["world"])
+    assert w["devices"]["eth0"]["intx"]["pin"] == 2
+    w["devices"]["eth0"]["intx"]["pin"] = pin
+    doc["world"], doc["state_hash"] = pack_world(w), state_hash(w)
+    path.write_bytes(snap.seal(doc))
+    code, out, err = cli("report", str(path), "--no-verify")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"msidbg: {path}: world: devices.eth0.intx.pin: {pin!r} is not an INTx pin"), err

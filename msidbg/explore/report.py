@@ -196,7 +196,7 @@ def human(result: dict[str, Any]) -> str:
                    f" (shrunk from {f['deviations_found']} in {f['shrink_runs']} runs)")
         lines.append(f"FAIL {i + 1}: {f['signature']}  x{f['count']}  seed {f['seed']}  {how}")
         if not f["shrink_complete"]:
-            why = (f"the shrinking time ran out ({fmt_secs(result.get('shrink_time'))}, --shrink-time)"
+            why = (f"the shrinking time ran out ({fmt_secs(result.get('shrink_time'))}: --shrink-time, by default --time)"
                    if f.get("shrink_stopped") == "time" else "the budget of replays ran out")
             lines.append(f"    shrinking stopped early: {why}; {f['deviations']} deviations left, some of them "
                          "maybe not needed")
