@@ -125,7 +125,11 @@ def _explore_parser(sub: Any) -> None:
     e.add_argument("--runs", type=guard.int_arg(1, 10**9), default=1000, metavar="N", help="at most N runs, the baseline included "
                    "(default 1000)")
     e.add_argument("--time", dest="budget", metavar="BUDGET", help="stop starting runs after this long "
-                   "(e.g. 60s, 2m, 500ms; a bare number is seconds)")
+                   "(e.g. 60s, 2m, 500ms; a bare number is seconds); shrinking then gets as long again "
+                   "unless --shrink-time is given")
+    e.add_argument("--shrink-time", dest="shrink_budget", metavar="BUDGET", help="stop shrinking after this "
+                   "long, all failure groups together, keeping the fewest deviations found so far (default: "
+                   "the --time budget; without --time, at most 2,000 replays per group)")
     e.add_argument("--strategy", choices=("random", "pct", "delay"),
                    help="how runs resolve choices (default: the file's schedule:, or random)")
     e.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D", help="pct and delay only: pct's priority change "
@@ -138,7 +142,8 @@ def _explore_parser(sub: Any) -> None:
                    help="a breakpoint (any form) whose firing also counts as a failure; repeatable")
     e.add_argument("--all", dest="all_runs", action="store_true",
                    help="keep running after the first failure (count every failure group)")
-    e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group in DIR")
+    e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group "
+                   "in DIR (DIR/SCENARIO-GROUP-BREAKPOINT-DEVICE-STRATEGY-SEED.msgpack)")
     e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage "
                    "(default: never)")
     e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")
@@ -333,7 +338,8 @@ def _explore(args: argparse.Namespace) -> int:
         result = explore(args.file, runs=args.runs, time_budget=duration_s(args.budget, "--time"),
                          strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
                          jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
-                         until_stable=args.until_stable, seed=args.seed, progress=progress)
+                         until_stable=args.until_stable, seed=args.seed, progress=progress,
+                         shrink_time=duration_s(args.shrink_budget, "--shrink-time"))
     print(_json(result) if args.json else report.human(result))
     if result["interrupted"]:    # the line any interrupted msidbg prints, after what the search found
         print("msidbg: interrupted", file=sys.stderr)

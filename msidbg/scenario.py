@@ -666,7 +666,9 @@ def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
     for a in scn.run:
         if a.do == "cpu_offline" or (a.do in ("set_affinity", "request_irq") and a.dev in intx
                                      and (a.do == "set_affinity" or a.args.get("hint") is not None)):
-            fail(f"run[{a.index}].do", node, "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
+            # the line of the action's do: (it named the device's intx: line before)
+            act = top.items["run"].value[a.index]
+            fail(f"run[{a.index}].do", act.value.get("do", act), "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
                  "(expected no cpu_offline, set_affinity or hint with an HVM intx: pin)")
 
 

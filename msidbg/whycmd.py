@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -80,13 +81,13 @@ def _why(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(why.as_dict()))
     else:
-        print(guard.escape_lines(why.text()))
+        # cut to the terminal's width on a terminal only: a file or a pipe gets every line whole
+        # (before, lines were cut at 100 columns wherever they went: "whose IO-APIC entry was ma…")
+        print(guard.escape_lines(why.text(progress.columns(sys.stdout) if sys.stdout.isatty() else 0)))
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
-    import sys
-
     from msidbg.debugger.diff import diff_files, render
 
     if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
@@ -103,7 +104,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _diff_tui(result: Any, path: str) -> int:
-    import sys
+
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", path)

@@ -541,7 +541,7 @@ def render(path: str, markdown: bool = False, inline: bool = False, verify: bool
     from msidbg.debugger.verify import recorded_world
 
     s, writer = open_source(path, verify)
-    with recorded_world(path) if not s.history_ready else nullcontext():
+    with recorded_world(path, s) if not s.history_ready else nullcontext():
         sections = report(s, path, writer)
         text = escape_lines((render_markdown if markdown else render_text)(s, sections))
     if inline:

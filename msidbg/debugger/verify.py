@@ -28,6 +28,7 @@ from msidbg.debugger.snapshot import VERSION, Recording, from_le, le_bytes, read
 from msidbg.errors import DivergenceError, SnapshotError
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import all_kinds
+from msidbg.sim.rec import plain
 from msidbg.sim.world import diff_paths, state_hash
 
 
@@ -57,37 +58,94 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
 
 
 def _check_shape(s: Session, rec: Recording) -> None:
-    """Without verification the stored world is shown as is: it must at least summarise."""
+    """Without verification the stored world is shown as is: it must at least summarise, and its INTx
+    pins be pins (a hand-edited ``intx.pin: 0`` showed as pin D: ``"ABCD"[pin - 1]``)."""
     s._pending = rec
     names = set(s.scenario.devices)
     w = rec.world
     try:
-        with recorded_world(rec.path):
+        with recorded_world(rec.path, s):
             if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
                 raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
+            for name, dev in w["devices"].items():
+                pin = dev["intx"]["pin"] if dev.get("intx") is not None else 1
+                if type(pin) is not int or not 1 <= pin <= 4:
+                    raise SnapshotError(f"world: devices.{name}.intx.pin: {pin!r} is not an INTx pin "
+                                        "(expected 1..4: INT A..D; the file was modified: try without --no-verify)",
+                                        rec.path)
             s.summary()
     finally:
         s._pending = None
 
 
 @contextmanager
-def recorded_world(path: str) -> Iterator[None]:
+def recorded_world(path: str, s: Session | None = None) -> Iterator[None]:
     """Around code that reads a world from a file not verified by replay (``--no-verify``): a
-    world of another shape (a field missing, of another type) is a SnapshotError, one line."""
+    world of another shape (a field missing, of another type) is a SnapshotError, one line, naming
+    the first path where it differs from the world this msidbg builds (``s``: the session)."""
     try:
         yield
     except SHAPE_ERRORS:
-        raise shape_error(path) from None
+        raise shape_error(path, s) from None
 
 
 #: what reading a world of another shape raises
 SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
 
 
-def shape_error(path: str) -> SnapshotError:
-    """The one-line error for an unverified world this msidbg cannot read."""
-    return SnapshotError("world: does not have the shape this msidbg expects (the file was modified or "
+def shape_error(path: str, s: Session | None = None) -> SnapshotError:
+    """The one-line error for an unverified world this msidbg cannot read; with the session, it
+    names the first path where the stored world differs in shape from the scenario's world at
+    event 0 (a field missing, a list or a text where a number is...): it named none before."""
+    where = ""
+    if s is not None:
+        try:
+            found = misshape(plain(s.eng.w), plain(s.world))
+        except RecursionError:
+            found = None
+        if found is not None:
+            where = f" {found[0]} {found[1]}:"
+    return SnapshotError(f"world:{where} does not have the shape this msidbg expects (the file was modified or "
                          "written by another version; try without --no-verify)", path)
+
+
+def misshape(ref: Any, got: Any, path: str = "") -> tuple[str, str] | None:
+    """The first path (``devices.eth0.msix.latched``, ``cpus[1].irr[4]``) where ``got`` does not have
+    the shape of ``ref`` -- a key of ``ref`` missing, a mapping, a list, a text or a number where
+    ``ref`` has another kind -- and what is wrong there; None when nothing is. Values are not
+    compared, nor ``None`` (optional fields) or lists past the shorter one (they grow)."""
+    if ref is None or got is None:
+        return None
+    if _kind(ref) != _kind(got):
+        return (path or "world"), f"is {_kind(got)}, not {_kind(ref)}"
+    if isinstance(ref, dict):
+        for k, v in ref.items():
+            sub = f"{path}[{k}]" if not isinstance(k, str) else (f"{path}.{k}" if path else k)
+            if k not in got:
+                if isinstance(k, str):  # a field; a number key is an entry of a table, which may go
+                    return sub, "is missing"
+                continue
+            found = misshape(v, got[k], sub)
+            if found is not None:
+                return found
+    elif isinstance(ref, list):
+        for i, (a, b) in enumerate(zip(ref, got, strict=False)):
+            found = misshape(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, str):
+        return "a text"
+    if isinstance(v, (int, float)):
+        return "a number"
+    return f"a {type(v).__name__}"
 
 
 def g_replay(s: Session, rec: Recording, unverified: bool = False) -> Generator[None, None, None]:

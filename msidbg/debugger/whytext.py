@@ -192,7 +192,8 @@ def fmt_value(v: Any, hexa: bool = False) -> str:
 
 # --- text ------------------------------------------------------------------------------------------------
 def render(why: Why, width: int = 100) -> str:
-    """The answer as indented text: one header and one reason line per link, branches below."""
+    """The answer as indented text: one header and one reason line per link, branches below;
+    lines longer than ``width`` end in ``…`` (``width`` 0: never cut)."""
     lines = [f"why {why.target.get('text', '')}".rstrip()]
     _chain(why.chain, lines, "", width, set())
     return "\n".join(lines)
@@ -219,7 +220,7 @@ def link_head(lk: Link) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+    return text if width <= 0 or len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
 def _chain(chain: list[Link], lines: list[str], indent: str, width: int, shown: set[int]) -> None:

@@ -25,7 +25,7 @@ from msidbg.explore import report
 from msidbg.explore.coverage import Coverage
 from msidbg.explore.pool import MAX_JOBS, Task, Workers, default_jobs
 from msidbg.explore.runner import MAX_EVENTS, RunResult, Signature, Target
-from msidbg.explore.shrink import ddmin
+from msidbg.explore.shrink import OutOfTime, ddmin
 from msidbg.model import resolve_schedule
 from msidbg.scenario import load_scenario
 from msidbg.sim.strategy import STRATEGIES, Deviation, Plan, Schedule, run_seed
@@ -55,19 +55,25 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             depth: int | None = None, window: int | None = None, jobs: int | None = None,
             until: tuple[str, ...] | list[str] = (), all_runs: bool = False, save_failing: str | None = None,
             until_stable: int | None = None, seed: int | None = None, max_events: int = MAX_EVENTS,
-            progress: TextIO | None = None) -> dict[str, Any]:
+            shrink_time: float | None = None, progress: TextIO | None = None) -> dict[str, Any]:
     """Explore schedules of the scenario at ``path``; the ``--json`` result as a dict.
 
     ``strategy``: random, pct or delay (default: the file's ``schedule:``, or random when it is
     ordered). ``runs``: at most this many runs, the baseline included; ``time_budget``: seconds;
     ``until``: breakpoint specs that also count as failures; ``save_failing``: a folder for one
     snapshot per failure group; ``until_stable``: stop after this many runs in a row added no
-    coverage. Raises MsidbgError (exit 2) on bad input.
+    coverage; ``shrink_time``: seconds for shrinking, all groups together (default: ``time_budget``;
+    None with no ``time_budget``: only the replay budget bounds it). Raises MsidbgError (exit 2) on
+    bad input.
     """
     t0 = time.monotonic()
     scn = load_scenario(path)
     name = strategy or (scn.schedule if scn.schedule != "ordered" else "random")
     _check_args(name, runs, depth, window, jobs, time_budget, until_stable)
+    if shrink_time is not None and not shrink_time > 0:
+        raise MsidbgError("--shrink-time: must be a positive duration")
+    if shrink_time is None:
+        shrink_time = time_budget
     target = Target(scn, tuple(until), max_events)
     _check_breakpoints(scn, target)  # a bad breakpoint (the file's or --until) is bad input, before any run
     sch = resolve_schedule(scn, name, depth, window)
@@ -96,7 +102,9 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         if interrupted:
             workers.stop_runs()     # and ends what was started: nobody will read it
         explored = time.monotonic() - t0
-        failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar)
+        deadline = None if shrink_time is None else time.monotonic() + shrink_time
+        failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar,
+                                  (name, deadline))
                     for i, g in enumerate(st.groups.values())]
         for f in failures:
             f["rerun"] = _rerun(path, sch, f, target.until)
@@ -109,6 +117,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         "horizon": sch.horizon, "runs_per_second": round(st.runs / explored, 1) if explored > 0 else None,
         "checks": {"breakpoints": list(target.specs), "expect": scn.expect is not None},
         "interrupted": interrupted,
+        "shrink_time": shrink_time,
         "total_seconds": round(time.monotonic() - t0, 3),
     }
 
@@ -178,8 +187,14 @@ def _stop(st: _State, res: RunResult, all_runs: bool, until_stable: int | None, 
 
 
 def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of: tuple[int, int], g: _Group,
-                  folder: str | None, bar: report.Progress) -> dict[str, Any]:
-    """Shrink the group's first run to its fewest deviations; its counterexample and snapshot."""
+                  folder: str | None, bar: report.Progress, how: tuple[str, float | None]) -> dict[str, Any]:
+    """Shrink the group's first run to its fewest deviations; its counterexample and snapshot.
+
+    ``how``: the strategy's name (for the snapshot's name) and the monotonic time shrinking stops
+    at (None: no limit). The deadline is checked before each replay is taken: the replays in flight
+    when it passes are ended (``Workers.stop_runs``), and the smallest failing list found so far is
+    the result (``shrink_complete`` false, ``shrink_stopped`` "time")."""
+    strategy, deadline = how
     number = of[0]
     first = g.first
     sig = first.signature
@@ -190,10 +205,15 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     events: dict[tuple[Deviation, ...], int] = {}
     replays = [0, len(found)]  # replays so far, the fewest deviations that still failed
 
+    timed = [False]     # the first replay (the recorded list, below) always runs to its end
+
     def test(cands: list[list[Deviation]]) -> tuple[int | None, int]:
         tasks = [Task(i, seed, _replay(run_sch, c), cover=False) for i, c in enumerate(cands)]
         ran = 0
-        for res in workers.run(tasks, batch=1):
+        if timed[0] and deadline is not None and time.monotonic() >= deadline:
+            raise OutOfTime(0)
+        results = workers.run(tasks, batch=1)
+        for res in results:
             ran += 1
             replays[0] += 1
             hit = res.signature == sig
@@ -203,13 +223,19 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
             bar.shrinking(*of, replays[0], len(found), replays[1])
             if hit:
                 return res.index, ran
+            if timed[0] and deadline is not None and time.monotonic() >= deadline and ran < len(tasks):
+                results.close()
+                workers.stop_runs()     # the replays of this batch still running: nobody will read them
+                raise OutOfTime(ran)
         return None, ran
 
     if test([found])[0] is None:  # the recorded deviations must replay the failure
         raise MsidbgError(f"internal error: run {first.index} (seed {seed}) did not fail again as {sig} when its "
                           "recorded choices were replayed (a determinism bug)")
+    timed[0] = True
     shrunk = ddmin(found, test, SHRINK_BUDGET)
-    save = report.snapshot_name(folder, target.scn.name, number, sig) if folder is not None else None
+    save = report.snapshot_name(folder, target.scn.name, number, sig, (strategy, base)) \
+        if folder is not None else None
     cx = report.counterexample(target, seed, run_sch, shrunk.deviations, sig, events[tuple(shrunk.deviations)],
                                save)
     return {
@@ -219,7 +245,7 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
         "breakpoint": sig.breakpoint, "device": sig.device, "program": sig.program, "run": first.index,
         "run_event": first.event,
         "event": cx.event, "detail": cx.detail, "deviations_found": len(found),
-        "shrink_runs": shrunk.tests, "shrink_complete": shrunk.complete,
+        "shrink_runs": shrunk.tests, "shrink_complete": shrunk.complete, "shrink_stopped": shrunk.stopped,
         "notes": [{"event": ev, "note": text} for ev, text in cx.notes],
     }
 

@@ -150,13 +150,18 @@ def fmt_ns(ns: int) -> str:
     return f"{ns}ns"
 
 
-def snapshot_name(folder: str, scenario: str, group: int, sig: Signature) -> str:
-    """Where group ``group``'s snapshot goes: ``SCENARIO-GROUP-SLUG.msgpack``, replacing the
-    snapshot of an earlier exploration, but never another file of that name (a note, a
+def snapshot_name(folder: str, scenario: str, group: int, sig: Signature,
+                  search: tuple[str, int] | None = None) -> str:
+    """Where group ``group``'s snapshot goes: ``SCENARIO-GROUP-SLUG-STRATEGY-SEED.msgpack`` (``search``:
+    the exploration's strategy and base seed; without it ``SCENARIO-GROUP-SLUG.msgpack``), replacing the
+    snapshot of the same exploration run before, but never another file of that name (a note, a
     scenario: ``--save-failing`` replaced it silently, where ``run --save`` and the TUI refuse):
-    then ``SCENARIO-GROUP-SLUG-2.msgpack``, ``-3``..."""
+    then ``...-2.msgpack``, ``-3``... The strategy and seed keep explorations of one scenario with
+    several strategies (or seeds) into one folder from replacing each other's group snapshots:
+    group 1 of ``--strategy pct`` and of ``--strategy delay`` were both ``SCENARIO-1-SLUG``."""
     slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.breakpoint}-{sig.device}".lower()).strip("-")[:60]
-    base = os.path.join(folder, f"{scenario}-{group}-{slug}")
+    tail = f"-{search[0]}-{search[1]}" if search is not None else ""
+    base = os.path.join(folder, f"{scenario}-{group}-{slug}{tail}")
     for n in range(1, 1000):
         path = f"{base}-{n}.msgpack" if n > 1 else f"{base}.msgpack"
         try:
@@ -190,6 +195,11 @@ def human(result: dict[str, Any]) -> str:
             how = (f"{f['deviations']} deviation{'s' if f['deviations'] != 1 else ''} from ordered"
                    f" (shrunk from {f['deviations_found']} in {f['shrink_runs']} runs)")
         lines.append(f"FAIL {i + 1}: {f['signature']}  x{f['count']}  seed {f['seed']}  {how}")
+        if not f["shrink_complete"]:
+            why = (f"the shrinking time ran out ({fmt_secs(result.get('shrink_time'))}: --shrink-time, by default --time)"
+                   if f.get("shrink_stopped") == "time" else "the budget of replays ran out")
+            lines.append(f"    shrinking stopped early: {why}; {f['deviations']} deviations left, some of them "
+                         "maybe not needed")
         if f["detail"]:
             lines.append(f"    {f['detail']}")
         for note in f["notes"]:
@@ -275,6 +285,11 @@ class Progress:
             with self._lock:
                 self.out.write("\r\033[K")
                 self.out.flush()
+
+
+def fmt_secs(secs: float | None) -> str:
+    """A time budget as given back: ``12s``, ``0.5s``."""
+    return "?" if secs is None else f"{secs:g}s"
 
 
 def _clock(secs: float) -> str:

@@ -7,7 +7,9 @@ fails with the same signature. Candidates are tested in a fixed order and the fi
 is kept, however many run in parallel, so the result does not depend on the job count.
 
 Monotone: the current best is only ever replaced by a candidate that was run and failed, so
-what comes back always fails (the caller's original run when nothing smaller does).
+what comes back always fails (the caller's original run when nothing smaller does). That is
+also what makes stopping early safe: a tester that raises ``OutOfTime`` (the exploration's
+shrinking time ran out) ends the search with the best found so far, ``complete`` False.
 """
 
 from __future__ import annotations
@@ -22,15 +24,27 @@ from msidbg.sim.strategy import Deviation
 Tester = Callable[[list[list[Deviation]]], "tuple[int | None, int]"]
 
 
+class OutOfTime(Exception):
+    """Raised by a tester when the time for shrinking has run out, with how many replays of the
+    batch it had run (their candidates passed: the first that failed would have been returned)."""
+
+    def __init__(self, ran: int = 0) -> None:
+        super().__init__(ran)
+        self.ran = ran
+
+
 @dataclass
 class Shrunk:
     deviations: list[Deviation]
     tests: int
     complete: bool
+    #: why it stopped before 1-minimal: "replays" (the budget of replays), "time" (OutOfTime)
+    stopped: str | None = None
 
 
 def ddmin(devs: list[Deviation], test: Tester, budget: int = 2000) -> Shrunk:
-    """The smallest failing subset delta debugging finds (1-minimal unless the budget runs out)."""
+    """The smallest failing subset delta debugging finds (1-minimal unless the budget runs out,
+    or the tester raises OutOfTime)."""
     cache: dict[tuple[Deviation, ...], bool] = {tuple(devs): True}
     tests = 0
 
@@ -53,25 +67,36 @@ def ddmin(devs: list[Deviation], test: Tester, budget: int = 2000) -> Shrunk:
                 return cands.index(todo[hit])
         return limit if known else None
 
-    if not devs or first_failing([[]]) is not None:
-        return Shrunk([], tests, True)
     cur = list(devs)
+    try:
+        return _search(cur, first_failing, budget, lambda: tests)
+    except OutOfTime as e:
+        return Shrunk(cur, tests + e.ran, False, "time")
+
+
+def _search(cur: list[Deviation], first_failing: Callable[[list[list[Deviation]]], int | None], budget: int,
+            tests: Callable[[], int]) -> Shrunk:
+    """ddmin's loop over ``cur``, narrowed in place (so that, when it is cut short, the caller holds
+    the smallest failing list found)."""
+    if not cur or first_failing([[]]) is not None:
+        cur.clear()
+        return Shrunk([], tests(), True)
     n = 2
     while len(cur) >= 2:
-        if tests >= budget:
-            return Shrunk(cur, tests, False)
+        if tests() >= budget:
+            return Shrunk(list(cur), tests(), False, "replays")
         parts = list(_split(cur, n))
         cands = parts + ([_without(cur, p) for p in parts] if n > 2 else [])
         hit = first_failing(cands)
         if hit is not None and hit < len(parts):
-            cur, n = parts[hit], 2
+            cur[:], n = parts[hit], 2
         elif hit is not None:
-            cur, n = cands[hit], max(n - 1, 2)
+            cur[:], n = cands[hit], max(n - 1, 2)
         elif n >= len(cur):
             break
         else:
             n = min(2 * n, len(cur))
-    return Shrunk(cur, tests, True)
+    return Shrunk(list(cur), tests(), True)
 
 
 def _split(items: list[Deviation], n: int) -> Iterator[list[Deviation]]:

@@ -646,9 +646,13 @@ def _torn(eng: Any, name: str, idx: int, lo: int, hi: int, data: int, programmed
             P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 0))
             P.dep(PC.D_HALF, PK.key(PK.MSIREG, d << 4 | 2))
             P.write(PC.TORN, PK.key(PK.MSIMSG, d), data, ctx=False)
+    # who writes the device's message registers: Xen for a passed-through device (setup_msi_irq,
+    # set_msi_affinity's write_msi_msg; the guest's and QEMU's writes reach QEMU's emulated
+    # registers only), the kernel otherwise -- the hit said "the kernel" for Xen's live move too
+    writer = "Xen" if eng.w.devices[name]["passthrough"] else "the kernel"
     eng.hit(hits.MSI_TORN_MESSAGE,
             f"{name} vector {idx} sent address {(hi << 32) | lo:#x} data {data:#x}, "
-            "a pair the kernel never programmed together")
+            f"a pair {writer} never programmed together")
 
 
 def _not_master(eng: Any, name: str, idx: int, n: int) -> None:

@@ -12,12 +12,15 @@ from msidbg.tui.app import make_app
 from tests.test_hostile_snapshot import SHAPE, reshaped
 
 
-@pytest.mark.parametrize("change", [
-    lambda w: w["cpus"][0]["isr"].__setitem__(3, [1, 2]),         # the APIC grid's bit scan
-    lambda w: w["devices"]["eth0"].__setitem__("quirks", True),   # the vector table's quirk line
-    lambda w: w["cpus"][0]["proc"]["stack"].append({"a": 1}),     # the call stacks pane
+@pytest.mark.parametrize("change, where", [
+    (lambda w: w["cpus"][0]["isr"].__setitem__(3, [1, 2]), "cpus[0].isr[3] is a list, not a number: "),  # APIC grid
+    (lambda w: w["devices"]["eth0"].__setitem__("quirks", True),                         # the quirk line
+     "devices.eth0.quirks is a number, not a list: "),
+    # a list longer than the fresh world's is not compared (lists grow): no path to name
+    (lambda w: w["cpus"][0]["proc"]["stack"].append({"a": 1}), ""),                      # the call stacks pane
 ], ids=["isr-word-a-list", "quirks-a-bool", "a-frame-without-a-program"])
-async def test_a_pane_that_cannot_read_the_stored_world_ends_the_app_in_one_line(tmp_path: Path, change: Any) -> None:
+async def test_a_pane_that_cannot_read_the_stored_world_ends_the_app_in_one_line(tmp_path: Path, change: Any,
+                                                                               where: str) -> None:
     path = reshaped(tmp_path, change)
     app = make_app(str(path), verify=False, keymap={})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -25,5 +28,5 @@ async def test_a_pane_that_cannot_read_the_stored_world_ends_the_app_in_one_line
             if app.error is not None:
                 break
             await pilot.pause(0.02)
-    assert app.error is not None and app.error.oneline() == f"msidbg: {path}: {SHAPE}"
+    assert app.error is not None and app.error.oneline() == f"msidbg: {path}: world: {where}{SHAPE}"
     assert app.return_code == 2
