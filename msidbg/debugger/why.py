@@ -386,11 +386,31 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
     head = Link(e, ev.time_ns, ev.kind, "event", ev.cpu, ev.dev, who, None, None, frames,
                 f"{ev.kind} {ev.describe()}".strip() + " (no tracked value recorded here)")
     b.budget -= 1
-    if follow < 0:
+    flag = _needs_eoi(s, b, ev, e)
+    if follow < 0 and flag < 0:
         return [head]
     rel = C.CODES[C.D_ACTION if kind == "proc" else C.D_CAUSE if kind == "loop" else
                   C.D_IOREQ if kind == "qemu" else C.D_IN_IRQ].text
-    return [head, *b.chain(follow, rel)]
+    if flag < 0:
+        return [head, *b.chain(follow, rel)]
+    if follow >= 0:     # what the context ran for (the interrupt, the action) stays a branch
+        head.branches.append(b.chain(follow, rel))
+    return [head, *b.chain(flag, "made because of")]
+
+
+def _needs_eoi(s: Any, b: Builder, ev: Event, e: int) -> int:
+    """A guest's PHYSDEVOP_eoi: the record of the pirq_needs_eoi flag that made eoi_pirq ask (startup_pirq's
+    PHYSDEVOP_irq_status_query), found through the guest irq holding the pirq at the event; else -1."""
+    if ev.kind != "xen.hypercall" or ev.fields.get("op") != "PHYSDEVOP_eoi":
+        return -1
+    pirq = ev.fields.get("arg")
+    irqs = ((s.world_at(e).get("kernel") or {}).get("xen") or {}).get("irqs") or {}
+    for n, info in irqs.items():
+        if isinstance(info, dict) and info.get("pirq") == pirq:
+            r = b.p.writer_at(PK.key(PK.NEEDSEOI, int(n)), e)
+            if r >= 0:
+                return r
+    return -1
 
 
 def _loop_rerun(p: Prov, ev: Event, cpu: int, e: int, accept: int) -> int:

@@ -73,7 +73,7 @@ TORN = _c("torn", True, "{dev} vector {idx} sent a message the kernel never prog
           writes=False)
 ONLINE = _c("cpu.online", True, "CPU{cpu_key} {online}")
 VEC_SLOT = _c("vector_irq", True, "{path} := {slot}")
-IRQ_VECTOR = _c("irq.vector", True, "irq {irq} gets vector {vector_of} on CPU{cpu_of}")
+IRQ_VECTOR = _c("irq.vector", True, "irq {irq} gets {vector_of} on CPU{cpu_of}{vec_note}")
 MOVE_PENDING = _c("irq.move_pending", True,
                   "irq {irq}'s move to CPU {pend} is deferred: applied when it next interrupts (irq_move_irq)")
 KMSG = _c("kernel.msg", True, "the kernel composed {dev} vector {idx}'s message (irq {value})")
@@ -156,6 +156,10 @@ IRR_LEVEL = _c("irr.level", True, "the IO-APIC's level entry set {path} (INTx# a
 SPOLL = _c("irq.poll", True, "{note}", writes=False)
 #: the kernel masking an IO-APIC entry (mask_irq of a level irq; the entry is not a tracked value)
 IOAPIC_MASK = _c("ioapic.mask", True, "{who}: {note}", writes=False)
+#: a shared INTx handler returning IRQ_NONE in poll_spurious_irqs: linked to the conditions driving the line
+INTX_NONE = _c("irq.none", True, "{who}: {note}", writes=False)
+#: pirq_query_unmask at startup_pirq: the guest's pirq_needs_eoi flag, which makes eoi_pirq's PHYSDEVOP_eoi
+XEN_NEEDS_EOI = _c("xen.needs_eoi", True, "{who}: {note}")
 #: a function's INTx# driven: the interrupt condition (and the write that left Command.Interrupt Disable clear)
 D_LINE = _c("intx-line", False, "INTx# asserted by")
 

@@ -30,6 +30,8 @@ HOT_PROGS = frozenset({"common_interrupt", "handle_edge_irq", "xen_evtchn_do_upc
                        "evtchn_fifo_handle_events", "xen_handle_edge_irq"})
 #: the program that applies a deferred move at ack time (kernel/irq/migration.c)
 MOVE_PROG = "irq_move_irq"
+#: the note of a Xen pirq irq's ``irq.vector`` node (``whytext`` names it instead of "vector 0x0")
+XEN_PIRQ_CPU = "a Xen pirq irq: its event channel delivers it, to the vCPU it is bound to"
 #: ... and every such program: irq_move_masked_irq is ioapic_ack_level's (kernel/intx.py)
 MOVE_PROGS = frozenset({MOVE_PROG, "irq_move_masked_irq"})
 #: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
@@ -111,7 +113,9 @@ class KernelDiff:
                 continue
             irqs[i] = now
             if (old_irq[0] if old_irq else 0) != now[0]:
-                P.write(C.IRQ_VECTOR, PK.key(PK.IRQVEC, i), now[0])
+                # a Xen pirq irq has no x86 vector (0): its CPU is the vCPU its event channel is bound to
+                P.write(C.IRQ_VECTOR, PK.key(PK.IRQVEC, i), now[0],
+                        note=XEN_PIRQ_CPU if d.get("chip") == "xen-pirq" else None)
             if now[1] and (old_irq is None or old_irq[1] != now[1]):
                 P.write(C.MOVE_PENDING, PK.key(PK.MOVEPEND, i), now[1])
 

@@ -71,6 +71,7 @@ ACTERR = 50      # action index: the error a kernel step of the action returned 
 UPCALL = 51      # cpu: a xen-pv vCPU's vcpu_info evtchn_upcall_pending (Xen's vcpu_mark_events_pending)
 CALLBACK = 52    # cpu: Xen entering a xen-pv vCPU at its event callback (what its upcall's steps run for)
 HOSTMOVE = 53    # host irq: Xen's pending move of it to another pCPU (IRQ_MOVE_PENDING, pending_mask)
+NEEDSEOI = 54    # guest irq: pirq_needs_eoi's flag (PHYSDEVOP_irq_status_query or the pirq_eoi_map)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -142,7 +143,7 @@ _ONE = {
     IOREQ: "cpus[{n}].ioreq", PIRQPORT: "xen.pirqs[{n}].port", MOVEPEND: "irqs[{n}].pending_mask",
     IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending", IRQDIS: "irqs[{n}].disabled",
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
-    HOSTMOVE: "xen.irqs[{n}].move",
+    HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi",
 }
 
 

@@ -436,7 +436,12 @@ def _dpci_migrate(eng: Any, pirq: int) -> None:
     rec = w.xen["pirqs"][pirq]
     v = dest_vcpu(w, rec)
     if v >= 0 and rec["irq"] > 0:
-        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: hvm_migrate_pirq(vCPU{v}) for pirq {pirq}")
+        d = rec["gdest"] & 0xFF     # what named the vCPU: gflags' destination id, from the guest's address
+        src = (f"pirq {pirq}'s low byte, which the guest's pirq message carries as its destination id"
+               if d == pirq & 0xFF else "the guest message's destination id")
+        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: hvm_migrate_pirq(vCPU{v}) for pirq "
+                         f"{pirq}: hvm_girq_dest_2_vcpu_id matched gflags' destination {d:#x} (QEMU's msi_gflags: "
+                         f"{src}) to vCPU{v}")
 
 
 def dest_vcpu(w: World, rec: dict[str, Any]) -> int:

@@ -388,7 +388,7 @@ def action(k: Any, loc: dict[str, Any]) -> None:
     k.again()
 
 
-def run_handler(k: Any, desc: Any, dev: str, index: int) -> int:
+def run_handler(k: Any, desc: Any, dev: str, index: int, polled: bool = False) -> int:
     """A PCI INTx driver's handler: read the device's interrupt status; set -> clear the cause (the
     condition, so INTx# deasserts) and IRQ_HANDLED (1), with the signals it stood for delivered;
     clear -> IRQ_NONE (0). Emits the step's event."""
@@ -396,6 +396,8 @@ def run_handler(k: Any, desc: Any, dev: str, index: int) -> int:
     ix = d.get("intx")
     n = ix["cond"] if ix is not None else 0
     if not n:
+        if polled:
+            _none_polled(k, desc, dev)
         k.ev(IRQ_NONE_KIND, dev, desc.irq, index, 0, cost="handler")
         return 0
     ix["cond"] = 0
@@ -412,6 +414,24 @@ def run_handler(k: Any, desc: Any, dev: str, index: int) -> int:
         k.eng.model.wake_waiters(k.eng, dev, 0)
     k.ev(K.IRQ_HANDLER, dev, desc.irq, 0, n, cost="handler")
     return 1
+
+
+def _none_polled(k: Any, desc: Any, dev: str) -> None:
+    """Provenance of an IRQ_NONE that poll_spurious_irqs got (try_one_irq runs every action of the disabled
+    irq): a (non-writing) node linked to the condition of each function asserting the line now -- what
+    the poll could not service through this handler. In an interrupt, the handler's interrupt explains
+    it (the accept, the IRR bit the level entry set, the conditions driving the line then): nothing is
+    recorded there (a record per unhandled interrupt would tax the nobody-cared storm)."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    others = [n for n in ioapic.drivers(k.w, desc.irq) if n != dev]
+    for name in others:
+        P.dep(PC.D_LINE, PK.key(PK.HELD, PK.dev_entry(P.dev(name), 0)))
+    line = (f"; INTx# on GSI {desc.irq} is asserted by {', '.join(others)}" if others else
+            f"; no function drives INTx# on GSI {desc.irq} now")
+    P.write(PC.INTX_NONE, PK.key(PK.HELD, PK.dev_entry(P.dev(dev), 0)), 0,
+            note=f"{dev}'s handler found its Interrupt Status clear: IRQ_NONE{line}")
 
 
 @fasteoi.step
@@ -666,7 +686,7 @@ def poll_next(k: Any, loc: dict[str, Any]) -> None:
             loc["ai"] += 1
             desc.inprogress = k.cpu_id
             k.cpu.handling = desc.irq
-            run_handler(k, desc, dev, index)
+            run_handler(k, desc, dev, index, True)
             k.again()
             return
         todo.pop(0)

@@ -130,6 +130,16 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
         x = k.w["xen"]
         hirq = x["irqs"].get(x["pirqs"][info["pirq"]]["irq"]) if info["pirq"] in x["pirqs"] else None
         info["needs_eoi"] = bool(hirq is not None and hirq["ack_eoi"])
+        how = "its bit in the pirq_eoi_map (Xen's pirq_guest_bind sets it for an ack type other than ACKTYPE_NONE)"
+    elif k.w["platform"]["kind"] == "xen-pv":
+        how = ("XENIRQSTAT_needs_eoi, kept: no pirq_eoi_map (" + ("Xen has no PHYSDEVOP_pirq_eoi_gmfn_v2"
+               if b["xen_pirq_eoi_map"] else "the kernel registers none") + ")")
+    else:
+        how = "XENIRQSTAT_needs_eoi (an HVM guest has no pirq_eoi_map)"
+    k.eng.prov.write(PC.XEN_NEEDS_EOI, PK.key(PK.NEEDSEOI, loc["irq"]), int(info["needs_eoi"]),
+                     note=f"pirq_query_unmask: PHYSDEVOP_irq_status_query(pirq {info['pirq']}) = {flags:#x}; "
+                     f"pirq_needs_eoi from {how}: " + ("PHYSDEVOP_eoi on every interrupt" if info["needs_eoi"]
+                                                       else "no PHYSDEVOP_eoi"))
     k.ev(XEN_HCALL, info["dev"], k.s("PHYSDEVOP_irq_status_query"), info["pirq"], flags, cost="hypercall")
 
 
