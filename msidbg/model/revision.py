@@ -435,6 +435,12 @@ Revisions:
   (Xen's return to the guest enters the callback first: entry.S ``test_guest_events``); it was stopped at
   once with interrupts off and the CPU_DEAD drain dropped its queued port (``msidbg explore --strategy pct``
   on a held-out PV hotplug scenario; tests/test_explore12.py). No shipped scenario changes.
+  (fidfix) An INTx condition nobody serviced by the end of the run is still counted lost but no longer
+  cleared: the function keeps asserting INTx# with Status.Interrupt Status set (the run-end hook had reset
+  it, so a disabled irq's device looked serviced); the lost reason names a disabled irq (disable_irq
+  without enable_irq; kernel/irq/chip.c handle_fasteoi_irq, resend.c check_irq_resend at v5.4 and v6.6:
+  a level irq is never resent by software). Shipped runs: the end state of those with an INTx
+  condition left pending.
 """
 
 from __future__ import annotations
