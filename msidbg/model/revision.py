@@ -441,6 +441,12 @@ Revisions:
   without enable_irq; kernel/irq/chip.c handle_fasteoi_irq, resend.c check_irq_resend at v5.4 and v6.6:
   a level irq is never resent by software). Shipped runs: the end state of those with an INTx
   condition left pending.
+  (fidfix) irq_set_affinity holds desc->lock (raw_spin_lock_irqsave, kernel/irq/manage.c __irq_set_affinity)
+  across irq_set_affinity_locked and the chip call: a second writer of the same irq now spins until the first
+  returns (on a remapped irq it ran its vector assignment, and met -EBUSY, between the first writer's vector
+  assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
+  writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
+  Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
 """
 
 from __future__ import annotations
