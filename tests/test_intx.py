@@ -153,6 +153,22 @@ def test_level_irq_is_not_resent_by_enable_irq() -> None:
     assert [e.time_ns for e in _events(eng, "irq.handler")][0] >= 3_000_000  # type: ignore[attr-defined]
 
 
+def test_disabled_level_irq_keeps_the_line_asserted_to_the_end() -> None:
+    """disable_irq (lazy), a signal, no enable_irq: handle_fasteoi_irq finds IRQD_IRQ_DISABLED, sets IRQS_PENDING
+    and masks the entry; nothing services the function, which still asserts INTx# (Interrupt Status set) when
+    the run ends. The summary counts the signal lost (never delivered), naming the disabled irq as why."""
+    eng = run_to_end(scenario(ONE + """
+      - {at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}
+      - {at: 1ms, on: 0, do: disable_irq, dev: eth0, vector: 0}
+      - {at: 2ms, do: fire, dev: eth0, vector: 0}
+    """))
+    assert _vec(eng, "eth0") == {"raised": 1, "delivered": 0, "lost": 1}
+    assert eng.w["devices"]["eth0"]["intx"]["cond"] == 1  # type: ignore[attr-defined]
+    assert eng.w["ioapic"][16]["masked"] and eng.w["irqs"][16]["pending"]  # type: ignore[attr-defined]
+    lost = [h.detail for h in eng.hits if h.name == "irq-lost"]  # type: ignore[attr-defined]
+    assert len(lost) == 1 and "irq 16 was disabled (depth 1)" in lost[0]
+
+
 @pytest.mark.parametrize("text, field, why", [
     ("platform: {kind: xen-hvm}\ndevices:\n  eth0: {bdf: \"00:03.0\", passthrough: true, intx: {gsi: 16}}\n",
      "devices.eth0.intx", "guest's GSI 28"),

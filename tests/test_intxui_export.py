@@ -74,7 +74,7 @@ def test_report_state_shows_the_pin_and_the_ioapic_entry() -> None:
     s.seek(next(h.event for h in s.hits(s.cursor) if h.name == "probe-failed"))
     lines = _state(s, s.summary()).lines
     # each too long for the report's 72 columns: the parenthesis on a line of its own (ux7)
-    i = lines.index("eth0 INTx: pin A -> GSI 16  Status.INTx+ (1 signal(s))  DisINTx-")
-    assert lines[i + 1] == "    (INTx# asserted)"
+    i = lines.index("eth0 INTx: pin A -> GSI 16  Status.INTx+  DisINTx-")
+    assert lines[i + 1] == "    (INTx# asserted, 1 signal(s) pending)"
     i = lines.index("IO-APIC GSI 16: vector 0x20 -> CPU1  masked+  Remote IRR-")
     assert lines[i + 1] == '    (irq 16 disabled by note_interrupt: "nobody cared")'

@@ -431,9 +431,9 @@ def _intx(name: str, dev: dict[str, Any]) -> list[str]:
     if not ix:
         return []
     drives = "INTx# asserted" if ioapic.asserting(dev) else "INTx# not driven"
+    held = f", {ix['cond']} signal(s) pending" if ix["cond"] else ""
     return _fit(f"{name} INTx: pin {'ABCD'[ix['pin'] - 1]} -> GSI {ix['gsi']}  Status.INTx{_flag(bool(ix['cond']))}"
-                + (f" ({ix['cond']} signal(s))" if ix["cond"] else "")
-                + f"  DisINTx{_flag(bool(dev['cmd'] & CMD_INTX_DISABLE))}", f"({drives})")
+                f"  DisINTx{_flag(bool(dev['cmd'] & CMD_INTX_DISABLE))}", f"({drives}{held})")
 
 
 def _ioapic(gsi: int, pin: dict[str, Any], irq: dict[str, Any] | None) -> list[str]:

@@ -171,6 +171,11 @@ def finish_reason(w: Any, name: str) -> str:
     if irq is not None and irq.get("spurious_disabled"):
         return (f"were an INTx condition on GSI {ix['gsi']}, whose irq note_interrupt disabled (\"nobody cared\"), "
                 "and no handler of the line serviced it")
+    if irq is not None and irq.get("disabled") and irq.get("started"):
+        # disable_irq is lazy: handle_fasteoi_irq found IRQD_IRQ_DISABLED, set IRQS_PENDING and masked the
+        # entry (or nothing came yet); no enable_irq unmasked it, so the asserted line never interrupted again
+        return (f"were an INTx condition on GSI {ix['gsi']} still asserted at the end: irq {ix['gsi']} was "
+                f"disabled (depth {irq.get('depth', 0)}) and no enable_irq let the line interrupt again")
     if pin is not None and pin["masked"]:
         return f"were an INTx condition on GSI {ix['gsi']}, whose IO-APIC entry was masked"
     return f"were an INTx condition on GSI {ix['gsi']} that no handler of the line serviced"

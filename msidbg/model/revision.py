@@ -435,6 +435,18 @@ Revisions:
   (Xen's return to the guest enters the callback first: entry.S ``test_guest_events``); it was stopped at
   once with interrupts off and the CPU_DEAD drain dropped its queued port (``msidbg explore --strategy pct``
   on a held-out PV hotplug scenario; tests/test_explore12.py). No shipped scenario changes.
+  (fidfix) An INTx condition nobody serviced by the end of the run is still counted lost but no longer
+  cleared: the function keeps asserting INTx# with Status.Interrupt Status set (the run-end hook had reset
+  it, so a disabled irq's device looked serviced); the lost reason names a disabled irq (disable_irq
+  without enable_irq; kernel/irq/chip.c handle_fasteoi_irq, resend.c check_irq_resend at v5.4 and v6.6:
+  a level irq is never resent by software). Shipped runs: the end state of those with an INTx
+  condition left pending.
+  (fidfix) irq_set_affinity holds desc->lock (raw_spin_lock_irqsave, kernel/irq/manage.c __irq_set_affinity)
+  across irq_set_affinity_locked and the chip call: a second writer of the same irq now spins until the first
+  returns (on a remapped irq it ran its vector assignment, and met -EBUSY, between the first writer's vector
+  assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
+  writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
+  Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
 """
 
 from __future__ import annotations

@@ -141,12 +141,24 @@ def needs_plug(k: Any, desc: Any, old: list[int]) -> bool:
 
 
 # --- irq_set_affinity and the affinity hint ----------------------------------------------------------
-set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked", source=(S.SET_AFFINITY, S.BUSY_PENDING))
+set_affinity = program("irq_set_affinity", "__irq_set_affinity -> irq_set_affinity_locked",
+                       source=(S.SET_AFFINITY, S.SET_AFFINITY_LOCK, S.BUSY_PENDING))
 
 
 def first_cpu(mask: list[int]) -> int:
     """The ``target`` an irq.affinity event shows: the mask's first CPU (-1: an empty mask)."""
     return mask[0] if mask else -1
+
+
+def affinity_holder(k: Any, irq: int) -> int:
+    """The other CPU whose process context is inside irq_set_affinity for ``irq`` past taking desc->lock
+    (its frame has the irq: the chip call is under way), or -1."""
+    me = k.cpu_id
+    for c in k.w.cpus:
+        if c.id != me and any(f["prog"] == "irq_set_affinity" and f["locals"].get("irq") == irq
+                              for f in c.proc.stack):
+            return int(c.id)
+    return -1
 
 
 @set_affinity.step
@@ -162,6 +174,17 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         k.note("no such irq", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
+    from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
+
+    if spin_on_lock(k, desc, k.cpu_id):
+        return      # another CPU's flow handler holds desc->lock (its ack, or its loop between actions)
+    holder = affinity_holder(k, desc.irq)
+    if holder >= 0:
+        # __irq_set_affinity: raw_spin_lock_irqsave(&desc->lock) around irq_set_affinity_locked and the
+        # whole chip call -- a second writer waits for the first to return (no vector assignment,
+        # IRTE write or -EBUSY of its own in between)
+        k.spin(f"desc->lock: CPU{holder} is in irq_set_affinity of irq {desc.irq}", holder, desc.dev)
+        return
     loc["irq"] = desc.irq
     no_domain = chip_has(desc, "no-domain")
     pcntxt = bool(k.w.platform["interrupt_remapping"]) or chip_has(desc, "move-pcntxt", k.w)
@@ -174,6 +197,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
     elif pcntxt and not desc.move_pending:
         k.ev(K.IRQ_AFFINITY, desc.dev, desc.irq, first_cpu(mask), k.s("direct"))
+        k.irq_save(loc)     # (raw_spin_lock_irqsave: no interrupt on this CPU until the chip call returns)
         k.call("irq_do_set_affinity", irq=desc.irq, mask=mask)
     else:
         desc.move_pending = True
@@ -189,6 +213,7 @@ def moved(k: Any, loc: dict[str, Any]) -> None:
     -EBUSY (the previous move's cleanup is outstanding) becomes a pending move, applied with the
     irq masked at its next interrupt (irq_move_irq), instead of an error for the caller. The
     pending mask is the caller's mask as it is (irq_set_affinity_pending -> irq_copy_pending)."""
+    k.irq_restore(loc)
     ret = loc["ret"]
     if ret == -EBUSY and sw(k, "affinity_busy_pending"):
         desc = k.w.irqs[loc["irq"]]

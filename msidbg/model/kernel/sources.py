@@ -33,6 +33,9 @@ ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
                       "stored on inactive irqs: 5.8.. (affinity_on_activate)")
+SET_AFFINITY_LOCK = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
+                           "__irq_set_affinity: raw_spin_lock_irqsave(&desc->lock) around irq_set_affinity_locked "
+                           "(the chip call included)", "every release modelled (the same lock in 4.x irq_set_affinity)")
 SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c",
                                "apic_set_affinity (WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO)",
                                "5.8.. (affinity_on_activate)")
