@@ -60,3 +60,49 @@ def test_qemus_latch_sees_the_unmask_xen_handled_only_from_419(name: str, latche
     entries = eng.w["qemu"]["devs"]["d0"]["msix"]["entries"]
     assert entries[0]["latch"][3] == latched      # entry 0's Vector Control as QEMU latched it
     assert entries[1]["latch"][3] == 1            # entry 1: msix_mask_all's mask, never unmasked
+
+
+PV_UNBIND = """
+name: rt15-pv-unbind
+seed: 1
+cpus: 2
+platform: {kind: xen-pv, xen: "4.16"}
+kernel: {version: "5.10"}
+devices:
+  d0: {bdf: "00:05.0", kind: generic, passthrough: true, msix: {table_size: 2}}
+  d1: {bdf: "00:06.0", kind: generic, passthrough: true, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+breakpoints: [irq-lost]
+run:
+  - {at: 0, on: 0, do: probe, dev: d0, mode: msix, vectors: 2}
+  - {on: 0, do: probe, dev: d1, mode: msi, vectors: 1}
+  - {at: 1ms, on: 0, do: free_irq, dev: d1, vector: 0}
+  - {at: 2ms, do: fire, dev: d1, vector: 0, count: 2, every: 10us}
+"""
+
+
+def test_a_pv_guests_binding_has_no_vmsix_intercept_and_its_unbind_is_evtchnop_close() -> None:
+    """Xen's vMSI-X intercept is the HVM dpci's: msixtbl_pt_register / _unregister are called from
+    pt_irq_create_bind / pt_irq_destroy_bind only (RELEASE-4.5.0 drivers/passthrough/io.c, RELEASE-4.22.0
+    drivers/passthrough/x86/hvm.c); a PV guest binds with EVTCHNOP_bind_pirq (evtchn_bind_pirq ->
+    pirq_guest_bind) and unbinds with EVTCHNOP_close (pirq_guest_unbind, common/event_channel.c). A plain MSI
+    Xen cannot mask keeps signalling after the unbind: do_IRQ drops it (IRQ_DISABLED)."""
+    from tests.conftest import scenario
+    eng = run_to_end(scenario(PV_UNBIND))
+    assert eng.w["xen"]["msixtbl"] == {}
+    a = eng.w["acct"]["d1"]
+    assert sum(a["lost"]) == 2 and sum(a["delivered"]) == 0
+    lost = [str(h.detail) for h in eng.hits if h.name == "irq-lost"]
+    assert len(lost) == 2
+    assert all("EVTCHNOP_close" in d and "pt_irq_create_bind" not in d for d in lost)
+    notes = [n for n in _notes(eng) if "pirq 99" in n]
+    assert any(n.startswith("EVTCHNOP_close: pirq_guest_unbind") for n in notes)
+    assert not any("pt_irq" in n for n in notes)
+
+
+def _notes(eng: object) -> list[str]:
+    """Every provenance note the run wrote (its text)."""
+    store = eng.prov.notes  # type: ignore[attr-defined]
+    out = []
+    for n in store.vals:
+        out.append(n[0].format(*n[1]) if isinstance(n, tuple) else str(n))
+    return out

@@ -466,7 +466,9 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         how = "mapped, not bound"
         P.dep(_D_MSG_TABLE, queued)
         P.dep(_D_CAUSE, PK.key(PK.PTBIND, pirq))
-        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound (no pt_irq_create_bind)")
+        acct.lost(eng, dev, idx, n, f"reached pirq {pirq}, which is mapped but not bound "
+                  + ("(no pt_irq_create_bind)" if eng.w.platform["kind"] == "xen-hvm" else
+                     "(no guest binding: EVTCHNOP_close ran pirq_guest_unbind)"))
     elif not port or not (rec["emuirq"] or eng.w.platform["kind"] == "xen-pv"):
         P.dep(_D_MSG_TABLE, queued)
         P.dep(_D_CAUSE, _PIRQPORT | pirq)

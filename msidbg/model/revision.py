@@ -447,9 +447,16 @@ Revisions:
   assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
   writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
+- 10: (redteam15) A ``xen-pv`` guest's pirq binding (EVTCHNOP_bind_pirq -> pirq_guest_bind) no longer registers
+  the device with Xen's vMSI-X intercept: msixtbl_pt_register / _unregister are called from the HVM dpci's
+  pt_irq_create_bind / pt_irq_destroy_bind only (RELEASE-4.5.0 drivers/passthrough/io.c, RELEASE-4.22.0
+  drivers/passthrough/x86/hvm.c), so a PV run's world has no ``xen.msixtbl`` entry; the binding's and the
+  unbinding's provenance notes and the loss of a signal after EVTCHNOP_close name pirq_guest_bind /
+  pirq_guest_unbind instead of pt_irq_create_bind / pt_irq_destroy_bind (tests/test_redteam15_xen.py).
+  Shipped runs: unchanged (none is PV).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 9
+MODEL = 10

@@ -360,7 +360,8 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     the device model set XEN_DOMCTL_VMSI_X86_UNMASKED, which from 69d99d1b22 (4.10,
     ``platform.xen_bind_unmask``) clears the guest mask bit after either. ``mask_key``: provenance
     key of the Vector Control the device model decided ``unmasked`` from (its latched copy). ``msi``:
-    the binding is for the device's MSI capability, not MSI-X entry ``entry``."""
+    the binding is for the device's MSI capability, not MSI-X entry ``entry``. A PV guest's
+    EVTCHNOP_bind_pirq (``pirq_guest_bind``) binds here too, without the HVM dpci's intercept."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     P = eng.prov
@@ -398,10 +399,16 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     rec["bound"] = True
     hirq = x["irqs"][rec["irq"]]
     P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
+    # a PV guest's binding is its own EVTCHNOP_bind_pirq (evtchn_bind_pirq -> pirq_guest_bind, only for a
+    # domain that is not HVM); the vMSI-X intercept is the HVM dpci's: msixtbl_pt_register is called from
+    # pt_irq_create_bind alone (RELEASE-4.5.0 drivers/passthrough/io.c, RELEASE-4.22.0 passthrough/x86/hvm.c)
+    intercept = hirq["type"] == "msix" and eng.w.platform["kind"] == "xen-hvm"
     P.write(PC.XEN, PK.key(PK.PTBIND, pirq), 1,
-            also=(PK.key(PK.MSIXTBL, P.dev(hirq["dev"])),) if hirq["type"] == "msix" else (),
-            note=f"pt_irq_create_bind: pirq {pirq} bound for {dev} entry {entry}; the host irq starts"
-            + ("; the vMSI-X intercept now claims the table" if hirq["type"] == "msix" else ""))
+            also=(PK.key(PK.MSIXTBL, P.dev(hirq["dev"])),) if intercept else (),
+            note=(f"pt_irq_create_bind: pirq {pirq} bound for {dev} entry {entry}; the host irq starts"
+                  if eng.w.platform["kind"] == "xen-hvm" else
+                  f"EVTCHNOP_bind_pirq: pirq_guest_bind of pirq {pirq} ({dev} entry {entry}); the host irq starts")
+            + ("; the vMSI-X intercept now claims the table" if intercept else ""))
     # pirq_guest_bind (d->vcpu[0]): startup, and "Attempt to bind the interrupt target to the correct
     # CPU" -- set_msi_affinity at once, toward vCPU 0's pCPU. From 1aeb1156fa (4.6; 4.4.3, 4.5.1) the
     # affinity is set first, while the entry is still masked; before, after startup unmasked it.
@@ -411,7 +418,7 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     else:
         _startup(eng, hirq)
         set_msi_affinity(eng, rec["irq"], hirq, x["pcpu"][0])
-    if hirq["type"] == "msix":
+    if intercept:
         vmsi.register(x, hirq["dev"])
         if eng.w.behaviour.get("xen_msix_snoop_unmask") and vmsi.snooped(eng.w, hirq["dev"], hirq["entry"]):
             P.write(PC.XEN, PK.key(PK.MSIXTBL, P.dev(hirq["dev"])), 1,
@@ -652,13 +659,16 @@ def pt_unbind(eng: Any, pirq: int) -> int:
     if rec is None or not rec["bound"]:
         return -EINVAL
     rec["bound"] = False
-    eng.prov.write(PC.XEN, PK.key(PK.PTBIND, pirq), 0, note=f"pt_irq_destroy_bind: pirq {pirq} unbound")
+    hvm = eng.w.platform["kind"] == "xen-hvm"
+    eng.prov.write(PC.XEN, PK.key(PK.PTBIND, pirq), 0,
+                   note=f"pt_irq_destroy_bind: pirq {pirq} unbound" if hvm else
+                   f"EVTCHNOP_close: pirq_guest_unbind of pirq {pirq} (the guest's last binding: the host irq shuts down)")
     if rec["irq"] < PIRQ_ALLOCATED:
         rec["irq"] = 0              # clear_domain_irq_pirq of the force-unbound irq
     else:
         hirq = x["irqs"][rec["irq"]]
         _shutdown(eng, hirq)
-        if hirq["type"] == "msix":
+        if hirq["type"] == "msix" and hvm:
             vmsi.unregister(eng.w, hirq["dev"])
     cleanup(x, pirq)
     return 0
