@@ -816,7 +816,10 @@ reading("kernel.xen.enable-pirq-startup",
         "Before the events_base.c rework enable_pirq called startup_pirq, whose tail for a bound port is "
         "unmask then eoi_pirq (clear_evtchn): an event left pending on the masked port while disabled could be "
         "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
-        "release; the release of the change is not confirmed.",
+        "release; the release of the change is not confirmed: a 4.11-rc2 tree (amnawaseem/Linux_4.11_rc2_for_thesis) "
+        "still calls startup_pirq, a 5.2-based tree (WindRiver-Labs/linux-yocto-5.2) and the context of a "
+        "January 2020 patch (Anchal Agarwal, 'xen: Clear IRQD_IRQ_STARTED flag during shutdown PIRQs') have "
+        "enable_dynirq (redteam15).",
         status="hypothetical", module="msidbg.model.kernel.xen_events")
 
 reading("kernel.irq.pending-replayed-at-request",
