@@ -39,7 +39,7 @@ from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, 
 from msidbg.sim.program import program
 from msidbg.sim.scheduler import EngineError
 
-EBUSY, EACCES = 16, 13
+EBUSY, EACCES, ENOSPC = 16, 13, 28
 
 
 def no_online_file(k: Any, cpu: int) -> bool:
@@ -130,10 +130,41 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
         c = k.w.cpus[cid]
         c.stopped = True
         k.eng.model.park(k.eng, c)
+    if _cannot_unplug(k, loc):
+        return
     # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list)
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None)
     loc["i"] = 0
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
+
+
+def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
+    """native_cpu_disable's first call, lapic_can_unplug_cpu() (matrix allocator, 4.15+), on the
+    outgoing CPU while it is still online: more vectors allocated there than the other online CPUs
+    have free -- "CPU %u has %u vectors, %u available. Cannot disable CPU" -- and take_cpu_down fails
+    with -ENOSPC before cpu_disable_common: stop_machine ends, every CPU goes on, nothing has moved, and
+    the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC. (Not on
+    xen-pv, whose xen_pv_cpu_disable has no such check; before 4.15 check_irq_vectors_for_cpu_disable
+    counted differently and is not modelled.)"""
+    w = k.w
+    if vec.legacy(w) or w.platform.get("kind") == "xen-pv":
+        return False
+    cpu = loc["cpu"]
+    tomove, avl = vec.unplug_count(w, cpu)
+    if avl >= tomove:
+        return False
+    k.irq_restore(loc)
+    for cid in loc["stopped"]:
+        c = w.cpus[cid]
+        c.stopped = False
+        if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
+            c.proc.wait = None
+        k.eng.model.wake(k.eng, c)
+        cpu_dirty(k, cid)
+    k.kernel["hotplug"] = -1
+    k.note(f"lapic_can_unplug_cpu: CPU {cpu} has {tomove} vectors, {avl} available. Cannot disable CPU", -ENOSPC)
+    k.ret(-ENOSPC)
+    return True
 
 
 #: ``cpu.stopped`` of a CPU whose stopper thread has not run yet (it is in hardirq), and of one

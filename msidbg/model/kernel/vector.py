@@ -137,6 +137,23 @@ def available(w: World, cpu: Any) -> int:
     return sum((r & ~(a | m)).bit_count() for r, a, m in zip(rng, taken, managed, strict=True))
 
 
+def unplug_count(w: World, cpu: int) -> tuple[int, int]:
+    """lapic_can_unplug_cpu's figures for taking ``cpu`` down (matrix allocator): (tomove, avl).
+    ``tomove`` is irq_matrix_allocated() on that CPU -- its allocated vectors, without the managed
+    ones from a0b0bad10587 (``unplug_excludes_managed``): cm->allocated - cm->managed_allocated --
+    and ``avl`` irq_matrix_available(m, true): global_available (the online CPUs' cm->available,
+    what ``available`` counts) minus that CPU's own."""
+    c = w.cpus[cpu]
+    rng = _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
+    managed = c.get("managed")
+    if managed is None or not sw_w(w, "unplug_excludes_managed"):
+        tomove = sum((r & a).bit_count() for r, a in zip(rng, c.alloc, strict=True))
+    else:
+        tomove = sum((r & a & ~m).bit_count() for r, a, m in zip(rng, c.alloc, managed, strict=True))
+    avl = sum(available(w, o) for o in w.cpus if o.online and o.id != cpu)
+    return tomove, avl
+
+
 def _lowest_free(w: World, c: Any) -> int:
     """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
     alloc, managed = c.alloc, c.get("managed")
