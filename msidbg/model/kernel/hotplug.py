@@ -39,7 +39,7 @@ from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, 
 from msidbg.sim.program import program
 from msidbg.sim.scheduler import EngineError
 
-EBUSY, EACCES, ENOSPC = 16, 13, 28
+EBUSY, EACCES, ENOSPC, ERANGE = 16, 13, 28, 34
 
 
 def no_online_file(k: Any, cpu: int) -> bool:
@@ -143,14 +143,20 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
     outgoing CPU while it is still online: more vectors allocated there than the other online CPUs
     have free -- "CPU %u has %u vectors, %u available. Cannot disable CPU" -- and take_cpu_down fails
     with -ENOSPC before cpu_disable_common: stop_machine ends, every CPU goes on, nothing has moved, and
-    the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC. (Not on
-    xen-pv, whose xen_pv_cpu_disable has no such check; before 4.15 check_irq_vectors_for_cpu_disable
-    counted differently and is not modelled.)"""
+    the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC. Before
+    4.15 (the legacy allocator) native_cpu_disable's first call was check_irq_vectors_for_cpu_disable,
+    which counts differently and returns -ERANGE. (Not on xen-pv: xen_pv_cpu_disable checks nothing.)"""
     w = k.w
-    if vec.legacy(w) or w.platform.get("kind") == "xen-pv":
+    if w.platform.get("kind") == "xen-pv":
         return False
     cpu = loc["cpu"]
-    tomove, avl = vec.unplug_count(w, cpu)
+    if vec.legacy(w):
+        tomove, avl = vec.legacy_unplug_count(w, cpu)
+        err, what = -ERANGE, (f"check_irq_vectors_for_cpu_disable: CPU {cpu} disable failed: CPU has {tomove} "
+                              f"vectors assigned and there are only {avl} available.")
+    else:
+        tomove, avl = vec.unplug_count(w, cpu)
+        err, what = -ENOSPC, f"lapic_can_unplug_cpu: CPU {cpu} has {tomove} vectors, {avl} available. Cannot disable CPU"
     if avl >= tomove:
         return False
     k.irq_restore(loc)
@@ -162,8 +168,8 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
         k.eng.model.wake(k.eng, c)
         cpu_dirty(k, cid)
     k.kernel["hotplug"] = -1
-    k.note(f"lapic_can_unplug_cpu: CPU {cpu} has {tomove} vectors, {avl} available. Cannot disable CPU", -ENOSPC)
-    k.ret(-ENOSPC)
+    k.note(what, err)
+    k.ret(err)
     return True
 
 

@@ -164,6 +164,9 @@ CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable
 UNPLUG_CHECK = Source(L, "v6.6", "arch/x86/kernel/apic/vector.c + kernel/irq/matrix.c",
                       "lapic_can_unplug_cpu (irq_matrix_allocated, irq_matrix_available(m, true)), called first by "
                       "native_cpu_disable", "4.15.. (vector_allocator: matrix); what it counts: unplug_excludes_managed")
+LEGACY_UNPLUG_CHECK = Source(L, "v4.9", "arch/x86/kernel/irq.c + arch/x86/kernel/smpboot.c",
+                             "check_irq_vectors_for_cpu_disable (-ERANGE), called first by native_cpu_disable",
+                             "..4.14 (vector_allocator: legacy; read in a stored 4.x copy, not at the tag)")
 UNPLUG_EXCLUDES_MANAGED = Source(L, "a0b0bad10587", "kernel/irq/matrix.c", "irq_matrix_allocated",
                                  "6.7.. (4.19.299, 5.4.261, 6.1.63, 6.6.2): cm->allocated - cm->managed_allocated")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
@@ -375,8 +378,11 @@ reading("kernel.hotplug.unplug-vector-check",
         "the outgoing CPU, still online: if the vectors allocated there (the non-managed ones from a0b0bad10587) "
         "exceed the free vectors of the other online CPUs (irq_matrix_available(m, true): global_available minus "
         "this CPU's), it prints 'CPU %u has %u vectors, %u available. Cannot disable CPU' and returns -ENOSPC: "
-        "stop_machine ends, nothing moves, the CPU stays online and the write to .../online fails with ENOSPC.",
-        source=(UNPLUG_CHECK, UNPLUG_EXCLUDES_MANAGED, CPU_DISABLE), module=M,
+        "stop_machine ends, nothing moves, the CPU stays online and the write to .../online fails with ENOSPC. "
+        "Before 4.15 check_irq_vectors_for_cpu_disable() made the check: the irqs mapped on the outgoing CPU "
+        "whose affinity without it is empty or not all online, against the other online CPUs' vectors below "
+        "the first system vector that are neither in used_vectors nor mapped; -ERANGE.",
+        source=(UNPLUG_CHECK, UNPLUG_EXCLUDES_MANAGED, LEGACY_UNPLUG_CHECK, CPU_DISABLE), module=M,
         quote="tomove = irq_matrix_allocated(vector_matrix); avl = irq_matrix_available(vector_matrix, true); if "
         "(avl < tomove) { pr_warn(\"CPU %u has %u vectors, %u available. Cannot disable CPU\\n\", cpu, tomove, "
         "avl); ret = -ENOSPC;")
