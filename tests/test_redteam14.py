@@ -97,3 +97,14 @@ def test_legacy_offline_refused_by_check_irq_vectors_for_cpu_disable() -> None:
         "2 available."]
     assert eng.w.cpus[1].online
     assert sum(eng.w.acct["eth1"]["lost"]) == 0 and sum(eng.w.acct["eth1"]["delivered"]) == 9
+
+
+def test_enable_irq_on_a_shut_down_managed_irq_warns() -> None:
+    """kernel/irq/chip.c __irq_startup_managed(): 'if (WARN_ON_ONCE(force)) return IRQ_STARTUP_ABORT;' -- the
+    comment: 'Catch code which fiddles with enable_irq() on a managed and potentially shutdown IRQ'.
+    __enable_irq calls irq_startup(desc, IRQ_RESEND, IRQ_START_FORCE): on 6.15 the driver's enable_irq of an
+    nvme queue whose only CPU is offline is such a call (a WARN splat; the irq stays shut down until the CPU
+    returns). The model named only the abort."""
+    eng = run_to_end(scenario((HELD / "h17-managed-disable.yaml").read_text()))
+    notes = _notes(eng, "irq_startup")
+    assert len(notes) == 1 and notes[0].startswith("WARN_ON_ONCE(force)")
