@@ -447,9 +447,17 @@ Revisions:
   assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
   writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
+- 10: (redteam14) ``cpu_offline`` runs native_cpu_disable's vector check first in take_cpu_down: with the
+  matrix allocator (4.15+) lapic_can_unplug_cpu -- more vectors allocated on the outgoing CPU than the other
+  online CPUs have free refuses the offline with ENOSPC ("CPU %u has %u vectors, %u available. Cannot disable
+  CPU"): nothing moves and the CPU stays online (it used to migrate what fitted and leave the rest on the
+  offline CPU, their interrupts lost); before 4.15 check_irq_vectors_for_cpu_disable's count, -ERANGE. New
+  row ``kernel.unplug_excludes_managed`` (a0b0bad10587, 6.7; 4.19.299, 5.4.261, 6.1.63, 6.6.2): before it the
+  managed vectors count too (every world gains it). enable_irq on a managed irq with no online CPU names
+  __irq_startup_managed's WARN_ON_ONCE(force). Shipped runs: state hashes only (the new row).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 9
+MODEL = 10
