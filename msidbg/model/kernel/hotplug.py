@@ -168,6 +168,13 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
         k.eng.model.wake(k.eng, c)
         cpu_dirty(k, cid)
     k.kernel["hotplug"] = -1
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        # provenance: the refusal links the vector assignments that fill the outgoing CPU (its irqs'
+        # vector and CPU, the latest few), what a why on the failed action leads to
+        mine = [i for i, d in w.irqs.items() if d.cpu == cpu and d.vector][-8:]
+        for irq in mine:
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, irq))
     k.note(what, err)
     k.ret(err)
     return True
