@@ -546,6 +546,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "unplug_excludes_managed", "kernel", BOOL, True,
+        "what the matrix allocator's CPU-offline check (lapic_can_unplug_cpu, 4.15+) counts as the outgoing "
+        "CPU's vectors to move: irq_matrix_allocated() returns only the non-managed ones (cm->allocated - "
+        "cm->managed_allocated); before, every allocated vector, managed ones included -- which are shut down "
+        "or already reserved elsewhere, not moved -- so an offline could be refused with ENOSPC that fits",
+        initial=False,
+        initial_note="kernel/irq/matrix.c irq_matrix_allocated: 'return cm->allocated;' (the line a0b0bad10587's "
+        "diff replaces, in the stable-queue copies for 4.19, 5.4, 6.1 and 6.6; 'Fixes: 2f75d9e1c905 (\"genirq: "
+        "Implement bitmap matrix allocator\")', 4.15)",
+        history=(
+            Change("6.7", True, "a0b0bad10587 genirq/matrix: Exclude managed interrupts in irq_matrix_allocated()",
+                   backports=("4.19.299", "5.4.261", "6.1.63", "6.6.2"),
+                   note="stable-queue releases/4.19.299, 5.4.261, 6.1.63 and 6.6.2 series list "
+                   "genirq-matrix-exclude-managed-interrupts-in-irq_matr.patch ('[ Upstream commit "
+                   "a0b0bad10587ae2948a7c36ca4ffc206007fbcf3 ]', Chen Yu, Link 2023-10-20); a 6.6.2 backport "
+                   "means 6.6 lacked it, so mainline 6.7. 5.10.y, 5.15.y and 6.5.y (whose series files were not "
+                   "stored) not matched to a release (redteam14)"),
+        ),
+    ),
+    Switch(
         "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
         "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
         "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "

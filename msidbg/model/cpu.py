@@ -54,7 +54,7 @@ EINVAL = 22
 MAX_SILENT_STEPS = 10_000
 
 ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 13: "EACCES", 16: "EBUSY",
-               19: "ENODEV", 22: "EINVAL", 28: "ENOSPC", 38: "ENOSYS", 110: "ETIMEDOUT"}
+               19: "ENODEV", 22: "EINVAL", 28: "ENOSPC", 34: "ERANGE", 38: "ENOSYS", 110: "ETIMEDOUT"}
 
 
 def errname(value: int) -> str:

@@ -454,6 +454,14 @@ Revisions:
   unbinding's provenance notes and the loss of a signal after EVTCHNOP_close name pirq_guest_bind /
   pirq_guest_unbind instead of pt_irq_create_bind / pt_irq_destroy_bind (tests/test_redteam15_xen.py).
   Shipped runs: unchanged (none is PV).
+  (redteam14) ``cpu_offline`` runs native_cpu_disable's vector check first in take_cpu_down: with the
+  matrix allocator (4.15+) lapic_can_unplug_cpu -- more vectors allocated on the outgoing CPU than the other
+  online CPUs have free refuses the offline with ENOSPC ("CPU %u has %u vectors, %u available. Cannot disable
+  CPU"): nothing moves and the CPU stays online (it used to migrate what fitted and leave the rest on the
+  offline CPU, their interrupts lost); before 4.15 check_irq_vectors_for_cpu_disable's count, -ERANGE. New
+  row ``kernel.unplug_excludes_managed`` (a0b0bad10587, 6.7; 4.19.299, 5.4.261, 6.1.63, 6.6.2): before it the
+  managed vectors count too (every world gains it). enable_irq on a managed irq with no online CPU names
+  __irq_startup_managed's WARN_ON_ONCE(force). Shipped runs: state hashes only (the new row).
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def enable_depth(k: Any, loc: dict[str, Any]) -> None:
     if desc["started"]:
         k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQDIS, irq), 0, note=f"enable_irq: irq {irq} enabled")
     k.ev(IRQ_ENABLE, desc["dev"], irq, 0, k.s("irq_startup"))
-    k.call("irq_startup", irq=irq)
+    k.call("irq_startup", irq=irq, force=True)     # __enable_irq: irq_startup(desc, IRQ_RESEND, IRQ_START_FORCE)
 
 
 @enable.step

@@ -39,7 +39,7 @@ from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, 
 from msidbg.sim.program import program
 from msidbg.sim.scheduler import EngineError
 
-EBUSY, EACCES = 16, 13
+EBUSY, EACCES, ENOSPC, ERANGE = 16, 13, 28, 34
 
 
 def no_online_file(k: Any, cpu: int) -> bool:
@@ -130,10 +130,54 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
         c = k.w.cpus[cid]
         c.stopped = True
         k.eng.model.park(k.eng, c)
+    if _cannot_unplug(k, loc):
+        return
     # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list)
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None)
     loc["i"] = 0
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
+
+
+def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
+    """native_cpu_disable's first call, lapic_can_unplug_cpu() (matrix allocator, 4.15+), on the
+    outgoing CPU while it is still online: more vectors allocated there than the other online CPUs
+    have free -- "CPU %u has %u vectors, %u available. Cannot disable CPU" -- and take_cpu_down fails
+    with -ENOSPC before cpu_disable_common: stop_machine ends, every CPU goes on, nothing has moved, and
+    the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC. Before
+    4.15 (the legacy allocator) native_cpu_disable's first call was check_irq_vectors_for_cpu_disable,
+    which counts differently and returns -ERANGE. (Not on xen-pv: xen_pv_cpu_disable checks nothing.)"""
+    w = k.w
+    if w.platform.get("kind") == "xen-pv":
+        return False
+    cpu = loc["cpu"]
+    if vec.legacy(w):
+        tomove, avl = vec.legacy_unplug_count(w, cpu)
+        err, what = -ERANGE, (f"check_irq_vectors_for_cpu_disable: CPU {cpu} disable failed: CPU has {tomove} "
+                              f"vectors assigned and there are only {avl} available.")
+    else:
+        tomove, avl = vec.unplug_count(w, cpu)
+        err, what = -ENOSPC, f"lapic_can_unplug_cpu: CPU {cpu} has {tomove} vectors, {avl} available. Cannot disable CPU"
+    if avl >= tomove:
+        return False
+    k.irq_restore(loc)
+    for cid in loc["stopped"]:
+        c = w.cpus[cid]
+        c.stopped = False
+        if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
+            c.proc.wait = None
+        k.eng.model.wake(k.eng, c)
+        cpu_dirty(k, cid)
+    k.kernel["hotplug"] = -1
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        # provenance: the refusal links the vector assignments that fill the outgoing CPU (its irqs'
+        # vector and CPU, the latest few), what a why on the failed action leads to
+        mine = [i for i, d in w.irqs.items() if d.cpu == cpu and d.vector][-8:]
+        for irq in mine:
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, irq))
+    k.note(what, err)
+    k.ret(err)
+    return True
 
 
 #: ``cpu.stopped`` of a CPU whose stopper thread has not run yet (it is in hardirq), and of one

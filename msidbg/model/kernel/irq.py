@@ -279,7 +279,10 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
         desc["managed_shutdown"] = True
         if sw(k, "managed_disable_depth"):
             desc["depth"] = 1      # IRQ_STARTUP_ABORT: 'desc->depth = 1;' (788019eb559f)
-        k.note("IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
+        # __irq_startup_managed: 'if (WARN_ON_ONCE(force)) return IRQ_STARTUP_ABORT;' -- enable_irq() on a managed
+        # irq CPU hotplug shut down (IRQ_START_FORCE) is the code it says it catches: a WARN splat in dmesg
+        warn = "WARN_ON_ONCE(force) (enable_irq on a managed irq with no online CPU), " if loc.get("force") else ""
+        k.note(f"{warn}IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
                desc.irq, desc.dev)
         k.ret(0)
         return

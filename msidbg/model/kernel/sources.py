@@ -159,6 +159,16 @@ XEN_RETRIGGER = Source(L, "v6.6", "drivers/xen/events/events_base.c",
                        "retrigger_dynirq) / retrigger_dynirq (mask, set_evtchn, unmask)", "5.10.. (enable_pirq)")
 FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
 CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
+#: the vector check native_cpu_disable makes before cpu_disable_common (read in the stored vector.c copies of
+#: 4.15+ trees and in a0b0bad10587's stable copies; the blktests block/008 mail quotes its message)
+UNPLUG_CHECK = Source(L, "v6.6", "arch/x86/kernel/apic/vector.c + kernel/irq/matrix.c",
+                      "lapic_can_unplug_cpu (irq_matrix_allocated, irq_matrix_available(m, true)), called first by "
+                      "native_cpu_disable", "4.15.. (vector_allocator: matrix); what it counts: unplug_excludes_managed")
+LEGACY_UNPLUG_CHECK = Source(L, "v4.9", "arch/x86/kernel/irq.c + arch/x86/kernel/smpboot.c",
+                             "check_irq_vectors_for_cpu_disable (-ERANGE), called first by native_cpu_disable",
+                             "..4.14 (vector_allocator: legacy; read in a stored 4.x copy, not at the tag)")
+UNPLUG_EXCLUDES_MANAGED = Source(L, "a0b0bad10587", "kernel/irq/matrix.c", "irq_matrix_allocated",
+                                 "6.7.. (4.19.299, 5.4.261, 6.1.63, 6.6.2): cm->allocated - cm->managed_allocated")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
 MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
                           "two-step update 5.6..; which irqs: msi_affinity_update")
@@ -363,6 +373,19 @@ reading("kernel.affinity.mask-as-given",
         "chip gets only its online CPUs from 33de0aa4bae9 (5.18).", source=(SET_AFFINITY, BUSY_PENDING, ONLINE_FILTER),
         module=M, quote="irqd_set_move_pending(data); irq_copy_pending(desc, mask); ... /* Make sure we only "
         "provide online CPUs to the irqchip */")
+reading("kernel.hotplug.unplug-vector-check",
+        "With the matrix allocator (4.15+) take_cpu_down's native_cpu_disable first runs lapic_can_unplug_cpu() on "
+        "the outgoing CPU, still online: if the vectors allocated there (the non-managed ones from a0b0bad10587) "
+        "exceed the free vectors of the other online CPUs (irq_matrix_available(m, true): global_available minus "
+        "this CPU's), it prints 'CPU %u has %u vectors, %u available. Cannot disable CPU' and returns -ENOSPC: "
+        "stop_machine ends, nothing moves, the CPU stays online and the write to .../online fails with ENOSPC. "
+        "Before 4.15 check_irq_vectors_for_cpu_disable() made the check: the irqs mapped on the outgoing CPU "
+        "whose affinity without it is empty or not all online, against the other online CPUs' vectors below "
+        "the first system vector that are neither in used_vectors nor mapped; -ERANGE.",
+        source=(UNPLUG_CHECK, UNPLUG_EXCLUDES_MANAGED, LEGACY_UNPLUG_CHECK, CPU_DISABLE), module=M,
+        quote="tomove = irq_matrix_allocated(vector_matrix); avl = irq_matrix_available(vector_matrix, true); if "
+        "(avl < tomove) { pr_warn(\"CPU %u has %u vectors, %u available. Cannot disable CPU\\n\", cpu, tomove, "
+        "avl); ret = -ENOSPC;")
 reading("kernel.hotplug.affinity-kept",
         "migrate_one_irq() moves an irq with its affinity (or pending mask) as it is, which the irq keeps; an "
         "affinity without an online CPU is replaced by cpu_online_mask ('no longer affine'), a managed irq's is "

@@ -137,6 +137,53 @@ def available(w: World, cpu: Any) -> int:
     return sum((r & ~(a | m)).bit_count() for r, a, m in zip(rng, taken, managed, strict=True))
 
 
+def unplug_count(w: World, cpu: int) -> tuple[int, int]:
+    """lapic_can_unplug_cpu's figures for taking ``cpu`` down (matrix allocator): (tomove, avl).
+    ``tomove`` is irq_matrix_allocated() on that CPU -- its allocated vectors, without the managed
+    ones from a0b0bad10587 (``unplug_excludes_managed``): cm->allocated - cm->managed_allocated --
+    and ``avl`` irq_matrix_available(m, true): global_available (the online CPUs' cm->available,
+    what ``available`` counts) minus that CPU's own."""
+    c = w.cpus[cpu]
+    rng = _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
+    managed = c.get("managed")
+    if managed is None or not sw_w(w, "unplug_excludes_managed"):
+        tomove = sum((r & a).bit_count() for r, a in zip(rng, c.alloc, strict=True))
+    else:
+        tomove = sum((r & a & ~m).bit_count() for r, a, m in zip(rng, c.alloc, managed, strict=True))
+    avl = sum(available(w, o) for o in w.cpus if o.online and o.id != cpu)
+    return tomove, avl
+
+
+def legacy_unplug_count(w: World, cpu: int) -> tuple[int, int]:
+    """check_irq_vectors_for_cpu_disable (4.5..4.14, arch/x86/kernel/irq.c) for taking ``cpu`` down:
+    (this_count, count). ``this_count``: the irqs with an action mapped in that CPU's ``vector_irq``
+    whose affinity without it is empty or not all online (the dying CPU still counts as online
+    here, so an irq whose mask is every CPU is not counted); ``count``: on the other online CPUs,
+    the vectors from FIRST_EXTERNAL_VECTOR below the first system vector that are not in
+    used_vectors and map no irq."""
+    online_new = {c.id for c in w.cpus if c.online and c.id != cpu}
+    this_count = 0
+    for slot in w.cpus[cpu].vector_irq.values():
+        if not isinstance(slot, int) or isinstance(slot, bool):
+            continue
+        desc = w.irqs.get(slot)
+        if desc is None or desc.action is None:
+            continue
+        rest = {c for c in desc["affinity"] if c != cpu}
+        if not rest or not rest <= online_new:
+            this_count += 1
+    count = 0
+    for o in w.cpus:
+        if o.id not in online_new:
+            continue
+        slots = o.vector_irq
+        for v in range(FIRST_EXTERNAL_VECTOR, LEGACY_FIRST_SYSTEM_VECTOR):
+            slot = slots.get(v)
+            if not _legacy_used(v) and (not isinstance(slot, int) or isinstance(slot, bool)):
+                count += 1
+    return this_count, count
+
+
 def _lowest_free(w: World, c: Any) -> int:
     """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
     alloc, managed = c.alloc, c.get("managed")
