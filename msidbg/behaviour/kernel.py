@@ -414,13 +414,20 @@ ROWS: tuple[Switch, ...] = (
         "new_value) ? -EINVAL : count;'",
         history=(
             Change("5.6", "einval", "cba6437a1854 genirq/proc: Reject invalid affinity masks (again)",
-                   backports=("4.19.107",),
+                   backports=("4.14.172", "4.19.107", "5.4.23", "5.5.7"),
                    note="tip irq/urgent 2020-02-14 (5.6-rc2); stable-queue releases/4.19.107/genirq-proc-reject-"
                    "invalid-affinity-masks-again.patch ('commit cba6437a1854 upstream', not in 4.19.106; its diff: "
                    "irq_select_affinity_usr() becomes 'return -EINVAL;' except with CONFIG_AUTO_IRQ_AFFINITY, i.e. "
-                   "alpha); in the 5.4 stable review of 2020-02-27 ('PATCH 5.4 118/135'), but releases/5.4.22..5.4.25 "
-                   "and 5.5.7..5.5.9 hold no file of that name (release not matched). Qian Cai's report: the write "
-                   "tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's target CPU)"),
+                   "alpha). The stable releases of 2020-03-01 (audit13): GKH's 'Linux 5.4.23' and 'Linux 5.5.7' "
+                   "announcements list 'Thomas Gleixner (3): x86/mce/amd: Fix kobject lifetime / genirq/proc: Reject "
+                   "invalid affinity masks (again) / xen: Enable interrupts when calling _cond_resched()' with "
+                   "kernel/irq/proc.c | 22 in the diffstat (5.4.23 answers the '[PATCH 5.4 118/135]' review of "
+                   "2020-02-27), 'Linux 4.19.107' the same three, and GKH's reply 'Here's the shortlog for this "
+                   "release' to the '[PATCH 4.14 000/237] 4.14.172-stable review' thread lists it under 'Thomas "
+                   "Gleixner (4)' next to 'Linux 4.14.172'; no 4.9.y/4.4.y release was found with it (the file "
+                   "names in stable-queue's releases/ were not matched: the index lists one copy of a patch). Qian "
+                   "Cai's report: the write tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's "
+                   "target CPU)"),
         ),
     ),
     Switch(

@@ -447,9 +447,12 @@ Revisions:
   assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
   writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
+- 10: (audit13) Release rows read in stable sources: ``kernel.proc_offline_mask`` (cba6437a1854) is
+  ``einval`` from 4.14.172, 5.4.23 and 5.5.7 too (the 2020-03-01 stable announcements), not only 4.19.107.
+  Shipped runs: unchanged (no shipped scenario runs those releases).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 9
+MODEL = 10

@@ -1,0 +1,54 @@
+"""Release boundaries audit13 read in stable sources (the stable announcements' shortlogs and
+diffstats, stable-queue, linux-stable-rc pushes; see the notes in msidbg/behaviour/kernel.py).
+
+Each case is a version on either side of a boundary read this session."""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg import behaviour as bh
+from tests.conftest import events_of, run_to_end, scenario
+
+
+def _value(name: str, version: str) -> object:
+    row = bh.by_name()[name]
+    return bh.at(row, bh.parse_kernel(version))[0]
+
+
+@pytest.mark.parametrize(("name", "before", "after", "old", "new"), [
+    # cba6437a1854: 'Linux 5.4.23', 'Linux 5.5.7' (2020-03-01), the 4.14.172 shortlog
+    ("proc_offline_mask", "5.4.22", "5.4.23", "select", "einval"),
+    ("proc_offline_mask", "5.5.6", "5.5.7", "select", "einval"),
+    ("proc_offline_mask", "4.14.171", "4.14.172", "select", "einval"),
+])
+def test_the_release_boundaries_read_by_audit13(name: str, before: str, after: str, old: object,
+                                                new: object) -> None:
+    assert (_value(name, before), _value(name, after)) == (old, new)
+
+
+OFFLINE_MASK = """
+name: offline-mask-5-4
+cpus: 12
+kernel: {version: "VERSION"}
+devices:
+  xhci: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
+run:
+  - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+  - {at: 50us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 4}
+  - {at: 60us, do: fire, dev: xhci, vector: 0}
+  - {at: 100us, on: 0, do: cpu_offline, cpu: 7}
+  - {at: 3100us, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 7}
+"""
+
+
+def test_a_5_4_23_smp_affinity_write_without_an_online_cpu_is_rejected_as_5_6_does() -> None:
+    """echo <offline CPU7> > smp_affinity: 5.4.22 re-runs irq_setup_affinity() (the irq is already on
+    CPU4: the write succeeds); 5.4.23 carries cba6437a1854 ('Linux 5.4.23') and returns -EINVAL."""
+    results = []
+    for version in ("5.4.22", "5.4.23"):
+        eng = run_to_end(scenario(OFFLINE_MASK.replace("VERSION", version)))
+        done = [e for e in events_of(eng, "action.done") if e.fields.get("action") == 4]
+        assert len(done) == 1
+        results.append(done[0].fields["result"])
+    assert results == [0, -22]
