@@ -52,3 +52,14 @@ def test_a_5_4_23_smp_affinity_write_without_an_online_cpu_is_rejected_as_5_6_do
         assert len(done) == 1
         results.append(done[0].fields["result"])
     assert results == [0, -22]
+
+
+def test_xen_4_6_3_builds_a_qemu_xen_that_ignores_emulated_mask_bits_for_pirq_messages() -> None:
+    """RELEASE-4.6.3's stable-4.6 history pinned qemu-xen 14a60f98e0 (which contains 02879be230, the
+    stable-4.6 copy of 428c3ece97) before the qemu-xen-4.6.3 tag: Xen 4.6.3 resolves the row to True,
+    flagged unconfirmed (the tag's tree is not mirrored); Xen 4.6.1 (qemu-xen-4.6.1) keeps False."""
+    rows = {r.name: r for r in bh.resolve("xen-hvm", xen="4.6.3").rows}
+    assert rows["qemu_msix_pirq_ignore_mask"].value is True
+    assert "qemu-xen-4.6.3" in rows["qemu_msix_pirq_ignore_mask"].unconfirmed
+    assert bh.resolve("xen-hvm", xen="4.6.1").plain()["qemu_msix_pirq_ignore_mask"] is False
+    assert bh.resolve("xen-hvm", xen="4.5.3").plain()["qemu_msix_pirq_ignore_mask"] is True

@@ -449,6 +449,9 @@ Revisions:
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
 - 10: (audit13) Release rows read in stable sources: ``kernel.proc_offline_mask`` (cba6437a1854) is
   ``einval`` from 4.14.172, 5.4.23 and 5.5.7 too (the 2020-03-01 stable announcements), not only 4.19.107.
+  ``platform.qemu_msix_pirq_ignore_mask`` (428c3ece97) is true from qemu-xen-4.6.3 (Xen 4.6.3 .. 4.6.6),
+  flagged unconfirmed: RELEASE-4.6.3's Config.mk history pins qemu-xen 14a60f98e0, which contains the
+  stable-4.6 copy 02879be230, before the qemu-xen-4.6.3 tag (not mirrored).
   Shipped runs: unchanged (no shipped scenario runs those releases).
 """
 
