@@ -378,11 +378,11 @@ ROWS: tuple[Switch, ...] = (
         "3.1x arch/x86/kernel/apic/io_apic.c, the setup_remapped_irq era, read by auditkern2): every message, a "
         "Multi-MSI block's single one included",
         history=(
-            Change("4.1", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
-                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.1",),
+            Change("4.2", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.2",),
                    note="named by f3b0946d629c's Fixes: tag; cgit gives it the committer date 2015-04-24 (authored "
-                   "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26): 4.1 if Linus took the x86 "
-                   "irqdomain series in that merge window, else 4.2 -- the merge was not found (auditkern2)"),
+                   "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26) (auditkern2). "
+                   "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py name 4.3 for the x86 hierarchical irqdomains, unsourced)"),
             Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
                    backports=("4.7.3",),
                    note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
@@ -699,7 +699,7 @@ ROWS: tuple[Switch, ...] = (
         initial="shutdown",
         initial_note="4001d8e8762f's diff: irq_shutdown() ended with irq_domain_deactivate_irq() ('This must "
         "be called even if the interrupt was never started up'), which its Fixes: tag dates to f8264e34965a "
-        "(the hierarchical irqdomain interfaces); an x86 kernel before the hierarchical MSI domain (4.1) "
+        "(the hierarchical irqdomain interfaces); an x86 kernel before the hierarchical MSI domain (4.2) "
         "released MSI vectors in arch teardown, not in free_irq (legacyvec's pre-4.15 model, not this row)",
         history=(
             Change("5.3", "delayed", "4001d8e8762f genirq: Delay deactivation in free_irq()",
@@ -755,12 +755,14 @@ ROWS: tuple[Switch, ...] = (
         "irq_domain_activate_irq() kept no activated state until 'irqdomain: Avoid activating interrupts "
         "more than once' (IRQD_ACTIVATED: it returns at once for an activated irq)",
         initial=False,
-        initial_note="before the hierarchical x86 MSI domain (4.1, msi_activate_early) no domain "
-        "activation reached a PCI/MSI irq: arch setup wrote its message once (not read in this session)",
+        initial_note="before the hierarchical x86 MSI domain (4.2 by the reading, msi_activate_early) no domain "
+        "activation reached a PCI/MSI irq: arch setup wrote its message once (setup_msi_irq in a 4.1.18 "
+        "arch/x86/kernel/apic/msi.c, audit13)",
         history=(
-            Change("4.1", True, "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
-                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)", unconfirmed=("4.1",),
-                   note="as msi_activate_early's 4.1 row; a 4.x irq_startup(desc, resend) read in an unnamed public "
+            Change("4.2", True, "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)", unconfirmed=("4.2",),
+                   note="as msi_activate_early's 4.2 row (not in 4.1: a 4.1.18 msi.c writes the message at arch "
+                   "setup, audit13); a 4.x irq_startup(desc, resend) read in an unnamed public "
                    "copy of kernel/irq/chip.c: 'irq_state_clr_disabled(desc); desc->depth = 0; "
                    "irq_domain_activate_irq(&desc->irq_data);' -- no condition; its irq_domain_activate_irq (an "
                    "unnamed 4.x kernel/irq/irqdomain.c) recurses to the parent and calls domain->ops->activate "

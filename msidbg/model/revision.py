@@ -452,6 +452,9 @@ Revisions:
   ``platform.qemu_msix_pirq_ignore_mask`` (428c3ece97) is true from qemu-xen-4.6.3 (Xen 4.6.3 .. 4.6.6),
   flagged unconfirmed: RELEASE-4.6.3's Config.mk history pins qemu-xen 14a60f98e0, which contains the
   stable-4.6 copy 02879be230, before the qemu-xen-4.6.3 tag (not mirrored).
+  ``kernel.msi_activate_early`` and ``kernel.startup_reactivates`` change with 52f518a3a7c2 (the hierarchical
+  x86 MSI domain) in 4.2 (unconfirmed), not 4.1: a 4.1.18 arch/x86/kernel/apic/msi.c still writes every
+  message in setup_msi_irq, so 4.1 resolves to ``all`` / false.
   Shipped runs: unchanged (no shipped scenario runs those releases).
 """
 

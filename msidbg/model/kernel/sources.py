@@ -16,10 +16,10 @@ M = "msidbg.model.kernel"
 
 # --- kernel/irq (generic irq core) --------------------------------------------------------------------
 SETUP_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__setup_irq (irq_activate, then irq_startup)", "4.15..")
-#: 4.1..4.9: irq_startup(desc, resend) activates unconditionally, and irq_domain_activate_irq keeps no
+#: 4.2..4.9: irq_startup(desc, resend) activates unconditionally, and irq_domain_activate_irq keeps no
 #: activated state (startup_reactivates); from 08d85f3ea99f "irqdomain: Avoid activating interrupts more than
 #: once" (4.10, 4.9.9) it returns for an IRQD_ACTIVATED irq
-STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_domain_activate_irq first)", "4.1..4.9"),
+STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_domain_activate_irq first)", "4.2..4.9"),
                       Source(L, "v4.9", "kernel/irq/irqdomain.c", "irq_domain_activate_irq", "..4.9, 4.9.0..4.9.8"))
 IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
 IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __irq_startup_managed",
