@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import events_of, run_to_end, scenario
+from tests.conftest import events_of, run_to_end, scenario, shipped, with_kernel
 
 
 def _value(name: str, version: str) -> object:
@@ -66,3 +66,17 @@ def test_xen_4_6_3_builds_a_qemu_xen_that_ignores_emulated_mask_bits_for_pirq_me
     assert "qemu-xen-4.6.3" in rows["qemu_msix_pirq_ignore_mask"].unconfirmed
     assert bh.resolve("xen-hvm", xen="4.6.1").plain()["qemu_msix_pirq_ignore_mask"] is False
     assert bh.resolve("xen-hvm", xen="4.5.3").plain()["qemu_msix_pirq_ignore_mask"] is True
+
+
+def _nobody_cared(version: str) -> list[int]:
+    eng = run_to_end(with_kernel(shipped("intx-nobody-cared"), version=version))
+    return [e.fields["unhandled"] for e in events_of(eng, "irq.nobody_cared")]
+
+
+def test_before_5_13_every_interrupt_counts_so_the_window_ends_three_early() -> None:
+    """intx-nobody-cared: eth0's three handled interrupts come before usb0's line starts screaming.
+    5.13 has 7c07012eb1be (the torvalds/linux push of 2021-04-26): irq_count starts at the first
+    unhandled interrupt and the window closes at 100,000 unhandled; 5.12's note_interrupt counted the
+    three handled ones too, so the window closes after 99,997 unhandled (> 99,900: disabled there)."""
+    assert _nobody_cared("5.13") == [100_000]
+    assert _nobody_cared("5.12") == [99_997]

@@ -992,4 +992,25 @@ ROWS: tuple[Switch, ...] = (
                    "(161) and 4.4.208 (137)"),
         ),
     ),
+    Switch(
+        "note_interrupt_counts", "kernel", ("every", "unhandled"), "unhandled",
+        "which interrupts note_interrupt (kernel/irq/spurious.c) counts in irq_count, whose every 100,000th "
+        "decides 'nobody cared' (more than 99,900 unhandled: the irq is disabled): unhandled -- only once "
+        "irqs_unhandled is set, so the window starts at the first unhandled interrupt; every -- every interrupt "
+        "of the irq, handled or not, so a line that starts screaming after N counted interrupts reaches the "
+        "window's end after 100,000 - N (and, with fewer than 99,901 unhandled in it, is judged a window later). "
+        "Read only with intx: pins (the model runs note_interrupt for the IO-APIC flow handler)",
+        initial="every", kinds=("bare-metal",), scoped=True,
+        initial_note="kernel/irq/spurious.c note_interrupt before 7c07012eb1be: the commit's diff adds "
+        "'if (likely(!desc->irqs_unhandled)) return;' ahead of 'desc->irq_count++; if (likely(desc->irq_count < "
+        "100000)) return;' (the tip-bot2 mail of the commit), so before it every call counted",
+        history=(
+            Change("5.13", "unhandled", "7c07012eb1be genirq: Reduce irqdebug cacheline bouncing",
+                   note="tip-bot2: merged into tip irq/core (committer date 2021-04-10); the post-receive log of "
+                   "torvalds/linux master of 2021-04-26 (after v5.12, 2021-04-25) lists 7c07012eb1be in the revlist "
+                   "of 91552ab8ffb8 \"Merge tag 'irq-core-2021-04-26'\" (pr-tracker-bot: the '[GIT pull] irq/core "
+                   "for v5.13-rc1' merge): 5.13. No stable backport found (SUSE carries it as its own backport, "
+                   "bsc#1185703) (audit13)"),
+        ),
+    ),
 )

@@ -472,9 +472,11 @@ IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
 FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
                  "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
-NOTE_INTERRUPT = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
-                        "5.13.. (7c07012eb1be: the window starts at the first unhandled interrupt; release by the "
-                        "dates, not read); before, see reading kernel.intx.irq-count-window")
+NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
+                         "all (the window from the first unhandled interrupt: 5.13.., note_interrupt_counts)"),
+                  Source(L, "7c07012eb1be", "kernel/irq/spurious.c", "note_interrupt (irq_count counted only once "
+                         "irqs_unhandled is set; read in the commit's tip-bot2 diff)",
+                         "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq (force)", "all")
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
@@ -532,13 +534,15 @@ reading("kernel.intx.nobody-cared",
         "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
         "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
 reading("kernel.intx.irq-count-window",
-        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin: a tip post-receive log "
-        "makes it irq/core's head; tglx's '[GIT pull] irq/core for v5.13-rc1' (irq-core-2021-04-26) was merged as "
-        "91552ab8ffb8 on 2021-04-26, after v5.12: 5.13) note_interrupt counted every interrupt of the irq in irq_count, handled "
-        "or not, so the 100,000-interrupt window fell where it fell: a line that starts screaming after N handled "
-        "interrupts is disabled at 100,000 - N unhandled (or a window later). Not modelled as a switch: every "
-        "release counts from the first unhandled interrupt, as 7c07012eb1be does.", status="hypothetical",
-        module=M + ".intx")
+        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin; tip irq/core "
+        "2021-04-10, in the torvalds/linux master push of 2021-04-26 that merged irq-core-2021-04-26 after v5.12: "
+        "5.13) note_interrupt counted every interrupt of the irq in irq_count, handled or not, so the "
+        "100,000-interrupt window fell where it fell: a line that starts screaming after N counted interrupts "
+        "reaches the window's end after 100,000 - N, and with 99,900 or fewer unhandled in it is judged a window "
+        "later. Modelled as kernel.note_interrupt_counts (every before 5.13, unhandled from it; audit13).",
+        source=NOTE_INTERRUPT[1], module=M + ".intx",
+        quote="+\tif (likely(!desc->irqs_unhandled)) +\t\treturn; + +\t/* Now getting into unhandled irq detection "
+        "*/ \tdesc->irq_count++; \tif (likely(desc->irq_count < 100000)) \t\treturn;")
 reading("kernel.intx.poll",
         "While an irq is IRQS_SPURIOUS_DISABLED, poll_spurious_irqs runs every HZ/10 (100 ms) and, for a shared irq "
         "whose action is not running elsewhere, runs every handler once (try_one_irq(desc, true)): a device on "
