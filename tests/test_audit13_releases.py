@@ -80,3 +80,13 @@ def test_before_5_13_every_interrupt_counts_so_the_window_ends_three_early() -> 
     three handled ones too, so the window closes after 99,997 unhandled (> 99,900: disabled there)."""
     assert _nobody_cared("5.13") == [100_000]
     assert _nobody_cared("5.12") == [99_997]
+
+
+@pytest.mark.parametrize(("name", "release", "commit"), [
+    ("xen_eoi_clear_first", "4.6", "ff1e22e7a638"),
+    ("note_interrupt_counts", "5.13", "7c07012eb1be"),
+])
+def test_the_mainline_releases_audit13_read_are_confirmed(name: str, release: str, commit: str) -> None:
+    change = next(c for c in bh.by_name()[name].history if c.release == release)
+    assert change.confirmed, (name, change.unconfirmed)
+    assert change.commit.startswith(commit)

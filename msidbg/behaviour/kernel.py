@@ -318,11 +318,16 @@ ROWS: tuple[Switch, ...] = (
         initial_note="eoi_pirq: 'irq_move_irq(data); if (VALID_EVTCHN(evtchn)) clear_evtchn(evtchn);' in "
         "drivers/xen/events.c (3.x) and events/events_base.c (3.14 .. 4.5; a stored 4.x copy read)",
         history=(
-            Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq", unconfirmed=("4.6",),
+            Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq",
                    note="the masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
                    "later stored events_base.c; ff1e22e7 is listed among the commits between v4.6-rc2 and v4.6-rc4 "
-                   "(a syzbot bisection range), the v4.6 tag itself was not read; 1ca1b4e2c0cb (5.11) drops the "
-                   "deferred move altogether (kernel.xen_affinity_immediate)"),
+                   "(a syzbot bisection range), the v4.6 tag itself was not read. audit13 read that list (syzbot's "
+                   "'Bisection is inconclusive: the first bad commit could be any of', 2020-02-17, ax25_getname): "
+                   "mainline commits of the 4.6-rc weeks only ('Linux 4.6-rc2', 'spi-fix-v4.6-rc2', 'kvm-arm-for-4.6-rc4', "
+                   "93e2aeac \"Merge tag 'for-linus-4.6-rc2-tag' of ... xen/tip\") with ff1e22e7 among them: not in the "
+                   "last good commit, so not in v4.5, and in the first bad one before v4.6-rc4, so in v4.6; UEK "
+                   "backports it with Ross Lagerwall's 'xen/events: Don't move disabled irqs'. 1ca1b4e2c0cb (5.11) "
+                   "drops the deferred move altogether (kernel.xen_affinity_immediate)"),
         ),
     ),
     Switch(

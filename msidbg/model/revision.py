@@ -461,6 +461,7 @@ Revisions:
   closes earlier when handled interrupts came first (the former hypothetical reading
   kernel.intx.irq-count-window, now confirmed).
   Shipped runs: outcomes unchanged (the INTx scenarios run 6.6); every bare-metal world carries the row.
+  (Provenance only: ``kernel.xen_eoi_clear_first``'s 4.6 (ff1e22e7a638) is confirmed.)
 """
 
 from __future__ import annotations
