@@ -820,7 +820,12 @@ reading("kernel.xen.enable-pirq-startup",
         "Before the events_base.c rework enable_pirq called startup_pirq, whose tail for a bound port is "
         "unmask then eoi_pirq (clear_evtchn): an event left pending on the masked port while disabled could be "
         "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
-        "release; the release of the change is not confirmed.",
+        "release; the release of the change is not confirmed. audit13 narrowed it: a stored events_base.c "
+        "whose eoi_pirq still calls irq_move_irq before clear_evtchn (before ff1e22e7a638, 4.6) has "
+        "'static void enable_pirq(struct irq_data *data) { startup_pirq(data); }'; a copy with do_mask(info, "
+        "EVT_MASK_REASON_EXPLICIT) in shutdown_pirq (25da4618af24, 5.12, and its 2021 stable backports) has "
+        "'enable_dynirq(data);'; 25da4618af24's own diff (Juergen Gross, v3 2/8, 2021-02-19) does not touch "
+        "enable_pirq. So the rework lies between 4.6 and 25da4618af24; the commit was not found.",
         status="hypothetical", module="msidbg.model.kernel.xen_events")
 
 reading("kernel.irq.pending-replayed-at-request",
