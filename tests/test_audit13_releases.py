@@ -84,6 +84,7 @@ def test_before_5_13_every_interrupt_counts_so_the_window_ends_three_early() -> 
 
 @pytest.mark.parametrize(("name", "release", "commit"), [
     ("xen_eoi_clear_first", "4.6", "ff1e22e7a638"),
+    ("nvme_irq_layout", "4.9", "dca51e7892fa"),
     ("note_interrupt_counts", "5.13", "7c07012eb1be"),
 ])
 def test_the_mainline_releases_audit13_read_are_confirmed(name: str, release: str, commit: str) -> None:

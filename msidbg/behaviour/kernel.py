@@ -883,8 +883,13 @@ ROWS: tuple[Switch, ...] = (
         "'nvmeq->cq_vector = qid - 1;'",
         history=(
             Change("4.9", "shared-admin", "dca51e7892fa nvme: switch to use pci_alloc_irq_vectors",
-                   unconfirmed=("4.9",),
-                   note="its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
+                   note="audit13: read in a 4.9.y tree -- kdrag0n/proton_bluecross (the Pixel 3 kernel, Makefile "
+                   "'VERSION = 4 PATCHLEVEL = 9 SUBLEVEL = 137'), drivers/nvme/host/pci.c at 84066a267d81: "
+                   "nvme_setup_io_queues' 'nr_io_queues = num_online_cpus(); ... pci_free_irq_vectors(pdev); "
+                   "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
+                   "PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues;' and nvme_pci_enable's "
+                   "'pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES)' -- a driver conversion, not a stable "
+                   "fix, so in 4.9 itself (the v4.9 tag not read). Before: its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
                    "pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);' and nvme_setup_io_queues' 'nr_io_queues "
                    "= num_online_cpus(); ... free_irq(pci_irq_vector(pdev, 0), adminq); ... pci_free_irq_vectors(pdev); "
                    "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "

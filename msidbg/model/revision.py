@@ -461,7 +461,8 @@ Revisions:
   closes earlier when handled interrupts came first (the former hypothetical reading
   kernel.intx.irq-count-window, now confirmed).
   Shipped runs: outcomes unchanged (the INTx scenarios run 6.6); every bare-metal world carries the row.
-  (Provenance only: ``kernel.xen_eoi_clear_first``'s 4.6 (ff1e22e7a638) is confirmed.)
+  (Provenance only: ``kernel.xen_eoi_clear_first``'s 4.6 (ff1e22e7a638) and ``kernel.nvme_irq_layout``'s 4.9
+  (dca51e7892fa, read in a 4.9.137 tree) are confirmed.)
 """
 
 from __future__ import annotations
