@@ -106,7 +106,7 @@ def test_the_release_boundaries_moved_or_added_by_auditkern2(name: str, before: 
     ("hotplug_migration", "4.13", "x86/irq: Use irq_migrate_all_off_this_cpu()", ()),
     ("managed_spread", "4.20", "irq/matrix: Spread managed interrupts on allocation", ()),
     ("msix_avail_retry", "5.17", "60bf9b33c82c", ()),
-    ("proc_offline_mask", "5.6", "cba6437a1854", ("4.19.107",)),
+    ("proc_offline_mask", "5.6", "cba6437a1854", ("4.14.172", "4.19.107", "5.4.23", "5.5.7")),
 ])
 def test_the_releases_auditkern2_read_are_confirmed(name: str, release: str, commit: str,
                                                     backports: tuple[str, ...]) -> None:

@@ -318,11 +318,16 @@ ROWS: tuple[Switch, ...] = (
         initial_note="eoi_pirq: 'irq_move_irq(data); if (VALID_EVTCHN(evtchn)) clear_evtchn(evtchn);' in "
         "drivers/xen/events.c (3.x) and events/events_base.c (3.14 .. 4.5; a stored 4.x copy read)",
         history=(
-            Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq", unconfirmed=("4.6",),
+            Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq",
                    note="the masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
                    "later stored events_base.c; ff1e22e7 is listed among the commits between v4.6-rc2 and v4.6-rc4 "
-                   "(a syzbot bisection range), the v4.6 tag itself was not read; 1ca1b4e2c0cb (5.11) drops the "
-                   "deferred move altogether (kernel.xen_affinity_immediate)"),
+                   "(a syzbot bisection range), the v4.6 tag itself was not read. audit13 read that list (syzbot's "
+                   "'Bisection is inconclusive: the first bad commit could be any of', 2020-02-17, ax25_getname): "
+                   "mainline commits of the 4.6-rc weeks only ('Linux 4.6-rc2', 'spi-fix-v4.6-rc2', 'kvm-arm-for-4.6-rc4', "
+                   "93e2aeac \"Merge tag 'for-linus-4.6-rc2-tag' of ... xen/tip\") with ff1e22e7 among them: not in the "
+                   "last good commit, so not in v4.5, and in the first bad one before v4.6-rc4, so in v4.6; UEK "
+                   "backports it with Ross Lagerwall's 'xen/events: Don't move disabled irqs'. 1ca1b4e2c0cb (5.11) "
+                   "drops the deferred move altogether (kernel.xen_affinity_immediate)"),
         ),
     ),
     Switch(
@@ -378,11 +383,11 @@ ROWS: tuple[Switch, ...] = (
         "3.1x arch/x86/kernel/apic/io_apic.c, the setup_remapped_irq era, read by auditkern2): every message, a "
         "Multi-MSI block's single one included",
         history=(
-            Change("4.1", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
-                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.1",),
+            Change("4.2", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.2",),
                    note="named by f3b0946d629c's Fixes: tag; cgit gives it the committer date 2015-04-24 (authored "
-                   "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26): 4.1 if Linus took the x86 "
-                   "irqdomain series in that merge window, else 4.2 -- the merge was not found (auditkern2)"),
+                   "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26) (auditkern2). "
+                   "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py name 4.3 for the x86 hierarchical irqdomains, unsourced)"),
             Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
                    backports=("4.7.3",),
                    note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
@@ -414,13 +419,20 @@ ROWS: tuple[Switch, ...] = (
         "new_value) ? -EINVAL : count;'",
         history=(
             Change("5.6", "einval", "cba6437a1854 genirq/proc: Reject invalid affinity masks (again)",
-                   backports=("4.19.107",),
+                   backports=("4.14.172", "4.19.107", "5.4.23", "5.5.7"),
                    note="tip irq/urgent 2020-02-14 (5.6-rc2); stable-queue releases/4.19.107/genirq-proc-reject-"
                    "invalid-affinity-masks-again.patch ('commit cba6437a1854 upstream', not in 4.19.106; its diff: "
                    "irq_select_affinity_usr() becomes 'return -EINVAL;' except with CONFIG_AUTO_IRQ_AFFINITY, i.e. "
-                   "alpha); in the 5.4 stable review of 2020-02-27 ('PATCH 5.4 118/135'), but releases/5.4.22..5.4.25 "
-                   "and 5.5.7..5.5.9 hold no file of that name (release not matched). Qian Cai's report: the write "
-                   "tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's target CPU)"),
+                   "alpha). The stable releases of 2020-03-01 (audit13): GKH's 'Linux 5.4.23' and 'Linux 5.5.7' "
+                   "announcements list 'Thomas Gleixner (3): x86/mce/amd: Fix kobject lifetime / genirq/proc: Reject "
+                   "invalid affinity masks (again) / xen: Enable interrupts when calling _cond_resched()' with "
+                   "kernel/irq/proc.c | 22 in the diffstat (5.4.23 answers the '[PATCH 5.4 118/135]' review of "
+                   "2020-02-27), 'Linux 4.19.107' the same three, and GKH's reply 'Here's the shortlog for this "
+                   "release' to the '[PATCH 4.14 000/237] 4.14.172-stable review' thread lists it under 'Thomas "
+                   "Gleixner (4)' next to 'Linux 4.14.172'; no 4.9.y/4.4.y release was found with it (the file "
+                   "names in stable-queue's releases/ were not matched: the index lists one copy of a patch). Qian "
+                   "Cai's report: the write tripped 6f1a4891a592's WARN_ON in msi_set_affinity (not on the irq's "
+                   "target CPU)"),
         ),
     ),
     Switch(
@@ -712,7 +724,7 @@ ROWS: tuple[Switch, ...] = (
         initial="shutdown",
         initial_note="4001d8e8762f's diff: irq_shutdown() ended with irq_domain_deactivate_irq() ('This must "
         "be called even if the interrupt was never started up'), which its Fixes: tag dates to f8264e34965a "
-        "(the hierarchical irqdomain interfaces); an x86 kernel before the hierarchical MSI domain (4.1) "
+        "(the hierarchical irqdomain interfaces); an x86 kernel before the hierarchical MSI domain (4.2) "
         "released MSI vectors in arch teardown, not in free_irq (legacyvec's pre-4.15 model, not this row)",
         history=(
             Change("5.3", "delayed", "4001d8e8762f genirq: Delay deactivation in free_irq()",
@@ -768,12 +780,14 @@ ROWS: tuple[Switch, ...] = (
         "irq_domain_activate_irq() kept no activated state until 'irqdomain: Avoid activating interrupts "
         "more than once' (IRQD_ACTIVATED: it returns at once for an activated irq)",
         initial=False,
-        initial_note="before the hierarchical x86 MSI domain (4.1, msi_activate_early) no domain "
-        "activation reached a PCI/MSI irq: arch setup wrote its message once (not read in this session)",
+        initial_note="before the hierarchical x86 MSI domain (4.2 by the reading, msi_activate_early) no domain "
+        "activation reached a PCI/MSI irq: arch setup wrote its message once (setup_msi_irq in a 4.1.18 "
+        "arch/x86/kernel/apic/msi.c, audit13)",
         history=(
-            Change("4.1", True, "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
-                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)", unconfirmed=("4.1",),
-                   note="as msi_activate_early's 4.1 row; a 4.x irq_startup(desc, resend) read in an unnamed public "
+            Change("4.2", True, "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
+                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)", unconfirmed=("4.2",),
+                   note="as msi_activate_early's 4.2 row (not in 4.1: a 4.1.18 msi.c writes the message at arch "
+                   "setup, audit13); a 4.x irq_startup(desc, resend) read in an unnamed public "
                    "copy of kernel/irq/chip.c: 'irq_state_clr_disabled(desc); desc->depth = 0; "
                    "irq_domain_activate_irq(&desc->irq_data);' -- no condition; its irq_domain_activate_irq (an "
                    "unnamed 4.x kernel/irq/irqdomain.c) recurses to the parent and calls domain->ops->activate "
@@ -889,8 +903,13 @@ ROWS: tuple[Switch, ...] = (
         "'nvmeq->cq_vector = qid - 1;'",
         history=(
             Change("4.9", "shared-admin", "dca51e7892fa nvme: switch to use pci_alloc_irq_vectors",
-                   unconfirmed=("4.9",),
-                   note="its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
+                   note="audit13: read in a 4.9.y tree -- kdrag0n/proton_bluecross (the Pixel 3 kernel, Makefile "
+                   "'VERSION = 4 PATCHLEVEL = 9 SUBLEVEL = 137'), drivers/nvme/host/pci.c at 84066a267d81: "
+                   "nvme_setup_io_queues' 'nr_io_queues = num_online_cpus(); ... pci_free_irq_vectors(pdev); "
+                   "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
+                   "PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues;' and nvme_pci_enable's "
+                   "'pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES)' -- a driver conversion, not a stable "
+                   "fix, so in 4.9 itself (the v4.9 tag not read). Before: its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
                    "pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);' and nvme_setup_io_queues' 'nr_io_queues "
                    "= num_online_cpus(); ... free_irq(pci_irq_vector(pdev, 0), adminq); ... pci_free_irq_vectors(pdev); "
                    "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
@@ -1001,6 +1020,27 @@ ROWS: tuple[Switch, ...] = (
                    "'[PATCH 4.14 069/161]' (2019-12-29) and '[PATCH 4.4 031/137]' (2020-01-02), each 'Upstream "
                    "commit df4393424af3', answer the review covers of 5.4.7 (434 patches), 4.19.92 (219), 4.14.161 "
                    "(161) and 4.4.208 (137)"),
+        ),
+    ),
+    Switch(
+        "note_interrupt_counts", "kernel", ("every", "unhandled"), "unhandled",
+        "which interrupts note_interrupt (kernel/irq/spurious.c) counts in irq_count, whose every 100,000th "
+        "decides 'nobody cared' (more than 99,900 unhandled: the irq is disabled): unhandled -- only once "
+        "irqs_unhandled is set, so the window starts at the first unhandled interrupt; every -- every interrupt "
+        "of the irq, handled or not, so a line that starts screaming after N counted interrupts reaches the "
+        "window's end after 100,000 - N (and, with fewer than 99,901 unhandled in it, is judged a window later). "
+        "Read only with intx: pins (the model runs note_interrupt for the IO-APIC flow handler)",
+        initial="every", kinds=("bare-metal",), scoped=True,
+        initial_note="kernel/irq/spurious.c note_interrupt before 7c07012eb1be: the commit's diff adds "
+        "'if (likely(!desc->irqs_unhandled)) return;' ahead of 'desc->irq_count++; if (likely(desc->irq_count < "
+        "100000)) return;' (the tip-bot2 mail of the commit), so before it every call counted",
+        history=(
+            Change("5.13", "unhandled", "7c07012eb1be genirq: Reduce irqdebug cacheline bouncing",
+                   note="tip-bot2: merged into tip irq/core (committer date 2021-04-10); the post-receive log of "
+                   "torvalds/linux master of 2021-04-26 (after v5.12, 2021-04-25) lists 7c07012eb1be in the revlist "
+                   "of 91552ab8ffb8 \"Merge tag 'irq-core-2021-04-26'\" (pr-tracker-bot: the '[GIT pull] irq/core "
+                   "for v5.13-rc1' merge): 5.13. No stable backport found (SUSE carries it as its own backport, "
+                   "bsc#1185703) (audit13)"),
         ),
     ),
 )

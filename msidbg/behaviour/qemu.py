@@ -83,11 +83,17 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("qemu-xen-4.7", True, "428c3ece97 fix MSI injection on Xen (hw/pci/msix.c msix_vector_masked, "
                    "hw/pci/msi.c msi_is_masked; qemu-xen 5d63cbb957, first in qemu-xen-4.7.0-rc1)",
-                   backports=("qemu-xen-4.5.3",),
+                   backports=("qemu-xen-4.5.3", "qemu-xen-4.6.3"), unconfirmed=("qemu-xen-4.6.3",),
                    note="stable-4.5: df8471f739 in qemu-xen-4.5.3; stable-4.4 e288860213 comes after qemu-xen-4.4.4, "
                         "the last 4.4 release (RELEASE-4.4.4 pins it): no 4.4 release has it; stable-4.6 02879be230 "
-                        "comes after qemu-xen-4.6.1, the last mirrored 4.6 tag (Xen 4.6.3 .. 4.6.6 pin qemu-xen-4.6.3 "
-                        ".. 4.6.6, not mirrored): probably in them, unconfirmed, so 4.6.x is left out (audit 2026-12)"),
+                        "(2016-01-13) comes after qemu-xen-4.6.1, the last mirrored 4.6 tag (Xen 4.6.3 .. 4.6.6 pin "
+                        "qemu-xen-4.6.3 .. 4.6.6, not mirrored). audit13: Xen's stable-4.6 Config.mk history (git log "
+                        "RELEASE-4.6.1..RELEASE-4.6.3 -- Config.mk) moves QEMU_UPSTREAM_REVISION from qemu-xen-4.6.1 to "
+                        "14a60f98e0 (426783e661, 2016-05-10: the mirrored stable-4.6 head, of which 02879be230 is an "
+                        "ancestor), then to aa38966b6f (402c25dc12), 7a88f1257d (c68f2364d5) and, in 'update Xen version "
+                        "to 4.6.3' (285248d91b, 2016-06-20), to qemu-xen-4.6.3; no revert of it up to 14a60f98e0. The "
+                        "two later hashes and the tag are not in the mirror, so qemu-xen-4.6.3 (Xen 4.6.3 .. 4.6.6) "
+                        "carries it by the pins, not read in its tree; 4.6.0 .. 4.6.2 (qemu-xen-4.6.1 pinned) lack it"),
         ),
         traditional=Change("qemu-traditional", False, "qemu-traditional's emulated NICs have no MSI-X",
                            note="not checked beyond the absence of pirq handling in hw/pci.c"),

@@ -462,6 +462,22 @@ Revisions:
   row ``kernel.unplug_excludes_managed`` (a0b0bad10587, 6.7; 4.19.299, 5.4.261, 6.1.63, 6.6.2): before it the
   managed vectors count too (every world gains it). enable_irq on a managed irq with no online CPU names
   __irq_startup_managed's WARN_ON_ONCE(force). Shipped runs: state hashes only (the new row).
+  (audit13) Release rows read in stable sources: ``kernel.proc_offline_mask`` (cba6437a1854) is
+  ``einval`` from 4.14.172, 5.4.23 and 5.5.7 too (the 2020-03-01 stable announcements), not only 4.19.107.
+  ``platform.qemu_msix_pirq_ignore_mask`` (428c3ece97) is true from qemu-xen-4.6.3 (Xen 4.6.3 .. 4.6.6),
+  flagged unconfirmed: RELEASE-4.6.3's Config.mk history pins qemu-xen 14a60f98e0, which contains the
+  stable-4.6 copy 02879be230, before the qemu-xen-4.6.3 tag (not mirrored).
+  ``kernel.msi_activate_early`` and ``kernel.startup_reactivates`` change with 52f518a3a7c2 (the hierarchical
+  x86 MSI domain) in 4.2 (unconfirmed), not 4.1: a 4.1.18 arch/x86/kernel/apic/msi.c still writes every
+  message in setup_msi_irq, so 4.1 resolves to ``all`` / false.
+  New row ``kernel.note_interrupt_counts`` (7c07012eb1be "genirq: Reduce irqdebug cacheline bouncing", 5.13:
+  in the torvalds/linux push of 2021-04-26 that merged irq-core-2021-04-26; bare-metal worlds gain it):
+  before 5.13 note_interrupt counts every interrupt in irq_count, handled or not, so the 100,000 window
+  closes earlier when handled interrupts came first (the former hypothetical reading
+  kernel.intx.irq-count-window, now confirmed).
+  Shipped runs: outcomes unchanged (the INTx scenarios run 6.6); every bare-metal world carries the row.
+  (Provenance only: ``kernel.xen_eoi_clear_first``'s 4.6 (ff1e22e7a638) and ``kernel.nvme_irq_layout``'s 4.9
+  (dca51e7892fa, read in a 4.9.137 tree) are confirmed.)
 """
 
 from __future__ import annotations

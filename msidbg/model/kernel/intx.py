@@ -316,7 +316,7 @@ def remove_shared(k: Any, desc: Any, dev: str, index: int) -> int:
 
 # --- handle_fasteoi_irq -------------------------------------------------------------------------------
 fasteoi = program("handle_fasteoi_irq", "kernel/irq/chip.c: the flow handler of level IO-APIC irqs",
-                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.IOAPIC_MOVE, S.IOAPIC_MOVE_MASKED, S.NOTE_INTERRUPT))
+                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.IOAPIC_MOVE, S.IOAPIC_MOVE_MASKED, *S.NOTE_INTERRUPT))
 
 
 @fasteoi.step
@@ -443,17 +443,16 @@ def note(k: Any, loc: dict[str, Any]) -> None:
 
 def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
     """kernel/irq/spurious.c: irqs_unhandled restarts at 1 after HZ/10 without an unhandled one; from
-    7c07012eb1be ("genirq: Reduce irqdebug cacheline bouncing", 5.13 by the dates) irq_count only counts
-    once an interrupt went unhandled -- the form modelled for every release (before it every interrupt
-    counted: reading kernel.intx.irq-count-window); every 100,000 counted, more than 99,900 unhandled
-    disables the irq."""
+    7c07012eb1be ("genirq: Reduce irqdebug cacheline bouncing", 5.13; ``note_interrupt_counts``:
+    unhandled) irq_count only counts once an interrupt went unhandled, before it (every) every
+    interrupt counted; every 100,000 counted, more than 99,900 unhandled disables the irq."""
     jiffies = k.w.now // max(k.w.costs["jiffy"], 1)
     unhandled = desc.get("irqs_unhandled", 0)
     if not handled:
         unhandled = 1 if jiffies > desc.get("last_unhandled", 0) + HZ_10 else unhandled + 1
         desc["last_unhandled"] = jiffies
     desc["irqs_unhandled"] = unhandled
-    if not unhandled:
+    if not unhandled and sw(k, "note_interrupt_counts") == "unhandled":
         return
     count = desc.get("irq_count", 0) + 1
     if count < IRQ_COUNT_WINDOW:

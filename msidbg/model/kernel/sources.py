@@ -16,10 +16,10 @@ M = "msidbg.model.kernel"
 
 # --- kernel/irq (generic irq core) --------------------------------------------------------------------
 SETUP_IRQ = Source(L, "v6.6", "kernel/irq/manage.c", "__setup_irq (irq_activate, then irq_startup)", "4.15..")
-#: 4.1..4.9: irq_startup(desc, resend) activates unconditionally, and irq_domain_activate_irq keeps no
+#: 4.2..4.9: irq_startup(desc, resend) activates unconditionally, and irq_domain_activate_irq keeps no
 #: activated state (startup_reactivates); from 08d85f3ea99f "irqdomain: Avoid activating interrupts more than
 #: once" (4.10, 4.9.9) it returns for an IRQD_ACTIVATED irq
-STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_domain_activate_irq first)", "4.1..4.9"),
+STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_domain_activate_irq first)", "4.2..4.9"),
                       Source(L, "v4.9", "kernel/irq/irqdomain.c", "irq_domain_activate_irq", "..4.9, 4.9.0..4.9.8"))
 IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
 IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __irq_startup_managed",
@@ -226,7 +226,7 @@ PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
                      "nvme_pci_enable / nvme_setup_io_queues (pci_alloc_irq_vectors, PCI_IRQ_AFFINITY) / nvme_create_queue",
-                     "4.9..4.16 (nvme_irq_layout: shared-admin; releases unconfirmed)")
+                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.17 unconfirmed)")
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
@@ -495,9 +495,11 @@ IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
 FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
                  "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
-NOTE_INTERRUPT = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
-                        "5.13.. (7c07012eb1be: the window starts at the first unhandled interrupt; release by the "
-                        "dates, not read); before, see reading kernel.intx.irq-count-window")
+NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
+                         "all (the window from the first unhandled interrupt: 5.13.., note_interrupt_counts)"),
+                  Source(L, "7c07012eb1be", "kernel/irq/spurious.c", "note_interrupt (irq_count counted only once "
+                         "irqs_unhandled is set; read in the commit's tip-bot2 diff)",
+                         "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq (force)", "all")
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
@@ -555,13 +557,15 @@ reading("kernel.intx.nobody-cared",
         "99900)) { /* The interrupt is stuck */ ... desc->istate |= IRQS_SPURIOUS_DISABLED; desc->depth++; "
         "irq_disable(desc); mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL); }")
 reading("kernel.intx.irq-count-window",
-        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin: a tip post-receive log "
-        "makes it irq/core's head; tglx's '[GIT pull] irq/core for v5.13-rc1' (irq-core-2021-04-26) was merged as "
-        "91552ab8ffb8 on 2021-04-26, after v5.12: 5.13) note_interrupt counted every interrupt of the irq in irq_count, handled "
-        "or not, so the 100,000-interrupt window fell where it fell: a line that starts screaming after N handled "
-        "interrupts is disabled at 100,000 - N unhandled (or a window later). Not modelled as a switch: every "
-        "release counts from the first unhandled interrupt, as 7c07012eb1be does.", status="hypothetical",
-        module=M + ".intx")
+        "Before 7c07012eb1be ('genirq: Reduce irqdebug cacheline bouncing', Nicholas Piggin; tip irq/core "
+        "2021-04-10, in the torvalds/linux master push of 2021-04-26 that merged irq-core-2021-04-26 after v5.12: "
+        "5.13) note_interrupt counted every interrupt of the irq in irq_count, handled or not, so the "
+        "100,000-interrupt window fell where it fell: a line that starts screaming after N counted interrupts "
+        "reaches the window's end after 100,000 - N, and with 99,900 or fewer unhandled in it is judged a window "
+        "later. Modelled as kernel.note_interrupt_counts (every before 5.13, unhandled from it; audit13).",
+        source=NOTE_INTERRUPT[1], module=M + ".intx",
+        quote="+\tif (likely(!desc->irqs_unhandled)) +\t\treturn; + +\t/* Now getting into unhandled irq detection "
+        "*/ \tdesc->irq_count++; \tif (likely(desc->irq_count < 100000)) \t\treturn;")
 reading("kernel.intx.poll",
         "While an irq is IRQS_SPURIOUS_DISABLED, poll_spurious_irqs runs every HZ/10 (100 ms) and, for a shared irq "
         "whose action is not running elsewhere, runs every handler once (try_one_irq(desc, true)): a device on "
@@ -839,10 +843,13 @@ reading("kernel.xen.enable-pirq-startup",
         "Before the events_base.c rework enable_pirq called startup_pirq, whose tail for a bound port is "
         "unmask then eoi_pirq (clear_evtchn): an event left pending on the masked port while disabled could be "
         "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
-        "release; the release of the change is not confirmed: a 4.11-rc2 tree (amnawaseem/Linux_4.11_rc2_for_thesis) "
-        "still calls startup_pirq, a 5.2-based tree (WindRiver-Labs/linux-yocto-5.2) and the context of a "
-        "January 2020 patch (Anchal Agarwal, 'xen: Clear IRQD_IRQ_STARTED flag during shutdown PIRQs') have "
-        "enable_dynirq (redteam15).",
+        "release; the release of the change is not confirmed. A 4.11-rc2 tree (amnawaseem/Linux_4.11_rc2_for_thesis) "
+        "still has 'static void enable_pirq(struct irq_data *data) { startup_pirq(data); }' (redteam15; audit13 read "
+        "the same in a pre-ff1e22e7a638 copy); a 5.2-based tree (WindRiver-Labs/linux-yocto-5.2), the context of a "
+        "January 2020 patch (Anchal Agarwal, 'xen: Clear IRQD_IRQ_STARTED flag during shutdown PIRQs') and a copy "
+        "with do_mask(info, EVT_MASK_REASON_EXPLICIT) (25da4618af24, 5.12) have 'enable_dynirq(data);'; "
+        "25da4618af24's own diff does not touch enable_pirq. So the rework lies between 4.11 and 5.2; the commit "
+        "was not found (redteam15, audit13).",
         status="hypothetical", module="msidbg.model.kernel.xen_events")
 
 reading("kernel.irq.pending-replayed-at-request",
