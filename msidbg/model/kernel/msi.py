@@ -51,12 +51,19 @@ def hwdev(k: Any, dev: str) -> dict[str, Any]:
 
 
 def reg(k: Any, dev: str, name: str) -> int:
-    """A register value as the guest reads it (no event: reads don't change state)."""
+    """A register value as the guest would read it, without a guest access: what the kernel cached
+    from an earlier read (msi_attrib.can_mask, multi_cap). The guest's own reads are ``ctrl_read``."""
     acc = pci.ACCESSORS.get(k.w.platform["route"])
     if acc is not None and acc.interposes(k, dev):
         return int(acc.cfg_read(k, dev, name))
     d = hwdev(k, dev)
     return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"])
+
+
+def ctrl_read(k: Any, dev: str, name: str) -> int:
+    """The guest reads Message Control (pci_read_config_word): on xen-hvm passthrough a trapped read
+    QEMU serves in turn (``pci.cfg_read``: the step runs again with the value)."""
+    return pci.cfg_read(k, dev, name)
 
 
 def new_irq_desc(k: Any, dev: str | None, index: int, chip: str, aff: list[Any] | None = None) -> Any:
@@ -291,7 +298,7 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
     if not _begin_enable(k, loc, "msi"):
         return
     # pci_msi_vec_count: Multiple Message Capable as the guest reads it (through QEMU on xen-hvm: 0)
-    cap = 1 << ((reg(k, loc["dev"], "msi_ctrl") >> 1) & 7)
+    cap = 1 << ((ctrl_read(k, loc["dev"], "msi_ctrl") >> 1) & 7)
     nvec = _affinity_nvec(k, loc, min(loc["max"], cap))
     if not k.w.platform["interrupt_remapping"]:
         nvec = min(nvec, 1)  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
@@ -382,9 +389,9 @@ def msi_intx_off(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_enable(k: Any, loc: dict[str, Any]) -> None:
+    cur = ctrl_read(k, loc["dev"], "msi_ctrl")    # (pci_msi_set_enable reads it first)
     p = pci.pdev(k, loc["dev"])
     p["msi_enabled"] = True
-    cur = reg(k, loc["dev"], "msi_ctrl")
     mme = msi_multiple(loc["nvec"]) << 4
     pci.cfg_write(k, loc["dev"], MSI_CTRL, (cur & ~(0x7 << 4)) | mme | MSI_ENABLE, 2)
     k.ret(0)
@@ -582,7 +589,7 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
 
 def _write_mme(k: Any, desc: Any) -> None:
     """MSI: the Multiple Message Enable field is rewritten with every message."""
-    cur = reg(k, desc.dev, "msi_ctrl")
+    cur = ctrl_read(k, desc.dev, "msi_ctrl")
     new = (cur & ~(0x7 << 4)) | (msi_multiple(len(pci.pdev(k, desc.dev)["descs"]) or 1) << 4)
     pci.cfg_write(k, desc.dev, MSI_CTRL, new, 2)
 
@@ -686,7 +693,7 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msix.step
 def shutdown_disable(k: Any, loc: dict[str, Any]) -> None:
-    cur = reg(k, loc["dev"], "msix_ctrl")
+    cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msix_enabled"] = False
 
@@ -699,7 +706,7 @@ def msix_intx_on(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msi.step
 def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
-    cur = reg(k, loc["dev"], "msi_ctrl")
+    cur = ctrl_read(k, loc["dev"], "msi_ctrl")
     pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msi_enabled"] = False
 
