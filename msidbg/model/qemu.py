@@ -499,6 +499,8 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     waiter["wait"] = None
     if ioreq.get("read"):   # STATE_IORESP_READY: the re-run of the reading step takes the value
         waiter["stack"][-1]["locals"]["_io"] = [ioreq["pc"], ioreq["value"]]
+        # ... once QEMU's answer is done (handle_ioreq, then the response and the notification)
+        c.busy_until = max(c.busy_until, k.w.now + k.w.costs[k.costname])
     if waiter is c.proc:
         c.proc.irqs_off = wait["irqs_off"]
     k.eng.model.wake(k.eng, c)
