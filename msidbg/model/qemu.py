@@ -174,6 +174,8 @@ def _trapped_read(k: Any, ioreq: dict[str, Any]) -> int:
     ctx = k.ctx
     if ctx is not k.cpu.proc and ctx is not k.cpu.irq:
         raise EngineError(f"a trapped read outside a vCPU's process or interrupt context ({frame['prog']})")
+    if ctx.wait is not None or k.emitted:
+        raise EngineError(f"{frame['prog']}: a trapped read after another access in the same step")
     if "entry" in ioreq:
         k.ev(IOREQ_READ, ioreq["dev"], ioreq["entry"], k.s(ioreq["reg"]), cost="kernel")
     else:
