@@ -84,3 +84,38 @@ def test_both_readings_are_settled() -> None:
     assert "qemu.reads-at-once" not in READINGS
     assert READINGS["qemu.reads-queued"].status == "confirmed"
     assert "queues neither" in READINGS["qemu.emulated-register-access"].text
+
+
+MOVE = """
+name: qemuio-irq-read
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.19"}
+kernel: {version: "6.6"}
+devices:
+  xhci: {bdf: "00:04.0", kind: xhci, passthrough: true, msi: {per_vector_mask: false}}
+run:
+  - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
+  - {at: 1ms, on: 0, do: set_affinity, dev: xhci, vector: 0, cpu: 1}
+  - {at: 1200us, do: fire, dev: xhci, vector: 0, count: 3, every: 50us}
+"""
+
+
+def test_a_read_from_hardirq_waits_in_the_interrupt_context() -> None:
+    """A native-MSI guest's pending move is applied by the next interrupt's ack (irq_move_irq ->
+    msi_set_affinity -> __pci_write_msi_msg), which first reads Message Control to rewrite Multiple
+    Message Enable: from hardirq the read is a trapped read too, the interrupt context waits for
+    QEMU's answer (the CPU runs nothing meanwhile) and the step runs again with it."""
+    eng = new_engine(scenario(MOVE))
+    waited = False
+    while eng.step():
+        irq = eng.w["cpus"][1]["irq"]
+        q = eng.w["qemu"]
+        pending = [r for r in [*q["queue"], q["serving"]] if r is not None and r.get("read") and r["cpu"] == 1]
+        if irq["wait"] is not None and irq["stack"] and irq["stack"][-1]["prog"] == "pci_write_msi_msg" and pending:
+            waited = waited or pending[0].get("in_irq", False)
+    assert waited
+    trap = next(e for e in events_of(eng, "ioreq.cfg_read") if e.cpu == 1 and e.fields["reg"] == "msi_ctrl")
+    answer = next(e for e in events_of(eng, "qemu.cfg_read") if e.index > trap.index)
+    nxt = next(e for e in eng.log.events(trap.index + 1, len(eng.log) + 1) if e.cpu == 1)
+    assert nxt.kind == "ioreq.cfg_write" and nxt.fields["value"] == answer.fields["value"]
+    assert nxt.time_ns >= answer.time_ns + eng.w["costs"]["trap"]
