@@ -187,8 +187,8 @@ def _trapped_read(k: Any, ioreq: dict[str, Any]) -> int:
     raise Replay
 
 
-#: the config offset of each register the kernel reads (the events name it)
 def _cfg_offset(w: World, dev: str, name: str) -> int:
+    """The config offset of a register the kernel reads (the trap's and QEMU's events name it)."""
     if name == "cmd":
         return PCI_COMMAND
     for roff, _, reg in device.cfg_layout(w.devices[dev]):
@@ -266,7 +266,8 @@ class HvmAccessors:
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
-        if "_io" in k.frame["locals"]:  # the re-run of a read QEMU has answered (whoever covers it now)
+        got = k.frame["locals"].get("_io")
+        if got is not None and got[0] == k.frame["pc"]:    # the re-run of a read QEMU has answered
             return _trapped_read(k, {"prog": "pci_msix_read", "dev": dev, "entry": entry, "reg": reg})
         served = vmsi.read(k.w, dev, entry, reg) if vmsi.covers(k.w, dev, entry) else None
         if served is not None:
