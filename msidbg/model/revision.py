@@ -449,8 +449,8 @@ Revisions:
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
 - 10: (qemuio) A Xen HVM guest's read of a passed-through device's register QEMU emulates is an ioreq
   (reading ``qemu.reads-queued``; it was ``qemu.reads-at-once``, answered from QEMU's state at once):
-  Message Control (pci_msi_vec_count, pci_msi_set_enable, pci_msix_clear_and_set_ctrl, the MME
-  rewrite of __pci_write_msi_msg), Command (pci_enable_device, pci_set_master, pci_disable_device,
+  Message Control (pci_msi_vec_count, pci_msix_vec_count, msi_setup_msi_desc, pci_msi_set_enable,
+  pci_msix_clear_and_set_ctrl, the MME rewrite of __pci_write_msi_msg), Command (pci_enable_device, pci_set_master, pci_disable_device,
   pci_intx), MSI address/data of __pci_read_msi_msg, and MSI-X table words Xen's vMSI-X intercept
   does not answer (msix_setup_msi_descs, msix_program_entries, __pci_read_msi_msg). The vCPU traps
   (``ioreq.cfg_read`` / ``ioreq.msix_read``, a kernel cost), waits in QEMU's queue behind the ioreqs
@@ -460,7 +460,7 @@ Revisions:
   (``sim.program.Replay``, Xen's re-issued emulation: hvmemul_do_io STATE_IORESP_READY). Reads
   Xen answers itself (msixtbl_read, the null handler) stay immediate; QEMU without an ioreq server
   answers an unmapped table read (0) in turn too. Frames may hold ``_io``, ioreqs ``read`` / ``pc``
-  / ``name``. Shipped runs: the xen-hvm scenarios gain 8..120 events (a trap and an answer per
+  / ``name``. Shipped runs: the xen-hvm scenarios gain 10..132 events (a trap and an answer per
   read), the same hits and lost counts; bare-metal runs unchanged.
 """
 

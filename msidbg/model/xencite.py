@@ -695,10 +695,11 @@ reading("qemu.reads-queued", "A guest read of a passthrough device's register QE
         "cpu_get_ioreq), computing the value then, so a read queued behind another vCPU's write sees that write; "
         "Xen then emulates the instruction again and takes the response (STATE_IORESP_READY, 4.0's "
         "HVMIO_completed). msidbg queues the read in QEMU's queue and runs the reading step again once QEMU has "
-        "answered (sim.program.Replay); the vCPU runs nothing and takes no interrupt meanwhile. Reads that are "
-        "not guest accesses in the source but values the kernel cached at setup (msi_attrib.can_mask and "
-        "multi_cap; pci_msi_vec_count's first read) stay direct reads of QEMU's state, and so do a PV guest's "
-        "pcifront reads.", source=(QEMU_ONE_IOREQ, XEN_REISSUE, QEMU_CFG_READ, QEMU_MSIX_READ),
+        "answered (sim.program.Replay); the vCPU runs nothing and takes no interrupt meanwhile. Not queued: "
+        "values the kernel cached at setup (msi_attrib.can_mask and multi_cap, read from QEMU's state), "
+        "msi_setup_msi_desc's read of the initial Mask Bits (taken from the device, not through QEMU), a PV "
+        "guest's pcifront reads, and the reads of registers msidbg does not model (the MSI-X Table Offset/BIR, "
+        "the PBA).", source=(QEMU_ONE_IOREQ, XEN_REISSUE, QEMU_CFG_READ, QEMU_MSIX_READ),
         quote="req->state = STATE_IORESP_READY; xc_evtchn_notify(...) / case STATE_IORESP_READY: "
               "vio->io_req.state = STATE_IOREQ_NONE; p = vio->io_req; /* Verify the emulation request has been "
               "correctly re-issued */ ... goto finish_access; / return get_entry_value(&msix->msix_entry[entry_nr], "

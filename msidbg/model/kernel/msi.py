@@ -213,8 +213,11 @@ enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source
 def check_msix(k: Any, loc: dict[str, Any]) -> None:
     if not _begin_enable(k, loc, "msix"):
         return
-    d = hwdev(k, loc["dev"])
-    nvec = _affinity_nvec(k, loc, min(loc["max"], len(d["msix"]["table"])))
+    dev = loc["dev"]
+    # pci_msix_vec_count: Table Size from Message Control (a trapped read on xen-hvm passthrough: QEMU
+    # shows the device's size; the lock _begin_enable took is this CPU's, so a re-run takes it again)
+    size = len(hwdev(k, dev)["msix"]["table"]) if pci.direct(k, dev) else (ctrl_read(k, dev, "msix_ctrl") & 0x7FF) + 1
+    nvec = _affinity_nvec(k, loc, min(loc["max"], size))
     if nvec < loc["min"]:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
@@ -352,7 +355,10 @@ def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
 @msi_init.step
 def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all' -- every
-    vector the device is capable of."""
+    vector the device is capable of. msi_setup_msi_desc reads Message Control first (a trapped read
+    on xen-hvm passthrough; what it caches, can_mask and multi_cap, are ``reg`` reads after it)."""
+    if not pci.direct(k, loc["dev"]):
+        ctrl_read(k, loc["dev"], "msi_ctrl")
     p = pci.pdev(k, loc["dev"])
     p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
     p["mode"] = "msi"
