@@ -127,12 +127,12 @@ async def test_diff_tui_at_80_columns_shows_each_events_kind() -> None:
         assert "ioreq.msix_read" in a and "xen.hypercall" in b, cursor
     async with DiffApp(app.r).run_test(size=(200, 24)) as pilot:      # wide: the time stays
         await pilot.pause()
-        # the first divergence (event 5) is at 12us: hvmloader left Memory Space and Bus Master on,
-        # so the probe's first guest access is the pirq read-back (af42b8d12f8a) against get_free_pirq
+        # the first divergence (event 27) is at 120us: the three probes' Command and Message Control
+        # reads queue in QEMU (revision 10), then CPU0's pirq read-back (af42b8d12f8a) against get_free_pirq
         cursor = next(r for r in screen_text(pilot.app) if "▶" in r)
         a, b = cursor.split("││")
-        assert "5 0.000012000s" in a and "ioreq.msix_read" in a, cursor
-        assert "5 0.000012000s" in b and "xen.hypercall" in b, cursor
+        assert "27 0.000120000s" in a and "ioreq.msix_read" in a, cursor
+        assert "27 0.000120000s" in b and "xen.hypercall" in b, cursor
 
 
 async def test_a_snapshot_opened_without_verifying_shows_its_events_row_once_the_history_is_loaded() -> None:

@@ -34,6 +34,7 @@ from msidbg.sim.program import (
     STEPS,
     WAIT,
     Flow,
+    Replay,
     apply_flow,
     new_frame,
     run_step,
@@ -359,7 +360,10 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         k.frame = frame
         name = frame["prog"]
         pc = frame["pc"]
-        STEPS[name][pc](k, frame["locals"])
+        try:
+            STEPS[name][pc](k, frame["locals"])
+        except Replay:      # a trapped read from hardirq: the step runs again once QEMU answered
+            flow.op = AGAIN
         op = flow.op
         if op == NEXT:
             frame["pc"] = pc = pc + 1

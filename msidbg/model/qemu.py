@@ -7,8 +7,13 @@ at a time, while the guest vCPU waits. QEMU's work is programs (``model/qemu_pt.
 frames on ``w.qemu["ctx"]``, so its call stack is visible like a CPU's. The guest sees
 QEMU's emulated capability and table (``w.qemu["devs"]``), not the physical device's.
 
-Reads are answered at once from the emulated state (the vCPU still pays a trap); writes block
-the vCPU until QEMU has finished with them.
+Reads and writes alike block the vCPU until QEMU has served them, in turn with every other vCPU's
+ioreq (cpu_handle_ioreq takes one request at a time): a read is answered from QEMU's state when QEMU
+serves it, so it sees the writes queued before it. Xen returns the value by emulating the instruction
+again once the response is ready (hvmemul_do_io: STATE_IORESP_READY, "the emulation request has been
+correctly re-issued"); the model runs the reading step again (``sim.program.Replay``), which then
+takes the value QEMU left in its frame. Reads Xen answers itself (its vMSI-X intercept,
+``vmsi.read``; its null handler for an unmapped table) are answered at once.
 
 On ``xen-pv`` config accesses go to pciback through pcifront: Message Control's Enable bits
 belong to pciback (only Function Mask passes), and the MSI-X table is read-only to the guest.
@@ -32,7 +37,7 @@ from msidbg.model.hw import (
     PCI_COMMAND,
 )
 from msidbg.sim.events import HEX, INT, STR, kind
-from msidbg.sim.program import run_step
+from msidbg.sim.program import Replay, run_step
 from msidbg.sim.scheduler import EngineError
 
 World = Any     # a world record (sim/rec.py WorldRec)
@@ -43,8 +48,16 @@ IOREQ_CFG = kind("ioreq.cfg_write", ("offset", HEX), ("value", HEX), ("size", IN
                  doc="a guest config write traps: the vCPU waits for QEMU")
 IOREQ_MSIX = kind("ioreq.msix_write", ("entry", INT), ("reg", STR), ("value", HEX),
                   doc="a guest MSI-X table write traps: the vCPU waits for QEMU")
-IOREQ_READ = kind("ioreq.msix_read", ("entry", INT), ("reg", STR), ("value", HEX),
-                  doc="a guest MSI-X table read traps: answered from QEMU's emulated table (or Xen's intercept)")
+IOREQ_READ = kind("ioreq.msix_read", ("entry", INT), ("reg", STR),
+                  doc="a guest MSI-X table read traps into QEMU: the vCPU waits for QEMU's answer (qemu.msix_read)")
+IOREQ_CFG_READ = kind("ioreq.cfg_read", ("offset", HEX), ("reg", STR),
+                      doc="a guest config read traps into QEMU: the vCPU waits for QEMU's answer (qemu.cfg_read)")
+QEMU_MSIX_READ = kind("qemu.msix_read", ("entry", INT), ("reg", STR), ("value", HEX),
+                      doc="QEMU answers a guest MSI-X table read (pci_msix_read) from its emulated table, as it is "
+                          "when QEMU serves the ioreq")
+QEMU_CFG_READ = kind("qemu.cfg_read", ("offset", HEX), ("value", HEX), ("reg", STR),
+                     doc="QEMU answers a guest config read (xen_pt_pci_read_config): emulated bits from QEMU, "
+                         "the rest from the device, as they are when QEMU serves the ioreq")
 IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
 PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), ("space", STR),
                   doc="a PV guest's write that goes nowhere: a config write (space: config) pciback drops -- "
@@ -142,9 +155,46 @@ def _block(k: Any, ioreq: dict[str, Any]) -> None:
         ctx.wait = {"ioreq": ioreq["token"]}
     q["queue"].append(ioreq)
     what = f"{ioreq['reg']} of entry {ioreq['entry']}" if "entry" in ioreq else f"config offset {ioreq['offset']:#x}"
+    access = "read of" if ioreq.get("read") else f"write of {ioreq['value']:#x} to"
     k.eng.prov.write(PC.GUEST, PK.key(PK.IOREQ, k.cpu_id), ioreq["token"],
-                     note=f"the guest's write of {ioreq['value']:#x} to {ioreq['dev']}'s {what} traps into QEMU")
+                     note=f"the guest's {access} {ioreq['dev']}'s {what} traps into QEMU")
     _kick(k.eng)
+
+
+def _trapped_read(k: Any, ioreq: dict[str, Any]) -> int:
+    """A guest read QEMU serves: the value QEMU left in the reading frame, or (the step's first run)
+    the ioreq queued, the vCPU waiting, and the step stopped (``Replay``) to run again once QEMU has
+    answered -- Xen's re-issued emulation (hvmemul_do_io, STATE_IORESP_READY). At most one such read
+    per run of a step, and a step must do nothing before it that it cannot do twice."""
+    frame = k.frame
+    loc = frame["locals"]
+    got = loc.pop("_io", None)
+    if got is not None and got[0] == frame["pc"]:
+        return int(got[1])
+    ctx = k.ctx
+    if ctx is not k.cpu.proc and ctx is not k.cpu.irq:
+        raise EngineError(f"a trapped read outside a vCPU's process or interrupt context ({frame['prog']})")
+    if ctx.wait is not None or k.emitted:
+        raise EngineError(f"{frame['prog']}: a trapped read after another access in the same step")
+    if "entry" in ioreq:
+        k.ev(IOREQ_READ, ioreq["dev"], ioreq["entry"], k.s(ioreq["reg"]), cost="kernel")
+    else:
+        k.ev(IOREQ_CFG_READ, ioreq["dev"], ioreq["offset"], k.s(ioreq["name"]), cost="kernel")
+    ioreq["read"] = True
+    ioreq["value"] = 0
+    ioreq["pc"] = frame["pc"]
+    _block(k, ioreq)
+    raise Replay
+
+
+def _cfg_offset(w: World, dev: str, name: str) -> int:
+    """The config offset of a register the kernel reads (the trap's and QEMU's events name it)."""
+    if name == "cmd":
+        return PCI_COMMAND
+    for roff, _, reg in device.cfg_layout(w.devices[dev]):
+        if reg == name:
+            return int(roff)
+    return 0
 
 
 class HvmAccessors:
@@ -156,14 +206,15 @@ class HvmAccessors:
 
     @staticmethod
     def cfg_read(k: Any, dev: str, name: str) -> int:
-        e = emu(k.w, dev)
-        if name == "cmd":   # xen_pt_word_reg_read: emulated bits from QEMU, the rest from the device
-            return int((k.w.devices[dev]["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK))
-        if name == "msix_ctrl":
-            return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
-        if name == "msi_ctrl":
-            return int(e["msi"]["ctrl"])
-        return int(e["msi"][name])
+        """The register as QEMU emulates it now (no trap: what the kernel cached at setup, read
+        through the model's state; the guest's config reads are ``cfg_read_io``)."""
+        return emulated(k.w, dev, name)
+
+    @staticmethod
+    def cfg_read_io(k: Any, dev: str, name: str) -> int:
+        """A guest config read: an ioreq QEMU serves in turn (xen_pt_pci_read_config)."""
+        return _trapped_read(k, {"prog": "xen_pt_pci_read_config", "dev": dev, "name": name,
+                                 "offset": _cfg_offset(k.w, dev, name), "size": 2})
 
     @staticmethod
     def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
@@ -215,20 +266,19 @@ class HvmAccessors:
 
     @staticmethod
     def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
+        got = k.frame["locals"].get("_io")
+        if got is not None and got[0] == k.frame["pc"]:    # the re-run of a read QEMU has answered
+            return _trapped_read(k, {"prog": "pci_msix_read", "dev": dev, "entry": entry, "reg": reg})
         served = vmsi.read(k.w, dev, entry, reg) if vmsi.covers(k.w, dev, entry) else None
         if served is not None:
             value, how = served
             k.ev(vmsi.XEN_MSIXTBL, dev, entry, value, k.s(f"{reg} read: {how}"), cost="trap")
             return int(value)
-        if not mapped(k.w, dev):
+        if _null(k.w, dev):
             return _unmapped_read(k, dev, entry, reg)
-        value = emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]]
-        P = k.eng.prov
-        P.dep(PC.D_VALUE, PK.key(PK.QREG, PK.reg_payload(P.dev(dev), entry, _REG[reg])))
-        P.write(PC.GUEST, PK.key(PK.READBACK, k.cpu_id << 4 | _REG[reg]), value,
-                note=f"reads back {value:#x} from {dev} entry {entry} {reg} (QEMU's emulated table)")
-        k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
-        return int(value)
+        # QEMU's table (pci_msix_read), or with QEMU not an ioreq server its unassigned memory: an
+        # ioreq either way, answered when QEMU serves it
+        return _trapped_read(k, {"prog": "pci_msix_read", "dev": dev, "entry": entry, "reg": reg})
 
 
 def mapped(w: World, dev: str) -> bool:
@@ -257,20 +307,54 @@ def _dropped(k: Any, dev: str, entry: int, reg: str, value: int, by: str = "Xen'
 
 
 def _unmapped_read(k: Any, dev: str, entry: int, reg: str) -> int:
-    """A table read while QEMU's table is unmapped: Xen's null_read (all ones) when QEMU is an ioreq
-    server, else QEMU's unassigned_mem_read (0). Either way not QEMU's emulated entry."""
-    null = bool(k.w.behaviour.get("qemu_ioreq_server"))
-    value = ALL_ONES if null else 0
+    """A table read while QEMU's table is unmapped and QEMU is an ioreq server: no server claims it,
+    Xen's null_read answers all ones at once. (Without an ioreq server QEMU gets it and answers from
+    its unassigned memory, 0: ``msix_answer``.)"""
+    value = ALL_ONES
     k.eng.prov.dep(PC.D_NO_MEMORY, PK.key(PK.QCMD, k.eng.prov.dev(dev)))
     k.eng.prov.write(PC.GUEST, PK.key(PK.READBACK, k.cpu_id << 4 | _REG[reg]), value,
                      note=f"reads {value:#x} from {dev} entry {entry} {reg}: Memory Space is off in QEMU's "
-                     "emulated Command, so its table is unmapped (" + ("Xen's null handler" if null else
-                                                                        "QEMU's unassigned memory") + ")")
-    if null:
-        k.ev(XEN_NULL_IO, dev, entry, k.s(f"{reg} read"), value, cost="trap")
-    else:
-        k.ev(IOREQ_READ, dev, entry, k.s(reg), value, cost="trap")
+                     "emulated Command, so its table is unmapped (Xen's null handler)")
+    k.ev(XEN_NULL_IO, dev, entry, k.s(f"{reg} read"), value, cost="trap")
     return value
+
+
+def emulated(w: World, dev: str, name: str) -> int:
+    """A config register as QEMU's xen-pt emulation shows it to the guest now."""
+    e = emu(w, dev)
+    if name == "cmd":   # xen_pt_word_reg_read: emulated bits from QEMU, the rest from the device
+        return int((w.devices[dev]["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK))
+    if name == "msix_ctrl":
+        return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
+    if name == "msi_ctrl":
+        return int(e["msi"]["ctrl"])
+    return int(e["msi"][name])
+
+
+def cfg_answer(k: Any, dev: str, name: str, offset: int) -> None:
+    """QEMU's side of a guest config read (xen_pt_pci_read_config): the value when QEMU serves it."""
+    value = emulated(k.w, dev, name)
+    k.w.qemu["serving"]["value"] = value
+    k.ev(QEMU_CFG_READ, dev, offset, value, k.s(name), cost="trap")
+
+
+def msix_answer(k: Any, dev: str, entry: int, reg: str) -> None:
+    """QEMU's side of a guest MSI-X table read: pci_msix_read's emulated entry while the table is
+    mapped, else (QEMU not an ioreq server: the read reached it anyway) unassigned_mem_read's 0."""
+    serving = k.w.qemu["serving"]
+    P = k.eng.prov
+    if mapped(k.w, dev):
+        value = int(emu(k.w, dev)["msix"]["entries"][entry]["latch"][_REG[reg]])
+        P.dep(PC.D_VALUE, PK.key(PK.QREG, PK.reg_payload(P.dev(dev), entry, _REG[reg])))
+        note = f"QEMU answers CPU{serving['cpu']}'s read of {dev} entry {entry} {reg}: {value:#x} (its emulated table)"
+    else:
+        value = 0
+        P.dep(PC.D_NO_MEMORY, PK.key(PK.QCMD, P.dev(dev)))
+        note = (f"QEMU answers CPU{serving['cpu']}'s read of {dev} entry {entry} {reg}: 0 (Memory Space is off "
+                "in its emulated Command: unassigned memory)")
+    P.write(PC.GUEST, PK.key(PK.READBACK, serving["cpu"] << 4 | _REG[reg]), value, note=note)
+    serving["value"] = value
+    k.ev(QEMU_MSIX_READ, dev, entry, k.s(reg), value, cost="trap")
 
 
 ALL_ONES = 0xFFFFFFFF
@@ -302,6 +386,8 @@ class PvAccessors:
             return int(d["cmd"])
         return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"] if name == "msi_ctrl"
                    else d["msi"][name])
+
+    cfg_read_io = cfg_read      # pcifront's XEN_PCI_OP_conf_read: answered at once (not modelled as a wait)
 
     @staticmethod
     def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
@@ -390,7 +476,7 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
     _kick(eng)
 
 
-_ARGS = ("dev", "offset", "value", "size", "entry", "reg")
+_ARGS = ("dev", "offset", "value", "size", "entry", "reg", "name")
 _QEMU_CPU: dict[str, Any] = {"id": -1, "proc": None}
 
 
@@ -414,6 +500,10 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     if wait is None or wait.get("ioreq") != ioreq["token"]:
         raise EngineError("an ioreq completed for a vCPU that was not waiting for it")
     waiter["wait"] = None
+    if ioreq.get("read"):   # STATE_IORESP_READY: the re-run of the reading step takes the value
+        waiter["stack"][-1]["locals"]["_io"] = [ioreq["pc"], ioreq["value"]]
+        # ... once QEMU's answer is done (handle_ioreq, then the response and the notification)
+        c.busy_until = max(c.busy_until, k.w.now + k.w.costs[k.costname])
     if waiter is c.proc:
         c.proc.irqs_off = wait["irqs_off"]
     k.eng.model.wake(k.eng, c)

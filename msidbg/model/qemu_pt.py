@@ -57,8 +57,10 @@ from msidbg.model.qemu import (
     CMD_RES_MASK,
     UNASSIGNED,
     _dropped,
+    cfg_answer,
     emu,
     mapped,
+    msix_answer,
 )
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import program
@@ -99,6 +101,25 @@ def _covered(d: dict[str, Any], offset: int, size: int) -> tuple[int, int, str] 
         if max(roff, offset) < min(roff + width, offset + size):
             return roff, width, reg
     return None
+
+
+# --- guest reads (an ioreq like a write: answered when QEMU serves it) ----------------------------------
+cfg_read = program("xen_pt_pci_read_config", "QEMU: answer a guest config read from its emulation and the device",
+                   source=(C.QEMU_ONE_IOREQ, C.QEMU_CFG_READ))
+
+
+@cfg_read.step
+def answer_cfg(k: Any, loc: dict[str, Any]) -> None:
+    cfg_answer(k, loc["dev"], loc["name"], loc["offset"])
+
+
+tbl_read = program("pci_msix_read", "QEMU: answer a guest read of the emulated MSI-X table",
+                   source=(C.QEMU_ONE_IOREQ, C.QEMU_MSIX_READ))
+
+
+@tbl_read.step
+def answer_msix(k: Any, loc: dict[str, Any]) -> None:
+    msix_answer(k, loc["dev"], loc["entry"], loc["reg"])
 
 
 # --- config writes ---------------------------------------------------------------------------------

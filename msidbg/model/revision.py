@@ -478,6 +478,21 @@ Revisions:
   Shipped runs: outcomes unchanged (the INTx scenarios run 6.6); every bare-metal world carries the row.
   (Provenance only: ``kernel.xen_eoi_clear_first``'s 4.6 (ff1e22e7a638) and ``kernel.nvme_irq_layout``'s 4.9
   (dca51e7892fa, read in a 4.9.137 tree) are confirmed.)
+  (qemuio) A Xen HVM guest's read of a passed-through device's register QEMU emulates is an ioreq
+  (reading ``qemu.reads-queued``; it was ``qemu.reads-at-once``, answered from QEMU's state at once):
+  Message Control (pci_msi_vec_count, pci_msix_vec_count, msi_setup_msi_desc, pci_msi_set_enable,
+  pci_msix_clear_and_set_ctrl, the MME rewrite of __pci_write_msi_msg), Command (pci_enable_device, pci_set_master, pci_disable_device,
+  pci_intx), MSI address/data of __pci_read_msi_msg, and MSI-X table words Xen's vMSI-X intercept
+  does not answer (msix_setup_msi_descs, msix_program_entries, __pci_read_msi_msg). The vCPU traps
+  (``ioreq.cfg_read`` / ``ioreq.msix_read``, a kernel cost), waits in QEMU's queue behind the ioreqs
+  before it with interrupts off (hardirq: the irq context waits), QEMU answers from its state when it
+  serves it (``qemu.cfg_read`` / ``qemu.msix_read``, a trap's cost; new event kinds, and
+  ``ioreq.msix_read`` loses its value) and the reading step runs again with the answer
+  (``sim.program.Replay``, Xen's re-issued emulation: hvmemul_do_io STATE_IORESP_READY). Reads
+  Xen answers itself (msixtbl_read, the null handler) stay immediate; QEMU without an ioreq server
+  answers an unmapped table read (0) in turn too. Frames may hold ``_io``, ioreqs ``read`` / ``pc``
+  / ``name``. Shipped runs: the xen-hvm scenarios gain 10..132 events (a trap and an answer per
+  read), the same hits and lost counts; bare-metal runs unchanged.
 """
 
 from __future__ import annotations

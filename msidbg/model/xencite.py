@@ -680,14 +680,30 @@ reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (x
               "send_guest_pirq(d, info);", module="msidbg.model.evtchn")
 QEMU_ONE_IOREQ = Source(Q, "qemu-xen-4.5.0", "xen-hvm.c (hw/xen/xen-hvm-common.c in later QEMU, read there too)",
                         "cpu_handle_ioreq -> cpu_get_ioreq (one pending vCPU request per call), handle_ioreq", "all")
-reading("qemu.reads-at-once", "Guest reads of a passthrough device's emulated registers are answered from QEMU's "
-        "state at once (the vCPU pays a trap), not queued behind another vCPU's ioreq. Not what the source does "
-        "(audit12): a read QEMU emulates is an ioreq like a write (hvmemul_do_io -> hvm_send_ioreq, the vCPU "
-        "waits), and QEMU serves one ioreq at a time from its main loop (cpu_handle_ioreq takes one pending "
-        "vCPU's request), so a read waits behind the ioreq QEMU is serving or has queued before it and sees its "
-        "effect; in msidbg a read behind another vCPU's queued write returns the state before that write. Kept: "
-        "the kernel programs read registers inside a step, and a queued read would make every read site a "
-        "blocking step.", status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
+QEMU_CFG_READ = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt.c (qemu-xen-4.2.0 .. 4.7.0-rc4)",
+                       "xen_pt_pci_read_config (emulated registers' bits from QEMU, the rest read from the device)",
+                       "all")
+QEMU_MSIX_READ = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c (qemu-xen-4.2.0 .. 4.7.0-rc4)",
+                        "pci_msix_read (get_entry_value of the emulated entry)", "all")
+XEN_REISSUE = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/emulate.c",
+                     "hvmemul_do_io (STATE_IORESP_READY: the re-issued emulation takes the response; "
+                     "RELEASE-4.0.0: HVMIO_completed -> finish_access copies io_data)", "all")
+reading("qemu.reads-queued", "A guest read of a passthrough device's register QEMU emulates (config space through "
+        "xen_pt_pci_read_config, the MSI-X table through pci_msix_read when Xen's vMSI-X intercept does not "
+        "answer it) is an ioreq like a write: Xen sends it to QEMU and the vCPU waits (hvmemul_do_io -> "
+        "hvm_send_ioreq), QEMU serves one vCPU's request at a time from its main loop (cpu_handle_ioreq -> "
+        "cpu_get_ioreq), computing the value then, so a read queued behind another vCPU's write sees that write; "
+        "Xen then emulates the instruction again and takes the response (STATE_IORESP_READY, 4.0's "
+        "HVMIO_completed). msidbg queues the read in QEMU's queue and runs the reading step again once QEMU has "
+        "answered (sim.program.Replay); the vCPU runs nothing and takes no interrupt meanwhile. Not queued: "
+        "values the kernel cached at setup (msi_attrib.can_mask and multi_cap, read from QEMU's state), "
+        "msi_setup_msi_desc's read of the initial Mask Bits (taken from the device, not through QEMU), a PV "
+        "guest's pcifront reads, and the reads of registers msidbg does not model (the MSI-X Table Offset/BIR, "
+        "the PBA).", source=(QEMU_ONE_IOREQ, XEN_REISSUE, QEMU_CFG_READ, QEMU_MSIX_READ),
+        quote="req->state = STATE_IORESP_READY; xc_evtchn_notify(...) / case STATE_IORESP_READY: "
+              "vio->io_req.state = STATE_IOREQ_NONE; p = vio->io_req; /* Verify the emulation request has been "
+              "correctly re-issued */ ... goto finish_access; / return get_entry_value(&msix->msix_entry[entry_nr], "
+              "offset);", module="msidbg.model.qemu")
 XEN_IOREQ_WAIT = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/emulate.c + xen/arch/x86/hvm/ioreq.c",
                         "hvmemul_do_io (hvm_send_ioreq -> X86EMUL_RETRY), hvm_send_ioreq, hvm_wait_for_io "
                         "(wait_on_xen_event_channel), handle_hvm_io_completion",
@@ -700,10 +716,11 @@ reading("xen.ioreq-wait", "A vCPU whose access went to an ioreq server (QEMU) do
         quote="case STATE_IOREQ_READY: case STATE_IOREQ_INPROCESS: wait_on_xen_event_channel(sv->ioreq_evtchn, "
               "({ state = p->state; smp_rmb(); state != prev_state; })); goto recheck;",
         module="msidbg.model.qemu")
-reading("qemu.emulated-register-access", "An emulated device's registers are QEMU's own: the guest's accesses "
-        "reach them directly (the trap into QEMU is costed as a config or MMIO access). In the source (audit12) "
-        "each such access is an ioreq QEMU serves in turn with every other vCPU's (cpu_handle_ioreq, one at a "
-        "time), as for a passthrough device (qemu.reads-at-once): msidbg does not queue them.",
+reading("qemu.emulated-register-access", "An emulated (not passed-through) device's registers are QEMU's own: the "
+        "guest's accesses reach them directly (the trap into QEMU is costed as a config or MMIO access). In the "
+        "source (audit12) each such access is an ioreq QEMU serves in turn with every other vCPU's "
+        "(cpu_handle_ioreq, one at a time), as a passthrough device's are (qemu.reads-queued, which msidbg "
+        "models): msidbg queues neither the reads nor the writes of a device QEMU emulates itself.",
         status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
 reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-through device is a guest access like "
         "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "

@@ -12,7 +12,11 @@ emits exactly one event, and says what happens next via ``k``:
 * ``k.ret(v)``      -- pop this frame and hand ``v`` to the caller as ``l["ret"]``;
 * ``k.goto(label)`` -- continue at the named step;
 * ``k.again()``     -- run this same step again next time (loops);
-* ``k.wait(spec)``  -- block this context until somebody clears ``ctx["wait"]``.
+* ``k.wait(spec)``  -- block this context until somebody clears ``ctx["wait"]``;
+* ``raise Replay``  -- the step stopped at an access it must wait for before it could act (it set
+  ``ctx["wait"]`` and emitted the event): the step runs again from its start when the context resumes,
+  and finds what it waited for then (a trapped read's value: ``model/qemu.py``). Everything the step
+  did before the raise must be safe to do twice.
 
 Generators or coroutines would be shorter to write but cannot be snapshotted; frames can.
 """
@@ -68,6 +72,10 @@ NSTEPS: dict[str, int] = {}
 STEPS: dict[str, list[StepFn]] = {}
 #: the step labels of each program (hot-path cache: ``PROGRAMS[name].labels``)
 LABELS: dict[str, dict[str, int]] = {}
+
+
+class Replay(Exception):
+    """Raised by a step that waits before it acts: its frame stays at the same step (see the module doc)."""
 
 
 class _Nothing:
@@ -131,7 +139,10 @@ def run_step(k: Any, ctx: Any, on_push: Callable[[dict[str, Any]], bool]) -> Any
     k.frame = frame
     name = frame["prog"]
     pc = frame["pc"]
-    STEPS[name][pc](k, frame["locals"])
+    try:
+        STEPS[name][pc](k, frame["locals"])
+    except Replay:
+        return NOTHING  # the frame stays at this step; its context waits (ctx["wait"])
     op = flow.op
     if op == NEXT:
         frame["pc"] = pc = pc + 1

@@ -30,10 +30,11 @@ def enable_resources(k: Any, loc: dict[str, Any]) -> None:
     """pci_enable_device_flags: atomic_inc_return(&enable_cnt) > 1 -> already enabled; else
     do_pci_enable_device -> pcibios_enable_device -> pci_enable_resources."""
     p = pci.pdev(k, loc["dev"])
-    p["enable_cnt"] += 1
-    if p["enable_cnt"] > 1:
+    if p["enable_cnt"] >= 1:
+        p["enable_cnt"] += 1
         return
-    cmd = pci.cmd_read(k, loc["dev"])
+    cmd = pci.cmd_read(k, loc["dev"])   # (a trapped read runs this step again: nothing done before it)
+    p["enable_cnt"] += 1
     if not cmd & CMD_MEMORY:
         pci.cfg_write(k, loc["dev"], PCI_COMMAND, cmd | CMD_MEMORY, 2)
 
@@ -72,11 +73,12 @@ def clear_bme(k: Any, loc: dict[str, Any]) -> None:
     if p["enable_cnt"] <= 0:
         k.note("pci_disable_device on a device that is not enabled", 0, loc["dev"])
         return
-    p["enable_cnt"] -= 1
-    if p["enable_cnt"]:
+    if p["enable_cnt"] > 1:
+        p["enable_cnt"] -= 1
         return
+    cmd = pci.cmd_read(k, loc["dev"])   # (a trapped read runs this step again: nothing done before it)
+    p["enable_cnt"] -= 1
     p["is_busmaster"] = False
-    cmd = pci.cmd_read(k, loc["dev"])
     if cmd & CMD_MASTER:
         pci.cfg_write(k, loc["dev"], PCI_COMMAND, cmd & ~CMD_MASTER, 2)
 

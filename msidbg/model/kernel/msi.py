@@ -51,12 +51,19 @@ def hwdev(k: Any, dev: str) -> dict[str, Any]:
 
 
 def reg(k: Any, dev: str, name: str) -> int:
-    """A register value as the guest reads it (no event: reads don't change state)."""
+    """A register value as the guest would read it, without a guest access: what the kernel cached
+    from an earlier read (msi_attrib.can_mask, multi_cap). The guest's own reads are ``ctrl_read``."""
     acc = pci.ACCESSORS.get(k.w.platform["route"])
     if acc is not None and acc.interposes(k, dev):
         return int(acc.cfg_read(k, dev, name))
     d = hwdev(k, dev)
     return int(d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"])
+
+
+def ctrl_read(k: Any, dev: str, name: str) -> int:
+    """The guest reads Message Control (pci_read_config_word): on xen-hvm passthrough a trapped read
+    QEMU serves in turn (``pci.cfg_read``: the step runs again with the value)."""
+    return pci.cfg_read(k, dev, name)
 
 
 def new_irq_desc(k: Any, dev: str | None, index: int, chip: str, aff: list[Any] | None = None) -> Any:
@@ -206,8 +213,11 @@ enable_msix = program("pci_enable_msix_range", "__pci_enable_msix_range", source
 def check_msix(k: Any, loc: dict[str, Any]) -> None:
     if not _begin_enable(k, loc, "msix"):
         return
-    d = hwdev(k, loc["dev"])
-    nvec = _affinity_nvec(k, loc, min(loc["max"], len(d["msix"]["table"])))
+    dev = loc["dev"]
+    # pci_msix_vec_count: Table Size from Message Control (a trapped read on xen-hvm passthrough: QEMU
+    # shows the device's size; the lock _begin_enable took is this CPU's, so a re-run takes it again)
+    size = len(hwdev(k, dev)["msix"]["table"]) if pci.direct(k, dev) else (ctrl_read(k, dev, "msix_ctrl") & 0x7FF) + 1
+    nvec = _affinity_nvec(k, loc, min(loc["max"], size))
     if nvec < loc["min"]:
         unlock_ret(k, loc["dev"], -ENOSPC)
         return
@@ -291,7 +301,7 @@ def check_msi(k: Any, loc: dict[str, Any]) -> None:
     if not _begin_enable(k, loc, "msi"):
         return
     # pci_msi_vec_count: Multiple Message Capable as the guest reads it (through QEMU on xen-hvm: 0)
-    cap = 1 << ((reg(k, loc["dev"], "msi_ctrl") >> 1) & 7)
+    cap = 1 << ((ctrl_read(k, loc["dev"], "msi_ctrl") >> 1) & 7)
     nvec = _affinity_nvec(k, loc, min(loc["max"], cap))
     if not k.w.platform["interrupt_remapping"]:
         nvec = min(nvec, 1)  # x86 cannot allocate contiguous vectors without remapping (-ENOSYS, retry with 1)
@@ -345,7 +355,10 @@ def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
 @msi_init.step
 def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all' -- every
-    vector the device is capable of."""
+    vector the device is capable of. msi_setup_msi_desc reads Message Control first (a trapped read
+    on xen-hvm passthrough; what it caches, can_mask and multi_cap, are ``reg`` reads after it)."""
+    if not pci.direct(k, loc["dev"]):
+        ctrl_read(k, loc["dev"], "msi_ctrl")
     p = pci.pdev(k, loc["dev"])
     p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
     p["mode"] = "msi"
@@ -382,9 +395,9 @@ def msi_intx_off(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_enable(k: Any, loc: dict[str, Any]) -> None:
+    cur = ctrl_read(k, loc["dev"], "msi_ctrl")    # (pci_msi_set_enable reads it first)
     p = pci.pdev(k, loc["dev"])
     p["msi_enabled"] = True
-    cur = reg(k, loc["dev"], "msi_ctrl")
     mme = msi_multiple(loc["nvec"]) << 4
     pci.cfg_write(k, loc["dev"], MSI_CTRL, (cur & ~(0x7 << 4)) | mme | MSI_ENABLE, 2)
     k.ret(0)
@@ -582,7 +595,7 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
 
 def _write_mme(k: Any, desc: Any) -> None:
     """MSI: the Multiple Message Enable field is rewritten with every message."""
-    cur = reg(k, desc.dev, "msi_ctrl")
+    cur = ctrl_read(k, desc.dev, "msi_ctrl")
     new = (cur & ~(0x7 << 4)) | (msi_multiple(len(pci.pdev(k, desc.dev)["descs"]) or 1) << 4)
     pci.cfg_write(k, desc.dev, MSI_CTRL, new, 2)
 
@@ -686,7 +699,7 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msix.step
 def shutdown_disable(k: Any, loc: dict[str, Any]) -> None:
-    cur = reg(k, loc["dev"], "msix_ctrl")
+    cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msix_enabled"] = False
 
@@ -699,7 +712,7 @@ def msix_intx_on(k: Any, loc: dict[str, Any]) -> None:
 
 @disable_msi.step
 def msi_shutdown(k: Any, loc: dict[str, Any]) -> None:
-    cur = reg(k, loc["dev"], "msi_ctrl")
+    cur = ctrl_read(k, loc["dev"], "msi_ctrl")
     pci.cfg_write(k, loc["dev"], MSI_CTRL, cur & ~MSI_ENABLE, 2)
     pci.pdev(k, loc["dev"])["msi_enabled"] = False
 

@@ -22,7 +22,7 @@ from typing import Any
 from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
-from msidbg.model.kernel.msi import hwdev, new_pdesc, reg
+from msidbg.model.kernel.msi import ctrl_read, hwdev, new_pdesc
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
@@ -32,7 +32,7 @@ msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and s
 @msix_init.step
 def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
     """Enable | Function Mask first (5.14+); before 438553958ba1: Enable cleared for the setup."""
-    cur = reg(k, loc["dev"], "msix_ctrl")
+    cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     loc["first"] = bool(sw(k, "msix_enable_first"))
     if loc["first"]:
         pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
@@ -90,7 +90,7 @@ def check_irqs(k: Any, loc: dict[str, Any]) -> None:
         loc["err"] = ret
         k.goto("out_free")
     elif not loc["first"]:
-        cur = reg(k, loc["dev"], "msix_ctrl")
+        cur = ctrl_read(k, loc["dev"], "msix_ctrl")
         pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
 
 
@@ -113,8 +113,8 @@ def program_entries(k: Any, loc: dict[str, Any]) -> None:
             d["msix_ctrl"] |= ENTRY_MASKBIT
             pci.msix_write(k, loc["dev"], i, "ctrl", d["msix_ctrl"])
     else:
+        d["msix_ctrl"] = pci.msix_read(k, loc["dev"], i, "ctrl")    # (a trapped read may run this again)
         loc["read"] = True
-        d["msix_ctrl"] = pci.msix_read(k, loc["dev"], i, "ctrl")
     k.again()
 
 
@@ -133,9 +133,9 @@ def intx_off(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def clear_maskall(k: Any, loc: dict[str, Any]) -> None:
+    cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     p = pci.pdev(k, loc["dev"])
     p["msix_enabled"] = True
-    cur = reg(k, loc["dev"], "msix_ctrl")
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
     k.ret(0)
 
@@ -149,13 +149,13 @@ def out_free(k: Any, loc: dict[str, Any]) -> None:
 def out_disable(k: Any, loc: dict[str, Any]) -> None:
     """Clear Enable (and, from 94185adbfad5, Function Mask); the entries keep their masks.
     Before 5.14 Enable was never set, so there is nothing to undo."""
+    cur = ctrl_read(k, loc["dev"], "msix_ctrl") if loc["first"] else 0     # (read before the step acts)
     p = pci.pdev(k, loc["dev"])
     p["msix_enabled"] = False
     p["mode"] = None
     if not loc["first"]:
         k.ret(loc["err"])
         return
-    cur = reg(k, loc["dev"], "msix_ctrl")
     clear = MSIX_ENABLE | (MSIX_MASKALL if sw(k, "msix_error_clears_maskall") else 0)
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~clear, 2)
     k.ret(loc["err"])

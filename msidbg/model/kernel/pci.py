@@ -41,7 +41,19 @@ def cmd_read(k: Any, dev: str) -> int:
     """The Command register as the kernel reads it (QEMU's or pciback's view on Xen)."""
     if _direct(k, dev):
         return int(k.w.devices[dev]["cmd"])
-    return int(ACCESSORS[k.w.platform["route"]].cfg_read(k, dev, "cmd"))
+    return int(ACCESSORS[k.w.platform["route"]].cfg_read_io(k, dev, "cmd"))
+
+
+def cfg_read(k: Any, dev: str, name: str) -> int:
+    """A config read the guest makes (pci_read_config_*): the device's register, or on an
+    interposed device the platform's answer -- on xen-hvm an ioreq QEMU serves in turn, so the
+    calling step stops and runs again with the value (``sim.program.Replay``): at most one such read
+    per run of a step, and nothing before it in the step that cannot run twice."""
+    if _direct(k, dev):
+        d = k.w.devices[dev]
+        return int(d["cmd"] if name == "cmd" else d["msix"]["ctrl"] if name == "msix_ctrl" else d["msi"]["ctrl"]
+                   if name == "msi_ctrl" else d["msi"][name])
+    return int(ACCESSORS[k.w.platform["route"]].cfg_read_io(k, dev, name))
 
 
 def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
@@ -53,6 +65,8 @@ def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
 
 
 def msix_read(k: Any, dev: str, entry: int, reg: str) -> int:
+    """A table read (readl): on xen-hvm passthrough an ioreq QEMU serves unless Xen's vMSI-X
+    intercept answers it -- the same rules as ``cfg_read``."""
     if _direct(k, dev):
         value = device.table_read(k.eng, k.cpu_id, dev, entry, reg)
         k.touched("mmio_read")

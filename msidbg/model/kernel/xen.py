@@ -131,15 +131,18 @@ def read_back(k: Any, loc: dict[str, Any]) -> None:
     """af42b8d12f8a: ``__pci_read_msi_msg`` -- three trapped reads of the emulated entry."""
     dev, i = loc["dev"], loc["i"]
     msg = loc.setdefault("msg", [0, 0, 0])
-    if pci.pdev(k, dev)["mode"] != "msix":
-        acc = pci.ACCESSORS[k.w.platform["route"]]
-        # a device QEMU does not pass through has no xen-pt state: its own registers answer
-        read = acc.cfg_read if acc.interposes(k, dev) else (lambda k, dev, r: k.w.devices[dev]["msi"][r])
-        msg[:] = [read(k, dev, r) if r in _msi_regs(k, dev) else 0 for r in ("addr_lo", "addr_hi", "data")]
-        k.note("__pci_read_msi_msg", msg[2], dev)
-        return
     j = loc.get("j", 0)
-    msg[j] = pci.msix_read(k, dev, i, ("addr_lo", "addr_hi", "data")[j])
+    name = ("addr_lo", "addr_hi", "data")[j]
+    if pci.pdev(k, dev)["mode"] != "msix":
+        # one config read per register the capability has (a trapped read each on a passed-through
+        # device; a device QEMU emulates itself answers from its own registers)
+        msg[j] = pci.cfg_read(k, dev, name) if name in _msi_regs(k, dev) else 0
+        if j == 2:
+            loc.pop("j", None)
+            k.note("__pci_read_msi_msg", msg[2], dev)
+            return
+    else:
+        msg[j] = pci.msix_read(k, dev, i, name)
     if j < 2:
         loc["j"] = j + 1
         k.again()
