@@ -493,6 +493,10 @@ Revisions:
   answers an unmapped table read (0) in turn too. Frames may hold ``_io``, ioreqs ``read`` / ``pc``
   / ``name``. Shipped runs: the xen-hvm scenarios gain 10..132 events (a trap and an answer per
   read), the same hits and lost counts; bare-metal runs unchanged.
+  (coordinator) free_msi_irqs on 5.17+ with an irq that still has an action and is held by another CPU's
+  kernel frames is refused once (refuse_in_use's -EBUSY note) instead of logging the 5.17+ "freed with its
+  action attached" note in the same step, which stopped the engine ("step N emitted 2 events"; found by
+  test_why_dirty's hypothesis search; tests/test_free_busy_user.py). Shipped runs: unchanged.
 """
 
 from __future__ import annotations

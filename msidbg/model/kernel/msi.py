@@ -806,6 +806,8 @@ def _busy_teardown(k: Any, dev: str, busy: list[int]) -> bool:
                "Xen: msidbg stops the teardown here)", -EBUSY, dev)
         k.ret(-EBUSY)
         return True
+    if irq_user(k, {d["irq"] for d in pci.pdev(k, dev)["descs"] if d["irq"]}) is not None:
+        return False        # another CPU holds one of them: refuse_in_use refuses the teardown, with its note
     k.note(f"irq {irqs} still requested: freed with its action attached (no check since 9fb9eb4b59ac; "
            f"remove_proc_entry: removing non-empty directory 'irq/{busy[0]}', leaking the action's entry)", 0, dev)
     return False
