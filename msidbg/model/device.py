@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msidbg.model import acct, apic, bus, hits
+from msidbg.model import acct, bus, hits
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
@@ -22,7 +22,6 @@ from msidbg.model.hw import (
     ENTRY_REGS,
     ENTRY_SIZE,
     MSI_64BIT,
-    MSI_ADDR_DEST_MODE_LOGICAL,
     MSI_CTRL,
     MSI_ENABLE,
     MSI_PVM,
@@ -38,8 +37,6 @@ _MSG = PK.MSG << PK.SHIFT
 _D_MSG_TABLE = PC.D_MSG_TABLE
 _MSI_MSG = K.MSI_MSG
 _deliver = bus.deliver
-_ROUTERS, _VEC_WORD, _VEC_BIT = bus.ROUTERS, apic.VEC_WORD, apic.VEC_BIT
-_LOGICAL = MSI_ADDR_DEST_MODE_LOGICAL
 LATCH_ON_UNMASK = "latch-on-unmask"
 MSIX_MASK_WHEN_DISABLED = "msix-mask-applies-when-disabled"
 MSI_LATCH_ON_ENABLE = "msi-latch-on-enable"
@@ -374,20 +371,7 @@ def signal(eng: Any, name: str, idx: int) -> None:
     lo, hi, data = msg
     if (intended := a["intended"][idx]) and msg not in intended:
         _torn(eng, name, idx, lo, hi, data, None)
-    # bus.deliver's common case, inlined (no platform router, an interrupt address in physical
-    # mode naming an online APIC, a vector >= 16 with no signal pending there: set the bit, one
-    # source); every other case goes through bus.deliver (these tests only read)
-    cpus = w.cpus
-    if (w.platform["route"] in _ROUTERS or (lo & 0xFFF00000) != 0xFEE00000 or lo & _LOGICAL
-            or (dest_cpu := (lo >> 12) & 0xFF) >= len(cpus) or (vector := data & 0xFF) < 16
-            or not (c := cpus[dest_cpu]).online or c.apic_id != dest_cpu or vector in (irr_src := c.irr_src)):
-        dest_cpu = _deliver(eng, name, idx, lo, hi, data, 1)
-    else:
-        c.irr[_VEC_WORD[vector]] |= _VEC_BIT[vector]
-        irr_src[vector] = [[name, idx, 1]]
-        eng.prov.irr_set(dest_cpu, vector)      # provenance: the message set this IRR bit
-        if not c.queued:
-            eng.model.wake(eng, c)
+    dest_cpu = _deliver(eng, name, idx, lo, hi, data, 1)
     addr = (hi << 32 | lo) if hi < 0x80000000 else column(hi << 32 | lo)
     if eng.fresh:   # Engine.emit, inlined (as Ctx.ev does)
         key = (_MSI_MSG, dest_cpu, name, idx, addr, data)

@@ -222,19 +222,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
             isr[_VEC_WORD[v]] = 0
         else:
             _eoi(k.cpu)
-        eng = k.eng
-        if eng.fresh:   # k.ev(_APIC_EOI, None, v, 0, 0, "eoi"), inlined (every interrupt)
-            key = (_APIC_EOI, k.cpu_id, None, v, 0, 0)
-            try:
-                rid = eng.records[key]
-            except KeyError:
-                rid = eng.log.record(key)
-            eng.ids_append(rid)
-            eng.times_append(k.w.now)
-        elif k.observer is not None:
-            k.observer()
-        k.costname = "eoi"
-        k.emitted = True
+        k.ev(_APIC_EOI, None, v, 0, 0, "eoi")
         if deferred:
             desc.lock = -1
             k.ret(0)
@@ -549,19 +537,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         if (delivered or not src) and dev is not None:
             w.acct[dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx)
-    eng = k.eng
-    if eng.fresh:   # k.ev(_IRQ_HANDLER, dev, irq, idx, delivered, "handler"), inlined (every interrupt)
-        key = (_IRQ_HANDLER, k.cpu_id, dev, irq, idx, delivered)
-        try:
-            rid = eng.records[key]
-        except KeyError:
-            rid = eng.log.record(key)
-        eng.ids_append(rid)
-        eng.times_append(w.now)
-    elif k.observer is not None:
-        k.observer()
-    k.costname = "handler"
-    k.emitted = True
+    k.ev(_IRQ_HANDLER, dev, irq, idx, delivered, "handler")
 
 
 @move_cleanup.step
