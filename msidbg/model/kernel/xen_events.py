@@ -34,7 +34,7 @@ from msidbg.model.kernel.sw import sw
 from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
 from msidbg.model.provkernel import irq_dirty
 from msidbg.sim.events import INT, kind
-from msidbg.sim.program import PROGRAMS, program
+from msidbg.sim.program import GOTO, PROGRAMS, program
 
 EVTCHN_MASK = kind("evtchn.mask", ("port", INT), ("masked", INT), doc="the guest sets or clears a port's mask bit")
 EVTCHN_CLEAR = kind("evtchn.clear", ("port", INT), ("signals", INT),
@@ -342,8 +342,25 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
             k.ret(0)
             return
     else:
-        apic.eoi(c)
-        k.ev(K.APIC_EOI, None, loc["vector"], 0, 0, "eoi")     # (positional: a keyword call is never specialised)
+        v = loc["vector"]
+        isr = c.isr
+        if isr == _ISR_ONLY[v]:     # apic.eoi's common case: the upcall vector alone in service (as entry.ack)
+            isr[_VEC_WORD[v]] = 0
+        else:
+            apic.eoi(c)
+        eng = k.eng
+        if eng.fresh:   # k.ev(K.APIC_EOI, None, v, 0, 0, "eoi"), inlined
+            key = (_APIC_EOI, k.cpu_id, None, v, 0, 0)
+            try:
+                rid = eng.records[key]
+            except KeyError:
+                rid = eng.log.record(key)
+            eng.ids_append(rid)
+            eng.times_append(k.w.now)
+        elif k.observer is not None:
+            k.observer()
+        k.costname = "eoi"
+        k.emitted = True
         if not (x["fifo"] if abi == "fifo" else x["sel"])[k.cpu_id]:   # evtchn_abi.signalled, inlined
             k.ret(0)
             return
@@ -440,15 +457,32 @@ def _call_edge(k: Any, w: Any, step: str, irq_no: int, port: int) -> None:
         return
     loc: dict[str, Any] = {"irq": irq_no, "port": port}
     frame = {"prog": _EDGE, "pc": 0, "locals": loc}
-    k.goto(step)
-    if k.eng.model.on_push(frame):
+    flow = k.flow       # k.goto(step), inlined
+    flow.op = _GOTO
+    flow.target = step
+    eng = k.eng
+    # ``Model.on_push`` when it has something to do: a function breakpoint (call_watch) or a fault
+    # armed (this program is one of provenance's HOT_PROGS: no ``touched`` mark)
+    if (not eng.call_watch and not w.kernel["faults"]) or eng.model.on_push(frame):
         k.ctx.stack.append(frame)
         k.frame = frame
         # ``ack`` on the new frame, inlined: irq_may_run was found true above (on_push changes no
         # irq), so desc->lock is taken, then eoi_pirq's clear_evtchn (``_clear``); no pending move
         desc.lock = me
-        loc["src"] = src = evtchn.clear(k.eng, port)
-        k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
+        loc["src"] = src = evtchn.clear(eng, port)
+        n = src[0][2] if len(src) == 1 else sum(s[2] for s in src)
+        if eng.fresh:   # k.ev(EVTCHN_CLEAR, desc.dev, port, n), inlined
+            key = (EVTCHN_CLEAR, k.cpu_id, desc.dev, port, n, 0)
+            try:
+                rid = eng.records[key]
+            except KeyError:
+                rid = eng.log.record(key)
+            eng.ids_append(rid)
+            eng.times_append(k.w.now)
+        elif k.observer is not None:
+            k.observer()
+        k.costname = "kernel"
+        k.emitted = True
         frame["pc"] = 1
 
 
@@ -518,12 +552,27 @@ def eoi_hcall(k: Any, loc: dict[str, Any]) -> None:
         eng = k.eng
         pirq = info["pirq"]
         rc = X.pirq_eoi(eng, pirq)
-        k.ev(XEN_HCALL, info["dev"], eng.s("PHYSDEVOP_eoi"), pirq, rc, "hypercall")
+        sid = eng._string_ids   # (eng.s's common case: a string seen before)
+        op = sid["PHYSDEVOP_eoi"] if "PHYSDEVOP_eoi" in sid else eng.s("PHYSDEVOP_eoi")
+        if eng.fresh:   # k.ev(XEN_HCALL, info["dev"], op, pirq, rc, "hypercall"), inlined
+            key = (XEN_HCALL, k.cpu_id, info["dev"], op, pirq, rc)
+            try:
+                rid = eng.records[key]
+            except KeyError:
+                rid = eng.log.record(key)
+            eng.ids_append(rid)
+            eng.times_append(k.w.now)
+        elif k.observer is not None:
+            k.observer()
+        k.costname = "hypercall"
+        k.emitted = True
     if "deferred" in loc:
         k.w.irqs[loc["irq"]]["lock"] = -1
         k.ret(0)
-    else:
-        k.goto("handle")
+    else:   # k.goto("handle"), inlined
+        flow = k.flow
+        flow.op = _GOTO
+        flow.target = "handle"
 
 
 @edge.step
@@ -556,6 +605,9 @@ def handle(k: Any, loc: dict[str, Any]) -> None:
 _UPCALL_VECTOR, _signalled, _l2_more = evtchn.UPCALL_VECTOR, ABI.signalled, ABI.l2_more
 _FIFO, _L2, _HANDLERS, _consume = fifo.name, l2.name, frozenset(_HANDLE.values()), ABI.fifo_consume
 _EDGE = edge.name
+_ISR_ONLY, _VEC_WORD, _APIC_EOI = entry._ISR_ONLY, apic.VEC_WORD, K.APIC_EOI
+_GOTO = GOTO
+
 _in_action, _lock_holder = entry.in_action, entry.lock_holder
 
 
