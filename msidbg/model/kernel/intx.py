@@ -479,8 +479,17 @@ def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     """cond_unmask_eoi_irq / out: chip->irq_eoi = ioapic_ack_level, still under desc->lock. First
     irq_complete_move: the first interrupt on a moved irq's new vector and CPU sends the old CPU its
-    cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI."""
+    cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI.
+    After the actions handle_irq_event takes desc->lock again (raw_spin_lock): while another CPU's
+    irq_set_affinity holds it across its chip call, this CPU spins here before its EOI."""
     desc = k.w.irqs[loc["irq"]]
+    me = k.cpu_id
+    if desc.lock != me:
+        if desc.lock != -1:
+            from msidbg.model.kernel.entry import spin_on_lock
+            if spin_on_lock(k, desc, me):
+                return
+        desc.lock = me
     if desc.move_in_progress:
         from msidbg.model.kernel.entry import send_cleanup
 
