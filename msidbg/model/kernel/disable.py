@@ -120,7 +120,7 @@ def _lookup(k: Any, loc: dict[str, Any], what: str) -> dict[str, Any] | None:
 def _disable_program(do: str, name: str, wait: bool) -> Any:
     doc = ("__disable_irq (depth++; the first level: irq_disable), then synchronize_irq" if wait
            else "__disable_irq (depth++; the first level: irq_disable); no wait")
-    prog = action(do, name, doc, (S.DISABLE_IRQ, S.IRQ_DISABLE))
+    prog = action(do, name, doc, (S.DISABLE_IRQ, S.IRQ_DISABLE, S.SYNC_CHIP) if wait else (S.DISABLE_IRQ, S.IRQ_DISABLE))
 
     @prog.step
     def disable(k: Any, loc: dict[str, Any]) -> None:

@@ -58,6 +58,7 @@ CURRENT: dict[str, Any] = {
     "nvme_irq_layout": "pre-vector",
     "affinity_spread_cpus": "present",
     "ioapic_move_keeps_masked": True,
+    "sync_irq_chip_state": True,
 }
 
 
