@@ -182,3 +182,21 @@ def test_intx_behind_amd_remapping_is_still_refused() -> None:
 
     with pytest.raises(ScenarioError, match="amd interrupt remapping"):
         scenario(IR_INTX.replace("{interrupt_remapping: true}", "{interrupt_remapping: true, iommu: amd}"))
+
+
+def test_stop_machine_waits_for_a_writer_inside_its_irqsave_section() -> None:
+    """CPU0 offlines CPU2 while CPU3's irq_set_affinity holds desc->lock with interrupts (and so preemption)
+    off: CPU3's stopper thread cannot run until the unlock (raw_spin_lock_irqsave's preempt_disable), so
+    stop_machine counts it with the CPUs in hardirq and CPU3 acks MULTI_STOP_PREPARE only after the chip call
+    returned (the model used to preempt the task at once: a flow handler spinning on the lock elsewhere then
+    held the rendezvous for ever -- tests/test_explore12.py's plan)."""
+    text = WRITER + "  - {at: 110050ns, on: 0, do: cpu_offline, cpu: 2}\n"
+    eng = run_to_end(scenario(text))
+    evs = _events(eng)
+    wait = next(e for e in evs if e.kind == "kernel" and "MULTI_STOP_PREPARE)" in str(e.fields["what"]))
+    assert "CPU3" in wait.fields["what"]
+    done = next(e for e in evs if e.kind == "action.done" and e.cpu == 3)
+    ack = next(e for e in evs if e.kind == "kernel" and e.cpu == 3 and "MULTI_STOP_PREPARE acked" in e.fields["what"])
+    assert wait.index < done.index < ack.index
+    a = eng.w["acct"]["eth0"]   # type: ignore[attr-defined]
+    assert (a["delivered"][0], a["lost"][0]) == (200, 0)

@@ -393,6 +393,15 @@ reading("kernel.hotplug.lock",
         source=HOTPLUG_SYSFS_LOCK, module=M,
         quote="int lock_device_hotplug_sysfs(void) { if (mutex_trylock(&device_hotplug_lock)) return 0; /* Avoid "
         "busy looping (5 ms of sleep should do). */ msleep(5); return restart_syscall(); }")
+STOPPER_ATOMIC = Source(L, "v6.6", "kernel/stop_machine.c + include/linux/spinlock_api_smp.h",
+                        "stop_machine_cpuslocked -> cpu_stop_queue_work (the stopper is a task: it runs when the "
+                        "CPU can schedule) / __raw_spin_lock_irqsave (local_irq_save, preempt_disable)", "all")
+reading("kernel.hotplug.stopper-atomic",
+        "A task inside an irqsave critical section (raw_spin_lock_irqsave: interrupts and preemption off -- "
+        "irq_set_affinity's desc->lock across the chip call) is not preempted by its CPU's stopper thread: the "
+        "stopper runs, and acks MULTI_STOP_PREPARE, after the unlock; stop_machine waits for it as for a CPU "
+        "in hardirq.",
+        source=STOPPER_ATOMIC, module=M)
 reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
         "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
