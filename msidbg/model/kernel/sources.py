@@ -395,13 +395,17 @@ reading("kernel.hotplug.lock",
         "busy looping (5 ms of sleep should do). */ msleep(5); return restart_syscall(); }")
 STOPPER_ATOMIC = Source(L, "v6.6", "kernel/stop_machine.c + include/linux/spinlock_api_smp.h",
                         "stop_machine_cpuslocked -> cpu_stop_queue_work (the stopper is a task: it runs when the "
-                        "CPU can schedule) / __raw_spin_lock_irqsave (local_irq_save, preempt_disable)", "all")
+                        "CPU can schedule) / __raw_spin_lock_irqsave (local_irq_save, preempt_disable)",
+                        "all (__raw_spin_lock_irqsave read in several public copies of the header, the same in each; "
+                        "not at the tag)")
 reading("kernel.hotplug.stopper-atomic",
         "A task inside an irqsave critical section (raw_spin_lock_irqsave: interrupts and preemption off -- "
         "irq_set_affinity's desc->lock across the chip call) is not preempted by its CPU's stopper thread: the "
         "stopper runs, and acks MULTI_STOP_PREPARE, after the unlock; stop_machine waits for it as for a CPU "
         "in hardirq.",
-        source=STOPPER_ATOMIC, module=M)
+        source=STOPPER_ATOMIC, module=M,
+        quote="static inline unsigned long __raw_spin_lock_irqsave(raw_spinlock_t *lock) { unsigned long flags; "
+        "local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, _RET_IP_); ...")
 reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
         "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
