@@ -200,3 +200,17 @@ def test_stop_machine_waits_for_a_writer_inside_its_irqsave_section() -> None:
     assert wait.index < done.index < ack.index
     a = eng.w["acct"]["eth0"]   # type: ignore[attr-defined]
     assert (a["delivered"][0], a["lost"][0]) == (200, 0)
+
+
+def test_free_irq_and_disable_irq_wait_for_a_writer_holding_desc_lock() -> None:
+    """__free_irq and __disable_irq take desc->lock: while CPU3's irq_set_affinity holds it across the chip call,
+    CPU1's free_irq (and CPU2's disable_irq) spin, and act only after the writer returned."""
+    for do, cpu in (("free_irq", 1), ("disable_irq", 2)):
+        text = WRITER + f"  - {{at: 110050ns, on: {cpu}, do: {do}, dev: eth0, vector: 0}}\n"
+        eng = run_to_end(scenario(text))
+        evs = _events(eng)
+        spin = next(e for e in evs if e.kind == "kernel" and e.cpu == cpu
+                    and e.fields["what"] == "desc->lock: CPU3 is in irq_set_affinity of irq 24")
+        done = next(e for e in evs if e.kind == "action.done" and e.cpu == 3)
+        acted = next(e for e in evs if e.kind in ("irq.free", "irq.disable") and e.cpu == cpu)
+        assert spin.index < done.index < acted.index, do

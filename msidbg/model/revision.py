@@ -449,7 +449,8 @@ Revisions:
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
 - 10: (kernlock) A flow handler now waits for desc->lock while another CPU's irq_set_affinity holds it across
   the chip call (the writer keeps ``irqs[N].lock``): handle_edge_irq spins before its ack and
-  handle_fasteoi_irq before its irq_eoi (handle_irq_event retakes the lock after the action).
+  handle_fasteoi_irq before its irq_eoi (handle_irq_event retakes the lock after the action); free_irq and
+  disable_irq wait for it too.
   free_irq's and disable_irq's synchronize_irq also wait while the IO-APIC reports the irq active -- a level
   entry's Remote IRR (``kernel.sync_irq_chip_state``: 62e0468650c3 + dfe0cf8b51b0, 5.3; 4.19.60, 5.1.19,
   5.2.2); before, a level interrupt in flight is EOId after its entry was cleared and Remote IRR stays set.

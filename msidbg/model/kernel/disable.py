@@ -130,6 +130,10 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         desc = _lookup(k, loc, do)
         if desc is None:
             return
+        from msidbg.model.kernel.entry import spin_on_lock
+
+        if spin_on_lock(k, desc, k.cpu_id):
+            return      # desc->lock held elsewhere: a flow handler, or irq_set_affinity's chip call
         loc["irq"] = irq = desc["irq"]
         if loc.get("unlazy"):
             desc["unlazy"] = True      # irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY)

@@ -484,6 +484,10 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     if busy:
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
+    from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
+
+    if spin_on_lock(k, desc, k.cpu_id):
+        return      # another CPU's irq_set_affinity holds desc->lock across its chip call
     loc["irq"] = desc.irq
     if shared is not None and shared(k, desc, loc["dev"], loc["index"]) > 0:
         # another device's action stays on the line: no shutdown, no deactivation (__free_irq shuts the
