@@ -603,9 +603,9 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
     intx = f.read("intx", _intx_pin, None)
     if intx is not None and platform.kind != "bare-metal":
         intx = _hvm_intx(f, platform, intx)
-    if intx is not None and platform.interrupt_remapping:
-        what = ("an IO-APIC entry through interrupt remapping (IR format, ioapic_ir_chip) is not modelled "
-                "(expected no intx:, or interrupt_remapping: false)")
+    if intx is not None and platform.interrupt_remapping and platform.iommu != "intel":
+        what = (f"an IO-APIC entry through {platform.iommu} interrupt remapping (amd_ir_set_affinity, the IOAPIC "
+                "IRTE format of AMD-Vi) is not modelled (expected no intx:, or platform.iommu: intel)")
         fail(f.path("intx"), f.items["intx"], what)
     if msix is None and msi is None and intx is None:
         fail(path, y, "the device has neither msi nor msix nor intx (expected at least one of msi:, msix:, intx:)")

@@ -172,8 +172,8 @@ def test_disabled_level_irq_keeps_the_line_asserted_to_the_end() -> None:
 @pytest.mark.parametrize("text, field, why", [
     ("platform: {kind: xen-hvm}\ndevices:\n  eth0: {bdf: \"00:03.0\", passthrough: true, intx: {gsi: 16}}\n",
      "devices.eth0.intx", "guest's GSI 28"),
-    ("platform: {interrupt_remapping: true}\ndevices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\n",
-     "devices.eth0.intx", "interrupt remapping"),
+    ("platform: {interrupt_remapping: true, iommu: amd}\ndevices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\n",
+     "devices.eth0.intx", "amd interrupt remapping"),
     ("devices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 3}}\n", "devices.eth0.intx.gsi", "16..23"),
     ("kernel: {version: \"4.14\"}\ncpus: 9\ndevices:\n  eth0: {bdf: \"00:03.0\", intx: {gsi: 16}}\n",
      "devices.eth0.intx", "4.15+ vector allocator"),

@@ -999,6 +999,30 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "sync_irq_chip_state", "kernel", BOOL, True,
+        "free_irq's and disable_irq's synchronize_irq also asks the chip whether the irq is still in flight in "
+        "hardware (__synchronize_hardirq(desc, true) -> __irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE)): the "
+        "IO-APIC chips answer from the entry's Remote IRR (ioapic_irq_get_chip_state, level entries only), so "
+        "free_irq waits until the CPU the level interrupt was sent to has EOId it, and deactivates after; false: "
+        "only a handler running on another CPU is waited for -- a level interrupt accepted but not yet serviced "
+        "is EOId after its entry was cleared (vector 0), the EOI matches no entry and Remote IRR stays set: the "
+        "GSI never interrupts again. The MSI chips report nothing. Read only with intx: pins",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="before 62e0468650c3 __free_irq and synchronize_irq waited only for IRQD_IRQ_INPROGRESS "
+        "('while (irqd_irq_inprogress(&desc->irq_data)) cpu_relax();' then the locked re-check); the IO-APIC "
+        "chips had no irq_get_irqchip_state before dfe0cf8b51b0",
+        history=(
+            Change("5.3", True, "62e0468650c3 genirq: Add optional hardware synchronization for shutdown; "
+                   "dfe0cf8b51b0 x86/ioapic: Implement irq_get_irqchip_state() callback",
+                   backports=("4.19.60", "5.1.19", "5.2.2"),
+                   note="tip x86/apic 2019-07-03 (the tip-bot mail of dfe0cf8b51b0: ioapic_chip and ioapic_ir_chip "
+                   "get .irq_get_irqchip_state = ioapic_irq_get_chip_state), with 4001d8e8762f "
+                   "(free_irq_deactivate); the 'Linux 4.19.60', '5.1.19' and '5.2.2' announcements (2019-07-21) "
+                   "list 'genirq: Add optional hardware synchronization for shutdown' and 'x86/ioapic: Implement "
+                   "irq_get_irqchip_state() callback' under Thomas Gleixner (6): 5.3"),
+        ),
+    ),
+    Switch(
         "ioapic_move_keeps_masked", "kernel", BOOL, True,
         "a move of a level IO-APIC irq deferred to its next interrupt (ioapic_ack_level) masks and unmasks the "
         "entry only when the core has not masked the irq (df4393424af3); false: it masks the entry and, after "

@@ -330,6 +330,13 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 accept(k, c, v)
             elif c._extra.get("upcall") and not proc.irqs_off:
                 pv_callback(k, c)
+            elif proc.irqs_off and proc.stack and proc.wait is None and c.stopped == "prepare":
+                # its task is inside an irqsave section (preemption off): the stopper thread waits for
+                # the unlock (hotplug.in_atomic_task)
+                act = proc.action
+                _run(k, c, proc)
+                if k.silent:
+                    return _polled(eng, k, c, item)
             else:
                 _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:

@@ -93,7 +93,7 @@ def update(eng: Any, gsi: int) -> None:
     delivery is part of its ``msi.msg``."""
     pin = pins(eng.w).get(gsi)
     if pin is None or pin["masked"] or pin["remote_irr"] or not pin["vector"]:
-        return
+        return      # (an IR-format entry's vector is its pin number, 16..23: never 0)
     names = drivers(eng.w, gsi)
     if names:
         _send(eng, gsi, pin, names)
@@ -104,6 +104,8 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
     delivery); lost with Remote IRR stuck set if that CPU is offline (not reached: fixup_irqs
     rewrites the entry before the CPU goes, kernel/intx.py)."""
     w = eng.w
+    if "irte" in pin:
+        return _send_remapped(eng, pin, names)
     c = w.cpus[pin["cpu"]]
     pin["remote_irr"] = True
     if c.online:
@@ -115,6 +117,32 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
         if P.on and eng.fresh:      # provenance: the IRR bit, linked to each condition driving the line
             P.level_irr(c.id, pin["vector"], [_HELD | P.dev(name) << 16 for name in names])
         eng.model.wake(eng, c)
+
+
+def _send_remapped(eng: Any, pin: dict[str, Any], names: list[str]) -> None:
+    """An IR-format entry (``pin["irte"]``: the remapping table index it holds; its vector field is the
+    pin number): the IO-APIC sends a remappable message naming that IRTE, and the remapping unit
+    delivers the IRTE's vector to the CPU its destination names, as a level interrupt (the IRTE's
+    trigger mode: TMR bit set). Remote IRR is set as for any level send; an IRTE not present (not
+    reached: the entry is masked before its IRTE is cleared) drops the message, Remote IRR staying set
+    (reading kernel.intx.remapped-fault)."""
+    from msidbg.model import iommu
+
+    w = eng.w
+    pin["remote_irr"] = True
+    e = w["iommu"]["irte"].get(pin["irte"])
+    if e is None or not e["present"]:
+        return
+    cpu = iommu.entry_cpu(w, e)
+    if cpu < 0 or not (c := w.cpus[cpu]).online:
+        return
+    vector = e["vector"]
+    apic.receive(c, vector, None)
+    tmr_set(c, vector, True)
+    P = eng.prov
+    if P.on and eng.fresh:
+        P.level_irr(c.id, vector, [_HELD | P.dev(name) << 16 for name in names])
+    eng.model.wake(eng, c)
 
 
 def tmr(c: Any, vector: int) -> bool:

@@ -30,7 +30,7 @@ _receive = apic.receive   # hot path: one global lookup
 
 def build(scn: Any, w: World) -> None:
     """Empty remapping table (entries appear as the kernel allocates them)."""
-    if w.platform["route"] == "remapped":
+    if w.platform["route"] == "remapped" and not w.get("iommu"):
         w["iommu"] = {"irte": {}}
 
 
@@ -139,6 +139,20 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
 
 
 _IRTE = PK.key(PK.IRTE, 0)
+
+
+def entry_cpu(w: World, e: dict[str, Any]) -> int:
+    """The CPU an IRTE's destination names (a physical APIC id, or a logical x2APIC id with one bit:
+    Linux's case), or -1 (none, or several)."""
+    dest = e["dest"]
+    if e["logical"]:
+        bits = dest & 0xFFFF
+        if not bits or bits & (bits - 1):
+            return -1
+        apic_id = ((dest >> 16) << 4) | (bits.bit_length() - 1)
+    else:
+        apic_id = dest
+    return int(bus.apic_cpu(w, apic_id))
 
 
 def register() -> None:

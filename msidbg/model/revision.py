@@ -497,6 +497,19 @@ Revisions:
   kernel frames is refused once (refuse_in_use's -EBUSY note) instead of logging the 5.17+ "freed with its
   action attached" note in the same step, which stopped the engine ("step N emitted 2 events"; found by
   test_why_dirty's hypothesis search; tests/test_free_busy_user.py). Shipped runs: unchanged.
+  (kernlock) A flow handler now waits for desc->lock while another CPU's irq_set_affinity holds it across
+  the chip call (the writer keeps ``irqs[N].lock``): handle_edge_irq spins before its ack and
+  handle_fasteoi_irq before its irq_eoi (handle_irq_event retakes the lock after the action); free_irq and
+  disable_irq wait for it too.
+  free_irq's and disable_irq's synchronize_irq also wait while the IO-APIC reports the irq active -- a level
+  entry's Remote IRR (``kernel.sync_irq_chip_state``: 62e0468650c3 + dfe0cf8b51b0, 5.3; 4.19.60, 5.1.19,
+  5.2.2); before, a level interrupt in flight is EOId after its entry was cleared and Remote IRR stays set.
+  INTx behind Intel VT-d remapping is modelled (ioapic_ir_chip: an IRTE per pin, the IR-format entry with the
+  pin as its vector, ioapic_ir_ack_level's explicit EOI, moves in process context); AMD-Vi stays a load
+  error. stop_machine no longer preempts a task inside an irqsave section (its stopper acks after the
+  unlock: a flow handler spinning on that lock elsewhere held the rendezvous for ever). Shipped runs: the
+  remapped msi-torn-affinity-update family (flow handlers spin during the writer's
+  chip call: timing; every outcome unchanged); every bare-metal world carries the new switch.
 """
 
 from __future__ import annotations

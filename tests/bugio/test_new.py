@@ -48,12 +48,15 @@ def test_workstation_gives_one_device_each_with_its_capabilities(tmp_path: Path)
                                                                         x.msi.addr64)) for n, x in scn.devices.items()}
     assert got == {
         "xhci0": ("00:14.0", "xhci", None, (8, False, True)),
+        # the SMBus controller has only its pin: behind Intel VT-d remapping INTx loads (kernlock), so it is a
+        # device probed with mode: intx
+        "dev0": ("00:1f.4", "generic", None, None),
         "enp0s31f6": ("00:1f.6", "nic", None, (1, False, True)),
         "nvme0": ("02:00.0", "nvme", 33, (1, False, True)),
     }
     assert scn.cpus == 4 and scn.platform.interrupt_remapping is True
     probes = [(a.dev, a.args["mode"], a.args["vectors"]) for a in scn.run if a.do == "probe"]
-    assert probes == [("xhci0", "msi", 1), ("enp0s31f6", "msi", 1), ("nvme0", "msix", 5)]
+    assert probes == [("xhci0", "msi", 1), ("dev0", "intx", 1), ("enp0s31f6", "msi", 1), ("nvme0", "msix", 5)]
     moves = [(a.dev, a.args["vector"], a.args["cpu"]) for a in scn.run if a.do == "set_affinity"]
     assert moves == [("xhci0", 0, 2), ("enp0s31f6", 0, 1), ("nvme0", 0, 3), ("nvme0", 1, 0), ("nvme0", 2, 1),
                      ("nvme0", 3, 2), ("nvme0", 4, 3)]

@@ -120,7 +120,7 @@ def _lookup(k: Any, loc: dict[str, Any], what: str) -> dict[str, Any] | None:
 def _disable_program(do: str, name: str, wait: bool) -> Any:
     doc = ("__disable_irq (depth++; the first level: irq_disable), then synchronize_irq" if wait
            else "__disable_irq (depth++; the first level: irq_disable); no wait")
-    prog = action(do, name, doc, (S.DISABLE_IRQ, S.IRQ_DISABLE))
+    prog = action(do, name, doc, (S.DISABLE_IRQ, S.IRQ_DISABLE, S.SYNC_CHIP) if wait else (S.DISABLE_IRQ, S.IRQ_DISABLE))
 
     @prog.step
     def disable(k: Any, loc: dict[str, Any]) -> None:
@@ -130,6 +130,10 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         desc = _lookup(k, loc, do)
         if desc is None:
             return
+        from msidbg.model.kernel.entry import spin_on_lock
+
+        if spin_on_lock(k, desc, k.cpu_id):
+            return      # desc->lock held elsewhere: a flow handler, or irq_set_affinity's chip call
         loc["irq"] = irq = desc["irq"]
         if loc.get("unlazy"):
             desc["unlazy"] = True      # irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY)

@@ -247,25 +247,38 @@ def in_action(w: Any, desc: Any, me: int) -> int:
 
 
 def lock_holder(w: Any, desc: Any, me: int) -> int:
-    """The other CPU that holds desc->lock in this irq's flow handler (its ack, or its loop between
-    two actions), or -1. (A holder whose frame is gone -- it went offline -- holds nothing.)"""
+    """The other CPU that holds desc->lock: in this irq's flow handler (its ack, its loop between two
+    actions, or a fasteoi chip's irq_eoi), or in process context inside irq_set_affinity's chip call
+    (__irq_set_affinity's raw_spin_lock_irqsave), or -1. (A holder whose frame is gone -- it went
+    offline -- holds nothing.)"""
     lk = desc.lock
     if lk < 0 or lk == me:
         return -1
+    return lk if lock_site(w, desc, lk) else -1
+
+
+def lock_site(w: Any, desc: Any, cpu: int) -> str:
+    """Where CPU ``cpu`` holds this irq's desc->lock: "the flow handler", "irq_set_affinity", or ""
+    (no frame of either: it holds nothing)."""
     irq = desc.irq
+    c = w.cpus[cpu]
     from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
-    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in w.cpus[lk].irq.stack):
-        return int(lk)
-    return -1
+    if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in c.irq.stack):
+        return "the flow handler"
+    if any(f["prog"] == "irq_set_affinity" and f["locals"].get("irq") == irq for f in c.proc.stack):
+        return "irq_set_affinity"
+    return ""
 
 
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
-    again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins."""
+    again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins. A flow
+    handler busy-waits here with interrupts off while another CPU's irq_set_affinity runs its chip
+    call (vector assignment, IRTE or entry write) under the lock."""
     held = lock_holder(k.w, desc, me)
     if held < 0:
         return False
-    k.spin(f"desc->lock: CPU{held} is in the flow handler of irq {desc.irq}", held, desc.dev)
+    k.spin(f"desc->lock: CPU{held} is in {lock_site(k.w, desc, held)} of irq {desc.irq}", held, desc.dev)
     return True
 
 

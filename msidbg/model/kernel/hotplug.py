@@ -95,7 +95,8 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
     # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
     loc["stopped"] = [c.id for c in k.w.cpus if c.online and c is not k.cpu]
-    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid]) or takes_irq(k.eng, k.w.cpus[cid])]
+    late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid]) or takes_irq(k.eng, k.w.cpus[cid])
+            or in_atomic_task(k.eng, k.w.cpus[cid])]
     if not late:
         loc["phase"] = "run"
         return
@@ -103,7 +104,7 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     for cid in loc["stopped"]:
         c = k.w.cpus[cid]
         if cid in late:
-            c.stopped = ARRIVING     # its stopper runs when it leaves hardirq (stopper_runs)
+            c.stopped = ARRIVING     # its stopper runs when it leaves hardirq, or its task's irqsave section
         else:
             preempt_task(k.eng, c)
         cpu_dirty(k, cid)
@@ -203,6 +204,21 @@ def takes_irq(eng: Any, c: Any) -> bool:
     once, and the CPU_DEAD drain dropped its queued port)."""
     if not c.online or c.proc.irqs_off or c.stopped is True or (
             apic.acceptable(c) < 0 and not c._extra.get("upcall")):
+        return False
+    if not c.queued:
+        c.queued = True
+        eng.schedule(c.busy_until, "cpu", c.id)
+    return True
+
+
+def in_atomic_task(eng: Any, c: Any) -> bool:
+    """Is the CPU's task inside an irqsave critical section (``proc.irqs_off``: raw_spin_lock_irqsave,
+    whose preempt_disable keeps the stopper thread off the CPU until the unlock -- irq_set_affinity's
+    desc->lock across the chip call)? Its stopper runs when the section ends (kernlock: the model
+    preempted it at once, and a flow handler spinning on that lock on another CPU held the rendezvous
+    for ever). Kept on the agenda like a CPU in hardirq."""
+    proc = c.proc
+    if not (c.online and proc.irqs_off and proc.stack and proc.wait is None) or c.stopped:
         return False
     if not c.queued:
         c.queued = True

@@ -104,6 +104,15 @@ def _build_intx(scn: Any, w: Any) -> None:
     if not gsis:
         return
     w["ioapic"] = ioapic.new_pins(gsis)
+    if w.platform["route"] == "remapped":
+        # IR-IO-APIC: intel_irq_remapping_alloc gives each pin one IRTE (X86_IRQ_ALLOC_TYPE_IOAPIC), its
+        # index kept in the IR-format entry; iommu.build keeps this table
+        from msidbg.model import iommu
+
+        if not w.get("iommu"):
+            w["iommu"] = {"irte": {}}
+        for pin in w["ioapic"].values():
+            pin["irte"] = iommu.alloc(w, "IO-APIC", 1)
     for gsi in sorted(set(gsis)):
         desc = new_desc(w, gsi, None, -1, IOAPIC_LEVEL)
         vec.reserve(w, desc)
@@ -130,7 +139,15 @@ def ioapic_level_mask(k: Any, desc: Any, masked: bool) -> None:
         ioapic.update(k.eng, desc.irq)
 
 
+def ioapic_irq_get_chip_state(k: Any, desc: Any) -> int:
+    """dfe0cf8b51b0's ioapic_irq_get_chip_state(IRQCHIP_STATE_ACTIVE): the entry's Remote IRR (a level
+    entry: every pin of this chip is one) -- the CPU it was sent to when set, else -1."""
+    pin = _pin(k, desc)
+    return int(pin["cpu"]) if pin["remote_irr"] else -1
+
+
 I.CHIP_MASK[IOAPIC_LEVEL] = ioapic_level_mask
+I.CHIP_ACTIVE[IOAPIC_LEVEL] = ioapic_irq_get_chip_state
 I.CHIP_SET_AFFINITY[IOAPIC_LEVEL] = "ioapic_set_affinity"
 I.CHIP_WRITE_MSG[IOAPIC_LEVEL] = "ioapic_configure_entry"
 I.CHIP_CLEAR_MSG[IOAPIC_LEVEL] = "ioapic_mask_entry"
@@ -151,6 +168,14 @@ def write_rte(k: Any, loc: dict[str, Any]) -> None:
     it set across the rewrite."""
     desc = k.w.irqs[loc["irq"]]
     pin = _pin(k, desc)
+    if "irte" in pin:
+        # ioapic_ir_chip: the entry is IR format -- the IRTE index, and as its vector the pin number ('IO-APIC
+        # RTE will be configured with virtual vector. irq handler will do the explicit EOI to the io-apic.');
+        # vector and destination live in the IRTE (intel_irq_remapping_activate wrote it first)
+        pin["vector"] = desc.irq
+        k.ev(ioapic.IOAPIC_RTE, None, desc.irq, desc.irq,
+             k.s(f"IR format: IRTE {pin['irte']}, vector field = pin {desc.irq}"))
+        return
     pin["vector"], pin["cpu"] = desc.vector, desc.cpu
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, desc.vector, k.s(f"vector {desc.vector:#x} -> CPU{desc.cpu}"))
 
@@ -478,8 +503,27 @@ def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     """cond_unmask_eoi_irq / out: chip->irq_eoi = ioapic_ack_level, still under desc->lock. First
     irq_complete_move: the first interrupt on a moved irq's new vector and CPU sends the old CPU its
-    cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI."""
+    cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI.
+    After the actions handle_irq_event takes desc->lock again (raw_spin_lock): while another CPU's
+    irq_set_affinity holds it across its chip call, this CPU spins here before its EOI."""
     desc = k.w.irqs[loc["irq"]]
+    me = k.cpu_id
+    if desc.lock != me:
+        if desc.lock != -1:
+            from msidbg.model.kernel.entry import spin_on_lock
+            if spin_on_lock(k, desc, me):
+                return
+        desc.lock = me
+    pin = _pin(k, desc)
+    if "irte" in pin:
+        # ioapic_ir_chip's irq_eoi = ioapic_ir_ack_level: apic_ack_irq (irq_move_irq, then the local APIC
+        # EOI) and eoi_ioapic_pin with the entry's vector -- the pin number. No irq_complete_move: the
+        # remapped move sent the old vector's cleanup itself (intel_ir_set_affinity)
+        if desc.move_pending:
+            k.call_then("ir_ack", "irq_move_irq", irq=desc.irq)
+        else:
+            _ir_ack(k, loc, desc, pin)
+        return
     if desc.move_in_progress:
         from msidbg.model.kernel.entry import send_cleanup
 
@@ -565,6 +609,28 @@ def unmask_moved(k: Any, loc: dict[str, Any]) -> None:
     else:
         k.note(f"ioapic_finish_move: irq {desc.irq} is masked in the core: its entry stays masked", desc.irq,
                desc.dev)
+    _done(k, desc)
+
+
+@fasteoi.step
+def ir_ack(k: Any, loc: dict[str, Any]) -> None:
+    """ioapic_ir_ack_level after apic_ack_irq's irq_move_irq (a pending move: the entry masked around the
+    chip's intel_ir_set_affinity)."""
+    desc = k.w.irqs[loc["irq"]]
+    _ir_ack(k, loc, desc, _pin(k, desc))
+
+
+def _ir_ack(k: Any, loc: dict[str, Any], desc: Any, pin: dict[str, Any]) -> None:
+    """The local APIC EOI -- its broadcast (the TMR bit the remapped level delivery set) names the IRTE's
+    vector, which no IR-format entry holds -- then eoi_ioapic_pin(data->entry.vector): the IO-APIC's EOI
+    register with the pin number, which clears the entry's Remote IRR; desc->lock dropped."""
+    c, v = k.cpu, loc["vector"]
+    broadcast = ioapic.tmr(c, v)
+    apic.eoi(c)
+    k.ev(K.APIC_EOI, None, v, cost="eoi")
+    if broadcast:
+        ioapic.eoi(k.eng, v)
+    ioapic.eoi(k.eng, pin["vector"])
     _done(k, desc)
 
 

@@ -462,8 +462,12 @@ def handling_cpus(k: Any, irq: int) -> list[int]:
         f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq for f in c.irq.stack)]
 
 
+#: chip -> irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) as (k, desc) -> the CPU the interrupt in flight was
+#: sent to, or -1 (not active); chips without the callback are absent (the MSI chips)
+CHIP_ACTIVE: dict[str, Any] = {}
+
 free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
-               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY))
+               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP))
 
 
 @free.step
@@ -483,6 +487,10 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     if busy:
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
+    from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
+
+    if spin_on_lock(k, desc, k.cpu_id):
+        return      # another CPU's irq_set_affinity holds desc->lock across its chip call
     loc["irq"] = desc.irq
     if shared is not None and shared(k, desc, loc["dev"], loc["index"]) > 0:
         # another device's action stays on the line: no shutdown, no deactivation (__free_irq shuts the
@@ -505,8 +513,9 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
 def synchronize(k: Any, loc: dict[str, Any]) -> None:
     """synchronize_irq() (__synchronize_hardirq(desc, true) from 62e0468650c3): wait while another
     CPU still runs this irq's handler -- one that took the action before it was removed, or one
-    that entered after and leaves through the disabled path. The x86 MSI chips report no
-    IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
+    that entered after and leaves through the disabled path; then (sync_irq_chip_state) while the
+    chip reports IRQCHIP_STATE_ACTIVE: an IO-APIC level entry's Remote IRR. The x86 MSI chips report
+    no IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
     synchronize_irq(k, loc["irq"])     # (spins: the step runs again)
 
 
@@ -521,6 +530,15 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
         from msidbg.model.kernel.entry import in_action
         ip = in_action(k.w, desc, k.cpu_id)
         busy = [ip] if ip >= 0 else []
+        # 62e0468650c3 (sync_irq_chip_state): __synchronize_hardirq(desc, true) then asks the chip for
+        # IRQCHIP_STATE_ACTIVE -- the IO-APIC's Remote IRR (an interrupt sent, not yet EOId)
+        active = CHIP_ACTIVE.get(desc.chip)
+        if not busy and active is not None and sw(k, "sync_irq_chip_state"):
+            where = active(k, desc)
+            if where >= 0:
+                k.spin(f"synchronize_irq: irq {irq} in flight: Remote IRR set (irq_get_irqchip_state "
+                       f"IRQCHIP_STATE_ACTIVE), sent to CPU{where}", where, desc.dev)
+                return True
     if not busy:
         return False
     k.spin(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc.dev if desc else None)

@@ -150,17 +150,6 @@ def first_cpu(mask: list[int]) -> int:
     return mask[0] if mask else -1
 
 
-def affinity_holder(k: Any, irq: int) -> int:
-    """The other CPU whose process context is inside irq_set_affinity for ``irq`` past taking desc->lock
-    (its frame has the irq: the chip call is under way), or -1."""
-    me = k.cpu_id
-    for c in k.w.cpus:
-        if c.id != me and any(f["prog"] == "irq_set_affinity" and f["locals"].get("irq") == irq
-                              for f in c.proc.stack):
-            return int(c.id)
-    return -1
-
-
 @set_affinity.step
 def request_move(k: Any, loc: dict[str, Any]) -> None:
     """irq_set_affinity_locked keeps the mask as the caller gave it -- offline CPUs included --
@@ -177,13 +166,10 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
     from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
 
     if spin_on_lock(k, desc, k.cpu_id):
-        return      # another CPU's flow handler holds desc->lock (its ack, or its loop between actions)
-    holder = affinity_holder(k, desc.irq)
-    if holder >= 0:
-        # __irq_set_affinity: raw_spin_lock_irqsave(&desc->lock) around irq_set_affinity_locked and the
-        # whole chip call -- a second writer waits for the first to return (no vector assignment,
-        # IRTE write or -EBUSY of its own in between)
-        k.spin(f"desc->lock: CPU{holder} is in irq_set_affinity of irq {desc.irq}", holder, desc.dev)
+        # another CPU holds desc->lock: its flow handler (its ack, its loop between actions, its
+        # irq_eoi), or its own irq_set_affinity -- __irq_set_affinity holds the lock across
+        # irq_set_affinity_locked and the whole chip call, so a second writer waits for the first to
+        # return (no vector assignment, IRTE write or -EBUSY of its own in between)
         return
     loc["irq"] = desc.irq
     no_domain = chip_has(desc, "no-domain")
@@ -198,6 +184,7 @@ def request_move(k: Any, loc: dict[str, Any]) -> None:
     elif pcntxt and not desc.move_pending:
         k.ev(K.IRQ_AFFINITY, desc.dev, desc.irq, first_cpu(mask), k.s("direct"))
         k.irq_save(loc)     # (raw_spin_lock_irqsave: no interrupt on this CPU until the chip call returns)
+        desc.lock = k.cpu_id    # held across the chip call: a flow handler elsewhere spins (entry.lock_holder)
         k.call("irq_do_set_affinity", irq=desc.irq, mask=mask)
     else:
         desc.move_pending = True
@@ -215,8 +202,10 @@ def moved(k: Any, loc: dict[str, Any]) -> None:
     pending mask is the caller's mask as it is (irq_set_affinity_pending -> irq_copy_pending)."""
     k.irq_restore(loc)
     ret = loc["ret"]
+    desc = k.w.irqs[loc["irq"]]
+    if desc.lock == k.cpu_id:
+        desc.lock = -1      # raw_spin_unlock_irqrestore(&desc->lock)
     if ret == -EBUSY and sw(k, "affinity_busy_pending"):
-        desc = k.w.irqs[loc["irq"]]
         mask = list(loc["mask"])
         desc.move_pending = True
         desc["pending_mask"] = mask

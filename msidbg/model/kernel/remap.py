@@ -29,8 +29,15 @@ ENOSPC = 28
 ROUTE = "remapped"
 
 
+#: the IO-APIC level chip's key (kernel/intx.py IOAPIC_LEVEL): under remapping, ioapic_ir_chip
+IOAPIC_CHIP = "IO-APIC-fasteoi"
+
+
 def irte_of(k: Any, desc: Any) -> tuple[int, int]:
-    """(first IRTE index of the allocation, sub-handle) of an irq's descriptor."""
+    """(first IRTE index of the allocation, sub-handle) of an irq's descriptor; an IO-APIC irq's is the
+    IRTE its pin's entry holds (mp_irqdomain_alloc -> intel_irq_remapping_alloc: one per pin)."""
+    if desc.chip == IOAPIC_CHIP:
+        return int(k.w["ioapic"][desc.irq]["irte"]), 0
     base, sub = pci.pdev(k, desc.dev)["irte"][desc.index]
     return int(base), int(sub)
 
@@ -130,8 +137,8 @@ def irte_prov(k: Any, key: int, desc: Any, dest: int, present: bool, logical: bo
         note = f"{how}: vector {desc['vector']:#x}, {mode} (CPU{desc['cpu']}) for irq {desc['irq']}"
     else:
         note = f"{how}: not remapping (irq {desc['irq']})"
-    P.write(PC.IRTE_WRITE, key, desc.vector if present else 0, note=note,
-            also=(PK.key(PK.REMAPS, PK.dev_entry(P.dev(desc.dev), desc.index)),))
+    also = () if desc.dev is None else (PK.key(PK.REMAPS, PK.dev_entry(P.dev(desc.dev), desc.index)),)
+    P.write(PC.IRTE_WRITE, key, desc.vector if present else 0, note=note, also=also)
 
 
 def _write_irte(k: Any, desc: Any, present: bool) -> None:

@@ -62,6 +62,14 @@ FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
                         "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
+SYNC_CHIP = Source(L, "62e0468650c3", "kernel/irq/manage.c",
+                   "__synchronize_hardirq(desc, sync_chip): the IRQD_IRQ_INPROGRESS wait, then under desc->lock "
+                   "__irq_get_irqchip_state(irqd, IRQCHIP_STATE_ACTIVE, &inprogress); synchronize_irq and __free_irq "
+                   "pass true", "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (sync_irq_chip_state)")
+IOAPIC_CHIP_STATE = Source(L, "dfe0cf8b51b0", "arch/x86/kernel/apic/io_apic.c",
+                           "ioapic_irq_get_chip_state (IRQCHIP_STATE_ACTIVE: Remote IRR of a level entry, each pin of "
+                           "the irq; ioapic_chip and ioapic_ir_chip)", "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. "
+                           "(sync_irq_chip_state)")
 AFFINITY_MASKS = Source(L, "v6.6", "kernel/irq/affinity.c + lib/group_cpus.c",
                         "irq_create_affinity_masks / irq_calc_affinity_vectors / group_cpus_evenly",
                         "4.13.. (affinity_spread_cpus: present)")
@@ -408,6 +416,19 @@ reading("kernel.hotplug.lock",
         source=HOTPLUG_SYSFS_LOCK, module=M,
         quote="int lock_device_hotplug_sysfs(void) { if (mutex_trylock(&device_hotplug_lock)) return 0; /* Avoid "
         "busy looping (5 ms of sleep should do). */ msleep(5); return restart_syscall(); }")
+STOPPER_ATOMIC = Source(L, "v6.6", "kernel/stop_machine.c + include/linux/spinlock_api_smp.h",
+                        "stop_machine_cpuslocked -> cpu_stop_queue_work (the stopper is a task: it runs when the "
+                        "CPU can schedule) / __raw_spin_lock_irqsave (local_irq_save, preempt_disable)",
+                        "all (__raw_spin_lock_irqsave read in several public copies of the header, the same in each; "
+                        "not at the tag)")
+reading("kernel.hotplug.stopper-atomic",
+        "A task inside an irqsave critical section (raw_spin_lock_irqsave: interrupts and preemption off -- "
+        "irq_set_affinity's desc->lock across the chip call) is not preempted by its CPU's stopper thread: the "
+        "stopper runs, and acks MULTI_STOP_PREPARE, after the unlock; stop_machine waits for it as for a CPU "
+        "in hardirq.",
+        source=STOPPER_ATOMIC, module=M,
+        quote="static inline unsigned long __raw_spin_lock_irqsave(raw_spinlock_t *lock) { unsigned long flags; "
+        "local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, _RET_IP_); ...")
 reading("kernel.msi.lock-descs",
         "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
         "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
@@ -584,11 +605,57 @@ reading("kernel.intx.no-resend",
         quote="We do not resend level type interrupts. Level type interrupts are resent by hardware when they are "
         "still active. Clear the pending bit so suspend/resume does not get confused.")
 reading("kernel.intx.not-modelled",
-        "Not modelled for INTx: IO-APIC entries behind interrupt remapping (the IR-IO-APIC chip, whose moves are "
-        "done in process context); the pre-4.15 vector allocator; the PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; "
-        "pcim devres restoring INTx at detach; free_irq's wait for Remote IRR (ioapic_irq_get_chip_state). INTx "
-        "on Xen platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays unmodelled: intx: is a load error "
-        "there and pci_intx_for_msi writes nothing.", status="hypothetical", module=M + ".intx")
+        "Not modelled for INTx: IO-APIC entries behind AMD-Vi remapping (intx: with platform.iommu amd is a load "
+        "error; Intel VT-d's IR-IO-APIC is modelled: kernel.intx.remapped); posted (VT-d posted-interrupt) "
+        "entries; the pre-4.15 vector allocator; the PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; pcim devres "
+        "restoring INTx at detach. INTx on Xen platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays "
+        "unmodelled: intx: is a load error there and pci_intx_for_msi writes nothing.",
+        status="hypothetical", module=M + ".intx")
+reading("kernel.intx.free-sync",
+        "From 62e0468650c3 with dfe0cf8b51b0 (sync_irq_chip_state, 5.3; 4.19.60, 5.1.19, 5.2.2) synchronize_irq -- "
+        "free_irq's wait and disable_irq's -- after no handler runs elsewhere asks the chip for "
+        "IRQCHIP_STATE_ACTIVE: the IO-APIC reads each pin's entry and answers in flight while a level entry's "
+        "Remote IRR is set (sent, not yet EOId), and the caller polls again. free_irq thus deactivates (the "
+        "entry cleared to vector 0, the vector freed) only after the target CPU's handle_fasteoi_irq -- which "
+        "finds the irq shut down: IRQS_PENDING, mask, EOI -- cleared Remote IRR. Before, a level interrupt "
+        "accepted but not serviced by then is taken on a freed vector ('No irq handler for vector'); its EOI "
+        "names a vector no entry holds any more and Remote IRR stays set: the GSI is dead until the entry is "
+        "rewritten with that vector (the model's EOI matches on the entry's vector, ioapic.eoi).",
+        source=(SYNC_CHIP, IOAPIC_CHIP_STATE, FREE_IRQ_DELAY), module=M + ".intx",
+        quote="if (!inprogress && sync_chip) { /* Ignore the return code. inprogress is only updated when the "
+        "chip supports it. */ __irq_get_irqchip_state(irqd, IRQCHIP_STATE_ACTIVE, &inprogress); } ... "
+        "if (rentry.irr && rentry.trigger) { *state = true; break; }")
+IOAPIC_IR = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
+                   "ioapic_ir_chip (irq_eoi = ioapic_ir_ack_level: apic_ack_irq, eoi_ioapic_pin(data->entry.vector); "
+                   "irq_get_irqchip_state = ioapic_irq_get_chip_state) / ioapic_configure_entry (the entry left to "
+                   "the remapping domain) / ioapic_set_affinity (IRQ_SET_MASK_OK_DONE: no rewrite)", "4.15..")
+INTEL_IR_IOAPIC = Source(L, "0410c6121529", "drivers/iommu/intel/irq_remapping.c",
+                         "intel_irq_remapping_alloc / intel_irq_remapping_prepare_irte (X86_IRQ_ALLOC_TYPE_IOAPIC: one "
+                         "IRTE, sub_handle = info->ioapic.pin, the IR-format entry's vector) / "
+                         "intel_irq_remapping_activate / intel_irq_remapping_deactivate",
+                         "4.15.. (before 5.11 the entry was filled in prepare_irte: 'IO-APIC RTE will be configured "
+                         "with virtual vector' -- the pin -- not read at a tag)")
+reading("kernel.intx.remapped",
+        "With Intel VT-d interrupt remapping the IO-APIC irqs use ioapic_ir_chip: each pin gets one IRTE "
+        "(intel_irq_remapping_alloc), whose vector and destination the activation writes (modify_irte) before "
+        "the entry is written in IR format -- the IRTE index, and the pin number as its vector field. An "
+        "asserted line on the unmasked entry sends a remappable message: the IRTE's vector reaches the IRTE's CPU "
+        "as a level interrupt (TMR set) and Remote IRR is set. handle_fasteoi_irq's irq_eoi is "
+        "ioapic_ir_ack_level: apic_ack_irq (irq_move_irq, then the local APIC EOI, whose broadcast names the real "
+        "vector, which no IR entry holds) and eoi_ioapic_pin with the pin number, which clears Remote IRR; no "
+        "irq_complete_move. The chip has IRQ_MOVE_PCNTXT: irq_set_affinity moves the irq at once in process "
+        "context under desc->lock (intel_ir_set_affinity: the vector domain, modify_irte, the old vector's "
+        "cleanup; IRQ_SET_MASK_OK_DONE, so ioapic_configure_entry is not called). ioapic_irq_get_chip_state "
+        "serves this chip too (kernel.intx.free-sync).",
+        source=(IOAPIC_IR, INTEL_IR_IOAPIC, INTEL_IR, IOAPIC_CHIP_STATE), module=M + ".intx",
+        quote="/* Intr-remapping uses pin number as the virtual vector in the RTE. Actual vector is programmed "
+        "in intr-remapping table entry. Hence for the io-apic EOI we use the pin number. */ apic_ack_irq(irq_data); "
+        "eoi_ioapic_pin(data->entry.vector, data);")
+reading("kernel.intx.remapped-fault",
+        "An IR-format entry that sends while its IRTE is not present (not reached in the modelled flows: "
+        "deactivation masks the entry before it clears the IRTE, activation writes the IRTE first): the model "
+        "drops the message and leaves Remote IRR set (the IO-APIC does not see the remapping fault).",
+        status="hypothetical", module=M + ".intx")
 reading("kernel.intx.move",
         "Without remapping the IO-APIC chip has no IRQ_MOVE_PCNTXT: irq_set_affinity records a pending move, and the "
         "next interrupt's ioapic_ack_level applies it: irq_complete_move, the entry masked (mask_ioapic_irq: the "

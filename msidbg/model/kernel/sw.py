@@ -59,6 +59,7 @@ CURRENT: dict[str, Any] = {
     "affinity_spread_cpus": "present",
     "ioapic_move_keeps_masked": True,
     "note_interrupt_counts": "unhandled",
+    "sync_irq_chip_state": True,
 }
 
 
