@@ -103,8 +103,9 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             workers.stop_runs()     # and ends what was started: nobody will read it
         explored = time.monotonic() - t0
         deadline = None if shrink_time is None else time.monotonic() + shrink_time
+        intr = _Ctrl(search=interrupted)
         failures = [_shrink_group(workers, target, base, sch, (i + 1, len(st.groups)), g, save_failing, bar,
-                                  (name, deadline))
+                                  (name, deadline), intr)
                     for i, g in enumerate(st.groups.values())]
         for f in failures:
             f["rerun"] = _rerun(path, sch, f, target.until)
@@ -116,7 +117,8 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
         "scenario": scn.name, "seed": base, "jobs": jobs, "depth": sch.depth, "window": sch.window,
         "horizon": sch.horizon, "runs_per_second": round(st.runs / explored, 1) if explored > 0 else None,
         "checks": {"breakpoints": list(target.specs), "expect": scn.expect is not None},
-        "interrupted": interrupted,
+        "interrupted": interrupted or intr.shrink,
+        "interrupted_while": "search" if interrupted else "shrinking" if intr.shrink else None,
         "shrink_time": shrink_time,
         "total_seconds": round(time.monotonic() - t0, 3),
     }
@@ -186,14 +188,36 @@ def _stop(st: _State, res: RunResult, all_runs: bool, until_stable: int | None, 
     return st.runs >= runs or (budget is not None and time.monotonic() - t0 >= budget)
 
 
+@dataclass
+class _Ctrl:
+    """Where Ctrl-C came: during the search (its groups are still shrunk in full; a Ctrl-C while
+    shrinking then aborts), or, the first one, while shrinking (``shrink``: shrinking stops as
+    ``--shrink-time`` stops it, for this group and the next ones; a second Ctrl-C aborts)."""
+    search: bool
+    shrink: bool = False
+
+    def first(self) -> bool:
+        """A Ctrl-C while shrinking: True if it is the first (shrinking stops, the groups are
+        still saved and reported), False if it is the second (the caller re-raises: abort)."""
+        if self.search or self.shrink:
+            return False
+        self.shrink = True
+        return True
+
+
 def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of: tuple[int, int], g: _Group,
-                  folder: str | None, bar: report.Progress, how: tuple[str, float | None]) -> dict[str, Any]:
+                  folder: str | None, bar: report.Progress, how: tuple[str, float | None],
+                  intr: _Ctrl | None = None) -> dict[str, Any]:
     """Shrink the group's first run to its fewest deviations; its counterexample and snapshot.
 
     ``how``: the strategy's name (for the snapshot's name) and the monotonic time shrinking stops
     at (None: no limit). The deadline is checked before each replay is taken: the replays in flight
     when it passes are ended (``Workers.stop_runs``), and the smallest failing list found so far is
-    the result (``shrink_complete`` false, ``shrink_stopped`` "time")."""
+    the result (``shrink_complete`` false, ``shrink_stopped`` "time"). A first Ctrl-C while shrinking
+    (``intr``) stops it the same way (``shrink_stopped`` "interrupted"), here and in the groups after
+    it; during the replay of the recorded list or of the counterexample, that replay is made again
+    (it is needed), and a second Ctrl-C aborts."""
+    intr = _Ctrl(search=True) if intr is None else intr
     strategy, deadline = how
     number = of[0]
     first = g.first
@@ -210,23 +234,34 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     def test(cands: list[list[Deviation]]) -> tuple[int | None, int]:
         tasks = [Task(i, seed, _replay(run_sch, c), cover=False) for i, c in enumerate(cands)]
         ran = 0
+        if timed[0] and intr.shrink:
+            raise OutOfTime(0, "interrupted")
         if timed[0] and deadline is not None and time.monotonic() >= deadline:
             raise OutOfTime(0)
         results = workers.run(tasks, batch=1)
-        for res in results:
-            ran += 1
-            replays[0] += 1
-            hit = res.signature == sig
-            if hit:
-                events[tuple(cands[res.index])] = res.event
-                replays[1] = min(replays[1], len(cands[res.index]))
-            bar.shrinking(*of, replays[0], len(found), replays[1])
-            if hit:
-                return res.index, ran
-            if timed[0] and deadline is not None and time.monotonic() >= deadline and ran < len(tasks):
-                results.close()
-                workers.stop_runs()     # the replays of this batch still running: nobody will read them
-                raise OutOfTime(ran)
+        try:
+            for res in results:
+                ran += 1
+                replays[0] += 1
+                hit = res.signature == sig
+                if hit:
+                    events[tuple(cands[res.index])] = res.event
+                    replays[1] = min(replays[1], len(cands[res.index]))
+                bar.shrinking(*of, replays[0], len(found), replays[1])
+                if hit:
+                    return res.index, ran
+                if timed[0] and deadline is not None and time.monotonic() >= deadline and ran < len(tasks):
+                    results.close()
+                    workers.stop_runs()     # the replays of this batch still running: nobody will read them
+                    raise OutOfTime(ran)
+        except KeyboardInterrupt:
+            if not intr.first():
+                raise       # a second Ctrl-C: abort at once
+            results.close()
+            workers.stop_runs()
+            if not timed[0]:
+                return test(cands)  # the recorded list's replay is needed: made again (Ctrl-C now aborts)
+            raise OutOfTime(ran, "interrupted") from None
         return None, ran
 
     if test([found])[0] is None:  # the recorded deviations must replay the failure
@@ -236,8 +271,14 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     shrunk = ddmin(found, test, SHRINK_BUDGET)
     save = report.snapshot_name(folder, target.scn.name, number, sig, (strategy, base)) \
         if folder is not None else None
-    cx = report.counterexample(target, seed, run_sch, shrunk.deviations, sig, events[tuple(shrunk.deviations)],
-                               save)
+    try:
+        cx = report.counterexample(target, seed, run_sch, shrunk.deviations, sig, events[tuple(shrunk.deviations)],
+                                   save)
+    except KeyboardInterrupt:
+        if not intr.first():
+            raise
+        cx = report.counterexample(target, seed, run_sch, shrunk.deviations, sig, events[tuple(shrunk.deviations)],
+                                   save)   # made again: the snapshot is what Ctrl-C keeps (a second one aborts)
     return {
         "signature": str(sig), "count": g.count, "seed": seed, "deviations": len(shrunk.deviations),
         "snapshot": cx.snapshot,

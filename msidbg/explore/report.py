@@ -180,7 +180,9 @@ def human(result: dict[str, Any]) -> str:
     rate = runs / secs if secs > 0 else 0.0
     lines = [f"explored {runs} runs of {result['scenario']} in {secs:.1f}s ({rate:.1f} runs/s, "
              f"{result['jobs']} job{'s' if result['jobs'] > 1 else ''}), strategy {result['strategy']}"]
-    if result.get("interrupted"):
+    if result.get("interrupted_while") == "shrinking":
+        lines.append("interrupted (Ctrl-C) while shrinking: the failures are below, shrunk as far as it got")
+    elif result.get("interrupted"):
         lines.append(f"interrupted (Ctrl-C) after {runs} runs: the failures found so far are below, shrunk")
     checks = result["checks"]
     if not checks["breakpoints"] and not checks["expect"]:
@@ -197,7 +199,8 @@ def human(result: dict[str, Any]) -> str:
         lines.append(f"FAIL {i + 1}: {f['signature']}  x{f['count']}  seed {f['seed']}  {how}")
         if not f["shrink_complete"]:
             why = (f"the shrinking time ran out ({fmt_secs(result.get('shrink_time'))}: --shrink-time, by default --time)"
-                   if f.get("shrink_stopped") == "time" else "the budget of replays ran out")
+                   if f.get("shrink_stopped") == "time" else "Ctrl-C"
+                   if f.get("shrink_stopped") == "interrupted" else "the budget of replays ran out")
             lines.append(f"    shrinking stopped early: {why}; {f['deviations']} deviations left, some of them "
                          "maybe not needed")
         if f["detail"]:

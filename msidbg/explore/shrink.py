@@ -26,11 +26,13 @@ Tester = Callable[[list[list[Deviation]]], "tuple[int | None, int]"]
 
 class OutOfTime(Exception):
     """Raised by a tester when the time for shrinking has run out, with how many replays of the
-    batch it had run (their candidates passed: the first that failed would have been returned)."""
+    batch it had run (their candidates passed: the first that failed would have been returned).
+    ``why``: "time" (the shrinking time ran out) or "interrupted" (Ctrl-C while shrinking)."""
 
-    def __init__(self, ran: int = 0) -> None:
+    def __init__(self, ran: int = 0, why: str = "time") -> None:
         super().__init__(ran)
         self.ran = ran
+        self.why = why
 
 
 @dataclass
@@ -38,7 +40,8 @@ class Shrunk:
     deviations: list[Deviation]
     tests: int
     complete: bool
-    #: why it stopped before 1-minimal: "replays" (the budget of replays), "time" (OutOfTime)
+    #: why it stopped before 1-minimal: "replays" (the budget of replays), "time" or "interrupted"
+    #: (OutOfTime: the shrinking time ran out, or Ctrl-C)
     stopped: str | None = None
 
 
@@ -71,7 +74,7 @@ def ddmin(devs: list[Deviation], test: Tester, budget: int = 2000) -> Shrunk:
     try:
         return _search(cur, first_failing, budget, lambda: tests)
     except OutOfTime as e:
-        return Shrunk(cur, tests + e.ran, False, "time")
+        return Shrunk(cur, tests + e.ran, False, e.why)
 
 
 def _search(cur: list[Deviation], first_failing: Callable[[list[list[Deviation]]], int | None], budget: int,
