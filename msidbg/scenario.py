@@ -602,7 +602,7 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
     msi = f.read("msi", _msi_cap, None)
     intx = f.read("intx", _intx_pin, None)
     if intx is not None and platform.kind != "bare-metal":
-        intx = _hvm_intx(f, platform, intx)
+        intx = _pv_intx(f, platform, intx) if platform.kind == "xen-pv" else _hvm_intx(f, platform, intx)
     if intx is not None and platform.interrupt_remapping:
         what = ("an IO-APIC entry through interrupt remapping (IR format, ioapic_ir_chip) is not modelled "
                 "(expected no intx:, or interrupt_remapping: false)")
@@ -618,11 +618,11 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
 def _hvm_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
     """A Xen HVM guest's passthrough function: QEMU xen-pt binds its pin to the guest GSI Xen derives from
     the guest slot (xc_domain_bind_pt_pci_irq -> pt_irq_create_bind: hvm_pci_intx_gsi(device, intx)).
-    Everything else (xen-pv's pcifront, an emulated device's pin) is refused."""
+    An emulated device's pin is refused."""
     if platform.kind != "xen-hvm" or not f.read("passthrough", boolean, False):
-        what = (f"INTx is modelled on bare metal and for a Xen HVM guest's passthrough function only, not "
-                f"{platform.kind}{'' if platform.kind != 'xen-hvm' else ' emulated devices'} (expected no intx:, "
-                "or platform.kind: bare-metal, or xen-hvm with passthrough: true)")
+        what = (f"INTx is modelled on bare metal, for a Xen HVM guest's passthrough function and for a PV guest's "
+                f"pcifront function, not {platform.kind}{'' if platform.kind != 'xen-hvm' else ' emulated devices'} "
+                "(expected no intx:, or platform.kind: bare-metal, or xen-hvm with passthrough: true)")
         fail(f.path("intx"), f.items["intx"], what)
     slot = int(f.need("bdf", _bdf)[3:5], 16)
     guest = hvm_pci_intx_gsi(slot, intx.pin - 1)
@@ -631,6 +631,14 @@ def _hvm_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
              f"{guest} (hvm_pci_intx_gsi); the model numbers the guest's MSI irqs from 24 and Xen's vIOAPIC has 48 "
              "pins: only guest GSIs 16..23 are modelled (expected a guest slot like 08, 09, 10 or 18)")
     return IntxPin(pin=intx.pin, gsi=guest, machine=intx.gsi)
+
+
+def _pv_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
+    """A Xen PV guest's pcifront function (every PV device is passthrough: ``_passthrough`` refuses the
+    others): the toolstack maps its machine GSI to the pirq of the same number for the domain, pciback puts
+    that pirq in Interrupt Line, and the guest binds it (xen_pcifront_enable_irq -> xen_bind_pirq_gsi_to_irq;
+    model/xen_intx.py). ``gsi`` and ``machine`` are both the machine GSI."""
+    return IntxPin(pin=intx.pin, gsi=intx.gsi, machine=intx.gsi)
 
 
 def hvm_pci_intx_gsi(device: int, intx: int) -> int:
@@ -651,6 +659,9 @@ def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
     and no move of the guest's level irq (a vIOAPIC has no EOI register: the move's EOI is a trigger-mode
     flip, vioapic_write_redirent -> hvm_dpci_eoi)."""
     intx = [n for n, d in scn.devices.items() if d.intx is not None and d.intx.machine is not None]
+    if intx and scn.platform.kind == "xen-pv":
+        _check_pv_intx(scn, top, intx)
+        return
     if not intx or scn.platform.kind != "xen-hvm":
         return
     node = top.items["devices"].value[intx[0]].value["intx"]
@@ -670,6 +681,27 @@ def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
             act = top.items["run"].value[a.index]
             fail(f"run[{a.index}].do", act.value.get("do", act), "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
                  "(expected no cpu_offline, set_affinity or hint with an HVM intx: pin)")
+
+
+def _check_pv_intx(scn: Scenario, top: Fields, intx: list[str]) -> None:
+    """What of a Xen PV guest's pcifront INTx is modelled: no move of its pirq irq (set_affinity, a hint,
+    cpu_offline: before 1ca1b4e2c0cb the move waits for eoi_pirq, which the model's handle_fasteoi_irq on
+    the pirq chip does not apply) and no PHYSDEVOP_unmap_pirq of its GSI pirq (unmap_domain_pirq of an
+    IO-APIC irq is not modelled)."""
+    for a in scn.run:
+        if a.do == "cpu_offline" or (a.do in ("set_affinity", "request_irq") and a.dev in intx
+                                     and (a.do == "set_affinity" or a.args.get("hint") is not None)):
+            act = top.items["run"].value[a.index]
+            fail(f"run[{a.index}].do", act.value.get("do", act), "moving a Xen PV guest's INTx pirq irq is not "
+                 "modelled (expected no cpu_offline, set_affinity or hint with a xen-pv intx: pin)")
+    gsis = {scn.devices[n].intx.machine for n in intx}    # type: ignore[union-attr]
+    calls = [(f"run[{a.index}]", top.items["run"].value[a.index], a.args) for a in scn.run if a.do == "hypercall"]
+    calls += [(f"probes[{i}]", top.items["probes"].value[i], p.args) for i, p in enumerate(scn.probes)
+              if p.do == "hypercall"]
+    for path, node, args in calls:
+        if args.get("op") == "PHYSDEVOP_unmap_pirq" and args.get("arg") in gsis:
+            fail(f"{path}.arg", node.value.get("arg", node), f"pirq {args['arg']} is a PV intx: pin's GSI pirq: "
+                 "unmapping it (unmap_domain_pirq of an IO-APIC irq) is not modelled (expected another pirq)")
 
 
 def _intx_pin(y: Y, field: str) -> IntxPin:

@@ -131,7 +131,6 @@ run:
 
 
 @pytest.mark.parametrize("platform, bdf, why", [
-    ("{kind: xen-pv}", "00:08.0", "xen-hvm with passthrough"),
     ("{kind: xen-hvm, xen: \"4.15\"}", "00:08.0", "pt_irq_time_out"),
     ("{kind: xen-hvm, xen: \"4.18\"}", "00:08.0", "XENFEAT_hvm_pirqs"),
     ("{kind: xen-hvm, xen: \"4.18\", apic_virtualization: true}", "00:08.0", "XENFEAT_hvm_pirqs"),

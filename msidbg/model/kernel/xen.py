@@ -22,7 +22,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
-from msidbg.model.hw import MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
+from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import msi, pci
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import program
@@ -31,6 +31,9 @@ ENODEV, EINVAL, ENOSPC = 19, 22, 28
 #: xen/interface/io/pciif.h: the MSI-X entries a pcifront op carries (pci_frontend_enable_msix refuses more)
 SH_INFO_MAX_VEC = 128
 CHIP = "xen-pirq"
+#: a PV guest's pcifront GSI pirq irq: xen_pirq_chip with handle_fasteoi_irq (xen_bind_pirq_gsi_to_irq of a
+#: shareable GSI, named "pcifront": /proc/interrupts' "xen-pirq-pcifront"; model/xen_intx.py)
+CHIP_GSI = "xen-pirq-pcifront"
 
 XEN_HCALL = kind("xen.hypercall", ("op", STR), ("arg", INT), ("ret", INT),
                  doc="the guest makes a hypercall (PHYSDEVOP_*, EVTCHNOP_*, a pcifront op)")
@@ -269,6 +272,8 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL, by)
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE, by)
+    if d.get("intx") is not None:   # dom0's msi[x]_capability_init: pci_intx_for_msi(dev, 0)
+        device._set_reg(k.eng, dev, d, "cmd", d["cmd"] | CMD_INTX_DISABLE, by)
     k.ev(XEN_HCALL, dev, k.s(op), n, pirqs[0] if pirqs else -1, cost="trap")
     loc["i"] = 0
 
@@ -306,7 +311,8 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     x = k.w.xen
-    mine = [p for p in sorted(x["pirqs"]) if x["pirqs"][p]["dev"] == dev and x["pirqs"][p]["irq"] > 0]
+    mine = [p for p in sorted(x["pirqs"]) if x["pirqs"][p]["dev"] == dev and x["pirqs"][p]["irq"] > 0
+            and x["pirqs"][p]["type"] != "gsi"]     # (not the GSI pirq of its pcifront INTx)
     for p in mine:
         X.unmap_pirq(k.eng, p)
     d = k.w.devices[dev]
@@ -317,6 +323,8 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE,
                         pciback(k, "xen_pcibk_disable_msi", op))
+    if d.get("intx") is not None:   # dom0's pci_msi[x]_shutdown: pci_intx_for_msi(dev, 1)
+        device._set_reg(k.eng, dev, d, "cmd", d["cmd"] & ~CMD_INTX_DISABLE, pciback(k, "pci_intx_for_msi", op))
     k.ev(XEN_HCALL, dev, k.s(op), len(mine), 0, cost="trap")
     k.call("xen_teardown_msi_irqs", dev=dev)
 
