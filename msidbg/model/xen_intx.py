@@ -382,9 +382,10 @@ def _register_chip() -> None:
     shared actions of a PCI INTx line and eoi_pirq as handle_fasteoi_irq's irq_eoi. Not NO_RESEND:
     xen_bind_pirq_gsi_to_irq sets no trigger type, so check_irq_resend does not take it for a level irq
     and retrigger_dynirq replays an IRQS_PENDING (reading xen.intx.pv-resend)."""
-    for table in (I.CHIP_DISABLE, I.CHIP_ENABLE, I.CHIP_RETRIGGER, I.CHIP_MASK, I.CHIP_STARTUP, I.CHIP_SHUTDOWN,
-                  I.CHIP_SET_AFFINITY, I.CHIP_PROPS):
-        table[CHIP_GSI] = table[CHIP]   # type: ignore[index]
+    tables: tuple[dict[str, Any], ...] = (I.CHIP_DISABLE, I.CHIP_ENABLE, I.CHIP_RETRIGGER, I.CHIP_MASK,
+                                          I.CHIP_STARTUP, I.CHIP_SHUTDOWN, I.CHIP_SET_AFFINITY, I.CHIP_PROPS)
+    for table in tables:
+        table[CHIP_GSI] = table[CHIP]
     I.CHIP_PROP_SWITCH[(CHIP_GSI, "move-pcntxt")] = I.CHIP_PROP_SWITCH[(CHIP, "move-pcntxt")]
     I.SHARED_REQUEST[CHIP_GSI] = I.SHARED_REQUEST[KI.IOAPIC_LEVEL]
     I.SHARED_FREE[CHIP_GSI] = I.SHARED_FREE[KI.IOAPIC_LEVEL]
