@@ -743,7 +743,76 @@ QEMU_PT_INTX = Source("qemu/qemu", "f28b958cbf08", "hw/xen/xen_pt.c", "xen_pt_re
                       "xc_domain_bind_pt_pci_irq)", "all")
 QEMU_PT_CMD = Source("qemu/qemu", "2d0ed5e642d5", "hw/xen/xen_pt_config_init.c", "xen_pt_cmd_reg_write", "all")
 LIBXC_MAP_GSI = Source(X, "RELEASE-4.19.0", "tools/libs/ctrl/xc_physdev.c", "xc_physdev_map_pirq", "all")
-module(M, XEN_INTX_DPCI, XEN_INTX_VIOAPIC, XEN_INTX_GUEST_IRQ, QEMU_PT_INTX, LIBXC_MAP_GSI)
+LINUX_PV_INTX = Source(L, "v6.6", "arch/x86/pci/xen.c", "xen_pcifront_enable_irq, pci_xen_init "
+                       "(pcibios_enable_irq)", "2.6.37..")
+LINUX_GSI_BIND = Source(L, "v6.6", LINUX_EVENTS, "xen_bind_pirq_gsi_to_irq, xen_irq_from_gsi, "
+                        "xen_allocate_irq_gsi, xen_pirq_chip, eoi_pirq, pirq_check_eoi_map", "2.6.37..")
+XEN_PV_GUEST_IRQ = Source(X, "RELEASE-4.19.0", "xen/arch/x86/irq.c", "pirq_guest_bind, irq_acktype, do_IRQ_guest "
+                          "(send_guest_pirq), desc_guest_eoi, irq_guest_eoi_timer_fn, __pirq_guest_unbind", "all")
+XEN_PV_PHYSDEV = Source(X, "RELEASE-4.19.0", "xen/arch/x86/physdev.c", "PHYSDEVOP_eoi (pirq_guest_eoi), "
+                        "PHYSDEVOP_irq_status_query (XENIRQSTAT_needs_eoi)", "all")
+XEN_IOAPIC_ACK = Source(X, "RELEASE-4.19.0", "xen/arch/x86/io_apic.c, xen/arch/x86/apic.c",
+                        "setup_IO_APIC (ioapic_ack_new), mask_and_ack_level_ioapic_irq, end_level_ioapic_irq_old/new, "
+                        "verify_local_APIC's directed EOI", "all")
+LIBXL_PCI_IRQ = Source(X, "RELEASE-4.19.0", "tools/libs/light/libxl_pci.c", "pci_add_dm_done "
+                       "(xc_physdev_map_pirq of the function's sysfs irq, xc_domain_irq_permission)", "all")
+PCIBACK_MSI = Source(L, "v6.6", "drivers/xen/xen-pciback/pciback_ops.c", "xen_pcibk_enable_msi / "
+                     "xen_pcibk_disable_msi (dom0's pci_enable_msi / pci_disable_msi)", "all")
+module(M, XEN_INTX_DPCI, XEN_INTX_VIOAPIC, XEN_INTX_GUEST_IRQ, QEMU_PT_INTX, LIBXC_MAP_GSI, LINUX_PV_INTX,
+       LINUX_GSI_BIND, XEN_PV_GUEST_IRQ, XEN_PV_PHYSDEV, LIBXL_PCI_IRQ)
+reading("xen.intx.pv-bind", "A PV guest's pcifront function: the toolstack maps the function's host irq (its "
+        "machine GSI) to the pirq of the same number for the domain; pciback puts that pirq in Interrupt Line, and "
+        "pci_enable_device's xen_pcifront_enable_irq binds it with xen_bind_pirq_gsi_to_irq(gsi, pirq = gsi, shareable "
+        "for a GSI of 16 and up): one guest irq per GSI (xen_irq_from_gsi gives a second function the first one's), a "
+        "dynamic irq number (a PV domU has no GSIs), xen_pirq_chip with handle_fasteoi_irq, no event channel until "
+        "request_irq's startup_pirq.", source=(LIBXL_PCI_IRQ, LIBXC_MAP_GSI, LINUX_PV_INTX, LINUX_GSI_BIND),
+        quote="r = xc_physdev_map_pirq(ctx->xch, domid, irq, &irq); ... /* In PV DomU the Xen PCI backend puts the "
+              "PIRQ in the interrupt line.*/ pirq = gsi; ... irq = xen_irq_from_gsi(gsi); if (irq != -1) { ... goto "
+              "out; } ... if (shareable) irq_set_chip_and_handler_name(irq, &xen_pirq_chip, handle_fasteoi_irq, name);",
+        module=M)
+reading("xen.intx.pv-bind-at-boot", "The model binds every pcifront GSI at boot, in bus order, numbering the irqs "
+        "from the first dynamic one (24) before any MSI irq: the real binding happens at each function's "
+        "pci_enable_device and the number is whatever irq the guest's other event channels (timer, IPIs, xenbus, "
+        "the console) left free. Nothing the model runs reads the number.", status="hypothetical", module=M)
+reading("xen.intx.pv-guest", "EVTCHNOP_bind_pirq of the GSI pirq is pirq_guest_bind: the first guest makes the "
+        "level IO-APIC irq IRQ_GUEST with irq_acktype's ack type and starts it (the entry unmasked), and sets the "
+        "pirq's pirq_eoi_map bit (the ack type is not ACKTYPE_NONE), so the guest's eoi_pirq makes PHYSDEVOP_eoi. Each "
+        "host interrupt: do_IRQ_guest sets the guest's pirq->masked (in_flight++), send_guest_pirq sets the port "
+        "pending and arms the 1 ms eoi_timer. The guest's handle_fasteoi_irq runs the shared actions, then eoi_pirq: "
+        "clear_evtchn and PHYSDEVOP_eoi -> pirq_guest_eoi -> desc_guest_eoi (masked cleared, --in_flight, at 0 "
+        "stop_timer and the host EOI: a line still asserted interrupts again). EVTCHNOP_close (shutdown_pirq) is "
+        "pirq_guest_unbind: the last guest gone, the irq is disabled and its pending EOI flushed.",
+        source=(XEN_PV_GUEST_IRQ, XEN_PV_PHYSDEV, LINUX_GSI_BIND),
+        quote="action->ack_type = irq_acktype(desc); ... desc->handler->startup(desc); ... if ( action->ack_type != "
+              "ACKTYPE_NONE ) set_pirq_eoi(v->domain, pirq->pirq); ... if ( !is_hvm_domain(d) || !hvm_do_IRQ_dpci(d, "
+              "pirq) ) send_guest_pirq(d, pirq); ... if ( is_pv_domain(currd) || domain_pirq_to_irq(currd, eoi.irq) > "
+              "0 ) pirq_guest_eoi(pirq); ... stop_timer(&action->eoi_timer);", module=M)
+reading("xen.intx.pv-ack-type", "The modelled host acknowledges the level IO-APIC irq with the new ack method "
+        "(ioapic_ack_new, the default): ACKTYPE_EOI, Remote IRR held until the guest's EOI or the eoi_timer. A host "
+        "with directed EOI (verify_local_APIC turns ioapic_ack_new off unless ioapic_ack=new forced it) or booted "
+        "with ioapic_ack=old has ACKTYPE_UNMASK: the ack masks the entry (or, with directed EOI, leaves Remote IRR "
+        "set) and the guest's EOI runs desc->handler->end, which unmasks it (and EOIs it). Either way the line "
+        "interrupts Xen again only after the guest's EOI or the eoi_timer, and the pirq_eoi_map bit is set: the "
+        "model does not tell them apart.", status="hypothetical", source=(XEN_IOAPIC_ACK, XEN_PV_GUEST_IRQ),
+        quote="if (ioapic_ack_new) { ioapic_level_type.ack = irq_complete_move; ioapic_level_type.end = "
+              "end_level_ioapic_irq_new; } ... return desc->handler->ack == irq_complete_move ? ACKTYPE_EOI : "
+              "ACKTYPE_UNMASK;", module=M)
+reading("xen.intx.pv-resend", "xen_bind_pirq_gsi_to_irq sets no trigger type (and PCI drivers request no "
+        "IRQF_TRIGGER_*), so the pcifront irq is not irq_settings_is_level: check_irq_resend replays an IRQS_PENDING "
+        "through retrigger_dynirq (set the port pending), unlike a bare-metal IO-APIC level irq; and xen_pirq_chip "
+        "has irq_disable (disable_pirq), so note_interrupt's irq_disable masks the port at once.",
+        source=(LINUX_GSI_BIND,), quote="irq_set_chip_and_handler_name(irq, &xen_pirq_chip, handle_fasteoi_irq, name); "
+        "... .irq_disable = disable_pirq, ... .irq_eoi = eoi_pirq, ... .irq_retrigger = retrigger_dynirq,", module=M)
+reading("xen.intx.pv-cmd", "pciback's enable of MSI or MSI-X for a PV guest is dom0's pci_enable_msi[x], whose "
+        "msi[x]_capability_init sets the function's Interrupt Disable (pci_intx_for_msi(dev, 0)); its disable clears "
+        "it (pci_msi[x]_shutdown). The guest's own pci_intx writes reach pciback's command_write, which passes no "
+        "Interrupt Disable (without allow_interrupt_control, which libxl never sets).",
+        source=(PCIBACK_MSI,), quote="status = pci_enable_msi(dev); ... pci_disable_msi(dev);", module=M)
+reading("xen.intx.pv-not-modelled", "Not modelled for a PV guest's INTx (each a one-line load error): moving its "
+        "pirq irq (set_affinity, a hint, cpu_offline: before 1ca1b4e2c0cb eoi_pirq would apply a pending move, which "
+        "the model's handle_fasteoi_irq on the pirq chip does not) and PHYSDEVOP_unmap_pirq of its GSI pirq "
+        "(unmap_domain_pirq of an IO-APIC irq). A GSI shared with another domain (nr_guests > 1) is not modelled.",
+        status="hypothetical", module=M)
 reading("xen.intx.bind", "QEMU xen-pt's realize maps the function's machine GSI to the pirq of the same number "
         "and binds it for the guest slot's pin: the guest's GSI is hvm_pci_intx_gsi(slot, pin), shared by every "
         "slot/pin the formula folds onto it; a second function on the same machine GSI adds a digl to the same "

@@ -367,7 +367,8 @@ def mask_out(k: Any, loc: dict[str, Any]) -> None:
         P = k.eng.prov      # provenance: the IRQS_PENDING just set (disabled, or no action) is why
         P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
         P.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
-                note=f"handle_fasteoi_irq: mask_irq: irq {desc.irq} masked at its chip")
+                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked" if desc.chip == IOAPIC_LEVEL
+                else f"handle_fasteoi_irq: mask_irq: irq {desc.irq}'s event channel masked (disable_dynirq)")
     k.goto("eoi")
 
 

@@ -559,9 +559,9 @@ reading("kernel.intx.no-resend",
 reading("kernel.intx.not-modelled",
         "Not modelled for INTx: IO-APIC entries behind interrupt remapping (the IR-IO-APIC chip, whose moves are "
         "done in process context); the pre-4.15 vector allocator; the PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; "
-        "pcim devres restoring INTx at detach; free_irq's wait for Remote IRR (ioapic_irq_get_chip_state). INTx "
-        "on Xen platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays unmodelled: intx: is a load error "
-        "there and pci_intx_for_msi writes nothing.", status="hypothetical", module=M + ".intx")
+        "pcim devres restoring INTx at detach; free_irq's wait for Remote IRR (ioapic_irq_get_chip_state). On Xen "
+        "platforms an HVM guest's emulated pin stays unmodelled (intx: is a load error there); an HVM guest's "
+        "passthrough pin and a PV guest's pcifront pin are modelled (model/xen_intx.py, readings xen.intx.*).", status="hypothetical", module=M + ".intx")
 reading("kernel.intx.move",
         "Without remapping the IO-APIC chip has no IRQ_MOVE_PCNTXT: irq_set_affinity records a pending move, and the "
         "next interrupt's ioapic_ack_level applies it: irq_complete_move, the entry masked (mask_ioapic_irq: the "
