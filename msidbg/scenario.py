@@ -647,13 +647,14 @@ def hvm_pci_intx_gsi(device: int, intx: int) -> int:
     return ((((device) << 2) + ((device) >> 3) + (intx)) & 31) + 16
 
 
-#: 730d0f6082 "x86/dpci: remove the dpci EOI timer" (first in RELEASE-4.16.0): before it hvm_dirq_assist armed
-#: pt_irq_time_out (PT_IRQ_TIME_OUT), which deasserts and EOIs a guest INTx the guest did not EOI -- not modelled
-FIRST_HVM_INTX_XEN = (4, 16)
+#: 359cf6f8a0 / a646da4a3d (RELEASE-4.13.0): from them desc_guest_eoi stops the irq's eoi_timer and the timer
+#: bails out with nothing in flight, as model/xen_intx.py does; the dpci EOI timer of 4.13 .. 4.15
+#: (platform.xen_dpci_eoi_timer) and the masked-entry EOI skip before 4.15 (xen_dpci_eoi_masked) are modelled
+FIRST_HVM_INTX_XEN = (4, 13)
 
 
 def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
-    """What of a Xen HVM guest's INTx is modelled: Xen 4.16+ (no dpci EOI timer), a guest that uses the
+    """What of a Xen HVM guest's INTx is modelled: Xen 4.13+ (the eoi_timer as modelled), a guest that uses the
     vIOAPIC (no XENFEAT_hvm_pirqs: a PVHVM Linux with it registers GSIs as pirqs, acpi_register_gsi_xen_hvm,
     whether or not Xen advertises APIC virtualization),
     and no move of the guest's level irq (a vIOAPIC has no EOI register: the move's EOI is a trigger-mode
@@ -668,8 +669,8 @@ def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
     path = ys.join(ys.join("devices", intx[0]), "intx")
     table = scn.behaviour.plain(scn.platform.kind)
     if scn.platform.xen is not None and bh.parse_xen(scn.platform.xen).parts[:2] < FIRST_HVM_INTX_XEN:
-        fail(path, node, f"Xen {scn.platform.xen}'s dpci EOI timer (pt_irq_time_out, removed by 730d0f6082 in 4.16) "
-             "is not modelled (expected platform.xen 4.16 or newer)")
+        fail(path, node, f"Xen {scn.platform.xen}'s irq_guest_eoi_timer_fn (before 359cf6f8a0 / a646da4a3d in 4.13: "
+             "not stopped at the guest's EOI) is not modelled for an HVM intx: pin (expected platform.xen 4.13 or newer)")
     if table.get("xen_hvm_pirqs", True):
         # pci_xen_hvm_init sets __acpi_register_gsi before (and whatever) xen_hvm_msi_init decides for MSIs
         fail(path, node, "a PVHVM guest with XENFEAT_hvm_pirqs registers GSIs as pirqs (acpi_register_gsi_xen_hvm, "

@@ -47,6 +47,8 @@ from msidbg.sim.events import INT, STR, kind
 PENDING_MASK = 0xFFFF
 #: __do_IRQ_guest: set_timer(&action->eoi_timer, NOW() + MILLISECS(1))
 EOI_TIMER_NS = 1_000_000
+#: xen/include/xen/iommu.h (RELEASE-4.13.0 .. 4.15.0): #define PT_IRQ_TIME_OUT MILLISECS(8)
+PT_IRQ_TIME_OUT_NS = 8_000_000
 
 XEN_INTX = kind("xen.intx", ("gsi", INT), ("pending", INT), ("what", STR),
                 doc="Xen's side of an HVM guest's passthrough INTx: the machine GSI's host irq (do_IRQ_guest -> "
@@ -151,6 +153,9 @@ def on_item(eng: Any, item: list[Any]) -> None:
     x = eng.w.xen["intx"]
     gsi = item[4]
     rec = x["m"][gsi]
+    if item[3] == "intx_dpci":
+        _dpci_time_out(eng, gsi, rec, item[5])
+        return
     if item[3] == "intx_timer":
         due = bool(rec["in_flight"]) and rec.get("timer") == item[5]
         if due:
@@ -182,6 +187,12 @@ def on_item(eng: Any, item: list[Any]) -> None:
     if asserted or any(not _idle_item(it) for it in eng.agenda.values()):
         rec["timer"] = token = eng.w.seq + 1
         eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "intx_timer", gsi, token)
+        if eng.w.behaviour.get("xen_dpci_eoi_timer"):
+            # before 730d0f6082 (4.16): set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT) -- re-armed by
+            # every assist; the same bound as the eoi_timer's (reading xen.intx.timer-bound)
+            eng.unschedule(lambda it: it[2] == "xen" and it[3] == "intx_dpci" and it[4] == gsi)
+            rec["dpci"] = dtoken = eng.w.seq + 1
+            eng.schedule(eng.w.now + PT_IRQ_TIME_OUT_NS, "xen", "intx_dpci", gsi, dtoken)
     else:
         # the eoi_timer would EOI the irq and the still asserted line interrupt again every 1 ms for ever,
         # changing nothing the guest sees: the model stops there once nothing else is scheduled (reading
@@ -271,7 +282,7 @@ def pv_eoi(eng: Any, pirq: int) -> None:
 
 def _idle_item(it: list[Any]) -> bool:
     """An agenda item of the idle loops: the spurious poll, Xen's INTx host irqs and their eoi_timers."""
-    return it[2] == "spoll" or (it[2] == "xen" and it[3] in ("intx", "intx_timer"))
+    return it[2] == "spoll" or (it[2] == "xen" and it[3] in ("intx", "intx_timer", "intx_dpci"))
 
 
 def _intx_assert(eng: Any, name: str) -> bool:
@@ -323,7 +334,14 @@ def dpci_eoi(eng: Any, guest_gsi: int) -> None:
             rec["pending"] = (rec["pending"] - 1) & PENDING_MASK     # uint16_t pending: 0 - 1 wraps
             how = f"hvm_dpci_eoi: {n}'s line deasserted; hvm_pirq_eoi: pending {rec['pending']}"
             eoi = False
-            if not rec["pending"] and rec["masked"]:      # pirq_guest_eoi -> desc_guest_eoi
+            b = w.behaviour
+            if not rec["pending"] and not b.get("xen_dpci_eoi_masked", True) and ioapic.pins(w)[guest_gsi]["masked"]:
+                # before eb298f32fa (4.15; 4.13.3, 4.14.2): '(ent && ent->fields.mask)' returns first
+                how += "; the guest's vIOAPIC entry is masked: no pirq_guest_eoi"
+            elif not rec["pending"] and b.get("xen_dpci_eoi_timer"):
+                eng.unschedule(lambda it, g=gsi: it[2] == "xen" and it[3] == "intx_dpci" and it[4] == g)
+                rec["dpci"] = 0     # stop_timer(&pirq_dpci->timer)
+            if not rec["pending"] and rec["masked"] and not how.endswith("no pirq_guest_eoi"):
                 rec["masked"] = False
                 rec["in_flight"] -= 1
                 eoi = not rec["in_flight"]
@@ -333,6 +351,42 @@ def dpci_eoi(eng: Any, guest_gsi: int) -> None:
                 P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec.get("pending", rec["in_flight"]), note=how)
             if eoi:
                 _host_eoi(eng, gsi, rec)
+
+
+def _dpci_time_out(eng: Any, gsi: int, rec: dict[str, Any], token: int) -> None:
+    """pt_irq_time_out (before 730d0f6082, 4.16): PT_IRQ_TIME_OUT after the pirq's last hvm_dirq_assist
+    without its pending reaching 0. For every digl of the pirq: every girq on the digl's guest GSI latched
+    (HVM_IRQ_DPCI_EOI_LATCH), the digl's guest line deasserted; then pt_pirq_iterate (pirq order) gives every
+    latched pirq pending = 0 and pirq_guest_eoi (desc_guest_eoi: the host EOI once nothing is in flight).
+    The guest's vIOAPIC Remote IRR is not touched: its EOI later still runs hvm_dpci_eoi."""
+    w = eng.w
+    x = w.xen["intx"]
+    if rec.get("dpci") != token:
+        eng.emit(XEN_INTX, -1, None, gsi, rec["pending"], eng.s("pt_irq_time_out: stopped"))
+        return
+    rec["dpci"] = 0
+    latched: set[int] = set()
+    for n in rec["digl"]:
+        guest = w.devices[n]["intx"]["gsi"]
+        latched.update(w.devices[g]["intx"]["mgsi"] for g in x["girq"] if w.devices[g]["intx"]["gsi"] == guest)
+        _intx_deassert(eng, n)
+    eoied = []
+    for mg in sorted(latched):
+        r = x["m"][mg]
+        r["pending"] = 0
+        if r["masked"]:         # pirq_guest_eoi -> desc_guest_eoi
+            r["masked"] = False
+            r["in_flight"] -= 1
+            if not r["in_flight"]:
+                eoied.append(mg)
+    what = (f"pt_irq_time_out: no guest EOI in 8 ms: {', '.join(rec['digl'])} deasserted; pending = 0 and "
+            f"pirq_guest_eoi for pirq {', '.join(str(p) for p in sorted(latched))}")
+    P = eng.prov
+    if P.on and eng.fresh:
+        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), 0, note=what)
+    for mg in eoied:
+        _host_eoi(eng, mg, x["m"][mg])
+    eng.emit(XEN_INTX, -1, rec["digl"][0], gsi, rec["pending"], eng.s(what))
 
 
 def _host_eoi(eng: Any, gsi: int, rec: dict[str, Any]) -> None:
