@@ -447,9 +447,21 @@ Revisions:
   assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
   writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
+- 10: (intxpv) A Xen PV guest's pcifront INTx is modelled instead of refused (model/xen_intx.py ``build_pv``):
+  the toolstack's GSI pirq (pirq = GSI, ``xen.pirqs[gsi].type`` "gsi"), xen_bind_pirq_gsi_to_irq's one
+  shared irq per GSI on ``xen-pirq-pcifront`` (xen_pirq_chip, handle_fasteoi_irq; ``devices.<d>.intx.irq``),
+  startup_pirq's EVTCHNOP_bind_pirq as pirq_guest_bind of the level IO-APIC irq (``xen.intx.m[gsi]``:
+  ``rirr``, ``masked``, ``in_flight``, ``bound``), do_IRQ_guest -> send_guest_pirq, eoi_pirq's clear_evtchn +
+  PHYSDEVOP_eoi -> desc_guest_eoi (the eoi_timer stopped), pirq_guest_unbind at shutdown_pirq;
+  note_interrupt's irq_disable masks a pirq chip's port at once; pciback's MSI enable / disable sets /
+  clears Interrupt Disable (dom0's pci_intx_for_msi). An HVM passthrough pin is modelled from Xen 4.13 (was
+  4.16): new rows ``platform.xen_dpci_eoi_timer`` (pt_irq_time_out before 730d0f6082, 4.16; the world gains
+  ``xen.intx.m[gsi].dpci`` there) and ``platform.xen_dpci_eoi_masked`` (hvm_pirq_eoi's masked-entry return
+  before eb298f32fa: 4.15, 4.13.3, 4.14.2); every xen-hvm world gains both rows. Shipped runs: the xen-hvm
+  ones (the rows in the world: state hashes only; no outcome changes).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 9
+MODEL = 10

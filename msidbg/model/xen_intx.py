@@ -2,7 +2,8 @@
 
 The guest kernel runs the bare-metal INTx code (kernel/intx.py: the IO-APIC level irq, handle_fasteoi_irq,
 note_interrupt) against Xen's emulated IO-APIC; what lies between the function's INTx# and that vIOAPIC is
-Xen's, cited from RELEASE-4.19.0 (4.16+: the loader refuses older Xen, whose dpci EOI timer is not modelled):
+Xen's, cited from RELEASE-4.19.0 (4.13 .. 4.15: the dpci EOI timer and the masked-entry EOI skip, below; the
+loader refuses older Xen):
 
 * Realize (QEMU xen-pt, xen_pt_realize): the machine GSI is mapped to a pirq (xc_physdev_map_pirq:
   MAP_PIRQ_TYPE_GSI, pirq = the GSI) and bound for the guest slot's pin (xc_domain_bind_pt_pci_irq,
@@ -26,6 +27,14 @@ Xen's, cited from RELEASE-4.19.0 (4.16+: the loader refuses older Xen, whose dpc
 * irq_guest_eoi_timer_fn: 1 ms after do_IRQ_guest with the irq still in flight, Xen clears pirq->masked and
   EOIs the host irq itself -- ``pending`` is not reset, so a guest that was late keeps one more pending
   than EOIs (hvm_pirq_eoi then never reaches 0: every later host EOI waits for the timer).
+* Before 730d0f6082 (4.16, ``xen_dpci_eoi_timer``): every hvm_dirq_assist sets the pirq's dpci timer to
+  PT_IRQ_TIME_OUT (8 ms), hvm_pirq_eoi stops it at pending 0; pt_irq_time_out deasserts the pirq's digls and
+  gives every pirq on their guest GSIs pending = 0 and pirq_guest_eoi. Before eb298f32fa (4.15,
+  ``xen_dpci_eoi_masked``) hvm_pirq_eoi skips pirq_guest_eoi for a masked vIOAPIC entry.
+
+A PV guest's pcifront function (``build_pv``, docs/model-xen.md "INTx on a PV guest"): the toolstack's GSI
+pirq, the guest's xen_bind_pirq_gsi_to_irq irq on xen_pirq_chip with handle_fasteoi_irq; Xen's do_IRQ_guest
+sends on its event channel, the guest's eoi_pirq makes PHYSDEVOP_eoi (desc_guest_eoi).
 """
 
 from __future__ import annotations

@@ -840,11 +840,29 @@ reading("xen.intx.eoi", "The guest's EOI of the vector (vioapic_update_EOI) clea
               "if ( --pirq_dpci->pending || (pirq_dpci->flags & HVM_IRQ_DPCI_TRANSLATE) ) return; "
               "pirq_guest_eoi(pirq); ... uint16_t pending; ... if ( test_and_clear_bool(pirq->masked) ) "
               "action->in_flight--;", module=M)
-reading("xen.intx.no-dpci-timer", "Before 730d0f6082 (first in RELEASE-4.16.0) hvm_dirq_assist armed "
-        "pt_irq_time_out, which deasserts and EOIs (pending = 0) a guest INTx not EOIed in PT_IRQ_TIME_OUT; "
-        "the model follows 4.16+ and refuses an HVM intx: pin with an older platform.xen.",
-        source=(XEN_INTX_NO_TIMER,), quote="set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT); "
-        "(RELEASE-4.15.0 hvm_dirq_assist; absent from RELEASE-4.16.0)", module=M)
+XEN_INTX_DPCI_OLD = Source(X, "RELEASE-4.13.0", "xen/drivers/passthrough/io.c", "hvm_dirq_assist (set_timer "
+                           "PT_IRQ_TIME_OUT), pt_irq_time_out, pt_irq_guest_eoi, hvm_pirq_eoi (ent->fields.mask)",
+                           "4.13..4.15")
+XEN_INTX_EOI_MASKED = Source(X, "eb298f32fa", "xen/drivers/passthrough/x86/hvm.c",
+                             "x86/dpci: EOI interrupt regardless of its masking status", "4.15..")
+XEN_EOI_TIMER_STOP = Source(X, "359cf6f8a0", "xen/arch/x86/irq.c", "x86/IRQ: don't keep EOI timer running without "
+                            "need (desc_guest_eoi: stop_timer); a646da4a3d: bail early when nothing is in flight",
+                            "4.13..")
+reading("xen.intx.dpci-timer", "Before 730d0f6082 (first in RELEASE-4.16.0; platform.xen_dpci_eoi_timer) "
+        "hvm_dirq_assist set the pirq's dpci timer to PT_IRQ_TIME_OUT (8 ms) after asserting its digls, and "
+        "hvm_pirq_eoi stopped it when pending reached 0. pt_irq_time_out latches every girq on the guest GSI of "
+        "each of the pirq's digls and deasserts the digls' guest lines, then gives every latched pirq pending = 0 "
+        "and pirq_guest_eoi: a pending wrapped by a shared guest GSI comes back to 0 8 ms after the pirq's last "
+        "interrupt. Before eb298f32fa (4.15; 4.13.3, 4.14.2; platform.xen_dpci_eoi_masked) hvm_pirq_eoi returned "
+        "without pirq_guest_eoi (and without stopping the dpci timer) when the guest's vIOAPIC entry was masked at "
+        "its EOI, leaving the host irq to the 1 ms eoi_timer. Xen before 4.13 (its eoi_timer not stopped at the "
+        "guest's EOI, 359cf6f8a0) is refused for an HVM intx: pin.",
+        source=(XEN_INTX_DPCI_OLD, XEN_INTX_NO_TIMER, XEN_INTX_EOI_MASKED, XEN_EOI_TIMER_STOP),
+        quote="set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT); ... pirq_dpci(pirq)->flags |= "
+        "HVM_IRQ_DPCI_EOI_LATCH; ... hvm_pci_intx_deassert(irq_map->dom, digl->device, digl->intx); ... "
+        "pirq_dpci->pending = 0; pirq_guest_eoi(dpci_pirq(pirq_dpci)); ... if ( --pirq_dpci->pending || (ent && "
+        "ent->fields.mask) || !pt_irq_need_timer(pirq_dpci->flags) ) return; stop_timer(&pirq_dpci->timer);",
+        module=M)
 reading("qemu.intx-cmd-through", "xen_pt_cmd_reg_write passes the guest's Interrupt Disable to the device when "
         "the guest sets it, and when it clears it on a function whose pin realize mapped and bound "
         "(s->machine_irq): the kernel's pci_intx reaches the device both ways on an HVM guest.",
