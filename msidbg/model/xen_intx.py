@@ -226,7 +226,7 @@ def _pv_irq(eng: Any, gsi: int, rec: dict[str, Any]) -> None:
         how = evtchn.send(eng, port, [dev, 0, 0])
         ch = eng.w.xen["ports"][port]
         ch["src"] = [s for s in ch["src"] if s[2]]
-    changed = how not in ("coalesced", "no event channel") and not how.startswith("pending: vCPU")
+    changed = bool(port) and how != "coalesced"     # the port newly pending: the guest has something to do
     eng.unschedule(lambda it: it[2] == "xen" and it[3] == "intx_timer" and it[4] == gsi)
     what = f"do_IRQ_guest -> send_guest_pirq: pirq {rec['pirq']} on event channel {port}: {how}"
     if changed or any(not _idle_item(it) for it in eng.agenda.values()):
