@@ -194,3 +194,32 @@ run:
     unmask = [e.time_ns for e in _hcalls(eng, "EVTCHNOP_unmask")]  # type: ignore[attr-defined]
     handled = [e.time_ns for e in _events(eng, "irq.handler")]  # type: ignore[attr-defined]
     assert len(handled) == 1 and unmask and 4_000_000 <= unmask[-1] < handled[0]
+
+
+def test_pv_teardown_beside_another_cpus_intx_fallback_keeps_the_gsi_irq() -> None:
+    """CPU1's probe of d0 fails request_irq (its MSI-X irq is still requested) and tears MSI-X down while
+    CPU0's probe falls back to INTx meanwhile: pcifront's teardown disables the capability pciback enabled
+    (XEN_PCI_OP_disable_msix) and destroys MSI irqs only -- never the pcifront GSI irq the fallback named.
+    Every signal is delivered or lost."""
+    eng = run_to_end(scenario("""
+name: pv-race
+cpus: 2
+platform: {kind: xen-pv, xen: "4.8"}
+devices:
+  d0: {bdf: "00:09.0", kind: nic, passthrough: true, intx: {pin: C, gsi: 17}, msix: {table_size: 4}}
+  d1: {bdf: "00:09.1", kind: nic, passthrough: true, intx: {pin: C, gsi: 17}, msi: {vectors: 1}}
+run:
+  - {at: 0us, on: 1, do: probe, dev: d0, mode: all, vectors: 1}
+  - {at: 500us, do: fire, dev: d0, vector: 0, count: 1, every: 100us}
+  - {at: 500us, on: 1, do: probe, dev: d0, mode: intx, vectors: 1}
+  - {at: 500us, on: 0, do: disable_irq, dev: d0, vector: 0}
+  - {at: 500us, on: 0, do: probe, dev: d0, mode: intx, vectors: 1}
+  - {at: 550us, do: fire, dev: d1, vector: 0, count: 3, every: 5us}
+  - {at: 600us, on: 1, do: remove, dev: d1}
+"""))
+    assert [e.fields["op"] for e in _hcalls(eng, "XEN_PCI_OP_disable_msix")]  # type: ignore[attr-defined]
+    irq = eng.w["devices"]["d0"]["intx"]["irq"]  # type: ignore[attr-defined]
+    assert irq in eng.w["kernel"]["xen"]["irqs"]  # type: ignore[attr-defined]
+    for d in ("d0", "d1"):
+        v = _vec(eng, d)
+        assert v["raised"] == v["delivered"] + v["lost"]

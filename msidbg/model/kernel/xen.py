@@ -204,7 +204,8 @@ teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HV
 def destroy(k: Any, loc: dict[str, Any]) -> None:
     descs = pci.pdev(k, loc["dev"])["descs"]
     i = loc.get("i", 0)
-    while i < len(descs) and descs[i]["irq"] not in gx(k)["irqs"]:
+    while i < len(descs) and (descs[i]["irq"] not in gx(k)["irqs"]
+                              or getattr(k.w.irqs.get(descs[i]["irq"]), "chip", None) == CHIP_GSI):  # (not pcifront's)
         i += 1
     if i >= len(descs):
         k.ret(0)
@@ -316,8 +317,16 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
     for p in mine:
         X.unmap_pirq(k.eng, p)
     d = k.w.devices[dev]
-    op = "XEN_PCI_OP_disable_msix" if pci.pdev(k, dev)["mode"] == "msix" else "XEN_PCI_OP_disable_msi"
-    if pci.pdev(k, dev)["mode"] == "msix":
+    # the first MSI descriptor's is_msix; descriptors another CPU's INTx fallback replaced meanwhile (the
+    # model keeps INTx's dev->irq there) leave the capability pciback enabled to say it
+    msix = pci.pdev(k, dev)["mode"] == "msix" or (pci.pdev(k, dev)["mode"] != "msi" and d["msix"] is not None
+                                                  and bool(d["msix"]["ctrl"] & MSIX_ENABLE))
+    if d["msi"] is None:
+        msix = True
+    elif d["msix"] is None:
+        msix = False
+    op = "XEN_PCI_OP_disable_msix" if msix else "XEN_PCI_OP_disable_msi"
+    if msix:
         device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE,
                         pciback(k, "xen_pcibk_disable_msix", op))
     else:
