@@ -79,3 +79,32 @@ def test_an_eoi_of_a_masked_entry_waits_for_the_eoi_timer_before_eb298f32fa() ->
     first_timer = [t for t, w in _what(old) if "no guest EOI" in w][0]
     assert 2_000_000 < first_timer < second_irq(old) < 3_100_000
     assert second_irq(new) < 2_010_000
+
+
+def test_the_dpci_timer_does_not_keep_an_unserviced_line_going_for_ever() -> None:
+    """d1 (no driver) keeps guest GSI 18 asserted once d2's driver is gone: every interrupt finds no action,
+    masks the entry and EOIs -- on 4.13.0 without pirq_guest_eoi (masked entry), so the eoi_timer and the
+    dpci timer EOI the host irq, and the dpci timer's deassert lets the next assist assert the line again.
+    Once nothing but those loops is scheduled the model stops re-arming the dpci timer (as the eoi_timer,
+    reading xen.intx.timer-bound): the run ends, the unserviced conditions lost."""
+    from tests.conftest import new_engine
+    eng = new_engine(scenario("""
+name: hvm-intx-unserviced
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.13", xen_hvm_pirqs: false}
+devices:
+  d1: {bdf: "00:09.1", kind: nic, passthrough: true, intx: {pin: B, gsi: 16}, msix: {table_size: 4}}
+  d2: {bdf: "00:10.2", kind: nic, passthrough: true, intx: {pin: A, gsi: 16}, msix: {table_size: 4}}
+run:
+  - {at: 0us, on: 1, do: probe, dev: d2, mode: intx, vectors: 1}
+  - {at: 500us, do: fire, dev: d1, vector: 0}
+  - {at: 2502us, on: 0, do: remove, dev: d2}
+  - {at: 3002us, do: fire, dev: d2, vector: 0}
+"""), None)
+    steps = 0
+    while eng.step() and steps < 50_000:
+        steps += 1
+    assert steps < 50_000 and eng.w["ended"]  # type: ignore[attr-defined]
+    assert [t for t, w in _what(eng) if w.startswith("pt_irq_time_out")]
+    for d in ("d1", "d2"):
+        assert _vec(eng, d) == {"raised": 1, "delivered": 0, "lost": 1}

@@ -193,12 +193,14 @@ def on_item(eng: Any, item: list[Any]) -> None:
     eng.unschedule(lambda it: it[2] == "xen" and it[3] == "intx_timer" and it[4] == gsi)
     what = (f"do_IRQ_guest -> hvm_dirq_assist: hvm_pci_intx_assert {', '.join(asserted)}" if asserted
             else "do_IRQ_guest -> hvm_dirq_assist: the guest's lines already asserted")
-    if asserted or any(not _idle_item(it) for it in eng.agenda.values()):
+    busy = any(not _idle_item(it) for it in eng.agenda.values())
+    if asserted or busy:
         rec["timer"] = token = eng.w.seq + 1
         eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "intx_timer", gsi, token)
-        if eng.w.behaviour.get("xen_dpci_eoi_timer"):
+        if busy and eng.w.behaviour.get("xen_dpci_eoi_timer"):
             # before 730d0f6082 (4.16): set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT) -- re-armed by
-            # every assist; the same bound as the eoi_timer's (reading xen.intx.timer-bound)
+            # every assist; not once nothing but the idle loops is scheduled: its deassert would let the
+            # next assist assert again every 8 ms for ever (reading xen.intx.timer-bound)
             eng.unschedule(lambda it: it[2] == "xen" and it[3] == "intx_dpci" and it[4] == gsi)
             rec["dpci"] = dtoken = eng.w.seq + 1
             eng.schedule(eng.w.now + PT_IRQ_TIME_OUT_NS, "xen", "intx_dpci", gsi, dtoken)

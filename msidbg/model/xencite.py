@@ -881,7 +881,8 @@ reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted a
         "or its EOI not coming) is EOIed by the eoi_timer every 1 ms and interrupts again for as long as the "
         "machine line stays asserted; the model stops re-arming the timer once nothing but such loops and the "
         "spurious poll is scheduled (the host irq then stays in flight), as kernel.intx.poll-bound stops the "
-        "poll.", status="hypothetical", module=M)
+        "poll; before 4.16 the dpci EOI timer is not re-armed then either (its deassert would make the next "
+        "assist assert the line again every 8 ms for ever).", status="hypothetical", module=M)
 reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the guest's PCI-ISA link routes the "
         "slot's link to (pci_link.route); not modelled: the guest's IO-APIC entries of those ISA irqs stay "
         "masked in every modelled run (the guest uses the GSI).", status="hypothetical", module=M)
