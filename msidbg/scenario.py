@@ -372,8 +372,8 @@ def _check_intx(scn: Scenario, top: Fields) -> None:
     """INTx is modelled with the matrix vector allocator (4.15+): the IO-APIC irq's reservation and
     activation at request_irq are its (docs/model-baremetal.md, "INTx")."""
     _check_hvm_intx(scn, top)
-    if scn.behaviour.plain().get("vector_allocator") != "legacy":
-        return
+    if scn.behaviour.plain().get("vector_allocator") != "legacy" or scn.platform.kind == "xen-pv":
+        return      # (a PV guest's pcifront irq is a Xen pirq: no vector domain)
     for name, d in scn.devices.items():
         if d.intx is not None:
             node = top.items["devices"].value[name].value["intx"]
@@ -602,7 +602,11 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
     msi = f.read("msi", _msi_cap, None)
     intx = f.read("intx", _intx_pin, None)
     if intx is not None and platform.kind != "bare-metal":
-        intx = _hvm_intx(f, platform, intx)
+        intx = _pv_intx(f, platform, intx) if platform.kind == "xen-pv" else _hvm_intx(f, platform, intx)
+    if intx is not None and platform.interrupt_remapping and platform.kind != "bare-metal":
+        what = ("an IO-APIC entry through interrupt remapping (IR format, ioapic_ir_chip) is not modelled on Xen "
+                "(expected no intx:, or interrupt_remapping: false)")
+        fail(f.path("intx"), f.items["intx"], what)
     if intx is not None and platform.interrupt_remapping and platform.iommu != "intel":
         what = (f"an IO-APIC entry through {platform.iommu} interrupt remapping (amd_ir_set_affinity, the IOAPIC "
                 "IRTE format of AMD-Vi) is not modelled (expected no intx:, or platform.iommu: intel)")
@@ -618,11 +622,11 @@ def _device(name: str, y: Y, platform: Platform) -> Device:
 def _hvm_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
     """A Xen HVM guest's passthrough function: QEMU xen-pt binds its pin to the guest GSI Xen derives from
     the guest slot (xc_domain_bind_pt_pci_irq -> pt_irq_create_bind: hvm_pci_intx_gsi(device, intx)).
-    Everything else (xen-pv's pcifront, an emulated device's pin) is refused."""
+    An emulated device's pin is refused."""
     if platform.kind != "xen-hvm" or not f.read("passthrough", boolean, False):
-        what = (f"INTx is modelled on bare metal and for a Xen HVM guest's passthrough function only, not "
-                f"{platform.kind}{'' if platform.kind != 'xen-hvm' else ' emulated devices'} (expected no intx:, "
-                "or platform.kind: bare-metal, or xen-hvm with passthrough: true)")
+        what = (f"INTx is modelled on bare metal, for a Xen HVM guest's passthrough function and for a PV guest's "
+                f"pcifront function, not {platform.kind}{'' if platform.kind != 'xen-hvm' else ' emulated devices'} "
+                "(expected no intx:, or platform.kind: bare-metal, or xen-hvm with passthrough: true)")
         fail(f.path("intx"), f.items["intx"], what)
     slot = int(f.need("bdf", _bdf)[3:5], 16)
     guest = hvm_pci_intx_gsi(slot, intx.pin - 1)
@@ -633,32 +637,44 @@ def _hvm_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
     return IntxPin(pin=intx.pin, gsi=guest, machine=intx.gsi)
 
 
+def _pv_intx(f: Fields, platform: Platform, intx: IntxPin) -> IntxPin:
+    """A Xen PV guest's pcifront function (every PV device is passthrough: ``_passthrough`` refuses the
+    others): the toolstack maps its machine GSI to the pirq of the same number for the domain, pciback puts
+    that pirq in Interrupt Line, and the guest binds it (xen_pcifront_enable_irq -> xen_bind_pirq_gsi_to_irq;
+    model/xen_intx.py). ``gsi`` and ``machine`` are both the machine GSI."""
+    return IntxPin(pin=intx.pin, gsi=intx.gsi, machine=intx.gsi)
+
+
 def hvm_pci_intx_gsi(device: int, intx: int) -> int:
     """Xen's hvm_pci_intx_gsi (xen/arch/x86/include/asm/hvm/irq.h): the guest GSI of a slot's INTx pin,
     as hvmloader's _PRT routes it."""
     return ((((device) << 2) + ((device) >> 3) + (intx)) & 31) + 16
 
 
-#: 730d0f6082 "x86/dpci: remove the dpci EOI timer" (first in RELEASE-4.16.0): before it hvm_dirq_assist armed
-#: pt_irq_time_out (PT_IRQ_TIME_OUT), which deasserts and EOIs a guest INTx the guest did not EOI -- not modelled
-FIRST_HVM_INTX_XEN = (4, 16)
+#: 359cf6f8a0 / a646da4a3d (RELEASE-4.13.0): from them desc_guest_eoi stops the irq's eoi_timer and the timer
+#: bails out with nothing in flight, as model/xen_intx.py does; the dpci EOI timer of 4.13 .. 4.15
+#: (platform.xen_dpci_eoi_timer) and the masked-entry EOI skip before 4.15 (xen_dpci_eoi_masked) are modelled
+FIRST_HVM_INTX_XEN = (4, 13)
 
 
 def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
-    """What of a Xen HVM guest's INTx is modelled: Xen 4.16+ (no dpci EOI timer), a guest that uses the
+    """What of a Xen HVM guest's INTx is modelled: Xen 4.13+ (the eoi_timer as modelled), a guest that uses the
     vIOAPIC (no XENFEAT_hvm_pirqs: a PVHVM Linux with it registers GSIs as pirqs, acpi_register_gsi_xen_hvm,
     whether or not Xen advertises APIC virtualization),
     and no move of the guest's level irq (a vIOAPIC has no EOI register: the move's EOI is a trigger-mode
     flip, vioapic_write_redirent -> hvm_dpci_eoi)."""
     intx = [n for n, d in scn.devices.items() if d.intx is not None and d.intx.machine is not None]
+    if intx and scn.platform.kind == "xen-pv":
+        _check_pv_intx(scn, top, intx)
+        return
     if not intx or scn.platform.kind != "xen-hvm":
         return
     node = top.items["devices"].value[intx[0]].value["intx"]
     path = ys.join(ys.join("devices", intx[0]), "intx")
     table = scn.behaviour.plain(scn.platform.kind)
     if scn.platform.xen is not None and bh.parse_xen(scn.platform.xen).parts[:2] < FIRST_HVM_INTX_XEN:
-        fail(path, node, f"Xen {scn.platform.xen}'s dpci EOI timer (pt_irq_time_out, removed by 730d0f6082 in 4.16) "
-             "is not modelled (expected platform.xen 4.16 or newer)")
+        fail(path, node, f"Xen {scn.platform.xen}'s irq_guest_eoi_timer_fn (before 359cf6f8a0 / a646da4a3d in 4.13: "
+             "not stopped at the guest's EOI) is not modelled for an HVM intx: pin (expected platform.xen 4.13 or newer)")
     if table.get("xen_hvm_pirqs", True):
         # pci_xen_hvm_init sets __acpi_register_gsi before (and whatever) xen_hvm_msi_init decides for MSIs
         fail(path, node, "a PVHVM guest with XENFEAT_hvm_pirqs registers GSIs as pirqs (acpi_register_gsi_xen_hvm, "
@@ -670,6 +686,27 @@ def _check_hvm_intx(scn: Scenario, top: Fields) -> None:
             act = top.items["run"].value[a.index]
             fail(f"run[{a.index}].do", act.value.get("do", act), "moving a Xen HVM guest's level irq (its vIOAPIC entry) is not modelled "
                  "(expected no cpu_offline, set_affinity or hint with an HVM intx: pin)")
+
+
+def _check_pv_intx(scn: Scenario, top: Fields, intx: list[str]) -> None:
+    """What of a Xen PV guest's pcifront INTx is modelled: no move of its pirq irq (set_affinity, a hint,
+    cpu_offline: before 1ca1b4e2c0cb the move waits for eoi_pirq, which the model's handle_fasteoi_irq on
+    the pirq chip does not apply) and no PHYSDEVOP_unmap_pirq of its GSI pirq (unmap_domain_pirq of an
+    IO-APIC irq is not modelled)."""
+    for a in scn.run:
+        if a.do == "cpu_offline" or (a.do in ("set_affinity", "request_irq") and a.dev in intx
+                                     and (a.do == "set_affinity" or a.args.get("hint") is not None)):
+            act = top.items["run"].value[a.index]
+            fail(f"run[{a.index}].do", act.value.get("do", act), "moving a Xen PV guest's INTx pirq irq is not "
+                 "modelled (expected no cpu_offline, set_affinity or hint with a xen-pv intx: pin)")
+    gsis = {scn.devices[n].intx.machine for n in intx}    # type: ignore[union-attr]
+    calls = [(f"run[{a.index}]", top.items["run"].value[a.index], a.args) for a in scn.run if a.do == "hypercall"]
+    calls += [(f"probes[{i}]", top.items["probes"].value[i], p.args) for i, p in enumerate(scn.probes)
+              if p.do == "hypercall"]
+    for path, node, args in calls:
+        if args.get("op") == "PHYSDEVOP_unmap_pirq" and args.get("arg") in gsis:
+            fail(f"{path}.arg", node.value.get("arg", node), f"pirq {args['arg']} is a PV intx: pin's GSI pirq: "
+                 "unmapping it (unmap_domain_pirq of an IO-APIC irq) is not modelled (expected another pirq)")
 
 
 def _intx_pin(y: Y, field: str) -> IntxPin:

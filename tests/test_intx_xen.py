@@ -131,8 +131,7 @@ run:
 
 
 @pytest.mark.parametrize("platform, bdf, why", [
-    ("{kind: xen-pv}", "00:08.0", "xen-hvm with passthrough"),
-    ("{kind: xen-hvm, xen: \"4.15\"}", "00:08.0", "pt_irq_time_out"),
+    ("{kind: xen-hvm, xen: \"4.12\", xen_hvm_pirqs: false}", "00:08.0", "4.13 or newer"),
     ("{kind: xen-hvm, xen: \"4.18\"}", "00:08.0", "XENFEAT_hvm_pirqs"),
     ("{kind: xen-hvm, xen: \"4.18\", apic_virtualization: true}", "00:08.0", "XENFEAT_hvm_pirqs"),
     ("{kind: xen-hvm}", "00:03.0", "guest's GSI 28"),

@@ -249,4 +249,35 @@ ROWS: tuple[Switch, ...] = (
                         "ddfe333aef (RELEASE-4.5.1): git tag --contains (xenhost)"),
         ),
     ),
+    Switch(
+        "xen_dpci_eoi_timer", "xen", BOOL, False,
+        "hvm_dirq_assist arms the pirq's dpci EOI timer (pt_irq_time_out, PT_IRQ_TIME_OUT = 8 ms) after asserting "
+        "an HVM guest's passthrough INTx lines, and hvm_pirq_eoi stops it when pending reaches 0. When it fires, "
+        "every girq on the guest GSI of each of the pirq's digls is latched and the digls' guest lines deasserted; "
+        "every latched pirq gets pending = 0 and pirq_guest_eoi (model/xen_intx.py; an HVM intx: pin is modelled "
+        "from Xen 4.13)",
+        initial=True, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.13.0 xen/drivers/passthrough/io.c hvm_dirq_assist: 'set_timer(&pirq_dpci->timer, "
+                     "NOW() + PT_IRQ_TIME_OUT);' (RELEASE-4.15.0: xen/drivers/passthrough/x86/hvm.c)",
+        history=(
+            Change("4.16", False, "730d0f6082 x86/dpci: remove the dpci EOI timer",
+                   note="first in RELEASE-4.16.0; no other commit of that subject on any branch: git log --all "
+                        "--grep, git tag --contains (intxpv)"),
+        ),
+    ),
+    Switch(
+        "xen_dpci_eoi_masked", "xen", BOOL, True,
+        "hvm_pirq_eoi EOIs the host irq (pirq_guest_eoi, and stops the dpci EOI timer) when pending reaches 0 "
+        "whether or not the guest's vIOAPIC entry is masked; before eb298f32fa it returned without either for a "
+        "masked entry, leaving the host irq to the 1 ms eoi_timer",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.13.0 io.c hvm_pirq_eoi: 'if ( --pirq_dpci->pending || (ent && ent->fields.mask) "
+                     "|| !pt_irq_need_timer(pirq_dpci->flags) ) return;'",
+        history=(
+            Change("4.15", True, "eb298f32fa x86/dpci: EOI interrupt regardless of its masking status",
+                   backports=("4.13.3", "4.14.2"),
+                   note="first in RELEASE-4.15.0; stable-4.13 dc36f72d2a (RELEASE-4.13.3), stable-4.14 a3509dcd0f "
+                        "(RELEASE-4.14.2): git log --all --grep, git tag --contains (intxpv)"),
+        ),
+    ),
 )

@@ -65,7 +65,8 @@ def new_device(spec: Any) -> Dev:
         dev["intx"] = {"pin": intx.pin, "gsi": intx.gsi, "cond": 0}
         if getattr(intx, "machine", None) is not None:
             # a Xen HVM guest's passthrough function: ``gsi`` is the guest's GSI (Xen's vIOAPIC input),
-            # ``mgsi`` the machine GSI its INTx# drives (model/xen_intx.py)
+            # ``mgsi`` the machine GSI its INTx# drives (model/xen_intx.py); a PV guest's pcifront function:
+            # both the machine GSI, and ``irq`` (set by xen_intx.build) the guest irq of its GSI pirq
             dev["intx"]["mgsi"] = intx.machine
     if spec.msix:
         n = spec.msix.table_size
@@ -428,10 +429,11 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
                           (PK.key(PK.MSIREG, d << 4 | 4) if dev["msi"] is not None else -1, PC.D_CAUSE)):
             if ctl >= 0 and P.writer(ctl) >= 0:
                 P.dep(code, ctl)
-        desc = eng.w.irqs.get(ix["gsi"])
+        line_irq = ix.get("irq", ix["gsi"])     # (a PV guest's pcifront pirq irq)
+        desc = eng.w.irqs.get(line_irq)
         if desc is not None and desc.disabled and desc.get("spurious_disabled"):
             # the line's irq, disabled by note_interrupt ("nobody cared"): its entry is masked
-            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, ix["gsi"]))
+            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, line_irq))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.line(eng, ix)

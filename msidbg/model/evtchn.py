@@ -420,7 +420,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
                  eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
         return
-    if item[3] in ("intx", "intx_timer"):     # an HVM guest's passthrough INTx (model/xen_intx.py)
+    if item[3] in ("intx", "intx_timer", "intx_dpci"):     # passthrough / pcifront INTx (model/xen_intx.py)
         XEN_INTX_ITEM[0](eng, item)
         return
     if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]

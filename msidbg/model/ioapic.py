@@ -61,8 +61,12 @@ def on_line(w: Any, gsi: int) -> list[str]:
 
 def drivers(w: Any, gsi: int) -> list[str]:
     """The functions asserting the line now (on a Xen HVM guest's vIOAPIC: those whose virtual INTx
-    wire Xen holds asserted, hvm_irq->pci_intx -- model/xen_intx.py)."""
+    wire Xen holds asserted, hvm_irq->pci_intx -- model/xen_intx.py; on a PV guest ``gsi`` is the guest irq
+    of their pcifront pirq, and the functions are those driving its machine GSI)."""
     hvm = w.get("xen") and w.xen.get("intx")
+    if hvm and w.platform["kind"] == "xen-pv":
+        return [n for n in sorted(w.devices) if (ix := w.devices[n].get("intx")) and ix.get("irq") == gsi
+                and asserting(w.devices[n])]
     if hvm:
         return [n for n in on_line(w, gsi) if n in hvm["i"]]
     return [n for n in on_line(w, gsi) if asserting(w.devices[n])]
@@ -194,7 +198,7 @@ def finish_reason(w: Any, name: str) -> str:
         return "were an INTx condition never signalled: Command.Interrupt Disable was set"
     if not asserting(dev):
         return "were an INTx condition never signalled: MSI or MSI-X was enabled (INTx# not used)"
-    irq = w.irqs.get(ix["gsi"])
+    irq = w.irqs.get(ix.get("irq", ix["gsi"]))     # (a PV guest's pcifront pirq irq)
     pin = pins(w).get(ix["gsi"])
     if irq is not None and irq.get("spurious_disabled"):
         return (f"were an INTx condition on GSI {ix['gsi']}, whose irq note_interrupt disabled (\"nobody cared\"), "
@@ -202,7 +206,7 @@ def finish_reason(w: Any, name: str) -> str:
     if irq is not None and irq.get("disabled") and irq.get("started"):
         # disable_irq is lazy: handle_fasteoi_irq found IRQD_IRQ_DISABLED, set IRQS_PENDING and masked the
         # entry (or nothing came yet); no enable_irq unmasked it, so the asserted line never interrupted again
-        return (f"were an INTx condition on GSI {ix['gsi']} still asserted at the end: irq {ix['gsi']} was "
+        return (f"were an INTx condition on GSI {ix['gsi']} still asserted at the end: irq {irq['irq']} was "
                 f"disabled (depth {irq.get('depth', 0)}) and no enable_irq let the line interrupt again")
     if pin is not None and pin["masked"]:
         return f"were an INTx condition on GSI {ix['gsi']}, whose IO-APIC entry was masked"

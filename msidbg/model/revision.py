@@ -510,6 +510,19 @@ Revisions:
   unlock: a flow handler spinning on that lock elsewhere held the rendezvous for ever). Shipped runs: the
   remapped msi-torn-affinity-update family (flow handlers spin during the writer's
   chip call: timing; every outcome unchanged); every bare-metal world carries the new switch.
+  (intxpv) A Xen PV guest's pcifront INTx is modelled instead of refused (model/xen_intx.py ``build_pv``):
+  the toolstack's GSI pirq (pirq = GSI, ``xen.pirqs[gsi].type`` "gsi"), xen_bind_pirq_gsi_to_irq's one
+  shared irq per GSI on ``xen-pirq-pcifront`` (xen_pirq_chip, handle_fasteoi_irq; ``devices.<d>.intx.irq``),
+  startup_pirq's EVTCHNOP_bind_pirq as pirq_guest_bind of the level IO-APIC irq (``xen.intx.m[gsi]``:
+  ``rirr``, ``masked``, ``in_flight``, ``bound``), do_IRQ_guest -> send_guest_pirq, eoi_pirq's clear_evtchn +
+  PHYSDEVOP_eoi -> desc_guest_eoi (the eoi_timer stopped), pirq_guest_unbind at shutdown_pirq;
+  note_interrupt's irq_disable masks a pirq chip's port at once; pciback's MSI enable / disable sets /
+  clears Interrupt Disable (dom0's pci_intx_for_msi); a pre-4.15 PV kernel is not refused (no vector
+  domain). An HVM passthrough pin is modelled from Xen 4.13 (was
+  4.16): new rows ``platform.xen_dpci_eoi_timer`` (pt_irq_time_out before 730d0f6082, 4.16; the world gains
+  ``xen.intx.m[gsi].dpci`` there) and ``platform.xen_dpci_eoi_masked`` (hvm_pirq_eoi's masked-entry return
+  before eb298f32fa: 4.15, 4.13.3, 4.14.2); every xen-hvm world gains both rows. Shipped runs: the xen-hvm
+  ones (the rows in the world: state hashes only; no outcome changes).
 """
 
 from __future__ import annotations

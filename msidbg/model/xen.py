@@ -259,6 +259,8 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     """
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
+    if rec is not None and rec["type"] == "gsi":
+        return -EINVAL      # (refused at load: unmap_domain_pirq of an IO-APIC irq is not modelled)
     if rec is not None and rec["emuirq"] and eng.w.platform["kind"] == "xen-hvm":
         rec["emuirq"] = False
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
@@ -324,10 +326,18 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
     if rec is not None and rec["irq"] > 0:
+        if rec["type"] == "gsi":    # a PV guest's GSI pirq: desc_guest_eoi of the IO-APIC irq
+            GSI["eoi"](eng, pirq)
+            return 0
         hirq = x["irqs"].get(rec["irq"])
         if hirq is not None and hirq["in_flight"]:  # (host_eoi's own test: most EOIs release nothing)
             host_eoi(eng, rec["irq"])
     return 0
+
+
+#: a PV guest's GSI pirqs (``type`` "gsi": the machine GSI the toolstack mapped for its pcifront function):
+#: "bind" (pirq_guest_bind), "unbind" (pirq_guest_unbind), "eoi" (pirq_guest_eoi) -- model/xen_intx.py
+GSI: dict[str, Any] = {}
 
 
 def host_eoi(eng: Any, irq: int) -> None:
@@ -364,6 +374,8 @@ def pt_bind(eng: Any, pirq: int, dev: str, entry: int, gvec: int = 0, gdest: int
     EVTCHNOP_bind_pirq (``pirq_guest_bind``) binds here too, without the HVM dpci's intercept."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
+    if rec is not None and rec["type"] == "gsi":    # a PV guest's EVTCHNOP_bind_pirq of its GSI pirq
+        return int(GSI["bind"](eng, pirq))
     P = eng.prov
     if 0 <= pirq < x["nr_pirqs"]:
         P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, pirq))
@@ -658,6 +670,8 @@ def pt_unbind(eng: Any, pirq: int) -> int:
     rec = x["pirqs"].get(pirq)
     if rec is None or not rec["bound"]:
         return -EINVAL
+    if rec["type"] == "gsi":        # a PV guest's GSI pirq: pirq_guest_unbind (model/xen_intx.py)
+        return int(GSI["unbind"](eng, pirq))
     rec["bound"] = False
     hvm = eng.w.platform["kind"] == "xen-hvm"
     eng.prov.write(PC.XEN, PK.key(PK.PTBIND, pirq), 0,
@@ -708,8 +722,8 @@ def guest_unmask(eng: Any, pirq: int) -> None:
     """``arch_evtchn_bind_pirq`` (84d6add5593d, 4.6+): clear the guest mask of the pirq's MSI."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
-    if eng.w.behaviour["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0:
-        return
+    if eng.w.behaviour["xen_msi_mask"] != "combined" or rec is None or rec["irq"] <= 0 or rec["type"] == "gsi":
+        return      # (``if ( desc->msi_desc )``: a GSI's IO-APIC irq has none)
     hirq = x["irqs"][rec["irq"]]
     hirq["guest_masked"] = False
     _apply_mask(eng, hirq)

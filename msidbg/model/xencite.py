@@ -760,7 +760,76 @@ QEMU_PT_INTX = Source("qemu/qemu", "f28b958cbf08", "hw/xen/xen_pt.c", "xen_pt_re
                       "xc_domain_bind_pt_pci_irq)", "all")
 QEMU_PT_CMD = Source("qemu/qemu", "2d0ed5e642d5", "hw/xen/xen_pt_config_init.c", "xen_pt_cmd_reg_write", "all")
 LIBXC_MAP_GSI = Source(X, "RELEASE-4.19.0", "tools/libs/ctrl/xc_physdev.c", "xc_physdev_map_pirq", "all")
-module(M, XEN_INTX_DPCI, XEN_INTX_VIOAPIC, XEN_INTX_GUEST_IRQ, QEMU_PT_INTX, LIBXC_MAP_GSI)
+LINUX_PV_INTX = Source(L, "v6.6", "arch/x86/pci/xen.c", "xen_pcifront_enable_irq, pci_xen_init "
+                       "(pcibios_enable_irq)", "2.6.37..")
+LINUX_GSI_BIND = Source(L, "v6.6", LINUX_EVENTS, "xen_bind_pirq_gsi_to_irq, xen_irq_from_gsi, "
+                        "xen_allocate_irq_gsi, xen_pirq_chip, eoi_pirq, pirq_check_eoi_map", "2.6.37..")
+XEN_PV_GUEST_IRQ = Source(X, "RELEASE-4.19.0", "xen/arch/x86/irq.c", "pirq_guest_bind, irq_acktype, do_IRQ_guest "
+                          "(send_guest_pirq), desc_guest_eoi, irq_guest_eoi_timer_fn, __pirq_guest_unbind", "all")
+XEN_PV_PHYSDEV = Source(X, "RELEASE-4.19.0", "xen/arch/x86/physdev.c", "PHYSDEVOP_eoi (pirq_guest_eoi), "
+                        "PHYSDEVOP_irq_status_query (XENIRQSTAT_needs_eoi)", "all")
+XEN_IOAPIC_ACK = Source(X, "RELEASE-4.19.0", "xen/arch/x86/io_apic.c, xen/arch/x86/apic.c",
+                        "setup_IO_APIC (ioapic_ack_new), mask_and_ack_level_ioapic_irq, end_level_ioapic_irq_old/new, "
+                        "verify_local_APIC's directed EOI", "all")
+LIBXL_PCI_IRQ = Source(X, "RELEASE-4.19.0", "tools/libs/light/libxl_pci.c", "pci_add_dm_done "
+                       "(xc_physdev_map_pirq of the function's sysfs irq, xc_domain_irq_permission)", "all")
+PCIBACK_MSI = Source(L, "v6.6", "drivers/xen/xen-pciback/pciback_ops.c", "xen_pcibk_enable_msi / "
+                     "xen_pcibk_disable_msi (dom0's pci_enable_msi / pci_disable_msi)", "all")
+module(M, XEN_INTX_DPCI, XEN_INTX_VIOAPIC, XEN_INTX_GUEST_IRQ, QEMU_PT_INTX, LIBXC_MAP_GSI, LINUX_PV_INTX,
+       LINUX_GSI_BIND, XEN_PV_GUEST_IRQ, XEN_PV_PHYSDEV, LIBXL_PCI_IRQ)
+reading("xen.intx.pv-bind", "A PV guest's pcifront function: the toolstack maps the function's host irq (its "
+        "machine GSI) to the pirq of the same number for the domain; pciback puts that pirq in Interrupt Line, and "
+        "pci_enable_device's xen_pcifront_enable_irq binds it with xen_bind_pirq_gsi_to_irq(gsi, pirq = gsi, shareable "
+        "for a GSI of 16 and up): one guest irq per GSI (xen_irq_from_gsi gives a second function the first one's), a "
+        "dynamic irq number (a PV domU has no GSIs), xen_pirq_chip with handle_fasteoi_irq, no event channel until "
+        "request_irq's startup_pirq.", source=(LIBXL_PCI_IRQ, LIBXC_MAP_GSI, LINUX_PV_INTX, LINUX_GSI_BIND),
+        quote="r = xc_physdev_map_pirq(ctx->xch, domid, irq, &irq); ... /* In PV DomU the Xen PCI backend puts the "
+              "PIRQ in the interrupt line.*/ pirq = gsi; ... irq = xen_irq_from_gsi(gsi); if (irq != -1) { ... goto "
+              "out; } ... if (shareable) irq_set_chip_and_handler_name(irq, &xen_pirq_chip, handle_fasteoi_irq, name);",
+        module=M)
+reading("xen.intx.pv-bind-at-boot", "The model binds every pcifront GSI at boot, in bus order, numbering the irqs "
+        "from the first dynamic one (24) before any MSI irq: the real binding happens at each function's "
+        "pci_enable_device and the number is whatever irq the guest's other event channels (timer, IPIs, xenbus, "
+        "the console) left free. Nothing the model runs reads the number.", status="hypothetical", module=M)
+reading("xen.intx.pv-guest", "EVTCHNOP_bind_pirq of the GSI pirq is pirq_guest_bind: the first guest makes the "
+        "level IO-APIC irq IRQ_GUEST with irq_acktype's ack type and starts it (the entry unmasked), and sets the "
+        "pirq's pirq_eoi_map bit (the ack type is not ACKTYPE_NONE), so the guest's eoi_pirq makes PHYSDEVOP_eoi. Each "
+        "host interrupt: do_IRQ_guest sets the guest's pirq->masked (in_flight++), send_guest_pirq sets the port "
+        "pending and arms the 1 ms eoi_timer. The guest's handle_fasteoi_irq runs the shared actions, then eoi_pirq: "
+        "clear_evtchn and PHYSDEVOP_eoi -> pirq_guest_eoi -> desc_guest_eoi (masked cleared, --in_flight, at 0 "
+        "stop_timer and the host EOI: a line still asserted interrupts again). EVTCHNOP_close (shutdown_pirq) is "
+        "pirq_guest_unbind: the last guest gone, the irq is disabled and its pending EOI flushed.",
+        source=(XEN_PV_GUEST_IRQ, XEN_PV_PHYSDEV, LINUX_GSI_BIND),
+        quote="action->ack_type = irq_acktype(desc); ... desc->handler->startup(desc); ... if ( action->ack_type != "
+              "ACKTYPE_NONE ) set_pirq_eoi(v->domain, pirq->pirq); ... if ( !is_hvm_domain(d) || !hvm_do_IRQ_dpci(d, "
+              "pirq) ) send_guest_pirq(d, pirq); ... if ( is_pv_domain(currd) || domain_pirq_to_irq(currd, eoi.irq) > "
+              "0 ) pirq_guest_eoi(pirq); ... stop_timer(&action->eoi_timer);", module=M)
+reading("xen.intx.pv-ack-type", "The modelled host acknowledges the level IO-APIC irq with the new ack method "
+        "(ioapic_ack_new, the default): ACKTYPE_EOI, Remote IRR held until the guest's EOI or the eoi_timer. A host "
+        "with directed EOI (verify_local_APIC turns ioapic_ack_new off unless ioapic_ack=new forced it) or booted "
+        "with ioapic_ack=old has ACKTYPE_UNMASK: the ack masks the entry (or, with directed EOI, leaves Remote IRR "
+        "set) and the guest's EOI runs desc->handler->end, which unmasks it (and EOIs it). Either way the line "
+        "interrupts Xen again only after the guest's EOI or the eoi_timer, and the pirq_eoi_map bit is set: the "
+        "model does not tell them apart.", status="hypothetical", source=(XEN_IOAPIC_ACK, XEN_PV_GUEST_IRQ),
+        quote="if (ioapic_ack_new) { ioapic_level_type.ack = irq_complete_move; ioapic_level_type.end = "
+              "end_level_ioapic_irq_new; } ... return desc->handler->ack == irq_complete_move ? ACKTYPE_EOI : "
+              "ACKTYPE_UNMASK;", module=M)
+reading("xen.intx.pv-resend", "xen_bind_pirq_gsi_to_irq sets no trigger type (and PCI drivers request no "
+        "IRQF_TRIGGER_*), so the pcifront irq is not irq_settings_is_level: check_irq_resend replays an IRQS_PENDING "
+        "through retrigger_dynirq (set the port pending), unlike a bare-metal IO-APIC level irq; and xen_pirq_chip "
+        "has irq_disable (disable_pirq), so note_interrupt's irq_disable masks the port at once.",
+        source=(LINUX_GSI_BIND,), quote="irq_set_chip_and_handler_name(irq, &xen_pirq_chip, handle_fasteoi_irq, name); "
+        "... .irq_disable = disable_pirq, ... .irq_eoi = eoi_pirq, ... .irq_retrigger = retrigger_dynirq,", module=M)
+reading("xen.intx.pv-cmd", "pciback's enable of MSI or MSI-X for a PV guest is dom0's pci_enable_msi[x], whose "
+        "msi[x]_capability_init sets the function's Interrupt Disable (pci_intx_for_msi(dev, 0)); its disable clears "
+        "it (pci_msi[x]_shutdown). The guest's own pci_intx writes reach pciback's command_write, which passes no "
+        "Interrupt Disable (without allow_interrupt_control, which libxl never sets).",
+        source=(PCIBACK_MSI,), quote="status = pci_enable_msi(dev); ... pci_disable_msi(dev);", module=M)
+reading("xen.intx.pv-not-modelled", "Not modelled for a PV guest's INTx (each a one-line load error): moving its "
+        "pirq irq (set_affinity, a hint, cpu_offline: before 1ca1b4e2c0cb eoi_pirq would apply a pending move, which "
+        "the model's handle_fasteoi_irq on the pirq chip does not) and PHYSDEVOP_unmap_pirq of its GSI pirq "
+        "(unmap_domain_pirq of an IO-APIC irq). A GSI shared with another domain (nr_guests > 1) is not modelled.",
+        status="hypothetical", module=M)
 reading("xen.intx.bind", "QEMU xen-pt's realize maps the function's machine GSI to the pirq of the same number "
         "and binds it for the guest slot's pin: the guest's GSI is hvm_pci_intx_gsi(slot, pin), shared by every "
         "slot/pin the formula folds onto it; a second function on the same machine GSI adds a digl to the same "
@@ -788,11 +857,29 @@ reading("xen.intx.eoi", "The guest's EOI of the vector (vioapic_update_EOI) clea
               "if ( --pirq_dpci->pending || (pirq_dpci->flags & HVM_IRQ_DPCI_TRANSLATE) ) return; "
               "pirq_guest_eoi(pirq); ... uint16_t pending; ... if ( test_and_clear_bool(pirq->masked) ) "
               "action->in_flight--;", module=M)
-reading("xen.intx.no-dpci-timer", "Before 730d0f6082 (first in RELEASE-4.16.0) hvm_dirq_assist armed "
-        "pt_irq_time_out, which deasserts and EOIs (pending = 0) a guest INTx not EOIed in PT_IRQ_TIME_OUT; "
-        "the model follows 4.16+ and refuses an HVM intx: pin with an older platform.xen.",
-        source=(XEN_INTX_NO_TIMER,), quote="set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT); "
-        "(RELEASE-4.15.0 hvm_dirq_assist; absent from RELEASE-4.16.0)", module=M)
+XEN_INTX_DPCI_OLD = Source(X, "RELEASE-4.13.0", "xen/drivers/passthrough/io.c", "hvm_dirq_assist (set_timer "
+                           "PT_IRQ_TIME_OUT), pt_irq_time_out, pt_irq_guest_eoi, hvm_pirq_eoi (ent->fields.mask)",
+                           "4.13..4.15")
+XEN_INTX_EOI_MASKED = Source(X, "eb298f32fa", "xen/drivers/passthrough/x86/hvm.c",
+                             "x86/dpci: EOI interrupt regardless of its masking status", "4.15..")
+XEN_EOI_TIMER_STOP = Source(X, "359cf6f8a0", "xen/arch/x86/irq.c", "x86/IRQ: don't keep EOI timer running without "
+                            "need (desc_guest_eoi: stop_timer); a646da4a3d: bail early when nothing is in flight",
+                            "4.13..")
+reading("xen.intx.dpci-timer", "Before 730d0f6082 (first in RELEASE-4.16.0; platform.xen_dpci_eoi_timer) "
+        "hvm_dirq_assist set the pirq's dpci timer to PT_IRQ_TIME_OUT (8 ms) after asserting its digls, and "
+        "hvm_pirq_eoi stopped it when pending reached 0. pt_irq_time_out latches every girq on the guest GSI of "
+        "each of the pirq's digls and deasserts the digls' guest lines, then gives every latched pirq pending = 0 "
+        "and pirq_guest_eoi: a pending wrapped by a shared guest GSI comes back to 0 8 ms after the pirq's last "
+        "interrupt. Before eb298f32fa (4.15; 4.13.3, 4.14.2; platform.xen_dpci_eoi_masked) hvm_pirq_eoi returned "
+        "without pirq_guest_eoi (and without stopping the dpci timer) when the guest's vIOAPIC entry was masked at "
+        "its EOI, leaving the host irq to the 1 ms eoi_timer. Xen before 4.13 (its eoi_timer not stopped at the "
+        "guest's EOI, 359cf6f8a0) is refused for an HVM intx: pin.",
+        source=(XEN_INTX_DPCI_OLD, XEN_INTX_NO_TIMER, XEN_INTX_EOI_MASKED, XEN_EOI_TIMER_STOP),
+        quote="set_timer(&pirq_dpci->timer, NOW() + PT_IRQ_TIME_OUT); ... pirq_dpci(pirq)->flags |= "
+        "HVM_IRQ_DPCI_EOI_LATCH; ... hvm_pci_intx_deassert(irq_map->dom, digl->device, digl->intx); ... "
+        "pirq_dpci->pending = 0; pirq_guest_eoi(dpci_pirq(pirq_dpci)); ... if ( --pirq_dpci->pending || (ent && "
+        "ent->fields.mask) || !pt_irq_need_timer(pirq_dpci->flags) ) return; stop_timer(&pirq_dpci->timer);",
+        module=M)
 reading("qemu.intx-cmd-through", "xen_pt_cmd_reg_write passes the guest's Interrupt Disable to the device when "
         "the guest sets it, and when it clears it on a function whose pin realize mapped and bound "
         "(s->machine_irq): the kernel's pci_intx reaches the device both ways on an HVM guest.",
@@ -811,7 +898,8 @@ reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted a
         "or its EOI not coming) is EOIed by the eoi_timer every 1 ms and interrupts again for as long as the "
         "machine line stays asserted; the model stops re-arming the timer once nothing but such loops and the "
         "spurious poll is scheduled (the host irq then stays in flight), as kernel.intx.poll-bound stops the "
-        "poll.", status="hypothetical", module=M)
+        "poll; before 4.16 the dpci EOI timer is not re-armed then either (its deassert would make the next "
+        "assist assert the line again every 8 ms for ever).", status="hypothetical", module=M)
 reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the guest's PCI-ISA link routes the "
         "slot's link to (pci_link.route); not modelled: the guest's IO-APIC entries of those ISA irqs stay "
         "masked in every modelled run (the guest uses the GSI).", status="hypothetical", module=M)

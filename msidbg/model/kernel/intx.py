@@ -101,8 +101,8 @@ def _build_intx(scn: Any, w: Any) -> None:
     from msidbg.model.kernel.msi import new_desc
 
     gsis = [d.intx.gsi for d in scn.devices.values() if getattr(d, "intx", None) is not None]
-    if not gsis:
-        return
+    if not gsis or scn.platform.kind == "xen-pv":
+        return      # (a PV guest has no IO-APIC: its pcifront irqs are Xen pirqs, model/xen_intx.py)
     w["ioapic"] = ioapic.new_pins(gsis)
     if w.platform["route"] == "remapped":
         # IR-IO-APIC: intel_irq_remapping_alloc gives each pin one IRTE (X86_IRQ_ALLOC_TYPE_IOAPIC), its
@@ -235,11 +235,11 @@ for_msi = program("pci_intx_for_msi", "pci_intx_for_msi: pci_intx unless PCI_DEV
 
 @for_msi.step
 def maybe_intx(k: Any, loc: dict[str, Any]) -> None:
-    """Bare metal or a Xen HVM guest (the write goes through QEMU xen-pt's Command emulation), and a
-    device with an INTx# pin (``intx:``) only: xen-pv's pcifront is not modelled for INTx; a device without ``intx:`` is one
-    whose INTx side the scenario does not model, so the kernel's write of its Interrupt Disable bit
-    is left out too (reading kernel.intx.for-msi)."""
-    if k.w.platform["kind"] in ("bare-metal", "xen-hvm") and has_pin(k, loc["dev"]):
+    """A device with an INTx# pin (``intx:``) only: on a Xen HVM guest the write goes through QEMU xen-pt's
+    Command emulation, on a PV guest through pciback's command_write (which passes no Interrupt Disable);
+    a device without ``intx:`` is one whose INTx side the scenario does not model, so the kernel's write of
+    its Interrupt Disable bit is left out too (reading kernel.intx.for-msi)."""
+    if has_pin(k, loc["dev"]):
         k.call("pci_intx", dev=loc["dev"], enable=loc["enable"])
 
 
@@ -278,9 +278,10 @@ def intx_vector(k: Any, loc: dict[str, Any]) -> None:
         return
     p["mode"] = "intx"
     d = new_pdesc(0, 0, None)
-    d["irq"] = k.w.devices[loc["dev"]]["intx"]["gsi"]
+    ix = k.w.devices[loc["dev"]]["intx"]
+    d["irq"] = ix.get("irq", ix["gsi"])     # dev->irq: the GSI's irq, a PV guest's pcifront pirq irq
     p["descs"] = [d]
-    k.note(f"no MSI-X or MSI: INTx, vector 0 is irq {d['irq']} (GSI {d['irq']})", 1, loc["dev"])
+    k.note(f"no MSI-X or MSI: INTx, vector 0 is irq {d['irq']} (GSI {ix['gsi']})", 1, loc["dev"])
     k.ret(1)
 
 
@@ -387,11 +388,12 @@ def mask_out(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     if not desc.masked:
         desc.masked = True
-        ioapic_level_mask(k, desc, True)
+        I.CHIP_MASK[desc.chip](k, desc, True)   # ioapic_level_mask; a PV pirq irq's disable_dynirq
         P = k.eng.prov      # provenance: the IRQS_PENDING just set (disabled, or no action) is why
         P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
         P.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
-                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked")
+                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked" if desc.chip == IOAPIC_LEVEL
+                else f"handle_fasteoi_irq: mask_irq: irq {desc.irq}'s event channel masked (disable_dynirq)")
     k.goto("eoi")
 
 
@@ -491,6 +493,10 @@ def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
     desc["depth"] += 1
     if not desc.disabled:
         desc.disabled = True     # irq_disable: lazy (the IO-APIC chip has no irq_disable)
+        now = CHIP_DISABLE_NOW.get(desc.chip)
+        if now is not None:      # a chip with irq_disable: __irq_disable calls it at once (xen_pirq_chip's
+            now(k, desc)         # disable_pirq masks the port; part of this step, no event of its own)
+            desc.masked = True
     P = k.eng.prov
     P.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 1,
             note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
@@ -505,7 +511,8 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     irq_complete_move: the first interrupt on a moved irq's new vector and CPU sends the old CPU its
     cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI.
     After the actions handle_irq_event takes desc->lock again (raw_spin_lock): while another CPU's
-    irq_set_affinity holds it across its chip call, this CPU spins here before its EOI."""
+    irq_set_affinity holds it across its chip call, this CPU spins here before its EOI. Another
+    chip's irq_eoi (``CHIP_EOI``: a PV guest's pcifront pirq irq, eoi_pirq) instead of the IO-APIC's."""
     desc = k.w.irqs[loc["irq"]]
     me = k.cpu_id
     if desc.lock != me:
@@ -514,6 +521,10 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
             if spin_on_lock(k, desc, me):
                 return
         desc.lock = me
+    chip_eoi = CHIP_EOI.get(desc.chip)
+    if chip_eoi is not None:
+        chip_eoi(k, loc, desc)
+        return
     pin = _pin(k, desc)
     if "irte" in pin:
         # ioapic_ir_chip's irq_eoi = ioapic_ir_ack_level: apic_ack_irq (irq_move_irq, then the local APIC
@@ -634,6 +645,14 @@ def _ir_ack(k: Any, loc: dict[str, Any], desc: Any, pin: dict[str, Any]) -> None
     _done(k, desc)
 
 
+#: irq chip -> its irq_eoi as the first of two steps of handle_fasteoi_irq (k, loc, desc): it emits, then
+#: ``_done`` or ``k.goto("chip_eoi_more")``, whose step runs ``CHIP_EOI_MORE`` (model/kernel/xen_events.py)
+CHIP_EOI: dict[str, Any] = {}
+#: irq chip -> its irq_disable as note_interrupt's irq_disable runs it (k, desc), silently
+CHIP_DISABLE_NOW: dict[str, Any] = {}
+CHIP_EOI_MORE: dict[str, Any] = {}
+
+
 def _done(k: Any, desc: Any) -> None:
     """handle_fasteoi_irq's raw_spin_unlock(&desc->lock) after the chip's irq_eoi."""
     if desc.lock == k.cpu_id:
@@ -649,6 +668,14 @@ def _chip_mask(k: Any, desc: Any, masked: bool, what: str) -> None:
     k.ev(ioapic.IOAPIC_RTE, desc.dev, desc.irq, pin["vector"], k.s(what))
     if not masked:
         ioapic.update(k.eng, desc.irq)
+
+
+@fasteoi.step
+def chip_eoi_more(k: Any, loc: dict[str, Any]) -> None:
+    """The second half of a ``CHIP_EOI`` chip's irq_eoi (a pirq's PHYSDEVOP_eoi), then desc->lock dropped."""
+    desc = k.w.irqs[loc["irq"]]
+    CHIP_EOI_MORE[desc.chip](k, loc, desc)
+    _done(k, desc)
 
 
 move_masked = program("irq_move_masked_irq", "kernel/irq/migration.c irq_move_masked_irq, from ioapic_finish_move",
@@ -771,7 +798,7 @@ def finish_intx(eng: Any) -> None:
     """FINISH_HOOKS: INTx conditions nobody serviced are lost (and still pending: the device keeps its
     Interrupt Status and INTx#)."""
     w = eng.w
-    if not w.get("ioapic"):
+    if not w.get("ioapic") and not (w.get("xen") and w.xen.get("intx")):
         return
     P = eng.prov
     for name in sorted(w.devices):
@@ -784,7 +811,7 @@ def finish_intx(eng: Any) -> None:
         # what finish_reason names: the Interrupt Disable write, the MSI / MSI-X enable, note_interrupt's
         # disable, or the irq's actions (none requested it, or free_irq removed the function's)
         dv = w.devices[name]
-        gsi = ix["gsi"]
+        gsi = ix.get("irq", ix["gsi"])     # the line's irq (a PV guest's: its pcifront pirq irq)
         desc = w.irqs.get(gsi)
         if dv["cmd"] & CMD_INTX_DISABLE:
             cmd = PK.key(PK.CMD, d)

@@ -608,8 +608,9 @@ reading("kernel.intx.not-modelled",
         "Not modelled for INTx: IO-APIC entries behind AMD-Vi remapping (intx: with platform.iommu amd is a load "
         "error; Intel VT-d's IR-IO-APIC is modelled: kernel.intx.remapped); posted (VT-d posted-interrupt) "
         "entries; the pre-4.15 vector allocator; the PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG quirk; pcim devres "
-        "restoring INTx at detach. INTx on Xen platforms (QEMU's emulated pin, Xen's vIOAPIC, pcifront) stays "
-        "unmodelled: intx: is a load error there and pci_intx_for_msi writes nothing.",
+        "restoring INTx at detach. On Xen platforms an HVM guest's emulated pin stays unmodelled (intx: is a load "
+        "error there); an HVM guest's passthrough pin and a PV guest's pcifront pin are modelled "
+        "(model/xen_intx.py, readings xen.intx.*).",
         status="hypothetical", module=M + ".intx")
 reading("kernel.intx.free-sync",
         "From 62e0468650c3 with dfe0cf8b51b0 (sync_irq_chip_state, 5.3; 4.19.60, 5.1.19, 5.2.2) synchronize_irq -- "

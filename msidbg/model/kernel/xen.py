@@ -22,7 +22,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model import qemu_pt as _qemu_pt  # noqa: F401  (registers QEMU's programs for `call` breakpoints)
 from msidbg.model import xen as X
 from msidbg.model import xencite as C
-from msidbg.model.hw import MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
+from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import msi, pci
 from msidbg.sim.events import INT, STR, kind
 from msidbg.sim.program import program
@@ -31,6 +31,9 @@ ENODEV, EINVAL, ENOSPC = 19, 22, 28
 #: xen/interface/io/pciif.h: the MSI-X entries a pcifront op carries (pci_frontend_enable_msix refuses more)
 SH_INFO_MAX_VEC = 128
 CHIP = "xen-pirq"
+#: a PV guest's pcifront GSI pirq irq: xen_pirq_chip with handle_fasteoi_irq (xen_bind_pirq_gsi_to_irq of a
+#: shareable GSI, named "pcifront": /proc/interrupts' "xen-pirq-pcifront"; model/xen_intx.py)
+CHIP_GSI = "xen-pirq-pcifront"
 
 XEN_HCALL = kind("xen.hypercall", ("op", STR), ("arg", INT), ("ret", INT),
                  doc="the guest makes a hypercall (PHYSDEVOP_*, EVTCHNOP_*, a pcifront op)")
@@ -204,7 +207,8 @@ teardown = program("xen_teardown_msi_irqs", "xen_destroy_irq for each irq (an HV
 def destroy(k: Any, loc: dict[str, Any]) -> None:
     descs = pci.pdev(k, loc["dev"])["descs"]
     i = loc.get("i", 0)
-    while i < len(descs) and descs[i]["irq"] not in gx(k)["irqs"]:
+    while i < len(descs) and (descs[i]["irq"] not in gx(k)["irqs"]
+                              or getattr(k.w.irqs.get(descs[i]["irq"]), "chip", None) == CHIP_GSI):  # (not pcifront's)
         i += 1
     if i >= len(descs):
         k.ret(0)
@@ -272,6 +276,8 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         device._set_reg(k.eng, dev, d, "msix_ctrl", (d["msix"]["ctrl"] | MSIX_ENABLE) & ~MSIX_MASKALL, by)
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] | MSI_ENABLE, by)
+    if d.get("intx") is not None:   # dom0's msi[x]_capability_init: pci_intx_for_msi(dev, 0)
+        device._set_reg(k.eng, dev, d, "cmd", d["cmd"] | CMD_INTX_DISABLE, by)
     k.ev(XEN_HCALL, dev, k.s(op), n, pirqs[0] if pirqs else -1, cost="trap")
     loc["i"] = 0
 
@@ -309,17 +315,28 @@ def pv_disable(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     x = k.w.xen
-    mine = [p for p in sorted(x["pirqs"]) if x["pirqs"][p]["dev"] == dev and x["pirqs"][p]["irq"] > 0]
+    mine = [p for p in sorted(x["pirqs"]) if x["pirqs"][p]["dev"] == dev and x["pirqs"][p]["irq"] > 0
+            and x["pirqs"][p]["type"] != "gsi"]     # (not the GSI pirq of its pcifront INTx)
     for p in mine:
         X.unmap_pirq(k.eng, p)
     d = k.w.devices[dev]
-    op = "XEN_PCI_OP_disable_msix" if pci.pdev(k, dev)["mode"] == "msix" else "XEN_PCI_OP_disable_msi"
-    if pci.pdev(k, dev)["mode"] == "msix":
+    # the first MSI descriptor's is_msix; descriptors another CPU's INTx fallback replaced meanwhile (the
+    # model keeps INTx's dev->irq there) leave the capability pciback enabled to say it
+    msix = pci.pdev(k, dev)["mode"] == "msix" or (pci.pdev(k, dev)["mode"] != "msi" and d["msix"] is not None
+                                                  and bool(d["msix"]["ctrl"] & MSIX_ENABLE))
+    if d["msi"] is None:
+        msix = True
+    elif d["msix"] is None:
+        msix = False
+    op = "XEN_PCI_OP_disable_msix" if msix else "XEN_PCI_OP_disable_msi"
+    if msix:
         device._set_reg(k.eng, dev, d, "msix_ctrl", d["msix"]["ctrl"] & ~MSIX_ENABLE,
                         pciback(k, "xen_pcibk_disable_msix", op))
     else:
         device._set_reg(k.eng, dev, d, "msi_ctrl", d["msi"]["ctrl"] & ~MSI_ENABLE,
                         pciback(k, "xen_pcibk_disable_msi", op))
+    if d.get("intx") is not None:   # dom0's pci_msi[x]_shutdown: pci_intx_for_msi(dev, 1)
+        device._set_reg(k.eng, dev, d, "cmd", d["cmd"] & ~CMD_INTX_DISABLE, pciback(k, "pci_intx_for_msi", op))
     k.ev(XEN_HCALL, dev, k.s(op), len(mine), 0, cost="trap")
     k.call("xen_teardown_msi_irqs", dev=dev)
 

@@ -31,7 +31,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.kernel.sw import sw
-from msidbg.model.kernel.xen import CHIP, XEN_HCALL, gx, info_of
+from msidbg.model.kernel.xen import CHIP, CHIP_GSI, XEN_HCALL, gx, info_of
 from msidbg.model.provkernel import irq_dirty
 from msidbg.sim.events import INT, kind
 from msidbg.sim.program import GOTO, PROGRAMS, program
@@ -128,8 +128,11 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
     b = k.w.behaviour
     if k.w["platform"]["kind"] == "xen-pv" and b["xen_pirq_eoi_map"] and b["xen_pirq_eoi_v2"]:
         x = k.w["xen"]
-        hirq = x["irqs"].get(x["pirqs"][info["pirq"]]["irq"]) if info["pirq"] in x["pirqs"] else None
-        info["needs_eoi"] = bool(hirq is not None and hirq["ack_eoi"])
+        rec = x["pirqs"].get(info["pirq"])
+        hirq = x["irqs"].get(rec["irq"]) if rec is not None else None
+        # a GSI pirq's level IO-APIC irq is ACKTYPE_EOI (or ACKTYPE_UNMASK with the old ack method): never NONE
+        info["needs_eoi"] = bool(hirq is not None and hirq["ack_eoi"]) or bool(rec and rec["type"] == "gsi"
+                                                                                and rec["bound"])
         how = "its bit in the pirq_eoi_map (Xen's pirq_guest_bind sets it for an ack type other than ACKTYPE_NONE)"
     elif k.w["platform"]["kind"] == "xen-pv":
         how = ("XENIRQSTAT_needs_eoi, kept: no pirq_eoi_map (" + ("Xen has no PHYSDEVOP_pirq_eoi_gmfn_v2"
@@ -443,6 +446,9 @@ def _call_edge(k: Any, w: Any, step: str, irq_no: int, port: int) -> None:
     this frame goes on at ``step`` when it returns. With probes armed the ack runs as a step of its
     own (the probes check every step)."""
     desc = w.irqs[irq_no]
+    if desc.chip == CHIP_GSI:   # a PV guest's pcifront GSI irq: handle_fasteoi_irq (model/xen_intx.py)
+        k.call_then(step, "handle_fasteoi_irq", irq=irq_no, port=port, vector=0)
+        return
     me = k.cpu_id
     try:    # irq_may_run's common case without a call, as entry.ack tests it
         busy = desc.lock != -1 or desc.inprogress != me
