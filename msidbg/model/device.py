@@ -432,6 +432,14 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
         if desc is not None and desc.disabled and desc.get("spurious_disabled"):
             # the line's irq, disabled by note_interrupt ("nobody cared"): its entry is masked
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, ix["gsi"]))
+        elif "mgsi" not in ix:
+            # the IO-APIC entry the line reaches is masked (mask_irq of a disabled irq, a move that kept it
+            # masked): the condition waits behind the write that masked it (an entry masked since boot, no
+            # driver requested the line, is the loss's own reason)
+            pin = eng.w.get("ioapic", {}).get(ix["gsi"])
+            mk = PK.key(PK.IOAPICMASK, ix["gsi"])
+            if pin is not None and pin["masked"] and P.writer(mk) >= 0:
+                P.dep(PC.D_MASKED_BY, mk)
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.line(eng, ix)

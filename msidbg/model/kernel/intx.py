@@ -126,8 +126,19 @@ def ioapic_level_mask(k: Any, desc: Any, masked: bool) -> None:
     pin = _pin(k, desc)
     pin["masked"] = masked
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, pin["vector"], k.s("masked" if masked else "unmasked"))
+    _record_mask(k, desc.irq, masked, "mask_ioapic_irq" if masked else "unmask_ioapic_irq")
     if not masked:
         ioapic.update(k.eng, desc.irq)
+
+
+def _record_mask(k: Any, gsi: int, masked: bool, what: str) -> None:
+    """Provenance: the kernel wrote IO-APIC entry ``gsi``'s mask bit (``ioapic[N].masked``), in the step's
+    context (its stack names the caller: mask_irq, the move, note_interrupt's disable); dependencies the
+    caller added (IRQS_PENDING for handle_fasteoi_irq's mask_irq) attach to it."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        P.write(PC.IOAPIC_MASK, PK.key(PK.IOAPICMASK, gsi), int(masked),
+                note=f"{what}: IO-APIC entry {gsi} {'masked' if masked else 'unmasked'}")
 
 
 I.CHIP_MASK[IOAPIC_LEVEL] = ioapic_level_mask
@@ -165,6 +176,7 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
     pin = _pin(k, desc)
     pin["vector"], pin["masked"] = 0, True
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, 0, k.s("masked (deactivated)"))
+    _record_mask(k, desc.irq, True, "ioapic_mask_entry")
 
 
 set_affinity = program("ioapic_set_affinity", "ioapic_set_affinity: the vector domain, then the entry",
@@ -362,11 +374,9 @@ def mask_out(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     if not desc.masked:
         desc.masked = True
+        # provenance: the IRQS_PENDING just set (disabled, or no action) is why (ioapic_level_mask records)
+        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
         ioapic_level_mask(k, desc, True)
-        P = k.eng.prov      # provenance: the IRQS_PENDING just set (disabled, or no action) is why
-        P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
-        P.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
-                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked")
     k.goto("eoi")
 
 
@@ -582,6 +592,7 @@ def _chip_mask(k: Any, desc: Any, masked: bool, what: str) -> None:
     pin = _pin(k, desc)
     pin["masked"] = masked
     k.ev(ioapic.IOAPIC_RTE, desc.dev, desc.irq, pin["vector"], k.s(what))
+    _record_mask(k, desc.irq, masked, "mask_ioapic_irq" if masked else "unmask_ioapic_irq")
     if not masked:
         ioapic.update(k.eng, desc.irq)
 
