@@ -64,15 +64,48 @@ def test_a_condition_behind_a_masked_ioapic_entry_links_the_mask_and_the_disable
     assert "unmask_ioapic_irq" in mk.chain[0].reason
 
 
-def test_diff_of_the_level_move_pair_parts_at_the_prepare_move_mask() -> None:
-    """5.4 / 5.5 differ in ioapic_move_keeps_masked alone here: the first divergence is ioapic_ack_level's
-    prepare step (5.4 masks the entry again for the move; 5.5 finds it masked and goes on to the EOI), and the
-    outcome is the two summaries' (5.4 probe ok; 5.5 the doorbell times out)."""
-    a = _run(LEVEL_DISABLED.format(version="5.4"))
-    b = _run(LEVEL_DISABLED.format(version="5.5"))
-    r = a.diff(b)
-    assert r.first is not None
-    assert r.first.a_info["stack"][0] == "handle_fasteoi_irq+prepare_move"
-    assert r.first.b_info["stack"][0] == "handle_fasteoi_irq+apic_ack"
-    assert "ioapic_move_keeps_masked" in r.first.switches
-    assert not r.same_outcome
+# Xen 4.17 HVM INTx (guest without pirqs): eth0 (machine GSI 16) and eth1 (machine GSI 17) share guest GSI 18.
+# eth0's EOI runs hvm_dpci_eoi for both girqs: eth1's pirq's uint16_t pending wraps to 65535, so eth1's own EOI
+# leaves it at 65535 (no pirq_guest_eoi): its host irq stays in flight until the 1 ms eoi_timer, and the
+# doorbell's signal times out behind it
+HVM_INTX_WRAP = """
+name: held5-hvm-intx-wrap
+seed: 1
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.17", xen_hvm_pirqs: false}
+kernel: {version: "5.15"}
+devices:
+  eth0: {bdf: "00:08.0", kind: nic, passthrough: true, intx: {pin: B, gsi: 16}}
+  eth1: {bdf: "00:10.0", kind: nic, passthrough: true, intx: {pin: A, gsi: 17}}
+breakpoints: [irq-lost, probe-failed]
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}
+  - {at: 0, on: 1, do: probe, dev: eth1, mode: intx, vectors: 1}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0}
+  - {at: 2ms, do: fire, dev: eth1, vector: 0}
+  - {at: 2100us, on: 1, do: doorbell, dev: eth1, vector: 0, timeout: 200us}
+"""
+
+
+def test_an_hvm_intx_condition_held_by_xens_in_flight_host_irq_reaches_the_pending_wrap() -> None:
+    """The doorbell's condition links the host irq of machine GSI 17 still in flight (Remote IRR set): eth1's
+    EOI left pending 65535 (no pirq_guest_eoi) <- do_IRQ_guest's pending++ <- eth0's EOI, whose hvm_dpci_eoi
+    decremented eth1's pirq 0 -> 65535 <- eth0's interrupt. The chain stopped at the condition."""
+    s = _run(HVM_INTX_WRAP)
+    why = s.why(first_hit(s, "probe-failed"))
+    eois = [lk.event for lk in why.chain if lk.kind == "apic.eoi"]
+    assert _links(why)[:6] == [
+        ("action.done", "actions[4].result"), ("wait.timeout", "cpus[1].proc.wait"),
+        ("intx.cond", "acct.eth1.held[0]"), ("xen", "xen.pirqs[17].bound"), ("xen", "xen.pirqs[17].bound"),
+        ("xen", "xen.pirqs[17].bound")]
+    assert [lk.relation for lk in why.chain[3:6]] == ["because of", "the pending count it changed",
+                                                      "the pending count it changed"]
+    assert [lk.value for lk in why.chain[3:6]] == [65535, 0, 65535]
+    assert why.chain[4].kind == "xen.intx" and "do_IRQ_guest" in why.chain[4].reason
+    # the wrap is eth0's EOI (the first guest EOI), in the handler of eth0's interrupt
+    first_eoi = min(e.index for e in s.events(1, s.total + 1) if e.kind == "apic.eoi")
+    assert eois == [why.chain[3].event, first_eoi] and why.chain[5].event == first_eoi
+    assert why.chain[6].link == "accept" and why.chain[7].link == "irr.level" and why.chain[8].dev == "eth0"
+    # the count as a path
+    pend = s.why("xen.intx.m[17].pending")
+    assert pend.chain[0].value == 65535 and pend.chain[0].path == "xen.intx.m[17].pending"

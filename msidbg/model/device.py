@@ -440,6 +440,12 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
             mk = PK.key(PK.IOAPICMASK, ix["gsi"])
             if pin is not None and pin["masked"] and P.writer(mk) >= 0:
                 P.dep(PC.D_MASKED_BY, mk)
+        else:
+            # Xen HVM: the machine GSI's host irq still in flight (Remote IRR set: no pirq_guest_eoi yet) holds
+            # the line's next interrupt: the condition waits behind what Xen last did to that pirq
+            rec = eng.w.xen["intx"]["m"].get(ix["mgsi"])
+            if rec is not None and rec["rirr"]:
+                P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.line(eng, ix)

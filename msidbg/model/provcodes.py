@@ -164,6 +164,9 @@ XEN_NEEDS_EOI = _c("xen.needs_eoi", True, "{who}: {note}")
 #: a function's INTx# driven: the interrupt condition (and the write that left Command.Interrupt Disable clear)
 D_LINE = _c("intx-line", False, "INTx# asserted by")
 
+#: Xen's hvm_pirq_dpci pending count a do_IRQ_guest / hvm_pirq_eoi changed (read, then written back)
+D_COUNT = _c("count", False, "the pending count it changed")
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})

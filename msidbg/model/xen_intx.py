@@ -138,8 +138,18 @@ def on_item(eng: Any, item: list[Any]) -> None:
         # xen.intx.timer-bound, as kernel.intx.poll-bound)
         what += "; eoi_timer not re-armed (nothing else is scheduled)"
     if P.on and eng.fresh:
-        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec["pending"], note=what)
+        _count_dep(P, gsi)
+        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec["pending"], note=what,
+                also=(PK.key(PK.INTXPEND, gsi),))
     eng.emit(XEN_INTX, -1, rec["digl"][0], gsi, rec["pending"], eng.s(what))
+
+
+def _count_dep(P: Any, gsi: int) -> None:
+    """Provenance: ``pending`` is read and written back (a uint16_t: hvm_pirq_eoi of a pirq another
+    device's EOI already decremented wraps it): the node links the step that last changed it."""
+    k = PK.key(PK.INTXPEND, gsi)
+    if P.writer(k) >= 0:
+        P.dep(PC.D_COUNT, k)
 
 
 def _idle_item(it: list[Any]) -> bool:
@@ -203,7 +213,9 @@ def dpci_eoi(eng: Any, guest_gsi: int) -> None:
                 how += ", pirq_guest_eoi" + ("" if rec["in_flight"] else ": the host irq is EOIed")
             P = eng.prov
             if P.on and eng.fresh:
-                P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec["pending"], note=how)
+                _count_dep(P, gsi)
+                P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec["pending"], note=how,
+                        also=(PK.key(PK.INTXPEND, gsi),))
             if eoi:
                 _host_eoi(eng, gsi, rec)
 
