@@ -109,3 +109,32 @@ def test_an_hvm_intx_condition_held_by_xens_in_flight_host_irq_reaches_the_pendi
     # the count as a path
     pend = s.why("xen.intx.m[17].pending")
     assert pend.chain[0].value == 65535 and pend.chain[0].path == "xen.intx.m[17].pending"
+
+
+PV_MSI_REMOVED = """
+name: held5-pv-msi-removed
+seed: 1
+cpus: 2
+platform: {kind: xen-pv, xen: "4.9"}
+kernel: {version: "4.14"}
+devices:
+  d1: {bdf: "00:06.0", kind: generic, passthrough: true, msi: {vectors: 1, per_vector_mask: false}}
+breakpoints: [irq-lost]
+run:
+  - {at: 0, on: 0, do: probe, dev: d1, mode: msi, vectors: 1}
+  - {at: 2ms, on: 0, do: remove, dev: d1}
+  - {at: 3ms, do: fire, dev: d1, vector: 0}
+"""
+
+
+def test_a_signal_after_msi_was_disabled_links_the_write_as_the_disable() -> None:
+    """d1 (MSI only, no INTx# pin) signals after remove: the loss links pciback's MSI Message Control write
+    (xen_pcibk_disable_msi for pcifront's XEN_PCI_OP_disable_msi) that cleared Enable -- as "MSI disabled
+    by"; it read "MSI enabled", the relation of a message sent while MSI was on."""
+    s = _run(PV_MSI_REMOVED)
+    why = s.why(first_hit(s, "irq-lost"))
+    assert _links(why) == [("lost", "acct.d1.lost[0]"), ("msi.reg", "devices.d1.msi.ctrl"),
+                           ("action.start", "actions[1]")]
+    ctl = why.chain[1]
+    assert ctl.relation == "MSI disabled by" and ctl.value == 0x80 and ctl.actor == "pciback in dom0"
+    assert ctl.event == one(s, "xen.hypercall", op="XEN_PCI_OP_disable_msi")

@@ -400,7 +400,7 @@ def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, 
     if msix is not None:
         P.dep(PC.D_DISABLED_BY, PK.key(PK.MSIXCTRL, d))
     if msi is not None:
-        P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, d << 4 | 4))
+        P.dep(PC.D_MSI_DISABLED, PK.key(PK.MSIREG, d << 4 | 4))
     acct.lost(eng, name, idx, 1, "raised while neither MSI nor MSI-X was enabled, by a function without an INTx# "
               "pin (no intx:)")
 

@@ -166,6 +166,9 @@ D_LINE = _c("intx-line", False, "INTx# asserted by")
 
 #: Xen's hvm_pirq_dpci pending count a do_IRQ_guest / hvm_pirq_eoi changed (read, then written back)
 D_COUNT = _c("count", False, "the pending count it changed")
+#: a signal of a function whose MSI capability has Enable clear (no MSI-X, no INTx# pin): the write that
+#: left MSI Enable clear (D_MSI_ENABLE read "MSI enabled" there, of a write that disabled it)
+D_MSI_DISABLED = _c("msi-disabled", False, "MSI disabled by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
