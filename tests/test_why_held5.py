@@ -138,3 +138,78 @@ def test_a_signal_after_msi_was_disabled_links_the_write_as_the_disable() -> Non
     ctl = why.chain[1]
     assert ctl.relation == "MSI disabled by" and ctl.value == 0x80 and ctl.actor == "pciback in dom0"
     assert ctl.event == one(s, "xen.hypercall", op="XEN_PCI_OP_disable_msi")
+
+
+# PV (4.16, no vMSI-X intercept: redteam15): disable_irq masks the pirq's event channel (disable_dynirq); two
+# signals reach Xen (the second coalesces on the pending port); free_irq's EVTCHNOP_close loses them
+PV_MASKED_CLOSE = """
+name: held5-pv-masked-close
+seed: 1
+cpus: 2
+platform: {kind: xen-pv, xen: "4.16"}
+kernel: {version: "5.10"}
+devices:
+  d0: {bdf: "00:05.0", kind: generic, passthrough: true, msix: {table_size: 2}}
+breakpoints: [irq-lost]
+run:
+  - {at: 0, on: 0, do: probe, dev: d0, mode: msix, vectors: 2}
+  - {at: 1ms, on: 1, do: disable_irq, dev: d0, vector: 0}
+  - {at: 1100us, do: fire, dev: d0, vector: 0, count: 2, every: 10us}
+  - {at: 1200us, on: 1, do: free_irq, dev: d0, vector: 0}
+"""
+
+
+def test_signals_pending_on_a_masked_port_at_its_close_link_the_guests_mask() -> None:
+    """The loss at EVTCHNOP_close: the port's pending bit <- (coalesced) the send that set it <- the port's mask
+    (disable_irq's disable_dynirq) that kept it from the guest <- the disable_irq action. The chain followed the
+    coalesced send's message to the table entry and never named the mask (the guest's masking of a port was
+    not recorded)."""
+    s = _run(PV_MASKED_CLOSE)
+    why = s.why(first_hit(s, "irq-lost"))
+    sends = [e.index for e in s.events(1, s.total + 1) if e.kind == "xen.pirq" and e.dev == "d0"]
+    assert _links(why) == [("lost", "acct.d0.lost[0]"), ("xen", "xen.ports[1].pending"),
+                           ("xen", "xen.ports[1].pending"), ("guest", "xen.ports[1].masked"),
+                           ("action.start", "actions[1]")]
+    assert [lk.event for lk in why.chain[1:3]] == sends[::-1]
+    mask = why.chain[3]
+    assert mask.event == one(s, "evtchn.mask", port=1, masked=1, test=lambda e: e.time_ns < 1_100_000)
+    assert mask.stack == ["driver_disable_irq+mask"] and mask.relation == "held by the mask"
+    assert mask.value == 1 and mask.reason.endswith("masks event channel 1")
+
+
+# Xen 4.20 HVM INTx: usb0 (no driver) shares machine GSI 19 with eth0; the guest's irq 18 takes 100,000
+# unhandled interrupts (each host EOI re-fires the still asserted line) and note_interrupt disables it
+HVM_NOBODY = """
+name: held5-hvm-nobody
+seed: 1
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.20"}
+kernel: {version: "6.6"}
+devices:
+  eth0: {bdf: "00:08.0", kind: nic, passthrough: true, intx: {pin: B, gsi: 19}}
+  usb0: {bdf: "00:10.0", kind: xhci, passthrough: true, intx: {pin: A, gsi: 19}}
+breakpoints: [irq-lost, probe-failed]
+run:
+  - {at: 0, on: 1, do: probe, dev: eth0, mode: intx, vectors: 1}
+  - {at: 2ms, do: fire, dev: usb0, vector: 0}
+  - {at: 300ms, on: 0, do: doorbell, dev: eth0, vector: 0, timeout: 10ms}
+"""
+
+
+def test_the_hvm_nobody_cared_chain_reaches_the_condition_not_every_host_eoi() -> None:
+    """usb0's loss: note_interrupt's disable <- the interrupt it counted <- the vIOAPIC's IRR bit <- Xen's host
+    irq of machine GSI 19 <- usb0's INTx condition. The host irq's record linked the guest EOI step that re-fired
+    it (in the handler of the interrupt before), so the chain walked the 100,000 interrupts back one by one and
+    ended, cut by its depth, in the middle of the storm."""
+    s = _run(HVM_NOBODY)
+    why = s.why(first_hit(s, "irq-lost", "usb0"))
+    assert [lk.link for lk in why.chain] == ["lost", "kernel", "accept", "irr.level", "xen", "intx.cond",
+                                             "initial"]
+    assert why.chain[1].event == one(s, "irq.nobody_cared")
+    host = why.chain[4]
+    assert host.path == "xen.pirqs[19].bound" and "machine GSI 19 asserted by usb0" in host.reason
+    assert host.relation == "because of" and host.stack == []
+    assert why.chain[5].event == one(s, "intx.assert", dev="usb0") and why.chain[5].relation == "INTx# asserted by"
+    late = s.why(first_hit(s, "probe-failed"))
+    assert [lk.link for lk in late.chain][:4] == ["action.done", "wait.timeout", "intx.cond", "kernel"]
+    assert late.chain[-2].event == why.chain[5].event

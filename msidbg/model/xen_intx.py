@@ -91,10 +91,13 @@ def host_line(eng: Any, gsi: int) -> None:
     rec["rirr"] = True
     P = eng.prov
     if P.on and eng.fresh:
+        # the interrupt conditions driving the line (each links its Command write), as the IO-APIC's level entry
+        # links them on bare metal; not the guest step that ran the host EOI (ctx=False): a line asserted for
+        # good re-fires at every EOI, and the chain of a "nobody cared" walked those EOIs back one by one
         for n in drv:
-            P.dep(PC.D_CAUSE, PK.key(PK.CMD, P.dev(n)))
-        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), 1, note=f"machine GSI {gsi} asserted by {', '.join(drv)}: "
-                "the host IO-APIC sends (Remote IRR set)")
+            P.dep(PC.D_LINE, PK.key(PK.HELD, PK.dev_entry(P.dev(n), 0)))
+        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), 1, ctx=False,
+                note=f"machine GSI {gsi} asserted by {', '.join(drv)}: the host IO-APIC sends (Remote IRR set)")
     eng.schedule(eng.w.now + eng.w.costs["upcall"], "xen", "intx", gsi)
 
 
