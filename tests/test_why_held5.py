@@ -213,3 +213,31 @@ def test_the_hvm_nobody_cared_chain_reaches_the_condition_not_every_host_eoi() -
     late = s.why(first_hit(s, "probe-failed"))
     assert [lk.link for lk in late.chain][:4] == ["action.done", "wait.timeout", "intx.cond", "kernel"]
     assert late.chain[-2].event == why.chain[5].event
+
+
+OFFLINE_TARGET = """
+name: held5-offline-target
+seed: 1
+cpus: 3
+kernel: {version: "6.1"}
+platform: {interrupt_remapping: true}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+breakpoints: [irq-lost]
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 1ms, on: 0, do: cpu_offline, cpu: 2}
+  - {at: 2ms, on: 1, do: set_affinity, dev: eth0, vector: 0, cpu: 2}
+"""
+
+
+def test_an_affinity_error_for_an_offline_only_mask_links_the_offline() -> None:
+    """write_irq_affinity's cpumask_intersects(new_value, cpu_online_mask) check (from cba6437a1854, 5.6: no
+    irq_select_affinity_usr fallback) fails -EINVAL: the action's error links CPU2's offline, which left the
+    mask without an online CPU; it linked nothing but the action's start."""
+    s = _run(OFFLINE_TARGET)
+    why = s.why("actions[2].result")
+    assert _links(why) == [("action.done", "actions[2].result"), ("kernel", "actions[2].error"),
+                           ("cpu.online", "cpus[2].online"), ("action.start", "actions[1]")]
+    assert why.chain[0].value == -22 and why.chain[1].stack[0] == "write_irq_affinity+write_affinity"
+    assert why.chain[2].event == one(s, "cpu.offline") and why.chain[2].relation == "because of"
