@@ -241,3 +241,32 @@ def test_an_affinity_error_for_an_offline_only_mask_links_the_offline() -> None:
                            ("cpu.online", "cpus[2].online"), ("action.start", "actions[1]")]
     assert why.chain[0].value == -22 and why.chain[1].stack[0] == "write_irq_affinity+write_affinity"
     assert why.chain[2].event == one(s, "cpu.offline") and why.chain[2].relation == "because of"
+
+
+HVM_INTX_FREED = """
+name: held5-hvm-intx-freed
+seed: 1
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.18", xen_hvm_pirqs: false}
+kernel: {version: "6.1"}
+devices:
+  eth0: {bdf: "00:08.0", kind: nic, passthrough: true, intx: {pin: A, gsi: 22}}
+breakpoints: [irq-lost]
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}
+  - {at: 1ms, on: 0, do: free_irq, dev: eth0, vector: 0}
+  - {at: 2ms, do: fire, dev: eth0, vector: 0}
+"""
+
+
+def test_a_condition_lost_behind_a_freed_lines_masked_entry_links_the_mask() -> None:
+    """free_irq of the guest's only action on GSI 17 deactivates the vIOAPIC entry (ioapic_mask_entry); eth0's
+    later condition is lost "whose IO-APIC entry was masked": the loss links that mask (a branch beside the
+    condition, the more recent). It linked the condition alone."""
+    s = _run(HVM_INTX_FREED)
+    why = s.why(first_hit(s, "irq-lost"))
+    assert [lk.link for lk in why.chain][:2] == ["lost", "intx.cond"]
+    masks = [b[0] for b in why.chain[0].branches if b[0].path == "ioapic[17].masked"]
+    assert len(masks) == 1 and masks[0].relation == "held by the mask" and masks[0].value == 1
+    assert masks[0].event == one(s, "ioapic.rte", what="masked (deactivated)")
+    assert masks[0].stack[0] == "ioapic_mask_entry+clear_rte"

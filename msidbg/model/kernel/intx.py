@@ -742,6 +742,8 @@ def finish_intx(eng: Any) -> None:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
         elif desc is not None and desc.disabled and desc["started"]:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
+        elif (pin := w["ioapic"].get(gsi)) is not None and pin["masked"] and P.writer(mk := PK.key(PK.IOAPICMASK, gsi)) >= 0:
+            P.dep(PC.D_MASKED_BY, mk)       # "whose IO-APIC entry was masked": the kernel write that masked it
         elif desc is not None:
             P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, gsi))
         # counted lost (the summary's raised == delivered + lost) but left pending: the function still
