@@ -118,6 +118,10 @@ class Why:
 
 
 # --- building ------------------------------------------------------------------------------------------
+#: a node's dependencies on the message it carried (``deps``: after the mask that held it)
+_MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD})
+
+
 class Builder:
     """Makes links from records; ``event_of`` reads the event log, ``stack_at`` (optional) reads a
     call stack back from the world for nodes that did not record one."""
@@ -186,6 +190,14 @@ class Builder:
         def recent(d: tuple[int, int, int]) -> tuple[int, int]:
             return (-p.event(d[2]), -d[2])
         strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=recent)
+        if len(strong) > 1:
+            own = p.key(r) if 0 <= r < HOT else -1
+            held = any(d[0] == C.D_MASKED_BY for d in strong)
+            # a pending bit set again while set (a coalesced event): the send that set it explains it; a signal
+            # held (a pending event channel): the mask that held it comes before the message it carried, however
+            # recent the message (the rest stay most recent first)
+            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
+                        2 if held and d[0] in _MSG_DEPS else 1)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied

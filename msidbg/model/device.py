@@ -401,7 +401,7 @@ def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, 
     if msix is not None:
         P.dep(PC.D_DISABLED_BY, PK.key(PK.MSIXCTRL, d))
     if msi is not None:
-        P.dep(PC.D_MSI_ENABLE, PK.key(PK.MSIREG, d << 4 | 4))
+        P.dep(PC.D_MSI_DISABLED, PK.key(PK.MSIREG, d << 4 | 4))
     acct.lost(eng, name, idx, 1, "raised while neither MSI nor MSI-X was enabled, by a function without an INTx# "
               "pin (no intx:)")
 
@@ -434,6 +434,20 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
         if desc is not None and desc.disabled and desc.get("spurious_disabled"):
             # the line's irq, disabled by note_interrupt ("nobody cared"): its entry is masked
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, line_irq))
+        elif "mgsi" not in ix:
+            # the IO-APIC entry the line reaches is masked (mask_irq of a disabled irq, a move that kept it
+            # masked): the condition waits behind the write that masked it (an entry masked since boot, no
+            # driver requested the line, is the loss's own reason)
+            pin = eng.w.get("ioapic", {}).get(ix["gsi"])
+            mk = PK.key(PK.IOAPICMASK, ix["gsi"])
+            if pin is not None and pin["masked"] and P.writer(mk) >= 0:
+                P.dep(PC.D_MASKED_BY, mk)
+        else:
+            # Xen HVM: the machine GSI's host irq still in flight (Remote IRR set: no pirq_guest_eoi yet) holds
+            # the line's next interrupt: the condition waits behind what Xen last did to that pirq
+            rec = eng.w.xen["intx"]["m"].get(ix["mgsi"])
+            if rec is not None and rec["rirr"]:
+                P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.line(eng, ix)

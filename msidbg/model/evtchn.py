@@ -153,6 +153,11 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
         return True
     was = bool(ch["masked"])
     ch["masked"] = masked
+    if was != masked:
+        # provenance: the guest's mask_evtchn / unmask_evtchn (its step's stack names the caller: disable_irq's
+        # disable_dynirq, shutdown_pirq, a rebind); a signal that finds the port masked links it
+        eng.prov.write(PC.GUEST, PK.key(PK.PORTMASK, port), int(masked),
+                       note=f"{'masks' if masked else 'unmasks'} event channel {port}")
     if not masked and ch["pending"] and (was or x["abi"] == "fifo") and _mark(eng, x, port, ch["vcpu"]):
         # provenance: the unmask (in the guest's step, with its stack) signals the still-pending port
         P = eng.prov
@@ -210,6 +215,15 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     else:
         pending.append(src)
     note = (_SEND_NOTE, (src[0], src[1], port))
+    if ch["pending"]:
+        # coalesced: the bit was already set -- by the send that set it (which links the mask that held it)
+        eng.prov.dep(PC.D_PENDING, _PORTPEND | port)
+    elif ch["masked"]:
+        # the port's mask holds the event (the guest's mask_evtchn): the pending bit links it
+        P = eng.prov
+        mk = PK.key(PK.PORTMASK, port)
+        if P.writer(mk) >= 0:
+            P.dep(PC.D_MASKED_BY, mk)
     if queued:
         eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
     else:

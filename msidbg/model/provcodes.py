@@ -154,14 +154,21 @@ INTX_ACK = _c("intx.ack", True, "{note}")
 IRR_LEVEL = _c("irr.level", True, "the IO-APIC's level entry set {path} (INTx# asserted, Remote IRR clear)")
 #: poll_spurious_irq_timer expiring: the poll note_interrupt armed when it disabled an irq (not a value's write)
 SPOLL = _c("irq.poll", True, "{note}", writes=False)
-#: the kernel masking an IO-APIC entry (mask_irq of a level irq; the entry is not a tracked value)
-IOAPIC_MASK = _c("ioapic.mask", True, "{who}: {note}", writes=False)
+#: the kernel writing an IO-APIC entry's mask bit (``ioapic[N].masked``: mask_ioapic_irq / unmask_ioapic_irq,
+#: ioapic_mask_entry); an INTx condition asserted behind a masked entry links it
+IOAPIC_MASK = _c("ioapic.mask", True, "{who}: {note}")
 #: a shared INTx handler returning IRQ_NONE in poll_spurious_irqs: linked to the conditions driving the line
 INTX_NONE = _c("irq.none", True, "{who}: {note}", writes=False)
 #: pirq_query_unmask at startup_pirq: the guest's pirq_needs_eoi flag, which makes eoi_pirq's PHYSDEVOP_eoi
 XEN_NEEDS_EOI = _c("xen.needs_eoi", True, "{who}: {note}")
 #: a function's INTx# driven: the interrupt condition (and the write that left Command.Interrupt Disable clear)
 D_LINE = _c("intx-line", False, "INTx# asserted by")
+
+#: Xen's hvm_pirq_dpci pending count a do_IRQ_guest / hvm_pirq_eoi changed (read, then written back)
+D_COUNT = _c("count", False, "the pending count it changed")
+#: a signal of a function whose MSI capability has Enable clear (no MSI-X, no INTx# pin): the write that
+#: left MSI Enable clear (D_MSI_ENABLE read "MSI enabled" there, of a write that disabled it)
+D_MSI_DISABLED = _c("msi-disabled", False, "MSI disabled by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

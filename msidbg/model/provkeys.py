@@ -72,6 +72,10 @@ UPCALL = 51      # cpu: a xen-pv vCPU's vcpu_info evtchn_upcall_pending (Xen's v
 CALLBACK = 52    # cpu: Xen entering a xen-pv vCPU at its event callback (what its upcall's steps run for)
 HOSTMOVE = 53    # host irq: Xen's pending move of it to another pCPU (IRQ_MOVE_PENDING, pending_mask)
 NEEDSEOI = 54    # guest irq: pirq_needs_eoi's flag (PHYSDEVOP_irq_status_query or the pirq_eoi_map)
+IOAPICMASK = 55  # gsi: the IO-APIC entry's mask bit as the kernel last wrote it (mask / unmask_ioapic_irq)
+INTXPEND = 56    # machine GSI: Xen's hvm_pirq_dpci pending count of an HVM guest's INTx pirq (do_IRQ_guest ++,
+                 # hvm_pirq_eoi --); an alias of the Xen node that changed it
+PORTMASK = 57    # port: the event channel's mask bit as the guest last changed it (mask_evtchn / unmask_evtchn)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -143,7 +147,8 @@ _ONE = {
     IOREQ: "cpus[{n}].ioreq", PIRQPORT: "xen.pirqs[{n}].port", MOVEPEND: "irqs[{n}].pending_mask",
     IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending", IRQDIS: "irqs[{n}].disabled",
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
-    HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi",
+    HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
+    INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked",
 }
 
 

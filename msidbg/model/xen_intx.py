@@ -149,10 +149,13 @@ def host_line(eng: Any, gsi: int) -> None:
     rec["rirr"] = True
     P = eng.prov
     if P.on and eng.fresh:
+        # the interrupt conditions driving the line (each links its Command write), as the IO-APIC's level entry
+        # links them on bare metal; not the guest step that ran the host EOI (ctx=False): a line asserted for
+        # good re-fires at every EOI, and the chain of a "nobody cared" walked those EOIs back one by one
         for n in drv:
-            P.dep(PC.D_CAUSE, PK.key(PK.CMD, P.dev(n)))
-        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), 1, note=f"machine GSI {gsi} asserted by {', '.join(drv)}: "
-                "the host IO-APIC sends (Remote IRR set)")
+            P.dep(PC.D_LINE, PK.key(PK.HELD, PK.dev_entry(P.dev(n), 0)))
+        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), 1, ctx=False,
+                note=f"machine GSI {gsi} asserted by {', '.join(drv)}: the host IO-APIC sends (Remote IRR set)")
     eng.schedule(eng.w.now + eng.w.costs["upcall"], "xen", "intx", gsi)
 
 
@@ -210,7 +213,9 @@ def on_item(eng: Any, item: list[Any]) -> None:
         # xen.intx.timer-bound, as kernel.intx.poll-bound)
         what += "; eoi_timer not re-armed (nothing else is scheduled)"
     if P.on and eng.fresh:
-        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec.get("pending", rec["in_flight"]), note=what)
+        _count_dep(P, gsi)
+        P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec.get("pending", rec["in_flight"]), note=what,
+                also=(PK.key(PK.INTXPEND, gsi),))
     eng.emit(XEN_INTX, -1, rec["digl"][0], gsi, rec["pending"], eng.s(what))
 
 
@@ -291,6 +296,14 @@ def pv_eoi(eng: Any, pirq: int) -> None:
     _host_eoi(eng, pirq, rec)
 
 
+def _count_dep(P: Any, gsi: int) -> None:
+    """Provenance: ``pending`` is read and written back (a uint16_t: hvm_pirq_eoi of a pirq another
+    device's EOI already decremented wraps it): the node links the step that last changed it."""
+    k = PK.key(PK.INTXPEND, gsi)
+    if P.writer(k) >= 0:
+        P.dep(PC.D_COUNT, k)
+
+
 def _idle_item(it: list[Any]) -> bool:
     """An agenda item of the idle loops: the spurious poll, Xen's INTx host irqs and their eoi_timers."""
     return it[2] == "spoll" or (it[2] == "xen" and it[3] in ("intx", "intx_timer", "intx_dpci"))
@@ -359,7 +372,9 @@ def dpci_eoi(eng: Any, guest_gsi: int) -> None:
                 how += ", pirq_guest_eoi" + ("" if rec["in_flight"] else ": the host irq is EOIed")
             P = eng.prov
             if P.on and eng.fresh:
-                P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec.get("pending", rec["in_flight"]), note=how)
+                _count_dep(P, gsi)
+                P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec.get("pending", rec["in_flight"]), note=how,
+                        also=(PK.key(PK.INTXPEND, gsi),))
             if eoi:
                 _host_eoi(eng, gsi, rec)
 

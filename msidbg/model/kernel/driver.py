@@ -331,6 +331,9 @@ def write_affinity(k: Any, loc: dict[str, Any]) -> None:
             k.call("irq_setup_affinity", irq=desc.irq)
             return
         k.note(f"CPU{loc['cpu']} is offline: the mask has no online CPU", -EINVAL, loc["dev"])
+        P = k.eng.prov      # provenance: the error links that CPU's offline
+        if P.writer(PK.key(PK.ONLINE, loc["cpu"])) >= 0:
+            P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, loc["cpu"]))
         k.ret(-EINVAL)
         return
     k.call("irq_set_affinity", dev=loc["dev"], index=loc["vector"], mask=[loc["cpu"]])

@@ -135,6 +135,7 @@ def ioapic_level_mask(k: Any, desc: Any, masked: bool) -> None:
     pin = _pin(k, desc)
     pin["masked"] = masked
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, pin["vector"], k.s("masked" if masked else "unmasked"))
+    _record_mask(k, desc.irq, masked, "mask_ioapic_irq" if masked else "unmask_ioapic_irq")
     if not masked:
         ioapic.update(k.eng, desc.irq)
 
@@ -144,6 +145,16 @@ def ioapic_irq_get_chip_state(k: Any, desc: Any) -> int:
     entry: every pin of this chip is one) -- the CPU it was sent to when set, else -1."""
     pin = _pin(k, desc)
     return int(pin["cpu"]) if pin["remote_irr"] else -1
+
+
+def _record_mask(k: Any, gsi: int, masked: bool, what: str) -> None:
+    """Provenance: the kernel wrote IO-APIC entry ``gsi``'s mask bit (``ioapic[N].masked``), in the step's
+    context (its stack names the caller: mask_irq, the move, note_interrupt's disable); dependencies the
+    caller added (IRQS_PENDING for handle_fasteoi_irq's mask_irq) attach to it."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        P.write(PC.IOAPIC_MASK, PK.key(PK.IOAPICMASK, gsi), int(masked),
+                note=f"{what}: IO-APIC entry {gsi} {'masked' if masked else 'unmasked'}")
 
 
 I.CHIP_MASK[IOAPIC_LEVEL] = ioapic_level_mask
@@ -190,6 +201,7 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
     pin = _pin(k, desc)
     pin["vector"], pin["masked"] = 0, True
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, 0, k.s("masked (deactivated)"))
+    _record_mask(k, desc.irq, True, "ioapic_mask_entry")
 
 
 set_affinity = program("ioapic_set_affinity", "ioapic_set_affinity: the vector domain, then the entry",
@@ -388,12 +400,13 @@ def mask_out(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     if not desc.masked:
         desc.masked = True
+        # provenance: the IRQS_PENDING just set (disabled, or no action) is why (ioapic_level_mask records the
+        # entry's mask; a PV pirq irq's disable_dynirq is recorded here)
+        k.eng.prov.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
         I.CHIP_MASK[desc.chip](k, desc, True)   # ioapic_level_mask; a PV pirq irq's disable_dynirq
-        P = k.eng.prov      # provenance: the IRQS_PENDING just set (disabled, or no action) is why
-        P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, desc.irq))
-        P.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
-                note=f"handle_fasteoi_irq: mask_irq: IO-APIC entry {desc.irq} masked" if desc.chip == IOAPIC_LEVEL
-                else f"handle_fasteoi_irq: mask_irq: irq {desc.irq}'s event channel masked (disable_dynirq)")
+        if desc.chip != IOAPIC_LEVEL:
+            k.eng.prov.write(PC.IOAPIC_MASK, PK.key(PK.IRQPEND, desc.irq), 1,
+                             note=f"handle_fasteoi_irq: mask_irq: irq {desc.irq}'s event channel masked (disable_dynirq)")
     k.goto("eoi")
 
 
@@ -666,6 +679,7 @@ def _chip_mask(k: Any, desc: Any, masked: bool, what: str) -> None:
     pin = _pin(k, desc)
     pin["masked"] = masked
     k.ev(ioapic.IOAPIC_RTE, desc.dev, desc.irq, pin["vector"], k.s(what))
+    _record_mask(k, desc.irq, masked, "mask_ioapic_irq" if masked else "unmask_ioapic_irq")
     if not masked:
         ioapic.update(k.eng, desc.irq)
 
@@ -823,6 +837,8 @@ def finish_intx(eng: Any) -> None:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
         elif desc is not None and desc.disabled and desc["started"]:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
+        elif (pin := (w.get("ioapic") or {}).get(gsi)) is not None and pin["masked"] and P.writer(mk := PK.key(PK.IOAPICMASK, gsi)) >= 0:
+            P.dep(PC.D_MASKED_BY, mk)       # "whose IO-APIC entry was masked": the kernel write that masked it
         elif desc is not None:
             P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, gsi))
         # counted lost (the summary's raised == delivered + lost) but left pending: the function still

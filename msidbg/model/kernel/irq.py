@@ -414,6 +414,10 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
         mask = [c for c in mask if vec.cpu_online(k.w, c)]
         if not mask:
             k.note("no online CPU in the affinity mask", -EINVAL, desc.dev)
+            P = k.eng.prov      # provenance: the error links the offline of each CPU of the mask
+            for c in loc["mask"]:
+                if P.writer(PK.key(PK.ONLINE, c)) >= 0:
+                    P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c))
             k.ret(-EINVAL)
             return
     prog = ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
