@@ -55,3 +55,24 @@ def test_pirq_map_lists_the_gsi_pirq_bound_for_hvm_intx() -> None:
     assert r.guest_view == "intx a gsi 17, b gsi 21; pending 2"
     idle = pirqmap.rows(_hvm_world(0))[0]
     assert (idle.xen_state, idle.guest_view) == ("GSI bound", "intx a gsi 17, b gsi 21")
+
+
+def test_condition_names_an_unknown_event_field_before_its_sub_field() -> None:
+    """'if event.fields.ret < 0' (a natural guess at the event's fields) said 'event fields are plain
+    values; they have no sub-fields' with the caret on 'ret': the mistake is 'fields', which is no event
+    field -- the error now names it and lists the fields there are (event.ret among them)."""
+    import pytest
+
+    from msidbg.debugger.breakpoints import BreakpointError
+
+    s = Session(load_scenario(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml")))
+    spec = "if event.kind == 'xen.hypercall' and event.fields.ret < 0"
+    with pytest.raises(BreakpointError) as e:
+        s.add_breakpoint(spec)
+    assert "unknown event field 'fields'" in e.value.message and " ret," in e.value.message
+    assert e.value.column == spec.index("fields")
+    # a real field with a sub-field keeps its own message, the caret on the sub-field
+    with pytest.raises(BreakpointError) as e2:
+        s.add_breakpoint("if event.ret.x < 0")
+    assert "no sub-fields" in e2.value.message
+    s.add_breakpoint("if event.kind == 'xen.hypercall' and event.ret < 0")
