@@ -76,3 +76,62 @@ def test_condition_names_an_unknown_event_field_before_its_sub_field() -> None:
         s.add_breakpoint("if event.ret.x < 0")
     assert "no sub-fields" in e2.value.message
     s.add_breakpoint("if event.kind == 'xen.hypercall' and event.ret < 0")
+
+
+def _new(tmp_path: Path, lspci: str, *args: str, **inputs: str) -> tuple[Path, str]:
+    from tests.bugio.helpers import cli
+
+    (tmp_path / "lspci.txt").write_text(lspci)
+    extra: list[str] = []
+    for opt, text in inputs.items():
+        (tmp_path / f"{opt}.txt").write_text(text)
+        extra += [f"--{opt}", str(tmp_path / f"{opt}.txt")]
+    out = tmp_path / "scn.yaml"
+    code, _, err = cli("new", "--lspci", str(tmp_path / "lspci.txt"), *extra, *args, "-o", str(out))
+    assert code == 0, err
+    return out, out.read_text()
+
+
+HVM_LSPCI = """\
+00:03.0 Ethernet controller: Intel Corporation 82574L Gigabit Network Connection
+\tInterrupt: pin A routed to IRQ 16
+\tCapabilities: [d0] MSI: Enable- Count=1/1 Maskable- 64bit+
+\tKernel driver in use: e1000e
+
+00:08.0 Ethernet controller: Intel Corporation 82574L Gigabit Network Connection
+\tInterrupt: pin A routed to IRQ 20
+\tCapabilities: [d0] MSI: Enable- Count=1/1 Maskable- 64bit+
+\tKernel driver in use: e1000e
+"""
+
+
+def test_new_on_xen_hvm_sets_the_passthrough_pin_the_loader_models(tmp_path: Path) -> None:
+    """`msidbg new --platform xen-hvm` commented every pin out with 'INTx on xen-hvm is not modelled
+    (QEMU's emulated pin, Xen's vIOAPIC, pcifront)' -- false since a Xen HVM guest's passthrough INTx is
+    (Xen 4.16+, no XENFEAT_hvm_pirqs, a guest slot whose GSI is 16..23). The loader now decides per
+    function: slot 08's pin is set (guest GSI 17), slot 03's (guest GSI 28) is a comment with its reason."""
+    out, text = _new(tmp_path, HVM_LSPCI, "--platform", "xen-hvm")
+    scn = load_scenario(str(out))
+    pins = {d.bdf: d.intx for d in scn.devices.values()}
+    assert pins["00:03.0"] is None
+    assert pins["00:08.0"] is not None and (pins["00:08.0"].gsi, pins["00:08.0"].machine) == (17, 20)
+    assert "not modelled (QEMU's emulated pin" not in text
+    assert "#   not set: slot 0x3 pin A is the guest's GSI 28 (hvm_pci_intx_gsi)" in text
+    assert "gsi: the machine GSI (dom0's lspci)" in text
+    # the loader's reason is never cut mid-word: its 'expected' part is all there
+    assert "slot like 08, 09, 10 or 18)" in text.replace("\n    #     ", " ")
+
+
+def test_new_on_xen_hvm_keeps_a_moved_function_s_pin_out(tmp_path: Path) -> None:
+    """An HVM guest's level irq may not move (the loader refuses set_affinity on an HVM intx: function):
+    the /proc/interrupts row that becomes a set_affinity wins and the pin says why, in the loader's words."""
+    lspci = HVM_LSPCI.split("\n\n")[1].replace("MSI: Enable-", "MSI: Enable+")
+    irqs = ("           CPU0       CPU1\n"
+            " 24:          0        500   PCI-MSI 131072-edge      eth0\n")
+    out, text = _new(tmp_path, lspci, "--platform", "xen-hvm", interrupts=irqs)
+    scn = load_scenario(str(out))
+    assert [a.do for a in scn.run if a.do == "set_affinity"] == ["set_affinity"]
+    assert all(d.intx is None for d in scn.devices.values())
+    joined = text.replace("\n    #     ", " ")   # the reason wrapped over comment lines
+    assert ("#   not set: its vectors' affinities below (set_affinity) and an intx: pin do not load together: "
+            "moving a Xen HVM guest's level irq") in joined
