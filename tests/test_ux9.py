@@ -135,3 +135,20 @@ def test_new_on_xen_hvm_keeps_a_moved_function_s_pin_out(tmp_path: Path) -> None
     joined = text.replace("\n    #     ", " ")   # the reason wrapped over comment lines
     assert ("#   not set: its vectors' affinities below (set_affinity) and an intx: pin do not load together: "
             "moving a Xen HVM guest's level irq") in joined
+
+
+def test_report_names_the_hvm_guest_gsi_the_vioapic_and_xens_machine_line(tmp_path: Path) -> None:
+    """`msidbg report` of an HVM INTx snapshot said 'a INTx: pin A -> GSI 17' and 'IO-APIC GSI 17' for a
+    function whose file says gsi: 20, and nothing of Xen's machine line (its Remote IRR, the pirq mask,
+    pirq_dpci->pending) -- what a reader of the mail needs to see why the guest's line is stuck."""
+    from tests.bugio.helpers import cli
+
+    snap = tmp_path / "h.msgpack"
+    code, _, err = cli("run", str(HVM_INTX), "--max-events", "51", "--save", str(snap))
+    assert code == 0, err
+    code, out, err = cli("report", str(snap))
+    assert code == 0, err
+    assert "  a INTx: pin A -> guest GSI 17 (machine GSI 20)  Status.INTx-  DisINTx-" in out
+    assert "  vIOAPIC GSI 17: vector 0x21 -> CPU1  masked-  Remote IRR+" in out
+    assert "  machine GSI 20 (Xen pirq 20): Remote IRR+  masked+  pending 2" in out
+    assert "IO-APIC GSI 17" not in out.replace("vIOAPIC GSI 17", "")
