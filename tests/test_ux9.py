@@ -152,3 +152,15 @@ def test_report_names_the_hvm_guest_gsi_the_vioapic_and_xens_machine_line(tmp_pa
     assert "  vIOAPIC GSI 17: vector 0x21 -> CPU1  masked-  Remote IRR+" in out
     assert "  machine GSI 20 (Xen pirq 20): Remote IRR+  masked+  pending 2" in out
     assert "IO-APIC GSI 17" not in out.replace("vIOAPIC GSI 17", "")
+
+
+def test_perfetto_tracks_of_an_hvm_guest_name_xens_vioapic_and_the_guest_gsi(tmp_path: Path) -> None:
+    """The trace of an HVM INTx run had 'IO-APIC GSI 17' and 'GSI 17 INTx# line' tracks: 17 is the guest's
+    GSI on Xen's vIOAPIC (the functions' INTx# drive machine GSI 20); bare metal keeps 'IO-APIC GSI 16'."""
+    from tests.bugio.test_export import export
+
+    names = set(export(tmp_path, HVM_INTX).tracks.values())
+    assert {"vIOAPIC GSI 17", "vIOAPIC GSI 17 Remote IRR", "guest GSI 21 INTx# line"} <= names
+    assert not any(n.startswith(("IO-APIC", "GSI ")) for n in names)
+    bare = set(export(tmp_path, ROOT / "scenarios" / "intx-nobody-cared.yaml").tracks.values())
+    assert {"IO-APIC GSI 16", "GSI 16 INTx# line"} <= bare
