@@ -69,7 +69,7 @@ def _run_parser(sub: Any) -> None:
                    help="stop after N events (headless)")
     r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
     r.add_argument("--schedule", choices=("ordered", "random", "pct", "delay"),
-                   help="override the scenario's schedule: (default: the file's, else ordered; with --seed, "
+                   help="override the scenario's schedule (default: the file's, else ordered; with --seed, "
                    "re-runs a run of msidbg explore)")
     r.add_argument("--depth", type=guard.int_arg(1, 64), metavar="D",
                    help="pct and delay only: pct's priority change points + 1, delay's deferrals (default 3), "

@@ -24,7 +24,8 @@ def register(sub: Any) -> dict[str, Handler]:
         "new", help="a scenario skeleton from lspci / /proc/interrupts / dmesg text",
         description="Build a commented scenario skeleton from a bug report's artifacts: one device "
         "per function with an MSI or MSI-X capability (on bare metal also one with only an INTx pin) in the "
-        "lspci -vv text, with its INTx pin and GSI (intx:) on bare metal, the CPU count and each "
+        "lspci -vv text, with its INTx pin and GSI (intx:) where the loader models it (bare metal; a Xen HVM "
+        "guest's passthrough function, whose gsi: is the machine GSI), the CPU count and each "
         "vector's CPU from /proc/interrupts, the kernel release and the Xen version from dmesg. "
         "Lines that could not be used are listed in a comment at the end.")
     n.add_argument("--lspci", required=True, metavar="FILE", help="lspci -vv or -vvv output (or a quoted capability "

@@ -4,7 +4,8 @@ From ``lspci -vv`` text one device per function with an MSI or MSI-X capability 
 listed, not added: their MSI serves port services) and, on bare metal, its INTx pin and GSI
 (``Interrupt: pin A routed to IRQ 16``, else dmesg's ``PCI INT A -> GSI 16``, else an IO-APIC
 fasteoi row of /proc/interrupts naming it) as ``intx:`` -- a function with only a pin is a device
-too, probed with ``mode: intx``; on Xen a comment says INTx is not modelled there; from ``/proc/interrupts`` the CPU count and
+too, probed with ``mode: intx``; on Xen the pin of a passthrough function with MSI where the loader
+models it (a Xen HVM guest, 4.16+), else a comment with the loader's reason; from ``/proc/interrupts`` the CPU count and
 each vector's CPU; from dmesg the kernel release, the platform and Xen version, and the names
 drivers gave the functions. Every value says where it came from in a comment; lines that looked
 relevant and could not be used are listed at the end, the rest are counted. The result is
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from msidbg.bugio import dmesg as dm
@@ -82,8 +84,10 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     msgs = msgs or dm.Dmesg()
     platform, platform_note = _platform(inp, msgs)
     intx_refused = _intx_refusal(platform, irqs, msgs, inp)
-    # on bare metal a function with only an INTx pin is a device too (the one sharing a line)
-    usable = _once([f for f in fns.functions if (f.msi or f.msix or (f.intx and intx_refused is None))
+    # on bare metal a function with only an INTx pin is a device too (the one sharing a line); on Xen its
+    # pin loads or not with its guest slot (a comment on a device with MSI says which)
+    usable = _once([f for f in fns.functions if (f.msi or f.msix or (f.intx and intx_refused is None
+                                                                       and platform == "bare-metal"))
                     and not f.bridge], fns, inp)
     if not usable:
         what = ("no function with an MSI or MSI-X capability (expected lspci -vv output with "
@@ -104,6 +108,7 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     devices = _devices(usable, fns, irqs, msgs, inp)
     w = _Writer(inp, cpus, platform)
     w.intx_refused = intx_refused
+    w.intx_head = _intx_head(platform, irqs, msgs, inp)
     w.header(fns, irqs, msgs, devices)
     w.top(cpus, cpus_note, platform, platform_note, msgs, irqs)
     w.devices(devices)
@@ -167,15 +172,40 @@ def _platform(inp: Inputs, msgs: dm.Dmesg) -> tuple[str, str]:
     return "bare-metal", "no hypervisor in the inputs"
 
 
-def _intx_refusal(platform: str, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str | None:
-    """None if this msidbg models an INTx pin on the inputs' platform, else why not (the loader's word)."""
-    if platform != "bare-metal":
-        return f"INTx on {platform} is not modelled (QEMU's emulated pin, Xen's vIOAPIC, pcifront)"
-    head = "platform: {kind: bare-metal" + (", interrupt_remapping: true}" if _remapping(irqs, msgs, inp) else "}")
+def _intx_head(platform: str, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str:
+    """The platform (with the Xen version) and kernel lines the skeleton will have, for asking the loader
+    whether an INTx pin loads with them."""
+    if platform == "bare-metal":
+        head = "platform: {kind: bare-metal" + (", interrupt_remapping: true}" if _remapping(irqs, msgs, inp) else "}")
+    else:
+        head = f"platform: {{kind: {platform}}}"
+        if msgs.xen is not None and _refusal(f"platform: {{kind: {platform}, xen: {_q(msgs.xen.value)}}}") is None:
+            head = f"platform: {{kind: {platform}, xen: {_q(msgs.xen.value)}}}"
     if msgs.kernel is not None and _refusal(f"{head}\nkernel: {{version: {_q(msgs.kernel.value)}}}") is None:
         head += f"\nkernel: {{version: {_q(msgs.kernel.value)}}}"
-    refused = _refusal(f"{head}\ndevices:\n  d:\n    bdf: \"00:03.0\"\n    intx: {{pin: A, gsi: 16}}")
-    return None if refused is None else refused.removeprefix("devices.d.intx: ")
+    return head
+
+
+def _intx_probe(head: str, platform: str, bdf: str, pin: str, gsi: int, moves: bool) -> str | None:
+    """None if the loader takes an intx: pin on a function at ``bdf`` (passed through on Xen: a Xen HVM
+    guest's pin is modelled for a passthrough function, its guest GSI from the slot), moved by a
+    set_affinity when ``moves``; else its message without the field path."""
+    xen = platform != "bare-metal"
+    dev = (f"devices:\n  d:\n    bdf: {_q(bdf)}\n" + ("    passthrough: true\n" if xen else "")
+           + ("    msi: {vectors: 1}\n" if moves else "") + f"    intx: {{pin: {pin}, gsi: {gsi}}}")
+    run = ("\ncpus: 2\nrun:\n  - {at: 0, do: probe, dev: d, mode: any, vectors: 1}\n"
+           "  - {at: 1ms, do: set_affinity, dev: d, vector: 0, cpu: 1}") if moves else ""
+    refused = _refusal(f"{head}\n{dev}{run}")
+    if refused is None:
+        return None
+    return re.sub(r"^(devices\.d\.intx|run\[\d+\]\.do): ", "", refused)
+
+
+def _intx_refusal(platform: str, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> str | None:
+    """None if this msidbg models an INTx pin on the inputs' platform, else why not (the loader's word:
+    on Xen for a passthrough function in a slot whose guest GSI is modelled, 08.0)."""
+    head = _intx_head(platform, irqs, msgs, inp)
+    return _intx_probe(head, platform, "00:03.0" if platform == "bare-metal" else "00:08.0", "A", 16, False)
 
 
 def _intx(dev: Device, irqs: pi.Interrupts | None, msgs: dm.Dmesg, inp: Inputs) -> tuple[str, int, str] | None:
@@ -338,6 +368,8 @@ class _Writer:
         self.out: list[str] = []
         self.devs: list[Device] = []
         self.intx_refused: str | None = None
+        #: the platform and kernel lines the loader is asked about a device's intx: pin with
+        self.intx_head = ""
 
     def line(self, text: str, note: str = "") -> None:
         self.out.append(f"{text:<40} # {_comment(note)}" if note else text)
@@ -482,14 +514,24 @@ class _Writer:
         assert d.intx is not None
         pin, gsi, note = d.intx
         refused = self.intx_refused
-        if refused is None and _moves(d, self.cpus):
-            refused = ("its vectors' affinities below (set_affinity) and an intx: pin do not load together: moving an "
-                       "IO-APIC level irq is not modelled (keep one of them)")
         if refused is None:
+            # the loader's word on this function's slot, and on moving it (a Xen HVM guest's level irq)
+            moves = bool(_moves(d, self.cpus))
+            refused = _intx_probe(self.intx_head, self.platform, d.bdf, pin, gsi, moves)
+            if refused is not None and moves and _intx_probe(self.intx_head, self.platform, d.bdf, pin, gsi,
+                                                             False) is None:
+                refused = (f"its vectors' affinities below (set_affinity) and an intx: pin do not load together: "
+                           f"{refused} (keep one of them)")
+        if refused is None:
+            if self.platform == "xen-hvm":
+                # the file's gsi: is the machine GSI; a guest's lspci shows the guest GSI of the slot and pin
+                note += "; gsi: the machine GSI (dom0's lspci), a guest's lspci shows its guest GSI"
             self.line(f"    intx: {{pin: {pin}, gsi: {gsi}}}", note)
             return
         self.out.append(f"    # intx: {{pin: {pin}, gsi: {gsi}}} -- {_comment(note)}")
-        self.out.append(f"    #   not set: {_comment(refused)}")
+        words = " ".join(refused.split())[:600]
+        for i, part in enumerate(textwrap.wrap(words, 96)):   # the loader's whole reason, never cut mid-word
+            self.out.append(f"    #   {'not set: ' if i == 0 else '  '}{escape(part)}")
 
     def _msix_notes(self, name: str, m: lp.Msix) -> None:
         """What lspci showed of the MSI-X capability that a scenario does not hold: said, not dropped."""
@@ -538,7 +580,9 @@ class _Writer:
             if f.msi or f.msix or f.denied:
                 out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: not added: {why}")
             elif f.intx is not None and not f.bridge:
-                out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: INTx only, not added: {self.intx_refused}")
+                why = self.intx_refused or (f"on {self.platform} only functions with MSI or MSI-X are added (add "
+                                            "an INTx-only one by hand: passthrough: true, intx:)")
+                out.append(f"{lspci}:{f.line}: {f.label} {f.cls}: INTx only, not added: {why}")
         out += [f"{lspci}:{no}: {text} -- {why}" for no, text, why in fns.unused]
         details = sum(f.details for f in fns.functions)
         counted = [f"{lspci}: {_n(details, 'property line')} not needed (Status:, Region, LnkCap: ...)"] if details else []

@@ -25,7 +25,9 @@ SEQUENCE = 7
 MAX_RECORDS = 5_000_000
 
 
-def track_name(track: Track) -> str:
+def track_name(track: Track, chip: str = "IO-APIC") -> str:
+    """``chip``: "vIOAPIC" on a Xen HVM guest, whose INTx GSIs are inputs of Xen's emulated IO-APIC
+    (the guest's GSIs, not the machine's: model/xen_intx.py)."""
     kind = track[0]
     if kind == "cpu":
         return f"CPU{track[1]}"
@@ -36,11 +38,11 @@ def track_name(track: Track) -> str:
     if kind == "irr":
         return f"{track[1]} vector {track[2]} in CPU{track[3]} IRR"
     if kind == "ioapic":
-        return f"IO-APIC GSI {track[1]}"
+        return f"{chip} GSI {track[1]}"
     if kind == "rirr":
-        return f"IO-APIC GSI {track[1]} Remote IRR"
+        return f"{chip} GSI {track[1]} Remote IRR"
     if kind == "intx-line":
-        return f"GSI {track[1]} INTx# line"
+        return f"{'guest ' if chip == 'vIOAPIC' else ''}GSI {track[1]} INTx# line"
     if kind == "irr-depth":
         return f"CPU{track[1]} IRR depth"
     return {"xen": "Xen", "qemu": "QEMU", "pirqs-pending": "Xen pending pirqs", "hits": "msidbg hits",
@@ -55,7 +57,7 @@ def _order(track: Track) -> int:
 class Writer:
     """Streams records as TracePackets; each track's descriptor goes out before its first event."""
 
-    def __init__(self, f: IO[bytes]) -> None:
+    def __init__(self, f: IO[bytes], chip: str = "IO-APIC") -> None:
         from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
         from perfetto.trace_builder.proto_builder import StreamingTraceProtoBuilder
 
@@ -64,6 +66,7 @@ class Writer:
         self.uuids: dict[Track, int] = {}
         self.first = True
         self.count = 0
+        self.chip = chip
 
     def _uuid(self, track: Track, counter: bool) -> int:
         uuid = self.uuids.get(track)
@@ -72,7 +75,7 @@ class Writer:
             pkt = self.out.create_packet()
             desc = pkt.track_descriptor
             desc.uuid = uuid
-            desc.name = track_name(track)
+            desc.name = track_name(track, self.chip)
             desc.sibling_order_rank = _order(track) * 100_000 + len(self.uuids)
             if counter:
                 desc.counter.SetInParent()
@@ -126,7 +129,7 @@ def export(s: Session, out: str, max_events: int | None = None, mark: int | None
     try:
         check_target(out)  # a bad path fails before the replay, not after it
         buf = io.BytesIO()
-        w = Writer(buf)
+        w = Writer(buf, "vIOAPIC" if s.scenario.platform.kind == "xen-hvm" else "IO-APIC")
         for rec in run.records():
             w.write(rec)
         write_atomic(out, buf.getvalue())

@@ -361,10 +361,15 @@ def _state(s: Session, summ: dict[str, Any]) -> Section:
         lines += _msix(name, dev["msix"], w["kernel"]["pci"][name]["descs"]) if dev["msix"] else []
         lines += _msi(name, dev["msi"]) if dev["msi"] else []
         lines += _intx(name, dev)
-    gsis = sorted({ix["gsi"] for n in involved(s, summ) if (ix := w["devices"][n].get("intx"))})
-    for g in gsis:
+    intx = [ix for n in involved(s, summ) if (ix := w["devices"][n].get("intx"))]
+    chip = "vIOAPIC" if any(ix.get("mgsi") is not None for ix in intx) else "IO-APIC"
+    for g in sorted({ix["gsi"] for ix in intx}):
         if g in (w.get("ioapic") or {}):
-            lines += _ioapic(g, w["ioapic"][g], w["irqs"].get(g))
+            lines += _ioapic(g, w["ioapic"][g], w["irqs"].get(g), chip)
+    machine = (((w.get("xen") or {}).get("intx") or {}).get("m")) or {}
+    for g in sorted({ix["mgsi"] for ix in intx if ix.get("mgsi") is not None}):
+        if g in machine:
+            lines += _xen_intx(g, machine[g])
     for c in w["cpus"]:
         state = "" if c["online"] else " (offline)"
         lines.append(f"CPU{c['id']}{state}: IRR {_vectors(c['irr'])}  ISR {_vectors(c['isr'])}")
@@ -432,13 +437,24 @@ def _intx(name: str, dev: dict[str, Any]) -> list[str]:
         return []
     drives = "INTx# asserted" if ioapic.asserting(dev) else "INTx# not driven"
     held = f", {ix['cond']} signal(s) pending" if ix["cond"] else ""
-    return _fit(f"{name} INTx: pin {'ABCD'[ix['pin'] - 1]} -> GSI {ix['gsi']}  Status.INTx{_flag(bool(ix['cond']))}"
+    # a Xen HVM guest's passthrough function (model/xen_intx.py): ``gsi`` is the guest's GSI on Xen's
+    # vIOAPIC, ``mgsi`` the machine GSI the file names
+    gsi = f"guest GSI {ix['gsi']} (machine GSI {ix['mgsi']})" if ix.get("mgsi") is not None else f"GSI {ix['gsi']}"
+    return _fit(f"{name} INTx: pin {'ABCD'[ix['pin'] - 1]} -> {gsi}  Status.INTx{_flag(bool(ix['cond']))}"
                 f"  DisINTx{_flag(bool(dev['cmd'] & CMD_INTX_DISABLE))}", f"({drives}{held})")
 
 
-def _ioapic(gsi: int, pin: dict[str, Any], irq: dict[str, Any] | None) -> list[str]:
-    """The IO-APIC redirection entry of a GSI and what the kernel's irq on it says."""
-    line = (f"IO-APIC GSI {gsi}: vector {pin['vector']:#04x} -> CPU{pin['cpu']}  masked{_flag(pin['masked'])}  "
+def _xen_intx(mgsi: int, rec: dict[str, Any]) -> list[str]:
+    """Xen's machine line of an HVM guest's passthrough INTx: the host IO-APIC entry's Remote IRR (set
+    until Xen EOIs the host irq), the guest pirq's ``masked`` (do_IRQ_guest) and pirq_dpci->pending."""
+    return [f"machine GSI {mgsi} (Xen pirq {rec['pirq']}): Remote IRR{_flag(bool(rec.get('rirr')))}  "
+            f"masked{_flag(bool(rec.get('masked')))}  pending {rec.get('pending', 0)}"]
+
+
+def _ioapic(gsi: int, pin: dict[str, Any], irq: dict[str, Any] | None, chip: str = "IO-APIC") -> list[str]:
+    """The IO-APIC redirection entry of a GSI (``chip``: "vIOAPIC", Xen's, for an HVM guest) and what
+    the kernel's irq on it says."""
+    line = (f"{chip} GSI {gsi}: vector {pin['vector']:#04x} -> CPU{pin['cpu']}  masked{_flag(pin['masked'])}  "
             f"Remote IRR{_flag(pin['remote_irr'])}")
     if irq is not None and irq.get("spurious_disabled"):
         return _fit(line, f"(irq {gsi} disabled by note_interrupt: \"nobody cared\")")

@@ -190,6 +190,8 @@ class Compiler:
             walk = self._steps(steps, None)
             return lambda e: walk(e, base(e))
         if root == "<event>":
+            if len(n.args) > 2:
+                self.compile(n.args[2])   # an unknown event field is the error to name (event.fields.ret)
             self.fail("event fields are plain values; they have no sub-fields", steps[0][2])
         self.uses_world = True
         keys: tuple[str, ...] = ALIASES.get(root, (root,))

@@ -299,7 +299,8 @@ class Parser:
 def _member(node: Node, name: str, col: int) -> Node:
     if node.op == "event":
         if node.args[0] is not None:
-            return Node("path", node.col, ["<event>", [("key", name, col)]], )
+            # the event field itself kept (args[2]): 'event.fields.ret' names 'fields' as the unknown field
+            return Node("path", node.col, ["<event>", [("key", name, col)], node])
         return Node("event", node.col, [name, col])
     if node.op == "path":
         node.args[1].append(("key", name, col))

@@ -52,8 +52,30 @@ def rows(w: World) -> list[PirqRow]:
     qemu, stale = _qemu_entries(w)
     pirqs = sorted(set(xen) | set(guest) | set(qemu) | set(stale), reverse=True)
     hosts = (w.get("xen") or {}).get("irqs") or {}
-    return [_row(p, xen.get(p), guest.get(p, []), qemu.get(p, []), stale.get(p, []), why.get(p, ""), hosts)
-            for p in pirqs]
+    out = [_row(p, xen.get(p), guest.get(p, []), qemu.get(p, []), stale.get(p, []), why.get(p, ""), hosts)
+           for p in pirqs]
+    intx = [_intx_row(w, rec) for rec in _intx_pirqs(w) if rec["pirq"] not in xen]
+    return sorted(out + intx, key=lambda r: -r.pirq)
+
+
+def _intx_pirqs(w: World) -> list[dict[str, Any]]:
+    """The GSI pirqs QEMU xen-pt mapped and bound for an HVM guest's passthrough INTx (model/xen_intx.py:
+    xc_physdev_map_pirq MAP_PIRQ_TYPE_GSI, pirq = the machine GSI; xc_domain_bind_pt_pci_irq)."""
+    m = (((w.get("xen") or {}).get("intx") or {}).get("m")) or {}
+    return [m[g] for g in sorted(m)]
+
+
+def _intx_row(w: World, rec: dict[str, Any]) -> PirqRow:
+    """A GSI pirq's row: Xen's state (its host irq in flight: do_IRQ_guest until the EOI or eoi_timer), the
+    functions bound on it (digl) and the guest GSI each asserts on Xen's vIOAPIC (hvm_pci_intx_gsi), with
+    pirq_dpci->pending when some assertion waits for the guest's EOI."""
+    devs = w["devices"]
+    state = "GSI in flight" if rec.get("in_flight") else "GSI bound"
+    girqs = [f"{devs[n]['intx']['gsi']}" for n in rec["digl"]]
+    view = "intx " + ", ".join(f"{n} gsi {devs[n]['intx']['gsi']}" for n in rec["digl"])
+    if rec.get("pending"):
+        view += f"; pending {rec['pending']}"
+    return PirqRow(rec["pirq"], state, None, ",".join(rec["digl"]), ",".join(dict.fromkeys(girqs)), view, "")
 
 
 def host_vector(hirq: dict[str, Any] | None) -> str:

@@ -401,7 +401,11 @@ def intx_state(w: World, dev: str) -> list[str]:
     if not ix:
         return []
     gsi = ix["gsi"]
-    cond = f"INTx {'ABCD'[ix['pin'] - 1]}, GSI {gsi}: " + (f"pending {ix['cond']}" if ix["cond"] else "idle")
+    # a Xen HVM guest's passthrough function (model/xen_intx.py): ``gsi`` is the guest's GSI, an input of
+    # Xen's vIOAPIC, not the machine GSI the file names (``mgsi``), whose host irq Xen shows below
+    mgsi = ix.get("mgsi")
+    guest = "guest " if mgsi is not None else ""
+    cond = f"INTx {'ABCD'[ix['pin'] - 1]}, {guest}GSI {gsi}: " + (f"pending {ix['cond']}" if ix["cond"] else "idle")
     if d["cmd"] & CMD_INTX_DISABLE:
         cond += ", Interrupt Disable"
     if ioapic.asserting(d):
@@ -409,10 +413,27 @@ def intx_state(w: World, dev: str) -> list[str]:
     parts = [cond]
     pin = (w.get("ioapic") or {}).get(gsi)
     if pin is not None:
-        rte = f"IO-APIC {gsi}: " + (f"{pin['vector']:#04x} -> CPU{pin['cpu']}" if pin["vector"] else "no vector")
+        rte = (f"{'vIOAPIC' if mgsi is not None else 'IO-APIC'} {gsi}: "
+               + (f"{pin['vector']:#04x} -> CPU{pin['cpu']}" if pin["vector"] else "no vector"))
         flags = [f for f, on in (("masked", pin["masked"]), ("Remote IRR", pin["remote_irr"])) if on]
         parts.append(rte + (", " + ", ".join(flags) if flags else ""))
+    if mgsi is not None:
+        parts.append(xen_intx_line(w, mgsi))
     irq = w["irqs"].get(gsi)
     if irq is not None and irq.get("spurious_disabled"):
         parts.append(f"irq {gsi} disabled: nobody cared")
     return parts
+
+
+def xen_intx_line(w: World, mgsi: int) -> str:
+    """Xen's side of an HVM guest's passthrough INTx (model/xen_intx.py): the machine GSI, the pirq
+    xen-pt mapped for it, the host IO-APIC entry's Remote IRR (set until Xen EOIs the host irq), the
+    guest pirq's ``masked`` (do_IRQ_guest) and ``pirq_dpci->pending`` (hvm_dirq_assist's count the
+    guest's EOIs take back). Before realize (or when nothing is bound): the machine GSI alone."""
+    rec = (((w.get("xen") or {}).get("intx") or {}).get("m") or {}).get(mgsi)
+    if rec is None:
+        return f"machine GSI {mgsi}: not bound"
+    flags = [f for f, on in (("Remote IRR", rec.get("rirr")), ("pirq masked", rec.get("masked"))) if on]
+    if rec.get("pending"):
+        flags.append(f"dpci pending {rec['pending']}")
+    return f"machine GSI {mgsi} pirq {rec['pirq']}: " + (", ".join(flags) if flags else "idle")
