@@ -447,9 +447,14 @@ Revisions:
   assignment and its IRTE write), a writer waits while another CPU's flow handler holds the lock, and the
   writer's CPU takes no interrupt inside the chip call. A flow handler does not yet wait for a writer.
   Shipped runs: the msi-torn-affinity-update family (the writer's timing; every outcome unchanged).
+- 10: (xenhost2) A Xen guest's xen_rebind_evtchn_to_cpu logs its mask of the port (``evtchn.mask``, a step of
+  its own before EVTCHNOP_bind_vcpu: test_and_set_mask at v4.19, do_mask(EVT_MASK_REASON_TEMPORARY) at
+  v6.6; nothing is written when the port was masked already). Shipped runs: every Xen run that sets an
+  event channel's affinity gains one event per rebind and the later events shift (outcomes unchanged);
+  the explore12 plan was re-derived (tests/test_explore12.py).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 9
+MODEL = 10
