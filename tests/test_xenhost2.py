@@ -4,13 +4,18 @@
   do_mask(info, EVT_MASK_REASON_TEMPORARY)) masks the port before EVTCHNOP_bind_vcpu: the mask is an
   event of the guest CPU's own, and a port masked already is not written (nor unmasked after). (Kernels
   whose set_affinity defers the move to eoi_pirq -- 4.19 here -- rebind a port eoi_pirq has masked.)
+- A non-maskable MSI's host vector stays in service on the pCPU it interrupted until the guest's EOI
+  (xen/arch/x86/msi.c ack_nonmaskable_msi_irq writes no LAPIC EOI; irq.c do_IRQ_guest pushes it on
+  pending_eoi, desc_guest_eoi / the eoi_timer -> set_eoi_ready -> flush_ready_eoi -> end_nonmaskable_irq
+  -> ack_APIC_irq; RELEASE-4.0.0 .. 4.21.0): that pCPU's local APIC holds every vector of the same or a
+  lower priority class in its IRR meanwhile -- another device's too.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_to_end, scenario, totals
+from tests.conftest import events_of, run_to_end, scenario, totals
 
 REBIND = """
 name: xenhost2-rebind
@@ -53,3 +58,68 @@ def test_rebind_of_a_masked_port_writes_no_mask() -> None:
     assert ("xen.hypercall", "EVTCHNOP_bind_vcpu", None) in window
     assert [k for k in window if k[0] == "evtchn.mask"] == []
     assert totals(eng, "eth0")["delivered"] == 0
+
+
+HOST = """
+name: xenhost2-isr
+cpus: {cpus}
+platform: {{kind: xen-hvm, xen: "4.17"}}
+kernel: {{version: "6.6"}}
+devices:
+  eth0: {{bdf: "00:03.0", passthrough: true, msi: {{vectors: 1, per_vector_mask: {pvm}}}}}
+  nvme0: {{bdf: "00:04.0", kind: nvme, passthrough: true, msix: {{table_size: 2}}}}
+  eth1: {{bdf: "00:05.0", passthrough: true, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msi, vectors: 1}}
+  - {{on: 0, do: probe, dev: nvme0, mode: msix, vectors: 1}}
+  - {{on: 0, do: probe, dev: eth1, mode: msix, vectors: 1}}
+{extra}"""
+#: host vectors on pCPU0 from __assign_irq_vector: eth0 0x31, nvme0 0x39 (the same class), eth1 0x41
+FIRE = """  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 1}
+  - {at: 1000200ns, do: fire, dev: nvme0, vector: 0, count: 1}
+  - {at: 1000200ns, do: fire, dev: eth1, vector: 0, count: 1}
+"""
+
+
+def _pirq_hows(eng: object, dev: str) -> list[tuple[int, str]]:
+    return [(e.index, e.fields["how"]) for e in events_of(eng, "xen.pirq") if e.dev == dev]
+
+
+def test_a_non_maskable_msi_in_service_holds_another_devices_vector_of_its_class() -> None:
+    eng = run_to_end(scenario(HOST.format(cpus=1, pvm="false", extra=FIRE)))
+    x = eng.w["xen"]
+    assert [(h["dev"], h["vector"]) for _, h in sorted(x["irqs"].items())][1:] == [("nvme0", 0x39), ("eth1", 0x41)]
+    eoi = next(e.index for e in events_of(eng, "xen.hypercall") if e.dev == "eth0" and e.fields["op"] == "PHYSDEVOP_eoi"
+               and e.time_ns > 1_000_000)
+    (held, how), (again, _) = _pirq_hows(eng, "nvme0")
+    # nvme0's 0x39 waits in pCPU0's IRR while eth0's 0x31 is in service, and goes on at eth0's EOI ...
+    assert how == "held: pCPU0 has vector 0x31 (host irq 56) in service until the guest's EOI"
+    assert held < eoi < again
+    # ... eth1's 0x41 is of a higher class: the local APIC delivers it at once
+    assert not _pirq_hows(eng, "eth1")[0][1].startswith("held") and _pirq_hows(eng, "eth1")[0][0] < eoi
+    assert x["eoi"] == {} and x["irr"] == {}
+    for dev in ("eth0", "nvme0", "eth1"):
+        assert totals(eng, dev)["delivered"] == 1
+    # a maskable MSI is ACKTYPE_NONE: ack_maskable_msi_irq EOIs at once, nothing waits behind it
+    maskable = run_to_end(scenario(HOST.format(cpus=1, pvm="true", extra=FIRE)))
+    assert not [h for _, h in _pirq_hows(maskable, "nvme0") if h.startswith("held")]
+
+
+def test_without_the_guests_eoi_the_eoi_timer_releases_the_class_a_ms_later() -> None:
+    """The guest masked eth0's port (disable_irq): no PHYSDEVOP_eoi comes, so nvme0's signals wait in
+    pCPU0's IRR -- one bit: they coalesce -- until irq_guest_eoi_timer_fn 1 ms after do_IRQ_guest."""
+    extra = """  - {at: 500us, on: 0, do: disable_irq, dev: eth0, vector: 0, unlazy: true}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 1}
+  - {at: 1100us, do: fire, dev: nvme0, vector: 0, count: 3, every: 10us}
+  - {at: 1100us, do: fire, dev: eth1, vector: 0, count: 1}
+"""
+    eng = run_to_end(scenario(HOST.format(cpus=2, pvm="false", extra=extra)))
+    hows = _pirq_hows(eng, "nvme0")
+    assert [h.startswith("held") for _, h in hows] == [True, True, True, False]
+    timer = next(e for e in events_of(eng, "xen.pirq") if e.dev == "eth0" and e.fields["how"].startswith("eoi_timer"))
+    assert timer.fields["how"] == "eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq"
+    assert timer.time_ns == 1_000_800 + 1_000_000 and timer.index < hows[3][0]
+    handler = [e for e in events_of(eng, "irq.handler") if e.dev == "nvme0"]
+    assert [e.fields["signals"] for e in handler] == [3] and handler[0].time_ns > 2_000_000
+    assert totals(eng, "nvme0")["delivered"] == 3 and totals(eng, "eth1")["delivered"] == 1
+    assert [e.time_ns for e in events_of(eng, "irq.handler") if e.dev == "eth1"][0] < 1_200_000

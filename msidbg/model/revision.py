@@ -451,7 +451,14 @@ Revisions:
   its own before EVTCHNOP_bind_vcpu: test_and_set_mask at v4.19, do_mask(EVT_MASK_REASON_TEMPORARY) at
   v6.6; nothing is written when the port was masked already). Shipped runs: every Xen run that sets an
   event channel's affinity gains one event per rebind and the later events shift (outcomes unchanged);
-  the explore12 plan was re-derived (tests/test_explore12.py).
+  the explore12 plan was re-derived (tests/test_explore12.py). Xen's host pCPUs get a local APIC for its
+  own vectors (reading ``xen.nonmaskable-in-service``; msi.c ack_nonmaskable_msi_irq, irq.c do_IRQ_guest /
+  flush_ready_eoi, every release 4.0 .. 4.21): a non-maskable MSI's host vector stays in service on the pCPU
+  it interrupted until its EOI (the guest's PHYSDEVOP_eoi, the 1 ms eoi_timer, and now also an unbind), and
+  every vector of the same or a lower priority class on that pCPU -- another device's too -- waits in its
+  IRR meanwhile and goes on at the EOI, highest first; a signal of the irq itself arriving unblocked on
+  another pCPU (a move) goes through and re-arms the eoi_timer. The world gains ``xen.eoi`` and ``xen.irr``;
+  a host irq's ``held`` becomes ``isr`` (the slots it is in service on).
 """
 
 from __future__ import annotations
