@@ -481,11 +481,9 @@ reading("xen.nonmaskable-in-service", "An MSI Xen cannot mask (no Per-vector Mas
         "the highest of them at the EOI. A maskable MSI / MSI-X (ack_maskable_msi_irq) and a mapped irq no guest "
         "has bound (do_IRQ's end) are EOIed at once. The same scheme in every release read (4.0's "
         "ack_msi_irq / end_msi_irq).", source=XEN_PENDING_EOI,
-        quote="void cf_check ack_nonmaskable_msi_irq(struct irq_desc *desc) { irq_complete_move(desc); "
-              "move_native_irq(desc); } ... ack_nonmaskable_msi_irq(desc); ack_APIC_irq(); /* ACKTYPE_NONE */ ... "
-              "peoi[sp].irq = desc->irq; peoi[sp].vector = vector; peoi[sp].ready = 0; pending_eoi_sp(peoi) = sp + 1; "
-              "cpumask_set_cpu(smp_processor_id(), action->cpu_eoi_map); ... while ( (--sp >= 0) && peoi[sp].ready ) "
-              "{ ... desc->handler->end(desc, peoi[sp].vector);", module=M)
+        quote="ack_nonmaskable_msi_irq(desc); ack_APIC_irq(); /* ACKTYPE_NONE */ ... peoi[sp].vector = vector; "
+              "peoi[sp].ready = 0; ... cpumask_set_cpu(smp_processor_id(), action->cpu_eoi_map); ... "
+              "while ( (--sp >= 0) && peoi[sp].ready ) { ... desc->handler->end(desc, peoi[sp].vector);", module=M)
 reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, the dpci softirq) is one work item "
         "after costs.upcall, in one Xen context for every pCPU; host vectors come from 0x31 on host APIC 0; whether "
         "a signal waits in its pCPU's IRR behind an in-service ACKTYPE_EOI vector (reading "
