@@ -9,12 +9,17 @@
   pending_eoi, desc_guest_eoi / the eoi_timer -> set_eoi_ready -> flush_ready_eoi -> end_nonmaskable_irq
   -> ack_APIC_irq; RELEASE-4.0.0 .. 4.21.0): that pCPU's local APIC holds every vector of the same or a
   lower priority class in its IRR meanwhile -- another device's too.
+- Xen's work on a device interrupt runs on the pCPU the host vector reached, each pCPU a context of its
+  own for the schedule strategies: pct can run one pCPU's do_IRQ before another's that was due first.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from msidbg.debugger import Session
+from msidbg.model import contexts
+from msidbg.sim.strategy import Schedule
 from tests.conftest import events_of, run_to_end, scenario, totals
 
 REBIND = """
@@ -123,3 +128,53 @@ def test_without_the_guests_eoi_the_eoi_timer_releases_the_class_a_ms_later() ->
     assert [e.fields["signals"] for e in handler] == [3] and handler[0].time_ns > 2_000_000
     assert totals(eng, "nvme0")["delivered"] == 3 and totals(eng, "eth1")["delivered"] == 1
     assert [e.time_ns for e in events_of(eng, "irq.handler") if e.dev == "eth1"][0] < 1_200_000
+
+
+TWO_PCPUS = """
+name: xenhost2-pcpus
+cpus: 2
+platform: {kind: xen-hvm, xen: "4.17"}
+kernel: {version: "6.6"}
+devices:
+  a: {bdf: "00:03.0", passthrough: true, msix: {table_size: 2}}
+  b: {bdf: "00:04.0", passthrough: true, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: a, mode: msix, vectors: 1}
+  - {on: 0, do: probe, dev: b, mode: msix, vectors: 1}
+  - {at: 1ms, on: 0, do: set_affinity, dev: a, vector: 0, cpu: 0}
+  - {at: 1ms, on: 0, do: set_affinity, dev: b, vector: 0, cpu: 1}
+  - {at: 2ms, do: fire, dev: b, vector: 0, count: 1}
+  - {at: 2ms, do: fire, dev: a, vector: 0, count: 1}
+  - {at: 3ms, do: fire, dev: a, vector: 0, count: 1}
+  - {at: 3ms, do: fire, dev: b, vector: 0, count: 1}
+"""
+
+
+def test_xen_work_items_belong_to_the_pcpu_they_run_on() -> None:
+    irq = [9, 4, "xen", "irq", "a", 0, 1, 56, 1 << 8 | 0x39]
+    timer = [9, 5, "xen", "eoi_timer", 56, 12, 1]
+    data = [9, 6, "xen", "msi_data", "a", 0, 0, 101, 0x41, 0]
+    migrate = [9, 7, "xen", "migrate", 1, 6, 3]
+    assert [contexts.context(it) for it in (irq, timer, data, migrate)] == ["Xen pCPU1", "Xen pCPU1", "Xen pCPU0", "Xen"]
+
+
+def test_pct_reorders_xen_work_across_pcpus() -> None:
+    """b's host irq follows its event channel to vCPU1's pCPU1 (EVTCHNOP_bind_vcpu -> pirq_set_affinity,
+    applied at its 2 ms interrupt), a's stays on pCPU0: at 3 ms both messages reach Xen at once. Xen's
+    do_IRQ on two pCPUs runs concurrently, so some pct runs take pCPU1's work first although a's message
+    (and its work item) came first; with one Xen context none did."""
+    scn = scenario(TWO_PCPUS)
+    swapped = []
+    for seed in range(13):
+        s = Session(scn, seed, schedule=Schedule("pct", 3, 1_000, 60))
+        s.run()
+        late = [e for e in s.eng.log.events(1, len(s.eng.log) + 1) if e.time_ns > 2_900_000]
+        msgs = [e.dev for e in late if e.kind == "msi.msg"]
+        work = [e.dev for e in late if e.kind == "xen.pirq"]
+        assert sorted(msgs) == sorted(work) == ["a", "b"]
+        assert s.eng.w["xen"]["irqs"][57]["cpu"] == 1 and s.eng.w["xen"]["irqs"][56]["cpu"] == 0
+        if msgs != work:
+            swapped.append(seed)
+        for dev in ("a", "b"):
+            assert totals(s.eng, dev)["delivered"] == 2
+    assert swapped

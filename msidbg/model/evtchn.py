@@ -484,7 +484,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         # and the eoi_timer is (re)armed (stop_timer + set_timer: the token of an earlier one goes stale)
         X.in_service(x, hirq, irq, slot)
         hirq["in_flight"] = token = eng.w.seq + 1
-        eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)
+        eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token, slot >> 8)   # migrate_timer: here
     eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
 
 

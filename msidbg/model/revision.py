@@ -458,7 +458,11 @@ Revisions:
   every vector of the same or a lower priority class on that pCPU -- another device's too -- waits in its
   IRR meanwhile and goes on at the EOI, highest first; a signal of the irq itself arriving unblocked on
   another pCPU (a move) goes through and re-arms the eoi_timer. The world gains ``xen.eoi`` and ``xen.irr``;
-  a host irq's ``held`` becomes ``isr`` (the slots it is in service on).
+  a host irq's ``held`` becomes ``isr`` (the slots it is in service on). Xen's work items belong to the
+  host pCPU they run on (``Xen pCPU<n>`` contexts: do_IRQ where the vector arrived, the eoi_timer where
+  do_IRQ_guest armed it, a split write_msi_msg's data half where the ack ran; the eoi_timer and msi_data
+  items carry that pCPU), so pct / delay can reorder two pCPUs' work: plans naming ``Xen`` for those
+  items no longer apply (ordered runs unchanged; random runs' state hashes change with the context names).
 """
 
 from __future__ import annotations

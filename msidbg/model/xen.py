@@ -589,13 +589,14 @@ def pirq_set_affinity(eng: Any, pirq: int, cpu: int, why: str) -> None:
         irq_set_affinity(eng, rec["irq"], cpu, why)
 
 
-def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False) -> None:
+def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False, on: int = 0) -> None:
     """``set_msi_affinity``: ``set_desc_affinity`` -> ``__assign_irq_vector`` -- the vector stays when
     the irq already has it on ``cpu``; a move still in progress (the old vector not cleaned up yet)
     refuses with -EAGAIN and nothing is written; otherwise a new vector on ``cpu``, the old one kept
     until an interrupt arrives on the new one -- then ``write_msi_msg``, whether or not the message
     changed. ``split``: the config writes of a plain MSI are separate steps (address now, data one or
-    two config writes later: a signal between them carries half of each)."""
+    two config writes later: a signal between them carries half of each); ``on``: the pCPU that writes
+    (the one whose interrupt's ack runs move_native_irq), whose Xen context the data half runs in."""
     x = eng.w.xen
     if cpu != hirq["cpu"]:
         if hirq["old"] >= 0:
@@ -607,7 +608,7 @@ def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: 
         hirq["cpu"], hirq["vector"] = cpu, vector
         x["vector_irq"][vkey(cpu, vector)] = irq
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) == irq:
-        _write_msg(eng, hirq, split)
+        _write_msg(eng, hirq, split, on)
 
 
 def host_msg(hirq: dict[str, Any]) -> list[int]:
@@ -615,7 +616,7 @@ def host_msg(hirq: dict[str, Any]) -> list[int]:
     return [0xFEE00000 | hirq["cpu"] << 12, 0, hirq["vector"]]
 
 
-def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
+def _write_msg(eng: Any, hirq: dict[str, Any], split: bool, on: int = 0) -> None:
     """``write_msi_msg`` of the host message to the physical entry (MSI-X: three writel; MSI: the
     address, the upper address if 64-bit, the data)."""
     dev, entry, kind = hirq["dev"], hirq["entry"], hirq["type"]
@@ -650,7 +651,7 @@ def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
             note=f"set_msi_affinity writes the address {msg[0]:#x}")
     if split:
         later = eng.w.costs["cfg_write"] * (2 if msi["ctrl"] & MSI_64BIT else 1)
-        eng.schedule(eng.w.now + later, "xen", "msi_data", dev, entry, 0, hirq["pirq"], msg[2])
+        eng.schedule(eng.w.now + later, "xen", "msi_data", dev, entry, 0, hirq["pirq"], msg[2], on)
         return
     _msi_data(eng, dev, msg[2])
 
@@ -700,7 +701,7 @@ def ack_move(eng: Any, irq: int, hirq: dict[str, Any], arrived: int) -> None:
             "(IRQ_MOVE_PENDING cleared)")
     if hirq["type"] == "msi" and not eng.w.devices[hirq["dev"]]["msi"]["ctrl"] & MSI_PVM:
         P.dep_writer(PC.D_CAUSE, move, req)
-        set_msi_affinity(eng, irq, hirq, cpu, split=True)
+        set_msi_affinity(eng, irq, hirq, cpu, split=True, on=max(arrived, 0) >> 8)
         return
     hirq["host_masked"] = True          # mask_msi_irq
     _apply_mask(eng, hirq)

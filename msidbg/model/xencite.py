@@ -485,7 +485,7 @@ reading("xen.nonmaskable-in-service", "An MSI Xen cannot mask (no Per-vector Mas
               "peoi[sp].ready = 0; ... cpumask_set_cpu(smp_processor_id(), action->cpu_eoi_map); ... "
               "while ( (--sp >= 0) && peoi[sp].ready ) { ... desc->handler->end(desc, peoi[sp].vector);", module=M)
 reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, the dpci softirq) is one work item "
-        "after costs.upcall, in one Xen context for every pCPU; host vectors come from 0x31 on host APIC 0; whether "
+        "after costs.upcall, in the context of the pCPU the host vector reached; host vectors come from 0x31 on host APIC 0; whether "
         "a signal waits in its pCPU's IRR behind an in-service ACKTYPE_EOI vector (reading "
         "xen.nonmaskable-in-service) is decided when Xen processes it, not when it reaches the host APIC, and the "
         "set_eoi_ready IPI to another pCPU takes no time. Xen's own vectors (timer, IPIs) are not modelled. (An "
