@@ -40,20 +40,28 @@ run:
 breakpoints: [irq-lost, msi-torn-message, irq-spurious, pirq-conflict, msix-write-unmasked]
 """
 
-#: msidbg explore x5.yaml --strategy pct --seed 13: run 1, shrunk to these 13 deviations (CPU1 held
-#: back while eth0's signals, Xen's work and CPU0's set_affinity ran first)
-PLAN = [("sched", ("CPU1", 68, i), c) for i, c in enumerate(
-    [("eth0", 0), ("nvme0", 0), ("Xen", 0), ("Xen", 0)])] + [("sched", ("CPU1", 69, i), c) for i, c in enumerate(
-    [("eth0", 0), ("nvme0", 0), ("Xen", 0), ("Xen", 0), ("CPU0", 0), ("CPU0", 0), ("CPU0", 0)])] + [
-    ("sched", ("CPU1", 70, 0), ("eth0", 0)), ("sched", ("CPU1", 71, 0), ("eth0", 0))]
+#: msidbg explore x5.yaml --strategy pct --seed 27 (on the code before the fix): run 12, shrunk to these 16
+#: deviations (CPU1 held back while eth0's signals, Xen's work, nvme0's, CPU2's and CPU0's steps ran first).
+#: Re-derived when xen_rebind_evtchn_to_cpu's mask became an event of its own (model revision 10, xenhost2):
+#: the old plan (seed 13, run 1) named CPU1's step indices of the log before it; seed 13's first failure is
+#: another drop, which this fix does not touch: the upcall is raised after vCPU3 stopped with interrupts off
+#: and the port stays linked on its FIFO queue across the rebind away from it (not judged here)
+#: Xen's work then became per pCPU (xenhost2): its choices name the pCPU each item ran on when the plan was
+#: found -- eth0's host vector 0x69 on pCPU1, nvme0's 0x71 on pCPU2 -- where they named one ``Xen``
+ETH0, NVME0 = ("Xen pCPU1", 0), ("Xen pCPU2", 0)
+PLAN = [("sched", ("CPU1", n, i), c) for n, cs in (
+    (56, [("eth0", 0), ETH0]), (57, [("eth0", 0)]), (59, [("eth0", 0), ETH0]),
+    (62, [("eth0", 0), NVME0, ("nvme0", 0)]),
+    (63, [("eth0", 0), NVME0, ("nvme0", 0), ETH0, ("CPU2", 0)]), (64, [("eth0", 0)]),
+    (66, [NVME0, ("CPU0", 0)])) for i, c in enumerate(cs)]
 
 
 def test_pv_vcpu_takes_its_pending_upcall_before_stop_machine_stops_it() -> None:
     scn = scenario(PV_HOTPLUG, "x5.yaml")
-    s = Session(scn, 3658428162621781486, schedule=Schedule("pct", 3, 10_000, 307, plan=Plan(PLAN)))
+    s = Session(scn, 9108347921090956420, schedule=Schedule("pct", 3, 10_000, 313, plan=Plan(PLAN)))
     s.run()
     eng = s.eng
-    # the deviations still apply (CPU1 held back, eth0 and CPU0 run first) ...
+    # the deviations still apply (CPU1 held back, eth0, Xen and CPU0 run first) ...
     assert [d for d in eng.trace.plan.items() if d[0] == "sched"] == PLAN
     # ... but vCPU3 takes the event callback of eth0's port (rebound to it) before its stopper acks:
     # nothing is left queued for the CPU_DEAD drain to drop, every signal is handled

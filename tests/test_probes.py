@@ -76,23 +76,24 @@ def test_before_and_after_a_step_run_in_the_probed_context() -> None:
                                 "  - {at: startup_pirq.unmask, when: after, do: hypercall, op: PHYSDEVOP_get_free_pirq,"
                                 " if_dev: eth1, times: 1}")
     eng = run_to_end(scenario(text))
-    seq = [(e.dev, e.fields["op"], e.fields["ret"]) if e.kind == "xen.hypercall" else (e.dev, "unmask", e.fields["port"])
+    seq = [(e.dev, e.fields["op"], e.fields["ret"]) if e.kind == "xen.hypercall" else
+           (e.dev, "mask" if e.fields["masked"] else "unmask", e.fields["port"])
            for e in eng.log.events(1, len(eng.log) + 1)
            if e.kind == "evtchn.mask" or e.kind == "xen.hypercall" and e.fields["op"] != "EVTCHNOP_bind_vcpu"]
     tail = seq[seq.index(("eth0", "EVTCHNOP_bind_pirq", 1)):]
-    # startup_pirq: bind, status query, [before-probe], unmask, eoi (then set_affinity's rebind unmasks again)
+    # startup_pirq: bind, status query, [before-probe], unmask, eoi (then set_affinity's rebind masks and unmasks again)
     q, e = "PHYSDEVOP_irq_status_query", "PHYSDEVOP_eoi"
     assert tail == [
         ("eth0", "EVTCHNOP_bind_pirq", 1), ("eth0", q, 1), ("eth0", "PHYSDEVOP_get_free_pirq", 99), ("eth0", "unmask", 1),
-        ("eth0", e, 0), ("eth0", "unmask", 1),
+        ("eth0", e, 0), ("eth0", "mask", 1), ("eth0", "unmask", 1),
         ("eth0", "EVTCHNOP_bind_pirq", 2), ("eth0", q, 1), ("eth0", "PHYSDEVOP_get_free_pirq", 98), ("eth0", "unmask", 2),
-        ("eth0", e, 0), ("eth0", "unmask", 2),
+        ("eth0", e, 0), ("eth0", "mask", 2), ("eth0", "unmask", 2),
         ("eth1", "PHYSDEVOP_get_free_pirq", 97), ("eth1", "PHYSDEVOP_get_free_pirq", 96),
         ("eth1", "EVTCHNOP_bind_pirq", 3), ("eth1", q, 1), ("eth1", "PHYSDEVOP_get_free_pirq", 95), ("eth1", "unmask", 3),
         ("eth1", "PHYSDEVOP_get_free_pirq", 94),      # the after-probe: eth1 only, once
-        ("eth1", e, 0), ("eth1", "unmask", 3),
+        ("eth1", e, 0), ("eth1", "mask", 3), ("eth1", "unmask", 3),
         ("eth1", "EVTCHNOP_bind_pirq", 4), ("eth1", q, 1), ("eth1", "PHYSDEVOP_get_free_pirq", 93), ("eth1", "unmask", 4),
-        ("eth1", e, 0), ("eth1", "unmask", 4)]
+        ("eth1", e, 0), ("eth1", "mask", 4), ("eth1", "unmask", 4)]
 
 
 def test_a_probe_frame_shows_on_the_call_stack_and_replays() -> None:

@@ -144,7 +144,7 @@ def test_report_names_the_hvm_guest_gsi_the_vioapic_and_xens_machine_line(tmp_pa
     from tests.bugio.helpers import cli
 
     snap = tmp_path / "h.msgpack"
-    code, _, err = cli("run", str(HVM_INTX), "--max-events", "51", "--save", str(snap))
+    code, _, err = cli("run", str(HVM_INTX), "--max-events", "56", "--save", str(snap))
     assert code == 0, err
     code, out, err = cli("report", str(snap))
     assert code == 0, err

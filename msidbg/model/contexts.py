@@ -19,7 +19,8 @@ Item = list[Any]
 def context(item: Item) -> str:
     """The context of an agenda item: ``CPU1`` (its steps, action starts, its driver's
     timeouts), ``CPU1 timer`` (its local APIC timer: hardware, like a device's signals),
-    ``QEMU``, ``Xen`` (work on device interrupts, its eoi_timer), or a device's name (its signals)."""
+    ``QEMU``, ``Xen pCPU0`` (Xen's work on a device interrupt that reached host pCPU 0, its eoi_timer),
+    ``Xen`` (QEMU's hvm_inject_msi, the scheduler's vCPU moves), or a device's name (its signals)."""
     kind = item[2]
     if kind in ("cpu", "act", "timeout"):
         return f"CPU{item[3]}"
@@ -30,8 +31,28 @@ def context(item: Item) -> str:
     if kind in ("fire", "release"):
         return str(item[3])
     if kind == "xen":
-        return "Xen"
+        return _xen_context(item)
     return str(kind)
+
+
+#: "Xen pCPU0", "Xen pCPU1", ... (built once)
+_XEN_PCPU = tuple(f"Xen pCPU{i}" for i in range(256))
+
+
+def _xen_context(item: Item) -> str:
+    """Xen's work runs on a host pCPU, each its own context: ``do_IRQ`` and the dpci softirq on the pCPU the
+    host vector arrived at (``[.., "irq", dev, vector, n, irq, pCPU << 8 | vector]``), the eoi_timer on the
+    pCPU whose ``do_IRQ_guest`` armed it (``migrate_timer(.., smp_processor_id())``), the data half of a
+    split ``write_msi_msg`` on the pCPU whose ack ran the move. ``hvm_inject_msi`` (QEMU's hypercall) and
+    the scheduler's vCPU moves are ``Xen``. (Hypercalls run inside the calling vCPU's own steps.)"""
+    op = item[3]
+    if op == "irq":
+        return _XEN_PCPU[item[8] >> 8]
+    if op == "eoi_timer" and len(item) > 6:
+        return _XEN_PCPU[item[6]]
+    if op == "msi_data" and len(item) > 9:
+        return _XEN_PCPU[item[9]]
+    return "Xen"
 
 
 def describe(w: dict[str, Any], item: Item) -> str:

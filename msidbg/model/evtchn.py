@@ -465,18 +465,23 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     pirq = hirq["pirq"]
     rec = x["pirqs"][pirq]
     port = rec["port"]
-    if not hirq["in_flight"] and rec["bound"]:
-        # do_IRQ -> desc->handler->ack: irq_complete_move, move_native_irq (a signal held behind an
-        # ACKTYPE_EOI irq is still in the host IRR: no ack yet). The move is Xen's own writes (no
-        # event); its provenance notes say what moved
-        X.ack_move(eng, irq, hirq, item[8] if len(item) > 8 else -1)
-    if hirq["in_flight"]:
-        # ACKTYPE_EOI: the host vector is still in service until the guest's PHYSDEVOP_eoi; a new
-        # signal waits in the host IRR (coalesced) and goes on at the EOI
+    slot = item[8]
+    top = X.blocked_by(x, slot)
+    if top is not None:
+        # the pCPU's local APIC has an ACKTYPE_EOI vector of the same or a higher priority class in
+        # service until the guest's PHYSDEVOP_eoi (or the eoi_timer): this vector waits in its IRR
+        # (coalesced) and goes on at that EOI -- no do_IRQ, no ack yet
         P.dep(_D_MSG_TABLE, queued)
-        _hold(hirq, [dev, idx, n])
-        how = "held: the host irq awaits the guest's EOI"
-    elif not rec["bound"]:
+        X.hold(x, slot, [dev, idx, n, irq])
+        how = "held: the host irq awaits the guest's EOI" if top[1] == irq else \
+            f"held: pCPU{slot >> 8} has vector {top[0]:#x} (host irq {top[1]}) in service until the guest's EOI"
+        eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
+        return
+    if rec["bound"]:
+        # do_IRQ -> desc->handler->ack: irq_complete_move, move_native_irq. The move is Xen's own
+        # writes (no event); its provenance notes say what moved
+        X.ack_move(eng, irq, hirq, slot)
+    if not rec["bound"]:
         how = "mapped, not bound"
         P.dep(_D_MSG_TABLE, queued)
         P.dep(_D_CAUSE, PK.key(PK.PTBIND, pirq))
@@ -490,23 +495,18 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         how = vmsi_deliver_pirq(eng, rec, pirq, dev, idx, n)
     else:
         how = send(eng, port, [dev, idx, n], queued)    # (the dependency on the work item goes with it)
-    if hirq["ack_eoi"] and not hirq["in_flight"] and rec["bound"]:
+    if hirq["ack_eoi"] and rec["bound"]:
+        # do_IRQ_guest: the vector stays in service on this pCPU (pending_eoi), pirq->masked (in_flight),
+        # and the eoi_timer is (re)armed (stop_timer + set_timer: the token of an earlier one goes stale)
+        X.in_service(x, hirq, irq, slot)
         hirq["in_flight"] = token = eng.w.seq + 1
-        eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token)
+        eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token, slot >> 8)   # migrate_timer: here
     eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
 
 
 #: model/xen_intx.on_item (set when it is imported)
 XEN_INTX_ITEM: list[Any] = []
 EOI_TIMER_NS = 1_000_000        # __do_IRQ_guest: set_timer(&action->eoi_timer, NOW() + MILLISECS(1))
-
-
-def _hold(hirq: dict[str, Any], src: list[Any]) -> None:
-    for s in hirq["held"]:
-        if s[0] == src[0] and s[1] == src[1]:
-            s[2] += src[2]
-            return
-    hirq["held"].append(list(src))
 
 
 def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: int, n: int) -> str:
@@ -530,9 +530,9 @@ def finish(eng: Any) -> int:
     if x is None:
         return 0
     total = 0
-    for irq in sorted(x["irqs"]):
-        held, x["irqs"][irq]["held"] = x["irqs"][irq]["held"], []
-        for dev, idx, n in held:
+    irr, x["irr"] = x["irr"], {}
+    for slot in sorted(irr):
+        for dev, idx, n, _irq in irr[slot]:
             total += n
             acct.lost(eng, dev, idx, n, "were still held in the host's IRR behind an unacknowledged irq at the end")
     for port in sorted(x["ports"]):

@@ -523,6 +523,22 @@ Revisions:
   ``xen.intx.m[gsi].dpci`` there) and ``platform.xen_dpci_eoi_masked`` (hvm_pirq_eoi's masked-entry return
   before eb298f32fa: 4.15, 4.13.3, 4.14.2); every xen-hvm world gains both rows. Shipped runs: the xen-hvm
   ones (the rows in the world: state hashes only; no outcome changes).
+  (xenhost2) A Xen guest's xen_rebind_evtchn_to_cpu logs its mask of the port (``evtchn.mask``, a step of
+  its own before EVTCHNOP_bind_vcpu: test_and_set_mask at v4.19, do_mask(EVT_MASK_REASON_TEMPORARY) at
+  v6.6; nothing is written when the port was masked already). Shipped runs: every Xen run that sets an
+  event channel's affinity gains one event per rebind and the later events shift (outcomes unchanged);
+  the explore12 plan was re-derived (tests/test_explore12.py). Xen's host pCPUs get a local APIC for its
+  own vectors (reading ``xen.nonmaskable-in-service``; msi.c ack_nonmaskable_msi_irq, irq.c do_IRQ_guest /
+  flush_ready_eoi, every release 4.0 .. 4.21): a non-maskable MSI's host vector stays in service on the pCPU
+  it interrupted until its EOI (the guest's PHYSDEVOP_eoi, the 1 ms eoi_timer, and now also an unbind), and
+  every vector of the same or a lower priority class on that pCPU -- another device's too -- waits in its
+  IRR meanwhile and goes on at the EOI, highest first; a signal of the irq itself arriving unblocked on
+  another pCPU (a move) goes through and re-arms the eoi_timer. The world gains ``xen.eoi`` and ``xen.irr``;
+  a host irq's ``held`` becomes ``isr`` (the slots it is in service on). Xen's work items belong to the
+  host pCPU they run on (``Xen pCPU<n>`` contexts: do_IRQ where the vector arrived, the eoi_timer where
+  do_IRQ_guest armed it, a split write_msi_msg's data half where the ack ran; the eoi_timer and msi_data
+  items carry that pCPU), so pct / delay can reorder two pCPUs' work: plans naming ``Xen`` for those
+  items no longer apply (ordered runs unchanged; random runs' state hashes change with the context names).
 """
 
 from __future__ import annotations

@@ -86,6 +86,8 @@ def build(scn: Any, w: World) -> None:
         "msixtbl": {},     # device -> the vMSI-X intercept's entry (model/vmsi.py)
         "next_irq": FIRST_HOST_IRQ,
         "ports": {},       # event channels: port -> {pirq, vcpu, pending, masked, src}
+        "eoi": {},         # pCPU -> per_cpu(pending_eoi): [vector, host irq, ready] in service, lowest first
+        "irr": {},         # pCPU << 8 | host vector -> [dev, index, signals, host irq] waiting in that pCPU's IRR
     }
     w.kernel["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w.cpus)}
 
@@ -240,7 +242,7 @@ def _new_host_irq(x: World, pirq: int, dev: str, entry: int, kind: str) -> tuple
     x["next_irq"] = irq + 1
     x["irqs"][irq] = {"vector": vector, "pirq": pirq, "dev": dev, "entry": entry, "type": kind,
                       "host_masked": True, "guest_masked": True, "ack_eoi": False, "in_flight": False,
-                      "held": [], "cpu": 0, "move": -1, "old": -1}
+                      "isr": [], "cpu": 0, "move": -1, "old": -1}
     x["vector_irq"][vkey(0, vector)] = irq
     return irq, vector
 
@@ -274,12 +276,14 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     del x["vector_irq"][vkey(hirq["cpu"], hirq["vector"])]
     if hirq["old"] >= 0 and x["vector_irq"].get(hirq["old"]) == irq:
         del x["vector_irq"][hirq["old"]]          # a move still in progress: the old vector goes too
-    # signals that waited behind the unacknowledged host irq (ACKTYPE_EOI, in flight) sit on a host
-    # vector that is freed now: nothing will deliver them
-    for dev, idx, n in hirq["held"]:
+    # signals that waited in a pCPU's IRR on this irq's vector (behind an unacknowledged ACKTYPE_EOI irq)
+    # sit on a host vector that is freed now: nothing will deliver them
+    for dev, idx, n in drop_irr(x, irq):
         acct.lost(eng, dev, idx, n, f"were held behind host irq {irq} (awaiting the guest's EOI) when "
                   f"unmap_domain_pirq freed it with pirq {pirq}")
-    hirq["held"] = []
+    # pirq_guest_force_unbind -> __pirq_guest_unbind: the irq's pending EOIs are flushed (set_eoi_ready on
+    # every CPU of cpu_eoi_map), and what waited behind them there goes on
+    host_eoi(eng, irq, hirq)
     k = key(hirq["dev"], hirq["entry"])
     if x["entry_irq"].get(k) == irq:
         del x["entry_irq"][k]
@@ -340,15 +344,93 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
 GSI: dict[str, Any] = {}
 
 
-def host_eoi(eng: Any, irq: int) -> None:
-    """The host acknowledges ``irq`` (guest EOI or Xen's 1 ms eoi_timer): what it held goes on."""
-    hirq = eng.w.xen["irqs"].get(irq)
+# --- the host pCPUs' local APICs for Xen's own vectors (xen/arch/x86/irq.c, msi.c) ------------------------
+# An MSI Xen cannot mask is ACKTYPE_EOI (pirq_acktype). Its ack (ack_nonmaskable_msi_irq; 4.0's ack_msi_irq)
+# writes no LAPIC EOI: do_IRQ_guest pushes the vector on the pCPU's pending_eoi stack and the EOI waits
+# for the guest's (desc_guest_eoi), the 1 ms eoi_timer or an unbind -- __set_eoi_ready on every CPU of
+# cpu_eoi_map, then flush_ready_eoi pops the ready entries from the top and ends each
+# (end_nonmaskable_irq -> ack_APIC_irq). Until then the vector is in that pCPU's ISR, and the local APIC
+# delivers no vector of the same or a lower priority class there (PPR = the highest ISR vector's class;
+# Xen runs with TPR 0): they wait in its IRR, one bit per vector (signals coalesce).
+def blocked_by(x: World, slot: int) -> list[Any] | None:
+    """The in-service entry of the slot's pCPU that keeps host vector ``slot & 0xff`` in its IRR, or None."""
+    stack = x["eoi"].get(slot >> 8)
+    if stack and stack[-1][0] >> 4 >= (slot & 0xFF) >> 4:
+        return stack[-1]
+    return None
+
+
+def hold(x: World, slot: int, src: list[Any]) -> None:
+    """The message sets the vector's IRR bit on its pCPU: signals already waiting there coalesce."""
+    waiting = x["irr"].setdefault(slot, [])
+    for s in waiting:
+        if s[0] == src[0] and s[1] == src[1]:
+            s[2] += src[2]
+            return
+    waiting.append(list(src))
+
+
+def in_service(x: World, hirq: dict[str, Any], irq: int, slot: int) -> None:
+    """``do_IRQ_guest`` for an ACKTYPE_EOI irq: the vector that arrived goes on the pCPU's pending_eoi stack
+    (above every entry there: a vector is delivered only above the stack's class), the pCPU into
+    cpu_eoi_map."""
+    x["eoi"].setdefault(slot >> 8, []).append([slot & 0xFF, irq, 0])
+    if slot not in hirq["isr"]:
+        hirq["isr"].append(slot)
+
+
+def drop_irr(x: World, irq: int) -> list[list[Any]]:
+    """Take the signals waiting in any pCPU's IRR for host irq ``irq`` (its vector is being freed)."""
+    out = []
+    for slot in sorted(x["irr"]):
+        waiting = x["irr"][slot]
+        mine = [s for s in waiting if s[3] == irq]
+        if mine:
+            out += [s[:3] for s in mine]
+            rest = [s for s in waiting if s[3] != irq]
+            if rest:
+                x["irr"][slot] = rest
+            else:
+                del x["irr"][slot]
+    return out
+
+
+def host_eoi(eng: Any, irq: int, hirq: dict[str, Any] | None = None) -> None:
+    """The host acknowledges ``irq`` (the guest's EOI, Xen's 1 ms eoi_timer, a re-bind or an unbind):
+    ``set_eoi_ready`` on each pCPU it is in service on (the IPI to another pCPU is immediate here), then
+    that pCPU's ``flush_ready_eoi`` and the vectors its IRR holds that the new priority lets through."""
+    x = eng.w.xen
+    if hirq is None:
+        hirq = x["irqs"].get(irq)
     if hirq is None or not hirq["in_flight"]:
         return
     hirq["in_flight"] = False
-    held, hirq["held"] = hirq["held"], []
-    for dev, idx, n in held:
-        eng.schedule(eng.w.now + eng.w.costs["upcall"], "xen", "irq", dev, idx, n, irq)
+    slots, hirq["isr"] = hirq["isr"], []
+    for slot in slots:
+        for e in x["eoi"].get(slot >> 8, ()):
+            if e[1] == irq and e[0] == slot & 0xFF and not e[2]:
+                e[2] = 1
+                break
+    for pcpu in sorted({slot >> 8 for slot in slots}):
+        _flush_ready_eoi(eng, x, pcpu)
+
+
+def _flush_ready_eoi(eng: Any, x: World, pcpu: int) -> None:
+    """Pop the ready entries from the top of the pCPU's stack (each an ``ack_APIC_irq``: its ISR bit
+    clears), then the local APIC delivers what its IRR holds above the remaining priority -- each a Xen
+    work item, highest vector first; whether it runs or waits again is decided when Xen processes it."""
+    stack = x["eoi"].get(pcpu)
+    if not stack:
+        return
+    while stack and stack[-1][2]:
+        stack.pop()
+    if not stack:
+        del x["eoi"][pcpu]
+    irr = x["irr"]
+    for slot in sorted((s for s in irr if s >> 8 == pcpu), reverse=True):
+        if blocked_by(x, slot) is None:
+            for dev, idx, n, irq in irr.pop(slot):
+                eng.schedule(eng.w.now + eng.w.costs["upcall"], "xen", "irq", dev, idx, n, irq, slot)
 
 
 # --- passthrough binding (XEN_DOMCTL_bind_pt_irq / unbind) -----------------------------------------
@@ -526,13 +608,14 @@ def pirq_set_affinity(eng: Any, pirq: int, cpu: int, why: str) -> None:
         irq_set_affinity(eng, rec["irq"], cpu, why)
 
 
-def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False) -> None:
+def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: bool = False, on: int = 0) -> None:
     """``set_msi_affinity``: ``set_desc_affinity`` -> ``__assign_irq_vector`` -- the vector stays when
     the irq already has it on ``cpu``; a move still in progress (the old vector not cleaned up yet)
     refuses with -EAGAIN and nothing is written; otherwise a new vector on ``cpu``, the old one kept
     until an interrupt arrives on the new one -- then ``write_msi_msg``, whether or not the message
     changed. ``split``: the config writes of a plain MSI are separate steps (address now, data one or
-    two config writes later: a signal between them carries half of each)."""
+    two config writes later: a signal between them carries half of each); ``on``: the pCPU that writes
+    (the one whose interrupt's ack runs move_native_irq), whose Xen context the data half runs in."""
     x = eng.w.xen
     if cpu != hirq["cpu"]:
         if hirq["old"] >= 0:
@@ -544,7 +627,7 @@ def set_msi_affinity(eng: Any, irq: int, hirq: dict[str, Any], cpu: int, split: 
         hirq["cpu"], hirq["vector"] = cpu, vector
         x["vector_irq"][vkey(cpu, vector)] = irq
     if x["entry_irq"].get(key(hirq["dev"], hirq["entry"])) == irq:
-        _write_msg(eng, hirq, split)
+        _write_msg(eng, hirq, split, on)
 
 
 def host_msg(hirq: dict[str, Any]) -> list[int]:
@@ -552,7 +635,7 @@ def host_msg(hirq: dict[str, Any]) -> list[int]:
     return [0xFEE00000 | hirq["cpu"] << 12, 0, hirq["vector"]]
 
 
-def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
+def _write_msg(eng: Any, hirq: dict[str, Any], split: bool, on: int = 0) -> None:
     """``write_msi_msg`` of the host message to the physical entry (MSI-X: three writel; MSI: the
     address, the upper address if 64-bit, the data)."""
     dev, entry, kind = hirq["dev"], hirq["entry"], hirq["type"]
@@ -587,7 +670,7 @@ def _write_msg(eng: Any, hirq: dict[str, Any], split: bool) -> None:
             note=f"set_msi_affinity writes the address {msg[0]:#x}")
     if split:
         later = eng.w.costs["cfg_write"] * (2 if msi["ctrl"] & MSI_64BIT else 1)
-        eng.schedule(eng.w.now + later, "xen", "msi_data", dev, entry, 0, hirq["pirq"], msg[2])
+        eng.schedule(eng.w.now + later, "xen", "msi_data", dev, entry, 0, hirq["pirq"], msg[2], on)
         return
     _msi_data(eng, dev, msg[2])
 
@@ -637,7 +720,7 @@ def ack_move(eng: Any, irq: int, hirq: dict[str, Any], arrived: int) -> None:
             "(IRQ_MOVE_PENDING cleared)")
     if hirq["type"] == "msi" and not eng.w.devices[hirq["dev"]]["msi"]["ctrl"] & MSI_PVM:
         P.dep_writer(PC.D_CAUSE, move, req)
-        set_msi_affinity(eng, irq, hirq, cpu, split=True)
+        set_msi_affinity(eng, irq, hirq, cpu, split=True, on=max(arrived, 0) >> 8)
         return
     hirq["host_masked"] = True          # mask_msi_irq
     _apply_mask(eng, hirq)
@@ -681,6 +764,7 @@ def pt_unbind(eng: Any, pirq: int) -> int:
         rec["irq"] = 0              # clear_domain_irq_pirq of the force-unbound irq
     else:
         hirq = x["irqs"][rec["irq"]]
+        host_eoi(eng, rec["irq"], hirq)     # __pirq_guest_unbind: pending EOIs flushed (set_eoi_ready)
         _shutdown(eng, hirq)
         if hirq["type"] == "msix" and hvm:
             vmsi.unregister(eng.w, hirq["dev"])

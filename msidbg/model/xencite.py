@@ -463,13 +463,33 @@ reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq f
 reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself only clears the emuirq.",
         source=XEN_PHYSDEV, quote="if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
         "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
+XEN_PENDING_EOI = (
+    Source(X, "RELEASE-4.17.0", "xen/arch/x86/msi.c, xen/arch/x86/irq.c",
+           "ack_nonmaskable_msi_irq, ack_maskable_msi_irq, pci_msi_nonmaskable (.end = end_nonmaskable_irq); "
+           "do_IRQ, do_IRQ_guest, desc_guest_eoi, irq_guest_eoi_timer_fn, __pirq_guest_unbind, set_eoi_ready, "
+           "__set_eoi_ready, flush_ready_eoi", "4.2.. (read at RELEASE-4.2.0, 4.5.0, 4.17.0, 4.21.0)"),
+    Source(X, "RELEASE-4.0.0", "xen/arch/x86/io_apic.c, xen/arch/x86/irq.c",
+           "ack_msi_irq, end_msi_irq (msi_maskable_irq); __do_IRQ_guest, flush_ready_eoi",
+           "4.0 .. 4.1 (4.1.0: ack_nonmaskable_msi_irq, still in io_apic.c)"))
+reading("xen.nonmaskable-in-service", "An MSI Xen cannot mask (no Per-vector Masking: ACKTYPE_EOI) is acked without "
+        "a LAPIC EOI: do_IRQ_guest pushes the vector that arrived on the interrupted pCPU's pending_eoi stack and "
+        "that pCPU into cpu_eoi_map; the EOI comes with the guest's (desc_guest_eoi), the 1 ms eoi_timer or an "
+        "unbind (__pirq_guest_unbind): set_eoi_ready on each CPU of cpu_eoi_map marks the entry ready and "
+        "flush_ready_eoi pops ready entries from the top, each end_nonmaskable_irq -> ack_APIC_irq. Until then "
+        "the vector is in that pCPU's ISR, so its local APIC holds every vector of the same or a lower priority "
+        "class in the IRR (one bit per vector: signals coalesce) -- another device's host irq too -- and delivers "
+        "the highest of them at the EOI. A maskable MSI / MSI-X (ack_maskable_msi_irq) and a mapped irq no guest "
+        "has bound (do_IRQ's end) are EOIed at once. The same scheme in every release read (4.0's "
+        "ack_msi_irq / end_msi_irq).", source=XEN_PENDING_EOI,
+        quote="ack_nonmaskable_msi_irq(desc); ack_APIC_irq(); /* ACKTYPE_NONE */ ... peoi[sp].vector = vector; "
+              "peoi[sp].ready = 0; ... cpumask_set_cpu(smp_processor_id(), action->cpu_eoi_map); ... "
+              "while ( (--sp >= 0) && peoi[sp].ready ) { ... desc->handler->end(desc, peoi[sp].vector);", module=M)
 reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, the dpci softirq) is one work item "
-        "after costs.upcall; host vectors come from 0x31 on host APIC 0; a held ACKTYPE_EOI signal is checked when "
-        "Xen processes it, not when it reaches the host APIC. (An abstraction, not a reading. What it leaves out, "
-        "read at RELEASE-4.17.0 irq.c / msi.c: a non-maskable MSI's ack (ack_nonmaskable_msi_irq) writes no LAPIC "
-        "EOI; ACKTYPE_EOI defers it to the guest's EOI (set_eoi_ready -> end_nonmaskable_irq -> ack_APIC_irq on the "
-        "pCPU it interrupted), so the host vector stays in service there: a second signal waits in that pCPU's IRR "
-        "and its vectors of the same or a lower priority class wait too.)", status="hypothetical", module=M)
+        "after costs.upcall, in the context of the pCPU the host vector reached; host vectors come from 0x31 on host APIC 0; whether "
+        "a signal waits in its pCPU's IRR behind an in-service ACKTYPE_EOI vector (reading "
+        "xen.nonmaskable-in-service) is decided when Xen processes it, not when it reaches the host APIC, and the "
+        "set_eoi_ready IPI to another pCPU takes no time. Xen's own vectors (timer, IPIs) are not modelled. (An "
+        "abstraction, not a reading.)", status="hypothetical", module=M)
 
 M = "msidbg.model.evtchn"
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "

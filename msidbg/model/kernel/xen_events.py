@@ -270,13 +270,26 @@ affinity = program("xen_set_affinity_irq", "set_affinity_irq: rebind the port to
 
 
 @affinity.step
-def rebind(k: Any, loc: dict[str, Any]) -> None:
+def rebind_mask(k: Any, loc: dict[str, Any]) -> None:
+    """select_target_cpu, then xen_rebind_evtchn_to_cpu: 'Mask the event while changing the VCPU binding
+    to prevent it being delivered on an unexpected VCPU' -- test_and_set_mask (4.19), do_mask(info,
+    EVT_MASK_REASON_TEMPORARY) from the mask-reason rework (v6.6 read): a visible write unless the port
+    was masked already (then the unmask after the hypercall is skipped, or, with reasons, another reason
+    keeps it masked)."""
     info = gx(k)["irqs"].get(loc["irq"])
     if info is None or not info["port"]:
         k.ret(-1)           # no event channel yet: xen_rebind_evtchn_to_cpu fails
         return
-    target = select_target_cpu(k, loc["mask"])
+    loc["target"] = select_target_cpu(k, loc["mask"])
     loc["was_masked"] = evtchn.set_mask(k.eng, info["port"], True)
+    if not loc["was_masked"]:
+        k.ev(EVTCHN_MASK, info["dev"], info["port"], 1)
+
+
+@affinity.step
+def rebind(k: Any, loc: dict[str, Any]) -> None:
+    info = info_of(k, loc["irq"])
+    target = loc["target"]
     rc = evtchn.bind_vcpu(k.eng, info["port"], target)
     k.ev(XEN_HCALL, info["dev"], k.s("EVTCHNOP_bind_vcpu"), info["port"], target, cost="hypercall")
     if rc == 0:
