@@ -48,7 +48,7 @@ def test_hvm_intx_header_at_event_0_shows_the_bound_idle_machine_line() -> None:
 def test_pirq_map_lists_the_gsi_pirq_bound_for_hvm_intx() -> None:
     """The pirq map of a Xen HVM guest whose only interrupts are passthrough INTx was empty: the GSI pirq
     xen-pt mapped (MAP_PIRQ_TYPE_GSI, pirq = machine GSI) and bound to both functions' guest GSIs had no row."""
-    rows = pirqmap.rows(_hvm_world(51))
+    rows = pirqmap.rows(_hvm_world(56))
     assert [r.pirq for r in rows] == [20]
     r = rows[0]
     assert (r.xen_state, r.device, r.guest_irq) == ("GSI in flight", "a,b", "17,21")

@@ -172,7 +172,7 @@ def test_signals_pending_on_a_masked_port_at_its_close_link_the_guests_mask() ->
                            ("action.start", "actions[1]")]
     assert [lk.event for lk in why.chain[1:3]] == sends[::-1]
     mask = why.chain[3]
-    assert mask.event == one(s, "evtchn.mask", port=1, masked=1, test=lambda e: e.time_ns < 1_100_000)
+    assert mask.event == one(s, "evtchn.mask", port=1, masked=1, test=lambda e: 1_000_000 <= e.time_ns < 1_100_000)
     assert mask.stack == ["driver_disable_irq+mask"] and mask.relation == "held by the mask"
     assert mask.value == 1 and mask.reason.endswith("masks event channel 1")
 
