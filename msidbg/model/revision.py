@@ -510,6 +510,15 @@ Revisions:
   unlock: a flow handler spinning on that lock elsewhere held the rendezvous for ever). Shipped runs: the
   remapped msi-torn-affinity-update family (flow handlers spin during the writer's
   chip call: timing; every outcome unchanged); every bare-metal world carries the new switch.
+  (xenev2) A Xen pirq's eoi_pirq with a pending affinity move (``kernel.xen_eoi_clear_first`` true: 4.6 ..
+  5.10, before 1ca1b4e2c0cb made the move immediate) follows the release's order: test_and_set_mask, then
+  clear_evtchn, irq_move_masked_irq (the port stays masked through xen_set_affinity_irq's rebind), then
+  unmask_evtchn if it was not masked (drivers/xen/events/events_base.c eoi_pirq at v4.19 / v5.4; v5.10's
+  do_mask / do_unmask(EVT_MASK_REASON_TEMPORARY)). It cleared first and masked in irq_move_irq a step
+  later, so a signal in between found the port unmasked and was linked on the old vCPU for a second handler
+  run; now a signal between the mask and the clear is coalesced and taken by this run, and one after the
+  clear waits, masked, for the unmask on the new vCPU. The mask and the clear are a step each; a disabled
+  irq's pending move is left alone (clear_evtchn only). tests/test_xen_eoi_move_order.py.
 """
 
 from __future__ import annotations
