@@ -539,6 +539,15 @@ Revisions:
   do_IRQ_guest armed it, a split write_msi_msg's data half where the ack ran; the eoi_timer and msi_data
   items carry that pCPU), so pct / delay can reorder two pCPUs' work: plans naming ``Xen`` for those
   items no longer apply (ordered runs unchanged; random runs' state hashes change with the context names).
+  (xenev2) A Xen pirq's eoi_pirq with a pending affinity move (``kernel.xen_eoi_clear_first`` true: 4.6 ..
+  5.10, before 1ca1b4e2c0cb made the move immediate) follows the release's order: test_and_set_mask, then
+  clear_evtchn, irq_move_masked_irq (the port stays masked through xen_set_affinity_irq's rebind), then
+  unmask_evtchn if it was not masked (drivers/xen/events/events_base.c eoi_pirq at v4.19 / v5.4; v5.10's
+  do_mask / do_unmask(EVT_MASK_REASON_TEMPORARY)). It cleared first and masked in irq_move_irq a step
+  later, so a signal in between found the port unmasked and was linked on the old vCPU for a second handler
+  run; now a signal between the mask and the clear is coalesced and taken by this run, and one after the
+  clear waits, masked, for the unmask on the new vCPU. The mask and the clear are a step each; a disabled
+  irq's pending move is left alone (clear_evtchn only). tests/test_xen_eoi_move_order.py.
 """
 
 from __future__ import annotations

@@ -141,6 +141,12 @@ EDGE_PENDING = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq (irq_may
 XEN_PIRQ_EDGE = Source(L, "v6.6", "drivers/xen/events/events_base.c",
                        "xen_bind_pirq_msi_to_irq (handle_edge_irq), xen_pirq_chip (.irq_mask_ack = mask_ack_pirq, "
                        ".irq_unmask = enable_dynirq), mask_ack_pirq", "all")
+#: eoi_pirq with a pending move (ff1e22e7a638, 4.6, until 1ca1b4e2c0cb, 5.11, made pirq moves immediate):
+#: the port masked first, then cleared, moved and unmasked (read at v4.19 / v5.4; v5.10's lateeoi rework
+#: keeps the order with do_mask / do_unmask(EVT_MASK_REASON_TEMPORARY))
+XEN_EOI_MOVE = Source(L, "v5.4", "drivers/xen/events/events_base.c",
+                      "eoi_pirq (irqd_is_setaffinity_pending && !irqd_irq_disabled: test_and_set_mask, clear_evtchn, "
+                      "irq_move_masked_irq, unmask_evtchn unless it was masked)", "4.6..5.10")
 #: disable_irq / enable_irq (kernel/irq/manage.c), irq_disable / irq_enable (chip.c), check_irq_resend
 #: (resend.c), apic_retrigger_irq (arch/x86/kernel/apic/vector.c). The logic is the same in every release
 #: the model covers: the hardware retrigger (chip->irq_retrigger) has come first since before 3.0, the

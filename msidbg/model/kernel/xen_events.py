@@ -506,7 +506,7 @@ def _call_edge(k: Any, w: Any, step: str, irq_no: int, port: int) -> None:
 
 
 edge = program("xen_handle_edge_irq", "handle_edge_irq on xen-pirq: ack = clear_evtchn, then the action",
-               source=(*C.LINUX_EDGE, *S.EDGE_PENDING, S.XEN_PIRQ_EDGE))
+               source=(*C.LINUX_EDGE, *S.EDGE_PENDING, S.XEN_PIRQ_EDGE, S.XEN_EOI_MOVE))
 
 
 @edge.step
@@ -517,10 +517,13 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
     (``entry.defer``: that vCPU's loop runs it). Then ``eoi_pirq`` as the ack: clear_evtchn ...
     Before 1ca1b4e2c0cb (``kernel.xen_affinity_immediate`` false) the pirq chip has no
     IRQ_MOVE_PCNTXT: an affinity change waits as a pending move, which eoi_pirq applies here
-    (``irqd_is_setaffinity_pending``: mask, clear_evtchn, irq_move_masked_irq -> set_affinity_irq,
-    unmask); before ff1e22e7a638 (4.6, ``kernel.xen_eoi_clear_first`` false) irq_move_irq ran
+    (``irqd_is_setaffinity_pending`` on an enabled irq: mask, clear_evtchn, irq_move_masked_irq ->
+    set_affinity_irq, unmask: ``_masked_move``); before ff1e22e7a638 (4.6, ``kernel.xen_eoi_clear_first`` false) irq_move_irq ran
     first (mask, rebind, unmask) and clear_evtchn after it (back to this step, ``moved``)."""
     desc = k.w.irqs[loc["irq"]]
+    if "mm" in loc:     # eoi_pirq's masked move under way (``_masked_move``)
+        _masked_move(k, loc, desc)
+        return
     if "deferred" not in loc:
         me = k.cpu_id
         try:    # irq_may_run's common case without a call, as entry.ack tests it
@@ -538,20 +541,55 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         if entry.mask_first(k, desc, irq.CHIP_MASK):
             return
     if desc.move_pending and desc["started"]:
-        if "moved" not in loc and not sw(k, "xen_eoi_clear_first"):
-            # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
-            loc["moved"] = True
-            k.call_then("ack", "irq_move_irq", irq=loc["irq"])
+        if not sw(k, "xen_eoi_clear_first"):
+            if "moved" not in loc:
+                # before ff1e22e7a638 (kernel.xen_eoi_clear_first): irq_move_irq, then clear_evtchn (back here)
+                loc["moved"] = True
+                k.call_then("ack", "irq_move_irq", irq=loc["irq"])
+                return
+            _clear(k, loc, desc)
+            if "deferred" in loc and loc["src"]:
+                entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
+            return      # (a move re-armed meanwhile (-EBUSY) waits for the next interrupt)
+        if not desc.disabled:   # '&& likely(!irqd_irq_disabled(data))'; disabled: clear_evtchn only
+            _masked_move(k, loc, desc)
             return
-        _clear(k, loc, desc)
-        if "deferred" in loc and loc["src"]:
-            entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
-        if "moved" not in loc:      # a move re-armed meanwhile (-EBUSY) waits for the next interrupt
-            k.call("irq_move_irq", irq=loc["irq"])
-        return
     _clear(k, loc, desc)
     if "deferred" in loc and loc["src"]:    # the events it cleared are the loop's (or check_irq_resend's)
         entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
+
+
+def _masked_move(k: Any, loc: dict[str, Any], desc: Any) -> None:
+    """eoi_pirq with a pending move, from ff1e22e7a638 (4.6) until 1ca1b4e2c0cb (5.11) made the move
+    immediate: ``test_and_set_mask`` (the 5.10 lateeoi rework: do_mask(EVT_MASK_REASON_TEMPORARY)),
+    clear_evtchn, ``irq_move_masked_irq`` (no mask of its own: xen_set_affinity_irq's rebind finds the
+    port masked and leaves it so), then unmask_evtchn if the port was not masked before -- which, bound to
+    the new vCPU now, signals there a port that went pending meanwhile. A signal that reaches the port
+    once it is masked is taken by the clear (before it) or waits for that unmask (after it): never an
+    upcall on the old vCPU, as the pre-rework model's clear-then-irq_move_irq order allowed. One step
+    each (``mm``: 1 masked, 2 cleared and moving); the unmask when the move returns here."""
+    port = loc["port"]
+    stage = loc.get("mm", 0)
+    if stage == 2:      # back from the move
+        del loc["mm"]
+        if loc.pop("unmask"):
+            info = gx(k)["irqs"].get(desc.irq)
+            if info is not None and info["port"] == port:
+                unmask_evtchn(k, info)
+        return
+    if stage == 0:
+        was = evtchn.set_mask(k.eng, port, True)
+        loc["unmask"] = not was
+        loc["mm"] = 1
+        if not was:     # the mask is this step's event: clear_evtchn is the next one (a step each)
+            k.ev(EVTCHN_MASK, desc.dev, port, 1)
+            k.again()
+            return
+    loc["mm"] = 2
+    _clear(k, loc, desc)
+    if "deferred" in loc and loc["src"]:
+        entry.hand_over(k, desc, loc["src"], parked=bool(loc.get("parked")))
+    k.call_then("ack", "irq_move_masked_irq", irq=loc["irq"])
 
 
 def _clear(k: Any, loc: dict[str, Any], desc: Any) -> None:
