@@ -26,7 +26,7 @@ def test_hvm_intx_header_names_the_guest_gsi_and_xens_machine_line() -> None:
     a function whose file says gsi: 20 -- 17 is the guest's GSI (hvm_pci_intx_gsi of slot 8, pin A) on
     Xen's vIOAPIC, and the machine line (its Remote IRR held until Xen EOIs the host irq, the pirq masked
     by do_IRQ_guest, pirq_dpci->pending) was nowhere on the screen."""
-    w = _hvm_world(51)   # xen.intx: do_IRQ_guest -> hvm_dirq_assist asserted a and b; a's EOI pending
+    w = _hvm_world(56)   # xen.intx: do_IRQ_guest -> hvm_dirq_assist asserted a and b; a's EOI pending
     parts = intx_state(w, "a")
     assert parts[0].startswith("INTx A, guest GSI 17: ")
     assert parts[1] == "vIOAPIC 17: 0x21 -> CPU1, Remote IRR"
