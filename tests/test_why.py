@@ -180,6 +180,10 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "dev.eth0.msix.table[9].data"), "eth0 has no MSI-X entry 9 (expected 0..3)"),
     (("--path", "devices.eth0.msi.data"), "eth0 has no MSI capability"),
     (("--path", "irqs[77].vector"), "no irq 77 at the cursor (expected one of: 24)"),
+    (("--path", "irqs[77].disabled"), "no irq 77 at the cursor (expected one of: 24)"),
+    # (ux9: these answered "(initial state)" for an entry the run does not have)
+    (("--path", "ioapic[16].masked"), "no IO-APIC entry 16 in this run (expected a device with an intx: pin"),
+    (("--path", "xen.intx.m[20].pending"), "no machine GSI 20 bound to the guest (expected a Xen guest's"),
     (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
     (("--at", "5"), "--at N needs --path P"),
     (("--event", "118"), "no event 118: the run has 117 events"),  # 115 + the enable's 2 Command writes

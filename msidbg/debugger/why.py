@@ -717,7 +717,17 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         n = x["nr_pirqs"]
         if not 0 <= a < n:
             raise WhyError(f"{text}: no pirq {a} in the domain (expected 0..{n - 1}: xen.nr_pirqs is {n})")
-    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND) and a not in w["irqs"]:
+    elif space == PK.IOAPICMASK and a not in (w.get("ioapic") or {}):
+        pins = sorted(w.get("ioapic") or {})
+        raise WhyError(f"{text}: no IO-APIC entry {a} in this run (expected "
+                       + (f"one of: {', '.join(map(str, pins))})" if pins else "a device with an intx: pin on bare metal)"))
+    elif space == PK.INTXPEND:
+        x = w.get("xen")
+        m = sorted(((x.get("intx") or {}).get("m") or {}) if isinstance(x, dict) else {})
+        if a not in m:
+            raise WhyError(f"{text}: no machine GSI {a} bound to the guest (expected "
+                           + (f"one of: {', '.join(map(str, m))})" if m else "a Xen guest's passthrough INTx pin)"))
+    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND, PK.IRQDIS) and a not in w["irqs"]:
         raise WhyError(f"{text}: no irq {a} at the cursor (expected {_irqs_near(w['irqs'], a)})")
     elif devname is not None:
         dev = w["devices"][devname]
