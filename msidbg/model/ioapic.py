@@ -26,9 +26,9 @@ from typing import Any
 from msidbg.model import apic
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import CMD_INTX_DISABLE, MSI_ENABLE, MSIX_ENABLE
-from msidbg.sim.events import INT, STR, kind  # noqa: F401
+from msidbg.sim.events import HEX, INT, STR, kind  # noqa: F401
 
-IOAPIC_RTE = kind("ioapic.rte", ("gsi", INT), ("vector", INT), ("what", STR),
+IOAPIC_RTE = kind("ioapic.rte", ("gsi", INT), ("vector", HEX), ("what", STR),
                   doc="the kernel writes a redirection entry: its vector and destination (ioapic_configure_entry), "
                   "or its mask bit (mask_ioapic_irq / unmask_ioapic_irq)")
 
