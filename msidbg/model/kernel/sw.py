@@ -60,6 +60,8 @@ CURRENT: dict[str, Any] = {
     "ioapic_move_keeps_masked": True,
     "note_interrupt_counts": "unhandled",
     "sync_irq_chip_state": True,
+    "unplug_excludes_managed": True,
+    "affinity_broken_warning": True,
 }
 
 
