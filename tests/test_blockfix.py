@@ -8,7 +8,8 @@ from typing import Any
 
 from msidbg.debugger import Session
 
-# a 6.1 xhci on 1 CPU whose MSI data is rewritten to 0x31: vector 0x31 is ISA irq 1's (IO-APIC, edge)
+# a 6.1 xhci on 1 CPU whose MSI data is rewritten to 0x30: vector 0x30 is ISA irq 0's (IO-APIC, edge; from 4.15
+# the only ISA vector CPU0 keeps: vector_configure_legacy freed 0x31's, fidvec2)
 LEGACY_HIT = """\
 name: bf-legacy-hit
 seed: 1
@@ -19,7 +20,7 @@ devices:
 run:
   - {at: 0, on: 0, do: probe, dev: xhci, mode: msi, vectors: 1}
   - {at: 100us, do: fire, dev: xhci, vector: 0, count: 30, every: 5us}
-  - {at: 110us, do: write, dev: xhci, target: config, offset: 0x5c, value: 0x0031, size: 2}
+  - {at: 110us, do: write, dev: xhci, target: config, offset: 0x5c, value: 0x0030, size: 2}
 """
 
 # 5.6 HVM guest with native MSI (APIC virtualization: no pirqs in the guest): the move set_affinity
@@ -49,13 +50,13 @@ def _run(tmp_path: Any, text: str) -> Session:
 
 
 def test_a_message_on_a_legacy_vector_runs_that_irqs_handler(tmp_path: Any) -> None:
-    """common_interrupt -> handle_irq runs irq 1's flow handler (handle_edge_irq, ioapic_chip: an
+    """common_interrupt -> handle_irq runs irq 0's flow handler (handle_edge_irq, ioapic_chip: an
     enabled, started ISA irq) and its action: the xhci's signals reach the wrong handler and are
     lost as spurious; the irq is not parked as disabled and nothing masks it."""
     s = _run(tmp_path, LEGACY_HIT)
     evs = list(s.events(0, s.total))
-    legacy = [e for e in evs if e.kind == "irq.handler" and e.fields.get("irq") == 1]
-    assert legacy, "irq 1's action never ran"
+    legacy = [e for e in evs if e.kind == "irq.handler" and e.fields.get("irq") == 0]
+    assert legacy, "irq 0's action never ran"
     assert not [e for e in evs if e.kind == "irq.pending"]
     v = s.summary()["devices"]["xhci"]["vectors"][0]
     assert v["raised"] == 30 and v["lost"] == v["spurious"] == 30 - v["delivered"] > 0
@@ -63,7 +64,7 @@ def test_a_message_on_a_legacy_vector_runs_that_irqs_handler(tmp_path: Any) -> N
 
 def test_legacy_irqs_are_started_and_enabled(tmp_path: Any) -> None:
     s = _run(tmp_path, LEGACY_HIT)
-    d = s.world["irqs"][1]
+    d = s.world["irqs"][0]
     assert (d["chip"], d["depth"], d["disabled"], d["started"]) == ("IO-APIC", 0, False, True)
 
 

@@ -98,7 +98,7 @@ def test_dmesg_and_ioapic_rows_when_lspci_has_no_interrupt_line(tmp_path: Path) 
 def test_remapping_keeps_intx_behind_intel_vtd(tmp_path: Path) -> None:
     """The workstation sample behind Intel VT-d remapping: INTx through the IR-IO-APIC loads (kernlock,
     reading kernel.intx.remapped), so the INTx-only SMBus controller is a device with its pin; the NVMe's pin
-    (MSI-X on, pin A routed to IRQ 16) loads beside its vectors' set_affinity (ux9: both load on bare metal)."""
+    (MSI-X on, pin A routed to IRQ 16) loads next to its vectors' set_affinity actions (fidvec2)."""
     out = tmp_path / "scn.yaml"
     code, _, err = cli("new", "--lspci", str(DATA / "workstation-lspci.txt"), "--interrupts",
                        str(DATA / "workstation-interrupts.txt"), "--dmesg", str(DATA / "workstation-dmesg.txt"),
@@ -107,24 +107,27 @@ def test_remapping_keeps_intx_behind_intel_vtd(tmp_path: Path) -> None:
     text = out.read_text()
     pins = {n: (d.bdf, d.intx.pin, d.intx.gsi) for n, d in load_scenario(str(out)).devices.items() if d.intx}
     assert pins == {"dev0": ("00:1f.4", 1, 16), "nvme0": ("02:00.0", 1, 16)}
+    assert "    intx: {pin: A, gsi: 16}" in text and "do: set_affinity, dev: nvme0" in text
     assert "through interrupt remapping" not in text
     # the xHCI's IRQ 125 is its MSI's (MSI Enable+ below the Interrupt: line); the bridge's is not listed
     assert "workstation-lspci.txt:14: Interrupt: pin A routed to IRQ 125 -- 00:14.0: IRQ 125 is the MSI's" in text
     assert "workstation-lspci.txt:29: Interrupt" not in text
 
 
-def test_observed_affinity_and_the_pin_load_together_on_bare_metal(tmp_path: Path) -> None:
-    """A device whose MSI-X vectors /proc/interrupts shows on CPU1: its set_affinity actions and an intx:
-    pin load together since the IO-APIC level irq's move is modelled (caeaf0c: the loader's move refusals
-    removed; the skeleton still said 'do not load together' and commented the pin out -- ux9)."""
+def test_observed_affinity_and_the_pin_load_together(tmp_path: Path) -> None:
+    """fidvec2: a device whose MSI-X vectors /proc/interrupts shows on CPU1 keeps its intx: pin next to
+    its set_affinity actions: the loader takes both on bare metal since a level IO-APIC irq's move is
+    modelled (revision 9; behind interrupt remapping revision 10), so the pin is no longer a comment."""
     lspci = NIC.replace("MSI-X: Enable-", "MSI-X: Enable+")
     irqs = ("           CPU0       CPU1\n"
             " 24:          0        500   PCI-MSI 49152-edge      eth0-rx-0\n")   # 00:03.0 index 0
     out, text = new(tmp_path, lspci, interrupts=irqs)
     scn = load_scenario(str(out))
-    assert scn.devices["eth0"].intx is not None and scn.devices["eth0"].intx.gsi == 16
+    intx = scn.devices["eth0"].intx
+    assert intx is not None and (intx.pin, intx.gsi) == (1, 16)
     assert [a.args.get("cpu") for a in scn.run if a.do == "set_affinity"] == [1]
-    assert "do not load together" not in text
+    assert "do not load together" not in text and "not set:" not in text
+    assert headless.run(scn).summary["devices"]["eth0"]["probe"] == "ok"
 
 
 def test_a_pin_that_cannot_be_used_is_still_a_property_line(tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_writer_holds_desc_lock_across_the_chip_call_then_releases_it() -> None:
 
 
 def _free_in_flight(version: str) -> str:
-    """eth0's INTx (GSI 16, CPU1) is sent while CPU1 runs eth1's 20us handler; CPU0 frees eth0's irq meanwhile,
+    """eth0's INTx (GSI 16, CPU1) is sent while CPU1 runs eth1's 20us handler (moved there, the move applied by an
+    interrupt at 30us: from 4.15 CPU0 keeps only the timer's ISA vector, so eth1's vector lands on CPU0); CPU0 frees eth0's irq meanwhile,
     then requests it again and the function interrupts once more."""
     return f"""
 name: freesync
@@ -81,6 +82,8 @@ devices:
 run:
   - {{at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}}
   - {{at: 10us, on: 0, do: probe, dev: eth1, mode: msix, vectors: 1}}
+  - {{at: 20us, on: 0, do: set_affinity, dev: eth1, vector: 0, cpu: 1}}
+  - {{at: 30us, do: fire, dev: eth1, vector: 0}}
   - {{at: 100us, do: fire, dev: eth1, vector: 0}}
   - {{at: 102us, do: fire, dev: eth0, vector: 0}}
   - {{at: 104us, on: 0, do: free_irq, dev: eth0, vector: 0}}

@@ -1047,6 +1047,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "affinity_broken_warning", "kernel", BOOL, True,
+        "activate_reserved (x86_vector_activate of a reserved irq at request_irq) warns when the vector it found "
+        "is outside the irq's affinity mask -- no CPU of the mask had a free vector, or none of it is online, and "
+        "assign_irq_vector_any_locked fell back to any online CPU: 'irq %u: Affinity broken due to vector space "
+        "exhaustion.' (pr_warn, a note at that step); false: the fallback is silent (only "
+        "/proc/irq/N/effective_affinity shows it)",
+        initial=False, kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="before 743dac494d61 activate_reserved returned assign_irq_vector_any_locked's result with no "
+        "check of the effective affinity (the commit's diff adds the check and the pr_warn)",
+        history=(
+            Change("5.4", True, "743dac494d61 x86/apic/vector: Warn when vector space exhaustion breaks affinity",
+                   backports=("4.19.77", "5.2.19", "5.3.3"), unconfirmed=("5.3.3",),
+                   note="tglx's '[GIT PULL] x86/apic changes for 5.4' (x86-apic-for-linus up to 743dac494d61; tip "
+                   "commit 2019-08-28): 5.4. The 'Linux 4.19.77' and 'Linux 5.2.19' announcements (2019-10-06) list "
+                   "it under Neil Horman; '[PATCH 5.3 170/344]' (2019-10-03) was reviewed for 5.3.y, the release "
+                   "(5.3.3?) not read"),
+        ),
+    ),
+    Switch(
         "note_interrupt_counts", "kernel", ("every", "unhandled"), "unhandled",
         "which interrupts note_interrupt (kernel/irq/spurious.c) counts in irq_count, whose every 100,000th "
         "decides 'nobody cared' (more than 99,900 unhandled: the irq is disabled): unhandled -- only once "

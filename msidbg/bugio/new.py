@@ -318,7 +318,7 @@ def _moves(dev: Device, cpus: int) -> list[tuple[pi.IrqRow, int]]:
     """The /proc/interrupts rows whose CPU becomes a ``set_affinity`` action, with that CPU. None
     for a function with only an INTx pin in lspci (an MSI row naming it -- lspci run without root
     shows the pin but not the capabilities -- cannot be moved: the scenario's device has no MSI, and
-    an intx: pin and a set_affinity do not load together)."""
+    its set_affinity would move the INTx irq, which the row does not show)."""
     if _mode(dev.fn) == "intx":
         return []
     n, _ = _vectors(dev, cpus)
@@ -513,6 +513,8 @@ class _Writer:
     def _intx(self, d: Device) -> None:
         assert d.intx is not None
         pin, gsi, note = d.intx
+        # an MSI vector's set_affinity and an intx: pin load together on bare metal (revision 9 models a level
+        # IO-APIC irq's move, revision 10 one behind interrupt remapping); _intx_refusal asks the loader the rest
         refused = self.intx_refused
         if refused is None:
             # the loader's word on this function's slot, and on moving it (a Xen HVM guest's level irq)

@@ -24,6 +24,7 @@ from msidbg.model.hw import (
     PIC_CASCADE_IR,
     VECTOR_CLEANUP,
     VECTOR_OFFSET_START,
+    VECTOR_SHUTDOWN,
     words_set,
     x2apic_logical_id,
 )
@@ -61,15 +62,30 @@ def new_cpu(i: int, apic_id: int | None = None, ldr: int = 0) -> dict[str, Any]:
 
 
 def legacy_irqs(w: World) -> None:
-    """ISA irqs 0..15 own vectors 0x30..0x3f on the boot CPU (not the PIC cascade)."""
+    """ISA irqs 0..15 own vectors 0x30..0x3f on the boot CPU (not the PIC cascade).
+
+    From 4.15 (the matrix allocator) only the timer keeps its vector: when the IO-APIC domain takes
+    an ISA irq over, x86_vector_alloc_irqs -> vector_configure_legacy keeps the ISA vector of an irq
+    already activated (the timer, irq 0, requested before the IO-APIC was set up) and frees the others
+    (clear_irq_vector: irq_matrix_free, the CPU0 slot VECTOR_SHUTDOWN or unused), which then get a
+    global reservation (reserve_irq_vector) and a vector only when requested (activate_reserved). The
+    modelled machine requests none of them (reading ``kernel.vector.isa-unrequested``)."""
+    from msidbg.model.kernel import vector as vec
     from msidbg.model.kernel.msi import new_desc
 
     cpu0 = w["cpus"][0]
+    matrix = not vec.legacy(w) and w["platform"]["kind"] != "xen-pv"
     for i in range(NR_LEGACY_IRQS):
         if i == PIC_CASCADE_IR:
             continue
         v = ISA_IRQ_VECTOR0 + i
         desc = new_desc(w, i, None, -1, "IO-APIC")
+        if matrix and i != 0:
+            w["irqs"][i] = desc
+            vec.reserve(w, desc)                    # vector_configure_legacy released it: reserve_irq_vector
+            if vec.sw_w(w, "vector_shutdown_slot"):
+                cpu0["vector_irq"][v] = VECTOR_SHUTDOWN
+            continue
         # requested and started at boot (i8042, rtc, ...): enabled, depth 0 (irq_startup), unmasked
         desc.update(vector=v, cpu=0, activated=True, started=True, masked=False, action=f"legacy-{i}",
                     depth=0, disabled=False)

@@ -548,6 +548,16 @@ Revisions:
   run; now a signal between the mask and the clear is coalesced and taken by this run, and one after the
   clear waits, masked, for the unmask on the new vCPU. The mask and the clear are a step each; a disabled
   irq's pending move is left alone (clear_evtchn only). tests/test_xen_eoi_move_order.py.
+  (fidvec2) From 4.15 (the matrix allocator) CPU0 keeps only the timer's ISA vector (0x30):
+  vector_configure_legacy frees the vectors of the ISA irqs not yet activated when the IO-APIC domain takes
+  them (the slot VECTOR_SHUTDOWN from 5.3) and reserve_irq_vector gives them a global reservation; the
+  modelled machine requests none of them (reading ``kernel.vector.isa-unrequested``), and 0x32, the PIC
+  cascade, is a system vector of the matrix on every CPU (lapic_assign_legacy_vector). CPU0 has 14 more
+  free vectors, every CPU one fewer: matrix_find_best_cpu no longer shuns CPU0 and lapic_can_unplug_cpu's
+  avl grows by 13. New row ``kernel.affinity_broken_warning`` (743dac494d61, 5.4; 4.19.77, 5.2.19):
+  activate_reserved's "irq N: Affinity broken due to vector space exhaustion." is a note when the vector
+  found lies outside the irq's mask. ``msidbg new`` keeps a device's intx: pin next to its vectors'
+  set_affinity actions. Shipped runs: the same events and hits; every state hash changes.
 """
 
 from __future__ import annotations

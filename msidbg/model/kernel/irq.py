@@ -199,8 +199,18 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     assigns = not vec.legacy(k.w) and (desc["is_managed"] or desc["has_reserved"])
+    reserved = assigns and not desc["is_managed"]
     ret = vec.activate(k.w, desc)
     desc_dirty(k, desc)     # provenance: the vector / CPU and slot it took
+    if reserved and desc["effective"] not in desc["affinity"] and sw(k, "affinity_broken_warning"):
+        # activate_reserved (743dac494d61): the effective CPU -- the new vector's, or on failure the shutdown
+        # vector's first online CPU -- is checked against the affinity mask whatever the result; the pr_warn
+        # is the next step's note (one event a step)
+        loc["broken"] = True
+        if ret < 0:
+            k.note(f"irq {desc.irq}: Affinity broken due to vector space exhaustion.", desc.irq, desc.dev)
+            k.ret(ret)
+            return
     if ret < 0:
         k.note("no vector available", ret, desc.dev)
         k.ret(ret)
@@ -213,6 +223,10 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
 @domain_activate.step
 def write(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
+    if loc.pop("broken", False):
+        k.note(f"irq {desc.irq}: Affinity broken due to vector space exhaustion.", desc.irq, desc.dev)
+        k.again()
+        return
     k.call("irq_compose_write", irq=desc.irq)
 
 

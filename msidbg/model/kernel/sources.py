@@ -832,6 +832,23 @@ reading("kernel.msi.shutdown-order",
         "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
         quote="pci_msi_set_enable(dev, 0); pci_intx_for_msi(dev, 1); dev->msi_enabled = 0; /* Return the "
         "device with MSI unmasked as initial states */")
+#: the ISA irqs' vectors under the matrix allocator (read in the stored vector.c, 008f1d60fe25, and in tglx's
+#: 4.15-rc reply of 2017-12-29 patching vector_configure_legacy's release branch: present in 4.15)
+ISA_VECTORS = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c",
+                     "lapic_assign_system_vectors (irq_matrix_assign of the 15 ISA vectors; the PIC cascade's "
+                     "lapic_assign_legacy_vector -> irq_matrix_assign_system) / x86_vector_alloc_irqs "
+                     "(X86_IRQ_ALLOC_LEGACY) -> vector_configure_legacy (an irq not activated: clear_irq_vector, "
+                     "then reserve_irq_vector)", "4.15.. (vector_allocator: matrix)")
+reading("kernel.vector.isa-unrequested",
+        "From 4.15 the IO-APIC domain's allocation of an ISA irq frees its CPU0 vector unless the irq is "
+        "already activated -- the timer (irq 0), requested before the IO-APIC was set up -- and gives it a "
+        "global reservation; a vector comes only with request_irq (activate_reserved: the CPU with the most "
+        "free vectors). The modelled machine requests no ISA irq but the timer (a real one's i8042, rtc0 or "
+        "ACPI SCI would each take a vector somewhere at boot), so CPU0 holds the timer's 0x30 only, and 0x32 "
+        "(the PIC cascade) is a system vector on every CPU.", source=ISA_VECTORS, module=M,
+        quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
+        "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
+        "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
 reading("kernel.vector.legacy-alloc-first-cpu",
         "Before 4.15 an MSI gets its vector when it is allocated (x86_vector_alloc_irqs -> "
         "assign_irq_vector_policy): no info->mask for PCI/MSI, so the node's CPUs, then the online CPUs; "

@@ -32,8 +32,10 @@ from msidbg.model.hw import (
     FIRST_SYSTEM_VECTOR,
     IA32_SYSCALL_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
+    ISA_IRQ_VECTOR0,
     LEGACY_FIRST_SYSTEM_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
+    PIC_CASCADE_IR,
     VECTOR_SHUTDOWN,
     compose_msg,
     words_clear,
@@ -49,12 +51,19 @@ EBUSY, ENOSPC, EINVAL = 16, 28, 22
 def _range(first: int) -> list[int]:
     words = [0] * 8
     for v in range(first, FIRST_SYSTEM_VECTOR):
-        words_set(words, v)
+        if v != PIC_CASCADE_VECTOR:
+            words_set(words, v)
     return words
 
 
+#: ISA_IRQ_VECTOR(PIC_CASCADE_IR): lapic_assign_system_vectors makes it a system vector of the matrix
+#: (lapic_assign_legacy_vector -> irq_matrix_assign_system, nr_legacy_irqs() > 1): in no CPU's search and
+#: not counted as allocated or available (systembits_inalloc)
+PIC_CASCADE_VECTOR = ISA_IRQ_VECTOR0 + PIC_CASCADE_IR
+
 # Bits of the allocatable device range in the 8 x 32-bit words of a matrix map: [0x21, 0xEC)
-# while 0x20 is the cleanup IPI's system vector, [0x20, 0xEC) once a timer does the cleanup.
+# while 0x20 is the cleanup IPI's system vector, [0x20, 0xEC) once a timer does the cleanup;
+# without the PIC cascade's 0x32.
 _RANGE_IPI = _range(FIRST_DEVICE_VECTOR)
 _RANGE_TIMER = _range(FIRST_EXTERNAL_VECTOR)
 
@@ -188,7 +197,7 @@ def _lowest_free(w: World, c: Any) -> int:
     """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
     alloc, managed = c.alloc, c.get("managed")
     for v in range(first_vector(w), FIRST_SYSTEM_VECTOR):
-        if not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
+        if v != PIC_CASCADE_VECTOR and not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
             return v
     return -ENOSPC
 
