@@ -184,3 +184,30 @@ def test_consume_one_event_unlinks_as_fifo_consume() -> None:
         assert skipped >= 20
     finally:
         xen_events._handle_irq_for_port = real  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("percpu, cpuid", [(True, True), (True, False), (False, True), (False, False)])
+def test_ack_upcall_takes_the_global_callback_exactly_when_global_callback_holds(
+        percpu: bool, cpuid: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ack_upcall``'s inline test of the global callback via: the global path clears the ISR stand-in with
+    ``apic.eoi`` and writes no EOI event; the per-vCPU vector's path (its vector alone in service) does not
+    call ``apic.eoi`` and writes the ``apic.eoi`` event."""
+    from msidbg.model import apic
+
+    eng = _engine(PERCPU)
+    while eng.advance(4096):
+        pass
+    w = eng.w
+    w.behaviour["xen_percpu_upcall"], w.behaviour["xen_upcall_vector_cpuid"] = percpu, cpuid
+    eoi_calls: list[Any] = []
+    real_eoi = apic.eoi
+    monkeypatch.setattr(apic, "eoi", lambda c: (eoi_calls.append(c), real_eoi(c))[1])
+    k = eng.model.k  # type: ignore[attr-defined]
+    c = w.cpus[0]
+    v = evtchn.UPCALL_VECTOR
+    c.isr = list(xen_events._ISR_ONLY[v])
+    k.cpu, k.cpu_id, k.emitted, k.ctx = c, 0, False, c.irq
+    xen_events.ack_upcall(k, {"vector": v})
+    glob = evtchn.global_callback(w)
+    assert glob == (not (percpu and cpuid))
+    assert (len(eoi_calls) == 1) == glob and c.isr == [0] * 8

@@ -349,7 +349,9 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
             k.ret(0)
             return
-    elif evtchn.global_callback(k.w):
+    elif (b := k.w.behaviour) is not None \
+            and not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True)):
+        # (evtchn.global_callback(k.w), inlined: every HVM interrupt)
         # the global callback via: Xen's ack of HVMIRQ_callback_vector sets no ISR and the guest writes no EOI
         # (sysvec_xen_hvm_callback EOIs only under xen_percpu_upcall); msidbg clears its ISR stand-in silently
         apic.eoi(c)
