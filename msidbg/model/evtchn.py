@@ -14,6 +14,7 @@ those signals; whatever is left pending at the end of the run is lost.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from typing import Any
 
@@ -24,6 +25,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model import xen as X
 from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL
 from msidbg.sim.events import HEX, INT, STR, kind
+from msidbg.sim.scheduler import SEQ_BITS
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, EEXIST = 22, 17
@@ -39,6 +41,8 @@ _SEND_NOTE = "send_guest_pirq: {} vector {} sets event channel {} pending"
 #: is already signalled (built once, not per interrupt)
 _UPCALL_TO = tuple(f"upcall to vCPU{i}" for i in range(64))
 _SIGNALLED = tuple(f"pending: vCPU{i}'s upcall already signalled" for i in range(64))
+_UP_WORD, _UP_BIT = apic.VEC_WORD[UPCALL_VECTOR], apic.VEC_BIT[UPCALL_VECTOR]
+_heappush = heapq.heappush
 _mark = ABI.mark
 
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
@@ -265,7 +269,9 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> bool | None:
     c = eng.w.cpus[vcpu]
     if not c.online:
         return None  # the port stays pending; a rebind to an online vCPU raises it again
-    if "upcall" not in c._extra and c.irq.stack and global_callback(eng.w) and upcall_loop_ahead(c):
+    if "upcall" not in c._extra and c.irq.stack and (b := eng.w.behaviour) is not None \
+            and not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True)) \
+            and upcall_loop_ahead(c):     # (global_callback(eng.w), inlined: every HVM interrupt)
         # the global callback via (kernel.xen_percpu_upcall / platform.xen_upcall_vector_cpuid false): Xen only
         # sets evtchn_upcall_pending (hvm_assert_evtchn_irq: vcpu_kick); the upcall this vCPU is running
         # cleared it and its loop sees the event -- nothing more is injected (reading xen.callback-vector-global)
@@ -281,7 +287,7 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> bool | None:
             if not c["queued"]:
                 eng.model.wake(eng, c)
         return None
-    apic.receive(c, UPCALL_VECTOR, None)
+    c.irr[_UP_WORD] |= _UP_BIT     # apic.receive(c, UPCALL_VECTOR, None), inlined (no source to keep)
     if port:
         eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
     else:
@@ -388,7 +394,12 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     d = P.dev_ids.get(dev)
     P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq,
                     (_ROUTE_NOTE, (dev, idx, vector, irq)))
-    eng.schedule(w.now + w.costs["upcall"], "xen", "irq", dev, idx, n, irq, slot)
+    # eng.schedule(w.now + w.costs["upcall"], "xen", "irq", dev, idx, n, irq, slot), inlined (every interrupt)
+    t = w.now + w.costs["upcall"]
+    seq = w.seq
+    w.seq = seq + 1
+    eng.agenda[seq] = [t, seq, "xen", "irq", dev, idx, n, irq, slot]
+    _heappush(eng.heap, t << SEQ_BITS | seq)
     return -1
 
 
@@ -466,8 +477,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     rec = x["pirqs"][pirq]
     port = rec["port"]
     slot = item[8]
-    top = X.blocked_by(x, slot)
-    if top is not None:
+    if x["eoi"] and (top := X.blocked_by(x, slot)) is not None:     # (no pCPU has a vector in service: none)
         # the pCPU's local APIC has an ACKTYPE_EOI vector of the same or a higher priority class in
         # service until the guest's PHYSDEVOP_eoi (or the eoi_timer): this vector waits in its IRR
         # (coalesced) and goes on at that EOI -- no do_IRQ, no ack yet
@@ -477,9 +487,10 @@ def on_xen(eng: Any, item: list[Any]) -> None:
             f"held: pCPU{slot >> 8} has vector {top[0]:#x} (host irq {top[1]}) in service until the guest's EOI"
         eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
         return
-    if rec["bound"]:
+    if rec["bound"] and (hirq["old"] >= 0 or hirq["move"] >= 0):
         # do_IRQ -> desc->handler->ack: irq_complete_move, move_native_irq. The move is Xen's own
-        # writes (no event); its provenance notes say what moved
+        # writes (no event); its provenance notes say what moved. (Neither a move in progress nor one
+        # pending: ack_move does nothing, and is not called.)
         X.ack_move(eng, irq, hirq, slot)
     if not rec["bound"]:
         how = "mapped, not bound"
@@ -501,7 +512,8 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         X.in_service(x, hirq, irq, slot)
         hirq["in_flight"] = token = eng.w.seq + 1
         eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token, slot >> 8)   # migrate_timer: here
-    eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
+    sid = eng._string_ids.get(how)      # eng.s(how)'s common case: a string seen before
+    eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.log.strings.intern(how) if sid is None else sid)
 
 
 #: model/xen_intx.on_item (set when it is imported)

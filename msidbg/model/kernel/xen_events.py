@@ -349,7 +349,9 @@ def ack_upcall(k: Any, loc: dict[str, Any]) -> None:
             k.note("evtchn_upcall_pending, but nothing signalled: the upcall returns")
             k.ret(0)
             return
-    elif evtchn.global_callback(k.w):
+    elif (b := k.w.behaviour) is not None \
+            and not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True)):
+        # (evtchn.global_callback(k.w), inlined: every HVM interrupt)
         # the global callback via: Xen's ack of HVMIRQ_callback_vector sets no ISR and the guest writes no EOI
         # (sysvec_xen_hvm_callback EOIs only under xen_percpu_upcall); msidbg clears its ISR stand-in silently
         apic.eoi(c)
@@ -428,7 +430,16 @@ def scan(k: Any, loc: dict[str, Any]) -> None:
 def consume_one_event(k: Any, loc: dict[str, Any]) -> None:
     """Unlink the head of this vCPU's queue; a pending, unmasked one goes to its irq."""
     w = k.w
-    port = _consume(w.xen, k.cpu_id)
+    x = w.xen
+    q = x["fifo"][k.cpu_id]     # _consume(x, k.cpu_id)'s common case, inlined: the head is pending, unmasked
+    if q:
+        port = q.pop(0)
+        del x["linked"][port]       # clear_linked
+        ch = x["ports"].get(port)
+        if ch is None or not ch["pending"] or ch["masked"]:
+            port = _consume(x, k.cpu_id)    # dropped from the queue, skipped: the next one
+    else:
+        port = 0
     irq_no = w.kernel["xen"]["evtchn_to_irq"].get(port) if port else None
     if irq_no is not None and irq_no in w.irqs:      # the common case, inlined
         _call_edge(k, w, "consume_one_event", irq_no, port)
