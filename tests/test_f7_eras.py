@@ -93,7 +93,7 @@ def test_from_6_10_force_complete_frees_the_old_vector_of_the_dying_cpu() -> Non
     d = desc_of(eng, "d0")
     assert d["prev_vector"] == 0 and not words_test(eng.w["cpus"][1]["alloc"], 0x21)
     free = [e for e in evs(eng, "vector.free", "d0")]
-    assert [(e.cpu, e.fields["vector"], e.fields["target"]) for e in free] == [(0, 0x21, 1)]
+    assert [(e.cpu, e.fields["vector"], e.fields["target"]) for e in free] == [(1, 0x21, 1)]    # take_cpu_down, on CPU1
 
 
 def test_fixup_irqs_waits_one_millisecond_before_the_irr_scan() -> None:

@@ -53,7 +53,7 @@ def test_offline_refused_when_the_other_cpus_cannot_take_its_vectors(version: st
     n = 203 if version == "6.12" else 202
     eng = run_to_end(scenario(PINNED.format(version=version, n=n, last=n - 1)))
     assert _done(eng, "cpu_offline") == [-28]
-    assert any("Cannot disable CPU" in s for s in _notes(eng, "cpu_down"))
+    assert any("Cannot disable CPU" in s for s in _notes(eng, "take_cpu_down"))
     assert eng.w.cpus[1].online
     assert not events_of(eng, "cpu.offline")
     assert not [e for e in events_of(eng, "vector.assign") if e.time_ns >= 5_010_000]
@@ -84,7 +84,7 @@ def test_managed_vectors_counted_before_a0b0bad10587() -> None:
         eng = run_to_end(scenario(text))
         assert _done(eng, "cpu_offline") == ([-28] if refused else [0])
         assert eng.w.cpus[1].online is refused
-        note = [s for s in _notes(eng, "cpu_down") if "Cannot disable" in s]
+        note = [s for s in _notes(eng, "take_cpu_down") if "Cannot disable" in s]
         assert note == (["lapic_can_unplug_cpu: CPU 1 has 6 vectors, 4 available. Cannot disable CPU"]
                         if refused else [])
 
@@ -96,7 +96,7 @@ def test_legacy_offline_refused_by_check_irq_vectors_for_cpu_disable() -> None:
     nothing moves. The model used to move what fitted and leave the rest on the offline CPU."""
     eng = run_to_end(scenario((HELD / "h29-legacy-unplug.yaml").read_text()))
     assert _done(eng, "cpu_offline") == [-34]
-    assert [s for s in _notes(eng, "cpu_down") if "disable failed" in s] == [
+    assert [s for s in _notes(eng, "take_cpu_down") if "disable failed" in s] == [
         "check_irq_vectors_for_cpu_disable: CPU 1 disable failed: CPU has 8 vectors assigned and there are only "
         "2 available."]
     assert eng.w.cpus[1].online

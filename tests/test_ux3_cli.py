@@ -124,12 +124,12 @@ def test_an_unknown_option_names_the_subcommand_and_its_help(args: list[str], cm
 
 def test_why_at_an_event_past_the_end_is_refused_not_answered_at_the_end() -> None:
     """why FILE --path P --at 99999 printed the value at the run's last event, titled 'at event
-    117', as if 99999 had been read; --event 99999 and a snapshot's --at were refused."""
+    119', as if 99999 had been read; --event 99999 and a snapshot's --at were refused."""
     code, out, err = cli("why", BUG, "--path", "cpu[1].irr[0x21]", "--at", "99999", tty=False)
     assert code == 2 and out == ""
-    assert err == f"msidbg: {BUG}: --at 99999: the run ends at event 117\n"
-    code, out, _ = cli("why", BUG, "--path", "cpu[1].irr[0x21]", "--at", "117", tty=False)
-    assert code == 0 and out.startswith("why cpus[1].irr[0x21] = 0 at event 117")
+    assert err == f"msidbg: {BUG}: --at 99999: the run ends at event 119\n"
+    code, out, _ = cli("why", BUG, "--path", "cpu[1].irr[0x21]", "--at", "119", tty=False)
+    assert code == 0 and out.startswith("why cpus[1].irr[0x21] = 0 at event 119")
 
 
 def test_a_full_output_device_is_one_line_not_an_internal_error(tmp_path: Path,

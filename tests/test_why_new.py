@@ -440,7 +440,7 @@ def test_a_migrated_tasks_steps_link_select_fallback_rq_and_the_offline(tmp_path
     why = s.why(first_request)
     assert _kinds(why.chain) == [("irq.request", "irq.action"), ("kernel", "kernel"), ("action.start", "action.start")]
     moved = why.chain[1]
-    assert (moved.path, moved.stack[0]) == ("actions[0]", "cpu_down+migrate_tasks")
+    assert (moved.path, moved.stack[0]) == ("actions[0]", "take_cpu_down+migrate_tasks")
     assert "no longer affine to cpu1: moved to CPU0" in moved.reason
     assert why.chain[2].value == "action 1 (cpu_offline)"
     assert _branch(moved, "actions[0]")[0].value == "action 0 (probe nvme0)"

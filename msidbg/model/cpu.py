@@ -21,6 +21,7 @@ from msidbg.model.kernel import entry as irqflow
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
+from msidbg.model.kernel.hotplug import task_of as _task_of
 from msidbg.model.kernel.vector import cpu_active
 from msidbg.sim.program import (
     AGAIN,
@@ -629,14 +630,14 @@ def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
 def on_timeout(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a driver's wait for its interrupt expired."""
     c = eng.w.cpus[item[3]]
-    proc = c.proc
-    wait = proc.wait
+    proc = _task_of(c)      # (its task is kept aside while take_cpu_down runs on it)
+    wait = proc["wait"]
     if wait is None or wait["token"] != item[4]:
         raise EngineError("a stale wait timeout fired")
-    proc.wait = None
-    proc.stack[-1]["locals"]["ret"] = -ETIMEDOUT
+    proc["wait"] = None
+    proc["stack"][-1]["locals"]["ret"] = -ETIMEDOUT
     _unregister_waiter(eng.w, wait, c.id)
-    eng.emit(K.WAIT_TIMEOUT, c.id, wait["dev"], proc.action, wait["index"])
+    eng.emit(K.WAIT_TIMEOUT, c.id, wait["dev"], proc["action"], wait["index"])
     P = eng.prov
     P.dep(PC.D_WAITED, PK.key(PK.SIG, PK.dev_entry(P.dev(wait["dev"]), wait["index"])))
     descs = eng.w.kernel["pci"][wait["dev"]]["descs"]
@@ -644,7 +645,7 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
         irq = descs[wait["index"]]["irq"]
         P.dep(PC.D_IRQ, PK.key(PK.GIRQ, irq))
         P.dep(PC.D_IRQ, PK.key(PK.IRQVEC, irq))
-    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc.action))
+    P.dep(PC.D_ACTION, PK.key(PK.ACTION, proc["action"]))
     r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c.id), -ETIMEDOUT, ctx=False)
     if r >= 0:
         P.proc_last[c.id] = r
@@ -661,11 +662,12 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
     handled = w.acct[dev]["handled"][idx]
     for cid in list(cpus):
         c = w.cpus[cid]
-        wait = c.proc.wait
+        proc = _task_of(c)
+        wait = proc["wait"]
         if wait is None or handled < wait["target"]:
             continue
-        c.proc.wait = None
-        c.proc.stack[-1]["locals"]["ret"] = 0
+        proc["wait"] = None
+        proc["stack"][-1]["locals"]["ret"] = 0
         _cancel_timer(eng, "timeout", wait["token"])
         _unregister_waiter(w, wait, cid)
         wake(eng, c)

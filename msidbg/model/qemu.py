@@ -36,6 +36,7 @@ from msidbg.model.hw import (
     MSI_PVM,
     PCI_COMMAND,
 )
+from msidbg.model.kernel.hotplug import task_of
 from msidbg.sim.events import HEX, INT, STR, kind
 from msidbg.sim.program import Replay, run_step
 from msidbg.sim.scheduler import EngineError
@@ -496,6 +497,8 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
         return
     c = k.w.cpus[ioreq["cpu"]]
     waiter = c.irq if ioreq.get("in_irq") else c.proc
+    if waiter is c.proc and (c.proc.wait or {}).get("ioreq") != ioreq["token"]:
+        waiter = task_of(c)     # a task kept aside while take_cpu_down runs on its CPU
     wait = waiter["wait"]
     if wait is None or wait.get("ioreq") != ioreq["token"]:
         raise EngineError("an ioreq completed for a vCPU that was not waiting for it")
@@ -504,8 +507,8 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
         waiter["stack"][-1]["locals"]["_io"] = [ioreq["pc"], ioreq["value"]]
         # ... once QEMU's answer is done (handle_ioreq, then the response and the notification)
         c.busy_until = max(c.busy_until, k.w.now + k.w.costs[k.costname])
-    if waiter is c.proc:
-        c.proc.irqs_off = wait["irqs_off"]
+    if waiter is not c.irq:
+        waiter["irqs_off"] = wait["irqs_off"]
     k.eng.model.wake(k.eng, c)
 
 

@@ -558,6 +558,16 @@ Revisions:
   activate_reserved's "irq N: Affinity broken due to vector space exhaustion." is a note when the vector
   found lies outside the irq's mask. ``msidbg new`` keeps a device's intx: pin next to its vectors'
   set_affinity actions. Shipped runs: the same events and hits; every state hash changes.
+  (offdying) take_cpu_down runs on the dying CPU (kernel/cpu.c takedown_cpu -> stop_machine_cpuslocked(
+  take_cpu_down, NULL, cpumask_of(cpu)), v4.19 / v6.6): the vector check, fixup_irqs (its moves' message
+  writes, a Xen guest's mask / EVTCHNOP_bind_vcpu / unmask, mdelay(1), the IRR scan), lapic_offline and
+  migrate_tasks are the ``take_cpu_down`` program, in the dying CPU's process context with interrupts off
+  (its own task kept in that frame meanwhile, given back after: ``hotplug.task_of``); the requester waits
+  in multi_cpu_stop (``waiting: {take_cpu_down: N}``), then runs ``taken_down`` (a refusal's -ENOSPC /
+  -ERANGE returned there), the CPU_DEAD drain and ``offline``. Two notes more per offline (the requester's
+  "CPUn runs take_cpu_down", the dying CPU's "take_cpu_down returns"); events, ``why`` stacks and Xen
+  hypercalls of that work are the dying CPU's. Outcomes unchanged on every shipped, held-out and explore13
+  scenario (hits, per-vector accounting, failed actions). tests/test_offdying.py.
 """
 
 from __future__ import annotations

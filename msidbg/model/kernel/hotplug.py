@@ -10,10 +10,14 @@ instead; then ``mdelay(1)``; then vectors still pending in the dying CPU's IRR a
 to their irq's new target and marked RETRIGGERED. ``lapic_offline`` (6.6+) frees what waits
 for this CPU's cleanup timer. The vector domain already counts the dying CPU as offline
 (``vector.cpu_online``), so the old vector of a migrated irq is released at once.
-The model runs these steps in the process context of the CPU that asked for the
-hotplug, rather than on the dying CPU itself; as in stop_machine, every other online CPU
-is stopped meanwhile (signals wait in IRR, tasks wait), so the dying CPU accepts nothing
-while its irqs are moved.
+These steps are the ``take_cpu_down`` program, run as stop_machine_cpuslocked(take_cpu_down, NULL,
+cpumask_of(cpu)) runs it: on the dying CPU, interrupts off (kernel/cpu.c takedown_cpu; __cpu_disable ->
+native_cpu_disable -> lapic_can_unplug_cpu, cpu_disable_common -> fixup_irqs, lapic_offline;
+then the CPU_DYING states, migrate_tasks before 5.11). The CPU that asked for the hotplug (the
+control task) waits for it in multi_cpu_stop, then runs the DEAD callbacks (``xen_cpu_dead``) and
+the model's ``offline``. The engine gives a CPU one process context: the dying CPU's own task is
+kept in the take_cpu_down frame (``task``) while it runs, and given back after it (offdying).
+Every other online CPU is stopped meanwhile (signals wait in IRR, tasks wait).
 
 Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
 pending there is gone) and ``lapic_online`` resets ``vector_irq``; then
@@ -36,7 +40,7 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
-from msidbg.sim.program import program
+from msidbg.sim.program import new_frame, program
 from msidbg.sim.scheduler import EngineError
 
 EBUSY, EACCES, ENOSPC, ERANGE = 16, 13, 28, 34
@@ -69,7 +73,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.STOP_MACHINE, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.STOP_MACHINE, S.TAKEDOWN, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -123,7 +127,9 @@ def check(k: Any, loc: dict[str, Any]) -> None:
 @down.step
 def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
     """MULTI_STOP_RUN: every other online CPU spins in multi_cpu_stop with interrupts off (signals
-    pile up in their IRRs, their tasks wait) until take_cpu_down is done."""
+    pile up in their IRRs, their tasks wait) while the dying CPU runs ``take_cpu_down`` (the
+    program), interrupts off; this CPU waits for it with interrupts off. When this CPU is itself
+    the dying one, it runs the program as a call."""
     loc["phase"] = "run"
     if "_flags" not in loc:
         k.irq_save(loc)
@@ -131,11 +137,73 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
         c = k.w.cpus[cid]
         c.stopped = True
         k.eng.model.park(k.eng, c)
+    cpu = loc["cpu"]
+    if k.cpu_id == cpu:
+        k.call("take_cpu_down", cpu=cpu)
+        return
+    dying = k.w.cpus[cpu]
+    proc = dying.proc
+    task = {f: proc[f] for f in TASK_FIELDS}
+    # the stopper thread of the dying CPU runs take_cpu_down (its task, preempted, is kept aside)
+    proc.update(stack=[new_frame("take_cpu_down", {"cpu": cpu, "task": task})], wait=None, irqs_off=True,
+                action=k.cpu.proc.action, done=None)
+    dying.stopped = False
+    cpu_dirty(k, cpu)
+    k.eng.model.wake(k.eng, dying)
+    k.note(f"stop_machine: CPU{cpu} runs take_cpu_down (MULTI_STOP_RUN), CPU{k.cpu_id} waits in multi_cpu_stop",
+           cpu)
+    k.wait({"take_cpu_down": cpu})
+
+
+@down.step
+def taken_down(k: Any, loc: dict[str, Any]) -> None:
+    """take_cpu_down is done (stop_machine_cpuslocked returns): the dying CPU's own task back in
+    its process context (``migrate_tasks`` may have moved it off); a refusal by the vector check
+    ends stop_machine -- every CPU goes on, nothing has moved, the hotplug core rolls the CPU
+    back -- and the write to .../online returns it."""
+    err = loc.pop("down_err", 0)
+    cpu = loc["cpu"]
+    dying = k.w.cpus[cpu]
+    if k.cpu_id != cpu:
+        task = dying.proc.stack[0]["locals"]["task"]
+        dying.proc.update(task)
+        dying.stopped = True
+        cpu_dirty(k, cpu)
+        k.eng.model.park(k.eng, dying)
+    if not err:
+        return
+    w = k.w
+    k.irq_restore(loc)
+    for cid in loc["stopped"]:
+        c = w.cpus[cid]
+        c.stopped = False
+        if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
+            c.proc.wait = None
+        k.eng.model.wake(k.eng, c)
+        cpu_dirty(k, cid)
+    k.kernel["hotplug"] = -1
+    k.ret(err)
+
+
+tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interrupts off: __cpu_disable "
+              "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states",
+              source=(S.TAKEDOWN, S.STOP_MACHINE, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE,
+                      S.CPU_DISABLE, S.CLEANUP_TIMER))
+
+
+@tcd.step
+def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
+    """native_cpu_disable: the vector check first, then cpu_disable_common (remove_cpu_from_maps:
+    the vector domain counts the CPU as offline from here, ``vector.dying_cpu``)."""
     if _cannot_unplug(k, loc):
+        k.goto("done")
         return
     # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list)
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None)
     loc["i"] = 0
+    down = down_frame(k.w)
+    if down is not None:
+        down["irqs"] = list(loc["irqs"])
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
 
 
@@ -144,9 +212,10 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
     outgoing CPU while it is still online: more vectors allocated there than the other online CPUs
     have free -- "CPU %u has %u vectors, %u available. Cannot disable CPU" -- and take_cpu_down fails
     with -ENOSPC before cpu_disable_common: stop_machine ends, every CPU goes on, nothing has moved, and
-    the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC. Before
-    4.15 (the legacy allocator) native_cpu_disable's first call was check_irq_vectors_for_cpu_disable,
-    which counts differently and returns -ERANGE. (Not on xen-pv: xen_pv_cpu_disable checks nothing.)"""
+    the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC (the
+    requester's ``taken_down``). Before 4.15 (the legacy allocator) native_cpu_disable's first call was
+    check_irq_vectors_for_cpu_disable, which counts differently and returns -ERANGE. (Not on xen-pv:
+    xen_pv_cpu_disable checks nothing.)"""
     w = k.w
     if w.platform.get("kind") == "xen-pv":
         return False
@@ -160,15 +229,6 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
         err, what = -ENOSPC, f"lapic_can_unplug_cpu: CPU {cpu} has {tomove} vectors, {avl} available. Cannot disable CPU"
     if avl >= tomove:
         return False
-    k.irq_restore(loc)
-    for cid in loc["stopped"]:
-        c = w.cpus[cid]
-        c.stopped = False
-        if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
-            c.proc.wait = None
-        k.eng.model.wake(k.eng, c)
-        cpu_dirty(k, cid)
-    k.kernel["hotplug"] = -1
     P = k.eng.prov
     if P.on and k.eng.fresh:
         # provenance: the refusal links the vector assignments that fill the outgoing CPU (its irqs'
@@ -176,8 +236,8 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
         mine = [i for i, d in w.irqs.items() if d.cpu == cpu and d.vector][-8:]
         for irq in mine:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, irq))
+    loc["err"] = err
     k.note(what, err)
-    k.ret(err)
     return True
 
 
@@ -371,7 +431,7 @@ def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
         return
 
 
-@down.step
+@tcd.step
 def each_irq(k: Any, loc: dict[str, Any]) -> None:
     """migrate_one_irq for every active irq (force-complete moves first)."""
     if sw(k, "hotplug_migration") == "x86":
@@ -439,7 +499,7 @@ def _new_mask(k: Any, desc: Any, dying: int) -> tuple[list[int], bool]:
     return others, True
 
 
-@down.step
+@tcd.step
 def next_irq(k: Any, loc: dict[str, Any]) -> None:
     """irq_migrate_all_off_this_cpu: 'IRQ %u: no longer affine to CPU%u' for an irq whose
     affinity was broken -- unless irq_do_set_affinity failed (migrate_one_irq: brokeaff = false)."""
@@ -450,13 +510,13 @@ def next_irq(k: Any, loc: dict[str, Any]) -> None:
         k.goto("each_irq")
 
 
-@down.step
+@tcd.step
 def mdelay(k: Any, loc: dict[str, Any]) -> None:
     """fixup_irqs: mdelay(1) before the IRR scan, to let interrupts in flight land."""
     k.ev(K.KERNEL, None, k.s("fixup_irqs"), k.s("mdelay(1) before the IRR scan"), 1, cost="fixup_irqs_mdelay")
 
 
-@down.step
+@tcd.step
 def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
     """Vectors still pending in the dying CPU's IRR: retrigger to the irq's new target."""
     target = k.w.cpus[loc["cpu"]]
@@ -475,7 +535,19 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
         cpu_dirty(k, loc["cpu"])
 
 
-@down.step
+@tcd.step
+def lapic_offline(k: Any, loc: dict[str, Any]) -> None:
+    """cpu_disable_common's last call from 6.6 (``kernel.cleanup_timer``): lapic_offline ->
+    __vector_cleanup(cl, false) frees what waited for this CPU's cleanup timer, and the timer is
+    deleted -- on the dying CPU, after fixup_irqs. (A pure step: no event.)"""
+    if vec.timer_cleanup(k.w):
+        target = k.w.cpus[loc["cpu"]]
+        cleanup_dirty(k, target)
+        vec.cleanup_this_cpu(k.w, target, check_irr=False)
+        entry.cancel_cleanup_timer(k.eng, target)
+
+
+@tcd.step
 def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     """The task running on the outgoing CPU (an action's process context: ``on: N`` is a task pinned
     to CPU N) is pushed off it -- migrate_tasks from sched_cpu_dying before 5.11, balance_push from
@@ -487,18 +559,19 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     with the outgoing CPU until it comes back (reading kernel.actions.offline-cpu-waits)."""
     dying = loc["cpu"]
     c = k.w.cpus[dying]
-    proc = c.proc
-    if proc.wait is not None and STOPPER_WAIT in proc.wait:
-        proc.wait = None
+    # the dying CPU's task: kept aside while take_cpu_down runs there (else this is that task)
+    proc: Any = loc["task"] if "task" in loc else c.proc
+    if proc["wait"] is not None and STOPPER_WAIT in proc["wait"]:
+        proc["wait"] = None
     to = min(i for i in vec.online_cpus(k.w) if i != dying)
     for waiting in k.kernel.get("migrating", ()):
         if waiting[0] == dying:       # moved here earlier, still waiting: select_fallback_rq again
             waiting[0] = to
-    if not proc.stack and proc.done is None:
+    if not proc["stack"] and proc["done"] is None:
         return
     target = k.w.cpus[to]
     idle = not target["proc"]["stack"] and target["proc"]["done"] is None
-    wait = proc.wait
+    wait = proc["wait"]
     if wait is not None and not (idle and "token" in wait):
         return      # asleep (a doorbell wait with the fallback CPU busy, a QEMU ioreq): stays
     task = {f: proc[f] for f in TASK_FIELDS}
@@ -525,6 +598,34 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
         P.dep(PC.D_CAUSE, PK.key(PK.ACTION, running))
     P.write(PC.KERNEL, PK.key(PK.ACTION, task["action"]), to, note=f"select_fallback_rq: {what}")
     k.ev(K.KERNEL, act["dev"], k.s("select_fallback_rq"), k.s(what), to)
+
+
+@tcd.step
+def done(k: Any, loc: dict[str, Any]) -> None:
+    """take_cpu_down returns (its error, if the vector check refused): stop_machine_cpuslocked
+    returns on the control CPU, which goes on (``taken_down``); this CPU goes idle to die (it waits
+    there until the control CPU gives its task back)."""
+    down = down_frame(k.w)
+    if down is not None and loc.get("err"):
+        down["down_err"] = loc["err"]
+    if "task" not in loc:       # called by cpu_down on this very CPU
+        return
+    req = k.w.cpus[k.w.kernel["hotplug"]]
+    req.proc.wait = None
+    k.eng.model.wake(k.eng, req)
+    k.note(f"take_cpu_down returns{' ' + str(loc['err']) if loc.get('err') else ''}: CPU"
+           f"{req.id} goes on to the CPU_DEAD steps", loc.get("err", 0))
+    k.wait({"dead": loc["cpu"]})
+
+
+def task_of(c: Any) -> Any:
+    """The process context of CPU ``c``'s task: the one kept aside in the take_cpu_down frame while
+    that program runs on ``c`` (a driver's wait ending, its timeout, a QEMU completion concern it),
+    else ``c.proc``."""
+    st = c.proc.stack
+    if st and st[0]["prog"] == "take_cpu_down" and "task" in st[0]["locals"]:
+        return st[0]["locals"]["task"]
+    return c.proc
 
 
 #: the process context fields that make up a task (what migration moves)
@@ -628,11 +729,6 @@ def _reset_apic(k: Any, target: Any, why: str, slots: bool = False) -> None:
 @down.step
 def offline(k: Any, loc: dict[str, Any]) -> None:
     target = k.w.cpus[loc["cpu"]]
-    if vec.timer_cleanup(k.w):
-        # lapic_offline: __vector_cleanup(cl, false), then the timer is deleted
-        cleanup_dirty(k, target)
-        vec.cleanup_this_cpu(k.w, target, check_irr=False)
-        entry.cancel_cleanup_timer(k.eng, target)
     target["online"] = False
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and the slots it drops
     for v in list(target["vector_irq"]):

@@ -9,8 +9,8 @@ IRR for the new vector and, if a signal raced in, retriggers it to the new CPU b
 Every message the device can see in between is one the kernel wrote as a whole.
 
 "This CPU" is the irq's current target: the deferred move runs there at ack, and the CPU
-hotplug path stands in for the dying CPU (the model runs it on the requester, see
-docs/model.md). Called from anywhere else, the real code WARNs and writes directly.
+hotplug path (fixup_irqs, in take_cpu_down) runs on the dying CPU. Called from anywhere else,
+the real code WARNs and writes directly.
 """
 
 from __future__ import annotations

@@ -355,11 +355,21 @@ reading("kernel.msi.multi-message",
 STOP_MACHINE = Source(L, "00bcf5cdd6c0", "kernel/stop_machine.c",
                       "multi_cpu_stop / ack_state / set_state / cpu_stopper_thread (stop_machine_cpuslocked from "
                       "takedown_cpu)", "all (the PREPARE -> DISABLE_IRQ -> RUN -> EXIT state machine)")
+#: where the offline's work runs: take_cpu_down on the dying CPU, the DEAD states on the control CPU (offdying)
+TAKEDOWN = Source(L, "v6.6", "kernel/cpu.c + arch/x86/kernel/smpboot.c",
+                  "takedown_cpu: stop_machine_cpuslocked(take_cpu_down, NULL, cpumask_of(cpu)) -- take_cpu_down "
+                  "(__cpu_disable = native_cpu_disable: lapic_can_unplug_cpu, cpu_disable_common -> fixup_irqs, "
+                  "lapic_offline; then the CPU_DYING states) on the dying CPU; __cpu_die and the DEAD states on the "
+                  "control CPU", "all (4.19: check_irq_vectors_for_cpu_disable before 4.15, no lapic_offline)")
 reading("kernel.hotplug.stop-machine",
-        "fixup_irqs() runs on the outgoing CPU while every other CPU spins in stop_machine with interrupts "
-        "off. The model runs its steps in the requesting CPU's process context, standing in for the outgoing "
-        "CPU, and stops the others (no interrupt accepted, no task step) until it is done.",
-        source=FORCE_COMPLETE, module=M,
+        "take_cpu_down runs on the outgoing CPU (stop_machine_cpuslocked(take_cpu_down, NULL, cpumask_of(cpu))) "
+        "with interrupts off while every other CPU spins in multi_cpu_stop with interrupts off: its vector "
+        "check, fixup_irqs (the moves, their message writes and a Xen guest's EVTCHNOP_bind_vcpu, mdelay(1), "
+        "the IRR scan), lapic_offline and the CPU_DYING states (migrate_tasks before 5.11). The model runs them "
+        "as the take_cpu_down program in the outgoing CPU's process context (its own task kept aside meanwhile); "
+        "the requesting CPU waits for it, then runs the CPU_DEAD callbacks and the offline. The other CPUs stay "
+        "stopped (no interrupt accepted, no task step) until the offline is done.",
+        source=(FORCE_COMPLETE, TAKEDOWN), module=M,
         quote="All CPUs are stuck in stop machine with interrupts disabled so calling __irq_complete_move() "
         "would be completely pointless.")
 reading("kernel.hotplug.stop-machine-rendezvous",
