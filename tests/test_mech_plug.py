@@ -132,6 +132,8 @@ devices:
   n0: {bdf: "00:04.0", kind: nic, msix: {table_size: 1}}
   x0: {bdf: "00:14.0", kind: xhci, msi: {vectors: 1, per_vector_mask: false, addr64: true}}
 run:
+  # (fidvec2) from 4.15 CPU0 keeps only the timer's ISA vector: irq_default_affinity puts both devices on CPU1
+  - {at: 0, on: 0, do: default_affinity, cpus: [1]}
   - {at: 0, on: 0, do: probe, dev: n0, mode: msix, vectors: 1}
   - {at: 50us, on: 0, do: probe, dev: x0, mode: msi, vectors: 1}
   - {at: 100us, on: 0, do: set_affinity, dev: x0, vector: 0, cpu: 0}

@@ -11,7 +11,7 @@ from msidbg.tui import pirqmap
 from msidbg.tui.table import intx_state
 
 ROOT = Path(__file__).resolve().parents[1]
-HVM_INTX = ROOT / "tests" / "heldout" / "xen15" / "intx-shared-x416-k510.yaml"
+HVM_INTX = ROOT / "tests" / "data" / "ux9-hvm-intx.yaml"   # (both guest irqs on CPU1: see its about)
 
 
 @functools.cache
@@ -29,7 +29,7 @@ def test_hvm_intx_header_names_the_guest_gsi_and_xens_machine_line() -> None:
     w = _hvm_world(56)   # xen.intx: do_IRQ_guest -> hvm_dirq_assist asserted a and b; a's EOI pending
     parts = intx_state(w, "a")
     assert parts[0].startswith("INTx A, guest GSI 17: ")
-    assert parts[1] == "vIOAPIC 17: 0x21 -> CPU1, Remote IRR"
+    assert parts[1] == "vIOAPIC 17: 0x22 -> CPU1, Remote IRR"
     assert parts[2] == "machine GSI 20 pirq 20: Remote IRR, pirq masked, dpci pending 2"
     # every part fits the 80-column pane
     assert all(len(p) <= 76 for p in parts)
@@ -149,7 +149,7 @@ def test_report_names_the_hvm_guest_gsi_the_vioapic_and_xens_machine_line(tmp_pa
     code, out, err = cli("report", str(snap))
     assert code == 0, err
     assert "  a INTx: pin A -> guest GSI 17 (machine GSI 20)  Status.INTx-  DisINTx-" in out
-    assert "  vIOAPIC GSI 17: vector 0x21 -> CPU1  masked-  Remote IRR+" in out
+    assert "  vIOAPIC GSI 17: vector 0x22 -> CPU1  masked-  Remote IRR+" in out
     assert "  machine GSI 20 (Xen pirq 20): Remote IRR+  masked+  pending 2" in out
     assert "IO-APIC GSI 17" not in out.replace("vIOAPIC GSI 17", "")
 

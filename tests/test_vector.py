@@ -24,7 +24,8 @@ def world_and_desc(irq: int = 40):
 
 def test_boot_cpu_holds_legacy_vectors_so_first_msi_lands_elsewhere() -> None:
     w, d = world_and_desc()
-    assert vec.available(w, w["cpus"][0]) == vec.available(w, w["cpus"][1]) - 15
+    # (fidvec2) from 4.15 CPU0 keeps only the timer's ISA vector 0x30: one fewer free than the others
+    assert vec.available(w, w["cpus"][0]) == vec.available(w, w["cpus"][1]) - 1
     vec.reserve(w, d)
     assert d["vector"] == MANAGED_IRQ_SHUTDOWN_VECTOR and d["cpu"] == 0
     assert vec.activate(w, d) == 0

@@ -71,7 +71,7 @@ def test_apic_grid_marks_set_bits_and_owned_vectors() -> None:
     s = session_at(MASKED, 43)
     line = "".join(t for t, _ in apicgrid.block_spans(s.world, 1, 2 + 2))  # class 2x
     irr = line[apicgrid.IRR_AT:apicgrid.IRR_AT + apicgrid.GRID]
-    assert irr.startswith("○■○")         # 0x20 cleanup owned, 0x21 pending, 0x22 owned
+    assert irr.startswith("○■")          # 0x20 cleanup owned, 0x21 pending (0x22 went to CPU0: fidvec2)
     spans = apicgrid.block_spans(s.world, 1, 4, changed_irr=1 << 0x21, cursor=0x22)
     styled = [st for t, st in spans if t in (apicgrid.SET, apicgrid.OWNED, apicgrid.FREE)]
     assert styled[0x21 - 0x20] == "changed" and styled[0x22 - 0x20] == "cursor"
