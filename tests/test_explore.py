@@ -295,3 +295,37 @@ def test_a_held_out_re_use_shape_is_found_and_shrunk(xen: str, tmp_path: Path) -
     assert all("started at" in n["note"] for n in f["notes"])  # the late starts say it
     path.write_text(HELD_OUT.replace("XEN", xen).replace("REUSE", "false"))
     assert explore(str(path), runs=40, jobs=1)["failures"] == []
+
+
+def test_stopping_runs_with_cancelled_tasks_prints_no_thread_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI saw "Exception in thread" over "msidbg: interrupted": Ctrl-C had cancelled a task the
+    executor had not yet handed to a worker, the terminated workers broke the pool, and CPython
+    3.11's terminate_broken set an exception on the cancelled future in its manager thread. The
+    race is forced here: each terminate waits for the worker to die before the pool is shut down."""
+    import multiprocessing.process
+    import threading
+    import time
+
+    from msidbg.explore.pool import Workers
+    from msidbg.explore.runner import Target
+    from msidbg.scenario import load_scenario
+
+    terminate = multiprocessing.process.BaseProcess.terminate
+
+    def terminate_and_wait(proc: multiprocessing.process.BaseProcess) -> None:
+        terminate(proc)
+        proc.join(5)
+        time.sleep(0.2)     # the manager thread sees the dead worker before the shutdown's wake-up
+
+    raised: list[str] = []
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "terminate", terminate_and_wait)
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_type.__name__))
+    scn = load_scenario(SCENARIOS / "explore-msi-torn-plug-race.yaml")
+    with Workers(Target(scn, (), 10_000), 2) as workers:
+        assert workers._pool is not None
+        futures = [workers._pool.submit(time.sleep, 5) for _ in range(20)]
+        time.sleep(0.3)
+        assert sum(f.cancel() for f in futures) > 0, "no task was still waiting to be cancelled"
+        workers.stop_runs()
+        assert workers._pool is not None, "fresh workers for what comes next"
+    assert raised == []
