@@ -568,9 +568,17 @@ Revisions:
   "CPUn runs take_cpu_down", the dying CPU's "take_cpu_down returns"); events, ``why`` stacks and Xen
   hypercalls of that work are the dying CPU's. Outcomes unchanged on every shipped, held-out and explore13
   scenario (hits, per-vector accounting, failed actions). tests/test_offdying.py.
+- 11: (redteam17) The IA32 syscall gate 0x80 is a system vector of the matrix allocator (4.15+), as the
+  legacy allocator's used_vectors already had it: idt_setup_traps() installs def_idts' SYSG(IA32_SYSCALL_VECTOR)
+  (CONFIG_IA32_EMULATION) with sys=true, which sets it in system_vectors, and lapic_assign_system_vectors()
+  assigns every bit of system_vectors to the matrix (arch/x86/kernel/idt.c, apic/vector.c). No device gets
+  0x80 (the 95th vector on a CPU goes 0x7f, 0x81), every CPU has one device vector fewer (202 with 6.6's
+  timer cleanup, 201 before; CPU0 one fewer for the timer's 0x30) and lapic_can_unplug_cpu's avl shrinks by
+  one per online CPU: offlining a CPU holding 202 vectors (6.6) or 201 (before 6.6) on 2 CPUs is refused
+  with ENOSPC. Shipped runs: unchanged. tests/test_redteam17.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 10
+MODEL = 11

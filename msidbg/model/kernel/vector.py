@@ -51,9 +51,20 @@ EBUSY, ENOSPC, EINVAL = 16, 28, 22
 def _range(first: int) -> list[int]:
     words = [0] * 8
     for v in range(first, FIRST_SYSTEM_VECTOR):
-        if v != PIC_CASCADE_VECTOR:
+        if not _matrix_system(v):
             words_set(words, v)
     return words
+
+
+def _matrix_system(v: int) -> bool:
+    """A vector below FIRST_SYSTEM_VECTOR that lapic_assign_system_vectors() made a system vector of
+    the matrix (irq_matrix_assign_system: in no CPU's search, neither allocated nor available): the PIC
+    cascade's ISA vector, and the IA32 syscall gate 0x80 -- idt_setup_traps() installs def_idts with
+    sys=true, which sets IA32_SYSCALL_VECTOR in system_vectors under CONFIG_IA32_EMULATION (the
+    distributions' x86-64 configuration, as the legacy allocator's used_vectors assumes), and
+    lapic_assign_system_vectors() assigns every bit of system_vectors (arch/x86/kernel/idt.c,
+    arch/x86/kernel/apic/vector.c, 4.15 .. 6.x; redteam17: the matrix used to hand 0x80 to devices)."""
+    return v == PIC_CASCADE_VECTOR or v == IA32_SYSCALL_VECTOR
 
 
 #: ISA_IRQ_VECTOR(PIC_CASCADE_IR): lapic_assign_system_vectors makes it a system vector of the matrix
@@ -63,7 +74,7 @@ PIC_CASCADE_VECTOR = ISA_IRQ_VECTOR0 + PIC_CASCADE_IR
 
 # Bits of the allocatable device range in the 8 x 32-bit words of a matrix map: [0x21, 0xEC)
 # while 0x20 is the cleanup IPI's system vector, [0x20, 0xEC) once a timer does the cleanup;
-# without the PIC cascade's 0x32.
+# without the PIC cascade's 0x32 and the IA32 syscall gate's 0x80.
 _RANGE_IPI = _range(FIRST_DEVICE_VECTOR)
 _RANGE_TIMER = _range(FIRST_EXTERNAL_VECTOR)
 
@@ -197,7 +208,7 @@ def _lowest_free(w: World, c: Any) -> int:
     """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
     alloc, managed = c.alloc, c.get("managed")
     for v in range(first_vector(w), FIRST_SYSTEM_VECTOR):
-        if v != PIC_CASCADE_VECTOR and not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
+        if not _matrix_system(v) and not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
             return v
     return -ENOSPC
 
