@@ -179,3 +179,25 @@ def test_managed_shutdown_drops_a_signal_pending_in_the_dying_vcpus_irr() -> Non
     eng = _run("x03-hvm-x419-native-k612-nvme-hotplug")
     assert _acct(eng, "nvme0") == (61, 60, 1)
     assert [h for h in eng.hits if h.name == "irq-lost" and "IRR when it went offline" in h.detail]
+
+
+@pytest.mark.parametrize(("version", "warned"), [("4.19.76", False), ("4.19.77", True)])
+def test_affinity_broken_warning_from_4_19_77(version: str, warned: bool) -> None:
+    """743dac494d61 (5.4; 4.19.77): activate_reserved warns 'irq N: Affinity broken due to vector space
+    exhaustion.' when assign_irq_vector_any_locked found no vector in the mask ({1}, full: 0x21..0xeb
+    without 0x32 and 0x80 is 201 vectors) and took CPU0. The queue works either way."""
+    eng = _run(f"r13-affinity-broken-k{version.replace('.', '')}")
+    assert [f["target"] for f in _fields(eng, "vector.assign", irq=225)] == [0]
+    assert bool([n for n in _notes(eng, "irq_domain_activate_irq") if "Affinity broken" in n]) is warned
+    assert _acct(eng, "eth1") == (3, 3, 0)
+
+
+def test_second_offline_of_a_chain_is_refused_once_cpu0_took_the_first() -> None:
+    """6.1, 3 CPUs: CPU1's 120 irqs ({1}, no online CPU left: cpu_online_mask) go one by one to the CPU
+    with the most available vectors (matrix_find_best_cpu; CPU0 wins every round and the tie), leaving CPU0
+    80; CPU2's 120 then do not fit: 'CPU 2 has 120 vectors, 80 available. Cannot disable CPU', ENOSPC."""
+    eng = _run("r14-offline-chain-fill-k61")
+    assert _done(eng, "cpu_offline") == [0, -28]
+    assert "lapic_can_unplug_cpu: CPU 2 has 120 vectors, 80 available. Cannot disable CPU" in _notes(
+        eng, "take_cpu_down")
+    assert _acct(eng, "a") == (12, 12, 0) and _acct(eng, "b") == (12, 12, 0)
