@@ -201,3 +201,12 @@ def test_second_offline_of_a_chain_is_refused_once_cpu0_took_the_first() -> None
     assert "lapic_can_unplug_cpu: CPU 2 has 120 vectors, 80 available. Cannot disable CPU" in _notes(
         eng, "take_cpu_down")
     assert _acct(eng, "a") == (12, 12, 0) and _acct(eng, "b") == (12, 12, 0)
+
+
+@pytest.mark.parametrize(("version", "how"), [("5.10", "pending"), ("5.11", "direct")])
+def test_xen_irqbalance_moves_deferred_until_5_11(version: str, how: str) -> None:
+    """1ca1b4e2c0cb (5.11): Xen's irqs are IRQ_MOVE_PCNTXT, an smp_affinity write rebinds the event channel at
+    once; 5.10 leaves each as a pending move for eoi_pirq at the next event. Every signal arrives either way."""
+    eng = _run(f"x08-hvm-x416-k{version.replace('.', '')}-irqbalance")
+    assert {f["how"] for f in _fields(eng, "irq.affinity")} == {how}
+    assert _acct(eng, "eth0") == (300, 300, 0)
