@@ -210,3 +210,16 @@ def test_xen_irqbalance_moves_deferred_until_5_11(version: str, how: str) -> Non
     eng = _run(f"x08-hvm-x416-k{version.replace('.', '')}-irqbalance")
     assert {f["how"] for f in _fields(eng, "irq.affinity")} == {how}
     assert _acct(eng, "eth0") == (300, 300, 0)
+
+
+def test_xen_pv_guest_cannot_take_cpu0_down() -> None:
+    """arch/x86/xen/smp_pv.c xen_pv_cpu_disable() (xen_cpu_disable in 3.x arch/x86/xen/smp.c), a PV guest's
+    __cpu_disable in take_cpu_down: 'if (cpu == 0) return -EBUSY;'. With cpu0_hotplug the write reaches it:
+    -EBUSY, stop_machine rolls back, vCPU0 stays online with its event channels; vCPU1 goes and comes
+    back as any other. The model used to take vCPU0 down."""
+    eng = _run("x09-pv-x410-k510-cpu0-offline")
+    assert _done(eng, "cpu_offline") == [-16, 0]
+    assert eng.w.cpus[0].online and eng.w.cpus[1].online
+    assert "xen_pv_cpu_disable: CPU0 cannot be taken down (-EBUSY)" in _notes(eng, "take_cpu_down")
+    assert [f["target"] for f in _fields(eng, "cpu.offline")] == [1]
+    assert _acct(eng, "eth0") == (23, 23, 0)

@@ -575,7 +575,10 @@ Revisions:
   0x80 (the 95th vector on a CPU goes 0x7f, 0x81), every CPU has one device vector fewer (202 with 6.6's
   timer cleanup, 201 before; CPU0 one fewer for the timer's 0x30) and lapic_can_unplug_cpu's avl shrinks by
   one per online CPU: offlining a CPU holding 202 vectors (6.6) or 201 (before 6.6) on 2 CPUs is refused
-  with ENOSPC. Shipped runs: unchanged. tests/test_redteam17.py.
+  with ENOSPC. A Xen PV guest's take_cpu_down refuses CPU0 as xen_pv_cpu_disable does ('if (cpu == 0)
+  return -EBUSY;', arch/x86/xen/smp_pv.c; xen_cpu_disable in 3.x): with ``kernel.cpu0_hotplug`` the offline
+  of vCPU0 returns EBUSY and nothing moves (it used to go through). Shipped runs: unchanged.
+  tests/test_redteam17.py.
 """
 
 from __future__ import annotations

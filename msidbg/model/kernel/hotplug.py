@@ -214,11 +214,20 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
     with -ENOSPC before cpu_disable_common: stop_machine ends, every CPU goes on, nothing has moved, and
     the hotplug core rolls the CPU back to active; the write to .../online returns ENOSPC (the
     requester's ``taken_down``). Before 4.15 (the legacy allocator) native_cpu_disable's first call was
-    check_irq_vectors_for_cpu_disable, which counts differently and returns -ERANGE. (Not on xen-pv:
-    xen_pv_cpu_disable checks nothing.)"""
+    check_irq_vectors_for_cpu_disable, which counts differently and returns -ERANGE. On xen-pv
+    __cpu_disable is xen_pv_cpu_disable (xen_cpu_disable in 3.x arch/x86/xen/smp.c), which checks no
+    vectors but refuses CPU0: 'if (cpu == 0) return -EBUSY;' -- so with ``cpu0_hotplug`` the CPU0
+    offline of a PV guest fails there with -EBUSY and nothing moves (redteam17: it used to go through).
+    (Kernels whose arch_register_cpu also clears cpu0_hotpluggable for X86_FEATURE_XENPV -- 'Xen PV
+    guests don't support CPU0 hotplug at all', release not read -- refuse earlier: no online file,
+    EACCES; the CPU stays online either way.)"""
     w = k.w
     if w.platform.get("kind") == "xen-pv":
-        return False
+        if loc["cpu"] != 0:
+            return False
+        loc["err"] = -EBUSY
+        k.note("xen_pv_cpu_disable: CPU0 cannot be taken down (-EBUSY)", -EBUSY)
+        return True
     cpu = loc["cpu"]
     if vec.legacy(w):
         tomove, avl = vec.legacy_unplug_count(w, cpu)
