@@ -238,3 +238,16 @@ def test_pv_pirq_eoi_map_spares_the_maskable_msix_eois(version: str, nic_eois: i
                     if e.fields.get("op") == "PHYSDEVOP_eoi" and e.dev == dev])
     assert (eois("eth0"), eois("dev0")) == (nic_eois, 6)
     assert _acct(eng, "eth0") == (5, 5, 0) and _acct(eng, "dev0") == (5, 5, 0)
+
+
+@pytest.mark.parametrize(("version", "blocked"), [("4.19.204", False), ("4.19.205", True), ("4.19.221", True),
+                                                  ("4.19.222", False)])
+def test_marvell_fallback_between_the_4_19_backports(version: str, blocked: bool) -> None:
+    """4.19.205 took 438553958ba1 + 7d5ec3d36123 (MSI-X enabled and every entry masked before the irqs are set
+    up); 4.19.222 took 83dbf898a2d4 (mask only on success). In between a failed MSI-X setup leaves the masks
+    that the Marvell function applies to its MSI as well: the admin command times out. Before 4.19.205
+    msix_capability_init set the irqs up with MSI-X disabled and masked nothing on failure."""
+    eng = _run(f"r16-marvell-k{version.replace('.', '')}")
+    assert bool([h for h in eng.hits if h.name == "msi-blocked-by-msix-mask"]) is blocked
+    assert _done(eng, "doorbell") == ([-110] if blocked else [0])
+    assert _acct(eng, "eth0") == (5, 5, 0)
