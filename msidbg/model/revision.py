@@ -568,9 +568,14 @@ Revisions:
   "CPUn runs take_cpu_down", the dying CPU's "take_cpu_down returns"); events, ``why`` stacks and Xen
   hypercalls of that work are the dying CPU's. Outcomes unchanged on every shipped, held-out and explore13
   scenario (hits, per-vector accounting, failed actions). tests/test_offdying.py.
+- 11: (audit14) Two stable releases move: a6c11c0a5235 (``kernel.hotplug_force_complete: involved``) is in
+  6.6.33 (stable-queue releases/6.6.33/series), so 6.6.33 .. 6.6.y free the old vector of a move away from
+  the outgoing CPU; 743dac494d61 (``kernel.affinity_broken_warning``) is in 5.3.4, not 5.3.3
+  (releases/5.3.4/series), so 5.3.3 activates silently. No shipped scenario runs those releases.
+  tests/test_audit14_releases.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 10
+MODEL = 11

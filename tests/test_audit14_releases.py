@@ -1,0 +1,41 @@
+"""Release boundaries audit14 settled in release trees and stable-queue series (the notes in
+msidbg/behaviour/kernel.py): the two that moved a version's behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from msidbg import behaviour as bh
+from tests.conftest import run_to_end, scenario
+
+HELD = Path(__file__).parent / "heldout"
+
+
+def _value(name: str, version: str) -> object:
+    row = bh.by_name()[name]
+    return bh.at(row, bh.parse_kernel(version))[0]
+
+
+@pytest.mark.parametrize(("name", "before", "after", "old", "new"), [
+    # 743dac494d61: stable-queue releases/5.3.4/series (the 344-patch release), not 5.3.3
+    ("affinity_broken_warning", "5.3.3", "5.3.4", False, True),
+    # a6c11c0a5235: stable-queue releases/6.6.33/series
+    ("hotplug_force_complete", "6.6.32", "6.6.33", "migrated", "involved"),
+])
+def test_the_stable_releases_read_by_audit14(name: str, before: str, after: str, old: object,
+                                             new: object) -> None:
+    assert (_value(name, before), _value(name, after)) == (old, new)
+
+
+def test_6_6_33_frees_the_vector_of_a_move_away_from_the_outgoing_cpu() -> None:
+    """h14's machine (eth0 moves CPU4 -> CPU6, CPU4 goes offline before the move completes) on 6.6.32 and
+    6.6.33: the backport of a6c11c0a5235 in 6.6.33 runs irq_force_complete_move for an irq whose previous
+    target is the dying CPU, freeing the old vector in CPU4's matrix map; 6.6.32 leaks it."""
+    text = (HELD / "h14-forcecomplete-6p9.yaml").read_text()
+    alloc = {}
+    for version in ("6.6.32", "6.6.33"):
+        eng = run_to_end(scenario(text.replace('version: "6.9"', f'version: "{version}"')))
+        alloc[version] = eng.w.cpus[4].alloc[1]        # the word of vector 0x20
+    assert alloc == {"6.6.32": 1, "6.6.33": 0}
