@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from msidbg import behaviour as bh
-from tests.conftest import run_to_end, scenario
+from tests.conftest import events_of, run_to_end, scenario, totals
 
 HELD = Path(__file__).parent / "heldout"
 
@@ -39,3 +39,34 @@ def test_6_6_33_frees_the_vector_of_a_move_away_from_the_outgoing_cpu() -> None:
         eng = run_to_end(scenario(text.replace('version: "6.9"', f'version: "{version}"')))
         alloc[version] = eng.w.cpus[4].alloc[1]        # the word of vector 0x20
     assert alloc == {"6.6.32": 1, "6.6.33": 0}
+
+
+ENABLE = """
+name: enable-pirq
+cpus: 1
+platform: {kind: KIND, xen: "4.8"}
+kernel: {version: "VERSION"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, passthrough: true, msix: {table_size: 1}}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 2ms, do: disable_irq, dev: eth0, vector: 0}
+  - {at: 2100us, do: fire, dev: eth0, vector: 0, count: 1}
+  - {at: 3ms, do: enable_irq, dev: eth0, vector: 0}
+  - {at: 4ms, do: fire, dev: eth0, vector: 0, count: 1}
+"""
+
+
+@pytest.mark.parametrize("kind", ["xen-hvm", "xen-pv"])
+def test_enable_irq_of_a_pirq_drops_the_event_pending_while_disabled_before_4_13(kind: str) -> None:
+    """disable_irq masks the pirq's port; the event fired meanwhile leaves it pending. enable_irq: 4.12's
+    enable_pirq is startup_pirq -- unmask_evtchn (the upcall is signalled), then eoi_pirq's clear_evtchn
+    before the upcall runs: the event is lost and the upcall finds nothing; 4.13's enable_dynirq only
+    unmasks and the handler runs for it. The event after enable_irq is delivered in both."""
+    out = {}
+    for version in ("4.12", "4.13"):
+        eng = run_to_end(scenario(ENABLE.replace("KIND", kind).replace("VERSION", version)))
+        handled = [e.time_ns for e in events_of(eng, "irq.handler")]
+        out[version] = (totals(eng, "eth0")["delivered"], totals(eng, "eth0")["lost"],
+                        sum(1 for t in handled if 3_000_000 <= t < 4_000_000))
+    assert out == {"4.12": (1, 1, 0), "4.13": (2, 0, 1)}

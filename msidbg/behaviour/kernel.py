@@ -334,6 +334,31 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_enable_pirq_startup", "kernel", BOOL, False,
+        "what xen_pirq_chip's irq_enable (enable_pirq: enable_irq of a pirq the driver disabled) does: true -- "
+        "startup_pirq: for a bound port __startup_pirq's 'out:' tail, unmask_evtchn then eoi_pirq, whose "
+        "clear_evtchn drops an event that made the port pending while the irq was disabled (and PHYSDEVOP_eoi "
+        "if the pirq needs it; an unbound pirq is bound, as at request_irq); false -- enable_dynirq: only the "
+        "unmask, which signals the pending port, so that event is delivered",
+        initial=True, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="drivers/xen/events/events_base.c of a 4.12.0 tree (jason50123/linux-4.12, Makefile 4.12.0) "
+        "and a 4.4.0 tree (xiaojimmychen/linux-4.4): 'static void enable_pirq(struct irq_data *data) { "
+        "startup_pirq(data); }' with __startup_pirq's 'if (VALID_EVTCHN(evtchn)) goto out; ... out: "
+        "unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq));' and eoi_pirq's 'clear_evtchn(evtchn); if "
+        "(pirq_needs_eoi(data->irq)) { rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi); ...'; 4.12's "
+        "__enable_irq: 'irq_enable(desc); check_irq_resend(desc);' (a 4.11-rc2 tree has the same enable_pirq, "
+        "redteam15)",
+        history=(
+            Change("4.13", False, "xen/events: enable_pirq -> enable_dynirq (the commit not found in the stored "
+                   "index)",
+                   note="audit14: a 4.13.4 tree (shizukanaskytree/linux-4.13.4, Makefile 4.13.4, the file as "
+                   "imported), a 4.15.1 and a 4.16.13 tree and 4.14-based Android trees (bhi768/msm-4.14) have "
+                   "'static void enable_pirq(struct irq_data *data) { enable_dynirq(data); }'; 4.12.0 has "
+                   "startup_pirq: the 4.13 merge window (a 4.13.y backport of such a rework is not plausible; "
+                   "DepSurf's symbol table shows enable_pirq's size change between its 4.10 and 4.13 kernels)"),
+        ),
+    ),
+    Switch(
         "xen_pirq_eoi_map", "kernel", BOOL, True,
         "a PV guest registers a pirq_eoi_map (xen_init_IRQ: PHYSDEVOP_pirq_eoi_gmfn_v2; with a Xen that knows it, "
         "platform.xen_pirq_eoi_v2) and asks it whether a pirq needs PHYSDEVOP_eoi (pirq_check_eoi_map: Xen set the "

@@ -30,7 +30,7 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.affinity import default_affinity
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
-from msidbg.sim.program import program
+from msidbg.sim.program import CALL, program
 
 EINVAL, EBUSY, EIO = 22, 16, 5
 
@@ -358,6 +358,8 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     if chip_enable is not None:
         desc.masked = False
         chip_enable(k, desc)
+        if k.flow.op == CALL:   # the chip's enable is a program (xen-pirq's startup_pirq before 4.13)
+            return
     elif desc.masked:
         unmask_irq(k, desc)
     k.ret(0)

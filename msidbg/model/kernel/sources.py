@@ -941,17 +941,19 @@ reading("kernel.irq.resend-hardware-first",
         module=M + ".disable")
 
 reading("kernel.xen.enable-pirq-startup",
-        "Before the events_base.c rework enable_pirq called startup_pirq, whose tail for a bound port is "
-        "unmask then eoi_pirq (clear_evtchn): an event left pending on the masked port while disabled could be "
-        "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
-        "release; the release of the change is not confirmed. A 4.11-rc2 tree (amnawaseem/Linux_4.11_rc2_for_thesis) "
-        "still has 'static void enable_pirq(struct irq_data *data) { startup_pirq(data); }' (redteam15; audit13 read "
-        "the same in a pre-ff1e22e7a638 copy); a 5.2-based tree (WindRiver-Labs/linux-yocto-5.2), the context of a "
-        "January 2020 patch (Anchal Agarwal, 'xen: Clear IRQD_IRQ_STARTED flag during shutdown PIRQs') and a copy "
-        "with do_mask(info, EVT_MASK_REASON_EXPLICIT) (25da4618af24, 5.12) have 'enable_dynirq(data);'; "
-        "25da4618af24's own diff does not touch enable_pirq. So the rework lies between 4.11 and 5.2; the commit "
-        "was not found (redteam15, audit13).",
-        status="hypothetical", module="msidbg.model.kernel.xen_events")
+        "Before 4.13 enable_pirq (xen_pirq_chip's irq_enable, run by enable_irq) called startup_pirq, whose tail "
+        "for a bound port is unmask_evtchn then eoi_pirq (clear_evtchn, PHYSDEVOP_eoi if needed): an event left "
+        "pending on the port while the irq was disabled signals the upcall and is cleared before it runs -- lost "
+        "(kernel.xen_enable_pirq_startup, the startup_pirq program from its unmask step); from 4.13 enable_pirq is "
+        "enable_dynirq, the unmask alone, which delivers it. Read in release trees (audit14): 4.4.0 and 4.12.0 have "
+        "startup_pirq, 4.13.4, 4.15.1 and 4.16.13 enable_dynirq (also a 4.11-rc2 tree, redteam15; a 5.2 tree and "
+        "5.12's, audit13). The commit itself was not found.",
+        source=Source(L, "v4.12", "drivers/xen/events/events_base.c", "enable_pirq -> startup_pirq / "
+                      "__startup_pirq (out: unmask_evtchn, eoi_pirq) / eoi_pirq (clear_evtchn)",
+                      "..4.12 (read in a 4.12.0 copy, jason50123/linux-4.12)"),
+        quote="static void enable_pirq(struct irq_data *data) { startup_pirq(data); } ... if (VALID_EVTCHN(evtchn)) "
+              "goto out; ... out: unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq)); ... clear_evtchn(evtchn);",
+        module="msidbg.model.kernel.xen_events")
 
 reading("kernel.irq.pending-replayed-at-request",
         "An edge that reaches an activated irq before request_irq (or after free_irq shut it down) finds it "
