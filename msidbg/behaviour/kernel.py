@@ -347,7 +347,7 @@ ROWS: tuple[Switch, ...] = (
         "unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq));' and eoi_pirq's 'clear_evtchn(evtchn); if "
         "(pirq_needs_eoi(data->irq)) { rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi); ...'; 4.12's "
         "__enable_irq: 'irq_enable(desc); check_irq_resend(desc);' (a 4.11-rc2 tree has the same enable_pirq, "
-        "redteam15)",
+        "redteam15; so do 3.3.8's and 3.4.4's drivers/xen/events.c, audit14)",
         history=(
             Change("4.13", False, "xen/events: enable_pirq -> enable_dynirq (the commit not found in the stored "
                    "index)",
