@@ -126,7 +126,7 @@ EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "h
 #: whose vector is such an irq's runs that irq's flow handler and action (common_interrupt -> handle_irq)
 IOAPIC_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                      "mp_register_handler (edge: handle_edge_irq) / ioapic_chip (.irq_mask = mask_ioapic_irq, "
-                     ".irq_ack = irq_chip_ack_parent)", "4.3..")
+                     ".irq_ack = irq_chip_ack_parent)", "4.2.. (a 4.2.8 tree has it, audit14)")
 #: irq_may_run / IRQS_PENDING / mask_ack_irq and the do/while that re-runs the action: the same logic
 #: since before 3.0 (2.6.39's handle_edge_irq already has it, as IRQ_INPROGRESS / IRQ_PENDING);
 #: irq_may_run is its 3.18-era form (with the wakeup-armed check, no part of the model)
@@ -516,7 +516,8 @@ ALLOC_INTX = Source(L, "v6.6", "drivers/pci/msi/api.c", "pci_alloc_irq_vectors_a
 IOAPIC_LEVEL_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                            "mp_irqdomain_alloc (level: handle_fasteoi_irq) / mp_irqdomain_activate -> "
                            "ioapic_configure_entry / mp_irqdomain_deactivate -> ioapic_mask_entry / "
-                           "ioapic_set_affinity / mask_ioapic_irq / unmask_ioapic_irq", "4.3.. (hierarchical irqdomains)")
+                           "ioapic_set_affinity / mask_ioapic_irq / unmask_ioapic_irq", "4.2.. (hierarchical irqdomains; "
+                           "mp_irqdomain_alloc read in a 4.2.8 tree, audit14)")
 IOAPIC_ACK_LEVEL = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                           "ioapic_ack_level (irq_complete_move, ioapic_prepare_move, apic_eoi; eoi_ioapic_pin when "
                           "the vector's TMR bit is clear; ioapic_finish_move)",
