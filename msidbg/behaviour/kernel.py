@@ -845,17 +845,21 @@ ROWS: tuple[Switch, ...] = (
         initial="migrated",
         history=(
             Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
-                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.6.33", "6.9.4"),
+                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.1.93", "6.6.33", "6.9.4"),
+                   unconfirmed=("6.1.93",),
                    note="4.19.316: its '-rc1 review' shortlog (Dongli Zhang); 5.4.278, 5.10.219, 5.15.161: the "
                    "linux-stable-rc pushes of June 2024 whose revlists end with the backport and 'Linux 5.4.278-rc1' "
                    "(4ae1d8223761), 'Linux 5.10.219-rc1', 'Linux 5.15.161-rc1' (cbc98cfe42d4) (redteam10). Sasha "
                    "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; 6.9.4: the '[PATCH 6.9 "
                    "000/368] 6.9.4-rc2 review' shortlog (2024-06-09) lists it (audit12); 6.6.33: stable-queue "
                    "releases/6.6.33/series lists genirq-cpuhotplug-x86-vector-prevent-vector-leak-during-cpu-offline."
-                   "patch (6.9.4's series lists it too; releases/6.6.35/series does not) (audit14). 6.1 not "
-                   "matched: not in the 6.1.94-rc1 shortlog nor among the stored files of stable-queue "
-                   "releases/6.1.95; "
-                   "releases/6.1.93/series is not in the stored index, so 6.1.y keeps the old behaviour here"),
+                   "patch (6.9.4's series lists it too; releases/6.6.35/series does not; a 6.6.87 tree has the form) "
+                   "(audit14). 6.1.y carries it: kernel/irq/cpuhotplug.c of 6.1.119, 6.1.141 and 6.1.158 trees "
+                   "(linux6119/linux-6.1.119, markbirss/linux-6.1.141, HDevices/linux-6.1.158) calls "
+                   "irq_force_complete_move(desc) before the 'No move required' test; its first 6.1 release is "
+                   "not matched: not in the 6.1.94-rc1 shortlog nor among the stored files of releases/6.1.95, and "
+                   "releases/6.1.93/series is not in the stored index -- 6.1.93, released the same day as 6.6.33 "
+                   "and 6.9.4 from the same queue, is the reading"),
         ),
     ),
     Switch(

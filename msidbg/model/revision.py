@@ -568,9 +568,9 @@ Revisions:
   "CPUn runs take_cpu_down", the dying CPU's "take_cpu_down returns"); events, ``why`` stacks and Xen
   hypercalls of that work are the dying CPU's. Outcomes unchanged on every shipped, held-out and explore13
   scenario (hits, per-vector accounting, failed actions). tests/test_offdying.py.
-- 11: (audit14) Two stable releases move: a6c11c0a5235 (``kernel.hotplug_force_complete: involved``) is in
-  6.6.33 (stable-queue releases/6.6.33/series), so 6.6.33 .. 6.6.y free the old vector of a move away from
-  the outgoing CPU; 743dac494d61 (``kernel.affinity_broken_warning``) is in 5.3.4, not 5.3.3
+- 11: (audit14) Stable releases move: a6c11c0a5235 (``kernel.hotplug_force_complete: involved``) is in
+  6.6.33 (stable-queue releases/6.6.33/series) and in 6.1.y (6.1.119 .. 6.1.158 trees; from 6.1.93 by the
+  reading, flagged unconfirmed), so those free the old vector of a move away from the outgoing CPU; 743dac494d61 (``kernel.affinity_broken_warning``) is in 5.3.4, not 5.3.3
   (releases/5.3.4/series), so 5.3.3 activates silently. No shipped scenario runs those releases. New row
   ``kernel.xen_enable_pirq_startup`` (xen-hvm and xen-pv worlds gain it): before 4.13 enable_irq of a
   pirq is startup_pirq's tail -- unmask_evtchn, then eoi_pirq's clear_evtchn (and PHYSDEVOP_eoi if the
