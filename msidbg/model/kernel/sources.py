@@ -240,7 +240,7 @@ PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
                      "nvme_pci_enable / nvme_setup_io_queues (pci_alloc_irq_vectors, PCI_IRQ_AFFINITY) / nvme_create_queue",
-                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.17 unconfirmed)")
+                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.16 in a 4.16.13 one)")
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
