@@ -365,6 +365,16 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
+@irq_enable.step
+def unlock(k: Any, loc: dict[str, Any]) -> None:
+    """After a chip enable that is a program (xen-pirq's startup_pirq before 4.13), which ran under
+    desc->lock: the lock is released (irq_put_desc_busunlock)."""
+    desc = k.w.irqs[loc["irq"]]
+    if desc.lock == k.cpu_id:
+        desc.lock = -1
+    k.ret(0)
+
+
 chip_startup = program("__irq_startup", "chip->irq_startup, or irq_enable -> unmask", source=S.CHIP_STARTUP)
 
 

@@ -712,8 +712,10 @@ def enable_pirq(k: Any, desc: Any) -> None:
     was disabled is delivered. Before 4.13 (``kernel.xen_enable_pirq_startup``) enable_pirq is
     startup_pirq: for a bound port __startup_pirq's ``out:`` tail -- unmask_evtchn, then eoi_pirq,
     whose clear_evtchn takes that event away before the upcall runs (it is lost) -- called here as
-    the program (irq_enable returns when it does)."""
+    the program, holding desc->lock (enable_irq's irq_get_desc_buslock) until it returns: another
+    vCPU's flow handler for the irq spins meanwhile (irq_enable's ``unlock`` step releases it)."""
     if sw(k, "xen_enable_pirq_startup"):
+        desc.lock = k.cpu_id
         k.call("startup_pirq", irq=desc.irq, enable=True)
         return
     chip_mask(k, desc, False)
