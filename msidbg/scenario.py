@@ -382,9 +382,9 @@ def _check_intx(scn: Scenario, top: Fields) -> None:
 
 
 #: the first release whose vector allocator the legacy model follows: arch/x86/kernel/apic/vector.c with
-#: hierarchical irqdomains (4.3) *and* Thomas Gleixner's vector cleanup series (996c591227d9 "x86/irq:
+#: hierarchical irqdomains (4.2: a 4.2.8 tree has them, audit14) *and* Thomas Gleixner's vector cleanup series (996c591227d9 "x86/irq:
 #: Plug vector cleanup race", v4.5-rc2: -EBUSY while the old domain has an online CPU, the force-complete
-#: that clears old slots). 4.3/4.4 (before that series; 4.4.y got it in a stable release not read) and
+#: that clears old slots). 4.2 .. 4.4 (before that series; 4.4.y got it in a stable release not read) and
 #: 3.x (io_apic.c / vector.c with irq_cfg, arch_setup_msi_irqs) differ in what the model observes.
 LEGACY_FIRST = (4, 5)
 

@@ -1,8 +1,8 @@
 """The nvme driver's interrupt vector layout by release (``kernel.nvme_irq_layout``).
 
-- before dca51e7892fa (4.9, unconfirmed): nvme_setup_io_queues' pci_enable_msix_range(1, I/O
+- before dca51e7892fa (4.9): nvme_setup_io_queues' pci_enable_msix_range(1, I/O
   queues), one vector per online CPU at most, none managed (msix-range);
-- dca51e7892fa .. 22b5560195bd (4.17, unconfirmed): pci_alloc_irq_vectors(1, I/O queues,
+- dca51e7892fa .. 22b5560195bd (4.17): pci_alloc_irq_vectors(1, I/O queues,
   PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY): the same count, every vector managed and spread, vector 0
   shared by the admin queue and I/O queue 1 (shared-admin);
 - from 22b5560195bd: one admin pre vector (an ordinary irq) + the managed I/O vectors (pre-vector).
@@ -44,9 +44,9 @@ def _layout(version: str):  # type: ignore[no-untyped-def]
 def test_the_release_picks_the_layout_and_flags_the_unconfirmed_boundaries(version: str, layout: str) -> None:
     r = _layout(version)
     assert r.value == layout
-    # the release no primary source confirmed is flagged, not trusted silently (4.9: read in a 4.9.137
-    # tree by audit13)
-    assert bool(r.unconfirmed) == (version == "4.17")
+    # both boundaries are read in release trees now (4.9: a 4.9.137 tree, audit13; 4.17: a 4.16.13 and a
+    # 4.17.0 tree, audit14): nothing is flagged
+    assert not r.unconfirmed
 
 
 #: release -> (managed, mask) per vector for ``vectors: 5`` (the admin queue + 4 I/O queues) on 4 CPUs

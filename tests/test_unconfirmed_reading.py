@@ -7,11 +7,27 @@ unconfirmed release): earlier series never carry the commit, later ones always d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
+
 from msidbg import behaviour as bh
+from msidbg.behaviour import kernel as kernel_rows
 from msidbg.cli import main
 from msidbg.debugger.headless import behaviour_lines
+
+
+@pytest.fixture(autouse=True)
+def _an_unconfirmed_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    """audit14 confirmed the last unconfirmed kernel release (proc_affinity_result's 4.15, read in a 4.15.1
+    tree): the flagging is tested on a copy of that row whose 4.15 is marked unconfirmed again."""
+    def unconfirm(row: bh.Switch) -> bh.Switch:
+        if row.name != "proc_affinity_result":
+            return row
+        history = tuple(dataclasses.replace(c, unconfirmed=(c.release,)) for c in row.history)
+        return dataclasses.replace(row, history=history)
+    monkeypatch.setattr(kernel_rows, "ROWS", tuple(unconfirm(r) for r in kernel_rows.ROWS))
 
 
 def _flagged(kernel: str) -> dict[str, str]:

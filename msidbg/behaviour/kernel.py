@@ -264,11 +264,14 @@ ROWS: tuple[Switch, ...] = (
         "drop argument and evtchn_fifo_cpu_notification only allocates the control block",
         history=(
             Change("4.4", True, "(id not in the stored index) xen/events/fifo: Consume unprocessed events when a CPU "
-                   "dies (Ross Lagerwall)", unconfirmed=("4.4",),
+                   "dies (Ross Lagerwall)",
                    note="the drain is in every later events_fifo.c read (the CPU_DEAD notifier form, the cpuhp form "
                    "of 4.10's hotplug state machine conversion, 5.10's percpu_deinit); Oracle's UEK 4.1.12-32.1.1 "
-                   "(2016-01) lists it as a backport, so mainline is taken as 4.4 -- the tag was not read "
-                   "(redteam9)"),
+                   "(2016-01) lists it as a backport (redteam9). audit14: a 4.3 tree (YoungjaeLee/linux-4.3-cxlbdev, "
+                   "Makefile 4.3.0, drivers/xen/events/events_fifo.c as imported) has no drop argument; a 4.4.0 tree "
+                   "(xiaojimmychen/linux-4.4, a copy of Android's kernel/common with Makefile 'SUBLEVEL = 0') has "
+                   "consume_one_event(..., bool drop) and 'case CPU_DEAD: __evtchn_fifo_handle_events(cpu, true);': "
+                   "4.4 (the hash still not found)"),
         ),
     ),
     Switch(
@@ -331,6 +334,31 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_enable_pirq_startup", "kernel", BOOL, False,
+        "what xen_pirq_chip's irq_enable (enable_pirq: enable_irq of a pirq the driver disabled) does: true -- "
+        "startup_pirq: for a bound port __startup_pirq's 'out:' tail, unmask_evtchn then eoi_pirq, whose "
+        "clear_evtchn drops an event that made the port pending while the irq was disabled (and PHYSDEVOP_eoi "
+        "if the pirq needs it; an unbound pirq is bound, as at request_irq); false -- enable_dynirq: only the "
+        "unmask, which signals the pending port, so that event is delivered",
+        initial=True, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="drivers/xen/events/events_base.c of a 4.12.0 tree (jason50123/linux-4.12, Makefile 4.12.0) "
+        "and a 4.4.0 tree (xiaojimmychen/linux-4.4): 'static void enable_pirq(struct irq_data *data) { "
+        "startup_pirq(data); }' with __startup_pirq's 'if (VALID_EVTCHN(evtchn)) goto out; ... out: "
+        "unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq));' and eoi_pirq's 'clear_evtchn(evtchn); if "
+        "(pirq_needs_eoi(data->irq)) { rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi); ...'; 4.12's "
+        "__enable_irq: 'irq_enable(desc); check_irq_resend(desc);' (a 4.11-rc2 tree has the same enable_pirq, "
+        "redteam15; so do 3.3.8's and 3.4.4's drivers/xen/events.c, audit14)",
+        history=(
+            Change("4.13", False, "xen/events: enable_pirq -> enable_dynirq (the commit not found in the stored "
+                   "index)",
+                   note="audit14: a 4.13.4 tree (shizukanaskytree/linux-4.13.4, Makefile 4.13.4, the file as "
+                   "imported), a 4.15.1 and a 4.16.13 tree and 4.14-based Android trees (bhi768/msm-4.14) have "
+                   "'static void enable_pirq(struct irq_data *data) { enable_dynirq(data); }'; 4.12.0 has "
+                   "startup_pirq: the 4.13 merge window (a 4.13.y backport of such a rework is not plausible; "
+                   "DepSurf's symbol table shows enable_pirq's size change between its 4.10 and 4.13 kernels)"),
+        ),
+    ),
+    Switch(
         "xen_pirq_eoi_map", "kernel", BOOL, True,
         "a PV guest registers a pirq_eoi_map (xen_init_IRQ: PHYSDEVOP_pirq_eoi_gmfn_v2; with a Xen that knows it, "
         "platform.xen_pirq_eoi_v2) and asks it whether a pirq needs PHYSDEVOP_eoi (pirq_check_eoi_map: Xen set the "
@@ -341,11 +369,14 @@ ROWS: tuple[Switch, ...] = (
         initial_note="linux-3.0.8 drivers/xen/events.c: 'static bool pirq_needs_eoi(unsigned irq)' reads "
         "info->u.pirq.flags & PIRQ_NEEDS_EOI, and the file has no pirq_eoi_map",
         history=(
-            Change("3.4", True, "xen: support pirq_eoi_map (its hash not in the stored index)", unconfirmed=("3.4",),
+            Change("3.4", True, "xen: support pirq_eoi_map (its hash not in the stored index)",
                    note="absent from linux-3.0.8's events.c, present (pirq_needs_eoi = pirq_check_eoi_map after a "
                    "successful PHYSDEVOP_pirq_eoi_gmfn_v2) in a 3.9 .. 3.13 drivers/xen/events.c and every later "
-                   "events_base.c read; it needs Xen's 0057a949de (2012-01-28), so 3.4 (the next merge window) is "
-                   "assumed, not read (xenhost)"),
+                   "events_base.c read; it needs Xen's 0057a949de (2012-01-28) (xenhost). audit14: a 3.3.8 tree "
+                   "(ciminaghi/linux-3.3.8, 'original sources', Makefile 3.3.8) has no pirq_eoi_map in "
+                   "drivers/xen/events.c; a 3.4.4 tree (prtos-project/prtos-linux-3.4.4, 'linux-3.4.4 clean version') "
+                   "has 'static unsigned long *pirq_eoi_map;', pirq_check_eoi_map and the PHYSDEVOP_pirq_eoi_gmfn_v2 "
+                   "registration in xen_init_IRQ: 3.4 (a feature, not a 3.4.y backport)"),
         ),
     ),
     Switch(
@@ -358,13 +389,17 @@ ROWS: tuple[Switch, ...] = (
         "count;'",
         history=(
             Change("4.15", True, "genirq/proc: Return proper error code when irq_set_affinity() fails (its "
-                   "hash not read)", unconfirmed=("4.15",),
+                   "hash not read)",
                    note="the parent of 306eb5a38dfc (cgit: committed by tglx 2017-11-12 23:25:40 +0100, the day "
                    "v4.14 was tagged), so not in 4.14 (Oracle's UEK5, based on v4.14.35, carries it as its own "
                    "backport c3687c43800a); 4.15 against 4.16 not settled: Linus merged an irq-core-for-linus pull "
                    "on 2017-11-13 (the log of include/linux/msi.h), but neither that merge's shortlog nor a 4.15 "
                    "tree was read (auditkern2); its own hash not found; 5.x kernel/irq/proc.c has 'err = "
-                   "irq_set_affinity(irq, new_value); if (!err) err = count;'"),
+                   "irq_set_affinity(irq, new_value); if (!err) err = count;'. audit14: a 4.15.1 tree "
+                   "(Kent-Hu/linux-4.15.1, Makefile 4.15.1, kernel/irq/proc.c untouched since its import) has "
+                   "write_irq_affinity's 'err = irq_set_affinity(irq, new_value); if (!err) err = count;', and "
+                   "stable-queue releases/4.15.1/series has no genirq patch: 4.15 (a 4.13.4 tree still has the old "
+                   "form)"),
         ),
     ),
     Switch(
@@ -384,10 +419,10 @@ ROWS: tuple[Switch, ...] = (
         "Multi-MSI block's single one included",
         history=(
             Change("4.2", "none", "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
-                   "(the message is written by msi_domain_activate, called from irq_startup)", unconfirmed=("4.2",),
+                   "(the message is written by msi_domain_activate, called from irq_startup)",
                    note="named by f3b0946d629c's Fixes: tag; cgit gives it the committer date 2015-04-24 (authored "
                    "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26) (auditkern2). "
-                   "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py name 4.3 for the x86 hierarchical irqdomains, unsourced)"),
+                   "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py named 4.3 for the x86 hierarchical irqdomains, unsourced; audit14 made them 4.2). audit14: a 4.2.8 tree (mlpzaq9998/linux-4.2, a QNAP NAS import, Makefile 4.2.8) has the hierarchical arch/x86/kernel/apic/msi.c (native_setup_msi_irqs -> irq_remapping_get_irq_domain / msi_default_domain -> pci_msi_domain_alloc_irqs, msi_domain_activate in kernel/irq/msi.c) and irq_startup's unconditional irq_domain_activate_irq; so does a 4.3.0 tree (YoungjaeLee/linux-4.3-cxlbdev). That vendor tree carries later fixes (f3b0946d629c's MSI_FLAG_ACTIVATE_EARLY, a 4.7.3/4.8 commit), but not a backport of a whole x86 irqdomain conversion: 4.2"),
             Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
                    backports=("4.7.3",),
                    note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
@@ -785,7 +820,7 @@ ROWS: tuple[Switch, ...] = (
         "arch/x86/kernel/apic/msi.c, audit13)",
         history=(
             Change("4.2", True, "52f518a3a7c2 x86/MSI: Use hierarchical irqdomains to manage MSI interrupts "
-                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)", unconfirmed=("4.2",),
+                   "(msi_domain_activate under irq_startup's irq_domain_activate_irq)",
                    note="as msi_activate_early's 4.2 row (not in 4.1: a 4.1.18 msi.c writes the message at arch "
                    "setup, audit13); a 4.x irq_startup(desc, resend) read in an unnamed public "
                    "copy of kernel/irq/chip.c: 'irq_state_clr_disabled(desc); desc->depth = 0; "
@@ -810,13 +845,21 @@ ROWS: tuple[Switch, ...] = (
         initial="migrated",
         history=(
             Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
-                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.9.4"),
+                   "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.1.93", "6.6.33", "6.9.4"),
+                   unconfirmed=("6.1.93",),
                    note="4.19.316: its '-rc1 review' shortlog (Dongli Zhang); 5.4.278, 5.10.219, 5.15.161: the "
                    "linux-stable-rc pushes of June 2024 whose revlists end with the backport and 'Linux 5.4.278-rc1' "
                    "(4ae1d8223761), 'Linux 5.10.219-rc1', 'Linux 5.15.161-rc1' (cbc98cfe42d4) (redteam10). Sasha "
                    "Levin's queue push of 2024-06-11 also queued it for 6.1, 6.6 and 6.9; 6.9.4: the '[PATCH 6.9 "
-                   "000/368] 6.9.4-rc2 review' shortlog (2024-06-09) lists it (audit12); 6.1 and 6.6 not matched "
-                   "(not in the 6.1.94-rc1 shortlog)"),
+                   "000/368] 6.9.4-rc2 review' shortlog (2024-06-09) lists it (audit12); 6.6.33: stable-queue "
+                   "releases/6.6.33/series lists genirq-cpuhotplug-x86-vector-prevent-vector-leak-during-cpu-offline."
+                   "patch (6.9.4's series lists it too; releases/6.6.35/series does not; a 6.6.87 tree has the form) "
+                   "(audit14). 6.1.y carries it: kernel/irq/cpuhotplug.c of 6.1.119, 6.1.141 and 6.1.158 trees "
+                   "(linux6119/linux-6.1.119, markbirss/linux-6.1.141, HDevices/linux-6.1.158) calls "
+                   "irq_force_complete_move(desc) before the 'No move required' test; its first 6.1 release is "
+                   "not matched: not in the 6.1.94-rc1 shortlog nor among the stored files of releases/6.1.95, and "
+                   "releases/6.1.93/series is not in the stored index -- 6.1.93, released the same day as 6.6.33 "
+                   "and 6.9.4 from the same queue, is the reading"),
         ),
     ),
     Switch(
@@ -919,18 +962,22 @@ ROWS: tuple[Switch, ...] = (
                    "window is the reading; pci_alloc_irq_vectors itself is 4.8. The commit itself and the v4.9 tag "
                    "were not read (nvmefid)"),
             Change("4.17", "pre-vector", "22b5560195bd nvme-pci: Separate IO and admin queue IRQ vectors",
-                   unconfirmed=("4.17",),
                    note="its code read in a stored copy and in a SUSE live patch of nvme_setup_io_queues: 'struct "
                    "irq_affinity affd = { .pre_vectors = 1 }; nr_io_queues = num_possible_cpus(); ... result = "
                    "pci_alloc_irq_vectors_affinity(pdev, 1, nr_io_queues + 1, PCI_IRQ_ALL_TYPES | "
                    "PCI_IRQ_AFFINITY, &affd); ... dev->num_vecs = result; dev->max_qid = max(result - 1, 1);' (one "
-                   "vector: the admin queue and I/O queue 1 still share it). The release is not confirmed: a later "
+                   "vector: the admin queue and I/O queue 1 still share it). The release was not confirmed before audit14: a later "
                    "stable fix names it ('Fixes: 22b5560195bd6 (\"nvme-pci: Separate IO and admin queue IRQ "
                    "vectors\")'), and the 4.17 merge window is the reading (hch's reply to the first version of the "
                    "idea is of early March 2018, v4.16 was released 2018-04-01: a 4.16-rc fix is not excluded, "
                    "which would make 4.16 pre-vector too); neither the v4.16/v4.17 tags nor the nvme pull was read. nvme_calc_irq_sets (5.0, poll/read queues) "
                    "leaves a kind: nvme probe's vector count as it is: no poll or read queues are modelled "
-                   "(nvmefid)"),
+                   "(nvmefid). audit14: settled -- drivers/nvme/host/pci.c of a 4.16.13 tree "
+                   "(lizuobin/linux-4.16.13_tiny4412, Makefile 4.16.13, the file as imported) still has "
+                   "nvme_setup_io_queues' 'pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
+                   "PCI_IRQ_AFFINITY)' and no pre_vectors; a 4.17.0 tree (SaumyaSachdev/linux-4.17, Makefile "
+                   "4.17.0) has '.pre_vectors = 1', 'nr_io_queues = num_possible_cpus();' and "
+                   "pci_alloc_irq_vectors_affinity(pdev, 1, nr_io_queues + 1, ...): 4.17, 4.16 shared-admin"),
         ),
     ),
     Switch(
@@ -958,23 +1005,27 @@ ROWS: tuple[Switch, ...] = (
         "(not followed: one CPU per vector)",
         history=(
             Change("4.13", "present", "9a0ef98e186d genirq/affinity: Assign vectors to all present CPUs",
-                   unconfirmed=("4.13",),
                    note="its code read in a stored copy of kernel/irq/affinity.c that is hch's posted version (it still has "
                    "irq_affinity_online_cpu there, which 4.13 put in cpuhotplug.c, and the older rounding) "
                    "(node_to_present_cpumask, "
                    "'nodes = get_nodes_in_cpumask(cpu_present_mask, &nodemsk); ... cpumask_and(nmsk, cpu_present_mask, "
                    "node_to_present_cpumask[n]);' and irq_calc_affinity_vectors' 'min_t(int, "
-                   "cpumask_weight(cpu_present_mask), vecs) + resv'). The release is not confirmed: hch's series "
+                   "cpumask_weight(cpu_present_mask), vecs) + resv'). The release was not confirmed before audit14: hch's series "
                    "'spread MSI(-X) vectors to all possible CPUs V2' (lkml 2017-05-19, 'takes all present CPUs into "
                    "account instead of all online ones') and its patch 'assign vectors to all present CPUs' (lkml "
                    "1706.0, early June 2017, during 4.12-rc) put it in the 4.13 merge window; the hash is from memory, "
                    "neither the tip commit nor the v4.13 tag was read. What followed does not change the masks of a "
                    "model whose CPUs are all present and possible: 84676c1f21e8 'genirq/affinity: assign vectors to "
                    "all possible CPUs' (named in a 2020s lkml thread as the commit that 'intentionally changed the "
-                   "cpu_present_mask to cpu_possible_mask'; 4.16 by the reading, not confirmed), the two-stage "
+                   "cpu_present_mask to cpu_possible_mask'; 4.16, read in a 4.16.13 tree below), the two-stage "
                    "spread of d3056812e7df (present CPUs first, then possible-but-not-present ones: "
                    "irq_build_affinity_masks in the stored torvalds/linux copy 0145c30e896d) and group_cpus_evenly "
-                   "(lib/group_cpus.c, 6.3 by its cover letter 'Please consider it for v6.3!'; same two stages)"),
+                   "(lib/group_cpus.c, 6.3 by its cover letter 'Please consider it for v6.3!'; same two stages). audit14: "
+                   "settled in release trees -- kernel/irq/affinity.c of a 4.12.0 tree (jason50123/linux-4.12, "
+                   "Makefile 4.12.0) spreads over cpu_online_mask only; a 4.13.4 tree (shizukanaskytree/linux-4.13.4) "
+                   "and a 4.15.1 tree (Kent-Hu/linux-4.15.1) over cpu_present_mask (for_each_present_cpu, "
+                   "node_to_present_cpumask); a 4.16.13 tree over cpu_possible_mask: 4.13, and 84676c1f21e8 in "
+                   "4.16"),
         ),
     ),
     Switch(
@@ -1058,11 +1109,12 @@ ROWS: tuple[Switch, ...] = (
         "check of the effective affinity (the commit's diff adds the check and the pr_warn)",
         history=(
             Change("5.4", True, "743dac494d61 x86/apic/vector: Warn when vector space exhaustion breaks affinity",
-                   backports=("4.19.77", "5.2.19", "5.3.3"), unconfirmed=("5.3.3",),
+                   backports=("4.19.77", "5.2.19", "5.3.4"),
                    note="tglx's '[GIT PULL] x86/apic changes for 5.4' (x86-apic-for-linus up to 743dac494d61; tip "
                    "commit 2019-08-28): 5.4. The 'Linux 4.19.77' and 'Linux 5.2.19' announcements (2019-10-06) list "
-                   "it under Neil Horman; '[PATCH 5.3 170/344]' (2019-10-03) was reviewed for 5.3.y, the release "
-                   "(5.3.3?) not read"),
+                   "it under Neil Horman; '[PATCH 5.3 170/344]' (2019-10-03) was reviewed for 5.3.y. audit14: the "
+                   "5.3 release is 5.3.4, not 5.3.3 -- stable-queue releases/5.3.4/series (the 344-patch release) "
+                   "lists x86-apic-vector-warn-when-vector-space-exhaustion-br.patch"),
         ),
     ),
     Switch(

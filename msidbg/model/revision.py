@@ -579,6 +579,16 @@ Revisions:
   return -EBUSY;', arch/x86/xen/smp_pv.c; xen_cpu_disable in 3.x): with ``kernel.cpu0_hotplug`` the offline
   of vCPU0 returns EBUSY and nothing moves (it used to go through). Shipped runs: unchanged.
   tests/test_redteam17.py.
+  (audit14) Stable releases move: a6c11c0a5235 (``kernel.hotplug_force_complete: involved``) is in
+  6.6.33 (stable-queue releases/6.6.33/series) and in 6.1.y (6.1.119 .. 6.1.158 trees; from 6.1.93 by the
+  reading, flagged unconfirmed), so those free the old vector of a move away from the outgoing CPU;
+  743dac494d61 (``kernel.affinity_broken_warning``) is in 5.3.4, not 5.3.3 (releases/5.3.4/series), so
+  5.3.3 activates silently. No shipped scenario runs those releases. New row
+  ``kernel.xen_enable_pirq_startup`` (xen-hvm and xen-pv worlds gain it): before 4.13 enable_irq of a
+  pirq is startup_pirq's tail -- unmask_evtchn, then eoi_pirq's clear_evtchn (and PHYSDEVOP_eoi if the
+  pirq needs it) -- so an event left pending on the port while the irq was disabled is lost; from 4.13
+  (enable_dynirq) it is delivered; that startup_pirq runs under desc->lock (another vCPU's flow handler
+  spins on it). Shipped runs unchanged but for the Xen worlds' state hashes. tests/test_audit14_releases.py.
 """
 
 from __future__ import annotations

@@ -830,7 +830,12 @@ reading("xen.intx.pv-ack-type", "The modelled host acknowledges the level IO-API
         "with ioapic_ack=old has ACKTYPE_UNMASK: the ack masks the entry (or, with directed EOI, leaves Remote IRR "
         "set) and the guest's EOI runs desc->handler->end, which unmasks it (and EOIs it). Either way the line "
         "interrupts Xen again only after the guest's EOI or the eoi_timer, and the pirq_eoi_map bit is set: the "
-        "model does not tell them apart.", status="hypothetical", source=(XEN_IOAPIC_ACK, XEN_PV_GUEST_IRQ),
+        "model does not tell them apart. audit14 (RELEASE-4.19.0 io_apic.c, irq.c): the line's behaviour is as "
+        "said (desc_guest_eoi and irq_guest_eoi_timer_fn run desc->handler->end for ACKTYPE_UNMASK), but the host "
+        "CPU's is not: ACKTYPE_UNMASK's ack (mask_and_ack_level_ioapic_irq) EOIs the local APIC at once, while "
+        "ACKTYPE_EOI keeps the vector in service on that pCPU until the guest's EOI or the timer (the "
+        "pending-EOI stack, flush_ready_eoi), blocking its lower-priority vectors meanwhile -- so the reading "
+        "stays hypothetical: only the default (new ack, no directed EOI) is modelled.", status="hypothetical", source=(XEN_IOAPIC_ACK, XEN_PV_GUEST_IRQ),
         quote="if (ioapic_ack_new) { ioapic_level_type.ack = irq_complete_move; ioapic_level_type.end = "
               "end_level_ioapic_irq_new; } ... return desc->handler->ack == irq_complete_move ? ACKTYPE_EOI : "
               "ACKTYPE_UNMASK;", module=M)
@@ -872,7 +877,14 @@ reading("xen.intx.eoi", "The guest's EOI of the vector (vioapic_update_EOI) clea
         "pending decremented -- whether that pirq asserted this time or not; pending is a uint16_t, so a pirq "
         "that did not wraps to 65535 and later EOIs of it never reach pirq_guest_eoi: its host irq is EOIed by "
         "the 1 ms eoi_timer, which does not reset pending. Then a level entry still asserted is delivered "
-        "again.", source=(XEN_INTX_VIOAPIC, XEN_INTX_DPCI, XEN_INTX_GUEST_IRQ),
+        "again. audit14 read every release the model accepts: vioapic_update_EOI is the same in RELEASE-4.15.0 .. "
+        "4.21.0 (a vector matches every pin whose RTE holds it -- two guest GSIs on vector 0x21 of two vCPUs are "
+        "both ended by either vCPU's EOI, vlapic_handle_EOI calling it whenever the EOId vector's TMR bit is set); "
+        "4.13/4.14 pass the entry to hvm_dpci_eoi (the masked-entry skip, xen.intx.dpci-timer) and re-deliver "
+        "without the '!ent->fields.remote_irr' test 4.15 added (the same here: the host irq a pirq_guest_eoi "
+        "releases comes back through Xen's softirq, never inside the loop); struct hvm_pirq_dpci's pending is "
+        "uint16_t in 4.4 .. 4.21 and hvm_pirq_eoi decrements it with no guard in each, so 0 - 1 = 65535 (the "
+        "model's PENDING_MASK); pt_irq_time_out's 'pending = 0' is gone from 4.16.", source=(XEN_INTX_VIOAPIC, XEN_INTX_DPCI, XEN_INTX_GUEST_IRQ),
         quote="list_for_each_entry ( girq, &hvm_irq_dpci->girq[guest_gsi], list ) __hvm_dpci_eoi(d, girq); ... "
               "if ( --pirq_dpci->pending || (pirq_dpci->flags & HVM_IRQ_DPCI_TRANSLATE) ) return; "
               "pirq_guest_eoi(pirq); ... uint16_t pending; ... if ( test_and_clear_bool(pirq->masked) ) "

@@ -267,6 +267,9 @@ def lock_site(w: Any, desc: Any, cpu: int) -> str:
         return "the flow handler"
     if any(f["prog"] == "irq_set_affinity" and f["locals"].get("irq") == irq for f in c.proc.stack):
         return "irq_set_affinity"
+    if any(f["prog"] == "startup_pirq" and f["locals"].get("enable") and f["locals"].get("irq") == irq
+           for f in c.proc.stack):
+        return "enable_irq"     # enable_pirq -> startup_pirq before 4.13 (kernel.xen_enable_pirq_startup)
     return ""
 
 

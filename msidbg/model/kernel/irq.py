@@ -30,7 +30,7 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.affinity import default_affinity
 from msidbg.model.kernel.sw import sw
 from msidbg.model.provkernel import desc_dirty, irq_dirty
-from msidbg.sim.program import program
+from msidbg.sim.program import CALL, program
 
 EINVAL, EBUSY, EIO = 22, 16, 5
 
@@ -358,8 +358,20 @@ def enable_or_unmask(k: Any, loc: dict[str, Any]) -> None:
     if chip_enable is not None:
         desc.masked = False
         chip_enable(k, desc)
+        if k.flow.op == CALL:   # the chip's enable is a program (xen-pirq's startup_pirq before 4.13)
+            return
     elif desc.masked:
         unmask_irq(k, desc)
+    k.ret(0)
+
+
+@irq_enable.step
+def unlock(k: Any, loc: dict[str, Any]) -> None:
+    """After a chip enable that is a program (xen-pirq's startup_pirq before 4.13), which ran under
+    desc->lock: the lock is released (irq_put_desc_busunlock)."""
+    desc = k.w.irqs[loc["irq"]]
+    if desc.lock == k.cpu_id:
+        desc.lock = -1
     k.ret(0)
 
 

@@ -126,7 +126,7 @@ EDGE = Source(L, "v6.6", "kernel/irq/chip.c + arch/x86/kernel/apic/vector.c", "h
 #: whose vector is such an irq's runs that irq's flow handler and action (common_interrupt -> handle_irq)
 IOAPIC_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                      "mp_register_handler (edge: handle_edge_irq) / ioapic_chip (.irq_mask = mask_ioapic_irq, "
-                     ".irq_ack = irq_chip_ack_parent)", "4.3..")
+                     ".irq_ack = irq_chip_ack_parent)", "4.2.. (a 4.2.8 tree has it, audit14)")
 #: irq_may_run / IRQS_PENDING / mask_ack_irq and the do/while that re-runs the action: the same logic
 #: since before 3.0 (2.6.39's handle_edge_irq already has it, as IRQ_INPROGRESS / IRQ_PENDING);
 #: irq_may_run is its 3.18-era form (with the wakeup-armed check, no part of the model)
@@ -240,7 +240,7 @@ PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
                      "nvme_pci_enable / nvme_setup_io_queues (pci_alloc_irq_vectors, PCI_IRQ_AFFINITY) / nvme_create_queue",
-                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.17 unconfirmed)")
+                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.16 in a 4.16.13 one)")
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
@@ -516,7 +516,8 @@ ALLOC_INTX = Source(L, "v6.6", "drivers/pci/msi/api.c", "pci_alloc_irq_vectors_a
 IOAPIC_LEVEL_CHIP = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                            "mp_irqdomain_alloc (level: handle_fasteoi_irq) / mp_irqdomain_activate -> "
                            "ioapic_configure_entry / mp_irqdomain_deactivate -> ioapic_mask_entry / "
-                           "ioapic_set_affinity / mask_ioapic_irq / unmask_ioapic_irq", "4.3.. (hierarchical irqdomains)")
+                           "ioapic_set_affinity / mask_ioapic_irq / unmask_ioapic_irq", "4.2.. (hierarchical irqdomains; "
+                           "mp_irqdomain_alloc read in a 4.2.8 tree, audit14)")
 IOAPIC_ACK_LEVEL = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
                           "ioapic_ack_level (irq_complete_move, ioapic_prepare_move, apic_eoi; eoi_ioapic_pin when "
                           "the vector's TMR bit is clear; ioapic_finish_move)",
@@ -941,17 +942,19 @@ reading("kernel.irq.resend-hardware-first",
         module=M + ".disable")
 
 reading("kernel.xen.enable-pirq-startup",
-        "Before the events_base.c rework enable_pirq called startup_pirq, whose tail for a bound port is "
-        "unmask then eoi_pirq (clear_evtchn): an event left pending on the masked port while disabled could be "
-        "cleared by enable_irq itself. The model follows the later enable_pirq -> enable_dynirq for every "
-        "release; the release of the change is not confirmed. A 4.11-rc2 tree (amnawaseem/Linux_4.11_rc2_for_thesis) "
-        "still has 'static void enable_pirq(struct irq_data *data) { startup_pirq(data); }' (redteam15; audit13 read "
-        "the same in a pre-ff1e22e7a638 copy); a 5.2-based tree (WindRiver-Labs/linux-yocto-5.2), the context of a "
-        "January 2020 patch (Anchal Agarwal, 'xen: Clear IRQD_IRQ_STARTED flag during shutdown PIRQs') and a copy "
-        "with do_mask(info, EVT_MASK_REASON_EXPLICIT) (25da4618af24, 5.12) have 'enable_dynirq(data);'; "
-        "25da4618af24's own diff does not touch enable_pirq. So the rework lies between 4.11 and 5.2; the commit "
-        "was not found (redteam15, audit13).",
-        status="hypothetical", module="msidbg.model.kernel.xen_events")
+        "Before 4.13 enable_pirq (xen_pirq_chip's irq_enable, run by enable_irq) called startup_pirq, whose tail "
+        "for a bound port is unmask_evtchn then eoi_pirq (clear_evtchn, PHYSDEVOP_eoi if needed): an event left "
+        "pending on the port while the irq was disabled signals the upcall and is cleared before it runs -- lost "
+        "(kernel.xen_enable_pirq_startup, the startup_pirq program from its unmask step); from 4.13 enable_pirq is "
+        "enable_dynirq, the unmask alone, which delivers it. Read in release trees (audit14): 4.4.0 and 4.12.0 have "
+        "startup_pirq, 4.13.4, 4.15.1 and 4.16.13 enable_dynirq (also a 4.11-rc2 tree, redteam15; a 5.2 tree and "
+        "5.12's, audit13). The commit itself was not found.",
+        source=Source(L, "v4.12", "drivers/xen/events/events_base.c", "enable_pirq -> startup_pirq / "
+                      "__startup_pirq (out: unmask_evtchn, eoi_pirq) / eoi_pirq (clear_evtchn)",
+                      "..4.12 (read in a 4.12.0 copy, jason50123/linux-4.12)"),
+        quote="static void enable_pirq(struct irq_data *data) { startup_pirq(data); } ... if (VALID_EVTCHN(evtchn)) "
+              "goto out; ... out: unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq)); ... clear_evtchn(evtchn);",
+        module="msidbg.model.kernel.xen_events")
 
 reading("kernel.irq.pending-replayed-at-request",
         "An edge that reaches an activated irq before request_irq (or after free_irq shut it down) finds it "

@@ -44,6 +44,7 @@ CURRENT: dict[str, Any] = {
     "xen_affinity_immediate": True,
     "xen_eoi_clear_first": True,
     "xen_pirq_eoi_map": True,
+    "xen_enable_pirq_startup": False,
     "managed_spread": True,
     "setup_affinity_result": True,
     "hint_sets_affinity": True,

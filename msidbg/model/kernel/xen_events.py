@@ -91,6 +91,8 @@ def bind_pirq(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     if info["port"]:
+        if loc.get("enable"):   # __startup_pirq: 'if (VALID_EVTCHN(evtchn)) goto out;' (enable_pirq before 4.13)
+            k.goto("unmask")
         return
     P = k.eng.prov
     P.dep(PC.D_VALUE, PK.key(PK.GIRQ, loc["irq"]))      # the pirq the guest's irq names
@@ -707,7 +709,15 @@ def disable_pirq(k: Any, desc: Any) -> None:
 def enable_pirq(k: Any, desc: Any) -> None:
     """.irq_enable = enable_pirq -> enable_dynirq: unmask the port; a port that went pending while
     masked signals its vCPU now (the unmask's own check), which is how an event raised while the irq
-    was disabled is delivered. (Older kernels' enable_pirq called startup_pirq; see the reading.)"""
+    was disabled is delivered. Before 4.13 (``kernel.xen_enable_pirq_startup``) enable_pirq is
+    startup_pirq: for a bound port __startup_pirq's ``out:`` tail -- unmask_evtchn, then eoi_pirq,
+    whose clear_evtchn takes that event away before the upcall runs (it is lost) -- called here as
+    the program, holding desc->lock (enable_irq's irq_get_desc_buslock) until it returns: another
+    vCPU's flow handler for the irq spins meanwhile (irq_enable's ``unlock`` step releases it)."""
+    if sw(k, "xen_enable_pirq_startup"):
+        desc.lock = k.cpu_id
+        k.call("startup_pirq", irq=desc.irq, enable=True)
+        return
     chip_mask(k, desc, False)
 
 
