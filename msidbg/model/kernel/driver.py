@@ -31,7 +31,8 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 
 probe = action("probe", "driver_probe",
                "pci_enable_device, pci_set_master, pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
+               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES,
+                S.DEVICE_LOCK))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
@@ -40,10 +41,32 @@ NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
 NVME_SHARED_AFFD = {"pre": 0, "post": 0, "calc_sets": False}
 
 
+#: the driver-core programs that run under the device's device_lock
+DEVICE_LOCKED = ("driver_probe", "driver_remove")
+
+
+def device_locked(k: Any, dev: str) -> bool:
+    """device_lock(dev): device_driver_attach (bind, probe) and device_release_driver_internal (unbind,
+    remove) take the device's mutex around the driver's probe / remove (__device_driver_lock,
+    drivers/base/dd.c), so a second probe or remove of the device sleeps until the first has returned.
+    The model has no sleeping locks in process context: it polls as a spin wait (as the hotplug lock).
+    True when this CPU waits (the step runs again)."""
+    for cpu, c in enumerate(k.w.cpus):
+        if cpu == k.cpu_id:
+            continue
+        for f in c.proc.stack:
+            if f["prog"] in DEVICE_LOCKED and f["locals"].get("dev") == dev:
+                k.spin(f"device_lock: CPU{cpu} is in {f['prog']} of {dev}", cpu, dev)
+                return True
+    return False
+
+
 @probe.step
 def enable(k: Any, loc: dict[str, Any]) -> None:
     """pci_enable_device (pcim_enable_device; nvme_pci_enable's pci_enable_device_mem): every PCI
-    driver enables its device before it touches it."""
+    driver enables its device before it touches it -- once it holds the device_lock."""
+    if device_locked(k, loc["dev"]):
+        return
     k.call("pci_enable_device", dev=loc["dev"])
 
 
@@ -161,11 +184,13 @@ def unwound(k: Any, loc: dict[str, Any]) -> None:
 
 remove = action("remove", "driver_remove",
                 "free_irq for each requested vector, free the vectors, then pci_disable_device",
-                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE))
+                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE, S.DEVICE_LOCK))
 
 
 @remove.step
 def free_next(k: Any, loc: dict[str, Any]) -> None:
+    if "i" not in loc and device_locked(k, loc["dev"]):
+        return
     descs = pci.pdev(k, loc["dev"])["descs"]
     irqs = k.w.irqs
     i = loc.get("i", 0)

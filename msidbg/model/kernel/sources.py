@@ -53,6 +53,9 @@ RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu 
 MANAGED_DEPTH = Source(L, "788019eb559f", "kernel/irq/chip.c + kernel/irq/cpuhotplug.c",
                        "irq_shutdown (depth++) / irq_startup_managed (depth--, startup at 0)",
                        "6.16.. (managed_disable_depth; with 2b32fc8ff08d)")
+DEVICE_LOCK = Source(L, "v6.6", "drivers/base/dd.c",
+                     "device_driver_attach / device_release_driver_internal (__device_driver_lock: device_lock "
+                     "around driver_probe_device and __device_release_driver)", "all")
 DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
                 "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
                 "all")
