@@ -13,12 +13,12 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_REGS, ENTRY_SIZE
-from msidbg.model.kernel import pci
+from msidbg.model.kernel import devlock, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
-ETIMEDOUT, EIO, EPERM, EINVAL, ENOENT = 110, 5, 1, 22, 2
+ETIMEDOUT, EIO, EPERM, EINVAL, ENOENT, EBUSY = 110, 5, 1, 22, 2, 16
 
 #: scenario ``do:`` -> root program
 ACTION_PROGRAMS: dict[str, str] = {}
@@ -32,7 +32,7 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 probe = action("probe", "driver_probe",
                "pci_enable_device, pci_set_master, pci_alloc_irq_vectors, then request_irq for each vector",
                (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES,
-                S.DEVICE_LOCK))
+                S.DEVICE_LOCK, S.MUTEX, S.BOUND_BUSY, S.BOUND_SKIP))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
@@ -41,32 +41,39 @@ NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
 NVME_SHARED_AFFD = {"pre": 0, "post": 0, "calc_sets": False}
 
 
-#: the driver-core programs that run under the device's device_lock
-DEVICE_LOCKED = ("driver_probe", "driver_remove")
+@probe.step
+def lock(k: Any, loc: dict[str, Any]) -> None:
+    """device_driver_attach: ``__device_driver_lock`` -- the device's device_lock, a sleeping mutex
+    (``kernel/devlock.py``): free, it is taken at once (no event); held by another task's probe or
+    remove, this task sleeps until that one returns."""
+    devlock.acquire(k, loc["dev"])
 
 
-def device_locked(k: Any, dev: str) -> bool:
-    """device_lock(dev): device_driver_attach (bind, probe) and device_release_driver_internal (unbind,
-    remove) take the device's mutex around the driver's probe / remove (__device_driver_lock,
-    drivers/base/dd.c), so a second probe or remove of the device sleeps until the first has returned.
-    The model has no sleeping locks in process context: it polls as a spin wait (as the hotplug lock).
-    True when this CPU waits (the step runs again)."""
-    for cpu, c in enumerate(k.w.cpus):
-        if cpu == k.cpu_id:
-            continue
-        for f in c.proc.stack:
-            if f["prog"] in DEVICE_LOCKED and f["locals"].get("dev") == dev:
-                k.spin(f"device_lock: CPU{cpu} is in {f['prog']} of {dev}", cpu, dev)
-                return True
-    return False
+@probe.step
+def bound(k: Any, loc: dict[str, Any]) -> None:
+    """Under the lock, a device that already has a driver (``dev->driver``: a probe that succeeded
+    and no remove since) is not probed again (``kernel.bound_probe``): from 204db60c8357 (5.14)
+    __driver_probe_device returns -EBUSY before really_probe ("if (dev->driver) return -EBUSY"),
+    which device_driver_attach returns; before it device_driver_attach (and __driver_attach) skipped
+    driver_probe_device under the lock ("if (!dev->p->dead && !dev->driver)") and returned 0. The
+    driver's probe does not run and the device stays bound as it was: the error is the caller's (the
+    bind's writer), not the device's -- no ``failed:`` status, no ``probe-failed``."""
+    if not pci.pdev(k, loc["dev"]).get("bound"):
+        return
+    if sw(k, "bound_probe") == "EBUSY":
+        k.note(f"{loc['dev']} already has a driver: __driver_probe_device returns -EBUSY", -EBUSY, loc["dev"])
+        loc["busy"] = True
+        k.ret(-EBUSY)
+        return
+    k.note(f"{loc['dev']} already has a driver: device_driver_attach skips driver_probe_device and returns 0",
+           0, loc["dev"])
+    k.ret(0)
 
 
 @probe.step
 def enable(k: Any, loc: dict[str, Any]) -> None:
     """pci_enable_device (pcim_enable_device; nvme_pci_enable's pci_enable_device_mem): every PCI
-    driver enables its device before it touches it -- once it holds the device_lock."""
-    if device_locked(k, loc["dev"]):
-        return
+    driver enables its device before it touches it."""
     k.call("pci_enable_device", dev=loc["dev"])
 
 
@@ -144,6 +151,7 @@ def got_vectors(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def request_next(k: Any, loc: dict[str, Any]) -> None:
     if loc["i"] >= loc["n"]:
+        pci.pdev(k, loc["dev"])["bound"] = True     # really_probe -> driver_bound: dev->driver stays set
         k.ret(0)
         return
     k.call("driver_request_irq", dev=loc["dev"], vector=loc["i"], affinity=loc.get("affinity"))
@@ -184,13 +192,18 @@ def unwound(k: Any, loc: dict[str, Any]) -> None:
 
 remove = action("remove", "driver_remove",
                 "free_irq for each requested vector, free the vectors, then pci_disable_device",
-                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE, S.DEVICE_LOCK))
+                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE, S.DEVICE_LOCK, S.MUTEX))
+
+
+@remove.step
+def lock_remove(k: Any, loc: dict[str, Any]) -> None:
+    """device_release_driver_internal: ``__device_driver_lock`` (``lock``): a remove waits for the
+    device's probe, or another remove, to return."""
+    devlock.acquire(k, loc["dev"])
 
 
 @remove.step
 def free_next(k: Any, loc: dict[str, Any]) -> None:
-    if "i" not in loc and device_locked(k, loc["dev"]):
-        return
     descs = pci.pdev(k, loc["dev"])["descs"]
     irqs = k.w.irqs
     i = loc.get("i", 0)
@@ -220,6 +233,9 @@ def disable_device(k: Any, loc: dict[str, Any]) -> None:
 
 @remove.step
 def removed(k: Any, loc: dict[str, Any]) -> None:
+    """__device_release_driver -> device_unbind_cleanup: dev->driver = NULL (the device can be probed
+    again)."""
+    pci.pdev(k, loc["dev"])["bound"] = False
     k.ret(loc["freed"])
 
 
