@@ -108,11 +108,3 @@ def _unwait(task: Any, dev: str) -> None:
     if wait is not None and wait.get(WAIT_KEY) == dev:
         task["wait"] = None
 
-
-def holder_text(w: Any, dev: str) -> str:
-    """Who holds / waits for ``dev``'s device_lock, for the debugger (empty when free and idle)."""
-    lk = lock_of(w, dev)
-    if lk is None or (lk["owner"] < 0 and not lk["waiters"]):
-        return ""
-    own = "free" if lk["owner"] < 0 else f"held by action {lk['owner']}"
-    return own + (f", waiters {lk['waiters']}" if lk["waiters"] else "")
