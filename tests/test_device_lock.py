@@ -215,3 +215,29 @@ def test_fuzzed_overlapping_probes_on_xen_hvm_run() -> None:
     notes = _notes(evs, "device_lock(d2): held by action 5 (probe)")
     assert notes and notes[0].cpu == 1
     assert eng.w["actions"][6]["result"] == -16
+
+
+MIGRATES = """\
+name: lock-migrates
+cpus: 3
+devices:
+  d0: {bdf: "00:03.0", passthrough: false, msix: {table_size: 4}}
+run:
+  - {at: 0, on: 1, do: probe, dev: d0, mode: msix, vectors: 4}
+  - {at: 2us, on: 0, do: cpu_offline, cpu: 1}
+  - {at: 3us, on: 2, do: probe, dev: d0, mode: msix, vectors: 4}
+"""
+
+
+def test_the_lock_is_the_holders_task_s_and_follows_it_off_an_offline_cpu() -> None:
+    """The holder is the task, not the CPU: CPU1 goes offline in the middle of its probe, the task moves to
+    CPU0 (select_fallback_rq) still holding d0's device_lock, CPU2's probe sleeps until the task's probe
+    returned there, then finds d0 bound."""
+    evs = _run(MIGRATES)
+    moved = _notes(evs, "process of action 0 (probe) no longer affine to cpu1: moved to CPU0")
+    sleep = _notes(evs, "device_lock(d0): held by action 0 (probe)")
+    _, e0 = _span(evs, 0)
+    taken = _notes(evs, "device_lock(d0): taken")
+    assert moved and sleep and sleep[0].cpu == 2 and evs[e0].cpu == 0
+    assert len(taken) == 1 and taken[0].cpu == 2 and taken[0].index - 1 > e0
+    assert [e.get("result") for e in evs if e.kind == "action.done"] == [0, 0, -16]
