@@ -241,3 +241,14 @@ def test_the_lock_is_the_holders_task_s_and_follows_it_off_an_offline_cpu() -> N
     assert moved and sleep and sleep[0].cpu == 2 and evs[e0].cpu == 0
     assert len(taken) == 1 and taken[0].cpu == 2 and taken[0].index - 1 > e0
     assert [e.get("result") for e in evs if e.kind == "action.done"] == [0, 0, -16]
+
+
+def test_why_the_task_sleeps_names_the_holders_action() -> None:
+    from msidbg.debugger import Session
+
+    s = Session(load_scenario_text(BARE, "device-lock.yaml"))
+    s.run()
+    sleep = _notes(list(s.eng.log.events(1, len(s.eng.log) + 1)), "sleeps on the mutex")[0]
+    text = s.why(sleep.index).text()
+    assert "cpus[1].proc.wait = 0" in text and "device_lock(d0) held by action 0" in text
+    assert "actions[0] = action 0 (probe d0)" in text

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.kernel.hotplug import task_of
 from msidbg.sim.program import Replay
 
@@ -61,6 +63,9 @@ def acquire(k: Any, dev: str) -> None:
     if me not in waiters:
         waiters.append(me)
     act = k.w.actions[owner]
+    P = k.eng.prov      # provenance: the task's wait, caused by the holder's action
+    P.dep(PC.D_CAUSE, PK.key(PK.ACTION, owner))
+    P.write(PC.KERNEL, PK.key(PK.WAIT, k.cpu_id), owner, note=f"device_lock({dev}) held by action {owner}")
     k.note(f"device_lock({dev}): held by action {owner} ({act['do']}); this task sleeps on the mutex "
            f"(waiter {waiters.index(me) + 1} of {len(waiters)})", owner, dev)
     k.ctx.wait = {WAIT_KEY: dev}
