@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +109,27 @@ def comparable(scn: Scenario) -> tuple[Scenario, dict[str, Any]]:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@contextlib.contextmanager
+def cpu_step_budget(budget: int) -> Iterator[list[int]]:
+    """A timing-free watchdog for runs that must end: every engine built inside counts its CPU steps
+    (``on_cpu`` calls, a spin's silent polls included -- a poll loop emits one event per ``POLL_CAP`` polls,
+    so an event bound alone lets a wait that never ends run for hours), and the step past ``budget`` raises
+    AssertionError. Yields the count (a one-item list)."""
+    from msidbg.model import AGENDA_HANDLERS
+
+    inner = AGENDA_HANDLERS["cpu"]
+    count = [0]
+
+    def counted(eng: Any, item: list[Any]) -> Any:
+        count[0] += 1
+        if count[0] > budget:
+            raise AssertionError(f"more than {budget} CPU steps: a wait that never ends (a spin nobody releases?)")
+        return inner(eng, item)
+
+    AGENDA_HANDLERS["cpu"] = counted
+    try:
+        yield count
+    finally:
+        AGENDA_HANDLERS["cpu"] = inner

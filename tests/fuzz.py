@@ -42,10 +42,14 @@ from msidbg.debugger.headless import human  # noqa: E402
 from msidbg.errors import MsidbgError  # noqa: E402
 from msidbg.model import new_engine  # noqa: E402
 from msidbg.scenario import load_scenario_text  # noqa: E402
+from tests.conftest import cpu_step_budget  # noqa: E402
 from tests.test_model_fuzz import scenarios as valid_scenarios  # noqa: E402
 from tests.test_timetravel import RANDOM_SCENARIO  # noqa: E402
 
 MAX_EVENTS = 30_000
+#: CPU steps (silent polls included) one scenario check may take: 5 per event bound (the run and its replay)
+#: (the CI examples take at most ~210 in all)
+STEP_BUDGET = 5 * MAX_EVENTS
 
 
 def one_line(e: MsidbgError, where: str) -> None:
@@ -94,16 +98,23 @@ def check_scenario(text: str) -> None:
     """Loads and runs (and saves and reopens), or is refused in one line."""
     try:
         scn = load_scenario_text(text, "fuzz.yaml")
-        s = Session(scn)
     except MsidbgError as e:
         one_line(e, "fuzz.yaml")
         return
-    s.run(MAX_EVENTS)
-    assert "\x1b" not in human(s.summary())
-    with tempfile.TemporaryDirectory() as d:
-        s.save(f"{d}/f.msgpack")
-        again = Session.open(f"{d}/f.msgpack")
-        assert again.summary() == s.summary()
+    # the run and the reopen's replay, each within MAX_EVENTS events and STEP_BUDGET CPU steps (polls
+    # included): a wait nobody ends fails here instead of hanging (redteam16's device_lock spin did, in CI)
+    with cpu_step_budget(STEP_BUDGET):
+        try:
+            s = Session(scn)
+        except MsidbgError as e:
+            one_line(e, "fuzz.yaml")
+            return
+        s.run(MAX_EVENTS)
+        assert "\x1b" not in human(s.summary())
+        with tempfile.TemporaryDirectory() as d:
+            s.save(f"{d}/f.msgpack")
+            again = Session.open(f"{d}/f.msgpack")
+            assert again.summary() == s.summary()
 
 
 # --- snapshot structure ----------------------------------------------------------------------------

@@ -197,10 +197,11 @@ run:
 
 
 def test_pv_teardown_beside_another_cpus_intx_fallback_keeps_the_gsi_irq() -> None:
-    """CPU1's probe of d0 fails request_irq (its MSI-X irq is still requested) and tears MSI-X down while
-    CPU0's probe falls back to INTx meanwhile: pcifront's teardown disables the capability pciback enabled
-    (XEN_PCI_OP_disable_msix) and destroys MSI irqs only -- never the pcifront GSI irq the fallback named.
-    Every signal is delivered or lost."""
+    """Two more probes of d0, on both CPUs, once its first probe bound it. Before the device_lock
+    (devlock) CPU1's probe failed request_irq (its MSI-X irq still requested) and tore MSI-X down while
+    CPU0's fell back to INTx; now each finds d0 bound under the lock (6.6: -EBUSY) and touches nothing:
+    no XEN_PCI_OP_disable_msix, d0 keeps its MSI-X irq, the pcifront GSI irq stays. Every signal is
+    delivered or lost."""
     eng = run_to_end(scenario("""
 name: pv-race
 cpus: 2
@@ -217,7 +218,9 @@ run:
   - {at: 550us, do: fire, dev: d1, vector: 0, count: 3, every: 5us}
   - {at: 600us, on: 1, do: remove, dev: d1}
 """))
-    assert [e.fields["op"] for e in _hcalls(eng, "XEN_PCI_OP_disable_msix")]  # type: ignore[attr-defined]
+    assert [a["result"] for a in eng.w["actions"] if a["do"] == "probe"] == [0, -16, -16]  # type: ignore[index]
+    assert not _hcalls(eng, "XEN_PCI_OP_disable_msix")  # type: ignore[attr-defined]
+    assert eng.w["kernel"]["pci"]["d0"]["mode"] == "msix"  # type: ignore[index]
     irq = eng.w["devices"]["d0"]["intx"]["irq"]  # type: ignore[attr-defined]
     assert irq in eng.w["kernel"]["xen"]["irqs"]  # type: ignore[attr-defined]
     for d in ("d0", "d1"):

@@ -16,9 +16,12 @@ from msidbg.model import new_engine
 from msidbg.scenario import ERRNOS, load_scenario_text
 from msidbg.sim.program import PROGRAMS
 from msidbg.sim.world import check_plain, state_hash
+from tests.conftest import cpu_step_budget
 
 ACTIONS = ("probe", "probe", "remove", "fire", "fire", "doorbell", "set_affinity", "free_irq",
            "request_irq", "free_vectors", "alloc_vectors", "cpu_offline", "cpu_online", "write")
+#: CPU steps (silent polls included) one run may take (every example so far takes far fewer)
+STEP_BUDGET = 2_000_000
 QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable")
 
 
@@ -118,16 +121,18 @@ def test_any_scenario_runs_accounts_for_every_signal_and_replays(text: str) -> N
         scn = load_scenario_text(text, "fuzz.yaml")
     except ScenarioError:
         return                               # e.g. a quirk the device's capabilities cannot carry
-    eng = new_engine(scn)
-    n = 0
-    while eng.step():
-        n += 1
-        assert n < 200_000
+    with cpu_step_budget(STEP_BUDGET):     # timing-free: a wait nobody ends fails, never hangs
+        eng = new_engine(scn)
+        n = 0
+        while eng.step():
+            n += 1
+            assert n < 200_000
     check_plain(eng.w)
     for name, a in eng.w["acct"].items():
         assert sum(a["raised"]) == sum(a["delivered"]) + sum(a["lost"]), name
         assert all(s <= lost for s, lost in zip(a["spurious"], a["lost"], strict=True)), name
-    again = new_engine(scn)
-    while again.step():
-        pass
+    with cpu_step_budget(STEP_BUDGET):
+        again = new_engine(scn)
+        while again.step():
+            pass
     assert (again.w["events"], state_hash(again.w)) == (eng.w["events"], state_hash(eng.w))

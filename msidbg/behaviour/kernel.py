@@ -1138,4 +1138,29 @@ ROWS: tuple[Switch, ...] = (
                    "bsc#1185703) (audit13)"),
         ),
     ),
+    Switch(
+        "bound_probe", "kernel", ("skip", "EBUSY"), "EBUSY",
+        "a probe of a device that already has a driver (a probe succeeded, no remove since), under the "
+        "device_lock: EBUSY -- __driver_probe_device returns -EBUSY ('if (dev->driver) return -EBUSY') and "
+        "device_driver_attach returns it; skip -- device_driver_attach (and __driver_attach) skip "
+        "driver_probe_device ('if (!dev->p->dead && !dev->driver)') and return 0. Either way the driver's probe "
+        "does not run again and the device stays bound as it was; the error is the caller's (no failed: status, "
+        "no probe-failed). (sysfs bind_store before 5.14 also read dev->driver before the lock and returned "
+        "-ENODEV when it was set: not modelled, the action is device_driver_attach's)",
+        initial="skip",
+        initial_note="drivers/base/dd.c before 204db60c8357: device_driver_attach 'If device has been removed or "
+        "someone has already successfully bound a driver before us just skip the driver probe call. if "
+        "(!dev->p->dead && !dev->driver) ret = driver_probe_device(drv, dev);' returning 0 (the lines the commit "
+        "removes, in hch's posting of the patch, 2021-06-14); __driver_attach 'if (!dev->driver) "
+        "driver_probe_device(drv, dev);' in the stored 4.x copy of dd.c (013c074f8642)",
+        history=(
+            Change("5.14", "EBUSY", "204db60c8357 driver core: Pull required checks into driver_probe_device()",
+                   note="in Alex Williamson's '[GIT PULL] VFIO updates for v5.14-rc1' (2021-07-02, based on 5.13-rc6: "
+                   "Jason Gunthorpe's and Christoph Hellwig's driver core patches), merged into torvalds/linux as "
+                   "8e8d9442d113 (pr-tracker-bot, 2021-07-03, after v5.13 of 2021-06-27): 5.14. Not in 5.10-stable "
+                   "(a missing dependency in Greg's 2023-11-23 'does not apply to the 5.10-stable tree' mail for "
+                   "2e84dc379200). The device_driver_attach of 5a7a9efdb193 (6.x) returns __driver_probe_device's "
+                   "-EBUSY (devlock)"),
+        ),
+    ),
 )

@@ -210,7 +210,9 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
             "ignore_mask": scn.platform.kind == "xen-pv",
             "next_irq": FIRST_DYNAMIC_IRQ,
             "pci": {name: {"status": "not-probed", "msix_enabled": False, "msi_enabled": False,
-                           "mode": None, "descs": [], "lock": -1, "enable_cnt": 0, "is_busmaster": False}
+                           "mode": None, "descs": [], "lock": -1, "enable_cnt": 0, "is_busmaster": False,
+                           # dev->driver (a probe succeeded, no remove since) and dev->mutex (kernel/devlock.py)
+                           "bound": False, "device_lock": {"owner": -1, "waiters": []}}
                     for name in scn.devices},
             "waiters": {},
             "vector_lock": -1,

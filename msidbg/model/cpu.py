@@ -18,6 +18,7 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
+from msidbg.model.kernel.devlock import release as _release
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
@@ -53,6 +54,7 @@ pv_callback = irqflow.pv_callback
 Cpu = Any   # a CPU record (sim/rec.py CpuRec): its hot fields are slots
 ETIMEDOUT = 110
 EINVAL = 22
+EBUSY = 16
 MAX_SILENT_STEPS = 10_000
 
 ERRNO_NAMES = {1: "EPERM", 2: "ENOENT", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 12: "ENOMEM", 13: "EACCES", 16: "EBUSY",
@@ -587,8 +589,12 @@ def _refuse_action(eng: Any, c: Cpu, act: dict[str, Any], idx: int) -> None:
 
 
 def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
-    """Record an action's result; emit ``action.done`` now or on the CPU's next step."""
+    """Record an action's result; emit ``action.done`` now or on the CPU's next step. The task's root
+    program has returned: a device_lock it holds is released here (``devlock.release``), whatever way
+    the program ended."""
     proc = c.proc
+    if proc.action >= 0:
+        _release(k.eng, proc.action, k.w.actions[proc.action]["dev"])
     if not emit:
         proc.done = value
         return
@@ -618,6 +624,8 @@ def _finish_action(k: Ctx, c: Cpu, value: Any, emit: bool) -> None:
 
 def _driver_status(k: Ctx, act: dict[str, Any], value: Any) -> None:
     pci = k.w.kernel["pci"][act["dev"]]
+    if value == -EBUSY and act["do"] == "probe" and pci.get("bound"):
+        return      # the driver core refused to bind a device that has a driver (driver.bound): the caller's error
     if isinstance(value, int) and value < 0:
         if not pci["status"].startswith("failed"):
             pci["status"] = f"failed: {errname(value)}"

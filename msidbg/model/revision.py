@@ -589,6 +589,21 @@ Revisions:
   pirq needs it) -- so an event left pending on the port while the irq was disabled is lost; from 4.13
   (enable_dynirq) it is delivered; that startup_pirq runs under desc->lock (another vCPU's flow handler
   spins on it). Shipped runs unchanged but for the Xen worlds' state hashes. tests/test_audit14_releases.py.
+  (devlock) The driver core's device_lock (drivers/base/dd.c device_driver_attach /
+  device_release_driver_internal, v6.6) is a sleeping mutex (``kernel/devlock.py``; kernel/locking/mutex.c):
+  a ``probe`` or ``remove`` that finds the device's lock held by another action's task joins its FIFO wait
+  list with a note and sleeps (``waiting: {device_lock: dev}``: no agenda item, its CPU takes interrupts and
+  goes idle); the holder's unlock, when its action's root program returns by any path
+  (``cpu._finish_action``), wakes the first waiter, which takes the lock when it runs (a note). Uncontended,
+  the lock is a pure step (no event). A ``probe`` of a device that already has a driver (a probe succeeded,
+  no ``remove`` since) does not run the driver's probe again: -EBUSY from 204db60c8357 (5.14), 0 before
+  (device_driver_attach's skip) -- new row ``kernel.bound_probe`` -- and leaves the device's status alone
+  (the caller's error: no ``failed: EBUSY``, no probe-failed); before, the driver's probe ran again and failed
+  with -EINVAL (MSI or MSI-X already enabled). The world gains ``kernel.pci.<dev>.bound`` and
+  ``kernel.pci.<dev>.device_lock`` (``{owner, waiters}``). redteam16's spin wait (reverted, c38a58a) is gone:
+  two probes started together deadlocked on each other's frames and tests/test_fuzz.py hung.
+  ``scenarios/xen-sriov-pirq-order.yaml`` gains nic4's ``remove`` after its frees (rmmod unbinds; without it
+  the 4.9 re-probe is skipped): the same pirqs and outcome. tests/test_device_lock.py.
 """
 
 from __future__ import annotations

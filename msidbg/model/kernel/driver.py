@@ -13,12 +13,12 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_REGS, ENTRY_SIZE
-from msidbg.model.kernel import pci
+from msidbg.model.kernel import devlock, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
-ETIMEDOUT, EIO, EPERM, EINVAL, ENOENT = 110, 5, 1, 22, 2
+ETIMEDOUT, EIO, EPERM, EINVAL, ENOENT, EBUSY = 110, 5, 1, 22, 2, 16
 
 #: scenario ``do:`` -> root program
 ACTION_PROGRAMS: dict[str, str] = {}
@@ -31,13 +31,43 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 
 probe = action("probe", "driver_probe",
                "pci_enable_device, pci_set_master, pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES))
+               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES,
+                S.DEVICE_LOCK, S.MUTEX, S.BOUND_BUSY, S.BOUND_SKIP))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
 NVME_AFFD = {"pre": 1, "post": 0, "calc_sets": True}
 #: before 22b5560195bd: PCI_IRQ_AFFINITY without a descriptor -- the PCI core's default one (no pre or
 #: post vectors), every vector spread (nvme_irq_layout: shared-admin)
 NVME_SHARED_AFFD = {"pre": 0, "post": 0, "calc_sets": False}
+
+
+@probe.step
+def lock(k: Any, loc: dict[str, Any]) -> None:
+    """device_driver_attach: ``__device_driver_lock`` -- the device's device_lock, a sleeping mutex
+    (``kernel/devlock.py``): free, it is taken at once (no event); held by another task's probe or
+    remove, this task sleeps until that one returns."""
+    devlock.acquire(k, loc["dev"])
+
+
+@probe.step
+def bound(k: Any, loc: dict[str, Any]) -> None:
+    """Under the lock, a device that already has a driver (``dev->driver``: a probe that succeeded
+    and no remove since) is not probed again (``kernel.bound_probe``): from 204db60c8357 (5.14)
+    __driver_probe_device returns -EBUSY before really_probe ("if (dev->driver) return -EBUSY"),
+    which device_driver_attach returns; before it device_driver_attach (and __driver_attach) skipped
+    driver_probe_device under the lock ("if (!dev->p->dead && !dev->driver)") and returned 0. The
+    driver's probe does not run and the device stays bound as it was: the error is the caller's (the
+    bind's writer), not the device's -- no ``failed:`` status, no ``probe-failed``."""
+    if not pci.pdev(k, loc["dev"]).get("bound"):
+        return
+    if sw(k, "bound_probe") == "EBUSY":
+        k.note(f"{loc['dev']} already has a driver: __driver_probe_device returns -EBUSY", -EBUSY, loc["dev"])
+        loc["busy"] = True
+        k.ret(-EBUSY)
+        return
+    k.note(f"{loc['dev']} already has a driver: device_driver_attach skips driver_probe_device and returns 0",
+           0, loc["dev"])
+    k.ret(0)
 
 
 @probe.step
@@ -121,6 +151,7 @@ def got_vectors(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def request_next(k: Any, loc: dict[str, Any]) -> None:
     if loc["i"] >= loc["n"]:
+        pci.pdev(k, loc["dev"])["bound"] = True     # really_probe -> driver_bound: dev->driver stays set
         k.ret(0)
         return
     k.call("driver_request_irq", dev=loc["dev"], vector=loc["i"], affinity=loc.get("affinity"))
@@ -161,7 +192,14 @@ def unwound(k: Any, loc: dict[str, Any]) -> None:
 
 remove = action("remove", "driver_remove",
                 "free_irq for each requested vector, free the vectors, then pci_disable_device",
-                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE))
+                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE, S.DEVICE_LOCK, S.MUTEX))
+
+
+@remove.step
+def lock_remove(k: Any, loc: dict[str, Any]) -> None:
+    """device_release_driver_internal: ``__device_driver_lock`` (``lock``): a remove waits for the
+    device's probe, or another remove, to return."""
+    devlock.acquire(k, loc["dev"])
 
 
 @remove.step
@@ -195,6 +233,9 @@ def disable_device(k: Any, loc: dict[str, Any]) -> None:
 
 @remove.step
 def removed(k: Any, loc: dict[str, Any]) -> None:
+    """__device_release_driver -> device_unbind_cleanup: dev->driver = NULL (the device can be probed
+    again)."""
+    pci.pdev(k, loc["dev"])["bound"] = False
     k.ret(loc["freed"])
 
 

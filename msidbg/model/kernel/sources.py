@@ -53,6 +53,22 @@ RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu 
 MANAGED_DEPTH = Source(L, "788019eb559f", "kernel/irq/chip.c + kernel/irq/cpuhotplug.c",
                        "irq_shutdown (depth++) / irq_startup_managed (depth--, startup at 0)",
                        "6.16.. (managed_disable_depth; with 2b32fc8ff08d)")
+DEVICE_LOCK = Source(L, "v6.6", "drivers/base/dd.c",
+                     "device_driver_attach / device_release_driver_internal (__device_driver_lock: device_lock "
+                     "around driver_probe_device and __device_release_driver)", "all")
+#: dev->mutex: mutex_lock sleeps on the FIFO wait list, mutex_unlock wakes the first waiter (the stored copy
+#: read: bd0ab5efe8ec; optimistic spinning on a running owner and the HANDOFF flag are not modelled)
+MUTEX = Source(L, "bd0ab5efe8ec", "kernel/locking/mutex.c",
+               "__mutex_lock_common (__mutex_add_waiter FIFO, schedule_preempt_disabled) / __mutex_unlock_slowpath",
+               "all")
+#: a probe of a device that already has a driver (kernel.bound_probe)
+BOUND_BUSY = Source(L, "204db60c8357", "drivers/base/dd.c",
+                    "__driver_probe_device ('if (dev->driver) return -EBUSY'), device_driver_attach returns it",
+                    "5.14.. (bound_probe: EBUSY)")
+BOUND_SKIP = Source(L, "204db60c8357^", "drivers/base/dd.c",
+                    "device_driver_attach ('if (!dev->p->dead && !dev->driver) ret = driver_probe_device(drv, dev)'), "
+                    "__driver_attach ('if (!dev->driver) driver_probe_device(drv, dev)')",
+                    "..5.13 (bound_probe: skip)")
 DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
                 "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
                 "all")

@@ -63,6 +63,7 @@ CURRENT: dict[str, Any] = {
     "sync_irq_chip_state": True,
     "unplug_excludes_managed": True,
     "affinity_broken_warning": True,
+    "bound_probe": "EBUSY",
 }
 
 
