@@ -226,8 +226,8 @@ def cpu_die(k: Any, loc: dict[str, Any]) -> None:
 tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interrupts off: __cpu_disable "
               "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states; then "
               "MULTI_STOP_EXIT and do_idle until it reports itself dead",
-              source=(S.TAKEDOWN, S.STOP_MACHINE, S.IDLE_DEAD, S.FIXUP_SLOTS, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE,
-                      S.CPU_DISABLE, S.CLEANUP_TIMER))
+              source=(S.TAKEDOWN, S.STOP_MACHINE, S.IDLE_DEAD, S.FIXUP_SLOTS, S.XEN_IRQ_ENABLE, S.FIXUP_IRQS,
+                      S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER))
 
 
 @tcd.step

@@ -379,6 +379,11 @@ IDLE_DEAD = Source(L, "v6.6", "kernel/stop_machine.c + kernel/sched/idle.c + ker
                    "all (local_irq_disable before the cpu_is_offline check from e78a7614f387, 5.3; before it "
                    "interrupts stayed on through cpuhp_report_idle_dead until play_dead_common's "
                    "local_irq_disable)")
+#: a Xen PV vCPU's local_irq_restore / local_irq_enable with an upcall pending enters the event callback
+XEN_IRQ_ENABLE = Source(L, "v4.19", "arch/x86/xen/irq.c",
+                        "xen_restore_fl / xen_irq_enable (evtchn_upcall_mask = 0; if evtchn_upcall_pending: "
+                        "xen_force_evtchn_callback)", "all (later kernels: xen_irq_enable_direct in "
+                        "arch/x86/xen/xen-asm.S, the same test and check_events)")
 #: what common_interrupt (do_IRQ before 5.8) does with a vector fixup_irqs left behind
 FIXUP_SLOTS = Source(L, "v6.6", "arch/x86/kernel/irq.c",
                      "fixup_irqs (a vector_irq slot not VECTOR_RETRIGGERED becomes VECTOR_UNUSED) / "
@@ -396,7 +401,7 @@ reading("kernel.hotplug.dying-window",
         "model runs the window as the take_cpu_down program's last step (idle_dead) after interrupts come on; "
         "before 5.3 the window also spans cpuhp_report_idle_dead up to play_dead_common (not modelled: on a Xen "
         "guest __cpu_die waits for VCPUOP_down, after it).",
-        source=(IDLE_DEAD, FIXUP_SLOTS, STOP_MACHINE), module=M,
+        source=(IDLE_DEAD, FIXUP_SLOTS, XEN_IRQ_ENABLE, STOP_MACHINE), module=M,
         quote="} while (curstate != MULTI_STOP_EXIT); local_irq_restore(flags); ... local_irq_disable(); if "
         "(cpu_is_offline(cpu)) { tick_nohz_idle_stop_tick(); cpuhp_report_idle_dead(); arch_cpu_idle_dead(); }")
 reading("kernel.hotplug.stop-machine-rendezvous",
