@@ -581,8 +581,11 @@ Revisions:
   vectors on the slots fixup_irqs left: the IRR scan now makes every irq slot it does not retrigger
   VECTOR_UNUSED (arch/x86/kernel/irq.c fixup_irqs; it was dropped at the offline), so a retriggered
   vector's stale IRR bit is EOI'd silently (``irq.unhandled`` RETRIGGERED) and any other is "No irq
-  handler for vector". Two or three events more per offline; the stopped CPUs' signals are handled
-  earlier. tests/test_dyingdrain.py.
+  handler for vector". cpu_online_mask (``vector.online_cpus``) leaves out the dying CPU from its
+  take_cpu_down, as the vector domain did (the other CPUs now run before the offline: a /proc write there
+  saw it online). Two or three events more per offline; the stopped CPUs' signals are handled earlier; a
+  second offline waits on the hotplug lock instead of starting after the first. explore13's e12 (a port
+  dropped at CPU_DEAD) no longer fails: it was that impossible schedule. tests/test_dyingdrain.py.
 """
 
 from __future__ import annotations
