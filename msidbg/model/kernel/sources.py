@@ -376,7 +376,7 @@ IDLE_DEAD = Source(L, "v6.6", "kernel/stop_machine.c + kernel/sched/idle.c + ker
                    "multi_cpu_stop (MULTI_STOP_EXIT: local_irq_restore(flags)) / do_idle (local_irq_disable; "
                    "cpu_is_offline -> cpuhp_report_idle_dead -> arch_cpu_idle_dead) / takedown_cpu "
                    "(wait_for_ap_thread(st, false) before __cpu_die and the DEAD states)",
-                   "all (local_irq_disable before the cpu_is_offline check from e78a7614f387, 5.3; before it "
+                   "all (local_irq_disable before the cpu_is_offline check from e78a7614f387, 5.4 and 5.3.x stable; before it "
                    "interrupts stayed on through cpuhp_report_idle_dead until play_dead_common's "
                    "local_irq_disable)")
 #: a Xen PV vCPU's local_irq_restore / local_irq_enable with an upcall pending enters the event callback
@@ -399,7 +399,7 @@ reading("kernel.hotplug.dying-window",
         "irq handler for vector': that signal is lost) -- and a Xen vCPU's pending upcall (xen_irq_enable -> "
         "xen_force_evtchn_callback), which empties its event queue before the FIFO ABI's CPU_DEAD drain. The "
         "model runs the window as the take_cpu_down program's last step (idle_dead) after interrupts come on; "
-        "before 5.3 the window also spans cpuhp_report_idle_dead up to play_dead_common (not modelled: on a Xen "
+        "before e78a7614f387 (5.4) the window also spans cpuhp_report_idle_dead up to play_dead_common (not modelled: on a Xen "
         "guest __cpu_die waits for VCPUOP_down, after it).",
         source=(IDLE_DEAD, FIXUP_SLOTS, XEN_IRQ_ENABLE, STOP_MACHINE), module=M,
         quote="} while (curstate != MULTI_STOP_EXIT); local_irq_restore(flags); ... local_irq_disable(); if "
