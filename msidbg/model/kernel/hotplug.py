@@ -215,7 +215,8 @@ def taken_down(k: Any, loc: dict[str, Any]) -> None:
 def cpu_die(k: Any, loc: dict[str, Any]) -> None:
     """wait_for_ap_thread returned: the dying CPU reported itself dead with interrupts off; its
     task goes back in its process context and it runs nothing more (__cpu_die). (When this CPU is
-    itself the dying one, it took what was pending between ``taken_down`` and this step.)"""
+    itself the dying one -- a request whose task migrate_tasks moved there -- the model gives it no
+    window: ``taken_down`` and this step run as one, interrupts off again here.)"""
     cpu = loc["cpu"]
     if k.cpu_id != cpu:
         _give_task_back(k, cpu)
