@@ -45,7 +45,8 @@ breakpoints: [irq-lost, msi-torn-message, irq-spurious, pirq-conflict, msix-writ
 #: Re-derived when xen_rebind_evtchn_to_cpu's mask became an event of its own (model revision 10, xenhost2):
 #: the old plan (seed 13, run 1) named CPU1's step indices of the log before it; seed 13's first failure is
 #: another drop, which this fix does not touch: the upcall is raised after vCPU3 stopped with interrupts off
-#: and the port stays linked on its FIFO queue across the rebind away from it (not judged here)
+#: and the port stays linked on its FIFO queue across the rebind away from it (judged impossible by dyingdrain,
+#: revision 11: vCPU3 takes that upcall at MULTI_STOP_EXIT, before the CPU_DEAD drain -- tests/test_dyingdrain.py)
 #: Xen's work then became per pCPU (xenhost2): its choices name the pCPU each item ran on when the plan was
 #: found -- eth0's host vector 0x69 on pCPU1, nvme0's 0x71 on pCPU2 -- where they named one ``Xen``
 ETH0, NVME0 = ("Xen pCPU1", 0), ("Xen pCPU2", 0)

@@ -82,8 +82,12 @@ run:
     assert done[1] == done[2] == 0
     offlines = events_of(eng, "cpu.offline")
     assert [e.fields["target"] for e in offlines] == [3, 1]
-    notes = [e for e in events_of(eng, "kernel") if e.fields["prog"] == "cpu_down"]
+    notes = [e for e in events_of(eng, "kernel") if e.fields["prog"] == "cpu_down" and "runs take_cpu_down" in e.fields["what"]]
     first_done = offlines[0].index
     assert [e.index > first_done for e in notes] == [False, True]   # the second began after the first
+    # (dyingdrain: CPU0 goes on at the first's MULTI_STOP_EXIT, so its write starts before the first is done
+    # and waits on the hotplug lock)
+    waits = [e for e in events_of(eng, "kernel") if e.fields["what"].startswith("cpu_hotplug_lock: CPU2")]
+    assert [(e.cpu, e.index < first_done) for e in waits] == [(0, True)]
     assert [c["online"] for c in eng.w["cpus"]] == [True, False, True, False]
     assert eng.w["kernel"]["hotplug"] == -1 and not any(c["stopped"] for c in eng.w["cpus"])

@@ -114,7 +114,10 @@ def test_stop_machine_waits_for_a_handler_blocked_on_an_ioreq(off: str) -> None:
 def test_the_fifo_drain_note_names_no_function_the_release_lacks() -> None:
     """The drain note named evtchn_fifo_percpu_deinit for every kernel; 4.4 has the CPU_DEAD case of
     evtchn_fifo_cpu_notification (the percpu_deinit name comes with the 5.10 evtchn_ops refactor)."""
-    eng = run_to_end(scenario(HOTPLUG_HVM.replace('version: "5.10"', 'version: "4.4"')
-                              .replace("  - {at: 1080us", "  - {at: 1100us, do: fire, dev: eth0, vector: 1}\n  - {at: 1080us")))
+    from tests.test_redteam9 import run_late_link
+
+    # (dyingdrain: the dying vCPU takes what stop_machine left on its queue at MULTI_STOP_EXIT; a port is left
+    # for the drain only when linked after do_idle -- by hand here)
+    eng = run_late_link(HOTPLUG_HVM.replace('version: "5.10"', 'version: "4.4"'), 2, 2)
     notes = [str(e) for e in eng.log.events(1, len(eng.log) + 1) if e.kind == "kernel" and "Dropping pending" in str(e)]
     assert notes and all("evtchn_fifo_percpu_deinit" not in n and "CPU_DEAD" in n for n in notes)

@@ -82,7 +82,7 @@ async def test_save_never_replaces_a_scenario_and_asks_before_replacing_a_snapsh
 
 async def test_run_to_time_over_recorded_history_stops_at_breakpoints() -> None:
     """`t` stops at breakpoints (docs/tui.md); over history already recorded (after stepping back)
-    it jumped straight to the time, past the irq-lost hit at event 76 (4 ms).
+    it jumped straight to the time, past the irq-lost hit at event 78 (4 ms; 76 before dyingdrain's two notes).
 
     Event 30 is the last event at 1 ms (the first signal's msi.msg is 29, its apic.accept 30);
     both are 2 later than before pci_enable_device + pci_set_master wrote Command (events 2-3)."""
@@ -97,7 +97,7 @@ async def test_run_to_time_over_recorded_history_stops_at_breakpoints() -> None:
         await pilot.press("t", *"5ms", "enter")
         await idle(pilot, app)
         stop = app.session.last_stop
-        assert (app.session.cursor, stop.reason, stop.breakpoint) == (76, "breakpoint", "irq-lost")
+        assert (app.session.cursor, stop.reason, stop.breakpoint) == (78, "breakpoint", "irq-lost")
         await pilot.press("g", *"90", "enter")                 # behind the cursor: back to the time
         await idle(pilot, app)
         await pilot.press("t", *"1ms", "enter")

@@ -130,7 +130,7 @@ def test_an_event_without_a_recorded_value_shows_its_step_and_what_it_ran_for() 
 def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed_them() -> None:
     """The kernel's vector code has no hook: the store diffs each CPU's vector_irq and online flag
     after a kernel step. 2021: activation puts irq 24 on CPU1 0x21, irq_setup_affinity moves it to
-    CPU0 0x21 (CPU1's slot stays until cleanup), CPU1's offline empties it."""
+    CPU0 0x21 (CPU1's slot stays until cleanup), CPU1's take_cpu_down (fixup_irqs) empties it."""
     s = ran("msix-write-while-unmasked")
     assigns = [e.index for e in s.events(1, s.total + 1) if e.kind == "vector.assign"]
     start = one(s, "action.start", do="request_irq")
@@ -143,8 +143,12 @@ def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed
     assert first.events() == [assigns[0], start]
     assert s.why("cpus[0].vector_irq[0x21]").events() == [assigns[1], start]
     gone = s.why("cpu[1].vector_irq[0x21]")
-    assert gone.events() == [offline, off_start] and gone.chain[0].value == "UNUSED"
-    assert gone.chain[0].stack == ["cpu_down+offline", "cpu_offline+done"]
+    # (dyingdrain) emptied by fixup_irqs' IRR scan in CPU1's take_cpu_down (VECTOR_UNUSED), recorded at that
+    # context's next event: its MULTI_STOP_EXIT note, before the offline
+    exit_ = next(e.index for e in s.events(1, s.total + 1) if e.kind == "kernel" and "MULTI_STOP_EXIT, CPU1" in str(e))
+    assert exit_ < offline
+    assert gone.events() == [exit_, off_start] and gone.chain[0].value == "UNUSED"
+    assert gone.chain[0].stack == ["take_cpu_down+fixup_irr"]
     # the first loss: sent to CPU1 while it was offline -- the offline is the most recent writer;
     # the latch and the live rewrite it ignored are the branches
     loss = first_hit(s, "irq-lost")
@@ -186,7 +190,8 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "xen.intx.m[20].pending"), "no machine GSI 20 bound to the guest (expected a Xen guest's"),
     (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
     (("--at", "5"), "--at N needs --path P"),
-    (("--event", "120"), "no event 120: the run has 119 events"),  # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying)
+    # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying) + MULTI_STOP_EXIT's and do_idle's (dyingdrain)
+    (("--event", "122"), "no event 122: the run has 121 events"),
 ])
 def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
     path = str(SCN / "msix-write-while-unmasked.yaml")

@@ -200,16 +200,23 @@ def test_msi_message_not_enabled_links_the_control_write(tmp_path: Path) -> None
 def test_offline_irr_loss_links_the_bit_and_the_slot(tmp_path: Path) -> None:
     """A signal still in the dying CPU's IRR at its offline (its vector freed by the managed irq's
     shutdown, so fixup_irqs does not retrigger it) was lost with no link but the action. It now
-    links the slot that held no irq (the shutdown's free) and, as a branch, the IRR bit the
-    message set."""
+    links the slot that held no irq (the shutdown's free) and, through the accept, the IRR bit the
+    message set (dyingdrain: the dying CPU takes it when interrupts come back on)."""
     s = _run(tmp_path, MANAGED_OFFLINE)
     hit = first_hit(s, "irq-lost", "nvme0")
     why = s.why(hit)
-    assert "IRR when it went offline" in why.chain[0].reason
+    # (dyingdrain) the signal is no longer lost at the offline: CPU2 takes it at MULTI_STOP_EXIT, before
+    # do_idle disables interrupts, and common_interrupt swallows a VECTOR_SHUTDOWN slot (EOI, VECTOR_UNUSED)
+    assert "marked SHUTDOWN (swallowed)" in why.chain[0].reason and why.chain[0].cpu == 2
+    assert why.chain[0].stack == ["common_interrupt+no_handler"]
+    dead = [e.index for e in events(s, "kernel") if "do_idle: CPU2 is offline" in str(e)]
+    assert len(dead) == 1 and hit.event < dead[0]
     free = events(s, "vector.free", target=2)[-1]
-    slot = why.chain[1]
+    slot = why.chain[0].branches[0][0]
     assert slot.event == free.index and slot.path == "cpus[2].vector_irq[0x21]" and slot.value == "SHUTDOWN"
-    branch = why.chain[0].branches[0]
+    accept = why.chain[1]
+    assert accept.link == "accept" and accept.path == "cpus[2].isr[0x21]"
+    branch = accept.branches[0]
     assert branch[0].path == "cpus[2].irr[0x21]" and branch[0].link == "irr.set"
     assert branch[0].event == [e.index for e in events(s, "msi.msg", cpu=2) if e.index < free.index][-1]
 

@@ -15,6 +15,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_REGS, ENTRY_SIZE
 from msidbg.model.kernel import devlock, pci
 from msidbg.model.kernel import sources as S
+from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
@@ -373,7 +374,13 @@ def write_affinity(k: Any, loc: dict[str, Any]) -> None:
             return
         k.note(f"CPU{loc['cpu']} is offline: the mask has no online CPU", -EINVAL, loc["dev"])
         P = k.eng.prov      # provenance: the error links that CPU's offline
-        if P.writer(PK.key(PK.ONLINE, loc["cpu"])) >= 0:
+        if loc["cpu"] == vec.dying_cpu(k.w):
+            # (dyingdrain) out of cpu_online_mask since its take_cpu_down, not yet marked offline: the
+            # offline's request (the other CPUs run again from MULTI_STOP_EXIT)
+            act = k.w.cpus[k.w.kernel["hotplug"]].proc.action
+            if act is not None and act >= 0:
+                P.dep(PC.D_CAUSE, PK.key(PK.ACTION, act))
+        elif P.writer(PK.key(PK.ONLINE, loc["cpu"])) >= 0:
             P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, loc["cpu"]))
         k.ret(-EINVAL)
         return

@@ -18,6 +18,11 @@ control task) waits for it in multi_cpu_stop, then runs the DEAD callbacks (``xe
 the model's ``offline``. The engine gives a CPU one process context: the dying CPU's own task is
 kept in the take_cpu_down frame (``task``) while it runs, and given back after it (offdying).
 Every other online CPU is stopped meanwhile (signals wait in IRR, tasks wait).
+When take_cpu_down returns every CPU leaves multi_cpu_stop with its saved interrupt flags restored
+(MULTI_STOP_EXIT), the dying one too: until its idle task's do_idle disables them and reports it dead
+(cpuhp_report_idle_dead, which the control CPU's wait_for_ap_thread waits for) it takes what is
+pending -- an IRR vector fixup_irqs left VECTOR_RETRIGGERED or VECTOR_UNUSED, a Xen vCPU's upcall,
+which empties its event queue before the CPU_DEAD drain (dyingdrain; ``IDLE_DEAD``).
 
 Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
 pending there is gone) and ``lapic_online`` resets ``vector_irq``; then
@@ -73,7 +78,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.STOP_MACHINE, S.TAKEDOWN, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.STOP_MACHINE, S.IDLE_DEAD, S.TAKEDOWN, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -155,40 +160,75 @@ def take_cpu_down(k: Any, loc: dict[str, Any]) -> None:
     k.wait({"take_cpu_down": cpu})
 
 
-@down.step
-def taken_down(k: Any, loc: dict[str, Any]) -> None:
-    """take_cpu_down is done (stop_machine_cpuslocked returns): the dying CPU's own task back in
-    its process context (``migrate_tasks`` may have moved it off); a refusal by the vector check
-    ends stop_machine -- every CPU goes on, nothing has moved, the hotplug core rolls the CPU
-    back -- and the write to .../online returns it."""
-    err = loc.pop("down_err", 0)
-    cpu = loc["cpu"]
-    dying = k.w.cpus[cpu]
-    if k.cpu_id != cpu:
-        task = dying.proc.stack[0]["locals"]["task"]
-        dying.proc.update(task)
-        dying.stopped = True
-        cpu_dirty(k, cpu)
-        k.eng.model.park(k.eng, dying)
-    if not err:
-        return
+def _release(k: Any, loc: dict[str, Any], dying: int) -> None:
+    """MULTI_STOP_EXIT on the requester and on every stopped CPU but ``dying`` (-1: all of them):
+    multi_cpu_stop's local_irq_restore, their stopper threads end, their tasks go on."""
     w = k.w
     k.irq_restore(loc)
     for cid in loc["stopped"]:
+        if cid == dying:
+            continue
         c = w.cpus[cid]
         c.stopped = False
         if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
             c.proc.wait = None
         k.eng.model.wake(k.eng, c)
         cpu_dirty(k, cid)
-    k.kernel["hotplug"] = -1
-    k.ret(err)
+
+
+def _give_task_back(k: Any, cpu: int) -> None:
+    """The dying CPU's own task (kept in the take_cpu_down frame) back in its process context
+    (``migrate_tasks`` may have moved it off); the CPU spins no more steps (play_dead)."""
+    dying = k.w.cpus[cpu]
+    task = dying.proc.stack[0]["locals"]["task"]
+    dying.proc.update(task)
+    dying.stopped = True
+    cpu_dirty(k, cpu)
+    k.eng.model.park(k.eng, dying)
+
+
+@down.step
+def taken_down(k: Any, loc: dict[str, Any]) -> None:
+    """take_cpu_down is done (stop_machine_cpuslocked returns): MULTI_STOP_EXIT -- every CPU's
+    multi_cpu_stop restores the interrupt flags it saved, this one's too, and the stopped CPUs go
+    on (the dying CPU restores its own, ``done``). takedown_cpu then waits (wait_for_ap_thread,
+    interrupts on) until the dying CPU's idle task reports it dead (``idle_dead``). A refusal by the
+    vector check ends stop_machine -- every CPU goes on, nothing has moved, the hotplug core rolls
+    the CPU back -- and the write to .../online returns it."""
+    err = loc.pop("down_err", 0)
+    cpu = loc["cpu"]
+    if err:
+        if k.cpu_id != cpu:
+            _give_task_back(k, cpu)
+        _release(k, loc, -1)
+        k.kernel["hotplug"] = -1
+        k.ret(err)
+        return
+    _release(k, loc, cpu)
+    if k.cpu_id != cpu and not loc.get("idle_dead"):
+        k.note(f"takedown_cpu: MULTI_STOP_EXIT, CPU{k.cpu_id} waits for CPU{cpu}'s idle task to report it dead "
+               "(wait_for_ap_thread)", cpu)
+        k.wait({"idle_dead": cpu})
+
+
+@down.step
+def cpu_die(k: Any, loc: dict[str, Any]) -> None:
+    """wait_for_ap_thread returned: the dying CPU reported itself dead with interrupts off; its
+    task goes back in its process context and it runs nothing more (__cpu_die). (When this CPU is
+    itself the dying one -- a request whose task migrate_tasks moved there -- the model gives it no
+    window: ``taken_down`` and this step run as one, interrupts off again here.)"""
+    cpu = loc["cpu"]
+    if k.cpu_id != cpu:
+        _give_task_back(k, cpu)
+    else:
+        k.irq_save(loc)
 
 
 tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interrupts off: __cpu_disable "
-              "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states",
-              source=(S.TAKEDOWN, S.STOP_MACHINE, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE,
-                      S.CPU_DISABLE, S.CLEANUP_TIMER))
+              "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states; then "
+              "MULTI_STOP_EXIT and do_idle until it reports itself dead",
+              source=(S.TAKEDOWN, S.STOP_MACHINE, S.IDLE_DEAD, S.FIXUP_SLOTS, S.XEN_IRQ_ENABLE, S.FIXUP_IRQS,
+                      S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER))
 
 
 @tcd.step
@@ -527,7 +567,9 @@ def mdelay(k: Any, loc: dict[str, Any]) -> None:
 
 @tcd.step
 def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
-    """Vectors still pending in the dying CPU's IRR: retrigger to the irq's new target."""
+    """Vectors still pending in the dying CPU's IRR: retrigger to the irq's new target (the slot
+    becomes VECTOR_RETRIGGERED; its IRR bit stays set: the dying CPU takes it when interrupts come
+    back on, ``done``); every other irq's slot becomes VECTOR_UNUSED (``S.FIXUP_SLOTS``)."""
     target = k.w.cpus[loc["cpu"]]
     for v in sorted(target["vector_irq"]):
         slot = target["vector_irq"][v]
@@ -542,6 +584,13 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
         k.eng.model.wake(k.eng, new)
         target["vector_irq"][v] = VECTOR_RETRIGGERED
         cpu_dirty(k, loc["cpu"])
+    # every other irq's slot becomes VECTOR_UNUSED (the same loop), so that what lands in the IRR from
+    # here is "No irq handler for vector" when interrupts come back on (``idle_dead``'s window)
+    unused = [v for v, slot in target["vector_irq"].items() if type(slot) is int]
+    if unused:
+        cpu_dirty(k, loc["cpu"])
+        for v in unused:
+            del target["vector_irq"][v]
 
 
 @tcd.step
@@ -612,19 +661,49 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
 @tcd.step
 def done(k: Any, loc: dict[str, Any]) -> None:
     """take_cpu_down returns (its error, if the vector check refused): stop_machine_cpuslocked
-    returns on the control CPU, which goes on (``taken_down``); this CPU goes idle to die (it waits
-    there until the control CPU gives its task back)."""
+    returns on the control CPU, which goes on (``taken_down``). On a refusal this CPU waits for the
+    control CPU to give its task back. Else MULTI_STOP_EXIT: multi_cpu_stop's local_irq_restore
+    turns this CPU's interrupts back on (its stopper thread ran with them on), and before its idle
+    task disables them (``idle_dead``) it takes what is pending: an IRR vector (common_interrupt on
+    the slot fixup_irqs left), a Xen vCPU's upcall (xen_irq_enable -> xen_force_evtchn_callback:
+    it empties its event queue)."""
     down = down_frame(k.w)
     if down is not None and loc.get("err"):
         down["down_err"] = loc["err"]
-    if "task" not in loc:       # called by cpu_down on this very CPU
+    if "task" not in loc:       # called by cpu_down on this very CPU (its taken_down restores the flags)
+        k.ret(0)
         return
     req = k.w.cpus[k.w.kernel["hotplug"]]
     req.proc.wait = None
     k.eng.model.wake(k.eng, req)
-    k.note(f"take_cpu_down returns{' ' + str(loc['err']) if loc.get('err') else ''}: CPU"
-           f"{req.id} goes on to the CPU_DEAD steps", loc.get("err", 0))
-    k.wait({"dead": loc["cpu"]})
+    if loc.get("err"):
+        k.note(f"take_cpu_down returns {loc['err']}: CPU{req.id} goes on", loc["err"])
+        k.wait({"dead": loc["cpu"]})
+        return
+    k.cpu.proc.irqs_off = False
+    k.note(f"take_cpu_down returns: MULTI_STOP_EXIT, CPU{loc['cpu']} has interrupts on until its idle task "
+           "disables them", 0)
+
+
+@tcd.step
+def idle_dead(k: Any, loc: dict[str, Any]) -> None:
+    """The stopper thread is done; the idle task runs do_idle: local_irq_disable, cpu_is_offline ->
+    cpuhp_report_idle_dead (the control CPU's wait_for_ap_thread returns: it goes on to __cpu_die
+    and the CPU_DEAD steps) -> arch_cpu_idle_dead / play_dead. This CPU waits there until the
+    control CPU gives its task back."""
+    cpu = loc["cpu"]
+    k.cpu.proc.irqs_off = True
+    down = down_frame(k.w)
+    if down is not None:
+        down["idle_dead"] = True
+    req = k.w.cpus[k.w.kernel["hotplug"]]
+    if req.proc.wait is not None and req.proc.wait.get("idle_dead") == cpu:
+        req.proc.wait = None
+        k.eng.model.wake(k.eng, req)
+    cpu_dirty(k, cpu)
+    k.note(f"do_idle: CPU{cpu} is offline, interrupts off: cpuhp_report_idle_dead, play_dead: CPU{req.id} goes "
+           "on to the CPU_DEAD steps", cpu)
+    k.wait({"dead": cpu})
 
 
 def task_of(c: Any) -> Any:
@@ -745,13 +824,9 @@ def offline(k: Any, loc: dict[str, Any]) -> None:
             target["vector_irq"].pop(v)
     _reset_apic(k, target, "were pending in CPU{cpu}'s IRR when it went offline", slots=True)
     k.irq_restore(loc)
-    for cid in loc["stopped"]:
-        c = k.w.cpus[cid]
-        c.stopped = False
-        if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
-            c.proc.wait = None
-        if c is not target:
-            k.eng.model.wake(k.eng, c)
+    target.stopped = False      # (the others went on at MULTI_STOP_EXIT: ``taken_down``)
+    if target.proc.wait is not None and STOPPER_WAIT in target.proc.wait:
+        target.proc.wait = None
     if target is not k.cpu:
         k.eng.model.park(k.eng, target)
     k.kernel["hotplug"] = -1

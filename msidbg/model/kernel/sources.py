@@ -380,11 +380,46 @@ reading("kernel.hotplug.stop-machine",
         "check, fixup_irqs (the moves, their message writes and a Xen guest's EVTCHNOP_bind_vcpu, mdelay(1), "
         "the IRR scan), lapic_offline and the CPU_DYING states (migrate_tasks before 5.11). The model runs them "
         "as the take_cpu_down program in the outgoing CPU's process context (its own task kept aside meanwhile); "
-        "the requesting CPU waits for it, then runs the CPU_DEAD callbacks and the offline. The other CPUs stay "
-        "stopped (no interrupt accepted, no task step) until the offline is done.",
-        source=(FORCE_COMPLETE, TAKEDOWN), module=M,
+        "the requesting CPU waits for it. At take_cpu_down's end every CPU leaves multi_cpu_stop "
+        "(MULTI_STOP_EXIT: local_irq_restore of the flags saved on entry) and takes its interrupts again; the "
+        "requester waits (wait_for_ap_thread) until the dying CPU's idle task reports it dead, then runs the "
+        "CPU_DEAD callbacks and the offline (kernel.hotplug.dying-window).",
+        source=(FORCE_COMPLETE, TAKEDOWN, STOP_MACHINE), module=M,
         quote="All CPUs are stuck in stop machine with interrupts disabled so calling __irq_complete_move() "
         "would be completely pointless.")
+#: the dying CPU between stop_machine's end and play_dead (dyingdrain)
+IDLE_DEAD = Source(L, "v6.6", "kernel/stop_machine.c + kernel/sched/idle.c + kernel/cpu.c",
+                   "multi_cpu_stop (MULTI_STOP_EXIT: local_irq_restore(flags)) / do_idle (local_irq_disable; "
+                   "cpu_is_offline -> cpuhp_report_idle_dead -> arch_cpu_idle_dead) / takedown_cpu "
+                   "(wait_for_ap_thread(st, false) before __cpu_die and the DEAD states)",
+                   "all (local_irq_disable before the cpu_is_offline check from e78a7614f387, 5.4 and 5.3.x stable; before it "
+                   "interrupts stayed on through cpuhp_report_idle_dead until play_dead_common's "
+                   "local_irq_disable)")
+#: a Xen PV vCPU's local_irq_restore / local_irq_enable with an upcall pending enters the event callback
+XEN_IRQ_ENABLE = Source(L, "v4.19", "arch/x86/xen/irq.c",
+                        "xen_restore_fl / xen_irq_enable (evtchn_upcall_mask = 0; if evtchn_upcall_pending: "
+                        "xen_force_evtchn_callback)", "all (later kernels: xen_irq_enable_direct in "
+                        "arch/x86/xen/xen-asm.S, the same test and check_events)")
+#: what common_interrupt (do_IRQ before 5.8) does with a vector fixup_irqs left behind
+FIXUP_SLOTS = Source(L, "v6.6", "arch/x86/kernel/irq.c",
+                     "fixup_irqs (a vector_irq slot not VECTOR_RETRIGGERED becomes VECTOR_UNUSED) / "
+                     "common_interrupt (apic_eoi; VECTOR_UNUSED: 'No irq handler for vector', else the slot "
+                     "becomes VECTOR_UNUSED)", "4.3.. (v4.19 do_IRQ: ack_APIC_irq, the same two cases)")
+reading("kernel.hotplug.dying-window",
+        "When take_cpu_down returns, multi_cpu_stop restores the interrupt flags it saved on entry on every CPU, "
+        "the dying one included (its stopper thread ran with interrupts on), and only do_idle's "
+        "local_irq_disable before cpuhp_report_idle_dead turns them off again; the control CPU waits for that "
+        "report (wait_for_ap_thread) before __cpu_die and the CPU_DEAD callbacks. So the dying CPU takes what "
+        "is pending: the vectors left in its IRR -- fixup_irqs made every slot VECTOR_RETRIGGERED (retriggered "
+        "to the new target: EOI, the slot becomes VECTOR_UNUSED, nothing printed) or VECTOR_UNUSED (EOI, 'No "
+        "irq handler for vector': that signal is lost) -- and a Xen vCPU's pending upcall (xen_irq_enable -> "
+        "xen_force_evtchn_callback), which empties its event queue before the FIFO ABI's CPU_DEAD drain. The "
+        "model runs the window as the take_cpu_down program's last step (idle_dead) after interrupts come on; "
+        "before e78a7614f387 (5.4) the window also spans cpuhp_report_idle_dead up to play_dead_common (not modelled: on a Xen "
+        "guest __cpu_die waits for VCPUOP_down, after it).",
+        source=(IDLE_DEAD, FIXUP_SLOTS, XEN_IRQ_ENABLE, STOP_MACHINE), module=M,
+        quote="} while (curstate != MULTI_STOP_EXIT); local_irq_restore(flags); ... local_irq_disable(); if "
+        "(cpu_is_offline(cpu)) { tick_nohz_idle_stop_tick(); cpuhp_report_idle_dead(); arch_cpu_idle_dead(); }")
 reading("kernel.hotplug.stop-machine-rendezvous",
         "stop_machine's state machine advances only when every online CPU's stopper thread has acked the current "
         "state. A stopper thread (migration/N) runs in process context, so a CPU in hardirq acks nothing until "

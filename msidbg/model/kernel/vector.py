@@ -93,7 +93,11 @@ def legacy(w: World) -> bool:
 
 
 def online_cpus(w: World) -> list[int]:
-    return [c.id for c in w.cpus if c.online]
+    """cpu_online_mask: the CPUs whose ``online`` is set, less the one a cpu_down has taken out of it
+    (``dying_cpu``: from take_cpu_down's __cpu_disable; the model clears ``online`` only at the offline,
+    and from MULTI_STOP_EXIT the other CPUs run again meanwhile: dyingdrain)."""
+    dying = dying_cpu(w)
+    return [c.id for c in w.cpus if c.online and c.id != dying]
 
 
 def _going_down(w: World) -> dict[str, Any] | None:
