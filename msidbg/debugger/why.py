@@ -465,6 +465,16 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
+    if space == PK.IOAPICRIRR and (r < 0 or bool(b.p.x(r)) != bool(val)):
+        # only a Remote IRR left set with nothing to clear it (and its clearing after that) is recorded: every
+        # other value is answered as an untracked path is, by its last change
+        e = s.last_change(path)
+        info["text"] = f"{path} = {whytext.fmt_value(val)} at event {cursor} (its last change)"
+        if e is None:
+            leaf = b.initial(key, None, None)
+            leaf.value = val
+            return Why(info, [leaf])
+        return _why_event(s, b, e, info)
     if space in (PK.PTBIND, PK.PIRQPORT):
         # never bound / given a port since Xen (re)created the pirq's entry: the entry's creation
         # (an unbind or close of an earlier entry of the same pirq number does not explain it)
@@ -717,7 +727,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         n = x["nr_pirqs"]
         if not 0 <= a < n:
             raise WhyError(f"{text}: no pirq {a} in the domain (expected 0..{n - 1}: xen.nr_pirqs is {n})")
-    elif space == PK.IOAPICMASK and a not in (w.get("ioapic") or {}):
+    elif space in (PK.IOAPICMASK, PK.IOAPICRIRR) and a not in (w.get("ioapic") or {}):
         pins = sorted(w.get("ioapic") or {})
         raise WhyError(f"{text}: no IO-APIC entry {a} in this run (expected "
                        + (f"one of: {', '.join(map(str, pins))})" if pins else "a device with an intx: pin on bare metal)"))
