@@ -192,7 +192,7 @@ class Builder:
         strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=recent)
         if len(strong) > 1:
             own = p.key(r) if 0 <= r < HOT else -1
-            held = any(d[0] == C.D_MASKED_BY for d in strong)
+            held = any(d[0] == C.D_MASKED_BY or d[0] == C.D_IN_SERVICE for d in strong)
             # a pending bit set again while set (a coalesced event): the send that set it explains it; a signal
             # held (a pending event channel): the mask that held it comes before the message it carried, however
             # recent the message (the rest stay most recent first)

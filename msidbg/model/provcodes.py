@@ -177,6 +177,9 @@ IOAPIC_RIRR = _c("ioapic.rirr", True, "{who}: {note}")
 D_RIRR = _c("remote-irr", False, "held by Remote IRR")
 #: the level interrupt in flight (its IRR or ISR bit) when the entry was deactivated: an annotation
 D_IN_FLIGHT = _c("in-flight", False, "the level interrupt in flight")
+#: a host vector held in a pCPU's IRR behind an ACKTYPE_EOI vector in service there (a non-maskable MSI's, until
+#: the guest's EOI): the send of the interrupt in service
+D_IN_SERVICE = _c("in-service", False, "held behind the vector in service")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
