@@ -196,8 +196,9 @@ class Builder:
             # a pending bit set again while set (a coalesced event): the send that set it explains it; a signal
             # held (a pending event channel): the mask that held it comes before the message it carried, however
             # recent the message (the rest stay most recent first)
-            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
-                        2 if held and d[0] in _MSG_DEPS else 1)
+            # (a flow handler spinning on desc->lock: the lock's holder before the interrupt it handles)
+            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else 1 if d[0] == C.D_LOCK else
+                        3 if held and d[0] in _MSG_DEPS else 2)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied

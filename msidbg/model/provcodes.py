@@ -180,6 +180,8 @@ D_IN_FLIGHT = _c("in-flight", False, "the level interrupt in flight")
 #: a host vector held in a pCPU's IRR behind an ACKTYPE_EOI vector in service there (a non-maskable MSI's, until
 #: the guest's EOI): the send of the interrupt in service
 D_IN_SERVICE = _c("in-service", False, "held behind the vector in service")
+#: a flow handler spinning on desc->lock: the scenario action whose irq_set_affinity holds it (kernlock)
+D_LOCK = _c("desc-lock", False, "waits for desc->lock, held by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
