@@ -389,6 +389,10 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
                 follow, kind = loop, "loop"
         elif kind == "irq" and got.get("upcall"):  # xen-pv: what Xen entered the event callback for
             follow = b.p.writer_at(PK.key(PK.CALLBACK, cpu), e)
+            # (a handler run of xen_handle_edge_irq's loop: the IRQS_PENDING it took, as on an APIC vector)
+            loop = _loop_rerun(b.p, ev, cpu, e, follow)
+            if loop >= 0:
+                follow, kind = loop, "loop"
         elif kind == "qemu":    # QEMU's step: the guest's trapped access it serves (or completes)
             vcpu = got.get("serving")
             if vcpu is None and ev.kind == "qemu.ioreq_done":
