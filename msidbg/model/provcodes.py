@@ -182,6 +182,8 @@ D_IN_FLIGHT = _c("in-flight", False, "the level interrupt in flight")
 D_IN_SERVICE = _c("in-service", False, "held behind the vector in service")
 #: a flow handler spinning on desc->lock: the scenario action whose irq_set_affinity holds it (kernlock)
 D_LOCK = _c("desc-lock", False, "waits for desc->lock, held by")
+#: a guest's Command write (read-modify-write): the value its last trapped read of Command returned (qemuio)
+D_READ_RMW = _c("read-modify-write", False, "the value the guest read (read-modify-write)")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
