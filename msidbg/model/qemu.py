@@ -222,10 +222,11 @@ class HvmAccessors:
         k.ev(IOREQ_CFG, dev, offset, value, size, cost="kernel")
         if offset == PCI_COMMAND:
             # provenance: the kernel writes Command read-modify-write (pci_read_config_word first): the trap links
-            # this vCPU's last read of it, QEMU's answer
+            # this vCPU's last read of it, QEMU's answer, when the same program read it (a scenario's raw write
+            # of a value read nothing)
             P = k.eng.prov
             rb = PK.key(PK.READBACK, k.cpu_id << 4 | READ_CMD)
-            if P.on and k.eng.fresh and P.writer(rb) >= 0:
+            if P.on and k.eng.fresh and P.writer(rb) >= 0 and P.rmw_prog.get(k.cpu_id) == k.frame.get("prog"):
                 P.dep(PC.D_READ_RMW, rb)
         _block(k, {"prog": "xen_pt_pci_write_config", "dev": dev, "offset": offset, "value": value, "size": size})
 
@@ -353,6 +354,10 @@ def cfg_answer(k: Any, dev: str, name: str, offset: int) -> None:
         P.write(PC.GUEST, PK.key(PK.READBACK, serving["cpu"] << 4 | READ_CMD), value, ctx=False,
                 note=f"answers CPU{serving['cpu']}'s read of {dev}'s Command: {value:#x} (its emulated Memory "
                 "Space, as the accesses queued before this read left it)")
+        c = k.w.cpus[serving["cpu"]]
+        ctx = c.irq if serving.get("in_irq") else c.proc
+        if ctx.stack:
+            P.rmw_prog[serving["cpu"]] = ctx.stack[-1]["prog"]
     k.ev(QEMU_CFG_READ, dev, offset, value, k.s(name), cost="trap")
 
 
