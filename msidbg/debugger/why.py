@@ -192,12 +192,13 @@ class Builder:
         strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=recent)
         if len(strong) > 1:
             own = p.key(r) if 0 <= r < HOT else -1
-            held = any(d[0] == C.D_MASKED_BY for d in strong)
+            held = any(d[0] == C.D_MASKED_BY or d[0] == C.D_IN_SERVICE for d in strong)
             # a pending bit set again while set (a coalesced event): the send that set it explains it; a signal
             # held (a pending event channel): the mask that held it comes before the message it carried, however
             # recent the message (the rest stay most recent first)
-            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
-                        2 if held and d[0] in _MSG_DEPS else 1)
+            # (a flow handler spinning on desc->lock: the lock's holder before the interrupt it handles)
+            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else 1 if d[0] == C.D_LOCK else
+                        3 if held and d[0] in _MSG_DEPS else 2)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied
@@ -388,6 +389,10 @@ def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
                 follow, kind = loop, "loop"
         elif kind == "irq" and got.get("upcall"):  # xen-pv: what Xen entered the event callback for
             follow = b.p.writer_at(PK.key(PK.CALLBACK, cpu), e)
+            # (a handler run of xen_handle_edge_irq's loop: the IRQS_PENDING it took, as on an APIC vector)
+            loop = _loop_rerun(b.p, ev, cpu, e, follow)
+            if loop >= 0:
+                follow, kind = loop, "loop"
         elif kind == "qemu":    # QEMU's step: the guest's trapped access it serves (or completes)
             vcpu = got.get("serving")
             if vcpu is None and ev.kind == "qemu.ioreq_done":
@@ -465,6 +470,16 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
+    if space == PK.IOAPICRIRR and (r < 0 or bool(b.p.x(r)) != bool(val)):
+        # only a Remote IRR left set with nothing to clear it (and its clearing after that) is recorded: every
+        # other value is answered as an untracked path is, by its last change
+        e = s.last_change(path)
+        info["text"] = f"{path} = {whytext.fmt_value(val)} at event {cursor} (its last change)"
+        if e is None:
+            leaf = b.initial(key, None, None)
+            leaf.value = val
+            return Why(info, [leaf])
+        return _why_event(s, b, e, info)
     if space in (PK.PTBIND, PK.PIRQPORT):
         # never bound / given a port since Xen (re)created the pirq's entry: the entry's creation
         # (an unbind or close of an earlier entry of the same pirq number does not explain it)
@@ -717,7 +732,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         n = x["nr_pirqs"]
         if not 0 <= a < n:
             raise WhyError(f"{text}: no pirq {a} in the domain (expected 0..{n - 1}: xen.nr_pirqs is {n})")
-    elif space == PK.IOAPICMASK and a not in (w.get("ioapic") or {}):
+    elif space in (PK.IOAPICMASK, PK.IOAPICRIRR) and a not in (w.get("ioapic") or {}):
         pins = sorted(w.get("ioapic") or {})
         raise WhyError(f"{text}: no IO-APIC entry {a} in this run (expected "
                        + (f"one of: {', '.join(map(str, pins))})" if pins else "a device with an intx: pin on bare metal)"))

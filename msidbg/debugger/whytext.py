@@ -148,6 +148,8 @@ def fields(p: Prov, r: int, ev: Event | None, val: Any, kind: str | None, cpu: i
         f["vector_of"], f["cpu_of"], f["vec_note"] = f"vector {x & 0xFF:#x}", x >> 8, ""
         if f["note"] and not x & 0xFF:      # a Xen pirq irq (provkernel.XEN_PIRQ_CPU)
             f["vector_of"], f["vec_note"] = "no x86 vector", f" ({f['note']})"
+        elif f["note"]:                     # activate_reserved's warning (kernel/irq.py)
+            f["vec_note"] = f": {f['note']}"
     if code == C.MOVE_PENDING:
         f["pend"] = ",".join(str(c) for c in range(x.bit_length()) if x >> c & 1)
     if code in _BY_NOTE and f["note"]:

@@ -442,6 +442,10 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
             mk = PK.key(PK.IOAPICMASK, ix["gsi"])
             if pin is not None and pin["masked"] and P.writer(mk) >= 0:
                 P.dep(PC.D_MASKED_BY, mk)
+            elif pin is not None and pin["remote_irr"] and ioapic.stuck(P, ix["gsi"]) >= 0:
+                # Remote IRR left set by an entry deactivated with a level interrupt in flight: the line never
+                # sends again (free_irq before 62e0468650c3)
+                P.dep(PC.D_RIRR, PK.key(PK.IOAPICRIRR, ix["gsi"]))
         else:
             # Xen HVM: the machine GSI's host irq still in flight (Remote IRR set: no pirq_guest_eoi yet) holds
             # the line's next interrupt: the condition waits behind what Xen last did to that pirq

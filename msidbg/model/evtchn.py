@@ -485,6 +485,19 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         X.hold(x, slot, [dev, idx, n, irq])
         how = "held: the host irq awaits the guest's EOI" if top[1] == irq else \
             f"held: pCPU{slot >> 8} has vector {top[0]:#x} (host irq {top[1]}) in service until the guest's EOI"
+        if P.on and eng.fresh:
+            # provenance: the signal is held (the timeout of a driver waiting for it links it) behind the
+            # interrupt in service: the send of its pirq (its port's pending bit, which links the guest's mask
+            # that keeps the EOI from coming; without an event channel, its binding). Nothing was recorded here,
+            # and the dependency above attached to nothing.
+            other = x["irqs"].get(top[1])
+            opirq = other["pirq"] if other is not None else -1
+            oport = x["pirqs"][opirq]["port"] if opirq in x["pirqs"] else 0
+            if opirq >= 0:
+                P.dep(PC.D_IN_SERVICE, (_PORTPEND | oport) if oport else (_PTBIND | opirq))
+            de = PK.dev_entry(P.dev(dev), idx)
+            P.write(_XEN, PK.key(PK.HELD, de), n, ctx=False, note=f"{dev} vector {idx}: {how}",
+                    also=(PK.key(PK.SIG, de),))
         eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.s(how))
         return
     if rec["bound"] and (hirq["old"] >= 0 or hirq["move"] >= 0):

@@ -187,7 +187,20 @@ def eoi(eng: Any, vector: int) -> None:
     for gsi, pin in pins(eng.w).items():
         if pin["vector"] == vector and pin["remote_irr"]:
             pin["remote_irr"] = False
+            P = eng.prov
+            if P.on and eng.fresh and stuck(P, gsi) >= 0:
+                # provenance: a Remote IRR recorded as left set (kernel/intx.py's clear_rte) clears after all
+                from msidbg.model import provcodes as PC
+                P.write(PC.IOAPIC_RIRR, PK.key(PK.IOAPICRIRR, gsi), 0,
+                        note=f"the EOI of vector {vector:#x} clears IO-APIC entry {gsi}'s Remote IRR")
             update(eng, gsi)
+
+
+def stuck(P: Any, gsi: int) -> int:
+    """Provenance: the record that left IO-APIC entry ``gsi``'s Remote IRR set with no EOI to clear it (an
+    entry deactivated while a level interrupt was in flight), if that is its last record, else -1."""
+    w = P.writer(PK.key(PK.IOAPICRIRR, gsi))
+    return w if w >= 0 and P.x(w) == 1 else -1
 
 
 def finish_reason(w: Any, name: str) -> str:

@@ -118,6 +118,9 @@ class Prov(Reader):
         #: such a step recorded kernel changes (``kernel_silent_step``): ``why`` of the event starts at
         #: the emitting step's nodes
         self.silent_upto: dict[int, int] = {}
+        #: per vCPU, the guest program whose trapped read of Command QEMU answered last (``qemu.cfg_answer``): the
+        #: same program's Command write is its read-modify-write (not a user-space raw write of a value)
+        self.rmw_prog: dict[int, str] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

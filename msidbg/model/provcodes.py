@@ -169,6 +169,21 @@ D_COUNT = _c("count", False, "the pending count it changed")
 #: a signal of a function whose MSI capability has Enable clear (no MSI-X, no INTx# pin): the write that
 #: left MSI Enable clear (D_MSI_ENABLE read "MSI enabled" there, of a write that disabled it)
 D_MSI_DISABLED = _c("msi-disabled", False, "MSI disabled by")
+#: the kernel deactivating an IO-APIC entry (ioapic_mask_entry: vector 0) while its Remote IRR is set -- a level
+#: interrupt sent, not yet EOId, whose EOI will match no entry (``ioapic[N].remote_irr``); and the EOI that clears
+#: such a Remote IRR after all. An INTx condition held behind it links it
+IOAPIC_RIRR = _c("ioapic.rirr", True, "{who}: {note}")
+#: a condition whose line's entry has Remote IRR stuck set (``ioapic[N].remote_irr``)
+D_RIRR = _c("remote-irr", False, "held by Remote IRR")
+#: the level interrupt in flight (its IRR or ISR bit) when the entry was deactivated: an annotation
+D_IN_FLIGHT = _c("in-flight", False, "the level interrupt in flight")
+#: a host vector held in a pCPU's IRR behind an ACKTYPE_EOI vector in service there (a non-maskable MSI's, until
+#: the guest's EOI): the send of the interrupt in service
+D_IN_SERVICE = _c("in-service", False, "held behind the vector in service")
+#: a flow handler spinning on desc->lock: the scenario action whose irq_set_affinity holds it (kernlock)
+D_LOCK = _c("desc-lock", False, "waits for desc->lock, held by")
+#: a guest's Command write (read-modify-write): the value its last trapped read of Command returned (qemuio)
+D_READ_RMW = _c("read-modify-write", False, "the value the guest read (read-modify-write)")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
@@ -176,7 +191,7 @@ ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
 #: control links: followed only when nothing else explains a node (the root of a kernel write)
 WEAK = frozenset({D_ACTION, D_IN_IRQ_CTL})
 #: annotations: shown as a branch, never the default path (they did not produce the value)
-SIDE = frozenset({D_IGNORED})
+SIDE = frozenset({D_IGNORED, D_IN_FLIGHT})
 #: links whose value is a message: resolved to the registers it is made of, as of the use
 MESSAGE = frozenset({IRR_SET, TORN, D_MSG_TABLE, D_MSG_MSI, D_LATCHED})
 #: nodes that are the device's own doing (the actor is the device even inside a CPU's step)

@@ -76,6 +76,8 @@ IOAPICMASK = 55  # gsi: the IO-APIC entry's mask bit as the kernel last wrote it
 INTXPEND = 56    # machine GSI: Xen's hvm_pirq_dpci pending count of an HVM guest's INTx pirq (do_IRQ_guest ++,
                  # hvm_pirq_eoi --); an alias of the Xen node that changed it
 PORTMASK = 57    # port: the event channel's mask bit as the guest last changed it (mask_evtchn / unmask_evtchn)
+IOAPICRIRR = 58  # gsi: the IO-APIC entry's Remote IRR, recorded only when it is left set with nothing to clear it
+                 # (the entry deactivated while a level interrupt was in flight) and when it clears after that
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -148,7 +150,7 @@ _ONE = {
     IRQACT: "irqs[{n}].action", IRQPEND: "irqs[{n}].pending", IRQDIS: "irqs[{n}].disabled",
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
     HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
-    INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked",
+    INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked", IOAPICRIRR: "ioapic[{n}].remote_irr",
 }
 
 

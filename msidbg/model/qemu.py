@@ -220,6 +220,14 @@ class HvmAccessors:
     @staticmethod
     def cfg_write(k: Any, dev: str, offset: int, value: int, size: int) -> None:
         k.ev(IOREQ_CFG, dev, offset, value, size, cost="kernel")
+        if offset == PCI_COMMAND:
+            # provenance: the kernel writes Command read-modify-write (pci_read_config_word first): the trap links
+            # this vCPU's last read of it, QEMU's answer, when the same program read it (a scenario's raw write
+            # of a value read nothing)
+            P = k.eng.prov
+            rb = PK.key(PK.READBACK, k.cpu_id << 4 | READ_CMD)
+            if P.on and k.eng.fresh and P.writer(rb) >= 0 and P.rmw_prog.get(k.cpu_id) == k.frame.get("prog"):
+                P.dep(PC.D_READ_RMW, rb)
         _block(k, {"prog": "xen_pt_pci_write_config", "dev": dev, "offset": offset, "value": value, "size": size})
 
     @staticmethod
@@ -335,8 +343,26 @@ def emulated(w: World, dev: str, name: str) -> int:
 def cfg_answer(k: Any, dev: str, name: str, offset: int) -> None:
     """QEMU's side of a guest config read (xen_pt_pci_read_config): the value when QEMU serves it."""
     value = emulated(k.w, dev, name)
-    k.w.qemu["serving"]["value"] = value
+    serving = k.w.qemu["serving"]
+    serving["value"] = value
+    P = k.eng.prov
+    if name == "cmd" and P.on and k.eng.fresh:
+        # provenance: what the guest's read of Command returned -- QEMU's emulated Memory Space as the writes
+        # queued before it left it (qemuio: reads wait their turn) -- which its read-modify-write links (no
+        # context: the value comes from that write, not from the read being served)
+        P.dep(PC.D_CAUSE, PK.key(PK.QCMD, P.dev(dev)))
+        P.write(PC.GUEST, PK.key(PK.READBACK, serving["cpu"] << 4 | READ_CMD), value, ctx=False,
+                note=f"answers CPU{serving['cpu']}'s read of {dev}'s Command: {value:#x} (its emulated Memory "
+                "Space, as the accesses queued before this read left it)")
+        c = k.w.cpus[serving["cpu"]]
+        ctx = c.irq if serving.get("in_irq") else c.proc
+        if ctx.stack:
+            P.rmw_prog[serving["cpu"]] = ctx.stack[-1]["prog"]
     k.ev(QEMU_CFG_READ, dev, offset, value, k.s(name), cost="trap")
+
+
+#: ``cpus[c].readback[4]``: a guest's last trapped read of Command (0..3 are the MSI-X table's registers)
+READ_CMD = 4
 
 
 def msix_answer(k: Any, dev: str, entry: int, reg: str) -> None:

@@ -224,7 +224,6 @@ def _pv_irq(eng: Any, gsi: int, rec: dict[str, Any]) -> None:
     channel goes pending (it has one: the guest bound it to get pirq_guest_bind) -- and the 1 ms eoi_timer.
     The port carries no signal count: the guest's handlers find their functions' conditions."""
     P = eng.prov
-    P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
     port = eng.w.xen["pirqs"][rec["pirq"]]["port"]
     drv = _asserted(eng.w, gsi)
     dev = drv[0] if drv else rec["devs"][0]
@@ -242,6 +241,13 @@ def _pv_irq(eng: Any, gsi: int, rec: dict[str, Any]) -> None:
     else:
         what += "; eoi_timer not re-armed (nothing else is scheduled)"
     if P.on and eng.fresh:
+        # what Xen last did to the pirq (the host IO-APIC's send), and the port's pending bit this send set
+        # (or found set: the send that set it), which links the guest's mask that holds it (disable_irq's
+        # disable_pirq). (The first was taken before evtchn.send, whose node took it: the pending bit then
+        # followed the host send, not the mask, and this node linked nothing.)
+        P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
+        if port:
+            P.dep(PC.D_CAUSE, PK.key(PK.PORTPEND, port))
         P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec["in_flight"], note=what)
     eng.emit(XEN_INTX, -1, dev, gsi, rec["in_flight"], eng.s(what))
 
@@ -373,6 +379,10 @@ def dpci_eoi(eng: Any, guest_gsi: int) -> None:
             P = eng.prov
             if P.on and eng.fresh:
                 _count_dep(P, gsi)
+                if how.endswith("no pirq_guest_eoi") and P.writer(mk := PK.key(PK.IOAPICMASK, guest_gsi)) >= 0:
+                    # the guest's mask of its vIOAPIC entry (mask_ioapic_irq: a disabled irq's
+                    # handle_fasteoi_irq, the disable itself) is what kept the host irq in flight
+                    P.dep(PC.D_MASKED_BY, mk)
                 P.write(PC.XEN, PK.key(PK.PTBIND, rec["pirq"]), rec.get("pending", rec["in_flight"]), note=how,
                         also=(PK.key(PK.INTXPEND, gsi),))
             if eoi:

@@ -281,7 +281,24 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     held = lock_holder(k.w, desc, me)
     if held < 0:
         return False
-    k.spin(f"desc->lock: CPU{held} is in {lock_site(k.w, desc, held)} of irq {desc.irq}", held, desc.dev)
+    site = lock_site(k.w, desc, held)
+    before, k.emitted = k.emitted, False
+    k.spin(f"desc->lock: CPU{held} is in {site} of irq {desc.irq}", held, desc.dev)
+    noted = k.emitted
+    k.emitted = before or noted
+    P = k.eng.prov
+    if noted and site == "irq_set_affinity" and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None \
+            and P.on and k.eng.fresh:
+        # provenance (the first, noted poll): the edge this CPU took is held until the writer's unlock -- what a
+        # driver waiting for it (a doorbell's timeout) links, and through it the action whose irq_set_affinity
+        # holds the lock (kernlock)
+        action = k.w.cpus[held].proc.get("action", -1)
+        if action is not None and action >= 0:
+            P.dep(PC.D_LOCK, PK.key(PK.ACTION, action))
+        de = PK.dev_entry(P.dev(desc.dev), desc["index"])
+        P.write(PC.KERNEL, PK.key(PK.HELD, de), 1, also=(PK.key(PK.SIG, de),),
+                note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
+                f"CPU{held} is in irq_set_affinity (its chip call under raw_spin_lock_irqsave)")
     return True
 
 

@@ -285,6 +285,13 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
         mine = [i for i, d in w.irqs.items() if d.cpu == cpu and d.vector][-8:]
         for irq in mine:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, irq))
+        # ... as the action's error, made here (take_cpu_down on the dying CPU runs for the requester's
+        # action): the requester's taken_down only hands it on. (Without this node the dependencies
+        # above attached to nothing and the failed offline's chain ended at cpu_down's return.)
+        action = k.cpu.proc.get("action", -1)
+        if action is not None and action >= 0:
+            P.write(PC.KERNEL, PK.key(PK.ACTERR, action), err,
+                    note=f"take_cpu_down returns {err}: {what}")
     loc["err"] = err
     k.note(what, err)
     return True

@@ -40,7 +40,7 @@ from msidbg.model import build as _build
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import CMD_INTX_DISABLE, MSIX_ENABLE, PCI_COMMAND
+from msidbg.model.hw import CMD_INTX_DISABLE, MSIX_ENABLE, PCI_COMMAND, words_test
 from msidbg.model.kernel import irq as I
 from msidbg.model.kernel import move as _move
 from msidbg.model.kernel import pci
@@ -199,9 +199,25 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
     """'It is enough to mark it as masked': the entry is written with only its mask bit."""
     desc = k.w.irqs[loc["irq"]]
     pin = _pin(k, desc)
+    old_vector = pin["vector"]
     pin["vector"], pin["masked"] = 0, True
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, 0, k.s("masked (deactivated)"))
     _record_mask(k, desc.irq, True, "ioapic_mask_entry")
+    P = k.eng.prov
+    if pin["remote_irr"] and "irte" not in pin and P.on and k.eng.fresh:
+        # provenance: a level interrupt is in flight (Remote IRR set, not EOId): its EOI will name a vector the
+        # entry no longer holds, so Remote IRR stays set and the line never sends again (free_irq before
+        # 62e0468650c3 deactivates without waiting for it) -- what a condition held on this line links
+        cpu = int(pin["cpu"])
+        bit = PK.cpu_vec(cpu, old_vector)
+        c = k.w.cpus[cpu]
+        where = "IRR" if words_test(c.irr, old_vector) else "ISR" if words_test(c.isr, old_vector) else ""
+        if where:
+            P.dep(PC.D_IN_FLIGHT, PK.key(PK.IRR if where == "IRR" else PK.ISR, bit))
+        P.write(PC.IOAPIC_RIRR, PK.key(PK.IOAPICRIRR, desc.irq), 1,
+                note=f"ioapic_mask_entry: IO-APIC entry {desc.irq} deactivated (vector 0) with Remote IRR set: the "
+                f"level interrupt sent to CPU{cpu} as vector {old_vector:#x}"
+                + (f" (in its {where})" if where else "") + " is not EOId yet, and its EOI will match no entry")
 
 
 set_affinity = program("ioapic_set_affinity", "ioapic_set_affinity: the vector domain, then the entry",
@@ -839,6 +855,8 @@ def finish_intx(eng: Any) -> None:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, gsi))
         elif (pin := (w.get("ioapic") or {}).get(gsi)) is not None and pin["masked"] and P.writer(mk := PK.key(PK.IOAPICMASK, gsi)) >= 0:
             P.dep(PC.D_MASKED_BY, mk)       # "whose IO-APIC entry was masked": the kernel write that masked it
+        elif pin is not None and pin["remote_irr"] and ioapic.stuck(P, gsi) >= 0:
+            P.dep(PC.D_RIRR, PK.key(PK.IOAPICRIRR, gsi))    # Remote IRR left set: the line never sent again
         elif desc is not None:
             P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, gsi))
         # counted lost (the summary's raised == delivered + lost) but left pending: the function still

@@ -185,6 +185,27 @@ def activated(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
+def _broken_affinity(k: Any, desc: Any) -> None:
+    """Provenance of activate_reserved's warning: the irq's vector (a node of ``irqs[n].vector`` at the warning's
+    step, with its value) links the fallback assignment and the latest vector assignments of the CPUs of its
+    affinity mask, which left none free there (what ``why`` of the warning, or of the vector, leads to)."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    key = PK.key(PK.IRQVEC, desc.irq)
+    last = P.writer(key)
+    if last < 0:
+        return
+    mask = sorted(desc["affinity"])
+    full = [i for i, d in k.w.irqs.items() if i != desc.irq and d.cpu in mask and d.vector][-4:]
+    for i in full:
+        P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, i))
+    P.dep(PC.D_CAUSE, key)
+    P.write(PC.IRQ_VECTOR, key, P.x(last),
+            note=f"Affinity broken due to vector space exhaustion (activate_reserved: no CPU of its affinity, "
+            f"CPU{','.join(map(str, mask))}, had a free vector)")
+
+
 domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate", source=(S.VECTOR, S.MSI_DEACTIVATE))
 
 
@@ -224,6 +245,7 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
 def write(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     if loc.pop("broken", False):
+        _broken_affinity(k, desc)
         k.note(f"irq {desc.irq}: Affinity broken due to vector space exhaustion.", desc.irq, desc.dev)
         k.again()
         return
