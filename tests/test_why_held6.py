@@ -190,9 +190,9 @@ def test_the_affinity_broken_warning_links_the_fallback_and_the_full_cpus() -> N
     warn = one(s, "kernel", test=lambda e: "Affinity broken" in str(e.fields.get("what")))
     why = s.why(warn)
     head = why.chain[0]
-    assert (head.link, head.path, head.value) == ("irq.vector", "irqs[226].vector", 0x21)
+    assert (head.link, head.path, head.value) == ("irq.vector", "irqs[225].vector", 0x21)
     assert "Affinity broken due to vector space exhaustion" in head.reason and "CPU2" in head.reason
-    assert why.chain[1].event == one(s, "vector.assign", irq=226)
+    assert why.chain[1].event == one(s, "vector.assign", irq=225)
     full = [b[0] for b in head.branches]
     assert len(full) == 4 and all(lk.reason.endswith("on CPU2") and lk.event < warn for lk in full)
     first = s.diff(_run("w12-affinity-broken-5p3")).first
