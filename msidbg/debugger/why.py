@@ -313,17 +313,26 @@ def hit_index(hits: list[Hit], hit: Hit) -> int:
 
 
 def cause_events(prov: Prov, r: int, limit: int = MAX_DEPTH) -> list[int]:
-    """The events of the default chain from node ``r`` (the summary's ``cause``), no stacks or text."""
+    """The events of the default chain from node ``r`` (the summary's ``cause``), no stacks or text.
+
+    The walk is ``Builder.chain``'s, link for link, so the list is ``Why.events()`` of ``why`` on
+    the same node: a node reached again ends it (listed once more, as the chain's ``seen`` link),
+    and a value still from the initial state ends it with event 0 (the chain's initial leaf)."""
     prov.flush()
     b = Builder(prov, lambda i: None, None, limit)
     out: list[int] = []
     seen: set[int] = set()
-    while r >= 0 and r not in seen and len(out) < limit:
+    while len(out) < limit:
         r = prov.resolve(r)
-        seen.add(r)
         out.append(prov.event(r))
+        if r in seen:
+            break
+        seen.add(r)
         deps = b.deps(r)
         if not deps:
+            break
+        if deps[0][2] < 0:
+            out.append(0)
             break
         r = deps[0][2]
     return out
@@ -361,13 +370,19 @@ def _why_hit(s: Any, b: Builder, hit: Hit) -> Why:
 def _why_event(s: Any, b: Builder, e: int, info: dict[str, Any]) -> Why:
     if not 1 <= e <= s.total:
         raise WhyError(f"no event {e} (expected 1..{s.total})")
-    nodes = b.p.nodes_at(e)
-    cut = b.p.silent_upto.get(e)
-    if cut is not None:     # the emitting step's nodes first (a step before it, silent, made the others)
-        nodes = [r for r in nodes if r >= cut] + [r for r in nodes if r < cut]
+    nodes = event_nodes(b.p, e)
     if nodes:
         return Why(info, explain_node(b, nodes[0], nodes[1:]))
     return Why(info, _event_link(s, b, e))
+
+
+def event_nodes(p: Prov, e: int) -> list[int]:
+    """The nodes event ``e`` recorded, the default one (``why --event e`` follows it) first."""
+    nodes = p.nodes_at(e)
+    cut = p.silent_upto.get(e)
+    if cut is not None:     # the emitting step's nodes first (a step before it, silent, made the others)
+        nodes = [r for r in nodes if r >= cut] + [r for r in nodes if r < cut]
+    return nodes
 
 
 def _event_link(s: Any, b: Builder, e: int) -> list[Link]:
@@ -806,6 +821,11 @@ def causes(s: Any, hits: list[Hit]) -> list[list[int] | None]:
     out: list[list[int] | None] = []
     for h in hits:
         r = p.hit_node(pos.get((h.event, h.name, h.detail), -1), h.event)
+        if r < 0:       # no node of its own: the hit's event, as `why --hit` then explains it
+            nodes = event_nodes(p, h.event) if 1 <= h.event <= s.total else []
+            r = nodes[0] if nodes else -1
+        # (an event without any node: `why` re-executes it to find what its context ran for; the
+        # summary does not, and its cause is that one event -- docs/why.md)
         out.append(cause_events(p, r) if r >= 0 else [h.event])
     return out
 
