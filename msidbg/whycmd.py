@@ -48,8 +48,9 @@ def register(sub: Any) -> dict[str, Handler]:
         description="Run A and B (scenarios or snapshots, in any mix) and align them per context -- each "
         "CPU's process and interrupt context, each device, Xen, QEMU -- by what they executed. Print "
         "the first divergence (the event in each run, the kernel step, the state paths that differ, the "
-        "switches and versions that differ between the files) and the outcome per device. Exit 0 when "
-        "the outcomes are the same, 1 when they differ.")
+        "switches and versions that differ between the files), then the outcome: per device (probe status, "
+        "raised / delivered / lost / spurious, hits) and the actions whose result differs (a cpu_offline "
+        "refused in one run). Exit 0 when the outcomes are the same, 1 when they differ, 2 on bad input.")
     d.add_argument("a", metavar="A", help="a scenario (.yaml) or a snapshot (.msgpack)")
     d.add_argument("b", metavar="B", help="a scenario (.yaml) or a snapshot (.msgpack)")
     d.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="run both with this seed")

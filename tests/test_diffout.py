@@ -42,3 +42,50 @@ def test_the_cli_summary_and_why_json_agree_on_an_initial_leaf(capsys: pytest.Ca
     assert main(["why", path, "--hit", "0", "--json"]) == 0
     chain = [lk["event"] for lk in json.loads(capsys.readouterr().out)["chain"]]
     assert chain[-1] == 0 and hits[0]["cause"] == chain
+
+
+# --- (1) the outcome of a diff counts the actions' results ----------------------------------------------------
+W04 = (str(HELD / "w04-unplug-managed-6p1p62.yaml"), str(HELD / "w04-unplug-managed-6p1p63.yaml"))
+
+
+def test_a_pair_whose_difference_is_an_actions_result_has_different_outcomes(capsys: pytest.CaptureFixture[str]) -> None:
+    """6.1.62 refuses CPU1's offline (lapic_can_unplug_cpu counts the managed vectors: -ENOSPC), 6.1.63
+    offlines it; every device's counts and hits are the same. Before, diff said "outcome: the same", exit 0."""
+    from msidbg.cli import main
+
+    assert main(["diff", *W04, "--json"]) == 1
+    got = json.loads(capsys.readouterr().out)
+    assert got["same_outcome"] is False
+    assert got["outcome"]["a"]["devices"] == got["outcome"]["b"]["devices"]
+    a, b = got["outcome"]["a"]["actions"][4], got["outcome"]["b"]["actions"][4]
+    assert a == {"action": 4, "do": "cpu_offline", "dev": None, "cpu": 2, "args": {"cpu": 1}, "state": "done",
+                 "result": -28, "error": "ENOSPC"}
+    assert b == {**a, "result": 0, "error": None}
+    # the actions that fail are the summary's failed_actions, in its shape
+    for side, path in zip("ab", W04, strict=True):
+        assert main(["run", path, "--headless", "--json"]) == 0
+        failed = json.loads(capsys.readouterr().out)["failed_actions"]
+        acts = got["outcome"][side]["actions"]
+        assert failed == [{k: v for k, v in x.items() if k not in ("args", "state")} for x in acts
+                          if x["result"] is not None and x["result"] < 0]
+    assert main(["diff", *W04]) == 1
+    text = capsys.readouterr().out
+    assert "outcome: different" in text
+    assert "  actions whose result differs (1):\n    #4 cpu_offline cpu=1 (ran on CPU2): A -28 (ENOSPC), B 0" in text
+
+
+def test_the_same_file_twice_has_the_same_outcome_and_lists_no_action() -> None:
+    from msidbg.debugger.diff import diff_files, render
+
+    r = diff_files(W04[0], W04[0])
+    assert r.same_outcome and r.first is None
+    assert [x["result"] for x in r.outcome_a["actions"]] == [0, 0, 0, 0, -28, 0]
+    assert "actions whose result differs" not in render(r)
+
+
+def test_a_run_cut_short_lists_the_actions_it_did_not_run() -> None:
+    from msidbg.debugger.diff import diff_files, render
+
+    r = diff_files(W04[0], W04[0], max_events=40)
+    assert [x["state"] for x in r.outcome_a["actions"]][-2:] == ["queued", "queued"]
+    assert r.same_outcome and "actions whose result differs" not in render(r)

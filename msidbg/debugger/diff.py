@@ -10,7 +10,8 @@ elsewhere does not hide what matters. The first divergence is the earliest conte
 sequences part ways; it is reported with the kernel step (call stack) each run took there, the
 state paths that step left different, and the behaviour switches and versions that differ
 between the two files. Then the outcome per device (the ``--json`` summaries' counts, hits and
-probe status).
+probe status) and each scenario action's result (an administrator's failed ``cpu_offline`` changes
+no device's counts: docs/why.md).
 
 A snapshot stands for its scenario, seed and recorded schedule: its run is replayed from event 0
 and continued to the end, like a scenario's.
@@ -460,8 +461,37 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: at most this many actions are listed in an outcome (a scenario holds at most 10,000)
+MAX_ACTIONS = 10_000
+
+
+def action_results(w: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per scenario action, in file order: ``{action, do, dev, cpu, args, state, result, error}`` --
+    the summary's ``failed_actions`` shape (``cpu``: the CPU it ran on) for every action, whatever its
+    result (0, a count, a pirq, -errno; ``error`` the errno's name or None), plus its ``args`` as the
+    scenario gave them and ``state`` (``done``; ``queued`` or
+    ``running`` when the run ended or was cut first; ``device`` / ``xen`` for the actions a device or
+    Xen carries out, which return nothing). An administrator's action (``cpu_offline``,
+    ``set_affinity``, ...) fails only here: its device counts are the same either way."""
+    from msidbg.model.cpu import errname
+
+    out: list[dict[str, Any]] = []
+    acts = w.get("actions")
+    for i, a in enumerate(acts[:MAX_ACTIONS] if isinstance(acts, list) else []):
+        if not isinstance(a, dict):
+            continue
+        r = a.get("result")
+        r = r if isinstance(r, int) and not isinstance(r, bool) else None
+        args = a.get("args")
+        out.append({"action": i, "do": str(a.get("do")), "dev": a.get("dev"), "cpu": a.get("on"),
+                    "args": dict(args) if isinstance(args, dict) else {}, "state": str(a.get("state")), "result": r,
+                    "error": errname(r) if r is not None and r < 0 else None})
+    return out
+
+
 def outcome(run: Run) -> dict[str, Any]:
-    """Per device: probe status, raised / delivered / lost / spurious, and armed hits by name."""
+    """Per device: probe status, raised / delivered / lost / spurious, and armed hits by name; and
+    (an extension, ``actions``) each scenario action's result (``action_results``)."""
     from msidbg.debugger.why import hit_devices
 
     summ = run.summary
@@ -477,7 +507,7 @@ def outcome(run: Run) -> dict[str, Any]:
         if dev in devices:
             dh = devices[dev]["hits"]
             dh[h.name] = dh.get(h.name, 0) + 1
-    return {"devices": devices, "hits": hits}
+    return {"devices": devices, "hits": hits, "actions": action_results(s.world)}
 
 
 @dataclass
@@ -621,4 +651,39 @@ def render(r: DiffResult) -> str:
             hits = ", ".join(f"{k} {n}" for k, n in sorted(dv["hits"].items())) or "no hits"
             lines.append(f"  {name:<12} {side}: probe {dv['probe']}; raised {dv['raised']} delivered {dv['delivered']} "
                          f"lost {dv['lost']} spurious {dv['spurious']}; {hits}")
+    lines += _action_lines(r.outcome_a.get("actions", []), r.outcome_b.get("actions", []))
     return "\n".join(lines)
+
+
+#: at most this many differing actions are listed in the text (--json has them all)
+MAX_ACTION_LINES = 20
+
+
+def _action_lines(aa: list[dict[str, Any]], ab: list[dict[str, Any]]) -> list[str]:
+    """The actions whose result differs: ``#4 cpu_offline on cpu2: A -28 (ENOSPC), B 0``."""
+    def res(x: dict[str, Any] | None) -> str:
+        if x is None:
+            return "(no such action)"
+        if x["state"] != "done":
+            return {"queued": "not run", "running": "still running"}.get(x["state"], f"({x['state']})")
+        if x["result"] is None:
+            return "done"
+        return f"{x['result']} ({x['error']})" if x["error"] else str(x["result"])
+
+    diff = [(i, aa[i] if i < len(aa) else None, ab[i] if i < len(ab) else None)
+            for i in range(max(len(aa), len(ab)))
+            if (aa[i] if i < len(aa) else None) != (ab[i] if i < len(ab) else None)]
+    if not diff:
+        return []
+    out = [f"  actions whose result differs ({len(diff)}):"]
+    for i, x, y in diff[:MAX_ACTION_LINES]:
+        one = x or y
+        assert one is not None
+        dev = f" {one['dev']}" if one["dev"] else ""
+        args = "".join(f" {k}={_fmt(v, k)}" for k, v in list(one["args"].items())[:4])
+        on = f" (ran on CPU{one['cpu']})" if isinstance(one["cpu"], int) else ""
+        what = one["do"] if x is None or y is None or x["do"] == y["do"] else f"{x['do']} / {y['do']}"
+        out.append(f"    #{i} {what}{dev}{args}{on}: A {res(x)}, B {res(y)}")
+    if len(diff) > MAX_ACTION_LINES:
+        out.append(f"    ... and {len(diff) - MAX_ACTION_LINES} more (--json lists them all)")
+    return out
