@@ -58,15 +58,15 @@ def test_a_pair_whose_difference_is_an_actions_result_has_different_outcomes(cap
     assert got["same_outcome"] is False
     assert got["outcome"]["a"]["devices"] == got["outcome"]["b"]["devices"]
     a, b = got["outcome"]["a"]["actions"][4], got["outcome"]["b"]["actions"][4]
-    assert a == {"action": 4, "do": "cpu_offline", "dev": None, "cpu": 2, "args": {"cpu": 1}, "state": "done",
-                 "result": -28, "error": "ENOSPC"}
+    assert a == {"action": 4, "do": "cpu_offline", "dev": None, "cpu": 2, "state": "done", "result": -28,
+                 "error": "ENOSPC"}
     assert b == {**a, "result": 0, "error": None}
     # the actions that fail are the summary's failed_actions, in its shape
     for side, path in zip("ab", W04, strict=True):
         assert main(["run", path, "--headless", "--json"]) == 0
         failed = json.loads(capsys.readouterr().out)["failed_actions"]
         acts = got["outcome"][side]["actions"]
-        assert failed == [{k: v for k, v in x.items() if k not in ("args", "state")} for x in acts
+        assert failed == [{k: v for k, v in x.items() if k != "state"} for x in acts
                           if x["result"] is not None and x["result"] < 0]
     assert main(["diff", *W04]) == 1
     text = capsys.readouterr().out
@@ -89,3 +89,17 @@ def test_a_run_cut_short_lists_the_actions_it_did_not_run() -> None:
     r = diff_files(W04[0], W04[0], max_events=40)
     assert [x["state"] for x in r.outcome_a["actions"]][-2:] == ["queued", "queued"]
     assert r.same_outcome and "actions whose result differs" not in render(r)
+
+
+def test_a_snapshot_against_a_scenario_of_another_machine_is_diffed_action_by_action(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not bad input: the runs part at their first step, the files' platform facts are listed, and
+    two different actions at one index get a line each (not "#0 probe eth0 ...: A 0, B 0")."""
+    from msidbg.cli import main
+
+    a, b = str(ROOT / "snapshots/msix-write-while-unmasked.msgpack"), str(ROOT / "scenarios/xen-hvm-msix-mask-late.yaml")
+    assert main(["diff", a, b]) == 1
+    text = capsys.readouterr().out
+    assert "    platform.kind: A bare-metal, B xen-hvm" in text
+    assert ("    #1 A default_affinity cpus=[0] (ran on CPU0): 0\n"
+            "      B fire eth0 vector=0x0 count=10 every_ns=10000: (device)\n") in text
+    assert "    #4 A cpu_offline cpu=1 (ran on CPU0): 0\n      B (no such action)\n" in text

@@ -466,13 +466,14 @@ MAX_ACTIONS = 10_000
 
 
 def action_results(w: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per scenario action, in file order: ``{action, do, dev, cpu, args, state, result, error}`` --
-    the summary's ``failed_actions`` shape (``cpu``: the CPU it ran on) for every action, whatever its
-    result (0, a count, a pirq, -errno; ``error`` the errno's name or None), plus its ``args`` as the
-    scenario gave them and ``state`` (``done``; ``queued`` or
-    ``running`` when the run ended or was cut first; ``device`` / ``xen`` for the actions a device or
-    Xen carries out, which return nothing). An administrator's action (``cpu_offline``,
-    ``set_affinity``, ...) fails only here: its device counts are the same either way."""
+    """Per scenario action, in file order: ``{action, do, dev, cpu, state, result, error}`` -- the
+    summary's ``failed_actions`` shape (``cpu``: the CPU it ran on) for every action, whatever its
+    result (0, a count, a pirq, -errno; ``error`` the errno's name or None), plus ``state``
+    (``done``; ``queued`` or ``running`` when the run ended or was cut first; ``device`` / ``xen``
+    for the actions a device or Xen carries out, which return nothing). The action's arguments are
+    not part of it (two files that differ in an argument and not in any result have the same
+    outcome); the text shows them. An administrator's action (``cpu_offline``, ``set_affinity``,
+    ...) fails only here: every device's counts are the same either way."""
     from msidbg.model.cpu import errname
 
     out: list[dict[str, Any]] = []
@@ -482,9 +483,8 @@ def action_results(w: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         r = a.get("result")
         r = r if isinstance(r, int) and not isinstance(r, bool) else None
-        args = a.get("args")
         out.append({"action": i, "do": str(a.get("do")), "dev": a.get("dev"), "cpu": a.get("on"),
-                    "args": dict(args) if isinstance(args, dict) else {}, "state": str(a.get("state")), "result": r,
+                    "state": str(a.get("state")), "result": r,
                     "error": errname(r) if r is not None and r < 0 else None})
     return out
 
@@ -651,7 +651,7 @@ def render(r: DiffResult) -> str:
             hits = ", ".join(f"{k} {n}" for k, n in sorted(dv["hits"].items())) or "no hits"
             lines.append(f"  {name:<12} {side}: probe {dv['probe']}; raised {dv['raised']} delivered {dv['delivered']} "
                          f"lost {dv['lost']} spurious {dv['spurious']}; {hits}")
-    lines += _action_lines(r.outcome_a.get("actions", []), r.outcome_b.get("actions", []))
+    lines += _action_lines(r)
     return "\n".join(lines)
 
 
@@ -659,8 +659,11 @@ def render(r: DiffResult) -> str:
 MAX_ACTION_LINES = 20
 
 
-def _action_lines(aa: list[dict[str, Any]], ab: list[dict[str, Any]]) -> list[str]:
-    """The actions whose result differs: ``#4 cpu_offline on cpu2: A -28 (ENOSPC), B 0``."""
+def _action_lines(r: DiffResult) -> list[str]:
+    """The actions whose result differs: ``#4 cpu_offline cpu=1 (ran on CPU2): A -28 (ENOSPC), B 0``;
+    two different actions at one index (files with other ``run:`` lists) get one line each."""
+    aa, ab = r.outcome_a.get("actions", []), r.outcome_b.get("actions", [])
+
     def res(x: dict[str, Any] | None) -> str:
         if x is None:
             return "(no such action)"
@@ -670,20 +673,29 @@ def _action_lines(aa: list[dict[str, Any]], ab: list[dict[str, Any]]) -> list[st
             return "done"
         return f"{x['result']} ({x['error']})" if x["error"] else str(x["result"])
 
-    diff = [(i, aa[i] if i < len(aa) else None, ab[i] if i < len(ab) else None)
-            for i in range(max(len(aa), len(ab)))
-            if (aa[i] if i < len(aa) else None) != (ab[i] if i < len(ab) else None)]
+    def what(run: Run, x: dict[str, Any]) -> str:
+        acts = run.session.world.get("actions")
+        a = acts[x["action"]] if isinstance(acts, list) and x["action"] < len(acts) else {}
+        args = a.get("args") if isinstance(a, dict) else None
+        shown = "".join(f" {k}={_fmt(v, k)}" for k, v in list(args.items())[:4]) if isinstance(args, dict) else ""
+        on = f" (ran on CPU{x['cpu']})" if isinstance(x["cpu"], int) and x["state"] not in ("device", "xen") else ""
+        return f"{x['do']}{' ' + str(x['dev']) if x['dev'] else ''}{shown}{on}"
+
+    def at(lst: list[dict[str, Any]], i: int) -> dict[str, Any] | None:
+        return lst[i] if i < len(lst) else None
+
+    diff = [(i, at(aa, i), at(ab, i)) for i in range(max(len(aa), len(ab))) if at(aa, i) != at(ab, i)]
     if not diff:
         return []
     out = [f"  actions whose result differs ({len(diff)}):"]
     for i, x, y in diff[:MAX_ACTION_LINES]:
-        one = x or y
-        assert one is not None
-        dev = f" {one['dev']}" if one["dev"] else ""
-        args = "".join(f" {k}={_fmt(v, k)}" for k, v in list(one["args"].items())[:4])
-        on = f" (ran on CPU{one['cpu']})" if isinstance(one["cpu"], int) else ""
-        what = one["do"] if x is None or y is None or x["do"] == y["do"] else f"{x['do']} / {y['do']}"
-        out.append(f"    #{i} {what}{dev}{args}{on}: A {res(x)}, B {res(y)}")
+        wa = what(r.a, x) if x is not None else None
+        wb = what(r.b, y) if y is not None else None
+        if wa is not None and wa == wb:
+            out.append(f"    #{i} {wa}: A {res(x)}, B {res(y)}")
+        else:
+            out.append(f"    #{i} A {wa + ': ' if wa else ''}{res(x)}")
+            out.append(f"    {' ' * len(str(i))} B {wb + ': ' if wb else ''}{res(y)}")
     if len(diff) > MAX_ACTION_LINES:
         out.append(f"    ... and {len(diff) - MAX_ACTION_LINES} more (--json lists them all)")
     return out
