@@ -27,12 +27,16 @@ def register(sub: Any) -> dict[str, Handler]:
         "recorded: the chain of events back to a root (a scenario action, a device signal, the initial "
         "state), symptom first. A scenario is run to the end (or to --event); a snapshot is opened at "
         "its cursor. Without --hit, --event or --path: the stop of a snapshot, or the first armed hit "
-        "of a scenario.")
+        "of a scenario. Exit 0; 2 on bad input (a missing file, a target the run does not have), one line "
+        "naming the file and the option.")
     w.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     g = w.add_mutually_exclusive_group()
     g.add_argument("--hit", type=guard.int_arg(0, MAX_EVENT), metavar="N",
-                   help="the N-th armed breakpoint hit, counting from 0 (the order of --json's hits)")
-    g.add_argument("--event", type=guard.int_arg(1, MAX_EVENT), metavar="N", help="event N")
+                   help="the N-th armed breakpoint hit, counting from 0 in the order of the hits of "
+                   "'msidbg run FILE --headless --json' ('replay --json' for a snapshot), whose 'cause' "
+                   "is this chain's events")
+    g.add_argument("--event", type=guard.int_arg(1, MAX_EVENT), metavar="N",
+                   help="event N (1..the run's last; a scenario is run to it)")
     g.add_argument("--path", metavar="P", help="a state path, e.g. devices.eth0.msix.table[0].data or cpu[1].irr[0x21]")
     w.add_argument("--at", type=guard.int_arg(0, MAX_EVENT), metavar="N",
                    help="with --path: the value at event N (default: the end of the run, or the snapshot's cursor)")

@@ -103,3 +103,61 @@ def test_a_snapshot_against_a_scenario_of_another_machine_is_diffed_action_by_ac
     assert ("    #1 A default_affinity cpus=[0] (ran on CPU0): 0\n"
             "      B fire eth0 vector=0x0 count=10 every_ns=10000: (device)\n") in text
     assert "    #4 A cpu_offline cpu=1 (ran on CPU0): 0\n      B (no such action)\n" in text
+
+
+# --- (3) help and bad input -----------------------------------------------------------------------------------
+def _help(cmd: str, capsys: pytest.CaptureFixture[str]) -> str:
+    from msidbg.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main([cmd, "--help"])
+    assert ex.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_diff_help_says_what_the_exit_status_is_and_it_is(capsys: pytest.CaptureFixture[str]) -> None:
+    """The help promised exit 1 when the outcomes differ and said nothing of actions: the w04 pair exited 0."""
+    from msidbg.cli import main
+
+    text = _help("diff", capsys)
+    assert "the actions whose result differs" in text
+    assert "Exit 0 when the outcomes are the same, 1 when they differ, 2 on bad input." in text
+    assert main(["diff", W04[0], W04[0]]) == 0
+    assert main(["diff", *W04]) == 1
+    assert main(["diff", W04[0], str(HELD / "nope.yaml")]) == 2
+    capsys.readouterr()
+
+
+def test_why_help_says_where_hit_numbers_come_from_and_they_do(capsys: pytest.CaptureFixture[str]) -> None:
+    from msidbg.cli import main
+
+    text = _help("why", capsys)
+    assert "counting from 0 in the order of the hits of 'msidbg run FILE --headless --json'" in text
+    assert "2 on bad input" in text
+    path = str(HELD / "w10-hvm-intx-wrap-4p16.yaml")
+    assert main(["run", path, "--headless", "--json"]) in (0, 1)
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    for n, hit in enumerate(hits):
+        assert main(["why", path, "--hit", str(n), "--json"]) == 0
+        assert [lk["event"] for lk in json.loads(capsys.readouterr().out)["chain"]] == hit["cause"]
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("why", "{held}/nope.yaml"), "msidbg: {held}/nope.yaml: cannot read: No such file or directory"),
+    (("diff", "{held}/w04-unplug-managed-6p1p62.yaml", "{held}/nope.msgpack"),
+     "msidbg: {held}/nope.msgpack: cannot read: No such file or directory"),
+    (("why", "{snap}", "--hit", "5"), "msidbg: {snap}: --hit 5: the run has 1 armed breakpoint hit (expected 0..0)"),
+    (("why", "{held}/w04-unplug-managed-6p1p62.yaml", "--hit", "0"),
+     "msidbg: {held}/w04-unplug-managed-6p1p62.yaml: --hit 0: the run has no armed breakpoint hit (expected a run "
+     "with one: arm a breakpoint with --break NAME, or ask --event N or --path P)"),
+    (("why", "{snap}", "--event", "99999"), "msidbg: {snap}: --event 99999: the run has 25 events (expected 1..25)"),
+])
+def test_bad_input_is_one_line_naming_the_file_and_the_option(args: tuple[str, ...], says: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """(was: "no hit 5: ... (0..0)", "no event 99999: the run has 25 events" -- the option unnamed)"""
+    from msidbg.cli import main
+
+    subst = {"held": str(HELD), "snap": str(ROOT / "snapshots/msix-write-while-unmasked.msgpack")}
+    assert main([a.format(**subst) for a in args]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and cap.err == says.format(**subst) + "\n"

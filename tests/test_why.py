@@ -173,7 +173,7 @@ def test_cli_why_json_text_and_errors() -> None:
     text = msidbg("why", path, "--path", "devices.eth0.msix.table[0].ctrl")
     assert text.returncode == 0 and "msix_capability_init+mask_late" in text.stdout
     bad = msidbg("why", path, "--hit", "99")
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no hit 99" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--hit 99: the run has " in bad.stderr
     bad = msidbg("why", path, "--path", "devices.nope.msix.ctrl")
     assert bad.returncode == 2 and "no device 'nope'" in bad.stderr
 
@@ -191,7 +191,7 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
     (("--at", "5"), "--at N needs --path P"),
     # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying) + MULTI_STOP_EXIT's and do_idle's (dyingdrain)
-    (("--event", "122"), "no event 122: the run has 121 events"),
+    (("--event", "122"), "--event 122: the run has 121 events (expected 1..121)"),
 ])
 def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
     path = str(SCN / "msix-write-while-unmasked.yaml")

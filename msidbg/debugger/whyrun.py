@@ -62,14 +62,16 @@ def target_for(s: Session, path: str, hit: int | None = None, event: int | None 
         return path_expr
     if event is not None:
         if event > s.total:
-            raise WhyError(f"no event {event}: the run has {s.total} events")
+            raise WhyError(f"--event {event}: the run has {s.total} events (expected 1..{s.total})")
         return event
     armed = s.armed_hits()
     if hit is not None:
-        if hit >= len(armed):
-            have = f"0..{len(armed) - 1}" if armed else "none"
+        if hit >= len(armed):    # (named --hit, as --event and --at are: was "no hit 5: ... (0..0)")
+            if not armed:
+                raise WhyError(f"--hit {hit}: the run has no armed breakpoint hit (expected a run with one: "
+                               "arm a breakpoint with --break NAME, or ask --event N or --path P)")
             hits = "armed breakpoint hit" + ("" if len(armed) == 1 else "s")
-            raise WhyError(f"no hit {hit}: the run has {len(armed)} {hits} ({have})")
+            raise WhyError(f"--hit {hit}: the run has {len(armed)} {hits} (expected 0..{len(armed) - 1})")
         return armed[hit]
     stop = s.last_stop
     if stop.reason == "breakpoint" and stop.event > 0:
