@@ -101,7 +101,7 @@ def test_a_snapshot_against_a_scenario_of_another_machine_is_diffed_action_by_ac
     text = capsys.readouterr().out
     assert "    platform.kind: A bare-metal, B xen-hvm" in text
     assert ("    #1 A default_affinity cpus=[0] (ran on CPU0): 0\n"
-            "      B fire eth0 vector=0x0 count=10 every_ns=10000: (device)\n") in text
+            "      B fire eth0 vector=0 count=10 every_ns=10000: (device)\n") in text
     assert "    #4 A cpu_offline cpu=1 (ran on CPU0): 0\n      B (no such action)\n" in text
 
 

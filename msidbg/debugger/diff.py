@@ -659,6 +659,20 @@ def render(r: DiffResult) -> str:
 MAX_ACTION_LINES = 20
 
 
+def _arg(v: Any) -> str:
+    """An action's argument as the scenario file writes it (decimal: ``vector`` there is a device's
+    vector index and ``timeout_ns`` a time, not registers), at most 40 characters."""
+    if isinstance(v, bool) or v is None:
+        out = "-" if v is None else str(v).lower()
+    elif isinstance(v, (list, tuple)):
+        out = "[" + ", ".join(_arg(x) for x in v[:16]) + (", ..." if len(v) > 16 else "") + "]"
+    elif isinstance(v, MAPS):
+        out = "{" + ", ".join(f"{k}: {_arg(x)}" for k, x in list(v.items())[:8]) + "}"
+    else:
+        out = str(v)
+    return out if len(out) <= 40 else out[:39] + "…"
+
+
 def _action_lines(r: DiffResult) -> list[str]:
     """The actions whose result differs: ``#4 cpu_offline cpu=1 (ran on CPU2): A -28 (ENOSPC), B 0``;
     two different actions at one index (files with other ``run:`` lists) get one line each."""
@@ -677,7 +691,7 @@ def _action_lines(r: DiffResult) -> list[str]:
         acts = run.session.world.get("actions")
         a = acts[x["action"]] if isinstance(acts, list) and x["action"] < len(acts) else {}
         args = a.get("args") if isinstance(a, dict) else None
-        shown = "".join(f" {k}={_fmt(v, k)}" for k, v in list(args.items())[:4]) if isinstance(args, dict) else ""
+        shown = "".join(f" {k}={_arg(v)}" for k, v in list(args.items())[:4]) if isinstance(args, dict) else ""
         on = f" (ran on CPU{x['cpu']})" if isinstance(x["cpu"], int) and x["state"] not in ("device", "xen") else ""
         return f"{x['do']}{' ' + str(x['dev']) if x['dev'] else ''}{shown}{on}"
 
