@@ -622,6 +622,18 @@ Revisions:
   saw it online). Two or three events more per offline; the stopped CPUs' signals are handled earlier; a
   second offline waits on the hotplug lock instead of starting after the first. explore13's e12 (a port
   dropped at CPU_DEAD) no longer fails: it was that impossible schedule. tests/test_dyingdrain.py.
+  (retrig) With ``kernel.cpu0_hotplug`` the ISA irqs requested at boot leave a dying CPU0 as any started irq
+  whose effective CPU is the dying one does (arch/x86/kernel/irq.c fixup_irqs' own loop at v4.9: an action
+  and an affinity mask -- every CPU -- no longer a subset of cpu_online_mask; kernel/irq/cpuhotplug.c
+  migrate_one_irq from 4.13), through ioapic_chip's ioapic_set_affinity -> the vector domain (new program
+  ``ioapic_isa_set_affinity``; the ISA pins' routing entries are not kept, as their mask is not): from 4.15
+  the timer (irq 0, 0x30 on CPU0) takes the matrix's best CPU of its mask and that CPU's lowest free vector
+  (a vector.assign; the next irq moved may go elsewhere), before 4.15 every ISA irq (build.legacy_irqs: all
+  requested) goes to the first online CPU of the mask on the search cursor's vectors (15 vector.assign
+  events). They stayed on CPU0. Before 4.13 an offline of another CPU now also calls irq_set_affinity for
+  them (a no-op: the domain CPU0 is in the mask; no event). whyheld6's loss of two signals retriggered from
+  the dying CPU's IRR on 4.9 does not reproduce on this tree (4.9, 4.14, 5.4, 6.6: apic_retrigger_irq's
+  IPI reaches the new CPU). Shipped runs: unchanged. tests/test_retrig.py, tests/heldout_retrig/.
 """
 
 from __future__ import annotations

@@ -238,8 +238,11 @@ def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
     if _cannot_unplug(k, loc):
         k.goto("done")
         return
-    # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list)
-    loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None)
+    # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list),
+    # and the ISA irqs requested at boot (their action: the timer, irq 0; before 4.15 every one of them),
+    # which go where a device irq of the same mask goes (S.ISA_MIGRATE)
+    loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None
+                         or (d["chip"] == "IO-APIC" and d.action is not None))
     loc["i"] = 0
     down = down_frame(k.w)
     if down is not None:

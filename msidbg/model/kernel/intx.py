@@ -244,6 +244,28 @@ def rewrite_rte(k: Any, loc: dict[str, Any]) -> None:
     k.call("ioapic_configure_entry", irq=loc["irq"])
 
 
+isa_set_affinity = program("ioapic_isa_set_affinity", "ioapic_set_affinity of an ISA irq: the vector domain, "
+                           "then the entry", source=S.ISA_MIGRATE)
+
+
+@isa_set_affinity.step
+def isa_parent_affinity(k: Any, loc: dict[str, Any]) -> None:
+    """ioapic_chip's ioapic_set_affinity for an ISA irq (build.legacy_irqs: the timer, irq 0, and before 4.15
+    the other ISA irqs): irq_chip_set_affinity_parent -> apic_set_affinity moves its vector within the mask
+    as it moves a device irq's; ioapic_configure_entry then rewrites the pin's routing entry, which the model
+    does not keep for the ISA pins (as ``irq.ioapic_mask``: no event)."""
+    desc = k.w.irqs[loc["irq"]]
+    old = assign_vector(k, desc, loc["mask"])
+    if old is None:
+        return
+    if [desc.vector, desc.cpu] != old:
+        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
+    k.ret(0)
+
+
+I.CHIP_SET_AFFINITY["IO-APIC"] = "ioapic_isa_set_affinity"
+
+
 # --- pci_intx ----------------------------------------------------------------------------------------
 intx_prog = program("pci_intx", "drivers/pci/pci.c pci_intx: Command.Interrupt Disable, written if it changes",
                     source=S.PCI_INTX)

@@ -50,6 +50,15 @@ CHIP_MASK: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
 CHIP_SET_AFFINITY: dict[str, str] = {"PCI-MSIX": "msi_set_affinity", "PCI-MSI": "msi_set_affinity"}
 #: platform route -> program that replaces msi_set_affinity (interrupt remapping, Xen)
 ROUTE_SET_AFFINITY: dict[str, str] = {}
+
+
+def set_affinity_prog(k: Any, desc: Any) -> str:
+    """The program of ``desc``'s chip->irq_set_affinity: the route's (remapping) or the chip's. An ISA irq
+    (chip "IO-APIC", build.legacy_irqs) always has its own: the model keeps no routing entry or IRTE for
+    the ISA pins, only the vector domain's move (``ioapic_isa_set_affinity``)."""
+    if desc.chip == "IO-APIC":
+        return CHIP_SET_AFFINITY["IO-APIC"]
+    return ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
 #: platform route -> program run when an irq is activated, before its message is written
 #: (the interrupt remapping layer programs the IRTE), and when it is deactivated
 ROUTE_ACTIVATE: dict[str, str] = {}
@@ -468,7 +477,7 @@ def chip_set(k: Any, loc: dict[str, Any]) -> None:
                     P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c))
             k.ret(-EINVAL)
             return
-    prog = ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
+    prog = set_affinity_prog(k, desc)
     if prog == "msi_set_affinity":
         from msidbg.model.kernel.move import chip_set_affinity
 

@@ -21,12 +21,11 @@ from msidbg.model.kernel import msi
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import (
-    CHIP_SET_AFFINITY,
-    ROUTE_SET_AFFINITY,
     chip_has,
     irq_of,
     mask_irq,
     online,
+    set_affinity_prog,
     unmask_irq,
 )
 from msidbg.model.kernel.sw import sw
@@ -317,8 +316,7 @@ def migrate_set(k: Any, loc: dict[str, Any]) -> None:
     (``chip_only``), which leaves the irq's affinity mask as it was."""
     if loc.get("chip_only"):
         desc = k.w.irqs[loc["irq"]]
-        prog = ROUTE_SET_AFFINITY.get(k.w.platform["route"]) or CHIP_SET_AFFINITY[desc.chip]
-        k.call(prog, irq=loc["irq"], mask=loc["mask"])
+        k.call(set_affinity_prog(k, desc), irq=loc["irq"], mask=loc["mask"])
         return
     k.call("irq_do_set_affinity", irq=loc["irq"], mask=loc["mask"])
 

@@ -579,6 +579,18 @@ IOAPIC_MOVE = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
                      "ioapic_ack_level / ioapic_irqd_mask / ioapic_irqd_unmask / io_apic_level_ack_pending / "
                      "__eoi_ioapic_pin / ioapic_configure_entry / ioapic_set_affinity / ioapic_chip",
                      "4.15.. (IRQ_MOVE_PCNTXT only with remapping)")
+#: the ISA irqs' move off a dying CPU0 (``cpu0_hotplug``): the timer (irq 0, vector 0x30 on CPU0) is started, not
+#: per CPU and affine to every CPU (irq_default_affinity), so fixup_irqs (before 4.13: its own loop, 'affinity
+#: not a subset of cpu_online_mask') / irq_migrate_all_off_this_cpu -> migrate_one_irq (irq_needs_fixup: its
+#: effective CPU is the dying one) hand it to ioapic_chip's .irq_set_affinity = ioapic_set_affinity ->
+#: irq_chip_set_affinity_parent -> apic_set_affinity (the vector domain: a new vector on an online CPU, as a
+#: device irq gets) -> ioapic_configure_entry (the routing entry, whose contents the model does not keep for
+#: the ISA pins). Before 4.15 every ISA irq with an action moves so (build.legacy_irqs: all of them).
+ISA_MIGRATE = (Source(L, "v4.9", "arch/x86/kernel/irq.c", "fixup_irqs (irq_has_action, !irqd_is_per_cpu, "
+                      "!cpumask_subset(affinity, cpu_online_mask) -> chip->irq_set_affinity(data, affinity, true))",
+                      "..4.12 (hotplug_migration: x86)"),
+               Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c", "ioapic_chip (.irq_set_affinity = "
+                      "ioapic_set_affinity: irq_chip_set_affinity_parent, then ioapic_configure_entry)", "all"))
 IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "ioapic_irqd_mask / ioapic_irqd_unmask ('x86/ioapic: Prevent inconsistent state when "
                             "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
