@@ -622,6 +622,13 @@ Revisions:
   saw it online). Two or three events more per offline; the stopped CPUs' signals are handled earlier; a
   second offline waits on the hotplug lock instead of starting after the first. explore13's e12 (a port
   dropped at CPU_DEAD) no longer fails: it was that impossible schedule. tests/test_dyingdrain.py.
+  (tmr) The local APIC clears a vector's TMR bit when it accepts an edge interrupt on it (SDM vol. 3A
+  10.8.4 "Interrupt Acceptance for Fixed Interrupts", quoted by Xen 12a50030a81a): an MSI message (direct
+  or through an IRTE) and the retrigger IPIs (apic_retrigger_irq, the MSI affinity race) now clear it
+  (``apic.edge``), as fixup_irqs' retrigger did; before, a vector a level INTx irq left behind kept its bit
+  in ``cpus[N].tmr`` after an MSI irq got it and fired, so a later ioapic_ack_level reading that vector's
+  bit saw a level delivery where the hardware holds an edge. Shipped runs: unchanged (no shipped scenario
+  hands an INTx vector to an MSI on one CPU). tests/test_tmr.py.
 """
 
 from __future__ import annotations
