@@ -126,7 +126,7 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         else:   # apic.receive, inlined for a vector with no signal pending: set the bit, one source
             c.irr[_VEC_WORD[vector]] |= _VEC_BIT[vector]
             irr_src[vector] = [[dev, idx, n]]
-        if c.get("tmr"):    # apic.edge: the message is an edge (a level IO-APIC irq's TMR bit goes)
+        if "tmr" in c._extra:   # apic.edge, tested inline: only a CPU that took a level interrupt has a TMR
             apic.edge(c, vector)
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
         if not c.queued:
@@ -157,7 +157,8 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
                   "it (ESR Received Illegal Vector)")
         return cpu
     apic.receive(c, vector, [dev, idx, n])
-    apic.edge(c, vector)
+    if "tmr" in c._extra:   # apic.edge: the message is an edge
+        apic.edge(c, vector)
     eng.prov.irr_set(cpu, vector)
     if not c.queued:
         eng.model.wake(eng, c)
