@@ -881,7 +881,14 @@ ROWS: tuple[Switch, ...] = (
                    "lists it ('Address this by preserving the disabled state for affinity-managed interrupts "
                    "accross these CPU hotplug operations'); 2b32fc8ff08d and 72218d74c9c5 went to tip irq/urgent on "
                    "2025-06-13 (tip-bot mails), for 6.16-rc; stable backports (AUTOSEL picked the series for 6.6, "
-                   "6.12, 6.14, 6.15) not matched to releases (redteam8)"),
+                   "6.12, 6.14, 6.15) not matched to releases (redteam8). Not backported (tmr): the AUTOSEL copy "
+                   "('[ Upstream commit 788019eb559f... ]', X-stable-base Linux 6.15, 2025-06-01) was dropped 'from all "
+                   "stable queues' on 2025-06-06 at Johan Hovold's request (it broke suspend of a ThinkPad T14s; Sasha "
+                   "Levin: 'Will do'); stable-queue releases/6.15.1/series, releases/6.15.3/series, "
+                   "releases/6.15.4/series, releases/6.12.33/series, releases/6.12.34/series and the stored "
+                   "releases/6.6.94 patches list neither it nor its fixes 2b32fc8ff08d / "
+                   "72218d74c9c5 (Fixes: 788019eb559f, 6.16-rc3); stored 6.6.57/6.6.80/6.6.87/6.12.19 trees keep "
+                   "'desc->depth = 1;' -- so 6.6.y, 6.12.y and 6.15.y keep the initial value"),
         ),
     ),
     Switch(

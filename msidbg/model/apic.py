@@ -118,6 +118,17 @@ def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:
     return bool(word & bit)
 
 
+def edge(cpu: Any, vector: int) -> None:
+    """An edge interrupt (a message, an IPI) accepted into the IRR clears ``vector``'s TMR bit (SDM vol. 3A
+    10.8.4, "Interrupt Acceptance for Fixed Interrupts": "Upon acceptance of an interrupt into the IRR, the
+    corresponding TMR bit is cleared for edge-triggered interrupts and set for level-triggered
+    interrupts"): a bit a level IO-APIC irq left on a vector now an MSI's goes -- reading ioapic.tmr.
+    (``cpu["tmr"]``: ioapic.tmr_set's sorted list; absent until a level delivery.)"""
+    t = cpu.get("tmr")
+    if t and type(t) is list and vector in t:
+        cpu["tmr"] = [v for v in t if v != vector]
+
+
 def take(cpu: Cpu, vector: int) -> list[Source]:
     """IRR -> ISR for ``vector``; returns the provenance of the signals it carried."""
     i = VEC_WORD[vector]

@@ -94,6 +94,7 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
             illegal_vector(eng, i)
         elif i != owner and c[i]["online"]:
             apic.receive(c[i], vector, None)
+            apic.edge(c[i], vector)
             eng.prov.irr_set(i, vector)
             if not c[i]["queued"]:
                 eng.model.wake(eng, c[i])
@@ -125,6 +126,8 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         else:   # apic.receive, inlined for a vector with no signal pending: set the bit, one source
             c.irr[_VEC_WORD[vector]] |= _VEC_BIT[vector]
             irr_src[vector] = [[dev, idx, n]]
+        if "tmr" in c._extra:   # apic.edge, tested inline: only a CPU that took a level interrupt has a TMR
+            apic.edge(c, vector)
         eng.prov.irr_set(dest, vector)      # provenance: the message set this IRR bit
         if not c.queued:
             eng.model.wake(eng, c)
@@ -154,6 +157,8 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
                   "it (ESR Received Illegal Vector)")
         return cpu
     apic.receive(c, vector, [dev, idx, n])
+    if "tmr" in c._extra:   # apic.edge: the message is an edge
+        apic.edge(c, vector)
     eng.prov.irr_set(cpu, vector)
     if not c.queued:
         eng.model.wake(eng, c)

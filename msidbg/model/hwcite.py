@@ -412,12 +412,20 @@ reading("ioapic.wired-or", "Lines of several functions routed to one GSI are wir
         "while any of them asserts its INTx#.", status="hypothetical",
         quote="(not quoted: PCI's shared INTx# electrical rules were not read here; Linux's IRQF_SHARED handlers rely "
         "on it)", module=M)
+XEN_VLAPIC_TMR = Source("xen-project/xen", "12a50030a81a", "xen/arch/x86/hvm/vlapic.c",
+                        "vlapic_set_irq (TMR cleared for an edge), vlapic_handle_EOI; its message quotes SDM "
+                        "'Interrupt Acceptance for Fixed Interrupts'", "Xen 4.11..")
 reading("ioapic.tmr", "The local APIC's TMR bit of a vector is set when it accepts a level interrupt on it and cleared "
-        "when it accepts an edge one; the EOI of a vector with its TMR bit set is broadcast to the IO-APICs. The model "
-        "keeps TMR bits only for IO-APIC vectors (cpus[N].tmr): a level delivery sets one, fixup_irqs' retrigger IPI "
-        "(an edge) clears it, INIT clears all; an MSI later delivered on a vector an INTx irq left behind does not "
-        "clear it (read only by ioapic_ack_level of an IO-APIC irq on that vector).", status="hypothetical",
-        quote="(not quoted: the SDM's TMR text was not read here; io_apic.c: 'the phenomenon was observed when ... "
-        "level-triggered interrupt is erroneously delivered as edge-triggered one' and 'level-triggered io-apic "
-        "interrupt will be seen as an edge interrupt in the IRR. And we can't rely on the cpu's EOI to be "
-        "broadcasted to the IO-APIC's')", module=M)
+        "when it accepts an edge one (SDM vol. 3A 10.8.4, 'Interrupt Acceptance for Fixed Interrupts'); the EOI of a "
+        "vector with its TMR bit set is broadcast to the IO-APICs. The model keeps TMR bits (cpus[N].tmr) from the "
+        "first level delivery on: a level IO-APIC delivery (direct or through its IRTE) sets one; every edge "
+        "acceptance clears the bit of its vector -- an MSI message (bus.deliver, the remapping unit's IRTE), the "
+        "retrigger IPIs of fixup_irqs, apic_retrigger_irq and the MSI affinity race (apic.edge) -- so a vector an "
+        "INTx irq left and an MSI irq later got loses the bit at the MSI's first acceptance; INIT clears all. Xen's "
+        "vlapic_set_irq clears the bit for an edge from 12a50030a81a (4.11); before, vlapic_handle_EOI cleared it at "
+        "the EOI (not modelled: the model follows 4.11's hardware reading for HVM guests too).",
+        source=(SDM_APIC, XEN_VLAPIC_TMR),
+        quote="SDM (quoted in 12a50030a81a): 'Upon acceptance of an interrupt into the IRR, the corresponding TMR bit "
+        "is cleared for edge-triggered interrupts and set for level-triggered interrupts. If a TMR bit is set when an "
+        "EOI cycle for its corresponding interrupt vector is generated, an EOI message is sent to all I/O APICs.'",
+        module=M)

@@ -153,8 +153,9 @@ def tmr(c: Any, vector: int) -> bool:
     """The local APIC's Trigger Mode Register bit of ``vector``: set when the vector was last accepted
     as a level interrupt (an IO-APIC level entry's message), clear after an edge one (SDM vol. 3A
     10.8.4: "the TMR bit is set if the interrupt is level-triggered and cleared if edge-triggered").
-    Kept (``c["tmr"]``, sorted vectors) only for the vectors of IO-APIC irqs: their level deliveries
-    set it, the edge retrigger of fixup_irqs clears it -- reading ioapic.tmr."""
+    Kept (``c["tmr"]``, sorted vectors) from a CPU's first level delivery on: IO-APIC level deliveries
+    set a bit, every edge accepted on the vector (an MSI message, a retrigger IPI: ``apic.edge``) clears
+    it -- reading ioapic.tmr."""
     t = c.get("tmr")
     return type(t) is list and vector in t
 

@@ -130,6 +130,8 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
     vector = e["vector"]
     if cpu >= 0 and vector >= 16 and (c := cpus[cpu])["online"]:     # deliver_vector's common case
         _receive(c, vector, [dev, idx, n])
+        if "tmr" in c._extra:   # apic.edge (an MSI's IRTE is edge), tested inline as in bus.deliver
+            apic.edge(c, vector)
         eng.prov.irr_set(cpu, vector)
         if not c.queued:
             eng.model.wake(eng, c)

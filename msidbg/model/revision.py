@@ -634,6 +634,13 @@ Revisions:
   them (a no-op: the domain CPU0 is in the mask; no event). whyheld6's loss of two signals retriggered from
   the dying CPU's IRR on 4.9 does not reproduce on this tree (4.9, 4.14, 5.4, 6.6: apic_retrigger_irq's
   IPI reaches the new CPU). Shipped runs: unchanged. tests/test_retrig.py, tests/heldout_retrig/.
+  (tmr) The local APIC clears a vector's TMR bit when it accepts an edge interrupt on it (SDM vol. 3A
+  10.8.4 "Interrupt Acceptance for Fixed Interrupts", quoted by Xen 12a50030a81a): an MSI message (direct
+  or through an IRTE) and the retrigger IPIs (apic_retrigger_irq, the MSI affinity race) now clear it
+  (``apic.edge``), as fixup_irqs' retrigger did; before, a vector a level INTx irq left behind kept its bit
+  in ``cpus[N].tmr`` after an MSI irq got it and fired, so a later ioapic_ack_level reading that vector's
+  bit saw a level delivery where the hardware holds an edge. Shipped runs: unchanged (no shipped scenario
+  hands an INTx vector to an MSI on one CPU). tests/test_tmr.py.
 """
 
 from __future__ import annotations

@@ -94,6 +94,7 @@ def apic_retrigger_irq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> b
         apic.receive(target, v, None)
     for s in srcs:
         apic.receive(target, v, s)
+    apic.edge(target, v)    # an IPI: an edge (SDM 10.8.4: its TMR bit cleared)
     # provenance: check_irq_resend, in the step that enables or starts the irq (its stack: enable_irq,
     # request_irq's irq_startup), takes IRQS_PENDING; the IPI it sends links that
     P = k.eng.prov

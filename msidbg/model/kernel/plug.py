@@ -80,6 +80,7 @@ def unlock_and_check_irr(k: Any, loc: dict[str, Any]) -> None:
     apic.receive(target, v, mine[0] if mine else None)
     for s in mine[1:]:
         apic.receive(target, v, s)
+    apic.edge(target, v)    # the retrigger IPI: an edge (SDM 10.8.4: its TMR bit cleared)
     P = k.eng.prov      # provenance: the retrigger's IRR bit, for the signal pending in this CPU's IRR
     P.dep(PC.D_CAUSE, PK.key(PK.IRR, PK.cpu_vec(here["id"], v)))
     P.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(target["id"], v)), 1)
