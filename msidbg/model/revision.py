@@ -641,6 +641,12 @@ Revisions:
   in ``cpus[N].tmr`` after an MSI irq got it and fired, so a later ioapic_ack_level reading that vector's
   bit saw a level delivery where the hardware holds an edge. Shipped runs: unchanged (no shipped scenario
   hands an INTx vector to an MSI on one CPU). tests/test_tmr.py.
+  (coordinator) A cpu_online / cpu_offline write waits for another CPU's hotplug operation before it
+  looks at the CPU's state, as online_store takes device_hotplug_lock before device_online /
+  device_offline read dev->offline (drivers/base/core.c, v4.19 / v6.6); it used to look first, so an
+  online written while the CPU's offline was still in take_cpu_down said "already online" and the CPU
+  then went down (tests/heldout17/r12: the queue's managed irq stayed shut down, 3 lost). Shipped
+  runs: unchanged.
 """
 
 from __future__ import annotations

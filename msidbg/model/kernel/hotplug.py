@@ -85,6 +85,11 @@ down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU",
 def check(k: Any, loc: dict[str, Any]) -> None:
     if no_online_file(k, loc["cpu"]):
         return
+    # online_store takes device_hotplug_lock (lock_device_hotplug_sysfs) before device_offline
+    # looks at the CPU: a write racing another CPU's hotplug operation waits for it, then sees
+    # the state it left (drivers/base/core.c online_store, v4.19 / v6.6)
+    if hotplug_busy(k):
+        return
     target = k.w.cpus[loc["cpu"]]
     if not target["online"]:
         # device_offline() returns 1 for a device already offline; online_store() returns the count
@@ -94,8 +99,6 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     if len(vec.online_cpus(k.w)) < 2:
         k.note("the last online CPU", -EBUSY)
         k.ret(-EBUSY)
-        return
-    if hotplug_busy(k):
         return
     k.kernel["hotplug"] = k.cpu_id
     # stop_machine (kernel/stop_machine.c): every online CPU's stopper thread runs multi_cpu_stop;
@@ -851,13 +854,13 @@ up = program("cpu_up", "bring a CPU online: INIT-SIPI, lapic_online, irq_affinit
 def start(k: Any, loc: dict[str, Any]) -> None:
     if no_online_file(k, loc["cpu"]):
         return
+    if hotplug_busy(k):     # under device_hotplug_lock, as cpu_down's check
+        return
     target = k.w.cpus[loc["cpu"]]
     if target["online"]:
         # device_online() returns 1 for a device already online; online_store() returns the count
         k.note("CPU is already online: the write succeeds and does nothing", 0)
         k.ret(0)
-        return
-    if hotplug_busy(k):
         return
     _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
