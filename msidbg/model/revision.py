@@ -622,6 +622,16 @@ Revisions:
   saw it online). Two or three events more per offline; the stopped CPUs' signals are handled earlier; a
   second offline waits on the hotplug lock instead of starting after the first. explore13's e12 (a port
   dropped at CPU_DEAD) no longer fails: it was that impossible schedule. tests/test_dyingdrain.py.
+  (devremove) A ``remove`` of a device without a driver does nothing (drivers/base/dd.c
+  __device_release_driver: "if (drv)", v4.19 / v6.6): never probed, its probe failed, or already removed,
+  the remove notes "has no driver" and returns 0 -- no free_irq, pci_free_irq_vectors or pci_disable_device
+  (before, it ran them: "pci_disable_device on a device that is not enabled"). A successful
+  ``alloc_vectors`` sets ``kernel.pci.<dev>.bound``: pci_alloc_irq_vectors has no caller but the device's
+  driver, so its ``remove`` still frees those vectors (the contract's meaning) and a ``probe`` after it
+  finds the device bound (-EBUSY from 5.14, skipped before) instead of failing -EINVAL in a second
+  allocation. Shipped scenarios: msix-write-while-unmasked(-fixed)'s world gains bound = true (same events);
+  the others change provenance only. tests/test_devremove.py (which also pins redteam16's
+  device_lock_crash251 INTx storm on Xen 4.13 as the source's).
 """
 
 from __future__ import annotations

@@ -297,6 +297,13 @@ def alloc_call(k: Any, loc: dict[str, Any]) -> None:
 
 @alloc_only.step
 def alloc_done(k: Any, loc: dict[str, Any]) -> None:
+    """pci_alloc_irq_vectors has no caller but a driver of the device (in its probe, or later, as a
+    network driver's ndo_open): vectors it got mean the device has that driver (``dev->driver`` set when
+    the probe that allocated them returned 0), so a later ``remove`` releases them
+    (__device_release_driver -> the driver's remove). A failed allocation leaves the driver state as it
+    was."""
+    if loc["ret"] > 0:
+        pci.pdev(k, loc["dev"])["bound"] = True
     k.ret(loc["ret"])
 
 
