@@ -129,7 +129,7 @@ def test_crash251_intx_binding_outlives_the_removes_and_the_storm_is_xen_4_13_s(
     assists = [e.get("pending") for e in after if e.kind == "xen.intx" and "hvm_dirq_assist" in str(e.get("what"))]
     timers = [e for e in after if e.kind == "xen.intx" and "eoi_timer: no guest EOI" in str(e.get("what"))]
     assert len(assists) > 100 and len(timers) >= len(assists) - 1
-    assert all(b == a + 1 for a, b in zip(assists, assists[1:]))
+    assert all(b == a + 1 for a, b in zip(assists, assists[1:], strict=False))
     assert not [e for e in after if e.kind == "xen.intx" and "pt_irq_time_out" in str(e.get("what"))]
     nones = [e for e in after if e.kind == "irq.none" and e.get("irq") == 19]
     assert len(nones) >= len(assists) - 1
