@@ -119,7 +119,8 @@ devices:
   eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}, intx: {pin: A, gsi: 17}}
 run:
   - {at: 0, on: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: 1}
-  - {at: 100us, on: 0, do: probe, dev: eth0, mode: MODE, vectors: 1}
+  - {at: 100us, on: 0, do: alloc_vectors, dev: eth0, mode: MODE, vectors: 1}
+  - {at: 110us, on: 0, do: request_irq, dev: eth0, vector: 0}
   - {at: 200us, do: fire, dev: eth0, vector: 0, count: 2, every: 10us}
   - {at: 300us, on: 1, do: remove, dev: eth0}
 """
@@ -131,7 +132,9 @@ def test_the_intx_fallback_with_msix_still_enabled_keeps_the_msix_irq(mode: str)
     fallback checks only min_vecs and dev->irq; with PCI_IRQ_ALL_TYPES the MSI-X and MSI tries refuse
     first), and pci_irq_vector(dev, 0) is then MSI-X entry 0's irq: the driver requests that irq and the
     device's MSI-X messages are delivered. The model made vector 0 the GSI's irq, left the MSI-X
-    descriptors behind, and its remove crashed (KeyError) on the IO-APIC irq as an MSI-X one."""
+    descriptors behind, and its remove crashed (KeyError) on the IO-APIC irq as an MSI-X one. (The second
+    allocation is the same driver's -- an ``alloc_vectors``, not a ``probe``: the driver that allocated the
+    MSI-X vector has the device, and a probe of a bound device is -EBUSY from 5.14, devremove.)"""
     eng = run_to_end(scenario(INTX_OVER_MSIX.replace("MODE", mode)))
     req = [e for e in events_of(eng, "irq.request") if e.dev == "eth0"]
     assert req and all(e.fields["irq"] >= 24 for e in req)

@@ -647,6 +647,16 @@ Revisions:
   online written while the CPU's offline was still in take_cpu_down said "already online" and the CPU
   then went down (tests/heldout17/r12: the queue's managed irq stayed shut down, 3 lost). Shipped
   runs: unchanged.
+  (devremove) A ``remove`` of a device without a driver does nothing (drivers/base/dd.c
+  __device_release_driver: "if (drv)", v4.19 / v6.6): never probed, its probe failed, or already removed,
+  the remove notes "has no driver" and returns 0 -- no free_irq, pci_free_irq_vectors or pci_disable_device
+  (before, it ran them: "pci_disable_device on a device that is not enabled"). A successful
+  ``alloc_vectors`` sets ``kernel.pci.<dev>.bound``: pci_alloc_irq_vectors has no caller but the device's
+  driver, so its ``remove`` still frees those vectors (the contract's meaning) and a ``probe`` after it
+  finds the device bound (-EBUSY from 5.14, skipped before) instead of failing -EINVAL in a second
+  allocation. Shipped scenarios: msix-write-while-unmasked(-fixed)'s world gains bound = true (same events);
+  the others change provenance only. tests/test_devremove.py (which also pins redteam16's
+  device_lock_crash251 INTx storm on Xen 4.13 as the source's).
 """
 
 from __future__ import annotations

@@ -193,7 +193,7 @@ def unwound(k: Any, loc: dict[str, Any]) -> None:
 
 remove = action("remove", "driver_remove",
                 "free_irq for each requested vector, free the vectors, then pci_disable_device",
-                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE, S.DEVICE_LOCK, S.MUTEX))
+                (S.FREE_IRQ, S.FREE_VECTORS, S.PCI_ENABLE, S.DEVICE_LOCK, S.MUTEX, S.RELEASE_UNBOUND))
 
 
 @remove.step
@@ -201,6 +201,19 @@ def lock_remove(k: Any, loc: dict[str, Any]) -> None:
     """device_release_driver_internal: ``__device_driver_lock`` (``lock``): a remove waits for the
     device's probe, or another remove, to return."""
     devlock.acquire(k, loc["dev"])
+
+
+@remove.step
+def unbound(k: Any, loc: dict[str, Any]) -> None:
+    """Under the lock, __device_release_driver runs the driver's remove only "if (drv)" (``dev->driver``):
+    a device with no driver -- never probed, its probe failed (really_probe unwound it and cleared
+    dev->driver), or already removed -- has nothing to release. No free_irq, no pci_free_irq_vectors,
+    no pci_disable_device: whatever is allocated or enabled stays so. The remove returns 0 (the
+    driver core's device_release_driver is void)."""
+    if pci.pdev(k, loc["dev"]).get("bound"):
+        return
+    k.note(f"{loc['dev']} has no driver (dev->driver == NULL): __device_release_driver does nothing", 0, loc["dev"])
+    k.ret(0)
 
 
 @remove.step
@@ -284,6 +297,13 @@ def alloc_call(k: Any, loc: dict[str, Any]) -> None:
 
 @alloc_only.step
 def alloc_done(k: Any, loc: dict[str, Any]) -> None:
+    """pci_alloc_irq_vectors has no caller but a driver of the device (in its probe, or later, as a
+    network driver's ndo_open): vectors it got mean the device has that driver (``dev->driver`` set when
+    the probe that allocated them returned 0), so a later ``remove`` releases them
+    (__device_release_driver -> the driver's remove). A failed allocation leaves the driver state as it
+    was."""
+    if loc["ret"] > 0:
+        pci.pdev(k, loc["dev"])["bound"] = True
     k.ret(loc["ret"])
 
 

@@ -69,6 +69,11 @@ BOUND_SKIP = Source(L, "204db60c8357^", "drivers/base/dd.c",
                     "device_driver_attach ('if (!dev->p->dead && !dev->driver) ret = driver_probe_device(drv, dev)'), "
                     "__driver_attach ('if (!dev->driver) driver_probe_device(drv, dev)')",
                     "..5.13 (bound_probe: skip)")
+#: a remove of a device without a driver: __device_release_driver runs only "if (drv)" (drv = dev->driver;
+#: v4.19, v6.6 alike), so the driver's remove, devres_release_all and the unbind do not happen
+RELEASE_UNBOUND = Source(L, "v6.6", "drivers/base/dd.c",
+                         "__device_release_driver ('drv = dev->driver; if (drv) { ... drv->remove ... }'): nothing "
+                         "without a driver", "all")
 DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
                 "really_probe -> devres_release_all (devm_request_irq; pcim_msi_release -> pci_free_irq_vectors)",
                 "all")
