@@ -138,6 +138,10 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         if loc.get("unlazy"):
             desc["unlazy"] = True      # irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY)
         k.irq_save(loc)
+        # irq_get_desc_buslock: raw_spin_lock_irqsave(&desc->lock) until irq_put_desc_busunlock after
+        # __disable_irq -- held across the chip's mask; a flow handler on another CPU spins meanwhile
+        # (entry.lock_holder / lock_site)
+        desc.lock = k.cpu_id
         depth = desc["depth"]
         desc["depth"] = depth + 1
         chip_disable = I.CHIP_DISABLE.get(desc["chip"])
@@ -171,6 +175,9 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         """disable_irq: ``if (!__disable_irq_nosync(irq)) synchronize_irq(irq)`` (after desc->lock is
         dropped)."""
         k.irq_restore(loc)
+        desc = k.w["irqs"].get(loc["irq"])
+        if desc is not None and desc.lock == k.cpu_id:
+            desc.lock = -1      # irq_put_desc_busunlock: raw_spin_unlock_irqrestore(&desc->lock)
         if wait and I.synchronize_irq(k, loc["irq"]):
             return      # (spins: the step runs again)
         k.ret(0)

@@ -152,7 +152,8 @@ XEN_EOI_MOVE = Source(L, "v5.4", "drivers/xen/events/events_base.c",
 #: the model covers: the hardware retrigger (chip->irq_retrigger) has come first since before 3.0, the
 #: software resend tasklet only for chips without one (x86 MSI always has one: the vector domain's)
 DISABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
-                     "disable_irq / disable_irq_nosync / __disable_irq (depth++) / synchronize_irq", "all")
+                     "disable_irq / disable_irq_nosync / __disable_irq_nosync (irq_get_desc_buslock: desc->lock "
+                     "irqsave around __disable_irq) / __disable_irq (depth++) / synchronize_irq", "all")
 ENABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
                     "enable_irq / __enable_irq (depth 0: WARN \"Unbalanced enable for IRQ\"; depth 1: irq_startup("
                     "IRQ_RESEND, IRQ_START_FORCE))", "all")
@@ -537,7 +538,8 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                   Source(L, "7c07012eb1be", "kernel/irq/spurious.c", "note_interrupt (irq_count counted only once "
                          "irqs_unhandled is set; read in the commit's tip-bot2 diff)",
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
-SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq (force)", "all")
+SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
+                       "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
                       "IRQS_SPURIOUS_DISABLED -> __enable_irq)", "all")
@@ -961,3 +963,20 @@ reading("kernel.irq.pending-replayed-at-request",
         quote="desc->istate &= ~(IRQS_AUTODETECT | IRQS_SPURIOUS_DISABLED | IRQS_ONESHOT | IRQS_WAITING); ... "
               "irq_startup(desc, IRQ_RESEND, IRQ_START_COND);",
         module=M + ".disable")
+
+reading("kernel.lock.disable-irq",
+        "disable_irq() and disable_irq_nosync() take desc->lock with interrupts off (irq_get_desc_buslock: "
+        "chip_bus_lock, then raw_spin_lock_irqsave) around __disable_irq -- the chip's mask or irq_disable "
+        "included -- and drop it before synchronize_irq: a flow handler (handle_edge_irq, handle_fasteoi_irq) or "
+        "try_one_irq on another CPU spins on the lock meanwhile. The same in every release read (4.x "
+        "irq_get_desc_buslock, 6.x scoped_irqdesc_get_and_buslock).", source=DISABLE_IRQ, module=M,
+        quote="struct irq_desc *desc = irq_get_desc_buslock(irq, &flags, IRQ_GET_DESC_CHECK_GLOBAL); if (!desc) "
+        "return -EINVAL; __disable_irq(desc); irq_put_desc_busunlock(desc, flags);")
+reading("kernel.lock.try-one-irq",
+        "try_one_irq() (poll_spurious_irqs, and misrouted_irq under irqfixup) takes raw_spin_lock(&desc->lock) "
+        "before it looks at the irq: a CPU polling a spurious-disabled irq spins, interrupts off, while another "
+        "CPU holds the lock (its flow handler, irq_set_affinity's chip call, disable_irq's irqsave section). "
+        "handle_irq_event drops the lock around the actions. (irq_wait_for_poll -- a flow handler on another "
+        "CPU waiting for IRQS_POLL_INPROGRESS to clear instead of going out at once -- is not modelled.)",
+        source=SPURIOUS_POLL, module=M,
+        quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
