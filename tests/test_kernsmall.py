@@ -67,3 +67,65 @@ def test_try_one_irq_spins_on_desc_lock() -> None:
     handler = next(i for i, e in enumerate(evs) if i > dis and e.kind == "irq.handler" and e.cpu == 1)
     assert evs[spin].fields["prog"] == "poll_spurious_irqs"
     assert dis < spin < handler and evs[handler].time_ns >= evs[done].time_ns
+
+
+RESERVE = """
+name: rsvd
+cpus: 2
+kernel: {{version: "{version}"}}
+devices:
+  eth0: {{bdf: "00:04.0", kind: nic, msix: {{table_size: 2048}}}}
+run:
+  - {{at: 0, on: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: {n}}}
+  - {{at: 5ms, on: 0, do: cpu_offline, cpu: 1}}
+  - {{at: 8ms, on: 0, do: free_vectors, dev: eth0}}
+"""
+
+
+def _notes(eng: Any, text: str) -> list[Any]:
+    return [e for e in _events(eng) if e.kind == "kernel" and text in str(e.fields.get("what"))]
+
+
+def test_global_reservation_warns_at_the_crossing_and_decides_nothing() -> None:
+    """irq_matrix_reserve (kernel/irq/matrix.c): a non-managed MSI-X irq gets only a global reservation at
+    allocation; when global_reserved reaches global_available (2 CPUs: 203 + 202 free, 14 ISA reservations
+    already) it warns once (the count after it: 406), and the allocation goes on. lapic_can_unplug_cpu then prints 'Reserved vectors
+    514 > available 202' and the offline still succeeds; free_vectors gives the reservations back."""
+    eng = run_to_end(scenario(RESERVE.format(version="6.6", n=500)))
+    warn = _notes(eng, "Interrupt reservation exceeds available resources")
+    assert [e.fields["value"] for e in warn] == [406]
+    unplug = _notes(eng, "Reserved vectors")
+    assert [e.fields["what"] for e in unplug] == [
+        "lapic_can_unplug_cpu: Reserved vectors 514 > available 202. IRQ request may fail"]
+    assert unplug[0].cpu == 1
+    done = {e.fields["do"]: e.fields["result"] for e in _events(eng) if e.kind == "action.done"}
+    assert done == {"alloc_vectors": 500, "cpu_offline": 0, "free_vectors": 0}
+    assert eng.w["kernel"]["vec_rsvd"] == 14    # type: ignore[index]
+
+
+def test_activation_takes_the_reservation_back() -> None:
+    """activate_reserved's irq_matrix_alloc(..., resvd = has_reserved) decrements global_reserved; free_irq's
+    x86_vector_deactivate reserves again; irq_matrix_remove_reserved at free. Before 4.15 there is no matrix
+    (no count in the world)."""
+    text = """
+name: rsvd2
+cpus: 2
+kernel: {version: "%s"}
+platform: {apic_routing: physical flat}
+devices:
+  eth0: {bdf: "00:04.0", kind: nic, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 1ms, on: 0, do: free_irq, dev: eth0, vector: 1}
+"""
+    from msidbg.model import new_engine
+
+    eng = new_engine(scenario(text % "6.6"))
+    seen = []
+    while eng.step():
+        n = eng.w["kernel"]["vec_rsvd"]    # type: ignore[index]
+        if not seen or seen[-1] != n:
+            seen.append(n)
+    assert seen == [14, 15, 16, 17, 18, 17, 16, 15, 14, 15]
+    old = run_to_end(scenario(text % "4.14"))
+    assert "vec_rsvd" not in old.w["kernel"]    # type: ignore[operator]

@@ -141,7 +141,7 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         # irq_get_desc_buslock: raw_spin_lock_irqsave(&desc->lock) until irq_put_desc_busunlock after
         # __disable_irq -- held across the chip's mask; a flow handler on another CPU spins meanwhile
         # (entry.lock_holder / lock_site)
-        desc.lock = k.cpu_id
+        desc["lock"] = k.cpu_id
         depth = desc["depth"]
         desc["depth"] = depth + 1
         chip_disable = I.CHIP_DISABLE.get(desc["chip"])

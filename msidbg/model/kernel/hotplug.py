@@ -188,7 +188,7 @@ def taken_down(k: Any, loc: dict[str, Any]) -> None:
 tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interrupts off: __cpu_disable "
               "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states",
               source=(S.TAKEDOWN, S.STOP_MACHINE, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE,
-                      S.CPU_DISABLE, S.CLEANUP_TIMER))
+                      S.CPU_DISABLE, S.CLEANUP_TIMER, S.MATRIX_RESERVE))
 
 
 @tcd.step
@@ -197,6 +197,8 @@ def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
     the vector domain counts the CPU as offline from here, ``vector.dying_cpu``)."""
     if _cannot_unplug(k, loc):
         k.goto("done")
+        return
+    if "rsvd_warned" not in loc and _reserved_warning(k, loc):
         return
     # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list)
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None)
@@ -238,6 +240,24 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQVEC, irq))
     loc["err"] = err
     k.note(what, err)
+    return True
+
+
+def _reserved_warning(k: Any, loc: dict[str, Any]) -> bool:
+    """lapic_can_unplug_cpu after its check passed: 'rsvd = irq_matrix_reserved(vector_matrix); if (avl <
+    rsvd) pr_warn("Reserved vectors %u > available %u. IRQ request may fail\n", ...)' -- a warning only,
+    the offline goes on (the same in every matrix release read, 4.15 .. 6.6: global_reserved decides
+    nothing). True when this step's event is that note (the step runs again for the rest)."""
+    w = k.w
+    rsvd = w.kernel.get("vec_rsvd")
+    if rsvd is None or vec.legacy(w) or w.platform.get("kind") == "xen-pv":
+        return False
+    _, avl = vec.unplug_count(w, loc["cpu"])
+    if avl >= rsvd:
+        return False
+    loc["rsvd_warned"] = 1
+    k.note(f"lapic_can_unplug_cpu: Reserved vectors {rsvd} > available {avl}. IRQ request may fail", rsvd)
+    k.again()
     return True
 
 

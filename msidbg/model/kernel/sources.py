@@ -184,6 +184,13 @@ LEGACY_UNPLUG_CHECK = Source(L, "v4.9", "arch/x86/kernel/irq.c + arch/x86/kernel
                              "..4.14 (vector_allocator: legacy; read in a stored 4.x copy, not at the tag)")
 UNPLUG_EXCLUDES_MANAGED = Source(L, "a0b0bad10587", "kernel/irq/matrix.c", "irq_matrix_allocated",
                                  "6.7.. (4.19.299, 5.4.261, 6.1.63, 6.6.2): cm->allocated - cm->managed_allocated")
+#: the matrix's global reservation count (book-keeping only: irq_matrix_alloc never consults it)
+MATRIX_RESERVE = Source(L, "v6.6", "kernel/irq/matrix.c + arch/x86/kernel/apic/vector.c",
+                        "irq_matrix_reserve (the warning at global_reserved == global_available) / irq_matrix_alloc "
+                        "(reserved: global_reserved--) / irq_matrix_remove_reserved; reserve_irq_vector_locked, "
+                        "assign_vector_locked (resvd = apicd->has_reserved), vector_free_reserved_and_managed, "
+                        "lapic_can_unplug_cpu ('Reserved vectors %u > available %u')",
+                        "4.15.. (vector_allocator: matrix; read in a stored 6.x matrix.c and the 4.15+ vector.c copies)")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
 MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
                           "two-step update 5.6..; which irqs: msi_affinity_update")
@@ -980,3 +987,18 @@ reading("kernel.lock.try-one-irq",
         "CPU waiting for IRQS_POLL_INPROGRESS to clear instead of going out at once -- is not modelled.)",
         source=SPURIOUS_POLL, module=M,
         quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
+
+reading("kernel.vector.global-reservation",
+        "A non-managed irq's reservation (reserve_irq_vector_locked at allocation and at deactivation) is a count, "
+        "global_reserved: irq_matrix_reserve increments it and warns 'Interrupt reservation exceeds available "
+        "resources' when it equalled global_available (the free device vectors of the online CPUs) before the "
+        "increment; activate_reserved's irq_matrix_alloc(m, dest, resvd=true) and irq_matrix_remove_reserved "
+        "(freeing an irq still reserved) decrement it. No allocation consults it: activation fails only when no "
+        "CPU has a free vector, and lapic_can_unplug_cpu refuses only on its allocated-vs-available check -- "
+        "after passing it, 'Reserved vectors %u > available %u. IRQ request may fail' is a warning and the "
+        "offline goes on. The model keeps the count in kernel.vec_rsvd (matrix worlds) and the two warnings as "
+        "notes.", source=MATRIX_RESERVE, module=M,
+        quote="if (m->global_reserved == m->global_available) pr_warn(\"Interrupt reservation exceeds available "
+        "resources\\n\"); m->global_reserved++; ... if (reserved) m->global_reserved--; ... rsvd = "
+        "irq_matrix_reserved(vector_matrix); if (avl < rsvd) { pr_warn(\"Reserved vectors %u > available %u. IRQ "
+        "request may fail\\n\", rsvd, avl);")
