@@ -129,3 +129,44 @@ run:
     assert seen == [14, 15, 16, 17, 18, 17, 16, 15, 14, 15]
     old = run_to_end(scenario(text % "4.14"))
     assert "vec_rsvd" not in old.w["kernel"]    # type: ignore[operator]
+
+
+SOFT = """
+name: softoff
+cpus: 4
+kernel: {{version: "{version}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 20us, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 2}}
+  - {{at: 30us, do: fire, dev: eth0, vector: 0}}
+  - {{at: 100us, do: fire, dev: eth0, vector: 0, count: 3, every: 2us}}
+  - {{at: 106450ns, do: fire, dev: eth0, vector: 0}}
+  - {{at: 100us, on: 0, do: cpu_offline, cpu: 2}}
+"""
+
+
+def test_native_cpu_disable_apic_step_by_release() -> None:
+    """eth0's edge reaches CPU2 at 106.45us, after take_cpu_down began there and before fixup_irqs masked and
+    moved its entry. ..5.3 clear_local_APIC() leaves the APIC enabled: the edge lands in the IRR and the IRR
+    scan retriggers it on the new CPU. 5.4 (60dcaad5736f) apic_soft_disable() before cpu_disable_common: no IRR
+    bit, the edge is lost (up to 5.4.61). 52d6b926aabc (5.9; 5.4.62, 5.8.6) soft-disables after fixup_irqs:
+    delivered again, and the note follows the IRR scan."""
+    from msidbg.model.kernel.sw import sw_w
+
+    want = {"5.3": ("clear", 0), "5.5": ("soft-first", 1), "5.4.61": ("soft-first", 1),
+            "5.4.62": ("soft-after", 0), "5.8.5": ("soft-first", 1), "5.8.6": ("soft-after", 0),
+            "5.9": ("soft-after", 0), "6.6": ("soft-after", 0)}
+    for version, (mode, lost) in want.items():
+        eng = run_to_end(scenario(SOFT.format(version=version)))
+        assert sw_w(eng.w, "cpu_disable_apic") == mode, version
+        a = eng.w["acct"]["eth0"]   # type: ignore[index]
+        assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (5, 5 - lost, lost), version
+        evs = _events(eng)
+        notes = [e.fields["what"] for e in evs if e.kind == "kernel" and "native_cpu_disable" in str(e.fields["what"])]
+        assert len(notes) == 1, version
+        scan = next(i for i, e in enumerate(evs) if e.kind == "kernel" and "mdelay(1)" in str(e.fields["what"]))
+        at = next(i for i, e in enumerate(evs) if e.kind == "kernel" and "native_cpu_disable" in str(e.fields["what"]))
+        assert (at > scan) == (mode == "soft-after"), version
+        assert ("clear_local_APIC()" in notes[0]) == (mode == "clear"), version

@@ -173,7 +173,16 @@ XEN_RETRIGGER = Source(L, "v6.6", "drivers/xen/events/events_base.c",
                        "xen_pirq_chip (.irq_disable = disable_pirq, .irq_enable = enable_pirq, .irq_retrigger = "
                        "retrigger_dynirq) / retrigger_dynirq (mask, set_evtchn, unmask)", "5.10.. (enable_pirq)")
 FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
-CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
+CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable after "
+                     "cpu_disable_common)", "5.9.., 5.4.62.., 5.8.6.. (cpu_disable_apic: soft-after, 52d6b926aabc)")
+#: native_cpu_disable's local APIC step before 52d6b926aabc (``cpu_disable_apic``), read in the two diffs
+CPU_DISABLE_OLD = (Source(L, "60dcaad5736f", "arch/x86/kernel/smpboot.c + arch/x86/kernel/apic/apic.c",
+                          "native_cpu_disable (clear_local_APIC() replaced by apic_soft_disable() before "
+                          "cpu_disable_common) / apic_soft_disable (clear_local_APIC, SPIV enable bit cleared)",
+                          "5.4 .. 5.8.5, 5.4.0 .. 5.4.61 (soft-first); the removed line: ..5.3 (clear)"),
+                   Source(L, "52d6b926aabc", "arch/x86/kernel/smpboot.c",
+                          "native_cpu_disable (apic_soft_disable moved after cpu_disable_common)",
+                          "5.9.., 5.4.62.., 5.8.6.."))
 #: the vector check native_cpu_disable makes before cpu_disable_common (read in the stored vector.c copies of
 #: 4.15+ trees and in a0b0bad10587's stable copies; the blktests block/008 mail quotes its message)
 UNPLUG_CHECK = Source(L, "v6.6", "arch/x86/kernel/apic/vector.c + kernel/irq/matrix.c",
@@ -392,7 +401,11 @@ reading("kernel.hotplug.stop-machine-rendezvous",
         "msdata->fn(msdata->data);")
 reading("kernel.hotplug.offline-lost",
         "A message to a CPU that has gone offline is lost: its local APIC is soft-disabled after fixup_irqs() "
-        "and sets no IRR bit; INIT clears the rest when it comes back.", source=CPU_DISABLE, module=M,
+        "(from 52d6b926aabc: 5.9, 5.4.62, 5.8.6) and sets no IRR bit; INIT clears the rest when it comes back. "
+        "From 60dcaad5736f (5.4) until then the soft disable came before fixup_irqs, so a message of an irq not "
+        "yet moved was lost too; before 5.4 native_cpu_disable only ran clear_local_APIC() (the LVT entries "
+        "masked, the APIC still enabled: a message after fixup_irqs is pending in the IRR when the CPU dies).",
+        source=(CPU_DISABLE, *CPU_DISABLE_OLD), module=M,
         quote="IOW, interrupts arriving after disabling the local APIC will be lost.")
 reading("kernel.proc.dir-at-request",
         "/proc/irq/N (smp_affinity, smp_affinity_list) of an MSI irq exists from its first request_irq() "
