@@ -568,9 +568,23 @@ Revisions:
   "CPUn runs take_cpu_down", the dying CPU's "take_cpu_down returns"); events, ``why`` stacks and Xen
   hypercalls of that work are the dying CPU's. Outcomes unchanged on every shipped, held-out and explore13
   scenario (hits, per-vector accounting, failed actions). tests/test_offdying.py.
+- 11: (kernsmall) disable_irq / disable_irq_nosync hold desc->lock (irq_get_desc_buslock, irqsave) around
+  __disable_irq, the chip's mask included, and publish it (``irqs[N].lock``): a flow handler or try_one_irq on
+  another CPU spins until the unlock. try_one_irq (poll_spurious_irqs) takes desc->lock first and spins while
+  another CPU holds it. The matrix's global reservation count (``kernel.vec_rsvd``, matrix worlds but xen-pv):
+  reserve_irq_vector_locked adds one (irq_matrix_reserve's "Interrupt reservation exceeds available resources"
+  note at the crossing), activate_reserved's irq_matrix_alloc(resvd) and irq_matrix_remove_reserved take it
+  back; lapic_can_unplug_cpu notes "Reserved vectors N > available M. IRQ request may fail" after its check
+  passes -- warnings only, no decision reads the count. New row ``kernel.cpu_disable_apic`` (bare metal):
+  native_cpu_disable's clear_local_APIC before 5.4 (LVT entries masked, the APIC still takes interrupts),
+  60dcaad5736f's apic_soft_disable before cpu_disable_common (5.4 .. 5.8.5, 5.4.0 .. 5.4.61: a message to the
+  dying CPU sets no IRR bit and is lost, also one of an irq fixup_irqs has not moved yet), 52d6b926aabc's after
+  it (5.9; 5.4.62, 5.8.6: only messages after the moves are refused, lost at once instead of pending in the
+  IRR until the offline); INIT clears it. take_cpu_down's note names the step (a note of its own after the
+  IRR scan from 5.9). Shipped runs: same outcomes and hits (tests/test_kernsmall.py).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 10
+MODEL = 11
