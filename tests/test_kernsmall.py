@@ -170,3 +170,36 @@ def test_native_cpu_disable_apic_step_by_release() -> None:
         at = next(i for i, e in enumerate(evs) if e.kind == "kernel" and "native_cpu_disable" in str(e.fields["what"]))
         assert (at > scan) == (mode == "soft-after"), version
         assert ("clear_local_APIC()" in notes[0]) == (mode == "clear"), version
+
+
+ENABLE = """
+name: enlock
+cpus: 2
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 20us, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 1}
+  - {at: 30us, do: fire, dev: eth0, vector: 0}
+  - {at: 100us, on: 0, do: disable_irq, dev: eth0, vector: 0}
+  - {at: 150us, do: fire, dev: eth0, vector: 0}
+  - {at: 170us, do: fire, dev: eth0, vector: 0}
+  - {at: 200us, on: 0, do: enable_irq, dev: eth0, vector: 0}
+"""
+
+
+def test_enable_irq_holds_desc_lock_across_irq_startup() -> None:
+    """enable_irq's irq_startup unmasks the entry (the PBA's pending edge goes to CPU1 at once) and resends the
+    parked edge; CPU1's handle_edge_irq spins ('CPU0 is in enable_irq') and acks only after enable_irq
+    returned. Every edge is delivered."""
+    eng = run_to_end(scenario(ENABLE))
+    evs = _events(eng)
+    resend = next(i for i, e in enumerate(evs) if e.kind == "irq.resend")
+    spin = next(i for i, e in enumerate(evs) if e.kind == "kernel" and e.cpu == 1
+                and e.fields.get("what") == "desc->lock: CPU0 is in enable_irq of irq 24")
+    done = next(i for i, e in enumerate(evs) if e.kind == "action.done" and e.fields["do"] == "enable_irq")
+    eoi = next(i for i, e in enumerate(evs) if i > resend and e.kind == "apic.eoi" and e.cpu == 1)
+    assert resend < spin < eoi and evs[eoi].time_ns >= evs[done].time_ns
+    a = eng.w["acct"]["eth0"]   # type: ignore[index]
+    assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 3, 0)
+    assert eng.w["irqs"][24]["lock"] == -1     # type: ignore[index]

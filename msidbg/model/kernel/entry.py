@@ -274,9 +274,10 @@ def lock_site(w: Any, desc: Any, cpu: int) -> str:
 
 #: process-context programs that hold desc->lock (irqsave) while this CPU's ``desc.lock`` names them: the
 #: name lock_site reports. __irq_set_affinity across its chip call; disable_irq / disable_irq_nosync's
-#: irq_get_desc_buslock around __disable_irq (the chip's mask included), kernel/irq/manage.c
+#: irq_get_desc_buslock around __disable_irq (the chip's mask included) and enable_irq's around
+#: __enable_irq (irq_startup: the unmask, check_irq_resend), kernel/irq/manage.c
 LOCK_SITES = {"irq_set_affinity": "irq_set_affinity", "driver_disable_irq": "disable_irq",
-              "driver_disable_irq_nosync": "disable_irq_nosync"}
+              "driver_disable_irq_nosync": "disable_irq_nosync", "driver_enable_irq": "enable_irq"}
 
 
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:

@@ -155,8 +155,8 @@ DISABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
                      "disable_irq / disable_irq_nosync / __disable_irq_nosync (irq_get_desc_buslock: desc->lock "
                      "irqsave around __disable_irq) / __disable_irq (depth++) / synchronize_irq", "all")
 ENABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
-                    "enable_irq / __enable_irq (depth 0: WARN \"Unbalanced enable for IRQ\"; depth 1: irq_startup("
-                    "IRQ_RESEND, IRQ_START_FORCE))", "all")
+                    "enable_irq (irq_get_desc_buslock: desc->lock irqsave around __enable_irq) / __enable_irq (depth "
+                    "0: WARN \"Unbalanced enable for IRQ\"; depth 1: irq_startup(IRQ_RESEND, IRQ_START_FORCE))", "all")
 IRQ_DISABLE = Source(L, "v6.6", "kernel/irq/chip.c",
                      "irq_disable / __irq_disable (lazy: IRQD_IRQ_DISABLED only, unless chip->irq_disable or "
                      "IRQ_DISABLE_UNLAZY)", "all")
@@ -988,8 +988,9 @@ reading("kernel.lock.disable-irq",
         "disable_irq() and disable_irq_nosync() take desc->lock with interrupts off (irq_get_desc_buslock: "
         "chip_bus_lock, then raw_spin_lock_irqsave) around __disable_irq -- the chip's mask or irq_disable "
         "included -- and drop it before synchronize_irq: a flow handler (handle_edge_irq, handle_fasteoi_irq) or "
-        "try_one_irq on another CPU spins on the lock meanwhile. The same in every release read (4.x "
-        "irq_get_desc_buslock, 6.x scoped_irqdesc_get_and_buslock).", source=DISABLE_IRQ, module=M,
+        "try_one_irq on another CPU spins on the lock meanwhile. enable_irq() holds it the same way around "
+        "__enable_irq (irq_startup: the unmask and check_irq_resend's retrigger). The same in every release read "
+        "(4.x irq_get_desc_buslock, 6.x scoped_irqdesc_get_and_buslock).", source=(DISABLE_IRQ, ENABLE_IRQ), module=M,
         quote="struct irq_desc *desc = irq_get_desc_buslock(irq, &flags, IRQ_GET_DESC_CHECK_GLOBAL); if (!desc) "
         "return -EINVAL; __disable_irq(desc); irq_put_desc_busunlock(desc, flags);")
 reading("kernel.lock.try-one-irq",
