@@ -203,3 +203,39 @@ def test_enable_irq_holds_desc_lock_across_irq_startup() -> None:
     a = eng.w["acct"]["eth0"]   # type: ignore[index]
     assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 3, 0)
     assert eng.w["irqs"][24]["lock"] == -1     # type: ignore[index]
+
+
+ILLEGAL_DYING = """
+name: illegal-dying
+cpus: 2
+kernel: {version: "%s"}
+platform: {apic_routing: physical flat}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 1}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1, affinity: 1}
+  - {at: 1ms, do: write, dev: eth0, target: msix-table, offset: 8, value: 0x05}
+  - {at: 2ms, on: 0, do: cpu_offline, cpu: 1}
+  - {at: 2000050ns, do: fire, dev: eth0, vector: 0}
+"""
+
+
+def test_clear_local_apic_masks_lvt_error_on_the_dying_cpu() -> None:
+    """A message with the illegal vector 0x05 reaches CPU1 just after take_cpu_down began there. Before 5.4
+    native_cpu_disable's clear_local_APIC() has masked LVT Error: the ESR records Received Illegal Vector but
+    no ERROR_APIC_VECTOR (0xfe) is raised. From 52d6b926aabc (5.9) nothing is masked until after fixup_irqs:
+    0xfe is pending in CPU1's IRR during the IRR scan."""
+    from msidbg.model import new_engine
+    from msidbg.model.hw import words_test
+
+    for version, raised in (("5.3", False), ("5.9", True)):
+        eng = new_engine(scenario(ILLEGAL_DYING % version))
+        seen = 0
+        while eng.step():
+            if any(eng.log.event(i).kind == "kernel" and "mdelay(1)" in str(eng.log.event(i).fields["what"])
+                   for i in range(seen + 1, eng.cur + 1)):
+                break
+            seen = eng.cur
+        cpu1 = eng.w["cpus"][1]     # type: ignore[index]
+        assert words_test(cpu1["irr"], 0xFE) is raised, version
+        assert cpu1["esr"] == 0x40, version      # Received Illegal Vector recorded either way
