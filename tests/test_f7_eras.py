@@ -100,9 +100,7 @@ def test_fixup_irqs_waits_one_millisecond_before_the_irr_scan() -> None:
     eng = engine(LEAK % "involved")
     delay = until(eng, lambda e: e.kind == "kernel" and e.fields["prog"] == "fixup_irqs")
     off = until(eng, is_("cpu.offline"))
-    # (kernsmall) plus the note of native_cpu_disable's apic_soft_disable after the IRR scan (52d6b926aabc), a
-    # kernel step of 100 ns
-    assert off.time_ns - delay.time_ns == 1_000_000 + eng.w["costs"]["kernel"]
+    assert off.time_ns - delay.time_ns == 1_000_000
 
 
 LEGACY = """

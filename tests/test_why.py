@@ -186,7 +186,7 @@ def test_cli_why_json_text_and_errors() -> None:
     (("--path", "xen.intx.m[20].pending"), "no machine GSI 20 bound to the guest (expected a Xen guest's"),
     (("--path", "foo.bar"), "--path 'foo.bar': unknown name 'foo' (expected "),
     (("--at", "5"), "--at N needs --path P"),
-    (("--event", "121"), "no event 121: the run has 120 events"),  # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying) + apic_soft_disable's note (kernsmall)
+    (("--event", "120"), "no event 120: the run has 119 events"),  # 115 + the enable's 2 Command writes + take_cpu_down's 2 (offdying)
 ])
 def test_cli_why_bad_targets_are_one_line_naming_the_file(args: tuple[str, ...], says: str) -> None:
     path = str(SCN / "msix-write-while-unmasked.yaml")

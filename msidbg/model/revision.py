@@ -580,8 +580,10 @@ Revisions:
   60dcaad5736f's apic_soft_disable before cpu_disable_common (5.4 .. 5.8.5, 5.4.0 .. 5.4.61: a message to the
   dying CPU sets no IRR bit and is lost, also one of an irq fixup_irqs has not moved yet), 52d6b926aabc's after
   it (5.9; 5.4.62, 5.8.6: only messages after the moves are refused, lost at once instead of pending in the
-  IRR until the offline); INIT clears it. take_cpu_down's note names the step (a note of its own after the
-  IRR scan from 5.9). Shipped runs: same outcomes and hits (tests/test_kernsmall.py).
+  IRR until the offline); INIT clears it. take_cpu_down's first note names the step made before fixup_irqs
+  (5.9's is silent). enable_irq holds and publishes desc->lock the same way around irq_startup. Shipped runs:
+  the same events, outcomes and hits; msi-torn-affinity-update-remapped under ``random`` seed 1 loses 2 xhci
+  edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
 """
 
 from __future__ import annotations

@@ -593,15 +593,14 @@ def lapic_offline(k: Any, loc: dict[str, Any]) -> None:
     """cpu_disable_common's last call from 6.6 (``kernel.cleanup_timer``): lapic_offline ->
     __vector_cleanup(cl, false) frees what waited for this CPU's cleanup timer, and the timer is
     deleted -- on the dying CPU, after fixup_irqs. Then, from 52d6b926aabc (``cpu_disable_apic:
-    soft-after``), native_cpu_disable's apic_soft_disable (its note is this step's event)."""
+    soft-after``), native_cpu_disable's apic_soft_disable. (A pure step: no event; a message refused by the
+    disabled APIC names it in its loss.)"""
     if vec.timer_cleanup(k.w):
         target = k.w.cpus[loc["cpu"]]
         cleanup_dirty(k, target)
         vec.cleanup_this_cpu(k.w, target, check_irr=False)
         entry.cancel_cleanup_timer(k.eng, target)
-    what = native_apic_step(k, loc["cpu"], after=True)
-    if what:
-        k.note(what, loc["cpu"])
+    native_apic_step(k, loc["cpu"], after=True)     # (a few register writes: no event of its own)
 
 
 @tcd.step
