@@ -52,7 +52,10 @@ def test_a_message_programmed_again_is_not_reported_torn() -> None:
               if e.dev == "xhci" and 350_000 <= e.time_ns < 443_740]
     assert (0x54, CPU2_0X23[0]) in writes and (0x5C, 0x23) in writes   # programmed as a whole before
     assert "msi-torn-message" not in hit_names(eng)
-    assert totals(eng, "xhci")["lost"] == 0
+    # (kernsmall) 5.6 soft-disables CPU2's local APIC before fixup_irqs (60dcaad5736f, until 52d6b926aabc): the
+    # whole CPU2/0x23 message sets no IRR bit -- lost, not torn
+    lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
+    assert totals(eng, "xhci")["lost"] == 1 and len(lost) == 1 and "apic_soft_disable" in lost[0]
 
 
 # h12 of the held-out set: an 8-CPU 4.19.59 machine, free_irq on CPU7 racing a queue-0 signal held in

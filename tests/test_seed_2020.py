@@ -121,4 +121,11 @@ def test_the_window_is_the_config_write_time_and_the_protections_hold_for_any_ti
     assert sum(1 for v in plain.values() if v) >= 7
     for variant in ("plug-race", "maskable", "remapped"):
         for g in grid:
-            assert totals(run_to_end(_timed(f"{BUG}-{variant}", *g)), "xhci")["lost"] == 0, (variant, g)
+            # (kernsmall) the protections hold against the tear; what a 5.5 / 5.6 kernel still loses at some
+            # timings is an edge sent to the dying CPU after 60dcaad5736f's apic_soft_disable (5.4 .. 5.8.5,
+            # fixed by 52d6b926aabc), never a torn message
+            eng = run_to_end(_timed(f"{BUG}-{variant}", *g))
+            lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
+            assert totals(eng, "xhci")["lost"] == len(lost), (variant, g)
+            assert all("apic_soft_disable" in d for d in lost), (variant, g, lost)
+            assert not [h for h in eng.hits if h.name == "msi-torn-message"], (variant, g)

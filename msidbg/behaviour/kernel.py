@@ -613,6 +613,32 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "cpu_disable_apic", "kernel", ("clear", "soft-first", "soft-after"), "soft-after",
+        "what native_cpu_disable (take_cpu_down on the outgoing CPU, after its vector check) does to that CPU's "
+        "local APIC: clear -- clear_local_APIC() before cpu_disable_common: the LVT entries masked (LVT Error "
+        "included) and the ESR cleared, the APIC left software-enabled, so messages still land in its IRR during "
+        "and after fixup_irqs (its IRR scan retriggers what came before it; what comes after is pending when the "
+        "CPU dies); soft-first -- apic_soft_disable() (clear_local_APIC, then SPIV's enable bit cleared) before "
+        "cpu_disable_common: from then on a message to the CPU sets no IRR bit and is lost, also one of an irq "
+        "fixup_irqs has not moved yet (the lost interrupts 52d6b926aabc fixed); soft-after -- apic_soft_disable() "
+        "after cpu_disable_common (fixup_irqs and its IRR scan, lapic_offline): only messages arriving after the "
+        "irqs moved are refused. IRR bits already set are kept by a software disable in every case. Bare metal "
+        "only (a Xen PV guest's xen_pv_cpu_disable has no local APIC; an HVM guest's vlapic is not modelled here)",
+        initial="clear", kinds=("bare-metal",), scoped=True,
+        initial_note="60dcaad5736f's diff (tglx's IPI shorthand series, [patch V3 13/25] of 2019-07-22) replaces "
+        "'clear_local_APIC();' before 'cpu_disable_common();' in native_cpu_disable (every release before it, "
+        "4.15 .. 5.3 read through the diff's context)",
+        history=(
+            Change("5.4", "soft-first", "60dcaad5736f x86/hotplug: Silence APIC and NMI when CPU is dead",
+                   note="in the 'x86/apic for 5.4-rc1' pull (2019-09-16, Thomas Gleixner's shortlog)"),
+            Change("5.9", "soft-after", "52d6b926aabc x86/hotplug: Silence APIC only after all interrupts are "
+                   "migrated", backports=("5.4.62", "5.8.6"),
+                   note="'Linux 5.9-rc3' shortlog (2020-08-30); '[PATCH 5.4 181/214]' of the 5.4.62 review "
+                   "(2020-09-01, 'commit 52d6b926aabc... upstream') and the 5.8.6 review shortlog list it; "
+                   "'Fixes: 60dcaad5736f', so no series before 5.4 needs it"),
+        ),
+    ),
+    Switch(
         "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
         "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
         "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "

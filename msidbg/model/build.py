@@ -75,6 +75,8 @@ def legacy_irqs(w: World) -> None:
 
     cpu0 = w["cpus"][0]
     matrix = not vec.legacy(w) and w["platform"]["kind"] != "xen-pv"
+    if matrix:
+        w["kernel"]["vec_rsvd"] = 0     # the matrix's global_reserved (irq_matrix_reserve's count)
     for i in range(NR_LEGACY_IRQS):
         if i == PIC_CASCADE_IR:
             continue

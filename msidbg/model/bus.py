@@ -118,7 +118,8 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
     vector = data & 0xFF
     cpus = w.cpus
     if (dest < len(cpus) and not lo & MSI_ADDR_DEST_MODE_LOGICAL and vector >= 16 and cpus[dest].online
-            and cpus[dest].apic_id == dest):  # deliver_to's common case (one physical APIC), inlined
+            and cpus[dest].apic_id == dest      # deliver_to's common case (one physical APIC), inlined
+            and "apic_off" not in cpus[dest]._extra):   # (a software-disabled APIC: deliver_vector)
         c = cpus[dest]
         irr_src = c.irr_src
         if vector in irr_src:   # coalescing into a pending bit: apic.receive merges the sources
@@ -150,6 +151,13 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         P.dep(PC.D_DEST, PK.key(PK.ONLINE, cpu))
         acct.lost(eng, dev, idx, n, f"were sent to CPU{cpu}, which is offline")
         return cpu
+    if c.get("apic_off"):
+        # native_cpu_disable's apic_soft_disable (``kernel.cpu_disable_apic``): SPIV's APIC Software Enable
+        # clear -- the APIC accepts no fixed interrupt, no IRR bit is set (the bits already set are kept)
+        eng.prov.message_dep()
+        acct.lost(eng, dev, idx, n, f"were sent to CPU{cpu}, whose local APIC native_cpu_disable software-disabled "
+                  "(apic_soft_disable): no IRR bit set")
+        return cpu
     if vector < 16:
         eng.prov.message_dep()
         illegal_vector(eng, cpu)
@@ -178,6 +186,8 @@ def illegal_vector(eng: Any, cpu: int) -> None:
     c["esr"] = old | apic.ESR_RECEIVE_ILLEGAL
     if old & apic.ESR_RECEIVE_ILLEGAL or eng.w.platform["kind"] != "bare-metal":
         return      # "an APIC error interrupt is generated when the local APIC sets one of the error bits"
+    if c.get("lvt_masked"):
+        return      # clear_local_APIC (native_cpu_disable) masked LVT Error: the error is recorded, not signalled
     apic.receive(c, apic.ERROR_APIC_VECTOR, None)
     eng.prov.irr_set(cpu, apic.ERROR_APIC_VECTOR)
     if not c.queued:

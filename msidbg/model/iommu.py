@@ -128,7 +128,8 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         if cpu < 0 and e["logical"]:
             return bus.deliver_to(eng, dev, idx, dest, True, e["vector"], n, X2APIC_BROADCAST, f" (IRTE {index})")
     vector = e["vector"]
-    if cpu >= 0 and vector >= 16 and (c := cpus[cpu])["online"]:     # deliver_vector's common case
+    if (cpu >= 0 and vector >= 16 and (c := cpus[cpu])["online"]     # deliver_vector's common case
+            and "apic_off" not in c._extra):
         _receive(c, vector, [dev, idx, n])
         if "tmr" in c._extra:   # apic.edge (an MSI's IRTE is edge), tested inline as in bus.deliver
             apic.edge(c, vector)

@@ -657,6 +657,22 @@ Revisions:
   allocation. Shipped scenarios: msix-write-while-unmasked(-fixed)'s world gains bound = true (same events);
   the others change provenance only. tests/test_devremove.py (which also pins redteam16's
   device_lock_crash251 INTx storm on Xen 4.13 as the source's).
+  (kernsmall) disable_irq / disable_irq_nosync hold desc->lock (irq_get_desc_buslock, irqsave) around
+  __disable_irq, the chip's mask included, and publish it (``irqs[N].lock``): a flow handler or try_one_irq on
+  another CPU spins until the unlock. try_one_irq (poll_spurious_irqs) takes desc->lock first and spins while
+  another CPU holds it. The matrix's global reservation count (``kernel.vec_rsvd``, matrix worlds but xen-pv):
+  reserve_irq_vector_locked adds one (irq_matrix_reserve's "Interrupt reservation exceeds available resources"
+  note at the crossing), activate_reserved's irq_matrix_alloc(resvd) and irq_matrix_remove_reserved take it
+  back; lapic_can_unplug_cpu notes "Reserved vectors N > available M. IRQ request may fail" after its check
+  passes -- warnings only, no decision reads the count. New row ``kernel.cpu_disable_apic`` (bare metal):
+  native_cpu_disable's clear_local_APIC before 5.4 (LVT entries masked, the APIC still takes interrupts),
+  60dcaad5736f's apic_soft_disable before cpu_disable_common (5.4 .. 5.8.5, 5.4.0 .. 5.4.61: a message to the
+  dying CPU sets no IRR bit and is lost, also one of an irq fixup_irqs has not moved yet), 52d6b926aabc's after
+  it (5.9; 5.4.62, 5.8.6: only messages after the moves are refused, lost at once instead of pending in the
+  IRR until the offline); INIT clears it. take_cpu_down's first note names the step made before fixup_irqs
+  (5.9's is silent). enable_irq holds and publishes desc->lock the same way around irq_startup. Shipped runs:
+  the same events, outcomes and hits; msi-torn-affinity-update-remapped under ``random`` seed 1 loses 2 xhci
+  edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
 """
 
 from __future__ import annotations

@@ -139,6 +139,10 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         if loc.get("unlazy"):
             desc["unlazy"] = True      # irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY)
         k.irq_save(loc)
+        # irq_get_desc_buslock: raw_spin_lock_irqsave(&desc->lock) until irq_put_desc_busunlock after
+        # __disable_irq -- held across the chip's mask; a flow handler on another CPU spins meanwhile
+        # (entry.lock_holder / lock_site)
+        desc["lock"] = k.cpu_id
         depth = desc["depth"]
         desc["depth"] = depth + 1
         chip_disable = I.CHIP_DISABLE.get(desc["chip"])
@@ -172,6 +176,9 @@ def _disable_program(do: str, name: str, wait: bool) -> Any:
         """disable_irq: ``if (!__disable_irq_nosync(irq)) synchronize_irq(irq)`` (after desc->lock is
         dropped)."""
         k.irq_restore(loc)
+        desc = k.w["irqs"].get(loc["irq"])
+        if desc is not None and desc.get("lock") == k.cpu_id:
+            desc["lock"] = -1   # irq_put_desc_busunlock: raw_spin_unlock_irqrestore(&desc->lock)
         if wait and I.synchronize_irq(k, loc["irq"]):
             return      # (spins: the step runs again)
         k.ret(0)
@@ -189,8 +196,16 @@ enable = action("enable_irq", "driver_enable_irq",
 
 @enable.step
 def enable_depth(k: Any, loc: dict[str, Any]) -> None:
+    """Under desc->lock (irq_get_desc_buslock, irqsave, as disable_irq): another CPU holding it (its flow
+    handler, irq_set_affinity, disable_irq) makes this CPU spin first; the lock is this CPU's across
+    irq_startup, so a flow handler elsewhere -- the one check_irq_resend's IPI starts -- waits for
+    irq_put_desc_busunlock."""
     desc = _lookup(k, loc, "enable_irq")
     if desc is None:
+        return
+    from msidbg.model.kernel.entry import spin_on_lock
+
+    if spin_on_lock(k, desc, k.cpu_id):
         return
     loc["irq"] = irq = desc["irq"]
     depth = desc["depth"]
@@ -204,6 +219,7 @@ def enable_depth(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     k.irq_save(loc)
+    desc["lock"] = k.cpu_id     # held across irq_startup (entry.lock_holder / lock_site)
     if desc["started"]:
         k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQDIS, irq), 0, note=f"enable_irq: irq {irq} enabled")
     k.ev(IRQ_ENABLE, desc["dev"], irq, 0, k.s("irq_startup"))
@@ -213,4 +229,7 @@ def enable_depth(k: Any, loc: dict[str, Any]) -> None:
 @enable.step
 def enabled(k: Any, loc: dict[str, Any]) -> None:
     k.irq_restore(loc)
+    desc = k.w["irqs"].get(loc["irq"])
+    if desc is not None and desc.get("lock") == k.cpu_id:
+        desc["lock"] = -1       # irq_put_desc_busunlock
     k.ret(0)

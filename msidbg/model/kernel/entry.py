@@ -265,12 +265,22 @@ def lock_site(w: Any, desc: Any, cpu: int) -> str:
     from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
     if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in c.irq.stack):
         return "the flow handler"
-    if any(f["prog"] == "irq_set_affinity" and f["locals"].get("irq") == irq for f in c.proc.stack):
-        return "irq_set_affinity"
+    for f in c.proc.stack:
+        site = LOCK_SITES.get(f["prog"])
+        if site is not None and f["locals"].get("irq") == irq:
+            return site
     if any(f["prog"] == "startup_pirq" and f["locals"].get("enable") and f["locals"].get("irq") == irq
            for f in c.proc.stack):
         return "enable_irq"     # enable_pirq -> startup_pirq before 4.13 (kernel.xen_enable_pirq_startup)
     return ""
+
+
+#: process-context programs that hold desc->lock (irqsave) while this CPU's ``desc.lock`` names them: the
+#: name lock_site reports. __irq_set_affinity across its chip call; disable_irq / disable_irq_nosync's
+#: irq_get_desc_buslock around __disable_irq (the chip's mask included) and enable_irq's around
+#: __enable_irq (irq_startup: the unmask, check_irq_resend), kernel/irq/manage.c
+LOCK_SITES = {"irq_set_affinity": "irq_set_affinity", "driver_disable_irq": "disable_irq",
+              "driver_disable_irq_nosync": "disable_irq_nosync", "driver_enable_irq": "enable_irq"}
 
 
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:

@@ -231,7 +231,8 @@ tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interru
               "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states; then "
               "MULTI_STOP_EXIT and do_idle until it reports itself dead",
               source=(S.TAKEDOWN, S.STOP_MACHINE, S.IDLE_DEAD, S.FIXUP_SLOTS, S.XEN_IRQ_ENABLE, S.FIXUP_IRQS,
-                      S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER))
+                      S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE,
+                      *S.CPU_DISABLE_OLD, S.CLEANUP_TIMER, S.MATRIX_RESERVE))
 
 
 @tcd.step
@@ -241,6 +242,9 @@ def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
     if _cannot_unplug(k, loc):
         k.goto("done")
         return
+    if "rsvd_warned" not in loc and _reserved_warning(k, loc):
+        return
+    apic_step = native_apic_step(k, loc["cpu"], after=False)
     # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list),
     # and the ISA irqs requested at boot (their action: the timer, irq 0; before 4.15 every one of them),
     # which go where a device irq of the same mask goes (S.ISA_MIGRATE)
@@ -250,7 +254,39 @@ def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
     down = down_frame(k.w)
     if down is not None:
         down["irqs"] = list(loc["irqs"])
-    k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine", loc["cpu"])
+    k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine{apic_step}", loc["cpu"])
+
+
+def clear_local_apic(c: Any) -> None:
+    """clear_local_APIC (arch/x86/kernel/apic/apic.c): every LVT entry masked (LVT Error first) and the ESR
+    written and read (cleared). IRR, ISR and the software enable are left alone."""
+    c["lvt_masked"] = True
+    if c.get("esr"):
+        c["esr"] = 0
+
+
+def native_apic_step(k: Any, cpu: int, after: bool) -> str:
+    """native_cpu_disable's local APIC step on the outgoing CPU (``kernel.cpu_disable_apic``, bare metal):
+    before cpu_disable_common (``after`` false) clear_local_APIC (..5.3) or, with 60dcaad5736f (5.4),
+    apic_soft_disable -- from then on a message to this CPU sets no IRR bit (bus.deliver_vector), even one
+    of an irq fixup_irqs has not moved yet; from 52d6b926aabc (5.9; 5.4.62, 5.8.6) apic_soft_disable after
+    cpu_disable_common (``after`` true: fixup_irqs and its IRR scan done). Returns the note's text for it
+    ('' when this call does nothing)."""
+    w = k.w
+    if w.platform.get("kind") != "bare-metal":
+        return ""
+    mode = sw(k, "cpu_disable_apic")
+    if after != (mode == "soft-after"):
+        return ""
+    c = w.cpus[cpu]
+    clear_local_apic(c)
+    cpu_dirty(k, cpu)
+    if mode == "clear":
+        return "; native_cpu_disable: clear_local_APIC() (LVT entries masked, the APIC still takes interrupts)"
+    c["apic_off"] = True
+    return ("; native_cpu_disable: apic_soft_disable() before fixup_irqs -- the APIC takes no more interrupts"
+            if not after else f"native_cpu_disable: apic_soft_disable() -- CPU{cpu}'s local APIC takes no more "
+            "interrupts (the IRR bits it has are kept)")
 
 
 def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
@@ -300,6 +336,24 @@ def _cannot_unplug(k: Any, loc: dict[str, Any]) -> bool:
                     note=f"take_cpu_down returns {err}: {what}")
     loc["err"] = err
     k.note(what, err)
+    return True
+
+
+def _reserved_warning(k: Any, loc: dict[str, Any]) -> bool:
+    """lapic_can_unplug_cpu after its check passed: 'rsvd = irq_matrix_reserved(vector_matrix); if (avl <
+    rsvd) pr_warn("Reserved vectors %u > available %u. IRQ request may fail\n", ...)' -- a warning only,
+    the offline goes on (the same in every matrix release read, 4.15 .. 6.6: global_reserved decides
+    nothing). True when this step's event is that note (the step runs again for the rest)."""
+    w = k.w
+    rsvd = w.kernel.get("vec_rsvd")
+    if rsvd is None or vec.legacy(w) or w.platform.get("kind") == "xen-pv":
+        return False
+    _, avl = vec.unplug_count(w, loc["cpu"])
+    if avl >= rsvd:
+        return False
+    loc["rsvd_warned"] = 1
+    k.note(f"lapic_can_unplug_cpu: Reserved vectors {rsvd} > available {avl}. IRQ request may fail", rsvd)
+    k.again()
     return True
 
 
@@ -610,12 +664,15 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
 def lapic_offline(k: Any, loc: dict[str, Any]) -> None:
     """cpu_disable_common's last call from 6.6 (``kernel.cleanup_timer``): lapic_offline ->
     __vector_cleanup(cl, false) frees what waited for this CPU's cleanup timer, and the timer is
-    deleted -- on the dying CPU, after fixup_irqs. (A pure step: no event.)"""
+    deleted -- on the dying CPU, after fixup_irqs. Then, from 52d6b926aabc (``cpu_disable_apic:
+    soft-after``), native_cpu_disable's apic_soft_disable. (A pure step: no event; a message refused by the
+    disabled APIC names it in its loss.)"""
     if vec.timer_cleanup(k.w):
         target = k.w.cpus[loc["cpu"]]
         cleanup_dirty(k, target)
         vec.cleanup_this_cpu(k.w, target, check_irr=False)
         entry.cancel_cleanup_timer(k.eng, target)
+    native_apic_step(k, loc["cpu"], after=True)     # (a few register writes: no event of its own)
 
 
 @tcd.step
@@ -863,6 +920,8 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
+    for f in ("apic_off", "lvt_masked"):    # INIT: SPIV and the LVT entries back to their reset state, and
+        target.pop(f, None)                 # setup_local_APIC enables the APIC and unmasks LVT Error again
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
     if vec.legacy(k.w):

@@ -802,10 +802,12 @@ poll = program("poll_spurious_irqs", "kernel/irq/spurious.c: try_one_irq(desc, t
 
 @poll.step
 def poll_next(k: Any, loc: dict[str, Any]) -> None:
-    """For each irq with IRQS_SPURIOUS_DISABLED (in irq order): try_one_irq -- a shared irq whose action
-    is not running elsewhere runs handle_irq_event (every action; note_interrupt returns at once under
-    IRQS_POLL_INPROGRESS). Then mod_timer(jiffies + HZ/10)."""
-    from msidbg.model.kernel.entry import in_action
+    """For each irq with IRQS_SPURIOUS_DISABLED (in irq order): try_one_irq -- raw_spin_lock(&desc->lock)
+    first (another CPU holding it -- its flow handler, irq_set_affinity's chip call, disable_irq's
+    irqsave section -- makes this CPU spin, interrupts off, until it is released); then a shared irq
+    whose action is not running elsewhere runs handle_irq_event (every action, the lock dropped around
+    them; note_interrupt returns at once under IRQS_POLL_INPROGRESS). Then mod_timer(jiffies + HZ/10)."""
+    from msidbg.model.kernel.entry import in_action, spin_on_lock
 
     todo = loc.get("todo")
     if todo is None:
@@ -818,6 +820,8 @@ def poll_next(k: Any, loc: dict[str, Any]) -> None:
             if not acts:
                 todo.pop(0)
                 continue
+            if spin_on_lock(k, desc, k.cpu_id):
+                return      # try_one_irq's raw_spin_lock(&desc->lock): held elsewhere (the step runs again)
             if in_action(k.w, desc, k.cpu_id) >= 0:
                 desc["pending"] = True
                 todo.pop(0)

@@ -215,7 +215,7 @@ def _broken_affinity(k: Any, desc: Any) -> None:
             f"CPU{','.join(map(str, mask))}, had a free vector)")
 
 
-domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate", source=(S.VECTOR, S.MSI_DEACTIVATE))
+domain_activate = program("irq_domain_activate_irq", "x86_vector_activate + msi_domain_activate", source=(S.VECTOR, S.MSI_DEACTIVATE, S.MATRIX_RESERVE))
 
 
 @domain_activate.step
@@ -664,7 +664,7 @@ def then_deactivate(k: Any, loc: dict[str, Any]) -> None:
 
 
 deactivate = program("irq_domain_deactivate_irq", "msi_domain_deactivate (zero message), the parent's, the vector's",
-                     source=(S.MSI_DEACTIVATE, S.VECTOR, S.SHUTDOWN_SLOT))
+                     source=(S.MSI_DEACTIVATE, S.VECTOR, S.SHUTDOWN_SLOT, S.MATRIX_RESERVE))
 
 
 @deactivate.step
@@ -689,14 +689,29 @@ def deactivate_parent(k: Any, loc: dict[str, Any]) -> None:
 
 @deactivate.step
 def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
+    """x86_vector_deactivate: clear_irq_vector, then a reservable irq's reserve_irq_vector_locked -- whose
+    irq_matrix_reserve may warn "Interrupt reservation exceeds available resources" (a note of its own,
+    after the vector.free)."""
+    if loc.pop("rsvd_warn", 0):
+        k.note(vec.RESERVE_WARNING, k.w.kernel["vec_rsvd"], k.w.irqs[loc["irq"]].dev)
+        k.ret(0)
+        return
     desc = k.w.irqs[loc["irq"]]
     if not desc["activated"]:
         k.ret(0)
         return
     desc["activated"] = False
     desc_dirty(k, desc)     # provenance: the slots it frees (before), the vector it leaves (after)
+    reserved = desc["has_reserved"]
     freed = vec.deactivate(k.w, desc)
     desc_dirty(k, desc)
+    warned = not reserved and desc["has_reserved"] and vec.reserve_warned(k.w)
     if freed:
         k.ev(K.VECTOR_FREE, desc.dev, desc.irq, freed[0][0], freed[0][1])
+        if warned:
+            loc["rsvd_warn"] = 1
+            k.again()
+            return
+    elif warned:
+        k.note(vec.RESERVE_WARNING, k.w.kernel["vec_rsvd"], desc.dev)
     k.ret(0)

@@ -437,7 +437,8 @@ def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
 
 
 domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain",
-                       source=(S.MSI_DOMAIN, S.VECTOR, S.LEGACY_VECTOR, S.PCI_FAIL, S.PCI_FAIL_OLD))
+                       source=(S.MSI_DOMAIN, S.VECTOR, S.LEGACY_VECTOR, S.PCI_FAIL, S.PCI_FAIL_OLD,
+                               S.MATRIX_RESERVE))
 
 
 @domain_alloc.step
@@ -468,13 +469,12 @@ def alloc_irq(k: Any, loc: dict[str, Any]) -> None:
             return
         k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
         return
-    if desc["resv_mode"]:
+    if desc["resv_mode"] or late_activation(k, loc, desc):
+        # reserve_irq_vector: only a global reservation (late_activation: the vector when request_irq
+        # activates it); irq_matrix_reserve's warning is the next step's note (one event a step)
         vec.reserve(k.w, desc)
-        desc_dirty(k, desc)
-        k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
-        return
-    if late_activation(k, loc, desc):      # a reservation now, the vector when request_irq activates it
-        vec.reserve(k.w, desc)
+        if vec.reserve_warned(k.w):
+            loc["rsvd_warn"] = 1
         desc_dirty(k, desc)
         k.ev(K.IRQ_ALLOC, loc["dev"], desc.irq, i)
         return
@@ -538,7 +538,12 @@ def _can_reserve(k: Any, loc: dict[str, Any]) -> bool:
 def activate_early(k: Any, loc: dict[str, Any]) -> None:
     """MSI_FLAG_ACTIVATE_EARLY: the message is programmed at allocation (f3b0946d629c) -- for
     every irq of a Multi-MSI block from 4c457e8cb75e, only the first before (``late_activation``);
-    before f3b0946d629c (``msi_activate_early: none``) by no irq: irq_startup activates them."""
+    before f3b0946d629c (``msi_activate_early: none``) by no irq: irq_startup activates them.
+    (First, alone in a step: the warning irq_matrix_reserve printed for this irq's reservation.)"""
+    if loc.pop("rsvd_warn", 0):
+        k.note(vec.RESERVE_WARNING, k.w.kernel["vec_rsvd"], loc["dev"])
+        k.again()
+        return
     desc = k.w.irqs[loc["irq"]]
     if late_activation(k, loc, desc) or sw(k, "msi_activate_early") == "none":
         desc["activated"] = False
@@ -852,6 +857,7 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
         k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
         acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq} when its descriptor was freed")
     vec.clear_vector(k.w, desc)
+    vec.remove_reserved(k.w, desc)     # vector_free_reserved_and_managed: irq_matrix_remove_reserved
     if desc["is_managed"]:
         vec.remove_managed(k.w, desc)  # vector_free_reserved_and_managed
     k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc.index)

@@ -173,10 +173,11 @@ XEN_EOI_MOVE = Source(L, "v5.4", "drivers/xen/events/events_base.c",
 #: the model covers: the hardware retrigger (chip->irq_retrigger) has come first since before 3.0, the
 #: software resend tasklet only for chips without one (x86 MSI always has one: the vector domain's)
 DISABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
-                     "disable_irq / disable_irq_nosync / __disable_irq (depth++) / synchronize_irq", "all")
+                     "disable_irq / disable_irq_nosync / __disable_irq_nosync (irq_get_desc_buslock: desc->lock "
+                     "irqsave around __disable_irq) / __disable_irq (depth++) / synchronize_irq", "all")
 ENABLE_IRQ = Source(L, "v6.6", "kernel/irq/manage.c",
-                    "enable_irq / __enable_irq (depth 0: WARN \"Unbalanced enable for IRQ\"; depth 1: irq_startup("
-                    "IRQ_RESEND, IRQ_START_FORCE))", "all")
+                    "enable_irq (irq_get_desc_buslock: desc->lock irqsave around __enable_irq) / __enable_irq (depth "
+                    "0: WARN \"Unbalanced enable for IRQ\"; depth 1: irq_startup(IRQ_RESEND, IRQ_START_FORCE))", "all")
 IRQ_DISABLE = Source(L, "v6.6", "kernel/irq/chip.c",
                      "irq_disable / __irq_disable (lazy: IRQD_IRQ_DISABLED only, unless chip->irq_disable or "
                      "IRQ_DISABLE_UNLAZY)", "all")
@@ -193,7 +194,16 @@ XEN_RETRIGGER = Source(L, "v6.6", "drivers/xen/events/events_base.c",
                        "xen_pirq_chip (.irq_disable = disable_pirq, .irq_enable = enable_pirq, .irq_retrigger = "
                        "retrigger_dynirq) / retrigger_dynirq (mask, set_evtchn, unmask)", "5.10.. (enable_pirq)")
 FIXUP_IRQS = Source(L, "v6.6", "arch/x86/kernel/irq.c", "fixup_irqs (mdelay(1), IRR scan, retrigger)", "all")
-CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable)", "5.8..")
+CPU_DISABLE = Source(L, "v6.6", "arch/x86/kernel/smpboot.c", "native_cpu_disable (apic_soft_disable after "
+                     "cpu_disable_common)", "5.9.., 5.4.62.., 5.8.6.. (cpu_disable_apic: soft-after, 52d6b926aabc)")
+#: native_cpu_disable's local APIC step before 52d6b926aabc (``cpu_disable_apic``), read in the two diffs
+CPU_DISABLE_OLD = (Source(L, "60dcaad5736f", "arch/x86/kernel/smpboot.c + arch/x86/kernel/apic/apic.c",
+                          "native_cpu_disable (clear_local_APIC() replaced by apic_soft_disable() before "
+                          "cpu_disable_common) / apic_soft_disable (clear_local_APIC, SPIV enable bit cleared)",
+                          "5.4 .. 5.8.5, 5.4.0 .. 5.4.61 (soft-first); the removed line: ..5.3 (clear)"),
+                   Source(L, "52d6b926aabc", "arch/x86/kernel/smpboot.c",
+                          "native_cpu_disable (apic_soft_disable moved after cpu_disable_common)",
+                          "5.9.., 5.4.62.., 5.8.6.."))
 #: the vector check native_cpu_disable makes before cpu_disable_common (read in the stored vector.c copies of
 #: 4.15+ trees and in a0b0bad10587's stable copies; the blktests block/008 mail quotes its message)
 UNPLUG_CHECK = Source(L, "v6.6", "arch/x86/kernel/apic/vector.c + kernel/irq/matrix.c",
@@ -204,6 +214,13 @@ LEGACY_UNPLUG_CHECK = Source(L, "v4.9", "arch/x86/kernel/irq.c + arch/x86/kernel
                              "..4.14 (vector_allocator: legacy; read in a stored 4.x copy, not at the tag)")
 UNPLUG_EXCLUDES_MANAGED = Source(L, "a0b0bad10587", "kernel/irq/matrix.c", "irq_matrix_allocated",
                                  "6.7.. (4.19.299, 5.4.261, 6.1.63, 6.6.2): cm->allocated - cm->managed_allocated")
+#: the matrix's global reservation count (book-keeping only: irq_matrix_alloc never consults it)
+MATRIX_RESERVE = Source(L, "v6.6", "kernel/irq/matrix.c + arch/x86/kernel/apic/vector.c",
+                        "irq_matrix_reserve (the warning at global_reserved == global_available) / irq_matrix_alloc "
+                        "(reserved: global_reserved--) / irq_matrix_remove_reserved; reserve_irq_vector_locked, "
+                        "assign_vector_locked (resvd = apicd->has_reserved), vector_free_reserved_and_managed, "
+                        "lapic_can_unplug_cpu ('Reserved vectors %u > available %u')",
+                        "4.15.. (vector_allocator: matrix; read in a stored 6.x matrix.c and the 4.15+ vector.c copies)")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
 MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
                           "two-step update 5.6..; which irqs: msi_affinity_update")
@@ -440,7 +457,11 @@ reading("kernel.hotplug.stop-machine-rendezvous",
         "msdata->fn(msdata->data);")
 reading("kernel.hotplug.offline-lost",
         "A message to a CPU that has gone offline is lost: its local APIC is soft-disabled after fixup_irqs() "
-        "and sets no IRR bit; INIT clears the rest when it comes back.", source=CPU_DISABLE, module=M,
+        "(from 52d6b926aabc: 5.9, 5.4.62, 5.8.6) and sets no IRR bit; INIT clears the rest when it comes back. "
+        "From 60dcaad5736f (5.4) until then the soft disable came before fixup_irqs, so a message of an irq not "
+        "yet moved was lost too; before 5.4 native_cpu_disable only ran clear_local_APIC() (the LVT entries "
+        "masked, the APIC still enabled: a message after fixup_irqs is pending in the IRR when the CPU dies).",
+        source=(CPU_DISABLE, *CPU_DISABLE_OLD), module=M,
         quote="IOW, interrupts arriving after disabling the local APIC will be lost.")
 reading("kernel.proc.dir-at-request",
         "/proc/irq/N (smp_affinity, smp_affinity_list) of an MSI irq exists from its first request_irq() "
@@ -606,7 +627,8 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                   Source(L, "7c07012eb1be", "kernel/irq/spurious.c", "note_interrupt (irq_count counted only once "
                          "irqs_unhandled is set; read in the commit's tip-bot2 diff)",
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
-SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "poll_spurious_irqs / try_one_irq (force)", "all")
+SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
+                       "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
                       "IRQS_SPURIOUS_DISABLED -> __enable_irq)", "all")
@@ -1032,3 +1054,36 @@ reading("kernel.irq.pending-replayed-at-request",
         quote="desc->istate &= ~(IRQS_AUTODETECT | IRQS_SPURIOUS_DISABLED | IRQS_ONESHOT | IRQS_WAITING); ... "
               "irq_startup(desc, IRQ_RESEND, IRQ_START_COND);",
         module=M + ".disable")
+
+reading("kernel.lock.disable-irq",
+        "disable_irq() and disable_irq_nosync() take desc->lock with interrupts off (irq_get_desc_buslock: "
+        "chip_bus_lock, then raw_spin_lock_irqsave) around __disable_irq -- the chip's mask or irq_disable "
+        "included -- and drop it before synchronize_irq: a flow handler (handle_edge_irq, handle_fasteoi_irq) or "
+        "try_one_irq on another CPU spins on the lock meanwhile. enable_irq() holds it the same way around "
+        "__enable_irq (irq_startup: the unmask and check_irq_resend's retrigger). The same in every release read "
+        "(4.x irq_get_desc_buslock, 6.x scoped_irqdesc_get_and_buslock).", source=(DISABLE_IRQ, ENABLE_IRQ), module=M,
+        quote="struct irq_desc *desc = irq_get_desc_buslock(irq, &flags, IRQ_GET_DESC_CHECK_GLOBAL); if (!desc) "
+        "return -EINVAL; __disable_irq(desc); irq_put_desc_busunlock(desc, flags);")
+reading("kernel.lock.try-one-irq",
+        "try_one_irq() (poll_spurious_irqs, and misrouted_irq under irqfixup) takes raw_spin_lock(&desc->lock) "
+        "before it looks at the irq: a CPU polling a spurious-disabled irq spins, interrupts off, while another "
+        "CPU holds the lock (its flow handler, irq_set_affinity's chip call, disable_irq's irqsave section). "
+        "handle_irq_event drops the lock around the actions. (irq_wait_for_poll -- a flow handler on another "
+        "CPU waiting for IRQS_POLL_INPROGRESS to clear instead of going out at once -- is not modelled.)",
+        source=SPURIOUS_POLL, module=M,
+        quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
+
+reading("kernel.vector.global-reservation",
+        "A non-managed irq's reservation (reserve_irq_vector_locked at allocation and at deactivation) is a count, "
+        "global_reserved: irq_matrix_reserve increments it and warns 'Interrupt reservation exceeds available "
+        "resources' when it equalled global_available (the free device vectors of the online CPUs) before the "
+        "increment; activate_reserved's irq_matrix_alloc(m, dest, resvd=true) and irq_matrix_remove_reserved "
+        "(freeing an irq still reserved) decrement it. No allocation consults it: activation fails only when no "
+        "CPU has a free vector, and lapic_can_unplug_cpu refuses only on its allocated-vs-available check -- "
+        "after passing it, 'Reserved vectors %u > available %u. IRQ request may fail' is a warning and the "
+        "offline goes on. The model keeps the count in kernel.vec_rsvd (matrix worlds) and the two warnings as "
+        "notes.", source=MATRIX_RESERVE, module=M,
+        quote="if (m->global_reserved == m->global_available) pr_warn(\"Interrupt reservation exceeds available "
+        "resources\\n\"); m->global_reserved++; ... if (reserved) m->global_reserved--; ... rsvd = "
+        "irq_matrix_reserved(vector_matrix); if (avl < rsvd) { pr_warn(\"Reserved vectors %u > available %u. IRQ "
+        "request may fail\\n\", rsvd, avl);")

@@ -62,6 +62,7 @@ CURRENT: dict[str, Any] = {
     "note_interrupt_counts": "unhandled",
     "sync_irq_chip_state": True,
     "unplug_excludes_managed": True,
+    "cpu_disable_apic": "soft-after",
     "affinity_broken_warning": True,
     "bound_probe": "EBUSY",
 }

@@ -271,11 +271,42 @@ def assign_shutdown(w: World, desc: Any) -> None:
     desc["effective"] = first
 
 
+def global_available(w: World) -> int:
+    """The matrix's global_available: the free device vectors (``available``) of the CPUs whose map is
+    online -- the dying CPU's leaves with take_cpu_down (its irq_matrix_offline, lapic_offline, follows
+    fixup_irqs a little later; the model takes it out with cpu_online)."""
+    return sum(available(w, c) for c in w.cpus if cpu_online(w, c.id))
+
+
 def reserve(w: World, desc: Any) -> None:
-    """reserve_irq_vector_locked: global reservation, message -> shutdown vector."""
+    """reserve_irq_vector_locked: irq_matrix_reserve (global_reserved++, ``kernel.vec_rsvd`` on a matrix
+    world: pure book-keeping, no vector is set aside anywhere), message -> shutdown vector."""
+    kern = w.kernel
+    n = kern.get("vec_rsvd")
+    if n is not None:
+        kern["vec_rsvd"] = n + 1
     desc["can_reserve"] = True
     desc["has_reserved"] = True
     assign_shutdown(w, desc)
+
+
+def reserve_warned(w: World) -> bool:
+    """Right after ``reserve``: did irq_matrix_reserve warn "Interrupt reservation exceeds available
+    resources"? It does when global_reserved equalled global_available before its increment (the
+    crossing only: '==', kernel/irq/matrix.c in every matrix release); nothing else follows from it."""
+    n = w.kernel.get("vec_rsvd")
+    return n is not None and n - 1 == global_available(w)
+
+
+RESERVE_WARNING = "irq_matrix_reserve: Interrupt reservation exceeds available resources"
+
+
+def remove_reserved(w: World, desc: Any) -> None:
+    """vector_free_reserved_and_managed's irq_matrix_remove_reserved (global_reserved--) for an irq freed
+    while it still has its reservation (never activated, or deactivated)."""
+    n = w.kernel.get("vec_rsvd")
+    if n is not None and desc["has_reserved"]:
+        w.kernel["vec_rsvd"] = n - 1
 
 
 def reserve_managed(w: World, desc: Any) -> int:
@@ -412,7 +443,12 @@ def activate(w: World, desc: Any) -> int:
         return 0
     ret = assign_any(w, desc)
     if ret == 0:
+        # activate_reserved: assign_vector_locked's irq_matrix_alloc(vector_matrix, dest, resvd =
+        # apicd->has_reserved, &cpu) took the reservation back (global_reserved--) with the vector
         desc["has_reserved"] = False
+        n = w.kernel.get("vec_rsvd")
+        if n is not None:
+            w.kernel["vec_rsvd"] = n - 1
     return ret
 
 
