@@ -87,7 +87,9 @@ def test_6_1_y_carries_a6c11c0a5235_from_6_1_93_flagged_unconfirmed() -> None:
 def test_startup_pirq_of_enable_irq_runs_under_desc_lock() -> None:
     """enable_irq on vCPU1 of a pirq bound to vCPU0 (4.12): startup_pirq's unmask signals vCPU0, whose
     handle_edge_irq spins on desc->lock until enable_irq's eoi_pirq has cleared the port (the event is
-    lost) and the lock is released; then it acks an empty port. 4.13's single unmask holds nothing."""
+    lost) and the lock is released; then it acks an empty port. On 4.13 enable_irq holds desc->lock across
+    __enable_irq too (irq_get_desc_buslock; kernsmall, revision 11), so vCPU0 spins as well, but enable_dynirq's
+    unmask leaves the event pending and vCPU0 handles it once the lock is free: nothing is lost."""
     text = ENABLE.replace("KIND", "xen-pv").replace("cpus: 1", "cpus: 2").replace(
         "{at: 2ms, do: disable_irq", "{at: 2ms, on: 1, do: disable_irq").replace(
         "{at: 3ms, do: enable_irq", "{at: 3ms, on: 1, do: enable_irq")
@@ -97,4 +99,4 @@ def test_startup_pirq_of_enable_irq_runs_under_desc_lock() -> None:
         spins[version] = [e.cpu for e in events_of(eng, "kernel")
                           if "CPU1 is in enable_irq of irq" in str(e.fields["what"])]
         assert totals(eng, "eth0")["lost"] == (1 if version == "4.12" else 0)
-    assert spins == {"4.12": [0], "4.13": []}
+    assert spins == {"4.12": [0], "4.13": [0]}

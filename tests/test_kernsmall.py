@@ -88,15 +88,15 @@ def _notes(eng: Any, text: str) -> list[Any]:
 
 def test_global_reservation_warns_at_the_crossing_and_decides_nothing() -> None:
     """irq_matrix_reserve (kernel/irq/matrix.c): a non-managed MSI-X irq gets only a global reservation at
-    allocation; when global_reserved reaches global_available (2 CPUs: 203 + 202 free, 14 ISA reservations
-    already) it warns once (the count after it: 406), and the allocation goes on. lapic_can_unplug_cpu then prints 'Reserved vectors
-    514 > available 202' and the offline still succeeds; free_vectors gives the reservations back."""
+    allocation; when global_reserved reaches global_available (2 CPUs: 202 + 201 free since 0x80 is a system
+    vector, 14 ISA reservations already) it warns once (the count after it: 404), and the allocation goes on. lapic_can_unplug_cpu then prints 'Reserved vectors
+    514 > available 201. and the offline still succeeds; free_vectors gives the reservations back."""
     eng = run_to_end(scenario(RESERVE.format(version="6.6", n=500)))
     warn = _notes(eng, "Interrupt reservation exceeds available resources")
-    assert [e.fields["value"] for e in warn] == [406]
+    assert [e.fields["value"] for e in warn] == [404]
     unplug = _notes(eng, "Reserved vectors")
     assert [e.fields["what"] for e in unplug] == [
-        "lapic_can_unplug_cpu: Reserved vectors 514 > available 202. IRQ request may fail"]
+        "lapic_can_unplug_cpu: Reserved vectors 514 > available 201. IRQ request may fail"]
     assert unplug[0].cpu == 1
     done = {e.fields["do"]: e.fields["result"] for e in _events(eng) if e.kind == "action.done"}
     assert done == {"alloc_vectors": 500, "cpu_offline": 0, "free_vectors": 0}
