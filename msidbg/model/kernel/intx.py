@@ -230,12 +230,7 @@ def parent_affinity(k: Any, loc: dict[str, Any]) -> None:
     irq_setup_affinity, from irq_move_masked_irq (ioapic_ack_level: a move deferred to the next
     interrupt -- the chip has no IRQ_MOVE_PCNTXT without remapping) and from migrate_one_irq (CPU
     offline, the entry masked around it)."""
-    desc = k.w.irqs[loc["irq"]]
-    old = assign_vector(k, desc, loc["mask"])
-    if old is None:
-        return
-    if [desc.vector, desc.cpu] != old:
-        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
+    _apic_set_affinity(k, loc)
 
 
 @set_affinity.step
@@ -254,13 +249,8 @@ def isa_parent_affinity(k: Any, loc: dict[str, Any]) -> None:
     the other ISA irqs): irq_chip_set_affinity_parent -> apic_set_affinity moves its vector within the mask
     as it moves a device irq's; ioapic_configure_entry then rewrites the pin's routing entry, which the model
     does not keep for the ISA pins (as ``irq.ioapic_mask``: no event)."""
-    desc = k.w.irqs[loc["irq"]]
-    old = assign_vector(k, desc, loc["mask"])
-    if old is None:
-        return
-    if [desc.vector, desc.cpu] != old:
-        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
-    k.ret(0)
+    if _apic_set_affinity(k, loc):
+        k.ret(0)
 
 
 I.CHIP_SET_AFFINITY["IO-APIC"] = "ioapic_isa_set_affinity"
@@ -888,3 +878,15 @@ def finish_intx(eng: Any) -> None:
         # counted lost (the summary's raised == delivered + lost) but left pending: the function still
         # asserts INTx# with Status.Interrupt Status set when the run ends -- nothing serviced it
         acct.lost(eng, name, 0, ix["cond"], why)
+
+
+def _apic_set_affinity(k: Any, loc: dict[str, Any]) -> bool:
+    """apic_set_affinity for ``loc``'s irq within ``loc["mask"]``: a vector.assign when the vector or CPU
+    changed. False when assign_vector failed (it has set the step's outcome)."""
+    desc = k.w.irqs[loc["irq"]]
+    old = assign_vector(k, desc, loc["mask"])
+    if old is None:
+        return False
+    if [desc.vector, desc.cpu] != old:
+        k.ev(K.VECTOR_ASSIGN, desc.dev, desc.irq, desc.vector, desc.cpu)
+    return True
