@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -51,7 +52,16 @@ class Terminal:
         return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
 
     def close(self) -> None:
+        """End the session and what it ran. tmux's SIGHUP alone left `msidbg open` processes behind on
+        loaded CI machines (found after three CI runs): the pane's process group gets SIGKILL too."""
+        out = subprocess.run(["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"],
+                             capture_output=True, text=True)
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        if out.returncode == 0 and out.stdout.strip().isdigit():
+            try:
+                os.killpg(int(out.stdout.strip()), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 @needs_tmux
