@@ -23,7 +23,7 @@ def _value(name: str, version: str) -> object:
     ("affinity_broken_warning", "5.3.3", "5.3.4", False, True),
     # a6c11c0a5235: stable-queue releases/6.6.33/series
     ("hotplug_force_complete", "6.6.32", "6.6.33", "migrated", "involved"),
-    # a6c11c0a5235 in 6.1.y: 6.1.119, 6.1.141 and 6.1.158 trees carry it; 6.1.93 is the (unconfirmed) reading
+    # a6c11c0a5235 in 6.1.y: 6.1.119, 6.1.141 and 6.1.158 trees carry it; 6.1.93 (audit15: its -rc2 revlist)
     ("hotplug_force_complete", "6.1.92", "6.1.119", "migrated", "involved"),
 ])
 def test_the_stable_releases_read_by_audit14(name: str, before: str, after: str, old: object,
@@ -74,14 +74,15 @@ def test_enable_irq_of_a_pirq_drops_the_event_pending_while_disabled_before_4_13
     assert out == {"4.12": (1, 1, 0), "4.13": (2, 0, 1)}
 
 
-def test_6_1_y_carries_a6c11c0a5235_from_6_1_93_flagged_unconfirmed() -> None:
-    """The first 6.1 release is the reading 6.1.93 (its series is not stored): the preset applies it and
-    says so for the 6.1 series, and only there."""
+def test_6_1_y_carries_a6c11c0a5235_from_6_1_93() -> None:
+    """The first 6.1 release is 6.1.93 (audit14's reading, confirmed by audit15 in the 6.1.93-rc2 revlist):
+    the preset applies it from 6.1.93 and flags no 6.1 release."""
     def flagged(kernel: str) -> str:
         return next(r.unconfirmed for r in bh.resolve("bare-metal", kernel=kernel).rows
                     if r.name == "hotplug_force_complete")
-    assert _value("hotplug_force_complete", "6.1.93") == "involved"
-    assert "a6c11c0a5235" in flagged("6.1.93") and flagged("6.6.33") == "" and flagged("6.1.92") == ""
+    assert (_value("hotplug_force_complete", "6.1.92"), _value("hotplug_force_complete", "6.1.93")) == (
+        "migrated", "involved")
+    assert flagged("6.1.93") == flagged("6.6.33") == flagged("6.1.92") == ""
 
 
 def test_startup_pirq_of_enable_irq_runs_under_desc_lock() -> None:

@@ -872,7 +872,6 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("6.10", "involved", "a6c11c0a5235 genirq/cpuhotplug, x86/vector: Prevent vector leak "
                    "during CPU offline", backports=("4.19.316", "5.4.278", "5.10.219", "5.15.161", "6.1.93", "6.6.33", "6.9.4"),
-                   unconfirmed=("6.1.93",),
                    note="4.19.316: its '-rc1 review' shortlog (Dongli Zhang); 5.4.278, 5.10.219, 5.15.161: the "
                    "linux-stable-rc pushes of June 2024 whose revlists end with the backport and 'Linux 5.4.278-rc1' "
                    "(4ae1d8223761), 'Linux 5.10.219-rc1', 'Linux 5.15.161-rc1' (cbc98cfe42d4) (redteam10). Sasha "
@@ -884,8 +883,12 @@ ROWS: tuple[Switch, ...] = (
                    "(linux6119/linux-6.1.119, markbirss/linux-6.1.141, HDevices/linux-6.1.158) calls "
                    "irq_force_complete_move(desc) before the 'No move required' test; its first 6.1 release is "
                    "not matched: not in the 6.1.94-rc1 shortlog nor among the stored files of releases/6.1.95, and "
-                   "releases/6.1.93/series is not in the stored index -- 6.1.93, released the same day as 6.6.33 "
-                   "and 6.9.4 from the same queue, is the reading"),
+                   "releases/6.1.93/series is not in the stored index (audit14). audit15 confirms 6.1.93: gregkh's "
+                   "linux-stable-rc push of 2024-06-09 (refs/heads/linux-6.1.y d2106b62e226..bd8637d23a9e, 'Linux "
+                   "6.1.93-rc2', the rc SeongJae Park tested; no -rc3 in the index) lists cee5a30e8de0 'genirq/cpuhotplug, "
+                   "x86/vector: Prevent vector leak during CPU offline' between 'KVM: x86: Don't advertise "
+                   "guest.MAXPHYADDR as host.MAXPHYADDR in CPUID' (releases/6.1.93 holds its patch) and 'fpga: dfl-pci: "
+                   "add PCI subdevice ID for Intel D5005 card'; releases/6.1.95/series does not list it"),
         ),
     ),
     Switch(
@@ -914,7 +917,12 @@ ROWS: tuple[Switch, ...] = (
                    "releases/6.15.4/series, releases/6.12.33/series, releases/6.12.34/series and the stored "
                    "releases/6.6.94 patches list neither it nor its fixes 2b32fc8ff08d / "
                    "72218d74c9c5 (Fixes: 788019eb559f, 6.16-rc3); stored 6.6.57/6.6.80/6.6.87/6.12.19 trees keep "
-                   "'desc->depth = 1;' -- so 6.6.y, 6.12.y and 6.15.y keep the initial value"),
+                   "'desc->depth = 1;' -- so 6.6.y, 6.12.y and 6.15.y keep the initial value. audit15 looked for a later "
+                   "release that took it and found none: the index's ten hits for the title (find_string) are the irq/core "
+                   "pull, pushes carrying the upstream hash itself, build-robot and tip-bot mails, the fixes' patches "
+                   "and a vendor 4.19 port, none a stable review or stable-rc backport; the newest stored trees (6.12.19 wishday/linux-6.12.y, 6.6.87) keep 'desc->depth = "
+                   "1;' and cpuhotplug.c's irq_startup(desc, IRQ_RESEND, IRQ_START_COND); DoubleZZeta/linux-6.12.67 "
+                   "has no stored chip.c and no snapshot. Releases after 6.12.34 / 6.6.94 / 6.15.4 stay unread"),
         ),
     ),
     Switch(

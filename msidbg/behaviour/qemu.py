@@ -93,7 +93,14 @@ ROWS: tuple[Switch, ...] = (
                         "ancestor), then to aa38966b6f (402c25dc12), 7a88f1257d (c68f2364d5) and, in 'update Xen version "
                         "to 4.6.3' (285248d91b, 2016-06-20), to qemu-xen-4.6.3; no revert of it up to 14a60f98e0. The "
                         "two later hashes and the tag are not in the mirror, so qemu-xen-4.6.3 (Xen 4.6.3 .. 4.6.6) "
-                        "carries it by the pins, not read in its tree; 4.6.0 .. 4.6.2 (qemu-xen-4.6.1 pinned) lack it"),
+                        "carries it by the pins, not read in its tree; 4.6.0 .. 4.6.2 (qemu-xen-4.6.1 pinned) lack it. audit15: still "
+                        "unread -- fetch github:xen-project/qemu-xen brings the same snapshot (stable-4.6 ends at "
+                        "14a60f98e0, 2016-05-09; no qemu-xen-4.6.2/4.6.3 tag, no aa38966b6f or 7a88f1257d), and the "
+                        "search index stores no qemu-xen 4.6.3 tree (no xen-4.6.x repository, pages or code hit). What "
+                        "the pins say: 402c25dc12 ('This commit id is equivalent to qemu-xen-4.6.2') and c68f2364d5 "
+                        "('Includes XSA-180 fix and Ubuntu build fix'), and git log qemu-xen-4.6.1..14a60f98e0 -- hw/xen "
+                        "hw/pci/msi.c hw/pci/msix.c xen-hvm.c is 02879be230 alone: its xen_pt_msi.c binds an MSI-X entry "
+                        "only from an unmasking Vector Control write (drops a write to a live entry, no latch)"),
         ),
         traditional=Change("qemu-traditional", False, "qemu-traditional's emulated NICs have no MSI-X",
                            note="not checked beyond the absence of pirq handling in hw/pci.c"),

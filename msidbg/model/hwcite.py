@@ -393,9 +393,17 @@ reading("device.intx.msi-exclusive", "A function with MSI or MSI-X enabled does 
         "deasserts the pin until both are disabled again.", source=PCI30_MSI_INTX,
         quote="While enabled for MSI or MSI-X operation, a function is prohibited from using its INTx# pin (if "
         "implemented) to request service (MSI, MSI-X, and INTx# are mutually exclusive).", module=M)
+PCI_INTX_PINS = Source("PCI Local Bus Specification", "rev 2.x/3.0 text, as reproduced in Intel's ECB-865 User's "
+                       "Manual 3.11.38.6 (office.manualsonline.com)", "2.2.6 Interrupt Pins (Optional)",
+                       "INTx# electrical definition", "all")
 reading("device.intx.one-condition", "Every signal of a function whose MSI and MSI-X are disabled is its one INTx "
         "condition (vector 0): signals raised before the handler clears it are serviced together, as signals "
-        "coalesced in an IRR bit are.", status="hypothetical", module=M)
+        "coalesced in an IRR bit are. audit15: PCI gives a single-function device one pin, level-asserted until the "
+        "driver clears the pending request (2.2.6, as ioapic.wired-or quotes it); that every condition of the function "
+        "is that one request, cleared by one handler run, is the device's and its driver's choice: hypothetical.",
+        status="hypothetical", source=(PCI_INTX_PINS,),
+        quote="A device asserts its INTx# line when requesting attention from its device driver. Once the INTx# "
+        "signal is asserted, it remains asserted until the device driver clears the pending request.", module=M)
 reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vector when the line is asserted, the "
         "entry unmasked and Remote IRR clear, and sets Remote IRR when the local APIC accepts it; an EOI message whose "
         "vector matches the entry's clears it, and a line still asserted then sends again. Masking the entry after the "
@@ -408,10 +416,16 @@ reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vect
 # (levelmove read the 82093AA's redirection entry bits on a datasheet mirror's page 12; the 82801AA datasheet's
 # EOI message adds: 'If the interrupt signal is still active after the IRR bit is reset, the I/O APIC treats it
 # as a new interrupt.')
+XEN_HVM_INTX = Source("xen-project/xen", "RELEASE-4.19.0", "xen/arch/x86/hvm/irq.c",
+                      "__hvm_pci_intx_assert / __hvm_pci_intx_deassert (gsi_assert_count, pci_link_assert_count)", "all")
 reading("ioapic.wired-or", "Lines of several functions routed to one GSI are wired-OR: the IO-APIC input is asserted "
-        "while any of them asserts its INTx#.", status="hypothetical",
-        quote="(not quoted: PCI's shared INTx# electrical rules were not read here; Linux's IRQF_SHARED handlers rely "
-        "on it)", module=M)
+        "while any of them asserts its INTx#. audit15: PCI defines INTx# as level-sensitive, asserted low, with open "
+        "drain output drivers -- several drivers on one line assert it while any one pulls it low; Xen's vIOAPIC "
+        "model of the same rule counts the asserting functions per GSI and asserts the GSI on the first.",
+        source=(PCI_INTX_PINS, XEN_HVM_INTX),
+        quote="Interrupts on PCI are optional and defined as \"level sensitive,\" asserted low (negative true), using "
+        "open drain output drivers. ... Once the INTx# signal is asserted, it remains asserted until the device driver "
+        "clears the pending request. / if ( hvm_irq->gsi_assert_count[gsi]++ == 0 ) assert_gsi(d, gsi);", module=M)
 XEN_VLAPIC_TMR = Source("xen-project/xen", "12a50030a81a", "xen/arch/x86/hvm/vlapic.c",
                         "vlapic_set_irq (TMR cleared for an edge), vlapic_handle_EOI; its message quotes SDM "
                         "'Interrupt Acceptance for Fixed Interrupts'", "Xen 4.11..")

@@ -182,8 +182,15 @@ reading("qemu.bind-on-unmask", "xen-pt binds an entry's pirq when a Vector Contr
               "if ((*val & PCI_MSIX_FLAGS_ENABLE) && !(*val & PCI_MSIX_FLAGS_MASKALL)) { xen_pt_msix_update(s); }",
         module=M)
 reading("qemu.bind-on-write", "platform.xen_pt_bind: on-write binds when the pirq message's data is written: "
-        "found in no QEMU source (tglx's guess in the 2022 thread); for experiments only.",
-        status="hypothetical", module=M)
+        "found in no QEMU source (tglx's guess in the 2022 thread); for experiments only. audit15 read pci_msix_write "
+        "in qemu-xen-4.4.0, the stable-4.6 head 14a60f98e0 (the tree Xen 4.6.3 pinned before the qemu-xen-4.6.3 tag), "
+        "qemu-xen-4.7.0-rc1 (the latched table) and qemu/qemu 003f8dbc8e09: an address/data write only stores the value "
+        "and marks the entry updated; xen_pt_msix_update_one (the map and bind) runs from a Vector Control write that "
+        "unmasks with MSI-X enabled (qemu.bind-on-unmask). Refuted as a reading of QEMU: kept as an experiment value.",
+        status="hypothetical", source=(QEMU_MSI_44, QEMU_MSI_47),
+        quote="entry->updated = true; } set_entry_value(entry, offset, val); if (offset == PCI_MSIX_ENTRY_VECTOR_CTRL) "
+        "{ if (msix->enabled && !(val & PCI_MSIX_ENTRY_CTRL_MASKBIT)) { xen_pt_msix_update_one(s, entry_nr); } }",
+        module=M)
 reading("qemu.drop-write-to-live-entry", "Before the latched table an address/data write to an entry whose "
         "physical Vector Control is unmasked while MSI-X is enabled is dropped.",
         source=(QEMU_MSI_44, QEMU_TRAD),
@@ -926,12 +933,27 @@ reading("xen.intx.pirq-guest", "A guest offered XENFEAT_hvm_pirqs (with the vect
         source=(LINUX_HVM_GSI,), quote="if (!xen_have_vector_callback || !xen_feature(XENFEAT_hvm_pirqs)) return 0; "
         "... __acpi_register_gsi = acpi_register_gsi_xen_hvm; ... x86_platform.apic_post_init = xen_hvm_msi_init;",
         module=M)
+XEN_IRQ_RATELIMIT = Source(X, "RELEASE-4.19.0", "xen/arch/x86/irq.c", "do_IRQ (IRQ_GUEST: irq_ratelimit_threshold, "
+                           "rl_cnt / rl_quantum_start, irq_ratelimit_timer)", "all")
 reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted already (the guest's entry masked "
         "or its EOI not coming) is EOIed by the eoi_timer every 1 ms and interrupts again for as long as the "
         "machine line stays asserted; the model stops re-arming the timer once nothing but such loops and the "
         "spurious poll is scheduled (the host irq then stays in flight), as kernel.intx.poll-bound stops the "
         "poll; before 4.16 the dpci EOI timer is not re-armed then either (its deassert would make the next "
-        "assist assert the line again every 8 ms for ever).", status="hypothetical", module=M)
+        "assist assert the line again every 8 ms for ever). audit15 (RELEASE-4.19.0 irq.c): the loop is Xen's -- "
+        "do_IRQ_guest sets pirq->masked (in_flight++) and the 1 ms eoi_timer, irq_guest_eoi_timer_fn clears "
+        "pirq->masked and EOIs (ACKTYPE_EOI: set_eoi_ready on the pCPUs of cpu_eoi_map), and the line, still asserted, "
+        "interrupts again; do_IRQ's irq_ratelimit (10000 interrupts per 10 ms quantum by default) never engages at one "
+        "per ms, and nothing else ends it. The model's stop is a termination rule, not a reading: it stays "
+        "hypothetical.", status="hypothetical", source=(XEN_INTX_GUEST_IRQ, XEN_IRQ_RATELIMIT),
+        quote="if ( test_and_clear_bool(pirq->masked) ) action->in_flight--; ... case ACKTYPE_EOI: ... "
+        "on_selected_cpus(cpu_eoi_map, set_eoi_ready, desc, 0); / set_timer(&action->eoi_timer, NOW() + MILLISECS(1)); / "
+        "static unsigned int __read_mostly irq_ratelimit_threshold = 10000; ... if ( now < (desc->rl_quantum_start + "
+        "MILLISECS(10)) ) { desc->handler->disable(desc);", module=M)
 reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the guest's PCI-ISA link routes the "
         "slot's link to (pci_link.route); not modelled: the guest's IO-APIC entries of those ISA irqs stay "
-        "masked in every modelled run (the guest uses the GSI).", status="hypothetical", module=M)
+        "masked in every modelled run (the guest uses the GSI). audit15: the Xen half is as said (RELEASE-4.19.0 "
+        "__hvm_pci_intx_assert); what stays unread is that no modelled guest unmasks such an ISA entry.",
+        status="hypothetical", source=(XEN_INTX_VIOAPIC,),
+        quote="isa_irq = hvm_irq->pci_link.route[link]; if ( (hvm_irq->pci_link_assert_count[link]++ == 0) && isa_irq && "
+        "(hvm_irq->gsi_assert_count[isa_irq]++ == 0) ) assert_irq(d, isa_irq, isa_irq);", module=M)

@@ -701,10 +701,16 @@ reading("kernel.intx.poll",
         source=SPURIOUS_POLL, module=M + ".intx",
         quote="if (!(state & IRQS_SPURIOUS_DISABLED)) continue; local_irq_disable(); try_one_irq(desc, true); "
         "local_irq_enable(); ... mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL);")
+SPURIOUS_REARM = Source(L, "009b4c3b8ad5", "kernel/irq/spurious.c", "poll_spurious_irqs (mod_timer at its out: "
+                        "label, whatever it found)", "all")
 reading("kernel.intx.poll-bound",
         "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
         "poll could find a condition: only a device signal makes one). The timer softirq runs on the CPU that "
-        "armed it once that CPU is out of hardirq with interrupts on.", status="hypothetical", module=M + ".intx")
+        "armed it once that CPU is out of hardirq with interrupts on. audit15: the first sentence is the source's "
+        "(poll_spurious_irqs re-arms unconditionally); the stop is the model's termination rule, so the reading "
+        "stays hypothetical.", status="hypothetical", source=(SPURIOUS_REARM, SPURIOUS_POLL),
+        quote="out: atomic_dec(&irq_poll_active); mod_timer(&poll_spurious_irq_timer, jiffies + "
+        "POLL_SPURIOUS_IRQ_INTERVAL); }", module=M + ".intx")
 reading("kernel.intx.no-resend",
         "check_irq_resend does not resend a level irq: enable_irq on an INTx irq clears IRQS_PENDING and lets the "
         "line, still asserted, interrupt again once the entry is unmasked.",
