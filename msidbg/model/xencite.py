@@ -817,7 +817,9 @@ reading("xen.intx.pv-bind", "A PV guest's pcifront function: the toolstack maps 
 reading("xen.intx.pv-bind-at-boot", "The model binds every pcifront GSI at boot, in bus order, numbering the irqs "
         "from the first dynamic one (24) before any MSI irq: the real binding happens at each function's "
         "pci_enable_device and the number is whatever irq the guest's other event channels (timer, IPIs, xenbus, "
-        "the console) left free. Nothing the model runs reads the number.", status="hypothetical", module=M)
+        "the console) left free. Nothing the model runs reads the number. audit15: the source's timing is read "
+        "(xen.intx.pv-bind: pci_enable_device's xen_pcifront_enable_irq); binding at boot is the model's, so the "
+        "reading stays hypothetical.", status="hypothetical", source=(LINUX_PV_INTX,), module=M)
 reading("xen.intx.pv-guest", "EVTCHNOP_bind_pirq of the GSI pirq is pirq_guest_bind: the first guest makes the "
         "level IO-APIC irq IRQ_GUEST with irq_acktype's ack type and starts it (the entry unmasked), and sets the "
         "pirq's pirq_eoi_map bit (the ack type is not ACKTYPE_NONE), so the guest's eoi_pirq makes PHYSDEVOP_eoi. Each "
