@@ -169,11 +169,18 @@ reading("device.msi.fewer-messages", "A function granted fewer MSI messages than
         source=(PCI30, PCIE_MSI), quote="If the Multiple Message Enable field is 000b, the Function is not "
         "permitted to modify the message data. ... Software writes to this field to indicate the number of "
         "allocated vectors (equal to or less than the number of requested vectors).", module=M)
+TI_TUSB73X0_MSI = Source("TI TUSB7320/TUSB7340 datasheet", "SLLSE76Q (March 2011 - March 2024), ti.com document "
+                         "viewer", "MSI Message Control Register (PCI offset 4Ah)", "MM_EN (bits 6:4)", "TUSB73x0")
 reading("device.msi.low-bits", "The msi-message-low-bits quirk: a function granted 2..16 MSI messages signals a "
         "condition numbered beyond them as the enabled message its low Multiple Message Enable bits name (condition "
         "n -> message n mod 2^MME), the mapping TI documents for its TUSB73x0 xHCI controllers (MM_EN: with 2 "
-        "messages interrupters 0, 2, 4, 6 use message 0). A device-specific choice: opt-in, never a default.",
-        status="hypothetical", module=M)
+        "messages interrupters 0, 2, 4, 6 use message 0). A device-specific choice: opt-in, never a default. audit15 "
+        "read it in TI's datasheet: MM_EN of the MSI Message Control register maps interrupter n to message n mod "
+        "2^MM_EN for 2 and 4 messages (and each to its own for 8 and more).",
+        source=(TI_TUSB73X0_MSI,),
+        quote="001 - 2 Messages (Interrupters 0, 2, 4, and 6 mapped to message 0 and Interrupters 1, 3, 5, and 7 "
+        "mapped to message 1) 010 - 4 Messages (Interrupters 0 and 4 mapped to message 0, Interrupters 1 and 5 mapped "
+        "to message 1, Interrupters 2 and 6 mapped to message 2, Interrupters 3 and 7 mapped to message 3)", module=M)
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
         "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI; unconfirmed detail in domain.md).",
         status="hypothetical", module=M)
