@@ -661,11 +661,18 @@ reading("kernel.intx.fasteoi",
         quote="if (unlikely(!desc->action || irqd_irq_disabled(&desc->irq_data))) { desc->istate |= IRQS_PENDING; "
         "mask_irq(desc); goto out; } ... handle_irq_event(desc); cond_unmask_eoi_irq(desc, chip); ... out: if "
         "(!(chip->flags & IRQCHIP_EOI_IF_HANDLED)) chip->irq_eoi(&desc->irq_data);")
+E1000_INTR = Source(L, "010e85f9e47c", "drivers/net/ethernet/intel/e1000/e1000_main.c", "e1000_intr (the INTx "
+                    "handler of a PCI e1000: ICR is read-to-clear)", "all")
 reading("kernel.intx.handler",
         "A PCI INTx driver's handler reads its device's interrupt status: set, it clears the cause (the function "
         "deasserts INTx#) and returns IRQ_HANDLED; clear, IRQ_NONE -- the shared-line contract. The model's "
         "handler is that read and ack as one step (the device-specific registers are not modelled; "
-        "Status.Interrupt Status stands for them).", status="hypothetical", module=M + ".intx")
+        "Status.Interrupt Status stands for them). audit15: e1000's e1000_intr is that handler -- one read of ICR, "
+        "which clears the causes (the driver's comment: 'the above read cleared it'), IRQ_NONE when it was 0, else "
+        "IRQ_HANDLED.", source=(E1000_INTR,), module=M + ".intx",
+        quote="u32 icr = er32(ICR); if (unlikely((!icr))) return IRQ_NONE; /* Not our interrupt */ /* we might have "
+        "caused the interrupt, but the above read cleared it, and just in case the driver is down there is nothing "
+        "to do so return handled */ ... return IRQ_HANDLED;")
 reading("kernel.intx.shared",
         "Every modelled INTx driver requests its irq IRQF_SHARED (pci_request_irq always does): a second device on "
         "the GSI adds its action without a new startup; __setup_irq resets the spurious counters and re-enables an "
