@@ -403,14 +403,17 @@ reading("device.intx.msi-exclusive", "A function with MSI or MSI-X enabled does 
 PCI_INTX_PINS = Source("PCI Local Bus Specification", "rev 2.x/3.0 text, as reproduced in Intel's ECB-865 User's "
                        "Manual 3.11.38.6 (office.manualsonline.com)", "2.2.6 Interrupt Pins (Optional)",
                        "INTx# electrical definition", "all")
+E1000_ICR = Source("torvalds/linux", "010e85f9e47c", "drivers/net/ethernet/intel/e1000/e1000_main.c", "e1000_intr "
+                   "(ICR: every interrupt cause, read-to-clear)", "all")
 reading("device.intx.one-condition", "Every signal of a function whose MSI and MSI-X are disabled is its one INTx "
         "condition (vector 0): signals raised before the handler clears it are serviced together, as signals "
         "coalesced in an IRR bit are. audit15: PCI gives a single-function device one pin, level-asserted until the "
-        "driver clears the pending request (2.2.6, as ioapic.wired-or quotes it); that every condition of the function "
-        "is that one request, cleared by one handler run, is the device's and its driver's choice: hypothetical.",
-        status="hypothetical", source=(PCI_INTX_PINS,),
-        quote="A device asserts its INTx# line when requesting attention from its device driver. Once the INTx# "
-        "signal is asserted, it remains asserted until the device driver clears the pending request.", module=M)
+        "driver clears the pending request (2.2.6, as ioapic.wired-or quotes it), and a real INTx device gathers its "
+        "causes behind it: e1000's ICR holds every cause, and e1000_intr's one read clears them all "
+        "(kernel.intx.handler).", source=(PCI_INTX_PINS, E1000_ICR),
+        quote="Once the INTx# signal is asserted, it remains asserted until the device driver clears the pending "
+        "request. / u32 icr = er32(ICR); if (unlikely((!icr))) return IRQ_NONE; /* Not our interrupt */ /* we might "
+        "have caused the interrupt, but the above read cleared it ... */", module=M)
 reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vector when the line is asserted, the "
         "entry unmasked and Remote IRR clear, and sets Remote IRR when the local APIC accepts it; an EOI message whose "
         "vector matches the entry's clears it, and a line still asserted then sends again. Masking the entry after the "
