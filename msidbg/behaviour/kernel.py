@@ -922,8 +922,8 @@ ROWS: tuple[Switch, ...] = (
                    "pull, pushes carrying the upstream hash itself, build-robot and tip-bot mails, the fixes' patches "
                    "and a vendor 4.19 port, none a stable review or stable-rc backport; the newest stored trees (6.12.19 wishday/linux-6.12.y, 6.6.87) keep 'desc->depth = "
                    "1;' and cpuhotplug.c's irq_startup(desc, IRQ_RESEND, IRQ_START_COND); DoubleZZeta/linux-6.12.67 "
-                   "has no stored chip.c and no snapshot; the stored patches of releases/6.15.5 and 6.15.6 (July 2025, after "
-                   "the fixes reached 6.16-rc3) hold no genirq patch. Other releases after 6.12.34 / 6.6.94 / 6.15.4 "
+                   "has no stored chip.c and no snapshot; the stored patches of releases/6.15.5, 6.15.6 and 6.12.36 (July 2025, "
+                   "after the fixes reached 6.16-rc3) hold no genirq patch. Other releases after 6.12.34 / 6.6.94 / 6.15.4 "
                    "stay unread"),
         ),
     ),
