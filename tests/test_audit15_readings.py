@@ -3,7 +3,8 @@
 Verdicts (the notes in msidbg/behaviour/kernel.py, qemu.py and the readings in msidbg/model/*cite*.py,
 kernel/sources.py say what was read): a6c11c0a5235's 6.1.93 backport, ioapic.wired-or (PCI's open-drain
 INTx#), device.msi.low-bits (TI's TUSB73x0 datasheet), kernel.intx.handler and device.intx.one-condition
-(e1000_intr's read-to-clear ICR) are confirmed;
+(e1000_intr's read-to-clear ICR) and device.msix.marvell-reset-unmasked (83dbf898a2d4's message) are
+confirmed;
 qemu-xen-4.6.3 and 788019eb559f's later stable releases stay as they were (searched, not found); the
 termination rules xen.intx.timer-bound and kernel.intx.poll-bound stay hypothetical with the loop they
 cut short now cited; qemu.bind-on-write is refuted as a reading of QEMU (an experiment value only)."""
@@ -15,10 +16,10 @@ from msidbg import behaviour as bh
 from msidbg.model import cite
 
 #: the readings still hypothetical after audit15 (24 before it: ioapic.wired-or, device.msi.low-bits,
-#: kernel.intx.handler and device.intx.one-condition are confirmed)
+#: kernel.intx.handler, device.intx.one-condition and device.msix.marvell-reset-unmasked are confirmed)
 STILL_HYPOTHETICAL = {
     "bus.x2apic-without-remapping", "device.msi.latch-on-enable",
-    "device.msix.marvell-reset-unmasked", "kernel.actions.offline-cpu-waits",
+    "kernel.actions.offline-cpu-waits",
     "kernel.entry.exception-vector-effect", "kernel.intx.not-modelled",
     "kernel.intx.poll-bound", "kernel.intx.remapped-fault", "linux.aws-version", "linux.pv-pciback-one-step",
     "qemu.bind-on-write", "qemu.emulated-register-access", "seed003.two-implied-calls",
@@ -60,6 +61,7 @@ def test_the_hypothetical_readings_after_audit15() -> None:
     handler = cite.READINGS["kernel.intx.handler"]
     assert handler.status == "confirmed" and "er32(ICR)" in handler.quote
     assert cite.READINGS["device.intx.one-condition"].status == "confirmed"
+    assert "stay in device reset state" in cite.READINGS["device.msix.marvell-reset-unmasked"].quote
 
 
 def test_the_loops_the_termination_rules_cut_short_are_cited() -> None:

@@ -48,5 +48,5 @@ def test_the_page_lists_every_row_reading_and_program() -> None:
         assert f"| `{key}` |" in text
     for name in PROGRAMS:
         assert f"| `{name}` |" in text
-    hyp = [line for line in text.splitlines() if line.startswith("| `device.msix.marvell-reset-unmasked`")]
+    hyp = [line for line in text.splitlines() if line.startswith("| `device.msi.latch-on-enable`")]
     assert hyp and "*hypothetical*" in hyp[0]

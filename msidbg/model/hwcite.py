@@ -143,8 +143,15 @@ reading("device.msix.marvell-mask-when-disabled", "The msix-mask-applies-when-di
         quote="a broken Marvell NVME device which takes the MSI-X mask bits into account even when MSI-X is "
         "disabled, which prevents MSI delivery.", module=M)
 reading("device.msix.marvell-reset-unmasked", "A device with the Marvell quirk brings its MSI-X entries out of "
-        "reset unmasked (else its masks could not matter before the kernel wrote them).", status="hypothetical",
-        module=M)
+        "reset unmasked (else its masks could not matter before the kernel wrote them). audit15: 83dbf898a2d4's message "
+        "(the tip-bot2 mail of 2021-12-14, quoted in the stable thread of 2022-03-14) cures the device by leaving its "
+        "entries 'in device reset state' when MSI-X setup fails -- which lets MSI through only if that state is "
+        "unmasked, PCIe's masked reset state notwithstanding ('not specification compliant').",
+        source=(LINUX_83DBF,),
+        quote="A Marvell NVME device fails to deliver MSI interrupts after trying to enable MSI-X interrupts due to "
+        "that masking. It seems to take the MSI-X mask bits into account even when MSI-X is disabled. While not "
+        "specification compliant, this can be cured by moving the masking into the success path, so that the MSI-X "
+        "table entries stay in device reset state when the MSI-X setup fails.", module=M)
 reading("device.msix.disable-drops-pending", "Clearing MSI-X Enable drops the signals held in the PBA (counted "
         "lost). PCIe allows it (a function 'may' drop pending conditions when software disables MSI-X) without "
         "requiring it: QEMU's emulated MSI-X keeps its PBA (msix_function_masked counts a disabled MSI-X as "
