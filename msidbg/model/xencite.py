@@ -651,8 +651,13 @@ reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: 
               "irq = info->irq; if (info->u.pirq.pirq == pirq) goto out; } irq = -1;", module=M)
 reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4) for the AWS m4.large host: "
         "the thread only says \"the older Xen version\"; any upstream Xen from a35137373a (4.4; 4.2.4, 4.3.1) "
-        "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes).",
-        status="hypothetical", module=M)
+        "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes). "
+        "audit15: Xen-era EC2 guests on the m4's Xeon E5-2676 v3 (family 6 model 63) report the host's hvmloader "
+        "SMBIOS BIOS version 'Xen 4.2.amazon' in public systeminfo / dmidecode dumps of 2018 .. 2021 and "
+        "'Xen 4.11.amazon' in dumps of 2023 .. 2025: an Amazon fork of 4.2 (its patch level hidden by the "
+        "'.amazon' extraversion), later of 4.11. Which one the 2022 thread's host ran is not recorded; a 4.2 fork "
+        "shows the bug if it carries a35137373a (4.2.4). Still a stand-in: hypothetical.", status="hypothetical",
+        module=M)
 LINUX_PCIFRONT_OP = Source(L, "v6.6", "drivers/pci/xen-pcifront.c", "do_pci_op (spin_lock_irqsave, "
                            "xen_poll_irq_timeout until _XEN_PCIF_active clears; 2 s: XEN_PCI_ERR_dev_not_found)", "all")
 reading("linux.pv-pciback-one-step", "On xen-pv pciback's work (dom0's Linux, its map hypercalls) is one step. The "
