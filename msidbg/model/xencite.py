@@ -655,8 +655,10 @@ reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4)
         "audit15: Xen-era EC2 guests on the m4's Xeon E5-2676 v3 (family 6 model 63) report the host's hvmloader "
         "SMBIOS BIOS version 'Xen 4.2.amazon' in public systeminfo / dmidecode dumps of 2018 .. 2021 and "
         "'Xen 4.11.amazon' in dumps of 2023 .. 2025: an Amazon fork of 4.2 (its patch level hidden by the "
-        "'.amazon' extraversion), later of 4.11. Which one the 2022 thread's host ran is not recorded; a 4.2 fork "
-        "shows the bug if it carries a35137373a (4.2.4). Still a stand-in: hypothetical.", status="hypothetical",
+        "'.amazon' extraversion), later of 4.11. Which one the 2022 thread's host ran is not recorded, but the model "
+        "loses the signals with xen 4.2.4 .. 4.5 and delivers them with 4.2.3, 4.3.0, 4.6 and 4.11 (from 4.6 Xen "
+        "combines the guest's mask with its own): the host that showed the bug behaved as the 4.2 fork with "
+        "a35137373a would, not as an upstream 4.11. Still a stand-in: hypothetical.", status="hypothetical",
         module=M)
 LINUX_PCIFRONT_OP = Source(L, "v6.6", "drivers/pci/xen-pcifront.c", "do_pci_op (spin_lock_irqsave, "
                            "xen_poll_irq_timeout until _XEN_PCIF_active clears; 2 s: XEN_PCI_ERR_dev_not_found)", "all")
