@@ -673,9 +673,13 @@ Revisions:
   (5.9's is silent). enable_irq holds and publishes desc->lock the same way around irq_startup. Shipped runs:
   the same events, outcomes and hits; msi-torn-affinity-update-remapped under ``random`` seed 1 loses 2 xhci
   edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
+- 12: (kernleads) A ``remove`` of a device no driver action bound (never probed, or its probe never ran: its
+  CPU was offline) leaves ``kernel.pci.<dev>.status`` ``not-probed`` (__device_release_driver ran no driver
+  code; it became ``ok`` and the summary's ``driver`` said ``removed``). Shipped runs: unchanged.
+  tests/test_kernleads.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 11
+MODEL = 12
