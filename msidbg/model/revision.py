@@ -675,8 +675,12 @@ Revisions:
   edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
 - 12: (kernleads) A ``remove`` of a device no driver action bound (never probed, or its probe never ran: its
   CPU was offline) leaves ``kernel.pci.<dev>.status`` ``not-probed`` (__device_release_driver ran no driver
-  code; it became ``ok`` and the summary's ``driver`` said ``removed``). Shipped runs: unchanged.
-  tests/test_kernleads.py.
+  code; it became ``ok`` and the summary's ``driver`` said ``removed``). Before 4.15 the ISA irqs but the
+  timer keep their CPU0 vectors (init_legacy_irqs, legacy_irq_data) but are not requested: no action, not
+  started, depth 1, IRQD_IRQ_DISABLED (retrig had all 15 requested and started), so a dying CPU0 moves only
+  the timer (v4.9 fixup_irqs: irq_has_action; 4.13 migrate_one_irq: irqd_is_started) and CPU0 coming online
+  gets the others' vector_irq slots back (__setup_vector_irq). Shipped runs: the pre-4.15 scenarios' state
+  hashes (the ISA descs), same events and outcomes. tests/test_kernleads.py, tests/test_retrig.py.
 """
 
 from __future__ import annotations

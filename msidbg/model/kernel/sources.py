@@ -611,12 +611,19 @@ IOAPIC_MOVE = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
 #: effective CPU is the dying one) hand it to ioapic_chip's .irq_set_affinity = ioapic_set_affinity ->
 #: irq_chip_set_affinity_parent -> apic_set_affinity (the vector domain: a new vector on an online CPU, as a
 #: device irq gets) -> ioapic_configure_entry (the routing entry, whose contents the model does not keep for
-#: the ISA pins). Before 4.15 every ISA irq with an action moves so (build.legacy_irqs: all of them).
+#: the ISA pins). Before 4.15 every ISA irq has its CPU0 vector (init_legacy_irqs; x86_vector_alloc_irqs takes
+#: legacy_irq_data[virq]), but only one with an action (fixup_irqs, v4.9) or started (migrate_one_irq, 4.13..)
+#: moves: the timer, the one the modelled machine requests (kernleads; retrig had all 15 requested).
 ISA_MIGRATE = (Source(L, "v4.9", "arch/x86/kernel/irq.c", "fixup_irqs (irq_has_action, !irqd_is_per_cpu, "
                       "!cpumask_subset(affinity, cpu_online_mask) -> chip->irq_set_affinity(data, affinity, true))",
                       "..4.12 (hotplug_migration: x86)"),
                Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c", "ioapic_chip (.irq_set_affinity = "
-                      "ioapic_set_affinity: irq_chip_set_affinity_parent, then ioapic_configure_entry)", "all"))
+                      "ioapic_set_affinity: irq_chip_set_affinity_parent, then ioapic_configure_entry)", "all"),
+               Source(L, "v4.14", "kernel/irq/cpuhotplug.c", "migrate_one_irq ('No move required, if: ... Interrupt "
+                      "is not started': !irqd_is_started(d))", "4.13.."),
+               Source(L, "v4.14", "arch/x86/kernel/apic/vector.c", "init_legacy_irqs (cfg.vector = ISA_IRQ_VECTOR(i)) / "
+                      "x86_vector_alloc_irqs (legacy_irq_data[virq + i]: the ISA vector kept when the IO-APIC takes "
+                      "the pin, requested or not)", "..4.14 (vector_allocator: legacy)"))
 IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "ioapic_irqd_mask / ioapic_irqd_unmask ('x86/ioapic: Prevent inconsistent state when "
                             "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
@@ -946,7 +953,10 @@ reading("kernel.vector.isa-unrequested",
         "global reservation; a vector comes only with request_irq (activate_reserved: the CPU with the most "
         "free vectors). The modelled machine requests no ISA irq but the timer (a real one's i8042, rtc0 or "
         "ACPI SCI would each take a vector somewhere at boot), so CPU0 holds the timer's 0x30 only, and 0x32 "
-        "(the PIC cascade) is a system vector on every CPU.", source=ISA_VECTORS, module=M,
+        "(the PIC cascade) is a system vector on every CPU. Before 4.15 every ISA irq keeps its CPU0 vector "
+        "(init_legacy_irqs, legacy_irq_data), requested or not; the same machine requests only the timer, so a "
+        "dying CPU0 moves only the timer (fixup_irqs skips an irq without an action, 4.13's migrate_one_irq one "
+        "not started) and the others' vectors come back with CPU0 (__setup_vector_irq: their domain is CPU0).", source=ISA_VECTORS, module=M,
         quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
         "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
         "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
