@@ -58,3 +58,78 @@ def test_remove_after_a_failed_probe_keeps_the_failure_and_a_bound_remove_is_rem
                       "  - {at: 1ms, on: 0, do: remove, dev: d0}\n"
                       "  - {at: 2ms, on: 0, do: remove, dev: d0}\n")
     assert _status(eng) == ("ok", "removed")
+
+
+# --- (1) irqfixup / irqpoll: misrouted_irq, and irq_wait_for_poll ------------------------------------------------
+#: a stuck shared line (usb0's leftover condition on GSI 16, nobody's driver) under eth0's INTx handler, and sata0
+#: on GSI 17 whose driver is bound: every interrupt of irq 16 is unhandled
+STUCK = """\
+name: kernleads-irqfixup
+seed: 1
+cpus: {cpus}
+kernel: {{version: "6.6", irqfixup: {fix}}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, intx: {{pin: A, gsi: 16}}}}
+  usb0: {{bdf: "00:1d.0", kind: xhci, intx: {{pin: A, gsi: 16}}}}
+  sata0: {{bdf: "00:1f.2", kind: generic, intx: {{pin: B, gsi: 17}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1, affinity: 0}}
+  - {{at: 0, on: {on}, do: probe, dev: sata0, mode: intx, vectors: 1{aff}}}
+  - {{at: 2ms, do: fire, dev: usb0, vector: 0}}
+  - {{at: 3ms, do: fire, dev: sata0, vector: 0, count: 5, every: 7us}}
+"""
+
+
+def _stuck(fix: str, cpus: int) -> Any:
+    text = STUCK.format(cpus=cpus, fix=fix, on=cpus - 1, aff=", affinity: 1" if cpus > 1 else "")
+    return _run(text, max_events=1400)
+
+
+def _evs(eng: Any) -> list[Any]:
+    return list(eng.log.events(1, len(eng.log) + 1))
+
+
+def _polled_deliveries(evs: list[Any]) -> list[int]:
+    """sata0's handler runs that delivered a signal while CPU0 was in irq 16 (the last interrupt it accepted):
+    a misrouted_irq poll, not irq 17's own interrupt."""
+    out, last = [], {}
+    for i, e in enumerate(evs):
+        if e.kind == "apic.accept":
+            last[e.cpu] = e.get("irq")
+        elif e.kind == "irq.handler" and e.dev == "sata0" and last.get(e.cpu) == 16:
+            out.append(i)
+    return out
+
+
+def test_irqfixup_polls_the_other_shared_irqs_and_takes_a_handled_one_off_irqs_unhandled() -> None:
+    """One CPU: each unhandled interrupt of irq 16 runs misrouted_irq, which runs sata0's handler (irq 17:
+    enabled, shared); a signal sata0 raised meanwhile is delivered there, before its own interrupt, and
+    that poll's ok takes one off irq 16's irqs_unhandled. Without the option no poll runs."""
+    off = _evs(_stuck("\"off\"", 1))
+    assert not _polled_deliveries(off)
+    assert not [e for e in off if e.kind == "irq.none" and e.dev == "sata0"]
+    eng = _stuck("irqfixup", 1)
+    evs = _evs(eng)
+    assert len([e for e in evs if e.kind == "irq.none" and e.dev == "sata0"]) > 100   # polled at every IRQ_NONE
+    polled = _polled_deliveries(evs)
+    assert polled
+    # irqs_unhandled of irq 16 just before that handler (the interrupt counted) and after the poll returned
+    first = polled[0]
+    before = _run(STUCK.format(cpus=1, fix="irqfixup", on=0, aff=""), max_events=first + 1)
+    after = _run(STUCK.format(cpus=1, fix="irqfixup", on=0, aff=""), max_events=first + 2)
+    assert after.w.irqs[16]["irqs_unhandled"] == before.w.irqs[16]["irqs_unhandled"] - 1
+    assert sum(e.get("signals") for e in evs if e.kind == "irq.handler" and e.dev == "sata0") == 5
+
+
+def test_a_flow_handler_waits_for_the_poll_of_its_irq_on_another_cpu() -> None:
+    """Two CPUs, irq 17 on CPU1: CPU1's handle_fasteoi_irq finds irq 17 polled by CPU0's misrouted_irq
+    (IRQS_POLL_INPROGRESS) and waits in irq_wait_for_poll -- not 'in progress: out (EOI)' -- then runs
+    sata0's handler, which delivers the signal."""
+    evs = _evs(_stuck("irqpoll", 2))
+    waits = [i for i, e in enumerate(evs) if e.kind == "kernel" and e.cpu == 1
+             and str(e.get("what")).startswith("irq_wait_for_poll: irq 17 is polled on CPU0")]
+    assert waits
+    nxt = next(e for e in evs[waits[0] + 1:] if e.cpu == 1)
+    assert (nxt.kind, nxt.dev, nxt.get("signals")) == ("irq.handler", "sata0", 1)
+    assert not [e for e in evs if e.kind == "kernel" and "in progress on CPU0: out" in str(e.get("what"))]
+    assert sum(e.get("signals") for e in evs if e.kind == "irq.handler" and e.dev == "sata0") == 5

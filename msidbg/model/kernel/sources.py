@@ -636,6 +636,18 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
                        "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
+#: irqfixup / irqpoll (kernleads): read in the stored spurious.c 08c51f5bddc8 (2025) and a 2.6.39-era copy
+#: (009b4c3b8ad5); irq_wait_for_poll in a 4.x-era copy (irqd_irq_inprogress) and irq_may_run / irq_check_poll in
+#: 6.x-era chip.c copies (handle_fasteoi_irq's irqd_needs_resend_when_in_progress: 6.6); tglx's 2025 rework
+#: ('genirq: Move irq_wait_for_poll() to call site', irq_wait_on_inprogress) keeps the behaviour
+MISROUTED = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
+                    "irqfixup_setup / irqpoll_setup / try_misrouted_irq / misrouted_irq (irq_poll_active, irq_poll_cpu) "
+                    "/ try_one_irq (force false: disabled irqs left; IRQF_SHARED, not __IRQF_TIMER; "
+                    "IRQS_POLL_INPROGRESS) / note_interrupt ('desc->irqs_unhandled -= ok')", "all (a boot option)"),
+             Source(L, "v6.6", "kernel/irq/chip.c + kernel/irq/spurious.c",
+                    "irq_may_run -> irq_check_poll (IRQS_POLL_INPROGRESS) -> irq_wait_for_poll (desc->lock dropped, "
+                    "spin while IRQD_IRQ_INPROGRESS; 'Might have been disabled in meantime': !disabled && action)",
+                    "3.18.. (irq_may_run); read in stored 4.x / 6.x-era copies, not at the tags"))
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
                       "IRQS_SPURIOUS_DISABLED -> __enable_irq)", "all")
@@ -708,6 +720,15 @@ reading("kernel.intx.poll",
         source=SPURIOUS_POLL, module=M + ".intx",
         quote="if (!(state & IRQS_SPURIOUS_DISABLED)) continue; local_irq_disable(); try_one_irq(desc, true); "
         "local_irq_enable(); ... mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL);")
+reading("kernel.intx.misrouted",
+        "With the irqfixup or irqpoll boot option (kernel.irqfixup) every unhandled interrupt's note_interrupt runs "
+        "misrouted_irq: unless another poll runs (irq_poll_active), every enabled shared irq but 0 and this one has "
+        "its handlers run (try_one_irq(desc, false), IRQS_POLL_INPROGRESS), and one that handled something takes "
+        "one off this irq's irqs_unhandled. A flow handler of a polled irq on another CPU waits for the poll "
+        "(irq_wait_for_poll), then runs its actions: they find the cause the poll cleared and return IRQ_NONE.",
+        source=MISROUTED, module=M + ".intx",
+        quote="if (unlikely(try_misrouted_irq(irq, desc, action_ret))) { int ok = misrouted_irq(irq); if "
+        "(action_ret == IRQ_NONE) desc->irqs_unhandled -= ok; }")
 reading("kernel.intx.poll-bound",
         "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
         "poll could find a condition: only a device signal makes one). The timer softirq runs on the CPU that "
@@ -1078,8 +1099,9 @@ reading("kernel.lock.try-one-irq",
         "try_one_irq() (poll_spurious_irqs, and misrouted_irq under irqfixup) takes raw_spin_lock(&desc->lock) "
         "before it looks at the irq: a CPU polling a spurious-disabled irq spins, interrupts off, while another "
         "CPU holds the lock (its flow handler, irq_set_affinity's chip call, disable_irq's irqsave section). "
-        "handle_irq_event drops the lock around the actions. (irq_wait_for_poll -- a flow handler on another "
-        "CPU waiting for IRQS_POLL_INPROGRESS to clear instead of going out at once -- is not modelled.)",
+        "handle_irq_event drops the lock around the actions. A flow handler on another CPU that finds the irq "
+        "polled (IRQS_POLL_INPROGRESS) waits in irq_wait_for_poll until the poll is done, then runs the actions "
+        "unless the irq is disabled or has none (kernleads; handle_fasteoi_irq: only shared INTx irqs are polled).",
         source=SPURIOUS_POLL, module=M,
         quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
 
