@@ -640,6 +640,9 @@ SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
 #: (009b4c3b8ad5); irq_wait_for_poll in a 4.x-era copy (irqd_irq_inprogress) and irq_may_run / irq_check_poll in
 #: 6.x-era chip.c copies (handle_fasteoi_irq's irqd_needs_resend_when_in_progress: 6.6); tglx's 2025 rework
 #: ('genirq: Move irq_wait_for_poll() to call site', irq_wait_on_inprogress) keeps the behaviour
+#: (4.x-era copies -- irq_desc_get_irq, irq_settings_is_polled, SPURIOUS_DEFERRED -- have the same misrouted_irq
+#: and try_one_irq; a 3.0-era copy differs: 'atomic_inc_return(&irq_poll_active) == 1' (inverted: misrouted_irq
+#: polled only when another poll ran) and '|| !action->next' (a single-action shared irq not polled): not modelled)
 MISROUTED = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
                     "irqfixup_setup / irqpoll_setup / try_misrouted_irq / misrouted_irq (irq_poll_active, irq_poll_cpu) "
                     "/ try_one_irq (force false: disabled irqs left; IRQF_SHARED, not __IRQF_TIMER; "
