@@ -105,7 +105,7 @@ def test_irqfixup_polls_the_other_shared_irqs_and_takes_a_handled_one_off_irqs_u
     """One CPU: each unhandled interrupt of irq 16 runs misrouted_irq, which runs sata0's handler (irq 17:
     enabled, shared); a signal sata0 raised meanwhile is delivered there, before its own interrupt, and
     that poll's ok takes one off irq 16's irqs_unhandled. Without the option no poll runs."""
-    off = _evs(_stuck("\"off\"", 1))
+    off = _evs(_stuck("none", 1))
     assert not _polled_deliveries(off)
     assert not [e for e in off if e.kind == "irq.none" and e.dev == "sata0"]
     eng = _stuck("irqfixup", 1)

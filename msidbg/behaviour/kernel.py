@@ -1172,7 +1172,7 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "irqfixup", "kernel", ("off", "irqfixup", "irqpoll"), "off",
+        "irqfixup", "kernel", ("none", "irqfixup", "irqpoll"), "none",
         "the 'irqfixup' / 'irqpoll' boot option (kernel/irq/spurious.c irqfixup_setup / irqpoll_setup: "
         "irqfixup = 1 / 2, 'Misrouted IRQ fixup [and polling] support enabled'). With either, note_interrupt "
         "calls misrouted_irq for every unhandled interrupt (try_misrouted_irq): unless another poll is running "
@@ -1181,7 +1181,7 @@ ROWS: tuple[Switch, ...] = (
         "one handled makes irqs_unhandled one less. irqpoll also polls after handled interrupts of irq 0 and of "
         "IRQF_IRQPOLL actions (neither is modelled: the model's timer does not tick, no driver sets the flag), so "
         "here it acts as irqfixup. A boot option, the same in every release modelled; read with intx: pins "
-        "(note_interrupt runs for the IO-APIC's level irqs). off: neither option (every default)",
+        "(note_interrupt runs for the IO-APIC's level irqs). none: neither option (every default)",
         kinds=("bare-metal",), scoped=True,
         initial_note="irqfixup_setup / irqpoll_setup / try_misrouted_irq / misrouted_irq read in the stored "
         "kernel/irq/spurious.c 08c51f5bddc8 (2025) and in a 2.6.39-era copy (009b4c3b8ad5): the same logic",

@@ -681,7 +681,7 @@ Revisions:
   the timer (v4.9 fixup_irqs: irq_has_action; 4.13 migrate_one_irq: irqd_is_started) and CPU0 coming online
   gets the others' vector_irq slots back (__setup_vector_irq). Shipped runs: the pre-4.15 scenarios' state
   hashes (the ISA descs), same events and outcomes. tests/test_kernleads.py, tests/test_retrig.py.
-  New row ``kernel.irqfixup`` (off | irqfixup | irqpoll: the boot options, bare metal; every bare-metal
+  New row ``kernel.irqfixup`` (none | irqfixup | irqpoll: the boot options, bare metal; every bare-metal
   world gains it): note_interrupt of an unhandled interrupt runs misrouted_irq (try_one_irq(desc, false) on
   every enabled shared irq but 0 and this one; a handled one takes one off irqs_unhandled). A poll (that one
   or poll_spurious_irqs) marks the irq IRQS_POLL_INPROGRESS (``irqs[N].poll``), clears IRQS_PENDING and

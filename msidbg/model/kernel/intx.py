@@ -525,7 +525,7 @@ def note(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     handled = bool(loc["handled"])
     count_unhandled(k, desc, handled)
-    if not handled and sw(k, "irqfixup") != "off":
+    if not handled and sw(k, "irqfixup") != "none":
         k.call_then("note_misrouted", "misrouted_irq", irq=desc.irq)
         return
     note_window(k, desc)
