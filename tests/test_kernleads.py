@@ -133,3 +133,27 @@ def test_a_flow_handler_waits_for_the_poll_of_its_irq_on_another_cpu() -> None:
     assert (nxt.kind, nxt.dev, nxt.get("signals")) == ("irq.handler", "sata0", 1)
     assert not [e for e in evs if e.kind == "kernel" and "in progress on CPU0: out" in str(e.get("what"))]
     assert sum(e.get("signals") for e in evs if e.kind == "irq.handler" and e.dev == "sata0") == 5
+
+
+def test_poll_spurious_irqs_marks_the_irq_polled_and_clears_irqs_pending() -> None:
+    """intx-nobody-cared: the poll 100 ms after "Disabling IRQ #16" runs eth0's handler on CPU1 under
+    IRQS_POLL_INPROGRESS (``irqs[16].poll``) and irq_poll_active (``kernel.poll_active``), IRQS_PENDING (set
+    by the masking interrupt) cleared by its handle_irq_event; both marks are gone when the poll returns."""
+    from msidbg.scenario import load_scenario
+
+    eng = new_engine(load_scenario("scenarios/intx-nobody-cared.yaml"), None)
+    eng.run_sync(max_events=299_000)
+    seen = set()
+    while True:
+        assert eng.step()
+        last = eng.log.events(len(eng.log), len(eng.log) + 1)[-1]
+        seen.add(last.kind)
+        if "irq.poll" in seen and last.kind == "irq.handler" and last.dev == "eth0":
+            break
+        if "irq.nobody_cared" in seen and eng.w.irqs[16]["pending"]:
+            seen.add("pending")     # the next interrupt found the irq disabled: IRQS_PENDING, mask_irq
+    desc = eng.w.irqs[16]
+    assert "pending" in seen and desc["spurious_disabled"]
+    assert (desc["poll"], eng.w.kernel["poll_active"], desc["pending"]) == (last.cpu, last.cpu, False)
+    eng.run_sync()
+    assert "poll" not in eng.w.irqs[16] and "poll_active" not in eng.w.kernel
