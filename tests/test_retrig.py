@@ -13,8 +13,9 @@ effective CPU is the dying one (v4.9 fixup_irqs' own loop: irq_has_action and an
 CPU -- that is no longer a subset of cpu_online_mask; v4.13+ irq_migrate_all_off_this_cpu ->
 migrate_one_irq), through ioapic_chip's ioapic_set_affinity -> the vector domain. From 4.15 only the
 timer (irq 0, vector 0x30 on CPU0) is requested (build.legacy_irqs): it takes a vector on the matrix's
-best CPU, which the next irq then does not get. Before 4.15 every ISA irq moves to the first online CPU
-of its mask (__assign_irq_vector), on vectors of the global search cursor. They stayed on CPU0.
+best CPU, which the next irq then does not get. Before 4.15 the timer, too, is the only one requested
+(kernleads: retrig had every ISA irq requested and moved), and moves to the first online CPU of its mask
+(__assign_irq_vector), on vectors of the global search cursor. They stayed on CPU0.
 """
 
 from __future__ import annotations
@@ -80,18 +81,34 @@ def test_cpu0_offline_moves_the_timer_to_the_matrixs_best_cpu(version: str) -> N
 
 
 @pytest.mark.parametrize("version", ["4.9", "4.14"])
-def test_cpu0_offline_before_the_matrix_moves_every_isa_irq_to_the_first_online_cpu(version: str) -> None:
+def test_cpu0_offline_before_the_matrix_moves_only_the_requested_isa_irq(version: str) -> None:
+    """kernleads: every ISA irq keeps its CPU0 vector at boot (init_legacy_irqs, setup_IO_APIC_irqs), but
+    the modelled machine requests only the timer, as from 4.15: v4.9 fixup_irqs skips an irq without an
+    action (irq_has_action), 4.13's migrate_one_irq one not started -- the timer alone moves, to the
+    first online CPU of its mask on the global search cursor; the others' domain stays CPU0."""
     eng = _cpu0_offline(version)
     w = eng.w
     isa = [i for i in range(16) if w.irqs.get(i) is not None and w.irqs[i].action is not None]
-    assert len(isa) == 15                   # 0..15 but the PIC cascade
-    # __assign_irq_vector: the first online CPU of the mask (CPU1), vectors from the global cursor
+    assert isa == [0]
+    # __assign_irq_vector: the first online CPU of the mask (CPU1), a vector from the global cursor
     # (0x41 + 16 steps: the probe's eth0 took 0x41 on CPU0)
-    assert {w.irqs[i].cpu for i in isa} == {1}
-    assert w.irqs[0].vector == 0x51 and w.irqs[1].vector == 0x61
-    assert all(w.cpus[1].vector_irq[w.irqs[i].vector] == i for i in isa)
+    assert (w.irqs[0].cpu, w.irqs[0].vector) == (1, 0x51) and w.cpus[1].vector_irq[0x51] == 0
+    moves = [e.fields["irq"] for e in events_of(eng, "vector.assign") if e.cpu == 0 and e.fields["irq"] < 16]
+    assert moves == [0]
+    assert all((w.irqs[i].cpu, w.irqs[i].vector) == (0, ISA_IRQ_VECTOR0 + i) for i in range(1, 16) if i != 2)
     assert not [v for v, s in w.cpus[0].vector_irq.items() if type(s) is int]
     assert totals(eng, "eth0") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}
+
+
+def test_cpu0_online_before_the_matrix_gives_the_unrequested_isa_irqs_their_slots_back() -> None:
+    """4.14 __setup_vector_irq on CPU0 coming back: every irq whose domain is CPU0 (the ISA irqs nothing
+    requested) gets its vector_irq slot back; the timer stays on CPU1."""
+    eng = run_to_end(scenario(_text("r02-cpu0-timer-6p1.yaml").replace('"6.1"', '"4.14"')
+                              + "  - {at: 5ms, on: 1, do: cpu_online, cpu: 0}\n"))
+    w = eng.w
+    assert w.cpus[0].online and w.irqs[0].cpu == 1
+    assert {v: s for v, s in w.cpus[0].vector_irq.items() if type(s) is int and v < 0x40} == \
+        {ISA_IRQ_VECTOR0 + i: i for i in range(1, 16) if i != 2}
 
 
 def test_before_52d6b926aabc_the_soft_disabled_apic_takes_no_signal_to_retrigger() -> None:

@@ -1182,6 +1182,21 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "irqfixup", "kernel", ("none", "irqfixup", "irqpoll"), "none",
+        "the 'irqfixup' / 'irqpoll' boot option (kernel/irq/spurious.c irqfixup_setup / irqpoll_setup: "
+        "irqfixup = 1 / 2, 'Misrouted IRQ fixup [and polling] support enabled'). With either, note_interrupt "
+        "calls misrouted_irq for every unhandled interrupt (try_misrouted_irq): unless another poll is running "
+        "(irq_poll_active), try_one_irq(desc, false) on every other irq but 0 -- an enabled, shared (IRQF_SHARED, "
+        "not __IRQF_TIMER) irq not in progress elsewhere runs all its handlers under IRQS_POLL_INPROGRESS, and "
+        "one handled makes irqs_unhandled one less. irqpoll also polls after handled interrupts of irq 0 and of "
+        "IRQF_IRQPOLL actions (neither is modelled: the model's timer does not tick, no driver sets the flag), so "
+        "here it acts as irqfixup. A boot option, the same in every release modelled; read with intx: pins "
+        "(note_interrupt runs for the IO-APIC's level irqs). none: neither option (every default)",
+        kinds=("bare-metal",), scoped=True,
+        initial_note="irqfixup_setup / irqpoll_setup / try_misrouted_irq / misrouted_irq read in the stored "
+        "kernel/irq/spurious.c 08c51f5bddc8 (2025) and in a 2.6.39-era copy (009b4c3b8ad5): the same logic",
+    ),
+    Switch(
         "bound_probe", "kernel", ("skip", "EBUSY"), "EBUSY",
         "a probe of a device that already has a driver (a probe succeeded, no remove since), under the "
         "device_lock: EBUSY -- __driver_probe_device returns -EBUSY ('if (dev->driver) return -EBUSY') and "

@@ -37,8 +37,9 @@ def driver_state(w: dict[str, Any], dev: str) -> str:
     """Where the device's driver is, read from the model's actions at the cursor.
 
     ``probing`` / ``removing`` (or ``<action> running``) while a driver action for it is on a
-    CPU's stack; else ``removed`` when its last driver action was a successful remove; else
-    the driver status (``ok``, ``not-probed``, ``failed: E...``). The contract's ``probe``
+    CPU's stack; else ``removed`` when its last driver action was a successful remove of a device
+    some driver action had bound (``ok``: a remove of a ``not-probed`` device found no driver and
+    leaves it ``not-probed``); else the driver status (``ok``, ``not-probed``, ``failed: E...``). The contract's ``probe``
     only says whether every action so far succeeded: it stays ``ok`` after a remove and while
     a second probe runs. A device's driver actions run on one CPU in file order, so the last
     one in the file that ran is the latest.
@@ -49,7 +50,7 @@ def driver_state(w: dict[str, Any], dev: str) -> str:
     if running:
         return RUNNING.get(running[-1], f"{running[-1]} running")
     done = [a for a in acts if a["state"] == "done" and a["do"] in ("probe", "remove")]
-    if not status.startswith("failed") and done and done[-1]["do"] == "remove" and not _failed(done[-1]):
+    if status == "ok" and done and done[-1]["do"] == "remove" and not _failed(done[-1]):
         return "removed"
     return status
 

@@ -68,8 +68,11 @@ def legacy_irqs(w: World) -> None:
     an ISA irq over, x86_vector_alloc_irqs -> vector_configure_legacy keeps the ISA vector of an irq
     already activated (the timer, irq 0, requested before the IO-APIC was set up) and frees the others
     (clear_irq_vector: irq_matrix_free, the CPU0 slot VECTOR_SHUTDOWN or unused), which then get a
-    global reservation (reserve_irq_vector) and a vector only when requested (activate_reserved). The
-    modelled machine requests none of them (reading ``kernel.vector.isa-unrequested``)."""
+    global reservation (reserve_irq_vector) and a vector only when requested (activate_reserved). Before
+    4.15 every ISA irq keeps its CPU0 vector, requested or not. The modelled machine requests none of them
+    but the timer, before 4.15 as from it (reading ``kernel.vector.isa-unrequested``): only irqs with an
+    action (fixup_irqs' irq_has_action, 4.9) or started (migrate_one_irq's irqd_is_started, 4.13..) leave a
+    dying CPU0."""
     from msidbg.model.kernel import vector as vec
     from msidbg.model.kernel.msi import new_desc
 
@@ -88,9 +91,16 @@ def legacy_irqs(w: World) -> None:
             if vec.sw_w(w, "vector_shutdown_slot"):
                 cpu0["vector_irq"][v] = VECTOR_SHUTDOWN
             continue
-        # requested and started at boot (i8042, rtc, ...): enabled, depth 0 (irq_startup), unmasked
-        desc.update(vector=v, cpu=0, activated=True, started=True, masked=False, action=f"legacy-{i}",
-                    depth=0, disabled=False)
+        if i == 0:
+            # the timer, requested at boot (setup_default_timer_irq): enabled, depth 0 (irq_startup), unmasked
+            desc.update(vector=v, cpu=0, activated=True, started=True, masked=False, action=f"legacy-{i}",
+                        depth=0, disabled=False)
+        else:
+            # before 4.15 the IO-APIC's setup_IO_APIC_irqs keeps the ISA vector init_legacy_irqs gave it
+            # (x86_vector_alloc_irqs takes legacy_irq_data; __assign_irq_vector keeps cfg.vector on CPU0),
+            # but nothing requested it: no action, not started, depth 1 and IRQD_IRQ_DISABLED as
+            # desc_set_defaults left them (reading kernel.vector.isa-unrequested)
+            desc.update(vector=v, cpu=0, activated=True)
         w["irqs"][i] = desc
         cpu0["vector_irq"][v] = i
         words_set(cpu0["alloc"], v)

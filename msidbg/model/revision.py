@@ -673,9 +673,25 @@ Revisions:
   (5.9's is silent). enable_irq holds and publishes desc->lock the same way around irq_startup. Shipped runs:
   the same events, outcomes and hits; msi-torn-affinity-update-remapped under ``random`` seed 1 loses 2 xhci
   edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
+- 12: (kernleads) A ``remove`` of a device no driver action bound (never probed, or its probe never ran: its
+  CPU was offline) leaves ``kernel.pci.<dev>.status`` ``not-probed`` (__device_release_driver ran no driver
+  code; it became ``ok`` and the summary's ``driver`` said ``removed``). Before 4.15 the ISA irqs but the
+  timer keep their CPU0 vectors (init_legacy_irqs, legacy_irq_data) but are not requested: no action, not
+  started, depth 1, IRQD_IRQ_DISABLED (retrig had all 15 requested and started), so a dying CPU0 moves only
+  the timer (v4.9 fixup_irqs: irq_has_action; 4.13 migrate_one_irq: irqd_is_started) and CPU0 coming online
+  gets the others' vector_irq slots back (__setup_vector_irq). Shipped runs: the pre-4.15 scenarios' state
+  hashes (the ISA descs), same events and outcomes. tests/test_kernleads.py, tests/test_retrig.py.
+  New row ``kernel.irqfixup`` (none | irqfixup | irqpoll: the boot options, bare metal; every bare-metal
+  world gains it): note_interrupt of an unhandled interrupt runs misrouted_irq (try_one_irq(desc, false) on
+  every enabled shared irq but 0 and this one; a handled one takes one off irqs_unhandled). A poll (that one
+  or poll_spurious_irqs) marks the irq IRQS_POLL_INPROGRESS (``irqs[N].poll``), clears IRQS_PENDING and
+  repeats while it is set, and takes irq_poll_active (``kernel.poll_active``); a handle_fasteoi_irq on
+  another CPU that finds its irq polled waits in irq_wait_for_poll, then runs the actions unless the irq is
+  disabled or has none (it went out at once). Shipped runs: the same events and hits; every bare-metal
+  world's hash (the row), intx-nobody-cared(-claimed)'s IRQS_PENDING cleared by the poll.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 11
+MODEL = 12

@@ -246,7 +246,7 @@ def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
         return
     apic_step = native_apic_step(k, loc["cpu"], after=False)
     # every device irq: the MSI ones (their device) and the IO-APIC's shared INTx irqs (their action list),
-    # and the ISA irqs requested at boot (their action: the timer, irq 0; before 4.15 every one of them),
+    # and the ISA irqs requested at boot (their action: the timer, irq 0, the only one the modelled machine requests),
     # which go where a device irq of the same mask goes (S.ISA_MIGRATE)
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["dev"] is not None or d.get("actions") is not None
                          or (d["chip"] == "IO-APIC" and d.action is not None))

@@ -382,7 +382,7 @@ def remove_shared(k: Any, desc: Any, dev: str, index: int) -> int:
 
 # --- handle_fasteoi_irq -------------------------------------------------------------------------------
 fasteoi = program("handle_fasteoi_irq", "kernel/irq/chip.c: the flow handler of level IO-APIC irqs",
-                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.IOAPIC_MOVE, S.IOAPIC_MOVE_MASKED, *S.NOTE_INTERRUPT))
+                  source=(S.FASTEOI, S.IOAPIC_ACK_LEVEL, S.IOAPIC_MOVE, S.IOAPIC_MOVE_MASKED, *S.NOTE_INTERRUPT, S.MISROUTED[1]))
 
 
 @fasteoi.step
@@ -396,11 +396,27 @@ def lock(k: Any, loc: dict[str, Any]) -> None:
     me = k.cpu_id
     if spin_on_lock(k, desc, me):
         return
-    ip = in_action(k.w, desc, me)
-    if ip >= 0:
-        k.note(f"irq_may_run: irq {desc.irq} in progress on CPU{ip}: out (EOI)", ip, desc.dev)
-        k.goto("eoi")
+    pc = desc.get("poll", -1)
+    if pc >= 0 and pc != me:
+        # irq_may_run: IRQD_IRQ_INPROGRESS set by the poll's handle_irq_event -> irq_check_poll:
+        # IRQS_POLL_INPROGRESS -> irq_wait_for_poll: desc->lock dropped, spin until the poll is done
+        k.spin(f"irq_wait_for_poll: irq {desc.irq} is polled on CPU{pc} (IRQS_POLL_INPROGRESS)", pc, desc.dev)
+        loc["polled"] = pc
         return
+    if "polled" in loc:
+        pc = loc.pop("polled")
+        if desc.disabled or desc.action is None:
+            # '/* Might have been disabled in meantime */ return !irqd_irq_disabled(..) && desc->action'
+            k.note(f"irq_wait_for_poll: the poll on CPU{pc} is done, irq {desc.irq} is "
+                   f"{'disabled' if desc.disabled else 'without action'}: out (EOI)", pc, desc.dev)
+            k.goto("eoi")
+            return
+    else:
+        ip = in_action(k.w, desc, me)
+        if ip >= 0:
+            k.note(f"irq_may_run: irq {desc.irq} in progress on CPU{ip}: out (EOI)", ip, desc.dev)
+            k.goto("eoi")
+            return
     desc.lock = me
     desc["replay"] = -1
     if desc.action is None or desc.disabled:
@@ -504,22 +520,52 @@ def _none_polled(k: Any, desc: Any, dev: str) -> None:
 
 @fasteoi.step
 def note(k: Any, loc: dict[str, Any]) -> None:
-    """note_interrupt(desc, retval) (unless noirqdebug); a visible step only when it disables the irq."""
+    """note_interrupt(desc, retval) (unless noirqdebug); a visible step only when it disables the irq.
+    Under ``irqfixup`` / ``irqpoll`` an unhandled interrupt first runs misrouted_irq (try_misrouted_irq)."""
     desc = k.w.irqs[loc["irq"]]
-    note_interrupt(k, desc, bool(loc["handled"]))
+    handled = bool(loc["handled"])
+    count_unhandled(k, desc, handled)
+    if not handled and sw(k, "irqfixup") != "none":
+        k.call_then("note_misrouted", "misrouted_irq", irq=desc.irq)
+        return
+    note_window(k, desc)
+    k.goto("eoi")
+
+
+@fasteoi.step
+def note_misrouted(k: Any, loc: dict[str, Any]) -> None:
+    """``int ok = misrouted_irq(irq); if (action_ret == IRQ_NONE) desc->irqs_unhandled -= ok;`` -- then the
+    window as without the option."""
+    desc = k.w.irqs[loc["irq"]]
+    ok = int(loc.pop("ret", 0) or 0)
+    if ok:
+        desc["irqs_unhandled"] = desc.get("irqs_unhandled", 0) - ok
+    note_window(k, desc)
 
 
 def note_interrupt(k: Any, desc: Any, handled: bool) -> None:
-    """kernel/irq/spurious.c: irqs_unhandled restarts at 1 after HZ/10 without an unhandled one; from
-    7c07012eb1be ("genirq: Reduce irqdebug cacheline bouncing", 5.13; ``note_interrupt_counts``:
-    unhandled) irq_count only counts once an interrupt went unhandled, before it (every) every
-    interrupt counted; every 100,000 counted, more than 99,900 unhandled disables the irq."""
+    """kernel/irq/spurious.c note_interrupt without misrouted_irq: :func:`count_unhandled`, then
+    :func:`note_window`."""
+    count_unhandled(k, desc, handled)
+    note_window(k, desc)
+
+
+def count_unhandled(k: Any, desc: Any, handled: bool) -> None:
+    """note_interrupt's first half: irqs_unhandled restarts at 1 after HZ/10 without an unhandled one."""
     jiffies = k.w.now // max(k.w.costs["jiffy"], 1)
     unhandled = desc.get("irqs_unhandled", 0)
     if not handled:
         unhandled = 1 if jiffies > desc.get("last_unhandled", 0) + HZ_10 else unhandled + 1
         desc["last_unhandled"] = jiffies
     desc["irqs_unhandled"] = unhandled
+
+
+def note_window(k: Any, desc: Any) -> None:
+    """note_interrupt's window (after misrouted_irq): from 7c07012eb1be ("genirq: Reduce irqdebug
+    cacheline bouncing", 5.13; ``note_interrupt_counts``: unhandled) irq_count only counts once an
+    interrupt went unhandled, before it (every) every interrupt counted; every 100,000 counted, more
+    than 99,900 unhandled disables the irq."""
+    unhandled = desc.get("irqs_unhandled", 0)
     if not unhandled and sw(k, "note_interrupt_counts") == "unhandled":
         return
     count = desc.get("irq_count", 0) + 1
@@ -792,43 +838,21 @@ poll = program("poll_spurious_irqs", "kernel/irq/spurious.c: try_one_irq(desc, t
 
 @poll.step
 def poll_next(k: Any, loc: dict[str, Any]) -> None:
-    """For each irq with IRQS_SPURIOUS_DISABLED (in irq order): try_one_irq -- raw_spin_lock(&desc->lock)
-    first (another CPU holding it -- its flow handler, irq_set_affinity's chip call, disable_irq's
-    irqsave section -- makes this CPU spin, interrupts off, until it is released); then a shared irq
-    whose action is not running elsewhere runs handle_irq_event (every action, the lock dropped around
-    them; note_interrupt returns at once under IRQS_POLL_INPROGRESS). Then mod_timer(jiffies + HZ/10)."""
-    from msidbg.model.kernel.entry import in_action, spin_on_lock
-
+    """``if (atomic_inc_return(&irq_poll_active) != 1) goto out;`` (a misrouted_irq on another CPU is
+    polling: nothing this time), else for each irq with IRQS_SPURIOUS_DISABLED (in irq order) try_one_irq
+    (:func:`_try_one`, force). Then mod_timer(jiffies + HZ/10)."""
     todo = loc.get("todo")
     if todo is None:
-        todo = loc["todo"] = [n for n in sorted(k.w.irqs) if k.w.irqs[n].get("spurious_disabled")]
-        loc["ai"] = -1
-    while todo:
-        desc = k.w.irqs[todo[0]]
-        acts = actions(desc)
-        if loc["ai"] < 0:
-            if not acts:
-                todo.pop(0)
-                continue
-            if spin_on_lock(k, desc, k.cpu_id):
-                return      # try_one_irq's raw_spin_lock(&desc->lock): held elsewhere (the step runs again)
-            if in_action(k.w, desc, k.cpu_id) >= 0:
-                desc["pending"] = True
-                todo.pop(0)
-                k.ev(SPURIOUS_POLL, desc.dev, desc.irq, 0, k.s("in progress on another CPU: IRQS_PENDING"))
-                k.again()
-                return
-            loc["ai"] = 0
-        if loc["ai"] < len(acts):
-            dev, index = acts[loc["ai"]]
-            loc["ai"] += 1
-            desc.inprogress = k.cpu_id
-            k.cpu.handling = desc.irq
-            run_handler(k, desc, dev, index, True)
-            k.again()
-            return
-        todo.pop(0)
-        loc["ai"] = -1
+        if _poll_busy(k):
+            todo = loc["todo"] = []
+        else:
+            todo = loc["todo"] = [n for n in sorted(k.w.irqs) if k.w.irqs[n].get("spurious_disabled")]
+            k.w.kernel["poll_active"] = k.cpu_id
+        loc["ai"], loc["ok"] = -1, 0
+    if _try_one(k, loc, True):
+        return
+    if k.w.kernel.get("poll_active") == k.cpu_id:
+        k.w.kernel.pop("poll_active")
     # re-armed for ever in the kernel; the model stops once nothing else is on the agenda (no later
     # poll could find a condition no handler has seen: none can arise) -- reading kernel.intx.poll-bound
     again = any(it[2] != "spoll" for it in k.eng.agenda.values())
@@ -837,6 +861,85 @@ def poll_next(k: Any, loc: dict[str, Any]) -> None:
     k.ev(SPURIOUS_POLL, None, -1, 0, k.s("mod_timer(jiffies + HZ/10)" if again else
                                          "done (not re-armed: nothing else is scheduled)"))
     k.ret(0)
+
+
+def _poll_busy(k: Any) -> bool:
+    """irq_poll_active is taken: a poll (poll_spurious_irqs, misrouted_irq) runs on another CPU."""
+    return k.w.kernel.get("poll_active", -1) not in (-1, k.cpu_id)
+
+
+def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
+    """try_one_irq(desc, force) over ``loc["todo"]``, one visible step at a time; False once the list is done.
+    raw_spin_lock(&desc->lock) first (another CPU holding it -- its flow handler, irq_set_affinity's chip
+    call, disable_irq's irqsave section -- makes this CPU spin, interrupts off, until it is released); an
+    irq that is disabled (unless ``force``: poll_spurious_irqs), has no action or is not shared (IRQF_SHARED:
+    the INTx irqs' actions; an MSI irq's and the timer's are not) is left; one whose action runs on another
+    CPU gets IRQS_PENDING ('get the other CPU to go looking for our mystery interrupt too'); else
+    IRQS_POLL_INPROGRESS (``irqs[N].poll``: the polling CPU) and handle_irq_event -- IRQS_PENDING cleared,
+    every action (the lock dropped around them; note_interrupt returns at once), again while IRQS_PENDING.
+    ``loc["ok"]`` becomes 1 when a handler returned IRQ_HANDLED."""
+    from msidbg.model.kernel.entry import in_action, spin_on_lock
+
+    todo = loc["todo"]
+    while todo:
+        desc = k.w.irqs[todo[0]]
+        acts = desc.get("actions") or []
+        if loc["ai"] < 0:
+            if not acts or (desc.disabled and not force):
+                todo.pop(0)
+                continue
+            if spin_on_lock(k, desc, k.cpu_id):
+                return True     # try_one_irq's raw_spin_lock(&desc->lock): held elsewhere (the step runs again)
+            if in_action(k.w, desc, k.cpu_id) >= 0:
+                desc["pending"] = True
+                todo.pop(0)
+                k.ev(SPURIOUS_POLL, desc.dev, desc.irq, 0, k.s("in progress on another CPU: IRQS_PENDING"))
+                k.again()
+                return True
+            loc["ai"] = 0
+            desc["poll"] = k.cpu_id
+            desc["pending"] = False
+        if loc["ai"] < len(acts):
+            dev, index = acts[loc["ai"]]
+            loc["ai"] += 1
+            desc.inprogress = k.cpu_id
+            k.cpu.handling = desc.irq
+            loc["ok"] |= run_handler(k, desc, dev, index, True)
+            k.again()
+            return True
+        if desc.get("pending") and acts:
+            desc["pending"] = False     # '} while ((desc->istate & IRQS_PENDING) && action);'
+            loc["ai"] = 0
+            continue
+        desc.pop("poll", None)
+        todo.pop(0)
+        loc["ai"] = -1
+    return False
+
+
+misrouted = program("misrouted_irq", "kernel/irq/spurious.c misrouted_irq (irqfixup / irqpoll): try_one_irq on "
+                    "every other irq", source=S.MISROUTED)
+
+
+@misrouted.step
+def misrouted_next(k: Any, loc: dict[str, Any]) -> None:
+    """From note_interrupt of an unhandled interrupt (try_misrouted_irq), in hardirq: unless irq_poll_active
+    is taken, irq_poll_cpu = this CPU and try_one_irq(desc, false) on every irq but 0 and the one just
+    tried (enabled shared irqs only, :func:`_try_one`); returns ok, 1 when a polled handler returned
+    IRQ_HANDLED (the caller's irqs_unhandled is one less)."""
+    if "todo" not in loc:
+        loc["ai"], loc["ok"] = -1, 0
+        if _poll_busy(k):
+            loc["todo"] = []
+        else:
+            loc["todo"] = [n for n in sorted(k.w.irqs) if n and n != loc["irq"] and k.w.irqs[n].get("actions")]
+            if loc["todo"]:
+                k.w.kernel["poll_active"] = k.cpu_id
+    if _try_one(k, loc, False):
+        return
+    if k.w.kernel.get("poll_active") == k.cpu_id:
+        k.w.kernel.pop("poll_active")
+    k.ret(loc["ok"])
 
 
 # --- the end of the run -------------------------------------------------------------------------------

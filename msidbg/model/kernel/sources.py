@@ -611,12 +611,19 @@ IOAPIC_MOVE = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
 #: effective CPU is the dying one) hand it to ioapic_chip's .irq_set_affinity = ioapic_set_affinity ->
 #: irq_chip_set_affinity_parent -> apic_set_affinity (the vector domain: a new vector on an online CPU, as a
 #: device irq gets) -> ioapic_configure_entry (the routing entry, whose contents the model does not keep for
-#: the ISA pins). Before 4.15 every ISA irq with an action moves so (build.legacy_irqs: all of them).
+#: the ISA pins). Before 4.15 every ISA irq has its CPU0 vector (init_legacy_irqs; x86_vector_alloc_irqs takes
+#: legacy_irq_data[virq]), but only one with an action (fixup_irqs, v4.9) or started (migrate_one_irq, 4.13..)
+#: moves: the timer, the one the modelled machine requests (kernleads; retrig had all 15 requested).
 ISA_MIGRATE = (Source(L, "v4.9", "arch/x86/kernel/irq.c", "fixup_irqs (irq_has_action, !irqd_is_per_cpu, "
                       "!cpumask_subset(affinity, cpu_online_mask) -> chip->irq_set_affinity(data, affinity, true))",
                       "..4.12 (hotplug_migration: x86)"),
                Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c", "ioapic_chip (.irq_set_affinity = "
-                      "ioapic_set_affinity: irq_chip_set_affinity_parent, then ioapic_configure_entry)", "all"))
+                      "ioapic_set_affinity: irq_chip_set_affinity_parent, then ioapic_configure_entry)", "all"),
+               Source(L, "v4.14", "kernel/irq/cpuhotplug.c", "migrate_one_irq ('No move required, if: ... Interrupt "
+                      "is not started': !irqd_is_started(d))", "4.13.."),
+               Source(L, "v4.14", "arch/x86/kernel/apic/vector.c", "init_legacy_irqs (cfg.vector = ISA_IRQ_VECTOR(i)) / "
+                      "x86_vector_alloc_irqs (legacy_irq_data[virq + i]: the ISA vector kept when the IO-APIC takes "
+                      "the pin, requested or not)", "..4.14 (vector_allocator: legacy)"))
 IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "ioapic_irqd_mask / ioapic_irqd_unmask ('x86/ioapic: Prevent inconsistent state when "
                             "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
@@ -629,6 +636,21 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
                        "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
+#: irqfixup / irqpoll (kernleads): read in the stored spurious.c 08c51f5bddc8 (2025) and a 2.6.39-era copy
+#: (009b4c3b8ad5); irq_wait_for_poll in a 4.x-era copy (irqd_irq_inprogress) and irq_may_run / irq_check_poll in
+#: 6.x-era chip.c copies (handle_fasteoi_irq's irqd_needs_resend_when_in_progress: 6.6); tglx's 2025 rework
+#: ('genirq: Move irq_wait_for_poll() to call site', irq_wait_on_inprogress) keeps the behaviour
+#: (4.x-era copies -- irq_desc_get_irq, irq_settings_is_polled, SPURIOUS_DEFERRED -- have the same misrouted_irq
+#: and try_one_irq; a 3.0-era copy differs: 'atomic_inc_return(&irq_poll_active) == 1' (inverted: misrouted_irq
+#: polled only when another poll ran) and '|| !action->next' (a single-action shared irq not polled): not modelled)
+MISROUTED = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
+                    "irqfixup_setup / irqpoll_setup / try_misrouted_irq / misrouted_irq (irq_poll_active, irq_poll_cpu) "
+                    "/ try_one_irq (force false: disabled irqs left; IRQF_SHARED, not __IRQF_TIMER; "
+                    "IRQS_POLL_INPROGRESS) / note_interrupt ('desc->irqs_unhandled -= ok')", "all (a boot option)"),
+             Source(L, "v6.6", "kernel/irq/chip.c + kernel/irq/spurious.c",
+                    "irq_may_run -> irq_check_poll (IRQS_POLL_INPROGRESS) -> irq_wait_for_poll (desc->lock dropped, "
+                    "spin while IRQD_IRQ_INPROGRESS; 'Might have been disabled in meantime': !disabled && action)",
+                    "3.18.. (irq_may_run); read in stored 4.x / 6.x-era copies, not at the tags"))
 SETUP_SHARED = Source(L, "v6.6", "kernel/irq/manage.c",
                       "__setup_irq (a shared action appended, no startup; irq_count / irqs_unhandled reset; "
                       "IRQS_SPURIOUS_DISABLED -> __enable_irq)", "all")
@@ -710,6 +732,15 @@ reading("kernel.intx.poll",
         "local_irq_enable(); ... mod_timer(&poll_spurious_irq_timer, jiffies + POLL_SPURIOUS_IRQ_INTERVAL);")
 SPURIOUS_REARM = Source(L, "009b4c3b8ad5", "kernel/irq/spurious.c", "poll_spurious_irqs (mod_timer at its out: "
                         "label, whatever it found)", "all")
+reading("kernel.intx.misrouted",
+        "With the irqfixup or irqpoll boot option (kernel.irqfixup) every unhandled interrupt's note_interrupt runs "
+        "misrouted_irq: unless another poll runs (irq_poll_active), every enabled shared irq but 0 and this one has "
+        "its handlers run (try_one_irq(desc, false), IRQS_POLL_INPROGRESS), and one that handled something takes "
+        "one off this irq's irqs_unhandled. A flow handler of a polled irq on another CPU waits for the poll "
+        "(irq_wait_for_poll), then runs its actions: they find the cause the poll cleared and return IRQ_NONE.",
+        source=MISROUTED, module=M + ".intx",
+        quote="if (unlikely(try_misrouted_irq(irq, desc, action_ret))) { int ok = misrouted_irq(irq); if "
+        "(action_ret == IRQ_NONE) desc->irqs_unhandled -= ok; }")
 reading("kernel.intx.poll-bound",
         "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
         "poll could find a condition: only a device signal makes one). The timer softirq runs on the CPU that "
@@ -959,7 +990,10 @@ reading("kernel.vector.isa-unrequested",
         "global reservation; a vector comes only with request_irq (activate_reserved: the CPU with the most "
         "free vectors). The modelled machine requests no ISA irq but the timer (a real one's i8042, rtc0 or "
         "ACPI SCI would each take a vector somewhere at boot), so CPU0 holds the timer's 0x30 only, and 0x32 "
-        "(the PIC cascade) is a system vector on every CPU.", source=ISA_VECTORS, module=M,
+        "(the PIC cascade) is a system vector on every CPU. Before 4.15 every ISA irq keeps its CPU0 vector "
+        "(init_legacy_irqs, legacy_irq_data), requested or not; the same machine requests only the timer, so a "
+        "dying CPU0 moves only the timer (fixup_irqs skips an irq without an action, 4.13's migrate_one_irq one "
+        "not started) and the others' vectors come back with CPU0 (__setup_vector_irq: their domain is CPU0).", source=ISA_VECTORS, module=M,
         quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
         "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
         "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
@@ -1081,8 +1115,9 @@ reading("kernel.lock.try-one-irq",
         "try_one_irq() (poll_spurious_irqs, and misrouted_irq under irqfixup) takes raw_spin_lock(&desc->lock) "
         "before it looks at the irq: a CPU polling a spurious-disabled irq spins, interrupts off, while another "
         "CPU holds the lock (its flow handler, irq_set_affinity's chip call, disable_irq's irqsave section). "
-        "handle_irq_event drops the lock around the actions. (irq_wait_for_poll -- a flow handler on another "
-        "CPU waiting for IRQS_POLL_INPROGRESS to clear instead of going out at once -- is not modelled.)",
+        "handle_irq_event drops the lock around the actions. A flow handler on another CPU that finds the irq "
+        "polled (IRQS_POLL_INPROGRESS) waits in irq_wait_for_poll until the poll is done, then runs the actions "
+        "unless the irq is disabled or has none (kernleads; handle_fasteoi_irq: only shared INTx irqs are polled).",
         source=SPURIOUS_POLL, module=M,
         quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
 

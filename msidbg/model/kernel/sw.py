@@ -65,6 +65,7 @@ CURRENT: dict[str, Any] = {
     "cpu_disable_apic": "soft-after",
     "affinity_broken_warning": True,
     "bound_probe": "EBUSY",
+    "irqfixup": "none",
 }
 
 

@@ -690,8 +690,9 @@ def _legacy_force_complete(w: World, desc: Any) -> int:
 def legacy_online_slots(w: World, cpu: int) -> None:
     """setup_vector_irq -> __setup_vector_irq (4.14) on a CPU coming online: every irq whose
     domain is this CPU gets its slot back (an irq shut down or left here while the CPU was
-    offline keeps its vector); the 4.15+ lapic_online only clears."""
+    offline keeps its vector, as do the ISA irqs nothing requested: their domain stays CPU0); the
+    4.15+ lapic_online only clears."""
     slots = w.cpus[cpu].vector_irq
     for desc in w.irqs.values():
-        if desc.dev is not None and desc.vector and desc.cpu == cpu:
+        if (desc.dev is not None or desc.chip == "IO-APIC") and desc.vector and desc.cpu == cpu:
             slots[desc.vector] = desc.irq
