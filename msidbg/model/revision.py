@@ -673,9 +673,21 @@ Revisions:
   (5.9's is silent). enable_irq holds and publishes desc->lock the same way around irq_startup. Shipped runs:
   the same events, outcomes and hits; msi-torn-affinity-update-remapped under ``random`` seed 1 loses 2 xhci
   edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
+- 12: (apicleads) A software-disabled local APIC (``apic_off``) refuses a Fixed message whichever destination
+  named it: each extra APIC of a logical, x2APIC-cluster or broadcast destination (bus.deliver_to) now follows
+  deliver_vector's rule, and the device's signals are accounted on an accepting CPU that has the vector's irq,
+  else the first accepting one (reading bus.soft-disabled-destinations: SDM 10.4.7.2, 52d6b926aabc's message,
+  Xen f1d7aac1e3c3). common_interrupt's EOI of a vector with no irq (VECTOR_UNUSED / SHUTDOWN / RETRIGGERED)
+  whose TMR bit is set is broadcast to the IO-APIC like any level EOI: every entry holding that vector clears
+  Remote IRR and a line still asserted sends again (reading kernel.entry.unhandled-level-eoi; no event of its
+  own). New row ``kernel.dying_irqs_off``: before e78a7614f387 (5.4; 5.3.4) the dying CPU's idle task reported
+  itself with interrupts on and kept them on through play_dead to play_dead_common's local_irq_disable after
+  cpu_report_death -- take_cpu_down's idle_dead step runs twice there ("do_idle: ... interrupts still on", then
+  "play_dead_common: ... reports its death"), and what lands in between is taken. Shipped runs: the same
+  events, hits and outcomes; every state hash changes (the new row) (tests/test_apicleads.py).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 11
+MODEL = 12
