@@ -97,9 +97,11 @@ def test_bare_metal_message_writes_of_fixup_irqs_are_the_dying_cpus() -> None:
         eng, seen = _watch(BARE.format(ver=ver), pick)
         off = events_of(eng, "cpu.offline")
         assert [x.cpu for x in off] == [0], ver
-        # (dyingdrain: but its "take_cpu_down returns" is MULTI_STOP_EXIT, which turns its interrupts back on)
+        # (dyingdrain: but its "take_cpu_down returns" is MULTI_STOP_EXIT, which turns its interrupts back on; and
+        # before 5.4 the idle task reports itself with them still on: apicleads, kernel.dying_irqs_off)
         during = [s for s in seen if 200_000 <= s[0].time_ns <= off[0].time_ns
-                  and "MULTI_STOP_EXIT" not in str(s[0].fields.get("what"))]
+                  and "MULTI_STOP_EXIT" not in str(s[0].fields.get("what"))
+                  and "interrupts still on" not in str(s[0].fields.get("what"))]
         assert during, ver
         assert all(cpu == 1 and irqs_off and stack[0] == "take_cpu_down" for _, cpu, stack, irqs_off in during), (
             ver, [(s[0].fields, s[1], s[2]) for s in during])

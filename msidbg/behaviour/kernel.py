@@ -639,6 +639,32 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "dying_irqs_off", "kernel", ("play-dead", "do-idle"), "do-idle",
+        "where the outgoing CPU turns its interrupts off for good once take_cpu_down has returned (multi_cpu_stop's "
+        "local_irq_restore at MULTI_STOP_EXIT turned them back on): do-idle -- do_idle's local_irq_disable comes "
+        "before its cpu_is_offline check, so cpuhp_report_idle_dead and play_dead run with interrupts off; "
+        "play-dead -- the offline check came first: the idle task reported itself (cpuhp_report_idle_dead; "
+        "cpu_dead_idle in 4.4; in 3.x _cpu_down polled idle_cpu()) and ran arch_cpu_idle_dead -> play_dead with "
+        "interrupts on, and play_dead_common turned them off only after cpu_report_death (CPU_DEAD in 3.x), the "
+        "report __cpu_die (native_cpu_die, xen_pv_cpu_die after VCPUOP_down) waits for -- so a vector pending or "
+        "arriving meanwhile (an APIC still software-enabled: cpu_disable_apic clear) is taken there. The control "
+        "CPU goes on to the CPU_DEAD steps at that report in both",
+        initial="play-dead", scoped=True,
+        initial_note="kernel/sched/idle.c: 'if (cpu_is_offline(cpu)) { tick_nohz_idle_stop_tick_protected(); "
+        "cpuhp_report_idle_dead(); arch_cpu_idle_dead(); } local_irq_disable();' (a 4.17 tree), cpu_idle_loop's "
+        "'if (cpu_is_offline(smp_processor_id())) { ... this_cpu_write(cpu_dead_idle, true); arch_cpu_idle_dead(); "
+        "} local_irq_disable();' (4.4.0); play_dead_common 'cpu_report_death(); ... local_irq_disable();' (4.4.0, "
+        "4.17; '__this_cpu_write(cpu_state, CPU_DEAD); ... local_irq_disable();' in 3.4.4)",
+        history=(
+            Change("5.4", "do-idle", "e78a7614f387 idle: Prevent late-arriving interrupts from disrupting offline",
+                   backports=("5.3.4",),
+                   note="'[PATCH 5.3 101/344]' of the 5.3.4-stable review (2019-10-03, '[ Upstream commit "
+                   "e78a7614f3876ac649b3df608789cb6ef74d0480 ]'); in Paul McKenney's tip/core/rcu series of "
+                   "2019-08-01 for the 5.4 merge window, and powerpc's 'Fixes: e78a7614f387' follow-ups of "
+                   "October 2019. Other stable series not matched"),
+        ),
+    ),
+    Switch(
         "vector_allocator", "kernel", ("legacy", "matrix"), "matrix",
         "how the x86 vector domain assigns vectors: legacy -- __assign_irq_vector (4.5..4.14 modelled) gives an MSI "
         "its vector when it is allocated, on the first online CPU of the mask (every MSI on CPU0 at first), "

@@ -88,11 +88,15 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
     if len(cpus) == 1:
         return deliver_vector(eng, dev, idx, cpus[0], vector, n, where)
     c = w.cpus
-    owner = next((i for i in cpus if c[i]["online"] and type(c[i]["vector_irq"].get(vector)) is int), cpus[0])
-    for i in cpus:
-        if i != owner and c[i]["online"] and vector < 16:
+    # a CPU accepts when it is online and its APIC software-enabled: deliver_vector's rule, for every APIC the
+    # destination names (SDM 10.4.7.2 -- a software-disabled APIC responds to INIT, NMI, SMI and SIPI only;
+    # reading bus.soft-disabled-destinations)
+    takes = [i for i in cpus if c[i].online and "apic_off" not in c[i]._extra]
+    owner = next((i for i in takes if type(c[i]["vector_irq"].get(vector)) is int), takes[0] if takes else cpus[0])
+    for i in takes:
+        if i != owner and vector < 16:
             illegal_vector(eng, i)
-        elif i != owner and c[i]["online"]:
+        elif i != owner:
             apic.receive(c[i], vector, None)
             apic.edge(c[i], vector)
             eng.prov.irr_set(i, vector)

@@ -97,8 +97,19 @@ CONTRACT = Source("msidbg", "contract", "/work/shared/docs/contract.md", "--json
 
 module("msidbg.model.device", PCI30, PCI30_MASKING, PCI30_CMD, PCIE_CMD, QEMU_BME)
 module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
+#: a software-disabled local APIC (SPIV bit 8 clear: apic_soft_disable). The SDM lists what it still responds to;
+#: Xen's vLAPIC followed it for external interrupts only from f1d7aac1e3c3 (RELEASE-4.18.0; stable 4.16.3, 4.17.1
+#: as 07bbac08b5 / 54bb56e128: ``git tag --contains``), which names the hardware rule in its message
+SDM_SOFT_DISABLED = Source("Intel SDM vol. 3A", "253668-032US (2009)", "10.4.3, 10.4.7.2 (8.4.x in the 2006 "
+                           "edition; 11.4.x from 2023)", "Enabling or Disabling the Local APIC; Local APIC State After "
+                           "It Has Been Software Disabled", "all")
+LINUX_SOFT_LOST = Source("torvalds/linux", "52d6b926aabc", "arch/x86/kernel/smpboot.c",
+                         "native_cpu_disable (commit message: the window apic_soft_disable opened)", "5.4 .. 5.8")
+XEN_VLAPIC_SW_DISABLED = Source("xen-project/xen", "f1d7aac1e3c3", "xen/arch/x86/hvm/vmsi.c + vioapic.c",
+                                "vmsi_deliver / vioapic_deliver (dest_Fixed: vlapic_enabled(target) &&), "
+                                "vlapic_lowest_prio", "4.18.0.., 4.16.3.., 4.17.1..")
 module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT, LINUX_APIC_PROBE,
-       LINUX_X2APIC_PHYS, LINUX_X2APIC_CLUSTER, SDM_X2APIC_LOGICAL)
+       LINUX_X2APIC_PHYS, LINUX_X2APIC_CLUSTER, SDM_X2APIC_LOGICAL, SDM_SOFT_DISABLED, LINUX_SOFT_LOST)
 #: AMD-Vi (platform.iommu: amd)
 LINUX_AMD_IR = Source("torvalds/linux", "ef75a8878766", "drivers/iommu/amd/iommu.c",
                       "alloc_irq_table, alloc_irq_index, fill_msi_msg, irte_ga_prepare, modify_irte_ga, "
@@ -314,6 +325,19 @@ reading("bus.x2apic-cluster-logical", "x2apic_cluster's irq destinations are log
         ".dest_mode_logical = true, ... .calc_dest_apicid = x2apic_calc_apicid, ... software can create a message "
         "destination address for cluster model, by bit-Oring the Logical X2APIC ID (31:0) of processors that have "
         "matching Cluster ID(31:16).", module=M)
+reading("bus.soft-disabled-destinations", "A local APIC whose SPIV software-enable bit is clear "
+        "(native_cpu_disable's apic_soft_disable, ``kernel.cpu_disable_apic``) accepts no Fixed message: no IRR bit "
+        "is set and what it holds stays. Every APIC a destination names follows the rule -- the one physical APIC, "
+        "and each APIC of a logical, cluster or broadcast destination (the others still take the vector), and the "
+        "device's signals are accounted on an accepting CPU that has the vector's irq, else on the first accepting "
+        "one. Xen's vLAPIC did the same for MSIs and IO-APIC pins only from f1d7aac1e3c3 (4.18.0; 4.16.3, 4.17.1) "
+        "-- before, vmsi_deliver's Fixed case set the IRR of a software-disabled vLAPIC; the model soft-disables "
+        "bare-metal APICs only, so that difference is not reached.",
+        source=(SDM_SOFT_DISABLED, LINUX_SOFT_LOST, XEN_VLAPIC_SW_DISABLED),
+        quote="The local APIC will respond normally to INIT, NMI, SMI, and SIPI messages. Pending interrupts in the "
+        "IRR and ISR registers are held ... Once local APIC has been disabled any new interrupts from the device to "
+        "the old CPU are lost ... In software-disabled state an LAPIC does not accept any interrupt requests and "
+        "hence no IRR bit would newly become set while in this state.", module=M)
 
 # --- iommu.py --------------------------------------------------------------------------------------
 M = "msidbg.model.iommu"

@@ -689,6 +689,20 @@ Revisions:
   another CPU that finds its irq polled waits in irq_wait_for_poll, then runs the actions unless the irq is
   disabled or has none (it went out at once). Shipped runs: the same events and hits; every bare-metal
   world's hash (the row), intx-nobody-cared(-claimed)'s IRQS_PENDING cleared by the poll.
+  (apicleads) A software-disabled local APIC (``apic_off``) refuses a Fixed message whichever destination
+  named it: each extra APIC of a logical, x2APIC-cluster or broadcast destination (bus.deliver_to) now follows
+  deliver_vector's rule, and the device's signals are accounted on an accepting CPU that has the vector's irq,
+  else the first accepting one (reading bus.soft-disabled-destinations: SDM 10.4.7.2, 52d6b926aabc's message,
+  Xen f1d7aac1e3c3). common_interrupt's EOI of a vector with no irq (VECTOR_UNUSED / SHUTDOWN / RETRIGGERED)
+  whose TMR bit is set is broadcast to the IO-APIC like any level EOI: every entry holding that vector clears
+  Remote IRR and a line still asserted sends again (reading kernel.entry.unhandled-level-eoi; no event of its
+  own): the dying CPU's EOI of a level vector fixup_irqs retriggered clears the moved entry's Remote IRR when the
+  new vector has the same number, so a line still asserted re-sends to the new CPU (tests/test_levelmove.py: one
+  more interrupt there, IRQ_NONE, and its ack broadcasts instead of eoi_ioapic_pin). New row ``kernel.dying_irqs_off``: before e78a7614f387 (5.4; 5.3.4) the dying CPU's idle task reported
+  itself with interrupts on and kept them on through play_dead to play_dead_common's local_irq_disable after
+  cpu_report_death -- take_cpu_down's idle_dead step runs twice there ("do_idle: ... interrupts still on", then
+  "play_dead_common: ... reports its death"), and what lands in between is taken. Shipped runs: the same
+  events, hits and outcomes; every state hash changes (the new row) (tests/test_apicleads.py).
 """
 
 from __future__ import annotations

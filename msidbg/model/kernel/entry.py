@@ -135,6 +135,9 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     v, slot, src = loc["vector"], loc["slot"], loc["src"]
     if v != SPURIOUS_APIC_VECTOR or sw(k, "spurious_vector_eoi"):
         apic.eoi(c)         # from f8a8fe61fec8 (5.3) smp_spurious_interrupt does not EOI 0xff
+        tmr = c.get("tmr")
+        if type(tmr) is list and v in tmr:
+            _level_eoi(k, v)
     P = k.eng.prov
     n = sum(s[2] for s in src)
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
@@ -158,6 +161,19 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
+
+
+def _level_eoi(k: Any, v: int) -> None:
+    """common_interrupt's EOI (ack_APIC_irq / apic_eoi: a plain write of the local APIC's EOI register, at
+    every release read) of a vector whose TMR bit a level delivery set: the local APIC broadcasts the EOI
+    message, and every IO-APIC entry holding that vector clears Remote IRR -- a line still asserted sends
+    again (``ioapic.eoi``). Linux never sets SPIV's EOI-broadcast suppression (directed EOI) on bare metal:
+    the broadcast always goes (reading kernel.entry.unhandled-level-eoi). No event of its own: the step's
+    irq.unhandled is the EOI."""
+    # (a late import: ioapic's event kinds are numbered after the kernel's)
+    from msidbg.model import ioapic
+
+    ioapic.eoi(k.eng, v)
 
 
 def _unhandled(v: int) -> str:

@@ -22,7 +22,8 @@ When take_cpu_down returns every CPU leaves multi_cpu_stop with its saved interr
 (MULTI_STOP_EXIT), the dying one too: until its idle task's do_idle disables them and reports it dead
 (cpuhp_report_idle_dead, which the control CPU's wait_for_ap_thread waits for) it takes what is
 pending -- an IRR vector fixup_irqs left VECTOR_RETRIGGERED or VECTOR_UNUSED, a Xen vCPU's upcall,
-which empties its event queue before the CPU_DEAD drain (dyingdrain; ``IDLE_DEAD``).
+which empties its event queue before the CPU_DEAD drain (dyingdrain; ``IDLE_DEAD``). Before 5.4
+(``dying_irqs_off: play-dead``) the report came first and interrupts stayed on up to play_dead_common.
 
 Online is INIT-SIPI: the local APIC comes up with IRR and ISR clear (whatever was
 pending there is gone) and ``lapic_online`` resets ``vector_irq``; then
@@ -230,7 +231,7 @@ def cpu_die(k: Any, loc: dict[str, Any]) -> None:
 tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interrupts off: __cpu_disable "
               "(native_cpu_disable: the vector check, fixup_irqs, lapic_offline), the CPU_DYING states; then "
               "MULTI_STOP_EXIT and do_idle until it reports itself dead",
-              source=(S.TAKEDOWN, S.STOP_MACHINE, S.IDLE_DEAD, S.FIXUP_SLOTS, S.XEN_IRQ_ENABLE, S.FIXUP_IRQS,
+              source=(S.TAKEDOWN, S.STOP_MACHINE, S.IDLE_DEAD, *S.IDLE_DEAD_OLD, S.FIXUP_SLOTS, S.XEN_IRQ_ENABLE, S.FIXUP_IRQS,
                       S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE,
                       *S.CPU_DISABLE_OLD, S.CLEANUP_TIMER, S.MATRIX_RESERVE))
 
@@ -760,19 +761,36 @@ def idle_dead(k: Any, loc: dict[str, Any]) -> None:
     """The stopper thread is done; the idle task runs do_idle: local_irq_disable, cpu_is_offline ->
     cpuhp_report_idle_dead (the control CPU's wait_for_ap_thread returns: it goes on to __cpu_die
     and the CPU_DEAD steps) -> arch_cpu_idle_dead / play_dead. This CPU waits there until the
-    control CPU gives its task back."""
+    control CPU gives its task back.
+
+    Before e78a7614f387 (``dying_irqs_off: play-dead``: 5.4, 5.3.4) the offline check came before that
+    local_irq_disable: cpuhp_report_idle_dead (4.6+; cpu_dead_idle in 4.4, idle_cpu() polled by _cpu_down in
+    3.x) and arch_cpu_idle_dead -> play_dead ran with interrupts on, and play_dead_common turned them off
+    only after cpu_report_death (CPU_DEAD in 3.x), the report native_cpu_die's wait (__cpu_die) returns on --
+    so the step runs twice: the report with interrupts on (what is pending is taken after it), then
+    play_dead_common's. The control CPU goes on at the second, the report __cpu_die waits for."""
     cpu = loc["cpu"]
+    req = k.w.cpus[k.w.kernel["hotplug"]]
+    if sw(k, "dying_irqs_off") == "play-dead" and "reported" not in loc:
+        loc["reported"] = True
+        k.note(f"do_idle: CPU{cpu} is offline, interrupts still on: cpuhp_report_idle_dead, arch_cpu_idle_dead -> "
+               f"play_dead (CPU{req.id} waits in __cpu_die)", cpu)
+        k.again()
+        return
     k.cpu.proc.irqs_off = True
     down = down_frame(k.w)
     if down is not None:
         down["idle_dead"] = True
-    req = k.w.cpus[k.w.kernel["hotplug"]]
     if req.proc.wait is not None and req.proc.wait.get("idle_dead") == cpu:
         req.proc.wait = None
         k.eng.model.wake(k.eng, req)
     cpu_dirty(k, cpu)
-    k.note(f"do_idle: CPU{cpu} is offline, interrupts off: cpuhp_report_idle_dead, play_dead: CPU{req.id} goes "
-           "on to the CPU_DEAD steps", cpu)
+    if "reported" in loc:
+        k.note(f"play_dead_common: CPU{cpu} reports its death (cpu_report_death), then local_irq_disable: "
+               f"CPU{req.id} goes on to the CPU_DEAD steps", cpu)
+    else:
+        k.note(f"do_idle: CPU{cpu} is offline, interrupts off: cpuhp_report_idle_dead, play_dead: CPU{req.id} goes "
+               "on to the CPU_DEAD steps", cpu)
     k.wait({"dead": cpu})
 
 

@@ -414,9 +414,22 @@ IDLE_DEAD = Source(L, "v6.6", "kernel/stop_machine.c + kernel/sched/idle.c + ker
                    "multi_cpu_stop (MULTI_STOP_EXIT: local_irq_restore(flags)) / do_idle (local_irq_disable; "
                    "cpu_is_offline -> cpuhp_report_idle_dead -> arch_cpu_idle_dead) / takedown_cpu "
                    "(wait_for_ap_thread(st, false) before __cpu_die and the DEAD states)",
-                   "all (local_irq_disable before the cpu_is_offline check from e78a7614f387, 5.4 and 5.3.x stable; before it "
+                   "all (local_irq_disable before the cpu_is_offline check from e78a7614f387, 5.4 and 5.3.4; before it "
                    "interrupts stayed on through cpuhp_report_idle_dead until play_dead_common's "
-                   "local_irq_disable)")
+                   "local_irq_disable: dying_irqs_off)")
+#: the dying CPU's idle loop and play_dead before e78a7614f387 (``dying_irqs_off: play-dead``), read in the trees of
+#: /work/.mirror (a 4.17, a 4.4.0 and a 3.4.4 tree: their Makefiles' VERSION / PATCHLEVEL / SUBLEVEL)
+IDLE_DEAD_OLD = (Source(L, "v4.17", "kernel/sched/idle.c + arch/x86/kernel/smpboot.c + kernel/cpu.c",
+                        "do_idle (cpu_is_offline -> cpuhp_report_idle_dead, arch_cpu_idle_dead; then local_irq_disable) "
+                        "/ play_dead_common (cpu_report_death, local_irq_disable) / takedown_cpu -> __cpu_die -> "
+                        "common_cpu_die (cpu_wait_death)", "4.6 .. 5.3.3"),
+                 Source(L, "v4.4", "kernel/sched/idle.c + kernel/cpu.c", "cpu_idle_loop (cpu_dead_idle, "
+                        "arch_cpu_idle_dead before local_irq_disable) / _cpu_down (polls cpu_dead_idle, __cpu_die)",
+                        "4.4 (a 4.4.0 tree)"),
+                 Source(L, "v3.4", "arch/x86/kernel/process.c + arch/x86/kernel/smpboot.c + kernel/cpu.c",
+                        "cpu_idle (play_dead before local_irq_disable) / play_dead_common (cpu_state = CPU_DEAD, "
+                        "local_irq_disable) / _cpu_down (while (!idle_cpu(cpu)), __cpu_die -> native_cpu_die)",
+                        "3.x (a 3.4.4 tree)"))
 #: a Xen PV vCPU's local_irq_restore / local_irq_enable with an upcall pending enters the event callback
 XEN_IRQ_ENABLE = Source(L, "v4.19", "arch/x86/xen/irq.c",
                         "xen_restore_fl / xen_irq_enable (evtchn_upcall_mask = 0; if evtchn_upcall_pending: "
@@ -437,9 +450,11 @@ reading("kernel.hotplug.dying-window",
         "irq handler for vector': that signal is lost) -- and a Xen vCPU's pending upcall (xen_irq_enable -> "
         "xen_force_evtchn_callback), which empties its event queue before the FIFO ABI's CPU_DEAD drain. The "
         "model runs the window as the take_cpu_down program's last step (idle_dead) after interrupts come on; "
-        "before e78a7614f387 (5.4) the window also spans cpuhp_report_idle_dead up to play_dead_common (not modelled: on a Xen "
-        "guest __cpu_die waits for VCPUOP_down, after it).",
-        source=(IDLE_DEAD, FIXUP_SLOTS, XEN_IRQ_ENABLE, STOP_MACHINE), module=M,
+        "before e78a7614f387 (5.4, 5.3.4; dying_irqs_off) the window also spans cpuhp_report_idle_dead (cpu_dead_idle in "
+        "4.4, idle_cpu() in 3.x) up to play_dead_common, which disables interrupts right after the report __cpu_die "
+        "waits for (cpu_report_death; on a Xen PV guest __cpu_die waits for the VCPUOP_down that follows): the step "
+        "runs twice there, and the control CPU goes on at the second.",
+        source=(IDLE_DEAD, *IDLE_DEAD_OLD, FIXUP_SLOTS, XEN_IRQ_ENABLE, STOP_MACHINE), module=M,
         quote="} while (curstate != MULTI_STOP_EXIT); local_irq_restore(flags); ... local_irq_disable(); if "
         "(cpu_is_offline(cpu)) { tick_nohz_idle_stop_tick(); cpuhp_report_idle_dead(); arch_cpu_idle_dead(); }")
 reading("kernel.hotplug.stop-machine-rendezvous",
@@ -964,6 +979,30 @@ reading("kernel.entry.spurious-no-eoi",
         "found set and EOId.", source=SPURIOUS_NO_EOI, module=M,
         quote="/* If this is a spurious interrupt then do not acknowledge */ if (vector == SPURIOUS_APIC_VECTOR) { "
         "... goto out; }")
+#: common_interrupt's EOI of a vector with no irq, read at 4.4.0 (do_IRQ: ack_APIC_irq, VECTOR_RETRIGGERED), in the
+#: stored 4.19 copies (VECTOR_SHUTDOWN added), 6.1.158 (ack_APIC_irq) and 6.6.57 (apic_eoi); APIC_SPIV_DIRECTED_EOI is
+#: set only by arch/x86/kvm in the 4.4 and 6.6 trees (``git grep``): the native kernel never suppresses the broadcast
+UNHANDLED_EOI = Source(L, "v6.6", "arch/x86/kernel/irq.c + arch/x86/include/asm/apicdef.h",
+                       "common_interrupt (do_IRQ before 5.8): apic_eoi / ack_APIC_irq when vector_irq holds no "
+                       "descriptor; APIC_SPIV_DIRECTED_EOI", "all (4.4.0, 4.19, 6.1.158, 6.6.57 read)")
+SDM_EOI_BROADCAST = Source("Intel SDM vol. 3", "253668-032US (2009)", "10.9.1 step 5, 10.9.5 (10.8.x in "
+                           "325384-059US; 11.8.x from 2023)", "Interrupt Handling with the Pentium 4 and Intel Xeon "
+                           "Processors; Signaling Interrupt Servicing Completion", "all")
+XEN_VLAPIC_EOI = Source("xen-project/xen", "RELEASE-4.16.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_handle_EOI",
+                        "all")
+reading("kernel.entry.unhandled-level-eoi",
+        "common_interrupt EOIs a vector it has no irq for (VECTOR_UNUSED: 'No irq handler for vector'; "
+        "VECTOR_SHUTDOWN, VECTOR_RETRIGGERED: silently) with the plain local APIC EOI write every handler uses. "
+        "When that vector's TMR bit is set -- the IRR bit came from an IO-APIC level message -- the local APIC "
+        "broadcasts the EOI to the IO-APICs, and every entry holding that vector clears Remote IRR, whichever "
+        "CPU the entry targets; a line still asserted sends again at once. Linux never enables EOI-broadcast "
+        "suppression (directed EOI) on bare metal, so the broadcast always goes. A Xen HVM vLAPIC does the same "
+        "(vlapic_handle_EOI: TMR set -> vioapic_update_EOI); the model keeps no TMR for a vIOAPIC's deliveries.",
+        source=(UNHANDLED_EOI, SDM_EOI_BROADCAST, XEN_VLAPIC_EOI), module=M,
+        quote="} else { apic_eoi(); if (desc == VECTOR_UNUSED) { pr_emerg_ratelimited(\"%s: %d.%u No irq handler "
+        "for vector\n\", ... writing to the EOI register causes the local APIC to delete the interrupt from its ISR "
+        "queue and (for level-triggered interrupts) send a message on the bus ... if ( vlapic_test_vector(vector, "
+        "&vlapic->regs->data[APIC_TMR]) ) vioapic_update_EOI(d, vector);")
 reading("kernel.entry.system-vector",
         "A message whose vector is a system vector runs that vector's own IDT entry, not common_interrupt's "
         "vector_irq lookup: IRQ_MOVE_CLEANUP_VECTOR (before 6.6) the moved-vector cleanup, LOCAL_TIMER_VECTOR "

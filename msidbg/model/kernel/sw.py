@@ -63,6 +63,7 @@ CURRENT: dict[str, Any] = {
     "sync_irq_chip_state": True,
     "unplug_excludes_managed": True,
     "cpu_disable_apic": "soft-after",
+    "dying_irqs_off": "do-idle",
     "affinity_broken_warning": True,
     "bound_probe": "EBUSY",
     "irqfixup": "none",
