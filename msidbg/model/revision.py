@@ -673,9 +673,18 @@ Revisions:
   (5.9's is silent). enable_irq holds and publishes desc->lock the same way around irq_startup. Shipped runs:
   the same events, outcomes and hits; msi-torn-affinity-update-remapped under ``random`` seed 1 loses 2 xhci
   edges sent to the dying CPU2 after 5.5's apic_soft_disable (tests/test_kernsmall.py).
+- 12: (redteam18) A qemu-xen device model with a ``platform.xen`` before 4.5 is built against that Xen's
+  libraries: qemu-xen-4.6.0 include/hw/xen/xen_common.h compiles the ioreq server calls as stubs under
+  'CONFIG_XEN_CTRL_INTERFACE_VERSION < 450' (xen_create_ioreq_server returns 0, xen_map_memory_section maps
+  nothing), and Xen 4.4 has no HVMOP_create_ioreq_server (434ae6517a, RELEASE-4.5.0): QEMU stays the default
+  ioreq server. ``platform.qemu_ioreq_server`` now resolves false for Xen 4.0 .. 4.4.x with qemu-xen-4.6 or
+  later (new ``Switch.xen_build``; origin "built against xen X"); it used to follow the qemu-xen release alone,
+  so a table access with Memory Space off met Xen 4.5's null handler (``xen.null_io``) on a Xen 4.4 host
+  instead of QEMU's unassigned memory. Shipped runs: unchanged. tests/test_redteam18.py (held-out set
+  tests/heldout18/, PREDICTIONS.md).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 11
+MODEL = 12
