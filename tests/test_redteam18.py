@@ -156,3 +156,15 @@ def test_managed_multi_msi_under_vtd_without_mask_loses_to_the_cleared_irte() ->
     message meets a not-present entry. With masking the signals wait in the pending bits."""
     lossy, held = _run("a09-vtd-k61-nvme-msi-pvm-false"), _run("a09-vtd-k61-nvme-msi-pvm-true")
     assert _acct(lossy, "nvme0") == (3, 1, 2) and _acct(held, "nvme0") == (3, 3, 0)
+
+
+@pytest.mark.parametrize("version", ["6.6.2", "6.6.3"])
+def test_xen_native_plain_msi_move_tears_in_xen_pt_before_and_after_b56ebe7c896d(version: str) -> None:
+    """b56ebe7c896d (6.7; 6.6.3) replaced !irqd_msi_nomask_quirk() with !irqd_can_reserve() as msi_set_affinity's
+    test for the direct write; a non-maskable MSI never has IRQD_CAN_RESERVE (msi_init_virq clears it), so its
+    move is still written address-then-data. QEMU's xen-pt rebinds at the trapped address write with the old
+    data: the old vector on the new vCPU, which is the NVMe queue's there."""
+    eng = _run(f"g05-hvm-native-x419-k{version.replace('.', '')}-plainmsi-move")
+    assert eng.w["behaviour"]["msi_affinity_update"] == ("plain" if version == "6.6.2" else "can-reserve")
+    assert [h.name for h in eng.hits if h.name == "irq-lost"] == ["irq-lost", "irq-lost"]
+    assert _acct(eng, "usb") == (150, 148, 2) and _acct(eng, "nvme0") == (50, 50, 0)
