@@ -168,3 +168,16 @@ def test_xen_native_plain_msi_move_tears_in_xen_pt_before_and_after_b56ebe7c896d
     assert eng.w["behaviour"]["msi_affinity_update"] == ("plain" if version == "6.6.2" else "can-reserve")
     assert [h.name for h in eng.hits if h.name == "irq-lost"] == ["irq-lost", "irq-lost"]
     assert _acct(eng, "usb") == (150, 148, 2) and _acct(eng, "nvme0") == (50, 50, 0)
+
+
+@pytest.mark.parametrize(("xen", "delivered"), [("4.1.6", 0), ("4.2.0", 5)])
+def test_emulated_msi_needs_hvmop_inject_msi_from_xen_4_2(xen: str, delivered: int) -> None:
+    """080bc64070 'x86: Add a new operation in HVMOP to inject emulated MSI.' is first in RELEASE-4.2.0, and a
+    qemu-xen built against Xen 4.0 / 4.1 has 'xen_xc_hvm_inject_msi(...) { return -ENOSYS; }' (qemu-xen-4.6.0
+    xen_common.h): QEMU's xen_apic_mem_write drops an emulated device's message. The model delivered it on
+    every Xen release."""
+    eng = _run(f"h02-emul-x{xen.replace('.', '')}-qemu47-k44")
+    assert eng.w["behaviour"]["xen_hvm_inject_msi"] is (xen == "4.2.0")
+    assert _acct(eng, "e1000") == (5, delivered, 5 - delivered)
+    if not delivered:
+        assert any("xen_hvm_inject_msi failed with -ENOSYS" in h.detail for h in eng.hits if h.name == "irq-lost")

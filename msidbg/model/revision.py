@@ -680,8 +680,13 @@ Revisions:
   ioreq server. ``platform.qemu_ioreq_server`` now resolves false for Xen 4.0 .. 4.4.x with qemu-xen-4.6 or
   later (new ``Switch.xen_build``; origin "built against xen X"); it used to follow the qemu-xen release alone,
   so a table access with Memory Space off met Xen 4.5's null handler (``xen.null_io``) on a Xen 4.4 host
-  instead of QEMU's unassigned memory. Shipped runs: unchanged. tests/test_redteam18.py (held-out set
-  tests/heldout18/, PREDICTIONS.md).
+  instead of QEMU's unassigned memory. New row ``platform.xen_hvm_inject_msi`` (xen-hvm, scoped): Xen has
+  HVMOP_inject_msi from 4.2 (080bc64070, RELEASE-4.2.0; none in 4.1.x) and a qemu-xen built against Xen 4.0 /
+  4.1 compiles xen_xc_hvm_inject_msi as 'return -ENOSYS;' (qemu-xen-4.6.0 xen_common.h): an emulated (not
+  passed through) device's MSI / MSI-X message on Xen 4.0 / 4.1 is dropped (lost, "xen_hvm_inject_msi failed
+  with -ENOSYS"); it used to be delivered as Xen 4.2's hvm_inject_msi delivers it. Shipped runs: the xen-hvm
+  worlds carry the new switch (state hashes change; events, hits and outcomes do not). tests/test_redteam18.py
+  (held-out set tests/heldout18/, PREDICTIONS.md).
 """
 
 from __future__ import annotations
