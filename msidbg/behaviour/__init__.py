@@ -230,6 +230,11 @@ class Switch:
     #: names the Xen release; ``traditional`` (the last tree's value) otherwise
     traditional_history: tuple[Change, ...] = ()
     traditional_initial: Any = None
+    #: QEMU rows: a qemu-xen feature that needs the libraries of a Xen release -- (that first Xen release,
+    #: the value of a qemu-xen tree built against an older Xen, the source): a qemu-xen tree is built
+    #: against the libraries of the Xen it runs with (configure's xen_ctrl_version), so with a
+    #: ``platform.xen`` before that release its preset takes the older value (redteam18)
+    xen_build: tuple[str, Any, str] | None = None
 
     @property
     def key(self) -> str:
@@ -409,6 +414,18 @@ def _default(row: Switch) -> Resolved:
     return Resolved(row.name, row.layer, row.default, "default", commit, confirmed)
 
 
+def _xen_build(row: Switch, got: Resolved, versions: Mapping[str, tuple[Version, str]]) -> Resolved:
+    """A qemu-xen preset built against the named Xen release: a feature whose Xen interface that release
+    lacks is compiled as its stub (``Switch.xen_build``)."""
+    if row.xen_build is None or "xen" not in versions or versions["qemu"][0].family != "qemu-xen":
+        return got
+    first, value, source = row.xen_build
+    xen = versions["xen"][0]
+    if _pad(xen.parts) >= _pad(parse_xen(first).parts) or got.value == value:
+        return got
+    return Resolved(row.name, row.layer, value, f"{got.origin}, built against xen {xen} (before {first})", source)
+
+
 def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None = None,
             qemu: str | None = None, explicit: Mapping[str, Any] | None = None) -> Table:
     """Explicit switch > version preset > current-upstream default, for every row.
@@ -441,7 +458,7 @@ def resolve(kind: str = "bare-metal", kernel: str | None = None, xen: str | None
             out.append(Resolved(row.name, row.layer, explicit[row.name], "explicit", commit, confirmed))
         elif row.layer in versions:
             version, origin = versions[row.layer]
-            out.append(_by_version(row, version, origin))
+            out.append(_xen_build(row, _by_version(row, version, origin), versions))
         else:
             out.append(_default(row))
     shown = tuple((layer, str(v)) for layer, (v, _) in sorted(versions.items(), key=lambda kv: LAYERS.index(kv[0])))

@@ -139,8 +139,14 @@ ROWS: tuple[Switch, ...] = (
         "removed the BAR) -- reaches no device model, and Xen's null handler drops the write (a read gives all "
         "ones). Before (false) QEMU is the domain's default ioreq server: every access comes to QEMU, whose "
         "unassigned_mem_write drops it (unassigned_mem_read answers 0) after the round trip. A qemu-xen-4.6 or "
-        "later built against a Xen before 4.5 has no ioreq server API (xen_common.h stubs): set it false",
+        "later with a platform.xen before 4.5 is built against that Xen (xen_common.h stubs): its preset is false",
         initial=False, kinds=("xen-hvm",), scoped=True,
+        xen_build=("4.5", False, "qemu-xen-4.6.0 include/hw/xen/xen_common.h: '/* Xen before 4.5 */ #if "
+                   "CONFIG_XEN_CTRL_INTERFACE_VERSION < 450' -- xen_create_ioreq_server returns 0 and the "
+                   "xen_map_*_section stubs map nothing, so QEMU stays the default ioreq server (configure sets "
+                   "xen_ctrl_version 420 for Xen 4.2 .. 4.4 libraries); Xen's side: HVMOP_create_ioreq_server is "
+                   "434ae6517a 'ioreq-server: add support for multiple servers', first in RELEASE-4.5.0 (git tag "
+                   "--contains; RELEASE-4.4.0 hvm_op.h has no ioreq server op) (redteam18)"),
         initial_note="qemu-xen-4.5.0 xen-hvm.c has no xen_create_ioreq_server; memory.c unassigned_mem_read "
                      "returns 0",
         history=(

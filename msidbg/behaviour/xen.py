@@ -197,6 +197,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_hvm_inject_msi", "xen", BOOL, True,
+        "Xen has HVMOP_inject_msi, the hypercall through which the device model (QEMU's xen_apic_mem_write -> "
+        "xen_hvm_inject_msi) delivers an emulated device's MSI to an HVM guest (hvm_inject_msi: a pirq message "
+        "to the pirq's event channel, any other through vmsi_deliver). Before it the call fails (-ENOSYS; a "
+        "qemu-xen built against Xen 4.0 / 4.1 compiles xen_xc_hvm_inject_msi as 'return -ENOSYS;') and the "
+        "message is dropped: an emulated (not passed through) device's MSI / MSI-X signals are lost",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.1.6.1 xen/include/public/hvm/hvm_op.h has no HVMOP_inject_msi (nor inj_msi); "
+                     "qemu-xen-4.6.0 include/hw/xen/xen_common.h: '/* Xen before 4.2 */ #if "
+                     "CONFIG_XEN_CTRL_INTERFACE_VERSION < 420 static inline int xen_xc_hvm_inject_msi(...) { return "
+                     "-ENOSYS; }' (redteam18)",
+        history=(
+            Change("4.2", True, "080bc64070 x86: Add a new operation in HVMOP to inject emulated MSI. (renamed "
+                   "inj_msi -> inject_msi by 5d6e4fe28b)",
+                   note="first in RELEASE-4.2.0 (git tag --contains; committed 2011-05-26, after the 4.1 branch): "
+                        "no 4.1.y release carries it (RELEASE-4.1.6.1 hvm_op.h read) (redteam18)"),
+        ),
+    ),
+    Switch(
         "xen_pirq_eoi_v2", "xen", BOOL, True,
         "Xen knows PHYSDEVOP_pirq_eoi_gmfn_v2, the only form a Linux PV guest registers its pirq_eoi_map with "
         "(xen_init_IRQ): the guest then EOIs a pirq only when Xen's pirq_guest_bind set its bit (an ack type "

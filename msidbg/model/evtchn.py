@@ -372,6 +372,12 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         if (lo & 0xFFF00000) != 0xFEE00000:
             acct.lost(eng, dev, idx, n, f"went to {lo:#x}, which is not an interrupt address (a DMA write)")
             return -1
+        if w.platform["kind"] == "xen-hvm" and not w.behaviour.get("xen_hvm_inject_msi", True):
+            # QEMU's xen_apic_mem_write -> xen_hvm_inject_msi: Xen before 4.2 has no HVMOP_inject_msi
+            # (080bc64070), the call fails with -ENOSYS and QEMU drops the message
+            acct.lost(eng, dev, idx, n, "was dropped by the device model: Xen before 4.2 has no HVMOP_inject_msi "
+                      "(qemu-xen's xen_hvm_inject_msi failed with -ENOSYS; platform.xen_hvm_inject_msi)")
+            return -1
         if not data & 0xFF and w.platform["kind"] == "xen-hvm":
             return inject_pirq_msi(eng, dev, idx, lo, hi, n)
         # an emulated device's message: Xen's vmsi_deliver matches it against every vLAPIC

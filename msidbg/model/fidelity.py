@@ -60,6 +60,9 @@ def _behaviour() -> list[str]:
                 hist.append(f"qemu-traditional of Xen {c.release}{back}: {_value(c.value)} -- {c.commit}")
         if row.traditional is not None:
             hist.append(f"qemu-traditional: {_value(row.traditional.value)} -- {row.traditional.commit}")
+        if row.xen_build is not None:
+            first, value, source = row.xen_build
+            hist.append(f"qemu-xen built against a Xen before {first}: {_value(value)} -- {source}")
         hyp = ", ".join(_value(v) for v in row.hypothetical) or "--"
         out.append(f"| `{row.key}` | {', '.join(_value(v) for v in row.values)} | {_value(row.default)} | "
                    f"{_cell('<br>'.join(hist)) or '--'} | {hyp} |")

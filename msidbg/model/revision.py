@@ -703,6 +703,20 @@ Revisions:
   cpu_report_death -- take_cpu_down's idle_dead step runs twice there ("do_idle: ... interrupts still on", then
   "play_dead_common: ... reports its death"), and what lands in between is taken. Shipped runs: the same
   events, hits and outcomes; every state hash changes (the new row) (tests/test_apicleads.py).
+  (redteam18) A qemu-xen device model with a ``platform.xen`` before 4.5 is built against that Xen's
+  libraries: qemu-xen-4.6.0 include/hw/xen/xen_common.h compiles the ioreq server calls as stubs under
+  'CONFIG_XEN_CTRL_INTERFACE_VERSION < 450' (xen_create_ioreq_server returns 0, xen_map_memory_section maps
+  nothing), and Xen 4.4 has no HVMOP_create_ioreq_server (434ae6517a, RELEASE-4.5.0): QEMU stays the default
+  ioreq server. ``platform.qemu_ioreq_server`` now resolves false for Xen 4.0 .. 4.4.x with qemu-xen-4.6 or
+  later (new ``Switch.xen_build``; origin "built against xen X"); it used to follow the qemu-xen release alone,
+  so a table access with Memory Space off met Xen 4.5's null handler (``xen.null_io``) on a Xen 4.4 host
+  instead of QEMU's unassigned memory. New row ``platform.xen_hvm_inject_msi`` (xen-hvm, scoped): Xen has
+  HVMOP_inject_msi from 4.2 (080bc64070, RELEASE-4.2.0; none in 4.1.x) and a qemu-xen built against Xen 4.0 /
+  4.1 compiles xen_xc_hvm_inject_msi as 'return -ENOSYS;' (qemu-xen-4.6.0 xen_common.h): an emulated (not
+  passed through) device's MSI / MSI-X message on Xen 4.0 / 4.1 is dropped (lost, "xen_hvm_inject_msi failed
+  with -ENOSYS"); it used to be delivered as Xen 4.2's hvm_inject_msi delivers it. Shipped runs: the xen-hvm
+  worlds carry the new switch (state hashes change; events, hits and outcomes do not). tests/test_redteam18.py
+  (held-out set tests/heldout18/, PREDICTIONS.md).
 """
 
 from __future__ import annotations
