@@ -210,38 +210,43 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
     """``evtchn_port_set_pending``: returns what happened, for the event record. ``src`` is a new
     ``[dev, index, signals]`` (the port keeps it); ``queued``: the provenance key of the work item
     that carried the message into Xen, a dependency of the pending bit (0: none)."""
-    ch = eng.w.xen["ports"][port]
+    x = eng.w.xen
+    ch = x["ports"][port]
     pending = ch["src"]
-    for s in pending:
-        if s[0] == src[0] and s[1] == src[1]:
-            s[2] += src[2]
-            break
-    else:
+    if not pending:     # (the common case: nothing pending on the port yet)
         pending.append(src)
-    note = (_SEND_NOTE, (src[0], src[1], port))
-    if ch["pending"]:
+    else:
+        for s in pending:
+            if s[0] == src[0] and s[1] == src[1]:
+                s[2] += src[2]
+                break
+        else:
+            pending.append(src)
+    was, masked = ch["pending"], ch["masked"]   # (neither changes before the bit is set below)
+    P = eng.prov
+    pk = _PORTPEND | port
+    if was:
         # coalesced: the bit was already set -- by the send that set it (which links the mask that held it)
-        eng.prov.dep(PC.D_PENDING, _PORTPEND | port)
-    elif ch["masked"]:
+        P.dep(PC.D_PENDING, pk)
+    elif masked:
         # the port's mask holds the event (the guest's mask_evtchn): the pending bit links it
-        P = eng.prov
         mk = PK.key(PK.PORTMASK, port)
         if P.writer(mk) >= 0:
             P.dep(PC.D_MASKED_BY, mk)
     if queued:
-        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
+        P.cause_write(_XEN, pk, 1, (_SEND_NOTE, (src[0], src[1], port)), _D_MSG_TABLE, queued, _D_CAUSE,
+                      _PIRQPORT | ch["pirq"])
     else:
-        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_CAUSE, _PIRQPORT | ch["pirq"])
-    x = eng.w.xen
+        P.cause_write(_XEN, pk, 1, (_SEND_NOTE, (src[0], src[1], port)), _D_CAUSE, _PIRQPORT | ch["pirq"])
     vcpu = ch["vcpu"]
-    if ch["pending"]:
-        if x["abi"] == "fifo" and not ch["masked"] and _mark(eng, x, port, vcpu):
+    if was:
+        if x["abi"] == "fifo" and not masked and _mark(eng, x, port, vcpu):
             raise_upcall(eng, vcpu, port)   # consumed, not yet cleared: evtchn_fifo_set_pending links it again
         return "coalesced"
     ch["pending"] = True
     index = eng.model.derived.get(_INDEX)
     (pending_ports(eng) if index is None else index)[vcpu].add(port)
-    if ch["masked"]:
+    if masked:
         return "pending, masked"
     if x["abi"] == "fifo":      # evtchn_abi.mark, inlined: link at the tail; the upcall for a new head only
         linked = x["linked"]
@@ -443,32 +448,10 @@ def _hvm_inject_msi(eng: Any, dev: str, idx: int, n: int, pirq: int) -> None:
 def on_xen(eng: Any, item: list[Any]) -> None:
     """Agenda handler: Xen's work on a device interrupt (do_IRQ -> __do_IRQ_guest, then the dpci
     softirq), or the 1 ms eoi_timer of a host irq held in flight."""
-    if item[3] == "eoi_timer":
-        hirq = eng.w.xen["irqs"].get(item[4])
-        due = hirq is not None and hirq["in_flight"] == item[5]
-        if due:
-            X.host_eoi(eng, item[4])
-        eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
-                 eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
+    if item[3] != "irq" and _on_xen_other(eng, item):    # (a device's message, every interrupt: tested first)
         return
-    if item[3] in ("intx", "intx_timer", "intx_dpci"):     # passthrough / pcifront INTx (model/xen_intx.py)
-        XEN_INTX_ITEM[0](eng, item)
-        return
-    if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
-        P = eng.prov            # provenance: the scenario action starts here (a root), and runs the moves
-        P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
-        how = X.vcpu_migrate(eng, item[4], item[5], item[6])
-        eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
-        return
-    op, dev, idx, n, irq = item[3:8]
-    if op == "inject":
-        _hvm_inject_msi(eng, dev, idx, n, irq)
-        return
-    if op == "msi_data":     # [.., "msi_data", dev, 0, 0, pirq, data]
-        done = X.msi_data_write(eng, dev, irq, item[8])
-        eng.emit(XEN_MSI, -1, dev, irq, item[8], eng.s("written" if done else "not written: the entry is no "
-                                                        "longer this pirq's host irq's"))
-        return
+    # do_IRQ for a device's message: ``[t, seq, "xen", "irq", dev, idx, n, irq, slot]`` (``route`` queued it)
+    _, _, _, _, dev, idx, n, irq, slot = item
     x = eng.w.xen
     hirq = x["irqs"].get(irq)
     P = eng.prov
@@ -482,7 +465,6 @@ def on_xen(eng: Any, item: list[Any]) -> None:
     pirq = hirq["pirq"]
     rec = x["pirqs"][pirq]
     port = rec["port"]
-    slot = item[8]
     if x["eoi"] and (top := X.blocked_by(x, slot)) is not None:     # (no pCPU has a vector in service: none)
         # the pCPU's local APIC has an ACKTYPE_EOI vector of the same or a higher priority class in
         # service until the guest's PHYSDEVOP_eoi (or the eoi_timer): this vector waits in its IRR
@@ -532,7 +514,49 @@ def on_xen(eng: Any, item: list[Any]) -> None:
         hirq["in_flight"] = token = eng.w.seq + 1
         eng.schedule(eng.w.now + EOI_TIMER_NS, "xen", "eoi_timer", irq, token, slot >> 8)   # migrate_timer: here
     sid = eng._string_ids.get(how)      # eng.s(how)'s common case: a string seen before
-    eng.emit(XEN_PIRQ, -1, dev, pirq, port, eng.log.strings.intern(how) if sid is None else sid)
+    if sid is None:
+        sid = eng.log.strings.intern(how)
+    if eng.fresh:   # Engine.emit, inlined (as device.signal does)
+        key = (XEN_PIRQ, -1, dev, pirq, port, sid)
+        try:
+            rid = eng.records[key]
+        except KeyError:
+            rid = eng.log.record(key)
+        eng.ids_append(rid)
+        eng.times_append(eng.w.now)
+    else:   # re-executing known history: nothing is recorded (an observer may replace emit)
+        eng.emit(XEN_PIRQ, -1, dev, pirq, port, sid)
+
+
+def _on_xen_other(eng: Any, item: list[Any]) -> bool:
+    """``on_xen`` for the other work items; False: none of them (the item goes on as a device's message)."""
+    if item[3] == "eoi_timer":
+        hirq = eng.w.xen["irqs"].get(item[4])
+        due = hirq is not None and hirq["in_flight"] == item[5]
+        if due:
+            X.host_eoi(eng, item[4])
+        eng.emit(XEN_PIRQ, -1, hirq["dev"] if hirq else None, hirq["pirq"] if hirq else -1, 0,
+                 eng.s("eoi_timer: no guest EOI in 1 ms, Xen acknowledges the irq" if due else "eoi_timer: idle"))
+        return True
+    if item[3] in ("intx", "intx_timer", "intx_dpci"):     # passthrough / pcifront INTx (model/xen_intx.py)
+        XEN_INTX_ITEM[0](eng, item)
+        return True
+    if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
+        P = eng.prov            # provenance: the scenario action starts here (a root), and runs the moves
+        P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6])
+        eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
+        return True
+    op, dev, idx, n, irq = item[3:8]
+    if op == "inject":
+        _hvm_inject_msi(eng, dev, idx, n, irq)
+        return True
+    if op == "msi_data":     # [.., "msi_data", dev, 0, 0, pirq, data]
+        done = X.msi_data_write(eng, dev, irq, item[8])
+        eng.emit(XEN_MSI, -1, dev, irq, item[8], eng.s("written" if done else "not written: the entry is no "
+                                                        "longer this pirq's host irq's"))
+        return True
+    return False   # (none other: a device's message, as before)
 
 
 #: model/xen_intx.on_item (set when it is imported)

@@ -26,7 +26,6 @@ number carries ``HOT``. Each key's history is the chain of "previous writer" lin
 
 from __future__ import annotations
 
-import struct
 from array import array
 from operator import itemgetter
 from typing import Any
@@ -36,7 +35,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.cpu import executing
 from msidbg.model.provkernel import HOT_PROGS, MOVE_PROGS, KernelDiff
 from msidbg.model.provread import BIG, EV_SHIFT, HOT, Reader, _small
-from msidbg.model.provstore import PAIR, QUAD, DepStore, Note, NoteStore
+from msidbg.model.provstore import PAIR, QUAD, DepStore, Note, NoteStore, i64
 
 __all__ = ["HOT", "HOT_PROGS", "NoProv", "Prov", "of"]
 
@@ -58,10 +57,10 @@ _PROG_PC = itemgetter("prog", "pc")
 _WRITES = tuple(c.writes for c in _CODES)
 _ACTION = PK.key(PK.ACTION, 0)
 #: one cold record as the array's bytes (packing is cheaper than ``array.extend``'s per-item parse)
-_REC = struct.Struct("=4q").pack
+_REC = i64(4).pack
 #: a node and one or two dependencies at once (Xen's interrupt path)
-_REC2 = struct.Struct("=8q").pack
-_REC3 = struct.Struct("=12q").pack
+_REC2 = i64(8).pack
+_REC3 = i64(12).pack
 _UPCALL_KEY, _CALLBACK_KEY = PK.key(PK.UPCALL, 0), PK.key(PK.CALLBACK, 0)
 _UPCALL_CLEAR, _UPCALL_AGAIN = C.UPCALL_CLEAR, C.UPCALL_AGAIN
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
-from msidbg.model.provstore import DepStore, NoteStore
+from msidbg.model.provstore import I64, DepStore, NoteStore
 
 EV_SHIFT = 16
 CODE_MASK = (1 << EV_SHIFT) - 1
@@ -43,7 +43,7 @@ class Reader:
         """Move the hot list into its array (every reader of hot records calls this first)."""
         hot = self.hot
         if hot:     # (struct converts an int for half what array("q", ...) does: no PyArg_Parse)
-            self.hot_arr.frombytes(struct.pack(f"={len(hot)}q", *hot))
+            self.hot_arr.frombytes(struct.pack(I64.format(len(hot)), *hot))
             self.hot = []
 
     # -- reading (debugger side; call ``flush`` first) -----------------------------------------------
