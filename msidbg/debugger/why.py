@@ -721,7 +721,7 @@ def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
 
 
 _CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK, PK.UPCALL,
-                         PK.CALLBACK})
+                         PK.CALLBACK, PK.APICOFF})
 _MSIX_SPACES = frozenset({PK.REG, PK.MSG, PK.LATCH, PK.PBA, PK.QENTRY, PK.QPIRQ, PK.HOSTMASK, PK.MSIXCTRL,
                           PK.MSIXMASKS, PK.MSIXTBL})
 _MSI_SPACES = frozenset({PK.MSIREG, PK.MSIMSG, PK.MSILATCH, PK.MSIPEND})

@@ -78,6 +78,7 @@ INTXPEND = 56    # machine GSI: Xen's hvm_pirq_dpci pending count of an HVM gues
 PORTMASK = 57    # port: the event channel's mask bit as the guest last changed it (mask_evtchn / unmask_evtchn)
 IOAPICRIRR = 58  # gsi: the IO-APIC entry's Remote IRR, recorded only when it is left set with nothing to clear it
                  # (the entry deactivated while a level interrupt was in flight) and when it clears after that
+APICOFF = 59     # cpu: its local APIC software-disabled (native_cpu_disable's apic_soft_disable; INIT enables it)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -151,6 +152,7 @@ _ONE = {
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
     HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
     INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked", IOAPICRIRR: "ioapic[{n}].remote_irr",
+    APICOFF: "cpus[{n}].apic_off",
 }
 
 

@@ -284,6 +284,12 @@ def native_apic_step(k: Any, cpu: int, after: bool) -> str:
     if mode == "clear":
         return "; native_cpu_disable: clear_local_APIC() (LVT entries masked, the APIC still takes interrupts)"
     c["apic_off"] = True
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        # provenance: a message this APIC refuses from now on (bus.deliver_vector) links this step
+        P.write(PC.APIC_OFF, PK.key(PK.APICOFF, cpu), 1,
+                note=f"native_cpu_disable: apic_soft_disable() {'after' if after else 'before'} fixup_irqs -- "
+                f"CPU{cpu}'s local APIC accepts no fixed interrupt (no IRR bit is set)")
     return ("; native_cpu_disable: apic_soft_disable() before fixup_irqs -- the APIC takes no more interrupts"
             if not after else f"native_cpu_disable: apic_soft_disable() -- CPU{cpu}'s local APIC takes no more "
             "interrupts (the IRR bits it has are kept)")
@@ -920,8 +926,12 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
-    for f in ("apic_off", "lvt_masked"):    # INIT: SPIV and the LVT entries back to their reset state, and
-        target.pop(f, None)                 # setup_local_APIC enables the APIC and unmasks LVT Error again
+    was_off = target.pop("apic_off", None)   # INIT: SPIV and the LVT entries back to their reset state, and
+    target.pop("lvt_masked", None)           # setup_local_APIC enables the APIC and unmasks LVT Error again
+    P = k.eng.prov
+    if was_off and P.on and k.eng.fresh:
+        P.write(PC.APIC_OFF, PK.key(PK.APICOFF, loc["cpu"]), 0,
+                note=f"INIT and setup_local_APIC: CPU{loc['cpu']}'s local APIC is software-enabled again")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
     if vec.legacy(k.w):
