@@ -97,3 +97,75 @@ def test_an_event_cleared_by_enable_pirqs_startup_links_the_enable_irq(kind: str
     assert first is not None and first.context == "cpu0.proc" and first.a_info["stack"][0].startswith("startup_pirq+")
     assert "startup_pirq" not in " ".join(first.b_info["stack"])
     assert first.switches["xen_enable_pirq_startup"] == {"a": True, "b": False} and not r.same_outcome
+
+
+# --- devlock / devremove: dev->driver (kernel.pci.D.bound) ------------------------------------------------------------
+def _done(s: Session, action: int) -> int:
+    return next(e.index for e in s.events(1, s.total + 1) if e.kind == "action.done" and e.fields["action"] == action)
+
+
+def test_a_probe_of_a_bound_device_links_the_probe_that_bound_it() -> None:
+    """v01: CPU1's probe slept on device_lock behind CPU0's and then found d0 bound: -EBUSY (5.14+). The error linked
+    only its own action; now it links really_probe's driver_bound in CPU0's probe."""
+    s = _run("v01-devlock-probe-wait")
+    why = s.why(_done(s, 1))
+    assert _links(why) == [("action.done", "actions[1].result"), ("kernel", "actions[1].error"),
+                           ("driver", "kernel.pci.d0.bound"), ("action.start", "actions[0]")]
+    bound = why.chain[2]
+    assert bound.cpu == 0 and bound.stack == ["driver_probe+request_next"] and bound.value == 1
+    assert bound.relation == "the device already has a driver, bound by"
+    assert why.chain[1].cpu == 1 and why.chain[1].stack == ["driver_probe+bound"]
+
+
+@pytest.mark.parametrize(("version", "result"), [("5.13", 0), ("5.14", -16)])
+def test_the_second_probe_links_the_first_before_and_after_204db60c8357(version: str, result: int) -> None:
+    s = _run(f"v02-bound-probe-{version.replace('.', 'p')}")
+    why = s.why(_done(s, 1))
+    assert why.chain[0].value == result
+    assert [lk.path for lk in why.chain][-2:] == ["kernel.pci.d0.bound", "actions[0]"]
+    assert "really_probe -> driver_bound" in why.chain[-2].reason
+    if result == 0:     # the skip is a node of its own (the action's last step), not a write of dev->driver
+        assert why.chain[1].link == "driver.read" and "skipped" in why.chain[1].reason
+        assert s.why("kernel.pci.d0.bound").chain[0].event == why.chain[-2].event
+
+
+def test_a_remove_without_a_driver_links_the_remove_that_unbound_it() -> None:
+    """v10: d1's second remove does nothing: it links the first remove's device_unbind_cleanup. A remove of a device
+    never probed has no writer to link (the node says dev->driver is NULL)."""
+    s = _run("v10-remove-unbound")
+    why = s.why(_done(s, 5))
+    assert _links(why) == [("action.done", "actions[5].result"), ("driver.read", "kernel.pci.d1.bound"),
+                           ("driver", "kernel.pci.d1.bound"), ("action.start", "actions[4]")]
+    assert why.chain[2].stack == ["driver_remove+removed"] and why.chain[2].relation == "the device has no driver since"
+    first = s.why(_done(s, 0))
+    assert [lk.link for lk in first.chain] == ["action.done", "driver.read", "action.start"]
+    assert "has no driver" in first.chain[1].reason
+
+
+# --- the CLI: diff --max-events 0, and the help ------------------------------------------------------------------------
+def _cli(*args: str) -> tuple[int, str, str]:
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from msidbg.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            rc = main(list(args))
+        except SystemExit as e:
+            rc = int(e.code or 0)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_diff_max_events_0_runs_neither_and_compares_the_files_as_run_does() -> None:
+    """run --max-events 0 stops at event 0; diff refused 0 ("out of range (expected 1..)"). Now the same meaning: both
+    runs stop at event 0, no divergence, and the switches the files differ in are listed."""
+    a, b = (str(HELD / f"v08-soft-disable-5p4p{n}.yaml") for n in (61, 62))
+    rc, out, err = _cli("diff", a, b, "--max-events", "0")
+    assert (rc, err) == (0, "")
+    assert "(0 events)" in out.splitlines()[0] and "no divergence" in out
+    assert "cpu_disable_apic: A soft-first, B soft-after" in out
+    rc, out, _ = _cli("diff", "--help")
+    assert "0 runs neither" in " ".join(out.split())
+    rc, out, _ = _cli("why", "--help")
+    assert "refused with a snapshot" in " ".join(out.split())

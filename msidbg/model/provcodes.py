@@ -192,6 +192,15 @@ D_APIC_OFF = _c("apic-off", False, "refused by the APIC that was software-disabl
 #: an event lost to eoi_pirq's clear_evtchn in enable_pirq's startup_pirq (``kernel.xen_enable_pirq_startup``,
 #: before 4.13): the enable_irq (``irqs[N].disabled`` = 0) whose irq_enable ran it (whyheld7)
 D_ENABLE_STARTUP = _c("enable-startup", False, "cleared by the startup_pirq (enable_pirq before 4.13) of")
+#: the driver core's dev->driver (``kernel.pci.D.bound``): set by really_probe's driver_bound (or a driver's
+#: pci_alloc_irq_vectors), cleared by device_unbind_cleanup (whyheld7)
+DRIVER = _c("driver", True, "{who}: {note}")
+#: a probe or remove that read dev->driver and did nothing because of it (bound_probe's skip, a remove without a
+#: driver): a node that is not a write
+DRIVER_READ = _c("driver.read", True, "{who}: {note}", writes=False)
+#: what that read found: the step that bound the device, or unbound it
+D_BOUND = _c("bound", False, "the device already has a driver, bound by")
+D_UNBOUND = _c("unbound", False, "the device has no driver since")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -79,6 +79,8 @@ PORTMASK = 57    # port: the event channel's mask bit as the guest last changed 
 IOAPICRIRR = 58  # gsi: the IO-APIC entry's Remote IRR, recorded only when it is left set with nothing to clear it
                  # (the entry deactivated while a level interrupt was in flight) and when it clears after that
 APICOFF = 59     # cpu: its local APIC software-disabled (native_cpu_disable's apic_soft_disable; INIT enables it)
+BOUND = 60       # dev: the driver core's dev->driver (``kernel.pci.D.bound``): a probe's driver_bound, alloc_vectors'
+                 # driver, device_unbind_cleanup at remove
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -140,7 +142,8 @@ _DEV_ENTRY = {
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
-        QCMD: "qemu.devs.{d}.cmd"}
+        QCMD: "qemu.devs.{d}.cmd",
+        BOUND: "kernel.pci.{d}.bound"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",

@@ -98,3 +98,23 @@ def test_why_pane_at_80x24_snapshot(snap_compare: object) -> None:
         await pilot.pause()                                 # type: ignore[attr-defined]
 
     assert snap_compare(app_for(LATE), terminal_size=SMALL, run_before=run_before)  # type: ignore[operator]
+
+
+async def test_diff_tui_status_names_the_actions_whose_result_differs() -> None:
+    """whyheld6's w04 pair: CPU1's offline is refused (ENOSPC) on 6.1.62 and done on 6.1.63, every device's counts
+    the same. The status said "different outcome" and nothing of which action made it so (the text and --json
+    list it since diffout)."""
+    held = ROOT / "tests" / "heldout_why6"
+    r = diff_files(str(held / "w04-unplug-managed-6p1p62.yaml"), str(held / "w04-unplug-managed-6p1p63.yaml"))
+    app = DiffApp(r)
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        lines = str(app.query_one("#diff-status").render()).splitlines()
+        assert lines[3].endswith("different outcome")
+        assert lines[4] == "actions whose result differs (1): #4 cpu_offline cpu=1 (ran on CPU2): A -28 (ENOSPC), B 0"
+        assert app.query_one("#diff-status").size.height == 5
+    # the same outcome: no such line, the status keeps its four
+    same = DiffApp(diff_files(LATE, LATE))
+    async with same.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        assert len(str(same.query_one("#diff-status").render()).splitlines()) == 4
