@@ -169,3 +169,40 @@ def test_diff_max_events_0_runs_neither_and_compares_the_files_as_run_does() -> 
     assert "0 runs neither" in " ".join(out.split())
     rc, out, _ = _cli("why", "--help")
     assert "refused with a snapshot" in " ".join(out.split())
+
+
+# --- one-switch pairs: the first divergence is the step the switch changes -----------------------------------------------
+def test_bound_probe_pair_parts_at_the_bound_check_the_chain_reached() -> None:
+    s = _run("v02-bound-probe-5p14-skip")
+    why = s.why(_done(s, 1))
+    skip = why.chain[1]
+    assert skip.link == "driver.read" and skip.stack == ["driver_probe+bound"]
+    r = s.diff(_run("v02-bound-probe-5p14"))
+    first = r.first
+    assert first is not None and first.context == "cpu0.proc" and first.a_info["stack"] == ["driver_probe+bound"]
+    assert first.b_info["stack"] == ["driver_probe+bound"] and first.a_info["event"] == first.b_info["event"]
+    assert "skips driver_probe_device" in first.a_info["text"] and "-EBUSY" in first.b_info["text"]
+    assert set(first.switches) == {"bound_probe"} and not r.same_outcome
+
+
+def test_xen_enable_pirq_startup_pair_parts_at_eoi_pirqs_clear() -> None:
+    s = _run("v11-enable-pirq-xen-pv-4p13-startup")
+    why = s.why(first_hit(s, "irq-lost"))
+    assert [lk.link for lk in why.chain] == ["lost", "kernel", "action.start"]
+    r = s.diff(_run("v11-enable-pirq-xen-pv-4p13"))
+    first = r.first
+    assert first is not None and first.a_info["stack"][0] == "startup_pirq+eoi"
+    assert first.a_info["event"] == why.chain[0].event      # the step that recorded the loss
+    assert set(first.switches) == {"xen_enable_pirq_startup"} and not r.same_outcome
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in HELD.glob("*.yaml")))
+def test_every_held_out_hits_summary_cause_is_why_s_chain(name: str) -> None:
+    """The ``--json`` summary's ``cause`` of each armed hit is ``why --hit``'s chain, over this round's files (the new
+    records included: the soft-disabled APIC, the enable_irq, dev->driver)."""
+    s = _run(name)
+    summ = s.summary()
+    armed = s.armed_hits()
+    assert len(summ["hits"]) == len(armed)
+    for rec, hit in zip(summ["hits"], armed, strict=True):
+        assert rec["cause"] == s.why(hit).events(), (name, rec["event"], rec["breakpoint"])
