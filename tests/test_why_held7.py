@@ -206,3 +206,15 @@ def test_every_held_out_hits_summary_cause_is_why_s_chain(name: str) -> None:
     assert len(summ["hits"]) == len(armed)
     for rec, hit in zip(summ["hits"], armed, strict=True):
         assert rec["cause"] == s.why(hit).events(), (name, rec["event"], rec["breakpoint"])
+
+
+def test_under_remapping_the_refused_signal_also_links_the_irte_that_chose_the_cpu() -> None:
+    """The same loss through VT-d (the message names IRTE 0, the IRTE names CPU2): deliver_vector's losses behind
+    an IRTE (offline CPU, soft-disabled APIC, illegal vector) linked the remappable message only, never the entry
+    whose destination and vector decided them, as a remapping fault's loss does."""
+    s = _run("v08-soft-disable-5p4p61-remap")
+    why = s.why(first_hit(s, "irq-lost"))
+    assert [lk.link for lk in why.chain] == ["lost", "apic.off", "action.start"]
+    irte = next(b for b in why.chain[0].branches if b[0].path == "iommu.irte[0]")
+    assert irte[0].stack[0] == "intel_ir_set_affinity+irte" and "(CPU2)" in irte[0].reason
+    assert "set_affinity" in irte[-1].reason
