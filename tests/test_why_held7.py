@@ -218,3 +218,54 @@ def test_under_remapping_the_refused_signal_also_links_the_irte_that_chose_the_c
     irte = next(b for b in why.chain[0].branches if b[0].path == "iommu.irte[0]")
     assert irte[0].stack[0] == "intel_ir_set_affinity+irte" and "(CPU2)" in irte[0].reason
     assert "set_affinity" in irte[-1].reason
+
+
+# --- kernsmall: the matrix's global reservation count and its two warnings ------------------------------------------------
+def test_the_reservation_warnings_link_the_reservation_count_and_the_allocation_behind_it() -> None:
+    """irq_matrix_reserve's crossing warning and lapic_can_unplug_cpu's "Reserved vectors 514 > available 201" were
+    events with no node: the unplug warning named only the cpu_offline, not the 500 reservations of eth0's
+    alloc_vectors that made the count."""
+    s = _run("v12-reservation-warning")
+    evs = list(s.events(1, s.total + 1))
+    cross = next(e.index for e in evs if e.kind == "kernel" and "Interrupt reservation exceeds" in str(e.fields["what"]))
+    unplug = next(e.index for e in evs if e.kind == "kernel" and "Reserved vectors 514" in str(e.fields["what"]))
+    why = s.why(cross)
+    assert _links(why) == [("vec_rsvd.warn", "kernel.vec_rsvd"), ("vec_rsvd", "kernel.vec_rsvd"),
+                           ("action.start", "actions[0]")]
+    assert why.chain[1].event == cross - 1 and why.chain[1].value == 404 and "irq_matrix_reserve" in why.chain[1].reason
+    why = s.why(unplug)
+    assert [lk.link for lk in why.chain] == ["vec_rsvd.warn", "vec_rsvd", "action.start"]
+    assert why.chain[0].stack == ["take_cpu_down+cpu_disable"] and why.chain[1].value == 514
+    assert "alloc_vectors" in why.chain[2].reason
+
+
+def test_every_change_of_the_reservation_count_is_a_node_of_the_step_that_made_it() -> None:
+    """The count is diffed with the irqs a vector-domain call marks dirty: no change may go unrecorded or be recorded
+    at a later step (v12's 500 reservations and their release, kernsmall's probe / free_irq on 6.6)."""
+    from msidbg.scenario import load_scenario_text
+    text = """
+name: rsvd2
+cpus: 2
+kernel: {version: "6.6"}
+platform: {apic_routing: physical flat}
+devices:
+  eth0: {bdf: "00:04.0", kind: nic, msix: {table_size: 8}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 1ms, on: 0, do: free_irq, dev: eth0, vector: 1}
+  - {at: 2ms, on: 0, do: remove, dev: eth0}
+"""
+    for s in (_run("v12-reservation-warning"), Session(load_scenario_text(text, "rsvd2.yaml"))):
+        s.run()
+        changes, last = [], None
+        for e in range(0, s.total + 1):
+            s.seek(e)
+            n = s.world["kernel"]["vec_rsvd"]
+            if last is not None and n != last:
+                changes.append(e)
+            last = n
+        assert changes
+        for e in changes[:40] + changes[-40:]:
+            s.seek(e)
+            head = s.why("kernel.vec_rsvd").chain[0]
+            assert (head.event, head.link, head.value) == (e, "vec_rsvd", s.world["kernel"]["vec_rsvd"])

@@ -201,6 +201,12 @@ DRIVER_READ = _c("driver.read", True, "{who}: {note}", writes=False)
 #: what that read found: the step that bound the device, or unbound it
 D_BOUND = _c("bound", False, "the device already has a driver, bound by")
 D_UNBOUND = _c("unbound", False, "the device has no driver since")
+#: the matrix's global reservation count (``kernel.vec_rsvd``) changed by a kernel step (``provkernel``); the two
+#: warnings that read it (irq_matrix_reserve's crossing, lapic_can_unplug_cpu's "Reserved vectors") are nodes that
+#: link it (not writes)
+VEC_RSVD = _c("vec_rsvd", True, "{who}: {note}")
+RSVD_WARN = _c("vec_rsvd.warn", True, "{who}: {note}", writes=False)
+D_RSVD = _c("reserved", False, "the reservation count, as last changed by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

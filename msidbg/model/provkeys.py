@@ -81,6 +81,8 @@ IOAPICRIRR = 58  # gsi: the IO-APIC entry's Remote IRR, recorded only when it is
 APICOFF = 59     # cpu: its local APIC software-disabled (native_cpu_disable's apic_soft_disable; INIT enables it)
 BOUND = 60       # dev: the driver core's dev->driver (``kernel.pci.D.bound``): a probe's driver_bound, alloc_vectors'
                  # driver, device_unbind_cleanup at remove
+VECRSVD = 61     # the matrix's global_reserved (``kernel.vec_rsvd``): irq_matrix_reserve ++, activate_reserved's
+                 # irq_matrix_alloc and irq_matrix_remove_reserved -- (no payload)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -128,6 +130,8 @@ def path(k: int, devname: Callable[[int], str]) -> str:
         return _CPU_VEC[s].format(c=p >> 8, v=p & 0xFF)
     if s in _ONE:
         return _ONE[s].format(n=p)
+    if s == VECRSVD:
+        return "kernel.vec_rsvd"
     return f"key {s}:{p}"
 
 
@@ -187,6 +191,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | No
     for space, fmt in _ONE.items():
         pats.append((re.escape(fmt).replace(r"\{n\}", _NUM), lambda n, s=space: (s, None, _int(n), 0)))
     pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), IRQ_CPU_PART)))
+    pats.append((r"kernel\.vec_rsvd", lambda: (VECRSVD, None, 0, 0)))
     return [(re.compile(p + r"\Z"), b) for p, b in pats]
 
 

@@ -44,7 +44,14 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
-from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
+from msidbg.model.provkernel import (
+    apic_reset_dirty,
+    cleanup_dirty,
+    cpu_dirty,
+    desc_dirty,
+    irq_dirty,
+    rsvd_warning,
+)
 from msidbg.sim.program import new_frame, program
 from msidbg.sim.scheduler import EngineError
 
@@ -358,7 +365,9 @@ def _reserved_warning(k: Any, loc: dict[str, Any]) -> bool:
     if avl >= rsvd:
         return False
     loc["rsvd_warned"] = 1
-    k.note(f"lapic_can_unplug_cpu: Reserved vectors {rsvd} > available {avl}. IRQ request may fail", rsvd)
+    text = f"lapic_can_unplug_cpu: Reserved vectors {rsvd} > available {avl}. IRQ request may fail"
+    k.note(text, rsvd)
+    rsvd_warning(k, text)
     k.again()
     return True
 
