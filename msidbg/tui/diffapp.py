@@ -135,6 +135,8 @@ class DiffApp(App[None]):
     # -- the linked cursors ---------------------------------------------------------------------------
     def cursors(self) -> tuple[int | None, int | None]:
         """(A's event, B's event): the active side's cursor and its aligned event on the other."""
+        if not len((self.r.b if self.side_b else self.r.a).log):
+            return None, None       # a run of no event (diff --max-events 0)
         other = self.r.aligned(self.cursor, from_b=self.side_b)
         return (other, self.cursor) if self.side_b else (self.cursor, other)
 
@@ -155,12 +157,14 @@ class DiffApp(App[None]):
 
     def status(self, a: int | None, b: int | None) -> Content:
         run = self.r.b if self.side_b else self.r.a
-        ctx = run.context(self.cursor)
+        # a run of no event (diff --max-events 0) has no context at its cursor
+        ctx = run.context(self.cursor) if 1 <= self.cursor <= len(run.log) else "no event"
         d = self.r.first
         first = (f"first divergence: {d.context} at A #{d.a or '-'} / B #{d.b or '-'}" if d
                  else "no divergence: the runs executed the same steps")
         other = "" if (b if not self.side_b else a) is not None else \
-            f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})"
+            f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})" if ctx != "no event" else \
+            f"  ({'B' if self.side_b else 'A'} stopped at event 0)"
         outcome = "same outcome" if self.r.same_outcome else "different outcome"
         # escaped line by line: escape() shows a newline as the two characters '\n'
         lines = [f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}", event_line("A", self.r.a, a),

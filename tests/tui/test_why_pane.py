@@ -118,3 +118,18 @@ async def test_diff_tui_status_names_the_actions_whose_result_differs() -> None:
     async with same.run_test(size=(160, 24)) as pilot:
         await pilot.pause()
         assert len(str(same.query_one("#diff-status").render()).splitlines()) == 4
+
+
+async def test_diff_tui_of_runs_stopped_at_event_0_moves_without_failing() -> None:
+    """diff --max-events 0 (both runs stopped at event 0, as run's): the status asked the empty run for the context
+    of its event 1 and the app died with an IndexError at its first paint."""
+    held = ROOT / "tests" / "heldout_why7"
+    r = diff_files(str(held / "v08-soft-disable-5p4p61.yaml"), str(held / "v08-soft-disable-5p4p62.yaml"), max_events=0)
+    app = DiffApp(r)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("down", "f", "n", "N", "pagedown", "tab", "up")
+        await pilot.pause()
+        assert app.cursors() == (None, None)
+        status = str(app.query_one("#diff-status").render()).splitlines()
+        assert status[0] == "no event: A #-  B #-  (B stopped at event 0)"
+        assert status[3] == "no divergence: the runs executed the same steps  ·  same outcome"
