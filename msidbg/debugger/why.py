@@ -482,6 +482,8 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     cpu_half = space == PK.IRQVEC and c == PK.IRQ_CPU_PART
     path = f"irqs[{a}].cpu" if cpu_half else PK.path(key, b.p.devname) if key >= 0 else text
     val = _value_at(s, path)
+    if space == PK.APICOFF and val is None:
+        val = False     # the world has the flag only while the APIC is software-disabled (hotplug's apic_off)
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
