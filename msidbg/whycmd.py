@@ -42,7 +42,8 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="with --path: the value at event N (default: the end of the run, or the snapshot's cursor)")
     w.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
                    help="arm another breakpoint (a built-in name counts its hits); repeatable")
-    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
+    w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N",
+                   help="override a scenario's seed (refused with a snapshot, which replays its own)")
     w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
     w.add_argument("--no-verify", action="store_true", help="a snapshot: open it without replaying it first (the cause chain "
                    "needs the run's history: it is replayed, and compared with the recording, anyway)")
@@ -58,7 +59,9 @@ def register(sub: Any) -> dict[str, Handler]:
     d.add_argument("a", metavar="A", help="a scenario (.yaml) or a snapshot (.msgpack)")
     d.add_argument("b", metavar="B", help="a scenario (.yaml) or a snapshot (.msgpack)")
     d.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="run both with this seed")
-    d.add_argument("--max-events", type=guard.int_arg(1, MAX_EVENT), metavar="N", help="stop each run after N events")
+    d.add_argument("--max-events", type=guard.int_arg(0, MAX_EVENT), metavar="N",
+                   help="stop each run after N events (as run's --max-events: 0 runs neither, and only the files' "
+                   "switches and versions are compared)")
     d.add_argument("--json", action="store_true", help="print the result as one JSON object")
     d.add_argument("--tui", action="store_true", help="both runs side by side, cursors linked by the alignment")
     return {"why": _why, "diff": _diff}

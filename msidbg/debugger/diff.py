@@ -676,6 +676,22 @@ def _arg(v: Any) -> str:
 def _action_lines(r: DiffResult) -> list[str]:
     """The actions whose result differs: ``#4 cpu_offline cpu=1 (ran on CPU2): A -28 (ENOSPC), B 0``;
     two different actions at one index (files with other ``run:`` lists) get one line each."""
+    diff = action_diffs(r)
+    if not diff:
+        return []
+    out = [f"  actions whose result differs ({len(diff)}):"]
+    for lines in diff[:MAX_ACTION_LINES]:
+        out.append(f"    {lines[0]}")
+        out += [f"    {x}" for x in lines[1:]]
+    if len(diff) > MAX_ACTION_LINES:
+        out.append(f"    ... and {len(diff) - MAX_ACTION_LINES} more (--json lists them all)")
+    return out
+
+
+def action_diffs(r: DiffResult) -> list[list[str]]:
+    """Each action whose result or state differs, as its line(s) (``#4 cpu_offline cpu=1 (ran on CPU2): A -28
+    (ENOSPC), B 0``, or an A line and a B line for two different actions at one index), in index order: the
+    text's list and ``diff --tui``'s status line."""
     aa, ab = r.outcome_a.get("actions", []), r.outcome_b.get("actions", [])
 
     def res(x: dict[str, Any] | None) -> str:
@@ -698,18 +714,15 @@ def _action_lines(r: DiffResult) -> list[str]:
     def at(lst: list[dict[str, Any]], i: int) -> dict[str, Any] | None:
         return lst[i] if i < len(lst) else None
 
-    diff = [(i, at(aa, i), at(ab, i)) for i in range(max(len(aa), len(ab))) if at(aa, i) != at(ab, i)]
-    if not diff:
-        return []
-    out = [f"  actions whose result differs ({len(diff)}):"]
-    for i, x, y in diff[:MAX_ACTION_LINES]:
+    out: list[list[str]] = []
+    for i in range(max(len(aa), len(ab))):
+        x, y = at(aa, i), at(ab, i)
+        if x == y:
+            continue
         wa = what(r.a, x) if x is not None else None
         wb = what(r.b, y) if y is not None else None
         if wa is not None and wa == wb:
-            out.append(f"    #{i} {wa}: A {res(x)}, B {res(y)}")
+            out.append([f"#{i} {wa}: A {res(x)}, B {res(y)}"])
         else:
-            out.append(f"    #{i} A {wa + ': ' if wa else ''}{res(x)}")
-            out.append(f"    {' ' * len(str(i))} B {wb + ': ' if wb else ''}{res(y)}")
-    if len(diff) > MAX_ACTION_LINES:
-        out.append(f"    ... and {len(diff) - MAX_ACTION_LINES} more (--json lists them all)")
+            out.append([f"#{i} A {wa + ': ' if wa else ''}{res(x)}", f"{' ' * len(str(i))} B {wb + ': ' if wb else ''}{res(y)}"])
     return out

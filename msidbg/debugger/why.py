@@ -482,6 +482,8 @@ def _why_path(s: Any, b: Builder, text: str) -> Why:
     cpu_half = space == PK.IRQVEC and c == PK.IRQ_CPU_PART
     path = f"irqs[{a}].cpu" if cpu_half else PK.path(key, b.p.devname) if key >= 0 else text
     val = _value_at(s, path)
+    if space == PK.APICOFF and val is None:
+        val = False     # the world has the flag only while the APIC is software-disabled (hotplug's apic_off)
     info = {"kind": "path", "path": path, "cursor": cursor, "value": val,
             "text": f"{path} = {whytext.fmt_value(val)} at event {cursor}"}
     r = b.p.writer_at(key, cursor) if key >= 0 else -1
@@ -721,7 +723,7 @@ def _isr_cleared(s: Any, b: Builder, accept: int, path: str) -> Link | None:
 
 
 _CPU_SPACES = frozenset({PK.IRR, PK.ISR, PK.VECIRQ, PK.ONLINE, PK.WAIT, PK.IOREQ, PK.READBACK, PK.UPCALL,
-                         PK.CALLBACK})
+                         PK.CALLBACK, PK.APICOFF})
 _MSIX_SPACES = frozenset({PK.REG, PK.MSG, PK.LATCH, PK.PBA, PK.QENTRY, PK.QPIRQ, PK.HOSTMASK, PK.MSIXCTRL,
                           PK.MSIXMASKS, PK.MSIXTBL})
 _MSI_SPACES = frozenset({PK.MSIREG, PK.MSIMSG, PK.MSILATCH, PK.MSIPEND})

@@ -158,7 +158,9 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
     if c.get("apic_off"):
         # native_cpu_disable's apic_soft_disable (``kernel.cpu_disable_apic``): SPIV's APIC Software Enable
         # clear -- the APIC accepts no fixed interrupt, no IRR bit is set (the bits already set are kept)
-        eng.prov.message_dep()
+        P = eng.prov
+        P.message_dep()
+        P.dep(PC.D_APIC_OFF, PK.key(PK.APICOFF, cpu))
         acct.lost(eng, dev, idx, n, f"were sent to CPU{cpu}, whose local APIC native_cpu_disable software-disabled "
                   "(apic_soft_disable): no IRR bit set")
         return cpu

@@ -138,6 +138,10 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
             eng.model.wake(eng, c)
         return cpu
     where = f"logical destination {dest:#04x}" if e["logical"] else f"APIC id {dest}"
+    if cpu < 0 or vector < 16 or not cpus[cpu]["online"] or "apic_off" in cpus[cpu]._extra:
+        # lost in deliver_vector (no such APIC, an illegal vector, an offline CPU or a soft-disabled APIC): the
+        # IRTE chose that destination and vector -- the loss links it, as a remapping fault does (whyheld7)
+        P.dep(PC.D_IRTE, _IRTE | index)
     return bus.deliver_vector(eng, dev, idx, cpu, vector, n, f"{where} (IRTE {index})")
 
 

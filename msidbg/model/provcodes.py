@@ -184,6 +184,29 @@ D_IN_SERVICE = _c("in-service", False, "held behind the vector in service")
 D_LOCK = _c("desc-lock", False, "waits for desc->lock, held by")
 #: a guest's Command write (read-modify-write): the value its last trapped read of Command returned (qemuio)
 D_READ_RMW = _c("read-modify-write", False, "the value the guest read (read-modify-write)")
+#: native_cpu_disable's apic_soft_disable on the dying CPU (``kernel.cpu_disable_apic``, 5.4+), and INIT enabling the
+#: APIC again (``cpus[N].apic_off``): a message refused by the disabled APIC links it (whyheld7)
+APIC_OFF = _c("apic.off", True, "{who}: {note}")
+#: a signal lost at a software-disabled local APIC: the step that disabled it
+D_APIC_OFF = _c("apic-off", False, "refused by the APIC that was software-disabled by")
+#: an event lost to eoi_pirq's clear_evtchn in enable_pirq's startup_pirq (``kernel.xen_enable_pirq_startup``,
+#: before 4.13): the enable_irq (``irqs[N].disabled`` = 0) whose irq_enable ran it (whyheld7)
+D_ENABLE_STARTUP = _c("enable-startup", False, "cleared by the startup_pirq (enable_pirq before 4.13) of")
+#: the driver core's dev->driver (``kernel.pci.D.bound``): set by really_probe's driver_bound (or a driver's
+#: pci_alloc_irq_vectors), cleared by device_unbind_cleanup (whyheld7)
+DRIVER = _c("driver", True, "{who}: {note}")
+#: a probe or remove that read dev->driver and did nothing because of it (bound_probe's skip, a remove without a
+#: driver): a node that is not a write
+DRIVER_READ = _c("driver.read", True, "{who}: {note}", writes=False)
+#: what that read found: the step that bound the device, or unbound it
+D_BOUND = _c("bound", False, "the device already has a driver, bound by")
+D_UNBOUND = _c("unbound", False, "the device has no driver since")
+#: the matrix's global reservation count (``kernel.vec_rsvd``) changed by a kernel step (``provkernel``); the two
+#: warnings that read it (irq_matrix_reserve's crossing, lapic_can_unplug_cpu's "Reserved vectors") are nodes that
+#: link it (not writes)
+VEC_RSVD = _c("vec_rsvd", True, "{who}: {note}")
+RSVD_WARN = _c("vec_rsvd.warn", True, "{who}: {note}", writes=False)
+D_RSVD = _c("reserved", False, "the reservation count, as last changed by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -61,6 +61,9 @@ class KernelDiff:
         self.offline_cause: dict[int, int] = {}
         for c in (w or {}).get("cpus", ()):
             self.cpus[c.id] = (dict(c.vector_irq), c.online)
+        #: the matrix's global_reserved (``kernel.vec_rsvd``; None: no matrix): only a vector-domain call changes
+        #: it, and every such call marks its irq dirty
+        self.rsvd: int | None = ((w or {}).get("kernel") or {}).get("vec_rsvd")
         for i, d in (w or {}).get("irqs", {}).items():
             self.irqs[i] = _irq_state(d)
 
@@ -69,7 +72,21 @@ class KernelDiff:
         if self.dirty_cpus:
             self._cpus(P, w.cpus)
         if self.dirty_irqs:
+            if self.rsvd is not None:
+                self._rsvd(P, w)
             self._irqs(P, w.irqs)
+
+    def _rsvd(self, P: Any, w: Any) -> None:
+        n = w.kernel.get("vec_rsvd")
+        old = self.rsvd
+        if n is None or n == old:
+            return
+        self.rsvd = n
+        irqs = sorted(self.dirty_irqs)
+        who = f" (irq {irqs[0]})" if len(irqs) == 1 else ""
+        how = ("irq_matrix_reserve" if n > old
+               else "a reservation given back (activate_reserved's irq_matrix_alloc, or irq_matrix_remove_reserved)")
+        P.write(C.VEC_RSVD, PK.key(PK.VECRSVD, 0), n, note=f"{how}{who}: global_reserved {old} -> {n}")
 
     def _cpus(self, P: Any, cpus: list[Any]) -> None:
         seen = self.cpus
@@ -172,3 +189,13 @@ def apic_reset_dirty(k: Any, cid: int) -> None:
                 low = bits & -bits
                 bits ^= low
                 P.write(code, PK.key(space, PK.cpu_vec(cid, word * 32 + low.bit_length() - 1)), 0)
+
+
+def rsvd_warning(k: Any, text: str) -> None:
+    """A warning that read the matrix's global reservation count (irq_matrix_reserve's crossing, lapic_can_unplug_cpu's
+    "Reserved vectors N > available M"): a node of the step that prints it, linking the count's last change."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        key = PK.key(PK.VECRSVD, 0)
+        P.dep(C.D_RSVD, key)
+        P.write(C.RSVD_WARN, key, int(k.w.kernel.get("vec_rsvd") or 0), note=text)

@@ -78,6 +78,11 @@ INTXPEND = 56    # machine GSI: Xen's hvm_pirq_dpci pending count of an HVM gues
 PORTMASK = 57    # port: the event channel's mask bit as the guest last changed it (mask_evtchn / unmask_evtchn)
 IOAPICRIRR = 58  # gsi: the IO-APIC entry's Remote IRR, recorded only when it is left set with nothing to clear it
                  # (the entry deactivated while a level interrupt was in flight) and when it clears after that
+APICOFF = 59     # cpu: its local APIC software-disabled (native_cpu_disable's apic_soft_disable; INIT enables it)
+BOUND = 60       # dev: the driver core's dev->driver (``kernel.pci.D.bound``): a probe's driver_bound, alloc_vectors'
+                 # driver, device_unbind_cleanup at remove
+VECRSVD = 61     # the matrix's global_reserved (``kernel.vec_rsvd``): irq_matrix_reserve ++, activate_reserved's
+                 # irq_matrix_alloc and irq_matrix_remove_reserved -- (no payload)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -125,6 +130,8 @@ def path(k: int, devname: Callable[[int], str]) -> str:
         return _CPU_VEC[s].format(c=p >> 8, v=p & 0xFF)
     if s in _ONE:
         return _ONE[s].format(n=p)
+    if s == VECRSVD:
+        return "kernel.vec_rsvd"
     return f"key {s}:{p}"
 
 
@@ -139,7 +146,8 @@ _DEV_ENTRY = {
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
-        QCMD: "qemu.devs.{d}.cmd"}
+        QCMD: "qemu.devs.{d}.cmd",
+        BOUND: "kernel.pci.{d}.bound"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",
@@ -151,6 +159,7 @@ _ONE = {
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
     HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
     INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked", IOAPICRIRR: "ioapic[{n}].remote_irr",
+    APICOFF: "cpus[{n}].apic_off",
 }
 
 
@@ -182,6 +191,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | No
     for space, fmt in _ONE.items():
         pats.append((re.escape(fmt).replace(r"\{n\}", _NUM), lambda n, s=space: (s, None, _int(n), 0)))
     pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), IRQ_CPU_PART)))
+    pats.append((r"kernel\.vec_rsvd", lambda: (VECRSVD, None, 0, 0)))
     return [(re.compile(p + r"\Z"), b) for p, b in pats]
 
 

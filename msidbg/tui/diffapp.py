@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from msidbg.debugger.diff import DiffResult, Run
+from msidbg.debugger.diff import DiffResult, Run, action_diffs
 from msidbg.guard import escape
 from msidbg.sim.events import Event
 from msidbg.tui.eventfilter import event_text
@@ -108,6 +108,11 @@ class DiffApp(App[None]):
             self.side_b, self.cursor = True, d.b
         self.marks_a = {c.a for c in result.contexts if c.a}
         self.marks_b = {c.b for c in result.contexts if c.b}
+        #: the status's last line when scenario actions' results differ (the text's "actions whose result
+        #: differs" list): the outcome said "different outcome" and nothing showed which action made it so
+        acts = action_diffs(result)
+        self.actions_line = (f"actions whose result differs ({len(acts)}): "
+                             + "; ".join(" / ".join(x.strip() for x in lines) for lines in acts)) if acts else ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sides"):
@@ -117,6 +122,8 @@ class DiffApp(App[None]):
         yield Footer(compact=self.size.width < COMPACT_BELOW, show_command_palette=self.size.width >= COMPACT_BELOW)
 
     def on_mount(self) -> None:
+        if self.actions_line:
+            self.query_one("#diff-status", Static).styles.height = 5
         self.refresh_sides()
 
     def on_resize(self) -> None:
@@ -128,12 +135,14 @@ class DiffApp(App[None]):
     # -- the linked cursors ---------------------------------------------------------------------------
     def cursors(self) -> tuple[int | None, int | None]:
         """(A's event, B's event): the active side's cursor and its aligned event on the other."""
+        if not len((self.r.b if self.side_b else self.r.a).log):
+            return None, None       # a run of no event (diff --max-events 0)
         other = self.r.aligned(self.cursor, from_b=self.side_b)
         return (other, self.cursor) if self.side_b else (self.cursor, other)
 
     def refresh_sides(self) -> None:
         a, b = self.cursors()
-        height = max(3, self.size.height - 8)
+        height = max(3, self.size.height - 8 - (1 if self.actions_line else 0))
         sa, sb = self.query_one("#side-a", Static), self.query_one("#side-b", Static)
         width = sa.content_size.width or self.size.width // 2 - 2
         digits = len(str(max(len(self.r.a.log), len(self.r.b.log))))
@@ -148,16 +157,20 @@ class DiffApp(App[None]):
 
     def status(self, a: int | None, b: int | None) -> Content:
         run = self.r.b if self.side_b else self.r.a
-        ctx = run.context(self.cursor)
+        # a run of no event (diff --max-events 0) has no context at its cursor
+        ctx = run.context(self.cursor) if 1 <= self.cursor <= len(run.log) else "no event"
         d = self.r.first
         first = (f"first divergence: {d.context} at A #{d.a or '-'} / B #{d.b or '-'}" if d
                  else "no divergence: the runs executed the same steps")
         other = "" if (b if not self.side_b else a) is not None else \
-            f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})"
+            f"  ({'B' if not self.side_b else 'A'} has no step at this place of {ctx})" if ctx != "no event" else \
+            f"  ({'B' if self.side_b else 'A'} stopped at event 0)"
         outcome = "same outcome" if self.r.same_outcome else "different outcome"
         # escaped line by line: escape() shows a newline as the two characters '\n'
         lines = [f"{ctx}: A #{a or '-'}  B #{b or '-'}{other}", event_line("A", self.r.a, a),
                  event_line("B", self.r.b, b), f"{first}  ·  {outcome}"]
+        if self.actions_line:
+            lines.append(self.actions_line)
         return Content("\n".join(escape(x) for x in lines))
 
     # -- actions ----------------------------------------------------------------------------------------

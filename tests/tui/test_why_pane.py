@@ -98,3 +98,38 @@ def test_why_pane_at_80x24_snapshot(snap_compare: object) -> None:
         await pilot.pause()                                 # type: ignore[attr-defined]
 
     assert snap_compare(app_for(LATE), terminal_size=SMALL, run_before=run_before)  # type: ignore[operator]
+
+
+async def test_diff_tui_status_names_the_actions_whose_result_differs() -> None:
+    """whyheld6's w04 pair: CPU1's offline is refused (ENOSPC) on 6.1.62 and done on 6.1.63, every device's counts
+    the same. The status said "different outcome" and nothing of which action made it so (the text and --json
+    list it since diffout)."""
+    held = ROOT / "tests" / "heldout_why6"
+    r = diff_files(str(held / "w04-unplug-managed-6p1p62.yaml"), str(held / "w04-unplug-managed-6p1p63.yaml"))
+    app = DiffApp(r)
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        lines = str(app.query_one("#diff-status").render()).splitlines()
+        assert lines[3].endswith("different outcome")
+        assert lines[4] == "actions whose result differs (1): #4 cpu_offline cpu=1 (ran on CPU2): A -28 (ENOSPC), B 0"
+        assert app.query_one("#diff-status").size.height == 5
+    # the same outcome: no such line, the status keeps its four
+    same = DiffApp(diff_files(LATE, LATE))
+    async with same.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        assert len(str(same.query_one("#diff-status").render()).splitlines()) == 4
+
+
+async def test_diff_tui_of_runs_stopped_at_event_0_moves_without_failing() -> None:
+    """diff --max-events 0 (both runs stopped at event 0, as run's): the status asked the empty run for the context
+    of its event 1 and the app died with an IndexError at its first paint."""
+    held = ROOT / "tests" / "heldout_why7"
+    r = diff_files(str(held / "v08-soft-disable-5p4p61.yaml"), str(held / "v08-soft-disable-5p4p62.yaml"), max_events=0)
+    app = DiffApp(r)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("down", "f", "n", "N", "pagedown", "tab", "up")
+        await pilot.pause()
+        assert app.cursors() == (None, None)
+        status = str(app.query_one("#diff-status").render()).splitlines()
+        assert status[0] == "no event: A #-  B #-  (B stopped at event 0)"
+        assert status[3] == "no divergence: the runs executed the same steps  ·  same outcome"

@@ -61,6 +61,8 @@ def bound(k: Any, loc: dict[str, Any]) -> None:
     bind's writer), not the device's -- no ``failed:`` status, no ``probe-failed``."""
     if not pci.pdev(k, loc["dev"]).get("bound"):
         return
+    P = k.eng.prov
+    P.dep(PC.D_BOUND, _bound_key(k, loc["dev"]))    # provenance: the bind the error (or the skip) comes from
     if sw(k, "bound_probe") == "EBUSY":
         k.note(f"{loc['dev']} already has a driver: __driver_probe_device returns -EBUSY", -EBUSY, loc["dev"])
         loc["busy"] = True
@@ -68,7 +70,21 @@ def bound(k: Any, loc: dict[str, Any]) -> None:
         return
     k.note(f"{loc['dev']} already has a driver: device_driver_attach skips driver_probe_device and returns 0",
            0, loc["dev"])
+    P.write(PC.DRIVER_READ, _bound_key(k, loc["dev"]), 1,
+            note=f"device_driver_attach: {loc['dev']} already has a driver: driver_probe_device skipped, returns 0")
     k.ret(0)
+
+
+def _bound_key(k: Any, dev: str) -> int:
+    return PK.key(PK.BOUND, k.eng.prov.dev(dev))
+
+
+def _set_bound(k: Any, dev: str, bound: bool, note: str) -> None:
+    """dev->driver set or cleared (``kernel.pci.D.bound``), and its provenance node."""
+    pci.pdev(k, dev)["bound"] = bound
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        P.write(PC.DRIVER, _bound_key(k, dev), int(bound), note=note)
 
 
 @probe.step
@@ -152,7 +168,8 @@ def got_vectors(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def request_next(k: Any, loc: dict[str, Any]) -> None:
     if loc["i"] >= loc["n"]:
-        pci.pdev(k, loc["dev"])["bound"] = True     # really_probe -> driver_bound: dev->driver stays set
+        _set_bound(k, loc["dev"], True,      # really_probe -> driver_bound: dev->driver stays set
+                   f"really_probe -> driver_bound: {loc['dev']}'s probe returned 0, dev->driver is set")
         k.ret(0)
         return
     k.call("driver_request_irq", dev=loc["dev"], vector=loc["i"], affinity=loc.get("affinity"))
@@ -213,6 +230,10 @@ def unbound(k: Any, loc: dict[str, Any]) -> None:
     if pci.pdev(k, loc["dev"]).get("bound"):
         return
     k.note(f"{loc['dev']} has no driver (dev->driver == NULL): __device_release_driver does nothing", 0, loc["dev"])
+    P = k.eng.prov
+    P.dep(PC.D_UNBOUND, _bound_key(k, loc["dev"]))
+    P.write(PC.DRIVER_READ, _bound_key(k, loc["dev"]), 0,
+            note=f"__device_release_driver: {loc['dev']} has no driver (dev->driver == NULL): nothing to release")
     k.ret(0)
 
 
@@ -249,7 +270,7 @@ def disable_device(k: Any, loc: dict[str, Any]) -> None:
 def removed(k: Any, loc: dict[str, Any]) -> None:
     """__device_release_driver -> device_unbind_cleanup: dev->driver = NULL (the device can be probed
     again)."""
-    pci.pdev(k, loc["dev"])["bound"] = False
+    _set_bound(k, loc["dev"], False, f"device_unbind_cleanup: {loc['dev']}'s dev->driver = NULL")
     k.ret(loc["freed"])
 
 
@@ -303,7 +324,8 @@ def alloc_done(k: Any, loc: dict[str, Any]) -> None:
     (__device_release_driver -> the driver's remove). A failed allocation leaves the driver state as it
     was."""
     if loc["ret"] > 0:
-        pci.pdev(k, loc["dev"])["bound"] = True
+        _set_bound(k, loc["dev"], True, f"pci_alloc_irq_vectors got {loc['ret']} vector(s): {loc['dev']} has the "
+                   "driver that asked for them")
     k.ret(loc["ret"])
 
 

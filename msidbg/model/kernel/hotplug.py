@@ -45,7 +45,14 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.irq import chip_has
 from msidbg.model.kernel.sw import sw
-from msidbg.model.provkernel import apic_reset_dirty, cleanup_dirty, cpu_dirty, desc_dirty, irq_dirty
+from msidbg.model.provkernel import (
+    apic_reset_dirty,
+    cleanup_dirty,
+    cpu_dirty,
+    desc_dirty,
+    irq_dirty,
+    rsvd_warning,
+)
 from msidbg.sim.program import new_frame, program
 from msidbg.sim.scheduler import EngineError
 
@@ -285,6 +292,12 @@ def native_apic_step(k: Any, cpu: int, after: bool) -> str:
     if mode == "clear":
         return "; native_cpu_disable: clear_local_APIC() (LVT entries masked, the APIC still takes interrupts)"
     c["apic_off"] = True
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        # provenance: a message this APIC refuses from now on (bus.deliver_vector) links this step
+        P.write(PC.APIC_OFF, PK.key(PK.APICOFF, cpu), 1,
+                note=f"native_cpu_disable: apic_soft_disable() {'after' if after else 'before'} fixup_irqs -- "
+                f"CPU{cpu}'s local APIC accepts no fixed interrupt (no IRR bit is set)")
     return ("; native_cpu_disable: apic_soft_disable() before fixup_irqs -- the APIC takes no more interrupts"
             if not after else f"native_cpu_disable: apic_soft_disable() -- CPU{cpu}'s local APIC takes no more "
             "interrupts (the IRR bits it has are kept)")
@@ -353,7 +366,9 @@ def _reserved_warning(k: Any, loc: dict[str, Any]) -> bool:
     if avl >= rsvd:
         return False
     loc["rsvd_warned"] = 1
-    k.note(f"lapic_can_unplug_cpu: Reserved vectors {rsvd} > available {avl}. IRQ request may fail", rsvd)
+    text = f"lapic_can_unplug_cpu: Reserved vectors {rsvd} > available {avl}. IRQ request may fail"
+    k.note(text, rsvd)
+    rsvd_warning(k, text)
     k.again()
     return True
 
@@ -938,8 +953,12 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
-    for f in ("apic_off", "lvt_masked"):    # INIT: SPIV and the LVT entries back to their reset state, and
-        target.pop(f, None)                 # setup_local_APIC enables the APIC and unmasks LVT Error again
+    was_off = target.pop("apic_off", None)   # INIT: SPIV and the LVT entries back to their reset state, and
+    target.pop("lvt_masked", None)           # setup_local_APIC enables the APIC and unmasks LVT Error again
+    P = k.eng.prov
+    if was_off and P.on and k.eng.fresh:
+        P.write(PC.APIC_OFF, PK.key(PK.APICOFF, loc["cpu"]), 0,
+                note=f"INIT and setup_local_APIC: CPU{loc['cpu']}'s local APIC is software-enabled again")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
     target["cleanup"] = []
     if vec.legacy(k.w):

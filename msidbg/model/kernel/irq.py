@@ -29,7 +29,7 @@ from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.affinity import default_affinity
 from msidbg.model.kernel.sw import sw
-from msidbg.model.provkernel import desc_dirty, irq_dirty
+from msidbg.model.provkernel import desc_dirty, irq_dirty, rsvd_warning
 from msidbg.sim.program import CALL, program
 
 EINVAL, EBUSY, EIO = 22, 16, 5
@@ -694,6 +694,7 @@ def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
     after the vector.free)."""
     if loc.pop("rsvd_warn", 0):
         k.note(vec.RESERVE_WARNING, k.w.kernel["vec_rsvd"], k.w.irqs[loc["irq"]].dev)
+        rsvd_warning(k, vec.RESERVE_WARNING)
         k.ret(0)
         return
     desc = k.w.irqs[loc["irq"]]
@@ -714,4 +715,5 @@ def deactivate_vector(k: Any, loc: dict[str, Any]) -> None:
             return
     elif warned:
         k.note(vec.RESERVE_WARNING, k.w.kernel["vec_rsvd"], desc.dev)
+        rsvd_warning(k, vec.RESERVE_WARNING)
     k.ret(0)

@@ -32,7 +32,7 @@ from msidbg.model.kernel import affinity, pci
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
-from msidbg.model.provkernel import desc_dirty, irq_dirty
+from msidbg.model.provkernel import desc_dirty, irq_dirty, rsvd_warning
 from msidbg.sim.program import program
 from msidbg.sim.rec import DescRec
 
@@ -542,6 +542,7 @@ def activate_early(k: Any, loc: dict[str, Any]) -> None:
     (First, alone in a step: the warning irq_matrix_reserve printed for this irq's reservation.)"""
     if loc.pop("rsvd_warn", 0):
         k.note(vec.RESERVE_WARNING, k.w.kernel["vec_rsvd"], loc["dev"])
+        rsvd_warning(k, vec.RESERVE_WARNING)
         k.again()
         return
     desc = k.w.irqs[loc["irq"]]

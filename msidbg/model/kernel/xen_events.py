@@ -197,6 +197,8 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     info = info_of(k, loc["irq"])
     for dev, idx, n in evtchn.clear(k.eng, info["port"]):
         k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))     # what made the port pending
+        if loc.get("enable"):   # enable_pirq -> startup_pirq (before 4.13): the enable_irq that ran this clear
+            k.eng.prov.dep(PC.D_ENABLE_STARTUP, PK.key(PK.IRQDIS, loc["irq"]))
         acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
     if not info.get("needs_eoi"):
         k.ret(0)
