@@ -1,0 +1,90 @@
+"""hardening18: the command line at a terminal and under hostile input, as a demanding user and a
+stranger use it."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from msidbg.debugger import progress
+from tests.test_ux2_cli import STORM_TEXT, at_terminal
+
+EXE = str(Path(sys.executable).with_name("msidbg"))
+
+
+@pytest.fixture
+def storm(tmp_path: Path) -> str:
+    path = tmp_path / "storm.yaml"
+    path.write_text(STORM_TEXT + "expect:\n  probe: {eth0: ok}\n")   # check runs a file with expect:
+    return str(path)
+
+
+@pytest.fixture
+def narrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 30-column terminal and a progress line at every chance (no clock in the assertions)."""
+    monkeypatch.setenv("COLUMNS", "30")
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)
+
+
+@pytest.mark.parametrize("command", [["run", "S", "--headless"], ["check", "S"]])
+def test_run_and_check_progress_fits_a_narrow_terminal_and_names_the_file(narrow: None, storm: str,
+                                                                          command: list[str]) -> None:
+    """``run --headless`` and ``check`` drew their own progress line, never cut to the terminal's
+    width: at 30 columns each update wrapped and scrolled a stale copy ('  960,000 events, virtual
+    time' / ' 0.700970500s'), which progress.py's line (why, diff, report, replay) no longer did;
+    and ``check a.yaml b.yaml`` did not say which file it was running."""
+    code, out, err = at_terminal(*[storm if a == "S" else a for a in command])
+    assert code == 0, err
+    drawn = [part.removeprefix("\033[K") for part in err.split("\r") if part.removeprefix("\033[K")]
+    assert drawn, repr(err)
+    assert all(len(line) <= 29 for line in drawn), drawn
+    assert all(line.startswith("  storm.yaml: ") for line in drawn), drawn
+    assert err.endswith("\r\033[K")    # cleared before the summary
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    got = b""
+    end = time.monotonic() + timeout
+    while needle not in got and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    return got
+
+
+def test_ctrl_c_clears_the_progress_line_before_its_one_line(tmp_path: Path) -> None:
+    """At a terminal, Ctrl-C during a long ``why`` left the progress line and appended the message
+    to it: '  long.yaml: 512,512 events, virtual time 0.374675500s^Cmsidbg: interrupted'."""
+    f = tmp_path / "long.yaml"
+    f.write_text(STORM_TEXT.replace("count: 1500", "count: 5000000"))
+    master, slave = pty.openpty()
+    env = dict(os.environ, COLUMNS="200")
+    p = subprocess.Popen([EXE, "why", str(f)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                         env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(slave)
+    try:
+        seen = _read_until(master, b"events, virtual time", 120)
+        assert b"events, virtual time" in seen, seen
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 130
+        rest = seen + _read_until(master, b"interrupted\r\n", 10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
+    assert rest.endswith(b"\r\033[Kmsidbg: interrupted\r\n"), rest[-200:]
+    assert p.stdout is not None and p.stdout.read() == b""
