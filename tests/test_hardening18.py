@@ -88,3 +88,37 @@ def test_ctrl_c_clears_the_progress_line_before_its_one_line(tmp_path: Path) -> 
         os.close(master)
     assert rest.endswith(b"\r\033[Kmsidbg: interrupted\r\n"), rest[-200:]
     assert p.stdout is not None and p.stdout.read() == b""
+
+
+# --- the key bindings file ($MSIDBG_KEYS, ~/.config/msidbg/keys.toml), read by run, open, diff --tui, serve ----
+@pytest.mark.parametrize("name, text", [
+    ("keys.json", "[" * 60_000),
+    ("keys.toml", "step = " + "[" * 60_000),
+], ids=["json-arrays", "toml-arrays"])
+def test_a_deeply_nested_key_file_is_one_line_not_an_internal_error(tmp_path: Path, name: str, text: str) -> None:
+    """json.loads and tomllib recurse per nested array: a 60 KB key file of '[' was 'internal error:
+    RecursionError' (exit 3) for run and open."""
+    from msidbg.errors import MsidbgError
+    from msidbg.tui import keys
+
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(MsidbgError) as e:
+        keys.load_keymap(path)
+    line = e.value.oneline()
+    assert line.startswith(f"msidbg: {path}: ") and "\n" not in line, line
+    assert "nested too deeply" in line, line
+
+
+def test_a_key_file_that_is_a_fifo_is_refused_without_reading(tmp_path: Path) -> None:
+    """MSIDBG_KEYS naming a FIFO hung 'msidbg run' before the TUI (and /dev/zero read until memory ran
+    out): the key file is read as any other input, a regular file of at most 64 KiB."""
+    from tests.conftest import SCENARIOS
+
+    fifo = tmp_path / "keys.toml"
+    os.mkfifo(fifo)
+    out = subprocess.run([EXE, "run", str(SCENARIOS / "msix-write-while-unmasked.yaml")], stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=60, env=dict(os.environ, MSIDBG_KEYS=str(fifo)))
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == (f"msidbg: {fifo}: key bindings file: cannot read: not a regular file (expected a TOML or "
+                          "JSON key bindings file)\n")

@@ -42,10 +42,10 @@ class _Reporter:
         name = os.path.basename(session.scenario.path or "") or session.scenario.name
         phase = f"{what}: " if what else ""
         total = f" / {of:,}" if of is not None else ""
+        self.wrote = True   # first: a SIGINT between the write and this line left the line uncleared
         self.stream.write("\r\033[K" + fit(f"  {escape(name)}: {phase}{session.cursor:,}{total} events, "
                                             f"virtual time {format_ns(session.eng.w['now'])}", self.stream))
         self.stream.flush()
-        self.wrote = True
 
     def done(self) -> None:
         if self.wrote:
