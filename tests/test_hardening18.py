@@ -122,3 +122,46 @@ def test_a_key_file_that_is_a_fifo_is_refused_without_reading(tmp_path: Path) ->
     assert (out.returncode, out.stdout) == (2, "")
     assert out.stderr == (f"msidbg: {fifo}: key bindings file: cannot read: not a regular file (expected a TOML or "
                           "JSON key bindings file)\n")
+
+
+# --- a snapshot that diverges on replay: the exit statuses the help promises ---------------------------------
+@pytest.fixture
+def diverging(tmp_path: Path) -> Path:
+    """A snapshot whose stored world (resealed, state_hash too) is not the one its replay reaches."""
+    import msgpack
+
+    from msidbg.debugger import Session
+    from msidbg.debugger import snapshot as snap
+    from msidbg.sim.world import pack_world, state_hash, unpack_world
+    from tests.conftest import SCENARIOS
+
+    s = Session.from_scenario(str(SCENARIOS / "msix-write-while-unmasked.yaml"))
+    s.continue_()
+    good = tmp_path / "good.msgpack"
+    s.save(str(good))
+    doc = msgpack.unpackb(good.read_bytes(), raw=False)
+    w = unpack_world(doc["world"])
+    w["cpus"][0]["tpr"] = 0x10
+    doc["world"], doc["state_hash"] = pack_world(w), state_hash(w)
+    path = tmp_path / "diverged.msgpack"
+    path.write_bytes(snap.seal(doc))
+    return path
+
+
+def test_diff_of_a_snapshot_that_diverges_is_bad_input_not_a_different_outcome(diverging: Path) -> None:
+    """diff's exit 1 is 'the outcomes differ': a snapshot of another model revision (its replay
+    diverges, nothing is compared) exited 1 too, so 'msidbg diff old.msgpack new.yaml || regression'
+    read it as a changed outcome. It is a file diff cannot use: exit 2, one line, nothing on stdout."""
+    good = str(diverging.with_name("good.msgpack"))
+    for args in ([str(diverging), good], [good, str(diverging), "--json"]):
+        code, out, err = at_terminal("diff", *args)
+        assert (code, out) == (2, ""), (code, err)
+        assert err.startswith(f"msidbg: {diverging}: replay diverged from the recording") and err.count("\n") == 1
+
+
+def test_why_help_names_the_status_of_a_diverging_snapshot(diverging: Path) -> None:
+    """'msidbg why --help' said 'Exit 0; 2 on bad input': a diverging snapshot exits 1."""
+    code, _, _ = at_terminal("why", str(diverging))
+    help_code, text, _ = at_terminal("why", "--help")
+    assert help_code == 0 and code == 1
+    assert "1 when a snapshot's replay diverges" in " ".join(text.split())
