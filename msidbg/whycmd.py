@@ -55,8 +55,8 @@ def register(sub: Any) -> dict[str, Handler]:
         "the first divergence (the event in each run, the kernel step, the state paths that differ, the "
         "switches and versions that differ between the files), then the outcome: per device (probe status, "
         "raised / delivered / lost / spurious, hits) and the actions whose result differs (a cpu_offline "
-        "refused in one run). Exit 0 when the outcomes are the same, 1 when they differ, 2 on bad input "
-        "(a snapshot whose replay diverges from its recording too: nothing was compared).")
+        "refused in one run). Exit 0 when the outcomes are the same, 1 when they differ, 2 on bad input. "
+        "A snapshot whose replay diverges from its recording is bad input too: nothing was compared.")
     d.add_argument("a", metavar="A", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     d.add_argument("b", metavar="B", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     d.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="run both with this seed")
@@ -68,12 +68,14 @@ def register(sub: Any) -> dict[str, Handler]:
 
 def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.why import WhyError
-    from msidbg.debugger.whyrun import open_target, target_for
+    from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for
 
     if args.at is not None and args.path is None:
         raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
                           args.file)
     try:
+        if args.hit is None and args.event is None and args.path is None and not args.breaks:
+            no_recorded_target(args.file)   # before the replay, not after it
         with progress.for_cli(args.json):   # a scenario runs to the end first: tell a terminal how far
             s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
                             event=args.event, at=args.at if args.path else None)

@@ -165,3 +165,24 @@ def test_why_help_names_the_status_of_a_diverging_snapshot(diverging: Path) -> N
     help_code, text, _ = at_terminal("why", "--help")
     assert help_code == 0 and code == 1
     assert "1 when a snapshot's replay diverges" in " ".join(text.split())
+
+
+def test_why_on_a_snapshot_without_a_hit_says_so_before_replaying_it(storm: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """'msidbg why FILE' (no --hit, --event or --path) explains the snapshot's stop or its first armed hit.
+    A snapshot whose recording has neither was replayed to its cursor first -- 46 s for a 3-million-event
+    storm -- and only then refused. Its recording says so: refused at once, the same line."""
+    from msidbg.debugger import Session
+
+    s = Session.from_scenario(storm)
+    s.run()
+    assert not s.hits() and s.last_stop.reason == "end"
+    snap = tmp_path / "storm.msgpack"
+    s.save(str(snap))
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)     # a replay would draw a progress line
+    code, out, err = at_terminal("why", str(snap))
+    assert (code, out) == (2, "")
+    assert err == (f"msidbg: {snap}: no armed breakpoint hit in this run: arm one with --break NAME, or ask "
+                   "--event N or --path P\n")
+    code, out, err = at_terminal("why", str(snap), "--event", "5")   # a target it can have: replayed, explained
+    assert code == 0 and "#5 " in out, err
