@@ -3,7 +3,8 @@ within 256 MB and 10 s.
 
 Runs each case of ``tests/hostile_cases.py`` (the worst scenario and snapshot files known: node
 floods, alias bombs, megabyte integers, zlib and preallocation bombs, resealed worlds of a
-million empty lists, FIFOs, /dev/zero) in a fresh process, interleaved with a baseline command
+million empty lists, FIFOs, /dev/zero; key bindings files that are a FIFO, /dev/zero or nested
+60,000 deep) in a fresh process, interleaved with a baseline command
 (``msidbg run`` of a one-device scenario: start-up and imports), and prints peak RSS, wall time
 and the time over the baseline's. Exit 1 if a case goes over a limit.
 
@@ -42,7 +43,7 @@ def main() -> int:
         for c in cases:
             runs: list[tuple[Measured, Measured]] = []
             for _ in range(args.rounds):
-                runs.append((measure(["run", str(base), "--headless"]), measure(c.args)))
+                runs.append((measure(["run", str(base), "--headless"]), measure(c.args, env=c.env)))
             b = min(r[0].seconds for r in runs)
             m = min((r[1] for r in runs), key=lambda x: x.seconds)
             bad = m.rss_mb > RSS_LIMIT_MB or m.seconds > TIME_LIMIT_S or m.code == 3 or m.code < 0

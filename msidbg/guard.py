@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_STOPPED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
 INTERRUPTED_LINE = b"msidbg: interrupted\n"
+#: back to the start of the terminal's line and erase it (a progress line drawn there)
+CLEAR_LINE = b"\r\033[K"
 
 #: set by a subcommand that prints JSON: errors are then strictly one line
 _machine = False
@@ -90,7 +92,8 @@ def escape_lines(text: str) -> str:
 def _interrupted(signum: int, frame: Any) -> None:
     """SIGINT outside code that cleans up: one line, exit 130, at once (no traceback, no hang)."""
     try:
-        os.write(2, INTERRUPTED_LINE)
+        shown = sys.modules.get("msidbg.debugger.progress")
+        os.write(2, (CLEAR_LINE if shown is not None and shown.drawn() else b"") + INTERRUPTED_LINE)
     finally:
         os._exit(EXIT_INTERRUPTED)
 

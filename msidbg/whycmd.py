@@ -14,7 +14,7 @@ from typing import Any
 
 from msidbg import guard
 from msidbg.debugger import progress
-from msidbg.errors import MsidbgError
+from msidbg.errors import DivergenceError, MsidbgError
 
 Handler = Callable[[argparse.Namespace], int]
 MAX_EVENT = 2**62
@@ -27,8 +27,9 @@ def register(sub: Any) -> dict[str, Handler]:
         "recorded: the chain of events back to a root (a scenario action, a device signal, the initial "
         "state), symptom first. A scenario is run to the end (or to --event); a snapshot is opened at "
         "its cursor. Without --hit, --event or --path: the stop of a snapshot, or the first armed hit "
-        "of a scenario. Exit 0; 2 on bad input (a missing file, a target the run does not have), one line "
-        "naming the file and the option.")
+        "of a scenario. Exit 0; 1 when a snapshot's replay diverges from its recording (another model "
+        "revision: 'msidbg replay --no-verify' shows the file as recorded); 2 on bad input (a missing file, a "
+        "target the run does not have), one line naming the file and the option.")
     w.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     g = w.add_mutually_exclusive_group()
     g.add_argument("--hit", type=guard.int_arg(0, MAX_EVENT), metavar="N",
@@ -55,9 +56,10 @@ def register(sub: Any) -> dict[str, Handler]:
         "the first divergence (the event in each run, the kernel step, the state paths that differ, the "
         "switches and versions that differ between the files), then the outcome: per device (probe status, "
         "raised / delivered / lost / spurious, hits) and the actions whose result differs (a cpu_offline "
-        "refused in one run). Exit 0 when the outcomes are the same, 1 when they differ, 2 on bad input.")
-    d.add_argument("a", metavar="A", help="a scenario (.yaml) or a snapshot (.msgpack)")
-    d.add_argument("b", metavar="B", help="a scenario (.yaml) or a snapshot (.msgpack)")
+        "refused in one run). Exit 0 when the outcomes are the same, 1 when they differ, 2 on bad input. "
+        "A snapshot whose replay diverges from its recording is bad input too: nothing was compared.")
+    d.add_argument("a", metavar="A", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
+    d.add_argument("b", metavar="B", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     d.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="run both with this seed")
     d.add_argument("--max-events", type=guard.int_arg(0, MAX_EVENT), metavar="N",
                    help="stop each run after N events (as run's --max-events: 0 runs neither, and only the files' "
@@ -69,12 +71,14 @@ def register(sub: Any) -> dict[str, Handler]:
 
 def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.why import WhyError
-    from msidbg.debugger.whyrun import open_target, target_for
+    from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for
 
     if args.at is not None and args.path is None:
         raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
                           args.file)
     try:
+        if args.hit is None and args.event is None and args.path is None and not args.breaks:
+            no_recorded_target(args.file)   # before the replay, not after it
         with progress.for_cli(args.json):   # a scenario runs to the end first: tell a terminal how far
             s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
                             event=args.event, at=args.at if args.path else None)
@@ -100,8 +104,14 @@ def _diff(args: argparse.Namespace) -> int:
 
     if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
         raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", args.a)
-    with progress.for_cli(args.json):
-        result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
+    try:
+        with progress.for_cli(args.json):
+            result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
+    except DivergenceError as e:
+        # 1 is 'the outcomes differ': a script took a snapshot of another model revision for a
+        # regression. Nothing was compared: the file cannot be used, as any other bad input
+        e.exit_code = guard.EXIT_BAD_INPUT
+        raise
     if args.tui:
         return _diff_tui(result, args.a)
     if args.json:

@@ -27,6 +27,8 @@ GOOD = ('name: t\ncpus: 2\ndevices:\n  eth0: {bdf: "00:03.0", msix: {table_size:
 class Case:
     name: str
     args: list[str]
+    #: environment variables the command runs with, besides this process's (a key bindings file)
+    env: dict[str, str] | None = None
 
 
 @dataclass
@@ -126,6 +128,18 @@ def write_cases(d: Path) -> list[Case]:
         os.mkfifo(fifo)
     cases += [Case("replay a FIFO", ["replay", str(fifo)]), Case("replay /dev/zero", ["replay", "/dev/zero"]),
               Case("check flow-list.yaml", ["check", str(d / "flow-list.yaml")])]
+    # the key bindings file ($MSIDBG_KEYS), read by run and open before the TUI starts (stdin is not a
+    # terminal here: the file is checked, then the TUI refused)
+    keys_fifo = d / "keys-fifo.toml"
+    if not keys_fifo.exists():
+        os.mkfifo(keys_fifo)
+    (d / "keys-deep.toml").write_text("step = " + "[" * 60_000 + "\n")
+    (d / "keys-deep.json").write_text("[" * 60_000 + "\n")
+    base = d / "keys-base.yaml"
+    base.write_text(GOOD)
+    for name, keys in (("a FIFO", keys_fifo), ("/dev/zero", Path("/dev/zero")),
+                       ("60 KB of '[' (TOML)", d / "keys-deep.toml"), ("60 KB of '[' (JSON)", d / "keys-deep.json")):
+        cases.append(Case(f"run, MSIDBG_KEYS {name}", ["run", str(base)], {"MSIDBG_KEYS": str(keys)}))
     return cases
 
 
@@ -155,11 +169,12 @@ print(json.dumps({"code": os.waitstatus_to_exitcode(status), "rss_kb": usage.ru_
 """
 
 
-def measure(args: list[str], timeout: float = 120) -> Measured:
-    """Run ``msidbg ARGS`` in a child; its exit status, peak RSS (MB) and wall time."""
+def measure(args: list[str], timeout: float = 120, env: dict[str, str] | None = None) -> Measured:
+    """Run ``msidbg ARGS`` in a child (``env`` added to its environment); its exit status, peak RSS
+    (MB) and wall time."""
     import json
 
     p = subprocess.run([sys.executable, "-c", _SPAWNER, str(timeout), *args], capture_output=True,
-                       text=True, cwd=ROOT, timeout=timeout + 30)
+                       text=True, cwd=ROOT, timeout=timeout + 30, env={**os.environ, **(env or {})})
     got = json.loads(p.stdout)
     return Measured(got["code"], got["rss_kb"] / 1024, got["seconds"], p.stderr)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from msidbg.debugger import progress
 from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare, differing
@@ -54,28 +54,20 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note, stop.detail)
 
 
-def _loop(s: Session, max_events: int | None, stop_at_break: bool, progress: TextIO | None) -> Stop:
-    """Run in chunks so a long run can report progress."""
+def _loop(s: Session, max_events: int | None, stop_at_break: bool, stream: TextIO | None) -> Stop:
+    """Run in chunks (the session's memory bound is checked between them). At a terminal the
+    progress line is ``progress.py``'s, as ``why``, ``diff``, ``report`` and ``replay`` draw it: the
+    file's name, cut to the terminal's width (a line that wrapped scrolled a stale copy per update
+    at a narrow terminal) and cleared when the run ends."""
     left = max_events
-    last = time.monotonic()
-    while True:
-        chunk = 20_000 if left is None else min(left, 20_000)
-        stop = s.continue_(chunk) if stop_at_break else s.run(chunk)
-        if left is not None:
-            left -= chunk
-        if stop.reason != "limit" or (left is not None and left <= 0) or s.history_full:
-            _progress_done(progress)
-            return stop
-        if progress is not None and time.monotonic() - last > 0.25:
-            last = time.monotonic()
-            progress.write(f"\r  {s.cursor:,} events, virtual time {format_ns(s.world['now'])} ")
-            progress.flush()
-
-
-def _progress_done(progress: TextIO | None) -> None:
-    if progress is not None:
-        progress.write("\r\033[K")
-        progress.flush()
+    with progress.reporting(stream):
+        while True:
+            chunk = 20_000 if left is None else min(left, 20_000)
+            stop = s.continue_(chunk) if stop_at_break else s.run(chunk)
+            if left is not None:
+                left -= chunk
+            if stop.reason != "limit" or (left is not None and left <= 0) or s.history_full:
+                return stop
 
 
 def check(scn: Scenario) -> list[str]:

@@ -27,7 +27,7 @@ class _Reporter:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.next = time.monotonic() + EVERY_S
-        self.wrote = False
+        self.wrote = False      # a line is on the terminal now (drawn, not cleared)
 
     def tick(self, session: Any, what: str = "", of: int | None = None) -> None:
         """The line for ``session`` at its cursor; ``what``: the phase (``writing the trace``),
@@ -42,15 +42,16 @@ class _Reporter:
         name = os.path.basename(session.scenario.path or "") or session.scenario.name
         phase = f"{what}: " if what else ""
         total = f" / {of:,}" if of is not None else ""
+        self.wrote = True   # first: a SIGINT between the write and this line left the line uncleared
         self.stream.write("\r\033[K" + fit(f"  {escape(name)}: {phase}{session.cursor:,}{total} events, "
                                             f"virtual time {format_ns(session.eng.w['now'])}", self.stream))
         self.stream.flush()
-        self.wrote = True
 
     def done(self) -> None:
         if self.wrote:
             self.stream.write("\r\033[K")
             self.stream.flush()
+            self.wrote = False
 
 
 def columns(stream: TextIO) -> int:
@@ -97,6 +98,13 @@ def reporting(stream: TextIO | None) -> Iterator[None]:
         if active is not None:
             active.done()
         active = outer
+
+
+def drawn() -> bool:
+    """A progress line is on the terminal (``guard``'s SIGINT handler, which exits at once without
+    running the ``reporting`` block's cleanup, clears it before its one line: it was appended to
+    the progress line, ``...virtual time 0.45s^Cmsidbg: interrupted``)."""
+    return active is not None and active.wrote
 
 
 def for_cli(machine: bool = False) -> Any:

@@ -54,6 +54,25 @@ def no_verify_of_scenario(path: str) -> MsidbgError:
                        "snapshot file; a scenario file is run, there is nothing to verify)", path)
 
 
+def no_recorded_target(path: str) -> None:
+    """A snapshot asked for its default target (``why FILE``: its stop, or its first armed hit)
+    whose recording has neither -- no breakpoint stop, no hit of any breakpoint -- is refused
+    before it is replayed: the replay cannot add one (a replay that differs from the recording
+    diverges). It was refused after the replay, a minute of a long run later. A scenario: nothing."""
+    if not is_snapshot_source(path):
+        return
+    from msidbg.debugger.snapread import read
+
+    rec = read(path)
+    if (rec.stopped.reason == "breakpoint" and rec.stopped.event > 0) or rec.hits:
+        return
+    raise WhyError(NO_ARMED_HIT)
+
+
+#: what ``why`` says when it has no default target
+NO_ARMED_HIT = "no armed breakpoint hit in this run: arm one with --break NAME, or ask --event N or --path P"
+
+
 def target_for(s: Session, path: str, hit: int | None = None, event: int | None = None,
                path_expr: str | None = None) -> Hit | int | str:
     """What ``why`` explains: ``--path``, ``--event``, ``--hit`` N, else the snapshot's stop or the
@@ -81,7 +100,7 @@ def target_for(s: Session, path: str, hit: int | None = None, event: int | None 
         return stop.event
     if armed:
         return armed[0]
-    raise WhyError("no armed breakpoint hit in this run: arm one with --break NAME, or ask --event N or --path P")
+    raise WhyError(NO_ARMED_HIT)
 
 
 def first_hit(s: Any, names: set[str]) -> Hit | None:

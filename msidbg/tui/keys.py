@@ -26,6 +26,7 @@ from typing import Any
 from textual.binding import Binding
 
 from msidbg.errors import MsidbgError
+from msidbg.files import FileProblem, read_regular
 
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_KEYS_CHARS = 200
@@ -94,22 +95,24 @@ def load_keymap(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
     file = str(path)
-    try:
-        raw = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
-    except OSError as e:
-        raise MsidbgError(f"cannot read the key bindings file: {e.strerror}", file) from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise MsidbgError(f"key bindings file larger than {MAX_CONFIG_BYTES} bytes", file)
+    try:   # bounded, a regular file only: MSIDBG_KEYS=/dev/zero read until memory ran out, a FIFO hung
+        raw = read_regular(file, MAX_CONFIG_BYTES, "a TOML or JSON key bindings file")
+    except FileProblem as e:
+        raise MsidbgError(f"key bindings file: {e.message}", file) from None
     return parse_keymap(raw, file)
 
 
 def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
     """Parse a TOML or JSON key file (by suffix) into {action name: "key,key"}."""
+    kind = "JSON" if file.endswith(".json") else "TOML"
     try:
         text = raw.decode("utf-8")
-        data: Any = json.loads(text) if file.endswith(".json") else tomllib.loads(text)
+        data: Any = json.loads(text) if kind == "JSON" else tomllib.loads(text)
     except (UnicodeDecodeError, ValueError) as e:
-        raise MsidbgError(f"not valid {'JSON' if file.endswith('.json') else 'TOML'}: {e}", file) from None
+        raise MsidbgError(f"not valid {kind}: {e}", file) from None
+    except RecursionError:   # both parsers recurse per nested array or table: '[' * 60000 was an internal error
+        raise MsidbgError(f"not valid {kind}: nested too deeply (expected a table of action = \"keys\")",
+                          file) from None
     if isinstance(data, dict) and isinstance(data.get("keys"), dict):
         data = data["keys"]
     elif isinstance(data, dict) and "keys" in data:   # was "keys.keys: unknown action" for keys = 3 or [[keys]]
