@@ -36,3 +36,47 @@ async def test_diff_tui_shrunk_keeps_the_cursor_line_on_screen_and_drops_the_tim
         shown = [row[side.region.x:side.region.right] for row in screen_text(app)[side.region.y:side.region.bottom]]
         assert any(row.startswith("│▶") and "s cpu" in row for row in shown), shown     # wide: time back
         assert not app.query_one(Footer).compact
+
+
+async def test_w_explains_the_vector_table_row_and_the_pirq_selected_with_the_keyboard() -> None:
+    """``w`` on a table row or a pirq line: the row could only be clicked (no key selected one)
+    and ``w`` ignored it, explaining the stop instead. Up/down now select in both panes and ``w``
+    asks ``why`` of the entry's record / Xen's pirq record; enter goes to the link's event."""
+    from msidbg.tui.app import make_app
+    from msidbg.tui.panes.pirqs import PirqMap
+    from msidbg.tui.panes.vectors import VectorTable
+    from msidbg.tui.screens.why import WhyScreen
+    from tests.tui.conftest import opened
+
+    app = make_app(str(ROOT / "snapshots" / "xen-pirq-reuse-nvme.msgpack"), keymap={})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await opened(pilot, app)
+        cursor = app.session.cursor
+        table = app.query_one(VectorTable)
+        table.focus()
+        await pilot.press("down")                  # the row the event is about (nvme0 entry 0)
+        assert table.selected == 0
+        await pilot.press("down", "down", "up")
+        assert table.selected == 1 and "entry 1: sends" in str(table.border_subtitle)
+        await pilot.press("w")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, WhyScreen), screen
+        assert screen.why.target["path"] == "devices.nvme0.msix.table[1]"
+        want = app.session.why("devices.nvme0.msix.table[1]").tree_events()
+        assert [lk.event for _, lk in screen.links] == want
+        await pilot.press("escape")
+        await pilot.pause()
+        pirqs = app.query_one(PirqMap)
+        pirqs.focus()
+        await pilot.press("down")                  # the first line: the highest pirq, 101
+        assert pirqs.selected == 101
+        await pilot.press("w")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, WhyScreen) and screen.why.target["path"] == "xen.pirqs[101]"
+        first = screen.links[0][1].event
+        assert "map_domain_pirq" in screen.links[0][1].reason and first != cursor
+        await pilot.press("enter")
+        await opened(pilot, app)
+        assert app.session.cursor == first
