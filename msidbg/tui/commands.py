@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from msidbg.tui.complete import Completer
 
 BREAK_HINT = (f"built-in names: {', '.join(BREAKPOINTS)};  if <cond>;  watch <path>;  call <program>.  "
-              "Tab completes a world path and shows its value.")
+              "Tab completes a world path (with its value), a program after call, an event kind in quotes.")
 
 
 class Commands(App[None]):

@@ -80,3 +80,53 @@ async def test_w_explains_the_vector_table_row_and_the_pirq_selected_with_the_ke
         await pilot.press("enter")
         await opened(pilot, app)
         assert app.session.cursor == first
+
+
+def test_an_unknown_program_or_kind_says_the_likely_name_in_a_bounded_message() -> None:
+    """'call msi_set_afinity' listed all ~100 programs (2,188 characters on one line; in the
+    dialog the caret ran off an 80x24 screen) and never the name the user meant."""
+    import pytest
+
+    from msidbg.debugger import Session
+    from msidbg.debugger.breakpoints import BreakpointError
+
+    s = Session.from_scenario(str(ROOT / "scenarios" / "msix-write-while-unmasked.yaml"))
+    for spec, meant in (("call msi_set_afinity", "did you mean 'msi_set_affinity'?"),
+                        ('if event.kind == "msix.wrte"', "did you mean 'msix.write'?"),
+                        ("call msi_domain", "did you mean one of 'msi_domain_alloc_irqs', 'msi_domain_set_affinity'?")):
+        with pytest.raises(BreakpointError) as e:
+            s.add_breakpoint(spec)
+        assert meant in e.value.message and len(e.value.message) < 600, e.value.message
+        assert "more)" in e.value.message
+
+
+def test_tab_completes_kernel_programs_after_call_and_event_kinds_in_quotes() -> None:
+    """The capped message sends the user to tab: it completes what the message leaves out."""
+    from msidbg.debugger import Session
+    from msidbg.tui.complete import complete
+
+    w = Session.from_scenario(str(ROOT / "scenarios" / "msix-write-while-unmasked.yaml")).world
+    got = complete(w, "call msi_set_aff", 16)
+    assert got is not None and got.text == "call msi_set_affinity"
+    assert [c.text for c in got.candidates] == ["msi_set_affinity", "msi_set_affinity_plug"]
+    text = 'if event.kind in ["apic.accept", "irq.res'
+    got = complete(w, text, len(text))
+    assert got is not None and got.text == 'if event.kind in ["apic.accept", "irq.resend'
+    text = "if event.kind == 'ap"
+    got = complete(w, text, len(text))
+    assert got is not None and got.text == "if event.kind == 'apic." and len(got.candidates) == 3
+
+
+async def test_a_long_breakpoint_error_keeps_its_caret_on_an_80x24_screen() -> None:
+    from msidbg.tui.app import make_app
+    from tests.tui.conftest import LATE
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a", *"call msi_set_afinity", "enter")
+        await pilot.pause()
+        rows = screen_text(app)
+        at = next((i for i, r in enumerate(rows) if "call msi_set_afinity" in r and "▊" not in r), None)
+        assert at is not None, rows
+        assert rows[at + 1].index("^") == rows[at].index("msi_set_afinity"), rows     # the caret, under the name
+        assert any("'msi_set_affinity'?" in r for r in rows[:at]), rows
