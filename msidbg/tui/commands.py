@@ -121,6 +121,10 @@ class Commands(App[None]):
 
         def check(path: str) -> tuple[Any, str | None]:
             path = path.strip()
+            if path and os.path.isdir(path):
+                # a directory (``/tmp``, ``.``) saves there under the default name, as cp does;
+                # it was "cannot write: not a regular file"
+                path = os.path.join(path, default)
             problem, ask = replace_problem(path)
             if problem is not None and (not ask or warned != [path]):
                 warned[:] = [path] if ask else []

@@ -130,3 +130,25 @@ async def test_a_long_breakpoint_error_keeps_its_caret_on_an_80x24_screen() -> N
         assert at is not None, rows
         assert rows[at + 1].index("^") == rows[at].index("msi_set_afinity"), rows     # the caret, under the name
         assert any("'msi_set_affinity'?" in r for r in rows[:at]), rows
+
+
+async def test_save_into_a_directory_uses_the_default_name_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+s, a directory (``/tmp``, ``.``): "cannot write: not a regular file". It saves there
+    under the name the dialog offered, as ``cp FILE DIR`` does, and the file reopens at the event."""
+    from msidbg.debugger import Session
+    from msidbg.tui.app import make_app
+    from msidbg.tui.screens.prompt import Prompt
+    from tests.tui.conftest import LATE, idle
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, Prompt)
+        app.screen.query_one("#prompt-input").value = str(tmp_path)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, Prompt)
+    saved = tmp_path / "msix-write-while-unmasked-25.msgpack"
+    assert saved.is_file() and Session.open(str(saved)).cursor == 25
