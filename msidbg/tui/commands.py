@@ -18,7 +18,7 @@ from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
 from msidbg.sim.events import format_ns
-from msidbg.tui.driver import Driver, parse_time
+from msidbg.tui.driver import Driver, parse_time, time_problem
 from msidbg.tui.screens.bookmarks import BookmarksScreen
 from msidbg.tui.screens.prompt import Prompt
 
@@ -60,7 +60,7 @@ class Commands(App[None]):
     def action_run_to_time(self) -> None:
         def check(text: str) -> tuple[Any, str | None]:
             t = parse_time(text)
-            return (t, None) if t is not None else (None, "expected a time such as 2ms, 1.5us or 1200 (ns)")
+            return (t, None) if t is not None else (None, time_problem(text))
 
         self._prompt(Prompt("Run to virtual time", check, placeholder="e.g. 2ms"),
                      lambda t: self.run_command(f"run to {format_ns(t)}", lambda: self.driver.run_to_time(t)))

@@ -152,3 +152,15 @@ async def test_save_into_a_directory_uses_the_default_name_there(tmp_path) -> No
         assert not isinstance(app.screen, Prompt)
     saved = tmp_path / "msix-write-while-unmasked-25.msgpack"
     assert saved.is_file() and Session.open(str(saved)).cursor == 25
+
+
+def test_run_to_time_says_what_is_wrong_with_a_time() -> None:
+    """'99999999999999999999s' and '0.5ns' are times as the hint writes them; both were told
+    "expected a time such as 2ms, 1.5us or 1200 (ns)"."""
+    from msidbg.tui.driver import parse_time, time_problem
+
+    assert parse_time("99999999999999999999s") is None
+    assert "too many digits" in time_problem("99999999999999999999s")
+    assert parse_time("0.5ns") is None
+    assert "not a whole number of nanoseconds" in time_problem("0.5ns")
+    assert time_problem("5 parsecs").startswith("expected a time such as 2ms")
