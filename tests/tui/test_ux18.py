@@ -164,3 +164,26 @@ def test_run_to_time_says_what_is_wrong_with_a_time() -> None:
     assert parse_time("0.5ns") is None
     assert "not a whole number of nanoseconds" in time_problem("0.5ns")
     assert time_problem("5 parsecs").startswith("expected a time such as 2ms")
+
+
+async def test_help_says_what_a_click_on_the_event_log_does() -> None:
+    """The help said "enter (or a double click) goes there": a single click goes there (the
+    cursor moves on the first click, and a second click did nothing more)."""
+    from msidbg.tui.app import make_app
+    from msidbg.tui.panes.events import EventRows
+    from msidbg.tui.screens.help import HelpScreen
+    from tests.tui.conftest import LATE, idle
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("g", *"20", "enter")
+        await idle(pilot, app)
+        rows = app.query_one(EventRows)
+        line = next(y for y in range(rows.size.height) if rows.render_line(y).text.strip().startswith("15 "))
+        await pilot.click(EventRows, offset=(5, line))           # one click
+        await idle(pilot, app)
+        assert app.session.cursor == 15
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(s.content) for s in app.screen.query("#help-panes Static").results())
+        assert "a single click goes there" in text and "double click" not in text
