@@ -187,3 +187,24 @@ async def test_help_says_what_a_click_on_the_event_log_does() -> None:
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(str(s.content) for s in app.screen.query("#help-panes Static").results())
         assert "a single click goes there" in text and "double click" not in text
+
+
+async def test_a_filter_term_that_can_match_nothing_is_told_why() -> None:
+    """``/`` then ``kind=msix.wrte`` or ``cpu=abc``: the title said "matching ...: 0" and no
+    more. The filter still applies; a warning names each such term and the likely kind."""
+    from msidbg.tui.app import make_app
+    from tests.tui.conftest import LATE, idle
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("slash", *"kind=msix.wrte cpu=abc dev=eth0", "enter")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("kind=msix.wrte: no event kind 'msix.wrte' (did you mean 'msix.write'?)" in m
+                   and "cpu=abc: a CPU is a number" in m and "dev=eth0" not in m for m in said), said
+        await pilot.press("escape")
+        await pilot.press("slash", *"kind=msix.write dev=eth0", "enter")
+        await pilot.pause()
+        assert all(n.message in said for n in app._notifications)     # a filter that can match: nothing said
