@@ -196,7 +196,9 @@ class Commands(App[None]):
             return None, "expected an event number (e.g. 205, +10, -3)"
         if text.startswith(("+", "-")):
             n += self.session.cursor
-        return (n, None) if n >= 0 else (None, "event numbers start at 0")
+        # -N past the start goes to event 0, as a number past the end goes to the end (it was
+        # refused: "event numbers start at 0", while 99999999 went to the end)
+        return max(n, 0), None
 
 
 def replace_problem(path: str) -> tuple[str | None, bool]:

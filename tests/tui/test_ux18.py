@@ -208,3 +208,18 @@ async def test_a_filter_term_that_can_match_nothing_is_told_why() -> None:
         await pilot.press("slash", *"kind=msix.write dev=eth0", "enter")
         await pilot.pause()
         assert all(n.message in said for n in app._notifications)     # a filter that can match: nothing said
+
+
+async def test_goto_minus_past_the_start_goes_to_event_0() -> None:
+    """g -999999 was refused ("event numbers start at 0") while g 99999999 went to the end."""
+    from msidbg.tui.app import make_app
+    from tests.tui.conftest import LATE, idle
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("g", *"99999999999999999999", "enter")
+        await idle(pilot, app)
+        assert app.session.ended
+        await pilot.press("g", *"-999999", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == 0
