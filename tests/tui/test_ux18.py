@@ -223,3 +223,26 @@ async def test_goto_minus_past_the_start_goes_to_event_0() -> None:
         await pilot.press("g", *"-999999", "enter")
         await idle(pilot, app)
         assert app.session.cursor == 0
+
+
+async def test_w_at_a_watch_stop_explains_the_watched_value() -> None:
+    """At a watch stop the status says "w: why", and w explained the event ("Why: event 1315"),
+    not the value the watch is about. It now asks why of the watched path."""
+    from msidbg.tui.app import make_app
+    from msidbg.tui.screens.why import WhyScreen
+    from tests.tui.conftest import idle
+
+    app = make_app(str(ROOT / "scenarios" / "msi-torn-affinity-update.yaml"), keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("W", *"cpu[1].irr[0x22]", "enter")
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("c")
+        await idle(pilot, app)
+        assert app.session.last_stop.breakpoint == "watch cpu[1].irr[0x22]"
+        await pilot.press("w")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, WhyScreen)
+        assert screen.why.target.get("path") == "cpus[1].irr[0x22]"
+        assert [lk.event for _, lk in screen.links] == app.session.why("cpus[1].irr[0x22]").tree_events()
