@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from msidbg.debugger import schema
 from msidbg.errors import MsidbgError
 from msidbg.guard import encodable
 from msidbg.model import hits
@@ -108,7 +109,7 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
                                   spec, lead + len(body))
         progs = _program_names()
         if name not in progs:
-            raise BreakpointError(f"unknown kernel program {name!r} (expected one of: {', '.join(sorted(progs))})",
+            raise BreakpointError(f"unknown kernel program {name!r} {schema.unknown_name(name, sorted(progs))}",
                                   spec, lead + body.index(name))
         return Breakpoint(bp_id, text, CALL, name, cond)
     if body in hits.IMPLEMENTED:

@@ -164,8 +164,8 @@ class Compiler:
                 if not isinstance(v, str):
                     self.fail(f"event.kind is an event kind name such as \"msix.write\", never {_show(v)}", lit.col)
                 if kind_by_name(v) is None:
-                    names = ", ".join(sorted(k.name for k in all_kinds()))
-                    self.fail(f"unknown event kind {v!r} (expected one of: {names})", lit.col)
+                    names = sorted(k.name for k in all_kinds())
+                    self.fail(f"unknown event kind {v!r} {schema.unknown_name(v, names)}", lit.col)
             elif isinstance(devices, dict) and devices:
                 if v is not None and not isinstance(v, str):
                     self.fail(f"event.dev is a device name or none, never {_show(v)}", lit.col)

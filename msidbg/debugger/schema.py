@@ -175,6 +175,17 @@ def _did_you_mean(name: str, names: list[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
+def unknown_name(name: str, names: list[str], listed: bool = True) -> str:
+    """What follows "unknown X 'name'" for a closed set of many names (kernel programs, event
+    kinds): the likely ones first, then at most ``MAX_LISTED`` of them (``listed``; else only
+    the likely ones, or ""). The whole list made a 2,000-character line, and in the TUI's
+    breakpoint dialog ran off the screen with the caret."""
+    if not listed:
+        hint = _did_you_mean(name, names).strip()
+        return f"({hint})" if hint else ""
+    return f"({_did_you_mean(name, names)}expected one of: {_listed(names)})"
+
+
 def _late(pattern: tuple[str, ...]) -> frozenset[str]:
     for pat, fields in LATE_FIELDS.items():
         if len(pat) == len(pattern) and all(p in ("*", q) for p, q in zip(pat, pattern, strict=True)):

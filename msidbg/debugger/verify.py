@@ -93,14 +93,17 @@ def recorded_world(path: str, s: Session | None = None) -> Iterator[None]:
 SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
 
 
-def shape_error(path: str, s: Session | None = None) -> SnapshotError:
+def shape_error(path: str, s: Session | None = None, stored: Any = None) -> SnapshotError:
     """The one-line error for an unverified world this msidbg cannot read; with the session, it
     names the first path where the stored world differs in shape from the scenario's world at
-    event 0 (a field missing, a list or a text where a number is...): it named none before."""
+    event 0 (a field missing, a list or a text where a number is...): it named none before.
+    ``stored``: the stored world the reader failed on, when the session may have moved on (the
+    TUI replays the history in the background: by the time a pane's error arrives the session's
+    world can be the replayed one, and the path was left out of the line at random)."""
     where = ""
     if s is not None:
         try:
-            found = misshape(plain(s.eng.w), plain(s.world))
+            found = misshape(plain(s.eng.w), plain(s.world if stored is None else stored))
         except RecursionError:
             found = None
         if found is not None:

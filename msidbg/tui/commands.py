@@ -18,7 +18,7 @@ from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
 from msidbg.sim.events import format_ns
-from msidbg.tui.driver import Driver, parse_time
+from msidbg.tui.driver import Driver, parse_time, time_problem
 from msidbg.tui.screens.bookmarks import BookmarksScreen
 from msidbg.tui.screens.prompt import Prompt
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from msidbg.tui.complete import Completer
 
 BREAK_HINT = (f"built-in names: {', '.join(BREAKPOINTS)};  if <cond>;  watch <path>;  call <program>.  "
-              "Tab completes a world path and shows its value.")
+              "Tab completes a world path (with its value), a program after call, an event kind in quotes.")
 
 
 class Commands(App[None]):
@@ -60,7 +60,7 @@ class Commands(App[None]):
     def action_run_to_time(self) -> None:
         def check(text: str) -> tuple[Any, str | None]:
             t = parse_time(text)
-            return (t, None) if t is not None else (None, "expected a time such as 2ms, 1.5us or 1200 (ns)")
+            return (t, None) if t is not None else (None, time_problem(text))
 
         self._prompt(Prompt("Run to virtual time", check, placeholder="e.g. 2ms"),
                      lambda t: self.run_command(f"run to {format_ns(t)}", lambda: self.driver.run_to_time(t)))
@@ -121,6 +121,10 @@ class Commands(App[None]):
 
         def check(path: str) -> tuple[Any, str | None]:
             path = path.strip()
+            if path and os.path.isdir(path):
+                # a directory (``/tmp``, ``.``) saves there under the default name, as cp does;
+                # it was "cannot write: not a regular file"
+                path = os.path.join(path, default)
             problem, ask = replace_problem(path)
             if problem is not None and (not ask or warned != [path]):
                 warned[:] = [path] if ask else []
@@ -192,7 +196,9 @@ class Commands(App[None]):
             return None, "expected an event number (e.g. 205, +10, -3)"
         if text.startswith(("+", "-")):
             n += self.session.cursor
-        return (n, None) if n >= 0 else (None, "event numbers start at 0")
+        # -N past the start goes to event 0, as a number past the end goes to the end (it was
+        # refused: "event numbers start at 0", while 99999999 went to the end)
+        return max(n, 0), None
 
 
 def replace_problem(path: str) -> tuple[str | None, bool]:

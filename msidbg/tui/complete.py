@@ -25,6 +25,10 @@ _PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z0-9_-]*|\[[^\[\]]*\]?
 _SEGMENT = re.compile(r"\.([A-Za-z0-9_-]*)|\[([^\[\]]*)(\]?)")
 _EVENT = re.compile(r"(?<![A-Za-z0-9_\].-])event\.([A-Za-z_]*)\Z")
 _NAME = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_]))*\Z")
+#: ``call PROG`` (after the spec's start): the kernel program being typed
+_CALL = re.compile(r"\A\s*call\s+([A-Za-z0-9_]*)\Z")
+#: ``event.kind == "msix.wr`` / ``event.kind in ["apic.accept", "irq.`` : the kind name being typed
+_KIND = re.compile(r"event\.kind\s*(?:==|!=|in|not\s+in)\s*\[?(?:\s*[\"'][a-z0-9_.]*[\"']\s*,)*\s*[\"']([a-z0-9_.]*)\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,13 @@ def complete(world: World, text: str, cursor: int, event: Event | None = None) -
     """Complete the path before ``cursor`` in ``text``; None when there is no path there.
     ``event`` (the event at the cursor) gives ``event.<field>`` candidates their values."""
     head = text[:cursor]
+    call = _CALL.match(head)
+    if call is not None:        # the unknown-program error lists 16 of ~100 names: tab lists them all
+        return _finish(text, cursor, cursor - len(call.group(1)), call.group(1), _programs())
+    kind = _KIND.search(head)
+    if kind is not None:
+        return _finish(text, cursor, cursor - len(kind.group(1)), kind.group(1),
+                       [Candidate(k.name, "event kind") for k in sorted(all_kinds(), key=lambda k: k.name)])
     ev = _EVENT.search(head)
     if ev is not None:
         return _finish(text, cursor, cursor - len(ev.group(1)), ev.group(1), _event_fields(event))
@@ -74,6 +85,13 @@ def complete(world: World, text: str, cursor: int, event: Event | None = None) -
         value, _ = _step(value, last_key, None, index)
         return Completion(text, cursor, (), _value(value) if value is not _MISSING else "")
     return _finish(text, cursor, start, index, _indexes(value, last_key), close="]")
+
+
+def _programs() -> list[Candidate]:
+    from msidbg.model import kernel  # noqa: F401  (registers the programs)
+    from msidbg.sim.program import PROGRAMS
+
+    return [Candidate(name, "kernel program") for name in sorted(PROGRAMS)]
 
 
 def _after_event_dot(head: str, start: int) -> bool:

@@ -8,6 +8,7 @@ goes to the first divergence, ``n`` / ``N`` to the next / previous diverging con
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -81,6 +82,18 @@ def event_line(label: str, run: Run, e: int | None) -> str:
     return f"{label}  {cpu}{ev.dev + ' ' if ev.dev else ''}{ev.kind} {ev.describe()}".rstrip()
 
 
+class Side(Static):
+    """One run's log. Re-rendered when its own size changes: the App's resize handler runs
+    before the layout (and, in a subclass, before Textual records the new terminal size), so a
+    window built there had the old size -- shrinking the terminal left the ``▶`` line below the
+    side's bottom edge and kept the virtual time in a side too narrow for it."""
+
+    def on_resize(self) -> None:
+        app = self.app
+        if isinstance(app, DiffApp):
+            app.refresh_sides()
+
+
 class DiffApp(App[None]):
     """Two event logs, A left and B right; the status line names the context and the divergence."""
 
@@ -116,8 +129,8 @@ class DiffApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sides"):
-            yield Static(id="side-a", classes="side")
-            yield Static(id="side-b", classes="side")
+            yield Side(id="side-a", classes="side")
+            yield Side(id="side-b", classes="side")
         yield Static(id="diff-status")
         yield Footer(compact=self.size.width < COMPACT_BELOW, show_command_palette=self.size.width >= COMPACT_BELOW)
 
@@ -126,11 +139,10 @@ class DiffApp(App[None]):
             self.query_one("#diff-status", Static).styles.height = 5
         self.refresh_sides()
 
-    def on_resize(self) -> None:
-        compact = self.size.width < COMPACT_BELOW
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW      # (self.size is still the old size here)
         for footer in self.query(Footer).results(Footer):
             footer.compact, footer.show_command_palette = compact, not compact
-        self.refresh_sides()
 
     # -- the linked cursors ---------------------------------------------------------------------------
     def cursors(self) -> tuple[int | None, int | None]:

@@ -40,6 +40,20 @@ def parse_time(text: str) -> int | None:
     return scaled // 10 ** len(frac)
 
 
+_LOOSE_TIME = re.compile(r"\s*(\d+)(?:\.(\d+))?\s*(ns|us|ms|s)?\s*", re.ASCII)
+
+
+def time_problem(text: str) -> str:
+    """Why ``parse_time`` refused ``text``, in words: a time too long to be one, a fraction of a
+    nanosecond, or not a time at all (each was "expected a time such as 2ms ...")."""
+    m = _LOOSE_TIME.fullmatch(text)
+    if m is None:
+        return "expected a time such as 2ms, 1.5us or 1200 (ns)"
+    if len(m.group(1)) > 15 or len(m.group(2) or "") > 9:
+        return f"{text.strip()} has too many digits (expected at most 15 before the point and 9 after it)"
+    return f"{text.strip()} is not a whole number of nanoseconds (virtual time counts in ns)"
+
+
 def describe(stop: Stop, what: str) -> tuple[str, str]:
     """Why the cursor is where it is, in words: (short reason, detail) for the status line."""
     if stop.reason == "breakpoint":

@@ -48,6 +48,32 @@ def parse(text: str) -> Filter:
     return Filter(text, match)
 
 
+def problems(text: str, devices: list[str]) -> list[str]:
+    """The terms that can match no event, in words (the filter still applies them): a kind
+    that does not exist, a CPU that is not a number, a device the scenario does not have, a
+    field with no value. ``cpu=abc`` or ``kind=msix.wrte`` showed "matching ...: 0" and no more."""
+    from msidbg.debugger.schema import unknown_name
+    from msidbg.sim.events import all_kinds
+
+    out = []
+    kinds = sorted(k.name for k in all_kinds())
+    for term in text.lower().split():
+        if term.startswith("-") and len(term) > 1:
+            continue                    # an exclusion that matches nothing excludes nothing
+        name, eq, want = term.partition("=")
+        if not eq or name not in FIELDS:
+            continue
+        if not want:
+            out.append(f"{term}: no value (expected e.g. {name}={ {'kind': 'msix.write', 'dev': 'eth0', 'cpu': '1'}[name]})")
+        elif name == "kind" and want not in kinds:
+            out.append(f"{term}: no event kind {want!r} {unknown_name(want, kinds, listed=False)}".rstrip())
+        elif name == "cpu" and not want.isdigit():
+            out.append(f"{term}: a CPU is a number (cpu=1)")
+        elif name == "dev" and want not in [d.lower() for d in devices]:
+            out.append(f"{term}: the scenario has no device {want!r} {unknown_name(want, sorted(devices))}")
+    return out
+
+
 Test = Callable[[Event, str], bool]
 
 

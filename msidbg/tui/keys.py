@@ -57,8 +57,9 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("add_breakpoint", "add_breakpoint", "a", "Break",
               "arm a breakpoint: a built-in name, 'if <cond>', 'watch <path>' or 'call <program>'"),
     KeyAction("watch", "watch", "W", "Watch", "arm a watchpoint on a state path, e.g. cpu[1].irr", show=False),
-    KeyAction("why", "why", "w", "Why", "why: the cause chain of the stop, the selected event row or APIC "
-              "vector (enter in the chain goes to a link's event)"),
+    KeyAction("why", "why", "w", "Why", "why: the cause chain of the stop, or of what is selected in the focused "
+              "pane: an event row, an APIC vector, a vector-table row, a pirq (enter in the chain goes to a "
+              "link's event)"),
     KeyAction("bookmark", "bookmark", "m", "Mark", "bookmark the cursor's event (name: note)", show=False),
     KeyAction("bookmarks", "bookmarks", "M", "Marks", "list the bookmarks and jump to one"),
     KeyAction("next_device", "next_device", "d", "Device", "show the next device's vector table"),

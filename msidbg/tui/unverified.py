@@ -41,7 +41,7 @@ class UnverifiedWorld(App[None]):
         app: Any = self
         if self._stored_world is not None and isinstance(cause, SHAPE_ERRORS):
             if app.error is None:
-                app.error = shape_error(str(app.source), getattr(app, "session", None))
+                app.error = shape_error(str(app.source), getattr(app, "session", None), self._stored_world)
                 self.exit(return_code=app.error.exit_code)
             return   # the App is ending: later panes' failures on the same world add nothing
         super()._handle_exception(error)

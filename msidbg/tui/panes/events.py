@@ -260,6 +260,10 @@ class EventLog(Vertical):
 
     @on(Input.Submitted, "#event-filter")
     def _apply(self, event: Input.Submitted) -> None:
+        devices = list(self.view.world["devices"]) if self.view is not None else []
+        bad = eventfilter.problems(event.value, devices)
+        if bad:
+            self.notify("\n".join(bad), title="this filter matches nothing", severity="warning", markup=False)
         self.rows.set_filter(event.value)
         self.retitle()
         if not event.value.strip():

@@ -6,7 +6,7 @@ from textual import events
 from textual.reactive import reactive
 
 from msidbg.tui import pirqmap
-from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.panes.lines import LineView, Span, pane_keys
 from msidbg.tui.view import View
 
 COLUMNS = (("pirq", 5), ("xen state", 14), ("host vector", 11), ("evt", 4), ("xen entry", 10), ("guest irq", 9),
@@ -22,6 +22,8 @@ class PirqMap(LineView):
     STYLE_NAMES = ("header", "changed", "conflict", "selected")
     BORDER_TITLE = "Pirq map: Xen | guest"
     header_lines = 1
+    #: up/down select a pirq as a click does (``w`` explains it)
+    BINDINGS = pane_keys(("up", "select(-1)", "previous pirq"), ("down", "select(1)", "next pirq"))
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     #: the pirq a click selected (its line highlighted), None when none
@@ -65,6 +67,15 @@ class PirqMap(LineView):
         line = None if at is None else self.line_at(at.y)
         if line is not None and line < len(self._lines):
             self.selected = self._rows[self._lines[line][0]].pirq
+
+    def action_select(self, delta: int) -> None:
+        pirqs = [r.pirq for r in self._rows]
+        if not pirqs:
+            return
+        at = pirqs.index(self.selected) if self.selected in pirqs else (-1 if delta > 0 else len(pirqs))
+        self.selected = pirqs[max(0, min(len(pirqs) - 1, at + delta))]
+        line = next(i for i, (row, extra) in enumerate(self._lines) if not extra and self._rows[row].pirq == self.selected)
+        self.ensure_visible(line)
 
     def line_count(self) -> int:
         return len(self._lines)

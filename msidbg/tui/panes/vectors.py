@@ -6,7 +6,7 @@ from textual import events
 from textual.reactive import reactive
 
 from msidbg.tui import table
-from msidbg.tui.panes.lines import LineView, Span
+from msidbg.tui.panes.lines import LineView, Span, pane_keys
 from msidbg.tui.view import View, adjacent
 
 GAP = " "
@@ -23,6 +23,9 @@ class VectorTable(LineView):
     STYLE_NAMES = ("header", "state", "changed", "selected", "masked", "pending", "mismatch", "blocked")
     header_lines = 1
     BORDER_TITLE = "Vector table"
+    #: up/down select a row as a click does (described below; ``w`` explains it): with the
+    #: keyboard alone no row could be selected, so ``w`` could not be asked about one
+    BINDINGS = pane_keys(("up", "select(-1)", "previous row"), ("down", "select(1)", "next row"))
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     #: the row a click selected (described in the bottom border), None when none
@@ -107,6 +110,20 @@ class VectorTable(LineView):
         line = None if at is None else self.line_at(at.y)
         if line is not None:
             self.selected = line
+
+    def action_select(self, delta: int) -> None:
+        """Move the selection; the first press selects the row the event is about (else the
+        first or the last row)."""
+        n = self.line_count()
+        if not n:
+            return
+        view = self.view
+        if self.selected is None:
+            row = view.row if view is not None and view.row is not None and view.row < n else (0 if delta > 0 else n - 1)
+        else:
+            row = max(0, min(n - 1, self.selected + delta))
+        self.selected = row
+        self.ensure_visible(row)
 
     def on_resize(self) -> None:
         self._wrap_state()

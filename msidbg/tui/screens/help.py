@@ -16,11 +16,14 @@ PANE_KEYS = (
      "ctrl+c only says so"),
     ("", "ctrl+p", "command palette: every debugger command, themes, maximise a pane"),
     ("", "escape", "restore a maximised pane; clear the event filter"),
-    ("event log", "↑ ↓ pgup pgdn home end", "select an event; enter (or a double click) goes there"),
+    ("event log", "↑ ↓ pgup pgdn home end", "select an event (w explains it); enter or a single click goes there"),
     ("timeline", "← → ↑ ↓, + - 0", "select a column and a lane, zoom, whole run; enter or a click goes there"),
-    ("APIC", "arrows, pgup pgdn", "select a vector / CPU (or the mouse): its vector_irq owner is shown below"),
+    ("APIC", "arrows, pgup pgdn", "select a vector / CPU (or the mouse): its vector_irq owner is shown below; "
+     "w explains it"),
     ("breakpoints", "↑ ↓, delete, x", "select a breakpoint; delete or x disarms it"),
-    ("vector table", "arrows, mouse", "scroll; a click selects a row; changed rows are highlighted"),
+    ("vector table", "↑ ↓, ← →, mouse", "select a row (or click it): described below, w explains it; "
+     "← → scroll; changed rows are highlighted"),
+    ("pirq map", "↑ ↓, mouse", "select a pirq (Xen): w explains Xen's record of it"),
     ("dialogs", "tab", "in the breakpoint dialog: complete a world path, with its value"),
 )
 LEGEND = (

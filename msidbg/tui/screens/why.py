@@ -103,17 +103,30 @@ class WhyScreen(ModalScreen[int | None]):
 
 
 def explain_here(s: Session, focused: object, selected_event: int) -> tuple[Why | None, str | None]:
-    """What ``w`` explains: the APIC vector selected in the APIC pane (its IRR bit when set, else
-    its ISR bit, else its vector_irq slot), an event row selected away from the cursor, the stop's
-    breakpoint hit, or the cursor's event. (answer, None) or (None, why not)."""
+    """What ``w`` explains: the row selected in the vector table (its MSI-X entry, or the MSI
+    capability's message), the pirq selected in the pirq map (Xen's record of it), the APIC
+    vector selected in the APIC pane (its IRR bit when set, else its ISR bit, else its
+    vector_irq slot), an event row selected away from the cursor, the stop's breakpoint hit (a
+    watch's value), or the cursor's event. (answer, None) or (None, why not)."""
     from msidbg.debugger.why import WhyError
     from msidbg.debugger.whyrun import target_for
+    from msidbg.tui import table
     from msidbg.tui.panes.apic import ApicGrid
+    from msidbg.tui.panes.pirqs import PirqMap
+    from msidbg.tui.panes.vectors import VectorTable
 
     if not s.history_ready:
         return None, "the history is still loading"
     target: Hit | int | str
-    if isinstance(focused, ApicGrid):
+    if isinstance(focused, VectorTable) and focused.selected is not None and focused.view is not None \
+            and focused.view.device is not None and focused.selected < table.row_count(s.world, focused.view.device):
+        dev, row = focused.view.device, focused.selected
+        n = table.msix_count(s.world, dev)
+        target = f"devices.{dev}.msix.table[{row}]" if row < n else f"devices.{dev}.msi"
+    elif isinstance(focused, PirqMap) and focused.selected is not None \
+            and focused.selected in s.world.get("xen", {}).get("pirqs", {}):
+        target = f"xen.pirqs[{focused.selected}]"
+    elif isinstance(focused, ApicGrid):
         cpu, vector = focused.hovered or focused.selected
         c = s.world["cpus"][cpu]
         reg = "irr" if c["irr"][vector >> 5] >> (vector & 31) & 1 else \
@@ -122,6 +135,15 @@ def explain_here(s: Session, focused: object, selected_event: int) -> tuple[Why 
     elif 0 < selected_event != s.cursor and selected_event <= s.total:
         target = selected_event
     elif s.last_stop.reason == "breakpoint" and s.last_stop.event == s.cursor > 0:
+        spec = s.last_stop.breakpoint or ""
+        if spec.startswith("watch "):
+            # a watch stopped here: the chain of the watched value (what changed it, and what
+            # set it before), not of whatever the event did; an expression that is no world
+            # path (``len(...)``, ``a and b``) falls back to the event
+            try:
+                return s.why(spec[len("watch "):].strip()), None
+            except WhyError:
+                pass
         target = target_for(s, "")
     elif s.cursor > 0:
         target = s.cursor
