@@ -445,7 +445,8 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
 
 #: the first mainline release whose try_to_enable_x2apic leaves a firmware-locked x2APIC on without
 #: remapping (x2apic_disable: "Cannot disable locked x2apic", b8d1d163604b "x86/apic: Don't disable x2APIC
-#: if locked", tip x86/apic 2022-08, 6.1; v4.4 / v6.6 arch/x86/kernel/apic/apic.c read)
+#: if locked", tip x86/apic 2022-08, 6.1; arch/x86/kernel/apic/apic.c read at v4.4 (no lock path:
+#: x2apic_disable always returns to xAPIC, panics on an id >= 255), v6.1.119 and v6.6)
 X2APIC_LOCKED_KEPT = (6, 1)
 
 
