@@ -443,6 +443,13 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
              "and later)")
 
 
+#: the first mainline release whose try_to_enable_x2apic leaves a firmware-locked x2APIC on without
+#: remapping (x2apic_disable: "Cannot disable locked x2apic", b8d1d163604b "x86/apic: Don't disable x2APIC
+#: if locked", tip x86/apic 2022-08, 6.1; arch/x86/kernel/apic/apic.c read at v4.4 (no lock path:
+#: x2apic_disable always returns to xAPIC, panics on an id >= 255), v6.1.119 and v6.6)
+X2APIC_LOCKED_KEPT = (6, 1)
+
+
 def _check_apic_ids(top: Fields, scn: Scenario) -> None:
     """The CPUs must have APIC ids the platform can address and Linux brings up."""
     p, cpus = scn.platform, scn.cpus
@@ -464,6 +471,13 @@ def _check_apic_ids(top: Fields, scn: Scenario) -> None:
         return
     node = top.items["platform"].value["apic_routing"]
     field = "platform.apic_routing"
+    if routing == "physical x2apic" and p.kind == "bare-metal" and not p.interrupt_remapping and version is not None \
+            and version[2:] in ((), (0,)) and version[:2] < X2APIC_LOCKED_KEPT:
+        # a stable release may carry the backport of b8d1d163604b: only mainline releases are refused
+        fail(field, node, f"physical x2apic on bare metal without interrupt remapping: Linux {scn.kernel.version} "
+             "turns x2APIC off there ('x2apic: IRQ remapping doesn't support X2APIC mode', try_to_enable_x2apic -> "
+             "x2apic_disable) and runs xAPIC; only a firmware-locked x2APIC stays on, from b8d1d163604b (6.1) "
+             "(expected physical flat, or platform.interrupt_remapping: true, or kernel.version 6.1 or later)")
     if routing == "cluster x2apic" and not p.interrupt_remapping:
         fail(field, node, "x2APIC cluster mode needs interrupt remapping: without it Linux enables x2APIC only in "
              "a guest and forces physical mode (try_to_enable_x2apic sets x2apic_phys) (expected physical x2apic, "

@@ -140,6 +140,11 @@ def _load_error(tmp_path: Path, text: str) -> str:
     ('{kind: xen-hvm, xen: "4.16", apic_virtualization: true, apic_routing: "cluster x2apic"}', "6.6",
      "platform.apic_routing: x2APIC cluster mode needs interrupt remapping"),
     ('{interrupt_remapping: true, apic_routing: "physical flat"}', "6.6", "expected cluster x2apic, Linux's default"),
+    # combos: bare metal without remapping, before b8d1d163604b (6.1) x2APIC is always turned off
+    ('{apic_routing: "physical x2apic"}', "5.4", "platform.apic_routing: physical x2apic on bare metal without "
+     "interrupt remapping: Linux 5.4 turns x2APIC off there"),
+    ('{apic_routing: "physical x2apic"}', "4.9", "(expected physical flat, or platform.interrupt_remapping: true, "
+     "or kernel.version 6.1 or later)"),
 ])
 def test_combinations_still_refused_are_one_line_errors(tmp_path: Path, platform: str, kernel: str,
                                                         needle: str) -> None:
@@ -154,3 +159,4 @@ run:
 """
     line = _load_error(tmp_path, text)
     assert needle in line and "s.yaml" in line
+

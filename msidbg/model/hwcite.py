@@ -293,7 +293,12 @@ reading("bus.x2apic-without-remapping", "platform.apic_routing: physical x2apic 
         "vLAPIC in x2APIC mode takes only 0xffffffff as the broadcast (vlapic_match_dest). (KVM's default, its "
         "x2APIC broadcast quirk, treats 0xFF as a broadcast: not read here, not modelled.) Kept hypothetical "
         "(audit12): the Linux and Xen halves are read, but msidbg runs this configuration on a bare-metal "
-        "platform, where it does not exist, and which hypervisor's vLAPIC stands behind it is not said.",
+        "platform, where it does not exist, and which hypervisor's vLAPIC stands behind it is not said. "
+        "(combos) On bare metal the loader refuses it with a mainline kernel before 6.1: x2apic_disable "
+        "always returns to xAPIC there (v4.4). From 6.1 (b8d1d163604b) x2apic_disable leaves a firmware-locked "
+        "x2APIC on ('Cannot disable locked x2apic', v6.1.119, v6.6), and the FADT physical flag then gives "
+        "physical x2APIC without remapping on bare metal too -- real APICs behind it, whose handling of a "
+        "compatibility-format destination 0xFF is not read.",
         status="hypothetical", source=(LINUX_X2APIC_NO_IR, XEN_VLAPIC_X2APIC), module=M,
         quote="u32 apic_limit = 255; /* Using X2APIC without IR is not architecturally supported on bare metal "
         "... */ if (!x86_init.hyper.x2apic_available()) { ... x2apic_disable(); return; } "
