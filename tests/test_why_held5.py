@@ -5,11 +5,9 @@ Each test pins a chain that missed a hop (or a diff) before this round."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from msidbg.debugger import Session
 from tests.conftest import scenario
-from tests.why_helpers import first_hit, one
+from tests.why_helpers import first_hit, links, one
 
 
 def _run(text: str) -> Session:
@@ -18,8 +16,7 @@ def _run(text: str) -> Session:
     return s
 
 
-def _links(why: Any) -> list[tuple[str, str | None]]:
-    return [(lk.link, lk.path) for lk in why.chain]
+_links = links
 
 
 # disable_irq (lazy), a pending move, then eth0 asserts: handle_fasteoi_irq masks the IO-APIC entry (IRQS_PENDING)

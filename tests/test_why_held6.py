@@ -10,24 +10,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from msidbg.debugger import Session
-from tests.why_helpers import first_hit, one
+from tests.why_helpers import first_hit, links, one, ran
 
 HELD = Path(__file__).resolve().parent / "heldout_why6"
 
 
 def _run(name: str) -> Session:
-    s = Session.from_scenario(str(HELD / f"{name}.yaml"))
-    s.run()
-    return s
+    return ran(name, HELD)
 
 
-def _links(why: Any) -> list[tuple[str, str | None]]:
-    return [(lk.link, lk.path) for lk in why.chain]
+_links = links
 
 
 def _action_done(s: Session, do: str) -> int:

@@ -7,24 +7,20 @@ the switch changes."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from msidbg.debugger import Session
-from tests.why_helpers import first_hit
+from tests.why_helpers import first_hit, links, ran
 
 HELD = Path(__file__).resolve().parent / "heldout_why7"
 
 
 def _run(name: str) -> Session:
-    s = Session.from_scenario(str(HELD / f"{name}.yaml"))
-    s.run()
-    return s
+    return ran(name, HELD)
 
 
-def _links(why: Any) -> list[tuple[str, str | None]]:
-    return [(lk.link, lk.path) for lk in why.chain]
+_links = links
 
 
 # --- kernel.cpu_disable_apic: 60dcaad5736f's apic_soft_disable before fixup_irqs (5.4.0 .. 5.4.61) -----------------

@@ -13,10 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SCN = ROOT / "scenarios"
 
 
-def ran(name: str) -> Session:
-    s = Session.from_scenario(str(SCN / f"{name}.yaml"))
+def ran(name: str, folder: Path = SCN) -> Session:
+    """The scenario ``folder/name.yaml`` run to its end."""
+    s = Session.from_scenario(str(folder / f"{name}.yaml"))
     s.run()
     return s
+
+
+def links(why: Any) -> list[tuple[str, str | None]]:
+    """A chain as (link kind, state path) pairs, symptom first."""
+    return [(lk.link, lk.path) for lk in why.chain]
 
 
 def events(s: Session, kind: str, **fields: Any) -> list[Event]:
