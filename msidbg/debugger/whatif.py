@@ -278,9 +278,16 @@ def change_for(row: bh.Switch, to: Any, versions: dict[str, str]) -> dict[str, A
 
 
 def flipped_scenario(scn: Any, row: bh.Switch, to: Any) -> Any:
-    """The scenario with ``row`` written explicitly as ``to`` (its table resolved now: a value
-    outside the row's release window raises VersionError here)."""
-    if bh.SECTION[row.layer] == "kernel":
+    """The scenario with ``row`` written explicitly as ``to``: its text loaded again with the switch
+    as if written in the file (the loader's checks that read the table run: a combination msidbg does
+    not model is a ScenarioError of this flip), and its table resolved now (a value outside the row's
+    release window raises VersionError here). A scenario made in code, without text: the switch set
+    on the loaded one."""
+    if scn.text:
+        from msidbg.scenario import load_scenario_text
+
+        new = load_scenario_text(scn.text, scn.path, {row.name: to})
+    elif bh.SECTION[row.layer] == "kernel":
         new = dataclasses.replace(scn, kernel=dataclasses.replace(
             scn.kernel, switches={**scn.kernel.switches, row.name: to}))
     else:
