@@ -182,3 +182,21 @@ def test_interrupt_keeps_what_was_found() -> None:
 def test_default_why_is_unchanged() -> None:
     rc, out, _ = _cli("why", XS41, "--json")
     assert rc == 0 and set(json.loads(out)) == {"target", "chain"}
+
+
+def test_a_flip_the_loader_refuses_is_an_error_not_a_run() -> None:
+    """xen_hvm_pirqs false on a 3.10 guest needs the pre-4.5 vector allocator, which msidbg does not model: the
+    loader refuses it as it would the file, and the flip is reported as an error (not named, not run)."""
+    s = Session.from_scenario(str(ROOT / "tests/heldout_xen18/xs28-rawmask-x41.yaml"))
+    s.run()
+    w = what_if(s, s.armed_hits()[0])
+    bad = {f.switch: f for f in w.flips if f.error}
+    assert "xen_hvm_pirqs" in bad and bad["xen_hvm_pirqs"].symptom_gone is None
+    assert "ScenarioError" in bad["xen_hvm_pirqs"].error and "vector allocator" in bad["xen_hvm_pirqs"].error
+    assert "xen_hvm_pirqs" not in {f.switch for f in w.gone()}
+    assert any(e["switch"] == "xen_hvm_pirqs" for e in w.info()["errors"])
+
+
+def test_help_documents_what_if() -> None:
+    rc, out, _ = _cli("why", "--help")
+    assert rc == 0 and "--what-if" in out and "--what-if-budget" in out and "Ctrl-C" in out
