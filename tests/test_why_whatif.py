@@ -172,11 +172,12 @@ def test_interrupt_keeps_what_was_found() -> None:
 
     def tick(session: Any, what: str) -> None:
         seen.append(what)
-        if len(seen) == 3:
+        if what.startswith("what-if 3/"):     # inside the third flipped run's setup
             raise KeyboardInterrupt
     w = what_if(s, s.armed_hits()[0], Budget(), tick)
     assert w.ended == "interrupted" and len(w.flips) == 2
     assert len(w.not_run) == w.candidates - 2 and "interrupted" in w.text()
+    assert seen[0] == "what-if: this run, recorded" and len(seen) == 4
 
 
 def test_default_why_is_unchanged() -> None:

@@ -351,8 +351,8 @@ class Session:
             from msidbg.debugger.whatif import what_if as run_what_if
 
             def tick(session: Any, what: str) -> None:
-                if progress.active is not None:
-                    progress.active.next = 0.0     # a new flipped run: say so at once
+                if progress.active is not None:    # each run's own ticks name the flip under way
+                    progress.active.phase = what
                     progress.active.tick(session, what)
             why.what_if = run_what_if(self, target, budget, tick)
         return why

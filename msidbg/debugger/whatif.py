@@ -180,7 +180,8 @@ class WhatIf:
                 lines.append("    but the flipped run hits " + ", ".join(f"{k} {n}" for k, n in sorted(f.new_hits.items())))
         if not self.gone():
             lines.append("  none: " + ("the symptom does not show in a fresh run of the scenario" if not self.base_count
-                                       else "no flipped row removed it" if self.candidates
+                                       else "no flipped row removed it" if self.candidates and self.ended == "done"
+                                       else "no flipped row removed it in the runs made" if self.candidates
                                        else "every row that applies here has the newest release's value"))
         kept = sum(1 for f in self.flips if f.symptom_gone is False)
         errs = sum(1 for f in self.flips if f.error)
@@ -327,7 +328,10 @@ def what_if(s: Any, target: Hit | int | str, budget: Budget | None = None,
     base_count = 0
     cands_run: list[tuple[bh.Switch, Any, Any]] = []
     try:
-        base = record_run("a", path, _fresh(s, scn))
+        fresh = _fresh(s, scn)
+        if tick is not None:
+            tick(fresh, "what-if: this run, recorded")
+        base = record_run("a", path, fresh)
         base_out = outcome(base)
         base_count = symptom.count(base_out)
         cands_run = cands if base_count else []
