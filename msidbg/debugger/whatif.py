@@ -156,6 +156,9 @@ class WhatIf:
                 "runs": len(self.flips), "ended": self.ended, "budget": self.budget.as_dict(),
                 "seconds": round(self.seconds, 3), "not_run": self.not_run,
                 "kept": [f"{f.switch}={_yaml(f.to)}" for f in self.flips if f.symptom_gone is False],
+                # flips that made the symptom rarer without removing it (3 hits -> 1)
+                "reduced": [{"switch": f.switch, "to": f.to, "symptom_count": f.count} for f in self.flips
+                            if f.symptom_gone is False and f.count is not None and f.count < self.base_count],
                 "errors": [{"switch": f.switch, "to": f.to, "error": f.error} for f in self.flips if f.error]}
 
     def text(self) -> str:
