@@ -201,3 +201,37 @@ def test_a_flip_the_loader_refuses_is_an_error_not_a_run() -> None:
 def test_help_documents_what_if() -> None:
     rc, out, _ = _cli("why", "--help")
     assert rc == 0 and "--what-if" in out and "--what-if-budget" in out and "Ctrl-C" in out
+
+
+def test_a_flipped_run_that_does_not_end_is_cut_and_not_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flip can make the model spin without an event (w01 on 5.2 with sync_irq_chip_state alone waits in
+    synchronize_irq for good): the per-run alarm cuts it, the flip is an error, the search goes on."""
+    from msidbg.debugger import diff
+
+    real = diff.record_run
+
+    def spinning(label: str, path: str, s: Any, max_events: int | None = None) -> Any:
+        if label == "b" and s.scenario.behaviour.plain()["xen_msix_unmask_completion"]:
+            while True:
+                pass
+        return real(label, path, s, max_events)
+    monkeypatch.setattr(diff, "record_run", spinning)
+    s = Session.from_scenario(XS41)
+    s.run()
+    w = what_if(s, s.armed_hits()[0], Budget(run_seconds=0.5))
+    bad = {f.switch: f for f in w.flips if f.error}
+    assert list(bad) == ["xen_msix_unmask_completion"] and "did not end within 0.5 s" in bad[list(bad)[0]].error
+    assert w.ended == "done" and len(w.flips) == w.candidates and not w.gone()
+    assert "not judged: platform.xen_msix_unmask_completion=true" in w.text()
+
+
+def test_a_flipped_run_past_the_event_cap_is_not_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from msidbg.debugger import whatif
+
+    monkeypatch.setattr(whatif, "MIN_RUN_EVENTS", 100)
+    monkeypatch.setattr(whatif, "RUN_FACTOR", 0)
+    s = Session.from_scenario(XS41)
+    s.run()
+    w = what_if(s, s.armed_hits()[0], Budget(runs=3))
+    assert [f.events for f in w.flips] == [100, 100, 100]
+    assert all("did not end within 100 events" in f.error and f.symptom_gone is None for f in w.flips)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,42 @@ MAX_RUNS = 10_000
 MAX_SECONDS = 86_400.0
 
 
+#: a flipped run that has not ended after this many times the unflipped run's events (at least
+#: MIN_RUN_EVENTS) or seconds (at least MIN_RUN_SECONDS) is cut and not judged: a flip can make the
+#: model spin (a wait nothing ends) or storm
+RUN_FACTOR = 20
+MIN_RUN_EVENTS = 1_000_000
+MIN_RUN_SECONDS = 30.0
+
+
+class _Overrun(BaseException):
+    """Raised by the per-run alarm inside a flipped run (BaseException: no ``except Exception`` in the
+    model swallows it)."""
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Raise ``_Overrun`` after ``seconds`` of wall time -- in the main thread, when SIGALRM is not taken;
+    elsewhere nothing (a run is then bounded by its events only)."""
+    import signal
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer")
+            or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None)):
+        yield
+        return
+
+    def overrun(signum: int, frame: Any) -> None:
+        raise _Overrun
+    old = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 class WhatIfError(ValueError):
     """A target without a symptom to remove (a value, an event that is no hit), or a bad budget."""
 
@@ -48,9 +85,12 @@ class Budget:
 
     runs: int = DEFAULT_RUNS
     seconds: float = DEFAULT_SECONDS
+    #: one flipped run is cut (and not judged) after this many seconds; None: RUN_SECONDS_FACTOR times
+    #: the unflipped run's, at least MIN_RUN_SECONDS. Never more than what is left of ``seconds``
+    run_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"runs": self.runs, "seconds": self.seconds}
+        return {"runs": self.runs, "seconds": self.seconds, "run_seconds": self.run_seconds}
 
 
 _BUDGET = re.compile(r"(\d{1,9})(s?)", re.ASCII)
@@ -191,6 +231,11 @@ class WhatIf:
         end = {"done": "", "budget": "; budget exhausted", "interrupted": "; interrupted"}[self.ended]
         lines.append(f"  {len(self.flips)} of {self.candidates} runs in {self.seconds:.1f}s ({kept} kept the symptom"
                      + (f", {errs} could not run" if errs else "") + f"){end}")
+        bad = [f for f in self.flips if f.error]
+        for f in bad[:4]:
+            lines.append(f"  not judged: {f.key}={_yaml(f.to)}: {f.error}")
+        if len(bad) > 4:
+            lines.append(f"  ... and {len(bad) - 4} more not judged (--json: what_if_run.errors)")
         if self.not_run:
             shown = ", ".join(self.not_run[:8]) + (", ..." if len(self.not_run) > 8 else "")
             lines.append(f"  not run ({len(self.not_run)}): {shown}")
@@ -334,7 +379,11 @@ def what_if(s: Any, target: Hit | int | str, budget: Budget | None = None,
         fresh = _fresh(s, scn)
         if tick is not None:
             tick(fresh, "what-if: this run, recorded")
+        t0 = time.monotonic()
         base = record_run("a", path, fresh)
+        base_s = time.monotonic() - t0
+        per_run = budget.run_seconds if budget.run_seconds is not None else max(MIN_RUN_SECONDS, RUN_FACTOR * base_s)
+        cap = max(MIN_RUN_EVENTS, RUN_FACTOR * len(base.log))
         base_out = outcome(base)
         base_count = symptom.count(base_out)
         cands_run = cands if base_count else []
@@ -343,16 +392,32 @@ def what_if(s: Any, target: Hit | int | str, budget: Budget | None = None,
                 ended = "budget"
                 break
             flip = Flip(row.name, row.key, here, to, change_for(row, to, versions))
+            left = budget.seconds - (time.monotonic() - start)
             try:
-                fscn = flipped_scenario(scn, row, to)
-                fresh = _fresh(s, fscn)
-                if tick is not None:
-                    tick(fresh, f"what-if {i + 1}/{len(cands_run)} {row.name}={_yaml(to)}")
-                run = record_run("b", path, fresh)
+                with _alarm(min(per_run, left)):
+                    fscn = flipped_scenario(scn, row, to)
+                    fresh = _fresh(s, fscn)
+                    if tick is not None:
+                        tick(fresh, f"what-if {i + 1}/{len(cands_run)} {row.name}={_yaml(to)}")
+                    run = record_run("b", path, fresh, cap)
+            except _Overrun:
+                if left < per_run:     # the budget's seconds ran out inside this run: it is not run
+                    ended = "budget"
+                    break
+                flip.error = (f"did not end within {per_run:g} s (the run as it is took {base_s:.2f} s): "
+                              "not judged")
+                flips.append(flip)
+                continue
             except (KeyboardInterrupt, MemoryError):
                 raise
             except Exception as e:   # noqa: BLE001 -- a combination the model cannot run is this flip's answer
                 flip.error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
+                flips.append(flip)
+                continue
+            if not run.session.ended:
+                flip.error = (f"did not end within {cap:,} events (the run as it is has {len(base.log):,}): "
+                              "not judged")
+                flip.events = len(run.log)
                 flips.append(flip)
                 continue
             out = outcome(run)
