@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -317,12 +317,14 @@ def load_scenario(path: str) -> Scenario:
         raise
 
 
-def load_scenario_text(text: str, path: str) -> Scenario:
-    """Validate scenario ``text``; ``path`` names it in messages and is stored as given."""
+def load_scenario_text(text: str, path: str, switches: Mapping[str, Any] | None = None) -> Scenario:
+    """Validate scenario ``text``; ``path`` names it in messages and is stored as given.
+    ``switches``: behaviour switches that override the file's, as if written in its ``kernel:`` or
+    ``platform:`` section, before the checks that read the table run (``why --what-if``'s flips)."""
     try:
         data = text.encode("utf-8")
         ys.check_size(len(data), MAX_FILE_BYTES)
-        return _scenario(ys.parse(text), path, text, sha256(data).hexdigest())
+        return _scenario(ys.parse(text), path, text, sha256(data).hexdigest(), switches or {})
     except UnicodeEncodeError:
         raise ScenarioError("not valid UTF-8: a lone surrogate (expected UTF-8 text)", file=path) from None
     except Invalid as e:
@@ -338,13 +340,17 @@ class _Ctx:
     devices: dict[str, Device]
 
 
-def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
+def _scenario(root: Y | None, path: str, text: str, digest: str, switches: Mapping[str, Any]) -> Scenario:
     if root is None:
         raise Invalid("", "the file is empty (expected a mapping with at least name:)", 1)
     ys.as_map(root, "", "a mapping of scenario keys like name: and run:")
     top = Fields(root, "", TOP_KEYS)
     cpus = top.read("cpus", ints(1, 256), 1)
     platform = _section(top, "platform", _platform, Platform())
+    over = {layer: {n: v for n, v in switches.items() if bh.SECTION[bh.by_name()[n].layer] == layer}
+            for layer in ("kernel", "platform")}
+    if over["platform"]:
+        platform = replace(platform, switches={**platform.switches, **over["platform"]})
     ctx = _Ctx(cpus, platform, _section(top, "devices", lambda y, f: _devices(y, platform), {}))
     scn = Scenario(
         path=path, text=text, sha256=digest,
@@ -352,7 +358,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
         about=top.read("about", string(4000, None, "a string of at most 4000 characters"), ""),
         seed=top.read("seed", ints(0, 2**63 - 1), 0),
         schedule=top.read("schedule", choice(SCHEDULES, "schedule"), "ordered"),
-        cpus=cpus, platform=platform, kernel=_section(top, "kernel", _kernel, Kernel()),
+        cpus=cpus, platform=platform, kernel=_overridden(_section(top, "kernel", _kernel, Kernel()), over["kernel"]),
         devices=ctx.devices, run=_section(top, "run", lambda y, f: _run(y, ctx), ()),
         breakpoints=_section(top, "breakpoints", _breakpoints, ()),
         expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
@@ -366,6 +372,10 @@ def _scenario(root: Y | None, path: str, text: str, digest: str) -> Scenario:
     _check_apic_ids(top, scn)
     _check_intx(scn, top)
     return scn
+
+
+def _overridden(kernel: Kernel, switches: Mapping[str, Any]) -> Kernel:
+    return replace(kernel, switches={**kernel.switches, **switches}) if switches else kernel
 
 
 def _check_intx(scn: Scenario, top: Fields) -> None:

@@ -46,6 +46,16 @@ def register(sub: Any) -> dict[str, Handler]:
     w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N",
                    help="override a scenario's seed (refused with a snapshot, which replays its own)")
     w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
+    w.add_argument("--what-if", action="store_true",
+                   help="also re-run the scenario once per behaviour row whose value here differs from the newest "
+                   "release's, flipped to each other (non-hypothetical) value, and name the rows whose flip removes "
+                   "the target's symptom (the hit at its device, or a failed action: --path actions[N]), each with "
+                   "the change behind the value and the flipped run's first divergence. Names a fix the version "
+                   "lacks, which the recorded chain cannot (it shows only steps that ran). Bounded by "
+                   "--what-if-budget; Ctrl-C stops it and prints what it found (exit 130)")
+    w.add_argument("--what-if-budget", metavar="N|Ns", default=None,
+                   help="at most N flipped runs, or N seconds (\"90s\"; a run is not cut short); default "
+                   "120 runs and 300 s")
     w.add_argument("--no-verify", action="store_true", help="a snapshot: open it without replaying it first (the cause chain "
                    "needs the run's history: it is replayed, and compared with the recording, anyway)")
 
@@ -70,21 +80,39 @@ def register(sub: Any) -> dict[str, Handler]:
 
 
 def _why(args: argparse.Namespace) -> int:
+    from msidbg.debugger.whatif import WhatIfError, parse_budget, symptom_of
     from msidbg.debugger.why import WhyError
     from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for
 
     if args.at is not None and args.path is None:
         raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
                           args.file)
+    budget = None
+    if args.what_if_budget is not None:
+        if not args.what_if:
+            raise MsidbgError("--what-if-budget needs --what-if", args.file)
+        try:
+            budget = parse_budget(args.what_if_budget)
+        except WhatIfError as e:
+            raise MsidbgError(str(e), args.file) from None
     try:
         if args.hit is None and args.event is None and args.path is None and not args.breaks:
             no_recorded_target(args.file)   # before the replay, not after it
         with progress.for_cli(args.json):   # a scenario runs to the end first: tell a terminal how far
             s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
                             event=args.event, at=args.at if args.path else None)
+            if args.what_if and args.hit is None and args.event is None and args.path is None and not s.armed_hits():
+                return _no_symptom(args)
             target = target_for(s, args.file, hit=args.hit, event=args.event, path_expr=args.path)
+            if args.what_if:
+                symptom_of(s, target)      # a target with no symptom to remove: refused before the chain
+        if args.what_if:
+            # a TTY's stderr gets each flipped run's progress (also with --json: stdout stays the JSON)
+            with progress.reporting(sys.stderr if sys.stderr.isatty() else None), guard.soft_interrupts():
+                why = s.why(target, what_if=True, budget=budget)
+        else:
             why = s.why(target)
-    except WhyError as e:
+    except (WhyError, WhatIfError) as e:
         raise MsidbgError(str(e), args.file) from None
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
         if e.file:
@@ -96,6 +124,21 @@ def _why(args: argparse.Namespace) -> int:
         # cut to the terminal's width on a terminal only: a file or a pipe gets every line whole
         # (before, lines were cut at 100 columns wherever they went: "whose IO-APIC entry was ma…")
         print(guard.escape_lines(why.text(progress.columns(sys.stdout) if sys.stdout.isatty() else 0)))
+    if why.what_if is not None and why.what_if.ended == "interrupted":
+        print(guard.INTERRUPTED_LINE.decode().rstrip("\n"), file=sys.stderr)
+        return guard.EXIT_INTERRUPTED
+    return 0
+
+
+def _no_symptom(args: argparse.Namespace) -> int:
+    """``why --what-if`` on a run with no armed hit and no target: nothing to remove, nothing re-run."""
+    info = {"symptom": None, "symptom_count": 0, "candidates": 0, "runs": 0, "ended": "done",
+            "reason": "the run has no armed breakpoint hit"}
+    if args.json:
+        print(json.dumps({"target": None, "chain": [], "what_if": [], "what_if_run": info}))
+    else:
+        print("no armed breakpoint hit in this run: no symptom to explain\n"
+              "what if: none (nothing to remove; ask --path actions[N] for a failed action)")
     return 0
 
 

@@ -28,6 +28,8 @@ class _Reporter:
         self.stream = stream
         self.next = time.monotonic() + EVERY_S
         self.wrote = False      # a line is on the terminal now (drawn, not cleared)
+        #: the phase shown when a tick names none (``why --what-if``: the flipped run under way)
+        self.phase = ""
 
     def tick(self, session: Any, what: str = "", of: int | None = None) -> None:
         """The line for ``session`` at its cursor; ``what``: the phase (``writing the trace``),
@@ -40,6 +42,7 @@ class _Reporter:
         from msidbg.sim.events import format_ns
 
         name = os.path.basename(session.scenario.path or "") or session.scenario.name
+        what = what or self.phase
         phase = f"{what}: " if what else ""
         total = f" / {of:,}" if of is not None else ""
         self.wrote = True   # first: a SIGINT between the write and this line left the line uncleared

@@ -331,15 +331,31 @@ class Session:
         if len(self._changes) > 256:
             self._changes.popitem(last=False)
 
-    def why(self, target: Hit | int | str, stacks: bool = True) -> Any:
+    def why(self, target: Hit | int | str, stacks: bool = True, what_if: bool = False,
+            budget: Any = None) -> Any:
         """The cause chain of ``target`` -- a hit (from ``hits()``), an event index, or a state path
         such as ``devices.eth0.msix.table[0].data`` whose value at the cursor is explained -- back to
         a root, from the provenance the model recorded (``msidbg.debugger.why.Why``; ``.chain`` is
-        symptom first, root last; ``.as_dict()`` is ``msidbg why --json``). Raises WhyError."""
+        symptom first, root last; ``.as_dict()`` is ``msidbg why --json``). Raises WhyError.
+
+        ``what_if=True``: also re-run the scenario once per behaviour row whose value here is not the
+        newest release's, flipped, and keep in ``.what_if`` (``whatif.WhatIf``) the rows whose flip
+        removes the target's symptom (a hit at its device, a failed action; else WhatIfError);
+        ``budget``: a ``whatif.Budget`` (runs, seconds). The cursor does not move."""
         from msidbg.debugger.why import explain
 
         self._need_history()
-        return explain(self, target, stacks)
+        why = explain(self, target, stacks)
+        if what_if:
+            from msidbg.debugger import progress
+            from msidbg.debugger.whatif import what_if as run_what_if
+
+            def tick(session: Any, what: str) -> None:
+                if progress.active is not None:    # each run's own ticks name the flip under way
+                    progress.active.phase = what
+                    progress.active.tick(session, what)
+            why.what_if = run_what_if(self, target, budget, tick)
+        return why
 
     def diff(self, other: Session, max_events: int | None = None) -> Any:
         """Where this run and ``other`` part ways, and how their outcomes differ

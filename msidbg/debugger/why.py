@@ -80,6 +80,8 @@ class Why:
 
     target: dict[str, Any]
     chain: list[Link]
+    #: ``why(target, what_if=True)``: the counterfactual re-runs (``whatif.WhatIf``); None without
+    what_if: Any = None
 
     def events(self) -> list[int]:
         """The events of the default chain, symptom first."""
@@ -111,10 +113,15 @@ class Why:
 
     def as_dict(self) -> dict[str, Any]:
         """The ``msidbg why --json`` object."""
-        return {"target": self.target, "chain": [lk.as_dict() for lk in self.chain]}
+        out = {"target": self.target, "chain": [lk.as_dict() for lk in self.chain]}
+        if self.what_if is not None:    # an extension (why --what-if): the rows whose flip removes the symptom
+            out["what_if"] = self.what_if.as_list()
+            out["what_if_run"] = self.what_if.info()
+        return out
 
     def text(self, width: int = 100) -> str:
-        return whytext.render(self, width)
+        out = whytext.render(self, width)
+        return out if self.what_if is None else f"{out}\n{self.what_if.text()}"
 
 
 # --- building ------------------------------------------------------------------------------------------
