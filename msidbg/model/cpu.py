@@ -382,7 +382,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 # implicit return 0), and so do the frames under it that have nothing left
                 # (common_interrupt's, its dispatch done)
                 i = n = len(stack)
-                while i and (f := stack[i - 1])["pc"] >= NSTEPS[f["prog"]]:
+                for f in reversed(stack):   # (a while over stack[i - 1]: ~6 bytecodes a frame more)
+                    if f["pc"] < NSTEPS[f["prog"]]:
+                        break
                     i -= 1
                 if i != n:
                     loc = stack[i]["locals"]
