@@ -382,9 +382,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 # implicit return 0), and so do the frames under it that have nothing left
                 # (common_interrupt's, its dispatch done)
                 i = n = len(stack)
-                for f in reversed(stack):   # (a while over stack[i - 1]: ~6 bytecodes a frame more)
-                    if f["pc"] < NSTEPS[f["prog"]]:
-                        break
+                if n and stack[-1] is frame:    # its end was tested just above (a step may push one)
+                    i -= 1
+                while i and (f := stack[i - 1])["pc"] >= NSTEPS[f["prog"]]:
                     i -= 1
                 if i != n:
                     loc = stack[i]["locals"]

@@ -128,8 +128,6 @@ def format_ns(ns: int) -> str:
 RECORD_CACHE = 1 << 16
 #: a windowed log keeps at least this many of the latest events (a full log keeps them all)
 WINDOW = 4096
-#: the event log's array typecode for times: unsigned 64-bit, the cheaper conversion where 'L' is 8 bytes
-TIME_CODE = "L" if array("L").itemsize == 8 else "Q"
 _ROW = struct.Struct("<6q")
 
 
@@ -151,12 +149,10 @@ class EventLog:
     WIDTH = 7
 
     def __init__(self, window: bool = False) -> None:
-        # unsigned: times are never negative, and an unsigned append converts its int directly where
+        # unsigned: times are never negative, and an 'I'/'Q' append converts its int directly where
         # 'q' goes through PyArg_Parse (~400 instructions an event); the bytes of a time are the
-        # same either way (rows_bytes digests them as int64). 'L' where it is 8 bytes (LP64): 'Q'
-        # converts every time past 2**30 ns through _PyLong_AsByteArray, 'L' by PyLong's digit loop
-        # (docs/perf.md, round 16)
-        self.times = array(TIME_CODE)
+        # same either way (rows_bytes digests them as int64)
+        self.times = array("Q")
         self.ids = array("I")
         #: the records, one int64 column per field: kind, cpu, dev, a, b, c
         self.cols = tuple(array("q") for _ in range(6))
