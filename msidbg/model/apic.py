@@ -37,6 +37,9 @@ def ppr_class(cpu: Cpu) -> int:
 
 #: an IRR with nothing pending (compared at C speed: the words are ints, 0 is one object)
 _EMPTY = [0] * 8
+#: a vector's priority class (``v >> 4``) by table: a tuple subscript is a specialised bytecode where
+#: ``>>`` is a generic int operation (docs/perf.md, round 16)
+_CLASS = tuple(v >> 4 for v in range(256))
 
 #: per vector: its IRR/ISR word (``vector >> 5``), its bit in that word (``1 << (vector & 31)``)
 #: and the word's other bits (``~bit``). The hot paths index these tuples (a specialised subscript)
@@ -73,7 +76,7 @@ def acceptable(cpu: Cpu) -> int:
     cls = cpu.tpr >> 4
     isr = cpu.isr
     if isr == _EMPTY:   # nothing in service (no handler running): the TPR alone decides
-        return v if (v >> 4) > cls else -1
+        return v if _CLASS[v] > cls else -1
     w0, w1, w2, w3, w4, w5, w6, w7 = isr
     if w7:
         top = 14 if w7 < 0x10000 else 15
@@ -95,7 +98,7 @@ def acceptable(cpu: Cpu) -> int:
         top = 0
     if top > cls:
         cls = top
-    return v if (v >> 4) > cls else -1
+    return v if _CLASS[v] > cls else -1
 
 
 def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:

@@ -382,6 +382,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 # implicit return 0), and so do the frames under it that have nothing left
                 # (common_interrupt's, its dispatch done)
                 i = n = len(stack)
+                if n and stack[-1] is frame:    # its end was tested just above (a step may push one)
+                    i -= 1
                 while i and (f := stack[i - 1])["pc"] >= NSTEPS[f["prog"]]:
                     i -= 1
                 if i != n:
