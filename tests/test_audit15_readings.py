@@ -21,7 +21,7 @@ STILL_HYPOTHETICAL = {
     "bus.x2apic-without-remapping", "device.msi.latch-on-enable",
     "kernel.actions.offline-cpu-waits",
     "kernel.entry.exception-vector-effect", "kernel.intx.not-modelled",
-    "kernel.intx.poll-bound", "kernel.intx.remapped-fault", "linux.aws-version", "linux.pv-pciback-one-step",
+    "kernel.intx.poll-bound", "kernel.intx.remapped-fault", "kernel.spin-forever", "linux.aws-version", "linux.pv-pciback-one-step",
     "qemu.bind-on-write", "qemu.emulated-register-access", "seed003.two-implied-calls",
     "xen.callback-vector-global", "xen.host-abstract", "xen.intx.isa-link", "xen.intx.pv-ack-type",
     "xen.intx.pv-bind-at-boot", "xen.intx.pv-not-modelled", "xen.intx.timer-bound",

@@ -91,6 +91,8 @@ def _error_origin(k: Ctx, value: int) -> None:
 #: at most this many polls of a spin wait are skipped at once (``Ctx.spin``; a lone spinner's
 #: next poll without any item or action end ahead)
 SKIP_MAX = 10_000
+#: ``ctx.wait`` of a context left in a spin wait nothing can end (``Ctx.stuck``)
+SPIN_WAIT = "spin"
 
 
 class Ctx:
@@ -209,7 +211,13 @@ class Ctx:
                     if b > now and (limit is None or b < limit):
                         limit = b
                 if pick is None:
-                    if limit is not None and limit > nxt:
+                    if limit is None:
+                        # nothing is on the agenda and no action ends ahead: nothing that could change
+                        # the condition will ever run, and the CPU would poll for ever (the kernel's
+                        # soft-lockup watchdog reports such a CPU; the loop itself never ends)
+                        self.stuck(what, value, dev)
+                        return
+                    if limit > nxt:
                         m = min(SKIP_MAX, -(-(limit - now) // cost))
                 elif not self.probed and (batch := getattr(pick, "spin_polls", None)) is not None:
                     # a strategy picks every poll: the polls its picker takes in a row, picked at once
@@ -225,6 +233,14 @@ class Ctx:
             return
         loc["_spin"] = [what, nxt]
         self.note(what, value, dev)
+
+    def stuck(self, what: str, value: int, dev: str | None) -> None:
+        """A spin wait nothing can end (``spin``: ordered policy, an empty agenda, no action ending
+        ahead): the context keeps its frame at the poll and waits (``ctx.wait = {"spin": what}``), so
+        the CPU has no agenda item and the run ends; the event says so. The loop it stands for spins
+        for ever in the kernel (``kernel.spin-forever``)."""
+        self.ctx.wait = {SPIN_WAIT: what}
+        self.note(f"{what}: spins for ever (nothing left to run can end the wait)", value, dev)
 
     def touched(self, cost: str) -> None:
         """A device function emitted the event itself (config/MMIO access); charge its cost."""

@@ -717,6 +717,12 @@ Revisions:
   with -ENOSYS"); it used to be delivered as Xen 4.2's hvm_inject_msi delivers it. Shipped runs: the xen-hvm
   worlds carry the new switch (state hashes change; events, hits and outcomes do not). tests/test_redteam18.py
   (held-out set tests/heldout18/, PREDICTIONS.md).
+  (coordinator) A kernel spin wait that nothing left to run can end (ordered policy, an empty agenda, no
+  action ending ahead) leaves its context waiting at the poll (``ctx.wait = {"spin": ...}``) with one kernel
+  note "... spins for ever", and the run ends; before, such a run polled without end (one event per 100,000
+  polls: ``msidbg run`` hung with no output, --max-events did not stop it). Reading ``kernel.spin-forever``
+  (hypothetical: the model's termination rule; the kernel spins on and its soft-lockup watchdog reports the
+  CPU). No run that ended before changes. tests/test_spin_forever.py.
 """
 
 from __future__ import annotations

@@ -764,6 +764,17 @@ reading("kernel.intx.poll-bound",
         "stays hypothetical.", status="hypothetical", source=(SPURIOUS_REARM, SPURIOUS_POLL),
         quote="out: atomic_dec(&irq_poll_active); mod_timer(&poll_spurious_irq_timer, jiffies + "
         "POLL_SPURIOUS_IRQ_INTERVAL); }", module=M + ".intx")
+SOFTLOCKUP = Source(L, "v6.6", "kernel/watchdog.c", "watchdog_timer_fn (is_softlockup: 'BUG: soft lockup - "
+                    "CPU#%d stuck for %us!'; the stuck task goes on spinning)", "all")
+reading("kernel.spin-forever",
+        "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
+        "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
+        "loop goes on. The model's poll finds, under the ordered policy, an empty agenda and no action ending ahead "
+        "and leaves the context waiting at the poll (ctx.wait = {spin: ...}) with a kernel note, so the run ends "
+        "instead of polling without end. That stop is the model's termination rule (coordinator, revision 12): "
+        "hypothetical, like kernel.intx.poll-bound.", status="hypothetical", source=SOFTLOCKUP,
+        quote="pr_emerg(\"BUG: soft lockup - CPU#%d stuck for %us! [%s:%d]\\n\", smp_processor_id(), duration, "
+        "current->comm, task_pid_nr(current));", module="msidbg.model.cpu")
 reading("kernel.intx.no-resend",
         "check_irq_resend does not resend a level irq: enable_irq on an INTx irq clears IRQS_PENDING and lets the "
         "line, still asserted, interrupt again once the entry is unmasked.",
