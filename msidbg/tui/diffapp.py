@@ -11,14 +11,16 @@ from __future__ import annotations
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from msidbg.debugger.diff import DiffResult, Run, action_diffs
 from msidbg.guard import escape
 from msidbg.sim.events import Event
 from msidbg.tui.eventfilter import event_text
+from msidbg.tui.screens.help import key_label
 
 #: a side narrower than this (an 80-column terminal's 38) leaves out the virtual time: with it
 #: the kind was cut to its first letter, and the kind is what tells two runs apart
@@ -94,6 +96,53 @@ class Side(Static):
             app.refresh_sides()
 
 
+#: what each of the diff app's actions does, for its help screen (keys are read from its BINDINGS)
+DIFF_HELP = {
+    "quit": "quit",
+    "move(1)": "next event of the active side (the other side follows at the same place)",
+    "move(-1)": "previous event",
+    "move(20)": "20 events on",
+    "move(-20)": "20 events back",
+    "switch": "make the other side active (its cursor at the aligned event)",
+    "first": "go to the first divergence",
+    "context(1)": "go to the next diverging context's start",
+    "context(-1)": "go to the previous diverging context's start",
+    "help": "this screen",
+}
+
+
+class DiffHelpScreen(ModalScreen[None]):
+    """``?`` / F1 in ``diff --tui``: its keys, as bound (``run``'s help lists the debugger's, not these)."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    DiffHelpScreen { align: center middle; }
+    #diff-help-box { width: 90%; height: auto; max-height: 90%; border: round $accent; padding: 0 1; background: $surface; }
+    #diff-help-keys { grid-size: 2; grid-columns: 22 1fr; height: auto; }
+    """
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="diff-help-box"):
+            yield Static("msidbg diff keys", id="diff-help-title")
+            with Grid(id="diff-help-keys"):
+                for keys, what in self.bindings:
+                    yield Static(keys, classes="help-key", markup=False)
+                    yield Static(what, classes="help-what", markup=False)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(keys, what) as shown, for tests."""
+        keys = [str(s.content) for s in self.query("#diff-help-keys .help-key").results(Static)]
+        what = [str(s.content) for s in self.query("#diff-help-keys .help-what").results(Static)]
+        return list(zip(keys, what, strict=False))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)
+
+
 class DiffApp(App[None]):
     """Two event logs, A left and B right; the status line names the context and the divergence."""
 
@@ -103,6 +152,7 @@ class DiffApp(App[None]):
         Binding("pagedown", "move(20)", "Page", show=False), Binding("pageup", "move(-20)", "Page", show=False),
         Binding("tab", "switch", "Other side", priority=True), Binding("f", "first", "First diff"),
         Binding("n", "context(1)", "Next context"), Binding("N", "context(-1)", "Prev context", show=False),
+        Binding("question_mark,f1", "help", "Help"),
     ]
     DEFAULT_CSS = """
     #sides { height: 1fr; }
@@ -192,6 +242,18 @@ class DiffApp(App[None]):
         total = len((self.r.b if self.side_b else self.r.a).log)
         self.cursor = max(1, min(e, total))
         self.refresh_sides()
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """(keys, what) for every binding of this app, read from BINDINGS so the help cannot go stale."""
+        rows = []
+        for b in self.BINDINGS:
+            if isinstance(b, Binding):
+                rows.append((key_label(b.key), DIFF_HELP.get(b.action, b.description)))
+        return rows
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, DiffHelpScreen):
+            self.push_screen(DiffHelpScreen(self.help_rows()))
 
     def action_move(self, delta: int) -> None:
         self._goto(self.cursor + delta)

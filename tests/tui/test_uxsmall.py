@@ -1,0 +1,36 @@
+"""Small UX defects (uxsmall): the diff app's help screen, ..."""
+
+from __future__ import annotations
+
+from msidbg.debugger.diff import diff_files
+from tests.tui.conftest import ROOT
+
+
+async def test_question_mark_in_diff_tui_opens_a_help_screen_listing_its_bindings() -> None:
+    """``?`` in ``diff --tui`` did nothing, though ``run``'s TUI has a help screen: it now lists
+    every key the diff app binds (from its BINDINGS), and ``?`` / escape closes it."""
+    from msidbg.tui.diffapp import DiffApp, DiffHelpScreen
+
+    r = diff_files(str(ROOT / "scenarios" / "msix-write-while-unmasked.yaml"),
+                   str(ROOT / "scenarios" / "msix-write-while-unmasked-fixed.yaml"))
+    app = DiffApp(r)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, DiffHelpScreen)
+        rows = dict(app.screen.rows())
+        for keys in ("q", "down", "up", "pagedown", "pageup", "tab", "f", "n", "N", "?, f1"):
+            assert keys in rows, rows
+        assert "first divergence" in rows["f"] and "next diverging context" in rows["n"]
+        cursor = app.cursor
+        await pilot.press("down")                 # the help is modal: the cursor stays
+        assert app.cursor == cursor
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DiffHelpScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, DiffHelpScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not isinstance(app.screen, DiffHelpScreen)
