@@ -361,7 +361,15 @@ def explain(s: Any, target: Hit | int | str, stacks: bool = True, max_links: int
         raise WhyError(f"why what? {target!r} (expected a hit, an event index or a state path)")
     if isinstance(target, int):
         return _why_event(s, b, target, {"kind": "event", "event": target, "text": f"event {target}"})
-    return _why_path(s, b, target)
+    w = _why_path(s, b, target)
+    t = w.target
+    if t.get("kind") == "path" and isinstance(t.get("text"), str):
+        # the title's value as the links show the same fields (hex where they read hex)
+        path, val = t["path"], t.get("value")
+        plain = f"{path} = {whytext.fmt_value(val)} "
+        if t["text"].startswith(plain):
+            t["text"] = f"{path} = {whytext.path_value(path, val, w.chain)} " + t["text"][len(plain):]
+    return w
 
 
 def _why_hit(s: Any, b: Builder, hit: Hit) -> Why:

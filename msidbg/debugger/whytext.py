@@ -209,11 +209,26 @@ def seen_mark(lk: Link, shown: set[int]) -> str:
     return " (shown below)" if lk.record >= 0 and lk.record not in shown else " (shown above)"
 
 
-def link_value(lk: Link) -> str:
-    """A link's value as its kind reads: register contents and vectors in hex (a register write,
-    ``irqs[n].vector``, a remapping entry's vector), counts, irq and pirq numbers in decimal."""
+def link_hex(lk: Link) -> bool:
+    """Whether a link's value reads in hex: register contents and vectors (a register write,
+    ``irqs[n].vector``, a remapping entry's vector); counts, irq and pirq numbers read in decimal."""
     p = lk.path or ""
-    return fmt_value(lk.value, lk.link in HEX_LINKS or p.endswith(".vector") or p.startswith("iommu.irte"))
+    return lk.link in HEX_LINKS or p.endswith(".vector") or p.startswith("iommu.irte")
+
+
+def link_value(lk: Link) -> str:
+    """A link's value as its kind reads (``link_hex``)."""
+    return fmt_value(lk.value, link_hex(lk))
+
+
+def path_value(path: str, value: Any, chain: list[Link]) -> str:
+    """A path's value for the answer's title, as the chain's link of the same path shows it (a whole
+    MSI-X entry's title read ``data: 55`` above its link's ``data: 0x37``); with no such link, as a
+    link of the path would read by its path alone."""
+    for lk in chain:
+        if lk.path == path:
+            return fmt_value(value, link_hex(lk))
+    return fmt_value(value, path.endswith(".vector") or path.startswith("iommu.irte"))
 
 
 def link_head(lk: Link) -> str:

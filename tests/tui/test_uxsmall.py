@@ -34,3 +34,17 @@ async def test_question_mark_in_diff_tui_opens_a_help_screen_listing_its_binding
         await pilot.press("question_mark")
         await pilot.pause()
         assert not isinstance(app.screen, DiffHelpScreen)
+
+
+def test_why_title_of_a_whole_record_shows_its_fields_as_its_link_does() -> None:
+    """The title of ``why`` of a whole MSI-X entry showed ``data: 33`` in decimal over its link's
+    ``data: 0x21``: the title now formats the value as the chain's link of the same path does."""
+    from msidbg.debugger.session import Session
+    from msidbg.debugger.whytext import link_value, render
+
+    s = Session.open(str(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack"))
+    for path in ("devices.eth0.msix.table[0]", "devices.eth0.msix.table[0].data"):
+        w = s.why(path)
+        link = next(lk for lk in w.chain if lk.path == path)
+        assert w.target["text"].startswith(f"{path} = {link_value(link)} at event "), (w.target["text"], link_value(link))
+        assert "0x21" in render(w).splitlines()[0]
