@@ -65,8 +65,15 @@ def _check_shape(s: Session, rec: Recording) -> None:
     w = rec.world
     try:
         with recorded_world(rec.path, s):
-            if any(set(part) != names for part in (w["devices"], w["acct"], w["kernel"]["pci"])):
-                raise KeyError("devices")  # the world is built from the scenario: the same devices, no others
+            for where, part in (("devices", w["devices"]), ("acct", w["acct"]), ("kernel.pci", w["kernel"]["pci"])):
+                # the world is built from the scenario: the same devices, no others (a missing one is
+                # named by shape_error; one more was named by nothing, report's line or open's)
+                extra = sorted(map(str, set(part) - names))
+                if extra:
+                    raise shape_error(rec.path, s, what=f"{where}.{extra[0][:40]} is not a device of the scenario "
+                                      f"(expected: {', '.join(sorted(names))})")
+                if set(part) != names:
+                    raise KeyError(where)
             for name, dev in w["devices"].items():
                 pin = dev["intx"]["pin"] if dev.get("intx") is not None else 1
                 if type(pin) is not int or not 1 <= pin <= 4:
@@ -93,15 +100,16 @@ def recorded_world(path: str, s: Session | None = None) -> Iterator[None]:
 SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
 
 
-def shape_error(path: str, s: Session | None = None, stored: Any = None) -> SnapshotError:
+def shape_error(path: str, s: Session | None = None, stored: Any = None, what: str = "") -> SnapshotError:
     """The one-line error for an unverified world this msidbg cannot read; with the session, it
     names the first path where the stored world differs in shape from the scenario's world at
     event 0 (a field missing, a list or a text where a number is...): it named none before.
     ``stored``: the stored world the reader failed on, when the session may have moved on (the
     TUI replays the history in the background: by the time a pane's error arrives the session's
-    world can be the replayed one, and the path was left out of the line at random)."""
-    where = ""
-    if s is not None:
+    world can be the replayed one, and the path was left out of the line at random). ``what``: the
+    path and what is wrong there, when the caller knows it (a device the scenario does not have)."""
+    where = f" {what}:" if what else ""
+    if s is not None and not what:
         try:
             found = misshape(plain(s.eng.w), plain(s.world if stored is None else stored))
         except RecursionError:

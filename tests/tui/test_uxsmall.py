@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from msidbg.debugger.diff import diff_files
 from tests.tui.conftest import ROOT
 
@@ -48,3 +51,29 @@ def test_why_title_of_a_whole_record_shows_its_fields_as_its_link_does() -> None
         link = next(lk for lk in w.chain if lk.path == path)
         assert w.target["text"].startswith(f"{path} = {link_value(link)} at event "), (w.target["text"], link_value(link))
         assert "0x21" in render(w).splitlines()[0]
+
+
+def test_open_and_report_no_verify_name_a_device_the_scenario_does_not_have(tmp_path: Path) -> None:
+    """A stored world with one device more than its scenario: ``open --no-verify`` and ``report
+    --no-verify`` said only 'world: does not have the shape...', naming no path (a device missing
+    was named); now one line naming the device's path, its name cut and escaped."""
+    import copy
+
+    from tests.bugio.helpers import cli
+    from tests.test_hostile_snapshot import SHAPE, reshaped
+
+    def extra(w: dict[str, Any]) -> None:
+        w["devices"]["eth9"] = copy.deepcopy(w["devices"]["eth0"])
+
+    path = reshaped(tmp_path, extra)
+    line = f"msidbg: {path}: world: devices.eth9 is not a device of the scenario (expected: eth0): {SHAPE}\n"
+    for cmd in ("open", "report"):
+        assert cli(cmd, str(path), "--no-verify") == (2, "", line)
+
+    def hostile(w: dict[str, Any]) -> None:
+        w["acct"]["\x1b[2J" + "x" * 500] = w["acct"]["eth0"]
+
+    (tmp_path / "h").mkdir()
+    code, out, err = cli("open", str(reshaped(tmp_path / "h", hostile)), "--no-verify")
+    assert code == 2 and err.count("\n") == 1 and "\x1b" not in err and len(err) < 400
+    assert "world: acct.\\x1b[2Jxxx" in err, err
