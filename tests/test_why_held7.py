@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from msidbg.debugger import Session
-from tests.why_helpers import first_hit, links, ran
+from tests.why_helpers import cli, first_hit, links, ran
 
 HELD = Path(__file__).resolve().parent / "heldout_why7"
 
@@ -143,18 +143,7 @@ def test_a_remove_without_a_driver_links_the_remove_that_unbound_it() -> None:
 
 
 # --- the CLI: diff --max-events 0, and the help ------------------------------------------------------------------------
-def _cli(*args: str) -> tuple[int, str, str]:
-    import io
-    from contextlib import redirect_stderr, redirect_stdout
-
-    from msidbg.cli import main
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            rc = main(list(args))
-        except SystemExit as e:
-            rc = int(e.code or 0)
-    return rc, out.getvalue(), err.getvalue()
+_cli = cli
 
 
 def test_diff_max_events_0_runs_neither_and_compares_the_files_as_run_does() -> None:

@@ -8,9 +8,7 @@ fix, and the budget and interrupt bounds.
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 from msidbg.debugger import Session
 from msidbg.debugger.whatif import Budget, WhatIfError, candidates, parse_budget, what_if
 from msidbg.scenario import load_scenario
+from tests.why_helpers import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 XS41 = str(ROOT / "tests/heldout_xen18/xs41-native-masked-update-x431-k61.yaml")
@@ -26,15 +25,7 @@ XS41_FIXED = str(ROOT / "tests/heldout_xen18/xs41-native-masked-update-x432-k61.
 W04 = str(ROOT / "tests/heldout_why6/w04-unplug-managed-6p1p62.yaml")
 
 
-def _cli(*args: str) -> tuple[int, str, str]:
-    from msidbg.cli import main
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            rc = main(list(args))
-        except SystemExit as e:
-            rc = int(e.code or 0)
-    return rc, out.getvalue(), err.getvalue()
+_cli = cli
 
 
 def _table(path: str) -> dict[str, Any]:

@@ -53,3 +53,18 @@ def tree(why: Any) -> dict[int, list[str]]:
     for lk in why.links():
         out.setdefault(lk.event, []).append(lk.link)
     return out
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """``msidbg ARGS`` in this process: (exit code, stdout, stderr)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from msidbg.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            rc = main(list(args))
+        except SystemExit as e:
+            rc = int(e.code or 0)
+    return rc, out.getvalue(), err.getvalue()
