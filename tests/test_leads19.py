@@ -11,10 +11,12 @@ refused at load, as ``apic_virtualization`` with a Xen before 4.5 is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from msidbg import behaviour as bh
+from msidbg.debugger import Session
 from msidbg.errors import ScenarioError
 from msidbg.model import new_engine
 from msidbg.scenario import load_scenario, load_scenario_text
@@ -64,3 +66,66 @@ def test_the_first_fifo_xen_is_the_rows_first_change() -> None:
     row = next(r for r in bh.rows() if r.name == "xen_evtchn_fifo")
     assert bh.parse_xen(row.history[0].release).series == bh.FIRST_FIFO_XEN
     assert row.history[0].value is True and row.initial is False
+
+
+# --- an IO-APIC level message to a software-disabled local APIC --------------------------------------------
+#
+# 5.4 .. 5.9-rc2 (kernel.cpu_disable_apic: soft-first) native_cpu_disable soft-disables the dying CPU's APIC
+# before fixup_irqs moves its irqs. eth0's INTx (GSI 16) targets CPU1; its line asserts 10 ns after CPU1's
+# apic_soft_disable, before the entry is rewritten. The I/O xAPIC sets Remote IRR when it sends; the APIC
+# refuses the message (no IRR, no TMR bit), so nothing EOIs it and the moved entry keeps Remote IRR: the line
+# sends no more (reading ioapic.soft-disabled-destination). On main the disabled APIC's IRR took the vector
+# and fixup_irqs' IRR scan forwarded it: all three delivered.
+
+SOFT = """
+name: level-to-soft-disabled
+cpus: 2
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, intx: {{pin: A, gsi: 16}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: intx, vectors: 1}}
+  - {{at: 1ms, do: fire, dev: eth0, vector: 0}}
+  - {{at: 2ms, on: 0, do: cpu_offline, cpu: 1}}
+  - {{at: 2000010ns, do: fire, dev: eth0, vector: 0}}
+  - {{at: 3ms, do: fire, dev: eth0, vector: 0}}
+"""
+
+
+def _soft_run(kernel: str) -> Any:
+    eng = new_engine(load_scenario_text(SOFT.format(kernel=kernel), "soft.yaml"))
+    while eng.step():
+        pass
+    return eng
+
+
+def test_a_level_message_a_soft_disabled_apic_refuses_leaves_remote_irr_set_and_the_line_dead() -> None:
+    eng = _soft_run("5.6")
+    kinds = [(e.kind, e.cpu, e.fields.get("what", "")) for e in (eng.log.event(i) for i in range(1, eng.cur + 1))]
+    soft = next(i for i, (k, c, what) in enumerate(kinds) if k == "kernel" and "apic_soft_disable() before" in str(what))
+    moved = next(i for i, (k, _, what) in enumerate(kinds) if k == "ioapic.rte" and "-> CPU0" in str(what))
+    assert soft < moved
+    accepts = [(e.cpu, e.time_ns) for e in (eng.log.event(i) for i in range(1, eng.cur + 1)) if e.kind == "apic.accept"]
+    assert accepts == [(1, accepts[0][1])] and accepts[0][1] < 2_000_000     # only the 1 ms interrupt was taken
+    pin = eng.w["ioapic"][16]
+    assert (pin["cpu"], pin["remote_irr"], pin["masked"]) == (0, True, False)  # moved, Remote IRR kept
+    assert 0x21 not in (eng.w.cpus[1].get("tmr") or [])
+    a = eng.w["acct"]["eth0"]
+    assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 1, 2)
+
+
+def test_after_52d6b926aabc_the_same_interrupt_is_moved_and_delivered() -> None:
+    eng = _soft_run("5.4.62")       # soft-after: fixup_irqs moved the irq before the APIC was disabled
+    a = eng.w["acct"]["eth0"]
+    assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 3, 0)
+    assert eng.w["ioapic"][16]["remote_irr"] is False
+
+
+def test_the_lost_conditions_name_the_remote_irr_left_set(tmp_path: Path) -> None:
+    path = tmp_path / "soft.yaml"
+    path.write_text(SOFT.format(kernel="5.6") + "breakpoints: [irq-lost]\n")
+    s = Session.from_scenario(str(path))
+    stop = s.continue_()
+    assert stop.breakpoint == "irq-lost"
+    detail = s.summary()["hits"][-1]["detail"]
+    assert "whose IO-APIC entry still had Remote IRR set at the end (a level interrupt sent and never EOId)" in detail
