@@ -541,6 +541,10 @@ def _platform(y: Y, path: str) -> Platform:
         fail(f.path("apic_virtualization"), f.items["apic_virtualization"], f"Xen {xen} does not tell an HVM guest "
              "about APIC virtualization: CPUID leaf 4 carries it from Xen 4.5.0 on (3196856c65) (expected platform.xen "
              "4.5 or newer, or xen_hvm_pirqs: false for a guest with native MSIs)")
+    if switches.get("xen_evtchn_fifo") and xen is not None and bh.parse_xen(xen).series < bh.FIRST_FIFO_XEN:
+        fail(f.path("xen_evtchn_fifo"), f.items["xen_evtchn_fifo"], f"platform.xen {xen} has no FIFO event channel "
+             "ABI: EVTCHNOP_init_control is in Xen from 4.4.0 on (88910061ec); an older Xen answers it -ENOSYS and the "
+             "guest falls back to the 2-level ABI (expected platform.xen 4.4 or newer, or no xen_evtchn_fifo)")
     iommu = f.read("iommu", choice(IOMMUS, "interrupt remapping unit"), None)
     if iommu is not None and not remapping:
         fail(f.path("iommu"), f.items["iommu"], f"names the interrupt remapping unit, and interrupt remapping is off "

@@ -52,6 +52,10 @@ QEMU_TRADITIONAL = "qemu-traditional"
 #: XEN_HVM_CPUID_APIC_ACCESS_VIRT / _X2APIC_VIRT) from 4.5.0 on (3196856c65 "x86/hvm: indicate
 #: avaliability of HW support of APIC virtualization to HVM guests"; first in RELEASE-4.5.0, git tag --contains)
 FIRST_APIC_VIRT_XEN = (4, 5)
+#: Xen offers the FIFO-based event channel ABI (EVTCHNOP_init_control) from 4.4.0 on (88910061ec, first in
+#: RELEASE-4.4.0); RELEASE-4.3.4's do_event_channel_op has no such op and answers -ENOSYS (its default case),
+#: so a guest's xen_evtchn_fifo_init fails and xen_init_IRQ falls back to the 2-level ABI (leads19)
+FIRST_FIFO_XEN = (4, 4)
 
 _KERNEL = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{1,4}))?", re.ASCII)
 _XEN = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?", re.ASCII)

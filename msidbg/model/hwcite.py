@@ -423,7 +423,13 @@ PCI30_MSI_INTX = Source("PCI Local Bus Specification", "rev 3.0", "6.8.1.3 Messa
                         "MSI, MSI-X and INTx# are mutually exclusive", "all")
 IOAPIC_82093AA = Source("Intel 82093AA I/O APIC datasheet", "290566-001", "3.2.4 I/O Redirection Table Registers",
                         "Remote IRR (bit 14), Trigger Mode, Interrupt Mask; the EOI message clears Remote IRR", "all")
-module("msidbg.model.ioapic", PCI30_STATUS, PCI30_MSI_INTX, IOAPIC_82093AA)
+IOXAPIC_E6XX = Source("Intel Atom Processor E6xx Series Datasheet", "(public mirror, page 225)", "11.4.2.3 RTE[0-23] "
+                      "Redirection Table Entry (Table 329)", "RIRR, bit 14: an I/O xAPIC (version 20h) delivering by "
+                      "message", "all")
+XEN_VIOAPIC_RIRR = Source("xen-project/xen", "RELEASE-4.18.0", "xen/arch/x86/hvm/vioapic.c",
+                          "vioapic_irq_positive_edge (Remote IRR set, then vioapic_deliver), vioapic_deliver "
+                          "(dest_Fixed skips a vLAPIC not vlapic_enabled: f1d7aac1e3c3)", "4.18.0.., 4.16.3.., 4.17.1..")
+module("msidbg.model.ioapic", PCI30_STATUS, PCI30_MSI_INTX, IOAPIC_82093AA, IOXAPIC_E6XX, XEN_VIOAPIC_RIRR)
 M = "msidbg.model.ioapic"
 reading("device.intx.assert", "A function asserts INTx# while an interrupt condition is pending (Status.Interrupt "
         "Status) and Command.Interrupt Disable is clear (0 after reset); setting Interrupt Disable deasserts the pin "
@@ -453,12 +459,30 @@ reading("device.intx.one-condition", "Every signal of a function whose MSI and M
 reading("ioapic.remote-irr", "A level-triggered redirection entry sends its vector when the line is asserted, the "
         "entry unmasked and Remote IRR clear, and sets Remote IRR when the local APIC accepts it; an EOI message whose "
         "vector matches the entry's clears it, and a line still asserted then sends again. Masking the entry after the "
-        "local APIC accepted the interrupt does not withdraw it (the model's send is the acceptance).",
+        "local APIC accepted the interrupt does not withdraw it (the model's send is the acceptance; the I/O xAPIC "
+        "the model's IO-APIC is sets the bit at the send even when no APIC takes it: "
+        "ioapic.soft-disabled-destination).",
         source=IOAPIC_82093AA,
         quote="For level triggered interrupts, this bit is set to 1 when local APIC(s) accept the level interrupt "
         "sent by the IOAPIC. The Remote IRR bit is set to 0 when an EOI message with a matching interrupt vector is "
         "received from a local APIC. ... Changing the mask bit from unmasked to masked after the interrupt is "
         "accepted by a local APIC has no effect on that interrupt.", module=M)
+reading("ioapic.soft-disabled-destination", "(leads19) A level entry's send sets Remote IRR whether or not a local "
+        "APIC takes the message: an I/O xAPIC delivers by a posted message and sets the bit when it sends. Sent to a "
+        "software-disabled local APIC (native_cpu_disable's apic_soft_disable before fixup_irqs: "
+        "kernel.cpu_disable_apic soft-first, 5.4 .. 5.9-rc2 / 5.4.61 / 5.8.5), it is refused like an MSI "
+        "(bus.soft-disabled-destinations): no IRR or TMR bit, so no EOI ever names it, and Remote IRR stays set -- "
+        "fixup_irqs' IRR scan finds nothing to retrigger, the moved entry keeps the bit, and the line sends no more "
+        "(the conditions it holds are lost; a later free_irq's synchronize_irq waits on it). Xen's vIOAPIC does the "
+        "same for a disabled vLAPIC from f1d7aac1e3c3, whose message says such interrupts 'are simply lost'; the "
+        "model soft-disables bare-metal APICs only. The 82093AA (APIC serial bus) datasheet words it 'set when "
+        "local APIC(s) accept' and the 82801AA's keeps Delivery Status pending while the receiver cannot accept: "
+        "not this model's IO-APIC, which has the EOI register of an I/O xAPIC (kernel.intx.eoi-register).",
+        source=(IOXAPIC_E6XX, SDM_SOFT_DISABLED, XEN_VIOAPIC_RIRR),
+        quote="This bit is set when IOxAPIC sends the level interrupt message to the CPU. This bit is cleared when "
+        "an EOI message is received that matches the VCT field. / ent->fields.remote_irr = 1; vioapic_deliver(vioapic, "
+        "pin); ... if ( vlapic_enabled(vlapic) && vlapic_match_dest(...) ) / ... Such interrupts are simply lost.",
+        module=M)
 # (levelmove read the 82093AA's redirection entry bits on a datasheet mirror's page 12; the 82801AA datasheet's
 # EOI message adds: 'If the interrupt signal is still active after the IRR bit is reset, the I/O APIC treats it
 # as a new interrupt.')

@@ -13,7 +13,9 @@ The local APIC broadcasts that EOI when software EOIs a vector whose TMR bit the
 Linux's ``ioapic_ack_level`` (the chip's irq_eoi) does that EOI, and writes the IO-APIC's EOI register
 itself (``eoi_ioapic_pin``) when the TMR bit is clear (the 82093AA erratum): the model clears Remote IRR
 of every entry with the vector at the EOI, which is what both do. A line still asserted then sends
-again at once -- a level interrupt nobody services repeats for ever.
+again at once -- a level interrupt nobody services repeats for ever. The model's IO-APIC is an I/O xAPIC
+(it has the EOI register): it sets Remote IRR when it sends, so a message a software-disabled local APIC
+refuses leaves Remote IRR set with no EOI to come (reading ioapic.soft-disabled-destination).
 
 This module is imported by the kernel's INTx programs (``kernel/intx.py``, imported last) so that its
 event kinds are numbered after the others'; ``device.py`` reaches it through a late import.
@@ -106,13 +108,18 @@ def update(eng: Any, gsi: int) -> None:
 def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
     """Remote IRR set; the vector into the destination's IRR with its TMR bit set (a level
     delivery); lost with Remote IRR stuck set if that CPU is offline (not reached: fixup_irqs
-    rewrites the entry before the CPU goes, kernel/intx.py)."""
+    rewrites the entry before the CPU goes, kernel/intx.py) or its local APIC software-disabled
+    (apic_soft_disable before fixup_irqs, ``kernel.cpu_disable_apic: soft-first``): the I/O xAPIC
+    sets Remote IRR when it sends, the APIC accepts no Fixed message -- reading
+    ioapic.soft-disabled-destination."""
     w = eng.w
     if "irte" in pin:
-        return _send_remapped(eng, pin, names)
+        return _send_remapped(eng, gsi, pin, names)
     c = w.cpus[pin["cpu"]]
     pin["remote_irr"] = True
-    if c.online:
+    if c.online and c.get("apic_off"):
+        _refused(eng, gsi, c.id, pin["vector"])
+    elif c.online:
         # the level interrupt carries no device signal of its own: the handlers find their
         # devices' conditions in their registers (kernel/intx.py), and account them there
         apic.receive(c, pin["vector"], None)
@@ -123,7 +130,22 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
         eng.model.wake(eng, c)
 
 
-def _send_remapped(eng: Any, pin: dict[str, Any], names: list[str]) -> None:
+def _refused(eng: Any, gsi: int, cpu: int, vector: int) -> None:
+    """The level message reached a software-disabled local APIC: no IRR or TMR bit is set, so no EOI
+    will come, and the entry's Remote IRR (set at the send) stays set: the line sends no more. No event
+    of its own (as any send); provenance records the Remote IRR left set, which a condition the line
+    then holds links (``stuck``)."""
+    P = eng.prov
+    if P.on and eng.fresh:
+        from msidbg.model import provcodes as PC
+        P.dep(PC.D_APIC_OFF, PK.key(PK.APICOFF, cpu))
+        P.write(PC.IOAPIC_RIRR, PK.key(PK.IOAPICRIRR, gsi), 1,
+                note=f"IO-APIC entry {gsi} sent vector {vector:#x} to CPU{cpu}, whose local APIC native_cpu_disable "
+                "software-disabled (apic_soft_disable): not accepted, no IRR bit -- Remote IRR stays set with no EOI "
+                "to come")
+
+
+def _send_remapped(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
     """An IR-format entry (``pin["irte"]``: the remapping table index it holds; its vector field is the
     pin number): the IO-APIC sends a remappable message naming that IRTE, and the remapping unit
     delivers the IRTE's vector to the CPU its destination names, as a level interrupt (the IRTE's
@@ -141,6 +163,8 @@ def _send_remapped(eng: Any, pin: dict[str, Any], names: list[str]) -> None:
     if cpu < 0 or not (c := w.cpus[cpu]).online:
         return
     vector = e["vector"]
+    if c.get("apic_off"):
+        return _refused(eng, gsi, cpu, vector)
     apic.receive(c, vector, None)
     tmr_set(c, vector, True)
     P = eng.prov
@@ -224,4 +248,7 @@ def finish_reason(w: Any, name: str) -> str:
                 f"disabled (depth {irq.get('depth', 0)}) and no enable_irq let the line interrupt again")
     if pin is not None and pin["masked"]:
         return f"were an INTx condition on GSI {ix['gsi']}, whose IO-APIC entry was masked"
+    if pin is not None and pin["remote_irr"]:
+        return (f"were an INTx condition on GSI {ix['gsi']}, whose IO-APIC entry still had Remote IRR set at the end "
+                "(a level interrupt sent and never EOId): the line sent no more")
     return f"were an INTx condition on GSI {ix['gsi']} that no handler of the line serviced"

@@ -723,9 +723,20 @@ Revisions:
   polls: ``msidbg run`` hung with no output, --max-events did not stop it). Reading ``kernel.spin-forever``
   (hypothetical: the model's termination rule; the kernel spins on and its soft-lockup watchdog reports the
   CPU). No run that ended before changes. tests/test_spin_forever.py.
+- 13: (leads19) An IO-APIC level message sent to a local APIC that native_cpu_disable software-disabled
+  (``kernel.cpu_disable_apic: soft-first``, 5.4 .. 5.9-rc2, 5.4.0 .. 5.4.61, 5.8.0 .. 5.8.5: the line asserting
+  after apic_soft_disable and before fixup_irqs moved the irq) is refused as an MSI is: no IRR or TMR bit is
+  set, while the I/O xAPIC has set Remote IRR at the send (reading ioapic.soft-disabled-destination: Intel
+  Atom E6xx datasheet RTE RIRR "set when IOxAPIC sends the level interrupt message"; Xen's vioapic sets it
+  before delivery and, from f1d7aac1e3c3, skips a disabled vLAPIC). No EOI ever names it, fixup_irqs' IRR scan
+  has nothing to forward, the moved entry keeps Remote IRR and the line sends no more: the conditions it then
+  holds are lost, "whose IO-APIC entry still had Remote IRR set at the end" (the finish reason of any INTx condition
+  held behind a Remote IRR left set, also free_irq's deactivated entry before 62e0468650c3; why links the
+  refusal). Before, the disabled APIC's IRR took the vector and the scan forwarded it to the new CPU. Shipped
+  runs: unchanged (no shipped scenario offlines a CPU in that window). tests/test_leads19.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 12
+MODEL = 13
