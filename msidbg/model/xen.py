@@ -166,6 +166,39 @@ def note_alloc(eng: Any, pirq: int) -> None:
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
 
 
+def note_exhausted(eng: Any, op: str) -> int:
+    """Provenance of a refused MSI pirq allocation (``get_free_pirq`` finds none: -ENOSPC, as
+    PHYSDEVOP_get_free_pirq or PHYSDEVOP_map_pirq's allocate_pirq answer): a node on the bottom MSI pirq
+    (``nr_irqs_gsi``, the last one the top-down search hands out) linking, per holder (the device an MSI
+    pirq is mapped for, or "allocated" for a pirq handed out and not mapped yet), the latest write of a
+    pirq it holds -- what used up the range, not the search. Returns the node (the caller's error links
+    it), or -1 when nothing is recorded."""
+    x, P = eng.w.xen, eng.prov
+    if not eng.fresh or not P.on:
+        return -1
+    latest: dict[str, tuple[int, int]] = {}      # holder -> (writer, pirq key)
+    held: dict[str, int] = {}
+    for pirq in range(x["nr_irqs_gsi"], x["nr_pirqs"]):
+        rec = x["pirqs"].get(pirq)
+        if is_free(rec):
+            continue
+        assert rec is not None
+        who = rec["dev"] if rec["irq"] > 0 and rec["dev"] is not None else "allocated"
+        held[who] = held.get(who, 0) + 1
+        key = PK.key(PK.PIRQ, pirq)
+        w = P.writer(key)
+        if w > latest.get(who, (-1, 0))[0]:
+            latest[who] = (w, key)
+    for w, key in sorted(latest.values(), reverse=True):
+        P.dep_writer(PC.D_OWNER, key, w)
+    n = x["nr_pirqs"] - x["nr_irqs_gsi"]
+    parts = ", ".join(f"{c} {'allocated, not mapped yet' if who == 'allocated' else 'mapped for ' + who}"
+                      for who, c in sorted(held.items(), key=lambda kv: -kv[1]))
+    return P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, x["nr_irqs_gsi"]), -ENOSPC,
+                   note=f"{op}: no free MSI pirq (-ENOSPC): all {n} (pirqs {x['nr_irqs_gsi']}..{x['nr_pirqs'] - 1}) "
+                        f"are held: {parts}")
+
+
 def owner(rec: dict[str, Any]) -> str:
     return f"{rec['dev']} entry {rec['entry']}" if rec["dev"] is not None else "nothing"
 
@@ -181,6 +214,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     if pirq < 0:
         pirq = get_free_pirq(x)
         if pirq < 0:
+            note_exhausted(eng, "PHYSDEVOP_map_pirq (allocate_pirq)")
             return pirq
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
