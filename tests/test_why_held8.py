@@ -80,6 +80,35 @@ def test_why_json_of_the_refused_probe_has_the_contracts_shape() -> None:
     assert ref["branches"][0][0]["stack"] == ["xen_hypercall+make"]
 
 
+# --- diff: a device's quirk is a difference between the files ----------------------------------------------------
+def test_diff_of_a_quirk_pair_lists_the_quirk_and_parts_at_the_dropped_message() -> None:
+    """x01 / x02 differ only in sas0's msi-message-low-bits quirk: message 5 beyond Multiple Message Enable is dropped
+    (A) or sent as message 1 (B). "differs between the files" listed nothing."""
+    a, b = _run("x01-multimsi-mme-drop"), _run("x02-multimsi-lowbits")
+    why = a.why(first_hit(a, "irq-lost"))
+    assert links(why) == [("lost", "acct.sas0.lost[5]"), ("msi.reg", "devices.sas0.msi.ctrl"),
+                          ("action.start", "actions[0]")]
+    assert why.chain[1].stack[0] == "msi_capability_init+msi_enable"
+    r = a.diff(b)
+    first = r.first
+    assert first is not None and first.context == "dev.sas0" and first.a_info["event"] == why.chain[0].event
+    assert "msi.dropped" in first.a_info["text"] and "msi.msg" in first.b_info["text"]
+    assert r.switches == first.switches == {"devices.sas0.quirks": {"a": [], "b": ["msi-message-low-bits"]}}
+    assert not r.same_outcome
+    rc, out, _ = cli("diff", str(HELD / "x01-multimsi-mme-drop.yaml"), str(HELD / "x02-multimsi-lowbits.yaml"), "--json")
+    assert rc == 1 and json.loads(out)["switches"] == r.switches
+
+
+def test_diff_lists_a_device_only_one_file_has_and_a_capability_that_differs(tmp_path: Path) -> None:
+    text = (HELD / "x01-multimsi-mme-drop.yaml").read_text()
+    p = tmp_path / "b.yaml"
+    p.write_text(text.replace("vectors: 8, per_vector_mask: true", "vectors: 16, per_vector_mask: true")
+                 .replace("breakpoints:", '  nic9: {bdf: "00:09.0", kind: nic, msix: {table_size: 2}}\nbreakpoints:'))
+    from msidbg.debugger.diff import switch_difference
+    sw = switch_difference(_run("x01-multimsi-mme-drop"), Session.from_scenario(str(p)))
+    assert sw == {"devices.nic9": {"a": "absent", "b": "present"}, "devices.sas0.msi.vectors": {"a": 8, "b": 16}}
+
+
 # --- one-switch pairs: the first divergence is the step the switch changes --------------------------------------------
 def test_irqfixup_pair_parts_at_misrouted_irqs_first_poll() -> None:
     a, b = _run("x05-irqfixup-none"), _run("x05-irqfixup-shared")
