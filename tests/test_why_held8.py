@@ -70,6 +70,15 @@ def test_a_pirq_a_hypercall_took_is_answered_by_that_hypercall() -> None:
     assert "hands out pirq 101" in ans.chain[0].reason and "action 0 " in ans.chain[-1].reason
 
 
+def test_the_2017_logs_instrumentation_pirqs_are_answered_by_their_hypercalls() -> None:
+    """scenarios/xen-sriov-pirq-log: the two get_free_pirq calls at 5ms stand in for the log's lines; pirq 95 read
+    "still had its initial value" although the world shows it allocated."""
+    s = ran("xen-sriov-pirq-log")
+    ans = s.why("xen.pirqs[95]")
+    assert ans.chain[0].link == "xen" and ans.chain[0].stack == ["xen_hypercall+make"] and ans.chain[0].cpu == 1
+    assert ans.chain[1].path == "xen.pirqs[96]" and "nic4 entry 2" in ans.chain[1].reason   # why not 96: nic4 holds it
+
+
 def test_why_json_of_the_refused_probe_has_the_contracts_shape() -> None:
     rc, out, err = cli("why", str(HELD / "x13-xenpv-pirq-hypercall-exhaust.yaml"), "--json")
     assert (rc, err) == (0, "")
