@@ -89,6 +89,24 @@ def test_why_json_of_the_refused_probe_has_the_contracts_shape() -> None:
     assert ref["branches"][0][0]["stack"] == ["xen_hypercall+make"]
 
 
+# --- kernel.spin-forever: the stop names what the poll reads ------------------------------------------------------
+def test_a_spin_that_never_ends_links_the_remote_irr_it_polls() -> None:
+    """x11 (w01's 5.2 kernel given sync_irq_chip_state): free_irq deactivated the entry with a level interrupt in flight
+    and its synchronize_irq polls Remote IRR for ever. The stop's event linked only the free_irq action and a path
+    question on ``cpus[3].proc.wait`` read "still had its initial value"."""
+    s = _run("x11-spin-forever")
+    last = s.total - 1
+    assert "spins for ever" in str(s.events(last, last + 1)[0].fields["what"])
+    why = s.why(last)
+    assert links(why) == [("spin.stuck", "cpus[3].proc.wait"), ("ioapic.rirr", "ioapic[20].remote_irr"),
+                          ("action.start", "actions[8]")]
+    stuck, rirr = why.chain[0], why.chain[1]
+    assert stuck.stack == ["free_irq+synchronize", "driver_free_irq+done"] and stuck.cpu == 3
+    assert rirr.relation == "spinning for ever on" and rirr.stack[0] == "ioapic_mask_entry+clear_rte"
+    assert "free_irq usb1" in why.chain[2].reason
+    assert s.why("cpus[3].proc.wait").chain[0].event == stuck.event
+
+
 # --- diff: a device's quirk is a difference between the files ----------------------------------------------------
 def test_diff_of_a_quirk_pair_lists_the_quirk_and_parts_at_the_dropped_message() -> None:
     """x01 / x02 differ only in sas0's msi-message-low-bits quirk: message 5 beyond Multiple Message Enable is dropped
