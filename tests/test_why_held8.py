@@ -107,6 +107,24 @@ def test_a_spin_that_never_ends_links_the_remote_irr_it_polls() -> None:
     assert s.why("cpus[3].proc.wait").chain[0].event == stuck.event
 
 
+# --- a PV guest's INTx condition after free_irq: the host irq pirq_guest_unbind disabled -----------------------------
+def test_a_pv_intx_condition_after_free_irq_links_pirq_guest_unbind() -> None:
+    """x24: free_irq closes the GSI pirq's port (pirq_guest_unbind: no guest left, Xen disables the host irq); the
+    doorbell's condition then asserts a line that sends nothing. The timeout linked the condition and its Command
+    write only: nothing said why no interrupt came."""
+    s = _run("x24-xenpv-intx")
+    why = s.why(first_hit(s, "probe-failed", "doorbell on eth0"))
+    assert links(why) == [("action.done", "actions[4].result"), ("wait.timeout", "cpus[0].proc.wait"),
+                          ("intx.cond", "acct.eth0.held[0]"), ("xen", "xen.pirqs[19].bound"),
+                          ("action.start", "actions[3]")]
+    off = why.chain[3]
+    assert off.relation == "its host irq disabled by" and off.value == 0
+    assert off.stack[0] == "shutdown_pirq+close" and "pirq_guest_unbind" in off.reason
+    assert "free_irq eth0" in why.chain[4].reason
+    # the Command write that let the function assert INTx# stays a branch
+    assert [br[0].path for br in why.chain[2].branches] == ["devices.eth0.cmd"]
+
+
 # --- diff: a device's quirk is a difference between the files ----------------------------------------------------
 def test_diff_of_a_quirk_pair_lists_the_quirk_and_parts_at_the_dropped_message() -> None:
     """x01 / x02 differ only in sas0's msi-message-low-bits quirk: message 5 beyond Multiple Message Enable is dropped

@@ -452,6 +452,10 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
             rec = eng.w.xen["intx"]["m"].get(ix["mgsi"])
             if rec is not None and rec["rirr"]:
                 P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
+            elif rec is not None and not rec.get("bound", True) and P.writer(PK.key(PK.PTBIND, rec["pirq"])) >= 0:
+                # a PV guest's GSI pirq no guest is bound to (pirq_guest_unbind at the port's EVTCHNOP_close
+                # disabled the host irq): the line sends nothing until a pirq_guest_bind starts it again
+                P.dep(PC.D_HOST_OFF, PK.key(PK.PTBIND, rec["pirq"]))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.line(eng, ix)

@@ -212,6 +212,9 @@ D_RSVD = _c("reserved", False, "the reservation count, as last changed by")
 #: read "initial value", and the stop's event linked only its action)
 SPIN_STUCK = _c("spin.stuck", True, "{who}: {note}")
 D_SPIN = _c("spins-on", False, "spinning for ever on")
+#: a Xen GSI pirq's condition asserted while no guest is bound to the host irq (pirq_guest_unbind disabled it): the
+#: line sends nothing (whyheld8: the condition linked only its Command write)
+D_HOST_OFF = _c("host-irq-off", False, "its host irq disabled by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
