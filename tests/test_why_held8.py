@@ -63,6 +63,23 @@ def test_a_pv_probe_refused_by_pcibacks_map_links_the_pirqs_the_guests_hypercall
     assert "hypercall" in br[-1].reason and "action 0 " in br[-1].reason
 
 
+def test_a_signal_held_on_an_entry_qemu_could_not_map_links_the_failed_map_and_xens_refusal() -> None:
+    """x28 (no guest pirqs: QEMU maps one per unmasked entry): big0 holds 30 of the 32 MSI pirqs; QEMU's
+    PHYSDEVOP_map_pirq for nic1's entries 2 and 3 fails, nothing binds them and Xen never unmasks the physical
+    entries. The guest's probe succeeds; its doorbell on vector 3 times out. The held signal linked "the mask still
+    had its initial value" and nothing of QEMU or Xen."""
+    s = _run("x28-xenhvm-qemu-pirq-exhaust")
+    why = s.why(first_hit(s, "probe-failed", "doorbell on nic1"))
+    assert links(why)[:6] == [("action.done", "actions[2].result"), ("wait.timeout", "cpus[0].proc.wait"),
+                              ("pba.set", "devices.nic1.msix.pba[3]"), ("qemu", "qemu.devs.nic1.msix.entries[3].pirq"),
+                              ("xen.refused", "xen.pirqs[70]"), ("xen", "xen.pirqs[70]")]
+    failed, ref = why.chain[3], why.chain[4]
+    assert failed.value == -28 and failed.actor == "QEMU" and failed.stack[0] == "xen_pt_msix_update_one+setup"
+    assert "30 mapped for big0, 2 mapped for nic1" in ref.reason
+    assert "nic1 entry 1" in why.chain[5].reason       # the latest holder: nic1's own second entry
+    assert [br[0].reason for br in ref.branches if "big0" in br[0].reason]   # and big0's latest map
+
+
 def test_a_pirq_a_hypercall_took_is_answered_by_that_hypercall() -> None:
     s = _run("x13-xenpv-pirq-hypercall-exhaust")
     ans = s.why("xen.pirqs[101]")

@@ -480,6 +480,13 @@ def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: d
         de = PK.dev_entry(d, idx)
         P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL
               else PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+        qe = eng.w.get("qemu", {}).get("devs", {}).get(name)
+        if qe is not None and idx < len(qe["msix"]["entries"]) and qe["msix"]["entries"][idx]["pirq"] < 0:
+            # a passthrough entry QEMU holds no pirq for: its last PHYSDEVOP_map_pirq failed (whyheld8), so nothing
+            # bound it and Xen never unmasked the physical entry
+            qk = PK.key(PK.QPIRQ, de)
+            if P.writer(qk) >= 0 and P.x(P.resolve(P.writer(qk))) < 0:
+                P.dep(PC.D_CAUSE, qk)
         P.write(PC.PBA_SET, PK.key(PK.PBA, de), 1, ctx=False, also=(PK.key(PK.HELD, de), PK.key(PK.SIG, de)))
 
 

@@ -176,6 +176,7 @@ def note_exhausted(eng: Any, op: str) -> int:
     x, P = eng.w.xen, eng.prov
     if not eng.fresh or not P.on:
         return -1
+    P.drop_pending()    # (QEMU's map noted the entry's value for the map node: not what the refusal is about)
     latest: dict[str, tuple[int, int]] = {}      # holder -> (writer, pirq key)
     held: dict[str, int] = {}
     for pirq in range(x["nr_irqs_gsi"], x["nr_pirqs"]):
@@ -194,7 +195,9 @@ def note_exhausted(eng: Any, op: str) -> int:
     n = x["nr_pirqs"] - x["nr_irqs_gsi"]
     parts = ", ".join(f"{c} {'allocated, not mapped yet' if who == 'allocated' else 'mapped for ' + who}"
                       for who, c in sorted(held.items(), key=lambda kv: -kv[1]))
-    return P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, x["nr_irqs_gsi"]), -ENOSPC,
+    # ctx=False: the caller's own node (the guest's error, QEMU's failed map) carries the step's context; the
+    # refusal's links are the holders alone (a QEMU step's ioreq link would otherwise be its latest)
+    return P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, x["nr_irqs_gsi"]), -ENOSPC, ctx=False,
                    note=f"{op}: no free MSI pirq (-ENOSPC): all {n} (pirqs {x['nr_irqs_gsi']}..{x['nr_pirqs'] - 1}) "
                         f"are held: {parts}")
 
