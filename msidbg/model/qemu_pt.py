@@ -334,7 +334,7 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     d = P.dev(dev)
     P.dep(PC.D_VALUE, PK.key(PK.QENTRY, PK.dev_entry(d, entry)))
     rc = X.map_pirq(k.eng, loc["pirq"], dev, entry, "msix")
-    refused = P.last_node if rc == -X.ENOSPC else -1     # Xen's refusal (xen.note_exhausted), just recorded
+    refused = X.refusal(k.eng)      # Xen's refusal (xen.note_exhausted), if the pirq range ran out
     k.ev(QEMU_MAP, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc < 0:
         # provenance (whyheld8): the entry gets no pirq -- xen_pt_msix_update_one logs "Mapping of MSI-X ... failed"

@@ -202,6 +202,17 @@ def note_exhausted(eng: Any, op: str) -> int:
                         f"are held: {parts}")
 
 
+def refusal(eng: Any) -> int:
+    """The ``note_exhausted`` node this event just recorded (the last node, an ``xen.refused`` on the bottom MSI
+    pirq), else -1: a caller that got -ENOSPC from ``map_pirq`` links it only when the range ran out (a host
+    vector shortage returns -ENOSPC too, and records no refusal)."""
+    P = eng.prov
+    r = P.last_node
+    if not (eng.fresh and P.on) or r < 0 or P.event(r) != eng.cur or P.code(r) != PC.XEN_REFUSED:
+        return -1
+    return r if P.key(r) == PK.key(PK.PIRQ, eng.w.xen["nr_irqs_gsi"]) and P.x(r) == -ENOSPC else -1
+
+
 def owner(rec: dict[str, Any]) -> str:
     return f"{rec['dev']} entry {rec['entry']}" if rec["dev"] is not None else "nothing"
 

@@ -261,7 +261,7 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
     for i in range(n):
         pirq = X.map_pirq(k.eng, -1, dev, i, loc["type"])
         if pirq < 0:
-            refused = k.eng.prov.last_node if pirq == -ENOSPC else -1
+            refused = X.refusal(k.eng)
             break
         pirqs.append(pirq)
     op = "XEN_PCI_OP_enable_msix" if msix else "XEN_PCI_OP_enable_msi"
@@ -272,7 +272,7 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         # XEN_PCI_ERR_op_failed and pci_frontend_enable_msi turns any error into -EINVAL
         err = -ENOSPC if msix else -EINVAL
         k.ev(XEN_HCALL, dev, k.s(op), n, err, cost="trap")
-        if refused >= 0 and k.eng.fresh and k.eng.prov.on:     # the error links Xen's refusal
+        if refused >= 0:     # the error links Xen's refusal
             k.eng.prov.dep_writer(PC.D_CAUSE, PK.key(PK.PIRQ, k.w.xen["nr_irqs_gsi"]), refused)
         k.ret(err)
         return
