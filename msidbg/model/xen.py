@@ -170,7 +170,7 @@ def note_exhausted(eng: Any, op: str) -> int:
     """Provenance of a refused MSI pirq allocation (``get_free_pirq`` finds none: -ENOSPC, as
     PHYSDEVOP_get_free_pirq or PHYSDEVOP_map_pirq's allocate_pirq answer): a node on the bottom MSI pirq
     (``nr_irqs_gsi``, the last one the top-down search hands out) linking, per holder (the device an MSI
-    pirq is mapped for, or "allocated" for a pirq handed out and not mapped yet), the latest write of a
+    pirq is mapped for; else its ``state``: "allocated", handed out and not mapped yet, or "stale"), the latest write of a
     pirq it holds -- what used up the range, not the search. Returns the node (the caller's error links
     it), or -1 when nothing is recorded."""
     x, P = eng.w.xen, eng.prov
@@ -184,7 +184,7 @@ def note_exhausted(eng: Any, op: str) -> int:
         if is_free(rec):
             continue
         assert rec is not None
-        who = rec["dev"] if rec["irq"] > 0 and rec["dev"] is not None else "allocated"
+        who = rec["dev"] if rec["irq"] > 0 and rec["dev"] is not None else state(rec)     # allocated / stale
         held[who] = held.get(who, 0) + 1
         key = PK.key(PK.PIRQ, pirq)
         w = P.writer(key)
@@ -193,8 +193,8 @@ def note_exhausted(eng: Any, op: str) -> int:
     for w, key in sorted(latest.values(), reverse=True):
         P.dep_writer(PC.D_OWNER, key, w)
     n = x["nr_pirqs"] - x["nr_irqs_gsi"]
-    parts = ", ".join(f"{c} {'allocated, not mapped yet' if who == 'allocated' else 'mapped for ' + who}"
-                      for who, c in sorted(held.items(), key=lambda kv: -kv[1]))
+    label = {"allocated": "allocated, not mapped yet", "stale": "unmapped but still the guest's (emuirq or port)"}
+    parts = ", ".join(f"{c} {label.get(who, 'mapped for ' + who)}" for who, c in sorted(held.items(), key=lambda kv: -kv[1]))
     # ctx=False: the caller's own node (the guest's error, QEMU's failed map) carries the step's context; the
     # refusal's links are the holders alone (a QEMU step's ioreq link would otherwise be its latest)
     return P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, x["nr_irqs_gsi"]), -ENOSPC, ctx=False,
