@@ -437,6 +437,23 @@ def _apic_bits(path: str, a: Any, b: Any) -> list[dict[str, Any]]:
             for i in range(32) if (wa ^ wb) >> i & 1]
 
 
+#: what a ``devices:`` entry declares, as ``switch_difference`` compares it (whyheld8: two files that differ in a
+#: device's quirk or capability listed nothing under "differs between the files")
+_DEVICE_FACTS = ("bdf", "kind", "passthrough", "msix.table_size", "msi.vectors", "msi.per_vector_mask", "msi.addr64",
+                 "intx.pin", "intx.gsi", "intx.machine", "quirks")
+
+
+def _device_facts(d: Any) -> dict[str, Any]:
+    """A device's declared facts; a capability it lacks is None."""
+    return {"bdf": d.bdf, "kind": d.kind, "passthrough": d.passthrough,
+            "msix.table_size": d.msix.table_size if d.msix else None,
+            "msi.vectors": d.msi.vectors if d.msi else None,
+            "msi.per_vector_mask": d.msi.per_vector_mask if d.msi else None,
+            "msi.addr64": d.msi.addr64 if d.msi else None,
+            "intx.pin": "ABCD"[d.intx.pin - 1] if d.intx else None, "intx.gsi": d.intx.gsi if d.intx else None,
+            "intx.machine": d.intx.machine if d.intx else None, "quirks": sorted(d.quirks)}
+
+
 def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
     """Behaviour switches, versions and platform facts that differ between the two files."""
     sa, sb = a.scenario, b.scenario
@@ -454,6 +471,15 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
     for name, va, vb in facts:
         if va != vb:
             out[name] = {"a": va, "b": vb}
+    for name in sorted(set(sa.devices) | set(sb.devices)):
+        da, db = sa.devices.get(name), sb.devices.get(name)
+        if da is None or db is None:    # one file has the device: that alone
+            out[f"devices.{name}"] = {"a": "absent" if da is None else "present", "b": "absent" if db is None else "present"}
+            continue
+        fa, fb = _device_facts(da), _device_facts(db)
+        for f in _DEVICE_FACTS:
+            if fa[f] != fb[f]:
+                out[f"devices.{name}.{f}"] = {"a": fa[f], "b": fb[f]}
     ta, tb = sa.behaviour.plain(), sb.behaviour.plain()
     for name in sorted(set(ta) | set(tb)):
         if ta.get(name) != tb.get(name):

@@ -175,7 +175,7 @@ class Ctx:
         self.costname = cost
         self.emitted = True
 
-    def spin(self, what: str, value: int = 0, dev: str | None = None) -> None:
+    def spin(self, what: str, value: int = 0, dev: str | None = None, cause: int = -1) -> None:
         """One poll of a spin wait whose condition holds (``what`` says what it waits for): the
         step runs again after the kernel cost, as before. The first poll notes ``what``; a poll that
         continues the wait -- this CPU's step right after the last poll (the frame's ``_spin``
@@ -215,7 +215,7 @@ class Ctx:
                         # nothing is on the agenda and no action ends ahead: nothing that could change
                         # the condition will ever run, and the CPU would poll for ever (the kernel's
                         # soft-lockup watchdog reports such a CPU; the loop itself never ends)
-                        self.stuck(what, value, dev)
+                        self.stuck(what, value, dev, cause)
                         return
                     if limit > nxt:
                         m = min(SKIP_MAX, -(-(limit - now) // cost))
@@ -234,12 +234,20 @@ class Ctx:
         loc["_spin"] = [what, nxt]
         self.note(what, value, dev)
 
-    def stuck(self, what: str, value: int, dev: str | None) -> None:
+    def stuck(self, what: str, value: int, dev: str | None, cause: int = -1) -> None:
         """A spin wait nothing can end (``spin``: ordered policy, an empty agenda, no action ending
         ahead): the context keeps its frame at the poll and waits (``ctx.wait = {"spin": what}``), so
         the CPU has no agenda item and the run ends; the event says so. The loop it stands for spins
-        for ever in the kernel (``kernel.spin-forever``)."""
+        for ever in the kernel (``kernel.spin-forever``). Provenance: a node on ``cpus[c].proc.wait``
+        (the step's stack and action) linking ``cause``, the key of what the poll reads, when the
+        caller names one."""
         self.ctx.wait = {SPIN_WAIT: what}
+        eng = self.eng
+        P = eng.prov
+        if eng.fresh and P.on:
+            if cause >= 0 and P.writer(cause) >= 0:
+                P.dep(PC.D_SPIN, cause)
+            P.write(PC.SPIN_STUCK, PK.key(PK.WAIT, self.cpu_id), value, note=f"{what}: spins for ever")
         self.note(f"{what}: spins for ever (nothing left to run can end the wait)", value, dev)
 
     def touched(self, cost: str) -> None:

@@ -452,6 +452,10 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
             rec = eng.w.xen["intx"]["m"].get(ix["mgsi"])
             if rec is not None and rec["rirr"]:
                 P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
+            elif rec is not None and not rec.get("bound", True) and P.writer(PK.key(PK.PTBIND, rec["pirq"])) >= 0:
+                # a PV guest's GSI pirq no guest is bound to (pirq_guest_unbind at the port's EVTCHNOP_close
+                # disabled the host irq): the line sends nothing until a pirq_guest_bind starts it again
+                P.dep(PC.D_HOST_OFF, PK.key(PK.PTBIND, rec["pirq"]))
         P.write(PC.INTX_COND, PK.key(PK.HELD, PK.dev_entry(d, 0)), ix["cond"], ctx=False,
                 also=(PK.key(PK.SIG, PK.dev_entry(d, 0)),))
     ioapic.line(eng, ix)
@@ -476,6 +480,13 @@ def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: d
         de = PK.dev_entry(d, idx)
         P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL
               else PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+        qe = eng.w.get("qemu", {}).get("devs", {}).get(name)
+        if qe is not None and idx < len(qe["msix"]["entries"]) and qe["msix"]["entries"][idx]["pirq"] < 0:
+            # a passthrough entry QEMU holds no pirq for: its last PHYSDEVOP_map_pirq failed (whyheld8), so nothing
+            # bound it and Xen never unmasked the physical entry
+            qk = PK.key(PK.QPIRQ, de)
+            if P.writer(qk) >= 0 and P.x(P.resolve(P.writer(qk))) < 0:
+                P.dep(PC.D_CAUSE, qk)
         P.write(PC.PBA_SET, PK.key(PK.PBA, de), 1, ctx=False, also=(PK.key(PK.HELD, de), PK.key(PK.SIG, de)))
 
 

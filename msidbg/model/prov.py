@@ -162,6 +162,11 @@ class Prov(Reader):
                 self._pend_ev = eng.cur
             self._pend.append((code, key, writer))
 
+    def drop_pending(self) -> None:
+        """Forget the dependencies noted so far for this step's next node (a node about something else comes
+        first: ``xen.note_exhausted``'s refusal is about the pirq range, not the value its caller noted)."""
+        self._pend = []
+
     def dep_writer(self, code: int, key: int, writer: int) -> None:
         """Like ``dep`` with the writer already known (e.g. captured earlier in the same step)."""
         eng = self.eng

@@ -207,6 +207,14 @@ D_UNBOUND = _c("unbound", False, "the device has no driver since")
 VEC_RSVD = _c("vec_rsvd", True, "{who}: {note}")
 RSVD_WARN = _c("vec_rsvd.warn", True, "{who}: {note}", writes=False)
 D_RSVD = _c("reserved", False, "the reservation count, as last changed by")
+#: a spin wait nothing left to run can end (``Ctx.stuck``, reading kernel.spin-forever): a node on the CPU's
+#: ``cpus[c].proc.wait`` linking what the poll reads, when the caller names it (whyheld8: a path question on the wait
+#: read "initial value", and the stop's event linked only its action)
+SPIN_STUCK = _c("spin.stuck", True, "{who}: {note}")
+D_SPIN = _c("spins-on", False, "spinning for ever on")
+#: a Xen GSI pirq's condition asserted while no guest is bound to the host irq (pirq_guest_unbind disabled it): the
+#: line sends nothing (whyheld8: the condition linked only its Command write)
+D_HOST_OFF = _c("host-irq-off", False, "its host irq disabled by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

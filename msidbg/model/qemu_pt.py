@@ -330,10 +330,21 @@ def setup(k: Any, loc: dict[str, Any]) -> None:
     loc["pirq"] = msg_pirq(e["addr_lo"], e["addr_hi"], e["data"], e["pirq"])
     if e["pirq"] != UNASSIGNED:
         return
-    k.eng.prov.dep(PC.D_VALUE, PK.key(PK.QENTRY, PK.dev_entry(k.eng.prov.dev(dev), entry)))
+    P = k.eng.prov
+    d = P.dev(dev)
+    P.dep(PC.D_VALUE, PK.key(PK.QENTRY, PK.dev_entry(d, entry)))
     rc = X.map_pirq(k.eng, loc["pirq"], dev, entry, "msix")
+    refused = X.refusal(k.eng)      # Xen's refusal (xen.note_exhausted), if the pirq range ran out
     k.ev(QEMU_MAP, dev, entry, loc["pirq"], rc, cost="hypercall")
     if rc < 0:
+        # provenance (whyheld8): the entry gets no pirq -- xen_pt_msix_update_one logs "Mapping of MSI-X ... failed"
+        # and nothing binds it, so Xen never unmasks its physical entry: a signal held there links this
+        if k.eng.fresh and P.on:
+            if refused >= 0:
+                P.dep_writer(PC.D_CAUSE, PK.key(PK.PIRQ, k.w.xen["nr_irqs_gsi"]), refused)
+            P.write(PC.QEMU, PK.key(PK.QPIRQ, PK.dev_entry(d, entry)), rc,
+                    note=f"xen_pt_msix_update_one: PHYSDEVOP_map_pirq for {dev} entry {entry} fails ({rc}): the entry "
+                    "has no pirq, nothing binds it and Xen never unmasks its physical entry")
         k.ret(rc)
         return
     e["pirq"] = loc["pirq"] = rc

@@ -166,6 +166,53 @@ def note_alloc(eng: Any, pirq: int) -> None:
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
 
 
+def note_exhausted(eng: Any, op: str) -> int:
+    """Provenance of a refused MSI pirq allocation (``get_free_pirq`` finds none: -ENOSPC, as
+    PHYSDEVOP_get_free_pirq or PHYSDEVOP_map_pirq's allocate_pirq answer): a node on the bottom MSI pirq
+    (``nr_irqs_gsi``, the last one the top-down search hands out) linking, per holder (the device an MSI
+    pirq is mapped for; else its ``state``: "allocated", handed out and not mapped yet, or "stale"), the latest write of a
+    pirq it holds -- what used up the range, not the search. Returns the node (the caller's error links
+    it), or -1 when nothing is recorded."""
+    x, P = eng.w.xen, eng.prov
+    if not eng.fresh or not P.on:
+        return -1
+    P.drop_pending()    # (QEMU's map noted the entry's value for the map node: not what the refusal is about)
+    latest: dict[str, tuple[int, int]] = {}      # holder -> (writer, pirq key)
+    held: dict[str, int] = {}
+    for pirq in range(x["nr_irqs_gsi"], x["nr_pirqs"]):
+        rec = x["pirqs"].get(pirq)
+        if is_free(rec):
+            continue
+        assert rec is not None
+        who = rec["dev"] if rec["irq"] > 0 and rec["dev"] is not None else state(rec)     # allocated / stale
+        held[who] = held.get(who, 0) + 1
+        key = PK.key(PK.PIRQ, pirq)
+        w = P.writer(key)
+        if w > latest.get(who, (-1, 0))[0]:
+            latest[who] = (w, key)
+    for w, key in sorted(latest.values(), reverse=True):
+        P.dep_writer(PC.D_OWNER, key, w)
+    n = x["nr_pirqs"] - x["nr_irqs_gsi"]
+    label = {"allocated": "allocated, not mapped yet", "stale": "unmapped but still the guest's (emuirq or port)"}
+    parts = ", ".join(f"{c} {label.get(who, 'mapped for ' + who)}" for who, c in sorted(held.items(), key=lambda kv: -kv[1]))
+    # ctx=False: the caller's own node (the guest's error, QEMU's failed map) carries the step's context; the
+    # refusal's links are the holders alone (a QEMU step's ioreq link would otherwise be its latest)
+    return P.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, x["nr_irqs_gsi"]), -ENOSPC, ctx=False,
+                   note=f"{op}: no free MSI pirq (-ENOSPC): all {n} (pirqs {x['nr_irqs_gsi']}..{x['nr_pirqs'] - 1}) "
+                        f"are held: {parts}")
+
+
+def refusal(eng: Any) -> int:
+    """The ``note_exhausted`` node this event just recorded (the last node, an ``xen.refused`` on the bottom MSI
+    pirq), else -1: a caller that got -ENOSPC from ``map_pirq`` links it only when the range ran out (a host
+    vector shortage returns -ENOSPC too, and records no refusal)."""
+    P = eng.prov
+    r = P.last_node
+    if not (eng.fresh and P.on) or r < 0 or P.event(r) != eng.cur or P.code(r) != PC.XEN_REFUSED:
+        return -1
+    return r if P.key(r) == PK.key(PK.PIRQ, eng.w.xen["nr_irqs_gsi"]) and P.x(r) == -ENOSPC else -1
+
+
 def owner(rec: dict[str, Any]) -> str:
     return f"{rec['dev']} entry {rec['entry']}" if rec["dev"] is not None else "nothing"
 
@@ -181,6 +228,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     if pirq < 0:
         pirq = get_free_pirq(x)
         if pirq < 0:
+            note_exhausted(eng, "PHYSDEVOP_map_pirq (allocate_pirq)")
             return pirq
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL

@@ -598,7 +598,8 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
             where = active(k, desc)
             if where >= 0:
                 k.spin(f"synchronize_irq: irq {irq} in flight: Remote IRR set (irq_get_irqchip_state "
-                       f"IRQCHIP_STATE_ACTIVE), sent to CPU{where}", where, desc.dev)
+                       f"IRQCHIP_STATE_ACTIVE), sent to CPU{where}", where, desc.dev,
+                       cause=PK.key(PK.IOAPICRIRR, irq))
                 return True
     if not busy:
         return False

@@ -175,10 +175,13 @@ def decide(k: Any, loc: dict[str, Any]) -> None:
 def alloc(k: Any, loc: dict[str, Any]) -> None:
     pirq = X.alloc_pirq(k.w)
     X.note_alloc(k.eng, pirq)
+    refused = X.note_exhausted(k.eng, "PHYSDEVOP_get_free_pirq") if pirq < 0 else -1
     k.ev(XEN_HCALL, loc["dev"], k.s("PHYSDEVOP_get_free_pirq"), loc["i"], pirq, cost="hypercall")
     if pirq < 0:
         # xen_bind_pirq_msi_to_irq allocates the irq after the pirq: this descriptor never gets one
         msi.drop_irq(k, loc["dev"], k.w.irqs[loc["irq"]])
+        if refused >= 0:    # xen_hvm_setup_msi_irqs turns the refusal into -ENODEV: the error links it
+            k.eng.prov.dep_writer(PC.D_CAUSE, PK.key(PK.PIRQ, k.w.xen["nr_irqs_gsi"]), refused)
         k.ret(-ENODEV)
         return
     loc["pirq"] = pirq
@@ -254,9 +257,11 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
     # dom0: dom0's setup maps a pirq per vector for this domain (PHYSDEVOP_map_pirq); when one fails, its
     # free_msi_irqs unmaps those already mapped (xen_destroy_irq) and the device is never enabled
     pirqs: list[int] = []
+    refused = -1
     for i in range(n):
         pirq = X.map_pirq(k.eng, -1, dev, i, loc["type"])
         if pirq < 0:
+            refused = X.refusal(k.eng)
             break
         pirqs.append(pirq)
     op = "XEN_PCI_OP_enable_msix" if msix else "XEN_PCI_OP_enable_msi"
@@ -267,6 +272,8 @@ def pv_enable(k: Any, loc: dict[str, Any]) -> None:
         # XEN_PCI_ERR_op_failed and pci_frontend_enable_msi turns any error into -EINVAL
         err = -ENOSPC if msix else -EINVAL
         k.ev(XEN_HCALL, dev, k.s(op), n, err, cost="trap")
+        if refused >= 0:     # the error links Xen's refusal
+            k.eng.prov.dep_writer(PC.D_CAUSE, PK.key(PK.PIRQ, k.w.xen["nr_irqs_gsi"]), refused)
         k.ret(err)
         return
     loc["pirqs"] = pirqs

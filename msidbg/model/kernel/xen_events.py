@@ -51,6 +51,9 @@ def hypercall(k: Any, op: str, arg: int | None, dev: str | None = None) -> int:
     """
     if op == "PHYSDEVOP_get_free_pirq":
         ret = X.alloc_pirq(k.w)
+        X.note_alloc(k.eng, ret)    # provenance: the pirq now held (whyheld8: it was recorded nowhere)
+        if ret < 0:
+            X.note_exhausted(k.eng, "PHYSDEVOP_get_free_pirq")
     elif op == "PHYSDEVOP_unmap_pirq":
         ret = X.unmap_self(k.eng, int(arg or 0))
     else:
