@@ -224,7 +224,8 @@ class Switch:
     #: carry them).
     scoped: bool = False
     #: (first, end): a value other than ``initial`` exists only in kernel releases first <= v < end (an
-    #: option a release range had); written explicitly with a ``kernel.version`` outside it, it is an error
+    #: option a release range had; end "" = no end: code that first appeared in ``first``); written
+    #: explicitly with a ``kernel.version`` outside it, it is an error
     window: tuple[str, str] | None = None
     #: the row exists only in worlds with this interrupt remapping unit (``platform.iommu``): like ``scoped``,
     #: other worlds -- and their state hashes, snapshots and summaries -- are as if it were not there
@@ -474,13 +475,15 @@ def check_window(row: Switch, value: Any, kernel: Version | None) -> None:
     outside that range (``Switch.window``)."""
     if row.window is None or kernel is None or value == row.initial:
         return
-    first, end = (parse_kernel(r).parts for r in row.window)
-    if not _pad(first) <= _pad(kernel.parts) < _pad(end):
+    first = parse_kernel(row.window[0]).parts
+    end = parse_kernel(row.window[1]).parts if row.window[1] else None
+    if not (_pad(first) <= _pad(kernel.parts) and (end is None or _pad(kernel.parts) < _pad(end))):
         def yaml(v: Any) -> str:
             return str(v).lower() if isinstance(v, bool) else repr(v)
 
+        upto = f" up to, not including, {row.window[1]}" if row.window[1] else " on"
         raise VersionError(f"{yaml(value)} does not exist in kernel {kernel} (expected a kernel.version from "
-                           f"{row.window[0]} up to, not including, {row.window[1]}, or {yaml(row.initial)})")
+                           f"{row.window[0]}{upto}, or {yaml(row.initial)})")
 
 
 def presets() -> list[tuple[str, Version]]:

@@ -238,7 +238,7 @@ ROWS: tuple[Switch, ...] = (
         "EVTCHNOP_init_control) and falls back to the 2-level ABI when that fails; false: the 2-level ABI "
         "always (a kernel before 3.14, or one booted with xen.fifo_events=0). The guest uses FIFO only "
         "when Xen offers it too (platform.xen_evtchn_fifo)",
-        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True, window=("3.14", ""),
         initial_note="before 3.14 drivers/xen/events.c has the 2-level ABI only: the same round robin in "
         "__xen_evtchn_do_upcall (read in a public copy of 3.0.8) that events_2l.c keeps",
         history=(
