@@ -734,6 +734,11 @@ Revisions:
   held behind a Remote IRR left set, also free_irq's deactivated entry before 62e0468650c3; why links the
   refusal). Before, the disabled APIC's IRR took the vector and the scan forwarded it to the new CPU. Shipped
   runs: unchanged (no shipped scenario offlines a CPU in that window). tests/test_leads19.py.
+  (leads19, coordinator) Load refusals, no run of a file that loads changes: ``platform.xen_evtchn_fifo: true``
+  with a ``platform.xen`` before 4.4 (EVTCHNOP_init_control is 88910061ec, RELEASE-4.4.0), and
+  ``kernel.xen_fifo_events: true`` with a ``kernel.version`` before 3.14 (1fe565517b57), are one-line load
+  errors; a snapshot of such a file written by revision 12 no longer opens. tests/test_leads19.py,
+  tests/test_fifo_window.py.
 """
 
 from __future__ import annotations
