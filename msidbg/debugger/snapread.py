@@ -107,7 +107,7 @@ def precheck(path: str) -> None:
     except FileProblem as e:
         raise SnapshotError(e.message, path) from None
     except OSError as e:
-        raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
+        raise SnapshotError(f"cannot read: {e.strerror or e} (expected a msidbg snapshot file)", path) from None
     if not info.st_size:
         raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
     if info.st_size <= PRECHECK_READ:

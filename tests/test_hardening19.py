@@ -1,0 +1,107 @@
+"""hardening19: every command that reads or writes a stranger's path answers a bad one in the contract's
+form, ``msidbg: FILE: what is wrong (expected ...)``, exit 2, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.bugio.helpers import cli
+from tests.conftest import ROOT, SCENARIOS
+
+SCN = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+SNAP = str(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack")
+LSPCI = str(ROOT / "tests" / "bugio" / "data" / "workstation-lspci.txt")
+
+#: every command that reads a scenario or a snapshot named on its command line (F: the bad path)
+READERS = [["run", "--headless", "F"], ["check", "F"], ["replay", "F"], ["replay", "--no-verify", "F"],
+           ["replay", "--scenario", "F"], ["open", "F"], ["open", "--no-verify", "F"], ["why", "F"],
+           ["why", "--what-if", "F"], ["diff", "F", SCN], ["diff", SCN, "F"], ["explore", "--jobs", "1", "F"],
+           ["report", "F"], ["export", "--perfetto", "OUT", "F"]]
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, str]:
+    os.symlink("loop-b", tmp_path / "loop-a")
+    os.symlink("loop-a", tmp_path / "loop-b")
+    return {"missing": str(tmp_path / "nope.yaml"),            # ENOENT
+            "loop": str(tmp_path / "loop-a"),                   # ELOOP
+            "under-a-file": SNAP + "/x.yaml"}                   # ENOTDIR
+
+
+def _one_line(err: str, path: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"msidbg: {path}: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("kind", ["missing", "loop", "under-a-file"])
+def test_an_unreadable_input_path_says_what_was_expected(tmp_path: Path, kind: str) -> None:
+    """The errno cases of reading were 'msidbg: F: cannot read: No such file or directory' (Too many
+    levels of symbolic links, Not a directory) for all 14 reading commands: no '(expected ...)',
+    which the contract's one line has; only 'new' said what it wanted."""
+    path = _bad_inputs(tmp_path)[kind]
+    out = tmp_path / "out.pftrace"
+    for command in READERS:
+        code, stdout, err = cli(*[path if a == "F" else str(out) if a == "OUT" else a for a in command])
+        line = _one_line(err, path)
+        assert code == 2 and stdout == "" and not out.exists(), (command, err)
+        assert "cannot read: " in line and line.endswith(")") and " (expected a " in line, (command, line)
+    code, _, err = cli("new", "--lspci", path, "-o", str(tmp_path / "o.yaml"))
+    assert code == 2 and "(expected lspci -vv text)" in _one_line(err, path)
+
+
+#: every command that writes a file a path names (O: the bad path)
+WRITERS = [["run", "--headless", SCN, "--save", "O"], ["replay", "--scenario", "-o", "O", SNAP],
+           ["report", "-o", "O", SNAP], ["export", "--perfetto", "O", SNAP], ["new", "--lspci", LSPCI, "-o", "O"],
+           ["schema", "-o", "O"]]
+
+
+@pytest.mark.parametrize("kind", ["loop", "under-a-file"])
+def test_an_unwritable_output_path_says_what_was_expected(tmp_path: Path, kind: str) -> None:
+    """'cannot write: Too many levels of symbolic links' / 'cannot write: Not a directory', no expected."""
+    path = _bad_inputs(tmp_path)[kind].replace("x.yaml", "out")
+    before = sorted(os.listdir(tmp_path))
+    for command in WRITERS:
+        code, _, err = cli(*[path if a == "O" else a for a in command])
+        line = _one_line(err, path)
+        assert code == 2 and line.endswith("(expected a path for a new file or an existing regular file, "
+                                           "in an existing directory)"), (command, line)
+        assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/version"), reason="needs /proc")
+def test_a_file_in_a_folder_that_takes_no_new_file_is_not_called_missing() -> None:
+    """``schema -o /proc/version``: the file and its folder exist, only the temporary file beside it
+    cannot be made. It said 'cannot write: No such file or directory', naming nothing missing."""
+    code, _, err = cli("schema", "-o", "/proc/version")
+    line = _one_line(err, "/proc/version")
+    assert code == 2 and "cannot write: cannot create a file in /proc: " in line, line
+    assert line.endswith("(expected a directory that holds regular files: the new file is written beside the "
+                         "target, then renamed over it)"), line
+
+
+def test_save_failing_in_a_missing_folder_is_refused_and_makes_nothing(tmp_path: Path) -> None:
+    """``explore --save-failing typo/run1``: every missing parent was made (``os.makedirs``) and the
+    exploration ran, where every other output path (--save, -o, --perfetto) must be in an existing
+    directory."""
+    target = tmp_path / "bgus" / "run1"
+    code, stdout, err = cli("explore", "--runs", "1", "--jobs", "1", "--save-failing", str(target), SCN)
+    line = _one_line(err, str(target))
+    assert (code, stdout) == (2, "") and not (tmp_path / "bgus").exists()
+    assert line == (f"msidbg: {target}: --save-failing: cannot create the folder: {tmp_path / 'bgus'} does not "
+                    "exist (expected a folder for the snapshots, or a new name in an existing folder)")
+    # one new folder in an existing one is still made (README: --save-failing bugs/)
+    code, _, err = cli("explore", "--runs", "1", "--jobs", "1", "--save-failing", str(tmp_path / "bugs"), SCN)
+    assert code == 1 and len(os.listdir(tmp_path / "bugs")) == 1, err
+
+
+def test_save_failing_through_a_symbolic_link_loop_is_not_a_folder(tmp_path: Path) -> None:
+    """It was 'cannot create the folder: File exists'."""
+    loop = _bad_inputs(tmp_path)["loop"]
+    code, _, err = cli("explore", "--runs", "1", "--jobs", "1", "--save-failing", loop, SCN)
+    assert code == 2 and _one_line(err, loop) == (
+        f"msidbg: {loop}: --save-failing: not a folder (expected a folder for the snapshots, or a new name in an "
+        "existing folder)")
