@@ -124,6 +124,14 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     """
     if not path:
         raise FileProblem("an empty path (expected a file name)")
+    # the folder as named, before realpath: realpath drops 'nodir/..' and 'file/..' by their
+    # spelling, where open() refuses them -- 'schema -o nodir/../s.json' wrote ./s.json
+    try:
+        named = os.stat(os.path.dirname(path) or ".")
+    except OSError as e:
+        raise FileProblem(f"cannot write: {e.strerror or e} (expected a path in an existing directory)") from None
+    if not stat.S_ISDIR(named.st_mode):
+        raise FileProblem("cannot write: Not a directory (expected a path in an existing directory)")
     target = os.path.realpath(path)
     try:
         old: os.stat_result | None = os.stat(target)

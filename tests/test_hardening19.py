@@ -59,17 +59,35 @@ WRITERS = [["run", "--headless", SCN, "--save", "O"], ["replay", "--scenario", "
            ["schema", "-o", "O"]]
 
 
-@pytest.mark.parametrize("kind", ["loop", "under-a-file"])
-def test_an_unwritable_output_path_says_what_was_expected(tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(("kind", "says"), [
+    ("loop", "cannot write: Too many levels of symbolic links (expected a path for a new file or an existing "
+             "regular file, in an existing directory)"),
+    ("under-a-file", "cannot write: Not a directory (expected a path in an existing directory)"),
+])
+def test_an_unwritable_output_path_says_what_was_expected(tmp_path: Path, kind: str, says: str) -> None:
     """'cannot write: Too many levels of symbolic links' / 'cannot write: Not a directory', no expected."""
     path = _bad_inputs(tmp_path)[kind].replace("x.yaml", "out")
     before = sorted(os.listdir(tmp_path))
     for command in WRITERS:
         code, _, err = cli(*[path if a == "O" else a for a in command])
-        line = _one_line(err, path)
-        assert code == 2 and line.endswith("(expected a path for a new file or an existing regular file, "
-                                           "in an existing directory)"), (command, line)
+        assert code == 2 and _one_line(err, path) == f"msidbg: {path}: {says}", (command, err)
         assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("through", ["nodir", "afile"])
+def test_an_output_path_through_a_missing_folder_and_up_is_refused_as_open_would(tmp_path: Path,
+                                                                                  through: str) -> None:
+    """``-o nodir/../out`` (nodir missing) and ``-o afile/../out``: open() refuses both (ENOENT,
+    ENOTDIR), but the target was os.path.realpath's, which drops 'x/..' by its spelling: every
+    writer wrote ``out`` beside them and exit 0."""
+    (tmp_path / "afile").write_text("")
+    path = str(tmp_path / through / ".." / "out")
+    for command in WRITERS:
+        code, _, err = cli(*[path if a == "O" else a for a in command])
+        assert code == 2 and "(expected a path in an existing directory)" in _one_line(err, path), (command, err)
+        assert sorted(os.listdir(tmp_path)) == ["afile"], command
+    code, _, err = cli("explore", "--runs", "1", "--jobs", "1", "--save-failing", path, SCN)
+    assert code == 2 and sorted(os.listdir(tmp_path)) == ["afile"], err
 
 
 @pytest.mark.skipif(not os.path.isfile("/proc/version"), reason="needs /proc")
