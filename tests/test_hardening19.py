@@ -123,3 +123,13 @@ def test_save_failing_through_a_symbolic_link_loop_is_not_a_folder(tmp_path: Pat
     assert code == 2 and _one_line(err, loop) == (
         f"msidbg: {loop}: --save-failing: not a folder (expected a folder for the snapshots, or a new name in an "
         "existing folder)")
+
+
+def test_diff_refuses_tui_with_json() -> None:
+    """``diff --tui --json``: at a terminal --json was dropped for the TUI, and off one the error said
+    'the TUI needs a terminal (drop --tui for text, or use --json)' to a command that had --json."""
+    fixed = str(SCENARIOS / "msix-write-while-unmasked-fixed.yaml")
+    code, out, err = cli("diff", "--tui", "--json", SCN, fixed)
+    assert (code, out) == (2, "")
+    assert err == ("msidbg: diff: argument --json: not allowed with argument --tui (expected one of them: the TUI "
+                   "prints no JSON) (see 'msidbg diff --help')\n")
