@@ -133,3 +133,25 @@ def test_diff_refuses_tui_with_json() -> None:
     assert (code, out) == (2, "")
     assert err == ("msidbg: diff: argument --json: not allowed with argument --tui (expected one of them: the TUI "
                    "prints no JSON) (see 'msidbg diff --help')\n")
+
+
+@pytest.mark.parametrize("key", ["breakpoint", "detail"])
+def test_a_stop_string_too_long_is_called_too_long(tmp_path: Path, key: str) -> None:
+    """A 200 KB ``stopped.detail`` (a string) was refused with 'expected a string or null'."""
+    import msgpack
+
+    from msidbg.debugger.snapshot import seal
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False)
+    doc["stopped"][key] = "x\n" * 100_000
+    bad = tmp_path / "long.msgpack"
+    bad.write_bytes(seal(doc))
+    for command in (["replay", str(bad)], ["replay", "--no-verify", str(bad)], ["why", str(bad)]):
+        code, _, err = cli(*command)
+        assert code == 2 and _one_line(err, str(bad)) == (
+            f"msidbg: {bad}: stopped.{key}: too long (200000 characters, expected at most 4000)"), err
+    doc["stopped"][key] = 7
+    bad.write_bytes(seal(doc))
+    code, _, err = cli("replay", str(bad))
+    assert code == 2 and _one_line(err, str(bad)).endswith(
+        f"stopped.{key}: expected a string of at most 4000 characters, or null"), err
