@@ -155,3 +155,23 @@ def test_a_stop_string_too_long_is_called_too_long(tmp_path: Path, key: str) -> 
     code, _, err = cli("replay", str(bad))
     assert code == 2 and _one_line(err, str(bad)).endswith(
         f"stopped.{key}: expected a string of at most 4000 characters, or null"), err
+
+
+@pytest.mark.parametrize(("name", "raw", "says"), [
+    ("keys.toml", b"\xff\xfe", ":1: not valid UTF-8: byte 0xff (expected TOML text: a table of action = \"keys\")"),
+    ("keys.toml", b"step = [", ": not valid TOML: Invalid value (at end of document) (expected TOML text: a table "
+                               "of action = \"keys\")"),
+    ("keys.json", b"{\"a\": ", ": not valid JSON: Expecting value: line 1 column 7 (char 6) (expected JSON text: a "
+                              "table of action = \"keys\")"),
+], ids=["non-utf8", "toml", "json"])
+def test_a_broken_key_file_says_what_was_expected(tmp_path: Path, name: str, raw: bytes, says: str) -> None:
+    """$MSIDBG_KEYS of Latin-1 bytes was "not valid TOML: 'utf-8' codec can't decode byte 0xff in
+    position 0: invalid start byte"; a parse error had no '(expected ...)'."""
+    from msidbg.errors import MsidbgError
+    from msidbg.tui import keys
+
+    path = tmp_path / name
+    path.write_bytes(raw)
+    with pytest.raises(MsidbgError) as e:
+        keys.load_keymap(path)
+    assert e.value.oneline() == f"msidbg: {path}{says}"
