@@ -107,8 +107,10 @@ def _replay_parser(sub: Any) -> None:
 
 def _check_parser(sub: Any) -> None:
     c = sub.add_parser("check", help="run scenarios headless and compare with their expect: blocks",
-                       description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
-                       "2 on bad input.")
+                       description="Run each file headless and compare its outcome with its expect: block: "
+                       "one line per file, 'ok FILE', 'FAIL FILE: what differs', or 'SKIP FILE: no expect: block' "
+                       "(not run; its names checked). Every file is checked; exit the worst: 0 every file matched "
+                       "or was skipped, 1 a mismatch, 2 bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
 
 

@@ -175,3 +175,16 @@ def test_a_broken_key_file_says_what_was_expected(tmp_path: Path, name: str, raw
     with pytest.raises(MsidbgError) as e:
         keys.load_keymap(path)
     assert e.value.oneline() == f"msidbg: {path}{says}"
+
+
+def test_check_help_tells_what_a_file_without_expect_gets(tmp_path: Path) -> None:
+    """``check --help`` said only 'Exit 0 if every file matches its expect: block': a file with no
+    expect: block is not run and gets 'SKIP', which neither the help nor the docs said."""
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("name: t\n")
+    code, out, err = cli("check", str(bare), SCN)
+    assert code == 0 and out.splitlines() == [f"SKIP {bare}: no expect: block", f"ok   {SCN}"], err
+    code, text, _ = cli("check", "--help")
+    said = " ".join(text.split())
+    assert "'SKIP FILE: no expect: block' (not run; its names checked)" in said, said
+    assert "0 every file matched or was skipped" in said, said
