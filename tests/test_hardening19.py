@@ -188,3 +188,24 @@ def test_check_help_tells_what_a_file_without_expect_gets(tmp_path: Path) -> Non
     said = " ".join(text.split())
     assert "'SKIP FILE: no expect: block' (not run; its names checked)" in said, said
     assert "0 every file matched or was skipped" in said, said
+
+
+def test_replay_scenario_of_explores_ordered_baseline_does_not_say_only_the_snapshot_holds_it(tmp_path: Path) -> None:
+    """explore saves a failing ordered baseline with a plan of 0 decisions. ``replay --scenario`` said
+    'this run followed a recorded plan of 0 scheduling decisions ... that only the snapshot holds'
+    (--json: plan 0), but the ordered run draws nothing and a plan with no decisions takes every
+    default: the YAML re-runs that run to the same state hash."""
+    import json
+
+    code, _, err = cli("explore", "--runs", "1", "--jobs", "1", "--save-failing", str(tmp_path / "bugs"), SCN)
+    assert code == 1, err
+    (snap,) = (tmp_path / "bugs").iterdir()
+    yaml_out = tmp_path / "again.yaml"
+    code, _, err = cli("replay", "--scenario", "-o", str(yaml_out), str(snap))
+    assert code == 0 and "recorded plan" not in err and err == f"wrote {yaml_out}: the scenario of {snap}\n", err
+    code, out, _ = cli("replay", "--scenario", "--json", str(snap))
+    assert code == 0 and json.loads(out)["plan"] is None and json.loads(out)["rerun"] == []
+    code, rerun, _ = cli("run", str(yaml_out), "--headless", "--stop-at-break", "--json")
+    code2, replayed, _ = cli("replay", "--json", str(snap))
+    assert (code, code2) == (1, 0)
+    assert json.loads(rerun)["state_hash"] == json.loads(replayed)["state_hash"]
