@@ -209,3 +209,23 @@ def test_replay_scenario_of_explores_ordered_baseline_does_not_say_only_the_snap
     code2, replayed, _ = cli("replay", "--json", str(snap))
     assert (code, code2) == (1, 0)
     assert json.loads(rerun)["state_hash"] == json.loads(replayed)["state_hash"]
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("watch cpu[-1].irr", "cpu has 2 entries, no [-1] (expected an index 0..1) at column 10 of 'watch cpu[-1].irr'"),
+    ("if devices.eth0.msix.table[-2].data == 0",
+     "devices.eth0.msix.table has 4 entries, no [-2] (expected an index 0..3) at column 27 of "
+     "'if devices.eth0.msix.table[-2].data == 0'"),
+    ("if len(cpu[0].queue[-1]) > 0", "cpu[0].queue has no [-1] (expected an index from 0: a list is not indexed "
+                                     "from its end) at column 20 of 'if len(cpu[0].queue[-1]) > 0'"),
+])
+def test_a_negative_index_is_refused_not_a_breakpoint_that_never_fires(spec: str, says: str) -> None:
+    """``--break 'watch cpu[-1].irr'`` was accepted (a negated literal was an expression the path
+    check did not know) and never fired: an index counts from 0, so cpu[-1] is no element; cpu[5]
+    was refused. ``why --path cpu[-1].irr`` answered 'untracked: its last change ... the initial state'."""
+    code, _, err = cli("run", SCN, "--headless", "--break", spec)
+    assert code == 2 and err == f"msidbg: --break: {says}\n", err
+    code, _, err = cli("why", "--path", "cpu[-1].irr", SNAP)
+    assert code == 2 and "cpu has 2 entries, no [-1] (expected an index 0..1)" in _one_line(err, SNAP), err
+    code, _, err = cli("why", "--path", "actions[-1]", SCN)
+    assert code == 2 and "actions has no [-1] (expected an index from 0" in _one_line(err, SCN), err
