@@ -229,3 +229,16 @@ def test_a_negative_index_is_refused_not_a_breakpoint_that_never_fires(spec: str
     assert code == 2 and "cpu has 2 entries, no [-1] (expected an index 0..1)" in _one_line(err, SNAP), err
     code, _, err = cli("why", "--path", "actions[-1]", SCN)
     assert code == 2 and "actions has no [-1] (expected an index from 0" in _one_line(err, SCN), err
+
+
+def test_new_platform_help_says_it_overrides_dmesg(tmp_path: Path) -> None:
+    """``new --help`` said --platform was 'the platform, when dmesg does not tell'; given with a dmesg
+    that tells (an AWS Xen HVM guest), it wins and the skeleton says '# --platform'."""
+    data = ROOT / "tests" / "bugio" / "data"
+    out = tmp_path / "bug.yaml"
+    code, _, err = cli("new", "--lspci", LSPCI, "--dmesg", str(data / "aws-m4-dmesg.txt"), "--platform",
+                       "bare-metal", "-o", str(out))
+    assert code == 0 and "  kind: bare-metal                       # --platform\n" in out.read_text(), err
+    code, text, _ = cli("new", "--help")
+    said = " ".join(text.split())
+    assert "--platform {bare-metal,xen-hvm,xen-pv} the platform; given, it overrides what dmesg says" in said, said
