@@ -242,3 +242,16 @@ def test_new_platform_help_says_it_overrides_dmesg(tmp_path: Path) -> None:
     code, text, _ = cli("new", "--help")
     said = " ".join(text.split())
     assert "--platform {bare-metal,xen-hvm,xen-pv} the platform; given, it overrides what dmesg says" in said, said
+
+
+@pytest.mark.parametrize(("at", "reason"), [("0~3601s", "'3601s' is out of range"), ("-1ms~2ms", "'-1ms' is negative"),
+                                            ("0~1.5ns", "'1.5ns' is not a whole number of nanoseconds")])
+def test_an_at_range_end_says_why_it_is_refused(tmp_path: Path, at: str, reason: str) -> None:
+    """Each end of ``at: A~B`` was refused as "'3601s' is not a time", where ``at: 3601s`` alone is
+    'out of range (expected ... <= 3600s ...)'."""
+    f = tmp_path / "t.yaml"
+    f.write_text('name: t\ncpus: 2\ndevices:\n  eth0: {bdf: "00:03.0", msix: {table_size: 2}}\nrun:\n'
+                 f"  - {{at: {at}, do: probe, dev: eth0, mode: msix, vectors: 2}}\n")
+    code, _, err = cli("run", str(f), "--headless")
+    assert code == 2 and err == (f"msidbg: {f}:6: run[0].at: '{at}': {reason} (expected a time like 1.5ms, or a "
+                                 "range like 0~2ms (start ~ end, end >= start); each end a time >= 0 and <= 3600s)\n")
