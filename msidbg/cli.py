@@ -262,7 +262,8 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
     an open cancelled) is reported like any other error."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         _check_for_tui(source, path, breaks)  # a bad file or --break is the error to tell, not the terminal
-        raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
+        raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; use "
+                          "'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
     app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))

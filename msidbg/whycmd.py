@@ -150,7 +150,8 @@ def _diff(args: argparse.Namespace) -> int:
         raise guard.UsageError("diff: argument --json: not allowed with argument --tui (expected one of them: the "
                                "TUI prints no JSON) (see 'msidbg diff --help')")
     if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
-        raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", args.a)
+        raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; drop --tui for text, "
+                          "or use --json)", args.a)
     try:
         with progress.for_cli(args.json):
             result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
@@ -172,7 +173,8 @@ def _diff_tui(result: Any, path: str) -> int:
 
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", path)
+        raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; drop --tui for text, "
+                          "or use --json)", path)
     from msidbg.tui.diffapp import DiffApp
 
     app = DiffApp(result)

@@ -255,3 +255,12 @@ def test_an_at_range_end_says_why_it_is_refused(tmp_path: Path, at: str, reason:
     code, _, err = cli("run", str(f), "--headless")
     assert code == 2 and err == (f"msidbg: {f}:6: run[0].at: '{at}': {reason} (expected a time like 1.5ms, or a "
                                  "range like 0~2ms (start ~ end, end >= start); each end a time >= 0 and <= 3600s)\n")
+
+
+def test_the_tui_without_a_terminal_says_what_was_expected() -> None:
+    """'the TUI needs a terminal (use ...)' had no '(expected ...)'."""
+    fixed = str(SCENARIOS / "msix-write-while-unmasked-fixed.yaml")
+    for command, path in ((["run", SCN], SCN), (["open", SNAP], SNAP), (["diff", "--tui", SCN, fixed], SCN)):
+        code, _, err = cli(*command)
+        assert code == 2 and ": the TUI needs a terminal (expected standard input and output on a terminal; " in (
+            _one_line(err, path)), err
