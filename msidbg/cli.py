@@ -107,8 +107,10 @@ def _replay_parser(sub: Any) -> None:
 
 def _check_parser(sub: Any) -> None:
     c = sub.add_parser("check", help="run scenarios headless and compare with their expect: blocks",
-                       description="Exit 0 if every file matches its expect: block, 1 on a mismatch, "
-                       "2 on bad input.")
+                       description="Run each file headless and compare its outcome with its expect: block: "
+                       "one line per file, 'ok FILE', 'FAIL FILE: what differs', or 'SKIP FILE: no expect: block' "
+                       "(not run; its names checked). Every file is checked; exit the worst: 0 every file matched "
+                       "or was skipped, 1 a mismatch, 2 bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
 
 
@@ -143,7 +145,7 @@ def _explore_parser(sub: Any) -> None:
     e.add_argument("--all", dest="all_runs", action="store_true",
                    help="keep running after the first failure (count every failure group)")
     e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group "
-                   "in DIR (DIR/SCENARIO-GROUP-BREAKPOINT-DEVICE-STRATEGY-SEED.msgpack)")
+                   "in DIR, made if missing (its parent must exist) (DIR/SCENARIO-GROUP-BREAKPOINT-DEVICE-STRATEGY-SEED.msgpack)")
     e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage "
                    "(default: never)")
     e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")
@@ -260,7 +262,8 @@ def _tui(source: Any, path: str, breaks: Sequence[str] = (), verify: bool = True
     an open cancelled) is reported like any other error."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         _check_for_tui(source, path, breaks)  # a bad file or --break is the error to tell, not the terminal
-        raise MsidbgError("the TUI needs a terminal (use 'run --headless', or 'replay' for a snapshot)", path)
+        raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; use "
+                          "'run --headless', or 'replay' for a snapshot)", path)
     from msidbg.tui.app import make_app
 
     app = make_app(source, breaks=breaks, verify=verify, snapshot=isinstance(source, str))

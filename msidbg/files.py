@@ -56,7 +56,7 @@ def read_regular(path: str, limit: int, expected: str = "a regular file") -> byt
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(path, flags)
     except OSError as e:
-        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+        raise FileProblem(f"cannot read: {e.strerror or e} (expected {expected})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # swapped for something else after the stat
@@ -71,7 +71,7 @@ def read_regular(path: str, limit: int, expected: str = "a regular file") -> byt
             chunks.append(chunk)
             left -= len(chunk)
     except OSError as e:
-        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+        raise FileProblem(f"cannot read: {e.strerror or e} (expected {expected})") from None
     finally:
         os.close(fd)
     data = b"".join(chunks)
@@ -87,13 +87,13 @@ def read_head(path: str, size: int) -> bytes:
             raise FileProblem("cannot read: not a regular file (expected a regular file)")
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as e:
-        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+        raise FileProblem(f"cannot read: {e.strerror or e} (expected a regular file)") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise FileProblem("cannot read: not a regular file (expected a regular file)")
         return os.read(fd, size)
     except OSError as e:
-        raise FileProblem(f"cannot read: {e.strerror or e}") from None
+        raise FileProblem(f"cannot read: {e.strerror or e} (expected a regular file)") from None
     finally:
         os.close(fd)
 
@@ -124,13 +124,22 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     """
     if not path:
         raise FileProblem("an empty path (expected a file name)")
+    # the folder as named, before realpath: realpath drops 'nodir/..' and 'file/..' by their
+    # spelling, where open() refuses them -- 'schema -o nodir/../s.json' wrote ./s.json
+    try:
+        named = os.stat(os.path.dirname(path) or ".")
+    except OSError as e:
+        raise FileProblem(f"cannot write: {e.strerror or e} (expected a path in an existing directory)") from None
+    if not stat.S_ISDIR(named.st_mode):
+        raise FileProblem("cannot write: Not a directory (expected a path in an existing directory)")
     target = os.path.realpath(path)
     try:
         old: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         old = None
-    except OSError as e:
-        raise FileProblem(f"cannot write: {e.strerror or e}") from None
+    except OSError as e:   # a loop of symbolic links, a file where a directory should be
+        raise FileProblem(f"cannot write: {e.strerror or e} (expected a path for a new file or an existing "
+                          "regular file, in an existing directory)") from None
     if old is not None and not stat.S_ISREG(old.st_mode):
         raise FileProblem("cannot write: not a regular file (expected a path for a new file or an existing "
                           "regular file; it is never replaced)")
@@ -180,13 +189,21 @@ def write_atomic(path: str, data: bytes) -> None:
         with deferred_interrupts():
             _write_replace(tmp, target, data, old)
     except OSError as e:
-        raise FileProblem(f"cannot write: {e.strerror or e}") from None
+        raise FileProblem(f"cannot write: {e.strerror or e} (expected {len(data)} bytes written beside the "
+                          "target and renamed over it)") from None
     _sync_dir(folder)
 
 
 def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | None) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(tmp, flags, 0o600)
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except OSError as e:
+        # /proc/version exists and its folder is a directory: only creating the file beside it
+        # fails ('cannot write: No such file or directory' named nothing that was missing)
+        raise FileProblem(f"cannot write: cannot create a file in {os.path.dirname(tmp)}: {e.strerror or e} "
+                          "(expected a directory that holds regular files: the new file is written "
+                          "beside the target, then renamed over it)") from None
     try:
         try:
             if old is not None:

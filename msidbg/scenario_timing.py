@@ -60,8 +60,12 @@ def _side(y: Y, field: str, text: str) -> int:
     value: int | str = int(text) if text.isdigit() else text
     try:
         return ys.times()(Y(value, y.line, y.key_line, text), field)
-    except ys.Invalid:
-        fail(field, y, f"{ys.show(y.value)}: {ys.show(text)} is not a time (expected {RANGE_EXPECTED})")
+    except ys.Invalid as e:
+        # the side's own reason: '0~3601s' was "'3601s' is not a time", where '3601s' alone is
+        # "out of range (expected ... <= 3600s ...)"
+        reason = e.what.partition(" (expected")[0]
+        fail(field, y, f"{ys.show(y.value)}: {reason} (expected {RANGE_EXPECTED}; each end a time >= 0 and "
+                       f"<= {ys.MAX_TIME_NS // ys.NS_PER_S}s)")
 
 
 def jitter(y: Y, field: str) -> tuple[int, int]:

@@ -75,7 +75,7 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="stop each run after N events (as run's --max-events: 0 runs neither, and only the files' "
                    "switches and versions are compared)")
     d.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    d.add_argument("--tui", action="store_true", help="both runs side by side, cursors linked by the alignment")
+    d.add_argument("--tui", action="store_true", help="both runs side by side, cursors linked by the alignment (not with --json)")
     return {"why": _why, "diff": _diff}
 
 
@@ -145,8 +145,13 @@ def _no_symptom(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from msidbg.debugger.diff import diff_files, render
 
+    if args.tui and args.json:
+        # at a terminal --json was dropped for the TUI; off one the error advised 'or use --json'
+        raise guard.UsageError("diff: argument --json: not allowed with argument --tui (expected one of them: the "
+                               "TUI prints no JSON) (see 'msidbg diff --help')")
     if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
-        raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", args.a)
+        raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; drop --tui for text, "
+                          "or use --json)", args.a)
     try:
         with progress.for_cli(args.json):
             result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
@@ -168,7 +173,8 @@ def _diff_tui(result: Any, path: str) -> int:
 
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise MsidbgError("the TUI needs a terminal (drop --tui for text, or use --json)", path)
+        raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; drop --tui for text, "
+                          "or use --json)", path)
     from msidbg.tui.diffapp import DiffApp
 
     app = DiffApp(result)

@@ -421,7 +421,11 @@ class Fields:
         return (y or self.y).at
 
 
-def times(positive: bool = False, hi: int = 3600 * NS_PER_S) -> Conv[int]:
+#: the latest time a scenario's times may name (an hour)
+MAX_TIME_NS = 3600 * NS_PER_S
+
+
+def times(positive: bool = False, hi: int = MAX_TIME_NS) -> Conv[int]:
     """A converter for a time in ns: an integer (ns) or ``<number><unit>``, unit ns, us, ms or s.
 
     ``"1.5ms"`` is 1500000; the conversion is exact integer arithmetic and must give whole ns.

@@ -143,9 +143,9 @@ def test_why_help_says_where_hit_numbers_come_from_and_they_do(capsys: pytest.Ca
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (("why", "{held}/nope.yaml"), "msidbg: {held}/nope.yaml: cannot read: No such file or directory"),
+    (("why", "{held}/nope.yaml"), "msidbg: {held}/nope.yaml: cannot read: No such file or directory (expected a scenario file)"),
     (("diff", "{held}/w04-unplug-managed-6p1p62.yaml", "{held}/nope.msgpack"),
-     "msidbg: {held}/nope.msgpack: cannot read: No such file or directory"),
+     "msidbg: {held}/nope.msgpack: cannot read: No such file or directory (expected a msidbg snapshot file)"),
     (("why", "{snap}", "--hit", "5"), "msidbg: {snap}: --hit 5: the run has 1 armed breakpoint hit (expected 0..0)"),
     (("why", "{held}/w04-unplug-managed-6p1p62.yaml", "--hit", "0"),
      "msidbg: {held}/w04-unplug-managed-6p1p62.yaml: --hit 0: the run has no armed breakpoint hit (expected a run "

@@ -354,7 +354,7 @@ def test_missing_file(tmp_path: Path) -> None:
     path = str(tmp_path / "nope.yaml")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert info.value.oneline() == f"msidbg: {path}: cannot read: No such file or directory"
+    assert info.value.oneline() == f"msidbg: {path}: cannot read: No such file or directory (expected a scenario file)"
 
 
 def test_directory_is_not_a_scenario(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def register(sub: Any) -> dict[str, Handler]:
     n.add_argument("--interrupts", metavar="FILE", help="a copy of /proc/interrupts")
     n.add_argument("--dmesg", metavar="FILE", help="dmesg output")
     n.add_argument("--platform", choices=("bare-metal", "xen-hvm", "xen-pv"),
-                   help="the platform, when dmesg does not tell (default: from dmesg, else bare-metal)")
+                   help="the platform; given, it overrides what dmesg says (default: from dmesg, else bare-metal)")
     n.add_argument("-o", "--output", required=True, type=guard.path_arg, metavar="OUT.yaml",
                    help="where to write the scenario ('-': stdout)")
 

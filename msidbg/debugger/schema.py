@@ -88,7 +88,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
                 return got
             value, pattern, bitmap = got, pattern + (arg,), arg in BITMAPS
         else:
-            index = arg.args[0] if arg.op == "lit" else UNKNOWN
+            index = arg.args[0] if arg.op == "lit" else _negative(arg)
             got = _index(value, index, bitmap, shown, col, _fixed(pattern))
             if isinstance(got, PathProblem):
                 return got
@@ -119,6 +119,16 @@ def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int
     return PathProblem(f"{shown} is {_kind(value)}; it has no field {name!r}", col)
 
 
+def _negative(arg: Any) -> Any:
+    """``-N`` written as an index (a negation of an integer literal): its value, else UNKNOWN.
+    ``cpu[-1]`` was an expression the walk did not know, so accepted -- and never true, since an
+    index counts from 0 (``expr._item``): ``watch cpu[-1].irr`` never fired and ``why --path
+    cpu[-1].irr`` answered 'the initial state'."""
+    if arg.op == "neg" and arg.args[0].op == "lit" and type(arg.args[0].args[0]) is int:
+        return -arg.args[0].args[0]
+    return UNKNOWN
+
+
 def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bool = False) -> Any:
     """The element ``index`` of ``value`` (or a template element), UNKNOWN, or a PathProblem.
     ``fixed``: ``value`` is a list whose length never changes in a run (``FIXED_LISTS``)."""
@@ -132,6 +142,9 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
     if isinstance(value, list):
         if type(index) is int and 0 <= index < len(value):
             return value[index]
+        if type(index) is int and index < 0 and not fixed:
+            return PathProblem(f"{shown} has no [{index}] (expected an index from 0: a list is not indexed "
+                               "from its end)", col)
         if fixed and type(index) is int:
             return PathProblem(f"{shown} has {len(value)} entries, no [{index}] "   # an index: decimal, as typed
                                f"(expected an index 0..{len(value) - 1})", col)

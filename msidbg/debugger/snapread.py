@@ -107,7 +107,7 @@ def precheck(path: str) -> None:
     except FileProblem as e:
         raise SnapshotError(e.message, path) from None
     except OSError as e:
-        raise SnapshotError(f"cannot read: {e.strerror or e}", path) from None
+        raise SnapshotError(f"cannot read: {e.strerror or e} (expected a msidbg snapshot file)", path) from None
     if not info.st_size:
         raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
     if info.st_size <= PRECHECK_READ:
@@ -256,10 +256,12 @@ def _stopped(top: dict[str, Any], cursor: int) -> Stop:
         raise Bad(f"stopped.reason: {reason!r} (expected one of: {', '.join(STOP_REASONS)})")
     bp = st.get("breakpoint")
     detail = st.get("detail")
-    if not (bp is None or (isinstance(bp, str) and len(bp) <= 4000)):
-        raise Bad("stopped.breakpoint: expected a string or null")
-    if not (detail is None or (isinstance(detail, str) and len(detail) <= 4000)):
-        raise Bad("stopped.detail: expected a string or null")
+    for key, value in (("breakpoint", bp), ("detail", detail)):
+        # a string too long was 'expected a string or null'
+        if isinstance(value, str) and len(value) > 4000:
+            raise Bad(f"stopped.{key}: too long ({len(value)} characters, expected at most 4000)")
+        if not (value is None or isinstance(value, str)):
+            raise Bad(f"stopped.{key}: expected a string of at most 4000 characters, or null")
     if (bp is None) != (reason != "breakpoint"):
         raise Bad(f"stopped.breakpoint: {'missing for' if bp is None else 'given with'} reason {reason!r} "
                   "(expected a breakpoint exactly when the reason is 'breakpoint')")

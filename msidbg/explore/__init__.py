@@ -154,14 +154,25 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
 
 
 def _make_folder(folder: str) -> None:
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise MsidbgError("--save-failing: not a folder (expected a folder for the snapshots, or a new name)", folder)
+    """``--save-failing DIR``: an existing folder, or a new one made in an existing folder -- as
+    every other output path must be in an existing directory. It made every missing parent
+    (``os.makedirs``): a typo in a parent ('bgus/run1') made a tree of folders, and a symbolic
+    link loop was 'cannot create the folder: File exists'."""
+    expected = "(expected a folder for the snapshots, or a new name in an existing folder)"
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        raise MsidbgError(f"--save-failing: not a folder {expected}", folder)
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        parent = os.path.dirname(os.path.abspath(folder))
+        raise MsidbgError(f"--save-failing: cannot create the folder: {parent} does not exist {expected}",
+                          folder) from None
     except OSError as e:
-        raise MsidbgError(f"--save-failing: cannot create the folder: {e.strerror or e}", folder) from None
-    if not os.access(folder, os.W_OK):
-        raise MsidbgError("--save-failing: the folder is not writable", folder)
+        raise MsidbgError(f"--save-failing: cannot create the folder: {e.strerror or e} {expected}", folder) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise MsidbgError("--save-failing: the folder is not writable (expected a folder you can write to)", folder)
 
 
 def _tasks(base: int, sch: Schedule, runs: int) -> Iterator[Task]:

@@ -106,11 +106,16 @@ def load_keymap(path: Path | None) -> dict[str, str]:
 def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
     """Parse a TOML or JSON key file (by suffix) into {action name: "key,key"}."""
     kind = "JSON" if file.endswith(".json") else "TOML"
+    expected = f"(expected {kind} text: a table of action = \"keys\")"
     try:
         text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:   # was "not valid TOML: 'utf-8' codec can't decode byte 0xff in position 0: ..."
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise MsidbgError(f"not valid UTF-8: byte {raw[e.start]:#04x} {expected}", file, line) from None
+    try:
         data: Any = json.loads(text) if kind == "JSON" else tomllib.loads(text)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise MsidbgError(f"not valid {kind}: {e}", file) from None
+    except ValueError as e:
+        raise MsidbgError(f"not valid {kind}: {e} {expected}", file) from None
     except RecursionError:   # both parsers recurse per nested array or table: '[' * 60000 was an internal error
         raise MsidbgError(f"not valid {kind}: nested too deeply (expected a table of action = \"keys\")",
                           file) from None
