@@ -594,7 +594,12 @@ reading("kernel.entry.exception-vector-effect",
         "What the other exception entries do with an external interrupt: the error-code entries (#AC, #CP, #VC) get "
         "no error code from the CPU for an external interrupt (SDM vol. 3A 6.13, not re-read here) and read the "
         "frame one word off; #MC runs do_machine_check with nothing logged; vectors absent from def_idts keep the "
-        "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further.",
+        "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further. "
+        "audit16: searched again -- the stored SDM copies give 6.13's opening (the EXT bit: 'an event external to the "
+        "program, such as a hardware interrupt, caused the exception') but cut the page before its sentence on "
+        "external interrupts, and the 'Interrupts 32 to 255' entry says only 'Exception Error Code: Not applicable'; "
+        "no passage for vectors 0..31 delivered by the local APIC was found, and the Linux halves were not re-read. "
+        "Stays hypothetical.",
         status="hypothetical", module=M)
 # --- INTx (bare metal; docs/model-baremetal.md "INTx", kernel/intx.py) -----------------------------------
 PCI_INTX = Source(L, "v6.6", "drivers/pci/pci.c", "pci_intx (read Command, flip PCI_COMMAND_INTX_DISABLE, write "
