@@ -974,7 +974,12 @@ reading("kernel.hotplug.action-on-inactive-cpu",
         quote="dest_cpu = cpumask_any_and_distribute(cpu_valid_mask, ctx->new_mask); if (dest_cpu >= "
         "nr_cpu_ids) { ret = -EINVAL; goto out; }")
 IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
-                         "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
+                         "DECLARE_IDTENTRY_SYSVEC / apic_idts (LOCAL_TIMER_VECTOR)", "5.8..")
+#: audit16: v6.6 has no IRQ_MOVE_CLEANUP_VECTOR entry -- bdc1dad299bb (x86/apic for 6.6-rc1) deletes its
+#: DECLARE_IDTENTRY_SYSVEC line, its apic_idts gate and the vector itself; the line is read in that diff's context
+IDTENTRY_CLEANUP = Source(L, "bdc1dad299bb", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
+                          "DECLARE_IDTENTRY_SYSVEC(IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup) / apic_idts "
+                          "(the lines the commit removes)", "5.8..6.5 (vector_cleanup: ipi)")
 MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
 ERROR_INTERRUPT = Source(L, "v6.6", "arch/x86/kernel/apic/apic.c", "sysvec_error_interrupt / lapic_setup_esr",
                          "5.8.. (smp_error_interrupt before, the same steps; some 3.x/4.x copies print "
@@ -1022,11 +1027,13 @@ reading("kernel.entry.unhandled-level-eoi",
 reading("kernel.entry.system-vector",
         "A message whose vector is a system vector runs that vector's own IDT entry, not common_interrupt's "
         "vector_irq lookup: IRQ_MOVE_CLEANUP_VECTOR (before 6.6) the moved-vector cleanup, LOCAL_TIMER_VECTOR "
-        "the local APIC timer interrupt. A device's signal there reaches no handler of its own.",
-        source=IDTENTRY_SYSVEC, module=M,
+        "the local APIC timer interrupt. A device's signal there reaches no handler of its own. audit16: the cleanup "
+        "vector's entry is cited where it exists (5.8 .. 6.5: the lines bdc1dad299bb removes), no longer at v6.6, "
+        "which has none.",
+        source=(IDTENTRY_SYSVEC, IDTENTRY_CLEANUP), module=M,
         quote="/* System vector entry points */ ... DECLARE_IDTENTRY_SYSVEC(LOCAL_TIMER_VECTOR, "
-        "sysvec_apic_timer_interrupt); ... DECLARE_IDTENTRY_SYSVEC(IRQ_MOVE_CLEANUP_VECTOR, "
-        "sysvec_irq_move_cleanup);")
+        "sysvec_apic_timer_interrupt); / (bdc1dad299bb, removed for 6.6:) -DECLARE_IDTENTRY_SYSVEC("
+        "IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup); -INTG(IRQ_MOVE_CLEANUP_VECTOR, asm_sysvec_irq_move_cleanup),")
 reading("kernel.msi.shutdown-order",
         "pci_msi_shutdown clears MSI Enable first and unmasks every vector afterwards: a message still pending "
         "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
