@@ -969,9 +969,11 @@ reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted a
         "static unsigned int __read_mostly irq_ratelimit_threshold = 10000; ... if ( now < (desc->rl_quantum_start + "
         "MILLISECS(10)) ) { desc->handler->disable(desc);", module=M)
 #: audit16: why the guest never unmasks the ISA entries the PCI-ISA links assert (xen.intx.isa-link)
-XEN_HVM_PRT = Source(X, "RELEASE-4.19.0", "tools/libacpi/mk_dsdt.c, tools/firmware/hvmloader/config.h, "
-                     "xen/arch/x86/hvm/vioapic.c", "_PRT (PICD: PRTA, the GSIs ((dev*4+dev/8+intx)&31)+16; PRTP, the "
-                     "LNKx links, in PIC mode only), PCI_ISA_IRQ_MASK 0x0c20 (ISA IRQs 5, 10, 11), vioapic_reset "
+XEN_HVM_PRT = Source(X, "RELEASE-4.19.0", "tools/libacpi/mk_dsdt.c, tools/libacpi/build.c, "
+                     "tools/firmware/hvmloader/config.h, xen/arch/x86/hvm/vioapic.c",
+                     "_PRT (PICD: PRTA, the GSIs ((dev*4+dev/8+intx)&31)+16; PRTP, the LNKx links, in PIC mode "
+                     "only), construct_madt (an override per PCI_ISA_IRQ_MASK irq: 'PCI: active-low "
+                     "level-triggered', flags 0xf), PCI_ISA_IRQ_MASK 0x0c20 (ISA IRQs 5, 10, 11), vioapic_reset "
                      "(every pin masked)", "all (hvmloader's APIC-mode routing)")
 LINUX_CLEAR_IOAPIC = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
                             "clear_IO_APIC / clear_IO_APIC_pin (every pin masked at setup); unmask_ioapic_irq only "
@@ -982,8 +984,8 @@ reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the g
         "__hvm_pci_intx_assert). audit16: the guest half is read too -- Xen resets every vIO-APIC pin masked "
         "(vioapic_reset); an ACPI guest that selected APIC mode (_PIC(1) sets PICD) gets hvmloader's PRTA from _PRT, "
         "which routes each slot's INTx to a GSI of 16 and up and names no LNKx link, so no PCI driver requests the "
-        "links' ISA irqs 5, 10, 11; Linux masks every IO-APIC pin at setup (clear_IO_APIC) and unmasks one only when "
-        "a requested irq starts up; and the modelled guest requests no ISA irq but the timer "
+        "links' ISA irqs 5, 10, 11 (level-triggered by the MADT's overrides); Linux masks every IO-APIC pin at setup "
+        "(clear_IO_APIC), writes a level entry masked and unmasks it only when a requested irq starts up; and the modelled guest requests no ISA irq but the timer "
         "(kernel.vector.isa-unrequested). So the ISA assertion meets a masked entry, as the model has it.",
         source=(XEN_INTX_VIOAPIC, XEN_HVM_PRT, LINUX_CLEAR_IOAPIC),
         quote="isa_irq = hvm_irq->pci_link.route[link]; if ( (hvm_irq->pci_link_assert_count[link]++ == 0) && isa_irq && "
