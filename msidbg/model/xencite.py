@@ -976,8 +976,9 @@ XEN_HVM_PRT = Source(X, "RELEASE-4.19.0", "tools/libacpi/mk_dsdt.c, tools/libacp
                      "level-triggered', flags 0xf), PCI_ISA_IRQ_MASK 0x0c20 (ISA IRQs 5, 10, 11), vioapic_reset "
                      "(every pin masked)", "all (hvmloader's APIC-mode routing)")
 LINUX_CLEAR_IOAPIC = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
-                            "clear_IO_APIC / clear_IO_APIC_pin (every pin masked at setup); unmask_ioapic_irq only "
-                            "from a requested irq's startup", "all (a 4.19-era stored copy)")
+                            "clear_IO_APIC / clear_IO_APIC_pin (every pin masked at setup); mp_setup_entry ('Mask level "
+                            "triggered irqs. Edge triggered irqs are masked by the irq core code in case they fire'); "
+                            "unmask_ioapic_irq only from a requested irq's startup", "all (a 4.19-era stored copy)")
 reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the guest's PCI-ISA link routes the "
         "slot's link to (pci_link.route); not modelled: the guest's IO-APIC entries of those ISA irqs stay "
         "masked in every modelled run (the guest uses the GSI). audit15: the Xen half is as said (RELEASE-4.19.0 "
