@@ -49,5 +49,5 @@ def test_the_page_lists_every_row_reading_and_program() -> None:
     for name in PROGRAMS:
         assert f"| `{name}` |" in text
     # (device.msi.latch-on-enable stood here until audit16 confirmed it in f3b0946d629c's message)
-    hyp = [line for line in text.splitlines() if line.startswith("| `kernel.intx.remapped-fault`")]
+    hyp = [line for line in text.splitlines() if line.startswith("| `kernel.spin-forever`")]
     assert hyp and "*hypothetical*" in hyp[0]

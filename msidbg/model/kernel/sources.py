@@ -834,11 +834,24 @@ reading("kernel.intx.remapped",
         quote="/* Intr-remapping uses pin number as the virtual vector in the RTE. Actual vector is programmed "
         "in intr-remapping table entry. Hence for the io-apic EOI we use the pin number. */ apic_ack_irq(irq_data); "
         "eoi_ioapic_pin(data->entry.vector, data);")
+#: audit16: an IOxAPIC (the PCH-era IO-APIC a VT-d machine has) sets Remote IRR when it sends, not when a local
+#: APIC accepts (the 82093AA's wording): the same register text in two Intel datasheets found in the library
+IOXAPIC_RIRR = Source("Intel Atom C2000 datasheet vol. 2", "330061-002US (September 2014)",
+                      "30.3.3.3 Redirection Table Entry (RTE[23:0]) Registers (the same text: Atom E6xx datasheet "
+                      "11.4.2.3)", "Remote IRR (RIRR), bit 14", "IOxAPIC (PCH-era IO-APICs)")
+VTD_FAULT = Source("Intel VT-d specification", "rev 3.x", "5.1 Interrupt Remapping (fault reasons; iommu.faults)",
+                   "an interrupt request whose IRTE is not present is blocked and logged", "all")
 reading("kernel.intx.remapped-fault",
         "An IR-format entry that sends while its IRTE is not present (not reached in the modelled flows: "
         "deactivation masks the entry before it clears the IRTE, activation writes the IRTE first): the model "
-        "drops the message and leaves Remote IRR set (the IO-APIC does not see the remapping fault).",
-        status="hypothetical", module=M + ".intx")
+        "drops the message and leaves Remote IRR set (the IO-APIC does not see the remapping fault). audit16: "
+        "confirmed -- the remapping unit blocks the request (iommu.faults: 'Present field in the IRTE entry is "
+        "clear'), and an IOxAPIC sets Remote IRR when it sends the level message and clears it only on a matching "
+        "EOI, which no CPU sends for a message it never got.",
+        source=(IOXAPIC_RIRR, VTD_FAULT), module=M + ".intx",
+        quote="Remote IRR (RIRR): This is used for level triggered interrupts its meaning is undefined for edge "
+        "triggered interrupts. This bit is set when IOxAPIC sends the level interrupt message to the CPU. This bit is "
+        "cleared when an EOI message is received that matches the VCT field.")
 reading("kernel.intx.move",
         "Without remapping the IO-APIC chip has no IRQ_MOVE_PCNTXT: irq_set_affinity records a pending move, and the "
         "next interrupt's ioapic_ack_level applies it: irq_complete_move, the entry masked (mask_ioapic_irq: the "
