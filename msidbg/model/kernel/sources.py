@@ -560,10 +560,30 @@ reading("kernel.msi.free-busy",
 SCHED_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
                         "select_fallback_rq; balance_push -> __balance_push_cpu_stop (5.11..), migrate_tasks from "
                         "sched_cpu_dying before", "all")
+SCHED_WAKE_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
+                             "try_to_wake_up -> select_task_rq (is_cpu_allowed: cpu_active for a user task; else "
+                             "select_fallback_rq(task_cpu(p), p)); balance_push pushes the outgoing CPU's runnable "
+                             "tasks only", "all (select_task_rq's fallback read in stored 4.x, 5.x and 6.x copies)")
+reading("kernel.actions.offline-sleeper-fallback",
+        "A task asleep (a driver's doorbell wait, a device_lock wait) when its CPU goes down is not runnable: "
+        "balance_push (migrate_tasks before 5.11) leaves it with that CPU. Its wakeup (the interrupt, its "
+        "timeout, the unlock) places it: try_to_wake_up -> select_task_rq finds its one allowed CPU inactive and "
+        "select_fallback_rq picks the lowest active CPU (affinity widened, as for a running task pushed off), "
+        "where it runs now if that CPU runs no action, else after the one it runs (the model's one task per "
+        "CPU); woken after its CPU is back, it runs there. audit16: this replaces the model's rule that moved a "
+        "sleeping doorbell wait at the offline only to an idle CPU and otherwise left it until the CPU came back "
+        "(kernel.actions.offline-cpu-waits, refuted for these waits).",
+        source=(SCHED_WAKE_FALLBACK, SCHED_FALLBACK), module=M,
+        quote="/* In order not to call set_task_cpu() on a blocking task we need to rely on ttwu() to place the "
+        "task on a valid ->cpus_ptr CPU. ... */ if (unlikely(!is_cpu_allowed(p, cpu))) cpu = "
+        "select_fallback_rq(task_cpu(p), p);")
 reading("kernel.actions.offline-cpu-waits",
-        "An action whose task sleeps (a doorbell wait) when its CPU goes offline moves only to an idle CPU; "
-        "otherwise it waits until the CPU is back (the real task is placed on a fallback CPU when woken). "
-        "A task waiting for a QEMU ioreq (xen-hvm) is not moved.",
+        "A task waiting for a QEMU ioreq (xen-hvm: the vCPU is blocked in Xen until the device model answers) "
+        "when its vCPU goes offline is not moved; it goes on when the ioreq completes and the vCPU is back. How "
+        "a vCPU blocked mid-instruction and its offline interleave is not read. audit16: the rest of this rule "
+        "-- a sleeping doorbell wait moved at the offline only to an idle CPU, else kept until the CPU came "
+        "back -- was refuted by select_task_rq's wakeup fallback and replaced "
+        "(kernel.actions.offline-sleeper-fallback).",
         status="hypothetical", module=M)
 reading("kernel.hotplug.migrate-running",
         "The task running on a CPU going offline is pushed off it (migrate_tasks before 5.11, balance_push "
