@@ -19,6 +19,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import entry as irqflow
 from msidbg.model.kernel.devlock import release as _release
+from msidbg.model.kernel.hotplug import fallback_wake as _fallback_wake
 from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
@@ -685,7 +686,8 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
     r = P.write(PC.WAIT_TIMEOUT, PK.key(PK.WAIT, c.id), -ETIMEDOUT, ctx=False)
     if r >= 0:
         P.proc_last[c.id] = r
-    wake(eng, c)
+    if not _fallback_wake(eng, c):      # (its CPU not active: select_fallback_rq places it)
+        wake(eng, c)
 
 
 def wake_waiters(eng: Any, dev: str, idx: int) -> None:
@@ -706,7 +708,8 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
         proc["stack"][-1]["locals"]["ret"] = 0
         _cancel_timer(eng, "timeout", wait["token"])
         _unregister_waiter(w, wait, cid)
-        wake(eng, c)
+        if not _fallback_wake(eng, c):  # (its CPU not active: select_fallback_rq places it)
+            wake(eng, c)
 
 
 def _unregister_waiter(w: Any, wait: dict[str, Any], cpu: int) -> None:

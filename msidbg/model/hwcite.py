@@ -199,9 +199,21 @@ reading("device.msi.low-bits", "The msi-message-low-bits quirk: a function grant
         quote="001 - 2 Messages (Interrupters 0, 2, 4, and 6 mapped to message 0 and Interrupters 1, 3, 5, and 7 "
         "mapped to message 1) 010 - 4 Messages (Interrupters 0 and 4 mapped to message 0, Interrupters 1 and 5 mapped "
         "to message 1, Interrupters 2 and 6 mapped to message 2, Interrupters 3 and 7 mapped to message 3)", module=M)
+#: audit16: the commit message of f3b0946d629c (read in the msm-4.9 gitiles mirror of the commit, its 'commit
+#: f3b0946d629c8bfbd3e5f038e30cb9c711a35f10' page): the end-point Bharat Kumar Gogada reported latched its MSI
+#: registers when MSI was enabled
+LINUX_F3B0946 = Source("torvalds/linux", "f3b0946d629c", "kernel/irq/msi.c, drivers/pci/msi.c (the commit message)",
+                       "genirq/msi: Make sure PCI MSIs are activated early (MSI_FLAG_ACTIVATE_EARLY)",
+                       "a device behaviour (opt-in quirk); the fix 4.8 and stable")
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
-        "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI; unconfirmed detail in domain.md).",
-        status="hypothetical", module=M)
+        "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI). audit16: confirmed by that commit's "
+        "message -- end-points may latch the MSI registers as soon as MSI is enabled, and the reporter's (a Xilinx "
+        "end point) did, signalling whatever was there before; domain.md's 'unconfirmed detail' is settled. A device "
+        "behaviour some functions have: opt-in (quirks:), never a default.",
+        source=(LINUX_F3B0946,),
+        quote="And it turns out that end-points are allowed to latch the content of the MSI configuration registers "
+        "as soon as MSIs are enabled. In Bharat's case, the end-point ends up using whatever was there already, which "
+        "is not what you want.", module=M)
 
 reading("device.cmd.reset", "The Command register comes out of reset 0: the function decodes none of its BARs "
         "and may not master the bus until software sets Memory Space and Bus Master Enable.", source=(PCIE_CMD,),

@@ -739,6 +739,20 @@ Revisions:
   ``kernel.xen_fifo_events: true`` with a ``kernel.version`` before 3.14 (1fe565517b57), are one-line load
   errors; a snapshot of such a file written by revision 12 no longer opens. tests/test_leads19.py,
   tests/test_fifo_window.py.
+  (audit16) A task asleep when its CPU goes down -- a driver's doorbell wait, a device_lock wait -- stays
+  with that CPU (balance_push / migrate_tasks push runnable tasks only) and its wakeup places it: the
+  interrupt, its timeout or the unlock finding its CPU inactive runs select_task_rq's fallback
+  (``hotplug.fallback_wake``: select_fallback_rq, the lowest active CPU, now if that CPU runs no action, else
+  after it; a provenance note of the waking step, no event of its own); woken after its CPU is back, it runs
+  there. Before, a sleeping doorbell wait moved at the offline to an idle fallback CPU only and otherwise
+  stayed until ``cpu_online`` (never returning if the CPU stayed out), and a lock waiter woken on an offline
+  CPU waited for it likewise; a task that waited for a CPU going offline (``migrating``) with nothing
+  runnable left there now runs on an idle fallback CPU at once instead of waiting for an action to end on
+  it (an action still ending there -- its device_lock released in its last step -- keeps the CPU until it
+  is done). Reading ``kernel.actions.offline-sleeper-fallback`` (v6.6 select_task_rq: 'In order not to call
+  set_task_cpu() on a blocking task we need to rely on ttwu() to place the task'); ``kernel.actions.
+  offline-cpu-waits`` keeps only the QEMU ioreq wait (hypothetical). Shipped runs: unchanged (none puts a
+  sleeping task under an offline). tests/test_audit16_readings.py, tests/test_cpuhot2.py.
 """
 
 from __future__ import annotations

@@ -579,12 +579,21 @@ reading("xen.callback-vector", "An HVM guest's event channel upcall is vector 0x
               "if ( (plat->irq->callback_via_type == HVMIRQ_callback_vector) && vcpu_info(v, "
               "evtchn_upcall_pending) ) return hvm_intack_vector(plat->irq->callback_via.vector); / if "
               "(xen_percpu_upcall) ack_APIC_irq();")
+#: audit16: Xen's order of injection for an HVM vCPU (xen.callback-vector-global)
+XEN_CALLBACK_PRIORITY = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/irq.c",
+                               "hvm_vcpu_has_pending_irq (NMI, #MC, the callback vector, the PIC, then the vLAPIC)",
+                               "all (HVMIRQ_callback_vector)")
 reading("xen.callback-vector-global", "The global callback via in msidbg: 0xf3 still goes through the guest "
         "CPU's local APIC model (IRR, then an ISR bit the upcall's entry clears without an event or an EOI "
         "write), so it is taken by priority like a vLAPIC vector (class 15) where Xen injects it ahead of every "
         "vLAPIC vector; and a mark during the last irq handler the upcall runs counts as after the loop (the "
         "model decides the loop's end when handle_events hands out its last port): one more upcall where the "
-        "real loop would take it.", status="hypothetical", module=M)
+        "real loop would take it. audit16: the Xen half is read (RELEASE-4.19.0 hvm_vcpu_has_pending_irq: after "
+        "a pending NMI and #MC, the callback vector whenever evtchn_upcall_pending is set, before the PIC and "
+        "vlapic_has_pending_irq); the model's priority-class treatment is its own: stays hypothetical.",
+        status="hypothetical", source=(XEN_CALLBACK_PRIORITY,),
+        quote="if ( (plat->irq->callback_via_type == HVMIRQ_callback_vector) && vcpu_info(v, evtchn_upcall_pending) ) "
+        "return hvm_intack_vector(plat->irq->callback_via.vector); ... vector = vlapic_has_pending_irq(v);", module=M)
 M = "msidbg.model.evtchn_abi"
 reading("evtchn.abi-choice", "The guest uses the FIFO ABI when it asks for it (Linux 3.14+, xen.fifo_events "
         "not 0) and Xen offers EVTCHNOP_init_control (4.4+); the 2-level ABI otherwise.",
@@ -959,10 +968,28 @@ reading("xen.intx.timer-bound", "A host irq whose guest lines are all asserted a
         "on_selected_cpus(cpu_eoi_map, set_eoi_ready, desc, 0); / set_timer(&action->eoi_timer, NOW() + MILLISECS(1)); / "
         "static unsigned int __read_mostly irq_ratelimit_threshold = 10000; ... if ( now < (desc->rl_quantum_start + "
         "MILLISECS(10)) ) { desc->handler->disable(desc);", module=M)
+#: audit16: why the guest never unmasks the ISA entries the PCI-ISA links assert (xen.intx.isa-link)
+XEN_HVM_PRT = Source(X, "RELEASE-4.19.0", "tools/libacpi/mk_dsdt.c, tools/libacpi/build.c, "
+                     "tools/firmware/hvmloader/config.h, xen/arch/x86/hvm/vioapic.c",
+                     "_PRT (PICD: PRTA, the GSIs ((dev*4+dev/8+intx)&31)+16; PRTP, the LNKx links, in PIC mode "
+                     "only), construct_madt (an override per PCI_ISA_IRQ_MASK irq: 'PCI: active-low "
+                     "level-triggered', flags 0xf), PCI_ISA_IRQ_MASK 0x0c20 (ISA IRQs 5, 10, 11), vioapic_reset "
+                     "(every pin masked)", "all (hvmloader's APIC-mode routing)")
+LINUX_CLEAR_IOAPIC = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
+                            "clear_IO_APIC / clear_IO_APIC_pin (every pin masked at setup); mp_setup_entry ('Mask level "
+                            "triggered irqs. Edge triggered irqs are masked by the irq core code in case they fire'); "
+                            "unmask_ioapic_irq only from a requested irq's startup", "all (a 4.19-era stored copy)")
 reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the guest's PCI-ISA link routes the "
         "slot's link to (pci_link.route); not modelled: the guest's IO-APIC entries of those ISA irqs stay "
         "masked in every modelled run (the guest uses the GSI). audit15: the Xen half is as said (RELEASE-4.19.0 "
-        "__hvm_pci_intx_assert); what stays unread is that no modelled guest unmasks such an ISA entry.",
-        status="hypothetical", source=(XEN_INTX_VIOAPIC,),
+        "__hvm_pci_intx_assert). audit16: the guest half is read too -- Xen resets every vIO-APIC pin masked "
+        "(vioapic_reset); an ACPI guest that selected APIC mode (_PIC(1) sets PICD) gets hvmloader's PRTA from _PRT, "
+        "which routes each slot's INTx to a GSI of 16 and up and names no LNKx link, so no PCI driver requests the "
+        "links' ISA irqs 5, 10, 11 (level-triggered by the MADT's overrides); Linux masks every IO-APIC pin at setup "
+        "(clear_IO_APIC), writes a level entry masked and unmasks it only when a requested irq starts up; and the modelled guest requests no ISA irq but the timer "
+        "(kernel.vector.isa-unrequested). So the ISA assertion meets a masked entry, as the model has it.",
+        source=(XEN_INTX_VIOAPIC, XEN_HVM_PRT, LINUX_CLEAR_IOAPIC),
         quote="isa_irq = hvm_irq->pci_link.route[link]; if ( (hvm_irq->pci_link_assert_count[link]++ == 0) && isa_irq && "
-        "(hvm_irq->gsi_assert_count[isa_irq]++ == 0) ) assert_irq(d, isa_irq, isa_irq);", module=M)
+        "(hvm_irq->gsi_assert_count[isa_irq]++ == 0) ) assert_irq(d, isa_irq, isa_irq); / push_block(\"If\", "
+        "\"PICD\"); stmt(\"Return\", \"PRTA\"); / vioapic->redirtbl[pin] = (union vioapic_redir_entry)"
+        "{ .fields.mask = 1 }; / Clear the rest of the bits in the IO-APIC RTE except for the mask bit.", module=M)

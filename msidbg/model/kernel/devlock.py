@@ -31,7 +31,7 @@ from typing import Any
 
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.kernel.hotplug import task_of
+from msidbg.model.kernel.hotplug import fallback_wake, task_of
 from msidbg.sim.program import Replay
 
 #: the wait spec of a task asleep on a device's device_lock
@@ -93,13 +93,14 @@ def release(eng: Any, action: int, dev: str | None) -> None:
 def wake_task(eng: Any, action: int, dev: str) -> None:
     """``wake_up_q`` for the task of ``action`` asleep on ``dev``'s device_lock: wherever the task is
     (a CPU's process context, or kept aside while take_cpu_down runs on its CPU, or migrating), its
-    wait ends; on a CPU it is scheduled (an offline CPU runs it when it is back)."""
+    wait ends; on a CPU it is scheduled -- on an inactive (going down or offline) one, select_fallback_rq
+    places it on an active CPU (``hotplug.fallback_wake``)."""
     w = eng.w
     for c in w.cpus:
         t = task_of(c)
         if t["action"] == action:
             _unwait(t, dev)
-            if t is c.proc:
+            if t is c.proc and not fallback_wake(eng, c):   # (an inactive CPU's: select_fallback_rq)
                 eng.model.wake(eng, c)
             return
     for entry in w.kernel.get("migrating", ()):

@@ -699,8 +699,10 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     widened (cpuset_cpus_allowed_fallback, else the possible mask) and it goes to the lowest active
     CPU, with "process %d (%s) no longer affine to cpu%d". It continues there at its next step once
     stop_machine is over -- after the action running on that CPU ends, if one does (the model runs
-    one task per CPU). A task asleep (a doorbell wait) moves only to an idle CPU; otherwise it stays
-    with the outgoing CPU until it comes back (reading kernel.actions.offline-cpu-waits)."""
+    one task per CPU). A task asleep is not runnable: balance_push / migrate_tasks leave it with the
+    outgoing CPU, and its wakeup places it (``fallback_wake``, reading
+    kernel.actions.offline-sleeper-fallback); one waiting for a QEMU ioreq stays (reading
+    kernel.actions.offline-cpu-waits)."""
     dying = loc["cpu"]
     c = k.w.cpus[dying]
     # the dying CPU's task: kept aside while take_cpu_down runs there (else this is that task)
@@ -711,13 +713,14 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     for waiting in k.kernel.get("migrating", ()):
         if waiting[0] == dying:       # moved here earlier, still waiting: select_fallback_rq again
             waiting[0] = to
-    if not proc["stack"] and proc["done"] is None:
-        return
     target = k.w.cpus[to]
     idle = not target["proc"]["stack"] and target["proc"]["done"] is None
-    wait = proc["wait"]
-    if wait is not None and not (idle and "token" in wait):
-        return      # asleep (a doorbell wait with the fallback CPU busy, a QEMU ioreq): stays
+    if (not proc["stack"] and proc["done"] is None) or proc["wait"] is not None:
+        # nothing runnable here (no task, or one asleep -- a driver's or a lock's wait, a QEMU ioreq: not
+        # pushed, its wakeup places it); a task that waited for this CPU runs on an idle fallback CPU now
+        if idle:
+            resume_migrated(k.eng, target)
+        return
     task = {f: proc[f] for f in TASK_FIELDS}
     proc.update(stack=[], wait=None, irqs_off=False, action=-1, done=None)
     cpu_dirty(k, dying)
@@ -841,6 +844,46 @@ def install_task(eng: Any, c: Any, task: dict[str, Any], old: int) -> None:
             if item[2] == "timeout" and item[4] == wait["token"]:
                 item[3] = cid
     eng.model.wake(eng, c)
+
+
+def fallback_wake(eng: Any, c: Any) -> bool:
+    """The wakeup of CPU ``c``'s task (its wait just ended: the driver's interrupt, its timeout, the
+    device lock) while ``c`` is not active -- its cpu_down began (sched_cpu_deactivate) or it is
+    offline: try_to_wake_up -> select_task_rq finds the task's one allowed CPU not allowed
+    (is_cpu_allowed: cpu_active) and select_fallback_rq places it as it does a running task pushed off
+    (affinity widened, the lowest active CPU, "no longer affine to cpuN"). It runs there now if that CPU
+    runs no action, else after the action it runs (the model's one task per CPU: ``migrating``). True
+    when it moved; False, nothing done, while ``c`` is active or the task is kept aside in ``c``'s
+    take_cpu_down frame (migrate_tasks moves it, runnable now). Reading
+    kernel.actions.offline-sleeper-fallback."""
+    w = eng.w
+    proc = c.proc
+    if vec.cpu_active(w, c.id) or task_of(c) is not proc or not proc["stack"] or proc["wait"] is not None:
+        return False
+    active = [i for i in vec.online_cpus(w) if i != c.id and vec.cpu_active(w, i)]
+    if not active:
+        return False
+    to = min(active)
+    target = w.cpus[to]
+    tp = target["proc"]
+    # (an action ending -- its device_lock released in _finish_action -- still owns the CPU: after it)
+    idle = not tp["stack"] and tp["done"] is None and tp["action"] == -1
+    task = {f: proc[f] for f in TASK_FIELDS}
+    proc.update(stack=[], wait=None, irqs_off=False, action=-1, done=None)
+    act = w.actions[task["action"]]
+    if idle:
+        install_task(eng, target, task, c.id)
+    else:
+        w.kernel.setdefault("migrating", []).append([to, c.id, task])
+    what = (f"process of action {task['action']} ({act['do']}) woken while cpu{c.id} is "
+            f"{'offline' if not c.online else 'going down'}: no longer affine to cpu{c.id}, runs on CPU{to}"
+            + ("" if idle else f" after CPU{to}'s current action"))
+    # (no event of its own: the wakeup's step -- the handler, the timeout, the unlock -- emits one; the move
+    # is a provenance node of that step)
+    P = eng.prov
+    P.dep(PC.D_CAUSE, PK.key(PK.ACTION, task["action"]))
+    P.write(PC.KERNEL, PK.key(PK.ACTION, task["action"]), to, note=f"select_fallback_rq: {what}", ctx=False)
+    return True
 
 
 def resume_migrated(eng: Any, c: Any) -> bool:

@@ -560,10 +560,30 @@ reading("kernel.msi.free-busy",
 SCHED_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
                         "select_fallback_rq; balance_push -> __balance_push_cpu_stop (5.11..), migrate_tasks from "
                         "sched_cpu_dying before", "all")
+SCHED_WAKE_FALLBACK = Source(L, "v6.6", "kernel/sched/core.c",
+                             "try_to_wake_up -> select_task_rq (is_cpu_allowed: cpu_active for a user task; else "
+                             "select_fallback_rq(task_cpu(p), p)); balance_push pushes the outgoing CPU's runnable "
+                             "tasks only", "all (select_task_rq's fallback read in stored 4.x, 5.x and 6.x copies)")
+reading("kernel.actions.offline-sleeper-fallback",
+        "A task asleep (a driver's doorbell wait, a device_lock wait) when its CPU goes down is not runnable: "
+        "balance_push (migrate_tasks before 5.11) leaves it with that CPU. Its wakeup (the interrupt, its "
+        "timeout, the unlock) places it: try_to_wake_up -> select_task_rq finds its one allowed CPU inactive and "
+        "select_fallback_rq picks the lowest active CPU (affinity widened, as for a running task pushed off), "
+        "where it runs now if that CPU runs no action, else after the one it runs (the model's one task per "
+        "CPU); woken after its CPU is back, it runs there. audit16: this replaces the model's rule that moved a "
+        "sleeping doorbell wait at the offline only to an idle CPU and otherwise left it until the CPU came back "
+        "(kernel.actions.offline-cpu-waits, refuted for these waits).",
+        source=(SCHED_WAKE_FALLBACK, SCHED_FALLBACK), module=M,
+        quote="/* In order not to call set_task_cpu() on a blocking task we need to rely on ttwu() to place the "
+        "task on a valid ->cpus_ptr CPU. ... */ if (unlikely(!is_cpu_allowed(p, cpu))) cpu = "
+        "select_fallback_rq(task_cpu(p), p);")
 reading("kernel.actions.offline-cpu-waits",
-        "An action whose task sleeps (a doorbell wait) when its CPU goes offline moves only to an idle CPU; "
-        "otherwise it waits until the CPU is back (the real task is placed on a fallback CPU when woken). "
-        "A task waiting for a QEMU ioreq (xen-hvm) is not moved.",
+        "A task waiting for a QEMU ioreq (xen-hvm: the vCPU is blocked in Xen until the device model answers) "
+        "when its vCPU goes offline is not moved; it goes on when the ioreq completes and the vCPU is back. How "
+        "a vCPU blocked mid-instruction and its offline interleave is not read. audit16: the rest of this rule "
+        "-- a sleeping doorbell wait moved at the offline only to an idle CPU, else kept until the CPU came "
+        "back -- was refuted by select_task_rq's wakeup fallback and replaced "
+        "(kernel.actions.offline-sleeper-fallback).",
         status="hypothetical", module=M)
 reading("kernel.hotplug.migrate-running",
         "The task running on a CPU going offline is pushed off it (migrate_tasks before 5.11, balance_push "
@@ -594,7 +614,12 @@ reading("kernel.entry.exception-vector-effect",
         "What the other exception entries do with an external interrupt: the error-code entries (#AC, #CP, #VC) get "
         "no error code from the CPU for an external interrupt (SDM vol. 3A 6.13, not re-read here) and read the "
         "frame one word off; #MC runs do_machine_check with nothing logged; vectors absent from def_idts keep the "
-        "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further.",
+        "gate idt_setup_early_handler installed at boot. The model names these and does not follow them further. "
+        "audit16: searched again -- the stored SDM copies give 6.13's opening (the EXT bit: 'an event external to the "
+        "program, such as a hardware interrupt, caused the exception') but cut the page before its sentence on "
+        "external interrupts, and the 'Interrupts 32 to 255' entry says only 'Exception Error Code: Not applicable'; "
+        "no passage for vectors 0..31 delivered by the local APIC was found, and the Linux halves were not re-read. "
+        "Stays hypothetical.",
         status="hypothetical", module=M)
 # --- INTx (bare metal; docs/model-baremetal.md "INTx", kernel/intx.py) -----------------------------------
 PCI_INTX = Source(L, "v6.6", "drivers/pci/pci.c", "pci_intx (read Command, flip PCI_COMMAND_INTX_DISABLE, write "
@@ -829,11 +854,24 @@ reading("kernel.intx.remapped",
         quote="/* Intr-remapping uses pin number as the virtual vector in the RTE. Actual vector is programmed "
         "in intr-remapping table entry. Hence for the io-apic EOI we use the pin number. */ apic_ack_irq(irq_data); "
         "eoi_ioapic_pin(data->entry.vector, data);")
+#: audit16: an IOxAPIC (the PCH-era IO-APIC a VT-d machine has) sets Remote IRR when it sends, not when a local
+#: APIC accepts (the 82093AA's wording): the same register text in two Intel datasheets found in the library
+IOXAPIC_RIRR = Source("Intel Atom C2000 datasheet vol. 2", "330061-002US (September 2014)",
+                      "30.3.3.3 Redirection Table Entry (RTE[23:0]) Registers (the same text: Atom E6xx datasheet "
+                      "11.4.2.3)", "Remote IRR (RIRR), bit 14", "IOxAPIC (PCH-era IO-APICs)")
+VTD_FAULT = Source("Intel VT-d specification", "rev 3.x", "5.1 Interrupt Remapping (fault reasons; iommu.faults)",
+                   "an interrupt request whose IRTE is not present is blocked and logged", "all")
 reading("kernel.intx.remapped-fault",
         "An IR-format entry that sends while its IRTE is not present (not reached in the modelled flows: "
         "deactivation masks the entry before it clears the IRTE, activation writes the IRTE first): the model "
-        "drops the message and leaves Remote IRR set (the IO-APIC does not see the remapping fault).",
-        status="hypothetical", module=M + ".intx")
+        "drops the message and leaves Remote IRR set (the IO-APIC does not see the remapping fault). audit16: "
+        "confirmed -- the remapping unit blocks the request (iommu.faults: 'Present field in the IRTE entry is "
+        "clear'), and an IOxAPIC sets Remote IRR when it sends the level message and clears it only on a matching "
+        "EOI, which no CPU sends for a message it never got.",
+        source=(IOXAPIC_RIRR, VTD_FAULT), module=M + ".intx",
+        quote="Remote IRR (RIRR): This is used for level triggered interrupts its meaning is undefined for edge "
+        "triggered interrupts. This bit is set when IOxAPIC sends the level interrupt message to the CPU. This bit is "
+        "cleared when an EOI message is received that matches the VCT field.")
 reading("kernel.intx.move",
         "Without remapping the IO-APIC chip has no IRQ_MOVE_PCNTXT: irq_set_affinity records a pending move, and the "
         "next interrupt's ioapic_ack_level applies it: irq_complete_move, the entry masked (mask_ioapic_irq: the "
@@ -969,7 +1007,12 @@ reading("kernel.hotplug.action-on-inactive-cpu",
         quote="dest_cpu = cpumask_any_and_distribute(cpu_valid_mask, ctx->new_mask); if (dest_cpu >= "
         "nr_cpu_ids) { ret = -EINVAL; goto out; }")
 IDTENTRY_SYSVEC = Source(L, "v6.6", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
-                         "DECLARE_IDTENTRY_SYSVEC / apic_idts", "5.8..")
+                         "DECLARE_IDTENTRY_SYSVEC / apic_idts (LOCAL_TIMER_VECTOR)", "5.8..")
+#: audit16: v6.6 has no IRQ_MOVE_CLEANUP_VECTOR entry -- bdc1dad299bb (x86/apic for 6.6-rc1) deletes its
+#: DECLARE_IDTENTRY_SYSVEC line, its apic_idts gate and the vector itself; the line is read in that diff's context
+IDTENTRY_CLEANUP = Source(L, "bdc1dad299bb", "arch/x86/include/asm/idtentry.h + arch/x86/kernel/idt.c",
+                          "DECLARE_IDTENTRY_SYSVEC(IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup) / apic_idts "
+                          "(the lines the commit removes)", "5.8..6.5 (vector_cleanup: ipi)")
 MSI_SHUTDOWN = Source(L, "v6.6", "drivers/pci/msi/msi.c", "pci_msi_shutdown", "all")
 ERROR_INTERRUPT = Source(L, "v6.6", "arch/x86/kernel/apic/apic.c", "sysvec_error_interrupt / lapic_setup_esr",
                          "5.8.. (smp_error_interrupt before, the same steps; some 3.x/4.x copies print "
@@ -1017,11 +1060,13 @@ reading("kernel.entry.unhandled-level-eoi",
 reading("kernel.entry.system-vector",
         "A message whose vector is a system vector runs that vector's own IDT entry, not common_interrupt's "
         "vector_irq lookup: IRQ_MOVE_CLEANUP_VECTOR (before 6.6) the moved-vector cleanup, LOCAL_TIMER_VECTOR "
-        "the local APIC timer interrupt. A device's signal there reaches no handler of its own.",
-        source=IDTENTRY_SYSVEC, module=M,
+        "the local APIC timer interrupt. A device's signal there reaches no handler of its own. audit16: the cleanup "
+        "vector's entry is cited where it exists (5.8 .. 6.5: the lines bdc1dad299bb removes), no longer at v6.6, "
+        "which has none.",
+        source=(IDTENTRY_SYSVEC, IDTENTRY_CLEANUP), module=M,
         quote="/* System vector entry points */ ... DECLARE_IDTENTRY_SYSVEC(LOCAL_TIMER_VECTOR, "
-        "sysvec_apic_timer_interrupt); ... DECLARE_IDTENTRY_SYSVEC(IRQ_MOVE_CLEANUP_VECTOR, "
-        "sysvec_irq_move_cleanup);")
+        "sysvec_apic_timer_interrupt); / (bdc1dad299bb, removed for 6.6:) -DECLARE_IDTENTRY_SYSVEC("
+        "IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup); -INTG(IRQ_MOVE_CLEANUP_VECTOR, asm_sysvec_irq_move_cleanup),")
 reading("kernel.msi.shutdown-order",
         "pci_msi_shutdown clears MSI Enable first and unmasks every vector afterwards: a message still pending "
         "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
