@@ -40,6 +40,8 @@ STILL_HYPOTHETICAL = {
 #: kernel.actions.offline-cpu-waits)
 AUDIT16_CONFIRMED = {"device.msi.latch-on-enable", "xen.intx.isa-link", "kernel.intx.remapped-fault",
                      "kernel.actions.offline-sleeper-fallback"}
+#: confirmed readings other lanes of the same session added (not in the set audit16 drew from)
+SAME_SESSION = {"ioapic.soft-disabled-destination"}   # leads19
 
 #: the seeded sample re-verified by audit16 (drawn from the confirmed readings before it)
 SAMPLE = [
@@ -109,7 +111,8 @@ def test_the_callback_vector_reading_cites_the_order_it_departs_from() -> None:
 def test_the_sample_is_the_seeded_draw_and_stays_confirmed() -> None:
     """The draw is reproducible from the confirmed set before audit16 (today's confirmed readings less those
     audit16 confirmed or added); every sampled reading is still confirmed with a source and a quote."""
-    before = sorted(k for k, r in cite.READINGS.items() if r.status == "confirmed" and k not in AUDIT16_CONFIRMED)
+    before = sorted(k for k, r in cite.READINGS.items() if r.status == "confirmed"
+                    and k not in AUDIT16_CONFIRMED | SAME_SESSION)
     assert len(before) == 196
     assert random.Random(16).sample(before, 15) == SAMPLE
     for key in SAMPLE:
