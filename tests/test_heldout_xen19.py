@@ -90,7 +90,8 @@ def test_the_eoi_matches_the_bound_vector_and_destination_only() -> None:
 
 
 # --- pins of mechanisms expect: cannot state -----------------------------------------------------------------------
-@pytest.mark.parametrize("stem", ["xt01-hvm-reprobe-pirq-reuse-x48-k414", "xt22-hvm-x45-q47-reprobe-k49"])
+@pytest.mark.parametrize("stem", ["xt01-hvm-reprobe-pirq-reuse-x48-k414", "xt22-hvm-x45-q47-reprobe-k49",
+                                  "xt35-hvm-x45-trad-reprobe-k316"])
 def test_reprobe_gets_the_same_pirqs_after_qemu_unmapped_them(stem: str) -> None:
     # the close cleared the emuirq, QEMU's unmap at MSI-X disable freed the pirq: get_free_pirq hands 101, 100 again
     assert [h["ret"] for h in _hypercalls(_run(stem), "PHYSDEVOP_get_free_pirq")] == [101, 100, 101, 100]
@@ -126,6 +127,7 @@ def test_pv_least_loaded_spread() -> None:
 @pytest.mark.parametrize("stem, eois", [
     ("xt19-hvm-x41-trad-k310-2nic", 14),   # HVM has no eoi map: 4 startups + 10 interrupts
     ("xt20-pv-x40-k310-msix-affinity", 12),  # Xen 4.0: no PHYSDEVOP_pirq_eoi_gmfn_v2: 2 startups + 10
+    ("xt03-pv-msi-multivec-x48-k414", 0),    # a maskable PV MSI is ACKTYPE_NONE: its eoi map bit is clear
 ])
 def test_eoi_hypercalls_without_a_map(stem: str, eois: int) -> None:
     assert len(_hypercalls(_run(stem), "PHYSDEVOP_eoi")) == eois
