@@ -103,6 +103,14 @@ def test_emulated_device_reprobe_skips_its_emulated_pirq() -> None:
     assert [h["ret"] for h in _hypercalls(s, "PHYSDEVOP_get_free_pirq")] == [101, 100]
 
 
+def test_emulated_pirqs_leak_on_hvm_not_on_pv() -> None:
+    # an HVM domU's xen_destroy_irq unmaps nothing: each probe of an emulated function leaks its allocated pirq
+    rets = [h["ret"] for h in _hypercalls(_run("xt36-hvm-emul-pirq-leak-x47-k414"), "PHYSDEVOP_get_free_pirq")]
+    assert rets[:32] == list(range(101, 69, -1)) and len(rets) == 34 and rets[32] < 0 and rets[33] < 0
+    p = {x["pirq"]: x["dev"] for x in _run("xt37-pv-pirq-no-leak-x47-k414").summary()["pirqs"]["xen"]}
+    assert p == {101: "e0", 100: "n0"}
+
+
 def test_msix_failure_retries_then_falls_back_to_msi() -> None:
     # b: MSI-X fails at its 3rd pirq; out_avail retries with 2 (fails at once), the MSI fallback fails, c fails
     s = _run("xt02-hvm-exhaust-msix-to-msi-fallback-x48-k414")
