@@ -732,7 +732,7 @@ Revisions:
   virtualization: for an MSI without Per-vector Masking a doorbell behind it timed out, Xen's own move of the
   host irq waited for the timer (no live rewrite met a stream), and signals coalesced behind it were released
   into whatever binding QEMU made next. No shipped run changes (the runs digest is revision 12's); the
-  held-out runs tests/heldout_xen19/xt16, xt30, xt32 do (tests/test_heldout_xen19.py).
+  held-out runs tests/heldout_xen19/xt16, xt30, xt32, xt33 do (tests/test_heldout_xen19.py).
 """
 
 from __future__ import annotations
