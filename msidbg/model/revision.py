@@ -753,6 +753,16 @@ Revisions:
   set_task_cpu() on a blocking task we need to rely on ttwu() to place the task'); ``kernel.actions.
   offline-cpu-waits`` keeps only the QEMU ioreq wait (hypothetical). Shipped runs: unchanged (none puts a
   sleeping task under an offline). tests/test_audit16_readings.py, tests/test_cpuhot2.py.
+  (xenred19) A Xen HVM guest with native MSIs on a host without APIC virtualization
+  (``platform.xen_hvm_pirqs`` false -- Xen 4.0, 4.19+ by default -- and ``platform.apic_virtualization``
+  false) EOIs through a VM exit: ``vlapic_EOI_set`` -> ``vlapic_handle_EOI`` -> ``hvm_dpci_msi_eoi`` finds the
+  bound MSI pirq whose guest vector was EOI'd and whose destination the vCPU matches and acknowledges its
+  ACKTYPE_EOI host irq at once (``__msi_pirq_eoi`` -> ``desc_guest_eoi``; reading ``xen.vmsi-eoi-trapped``,
+  RELEASE-4.0.0 / 4.5.0 / 4.19.0). The model held it in flight until the 1 ms ``eoi_timer`` as under APIC
+  virtualization: for an MSI without Per-vector Masking a doorbell behind it timed out, Xen's own move of the
+  host irq waited for the timer (no live rewrite met a stream), and signals coalesced behind it were released
+  into whatever binding QEMU made next. No shipped run changes (the runs digest is revision 12's); the
+  held-out runs tests/heldout_xen19/xt16, xt30, xt32, xt33 do (tests/test_heldout_xen19.py).
 """
 
 from __future__ import annotations

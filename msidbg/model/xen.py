@@ -387,6 +387,34 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
     return 0
 
 
+def vlapic_eoi(eng: Any, cpu: int, vector: int) -> None:
+    """The guest's EOI of ``vector`` on vCPU ``cpu`` when it traps (reading ``xen.vmsi-eoi-trapped``): a guest
+    with native MSIs on a host without APIC virtualization (``platform.xen_hvm_pirqs`` false: Xen 4.0, 4.19+
+    by default, and ``platform.apic_virtualization`` false) writes its vLAPIC's EOI register through a VM
+    exit: ``vlapic_EOI_set`` -> ``vlapic_handle_EOI`` -> ``hvm_dpci_msi_eoi``, which finds the bound MSI pirq
+    whose guest vector is ``vector`` and whose destination this vCPU's vLAPIC matches (``vlapic_match_dest``)
+    and runs ``__msi_pirq_eoi`` -> ``desc_guest_eoi``: an ACKTYPE_EOI host irq held in flight is acknowledged
+    now, not by the 1 ms eoi_timer. The first match in pirq order (RELEASE-4.0.0's loop breaks there; later
+    releases' ``pt_pirq_iterate`` also calls the rest of its batch of 8: two bindings with one guest vector
+    and destination are not modelled)."""
+    w = eng.w
+    if w.platform["kind"] != "xen-hvm" or uses_pirqs(w) or w.behaviour.get("apic_virtualization"):
+        return
+    x = w.xen
+    broadcast = -1 if w["platform"]["apic"] == "x2apic" else bus.XAPIC_BROADCAST
+    for pirq in sorted(x["pirqs"]):
+        rec = x["pirqs"][pirq]
+        if not rec["bound"] or rec["gvec"] != vector or rec["type"] == "gsi":
+            continue
+        if cpu not in bus.targets(w, rec["gdest"] & 0xFF, bool(rec["gdest"] & GFLAGS_DM), broadcast):
+            continue
+        if rec["irq"] > 0:
+            hirq = x["irqs"].get(rec["irq"])
+            if hirq is not None and hirq["in_flight"]:
+                host_eoi(eng, rec["irq"], hirq)
+        return
+
+
 #: a PV guest's GSI pirqs (``type`` "gsi": the machine GSI the toolstack mapped for its pcifront function):
 #: "bind" (pirq_guest_bind), "unbind" (pirq_guest_unbind), "eoi" (pirq_guest_eoi) -- model/xen_intx.py
 GSI: dict[str, Any] = {}
@@ -915,3 +943,9 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
     if msi["ctrl"] & MSI_PVM:
         value = msi["mask"] | (1 << entry) if masked else msi["mask"] & ~(1 << entry)
         device._set_msi_mask(eng, dev, d, value)
+
+
+# (at the end: the kernel's interrupt entry calls back into Xen's vlapic_EOI_set)
+from msidbg.model.kernel import entry as _entry  # noqa: E402
+
+_entry.XEN_GUEST_EOI[:] = [vlapic_eoi]

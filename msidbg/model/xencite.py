@@ -544,13 +544,31 @@ reading("xen.vmsi-eoi-not-seen", "A guest without pirqs (platform.apic_virtualiz
         "level-triggered vectors and the periodic timer's, so vlapic_handle_EOI -> hvm_dpci_msi_eoi never runs "
         "for it and an ACKTYPE_EOI host irq is acknowledged by the 1 ms eoi_timer or a re-bind only. A host with "
         "APIC-register virtualization but no virtual-interrupt delivery (its EOI write would trap to "
-        "vlapic_EOI_set) is not modelled, nor a guest without pirqs on a host without APIC virtualization "
-        "(platform.xen_hvm_pirqs false: Xen 4.0, 4.19+ by default), whose EOI traps too: the model treats "
-        "it the same.", source=XEN_VLAPIC_EOI,
+        "vlapic_EOI_set) is not modelled; a guest without pirqs on a host without APIC virtualization is "
+        "xen.vmsi-eoi-trapped.", source=XEN_VLAPIC_EOI,
         quote="opt |= SECONDARY_EXEC_APIC_REGISTER_VIRT | SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY | ... / if ( "
               "hvm_funcs.update_eoi_exit_bitmap ) hvm_funcs.update_eoi_exit_bitmap(target, vec, trig); / if ( trig "
               ") vmx_set_eoi_exit_bitmap(v, vector); else vmx_clear_eoi_exit_bitmap(v, vector); / case "
               "EXIT_REASON_EOI_INDUCED: ... vlapic_handle_EOI(vcpu_vlapic(v), exit_qualification);", module=M)
+XEN_VLAPIC_EOI_TRAP = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vlapic.c, "
+                             "xen/drivers/passthrough/x86/hvm.c (RELEASE-4.0.0: xen/drivers/passthrough/io.c)",
+                             "vlapic_EOI_set -> vlapic_handle_EOI -> hvm_dpci_msi_eoi -> _hvm_dpci_msi_eoi "
+                             "(vlapic_match_dest) -> __msi_pirq_eoi -> desc_guest_eoi",
+                             "4.0 .. 4.19 read (RELEASE-4.0.0, 4.5.0, 4.19.0)")
+reading("xen.vmsi-eoi-trapped", "A guest with native MSIs on a host without APIC virtualization (platform.xen_hvm_pirqs "
+        "false -- Xen 4.0, 4.19+ by default -- and platform.apic_virtualization false) writes its vLAPIC's EOI "
+        "register through a VM exit: vlapic_EOI_set -> vlapic_handle_EOI -> hvm_dpci_msi_eoi finds the bound "
+        "MSI pirq whose guest vector is the EOI'd vector and whose destination this vCPU's vLAPIC matches, and "
+        "__msi_pirq_eoi -> desc_guest_eoi acknowledges its ACKTYPE_EOI host irq (an MSI without Per-vector "
+        "Masking) at once -- not the 1 ms eoi_timer. The model takes the first match in pirq order (4.0's loop "
+        "breaks there; pt_pirq_iterate in later releases also calls the rest of its batch of 8: two bindings "
+        "with one guest vector and destination are not modelled). Before 4.5 the host's APIC virtualization "
+        "cannot be stated (no CPUID advertisement, platform.apic_virtualization is refused): taken as absent.",
+        source=XEN_VLAPIC_EOI_TRAP,
+        quote="vlapic_clear_vector(vector, &vlapic->regs->data[APIC_ISR]); ... vlapic_handle_EOI(vlapic, vector); / "
+              "hvm_dpci_msi_eoi(d, vector); / if ( (pirq_dpci->flags & HVM_IRQ_DPCI_MACH_MSI) && "
+              "(pirq_dpci->gmsi.gvec == vector) ) { ... if ( vlapic_match_dest(vcpu_vlapic(current), NULL, 0, dest, "
+              "dest_mode) ) { __msi_pirq_eoi(pirq_dpci); return 1; } }", module="msidbg.model.xen")
 reading("xen.pv-callback", "A PV guest's upcall is no local APIC vector: vcpu_mark_events_pending sets vcpu_info's "
         "evtchn_upcall_pending (test_and_set: once until the guest clears it) and kicks the vCPU; Xen's "
         "test_guest_events enters the guest at its registered event callback while evtchn_upcall_pending is set "

@@ -138,6 +138,8 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
         tmr = c.get("tmr")
         if type(tmr) is list and v in tmr:
             _level_eoi(k, v)
+        if k.w.platform["kind"] == "xen-hvm":
+            xen_guest_eoi(k, v)
     P = k.eng.prov
     n = sum(s[2] for s in src)
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
@@ -194,6 +196,16 @@ RERUN: dict[str, int] = {}
 #: flow handler program -> (cpu, irq, fallback vector) -> the frames of the interrupt entry that runs
 #: it, for ``defer`` to put back under a loop on a CPU whose stack emptied when the action began
 LOOP_ENTRY: dict[str, Any] = {}
+#: model/xen.vlapic_eoi (set when it is imported): an HVM guest's EOI that traps to Xen (hvm_dpci_msi_eoi)
+XEN_GUEST_EOI: list[Any] = []
+
+
+def xen_guest_eoi(k: Any, vector: int) -> None:
+    """After an xen-hvm CPU's local APIC EOI of ``vector``: where the EOI write traps (no APIC
+    virtualization), Xen's ``vlapic_EOI_set`` acknowledges the passthrough host irq bound to that vector
+    (model/xen.vlapic_eoi). Nothing to do unless some host irq is in service on a pCPU (``xen.eoi``)."""
+    if k.w.xen["eoi"] and XEN_GUEST_EOI:
+        XEN_GUEST_EOI[0](k.eng, k.cpu_id, vector)
 
 
 @handle_edge_irq.step
@@ -239,6 +251,8 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         else:
             _eoi(k.cpu)
         k.ev(_APIC_EOI, None, v, 0, 0, "eoi")
+        if k.w.platform["kind"] == "xen-hvm":     # (a test on every interrupt: no call elsewhere)
+            xen_guest_eoi(k, v)
         if deferred:
             desc.lock = -1
             k.ret(0)
@@ -499,6 +513,8 @@ def move(k: Any, loc: dict[str, Any]) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     apic.eoi(k.cpu)
     k.ev(K.APIC_EOI, None, loc["vector"], cost="eoi")
+    if k.w.platform["kind"] == "xen-hvm":
+        xen_guest_eoi(k, loc["vector"])
     if "deferred" in loc:       # mask_ack_irq's ack: this edge is left to the CPU in the action
         k.w.irqs[loc["irq"]]["lock"] = -1
         k.ret(0)
