@@ -41,7 +41,7 @@ STILL_HYPOTHETICAL = {
 AUDIT16_CONFIRMED = {"device.msi.latch-on-enable", "xen.intx.isa-link", "kernel.intx.remapped-fault",
                      "kernel.actions.offline-sleeper-fallback"}
 #: confirmed readings other lanes of the same session added (not in the set audit16 drew from)
-SAME_SESSION = {"ioapic.soft-disabled-destination"}   # leads19
+SAME_SESSION = {"ioapic.soft-disabled-destination", "xen.vmsi-eoi-trapped"}   # leads19, xenred19
 
 #: the seeded sample re-verified by audit16 (drawn from the confirmed readings before it)
 SAMPLE = [
