@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -23,10 +23,29 @@ from msidbg.tui.complete import Completer
 Check = Callable[[str], tuple[Any, str | None]]
 
 
+class PromptInput(Input):
+    """The prompt's input: tab completes, handled in the input's own queue of keys. As a priority
+    binding of the screen, tab ran as soon as the App read it, before the input had inserted the
+    keys typed ahead of it (tmux's or a fast typist's "cpu[" + tab completed "watch cpu", and a
+    unique completion landed before the rest: "watch devices.emsix.ena"); as a plain binding it
+    ran once the key had bubbled up to the App, after the keys typed behind it."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "tab" and isinstance(self.screen, Prompt):
+            event.stop()
+            event.prevent_default()
+            self.screen.action_complete()
+            return
+        await super()._on_key(event)
+
+
 class Prompt(ModalScreen[Any]):
     """Ask for one line; dismiss with the checked value, or stay open showing the error."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete", priority=True)]
+    #: tab is handled by the input itself (``PromptInput``), in the order it was typed; this
+    #: binding (replacing the Screen's focus_next: the dialog has one focusable widget) is only
+    #: reached when the input is not focused
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete")]
 
     def __init__(self, title: str, check: Check, *, value: str = "", placeholder: str = "",
                  hint: str = "", select_all: bool = True, complete: Completer | None = None) -> None:
@@ -44,7 +63,7 @@ class Prompt(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Label(self.title_text, id="prompt-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input",
+            yield PromptInput(self.value, placeholder=self.placeholder, id="prompt-input",
                         select_on_focus=self.select_all)
             yield Static("", id="prompt-error")
             yield Static("", id="prompt-candidates")
