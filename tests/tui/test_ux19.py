@@ -6,7 +6,7 @@ from textual import events
 
 from msidbg.tui.app import make_app
 from msidbg.tui.screens.prompt import Prompt
-from tests.tui.conftest import MASKED, until
+from tests.tui.conftest import LATE, MASKED, idle, status_lines, until
 
 
 def _type_at_once(app, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -41,3 +41,51 @@ async def test_tab_typed_right_after_text_completes_the_text_typed() -> None:
         _type_at_once(app, [*"devices.e", "tab", *".msix.tab", "tab"])
         await pilot.pause(0.3)
         assert inp.value == "watch devices.eth0.msix.table", inp.value  # type: ignore[attr-defined]
+
+
+async def test_run_to_a_time_behind_the_cursor_stops_at_a_breakpoint_on_the_way() -> None:
+    # t with a time behind the cursor jumped straight there, over every hit on the way, though
+    # the key table says run to time "stops at breakpoints" (forwards it did): from the end of
+    # msix-write-while-unmasked, t 100us went over the 10 spurious and 10 lost interrupts
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.session.run()
+        app.driver.settle()
+        end = app.session.cursor
+        hits = sorted({h.event for h in app.session.hits() if h.name in ("irq-lost", "irq-spurious")
+                      and h.event < end})
+        assert hits
+        await pilot.press("t", *"100us", "enter")
+        await idle(pilot, app)
+        assert app.session.cursor == hits[-1]
+        assert app.session.last_stop.reason == "breakpoint"
+        assert "breakpoint" in " ".join(status_lines(app))
+        await pilot.press("t", *"100us", "enter")          # again: the hit before that one
+        await idle(pilot, app)
+        assert app.session.cursor == hits[-2]
+        for b in list(app.session.breakpoints):
+            app.session.remove_breakpoint(b.id)
+        await pilot.press("t", *"100us", "enter")          # nothing armed: straight to the time
+        await idle(pilot, app)
+        e = app.session.event(app.session.cursor)
+        after = app.session.event(app.session.cursor + 1)
+        assert e is not None and after is not None and e.time_ns <= 100_000 < after.time_ns
+
+
+def test_reverse_continue_until_stops_at_hits_from_that_event_on_only() -> None:
+    # the bound, for a watch (searched by re-execution) and for a built-in (the hit record); a
+    # segment straddling the bound reported a change below it (back_search's floor held only
+    # for its straight scan)
+    from msidbg.debugger import Session
+
+    for spec, want in (("watch devices.eth0.msix.table[0].addr_lo",
+                        [("breakpoint", 25), ("limit", 21), ("breakpoint", 20), ("limit", 7)]),
+                       ("msix-write-unmasked", [("breakpoint", 27), ("breakpoint", 26), ("limit", 26), ("breakpoint", 25)])):
+        s = Session.from_scenario(LATE)
+        for b in list(s.breakpoints):
+            s.remove_breakpoint(b.id)
+        s.add_breakpoint(spec)
+        s.run()
+        bounds = (21, 21, 20, 7) if spec.startswith("watch") else (26, 26, 26, 7)   # hits 25, 26, 27
+        got = [(st.reason, st.event) for st in (s.reverse_continue(until=n) for n in bounds)]
+        assert got == want, spec
