@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual import events
 
 from msidbg.tui.app import make_app
+from msidbg.tui.panes.apic import ApicGrid
 from msidbg.tui.screens.prompt import Prompt
-from tests.tui.conftest import LATE, MASKED, idle, status_lines, until
+from tests.tui.conftest import LATE, MASKED, ROOT, idle, status_lines, until
 
 
 def _type_at_once(app, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -89,3 +90,27 @@ def test_reverse_continue_until_stops_at_hits_from_that_event_on_only() -> None:
         bounds = (21, 21, 20, 7) if spec.startswith("watch") else (26, 26, 26, 7)   # hits 25, 26, 27
         got = [(st.reason, st.event) for st in (s.reverse_continue(until=n) for n in bounds)]
         assert got == want, spec
+
+
+async def test_an_intx_loss_at_the_end_selects_the_cpu_and_vector_of_its_ioapic_entry() -> None:
+    # intx-nobody-cared's irq-lost stop (run.end: "usb0 vector 0: ... nobody cared"): the event
+    # names no CPU and the function no table row, so the APIC pane kept the CPU of the stop before
+    # (CPU0, the doorbell's probe-failed), describing vector 0x20 there as 'unused', not the
+    # IO-APIC entry's CPU1 where the shared line's vector is
+    app = make_app(str(ROOT / "scenarios" / "intx-nobody-cared.yaml"), keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.session.run(300_000)
+        app.driver.settle()
+        app.show(("setup", ""), follow=True)
+        await pilot.press("c")
+        await idle(pilot, app, 60)
+        assert app.session.last_stop.breakpoint == "probe-failed"
+        assert app.view is not None and app.view.cpu == 0
+        await pilot.press("c")
+        await idle(pilot, app, 60)
+        e = app.session.event(app.session.cursor)
+        assert e is not None and e.kind == "run.end" and app.session.last_stop.breakpoint == "irq-lost"
+        pin = app.session.world["ioapic"][16]
+        assert (pin["cpu"], pin["vector"]) == (1, 0x20)
+        assert app.view is not None and (app.view.device, app.view.cpu) == ("usb0", 1)
+        assert "CPU1 vector 0x20" in str(app.query_one(ApicGrid).border_subtitle)
