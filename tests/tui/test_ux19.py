@@ -6,6 +6,8 @@ from textual import events
 
 from msidbg.tui.app import make_app
 from msidbg.tui.panes.apic import ApicGrid
+from msidbg.tui.panes.breakpoints import BreakpointList
+from msidbg.tui.panes.lines import LineView
 from msidbg.tui.screens.prompt import Prompt
 from tests.tui.conftest import LATE, MASKED, ROOT, idle, status_lines, until
 
@@ -114,3 +116,26 @@ async def test_an_intx_loss_at_the_end_selects_the_cpu_and_vector_of_its_ioapic_
         assert (pin["cpu"], pin["vector"]) == (1, 0x20)
         assert app.view is not None and (app.view.device, app.view.cpu) == ("usb0", 1)
         assert "CPU1 vector 0x20" in str(app.query_one(ApicGrid).border_subtitle)
+
+
+async def test_a_resized_terminal_leaves_no_stale_horizontal_scroll_bar() -> None:
+    # 80x24 -> 120x40 (tmux resize-window): the breakpoints pane kept the virtual width it had
+    # been given at another size (76, the stacked layout's, in tmux) in its 43 columns, so a
+    # horizontal scroll bar covered its last row (a third breakpoint was off screen) until the
+    # next step. Every pane's scroll range is its widest line at the size it has now.
+    app = make_app(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"), keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.pause(0.3)                  # the stop shown: no View comes after the resize
+        for size in ((120, 40), (200, 60), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await idle(pilot, app)
+            await pilot.pause(0.2)
+            for pane in app.query(LineView):
+                if pane.display and pane.size.width:
+                    assert pane.virtual_size.width == max(pane.line_width(), 1), (size, type(pane).__name__)
+                    wide = pane.line_width() > pane.scrollable_content_region.width
+                    assert pane.show_horizontal_scrollbar == wide, (size, type(pane).__name__)
+            bl = app.query_one(BreakpointList)
+            assert not bl.show_horizontal_scrollbar, size
