@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -72,6 +73,11 @@ class OpenCancelled(MsidbgError):
     exit_code = 130
 
 
+#: the screen on top when the App read a key (an attribute of the key event): a key typed ahead
+#: of a dialog comes back to the App's bindings with the dialog on top (``on_event``)
+READ_ON = "_msidbg_read_on"
+
+
 class MsidbgApp(UnverifiedWorld, Commands):
     """The debugger's main screen: vector table, APIC grids, pirq map, event log, stacks."""
 
@@ -92,6 +98,8 @@ class MsidbgApp(UnverifiedWorld, Commands):
         with progress; ``verify`` then replays its history before the panes appear)."""
         super().__init__()
         self.user_keymap = dict(keymap or {})
+        #: keys forwarded to a pane that are on their way back up to the App (``post_message``)
+        self.keys_back = 0
         self.source = source
         self.opener = opener
         self.verify = verify
@@ -306,9 +314,29 @@ class MsidbgApp(UnverifiedWorld, Commands):
         event = s.event(s.cursor) if s.history_ready and s.cursor > 0 else None
         self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
 
+    def post_message(self, message: Message) -> bool:
+        """Count the keys coming back up the tree to the App's bindings (``keys_back``): a step key
+        read meanwhile takes Textual's route behind them (``fastkeys.direct_action``)."""
+        if isinstance(message, events.Key) and message.is_forwarded:
+            self.keys_back += 1
+        return super().post_message(message)
+
     async def on_event(self, event: events.Event) -> None:
         """While a command runs, any key stops it (and does nothing else). A step or step-back
         key that no widget would take goes straight to its action (``fastkeys.py``)."""
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                setattr(event, READ_ON, self.screen)
+            elif self.keys_back > 0:
+                self.keys_back -= 1
+            if event.is_forwarded and getattr(event, READ_ON, self.screen) is not self.screen \
+                    and hasattr(self.screen, "take_key"):
+                # typed ahead of the dialog on top: read while the screen below was, it went to
+                # the pane focused there and is back for the bindings: the dialog's input gets it
+                self.screen.take_key(event)
+                event.stop()
+                event.prevent_default()
+                return
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self.running is not None:
                 self.running.cancel()

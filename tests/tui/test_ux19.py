@@ -158,3 +158,23 @@ def test_a_filter_of_fields_alone_formats_no_event_line(monkeypatch) -> None:  #
     got = [e.index for e in evs if eventfilter.parse("cpu=1 vector=0x21 -kind=apic.eoi").match(e)]
     assert got == [e.index for e in evs if e.cpu == 1 and e.kind != "apic.eoi" and "vector=0x21" in real(e)]
     assert sorted(made) == [e.index for e in evs if e.cpu == 1 and e.kind != "apic.eoi"]
+
+
+async def test_keys_typed_ahead_of_a_dialog_go_into_it_and_run_no_command() -> None:
+    # "g60" enter typed at once (tmux send-keys, a fast typist): the digits reached the App's
+    # bindings only once the dialog was up, and were dropped ("expected an event number"); in
+    # "a" + "irq-spurious" + enter the s's took the fast step route ahead of the a, stepping twice
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        _type_at_once(app, ["g", *"60", "enter"])
+        assert await until(pilot, lambda: app.session.cursor == 60 and not app.busy)
+        assert not isinstance(app.screen, Prompt)
+        before = [b.spec for b in app.session.breakpoints]
+        _type_at_once(app, ["a", *'if event.kind == "apic.eoi"', "enter"])
+        assert await until(pilot, lambda: len(app.session.breakpoints) == len(before) + 1)
+        await idle(pilot, app)
+        assert app.session.cursor == 60 and not isinstance(app.screen, Prompt)
+        assert app.session.breakpoints[-1].spec == 'if event.kind == "apic.eoi"'
+        _type_at_once(app, ["s", "s", "b", "g", *"+10", "enter"])      # moves, then a dialog: in order
+        assert await until(pilot, lambda: not isinstance(app.screen, Prompt) and not app.busy
+                           and app.session.cursor == 71)

@@ -52,6 +52,9 @@ class Prompt(ModalScreen[Any]):
         """``select_all``: the initial value is selected (typing replaces it), else the cursor
         waits after it (a prefix such as "watch "). ``complete``: what Tab does (world paths)."""
         super().__init__()
+        #: keys typed ahead of this dialog (``g120`` enter at once), handed over by the App
+        #: (``take_key``) before the input has focus: given to it, in order, once it has
+        self.early: list[events.Key] | None = []
         self.completer = complete
         self.select_all = select_all
         self.title_text = title
@@ -69,6 +72,27 @@ class Prompt(ModalScreen[Any]):
             yield Static("", id="prompt-candidates")
             if self.hint:
                 yield Static(self.hint, id="prompt-hint")
+
+    def take_key(self, event: events.Key) -> None:
+        """A key typed ahead of this dialog: the App read it while the screen below was on top
+        and forwarded it to the pane focused there; it came back to the App's bindings once this
+        dialog was up, and was lost ("expected an event number" for ``g60`` enter) or run as a
+        command (the s's of "irq-spurious" stepped twice). The input gets it, in order."""
+        key = events.Key(event.key, event.character)      # afresh: that one was forwarded already
+        if self.early is not None:
+            self.early.append(key)
+        else:
+            self.query_one(PromptInput)._forward_event(key)
+
+    @on(events.DescendantFocus)
+    def _input_focused(self) -> None:
+        """The input has focus: hand it the keys typed before, in order; later ones reach it
+        after them (the App forwards each key to the focused input as it reads it)."""
+        early, self.early = self.early, None
+        if early:
+            inp = self.query_one(PromptInput)
+            for key in early:
+                inp._forward_event(key)
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
