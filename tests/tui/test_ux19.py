@@ -166,6 +166,7 @@ async def test_keys_typed_ahead_of_a_dialog_go_into_it_and_run_no_command() -> N
     # "a" + "irq-spurious" + enter the s's took the fast step route ahead of the a, stepping twice
     app = make_app(LATE, keymap={})
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)                  # started (its first focus placed)
         _type_at_once(app, ["g", *"60", "enter"])
         assert await until(pilot, lambda: app.session.cursor == 60 and not app.busy)
         assert not isinstance(app.screen, Prompt)
@@ -178,3 +179,19 @@ async def test_keys_typed_ahead_of_a_dialog_go_into_it_and_run_no_command() -> N
         _type_at_once(app, ["s", "s", "b", "g", *"+10", "enter"])      # moves, then a dialog: in order
         assert await until(pilot, lambda: not isinstance(app.screen, Prompt) and not app.busy
                            and app.session.cursor == 71)
+
+
+async def test_keys_typed_ahead_of_the_event_filter_go_into_it() -> None:
+    # "/msix" enter at once: the filter's input had no focus yet when the letters came back to
+    # the bindings: the s stepped, the m opened the bookmark dialog, the filter stayed empty
+    from msidbg.tui.panes.events import EventRows
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        _type_at_once(app, ["slash", *"msix", "enter"])
+        rows = app.query_one(EventRows)
+        assert await until(pilot, lambda: rows.filter.text == "msix")
+        await idle(pilot, app)
+        assert app.session.cursor == 0 and not isinstance(app.screen, Prompt)
+        assert app.session.bookmarks == [] or not app.session.bookmarks
