@@ -98,8 +98,15 @@ async def test_run_to_time_over_recorded_history_stops_at_breakpoints() -> None:
         await idle(pilot, app)
         stop = app.session.last_stop
         assert (app.session.cursor, stop.reason, stop.breakpoint) == (78, "breakpoint", "irq-lost")
-        await pilot.press("g", *"90", "enter")                 # behind the cursor: back to the time
-        await idle(pilot, app)
+        await pilot.press("g", *"90", "enter")                 # behind the cursor: back to the time,
+        await idle(pilot, app)                                 # stopping at each hit on the way (tuiux19)
+        hits = sorted({h.event for h in app.session.hits() if 30 <= h.event < 90
+                       and h.name in {b.name for b in app.session.breakpoints}}, reverse=True)
+        assert hits and hits[0] > 78
+        for hit in hits:
+            await pilot.press("t", *"1ms", "enter")
+            await idle(pilot, app)
+            assert (app.session.cursor, app.session.last_stop.reason) == (hit, "breakpoint")
         await pilot.press("t", *"1ms", "enter")
         await idle(pilot, app)
         assert app.session.cursor == 30 and app.session.world["now"] == 1_000_000

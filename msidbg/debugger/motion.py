@@ -331,26 +331,30 @@ class Motion:
                     found = yield from self.scan(start, tl.coarse.get(start) or tl.fine[start], hi, make_test)
                     return found if found is not None and found > floor else None
             found = yield from self.scan(lo, blob, hi, make_test)
-            if found is not None:
-                return found
+            if found is not None:       # the last in (lo, hi]: at or below floor, none above it
+                return found if found > floor else None
             hi = lo
         return None
 
-    def reverse(self, checker: Checker) -> Cmd:
-        """Back to the last event before the cursor where ``checker`` fires, or to event 0."""
+    def reverse(self, checker: Checker, until: int = 0) -> Cmd:
+        """Back to the last event before the cursor where ``checker`` fires, or to event ``until``
+        (0 unless given: a backward run to a time) when none fires at an event >= ``until``."""
         target = self.eng.w["events"]
-        if not checker or target <= 1:
-            return (yield from self.goto(0))
+        until = min(max(until, 0), target)
+        if not checker or target <= max(until, 1):
+            return (yield from self.goto(until))
         self.leave()
+        floor = max(until - 1, 0)           # a hit at ``until`` itself is reported
         if checker.simple and all(b.form == bpmod.BUILTIN for b in checker.bps):
             found = self.last_hit(checker.names, target - 1)
+            found = found if found is not None and found > floor else None
         else:
             def make_test() -> Callable[[], bool]:
                 checker.prime()
                 return lambda: checker.check() is not None
-            found = yield from self.back_search(target - 1, make_test)
+            found = yield from self.back_search(target - 1, make_test, floor)
         if found is None:
-            return (yield from self.goto(0))
+            return (yield from self.goto(until))
         return (yield from self.land(found, checker))
 
     def land(self, event: int, checker: Checker) -> Cmd:

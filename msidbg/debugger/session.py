@@ -276,9 +276,10 @@ class Session:
         """Jump to event ``index`` (forward runs the engine as needed; past the end stops at the end)."""
         return self._sync(lambda: self.motion.goto(index))
 
-    def reverse_continue(self) -> Stop:
-        """Backward to the previous event where an armed breakpoint fires, or to event 0."""
-        return self._sync(lambda: self.motion.reverse(Checker(self._bps, self.eng)))
+    def reverse_continue(self, until: int = 0) -> Stop:
+        """Backward to the previous event where an armed breakpoint fires, or to event ``until``
+        (default 0) if none fires at an event from ``until`` on (a hit at ``until`` is reported)."""
+        return self._sync(lambda: self.motion.reverse(Checker(self._bps, self.eng), until))
 
     def last_change(self, path: str, limit: int | None = None) -> int | None:
         """The last event <= the cursor that changed the value of ``path`` (an expression such as
@@ -410,8 +411,8 @@ class Session:
     async def step_back_async(self, n: int = 1) -> Stop:
         return await self._async(lambda: self.motion.goto(self.cursor - max(n, 0)))
 
-    async def reverse_continue_async(self) -> Stop:
-        return await self._async(lambda: self.motion.reverse(Checker(self._bps, self.eng)))
+    async def reverse_continue_async(self, until: int = 0) -> Stop:
+        return await self._async(lambda: self.motion.reverse(Checker(self._bps, self.eng), until))
 
     async def load_history(self) -> None:
         """Replay a no-verify snapshot's history (verifying it) without blocking the event loop."""

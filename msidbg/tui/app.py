@@ -29,10 +29,11 @@ from typing import Any, TypeVar
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker
 
 from msidbg.debugger import Session, Stop
@@ -72,6 +73,12 @@ class OpenCancelled(MsidbgError):
     exit_code = 130
 
 
+#: the screen on top and the widget focused when the App read a key (an attribute of the key
+#: event): a key typed ahead of a dialog or the event filter comes back to the App's bindings
+#: with the dialog on top or the filter focused (``on_event``)
+READ_ON = "_msidbg_read_on"
+
+
 class MsidbgApp(UnverifiedWorld, Commands):
     """The debugger's main screen: vector table, APIC grids, pirq map, event log, stacks."""
 
@@ -92,6 +99,12 @@ class MsidbgApp(UnverifiedWorld, Commands):
         with progress; ``verify`` then replays its history before the panes appear)."""
         super().__init__()
         self.user_keymap = dict(keymap or {})
+        #: keys forwarded to a pane that are on their way back up to the App (``post_message``)
+        self.keys_back = 0
+        #: the input a key just opened (the event filter's) until it loses focus, and the keys
+        #: typed ahead of it before it had focus (``on_event``, ``input_focused``)
+        self.type_into: Input | None = None
+        self.typed_ahead: list[events.Key] = []
         self.source = source
         self.opener = opener
         self.verify = verify
@@ -306,9 +319,40 @@ class MsidbgApp(UnverifiedWorld, Commands):
         event = s.event(s.cursor) if s.history_ready and s.cursor > 0 else None
         self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
 
+    def post_message(self, message: Message) -> bool:
+        """Count the keys coming back up the tree to the App's bindings (``keys_back``): a step key
+        read meanwhile takes Textual's route behind them (``fastkeys.direct_action``)."""
+        if isinstance(message, events.Key) and message.is_forwarded:
+            self.keys_back += 1
+        return super().post_message(message)
+
     async def on_event(self, event: events.Event) -> None:
         """While a command runs, any key stops it (and does nothing else). A step or step-back
         key that no widget would take goes straight to its action (``fastkeys.py``)."""
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                setattr(event, READ_ON, (self.screen, self.focused))
+            elif self.keys_back > 0:
+                self.keys_back -= 1
+            screen, focused = getattr(event, READ_ON, (self.screen, self.focused))
+            if event.is_forwarded and screen is not self.screen and hasattr(self.screen, "take_key"):
+                # typed ahead of the dialog on top: read while the screen below was, it went to
+                # the pane focused there and is back for the bindings: the dialog's input gets it
+                self.screen.take_key(event)
+                event.stop()
+                event.prevent_default()
+                return
+            if event.is_forwarded and self.type_into is not None and focused is not self.type_into:
+                # typed ahead of the event filter ("/msix" enter at once): read while a pane had
+                # focus, back for the bindings; the filter's input gets it once it has focus
+                key = events.Key(event.key, event.character)
+                if self.focused is self.type_into:
+                    self.type_into._forward_event(key)
+                else:
+                    self.typed_ahead.append(key)
+                event.stop()
+                event.prevent_default()
+                return
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self.running is not None:
                 self.running.cancel()
@@ -380,7 +424,19 @@ class MsidbgApp(UnverifiedWorld, Commands):
 
     def action_filter(self) -> None:
         self.query_one(TabbedContent).active = "tab-events"
+        self.type_into, self.typed_ahead = self.query_one("#event-filter", Input), []
         self.query_one("#events").open_filter()  # type: ignore[attr-defined]
+
+    def input_focused(self, widget: Input) -> None:
+        """``widget`` has focus: the keys typed ahead of it, in order."""
+        if widget is self.type_into:
+            early, self.typed_ahead = self.typed_ahead, []
+            for key in early:
+                widget._forward_event(key)
+
+    def input_blurred(self, widget: Input) -> None:
+        if widget is self.type_into:
+            self.type_into, self.typed_ahead = None, []
 
     def action_next_view(self) -> None:
         """Show the next tab beside the call stacks (event log, timeline) and focus its pane."""

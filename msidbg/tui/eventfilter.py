@@ -33,17 +33,25 @@ class Filter:
 
 
 def parse(text: str) -> Filter:
-    """Parse filter text; never fails (an odd term just matches nothing or everything)."""
-    tests: list[Test] = []
+    """Parse filter text; never fails (an odd term just matches nothing or everything).
+
+    Field terms (``kind=``, ``dev=``, ``cpu=``) are tried first and the event's line is made
+    only when a word term needs it: formatting the line was two thirds of a scan, and a filter
+    of fields alone (``kind=apic.accept cpu=2``) formatted every event of the log for nothing."""
+    fields: list[Test] = []
+    words: list[Test] = []
     for term in text.lower().split():
         neg = term.startswith("-") and len(term) > 1
-        tests.append(_term(term[1:] if neg else term, neg))
+        name, eq, _ = term[1 if neg else 0:].partition("=")
+        (fields if eq and name in FIELDS else words).append(_term(term[1:] if neg else term, neg))
 
     def match(e: Event) -> bool:
-        if not tests:
+        if not all(t(e, "") for t in fields):
+            return False
+        if not words:
             return True
         line = event_text(e).lower()
-        return all(t(e, line) for t in tests)
+        return all(t(e, line) for t in words)
 
     return Filter(text, match)
 

@@ -61,6 +61,11 @@ def direct_action(app: Any, event: events.Key) -> str | None:
     chain = getattr(screen, "_binding_chain", None)
     if not chain or chain[-1][0] is not app or screen.maximized is not None:
         return None
+    if getattr(app, "keys_back", 0) or any(not node._message_queue.empty() for node, _ in chain[:-1]):
+        # a key read before this one is still on its way (in a pane's queue, bubbling up, or back
+        # in the App's queue behind this one): this one must not overtake it -- "as" typed at once
+        # stepped before the a opened the breakpoint dialog the s was typed into
+        return None
     key = event.key
     for _node, bindings in chain:
         if any(b.priority for b in bindings.key_to_bindings.get(key, ())):

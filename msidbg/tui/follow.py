@@ -51,11 +51,15 @@ def focus(w: World, event: Event | None, changes: Changes, detail: str = "") -> 
     cpu, vector = _changed_bit(changes, event.cpu)
     if cpu is None:
         cpu, vector = _named(event)
-        pin = (w.get("ioapic") or {}).get(event.get("gsi")) if event.kind == "ioapic.rte" else None
-        if pin is not None and pin["vector"]:      # the entry's destination, not the CPU that wrote it
-            cpu = pin["cpu"]
+        # an IO-APIC entry written, or a function's INTx condition raised (its GSI, no CPU): the
+        # entry's destination and vector, not the CPU that wrote it, nor whichever CPU was selected
+        pin = (w.get("ioapic") or {}).get(event.get("gsi")) if event.kind in PIN_KINDS else None
+        if pin is not None and pin["vector"]:
+            cpu, vector = pin["cpu"], vector if vector is not None else pin["vector"]
     if cpu is None and device is not None and row is not None:
         cpu, vector = _target(w, device, row)
+    if cpu is None and device is not None and row is None:     # a loss at run.end of an INTx function
+        cpu, vector = _pin_target(w, device)
     if cpu is not None and not 0 <= cpu < len(w["cpus"]):
         cpu = None
     if device is None and isinstance(event.get("gsi"), int):     # ioapic.rte: the GSI's function
@@ -63,6 +67,28 @@ def focus(w: World, event: Event | None, changes: Changes, detail: str = "") -> 
     if device is None and cpu is not None and vector is not None:
         device, row = _vector_owner(w, cpu, vector)
     return Focus(device, cpu, vector, row)
+
+
+#: events that name a GSI (a bare-metal IO-APIC's or, for an HVM guest's passthrough function, the
+#: guest's vIOAPIC input; ``xen.intx`` names Xen's machine GSI and is not one)
+PIN_KINDS = ("ioapic.rte", "intx.assert")
+
+
+def _pin_target(w: World, device: str) -> tuple[int | None, int | None]:
+    """The CPU and vector of a function's INTx pin, when it signals through it (the kernel drives
+    it in INTx mode, it has no MSI or MSI-X, or it drives INTx# now) and its GSI's entry has a
+    vector: the screen at a loss counted at ``run.end`` ("usb0 vector 0: ... nobody cared")
+    kept whichever CPU it showed before."""
+    d = w["devices"][device]
+    ix = d.get("intx")
+    if not ix:
+        return None, None
+    by_pin = (w["kernel"]["pci"].get(device, {}).get("mode") == "intx" or not (d["msix"] or d["msi"])
+              or ioapic.asserting(d))
+    pin = (w.get("ioapic") or {}).get(ix["gsi"])
+    if not by_pin or pin is None or not pin["vector"]:
+        return None, None
+    return pin["cpu"], pin["vector"]
 
 
 def _line_owner(w: World, gsi: int) -> str | None:

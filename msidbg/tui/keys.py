@@ -53,7 +53,7 @@ ACTIONS: tuple[KeyAction, ...] = (
               "run backwards to the previous breakpoint hit, or event 0"),
     KeyAction("goto", "goto", "g", "Goto", "go to an event number"),
     KeyAction("run_to_time", "run_to_time", "t", "To time",
-              "run to a virtual time such as 2ms or 1500us (stops at breakpoints)"),
+              "run to a virtual time such as 2ms or 1500us, backwards too (stops at breakpoints either way)"),
     KeyAction("add_breakpoint", "add_breakpoint", "a", "Break",
               "arm a breakpoint: a built-in name, 'if <cond>', 'watch <path>' or 'call <program>'"),
     KeyAction("watch", "watch", "W", "Watch", "arm a watchpoint on a state path, e.g. cpu[1].irr", show=False),

@@ -35,8 +35,8 @@ class BreakpointList(LineView):
         self.set_titles(f"Breakpoints ({n})")
         if self.selected >= n:
             self.selected = max(n - 1, 0)
-        self.update_size()
         before, self._painted = self._painted, self._lines()
+        self.update_size()          # from the lines just made (line_width)
         self.refresh_changed(before, self._painted)
 
     def _lines(self) -> list[list[Span]]:
@@ -51,6 +51,10 @@ class BreakpointList(LineView):
 
     def line_count(self) -> int:
         return max(len(self.view.breakpoints), 1) if self.view else 0
+
+    def line_width(self) -> int:
+        """The longest line (a long ``if`` spec scrolls with → rather than being cut for good)."""
+        return max((sum(len(t) for t, _ in spans) for spans in self._painted), default=0)
 
     def line_spans(self, index: int) -> list[Span]:
         view = self.view

@@ -258,6 +258,16 @@ class EventLog(Vertical):
         self.add_class("-filtering")
         self.query_one(Input).focus()
 
+    @on(events.DescendantFocus)
+    def _filter_focused(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, Input):
+            getattr(self.app, "input_focused", lambda w: None)(event.widget)
+
+    @on(events.DescendantBlur)
+    def _filter_blurred(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, Input):
+            getattr(self.app, "input_blurred", lambda w: None)(event.widget)
+
     @on(Input.Submitted, "#event-filter")
     def _apply(self, event: Input.Submitted) -> None:
         devices = list(self.view.world["devices"]) if self.view is not None else []

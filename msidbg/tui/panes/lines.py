@@ -81,6 +81,13 @@ class LineView(ScrollView, can_focus=True):
         """The widest line, for the horizontal scroll range."""
         return self.size.width
 
+    def on_resize(self) -> None:
+        """The scroll range follows the pane's size too: a pane narrowed by a resized terminal kept
+        its old virtual width until the next View (the breakpoints pane, at the width of the
+        80-column stacked layout, grew a horizontal scroll bar over its last row at 120x40).
+        Subclasses' own ``on_resize`` run as well (Textual calls each class's handler)."""
+        self.update_size()
+
     # -- rendering ---------------------------------------------------------------------------
     def style_of(self, name: str) -> Style:
         """The Rich style of a span style name, or of several separated by spaces, later ones on

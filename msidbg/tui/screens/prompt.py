@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -23,16 +23,38 @@ from msidbg.tui.complete import Completer
 Check = Callable[[str], tuple[Any, str | None]]
 
 
+class PromptInput(Input):
+    """The prompt's input: tab completes, handled in the input's own queue of keys. As a priority
+    binding of the screen, tab ran as soon as the App read it, before the input had inserted the
+    keys typed ahead of it (tmux's or a fast typist's "cpu[" + tab completed "watch cpu", and a
+    unique completion landed before the rest: "watch devices.emsix.ena"); as a plain binding it
+    ran once the key had bubbled up to the App, after the keys typed behind it."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "tab" and isinstance(self.screen, Prompt):
+            event.stop()
+            event.prevent_default()
+            self.screen.action_complete()
+            return
+        await super()._on_key(event)
+
+
 class Prompt(ModalScreen[Any]):
     """Ask for one line; dismiss with the checked value, or stay open showing the error."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete", priority=True)]
+    #: tab is handled by the input itself (``PromptInput``), in the order it was typed; this
+    #: binding (replacing the Screen's focus_next: the dialog has one focusable widget) is only
+    #: reached when the input is not focused
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete")]
 
     def __init__(self, title: str, check: Check, *, value: str = "", placeholder: str = "",
                  hint: str = "", select_all: bool = True, complete: Completer | None = None) -> None:
         """``select_all``: the initial value is selected (typing replaces it), else the cursor
         waits after it (a prefix such as "watch "). ``complete``: what Tab does (world paths)."""
         super().__init__()
+        #: keys typed ahead of this dialog (``g120`` enter at once), handed over by the App
+        #: (``take_key``) before the input has focus: given to it, in order, once it has
+        self.early: list[events.Key] | None = []
         self.completer = complete
         self.select_all = select_all
         self.title_text = title
@@ -44,12 +66,33 @@ class Prompt(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Label(self.title_text, id="prompt-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input",
+            yield PromptInput(self.value, placeholder=self.placeholder, id="prompt-input",
                         select_on_focus=self.select_all)
             yield Static("", id="prompt-error")
             yield Static("", id="prompt-candidates")
             if self.hint:
                 yield Static(self.hint, id="prompt-hint")
+
+    def take_key(self, event: events.Key) -> None:
+        """A key typed ahead of this dialog: the App read it while the screen below was on top
+        and forwarded it to the pane focused there; it came back to the App's bindings once this
+        dialog was up, and was lost ("expected an event number" for ``g60`` enter) or run as a
+        command (the s's of "irq-spurious" stepped twice). The input gets it, in order."""
+        key = events.Key(event.key, event.character)      # afresh: that one was forwarded already
+        if self.early is not None:
+            self.early.append(key)
+        else:
+            self.query_one(PromptInput)._forward_event(key)
+
+    @on(events.DescendantFocus)
+    def _input_focused(self) -> None:
+        """The input has focus: hand it the keys typed before, in order; later ones reach it
+        after them (the App forwards each key to the focused input as it reads it)."""
+        early, self.early = self.early, None
+        if early:
+            inp = self.query_one(PromptInput)
+            for key in early:
+                inp._forward_event(key)
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
