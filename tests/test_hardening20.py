@@ -1,0 +1,59 @@
+"""hardening20: the leads hardening19 left -- each input answered in the contract's one line,
+``msidbg: FILE: field: what is wrong (expected ...)``, exit 2, and nothing that blocks."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from msidbg.errors import MsidbgError
+from tests.bugio.helpers import cli
+from tests.conftest import ROOT, SCENARIOS
+
+SCN = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+SNAP = str(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack")
+LSPCI = str(ROOT / "tests" / "bugio" / "data" / "workstation-lspci.txt")
+
+
+def _one_line(err: str, path: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"msidbg: {path}: "), err
+    return lines[0]
+
+
+def test_new_does_not_block_on_an_input_swapped_for_a_fifo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``new`` checked its inputs with os.stat, then read them with open(): a path swapped for a
+    FIFO in between (here: the stat answers for a regular file) blocked in open() until a writer
+    came. Every other reader opens non-blocking and checks with fstat (files.read_regular)."""
+    from msidbg.bugio.textin import read_lines
+
+    fifo = tmp_path / "lspci.txt"
+    os.mkfifo(fifo)
+    real_stat, regular = os.stat, os.stat(LSPCI)
+
+    def swapped(path: Any, *a: Any, **k: Any) -> os.stat_result:
+        return regular if os.fspath(path) == str(fifo) else real_stat(path, *a, **k)
+
+    monkeypatch.setattr(os, "stat", swapped)
+    said: list[str] = []
+
+    def read() -> None:
+        try:
+            read_lines(str(fifo), "lspci -vv text")
+        except MsidbgError as e:
+            said.append(e.oneline())
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(10)
+    blocked = t.is_alive()
+    if blocked:   # let the reader go: a writer opens the FIFO and closes it (EOF)
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        t.join(10)
+    assert not blocked, "read_lines blocked on a FIFO"
+    assert said == [f"msidbg: {fifo}: cannot read: not a regular file (expected lspci -vv text)"]
