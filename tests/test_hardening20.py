@@ -57,3 +57,20 @@ def test_new_does_not_block_on_an_input_swapped_for_a_fifo(tmp_path: Path, monke
         t.join(10)
     assert not blocked, "read_lines blocked on a FIFO"
     assert said == [f"msidbg: {fifo}: cannot read: not a regular file (expected lspci -vv text)"]
+
+
+@pytest.mark.parametrize("budget", ["0", "0s"])
+def test_a_what_if_budget_of_zero_is_refused_as_runs_and_as_seconds(budget: str) -> None:
+    """``--what-if-budget 0`` was accepted and ran no flipped run ('budget exhausted', every candidate
+    not run, exit 0), while ``0s`` was refused: both are now refused, in the contract's form."""
+    from msidbg.debugger.whatif import MAX_RUNS, MAX_SECONDS
+
+    code, out, err = cli("why", SNAP, "--what-if", "--what-if-budget", budget)
+    assert (code, out) == (2, "")
+    assert _one_line(err, SNAP) == (
+        f"msidbg: {SNAP}: --what-if-budget '{budget}': a budget of 0 runs no flipped run (expected 1..{MAX_RUNS} "
+        f"runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\"); for the cause chain alone drop --what-if)")
+    code, text, _ = cli("why", "--help")
+    said = " ".join(text.split())
+    assert f"at most N flipped runs (1..{MAX_RUNS}), or N seconds (\"90s\", 1s..{int(MAX_SECONDS)}s;" in said, said
+    assert "0 is refused: for no flipped run drop --what-if" in said, said
