@@ -74,3 +74,16 @@ def test_a_what_if_budget_of_zero_is_refused_as_runs_and_as_seconds(budget: str)
     said = " ".join(text.split())
     assert f"at most N flipped runs (1..{MAX_RUNS}), or N seconds (\"90s\", 1s..{int(MAX_SECONDS)}s;" in said, said
     assert "0 is refused: for no flipped run drop --what-if" in said, said
+
+
+def test_why_without_a_target_says_what_was_expected(tmp_path: Path) -> None:
+    """'no armed breakpoint hit in this run: arm one with --break NAME, ...' had no '(expected ...)'
+    (test_hardening18 pinned it so); a scenario run to its end without a hit gets the same line."""
+    bare = tmp_path / "quiet.yaml"
+    bare.write_text(Path(SCN).read_text().replace("breakpoints: [msix-write-unmasked, irq-lost, irq-spurious]",
+                                                  "breakpoints: []"))
+    code, out, err = cli("why", str(bare))
+    assert (code, out) == (2, "")
+    assert _one_line(err, str(bare)).endswith(
+        ": no armed breakpoint hit in this run (expected a run that stopped at a breakpoint or hit an armed one: "
+        "arm one with --break NAME, or ask --event N or --path P)"), err
