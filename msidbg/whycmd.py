@@ -150,6 +150,7 @@ def _diff(args: argparse.Namespace) -> int:
         raise guard.UsageError("diff: argument --json: not allowed with argument --tui (expected one of them: the "
                                "TUI prints no JSON) (see 'msidbg diff --help')")
     if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
+        _check_files(args.a, args.b)   # a bad file is the error to tell, as run and open tell it, not the terminal
         raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; drop --tui for text, "
                           "or use --json)", args.a)
     try:
@@ -167,6 +168,23 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         print(render(result))
     return 0 if result.same_outcome else 1
+
+
+def _check_files(*paths: str) -> None:
+    """What ``diff`` would refuse in A and B, checked without running them: a scenario loaded, a
+    snapshot read and its scenario loaded (not replayed); then the user's key bindings file, as
+    run and open check it before saying the TUI needs a terminal. Raises MsidbgError (one line)."""
+    from msidbg.bugio.report import is_snapshot_source
+    from msidbg.debugger import Session
+    from msidbg.scenario import load_scenario
+    from msidbg.tui import keys
+
+    for path in paths:
+        if is_snapshot_source(path):
+            Session.open(path, verify=False)
+        else:
+            load_scenario(path)
+    keys.load_keymap(keys.config_path())
 
 
 def _diff_tui(result: Any, path: str) -> int:

@@ -87,3 +87,21 @@ def test_why_without_a_target_says_what_was_expected(tmp_path: Path) -> None:
     assert _one_line(err, str(bare)).endswith(
         ": no armed breakpoint hit in this run (expected a run that stopped at a breakpoint or hit an armed one: "
         "arm one with --break NAME, or ask --event N or --path P)"), err
+
+
+def test_diff_tui_off_a_terminal_tells_a_bad_file_first_as_run_and_open_do(tmp_path: Path) -> None:
+    """``diff --tui A B`` off a terminal said 'the TUI needs a terminal' for a missing or broken B,
+    where ``run`` and ``open`` name the bad file first (fixing the terminal then only met the file
+    error); the files are still checked without running them."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\ncpus: lots\n")
+    _, _, run_says = cli("run", str(bad))
+    code, out, err = cli("diff", "--tui", SCN, str(bad))
+    assert (code, out) == (2, "") and err == run_says and "the TUI needs a terminal" not in err, err
+    damaged = tmp_path / "damaged.msgpack"
+    damaged.write_bytes(Path(SNAP).read_bytes()[:-40])
+    _, _, open_says = cli("open", str(damaged))
+    code, _, err = cli("diff", "--tui", str(damaged), SCN)
+    assert code == 2 and err == open_says and "the TUI needs a terminal" not in err, err
+    code, _, err = cli("diff", "--tui", SNAP, SCN)
+    assert code == 2 and "the TUI needs a terminal" in _one_line(err, SNAP), err
