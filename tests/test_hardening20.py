@@ -105,3 +105,59 @@ def test_diff_tui_off_a_terminal_tells_a_bad_file_first_as_run_and_open_do(tmp_p
     assert code == 2 and err == open_says and "the TUI needs a terminal" not in err, err
     code, _, err = cli("diff", "--tui", SNAP, SCN)
     assert code == 2 and "the TUI needs a terminal" in _one_line(err, SNAP), err
+
+
+XEN_SCN = str(SCENARIOS / "xen-hvm-msix-mask-late-early.yaml")
+XEN_SNAP = str(ROOT / "snapshots" / "xen-pirq-reuse-nvme.msgpack")
+NEG_KEY = "has no [-1] (expected a key from 0: a map keyed by number has no negative key)"
+
+
+@pytest.mark.parametrize(("scn", "snap", "path"), [
+    (SCN, SNAP, "irqs[-1].affinity"), (XEN_SCN, XEN_SNAP, "xen.pirqs[-1].port"), (XEN_SCN, XEN_SNAP, "xen.ports[-2]"),
+    (SCN, SNAP, "cpus[0].vector_irq[-1]"),
+])
+def test_a_negative_key_into_a_map_keyed_by_number_is_refused(scn: str, snap: str, path: str) -> None:
+    """``--break 'watch irqs[-1].affinity'`` was accepted and never fired, ``why --path xen.pirqs[-1]``
+    answered 'the initial state': an irq, pirq, port or vector is never negative, but the map (empty at
+    event 0) was walked into as a template. ``cpu[-1]`` was refused by hardening19; these are too."""
+    shown = path[:path.index("[-")]
+    key = path[len(shown):path.index("]", len(shown)) + 1]
+    says = f"{shown} {NEG_KEY.replace('[-1]', key)}"
+    code, _, err = cli("run", scn, "--headless", "--break", f"watch {path}")
+    assert code == 2 and err == f"msidbg: --break: {says} at column {len(shown) + 7} of 'watch {path}'\n", err
+    for source in (scn, snap):
+        code, out, err = cli("why", "--path", path, source)
+        assert (code, out) == (2, "") and _one_line(err, source) == (
+            f"msidbg: {source}: --path {path!r}: {says} at column {len(shown) + 1} of {path!r}"), err
+
+
+def test_a_non_negative_key_into_a_map_keyed_by_number_is_still_a_template() -> None:
+    """An irq allocated later (irqs[200]) is still accepted: the map grows."""
+    code, _, err = cli("run", SCN, "--headless", "--break", "watch irqs[200].affinity")
+    assert code == 0, err
+
+
+def test_every_map_keyed_by_number_is_known_and_has_no_negative_key() -> None:
+    """NUMBER_MAPS lists every number-keyed map of the shipped snapshots' worlds (a map empty when a
+    breakpoint is armed is known only from the list), and none of them has a negative key."""
+    from msidbg.debugger import Session
+    from msidbg.debugger.schema import _by_number
+    from msidbg.sim.rec import MAPS
+
+    found: set[tuple[str, ...]] = set()
+
+    def walk(value: Any, pattern: tuple[str, ...]) -> None:
+        if isinstance(value, MAPS):
+            if value and all(type(k) is int for k in value):
+                assert min(value) >= 0, pattern
+                assert _by_number({}, pattern), f"{'.'.join(pattern)} is keyed by number: list it in NUMBER_MAPS"
+                found.add(pattern)
+            for k, v in value.items():
+                walk(v, pattern + ("*" if type(k) is int or pattern[-1:] == ("cpus",) else k,))
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, pattern + ("*",))
+
+    for snap in sorted((ROOT / "snapshots").glob("*.msgpack")):
+        walk(Session.open(str(snap), verify=False).world, ())
+    assert {("irqs",), ("xen", "pirqs"), ("xen", "ports")} <= found, found
