@@ -161,3 +161,50 @@ def test_every_map_keyed_by_number_is_known_and_has_no_negative_key() -> None:
     for snap in sorted((ROOT / "snapshots").glob("*.msgpack")):
         walk(Session.open(str(snap), verify=False).world, ())
     assert {("irqs",), ("xen", "pirqs"), ("xen", "ports")} <= found, found
+
+
+def _resealed(tmp_path: Path, change: Any) -> Path:
+    import msgpack
+
+    from msidbg.debugger.snapshot import seal
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False)
+    change(doc)
+    bad = tmp_path / "bad.msgpack"
+    bad.write_bytes(seal(doc))
+    return bad
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda d: d.update(bookmarks=[{"name": "b", "event": 1, "note": ""}] * 100_006),
+     "bookmarks: a list of 100006 entries (expected at most 8192)"),
+    (lambda d: d["bookmarks"][2].update(event=1.5),
+     "bookmarks[2].event: a floating-point value (expected ints, strings, booleans and null only)"),
+    (lambda d: d.update(breakpoints=[{"spec": {7: 1}}]), "breakpoints[0].spec: a map key of type int (expected a string)"),
+], ids=["size", "float", "key"])
+def test_a_snapshot_structure_error_names_the_field_not_the_file(tmp_path: Path, change: Any, says: str) -> None:
+    """A bookmarks list of 100,006 entries was 'the file: a list of 100006 entries (expected at most
+    8192)': the whole document is decoded at once, so every structural error inside it (a float, an
+    int key) named 'the file'. The error names the field path now."""
+    bad = _resealed(tmp_path, change)
+    for command in (["replay", str(bad)], ["replay", "--no-verify", str(bad)], ["open", "--no-verify", str(bad)]):
+        code, out, err = cli(*command)
+        assert (code, out) == (2, "") and _one_line(err, str(bad)) == f"msidbg: {bad}: {says}", (command, err)
+
+
+def test_a_field_path_in_an_error_is_bounded() -> None:
+    """Forty-odd levels of megabyte keys would name a path of megabytes: a key is cut at 32
+    characters and the path at 160, its start and its end kept."""
+    import msgpack
+
+    from msidbg.debugger.bounded import Bad, Budget, decode
+
+    value: Any = 1.5
+    for level in range(40):
+        value = {f"k{level}-" + "x" * 100_000: value}
+    with pytest.raises(Bad) as e:
+        decode(msgpack.packb({"cpus": [0, value]}), "world", Budget())
+    line = str(e.value)
+    assert line.startswith("world.cpus[1].k39-xxxxxxxxxxxxxxxxxxxxxxxxxxxx….k38-") and len(line) < 300, line
+    assert line.endswith("….k0-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx…: a floating-point value (expected ints, strings, booleans "
+                         "and null only)"), line
