@@ -208,3 +208,73 @@ def test_a_field_path_in_an_error_is_bounded() -> None:
     assert line.startswith("world.cpus[1].k39-xxxxxxxxxxxxxxxxxxxxxxxxxxxx….k38-") and len(line) < 300, line
     assert line.endswith("….k0-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx…: a floating-point value (expected ints, strings, booleans "
                          "and null only)"), line
+
+
+OLD_MODEL = str(ROOT / "tests" / "fixtures" / "v4-msix-write-while-unmasked.msgpack")
+
+
+def test_serve_no_verify_serves_a_snapshot_of_another_model_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot of another model revision diverges on replay: ``serve`` refused it with '...
+    --no-verify shows the recorded world', an option serve did not have (open, replay, report and
+    why have it). ``serve --no-verify`` checks the file without replaying it and has each tab open
+    it as ``open --no-verify`` does."""
+    import textual_serve.server
+
+    from msidbg.bugio import served
+
+    started: list[tuple[str, str]] = []
+
+    class Server:
+        def __init__(self, command: str, host: str, port: int, title: str) -> None:
+            started.append((command, title))
+
+        def serve(self) -> None:
+            pass
+
+    monkeypatch.setattr(textual_serve.server, "Server", Server)
+    port = "8765"
+    code, _, err = cli("serve", OLD_MODEL, "--port", port)
+    assert code == 1 and "replay diverged" in _one_line(err, OLD_MODEL) and not started, err   # as open
+    code, _, err = cli("serve", "--no-verify", OLD_MODEL, "--port", port)
+    assert code == 0 and err == "", err
+    ((command, title),) = started
+    assert command.split()[-2:] == ["--no-verify", os.path.abspath(OLD_MODEL)] and title.endswith(
+        "msix-write-while-unmasked"), command
+    opened: list[tuple[str, bool]] = []
+    monkeypatch.setattr(served, "run_app", lambda path, verify=True: opened.append((path, verify)))
+    assert served.main(command.split()[-2:]) == 0 and opened == [(os.path.abspath(OLD_MODEL), False)]
+    assert served.main([SNAP]) == 0 and opened[-1] == (SNAP, True)
+    assert served.main(["--no-verify"]) == 2
+
+
+def test_served_no_verify_opens_the_snapshot_as_open_no_verify_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each tab's TUI comes from the one factory with open --no-verify's arguments (the App opens the
+    file without replaying it), and a file the App could not open ends the tab with its one line."""
+    from msidbg.bugio import serve
+    from msidbg.tui import app as tui_app
+
+    made: list[tuple[Any, dict[str, Any]]] = []
+
+    class App:
+        error: MsidbgError | None = None
+
+        def run(self, auto_pilot: Any = None) -> None:
+            pass
+
+    def make_app(source: Any, **kw: Any) -> App:
+        made.append((source, kw))
+        return App()
+
+    monkeypatch.setattr(tui_app, "make_app", make_app)
+    serve.run_app(OLD_MODEL, verify=False)
+    assert made == [(OLD_MODEL, {"verify": False, "snapshot": True})]
+    App.error = MsidbgError("replay diverged", OLD_MODEL)
+    with pytest.raises(MsidbgError):
+        serve.run_app(OLD_MODEL, verify=False)
+
+
+def test_serve_no_verify_of_a_scenario_is_refused() -> None:
+    code, _, err = cli("serve", "--no-verify", SCN, "--port", "8765")
+    assert code == 2 and _one_line(err, SCN).endswith(
+        "--no-verify: only for a snapshot, whose recording it skips comparing (expected a snapshot file; a scenario "
+        "file is run, there is nothing to verify)"), err
