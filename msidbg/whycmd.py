@@ -54,8 +54,8 @@ def register(sub: Any) -> dict[str, Handler]:
                    "lacks, which the recorded chain cannot (it shows only steps that ran). Bounded by "
                    "--what-if-budget; Ctrl-C stops it and prints what it found (exit 130)")
     w.add_argument("--what-if-budget", metavar="N|Ns", default=None,
-                   help="at most N flipped runs, or N seconds (\"90s\"; a run is not cut short); default "
-                   "120 runs and 300 s")
+                   help="at most N flipped runs (1..10000), or N seconds (\"90s\", 1s..86400s; a run is not cut "
+                   "short); default 120 runs and 300 s. 0 is refused: for no flipped run drop --what-if")
     w.add_argument("--no-verify", action="store_true", help="a snapshot: open it without replaying it first (the cause chain "
                    "needs the run's history: it is replayed, and compared with the recording, anyway)")
 
@@ -150,6 +150,7 @@ def _diff(args: argparse.Namespace) -> int:
         raise guard.UsageError("diff: argument --json: not allowed with argument --tui (expected one of them: the "
                                "TUI prints no JSON) (see 'msidbg diff --help')")
     if args.tui and not (sys.stdin.isatty() and sys.stdout.isatty()):   # before both runs, not after
+        _check_files(args.a, args.b)   # a bad file is the error to tell, as run and open tell it, not the terminal
         raise MsidbgError("the TUI needs a terminal (expected standard input and output on a terminal; drop --tui for text, "
                           "or use --json)", args.a)
     try:
@@ -167,6 +168,23 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         print(render(result))
     return 0 if result.same_outcome else 1
+
+
+def _check_files(*paths: str) -> None:
+    """What ``diff`` would refuse in A and B, checked without running them: a scenario loaded, a
+    snapshot read and its scenario loaded (not replayed); then the user's key bindings file, as
+    run and open check it before saying the TUI needs a terminal. Raises MsidbgError (one line)."""
+    from msidbg.bugio.report import is_snapshot_source
+    from msidbg.debugger import Session
+    from msidbg.scenario import load_scenario
+    from msidbg.tui import keys
+
+    for path in paths:
+        if is_snapshot_source(path):
+            Session.open(path, verify=False)
+        else:
+            load_scenario(path)
+    keys.load_keymap(keys.config_path())
 
 
 def _diff_tui(result: Any, path: str) -> int:

@@ -182,7 +182,7 @@ def test_why_on_a_snapshot_without_a_hit_says_so_before_replaying_it(storm: str,
     monkeypatch.setattr(progress, "EVERY_S", 0.0)     # a replay would draw a progress line
     code, out, err = at_terminal("why", str(snap))
     assert (code, out) == (2, "")
-    assert err == (f"msidbg: {snap}: no armed breakpoint hit in this run: arm one with --break NAME, or ask "
-                   "--event N or --path P\n")
+    assert err == (f"msidbg: {snap}: no armed breakpoint hit in this run (expected a run that stopped at a "
+                   "breakpoint or hit an armed one: arm one with --break NAME, or ask --event N or --path P)\n")
     code, out, err = at_terminal("why", str(snap), "--event", "5")   # a target it can have: replayed, explained
     assert code == 0 and "#5 " in out, err

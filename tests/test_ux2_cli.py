@@ -98,7 +98,10 @@ def test_diff_tui_without_a_terminal_fails_before_running_either_file(tmp_path: 
     missing = str(tmp_path / "missing.yaml")
     code, _, err = at_terminal("diff", "--tui", BUG, missing)
     assert code == 2
-    assert "the TUI needs a terminal" in err and "missing.yaml" not in err, err
+    # a bad file is told first, as run and open tell it (hardening20): still before either run
+    assert err.startswith(f"msidbg: {missing}: cannot read: ") and "the TUI needs a terminal" not in err, err
+    code, _, err = at_terminal("diff", "--tui", BUG, BUG)
+    assert code == 2 and "the TUI needs a terminal" in err, err
 
 
 @pytest.mark.parametrize("option", [["--depth", "5"], ["--window", "500us"]])

@@ -75,6 +75,10 @@ def register(sub: Any) -> dict[str, Handler]:
     v.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     v.add_argument("--port", type=guard.int_arg(1, 65535, "a TCP port"), default=8000,
                    help="the TCP port (default 8000)")
+    v.add_argument("--no-verify", action="store_true",
+                   help="a snapshot: as 'open --no-verify', each tab shows the stored world at once and replays the "
+                   "history when first needed (a file of another model revision, whose replay diverges, can be "
+                   "served; the TUI then says it has no history)")
     return {"new": _new, "schema": _schema, "report": _report, "export": _export, "serve": _serve}
 
 
@@ -180,5 +184,5 @@ def _export_run(args: argparse.Namespace) -> tuple[int, Any]:
 def _serve(args: argparse.Namespace) -> int:
     from msidbg.bugio.serve import serve
 
-    serve(args.file, args.host, args.port)
+    serve(args.file, args.host, args.port, verify=not args.no_verify)
     return 0

@@ -3,6 +3,10 @@
 The server validates FILE first (a scenario loads, a snapshot or a mail holding one opens and
 verifies), so bad input is a one-line error rather than a broken page. Each browser tab then
 starts its own ``python -m msidbg.bugio.served FILE`` (the TUI, on textual's web driver).
+``--no-verify`` (a snapshot only) is ``open --no-verify``'s: the server checks the file's structure
+and state hash without replaying it, and each tab (``served --no-verify FILE``) opens it as
+``open --no-verify`` does (``make_app(verify=False)``: the stored world at once, the history
+replayed when first needed, the TUI saying when that replay diverges).
 It listens on 127.0.0.1 by default: a debugger session runs code paths of your choosing, so
 serving it beyond this machine is an explicit ``--host``.
 """
@@ -17,20 +21,25 @@ from typing import Any
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
-def check_source(path: str) -> str:
+def check_source(path: str, verify: bool = True) -> str:
     """Open ``path`` once as the browser's TUI will; returns the scenario's name."""
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
     from msidbg.scenario import load_scenario
 
     if is_snapshot_source(path):
-        return Session.open(path).scenario.name
+        return Session.open(path, verify=verify).scenario.name
+    if not verify:
+        from msidbg.debugger.whyrun import no_verify_of_scenario
+
+        raise no_verify_of_scenario(path)
     return load_scenario(path).name
 
 
-def command(path: str) -> str:
+def command(path: str, verify: bool = True) -> str:
     """The shell command textual-serve runs for each browser session."""
-    return shlex.join([sys.executable, "-m", "msidbg.bugio.served", os.path.abspath(path)])
+    return shlex.join([sys.executable, "-m", "msidbg.bugio.served", *([] if verify else ["--no-verify"]),
+                       os.path.abspath(path)])
 
 
 def check_listen(host: str, port: int) -> None:
@@ -60,12 +69,12 @@ def check_listen(host: str, port: int) -> None:
                               "free port)") from None
 
 
-def serve(path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def serve(path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, verify: bool = True) -> None:
     from textual_serve.server import Server
 
-    name = check_source(path)
+    name = check_source(path, verify)
     check_listen(host, port)
-    Server(command(path), host=host, port=port, title=f"msidbg: {name}").serve()
+    Server(command(path, verify), host=host, port=port, title=f"msidbg: {name}").serve()
 
 
 #: panes whose place on the screen ``LAYOUT_ENV`` reports (ids in ``msidbg.tui.app``)
@@ -75,16 +84,23 @@ PANES = ("vectors", "apic", "pirqs", "events", "stacks", "breakpoints", "status"
 LAYOUT_ENV = "MSIDBG_SERVE_LAYOUT"
 
 
-def run_app(path: str) -> Any:
-    """What the served process runs: the TUI on ``path`` (a mail is opened as a snapshot)."""
+def run_app(path: str, verify: bool = True) -> Any:
+    """What the served process runs: the TUI on ``path`` (a mail is opened as a snapshot);
+    ``verify`` False: a snapshot opened as ``open --no-verify`` opens it."""
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
     from msidbg.tui.app import make_app
 
-    source: Any = Session.open(path) if is_snapshot_source(path) else path
-    app = make_app(source)
+    if not verify:
+        app = make_app(path, verify=False, snapshot=True)
+    else:
+        source: Any = Session.open(path) if is_snapshot_source(path) else path
+        app = make_app(source)
     out = os.environ.get(LAYOUT_ENV)
-    return app.run(auto_pilot=_layout_writer(out) if out else None)
+    result = app.run(auto_pilot=_layout_writer(out) if out else None)
+    if app.error is not None:
+        raise app.error     # a snapshot the App opened itself (--no-verify) and could not: one line, as open
+    return result
 
 
 def _layout_writer(out: str) -> Any:

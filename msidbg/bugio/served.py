@@ -1,4 +1,4 @@
-"""The process textual-serve starts per browser session: ``python -m msidbg.bugio.served FILE``."""
+"""The process textual-serve starts per browser session: ``python -m msidbg.bugio.served [--no-verify] FILE``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from msidbg.errors import MsidbgError
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m msidbg.bugio.served FILE", file=sys.stderr)
+    verify = argv[:1] != ["--no-verify"]
+    if len(argv) != (1 if verify else 2):
+        print("usage: python -m msidbg.bugio.served [--no-verify] FILE", file=sys.stderr)
         return 2
     try:
-        run_app(argv[0])
+        run_app(argv[-1], verify)
     except MsidbgError as e:
         print(e.oneline(), file=sys.stderr)
         return e.exit_code

@@ -7,8 +7,6 @@ one-line message names the file (and line).
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 
 from msidbg.errors import MsidbgError
@@ -38,18 +36,12 @@ def read_lines(path: str, what: str) -> list[Line]:
     in errors ("lspci -vvv text")."""
     if path == STDIN:
         return _stdin_lines(what)
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"not a regular file (expected {what})", path)
-        if st.st_size > MAX_BYTES:
-            raise InputError(f"file too large: {st.st_size} bytes (expected {what}, at most {MAX_BYTES})", path)
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e} (expected {what})", path) from None
-    if len(data) > MAX_BYTES:
-        raise InputError(f"file too large (expected {what}, at most {MAX_BYTES} bytes)", path)
+    from msidbg.files import FileProblem, read_regular
+
+    try:    # non-blocking, checked with fstat: a path swapped for a FIFO after a stat does not hang
+        data = read_regular(path, MAX_BYTES, what)
+    except FileProblem as e:
+        raise InputError(e.message, path) from None
     return split_lines(data, path, what)
 
 

@@ -91,7 +91,7 @@ def scan(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool =
         pos += 1
         if b <= 0x7F or b >= 0xE0:  # fixint
             if key and not int_keys:
-                raise Bad(f"{what}: a map key of type int (expected a string)")
+                raise Bad(f"{_at(data, pos - 1, what)}: a map key of type int (expected a string)")
             continue
         if 0xA0 <= b <= 0xBF:  # fixstr
             size = b & 0x1F
@@ -111,12 +111,12 @@ def scan(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool =
             pos += width
         if count >= 0:
             if key:
-                raise Bad(f"{what}: a map key that is a {'map' if is_map else 'list'} (expected a string)")
+                raise Bad(f"{_at(data, _head(b, pos), what)}: a map key that is a {'map' if is_map else 'list'} (expected a string)")
             if count > max_len:
-                raise Bad(f"{what}: a {'map' if is_map else 'list'} of {count} entries "
+                raise Bad(f"{_at(data, _head(b, pos), what)}: a {'map' if is_map else 'list'} of {count} entries "
                           f"(expected at most {max_len})")
             if len(stack) >= MAX_DEPTH:
-                raise Bad(f"{what} is nested too deeply (expected at most {MAX_DEPTH} levels)")
+                raise Bad(f"{_at(data, _head(b, pos), what)} is nested too deeply (expected at most {MAX_DEPTH} levels)")
             cost += MAP_COST + PER_PAIR * count if is_map else LIST_COST + PER_ITEM * count
             if cost > limit:
                 budget.charge(cost, what)
@@ -125,16 +125,16 @@ def scan(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool =
             continue
         if b in _INT_SIZES:
             if key and not int_keys:
-                raise Bad(f"{what}: a map key of type int (expected a string)")
+                raise Bad(f"{_at(data, pos - 1, what)}: a map key of type int (expected a string)")
             pos += _INT_SIZES[b]
             cost += INT_COST
             continue
         if b in _LEN_SIZES:
             width = _LEN_SIZES[b]
             if b in _BINS and not bins:
-                raise Bad(f"{what}: binary data inside (expected ints, strings, booleans and null only)")
+                raise Bad(f"{_at(data, pos - 1, what)}: binary data inside (expected ints, strings, booleans and null only)")
             if key and b in _BINS:
-                raise Bad(f"{what}: a map key of type bytes (expected a string)")
+                raise Bad(f"{_at(data, pos - 1, what)}: a map key of type bytes (expected a string)")
             if pos + width > n:
                 raise Bad(f"{what}: truncated (expected {left + 1} more values)")
             size = unpack_from(_LEN_FMT[width], data, pos)[0]
@@ -145,11 +145,97 @@ def scan(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool =
             continue
         if b in (0xC0, 0xC2, 0xC3):  # nil, false, true
             if key:
-                raise Bad(f"{what}: a map key of type {'null' if b == 0xC0 else 'bool'} (expected a string)")
+                raise Bad(f"{_at(data, pos - 1, what)}: a map key of type {'null' if b == 0xC0 else 'bool'} (expected a string)")
             continue
         if b in (0xCA, 0xCB):
-            raise Bad(f"{what}: a floating-point value (expected ints, strings, booleans and null only)")
-        raise Bad(f"{what}: an extension type or reserved byte {b:#04x} (expected plain msgpack)")
+            raise Bad(f"{_at(data, pos - 1, what)}: a floating-point value (expected ints, strings, booleans and null only)")
+        raise Bad(f"{_at(data, pos - 1, what)}: an extension type or reserved byte {b:#04x} (expected plain msgpack)")
+
+
+def _head(b: int, pos: int) -> int:
+    """Where the container header ``b`` starts, ``pos`` being just past its length field."""
+    return pos - 1 - (_CONTAINERS[b][0] if b in _CONTAINERS else 0)
+
+
+def _at(data: bytes | bytearray, target: int, what: str) -> str:
+    """The field path of the value (or map key) whose token starts at byte ``target``, to name
+    it in an error: ``bookmarks``, ``world.cpus[1].irr``. The file as a whole (``what`` = "the
+    file") is named by the path alone: a 100,006-entry bookmarks list was 'the file: a list of
+    100006 entries'. Only called on an error, over tokens ``scan`` has already accepted."""
+    path = _path_to(data, target)
+    if what == "the file":
+        return path or what
+    return what + ("." if path and not path.startswith("[") else "") + path
+
+
+def _path_to(data: bytes | bytearray, target: int) -> str:
+    segs: list[str] = []            # the segments of the containers entered
+    frames: list[list[Any]] = []    # [is_map, items left, items in all, the last key's segment]
+    pos, n = 0, len(data)
+    while pos < n:
+        seg, is_key = "", False
+        if frames:
+            f = frames[-1]
+            if f[0]:
+                is_key = f[1] % 2 == 0
+                seg = "" if is_key else f[3]
+            else:
+                seg = f"[{f[2] - f[1]}]"
+            f[1] -= 1
+        if pos == target:
+            return _join(segs + ([] if is_key or not seg else [seg]))
+        b = data[pos]
+        pos += 1
+        count, is_map, label = -1, False, None
+        if b <= 0x7F or b >= 0xE0:
+            label = f"[{b if b <= 0x7F else b - 256}]"
+        elif 0xA0 <= b <= 0xBF:
+            label = _label(data, pos, b & 0x1F)
+            pos += b & 0x1F
+        elif b <= 0x9F:
+            count, is_map = b & 0x0F, b <= 0x8F
+        elif b in _CONTAINERS:
+            width, is_map = _CONTAINERS[b]
+            count = struct.unpack_from(_LEN_FMT[width], data, pos)[0]
+            pos += width
+        elif b in _INT_SIZES:
+            size = _INT_SIZES[b]
+            label = f"[{int.from_bytes(data[pos:pos + size], 'big', signed=b >= 0xD0)}]"
+            pos += size
+        elif b in _LEN_SIZES:
+            width = _LEN_SIZES[b]
+            size = struct.unpack_from(_LEN_FMT[width], data, pos)[0]
+            label = _label(data, pos + width, size)
+            pos += width + size
+        if is_key and frames:
+            frames[-1][3] = label if label is not None else "?"
+        if count > 0:
+            segs.append(seg)
+            frames.append([is_map, 2 * count if is_map else count, count, "?"])
+            continue
+        while frames and frames[-1][1] == 0:
+            frames.pop()
+            segs.pop()
+    return _join(segs)
+
+
+def _label(data: bytes | bytearray, pos: int, size: int) -> str:
+    """A map key as a path segment, at most ``MAX_LABEL`` characters (a key may be megabytes)."""
+    text = bytes(data[pos:pos + min(size, 4 * MAX_LABEL)]).decode("utf-8", "replace")
+    return text if size <= MAX_LABEL and len(text) <= MAX_LABEL else text[:MAX_LABEL] + "…"
+
+
+#: the longest map key, and the longest path, an error names (48 levels of long keys would make
+#: a line of kilobytes): a longer path keeps its start and its end
+MAX_LABEL, MAX_PATH = 32, 160
+
+
+def _join(segs: list[str]) -> str:
+    out = ""
+    for seg in segs:
+        if seg:
+            out += seg if seg.startswith("[") or not out else "." + seg
+    return out if len(out) <= MAX_PATH else out[:MAX_PATH // 3] + "…" + out[-(MAX_PATH - MAX_PATH // 3):]
 
 
 def decode(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool = False, bins: bool = False,

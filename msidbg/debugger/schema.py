@@ -11,6 +11,8 @@ world at the cursor, segment by segment, and names the first one that cannot exi
 - ``[i]`` on a list or an int-keyed map walks into that element, or into any element as a
   template when ``i`` is not there (yet): lists grow, irqs are allocated later; but a literal
   ``i`` beyond a list of fixed length (``FIXED_LISTS``: the CPUs, an MSI-X table) is refused;
+- a negative ``[i]`` on a map keyed by number (``NUMBER_MAPS``: irqs, pirqs, ports) is refused:
+  no key is negative;
 - ``[i]`` on a 256-bit vector bitmap (``irr``, ``isr``, ``alloc``) must be a vector 0..255,
   and a bit has no fields;
 - numbers, strings and booleans have no fields, lists no named fields.
@@ -89,7 +91,7 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
             value, pattern, bitmap = got, pattern + (arg,), arg in BITMAPS
         else:
             index = arg.args[0] if arg.op == "lit" else _negative(arg)
-            got = _index(value, index, bitmap, shown, col, _fixed(pattern))
+            got = _index(value, index, bitmap, shown, col, _fixed(pattern), _by_number(value, pattern))
             if isinstance(got, PathProblem):
                 return got
             value, pattern, bitmap = got, pattern + ("*",), False
@@ -129,9 +131,11 @@ def _negative(arg: Any) -> Any:
     return UNKNOWN
 
 
-def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bool = False) -> Any:
+def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bool = False,
+           by_number: bool = False) -> Any:
     """The element ``index`` of ``value`` (or a template element), UNKNOWN, or a PathProblem.
-    ``fixed``: ``value`` is a list whose length never changes in a run (``FIXED_LISTS``)."""
+    ``fixed``: ``value`` is a list whose length never changes in a run (``FIXED_LISTS``);
+    ``by_number``: ``value`` is a map keyed by numbers from 0 (``NUMBER_MAPS``)."""
     if bitmap and isinstance(value, list):
         if type(index) is int and not 0 <= index < BITMAP_BITS:
             return PathProblem(f"{shown} is a 256-bit vector bitmap: index it with a vector 0..0xff, "
@@ -152,6 +156,9 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
     if isinstance(value, MAPS):
         if index in value:
             return value[index]
+        if by_number and type(index) is int and index < 0:
+            return PathProblem(f"{shown} has no [{index}] (expected a key from 0: a map keyed by number has no "
+                               "negative key)", col)
         alt = str(index) if type(index) is int else int(index) if type(index) is str and index.isdigit() else None
         if alt is not None and alt in value:
             return value[alt]
@@ -172,6 +179,29 @@ FIXED_LISTS = frozenset({("cpus",), ("devices", "*", "msix", "table"), ("qemu", 
 def _fixed(pattern: tuple[str, ...]) -> bool:
     return any(len(pat) == len(pattern) and all(p in ("*", q) for p, q in zip(pat, pattern, strict=True))
                for pat in FIXED_LISTS)
+
+
+#: world maps keyed by numbers from 0 (by the map's pattern, ``*`` = any key): irq numbers, Xen
+#: pirqs, event channel ports, vectors, pCPUs, agenda sequence numbers. A negative literal key is
+#: never there, and the map may still be empty when a breakpoint is armed (``irqs`` at event 0), so
+#: the walk cannot tell it from the keys: ``watch irqs[-1]`` was accepted and never fired. A map
+#: whose keys at the cursor are numbers counts as one too; a test checks that every number-keyed
+#: map of the shipped snapshots' worlds is listed here and has no negative key
+NUMBER_MAPS = frozenset({
+    ("agenda",), ("irqs",), ("cpus", "*", "irr_src"), ("cpus", "*", "vector_irq"),
+    ("kernel", "xen", "irqs"), ("kernel", "xen", "evtchn_to_irq"),
+    ("xen", "irqs"), ("xen", "pirqs"), ("xen", "ports"), ("xen", "vector_irq"), ("xen", "eoi"), ("xen", "irr"),
+    ("xen", "linked"),
+})
+
+
+def _by_number(value: Any, pattern: tuple[str, ...]) -> bool:
+    if not isinstance(value, MAPS):
+        return False
+    if value and all(type(k) is int for k in value):
+        return True
+    return any(len(pat) == len(pattern) and all(p in ("*", q) for p, q in zip(pat, pattern, strict=True))
+               for pat in NUMBER_MAPS)
 
 
 #: maps keyed by the scenario's device names

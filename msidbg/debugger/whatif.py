@@ -97,17 +97,23 @@ _BUDGET = re.compile(r"(\d{1,9})(s?)", re.ASCII)
 
 
 def parse_budget(text: str) -> Budget:
-    """``--what-if-budget``: ``N`` runs or ``Ns`` seconds (the other bound keeps its default)."""
+    """``--what-if-budget``: ``N`` runs or ``Ns`` seconds (the other bound keeps its default). Both
+    start at 1: ``0`` ran no flipped run (a what-if that answers nothing, with exit 0) where ``0s``
+    was refused; a user who wants no flipped run drops ``--what-if``."""
+    expected = f"expected 1..{MAX_RUNS} runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\")"
     m = _BUDGET.fullmatch(text.strip())
     if m is None:
-        raise WhatIfError(f"--what-if-budget {text!r}: expected a number of runs (\"40\") or of seconds (\"90s\")")
+        raise WhatIfError(f"--what-if-budget {text!r}: not a number of runs or of seconds ({expected})")
     n = int(m.group(1))
+    if n == 0:
+        raise WhatIfError(f"--what-if-budget {text!r}: a budget of 0 runs no flipped run ({expected}; for the "
+                          "cause chain alone drop --what-if)")
     if m.group(2):
-        if not 1 <= n <= MAX_SECONDS:
-            raise WhatIfError(f"--what-if-budget {text!r}: expected 1s..{int(MAX_SECONDS)}s")
+        if n > MAX_SECONDS:
+            raise WhatIfError(f"--what-if-budget {text!r}: out of range ({expected})")
         return Budget(MAX_RUNS, float(n))
-    if not 0 <= n <= MAX_RUNS:
-        raise WhatIfError(f"--what-if-budget {text!r}: expected 0..{MAX_RUNS} runs")
+    if n > MAX_RUNS:
+        raise WhatIfError(f"--what-if-budget {text!r}: out of range ({expected})")
     return Budget(n, MAX_SECONDS)
 
 

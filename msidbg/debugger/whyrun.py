@@ -70,7 +70,8 @@ def no_recorded_target(path: str) -> None:
 
 
 #: what ``why`` says when it has no default target
-NO_ARMED_HIT = "no armed breakpoint hit in this run: arm one with --break NAME, or ask --event N or --path P"
+NO_ARMED_HIT = ("no armed breakpoint hit in this run (expected a run that stopped at a breakpoint or hit an armed "
+                "one: arm one with --break NAME, or ask --event N or --path P)")
 
 
 def target_for(s: Session, path: str, hit: int | None = None, event: int | None = None,
