@@ -176,3 +176,32 @@ def test_write_racing_the_offline_lands_then_moves_on() -> None:
     eng = _run("q31-vtd-move-racing-offline-k66")
     assert _result(eng, "set_affinity") == 0
     assert {cpu for _, cpu in _handled_on(eng, "eth0", 1_002_000)} == {1}
+
+
+# --- the fix: the nvme driver's queue count counts the present CPUs in 4.13 (online 4.7..4.12) -----------------
+
+@pytest.mark.parametrize(("version", "value"), [("4.6", "present"), ("4.7", "online"), ("4.12", "online"),
+                                                ("4.13", "present"), ("4.16", "present"), ("6.6", "present")])
+def test_nvme_queue_cpus_by_release(version: str, value: str) -> None:
+    """nvme_setup_io_queues' count: num_possible_cpus() before 2800b8e7d9df (4.7), num_online_cpus() in the
+    4.12.0 tree, num_present_cpus() in the 4.13.9 tree (num_possible_cpus() in a 4.14 one: the same count
+    for the model's CPUs)."""
+    from msidbg.behaviour import resolve
+
+    got = resolve("bare-metal", kernel=version)
+    assert got.plain()["nvme_queue_cpus"] == value
+    assert bool(got.shown()["nvme_queue_cpus"].get("unconfirmed")) is version.startswith("4.13")
+
+
+@pytest.mark.parametrize(("version", "vectors", "lost"), [("46", 4, 0), ("412", 3, 2), ("413", 4, 0)])
+def test_nvme_probe_with_a_cpu_offline_counts_the_release_s_cpus(version: str, vectors: int, lost: int) -> None:
+    """CPU3 offline at probe, 4 I/O queues wanted: 4.12 asks one vector per online CPU (3), so queue 4's
+    vector is never set up and its signals wait in the PBA for good; 4.13 asks one per present CPU (4):
+    the fourth, managed to {3}, is shut down at request_irq (no online CPU in its mask) and its two
+    signals are handled on CPU3 when it returns; 4.6 (possible CPUs, msix-range: not managed) handles
+    them at once. msidbg asked 3 in all three before redteam19 (num_online_cpus() in every layout)."""
+    eng = _run(f"q35-nvme-queue-cpus-k{version}")
+    assert len([e for e in _events(eng, "irq.request") if e.dev == "nvme0"]) == vectors
+    assert sum(eng.w.acct["nvme0"]["lost"]) == lost
+    if version == "413":
+        assert _handled_on(eng, "nvme0") == [(4_006_500, 3)]

@@ -282,6 +282,10 @@ NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
+NVME_QUEUE_CPUS = Source(L, "v4.13", "drivers/nvme/host/pci.c",
+                         "nvme_setup_io_queues (nr_io_queues = num_present_cpus())",
+                         "4.13.. (nvme_queue_cpus: present; read in a 4.13.9 tree, num_online_cpus() in a 4.12.0 "
+                         "one, 2800b8e7d9df 4.7)")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
 PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinity (irq_set_affinity's result dropped)",
@@ -891,6 +895,16 @@ reading("kernel.managed.nvme-shared-admin",
         source=(NVME_SHARED, NVME_RANGE), module=M,
         quote="pci_free_irq_vectors(pdev); nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, "
         "PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues; ... nvmeq->cq_vector = qid - 1;")
+reading("kernel.managed.nvme-queue-cpus",
+        "The nvme driver sizes its I/O queues, and with them the vectors it asks, by a CPU count "
+        "(kernel.nvme_queue_cpus): the online CPUs from 2800b8e7d9df (4.7) to 4.12, the present CPUs in 4.13 "
+        "(the possible ones before 4.7 and from 4.14, nvme_max_io_queues later): from 4.13 a CPU offline at "
+        "probe time still gets its queue and managed vector, whose irq stays shut down until the CPU comes "
+        "online. Every modelled CPU is present and possible.",
+        source=(NVME_QUEUE_CPUS, NVME_SHARED), module=M,
+        quote="4.13.9: 'nr_io_queues = num_present_cpus(); result = nvme_set_queue_count(&dev->ctrl, "
+        "&nr_io_queues);'; 4.12.0: 'nr_io_queues = num_online_cpus();'; 4.14: 'nr_io_queues = "
+        "num_possible_cpus();'")
 reading("kernel.msi.multi-cap-mask",
         "msi_capability_init() masks every vector the device is capable of, pci_msi_shutdown() unmasks them "
         "all again.", source=MSI_CORE, module=M,
