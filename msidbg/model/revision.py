@@ -723,9 +723,20 @@ Revisions:
   polls: ``msidbg run`` hung with no output, --max-events did not stop it). Reading ``kernel.spin-forever``
   (hypothetical: the model's termination rule; the kernel spins on and its soft-lockup watchdog reports the
   CPU). No run that ended before changes. tests/test_spin_forever.py.
+- 13: (redteam19) New row ``kernel.nvme_queue_cpus`` (every world gains it): the CPUs the nvme driver's
+  nvme_setup_io_queues counts for its I/O queues, which bound the vectors a ``kind: nvme`` probe asks in every
+  layout -- the possible CPUs before 2800b8e7d9df (4.7), num_online_cpus() 4.7 .. 4.12 (read in a 4.12.0
+  tree), num_present_cpus() in 4.13 (read in a 4.13.9 tree; num_possible_cpus() in a 4.14 one and in 4.17's
+  nvme_setup_irqs: the same count for the model's CPUs, all present and possible). msidbg counted the online
+  CPUs in every shared-admin / msix-range release: a CPU offline at probe time cost a 4.13 .. 4.16 (or 4.5 /
+  4.6) NVMe a vector, where the real driver asks it and the managed irq of that CPU's queue is shut down until
+  the CPU returns (its signals then wait in the PBA and are handled there); with every CPU online nothing
+  changes. Reading ``kernel.managed.nvme-queue-cpus``; 4.13's release is unconfirmed (4.13.0 not read).
+  Shipped runs: every state hash changes (the new row); events, hits and outcomes do not.
+  tests/test_redteam19.py (held-out set tests/heldout19/, PREDICTIONS.md).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 12
+MODEL = 13
