@@ -205,3 +205,22 @@ def test_nvme_probe_with_a_cpu_offline_counts_the_release_s_cpus(version: str, v
     assert sum(eng.w.acct["nvme0"]["lost"]) == lost
     if version == "413":
         assert _handled_on(eng, "nvme0") == [(4_006_500, 3)]
+
+
+# --- the fix: a poll timer armed on a CPU that goes offline moves to the control CPU (timers_dead_cpu) ---------
+
+def test_poll_timer_of_an_offlined_cpu_fires_on_the_control_cpu() -> None:
+    """kernel/time/timer.c timers_dead_cpu: the dead CPU's pending timers move to the CPU that ran its
+    teardown. note_interrupt armed poll_spurious_irq_timer on CPU1 (the storm's CPU); CPU1 goes offline
+    (from CPU0): the poll runs on CPU0 and services the NIC's later signal. Before redteam19 the timer
+    waited for CPU1 for ever: the run never ended (the bound below fails instead of hanging)."""
+    from msidbg.model import new_engine
+
+    eng = new_engine(load_scenario(str(HELD / "q36-poll-timer-offline-k516.yaml")))
+    n = 0
+    while eng.step():
+        n += 1
+        assert n < 1_000_000, "the run does not end"
+    moved = [(e.cpu, e.fields["what"]) for e in _events(eng, "kernel") if "timers_dead_cpu" in str(e.fields["what"])]
+    assert moved == [(0, "timers_dead_cpu: poll_spurious_irq_timer moves from CPU1 to CPU0")]
+    assert _handled_on(eng, "eth0") == [(501_007_000, 0)]

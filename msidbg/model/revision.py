@@ -733,6 +733,9 @@ Revisions:
   the CPU returns (its signals then wait in the PBA and are handled there); with every CPU online nothing
   changes. Reading ``kernel.managed.nvme-queue-cpus``; 4.13's release is unconfirmed (4.13.0 not read).
   Shipped runs: every state hash changes (the new row); events, hits and outcomes do not.
+  The control CPU's CPUHP_TIMERS_PREPARE teardown (timers_dead_cpu) now moves a poll_spurious_irq_timer
+  pending on the dead CPU to itself (reading ``kernel.hotplug.timers-dead-cpu``): a poll timer armed on a CPU
+  that went offline used to wait for that CPU for ever and the run never ended (redteam19's fuzz).
   tests/test_redteam19.py (held-out set tests/heldout19/, PREDICTIONS.md).
 """
 

@@ -653,6 +653,7 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                   Source(L, "7c07012eb1be", "kernel/irq/spurious.c", "note_interrupt (irq_count counted only once "
                          "irqs_unhandled is set; read in the commit's tip-bot2 diff)",
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
+TIMERS_DEAD = Source(L, "v6.6", "kernel/time/timer.c", "timers_dead_cpu / migrate_timer_list", "all")
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
                        "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
 #: irqfixup / irqpoll (kernleads): read in the stored spurious.c 08c51f5bddc8 (2025) and a 2.6.39-era copy
@@ -760,6 +761,14 @@ reading("kernel.intx.misrouted",
         source=MISROUTED, module=M + ".intx",
         quote="if (unlikely(try_misrouted_irq(irq, desc, action_ret))) { int ok = misrouted_irq(irq); if "
         "(action_ret == IRQ_NONE) desc->irqs_unhandled -= ok; }")
+reading("kernel.hotplug.timers-dead-cpu",
+        "When a CPU is dead, the control CPU's CPUHP_TIMERS_PREPARE teardown (timers_dead_cpu) moves every timer "
+        "still pending on the dead CPU's timer bases to its own, expiry unchanged: a poll_spurious_irq_timer "
+        "armed on a CPU that went offline fires on the CPU that took it down.",
+        source=TIMERS_DEAD, module=M,
+        quote="int timers_dead_cpu(unsigned int cpu) { ... old_base = per_cpu_ptr(&timer_bases[b], cpu); "
+        "new_base = get_cpu_ptr(&timer_bases[b]); ... for (i = 0; i < WHEEL_SIZE; i++) "
+        "migrate_timer_list(new_base, old_base->vectors + i);")
 reading("kernel.intx.poll-bound",
         "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
         "poll could find a condition: only a device signal makes one). The timer softirq runs on the CPU that "
