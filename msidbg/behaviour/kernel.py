@@ -1050,6 +1050,43 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "nvme_queue_cpus", "kernel", ("online", "present"), "present",
+        "how many CPUs the nvme driver's nvme_setup_io_queues counts for its I/O queue count, which bounds the "
+        "vectors a kind: nvme probe asks (every layout; vectors: 1 stays one admin-only vector): online -- "
+        "num_online_cpus(), so a CPU offline at probe time costs the controller a queue and the request a "
+        "vector; present -- every present (or possible) CPU, offline ones included: num_present_cpus() of "
+        "4.13, num_possible_cpus() before 4.7 and again from 4.14 (nvme_max_io_queues later) -- every modelled "
+        "CPU is present and possible, so those count the same here",
+        initial="present",
+        initial_note="before 2800b8e7d9df the driver sized its queues by the possible CPUs: the commit's "
+        "message (as SUSE's backport carries it, 'Patch-mainline: v4.7-rc1') -- 'The driver previously "
+        "requested allocating queues for the total possible number of CPUs so that blk-mq could rebalance "
+        "these if CPUs were added after initialization' -- and stored pre-4.7 copies of nvme_setup_io_queues "
+        "with 'nr_io_queues = num_possible_cpus(); result = set_queue_count(dev, nr_io_queues);' (redteam19)",
+        history=(
+            Change("4.7", "online", "2800b8e7d9df NVMe: Allocate queues only for online cpus",
+                   note="SUSE's backport of it names 'Git-commit: 2800b8e7d9dfca1fd9d044dcf7a046b5de5a7239, "
+                   "Patch-mainline: v4.7-rc1' (Keith Busch, 2016-05-13): 'we only need to allocate the number of "
+                   "online queues since we can add more later'; nvme_setup_io_queues' 'nr_io_queues = "
+                   "num_online_cpus();' read in a 4.9.137 tree (kdrag0n/proton_bluecross, nvme_irq_layout's "
+                   "reading) and a 4.12.0 tree (jason50123/linux-4.12 at c6b8f6f9e896, Makefile 4.12.0) (redteam19)"),
+            Change("4.13", "present", "nvme_setup_io_queues: nr_io_queues = num_present_cpus() (commit not "
+                   "identified: the 4.13 merge window of hch's 'spread MSI(-X) vectors to all possible CPUs' "
+                   "series with 9a0ef98e186d)",
+                   unconfirmed=("4.13",),
+                   note="redteam19: drivers/nvme/host/pci.c of a 4.13.9 tree (kinmax/linux-4.13.19 at 135f62e8e4a6, "
+                   "Makefile VERSION 4 PATCHLEVEL 13 SUBLEVEL 9) has 'nr_io_queues = num_present_cpus(); result = "
+                   "nvme_set_queue_count(&dev->ctrl, &nr_io_queues); ... nr_io_queues = pci_alloc_irq_vectors(pdev, "
+                   "1, nr_io_queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY);' where the 4.12.0 tree has "
+                   "num_online_cpus(); a 4.14 tree (0wnerDied/Neptune_kernel_sm8150_oneplus at 89a4c6c148bc) has "
+                   "'nr_io_queues = num_possible_cpus();' (the same count here), and so have the 4.16.13 tree of "
+                   "nvme_irq_layout's 4.16 reading (lizuobin/linux-4.16.13_tiny4412 at cff582ce6f47) and its 4.17.0 tree."
+                   " tests/test_nvmefid.py asserted num_online_cpus() for 4.16 against that tree. 4.13.0 itself "
+                   "was not read: a 4.13.y backport is not excluded "
+                   "(unconfirmed)"),
+        ),
+    ),
+    Switch(
         "affinity_spread_cpus", "kernel", ("online", "present"), "present",
         "which CPUs irq_create_affinity_masks() spreads over the managed vectors of a PCI_IRQ_AFFINITY request, "
         "and which irq_calc_affinity_vectors() counts to bound the request: online -- the CPUs online at probe "

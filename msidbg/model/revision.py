@@ -763,6 +763,20 @@ Revisions:
   host irq waited for the timer (no live rewrite met a stream), and signals coalesced behind it were released
   into whatever binding QEMU made next. No shipped run changes (the runs digest is revision 12's); the
   held-out runs tests/heldout_xen19/xt16, xt30, xt32, xt33 do (tests/test_heldout_xen19.py).
+  (redteam19) New row ``kernel.nvme_queue_cpus`` (every world gains it): the CPUs the nvme driver's
+  nvme_setup_io_queues counts for its I/O queues, which bound the vectors a ``kind: nvme`` probe asks in every
+  layout -- the possible CPUs before 2800b8e7d9df (4.7), num_online_cpus() 4.7 .. 4.12 (read in a 4.12.0
+  tree), num_present_cpus() in 4.13 (read in a 4.13.9 tree; num_possible_cpus() in a 4.14 one and in 4.17's
+  nvme_setup_irqs: the same count for the model's CPUs, all present and possible). msidbg counted the online
+  CPUs in every shared-admin / msix-range release: a CPU offline at probe time cost a 4.13 .. 4.16 (or 4.5 /
+  4.6) NVMe a vector, where the real driver asks it and the managed irq of that CPU's queue is shut down until
+  the CPU returns (its signals then wait in the PBA and are handled there); with every CPU online nothing
+  changes. Reading ``kernel.managed.nvme-queue-cpus``; 4.13's release is unconfirmed (4.13.0 not read).
+  Shipped runs: every state hash changes (the new row); events, hits and outcomes do not.
+  The control CPU's CPUHP_TIMERS_PREPARE teardown (timers_dead_cpu) now moves a poll_spurious_irq_timer
+  pending on the dead CPU to itself (reading ``kernel.hotplug.timers-dead-cpu``): a poll timer armed on a CPU
+  that went offline used to wait for that CPU for ever and the run never ended (redteam19's fuzz).
+  tests/test_redteam19.py (held-out set tests/heldout19/, PREDICTIONS.md).
 """
 
 from __future__ import annotations

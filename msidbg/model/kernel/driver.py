@@ -32,7 +32,7 @@ def action(do: str, name: str, doc: str, source: Any) -> Any:
 
 probe = action("probe", "driver_probe",
                "pci_enable_device, pci_set_master, pci_alloc_irq_vectors, then request_irq for each vector",
-               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES,
+               (S.NVME, S.NVME_SHARED, S.NVME_RANGE, S.NVME_QUEUE_CPUS, S.PCI_ENABLE, S.ALLOC_VECTORS, S.SETUP_IRQ, S.DEVRES,
                 S.DEVICE_LOCK, S.MUTEX, S.BOUND_BUSY, S.BOUND_SKIP))
 
 #: drivers/nvme/host/pci.c nvme_setup_irqs: one admin (pre) vector, the rest spread by the core
@@ -110,8 +110,8 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
     PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, {.pre_vectors = 1}), at most one I/O queue per possible CPU
     (nvme_max_io_queues); shared-admin (dca51e7892fa) -- nvme_setup_io_queues'
     pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY), at most one per
-    online CPU (num_online_cpus()): no admin-only vector, every vector managed, vector 0 shared by
-    the admin queue and I/O queue 1; msix-range -- pci_enable_msix_range(1, I/O queues) (MSI
+    CPU it counts (``kernel.nvme_queue_cpus``: online 4.7..4.12, present from 4.13): no admin-only
+    vector, every vector managed, vector 0 shared by the admin queue and I/O queue 1; msix-range -- pci_enable_msix_range(1, I/O queues) (MSI
     fallback), the same count without affinity. ``vectors: 1`` before 22b5560195bd is
     nvme_pci_enable's admin-only pci_alloc_irq_vectors(1, 1, PCI_IRQ_ALL_TYPES) (pci_enable_msix(1)
     earlier): one ordinary irq. Other devices call plain pci_alloc_irq_vectors(1, vectors)."""
@@ -119,29 +119,42 @@ def alloc(k: Any, loc: dict[str, Any]) -> None:
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=loc["vectors"], mode=loc["mode"])
         return
     layout = sw(k, "nvme_irq_layout")
+    ncpus, per = _queue_cpus(k)
     if layout == "pre-vector":
-        top = min(loc["vectors"], 1 + len(k.w.cpus))
+        top = min(loc["vectors"], 1 + ncpus)
         _chose(k, loc, top, "nvme_setup_irqs asks pci_alloc_irq_vectors_affinity for 1..{top} vectors, vector 0 "
                             "the admin queue's own (pre_vectors = 1), the rest spread (at most one I/O queue per "
-                            "possible CPU)", layout)
+                            f"{per} CPU)", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"], affd=dict(NVME_AFFD))
         return
     if loc["vectors"] <= 1:
         _chose(k, loc, 1, "nvme_pci_enable asks for {top} admin-only vector (no affinity)", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=1, mode=loc["mode"])
         return
-    from msidbg.model.kernel.irq import online
-
-    top = max(1, min(loc["vectors"] - 1, len(online(k))))
+    top = max(1, min(loc["vectors"] - 1, ncpus))
     if layout == "shared-admin":
-        _chose(k, loc, top, "nvme_setup_io_queues asks pci_alloc_irq_vectors for 1..{top} vectors (one per online "
-                            "CPU), every one spread, vector 0 shared by the admin queue and I/O queue 1", layout)
+        _chose(k, loc, top, "nvme_setup_io_queues asks pci_alloc_irq_vectors for 1..{top} vectors (one per "
+                            f"{per} CPU), every one spread, vector 0 shared by the admin queue and I/O queue 1", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"],
                affd=dict(NVME_SHARED_AFFD))
     else:
-        _chose(k, loc, top, "nvme_setup_io_queues asks pci_enable_msix_range for 1..{top} vectors (one per online "
-                            "CPU), no affinity", layout)
+        _chose(k, loc, top, "nvme_setup_io_queues asks pci_enable_msix_range for 1..{top} vectors (one per "
+                            f"{per} CPU), no affinity", layout)
         k.call("pci_alloc_irq_vectors", dev=loc["dev"], min=1, max=top, mode=loc["mode"])
+
+
+def _queue_cpus(k: Any) -> tuple[int, str]:
+    """The CPUs nvme_setup_io_queues counts for its I/O queues (``kernel.nvme_queue_cpus``, reading
+    ``kernel.managed.nvme-queue-cpus``): num_online_cpus() from 2800b8e7d9df (4.7) until 4.13's
+    num_present_cpus(); the possible CPUs before 4.7 and from 4.14 (nvme_max_io_queues later). Every
+    modelled CPU is present and possible: ``present`` counts them all, offline ones included."""
+    if sw(k, "nvme_queue_cpus") == "online":
+        from msidbg.model.kernel.irq import online
+
+        return len(online(k)), "online"
+    # 4.13's shared-admin driver counts the present CPUs; msix-range before 4.7, 4.14's and
+    # nvme_max_io_queues the possible ones (the same CPUs here)
+    return len(k.w.cpus), ("present" if sw(k, "nvme_irq_layout") == "shared-admin" else "possible")
 
 
 def _chose(k: Any, loc: dict[str, Any], top: int, what: str, layout: str) -> None:

@@ -86,7 +86,7 @@ def hotplug_busy(k: Any) -> bool:
     return True
 
 
-down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.STOP_MACHINE, S.IDLE_DEAD, S.TAKEDOWN, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
+down = program("cpu_down", "take a CPU offline: fixup_irqs on the outgoing CPU", source=(S.TIMERS_DEAD, S.STOP_MACHINE, S.IDLE_DEAD, S.TAKEDOWN, S.FIXUP_IRQS, S.X86_FIXUP_IRQS, S.LEGACY_VECTOR, S.MIGRATE, S.FORCE_COMPLETE, S.CPU_DISABLE, S.CLEANUP_TIMER, S.CPU0_NOT_HOTPLUG, S.ONLINE_STORE))
 
 
 @down.step
@@ -231,8 +231,26 @@ def cpu_die(k: Any, loc: dict[str, Any]) -> None:
     cpu = loc["cpu"]
     if k.cpu_id != cpu:
         _give_task_back(k, cpu)
+        _timers_dead_cpu(k, cpu)
     else:
         k.irq_save(loc)
+
+
+def _timers_dead_cpu(k: Any, cpu: int) -> None:
+    """The CPUHP_TIMERS_PREPARE teardown on the control CPU (kernel/time/timer.c timers_dead_cpu:
+    migrate_timer_list moves every timer pending on the dead CPU's bases to this CPU's, with its
+    expiry; CPU_DEAD's migrate_timers before the hotplug state machine): the one per-CPU timer list
+    the model keeps -- poll_spurious_irq_timer, armed by note_interrupt / poll_spurious_irqs on the CPU
+    that ran them -- now expires here (reading ``kernel.hotplug.timers-dead-cpu``). Without it a poll
+    timer left on an offline CPU waited for that CPU for ever and the run never ended (redteam19's fuzz)."""
+    spoll = k.w.kernel.get("spoll")
+    if spoll is None or spoll[0] != cpu:
+        return
+    spoll[0] = k.cpu_id
+    for item in k.eng.agenda.values():
+        if item[2] == "spoll" and item[4] == spoll[1]:
+            item[3] = k.cpu_id
+    k.note(f"timers_dead_cpu: poll_spurious_irq_timer moves from CPU{cpu} to CPU{k.cpu_id}", cpu)
 
 
 tcd = program("take_cpu_down", "stop_machine's work on the outgoing CPU, interrupts off: __cpu_disable "

@@ -282,6 +282,10 @@ NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
+NVME_QUEUE_CPUS = Source(L, "v4.13", "drivers/nvme/host/pci.c",
+                         "nvme_setup_io_queues (nr_io_queues = num_present_cpus())",
+                         "4.13.. (nvme_queue_cpus: present; read in a 4.13.9 tree, num_online_cpus() in a 4.12.0 "
+                         "one, 2800b8e7d9df 4.7)")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
 PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinity (irq_set_affinity's result dropped)",
@@ -674,6 +678,7 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                   Source(L, "7c07012eb1be", "kernel/irq/spurious.c", "note_interrupt (irq_count counted only once "
                          "irqs_unhandled is set; read in the commit's tip-bot2 diff)",
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
+TIMERS_DEAD = Source(L, "v6.6", "kernel/time/timer.c", "timers_dead_cpu / migrate_timer_list", "all")
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
                        "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
 #: irqfixup / irqpoll (kernleads): read in the stored spurious.c 08c51f5bddc8 (2025) and a 2.6.39-era copy
@@ -781,6 +786,14 @@ reading("kernel.intx.misrouted",
         source=MISROUTED, module=M + ".intx",
         quote="if (unlikely(try_misrouted_irq(irq, desc, action_ret))) { int ok = misrouted_irq(irq); if "
         "(action_ret == IRQ_NONE) desc->irqs_unhandled -= ok; }")
+reading("kernel.hotplug.timers-dead-cpu",
+        "When a CPU is dead, the control CPU's CPUHP_TIMERS_PREPARE teardown (timers_dead_cpu) moves every timer "
+        "still pending on the dead CPU's timer bases to its own, expiry unchanged: a poll_spurious_irq_timer "
+        "armed on a CPU that went offline fires on the CPU that took it down.",
+        source=TIMERS_DEAD, module=M,
+        quote="int timers_dead_cpu(unsigned int cpu) { ... old_base = per_cpu_ptr(&timer_bases[b], cpu); "
+        "new_base = get_cpu_ptr(&timer_bases[b]); ... for (i = 0; i < WHEEL_SIZE; i++) "
+        "migrate_timer_list(new_base, old_base->vectors + i);")
 reading("kernel.intx.poll-bound",
         "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
         "poll could find a condition: only a device signal makes one). The timer softirq runs on the CPU that "
@@ -929,6 +942,16 @@ reading("kernel.managed.nvme-shared-admin",
         source=(NVME_SHARED, NVME_RANGE), module=M,
         quote="pci_free_irq_vectors(pdev); nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, "
         "PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues; ... nvmeq->cq_vector = qid - 1;")
+reading("kernel.managed.nvme-queue-cpus",
+        "The nvme driver sizes its I/O queues, and with them the vectors it asks, by a CPU count "
+        "(kernel.nvme_queue_cpus): the online CPUs from 2800b8e7d9df (4.7) to 4.12, the present CPUs in 4.13 "
+        "(the possible ones before 4.7 and from 4.14, nvme_max_io_queues later): from 4.13 a CPU offline at "
+        "probe time still gets its queue and managed vector, whose irq stays shut down until the CPU comes "
+        "online. Every modelled CPU is present and possible.",
+        source=(NVME_QUEUE_CPUS, NVME_SHARED), module=M,
+        quote="4.13.9: 'nr_io_queues = num_present_cpus(); result = nvme_set_queue_count(&dev->ctrl, "
+        "&nr_io_queues);'; 4.12.0: 'nr_io_queues = num_online_cpus();'; 4.14: 'nr_io_queues = "
+        "num_possible_cpus();'")
 reading("kernel.msi.multi-cap-mask",
         "msi_capability_init() masks every vector the device is capable of, pci_msi_shutdown() unmasks them "
         "all again.", source=MSI_CORE, module=M,

@@ -57,6 +57,7 @@ CURRENT: dict[str, Any] = {
     "amd_irte_cmpxchg": True,
     "managed_disable_depth": True,
     "nvme_irq_layout": "pre-vector",
+    "nvme_queue_cpus": "present",
     "affinity_spread_cpus": "present",
     "ioapic_move_keeps_masked": True,
     "note_interrupt_counts": "unhandled",

@@ -1,0 +1,167 @@
+"""redteam19's seeded random-scenario fuzz (bare metal, guest kernel side): random kernel releases
+(legacy and matrix allocators, stables at the boundaries the held-out files pin), 1..16 CPUs, APIC
+modes, VT-d / AMD-Vi / no remapping, MSI-X / MSI / INTx devices, hotplug, moves, disable/enable,
+free/request. Each scenario that loads runs twice under the same seed; the run must end without an
+internal error, account for every signal, and give the same events and state hash both times.
+
+    python tests/heldout19/fuzz19.py --seed 19 --count 400
+
+prints one line per problem and a summary line of counts."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from msidbg.errors import MsidbgError  # noqa: E402
+from msidbg.model import new_engine  # noqa: E402
+from msidbg.scenario import load_scenario_text  # noqa: E402
+from msidbg.sim.world import state_hash  # noqa: E402
+from tests.conftest import cpu_step_budget  # noqa: E402
+
+KERNELS = ["4.9", "4.9.226", "4.12", "4.13", "4.14.244", "4.14.245", "4.17", "4.18", "4.19.102", "4.19.316",
+           "5.2.18", "5.4.60", "5.4.260", "5.8", "5.9", "5.10.59", "5.10.60", "5.13", "5.15", "5.16", "5.17",
+           "6.1", "6.1.93", "6.5", "6.6", "6.11", "6.12", "6.15", "6.16"]
+ROUTING = [None, None, "physical flat", "flat", "physical x2apic", "cluster x2apic"]
+ACTIONS = ["probe", "probe", "fire", "fire", "fire", "set_affinity", "set_affinity", "cpu_offline", "cpu_online",
+           "disable_irq", "enable_irq", "free_irq", "request_irq", "remove", "doorbell"]
+
+
+def scenario(rng: random.Random) -> str:
+    cpus = rng.choice([1, 2, 2, 3, 4, 4, 6, 8, 12, 16])
+    remap = rng.random() < 0.35
+    plat = []
+    if remap:
+        plat.append("interrupt_remapping: true")
+        if rng.random() < 0.4:
+            plat.append("iommu: amd")
+    routing = rng.choice(ROUTING)
+    if routing:
+        plat.append(f"apic_routing: {routing}")
+    kern = [f'version: "{rng.choice(KERNELS)}"']
+    if rng.random() < 0.1:
+        kern.append(f"irqfixup: {rng.choice(['irqfixup', 'irqpoll'])}")
+    lines = ["name: fuzz19", f"cpus: {cpus}", f"seed: {rng.randrange(100)}",
+             f"schedule: {rng.choice(['ordered', 'ordered', 'random'])}"]
+    if plat:
+        lines.append("platform: {" + ", ".join(plat) + "}")
+    lines.append("kernel: {" + ", ".join(kern) + "}")
+    lines.append("devices:")
+    ndev = rng.randint(1, 3)
+    nvec = []
+    intx_used = rng.random() < 0.25 and not remap
+    for d in range(ndev):
+        kind = rng.choice(["nic", "nic", "nvme", "generic", "xhci"])
+        caps = []
+        table = rng.choice([0, 1, 2, 4, 8, 17]) if d or rng.random() < 0.8 else 4
+        msi = rng.choice([0, 0, 1, 2, 4, 8])
+        if not table and not msi and not intx_used:
+            table = 2
+        if table:
+            caps.append(f"msix: {{table_size: {table}}}")
+        if msi:
+            caps.append(f"msi: {{vectors: {msi}, per_vector_mask: {str(rng.random() < 0.5).lower()}}}")
+        if intx_used:
+            caps.append(f"intx: {{pin: A, gsi: {rng.choice([16, 17])}}}")
+        if msi and rng.random() < 0.1:
+            caps.append("quirks: [msi-message-low-bits]")
+        lines.append(f'  d{d}: {{bdf: "00:{d + 3:02x}.0", kind: {kind}, {", ".join(caps)}}}')
+        nvec.append(max(table, msi, 1))
+    lines.append("run:")
+    t = 0
+    for _ in range(rng.randint(3, 14)):
+        t += rng.choice([0, 1000, 10_000, 100_000, 500_000])
+        act = rng.choice(ACTIONS)
+        d = rng.randrange(ndev)
+        on = rng.randrange(cpus)
+        v = rng.randrange(nvec[d])
+        head = f"  - {{at: {t}, on: {on}, do: {act}"
+        if act == "probe":
+            mode = rng.choice(["msix", "msi", "any", "all"] + (["intx"] if intx_used else []))
+            aff = f", affinity: {rng.randrange(cpus)}" if rng.random() < 0.3 else ""
+            lines.append(f"{head}, dev: d{d}, mode: {mode}, vectors: {rng.randint(1, nvec[d] + 1)}{aff}}}")
+        elif act == "fire":
+            lines.append(f"  - {{at: {t}, do: fire, dev: d{d}, vector: {v}, count: {rng.randint(1, 30)}, "
+                         f"every: {rng.choice([1, 3, 20])}us}}")
+        elif act == "set_affinity":
+            lines.append(f"{head}, dev: d{d}, vector: {v}, cpu: {rng.randrange(cpus)}}}")
+        elif act in ("cpu_offline", "cpu_online"):
+            if cpus > 1:
+                lines.append(f"{head}, cpu: {rng.choice([c for c in range(cpus) if c != on] or [1])}}}")
+        elif act in ("disable_irq", "enable_irq"):
+            extra = ", unlazy: true" if act == "disable_irq" and rng.random() < 0.3 else ""
+            lines.append(f"{head}, dev: d{d}, vector: {v}{extra}}}")
+        elif act in ("free_irq", "request_irq"):
+            lines.append(f"{head}, dev: d{d}, vector: {v}}}")
+        elif act == "remove":
+            lines.append(f"{head}, dev: d{d}}}")
+        else:
+            lines.append(f"{head}, dev: d{d}, vector: {v}, timeout: 1ms}}")
+    return "\n".join(lines) + "\n"
+
+
+class EventCap(Exception):
+    """The harness's own bound on one run's length (not an msidbg error)."""
+
+
+def run_once(scn, seed: int):  # type: ignore[no-untyped-def]
+    with cpu_step_budget(3_000_000):
+        eng = new_engine(scn, seed)
+        n = 0
+        while eng.step():
+            n += 1
+            if n > 1_500_000:
+                raise EventCap("more than 1,500,000 events")
+    return eng
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--count", type=int, default=300)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    counts = {"generated": 0, "rejected": 0, "ran": 0, "long": 0, "exceptions": 0, "accounting": 0,
+              "nondeterministic": 0}
+    for i in range(args.count):
+        text = scenario(rng)
+        counts["generated"] += 1
+        try:
+            scn = load_scenario_text(text, "fuzz19.yaml")
+        except MsidbgError:
+            counts["rejected"] += 1
+            continue
+        try:
+            a = run_once(scn, i)
+            b = run_once(scn, i)
+        except MsidbgError:
+            counts["rejected"] += 1          # a world-build error (one line) is a refusal, not a crash
+            continue
+        except EventCap:
+            counts["long"] += 1              # e.g. an INTx storm to "nobody cared": the harness's bound
+            continue
+        except Exception:  # noqa: BLE001
+            counts["exceptions"] += 1
+            print(f"--- case {i}: exception\n{text}{traceback.format_exc(limit=4)}")
+            continue
+        counts["ran"] += 1
+        for name, acct in a.w["acct"].items():
+            if sum(acct["raised"]) != sum(acct["delivered"]) + sum(acct["lost"]):
+                counts["accounting"] += 1
+                print(f"--- case {i}: {name} raised != delivered + lost\n{text}")
+        if (a.w["events"], state_hash(a.w)) != (b.w["events"], state_hash(b.w)):
+            counts["nondeterministic"] += 1
+            print(f"--- case {i}: two runs differ\n{text}")
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    return 1 if counts["exceptions"] or counts["accounting"] or counts["nondeterministic"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
