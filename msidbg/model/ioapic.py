@@ -212,6 +212,7 @@ def eoi(eng: Any, vector: int) -> None:
     for gsi, pin in pins(eng.w).items():
         if pin["vector"] == vector and pin["remote_irr"]:
             pin["remote_irr"] = False
+            pin.pop("sent", None)
             P = eng.prov
             if P.on and eng.fresh and stuck(P, gsi) >= 0:
                 # provenance: a Remote IRR recorded as left set (kernel/intx.py's clear_rte) clears after all
