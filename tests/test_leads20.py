@@ -8,8 +8,10 @@ where the message went: the note named the new destination.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from msidbg.debugger.diff import diff_files, render
 from msidbg.model import new_engine
 from msidbg.scenario import load_scenario_text
 from tests.test_leads19 import SOFT
@@ -44,4 +46,30 @@ def test_an_eoi_that_clears_remote_irr_forgets_the_earlier_destination() -> None
     eng = _run(SOFT.format(kernel="5.4.62"))
     pin = eng.w["ioapic"][16]
     assert pin["remote_irr"] is False and "sent" not in pin
+
+
+# --- diff: a run: action's arguments under "differs between the files" ----------------------------------------
+
+ARGS = """name: argdiff
+cpus: 2
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 2}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 1ms, on: 0, do: set_affinity, dev: eth0, vector: {vector}, cpu: 1}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0}}
+{extra}"""
+
+
+def test_diff_lists_an_action_argument_that_differs_between_the_files(tmp_path: Path) -> None:
+    """Both runs deliver the one interrupt and every action succeeds (the same outcome, no action result differs):
+    on main nothing named the set_affinity's ``vector`` argument the files differ in."""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(ARGS.format(vector=0, extra=""))
+    b.write_text(ARGS.format(vector=1, extra="  - {at: 3ms, do: fire, dev: eth0, vector: 1}\n"))
+    r = diff_files(str(a), str(b))
+    assert r.outcome_a["actions"][:3] == r.outcome_b["actions"][:3]
+    assert r.switches == {"run[1].args.vector": {"a": 0, "b": 1}, "run[3]": {"a": "absent", "b": "present"}}
+    text = render(r)
+    assert "  differs between the files:\n    run[1].args.vector: A 0, B 1\n    run[3]: A absent, B present" in text
 
