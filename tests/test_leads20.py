@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from msidbg.debugger.diff import diff_files, render
 from msidbg.model import new_engine
 from msidbg.scenario import load_scenario_text
@@ -73,3 +75,58 @@ def test_diff_lists_an_action_argument_that_differs_between_the_files(tmp_path: 
     text = render(r)
     assert "  differs between the files:\n    run[1].args.vector: A 0, B 1\n    run[3]: A absent, B present" in text
 
+
+# --- an HVM guest's native_cpu_disable on Xen's vLAPIC ----------------------------------------------------------
+#
+# xen_hvm_smp_init replaces no smp_ops.cpu_disable: a 5.6 HVM guest's offline soft-disables CPU1's vLAPIC before
+# fixup_irqs (kernel.cpu_disable_apic soft-first). eth0 is an emulated MSI-X device of a guest without Xen pirqs
+# (xen_hvm_pirqs false): its message goes through QEMU's xen_hvm_inject_msi to Xen's vmsi_deliver, 10 ns after the
+# disable. From f1d7aac1e3c3 (4.17.1) vmsi_deliver skips the disabled vLAPIC: lost. Before (4.17.0) vlapic_set_irq
+# set its IRR and fixup_irqs' IRR scan retriggered it on CPU0: delivered. On main neither vLAPIC was disabled.
+
+HVM = """name: hvm-soft
+cpus: 2
+platform: {{kind: xen-hvm, xen: "{xen}", xen_hvm_pirqs: {pirqs}}}
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:03.0", kind: nic, msix: {{table_size: 1}}}}
+run:
+  - {{at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 1ms, on: 0, do: set_affinity, dev: eth0, vector: 0, cpu: 1}}
+  - {{at: 2ms, do: fire, dev: eth0, vector: 0}}
+  - {{at: 3ms, on: 0, do: cpu_offline, cpu: 1}}
+  - {{at: 3000010ns, do: fire, dev: eth0, vector: 0}}
+  - {{at: 4ms, do: fire, dev: eth0, vector: 0}}
+"""
+
+
+def _counts(eng: Any) -> tuple[int, int, int]:
+    a = eng.w["acct"]["eth0"]
+    return a["raised"][0], a["delivered"][0], a["lost"][0]
+
+
+def test_an_hvm_guests_offline_soft_disables_its_vlapic_and_xen_4_17_1_refuses_the_msi() -> None:
+    eng = _run(HVM.format(xen="4.17.1", pirqs="false", kernel="5.6"))
+    assert _notes(eng, "take_cpu_down: CPU1 enters stop_machine; native_cpu_disable: apic_soft_disable() before")
+    assert _counts(eng) == (3, 2, 1)
+    lost = [e for e in (eng.log.event(i) for i in range(1, eng.cur + 1)) if e.kind == "msi.msg"]
+    assert lost[1].time_ns == 3_000_010 and lost[1].cpu == 1
+
+
+def test_before_f1d7aac1e3c3_the_disabled_vlapic_takes_it_and_fixup_irqs_forwards_it() -> None:
+    eng = _run(HVM.format(xen="4.17.0", pirqs="false", kernel="5.6"))
+    assert _notes(eng, "take_cpu_down: CPU1 enters stop_machine; native_cpu_disable: apic_soft_disable() before")
+    assert _counts(eng) == (3, 3, 0)
+
+
+def test_an_event_channel_msi_never_meets_the_vlapic() -> None:
+    """With Xen pirqs the message is a pirq's event channel (the upcall): Xen's refusal does not apply."""
+    assert _counts(_run(HVM.format(xen="4.17.1", pirqs="true", kernel="5.6"))) == (3, 3, 0)
+
+
+@pytest.mark.parametrize(("xen", "refuses"), [("4.16.2", False), ("4.16.3", True), ("4.17.0", False),
+                                              ("4.17.1", True), ("4.18", True), ("4.15", False)])
+def test_the_vlapic_row_follows_f1d7aac1e3c3_and_its_backports(xen: str, refuses: bool) -> None:
+    eng = new_engine(load_scenario_text(HVM.format(xen=xen, pirqs="false", kernel="5.6"), "s.yaml"))
+    assert eng.w.behaviour["xen_vlapic_disabled_refuses"] is refuses
+    assert eng.w.behaviour["cpu_disable_apic"] == "soft-first"
