@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from msidbg.debugger import Session
 from msidbg.debugger.diff import diff_files, render
 from msidbg.model import new_engine
 from msidbg.scenario import load_scenario_text
 from tests.test_leads19 import SOFT
+from tests.why_helpers import links
 
 
 def _run(text: str) -> Any:
@@ -130,3 +132,70 @@ def test_the_vlapic_row_follows_f1d7aac1e3c3_and_its_backports(xen: str, refuses
     eng = new_engine(load_scenario_text(HVM.format(xen=xen, pirqs="false", kernel="5.6"), "s.yaml"))
     assert eng.w.behaviour["xen_vlapic_disabled_refuses"] is refuses
     assert eng.w.behaviour["cpu_disable_apic"] == "soft-first"
+
+
+# --- why: a hotplug move onto a vector another step freed -------------------------------------------------------
+#
+# irq 25 (eth1) moved to CPU1 at its 2 ms interrupt (vector 0x22), leaving vector 0x21 on CPU0. CPU1's offline (4 ms)
+# frees 0x21 on CPU0 in one take_cpu_down step (vector.free) and migrate_one_irq's move assigns irq 25 vector 0x21 on
+# CPU0 in a later one. ``irqs[25].vector`` linked only the cpu_offline action; it now links the free.
+
+REUSE = """name: reuse
+cpus: 2
+kernel: {version: "6.1"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 1}}
+  eth1: {bdf: "00:04.0", kind: nic, msix: {table_size: 1}}
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 1}
+  - {at: 0, on: 0, do: probe, dev: eth1, mode: msix, vectors: 1}
+  - {at: 1ms, on: 0, do: set_affinity, dev: eth1, vector: 0, cpu: 1}
+  - {at: 2ms, do: fire, dev: eth1, vector: 0}
+  - {at: 3ms, on: 0, do: remove, dev: eth0}
+  - {at: 4ms, on: 0, do: cpu_offline, cpu: 1}
+"""
+
+
+def test_why_an_irqs_vector_after_a_hotplug_move_links_the_free_it_reuses(tmp_path: Path) -> None:
+    p = tmp_path / "reuse.yaml"
+    p.write_text(REUSE)
+    s = Session.from_scenario(str(p))
+    s.run()
+    assert (s.eng.w.irqs[25].cpu, s.eng.w.irqs[25].vector) == (0, 0x21)
+    why = s.why("irqs[25].vector")
+    assert links(why) == [("irq.vector", "irqs[25].vector"), ("vector_irq", "cpus[0].vector_irq[0x21]"),
+                          ("action.start", "actions[5]")]
+    move, free = why.chain[0], why.chain[1]
+    assert "migrate_one_irq+migrate_unmask" in move.stack and free.event < move.event
+    assert free.relation == "the vector's slot, free since" and free.value == "UNUSED"
+
+
+# --- why: a doorbell refused after a failed probe ---------------------------------------------------------------
+
+FAILED = """name: doorbell-after-failed-probe
+cpus: 2
+kernel: {version: "6.1"}
+devices:
+  eth0: {bdf: "00:03.0", kind: nic, msix: {table_size: 2}}
+faults: [{call: request_irq, dev: eth0, errno: EBUSY}]
+run:
+  - {at: 0, on: 0, do: probe, dev: eth0, mode: msix, vectors: 2}
+  - {at: 1ms, on: 0, do: doorbell, dev: eth0, vector: 0, timeout: 1ms}
+"""
+
+
+def test_why_a_doorbell_refused_with_enxio_links_the_failed_probe(tmp_path: Path) -> None:
+    """The probe's first request_irq fails (EBUSY): really_probe releases the vectors and clears dev->driver. The
+    doorbell then finds no queue (-ENXIO); its error linked only its own action (the vector count is no tracked
+    key), and now links the failed probe's unwind, then the probe action."""
+    p = tmp_path / "failed.yaml"
+    p.write_text(FAILED)
+    s = Session.from_scenario(str(p))
+    s.run()
+    assert s.eng.w["actions"][1]["result"] == -6
+    why = s.why("actions[1].result")
+    assert links(why) == [("action.done", "actions[1].result"), ("kernel", "actions[1].error"),
+                          ("driver", "kernel.pci.eth0.bound"), ("action.start", "actions[0]")]
+    unwind = why.chain[2]
+    assert unwind.relation == "the vectors its driver set up, as left by"
+    assert unwind.stack[0] == "driver_probe+unwound" and "probe failed (EBUSY)" in unwind.reason
