@@ -739,6 +739,17 @@ Revisions:
   ``kernel.xen_fifo_events: true`` with a ``kernel.version`` before 3.14 (1fe565517b57), are one-line load
   errors; a snapshot of such a file written by revision 12 no longer opens. tests/test_leads19.py,
   tests/test_fifo_window.py.
+- 13: (leads20) An HVM guest's CPU offline runs native_cpu_disable (xen_hvm_smp_init replaces no
+  smp_ops.cpu_disable): ``kernel.cpu_disable_apic`` now covers xen-hvm and soft-disables the vLAPIC. New Xen row
+  ``platform.xen_vlapic_disabled_refuses`` (xen-hvm): from f1d7aac1e3c3 (4.18.0; 4.16.3, 4.17.1) vmsi_deliver and
+  vioapic_deliver skip a disabled vLAPIC (the message is lost, as on bare metal); before, vlapic_set_irq set its
+  IRR / TMR and fixup_irqs' IRR scan retriggers it (reading xen.vlapic.soft-disabled; apic.refuses is the rule bus
+  and ioapic ask). An IO-APIC level entry rewritten while Remote IRR is set keeps where the interrupt went
+  (``ioapic[G].sent`` = [cpu, vector], dropped by the EOI that clears Remote IRR): synchronize_irq's note "sent to
+  CPU{N}" and ioapic_mask_entry's record name that CPU, not the entry's new destination. Shipped runs: the same
+  events, hits and outcomes; the xen-hvm worlds' state hashes (the two rows). Provenance only: an irq's vector
+  assignment onto a vector_irq slot an earlier step freed links the free (``reused``), and a doorbell refused with
+  -ENXIO links the driver state (a failed probe's unwind is now recorded: dev->driver = NULL). tests/test_leads20.py.
 """
 
 from __future__ import annotations
