@@ -623,8 +623,10 @@ ROWS: tuple[Switch, ...] = (
         "fixup_irqs has not moved yet (the lost interrupts 52d6b926aabc fixed); soft-after -- apic_soft_disable() "
         "after cpu_disable_common (fixup_irqs and its IRR scan, lapic_offline): only messages arriving after the "
         "irqs moved are refused. IRR bits already set are kept by a software disable in every case. Bare metal "
-        "only (a Xen PV guest's xen_pv_cpu_disable has no local APIC; an HVM guest's vlapic is not modelled here)",
-        initial="clear", kinds=("bare-metal",), scoped=True,
+        "and Xen HVM guests (xen_hvm_smp_init replaces no smp_ops.cpu_disable: native_cpu_disable runs on the "
+        "vLAPIC, whose refusal is Xen's: platform.xen_vlapic_disabled_refuses); a Xen PV guest's "
+        "xen_pv_cpu_disable has no local APIC",
+        initial="clear", kinds=("bare-metal", "xen-hvm"), scoped=True,
         initial_note="60dcaad5736f's diff (tglx's IPI shorthand series, [patch V3 13/25] of 2019-07-22) replaces "
         "'clear_local_APIC();' before 'cpu_disable_common();' in native_cpu_disable (every release before it, "
         "4.15 .. 5.3 read through the diff's context)",

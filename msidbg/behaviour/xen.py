@@ -93,6 +93,28 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_vlapic_disabled_refuses", "xen", BOOL, True,
+        "a Fixed MSI (vmsi_deliver: an emulated device's message, a passthrough one injected without an event "
+        "channel) or vIOAPIC message (vioapic_deliver) to a software-disabled vLAPIC (the guest's "
+        "apic_soft_disable: kernel.cpu_disable_apic) sets no IRR bit and is lost, as on a real APIC (vlapic_enabled "
+        "is tested before vlapic_match_dest); before f1d7aac1e3c3 vlapic_set_irq set its IRR (and TMR for a level "
+        "message) all the same -- nothing is offered to the vCPU while the vLAPIC is disabled "
+        "(vlapic_has_pending_irq), so the bit waits: the guest's fixup_irqs IRR scan retriggers it, or the offline "
+        "finds it pending. Event channels (the upcall) do not pass through here",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.17.0 vmsi_deliver dest_Fixed: 'if ( vlapic_match_dest(vcpu_vlapic(v), NULL, 0, dest, "
+                     "dest_mode) ) vmsi_inj_irq(...)'; vioapic_deliver the same with ioapic_inj_irq; vlapic_set_irq "
+                     "sets TMR / IRR with no enable test; vlapic_has_pending_irq: 'if ( !vlapic_enabled(vlapic) ) "
+                     "return -1;'",
+        history=(
+            Change("4.18", True, "f1d7aac1e3c3 x86/HVM: don't mark external IRQs as pending when vLAPIC is disabled",
+                   backports=("4.16.3", "4.17.1"),
+                   note="first in 4.18.0-rc1 (git tag --contains); stable-4.17 54bb56e128 (RELEASE-4.17.1 has "
+                        "'vlapic_enabled(target)' in vmsi_deliver, RELEASE-4.17.0 not), stable-4.16 07bbac08b5 "
+                        "(RELEASE-4.16.3, not 4.16.2)"),
+        ),
+    ),
+    Switch(
         "xen_msixtbl_refcount", "xen", ("inverted", "fixed"), "fixed",
         "msixtbl_pt_unregister's test on the device's reference count: inverted (the vMSI-X entry "
         "is deleted while other bindings still hold it, and kept when the last one goes) or fixed",

@@ -484,6 +484,34 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
     for name in sorted(set(ta) | set(tb)):
         if ta.get(name) != tb.get(name):
             out[name] = {"a": ta.get(name), "b": tb.get(name)}
+    out.update(run_difference(sa.run, sb.run))
+    return out
+
+
+def _action_facts(x: Any) -> dict[str, Any]:
+    """A ``run:`` action as its file declares it: time (ns; ``at_max_ns`` the end of an ``at:`` range), CPU,
+    what, device, and each argument under its own name."""
+    facts = {"at_ns": x.at_ns, "at_max_ns": x.at_max_ns, "on": x.on, "do": x.do, "dev": x.dev,
+             "jitter": list(x.jitter) if x.jitter is not None else None}
+    facts.update({f"args.{k}": v for k, v in x.args.items()})
+    return facts
+
+
+def run_difference(ra: tuple[Any, ...], rb: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
+    """The ``run:`` actions that differ between the files, by index (leads20: two files differing only in an
+    action's arguments listed it under the actions' results alone, and only when a result differed):
+    ``run[N].FIELD`` for a field or argument (``run[N].args.cpu``), ``run[N]`` absent / present for an
+    action one file lacks. At most ``MAX_ACTIONS`` actions (a scenario holds at most 10,000)."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(min(max(len(ra), len(rb)), MAX_ACTIONS)):
+        xa, xb = ra[i] if i < len(ra) else None, rb[i] if i < len(rb) else None
+        if xa is None or xb is None:
+            out[f"run[{i}]"] = {"a": "absent" if xa is None else "present", "b": "absent" if xb is None else "present"}
+            continue
+        fa, fb = _action_facts(xa), _action_facts(xb)
+        for f in sorted(set(fa) | set(fb), key=lambda f: (f.startswith("args."), f)):
+            if fa.get(f) != fb.get(f):
+                out[f"run[{i}].{f}"] = {"a": fa.get(f), "b": fb.get(f)}
     return out
 
 
@@ -616,6 +644,8 @@ HEX_FIELDS = frozenset({
 def _fmt(v: Any, path: str = "") -> str:
     from msidbg.debugger.whytext import fmt_value
 
+    if path.startswith("run["):
+        return _arg(v)      # an action's field or argument, as the scenario file writes it (decimal)
     field = re.sub(r"\[[^\]]*\]", "", path).rsplit(".", 1)[-1]
     return fmt_value(v, field in HEX_FIELDS)
 

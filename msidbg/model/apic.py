@@ -174,3 +174,15 @@ def reset(cpu: Cpu) -> list[Source]:
     cpu.isr = [0] * 8
     cpu.irr_src = {}
     return dropped
+
+
+def refuses(w: Any, c: Any) -> bool:
+    """Does CPU ``c``'s local APIC refuse a Fixed message? Only a software-disabled one (``apic_off``:
+    native_cpu_disable's apic_soft_disable) does (SDM 10.4.7.2, reading bus.soft-disabled-destinations).
+    An HVM guest's is Xen's vLAPIC, which vmsi_deliver and vioapic_deliver skip when disabled only from
+    f1d7aac1e3c3 (``platform.xen_vlapic_disabled_refuses``: 4.18.0; 4.16.3, 4.17.1); before, their
+    vlapic_set_irq set its IRR (and TMR) all the same, and vlapic_has_pending_irq offers nothing while it is
+    disabled -- the bit waits, as on an APIC native_cpu_disable only cleared (reading
+    xen.vlapic.soft-disabled)."""
+    return "apic_off" in c._extra and (w.platform["kind"] != "xen-hvm"
+                                       or bool(w.behaviour.get("xen_vlapic_disabled_refuses", True)))

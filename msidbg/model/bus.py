@@ -91,7 +91,7 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
     # a CPU accepts when it is online and its APIC software-enabled: deliver_vector's rule, for every APIC the
     # destination names (SDM 10.4.7.2 -- a software-disabled APIC responds to INIT, NMI, SMI and SIPI only;
     # reading bus.soft-disabled-destinations)
-    takes = [i for i in cpus if c[i].online and "apic_off" not in c[i]._extra]
+    takes = [i for i in cpus if c[i].online and not apic.refuses(w, c[i])]
     owner = next((i for i in takes if type(c[i]["vector_irq"].get(vector)) is int), takes[0] if takes else cpus[0])
     for i in takes:
         if i != owner and vector < 16:
@@ -155,7 +155,7 @@ def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, 
         P.dep(PC.D_DEST, PK.key(PK.ONLINE, cpu))
         acct.lost(eng, dev, idx, n, f"were sent to CPU{cpu}, which is offline")
         return cpu
-    if c.get("apic_off"):
+    if c.get("apic_off") and apic.refuses(eng.w, c):
         # native_cpu_disable's apic_soft_disable (``kernel.cpu_disable_apic``): SPIV's APIC Software Enable
         # clear -- the APIC accepts no fixed interrupt, no IRR bit is set (the bits already set are kept)
         P = eng.prov

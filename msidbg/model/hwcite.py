@@ -105,6 +105,12 @@ SDM_SOFT_DISABLED = Source("Intel SDM vol. 3A", "253668-032US (2009)", "10.4.3, 
                            "It Has Been Software Disabled", "all")
 LINUX_SOFT_LOST = Source("torvalds/linux", "52d6b926aabc", "arch/x86/kernel/smpboot.c",
                          "native_cpu_disable (commit message: the window apic_soft_disable opened)", "5.4 .. 5.8")
+LINUX_XEN_HVM_SMP = Source("torvalds/linux", "0b64ffb8db4e", "arch/x86/xen/smp_hvm.c",
+                           "xen_hvm_smp_init (no smp_ops.cpu_disable: native_cpu_disable stays; so too in the "
+                           "file's later diffs -- 5.11's nopvspin, 6.5's cleanup_dead_cpu)", "all")
+XEN_VLAPIC_SET_IRQ = Source("xen-project/xen", "RELEASE-4.17.0", "xen/arch/x86/hvm/vlapic.c + vmsi.c",
+                            "vlapic_set_irq (TMR / IRR, no enable test), vlapic_has_pending_irq (!vlapic_enabled: "
+                            "-1), vmsi_deliver dest_Fixed before f1d7aac1e3c3", "..4.17.0, ..4.16.2")
 XEN_VLAPIC_SW_DISABLED = Source("xen-project/xen", "f1d7aac1e3c3", "xen/arch/x86/hvm/vmsi.c + vioapic.c",
                                 "vmsi_deliver / vioapic_deliver (dest_Fixed: vlapic_enabled(target) &&), "
                                 "vlapic_lowest_prio", "4.18.0.., 4.16.3.., 4.17.1..")
@@ -348,13 +354,27 @@ reading("bus.soft-disabled-destinations", "A local APIC whose SPIV software-enab
         "and each APIC of a logical, cluster or broadcast destination (the others still take the vector), and the "
         "device's signals are accounted on an accepting CPU that has the vector's irq, else on the first accepting "
         "one. Xen's vLAPIC did the same for MSIs and IO-APIC pins only from f1d7aac1e3c3 (4.18.0; 4.16.3, 4.17.1) "
-        "-- before, vmsi_deliver's Fixed case set the IRR of a software-disabled vLAPIC; the model soft-disables "
-        "bare-metal APICs only, so that difference is not reached.",
+        "-- before, vmsi_deliver's Fixed case set the IRR of a software-disabled vLAPIC (an HVM guest's native_cpu_disable "
+        "soft-disables it too: reading xen.vlapic.soft-disabled, platform.xen_vlapic_disabled_refuses).",
         source=(SDM_SOFT_DISABLED, LINUX_SOFT_LOST, XEN_VLAPIC_SW_DISABLED),
         quote="The local APIC will respond normally to INIT, NMI, SMI, and SIPI messages. Pending interrupts in the "
         "IRR and ISR registers are held ... Once local APIC has been disabled any new interrupts from the device to "
         "the old CPU are lost ... In software-disabled state an LAPIC does not accept any interrupt requests and "
         "hence no IRR bit would newly become set while in this state.", module=M)
+reading("xen.vlapic.soft-disabled", "(leads20) An HVM guest's CPU offline runs native_cpu_disable: "
+        "xen_hvm_smp_init replaces smp_prepare_cpus, smp_send_reschedule, cpu_die and the IPI senders but not "
+        "smp_ops.cpu_disable, so kernel.cpu_disable_apic's apic_soft_disable clears the vLAPIC's SPIV enable bit. "
+        "Whether a Fixed message then sets an IRR bit is Xen's: vmsi_deliver (an emulated device's MSI, a passthrough "
+        "one injected without an event channel) and vioapic_deliver test vlapic_enabled from f1d7aac1e3c3 (4.18.0; "
+        "4.16.3, 4.17.1: platform.xen_vlapic_disabled_refuses) and the message is lost; before, vlapic_set_irq set "
+        "TMR / IRR with no enable test and vlapic_has_pending_irq offers nothing while the vLAPIC is disabled, so "
+        "the bit waits -- fixup_irqs' IRR scan (soft-first) retriggers it on the irq's new CPU, or the offline finds "
+        "it pending. An event channel's upcall is not a vLAPIC Fixed message and is not affected.",
+        source=(LINUX_XEN_HVM_SMP, XEN_VLAPIC_SW_DISABLED, XEN_VLAPIC_SET_IRQ),
+        quote="smp_ops.smp_prepare_cpus = xen_hvm_smp_prepare_cpus; smp_ops.smp_send_reschedule = "
+        "xen_smp_send_reschedule; smp_ops.cpu_die = xen_hvm_cpu_die; ... / if ( vlapic_enabled(target) && "
+        "vlapic_match_dest(target, NULL, 0, dest, dest_mode) ) / if ( !vlapic_enabled(vlapic) ) return -1;",
+        module=M)
 
 # --- iommu.py --------------------------------------------------------------------------------------
 M = "msidbg.model.iommu"
@@ -486,8 +506,8 @@ reading("ioapic.soft-disabled-destination", "(leads19) A level entry's send sets
         "(bus.soft-disabled-destinations): no IRR or TMR bit, so no EOI ever names it, and Remote IRR stays set -- "
         "fixup_irqs' IRR scan finds nothing to retrigger, the moved entry keeps the bit, and the line sends no more "
         "(the conditions it holds are lost; a later free_irq's synchronize_irq waits on it). Xen's vIOAPIC does the "
-        "same for a disabled vLAPIC from f1d7aac1e3c3, whose message says such interrupts 'are simply lost'; the "
-        "model soft-disables bare-metal APICs only. The 82093AA (APIC serial bus) datasheet words it 'set when "
+        "same for a disabled vLAPIC from f1d7aac1e3c3, whose message says such interrupts 'are simply lost' (before, "
+        "the vLAPIC's IRR and TMR took it: reading xen.vlapic.soft-disabled). The 82093AA (APIC serial bus) datasheet words it 'set when "
         "local APIC(s) accept' and the 82801AA's keeps Delivery Status pending while the receiver cannot accept: "
         "not this model's IO-APIC, which has the EOI register of an I/O xAPIC (kernel.intx.eoi-register).",
         source=(IOXAPIC_E6XX, SDM_SOFT_DISABLED, XEN_VIOAPIC_RIRR),

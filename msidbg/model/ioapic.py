@@ -117,7 +117,7 @@ def _send(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) -> None:
         return _send_remapped(eng, gsi, pin, names)
     c = w.cpus[pin["cpu"]]
     pin["remote_irr"] = True
-    if c.online and c.get("apic_off"):
+    if c.online and apic.refuses(w, c):
         _refused(eng, gsi, c.id, pin["vector"])
     elif c.online:
         # the level interrupt carries no device signal of its own: the handlers find their
@@ -163,7 +163,7 @@ def _send_remapped(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) ->
     if cpu < 0 or not (c := w.cpus[cpu]).online:
         return
     vector = e["vector"]
-    if c.get("apic_off"):
+    if apic.refuses(w, c):
         return _refused(eng, gsi, cpu, vector)
     apic.receive(c, vector, None)
     tmr_set(c, vector, True)
@@ -212,6 +212,7 @@ def eoi(eng: Any, vector: int) -> None:
     for gsi, pin in pins(eng.w).items():
         if pin["vector"] == vector and pin["remote_irr"]:
             pin["remote_irr"] = False
+            pin.pop("sent", None)
             P = eng.prov
             if P.on and eng.fresh and stuck(P, gsi) >= 0:
                 # provenance: a Remote IRR recorded as left set (kernel/intx.py's clear_rte) clears after all

@@ -215,6 +215,13 @@ D_SPIN = _c("spins-on", False, "spinning for ever on")
 #: a Xen GSI pirq's condition asserted while no guest is bound to the host irq (pirq_guest_unbind disabled it): the
 #: line sends nothing (whyheld8: the condition linked only its Command write)
 D_HOST_OFF = _c("host-irq-off", False, "its host irq disabled by")
+#: an irq's vector assignment (``irqs[n].vector``) that took a vector_irq slot an earlier step freed (UNUSED, SHUTDOWN,
+#: CLEANUP): the free that made it available (leads20: a hotplug move onto a just-freed vector linked its action only)
+D_REUSED = _c("reused", False, "the vector's slot, free since")
+#: a doorbell refused with -ENXIO (no queue for the vector: the driver has fewer vectors set up) links what last changed
+#: the device's driver state (``kernel.pci.D.bound``): the probe that bound it (and allocated its vectors), the failed
+#: probe that unwound them, the remove (leads20: it linked its own action only)
+D_DRIVER_VECTORS = _c("driver-vectors", False, "the vectors its driver set up, as left by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

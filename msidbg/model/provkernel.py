@@ -59,6 +59,9 @@ class KernelDiff:
         #: CPU -> the key of the wait its offline had to make (stop_machine's rendezvous with a CPU in
         #: hardirq): the node of its going offline links it
         self.offline_cause: dict[int, int] = {}
+        #: (cpu, vector) -> the record that freed the slot, for the slots this step filled with an irq after an
+        #: earlier step freed them: the irq's ``irqs[n].vector`` node links it (``D_REUSED``)
+        self.refilled: dict[tuple[int, int], int] = {}
         for c in (w or {}).get("cpus", ()):
             self.cpus[c.id] = (dict(c.vector_irq), c.online)
         #: the matrix's global_reserved (``kernel.vec_rsvd``; None: no matrix): only a vector-domain call changes
@@ -75,6 +78,7 @@ class KernelDiff:
             if self.rsvd is not None:
                 self._rsvd(P, w)
             self._irqs(P, w.irqs)
+        self.refilled.clear()
 
     def _rsvd(self, P: Any, w: Any) -> None:
         n = w.kernel.get("vec_rsvd")
@@ -112,6 +116,8 @@ class KernelDiff:
                     val = b if isinstance(b, int) and not isinstance(b, bool) else _SLOT.get(str(b) if b else None, -1)
                     key = PK.key(PK.VECIRQ, PK.cpu_vec(cid, v))
                     last = P.cur.get(key, -1)
+                    if val >= 0 and last >= 0 and P.x(last) < 0:
+                        self.refilled[(cid, v)] = last     # an irq takes a slot an earlier step freed
                     if last < 0 or P.x(last) != val:   # (no_handler records its own free)
                         P.write(C.VEC_SLOT, key, val)
             seen[cid] = (dict(vi), online)
@@ -130,6 +136,9 @@ class KernelDiff:
                 continue
             irqs[i] = now
             if (old_irq[0] if old_irq else 0) != now[0]:
+                freed = self.refilled.get((now[0] >> 8, now[0] & 0xFF), -1) if self.refilled else -1
+                if freed >= 0:      # the vector it got was free because of that step (recorded data flow)
+                    P.dep_writer(C.D_REUSED, PK.key(PK.VECIRQ, PK.cpu_vec(now[0] >> 8, now[0] & 0xFF)), freed)
                 # a Xen pirq irq has no x86 vector (0): its CPU is the vCPU its event channel is bound to
                 P.write(C.IRQ_VECTOR, PK.key(PK.IRQVEC, i), now[0],
                         note=XEN_PIRQ_CPU if d.get("chip") == "xen-pirq" else None)

@@ -777,6 +777,17 @@ Revisions:
   pending on the dead CPU to itself (reading ``kernel.hotplug.timers-dead-cpu``): a poll timer armed on a CPU
   that went offline used to wait for that CPU for ever and the run never ended (redteam19's fuzz).
   tests/test_redteam19.py (held-out set tests/heldout19/, PREDICTIONS.md).
+  (leads20) An HVM guest's CPU offline runs native_cpu_disable (xen_hvm_smp_init replaces no
+  smp_ops.cpu_disable): ``kernel.cpu_disable_apic`` now covers xen-hvm and soft-disables the vLAPIC. New Xen row
+  ``platform.xen_vlapic_disabled_refuses`` (xen-hvm): from f1d7aac1e3c3 (4.18.0; 4.16.3, 4.17.1) vmsi_deliver and
+  vioapic_deliver skip a disabled vLAPIC (the message is lost, as on bare metal); before, vlapic_set_irq set its
+  IRR / TMR and fixup_irqs' IRR scan retriggers it (reading xen.vlapic.soft-disabled; apic.refuses is the rule bus
+  and ioapic ask). An IO-APIC level entry rewritten while Remote IRR is set keeps where the interrupt went
+  (``ioapic[G].sent`` = [cpu, vector], dropped by the EOI that clears Remote IRR): synchronize_irq's note "sent to
+  CPU{N}" and ioapic_mask_entry's record name that CPU, not the entry's new destination. Shipped runs: the same
+  events, hits and outcomes; the xen-hvm worlds' state hashes (the two rows). Provenance only: an irq's vector
+  assignment onto a vector_irq slot an earlier step freed links the free (``reused``), and a doorbell refused with
+  -ENXIO links the driver state (a failed probe's unwind is now recorded: dev->driver = NULL). tests/test_leads20.py.
 """
 
 from __future__ import annotations

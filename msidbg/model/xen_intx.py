@@ -345,6 +345,7 @@ def vioapic_eoi(eng: Any, vector: int) -> None:
         if pin["vector"] != vector:
             continue
         pin["remote_irr"] = False
+        pin.pop("sent", None)
         dpci_eoi(eng, gsi)
         ioapic.update(eng, gsi)
 

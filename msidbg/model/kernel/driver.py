@@ -218,6 +218,15 @@ def unwind_disable(k: Any, loc: dict[str, Any]) -> None:
 
 @probe.step
 def unwound(k: Any, loc: dict[str, Any]) -> None:
+    """really_probe's failure path: devres_release_all (above), then 'dev->driver = NULL' (device_unbind_cleanup
+    from 6.x): the device has no driver, as before the probe (the world's flag is unchanged; provenance records
+    the write, which a later doorbell refused for want of vectors, or a remove, links)."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh and not pci.pdev(k, loc["dev"]).get("bound"):
+        from msidbg.model.cpu import errname
+        P.write(PC.DRIVER, _bound_key(k, loc["dev"]), 0,
+                note=f"really_probe: {loc['dev']}'s probe failed ({errname(loc['err'])}): its vectors released "
+                "(devres_release_all), dev->driver = NULL")
     k.ret(loc["err"])
 
 
@@ -498,6 +507,8 @@ def ring(k: Any, loc: dict[str, Any]) -> None:
     dev, idx = loc["dev"], loc["vector"]
     n = set_up(k.w, dev)
     if idx >= n:
+        # provenance: the driver state the vector count comes from (its probe, a failed probe's unwind, a remove)
+        k.eng.prov.dep(PC.D_DRIVER_VECTORS, _bound_key(k, dev))
         k.note(f"no queue for vector {idx}: the driver has set up {vectors_text(n)}; nothing rung", -ENXIO, dev)
         k.ret(-ENXIO)
         return

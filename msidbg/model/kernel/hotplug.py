@@ -292,15 +292,17 @@ def clear_local_apic(c: Any) -> None:
 
 
 def native_apic_step(k: Any, cpu: int, after: bool) -> str:
-    """native_cpu_disable's local APIC step on the outgoing CPU (``kernel.cpu_disable_apic``, bare metal):
+    """native_cpu_disable's local APIC step on the outgoing CPU (``kernel.cpu_disable_apic``, bare metal and
+    Xen HVM -- xen_hvm_smp_init leaves smp_ops.cpu_disable native; whether the vLAPIC then refuses is Xen's,
+    ``apic.refuses``):
     before cpu_disable_common (``after`` false) clear_local_APIC (..5.3) or, with 60dcaad5736f (5.4),
     apic_soft_disable -- from then on a message to this CPU sets no IRR bit (bus.deliver_vector), even one
     of an irq fixup_irqs has not moved yet; from 52d6b926aabc (5.9; 5.4.62, 5.8.6) apic_soft_disable after
     cpu_disable_common (``after`` true: fixup_irqs and its IRR scan done). Returns the note's text for it
     ('' when this call does nothing)."""
     w = k.w
-    if w.platform.get("kind") != "bare-metal":
-        return ""
+    if w.platform.get("kind") not in ("bare-metal", "xen-hvm"):
+        return ""       # (xen-pv: xen_pv_cpu_disable; an HVM guest keeps native_cpu_disable, on Xen's vLAPIC)
     mode = sw(k, "cpu_disable_apic")
     if after != (mode == "soft-after"):
         return ""

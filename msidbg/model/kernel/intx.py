@@ -142,9 +142,10 @@ def ioapic_level_mask(k: Any, desc: Any, masked: bool) -> None:
 
 def ioapic_irq_get_chip_state(k: Any, desc: Any) -> int:
     """dfe0cf8b51b0's ioapic_irq_get_chip_state(IRQCHIP_STATE_ACTIVE): the entry's Remote IRR (a level
-    entry: every pin of this chip is one) -- the CPU it was sent to when set, else -1."""
+    entry: every pin of this chip is one) -- the CPU the interrupt in flight was sent to when set (``sent``:
+    the entry's destination before a move rewrote it, else its destination), else -1."""
     pin = _pin(k, desc)
-    return int(pin["cpu"]) if pin["remote_irr"] else -1
+    return -1 if not pin["remote_irr"] else int(pin["sent"][0]) if "sent" in pin else int(pin["cpu"])
 
 
 def _record_mask(k: Any, gsi: int, masked: bool, what: str) -> None:
@@ -187,6 +188,10 @@ def write_rte(k: Any, loc: dict[str, Any]) -> None:
         k.ev(ioapic.IOAPIC_RTE, None, desc.irq, desc.irq,
              k.s(f"IR format: IRTE {pin['irte']}, vector field = pin {desc.irq}"))
         return
+    if pin["remote_irr"] and "sent" not in pin and (pin["vector"], pin["cpu"]) != (desc.vector, desc.cpu):
+        # the level interrupt in flight was sent as the old vector to the old CPU: Remote IRR is kept across the
+        # rewrite, and what reads it (synchronize_irq's note, ioapic_mask_entry's record) names where it went
+        pin["sent"] = [pin["cpu"], pin["vector"]]
     pin["vector"], pin["cpu"] = desc.vector, desc.cpu
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, desc.vector, k.s(f"vector {desc.vector:#x} -> CPU{desc.cpu}"))
 
@@ -200,6 +205,8 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     pin = _pin(k, desc)
     old_vector = pin["vector"]
+    if pin["remote_irr"] and "sent" not in pin and old_vector:
+        pin["sent"] = [pin["cpu"], old_vector]     # (write_rte's record: the interrupt in flight, for a reactivation)
     pin["vector"], pin["masked"] = 0, True
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, 0, k.s("masked (deactivated)"))
     _record_mask(k, desc.irq, True, "ioapic_mask_entry")
@@ -208,7 +215,10 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
         # provenance: a level interrupt is in flight (Remote IRR set, not EOId): its EOI will name a vector the
         # entry no longer holds, so Remote IRR stays set and the line never sends again (free_irq before
         # 62e0468650c3 deactivates without waiting for it) -- what a condition held on this line links
-        cpu = int(pin["cpu"])
+        if "sent" in pin:   # moved while in flight: the interrupt went to the entry's earlier destination
+            cpu, old_vector = (int(x) for x in pin["sent"])
+        else:
+            cpu = int(pin["cpu"])
         bit = PK.cpu_vec(cpu, old_vector)
         c = k.w.cpus[cpu]
         where = "IRR" if words_test(c.irr, old_vector) else "ISR" if words_test(c.isr, old_vector) else ""
