@@ -1,0 +1,42 @@
+"""tuiux20: small TUI leads tuiux19 left (the docs' example screen, the event log's scroll width,
+a word filter on a big log, the help screen's cost)."""
+
+from __future__ import annotations
+
+from msidbg.tui.app import make_app
+from msidbg.tui.eventfilter import event_text
+from msidbg.tui.panes.events import EventRows
+from tests.tui.conftest import LATE, idle
+
+
+async def test_event_log_has_no_horizontal_scroll_bar_when_its_lines_fit() -> None:
+    # the log's virtual width was a constant 200: below 200 columns a horizontal scroll bar
+    # stood over its last row, even before the first event
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(200, 50)) as pilot:
+        await idle(pilot, app)
+        rows = app.query_one(EventRows)
+        assert not rows.show_horizontal_scrollbar
+        assert rows.virtual_size.width <= rows.scrollable_content_region.width
+        for _ in range(12):
+            await pilot.press("s")
+        await idle(pilot, app)
+        shown = [rows.event(i) for i in range(1, rows.total + 1)]
+        assert len(shown) >= 12 and max(1 + len(event_text(e)) for e in shown if e is not None) \
+            <= rows.scrollable_content_region.width
+        assert not rows.show_horizontal_scrollbar, rows.virtual_size
+
+
+async def test_event_log_scrolls_sideways_as_far_as_its_widest_line_on_screen() -> None:
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(130, 36)) as pilot:
+        await idle(pilot, app)
+        await pilot.press("c")
+        await idle(pilot, app)
+        rows = app.query_one(EventRows)
+        top = round(rows.scroll_y)
+        shown = [rows.event(rows.index_of(line)) for line in range(top, min(top + rows.size.height, rows.line_count()))]
+        widest = max(1 + len(event_text(e)) for e in shown if e is not None)
+        assert rows.virtual_size.width == widest
+        assert rows.show_horizontal_scrollbar == (widest > rows.scrollable_content_region.width)
+
