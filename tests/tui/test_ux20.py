@@ -40,3 +40,28 @@ async def test_event_log_scrolls_sideways_as_far_as_its_widest_line_on_screen() 
         assert rows.virtual_size.width == widest
         assert rows.show_horizontal_scrollbar == (widest > rows.scrollable_content_region.width)
 
+
+async def test_help_screen_is_built_once_and_shown_again() -> None:
+    # each ? composed and styled the help's ~130 cells again: ~195 ms of CPU per open on
+    # big-table.yaml; now the first screen is kept (installed) and shown again, same keys
+    from msidbg.tui.screens.help import HelpScreen
+
+    app = make_app(LATE, keymap={"step": "n"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await idle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        first = app.screen
+        assert isinstance(first, HelpScreen)
+        rows = first.rows()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is first
+        assert first.rows() == rows and ("n", "step") in rows
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
