@@ -3,10 +3,12 @@ a word filter on a big log, the help screen's cost)."""
 
 from __future__ import annotations
 
+import os
+
 from msidbg.tui.app import make_app
 from msidbg.tui.eventfilter import event_text
 from msidbg.tui.panes.events import EventRows
-from tests.tui.conftest import FIXTURES, LATE, idle
+from tests.tui.conftest import FIXTURES, LATE, ROOT, idle, screen_text
 
 
 async def test_event_log_has_no_horizontal_scroll_bar_when_its_lines_fit() -> None:
@@ -102,3 +104,41 @@ def test_word_filter_matches_as_the_line_reads_without_formatting_every_event(mo
     f = eventfilter.parse("accept")
     assert sum(1 for e in evs if f.match(e)) > 500
     assert calls < len(evs) // 10, calls
+
+
+#: the example screen at the top of docs/tui.md: ``msidbg run`` of this scenario, ``c``, at this
+#: size, with these screen rows kept (the others left out where ``…``)
+DOC = ROOT / "docs" / "tui.md"
+DOC_SIZE = (130, 36)
+DOC_KEEP = ((0, 8), (14, 18), (21, 36))
+DOC_INTRO = "then `c`, at 130x36 (rows left out\nwhere `…`):\n\n```\n"
+
+
+async def doc_example() -> str:
+    """The block as the TUI paints it now (trailing blanks dropped)."""
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=DOC_SIZE) as pilot:
+        await idle(pilot, app)
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.pause(0.2)
+        rows = [r.rstrip() for r in screen_text(app)]
+    out: list[str] = []
+    for n, (a, b) in enumerate(DOC_KEEP):
+        if n:
+            out.append("…")
+        out.extend(rows[a:b])
+    return "\n".join(out) + "\n"
+
+
+async def test_the_docs_example_screen_is_what_the_tui_shows() -> None:
+    # docs/tui.md showed event 23 / fee00000 after `c`; a real run had long stopped at event 25
+    # with L01 fee01004. MSIDBG_UPDATE_GOLDEN=1 rewrites the block from the TUI
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(DOC_INTRO) + len(DOC_INTRO)
+    end = text.index("```\n", start)
+    want = await doc_example()
+    if os.environ.get("MSIDBG_UPDATE_GOLDEN") == "1":
+        DOC.write_text(text[:start] + want + text[end:], encoding="utf-8")
+        return
+    assert text[start:end] == want
