@@ -22,6 +22,9 @@ steps change APIC bits and rows.
   App idle again (``Pilot.pause``): ``v`` (the next tabbed view, focused), ``tab`` (the next
   pane), ``?`` (the help screen) and ``escape`` (back). No target; Textual rebuilds the footer
   on every such key unless told otherwise (msidbg.tui.footer).
+- **filter**: the word filter ``apic`` over 500,000 events of tests/tui/fixtures/long-storm.yaml,
+  the cursor at the last: the scan's wall and CPU time and the event loop's longest stall
+  meanwhile (no target: reported).
 - **timeline**: one full redraw of the timeline's lanes (150 columns) from a 1M-event index,
   at several zooms (p50; no events are read).
 
@@ -349,6 +352,40 @@ def measure_timeline() -> dict[str, float]:
     return {"timeline redraw p50": pct(times, 50), "timeline lanes": float(len(lanes))}
 
 
+async def measure_filter(events: int = 500_000) -> dict[str, float]:
+    """A word filter (``apic``) over the first ``events`` events of the long-storm fixture, the
+    cursor there: the scan's CPU and wall time, and the longest the event loop went without a
+    turn meanwhile (a 5 ms ticker) -- how long a key could wait."""
+    app = make_app(str(TREE / "tests" / "tui" / "fixtures" / "long-storm.yaml"), keymap={})
+    async with app.run_test(size=(130, 36)) as pilot:
+        await pilot.press("g", *str(events), "enter")
+        while app.busy or app.session.cursor < events:
+            await pilot.pause(0.05)
+        await pilot.pause()
+        from msidbg.tui.panes.events import EventRows
+        rows = app.query_one(EventRows)
+        gaps: list[float] = []
+        done = False
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not done:
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+        tick = asyncio.create_task(ticker())
+        t0, c0 = time.perf_counter(), time.process_time()
+        rows.set_filter("apic")
+        while rows.scanned < rows.total:
+            await asyncio.sleep(0.01)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        done = True
+        await tick
+    return {"filter scan wall": wall * 1000, "filter scan cpu": cpu * 1000,
+            "filter longest stall": max(gaps or [0.0]) * 1000}
+
+
 def run_all(samples: int, only: str | None) -> dict[str, float]:
     out: dict[str, float] = {}
     if only in (None, "keys"):
@@ -362,6 +399,8 @@ def run_all(samples: int, only: str | None) -> dict[str, float]:
         out.update(measure_continue())
     if only in (None, "focus"):
         out.update(asyncio.run(measure_focus(samples)))
+    if only in (None, "filter"):
+        out.update(asyncio.run(measure_filter()))
     if only in (None, "timeline") and (TREE / "msidbg" / "tui" / "lanes.py").exists():
         out.update(measure_timeline())
     return out
@@ -394,7 +433,7 @@ def against(ref: str, rounds: int, samples: int, measures: list[str]) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=100)
-    ap.add_argument("--only", choices=("keys", "burst", "open", "continue", "focus", "timeline"))
+    ap.add_argument("--only", choices=("keys", "burst", "open", "continue", "focus", "filter", "timeline"))
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--against", metavar="DIR", help="another checkout to compare with (ratios)")
     ap.add_argument("--rounds", type=int, default=2)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from msidbg.sim.events import Event, format_ns
 
 FIELDS = ("kind", "dev", "cpu")
+#: distinct CPU/device/kind pieces and field texts a filter remembers (then starts afresh)
+MEMO = 1 << 15
 
 
 def event_text(e: Event) -> str:
@@ -39,19 +42,49 @@ def parse(text: str) -> Filter:
     only when a word term needs it: formatting the line was two thirds of a scan, and a filter
     of fields alone (``kind=apic.accept cpu=2``) formatted every event of the log for nothing."""
     fields: list[Test] = []
-    words: list[Test] = []
+    words: list[tuple[str, bool]] = []
     for term in text.lower().split():
         neg = term.startswith("-") and len(term) > 1
-        name, eq, _ = term[1 if neg else 0:].partition("=")
-        (fields if eq and name in FIELDS else words).append(_term(term[1:] if neg else term, neg))
+        word = term[1:] if neg else term
+        name, eq, _ = word.partition("=")
+        if eq and name in FIELDS:
+            fields.append(_term(word, neg))
+        else:
+            words.append((word, neg))
+
+    heads: dict[tuple[str, int | None, str | None], str] = {}
+    tails: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+
+    def parts(e: Event) -> tuple[str, str]:
+        """The line's words in pieces, cheapest first, each lower-cased: a word (no blanks) is
+        in the line exactly when it is in one piece, since the line only pads and separates
+        them with blanks. The CPU/device/kind piece and the fields' text repeat across a storm
+        and are made once (bounded memos); formatting every line was most of a scan."""
+        hk = (e.kind, e.cpu, e.dev)
+        head = heads.get(hk)
+        if head is None:
+            if len(heads) >= MEMO:
+                heads.clear()
+            head = heads[hk] = f"{'' if e.cpu is None else f'cpu{e.cpu}'} {e.dev or ''} {e.kind}".lower()
+        tk = (e.kind, tuple(e.fields.items()))
+        tail = tails.get(tk)
+        if tail is None:
+            if len(tails) >= MEMO:
+                tails.clear()
+            tail = tails[tk] = e.describe().lower()
+        return head, tail
 
     def match(e: Event) -> bool:
         if not all(t(e, "") for t in fields):
             return False
         if not words:
             return True
-        line = event_text(e).lower()
-        return all(t(e, line) for t in words)
+        head, tail = parts(e)
+        for w, neg in words:
+            found = w in head or w in tail or w in str(e.index) or w in format_ns(e.time_ns)
+            if found == neg:
+                return False
+        return True
 
     return Filter(text, match)
 
@@ -94,7 +127,4 @@ def _term(term: str, neg: bool) -> Test:
             got = "" if v is None else str(v).lower()
             return (got == want) != neg
         return field
-
-    def text(e: Event, line: str) -> bool:
-        return (term in line) != neg
-    return text
+    return lambda e, line: (term in line) != neg

@@ -30,6 +30,8 @@ EventReader = Callable[[int, int], list[Event]]
 PAGE = 128
 MAX_PAGES = 64
 SCAN_CHUNK = 4096
+#: the widest the log's lines are made scrollable to (an event's line is ~60-120 columns)
+MAX_WIDTH = 400
 
 
 def _contains(sorted_events: tuple[int, ...], index: int) -> bool:
@@ -104,7 +106,21 @@ class EventRows(LineView):
         return len(self.matches) if self.matches is not None else self.total
 
     def line_width(self) -> int:
-        return 200
+        """The widest line in the window on screen (its full height, scroll bar row included, so
+        the bar appearing cannot change the answer), capped at ``MAX_WIDTH``. It was a constant
+        200: below 200 columns the log always had a horizontal scroll bar, even with no events."""
+        top = round(self.scroll_y)
+        widest = 0
+        for line in range(top, min(top + max(self.size.height, 1), self.line_count())):
+            e = self.event(self.index_of(line))
+            if e is not None:
+                widest = max(widest, 1 + len(eventfilter.event_text(e)))   # the ▶ / ● column
+        return min(widest, MAX_WIDTH)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.update_size()          # other lines on screen: perhaps another widest
 
     def line_spans(self, line: int) -> list[Span]:
         view = self.view
