@@ -133,3 +133,17 @@ def cpu_step_budget(budget: int) -> Iterator[list[int]]:
         yield count
     finally:
         AGENDA_HANDLERS["cpu"] = inner
+
+
+def load_error(tmp_path: Path, text: str) -> str:
+    """The one-line error of loading ``text`` as ``tmp_path/s.yaml`` (which must fail)."""
+    from msidbg.errors import ScenarioError
+    from msidbg.scenario import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(str(path))
+    line = info.value.oneline()
+    assert "\n" not in line
+    return line

@@ -16,12 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from msidbg.errors import ScenarioError
 from msidbg.model import bus
 from msidbg.model.hw import X2APIC_BROADCAST
-from msidbg.scenario import load_scenario
 from msidbg.tui import table
-from tests.conftest import events_of, run_to_end, scenario, totals
+from tests.conftest import events_of, load_error, run_to_end, scenario, totals
 
 BASE = """
 name: apicmode
@@ -124,16 +122,6 @@ def test_the_table_shows_a_logical_irte_destination_as_l_hex() -> None:
     assert dest == "L10002" and vec.endswith("i0")
 
 
-def _load_error(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "s.yaml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(str(path))
-    line = info.value.oneline()
-    assert "\n" not in line
-    return line
-
-
 @pytest.mark.parametrize(("platform", "kernel", "needle"), [
     # without remapping Linux enables x2APIC only in a guest, and forces x2apic_phys there
     ('{apic_routing: "cluster x2apic"}', "6.6", "platform.apic_routing: x2APIC cluster mode needs interrupt remapping"),
@@ -157,6 +145,6 @@ devices:
 run:
   - {{at: 0, on: 0, do: probe, dev: nic0, mode: msix, vectors: 1}}
 """
-    line = _load_error(tmp_path, text)
+    line = load_error(tmp_path, text)
     assert needle in line and "s.yaml" in line
 

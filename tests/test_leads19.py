@@ -17,9 +17,9 @@ import pytest
 
 from msidbg import behaviour as bh
 from msidbg.debugger import Session
-from msidbg.errors import ScenarioError
 from msidbg.model import new_engine
-from msidbg.scenario import load_scenario, load_scenario_text
+from msidbg.scenario import load_scenario_text
+from tests.conftest import load_error
 
 
 def _fifo_yaml(xen: str, extra: str = "", kernel: str = "4.4") -> str:
@@ -33,19 +33,9 @@ run:
 """
 
 
-def _load_error(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "s.yaml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(str(path))
-    line = info.value.oneline()
-    assert "\n" not in line
-    return line
-
-
 @pytest.mark.parametrize("xen", ["4.2", "4.3", "4.3.4", "4.0"])
 def test_fifo_forced_on_a_xen_before_4_4_is_refused_naming_both_fields(tmp_path: Path, xen: str) -> None:
-    line = _load_error(tmp_path, _fifo_yaml(xen, ", xen_evtchn_fifo: true"))
+    line = load_error(tmp_path, _fifo_yaml(xen, ", xen_evtchn_fifo: true"))
     assert "s.yaml:2: platform.xen_evtchn_fifo: platform.xen " + xen + " has no FIFO event channel ABI" in line
     assert "(expected platform.xen 4.4 or newer, or no xen_evtchn_fifo)" in line
 

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from msidbg.errors import ScenarioError
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR
-from msidbg.scenario import load_scenario
-from tests.conftest import events_of, hit_names, run_to_end, scenario, shipped, totals
+from tests.conftest import events_of, hit_names, load_error, run_to_end, scenario, shipped, totals
 
 ALLOC = """
 name: legacy-alloc
@@ -201,16 +199,6 @@ def test_the_2020_seed_is_unchanged_and_a_4_14_variant_still_tears() -> None:
     assert totals(eng, "xhci") == {"raised": 1200, "delivered": 1186, "lost": 14, "spurious": 14}
 
 
-def _load_error(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "s.yaml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(str(path))
-    line = info.value.oneline()
-    assert "\n" not in line
-    return line
-
-
 BARE = """name: legacy-refused
 cpus: CPUS
 platform: {interrupt_remapping: REMAP}
@@ -231,13 +219,13 @@ devices:
 def test_what_the_legacy_model_does_not_cover_is_refused_at_load(
         tmp_path: Path, cpus: int, remap: str, version: str, needle: str) -> None:
     text = BARE.replace("CPUS", str(cpus)).replace("REMAP", remap).replace("VERSION", version)
-    line = _load_error(tmp_path, text)
+    line = load_error(tmp_path, text)
     assert "kernel.version" in line and needle in line and ":5:" in line    # the version's line
 
 
 def test_an_explicit_legacy_allocator_is_checked_too(tmp_path: Path) -> None:
     text = BARE.replace("CPUS", "4").replace("REMAP", "false").replace('version: "VERSION"', 'version: "4.9"\n  vector_allocator: legacy')
-    line = _load_error(tmp_path, text)
+    line = load_error(tmp_path, text)
     assert "kernel.vector_allocator" in line and "flat logical APIC driver" in line
 
 
@@ -246,7 +234,7 @@ def test_an_explicit_legacy_allocator_on_a_matrix_kernel_is_refused(tmp_path: Pa
     cleanup (6.6's timer on what was the cleanup vector), which the legacy model would clash with."""
     text = BARE.replace("CPUS", "16").replace("REMAP", "false").replace(
         'version: "VERSION"', 'version: "6.6"\n  vector_allocator: legacy')
-    line = _load_error(tmp_path, text)
+    line = load_error(tmp_path, text)
     assert "kernel.vector_allocator" in line and "Linux 6.6 has the matrix allocator" in line and ":6:" in line
 
 
@@ -346,5 +334,5 @@ def test_a_physical_apic_driver_on_few_cpus_runs_the_legacy_allocator(routing: s
 ])
 def test_apic_routing_that_is_not_modelled_or_not_read_is_refused(
         tmp_path: Path, routing: str, version: str, needle: str) -> None:
-    line = _load_error(tmp_path, ROUTED.replace("ROUTING", routing).replace("VERSION", version))
+    line = load_error(tmp_path, ROUTED.replace("ROUTING", routing).replace("VERSION", version))
     assert "platform.apic_routing" in line and needle in line and ":3:" in line
