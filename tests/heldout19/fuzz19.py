@@ -150,7 +150,7 @@ def main() -> int:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     counts = {"generated": 0, "rejected": 0, "ran": 0, "long": 0, "exceptions": 0, "accounting": 0,
-              "nondeterministic": 0}
+              "nondeterministic": 0, "stuck": 0}
     for i in range(args.count):
         text = scenario(rng, args.hotplug)
         counts["generated"] += 1
@@ -175,6 +175,9 @@ def main() -> int:
             print(f"--- case {i}: exception\n{text}{traceback.format_exc(limit=4)}")
             continue
         counts["ran"] += 1
+        if any(act["state"] in ("queued", "running") for act in a.w["actions"]):
+            counts["stuck"] += 1             # an action that never started or never ended (waits20)
+            print(f"--- case {i}: an action left queued or running at the end\n{text}")
         for name, acct in a.w["acct"].items():
             if sum(acct["raised"]) != sum(acct["delivered"]) + sum(acct["lost"]):
                 counts["accounting"] += 1
@@ -183,7 +186,7 @@ def main() -> int:
             counts["nondeterministic"] += 1
             print(f"--- case {i}: two runs differ\n{text}")
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
-    return 1 if counts["exceptions"] or counts["accounting"] or counts["nondeterministic"] else 0
+    return 1 if counts["exceptions"] or counts["accounting"] or counts["nondeterministic"] or counts["stuck"] else 0
 
 
 if __name__ == "__main__":

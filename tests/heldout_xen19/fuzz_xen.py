@@ -140,7 +140,7 @@ def main() -> int:
     ap.add_argument("--hotplug", action="store_true", help="hotplug-heavy runs (waits20)")
     a = ap.parse_args()
     r = random.Random(a.seed)
-    tally = {"cases": 0, "refused": 0, "ran": 0, "bound": 0, "exceptions": 0, "nondeterministic": 0, "unaccounted": 0}
+    tally = {"cases": 0, "refused": 0, "ran": 0, "bound": 0, "exceptions": 0, "nondeterministic": 0, "unaccounted": 0, "stuck": 0}
     fails: list[str] = []
     for n in range(a.cases):
         text = scenario(r, n, a.hotplug)
@@ -157,6 +157,9 @@ def main() -> int:
         try:
             ev1, h1, w = run(scn)
             check_plain(w)
+            if any(act["state"] in ("queued", "running") for act in w["actions"]):
+                tally["stuck"] += 1      # an action that never started or never ended (waits20)
+                fails.append(f"{n}: an action left queued or running at the end")
             for name, acc in w["acct"].items():
                 if sum(acc["raised"]) != sum(acc["delivered"]) + sum(acc["lost"]):
                     tally["unaccounted"] += 1
