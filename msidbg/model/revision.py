@@ -777,6 +777,15 @@ Revisions:
   pending on the dead CPU to itself (reading ``kernel.hotplug.timers-dead-cpu``): a poll timer armed on a CPU
   that went offline used to wait for that CPU for ever and the run never ended (redteam19's fuzz).
   tests/test_redteam19.py (held-out set tests/heldout19/, PREDICTIONS.md).
+- 13: (waits20) A task asleep on a CPU that went down (a driver's doorbell wait, a device_lock wait) and is
+  placed elsewhere by its wakeup (``hotplug.fallback_wake``: select_fallback_rq, reading
+  ``kernel.actions.offline-sleeper-fallback``) now frees that CPU for the next action queued on it, as
+  migrate_tasks' push of a running task already did: it is due at its time, refused -EINVAL while the CPU is
+  out (sched_setaffinity, reading ``kernel.hotplug.action-on-inactive-cpu``) and run on the CPU once it is back.
+  The model left it queued behind the task that had left; it never started and the run ended without it (its
+  device's signals never raised, no error). No shipped run changes (the runs digest is unchanged); the
+  held-out files tests/waits20/w02, w03 do (tests/test_waits20.py). The hotplug fuzzers (``--hotplug``) count
+  an action left queued or running at a run's end as ``stuck``.
 """
 
 from __future__ import annotations
