@@ -91,14 +91,32 @@ def scenario(rng: random.Random, hotplug: bool = False) -> str:
         t += rng.choice([0, 1000, 10_000, 100_000, 500_000])
         act = rng.choice(HOTPLUG_ACTIONS if hotplug else ACTIONS)
         if hotplug and act == "cpu_offline" and cpus > 1:
-            gone = rng.randrange(1, cpus)
-            lines.append(f"  - {{at: {t}, on: 0, do: cpu_offline, cpu: {gone}}}")
+            # mostly a non-boot CPU taken down by CPU0; sometimes any CPU (CPU0 too: refused before 6.5's
+            # cpu0_hotplug) by any other
+            gone = rng.randrange(1, cpus) if rng.random() < 0.7 else rng.randrange(cpus)
+            by = 0 if gone else rng.randrange(1, cpus)
+            if rng.random() < 0.3:
+                by = rng.choice([c for c in range(cpus) if c != gone])
+            lines.append(f"  - {{at: {t}, on: {by}, do: cpu_offline, cpu: {gone}}}")
             if rng.random() < 0.8:
                 back.append((t + rng.choice([0, 1000, 50_000, 200_000, 1_000_000, 5_000_000]), gone))
             continue
         d = rng.randrange(ndev)
         on = rng.randrange(cpus)
         v = rng.randrange(nvec[d])
+        if hotplug and act == "doorbell" and cpus > 1 and rng.random() < 0.3:
+            # a driver asleep on CPU x (its irq disabled) while x goes down; enable_irq wakes it, x's next
+            # task is due later
+            x = rng.randrange(1, cpus)
+            lines.append(f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}")
+            lines.append(f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}")
+            lines.append(f"  - {{at: {t + rng.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}")
+            if rng.random() < 0.7:
+                back.append((t + rng.choice([1_000_000, 3_000_000]), x))
+            t += 2_000_000
+            continue
         head = f"  - {{at: {t}, on: {on}, do: {act}"
         if act == "probe":
             mode = rng.choice(["msix", "msi", "any", "all"] + (["intx"] if intx_used else []))
@@ -122,7 +140,7 @@ def scenario(rng: random.Random, hotplug: bool = False) -> str:
         else:
             lines.append(f"{head}, dev: d{d}, vector: {v}, timeout: 1ms}}")
     for when, cpu in sorted(back):
-        lines.append(f"  - {{at: {max(when, t)}, on: 0, do: cpu_online, cpu: {cpu}}}")
+        lines.append(f"  - {{at: {max(when, t)}, on: {1 if cpu == 0 else 0}, do: cpu_online, cpu: {cpu}}}")
     return "\n".join(lines) + "\n"
 
 

@@ -85,7 +85,8 @@ def scenario(r: random.Random, n: int, hotplug: bool = False) -> str:
             act = r.choice(HOTPLUG_ACTS)
             if act == "cpu_offline":
                 gone = r.randint(1, cpus - 1)
-                lines.append(f"  - {{at: {t}, on: 0, do: cpu_offline, cpu: {gone}}}")
+                by = 0 if r.random() < 0.7 else r.choice([c for c in range(cpus) if c != gone])
+                lines.append(f"  - {{at: {t}, on: {by}, do: cpu_offline, cpu: {gone}}}")
                 if r.random() < 0.8:
                     back.append((t + r.choice([0, 1000, 50_000, 200_000, 1_000_000, 5_000_000]), gone))
                 continue
