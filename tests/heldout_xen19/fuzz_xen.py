@@ -96,6 +96,18 @@ def scenario(r: random.Random, n: int, hotplug: bool = False) -> str:
                             "hypercall", "doorbell"])
         head = f"  - {{at: {t}, on: {on}, do: {act}"
         v = r.randint(0, nvec[d] - 1)
+        if hotplug and act == "doorbell" and r.random() < 0.3:
+            # a driver asleep on vCPU x (its irq disabled) while x goes down; enable_irq wakes it, x's next task later
+            x = r.randint(1, cpus - 1)
+            lines.append(f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}")
+            lines.append(f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}")
+            lines.append(f"  - {{at: {t + r.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}")
+            if r.random() < 0.7:
+                back.append((t + r.choice([1_000_000, 3_000_000]), x))
+            t += 2_000_000
+            continue
         if act == "probe":
             lines.append(f"{head}, dev: d{d}, mode: {r.choice(['msix', 'msi', 'any'])}, vectors: {r.randint(1, 4)}}}")
         elif act == "remove":
