@@ -788,6 +788,15 @@ Revisions:
   events, hits and outcomes; the xen-hvm worlds' state hashes (the two rows). Provenance only: an irq's vector
   assignment onto a vector_irq slot an earlier step freed links the free (``reused``), and a doorbell refused with
   -ENXIO links the driver state (a failed probe's unwind is now recorded: dev->driver = NULL). tests/test_leads20.py.
+  (waits20) A task asleep on a CPU that went down (a driver's doorbell wait, a device_lock wait) and is
+  placed elsewhere by its wakeup (``hotplug.fallback_wake``: select_fallback_rq, reading
+  ``kernel.actions.offline-sleeper-fallback``) now frees that CPU for the next action queued on it, as
+  migrate_tasks' push of a running task already did: it is due at its time, refused -EINVAL while the CPU is
+  out (sched_setaffinity, reading ``kernel.hotplug.action-on-inactive-cpu``) and run on the CPU once it is back.
+  The model left it queued behind the task that had left; it never started and the run ended without it (its
+  device's signals never raised, no error). No shipped run changes (the runs digest is unchanged); the
+  held-out files tests/waits20/w02, w03 do (tests/test_waits20.py). The hotplug fuzzers (``--hotplug``) count
+  an action left queued or running at a run's end as ``stuck``.
 """
 
 from __future__ import annotations

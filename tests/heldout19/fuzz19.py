@@ -6,7 +6,12 @@ internal error, account for every signal, and give the same events and state has
 
     python tests/heldout19/fuzz19.py --seed 19 --count 400
 
-prints one line per problem and a summary line of counts."""
+prints one line per problem and a summary line of counts. ``--hotplug`` (waits20) draws hotplug-heavy
+runs instead: every CPU but the boot one taken offline and brought back, several times, around the
+waits that depend on a CPU (doorbells with timeouts, moves whose cleanup goes to that CPU, the poll
+timer, actions running on it); a run that hits the harness's bound names its agenda's kinds.
+
+    python tests/heldout19/fuzz19.py --seed 20 --count 300 --hotplug"""
 
 from __future__ import annotations
 
@@ -34,8 +39,13 @@ ACTIONS = ["probe", "probe", "fire", "fire", "fire", "set_affinity", "set_affini
            "disable_irq", "enable_irq", "free_irq", "request_irq", "remove", "doorbell"]
 
 
-def scenario(rng: random.Random) -> str:
-    cpus = rng.choice([1, 2, 2, 3, 4, 4, 6, 8, 12, 16])
+#: --hotplug: offline / online drawn far more often (each offline of CPU N followed by its online, later)
+HOTPLUG_ACTIONS = ["probe", "fire", "fire", "set_affinity", "cpu_offline", "cpu_offline", "cpu_online",
+                   "disable_irq", "enable_irq", "request_irq", "free_irq", "doorbell", "doorbell"]
+
+
+def scenario(rng: random.Random, hotplug: bool = False) -> str:
+    cpus = rng.choice([2, 2, 3, 4, 4, 8] if hotplug else [1, 2, 2, 3, 4, 4, 6, 8, 12, 16])
     remap = rng.random() < 0.35
     plat = []
     if remap:
@@ -76,12 +86,37 @@ def scenario(rng: random.Random) -> str:
         nvec.append(max(table, msi, 1))
     lines.append("run:")
     t = 0
-    for _ in range(rng.randint(3, 14)):
+    back: list[tuple[int, int]] = []     # --hotplug: (time, cpu) of the onlines owed
+    for _ in range(rng.randint(6, 20) if hotplug else rng.randint(3, 14)):
         t += rng.choice([0, 1000, 10_000, 100_000, 500_000])
-        act = rng.choice(ACTIONS)
+        act = rng.choice(HOTPLUG_ACTIONS if hotplug else ACTIONS)
+        if hotplug and act == "cpu_offline" and cpus > 1:
+            # mostly a non-boot CPU taken down by CPU0; sometimes any CPU (CPU0 too: refused before 6.5's
+            # cpu0_hotplug) by any other
+            gone = rng.randrange(1, cpus) if rng.random() < 0.7 else rng.randrange(cpus)
+            by = 0 if gone else rng.randrange(1, cpus)
+            if rng.random() < 0.3:
+                by = rng.choice([c for c in range(cpus) if c != gone])
+            lines.append(f"  - {{at: {t}, on: {by}, do: cpu_offline, cpu: {gone}}}")
+            if rng.random() < 0.8:
+                back.append((t + rng.choice([0, 1000, 50_000, 200_000, 1_000_000, 5_000_000]), gone))
+            continue
         d = rng.randrange(ndev)
         on = rng.randrange(cpus)
         v = rng.randrange(nvec[d])
+        if hotplug and act == "doorbell" and cpus > 1 and rng.random() < 0.3:
+            # a driver asleep on CPU x (its irq disabled) while x goes down; enable_irq wakes it, x's next
+            # task is due later
+            x = rng.randrange(1, cpus)
+            lines.append(f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}")
+            lines.append(f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}")
+            lines.append(f"  - {{at: {t + rng.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}")
+            if rng.random() < 0.7:
+                back.append((t + rng.choice([1_000_000, 3_000_000]), x))
+            t += 2_000_000
+            continue
         head = f"  - {{at: {t}, on: {on}, do: {act}"
         if act == "probe":
             mode = rng.choice(["msix", "msi", "any", "all"] + (["intx"] if intx_used else []))
@@ -104,6 +139,8 @@ def scenario(rng: random.Random) -> str:
             lines.append(f"{head}, dev: d{d}}}")
         else:
             lines.append(f"{head}, dev: d{d}, vector: {v}, timeout: 1ms}}")
+    for when, cpu in sorted(back):
+        lines.append(f"  - {{at: {max(when, t)}, on: {1 if cpu == 0 else 0}, do: cpu_online, cpu: {cpu}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -118,7 +155,8 @@ def run_once(scn, seed: int):  # type: ignore[no-untyped-def]
         while eng.step():
             n += 1
             if n > 1_500_000:
-                raise EventCap("more than 1,500,000 events")
+                kinds = sorted({str(item[2]) for item in eng.agenda.values()})
+                raise EventCap(f"more than 1,500,000 events at {eng.w.now} ns, agenda: {kinds}")
     return eng
 
 
@@ -126,12 +164,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--count", type=int, default=300)
+    ap.add_argument("--hotplug", action="store_true", help="hotplug-heavy runs (waits20)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     counts = {"generated": 0, "rejected": 0, "ran": 0, "long": 0, "exceptions": 0, "accounting": 0,
-              "nondeterministic": 0}
+              "nondeterministic": 0, "stuck": 0}
     for i in range(args.count):
-        text = scenario(rng)
+        text = scenario(rng, args.hotplug)
         counts["generated"] += 1
         try:
             scn = load_scenario_text(text, "fuzz19.yaml")
@@ -144,14 +183,19 @@ def main() -> int:
         except MsidbgError:
             counts["rejected"] += 1          # a world-build error (one line) is a refusal, not a crash
             continue
-        except EventCap:
+        except EventCap as e:
             counts["long"] += 1              # e.g. an INTx storm to "nobody cared": the harness's bound
+            if args.hotplug:
+                print(f"--- case {i}: {e}\n{text}")
             continue
         except Exception:  # noqa: BLE001
             counts["exceptions"] += 1
             print(f"--- case {i}: exception\n{text}{traceback.format_exc(limit=4)}")
             continue
         counts["ran"] += 1
+        if any(act["state"] in ("queued", "running") for act in a.w["actions"]):
+            counts["stuck"] += 1             # an action that never started or never ended (waits20)
+            print(f"--- case {i}: an action left queued or running at the end\n{text}")
         for name, acct in a.w["acct"].items():
             if sum(acct["raised"]) != sum(acct["delivered"]) + sum(acct["lost"]):
                 counts["accounting"] += 1
@@ -160,7 +204,7 @@ def main() -> int:
             counts["nondeterministic"] += 1
             print(f"--- case {i}: two runs differ\n{text}")
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
-    return 1 if counts["exceptions"] or counts["accounting"] or counts["nondeterministic"] else 0
+    return 1 if counts["exceptions"] or counts["accounting"] or counts["nondeterministic"] or counts["stuck"] else 0
 
 
 if __name__ == "__main__":

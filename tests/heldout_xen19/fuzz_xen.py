@@ -9,6 +9,11 @@ and state hash both times (determinism).
     python tests/heldout_xen19/fuzz_xen.py --cases 200 --seed 19
 
 prints the counts and the first failures (their scenario text is written to /tmp/xenfuzz-*.yaml).
+``--hotplug`` (waits20) draws hotplug-heavy runs: 2..4 vCPUs, vCPUs other than 0 taken offline (by vCPU0) and
+mostly brought back later, around doorbells, moves, vCPU migrations and Xen's pirq paths; a run past the step
+bound counts as ``bound`` and names its agenda's kinds.
+
+    python tests/heldout_xen19/fuzz_xen.py --cases 200 --seed 20 --hotplug
 """
 
 from __future__ import annotations
@@ -34,10 +39,18 @@ KERNEL = ["3.10", "3.14", "3.16", "4.4", "4.9", "4.14", "4.19", "5.4", "5.10", "
 HCALLS = ["PHYSDEVOP_get_free_pirq", "PHYSDEVOP_unmap_pirq", "EVTCHNOP_close"]
 
 
-def scenario(r: random.Random, n: int) -> str:
+class Bound(Exception):
+    """The harness's bound on one run's length (not an msidbg error)."""
+
+
+HOTPLUG_ACTS = ["probe", "probe", "fire", "fire", "fire", "set_affinity", "request_irq", "disable_irq", "enable_irq",
+                "cpu_offline", "cpu_offline", "cpu_online", "vcpu_migrate", "doorbell", "doorbell"]
+
+
+def scenario(r: random.Random, n: int, hotplug: bool = False) -> str:
     kind = r.choice(["xen-hvm", "xen-hvm", "xen-pv"])
     xen = r.choice(XEN)
-    cpus = r.randint(1, 4)
+    cpus = r.randint(2, 4) if hotplug else r.randint(1, 4)
     plat = [f"kind: {kind}", f'xen: "{xen}"']
     major = tuple(int(p) for p in xen.split(".")[:2])
     if kind == "xen-hvm" and major >= (4, 5) and r.random() < 0.25:
@@ -63,15 +76,38 @@ def scenario(r: random.Random, n: int) -> str:
         nvec.append(max(table, msi))
     lines.append("run:")
     t = 0
-    for _ in range(r.randint(3, 16)):
+    back: list[tuple[int, int]] = []
+    for _ in range(r.randint(6, 20) if hotplug else r.randint(3, 16)):
         t += r.choice([0, 20_000, 100_000, 500_000])
         d = r.randint(0, ndev - 1)
         on = r.randint(0, cpus - 1)
-        act = r.choice(["probe", "probe", "probe", "fire", "fire", "fire", "remove", "set_affinity", "free_irq",
-                        "request_irq", "disable_irq", "enable_irq", "cpu_offline", "cpu_online", "vcpu_migrate",
-                        "hypercall", "doorbell"])
+        if hotplug:
+            act = r.choice(HOTPLUG_ACTS)
+            if act == "cpu_offline":
+                gone = r.randint(1, cpus - 1)
+                by = 0 if r.random() < 0.7 else r.choice([c for c in range(cpus) if c != gone])
+                lines.append(f"  - {{at: {t}, on: {by}, do: cpu_offline, cpu: {gone}}}")
+                if r.random() < 0.8:
+                    back.append((t + r.choice([0, 1000, 50_000, 200_000, 1_000_000, 5_000_000]), gone))
+                continue
+        else:
+            act = r.choice(["probe", "probe", "probe", "fire", "fire", "fire", "remove", "set_affinity", "free_irq",
+                            "request_irq", "disable_irq", "enable_irq", "cpu_offline", "cpu_online", "vcpu_migrate",
+                            "hypercall", "doorbell"])
         head = f"  - {{at: {t}, on: {on}, do: {act}"
         v = r.randint(0, nvec[d] - 1)
+        if hotplug and act == "doorbell" and r.random() < 0.3:
+            # a driver asleep on vCPU x (its irq disabled) while x goes down; enable_irq wakes it, x's next task later
+            x = r.randint(1, cpus - 1)
+            lines.append(f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}")
+            lines.append(f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}")
+            lines.append(f"  - {{at: {t + r.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}")
+            lines.append(f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}")
+            if r.random() < 0.7:
+                back.append((t + r.choice([1_000_000, 3_000_000]), x))
+            t += 2_000_000
+            continue
         if act == "probe":
             lines.append(f"{head}, dev: d{d}, mode: {r.choice(['msix', 'msi', 'any'])}, vectors: {r.randint(1, 4)}}}")
         elif act == "remove":
@@ -94,6 +130,8 @@ def scenario(r: random.Random, n: int) -> str:
         elif cpus > 1:
             others = [c for c in range(cpus) if act == "cpu_online" or c != on]
             lines.append(f"{head}, cpu: {r.choice(others)}}}")
+    for when, cpu in sorted(back):
+        lines.append(f"  - {{at: {max(when, t)}, on: 0, do: cpu_online, cpu: {cpu}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -103,7 +141,8 @@ def run(scn: object) -> tuple[int, str, object]:
     while eng.step():
         n += 1
         if n > 300_000:
-            raise RuntimeError("more than 300,000 steps")
+            kinds = sorted({str(item[2]) + (f" {item[3]}" if item[2] == "xen" else "") for item in eng.agenda.values()})
+            raise Bound(f"more than 300,000 steps at {eng.w.now} ns, agenda: {kinds}")
     return eng.w["events"], state_hash(eng.w), eng.w
 
 
@@ -111,12 +150,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--hotplug", action="store_true", help="hotplug-heavy runs (waits20)")
     a = ap.parse_args()
     r = random.Random(a.seed)
-    tally = {"cases": 0, "refused": 0, "ran": 0, "exceptions": 0, "nondeterministic": 0, "unaccounted": 0}
+    tally = {"cases": 0, "refused": 0, "ran": 0, "bound": 0, "exceptions": 0, "nondeterministic": 0, "unaccounted": 0, "stuck": 0}
     fails: list[str] = []
     for n in range(a.cases):
-        text = scenario(r, n)
+        text = scenario(r, n, a.hotplug)
         tally["cases"] += 1
         try:
             scn = load_scenario_text(text, f"xenfuzz{n}.yaml")
@@ -130,6 +170,9 @@ def main() -> int:
         try:
             ev1, h1, w = run(scn)
             check_plain(w)
+            if any(act["state"] in ("queued", "running") for act in w["actions"]):
+                tally["stuck"] += 1      # an action that never started or never ended (waits20)
+                fails.append(f"{n}: an action left queued or running at the end")
             for name, acc in w["acct"].items():
                 if sum(acc["raised"]) != sum(acc["delivered"]) + sum(acc["lost"]):
                     tally["unaccounted"] += 1
@@ -141,6 +184,10 @@ def main() -> int:
                 fails.append(f"{n}: two runs differ ({ev1} {h1} / {ev2} {h2})")
         except MsidbgError:
             tally["refused"] += 1      # a name checked when the world is built
+        except Bound as e:
+            tally["bound"] += 1
+            fails.append(f"{n}: {e}")
+            Path(f"/tmp/xenfuzz-{n}.yaml").write_text(text)
         except Exception:  # noqa: BLE001 -- the point: any other exception is a finding
             tally["exceptions"] += 1
             fails.append(f"{n}: {traceback.format_exc().strip().splitlines()[-1]}")

@@ -872,7 +872,8 @@ def fallback_wake(eng: Any, c: Any) -> bool:
     offline: try_to_wake_up -> select_task_rq finds the task's one allowed CPU not allowed
     (is_cpu_allowed: cpu_active) and select_fallback_rq places it as it does a running task pushed off
     (affinity widened, the lowest active CPU, "no longer affine to cpuN"). It runs there now if that CPU
-    runs no action, else after the action it runs (the model's one task per CPU: ``migrating``). True
+    runs no action, else after the action it runs (the model's one task per CPU: ``migrating``); the
+    action queued next on ``c`` becomes due, as after migrate_tasks' push. True
     when it moved; False, nothing done, while ``c`` is active or the task is kept aside in ``c``'s
     take_cpu_down frame (migrate_tasks moves it, runnable now). Reading
     kernel.actions.offline-sleeper-fallback."""
@@ -890,6 +891,12 @@ def fallback_wake(eng: Any, c: Any) -> bool:
     idle = not tp["stack"] and tp["done"] is None and tp["action"] == -1
     task = {f: proc[f] for f in TASK_FIELDS}
     proc.update(stack=[], wait=None, irqs_off=False, action=-1, done=None)
+    # the task of ``c``'s next action no longer waits behind this one: it starts as it is due (refused
+    # -EINVAL while ``c`` is out, run on ``c`` once it is back), as migrate_tasks' push leaves it (waits20:
+    # it stayed queued behind a task that had left, and never ran)
+    if c.queue:
+        nxt = c.queue.pop(0)
+        eng.schedule(max(w.now, w.actions[nxt]["at"]), "act", c.id, nxt)
     act = w.actions[task["action"]]
     if idle:
         install_task(eng, target, task, c.id)

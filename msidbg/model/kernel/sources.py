@@ -574,7 +574,9 @@ reading("kernel.actions.offline-sleeper-fallback",
         "timeout, the unlock) places it: try_to_wake_up -> select_task_rq finds its one allowed CPU inactive and "
         "select_fallback_rq picks the lowest active CPU (affinity widened, as for a running task pushed off), "
         "where it runs now if that CPU runs no action, else after the one it runs (the model's one task per "
-        "CPU); woken after its CPU is back, it runs there. audit16: this replaces the model's rule that moved a "
+        "CPU); woken after its CPU is back, it runs there. Once it is placed elsewhere the next task pinned to "
+        "the CPU it left starts as it is due, as after a running task's push (waits20: it waited behind the "
+        "task that had left, for ever). audit16: this replaces the model's rule that moved a "
         "sleeping doorbell wait at the offline only to an idle CPU and otherwise left it until the CPU came back "
         "(kernel.actions.offline-cpu-waits, refuted for these waits).",
         source=(SCHED_WAKE_FALLBACK, SCHED_FALLBACK), module=M,
