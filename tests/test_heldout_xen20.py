@@ -126,3 +126,13 @@ def test_interleaved_remove_and_reprobe_number_pirqs_top_down(prefix: str) -> No
 def test_xen_4_1_2_pv_eois_every_interrupt() -> None:
     # no PHYSDEVOP_pirq_eoi_gmfn_v2: 4 interrupts + 2 startups
     assert len(_ops(_run("x27"), "PHYSDEVOP_eoi")) == 6
+
+
+def test_xen_4_1_3_pv_registers_the_eoi_map_and_a_maskable_pirq_needs_no_eoi() -> None:
+    assert not _ops(_run("x31"), "PHYSDEVOP_eoi")
+
+
+def test_plain_msi_reprobe_before_and_after_the_unmap_at_disable() -> None:
+    old, new = _run("x32"), _run("x33")
+    assert _pirqs(old) == [101, 100] and _pirqs(new) == [101, 101]
+    assert "pirq-conflict" in {h["breakpoint"] for h in old.summary()["hits"]}
