@@ -463,7 +463,9 @@ reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq f
         "pirq's emuirq before unmapping it, even while the guest's event channel names the pirq: it is free "
         "again, and a re-mapped, re-bound pirq is delivered as a vMSI until the guest binds a port again.",
         source=(XEN_PHYSDEV, Source(X, "49f9d2493c", "xen/arch/x86/physdev.c", "physdev_unmap_pirq",
-                                    "4.2.. (4.1.3); 4.1.0 .. 4.1.2 fail the unmap of a pirq without an emuirq")),
+                                    "4.2.. (4.1.3); 4.1.2 fails the unmap of a pirq without an emuirq (0596edb27f, "
+                                    "4.1.2-rc2: the emuirq set at bind_pirq, cleared at close); 4.1.0 / 4.1.1 "
+                                    "set IRQ_PT at QEMU's map and never clear it: the unmap succeeds")),
         quote="if ( is_hvm_domain(d) ) { ... if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
               "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain; } ... "
               "ret = unmap_domain_pirq(d, pirq);", module=M)
