@@ -483,7 +483,7 @@ def on_xen(eng: Any, item: list[Any]) -> None:
             oport = x["pirqs"][opirq]["port"] if opirq in x["pirqs"] else 0
             orec = x["pirqs"].get(opirq) if opirq >= 0 else None
             vcpu = X.dest_vcpu(eng.w, orec) if orec is not None and not oport and orec["gvec"] else -1
-            if vcpu >= 0:
+            if vcpu >= 0 and orec is not None:
                 # a vMSI (no event channel): the guest's acceptance of the injected vector, whose EOI Xen
                 # waits for -- a trapped one releases it at once (xen.vmsi-eoi-trapped), else the eoi_timer
                 P.dep(PC.D_IN_SERVICE, PK.key(PK.ISR, PK.cpu_vec(vcpu, orec["gvec"])))
