@@ -131,3 +131,12 @@ def test_diff_of_the_nvme_pair_parts_at_the_probes_count() -> None:
     assert first is not None and first.a_info["stack"] == ["driver_probe+alloc"]
     assert "one per online CPU" in first.a_info["recorded"] and "one per present CPU" in first.b_info["recorded"]
     assert first.switches["nvme_queue_cpus"] == {"a": "online", "b": "present"} and not r.same_outcome
+
+
+def test_a_lock_waiter_placed_off_its_offline_cpu_fails_for_the_bind_it_finds() -> None:
+    """y10 (added after the others; held): the waiter's -EBUSY links the error and the first probe's bind."""
+    s = _run("y10-lock-waiter-offline-k61")
+    why = s.why("actions[1].result")
+    assert links(why) == [("action.done", "actions[1].result"), ("kernel", "actions[1].error"),
+                          ("driver", "kernel.pci.d0.bound"), ("action.start", "actions[0]")]
+    assert why.chain[1].stack == ["driver_probe+bound"] and why.chain[1].value == -16
