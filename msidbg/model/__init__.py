@@ -163,6 +163,8 @@ class Model:
                     held[idx] = 0
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     pci = w["kernel"].get("pci", {}).get(name)
+                    if pci is not None and idx >= len(pci["descs"]):    # an entry the driver never set up
+                        P.dep(PC.D_DRIVER_VECTORS, PK.key(PK.BOUND, P.dev(name)))
                     acct.lost(eng, name, idx, n, device.held_reason(
                         w["devices"][name], idx, None if pci is None else len(pci["descs"])))
             msix = w["devices"][name]["msix"]

@@ -690,7 +690,7 @@ def on_timeout(eng: Any, item: list[Any]) -> None:
         wake(eng, c)
 
 
-def wake_waiters(eng: Any, dev: str, idx: int) -> None:
+def wake_waiters(eng: Any, dev: str, idx: int, cause: tuple[int, int] | None = None) -> None:
     """The handler of (dev, idx) delivered: wake drivers waiting for it, cancel their timers."""
     w = eng.w
     key = f"{dev}#{idx}"
@@ -708,7 +708,10 @@ def wake_waiters(eng: Any, dev: str, idx: int) -> None:
         proc["stack"][-1]["locals"]["ret"] = 0
         _cancel_timer(eng, "timeout", wait["token"])
         _unregister_waiter(w, wait, cid)
-        if not _fallback_wake(eng, c):  # (its CPU not active: select_fallback_rq places it)
+        P = eng.prov
+        # (provenance of a fallback placement: what woke it -- the handler's vector, else the delivery)
+        woke = cause or (PC.D_WAITED, PK.key(PK.DELIV, PK.dev_entry(P.dev(dev), idx)))
+        if not _fallback_wake(eng, c, woke):  # (its CPU not active: select_fallback_rq places it)
             wake(eng, c)
 
 

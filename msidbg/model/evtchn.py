@@ -481,7 +481,13 @@ def on_xen(eng: Any, item: list[Any]) -> None:
             other = x["irqs"].get(top[1])
             opirq = other["pirq"] if other is not None else -1
             oport = x["pirqs"][opirq]["port"] if opirq in x["pirqs"] else 0
-            if opirq >= 0:
+            orec = x["pirqs"].get(opirq) if opirq >= 0 else None
+            vcpu = X.dest_vcpu(eng.w, orec) if orec is not None and not oport and orec["gvec"] else -1
+            if vcpu >= 0 and orec is not None:
+                # a vMSI (no event channel): the guest's acceptance of the injected vector, whose EOI Xen
+                # waits for -- a trapped one releases it at once (xen.vmsi-eoi-trapped), else the eoi_timer
+                P.dep(PC.D_IN_SERVICE, PK.key(PK.ISR, PK.cpu_vec(vcpu, orec["gvec"])))
+            elif opirq >= 0:
                 P.dep(PC.D_IN_SERVICE, (_PORTPEND | oport) if oport else (_PTBIND | opirq))
             de = PK.dev_entry(P.dev(dev), idx)
             P.write(_XEN, PK.key(PK.HELD, de), n, ctx=False, note=f"{dev} vector {idx}: {how}",

@@ -104,6 +104,10 @@ class Prov(Reader):
         self.msg: tuple[int, int, int, int, list[tuple[int, int, int]] | None] = (0, 0, -1, -1, None)
         #: per CPU, the last node made in its process context (what an action returns after)
         self.proc_last: dict[int, int] = {}
+        #: action -> the last node of its task while select_fallback_rq has placed it and it has not run yet
+        self.task_last: dict[int, int] = {}
+        #: action -> its nvme driver's vector-count node (``driver._chose``) until the probe binds
+        self.chose: dict[int, int] = {}
         self.on = True
         #: the kernel state as of the last recorded step (``kernel_step_done`` diffs it)
         self.kdiff = KernelDiff(getattr(eng, "w", None))

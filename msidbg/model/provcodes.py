@@ -222,6 +222,10 @@ D_REUSED = _c("reused", False, "the vector's slot, free since")
 #: the device's driver state (``kernel.pci.D.bound``): the probe that bound it (and allocated its vectors), the failed
 #: probe that unwound them, the remove (leads20: it linked its own action only)
 D_DRIVER_VECTORS = _c("driver-vectors", False, "the vectors its driver set up, as left by")
+#: Xen's handling of a guest's trapped vLAPIC EOI (vlapic_EOI_set -> hvm_dpci_msi_eoi): a note of the EOI's step,
+#: no state key of its own (whyheld9: nothing recorded it, and diff of a pair with / without APIC
+#: virtualization parted later, at a message held behind the unreleased host irq)
+XEN_EOI = _c("xen.eoi", True, "Xen: {note}", writes=False)
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

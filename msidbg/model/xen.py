@@ -411,6 +411,13 @@ def vlapic_eoi(eng: Any, cpu: int, vector: int) -> None:
         if rec["irq"] > 0:
             hirq = x["irqs"].get(rec["irq"])
             if hirq is not None and hirq["in_flight"]:
+                P = eng.prov
+                if P.on and eng.fresh:      # (provenance: the release, linked to the acceptance it ends)
+                    P.dep(PC.D_CAUSE, PK.key(PK.ISR, PK.cpu_vec(cpu, vector)))
+                    P.write(PC.XEN_EOI, PK.key(PK.PIRQ, pirq), rec["irq"], ctx=False,
+                            note=f"vlapic_EOI_set -> hvm_dpci_msi_eoi: vCPU{cpu}'s EOI of vector {vector:#x} "
+                                 f"matches pirq {pirq}: __msi_pirq_eoi -> desc_guest_eoi acknowledges host irq "
+                                 f"{rec['irq']} now (xen.vmsi-eoi-trapped)")
                 host_eoi(eng, rec["irq"], hirq)
         return
 

@@ -100,7 +100,8 @@ def wake_task(eng: Any, action: int, dev: str) -> None:
         t = task_of(c)
         if t["action"] == action:
             _unwait(t, dev)
-            if t is c.proc and not fallback_wake(eng, c):   # (an inactive CPU's: select_fallback_rq)
+            woke = (PC.D_CAUSE, PK.key(PK.WAIT, c.id))     # (provenance: the lock wait it leaves)
+            if t is c.proc and not fallback_wake(eng, c, woke):   # (an inactive CPU's: select_fallback_rq)
                 eng.model.wake(eng, c)
             return
     for entry in w.kernel.get("migrating", ()):

@@ -151,7 +151,12 @@ def _queue_cpus(k: Any) -> tuple[int, str]:
     if sw(k, "nvme_queue_cpus") == "online":
         from msidbg.model.kernel.irq import online
 
-        return len(online(k)), "online"
+        up = online(k)
+        P = k.eng.prov
+        for c in k.w.cpus:      # provenance: the offline CPUs num_online_cpus() leaves out (whyheld9)
+            if c["id"] not in up:
+                P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c["id"]))
+        return len(up), "online"
     # 4.13's shared-admin driver counts the present CPUs; msix-range before 4.7, 4.14's and
     # nvme_max_io_queues the possible ones (the same CPUs here)
     return len(k.w.cpus), ("present" if sw(k, "nvme_irq_layout") == "shared-admin" else "possible")
@@ -165,8 +170,10 @@ def _chose(k: Any, loc: dict[str, Any], top: int, what: str, layout: str) -> Non
     action = k.ctx.get("action", -1)
     if not k.eng.fresh or not P.on or action is None or action < 0:
         return
-    P.write(PC.DRIVER_VECTORS, PK.key(PK.ACTION, action), top,
-            note=f"{loc['dev']}: " + what.format(top=top) + f" (kernel.nvme_irq_layout: {layout})")
+    r = P.write(PC.DRIVER_VECTORS, PK.key(PK.ACTION, action), top,
+                note=f"{loc['dev']}: " + what.format(top=top) + f" (kernel.nvme_irq_layout: {layout})")
+    if r >= 0:      # (not a state write: the probe's bind links it, ``request_next``)
+        P.chose[action] = r
 
 
 @probe.step
@@ -181,6 +188,13 @@ def got_vectors(k: Any, loc: dict[str, Any]) -> None:
 @probe.step
 def request_next(k: Any, loc: dict[str, Any]) -> None:
     if loc["i"] >= loc["n"]:
+        P = k.eng.prov
+        action = k.ctx.get("action", -1)
+        if action is not None and action >= 0 and P.on and k.eng.fresh:
+            # provenance: the vector count the driver chose (an nvme driver's ``_chose``), where one was recorded
+            w = P.chose.pop(action, -1)
+            if w >= 0:
+                P.dep_writer(PC.D_DRIVER_VECTORS, PK.key(PK.ACTION, action), w)
         _set_bound(k, loc["dev"], True,      # really_probe -> driver_bound: dev->driver stays set
                    f"really_probe -> driver_bound: {loc['dev']}'s probe returned 0, dev->driver is set")
         k.ret(0)

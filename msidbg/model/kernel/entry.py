@@ -603,7 +603,8 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         a["delivered"][idx] += delivered
         a["handled"][idx] += 1
         if w.kernel["waiters"]:
-            k.eng.model.wake_waiters(k.eng, dev, idx)
+            v = loc["vector"] if vector < 0 else vector
+            k.eng.model.wake_waiters(k.eng, dev, idx, (PC.D_WAITED, PK.key(PK.ISR, PK.cpu_vec(k.cpu_id, v))))
     else:
         vector = loc["vector"] if vector < 0 else vector
         where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
@@ -611,7 +612,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
         if (delivered or not src) and dev is not None:
             w.acct[dev]["handled"][idx] += 1
-            k.eng.model.wake_waiters(k.eng, dev, idx)
+            k.eng.model.wake_waiters(k.eng, dev, idx, (PC.D_WAITED, PK.key(PK.ISR, PK.cpu_vec(k.cpu_id, vector))))
     k.ev(_IRQ_HANDLER, dev, irq, idx, delivered, "handler")
 
 

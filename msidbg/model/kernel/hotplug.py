@@ -855,6 +855,11 @@ def install_task(eng: Any, c: Any, task: dict[str, Any], old: int) -> None:
             eng.unschedule(lambda it, seq=item[1]: it[1] == seq)
             c.queue.insert(0, item[4])
     c.proc.update(task)
+    # provenance: the task's last step (its wakeup's placement) is this CPU's process context's last now --
+    # the action's result links it, not the step an earlier action last ran here (whyheld9)
+    last = eng.prov.task_last.pop(task["action"], -1)
+    if last >= 0:
+        eng.prov.proc_last[cid] = last
     wait = task["wait"]
     if wait is not None and "token" in wait:
         for lst in eng.w.kernel["waiters"].values():
@@ -866,7 +871,7 @@ def install_task(eng: Any, c: Any, task: dict[str, Any], old: int) -> None:
     eng.model.wake(eng, c)
 
 
-def fallback_wake(eng: Any, c: Any) -> bool:
+def fallback_wake(eng: Any, c: Any, cause: tuple[int, int] | None = None) -> bool:
     """The wakeup of CPU ``c``'s task (its wait just ended: the driver's interrupt, its timeout, the
     device lock) while ``c`` is not active -- its cpu_down began (sched_cpu_deactivate) or it is
     offline: try_to_wake_up -> select_task_rq finds the task's one allowed CPU not allowed
@@ -876,7 +881,8 @@ def fallback_wake(eng: Any, c: Any) -> bool:
     action queued next on ``c`` becomes due, as after migrate_tasks' push. True
     when it moved; False, nothing done, while ``c`` is active or the task is kept aside in ``c``'s
     take_cpu_down frame (migrate_tasks moves it, runnable now). Reading
-    kernel.actions.offline-sleeper-fallback."""
+    kernel.actions.offline-sleeper-fallback. ``cause``: the (dependency kind, key) of what woke it, for
+    provenance; None -- its wait's timeout, whose node is ``c``'s process context's last."""
     w = eng.w
     proc = c.proc
     if vec.cpu_active(w, c.id) or task_of(c) is not proc or not proc["stack"] or proc["wait"] is not None:
@@ -898,18 +904,27 @@ def fallback_wake(eng: Any, c: Any) -> bool:
         nxt = c.queue.pop(0)
         eng.schedule(max(w.now, w.actions[nxt]["at"]), "act", c.id, nxt)
     act = w.actions[task["action"]]
-    if idle:
-        install_task(eng, target, task, c.id)
-    else:
-        w.kernel.setdefault("migrating", []).append([to, c.id, task])
     what = (f"process of action {task['action']} ({act['do']}) woken while cpu{c.id} is "
             f"{'offline' if not c.online else 'going down'}: no longer affine to cpu{c.id}, runs on CPU{to}"
             + ("" if idle else f" after CPU{to}'s current action"))
     # (no event of its own: the wakeup's step -- the handler, the timeout, the unlock -- emits one; the move
     # is a provenance node of that step)
     P = eng.prov
+    # (the placement follows the task's last step on ``c`` -- its wait's timeout, the handler that woke it,
+    # the unlock -- and is the task's last step until it runs again: the action's result links it there)
+    last = P.proc_last.pop(c.id, -1)
+    if cause is not None:
+        P.dep(*cause)
+    elif last >= 0:
+        P.dep_writer(PC.D_CAUSE, P.key(last), last)
     P.dep(PC.D_CAUSE, PK.key(PK.ACTION, task["action"]))
-    P.write(PC.KERNEL, PK.key(PK.ACTION, task["action"]), to, note=f"select_fallback_rq: {what}", ctx=False)
+    r = P.write(PC.KERNEL, PK.key(PK.ACTION, task["action"]), to, note=f"select_fallback_rq: {what}", ctx=False)
+    if r >= 0:
+        P.task_last[task["action"]] = r
+    if idle:
+        install_task(eng, target, task, c.id)
+    else:
+        w.kernel.setdefault("migrating", []).append([to, c.id, task])
     return True
 
 
