@@ -122,6 +122,11 @@ class Model:
         if not eng.w.kernel["faults"]:   # (nothing armed: _fault would find nothing)
             return True
         dev = frame["locals"].get("dev")
+        if dev is None and "irq" in frame["locals"]:
+            # a program called for an irq (irq_domain_activate_irq, irq_startup, ...) is about that
+            # irq's device: a ``faults:`` entry naming the device matches it too (redteam20)
+            desc = eng.w.irqs.get(frame["locals"]["irq"])
+            dev = None if desc is None else desc.get("dev")
         proc = k.cpu.get("proc")
         err = self._fault(prog, dev, proc.get("action", -1) if proc is not None and k.ctx is proc else -1)
         if not err:

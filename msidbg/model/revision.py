@@ -797,6 +797,18 @@ Revisions:
   device's signals never raised, no error). No shipped run changes (the runs digest is unchanged); the
   held-out files tests/waits20/w02, w03 do (tests/test_waits20.py). The hotplug fuzzers (``--hotplug``) count
   an action left queued or running at a run's end as ``stuck``.
+  (redteam20) Three held-out divergences (tests/heldout20, tests/test_redteam20.py). (1) Before 4.15 the
+  legacy allocator no longer hands out the PIC cascade's vector 0x32: init_IRQ / setup_vector_irq map
+  ISA_IRQ_VECTOR(2) on every CPU and irq 2 (never routed to the IO-APIC) keeps its every-CPU domain, so
+  __assign_irq_vector skips it and check_irq_vectors_for_cpu_disable does not count it free (reading
+  ``kernel.vector.legacy-cascade``, read in a 4.13.19 tree): a 4.9 NIC's 190th vector now lands on CPU1,
+  and a stride that wraps to offset 2 goes on to 0x42. (2) A probe whose pci_enable_device fails returns
+  that error at once, as every driver does (``if (err) return err``); the model went on and reported the
+  probe ok. (3) A ``faults:`` entry naming a device now matches the programs called for that device's
+  irqs (irq_domain_activate_irq, irq_startup, ... take an irq, not a device); they never fired. Shipped
+  runs: unchanged (the runs digest is the same); tests/test_legacy_vectors.py's 4.14 managed-irq run now
+  moves to 0xb2 (0xa2 before), and tests/test_redteam14.py's 4.9 unplug check finds 1 free vector on CPU0
+  (2 before): still -ERANGE.
 """
 
 from __future__ import annotations

@@ -98,6 +98,13 @@ def enable(k: Any, loc: dict[str, Any]) -> None:
 def master(k: Any, loc: dict[str, Any]) -> None:
     """pci_set_master, as every driver of a device that writes memory (DMA, MSI) calls it -- unless
     the scenario's driver forgets it (``set_master: false``)."""
+    if loc["ret"] < 0:
+        # every driver's probe returns pci_enable_device()'s error at once (e1000e_probe, nvme_pci_enable:
+        # 'if (err) return err'); its failure path undid the enable (enable_cnt back to 0), nothing to
+        # release (redteam20: the model went on with the probe)
+        loc["err"] = loc["ret"]
+        k.goto("unwound")
+        return
     if loc.get("set_master", True):
         k.call("pci_set_master", dev=loc["dev"])
 
@@ -344,6 +351,9 @@ def enable_first(k: Any, loc: dict[str, Any]) -> None:
 @alloc_only.step
 def master_first(k: Any, loc: dict[str, Any]) -> None:
     if loc.get("first"):
+        if loc["ret"] < 0:     # the enable failed: the driver returns its error (redteam20)
+            k.ret(loc["ret"])
+            return
         master(k, loc)
 
 

@@ -1117,6 +1117,23 @@ reading("kernel.vector.isa-unrequested",
         quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
         "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
         "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
+#: the PIC cascade's vector before 4.15 (redteam20): read in a stored 4.13.19 tree
+LEGACY_CASCADE = (Source(L, "v4.13.19", "arch/x86/kernel/irqinit.c", "init_IRQ", "4.5..4.14 (read in a 4.13.19 tree)"),
+                  Source(L, "v4.13.19", "arch/x86/kernel/apic/vector.c",
+                         "init_legacy_irqs / setup_vector_irq / __setup_vector_irq / __assign_irq_vector",
+                         "4.5..4.14 (vector_allocator: legacy; read in a 4.13.19 tree)"),
+                  Source(L, "v4.13.19", "arch/x86/kernel/apic/io_apic.c", "PIC_IRQS (IRQ2 never routed)",
+                         "4.5..4.14 (read in a 4.13.19 tree)"))
+reading("kernel.vector.legacy-cascade",
+        "Before 4.15 the PIC cascade's ISA vector 0x32 is taken on every CPU: init_IRQ maps ISA_IRQ_VECTOR(0..15) "
+        "on CPU0 and setup_vector_irq on every CPU it brings up; __setup_vector_irq keeps a slot whose irq's "
+        "domain holds the CPU, and irq 2 -- never routed to the IO-APIC (PIC_IRQS) -- keeps init_legacy_irqs' "
+        "cpumask_setall domain. __assign_irq_vector skips a vector whose vector_irq slot holds a descriptor, so "
+        "no device gets 0x32 and check_irq_vectors_for_cpu_disable does not count it free. The model used to "
+        "leave it free (a 4.9 NIC's 190th vector landed on CPU0's 0x32).", source=LEGACY_CASCADE, module=M,
+        quote="for (i = 0; i < nr_legacy_irqs(); i++) per_cpu(vector_irq, 0)[ISA_IRQ_VECTOR(i)] = "
+        "irq_to_desc(i); ... data->cfg.vector = ISA_IRQ_VECTOR(i); cpumask_setall(data->domain); ... "
+        "Therefore we refrain from routing IRQ2 to the I/O APIC in all cases now.")
 reading("kernel.vector.legacy-alloc-first-cpu",
         "Before 4.15 an MSI gets its vector when it is allocated (x86_vector_alloc_irqs -> "
         "assign_irq_vector_policy): no info->mask for PCI/MSI, so the node's CPUs, then the online CPUs; "

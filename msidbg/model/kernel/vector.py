@@ -593,8 +593,15 @@ def cleanup_vector() -> int:
 
 def _legacy_used(v: int) -> bool:
     """``test_bit(vector, used_vectors)`` below the first system vector: the cleanup IPI's 0x20
-    and the IA32 syscall gate 0x80 (the system vectors from 0xef are past the search's end)."""
-    return v == IRQ_MOVE_CLEANUP_VECTOR or v == IA32_SYSCALL_VECTOR
+    and the IA32 syscall gate 0x80 (the system vectors from 0xef are past the search's end) --
+    and the PIC cascade's 0x32, which no used_vectors bit names but every CPU's ``vector_irq`` maps
+    to irq 2 (reading ``kernel.vector.legacy-cascade``, redteam20): init_IRQ maps ISA_IRQ_VECTOR(0..15)
+    on CPU0, setup_vector_irq does on each CPU it brings up, and __setup_vector_irq keeps a slot
+    whose irq's domain holds the CPU; irq 2 is never routed to the IO-APIC (PIC_IRQS), so its
+    init_legacy_irqs chip data keeps ``cpumask_setall(data->domain)``. The search's
+    ``!IS_ERR_OR_NULL(per_cpu(vector_irq, new_cpu)[vector])`` skips it on every CPU, and
+    check_irq_vectors_for_cpu_disable does not count it free."""
+    return v == IRQ_MOVE_CLEANUP_VECTOR or v == IA32_SYSCALL_VECTOR or v == PIC_CASCADE_VECTOR
 
 
 def legacy_assign(w: World, desc: Any, mask: list[int]) -> int:
