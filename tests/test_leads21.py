@@ -3,6 +3,8 @@
 1. An action queued on a CPU behind an action that never finished never starts; the run ended without a
    word about it (no event, no error, its device's signals never raised). The summary's ``not_started``
    (``--json``), the human summary's ``never started (N):`` and ``msidbg check``'s line now say so.
+2. An IR-format IO-APIC entry (``platform.interrupt_remapping``) never has its ``cpu`` written: its message goes
+   where the IRTE names, so synchronize_irq's "sent to CPU{N}" note named a stale CPU (the entry's initial 0).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import sys
 from pathlib import Path
 
 from msidbg.debugger import Session
+from msidbg.model import iommu
 from tests.conftest import cpu_step_budget
+from tests.test_leads19 import SOFT
+from tests.test_leads20 import _notes, _run
 
 HERE = Path(__file__).resolve().parent
 HELD = HERE / "heldout_why6" / "w01-freesync-5p2.yaml"
@@ -68,3 +73,30 @@ def test_the_headless_summary_and_check_say_so(tmp_path: Path) -> None:
     # the expect: matches (exit 0, the contract's meaning), and the line names the action that never ran
     assert c.returncode == 0, c.stdout + c.stderr
     assert c.stdout.strip() == f"ok   {p}; note: {line}"
+
+
+# --- 2. a remapped level entry's message went where its IRTE named ----------------------------------------------
+
+REMAPPED = "cpus: 2\nplatform: {interrupt_remapping: true}\n"
+
+
+def test_synchronize_irq_names_the_cpu_the_remapped_level_message_went_to() -> None:
+    """leads20's run behind VT-d: the level message goes through IRTE 0 to CPU1, whose APIC was soft-disabled
+    (refused, Remote IRR left set); fixup_irqs moves the irq (intel_ir_set_affinity rewrites the IRTE to CPU0,
+    not the entry); the remove's free_irq waits on Remote IRR for ever. On main the note said CPU0 (the IR-format
+    entry's never-written ``cpu``)."""
+    text = SOFT.format(kernel="5.6").replace("cpus: 2\n", REMAPPED)
+    eng = _run(text + "  - {at: 4ms, on: 0, do: remove, dev: eth0}\n")
+    notes = _notes(eng, "synchronize_irq: irq 16 in flight")
+    assert notes and all(n.startswith("synchronize_irq: irq 16 in flight: Remote IRR set (irq_get_irqchip_state "
+                                      "IRQCHIP_STATE_ACTIVE), sent to CPU1") for n in notes)
+    pin = eng.w["ioapic"][16]
+    assert "irte" in pin and pin["remote_irr"] and pin["sent"] == [1, 0x21]
+    assert iommu.entry_cpu(eng.w, eng.w["iommu"]["irte"][pin["irte"]]) == 0     # the IRTE was moved to CPU0
+
+
+def test_the_remapped_entrys_eoi_forgets_where_the_message_went() -> None:
+    """ioapic_ir_ack_level's eoi_ioapic_pin (the pin number) clears Remote IRR and the record with it."""
+    eng = _run(SOFT.format(kernel="5.4.62").replace("cpus: 2\n", REMAPPED))
+    pin = eng.w["ioapic"][16]
+    assert "irte" in pin and pin["remote_irr"] is False and "sent" not in pin

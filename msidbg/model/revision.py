@@ -797,6 +797,12 @@ Revisions:
   device's signals never raised, no error). No shipped run changes (the runs digest is unchanged); the
   held-out files tests/waits20/w02, w03 do (tests/test_waits20.py). The hotplug fuzzers (``--hotplug``) count
   an action left queued or running at a run's end as ``stuck``.
+  (leads21) An IR-format IO-APIC entry (``platform.interrupt_remapping``, ioapic_ir_chip) records at each send
+  where its message went, the IRTE's CPU and vector (``ioapic[G].sent``, dropped by the EOI that clears Remote
+  IRR): the entry's own ``cpu`` is never written in IR format, so synchronize_irq's "sent to CPU{N}" note named
+  the initial CPU0 whatever the IRTE said (after fixup_irqs moved the IRTE off a CPU whose soft-disabled APIC
+  refused the message, the message had gone to that CPU). Shipped runs: unchanged (the runs digest is the same);
+  a remapped level INTx run's world gains the record. tests/test_leads21.py.
 """
 
 from __future__ import annotations
