@@ -222,6 +222,9 @@ D_REUSED = _c("reused", False, "the vector's slot, free since")
 #: the device's driver state (``kernel.pci.D.bound``): the probe that bound it (and allocated its vectors), the failed
 #: probe that unwound them, the remove (leads20: it linked its own action only)
 D_DRIVER_VECTORS = _c("driver-vectors", False, "the vectors its driver set up, as left by")
+#: a driver's pci_free_irq_vectors (``free_vectors``) released the vectors it had set up (``kernel.pci.D.descs``);
+#: dev->driver stays set (leads21: a doorbell refused after it linked the earlier bind)
+VECTORS_FREED = _c("vectors.freed", True, "{who}: {note}")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
