@@ -382,10 +382,12 @@ def _check_one(path: str) -> tuple[int, str]:
 
         Session(scn, history=False)
         return EXIT_OK, f"SKIP {escape(path)}: no expect: block"
-    bad = headless.check(scn)
+    bad, notes = headless.check_notes(scn)
+    # a note (an action the run never started) says so on the file's line; it is no mismatch
+    tail = "".join(f"; note: {escape(n)}" for n in notes[:5]) + (f"; ... {len(notes) - 5} more" if len(notes) > 5 else "")
     if bad:
-        return EXIT_STOPPED, f"FAIL {escape(path)}: " + "; ".join(escape(b) for b in bad)
-    return EXIT_OK, f"ok   {escape(path)}"
+        return EXIT_STOPPED, f"FAIL {escape(path)}: " + "; ".join(escape(b) for b in bad) + tail
+    return EXIT_OK, f"ok   {escape(path)}" + tail
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from msidbg.debugger import progress
 from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
-from msidbg.debugger.summary import compare, differing
+from msidbg.debugger.summary import compare, differing, not_started_line
 from msidbg.errors import MsidbgError
 from msidbg.files import FileProblem, check_not_input, check_snapshot_target, check_target
 from msidbg.guard import escape
@@ -72,10 +72,18 @@ def _loop(s: Session, max_events: int | None, stop_at_break: bool, stream: TextI
 
 def check(scn: Scenario) -> list[str]:
     """Run to the end and compare with the scenario's ``expect:`` block."""
+    return check_notes(scn)[0]
+
+
+def check_notes(scn: Scenario) -> tuple[list[str], list[str]]:
+    """``check``'s mismatches, and notes on the run that no ``expect:`` field covers: each action
+    the finished run never started (the summary's ``not_started``). A note is no mismatch (the
+    contract's exit 1 is an ``expect`` mismatch); ``msidbg check`` prints it on the file's line."""
     if scn.expect is None:
-        return []
+        return [], []
     res = run(scn, progress=sys.stderr if sys.stderr.isatty() else None)
-    return compare(scn.expect, res.summary, res.detected)
+    notes = [not_started_line(a) for a in res.summary.get("not_started") or []]
+    return compare(scn.expect, res.summary, res.detected), notes
 
 
 def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:
@@ -167,6 +175,13 @@ def human(summ: dict[str, Any], detail: str | None = None) -> str:
                          f"{e(str(a['error']))} ({a['result']})")
         if len(failed) > 20:
             lines.append(f"  ... {len(failed) - 20} more (use --json for all)")
+    never = summ.get("not_started") or []
+    if never:
+        lines.append(f"never started ({len(never)}):")
+        for a in never[:20]:
+            lines.append(f"  {e(not_started_line(a))}")
+        if len(never) > 20:
+            lines.append(f"  ... {len(never) - 20} more (use --json for all)")
     for name, d in summ["devices"].items():
         driver = str(d.get("driver", d["probe"]))
         lines.append(f"{e(str(name))}: probe {e(str(d['probe']))}"

@@ -7,6 +7,7 @@ from typing import Any
 from msidbg.model.cpu import DRIVER_ACTIONS, errname
 from msidbg.model.evtchn import pirq_map
 from msidbg.scenario import Expect, Scenario
+from msidbg.sim.rec import MAPS
 from msidbg.sim.scheduler import Hit
 from msidbg.sim.world import state_hash
 
@@ -85,6 +86,8 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
     }
     # an extension (docs/debugger.md): every action that returned an error, driver's or not
     out["failed_actions"] = failed_actions(w)
+    # an extension (docs/debugger.md): the CPU actions a finished run never started
+    out["not_started"] = not_started(w) if isinstance(stop, dict) and stop.get("reason") == "end" else []
     pirqs = pirq_map(w)
     if pirqs is not None:
         out["pirqs"] = pirqs      # an extension on Xen platforms (docs/model-xen.md)
@@ -111,6 +114,45 @@ def failed_actions(w: dict[str, Any]) -> list[dict[str, Any]]:
         if len(out) >= MAX_FAILED_ACTIONS:
             break
     return out
+
+
+def not_started(w: dict[str, Any]) -> list[dict[str, Any]]:
+    """``[{action, do, dev, cpu, at_ns, behind}]``: the actions still queued on their CPU (state
+    ``queued``) in a world whose run has ended, in file order. An action starts when the one before it
+    on its CPU has finished; one behind an action that never finished (a spin wait nothing can end, a
+    wait nothing wakes) never starts, and nothing else says so (no event, no error, its device's
+    signals never raised). ``behind``: the action still running on that CPU at the end (its index in
+    ``run:``), or None. At most ``MAX_FAILED_ACTIONS``. Only meaningful at the end of a run: the
+    summary lists them when ``stopped.reason`` is ``end`` (else ``[]``)."""
+    out: list[dict[str, Any]] = []
+    acts = w.get("actions")
+    cpus = w.get("cpus")
+    cpus = cpus if isinstance(cpus, list) else []
+    for i, a in enumerate(acts if isinstance(acts, list) else []):
+        if not isinstance(a, dict) or a.get("state") != "queued":
+            continue
+        on = a.get("on")
+        behind = None
+        if isinstance(on, int) and not isinstance(on, bool) and 0 <= on < len(cpus):
+            proc = cpus[on].get("proc") if isinstance(cpus[on], MAPS) else None
+            run = proc.get("action") if isinstance(proc, MAPS) else None
+            if isinstance(run, int) and not isinstance(run, bool) and run >= 0:
+                behind = run
+        at = a.get("at")
+        out.append({"action": i, "do": str(a.get("do")), "dev": a.get("dev"), "cpu": on,
+                    "at_ns": at if isinstance(at, int) and not isinstance(at, bool) else None, "behind": behind})
+        if len(out) >= MAX_FAILED_ACTIONS:
+            break
+    return out
+
+
+def not_started_line(a: dict[str, Any]) -> str:
+    """``action N (do: X on CPU c) never started`` (+ its device, + the action it waited behind)."""
+    more = [f"dev {a['dev']}"] if a.get("dev") is not None else []
+    if a.get("behind") is not None:
+        more.append(f"queued behind action {a['behind']}, still running")
+    tail = f" ({'; '.join(more)})" if more else ""
+    return f"action {a['action']} (do: {a['do']} on CPU{a['cpu']}) never started{tail}"
 
 
 #: a switch the world records that this msidbg does not know: at most this many are shown

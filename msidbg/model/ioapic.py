@@ -151,7 +151,8 @@ def _send_remapped(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) ->
     delivers the IRTE's vector to the CPU its destination names, as a level interrupt (the IRTE's
     trigger mode: TMR bit set). Remote IRR is set as for any level send; an IRTE not present (not
     reached: the entry is masked before its IRTE is cleared) drops the message, Remote IRR staying set
-    (reading kernel.intx.remapped-fault)."""
+    (reading kernel.intx.remapped-fault). ``pin["sent"]`` = [CPU, vector] of the IRTE at the send: the entry's
+    own ``cpu`` is never written in IR format (leads21)."""
     from msidbg.model import iommu
 
     w = eng.w
@@ -160,9 +161,14 @@ def _send_remapped(eng: Any, gsi: int, pin: dict[str, Any], names: list[str]) ->
     if e is None or not e["present"]:
         return
     cpu = iommu.entry_cpu(w, e)
+    vector = e["vector"]
+    if cpu >= 0:
+        # where the message went (the IRTE's destination and vector, not the IR-format entry's fields): the IRTE
+        # may be rewritten while Remote IRR stays set (a move, fixup_irqs), and synchronize_irq's note names
+        # this CPU (kernel/intx.py ioapic_irq_get_chip_state); the EOI that clears Remote IRR drops it
+        pin["sent"] = [cpu, vector]
     if cpu < 0 or not (c := w.cpus[cpu]).online:
         return
-    vector = e["vector"]
     if apic.refuses(w, c):
         return _refused(eng, gsi, cpu, vector)
     apic.receive(c, vector, None)

@@ -226,6 +226,9 @@ D_DRIVER_VECTORS = _c("driver-vectors", False, "the vectors its driver set up, a
 #: no state key of its own (whyheld9: nothing recorded it, and diff of a pair with / without APIC
 #: virtualization parted later, at a message held behind the unreleased host irq)
 XEN_EOI = _c("xen.eoi", True, "Xen: {note}", writes=False)
+#: a driver's pci_free_irq_vectors (``free_vectors``) released the vectors it had set up (``kernel.pci.D.descs``);
+#: dev->driver stays set (leads21: a doorbell refused after it linked the earlier bind)
+VECTORS_FREED = _c("vectors.freed", True, "{who}: {note}")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

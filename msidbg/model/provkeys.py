@@ -83,6 +83,8 @@ BOUND = 60       # dev: the driver core's dev->driver (``kernel.pci.D.bound``): 
                  # driver, device_unbind_cleanup at remove
 VECRSVD = 61     # the matrix's global_reserved (``kernel.vec_rsvd``): irq_matrix_reserve ++, activate_reserved's
                  # irq_matrix_alloc and irq_matrix_remove_reserved -- (no payload)
+DESCS = 62       # dev: the vectors the device's driver has set up (``kernel.pci.D.descs``), recorded where an action
+                 # changes them without touching dev->driver (``free_vectors``: pci_free_irq_vectors)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -147,7 +149,7 @@ _DEV_ENTRY = {
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
         QCMD: "qemu.devs.{d}.cmd",
-        BOUND: "kernel.pci.{d}.bound"}
+        BOUND: "kernel.pci.{d}.bound", DESCS: "kernel.pci.{d}.descs"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",

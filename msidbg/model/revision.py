@@ -809,6 +809,12 @@ Revisions:
   runs: unchanged (the runs digest is the same); tests/test_legacy_vectors.py's 4.14 managed-irq run now
   moves to 0xb2 (0xa2 before), and tests/test_redteam14.py's 4.9 unplug check finds 1 free vector on CPU0
   (2 before): still -ERANGE.
+  (leads21) An IR-format IO-APIC entry (``platform.interrupt_remapping``, ioapic_ir_chip) records at each send
+  where its message went, the IRTE's CPU and vector (``ioapic[G].sent``, dropped by the EOI that clears Remote
+  IRR): the entry's own ``cpu`` is never written in IR format, so synchronize_irq's "sent to CPU{N}" note named
+  the initial CPU0 whatever the IRTE said (after fixup_irqs moved the IRTE off a CPU whose soft-disabled APIC
+  refused the message, the message had gone to that CPU). Shipped runs: unchanged (the runs digest is the same);
+  a remapped level INTx run's world gains the record. tests/test_leads21.py.
 """
 
 from __future__ import annotations

@@ -375,7 +375,33 @@ def alloc_done(k: Any, loc: dict[str, Any]) -> None:
     k.ret(loc["ret"])
 
 
-_wrapper("free_vectors", "driver_free_vectors", "pci_free_irq_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
+free_only = action("free_vectors", "driver_free_vectors", "pci_free_irq_vectors only", S.FREE_VECTORS)
+
+
+def _free_call(k: Any, loc: dict[str, Any]) -> None:
+    k.call("pci_free_irq_vectors", dev=loc["dev"])
+
+
+def _free_done(k: Any, loc: dict[str, Any]) -> None:
+    """pci_free_irq_vectors is pci_disable_msix and pci_disable_msi: the vectors go, dev->driver stays (the
+    driver is still bound: a later ``remove`` runs its remove). Provenance: the vectors it left
+    (``kernel.pci.D.descs``), what a doorbell refused for want of a queue links (leads21: it linked the bind)."""
+    dev = loc["dev"]
+    P = k.eng.prov
+    if loc["ret"] == 0 and P.on and k.eng.fresh:
+        P.write(PC.VECTORS_FREED, _descs_key(k, dev), set_up(k.w, dev),
+                note=f"pci_free_irq_vectors: {dev}'s vectors released (set up now: {vectors_text(set_up(k.w, dev))}); "
+                "dev->driver is untouched")
+    k.ret(loc["ret"])
+
+
+_free_call.__name__, _free_done.__name__ = "call", "done"     # (the steps' names, as _wrapper's)
+free_only.step(_free_call)
+free_only.step(_free_done)
+
+
+def _descs_key(k: Any, dev: str) -> int:
+    return PK.key(PK.DESCS, k.eng.prov.dev(dev))
 
 
 def as_mask(cpus: int | list[int]) -> list[int]:
@@ -531,8 +557,11 @@ def ring(k: Any, loc: dict[str, Any]) -> None:
     dev, idx = loc["dev"], loc["vector"]
     n = set_up(k.w, dev)
     if idx >= n:
-        # provenance: the driver state the vector count comes from (its probe, a failed probe's unwind, a remove)
-        k.eng.prov.dep(PC.D_DRIVER_VECTORS, _bound_key(k, dev))
+        # provenance: what last changed the vector count -- the driver state (its probe, a failed probe's unwind, a
+        # remove, alloc_vectors) or a free_vectors after it, which leaves dev->driver set (``kernel.pci.D.descs``)
+        P = k.eng.prov
+        bound, descs = _bound_key(k, dev), _descs_key(k, dev)
+        P.dep(PC.D_DRIVER_VECTORS, descs if P.writer(descs) > P.writer(bound) else bound)
         k.note(f"no queue for vector {idx}: the driver has set up {vectors_text(n)}; nothing rung", -ENXIO, dev)
         k.ret(-ENXIO)
         return

@@ -1045,6 +1045,9 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         P.write(PC.APIC_OFF, PK.key(PK.APICOFF, loc["cpu"]), 0,
                 note=f"INIT and setup_local_APIC: CPU{loc['cpu']}'s local APIC is software-enabled again")
     target["vector_irq"] = {} if vec.timer_cleanup(k.w) else {IRQ_MOVE_CLEANUP_VECTOR: VECTOR_CLEANUP}
+    # (lapic_online never touches the per-CPU cleanup_list, 008f1d60fe25; the list is already empty here: entries
+    # are queued only on an online CPU, lapic_offline drains it from 6.6 and the cleanup IPI is taken before
+    # stop_machine disables interrupts before -- tests/test_leads21.py pins that no run reaches this with one)
     target["cleanup"] = []
     if vec.legacy(k.w):
         vec.legacy_online_slots(k.w, loc["cpu"])

@@ -143,7 +143,8 @@ def ioapic_level_mask(k: Any, desc: Any, masked: bool) -> None:
 def ioapic_irq_get_chip_state(k: Any, desc: Any) -> int:
     """dfe0cf8b51b0's ioapic_irq_get_chip_state(IRQCHIP_STATE_ACTIVE): the entry's Remote IRR (a level
     entry: every pin of this chip is one) -- the CPU the interrupt in flight was sent to when set (``sent``:
-    the entry's destination before a move rewrote it, else its destination), else -1."""
+    the entry's destination before a move rewrote it, else its destination; an IR-format entry's message went
+    where its IRTE named at the send, ioapic._send_remapped's ``sent``), else -1."""
     pin = _pin(k, desc)
     return -1 if not pin["remote_irr"] else int(pin["sent"][0]) if "sent" in pin else int(pin["cpu"])
 
@@ -205,7 +206,7 @@ def clear_rte(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs[loc["irq"]]
     pin = _pin(k, desc)
     old_vector = pin["vector"]
-    if pin["remote_irr"] and "sent" not in pin and old_vector:
+    if pin["remote_irr"] and "sent" not in pin and old_vector and "irte" not in pin:
         pin["sent"] = [pin["cpu"], old_vector]     # (write_rte's record: the interrupt in flight, for a reactivation)
     pin["vector"], pin["masked"] = 0, True
     k.ev(ioapic.IOAPIC_RTE, None, desc.irq, 0, k.s("masked (deactivated)"))
