@@ -28,6 +28,21 @@ if str(ROOT) not in sys.path:
 from msidbg.errors import MsidbgError  # noqa: E402
 from msidbg.model import new_engine  # noqa: E402
 from msidbg.scenario import load_scenario_text  # noqa: E402
+
+
+def sleeper_lines(rng: random.Random, t: int, d: int, v: int, x: int,
+                  back: list[tuple[int, int]]) -> list[str]:
+    """The hotplug fuzzers' sleeper pattern: a driver asleep on CPU ``x`` (its irq disabled) while ``x``
+    goes down; enable_irq wakes it, and ``x``'s next task is due later (waits20). Appends ``x``'s return to
+    ``back`` (most of the time); the caller advances its time by 2 ms."""
+    lines = [f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}",
+             f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}",
+             f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}",
+             f"  - {{at: {t + rng.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}",
+             f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}"]
+    if rng.random() < 0.7:
+        back.append((t + rng.choice([1_000_000, 3_000_000]), x))
+    return lines
 from msidbg.sim.world import state_hash  # noqa: E402
 from tests.conftest import cpu_step_budget  # noqa: E402
 
@@ -108,13 +123,7 @@ def scenario(rng: random.Random, hotplug: bool = False) -> str:
             # a driver asleep on CPU x (its irq disabled) while x goes down; enable_irq wakes it, x's next
             # task is due later
             x = rng.randrange(1, cpus)
-            lines.append(f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}")
-            lines.append(f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}")
-            lines.append(f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}")
-            lines.append(f"  - {{at: {t + rng.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}")
-            lines.append(f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}")
-            if rng.random() < 0.7:
-                back.append((t + rng.choice([1_000_000, 3_000_000]), x))
+            lines += sleeper_lines(rng, t, d, v, x, back)
             t += 2_000_000
             continue
         head = f"  - {{at: {t}, on: {on}, do: {act}"

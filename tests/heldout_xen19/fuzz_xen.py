@@ -32,6 +32,7 @@ from msidbg.errors import MsidbgError  # noqa: E402
 from msidbg.model import new_engine  # noqa: E402
 from msidbg.scenario import load_scenario_text  # noqa: E402
 from msidbg.sim.world import check_plain, state_hash  # noqa: E402
+from tests.heldout19.fuzz19 import sleeper_lines  # noqa: E402
 
 XEN = ["4.0", "4.1", "4.1.3", "4.2", "4.3", "4.4", "4.4.3", "4.5", "4.6", "4.7", "4.8", "4.10", "4.12", "4.13",
        "4.14", "4.16", "4.17", "4.18", "4.19", "4.21"]
@@ -99,13 +100,7 @@ def scenario(r: random.Random, n: int, hotplug: bool = False) -> str:
         if hotplug and act == "doorbell" and r.random() < 0.3:
             # a driver asleep on vCPU x (its irq disabled) while x goes down; enable_irq wakes it, x's next task later
             x = r.randint(1, cpus - 1)
-            lines.append(f"  - {{at: {t}, on: 0, do: disable_irq, dev: d{d}, vector: {v}}}")
-            lines.append(f"  - {{at: {t + 1000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 3ms}}")
-            lines.append(f"  - {{at: {t + 2000}, on: 0, do: cpu_offline, cpu: {x}}}")
-            lines.append(f"  - {{at: {t + r.choice([5000, 1_500_000])}, on: 0, do: enable_irq, dev: d{d}, vector: {v}}}")
-            lines.append(f"  - {{at: {t + 2_000_000}, on: {x}, do: doorbell, dev: d{d}, vector: {v}, timeout: 1ms}}")
-            if r.random() < 0.7:
-                back.append((t + r.choice([1_000_000, 3_000_000]), x))
+            lines += sleeper_lines(r, t, d, v, x, back)
             t += 2_000_000
             continue
         if act == "probe":
