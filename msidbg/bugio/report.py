@@ -1,7 +1,8 @@
 """``msidbg report``: a plain-text (or Markdown) bug report of a snapshot, at most 72 columns.
 
 Sections: the stop and its detail, versions and the resolved behaviour switches, what happened
-per device (raised / delivered / lost / spurious), the hits, the cause chain (when the session
+per device (raised / delivered / lost / spurious), the hits, the actions a finished run never
+started (the summary's ``not_started``), the cause chain (when the session
 can tell one: ``Session.why``, issue 13; the section is left out while it cannot), the state at
 the stop (the MSI-X / MSI registers of the devices involved, each CPU's IRR/ISR vectors, the
 pirq rows on Xen), the bookmarks with their notes, and how to reproduce. ``--inline`` appends the
@@ -23,7 +24,7 @@ from typing import Any
 from msidbg import __version__
 from msidbg.debugger import Session
 from msidbg.debugger.snapformat import Origin
-from msidbg.debugger.summary import RECORDED, UNKNOWN
+from msidbg.debugger.summary import RECORDED, UNKNOWN, not_started_line
 from msidbg.guard import escape, escape_lines
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import format_ns
@@ -44,7 +45,8 @@ class Section:
 def report(s: Session, source: str, writer: Origin | None = None) -> list[Section]:
     """The report's sections for a session at its cursor (``source``: the file it came from)."""
     summ = s.summary()
-    out = [_stop(s, summ), _versions(s, summ, writer), _switches(s, summ), _happened(summ), _hits(summ)]
+    out = [_stop(s, summ), _versions(s, summ, writer), _switches(s, summ), _happened(summ), _hits(summ),
+           _never_started(summ)]
     out += [_cause(s), _state(s, summ), _bookmarks(s), _reproduce(s, source)]
     return [sec for sec in out if sec.lines]
 
@@ -311,6 +313,17 @@ def _hits(summ: dict[str, Any]) -> Section:
     if len(hits) > MAX_HITS:
         lines.append(f"... {len(hits) - MAX_HITS} more (msidbg replay FILE --json lists all)")
     return Section(f"Hits of armed breakpoints ({len(hits)})", lines, pre=False)
+
+
+def _never_started(summ: dict[str, Any]) -> Section:
+    """The actions a finished run never started (the summary's ``not_started``: queued behind an
+    action that never finished, so no event, error or signal of theirs shows anywhere else). Left
+    out when there are none, and at a stop before the end (``not_started`` is then ``[]``)."""
+    never = summ.get("not_started") or []
+    lines = [not_started_line(a) for a in never[:MAX_HITS]]
+    if len(never) > MAX_HITS:
+        lines.append(f"... {len(never) - MAX_HITS} more (msidbg replay FILE --json lists all)")
+    return Section(f"Actions never started ({len(never)})", lines, pre=False)
 
 
 def cause_chain(s: Session) -> list[dict[str, Any]]:
