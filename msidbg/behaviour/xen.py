@@ -46,6 +46,30 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_dm_unmap_needs_emuirq", "xen", BOOL, False,
+        "the device model's PHYSDEVOP_unmap_pirq for an HVM domain fails -EINVAL, leaving the pirq mapped, when "
+        "the pirq has no emuirq (physdev_unmap_pirq calls unmap_domain_pirq_emuirq unconditionally and gives up on "
+        "its error). Only 4.1.2 has no emuirq on a mapped pirq: there 0596edb27f moved the IRQ_PT emuirq from "
+        "PHYSDEVOP_map_pirq to EVTCHNOP_bind_pirq and EVTCHNOP_close clears it, so QEMU's unmap of a pirq whose "
+        "event channel the guest closed (or never bound) fails and the pirq leaks (get_free_pirq skips it); "
+        "4.1.0 / 4.1.1 set IRQ_PT at the map and never clear it, and 49f9d2493c (4.2; 3237652624, 4.1.3) "
+        "clears the emuirq only when there is one",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.1.0 / 4.1.1 physdev_map_pirq: 'if ( !ret && is_hvm_domain(d) ) "
+                     "map_domain_emuirq_pirq(d, pirq, IRQ_PT);' and event_channel.c never unmaps an emuirq: a "
+                     "mapped pirq always has one, so the unconditional unmap_domain_pirq_emuirq succeeds",
+        history=(
+            Change("4.1.2", True, "0596edb27f xen: fix hvm_domain_use_pirq's behavior",
+                   note="first in RELEASE-4.1.2 (4.1.2-rc2; git tag --contains): RELEASE-4.1.2 evtchn_bind_pirq "
+                        "maps IRQ_PT, evtchn_close unmap_domain_pirq_emuirq, physdev_unmap_pirq unchanged "
+                        "(read at RELEASE-4.1.1, 4.1.2, 4.1.3; xen412)"),
+            Change("4.2", False, "49f9d2493c x86/passthrough: don't leak guest IRQs (stable-4.1: 3237652624)",
+                   backports=("4.1.3",),
+                   note="RELEASE-4.1.3 physdev_unmap_pirq: 'if ( domain_pirq_to_emuirq(d, unmap->pirq) != "
+                        "IRQ_UNBOUND ) ret = unmap_domain_pirq_emuirq(...)'; 3237652624 first in RELEASE-4.1.3"),
+        ),
+    ),
+    Switch(
         "xen_upcall_vector_cpuid", "xen", BOOL, True,
         "Xen's HVM CPUID leaf 4 advertises XEN_HVM_CPUID_UPCALL_VECTOR (per-vCPU event channel upcall "
         "vectors that work with pirqs), which a 6.0+ guest needs to use them (kernel.xen_percpu_upcall); without "

@@ -815,6 +815,15 @@ Revisions:
   the initial CPU0 whatever the IRTE said (after fixup_irqs moved the IRTE off a CPU whose soft-disabled APIC
   refused the message, the message had gone to that CPU). Shipped runs: unchanged (the runs digest is the same);
   a remapped level INTx run's world gains the record. tests/test_leads21.py.
+  (xen412) New row ``platform.xen_dm_unmap_needs_emuirq`` (xen-hvm worlds gain it; true on Xen 4.1.2 only;
+  reading ``xen.dm-unmap-needs-emuirq``, read at RELEASE-4.1.1, 4.1.2, 4.1.3): 0596edb27f (4.1.2-rc2) set the
+  IRQ_PT emuirq at EVTCHNOP_bind_pirq instead of QEMU's PHYSDEVOP_map_pirq and cleared it at EVTCHNOP_close, while
+  physdev_unmap_pirq still called unmap_domain_pirq_emuirq unconditionally and gave up on its -EINVAL until
+  3237652624 (4.1.3; 49f9d2493c in 4.2). On 4.1.2 the device model's unmap of a pirq without an emuirq (its port
+  closed, or never bound) now answers -EINVAL (``qemu.unmap_pirq`` rc -22) and the pirq keeps its host irq, vector,
+  physical entry and binding, so get_free_pirq skips it; the model unmapped it on every release. Shipped runs:
+  events, hits and outcomes unchanged (none runs HVM 4.1.2); every xen-hvm run's state hash changes (the world
+  carries the row). tests/test_xen412.py.
 """
 
 from __future__ import annotations

@@ -305,12 +305,22 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     ``physdev_unmap_pirq`` from the device model for an HVM domain first clears the pirq's emuirq
     (``unmap_domain_pirq_emuirq``, 49f9d2493c: only when it has one; every release 4.2 .. 4.22, and
     4.1.3+), even while the guest still has an event channel on it: from then on Xen delivers the
-    pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again.
+    pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again. On 4.1.2
+    (``xen_dm_unmap_needs_emuirq``) it calls ``unmap_domain_pirq_emuirq`` whatever the emuirq and gives
+    up on its -EINVAL: a pirq without one (its event channel closed, or never bound) stays mapped.
     """
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     if rec is not None and rec["type"] == "gsi":
         return -EINVAL      # (refused at load: unmap_domain_pirq of an IO-APIC irq is not modelled)
+    if (eng.w.platform["kind"] == "xen-hvm" and eng.w.behaviour.get("xen_dm_unmap_needs_emuirq")
+            and (rec is None or not rec["emuirq"])):
+        # 4.1.2: unmap_domain_pirq_emuirq fails ("pirq %d not mapped") and physdev_unmap_pirq gives up:
+        # the pirq stays mapped (reading xen.dm-unmap-needs-emuirq)
+        eng.prov.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, pirq), rec["irq"] if rec is not None else 0,
+                       note=f"physdev_unmap_pirq: pirq {pirq} has no emuirq: unmap_domain_pirq_emuirq -EINVAL, "
+                            "the pirq stays mapped")
+        return -EINVAL
     if rec is not None and rec["emuirq"] and eng.w.platform["kind"] == "xen-hvm":
         rec["emuirq"] = False
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
