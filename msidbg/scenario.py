@@ -192,6 +192,9 @@ class Expect:
     delivered: dict[str, int] = field(default_factory=dict)
     spurious: dict[str, int] = field(default_factory=dict)
     probe: dict[str, str] = field(default_factory=dict)
+    #: the ``run:`` indexes a finished run never started (the summary's ``not_started``), in file
+    #: order; ``()`` means every action started; None: not compared
+    not_started: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,7 @@ APIC_ROUTINGS = ("physical flat", "physical x2apic", "flat", "cluster x2apic")
 #: lists at most that many vCPUs (APIC ids 0, 2, .., 254)
 HVM_MAX_VCPUS = 128
 DEVICE_KEYS = ("bdf", "kind", "passthrough", "msix", "msi", "quirks", "intx")
-EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe")
+EXPECT_KEYS = ("hit", "not_hit", "lost", "delivered", "spurious", "probe", "not_started")
 SCHEDULES = ("ordered", "random", "pct", "delay")
 WRITE_TARGETS = ("config", "msix-table")
 MSI_VECTORS = (1, 2, 4, 8, 16, 32)
@@ -352,6 +355,7 @@ def _scenario(root: Y | None, path: str, text: str, digest: str, switches: Mappi
     if over["platform"]:
         platform = replace(platform, switches={**platform.switches, **over["platform"]})
     ctx = _Ctx(cpus, platform, _section(top, "devices", lambda y, f: _devices(y, platform), {}))
+    run: tuple[Action, ...] = ()
     scn = Scenario(
         path=path, text=text, sha256=digest,
         name=top.need("name", string(64, _NAME, "a name of a-z, 0-9 and '-', at most 64 characters")),
@@ -359,9 +363,9 @@ def _scenario(root: Y | None, path: str, text: str, digest: str, switches: Mappi
         seed=top.read("seed", ints(0, 2**63 - 1), 0),
         schedule=top.read("schedule", choice(SCHEDULES, "schedule"), "ordered"),
         cpus=cpus, platform=platform, kernel=_overridden(_section(top, "kernel", _kernel, Kernel()), over["kernel"]),
-        devices=ctx.devices, run=_section(top, "run", lambda y, f: _run(y, ctx), ()),
+        devices=ctx.devices, run=(run := _section(top, "run", lambda y, f: _run(y, ctx), ())),
         breakpoints=_section(top, "breakpoints", _breakpoints, ()),
-        expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices), None),
+        expect=_section(top, "expect", lambda y, f: _expect(y, ctx.devices, len(run)), None),
         faults=_section(top, "faults", lambda y, f: _faults(y, ctx.devices), ()),
         costs=_section(top, "costs", _costs, {}),
         timing=_section(top, "timing", st.timing, Timing()),
@@ -969,7 +973,7 @@ def _breakpoint_lines(top: Fields) -> tuple[int, ...]:
     return tuple(item.at for item in y.value) if y is not None and isinstance(y.value, list) else ()
 
 
-def _expect(y: Y, devices: dict[str, Device]) -> Expect:
+def _expect(y: Y, devices: dict[str, Device], actions: int) -> Expect:
     CONTRACT = BREAKPOINTS
     f = Fields(y, "expect", EXPECT_KEYS)
     names = ys.list_of(choice(tuple(CONTRACT), "breakpoint"), len(CONTRACT), "a list of breakpoint names")
@@ -979,7 +983,21 @@ def _expect(y: Y, devices: dict[str, Device]) -> Expect:
         hit=f.read("hit", names, ()), not_hit=f.read("not_hit", names, ()),
         lost=f.read("lost", counts, {}), delivered=f.read("delivered", counts, {}),
         spurious=f.read("spurious", counts, {}), probe=f.read("probe", statuses, {}),
+        not_started=f.read("not_started", lambda v, path: _not_started(v, path, actions), None),
     )
+
+
+def _not_started(y: Y, field: str, actions: int) -> tuple[int, ...]:
+    """``expect.not_started``: distinct ``run:`` indexes in increasing (file) order, as the summary
+    numbers them; ``[]`` says every action started."""
+    what = f"a list of run: indexes 0..{actions - 1}" if actions else "[] (the file has no run: actions)"
+    out = ys.list_of(ints(0, max(actions - 1, 0), what), MAX_RUN, what)(y, field)
+    if not actions and out:
+        fail(f"{field}[0]", y, f"{out[0]} is not a run: action (expected {what})")
+    for i in range(1, len(out)):
+        if out[i] <= out[i - 1]:
+            fail(f"{field}[{i}]", y, f"{out[i]} after {out[i - 1]} (expected distinct indexes in increasing order)")
+    return out
 
 
 def _probe_status(y: Y, field: str) -> str:

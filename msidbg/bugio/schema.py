@@ -251,7 +251,9 @@ def _expect() -> Schema:
     status = {"type": "object", "propertyNames": {"$ref": "#/$defs/device_name"},
               "additionalProperties": {"type": "string", "pattern": f"^(ok|not-probed|failed: ({errnos}))$"}}
     types = {"hit": names, "not_hit": names, "lost": counts, "delivered": counts, "spurious": counts,
-             "probe": status}
+             "probe": status,
+             "not_started": {"type": "array", "maxItems": S.MAX_RUN, "uniqueItems": True,
+                             "items": {"type": "integer", "minimum": 0, "maximum": S.MAX_RUN - 1}}}
     return _nullable({"type": "object", "properties": {k: types.get(k, {}) for k in S.EXPECT_KEYS},
                       "additionalProperties": False})
 

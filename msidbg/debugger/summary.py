@@ -223,4 +223,8 @@ def compare(expect: Expect, summ: dict[str, Any], detected: set[str]) -> list[st
         got_status = summ["devices"][dev]["probe"]
         if got_status != want_status:
             bad.append(f"expected {dev} probe={want_status!r}, got {got_status!r}")
+    if expect.not_started is not None:
+        got_never = [a["action"] for a in summ.get("not_started") or []]
+        if got_never != list(expect.not_started):
+            bad.append(f"expected not_started={list(expect.not_started)}, got {got_never}")
     return bad

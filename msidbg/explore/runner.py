@@ -13,7 +13,7 @@ from typing import Any
 
 from msidbg.debugger import breakpoints as bpmod
 from msidbg.debugger.breakpoints import Breakpoint, BreakpointError, Checker
-from msidbg.debugger.summary import compare, vector_rows
+from msidbg.debugger.summary import compare, not_started, vector_rows
 from msidbg.errors import MsidbgError
 from msidbg.explore import coverage
 from msidbg.model import new_engine
@@ -151,9 +151,11 @@ def _run_to_failure(eng: Any, k: Any, checker: Checker, simple: bool, max_events
 
 
 def _outcome(scn: Scenario, w: dict[str, Any]) -> dict[str, Any]:
-    """The part of the summary ``expect:`` compares (the whole summary also hashes the world)."""
+    """The part of the summary ``expect:`` compares (the whole summary also hashes the world); called
+    at the end of a run, where the summary lists ``not_started``."""
     return {"devices": {name: {"probe": w["kernel"]["pci"][name]["status"], "vectors": vector_rows(w, name)}
-                        for name in scn.devices}}
+                        for name in scn.devices},
+            "not_started": not_started(w)}
 
 
 def _signature(eng: Any, name: str, detail: str | None) -> Signature:
@@ -181,10 +183,10 @@ def _named_device(w: dict[str, Any], text: str) -> str | None:
 def _expect_signature(scn: Scenario, mismatch: str) -> Signature:
     """The first mismatch of ``summary.compare``: ``expected nvme0 probe='ok', got ...`` ->
     (expect:probe, nvme0, -); ``expected breakpoint irq-lost not to hit, it did`` ->
-    (expect:not_hit:irq-lost, -, -)."""
+    (expect:not_hit:irq-lost, -, -); ``expected not_started=[], got [2]`` -> (expect:not_started, -, -)."""
     words = mismatch.split()
     if words[:2] == ["expected", "breakpoint"]:
         return Signature(f"expect:{'not_hit' if 'not to hit' in mismatch else 'hit'}:{words[2]}", "-", "-")
     device = next((w for w in words if w in scn.devices), "-")
-    what = next((key for key in ("probe", "lost", "delivered", "spurious") if f" {key}=" in mismatch), "mismatch")
+    what = next((key for key in ("probe", "lost", "delivered", "spurious", "not_started") if f" {key}=" in mismatch), "mismatch")
     return Signature(f"expect:{what}", device, "-")
