@@ -4,13 +4,12 @@ started (the summary's ``not_started``), compared by ``msidbg check`` and by exp
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from msidbg.scenario import ScenarioError, load_scenario_text
+from tests.test_leads21 import _cli
 
 HERE = Path(__file__).resolve().parent
 HELD = HERE / "heldout_why6" / "w01-freesync-5p2.yaml"
@@ -25,11 +24,6 @@ def _stuck(tmp_path: Path, expect: str, breakpoints: bool = True) -> Path:
     p = tmp_path / "stuck.yaml"
     p.write_text(text + "  - {at: 600us, on: 3, do: request_irq, dev: usb1, vector: 0}\nexpect:\n" + expect)
     return p
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "msidbg.cli", *args], capture_output=True, text=True, timeout=600,
-                          cwd=HERE.parent)
 
 
 def test_check_passes_when_the_never_started_actions_match(tmp_path: Path) -> None:
