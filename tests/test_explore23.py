@@ -1,0 +1,98 @@
+"""explore23: a spin wait nothing can end stops the run under every policy (not only ``ordered``), so
+``msidbg explore`` finds and shrinks such a bug; ``expect.not_started`` on runs that never ended;
+``msidbg report``'s failed actions.
+
+The spin (reading ``kernel.spin-forever``): 5.2's free_irq (immediate deactivation) given 5.3's
+``sync_irq_chip_state``; when the free lands while the level xhci interrupt is in flight, synchronize_irq
+spins for ever on CPU3 (tests/test_spin_forever.py has the ordered run). Under ``random``, ``pct`` and
+``delay`` every poll was picked by the strategy and the run never ended (one event per 100,000 polls)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from msidbg.debugger import Session
+from msidbg.explore import explore
+from msidbg.model.cpu import SPIN_WAIT
+from msidbg.scenario import load_scenario
+from msidbg.sim.strategy import Schedule
+from msidbg.sim.world import state_hash
+from tests.conftest import cpu_step_budget
+
+HERE = Path(__file__).resolve().parent
+SPIN = HERE / "explore23" / "spin.yaml"
+STUCK_NOTE = "spins for ever (nothing left to run can end the wait)"
+
+
+def _stuck_at(text: str, at: str) -> str:
+    assert "{at: 100us~300us, on: 3, do: free_irq" in text
+    return text.replace("{at: 100us~300us, on: 3, do: free_irq", f"{{at: {at}, on: 3, do: free_irq")
+
+
+def _run(path: Path, strategy: str, seed: int) -> Session:
+    scn = load_scenario(str(path))
+    with cpu_step_budget(20_000):
+        s = Session(scn, seed, schedule=Schedule(strategy, window=10_000 if strategy != "random" else 0))
+        s.run()
+    return s
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct", "delay"])
+def test_a_spin_nothing_can_end_ends_the_run_under_every_strategy(tmp_path: Path, strategy: str) -> None:
+    p = tmp_path / "stuck.yaml"
+    p.write_text(_stuck_at(SPIN.read_text(), "212us"))     # the free lands while the interrupt is in flight
+    runs = []
+    for _ in range(2):
+        s = _run(p, strategy, 5)
+        assert s.finished
+        w = s.eng.w
+        assert w.cpus[3].proc.wait == {SPIN_WAIT: "synchronize_irq: irq 20 in flight: Remote IRR set "
+                                       "(irq_get_irqchip_state IRQCHIP_STATE_ACTIVE), sent to CPU2"}
+        last = s.events(s.total - 1, s.total + 1)
+        assert last[0].cpu == 3 and str(last[0].fields["what"]).endswith(STUCK_NOTE)
+        assert last[1].kind == "run.end"
+        assert [a["action"] for a in s.summary()["not_started"]] == [9]
+        runs.append((s.total, state_hash(w)))
+    assert runs[0] == runs[1]      # deterministic
+
+
+def test_under_jitter_every_poll_is_an_event_and_the_spin_still_ends(tmp_path: Path) -> None:
+    p = tmp_path / "stuck.yaml"
+    p.write_text(_stuck_at(SPIN.read_text(), "212us") + "timing: {jitter: 10%}\n")
+    s = _run(p, "random", 5)
+    assert s.finished
+    last = s.events(s.total - 1, s.total + 1)
+    assert last[0].cpu == 3 and str(last[0].fields["what"]).endswith(STUCK_NOTE)
+    assert [a["action"] for a in s.summary()["not_started"]] == [9]
+
+
+def test_a_spin_that_another_cpu_ends_still_waits_for_it(tmp_path: Path) -> None:
+    """5.3: the delayed deactivation; synchronize_irq waits for the EOI and free_irq returns: no stuck
+    context, every action starts, under each strategy."""
+    p = tmp_path / "fine.yaml"
+    p.write_text(_stuck_at(SPIN.read_text(), "212us").replace('version: "5.2", sync_irq_chip_state: true',
+                                                              'version: "5.3"'))
+    for strategy in ("random", "pct", "delay"):
+        s = _run(p, strategy, 5)
+        assert s.finished and s.summary()["not_started"] == []
+        assert all(not (c.proc.wait or {}).get(SPIN_WAIT) for c in s.eng.w.cpus)
+
+
+def test_explore_finds_and_shrinks_a_spin_forever_within_a_small_budget(tmp_path: Path) -> None:
+    out = tmp_path / "bugs"
+    with cpu_step_budget(200_000):
+        res = explore(str(SPIN), runs=30, jobs=1, save_failing=str(out))
+    assert res["runs"] <= 30
+    [fail] = res["failures"]
+    assert fail["breakpoint"] == "expect:not_started"
+    assert fail["detail"] == "expected not_started=[], got [9]"
+    assert fail["deviations"] == 1 and fail["shrink_complete"]
+    [note] = fail["notes"]
+    assert note["note"].startswith("run[8] (free_irq of usb1 on CPU3) started at ")
+    # the counterexample ends on the spin that never ends, and replays
+    with cpu_step_budget(20_000):
+        o = Session.open(fail["snapshot"])
+    last = o.events(o.total - 1, o.total + 1)
+    assert str(last[0].fields["what"]).endswith(STUCK_NOTE) and last[1].kind == "run.end"
