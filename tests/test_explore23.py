@@ -96,3 +96,33 @@ def test_explore_finds_and_shrinks_a_spin_forever_within_a_small_budget(tmp_path
         o = Session.open(fail["snapshot"])
     last = o.events(o.total - 1, o.total + 1)
     assert str(last[0].fields["what"]).endswith(STUCK_NOTE) and last[1].kind == "run.end"
+
+
+# --- expect.not_started on a run that did not end ---------------------------------------------------
+def test_compare_fails_not_started_on_a_run_that_did_not_end_and_judges_nothing_else() -> None:
+    from msidbg.debugger.summary import compare
+    from msidbg.scenario import Expect
+
+    summ = {"stopped": {"reason": "limit", "event": 50, "breakpoint": None}, "not_started": [],
+            "devices": {"eth0": {"probe": "probing", "vectors": [{"index": 0, "raised": 3, "delivered": 1,
+                                                                  "lost": 2, "spurious": 0}]}}}
+    counts = Expect(hit=("irq-lost",), lost={"eth0": 0}, probe={"eth0": "ok"})
+    assert compare(counts, summ, set()) == []      # a cut has no outcome: the counts are not judged
+    never = Expect(not_started=())
+    assert compare(never, summ, set()) == [
+        "expected not_started=[], the run did not end (stopped: limit at event 50)"]
+    ended = dict(summ, stopped={"reason": "end", "event": 50, "breakpoint": None})
+    assert compare(never, ended, set()) == []
+
+
+def test_explore_fails_a_run_cut_at_max_events_when_expect_names_not_started(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.yaml"       # the ordered baseline (free_irq at 100us) ends after ~90 events
+    ok.write_text(SPIN.read_text())
+    res = explore(str(ok), runs=1, jobs=1, max_events=40)
+    [fail] = res["failures"]
+    assert fail["breakpoint"] == "expect:not_started" and fail["run"] == 0 and fail["event"] == 40
+    assert fail["detail"] == "expected not_started=[], the run did not end (stopped: limit at event 40)"
+    # without not_started the cut run is not judged (its counts are the cut's)
+    other = tmp_path / "other.yaml"
+    other.write_text(SPIN.read_text().replace("  not_started: []\n", "  lost: {usb1: 0}\n"))
+    assert explore(str(other), runs=1, jobs=1, max_events=40)["failures"] == []

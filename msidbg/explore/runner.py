@@ -20,7 +20,8 @@ from msidbg.model import new_engine
 from msidbg.scenario import Scenario
 from msidbg.sim.strategy import Plan, Schedule
 
-#: a run that has not ended after this many events is cut off (and counts as passing)
+#: a run that has not ended after this many events is cut off (it passes, unless its ``expect:`` names
+#: ``not_started``: ``summary.compare``)
 MAX_EVENTS = 5_000_000
 #: events per ``Engine.advance`` call (a run stops inside a batch at the event that fails)
 BATCH = 4096
@@ -100,7 +101,8 @@ def run_once(target: Target, index: int, seed: int, sch: Schedule, cover: bool =
     if found is not None:
         res.signature = _signature(eng, found.label, checker.detail)
         res.event, res.detail = int(eng.w["events"]), checker.detail or ""
-    elif scn.expect is not None and eng.w["ended"]:
+    elif scn.expect is not None and (eng.w["ended"] or scn.expect.not_started is not None):
+        # a run cut at ``max_events`` is judged on ``not_started`` alone (``summary.compare``)
         bad = compare(scn.expect, _outcome(scn, eng.w), {h.name for h in eng.hits})
         if bad:
             res.signature = _expect_signature(scn, bad[0])
@@ -151,11 +153,13 @@ def _run_to_failure(eng: Any, k: Any, checker: Checker, simple: bool, max_events
 
 
 def _outcome(scn: Scenario, w: dict[str, Any]) -> dict[str, Any]:
-    """The part of the summary ``expect:`` compares (the whole summary also hashes the world); called
-    at the end of a run, where the summary lists ``not_started``."""
+    """The part of the summary ``expect:`` compares (the whole summary also hashes the world): at the
+    end of a run, where the summary lists ``not_started``, or at a ``max_events`` cut (``stopped``)."""
+    ended = bool(w["ended"])
     return {"devices": {name: {"probe": w["kernel"]["pci"][name]["status"], "vectors": vector_rows(w, name)}
                         for name in scn.devices},
-            "not_started": not_started(w)}
+            "stopped": {"reason": "end" if ended else "limit", "event": int(w["events"])},
+            "not_started": not_started(w) if ended else []}
 
 
 def _signature(eng: Any, name: str, detail: str | None) -> Signature:

@@ -252,7 +252,7 @@ class Ctx:
         return all(x.busy_until <= now for x in self.w.cpus)
 
     def stuck(self, what: str, value: int, dev: str | None, cause: int = -1) -> None:
-        """A spin wait nothing can end (``spin``: ordered policy, an empty agenda, no action ending
+        """A spin wait nothing can end (``spin``: under every policy, an empty agenda, no action ending
         ahead): the context keeps its frame at the poll and waits (``ctx.wait = {"spin": what}``), so
         the CPU has no agenda item and the run ends; the event says so. The loop it stands for spins
         for ever in the kernel (``kernel.spin-forever``). Provenance: a node on ``cpus[c].proc.wait``
