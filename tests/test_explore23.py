@@ -126,3 +126,31 @@ def test_explore_fails_a_run_cut_at_max_events_when_expect_names_not_started(tmp
     other = tmp_path / "other.yaml"
     other.write_text(SPIN.read_text().replace("  not_started: []\n", "  lost: {usb1: 0}\n"))
     assert explore(str(other), runs=1, jobs=1, max_events=40)["failures"] == []
+
+
+# --- msidbg report: failed actions -------------------------------------------------------------------
+FAILED = HERE / "explore23" / "failed.yaml"
+
+
+def test_the_report_lists_the_actions_that_ran_and_failed() -> None:
+    from msidbg.bugio.report import render
+
+    text = render(str(FAILED))
+    assert "Failed actions (2)\n" in text
+    section = text.split("Failed actions (2)\n", 1)[1].split("\n\n", 1)[0]
+    assert [" ".join(ln.split()) for ln in section.splitlines()] == [
+        "action 1 (do: request_irq on CPU1) failed: EBUSY (-16) (dev eth0)",
+        "action 2 (do: probe on CPU1) failed: ENOSPC (-28) (dev nvme0)"]
+    assert text.index("What happened") < text.index("Failed actions") < text.index("Reproduce")
+    assert max(len(ln) for ln in text.splitlines()) <= 72
+    md = render(str(FAILED), markdown=True)
+    assert "### Failed actions (2)\n" in md
+
+
+def test_a_report_without_failed_actions_has_no_such_section(tmp_path: Path) -> None:
+    from msidbg.bugio.report import render
+
+    p = tmp_path / "fine.yaml"
+    p.write_text(FAILED.read_text().replace("  - {at: 100us, on: 1, do: request_irq, dev: eth0, vector: 0}\n", "")
+                 .replace("faults: [{call: pci_msi_setup_msi_irqs, dev: nvme0, errno: ENOSPC, times: 1}]\n", ""))
+    assert "Failed actions" not in render(str(p))

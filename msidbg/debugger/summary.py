@@ -146,6 +146,12 @@ def not_started(w: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def failed_action_line(a: dict[str, Any]) -> str:
+    """``action N (do: X on CPU c) failed: ENAME (-n)`` (+ its device): one of ``failed_actions``."""
+    tail = f" (dev {a['dev']})" if a.get("dev") is not None else ""
+    return f"action {a['action']} (do: {a['do']} on CPU{a['cpu']}) failed: {a['error']} ({a['result']}){tail}"
+
+
 def not_started_line(a: dict[str, Any]) -> str:
     """``action N (do: X on CPU c) never started`` (+ its device, + the action it waited behind)."""
     more = [f"dev {a['dev']}"] if a.get("dev") is not None else []
