@@ -88,6 +88,8 @@ def test_explore_finds_and_shrinks_a_spin_forever_within_a_small_budget(tmp_path
     [fail] = res["failures"]
     assert fail["breakpoint"] == "expect:not_started"
     assert fail["detail"] == "expected not_started=[], got [9]"
+    # grouped by what the unstarted action waits behind: free_irq of usb1, still in its spin
+    assert fail["signature"] == "expect:not_started usb1 free_irq"
     assert fail["deviations"] == 1 and fail["shrink_complete"]
     [note] = fail["notes"]
     assert note["note"].startswith("run[8] (free_irq of usb1 on CPU3) started at ")
@@ -121,6 +123,7 @@ def test_explore_fails_a_run_cut_at_max_events_when_expect_names_not_started(tmp
     res = explore(str(ok), runs=1, jobs=1, max_events=40)
     [fail] = res["failures"]
     assert fail["breakpoint"] == "expect:not_started" and fail["run"] == 0 and fail["event"] == 40
+    assert fail["signature"] == "expect:not_started - -"     # a cut: nothing waits behind anything yet
     assert fail["detail"] == "expected not_started=[], the run did not end (stopped: limit at event 40)"
     # without not_started the cut run is not judged (its counts are the cut's)
     other = tmp_path / "other.yaml"
