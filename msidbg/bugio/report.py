@@ -1,8 +1,9 @@
 """``msidbg report``: a plain-text (or Markdown) bug report of a snapshot, at most 72 columns.
 
 Sections: the stop and its detail, versions and the resolved behaviour switches, what happened
-per device (raised / delivered / lost / spurious), the hits, the actions a finished run never
-started (the summary's ``not_started``), the cause chain (when the session
+per device (raised / delivered / lost / spurious), the hits, the actions that returned an error (the
+summary's ``failed_actions``), the actions a finished run never started (the summary's ``not_started``),
+the cause chain (when the session
 can tell one: ``Session.why``, issue 13; the section is left out while it cannot), the state at
 the stop (the MSI-X / MSI registers of the devices involved, each CPU's IRR/ISR vectors, the
 pirq rows on Xen), the bookmarks with their notes, and how to reproduce. ``--inline`` appends the
@@ -24,7 +25,7 @@ from typing import Any
 from msidbg import __version__
 from msidbg.debugger import Session
 from msidbg.debugger.snapformat import Origin
-from msidbg.debugger.summary import RECORDED, UNKNOWN, not_started_line
+from msidbg.debugger.summary import RECORDED, UNKNOWN, failed_action_line, not_started_line
 from msidbg.guard import escape, escape_lines
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import format_ns
@@ -46,7 +47,7 @@ def report(s: Session, source: str, writer: Origin | None = None) -> list[Sectio
     """The report's sections for a session at its cursor (``source``: the file it came from)."""
     summ = s.summary()
     out = [_stop(s, summ), _versions(s, summ, writer), _switches(s, summ), _happened(summ), _hits(summ),
-           _never_started(summ)]
+           _failed(summ), _never_started(summ)]
     out += [_cause(s), _state(s, summ), _bookmarks(s), _reproduce(s, source)]
     return [sec for sec in out if sec.lines]
 
@@ -313,6 +314,17 @@ def _hits(summ: dict[str, Any]) -> Section:
     if len(hits) > MAX_HITS:
         lines.append(f"... {len(hits) - MAX_HITS} more (msidbg replay FILE --json lists all)")
     return Section(f"Hits of armed breakpoints ({len(hits)})", lines, pre=False)
+
+
+def _failed(summ: dict[str, Any]) -> Section:
+    """The actions that ran and returned an error, up to the cursor (the summary's ``failed_actions``):
+    a driver's (its device's ``probe`` says only the first) and an administrator's (``set_affinity``,
+    ``cpu_offline``: shown nowhere else but its ``action.done`` event). Left out when there are none."""
+    failed = summ.get("failed_actions") or []
+    lines = [failed_action_line(a) for a in failed[:MAX_HITS]]
+    if len(failed) > MAX_HITS:
+        lines.append(f"... {len(failed) - MAX_HITS} more (msidbg replay FILE --json lists all)")
+    return Section(f"Failed actions ({len(failed)})", lines, pre=False)
 
 
 def _never_started(summ: dict[str, Any]) -> Section:

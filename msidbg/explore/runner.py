@@ -20,7 +20,8 @@ from msidbg.model import new_engine
 from msidbg.scenario import Scenario
 from msidbg.sim.strategy import Plan, Schedule
 
-#: a run that has not ended after this many events is cut off (and counts as passing)
+#: a run that has not ended after this many events is cut off (it passes, unless its ``expect:`` names
+#: ``not_started``: ``summary.compare``)
 MAX_EVENTS = 5_000_000
 #: events per ``Engine.advance`` call (a run stops inside a batch at the event that fails)
 BATCH = 4096
@@ -100,10 +101,11 @@ def run_once(target: Target, index: int, seed: int, sch: Schedule, cover: bool =
     if found is not None:
         res.signature = _signature(eng, found.label, checker.detail)
         res.event, res.detail = int(eng.w["events"]), checker.detail or ""
-    elif scn.expect is not None and eng.w["ended"]:
+    elif scn.expect is not None and (eng.w["ended"] or scn.expect.not_started is not None):
+        # a run cut at ``max_events`` is judged on ``not_started`` alone (``summary.compare``)
         bad = compare(scn.expect, _outcome(scn, eng.w), {h.name for h in eng.hits})
         if bad:
-            res.signature = _expect_signature(scn, bad[0])
+            res.signature = _expect_signature(scn, bad[0], eng.w)
             res.event, res.detail = int(eng.w["events"]), "; ".join(bad)
     if res.failed:
         res.plan = eng.trace.plan
@@ -151,11 +153,13 @@ def _run_to_failure(eng: Any, k: Any, checker: Checker, simple: bool, max_events
 
 
 def _outcome(scn: Scenario, w: dict[str, Any]) -> dict[str, Any]:
-    """The part of the summary ``expect:`` compares (the whole summary also hashes the world); called
-    at the end of a run, where the summary lists ``not_started``."""
+    """The part of the summary ``expect:`` compares (the whole summary also hashes the world): at the
+    end of a run, where the summary lists ``not_started``, or at a ``max_events`` cut (``stopped``)."""
+    ended = bool(w["ended"])
     return {"devices": {name: {"probe": w["kernel"]["pci"][name]["status"], "vectors": vector_rows(w, name)}
                         for name in scn.devices},
-            "not_started": not_started(w)}
+            "stopped": {"reason": "end" if ended else "limit", "event": int(w["events"])},
+            "not_started": not_started(w) if ended else []}
 
 
 def _signature(eng: Any, name: str, detail: str | None) -> Signature:
@@ -180,13 +184,33 @@ def _named_device(w: dict[str, Any], text: str) -> str | None:
     return first[1] if first else None
 
 
-def _expect_signature(scn: Scenario, mismatch: str) -> Signature:
+def _expect_signature(scn: Scenario, mismatch: str, w: Any = None) -> Signature:
     """The first mismatch of ``summary.compare``: ``expected nvme0 probe='ok', got ...`` ->
     (expect:probe, nvme0, -); ``expected breakpoint irq-lost not to hit, it did`` ->
-    (expect:not_hit:irq-lost, -, -); ``expected not_started=[], got [2]`` -> (expect:not_started, -, -)."""
+    (expect:not_hit:irq-lost, -, -); ``expected not_started=[], got [2]`` -> (expect:not_started, the
+    device and program of what the first unstarted action waits behind, ``_blocker``; else -, -)."""
     words = mismatch.split()
     if words[:2] == ["expected", "breakpoint"]:
         return Signature(f"expect:{'not_hit' if 'not to hit' in mismatch else 'hit'}:{words[2]}", "-", "-")
-    device = next((w for w in words if w in scn.devices), "-")
     what = next((key for key in ("probe", "lost", "delivered", "spurious", "not_started") if f" {key}=" in mismatch), "mismatch")
+    if what == "not_started" and w is not None:
+        return Signature("expect:not_started", *_blocker(w))
+    device = next((w for w in words if w in scn.devices), "-")
     return Signature(f"expect:{what}", device, "-")
+
+
+def _blocker(w: Any) -> tuple[str, str]:
+    """(device, program) of the action the first never-started action waits behind, at the end of a run
+    (``not_started``'s ``behind``): its ``dev`` and the program on top of its CPU's process stack -- the
+    wait that never ended (``free_irq`` spinning in synchronize_irq). Two deadlocks in different places
+    are two failure groups, each shrunk. ``("-", "-")`` when nothing says (a cut run, an action queued
+    behind none)."""
+    for a in not_started(w) if w["ended"] else ():
+        behind = a.get("behind")
+        if behind is None:
+            continue
+        dev = w["actions"][behind].get("dev")
+        stack = w["cpus"][a["cpu"]]["proc"]["stack"]
+        prog = stack[-1].get("prog") if stack else None
+        return (str(dev) if dev else "-", str(prog) if prog else "-")
+    return ("-", "-")

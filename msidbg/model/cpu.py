@@ -202,6 +202,12 @@ class Ctx:
         mark = loc.get("_spin")
         self.flow.op = AGAIN
         eng = self.eng
+        if eng.jitter is not None and type(mark) is list and len(mark) == 2 and mark[0] == what and cost > 0 \
+                and self._nothing_ahead(now):
+            # under jitter every poll is an event (``quiet_poll``) and the mark's time is the nominal
+            # one, so any later poll of the same wait asks: nothing can end it (as below)
+            self.stuck(what, value, dev, cause)
+            return
         if type(mark) is list and len(mark) == 2 and mark[1] == now and mark[0] == what and eng.quiet_poll():
             m = 1
             if cost > 0:
@@ -211,13 +217,15 @@ class Ctx:
                     b = x.busy_until
                     if b > now and (limit is None or b < limit):
                         limit = b
+                if limit is None and (pick is None or (not eng.heap and eng.held < 0)):
+                    # nothing is on the agenda and no action ends ahead: nothing that could change
+                    # the condition will ever run, and the CPU would poll for ever (the kernel's
+                    # soft-lockup watchdog reports such a CPU; the loop itself never ends). Under
+                    # every policy: a strategy has nothing but this CPU's next poll to pick (it used
+                    # to pick poll after poll, and a random, pct or delay run never ended)
+                    self.stuck(what, value, dev, cause)
+                    return
                 if pick is None:
-                    if limit is None:
-                        # nothing is on the agenda and no action ends ahead: nothing that could change
-                        # the condition will ever run, and the CPU would poll for ever (the kernel's
-                        # soft-lockup watchdog reports such a CPU; the loop itself never ends)
-                        self.stuck(what, value, dev, cause)
-                        return
                     if limit > nxt:
                         m = min(SKIP_MAX, -(-(limit - now) // cost))
                 elif not self.probed and (batch := getattr(pick, "spin_polls", None)) is not None:
@@ -235,8 +243,16 @@ class Ctx:
         loc["_spin"] = [what, nxt]
         self.note(what, value, dev)
 
+    def _nothing_ahead(self, now: int) -> bool:
+        """No item on the agenda (this CPU's own next poll is not on it while its step runs) and no
+        CPU's action ending after ``now``: what ``spin`` reads as a wait nothing can end."""
+        eng = self.eng
+        if eng.heap or eng.held >= 0:
+            return False
+        return all(x.busy_until <= now for x in self.w.cpus)
+
     def stuck(self, what: str, value: int, dev: str | None, cause: int = -1) -> None:
-        """A spin wait nothing can end (``spin``: ordered policy, an empty agenda, no action ending
+        """A spin wait nothing can end (``spin``: under every policy, an empty agenda, no action ending
         ahead): the context keeps its frame at the poll and waits (``ctx.wait = {"spin": what}``), so
         the CPU has no agenda item and the run ends; the event says so. The loop it stands for spins
         for ever in the kernel (``kernel.spin-forever``). Provenance: a node on ``cpus[c].proc.wait``

@@ -824,9 +824,17 @@ Revisions:
   physical entry and binding, so get_free_pirq skips it; the model unmapped it on every release. Shipped runs:
   events, hits and outcomes unchanged (none runs HVM 4.1.2); every xen-hvm run's state hash changes (the world
   carries the row). tests/test_xen412.py.
+- 14: (explore23) A kernel spin wait that nothing left to run can end now ends the run under every policy,
+  not only ``ordered`` (reading ``kernel.spin-forever``): under ``random``, ``pct`` and ``delay`` the poll
+  that finds the agenda empty (this CPU's own next poll aside) and no action ending ahead leaves the context
+  waiting with the note "... spins for ever", as the ordered run does; under jitter (every poll an event) any
+  later poll of the same wait asks the same. Before, the strategy picked poll after poll and such a run never
+  ended (one event per 100,000 polls), so ``msidbg explore`` could not find a spin-forever bug that only some
+  schedules reach: its run hung. Shipped runs: unchanged (the ordered rule is the same; the runs digest is
+  revision 13's); strategy runs that spun for ever now end. tests/test_explore23.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 13
+MODEL = 14

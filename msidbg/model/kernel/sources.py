@@ -809,9 +809,11 @@ SOFTLOCKUP = Source(L, "v6.6", "kernel/watchdog.c", "watchdog_timer_fn (is_softl
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
-        "loop goes on. The model's poll finds, under the ordered policy, an empty agenda and no action ending ahead "
-        "and leaves the context waiting at the poll (ctx.wait = {spin: ...}) with a kernel note, so the run ends "
-        "instead of polling without end. That stop is the model's termination rule (coordinator, revision 12): "
+        "loop goes on. The model's poll finds an empty agenda and no action ending ahead and leaves the context "
+        "waiting at the poll (ctx.wait = {spin: ...}) with a kernel note, so the run ends instead of polling without "
+        "end -- under every policy (explore23, revision 14: random, pct and delay picked poll after poll and never "
+        "ended; under jitter, where every poll is an event, any later poll of the same wait asks). That stop is the "
+        "model's termination rule (coordinator, revision 12): "
         "hypothetical, like kernel.intx.poll-bound.", status="hypothetical", source=SOFTLOCKUP,
         quote="pr_emerg(\"BUG: soft lockup - CPU#%d stuck for %us! [%s:%d]\\n\", smp_processor_id(), duration, "
         "current->comm, task_pid_nr(current));", module="msidbg.model.cpu")
