@@ -11,7 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from msidbg.debugger import Session
+from msidbg.debugger.why import WhyError
 from msidbg.model import provcodes as C
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import vector as vec
@@ -103,7 +106,7 @@ def test_a_retrigger_ipi_is_still_an_ipi() -> None:
 
 
 # --- 3. a signal held for good: what left the entry masked -----------------------------------------------------------
-def test_a_signal_on_an_entry_the_driver_never_set_up_defaults_to_the_driver(  ) -> None:
+def test_a_signal_on_an_entry_the_driver_never_set_up_defaults_to_the_driver() -> None:
     """y08 / z06 / z07: the default chain ended at the entry mask's initial value (no writer: the reset), the driver's
     vector count a branch. The vectors the driver set up are what left the entry masked for good."""
     s = _run("z06-nvme-online-count-k410")
@@ -133,6 +136,8 @@ def test_a_signal_on_a_managed_irq_left_shut_down_links_the_startup_abort() -> N
     assert abort.stack[0].startswith("irq_startup+") and abort.event == next(
         e.index for e in events(s, "kernel") if "IRQ_STARTUP_ABORT" in str(e))
     assert s.why("irqs[27].managed_shutdown").chain[0].record == abort.record
+    with pytest.raises(WhyError, match="no irq 99 at the cursor"):     # a path naming no irq: an error, not "initial"
+        s.why("irqs[99].managed_shutdown")
 
 
 # --- 4. a vector_irq slot freed and taken again within one kernel step ---------------------------------------------

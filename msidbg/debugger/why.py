@@ -789,7 +789,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         if a not in m:
             raise WhyError(f"{text}: no machine GSI {a} bound to the guest (expected "
                            + (f"one of: {', '.join(map(str, m))})" if m else "a Xen guest's passthrough INTx pin)"))
-    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND, PK.IRQDIS) and a not in w["irqs"]:
+    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND, PK.IRQDIS, PK.MSHUT) and a not in w["irqs"]:
         raise WhyError(f"{text}: no irq {a} at the cursor (expected {_irqs_near(w['irqs'], a)})")
     elif devname is not None:
         dev = w["devices"][devname]
