@@ -177,6 +177,7 @@ class Builder:
             relation, r = self.relation(code, r), w
         for link, others in later:
             heads = {ow for ocode, _, ow in others if ow >= 0} if any(o[0] == C.D_OWNER for o in others) else set()
+            heads -= self.reserved      # (an enclosing node's heads stay reserved until its own loop ends)
             self.reserved |= heads
             for ocode, okey, ow in others:
                 if self.budget <= 0:
