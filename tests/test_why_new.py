@@ -267,7 +267,7 @@ def test_xen_retrigger_dynirq_sets_the_port_pending_for_the_parked_event(tmp_pat
     s = _run(tmp_path, XEN_RETRIGGER)
     why = s.why(_idx(s, "irq.handler")[-1])
     assert _kinds(why.chain)[:6] == [
-        ("irq.handler", "event"), ("apic.accept", "accept"), ("irq.resend", "irr.ipi"), ("irq.resend", "guest"),
+        ("irq.handler", "event"), ("apic.accept", "accept"), ("irq.resend", "irr.upcall"), ("irq.resend", "guest"),
         ("irq.resend", "guest"), ("evtchn.clear", "kernel")]
     assert [lk.path for lk in why.chain[3:6]] == ["xen.ports[1]", "xen.ports[1].pending", "irqs[24].pending"]
     assert [lk.stack[0] for lk in why.chain[3:5]] == ["irq_startup+started"] * 2
@@ -339,7 +339,7 @@ def test_the_stale_latch_unmask_is_the_injections_binding(tmp_path: Any) -> None
     Control, still request_irq's 0 (free_irq's mask went to Xen only)."""
     s = _run(tmp_path, STALE.format(extra=""))
     why = s.why(_idx(s, "irq.unhandled")[0])
-    assert _kinds(why.chain)[:4] == [("irq.unhandled", "lost"), ("apic.accept", "accept"), ("xen.pirq", "irr.ipi"),
+    assert _kinds(why.chain)[:4] == [("irq.unhandled", "lost"), ("apic.accept", "accept"), ("xen.pirq", "irr.vmsi"),
                                      ("msi.msg", "xen")]
     # (xenhost) the binding is also the last writer of the device's message -- pirq_guest_bind's
     # set_msi_affinity rewrites it -- so the main chain goes on through it to the action; the branch
@@ -391,7 +391,7 @@ def test_the_double_handler_run_before_ff1e22e7_reaches_the_unmask_before_the_cl
     why = s.why(empty[0])
     assert _kinds(why.chain)[:7] == [
         ("irq.handler", "event"), ("evtchn.mask", "kernel"), ("kernel", "kernel"), ("apic.accept", "accept"),
-        ("xen.hypercall", "irr.ipi"), ("xen.hypercall", "guest"), ("xen.pirq", "xen")]
+        ("xen.hypercall", "irr.upcall"), ("xen.hypercall", "guest"), ("xen.pirq", "xen")]
     assert [lk.stack[0] if lk.stack else None for lk in why.chain[1:3]] == ["xen_handle_edge_irq+rerun",
                                                                            "xen_handle_edge_irq+ack"]
     assert why.chain[1].cpu == 0 and why.chain[2].cpu == 1

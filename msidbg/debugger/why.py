@@ -129,6 +129,11 @@ class Why:
 _MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD})
 
 
+#: what kept a held signal from ever being released (the driver never set the entry up; its managed irq was left shut
+#: down), and a lock's holder: before the other links (``Builder.deps``)
+_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_DRIVER_VECTORS, C.D_SHUTDOWN})
+
+
 class Builder:
     """Makes links from records; ``event_of`` reads the event log, ``stack_at`` (optional) reads a
     call stack back from the world for nodes that did not record one."""
@@ -141,6 +146,9 @@ class Builder:
         self.stack_at = stack_at
         self.budget = max_links
         self.seen: set[int] = set()
+        #: the heads of branches still to be built of a node that links what holds something (``D_OWNER``: a refusal's
+        #: held pirqs): a walk from one of them stops at another (shown as its own branch), so the tree stays flat
+        self.reserved: set[int] = set()
 
     # -- the walk ---------------------------------------------------------------------------------------
     def chain(self, r: int, relation: str | None = None, depth: int = 0) -> list[Link]:
@@ -153,7 +161,7 @@ class Builder:
             r = self.p.resolve(r)
             link = self.link(r, relation)
             links.append(link)
-            if r in self.seen:
+            if r in self.seen or r in self.reserved:
                 link.seen = True
                 break
             self.seen.add(r)
@@ -168,10 +176,16 @@ class Builder:
                 break
             relation, r = self.relation(code, r), w
         for link, others in later:
+            heads = {ow for ocode, _, ow in others if ow >= 0} if any(o[0] == C.D_OWNER for o in others) else set()
+            heads -= self.reserved      # (an enclosing node's heads stay reserved until its own loop ends)
+            self.reserved |= heads
             for ocode, okey, ow in others:
                 if self.budget <= 0:
                     break
+                if ow in heads:
+                    self.reserved.discard(ow)
                 link.branches.append(self.follow(ocode, okey, ow, depth + 1))
+            self.reserved -= heads
         return links
 
     def follow(self, code: int, key: int, w: int, depth: int) -> list[Link]:
@@ -203,9 +217,11 @@ class Builder:
             # a pending bit set again while set (a coalesced event): the send that set it explains it; a signal
             # held (a pending event channel): the mask that held it comes before the message it carried, however
             # recent the message (the rest stay most recent first)
-            # (a flow handler spinning on desc->lock: the lock's holder before the interrupt it handles)
-            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else 1 if d[0] == C.D_LOCK else
-                        3 if held and d[0] in _MSG_DEPS else 2)
+            # (a flow handler spinning on desc->lock: the lock's holder before the interrupt it handles; a signal held
+            # on an entry its driver never set up: the vectors the driver set up -- what left the entry at its reset
+            # mask for good -- before the held signal, whose mask had no writer at all: whyheld10)
+            strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
+                        1 if d[0] in _NEVER_RELEASED else 3 if held and d[0] in _MSG_DEPS else 2)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied
@@ -774,7 +790,7 @@ def _check_path(w: dict[str, Any], text: str, space: int, devname: str | None, a
         if a not in m:
             raise WhyError(f"{text}: no machine GSI {a} bound to the guest (expected "
                            + (f"one of: {', '.join(map(str, m))})" if m else "a Xen guest's passthrough INTx pin)"))
-    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND, PK.IRQDIS) and a not in w["irqs"]:
+    elif space in (PK.IRQVEC, PK.MOVEPEND, PK.IRQACT, PK.IRQPEND, PK.IRQDIS, PK.MSHUT) and a not in w["irqs"]:
         raise WhyError(f"{text}: no irq {a} at the cursor (expected {_irqs_near(w['irqs'], a)})")
     elif devname is not None:
         dev = w["devices"][devname]

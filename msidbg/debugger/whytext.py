@@ -55,7 +55,7 @@ def _parts(p: Prov, key: int) -> dict[str, Any]:
 def value(p: Prov, r: int, ev: Event | None) -> Any:
     """The value the record set (or the outcome's count)."""
     code, x = p.code(r), p.x(r)
-    if code in (C.IRR_SET, C.ACCEPT, C.IRR_IPI, C.IRR_LEVEL, C.PBA_SET, C.MSI_PEND):
+    if code in (C.IRR_SET, C.ACCEPT, C.IRR_IPI, C.IRR_VMSI, C.IRR_UPCALL, C.IRR_LEVEL, C.PBA_SET, C.MSI_PEND):
         return 1
     if code in (C.EOI, C.PBA_CLEAR, C.PBA_DROP):
         return 0

@@ -170,6 +170,10 @@ class Model:
                     pci = w["kernel"].get("pci", {}).get(name)
                     if pci is not None and idx >= len(pci["descs"]):    # an entry the driver never set up
                         P.dep(PC.D_DRIVER_VECTORS, PK.key(PK.BOUND, P.dev(name)))
+                    elif pci is not None:   # a managed irq its startup left shut down (IRQ_STARTUP_ABORT)
+                        d = w.irqs.get(pci["descs"][idx]["irq"])
+                        if d is not None and d.get("managed_shutdown") and P.writer(PK.key(PK.MSHUT, d.irq)) >= 0:
+                            P.dep(PC.D_SHUTDOWN, PK.key(PK.MSHUT, d.irq))
                     acct.lost(eng, name, idx, n, device.held_reason(
                         w["devices"][name], idx, None if pci is None else len(pci["descs"])))
             msix = w["devices"][name]["msix"]

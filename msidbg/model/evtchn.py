@@ -294,9 +294,9 @@ def raise_upcall(eng: Any, vcpu: int, port: int = 0) -> bool | None:
         return None
     c.irr[_UP_WORD] |= _UP_BIT     # apic.receive(c, UPCALL_VECTOR, None), inlined (no source to keep)
     if port:
-        eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR)
+        eng.prov.cause_ipi(_D_CAUSE, _PORTPEND | port, vcpu, UPCALL_VECTOR, PC.IRR_UPCALL)
     else:
-        eng.prov.write(PC.IRR_IPI, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
+        eng.prov.write(PC.IRR_UPCALL, PK.key(PK.IRR, PK.cpu_vec(vcpu, UPCALL_VECTOR)), 1, ctx=False)
     if not c.queued:
         eng.model.wake(eng, c)
     return None
@@ -581,6 +581,7 @@ def vmsi_deliver_pirq(eng: Any, rec: dict[str, Any], pirq: int, dev: str, idx: i
     gflags = rec["gdest"]      # gmsi.gflags: destination id (bits 7:0) and the DM bit QEMU passed
     # vlapic_match_dest: 0xFF is the broadcast of an xAPIC-mode vLAPIC only (x2APIC: 0xffffffff)
     broadcast = -1 if eng.w["platform"]["apic"] == "x2apic" else bus.XAPIC_BROADCAST
+    eng.prov.vmsi_ev = eng.cur      # provenance: the IRR bit it sets is Xen's injection (``irr.vmsi``), not an IPI
     cpu = bus.deliver_to(eng, dev, idx, gflags & 0xFF, bool(gflags & X.GFLAGS_DM), rec["gvec"], n, broadcast)
     return f"vMSI: vector {rec['gvec']:#x} to CPU{cpu}"
 

@@ -45,6 +45,7 @@ _IRR = PK.IRR << 16      # hot keys in ``cur``: space << 16 | cpu << 8 | vector 
 _ISR = PK.ISR << 16
 _IRR_SET = C.IRR_SET << 16
 _IRR_IPI = C.IRR_IPI << 16
+_IRR_VMSI = C.IRR_VMSI << 16
 _IRR_LEVEL = C.IRR_LEVEL << 16
 _D_LINE = C.D_LINE
 _ACCEPT = C.ACCEPT << 16
@@ -62,6 +63,7 @@ _REC = i64(4).pack
 _REC2 = i64(8).pack
 _REC3 = i64(12).pack
 _UPCALL_KEY, _CALLBACK_KEY = PK.key(PK.UPCALL, 0), PK.key(PK.CALLBACK, 0)
+_SPOLL_KEY = PK.key(PK.SPOLL, 0)
 _UPCALL_CLEAR, _UPCALL_AGAIN = C.UPCALL_CLEAR, C.UPCALL_AGAIN
 
 
@@ -124,6 +126,10 @@ class Prov(Reader):
         #: per vCPU, the guest program whose trapped read of Command QEMU answered last (``qemu.cfg_answer``): the
         #: same program's Command write is its read-modify-write (not a user-space raw write of a value)
         self.rmw_prog: dict[int, str] = {}
+        #: the event in which Xen injects a vMSI (``evtchn.vmsi_deliver_pirq``): an IRR bit it sets is ``irr.vmsi``
+        self.vmsi_ev = -1
+        #: CPU -> the last expiry of poll_spurious_irq_timer there (``intx.on_spoll``): what its poll's steps run for
+        self.poll_run: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------
@@ -255,6 +261,8 @@ class Prov(Reader):
             elif stack[0]["locals"].get("upcall"):     # xen-pv: the event callback Xen entered
                 code = C.D_IN_IRQ if stack[-1]["prog"] in HOT_PROGS else C.D_IN_IRQ_CTL
                 self._link(cur, code, PK.key(PK.CALLBACK, cpu))
+            elif stack[0]["prog"] == "poll_spurious_irqs":     # the timer expiry this poll runs for (whyheld10)
+                self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_IN_POLL, _SPOLL_KEY, self.poll_run.get(cpu, -1), -1))
             for f in stack:     # a deferred move applied at ack time: the request behind it
                 if f["prog"] in MOVE_PROGS and isinstance(f["locals"].get("irq"), int):
                     self._link(cur, C.D_MOVE, PK.key(PK.MOVEPEND, f["locals"]["irq"]))
@@ -303,6 +311,8 @@ class Prov(Reader):
             # every later silent step call here
             kd.dirty_cpus.clear()
             kd.dirty_irqs.clear()
+            kd.watch.clear()
+            kd.mid.clear()
             return
         self.step_stack = _step_stack(stack, frame, pc)
         try:
@@ -353,7 +363,7 @@ class Prov(Reader):
             if m[4] or self._pend_ev == ev:
                 self._hot_deps(r, ev, True)
         else:
-            self.hot.extend((ev << 24 | _IRR_IPI | cv, cur.get(key, -1), -1))
+            self.hot.extend((ev << 24 | (_IRR_VMSI if self.vmsi_ev == ev else _IRR_IPI) | cv, cur.get(key, -1), -1))
             if self._pend_ev == ev:
                 self._hot_deps(r, ev)
         cur[key] = r
@@ -467,8 +477,9 @@ class Prov(Reader):
             add(_REC(ev | dcode, dkey, w, -1))
         self._pend = []
 
-    def cause_ipi(self, dcode: int, dkey: int, cpu: int, vector: int) -> None:
-        """``dep(dcode, dkey)`` then ``write(IRR_IPI, <cpu's IRR bit vector>, 1, ctx=False)``."""
+    def cause_ipi(self, dcode: int, dkey: int, cpu: int, vector: int, code: int = C.IRR_IPI) -> None:
+        """``dep(dcode, dkey)`` then ``write(code, <cpu's IRR bit vector>, 1, ctx=False)`` (an IPI, or
+        ``IRR_UPCALL``: Xen's event channel upcall vector)."""
         eng = self.eng
         if not eng.fresh or not self.on:
             return
@@ -478,7 +489,7 @@ class Prov(Reader):
         cv = (cpu << 8 | vector) & 0xFFFF
         r = self.nhot
         self.nhot = r + 1
-        self.hot.extend((ev << 24 | _IRR_IPI | cv, cur.get(_IRR | cv, -1), 1))
+        self.hot.extend((ev << 24 | code << 16 | cv, cur.get(_IRR | cv, -1), 1))
         cur[_IRR | cv] = r
         self.last_node = r
         if self._pend_ev == ev and self._pend:

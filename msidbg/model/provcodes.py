@@ -229,14 +229,38 @@ XEN_EOI = _c("xen.eoi", True, "Xen: {note}", writes=False)
 #: a driver's pci_free_irq_vectors (``free_vectors``) released the vectors it had set up (``kernel.pci.D.descs``);
 #: dev->driver stays set (leads21: a doorbell refused after it linked the earlier bind)
 VECTORS_FREED = _c("vectors.freed", True, "{who}: {note}")
+#: an IRR bit Xen set in a guest's vLAPIC: the vMSI of a pirq without an event channel (vmsi_deliver_pirq ->
+#: vmsi_deliver -> vlapic_set_irq), and the event channel callback vector (vcpu_mark_events_pending ->
+#: hvm_assert_evtchn_irq). Both were ``irr.ipi`` ("an IPI set ...": whyheld10), which no CPU sent
+IRR_VMSI = _c("irr.vmsi", True, "Xen injected the guest's MSI (vmsi_deliver_pirq: the vector and destination the "
+              "binding gave it) and set {path}")
+IRR_UPCALL = _c("irr.upcall", True, "Xen set {path}: the event channel upcall vector (vcpu_mark_events_pending)")
+
+#: poll_spurious_irq_timer (``kernel.spoll``) armed on a CPU (note_interrupt disabling an irq, poll_spurious_irqs'
+#: mod_timer) or moved off a dead CPU (timers_dead_cpu); its expiry (``irq.poll``) links the last of these, and a step
+#: of poll_spurious_irqs links that expiry (whyheld10: a poll on the control CPU linked neither the move nor the
+#: offline behind it)
+SPOLL_TIMER = _c("irq.poll_timer", True, "{who}: {note}")
+D_TIMER = _c("timer", False, "the poll timer, as armed or moved by")
+D_IN_POLL = _c("in-poll", False, "in the poll (poll_spurious_irqs) run by")
+#: timers_dead_cpu's move runs in the control CPU's CPUHP_TIMERS_PREPARE teardown of the dead CPU: the action taking it
+#: down (a strong link: the move's reason, not only the context it ran in)
+D_TEARDOWN = _c("teardown", False, "in the teardown of the dead CPU, run by")
+
+#: a signal held on an entry whose managed irq request_irq's startup left shut down (IRQ_STARTUP_ABORT: no CPU of its
+#: mask online), so nothing ever unmasked it: the abort (``irqs[N].managed_shutdown``, a kernel node linking the offline
+#: CPUs of the mask) -- whyheld10: the loss ended at msix_capability_init's mask write
+D_SHUTDOWN = _c("left-shut-down", False, "never started: the irq left shut down by")
+#: PHYSDEVOP_get_free_pirq's top-down search: the pirq above the one handed out, and what holds it (an annotation)
+D_ABOVE = _c("above", False, "the pirq above it, held by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
 #: control links: followed only when nothing else explains a node (the root of a kernel write)
-WEAK = frozenset({D_ACTION, D_IN_IRQ_CTL})
+WEAK = frozenset({D_ACTION, D_IN_IRQ_CTL, D_IN_POLL})
 #: annotations: shown as a branch, never the default path (they did not produce the value)
-SIDE = frozenset({D_IGNORED, D_IN_FLIGHT})
+SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE})
 #: links whose value is a message: resolved to the registers it is made of, as of the use
 MESSAGE = frozenset({IRR_SET, TORN, D_MSG_TABLE, D_MSG_MSI, D_LATCHED})
 #: nodes that are the device's own doing (the actor is the device even inside a CPU's step)

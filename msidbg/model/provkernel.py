@@ -62,6 +62,12 @@ class KernelDiff:
         #: (cpu, vector) -> the record that freed the slot, for the slots this step filled with an irq after an
         #: earlier step freed them: the irq's ``irqs[n].vector`` node links it (``D_REUSED``)
         self.refilled: dict[tuple[int, int], int] = {}
+        #: (cpu, vector) -> the values its vector_irq slot was seen to hold within the step being run, at each mark
+        #: (``desc_dirty``: before and after each call into the vector domain) -- a slot freed and taken again within
+        #: one step (by another irq, or by the same one) shows as two changes, not as one or none (whyheld10)
+        self.mid: dict[tuple[int, int], list[Any]] = {}
+        #: the slots the marks of the step being run named (each desc's vector and previous vector, as of each mark)
+        self.watch: set[tuple[int, int]] = set()
         for c in (w or {}).get("cpus", ()):
             self.cpus[c.id] = (dict(c.vector_irq), c.online)
         #: the matrix's global_reserved (``kernel.vec_rsvd``; None: no matrix): only a vector-domain call changes
@@ -79,6 +85,8 @@ class KernelDiff:
                 self._rsvd(P, w)
             self._irqs(P, w.irqs)
         self.refilled.clear()
+        self.mid.clear()
+        self.watch.clear()
 
     def _rsvd(self, P: Any, w: Any) -> None:
         n = w.kernel.get("vec_rsvd")
@@ -110,16 +118,20 @@ class KernelDiff:
                     P.dep(C.D_CAUSE, cause)
                 P.write(C.ONLINE, PK.key(PK.ONLINE, cid), int(online))
             ov = old[0]
+            mid = self.mid
             for v in sorted(set(ov) | set(vi)):
                 a, b = ov.get(v), vi.get(v)
-                if a != b:
-                    val = b if isinstance(b, int) and not isinstance(b, bool) else _SLOT.get(str(b) if b else None, -1)
+                seen_mid = mid.get((cid, v)) if mid else None
+                if a != b or seen_mid:
                     key = PK.key(PK.VECIRQ, PK.cpu_vec(cid, v))
-                    last = P.cur.get(key, -1)
-                    if val >= 0 and last >= 0 and P.x(last) < 0:
-                        self.refilled[(cid, v)] = last     # an irq takes a slot an earlier step freed
-                    if last < 0 or P.x(last) != val:   # (no_handler records its own free)
-                        P.write(C.VEC_SLOT, key, val)
+                    # the values the slot went through within the step (a free, then a fill), then the one it holds
+                    for x in (*(seen_mid or ()), b):
+                        val = x if isinstance(x, int) and not isinstance(x, bool) else _SLOT.get(str(x) if x else None, -1)
+                        last = P.cur.get(key, -1)
+                        if val >= 0 and last >= 0 and P.x(last) < 0:
+                            self.refilled[(cid, v)] = last     # an irq takes a slot an earlier step (or this one) freed
+                        if last < 0 or P.x(last) != val:   # (no_handler records its own free)
+                            P.write(C.VEC_SLOT, key, val)
             seen[cid] = (dict(vi), online)
 
     def _irqs(self, P: Any, irqs_w: dict[int, dict[str, Any]]) -> None:
@@ -169,10 +181,30 @@ def desc_dirty(k: Any, desc: Any) -> None:
     P.touched = True
     kd = P.kdiff
     kd.dirty_irqs.add(desc.irq)
-    for f in ("cpu", "prev_cpu"):
+    cpus = k.w.cpus
+    watch = kd.watch
+    rec = P.on and k.eng.fresh
+    for f, fv in (("cpu", "vector"), ("prev_cpu", "prev_vector")):
         c = getattr(desc, f, None)
         if type(c) is int:
             kd.dirty_cpus.add(c)
+            v = desc.vector if fv == "vector" else desc.get("prev_vector")
+            if rec and type(v) is int and v and 0 <= c < len(cpus):
+                watch.add((c, v))
+    if watch and rec:
+        for c, v in watch:      # every slot a mark of this step named: what it holds between the calls
+            if 0 <= c < len(cpus):
+                _observe(kd, cpus[c], c, v)
+
+
+def _observe(kd: KernelDiff, c: Any, cid: int, v: int) -> None:
+    """The slot ``cid``/``v`` as a mark sees it within a step: kept when it differs from the step's start (and from the
+    last value seen), so that a free and a fill in one step are both recorded."""
+    now = c.vector_irq.get(v)
+    seq = kd.mid.get((cid, v))
+    before = seq[-1] if seq else kd.cpus.get(cid, ({}, True))[0].get(v)
+    if now != before:
+        kd.mid.setdefault((cid, v), []).append(now)
 
 
 def cleanup_dirty(k: Any, c: Any) -> None:

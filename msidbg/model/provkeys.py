@@ -85,6 +85,9 @@ VECRSVD = 61     # the matrix's global_reserved (``kernel.vec_rsvd``): irq_matri
                  # irq_matrix_alloc and irq_matrix_remove_reserved -- (no payload)
 DESCS = 62       # dev: the vectors the device's driver has set up (``kernel.pci.D.descs``), recorded where an action
                  # changes them without touching dev->driver (``free_vectors``: pci_free_irq_vectors)
+SPOLL = 63       # poll_spurious_irq_timer (``kernel.spoll``): the CPU whose timer base holds it, as note_interrupt /
+                 # poll_spurious_irqs armed it (mod_timer) or timers_dead_cpu moved it (no payload; whyheld10)
+MSHUT = 64       # irq: a managed irq left shut down at its startup (IRQ_STARTUP_ABORT: no online CPU in its mask)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -134,6 +137,8 @@ def path(k: int, devname: Callable[[int], str]) -> str:
         return _ONE[s].format(n=p)
     if s == VECRSVD:
         return "kernel.vec_rsvd"
+    if s == SPOLL:
+        return "kernel.spoll"
     return f"key {s}:{p}"
 
 
@@ -161,7 +166,7 @@ _ONE = {
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
     HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
     INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked", IOAPICRIRR: "ioapic[{n}].remote_irr",
-    APICOFF: "cpus[{n}].apic_off",
+    APICOFF: "cpus[{n}].apic_off", MSHUT: "irqs[{n}].managed_shutdown",
 }
 
 
@@ -194,6 +199,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | No
         pats.append((re.escape(fmt).replace(r"\{n\}", _NUM), lambda n, s=space: (s, None, _int(n), 0)))
     pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), IRQ_CPU_PART)))
     pats.append((r"kernel\.vec_rsvd", lambda: (VECRSVD, None, 0, 0)))
+    pats.append((r"kernel\.spoll", lambda: (SPOLL, None, 0, 0)))
     return [(re.compile(p + r"\Z"), b) for p, b in pats]
 
 

@@ -161,7 +161,9 @@ def note_alloc(eng: Any, pirq: int) -> None:
             eng.prov.dep(PC.D_CAUSE, k)
         above = PK.key(PK.PIRQ, pirq + 1)
         if pirq + 1 < eng.w.xen["nr_pirqs"] and eng.prov.writer(above) >= 0:
-            eng.prov.dep(PC.D_CAUSE, above)     # why not the one above: what holds it
+            # why not the one above: what holds it -- an annotation (whyheld10): it explains the number, and as a
+            # default link it walked a range one pirq at a time
+            eng.prov.dep(PC.D_ABOVE, above)
         eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), PIRQ_ALLOCATED,
                        note=f"PHYSDEVOP_get_free_pirq hands out pirq {pirq}, the highest free one")
 
@@ -177,7 +179,7 @@ def note_exhausted(eng: Any, op: str) -> int:
     if not eng.fresh or not P.on:
         return -1
     P.drop_pending()    # (QEMU's map noted the entry's value for the map node: not what the refusal is about)
-    latest: dict[str, tuple[int, int]] = {}      # holder -> (writer, pirq key)
+    holders: list[tuple[int, int]] = []      # (writer, pirq key) of every held pirq
     held: dict[str, int] = {}
     for pirq in range(x["nr_irqs_gsi"], x["nr_pirqs"]):
         rec = x["pirqs"].get(pirq)
@@ -187,10 +189,10 @@ def note_exhausted(eng: Any, op: str) -> int:
         who = rec["dev"] if rec["irq"] > 0 and rec["dev"] is not None else state(rec)     # allocated / stale
         held[who] = held.get(who, 0) + 1
         key = PK.key(PK.PIRQ, pirq)
-        w = P.writer(key)
-        if w > latest.get(who, (-1, 0))[0]:
-            latest[who] = (w, key)
-    for w, key in sorted(latest.values(), reverse=True):
+        holders.append((P.writer(key), key))
+    # every held pirq's latest write, most recent first (whyheld10: the holder's latest only, whose chain walked the
+    # others one pirq at a time through the allocations' "what holds the pirq above")
+    for w, key in sorted(holders, reverse=True):
         P.dep_writer(PC.D_OWNER, key, w)
     n = x["nr_pirqs"] - x["nr_irqs_gsi"]
     label = {"allocated": "allocated, not mapped yet", "stale": "unmapped but still the guest's (emuirq or port)"}

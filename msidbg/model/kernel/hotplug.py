@@ -250,6 +250,14 @@ def _timers_dead_cpu(k: Any, cpu: int) -> None:
     for item in k.eng.agenda.values():
         if item[2] == "spoll" and item[4] == spoll[1]:
             item[3] = k.cpu_id
+    P = k.eng.prov
+    if P.on and k.eng.fresh:    # provenance (whyheld10): the move, linking the arm it moves and the offline behind it
+        P.dep(PC.D_TIMER, PK.key(PK.SPOLL, 0))
+        act = k.cpu.proc.action
+        if act is not None and act >= 0:
+            P.dep(PC.D_TEARDOWN, PK.key(PK.ACTION, act))
+        P.write(PC.SPOLL_TIMER, PK.key(PK.SPOLL, 0), k.cpu_id,
+                note=f"timers_dead_cpu: poll_spurious_irq_timer moves from dead CPU{cpu} to CPU{k.cpu_id}")
     k.note(f"timers_dead_cpu: poll_spurious_irq_timer moves from CPU{cpu} to CPU{k.cpu_id}", cpu)
 
 

@@ -600,6 +600,7 @@ def note_window(k: Any, desc: Any) -> None:
             note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
             f"Disabling IRQ #{desc.irq}")
     k.ev(NOBODY_CARED, desc.dev, desc.irq, unhandled, IRQ_COUNT_WINDOW)
+    P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))     # (the arm's record: for the irq it just disabled)
     arm_poll(k.eng, k.cpu_id)
 
 
@@ -816,6 +817,10 @@ def arm_poll(eng: Any, cpu: int) -> None:
     token = eng.w.seq
     kern["spoll"] = [cpu, token]
     eng.schedule(eng.w.now + HZ_10 * eng.w.costs["jiffy"], "spoll", cpu, token)
+    P = eng.prov
+    if P.on and eng.fresh:      # provenance: the timer's CPU, in the step that armed it (note_interrupt, the poll)
+        P.write(PC.SPOLL_TIMER, PK.key(PK.SPOLL, 0), cpu,
+                note=f"mod_timer(&poll_spurious_irq_timer, jiffies + HZ/10): armed on CPU{cpu}")
 
 
 def on_spoll(eng: Any, item: list[Any]) -> None:
@@ -827,10 +832,16 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
         off = [n for n in sorted(eng.w.irqs) if eng.w.irqs[n].get("spurious_disabled")]
         for n in off:
             P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, n))
+        # the timer's last arm or move (whyheld10): what put it on this CPU; the poll's steps link this expiry
+        P.dep(PC.D_TIMER, PK.key(PK.SPOLL, 0))
         if off:
-            P.write(PC.SPOLL, PK.key(PK.IRQDIS, off[0]), 1, ctx=False,
-                    note="poll_spurious_irq_timer expired (armed by note_interrupt for irq "
-                    + ", ".join(str(n) for n in off) + ")")
+            r = P.write(PC.SPOLL, PK.key(PK.IRQDIS, off[0]), 1, ctx=False,
+                        note="poll_spurious_irq_timer expired (armed by note_interrupt for irq "
+                        + ", ".join(str(n) for n in off) + ")")
+        else:
+            r = P.write(PC.SPOLL, PK.key(PK.SPOLL, 0), 1, ctx=False,
+                        note="poll_spurious_irq_timer expired (no irq is spurious-disabled)")
+        P.poll_run[item[3]] = r
     if c.irq.stack or c.proc.irqs_off or not c.online:
         eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
         eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: the softirq waits (CPU in "

@@ -327,6 +327,13 @@ def startup_kind(k: Any, loc: dict[str, Any]) -> None:
         # __irq_startup_managed: 'if (WARN_ON_ONCE(force)) return IRQ_STARTUP_ABORT;' -- enable_irq() on a managed
         # irq CPU hotplug shut down (IRQ_START_FORCE) is the code it says it catches: a WARN splat in dmesg
         warn = "WARN_ON_ONCE(force) (enable_irq on a managed irq with no online CPU), " if loc.get("force") else ""
+        P = k.eng.prov
+        if P.on and k.eng.fresh:    # provenance (whyheld10): the abort, for the offline CPUs of the mask
+            for c in desc["affinity"]:
+                P.dep(PC.D_CAUSE, PK.key(PK.ONLINE, c))
+            P.write(PC.KERNEL, PK.key(PK.MSHUT, desc.irq), 1,
+                    note=f"{warn}IRQ_STARTUP_ABORT: irq {desc.irq}'s managed mask (CPU "
+                    + ", ".join(str(c) for c in desc["affinity"]) + ") has no online CPU: shut down, not unmasked")
         k.note(f"{warn}IRQ_STARTUP_ABORT: no online CPU in the managed mask; shut down until one comes back",
                desc.irq, desc.dev)
         k.ret(0)
