@@ -145,3 +145,18 @@ def test_128_vcpus_affinity_reaches_the_last_vcpu() -> None:
 def test_the_channel_count_simplification_is_registered_hypothetical() -> None:
     r = READINGS["linux.xen-channels-pirq-only"]
     assert r.status == "hypothetical" and "channels_on_cpu_inc" in r.quote
+
+
+def test_pv_2_level_offline_rebinds_with_evtchnop_unmask() -> None:
+    s = _run("r36")
+    assert s.summary()["pirqs"]["evtchn"]["abi"] == "2l"
+    assert _port_vcpus(s) == {101: 0, 100: 2}
+    assert any(f.get("op") == "EVTCHNOP_unmask" for f in _events(s, "xen.hypercall"))
+
+
+def test_apicv_with_pirqs_offered_keeps_native_msis_in_xapic_mode() -> None:
+    s = _run("r38")
+    assert s.world["platform"]["apic"] == "physflat"
+    (p,) = s.summary()["pirqs"]["xen"]
+    assert (p["pirq"], p["port"], p["state"]) == (101, 0, "bound")     # QEMU's auto-assigned pirq, no event channel
+    assert "to CPU3" in str(_events(s, "xen.pirq")[-1]["how"])
