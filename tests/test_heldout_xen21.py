@@ -6,10 +6,11 @@ scenarios with one knob moved across its version boundary. Each was predicted fr
 ran it (tests/heldout_xen21/PREDICTIONS.md); a file's ``expect:`` is the prediction. The tests below also pin the
 mechanism behind an outcome where ``expect:`` cannot say it (pirq numbers, the vCPU of a port, QEMU's maps).
 
-No outcome diverged from the source; two predictions of mine were wrong where msidbg was right (r01: a device
+No outcome diverged from the source; three predictions of mine were wrong where msidbg was right (r01: a device
 without an MSI capability fails the MSI fallback with EINVAL; r03: the contract's ``probe`` keeps the first
-failure). The one model simplification found (the channel count behind select_target_cpu) changes no run: it is
-registered as the hypothetical reading ``linux.xen-channels-pirq-only``.
+failure; r39: a pirq guest's irqs are never managed). Our docs said an nvme queue irq is managed there: fixed,
+with the confirmed reading ``linux.xen-pirq-irqs-unmanaged``. The one model simplification found (the channel
+count behind select_target_cpu) changes no run: the hypothetical reading ``linux.xen-channels-pirq-only``.
 """
 
 from __future__ import annotations
@@ -160,3 +161,12 @@ def test_apicv_with_pirqs_offered_keeps_native_msis_in_xapic_mode() -> None:
     (p,) = s.summary()["pirqs"]["xen"]
     assert (p["pirq"], p["port"], p["state"]) == (101, 0, "bound")     # QEMU's auto-assigned pirq, no event channel
     assert "to CPU3" in str(_events(s, "xen.pirq")[-1]["how"])
+
+
+def test_pirq_guest_nvme_queue_irqs_are_not_managed_and_user_space_may_move_them() -> None:
+    s = _run("r39")
+    assert not any(s.world["irqs"][d["irq"]]["is_managed"] for d in s.world["kernel"]["pci"]["nvme0"]["descs"])
+    assert sorted(_port_vcpus(s).values()) == [0, 1, 1, 2, 3]             # least loaded over all vCPUs
+    s = _run("r40")
+    assert _port_vcpus(s)[99] == 0                                         # queue 2 (entry 2) moved by set_affinity
+    assert READINGS["linux.xen-pirq-irqs-unmanaged"].status == "confirmed"

@@ -691,6 +691,17 @@ reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: 
         "stale entry, which is what made the re-use work in 2010.)", source=LINUX_IRQ_FROM_PIRQ,
         quote="list_for_each_entry(info, &xen_irq_list_head, list) { if (info->type != IRQT_PIRQ) continue; "
               "irq = info->irq; if (info->u.pirq.pirq == pirq) goto out; } irq = -1;", module=M)
+reading("linux.xen-pirq-irqs-unmanaged", "A pirq guest's MSI / MSI-X irqs (HVM with pirqs, PV) are never managed "
+        "irqs: xen_bind_pirq_msi_to_irq allocates them with xen_allocate_irqs_dynamic -> irq_alloc_descs(-1, 0, "
+        "nvec, -1) (6.7+: irq_alloc_desc_from(0, -1) per irq), without the affinity descriptors "
+        "irq_create_affinity_masks put in the msi_descs -- the Xen MSI domain's domain_alloc_irqs replaces the "
+        "generic allocator that would pass them. So an nvme I/O queue irq there has the default affinity, starts "
+        "as a normal irq (startup, then irq_setup_affinity -> select_target_cpu) and user space may move it "
+        "(no EIO). xenred21: docs/scenario.md called every pre-vector nvme queue irq managed; the model already "
+        "did this (tests/heldout_xen21 r39, r40).", source=(LINUX_PCI_XEN, LINUX_STARTUP),
+        quote="static int __must_check xen_allocate_irqs_dynamic(int nvec) { int i, irq = irq_alloc_descs(-1, 0, "
+              "nvec, -1); / xen_bind_pirq_msi_to_irq: irq = xen_allocate_irqs_dynamic(nvec);",
+        module="msidbg.model.kernel.xen")
 reading("linux.xen-channels-pirq-only", "select_target_cpu (5.11+, kernel.xen_affinity_target least-loaded) "
         "compares the guest's channels_on_cpu, which counts every event channel bound to a vCPU "
         "(bind_evtchn_to_cpu -> channels_on_cpu_inc for a pirq, a VIRQ, an IPI or an interdomain channel alike). "
