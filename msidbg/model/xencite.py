@@ -691,6 +691,32 @@ reading("linux.irq-from-pirq-list", "xen_irq_from_pirq walks the live irq list: 
         "stale entry, which is what made the re-use work in 2010.)", source=LINUX_IRQ_FROM_PIRQ,
         quote="list_for_each_entry(info, &xen_irq_list_head, list) { if (info->type != IRQT_PIRQ) continue; "
               "irq = info->irq; if (info->u.pirq.pirq == pirq) goto out; } irq = -1;", module=M)
+reading("linux.xen-pirq-irqs-unmanaged", "A pirq guest's MSI / MSI-X irqs (HVM with pirqs, PV) are never managed "
+        "irqs: xen_bind_pirq_msi_to_irq allocates them with xen_allocate_irqs_dynamic -> irq_alloc_descs(-1, 0, "
+        "nvec, -1) (6.7+: irq_alloc_desc_from(0, -1) per irq), without the affinity descriptors "
+        "irq_create_affinity_masks put in the msi_descs -- the Xen MSI domain's domain_alloc_irqs replaces the "
+        "generic allocator that would pass them. So an nvme I/O queue irq there has the default affinity, starts "
+        "as a normal irq (startup, then irq_setup_affinity -> select_target_cpu) and user space may move it "
+        "(no EIO). xenred21: docs/scenario.md called every pre-vector nvme queue irq managed; the model already "
+        "did this (tests/heldout_xen21 r39, r40).", source=(LINUX_PCI_XEN, LINUX_STARTUP),
+        quote="static int __must_check xen_allocate_irqs_dynamic(int nvec) { int i, irq = irq_alloc_descs(-1, 0, "
+              "nvec, -1); / xen_bind_pirq_msi_to_irq: irq = xen_allocate_irqs_dynamic(nvec);",
+        module="msidbg.model.kernel.xen")
+reading("linux.xen-channels-pirq-only", "select_target_cpu (5.11+, kernel.xen_affinity_target least-loaded) "
+        "compares the guest's channels_on_cpu, which counts every event channel bound to a vCPU "
+        "(bind_evtchn_to_cpu -> channels_on_cpu_inc for a pirq, a VIRQ, an IPI or an interdomain channel alike). "
+        "The model counts only its pirq ports: the per-CPU VIRQ / IPI channels (VIRQ_TIMER, the IPIs, VIRQ_DEBUG) "
+        "are the same number on every online CPU and cancel out, but the guest's interdomain channels -- xenbus "
+        "(xs_init's bind_evtchn_to_irqhandler, a postcore initcall after smp_init), the console and every PV "
+        "frontend (netfront / blkfront rings, pcifront) -- are bound to vCPU 0 and then moved by their own "
+        "request_irq's select_target_cpu to the least-loaded vCPUs before the first pirq. Their number is the "
+        "guest's configuration, not a release's behaviour: a real guest's first pirq port lands that many vCPUs "
+        "later than the model's (vCPU 1 in the model; with xenbus alone on vCPU 1 of a 2-vCPU guest, vCPU 0). "
+        "Which vCPU serves a port is the model's; outcomes that depend on it are as hypothetical as this. "
+        "(xenred21, tests/heldout_xen21 r01, r31.)", status="hypothetical", source=LINUX_AFFINITY,
+        quote="bind_evtchn_to_cpu: channels_on_cpu_dec(info); info->cpu = cpu; channels_on_cpu_inc(info); / "
+              "bind_evtchn_to_irq_chip: New interdomain events are initially bound to vCPU0 ... "
+              "bind_evtchn_to_cpu(evtchn, 0, false);", module="msidbg.model.kernel.xen_events")
 reading("linux.aws-version", "xen-hvm-msix-mask-late uses Xen 4.4 (qemu-xen-4.4) for the AWS m4.large host: "
         "the thread only says \"the older Xen version\"; any upstream Xen from a35137373a (4.4; 4.2.4, 4.3.1) "
         "to 4.5 with any device model shows the bug (4.2.0 .. 4.2.3 and 4.3.0 discard the guest's mask writes). "
