@@ -1117,13 +1117,16 @@ reading("kernel.vector.isa-unrequested",
         quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
         "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
         "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
-#: the PIC cascade's vector before 4.15 (redteam20): read in a stored 4.13.19 tree
-LEGACY_CASCADE = (Source(L, "v4.13.19", "arch/x86/kernel/irqinit.c", "init_IRQ", "4.5..4.14 (read in a 4.13.19 tree)"),
-                  Source(L, "v4.13.19", "arch/x86/kernel/apic/vector.c",
+#: the PIC cascade's vector before 4.15 (redteam20). audit17: the stored tree (kinmax/linux-4.13.19 at 135f62e8) is a
+#: 4.13.9 tree (its Makefile: VERSION 4, PATCHLEVEL 13, SUBLEVEL 9), and v4.13.19 is no release (the last 4.13.y
+#: found is 4.13.16, 2017-11-24): the citation names the release read
+_TREE_4139 = "read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9"
+LEGACY_CASCADE = (Source(L, "v4.13.9", "arch/x86/kernel/irqinit.c", "init_IRQ", f"4.5..4.14 ({_TREE_4139})"),
+                  Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c",
                          "init_legacy_irqs / setup_vector_irq / __setup_vector_irq / __assign_irq_vector",
-                         "4.5..4.14 (vector_allocator: legacy; read in a 4.13.19 tree)"),
-                  Source(L, "v4.13.19", "arch/x86/kernel/apic/io_apic.c", "PIC_IRQS (IRQ2 never routed)",
-                         "4.5..4.14 (read in a 4.13.19 tree)"))
+                         f"4.5..4.14 (vector_allocator: legacy; {_TREE_4139})"),
+                  Source(L, "v4.13.9", "arch/x86/kernel/apic/io_apic.c", "PIC_IRQS (IRQ2 never routed)",
+                         f"4.5..4.14 ({_TREE_4139})"))
 reading("kernel.vector.legacy-cascade",
         "Before 4.15 the PIC cascade's ISA vector 0x32 is taken on every CPU: init_IRQ maps ISA_IRQ_VECTOR(0..15) "
         "on CPU0 and setup_vector_irq on every CPU it brings up; __setup_vector_irq keeps a slot whose irq's "
