@@ -625,7 +625,11 @@ reading("kernel.entry.exception-vector-effect",
         "program, such as a hardware interrupt, caused the exception') but cut the page before its sentence on "
         "external interrupts, and the 'Interrupts 32 to 255' entry says only 'Exception Error Code: Not applicable'; "
         "no passage for vectors 0..31 delivered by the local APIC was found, and the Linux halves were not re-read. "
-        "Stays hypothetical.",
+        "Stays hypothetical. audit17: searched again -- an Intel 64 and IA-32 vol. 3A copy (5.3, INT n) says that when "
+        "INT n names an exception vector 'the processor ... does not push an error code on the stack ... the "
+        "handler will pop off and discard the EIP instead', the INT n case only; the stored IA-32 vol. 3A 5-21 "
+        "(5.13, later 6.13) reaches the paragraph on external events ('Error codes are not pushed on the stack') and "
+        "is cut there. The sentence on the INTR / local APIC case is still unread: stays hypothetical.",
         status="hypothetical", module=M)
 # --- INTx (bare metal; docs/model-baremetal.md "INTx", kernel/intx.py) -----------------------------------
 PCI_INTX = Source(L, "v6.6", "drivers/pci/pci.c", "pci_intx (read Command, flip PCI_COMMAND_INTX_DISABLE, write "
