@@ -192,9 +192,11 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "msix_ctrl_read_can_mask", "kernel", BOOL, True,
-        "an MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (not "
-        "under pci_msi_ignore_mask); before 9c8e9c9681a0 it always read it",
+        "msix_ctrl_read_can_mask", "kernel", (False, True, "cannot-mask"), True,
+        "which MSI-X descriptors read their entry's Vector Control into the cached msix_ctrl: every one "
+        "(false, before 9c8e9c9681a0); only those whose entry can be masked, not under pci_msi_ignore_mask "
+        "(true); or, from 71020a3c0dff's inverted test until 2b96f92ca425, only those whose entry cannot "
+        "be masked (cannot-mask: a maskable entry's cache stays 0, 'unmasked')",
         initial=False,
         history=(
             Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors",
@@ -202,6 +204,21 @@ ROWS: tuple[Switch, ...] = (
                    note="stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch "
                    "('commit 9c8e9c9681a0 upstream', Cc: stable, Fixes: fcacdfbef5a1); no such file in releases/5.15.2, "
                    "5.15.4, 5.14.18..5.14.20, 5.10.79..5.10.81 or 5.4.160/5.4.161 (redteam12; other series not found)"),
+            Change("5.17", "cannot-mask", "71020a3c0dff PCI/MSI: Use msi_add_msi_desc()",
+                   note="audit17: msix_setup_msi_descs 'if (!desc.pci.msi_attrib.can_mask) { addr = "
+                   "pci_msix_desc_addr(&desc); desc.pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL); }' "
+                   "(the line Josef Johansson's fix removes, quoted in its posting of 2022-02-14 and in Bjorn "
+                   "Helgaas' reworded log: 71020a3c0dff 'inadvertently reversed the sense of "
+                   "\"msi_attrib.can_mask\"'); 71020a3c0dff is in tglx's MSI spring cleaning with 9fb9eb4b59ac, "
+                   "in the revlist of the 5.17 merge window (Linus' merges of tip's irq-core-2022-01-13, "
+                   "driver-core post-receive of 2022-01-13, after v5.16 of 2022-01-09): 5.17. No stable series "
+                   "before 5.17 has it (it needs the msi_add_msi_desc() rework)"),
+            Change("6.1", True, "2b96f92ca425 PCI/MSI: Correct 'can_mask' test in msi_add_msi_desc()",
+                   note="audit17: Bjorn Helgaas 2022-08-26 'Applied to pci/misc for v6.1'; '[GIT PULL] PCI changes "
+                   "for v6.1' (tags/pci-v6.1-changes, 2022-10-10, after v6.0 of 2022-10-02) lists 'Josef "
+                   "Johansson (1): PCI/MSI: Correct 'can_mask' test in msi_add_msi_desc()' (drivers/pci/msi/msi.c "
+                   "| 2 +-); the pci/msi branch head 2b96f92ca425. Fixes: 71020a3c0dff, no Cc: stable; no stable "
+                   "release of 5.17 .. 6.0 carrying it was found (5.17.y .. 5.19.y had ended or were ending)"),
         ),
     ),
     Switch(

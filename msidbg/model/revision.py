@@ -824,9 +824,20 @@ Revisions:
   physical entry and binding, so get_free_pirq skips it; the model unmapped it on every release. Shipped runs:
   events, hits and outcomes unchanged (none runs HVM 4.1.2); every xen-hvm run's state hash changes (the world
   carries the row). tests/test_xen412.py.
+- 14: (audit17) Kernels 5.17 .. 6.0 cache Vector Control only for MSI-X entries that cannot be masked:
+  71020a3c0dff (PCI/MSI: Use msi_add_msi_desc(), 5.17) reversed msix_setup_msi_descs' can_mask test and
+  2b96f92ca425 (PCI/MSI: Correct 'can_mask' test in msi_add_msi_desc(), the PCI pull for 6.1) restored it
+  (reading ``kernel.msix.ctrl-read``). ``kernel.msix_ctrl_read_can_mask`` gains the value ``cannot-mask``,
+  chosen by those releases (5.16 and 6.1.. keep ``true``; an explicit ``true`` / ``false`` means what it did).
+  There a maskable entry's cached Vector Control stays 0, so __pci_write_msi_msg's masked update (5.14..)
+  wraps each message write in Mask=1 ... Mask=0 and leaves the entry unmasked in hardware (inside
+  msix_capability_init under Function Mask until the late mask_all; after it whenever the message is
+  rewritten); under pci_msi_ignore_mask (Xen PV, HVM with pirqs) the entries are read again, as before
+  9c8e9c9681a0. The model used 5.16's reading for them. Shipped runs: none names 5.17 .. 6.0.
+  tests/test_audit17_readings.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 13
+MODEL = 14

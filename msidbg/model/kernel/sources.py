@@ -249,6 +249,10 @@ MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
 MSIX_INIT = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
                    "msix_capability_init / msix_prepare_msi_desc / msix_mask_all / pci_msix_shutdown",
                    "5.14.. (msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
+#: audit17: the inverted test of 5.17 .. 6.0, read in the fix's posting and Bjorn Helgaas' log of it
+MSIX_CTRL_INVERTED = Source(L, "2b96f92ca425", "drivers/pci/msi/msi.c",
+                            "msix_setup_msi_descs ('if (!desc.pci.msi_attrib.can_mask)' from 71020a3c0dff, restored)",
+                            "5.17..6.0 (msix_ctrl_read_can_mask: cannot-mask)")
 MSIX_INIT_OLD = Source(L, "4287d824f265", "drivers/pci/msi.c", "msix_capability_init / msix_program_entries",
                        "..5.13 (msix_enable_first: false)")
 WRITE_MSG = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c", "__pci_write_msi_msg / pci_write_msg_msix",
@@ -964,10 +968,15 @@ reading("kernel.msi.multi-cap-mask",
         quote="/* All MSIs are unmasked by default; mask them all */ ... pci_msi_mask(entry, "
         "msi_multi_mask(entry)); ... /* Return the device with MSI unmasked as initial states */")
 reading("kernel.msix.ctrl-read",
-        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0).",
-        source=MSIX_INIT, module=M,
+        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0). "
+        "audit17: 5.17 .. 6.0 read it only when the entry cannot be masked -- 71020a3c0dff (PCI/MSI: Use "
+        "msi_add_msi_desc()) reversed the test and 2b96f92ca425 (6.1) restored it -- so there a maskable "
+        "entry's cached Vector Control is 0 (msix_ctrl_read_can_mask: cannot-mask).",
+        source=(MSIX_INIT, MSIX_CTRL_INVERTED), module=M,
         quote="desc->pci.msi_attrib.can_mask = !pci_msi_ignore_mask && !desc->pci.msi_attrib.is_virtual; if "
-        "(desc->pci.msi_attrib.can_mask) { ... desc->pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL);")
+        "(desc->pci.msi_attrib.can_mask) { ... desc->pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL); / "
+        "71020a3c0dff4 (\"PCI/MSI: Use msi_add_msi_desc()\") inadvertently reversed the sense of "
+        "\"msi_attrib.can_mask\" in one use: ... + if (!desc.pci.msi_attrib.can_mask) {")
 reading("kernel.msix.out-disable",
         "msix_capability_init()'s error path clears Enable and Function Mask (94185adbfad5) and leaves the "
         "entry masks.", source=MSIX_INIT, module=M,
