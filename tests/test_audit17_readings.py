@@ -196,3 +196,17 @@ def test_a_wrong_value_names_the_three_as_yaml_writes_them() -> None:
         scenario(bad)
     ok = NVME.replace('version: "%s"}', 'version: "6.6", msix_ctrl_read_can_mask: cannot-mask}') % ("", "")
     assert scenario(ok).kernel.switches["msix_ctrl_read_can_mask"] == "cannot-mask"
+
+
+def test_no_hypothetical_value_is_a_default_or_in_any_preset() -> None:
+    """Re-checked for audit17 (with the new cannot-mask value, which a release chooses: not hypothetical): the
+    one hypothetical value is still xen_pt_bind's on-write, chosen by no default and no preset of any layer."""
+    hyp = {r.name: set(r.hypothetical) for r in bh.rows() if r.hypothetical}
+    assert hyp == {"xen_pt_bind": {"on-write"}}
+    for layer, version in bh.presets():
+        for kind in ("bare-metal", "xen-hvm", "xen-pv"):
+            args = {"kernel": {"kernel": version.text}, "xen": {"xen": version.text},
+                    "qemu": {"qemu": version.text} if kind == "xen-hvm" else {}}[layer]
+            for r in resolve(kind, **args).rows:
+                assert r.value not in hyp.get(r.name, set()), (layer, version.text, kind, r.name)
+                assert r.value in bh.by_name()[r.name].values, (layer, version.text, r.name, r.value)
