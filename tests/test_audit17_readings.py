@@ -21,7 +21,10 @@ the 207 confirmed before audit17). Verdicts (docs/fidelity.md has the sources):
   kinmax/linux-4.13.19 is a 4.13.9 tree (its Makefile). Now cited as v4.13.9; the code reads as quoted.
 * xen.bind-unmask quoted XEN_DOMCTL_VMSI_X86_UNMASKED at 69d99d1b22, which calls the flag VMSI_UNMASKED;
   25dcf06ff7 renamed it, both first in 4.10.0-rc1: now cited at RELEASE-4.10.0.
-* the other 17 say what their sources say at the named tag or commit (the Xen and qemu-xen ones read with git
+* device.msix.release-enable: its quote (MSI-X Enable 'If 0, the function is prohibited from using MSI-X to
+  request service', worded alike in Intel's 800-series PCH datasheet) carries 'may no longer send it'; that the
+  pending bit is then dropped is not in it. Left as it is (a lead: no text on the PBA under a cleared Enable read).
+* the other 16 say what their sources say at the named tag or commit (the Xen and qemu-xen ones read with git
   show on the fetched mirrors; the Linux ones in the stored copies and stable mails, v4.13.9 / 4.16.13 trees).
 
 The Change records: random.Random(17).sample(every history and traditional_history Change, 10) over the 95
