@@ -90,6 +90,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msix_mask_all_ignore_mask", "kernel", BOOL, True,
+        "msix_mask_all() writes nothing under pci_msi_ignore_mask (1a519dc7a73c); without that check a Xen PV "
+        "guest, which has no write access to the MSI-X table, oopses on its first write there",
+        initial=True, kinds=("xen-pv",), scoped=True,
+        initial_note="there is no msix_mask_all() before 7d5ec3d36123: nothing to skip",
+        history=(
+            Change("5.14", False, "7d5ec3d36123 PCI/MSI: Mask all unused MSI-X entries (msix_mask_all without a "
+                   "pci_msi_ignore_mask check)", backports=PCI_MSI_2021, note=SERIES_2021_PCI),
+            Change("5.14", True, "1a519dc7a73c PCI/MSI: Skip masking MSI-X on Xen PV",
+                   backports=("4.4.284", "4.9.283", "4.14.247", "4.19.207", "5.4.148", "5.10.67", "5.13.19"),
+                   note="audit17: tip irq/urgent 2021-08-27 (kernel test robot's BUILD SUCCESS for 1a519dc7a73c), in "
+                   "torvalds/linux's revlist with the net-5.14-rc8 and nfsd-5.14-1 merges, so in v5.14 with "
+                   "7d5ec3d36123: no mainline release lacks it. Stable (Fixes: 7d5ec3d36123, Cc: stable): "
+                   "'[PATCH 5.10 011/306]' and '[PATCH 5.13 012/380]' (2021-09-16) of the 5.10.67-rc1 and 5.13.19-rc1 "
+                   "reviews, '[PATCH 5.4 006/260]', '[PATCH 4.9 089/175]', '[PATCH 4.4 073/133]' (2021-09-20) of "
+                   "5.4.148-rc1, 4.9.283-rc1, 4.4.284-rc1 (whose linux-stable-rc revlist lists it), and the "
+                   "4.19.207-rc1 and 4.14.247-rc1 review shortlogs (the latter's 217-patch diffstat: drivers/pci/msi.c | 3 +)"),
+        ),
+    ),
+    Switch(
         "xen_hvm_msi_ignore_mask", "kernel", BOOL, True,
         "an HVM guest using pirqs sets pci_msi_ignore_mask: every PCI/MSI mask write is a no-op",
         initial=False, kinds=("xen-hvm",),

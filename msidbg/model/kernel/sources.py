@@ -253,6 +253,11 @@ MSIX_INIT = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
 MSIX_CTRL_INVERTED = Source(L, "2b96f92ca425", "drivers/pci/msi/msi.c",
                             "msix_setup_msi_descs ('if (!desc.pci.msi_attrib.can_mask)' from 71020a3c0dff, restored)",
                             "5.17..6.0 (msix_ctrl_read_can_mask: cannot-mask)")
+#: audit17: msix_mask_all's pci_msi_ignore_mask check, read in Marek Marczykowski-Gorecki's posting (2021-08-26)
+MSIX_MASK_ALL_PV = Source(L, "1a519dc7a73c", "drivers/pci/msi.c",
+                          "msix_mask_all ('if (pci_msi_ignore_mask) return;' added)",
+                          "5.14.., 4.4.284.., 4.9.283.., 4.14.247.., 4.19.207.., 5.4.148.., 5.10.67.., 5.13.19.. "
+                          "(msix_mask_all_ignore_mask)")
 MSIX_INIT_OLD = Source(L, "4287d824f265", "drivers/pci/msi.c", "msix_capability_init / msix_program_entries",
                        "..5.13 (msix_enable_first: false)")
 WRITE_MSG = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c", "__pci_write_msi_msg / pci_write_msg_msix",
@@ -977,6 +982,17 @@ reading("kernel.msix.ctrl-read",
         "(desc->pci.msi_attrib.can_mask) { ... desc->pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL); / "
         "71020a3c0dff4 (\"PCI/MSI: Use msi_add_msi_desc()\") inadvertently reversed the sense of "
         "\"msi_attrib.can_mask\" in one use: ... + if (!desc.pci.msi_attrib.can_mask) {")
+reading("kernel.msix.mask-all-pv",
+        "audit17: msix_mask_all() of 7d5ec3d36123 wrote Mask=1 to every MSI-X entry even under "
+        "pci_msi_ignore_mask; a Xen PV guest has no write access to the table (the hypervisor masks MSI-X for it), "
+        "so its first write was a page fault and the probe's task oopsed. 1a519dc7a73c added the check -- in "
+        "v5.14 itself, and in the stable series only after the releases that took 7d5ec3d36123 (4.4.282 .. 4.4.283, "
+        "4.9.281 .. 4.9.282, 4.14.245 .. 4.14.246, 4.19.205 .. 4.19.206, 5.4.142 .. 5.4.147, 5.10.60 .. 5.10.66, "
+        "5.13.12 .. 5.13.18: kernel.msix_mask_all_ignore_mask false, xen-pv only).",
+        source=MSIX_MASK_ALL_PV, module=M,
+        quote="When running as Xen PV guest, masking MSI-X is a responsibility of the hypervisor. Guest has no write "
+        "access to relevant BAR at all - when it tries to, it results in a crash like this: BUG: unable to handle "
+        "page fault ... #PF: error_code(0x0003) - permissions violation ... + if (pci_msi_ignore_mask) + return;")
 reading("kernel.msix.out-disable",
         "msix_capability_init()'s error path clears Enable and Function Mask (94185adbfad5) and leaves the "
         "entry masks.", source=MSIX_INIT, module=M,
