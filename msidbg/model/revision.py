@@ -851,6 +851,20 @@ Revisions:
   skipped the write on every release. Shipped runs: events, hits and outcomes unchanged (none names 5.17 ..
   6.0 or a PV kernel of those stable windows); every xen-pv run's state hash changes (the world carries the
   row). tests/test_audit17_readings.py.
+  (redteam21) desc->lock hands over in queue order (reading ``kernel.lock.desc-lock-queued``: x86's queued
+  spinlock gives a released lock to its first waiter; handle_irq_event drops desc->lock for every action). The
+  model's lock was polled: when handle_edge_irq loops on two CPUs (an edge on the new CPU every iteration:
+  IRQS_PENDING, mask_ack_irq under the lock, then the old CPU's unmask and action again), one of them held it at
+  every poll of a task, and free_irq / irq_set_affinity / disable_irq waited until the storm ended. Now the first
+  task that finds the lock held is recorded on the descriptor (``lock_wait``, dropped when it takes the lock or
+  stops waiting); a flow handler that comes for the lock meanwhile spins behind it ("CPUn's task queued for it
+  first"), and free_irq no longer counts a flow handler that only spins for the lock as holding it. Shipped runs:
+  msi-torn-affinity-update-maskable (ordered and random) -- its five affinity writes during the stream return at
+  once (they were starved until 1.3 ms), 650 handler runs instead of 669, all 1200 still delivered; the other
+  runs' events are the same. A pct run whose flow handler reaches the lock after a task queued now lets the task
+  first (tests/test_pctspin.py's seed 3: free_irq before CPU1's delayed handler, its edge then parked and lost).
+  tests/heldout21/d01 (remove during a sustained edge loop: 397 delivered, 803 lost, the remove done at 509 us;
+  was 1200 and 1.3 ms), tests/test_redteam21.py (held-out set tests/heldout21/, PREDICTIONS.md).
 """
 
 from __future__ import annotations

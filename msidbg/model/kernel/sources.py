@@ -819,6 +819,20 @@ reading("kernel.intx.poll-bound",
         "POLL_SPURIOUS_IRQ_INTERVAL); }", module=M + ".intx")
 SOFTLOCKUP = Source(L, "v6.6", "kernel/watchdog.c", "watchdog_timer_fn (is_softlockup: 'BUG: soft lockup - "
                     "CPU#%d stuck for %us!'; the stuck task goes on spinning)", "all")
+QSPINLOCK = Source(L, "v6.6", "kernel/locking/qspinlock.c + kernel/irq/handle.c",
+                   "queued_spin_lock_slowpath (pending bit, MCS queue; the fast path takes only an all-zero lock word) "
+                   "/ handle_irq_event (desc->lock dropped around handle_irq_event_percpu)", "all (x86 qspinlock: 4.2..)")
+reading("kernel.lock.desc-lock-queued",
+        "desc->lock is a raw spinlock, a queued spinlock on x86: a CPU that finds it held sets the pending bit or "
+        "joins the MCS queue, and the lock goes to the first waiter when it is released -- a later locker (or the "
+        "releaser taking it back) finds the word non-zero and queues behind. handle_irq_event drops desc->lock for "
+        "every action. So a task's free_irq / irq_set_affinity / disable_irq waiting while handle_edge_irq loops on "
+        "two CPUs (an edge on the new CPU every iteration) gets the lock at the next release, not when the storm "
+        "ends. The model keeps its polled lock and records the first task that found it held (irq descriptor "
+        "lock_wait): flow handlers that come for the lock while that task waits spin behind it (redteam21).",
+        source=QSPINLOCK, quote="uncontended  (0,0,0) -:--> (0,0,1) ... pending (0,1,1) +--> (0,1,0) ... "
+        "raw_spin_unlock(&desc->lock); ret = handle_irq_event_percpu(desc); raw_spin_lock(&desc->lock);",
+        module=M + ".entry")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
