@@ -1051,6 +1051,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
     target["cleanup"] = []
     if vec.legacy(k.w):
         vec.legacy_online_slots(k.w, loc["cpu"])
+    vec.cascade_slot(k.w, loc["cpu"])
     target["online"] = True
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["is_managed"])

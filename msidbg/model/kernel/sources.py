@@ -1134,6 +1134,35 @@ reading("kernel.vector.legacy-cascade",
         quote="for (i = 0; i < nr_legacy_irqs(); i++) per_cpu(vector_irq, 0)[ISA_IRQ_VECTOR(i)] = "
         "irq_to_desc(i); ... data->cfg.vector = ISA_IRQ_VECTOR(i); cpumask_setall(data->domain); ... "
         "Therefore we refrain from routing IRQ2 to the I/O APIC in all cases now.")
+#: irq 2's descriptor behind ISA_IRQ_VECTOR(2) (leads22): read in a stored 4.13.19 tree; the 4.15+ slot in the
+#: stored vector.c (lapic_online -> __setup_vector_irq) and setup_IO_APIC (io_apic_irqs = ~PIC_IRQS, 6.18)
+PIC_CASCADE_DESC = (Source(L, "v4.13.19", "arch/x86/kernel/irq.c + arch/x86/kernel/irq_64.c", "do_IRQ / handle_irq",
+                           "4.5..5.7 (do_IRQ; common_interrupt from 5.8, the same IS_ERR_OR_NULL test)"),
+                    Source(L, "v4.13.19", "arch/x86/kernel/irqinit.c", "init_ISA_irqs / init_IRQ / irq2 (setup_irq "
+                           "only without an IO-APIC)", "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "v4.13.19", "arch/x86/kernel/i8259.c", "mask_and_ack_8259A / i8259A_irq_real",
+                           "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "v4.13.19", "kernel/irq/chip.c", "handle_level_irq / mask_ack_irq",
+                           "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online / __setup_vector_irq",
+                           "4.15.."),
+                    Source(L, "v6.18", "arch/x86/kernel/apic/io_apic.c", "setup_IO_APIC (io_apic_irqs)", "all"))
+reading("kernel.entry.pic-cascade",
+        "Every CPU's ISA_IRQ_VECTOR(2) (0x32) slot holds irq 2's descriptor (init_IRQ on CPU0; setup_vector_irq "
+        "before 4.15, lapic_online from 4.15 on the others: irq 2 is not in io_apic_irqs). irq 2 keeps the i8259A "
+        "chip and handle_level_irq from init_ISA_irqs and, with an IO-APIC, no action (setup_irq(2, &irq2) only "
+        "without one). A message on 0x32 therefore finds a descriptor: do_IRQ / common_interrupt run its flow "
+        "handler and neither ack the local APIC nor print 'No irq handler for vector'. handle_level_irq's "
+        "mask_ack_irq is mask_and_ack_8259A: irq 2 is masked in cached_irq_mask and the PIC has it not in service "
+        "(i8259A_irq_real), so it prints 'spurious 8259A interrupt: IRQ2.' once per boot, bumps irq_err_count every "
+        "time and EOIs the PIC; then no action: IRQS_PENDING, no handler. Nothing EOIs the local APIC, so 0x32 "
+        "stays in service on that CPU and holds back every vector of its priority class and below. The model "
+        "used to treat 0x32 as VECTOR_UNUSED (EOI, 'No irq handler').",
+        source=PIC_CASCADE_DESC, module=M,
+        quote="if (!handle_irq(desc, regs)) { ack_APIC_irq(); ... irq_set_chip_and_handler(i, chip, handle_level_irq); "
+        "... if (!acpi_ioapic && !of_ioapic && nr_legacy_irqs()) setup_irq(2, &irq2); ... \"spurious 8259A "
+        "interrupt: IRQ%d.\\n\" ... atomic_inc(&irq_err_count); ... if (unlikely(!desc->action || "
+        "irqd_irq_disabled(&desc->irq_data))) { desc->istate |= IRQS_PENDING;")
 reading("kernel.vector.legacy-alloc-first-cpu",
         "Before 4.15 an MSI gets its vector when it is allocated (x86_vector_alloc_irqs -> "
         "assign_irq_vector_policy): no info->mask for PCI/MSI, so the node's CPUs, then the online CPUs; "
