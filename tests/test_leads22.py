@@ -78,3 +78,35 @@ def test_the_cascade_vector_in_service_holds_back_a_lower_class_device_vector() 
     assert len(handled) == 1 and handled[0].time_ns > 5_000_000 and handled[0].cpu == 0
     assert eng.w.cpus[1].vector_irq.get(0x32) == "CASCADE"
 
+
+TWICE = """
+name: free-irq-twice
+cpus: 2
+kernel: {{version: "{kernel}"}}
+{platform}
+devices:
+  eth0: {{bdf: "00:05.0", kind: nic, msix: {{table_size: 4}}}}
+breakpoints: [probe-failed]
+run:
+  - {{at: 0, do: probe, dev: eth0, mode: msix, vectors: 1}}
+  - {{at: 1ms, do: free_irq, dev: eth0, vector: 0}}
+  - {{at: 2ms, do: free_irq, dev: eth0, vector: 0}}
+  - {{at: 3ms, do: request_irq, dev: eth0, vector: 0}}
+  - {{at: 4ms, do: fire, dev: eth0, vector: 0}}
+"""
+
+
+@pytest.mark.parametrize(("kernel", "platform"), [("6.6", ""), ("4.14", "platform: {apic_routing: physical flat}")])
+def test_a_second_free_irq_warns_and_returns_no_error(kernel: str, platform: str) -> None:
+    """(2) __free_irq's WARN "Trying to free already-free IRQ %d" and NULL; free_irq hands the driver no
+    error code (reading kernel.free-irq.already-free). The model returned -EINVAL: the action failed,
+    the device's probe status became "failed: EINVAL" and probe-failed fired."""
+    eng = run_to_end(scenario(TWICE.format(kernel=kernel, platform=platform)))
+    done = [e for e in events_of(eng, "action.done") if e.fields["do"] == "free_irq"]
+    assert [e.fields["result"] for e in done] == [0, 0]
+    assert "probe-failed" not in hit_names(eng)
+    assert eng.w.kernel["pci"]["eth0"]["status"] == "ok"
+    irq = next(e.fields["irq"] for e in events_of(eng, "irq.free"))
+    assert _notes(eng).count(f"WARN: Trying to free already-free IRQ {irq}") == 1
+    assert len(events_of(eng, "irq.free")) == 1
+    assert totals(eng, "eth0") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}

@@ -528,7 +528,7 @@ def handling_cpus(k: Any, irq: int) -> list[int]:
 CHIP_ACTIVE: dict[str, Any] = {}
 
 free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
-               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP))
+               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP, *S.FREE_ALREADY))
 
 
 @free.step
@@ -539,10 +539,17 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     with its deactivation before 4001d8e8762f (``free_irq_deactivate``: shutdown)."""
     desc = irq_of(k, loc["dev"], loc["index"])
     shared = None if desc is None else SHARED_FREE.get(desc.chip)
-    if desc is None or desc.action is None or (
+    if desc is None:
+        # pci_irq_vector fails (-EINVAL) and free_irq finds no descriptor: it returns NULL, no error
+        k.note(f"free_irq: vector {loc['index']} has no irq: no descriptor, nothing freed", 0, loc["dev"])
+        k.ret(0)
+        return
+    if desc.action is None or (
             shared is not None and [loc["dev"], loc["index"]] not in (desc.get("actions") or [])):
-        k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
-        k.ret(-EINVAL)
+        # __free_irq finds no action with this dev_id: WARN and return NULL; free_irq gives the driver no
+        # error code (the action's name or NULL; void in older releases): reading kernel.free-irq.already-free
+        k.note(f"WARN: Trying to free already-free IRQ {desc.irq}", 0, loc["dev"])
+        k.ret(0)
         return
     busy = handling_cpus(k, desc.irq)
     if busy:

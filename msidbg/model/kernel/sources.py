@@ -80,6 +80,20 @@ DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
 FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
+#: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.19 and 4.16.13 trees
+FREE_ALREADY = (Source(L, "v4.13.19", "kernel/irq/manage.c", "__free_irq / free_irq", "4.5.. (read in a 4.13.19 tree)"),
+                Source(L, "v4.16.13", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
+                       "4.16.. (read in a 4.16.13 tree)"))
+reading("kernel.free-irq.already-free",
+        "A free_irq whose irq has no action with the caller's dev_id (a second free_irq of one vector) is "
+        "__free_irq's 'Trying to free already-free IRQ %d' WARN; it returns NULL and nothing changes. free_irq "
+        "returns no error code: the freed action's name or NULL in both trees read (void in older releases). The "
+        "model returned "
+        "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 tree read "
+        "dereferences __free_irq's NULL (devname = action->name, an oops); the 4.16.13 tree checks it first.",
+        source=FREE_ALREADY, module=M,
+        quote="if (!action) { WARN(1, \"Trying to free already-free IRQ %d\\n\", irq); ... return NULL; } ... "
+        "(4.16.13 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
                         "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
