@@ -110,3 +110,33 @@ def test_a_second_free_irq_warns_and_returns_no_error(kernel: str, platform: str
     assert _notes(eng).count(f"WARN: Trying to free already-free IRQ {irq}") == 1
     assert len(events_of(eng, "irq.free")) == 1
     assert totals(eng, "eth0") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}
+
+
+EARLY_FAULT = """
+name: activate-fault-at-allocation
+cpus: 2
+kernel: {{version: "{kernel}"}}
+devices:
+  eth0: {{bdf: "00:05.0", kind: nic, msix: {{table_size: 4}}}}
+faults:
+  - {{call: irq_domain_activate_irq, dev: eth0, errno: ENOSPC, times: 1}}
+run:
+  - {{at: 0, do: alloc_vectors, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 1ms, do: alloc_vectors, dev: eth0, mode: msix, vectors: 2}}
+  - {{at: 2ms, do: request_irq, dev: eth0, vector: 0}}
+  - {{at: 3ms, do: fire, dev: eth0, vector: 0}}
+"""
+
+
+@pytest.mark.parametrize("kernel", ["6.6", "5.10"])
+def test_an_activation_fault_fires_at_allocation_where_msi_init_virq_activates(kernel: str) -> None:
+    """(3) With MSI_FLAG_ACTIVATE_EARLY the first irq_domain_activate_irq of an MSI-X irq is at allocation
+    (msi_init_virq from 6.2, __msi_domain_alloc_irqs' activation loop before): the fault fails the first
+    pci_alloc_irq_vectors (-ENOSPC, its irqs freed again), the second allocation and request_irq succeed.
+    The model activated inline at allocation, so the fault fired at request_irq instead."""
+    eng = run_to_end(scenario(EARLY_FAULT.format(kernel=kernel)))
+    done = [(e.fields["do"], e.fields["result"]) for e in events_of(eng, "action.done")]
+    assert done[:3] == [("alloc_vectors", -28), ("alloc_vectors", 2), ("request_irq", 0)]
+    released = events_of(eng, "irq.release")
+    assert released and all(e.time_ns < 1_000_000 for e in released)
+    assert totals(eng, "eth0") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}

@@ -224,6 +224,10 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
     vector was assigned at allocation keeps it -- and before 4.15 the vector domain has no activate
     callback at all -- so only msi_domain_activate's message write follows (no second vector.assign
     for the one assignment)."""
+    if loc.get("early"):
+        # msi_init_virq's activation at allocation: the vector domain's part is alloc_irq's (a reservation's
+        # shutdown vector, or the vector assigned then, which x86_vector_activate keeps); the message follows
+        return
     desc = k.w.irqs[loc["irq"]]
     if desc["activated"] or chip_has(desc, "no-domain"):
         k.ret(0)

@@ -1177,6 +1177,25 @@ reading("kernel.entry.pic-cascade",
         "... if (!acpi_ioapic && !of_ioapic && nr_legacy_irqs()) setup_irq(2, &irq2); ... \"spurious 8259A "
         "interrupt: IRQ%d.\\n\" ... atomic_inc(&irq_err_count); ... if (unlikely(!desc->action || "
         "irqd_irq_disabled(&desc->irq_data))) { desc->istate |= IRQS_PENDING;")
+#: the activation at allocation as a call of irq_domain_activate_irq (leads22)
+ACTIVATE_EARLY_CALL = (Source(L, "v6.6", "kernel/irq/msi.c",
+                              "__msi_domain_alloc_irqs -> msi_init_virq -> irq_domain_activate_irq / "
+                              "__msi_domain_alloc_locked (msi_domain_free_locked on error)", "6.2.."),
+                       Source(L, "v4.16.13", "kernel/irq/msi.c",
+                              "msi_domain_alloc_irqs (MSI_FLAG_ACTIVATE_EARLY loop, cleanup: deactivate, "
+                              "msi_domain_free_irqs)", "4.15..6.1 (read in a 4.16.13 tree)"))
+reading("kernel.msi.activate-early-call",
+        "With MSI_FLAG_ACTIVATE_EARLY (msi_activate_early first/all) an MSI irq's first activation is a call of "
+        "irq_domain_activate_irq at allocation (msi_init_virq from 6.2; the activation loop of "
+        "msi_domain_alloc_irqs before), so a faults: entry or a call breakpoint on that program meets it there, "
+        "not at request_irq. A failed activation fails the allocation with its own error: the activated irqs are "
+        "deactivated, every irq of the device freed, and the error returned (not msi_handle_pci_fail's count). "
+        "The model activated inline at allocation: the fault fired at request_irq. Not modelled: before 6.2 all "
+        "irqs are allocated before the first activation (the model interleaves them per descriptor, as 6.2+).",
+        source=ACTIVATE_EARLY_CALL, module=M,
+        quote="ret = msi_init_virq(domain, virq + i, vflags); if (ret) return ret; ... if (ret) "
+        "msi_domain_free_locked(dev, ctrl); return ret; / (4.16.13:) ret = irq_domain_activate_irq(irq_data, "
+        "can_reserve); if (ret) goto cleanup; ... msi_domain_free_irqs(domain, dev); return ret;")
 reading("kernel.vector.legacy-alloc-first-cpu",
         "Before 4.15 an MSI gets its vector when it is allocated (x86_vector_alloc_irqs -> "
         "assign_irq_vector_policy): no info->mask for PCI/MSI, so the node's CPUs, then the online CPUs; "
