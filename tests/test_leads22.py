@@ -9,8 +9,11 @@ and no local APIC EOI, so 0x32 stays in service and holds back the vectors of it
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from msidbg.debugger import Session
 from tests.conftest import events_of, hit_names, run_to_end, scenario, totals
 
 CASCADE = """
@@ -140,3 +143,17 @@ def test_an_activation_fault_fires_at_allocation_where_msi_init_virq_activates(k
     released = events_of(eng, "irq.release")
     assert released and all(e.time_ns < 1_000_000 for e in released)
     assert totals(eng, "eth0") == {"raised": 1, "delivered": 1, "lost": 0, "spurious": 0}
+
+
+def test_fixup_irqs_empties_the_dying_cpus_cascade_slot(tmp_path: Path) -> None:
+    """fixup_irqs' last loop sets every slot it did not retrigger to VECTOR_UNUSED, irq 2's too (the
+    XT-PIC chip has no irq_retrigger): in the dying CPU's window after MULTI_STOP_EXIT a 0x32 is 'No irq
+    handler for vector'."""
+    path = tmp_path / "held.yaml"
+    path.write_text(HELD_BACK)
+    s = Session.from_scenario(str(path))
+    s.continue_()
+    offline = next(e for e in s.events(0, s.total) if e.kind == "cpu.offline")
+    s.seek(offline.index - 1)
+    assert 0x32 not in s.world["cpus"][1]["vector_irq"]
+    assert s.world["cpus"][0]["vector_irq"][0x32] == "CASCADE"

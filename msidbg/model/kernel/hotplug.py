@@ -39,7 +39,13 @@ from msidbg.model import acct, apic, ioapic
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
+from msidbg.model.hw import (
+    IRQ_MOVE_CLEANUP_VECTOR,
+    VECTOR_CASCADE,
+    VECTOR_CLEANUP,
+    VECTOR_RETRIGGERED,
+    words_test,
+)
 from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
@@ -689,7 +695,9 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
         cpu_dirty(k, loc["cpu"])
     # every other irq's slot becomes VECTOR_UNUSED (the same loop), so that what lands in the IRR from
     # here is "No irq handler for vector" when interrupts come back on (``idle_dead``'s window)
-    unused = [v for v, slot in target["vector_irq"].items() if type(slot) is int]
+    # -- irq 2's 0x32 too: the i8259A chip has no irq_retrigger, so even a 0x32 pending in the IRR is not
+    # retriggered and its slot goes (reading kernel.entry.pic-cascade)
+    unused = [v for v, slot in target["vector_irq"].items() if type(slot) is int or slot == VECTOR_CASCADE]
     if unused:
         cpu_dirty(k, loc["cpu"])
         for v in unused:

@@ -1170,8 +1170,9 @@ reading("kernel.entry.pic-cascade",
         "mask_ack_irq is mask_and_ack_8259A: irq 2 is masked in cached_irq_mask and the PIC has it not in service "
         "(i8259A_irq_real), so it prints 'spurious 8259A interrupt: IRQ2.' once per boot, bumps irq_err_count every "
         "time and EOIs the PIC; then no action: IRQS_PENDING, no handler. Nothing EOIs the local APIC, so 0x32 "
-        "stays in service on that CPU and holds back every vector of its priority class and below. The model "
-        "used to treat 0x32 as VECTOR_UNUSED (EOI, 'No irq handler').",
+        "stays in service on that CPU and holds back every vector of its priority class and below. A dying CPU's "
+        "fixup_irqs empties its 0x32 slot like every slot it does not retrigger (the XT-PIC chip has no "
+        "irq_retrigger). The model used to treat 0x32 as VECTOR_UNUSED (EOI, 'No irq handler').",
         source=PIC_CASCADE_DESC, module=M,
         quote="if (!handle_irq(desc, regs)) { ack_APIC_irq(); ... irq_set_chip_and_handler(i, chip, handle_level_irq); "
         "... if (!acpi_ioapic && !of_ioapic && nr_legacy_irqs()) setup_irq(2, &irq2); ... \"spurious 8259A "
