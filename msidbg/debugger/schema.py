@@ -38,10 +38,11 @@ from msidbg.sim.rec import MAPS
 #: ``cpus[i].managed`` (the CPU's managed_map) when a managed irq first reserves a vector there,
 #: ``cpus[i].vtimer`` when the CPU first arms its timer tick, ``kernel.default_affinity`` when a
 #: run writes /proc/irq/default_smp_affinity, ``cpus[i].esr`` (the local APIC's error state) when its
-#: APIC first receives an illegal vector, ``kernel.irq_err_count`` when the error interrupt runs and
+#: APIC first receives an illegal vector, ``kernel.irq_err_count`` when the error interrupt runs (with ``kernel.i8259_spurious``, the i8259's
+#: spurious_irq_mask, when a message on the PIC cascade's 0x32 runs irq 2's handle_level_irq) and
 #: ``kernel.migrating`` while a task migrated off an offline CPU waits for its new CPU
 LATE_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
-    ("kernel",): frozenset({"default_affinity", "irq_err_count", "migrating"}),
+    ("kernel",): frozenset({"default_affinity", "irq_err_count", "migrating", "i8259_spurious"}),
     ("kernel", "pci", "*"): frozenset({"irte", "msi_mask"}),
     ("cpus", "*"): frozenset({"managed", "vtimer", "esr"}),
 }

@@ -19,7 +19,7 @@ from msidbg.sim.rec import MAPS
 if TYPE_CHECKING:
     from msidbg.debugger.why import Link, Why
 
-SLOTS = {-1: "UNUSED", -2: "SHUTDOWN", -3: "RETRIGGERED", -4: "CLEANUP"}
+SLOTS = {-1: "UNUSED", -2: "SHUTDOWN", -3: "RETRIGGERED", -4: "CLEANUP", -5: "CASCADE (irq 2)"}
 _HEX_CODES = {C.TABLE, C.TABLE_LIVE, C.MSI_REG, C.MSIX_CTRL, C.MSI_LATCH}
 
 

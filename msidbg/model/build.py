@@ -104,6 +104,9 @@ def legacy_irqs(w: World) -> None:
         w["irqs"][i] = desc
         cpu0["vector_irq"][v] = i
         words_set(cpu0["alloc"], v)
+    if w["platform"]["kind"] != "xen-pv":
+        for c in w["cpus"]:
+            vec.cascade_slot(w, c["id"])
 
 
 def _legacy_cursor(scn: Scenario) -> dict[str, Any]:

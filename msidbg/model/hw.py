@@ -109,6 +109,9 @@ FIRST_DYNAMIC_IRQ = 24            # after the 24 IO-APIC GSIs
 VECTOR_SHUTDOWN = "SHUTDOWN"
 VECTOR_RETRIGGERED = "RETRIGGERED"
 VECTOR_CLEANUP = "CLEANUP"        # the IRQ_MOVE_CLEANUP_VECTOR system handler
+#: irq_to_desc(2), the PIC cascade's descriptor, in every CPU's slot of ISA_IRQ_VECTOR(2): i8259A chip,
+#: handle_level_irq, no action (kernel/entry.py ``cascade``; reading kernel.entry.pic-cascade)
+VECTOR_CASCADE = "CASCADE"
 
 
 def words_test(words: list[int], bit: int) -> bool:

@@ -35,7 +35,7 @@ XEN_PIRQ_CPU = "a Xen pirq irq: its event channel delivers it, to the vCPU it is
 #: ... and every such program: irq_move_masked_irq is ioapic_ack_level's (kernel/intx.py)
 MOVE_PROGS = frozenset({MOVE_PROG, "irq_move_masked_irq"})
 #: vector_irq sentinels (model/hw.py) as slot values; an absent slot is -1 (VECTOR_UNUSED)
-_SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4}
+_SLOT = {None: -1, "SHUTDOWN": -2, "RETRIGGERED": -3, "CLEANUP": -4, "CASCADE": -5}
 
 
 def _irq_state(d: Any) -> tuple[int, int]:

@@ -865,6 +865,22 @@ Revisions:
   first (tests/test_pctspin.py's seed 3: free_irq before CPU1's delayed handler, its edge then parked and lost).
   tests/heldout21/d01 (remove during a sustained edge loop: 397 delivered, 803 lost, the remove done at 509 us;
   was 1200 and 1.3 ms), tests/test_redteam21.py (held-out set tests/heldout21/, PREDICTIONS.md).
+  (leads22) Every CPU's ISA_IRQ_VECTOR(2) slot (0x32) holds irq 2, the PIC cascade (``vector_irq`` value
+  ``CASCADE``: init_IRQ on CPU0, setup_vector_irq before 4.15 and lapic_online from 4.15 on the others and on a CPU
+  brought back; not on xen-pv; a dying CPU's fixup_irqs empties it, XT-PIC having no irq_retrigger): a message on 0x32
+  runs irq 2's handle_level_irq on the i8259A chip -- mask_and_ack_8259A's "spurious 8259A interrupt: IRQ2." (once per
+  boot, ``kernel.i8259_spurious``), ``kernel.irq_err_count``++, no action: IRQS_PENDING -- and nothing EOIs the local
+  APIC, so 0x32 stays in service and holds back that CPU's vectors of class 3 and below. The model printed "No irq
+  handler for vector" and EOI'd (reading ``kernel.entry.pic-cascade``, read in a 4.13.19 tree and the 4.15+ vector.c /
+  io_apic.c). A second ``free_irq`` of one vector is __free_irq's WARN "Trying to free already-free IRQ N" and returns
+  0 (free_irq gives the driver no error code; a vector without an irq is a no-op too): the model returned -EINVAL,
+  failing the action, the probe status and probe-failed (reading ``kernel.free-irq.already-free``). With
+  MSI_FLAG_ACTIVATE_EARLY the activation at allocation is a call of ``irq_domain_activate_irq`` (msi_init_virq; the
+  activation loop before 6.2): a ``faults:`` entry or ``call`` breakpoint on it meets that call first, and a failed
+  activation fails the allocation with its own error after deactivating and freeing the device's irqs; the model wrote
+  the message inline and the fault fired at request_irq (reading ``kernel.msi.activate-early-call``). Shipped runs:
+  the same events, hits and outcomes; every bare-metal and xen-hvm state hash changes (the 0x32 slots) and the
+  provenance digests with them. tests/test_leads22.py.
 """
 
 from __future__ import annotations

@@ -107,6 +107,8 @@ def owner(w: World, cpu: int, vector: int) -> str:
     state = f" [{' '.join(bits)}]" if bits else ""
     if slot is None:
         return f"{where}{state}: unused (an arrival here is 'No irq handler for vector')"
+    if slot == "CASCADE":
+        return f"{where}{state}: irq 2 XT-PIC (the PIC cascade), no handler (an arrival is never EOI'd)"
     if isinstance(slot, str):
         return f"{where}{state}: {slot}"
     desc = w["irqs"].get(slot)

@@ -26,6 +26,7 @@ from msidbg.model.hw import (
     FIRST_EXTERNAL_VECTOR,
     FIRST_SYSTEM_VECTOR,
     IRQ_MOVE_CLEANUP_VECTOR,
+    VECTOR_CASCADE,
     VECTOR_CLEANUP,
     VECTOR_RETRIGGERED,
     VECTOR_SHUTDOWN,
@@ -94,6 +95,10 @@ def accept(k: Any, c: Any, v: int) -> None:
     elif slot == VECTOR_CLEANUP:
         stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
         _push(k, stack, "irq_move_cleanup_interrupt", {"vector": v, "src": src})
+    elif slot == VECTOR_CASCADE:    # irq 2's descriptor: its flow handler, not "No irq handler"
+        irq = _PIC_CASCADE_IRQ
+        stack.append({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}})
+        _push(k, stack, "handle_level_irq", {"vector": v, "src": src})
     elif v < FIRST_EXTERNAL_VECTOR:     # 16..31: an exception gate of the IDT (kernel/traps.py)
         _push(k, stack, "exception_vector", {"vector": v, "src": src})
     else:
@@ -162,6 +167,42 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
             acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: {_unhandled(v)}",
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
+    k.ret(0)
+
+
+_PIC_CASCADE_IRQ = 2
+cascade = program("handle_level_irq", "kernel/irq/chip.c on irq 2, the PIC cascade (i8259A chip, no action)",
+                  source=S.PIC_CASCADE_DESC)
+
+
+@cascade.step
+def cascade_no_action(k: Any, loc: dict[str, Any]) -> None:
+    """handle_level_irq of irq 2 (reading ``kernel.entry.pic-cascade``): mask_ack_irq is
+    mask_and_ack_8259A -- irq 2 is set in cached_irq_mask (nothing unmasks it with an IO-APIC) and the
+    PIC has it not in service, so it is a spurious 8259A interrupt: printed once per boot (the static
+    spurious_irq_mask), irq_err_count++ every time, then the PIC's mask and specific EOI. irq_may_run,
+    and no action: IRQS_PENDING and out. Neither this nor do_IRQ / common_interrupt (handle_irq found
+    a descriptor) writes the local APIC's EOI: the vector stays in service on this CPU."""
+    c = k.cpu
+    v, src = loc["vector"], loc["src"]
+    kern = k.kernel
+    kern["irq_err_count"] = kern.get("irq_err_count", 0) + 1
+    first = not kern.get("i8259_spurious", 0) & 1 << _PIC_CASCADE_IRQ
+    kern["i8259_spurious"] = kern.get("i8259_spurious", 0) | 1 << _PIC_CASCADE_IRQ
+    P = k.eng.prov
+    slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
+    why = f"hit CPU{c.id} vector {v:#x}: irq 2 (the PIC cascade) has no action (IRQS_PENDING, no local APIC EOI)"
+    if not src:
+        P.dep(PC.D_SLOT, slot_key)
+        k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: irq 2, the PIC cascade (no device signal)")
+    for dev, idx, cnt in src:
+        P.dep(PC.D_SLOT, slot_key)
+        acct.lost(k.eng, dev, idx, cnt, why, spurious=True)
+    if first:
+        k.note("spurious 8259A interrupt: IRQ2.", kern["irq_err_count"])
+    else:
+        k.note(f"irq 2 (i8259A): spurious, no action: IRQS_PENDING; vector {v:#x} stays in service on CPU{c.id}",
+               kern["irq_err_count"])
     k.ret(0)
 
 

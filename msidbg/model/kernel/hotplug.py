@@ -39,7 +39,13 @@ from msidbg.model import acct, apic, ioapic
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
+from msidbg.model.hw import (
+    IRQ_MOVE_CLEANUP_VECTOR,
+    VECTOR_CASCADE,
+    VECTOR_CLEANUP,
+    VECTOR_RETRIGGERED,
+    words_test,
+)
 from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
 from msidbg.model.kernel import vector as vec
@@ -697,7 +703,9 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
         cpu_dirty(k, loc["cpu"])
     # every other irq's slot becomes VECTOR_UNUSED (the same loop), so that what lands in the IRR from
     # here is "No irq handler for vector" when interrupts come back on (``idle_dead``'s window)
-    unused = [v for v, slot in target["vector_irq"].items() if type(slot) is int]
+    # -- irq 2's 0x32 too: the i8259A chip has no irq_retrigger, so even a 0x32 pending in the IRR is not
+    # retriggered and its slot goes (reading kernel.entry.pic-cascade)
+    unused = [v for v, slot in target["vector_irq"].items() if type(slot) is int or slot == VECTOR_CASCADE]
     if unused:
         cpu_dirty(k, loc["cpu"])
         for v in unused:
@@ -1059,6 +1067,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
     target["cleanup"] = []
     if vec.legacy(k.w):
         vec.legacy_online_slots(k.w, loc["cpu"])
+    vec.cascade_slot(k.w, loc["cpu"])
     target["online"] = True
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["is_managed"])

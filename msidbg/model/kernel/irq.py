@@ -224,6 +224,10 @@ def assign(k: Any, loc: dict[str, Any]) -> None:
     vector was assigned at allocation keeps it -- and before 4.15 the vector domain has no activate
     callback at all -- so only msi_domain_activate's message write follows (no second vector.assign
     for the one assignment)."""
+    if loc.get("early"):
+        # msi_init_virq's activation at allocation: the vector domain's part is alloc_irq's (a reservation's
+        # shutdown vector, or the vector assigned then, which x86_vector_activate keeps); the message follows
+        return
     desc = k.w.irqs[loc["irq"]]
     if desc["activated"] or chip_has(desc, "no-domain"):
         k.ret(0)
@@ -545,7 +549,7 @@ def _spinning(frame: Any, now: int) -> bool:
 CHIP_ACTIVE: dict[str, Any] = {}
 
 free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
-               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP))
+               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP, *S.FREE_ALREADY))
 
 
 @free.step
@@ -556,10 +560,17 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
     with its deactivation before 4001d8e8762f (``free_irq_deactivate``: shutdown)."""
     desc = irq_of(k, loc["dev"], loc["index"])
     shared = None if desc is None else SHARED_FREE.get(desc.chip)
-    if desc is None or desc.action is None or (
+    if desc is None:
+        # pci_irq_vector fails (-EINVAL) and free_irq finds no descriptor: it returns NULL, no error
+        k.note(f"free_irq: vector {loc['index']} has no irq: no descriptor, nothing freed", 0, loc["dev"])
+        k.ret(0)
+        return
+    if desc.action is None or (
             shared is not None and [loc["dev"], loc["index"]] not in (desc.get("actions") or [])):
-        k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
-        k.ret(-EINVAL)
+        # __free_irq finds no action with this dev_id: WARN and return NULL; free_irq gives the driver no
+        # error code (the action's name or NULL; void in older releases): reading kernel.free-irq.already-free
+        k.note(f"WARN: Trying to free already-free IRQ {desc.irq}", 0, loc["dev"])
+        k.ret(0)
         return
     from msidbg.model.kernel.entry import queue_for_lock, spin_on_lock  # (entry.py's imports lead back here)
 

@@ -438,7 +438,7 @@ def arch_setup_done(k: Any, loc: dict[str, Any]) -> None:
 
 domain_alloc = program("msi_domain_alloc_irqs", "kernel/irq/msi.c with the x86 vector domain",
                        source=(S.MSI_DOMAIN, S.VECTOR, S.LEGACY_VECTOR, S.PCI_FAIL, S.PCI_FAIL_OLD,
-                               S.MATRIX_RESERVE))
+                               S.MATRIX_RESERVE, *S.ACTIVATE_EARLY_CALL))
 
 
 @domain_alloc.step
@@ -546,16 +546,59 @@ def activate_early(k: Any, loc: dict[str, Any]) -> None:
         k.again()
         return
     desc = k.w.irqs[loc["irq"]]
+    loc["ret"] = 0
     if late_activation(k, loc, desc) or sw(k, "msi_activate_early") == "none":
         desc["activated"] = False
         return
-    k.call("irq_compose_write", irq=loc["irq"])
+    # msi_init_virq (6.2+; the activation loop of __msi_domain_alloc_irqs before): irq_domain_activate_irq,
+    # a call a ``faults:`` entry or a ``call`` breakpoint on that program meets here first (reading
+    # kernel.msi.activate-early-call)
+    k.call("irq_domain_activate_irq", irq=loc["irq"], early=True)
+
+
+@domain_alloc.step
+def early_activated(k: Any, loc: dict[str, Any]) -> None:
+    """An activation at allocation that failed fails the allocation with its own error: every irq of
+    the device is freed (msi_domain_free_locked from 6.2, the cleanup label's msi_domain_free_irqs
+    before) and the error is returned as it is -- not msi_handle_pci_fail's count."""
+    if loc["ret"] < 0:
+        loc["err"], loc["j"] = loc["ret"], 0
+        k.goto("cleanup")
 
 
 @domain_alloc.step
 def next_irq(k: Any, loc: dict[str, Any]) -> None:
     loc["i"] = loc.get("i", 0) + 1
     k.goto("alloc_irq")
+
+
+@domain_alloc.step
+def cleanup(k: Any, loc: dict[str, Any]) -> None:
+    """The failed activation's cleanup, one irq at a time: an irq still activated (one whose vector came
+    at allocation: reservation mode clears the activated bit after its activation) is deactivated first
+    -- msi_domain_deactivate's zero message --, then freed (vectors, reservations); at the end the error."""
+    descs = pci.pdev(k, loc["dev"])["descs"]
+    j = loc["j"]
+    while j < len(descs) and not descs[j]["irq"]:
+        j += 1
+    if j >= len(descs):
+        k.ret(loc["err"])
+        return
+    loc["j"] = j
+    # (the irq whose activation failed never became IRQD_ACTIVATED, whatever vector alloc_irq gave it)
+    if descs[j]["irq"] != loc["irq"] and k.w.irqs[descs[j]["irq"]]["activated"]:
+        k.call("irq_domain_deactivate_irq", irq=descs[j]["irq"])
+
+
+@domain_alloc.step
+def cleanup_free(k: Any, loc: dict[str, Any]) -> None:
+    d = pci.pdev(k, loc["dev"])["descs"][loc["j"]]
+    desc = k.w.irqs.pop(d["irq"])
+    d["irq"] = 0
+    loc["j"] += 1
+    release_vectors(k, desc)
+    k.ev(K.IRQ_RELEASE, loc["dev"], desc.irq, desc.index)
+    k.goto("cleanup")
 
 
 # --- __pci_write_msi_msg -------------------------------------------------------------------
@@ -852,13 +895,18 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs.pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
     if desc is None:
         return
-    desc_dirty(k, desc)     # provenance: the slots it frees, the irq gone
     for d, i, n in desc.get("pending_src") or ():   # IRQS_PENDING edges no resend will replay now
         k.eng.prov.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
         k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
         acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq} when its descriptor was freed")
+    release_vectors(k, desc)
+    k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc.index)
+
+
+def release_vectors(k: Any, desc: Any) -> None:
+    """x86_vector_free_irqs for a freed irq: its vector back to the matrix, its reservations dropped."""
+    desc_dirty(k, desc)     # provenance: the slots it frees, the irq gone
     vec.clear_vector(k.w, desc)
     vec.remove_reserved(k.w, desc)     # vector_free_reserved_and_managed: irq_matrix_remove_reserved
     if desc["is_managed"]:
         vec.remove_managed(k.w, desc)  # vector_free_reserved_and_managed
-    k.ev(K.IRQ_RELEASE, loc["dev"], irq, desc.index)

@@ -80,6 +80,20 @@ DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
 FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
+#: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.19 and 4.16.13 trees
+FREE_ALREADY = (Source(L, "v4.13.19", "kernel/irq/manage.c", "__free_irq / free_irq", "4.5.. (read in a 4.13.19 tree)"),
+                Source(L, "v4.16.13", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
+                       "4.16.. (read in a 4.16.13 tree)"))
+reading("kernel.free-irq.already-free",
+        "A free_irq whose irq has no action with the caller's dev_id (a second free_irq of one vector) is "
+        "__free_irq's 'Trying to free already-free IRQ %d' WARN; it returns NULL and nothing changes. free_irq "
+        "returns no error code: the freed action's name or NULL in both trees read (void in older releases). The "
+        "model returned "
+        "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 tree read "
+        "dereferences __free_irq's NULL (devname = action->name, an oops); the 4.16.13 tree checks it first.",
+        source=FREE_ALREADY, module=M,
+        quote="if (!action) { WARN(1, \"Trying to free already-free IRQ %d\\n\", irq); ... return NULL; } ... "
+        "(4.16.13 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
                         "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
@@ -1182,6 +1196,55 @@ reading("kernel.vector.legacy-cascade",
         quote="for (i = 0; i < nr_legacy_irqs(); i++) per_cpu(vector_irq, 0)[ISA_IRQ_VECTOR(i)] = "
         "irq_to_desc(i); ... data->cfg.vector = ISA_IRQ_VECTOR(i); cpumask_setall(data->domain); ... "
         "Therefore we refrain from routing IRQ2 to the I/O APIC in all cases now.")
+#: irq 2's descriptor behind ISA_IRQ_VECTOR(2) (leads22): read in a stored 4.13.19 tree; the 4.15+ slot in the
+#: stored vector.c (lapic_online -> __setup_vector_irq) and setup_IO_APIC (io_apic_irqs = ~PIC_IRQS, 6.18)
+PIC_CASCADE_DESC = (Source(L, "v4.13.19", "arch/x86/kernel/irq.c + arch/x86/kernel/irq_64.c", "do_IRQ / handle_irq",
+                           "4.5..5.7 (do_IRQ; common_interrupt from 5.8, the same IS_ERR_OR_NULL test)"),
+                    Source(L, "v4.13.19", "arch/x86/kernel/irqinit.c", "init_ISA_irqs / init_IRQ / irq2 (setup_irq "
+                           "only without an IO-APIC)", "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "v4.13.19", "arch/x86/kernel/i8259.c", "mask_and_ack_8259A / i8259A_irq_real",
+                           "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "v4.13.19", "kernel/irq/chip.c", "handle_level_irq / mask_ack_irq",
+                           "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online / __setup_vector_irq",
+                           "4.15.."),
+                    Source(L, "v6.18", "arch/x86/kernel/apic/io_apic.c", "setup_IO_APIC (io_apic_irqs)", "all"))
+reading("kernel.entry.pic-cascade",
+        "Every CPU's ISA_IRQ_VECTOR(2) (0x32) slot holds irq 2's descriptor (init_IRQ on CPU0; setup_vector_irq "
+        "before 4.15, lapic_online from 4.15 on the others: irq 2 is not in io_apic_irqs). irq 2 keeps the i8259A "
+        "chip and handle_level_irq from init_ISA_irqs and, with an IO-APIC, no action (setup_irq(2, &irq2) only "
+        "without one). A message on 0x32 therefore finds a descriptor: do_IRQ / common_interrupt run its flow "
+        "handler and neither ack the local APIC nor print 'No irq handler for vector'. handle_level_irq's "
+        "mask_ack_irq is mask_and_ack_8259A: irq 2 is masked in cached_irq_mask and the PIC has it not in service "
+        "(i8259A_irq_real), so it prints 'spurious 8259A interrupt: IRQ2.' once per boot, bumps irq_err_count every "
+        "time and EOIs the PIC; then no action: IRQS_PENDING, no handler. Nothing EOIs the local APIC, so 0x32 "
+        "stays in service on that CPU and holds back every vector of its priority class and below. A dying CPU's "
+        "fixup_irqs empties its 0x32 slot like every slot it does not retrigger (the XT-PIC chip has no "
+        "irq_retrigger). The model used to treat 0x32 as VECTOR_UNUSED (EOI, 'No irq handler').",
+        source=PIC_CASCADE_DESC, module=M,
+        quote="if (!handle_irq(desc, regs)) { ack_APIC_irq(); ... irq_set_chip_and_handler(i, chip, handle_level_irq); "
+        "... if (!acpi_ioapic && !of_ioapic && nr_legacy_irqs()) setup_irq(2, &irq2); ... \"spurious 8259A "
+        "interrupt: IRQ%d.\\n\" ... atomic_inc(&irq_err_count); ... if (unlikely(!desc->action || "
+        "irqd_irq_disabled(&desc->irq_data))) { desc->istate |= IRQS_PENDING;")
+#: the activation at allocation as a call of irq_domain_activate_irq (leads22)
+ACTIVATE_EARLY_CALL = (Source(L, "v6.6", "kernel/irq/msi.c",
+                              "__msi_domain_alloc_irqs -> msi_init_virq -> irq_domain_activate_irq / "
+                              "__msi_domain_alloc_locked (msi_domain_free_locked on error)", "6.2.."),
+                       Source(L, "v4.16.13", "kernel/irq/msi.c",
+                              "msi_domain_alloc_irqs (MSI_FLAG_ACTIVATE_EARLY loop, cleanup: deactivate, "
+                              "msi_domain_free_irqs)", "4.15..6.1 (read in a 4.16.13 tree)"))
+reading("kernel.msi.activate-early-call",
+        "With MSI_FLAG_ACTIVATE_EARLY (msi_activate_early first/all) an MSI irq's first activation is a call of "
+        "irq_domain_activate_irq at allocation (msi_init_virq from 6.2; the activation loop of "
+        "msi_domain_alloc_irqs before), so a faults: entry or a call breakpoint on that program meets it there, "
+        "not at request_irq. A failed activation fails the allocation with its own error: the activated irqs are "
+        "deactivated, every irq of the device freed, and the error returned (not msi_handle_pci_fail's count). "
+        "The model activated inline at allocation: the fault fired at request_irq. Not modelled: before 6.2 all "
+        "irqs are allocated before the first activation (the model interleaves them per descriptor, as 6.2+).",
+        source=ACTIVATE_EARLY_CALL, module=M,
+        quote="ret = msi_init_virq(domain, virq + i, vflags); if (ret) return ret; ... if (ret) "
+        "msi_domain_free_locked(dev, ctrl); return ret; / (4.16.13:) ret = irq_domain_activate_irq(irq_data, "
+        "can_reserve); if (ret) goto cleanup; ... msi_domain_free_irqs(domain, dev); return ret;")
 reading("kernel.vector.legacy-alloc-first-cpu",
         "Before 4.15 an MSI gets its vector when it is allocated (x86_vector_alloc_irqs -> "
         "assign_irq_vector_policy): no info->mask for PCI/MSI, so the node's CPUs, then the online CPUs; "

@@ -36,6 +36,7 @@ from msidbg.model.hw import (
     LEGACY_FIRST_SYSTEM_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
     PIC_CASCADE_IR,
+    VECTOR_CASCADE,
     VECTOR_SHUTDOWN,
     compose_msg,
     words_clear,
@@ -692,6 +693,15 @@ def _legacy_force_complete(w: World, desc: Any) -> int:
     desc.move_in_progress = False
     _unqueue_cleanup(w, desc)
     return 0
+
+
+def cascade_slot(w: World, cpu: int) -> None:
+    """ISA_IRQ_VECTOR(2) of ``cpu`` maps irq 2, the PIC cascade (reading ``kernel.entry.pic-cascade``):
+    init_IRQ maps ISA_IRQ_VECTOR(0..15) on CPU0; a CPU brought up gets it from setup_vector_irq before
+    4.15 (irq 2's init_legacy_irqs domain is every CPU) and from lapic_online's __setup_vector_irq from
+    4.15 (irq 2 is not in io_apic_irqs = ~PIC_IRQS). A xen-pv guest delivers no local APIC vector."""
+    if w.platform["kind"] != "xen-pv":
+        w.cpus[cpu].vector_irq[PIC_CASCADE_VECTOR] = VECTOR_CASCADE
 
 
 def legacy_online_slots(w: World, cpu: int) -> None:
