@@ -48,11 +48,21 @@ def main() -> int:
     exe = shutil.which("msidbg", path=str(Path(sys.executable).parent)) or "msidbg"
     cmd = [exe, "run", a.scenario, "--headless"]
     other = None
+    # this tree's command runs with the caller's PYTHONPATH (a worktree over a shared venv: the
+    # worktree, not the venv's installed msidbg), restored after each run of DIR's
+    mine_path = os.environ.get("PYTHONPATH")
+
+    def ours() -> None:
+        if mine_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = mine_path
+
     if a.against:
         other = [exe, "run", str(ROOT / a.scenario), "--headless"]
-        os.environ["PYTHONPATH"] = a.against    # (this tree's command runs its own installed msidbg)
+        os.environ["PYTHONPATH"] = a.against
         timed(other)
-        del os.environ["PYTHONPATH"]
+        ours()
     timed(cmd)  # a first run fills the bytecode cache (see msidbg/_boot.py)
     ref, mine, theirs = [], [], []
     for i in range(a.rounds):
@@ -63,7 +73,7 @@ def main() -> int:
         if other is not None:
             os.environ["PYTHONPATH"] = a.against
             theirs.append(timed(other))
-            del os.environ["PYTHONPATH"]
+            ours()
         if not first:
             mine.append(timed(cmd))
 

@@ -5,7 +5,8 @@ cursor starts 150 events into the interrupt bursts (event ~30,900; found from th
 steps change APIC bits and rows.
 
 - **keys**: from a key press to the screen painted with the cursor moved, for step and step
-  back (p50 <= 30 ms each). The key event is sent the way ``Pilot.press`` sends it (through
+  back (p50 <= 30 ms each); also the process's CPU time over the same span (``step cpu``, no
+  target: on a loaded machine the wall figure waits for the cores, this one does not). The key event is sent the way ``Pilot.press`` sends it (through
   the driver); the clock stops when the screen's refresh timer has painted a frame after the
   App moved the cursor -- the same path as in a terminal, including the wait for the next
   frame. ``Pilot.press`` itself is not timed (it sleeps until the process looks idle).
@@ -119,8 +120,10 @@ def on_paint(app: MsidbgApp, check: Any) -> None:
     screen._compositor_refresh = paint_and_check  # type: ignore[method-assign]
 
 
-async def timed_key(app: MsidbgApp, key: str, target: int) -> float:
-    """Milliseconds from sending ``key`` to the first frame painted with the cursor at ``target``."""
+async def timed_key(app: MsidbgApp, key: str, target: int, cpu: list[float] | None = None) -> float:
+    """Milliseconds from sending ``key`` to the first frame painted with the cursor at ``target``
+    (wall); the process's CPU time over the same span is appended to ``cpu`` if given (what a
+    loaded machine does not inflate: the wait for the next frame and for the cores is not in it)."""
     painted = asyncio.Event()
     screen = app.screen
     paint = screen._compositor_refresh
@@ -132,9 +135,11 @@ async def timed_key(app: MsidbgApp, key: str, target: int) -> float:
 
     screen._compositor_refresh = paint_and_check  # type: ignore[method-assign]
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         send(app, key)
         await asyncio.wait_for(painted.wait(), 10)
+        if cpu is not None:
+            cpu.append((time.process_time() - c0) * 1000)
         return (time.perf_counter() - t0) * 1000
     finally:
         del screen._compositor_refresh
@@ -142,11 +147,12 @@ async def timed_key(app: MsidbgApp, key: str, target: int) -> float:
 
 async def measure_keys(samples: int) -> dict[str, float]:
     app, ctx, pilot = await recorded_app()
-    out: dict[str, list[float]] = {"step": [], "step back": []}
+    out: dict[str, list[float]] = {"step": [], "step back": [], "step cpu": [], "step back cpu": []}
     try:
         for _ in range(samples):
             for key, name in (("s", "step"), ("b", "step back")):
-                out[name].append(await timed_key(app, key, app.session.cursor + (1 if key == "s" else -1)))
+                target = app.session.cursor + (1 if key == "s" else -1)
+                out[name].append(await timed_key(app, key, target, out[f"{name} cpu"]))
             await timed_key(app, "s", app.session.cursor + 1)   # net progress: the cursor walks forward
     finally:
         await ctx.__aexit__(None, None, None)

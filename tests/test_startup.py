@@ -125,9 +125,9 @@ def test_only_the_patterns_a_run_compiles_are_installed(tmp_path: Path) -> None:
 
 #: what a headless run must not load: inspect's own imports (dataclasses reads it only for a
 #: missing docstring), OpenSSL (small digests: msidbg.digest), shutil (argparse's terminal width),
-#: json (only with --json), secrets (only when a file is written) and why (the cause chains, which
-#: only --json shows)
-NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why")
+#: json (only with --json), secrets (only when a file is written), why (the cause chains, which
+#: only --json shows) and difflib (a misspelt name's "did you mean": debugger.schema)
+NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why", "difflib")
 
 
 def test_a_headless_run_leaves_the_heavy_modules_unloaded(tmp_path: Path) -> None:

@@ -26,7 +26,6 @@ No Textual here.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,6 +214,8 @@ def _did_you_mean(name: str, names: list[str]) -> str:
     if started:
         shown = ", ".join(repr(n) for n in started[:3]) + (", ..." if len(started) > 3 else "")
         return f"did you mean {shown}? " if len(started) == 1 else f"did you mean one of {shown}? "
+    import difflib  # only for a typo's message: a run that arms nothing misspelt never loads it
+
     close = difflib.get_close_matches(name, names, n=1)
     return f"did you mean {close[0]!r}? " if close else ""
 
