@@ -224,3 +224,13 @@ def test_the_new_records_change_nothing_the_model_does_and_replay_alike() -> Non
     for name, target in (("q11-affinity-edge-loop-k61", "irqs[24].pending_mask"), ("q09-spin-pct-k52", "actions[5]")):
         a, b = _run(name).why(target), _run(name).why(target)
         assert [(lk.event, lk.link, lk.reason) for lk in a.links()] == [(lk.event, lk.link, lk.reason) for lk in b.links()]
+
+
+def test_what_if_names_the_pv_mask_all_fix_in_the_stable_series() -> None:
+    """q08 on 5.4.147: flipping kernel.msix_mask_all_ignore_mask removes the failed probe, named by 1a519dc7a73c and
+    its 5.4.148 backport; the flipped run parts at msix_capability_init's Vector Control read."""
+    s = _run("q08-pv-maskall-k54147")
+    why = s.why(next(h for h in s.hits() if h.name == "probe-failed"), what_if=True)
+    gone = why.what_if.gone()
+    assert [(f.key, f.from_, f.to) for f in gone] == [("kernel.msix_mask_all_ignore_mask", False, True)]
+    assert gone[0].change["commit"].startswith("1a519dc7a73c") and gone[0].change.get("in_series") == "5.4.148"
