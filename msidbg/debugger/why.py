@@ -131,7 +131,7 @@ _MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD})
 
 #: what kept a held signal from ever being released (the driver never set the entry up; its managed irq was left shut
 #: down), and a lock's holder: before the other links (``Builder.deps``)
-_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_DRIVER_VECTORS, C.D_SHUTDOWN})
+_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN})
 
 
 class Builder:
@@ -220,8 +220,11 @@ class Builder:
             # (a flow handler spinning on desc->lock: the lock's holder before the interrupt it handles; a signal held
             # on an entry its driver never set up: the vectors the driver set up -- what left the entry at its reset
             # mask for good -- before the held signal, whose mask had no writer at all: whyheld10)
+            # (a vector still pending in IRR behind one in service: the one in service before the message: whyheld11)
+            behind = any(d[0] == C.D_IN_SERVICE for d in strong)
             strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
-                        1 if d[0] in _NEVER_RELEASED else 3 if held and d[0] in _MSG_DEPS else 2)
+                        1 if d[0] in _NEVER_RELEASED else 3 if held and d[0] in _MSG_DEPS
+                        or behind and d[0] == C.D_PENDING else 2)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied

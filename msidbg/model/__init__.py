@@ -16,6 +16,7 @@ from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.build import build_world
+from msidbg.model.hw import words_highest
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.prov import HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
@@ -154,6 +155,7 @@ class Model:
                 also = (PK.key(PK.ACTERR, action),) if action is not None and action >= 0 else ()
                 self.k.eng.prov.write(PC.FAULT, PK.key(PK.FAULT, i), -int(f[2]), ctx=False, also=also,
                                       note=f"{prog} returns -{f[2]}" + (f" for {dev}" if dev else ""))
+                self.k.eng.prov.stack_only()     # where it fired: at allocation or request_irq (whyheld11)
                 return int(f[2])
         return 0
 
@@ -183,17 +185,46 @@ class Model:
                     P.dep(PC.D_HELD, PK.key(PK.HELD, PK.dev_entry(P.dev(name), idx)))
                     acct.lost(eng, name, idx, n, device.SUPPRESSED_REASON.format(idx=idx))
         for c in w.cpus:
+            top = words_highest(c.isr) if c.irr_src else -1
             for v in sorted(c.irr_src):
+                # what kept it pending: a vector of its priority class or above still in service on that CPU
+                # (the PIC cascade's 0x32, which nothing EOIs: kernel.entry.pic-cascade); the loss linked only
+                # the message that set the IRR bit (whyheld11)
+                behind = PK.key(PK.ISR, PK.cpu_vec(c.id, top)) if top >= 0 and top >> 4 >= v >> 4 else -1
                 for name, idx, n in c.irr_src[v]:
                     P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c.id, v)))
+                    if behind >= 0 and P.writer(behind) >= 0:
+                        P.dep(PC.D_IN_SERVICE, behind)
                     acct.lost(eng, name, idx, n, f"were still pending in CPU{c['id']}'s IRR at the end")
             c.irr_src = {}
+        if P.on and eng.fresh:
+            _not_started(w, P)
         for hook in FINISH_HOOKS:
             hook(eng)
         # run.end says what the summary says: every signal raised and never delivered (the ones
         # counted just now, and those lost on the way earlier)
         eng.emit(K.RUN_END, -1, None, acct.total_lost(w))
         w.ended = True
+
+
+def _not_started(w: Any, P: Prov) -> None:
+    """Provenance: each scenario action still queued at the end (it never started) is a node linking what held its
+    CPU: the spin wait nothing can end (``Ctx.stuck``'s ``cpus[c].proc.wait``), else the action still running there."""
+    for i, a in enumerate(w.get("actions") or ()):
+        if a.get("state") != "queued":
+            continue
+        on = a.get("on")
+        if not isinstance(on, int) or not 0 <= on < len(w.cpus):
+            continue
+        run = w.cpus[on].proc.get("action")
+        wait = PK.key(PK.WAIT, on)
+        if P.writer(wait) >= 0:
+            P.dep(PC.D_QUEUED_BEHIND, wait)
+        elif isinstance(run, int) and run >= 0:
+            P.dep(PC.D_QUEUED_BEHIND, PK.key(PK.ACTION, run))
+        behind = f", queued behind action {run}, still running" if isinstance(run, int) and run >= 0 else ""
+        P.write(PC.NOT_STARTED, PK.key(PK.ACTION, i), 0, ctx=False,
+                note=f"action {i} ({a.get('do')} on CPU{on}) never started{behind}")
 
 
 def new_engine(scn: Scenario, seed: int | None = None, log: EventLog | None = None,

@@ -78,6 +78,8 @@ class Prov(Reader):
         #: the number the next hot record gets
         self.nhot = HOT
         self.cur: dict[int, int] = {}
+        #: irqs[n].pending_mask re-armed by irq_move_irq: key -> (the re-arm node, the request it applies)
+        self.rearm: dict[int, tuple[int, int]] = {}
         self.dev_ids: dict[str, int] = {}
         self.dev_names: list[str] = []
         #: node record -> stack id (nodes made inside a kernel / QEMU program step)
@@ -228,7 +230,13 @@ class Prov(Reader):
             self.notes.add(r, note)
         return r
 
-    def _context(self, cur: int) -> None:
+    def stack_only(self) -> None:
+        """Attach the running call stack to the node just recorded (``write(..., ctx=False)``), no link to what the
+        context runs for: an injected fault stays a root, shown where it fired (whyheld11)."""
+        if self.eng.fresh and self.on:
+            self._context(self.eng.cur, link=False)
+
+    def _context(self, cur: int, link: bool = True) -> None:
         """Attach the running program context to the node just recorded: its call stack, and a link
         to what it runs for (the scenario action, the interrupt being handled, the guest's ioreq)."""
         k: Any = getattr(self.eng.model, "k", None)
@@ -247,6 +255,8 @@ class Prov(Reader):
             self.stack_list.append(sig)
         node = self.last_node
         self.stacks[node] = sid
+        if not link:
+            return
         if kind == "proc":
             self.proc_last[cpu] = node
             action = k.cpu.proc.action
@@ -265,7 +275,18 @@ class Prov(Reader):
                 self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_IN_POLL, _SPOLL_KEY, self.poll_run.get(cpu, -1), -1))
             for f in stack:     # a deferred move applied at ack time: the request behind it
                 if f["prog"] in MOVE_PROGS and isinstance(f["locals"].get("irq"), int):
-                    self._link(cur, C.D_MOVE, PK.key(PK.MOVEPEND, f["locals"]["irq"]))
+                    key = PK.key(PK.MOVEPEND, f["locals"]["irq"])
+                    w = self.cur.get(_small(key), -1)
+                    if w == node:
+                        # the node re-arms the request (irq_move_irq's unmask_after after a refused move): it applies
+                        # the request before it -- through any re-arms, the request itself (whyheld11: it linked
+                        # itself, and a chain of re-arms would be one link per interrupt)
+                        w = self.prev(node)
+                        last = self.rearm.get(key)
+                        if last is not None and last[0] == w:
+                            w = last[1]
+                        self.rearm[key] = (node, w)
+                    self.rec.frombytes(_REC(cur << EV_SHIFT | C.D_MOVE, key, w, -1))
         elif kind == "qemu":
             serving = k.w.get("qemu", {}).get("serving")
             if serving is not None:

@@ -253,6 +253,18 @@ D_TEARDOWN = _c("teardown", False, "in the teardown of the dead CPU, run by")
 D_SHUTDOWN = _c("left-shut-down", False, "never started: the irq left shut down by")
 #: PHYSDEVOP_get_free_pirq's top-down search: the pirq above the one handed out, and what holds it (an annotation)
 D_ABOVE = _c("above", False, "the pirq above it, held by")
+#: __free_irq finding no action (kernel.free-irq.already-free): its WARN is a node linking the irq's action as the
+#: free_irq (or never a request_irq) left it (whyheld11: it linked only its own action)
+FREE_WARN = _c("irq.free_warn", True, "{who}: {note}", writes=False)
+D_FREED = _c("already-freed", False, "the irq's action, as left by")
+#: a scenario action still queued on its CPU when the run ended (summary's ``not_started``): a node at the end linking
+#: what held its CPU -- the spin for ever (``cpus[c].proc.wait``), else the action still running there (whyheld11: a
+#: path question on it read "still had its initial value")
+NOT_STARTED = _c("action.not_started", True, "{note}")
+D_QUEUED_BEHIND = _c("queued-behind", False, "queued behind")
+#: a flow handler spinning on desc->lock behind the task queued for it first (kernel.lock.desc-lock-queued): that task's
+#: action (whyheld11)
+D_LOCK_QUEUED = _c("desc-lock-queued", False, "waits for desc->lock, queued for first by")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -375,6 +375,12 @@ def lock_waiter(w: Any, desc: Any, me: int) -> int:
     return -1
 
 
+def lw_prog(desc: Any) -> str:
+    """The program of the task queued first on desc->lock (``lock_wait``), for a note."""
+    lw = desc.get("lock_wait")
+    return str(lw[1]) if lw else "?"
+
+
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
     again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins. A flow
@@ -392,8 +398,23 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
             if k.ctx is k.cpu.proc:
                 desc.pop("lock_wait", None)     # this task's turn: it takes the lock now
             return False
+        before, k.emitted = k.emitted, False
         k.spin(f"desc->lock: CPU{first}'s task queued for it first (queued spinlock: its turn at the release)",
                first, desc.dev)
+        noted = k.emitted
+        k.emitted = before or noted
+        P = k.eng.prov
+        if noted and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None and P.on and k.eng.fresh:
+            # provenance (the first, noted poll): the edge waits behind the task queued first -- the action whose
+            # free_irq / irq_set_affinity / disable_irq gets the lock at the release (whyheld11: the spin's note
+            # linked only the interrupt it ran in)
+            action = k.w.cpus[first].proc.get("action", -1)
+            if action is not None and action >= 0:
+                P.dep(PC.D_LOCK_QUEUED, PK.key(PK.ACTION, action))
+            de = PK.dev_entry(P.dev(desc.dev), desc["index"])
+            P.write(PC.KERNEL, PK.key(PK.HELD, de), 1, also=(PK.key(PK.SIG, de),),
+                    note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
+                    f"CPU{first}'s task ({lw_prog(desc)}) queued for it first and takes it at the release")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)

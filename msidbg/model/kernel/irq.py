@@ -570,6 +570,12 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
         # __free_irq finds no action with this dev_id: WARN and return NULL; free_irq gives the driver no
         # error code (the action's name or NULL; void in older releases): reading kernel.free-irq.already-free
         k.note(f"WARN: Trying to free already-free IRQ {desc.irq}", 0, loc["dev"])
+        P = k.eng.prov
+        if P.on and k.eng.fresh:    # the WARN's node: the free_irq that removed the action (whyheld11)
+            key = PK.key(PK.IRQACT, desc.irq)
+            if P.writer(key) >= 0:
+                P.dep(PC.D_FREED, key)
+            P.write(PC.FREE_WARN, key, 0, note=f"WARN: Trying to free already-free IRQ {desc.irq}")
         k.ret(0)
         return
     from msidbg.model.kernel.entry import queue_for_lock, spin_on_lock  # (entry.py's imports lead back here)

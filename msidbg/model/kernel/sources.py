@@ -80,8 +80,9 @@ DEVRES = Source(L, "v6.6", "drivers/base/dd.c + drivers/pci/msi/msi.c",
 FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
-#: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.19 and 4.16.13 trees
-FREE_ALREADY = (Source(L, "v4.13.19", "kernel/irq/manage.c", "__free_irq / free_irq", "4.5.. (read in a 4.13.19 tree)"),
+#: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.9 (kinmax/linux-4.13.19, named
+#: for no release: audit17) and 4.16.13 trees
+FREE_ALREADY = (Source(L, "v4.13.9", "kernel/irq/manage.c", "__free_irq / free_irq", "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
                 Source(L, "v4.16.13", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
                        "4.16.. (read in a 4.16.13 tree)"))
 reading("kernel.free-irq.already-free",
@@ -1196,16 +1197,16 @@ reading("kernel.vector.legacy-cascade",
         quote="for (i = 0; i < nr_legacy_irqs(); i++) per_cpu(vector_irq, 0)[ISA_IRQ_VECTOR(i)] = "
         "irq_to_desc(i); ... data->cfg.vector = ISA_IRQ_VECTOR(i); cpumask_setall(data->domain); ... "
         "Therefore we refrain from routing IRQ2 to the I/O APIC in all cases now.")
-#: irq 2's descriptor behind ISA_IRQ_VECTOR(2) (leads22): read in a stored 4.13.19 tree; the 4.15+ slot in the
+#: irq 2's descriptor behind ISA_IRQ_VECTOR(2) (leads22): read in the stored 4.13.9 tree (kinmax/linux-4.13.19); the 4.15+ slot in the
 #: stored vector.c (lapic_online -> __setup_vector_irq) and setup_IO_APIC (io_apic_irqs = ~PIC_IRQS, 6.18)
-PIC_CASCADE_DESC = (Source(L, "v4.13.19", "arch/x86/kernel/irq.c + arch/x86/kernel/irq_64.c", "do_IRQ / handle_irq",
+PIC_CASCADE_DESC = (Source(L, "v4.13.9", "arch/x86/kernel/irq.c + arch/x86/kernel/irq_64.c", "do_IRQ / handle_irq",
                            "4.5..5.7 (do_IRQ; common_interrupt from 5.8, the same IS_ERR_OR_NULL test)"),
-                    Source(L, "v4.13.19", "arch/x86/kernel/irqinit.c", "init_ISA_irqs / init_IRQ / irq2 (setup_irq "
-                           "only without an IO-APIC)", "4.5.. (read in a 4.13.19 tree)"),
-                    Source(L, "v4.13.19", "arch/x86/kernel/i8259.c", "mask_and_ack_8259A / i8259A_irq_real",
-                           "4.5.. (read in a 4.13.19 tree)"),
-                    Source(L, "v4.13.19", "kernel/irq/chip.c", "handle_level_irq / mask_ack_irq",
-                           "4.5.. (read in a 4.13.19 tree)"),
+                    Source(L, "v4.13.9", "arch/x86/kernel/irqinit.c", "init_ISA_irqs / init_IRQ / irq2 (setup_irq "
+                           "only without an IO-APIC)", "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+                    Source(L, "v4.13.9", "arch/x86/kernel/i8259.c", "mask_and_ack_8259A / i8259A_irq_real",
+                           "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+                    Source(L, "v4.13.9", "kernel/irq/chip.c", "handle_level_irq / mask_ack_irq",
+                           "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
                     Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online / __setup_vector_irq",
                            "4.15.."),
                     Source(L, "v6.18", "arch/x86/kernel/apic/io_apic.c", "setup_IO_APIC (io_apic_irqs)", "all"))
