@@ -1,0 +1,73 @@
+"""tuiux21: the help's first open, a word filter that searches from the cursor (escape stops
+it), ``serve`` showing the TUI before the replay, and what a walk at 80x24 found."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from msidbg.tui.panes.events import SCAN_CHUNK, EventLog, EventRows
+from tests.tui.conftest import until
+from tests.tui.test_eventlog import FakeLog, view_at
+
+
+class FilterApp(App[None]):
+    def __init__(self, log: FakeLog) -> None:
+        super().__init__()
+        self.log_source = log
+
+    def compose(self) -> ComposeResult:
+        yield EventLog(self.log_source.events, id="log")
+
+
+N = 500_000
+CURSOR = 400_000
+
+
+async def test_word_filter_lists_the_matches_around_the_cursor_first() -> None:
+    # the scan went from event 1: at event 400k of 500k the matches near the cursor came
+    # after 400k events read; now it reads outward from the cursor, a chunk each way in turn
+    log = FakeLog(N)
+    app = FilterApp(log)
+    async with app.run_test(size=(120, 30)) as pilot:
+        rows = app.query_one(EventRows)
+        rows.view = view_at(CURSOR, N)
+        await pilot.pause()
+        rows.set_filter("kind=apic.eoi cpu=0")          # every 12th event
+        assert await until(pilot, lambda: rows.scanned >= 2 * SCAN_CHUNK, 20)
+        assert rows.scanned < N // 4
+        got = list(rows.matches or [])
+        assert got == sorted(got) and any(m < CURSOR for m in got) and any(m > CURSOR for m in got)
+        assert all(abs(m - CURSOR) <= 4 * SCAN_CHUNK for m in got)
+        near = CURSOR - CURSOR % 12                      # the nearest match at or before the cursor
+        line = rows.line_of(CURSOR)
+        assert line is not None and rows.index_of(line) == near and rows.is_visible(line)
+        assert await until(pilot, lambda: rows.scanned >= N, 120)
+        assert list(rows.matches or []) == list(range(12, N + 1, 12))
+        line = rows.line_of(CURSOR)
+        # the matches found before the rows on screen pushed them down: the cursor's stays in view
+        assert line is not None and rows.index_of(line) == near and rows.is_visible(line)
+
+
+async def test_escape_stops_a_filter_scan_then_clears_the_filter() -> None:
+    log = FakeLog(N)
+    app = FilterApp(log)
+    async with app.run_test(size=(120, 30)) as pilot:
+        rows = app.query_one(EventRows)
+        pane = app.query_one(EventLog)
+        rows.view = view_at(CURSOR, N)
+        await pilot.pause()
+        rows.set_filter("kind=apic.eoi")
+        rows.focus()
+        assert await until(pilot, lambda: rows.scanned >= 2 * SCAN_CHUNK, 20)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert rows.matches is not None and not rows.scanning, "the first escape stops the scan"
+        stopped_at, found = rows.scanned, len(rows.matches)
+        assert stopped_at < N and found > 0
+        assert "stopped" in str(pane.border_title) and "esc clears" in str(pane.border_title)
+        rows.view = view_at(CURSOR + 1, N)               # a step does not start it again
+        await pilot.pause(0.2)
+        assert rows.scanned == stopped_at and len(rows.matches) == found
+        await pilot.press("escape")
+        await pilot.pause()
+        assert rows.matches is None and pane.border_title == "Events"
