@@ -71,3 +71,34 @@ async def test_escape_stops_a_filter_scan_then_clears_the_filter() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert rows.matches is None and pane.border_title == "Events"
+
+
+async def test_the_first_help_is_a_handful_of_widgets_and_says_every_key() -> None:
+    # the help was ~130 Static cells in three Grids: composing and styling them made the first
+    # ? on big-table.yaml cost ~210 ms of CPU (~600 ms wall on a busy machine; an empty modal
+    # screen costs ~50). Now each section is one widget laid out as text when painted: ~65 ms
+    from msidbg.tui.app import make_app
+    from msidbg.tui.keys import ACTIONS
+    from msidbg.tui.screens.help import LEGEND, PANE_KEYS, HelpScreen
+    from tests.tui.conftest import LATE, idle, screen_text
+
+    app = make_app(LATE, keymap={"step": "n"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        assert len(list(screen.query("*"))) <= 8
+        text = " ".join(screen.text().split())
+        for a in ACTIONS:
+            assert " ".join(a.help.split()) in text, a.name
+        for _pane, keys, what in PANE_KEYS:
+            assert " ".join(what.split()) in text and keys in text
+        for mark, what in LEGEND:
+            assert f"{mark} {' '.join(what.split())}" in text
+        assert "n step execute the next event" in text
+        shown = "\n".join(screen_text(app))
+        assert "n            step" in shown and "execute the next event" in shown
+        # nothing drawn past the box at 80 columns: each painted row is the terminal's width
+        assert all(len(row) <= 80 for row in screen_text(app))
