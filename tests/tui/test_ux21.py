@@ -102,3 +102,35 @@ async def test_the_first_help_is_a_handful_of_widgets_and_says_every_key() -> No
         assert "n            step" in shown and "execute the next event" in shown
         # nothing drawn past the box at 80 columns: each painted row is the terminal's width
         assert all(len(row) <= 80 for row in screen_text(app))
+
+
+async def test_a_served_snapshot_shows_the_tui_at_once_and_replays_behind_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # each browser tab's process (serve.run_app) replayed the whole snapshot (Session.open)
+    # before the App started: the page stayed blank meanwhile. Now the App opens it, its
+    # opening screen (progress bar, escape cancels) the first frame, the replay behind it
+    from msidbg.bugio import serve
+    from msidbg.debugger import verify
+    from msidbg.tui.app import MsidbgApp
+    from msidbg.tui.screens.opening import Opening
+    from tests.tui.conftest import ROOT, idle
+
+    snapshot = str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")
+    replays: list[int] = []
+    real = verify.g_replay
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        replays.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(verify, "g_replay", counted)
+    started: list[tuple[MsidbgApp, int]] = []
+    monkeypatch.setattr(MsidbgApp, "run", lambda self, **kw: started.append((self, len(replays))))
+    serve.run_app(snapshot)
+    (app, replayed_before), = started
+    assert replayed_before == 0, "the tab replayed the snapshot before the TUI started"
+    assert app.verify and app.error is None
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.query(Opening), "the first screen is the opening screen"
+        await idle(pilot, app, 60)
+        assert app.error is None and app.session is not None and app.session.history_ready
+        assert replays == [1]                                   # verified, once, in the background
+        assert not app.query(Opening)
