@@ -134,3 +134,20 @@ async def test_a_served_snapshot_shows_the_tui_at_once_and_replays_behind_it(mon
         assert app.error is None and app.session is not None and app.session.history_ready
         assert replays == [1]                                   # verified, once, in the background
         assert not app.query(Opening)
+
+
+def test_a_watch_on_a_vector_bitmap_names_the_vectors() -> None:
+    # the stop line of `W cpu[0].irr` on the shipped Xen scenario read
+    # "cpu[0].irr: [0, 0, 0, 0, 0, 0, 0, 0] -> [0, 0, 0, 0, 0, 0, 0, 524288]": vector 0xf3
+    # (the HVM callback vector) in word 7, bit 19, for the reader to work out
+    from msidbg.debugger import Session
+    from tests.tui.conftest import ROOT
+
+    s = Session.from_scenario(str(ROOT / "scenarios" / "xen-pirq-reuse-nvme.yaml"))
+    s.add_breakpoint("watch cpu[0].irr")
+    stop = s.continue_()
+    irr = s.world["cpus"][0]["irr"]
+    set_now = [v for v in range(256) if irr[v >> 5] >> (v & 31) & 1]
+    assert set_now and stop.detail == "cpu[0].irr (vectors set): {} -> {" + ", ".join(f"{v:#04x}" for v in set_now) + "}"
+    stop = s.continue_()
+    assert stop.detail.startswith("cpu[0].irr (vectors set): {0x") and stop.detail.endswith("}")
