@@ -151,3 +151,37 @@ def test_a_watch_on_a_vector_bitmap_names_the_vectors() -> None:
     assert set_now and stop.detail == "cpu[0].irr (vectors set): {} -> {" + ", ".join(f"{v:#04x}" for v in set_now) + "}"
     stop = s.continue_()
     assert stop.detail.startswith("cpu[0].irr (vectors set): {0x") and stop.detail.endswith("}")
+
+
+async def test_timeline_zoomed_in_at_the_start_shows_no_negative_time() -> None:
+    # + on the timeline's first column centred a window on it reaching before time 0 (and
+    # moving left past the first column shifted the window before it): the axis read
+    # "-1.995636718s  -1.999825468s  0.004014218s"
+    from msidbg.tui.app import make_app
+    from msidbg.tui.panes.timeline import Timeline
+    from tests.tui.conftest import LATE, idle, screen_text
+
+    def axis() -> str:
+        return next(row for row in screen_text(app) if "virtual time" in row).replace("virtual time", "")
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("v")
+        tl = app.query_one(Timeline)
+        assert await until(pilot, lambda: tl.index.indexed == app.session.total)
+        tl.focus()
+        tl.column = 0
+        for _ in range(3):
+            await pilot.press("plus")
+            await pilot.pause()
+            t0, t1 = tl.span()
+            assert 0 <= t0 < t1, (t0, t1)
+            assert "-" not in axis(), axis()
+        await pilot.press("0")
+        tl.column = 0
+        await pilot.press("left")
+        await pilot.pause()
+        assert 0 <= tl.span()[0], tl.span()
+        assert "-" not in axis(), axis()
