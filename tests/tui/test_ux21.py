@@ -65,6 +65,7 @@ async def test_escape_stops_a_filter_scan_then_clears_the_filter() -> None:
         stopped_at, found = rows.scanned, len(rows.matches)
         assert stopped_at < N and found > 0
         assert "stopped" in str(pane.border_title) and "esc clears" in str(pane.border_title)
+        assert len(str(pane.border_title)) <= 76          # the title row of the log at 80x24
         rows.view = view_at(CURSOR + 1, N)               # a step does not start it again
         await pilot.pause(0.2)
         assert rows.scanned == stopped_at and len(rows.matches) == found

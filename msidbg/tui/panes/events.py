@@ -393,10 +393,11 @@ class EventLog(Vertical):
         if rows.matches is None:
             self.border_title = "Events"
         else:
+            # short: the title is cut at the pane's width (76 columns at 80x24), the state last
             if rows.scanned >= rows.total:
-                done = ""
+                done = " events"
             elif rows.stopped:
-                done = f", stopped: searched events {rows.lo:,}-{rows.hi:,} of {rows.total:,} (esc clears)"
+                done = f" in {rows.lo:,}..{rows.hi:,} (stopped, esc clears)"
             else:
-                done = f", searching from the cursor: {rows.scanned:,}/{rows.total:,} (esc stops)"
-            self.border_title = f"Events matching {rows.filter.text!r}: {len(rows.matches):,}{done}"
+                done = f", searching {rows.scanned:,}/{rows.total:,} (esc stops)"
+            self.border_title = f"Filter {rows.filter.text!r}: {len(rows.matches):,}{done}"
