@@ -314,6 +314,7 @@ class EventRows(LineView):
                     and self.hi >= min(self.view.cursor, self.total):
                 followed = True
                 self._follow(self.view.cursor)
+                self._title()           # the rows about the cursor are on screen: count them now
             if time.monotonic() - shown > 0.25:
                 shown = time.monotonic()
                 self._title()
