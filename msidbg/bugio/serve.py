@@ -1,8 +1,11 @@
 """``msidbg serve FILE``: the TUI in a web browser, through textual-serve.
 
 The server validates FILE first (a scenario loads, a snapshot or a mail holding one opens and
-verifies), so bad input is a one-line error rather than a broken page. Each browser tab then
-starts its own ``python -m msidbg.bugio.served FILE`` (the TUI, on textual's web driver).
+verifies, a progress line on a terminal's stderr while it replays), so bad input is a one-line
+error rather than a broken page. Each browser tab then starts its own
+``python -m msidbg.bugio.served FILE`` (the TUI, on textual's web driver); a snapshot's tab shows
+the TUI's opening screen at once and replays in the background with a progress bar, as
+``msidbg open`` does (it replayed the whole snapshot before the page showed anything).
 ``--no-verify`` (a snapshot only) is ``open --no-verify``'s: the server checks the file's structure
 and state hash without replaying it, and each tab (``served --no-verify FILE``) opens it as
 ``open --no-verify`` does (``make_app(verify=False)``: the stored world at once, the history
@@ -28,7 +31,10 @@ def check_source(path: str, verify: bool = True) -> str:
     from msidbg.scenario import load_scenario
 
     if is_snapshot_source(path):
-        return Session.open(path, verify=verify).scenario.name
+        from msidbg.debugger import progress
+
+        with progress.for_cli():        # the verifying replay of a long snapshot: say how far
+            return Session.open(path, verify=verify).scenario.name
     if not verify:
         from msidbg.debugger.whyrun import no_verify_of_scenario
 
@@ -86,16 +92,17 @@ LAYOUT_ENV = "MSIDBG_SERVE_LAYOUT"
 
 def run_app(path: str, verify: bool = True) -> Any:
     """What the served process runs: the TUI on ``path`` (a mail is opened as a snapshot);
-    ``verify`` False: a snapshot opened as ``open --no-verify`` opens it."""
+    ``verify`` False: a snapshot opened as ``open --no-verify`` opens it. A snapshot is opened
+    by the App, as ``msidbg open`` does: its opening screen (a progress bar, escape cancels) is
+    the first page the browser shows, the replay that verifies it runs in the background. The
+    tab replayed it all (``Session.open``) before the App started: a blank page meanwhile."""
     from msidbg.bugio.report import is_snapshot_source
-    from msidbg.debugger import Session
     from msidbg.tui.app import make_app
 
-    if not verify:
-        app = make_app(path, verify=False, snapshot=True)
+    if not verify or is_snapshot_source(path):
+        app = make_app(path, verify=verify, snapshot=True)
     else:
-        source: Any = Session.open(path) if is_snapshot_source(path) else path
-        app = make_app(source)
+        app = make_app(path)
     out = os.environ.get(LAYOUT_ENV)
     result = app.run(auto_pilot=_layout_writer(out) if out else None)
     if app.error is not None:
@@ -114,10 +121,14 @@ def _layout_writer(out: str) -> Any:
             app = p.app
             panes = {}
             for pane in PANES:
-                r = app.query_one(f"#{pane}").region
+                found = app.query(f"#{pane}")
+                if not found:       # a snapshot's opening screen: no panes yet
+                    break
+                r = found.first().region
                 panes[pane] = [r.x, r.y, r.width, r.height]
-            doc = {"size": [app.size.width, app.size.height], "panes": panes}
-            write_atomic(out, json.dumps(doc).encode())
+            else:
+                doc = {"size": [app.size.width, app.size.height], "panes": panes}
+                write_atomic(out, json.dumps(doc).encode())
             await asyncio.sleep(0.3)
 
     return pilot

@@ -235,7 +235,11 @@ class Checker:
                 now = fn(eng)
                 if now == b.last and type(now) is type(b.last):
                     return False
-                self.detail = f"{b.spec[6:].strip()}: {_show(b.last)} -> {_show(now)}"
+                path = b.spec[6:].strip()
+                if _is_bitmap(path, b.last) and _is_bitmap(path, now):
+                    self.detail = f"{path} (vectors set): {_vectors(b.last)} -> {_vectors(now)}"
+                else:
+                    self.detail = f"{path}: {_show(b.last)} -> {_show(now)}"
                 b.last = freeze(now)
                 return True
             return watch
@@ -250,6 +254,21 @@ def _condition(cond: Compiled, eng: Any) -> Callable[[], bool]:
     def test() -> bool:
         return eng.log.kind_at(eng.cur) in kinds and bool(fn(eng))
     return test
+
+
+#: a CPU's 256-bit vector bitmaps (eight 32-bit words): a watch on one said
+#: ``[0, 0, 0, 0, 0, 0, 0, 0] -> [0, 0, 0, 0, 0, 0, 0, 524288]`` for vector 0xf3 set
+BITMAPS = ("irr", "isr", "tmr", "alloc")
+
+
+def _is_bitmap(path: str, v: Any) -> bool:
+    return path.rsplit(".", 1)[-1] in BITMAPS and isinstance(v, (list, tuple)) and len(v) == 8 \
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+
+
+def _vectors(v: Any) -> str:
+    """The vectors set in a 256-bit bitmap, ``{0x31, 0xf3}`` (``{}``: none)."""
+    return "{" + ", ".join(f"{i:#04x}" for i in range(256) if v[i >> 5] >> (i & 31) & 1) + "}"
 
 
 def _show(v: Any) -> str:

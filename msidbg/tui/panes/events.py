@@ -2,7 +2,8 @@
 
 Virtualised: it asks its event reader (the Session's ``events(start, stop)``) only for the
 rows on screen, a page at a time, so a million events scroll like a hundred. A filter scans
-the log in the background in chunks and lists the matching rows as they are found.
+the log in the background in chunks, outward from the cursor (a chunk after it, a chunk before
+it, in turn), and lists the matching rows as they are found; escape stops a scan under way.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import bisect
 import time
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -39,6 +41,39 @@ def _contains(sorted_events: tuple[int, ...], index: int) -> bool:
     return i < len(sorted_events) and sorted_events[i] == index
 
 
+class Matches:
+    """The event indices matching a filter, in order, grown outward from where the scan began:
+    ``after`` ascending from there, ``below`` the ones before it as negated indices (a backward
+    chunk's matches, found in descending order, append ascending). Reads like a sorted sequence."""
+
+    def __init__(self) -> None:
+        self.after: array[int] = array("q")
+        self.below: array[int] = array("q")
+
+    def __len__(self) -> int:
+        return len(self.below) + len(self.after)
+
+    def __iter__(self) -> Iterator[int]:
+        for neg in reversed(self.below):
+            yield -neg
+        yield from self.after
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return list(self)[i]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        nb = len(self.below)
+        return -self.below[nb - 1 - i] if i < nb else self.after[i - nb]
+
+    def count_upto(self, event: int) -> int:
+        """How many matches are <= ``event``."""
+        return len(self.below) - bisect.bisect_left(self.below, -event) + bisect.bisect_right(self.after, event)
+
+
 class EventRows(LineView):
     """The rows of the log: all events, or those matching the filter (``matches``)."""
 
@@ -63,12 +98,24 @@ class EventRows(LineView):
         self.reader = reader
         self._pages: OrderedDict[int, list[Event]] = OrderedDict()
         #: event indices matching the filter (None = no filter); grows while a scan runs
-        self.matches: array[int] | None = None
+        self.matches: Matches | None = None
         self.filter = eventfilter.parse("")
-        self.scanned = 0
+        #: the scan has read events lo..hi (none while hi < lo); ``scanned`` counts them
+        self.lo = 1
+        self.hi = 0
+        #: escape stopped the scan: it is not resumed until the filter is applied again
+        self.stopped = False
         self.reads = 0
 
     # -- data ----------------------------------------------------------------------------------
+    @property
+    def scanned(self) -> int:
+        return max(self.hi - self.lo + 1, 0)
+
+    @property
+    def scanning(self) -> bool:
+        return self.matches is not None and not self.stopped and self.scanned < self.total
+
     @property
     def total(self) -> int:
         return self.view.total if self.view else 0
@@ -98,7 +145,7 @@ class EventRows(LineView):
         """The line showing event ``event`` (or the nearest one before it, when filtered)."""
         if self.matches is None:
             return event - 1 if event >= 1 else None
-        i = bisect.bisect_right(self.matches, event) - 1
+        i = self.matches.count_upto(event) - 1
         return i if i >= 0 else None
 
     # -- LineView ------------------------------------------------------------------------------
@@ -160,7 +207,7 @@ class EventRows(LineView):
                 self._follow(view.cursor)       # now: the frame painted next shows the ▶ row
             else:
                 self.call_after_refresh(self._follow_cursor)
-        if self.matches is not None and self.scanned < view.total:
+        if self.scanning:
             self.scan()
 
     def on_resize(self) -> None:
@@ -171,8 +218,11 @@ class EventRows(LineView):
             self._follow(self.view.cursor)
 
     def _follow(self, cursor: int) -> None:
-        """Bring the cursor's row on screen (centred when it was off screen)."""
+        """Bring the cursor's row on screen (centred when it was off screen); filtered, the
+        nearest match before it, or the first match when none is before it."""
         line = self.line_of(cursor)
+        if line is None and self.line_count():
+            line = 0
         if line is not None:
             self.ensure_visible(line, center=not self.is_visible(line))
 
@@ -208,11 +258,14 @@ class EventRows(LineView):
 
     # -- filtering -----------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
-        """Show only the events matching ``text`` ("" shows all); scans in the background. The
-        cursor's row (or, filtered, the nearest match before it) is brought on screen."""
+        """Show only the events matching ``text`` ("" shows all); scans in the background from
+        the cursor outward. The cursor's row (or, filtered, the nearest match before it) is
+        brought on screen."""
         self.filter = eventfilter.parse(text)
-        self.matches = array("q") if self.filter.active else None
-        self.scanned = 0
+        self.matches = Matches() if self.filter.active else None
+        start = max(min(self.view.cursor if self.view else 1, self.total), 1)
+        self.lo, self.hi = start, start - 1
+        self.stopped = False
         self.update_size()
         self.refresh()
         if self.matches is not None:
@@ -220,22 +273,48 @@ class EventRows(LineView):
         elif self.view is not None:
             self._follow(self.view.cursor)
 
+    def stop_scan(self) -> bool:
+        """Stop a scan under way (escape), keeping what it found; False when none runs."""
+        if not self.scanning:
+            return False
+        self.stopped = True
+        self.workers.cancel_group(self, "event-filter")
+        self._title()
+        self.refresh()
+        return True
+
     @work(exclusive=True, group="event-filter")
     async def scan(self) -> None:
-        """Extend ``matches`` over the events not scanned yet, a chunk at a time; the title
-        shows the progress and, once the scan passes the cursor, the list shows its row."""
-        cursor = self.view.cursor if self.view else 0
-        followed = self.scanned >= cursor
+        """Extend ``matches`` a chunk at a time, outward from where the scan began (the cursor
+        when the filter was applied): a chunk after it, then one before it, in turn, so the
+        matches near the cursor are listed first -- a user at event 400,000 of 500,000 waited
+        for the 400,000 before it. A chunk found before the lines on screen moves the scroll
+        position down as many lines, so the rows in view stay put. The title shows the progress."""
+        followed = False
         shown = time.monotonic()
-        while self.matches is not None and self.scanned < self.total:
-            stop = min(self.scanned + SCAN_CHUNK, self.total)
-            found = [e.index for e in self.reader(self.scanned + 1, stop + 1) if self.filter.match(e)]
-            self.matches.extend(found)
-            self.scanned = stop
+        forward = True
+        while self.matches is not None and not self.stopped and (self.lo > 1 or self.hi < self.total):
+            matches = self.matches
+            if forward and self.hi < self.total or self.lo <= 1:
+                stop = min(self.hi + SCAN_CHUNK, self.total)
+                matches.after.extend(e.index for e in self.reader(self.hi + 1, stop + 1) if self.filter.match(e))
+                self.hi = stop
+            else:
+                start = max(self.lo - SCAN_CHUNK, 1)
+                found = [-e.index for e in self.reader(start, self.lo) if self.filter.match(e)]
+                found.reverse()
+                matches.below.extend(found)
+                self.lo = start
+                if found and followed:
+                    self.update_size()
+                    self.scroll_to(y=self.scroll_y + len(found), animate=False, immediate=True)
+            forward = not forward
             self.update_size()
-            if not followed and stop >= cursor:
+            if not followed and self.view is not None and (self.lo <= 1 or self.lo < self.view.cursor) \
+                    and self.hi >= min(self.view.cursor, self.total):
                 followed = True
-                self._follow(cursor)
+                self._follow(self.view.cursor)
+                self._title()           # the rows about the cursor are on screen: count them now
             if time.monotonic() - shown > 0.25:
                 shown = time.monotonic()
                 self._title()
@@ -297,8 +376,12 @@ class EventLog(Vertical):
         self.rows.focus()
 
     def key_escape(self) -> None:
-        """Escape clears the filter: while typing it, or after it was applied."""
+        """Escape stops a scan under way (keeping its matches); else it clears the filter:
+        while typing it, or after it was applied."""
         inp = self.query_one(Input)
+        if not inp.has_focus and self.rows.stop_scan():
+            self.retitle()
+            return
         if inp.has_focus or self.rows.matches is not None:
             inp.value = ""
             self.rows.set_filter("")
@@ -311,5 +394,11 @@ class EventLog(Vertical):
         if rows.matches is None:
             self.border_title = "Events"
         else:
-            done = "" if rows.scanned >= rows.total else f", scanning {rows.scanned:,}/{rows.total:,}"
-            self.border_title = f"Events matching {rows.filter.text!r}: {len(rows.matches):,}{done}"
+            # short: the title is cut at the pane's width (76 columns at 80x24), the state last
+            if rows.scanned >= rows.total:
+                done = " events"
+            elif rows.stopped:
+                done = f" in {rows.lo:,}..{rows.hi:,} (stopped, esc clears)"
+            else:
+                done = f", searching {rows.scanned:,}/{rows.total:,} (esc stops)"
+            self.border_title = f"Filter {rows.filter.text!r}: {len(rows.matches):,}{done}"

@@ -218,7 +218,7 @@ class Timeline(LineView):
         if not 0 <= col < cols:
             t0, t1 = self.span()
             shift = (t1 - t0) // 4 * (1 if col >= cols else -1)
-            self.window = (t0 + shift, t1 + shift)
+            self.window = _from_zero(t0 + shift, t1 + shift)
             col = max(0, min(col, cols - 1))
         self.column = col
         self._changed()
@@ -238,8 +238,9 @@ class Timeline(LineView):
         if factor > 1 and 2 * half >= last - first:
             self.window = None
         else:
-            self.window = (centre - half, centre + half)
-        self.column = cols // 2
+            self.window = _from_zero(centre - half, centre + half)
+        t0, t1 = self.span()
+        self.column = max(0, min((centre - t0) * cols // max(t1 - t0, 1), cols - 1))
         self._changed()
 
     def action_fit(self) -> None:
@@ -284,3 +285,10 @@ class Timeline(LineView):
 
     def on_blur(self) -> None:
         self.refresh()
+
+
+def _from_zero(t0: int, t1: int) -> tuple[int, int]:
+    """The window ``t0 .. t1`` moved right so it starts at 0 or later: zooming in on a column near
+    the run's start (or moving left past it) made a window from a negative time, and the axis
+    read ``-1.995636718s  -1.999825468s  0.004014218s`` (``format_ns`` of negative times)."""
+    return (t0, t1) if t0 >= 0 else (0, t1 - t0)

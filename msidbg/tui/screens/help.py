@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, VerticalScroll
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from msidbg.tui.keys import ACTIONS
@@ -15,7 +21,7 @@ PANE_KEYS = (
     ("", "ctrl+q", "quit, as q does (asks first when breakpoints or bookmarks would be lost); "
      "ctrl+c only says so"),
     ("", "ctrl+p", "command palette: every debugger command, themes, maximise a pane"),
-    ("", "escape", "restore a maximised pane; clear the event filter"),
+    ("", "escape", "restore a maximised pane; stop the event filter's search if one runs, else clear the filter"),
     ("event log", "↑ ↓ pgup pgdn home end", "select an event (w explains it); enter or a single click goes there"),
     ("timeline", "← → ↑ ↓, + - 0", "select a column and a lane, zoom, whole run; enter or a click goes there"),
     ("APIC", "arrows, pgup pgdn", "select a vector / CPU (or the mouse): its vector_irq owner is shown below; "
@@ -49,40 +55,86 @@ def key_label(keys: str) -> str:
     return ", ".join(names.get(k, k) for k in keys.split(","))
 
 
+class HelpSection(Widget):
+    """One section of the help: rows of columns, every column but the last as wide as its
+    widest cell (at least its ``widths``), the last wrapped to the width left. Laid out as text
+    for the width it gets, when painted; the styles name theme variables, so a theme change
+    repaints it in the new colours."""
+
+    DEFAULT_CSS = "HelpSection { height: auto; }"
+
+    def __init__(self, rows: Sequence[tuple[str, ...]], widths: tuple[int, ...], styles: tuple[str, ...],
+                 *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cells = rows
+        self.looks = styles
+        self.widths = [max([w] + [len(r[n]) for r in rows]) for n, w in enumerate(widths[:-1])]
+        self._laid: tuple[int, Content, int] | None = None
+
+    def lines(self, width: int) -> list[Content]:
+        """The section's lines at ``width`` columns."""
+        indent = sum(w + 1 for w in self.widths)
+        room = max(width - indent, 16)
+        out: list[Content] = []
+        for row in self.cells:
+            wrapped = textwrap.wrap(row[-1], room) or [""]
+            parts: list[tuple[str, str] | str] = []
+            for n, w in enumerate(self.widths):
+                parts += [(row[n].ljust(w), self.looks[n]), " "]
+            out.append(Content.assemble(*parts, (wrapped[0], self.looks[-1])))
+            out.extend(Content.assemble(" " * indent, (more, self.looks[-1])) for more in wrapped[1:])
+        return out
+
+    def _layout(self, width: int) -> tuple[Content, int]:
+        if self._laid is None or self._laid[0] != width:
+            lines = self.lines(width)
+            self._laid = (width, Content("\n").join(lines), len(lines))
+        return self._laid[1], self._laid[2]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._layout(width)[1]
+
+    def render(self) -> Content:
+        return self._layout(self.content_size.width)[0]
+
+
 class HelpScreen(ModalScreen[None]):
-    """A table of keys; ``keymap`` holds the user's rebindings (action name -> keys)."""
+    """A table of keys; ``keymap`` holds the user's rebindings (action name -> keys).
+
+    Each section is one widget laid out as text when painted: the screen was ~130 ``Static``
+    cells in three ``Grid``s, and composing and styling them made the first ``?`` on
+    big-table.yaml cost ~210 ms of CPU (~600 ms wall on a busy machine)."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
     def __init__(self, keymap: dict[str, str]) -> None:
         super().__init__()
         self.keymap = keymap
+        self._keys = [(key_label(self.keymap.get(a.name, a.keys)), a.name, a.help) for a in ACTIONS]
+
+    def sections(self) -> list[HelpSection]:
+        key, name, what = "bold $accent", "$text-muted", ""
+        return [
+            HelpSection(self._keys, (12, 18, 0), (key, name, what), id="help-keys"),
+            HelpSection(list(PANE_KEYS), (14, 24, 0), (name, key, what), id="help-panes"),
+            HelpSection(list(LEGEND), (12, 0), (key, what), id="help-legend"),
+        ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static("msidbg keys", id="help-title")
-            with Grid(id="help-keys"):
-                for a in ACTIONS:
-                    yield Static(key_label(self.keymap.get(a.name, a.keys)), classes="help-key")
-                    yield Static(a.name, classes="help-name")
-                    yield Static(a.help, classes="help-what")
-            with Grid(id="help-panes"):
-                for pane, keys, what in PANE_KEYS:
-                    yield Static(pane, classes="help-name")
-                    yield Static(keys, classes="help-key")
-                    yield Static(what, classes="help-what")
-            with Grid(id="help-legend"):
-                for mark, what in LEGEND:
-                    yield Static(mark, classes="help-key")
-                    yield Static(what, classes="help-what")
+            yield from self.sections()
             yield Static("Rebind keys in $XDG_CONFIG_HOME/msidbg/keys.toml (or $MSIDBG_KEYS), e.g.\n"
                          "  [keys]\n  step = \"n,f10\"", id="help-config", markup=False)  # [keys] is no tag
 
     def rows(self) -> list[tuple[str, str]]:
         """(keys, action name) as shown, for tests."""
-        keys = [str(s.content) for s in self.query("#help-keys .help-key").results(Static)]
-        names = [str(s.content) for s in self.query("#help-keys .help-name").results(Static)]
-        return list(zip(keys, names, strict=False))
+        return [(k, n) for k, n, _ in self._keys]
+
+    def text(self) -> str:
+        """Every section's text as laid out now (tests)."""
+        return "\n".join(line.plain for s in self.query(HelpSection).results(HelpSection)
+                         for line in s.lines(s.content_size.width))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
