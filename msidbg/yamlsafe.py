@@ -336,8 +336,8 @@ def ints(lo: int, hi: int | None = None, expected: str | None = None) -> Conv[in
 
 
 def choice(options: Sequence[T], noun: str = "value") -> Conv[T]:
-    """A converter for one of ``options`` (strings or ints)."""
-    listed = ", ".join(str(o) for o in options)
+    """A converter for one of ``options`` (strings or ints; a bool is listed as YAML writes it)."""
+    listed = ", ".join(str(o).lower() if isinstance(o, bool) else str(o) for o in options)
 
     def conv(y: Y, field: str) -> T:
         v = y.value

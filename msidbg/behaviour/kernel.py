@@ -90,6 +90,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msix_mask_all_ignore_mask", "kernel", BOOL, True,
+        "msix_mask_all() writes nothing under pci_msi_ignore_mask (1a519dc7a73c); without that check a Xen PV "
+        "guest, which has no write access to the MSI-X table, oopses on its first write there",
+        initial=True, kinds=("xen-pv",), scoped=True,
+        initial_note="there is no msix_mask_all() before 7d5ec3d36123: nothing to skip",
+        history=(
+            Change("5.14", False, "7d5ec3d36123 PCI/MSI: Mask all unused MSI-X entries (msix_mask_all without a "
+                   "pci_msi_ignore_mask check)", backports=PCI_MSI_2021, note=SERIES_2021_PCI),
+            Change("5.14", True, "1a519dc7a73c PCI/MSI: Skip masking MSI-X on Xen PV",
+                   backports=("4.4.284", "4.9.283", "4.14.247", "4.19.207", "5.4.148", "5.10.67", "5.13.19"),
+                   note="audit17: tip irq/urgent 2021-08-27 (kernel test robot's BUILD SUCCESS for 1a519dc7a73c), in "
+                   "torvalds/linux's revlist with the net-5.14-rc8 and nfsd-5.14-1 merges, so in v5.14 with "
+                   "7d5ec3d36123: no mainline release lacks it. Stable (Fixes: 7d5ec3d36123, Cc: stable): "
+                   "'[PATCH 5.10 011/306]' and '[PATCH 5.13 012/380]' (2021-09-16) of the 5.10.67-rc1 and 5.13.19-rc1 "
+                   "reviews, '[PATCH 5.4 006/260]', '[PATCH 4.9 089/175]', '[PATCH 4.4 073/133]' (2021-09-20) of "
+                   "5.4.148-rc1, 4.9.283-rc1, 4.4.284-rc1 (whose linux-stable-rc revlist lists it), and the "
+                   "4.19.207-rc1 and 4.14.247-rc1 review shortlogs (the latter's 217-patch diffstat: drivers/pci/msi.c | 3 +)"),
+        ),
+    ),
+    Switch(
         "xen_hvm_msi_ignore_mask", "kernel", BOOL, True,
         "an HVM guest using pirqs sets pci_msi_ignore_mask: every PCI/MSI mask write is a no-op",
         initial=False, kinds=("xen-hvm",),
@@ -192,9 +212,11 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
-        "msix_ctrl_read_can_mask", "kernel", BOOL, True,
-        "an MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (not "
-        "under pci_msi_ignore_mask); before 9c8e9c9681a0 it always read it",
+        "msix_ctrl_read_can_mask", "kernel", (False, True, "cannot-mask"), True,
+        "which MSI-X descriptors read their entry's Vector Control into the cached msix_ctrl: every one "
+        "(false, before 9c8e9c9681a0); only those whose entry can be masked, not under pci_msi_ignore_mask "
+        "(true); or, from 71020a3c0dff's inverted test until 2b96f92ca425, only those whose entry cannot "
+        "be masked (cannot-mask: a maskable entry's cache stays 0, 'unmasked')",
         initial=False,
         history=(
             Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors",
@@ -202,6 +224,21 @@ ROWS: tuple[Switch, ...] = (
                    note="stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch "
                    "('commit 9c8e9c9681a0 upstream', Cc: stable, Fixes: fcacdfbef5a1); no such file in releases/5.15.2, "
                    "5.15.4, 5.14.18..5.14.20, 5.10.79..5.10.81 or 5.4.160/5.4.161 (redteam12; other series not found)"),
+            Change("5.17", "cannot-mask", "71020a3c0dff PCI/MSI: Use msi_add_msi_desc()",
+                   note="audit17: msix_setup_msi_descs 'if (!desc.pci.msi_attrib.can_mask) { addr = "
+                   "pci_msix_desc_addr(&desc); desc.pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL); }' "
+                   "(the line Josef Johansson's fix removes, quoted in its posting of 2022-02-14 and in Bjorn "
+                   "Helgaas' reworded log: 71020a3c0dff 'inadvertently reversed the sense of "
+                   "\"msi_attrib.can_mask\"'); 71020a3c0dff is in tglx's MSI spring cleaning with 9fb9eb4b59ac, "
+                   "in the revlist of the 5.17 merge window (Linus' merges of tip's irq-core-2022-01-13, "
+                   "driver-core post-receive of 2022-01-13, after v5.16 of 2022-01-09): 5.17. No stable series "
+                   "before 5.17 has it (it needs the msi_add_msi_desc() rework)"),
+            Change("6.1", True, "2b96f92ca425 PCI/MSI: Correct 'can_mask' test in msi_add_msi_desc()",
+                   note="audit17: Bjorn Helgaas 2022-08-26 'Applied to pci/misc for v6.1'; '[GIT PULL] PCI changes "
+                   "for v6.1' (tags/pci-v6.1-changes, 2022-10-10, after v6.0 of 2022-10-02) lists 'Josef "
+                   "Johansson (1): PCI/MSI: Correct 'can_mask' test in msi_add_msi_desc()' (drivers/pci/msi/msi.c "
+                   "| 2 +-); the pci/msi branch head 2b96f92ca425. Fixes: 71020a3c0dff, no Cc: stable; no stable "
+                   "release of 5.17 .. 6.0 carrying it was found (5.17.y .. 5.19.y had ended or were ending)"),
         ),
     ),
     Switch(

@@ -832,6 +832,39 @@ Revisions:
   ended (one event per 100,000 polls), so ``msidbg explore`` could not find a spin-forever bug that only some
   schedules reach: its run hung. Shipped runs: unchanged (the ordered rule is the same; the runs digest is
   revision 13's); strategy runs that spun for ever now end. tests/test_explore23.py.
+  (audit17) Kernels 5.17 .. 6.0 cache Vector Control only for MSI-X entries that cannot be masked:
+  71020a3c0dff (PCI/MSI: Use msi_add_msi_desc(), 5.17) reversed msix_setup_msi_descs' can_mask test and
+  2b96f92ca425 (PCI/MSI: Correct 'can_mask' test in msi_add_msi_desc(), the PCI pull for 6.1) restored it
+  (reading ``kernel.msix.ctrl-read``). ``kernel.msix_ctrl_read_can_mask`` gains the value ``cannot-mask``,
+  chosen by those releases (5.16 and 6.1.. keep ``true``; an explicit ``true`` / ``false`` means what it did).
+  There a maskable entry's cached Vector Control stays 0, so __pci_write_msi_msg's masked update (5.14..)
+  wraps each message write in Mask=1 ... Mask=0 and leaves the entry unmasked in hardware (inside
+  msix_capability_init under Function Mask until the late mask_all; after it whenever the message is
+  rewritten); under pci_msi_ignore_mask (Xen PV, HVM with pirqs) the entries are read again, as before
+  9c8e9c9681a0. The model used 5.16's reading for them. And new row ``kernel.msix_mask_all_ignore_mask``
+  (xen-pv worlds gain it; reading ``kernel.msix.mask-all-pv``): msix_mask_all of 7d5ec3d36123 wrote every
+  entry's Mask bit even under pci_msi_ignore_mask until 1a519dc7a73c -- in v5.14 itself, but in the stable
+  series only after 4.4.282 .. 4.4.283, 4.9.281 .. 4.9.282, 4.14.245 .. 4.14.246, 4.19.205 .. 4.19.206,
+  5.4.142 .. 5.4.147, 5.10.60 .. 5.10.66 and 5.13.12 .. 5.13.18. A Xen PV guest has no write access to the
+  MSI-X table, so on those releases its first MSI-X enable oopses on a page fault in msix_mask_all: msidbg
+  notes the BUG and ends msix_capability_init with -EFAULT (msidbg's value; errname now names 14); the model
+  skipped the write on every release. Shipped runs: events, hits and outcomes unchanged (none names 5.17 ..
+  6.0 or a PV kernel of those stable windows); every xen-pv run's state hash changes (the world carries the
+  row). tests/test_audit17_readings.py.
+  (redteam21) desc->lock hands over in queue order (reading ``kernel.lock.desc-lock-queued``: x86's queued
+  spinlock gives a released lock to its first waiter; handle_irq_event drops desc->lock for every action). The
+  model's lock was polled: when handle_edge_irq loops on two CPUs (an edge on the new CPU every iteration:
+  IRQS_PENDING, mask_ack_irq under the lock, then the old CPU's unmask and action again), one of them held it at
+  every poll of a task, and free_irq / irq_set_affinity / disable_irq waited until the storm ended. Now the first
+  task that finds the lock held is recorded on the descriptor (``lock_wait``, dropped when it takes the lock or
+  stops waiting); a flow handler that comes for the lock meanwhile spins behind it ("CPUn's task queued for it
+  first"), and free_irq no longer counts a flow handler that only spins for the lock as holding it. Shipped runs:
+  msi-torn-affinity-update-maskable (ordered and random) -- its five affinity writes during the stream return at
+  once (they were starved until 1.3 ms), 650 handler runs instead of 669, all 1200 still delivered; the other
+  runs' events are the same. A pct run whose flow handler reaches the lock after a task queued now lets the task
+  first (tests/test_pctspin.py's seed 3: free_irq before CPU1's delayed handler, its edge then parked and lost).
+  tests/heldout21/d01 (remove during a sustained edge loop: 397 delivered, 803 lost, the remove done at 509 us;
+  was 1200 and 1.3 ms), tests/test_redteam21.py (held-out set tests/heldout21/, PREDICTIONS.md).
 """
 
 from __future__ import annotations

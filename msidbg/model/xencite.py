@@ -134,9 +134,12 @@ XEN_FOLLOW_VCPU = Source(X, "38b998cfb6", "xen/common/event_channel.c, xen/commo
                          "evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity), evtchn_move_pirqs, vcpu_migrate, "
                          "pirq_set_affinity", "4.1.. (platform.xen_pirq_follows_vcpu; RELEASE-4.0.0 .. 4.0.4: "
                          "neither)")
-XEN_IO_UNMASK = Source(X, "69d99d1b22", "xen/drivers/passthrough/io.c",
-                       "pt_irq_create_bind (XEN_DOMCTL_VMSI_X86_UNMASKED -> guest_mask_msi_irq(desc, false))",
-                       "4.10.. (xen_bind_unmask)")
+#: audit17: 69d99d1b22 itself names the flag VMSI_UNMASKED (0x10000, in io.c); 25dcf06ff7 moved it to the public
+#: interface as XEN_DOMCTL_VMSI_X86_UNMASKED -- both first in 4.10.0-rc1 (git tag --contains), so the quote's
+#: spelling is RELEASE-4.10.0's
+XEN_IO_UNMASK = Source(X, "RELEASE-4.10.0", "xen/drivers/passthrough/io.c",
+                       "pt_irq_create_bind (XEN_DOMCTL_VMSI_X86_UNMASKED -> guest_mask_msi_irq(desc, false); added "
+                       "by 69d99d1b22 as VMSI_UNMASKED, renamed by 25dcf06ff7)", "4.10.. (xen_bind_unmask)")
 XEN_QEMU_410 = Source(X, "20ed7c8177", "Config.mk", "QEMU_UPSTREAM_REVISION -> qemu-xen b79708a8ed (\"xen/pt: allow "
                       "QEMU to request MSI unmasking at bind time\")", "qemu-xen-4.10.. (qemu_bind_unmask)")
 XEN_REBIND_EOI = Source(X, "RELEASE-4.6.0", "xen/drivers/passthrough/io.c",

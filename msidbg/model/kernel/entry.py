@@ -313,14 +313,48 @@ LOCK_SITES = {"irq_set_affinity": "irq_set_affinity", "driver_disable_irq": "dis
               "driver_disable_irq_nosync": "disable_irq_nosync", "driver_enable_irq": "enable_irq"}
 
 
+def lock_waiter(w: Any, desc: Any, me: int) -> int:
+    """The CPU (not ``me``) whose task queued first on this irq's desc->lock and still spins for it, or -1.
+    desc->lock is a queued spinlock (kernel/locking/qspinlock.c): a contended locker waits its turn (the
+    pending bit, then the MCS queue) and the lock goes to the first waiter when the holder releases it -- a
+    CPU that arrives later, or the holder taking it back (handle_edge_irq's loop after handle_irq_event's
+    action), queues behind. The model records the first *task* that found the lock held (``lock_wait``: a
+    free_irq, irq_set_affinity, disable_irq / enable_irq waiting while a flow handler holds it) and flow
+    handlers defer to it; its entry goes once the task took the lock (``spin_on_lock``) or stops waiting."""
+    lw = desc.get("lock_wait")
+    if lw is None or lw[0] == me:
+        return -1
+    c = w.cpus[lw[0]]
+    st = c.proc.stack
+    if st and st[-1]["prog"] == lw[1]:
+        mark = st[-1]["locals"].get("_spin")
+        if type(mark) is list and mark[1] >= w.now:
+            return int(lw[0])
+    desc.pop("lock_wait", None)     # (its task no longer spins for it)
+    return -1
+
+
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
     again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins. A flow
     handler busy-waits here with interrupts off while another CPU's irq_set_affinity runs its chip
-    call (vector assignment, IRTE or entry write) under the lock."""
+    call (vector assignment, IRTE or entry write) under the lock. A task that finds it held queues
+    (``lock_wait``, the first one): when the holder lets go, the lock is that task's, and a flow handler
+    that comes for it meanwhile waits (``lock_waiter``) -- qspinlock's order, where a polled lock would let
+    the flow handlers of an interrupt storm take it turn about for as long as the storm lasts."""
     held = lock_holder(k.w, desc, me)
     if held < 0:
-        return False
+        if "lock_wait" not in desc:
+            return False
+        first = lock_waiter(k.w, desc, me)
+        if first < 0:
+            if k.ctx is k.cpu.proc:
+                desc.pop("lock_wait", None)     # this task's turn: it takes the lock now
+            return False
+        k.spin(f"desc->lock: CPU{first}'s task queued for it first (queued spinlock: its turn at the release)",
+               first, desc.dev)
+        return True
+    queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
     before, k.emitted = k.emitted, False
     k.spin(f"desc->lock: CPU{held} is in {site} of irq {desc.irq}", held, desc.dev)
@@ -340,6 +374,13 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                 note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
                 f"CPU{held} is in irq_set_affinity (its chip call under raw_spin_lock_irqsave)")
     return True
+
+
+def queue_for_lock(k: Any, desc: Any, me: int) -> None:
+    """A task (process context) that finds desc->lock held queues for it: the first such task is the one the
+    release hands it to (``lock_waiter``)."""
+    if k.ctx is k.cpu.proc and "lock_wait" not in desc:
+        desc["lock_wait"] = [me, k.frame["prog"]]
 
 
 def may_run(k: Any, desc: Any, loc: dict[str, Any]) -> bool:

@@ -523,11 +523,21 @@ def handling_cpus(k: Any, irq: int) -> list[int]:
     """The other CPUs whose interrupt context is in a flow handler of ``irq``. A CPU still in the
     action (``handling``: handle_irq_event dropped desc->lock, the model keeps no frame for it)
     whose loop an IRQS_PENDING edge put back on its stack is not one yet: its loop runs when the
-    action returns (and then finds the irq shut down)."""
+    action returns (and then finds the irq shut down). Nor is one whose flow handler spins for
+    desc->lock without holding it (queued behind this task: ``entry.lock_waiter``)."""
     now = k.w.now
+    desc = k.w.irqs.get(irq)
+    holder = -2 if desc is None else desc.get("lock", -1)
     return [c.id for c in k.w.cpus if c.id != k.cpu_id and not (
         c.get("handling", -1) == irq and c.busy_until > now) and any(
-        f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq for f in c.irq.stack)]
+        f["prog"] in FLOW_HANDLERS and f["locals"].get("irq") == irq and not (
+            c.id != holder and _spinning(f, now)) for f in c.irq.stack)]
+
+
+def _spinning(frame: Any, now: int) -> bool:
+    """The frame spins (``Ctx.spin``'s mark: its next poll is still ahead)."""
+    mark = frame["locals"].get("_spin")
+    return type(mark) is list and mark[1] >= now
 
 
 #: chip -> irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) as (k, desc) -> the CPU the interrupt in flight was
@@ -551,11 +561,13 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
         k.note("Trying to free already-free IRQ", -EINVAL, loc["dev"])
         k.ret(-EINVAL)
         return
+    from msidbg.model.kernel.entry import queue_for_lock, spin_on_lock  # (entry.py's imports lead back here)
+
     busy = handling_cpus(k, desc.irq)
     if busy:
+        queue_for_lock(k, desc, k.cpu_id)   # __free_irq's raw_spin_lock_irqsave: queued for desc->lock
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
-    from msidbg.model.kernel.entry import spin_on_lock  # (entry.py's imports lead back here)
 
     if spin_on_lock(k, desc, k.cpu_id):
         return      # another CPU's irq_set_affinity holds desc->lock across its chip call

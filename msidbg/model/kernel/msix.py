@@ -9,7 +9,8 @@
   Function Mask is cleared. An irq setup failure leaves the entries untouched.
 * from it: Enable | Function Mask first; then (``msix_mask_all: early``, 7d5ec3d36123) every
   table entry is masked; the descriptors cache each entry's Vector Control (only when the
-  entry can be masked, 9c8e9c9681a0, ``msix_ctrl_read_can_mask``); the irqs are set up; then
+  entry can be masked, 9c8e9c9681a0, ``msix_ctrl_read_can_mask``; 5.17 .. 6.0 only when it cannot,
+  71020a3c0dff's inverted test); the irqs are set up; then
   (``late``, 83dbf898a2d4) every entry is masked; Function Mask is cleared. The error path
   (``out_disable``) clears Enable -- and Function Mask too from 94185adbfad5
   (``msix_error_clears_maskall``) -- but leaves the entry masks as they are.
@@ -26,7 +27,11 @@ from msidbg.model.kernel.msi import ctrl_read, hwdev, new_pdesc
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
-msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs", source=(S.MSIX_INIT, S.MSIX_INIT_OLD, S.PCI_FAIL_OLD, S.AVAIL_LEGACY))
+EFAULT = 14
+
+msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs",
+                    source=(S.MSIX_INIT, S.MSIX_CTRL_INVERTED, S.MSIX_MASK_ALL_PV, S.MSIX_INIT_OLD, S.PCI_FAIL_OLD,
+                            S.AVAIL_LEGACY))
 
 
 @msix_init.step
@@ -50,7 +55,9 @@ def mask_early(k: Any, loc: dict[str, Any]) -> None:
 def setup_entries(k: Any, loc: dict[str, Any]) -> None:
     """msix_setup_entries / msix_setup_msi_descs: one descriptor per vector. From 5.14 each
     caches its entry's Vector Control (an MMIO read); from 9c8e9c9681a0 only when the entry can
-    be masked (not under pci_msi_ignore_mask). Before 5.14 the read comes later."""
+    be masked (not under pci_msi_ignore_mask); 5.17 .. 6.0 (71020a3c0dff .. 2b96f92ca425) only when
+    it cannot, so a maskable entry's cached Vector Control is 0 -- 'unmasked' to the masked-update
+    of __pci_write_msi_msg and to pci_msix_unmask. Before 5.14 the read comes later."""
     p = pci.pdev(k, loc["dev"])
     i = loc.get("i", 0)
     if i == 0:
@@ -58,7 +65,9 @@ def setup_entries(k: Any, loc: dict[str, Any]) -> None:
         p["mode"] = "msix"
     if i < loc["nvec"]:
         ctrl = 0
-        if loc["first"] and not (pci.ignore_mask(k) and sw(k, "msix_ctrl_read_can_mask")):
+        which = sw(k, "msix_ctrl_read_can_mask")
+        can_mask = not pci.ignore_mask(k)
+        if loc["first"] and (which is False or (can_mask if which is True else not can_mask)):
             ctrl = pci.msix_read(k, loc["dev"], i, "ctrl")
         p["descs"].append(new_pdesc(i, ctrl, loc.get("masks")))
         loc["i"] = i + 1
@@ -162,8 +171,17 @@ def out_disable(k: Any, loc: dict[str, Any]) -> None:
 
 
 def _mask_all_step(k: Any, loc: dict[str, Any]) -> None:
-    """msix_mask_all: write Mask=1 to every table entry (a no-op with pci_msi_ignore_mask)."""
+    """msix_mask_all: write Mask=1 to every table entry (a no-op with pci_msi_ignore_mask, from
+    1a519dc7a73c). The stable releases that took 7d5ec3d36123 before it (``msix_mask_all_ignore_mask``
+    false) wrote anyway: a Xen PV guest maps the MSI-X table read-only, and its first write there is a
+    page fault the kernel cannot fix up -- the task oopses in msix_capability_init. msidbg says so and
+    ends the call there (its -EFAULT is msidbg's: the real caller never returns)."""
     if pci.ignore_mask(k):
+        if k.w.platform["kind"] == "xen-pv" and not sw(k, "msix_mask_all_ignore_mask"):
+            k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
+                   "violation) in msix_mask_all: a Xen PV guest has no write access to the MSI-X table; the task "
+                   "oopses (msidbg ends msix_capability_init here)", -EFAULT, loc["dev"])
+            k.ret(-EFAULT)
         return
     size = len(hwdev(k, loc["dev"])["msix"]["table"])
     j = loc.get("j", 0)

@@ -249,6 +249,15 @@ MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
 MSIX_INIT = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
                    "msix_capability_init / msix_prepare_msi_desc / msix_mask_all / pci_msix_shutdown",
                    "5.14.. (msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
+#: audit17: the inverted test of 5.17 .. 6.0, read in the fix's posting and Bjorn Helgaas' log of it
+MSIX_CTRL_INVERTED = Source(L, "2b96f92ca425", "drivers/pci/msi/msi.c",
+                            "msix_setup_msi_descs ('if (!desc.pci.msi_attrib.can_mask)' from 71020a3c0dff, restored)",
+                            "5.17..6.0 (msix_ctrl_read_can_mask: cannot-mask)")
+#: audit17: msix_mask_all's pci_msi_ignore_mask check, read in Marek Marczykowski-Gorecki's posting (2021-08-26)
+MSIX_MASK_ALL_PV = Source(L, "1a519dc7a73c", "drivers/pci/msi.c",
+                          "msix_mask_all ('if (pci_msi_ignore_mask) return;' added)",
+                          "5.14.., 4.4.284.., 4.9.283.., 4.14.247.., 4.19.207.., 5.4.148.., 5.10.67.., 5.13.19.. "
+                          "(msix_mask_all_ignore_mask)")
 MSIX_INIT_OLD = Source(L, "4287d824f265", "drivers/pci/msi.c", "msix_capability_init / msix_program_entries",
                        "..5.13 (msix_enable_first: false)")
 WRITE_MSG = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c", "__pci_write_msi_msg / pci_write_msg_msix",
@@ -625,7 +634,11 @@ reading("kernel.entry.exception-vector-effect",
         "program, such as a hardware interrupt, caused the exception') but cut the page before its sentence on "
         "external interrupts, and the 'Interrupts 32 to 255' entry says only 'Exception Error Code: Not applicable'; "
         "no passage for vectors 0..31 delivered by the local APIC was found, and the Linux halves were not re-read. "
-        "Stays hypothetical.",
+        "Stays hypothetical. audit17: searched again -- an Intel 64 and IA-32 vol. 3A copy (5.3, INT n) says that when "
+        "INT n names an exception vector 'the processor ... does not push an error code on the stack ... the "
+        "handler will pop off and discard the EIP instead', the INT n case only; the stored IA-32 vol. 3A 5-21 "
+        "(5.13, later 6.13) reaches the paragraph on external events ('Error codes are not pushed on the stack') and "
+        "is cut there. The sentence on the INTR / local APIC case is still unread: stays hypothetical.",
         status="hypothetical", module=M)
 # --- INTx (bare metal; docs/model-baremetal.md "INTx", kernel/intx.py) -----------------------------------
 PCI_INTX = Source(L, "v6.6", "drivers/pci/pci.c", "pci_intx (read Command, flip PCI_COMMAND_INTX_DISABLE, write "
@@ -806,6 +819,20 @@ reading("kernel.intx.poll-bound",
         "POLL_SPURIOUS_IRQ_INTERVAL); }", module=M + ".intx")
 SOFTLOCKUP = Source(L, "v6.6", "kernel/watchdog.c", "watchdog_timer_fn (is_softlockup: 'BUG: soft lockup - "
                     "CPU#%d stuck for %us!'; the stuck task goes on spinning)", "all")
+QSPINLOCK = Source(L, "v6.6", "kernel/locking/qspinlock.c + kernel/irq/handle.c",
+                   "queued_spin_lock_slowpath (pending bit, MCS queue; the fast path takes only an all-zero lock word) "
+                   "/ handle_irq_event (desc->lock dropped around handle_irq_event_percpu)", "all (x86 qspinlock: 4.2..)")
+reading("kernel.lock.desc-lock-queued",
+        "desc->lock is a raw spinlock, a queued spinlock on x86: a CPU that finds it held sets the pending bit or "
+        "joins the MCS queue, and the lock goes to the first waiter when it is released -- a later locker (or the "
+        "releaser taking it back) finds the word non-zero and queues behind. handle_irq_event drops desc->lock for "
+        "every action. So a task's free_irq / irq_set_affinity / disable_irq waiting while handle_edge_irq loops on "
+        "two CPUs (an edge on the new CPU every iteration) gets the lock at the next release, not when the storm "
+        "ends. The model keeps its polled lock and records the first task that found it held (irq descriptor "
+        "lock_wait): flow handlers that come for the lock while that task waits spin behind it (redteam21).",
+        source=QSPINLOCK, quote="uncontended  (0,0,0) -:--> (0,0,1) ... pending (0,1,1) +--> (0,1,0) ... "
+        "raw_spin_unlock(&desc->lock); ret = handle_irq_event_percpu(desc); raw_spin_lock(&desc->lock);",
+        module=M + ".entry")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
@@ -962,10 +989,26 @@ reading("kernel.msi.multi-cap-mask",
         quote="/* All MSIs are unmasked by default; mask them all */ ... pci_msi_mask(entry, "
         "msi_multi_mask(entry)); ... /* Return the device with MSI unmasked as initial states */")
 reading("kernel.msix.ctrl-read",
-        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0).",
-        source=MSIX_INIT, module=M,
+        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0). "
+        "audit17: 5.17 .. 6.0 read it only when the entry cannot be masked -- 71020a3c0dff (PCI/MSI: Use "
+        "msi_add_msi_desc()) reversed the test and 2b96f92ca425 (6.1) restored it -- so there a maskable "
+        "entry's cached Vector Control is 0 (msix_ctrl_read_can_mask: cannot-mask).",
+        source=(MSIX_INIT, MSIX_CTRL_INVERTED), module=M,
         quote="desc->pci.msi_attrib.can_mask = !pci_msi_ignore_mask && !desc->pci.msi_attrib.is_virtual; if "
-        "(desc->pci.msi_attrib.can_mask) { ... desc->pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL);")
+        "(desc->pci.msi_attrib.can_mask) { ... desc->pci.msix_ctrl = readl(addr + PCI_MSIX_ENTRY_VECTOR_CTRL); / "
+        "71020a3c0dff4 (\"PCI/MSI: Use msi_add_msi_desc()\") inadvertently reversed the sense of "
+        "\"msi_attrib.can_mask\" in one use: ... + if (!desc.pci.msi_attrib.can_mask) {")
+reading("kernel.msix.mask-all-pv",
+        "audit17: msix_mask_all() of 7d5ec3d36123 wrote Mask=1 to every MSI-X entry even under "
+        "pci_msi_ignore_mask; a Xen PV guest has no write access to the table (the hypervisor masks MSI-X for it), "
+        "so its first write was a page fault and the probe's task oopsed. 1a519dc7a73c added the check -- in "
+        "v5.14 itself, and in the stable series only after the releases that took 7d5ec3d36123 (4.4.282 .. 4.4.283, "
+        "4.9.281 .. 4.9.282, 4.14.245 .. 4.14.246, 4.19.205 .. 4.19.206, 5.4.142 .. 5.4.147, 5.10.60 .. 5.10.66, "
+        "5.13.12 .. 5.13.18: kernel.msix_mask_all_ignore_mask false, xen-pv only).",
+        source=MSIX_MASK_ALL_PV, module=M,
+        quote="When running as Xen PV guest, masking MSI-X is a responsibility of the hypervisor. Guest has no write "
+        "access to relevant BAR at all - when it tries to, it results in a crash like this: BUG: unable to handle "
+        "page fault ... #PF: error_code(0x0003) - permissions violation ... + if (pci_msi_ignore_mask) + return;")
 reading("kernel.msix.out-disable",
         "msix_capability_init()'s error path clears Enable and Function Mask (94185adbfad5) and leaves the "
         "entry masks.", source=MSIX_INIT, module=M,
@@ -1119,13 +1162,16 @@ reading("kernel.vector.isa-unrequested",
         quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
         "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
         "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
-#: the PIC cascade's vector before 4.15 (redteam20): read in a stored 4.13.19 tree
-LEGACY_CASCADE = (Source(L, "v4.13.19", "arch/x86/kernel/irqinit.c", "init_IRQ", "4.5..4.14 (read in a 4.13.19 tree)"),
-                  Source(L, "v4.13.19", "arch/x86/kernel/apic/vector.c",
+#: the PIC cascade's vector before 4.15 (redteam20). audit17: the stored tree (kinmax/linux-4.13.19 at 135f62e8) is a
+#: 4.13.9 tree (its Makefile: VERSION 4, PATCHLEVEL 13, SUBLEVEL 9), and v4.13.19 is no release (the last 4.13.y
+#: found is 4.13.16, 2017-11-24): the citation names the release read
+_TREE_4139 = "read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9"
+LEGACY_CASCADE = (Source(L, "v4.13.9", "arch/x86/kernel/irqinit.c", "init_IRQ", f"4.5..4.14 ({_TREE_4139})"),
+                  Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c",
                          "init_legacy_irqs / setup_vector_irq / __setup_vector_irq / __assign_irq_vector",
-                         "4.5..4.14 (vector_allocator: legacy; read in a 4.13.19 tree)"),
-                  Source(L, "v4.13.19", "arch/x86/kernel/apic/io_apic.c", "PIC_IRQS (IRQ2 never routed)",
-                         "4.5..4.14 (read in a 4.13.19 tree)"))
+                         f"4.5..4.14 (vector_allocator: legacy; {_TREE_4139})"),
+                  Source(L, "v4.13.9", "arch/x86/kernel/apic/io_apic.c", "PIC_IRQS (IRQ2 never routed)",
+                         f"4.5..4.14 ({_TREE_4139})"))
 reading("kernel.vector.legacy-cascade",
         "Before 4.15 the PIC cascade's ISA vector 0x32 is taken on every CPU: init_IRQ maps ISA_IRQ_VECTOR(0..15) "
         "on CPU0 and setup_vector_irq on every CPU it brings up; __setup_vector_irq keeps a slot whose irq's "
