@@ -32,7 +32,7 @@ PAIRS: list[tuple[str, str, str | None, int | None, str, str, bool, list[str], b
     ("d05-reprobe-skip", "d05-reprobe-ebusy", "cpu1.proc", 38, "driver_probe+bound", "driver_probe+bound", False, ['bound_probe'], False),
     ("d06-nvme-online", "d06-nvme-present", "cpu0.proc", 14, "driver_probe+alloc", "driver_probe+alloc", False, ['nvme_queue_cpus'], True),
     ("d07-xen-eoi-k45", "d07-xen-eoi-k46", "cpu0.irq", 55, "irq_move_irq+mask_first", "xen_handle_edge_irq+ack", True, ['kernel.version', 'xen_eoi_clear_first'], True),
-    ("d08-xen-ignoremask-k517", "d08-xen-ignoremask-k518", "cpu0.proc", 13, "msix_capability_init+setup_entries", "xen_hvm_setup_msi_irqs+alloc", False, ['affinity_online_filter', 'kernel.version', 'xen_hvm_msi_ignore_mask'], True),
+    ("d08-xen-ignoremask-k517", "d08-xen-ignoremask-k518", "cpu0.proc", 13, "xen_hvm_setup_msi_irqs+alloc", "msix_capability_init+setup_entries", False, ['affinity_online_filter', 'kernel.version', 'xen_hvm_msi_ignore_mask'], True),
     ("d09-xen-dmwrites-false", "d09-xen-dmwrites-true", "cpu1.proc", 53, "msix_capability_init+mask_late", "msix_capability_init+mask_late", False, ['xen_dm_msix_all_writes'], True),
     ("d10-qemu-latch-false", "d10-qemu-latch-true", None, None, "", "", False, ['qemu_msix_latch'], True),
     ("d11-qemu-unmap-false", "d11-qemu-unmap-true", "qemu", 50, "xen_pt_pci_write_config+write_through", "xen_pt_msi_disable+msi_unbind", False, ['qemu_unmap_pirq_on_msi_disable'], False),
@@ -45,7 +45,7 @@ PAIRS: list[tuple[str, str, str | None, int | None, str, str, bool, list[str], b
     ("d18-dying-play-dead", "d18-dying-do-idle", "cpu1.proc", 36, "take_cpu_down+idle_dead", "take_cpu_down+idle_dead", False, ['dying_irqs_off'], True),
     ("d19-freeirq-shutdown", "d19-freeirq-delayed", None, None, "", "", False, ['free_irq_deactivate'], True),
     ("d20-xen-bindaff-false", "d20-xen-bindaff-true", "qemu", 39, "xen_pt_msix_update_one+bind", "xen_pt_msix_update_one+bind", False, ['xen_bind_affinity_first'], True),
-    ("d21-shutslot-false", "d21-shutslot-true", "cpu0.proc", 35, "free_msi_irqs+release_irq", "free_msi_irqs+release_irq", False, ['vector_shutdown_slot'], True),
+    ("d21-shutslot-false", "d21-shutslot-true", "cpu0.proc", 37, "free_msi_irqs+release_irq", "free_msi_irqs+release_irq", False, ['vector_shutdown_slot'], True),
     ("d22-qemu-latch-nopirq-false", "d22-qemu-latch-nopirq-true", "qemu", 75, "pci_msix_write+latch", "pci_msix_write+latch", False, ['qemu_msix_latch'], True),
     ("d23-multimsi-ir-none", "d23-multimsi-ir-quirk", "dev.sas2", 18, "", "", False, ['devices.sas2.quirks'], False),
 ]

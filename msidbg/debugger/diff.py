@@ -688,7 +688,7 @@ def compare(a: Run, b: Run) -> DiffResult:
         limit = min(limit, first_prov_difference(pa, pb, first_raw_difference(a.log, b.log)))
     else:
         limit = min(limit, first_raw_difference(a.log, b.log))
-    state = first_state_difference(a, b, limit) if switches else None
+    state = first_state_difference(a, b, limit)
     if state is not None:
         e, values = state
         sd = Divergence(a.context(e), int(a.pos[e - 1]), e, e, state_only=True)
