@@ -338,7 +338,8 @@ _STATE_SKIP = _NOISE_TOP | {"behaviour"}
 
 
 def _state_of(run: Run, e: int) -> dict[str, Any]:
-    w = run.session.world_at(e)
+    s = run.session
+    w = s.world if e == s.cursor else s.world_at(e)     # (the cursor's world: no restore, no replay)
     return {k: v for k, v in w.items() if k not in _STATE_SKIP}
 
 
