@@ -130,3 +130,23 @@ def test_cli_json_carries_state_only() -> None:
     fd = json.loads(out.stdout)["first_divergence"]
     assert fd["state_only"] is True and fd["a"]["event"] == fd["b"]["event"] == 14
     assert fd["values"] == [{"path": "irqs[17].irq_count", "a": 1, "b": None}]
+
+
+def test_switches_name_the_costs_faults_and_probes_the_files_differ_in(tmp_path: Any) -> None:
+    """Two files that differ only in ``costs:`` (benchmarks/why.py's pair: EOI 1 ns dearer) or ``faults:`` /
+    ``probes:`` listed nothing under ``switches``: "no divergence" then read as two identical files."""
+    src = (HELD / "d19-freeirq-delayed.yaml").read_text()
+    a = tmp_path / "a.yaml"
+    a.write_text(src)
+    b = tmp_path / "b.yaml"
+    b.write_text(src.replace("cpus: 2\n", "cpus: 2\ncosts: {eoi: 101}\n", 1).replace("times: 1}", "times: 2}", 1))
+    c = tmp_path / "c.yaml"
+    c.write_text(src.replace("cpus: 2\n", "cpus: 2\nfaults: [{call: pci_msi_setup_msi_irqs, dev: nic5, errno: ENOSPC}]\n", 1)
+                 .replace("breakpoints: [irq-lost, irq-spurious]", "breakpoints: [irq-lost]"))
+    r = diff_files(str(a), str(b))
+    assert r.switches == {"costs.eoi": {"a": None, "b": 101},
+                          "probes": {"a": ["before free_irq: fire nic5 x1"], "b": ["before free_irq: fire nic5 x2"]}}
+    r = diff_files(str(a), str(c))
+    assert r.switches == {"breakpoints": {"a": ["irq-lost", "irq-spurious"], "b": ["irq-lost"]},
+                          "faults": {"a": [], "b": ["pci_msi_setup_msi_irqs nic5 ENOSPC x1"]}}
+    assert "    faults: A [], B [pci_msi_setup_msi_irqs nic5 ENOSPC x1]" in render(r)

@@ -557,6 +557,38 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
         if ta.get(name) != tb.get(name):
             out[name] = {"a": ta.get(name), "b": tb.get(name)}
     out.update(run_difference(sa.run, sb.run))
+    out.update(setup_difference(sa, sb))
+    return out
+
+
+def _fault(f: Any) -> str:
+    return f"{f.call}{' ' + f.dev if f.dev else ''} {f.errno} x{f.times}"
+
+
+def _probe(p: Any) -> str:
+    at = f"{p.prog}.{p.step}" if p.step else p.prog
+    return f"{p.when} {at}: {p.do}{' ' + p.dev if p.dev else ''}{' if ' + p.if_dev if p.if_dev else ''} x{p.times or 'all'}"
+
+
+def setup_difference(sa: Any, sb: Any) -> dict[str, dict[str, Any]]:
+    """What else the files set up differently (diffheld22: two files differing only in ``costs:`` listed
+    nothing, so "no divergence" read as identical files): each step cost (``costs.eoi``), the schedule,
+    ``timing:``, the armed ``breakpoints:`` (they decide the outcome's hits), ``faults:`` and ``probes:``
+    (each list as one line per entry)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(sa.costs) | set(sb.costs)):
+        if sa.costs.get(name) != sb.costs.get(name):
+            out[f"costs.{name}"] = {"a": sa.costs.get(name), "b": sb.costs.get(name)}
+    facts = (("schedule", sa.schedule, sb.schedule),
+             ("timing.jitter", list(sa.timing.jitter) if sa.timing.jitter else None,
+              list(sb.timing.jitter) if sb.timing.jitter else None),
+             ("timing.window", sa.timing.window, sb.timing.window),
+             ("breakpoints", sorted(sa.breakpoints), sorted(sb.breakpoints)),
+             ("faults", [_fault(f) for f in sa.faults[:MAX_ACTIONS]], [_fault(f) for f in sb.faults[:MAX_ACTIONS]]),
+             ("probes", [_probe(p) for p in sa.probes[:MAX_ACTIONS]], [_probe(p) for p in sb.probes[:MAX_ACTIONS]]))
+    for name, va, vb in facts:
+        if va != vb:
+            out[name] = {"a": va, "b": vb}
     return out
 
 
