@@ -400,14 +400,18 @@ def test_the_double_handler_run_before_ff1e22e7_reaches_the_unmask_before_the_cl
 
 def test_diff_of_the_eoi_order_parts_at_eoi_pirqs_first_step(tmp_path: Any) -> None:
     """Both orders mask the port first -- a (before ff1e22e7a638) in irq_move_irq, b in eoi_pirq's own
-    test_and_set_mask (the same evtchn.mask event) -- and part at the next step: a's rebind
-    (EVTCHNOP_bind_vcpu inside the move) against b's clear_evtchn, the move still to come (xenev2)."""
+    test_and_set_mask (the same evtchn.mask event). That is where they part (diffheld22): a's mask is
+    irq_move_irq's (the desc masked, the move taken), b's leaves the desc unmasked and the move pending. The
+    diff used to compare events only and parted at the next step: a's rebind (EVTCHNOP_bind_vcpu inside the
+    move) against b's clear_evtchn (xenev2)."""
     r = _diff(tmp_path, EOI.format(extra=""), EOI.format(extra=", xen_eoi_clear_first: true"))
     assert r.first is not None and r.first.switches == {"xen_eoi_clear_first": {"a": False, "b": True}}
-    assert (r.first.a_info["kind"], r.first.b_info["kind"]) == ("xen.hypercall", "evtchn.clear")
-    assert r.first.a_info["stack"][:3] == ["xen_set_affinity_irq+rebind", "irq_do_set_affinity+record",
-                                           "irq_move_irq+unmask_after"]
+    assert r.first.state_only and (r.first.a_info["kind"], r.first.b_info["kind"]) == ("evtchn.mask", "evtchn.mask")
+    assert r.first.a_info["stack"][:2] == ["irq_move_irq+mask_first", "xen_handle_edge_irq+ack"]
     assert r.first.b_info["stack"][0] == "xen_handle_edge_irq+ack"
+    assert {p["path"] for p in r.first.paths} >= {"irqs[24].masked", "irqs[24].move_pending"}
+    nxt = r.contexts[1]     # the next step of that context: the rebind against clear_evtchn
+    assert (r.a.session.event(nxt.a).kind, r.b.session.event(nxt.b).kind) == ("xen.hypercall", "evtchn.clear")
 
 
 # --- vector_shutdown_slot --------------------------------------------------------------------------------

@@ -251,11 +251,14 @@ class Divergence:
     b_info: dict[str, Any] = field(default_factory=dict)
     paths: list[dict[str, Any]] = field(default_factory=list)
     switches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the two runs emitted the same events and recorded the same provenance up to here, but the
+    #: world after event ``a`` (= ``b``) differs (``first_state_difference``; diffheld22)
+    state_only: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"a": self.a_info, "b": self.b_info, "paths": [p["path"] for p in self.paths],
                 "switches": self.switches, "context": self.context, "position": self.position,
-                "values": self.paths}
+                "values": self.paths, "state_only": self.state_only}
 
 
 class ProvSig:
@@ -327,6 +330,58 @@ def context_divergences(a: Run, b: Run, sigs: tuple[ProvSig, ProvSig] | None = N
             out.append(Divergence(name, i, la[i] if i < len(la) else None, lb[i] if i < len(lb) else None))
     out.sort(key=lambda d: (min(x for x in (d.a, d.b) if x is not None), d.context))
     return out
+
+
+#: top-level world keys a state comparison leaves out: the engine's bookkeeping, and the switch table
+#: itself (the files' switches are listed as such; what they change is compared)
+_STATE_SKIP = _NOISE_TOP | {"behaviour"}
+
+
+def _state_of(run: Run, e: int) -> dict[str, Any]:
+    s = run.session
+    w = s.world if e == s.cursor else s.world_at(e)     # (the cursor's world: no restore, no replay)
+    return {k: v for k, v in w.items() if k not in _STATE_SKIP}
+
+
+def state_difference(wa: dict[str, Any], wb: dict[str, Any], limit: int = 400) -> dict[str, tuple[Any, Any]]:
+    """The world paths (engine bookkeeping left out) at which two worlds differ, with their values."""
+    out: dict[str, tuple[Any, Any]] = {}
+    for p in diff_paths(wa, wb, limit=limit):
+        if any(n in p for n in _NOISE):
+            continue
+        out[p] = (_get(wa, p), _get(wb, p))
+    return out
+
+
+def first_state_difference(a: Run, b: Run, before: int) -> tuple[int, dict[str, tuple[Any, Any]]] | None:
+    """The first event below ``before`` (the runs' logs and provenance are identical up to it, so an index
+    is the same step in both) after which the two worlds differ in a way they did not at event 0 -- a
+    switch that changes only state no event shows (``note_interrupt_counts``: whether a handled interrupt
+    counts in irq_count): ``(event, {path: (A, B)})``, or None. Differences already there at event 0 (a
+    device fact, an action's argument) are not new. One comparison at ``before - 1``; when it shows a new
+    difference, a bisection (a difference that appears and vanishes again before ``before - 1`` is not
+    seen: time travel costs a restore per probe)."""
+    hi = min(before - 1, len(a.log), len(b.log))
+    if hi < 1:
+        return None
+    base = state_difference(_state_of(a, 0), _state_of(b, 0))
+
+    def new(e: int) -> dict[str, tuple[Any, Any]]:
+        got = state_difference(_state_of(a, e), _state_of(b, e))
+        return {p: v for p, v in got.items() if base.get(p) != v}
+
+    found = new(hi)
+    if not found:
+        return None
+    lo = 0          # new(lo) is empty (event 0: by definition), new(hi) is not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        got = new(mid)
+        if got:
+            hi, found = mid, got
+        else:
+            lo = mid
+    return hi, found
 
 
 def event_info(run: Run, e: int | None) -> dict[str, Any]:
@@ -405,10 +460,27 @@ def differing_paths(a: Run, b: Run, ea: int | None, eb: int | None) -> list[dict
         va = _get(worlds[0], p) if worlds[0] is not None else None
         vb = _get(worlds[1], p) if worlds[1] is not None else None
         if va != vb:
-            out += _apic_bits(p, va, vb) or [{"path": _why_form(p), "a": va, "b": vb}]
+            out += _leaves(p, va, vb)
         if len(out) >= MAX_PATHS:
             break
     return out[:MAX_PATHS]
+
+
+_CONTAINERS = (dict, list, *MAPS)
+
+
+def _leaves(p: str, va: Any, vb: Any) -> list[dict[str, Any]]:
+    """A differing path as the leaves that differ (diffheld22: an irq both steps created was shown as
+    ``irqs[24]`` with two whole records, not ``irqs[24].vector: A 0x21, B 0x20``), each in why's form."""
+    if isinstance(va, _CONTAINERS) and isinstance(vb, _CONTAINERS):
+        sub = [q for q in diff_paths(va, vb, p, limit=MAX_PATHS) if not any(n in q for n in _NOISE)]
+        if sub and sub != [p]:
+            rows: list[dict[str, Any]] = []
+            for q in sub:
+                x, y = _get(va, q[len(p):]), _get(vb, q[len(p):])
+                rows += _apic_bits(q, x, y) or [{"path": _why_form(q), "a": x, "b": y}]
+            return rows
+    return _apic_bits(p, va, vb) or [{"path": _why_form(p), "a": va, "b": vb}]
 
 
 _APIC_WORD = re.compile(r"(cpus\[\d+\]\.(?:irr|isr))\[(\d+)\]\Z")
@@ -485,6 +557,38 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
         if ta.get(name) != tb.get(name):
             out[name] = {"a": ta.get(name), "b": tb.get(name)}
     out.update(run_difference(sa.run, sb.run))
+    out.update(setup_difference(sa, sb))
+    return out
+
+
+def _fault(f: Any) -> str:
+    return f"{f.call}{' ' + f.dev if f.dev else ''} {f.errno} x{f.times}"
+
+
+def _probe(p: Any) -> str:
+    at = f"{p.prog}.{p.step}" if p.step else p.prog
+    return f"{p.when} {at}: {p.do}{' ' + p.dev if p.dev else ''}{' if ' + p.if_dev if p.if_dev else ''} x{p.times or 'all'}"
+
+
+def setup_difference(sa: Any, sb: Any) -> dict[str, dict[str, Any]]:
+    """What else the files set up differently (diffheld22: two files differing only in ``costs:`` listed
+    nothing, so "no divergence" read as identical files): each step cost (``costs.eoi``), the schedule,
+    ``timing:``, the armed ``breakpoints:`` (they decide the outcome's hits), ``faults:`` and ``probes:``
+    (each list as one line per entry)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(sa.costs) | set(sb.costs)):
+        if sa.costs.get(name) != sb.costs.get(name):
+            out[f"costs.{name}"] = {"a": sa.costs.get(name), "b": sb.costs.get(name)}
+    facts = (("schedule", sa.schedule, sb.schedule),
+             ("timing.jitter", list(sa.timing.jitter) if sa.timing.jitter else None,
+              list(sb.timing.jitter) if sb.timing.jitter else None),
+             ("timing.window", sa.timing.window, sb.timing.window),
+             ("breakpoints", sorted(sa.breakpoints), sorted(sb.breakpoints)),
+             ("faults", [_fault(f) for f in sa.faults[:MAX_ACTIONS]], [_fault(f) for f in sb.faults[:MAX_ACTIONS]]),
+             ("probes", [_probe(p) for p in sa.probes[:MAX_ACTIONS]], [_probe(p) for p in sb.probes[:MAX_ACTIONS]]))
+    for name, va, vb in facts:
+        if va != vb:
+            out[name] = {"a": va, "b": vb}
     return out
 
 
@@ -609,9 +713,26 @@ def compare(a: Run, b: Run) -> DiffResult:
     """Align two recorded runs and describe where and how they differ."""
     pa, pb = ProvSig(a), ProvSig(b)
     divs = context_divergences(a, b, (pa, pb))
-    first = divs[0] if divs else None
     switches = switch_difference(a.session, b.session)
-    if first is not None:
+    # before the first event or provenance difference both runs took the same steps: a switch that
+    # changes only state parts them there (diffheld22: note_interrupt_counts said "no divergence")
+    limit = min((min(x for x in (d.a, d.b) if x is not None) for d in divs), default=len(a.log) + 1)
+    if pa.at or pb.at:
+        limit = min(limit, first_prov_difference(pa, pb, first_raw_difference(a.log, b.log)))
+    else:
+        limit = min(limit, first_raw_difference(a.log, b.log))
+    state = first_state_difference(a, b, limit)
+    if state is not None:
+        e, values = state
+        sd = Divergence(a.context(e), int(a.pos[e - 1]), e, e, state_only=True)
+        sd.a_info, sd.b_info = event_info(a, e), event_info(b, e)
+        sd.paths = [row for p, (va, vb) in sorted(values.items()) for row in _leaves(p, va, vb)][:MAX_PATHS]
+        sd.switches = switches
+        divs.insert(0, sd)
+        first: Divergence | None = sd
+    else:
+        first = divs[0] if divs else None
+    if first is not None and not first.state_only:
         first.a_info = event_info(a, first.a)
         first.b_info = event_info(b, first.b)
         if first.a is not None and first.b is not None and Sig(a.log)(first.a) == Sig(b.log)(first.b):
@@ -677,7 +798,8 @@ def render(r: DiffResult) -> str:
                          else "  the files differ in (no step of either run depends on it):")
             lines += [f"    {k}: A {_fmt(v['a'], k)}, B {_fmt(v['b'], k)}" for k, v in r.switches.items()]
     else:
-        lines.append(f"first divergence: {d.context}, after {d.position} identical steps there")
+        lines.append(f"first divergence: {d.context}, after {d.position} identical steps there"
+                     + (" (the same event in both; the state it left differs)" if d.state_only else ""))
         for side, info in (("A", d.a_info), ("B", d.b_info)):
             if info.get("event") is None:
                 lines.append(f"  {side}  (this context has no more steps)")
