@@ -881,6 +881,13 @@ Revisions:
   the message inline and the fault fired at request_irq (reading ``kernel.msi.activate-early-call``). Shipped runs:
   the same events, hits and outcomes; every bare-metal and xen-hvm state hash changes (the 0x32 slots) and the
   provenance digests with them. tests/test_leads22.py.
+- 14: (audit18) qemu-traditional unmaps a device's pirqs when the guest clears MSI / MSI-X Enable in Xen 4.3.3,
+  4.3.4 and 4.4.1 .. 4.4.4 too: d0395cc4 (xen-4.5.0) was cherry-picked to stable-4.3 as 8a7abb16 (first in
+  xen-4.3.3) and to stable-4.4 as 6ae4e588 (xen-4.4.1), the same diff; the behaviour table had no backports and
+  said xen-4.4.4 lacked it. A scenario naming such a Xen release with ``platform.qemu: qemu-traditional`` now
+  resolves ``qemu_unmap_pirq_on_msi_disable`` true (the 2017 pirq re-use seed on 4.4.1: nvme1's pirq changes
+  hands and it probes, where every re-enable timed out). No shipped scenario names one: the golden runs are
+  unchanged. tests/test_audit18_records.py.
 """
 
 from __future__ import annotations
