@@ -475,12 +475,15 @@ ROWS: tuple[Switch, ...] = (
                    "it; other 4.4.y not checked"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
-                   backports=("4.19.175",),
+                   backports=("4.19.175", "5.4.97", "5.10.15"),
                    note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "
                    "2021-02-08 carries it: stable-queue releases/4.19.175/genirq-msi-activate-multi-msi-early-when-"
                    "msi_flag_activate_early-is-set.patch ('commit 4c457e8cb75e upstream'; not in 4.19.174) "
-                   "(redteam12); no file of that name in releases/5.10.13..5.10.18 or 5.4.95..5.4.100, 4.14.221, "
-                   "4.9.257 (other releases not checked)"),
+                   "(redteam12). audit18: the same review round took it into 5.10.15 ('[PATCH 5.10 067/120]' of "
+                   "the 5.10.15-rc1 review) and 5.4.97: stable-queue releases/5.10.15/series and "
+                   "releases/5.4.97/series list genirq-msi-activate-multi-msi-early-when-msi_flag_activate_early-"
+                   "is-set.patch (the index stores only part of those directories' patch files, hence the earlier "
+                   "'no file of that name'); releases/4.14.221/series does not"),
         ),
     ),
     Switch(

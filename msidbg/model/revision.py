@@ -892,7 +892,12 @@ Revisions:
   where 4.14.193 records a pending move. That backport skipped the x86 part ("4.14 never had the x86 workaround"):
   apic_set_affinity's WARN_ON_ONCE(!irqd_is_activated) -> -EIO now needs the matrix allocator, so a legacy-allocator
   kernel with the switch true (4.14.194+, or written explicitly) no longer meets it at enable_irq after free_irq.
-  No shipped scenario names such a release: the golden runs are unchanged. tests/test_audit18_records.py.
+  And ``msi_activate_early`` is ``all`` from 5.4.97 and 5.10.15 as well (4c457e8cb75e: the stable queue's
+  releases/5.4.97/series and releases/5.10.15/series list it; the table had 4.19.175 only): every vector of a
+  Multi-MSI block is activated at allocation there (under VT-d an early message 1 waits on the unstarted irq for
+  request_irq's resend instead of meeting a non-present IRTE). No shipped scenario names such a release with a
+  Multi-MSI block or a legacy-allocator affinity on a freed irq: the golden runs are unchanged.
+  tests/test_audit18_records.py.
 """
 
 from __future__ import annotations
