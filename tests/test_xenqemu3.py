@@ -190,11 +190,13 @@ def test_before_ff1e22e7_one_event_can_run_the_handler_on_both_vcpus() -> None:
 
 @pytest.mark.parametrize(("xen", "phys_mask", "unmap", "mask_emulated"), [
     ("4.0", True, False, False), ("4.1.6", True, False, False), ("4.2", False, False, False),
-    ("4.4.2", False, False, False), ("4.4.3", False, False, True), ("4.5", False, True, False),
+    ("4.4", False, False, False), ("4.4.2", False, True, False), ("4.4.3", False, True, True),
+    ("4.5", False, True, False),
     ("4.5.1", False, True, True), ("4.6", False, True, True), ("4.20", False, True, True)])
 def test_qemu_traditional_rows_follow_the_xen_tags(xen: str, phys_mask: bool, unmap: bool, mask_emulated: bool) -> None:
     """qemu-xen-traditional at the xen-X.Y.Z tags: 56d7747a (xen-4.2.0) maps the table read-only and
-    drops mask_physical_msix_entry; d0395cc4 (xen-4.5.0) unbinds and unmaps on Enable cleared;
+    drops mask_physical_msix_entry; d0395cc4 (xen-4.5.0; 8a7abb16 4.3.3, 6ae4e588 4.4.1) unbinds and unmaps on
+    Enable cleared (audit18: the backports were missing);
     XSA-129 df0abbff (xen-4.6.0; 1e2a2be0 4.4.3, 7f99bb9c 4.5.1) emulates the MSI mask bits. The
     drop of a write to a live entry (on the physical Vector Control) is in every tag read."""
     b = resolve("xen-hvm", xen=xen, qemu="qemu-traditional").plain()

@@ -250,14 +250,18 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.8", True, "baedb87d1b53 genirq/affinity: Handle affinity setting on inactive interrupts "
                    "correctly (and its follow-up making it opt-in: the x86 vector domain sets IRQD_AFFINITY_ON_ACTIVATE)",
-                   backports=("5.4.60", "4.19.141", "5.7.17"),
+                   backports=("5.4.60", "4.19.141", "5.7.17", "4.14.194"),
                    note="tip x86/urgent 2020-07-17, 5.8. Stable (redteam10): the '5.4.60-rc1', '4.19.141-rc1' "
                    "review shortlogs (2020-08-20) list the opt-in 'genirq/affinity: Make affinity setting if activated "
                    "opt-in' (6615d75d56f1; diffstat arch/x86/kernel/apic/vector.c, the x86 vector domain's "
                    "irqd_set_affinity_on_activate), which needs baedb87d1b53 already there, and so does '[PATCH 5.7 "
                    "002/204]' of the same day (5.7.17). baedb87d1b53 itself reached those series a few releases "
                    "earlier (not in 5.4.54; the release not matched): x86 behaved so from then, the table starts "
-                   "at the release that has both"),
+                   "at the release that has both. audit18: 4.14.194 has both -- '[PATCH 4.14 222/228]' of the "
+                   "4.14.194-rc1 review (2020-08-20) and the 4.14.y log (da54edbe5638, then 6a7a29935d98 the opt-in, "
+                   "before 'Linux 4.14.194'); Frank van der Linden's 4.14 opt-in sets irqd_set_affinity_on_activate "
+                   "in x86_vector_alloc_irqs, and his baedb87d1b53 backport says '4.14 never had the x86 workaround, "
+                   "so skip x86 changes': no apic_set_affinity WARN / -EIO on the legacy allocator"),
         ),
     ),
     Switch(
@@ -471,12 +475,15 @@ ROWS: tuple[Switch, ...] = (
                    "it; other 4.4.y not checked"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
-                   backports=("4.19.175",),
+                   backports=("4.19.175", "5.4.97", "5.10.15"),
                    note="tip irq/urgent 2021-01-30; in the shortlog of Linux 5.11-rc7; the stable review of "
                    "2021-02-08 carries it: stable-queue releases/4.19.175/genirq-msi-activate-multi-msi-early-when-"
                    "msi_flag_activate_early-is-set.patch ('commit 4c457e8cb75e upstream'; not in 4.19.174) "
-                   "(redteam12); no file of that name in releases/5.10.13..5.10.18 or 5.4.95..5.4.100, 4.14.221, "
-                   "4.9.257 (other releases not checked)"),
+                   "(redteam12). audit18: the same review round took it into 5.10.15 ('[PATCH 5.10 067/120]' of "
+                   "the 5.10.15-rc1 review) and 5.4.97: stable-queue releases/5.10.15/series and "
+                   "releases/5.4.97/series list genirq-msi-activate-multi-msi-early-when-msi_flag_activate_early-"
+                   "is-set.patch (the index stores only part of those directories' patch files, hence the earlier "
+                   "'no file of that name'); releases/4.14.221/series does not"),
         ),
     ),
     Switch(

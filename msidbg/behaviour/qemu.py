@@ -26,8 +26,13 @@ ROWS: tuple[Switch, ...] = (
         traditional_history=(
             Change("4.5", True, "d0395cc4 qemu-xen-trad: free all the pirqs for msi/msix when driver unloads "
                    "(\"the qemu-xen-trad version of qemu-xen-upstream 1d4fd4f0e2fc\")",
-                   note="first in xen-4.5.0-rc1 (git tag --contains); before, pt_msixctrl_reg_write only records "
-                        "Enable (xen-4.4.4); qemu-xen-traditional xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)"),
+                   backports=("4.3.3", "4.4.1"),
+                   note="first in xen-4.5.0-rc1 (git tag --contains); stable-4.4 6ae4e588 (xen-4.4.1-rc2, so "
+                        "xen-4.4.1) and stable-4.3 8a7abb16 (xen-4.3.3-rc2, so xen-4.3.3), cherry-picks with the "
+                        "same diff; before them (xen-4.3.2, xen-4.4.0) pt_msixctrl_reg_write only records Enable. "
+                        "audit18: the record had no backports and said xen-4.4.4 lacked it -- xen-4.4.4's "
+                        "pt_msixctrl_reg_write calls pt_msix_disable; qemu-xen-traditional xen-X.Y.Z tags, read in "
+                        "the fork reinis-martinsons/frp-qemu-xen-traditional (upstream history to xen-4.8.0)"),
         ),
     ),
     Switch(

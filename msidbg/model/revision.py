@@ -881,6 +881,23 @@ Revisions:
   the message inline and the fault fired at request_irq (reading ``kernel.msi.activate-early-call``). Shipped runs:
   the same events, hits and outcomes; every bare-metal and xen-hvm state hash changes (the 0x32 slots) and the
   provenance digests with them. tests/test_leads22.py.
+  (audit18) qemu-traditional unmaps a device's pirqs when the guest clears MSI / MSI-X Enable in Xen 4.3.3,
+  4.3.4 and 4.4.1 .. 4.4.4 too: d0395cc4 (xen-4.5.0) was cherry-picked to stable-4.3 as 8a7abb16 (first in
+  xen-4.3.3) and to stable-4.4 as 6ae4e588 (xen-4.4.1), the same diff; the behaviour table had no backports and
+  said xen-4.4.4 lacked it. A scenario naming such a Xen release with ``platform.qemu: qemu-traditional`` now
+  resolves ``qemu_unmap_pirq_on_msi_disable`` true (the 2017 pirq re-use seed on 4.4.1: nvme1's pirq changes
+  hands and it probes, where every re-enable timed out). And ``affinity_on_activate`` is true from 4.14.194
+  (baedb87d1b53 and its x86 opt-in, '[PATCH 4.14 222/228]' of the 4.14.194-rc1 review; the table named 5.4.60,
+  4.19.141 and 5.7.17 only): an irq_set_affinity on a deactivated irq (after free_irq) only stores the mask there,
+  where 4.14.193 records a pending move. That backport skipped the x86 part ("4.14 never had the x86 workaround"):
+  apic_set_affinity's WARN_ON_ONCE(!irqd_is_activated) -> -EIO now needs the matrix allocator, so a legacy-allocator
+  kernel with the switch true (4.14.194+, or written explicitly) no longer meets it at enable_irq after free_irq.
+  And ``msi_activate_early`` is ``all`` from 5.4.97 and 5.10.15 as well (4c457e8cb75e: the stable queue's
+  releases/5.4.97/series and releases/5.10.15/series list it; the table had 4.19.175 only): every vector of a
+  Multi-MSI block is activated at allocation there (under VT-d an early message 1 waits on the unstarted irq for
+  request_irq's resend instead of meeting a non-present IRTE). No shipped scenario names such a release with a
+  Multi-MSI block or a legacy-allocator affinity on a freed irq: the golden runs are unchanged.
+  tests/test_audit18_records.py.
 """
 
 from __future__ import annotations
