@@ -101,3 +101,54 @@ def test_4_1_3_guest_unmap_answers_0_and_qemu_frees_the_pirq() -> None:
     assert _events(s, "qemu.unmap_pirq") == [{"entry": 0, "pirq": 101, "rc": 0}]
     assert all(h["pirq"] != 101 for h in s.eng.w.xen["irqs"].values())
 
+
+# --- a software-disabled vLAPIC offers none of its IRR bits (vlapic_has_pending_irq) ------------------------------
+#
+# leads20's run (tests/test_leads20.py HVM): on Xen 4.17.0 (before f1d7aac1e3c3) vmsi_deliver still sets the IRR of
+# CPU1's disabled vLAPIC at 3.00001 ms and fixup_irqs' IRR scan retriggers it on CPU0. CPU1 then has interrupts on
+# between take_cpu_down and do_idle: the model let it take the IRR bit (apic.accept of 0x21, irq.unhandled on the
+# RETRIGGERED slot); Xen's vlapic_has_pending_irq returns -1 for a disabled vLAPIC, so the bit stays in the IRR.
+
+
+def _hvm(xen: str, kernel: str = "5.6", pirqs: str = "false") -> Any:
+    from tests.test_leads20 import HVM
+    from tests.test_leads20 import _run as run_text
+    return run_text(HVM.format(xen=xen, pirqs=pirqs, kernel=kernel))
+
+
+def test_the_dying_vcpu_takes_no_irr_bit_from_its_disabled_vlapic() -> None:
+    eng = _hvm("4.17.0")
+    late = [e for e in (eng.log.event(i) for i in range(1, eng.cur + 1)) if e.time_ns > 3_000_000]
+    assert not [e for e in late if e.cpu == 1 and e.kind in ("apic.accept", "irq.unhandled")]
+    assert not eng.w.cpus[1].online     # (the offline's _reset_apic clears the bit it held: no signal in it)
+    a = eng.w["acct"]["eth0"]
+    assert (a["raised"][0], a["delivered"][0], a["lost"][0]) == (3, 3, 0)   # fixup_irqs' retrigger delivered it
+
+
+def test_the_vlapic_state_follows_the_callback_kind() -> None:
+    from msidbg.model import apic
+    # a 5.6 guest takes its upcall through the global callback via (offered first); 6.1 on Xen 4.17: per vCPU
+    assert _hvm("4.17.0").w.cpus[1]["vlapic_off"] == apic.VLAPIC_OFF_CALLBACK
+    assert _hvm("4.17.0", kernel="6.1").w.cpus[1]["vlapic_off"] == apic.VLAPIC_OFF
+
+
+def test_a_disabled_vlapic_offers_only_the_global_callback_vector() -> None:
+    from msidbg.model import apic
+    from msidbg.sim.rec import CpuRec
+    c = CpuRec.of({"id": 1, "apic_id": 1, "ldr": 0, "online": True, "irr": [0] * 8, "isr": [0] * 8, "tpr": 0,
+                   "irr_src": {}, "vector_irq": {}, "alloc": {}, "cleanup": [], "proc": {}, "irq": {},
+                   "busy_until": 0, "queued": False, "queue": [], "handling": -1, "stopped": False})
+    for v in (0x21, apic.CALLBACK_VECTOR):
+        apic.receive(c, v, None)
+    assert apic.acceptable(c) == apic.CALLBACK_VECTOR
+    c["vlapic_off"] = apic.VLAPIC_OFF_CALLBACK
+    assert apic.acceptable(c) == apic.CALLBACK_VECTOR
+    apic.take(c, apic.CALLBACK_VECTOR)
+    assert apic.acceptable(c) == -1                     # 0x21 waits (the callback vector is in service)
+    apic.eoi(c)
+    assert apic.acceptable(c) == -1                     # ... and still waits: the vLAPIC offers nothing
+    c["vlapic_off"] = apic.VLAPIC_OFF
+    apic.receive(c, apic.CALLBACK_VECTOR, None)
+    assert apic.acceptable(c) == -1                     # a per-vCPU upcall vector is a vLAPIC IRR bit too
+    del c["vlapic_off"]
+    assert apic.acceptable(c) == apic.CALLBACK_VECTOR

@@ -29,7 +29,7 @@ from msidbg.sim.scheduler import SEQ_BITS
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, EEXIST = 22, 17
-UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
+UPCALL_VECTOR = apic.CALLBACK_VECTOR   # HYPERVISOR_CALLBACK_VECTOR (0xf3)
 
 # provenance on the interrupt path: kinds and key spaces bound once (a key is ``space | payload``)
 _XEN, _D_CAUSE, _D_MSG_TABLE = PC.XEN, PC.D_CAUSE, PC.D_MSG_TABLE

@@ -39,6 +39,7 @@ from msidbg.model import acct, apic, ioapic
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
+from msidbg.model.evtchn import global_callback
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
 from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
@@ -312,6 +313,10 @@ def native_apic_step(k: Any, cpu: int, after: bool) -> str:
     if mode == "clear":
         return "; native_cpu_disable: clear_local_APIC() (LVT entries masked, the APIC still takes interrupts)"
     c["apic_off"] = True
+    if w.platform["kind"] == "xen-hvm":
+        # Xen's vLAPIC offers none of its IRR bits while disabled (vlapic_has_pending_irq), except the global
+        # callback vector hvm_vcpu_has_pending_irq tests first (apic.vlapic_off_acceptable)
+        c["vlapic_off"] = apic.VLAPIC_OFF_CALLBACK if global_callback(w) else apic.VLAPIC_OFF
     P = k.eng.prov
     if P.on and k.eng.fresh:
         # provenance: a message this APIC refuses from now on (bus.deliver_vector) links this step
@@ -1038,6 +1043,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
+    target.pop("vlapic_off", None)
     was_off = target.pop("apic_off", None)   # INIT: SPIV and the LVT entries back to their reset state, and
     target.pop("lvt_masked", None)           # setup_local_APIC enables the APIC and unmasks LVT Error again
     P = k.eng.prov
