@@ -313,9 +313,11 @@ def native_apic_step(k: Any, cpu: int, after: bool) -> str:
     if mode == "clear":
         return "; native_cpu_disable: clear_local_APIC() (LVT entries masked, the APIC still takes interrupts)"
     c["apic_off"] = True
-    if w.platform["kind"] == "xen-hvm":
+    if w.platform["kind"] == "xen-hvm" and not w.behaviour.get("apic_virtualization"):
         # Xen's vLAPIC offers none of its IRR bits while disabled (vlapic_has_pending_irq), except the global
-        # callback vector hvm_vcpu_has_pending_irq tests first (apic.vlapic_off_acceptable)
+        # callback vector hvm_vcpu_has_pending_irq tests first (apic.vlapic_off_acceptable). (Under APIC
+        # virtualization the CPU's virtual-interrupt delivery evaluates the vIRR a posted interrupt filled without
+        # asking Xen and reads no SVR: the vCPU takes them, as before -- not read further)
         c["vlapic_off"] = apic.VLAPIC_OFF_CALLBACK if global_callback(w) else apic.VLAPIC_OFF
     P = k.eng.prov
     if P.on and k.eng.fresh:
