@@ -39,7 +39,6 @@ from msidbg.model import acct, apic, ioapic
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.evtchn import global_callback
 from msidbg.model.hw import IRQ_MOVE_CLEANUP_VECTOR, VECTOR_CLEANUP, VECTOR_RETRIGGERED, words_test
 from msidbg.model.kernel import entry
 from msidbg.model.kernel import sources as S
@@ -318,7 +317,10 @@ def native_apic_step(k: Any, cpu: int, after: bool) -> str:
         # callback vector hvm_vcpu_has_pending_irq tests first (apic.vlapic_off_acceptable). (Under APIC
         # virtualization the CPU's virtual-interrupt delivery evaluates the vIRR a posted interrupt filled without
         # asking Xen and reads no SVR: the vCPU takes them, as before -- not read further)
-        c["vlapic_off"] = apic.VLAPIC_OFF_CALLBACK if global_callback(w) else apic.VLAPIC_OFF
+        # (evtchn.global_callback(w), inlined: importing model.evtchn here would renumber the event kinds)
+        b = w.behaviour
+        cb = not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True))
+        c["vlapic_off"] = apic.VLAPIC_OFF_CALLBACK if cb else apic.VLAPIC_OFF
     P = k.eng.prov
     if P.on and k.eng.fresh:
         # provenance: a message this APIC refuses from now on (bus.deliver_vector) links this step
