@@ -839,7 +839,8 @@ Revisions:
   ``xen.unmap-self-hvm``). A software-disabled HVM vLAPIC (the dying vCPU's, native_cpu_disable) offers none
   of its IRR bits: vlapic_has_pending_irq returns -1 (every release), so the vCPU, its interrupts on again
   between take_cpu_down's return and do_idle, takes nothing where the model let it take them (a RETRIGGERED
-  or SHUTDOWN slot's, a per-vCPU upcall); the global callback vector, which hvm_vcpu_has_pending_irq offers
+  or SHUTDOWN slot's, a per-vCPU upcall: tests/test_redteam9's 4.14 / 5.15 event stays linked on the dying
+  vCPU's FIFO queue for the CPU_DEAD drain, as redteam9 built it); the global callback vector, which hvm_vcpu_has_pending_irq offers
   first, still comes, and under ``platform.apic_virtualization`` (hardware virtual-interrupt delivery) the
   vCPU takes them as before (``cpus[N].vlapic_off``, reading ``xen.vlapic.soft-disabled``). Shipped runs:
   events, hits and outcomes unchanged; every xen-hvm state hash changes (the two rows). Held-out runs change:
