@@ -51,3 +51,13 @@ def test_the_page_lists_every_row_reading_and_program() -> None:
     # (device.msi.latch-on-enable stood here until audit16 confirmed it in f3b0946d629c's message)
     hyp = [line for line in text.splitlines() if line.startswith("| `kernel.spin-forever`")]
     assert hyp and "*hypothetical*" in hyp[0]
+
+
+def test_the_open_section_counts_the_unconfirmed_releases() -> None:
+    """xenleads22: the page said nothing of how many releases rest on an unconfirmed reading; its Open section
+    now counts them from the behaviour table (two: nvme_queue_cpus' 4.13, qemu-xen-4.6.3)."""
+    text = fidelity.render()
+    open_part = text[text.index("## Open"):]
+    line = next(ln for ln in open_part.splitlines() if ln.startswith("- Unconfirmed releases"))
+    assert line.endswith("): 2 (`kernel.nvme_queue_cpus` 4.13, `platform.qemu_msix_pirq_ignore_mask` qemu-xen-4.6.3).")
+    assert "- Unconfirmed values before a row's first change: 0." in open_part

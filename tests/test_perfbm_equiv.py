@@ -41,10 +41,11 @@ def _acceptable_old(c: Any) -> int:
 
 
 class _Cpu:
-    __slots__ = ("irr", "isr", "tpr")
+    __slots__ = ("irr", "isr", "tpr", "_extra")
 
     def __init__(self, irr: list[int], isr: list[int], tpr: int) -> None:
         self.irr, self.isr, self.tpr = irr, isr, tpr
+        self._extra: dict[str, object] = {}     # (a CpuRec's other keys: acceptable tests vlapic_off there)
 
 
 def _words(rng: random.Random) -> list[int]:

@@ -47,26 +47,68 @@ ROWS: tuple[Switch, ...] = (
     ),
     Switch(
         "xen_dm_unmap_needs_emuirq", "xen", BOOL, False,
-        "the device model's PHYSDEVOP_unmap_pirq for an HVM domain fails -EINVAL, leaving the pirq mapped, when "
-        "the pirq has no emuirq (physdev_unmap_pirq calls unmap_domain_pirq_emuirq unconditionally and gives up on "
-        "its error). Only 4.1.2 has no emuirq on a mapped pirq: there 0596edb27f moved the IRQ_PT emuirq from "
-        "PHYSDEVOP_map_pirq to EVTCHNOP_bind_pirq and EVTCHNOP_close clears it, so QEMU's unmap of a pirq whose "
-        "event channel the guest closed (or never bound) fails and the pirq leaks (get_free_pirq skips it); "
-        "4.1.0 / 4.1.1 set IRQ_PT at the map and never clear it, and 49f9d2493c (4.2; 3237652624, 4.1.3) "
-        "clears the emuirq only when there is one",
+        "PHYSDEVOP_unmap_pirq for an HVM domain -- the device model's, and the guest's own (DOMID_SELF) -- fails "
+        "-EINVAL when the pirq has no emuirq: physdev_unmap_pirq calls unmap_domain_pirq_emuirq unconditionally "
+        "and gives up on its error, so the device model's unmap leaves the pirq mapped. 4.1.0 .. 4.1.2: on 4.1.0 / "
+        "4.1.1 QEMU's map gives every mapped pirq its IRQ_PT emuirq (platform.xen_pt_emuirq_at_map), so only a pirq "
+        "whose emuirq the guest's own unmap cleared fails there; on 4.1.2 (0596edb27f: the emuirq set at "
+        "EVTCHNOP_bind_pirq, cleared at EVTCHNOP_close) QEMU's unmap of a pirq whose event channel the guest "
+        "closed (or never bound) fails and the pirq leaks (get_free_pirq skips it). 49f9d2493c (4.2; 3237652624, "
+        "4.1.3) clears the emuirq only when there is one: the guest's unmap answers 0, QEMU's goes on",
         initial=False, kinds=("xen-hvm",), scoped=True,
-        initial_note="RELEASE-4.1.0 / 4.1.1 physdev_map_pirq: 'if ( !ret && is_hvm_domain(d) ) "
-                     "map_domain_emuirq_pirq(d, pirq, IRQ_PT);' and event_channel.c never unmaps an emuirq: a "
-                     "mapped pirq always has one, so the unconditional unmap_domain_pirq_emuirq succeeds",
+        initial_note="RELEASE-4.0.0 physdev_unmap_pirq has no emuirq (0b469cd687, 4.1, brought HVM pirqs)",
         history=(
-            Change("4.1.2", True, "0596edb27f xen: fix hvm_domain_use_pirq's behavior",
-                   note="first in RELEASE-4.1.2 (4.1.2-rc2; git tag --contains): RELEASE-4.1.2 evtchn_bind_pirq "
-                        "maps IRQ_PT, evtchn_close unmap_domain_pirq_emuirq, physdev_unmap_pirq unchanged "
-                        "(read at RELEASE-4.1.1, 4.1.2, 4.1.3; xen412)"),
+            Change("4.1", True, "0b469cd687 Interrupt remapping to PIRQs in HVM guests",
+                   note="first in RELEASE-4.1.0 (git tag --contains); RELEASE-4.1.0 / 4.1.1 / 4.1.2 "
+                        "physdev_unmap_pirq: 'ret = unmap_domain_pirq_emuirq(d, unmap->pirq); ... if ( "
+                        "unmap->domid == DOMID_SELF || ret ) goto free_domain;' (xen412; xenleads22)"),
             Change("4.2", False, "49f9d2493c x86/passthrough: don't leak guest IRQs (stable-4.1: 3237652624)",
                    backports=("4.1.3",),
                    note="RELEASE-4.1.3 physdev_unmap_pirq: 'if ( domain_pirq_to_emuirq(d, unmap->pirq) != "
                         "IRQ_UNBOUND ) ret = unmap_domain_pirq_emuirq(...)'; 3237652624 first in RELEASE-4.1.3"),
+        ),
+    ),
+    Switch(
+        "xen_pt_emuirq_at_map", "xen", BOOL, False,
+        "the IRQ_PT emuirq of a passthrough pirq is set by the device model's PHYSDEVOP_map_pirq and kept until a "
+        "PHYSDEVOP_unmap_pirq clears it; the guest's EVTCHNOP_bind_pirq and EVTCHNOP_close leave it alone. Xen "
+        "sends the pirq on its event channel while it has the emuirq and the guest has a port on it "
+        "(hvm_domain_use_pirq: 'emuirq != IRQ_UNBOUND && d->pirq_to_evtchn[pirq] != 0'); PHYSDEVOP_eoi acknowledges "
+        "the host irq and PHYSDEVOP_irq_status_query answers XENIRQSTAT_needs_eoi only for an IRQ_PT pirq "
+        "(otherwise flags 0). From 0596edb27f (4.1.2) EVTCHNOP_bind_pirq sets the emuirq of a mapped pirq and "
+        "EVTCHNOP_close clears it, and PHYSDEVOP_eoi / irq_status_query look at the mapping instead: a pirq the "
+        "device model maps again under a port the guest kept is delivered as a vMSI until the guest binds again",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.0.0 has no emuirq (no HVM pirqs: 0b469cd687 is 4.1)",
+        history=(
+            Change("4.1", True, "0b469cd687 Interrupt remapping to PIRQs in HVM guests",
+                   note="first in RELEASE-4.1.0 (git tag --contains); RELEASE-4.1.0 / 4.1.1 physdev_map_pirq: "
+                        "'if ( !ret && is_hvm_domain(d) ) map_domain_emuirq_pirq(d, pirq, IRQ_PT);', no emuirq in "
+                        "event_channel.c (xenleads22)"),
+            Change("4.2", False, "79858fee30 xen: fix hvm_domain_use_pirq's behavior (stable-4.1: 0596edb27f)",
+                   backports=("4.1.2",),
+                   note="79858fee30 first in RELEASE-4.2.0, 0596edb27f first in RELEASE-4.1.2 (4.1.2-rc2; git tag "
+                        "--contains); RELEASE-4.1.2 / 4.2.0 evtchn_bind_pirq: 'if ( is_hvm_domain(d) && "
+                        "domain_pirq_to_irq(d, pirq) > 0 ) map_domain_emuirq_pirq(d, pirq, IRQ_PT);' (xenleads22)"),
+        ),
+    ),
+    Switch(
+        "xen_irq_status_query_einval", "xen", BOOL, True,
+        "PHYSDEVOP_irq_status_query for an HVM pirq Xen has neither mapped nor given an emuirq fails -EINVAL; "
+        "before b96a29f785 (4.2; 94b5cd3155, 4.1.3) it answered 0 with no flags (4.1.0 / 4.1.1: any pirq without "
+        "the IRQ_PT emuirq; 4.1.2: any unmapped pirq). The guest's pirq_query_unmask takes either as 'no "
+        "PHYSDEVOP_eoi'; the hypercall's answer differs",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.1.0 / 4.1.1 / 4.1.2 PHYSDEVOP_irq_status_query: 'if ( is_hvm_domain(v->domain) && "
+                     "domain_pirq_to_emuirq(v->domain, irq) != IRQ_PT ) { ret = copy_to_guest(arg, "
+                     "&irq_status_query, 1) ? -EFAULT : 0; break; }' (4.1.2: 'domain_pirq_to_irq(v->domain, irq) "
+                     "<= 0')",
+        history=(
+            Change("4.2", True, "b96a29f785 x86: re-inject emulated level pirqs in PV on HVM guests if still "
+                   "asserted (stable-4.1: 94b5cd3155)", backports=("4.1.3",),
+                   note="b96a29f785 first in RELEASE-4.2.0, 94b5cd3155 first in RELEASE-4.1.3 (git tag "
+                        "--contains): 'domain_pirq_to_irq(v->domain, irq) <= 0 && domain_pirq_to_emuirq(v->domain, "
+                        "irq) == IRQ_UNBOUND ) { ret = -EINVAL; break; }' (xenleads22)"),
         ),
     ),
     Switch(

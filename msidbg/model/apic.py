@@ -54,6 +54,8 @@ def acceptable(cpu: Cpu) -> int:
     irr = cpu.irr
     if irr == _EMPTY:   # nothing pending: the common case of an idle CPU
         return -1
+    if "vlapic_off" in cpu._extra:      # a software-disabled Xen vLAPIC (rare: a dying HVM vCPU)
+        return vlapic_off_acceptable(cpu)
     w0, w1, w2, w3, w4, w5, w6, w7 = irr
     if w7:
         v = 223 + w7.bit_length()
@@ -99,6 +101,26 @@ def acceptable(cpu: Cpu) -> int:
     if top > cls:
         cls = top
     return v if _CLASS[v] > cls else -1
+
+
+#: Linux's HYPERVISOR_CALLBACK_VECTOR, the HVM guest's event channel upcall (model/evtchn.py UPCALL_VECTOR)
+CALLBACK_VECTOR = 0xF3
+#: ``cpu["vlapic_off"]``: a software-disabled vLAPIC offers no IRR bit (1), or only the domain's global
+#: callback vector, which hvm_vcpu_has_pending_irq offers before it asks the vLAPIC (2)
+VLAPIC_OFF, VLAPIC_OFF_CALLBACK = 1, 2
+
+
+def vlapic_off_acceptable(cpu: Cpu) -> int:
+    """``acceptable`` for an HVM vCPU whose vLAPIC the guest software-disabled (kernel/hotplug.py
+    native_apic_step): Xen's vlapic_has_pending_irq returns -1 while the vLAPIC is disabled ('if (
+    !vlapic_enabled(vlapic) ) return -1;', every release 4.0 .. 4.22), so no IRR bit is taken -- it stays
+    set, as fixup_irqs' IRR scan read it. hvm_vcpu_has_pending_irq offers the global callback vector
+    (HVMIRQ_callback_vector: evtchn_upcall_pending) before it asks the vLAPIC, so that upcall still comes
+    (reading xen.vlapic.soft-disabled)."""
+    if cpu._extra["vlapic_off"] != VLAPIC_OFF_CALLBACK or not cpu.irr[VEC_WORD[CALLBACK_VECTOR]] \
+            & VEC_BIT[CALLBACK_VECTOR]:
+        return -1
+    return CALLBACK_VECTOR if _CLASS[CALLBACK_VECTOR] > ppr_class(cpu) else -1
 
 
 def receive(cpu: Cpu, vector: int, src: Source | None) -> bool:

@@ -29,7 +29,7 @@ from msidbg.sim.scheduler import SEQ_BITS
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, EEXIST = 22, 17
-UPCALL_VECTOR = 0xF3          # HYPERVISOR_CALLBACK_VECTOR
+UPCALL_VECTOR = apic.CALLBACK_VECTOR   # HYPERVISOR_CALLBACK_VECTOR (0xf3)
 
 # provenance on the interrupt path: kinds and key spaces bound once (a key is ``space | payload``)
 _XEN, _D_CAUSE, _D_MSG_TABLE = PC.XEN, PC.D_CAUSE, PC.D_MSG_TABLE
@@ -92,7 +92,8 @@ def bind_pirq(eng: Any, pirq: int, dev: str, index: int) -> int:
     P.write(PC.XEN, PK.key(PK.PORT, port), pirq, also=(PK.key(PK.PIRQPORT, pirq),),
             note=f"EVTCHNOP_bind_pirq: event channel {port} for pirq {pirq} ({dev} vector {index})")
     if rec["irq"] > 0:
-        rec["emuirq"] = not pv
+        if not w.behaviour.get("xen_pt_emuirq_at_map"):     # (4.1.0 / 4.1.1: QEMU's map set it)
+            rec["emuirq"] = not pv
         if pv and not rec["bound"]:
             X.pt_bind(eng, pirq, rec["dev"], rec["entry"])
         X.guest_unmask(eng, pirq)
@@ -130,7 +131,7 @@ def close(eng: Any, port: int) -> int:
     rec = x["pirqs"].get(ch["pirq"])
     if rec is not None and rec["port"] == port:
         rec["port"] = 0
-        if rec["irq"] > 0:
+        if rec["irq"] > 0 and not eng.w.behaviour.get("xen_pt_emuirq_at_map"):    # (4.1.0 / 4.1.1: it stays)
             rec["emuirq"] = False
         if eng.w.platform["kind"] == "xen-pv" and rec["bound"]:
             X.pt_unbind(eng, ch["pirq"])

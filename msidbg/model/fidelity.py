@@ -103,11 +103,24 @@ def _readings() -> list[str]:
 def _gaps() -> list[str]:
     uncited = sorted(n for n, p in PROGRAMS.items() if not p.sources)
     hyp = sorted(k for k, r in cite.READINGS.items() if r.status == "hypothetical")
+    unconf = unconfirmed_releases()
+    initial = sorted(row.key for row in bh.rows() if row.history and not row.initial_confirmed)
     return ["## Open", "",
             f"- Programs without a source: {len(uncited)} of {len(PROGRAMS)}"
             + (f" ({', '.join(f'`{n}`' for n in uncited)})" if uncited else "") + ".",
             f"- Hypothetical readings: {len(hyp)}" + (f" ({', '.join(f'`{k}`' for k in hyp)})" if hyp else "") + ".",
+            f"- Unconfirmed releases (the preset assumes the change there and flags the versions of that series: "
+            f"docs/scenario.md): {len(unconf)}" + (f" ({', '.join(f'`{k}` {r}' for k, r in unconf)})" if unconf else "")
+            + ".",
+            f"- Unconfirmed values before a row's first change: {len(initial)}"
+            + (f" ({', '.join(f'`{k}`' for k in initial)})" if initial else "") + ".",
             f"- Problems: {'; '.join(cite.problems()) or 'none'}."]
+
+
+def unconfirmed_releases() -> list[tuple[str, str]]:
+    """(switch, release) for every release or backport of a change that no primary source confirmed."""
+    return sorted((row.key, u) for row in bh.rows() for c in (*row.history, *row.traditional_history)
+                  for u in c.unconfirmed)
 
 
 def render() -> str:

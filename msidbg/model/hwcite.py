@@ -111,6 +111,10 @@ LINUX_XEN_HVM_SMP = Source("torvalds/linux", "0b64ffb8db4e", "arch/x86/xen/smp_h
 XEN_VLAPIC_SET_IRQ = Source("xen-project/xen", "RELEASE-4.17.0", "xen/arch/x86/hvm/vlapic.c + vmsi.c",
                             "vlapic_set_irq (TMR / IRR, no enable test), vlapic_has_pending_irq (!vlapic_enabled: "
                             "-1), vmsi_deliver dest_Fixed before f1d7aac1e3c3", "..4.17.0, ..4.16.2")
+XEN_HAS_PENDING = Source("xen-project/xen", "RELEASE-4.19.0", "xen/arch/x86/hvm/irq.c + vlapic.c",
+                         "hvm_vcpu_has_pending_irq (the HVMIRQ_callback_vector upcall before vlapic_has_pending_irq), "
+                         "vlapic_has_pending_irq (!vlapic_enabled: -1)",
+                         "all (read at RELEASE-4.0.0, 4.1.0, 4.5.0, 4.10.0, 4.19.0; xenleads22)")
 XEN_VLAPIC_SW_DISABLED = Source("xen-project/xen", "f1d7aac1e3c3", "xen/arch/x86/hvm/vmsi.c + vioapic.c",
                                 "vmsi_deliver / vioapic_deliver (dest_Fixed: vlapic_enabled(target) &&), "
                                 "vlapic_lowest_prio", "4.18.0.., 4.16.3.., 4.17.1..")
@@ -373,12 +377,17 @@ reading("xen.vlapic.soft-disabled", "(leads20) An HVM guest's CPU offline runs n
         "4.16.3, 4.17.1: platform.xen_vlapic_disabled_refuses) and the message is lost; before, vlapic_set_irq set "
         "TMR / IRR with no enable test and vlapic_has_pending_irq offers nothing while the vLAPIC is disabled, so "
         "the bit waits -- fixup_irqs' IRR scan (soft-first) retriggers it on the irq's new CPU, or the offline finds "
-        "it pending. An event channel's upcall is not a vLAPIC Fixed message and is not affected.",
-        source=(LINUX_XEN_HVM_SMP, XEN_VLAPIC_SW_DISABLED, XEN_VLAPIC_SET_IRQ),
-        quote="smp_ops.smp_prepare_cpus = xen_hvm_smp_prepare_cpus; smp_ops.smp_send_reschedule = "
-        "xen_smp_send_reschedule; smp_ops.cpu_die = xen_hvm_cpu_die; ... / if ( vlapic_enabled(target) && "
-        "vlapic_match_dest(target, NULL, 0, dest, dest_mode) ) / if ( !vlapic_enabled(vlapic) ) return -1;",
-        module=M)
+        "it pending. In every release the disabled vLAPIC offers none of its IRR bits: the dying vCPU, its "
+        "interrupts on again between take_cpu_down and do_idle, takes none (xenleads22; it took them before, "
+        "RETRIGGERED slots included). hvm_vcpu_has_pending_irq offers the domain's global callback vector "
+        "(HVMIRQ_callback_vector) before it asks the vLAPIC, so that upcall still comes; an event channel's "
+        "upcall is not a vLAPIC Fixed message and Xen's refusal of one does not apply.",
+        source=(LINUX_XEN_HVM_SMP, XEN_VLAPIC_SW_DISABLED, XEN_VLAPIC_SET_IRQ, XEN_HAS_PENDING),
+        quote="smp_ops.smp_prepare_cpus = xen_hvm_smp_prepare_cpus; ... smp_ops.cpu_die = xen_hvm_cpu_die; ... / "
+        "if ( vlapic_enabled(target) && "
+        "vlapic_match_dest(target, NULL, 0, dest, dest_mode) ) / if ( !vlapic_enabled(vlapic) ) return -1; / if ( "
+        "(plat->irq->callback_via_type == HVMIRQ_callback_vector) && vcpu_info(v, evtchn_upcall_pending) ) "
+        "return hvm_intack_vector(...);", module=M)
 
 # --- iommu.py --------------------------------------------------------------------------------------
 M = "msidbg.model.iommu"

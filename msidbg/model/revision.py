@@ -898,6 +898,29 @@ Revisions:
   request_irq's resend instead of meeting a non-present IRTE). No shipped scenario names such a release with a
   Multi-MSI block or a legacy-allocator affinity on a freed irq: the golden runs are unchanged.
   tests/test_audit18_records.py.
+  (xenleads22) Xen 4.1.x's emuirq, read at RELEASE-4.1.0 / 4.1.1 / 4.1.2 / 4.1.3 / 4.2.0. New rows (xen-hvm
+  worlds gain them): ``platform.xen_pt_emuirq_at_map`` (4.1.0 / 4.1.1; reading ``xen.emuirq-at-map``): QEMU's
+  PHYSDEVOP_map_pirq sets the IRQ_PT emuirq and EVTCHNOP_bind_pirq / EVTCHNOP_close leave it, hvm_domain_use_pirq
+  wants the emuirq and a port, PHYSDEVOP_eoi acknowledges and PHYSDEVOP_irq_status_query answers needs_eoi only
+  for an IRQ_PT pirq -- 79858fee30 / 0596edb27f (4.2; 4.1.2) moved the emuirq to the bind; the model set it at
+  the bind on every release, so a pirq QEMU maps under a port the guest already holds was a vMSI on 4.1.1 too
+  (it goes to the event channel: tests/xenleads22/remap-under-port-*). ``platform.xen_irq_status_query_einval``
+  (b96a29f785, 4.2; 94b5cd3155, 4.1.3): before, the query of a pirq without the IRQ_PT emuirq (4.1.0 / 4.1.1)
+  or an unmapped one (4.1.2) answers 0 with no flags, not -EINVAL (the guest reads both as no PHYSDEVOP_eoi).
+  ``platform.xen_dm_unmap_needs_emuirq`` is true on 4.1.0 .. 4.1.2, not 4.1.2 only: physdev_unmap_pirq calls
+  unmap_domain_pirq_emuirq unconditionally in all three (xenred20 had narrowed it), and the guest's own
+  PHYSDEVOP_unmap_pirq of a pirq without an emuirq answers -EINVAL there (0 from 3237652624, 4.1.3; reading
+  ``xen.unmap-self-hvm``). A software-disabled HVM vLAPIC (the dying vCPU's, native_cpu_disable) offers none
+  of its IRR bits: vlapic_has_pending_irq returns -1 (every release), so the vCPU, its interrupts on again
+  between take_cpu_down's return and do_idle, takes nothing where the model let it take them (a RETRIGGERED
+  or SHUTDOWN slot's, a per-vCPU upcall: tests/test_redteam9's 4.14 / 5.15 event stays linked on the dying
+  vCPU's FIFO queue for the CPU_DEAD drain, as redteam9 built it); the global callback vector, which hvm_vcpu_has_pending_irq offers
+  first, still comes, and under ``platform.apic_virtualization`` (hardware virtual-interrupt delivery) the
+  vCPU takes them as before (``cpus[N].vlapic_off``, reading ``xen.vlapic.soft-disabled``). Shipped runs:
+  events, hits and outcomes unchanged; every xen-hvm state hash changes (the two rows). Held-out runs change:
+  tests/heldout_xen20/x05 and tests/xen412 (the status query answers 0 on 4.1.1 / 4.1.2), tests/heldout17/x03
+  (the lost signal is left in vCPU2's IRR, not swallowed on the SHUTDOWN slot), tests/heldout_xen19/xt16,
+  xt24, tests/heldout_why9/y03-x4162. docs/fidelity.md counts the unconfirmed releases (2). tests/test_xenleads22.py.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Follows xen/arch/x86/irq.c, physdev.c, drivers/passthrough/io.c and hvm/vmsi.c:
 
 * A pirq record mirrors ``struct pirq``: ``irq`` is 0 (unmapped), -1 (``PIRQ_ALLOCATED`` by
   PHYSDEVOP_get_free_pirq) or a host irq (mapped); ``emuirq`` is set while the guest has an event
-  channel on a mapped pirq (HVM); ``bound`` is the passthrough binding (``pt_irq_create_bind``).
+  channel on a mapped pirq (HVM; on Xen 4.1.0 / 4.1.1 from QEMU's map to its unmap, ``xen_pt_emuirq_at_map``); ``bound`` is the passthrough binding (``pt_irq_create_bind``).
   A pirq is free (``is_free_pirq``) when it is unmapped and has no emuirq; MSI pirqs are handed
   out top-down from ``nr_pirqs - 1``, so the most recently freed high pirq comes back first.
 * Mapping a pirq (``map_domain_pirq`` via PHYSDEVOP_map_pirq from QEMU) creates a host irq with a
@@ -243,6 +243,7 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
                     note=f"pirq {pirq} is mapped for {owner(rec)}: mapping it for {dev} entry {entry} changes nothing")
             eng.hit(hits.PIRQ_CONFLICT, f"{dev} entry {entry} asks Xen to map pirq {pirq}, which Xen holds "
                     f"for {owner(rec)}: map_domain_pirq keeps the old mapping and reports success")
+        _emuirq_at_map(eng, rec, pirq)
         return pirq
     irq, vector = _new_host_irq(x, pirq, dev, entry, kind)
     if irq < 0:
@@ -254,7 +255,19 @@ def map_pirq(eng: Any, pirq: int, dev: str, entry: int, kind: str) -> int:
     P.write(PC.XEN, PK.key(PK.PIRQ, pirq), irq,
             note=f"map_domain_pirq: pirq {pirq} -> host irq {irq} (vector {vector:#x}) for {dev} entry {entry}")
     _program(eng, dev, entry, kind, vector)
+    _emuirq_at_map(eng, rec, pirq)
     return pirq
+
+
+def _emuirq_at_map(eng: Any, rec: dict[str, Any], pirq: int) -> None:
+    """Xen 4.1.0 / 4.1.1 (``xen_pt_emuirq_at_map``): physdev_map_pirq gives an HVM domain's pirq its IRQ_PT
+    emuirq once map_domain_pirq succeeds ('if ( !ret && is_hvm_domain(d) ) map_domain_emuirq_pirq(d, pirq,
+    IRQ_PT);', reading ``xen.emuirq-at-map``); EVTCHNOP_bind_pirq and EVTCHNOP_close leave it alone."""
+    w = eng.w
+    if w.platform["kind"] == "xen-hvm" and w.behaviour.get("xen_pt_emuirq_at_map") and not rec["emuirq"]:
+        rec["emuirq"] = True
+        eng.prov.write(PC.XEN, PK.key(PK.PIRQ, pirq), rec["irq"],
+                       note=f"physdev_map_pirq: pirq {pirq} gets its IRQ_PT emuirq (Xen 4.1.0 / 4.1.1: at the map)")
 
 
 def vkey(cpu: int, vector: int) -> int:
@@ -307,9 +320,10 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
     ``physdev_unmap_pirq`` from the device model for an HVM domain first clears the pirq's emuirq
     (``unmap_domain_pirq_emuirq``, 49f9d2493c: only when it has one; every release 4.2 .. 4.22, and
     4.1.3+), even while the guest still has an event channel on it: from then on Xen delivers the
-    pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again. On 4.1.2
-    (``xen_dm_unmap_needs_emuirq``) it calls ``unmap_domain_pirq_emuirq`` whatever the emuirq and gives
-    up on its -EINVAL: a pirq without one (its event channel closed, or never bound) stays mapped.
+    pirq as a vMSI (``hvm_domain_use_pirq`` is false), and an unmapped pirq is free again. On 4.1.0 ..
+    4.1.2 (``xen_dm_unmap_needs_emuirq``) it calls ``unmap_domain_pirq_emuirq`` whatever the emuirq and
+    gives up on its -EINVAL: a pirq without one stays mapped (4.1.2: its event channel closed, or never
+    bound; 4.1.0 / 4.1.1, where QEMU's map gave it IRQ_PT: the guest's own unmap cleared it).
     """
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
@@ -317,7 +331,7 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
         return -EINVAL      # (refused at load: unmap_domain_pirq of an IO-APIC irq is not modelled)
     if (eng.w.platform["kind"] == "xen-hvm" and eng.w.behaviour.get("xen_dm_unmap_needs_emuirq")
             and (rec is None or not rec["emuirq"])):
-        # 4.1.2: unmap_domain_pirq_emuirq fails ("pirq %d not mapped") and physdev_unmap_pirq gives up:
+        # 4.1.0 .. 4.1.2: unmap_domain_pirq_emuirq fails ("pirq %d not mapped") and physdev_unmap_pirq gives up:
         # the pirq stays mapped (reading xen.dm-unmap-needs-emuirq)
         eng.prov.write(PC.XEN_REFUSED, PK.key(PK.PIRQ, pirq), rec["irq"] if rec is not None else 0,
                        note=f"physdev_unmap_pirq: pirq {pirq} has no emuirq: unmap_domain_pirq_emuirq -EINVAL, "
@@ -356,13 +370,17 @@ def unmap_pirq(eng: Any, pirq: int) -> int:
 
 
 def unmap_self(eng: Any, pirq: int) -> int:
-    """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes."""
+    """``physdev_unmap_pirq(DOMID_SELF, pirq)`` from an HVM guest: only the emuirq goes. Xen 4.1.0 .. 4.1.2
+    (``xen_dm_unmap_needs_emuirq``) call unmap_domain_pirq_emuirq whatever the emuirq and return its -EINVAL
+    for a pirq without one; from 49f9d2493c (4.2; 4.1.3) the call is skipped and the answer is 0."""
     x = eng.w.xen
     rec = x["pirqs"].get(pirq)
     if eng.w.platform["kind"] == "xen-hvm":
         if rec is not None and rec["emuirq"]:
             rec["emuirq"] = False
             cleanup(x, pirq)
+        elif eng.w.behaviour.get("xen_dm_unmap_needs_emuirq"):
+            return -EINVAL      # unmap_domain_pirq_emuirq: "pirq %d not mapped" (reading xen.unmap-self-hvm)
         return 0
     return unmap_pirq(eng, pirq)
 
@@ -377,8 +395,18 @@ def irq_status_query(w: World, pirq: int) -> int:
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
-    if w.platform["kind"] == "xen-hvm" and (rec is None or (rec["irq"] <= 0 and not rec["emuirq"])):
-        return -EINVAL
+    if w.platform["kind"] == "xen-hvm":
+        b = w.behaviour
+        if b.get("xen_irq_status_query_einval", True):
+            if rec is None or (rec["irq"] <= 0 and not rec["emuirq"]):
+                return -EINVAL
+        elif b.get("xen_pt_emuirq_at_map"):
+            # 4.1.0 / 4.1.1: 'domain_pirq_to_emuirq(v->domain, irq) != IRQ_PT' answers 0 with no flags (an IRQ_PT
+            # emuirq is only ever on a pirq QEMU mapped: the emulated IRQ_MSI_EMU ones need 4.2's hvm_inject_msi)
+            if rec is None or not rec["emuirq"] or rec["irq"] == 0:
+                return 0
+        elif rec is None or rec["irq"] <= 0:
+            return 0        # 4.1.2: 'domain_pirq_to_irq(v->domain, irq) <= 0' answers 0 with no flags
     return XENIRQSTAT_NEEDS_EOI
 
 
@@ -389,7 +417,8 @@ def pirq_eoi(eng: Any, pirq: int) -> int:
     if not 0 <= pirq < x["nr_pirqs"]:
         return -EINVAL
     rec = x["pirqs"].get(pirq)
-    if rec is not None and rec["irq"] > 0:
+    # (4.1.0 / 4.1.1 acknowledge only an IRQ_PT pirq: 'domain_pirq_to_emuirq(v->domain, eoi.irq) == IRQ_PT')
+    if rec is not None and rec["irq"] > 0 and (rec["emuirq"] or not eng.w.behaviour.get("xen_pt_emuirq_at_map")):
         if rec["type"] == "gsi":    # a PV guest's GSI pirq: desc_guest_eoi of the IO-APIC irq
             GSI["eoi"](eng, pirq)
             return 0

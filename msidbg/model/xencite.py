@@ -456,8 +456,31 @@ reading("xen.startup-guest-masked", "From 4.6 startup_msi_irq keeps a guest's MS
         quote="msi_set_mask_bit(desc, 0, !!(desc->status & IRQ_GUEST)); / if ( desc->msi_desc ) "
               "guest_mask_msi_irq(desc, 0);", module=M)
 reading("xen.needs-eoi", "PHYSDEVOP_irq_status_query answers XENIRQSTAT_needs_eoi for every pirq an HVM guest has "
-        "mapped or emulated, whatever its ack type.", source=XEN_PHYSDEV,
-        quote="irq_status_query.flags |= XENIRQSTAT_needs_eoi;", module=M)
+        "mapped or emulated, whatever its ack type, and -EINVAL for any other (from b96a29f785, 4.2; 94b5cd3155, "
+        "4.1.3). Before, it answered 0 with no flags for a pirq without the IRQ_PT emuirq (4.1.0 / 4.1.1) or an "
+        "unmapped one (4.1.2), and PHYSDEVOP_eoi acknowledged only such a pirq (row "
+        "platform.xen_irq_status_query_einval; platform.xen_pt_emuirq_at_map).",
+        source=(XEN_PHYSDEV, Source(X, "RELEASE-4.1.1", "xen/arch/x86/physdev.c",
+                                    "PHYSDEVOP_irq_status_query, PHYSDEVOP_eoi",
+                                    "4.1.0 / 4.1.1 (RELEASE-4.1.2: 'domain_pirq_to_irq(v->domain, irq) <= 0'; "
+                                    "RELEASE-4.1.3, 4.2.0: -EINVAL)")),
+        quote="irq_status_query.flags |= XENIRQSTAT_needs_eoi; / 4.1.1: if ( is_hvm_domain(v->domain) && "
+              "domain_pirq_to_emuirq(v->domain, irq) != IRQ_PT ) { ret = copy_to_guest(arg, &irq_status_query, 1) "
+              "? -EFAULT : 0; break; }", module=M)
+reading("xen.emuirq-at-map", "On Xen 4.1.0 / 4.1.1 the device model's PHYSDEVOP_map_pirq gives an HVM domain's pirq "
+        "its IRQ_PT emuirq, and the guest's EVTCHNOP_bind_pirq / EVTCHNOP_close leave it alone; Xen sends the pirq "
+        "on its event channel while it has the emuirq and a port (hvm_domain_use_pirq), else injects it as a vMSI. "
+        "0596edb27f (4.1.2; 79858fee30, 4.2) moved the emuirq to EVTCHNOP_bind_pirq of a mapped pirq and clears "
+        "it at EVTCHNOP_close: a pirq QEMU unmaps and maps again under a port the guest kept has no emuirq until "
+        "the guest binds again (row platform.xen_pt_emuirq_at_map).",
+        source=(Source(X, "RELEASE-4.1.1", "xen/arch/x86/physdev.c, xen/arch/x86/irq.c, "
+                       "xen/drivers/passthrough/io.c", "physdev_map_pirq, hvm_domain_use_pirq, hvm_pci_msi_assert",
+                       "4.1.0 / 4.1.1 (read at RELEASE-4.1.0, 4.1.1)"),
+                Source(X, "RELEASE-4.1.2", "xen/common/event_channel.c", "evtchn_bind_pirq, __evtchn_close",
+                       "4.1.2.. (read at RELEASE-4.1.2, 4.2.0)")),
+        quote="if ( !ret && is_hvm_domain(d) ) map_domain_emuirq_pirq(d, pirq, IRQ_PT); / if ( emuirq != "
+              "IRQ_UNBOUND && d->pirq_to_evtchn[pirq] != 0 ) return 1; / 4.1.2: if ( is_hvm_domain(d) && "
+              "domain_pirq_to_irq(d, pirq) > 0 ) map_domain_emuirq_pirq(d, pirq, IRQ_PT);", module=M)
 reading("xen.acktype-eoi", "An MSI Xen cannot mask is ACKTYPE_EOI: the host irq stays in service until the "
         "guest's PHYSDEVOP_eoi, or Xen's eoi_timer 1 ms later.", source=XEN_IRQ,
         quote="return msi_maskable_irq(desc->msi_desc) ? ACKTYPE_NONE : ACKTYPE_EOI; / "
@@ -466,28 +489,34 @@ reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq f
         "pirq's emuirq before unmapping it, even while the guest's event channel names the pirq: it is free "
         "again, and a re-mapped, re-bound pirq is delivered as a vMSI until the guest binds a port again.",
         source=(XEN_PHYSDEV, Source(X, "49f9d2493c", "xen/arch/x86/physdev.c", "physdev_unmap_pirq",
-                                    "4.2.. (4.1.3); 4.1.2 fails the unmap of a pirq without an emuirq (reading "
-                                    "xen.dm-unmap-needs-emuirq; 0596edb27f, 4.1.2-rc2: the emuirq set at "
-                                    "bind_pirq, cleared at close); 4.1.0 / 4.1.1 "
-                                    "set IRQ_PT at QEMU's map and never clear it: the unmap succeeds")),
+                                    "4.2.. (4.1.3); 4.1.0 .. 4.1.2 fail the unmap of a pirq without an emuirq "
+                                    "(reading xen.dm-unmap-needs-emuirq): on 4.1.0 / 4.1.1 QEMU's map gave it "
+                                    "IRQ_PT (reading xen.emuirq-at-map), on 4.1.2 bind_pirq did and close "
+                                    "cleared it")),
         quote="if ( is_hvm_domain(d) ) { ... if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
               "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain; } ... "
               "ret = unmap_domain_pirq(d, pirq);", module=M)
-reading("xen.dm-unmap-needs-emuirq", "On Xen 4.1.2 the device model's PHYSDEVOP_unmap_pirq for an HVM domain "
-        "fails -EINVAL and leaves the pirq mapped when the pirq has no emuirq: physdev_unmap_pirq calls "
-        "unmap_domain_pirq_emuirq unconditionally and gives up on its error, and 0596edb27f (4.1.2-rc2) set the "
-        "IRQ_PT emuirq at EVTCHNOP_bind_pirq (not at the map) and cleared it at EVTCHNOP_close, so a pirq whose "
-        "event channel the guest closed leaks; get_free_pirq skips it (row platform.xen_dm_unmap_needs_emuirq).",
+reading("xen.dm-unmap-needs-emuirq", "On Xen 4.1.0 .. 4.1.2 the device model's PHYSDEVOP_unmap_pirq for an HVM "
+        "domain fails -EINVAL and leaves the pirq mapped when the pirq has no emuirq: physdev_unmap_pirq calls "
+        "unmap_domain_pirq_emuirq unconditionally and gives up on its error. On 4.1.0 / 4.1.1 QEMU's map gave the "
+        "pirq its IRQ_PT emuirq (only the guest's own unmap clears it first); 0596edb27f (4.1.2-rc2) set it at "
+        "EVTCHNOP_bind_pirq instead and cleared it at EVTCHNOP_close, so a pirq whose event channel the guest "
+        "closed leaks; get_free_pirq skips it (row platform.xen_dm_unmap_needs_emuirq).",
         source=(Source(X, "RELEASE-4.1.2", "xen/arch/x86/physdev.c, xen/common/event_channel.c, xen/arch/x86/irq.c",
                        "physdev_unmap_pirq, evtchn_bind_pirq, __evtchn_close, unmap_domain_pirq_emuirq",
-                       "4.1.2 only (read at RELEASE-4.1.1: IRQ_PT at physdev_map_pirq, no emuirq in "
-                       "event_channel.c; RELEASE-4.1.3: 3237652624 checks the emuirq first)"),),
+                       "4.1.0 .. 4.1.2 (read at RELEASE-4.1.0, 4.1.1: the same physdev_unmap_pirq, IRQ_PT at "
+                       "physdev_map_pirq; RELEASE-4.1.3: 3237652624 checks the emuirq first)"),),
         quote="ret = unmap_domain_pirq_emuirq(d, unmap->pirq); ... if ( unmap->domid == DOMID_SELF || ret ) goto "
               "free_domain; / if ( is_hvm_domain(d1) && domain_pirq_to_irq(d1, chn1->u.pirq.irq) > 0 ) "
               "unmap_domain_pirq_emuirq(d1, chn1->u.pirq.irq);", module=M)
-reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself only clears the emuirq.",
-        source=XEN_PHYSDEV, quote="if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
-        "unmap_domain_pirq_emuirq(d, pirq); ... if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
+reading("xen.unmap-self-hvm", "PHYSDEVOP_unmap_pirq from an HVM guest for itself only clears the emuirq; on "
+        "4.1.0 .. 4.1.2 it answers -EINVAL for a pirq without one (unmap_domain_pirq_emuirq called "
+        "unconditionally: 'pirq %d not mapped'), from 49f9d2493c (4.2; 3237652624, 4.1.3) 0.",
+        source=(XEN_PHYSDEV, Source(X, "RELEASE-4.1.2", "xen/arch/x86/physdev.c, xen/arch/x86/irq.c",
+                                    "physdev_unmap_pirq, unmap_domain_pirq_emuirq",
+                                    "4.1.0 .. 4.1.2 (read at RELEASE-4.1.0, 4.1.1, 4.1.2, 4.1.3)")),
+        quote="if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = unmap_domain_pirq_emuirq(d, pirq); ... "
+              "if ( domid == DOMID_SELF || ret ) goto free_domain;", module=M)
 XEN_PENDING_EOI = (
     Source(X, "RELEASE-4.17.0", "xen/arch/x86/msi.c, xen/arch/x86/irq.c",
            "ack_nonmaskable_msi_irq, ack_maskable_msi_irq, pci_msi_nonmaskable (.end = end_nonmaskable_irq); "

@@ -326,6 +326,15 @@ def native_apic_step(k: Any, cpu: int, after: bool) -> str:
     if mode == "clear":
         return "; native_cpu_disable: clear_local_APIC() (LVT entries masked, the APIC still takes interrupts)"
     c["apic_off"] = True
+    if w.platform["kind"] == "xen-hvm" and not w.behaviour.get("apic_virtualization"):
+        # Xen's vLAPIC offers none of its IRR bits while disabled (vlapic_has_pending_irq), except the global
+        # callback vector hvm_vcpu_has_pending_irq tests first (apic.vlapic_off_acceptable). (Under APIC
+        # virtualization the CPU's virtual-interrupt delivery evaluates the vIRR a posted interrupt filled without
+        # asking Xen and reads no SVR: the vCPU takes them, as before -- not read further)
+        # (evtchn.global_callback(w), inlined: importing model.evtchn here would renumber the event kinds)
+        b = w.behaviour
+        cb = not (b.get("xen_percpu_upcall", True) and b.get("xen_upcall_vector_cpuid", True))
+        c["vlapic_off"] = apic.VLAPIC_OFF_CALLBACK if cb else apic.VLAPIC_OFF
     P = k.eng.prov
     if P.on and k.eng.fresh:
         # provenance: a message this APIC refuses from now on (bus.deliver_vector) links this step
@@ -1054,6 +1063,7 @@ def start(k: Any, loc: dict[str, Any]) -> None:
         k.ret(0)
         return
     _reset_apic(k, target, "were in CPU{cpu}'s IRR, cleared by INIT")
+    target.pop("vlapic_off", None)
     was_off = target.pop("apic_off", None)   # INIT: SPIV and the LVT entries back to their reset state, and
     target.pop("lvt_masked", None)           # setup_local_APIC enables the APIC and unmasks LVT Error again
     P = k.eng.prov
