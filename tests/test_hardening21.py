@@ -4,12 +4,14 @@ line stays bounded, and a snapshot's duplicate keys are refused."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from msidbg.tui.app import make_app
+from tests.bugio.helpers import cli
 from tests.conftest import ROOT, SCENARIOS
 from tests.test_hostile_snapshot import reshaped
 
@@ -93,3 +95,31 @@ async def test_diff_tui_titles_a_side_by_its_file_name_not_as_markup(tmp_path: P
         titles = [str(app.query_one(f"#side-{s}", Static)._border_title) for s in "ab"]
     assert app.return_code is None
     assert titles == ["A bug[red].yaml", "B [/]x.yaml"], titles
+
+
+def _punycode_mail(payload: bytes) -> bytes:
+    return (b"From: a@example.org\nSubject: bug\nContent-Type: text/plain; charset=punycode\n"
+            b"Content-Transfer-Encoding: 8bit\n\n" + payload + b"\n")
+
+
+def test_a_mail_part_declaring_punycode_is_read_as_utf8() -> None:
+    """A text part is decoded in the charset its mail declares. CPython's punycode codec takes
+    quadratic time: a 1 MB part declared ``charset=punycode`` held ``replay``/``open`` for minutes.
+    A domain-name codec (punycode, idna) is no mail charset: such a part is read as UTF-8, as a
+    charset Python does not know is."""
+    from msidbg.debugger.armour import _texts
+
+    payload = b"a" * 5000 + b"-" + b"b" * 5000
+    texts = _texts(_punycode_mail(payload))
+    assert texts[0] == payload.decode("ascii") + "\n", texts[0][:80]
+
+
+def test_a_megabyte_punycode_mail_is_answered_at_once(tmp_path: Path) -> None:
+    mail = tmp_path / "bug.eml"
+    mail.write_bytes(_punycode_mail(b"a" * 200_000 + b"-" + b"b" * 200_000))
+    start = time.monotonic()
+    code, out, err = cli("replay", str(mail))
+    took = time.monotonic() - start
+    assert (code, out) == (2, "") and "no -----BEGIN MSIDBG SNAPSHOT----- ... -----END MSIDBG SNAPSHOT----- block" in \
+        _one_line(err, str(mail)), err
+    assert took < 10, f"{took:.1f}s"

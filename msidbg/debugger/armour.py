@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email
 import email.policy
 import hashlib
@@ -215,9 +216,17 @@ def _parts(msg: Message) -> list[str]:
     return out
 
 
+#: Python codecs that are no charset of a mail's text: domain-name encodings. CPython decodes
+#: punycode in quadratic time -- a 1 MB text part declared ``charset=punycode`` held ``replay``
+#: for minutes -- and idna decodes through it. A part declaring one is read as UTF-8.
+_NOT_MAIL_CHARSETS = frozenset({"punycode", "idna"})
+
+
 def _decode(payload: bytes, charset: str) -> str:
     """A text part in its declared charset; an unknown one (the mail's word, not Python's) as UTF-8."""
     try:
+        if codecs.lookup(charset).name in _NOT_MAIL_CHARSETS:
+            raise LookupError(charset)
         return payload.decode(charset, errors="replace")
     except LookupError:
         return payload.decode("utf-8", errors="replace")
