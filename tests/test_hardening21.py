@@ -123,3 +123,17 @@ def test_a_megabyte_punycode_mail_is_answered_at_once(tmp_path: Path) -> None:
     assert (code, out) == (2, "") and "no -----BEGIN MSIDBG SNAPSHOT----- ... -----END MSIDBG SNAPSHOT----- block" in \
         _one_line(err, str(mail)), err
     assert took < 10, f"{took:.1f}s"
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("name: t\nabout: *" + "a" * 500_000 + "\n", "about: unknown alias *" + "a" * 40 + "... (expected an anchor defined above)"),
+    ("name: t\nabout: &" + "a" * 500_000 + " [*" + "a" * 500_000 + "]\n",
+     "about[0]: *" + "a" * 40 + "... refers to a collection that contains it (expected no recursive aliases)"),
+], ids=["unknown", "recursive"])
+def test_an_alias_of_a_huge_anchor_name_is_named_in_a_bounded_line(tmp_path: Path, text: str, says: str) -> None:
+    """'unknown alias *NAME' quoted the whole name: a scenario of one 500,000-character alias made a
+    one-line error of half a megabyte."""
+    bad = tmp_path / "alias.yaml"
+    bad.write_text(text)
+    code, out, err = cli("run", str(bad), "--headless")
+    assert (code, out) == (2, "") and _one_line(err, f"{bad}:2") == f"msidbg: {bad}:2: {says}", err[:300]
