@@ -137,3 +137,69 @@ def test_an_alias_of_a_huge_anchor_name_is_named_in_a_bounded_line(tmp_path: Pat
     bad.write_text(text)
     code, out, err = cli("run", str(bad), "--headless")
     assert (code, out) == (2, "") and _one_line(err, f"{bad}:2") == f"msidbg: {bad}:2: {says}", err[:300]
+
+
+def _with_duplicate(tmp_path: Path, change: Any) -> Path:
+    """The 2021 snapshot resealed after ``change(items)`` edited its top-level (key, value) msgpack
+    byte pairs in place (a dict cannot hold a key twice)."""
+    import hashlib
+    import struct
+
+    import msgpack
+
+    from msidbg.debugger.snapshot import TRAILER
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False)
+    items = [(msgpack.packb(k), msgpack.packb(v, use_bin_type=True)) for k, v in doc.items() if k != "sha256"]
+    change(items)
+    count = len(items) + 1
+    body = (bytes([0x80 | count]) if count < 16 else b"\xde" + struct.pack(">H", count)) + b"".join(
+        k + v for k, v in items)
+    bad = tmp_path / "dup.msgpack"
+    bad.write_bytes(body + TRAILER + hashlib.sha256(body).digest())
+    return bad
+
+
+def _bookmarks_twice(items: list[tuple[bytes, bytes]]) -> None:
+    import msgpack
+
+    items.append((msgpack.packb("bookmarks"), msgpack.packb([{"name": "evil", "event": 1, "note": "not shown first"}])))
+
+
+def _name_twice_in_a_bookmark(items: list[tuple[bytes, bytes]]) -> None:
+    import msgpack
+
+    i = [k for k, _ in items].index(msgpack.packb("bookmarks"))
+    marks = msgpack.unpackb(items[i][1], raw=False)
+    first = msgpack.packb(marks[0])  # a fixmap of 3: name, event, note
+    marks_bytes = bytes([0x90 | len(marks)]) + bytes([first[0] + 1]) + first[1:] + msgpack.packb("name") + \
+        msgpack.packb("other") + b"".join(msgpack.packb(m) for m in marks[1:])
+    items[i] = (items[i][0], marks_bytes)
+
+
+def _now_twice_in_the_world(items: list[tuple[bytes, bytes]]) -> None:
+    import struct
+
+    import msgpack
+
+    i = [k for k, _ in items].index(msgpack.packb("world"))
+    world = msgpack.unpackb(items[i][1], raw=False)
+    assert world[0] == 0xDE
+    count = struct.unpack(">H", world[1:3])[0]
+    twice = b"\xde" + struct.pack(">H", count + 1) + world[3:] + msgpack.packb("now") + msgpack.packb(5)
+    items[i] = (items[i][0], msgpack.packb(twice, use_bin_type=True))
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (_bookmarks_twice, "the file: the key 'bookmarks' twice (expected each key once)"),
+    (_name_twice_in_a_bookmark, "bookmarks[0]: the key 'name' twice (expected each key once)"),
+    (_now_twice_in_the_world, "world: the key 'now' twice (expected each key once)"),
+], ids=["top", "bookmark", "world"])
+def test_a_snapshot_map_with_a_key_twice_is_refused(tmp_path: Path, change: Any, says: str) -> None:
+    """msgpack keeps a repeated key's last value: a snapshot with two ``bookmarks`` lists showed the
+    second (another reader of the file may show the first), a world with ``now`` twice was read with
+    the last. A scenario's YAML refuses a key written twice; a snapshot now does too, naming the map."""
+    bad = _with_duplicate(tmp_path, change)
+    for command in (["replay", str(bad)], ["replay", "--no-verify", str(bad)], ["report", "--no-verify", str(bad)]):
+        code, out, err = cli(*command)
+        assert (code, out) == (2, "") and _one_line(err, str(bad)) == f"msidbg: {bad}: {says}", (command, err)
