@@ -240,3 +240,61 @@ def test_a_snapshot_map_with_a_key_twice_is_refused(tmp_path: Path, change: Any,
     for command in (["replay", str(bad)], ["replay", "--no-verify", str(bad)], ["report", "--no-verify", str(bad)]):
         code, out, err = cli(*command)
         assert (code, out) == (2, "") and _one_line(err, str(bad)) == f"msidbg: {bad}: {says}", (command, err)
+
+
+def _at(tmp_path: Path, at: str) -> Path:
+    bad = tmp_path / "at.yaml"
+    bad.write_text(Path(SCN).read_text().replace("at: 100us", f'at: "{at}"', 1))
+    return bad
+
+
+@pytest.mark.parametrize("at", ["0~²", "²~3ms", "0~٣"])
+def test_a_range_end_of_non_ascii_digits_is_not_a_time(tmp_path: Path, at: str) -> None:
+    """A range's end was read with ``int()`` when ``str.isdigit`` said digits: '²' is one to isdigit and
+    not to int (an internal error, exit 3), and '٣' (Arabic-Indic three) was read as 3 ns -- where
+    ``at: ٣`` alone is refused as not a time. Times are ASCII."""
+    bad = _at(tmp_path, at)
+    code, out, err = cli("run", str(bad), "--headless")
+    end = at.split("~")[1] if at.startswith("0~") else at.split("~")[0]
+    assert (code, out) == (2, "") and _one_line(err, f"{bad}:27") == (
+        f"msidbg: {bad}:27: run[1].at: {at!r}: {end!r} is not a time (expected a time like 1.5ms, or a range "
+        "like 0~2ms (start ~ end, end >= start); each end a time >= 0 and <= 3600s)"), err
+
+
+@pytest.mark.parametrize("window", ["²", "9" * 5000], ids=["superscript", "5000-digits"])
+@pytest.mark.parametrize("command", [["run", SCN, "--headless", "--schedule", "random"],
+                                     ["explore", SCN, "--runs", "1", "--jobs", "1"]], ids=["run", "explore"])
+def test_a_window_of_odd_digits_is_refused_in_one_line(command: list[str], window: str) -> None:
+    """``--window ²`` and ``--window`` of 5,000 digits (past int()'s 4,300) were internal errors."""
+    code, out, err = cli(*command, "--window", window)
+    shown = repr(window if len(window) <= 40 else window[:40] + "...")
+    assert (code, out, err) == (2, "", f"msidbg: --window: {shown} is not a time (expected a time >= 0 and <= 1s: "
+                                       "integer ns, or like '10us', '1.5ms')\n")
+
+
+def test_a_watch_keyed_by_a_superscript_digit_is_no_internal_error(tmp_path: Path) -> None:
+    """``watch irqs["²"].vector`` in a scenario's breakpoints: the path checker read a string key of digits
+    into a number-keyed map with ``int()`` when isdigit said digits -- '²' was an internal error (exit 3).
+    It is a key like "abc": a template nobody reaches (the map's keys are numbers)."""
+    results = []
+    for key in ("abc", "²"):
+        scn = tmp_path / "watch.yaml"
+        scn.write_text(Path(SCN).read_text().replace(
+            "breakpoints: [msix-write-unmasked, irq-lost, irq-spurious]", f"breakpoints: ['watch irqs[\"{key}\"].vector']"))
+        code, out, err = cli("run", str(scn), "--headless", "--json")
+        results.append((code, err))
+    assert results == [(0, ""), (0, "")], results
+
+
+def test_a_proc_interrupts_count_that_is_no_ascii_number_is_an_unused_line(tmp_path: Path) -> None:
+    """``msidbg new --interrupts``: a per-CPU count '²' passed str.isdigit and failed int() -- an internal
+    error. Such a row is now listed with the lines not used, as any row of malformed counts."""
+    data = ROOT / "tests" / "bugio" / "data"
+    irqs = tmp_path / "interrupts.txt"
+    irqs.write_text((data / "workstation-interrupts.txt").read_text().replace(
+        "   8:          0 ", "   8:          ² ", 1))
+    out_yaml = tmp_path / "bug.yaml"
+    code, _, err = cli("new", "--lspci", str(data / "workstation-lspci.txt"), "--interrupts", str(irqs),
+                       "-o", str(out_yaml))
+    assert code == 0, err
+    assert "interrupts.txt:4: 8: ² 1 0 0 IO-APIC 8-edge rtc0 -- expected 4 per-CPU counts" in out_yaml.read_text()
