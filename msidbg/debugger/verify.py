@@ -58,17 +58,12 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
 
 
 def _check_shape(s: Session, rec: Recording) -> None:
-    """Without verification the stored world is shown as is: it must at least summarise, and its INTx
-    pins be pins (a hand-edited ``intx.pin: 0`` showed as pin D: ``"ABCD"[pin - 1]``)."""
+    """Without verification the stored world is shown as is: it must at least summarise, its text be
+    printable (``unprintable``), and its INTx pins be pins (a hand-edited ``intx.pin: 0`` showed as pin
+    D: ``"ABCD"[pin - 1]``)."""
     s._pending = rec
     names = set(s.scenario.devices)
     w = rec.world
-    odd = unprintable(w)
-    if odd is not None:
-        where, text = odd
-        raise SnapshotError(f"world: {where}: {text[:40]!r}{'...' if len(text) > 40 else ''} holds a control or "
-                            "format character (expected printable text, as every world this msidbg builds has; the "
-                            "file was modified: try without --no-verify)", rec.path)
     try:
         with recorded_world(rec.path, s):
             for where, part in (("devices", w["devices"]), ("acct", w["acct"]), ("kernel.pci", w["kernel"]["pci"])):
@@ -80,6 +75,12 @@ def _check_shape(s: Session, rec: Recording) -> None:
                                       f"(expected: {', '.join(sorted(names))})")
                 if set(part) != names:
                     raise KeyError(where)
+            odd = unprintable(w)
+            if odd is not None:
+                at, text = odd
+                raise SnapshotError(f"world: {at}: {text[:40]!r}{'...' if len(text) > 40 else ''} holds a control "
+                                    "or format character (expected printable text, as every world this msidbg "
+                                    "builds has; the file was modified: try without --no-verify)", rec.path)
             for name, dev in w["devices"].items():
                 pin = dev["intx"]["pin"] if dev.get("intx") is not None else 1
                 if type(pin) is not int or not 1 <= pin <= 4:
