@@ -298,3 +298,30 @@ def test_a_proc_interrupts_count_that_is_no_ascii_number_is_an_unused_line(tmp_p
                        "-o", str(out_yaml))
     assert code == 0, err
     assert "interrupts.txt:4: 8: ² 1 0 0 IO-APIC 8-edge rtc0 -- expected 4 per-CPU counts" in out_yaml.read_text()
+
+
+def test_a_report_whose_about_quotes_the_begin_line_still_opens(tmp_path: Path) -> None:
+    """``report --inline`` of a snapshot whose scenario ``about`` quotes the armour's BEGIN line (a
+    stranger's text, or a paste): that line paired with the block's own END, the real block inside the
+    span was never read, and ``replay`` of the report said 'the snapshot block is damaged'. A BEGIN with
+    another BEGIN after it, before any END, opens no block."""
+    import re
+
+    scn = tmp_path / "begin.yaml"
+    scn.write_text(re.sub(r"about: \|\n(  .*\n)+", lambda m: "about: |\n  Logs below.\n"
+                          "  -----BEGIN MSIDBG SNAPSHOT-----\n  (the paste was cut here)\n", Path(SCN).read_text()))
+    snap, mail = tmp_path / "bug.msgpack", tmp_path / "mail.txt"
+    assert cli("run", str(scn), "--headless", "--stop-at-break", "--save", str(snap))[0] == 1
+    assert cli("report", str(snap), "--inline", "-o", str(mail))[0] == 0
+    assert mail.read_text().count("-----BEGIN MSIDBG SNAPSHOT-----") == 2
+    code, out, err = cli("replay", "--json", str(mail))
+    _, direct, _ = cli("replay", "--json", str(snap))
+    assert (code, err) == (0, "") and out == direct
+
+
+def test_a_block_cut_short_before_a_whole_one_does_not_hide_it() -> None:
+    from msidbg.debugger.armour import armour, bodies
+
+    whole = armour(b"x" * 100)
+    text = "-----BEGIN MSIDBG SNAPSHOT-----\nAAAA\n(cut)\n\n" + whole
+    assert bodies(text) == bodies(whole) and len(bodies(text)) == 1

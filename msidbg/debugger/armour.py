@@ -123,22 +123,26 @@ def _cut_short(text: str, found: list[str]) -> bool:
 
 
 def bodies(text: str) -> list[str]:
-    """The text between each BEGIN marker and the first END marker after it, in order, the next
-    block searched after that END. In linear time: the markers are found once each (a lazy
+    """The text between each END marker and the last BEGIN marker before it (after the previous
+    END), in order. A BEGIN with another BEGIN after it before any END opens no block: a report
+    whose scenario ``about`` (or a bookmark's note) quoted the BEGIN line paired that line with the
+    block's END, and the real block, inside that span, was never read ('damaged'); so did a block
+    cut short before a whole one. In linear time: the markers are found once each (a lazy
     ``BEGIN(.*?)END`` search scans to the end of the text from every BEGIN without an END: a
     megabyte of BEGIN lines took minutes)."""
-    ends = [(m.start(), m.end()) for m in _END.finditer(text)]
+    begins = [(m.start(), m.end()) for m in _BEGIN.finditer(text)]
     out: list[str] = []
-    pos, j = 0, 0
-    for b in _BEGIN.finditer(text):
-        if b.start() < pos:
+    pos, i = 0, 0
+    for e in _END.finditer(text):
+        last = None
+        while i < len(begins) and begins[i][1] <= e.start():
+            if begins[i][0] >= pos:
+                last = begins[i]
+            i += 1
+        if last is None:
             continue
-        while j < len(ends) and ends[j][0] < b.end():
-            j += 1
-        if j == len(ends):
-            break
-        out.append(text[b.end():ends[j][0]])
-        pos = ends[j][1]
+        out.append(text[last[1]:e.start()])
+        pos = e.end()
         if len(out) > MAX_BLOCKS:
             break   # the caller refuses that many
     return out
