@@ -56,8 +56,15 @@ def at_range(y: Y, field: str) -> tuple[int, int | None]:
     return lo, hi
 
 
+def _digits(text: str) -> int | str:
+    """``text`` as an integer when it is a plain one (ASCII digits, at most ``ys.MAX_NUMBER_CHARS``), else
+    the text. ``isdigit`` alone takes '²' (``int`` then fails: an internal error) and '٣' (read as 3, where
+    ``at: ٣`` is refused), and digits by the thousand (past ``int``'s 4,300)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= ys.MAX_NUMBER_CHARS else text
+
+
 def _side(y: Y, field: str, text: str) -> int:
-    value: int | str = int(text) if text.isdigit() else text
+    value = _digits(text)
     try:
         return ys.times()(Y(value, y.line, y.key_line, text), field)
     except ys.Invalid as e:
@@ -108,7 +115,6 @@ def window_ns(text: str | None, option: str) -> int | None:
     if text is None:
         return None
     try:
-        value: int | str = int(text) if text.isdigit() else text
-        return ys.times(hi=MAX_WINDOW_NS)(Y(value, 0), option)
+        return ys.times(hi=MAX_WINDOW_NS)(Y(_digits(text), 0), option)
     except ys.Invalid as e:
         raise MsidbgError(e.message) from None

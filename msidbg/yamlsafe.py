@@ -200,10 +200,10 @@ class _Builder:
         if isinstance(ev, yaml.AliasEvent):
             got = self.anchors.get(ev.anchor or "")
             if ev.anchor in self.open:
-                raise Invalid(field, f"*{ev.anchor} refers to a collection that contains it "
+                raise Invalid(field, f"*{_anchor(ev.anchor)} refers to a collection that contains it "
                               "(expected no recursive aliases)", line)
             if got is None:
-                raise Invalid(field, f"unknown alias *{ev.anchor} (expected an anchor defined above)", line)
+                raise Invalid(field, f"unknown alias *{_anchor(ev.anchor)} (expected an anchor defined above)", line)
             value, size = got
             self.count(size, line)
             return Y(value.value, value.line, key_line, value.raw)
@@ -289,6 +289,13 @@ class _Builder:
         if type(value) is str and not encodable(value):
             raise Invalid(field, f"{show(value)} holds a lone surrogate (expected UTF-8 text)", line)
         return value
+
+
+def _anchor(name: str | None) -> str:
+    """An anchor's name for a one-line message: an alias of a 500,000-character name made a line
+    of half a megabyte."""
+    name = name or ""
+    return name if len(name) <= SHOW_CHARS else name[:SHOW_CHARS] + "..."
 
 
 def _check_tag(got: str, tag: str, field: str, line: int) -> None:

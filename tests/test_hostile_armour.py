@@ -26,9 +26,11 @@ def test_a_megabyte_of_begin_markers_without_an_end_is_refused_in_linear_time() 
     assert time.process_time() - start < 2.0   # the lazy BEGIN(.*?)END search took minutes here
 
 
-def test_blocks_are_each_begin_to_the_first_end_after_it() -> None:
+def test_blocks_are_each_end_and_the_last_begin_before_it() -> None:
+    """(hardening21: a BEGIN followed by another BEGIN before any END opens no block -- the second
+    block was ' BEGIN two', a body that never decodes, hiding the block after a quoted BEGIN line.)"""
     b, e = armour.BEGIN, armour.END
-    assert bodies(f"x {b}one{e} {b} {b}two{e} tail {e} {b}three") == ["one", f" {b}two"]
+    assert bodies(f"x {b}one{e} {b} {b}two{e} tail {e} {b}three") == ["one", "two"]
     assert bodies(f"{e}{b}>> quoted{e}") == [">> quoted"]
     assert bodies("nothing") == []
 

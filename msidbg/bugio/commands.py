@@ -107,7 +107,7 @@ def _new(args: argparse.Namespace) -> int:
     text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
     _write(args.output, text)
     if out is not None:
-        print(f"wrote {out}: check it, then `msidbg run {out}`", file=sys.stderr)
+        print(f"wrote {escape(out)}: check it, then `msidbg run {escape(out)}`", file=sys.stderr)
     return 0
 
 

@@ -36,6 +36,12 @@ _IOAPIC_CHIPS = ("IO-APIC", "IR-IO-APIC")
 MAX_CPUS = 256
 
 
+def _number(token: str) -> bool:
+    """An irq number or a count as the kernel prints them: ASCII digits, at most 20 (a u64). ``isdigit``
+    alone takes '²' (then ``int`` fails: ``new`` ended with an internal error) and digits by the thousand."""
+    return token.isascii() and token.isdigit() and len(token) <= 20
+
+
 @dataclass
 class IrqRow:
     irq: int
@@ -93,10 +99,10 @@ def _is_header(text: str) -> bool:
 def _row(out: Interrupts, ln: Line, irq: str, rest: str) -> None:
     tokens = rest.split()
     n = len(out.cpus)
-    if not irq.isdigit():
+    if not _number(irq):
         out.other.append(irq)
         return
-    if len(tokens) < n or not all(t.isdigit() for t in tokens[:n]):
+    if len(tokens) < n or not all(_number(t) for t in tokens[:n]):
         out.unused.append((ln.no, ln.text.strip(), f"expected {n} per-CPU counts"))
         return
     counts = {cpu: int(t) for cpu, t in zip(out.cpus, tokens[:n], strict=True)}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email
 import email.policy
 import hashlib
@@ -122,22 +123,26 @@ def _cut_short(text: str, found: list[str]) -> bool:
 
 
 def bodies(text: str) -> list[str]:
-    """The text between each BEGIN marker and the first END marker after it, in order, the next
-    block searched after that END. In linear time: the markers are found once each (a lazy
+    """The text between each END marker and the last BEGIN marker before it (after the previous
+    END), in order. A BEGIN with another BEGIN after it before any END opens no block: a report
+    whose scenario ``about`` (or a bookmark's note) quoted the BEGIN line paired that line with the
+    block's END, and the real block, inside that span, was never read ('damaged'); so did a block
+    cut short before a whole one. In linear time: the markers are found once each (a lazy
     ``BEGIN(.*?)END`` search scans to the end of the text from every BEGIN without an END: a
     megabyte of BEGIN lines took minutes)."""
-    ends = [(m.start(), m.end()) for m in _END.finditer(text)]
+    begins = [(m.start(), m.end()) for m in _BEGIN.finditer(text)]
     out: list[str] = []
-    pos, j = 0, 0
-    for b in _BEGIN.finditer(text):
-        if b.start() < pos:
+    pos, i = 0, 0
+    for e in _END.finditer(text):
+        last = None
+        while i < len(begins) and begins[i][1] <= e.start():
+            if begins[i][0] >= pos:
+                last = begins[i]
+            i += 1
+        if last is None:
             continue
-        while j < len(ends) and ends[j][0] < b.end():
-            j += 1
-        if j == len(ends):
-            break
-        out.append(text[b.end():ends[j][0]])
-        pos = ends[j][1]
+        out.append(text[last[1]:e.start()])
+        pos = e.end()
         if len(out) > MAX_BLOCKS:
             break   # the caller refuses that many
     return out
@@ -215,9 +220,17 @@ def _parts(msg: Message) -> list[str]:
     return out
 
 
+#: Python codecs that are no charset of a mail's text: domain-name encodings. CPython decodes
+#: punycode in quadratic time -- a 1 MB text part declared ``charset=punycode`` held ``replay``
+#: for minutes -- and idna decodes through it. A part declaring one is read as UTF-8.
+_NOT_MAIL_CHARSETS = frozenset({"punycode", "idna"})
+
+
 def _decode(payload: bytes, charset: str) -> str:
     """A text part in its declared charset; an unknown one (the mail's word, not Python's) as UTF-8."""
     try:
+        if codecs.lookup(charset).name in _NOT_MAIL_CHARSETS:
+            raise LookupError(charset)
         return payload.decode(charset, errors="replace")
     except LookupError:
         return payload.decode("utf-8", errors="replace")

@@ -247,10 +247,64 @@ def decode(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool
         with no_gc():
             return msgpack.unpackb(data, raw=False, strict_map_key=not int_keys, use_list=True,
                                    max_str_len=len(data), max_bin_len=len(data) if bins else 0,
-                                   max_array_len=limit, max_map_len=limit, max_ext_len=0)
+                                   max_array_len=limit, max_map_len=limit, max_ext_len=0,
+                                   object_pairs_hook=_once_each)
+    except _Duplicate:
+        raise Bad(_duplicate(data, what)) from None
     except Exception as e:  # noqa: BLE001 - msgpack raises several types on hostile bytes; all mean "bad"
         reason = " ".join(str(e).split())[:120] or type(e).__name__
         raise Bad(f"{what} is not valid msgpack: {reason}") from None
+
+
+class _Duplicate(Exception):
+    """A map holds a key twice."""
+
+
+def _once_each(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A map's pairs as a dict, each key once: msgpack keeps a repeated key's last value, so a
+    snapshot with ``bookmarks`` (or ``cursor``, or a world field) twice showed one of them, and
+    another reader of the file may show the other."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Duplicate
+    return out
+
+
+def _duplicate(data: bytes | bytearray, what: str) -> str:
+    """The message for the first map (in file order) that holds a key twice, naming its path.
+    Only called on an error, over a document ``scan`` has accepted (keys are scalars)."""
+    u = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=max(len(data), 1))
+    u.feed(data)
+
+    def walk() -> tuple[int, Any] | None:
+        b = data[u.tell()]
+        if b <= 0x8F and b >= 0x80 or b in (0xDE, 0xDF):
+            seen: set[Any] = set()
+            for _ in range(u.read_map_header()):
+                at = u.tell()
+                key = u.unpack()
+                if key in seen:
+                    return at, key
+                seen.add(key)
+                found = walk()
+                if found is not None:
+                    return found
+            return None
+        if 0x90 <= b <= 0x9F or b in (0xDC, 0xDD):
+            for _ in range(u.read_array_header()):
+                found = walk()
+                if found is not None:
+                    return found
+            return None
+        u.skip()
+        return None
+
+    found = walk()
+    if found is None:   # (not reached: the hook saw one)
+        return f"{what}: a map holds a key twice (expected each key once)"
+    at, key = found
+    shown = key if not isinstance(key, str) else _label(key.encode("utf-8"), 0, len(key.encode("utf-8")))
+    return f"{_at(data, at, what)}: the key {shown!r} twice (expected each key once)"
 
 
 class no_gc:  # noqa: N801 - used like contextlib's lower-case managers

@@ -159,7 +159,10 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
         if by_number and type(index) is int and index < 0:
             return PathProblem(f"{shown} has no [{index}] (expected a key from 0: a map keyed by number has no "
                                "negative key)", col)
-        alt = str(index) if type(index) is int else int(index) if type(index) is str and index.isdigit() else None
+        # a number written as a string (``irqs["24"]``): ASCII digits only, as expr's lookup ('²' is a
+        # digit to isdigit, not to int: a breakpoint ``watch irqs["²"].vector`` was an internal error)
+        alt = str(index) if type(index) is int else \
+            int(index) if type(index) is str and index.isascii() and index.isdigit() and len(index) <= 20 else None
         if alt is not None and alt in value:
             return value[alt]
         return _template(value)

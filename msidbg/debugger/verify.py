@@ -28,7 +28,7 @@ from msidbg.debugger.snapshot import VERSION, Recording, from_le, le_bytes, read
 from msidbg.errors import DivergenceError, SnapshotError
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import all_kinds
-from msidbg.sim.rec import plain
+from msidbg.sim.rec import MAPS, plain
 from msidbg.sim.world import diff_paths, state_hash
 
 
@@ -58,8 +58,9 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
 
 
 def _check_shape(s: Session, rec: Recording) -> None:
-    """Without verification the stored world is shown as is: it must at least summarise, and its INTx
-    pins be pins (a hand-edited ``intx.pin: 0`` showed as pin D: ``"ABCD"[pin - 1]``)."""
+    """Without verification the stored world is shown as is: it must at least summarise, its text be
+    printable (``unprintable``), and its INTx pins be pins (a hand-edited ``intx.pin: 0`` showed as pin
+    D: ``"ABCD"[pin - 1]``)."""
     s._pending = rec
     names = set(s.scenario.devices)
     w = rec.world
@@ -74,6 +75,14 @@ def _check_shape(s: Session, rec: Recording) -> None:
                                       f"(expected: {', '.join(sorted(names))})")
                 if set(part) != names:
                     raise KeyError(where)
+            # (not ``behaviour``: another model's switch values, shown escaped and clipped by design --
+            # tests/test_snapshot_behaviour.py)
+            odd = unprintable({k: v for k, v in w.items() if k != "behaviour"})
+            if odd is not None:
+                at, text = odd
+                raise SnapshotError(f"world: {at}: {text[:40]!r}{'...' if len(text) > 40 else ''} holds a control "
+                                    "or format character (expected printable text, as every world this msidbg "
+                                    "builds has; the file was modified: try without --no-verify)", rec.path)
             for name, dev in w["devices"].items():
                 pin = dev["intx"]["pin"] if dev.get("intx") is not None else 1
                 if type(pin) is not int or not 1 <= pin <= 4:
@@ -83,6 +92,29 @@ def _check_shape(s: Session, rec: Recording) -> None:
             s.summary()
     finally:
         s._pending = None
+
+
+def unprintable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first path (``devices.eth0.kind``) whose text -- a map key or a value -- holds a character
+    a terminal acts on (ESC, a bidi override...), and that text; None when none does. A world this
+    msidbg builds has names and words only; a stored world shown without verification went to the
+    TUI's panes as it was: an ESC in a device's ``kind`` or a call stack's program was painted raw."""
+    if isinstance(value, str):
+        return None if value.isprintable() else (path or "world", value)
+    if isinstance(value, MAPS):
+        for k, v in value.items():
+            sub = f"{path}[{k}]" if not isinstance(k, str) else (f"{path}.{k}" if path else k)
+            if isinstance(k, str) and not k.isprintable():
+                return (path or "world"), k
+            found = unprintable(v, sub)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = unprintable(v, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 @contextmanager

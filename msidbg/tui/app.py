@@ -39,6 +39,7 @@ from textual.worker import Worker
 from msidbg.debugger import Session, Stop
 from msidbg.debugger.breakpoints import arm
 from msidbg.errors import MsidbgError
+from msidbg.guard import escape
 from msidbg.tui import follow, keys
 from msidbg.tui.background import in_daemon_thread, stop_thread
 from msidbg.tui.commands import Commands
@@ -280,7 +281,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
         try:
             stop = command()
         except MsidbgError as e:
-            self.notify(e.message, title=what, severity="error")
+            self.warn(e.message, title=what)
             return
         self.show(describe(stop, what), follow=True)
 
@@ -304,8 +305,8 @@ class MsidbgApp(UnverifiedWorld, Commands):
         except asyncio.CancelledError:
             text = (f"{what}: stopped by a key", "")
         except MsidbgError as e:
-            self.notify(e.message, title=what, severity="error")
-            text = (f"{what}: failed", e.message)
+            self.warn(e.message, title=what)
+            text = (f"{what}: failed", escape(e.message))
         finally:
             timer.stop()
             self.progress = None
@@ -415,7 +416,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
         try:
             self.session.remove_breakpoint(message.bp_id)
         except MsidbgError as e:
-            self.notify(e.message, severity="error")
+            self.warn(e.message)
         self.show()
 
     @on(GotoEvent)

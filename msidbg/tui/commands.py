@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -48,6 +49,14 @@ class Commands(App[None]):
         def saved(self) -> None: ...
         def completer(self) -> Completer: ...
 
+    def warn(self, message: str, title: str = "", severity: SeverityLevel = "error") -> None:
+        """A notification whose text can come from a file -- an error naming a stored world path,
+        a snapshot's recorded stop detail --: escaped, and never read as Textual markup. Read as
+        markup, '[/]' in a snapshot's world ended ``open --no-verify`` with Textual's MarkupError
+        traceback (exit status 0), '[@click=app.quit]' made a link that runs an action, and an
+        escape sequence (ESC) reached the terminal."""
+        self.notify(escape(message), title=escape(title), severity=severity, markup=False)
+
     def goto(self, event: int, why: str | None = None) -> None:
         self.run_command(why or f"goto {event}", lambda: self.driver.arrive_async(event))
 
@@ -85,7 +94,7 @@ class Commands(App[None]):
         rows = self.query(EventRows)
         why, err = explain_here(self.session, self.focused, rows.first().selected if rows else 0)
         if why is None:
-            self.notify(err or "nothing to explain", title="why", severity="warning")
+            self.warn(err or "nothing to explain", title="why", severity="warning")
             return
         self._prompt(WhyScreen(why), self.goto)
 

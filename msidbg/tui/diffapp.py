@@ -211,8 +211,9 @@ class DiffApp(App[None]):
         sa.update(window(self.r.a, a, height, self.marks_a, width, digits))
         sb.update(window(self.r.b, b, height, self.marks_b, width, digits))
         room = width - 4     # the corners, dashes and spaces around the title
-        sa.border_title = escape(side_title("A", self.r.a.path, self.r.b.path, room))
-        sb.border_title = escape(side_title("B", self.r.b.path, self.r.a.path, room))
+        # plain text: a file name is not markup ('bug[red].yaml' lost its '[red]', 'x[/].yaml' ended the TUI)
+        sa.border_title = Content(escape(side_title("A", self.r.a.path, self.r.b.path, room)))
+        sb.border_title = Content(escape(side_title("B", self.r.b.path, self.r.a.path, room)))
         sa.set_class(not self.side_b, "-active")
         sb.set_class(self.side_b, "-active")
         self.query_one("#diff-status", Static).update(self.status(a, b))

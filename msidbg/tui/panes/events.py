@@ -19,6 +19,7 @@ from typing import Any
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Input
 
@@ -401,4 +402,5 @@ class EventLog(Vertical):
                 done = f" in {rows.lo:,}..{rows.hi:,} (stopped, esc clears)"
             else:
                 done = f", searching {rows.scanned:,}/{rows.total:,} (esc stops)"
-            self.border_title = f"Filter {rows.filter.text!r}: {len(rows.matches):,}{done}"
+            # plain text: a filter is not markup ('[/]' typed in it ended the TUI with a MarkupError)
+            self.border_title = Content(f"Filter {rows.filter.text!r}: {len(rows.matches):,}{done}")
