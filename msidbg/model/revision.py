@@ -851,6 +851,17 @@ Revisions:
   skipped the write on every release. Shipped runs: events, hits and outcomes unchanged (none names 5.17 ..
   6.0 or a PV kernel of those stable windows); every xen-pv run's state hash changes (the world carries the
   row). tests/test_audit17_readings.py.
+- 14: (leads23) New row ``kernel.msix_vector_ctrl_ignore_mask`` (xen-pv worlds gain it; reading
+  ``kernel.msix.shutdown-mask-pv``): 446a98b19fd6 (PCI/MSI: Use new mask/unmask functions, 5.15) made
+  pci_msix_shutdown mask each entry through fcacdfbef5a1's pci_msix_mask, which lacks the pci_msi_ignore_mask
+  check (kept only in the irq chip callbacks), until 9c8e9c9681a0 (5.16; 5.15.3 in stable) moved it into
+  pci_msix_write_vector_ctrl. On 5.15 .. 5.15.2 a Xen PV guest's pci_disable_msix (a ``remove`` of an MSI-X
+  device) stores to the MSI-X table Xen maps read-only; pv_ro_page_fault emulates such a store only for the
+  hardware domain, so the domU's task oopses: msidbg notes the BUG and ends pci_disable_msix with -EFAULT (as
+  audit17's msix_mask_all). The model skipped the write on every release. HVM is unaffected (its
+  pci_msi_ignore_mask comes with 7e0815b3e099, 5.18 / 5.15.38). Shipped runs: events, hits and outcomes
+  unchanged (none removes a PV device on 5.15 .. 5.15.2); every xen-pv run's state hash changes (the world
+  carries the row). tests/test_leads23.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,58 @@
+"""leads23: leads other lanes left (revision 14, "(leads23)").
+
+* 446a98b19fd6 / fcacdfbef5a1 (5.15) dropped the pci_msi_ignore_mask check from pci_msix_shutdown's Vector
+  Control write until 9c8e9c9681a0 (5.16, 5.15.3): a Xen PV guest's pci_disable_msix oopses on the table Xen
+  maps read-only (row kernel.msix_vector_ctrl_ignore_mask, reading kernel.msix.shutdown-mask-pv).
+"""
+
+from __future__ import annotations
+
+from msidbg import behaviour as bh
+from msidbg.behaviour import resolve
+from msidbg.model import cite
+from tests.conftest import run_to_end, scenario
+
+PV = """
+name: leads23-pv
+cpus: 2
+platform: {kind: xen-pv}
+kernel: {version: "%s"}
+devices:
+  n0: {bdf: "02:00.0", kind: nvme, passthrough: true, msix: {table_size: 2}}
+run:
+  - {at: 0, on: 0, do: probe, dev: n0, mode: msix, vectors: 2}
+  - {at: 1000, on: 0, do: remove, dev: n0}
+"""
+
+
+def _row(kernel: str) -> object:
+    return next(r.value for r in resolve("xen-pv", kernel=kernel).rows if r.name == "msix_vector_ctrl_ignore_mask")
+
+
+def test_the_releases_without_the_check() -> None:
+    window = {"5.14": True, "5.14.21": True, "5.15": False, "5.15.2": False, "5.15.3": True, "5.16": True,
+              "6.6": True, "4.19": True}
+    assert {v: _row(v) for v in window} == window
+    row = bh.by_name()["msix_vector_ctrl_ignore_mask"]
+    assert row.kinds == ("xen-pv",) and row.scoped and row.default is True
+    assert "msix_vector_ctrl_ignore_mask" not in resolve("bare-metal", kernel="5.15").plain("bare-metal")
+    assert cite.READINGS["kernel.msix.shutdown-mask-pv"].status == "confirmed"
+
+
+def _results(eng: object) -> list[object]:
+    log = eng.log  # type: ignore[attr-defined]
+    return [e.fields["result"] for e in log.events(1, len(log) + 1) if e.kind == "action.done"]
+
+
+def test_a_pv_guest_on_5_15_oopses_in_pci_msix_shutdown() -> None:
+    """On main the remove's Vector Control writes were skipped on every release and the remove returned 0."""
+    eng = run_to_end(scenario(PV % "5.15"))
+    assert _results(eng) == [0, -14]
+    log = eng.log
+    notes = [e.fields for e in log.events(1, len(log) + 1)
+             if e.kind == "kernel" and "page fault" in str(e.fields.get("what"))]
+    assert len(notes) == 1 and notes[0]["prog"] == "pci_disable_msix" and "pci_msix_shutdown" in notes[0]["what"]
+    assert not [e for e in log.events(1, len(log) + 1) if e.kind == "msix.write" and e.dev == "n0"]
+    assert eng.w["kernel"]["pci"]["n0"]["msix_enabled"]     # the task died before Enable was cleared
+    for fixed in ("5.15.3", "5.14", "5.16"):
+        assert _results(run_to_end(scenario(PV % fixed))) == [0, 0]
