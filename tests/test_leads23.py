@@ -3,9 +3,16 @@
 * 446a98b19fd6 / fcacdfbef5a1 (5.15) dropped the pci_msi_ignore_mask check from pci_msix_shutdown's Vector
   Control write until 9c8e9c9681a0 (5.16, 5.15.3): a Xen PV guest's pci_disable_msix oopses on the table Xen
   maps read-only (row kernel.msix_vector_ctrl_ignore_mask, reading kernel.msix.shutdown-mask-pv).
+* The human summary's failed-actions lines are summary.failed_action_line's, as msidbg report's; msidbg explore
+  takes --max-events (explore(max_events=...)).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
 
 from msidbg import behaviour as bh
 from msidbg.behaviour import resolve
@@ -56,3 +63,50 @@ def test_a_pv_guest_on_5_15_oopses_in_pci_msix_shutdown() -> None:
     assert eng.w["kernel"]["pci"]["n0"]["msix_enabled"]     # the task died before Enable was cleared
     for fixed in ("5.15.3", "5.14", "5.16"):
         assert _results(run_to_end(scenario(PV % fixed))) == [0, 0]
+
+
+# --- one wording for a failed action; explore --max-events ------------------------------------------------
+EXPLORE23 = Path(__file__).resolve().parent / "explore23"
+
+
+def test_the_human_summary_words_a_failed_action_as_the_report_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """On main the summary said 'action 1 request_irq eth0 on CPU1: EBUSY (-16)' and the report
+    'action 1 (do: request_irq on CPU1) failed: EBUSY (-16) (dev eth0)'."""
+    from msidbg.bugio.report import render
+    from msidbg.cli import main
+
+    main(["run", str(EXPLORE23 / "failed.yaml"), "--headless"])
+    out = capsys.readouterr().out
+    section = out.split("failed actions (2):\n", 1)[1].splitlines()[:2]
+    expected = ["action 1 (do: request_irq on CPU1) failed: EBUSY (-16) (dev eth0)",
+                "action 2 (do: probe on CPU1) failed: ENOSPC (-28) (dev nvme0)"]
+    assert [ln.strip() for ln in section] == expected
+    report = render(str(EXPLORE23 / "failed.yaml"))
+    lines = report.split("Failed actions (2)\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [" ".join(ln.split()) for ln in lines] == expected
+
+
+def test_explore_takes_max_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """explore(max_events=...) had no CLI flag (main: 'unrecognized arguments', exit 2)."""
+    from msidbg.cli import main
+
+    ok = tmp_path / "ok.yaml"       # the ordered baseline ends after ~90 events; cut at 40 it did not end
+    ok.write_text((EXPLORE23 / "spin.yaml").read_text())
+    assert main(["explore", str(ok), "--runs", "1", "--jobs", "1", "--max-events", "40", "--json"]) == 1
+    [fail] = json.loads(capsys.readouterr().out)["failures"]
+    assert fail["breakpoint"] == "expect:not_started" and fail["event"] == 40
+    assert main(["explore", str(ok), "--runs", "1", "--jobs", "1", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["explore", str(ok), "--max-events", "0"]) == 2
+    assert "--max-events: 0 is out of range" in capsys.readouterr().err
+    assert "--max-events N" in _help(["explore", "--help"], capsys)
+
+
+def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    from msidbg.cli import main
+
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+    return capsys.readouterr().out
