@@ -110,3 +110,23 @@ def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     except SystemExit:
         pass
     return capsys.readouterr().out
+
+
+# --- a spin nothing can end while poll_spurious_irq_timer is armed ------------------------------------------
+def test_a_spin_under_the_spurious_poll_timer_ends_the_run() -> None:
+    """On main the poll timer re-armed for ever (CPU3's spin poll counted as 'something else scheduled'):
+    the run was cut at the event limit, three events per 100 ms of virtual time."""
+    from msidbg.debugger import Session
+    from msidbg.scenario import load_scenario
+
+    s = Session(load_scenario(str(Path(__file__).resolve().parent / "leads23" / "spin-spoll.yaml")), 3)
+    stop = s.continue_(500_000)
+    assert stop.reason == "end"
+    log = s.eng.log
+    evs = list(log.events(1, len(log) + 1))
+    assert any(e.kind == "irq.nobody_cared" for e in evs)
+    polls = [str(e.fields.get("how")) for e in evs if e.kind == "irq.poll"]
+    assert polls[-1].startswith("done (not re-armed")
+    assert len(polls) == 2      # expired, ran, not re-armed: only CPU3's spin poll was left on the agenda
+    assert any("spins for ever" in str(e.fields.get("what")) for e in evs if e.kind == "kernel")
+    assert s.summary()["not_started"][0]["action"] == 11

@@ -861,7 +861,14 @@ Revisions:
   audit17's msix_mask_all). The model skipped the write on every release. HVM is unaffected (its
   pci_msi_ignore_mask comes with 7e0815b3e099, 5.18 / 5.15.38). Shipped runs: events, hits and outcomes
   unchanged (none removes a PV device on 5.15 .. 5.15.2); every xen-pv run's state hash changes (the world
-  carries the row). tests/test_leads23.py.
+  carries the row). And a spin wait nothing can end now ends the run while poll_spurious_irq_timer is armed
+  (after note_interrupt disabled an irq as "nobody cared"): the poll re-armed the timer while any non-timer
+  item was on the agenda, the spinner's own next poll included, so such a run never ended (three events per
+  100 ms). A poll that handled nothing no longer counts a CPU's next spin poll (reading
+  ``kernel.intx.poll-bound``); the spinner's next poll then finds the agenda empty and "spins for ever".
+  Shipped runs unchanged (the runs digest is revision 13's); tests/leads23/spin-spoll.yaml. The human
+  summary's failed-actions lines take msidbg report's wording (summary.failed_action_line); msidbg explore
+  takes --max-events. tests/test_leads23.py.
 """
 
 from __future__ import annotations
