@@ -149,6 +149,9 @@ def _explore_parser(sub: Any) -> None:
     e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage "
                    "(default: never)")
     e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")
+    e.add_argument("--max-events", type=guard.int_arg(1, MAX_EVENTS), metavar="N",
+                   help="cut each run (and each shrink replay) after N events (default 5,000,000); a cut run "
+                   "is judged only on an expect: not_started, which it fails (docs/explore.md)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -342,7 +345,8 @@ def _explore(args: argparse.Namespace) -> int:
                          strategy=args.strategy, depth=args.depth, window=window_ns(args.window, "--window"),
                          jobs=args.jobs, until=args.until, all_runs=args.all_runs, save_failing=args.save_failing,
                          until_stable=args.until_stable, seed=args.seed, progress=progress,
-                         shrink_time=duration_s(args.shrink_budget, "--shrink-time"))
+                         shrink_time=duration_s(args.shrink_budget, "--shrink-time"),
+                         **({} if args.max_events is None else {"max_events": args.max_events}))
     print(_json(result) if args.json else report.human(result))
     if result["interrupted"]:    # the line any interrupted msidbg prints, after what the search found
         print("msidbg: interrupted", file=sys.stderr)

@@ -110,6 +110,29 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msix_vector_ctrl_ignore_mask", "kernel", BOOL, True,
+        "pci_msix_shutdown() writes no MSI-X Vector Control under pci_msi_ignore_mask; 446a98b19fd6 called the new "
+        "unchecked pci_msix_mask() there (fcacdfbef5a1 left the check only in the irq chip callbacks) until "
+        "9c8e9c9681a0 moved it back into the accessor: a Xen PV guest's pci_disable_msix then oopses on the "
+        "read-only table",
+        initial=True, kinds=("xen-pv",), scoped=True,
+        initial_note="5.14 and before: pci_msix_shutdown masks through __pci_msix_desc_mask_irq(), which returns "
+        "at once under pci_msi_ignore_mask",
+        history=(
+            Change("5.15", False, "446a98b19fd6 PCI/MSI: Use new mask/unmask functions (with fcacdfbef5a1 PCI/MSI: "
+                   "Provide a new set of mask and unmask functions)",
+                   note="leads23: both in tglx's 'irq/core for v5.15-rc1' pull (irq-core-2021-08-30, shortlog: "
+                   "'PCI/MSI: Provide a new set of mask and unmask functions', 'PCI/MSI: Use new mask/unmask "
+                   "functions'); Rui Salvaterra reverts 446a98b19fd6 on 5.15-rc4 (linux-pci, 2021-10-06). Not a "
+                   "stable backport (no Cc: stable, a cleanup)"),
+            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors",
+                   backports=("5.15.3",),
+                   note="stable-queue releases/5.15.3/pci-msi-move-non-mask-check-back-into-low-level-accessors.patch "
+                   "('commit 9c8e9c9681a0 upstream', Fixes: fcacdfbef5a1, Reported-by: Josef Johansson, Cc: "
+                   "stable); msix_ctrl_read_can_mask's record has the rest"),
+        ),
+    ),
+    Switch(
         "xen_hvm_msi_ignore_mask", "kernel", BOOL, True,
         "an HVM guest using pirqs sets pci_msi_ignore_mask: every PCI/MSI mask write is a no-op",
         initial=False, kinds=("xen-hvm",),

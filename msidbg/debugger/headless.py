@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from msidbg.debugger import progress
 from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
-from msidbg.debugger.summary import compare, differing, not_started_line
+from msidbg.debugger.summary import compare, differing, failed_action_line, not_started_line
 from msidbg.errors import MsidbgError
 from msidbg.files import FileProblem, check_not_input, check_snapshot_target, check_target
 from msidbg.guard import escape
@@ -170,9 +170,7 @@ def human(summ: dict[str, Any], detail: str | None = None) -> str:
     if failed:
         lines.append(f"failed actions ({len(failed)}):")
         for a in failed[:20]:
-            dev = f" {e(str(a['dev']))}" if a.get("dev") is not None else ""
-            lines.append(f"  action {a['action']} {e(str(a['do']))}{dev} on CPU{a['cpu']}: "
-                         f"{e(str(a['error']))} ({a['result']})")
+            lines.append(f"  {e(failed_action_line(a))}")     # worded as msidbg report's section words it
         if len(failed) > 20:
             lines.append(f"  ... {len(failed) - 20} more (use --json for all)")
     never = summ.get("not_started") or []

@@ -921,6 +921,24 @@ Revisions:
   tests/heldout_xen20/x05 and tests/xen412 (the status query answers 0 on 4.1.1 / 4.1.2), tests/heldout17/x03
   (the lost signal is left in vCPU2's IRR, not swallowed on the SHUTDOWN slot), tests/heldout_xen19/xt16,
   xt24, tests/heldout_why9/y03-x4162. docs/fidelity.md counts the unconfirmed releases (2). tests/test_xenleads22.py.
+  (leads23) New row ``kernel.msix_vector_ctrl_ignore_mask`` (xen-pv worlds gain it; reading
+  ``kernel.msix.shutdown-mask-pv``): 446a98b19fd6 (PCI/MSI: Use new mask/unmask functions, 5.15) made
+  pci_msix_shutdown mask each entry through fcacdfbef5a1's pci_msix_mask, which lacks the pci_msi_ignore_mask
+  check (kept only in the irq chip callbacks), until 9c8e9c9681a0 (5.16; 5.15.3 in stable) moved it into
+  pci_msix_write_vector_ctrl. On 5.15 .. 5.15.2 a Xen PV guest's pci_disable_msix (a ``remove`` of an MSI-X
+  device) stores to the MSI-X table Xen maps read-only; pv_ro_page_fault emulates such a store only for the
+  hardware domain, so the domU's task oopses: msidbg notes the BUG and ends pci_disable_msix with -EFAULT (as
+  audit17's msix_mask_all). The model skipped the write on every release. HVM is unaffected (its
+  pci_msi_ignore_mask comes with 7e0815b3e099, 5.18 / 5.15.38). Shipped runs: events, hits and outcomes
+  unchanged (none removes a PV device on 5.15 .. 5.15.2); every xen-pv run's state hash changes (the world
+  carries the row). And a spin wait nothing can end now ends the run while poll_spurious_irq_timer is armed
+  (after note_interrupt disabled an irq as "nobody cared"): the poll re-armed the timer while any non-timer
+  item was on the agenda, the spinner's own next poll included, so such a run never ended (three events per
+  100 ms). A poll that handled nothing no longer counts a CPU's next spin poll (reading
+  ``kernel.intx.poll-bound``); the spinner's next poll then finds the agenda empty and "spins for ever".
+  Shipped runs unchanged (the runs digest is revision 13's); tests/leads23/spin-spoll.yaml. The human
+  summary's failed-actions lines take msidbg report's wording (summary.failed_action_line); msidbg explore
+  takes --max-events. tests/test_leads23.py.
 """
 
 from __future__ import annotations

@@ -877,12 +877,30 @@ def poll_next(k: Any, loc: dict[str, Any]) -> None:
         k.w.kernel.pop("poll_active")
     # re-armed for ever in the kernel; the model stops once nothing else is on the agenda (no later
     # poll could find a condition no handler has seen: none can arise) -- reading kernel.intx.poll-bound
-    again = any(it[2] != "spoll" for it in k.eng.agenda.values())
+    # leads23: a CPU's next poll of a spin wait is no such thing -- a spin only reads, and this poll, which
+    # handled nothing (no handler returned IRQ_HANDLED: no device was serviced), changed nothing it reads --
+    # so a spinner nothing else can end no longer keeps the timer (and the run) going for ever; its next
+    # poll then finds the agenda empty and the wait "spins for ever" (Ctx.spin, kernel.spin-forever)
+    quiet = not loc["ok"]
+    again = any(it[2] != "spoll" and not (quiet and _spin_poll(k.eng, it)) for it in k.eng.agenda.values())
     if again:
         arm_poll(k.eng, k.cpu_id)
     k.ev(SPURIOUS_POLL, None, -1, 0, k.s("mod_timer(jiffies + HZ/10)" if again else
                                          "done (not re-armed: nothing else is scheduled)"))
     k.ret(0)
+
+
+def _spin_poll(eng: Any, item: list[Any]) -> bool:
+    """Is this agenda item a CPU's next poll of a spin wait (its running frame's ``_spin`` mark names the
+    item's time: ``Ctx.spin``)?"""
+    if item[2] != "cpu":
+        return False
+    c = eng.w.cpus[item[3]]
+    stack = c.irq.stack or c.proc.stack
+    if not stack:
+        return False
+    mark = stack[-1]["locals"].get("_spin")
+    return type(mark) is list and len(mark) == 2 and mark[1] == item[0]
 
 
 def _poll_busy(k: Any) -> bool:

@@ -36,7 +36,7 @@ from msidbg.model.provkernel import desc_dirty, irq_dirty, rsvd_warning
 from msidbg.sim.program import program
 from msidbg.sim.rec import DescRec
 
-EINVAL, ENOSPC, EBUSY = 22, 28, 16
+EINVAL, ENOSPC, EBUSY, EFAULT = 22, 28, 16, 14
 
 #: platform route -> program that sets up the irqs of a device (arch_setup_msi_irqs)
 ARCH_SETUP: dict[str, str] = {}
@@ -704,6 +704,39 @@ def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     msi_update_mask(k, desc.dev, 0 if masked else bit, bit if masked else 0)
 
 
+def unchecked_pv_ctrl_write(k: Any) -> bool:
+    """5.15 .. 5.15.2 (``msix_vector_ctrl_ignore_mask`` false): pci_msix_shutdown's pci_msix_mask writes the
+    entry's Vector Control even under pci_msi_ignore_mask -- on a Xen PV guest, a store to the table page Xen
+    maps read-only. pv_ro_page_fault emulates (drops) such a store only for the hardware domain
+    (mmio_ro_do_page_fault); a domU's is a page fault the kernel cannot fix up. The irq chip callbacks
+    (__pci_msi_mask_desc) kept the check, so only this teardown path writes."""
+    return pci.ignore_mask(k) and k.w.platform["kind"] == "xen-pv" and not sw(k, "msix_vector_ctrl_ignore_mask")
+
+
+reading("kernel.msix.shutdown-mask-pv",
+        "leads23: 446a98b19fd6 (PCI/MSI: Use new mask/unmask functions, 5.15) made pci_msix_shutdown mask each "
+        "entry with fcacdfbef5a1's pci_msix_mask(), which has no pci_msi_ignore_mask check (that stayed in "
+        "__pci_msi_mask_desc / __pci_msi_unmask_desc, the irq chip callbacks); 9c8e9c9681a0 (5.16, 5.15.3) moved "
+        "the check into pci_msix_write_vector_ctrl (can_mask = !pci_msi_ignore_mask && !is_virtual). On 5.15 .. "
+        "5.15.2 a Xen PV domU's pci_disable_msix therefore stores to the MSI-X table, which Xen maps read-only "
+        "(mmio_ro_ranges); Xen's pv_ro_page_fault emulates such a store only for the hardware domain, so the "
+        "domU's task oopses, as in msix_mask_all before 1a519dc7a73c (kernel.msix.mask-all-pv). The masked "
+        "message update of __pci_write_msi_msg lost its check too, but no modelled PV path writes a message, and "
+        "an HVM guest sets pci_msi_ignore_mask only from 7e0815b3e099 (5.18, 5.15.38), after the fix.",
+        source=(Source("torvalds/linux", "9c8e9c9681a0", "drivers/pci/msi.c",
+                       "pci_msix_write_vector_ctrl ('if (desc->msi_attrib.can_mask)' added), __pci_msi_mask_desc",
+                       "5.16.., 5.15.3.. (msix_vector_ctrl_ignore_mask)"),
+                Source("torvalds/linux", "fcacdfbef5a1", "drivers/pci/msi.c",
+                       "pci_msix_write_vector_ctrl, pci_msix_mask (no pci_msi_ignore_mask check)",
+                       "5.15 .. 5.15.2 (msix_vector_ctrl_ignore_mask: false)"),
+                Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/pv/ro-page-fault.c",
+                       "pv_ro_page_fault ('mmio_ro = is_hardware_domain(currd) && ...')", "4.14")),
+        quote="The missing checks break XEN-PV which sets pci_msi_ignore_mask ... -\twritel(ctrl, desc_addr + "
+        "PCI_MSIX_ENTRY_VECTOR_CTRL); +\tif (desc->msi_attrib.can_mask) +\t\twritel(ctrl, ...) / Moving checks "
+        "pci_msix_mask/pci_msix_unmask to ensure that init/shutdown gets the checks as well (Josef Johansson)",
+        module=__name__)
+
+
 # --- teardown ---------------------------------------------------------------------------------
 free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_msi", source=S.FREE_VECTORS)
 
@@ -740,6 +773,14 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
     if i < len(p["descs"]):
         desc = k.w.irqs.get(p["descs"][i]["irq"])
         if desc is not None:
+            if unchecked_pv_ctrl_write(k):
+                k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
+                       "violation) in pci_msix_shutdown: pci_msix_mask writes Vector Control without the "
+                       "pci_msi_ignore_mask check (446a98b19fd6 .. 9c8e9c9681a0) and a Xen PV guest has no write "
+                       "access to the MSI-X table; the task oopses (msidbg ends pci_disable_msix here)",
+                       -EFAULT, loc["dev"])
+                k.ret(-EFAULT)
+                return
             chip_mask(k, desc, True)
         loc["i"] = i + 1
         k.again()
