@@ -59,8 +59,11 @@ ROWS: tuple[Switch, ...] = (
                      "map_domain_emuirq_pirq(d, pirq, IRQ_PT);' and event_channel.c never unmaps an emuirq: a "
                      "mapped pirq always has one, so the unconditional unmap_domain_pirq_emuirq succeeds",
         history=(
-            Change("4.1.2", True, "0596edb27f xen: fix hvm_domain_use_pirq's behavior",
-                   note="first in RELEASE-4.1.2 (4.1.2-rc2; git tag --contains): RELEASE-4.1.2 evtchn_bind_pirq "
+            Change("4.1.2", True, "0596edb27f xen: fix hvm_domain_use_pirq's behavior (the stable-4.1 copy of "
+                   "79858fee30, xen-unstable changeset 23806:4226ea1785b5)",
+                   note="first in RELEASE-4.1.2 (4.1.2-rc2; git tag --contains). The mainline commit 79858fee30 is "
+                        "first in 4.2.0-rc1 (git tag --contains), where 49f9d2493c (the 4.2 row) already checks the "
+                        "emuirq, so no mainline release is true (smalls24). RELEASE-4.1.2 evtchn_bind_pirq "
                         "maps IRQ_PT, evtchn_close unmap_domain_pirq_emuirq, physdev_unmap_pirq unchanged "
                         "(read at RELEASE-4.1.1, 4.1.2, 4.1.3; xen412)"),
             Change("4.2", False, "49f9d2493c x86/passthrough: don't leak guest IRQs (stable-4.1: 3237652624)",

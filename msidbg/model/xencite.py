@@ -467,7 +467,8 @@ reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq f
         "again, and a re-mapped, re-bound pirq is delivered as a vMSI until the guest binds a port again.",
         source=(XEN_PHYSDEV, Source(X, "49f9d2493c", "xen/arch/x86/physdev.c", "physdev_unmap_pirq",
                                     "4.2.. (4.1.3); 4.1.2 fails the unmap of a pirq without an emuirq (reading "
-                                    "xen.dm-unmap-needs-emuirq; 0596edb27f, 4.1.2-rc2: the emuirq set at "
+                                    "xen.dm-unmap-needs-emuirq; 0596edb27f, 4.1.2-rc2, the stable-4.1 copy of "
+                                    "79858fee30 (4.2.0-rc1): the emuirq set at "
                                     "bind_pirq, cleared at close); 4.1.0 / 4.1.1 "
                                     "set IRQ_PT at QEMU's map and never clear it: the unmap succeeds")),
         quote="if ( is_hvm_domain(d) ) { ... if ( domain_pirq_to_emuirq(d, pirq) != IRQ_UNBOUND ) ret = "
@@ -475,7 +476,8 @@ reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq f
               "ret = unmap_domain_pirq(d, pirq);", module=M)
 reading("xen.dm-unmap-needs-emuirq", "On Xen 4.1.2 the device model's PHYSDEVOP_unmap_pirq for an HVM domain "
         "fails -EINVAL and leaves the pirq mapped when the pirq has no emuirq: physdev_unmap_pirq calls "
-        "unmap_domain_pirq_emuirq unconditionally and gives up on its error, and 0596edb27f (4.1.2-rc2) set the "
+        "unmap_domain_pirq_emuirq unconditionally and gives up on its error, and 0596edb27f (4.1.2-rc2; mainline "
+        "79858fee30, 4.2.0-rc1, beside 49f9d2493c) set the "
         "IRQ_PT emuirq at EVTCHNOP_bind_pirq (not at the map) and cleared it at EVTCHNOP_close, so a pirq whose "
         "event channel the guest closed leaks; get_free_pirq skips it (row platform.xen_dm_unmap_needs_emuirq).",
         source=(Source(X, "RELEASE-4.1.2", "xen/arch/x86/physdev.c, xen/common/event_channel.c, xen/arch/x86/irq.c",

@@ -1,0 +1,31 @@
+"""smalls24: small leads left by other lanes (records, diff wording, TUI time unit and kind column)."""
+
+from __future__ import annotations
+
+import pytest
+
+from msidbg import behaviour as bh
+from msidbg.behaviour import resolve
+
+
+def _record(name: str) -> bh.Switch:
+    return next(s for s in bh.rows() if s.name == name)
+
+
+def test_dm_unmap_record_cites_the_mainline_commit_and_its_stable_copy() -> None:
+    (c412, c42) = _record("xen_dm_unmap_needs_emuirq").history
+    assert "0596edb27f" in c412.commit and "79858fee30" in c412.commit
+    # 79858fee30 first ships in 4.2.0 together with 49f9d2493c: the mainline value is false there
+    assert c42.release == "4.2" and c42.value is False
+
+
+@pytest.mark.parametrize(("version", "rearm"), [("4.4.225", False), ("4.4.226", True), ("4.9.225", False),
+                                                 ("4.9.226", True), ("4.14.184", False)])
+def test_move_busy_rearm_reached_4_4_226(version: str, rearm: bool) -> None:
+    # 4.4.y has the -EBUSY (996c591227d9, the 4.4.y copy of 98229aa36caa) and got a33a5d2d16cb in 4.4.226
+    assert resolve("xen-pv", kernel=version, xen="4.14").plain()["move_busy_rearm"] is rearm
+
+
+def test_move_busy_rearm_names_the_upstream_ebusy_commit() -> None:
+    sw = _record("move_busy_rearm")
+    assert "98229aa36caa x86/irq: Plug vector cleanup race (v4.5-rc2" in sw.initial_note
