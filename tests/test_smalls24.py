@@ -29,3 +29,17 @@ def test_move_busy_rearm_reached_4_4_226(version: str, rearm: bool) -> None:
 def test_move_busy_rearm_names_the_upstream_ebusy_commit() -> None:
     sw = _record("move_busy_rearm")
     assert "98229aa36caa x86/irq: Plug vector cleanup race (v4.5-rc2" in sw.initial_note
+
+
+def test_diff_of_runs_that_never_part_does_not_claim_no_step_reads_the_switch() -> None:
+    """d19: free_irq reads kernel.free_irq_deactivate (delayed / shutdown) and both values end alike here; main
+    said "no step of either run depends on it", which the run contradicts."""
+    from pathlib import Path
+
+    from msidbg.debugger.diff import diff_files, render
+    held = Path(__file__).parent / "heldout_diff22"
+    r = diff_files(str(held / "d19-freeirq-delayed.yaml"), str(held / "d19-freeirq-shutdown.yaml"))
+    assert r.first is None and r.switches["free_irq_deactivate"] == {"a": "delayed", "b": "shutdown"}
+    text = render(r).splitlines()
+    assert "  the files differ in (the runs never part: the same steps, the same state after each):" in text
+    assert not any("depends on it" in x for x in text)
