@@ -396,7 +396,7 @@ def _check_intx(scn: Scenario, top: Fields) -> None:
 
 
 #: the first release whose vector allocator the legacy model follows: arch/x86/kernel/apic/vector.c with
-#: hierarchical irqdomains (4.2: a 4.2.8 tree has them, audit14) *and* Thomas Gleixner's vector cleanup series (996c591227d9 "x86/irq:
+#: hierarchical irqdomains (4.2: a 4.2.8 tree has them, audit14) *and* Thomas Gleixner's vector cleanup series (98229aa36caa "x86/irq:
 #: Plug vector cleanup race", v4.5-rc2: -EBUSY while the old domain has an online CPU, the force-complete
 #: that clears old slots). 4.2 .. 4.4 (before that series; 4.4.y got it in a stable release not read) and
 #: 3.x (io_apic.c / vector.c with irq_cfg, arch_setup_msi_irqs) differ in what the model observes.
@@ -429,7 +429,7 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
     version = bh.parse_kernel(scn.kernel.version).parts if scn.kernel.version else None
     if version is not None and version[:2] < LEGACY_FIRST:
         fail(field, node, f"the vector allocator of Linux {scn.kernel.version} (before the 4.5 vector cleanup series, "
-             "996c591227d9) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
+             "98229aa36caa) is not modelled (supported: kernel.version 4.5 to 4.14, or 4.15 and later)")
     if version is None:
         fail(field, node, "legacy is the vector allocator of 4.5 to 4.14; without kernel.version the kernel is "
              "current upstream, which has the matrix allocator (69cde0004a4b, 4.15), and the legacy one with its "

@@ -39,7 +39,8 @@ XEN = "xen-project/xen: git tag --contains; every copy by git log --all -F --gre
 VERIFIED = [
     ("xen_bind_affinity_first", "1aeb1156fa", "4.6", ("4.4.3", "4.5.1"), XEN),
     ("xen_bind_unmask", "69d99d1b22", "4.10", (), XEN + " (VMSI_UNMASKED: 4.9.0 no, 4.10.0 yes)"),
-    ("xen_dm_unmap_needs_emuirq", "0596edb27f", "4.1.2", (), XEN + " (stable-4.1 copy of 79858fee30, 4.2.0)"),
+    ("xen_pt_emuirq_at_map", "79858fee30", "4.2", ("4.1.2",), XEN + " (0596edb27f is its stable-4.1 copy, 4.1.2-rc2;"
+     " xenleads22 moved the record here from xen_dm_unmap_needs_emuirq)"),
     ("xen_dm_unmap_needs_emuirq", "49f9d2493c", "4.2", ("4.1.3",), XEN),
     ("xen_dpci_eoi_timer", "730d0f6082", "4.16", (), XEN + " (PT_IRQ_TIME_OUT: 4.15.0 yes, 4.16.0 no)"),
     ("xen_evtchn_fifo", "88910061ec", "4.4", (), XEN + " (EVTCHNOP_init_control: 4.3.4 no, 4.4.0 yes)"),

@@ -745,8 +745,8 @@ ROWS: tuple[Switch, ...] = (
         initial="legacy",
         initial_note="read in a 4.13/4.14 arch/x86/kernel/apic/vector.c (__assign_irq_vector with "
         "cpu_mask_to_apicid(vector_searchmask, irqdata, ...), irqd_set_single_target when "
-        "!apic->irq_dest_mode) and a 4.6-4.12 one (the same search); 996c591227d9 (x86/irq: Plug vector cleanup "
-        "race, v4.5-rc2) added the -EBUSY while the old domain has an online CPU -- 4.3/4.4 (hierarchical irqdomains, "
+        "!apic->irq_dest_mode) and a 4.6-4.12 one (the same search); 98229aa36caa (x86/irq: Plug vector cleanup "
+        "race, v4.5-rc2; 996c591227d9 is its 4.4.y copy) added the -EBUSY while the old domain has an online CPU -- 4.3/4.4 (hierarchical irqdomains, "
         "before it) and 3.x (irq_cfg in io_apic.c / vector.c, arch_setup_msi_irqs; steps of 16 in a 3.15-4.0 copy, "
         "of 8 in an older io_apic.c) are refused at load",
         history=(
@@ -764,16 +764,19 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         initial_note="kernel/irq/migration.c before a33a5d2d16cb: 'if (cpumask_any_and(desc->pending_mask, "
         "cpu_online_mask) < nr_cpu_ids) irq_do_set_affinity(...); cpumask_clear(desc->pending_mask);' (the "
-        "diff's - lines); the -EBUSY it ignores exists since 996c591227d9 x86/irq: Plug vector cleanup race (v4.5-rc2; 98229aa36caa in 4.4.y)",
+        "diff's - lines); the -EBUSY it ignores exists since 98229aa36caa x86/irq: Plug vector cleanup race (v4.5-rc2; its 4.4.y copy is 996c591227d9, the hash a33a5d2d16cb's Fixes: tag names, as the 4.4/4.9 stable review thread of 2020-06-01 says)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   backports=("4.17.3", "4.9.226"),
+                   backports=("4.17.3", "4.9.226", "4.4.226"),
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); stable-queue "
                    "releases/4.17.3/series lists genirq-generic_pending-do-not-lose-pending-affinity-update.patch "
                    "next to 12f47073a40f. 4.9.226: the 4.9 stable review of 2020-06-01 carries it ('[PATCH 4.9 "
                    "57/61]'), and stable-queue releases/4.9.226/genirq-generic_pending-do-not-lose-pending-affinity-"
                    "update.patch is it ('commit a33a5d2d16cb... upstream'; no such file in releases/4.9.225) "
-                   "(redteam12). 4.4.y was queued the same day (not modelled: before 4.5); 4.14.y was found missing "
+                   "(redteam12). 4.4.226: '[PATCH 4.4 41/48]' of the 4.4 stable review the same day; 4.4.y has the -EBUSY it "
+                   "fixes (996c591227d9, the 4.4.y copy of 98229aa36caa: 'Fixes: 98229aa36caa ... in linux-4.4.y: "
+                   "996c591227d9' in the same thread), so 4.4.226+ is true (pirq worlds only: 4.4 bare metal is "
+                   "refused at load) (smalls24); 4.14.y was found missing "
                    "then (releases/4.14.182..4.14.184 hold no such file)"),
         ),
     ),

@@ -939,6 +939,14 @@ Revisions:
   Shipped runs unchanged (the runs digest is revision 13's); tests/leads23/spin-spoll.yaml. The human
   summary's failed-actions lines take msidbg report's wording (summary.failed_action_line); msidbg explore
   takes --max-events. tests/test_leads23.py.
+  (smalls24) ``kernel.move_busy_rearm`` is true from 4.4.226 as well: a33a5d2d16cb is '[PATCH 4.4 41/48]' of
+  the 4.4 stable review of 2020-06-01, and 4.4.y has the -EBUSY it fixes (996c591227d9 is the 4.4.y copy of
+  98229aa36caa "x86/irq: Plug vector cleanup race", v4.5-rc2 -- the records had the two hashes swapped; the
+  same thread: "Fixes: 98229aa36caa ... in linux-4.4.y: 996c591227d9"). A 4.4 kernel runs only in a pirq world
+  (bare metal and the native vector domain before 4.5 are refused at load), so a 4.4.226+ Xen world now carries
+  the row true: its state hash changes, its events do not (a pirq's set_affinity never answers -EBUSY). Record ``xen_dm_unmap_needs_emuirq``
+  cites the mainline 79858fee30 (4.2.0-rc1) beside its stable-4.1 copy 0596edb27f (text only). No shipped
+  scenario names 4.4.226 or later: the golden runs are unchanged. tests/test_smalls24.py.
 """
 
 from __future__ import annotations

@@ -499,7 +499,7 @@ reading("xen.dm-unmap-clears-emuirq", "The device model's PHYSDEVOP_unmap_pirq f
 reading("xen.dm-unmap-needs-emuirq", "On Xen 4.1.0 .. 4.1.2 the device model's PHYSDEVOP_unmap_pirq for an HVM "
         "domain fails -EINVAL and leaves the pirq mapped when the pirq has no emuirq: physdev_unmap_pirq calls "
         "unmap_domain_pirq_emuirq unconditionally and gives up on its error. On 4.1.0 / 4.1.1 QEMU's map gave the "
-        "pirq its IRQ_PT emuirq (only the guest's own unmap clears it first); 0596edb27f (4.1.2-rc2) set it at "
+        "pirq its IRQ_PT emuirq (only the guest's own unmap clears it first); 0596edb27f (4.1.2-rc2; the stable-4.1 copy of mainline 79858fee30, first in 4.2.0-rc1 beside 49f9d2493c) set it at "
         "EVTCHNOP_bind_pirq instead and cleared it at EVTCHNOP_close, so a pirq whose event channel the guest "
         "closed leaks; get_free_pirq skips it (row platform.xen_dm_unmap_needs_emuirq).",
         source=(Source(X, "RELEASE-4.1.2", "xen/arch/x86/physdev.c, xen/common/event_channel.c, xen/arch/x86/irq.c",

@@ -37,6 +37,8 @@ class EventKind:
 
 _KINDS: list[EventKind] = []
 _BY_NAME: dict[str, EventKind] = {}
+#: the longest registered kind name (the event log's kind column is this wide)
+_NAME_WIDTH = [0]
 
 
 def kind(name: str, *fields: tuple[str, str], doc: str = "") -> int:
@@ -48,6 +50,7 @@ def kind(name: str, *fields: tuple[str, str], doc: str = "") -> int:
     k = EventKind(len(_KINDS), name, tuple(fields), doc)
     _KINDS.append(k)
     _BY_NAME[name] = k
+    _NAME_WIDTH[0] = max(_NAME_WIDTH[0], len(name))
     return k.code
 
 
@@ -61,6 +64,12 @@ def kind_by_code(code: int) -> EventKind:
 
 def all_kinds() -> list[EventKind]:
     return list(_KINDS)
+
+
+def kind_width() -> int:
+    """The length of the longest registered kind name: a log's kind column fits every kind
+    (``ioreq.cfg_write`` is 15, where the column was 14)."""
+    return _NAME_WIDTH[0]
 
 
 class StringTable:

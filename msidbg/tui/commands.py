@@ -19,7 +19,7 @@ from msidbg.debugger import Session
 from msidbg.errors import MsidbgError
 from msidbg.guard import escape
 from msidbg.sim.events import format_ns
-from msidbg.tui.driver import Driver, parse_time, time_problem
+from msidbg.tui.driver import TIME_HINT, Driver, parse_time, time_problem
 from msidbg.tui.screens.bookmarks import BookmarksScreen
 from msidbg.tui.screens.prompt import Prompt
 
@@ -71,7 +71,8 @@ class Commands(App[None]):
             t = parse_time(text)
             return (t, None) if t is not None else (None, time_problem(text))
 
-        self._prompt(Prompt("Run to virtual time", check, placeholder="e.g. 2ms"),
+        self._prompt(Prompt("Run to virtual time", check, placeholder="e.g. 2ms or 1500us",
+                            hint=TIME_HINT),
                      lambda t: self.run_command(f"run to {format_ns(t)}", lambda: self.driver.run_to_time(t)))
 
     def action_add_breakpoint(self, prefix: str = "") -> None:

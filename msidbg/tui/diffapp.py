@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 
 from msidbg.debugger.diff import DiffResult, Run, action_diffs
 from msidbg.guard import escape
-from msidbg.sim.events import Event
+from msidbg.sim.events import Event, kind_width
 from msidbg.tui.eventfilter import event_text
 from msidbg.tui.screens.help import key_label
 
@@ -54,7 +54,7 @@ def line_text(ev: Event, narrow: bool, digits: int = 8) -> str:
     if not narrow:
         return event_text(ev)
     cpu = f"cpu{ev.cpu}" if ev.cpu is not None else ""
-    return f"{ev.index:>{digits}} {cpu:<5} {ev.dev or '':<6} {ev.kind:<14} {ev.describe()}"
+    return f"{ev.index:>{digits}} {cpu:<5} {ev.dev or '':<6} {ev.kind:<{kind_width()}} {ev.describe()}"
 
 
 def window(run: Run, cursor: int | None, height: int, mark: set[int], width: int = 80, digits: int = 8) -> Content:

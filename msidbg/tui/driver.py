@@ -28,6 +28,10 @@ RUN_CHUNK = 4096
 _TIME = re.compile(r"\s*(\d{1,15})(?:\.(\d{1,9}))?\s*(ns|us|ms|s)?\s*", re.ASCII)
 
 
+#: the run-to-time prompt's hint: a bare number is read as nanoseconds (``t`` then ``5`` is 5ns, not 5ms)
+TIME_HINT = "units ns, us, ms or s; a bare number is nanoseconds (5 = 5ns)"
+
+
 def parse_time(text: str) -> int | None:
     """``2ms``, ``1.5us``, ``1200`` (ns) -> nanoseconds; None if not a whole number of ns."""
     m = _TIME.fullmatch(text)

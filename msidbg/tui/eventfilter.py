@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from msidbg.sim.events import Event, format_ns
+from msidbg.sim.events import Event, format_ns, kind_width
 
 FIELDS = ("kind", "dev", "cpu")
 #: distinct CPU/device/kind pieces and field texts a filter remembers (then starts afresh)
@@ -20,7 +20,7 @@ MEMO = 1 << 15
 def event_text(e: Event) -> str:
     """One log line: index, virtual time, CPU, device, kind and fields."""
     cpu = f"cpu{e.cpu}" if e.cpu is not None else ""
-    return f"{e.index:>8} {format_ns(e.time_ns)} {cpu:<5} {e.dev or '':<6} {e.kind:<14} {e.describe()}"
+    return f"{e.index:>8} {format_ns(e.time_ns)} {cpu:<5} {e.dev or '':<6} {e.kind:<{kind_width()}} {e.describe()}"
 
 
 @dataclass(frozen=True)
