@@ -56,9 +56,7 @@ REMAPPED = str(ROOT / "scenarios" / "msi-torn-affinity-update-remapped.yaml")
 async def test_the_help_legend_explains_logical_destinations_and_irte_indexes() -> None:
     """The vector table of a cluster-x2APIC remapped run shows dst 'L8' and vector '0x21 i4';
     neither the help screen's legend nor the pane said what L or i meant."""
-    from textual.widgets import Static
-
-    from msidbg.tui.screens.help import HelpScreen
+    from msidbg.tui.screens.help import HelpScreen, HelpSection
 
     app = make_app(REMAPPED, keymap={})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -66,9 +64,10 @@ async def test_the_help_legend_explains_logical_destinations_and_irte_indexes() 
         await pilot.press("question_mark")
         await idle(pilot, app)
         assert isinstance(app.screen, HelpScreen)
-        legend = [str(s.content) for s in app.screen.query("#help-legend Static").results(Static)]
-        marks = legend[0::2]
-        what = dict(zip(marks, legend[1::2], strict=True))
+        # the legend is one widget since tuiux21: its rows are (mark, what)
+        section = app.screen.query_one("#help-legend", HelpSection)
+        what = {row[0]: row[1] for row in section.cells}
+        marks = list(what)
         entry = next(m for m in marks if "L8" in m)
         assert "logical destination" in what[entry] and "x2APIC cluster" in what[entry] and "IRTE" in what[entry]
 
