@@ -248,6 +248,24 @@ def test_ctrl_c_and_a_killed_parent_leave_no_worker_behind() -> None:
         assert not alive, f"workers left behind after {sig.name}"
 
 
+def test_ctrl_c_inside_the_pools_first_submit_is_no_internal_error() -> None:
+    """CI: Ctrl-C landed in ProcessPoolExecutor.submit after it made its manager thread and before
+    it started it; stop_runs' shutdown() then raised "cannot join thread before it is started" and
+    explore ended as an internal error (exit 3) instead of "msidbg: interrupted" (130)."""
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from msidbg.explore.pool import Workers
+
+    pool = ProcessPoolExecutor(max_workers=1)
+    pool._executor_manager_thread = threading.Thread(target=lambda: None)  # type: ignore[attr-defined]
+    w = Workers.__new__(Workers)
+    w._pool = pool
+    w._new_pool = lambda: None  # type: ignore[method-assign]
+    w.stop_runs()
+    assert w._pool is None
+
+
 def test_coverage_counts_modelled_code_not_a_scenarios_probes() -> None:
     # xen-sriov-pirq-log's probes run as frames of the scenario_probe program: instrumentation
     # the scenario adds, not kernel code, so it is neither run nor counted in the kernel's total

@@ -114,7 +114,14 @@ class Workers:
         with _quiet_broken_pool_race():
             for proc in processes:
                 proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            except RuntimeError:
+                # Ctrl-C landed inside the executor's first submit(), after it made its manager
+                # thread and before it started it: shutdown() joins that thread and raises "cannot
+                # join thread before it is started" (CPython 3.11 concurrent/futures/process.py
+                # _start_executor_manager_thread). No thread runs; the workers are ended above.
+                pass
         for proc in processes:
             proc.join(timeout=5)
         self._pool = self._new_pool()
