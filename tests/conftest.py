@@ -147,3 +147,15 @@ def load_error(tmp_path: Path, text: str) -> str:
     line = info.value.oneline()
     assert "\n" not in line
     return line
+
+
+def run_past_breakpoints(path: Path | str, limit: int = 300) -> Any:
+    """A Session of the scenario at ``path`` continued past its breakpoints to the run's end (at most
+    ``limit`` stops): the held-out Xen tests read the whole run's events and world."""
+    from msidbg.debugger import Session
+
+    s = Session.from_scenario(str(path))
+    for _ in range(limit):
+        if s.continue_().reason != "breakpoint":
+            break
+    return s

@@ -17,6 +17,7 @@ import pytest
 from msidbg.debugger import Session
 from msidbg.debugger.headless import check
 from msidbg.scenario import load_scenario
+from tests.conftest import run_past_breakpoints
 
 DIR = Path(__file__).resolve().parent / "heldout_xen20"
 HELD = sorted(DIR.glob("*.yaml"))
@@ -24,11 +25,7 @@ HELD = sorted(DIR.glob("*.yaml"))
 
 def _run(prefix: str) -> Session:
     (path,) = DIR.glob(f"{prefix}-*.yaml")
-    s = Session.from_scenario(str(path))
-    for _ in range(300):
-        if s.continue_().reason != "breakpoint":
-            break
-    return s
+    return run_past_breakpoints(path)
 
 
 def _events(s: Session, kind: str) -> list[dict[str, Any]]:

@@ -18,16 +18,13 @@ import pytest
 from msidbg.behaviour import resolve
 from msidbg.debugger import Session
 from msidbg.model import xen as X
+from tests.conftest import run_past_breakpoints
 
 DIR = Path(__file__).resolve().parent / "xen412"
 
 
 def _run(release: str) -> Session:
-    s = Session.from_scenario(str(DIR / f"x05-later-probe-x{release.replace('.', '')}.yaml"))
-    for _ in range(300):
-        if s.continue_().reason != "breakpoint":
-            break
-    return s
+    return run_past_breakpoints(DIR / f"x05-later-probe-x{release.replace('.', '')}.yaml")
 
 
 def _events(s: Session, kind: str) -> list[dict[str, Any]]:

@@ -22,16 +22,13 @@ import pytest
 from msidbg.behaviour import resolve
 from msidbg.debugger import Session
 from msidbg.model import xen as X
+from tests.conftest import run_past_breakpoints
 
 DIR = Path(__file__).resolve().parent / "xenleads22"
 
 
 def _run(name: str) -> Session:
-    s = Session.from_scenario(str(DIR / f"{name}.yaml"))
-    for _ in range(300):
-        if s.continue_().reason != "breakpoint":
-            break
-    return s
+    return run_past_breakpoints(DIR / f"{name}.yaml")
 
 
 def _events(s: Session, kind: str, **match: Any) -> list[dict[str, Any]]:
