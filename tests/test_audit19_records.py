@@ -62,6 +62,67 @@ VERIFIED = [
      ("4.19.299", "5.4.261", "5.10.201", "5.15.139", "6.1.63", "6.5.12", "6.6.2"),
      "audit19 added 5.10.201 ('5.10.201-rc1 review' shortlog), 5.15.139 and 6.5.12 (linux-stable-rc pushes of "
      "2023-11-15); 5.4.261-rc1's push (0fae4c196477) confirms 5.4.261"),
+    ("msix_ctrl_read_can_mask", "9c8e9c9681a0", "5.16", ("5.15.3",), SQ + " releases/5.15.3 patch ('commit "
+     "9c8e9c9681a0... upstream', Fixes: fcacdfbef5a1 of 5.15): msix_setup_entries reads Vector Control 'if "
+     "(entry->msi_attrib.can_mask)'"),
+    ("msix_vector_ctrl_ignore_mask", "9c8e9c9681a0", "5.16", ("5.15.3",), SQ + " the same patch: "
+     "pci_msix_write_vector_ctrl writes only 'if (desc->msi_attrib.can_mask)'"),
+]
+
+#: kernel records whose commit and boundary were read in mails and revlists, without a release tag to read:
+#: (row, commit prefix, mainline release, backports, what was read)
+READ_IN_MAILS = [
+    ("msi_activate_early", "f3b0946d629c", "4.8", ("4.7.3",), SQ + " releases/4.7.3 patch: 'commit f3b0946d629c... "
+     "upstream', activating irq_domain_get_irq_data(domain, desc->irq) only"),
+    ("free_irq_deactivate", "4001d8e8762f", "5.3", ("4.19.60", "5.1.19", "5.2.2"), "'[PATCH 4.19 30/47]', "
+     "'[PATCH 5.1 41/54]' (2019-07-18); tglx: 'These should go back to 4.19, but not farther'; the 2022 4.14 "
+     "backport series was dropped by Greg ('A simple build test breaks', 2022-10-27)"),
+    ("sync_irq_chip_state", "62e0468650c3", "5.3", ("4.19.60", "5.1.19", "5.2.2"), "'[PATCH 5.1 43/54]'; 5.2.1 "
+     "lacks it (f4999a2a3a48 is its 5.2.y copy, named in the 5.2.1 regression thread)"),
+    ("cpu_disable_apic", "60dcaad5736f", "5.4", (), "tip-bot mail; 52d6b926aabc (Fixes: 60dcaad5736f) went to "
+     "5.4.62, so 5.4 has it"),
+    ("vector_cleanup", "bdc1dad299bb", "6.6", (), "tip x86/apic merge; in revlists on top of 'Linux 6.5-rc4'"),
+    ("affinity_usr_errno", "eb29369fa543", "6.12", (), "tip irq/core mail; revlists with the 6.12 irq/core"),
+    ("bound_probe", "204db60c8357", "5.14", (), "revlists; a 'FAILED: patch' mail naming it as a missing "
+     "dependency"),
+    ("free_msi_busy", "9fb9eb4b59ac", "5.17", (), "tip irq/msi mail; Imran Khan's 2024 stable backport "
+     "('[ Upstream commit 9fb9eb4b59ac ]') refused by Greg ('No it is not.')"),
+    ("xen_affinity_immediate", "1ca1b4e2c0cb", "5.11", (), "revlists with tglx's Dec 2020 xen/events series"),
+    ("xen_affinity_target", "88f0a9d06644", "5.11", (), "the same revlists; a stable 'FAILED' mail names it"),
+    ("xen_percpu_upcall", "b1c3497e604d", "6.0", (), "David Woodhouse, 2023-12: 'Linux guests since commit "
+     "b1c3497e604d ... in v6.0 onwards'"),
+    ("nvme_irq_layout", "22b5560195bd", "4.17", (), "named by a later Fixes: tag; the 4.16.13 tree lacks it"),
+]
+
+#: kernel records whose value was read in a stored release tree: (row, release, value, what the tree has).
+#: kinmax/linux-4.13.19 is a 4.13.9 tree (its Makefile), lizuobin/linux-4.16.13_tiny4412 a 4.16.13 one
+T413, T416 = "4.13.9 tree: ", "4.16.13 tree: "
+READ_IN_TREES = [
+    ("hotplug_migration", "4.13.9", "generic", T413 + "fixup_irqs() calls irq_migrate_all_off_this_cpu()"),
+    ("setup_affinity_result", "4.13.9", True, T413 + "irq_setup_affinity returns irq_do_set_affinity's ret"),
+    ("nvme_queue_cpus", "4.13.9", "present", T413 + "nvme_setup_io_queues: nr_io_queues = num_present_cpus()"),
+    ("xen_enable_pirq_startup", "4.13.9", False, T413 + "enable_pirq() is enable_dynirq(data)"),
+    ("startup_reactivates", "4.13.9", False, T413 + "irq_domain_activate_irq tests irqd_is_activated"),
+    ("affinity_spread_cpus", "4.13.9", "present", T413 + "irq_create_affinity_masks over cpu_present_mask, "
+     "irq_calc_affinity_vectors weighs cpu_present_mask (the hash 9a0ef98e186d found in no stored source)"),
+    ("proc_affinity_result", "4.13.9", False, T413 + "write_irq_affinity: 'irq_set_affinity(irq, new_value); "
+     "err = count;'"),
+    ("proc_affinity_result", "4.16.13", True, T416 + "'err = irq_set_affinity(irq, new_value); if (!err) err = "
+     "count;' (Oracle's UEK5, 4.14.35-based, backported it: not in v4.14)"),
+    ("vector_allocator", "4.13.9", "legacy", T413 + "arch/x86/kernel/apic/vector.c has no irq_matrix"),
+    ("vector_allocator", "4.16.13", "matrix", T416 + "irq_matrix_alloc / irq_matrix_alloc_managed"),
+    ("managed_spread", "4.16.13", False, T416 + "assign_managed_vector: cpumask_first then "
+     "irq_matrix_alloc_managed(vector_matrix, cpu)"),
+    ("msi_activate_early", "4.13.9", "first", T413 + "msi_domain_alloc_irqs activates desc->irq only"),
+    ("nvme_irq_layout", "4.16.13", "shared-admin", T416 + "pci_alloc_irq_vectors(pdev, 1, nr_io_queues, "
+     "PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY), no pre_vectors"),
+    ("hint_sets_affinity", "4.16.13", True, T416 + "irq_set_affinity_hint calls __irq_set_affinity(irq, m, false)"),
+    ("xen_fifo_dead_cpu_drain", "4.16.13", True, T416 + "__evtchn_fifo_handle_events(cpu, true) on CPU_DEAD"),
+    ("xen_eoi_clear_first", "4.16.13", True, T416 + "eoi_pirq: a pending move masks the channel first "
+     "(ff1e22e7a638 is in the 4.6-rc bisect range of a syzbot report)"),
+    ("xen_affinity_immediate", "4.16.13", False, T416 + "no IRQ_MOVE_PCNTXT on the Xen chips"),
+    ("xen_affinity_target", "4.16.13", "first", T416 + "set_affinity_irq: cpumask_first_and(dest, "
+     "cpu_online_mask)"),
 ]
 
 #: tried before (audit18) and found in no stored source; audit19 found all three in the stable queue
@@ -80,6 +141,19 @@ def test_the_verified_records_say_what_upstream_does(name: str, commit: str, rel
                                                      backports: tuple[str, ...], how: str) -> None:
     c = _find(name, commit)
     assert (c.release, set(c.backports), c.confirmed) == (release, set(backports), True), how
+
+
+@pytest.mark.parametrize(("name", "commit", "release", "backports", "how"), READ_IN_MAILS)
+def test_the_kernel_records_read_in_mails(name: str, commit: str, release: str, backports: tuple[str, ...],
+                                          how: str) -> None:
+    c = _find(name, commit)
+    assert (c.release, set(c.backports)) == (release, set(backports)), how
+
+
+@pytest.mark.parametrize(("name", "release", "value", "how"), READ_IN_TREES)
+def test_the_values_read_in_the_stored_trees(name: str, release: str, value: object, how: str) -> None:
+    kind = "xen-hvm" if name.startswith("xen_") else "bare-metal"
+    assert resolve(kind, kernel=release).plain()[name] == value, how
 
 
 def test_audit18s_unverifiable_three_are_verified_now() -> None:
