@@ -92,6 +92,12 @@ READ_IN_MAILS = [
     ("xen_percpu_upcall", "b1c3497e604d", "6.0", (), "David Woodhouse, 2023-12: 'Linux guests since commit "
      "b1c3497e604d ... in v6.0 onwards'"),
     ("nvme_irq_layout", "22b5560195bd", "4.17", (), "named by a later Fixes: tag; the 4.16.13 tree lacks it"),
+    ("msi_affinity_update", "ef8dd01538ea", "5.17", (), "the irq/msi revlists of the 5.17 merge window; "
+     "b56ebe7c896d's log: 'Since commit ef8dd01538ea ... not been activated as intended'"),
+    ("msi_affinity_update", "b56ebe7c896d", "6.7", ("6.1.66", "6.5.13", "6.6.3"), "linux-stable-rc revlist ending "
+     "'Linux 6.1.66-rc1' (7920b86a1b7c); '[PATCH 6.5 240/491]' ('commit b56ebe7c896d... upstream'); linux-6.6.y "
+     "e06748a067e2; no other live series had ef8dd01538ea (5.17)"),
+    ("msix_avail_retry", "60bf9b33c82c", "5.17", (), "tip irq/msi mail and BUILD SUCCESS; the irq/msi revlists"),
 ]
 
 #: kernel records whose value was read in a stored release tree: (row, release, value, what the tree has).
