@@ -230,8 +230,11 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.16", True, "94185adbfad5 PCI/MSI: Clear PCI_MSIX_FLAGS_MASKALL on error",
-                   backports=("5.15.11", "5.10.88", "5.4.168", "4.19.222", "4.14.259", "4.9.294"),
-                   note=DEC_2021 + "; 'Linux 4.9.294' (2021-12-22) lists it too"),
+                   backports=("5.15.11", "5.10.88", "5.4.168", "4.19.222", "4.14.259", "4.9.294", "4.4.296"),
+                   note=DEC_2021 + "; 'Linux 4.9.294' (2021-12-22) lists it too. audit19: and 4.4.296 -- "
+                   "linux-stable-rc's linux-4.4.y push of 2021-12-20 ending in 'Linux 4.4.296-rc1' (128bacd481ca) "
+                   "carries d4cfc67c9fcd 'PCI/MSI: Clear PCI_MSIX_FLAGS_MASKALL on error' (4.4.y had 438553958ba1 "
+                   "from 4.4.282); neither 4.4.296-rc1 nor 4.9.294-rc1 carries 83dbf898a2d4 (msix_mask_all)"),
         ),
     ),
     Switch(
@@ -671,12 +674,15 @@ ROWS: tuple[Switch, ...] = (
         "Implement bitmap matrix allocator\")', 4.15)",
         history=(
             Change("6.7", True, "a0b0bad10587 genirq/matrix: Exclude managed interrupts in irq_matrix_allocated()",
-                   backports=("4.19.299", "5.4.261", "6.1.63", "6.6.2"),
+                   backports=("4.19.299", "5.4.261", "5.10.201", "5.15.139", "6.1.63", "6.5.12", "6.6.2"),
                    note="stable-queue releases/4.19.299, 5.4.261, 6.1.63 and 6.6.2 series list "
                    "genirq-matrix-exclude-managed-interrupts-in-irq_matr.patch ('[ Upstream commit "
                    "a0b0bad10587ae2948a7c36ca4ffc206007fbcf3 ]', Chen Yu, Link 2023-10-20); a 6.6.2 backport "
-                   "means 6.6 lacked it, so mainline 6.7. 5.10.y, 5.15.y and 6.5.y (whose series files were not "
-                   "stored) not matched to a release (redteam14)"),
+                   "means 6.6 lacked it, so mainline 6.7 (redteam14). audit19: the same round reached 5.10.201, "
+                   "5.15.139 and 6.5.12 -- the '5.10.201-rc1 review' shortlog names 'Chen Yu: genirq/matrix: "
+                   "Exclude managed interrupts in irq_matrix_allocated()' (diffstat kernel/irq/matrix.c | 6), and "
+                   "linux-stable-rc's pushes of 2023-11-15 carry it on linux-5.15.y (1849d3bf6aab, ending in "
+                   "'Linux 5.15.139-rc1') and linux-6.5.y (e9034eb6b910, 'Linux 6.5.12-rc1')"),
         ),
     ),
     Switch(
@@ -1266,13 +1272,16 @@ ROWS: tuple[Switch, ...] = (
         "4.19-era stable tree, has the fix under these old names)",
         history=(
             Change("5.5", True, "df4393424af3 x86/ioapic: Prevent inconsistent state when moving an interrupt",
-                   backports=("5.4.7", "4.19.92", "4.14.161", "4.4.208"),
+                   backports=("5.4.7", "4.19.92", "4.14.161", "4.9.208", "4.4.208"),
                    note="the tip post-receive mail puts it in x86/apic (committed 2019-10-24); Ingo's '[GIT PULL] "
                    "x86/apic changes for v5.5' (2019-11-25, after v5.4) carries it with 2579a4eefc04 'x86/ioapic: "
                    "Rename misnamed functions': 5.5. Stable: '[PATCH 5.4 172/434]', '[PATCH 4.19 090/219]', "
                    "'[PATCH 4.14 069/161]' (2019-12-29) and '[PATCH 4.4 031/137]' (2020-01-02), each 'Upstream "
                    "commit df4393424af3', answer the review covers of 5.4.7 (434 patches), 4.19.92 (219), 4.14.161 "
-                   "(161) and 4.4.208 (137)"),
+                   "(161) and 4.4.208 (137). audit19: 4.9.208 too -- the 'Linux 4.9.208' announcement (2020-01-05) "
+                   "lists 'Thomas Gleixner (1): x86/ioapic: Prevent inconsistent state when moving an interrupt' "
+                   "(arch/x86/kernel/apic/io_apic.c | 9 +) and stable-queue releases/4.9.208/series "
+                   "x86-ioapic-prevent-inconsistent-state-when-moving-an.patch; releases/4.9.207/series does not"),
         ),
     ),
     Switch(

@@ -947,9 +947,18 @@ Revisions:
   the row true: its state hash changes, its events do not (a pirq's set_affinity never answers -EBUSY). Record ``xen_dm_unmap_needs_emuirq``
   cites the mainline 79858fee30 (4.2.0-rc1) beside its stable-4.1 copy 0596edb27f (text only). No shipped
   scenario names 4.4.226 or later: the golden runs are unchanged. tests/test_smalls24.py.
+- 15: (audit19) Three kernel Change records left out stable releases that carry their commit (read in the
+  stable queue's series files, linux-stable-rc revlists, review shortlogs and release announcements).
+  ``kernel.unplug_excludes_managed`` (a0b0bad10587) is true from 5.10.201, 5.15.139 and 6.5.12 as well: there
+  lapic_can_unplug_cpu counts only the outgoing CPU's non-managed vectors (the 'has N vectors' of an offline's
+  check drops the managed ones). ``kernel.msix_error_clears_maskall`` (94185adbfad5) is true from 4.4.296: a failed MSI-X
+  setup on a 4.4.296+ Xen HVM guest clears Function Mask with Enable instead of leaving it set.
+  ``kernel.ioapic_move_keeps_masked`` (df4393424af3) is true from 4.9.208 (INTx is modelled from 4.15 on, so a
+  4.9.208+ bare-metal world only carries the value). Shipped runs unchanged (none names those releases): the
+  golden runs digest is revision 14's. tests/test_audit19_records.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 14
+MODEL = 15
