@@ -113,7 +113,9 @@ def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
         line = raw.count(b"\n", 0, e.start) + 1
         raise MsidbgError(f"not valid UTF-8: byte {raw[e.start]:#04x} {expected}", file, line) from None
     try:
-        data: Any = json.loads(text) if kind == "JSON" else tomllib.loads(text)
+        data: Any = json.loads(text, object_pairs_hook=_once) if kind == "JSON" else tomllib.loads(text)
+    except _Twice as e:
+        raise MsidbgError(f"{e.args[0]} (expected each key once)", file) from None
     except ValueError as e:
         raise MsidbgError(f"not valid {kind}: {e} {expected}", file) from None
     except RecursionError:   # both parsers recurse per nested array or table: '[' * 60000 was an internal error
@@ -128,6 +130,22 @@ def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
     keymap = {name: _keys(name, value, file) for name, value in data.items()}
     _no_shared_keys(keymap, file)
     return keymap
+
+
+class _Twice(ValueError):
+    """A JSON object holding a key twice; ``args[0]`` names it."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice. ``json.loads`` keeps the last
+    value silently, so ``{"step": "n", "step": "x"}`` bound x while the user read n (TOML refuses a
+    repeated key itself; a snapshot's msgpack maps are refused the same way)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Twice(f"the key {key[:32]!r} twice")
+        out[key] = value
+    return out
 
 
 def _no_shared_keys(keymap: dict[str, str], file: str) -> None:
