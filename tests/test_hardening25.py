@@ -89,3 +89,58 @@ def test_a_watch_path_keyed_as_the_world_is_still_accepted(spec: str) -> None:
 def test_why_path_keyed_by_the_wrong_type_is_refused() -> None:
     code, out, err = cli("why", SNAP, "--path", 'irqs["abc"].vector')
     assert code == 2 and out == "" and "irqs is keyed by number: it has no ['abc']" in err, err
+
+
+# --- report --markdown: text from the files is text ------------------------------------------------
+EVIL_ABOUT = ("<img src=x onerror=alert(1)> [click](javascript:alert(1)) ![x](http://e/x.png) *bold* `code` "
+              "| a | b | ~~strike~~ &lt; __init__ see https://lore.kernel.org/r/a_b*c_d). x_y")
+EVIL_NOTE = "```\n<script>alert(1)</script>\n# Title\n- item\n1. first\n=== [x](http://evil)"
+
+
+@pytest.fixture(scope="module")
+def evil_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2021 snapshot's scenario with a hostile ``about:``, run to its stop, a hostile bookmark note."""
+    from msidbg.debugger import Session
+
+    folder = tmp_path_factory.mktemp("evil")
+    lines = Path(SCN).read_text().split("\n")
+    start = lines.index("about: |")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("  "))
+    scn = folder / "evil.yaml"
+    scn.write_text("\n".join([*lines[:start], f"about: {json.dumps(EVIL_ABOUT)}", *lines[end:]]))
+    s = Session.from_scenario(str(scn))
+    s.continue_()
+    s.bookmark("evil", EVIL_NOTE)
+    s.save(str(folder / "evil.msgpack"))
+    return folder / "evil.msgpack"
+
+
+def test_report_markdown_shows_a_hostile_about_and_note_as_text(evil_snapshot: Path) -> None:
+    """``report --markdown`` passed the scenario's ``about:`` and the bookmark notes through raw: in a
+    tracker they made an image, a link to javascript:, raw HTML, emphasis, code, a heading and lists.
+    Rendered (markdown-it, GFM-like: tables, strikethrough, autolinks) they are now the text typed."""
+    from markdown_it import MarkdownIt
+
+    from msidbg.bugio.report import render
+
+    md = render(str(evil_snapshot), markdown=True)
+    html = MarkdownIt("gfm-like").render(md)
+    for tag in ("<img", "<script", "javascript:alert(1)\"", "<em>", "<strong>", "<s>", "<del>", "<h1>", "<ul>",
+                "<ol>", "<table>", "<pre><code>&lt;script"):
+        assert tag not in html, (tag, html[:3000])
+    assert html.count("<code>") == 1 + html.count("<pre><code>")   # the title's name and the tables only
+    html = " ".join(html.split())
+    assert "&lt;img src=x onerror=alert(1)&gt; [click](javascript:alert(1))" in html
+    assert "*bold* `code` | a | b | ~~strike~~ &amp;lt; __init__" in html
+    # the URL stays a link to exactly itself, the sentence's ')' and '.' outside it
+    assert '<a href="https://lore.kernel.org/r/a_b*c_d">https://lore.kernel.org/r/a_b*c_d</a>).' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; # Title - item 1. first ===" in html
+    assert max(len(ln) for ln in md.splitlines()) <= 72
+
+
+def test_report_markdown_fence_is_longer_than_any_backtick_run_inside() -> None:
+    """A fixed-width line holding ``` closed the fence, and what followed was Markdown."""
+    from msidbg.bugio.report import _fence
+
+    assert _fence(["plain"]) == "```"
+    assert _fence(["a ``` b", "````"]) == "`````"
