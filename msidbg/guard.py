@@ -113,6 +113,21 @@ def install() -> None:
         pass
 
 
+def _lossless_streams() -> None:
+    """Standard output and error in an encoding that cannot hold every character (``PYTHONIOENCODING=
+    ascii`` or latin-1, a locale Python does not coerce to UTF-8) show what it cannot as escapes
+    (``\\u2026``). They raised UnicodeEncodeError at the first '…' or '→' of a summary: 'internal
+    error' (exit 3) for ``run --headless``, ``replay`` and ``why``. The encoding stays the user's."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding in ("", "utf-8", "utf8") or getattr(stream, "errors", "strict") != "strict":
+            continue
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def install_for_cli() -> None:
     """``install()`` when this process is the ``msidbg`` program (not a library user importing it)."""
     main = sys.modules.get("__main__")
@@ -346,6 +361,7 @@ def interactive() -> bool:
 def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run ``main(argv)`` under the rules in the module docstring; returns the exit status."""
     install()
+    _lossless_streams()
     from msidbg.errors import MsidbgError
 
     try:

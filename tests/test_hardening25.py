@@ -144,3 +144,117 @@ def test_report_markdown_fence_is_longer_than_any_backtick_run_inside() -> None:
 
     assert _fence(["plain"]) == "```"
     assert _fence(["a ``` b", "````"]) == "`````"
+
+
+# --- outputs never replace a file unless --force ------------------------------------------------------
+LSPCI = ("03:00.0 Ethernet controller: Intel Corporation I350 Gigabit Network Connection (rev 01)\n"
+         "\tCapabilities: [70] MSI-X: Enable+ Count=10 Masked-\n")
+
+
+def _outputs(tmp: Path) -> list[tuple[str, list[str]]]:
+    """Every command's file output, as (the path it writes, its command line without --force)."""
+    lspci = tmp / "lspci.txt"
+    lspci.write_text(LSPCI)
+    return [
+        ("new.yaml", ["new", "--lspci", str(lspci), "-o", "OUT"]),
+        ("s.json", ["schema", "-o", "OUT"]),
+        ("r.txt", ["report", SNAP, "-o", "OUT"]),
+        ("r.md", ["report", SNAP, "--markdown", "-o", "OUT"]),
+        ("t.pftrace", ["export", SCN, "--max-events", "20", "--perfetto", "OUT"]),
+        ("s.msgpack", ["run", SCN, "--max-events", "20", "--save", "OUT"]),
+        ("s.yaml", ["replay", SNAP, "--scenario", "-o", "OUT"]),
+    ]
+
+
+def test_every_output_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None:
+    """``new -o F``, ``schema -o F``, ``report -o F`` (and ``export --perfetto``, ``replay --scenario
+    -o``) replaced any existing regular file silently -- a hand-edited scenario, a note; ``run --save``
+    any snapshot. Each now refuses a file that is not empty before doing the work, in one line, and
+    leaves it as it was; ``--force`` replaces it; an empty file (mktemp's) is written."""
+    for name, args in _outputs(tmp_path):
+        out = tmp_path / name
+        out.write_text("my notes: do not lose\n")
+        argv = [str(out) if a == "OUT" else a for a in args]
+        code, stdout, err = cli(*argv)
+        assert code == 2 and stdout == "", (argv, err)
+        line = _one_line(err, str(out))
+        assert line.endswith("cannot write: it exists (22 bytes): not replaced (expected a new file name, "
+                             "or --force to replace it)"), line
+        assert out.read_text() == "my notes: do not lose\n"
+        code, _, err = cli(*argv, "--force")
+        assert code in (0, 1) and out.read_bytes() != b"my notes: do not lose\n" and out.stat().st_size > 0, (argv, err)
+        empty = tmp_path / f"empty-{name}"
+        empty.write_bytes(b"")
+        code, _, err = cli(*[str(empty) if a == "OUT" else a for a in args])
+        assert code in (0, 1) and empty.stat().st_size > 0, (argv, err)
+
+
+def test_force_without_a_file_output_is_a_usage_error() -> None:
+    for args in (["schema", "--force"], ["report", SNAP, "--force"], ["replay", SNAP, "--force"],
+                 ["run", SCN, "--headless", "--force"], ["replay", SNAP, "--scenario", "--force"]):
+        code, out, err = cli(*args)
+        assert code == 2 and out == "" and err.count("\n") == 1 and "--force: only with" in err, (args, err)
+
+
+def test_a_file_made_while_the_output_was_built_is_not_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check before the work and the write after it could be raced: a file made meanwhile was
+    renamed over. Without --force the new file is linked into place, which fails if one is there."""
+    from msidbg import files
+
+    out = tmp_path / "late.txt"
+    real = files._write_replace
+
+    def racing(tmp: str, target: str, data: bytes, old: object, clobber: bool = True) -> None:
+        Path(target).write_text("made meanwhile\n")
+        real(tmp, target, data, old, clobber)   # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "_write_replace", racing)
+    code, _, err = cli("schema", "-o", str(out))
+    assert code == 2 and out.read_text() == "made meanwhile\n", err
+    assert "it exists (15 bytes): not replaced" in _one_line(err, str(out))
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(files.TMP_SUFFIX)]
+
+
+# --- YAML 1.1's surprising integers ------------------------------------------------------------------
+@pytest.mark.parametrize(("field", "written", "value"), [
+    ("seed", "1:30", 90), ("seed", "190:20:30", 685230), ("seed", "017", 15), ("seed", "-017", -15),
+    ("cpus", "02", 2)])
+def test_an_integer_only_yaml_1_1_reads_as_a_number_is_refused(tmp_path: Path, field: str, written: str,
+                                                                value: int) -> None:
+    """PyYAML implements YAML 1.1: ``seed: 1:30`` ran seed 90 (base 60) and ``017`` seed 15 (octal) --
+    numbers no reader of the file sees (YAML 1.2 reads both as strings; ``08`` was already refused)."""
+    text = Path(SCN).read_text()
+    lines = [ln for ln in text.split("\n") if not ln.startswith(f"{field}:")]
+    scn = tmp_path / "s.yaml"
+    scn.write_text("\n".join(lines) + f"\n{field}: {written}\n")
+    code, out, err = cli("run", str(scn), "--headless")
+    assert code == 2 and out == "", err
+    line = _one_line(err, f"{scn}:{len(lines) + 1}")
+    assert f"{field}: {written!r} is " in line and f"to YAML 1.1 ({value})" in line, line
+
+
+@pytest.mark.parametrize(("written", "value"), [("0x10", 16), ("1_000", 1000), ("0", 0), ("10", 10), ("0b101", 5)])
+def test_decimal_hex_and_binary_integers_are_still_numbers(tmp_path: Path, written: str, value: int) -> None:
+    lines = [ln for ln in Path(SCN).read_text().split("\n") if not ln.startswith("seed:")]
+    scn = tmp_path / "s.yaml"
+    scn.write_text("\n".join(lines) + f"\nseed: {written}\n")
+    from msidbg.scenario import load_scenario
+
+    assert load_scenario(str(scn)).seed == value
+
+
+# --- environment ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_an_output_encoding_without_every_character_escapes_them(encoding: str) -> None:
+    """``PYTHONIOENCODING=ascii`` (or latin-1): the first '…' of a summary raised UnicodeEncodeError --
+    'internal error' (exit 3) for ``run --headless``, ``replay`` and ``why``. What the encoding cannot
+    hold is shown as an escape; the encoding stays the user's."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PYTHONPATH": str(ROOT)}
+    for args in (["run", SCN, "--headless"], ["replay", SNAP]):
+        done = subprocess.run([sys.executable, "-m", "msidbg.cli", *args], env=env, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        assert b"\\u2026" in done.stdout and done.stderr == b""
