@@ -258,3 +258,10 @@ def test_an_output_encoding_without_every_character_escapes_them(encoding: str) 
         done = subprocess.run([sys.executable, "-m", "msidbg.cli", *args], env=env, capture_output=True, timeout=300)
         assert done.returncode == 0, done.stderr.decode(errors="replace")
         assert b"\\u2026" in done.stdout and done.stderr == b""
+
+
+def test_why_at_past_the_end_says_what_was_expected() -> None:
+    """'--at 99999999: the snapshot's history ends at event 25' had no '(expected ...)'."""
+    for source, end in ((SNAP, 25), (SCN, 121)):
+        code, out, err = cli("why", source, "--path", "cpus[0].irr", "--at", "99999999")
+        assert code == 2 and out == "" and _one_line(err, source).endswith(f"(expected 0..{end})"), err
