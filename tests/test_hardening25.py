@@ -265,3 +265,19 @@ def test_why_at_past_the_end_says_what_was_expected() -> None:
     for source, end in ((SNAP, 25), (SCN, 121)):
         code, out, err = cli("why", source, "--path", "cpus[0].irr", "--at", "99999999")
         assert code == 2 and out == "" and _one_line(err, source).endswith(f"(expected 0..{end})"), err
+
+
+def test_no_home_and_no_passwd_entry_means_no_key_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container run as an arbitrary uid has no $HOME and no passwd entry: Path.home() raised
+    RuntimeError and 'msidbg run FILE' (the TUI checks the key file first) was an internal error."""
+    import pwd
+
+    from msidbg.tui import keys
+
+    def no_entry(uid: int) -> None:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert keys.config_path({}) is None
+    assert keys.config_path({"XDG_CONFIG_HOME": "/nonexistent-h25"}) is None

@@ -84,7 +84,15 @@ def config_path(env: dict[str, str] | None = None) -> Path | None:
     env = dict(os.environ) if env is None else env
     if env.get("MSIDBG_KEYS"):
         return Path(env["MSIDBG_KEYS"])
-    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    if env.get("XDG_CONFIG_HOME"):
+        base = Path(env["XDG_CONFIG_HOME"])
+    else:
+        home = env.get("HOME") or os.path.expanduser("~")
+        if not os.path.isabs(home):
+            # no $HOME and no passwd entry (a container run as an arbitrary uid): no config folder,
+            # so no key file -- Path.home() raised RuntimeError, 'msidbg run' an internal error
+            return None
+        base = Path(home) / ".config"
     for name in ("keys.toml", "keys.json"):
         if (base / "msidbg" / name).is_file():
             return base / "msidbg" / name
