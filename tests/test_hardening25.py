@@ -281,3 +281,37 @@ def test_no_home_and_no_passwd_entry_means_no_key_file(monkeypatch: pytest.Monke
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
     assert keys.config_path({}) is None
     assert keys.config_path({"XDG_CONFIG_HOME": "/nonexistent-h25"}) is None
+
+
+def _closed(fd: int, *args: str) -> tuple[int, bytes, bytes]:
+    """``msidbg ARGS`` in a process started with descriptor ``fd`` closed (``>&-``, ``2>&-``, ``<&-``)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "msidbg.cli", *args], env=env, timeout=300,
+                          stdin=subprocess.DEVNULL if fd != 0 else None, capture_output=fd == 0,
+                          stdout=None if fd == 0 else subprocess.PIPE if fd == 2 else None,
+                          stderr=None if fd == 0 else subprocess.PIPE if fd == 1 else None,
+                          preexec_fn=lambda: os.close(fd))
+    return done.returncode, done.stdout or b"", done.stderr or b""
+
+
+def test_closed_standard_streams_are_a_closed_pipe_or_nothing_to_say_not_a_traceback(tmp_path: Path) -> None:
+    """Started with standard output closed (``>&-``), Python made sys.stdout None and the first
+    print raised AttributeError: a traceback and exit 1. It is a closed pipe now (quiet, exit 141,
+    as ``| head``), and a command whose output is a file still writes it. With standard error
+    closed a bad input exits 2 (it was 1); with standard input closed ``new --lspci -`` said
+    'standard input is a terminal'."""
+    code, _, err = _closed(1, "run", SCN, "--headless")
+    assert (code, err) == (141, b""), err
+    out = tmp_path / "s.json"
+    code, _, err = _closed(1, "schema", "-o", str(out))
+    assert (code, err) == (0, b"") and json.loads(out.read_text())["$schema"], err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncpus: 0\n")
+    code, out_bytes, _ = _closed(2, "run", str(bad), "--headless")
+    assert (code, out_bytes) == (2, b"")
+    code, _, err = _closed(0, "new", "--lspci", "-", "-o", "-")
+    assert code == 2 and err.decode().startswith("msidbg: stdin: standard input is closed (expected "), err
