@@ -14,6 +14,9 @@ Its rules:
 * a replaced file keeps its permission bits and its owner and group. When the owner cannot be
   kept (the file belongs to another user) the write is refused rather than done in place or
   with a changed owner;
+* ``replace=False`` (every command's output without ``--force``): an existing file that is not
+  empty is refused (``check_new``), and a new file is linked into place, never renamed over one
+  that appeared meanwhile -- the check and the write cannot be raced into replacing a file;
 * SIGINT waits until the replacement is done (``guard.deferred_interrupts``);
 * temporary files are named ``.NAME.PID-RANDOM.msidbg-tmp``. One left behind by a writer that
   was killed (SIGKILL, power loss) is removed by the next write into that directory: ours
@@ -151,6 +154,22 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
     return target, old
 
 
+#: what every command's refusal to replace a file says (docs/debugger.md "Output files")
+EXISTS = "cannot write: it exists ({size} bytes): not replaced (expected a new file name, or --force to replace it)"
+
+
+def check_new(path: str) -> None:
+    """Refuse an output path where a file that is not empty exists (the commands' rule without
+    ``--force``: ``new -o bug.yaml`` replaced a hand-edited scenario, ``report -o notes.txt`` the
+    notes, silently). An empty file is no loss (``mktemp``'s). Call after ``check_target``."""
+    try:
+        old = os.stat(os.path.realpath(path))
+    except OSError:
+        return
+    if stat.S_ISREG(old.st_mode) and old.st_size > 0:
+        raise FileProblem(EXISTS.format(size=old.st_size))
+
+
 def check_snapshot_target(path: str) -> None:
     """Refuse to replace an existing file that is not a msidbg snapshot with one (``run --save``):
     ``--save bug2.yaml`` for ``bug2.msgpack`` replaced a scenario file. The TUI's save dialog
@@ -177,9 +196,13 @@ def check_not_input(out: str, source: str) -> None:
                           "would replace it)")
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring."""
+def write_atomic(path: str, data: bytes, replace: bool = True) -> None:
+    """Replace ``path`` (after following symbolic links) with ``data``; see the module docstring.
+    ``replace`` False: never replace a file that is not empty (``check_new``), even one made
+    while ``data`` was written."""
     target, old = check_target(path)
+    if not replace:
+        check_new(path)
     folder = os.path.dirname(target)
     clean_stale(folder)
     import secrets  # (only when writing: random and hashlib's HMAC cost a millisecond at start-up)
@@ -187,14 +210,14 @@ def write_atomic(path: str, data: bytes) -> None:
     tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
     try:
         with deferred_interrupts():
-            _write_replace(tmp, target, data, old)
+            _write_replace(tmp, target, data, old, replace or old is not None)
     except OSError as e:
         raise FileProblem(f"cannot write: {e.strerror or e} (expected {len(data)} bytes written beside the "
                           "target and renamed over it)") from None
     _sync_dir(folder)
 
 
-def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | None) -> None:
+def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | None, clobber: bool = True) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(tmp, flags, 0o600)
@@ -219,13 +242,33 @@ def _write_replace(tmp: str, target: str, data: bytes, old: os.stat_result | Non
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        if clobber:
+            os.replace(tmp, target)
+        else:
+            _link_new(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def _link_new(tmp: str, target: str) -> None:
+    """Put ``tmp`` at ``target`` only if nothing is there: ``link`` fails when a file appeared since
+    ``check_new`` (a rename would replace it). A file system without hard links gets the rename
+    after a last look."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        size = os.stat(target).st_size if os.path.isfile(target) else 0
+        raise FileProblem(EXISTS.format(size=size)) from None
+    except OSError:
+        if os.path.lexists(target):
+            raise FileProblem(EXISTS.format(size=0)) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
 
 
 def _keep_owner(fd: int, old: os.stat_result) -> None:

@@ -113,6 +113,68 @@ def install() -> None:
         pass
 
 
+class _Closed:
+    """Standard output or error that was closed when msidbg started (``>&-``, ``2>&-``): Python
+    made it None, and the first print or flush raised AttributeError -- a traceback and exit 1.
+    Writing to closed standard output is a closed pipe (``BrokenPipeError``: quiet, exit 141, as
+    ``| head``); to closed standard error, nothing (there is nowhere to say it)."""
+
+    encoding, errors = "utf-8", "strict"
+
+    def __init__(self, name: str, fails: bool) -> None:
+        self.name, self.fails = name, fails
+
+    def write(self, text: str) -> int:
+        if self.fails and text:
+            raise BrokenPipeError(32, f"{self.name} is closed")
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(f"{self.name} is closed")
+
+
+def _closed_streams() -> None:
+    """Closed standard streams: /dev/null on their descriptors, so that no file msidbg opens
+    (a snapshot's temporary file) gets descriptor 1 or 2 -- the SIGINT line is written to 2 with
+    os.write --, and a ``_Closed`` stand-in where Python has None."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+            except OSError:
+                pass
+    if sys.stdout is None:
+        sys.stdout = _Closed("standard output", fails=True)
+    if sys.stderr is None:
+        sys.stderr = _Closed("standard error", fails=False)
+
+
+def _lossless_streams() -> None:
+    """Standard output and error in an encoding that cannot hold every character (``PYTHONIOENCODING=
+    ascii`` or latin-1, a locale Python does not coerce to UTF-8) show what it cannot as escapes
+    (``\\u2026``). They raised UnicodeEncodeError at the first '…' or '→' of a summary: 'internal
+    error' (exit 3) for ``run --headless``, ``replay`` and ``why``. The encoding stays the user's."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding in ("", "utf-8", "utf8") or getattr(stream, "errors", "strict") != "strict":
+            continue
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def install_for_cli() -> None:
     """``install()`` when this process is the ``msidbg`` program (not a library user importing it)."""
     main = sys.modules.get("__main__")
@@ -346,6 +408,8 @@ def interactive() -> bool:
 def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run ``main(argv)`` under the rules in the module docstring; returns the exit status."""
     install()
+    _closed_streams()
+    _lossless_streams()
     from msidbg.errors import MsidbgError
 
     try:

@@ -286,9 +286,23 @@ class _Builder:
         except (ValueError, OverflowError, yaml.YAMLError):
             what = f"{show(ev.value)} is not a valid {tag[len(_TAG):]}"
             raise Invalid(field, f"{what} (expected a number of at most {MAX_NUMBER_CHARS} characters)", line) from None
+        if tag == _TAG + "int" and _YAML11_INT.fullmatch(ev.value):
+            raise Invalid(field, _yaml11_int(ev.value, value), line)
         if type(value) is str and not encodable(value):
             raise Invalid(field, f"{show(value)} holds a lone surrogate (expected UTF-8 text)", line)
         return value
+
+
+#: integers only YAML 1.1 reads as numbers, each unlike what a reader sees: base 60 (``1:30`` is 90)
+#: and a leading 0 for octal (``010`` is 8, while ``08`` is the string '08'); YAML 1.2 reads both as
+#: strings. PyYAML implements 1.1: ``seed: 1:30`` ran seed 90 and ``vector: 010`` vector 8, silently
+_YAML11_INT = re.compile(r"[-+]?(?:0[0-7_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+)", re.ASCII)
+
+
+def _yaml11_int(text: str, value: int) -> str:
+    kind = "a base-60 number" if ":" in text else "an octal number"
+    return (f"{show(text)} is {kind} to YAML 1.1 ({show(value)}) and a string to YAML 1.2 (expected a decimal "
+            "integer without a leading 0, 0x... for hex, or quotes for text)")
 
 
 def _anchor(name: str | None) -> str:

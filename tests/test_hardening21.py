@@ -275,7 +275,8 @@ def test_a_window_of_odd_digits_is_refused_in_one_line(command: list[str], windo
 def test_a_watch_keyed_by_a_superscript_digit_is_no_internal_error(tmp_path: Path) -> None:
     """``watch irqs["²"].vector`` in a scenario's breakpoints: the path checker read a string key of digits
     into a number-keyed map with ``int()`` when isdigit said digits -- '²' was an internal error (exit 3).
-    It is a key like "abc": a template nobody reaches (the map's keys are numbers)."""
+    It is a key like "abc": hardening25 refuses both in one line (the map's keys are numbers: a watch
+    on either was accepted and never fired)."""
     results = []
     for key in ("abc", "²"):
         scn = tmp_path / "watch.yaml"
@@ -283,7 +284,9 @@ def test_a_watch_keyed_by_a_superscript_digit_is_no_internal_error(tmp_path: Pat
             "breakpoints: [msix-write-unmasked, irq-lost, irq-spurious]", f"breakpoints: ['watch irqs[\"{key}\"].vector']"))
         code, out, err = cli("run", str(scn), "--headless", "--json")
         results.append((code, err))
-    assert results == [(0, ""), (0, "")], results
+    assert [code for code, _ in results] == [2, 2], results
+    for (_, err), key in zip(results, ("abc", "²"), strict=True):
+        assert err.count("\n") == 1 and f"irqs is keyed by number: it has no [{key!r}]" in err, err
 
 
 def test_a_proc_interrupts_count_that_is_no_ascii_number_is_an_unused_line(tmp_path: Path) -> None:

@@ -38,8 +38,11 @@ def test_a_url_in_the_about_stays_whole_and_other_long_words_are_still_cut(tmp_p
         if not in_about:
             kept.append(ln)
     scn.write_text(f'about: "See {url} for the thread; {word} end"\n' + "\n".join(kept) + "\n")
-    for text in (render(str(scn)), render(str(scn), markdown=True)):
+    # Markdown (hardening25): the URL as an autolink, prose wrapped at 71 (a column kept for a
+    # backslash that escapes a line's start)
+    for text, shown, width in ((render(str(scn)), url, 72), (render(str(scn), markdown=True), f"<{url}>", 71)):
         lines = text.splitlines()
-        assert url in lines
-        assert [ln for ln in lines if len(ln) > 72] == [url]
-        assert "x" * 72 in lines and any(ln.startswith("x" * 28) and "x" * 29 not in ln for ln in lines)
+        assert shown in lines
+        assert [ln for ln in lines if len(ln) > 72] == [shown]
+        rest = 100 - width
+        assert "x" * width in lines and any(ln.startswith("x" * rest) and "x" * (rest + 1) not in ln for ln in lines)

@@ -16,6 +16,7 @@ from msidbg import guard
 from msidbg.guard import escape
 
 Handler = Callable[[argparse.Namespace], int]
+FORCE_HELP = "replace OUT when it exists (without it a file that is not empty is refused, exit 2)"
 
 
 def register(sub: Any) -> dict[str, Handler]:
@@ -36,12 +37,14 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="the platform; given, it overrides what dmesg says (default: from dmesg, else bare-metal)")
     n.add_argument("-o", "--output", required=True, type=guard.path_arg, metavar="OUT.yaml",
                    help="where to write the scenario ('-': stdout)")
+    n.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     s = sub.add_parser(
         "schema", help="print the JSON Schema of scenario files (for YAML language servers)",
         description="Print a JSON Schema (draft 2020-12) of the scenario format, derived from the "
         "loader's own tables. Point your editor's YAML language server at it for completion and checks.")
     s.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.json", help="write it to a file instead of stdout")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
     r = sub.add_parser(
         "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
         description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
@@ -55,6 +58,7 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="a snapshot: report the world, hits and switches as the file recorded them, without "
                    "replaying it (a file of another model revision diverges on replay); no cause chain")
     r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
+    r.add_argument("--force", action="store_true", help=FORCE_HELP)
     e = sub.add_parser(
         "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
         description="Run a scenario (or re-run a snapshot's scenario, past its cursor to the end) and write "
@@ -64,6 +68,7 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
                    help="the trace file to write (.pftrace)")
+    e.add_argument("--force", action="store_true", help=FORCE_HELP)
     e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events, "
                    "counted from event 0 for a snapshot too (default: the end of the run)")
     e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
@@ -82,8 +87,9 @@ def register(sub: Any) -> dict[str, Handler]:
     return {"new": _new, "schema": _schema, "report": _report, "export": _export, "serve": _serve}
 
 
-def _write(path: str, text: str) -> None:
-    """``-`` is stdout; a file is replaced atomically."""
+def _write(path: str, text: str, force: bool) -> None:
+    """``-`` is stdout; a file is written atomically, an existing one that is not empty only
+    with ``force``."""
     if path == "-":
         sys.stdout.write(text)
         return
@@ -91,7 +97,7 @@ def _write(path: str, text: str) -> None:
     from msidbg.files import FileProblem, write_atomic
 
     try:
-        write_atomic(path, text.encode("utf-8"))
+        write_atomic(path, text.encode("utf-8"), force)
     except FileProblem as e:
         raise MsidbgError(e.message, path) from None
 
@@ -100,12 +106,14 @@ def _new(args: argparse.Namespace) -> int:
     from msidbg.bugio.new import Inputs, build
 
     out = None if args.output == "-" else args.output
+    _no_force_without_file(args, "new", "-o FILE")
     if out is not None:   # '-o lspci.txt' replaced the lspci text by the skeleton made from it
         for source in (args.lspci, args.interrupts, args.dmesg):
             if source not in (None, "-"):
-                _check_output(out, source)
+                _check_output(out, source, True)   # never an input, --force or not
+        _check_output(out, None, args.force)
     text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
-    _write(args.output, text)
+    _write(args.output, text, args.force)
     if out is not None:
         print(f"wrote {escape(out)}: check it, then `msidbg run {escape(out)}`", file=sys.stderr)
     return 0
@@ -116,7 +124,10 @@ def _schema(args: argparse.Namespace) -> int:
 
     from msidbg.bugio.schema import schema
 
-    _write(args.output or "-", json.dumps(schema(), indent=2) + "\n")
+    _no_force_without_file(args, "schema", "-o FILE")
+    if args.output not in (None, "-"):
+        _check_output(args.output, None, args.force)
+    _write(args.output or "-", json.dumps(schema(), indent=2) + "\n", args.force)
     return 0
 
 
@@ -124,22 +135,32 @@ def _report(args: argparse.Namespace) -> int:
     from msidbg.bugio.report import render
     from msidbg.debugger import progress
 
+    _no_force_without_file(args, "report", "-o FILE")
     if args.output not in (None, "-"):
-        _check_output(args.output, args.file)
+        _check_output(args.output, args.file, args.force)
     with progress.for_cli():    # a scenario runs first, a snapshot is verified by replay
         text = render(args.file, markdown=args.markdown, inline=args.inline, verify=not args.no_verify)
-    _write(args.output or "-", text)
+    _write(args.output or "-", text, args.force)
     return 0
 
 
-def _check_output(out: str, source: str) -> None:
-    """A bad output path fails before the work, and the input file is never one (MsidbgError)."""
+def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> None:
+    if args.force and args.output in (None, "-"):
+        raise guard.UsageError(f"{cmd}: argument --force: only with {what} (see 'msidbg {cmd} --help')")
+
+
+def _check_output(out: str, source: str | None, force: bool) -> None:
+    """A bad output path fails before the work, the input file is never one, and (unless
+    ``force``) neither is a file that is not empty (MsidbgError)."""
     from msidbg.errors import MsidbgError
-    from msidbg.files import FileProblem, check_not_input, check_target
+    from msidbg.files import FileProblem, check_new, check_not_input, check_target
 
     try:
         check_target(out)
-        check_not_input(out, source)
+        if source is not None:
+            check_not_input(out, source)
+        if not force:
+            check_new(out)
     except FileProblem as e:
         raise MsidbgError(e.message, out) from None
 
@@ -161,7 +182,7 @@ def _export_run(args: argparse.Namespace) -> tuple[int, Any]:
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
 
-    _check_output(args.perfetto, args.file)
+    _check_output(args.perfetto, args.file, args.force)
     mark = None
     if is_snapshot_source(args.file):
         if args.seed is not None:
@@ -178,7 +199,7 @@ def _export_run(args: argparse.Namespace) -> tuple[int, Any]:
         mark = None      # the snapshot's cursor is past the trace's end
     else:
         s.run(None if args.max_events is None else args.max_events - s.cursor)
-    return s.cursor, export(s, args.perfetto, mark=mark)
+    return s.cursor, export(s, args.perfetto, mark=mark, replace=args.force)
 
 
 def _serve(args: argparse.Namespace) -> int:

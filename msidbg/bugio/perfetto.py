@@ -121,10 +121,11 @@ def _annotate(ann: Any, key: str, value: Any) -> None:
         ann.string_value = str(value)
 
 
-def export(s: Session, out: str, max_events: int | None = None, mark: int | None = None) -> Replay:
+def export(s: Session, out: str, max_events: int | None = None, mark: int | None = None,
+           replace: bool = True) -> Replay:
     """Write the session's run (event 0 to the cursor) to ``out`` atomically; returns the replay
     (its ``totals`` say how the signals' flows ended). ``mark``: an event to show on the bookmarks
-    track as the snapshot's cursor."""
+    track as the snapshot's cursor. ``replace`` False: never over a file that is not empty."""
     run = Replay(s, max_events, mark)
     try:
         check_target(out)  # a bad path fails before the replay, not after it
@@ -132,7 +133,7 @@ def export(s: Session, out: str, max_events: int | None = None, mark: int | None
         w = Writer(buf, "vIOAPIC" if s.scenario.platform.kind == "xen-hvm" else "IO-APIC")
         for rec in run.records():
             w.write(rec)
-        write_atomic(out, buf.getvalue())
+        write_atomic(out, buf.getvalue(), replace)
     except FileProblem as e:
         raise MsidbgError(e.message, out) from None
     return run

@@ -18,6 +18,7 @@ import re
 import textwrap
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,15 +68,81 @@ def render_text(s: Session, sections: list[Section]) -> str:
 
 
 def render_markdown(s: Session, sections: list[Section]) -> str:
+    """The report as Markdown (CommonMark / GFM) for a tracker. Prose from the files -- the
+    scenario's ``about``, bookmark notes, a condition breakpoint's string literal in a hit -- is
+    text, never markup: ``_md_line`` escapes what would make a link, an image, raw HTML, emphasis,
+    a code span, a table or a heading, and a URL becomes an autolink. Tables are fenced with
+    more backticks than any run of them inside (``_fence``)."""
     head = f"## msidbg report: `{s.scenario.name}`"
     lines = [head, ""] if len(head) <= WIDTH else ["## msidbg report", "", f"`{s.scenario.name}`", ""]
     if s.scenario.about:
-        lines += _wrap(s.scenario.about.strip(), "") + [""]
+        lines += _wrap(s.scenario.about.strip(), "", md=True) + [""]
     for sec in sections:
         lines += [f"### {sec.title}", ""]
-        lines += (["```", *(_clip(ln) for ln in sec.lines), "```"] if sec.pre else _wrap_all(sec.lines, ""))
+        if sec.pre:
+            shown = [_clip(ln) for ln in sec.lines]
+            lines += [_fence(shown), *shown, _fence(shown)]
+        else:
+            lines += _wrap_all(sec.lines, "", md=True)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _fence(lines: list[str]) -> str:
+    """A code fence no line inside can close: longer than the longest run of backticks in them (a
+    line of ``` from a file ended the fence and turned the rest into Markdown)."""
+    longest = max((len(run) for ln in lines for run in re.findall(r"`+", ln)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+#: what Markdown gives a meaning anywhere in a line (``_`` only at a word's edge: CommonMark's
+#: intraword ``_`` is text, so ``msix_capability_init`` stays readable)
+_MD_ALWAYS = frozenset("\\`*[]<>&|~")
+#: a URL made an autolink (``<URL>``: nothing inside it is markup); other schemes stay text
+_MD_URL = re.compile(r"(?:https?|ftp)://[^\s<>`\\\x00-\x1f\x7f]+")
+#: what starts a block at the start of a line: a heading, a quote, a list item, a setext underline
+_MD_BLOCK = re.compile(r"#{1,6}(?:\s|$)|[>+=-]")
+_MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?:\s|$)")
+
+
+def _md_cells(text: str) -> int:
+    """The columns ``text`` takes once ``_md_line`` has escaped it, at most: a backslash for each
+    character it may escape, and ``<>`` around each URL."""
+    return _cells(text) + sum(c in _MD_ALWAYS or c == "_" for c in text) + 2 * len(_MD_URL.findall(text))
+
+
+def _md_line(line: str) -> str:
+    """One wrapped line of prose as Markdown text: its markup characters backslash-escaped, a URL
+    as an autolink, and a line that would start a block (``# x``, ``> x``, ``- x``, ``1. x``, ``===``)
+    escaped at its start. Leading spaces are kept (a continuation line's indent)."""
+    body = line.lstrip(" ")
+    urls = {m.start(): _url_end(m.group()) for m in _MD_URL.finditer(body)}
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        url = urls.get(i)
+        if url:
+            out.append(f"<{url}>")
+            i += len(url)
+            continue
+        c = body[i]
+        inner = c == "_" and 0 < i < len(body) - 1 and body[i - 1].isalnum() and body[i + 1].isalnum()
+        out.append("\\" + c if c in _MD_ALWAYS or (c == "_" and not inner) else c)
+        i += 1
+    text = "".join(out)
+    ordered = _MD_ORDERED.match(text)
+    if ordered:
+        text = f"{ordered.group(1)}\\{text[len(ordered.group(1)):]}"
+    elif _MD_BLOCK.match(text):
+        text = "\\" + text
+    return line[:len(line) - len(body)] + text
+
+
+def _url_end(url: str) -> str:
+    """``url`` without the punctuation that ends the sentence around it (``(see https://x/y).``)."""
+    while url and (url[-1] in ".,;:!?'\"*_~" or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -84,8 +151,13 @@ def render_markdown(s: Session, sections: list[Section]) -> str:
 _URL = re.compile(r"<?[a-z][a-z0-9+.-]*://\S+|<\S+@\S+>", re.ASCII)
 
 
-def _wrap(text: str, indent: str, hang: str | None = None) -> list[str]:
+def _wrap(text: str, indent: str, hang: str | None = None, md: bool = False) -> list[str]:
+    """``text`` wrapped at the width. ``md``: as Markdown prose (``_md_line``), measured as escaped,
+    with a column kept for a backslash at the start of a line."""
     hang = indent if hang is None else hang
+    if md:
+        lines = _wrap_cells(" ".join(text.split()), indent, hang, WIDTH - 1, _md_cells)
+        return [_md_line(ln) for ln in lines]
     if not _narrow(text):
         return _wrap_cells(" ".join(text.split()), indent, hang)
     lines = textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=hang,
@@ -113,34 +185,37 @@ def _narrow(text: str) -> bool:
     return text.isascii() or _cells(text) == len(text)
 
 
-def _wrap_cells(text: str, indent: str, hang: str) -> list[str]:
+def _wrap_cells(text: str, indent: str, hang: str, width: int = WIDTH,
+                measure: Callable[[str], int] | None = None) -> list[str]:
     """``_wrap`` by columns rather than characters (``textwrap`` counts characters: a note in
     Chinese or with emoji ran to twice the width). Words longer than a line -- CJK text has no
-    spaces -- are cut at the width, except a URL, which keeps a line of its own, whole."""
+    spaces -- are cut at the width, except a URL, which keeps a line of its own, whole.
+    ``measure`` gives a string's columns (default ``_cells``)."""
+    cells = measure or _cells
     lines: list[str] = []
-    line, used, empty = indent, _cells(indent), True
+    line, used, empty = indent, cells(indent), True
     for word in text.split():
-        size = _cells(word)
-        if used + (0 if empty else 1) + size <= WIDTH:
+        size = cells(word)
+        if used + (0 if empty else 1) + size <= width:
             line, used, empty = (line + word, used + size, False) if empty else (f"{line} {word}", used + 1 + size, False)
             continue
         if not empty:
             lines.append(line)
-            line, used, empty = hang, _cells(hang), True
+            line, used, empty = hang, cells(hang), True
         if _URL.fullmatch(word):
             lines.append(line + word)
-            line, used = hang, _cells(hang)
+            line, used = hang, cells(hang)
             continue
-        while used + size > WIDTH:
-            take, width = 0, 0
-            while take < len(word) and used + width + _cells(word[take]) <= WIDTH:
-                width += _cells(word[take])
+        while used + size > width:
+            take, got = 0, 0
+            while take < len(word) and used + got + cells(word[take]) <= width:
+                got += cells(word[take])
                 take += 1
             take = max(take, 1)
             lines.append(line + word[:take])
             word = word[take:]
-            size = _cells(word)
-            line, used = hang, _cells(hang)
+            size = cells(word)
+            line, used = hang, cells(hang)
         if word:
             line, used, empty = line + word, used + size, False
     if not empty or not lines:
@@ -148,11 +223,11 @@ def _wrap_cells(text: str, indent: str, hang: str) -> list[str]:
     return lines
 
 
-def _wrap_all(lines: list[str], indent: str) -> list[str]:
+def _wrap_all(lines: list[str], indent: str, md: bool = False) -> list[str]:
     out: list[str] = []
     for ln in lines:
         lead = len(ln) - len(ln.lstrip(" "))
-        out += _wrap(ln, indent + " " * lead, indent + " " * (lead + 2))
+        out += _wrap(ln, indent + " " * lead, indent + " " * (lead + 2), md)
     return out
 
 

@@ -49,7 +49,10 @@ def _stdin_lines(what: str) -> list[Line]:
     import sys
 
     stream = sys.stdin
-    if stream is None or stream.isatty():
+    if stream is None:   # closed when msidbg started (<&-): it was called a terminal
+        raise InputError(f"standard input is closed (expected {what} piped in, e.g. "
+                         "'lspci -vv | msidbg new --lspci - -o bug.yaml')", STDIN_NAME)
+    if stream.isatty():
         raise InputError(f"standard input is a terminal (expected {what} piped in, e.g. "
                          "'lspci -vv | msidbg new --lspci - -o bug.yaml')", STDIN_NAME)
     try:

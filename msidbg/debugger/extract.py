@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from msidbg.debugger.snapread import read, recorded_scenario
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_not_input, check_target, write_atomic
+from msidbg.files import FileProblem, check_new, check_not_input, check_target, write_atomic
 from msidbg.guard import escape
 from msidbg.model.revision import MODEL
 from msidbg.scenario import Scenario
@@ -93,22 +93,25 @@ def _schedule_args(scn: Scenario, strategy: str, depth: int, window: int) -> lis
     return out
 
 
-def check_output(out: str, source: str) -> None:
-    """Refuse an output path ``write`` would refuse, or the snapshot ``source`` itself (MsidbgError,
-    one line)."""
+def check_output(out: str, source: str, force: bool = False) -> None:
+    """Refuse an output path ``write`` would refuse, or the snapshot ``source`` itself, or (unless
+    ``force``) a file that is not empty (MsidbgError, one line)."""
     try:
         check_target(out)
         check_not_input(out, source)
+        if not force:
+            check_new(out)
     except FileProblem as e:
         raise MsidbgError(e.message, out) from None
 
 
-def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None) -> str | None:
+def write(copy: ScenarioCopy, out: str | None, stdout: TextIO | None = None, replace: bool = True) -> str | None:
     """Write the text to ``out`` atomically (None or ``-``: stdout: exact to a pipe or a file, with
-    what a terminal would act on escaped to a terminal). Returns a note about escaping, or None."""
+    what a terminal would act on escaped to a terminal; ``replace`` False: never over a file that is
+    not empty). Returns a note about escaping, or None."""
     if out is not None and out != "-":
         try:
-            write_atomic(out, copy.text.encode("utf-8"))
+            write_atomic(out, copy.text.encode("utf-8"), replace)
         except FileProblem as e:
             raise MsidbgError(e.message, out) from None
         return None

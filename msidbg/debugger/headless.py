@@ -11,7 +11,7 @@ from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare, differing, failed_action_line, not_started_line
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_not_input, check_snapshot_target, check_target
+from msidbg.files import FileProblem, check_new, check_not_input, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
@@ -33,15 +33,18 @@ class RunResult:
 
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
         seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None,
-        save: str | None = None, schedule: Schedule | None = None, causes: bool = True) -> RunResult:
+        save: str | None = None, schedule: Schedule | None = None, causes: bool = True,
+        force: bool = False) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
     ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window);
-    ``causes=False``: the summary's hits without their ``cause`` (``Session.summary``)."""
+    ``causes=False``: the summary's hits without their ``cause`` (``Session.summary``); ``force``: ``save``
+    may replace a file that is not empty (any regular file but the scenario itself)."""
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
             check_not_input(save, scn.path)  # and the scenario file itself
-            check_snapshot_target(save)      # and any other file that is not a snapshot
+            if not force:
+                check_new(save)              # and any file that is not empty, unless --force
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
@@ -49,7 +52,7 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     arm(s, extra_breaks)
     stop = _loop(s, max_events, stop_at_break, progress)
     if save is not None:
-        s.save(save)
+        s.save(save, replace=force)
     note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
     return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note, stop.detail)
 

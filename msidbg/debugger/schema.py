@@ -91,6 +91,16 @@ def check(world: dict[str, Any], keys: tuple[str, ...], steps: list[tuple[str, A
             value, pattern, bitmap = got, pattern + (arg,), arg in BITMAPS
         else:
             index = arg.args[0] if arg.op == "lit" else _negative(arg)
+            if type(index) is str and _by_name(value) and not bitmap:
+                # ``devices["eth9"]``, ``cpus[0]["irrr"]``: a name, checked as ``.name`` is (it walked
+                # into a template of the map's elements: accepted, and never fired)
+                got = _field(value, index, pattern, shown, col)
+                if isinstance(got, PathProblem):
+                    return got
+                value, pattern, bitmap = got, pattern + (index,), index in BITMAPS
+                if pattern[-1] in OPEN_RECORDS:
+                    return None
+                continue
             got = _index(value, index, bitmap, shown, col, _fixed(pattern), _by_number(value, pattern))
             if isinstance(got, PathProblem):
                 return got
@@ -154,7 +164,13 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
                                f"(expected an index 0..{len(value) - 1})", col)
         return value[0] if value else UNKNOWN
     if isinstance(value, MAPS):
-        if index in value:
+        if index is not UNKNOWN and type(index) is not int and not _digits(index) and (by_number or _by_name(value)):
+            # ``irqs["abc"]``, ``irqs[true]``: no irq number is a word or a boolean (True == 1 found irqs[1]
+            # here while the run's lookup, by type, found nothing); ``devices[0]``: no device is a number
+            return PathProblem(_wrong_key(value, index, shown, by_number), col)
+        if type(index) is int and _by_name(value) and not by_number and str(index) not in value:
+            return PathProblem(_wrong_key(value, index, shown, by_number), col)
+        if index in value and type(index) in (int, str):
             return value[index]
         if by_number and type(index) is int and index < 0:
             return PathProblem(f"{shown} has no [{index}] (expected a key from 0: a map keyed by number has no "
@@ -167,6 +183,28 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
             return value[alt]
         return _template(value)
     return PathProblem(f"{shown} is {_kind(value)}; it cannot be indexed", col)
+
+
+def _digits(index: Any) -> bool:
+    """A key written as a string of ASCII digits (``irqs["24"]``), as expr's lookup reads one."""
+    return type(index) is str and index.isascii() and index.isdigit() and len(index) <= 20
+
+
+def _by_name(value: Any) -> bool:
+    """A non-empty map whose keys are all names: a record (a CPU, an irq descriptor) or a map keyed
+    by device name. An empty map cannot tell (it may be keyed by number once it fills)."""
+    return isinstance(value, MAPS) and bool(value) and all(type(k) is str for k in value)
+
+
+def _wrong_key(value: Any, index: Any, shown: str, by_number: bool) -> str:
+    """Why ``shown[index]`` names nothing in a map keyed by number (``by_number``) or by name."""
+    key = _show(index) if type(index) in (int, str) else "true" if index is True else \
+        "false" if index is False else "none" if index is None else "that key"
+    if by_number:
+        first = min((k for k in value if type(k) is int), default=None) if isinstance(value, MAPS) else None
+        example = f", e.g. {shown}[{first}]" if first is not None else ""
+        return f"{shown} is keyed by number: it has no [{key}] (expected a number from 0{example})"
+    return f"{shown} is keyed by name: it has no [{key}] (expected one of: {_listed(value)})"
 
 
 class _Bit:

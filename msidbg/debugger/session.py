@@ -431,14 +431,15 @@ class Session:
             self._history_failed(rec, e)
             raise
 
-    def save(self, path: str) -> None:
-        """Write a snapshot of the session at the cursor (atomically)."""
+    def save(self, path: str, replace: bool = True) -> None:
+        """Write a snapshot of the session at the cursor (atomically). ``replace`` False: refuse to
+        replace a file that is not empty (the CLI's rule without ``--force``)."""
         from msidbg.debugger.snapshot import save
 
         if not self.history:
             raise MsidbgError("this session keeps no history (Session(history=False)): it cannot be saved", path)
         self._need_history()
-        save(self, path)
+        save(self, path, replace)
 
     # -- driving command generators ---------------------------------------------------------------------------
     def _sync(self, make: Callable[[], Cmd]) -> Stop:

@@ -50,8 +50,9 @@ from msidbg.sim.strategy import Schedule
 from msidbg.sim.world import pack_world, state_hash
 
 
-def save(s: Session, path: str) -> None:
-    """Write ``s`` at its cursor to ``path`` atomically (``msidbg.files.write_atomic``).
+def save(s: Session, path: str, replace: bool = True) -> None:
+    """Write ``s`` at its cursor to ``path`` atomically (``msidbg.files.write_atomic``); ``replace``
+    False: a file that is not empty is never replaced (``run --save`` without ``--force``).
 
     Raises SnapshotError (one line) when the file cannot be written.
     """
@@ -59,7 +60,7 @@ def save(s: Session, path: str) -> None:
         if s.origin is None:   # a session of a scenario file: never replaced by its snapshot
             check_not_input(path, s.scenario.path)
         data = pack_session(s)
-        write_atomic(path, data)
+        write_atomic(path, data, replace)
     except FileProblem as e:
         raise SnapshotError(e.message, path) from None
 

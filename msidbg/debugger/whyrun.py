@@ -34,10 +34,10 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         else:
             s.seek(stop)
             if at is not None and s.cursor < at:   # was: the value at the end, said to be "at event END"
-                raise MsidbgError(f"--at {at}: the run ends at event {s.cursor}", path)
+                raise MsidbgError(f"--at {at}: the run ends at event {s.cursor} (expected 0..{s.cursor})", path)
     elif at is not None:
         if at > s.total:
-            raise MsidbgError(f"--at {at}: the snapshot's history ends at event {s.total}", path)
+            raise MsidbgError(f"--at {at}: the snapshot's history ends at event {s.total} (expected 0..{s.total})", path)
         s.seek(at)
     return s
 

@@ -127,9 +127,11 @@ def _hex_fields(kind_name: str) -> set[str]:
 
 
 def format_ns(ns: int) -> str:
-    """Virtual time as seconds.microseconds with ns precision, e.g. 0.001000250s."""
-    s, rem = divmod(ns, 1_000_000_000)
-    return f"{s}.{rem:09d}s"
+    """Virtual time as seconds.microseconds with ns precision, e.g. 0.001000250s; a negative
+    time (a difference of two times, a stranger's hit time) is ``-`` and the same digits as its
+    magnitude: ``divmod`` floors, so -1 ns was '-1.999999999s'."""
+    s, rem = divmod(abs(ns), 1_000_000_000)
+    return f"{'-' if ns < 0 else ''}{s}.{rem:09d}s"
 
 
 #: distinct records the log remembers for re-use; past this the lookup table starts afresh

@@ -84,7 +84,15 @@ def config_path(env: dict[str, str] | None = None) -> Path | None:
     env = dict(os.environ) if env is None else env
     if env.get("MSIDBG_KEYS"):
         return Path(env["MSIDBG_KEYS"])
-    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    if env.get("XDG_CONFIG_HOME"):
+        base = Path(env["XDG_CONFIG_HOME"])
+    else:
+        home = env.get("HOME") or os.path.expanduser("~")
+        if not os.path.isabs(home):
+            # no $HOME and no passwd entry (a container run as an arbitrary uid): no config folder,
+            # so no key file -- Path.home() raised RuntimeError, 'msidbg run' an internal error
+            return None
+        base = Path(home) / ".config"
     for name in ("keys.toml", "keys.json"):
         if (base / "msidbg" / name).is_file():
             return base / "msidbg" / name
@@ -113,7 +121,9 @@ def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
         line = raw.count(b"\n", 0, e.start) + 1
         raise MsidbgError(f"not valid UTF-8: byte {raw[e.start]:#04x} {expected}", file, line) from None
     try:
-        data: Any = json.loads(text) if kind == "JSON" else tomllib.loads(text)
+        data: Any = json.loads(text, object_pairs_hook=_once) if kind == "JSON" else tomllib.loads(text)
+    except _Twice as e:
+        raise MsidbgError(f"{e.args[0]} (expected each key once)", file) from None
     except ValueError as e:
         raise MsidbgError(f"not valid {kind}: {e} {expected}", file) from None
     except RecursionError:   # both parsers recurse per nested array or table: '[' * 60000 was an internal error
@@ -128,6 +138,22 @@ def parse_keymap(raw: bytes, file: str) -> dict[str, str]:
     keymap = {name: _keys(name, value, file) for name, value in data.items()}
     _no_shared_keys(keymap, file)
     return keymap
+
+
+class _Twice(ValueError):
+    """A JSON object holding a key twice; ``args[0]`` names it."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice. ``json.loads`` keeps the last
+    value silently, so ``{"step": "n", "step": "x"}`` bound x while the user read n (TOML refuses a
+    repeated key itself; a snapshot's msgpack maps are refused the same way)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Twice(f"the key {key[:32]!r} twice")
+        out[key] = value
+    return out
 
 
 def _no_shared_keys(keymap: dict[str, str], file: str) -> None:
