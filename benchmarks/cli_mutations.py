@@ -48,11 +48,11 @@ VALUES: list[Any] = [None, True, -1, 0, 2**64 - 1, -(2**63), 1.5, "x", "", b"x",
 SCENARIO_VALUES: list[Any] = [None, True, -1, 0, 2**64, 1.5, "x", "", [], {}, [None], {"a": 1}, "9" * 5000,
                               [1] * 5000, 1e308, float("nan"), "-1", "0x"]
 SNAPSHOT_COMMANDS = [["replay", "F"], ["replay", "--no-verify", "F"], ["replay", "--json", "--no-verify", "F"],
-                     ["replay", "--scenario", "-o", "OUT/s.yaml", "--force", "F"], ["why", "F"], ["why", "--no-verify", "F"],
-                     ["report", "-o", "OUT/r.txt", "--force", "F"], ["report", "--no-verify", "-o", "OUT/r.txt", "--force", "F"],
-                     ["export", "--perfetto", "OUT/t.pftrace", "--force", "F"], ["diff", "F", "GOOD"], ["open", "--no-verify", "F"]]
-SCENARIO_COMMANDS = [["check", "F"], ["run", "--headless", "--save", "OUT/s.msgpack", "--force", "F"], ["why", "F"],
-                     ["report", "-o", "OUT/r.txt", "--force", "F"], ["export", "--perfetto", "OUT/t.pftrace", "--force", "F"],
+                     ["replay", "--scenario", "-o", "OUT/s.yaml", "F"], ["why", "F"], ["why", "--no-verify", "F"],
+                     ["report", "-o", "OUT/r.txt", "F"], ["report", "--no-verify", "-o", "OUT/r.txt", "F"],
+                     ["export", "--perfetto", "OUT/t.pftrace", "F"], ["diff", "F", "GOOD"], ["open", "--no-verify", "F"]]
+SCENARIO_COMMANDS = [["check", "F"], ["run", "--headless", "--save", "OUT/s.msgpack", "F"], ["why", "F"],
+                     ["report", "-o", "OUT/r.txt", "F"], ["export", "--perfetto", "OUT/t.pftrace", "F"],
                      ["diff", "F", "GOOD"], ["explore", "--runs", "3", "--jobs", "1", "--save-failing", "OUT/f", "F"],
                      ["why", "--what-if", "--what-if-budget", "2", "F"], ["run", "--headless", "--schedule", "pct", "F"]]
 

@@ -177,7 +177,7 @@ def main() -> int:
         out = os.path.join(tmp, "cli.msgpack")
         runs, replays, fasts = [], [], []
         for _ in range(args.cli_rounds):  # alternate, best of N: the machine is shared
-            runs.append(cli("run", yaml_path, "--headless", "--save", out, "--force"))
+            runs.append(cli("run", yaml_path, "--headless", "--save", out))
             replays.append(cli("replay", out))
             fasts.append(cli("replay", out, "--no-verify"))
         print(f"CLI, best of {args.cli_rounds}: run --headless --save {min(runs):.2f} s; replay (verifies) "

@@ -23,7 +23,8 @@ from msidbg.errors import MsidbgError  # noqa: E402
 from msidbg.guard import EXIT_BAD_INPUT, EXIT_OK, EXIT_STOPPED, escape  # noqa: E402
 
 MAX_SEED = 2**63 - 1
-FORCE_HELP = "replace OUT when it exists (without it a file that is not empty is refused, exit 2)"
+NO_CLOBBER_HELP = ("never replace OUT: an existing file that is not empty is refused, exit 2 (default: "
+                   "OUT is replaced atomically; the input file never is)")
 MAX_EVENTS = 2**62
 
 #: the subcommands this module defines; the others come from ``bugio.commands`` and ``whycmd``
@@ -81,7 +82,7 @@ def _run_parser(sub: Any) -> None:
                    help="arm another breakpoint: a built-in name, 'if <condition>', 'watch <path>' or "
                    "'call <program>'; repeatable")
     r.add_argument("--save", type=guard.path_arg, metavar="OUT.msgpack", help="save a snapshot at the stop (headless)")
-    r.add_argument("--force", action="store_true", help="--save may replace an existing file (without it a file "
+    r.add_argument("--no-clobber", dest="force", action="store_false", help="--save never replaces an existing file (a file "
                    "that is not empty is refused, exit 2)")
 
 
@@ -106,7 +107,7 @@ def _replay_parser(sub: Any) -> None:
                     "--json: it with its seed and the options that re-run the snapshot's run")
     p2.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.yaml",
                     help="with --scenario: write the YAML to this file (atomically) instead of stdout")
-    p2.add_argument("--force", action="store_true", help=f"with --scenario -o: {FORCE_HELP}")
+    p2.add_argument("--no-clobber", dest="force", action="store_false", help=f"with --scenario -o: {NO_CLOBBER_HELP}")
 
 
 def _check_parser(sub: Any) -> None:
@@ -226,8 +227,8 @@ def _run(args: argparse.Namespace) -> int:
         from msidbg.scenario_timing import window_ns
 
         sch = resolve_schedule(scn, None, args.depth, window_ns(args.window, "--window"))
-    if args.force and args.save is None:
-        raise guard.UsageError("run: argument --force: only with --save (see 'msidbg run --help')")
+    if not args.force and args.save is None:
+        raise guard.UsageError("run: argument --no-clobber: only with --save (see 'msidbg run --help')")
     headless_only = args.json or args.stop_at_break or args.save is not None or args.max_events is not None
     if not (args.headless or headless_only):
         from msidbg.debugger import Session
@@ -309,8 +310,8 @@ def _replay(args: argparse.Namespace) -> int:
         return _scenario(args)
     if args.output is not None:
         raise guard.UsageError("replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')")
-    if args.force:
-        raise guard.UsageError("replay: argument --force: only with --scenario -o (see 'msidbg replay --help')")
+    if not args.force:
+        raise guard.UsageError("replay: argument --no-clobber: only with --scenario -o (see 'msidbg replay --help')")
     from msidbg.debugger import progress
 
     with progress.for_cli(args.json):   # the verifying replay of a long snapshot
@@ -328,8 +329,8 @@ def _scenario(args: argparse.Namespace) -> int:
 
     if args.json and args.output not in (None, "-"):
         raise guard.UsageError("replay: argument -o/--output: not with --json (see 'msidbg replay --help')")
-    if args.force and args.output in (None, "-"):
-        raise guard.UsageError("replay: argument --force: only with -o FILE (see 'msidbg replay --help')")
+    if not args.force and args.output in (None, "-"):
+        raise guard.UsageError("replay: argument --no-clobber: only with -o FILE (see 'msidbg replay --help')")
     if args.output not in (None, "-"):
         extract.check_output(args.output, args.file, args.force)  # a bad path fails before the snapshot is read
     copy = extract.scenario_of(args.file)

@@ -14,7 +14,7 @@ Its rules:
 * a replaced file keeps its permission bits and its owner and group. When the owner cannot be
   kept (the file belongs to another user) the write is refused rather than done in place or
   with a changed owner;
-* ``replace=False`` (every command's output without ``--force``): an existing file that is not
+* ``replace=False`` (every command's output with ``--no-clobber``): an existing file that is not
   empty is refused (``check_new``), and a new file is linked into place, never renamed over one
   that appeared meanwhile -- the check and the write cannot be raced into replacing a file;
 * SIGINT waits until the replacement is done (``guard.deferred_interrupts``);
@@ -155,12 +155,12 @@ def check_target(path: str) -> tuple[str, os.stat_result | None]:
 
 
 #: what every command's refusal to replace a file says (docs/debugger.md "Output files")
-EXISTS = "cannot write: it exists ({size} bytes): not replaced (expected a new file name, or --force to replace it)"
+EXISTS = "cannot write: it exists ({size} bytes): not replaced (expected a new file name: --no-clobber never replaces one)"
 
 
 def check_new(path: str) -> None:
-    """Refuse an output path where a file that is not empty exists (the commands' rule without
-    ``--force``: ``new -o bug.yaml`` replaced a hand-edited scenario, ``report -o notes.txt`` the
+    """Refuse an output path where a file that is not empty exists (the commands' rule with
+    ``--no-clobber``: ``new -o bug.yaml`` replaced a hand-edited scenario, ``report -o notes.txt`` the
     notes, silently). An empty file is no loss (``mktemp``'s). Call after ``check_target``."""
     try:
         old = os.stat(os.path.realpath(path))

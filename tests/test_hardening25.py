@@ -146,13 +146,13 @@ def test_report_markdown_fence_is_longer_than_any_backtick_run_inside() -> None:
     assert _fence(["a ``` b", "````"]) == "`````"
 
 
-# --- outputs never replace a file unless --force ------------------------------------------------------
+# --- --no-clobber: outputs never replace a file ------------------------------------------------------
 LSPCI = ("03:00.0 Ethernet controller: Intel Corporation I350 Gigabit Network Connection (rev 01)\n"
          "\tCapabilities: [70] MSI-X: Enable+ Count=10 Masked-\n")
 
 
 def _outputs(tmp: Path) -> list[tuple[str, list[str]]]:
-    """Every command's file output, as (the path it writes, its command line without --force)."""
+    """Every command's file output, as (the path it writes, its command line without --no-clobber)."""
     lspci = tmp / "lspci.txt"
     lspci.write_text(LSPCI)
     return [
@@ -166,39 +166,48 @@ def _outputs(tmp: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
-def test_every_output_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None:
-    """``new -o F``, ``schema -o F``, ``report -o F`` (and ``export --perfetto``, ``replay --scenario
-    -o``) replaced any existing regular file silently -- a hand-edited scenario, a note; ``run --save``
-    any snapshot. Each now refuses a file that is not empty before doing the work, in one line, and
-    leaves it as it was; ``--force`` replaces it; an empty file (mktemp's) is written."""
+def test_every_output_with_no_clobber_refuses_an_existing_file(tmp_path: Path) -> None:
+    """``new -o F``, ``schema -o F``, ``report -o F``, ``export --perfetto``, ``replay --scenario -o``
+    and ``run --save`` replace an existing regular file atomically by default, as the contract's
+    command lines always did (``run --save`` only a snapshot); with ``--no-clobber`` each refuses a
+    file that is not empty before doing the work, in one line, and leaves it as it was; an empty
+    file (mktemp's) is written either way."""
     for name, args in _outputs(tmp_path):
         out = tmp_path / name
         out.write_text("my notes: do not lose\n")
         argv = [str(out) if a == "OUT" else a for a in args]
-        code, stdout, err = cli(*argv)
+        code, stdout, err = cli(*argv, "--no-clobber")
         assert code == 2 and stdout == "", (argv, err)
         line = _one_line(err, str(out))
-        assert line.endswith("cannot write: it exists (22 bytes): not replaced (expected a new file name, "
-                             "or --force to replace it)"), line
+        assert line.endswith("cannot write: it exists (22 bytes): not replaced (expected a new file name: "
+                             "--no-clobber never replaces one)"), line
         assert out.read_text() == "my notes: do not lose\n"
-        code, _, err = cli(*argv, "--force")
-        assert code in (0, 1) and out.read_bytes() != b"my notes: do not lose\n" and out.stat().st_size > 0, (argv, err)
+        code, _, err = cli(*argv)
+        if name == "s.msgpack":     # run --save replaces only a snapshot (test_ux5_cli)
+            assert code == 2 and out.read_text() == "my notes: do not lose\n", (argv, err)
+            out.unlink()
+            assert cli(*argv)[0] in (0, 1)
+            before = out.read_bytes()
+            code, _, err = cli(*argv)     # a snapshot is replaced, as a re-run script expects
+            assert code in (0, 1) and out.read_bytes() == before, (argv, err)
+        else:
+            assert code in (0, 1) and out.read_bytes() != b"my notes: do not lose\n" and out.stat().st_size > 0, (argv, err)
         empty = tmp_path / f"empty-{name}"
         empty.write_bytes(b"")
-        code, _, err = cli(*[str(empty) if a == "OUT" else a for a in args])
+        code, _, err = cli(*[str(empty) if a == "OUT" else a for a in args], "--no-clobber")
         assert code in (0, 1) and empty.stat().st_size > 0, (argv, err)
 
 
-def test_force_without_a_file_output_is_a_usage_error() -> None:
-    for args in (["schema", "--force"], ["report", SNAP, "--force"], ["replay", SNAP, "--force"],
-                 ["run", SCN, "--headless", "--force"], ["replay", SNAP, "--scenario", "--force"]):
+def test_no_clobber_without_a_file_output_is_a_usage_error() -> None:
+    for args in (["schema", "--no-clobber"], ["report", SNAP, "--no-clobber"], ["replay", SNAP, "--no-clobber"],
+                 ["run", SCN, "--headless", "--no-clobber"], ["replay", SNAP, "--scenario", "--no-clobber"]):
         code, out, err = cli(*args)
-        assert code == 2 and out == "" and err.count("\n") == 1 and "--force: only with" in err, (args, err)
+        assert code == 2 and out == "" and err.count("\n") == 1 and "--no-clobber: only with" in err, (args, err)
 
 
 def test_a_file_made_while_the_output_was_built_is_not_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The check before the work and the write after it could be raced: a file made meanwhile was
-    renamed over. Without --force the new file is linked into place, which fails if one is there."""
+    renamed over. With --no-clobber the new file is linked into place, which fails if one is there."""
     from msidbg import files
 
     out = tmp_path / "late.txt"
@@ -209,7 +218,7 @@ def test_a_file_made_while_the_output_was_built_is_not_replaced(tmp_path: Path, 
         real(tmp, target, data, old, clobber)   # type: ignore[arg-type]
 
     monkeypatch.setattr(files, "_write_replace", racing)
-    code, _, err = cli("schema", "-o", str(out))
+    code, _, err = cli("schema", "-o", str(out), "--no-clobber")
     assert code == 2 and out.read_text() == "made meanwhile\n", err
     assert "it exists (15 bytes): not replaced" in _one_line(err, str(out))
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(files.TMP_SUFFIX)]

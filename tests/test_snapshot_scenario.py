@@ -125,7 +125,7 @@ def test_a_hostile_scenario_inside_the_snapshot_is_one_line_exit_2_and_writes_no
     _with_text(path, text)
     out = tmp_path / "out.yaml"
     out.write_text("kept\n")
-    code, stdout, err = cli("replay", str(path), "--scenario", "-o", str(out), "--force")   # (hardening25)
+    code, stdout, err = cli("replay", str(path), "--scenario", "-o", str(out))
     assert code == 2 and stdout == "" and err.startswith(f"msidbg: {path}: ") and says in err
     assert err.count("\n") == 1 and "\x1b" not in err and "Traceback" not in err
     assert out.read_text() == "kept\n" and sorted(p.name for p in tmp_path.iterdir()) == ["bug.msgpack", "out.yaml"]

@@ -50,21 +50,20 @@ def test_run_save_never_replaces_a_scenario_or_other_file_that_is_not_a_snapshot
     victim.write_text(HOTPLUG)
     notes = tmp_path / "notes.txt"
     notes.write_text("what I saw on the box\n")
-    # hardening25: every output refuses an existing file that is not empty unless --force (a snapshot
-    # too, docs/debugger.md "Output files"); an empty file is written
     for target in (victim, notes):
         before = target.read_bytes()
         code, out, err = cli("run", str(hotplug), "--headless", "--save", str(target))
         assert code == 2 and out == "" and target.read_bytes() == before
-        assert err == (f"msidbg: {target}: cannot write: it exists ({len(before)} bytes): not replaced "
-                       "(expected a new file name, or --force to replace it)\n")
+        assert err == (f"msidbg: {target}: cannot write: it exists and is not a msidbg snapshot: not replaced "
+                       "(expected a new file name, or a snapshot to replace)\n")
     snap, empty = tmp_path / "s.msgpack", tmp_path / "empty.msgpack"
     empty.write_bytes(b"")
-    for target, force in ((snap, ()), (snap, ("--force",)), (empty, ())):   # new, replaced by --force; empty
-        code, _, err = cli("run", str(hotplug), "--max-events", "10", "--save", str(target), *force)
+    for target in (snap, snap, empty):                      # new, then a snapshot replaced; an empty file
+        code, _, err = cli("run", str(hotplug), "--max-events", "10", "--save", str(target))
         assert code == 0 and err == "" and sniff(target.read_bytes()) == "snapshot"
-    code, _, err = cli("run", str(hotplug), "--max-events", "10", "--save", str(snap))
-    assert code == 2 and "it exists" in err
+    # --no-clobber (docs/debugger.md "Output files") refuses the snapshot too
+    code, _, err = cli("run", str(hotplug), "--max-events", "10", "--save", str(snap), "--no-clobber")
+    assert code == 2 and err.endswith("not replaced (expected a new file name: --no-clobber never replaces one)\n")
 
 
 def test_a_mail_cut_inside_its_snapshot_block_says_so(hotplug: Path, tmp_path: Path) -> None:

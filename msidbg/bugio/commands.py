@@ -16,7 +16,8 @@ from msidbg import guard
 from msidbg.guard import escape
 
 Handler = Callable[[argparse.Namespace], int]
-FORCE_HELP = "replace OUT when it exists (without it a file that is not empty is refused, exit 2)"
+NO_CLOBBER_HELP = ("never replace OUT: an existing file that is not empty is refused, exit 2 (default: "
+                   "OUT is replaced atomically; the input file never is)")
 
 
 def register(sub: Any) -> dict[str, Handler]:
@@ -37,14 +38,14 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="the platform; given, it overrides what dmesg says (default: from dmesg, else bare-metal)")
     n.add_argument("-o", "--output", required=True, type=guard.path_arg, metavar="OUT.yaml",
                    help="where to write the scenario ('-': stdout)")
-    n.add_argument("--force", action="store_true", help=FORCE_HELP)
+    n.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
 
     s = sub.add_parser(
         "schema", help="print the JSON Schema of scenario files (for YAML language servers)",
         description="Print a JSON Schema (draft 2020-12) of the scenario format, derived from the "
         "loader's own tables. Point your editor's YAML language server at it for completion and checks.")
     s.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.json", help="write it to a file instead of stdout")
-    s.add_argument("--force", action="store_true", help=FORCE_HELP)
+    s.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     r = sub.add_parser(
         "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
         description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
@@ -58,7 +59,7 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="a snapshot: report the world, hits and switches as the file recorded them, without "
                    "replaying it (a file of another model revision diverges on replay); no cause chain")
     r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
-    r.add_argument("--force", action="store_true", help=FORCE_HELP)
+    r.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     e = sub.add_parser(
         "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
         description="Run a scenario (or re-run a snapshot's scenario, past its cursor to the end) and write "
@@ -68,7 +69,7 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("file", metavar="FILE", help="a scenario (.yaml), a snapshot (.msgpack) or a mail holding one")
     e.add_argument("--perfetto", required=True, type=guard.path_arg, metavar="OUT",
                    help="the trace file to write (.pftrace)")
-    e.add_argument("--force", action="store_true", help=FORCE_HELP)
+    e.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events, "
                    "counted from event 0 for a snapshot too (default: the end of the run)")
     e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
@@ -110,7 +111,7 @@ def _new(args: argparse.Namespace) -> int:
     if out is not None:   # '-o lspci.txt' replaced the lspci text by the skeleton made from it
         for source in (args.lspci, args.interrupts, args.dmesg):
             if source not in (None, "-"):
-                _check_output(out, source, True)   # never an input, --force or not
+                _check_output(out, source, True)   # never an input, --no-clobber or not
         _check_output(out, None, args.force)
     text = build(Inputs(args.lspci, args.interrupts, args.dmesg, args.platform, out))
     _write(args.output, text, args.force)
@@ -145,8 +146,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> None:
-    if args.force and args.output in (None, "-"):
-        raise guard.UsageError(f"{cmd}: argument --force: only with {what} (see 'msidbg {cmd} --help')")
+    if not args.force and args.output in (None, "-"):
+        raise guard.UsageError(f"{cmd}: argument --no-clobber: only with {what} (see 'msidbg {cmd} --help')")
 
 
 def _check_output(out: str, source: str | None, force: bool) -> None:

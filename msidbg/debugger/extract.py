@@ -93,7 +93,7 @@ def _schedule_args(scn: Scenario, strategy: str, depth: int, window: int) -> lis
     return out
 
 
-def check_output(out: str, source: str, force: bool = False) -> None:
+def check_output(out: str, source: str, force: bool = True) -> None:
     """Refuse an output path ``write`` would refuse, or the snapshot ``source`` itself, or (unless
     ``force``) a file that is not empty (MsidbgError, one line)."""
     try:

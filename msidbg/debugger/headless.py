@@ -11,7 +11,7 @@ from msidbg.debugger.breakpoints import arm
 from msidbg.debugger.session import Session, Stop
 from msidbg.debugger.summary import compare, differing, failed_action_line, not_started_line
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_new, check_not_input, check_target
+from msidbg.files import FileProblem, check_new, check_not_input, check_snapshot_target, check_target
 from msidbg.guard import escape
 from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
@@ -34,17 +34,19 @@ class RunResult:
 def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = False,
         seed: int | None = None, extra_breaks: tuple[str, ...] = (), progress: TextIO | None = None,
         save: str | None = None, schedule: Schedule | None = None, causes: bool = True,
-        force: bool = False) -> RunResult:
+        force: bool = True) -> RunResult:
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
     ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window);
     ``causes=False``: the summary's hits without their ``cause`` (``Session.summary``); ``force``: ``save``
-    may replace a file that is not empty (any regular file but the scenario itself)."""
+    may replace a snapshot (never the scenario itself or another file); False: no file that is not empty."""
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
             check_not_input(save, scn.path)  # and the scenario file itself
-            if not force:
-                check_new(save)              # and any file that is not empty, unless --force
+            if force:
+                check_snapshot_target(save)  # and any other file that is not a snapshot
+            else:
+                check_new(save)              # and any file that is not empty, with --no-clobber
         except FileProblem as e:
             raise MsidbgError(e.message, save) from None
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)

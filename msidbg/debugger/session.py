@@ -433,7 +433,7 @@ class Session:
 
     def save(self, path: str, replace: bool = True) -> None:
         """Write a snapshot of the session at the cursor (atomically). ``replace`` False: refuse to
-        replace a file that is not empty (the CLI's rule without ``--force``)."""
+        replace a file that is not empty (the CLI's rule with ``--no-clobber``)."""
         from msidbg.debugger.snapshot import save
 
         if not self.history:

@@ -52,7 +52,7 @@ from msidbg.sim.world import pack_world, state_hash
 
 def save(s: Session, path: str, replace: bool = True) -> None:
     """Write ``s`` at its cursor to ``path`` atomically (``msidbg.files.write_atomic``); ``replace``
-    False: a file that is not empty is never replaced (``run --save`` without ``--force``).
+    False: a file that is not empty is never replaced (``run --save --no-clobber``).
 
     Raises SnapshotError (one line) when the file cannot be written.
     """

@@ -65,7 +65,7 @@ class Parsed:
 
 def export(tmp_path: Path, source: Path) -> Parsed:
     out = tmp_path / "t.pftrace"
-    code, _, err = cli("export", str(source), "--perfetto", str(out), "--force")  # a test may export twice
+    code, _, err = cli("export", str(source), "--perfetto", str(out))
     assert code == 0, err
     return Parsed(out)
 
