@@ -7,6 +7,12 @@ Masking across 69d99d1b22, table writes under Function Mask that change the gues
 4.13, nvme queue ports before and after 5.11). Each was predicted from the upstream source before msidbg ran it
 (tests/heldout_xen25/PREDICTIONS.md); a file's ``expect:`` is the prediction. The tests below pin the mechanism
 behind an outcome where ``expect:`` cannot say it (pirq numbers, QEMU's binds and unmaps, the vCPU of a port).
+
+One divergence from the source, fixed (model revision 15): Xen's ``msix_write_completion`` that meets a set
+``table_flags`` bit arms ``msix_unmask_address`` again, and the vCPU's next ``hvm_io_assist`` applies the unmask
+(reading ``xen.msixtbl.completion-rearm``, v36 / v38 / v39); msidbg dropped it. Four predictions of mine were
+wrong where msidbg was right (v06's re-used entry is never mapped, not "mapped and refused"; v18 / v23 named the
+CPU the vector did not have; v36's unmask fails on a stale bit) -- PREDICTIONS.md.
 """
 
 from __future__ import annotations
@@ -131,3 +137,22 @@ def test_nvme_queue_ports_before_and_after_5_11() -> None:
     assert set(_ports(_run("v29")).values()) == {0}
     assert _ports(_run("v30")) == {101: 1, 100: 2, 99: 3, 98: 0, 97: 1}
     assert set(_ports(_run("v27")).values()) == {0}
+
+
+def test_a_completion_that_meets_a_stale_table_flags_bit_arms_the_unmask_again() -> None:
+    # RELEASE-4.7.0 msix_write_completion -> msixtbl_write(ctrl, 0): test_and_clear_bit(table_flags) re-arms
+    # msix_unmask_address and fails; the vCPU's next hvm_io_assist applies it (fails on revision 14: dropped)
+    s = _run("v36")
+    assert s.world["xen"]["unmask_later"] == {1: ["n0", 0]}
+    assert s.world["xen"]["irqs"][s.world["xen"]["pirqs"][101]["irq"]]["guest_masked"] is True
+    s = _run("v38")
+    assert "unmask_later" not in s.world["xen"]
+    ev = [(e.kind, dict(e.fields)) for e in s.events(0, s.total)]
+    cmd = ev.index(("ioreq.cfg_write", {"offset": 4, "value": 6, "size": 2}))
+    assert ("msix.write", {"entry": 0, "reg": "ctrl", "value": 0}) in ev[cmd:]
+    assert s.summary()["devices"]["n0"]["vectors"][0]["delivered"] == 3
+
+
+def test_the_fixed_refcount_leaves_no_stale_bit_behind() -> None:
+    s = _run("v39")                                  # 4.19.4: ea87662c77 deletes the entry with its last binding
+    assert s.world["behaviour"]["xen_msixtbl_refcount"] == "fixed" and "unmask_later" not in s.world["xen"]

@@ -947,9 +947,20 @@ Revisions:
   the row true: its state hash changes, its events do not (a pirq's set_affinity never answers -EBUSY). Record ``xen_dm_unmap_needs_emuirq``
   cites the mainline 79858fee30 (4.2.0-rc1) beside its stable-4.1 copy 0596edb27f (text only). No shipped
   scenario names 4.4.226 or later: the golden runs are unchanged. tests/test_smalls24.py.
+- 15: (xenred25) Xen's ``msix_write_completion`` can fail and arm the unmask again (reading
+  ``xen.msixtbl.completion-rearm``, RELEASE-4.7.0 vmsi.c / ioreq.c): its ``msixtbl_write(v, ctrl_address, 4, 0)``
+  meets a set ``table_flags`` bit, clears it, sets ``msix_unmask_address`` once more and returns
+  X86EMUL_UNHANDLEABLE, so the unmask waits for the vCPU's next ``hvm_io_assist``. The model dropped such an
+  unmask for good; it now keeps it per vCPU (``w.xen["unmask_later"]``, absent while nothing is armed) and
+  applies it at that vCPU's next QEMU round trip (from f7039ee41b, 4.14 / 4.12.4 / 4.13.2, Xen calls it at the
+  vCPU's next schedule-in, which msidbg does not see: the next round trip is the latest it comes). A stale bit
+  comes from a 4.x .. 5.13 native guest's same-value message rewrite after request_irq on an msixtbl entry the
+  inverted msixtbl_pt_unregister keeps across its bindings: tests/heldout_xen25 v36 / v38 / v39 (a raw MSI-X
+  disable / enable and a re-bound entry's first unmask, then a Command write by the same vCPU: 3 lost before,
+  3 delivered now). Shipped runs unchanged (the runs digest is revision 14's); tests/test_heldout_xen25.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 14
+MODEL = 15
