@@ -156,3 +156,12 @@ def test_a_completion_that_meets_a_stale_table_flags_bit_arms_the_unmask_again()
 def test_the_fixed_refcount_leaves_no_stale_bit_behind() -> None:
     s = _run("v39")                                  # 4.19.4: ea87662c77 deletes the entry with its last binding
     assert s.world["behaviour"]["xen_msixtbl_refcount"] == "fixed" and "unmask_later" not in s.world["xen"]
+
+
+def test_the_matrix_allocator_put_the_vector_on_cpu_1_so_only_v31_moves_it() -> None:
+    s = _run("v18")                                  # set_affinity to the CPU the vector already has: no rewrite
+    assert {f["how"] for f in _events(s, "xen.pirq")} == {"vMSI: vector 0x21 to CPU1"}
+    s = _run("v31")                                  # to CPU 0: masked rewrite, QEMU re-binds gvec / dest
+    assert [f["how"] for f in _events(s, "xen.pirq")][-1] == "vMSI: vector 0x22 to CPU0"
+    assert (s.world["xen"]["pirqs"][101]["gvec"], s.world["xen"]["pirqs"][101]["gdest"]) == (0x22, 0)
+    assert not [f for f in _events(s, "apic.accept") if f["irq"] == -1 and f["vector"] not in (0x20, 0xF3)]
