@@ -494,7 +494,7 @@ def on_qemu(eng: Any, item: list[Any]) -> None:
             break
     else:
         raise EngineError("QEMU ran too many steps without an event")
-    if not ctx.stack and not (k.emitted and q["serving"].get("complete")):
+    if not ctx.stack and not (k.emitted and (q["serving"].get("complete") or vmsi.is_armed(w, q["serving"]["cpu"]))):
         _complete(k, q)
     cost = w.costs[k.costname]
     if eng.jitter is not None:  # QEMU's work for a trap belongs to the trapping vCPU's action
@@ -515,7 +515,12 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     """
     ioreq = q["serving"]
     q["serving"] = None
-    if ioreq.get("complete") and vmsi.completion(k.eng, ioreq["cpu"], ioreq["dev"], ioreq["entry"]):
+    # hvm_io_assist -> msix_write_completion: the unmask this write armed, or (a write arming it again
+    # replaces it) one a failed completion left armed on the vCPU (vmsi.completion, vmsi.armed)
+    later = vmsi.armed(k.w, ioreq["cpu"]) if k.w.get("xen") else None
+    if ioreq.get("complete"):
+        later = [ioreq["dev"], ioreq["entry"]]
+    if later is not None and vmsi.completion(k.eng, ioreq["cpu"], later[0], later[1]):
         k.touched("hypercall")
     if not k.emitted:
         k.ev(IOREQ_DONE, ioreq["dev"], ioreq["cpu"])

@@ -956,6 +956,17 @@ Revisions:
   ``kernel.ioapic_move_keeps_masked`` (df4393424af3) is true from 4.9.208 (INTx is modelled from 4.15 on, so a
   4.9.208+ bare-metal world only carries the value). Shipped runs unchanged (none names those releases): the
   golden runs digest is revision 14's. tests/test_audit19_records.py.
+  (xenred25) Xen's ``msix_write_completion`` can fail and arm the unmask again (reading
+  ``xen.msixtbl.completion-rearm``, RELEASE-4.7.0 vmsi.c / ioreq.c): its ``msixtbl_write(v, ctrl_address, 4, 0)``
+  meets a set ``table_flags`` bit, clears it, sets ``msix_unmask_address`` once more and returns
+  X86EMUL_UNHANDLEABLE, so the unmask waits for the vCPU's next ``hvm_io_assist``. The model dropped such an
+  unmask for good; it now keeps it per vCPU (``w.xen["unmask_later"]``, absent while nothing is armed) and
+  applies it at that vCPU's next QEMU round trip (from f7039ee41b, 4.14 / 4.12.4 / 4.13.2, Xen calls it at the
+  vCPU's next schedule-in, which msidbg does not see: the next round trip is the latest it comes). A stale bit
+  comes from a 4.x .. 5.13 native guest's same-value message rewrite after request_irq on an msixtbl entry the
+  inverted msixtbl_pt_unregister keeps across its bindings: tests/heldout_xen25 v36 / v38 / v39 (a raw MSI-X
+  disable / enable and a re-bound entry's first unmask, then a Command write by the same vCPU: 3 lost before,
+  3 delivered now). Shipped runs unchanged (the runs digest is revision 14's); tests/test_heldout_xen25.py.
 """
 
 from __future__ import annotations

@@ -175,11 +175,41 @@ def snooped(w: World, dev: str, entry: int) -> bool:
 
 def completion(eng: Any, cpu: int, dev: str, entry: int) -> bool:
     """``msix_write_completion``: the unmask QEMU saw is applied through Xen's handler again.
-    Returns whether anything happened (an event was emitted)."""
+    Returns whether anything happened (an event was emitted).
+
+    ``msixtbl_write(v, ctrl_address, 4, 0)`` is the guest's write again: if the entry's ``table_flags``
+    bit is set -- an address/data write Xen claimed since the unmask was forwarded, or one left from
+    before (the entry survives its bindings under the inverted ``msixtbl_pt_unregister``) -- it clears
+    the bit, arms ``msix_unmask_address`` once more and fails ("MSI-X write completion failure"): the
+    unmask waits for the vCPU's next completion (``unmask_later``; reading
+    ``xen.msixtbl.completion-rearm``)."""
     w = eng.w
     if not covers(w, dev, entry):
         return False
-    return write(eng, cpu, dev, entry, "ctrl", 0) == HANDLED
+    how = write(eng, cpu, dev, entry, "ctrl", 0)
+    if how == FORWARD_COMPLETE:
+        w.xen.setdefault("unmask_later", {})[cpu] = [dev, entry]
+    return how == HANDLED
+
+
+def is_armed(w: World, cpu: int) -> bool:
+    """Whether a failed ``msix_write_completion`` left an unmask armed on vCPU ``cpu``."""
+    later = w.get("xen") and w.xen.get("unmask_later")
+    return bool(later) and cpu in later
+
+
+def armed(w: World, cpu: int) -> list[Any] | None:
+    """The ``msix_unmask_address`` a failed ``msix_write_completion`` left armed on vCPU ``cpu``,
+    taken: the vCPU's next completion applies it (``hvm_io_assist``; from f7039ee41b -- 4.14, 4.12.4,
+    4.13.2 -- ``handle_hvm_io_completion`` at its next schedule-in, which the model does not see: it
+    uses the next device-model round trip, the latest the real one can come)."""
+    later = w.xen.get("unmask_later")
+    if not later or cpu not in later:
+        return None
+    armed_entry: list[Any] = later.pop(cpu)
+    if not later:
+        del w.xen["unmask_later"]
+    return armed_entry
 
 
 def read(w: World, dev: str, entry: int, reg: str) -> tuple[int, str] | None:

@@ -317,6 +317,25 @@ reading("xen.msixtbl.forward-after-address-change", "A Vector Control write afte
         quote="/* exit to device model if address/data has been modified */ if ( test_and_clear_bit(nr_entry, "
               "&entry->table_flags) ) { if ( !(val & PCI_MSIX_VECTOR_BITMASK) ) "
               "v->arch.hvm_vcpu.hvm_io.msix_unmask_address = address; goto out; }", module=M)
+#: xenred25: the completion that meets a table_flags bit arms msix_unmask_address again
+XEN_VMSI_REARM = Source(X, "RELEASE-4.7.0", "xen/arch/x86/hvm/vmsi.c, xen/arch/x86/hvm/ioreq.c",
+                        "msix_write_completion -> msixtbl_write (test_and_clear_bit(nr_entry, &entry->table_flags)), "
+                        "hvm_io_assist", "4.4.. (xen_msix_unmask_completion)")
+XEN_IO_COMPLETION = Source(X, "f7039ee41b", "xen/arch/x86/hvm/ioreq.c", "handle_hvm_io_completion "
+                           "(msix_write_completion moved out of hvm_io_assist)", "4.14.. and 4.12.4.., 4.13.2..")
+reading("xen.msixtbl.completion-rearm", "msix_write_completion applies an armed unmask by calling msixtbl_write(v, "
+        "ctrl_address, 4, 0) -- the guest's write again. If the entry's table_flags bit is set then (an address/data "
+        "write Xen claimed after the unmask was forwarded, or a stale one: the guest's same-value rewrite after "
+        "request_irq on 4.x .. 5.13 guests, on an msixtbl entry the inverted msixtbl_pt_unregister kept across its "
+        "bindings), it clears the bit, arms msix_unmask_address again and returns X86EMUL_UNHANDLEABLE ('MSI-X write "
+        "completion failure'): the unmask is applied by the vCPU's next completion, hvm_io_assist of its next "
+        "device-model round trip. From f7039ee41b (4.14; 4.12.4, 4.13.2) handle_hvm_io_completion calls it at the "
+        "vCPU's next schedule-in, which msidbg does not see: it uses the next round trip there too, the latest the "
+        "real one can come (xenred25).",
+        source=(XEN_VMSI_REARM, XEN_IO_COMPLETION),
+        quote="test_and_clear_bit(nr_entry, &entry->table_flags) ) { v->arch.hvm_vcpu.hvm_io.msix_unmask_address = "
+              "address; goto out; } / if ( msixtbl_write(v, ctrl_address, 4, 0) != X86EMUL_OKAY ) gdprintk("
+              "XENLOG_WARNING, \"MSI-X write completion failure\\n\"); / hvm_io_assist: msix_write_completion(v);", module=M)
 reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "
