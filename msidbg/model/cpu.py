@@ -467,15 +467,10 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     item[0] = busy
     item[1] = seq = w.seq
     w.seq = seq + 1
+    eng.agenda[seq] = item
     if eng.held == -1:
-        key = busy << SEQ_BITS | seq
-        if (heap := eng.heap) and heap[0] < key:
-            eng.agenda[seq] = item
-            eng.held = key
-        else:   # due before every other item: it runs next, off the agenda and the heap (``held_item``)
-            eng.held_item = item
+        eng.held = busy << SEQ_BITS | seq
     else:
-        eng.agenda[seq] = item
         heappush(eng.heap, busy << SEQ_BITS | seq)
     return None
 

@@ -133,11 +133,6 @@ class Engine:
         #: agenda but not yet on the heap (-1: none); ``NOT_HOLDING`` everywhere else, where every
         #: item is on the heap
         self.held = NOT_HOLDING
-        #: inside ``_ordered`` only, between a step and the next: the CPU item ``on_cpu``'s end held back
-        #: because it is due before every item on the heap (it runs next: neither on the agenda nor on the
-        #: heap meanwhile; ``held`` is -1); None otherwise. (Never set when ``_polled`` runs: a step that
-        #: ends in a silent poll requeues through ``cpu.requeue``, and a step that holds it ends the poll loop)
-        self.held_item: list[Any] | None = None
         #: silent polls run so far in the current step (``_polled``; 0 outside it)
         self.polls = 0
         self.sync_agenda()
@@ -164,9 +159,6 @@ class Engine:
         w: Any = self.w
         if type(w) is not WorldRec:     # (a plain dict world installed by hand: see _check_agenda)
             w = self.w = as_world(w)
-        if (held := self.held_item) is not None:    # (on_cpu's end held it off the agenda and the heap: back on
-            self.held_item = None                   # the agenda, which the rebuilt heap is made from)
-            self.agenda[held[1]] = held
         agenda = w.agenda
         self.agenda = agenda
         heap = self.heap
@@ -333,18 +325,13 @@ class Engine:
         try:
             for cur in range(start + 1, end + 1):     # (the loop leaves ``cur`` at the last step run)
                 self.cur = cur
-                if (item := self.held_item) is not None:
-                    # a CPU's next step, held back by ``on_cpu`` at the end of the last step when it is
-                    # due before every item on the heap: it runs now, without the agenda and the heap
-                    self.held_item = None
-                elif (key := self.held) >= 0:
-                    # a CPU's next step held back at the end of the last step (by ``wake``, or by ``on_cpu``
-                    # when it is not due first): pushed and popped at once (heappushpop returns it
-                    # untouched when it is due first)
+                if (key := self.held) >= 0:
+                    # a CPU's next step, held back by ``on_cpu`` at the end of the last step: pushed
+                    # and popped at once (heappushpop returns it untouched when it is due first)
                     self.held = -1
-                    item = agenda.pop(pushpop(heap, key) & SEQ_MASK)
+                    key = pushpop(heap, key)
                 elif heap:
-                    item = agenda.pop(pop(heap) & SEQ_MASK)
+                    key = pop(heap)
                 else:
                     self.model.finish(self)
                     if fresh and len(ids) + gap != cur:
@@ -353,6 +340,7 @@ class Engine:
                         w.events = cur
                         return cur - start, True
                     continue
+                item = agenda.pop(key & SEQ_MASK)
                 if (t := item[0]) > now:
                     w.now = now = t
                 if handlers[item[2]](self, item):   # a silent poll: this step's event is a later item's
@@ -370,10 +358,6 @@ class Engine:
             self.held = NOT_HOLDING
             if key >= 0:
                 heapq.heappush(heap, key)
-            if (item := self.held_item) is not None:
-                self.held_item = None
-                self.agenda[item[1]] = item
-                heapq.heappush(heap, item[0] << SEQ_BITS | item[1])
         w.events = cur
         return cur - start, False
 
