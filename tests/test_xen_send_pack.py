@@ -60,7 +60,6 @@ def _send_before(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
             break
     else:
         pending.append(src)
-    note = (_SEND_NOTE, (src[0], src[1], port))
     if ch["pending"]:
         eng.prov.dep(PC.D_PENDING, _PORTPEND | port)
     elif ch["masked"]:
@@ -69,9 +68,9 @@ def _send_before(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
         if P.writer(mk) >= 0:
             P.dep(PC.D_MASKED_BY, mk)
     if queued:
-        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
+        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, _SEND_NOTE, src[0], src[1], port, _D_MSG_TABLE, queued, _D_CAUSE, _PIRQPORT | ch["pirq"])
     else:
-        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, note, _D_CAUSE, _PIRQPORT | ch["pirq"])
+        eng.prov.cause_write(_XEN, _PORTPEND | port, 1, _SEND_NOTE, src[0], src[1], port, _D_CAUSE, _PIRQPORT | ch["pirq"])
     x = eng.w.xen
     vcpu = ch["vcpu"]
     if ch["pending"]:

@@ -235,10 +235,10 @@ def send(eng: Any, port: int, src: list[Any], queued: int = 0) -> str:
         if P.writer(mk) >= 0:
             P.dep(PC.D_MASKED_BY, mk)
     if queued:
-        P.cause_write(_XEN, pk, 1, (_SEND_NOTE, (src[0], src[1], port)), _D_MSG_TABLE, queued, _D_CAUSE,
+        P.cause_write(_XEN, pk, 1, _SEND_NOTE, src[0], src[1], port, _D_MSG_TABLE, queued, _D_CAUSE,
                       _PIRQPORT | ch["pirq"])
     else:
-        P.cause_write(_XEN, pk, 1, (_SEND_NOTE, (src[0], src[1], port)), _D_CAUSE, _PIRQPORT | ch["pirq"])
+        P.cause_write(_XEN, pk, 1, _SEND_NOTE, src[0], src[1], port, _D_CAUSE, _PIRQPORT | ch["pirq"])
     vcpu = ch["vcpu"]
     if was:
         if x["abi"] == "fifo" and not masked and _mark(eng, x, port, vcpu):
@@ -404,8 +404,7 @@ def route(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -> 
         acct.lost(eng, dev, idx, n, f"hit host vector {vector:#x} on pCPU{pcpu}, which Xen has no irq for there")
         return -1
     d = P.dev_ids.get(dev)
-    P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq,
-                    (_ROUTE_NOTE, (dev, idx, vector, irq)))
+    P.message_write(_XEN, _XENQ | (P.dev(dev) if d is None else d) << 16 | idx, irq, _ROUTE_NOTE, dev, idx, vector, irq)
     # eng.schedule(w.now + w.costs["upcall"], "xen", "irq", dev, idx, n, irq, slot), inlined (every interrupt)
     t = w.now + w.costs["upcall"]
     seq = w.seq

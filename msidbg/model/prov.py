@@ -92,6 +92,9 @@ class Prov(Reader):
         self.notes = NoteStore()
         self._note_ids = self.notes.ids
         self._note_add = self.notes.rows.frombytes
+        #: written key -> (what its last lazy note was checked by..., that note's id): ``message_write`` and
+        #: ``cause_write`` (Xen's interrupt path) take a note's id from here without building its pair
+        self._nids: dict[int, tuple[Any, ...]] = {}
         #: node record -> a value that does not fit the int64 array (a CPU mask of 64 CPUs or
         #: more: the array holds BIG there)
         self.big: dict[int, int] = {}
@@ -417,8 +420,11 @@ class Prov(Reader):
     # -- Xen's interrupt path (hot): the records ``dep``/``message_dep`` + ``write`` make, in one call ---
     # Preconditions (the callers' keys and kinds): ``key`` and the dependency keys are cold (not an
     # IRR/ISR bit), ``code`` writes its key (``Code.writes``), ``value`` fits the int64 array.
-    def message_write(self, code: int, key: int, value: int, note: Note) -> None:
-        """``message_dep()`` then ``write(code, key, value, ctx=False, note=note)``."""
+    def message_write(self, code: int, key: int, value: int, template: str, a: Any, b: int, c: int, d: int) -> None:
+        """``message_dep()`` then ``write(code, key, value, ctx=False, note=(template, (a, b, c, d)))``. The
+        note's id is cached by ``key`` (``_nids``): ``a`` and ``b`` must be the same for every write of a key
+        (Xen's route: the device and entry its ``_XENQ`` key names); the pair is built and interned only when
+        ``key`` was last noted with another template, ``c`` or ``d``."""
         eng = self.eng
         if not eng.fresh or not self.on:
             return
@@ -440,13 +446,28 @@ class Prov(Reader):
             self._records(ev, code, key, value, deps)
         cur[key] = r
         self.last_node = r
-        nid = self._note_ids.get(note)     # (``NoteStore.add``, inlined)
-        self._note_add(PAIR(r, nid if nid is not None else self.notes.intern(note)))
+        n = self._nids.get(key)     # (the note's id, as ``NoteStore.add`` would find it: see ``_nid``)
+        if n is not None and n[0] is template and n[1] == c and n[2] == d:
+            nid = n[3]
+        else:
+            nid = self._nid(key, (template, (a, b, c, d)), (template, c, d))
+        self._note_add(PAIR(r, nid))
 
-    def cause_write(self, code: int, key: int, value: int, note: Note, dcode: int, dkey: int,
-                    dcode2: int = 0, dkey2: int = 0) -> None:
+    def _nid(self, key: int, note: Note, check: tuple[Any, ...]) -> int:
+        """The id of ``note`` (interned as ``NoteStore.add`` does: a new one the first time it is seen),
+        cached for ``key`` as ``(*check, id)``: ``message_write`` / ``cause_write`` compare their call's
+        ``check`` with it before they take the id (the rest of the note is the key's own)."""
+        nid = self._note_ids.get(note)
+        if nid is None:
+            nid = self.notes.intern(note)
+        self._nids[key] = (*check, nid)
+        return nid
+
+    def cause_write(self, code: int, key: int, value: int, template: str, a: Any, b: int, c: int,
+                    dcode: int, dkey: int, dcode2: int = 0, dkey2: int = 0) -> None:
         """``dep(dcode, dkey)`` [, ``dep(dcode2, dkey2)``] then ``write(code, key, value, ctx=False,
-        note=note)``."""
+        note=(template, (a, b, c)))``. The note's id is cached by ``key`` as ``message_write``'s: ``c``
+        must be the same for every write of a key (Xen's send: the port its ``_PORTPEND`` key names)."""
         eng = self.eng
         if not eng.fresh or not self.on:
             return
@@ -467,8 +488,12 @@ class Prov(Reader):
             rec.frombytes(_REC2(ev | code, key, value, cur.get(key, -1), ev | dcode, dkey, cur.get(dkey, -1), -1))
         cur[key] = r
         self.last_node = r
-        nid = self._note_ids.get(note)     # (``NoteStore.add``, inlined)
-        self._note_add(PAIR(r, nid if nid is not None else self.notes.intern(note)))
+        n = self._nids.get(key)     # (the note's id: see ``_nid``)
+        if n is not None and n[0] is template and n[1] == a and n[2] == b:
+            nid = n[3]
+        else:
+            nid = self._nid(key, (template, (a, b, c)), (template, a, b))
+        self._note_add(PAIR(r, nid))
 
     def upcall_clear(self, cpu: int, again: bool) -> None:
         """A xen-pv upcall's ``evtchn_upcall_pending = 0`` (as it starts, or ``again`` in its loop): a node
