@@ -79,12 +79,14 @@ def test_a_strategy_s_spin_notes_once_per_wait_and_its_run_ends_where_every_poll
             assert last.get(cpu) != (t - step, what), f"CPU{cpu} noted the same spin twice in a row at {t}"
             last[cpu] = (t, what)
         assert len(eng.log) < 70
-    if strat == "pct":  # its seed 3: 395 deviations (CPU3's polls run ahead of CPU1's steps), to 141.5 us
-        # (redteam21: CPU1's flow handler reaches desc->lock only at 110.4 us, after CPU3's free_irq queued for
-        # it at 101 us: the queued spinlock is CPU3's first -- before, 701 deviations to 192.2 us, 61 events)
+    if strat == "pct":  # its seed 3: 701 deviations (CPU3's polls run ahead of CPU1's steps), to 192.2 us
+        # (lockq23: CPU1 entered handle_edge_irq at 100 us, before CPU3's free_irq came for desc->lock at 101 us --
+        # free_irq waits for a CPU in the flow handler -- so CPU1 is ahead in the queue however long pct delays its
+        # ack: 701 deviations to 192.2 us, 61 events, as before redteam21, whose queue held tasks only and gave
+        # CPU3 the lock first: 395 deviations to 141.5 us, 58 events)
         eng = new_engine(scn, run_seed(scn.seed, 3), schedule=sch, prov=False)
         eng.run_sync()
-        assert (len(eng.trace.plan), eng.w["now"], len(eng.log)) == (395, 141_500, 58)
+        assert (len(eng.trace.plan), eng.w["now"], len(eng.log)) == (701, 192_200, 61)
 
 
 def test_pct_s_batched_polls_are_the_polls_picked_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,7 +124,7 @@ def test_a_pct_run_s_trace_replays_to_the_same_run() -> None:
     again = _run(scn, seed, Schedule(sch.strategy, sch.depth, sch.window, sch.horizon, plan))
     first = _run(scn, seed, sch)
     assert again[:2] == first[:2] and again[4] == first[4]
-    assert len(again[0]) == 58     # (61 before redteam21's queued desc->lock)
+    assert len(again[0]) == 61     # (58 with redteam21's task-only queue; 61 before it and from lockq23)
 
 
 def test_explore_pct_finds_shrinks_and_replays_with_fewer_events(tmp_path: Path) -> None:
@@ -160,7 +162,7 @@ def test_a_counterexample_saved_with_every_poll_an_event_is_refused_in_one_line(
 
 
 def test_time_travel_across_a_batched_pct_wait_is_exact() -> None:
-    """A Session under pct (seed 3: CPU3's polls batched, 395 deviations among them): seeking back
+    """A Session under pct (seed 3: CPU3's polls batched, 700 deviations among them): seeking back
     and forth re-executes from checkpoints (re-execution picks and batches the same polls) and lands
     on the straight run's world at every event."""
     scn = scenario(LONG_WAIT.format(handler="20us"))
@@ -170,11 +172,11 @@ def test_time_travel_across_a_batched_pct_wait_is_exact() -> None:
     hashes = [state_hash(eng.w)]
     while eng.step():
         hashes.append(state_hash(eng.w))
-    assert len(hashes) == 59     # (62 before redteam21's queued desc->lock)
+    assert len(hashes) == 62     # (59 with redteam21's task-only queue; 62 before it and from lockq23)
     s = Session(scn, seed, spacing=8, schedule=sch)
     s.seek(len(hashes) - 1)
     assert state_hash(s.eng.w) == hashes[-1]
-    for cursor in (47, 3, 57, 45, 46, 20):
+    for cursor in (47, 3, 60, 45, 46, 20):
         s.seek(cursor)
         assert state_hash(s.eng.w) == hashes[cursor], cursor
     s.step_back(2)

@@ -967,6 +967,30 @@ Revisions:
   inverted msixtbl_pt_unregister keeps across its bindings: tests/heldout_xen25 v36 / v38 / v39 (a raw MSI-X
   disable / enable and a re-bound entry's first unmask, then a Command write by the same vCPU: 3 lost before,
   3 delivered now). Shipped runs unchanged (the runs digest is revision 14's); tests/test_heldout_xen25.py.
+  (lockq25) desc->lock's queue holds every locker, flow handlers too (reading ``kernel.lock.desc-lock-queued``;
+  the unmerged lockq23's dc90552 / 3204e69, re-applied): a flow handler that finds the lock held joins
+  ``lock_wait`` (now a list of [CPU, 1 interrupt / 0 process context, program] in arrival order; redteam21's
+  one-task entry is read as such), free_irq queues behind the CPUs it finds already in the flow handler
+  (raw_spin_lock(&desc->lock) is the first statement of handle_edge_irq / handle_fasteoi_irq, so they came
+  first), and every flow handler takes the lock at once only when no one holds or waits for it
+  (``entry.lock_word_clear``; the edge acks -- MSI handle_edge_irq, Xen's pirq handle_edge_irq and the upcall's
+  inlined ack -- through one helper, ``entry.flow_fast``; handle_fasteoi_irq of the IO-APIC and Xen PV GSI
+  pirqs before irq_may_run and when it takes the lock back after the actions). Before, a task took a released
+  lock past a flow handler that had spun longer (or had entered first, unless the handler passed through
+  the fast path), and the fast paths took it past a queued task. And a CPU that holds the lock is no waiter:
+  irq_enable under enable_irq's irq_get_desc_buslock queued behind a task that waited for that same CPU, and
+  the run never ended (on main with a queued task; with lockq23's queue it hung tests/test_levelmove.py).
+  Shipped runs: msi-torn-affinity-update-maskable (the affinity writes at 400/500/700/800 us wait behind the
+  flow handler already spinning, about 1 us later each: 6435 events, was 6432) and -remapped (5011 events, was
+  4997), and their random runs; outcomes unchanged. tests/test_pctspin.py's pct seed 3 is 701 deviations to
+  192.2 us again (CPU1 entered handle_edge_irq at 100 us, before CPU3's free_irq at 101 us);
+  tests/test_kernfid2_free_irq.py is unchanged (it already pinned that order); held-out runs: q11's (heldout_why11)
+  300 us write is done in 301 us, heldout/h04-amdvi-5p4p60 loses 2 (was 8: CPU2's flow handler, the first
+  waiter, gets the lock at the writer's unlock) and heldout_diff22/d21 0 (was 1: the handler that entered
+  first delivers the probe's signal before free_irq). tests/test_lockq25.py, tests/lockq25/ (a 2-CPU INTx level storm during
+  free_irq: 201 delivered, was 198; enable_irq against a queued irq_set_affinity), tests/test_lockq23.py,
+  tests/lockq23/ (an IO-APIC level storm and a Xen HVM pirq loop with remove / disable_irq / irq_set_affinity
+  behind a spinning flow handler).
 """
 
 from __future__ import annotations

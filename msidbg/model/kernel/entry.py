@@ -263,11 +263,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         # irq_may_run's common case tested here, without a call: desc->lock free and this CPU the
         # last in the action; otherwise may_run looks at who holds them (lock_holder, in_action)
         me = k.cpu_id
-        try:    # (subscripts, not .get(): both keys exist once the irq has been handled here)
-            busy = desc.lock != -1 or desc.inprogress != me
-        except AttributeError:  # (a descriptor of an older world without them: absent slots)
-            busy = True
-        if busy and not may_run(k, desc, loc):
+        if not flow_fast(desc, me) and not may_run(k, desc, loc):
             return
         desc.lock = me
         if desc.disabled:    # IRQD_IRQ_DISABLED (disable_irq, irq_shutdown): the one test added here
@@ -354,57 +350,80 @@ LOCK_SITES = {"irq_set_affinity": "irq_set_affinity", "driver_disable_irq": "dis
               "driver_disable_irq_nosync": "disable_irq_nosync", "driver_enable_irq": "enable_irq"}
 
 
-def lock_waiter(w: Any, desc: Any, me: int) -> int:
-    """The CPU (not ``me``) whose task queued first on this irq's desc->lock and still spins for it, or -1.
-    desc->lock is a queued spinlock (kernel/locking/qspinlock.c): a contended locker waits its turn (the
-    pending bit, then the MCS queue) and the lock goes to the first waiter when the holder releases it -- a
-    CPU that arrives later, or the holder taking it back (handle_edge_irq's loop after handle_irq_event's
-    action), queues behind. The model records the first *task* that found the lock held (``lock_wait``: a
-    free_irq, irq_set_affinity, disable_irq / enable_irq waiting while a flow handler holds it) and flow
-    handlers defer to it; its entry goes once the task took the lock (``spin_on_lock``) or stops waiting."""
-    lw = desc.get("lock_wait")
-    if lw is None or lw[0] == me:
+def lock_waiter(w: Any, desc: Any, me: int, irq_ctx: int = -1) -> int:
+    """The CPU whose waiter comes first in this irq's desc->lock queue and still spins for it, or -1 when the
+    queue is empty or that first waiter is the caller (CPU ``me`` in its interrupt context when ``irq_ctx`` is
+    1, its process context when 0; -1: any context of ``me``). desc->lock is a queued spinlock
+    (kernel/locking/qspinlock.c): a contended locker waits its turn (the pending bit, then the MCS queue) and
+    the lock goes to the first waiter when the holder releases it -- a CPU that arrives later, or the holder
+    taking it back (handle_edge_irq's loop after handle_irq_event's action, handle_fasteoi_irq's unmask and
+    EOI after it), queues behind. The model records every locker that found the lock held, in the order they
+    came (``lock_wait``: [CPU, 1 interrupt / 0 process context, program] each -- flow handlers, and free_irq,
+    irq_set_affinity, disable_irq / enable_irq); a waiter leaves once it took the lock (``spin_on_lock``), and
+    one whose context no longer spins in that program is dropped here (it stopped waiting)."""
+    q = desc.get("lock_wait")
+    if q is None:
         return -1
-    c = w.cpus[lw[0]]
-    st = c.proc.stack
-    if st and st[-1]["prog"] == lw[1]:
-        mark = st[-1]["locals"].get("_spin")
-        if type(mark) is list and mark[1] >= w.now:
-            return int(lw[0])
-    desc.pop("lock_wait", None)     # (its task no longer spins for it)
+    if q and type(q[0]) is not list:    # (a world of redteam21's format: one task, [CPU, program])
+        q = desc["lock_wait"] = [[q[0], 0, q[1]]]
+    now = w.now
+    irq = desc.irq
+    while q:
+        cpu, ctx, prog = q[0]
+        c = w.cpus[cpu]
+        if ctx:     # a flow handler waits while its frame is on the interrupt stack (it leaves at the lock)
+            if any(f["prog"] == prog and f["locals"].get("irq") == irq for f in c.irq.stack):
+                return -1 if cpu == me and irq_ctx in (-1, 1) else int(cpu)
+        else:       # a task, while it spins at the program that queued
+            st = c.proc.stack
+            if st and st[-1]["prog"] == prog:
+                mark = st[-1]["locals"].get("_spin")
+                if type(mark) is list and mark[1] >= now:
+                    return -1 if cpu == me and irq_ctx in (-1, 0) else int(cpu)
+        q.pop(0)    # (its context no longer waits for the lock)
+    desc.pop("lock_wait", None)
     return -1
 
 
 def lw_prog(desc: Any) -> str:
-    """The program of the task queued first on desc->lock (``lock_wait``), for a note."""
+    """The program of the locker queued first on desc->lock (``lock_wait``), for a note."""
     lw = desc.get("lock_wait")
-    return str(lw[1]) if lw else "?"
+    return str(lw[0][2]) if lw else "?"
 
 
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
     again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins. A flow
     handler busy-waits here with interrupts off while another CPU's irq_set_affinity runs its chip
-    call (vector assignment, IRTE or entry write) under the lock. A task that finds it held queues
-    (``lock_wait``, the first one): when the holder lets go, the lock is that task's, and a flow handler
-    that comes for it meanwhile waits (``lock_waiter``) -- qspinlock's order, where a polled lock would let
-    the flow handlers of an interrupt storm take it turn about for as long as the storm lasts."""
+    call (vector assignment, IRTE or entry write) under the lock. Every locker that finds it held
+    queues (``lock_wait``, in the order they came): when the holder lets go, the lock is the first
+    waiter's, and any other locker -- a waiter behind it, or one that comes for the lock meanwhile --
+    waits (``lock_waiter``): qspinlock's order, where a polled lock would let the flow handlers of an
+    interrupt storm take it turn about for as long as the storm lasts. A caller that holds the lock already
+    (irq_enable under enable_irq's or __setup_irq's irqsave section, the loop's next iteration) takes it
+    at once: it is no waiter, and queueing it would wait on itself."""
+    if desc.lock == me:
+        return False
     held = lock_holder(k.w, desc, me)
     if held < 0:
-        if "lock_wait" not in desc:
+        if "lock_wait" not in desc._extra:
             return False
-        first = lock_waiter(k.w, desc, me)
+        ctx = 0 if k.ctx is k.cpu.proc else 1
+        first = lock_waiter(k.w, desc, me, ctx)
         if first < 0:
-            if k.ctx is k.cpu.proc:
-                desc.pop("lock_wait", None)     # this task's turn: it takes the lock now
+            _leave_queue(desc, me, ctx)     # this locker's turn: it takes the lock now
             return False
+        lead = desc["lock_wait"][0]
+        who = "task" if lead[1] == 0 else "flow handler"
+        queue_for_lock(k, desc, me)
         before, k.emitted = k.emitted, False
-        k.spin(f"desc->lock: CPU{first}'s task queued for it first (queued spinlock: its turn at the release)",
+        k.spin(f"desc->lock: CPU{first}'s {who} queued for it first (queued spinlock: its turn at the release)",
                first, desc.dev)
         noted = k.emitted
         k.emitted = before or noted
         P = k.eng.prov
-        if noted and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None and P.on and k.eng.fresh:
+        if noted and who == "task" and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None and P.on \
+                and k.eng.fresh:
             # provenance (the first, noted poll): the edge waits behind the task queued first -- the action whose
             # free_irq / irq_set_affinity / disable_irq gets the lock at the release (whyheld11: the spin's note
             # linked only the interrupt it ran in)
@@ -438,11 +457,82 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     return True
 
 
+def lock_word_clear(desc: Any) -> bool:
+    """raw_spin_lock(&desc->lock)'s fast path as a flow handler takes it: the lock word is all zero -- no CPU
+    holds the lock (``lock``) and nobody waits for it (``lock_wait``: the pending bit or the MCS queue of a
+    queued spinlock). Only then does the flow handler take it at once; otherwise it goes through
+    ``spin_on_lock``, which gives the lock to the first waiter (reading ``kernel.lock.desc-lock-queued``).
+    The one test of every flow handler -- handle_edge_irq (MSI, and Xen's pirqs and event channels),
+    handle_fasteoi_irq (IO-APIC level, Xen PV GSI pirqs) before irq_may_run and again after the actions --
+    so that none of them takes a released lock past a waiter."""
+    return desc.lock == -1 and "lock_wait" not in desc._extra
+
+
+def flow_fast(desc: Any, me: int) -> bool:
+    """The first test of every edge flow handler's ack (handle_edge_irq of MSI, Xen's pirq handle_edge_irq
+    and the upcall's inlined ack of it): ``raw_spin_lock(&desc->lock)`` takes the lock at once
+    (``lock_word_clear``: nobody holds or waits for it) and ``irq_may_run``'s common case holds (this CPU
+    was the last in the action, so no other CPU can be in it). False: the flow handler goes through
+    ``may_run`` -- ``spin_on_lock``'s queue, then IRQD_IRQ_INPROGRESS -- the one path to the lock for every
+    locker that finds it held or waited for."""
+    try:    # (slots, not .get(): both exist once the irq has been handled here)
+        return desc.inprogress == me and lock_word_clear(desc)
+    except AttributeError:  # (a descriptor of an older world without them: absent slots)
+        return False
+
+
 def queue_for_lock(k: Any, desc: Any, me: int) -> None:
-    """A task (process context) that finds desc->lock held queues for it: the first such task is the one the
-    release hands it to (``lock_waiter``)."""
-    if k.ctx is k.cpu.proc and "lock_wait" not in desc:
-        desc["lock_wait"] = [me, k.frame["prog"]]
+    """A locker that finds desc->lock held (or others queued for it) joins the queue, once: the release
+    hands the lock to the first waiter (``lock_waiter``)."""
+    ctx = 0 if k.ctx is k.cpu.proc else 1
+    prog = k.frame["prog"]
+    q = desc.get("lock_wait")
+    if q is None:
+        desc["lock_wait"] = [[me, ctx, prog]]
+        return
+    if q and type(q[0]) is not list:
+        q = desc["lock_wait"] = [[q[0], 0, q[1]]]
+    for e in q:
+        if e[0] == me and e[1] == ctx:
+            e[2] = prog
+            return
+    q.append([me, ctx, prog])
+
+
+def queue_behind_flow(k: Any, desc: Any, me: int, cpus: list[int]) -> None:
+    """free_irq's raw_spin_lock_irqsave while CPUs ``cpus`` are in this irq's flow handler (``handling_cpus``:
+    they entered it before this task came): on its first poll the task queues behind those that have not taken
+    the lock yet (on their way to it), so each of them gets it first -- the holder is no waiter: it queues
+    behind the task when it comes back for the lock. On a later poll the task keeps its place."""
+    ctx = 0 if k.ctx is k.cpu.proc else 1
+    q = desc.get("lock_wait")
+    if q and type(q[0]) is not list:
+        q = desc["lock_wait"] = [[q[0], 0, q[1]]]
+    if q and any(e[0] == me and e[1] == ctx for e in q):
+        return
+    from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
+    irq = desc.irq
+    ahead = []
+    for cpu in cpus:
+        prog = next((f["prog"] for f in k.w.cpus[cpu].irq.stack
+                     if f["prog"] in FLOW and f["locals"].get("irq") == irq), None)
+        if prog is not None and cpu != desc.lock and not (q and any(e[0] == cpu and e[1] == 1 for e in q)):
+            ahead.append([cpu, 1, prog])
+    if ahead:
+        if q is None:
+            q = desc["lock_wait"] = []
+        q.extend(ahead)
+    queue_for_lock(k, desc, me)
+
+
+def _leave_queue(desc: Any, me: int, ctx: int) -> None:
+    """The locker (CPU ``me``, its ``ctx``) takes desc->lock: it is no longer queued."""
+    q = desc.get("lock_wait")
+    if q is None:
+        return
+    q[:] = [e for e in q if type(e) is list and not (e[0] == me and e[1] == ctx)]
+    if not q:
+        desc.pop("lock_wait", None)
 
 
 def may_run(k: Any, desc: Any, loc: dict[str, Any]) -> bool:

@@ -610,15 +610,15 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
     irq_complete_move: the first interrupt on a moved irq's new vector and CPU sends the old CPU its
     cleanup (the IPI before 6.6, the timer from bdc1dad299bb), as apic_ack_edge does for MSI.
     After the actions handle_irq_event takes desc->lock again (raw_spin_lock): while another CPU's
-    irq_set_affinity holds it across its chip call, this CPU spins here before its EOI. Another
+    irq_set_affinity holds it across its chip call, or while another locker queued for it first (a task's
+    free_irq / disable_irq, another flow handler: ``entry.lock_word_clear``), this CPU spins here before its EOI. Another
     chip's irq_eoi (``CHIP_EOI``: a PV guest's pcifront pirq irq, eoi_pirq) instead of the IO-APIC's."""
     desc = k.w.irqs[loc["irq"]]
     me = k.cpu_id
     if desc.lock != me:
-        if desc.lock != -1:
-            from msidbg.model.kernel.entry import spin_on_lock
-            if spin_on_lock(k, desc, me):
-                return
+        from msidbg.model.kernel.entry import lock_word_clear, spin_on_lock
+        if not lock_word_clear(desc) and spin_on_lock(k, desc, me):
+            return      # held elsewhere, or another locker queued for it first: its turn before this CPU's
         desc.lock = me
     chip_eoi = CHIP_EOI.get(desc.chip)
     if chip_eoi is not None:

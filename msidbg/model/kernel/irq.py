@@ -581,11 +581,11 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
             P.write(PC.FREE_WARN, key, 0, note=f"WARN: Trying to free already-free IRQ {desc.irq}")
         k.ret(0)
         return
-    from msidbg.model.kernel.entry import queue_for_lock, spin_on_lock  # (entry.py's imports lead back here)
+    from msidbg.model.kernel.entry import queue_behind_flow, spin_on_lock  # (imports lead back here)
 
     busy = handling_cpus(k, desc.irq)
     if busy:
-        queue_for_lock(k, desc, k.cpu_id)   # __free_irq's raw_spin_lock_irqsave: queued for desc->lock
+        queue_behind_flow(k, desc, k.cpu_id, busy)  # __free_irq's raw_spin_lock_irqsave: queued for desc->lock
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
 

@@ -845,8 +845,15 @@ reading("kernel.lock.desc-lock-queued",
         "releaser taking it back) finds the word non-zero and queues behind. handle_irq_event drops desc->lock for "
         "every action. So a task's free_irq / irq_set_affinity / disable_irq waiting while handle_edge_irq loops on "
         "two CPUs (an edge on the new CPU every iteration) gets the lock at the next release, not when the storm "
-        "ends. The model keeps its polled lock and records the first task that found it held (irq descriptor "
-        "lock_wait): flow handlers that come for the lock while that task waits spin behind it (redteam21).",
+        "ends. The model keeps its polled lock and records every locker that found it held, in the order they came "
+        "(irq descriptor lock_wait: tasks, and from lockq23 the flow handlers -- handle_edge_irq of MSI and of Xen "
+        "pirqs, handle_fasteoi_irq of the IO-APIC and of Xen PV GSI pirqs, before irq_may_run and again after the "
+        "actions -- plus the CPUs a free_irq finds already in the flow handler: raw_spin_lock(&desc->lock) is the "
+        "first statement of handle_edge_irq and handle_fasteoi_irq, kernel/irq/chip.c); the lock goes to the first "
+        "waiter and every flow handler takes it at once only when no one waits (entry.lock_word_clear, through "
+        "entry.flow_fast on the edge acks). A CPU that holds the lock already is no waiter: irq_enable runs under "
+        "the lock enable_irq's irq_get_desc_buslock took (kernel/irq/manage.c) and does not take it again "
+        "(redteam21, lockq23, lockq25).",
         source=QSPINLOCK, quote="uncontended  (0,0,0) -:--> (0,0,1) ... pending (0,1,1) +--> (0,1,0) ... "
         "raw_spin_unlock(&desc->lock); ret = handle_irq_event_percpu(desc); raw_spin_lock(&desc->lock);",
         module=M + ".entry")

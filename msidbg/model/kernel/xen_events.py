@@ -481,15 +481,11 @@ def _call_edge(k: Any, w: Any, step: str, irq_no: int, port: int) -> None:
         k.call_then(step, "handle_fasteoi_irq", irq=irq_no, port=port, vector=0)
         return
     me = k.cpu_id
-    try:    # irq_may_run's common case without a call, as entry.ack tests it
-        busy = desc.lock != -1 or desc.inprogress != me
-    except AttributeError:  # (a descriptor of an older world without them: absent slots)
-        busy = True
     if k.probed or desc.move_pending or desc.disabled or (
-            busy and (_in_action(w, desc, me) >= 0 or _lock_holder(w, desc, me) >= 0)):
+            not _flow_fast(desc, me) and (not _lock_word_clear(desc) or _in_action(w, desc, me) >= 0)):
         # (a pending move: the ack calls irq_move_irq; a disabled irq: the ack parks the event
-        # IRQS_PENDING; the irq in progress on another vCPU, or its desc->lock held there: the ack
-        # spins or leaves the event to that vCPU's loop)
+        # IRQS_PENDING; desc->lock held or waited for (entry.flow_fast, as entry.ack tests it), or the
+        # irq in progress on another vCPU: the ack queues and spins, or leaves the event to that vCPU's loop)
         k.call_then(step, _EDGE, irq=irq_no, port=port)
         return
     loc: dict[str, Any] = {"irq": irq_no, "port": port}
@@ -544,11 +540,7 @@ def ack(k: Any, loc: dict[str, Any]) -> None:
         return
     if "deferred" not in loc:
         me = k.cpu_id
-        try:    # irq_may_run's common case without a call, as entry.ack tests it
-            busy = desc.lock != -1 or desc.inprogress != me
-        except AttributeError:  # (a descriptor of an older world without them: absent slots)
-            busy = True
-        if busy and "moved" not in loc and not entry.may_run(k, desc, loc):
+        if not _flow_fast(desc, me) and "moved" not in loc and not entry.may_run(k, desc, loc):
             return
         desc.lock = me
         if desc.disabled:    # IRQD_IRQ_DISABLED: IRQS_PENDING, mask_ack_pirq (entry.park)
@@ -683,7 +675,7 @@ _EDGE = edge.name
 _ISR_ONLY, _VEC_WORD, _APIC_EOI = entry._ISR_ONLY, apic.VEC_WORD, K.APIC_EOI
 _GOTO = GOTO
 
-_in_action, _lock_holder = entry.in_action, entry.lock_holder
+_in_action, _lock_word_clear, _flow_fast = entry.in_action, entry.lock_word_clear, entry.flow_fast
 
 
 def _loop_entry(c: Any, irq_no: int, vector: int) -> list[dict[str, Any]]:
