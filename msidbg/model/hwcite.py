@@ -308,20 +308,28 @@ reading("bus.logical-match", "A logical-mode message (flat model) is accepted by
         quote="Each local APIC performs a bit-wise AND of the MDA and its logical APIC ID. If a true condition is "
         "detected, the local APIC accepts the IPI message. ... 000B (Fixed Mode) - Deliver the signal to all the "
         "agents listed in the destination.", module=M)
-reading("bus.lowest-priority", "(lowprio25) Not modelled. A Lowest Priority message (data bits 10:8 = 001B) goes "
+reading("bus.lowest-priority", "(lowprio25) A Lowest Priority message (data bits 10:8 = 001B) goes "
         "to one APIC of those its destination names: 'the lowest-priority processor' by arbitration (P6: the APR, "
         "computed from TPR, IRR and ISR; a focus processor may take it), and on Pentium 4 / Xeon systems 'the "
         "chipset chooses a target processor' from the task priorities the processors reported. Linux never "
         "writes the TPR, so every candidate ties and which one accepts is the platform's (the SDM warns it may "
         "always be the same one). Linux sent such messages to several CPUs before 4.15 with apic_flat "
-        "(kernel.vector.legacy-flat-not-modelled), which msidbg refuses at load; from 4.15 every driver sends "
-        "Fixed to one CPU. A raw write of Delivery Mode 001B is delivered as Fixed (bus.dm-without-rh): to every "
-        "APIC it names. Modelling it would make the pick a choice of the schedule (docs/explore.md), the "
-        "ordered schedule's pick a documented rule, not a hardware claim.", source=(SDM_LOWEST, SDM_MSI), module=M,
+        "(kernel.vector.legacy-flat-not-modelled); from 4.15 every driver sends Fixed to one CPU. msidbg "
+        "models the pick only where the scenario names a rule (platform.lowest_priority; reading "
+        "bus.lowest-priority-first, hypothetical); otherwise it refuses such a kernel at load and delivers a "
+        "raw write of Delivery Mode 001B as Fixed (bus.dm-without-rh): to every APIC it names.", source=(SDM_LOWEST, SDM_MSI), module=M,
         quote="with the lowest-priority processor accepting the IPI. ... the chipset chooses a target processor to "
         "receive the interrupt out of the set of possible targets. ... use the lowest priority delivery mode but do "
         "not update the TPR, the TPR information saved in the chipset will potentially cause the interrupt to be "
         "always delivered to the same processor from the logical set.")
+reading("bus.lowest-priority-first", "(lowprio25) platform.lowest_priority: first -- msidbg's rule, not a hardware "
+        "claim, and only where a scenario names it: a Lowest Priority message goes to the lowest-numbered CPU of "
+        "those its destination names that accept it (online, APIC software-enabled), else to the first it names "
+        "(lost there). It stands for a chipset that, with every TPR at 0, 'always' delivers to the same "
+        "processor of the logical set (the SDM's warning); which one a real chipset favours, and whether it "
+        "rotates, is not in any source read. Not the default: without the key a pre-4.15 apic_flat kernel is "
+        "refused, and a raw Delivery Mode 001 message is read as Fixed.", status="hypothetical",
+        source=(SDM_LOWEST,), module=M)
 reading("bus.dm-without-rh", "Destination Mode (address bit 2) is honoured whatever the Redirection Hint (bit 3): "
         "Linux sends RH 0 with DM logical for apic_flat from 4.15 (before, RH 1 with lowest-priority delivery: reading "
         "bus.lowest-priority), and Xen (vmsi_deliver) and KVM read the destination mode "

@@ -1280,8 +1280,9 @@ LEGACY_FLAT = (Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c + apic.c + ap
 reading("kernel.vector.legacy-flat-not-modelled",
         "A 64-bit 4.14 kernel without x2APIC uses physflat only with more than 8 possible CPUs (or the FADT "
         "physical-destination flag); otherwise apic_flat, whose allocation domain is every CPU "
-        "(APIC_ALL_CPUS) with logical lowest-priority delivery. msidbg models the physflat case only. "
-        "(lowprio25, read in 4.13.9) What apic_flat would need: the first assignment searches a vector free "
+        "(APIC_ALL_CPUS) with logical lowest-priority delivery. msidbg models the physflat case, and apic_flat "
+        "only where the scenario names the platform's lowest-priority pick (platform.lowest_priority; the key's "
+        "name predates that). (lowprio25, read in 4.13.9; vector.py _flat_assign) The first assignment searches a vector free "
         "in the vector_irq of every *online* CPU (vector_searchmask = APIC_ALL_CPUS & cpu_online_mask) and "
         "maps it on each of them (a CPU brought up later gets the slot from __setup_vector_irq: the domain "
         "holds it); the destination is the OR of the logical bits of mask & online (flat_cpu_mask_to_apicid, "
