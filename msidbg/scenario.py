@@ -77,6 +77,11 @@ class Platform:
     #: ``platform.iommu`` (an extension of the contract): whose remapping unit, ``intel`` (VT-d) or ``amd``
     #: (AMD-Vi); "intel" whenever interrupt_remapping is on and the file does not say, None without it
     iommu: str | None = None
+    #: ``platform.lowest_priority`` (lowprio25, an extension of the contract): which APIC of a Lowest Priority
+    #: message's destination takes it -- the platform's choice the SDM leaves open (reading bus.lowest-priority,
+    #: hypothetical); None: not modelled (a pre-4.15 apic_flat kernel is refused, a raw write of that delivery
+    #: mode is delivered as Fixed)
+    lowest_priority: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,10 @@ TOP_KEYS = (
 PLATFORM_SWITCHES = {r.name: r for r in bh.rows() if bh.SECTION[r.layer] == "platform"}
 KERNEL_SWITCHES = {r.name: r for r in bh.rows() if r.layer == "kernel"}
 XEN_ONLY_KEYS = ("xen", "qemu", *(n for n, r in PLATFORM_SWITCHES.items() if r.layer in ("xen", "qemu")))
-PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", "iommu", *PLATFORM_SWITCHES)
+PLATFORM_KEYS = ("kind", "xen", "qemu", "interrupt_remapping", "apic_routing", "iommu", "lowest_priority",
+                 *PLATFORM_SWITCHES)
+#: platform.lowest_priority: the documented (hypothetical) rules for the APIC a Lowest Priority message picks
+LOWEST_PRIORITY_RULES = ("first",)
 #: the first release read with AMD-Vi x2APIC (XT) mode (amd_iommu_xt_mode in 5.4.y's init_iommu_one; it came
 #: with 90fcffd9cf5e "iommu/amd: Add support for IOMMU XT mode", whose release was not read)
 AMD_XT_FIRST = (5, 4)
@@ -442,19 +450,21 @@ def _check_legacy_vectors(scn: Scenario, top: Fields, root: Y) -> None:
         fail(field, node, "before 4.15 the vector domain under interrupt remapping is not modelled (x2APIC, by "
              "default in cluster mode: logical destinations) (supported with kernel.version 4.5 to 4.14: "
              "interrupt_remapping false, with cpus 9 or more or platform.apic_routing: physical flat / physical x2apic)")
-    if routing in ("flat", "cluster x2apic"):
+    lowprio = scn.platform.lowest_priority is not None and scn.platform.kind == "bare-metal"
+    if routing == "cluster x2apic" or (routing == "flat" and not lowprio):
         pitems = top.items["platform"].value
         fail("platform.apic_routing", pitems["apic_routing"], f"the {routing} APIC driver before 4.15 (logical "
              "destinations, a vector allocation domain of several CPUs) is not modelled (expected physical flat "
-             "or physical x2apic, or kernel.version 4.15 and later)")
+             "or physical x2apic, or kernel.version 4.15 and later"
+             + (", or platform.lowest_priority: first on bare metal)" if routing == "flat" else ")"))
     # a Xen HVM guest without XENFEAT_hvm_pirqs enables x2APIC (physical): no flat driver there
     xapic = scn.platform.kind == "bare-metal" or bool(table.get("xen_hvm_pirqs", True))
-    if routing is None and scn.cpus <= 8 and xapic:
+    if routing is None and scn.cpus <= 8 and xapic and not lowprio:
         fail(field, node, f"before 4.15 a 64-bit kernel on {scn.cpus} CPU{'s' if scn.cpus > 1 else ''} uses the flat "
              "logical APIC driver (a vector on every CPU, lowest-priority delivery), which is not modelled "
              "(supported with kernel.version 4.5 to 4.14: cpus 9 or more, the physflat driver, or "
              "platform.apic_routing: physical flat / physical x2apic when dmesg says so; or kernel.version 4.15 "
-             "and later)")
+             "and later; or, on bare metal, platform.lowest_priority: first, a hypothetical pick)")
 
 
 #: the first mainline release whose try_to_enable_x2apic leaves a firmware-locked x2APIC on without
@@ -556,7 +566,19 @@ def _platform(y: Y, path: str) -> Platform:
     return Platform(kind=kind, xen=xen, qemu=qemu, interrupt_remapping=remapping,
                     switches=switches,
                     apic_routing=f.read("apic_routing", choice(APIC_ROUTINGS, "APIC routing"), None),
-                    iommu=(iommu or "intel") if remapping else None)
+                    iommu=(iommu or "intel") if remapping else None,
+                    lowest_priority=_lowest_priority(f, kind, remapping))
+
+
+def _lowest_priority(f: Fields, kind: str, remapping: bool) -> str | None:
+    """``platform.lowest_priority``: only a bare-metal machine's chipset without remapping (an IRTE names one
+    CPU; Xen's vLAPIC has its own vlapic_lowest_prio, not modelled here)."""
+    rule = f.read("lowest_priority", choice(LOWEST_PRIORITY_RULES, "lowest-priority rule"), None)
+    if rule is not None and (kind != "bare-metal" or remapping):
+        fail(f.path("lowest_priority"), f.items["lowest_priority"], "the lowest-priority pick is modelled for a "
+             "bare-metal platform without interrupt remapping only (expected platform.kind: bare-metal with "
+             "interrupt_remapping false, or no lowest_priority)")
+    return rule
 
 
 def _check_xen_only(f: Fields, kind: str) -> None:

@@ -38,7 +38,8 @@ STILL_HYPOTHETICAL = {
 
 #: hypothetical readings added after audit16 that document a simplification found later, not a reading
 #: audit16 left open (xenred21: select_target_cpu's channel count over pirq ports only)
-LATER_HYPOTHETICAL = {"linux.xen-channels-pirq-only"}
+#: (lowprio25: bus.lowest-priority-first, the rule platform.lowest_priority names -- the SDM leaves the pick open)
+LATER_HYPOTHETICAL = {"linux.xen-channels-pirq-only", "bus.lowest-priority-first"}
 
 #: readings confirmed by audit16 (the first three were hypothetical; the last is new, replacing part of
 #: kernel.actions.offline-cpu-waits)

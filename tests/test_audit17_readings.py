@@ -62,8 +62,9 @@ STILL_HYPOTHETICAL = {
 }
 
 #: hypothetical readings added after audit17 that document a simplification found later, not a reading
-#: audit17 left open (xenred21: select_target_cpu's channel count over pirq ports only)
-LATER_HYPOTHETICAL = {"linux.xen-channels-pirq-only"}
+#: audit17 left open (xenred21: select_target_cpu's channel count over pirq ports only; lowprio25: the rule
+#: platform.lowest_priority names, where the SDM leaves the pick to the chipset)
+LATER_HYPOTHETICAL = {"linux.xen-channels-pirq-only", "bus.lowest-priority-first"}
 
 #: the seeded sample re-verified by audit17
 SAMPLE = [

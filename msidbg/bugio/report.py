@@ -333,6 +333,10 @@ def _switches(s: Session, summ: dict[str, Any]) -> Section:
     rows = behaviour(s, summ)
     if s.scenario.platform.interrupt_remapping:
         rows.append(("platform.interrupt_remapping", "true", "explicit", ""))
+    if s.scenario.platform.lowest_priority is not None:
+        # the lowest-priority pick is msidbg's rule (reading bus.lowest-priority-first), not the platform's
+        rows.append(("platform.lowest_priority", s.scenario.platform.lowest_priority,
+                     "explicit, HYPOTHETICAL: in no upstream source", ""))
     nw = max((len(k.split(".", 1)[-1]) for k, _, _, _ in rows), default=0)
     vw = max((len(v) for _, v, _, _ in rows), default=0)
     other = sum(1 for *_, here in rows if here)

@@ -137,6 +137,10 @@ def _platform() -> Schema:
                                         "read before 4.15 only"},
         "iommu": {"enum": list(S.IOMMUS), "description": "the interrupt remapping unit: intel (VT-d, the default) or "
                   "amd (AMD-Vi); only with interrupt_remapping: true"},
+        "lowest_priority": {"enum": list(S.LOWEST_PRIORITY_RULES),
+                            "description": "which APIC takes a Lowest Priority message (hypothetical: the SDM leaves it "
+                                           "to the chipset); needed by a 4.5..4.14 kernel on <= 8 CPUs (apic_flat); "
+                                           "bare metal without interrupt remapping only"},
     }
     types.update({name: _switch(row) for name, row in S.PLATFORM_SWITCHES.items()})
     return _nullable({"type": "object", "properties": {k: types.get(k, {}) for k in S.PLATFORM_KEYS},

@@ -537,6 +537,7 @@ def switch_difference(a: Session, b: Session) -> dict[str, dict[str, Any]]:
              ("platform.interrupt_remapping", sa.platform.interrupt_remapping, sb.platform.interrupt_remapping),
              ("platform.iommu", sa.platform.iommu, sb.platform.iommu),
              ("platform.apic_routing", sa.platform.apic_routing, sb.platform.apic_routing),
+             ("platform.lowest_priority", sa.platform.lowest_priority, sb.platform.lowest_priority),
              # the APIC driver the kernel chose (x2apic-cluster under remapping, by version and platform)
              ("platform.apic", a.eng.w["platform"].get("apic"), b.eng.w["platform"].get("apic")),
              ("seed", a.seed, b.seed), ("cpus", sa.cpus, sb.cpus))

@@ -122,8 +122,12 @@ def platform_state(scn: Scenario) -> dict[str, Any]:
     """Hardware and topology facts only; behaviour is ``w["behaviour"]``."""
     p = scn.platform
     route = ("amd-vi" if p.iommu == "amd" else "remapped") if p.interrupt_remapping else p.kind
-    return {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
-            "apic": apic_driver(scn)}
+    out = {"kind": p.kind, "route": route, "interrupt_remapping": p.interrupt_remapping,
+           "apic": apic_driver(scn)}
+    if p.lowest_priority is not None:
+        # which APIC takes a Lowest Priority message (reading bus.lowest-priority, hypothetical; bus.deliver_to)
+        out["lowest_priority"] = p.lowest_priority
+    return out
 
 
 def apic_driver(scn: Scenario) -> str:

@@ -18,7 +18,13 @@ from typing import Any, cast
 from msidbg.model import acct, apic
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import MSI_ADDR_DEST_MODE_LOGICAL, XAPIC_BROADCAST, x2apic_logical_match
+from msidbg.model.hw import (
+    MSI_ADDR_DEST_MODE_LOGICAL,
+    MSI_DATA_DELIVERY_LOWPRI,
+    MSI_DATA_DELIVERY_MODE,
+    XAPIC_BROADCAST,
+    x2apic_logical_match,
+)
 from msidbg.sim.rec import CpuRec, WorldRec
 
 World = Any     # a world record (sim/rec.py WorldRec)
@@ -70,12 +76,15 @@ def targets(w: World, dest: int, logical: bool, broadcast: int = XAPIC_BROADCAST
 
 
 def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: int, n: int,
-               broadcast: int = XAPIC_BROADCAST, via: str = "") -> int:
+               broadcast: int = XAPIC_BROADCAST, via: str = "", lowest: str = "") -> int:
     """A Fixed message to destination ``dest``: every matching APIC gets the vector. The device's
     signals are accounted once, on the first matching CPU that has the vector's irq (else the
     first matching CPU); the others get the vector without them (an IRR bit no device signal
-    is owed to). ``via`` names what carried the destination (" (IRTE 3)"). Returns the CPU that
-    carried the signals, or -1."""
+    is owed to). ``via`` names what carried the destination (" (IRTE 3)"). ``lowest``: a Lowest
+    Priority message on a platform that says which APIC takes it (``platform.lowest_priority``,
+    reading bus.lowest-priority, hypothetical): ``first`` -- the lowest-numbered CPU of those that
+    accept (online, APIC software-enabled), else the first the destination names (deliver_vector
+    accounts the loss); one CPU gets the vector. Returns the CPU that carried the signals, or -1."""
     w = eng.w
     cpus = targets(w, dest, logical, broadcast)
     where = (f"logical destination {dest:#04x}" if logical else f"APIC id {dest}") + via
@@ -92,6 +101,9 @@ def deliver_to(eng: Any, dev: str, idx: int, dest: int, logical: bool, vector: i
     # destination names (SDM 10.4.7.2 -- a software-disabled APIC responds to INIT, NMI, SMI and SIPI only;
     # reading bus.soft-disabled-destinations)
     takes = [i for i in cpus if c[i].online and not apic.refuses(w, c[i])]
+    if lowest:      # "first" (scenario.LOWEST_PRIORITY_RULES): one APIC of the destination takes it
+        return deliver_vector(eng, dev, idx, takes[0] if takes else cpus[0], vector, n,
+                              f"{where} (lowest priority: {len(cpus)} CPUs)")
     owner = next((i for i in takes if type(c[i]["vector_irq"].get(vector)) is int), takes[0] if takes else cpus[0])
     for i in takes:
         if i != owner and vector < 16:
@@ -139,7 +151,9 @@ def deliver(eng: Any, dev: str, idx: int, lo: int, hi: int, data: int, n: int) -
         return dest
     # x2APIC (physical x2apic without remapping): 0xFF is an APIC id, the broadcast is 0xFFFFFFFF
     broadcast = -1 if w.platform["apic"] == "x2apic" else XAPIC_BROADCAST
-    return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast)
+    # Delivery Mode Lowest Priority, where the platform says which APIC takes it (else read as Fixed)
+    lowest = w.platform.get("lowest_priority", "") if data & MSI_DATA_DELIVERY_MODE == MSI_DATA_DELIVERY_LOWPRI else ""
+    return deliver_to(eng, dev, idx, dest, bool(lo & MSI_ADDR_DEST_MODE_LOGICAL), vector, n, broadcast, lowest=lowest)
 
 
 def deliver_vector(eng: Any, dev: str, idx: int, cpu: int, vector: int, n: int, where: str) -> int:

@@ -66,12 +66,23 @@ def x2apic_logical_match(ldr: int, dest: int) -> bool:
     return (ldr >> 16) == (dest >> 16) and bool(ldr & dest & 0xFFFF)
 
 
-def compose_msg(dest_apic: int, vector: int, logical: bool = False) -> list[int]:
-    """[address-lo, address-hi, data] for a fixed, edge message (__irq_msi_compose_msg): the
+#: the MSI address's Redirection Hint (bit 3) and the data's Delivery Mode Lowest Priority (001b in bits 10:8):
+#: MSI_ADDR_REDIRECTION_LOWPRI / MSI_DATA_DELIVERY_LOWPRI (arch/x86/include/asm/msidef.h before 5.10)
+MSI_ADDR_REDIRECTION_LOWPRI = 1 << 3
+MSI_DATA_DELIVERY_LOWPRI = 1 << 8
+MSI_DATA_DELIVERY_MODE = 7 << 8
+
+
+def compose_msg(dest_apic: int, vector: int, logical: bool = False, lowest: bool = False) -> list[int]:
+    """[address-lo, address-hi, data] for an edge message (__irq_msi_compose_msg): the
     destination field is ``cfg->dest_apicid`` -- an APIC id (physical destination mode) or, with
-    the flat driver's logical mode, the CPU's logical id mask; redirection hint 0; delivery mode
-    Fixed (a31e58e129f7, 4.15: every APIC driver)."""
+    the flat driver's logical mode, the CPUs' logical id mask; redirection hint 0 and delivery mode
+    Fixed (a31e58e129f7, 4.15: every APIC driver) -- or with ``lowest`` (apic_flat before 4.15:
+    apic->irq_delivery_mode = dest_LowestPrio) RH 1 and delivery mode Lowest Priority."""
     mode = MSI_ADDR_DEST_MODE_LOGICAL if logical else 0
+    if lowest:
+        return [MSI_ADDR_BASE | ((dest_apic & 0xFF) << 12) | mode | MSI_ADDR_REDIRECTION_LOWPRI, 0,
+                MSI_DATA_DELIVERY_LOWPRI | (vector & 0xFF)]
     return [MSI_ADDR_BASE | ((dest_apic & 0xFF) << 12) | mode, 0, vector & 0xFF]
 
 

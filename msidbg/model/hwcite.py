@@ -32,6 +32,11 @@ SDM_APIC = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.8.3.1, 10
                   "Interrupts; Signaling Interrupt Servicing Completion", "all")
 SDM_MSI = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.11.1, 10.11.2 (10.12.x in 253668-032US; "
                  "11.11.x from 2023)", "Message Address / Message Data Register Format", "all")
+#: lowprio25: lowest-priority delivery, read in two editions (the section moved: 10.7.2.6 in 253668-032US, 10.6.2.4
+#: in later ones, 11.6.2.4 from 2023); the MSI data register's Delivery Mode 001B is the same rule (10.11.2)
+SDM_LOWEST = Source("Intel SDM vol. 3A", "253668-032US (2009) and a later edition", "10.7.2.6 (032US); 10.6.2.4 "
+                    "(later; 11.6.2.4 from 2023); 10.11.2", "Lowest Priority Delivery Mode; Message Data Register "
+                    "Format (Delivery Mode 001B)", "all")
 SDM_ESR = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.5.3 (11.5.3 from 2023)",
                  "Error Handling: ESR bit 6 Receive Illegal Vector; the LVT Error interrupt", "all")
 SDM_DEST = Source("Intel SDM vol. 3A", "325384-059US (June 2016)", "10.6.2.1, 10.6.2.2, 10.12.7",
@@ -118,6 +123,12 @@ XEN_HAS_PENDING = Source("xen-project/xen", "RELEASE-4.19.0", "xen/arch/x86/hvm/
 XEN_VLAPIC_SW_DISABLED = Source("xen-project/xen", "f1d7aac1e3c3", "xen/arch/x86/hvm/vmsi.c + vioapic.c",
                                 "vmsi_deliver / vioapic_deliver (dest_Fixed: vlapic_enabled(target) &&), "
                                 "vlapic_lowest_prio", "4.18.0.., 4.16.3.., 4.17.1..")
+#: lowprio25: the per-vCPU upcall vector on a software-disabled vLAPIC (git tag --contains f5d0279839: 4.18.0-rc1 on;
+#: RELEASE-4.16.3 has 4ad5975d4e, RELEASE-4.17.1 26f39b3d70, RELEASE-4.17.0 neither); its Fixes: 7b5b8ca7dffd (4.11.0;
+#: 4.7.5, 4.8.3, 4.9.2, 4.10.1)
+XEN_UPCALL_OFF = Source("xen-project/xen", "f5d0279839", "xen/arch/x86/hvm/irq.c + vlapic.c",
+                        "hvm_assert_evtchn_irq (evtchn_upcall_vector: vlapic_enabled &&), vlapic_reg_write (APIC_SPIV "
+                        "enable: the upcall vector if evtchn_upcall_pending)", "4.18.0.., 4.16.3.., 4.17.1.. (not modelled)")
 module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_APIC_FLAT, LINUX_APIC_PROBE,
        LINUX_X2APIC_PHYS, LINUX_X2APIC_CLUSTER, SDM_X2APIC_LOGICAL, SDM_SOFT_DISABLED, LINUX_SOFT_LOST)
 #: AMD-Vi (platform.iommu: amd)
@@ -297,8 +308,31 @@ reading("bus.logical-match", "A logical-mode message (flat model) is accepted by
         quote="Each local APIC performs a bit-wise AND of the MDA and its logical APIC ID. If a true condition is "
         "detected, the local APIC accepts the IPI message. ... 000B (Fixed Mode) - Deliver the signal to all the "
         "agents listed in the destination.", module=M)
+reading("bus.lowest-priority", "(lowprio25) A Lowest Priority message (data bits 10:8 = 001B) goes "
+        "to one APIC of those its destination names: 'the lowest-priority processor' by arbitration (P6: the APR, "
+        "computed from TPR, IRR and ISR; a focus processor may take it), and on Pentium 4 / Xeon systems 'the "
+        "chipset chooses a target processor' from the task priorities the processors reported. Linux never "
+        "writes the TPR, so every candidate ties and which one accepts is the platform's (the SDM warns it may "
+        "always be the same one). Linux sent such messages to several CPUs before 4.15 with apic_flat "
+        "(kernel.vector.legacy-flat-not-modelled); from 4.15 every driver sends Fixed to one CPU. msidbg "
+        "models the pick only where the scenario names a rule (platform.lowest_priority; reading "
+        "bus.lowest-priority-first, hypothetical); otherwise it refuses such a kernel at load and delivers a "
+        "raw write of Delivery Mode 001B as Fixed (bus.dm-without-rh): to every APIC it names.", source=(SDM_LOWEST, SDM_MSI), module=M,
+        quote="with the lowest-priority processor accepting the IPI. ... the chipset chooses a target processor to "
+        "receive the interrupt out of the set of possible targets. ... use the lowest priority delivery mode but do "
+        "not update the TPR, the TPR information saved in the chipset will potentially cause the interrupt to be "
+        "always delivered to the same processor from the logical set.")
+reading("bus.lowest-priority-first", "(lowprio25) platform.lowest_priority: first -- msidbg's rule, not a hardware "
+        "claim, and only where a scenario names it: a Lowest Priority message goes to the lowest-numbered CPU of "
+        "those its destination names that accept it (online, APIC software-enabled), else to the first it names "
+        "(lost there). It stands for a chipset that, with every TPR at 0, 'always' delivers to the same "
+        "processor of the logical set (the SDM's warning); which one a real chipset favours, and whether it "
+        "rotates, is not in any source read. Not the default: without the key a pre-4.15 apic_flat kernel is "
+        "refused, and a raw Delivery Mode 001 message is read as Fixed.", status="hypothetical",
+        source=(SDM_LOWEST,), module=M)
 reading("bus.dm-without-rh", "Destination Mode (address bit 2) is honoured whatever the Redirection Hint (bit 3): "
-        "Linux sends RH 0 with DM logical for apic_flat, and Xen (vmsi_deliver) and KVM read the destination mode "
+        "Linux sends RH 0 with DM logical for apic_flat from 4.15 (before, RH 1 with lowest-priority delivery: reading "
+        "bus.lowest-priority), and Xen (vmsi_deliver) and KVM read the destination mode "
         "from bit 2 alone. The SDM's sentence that with RH 0 'the DM bit is ignored' is not what the platforms Linux "
         "ran flat on for years did; msidbg follows the code. The Delivery Mode field of the data is not read (every "
         "kernel message is Fixed; a raw write of another mode is delivered as Fixed).", source=(SDM_MSI, XEN_MSI_H),
@@ -381,8 +415,16 @@ reading("xen.vlapic.soft-disabled", "(leads20) An HVM guest's CPU offline runs n
         "interrupts on again between take_cpu_down and do_idle, takes none (xenleads22; it took them before, "
         "RETRIGGERED slots included). hvm_vcpu_has_pending_irq offers the domain's global callback vector "
         "(HVMIRQ_callback_vector) before it asks the vLAPIC, so that upcall still comes; an event channel's "
-        "upcall is not a vLAPIC Fixed message and Xen's refusal of one does not apply.",
-        source=(LINUX_XEN_HVM_SMP, XEN_VLAPIC_SW_DISABLED, XEN_VLAPIC_SET_IRQ, XEN_HAS_PENDING),
+        "upcall is not a vLAPIC Fixed message and f1d7aac1e3c3's refusal does not apply to it. (lowprio25) The "
+        "per-vCPU upcall vector (HVMOP_set_evtchn_upcall_vector) has its own: from f5d0279839 (4.18.0; 4.16.3 "
+        "4ad5975d4e, 4.17.1 26f39b3d70) hvm_assert_evtchn_irq sets its IRR bit only on an enabled vLAPIC, and the "
+        "guest's software enable sets it when evtchn_upcall_pending is set. Not modelled: msidbg still sets the "
+        "bit on the dying vCPU's disabled vLAPIC, which never offers it and whose offline resets it, so no run's "
+        "events, hits or outcome differ (an APIC-virtualized guest, which would take it, has no event channel "
+        "device in msidbg). What the commit fixes is at the vCPU's return, which is not modelled: 7b5b8ca7dffd's "
+        "injection at HVMOP_set_evtchn_upcall_vector, before the AP enables its LAPIC, left a stale IRR bit "
+        "for Linux's check in setup_local_APIC.",
+        source=(LINUX_XEN_HVM_SMP, XEN_VLAPIC_SW_DISABLED, XEN_VLAPIC_SET_IRQ, XEN_HAS_PENDING, XEN_UPCALL_OFF),
         quote="smp_ops.smp_prepare_cpus = xen_hvm_smp_prepare_cpus; ... smp_ops.cpu_die = xen_hvm_cpu_die; ... / "
         "if ( vlapic_enabled(target) && "
         "vlapic_match_dest(target, NULL, 0, dest, dest_mode) ) / if ( !vlapic_enabled(vlapic) ) return -1; / if ( "

@@ -26,6 +26,7 @@ from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.kernel import irq as I
 from msidbg.model.kernel import sources as S
+from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.driver import action
 from msidbg.sim.events import INT, STR, kind
 
@@ -86,7 +87,7 @@ def apic_retrigger_irq(k: Any, desc: dict[str, Any], srcs: list[list[Any]]) -> b
     sent as an IPI to its CPU (``apic->send_IPI(apicd->cpu, apicd->vector)``); the IRR bit carries
     the pending signals, so the replayed handler run delivers them."""
     w = k.w
-    cid, v = desc["cpu"], desc["vector"]
+    cid, v = vec.retrigger_cpu(w, desc), desc["vector"]
     if not desc["activated"] or not v or not 0 <= cid < len(w["cpus"]):
         return False
     target = w["cpus"][cid]

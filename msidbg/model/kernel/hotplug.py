@@ -621,7 +621,7 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
         if desc is None:
             continue
         prev_cpu = desc["prev_cpu"]
-        fixup = desc["started"] and desc["effective"] == dying
+        fixup = desc["started"] and vec.targets_cpu(k.w, desc, dying)    # irq_needs_fixup
         desc_dirty(k, desc)     # provenance: the old vector's slot it may free, the move state
         freed = vec.force_complete_move(k.w, desc, dying) if fixup or involved else 0
         if fixup:
@@ -703,7 +703,7 @@ def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
             continue
         desc = k.w.irqs[slot]
         srcs = target["irr_src"].pop(v, [])
-        new = k.w.cpus[desc.cpu]
+        new = k.w.cpus[vec.retrigger_cpu(k.w, desc)]      # apic_retrigger_irq's CPU
         for s in srcs or [None]:
             apic.receive(new, desc.vector, s)
         ioapic.tmr_set(new, desc.vector, False)     # the retrigger is an IPI: an edge (TMR bit cleared)

@@ -115,7 +115,7 @@ def compose(k: Any, desc: Any) -> list[int]:
     hook = COMPOSE.get(k.w.platform["route"])
     if hook is not None:
         return list(hook(k, desc))
-    return vec.msg(k.w, desc.cpu, desc.vector)
+    return vec.desc_msg(k.w, desc)
 
 
 # --- pci_alloc_irq_vectors ------------------------------------------------------------------

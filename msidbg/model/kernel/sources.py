@@ -1277,13 +1277,34 @@ reading("kernel.vector.legacy-ebusy-first",
         "the cleanup IPI on an online CPU, before the check that the irq is already where it is asked to be.",
         source=LEGACY_VECTOR, module=M,
         quote="if (d->move_in_progress || cpumask_intersects(d->old_domain, cpu_online_mask)) return -EBUSY;")
+#: lowprio25: apic_flat's half of the legacy allocator and its messages, read in the stored 4.13.9 tree
+LEGACY_FLAT = (Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c + apic.c + apic_flat_64.c + msi.c",
+                      "__assign_irq_vector (vector_searchmask = domain & online; cpumask_equal(vector_cpumask, "
+                      "d->domain): goto success) / flat_vector_allocation_domain (APIC_ALL_CPUS) / "
+                      "flat_cpu_mask_to_apicid (the OR of the mask's bits, also the effective affinity) / "
+                      "irq_msi_compose_msg (dest_LowestPrio: MSI_ADDR_REDIRECTION_LOWPRI, MSI_DATA_DELIVERY_LOWPRI)",
+                      f"4.5..4.14 with apic_flat ({_TREE_4139})"),)
 reading("kernel.vector.legacy-flat-not-modelled",
         "A 64-bit 4.14 kernel without x2APIC uses physflat only with more than 8 possible CPUs (or the FADT "
         "physical-destination flag); otherwise apic_flat, whose allocation domain is every CPU "
-        "(APIC_ALL_CPUS) with logical lowest-priority delivery. msidbg models the physflat case only.",
-        source=LEGACY_APIC, module=M,
-        quote="if (apic == &apic_physflat || num_possible_cpus() > 8) return 1; ... cpumask_clear(retmask); "
-        "cpumask_bits(retmask)[0] = APIC_ALL_CPUS;")
+        "(APIC_ALL_CPUS) with logical lowest-priority delivery. msidbg models the physflat case, and apic_flat "
+        "only where the scenario names the platform's lowest-priority pick (platform.lowest_priority; the key's "
+        "name predates that). (lowprio25, read in 4.13.9; vector.py _flat_assign) The first assignment searches a vector free "
+        "in the vector_irq of every *online* CPU (vector_searchmask = APIC_ALL_CPUS & cpu_online_mask) and "
+        "maps it on each of them (a CPU brought up later gets the slot from __setup_vector_irq: the domain "
+        "holds it); the destination is the OR of the logical bits of mask & online (flat_cpu_mask_to_apicid, "
+        "which also sets the effective affinity -- so migrate_one_irq's irq_needs_fixup moves every irq whose "
+        "destination names the dying CPU); the message carries DM logical, RH 1 and Delivery Mode 001 "
+        "(apic->irq_delivery_mode = dest_LowestPrio), so the chipset picks one CPU of the destination per "
+        "message (reading bus.lowest-priority). Every later assignment finds vector_cpumask equal to "
+        "d->domain and goes to success: only the destination changes -- no move_in_progress, no old_domain, "
+        "so no cleanup IPI and no -EBUSY, and a move never changes the vector.",
+        source=(LEGACY_APIC,) + LEGACY_FLAT,
+        module=M,
+        quote="if (apic == &apic_physflat || num_possible_cpus() > 8) return 1; ... cpumask_bits(retmask)[0] = "
+        "APIC_ALL_CPUS; ... cpumask_and(vector_searchmask, vector_cpumask, cpu_online_mask); ... if "
+        "(cpumask_equal(vector_cpumask, d->domain)) goto success; ... *apicid = (unsigned int)cpu_mask; "
+        "cpumask_bits(effmsk)[0] = cpu_mask; ... .irq_delivery_mode = dest_LowestPrio,")
 
 reading("kernel.edge.inprogress-pending",
         "An edge whose handle_edge_irq finds the irq's action running on another CPU (IRQD_IRQ_INPROGRESS) "

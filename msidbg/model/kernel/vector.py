@@ -257,6 +257,43 @@ def dest_apic(w: World, cpu: int) -> int:
     return int(w["cpus"][cpu]["apic_id"])
 
 
+def flat_legacy(w: World) -> bool:
+    """apic_flat before 4.15 (``platform.lowest_priority`` given: scenario.py refuses it otherwise): an
+    irq's vector is on every online CPU and its message names several of them with Lowest Priority
+    delivery (reading ``kernel.vector.legacy-flat-not-modelled``, lowprio25)."""
+    return w.platform.get("apic") == "flat" and legacy(w)
+
+
+def desc_msg(w: World, desc: Any) -> list[int]:
+    """irq_msi_compose_msg for ``desc``: ``msg`` of its vector and CPU; under apic_flat before 4.15
+    the destination is the OR of the logical bits of its ``dest_cpus`` (flat_cpu_mask_to_apicid),
+    with RH 1 and Delivery Mode Lowest Priority (apic->irq_delivery_mode = dest_LowestPrio)."""
+    if flat_legacy(w) and desc.get("dest_cpus"):
+        dest = 0
+        for c in desc["dest_cpus"]:
+            dest |= 1 << c
+        return compose_msg(dest, desc.vector, True, lowest=True)
+    return msg(w, desc.cpu, desc.vector)
+
+
+def targets_cpu(w: World, desc: Any, cpu: int) -> bool:
+    """Is ``cpu`` in the irq's effective affinity (irq_needs_fixup): its one target CPU, or under
+    apic_flat before 4.15 any CPU its logical destination names (flat_cpu_mask_to_apicid sets the
+    effective mask to the destination's bits)."""
+    if flat_legacy(w) and desc.get("dest_cpus"):
+        return cpu in desc["dest_cpus"]
+    return bool(desc["effective"] == cpu)
+
+
+def retrigger_cpu(w: World, desc: Any) -> int:
+    """apic_retrigger_irq's CPU: the irq's (``apicd->cpu``); before 4.15 cpumask_first_and(data->domain,
+    cpu_online_mask) -- under apic_flat, whose domain is every CPU, the first online CPU."""
+    if flat_legacy(w) and desc.get("dest_cpus"):
+        online = online_cpus(w)
+        return online[0] if online else int(desc["cpu"])
+    return int(desc["cpu"])
+
+
 def msg(w: World, cpu: int, vector: int) -> list[int]:
     """The x86 vector domain's message for ``vector`` on ``cpu`` (__irq_msi_compose_msg): the
     destination mode is the APIC driver's (``apic->dest_mode_logical``)."""
@@ -605,6 +642,45 @@ def _legacy_used(v: int) -> bool:
     return v == IRQ_MOVE_CLEANUP_VECTOR or v == IA32_SYSCALL_VECTOR or v == PIC_CASCADE_VECTOR
 
 
+def _flat_assign(w: World, desc: Any, mask: list[int]) -> int:
+    """__assign_irq_vector (4.5..4.14) with ``flat_vector_allocation_domain``: the domain is every CPU
+    (APIC_ALL_CPUS; at most 8 here). An irq with a vector has that domain already, so cpumask_equal
+    sends every later call to success: only the destination is recomputed -- no old_domain, no
+    move_in_progress, no cleanup IPI, never -EBUSY. The first call searches from the global cursor a
+    vector free in the vector_irq of every online CPU (vector_searchmask) and maps it on each. The
+    destination is mask & online (flat_cpu_mask_to_apicid: their logical bits, also the effective
+    mask); ``desc.cpu`` is its first CPU (the model's single CPU for the TUI and the events)."""
+    if desc.move_in_progress or (desc["cleanup_pending"] and cpu_online(w, desc["prev_cpu"])):
+        return -EBUSY
+    online = online_cpus(w)
+    dest = sorted(c for c in set(mask) if c in online)
+    if not dest:
+        return -ENOSPC
+    if not desc.vector:
+        cursor = w.kernel["vec_cursor"]
+        start = cursor[0]
+        vector, offset = start, cursor[1]
+        while True:
+            vector += 16
+            if vector >= LEGACY_FIRST_SYSTEM_VECTOR:
+                offset = (offset + 1) % 16
+                vector = FIRST_EXTERNAL_VECTOR + offset
+            if vector == start:
+                return -ENOSPC              # wrapped; the next CPU's domain is the same: searched
+            if _legacy_used(vector) or any(type(w.cpus[c].vector_irq.get(vector)) is int for c in online):
+                continue
+            break
+        cursor[0], cursor[1] = vector, offset
+        for c in online:
+            w.cpus[c].vector_irq[vector] = desc.irq
+        desc.vector = vector
+        desc["prev_vector"] = 0
+    desc["dest_cpus"] = dest
+    desc.cpu = dest[0]
+    desc["effective"] = dest[0]
+    return 0
+
+
 def legacy_assign(w: World, desc: Any, mask: list[int]) -> int:
     """__assign_irq_vector (4.5..4.14) with ``default_vector_allocation_domain`` (physflat,
     x2APIC physical: the domain of a CPU is that CPU alone).
@@ -616,6 +692,8 @@ def legacy_assign(w: World, desc: Any, mask: list[int]) -> int:
     (next offset and back to 0x20 + offset past 0xee; wrapping round to the cursor means
     "try the next CPU"), skipping used_vectors and vectors whose ``vector_irq`` slot holds an
     irq. Note the first CPU of the mask wins: an irq on CPU2 asked for {1, 2} moves to CPU1."""
+    if flat_legacy(w):
+        return _flat_assign(w, desc, mask)
     if desc.move_in_progress or (desc["cleanup_pending"] and cpu_online(w, desc["prev_cpu"])):
         return -EBUSY
     cursor = w.kernel["vec_cursor"]
@@ -662,7 +740,12 @@ def _legacy_clear(w: World, desc: Any) -> list[tuple[int, int]]:
     freed: list[tuple[int, int]] = []
     cpus = w.cpus
     vector, cpu = desc.vector, desc.cpu
-    if cpu_online(w, cpu) and cpus[cpu].vector_irq.get(vector) == desc.irq:
+    if flat_legacy(w):      # for_each_cpu_and(cpu, data->domain, cpu_online_mask): every online CPU
+        for c in online_cpus(w):
+            if cpus[c].vector_irq.get(vector) == desc.irq:
+                cpus[c].vector_irq.pop(vector)
+        desc["dest_cpus"] = []
+    elif cpu_online(w, cpu) and cpus[cpu].vector_irq.get(vector) == desc.irq:
         cpus[cpu].vector_irq.pop(vector)
     freed.append((vector, cpu))
     desc.vector = 0
@@ -710,6 +793,9 @@ def legacy_online_slots(w: World, cpu: int) -> None:
     offline keeps its vector, as do the ISA irqs nothing requested: their domain stays CPU0); the
     4.15+ lapic_online only clears."""
     slots = w.cpus[cpu].vector_irq
+    flat = flat_legacy(w)
     for desc in w.irqs.values():
-        if (desc.dev is not None or desc.chip == "IO-APIC") and desc.vector and desc.cpu == cpu:
-            slots[desc.vector] = desc.irq
+        if not desc.vector:
+            continue
+        if (desc.dev is not None and flat) or ((desc.dev is not None or desc.chip == "IO-APIC") and desc.cpu == cpu):
+            slots[desc.vector] = desc.irq       # (apic_flat: a device irq's domain is every CPU)
