@@ -574,11 +574,16 @@ def setup_difference(sa: Any, sb: Any) -> dict[str, dict[str, Any]]:
     """What else the files set up differently (diffheld22: two files differing only in ``costs:`` listed
     nothing, so "no divergence" read as identical files): each step cost (``costs.eoi``), the schedule,
     ``timing:``, the armed ``breakpoints:`` (they decide the outcome's hits), ``faults:`` and ``probes:``
-    (each list as one line per entry)."""
+    (each list as one line per entry). A cost is the one the run uses, the default where the file sets none."""
+    from msidbg.sim.costs import DEFAULT_COSTS
+
     out: dict[str, dict[str, Any]] = {}
     for name in sorted(set(sa.costs) | set(sb.costs)):
-        if sa.costs.get(name) != sb.costs.get(name):
-            out[f"costs.{name}"] = {"a": sa.costs.get(name), "b": sb.costs.get(name)}
+        # the cost each run uses: a file that leaves a step out runs with the default (whyheld12: it read ``-``),
+        # and one that sets the default explicitly differs in nothing
+        ca, cb = sa.costs.get(name, DEFAULT_COSTS.get(name)), sb.costs.get(name, DEFAULT_COSTS.get(name))
+        if ca != cb:
+            out[f"costs.{name}"] = {"a": ca, "b": cb}
     facts = (("schedule", sa.schedule, sb.schedule),
              ("timing.jitter", list(sa.timing.jitter) if sa.timing.jitter else None,
               list(sb.timing.jitter) if sb.timing.jitter else None),
