@@ -33,3 +33,66 @@ def test_a_cost_one_file_leaves_out_shows_the_default_value(tmp_path: Any) -> No
     assert r.switches == {"costs.eoi": {"a": 100, "b": 101}}
     assert "    costs.eoi: A 100, B 101" in render(r)
     assert diff_files(str(a), str(c)).switches == {}
+
+
+# --- (1) the message migrate_one_irq writes at a CPU's offline -------------------------------------------------------
+def _cfg(s: Session, offset: int, value: int) -> list[int]:
+    return [e.index for e in s.events(1, s.total + 1)
+            if e.kind == "cfg.write" and e.fields.get("offset") == offset and e.fields.get("value") == value]
+
+
+def test_the_fixup_write_links_the_new_vector_and_the_deferred_request_it_applies() -> None:
+    """h01: CPU1's offline applies the pending move to CPU2 (irq_fixup_move_pending) and writes the message for
+    CPU2. On main the write linked only the offline action (write <- actions[2])."""
+    s = _run("h01-fixup-applies-pending-k54")
+    (write,) = _cfg(s, 0x54, 0xFEE04004)
+    why = s.why(write)
+    assert links(why) == [("msi.reg", "devices.nic4.msi.addr_lo"), ("irq.vector", "irqs[24].vector"),
+                          ("irq.move_pending", "irqs[24].pending_mask"), ("action.start", "actions[1]")]
+    assert why.chain[1].stack[0] == "msi_domain_set_affinity+new_vector" and "migrate_one_irq" in why.chain[1].stack[2]
+    assert why.chain[2].relation == "applying the deferred move (irq_fixup_move_pending)"
+    # the vector it moved off CPU1 is an annotation (a branch), not the reason it moved
+    moved_off = [b[0] for b in why.chain[0].branches if b[0].path == "irqs[24].vector"]
+    assert moved_off and moved_off[0].relation.startswith("moving it off the dying CPU")
+
+
+def test_an_old_x86_fixup_write_links_the_vector_it_composes() -> None:
+    """h02 (4.9: fixup_irqs calls the chip's irq_set_affinity): the write for CPU0 links the new vector, whose
+    default is the offline; the vector it moved off CPU2 and the request that put it there are branches. Main: the
+    write linked the offline only."""
+    s = _run("h02-x86-fixup-chip-only-k49")
+    (write,) = _cfg(s, 0x54, 0xFEE00000)[-1:]
+    why = s.why(write)
+    assert links(why) == [("msi.reg", "devices.nic4.msi.addr_lo"), ("irq.vector", "irqs[24].vector"),
+                          ("action.start", "actions[3]")]
+    heads = {(b[0].path, b[0].event) for b in why.chain[0].branches}
+    assert ("irqs[24].vector", one_event(s, "vector.assign", 0x51)) in heads
+
+
+def one_event(s: Session, kind: str, vector: int) -> int:
+    (e,) = [e.index for e in s.events(1, s.total + 1) if e.kind == kind and e.fields.get("vector") == vector]
+    return e
+
+
+def test_an_msix_fixup_write_links_the_new_vector() -> None:
+    """h03 (6.1, MSI-X): the entry's address write for CPU0 links the vector migrate_one_irq gave the irq."""
+    s = _run("h03-msix-offline-online-mask-k61")
+    (write,) = [e.index for e in s.events(1, s.total + 1) if e.kind == "msix.write" and e.fields.get("reg") == "addr_lo"
+                and e.fields.get("value") == 0xFEE01004 and e.index > 20]
+    assert links(s.why(write)) == [("table.write", "devices.nic0.msix.table[0].addr_lo"),
+                                   ("irq.vector", "irqs[24].vector"), ("action.start", "actions[1]")]
+
+
+# --- (4) cpu_online_mask: take_cpu_down, not cpu_down's end ---------------------------------------------------------
+def test_an_offline_cpu_is_named_by_take_cpu_down() -> None:
+    """remove_cpu_from_maps (take_cpu_down's __cpu_disable) takes the CPU out of cpu_online_mask; the model's flag
+    follows at cpu_down's end, which main named (``cpu_down+offline``), after fixup_irqs had already run."""
+    for name, cpu in (("h01-fixup-applies-pending-k54", 1), ("h03-msix-offline-online-mask-k61", 1)):
+        s = _run(name)
+        why = s.why(f"cpus[{cpu}].online")
+        assert why.chain[0].stack == ["take_cpu_down+cpu_disable"], name
+        offline = [e.index for e in s.events(1, s.total + 1) if e.kind == "cpu.offline"][0]
+        assert why.chain[0].event < offline
+        # the cpu.offline event's own node links it
+        ev = s.why(offline)
+        assert ev.chain[1].path == f"cpus[{cpu}].online" and ev.chain[1].stack == ["take_cpu_down+cpu_disable"]
