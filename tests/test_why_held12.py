@@ -96,3 +96,16 @@ def test_an_offline_cpu_is_named_by_take_cpu_down() -> None:
         # the cpu.offline event's own node links it
         ev = s.why(offline)
         assert ev.chain[1].path == f"cpus[{cpu}].online" and ev.chain[1].stack == ["take_cpu_down+cpu_disable"]
+
+
+# --- (5) a state-only divergence: the step that wrote the state -----------------------------------------------------
+def test_a_state_only_divergence_names_the_step_that_wrote_the_state() -> None:
+    """d04 (note_interrupt_counts 5.12 / 5.13): A's irq_count is written by note_interrupt (``handle_fasteoi_irq+note``)
+    ahead of the EOI that emits event 14; main showed the EOI's stack on both sides. B's step wrote nothing that
+    differs: its side keeps the emitting step."""
+    r = diff_files(str(DIFF22 / "d04-intx-count-k512.yaml"), str(DIFF22 / "d04-intx-count-k513.yaml"))
+    d = r.first
+    assert d is not None and d.state_only and d.a == 14
+    assert d.a_info["stack"][0] == "handle_fasteoi_irq+note" and d.a_info["event_stack"][0] == "handle_fasteoi_irq+eoi"
+    assert d.b_info["stack"][0] == "handle_fasteoi_irq+eoi" and "event_stack" not in d.b_info
+    assert "       at handle_fasteoi_irq+note < common_interrupt+return" in render(r)
