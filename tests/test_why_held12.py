@@ -109,3 +109,18 @@ def test_a_state_only_divergence_names_the_step_that_wrote_the_state() -> None:
     assert d.a_info["stack"][0] == "handle_fasteoi_irq+note" and d.a_info["event_stack"][0] == "handle_fasteoi_irq+eoi"
     assert d.b_info["stack"][0] == "handle_fasteoi_irq+eoi" and "event_stack" not in d.b_info
     assert "       at handle_fasteoi_irq+note < common_interrupt+return" in render(r)
+
+
+# --- (2) losses counted at a descriptor's free: each its own edge -----------------------------------------------------
+def test_each_signal_lost_at_the_descriptor_free_links_its_own_pending_edge() -> None:
+    """q10 (whyheld11's file): two entries of pending_src are lost when free_msi_irqs frees irq 24 -- 2 signals left
+    to CPU1's loop by an edge on CPU2, 1 signal parked after free_irq shut the irq down. Main linked both to the
+    IRQS_PENDING bit's last writer (the parked one): one chain for two different edges."""
+    s = ran("q10-remove-edge-loop-k515", ROOT / "tests" / "heldout_why11")
+    lost = [h for h in s.hits() if h.name == "irq-lost" and "when its descriptor was freed" in h.detail]
+    assert [h.detail.split(": ")[1].split(" ")[0] for h in lost] == ["2", "1"]
+    first, second = (s.why(h) for h in lost)
+    assert first.chain[1].path == second.chain[1].path == "irqs[24].pending"
+    assert first.chain[1].event < second.chain[1].event
+    assert "(2 signal(s) left to its loop)" in first.chain[1].reason
+    assert "(1 signal(s) wait for check_irq_resend)" in second.chain[1].reason

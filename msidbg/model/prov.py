@@ -135,6 +135,8 @@ class Prov(Reader):
         #: irq -> (its vector's writer as migrate_one_irq found it on the dying CPU, the deferred request
         #: irq_fixup_move_pending applied or -1): what the migration's steps link (``migrate_start``; whyheld12)
         self.migrating: dict[int, tuple[int, int]] = {}
+        #: irq -> per entry of its ``pending_src``, the IRQS_PENDING node of the edge that added it (``entry.hand_over``)
+        self.pend_src: dict[int, list[int]] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

@@ -936,8 +936,10 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs.pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
     if desc is None:
         return
-    for d, i, n in desc.get("pending_src") or ():   # IRQS_PENDING edges no resend will replay now
-        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+    from msidbg.model.kernel.entry import pending_edges     # (entry imports this module's callers)
+
+    for d, i, n, w in pending_edges(k.eng.prov, desc):    # IRQS_PENDING edges no resend will replay now
+        k.eng.prov.dep_writer(PC.D_PENDING, PK.key(PK.IRQPEND, irq), w)     # (each its own edge: whyheld12)
         k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
         acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq} when its descriptor was freed")
     release_vectors(k, desc)
