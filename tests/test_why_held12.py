@@ -124,3 +124,25 @@ def test_each_signal_lost_at_the_descriptor_free_links_its_own_pending_edge() ->
     assert first.chain[1].event < second.chain[1].event
     assert "(2 signal(s) left to its loop)" in first.chain[1].reason
     assert "(1 signal(s) wait for check_irq_resend)" in second.chain[1].reason
+
+
+# --- (3) the PV table-store oops names pci_msi_ignore_mask -----------------------------------------------------------
+def test_a_pv_table_store_oops_names_pci_msi_ignore_mask_as_its_root() -> None:
+    """h04 (5.15.2: pci_msix_shutdown's pci_msix_mask) and h05 (4.19.206: msix_mask_all): the store is made regardless
+    of the guest's pci_msi_ignore_mask, which pci_xen_init set at boot. Main: result <- error <- the action."""
+    for name, act, step in (("h04-pv-shutdown-mask-k5152", 1, "pci_disable_msix+shutdown_mask"),
+                            ("h05-pv-maskall-k419206", 0, "msix_capability_init+mask_early")):
+        s = _run(name)
+        why = s.why(next(h for h in s.hits() if h.name == "probe-failed"))
+        assert links(why) == [("action.done", f"actions[{act}].result"), ("kernel", f"actions[{act}].error"),
+                              ("initial", "kernel.ignore_mask")], name
+        assert why.chain[1].stack[0] == step
+        assert why.chain[2].relation == "written regardless of the guest's pci_msi_ignore_mask"
+        assert "kernel.ignore_mask = 1" in why.chain[2].reason and "pci_xen_init" in why.chain[2].reason
+
+
+def test_a_path_question_on_the_flag_reads_where_boot_set_it() -> None:
+    """``why --path kernel.ignore_mask``: main read "the initial state" (no tracked path)."""
+    s = _run("h05-pv-maskall-k419206")
+    head = s.why("kernel.ignore_mask").chain[0]
+    assert (head.link, head.path) == ("initial", "kernel.ignore_mask") and "set at boot by pci_xen_init" in head.reason
