@@ -146,3 +146,48 @@ def test_a_path_question_on_the_flag_reads_where_boot_set_it() -> None:
     s = _run("h05-pv-maskall-k419206")
     head = s.why("kernel.ignore_mask").chain[0]
     assert (head.link, head.path) == ("initial", "kernel.ignore_mask") and "set at boot by pci_xen_init" in head.reason
+
+
+# --- held-out round 12: the rest ---------------------------------------------------------------------------------------
+def test_a_remapped_fixup_irte_write_shows_the_vector_it_moved_off() -> None:
+    """h07 (VT-d, 6.1): migrate_one_irq rewrites the IRTE; its vector node is the default (as on main), and the vector
+    it moved off the dying CPU2 (set_affinity's move at the first interrupt) is a branch -- main had none."""
+    s = _run("h07-vtd-offline-irte-k61")
+    off = next(e.index for e in s.events(1, s.total + 1) if e.kind == "action.start" and e.fields.get("do") == "cpu_offline")
+    irte = next(e.index for e in s.events(off, s.total + 1) if e.kind == "iommu.irte")
+    why = s.why(irte)
+    assert links(why)[:2] == [("irte", "iommu.irte[0]"), ("irq.vector", "irqs[24].vector")]
+    assert links(why)[-1] == ("action.start", "actions[1]")
+    moved = [b[0] for b in why.chain[0].branches if b[0].relation.startswith("moving it off the dying CPU")]
+    assert len(moved) == 1 and moved[0].event < off and "CPU2" in moved[0].reason
+
+
+def test_a_second_offline_and_a_round_trip_name_the_take_cpu_down_that_ran() -> None:
+    """h08: a second offline of the offline CPU1 runs no take_cpu_down: the flag stays the first offline's. h09: CPU1
+    offline, online, offline: the cursor after the first offline names its take_cpu_down (not the cpu.offline flag
+    main named), after the online the cpu_up, at the end the second take_cpu_down."""
+    s = _run("h08-offline-again-k61")
+    why = s.why("cpus[1].online")
+    assert links(why) == [("cpu.online", "cpus[1].online"), ("action.start", "actions[1]")]
+    assert why.chain[0].stack == ["take_cpu_down+cpu_disable"]
+    s = _run("h09-offline-twice-k510")
+    offs = [e.index for e in s.events(1, s.total + 1) if e.kind == "cpu.offline"]
+    ons = [e.index for e in s.events(1, s.total + 1) if e.kind == "cpu.online"]
+    got = []
+    for at in (offs[0] + 1, ons[0] + 1, s.total):
+        s.seek(at)
+        head = s.why("cpus[1].online").chain[0]
+        got.append((head.stack[0], head.value))
+    assert got == [("take_cpu_down+cpu_disable", False), ("cpu_up+start", True), ("take_cpu_down+cpu_disable", False)]
+
+
+def test_a_state_difference_that_appears_and_vanishes_is_not_a_divergence() -> None:
+    """h06 (documented, gap 6 left): A counts irq_count 1..3, B leaves it unset, and the shared request of eth6 resets
+    it to 0 in both -- the runs never part and diff lists the switches."""
+    r = diff_files(str(HELD / "h06-intx-count-reset-k512.yaml"), str(HELD / "h06-intx-count-reset-k513.yaml"))
+    assert r.first is None and r.same_outcome
+    assert sorted(r.switches) == ["kernel.version", "note_interrupt_counts"]
+    a, b = r.a.session, r.b.session
+    mid = next(e.index for e in a.events(1, a.total + 1) if e.kind == "action.start" and e.dev == "eth6")
+    assert a.world_at(mid)["irqs"][17].get("irq_count") == 3 and b.world_at(mid)["irqs"][17].get("irq_count") is None
+    assert a.world["irqs"][17]["irq_count"] == b.world["irqs"][17]["irq_count"] == 0
