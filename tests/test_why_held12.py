@@ -5,12 +5,13 @@ Each test pins what main got wrong: the chain it printed or the value ``diff`` s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from msidbg.debugger import Session
 from msidbg.debugger.diff import diff_files, render
-from tests.why_helpers import ROOT, links, ran
+from tests.why_helpers import ROOT, cli, links, ran
 
 HELD = Path(__file__).resolve().parent / "heldout_why12"
 DIFF22 = ROOT / "tests" / "heldout_diff22"
@@ -191,3 +192,46 @@ def test_a_state_difference_that_appears_and_vanishes_is_not_a_divergence() -> N
     mid = next(e.index for e in a.events(1, a.total + 1) if e.kind == "action.start" and e.dev == "eth6")
     assert a.world_at(mid)["irqs"][17].get("irq_count") == 3 and b.world_at(mid)["irqs"][17].get("irq_count") is None
     assert a.world["irqs"][17]["irq_count"] == b.world["irqs"][17]["irq_count"] == 0
+
+
+# --- second batch -------------------------------------------------------------------------------------------------------
+def test_an_amd_fixup_irte_store_shows_the_vector_it_moved_off() -> None:
+    """h10 (AMD-Vi, 6.1): as h07 for the AMD IRTE store migrate_one_irq makes at CPU2's offline."""
+    s = _run("h10-amdvi-offline-irte-k61")
+    off = next(e.index for e in s.events(1, s.total + 1) if e.kind == "action.start" and e.fields.get("do") == "cpu_offline")
+    irte = next(e.index for e in s.events(off, s.total + 1) if e.kind == "iommu.irte")
+    why = s.why(irte)
+    assert links(why)[:2] == [("irte", "iommu.tables.nic0[0]"), ("irq.vector", "irqs[24].vector")]
+    moved = [b[0] for b in why.chain[0].branches if b[0].relation.startswith("moving it off the dying CPU")]
+    assert len(moved) == 1 and "CPU2" in moved[0].reason
+
+
+def test_two_identical_losses_at_the_end_each_link_their_own_edge() -> None:
+    """h11: two edges parked on the lazily disabled irq are lost at the end with the same event, name and detail.
+    Main explained both hits as the later one (``hit_index`` matched by value) -- and with one chain for both even
+    when asked by the first."""
+    s = _run("h11-disabled-two-edges-k61")
+    lost = [h for h in s.hits() if h.name == "irq-lost"]
+    assert len(lost) == 2 and lost[0] == lost[1]
+    edges = [e.index for e in s.events(1, s.total + 1) if e.kind == "irq.pending"]
+    assert [s.why(h).chain[1].event for h in lost] == edges
+    # the CLI's --hit N answers each too
+    got = []
+    for n in (0, 1):
+        code, out, _ = cli("why", str(HELD / "h11-disabled-two-edges-k61.yaml"), "--hit", str(n), "--json")
+        assert code == 0
+        got.append(json.loads(out)["chain"][1]["event"])
+    assert got == edges
+
+
+def test_a_pending_move_to_the_dying_cpu_is_dropped_and_nothing_is_migrated() -> None:
+    """h12: irq_fixup_move_pending drops the move whose only CPU goes; the irq stays on CPU1 (no fixup write) and the
+    next signal's handler run reaches the probe's message, nothing of the offline. (Held as expected.)"""
+    s = _run("h12-pending-move-dropped-k54")
+    off = next(e.index for e in s.events(1, s.total + 1) if e.kind == "action.start" and e.fields.get("do") == "cpu_offline")
+    assert not [e for e in s.events(off, s.total + 1) if e.kind == "cfg.write"]
+    run = next(e.index for e in s.events(1, s.total + 1) if e.kind == "irq.handler")
+    why = s.why(run)
+    assert [lk.path for lk in why.links() if lk.path and lk.path.startswith("actions[")] and all(
+        lk.event < off or lk.event > s.total - 5 for lk in why.links())
+    assert links(why)[-1] == ("action.start", "actions[0]")

@@ -346,10 +346,18 @@ def explain_node(b: Builder, r: int, extra: list[int] | None = None) -> list[Lin
 
 
 def hit_index(hits: list[Hit], hit: Hit) -> int:
-    """The position of ``hit`` in the engine's hit list."""
+    """The position of ``hit`` in the engine's hit list: the one it was read as (``Hit.seq``) or the very object
+    (whyheld12: two hits with the same event, name and detail -- two IRQS_PENDING entries lost at the run's end --
+    both explained the later one), else the last equal one (a hit rebuilt from a snapshot's recording)."""
+    j = getattr(hit, "seq", -1)
+    if 0 <= j < len(hits) and hits[j] == hit:
+        return j
+    for j in range(len(hits) - 1, -1, -1):
+        if hits[j] is hit:
+            return j
     for j in range(len(hits) - 1, -1, -1):
         h = hits[j]
-        if h is hit or (h.event == hit.event and h.name == hit.name and h.detail == hit.detail):
+        if h.event == hit.event and h.name == hit.name and h.detail == hit.detail:
             return j
     return -1
 
