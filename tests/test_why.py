@@ -149,11 +149,14 @@ def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed
     assert exit_ < offline
     assert gone.events() == [exit_, off_start] and gone.chain[0].value == "UNUSED"
     assert gone.chain[0].stack == ["take_cpu_down+fixup_irr"]
-    # the first loss: sent to CPU1 while it was offline -- the offline is the most recent writer;
+    # the first loss: sent to CPU1 while it was offline -- the offline is the most recent writer (whyheld12: where
+    # take_cpu_down's remove_cpu_from_maps took CPU1 out of cpu_online_mask, before the cpu.offline event);
     # the latch and the live rewrite it ignored are the branches
     loss = first_hit(s, "irq-lost")
     why = s.why(loss)
-    assert why.events() == [loss.event, offline, off_start]
+    disable = why.chain[1].event
+    assert off_start < disable < exit_ < offline and why.chain[1].stack == ["take_cpu_down+cpu_disable"]
+    assert why.events() == [loss.event, disable, off_start]
     assert why.chain[1].path == "cpus[1].online" and why.chain[1].value is False
 
 

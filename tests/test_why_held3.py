@@ -276,8 +276,9 @@ def test_a_kernel_change_names_the_step_that_made_it_not_the_next(tmp_path: Path
     assert head.link == "vector_irq" and head.stack[0] == "irq_domain_activate_irq+assign"
     offline = events(s, "cpu.offline")[0]
     head = s.why("cpus[2].online").chain[0]
-    assert (head.event, head.value) == (offline.index, 0)
-    assert head.stack[:2] == ["cpu_down+offline", "cpu_offline+done"]
+    # (whyheld12: the CPU leaves cpu_online_mask in take_cpu_down's __cpu_disable, before the cpu.offline event)
+    assert head.event < offline.index and head.value == 0
+    assert head.stack == ["take_cpu_down+cpu_disable"]
 
 
 # legacy 4.9: eth0 vector 1 moved to CPU4, signals as free_irq runs; B is the same file under a seeded

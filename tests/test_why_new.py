@@ -457,9 +457,11 @@ def test_an_offline_that_waited_for_a_cpu_in_hardirq_links_the_rendezvous_and_th
     why = s.why(_idx(s, "cpu.offline")[0])
     # (redteam11) CPU1 takes what is still pending when its loop ends before its stopper acks (multi_cpu_stop
     # runs with interrupts on): the last is the vector cleanup IPI CPU2 sent when it found the irq in progress
-    assert _kinds(why.chain)[:5] == [("cpu.offline", "cpu.online"), ("kernel", "kernel"), ("apic.accept", "accept"),
-                                     ("apic.ipi", "irr.ipi"), ("kernel", "kernel")]
-    ack, last, ipi, edge = why.chain[1:5]
+    # (whyheld12) the cpu.offline flag links take_cpu_down's remove_cpu_from_maps, where CPU1 left cpu_online_mask
+    assert _kinds(why.chain)[:6] == [("cpu.offline", "cpu.online"), ("kernel", "cpu.online"), ("kernel", "kernel"),
+                                     ("apic.accept", "accept"), ("apic.ipi", "irr.ipi"), ("kernel", "kernel")]
+    assert why.chain[1].stack == ["take_cpu_down+cpu_disable"]
+    ack, last, ipi, edge = why.chain[2:6]
     assert ack.path == "cpus[0].proc.wait" and "CPU1 left hardirq" in ack.reason
     assert ack.time_ns > 1_299_000
     assert (last.path, last.cpu) == ("cpus[1].isr[0x20]", 1) and (ipi.path, ipi.cpu) == ("cpus[1].irr[0x20]", 2)

@@ -418,6 +418,23 @@ def _node_step(info: dict[str, Any], sig: ProvSig, e: int, other: tuple[Any, ...
         return
 
 
+def _writer_step(run: Run, e: int, paths: list[str], info: dict[str, Any]) -> None:
+    """A state-only divergence: the step of event ``e`` that wrote the differing state (whyheld12: the emitting
+    step's stack was shown, and a silent step before it -- note_interrupt's count ahead of handle_fasteoi_irq's
+    EOI -- wrote it). ``stack`` becomes that step's, ``event_stack`` keeps the emitting one's, when they differ."""
+    from msidbg.debugger.whytext import describe_frames
+
+    def read(w: dict[str, Any]) -> list[Any]:
+        return [_get(w, p) for p in paths]
+
+    got = run.session.written_by(e, read)
+    if not got:
+        return
+    frames = describe_frames(got)
+    if frames and frames != info["stack"]:
+        info["event_stack"], info["stack"] = info["stack"], frames
+
+
 def stack_at(run: Run, e: int) -> list[str]:
     """The call stack (innermost first, ``prog+step``) of the program step that emitted event ``e``."""
     from msidbg.debugger.whytext import describe_frames
@@ -575,11 +592,16 @@ def setup_difference(sa: Any, sb: Any) -> dict[str, dict[str, Any]]:
     """What else the files set up differently (diffheld22: two files differing only in ``costs:`` listed
     nothing, so "no divergence" read as identical files): each step cost (``costs.eoi``), the schedule,
     ``timing:``, the armed ``breakpoints:`` (they decide the outcome's hits), ``faults:`` and ``probes:``
-    (each list as one line per entry)."""
+    (each list as one line per entry). A cost is the one the run uses, the default where the file sets none."""
+    from msidbg.sim.costs import DEFAULT_COSTS
+
     out: dict[str, dict[str, Any]] = {}
     for name in sorted(set(sa.costs) | set(sb.costs)):
-        if sa.costs.get(name) != sb.costs.get(name):
-            out[f"costs.{name}"] = {"a": sa.costs.get(name), "b": sb.costs.get(name)}
+        # the cost each run uses: a file that leaves a step out runs with the default (whyheld12: it read ``-``),
+        # and one that sets the default explicitly differs in nothing
+        ca, cb = sa.costs.get(name, DEFAULT_COSTS.get(name)), sb.costs.get(name, DEFAULT_COSTS.get(name))
+        if ca != cb:
+            out[f"costs.{name}"] = {"a": ca, "b": cb}
     facts = (("schedule", sa.schedule, sb.schedule),
              ("timing.jitter", list(sa.timing.jitter) if sa.timing.jitter else None,
               list(sb.timing.jitter) if sb.timing.jitter else None),
@@ -727,6 +749,8 @@ def compare(a: Run, b: Run) -> DiffResult:
         e, values = state
         sd = Divergence(a.context(e), int(a.pos[e - 1]), e, e, state_only=True)
         sd.a_info, sd.b_info = event_info(a, e), event_info(b, e)
+        for run, info in ((a, sd.a_info), (b, sd.b_info)):
+            _writer_step(run, e, list(values), info)
         sd.paths = [row for p, (va, vb) in sorted(values.items()) for row in _leaves(p, va, vb)][:MAX_PATHS]
         sd.switches = switches
         divs.insert(0, sd)

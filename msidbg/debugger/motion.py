@@ -508,6 +508,40 @@ class Motion:
         yield from self.goto(origin)
         return got[0] if got else None
 
+    def written_by(self, index: int, read: Callable[[dict[str, Any]], Any]) -> Generator[None, None, list[tuple[str, int]] | None]:
+        """The call stack, (program, pc) outermost first, of the program step of event ``index`` after which
+        ``read(world)`` first changed -- a step before the emitting one may have written the state (note_interrupt's
+        count ahead of handle_fasteoi_irq's EOI) -- or None (no program step changed it: a device's or Xen's part of
+        the event). The event is re-executed with every step observed (as with probes armed); the cursor ends where
+        it was (whyheld12)."""
+        from msidbg.model.prov import _step_stack
+
+        eng = self.eng
+        origin = eng.w["events"]
+        yield from self.goto(index - 1)
+        k = eng.model.k
+        got: list[list[tuple[str, int]]] = []
+        seen = [read(eng.w)]
+
+        def watch(stack: list[dict[str, Any]], frame: dict[str, Any], pc: int) -> None:
+            if got:
+                return
+            now = read(eng.w)
+            if now != seen[0]:
+                got.append([(f["prog"], f["pc"]) for f in _step_stack(stack, frame, pc)])
+
+        probed = k.probed
+        k.probed, k.step_watch = True, watch
+        try:
+            if eng.w["events"] == index - 1:
+                eng.step()
+                if eng.cur >= self.timeline.next_at:
+                    self.timeline.on_event()
+        finally:
+            k.probed, k.step_watch = probed, None
+        yield from self.goto(origin)
+        return got[0] if got else None
+
     def peek(self, index: int) -> Generator[None, None, dict[str, Any]]:
         """A copy of the world at ``index`` (clamped to the run); the cursor ends where it was."""
         origin = self.eng.w["events"]

@@ -382,6 +382,14 @@ class Session:
             return None
         return self._drive(self.motion.executed(index))
 
+    def written_by(self, index: int, read: Any) -> list[tuple[str, int]] | None:
+        """The call stack ((program, pc), outermost first) of the step of event ``index`` after which
+        ``read(world)`` first changed, or None when no program step changed it. The cursor does not move."""
+        self._need_history()
+        if not 1 <= index <= self.total:
+            return None
+        return self._drive(self.motion.written_by(index, read))
+
     def world_at(self, index: int) -> dict[str, Any]:
         """A private copy of the world at event ``index``; the cursor does not move."""
         self._need_history()

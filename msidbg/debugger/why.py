@@ -211,6 +211,8 @@ class Builder:
         def recent(d: tuple[int, int, int]) -> tuple[int, int]:
             return (-p.event(d[2]), -d[2])
         strong = sorted((d for d in real if d[0] not in C.WEAK and d[0] not in C.SIDE), key=recent)
+        # a value boot code set (pci_msi_ignore_mask): no writer, yet what the node used -- the root, after the rest
+        strong += [d for d in deps if d[2] < 0 and d[0] in C.BOOT][:1]
         if len(strong) > 1:
             own = p.key(r) if 0 <= r < HOT else -1
             held = any(d[0] == C.D_MASKED_BY or d[0] == C.D_IN_SERVICE for d in strong)
@@ -315,8 +317,22 @@ class Builder:
         self.budget -= 1
         path = PK.path(key, self.p.devname) if key >= 0 else None
         what = f"{path} still had its initial value" if path else "the initial state"
+        if key >= 0 and key >> PK.SHIFT == PK.IGNMASK:
+            what = f"{path} = {int(bool(self.p.eng.w.kernel.get('ignore_mask')))}: {_ignore_mask_origin(self.p.eng.w)}"
         reason = f"{relation}: {what}" if relation else what
         return Link(0, 0, "initial", "initial", None, None, "initial state", path, None, [], reason, relation)
+
+
+def _ignore_mask_origin(w: Any) -> str:
+    """Where the guest kernel set pci_msi_ignore_mask, at boot (arch/x86/pci/xen.c; no step records it)."""
+    kind = w.platform.get("kind")
+    if kind == "xen-pv":
+        return ("pci_msi_ignore_mask, set at boot by pci_xen_init (a Xen PV domU's PCI frontend stub; through "
+                "xen_setup_pci_msi from the 2020 XEN-MSI consolidation; pci_xen_initial_domain in dom0)")
+    if kind == "xen-hvm":
+        return ("pci_msi_ignore_mask, set at boot by xen_hvm_msi_init's xen_setup_pci_msi (7e0815b3e099; xen_msi_init "
+                "in the 4.14 backport) for a guest using pirqs")
+    return "pci_msi_ignore_mask, clear (not a Xen guest)"
 
 
 def explain_node(b: Builder, r: int, extra: list[int] | None = None) -> list[Link]:
@@ -330,10 +346,18 @@ def explain_node(b: Builder, r: int, extra: list[int] | None = None) -> list[Lin
 
 
 def hit_index(hits: list[Hit], hit: Hit) -> int:
-    """The position of ``hit`` in the engine's hit list."""
+    """The position of ``hit`` in the engine's hit list: the one it was read as (``Hit.seq``) or the very object
+    (whyheld12: two hits with the same event, name and detail -- two IRQS_PENDING entries lost at the run's end --
+    both explained the later one), else the last equal one (a hit rebuilt from a snapshot's recording)."""
+    j = getattr(hit, "seq", -1)
+    if 0 <= j < len(hits) and hits[j] == hit:
+        return j
+    for j in range(len(hits) - 1, -1, -1):
+        if hits[j] is hit:
+            return j
     for j in range(len(hits) - 1, -1, -1):
         h = hits[j]
-        if h is hit or (h.event == hit.event and h.name == hit.name and h.detail == hit.detail):
+        if h.event == hit.event and h.name == hit.name and h.detail == hit.detail:
             return j
     return -1
 

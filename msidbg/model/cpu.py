@@ -100,7 +100,7 @@ class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
     __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent",
-                 "probed")
+                 "probed", "step_watch")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -121,6 +121,9 @@ class Ctx:
         self.silent = 0
         #: the world has probes armed (``w["probes"]``, built with it; set by ``Model.bind``)
         self.probed = False
+        #: called after each program step, with (stack, frame, pc), while re-executing known history with ``probed``
+        #: set (every step goes through ``_run``): the debugger's ``Session.written_by`` (whyheld12)
+        self.step_watch: Any = None
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -541,7 +544,8 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
     last: Any = NOTHING
     stack = ctx.stack
     w = k.w
-    armed = w.probes if k.probed else None
+    armed = (w.get("probes") or {}) if k.probed else None     # ({}: no probes, only ``step_watch``)
+    watch = k.step_watch if armed is not None else None
     n = 1 if stepped else 0
     kd = k.eng.prov.kdiff
     pc = -1
@@ -559,6 +563,8 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
         stepped = True
         if armed:
             probes.after(w, ctx, frame, pc, [] if got is NOTHING else [got])
+        if watch is not None:
+            watch(stack, frame, pc)
         if got is not NOTHING:
             last = got
         if k.emitted:

@@ -135,6 +135,11 @@ class Prov(Reader):
         self.vmsi_ev = -1
         #: CPU -> the last expiry of poll_spurious_irq_timer there (``intx.on_spoll``): what its poll's steps run for
         self.poll_run: dict[int, int] = {}
+        #: irq -> (its vector's writer as migrate_one_irq found it on the dying CPU, the deferred request
+        #: irq_fixup_move_pending applied or -1): what the migration's steps link (``migrate_start``; whyheld12)
+        self.migrating: dict[int, tuple[int, int]] = {}
+        #: irq -> per entry of its ``pending_src``, the IRQS_PENDING node of the edge that added it (``entry.hand_over``)
+        self.pend_src: dict[int, list[int]] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------
@@ -233,6 +238,14 @@ class Prov(Reader):
             self.notes.add(r, note)
         return r
 
+    def migrate_start(self, irq: int, applied: bool) -> None:
+        """CPU offline is about to run migrate_one_irq for ``irq`` (``applied``: irq_fixup_move_pending handed it the
+        deferred move): what its steps' nodes link -- the vector it moves off the dying CPU, the request it applies
+        (pending_mask keeps no record of the clear: the request's node is still its key's writer)."""
+        if self.eng.fresh and self.on:
+            self.migrating[irq] = (self.cur.get(PK.key(PK.IRQVEC, irq), -1),
+                                   self.cur.get(_small(PK.key(PK.MOVEPEND, irq)), -1) if applied else -1)
+
     def stack_only(self) -> None:
         """Attach the running call stack to the node just recorded (``write(..., ctx=False)``), no link to what the
         context runs for: an injected fault stays a root, shown where it fired (whyheld11)."""
@@ -262,6 +275,8 @@ class Prov(Reader):
             return
         if kind == "proc":
             self.proc_last[cpu] = node
+            if self.migrating:
+                self._migrated(cur, node, stack)
             action = k.cpu.proc.action
             if action is not None and action >= 0:   # (an action key is never a hot one)
                 key = _ACTION | action
@@ -294,6 +309,26 @@ class Prov(Reader):
             serving = k.w.get("qemu", {}).get("serving")
             if serving is not None:
                 self._link(cur, C.D_IOREQ, PK.key(PK.IOREQ, serving["cpu"]))
+
+    def _migrated(self, cur: int, node: int, stack: list[dict[str, Any]]) -> None:
+        """A node made inside migrate_one_irq: it links the irq's vector as the migration left it (the new vector a
+        message write composes; not the vector node itself), the vector it moved off the dying CPU, and the deferred
+        request it applies (whyheld12)."""
+        for f in stack:
+            irq = f["locals"].get("irq") if f["prog"] == "migrate_one_irq" else None
+            if not isinstance(irq, int) or irq not in self.migrating:
+                continue
+            before, req = self.migrating[irq]
+            add = self.rec.frombytes
+            key = PK.key(PK.IRQVEC, irq)
+            now = self.cur.get(key, -1)
+            if now != before and now >= 0 and now != node:
+                add(_REC(cur << EV_SHIFT | C.D_COMPOSED, key, now, -1))
+            if before >= 0:
+                add(_REC(cur << EV_SHIFT | C.D_MIGRATED, key, before, -1))
+            if req >= 0:
+                add(_REC(cur << EV_SHIFT | C.D_FIXUP_MOVE, PK.key(PK.MOVEPEND, irq), req, -1))
+            return
 
     def _link(self, cur: int, code: int, key: int) -> None:
         """A dependency of the node just recorded (its dependencies are the last records)."""

@@ -265,6 +265,16 @@ D_QUEUED_BEHIND = _c("queued-behind", False, "queued behind")
 #: a flow handler spinning on desc->lock behind the task queued for it first (kernel.lock.desc-lock-queued): that task's
 #: action (whyheld11)
 D_LOCK_QUEUED = _c("desc-lock-queued", False, "waits for desc->lock, queued for first by")
+#: what a step of migrate_one_irq (fixup_irqs / irq_migrate_all_off_this_cpu at a CPU's offline) writes -- the new
+#: vector, its slot, the message on the device -- moves: the irq's vector as it was on the dying CPU, and the deferred
+#: request irq_fixup_move_pending applied (whyheld12: the message written in fixup linked only the offline action); the
+#: vector it moves off is an annotation (why it moved is the offline, or the request)
+D_MIGRATED = _c("migrated", False, "moving it off the dying CPU: the irq's vector there, set by")
+D_FIXUP_MOVE = _c("fixup-move", False, "applying the deferred move (irq_fixup_move_pending)")
+#: an MSI-X table store that oopses on a Xen PV guest (msix_mask_all before 1a519dc7a73c, pci_msix_shutdown on 5.15 ..
+#: 5.15.2) is made regardless of the guest's pci_msi_ignore_mask, which boot code set (no recorded step): a root link
+#: to ``kernel.ignore_mask``'s initial value, kept in the default chain (whyheld12: the oops named only the probe)
+D_IGNORE_MASK = _c("ignore-mask", False, "written regardless of the guest's pci_msi_ignore_mask")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
@@ -272,7 +282,9 @@ ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
 #: control links: followed only when nothing else explains a node (the root of a kernel write)
 WEAK = frozenset({D_ACTION, D_IN_IRQ_CTL, D_IN_POLL})
 #: annotations: shown as a branch, never the default path (they did not produce the value)
-SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE})
+SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE, D_MIGRATED})
+#: links to a value boot code set (no recorded writer): kept, as the chain's root, when other links explain the node
+BOOT = frozenset({D_IGNORE_MASK})
 #: links whose value is a message: resolved to the registers it is made of, as of the use
 MESSAGE = frozenset({IRR_SET, TORN, D_MSG_TABLE, D_MSG_MSI, D_LATCHED})
 #: nodes that are the device's own doing (the actor is the device even inside a CPU's step)

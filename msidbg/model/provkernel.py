@@ -113,10 +113,20 @@ class KernelDiff:
             if old[1] is online and old[0] == vi:
                 continue
             if old[1] is not online:
-                cause = self.offline_cause.pop(cid, -1)
-                if cause >= 0 and not online:
-                    P.dep(C.D_CAUSE, cause)
-                P.write(C.ONLINE, PK.key(PK.ONLINE, cid), int(online))
+                key = PK.key(PK.ONLINE, cid)
+                last = P.cur.get(key, -1)
+                if not online and last >= 0 and P.x(last) == 0 and P.code(last) == C.ONLINE:
+                    # take_cpu_down's remove_cpu_from_maps took the CPU out of cpu_online_mask (whyheld12): the flag
+                    # cpu_down ends with is the event's node, linking it, and the value stays that step's -- a chain
+                    # through the offline CPU names take_cpu_down, not this later step
+                    P.dep_writer(C.D_CAUSE, key, last)
+                    if P.write(C.ONLINE, key, 0) >= 0:
+                        P.cur[key] = last
+                else:
+                    cause = self.offline_cause.pop(cid, -1)
+                    if cause >= 0 and not online:
+                        P.dep(C.D_CAUSE, cause)
+                    P.write(C.ONLINE, key, int(online))
             ov = old[0]
             mid = self.mid
             for v in sorted(set(ov) | set(vi)):

@@ -88,6 +88,8 @@ DESCS = 62       # dev: the vectors the device's driver has set up (``kernel.pci
 SPOLL = 63       # poll_spurious_irq_timer (``kernel.spoll``): the CPU whose timer base holds it, as note_interrupt /
                  # poll_spurious_irqs armed it (mod_timer) or timers_dead_cpu moved it (no payload; whyheld10)
 MSHUT = 64       # irq: a managed irq left shut down at its startup (IRQ_STARTUP_ABORT: no online CPU in its mask)
+IGNMASK = 65     # the guest kernel's pci_msi_ignore_mask (``kernel.ignore_mask``): set at boot, never by a recorded step;
+                 # a step that writes the MSI-X table regardless of it links it as a boot-time root (whyheld12)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -139,6 +141,8 @@ def path(k: int, devname: Callable[[int], str]) -> str:
         return "kernel.vec_rsvd"
     if s == SPOLL:
         return "kernel.spoll"
+    if s == IGNMASK:
+        return "kernel.ignore_mask"
     return f"key {s}:{p}"
 
 
@@ -200,6 +204,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., tuple[int, str | No
     pats.append((rf"irqs\[{_NUM}\]\.cpu", lambda n: (IRQVEC, None, _int(n), IRQ_CPU_PART)))
     pats.append((r"kernel\.vec_rsvd", lambda: (VECRSVD, None, 0, 0)))
     pats.append((r"kernel\.spoll", lambda: (SPOLL, None, 0, 0)))
+    pats.append((r"kernel\.ignore_mask", lambda: (IGNMASK, None, 0, 0)))
     return [(re.compile(p + r"\Z"), b) for p, b in pats]
 
 

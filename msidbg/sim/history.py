@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, overload
 
 #: what a distinct detail text costs beyond its characters (the str object and its table slots)
@@ -27,6 +27,9 @@ class Hit:
     time_ns: int
     name: str
     detail: str
+    #: its position in the run's hit list (``HitLog``), -1 when not read from one; not part of its value: two hits
+    #: of the same event, name and detail are equal, yet ``why`` explains each (whyheld12)
+    seq: int = field(default=-1, compare=False, repr=False)
 
 
 class HitLog(Sequence[Hit]):
@@ -80,7 +83,7 @@ class HitLog(Sequence[Hit]):
         return self._hit(i)
 
     def _hit(self, i: int) -> Hit:
-        return Hit(self.events[i], self.times[i], self._name_list[self.names[i]], self._texts[self.details[i]])
+        return Hit(self.events[i], self.times[i], self._name_list[self.names[i]], self._texts[self.details[i]], i)
 
     def __iter__(self) -> Iterator[Hit]:
         return (self._hit(i) for i in range(len(self)))

@@ -593,7 +593,8 @@ def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: boo
     -1: ``desc.inprogress``) join ``desc["pending_src"]``; ``parked``: the irq is disabled, and
     they wait there for check_irq_resend (``park``)."""
     irq = desc.irq
-    desc["pending_src"] = list(desc.get("pending_src") or []) + [list(s) for s in src]
+    before = desc.get("pending_src") or []
+    desc["pending_src"] = list(before) + [list(s) for s in src]
     n = sum(s[2] for s in src)
     if parked:
         if desc.action is None:
@@ -603,7 +604,10 @@ def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: boo
     else:
         note = f"irq {irq} in progress on CPU{desc['inprogress'] if ip < 0 else ip}: IRQS_PENDING " \
                f"({n} signal(s) left to its loop)"
-    k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1, note=note)
+    P = k.eng.prov
+    node = P.write(PC.KERNEL, PK.key(PK.IRQPEND, irq), 1, note=note)
+    if node >= 0:   # provenance: which edge's node each entry of pending_src is (whyheld12)
+        P.pend_src[irq] = (P.pend_src.get(irq, []) if before else []) + [node] * len(src)
 
 
 def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
@@ -914,13 +918,25 @@ RERUN[handle_edge_irq.name] = handle_edge_irq.labels["rerun"]
 LOOP_ENTRY[handle_edge_irq.name] = _edge_entry
 
 
+def pending_edges(P: Any, desc: Any) -> list[tuple[str, int, int, int]]:
+    """``desc["pending_src"]``'s edges, each with the IRQS_PENDING node of the edge that added it (``hand_over``), so
+    each lost signal links its own edge (whyheld12: all of them linked the bit's last writer); the bit's last writer
+    when the store's list does not match (a re-executed or unrecorded history)."""
+    srcs = desc.get("pending_src") or ()
+    nodes = P.pend_src.get(desc.irq) if P.on else None
+    if nodes is None or len(nodes) != len(srcs):
+        last = P.writer(PK.key(PK.IRQPEND, desc.irq))
+        return [(d, i, n, last) for d, i, n in srcs]
+    return [(d, i, n, w) for (d, i, n), w in zip(srcs, nodes, strict=True)]
+
+
 def finish_pending(eng: Any) -> None:
     """FINISH_HOOKS: edges still IRQS_PENDING at the end (their loop never ran) are lost."""
     P = eng.prov
     for irq in sorted(eng.w.irqs):
         desc = eng.w.irqs[irq]
-        for d, i, n in desc.get("pending_src") or ():
-            P.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+        for d, i, n, w in pending_edges(P, desc):
+            P.dep_writer(PC.D_PENDING, PK.key(PK.IRQPEND, irq), w)
             if desc.action is None:
                 P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
             acct.lost(eng, d, i, n, f"were still IRQS_PENDING on irq {irq} at the end")

@@ -294,6 +294,16 @@ def cpu_disable(k: Any, loc: dict[str, Any]) -> None:
     down = down_frame(k.w)
     if down is not None:
         down["irqs"] = list(loc["irqs"])
+        # provenance (whyheld12): remove_cpu_from_maps takes the CPU out of cpu_online_mask here -- what the vector
+        # domain, the drivers and the affinity code read from now on (``vector.cpu_online``); the model's ``online``
+        # flag follows at cpu_down's end, which recorded the node, so a chain through the offline CPU named that
+        # later step. The node is the offline's (the end of cpu_down records none when this one stands).
+        P = k.eng.prov
+        if P.on and k.eng.fresh:
+            cause = P.kdiff.offline_cause.pop(loc["cpu"], -1)
+            if cause >= 0:
+                P.dep(PC.D_CAUSE, cause)
+            P.write(PC.ONLINE, PK.key(PK.ONLINE, loc["cpu"]), 0)
     k.note(f"take_cpu_down: CPU{loc['cpu']} enters stop_machine{apic_step}", loc["cpu"])
 
 
@@ -600,6 +610,7 @@ def _x86_fixup_irqs(k: Any, loc: dict[str, Any]) -> None:
         desc_dirty(k, desc)     # provenance: the old vector's slot it may free, the move state
         freed = vec.force_complete_move(k.w, desc, dying)
         mask = [c for c in desc["affinity"] if c in online] or online
+        k.eng.prov.migrate_start(irq, False)    # provenance: what the migration's writes move (whyheld12)
         k.call("migrate_one_irq", irq=irq, mask=mask, chip_only=True)
         if freed:
             k.ev(K.VECTOR_FREE, desc.dev, irq, freed, prev_cpu)
@@ -625,6 +636,7 @@ def each_irq(k: Any, loc: dict[str, Any]) -> None:
         desc_dirty(k, desc)     # provenance: the old vector's slot it may free, the move state
         freed = vec.force_complete_move(k.w, desc, dying) if fixup or involved else 0
         if fixup:
+            k.eng.prov.migrate_start(irq, False)     # provenance: what the migration's writes move (whyheld12)
             mask, loc["broken"] = _new_mask(k, desc, dying)
             if mask:
                 k.call("migrate_one_irq", irq=irq, mask=mask)
@@ -666,6 +678,7 @@ def _new_mask(k: Any, desc: Any, dying: int) -> tuple[list[int], bool]:
     others = [c for c in vec.online_cpus(k.w) if c != dying]
     want = desc["affinity"]
     if fixup_move_pending(k, desc, dying, True):
+        k.eng.prov.migrate_start(desc.irq, True)     # provenance: the migration applies the deferred request
         want, desc["pending_mask"] = desc["pending_mask"], []
     if [c for c in want if c in others]:
         return list(want), False

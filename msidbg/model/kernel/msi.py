@@ -774,6 +774,7 @@ def shutdown_mask(k: Any, loc: dict[str, Any]) -> None:
         desc = k.w.irqs.get(p["descs"][i]["irq"])
         if desc is not None:
             if unchecked_pv_ctrl_write(k):
+                k.eng.prov.dep(PC.D_IGNORE_MASK, PK.key(PK.IGNMASK, 0))     # provenance: the flag it ignores
                 k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
                        "violation) in pci_msix_shutdown: pci_msix_mask writes Vector Control without the "
                        "pci_msi_ignore_mask check (446a98b19fd6 .. 9c8e9c9681a0) and a Xen PV guest has no write "
@@ -936,8 +937,10 @@ def release_irq(k: Any, loc: dict[str, Any]) -> None:
     desc = k.w.irqs.pop(irq, None) if irq else None  # 0: setup failed before this one got an irq
     if desc is None:
         return
-    for d, i, n in desc.get("pending_src") or ():   # IRQS_PENDING edges no resend will replay now
-        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.IRQPEND, irq))
+    from msidbg.model.kernel.entry import pending_edges  # (entry imports this module's callers)
+
+    for d, i, n, w in pending_edges(k.eng.prov, desc):    # IRQS_PENDING edges no resend will replay now
+        k.eng.prov.dep_writer(PC.D_PENDING, PK.key(PK.IRQPEND, irq), w)     # (each its own edge: whyheld12)
         k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, irq))     # (free_irq's removal)
         acct.lost(k.eng, d, i, n, f"were IRQS_PENDING on irq {irq} when its descriptor was freed")
     release_vectors(k, desc)

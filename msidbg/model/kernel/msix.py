@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
@@ -178,6 +180,7 @@ def _mask_all_step(k: Any, loc: dict[str, Any]) -> None:
     ends the call there (its -EFAULT is msidbg's: the real caller never returns)."""
     if pci.ignore_mask(k):
         if k.w.platform["kind"] == "xen-pv" and not sw(k, "msix_mask_all_ignore_mask"):
+            k.eng.prov.dep(PC.D_IGNORE_MASK, PK.key(PK.IGNMASK, 0))     # provenance: the flag it ignores (whyheld12)
             k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
                    "violation) in msix_mask_all: a Xen PV guest has no write access to the MSI-X table; the task "
                    "oopses (msidbg ends msix_capability_init here)", -EFAULT, loc["dev"])
