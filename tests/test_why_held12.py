@@ -121,9 +121,12 @@ def test_each_signal_lost_at_the_descriptor_free_links_its_own_pending_edge() ->
     lost = [h for h in s.hits() if h.name == "irq-lost" and "when its descriptor was freed" in h.detail]
     assert [h.detail.split(": ")[1].split(" ")[0] for h in lost] == ["2", "1"]
     first, second = (s.why(h) for h in lost)
-    assert first.chain[1].path == second.chain[1].path == "irqs[24].pending"
+    # revision 15 (lockq25): CPU1's loop re-takes desc->lock after free_irq's task, queued first, so the loop
+    # finds no action and leaves its 2 edges pending: that loss's nearest cause is free_irq's removal of the action
+    # (the edge behind it is not linked: a lead in the closing note); the parked signal keeps its own edge
+    assert (first.chain[1].path, first.chain[1].stack[0]) == ("irqs[24].action", "free_irq+remove_action")
+    assert second.chain[1].path == "irqs[24].pending"
     assert first.chain[1].event < second.chain[1].event
-    assert "(2 signal(s) left to its loop)" in first.chain[1].reason
     assert "(1 signal(s) wait for check_irq_resend)" in second.chain[1].reason
 
 
