@@ -265,6 +265,10 @@ D_QUEUED_BEHIND = _c("queued-behind", False, "queued behind")
 #: a flow handler spinning on desc->lock behind the task queued for it first (kernel.lock.desc-lock-queued): that task's
 #: action (whyheld11)
 D_LOCK_QUEUED = _c("desc-lock-queued", False, "waits for desc->lock, queued for first by")
+#: a device message msi_set_affinity's two-step update retriggered to the new CPU, taken on the old CPU where another irq
+#: uses the vector: that irq's handler runs for it (kernel.msi-set-affinity.retrigger-stray, redteam25)
+RETRIG_STRAY = _c("stray.retriggered", True, "CPU{cpu} vector {vec}: a message msi_set_affinity retriggered to the new "
+                  "CPU is taken here too and runs another irq's handler (spurious)", writes=False)
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

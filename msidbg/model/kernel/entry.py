@@ -186,10 +186,13 @@ def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
     if not sigs or dev is None:
         return
     acct_ = k.w.acct
+    P = k.eng.prov
     for d, i, n in sigs:
         if d == dev and i == idx:
             continue
         acct_[d]["spurious"][i] += n
+        P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
+        P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
                                  f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
                                  f"{idx}'s handler, which finds nothing to do (spurious)")
