@@ -958,7 +958,9 @@ Revisions:
   ``cpus[N].retrig_irr`` holds the retriggered signals until their arrival, absent otherwise). The shipped
   msi-torn-affinity-update-plug-race now hits irq-spurious twice (xhci spurious 4: two IRR bits of two
   coalesced signals each, the NVMe admin queue's handler), nothing lost; its expect block and
-  tests/test_mech_plug.py / test_seed_2020.py, which said no spurious, follow. spurious is no longer a
+  tests/test_mech_plug.py / test_seed_2020.py / test_redteam_topologies.py, heldout21/v01-k516 and
+  explore13/e02, which said no spurious, follow; explore-msi-torn-plug-race arms only msi-torn-message and
+  irq-lost (some schedules now hit irq-spurious; provenance code ``stray.retriggered``). spurious is no longer a
   subset of lost (tests/test_model_fuzz.py bounds it by raised). tests/test_redteam25.py, tests/heldout25/.
 """
 
