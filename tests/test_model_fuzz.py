@@ -130,7 +130,9 @@ def test_any_scenario_runs_accounts_for_every_signal_and_replays(text: str) -> N
     check_plain(eng.w)
     for name, a in eng.w["acct"].items():
         assert sum(a["raised"]) == sum(a["delivered"]) + sum(a["lost"]), name
-        assert all(s <= lost for s, lost in zip(a["spurious"], a["lost"], strict=True)), name
+        # spurious counts arrivals at the wrong handler; one is not lost when the kernel also retriggered
+        # the signal (msi_set_affinity's two-step update, redteam25), so it is bounded by raised, not lost
+        assert all(s <= r for s, r in zip(a["spurious"], a["raised"], strict=True)), name
     with cpu_step_budget(STEP_BUDGET):
         again = new_engine(scn)
         while again.step():

@@ -84,9 +84,12 @@ def test_a_non_maskable_msi_moving_between_two_cpus_tears_where_no_plug_applies(
     between the two writes carries CPU0's address with the old vector: no handler there."""
     eng = run_to_end(scenario(TORN_TWO_CPUS.format(kernel=kernel)))
     t = totals(eng, "xhci")
-    assert (t["raised"], t["delivered"], t["lost"], t["spurious"]) == ((800, 799, 1, 1) if torn else (800, 800, 0, 0))
+    # plugged: nothing lost, but the raced message (two coalesced signals) retriggered to CPU0 is still taken on
+    # CPU1, where the NIC holds the new vector: it runs the NIC's handler, spurious for the xHCI (revision 15,
+    # redteam25: this test said 0)
+    assert (t["raised"], t["delivered"], t["lost"], t["spurious"]) == ((800, 799, 1, 1) if torn else (800, 800, 0, 2))
     bad = {"msi-torn-message", "irq-spurious", "irq-lost"}
-    assert (bad & hit_names(eng)) == (bad if torn else set())
+    assert (bad & hit_names(eng)) == (bad if torn else {"irq-spurious"})
 
 
 def test_an_xhci_alone_moves_without_changing_its_vector_so_nothing_tears() -> None:

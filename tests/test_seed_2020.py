@@ -45,11 +45,15 @@ def test_torn_message_is_new_destination_with_old_vector() -> None:
 
 def test_each_protection_alone_prevents_the_tear() -> None:
     bug = shipped(BUG)
-    for scn in (with_kernel(bug, msi_affinity_update="plug-race"), with_msi(bug, per_vector_mask=True),
-                with_remapping(bug)):
+    for scn, stray in ((with_kernel(bug, msi_affinity_update="plug-race"), True),
+                       (with_msi(bug, per_vector_mask=True), False), (with_remapping(bug), False)):
         eng = run_to_end(scn)
-        assert not hit_names(eng) & {hits.MSI_TORN_MESSAGE, hits.IRQ_SPURIOUS, hits.IRQ_LOST}
+        assert not hit_names(eng) & {hits.MSI_TORN_MESSAGE, hits.IRQ_LOST}
         assert totals(eng, "xhci")["delivered"] == 1200
+        # the two-step update's retriggered signals still arrive on the old CPU: where the NVMe's admin
+        # vector uses the new vector there, spurious (redteam25; tglx in the thread: "Spurious interrupts
+        # can happen ... not a problem")
+        assert (hits.IRQ_SPURIOUS in hit_names(eng)) is stray
 
 
 def test_shipped_variants_differ_only_in_their_one_switch() -> None:

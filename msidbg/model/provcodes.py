@@ -275,6 +275,10 @@ D_FIXUP_MOVE = _c("fixup-move", False, "applying the deferred move (irq_fixup_mo
 #: 5.15.2) is made regardless of the guest's pci_msi_ignore_mask, which boot code set (no recorded step): a root link
 #: to ``kernel.ignore_mask``'s initial value, kept in the default chain (whyheld12: the oops named only the probe)
 D_IGNORE_MASK = _c("ignore-mask", False, "written regardless of the guest's pci_msi_ignore_mask")
+#: a device message msi_set_affinity's two-step update retriggered to the new CPU, taken on the old CPU where another irq
+#: uses the vector: that irq's handler runs for it (kernel.msi-set-affinity.retrigger-stray, redteam25)
+RETRIG_STRAY = _c("stray.retriggered", True, "CPU{cpu} vector {vec}: a message msi_set_affinity retriggered to the new "
+                  "CPU is taken here too and runs another irq's handler (spurious)", writes=False)
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -991,6 +991,21 @@ Revisions:
   free_irq: 201 delivered, was 198; enable_irq against a queued irq_set_affinity), tests/test_lockq23.py,
   tests/lockq23/ (an IO-APIC level storm and a Xen HVM pirq loop with remove / disable_irq / irq_set_affinity
   behind a spinning flow handler).
+  (redteam25) 6f1a4891a592's two-step msi_set_affinity: a signal that races the update waits in the old
+  CPU's IRR on the new vector and is retriggered to the new CPU; the model moved the signal to the retrigger
+  IPI and left the old CPU's IRR bit without a source, so where another irq already uses that vector on the
+  old CPU its handler ran for nothing and the arrival was neither counted nor reported. The kernel's own
+  comment says that handler "will denote it as spurious", and the contract's irq-spurious is "a CPU accepts
+  a vector that has ... an irq other than the device's": the raced message's arrival now counts as spurious
+  for the device that sent it (not lost: the retrigger delivered it) and hits irq-spurious; a slot the update
+  marked VECTOR_RETRIGGERED still swallows it silently (reading ``kernel.msi-set-affinity.retrigger-stray``;
+  ``cpus[N].retrig_irr`` holds the retriggered signals until their arrival, absent otherwise). The shipped
+  msi-torn-affinity-update-plug-race now hits irq-spurious twice (xhci spurious 4: two IRR bits of two
+  coalesced signals each, the NVMe admin queue's handler), nothing lost; its expect block and
+  tests/test_mech_plug.py / test_seed_2020.py / test_redteam_topologies.py, heldout21/v01-k516 and
+  explore13/e02, which said no spurious, follow; explore-msi-torn-plug-race arms only msi-torn-message and
+  irq-lost (some schedules now hit irq-spurious; provenance code ``stray.retriggered``). spurious is no longer a
+  subset of lost (tests/test_model_fuzz.py bounds it by raised). tests/test_redteam25.py, tests/heldout25/.
 """
 
 from __future__ import annotations

@@ -148,6 +148,8 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     P = k.eng.prov
     n = sum(s[2] for s in src)
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
+    if not src and "retrig_irr" in c:
+        stray_taken(k, c, v, None, -1)     # a slot marked VECTOR_RETRIGGERED: swallowed, as the kernel means
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
         c.vector_irq.pop(v, None)
         cpu_dirty(k, c.id)
@@ -168,6 +170,32 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
+
+
+def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
+    """CPU ``c`` takes vector ``v`` with no signal on record: if msi_set_affinity's two-step update
+    retriggered a signal of this vector from here (``plug.unlock_and_check_irr``), this is that
+    device message's own arrival, its IRR bit left set. In another irq's handler (``dev``, ``idx``)
+    it is an arrival at the wrong handler: spurious for the device that sent it (the contract's
+    irq-spurious), not lost -- the retrigger IPI delivered it on the new CPU. On a slot marked
+    VECTOR_RETRIGGERED (``dev`` None) common_interrupt swallows it and nothing is counted (redteam25)."""
+    stray = c["retrig_irr"]
+    sigs = stray.pop(v, None)
+    if not stray:
+        del c["retrig_irr"]
+    if not sigs or dev is None:
+        return
+    acct_ = k.w.acct
+    P = k.eng.prov
+    for d, i, n in sigs:
+        if d == dev and i == idx:
+            continue
+        acct_[d]["spurious"][i] += n
+        P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
+        P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
+        k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
+                                 f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
+                                 f"{idx}'s handler, which finds nothing to do (spurious)")
 
 
 _PIC_CASCADE_IRQ = 2
@@ -807,6 +835,8 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         delivered = acct.settle(k.eng, src, dev, idx, where,
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
+        if not src and "retrig_irr" in k.cpu:
+            stray_taken(k, k.cpu, vector, dev, idx)
         if (delivered or not src) and dev is not None:
             w.acct[dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx, (PC.D_WAITED, PK.key(PK.ISR, PK.cpu_vec(k.cpu_id, vector))))

@@ -76,6 +76,15 @@ def unlock_and_check_irr(k: Any, loc: dict[str, Any]) -> None:
     mine = [s for s in here["irr_src"].get(v, []) if s[0] == desc["dev"] and s[1] == desc["index"]]
     for s in mine:
         here["irr_src"][v].remove(s)
+    if mine:
+        # The retrigger sends the vector to the new CPU; the device's message stays in this CPU's IRR
+        # and is taken here when interrupts come back on: a slot marked VECTOR_RETRIGGERED swallows it,
+        # an irq that uses the vector here runs its handler for it -- "the installed device handler will
+        # denote it as spurious" (msi_set_affinity). Which signals it was, for that arrival (redteam25).
+        stray = here.get("retrig_irr")
+        if stray is None:
+            here["retrig_irr"] = stray = {}
+        stray.setdefault(v, []).extend([s[0], s[1], s[2]] for s in mine)
     target = k.w["cpus"][desc["cpu"]]
     apic.receive(target, v, mine[0] if mine else None)
     for s in mine[1:]:

@@ -1051,6 +1051,16 @@ reading("kernel.msi-set-affinity.can-reserve",
         quote="if (!irqd_can_reserve(irqd) || cfg->vector == old_cfg.vector || old_cfg.vector == "
         "MANAGED_IRQ_SHUTDOWN_VECTOR || !irqd_is_started(irqd) || cfg->dest_apicid == old_cfg.dest_apicid) { "
         "irq_msi_update_msg(irqd, cfg); return ret; }")
+reading("kernel.msi-set-affinity.retrigger-stray",
+        "msi_set_affinity()'s two-step update retriggers a signal that raced into the old CPU's IRR on the new "
+        "vector, but the message itself stays pending there and is taken when that CPU re-enables interrupts: "
+        "a slot it marked VECTOR_RETRIGGERED swallows it, an irq that already uses the vector on that CPU runs "
+        "its handler for it -- an arrival at the wrong handler, spurious for the device that sent it (the "
+        "contract's irq-spurious), not lost: the retrigger delivered it on the new CPU (redteam25).",
+        source=MSI_SET_AFFINITY, module=M,
+        quote="If the vector is in use then the installed device handler will denote it as spurious which is "
+        "no harm as this is a rare event and interrupt handlers have to cope with spurious interrupts anyway. "
+        "If the vector is unused, then it is marked so it won't trigger the 'No irq handler for vector' warning.")
 reading("kernel.vector.timer-cleanup",
         "From 6.6 a per-CPU timer, armed one jiffy out, frees the old vector of a completed move; vector 0x20 "
         "is then an ordinary device vector. CONFIG_HZ=250 (Kconfig default): 4 ms, cost 'jiffy'.",
