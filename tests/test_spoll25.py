@@ -110,3 +110,25 @@ def test_the_baseline_s_choice_points_are_counted_alike_batched(monkeypatch: pyt
             assert taken[0] > 0
             monkeypatch.setattr(strategy._Picker, "_lone_polls", lambda self, *args: 0)
             assert batched == baseline_choice_points(scn, window)
+
+
+@pytest.mark.parametrize("strat", ["random", "delay"])
+def test_time_travel_across_batched_lone_polls_is_exact(strat: str) -> None:
+    """A Session re-executes from checkpoints (re-execution batches the same polls) and lands on the
+    straight run's world at every cursor."""
+    from msidbg.debugger import Session
+    from msidbg.sim.world import state_hash
+
+    scn = scenario(LONG_WAIT.format(handler="20us"))
+    sch = resolve_schedule(scn, strat, None, None)
+    seed = run_seed(scn.seed, 3)
+    eng = new_engine(scn, seed, schedule=sch)
+    hashes = [state_hash(eng.w)]
+    while eng.step():
+        hashes.append(state_hash(eng.w))
+    s = Session(scn, seed, spacing=8, schedule=sch)
+    s.seek(len(hashes) - 1)
+    assert state_hash(s.eng.w) == hashes[-1]
+    for cursor in (len(hashes) // 2, 3, len(hashes) - 2, 20, 21):
+        s.seek(cursor)
+        assert state_hash(s.eng.w) == hashes[cursor], cursor
