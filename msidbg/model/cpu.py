@@ -100,7 +100,7 @@ class Ctx:
     """What a program step sees: the engine, the world, its CPU, control-flow requests."""
 
     __slots__ = ("eng", "w", "cpu", "cpu_id", "frame", "flow", "costname", "emitted", "ctx", "at", "observer", "silent",
-                 "probed", "step_watch")
+                 "probed", "step_watch", "spun")
 
     def __init__(self) -> None:
         self.flow = Flow()
@@ -124,6 +124,9 @@ class Ctx:
         #: called after each program step, with (stack, frame, pc), while re-executing known history with ``probed``
         #: set (every step goes through ``_run``): the debugger's ``Session.written_by`` (whyheld12)
         self.step_watch: Any = None
+        #: under jitter: the ``_spin`` mark this step's poll set (``spin``); the step's end writes the time
+        #: of the CPU's next poll, jitter included, into it (``on_cpu``)
+        self.spun: list[Any] | None = None
 
     # control flow -------------------------------------------------------------------
     def call(self, prog: str, **args: Any) -> None:
@@ -243,7 +246,12 @@ class Ctx:
             mark[1] = w.now + m * cost     # (the clock: the last poll picked, under a strategy)
             self.silent = m
             return
-        loc["_spin"] = [what, nxt]
+        loc["_spin"] = mark = [what, nxt]
+        if eng.jitter is not None:
+            # spoll25: the next poll comes at this step's jittered cost, not the nominal one: on_cpu
+            # writes that time into the mark, so the mark names the agenda item of the next poll under
+            # jitter too (intx._spin_poll; _spinning, lock_wait: "its next poll is still ahead")
+            self.spun = mark
         self.note(what, value, dev)
 
     def _nothing_ahead(self, now: int) -> bool:
@@ -448,6 +456,9 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     cost = w.costs[k.costname]
     if eng.jitter is not None:
         cost = eng.jitter(eng, cost, act)
+        if k.spun is not None:      # a spin's poll (``Ctx.spin``): the mark names the next poll's time
+            k.spun[1] = w.now + cost
+            k.spun = None
     c.busy_until = busy = w.now + cost
     if not stack:   # has_work, inlined (its irq stack is empty)
         proc = c.proc

@@ -1006,6 +1006,23 @@ Revisions:
   explore13/e02, which said no spurious, follow; explore-msi-torn-plug-race arms only msi-torn-message and
   irq-lost (some schedules now hit irq-spurious; provenance code ``stray.retriggered``). spurious is no longer a
   subset of lost (tests/test_model_fuzz.py bounds it by raised). tests/test_redteam25.py, tests/heldout25/.
+  (spoll25) A spin nothing can end beside poll_spurious_irq_timer ends under every policy. Under jitter every
+  poll of a spin is an event, and the frame's ``_spin`` mark named the nominal time of the next poll while the
+  CPU's agenda item carried the jittered one: poll_spurious_irqs (intx._spin_poll, reading
+  ``kernel.intx.poll-bound``) did not recognise the spinner's next poll and re-armed the timer every 100 ms, and
+  the spin never found the agenda empty -- tests/spoll25/late-spin.yaml (the storm disables irq 17, then a
+  jittered free_irq spins in synchronize_irq for ever) was cut at 1,000,000 events under random, pct or delay.
+  on_cpu now writes the jittered time into the mark (Ctx.spun); the run ends as under ordered (the poll not
+  re-armed, "spins for ever", action 11 never started). Jittered runs with a spin change state hash (the mark),
+  and where a lock_wait / _spinning read fell between the nominal and the jittered time, events. Also
+  random, delay and the baseline count pct and delay draw from take a spin's polls due before every other
+  item at once (``_Picker._lone_polls``; the same draws, counts, choices and runs as picking each): leads23's
+  spin-spoll.yaml, 3 x 10^7 polls through a 100,000-interrupt storm, had not ended after 886 s under random
+  (0.66 s of its 3.15 s) and delay had not counted its baseline in 15 min; now ~100 s and ~180 s. The
+  suspected second loop (a spinner with interrupts off on the timer's CPU, on_spoll re-queued every 100 ns)
+  was not found reachable: the model's process-context spins poll with interrupts on (spin_on_lock comes
+  before irq_save), and no hardirq spin nothing can end was found on the timer's CPU.
+  Shipped runs unchanged (the runs digest is revision 14's). tests/test_spoll25.py.
 """
 
 from __future__ import annotations

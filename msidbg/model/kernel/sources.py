@@ -828,7 +828,9 @@ reading("kernel.intx.poll-bound",
         "The poll timer re-arms for ever; the model stops re-arming it when nothing else is on the agenda (no later "
         "poll could find a condition: only a device signal makes one); leads23: a CPU's next poll of a spin wait "
         "does not count when the poll handled nothing (a spin only reads, and such a poll changed nothing it reads), "
-        "so a spin nothing else can end ends the run (kernel.spin-forever). The timer softirq runs on the CPU that "
+        "so a spin nothing else can end ends the run (kernel.spin-forever); spoll25: under jitter too (the spin's "
+        "mark names its next poll's jittered time, where it named the nominal one and the timer re-armed beside "
+        "the spin for ever). The timer softirq runs on the CPU that "
         "armed it once that CPU is out of hardirq with interrupts on. audit15: the first sentence is the source's "
         "(poll_spurious_irqs re-arms unconditionally); the stop is the model's termination rule, so the reading "
         "stays hypothetical.", status="hypothetical", source=(SPURIOUS_REARM, SPURIOUS_POLL),
