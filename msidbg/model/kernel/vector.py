@@ -24,6 +24,7 @@ loader refuses the flat logical and x2APIC cluster drivers before 4.15 (``scenar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from msidbg.model.hw import (
@@ -658,19 +659,11 @@ def _flat_assign(w: World, desc: Any, mask: list[int]) -> int:
         return -ENOSPC
     if not desc.vector:
         cursor = w.kernel["vec_cursor"]
-        start = cursor[0]
-        vector, offset = start, cursor[1]
-        while True:
-            vector += 16
-            if vector >= LEGACY_FIRST_SYSTEM_VECTOR:
-                offset = (offset + 1) % 16
-                vector = FIRST_EXTERNAL_VECTOR + offset
-            if vector == start:
-                return -ENOSPC              # wrapped; the next CPU's domain is the same: searched
-            if _legacy_used(vector) or any(type(w.cpus[c].vector_irq.get(vector)) is int for c in online):
-                continue
-            break
-        cursor[0], cursor[1] = vector, offset
+        found = _legacy_search(cursor, _mapped_in(*(w.cpus[c].vector_irq for c in online)))
+        if found is None:
+            return -ENOSPC              # wrapped; the next CPU's domain is the same: searched
+        vector = cursor[0] = found[0]
+        cursor[1] = found[1]
         for c in online:
             w.cpus[c].vector_irq[vector] = desc.irq
         desc.vector = vector
@@ -701,21 +694,35 @@ def legacy_assign(w: World, desc: Any, mask: list[int]) -> int:
         if desc.vector and desc.cpu == cpu:
             return 0
         slots = w.cpus[cpu].vector_irq
-        start = cursor[0]
-        vector, offset = start, cursor[1]
-        while True:
-            vector += 16
-            if vector >= LEGACY_FIRST_SYSTEM_VECTOR:
-                offset = (offset + 1) % 16
-                vector = FIRST_EXTERNAL_VECTOR + offset
-            if vector == start:
-                break                       # wrapped: try the next CPU
-            if _legacy_used(vector) or type(slots.get(vector)) is int:
-                continue
-            cursor[0], cursor[1] = vector, offset
-            update_vector(w, desc, vector, cpu)
-            return 0
+        found = _legacy_search(cursor, _mapped_in(slots))
+        if found is None:
+            continue                        # wrapped: try the next CPU
+        cursor[0], cursor[1] = found
+        update_vector(w, desc, found[0], cpu)
+        return 0
     return -ENOSPC
+
+
+def _mapped_in(*slots: dict[int, Any]) -> Callable[[int], bool]:
+    """Whether a vector's ``vector_irq`` slot holds an irq on any of these CPUs."""
+    return lambda v: any(type(s.get(v)) is int for s in slots)
+
+
+def _legacy_search(cursor: list[int], taken: Callable[[int], bool]) -> tuple[int, int] | None:
+    """__assign_irq_vector's search (4.5..4.14): from the global cursor (vector, offset) in steps of
+    16, the next offset and back to 0x20 + offset past 0xee, skipping used_vectors and the vectors
+    ``taken`` says are mapped; None when it wraps round to the cursor. The cursor is not moved."""
+    start = vector = cursor[0]
+    offset = cursor[1]
+    while True:
+        vector += 16
+        if vector >= LEGACY_FIRST_SYSTEM_VECTOR:
+            offset = (offset + 1) % 16
+            vector = FIRST_EXTERNAL_VECTOR + offset
+        if vector == start:
+            return None
+        if not (_legacy_used(vector) or taken(vector)):
+            return vector, offset
 
 
 def legacy_alloc(w: World, desc: Any) -> int:
