@@ -121,13 +121,39 @@ def test_each_signal_lost_at_the_descriptor_free_links_its_own_pending_edge() ->
     lost = [h for h in s.hits() if h.name == "irq-lost" and "when its descriptor was freed" in h.detail]
     assert [h.detail.split(": ")[1].split(" ")[0] for h in lost] == ["2", "1"]
     first, second = (s.why(h) for h in lost)
-    # revision 15 (lockq25): CPU1's loop re-takes desc->lock after free_irq's task, queued first, so the loop
-    # finds no action and leaves its 2 edges pending: that loss's nearest cause is free_irq's removal of the action
-    # (the edge behind it is not linked: a lead in the closing note); the parked signal keeps its own edge
-    assert (first.chain[1].path, first.chain[1].stack[0]) == ("irqs[24].action", "free_irq+remove_action")
-    assert second.chain[1].path == "irqs[24].pending"
+    assert first.chain[1].path == second.chain[1].path == "irqs[24].pending"
     assert first.chain[1].event < second.chain[1].event
+    assert "(2 signal(s) left to its loop)" in first.chain[1].reason
     assert "(1 signal(s) wait for check_irq_resend)" in second.chain[1].reason
+
+
+def test_the_edge_left_to_a_loop_that_found_no_action_is_the_default_and_the_removal_a_branch() -> None:
+    """q10 under revision 15 (lockq25): CPU1's handle_edge_irq loop re-takes desc->lock after free_irq's task, queued
+    first, finds no action and ends, leaving CPU2's 2 edges IRQS_PENDING; free_msi_irqs loses them. The loss links
+    both: the edge (CPU2's irq_may_run, the default: it is the signal) and free_irq's removal of the action (a branch:
+    why the loop ended). Before whylinks25 the chain followed the more recent removal and the edge was a branch:
+    [loss, irqs[24].action, actions[3]]."""
+    s = ran("q10-remove-edge-loop-k515", ROOT / "tests" / "heldout_why11")
+    hits = s.armed_hits()
+    seq = next(i for i, h in enumerate(hits) if h.name == "irq-lost" and h.detail.endswith("2 signal(s) were IRQS_PENDING on irq 24 when its "
+                                                                  "descriptor was freed"))
+    why = s.why(hits[seq])
+    assert links(why)[:4] == [("lost", "acct.xhci.lost[0]"), ("kernel", "irqs[24].pending"),
+                              ("accept", "cpus[2].isr[0x21]"), ("irr.set", "cpus[2].irr[0x21]")]
+    edge = why.chain[1]
+    assert (edge.cpu, edge.stack[0], edge.relation) == (2, "handle_edge_irq+ack", "still pending")
+    assert "irq 24 in progress on CPU1: IRQS_PENDING (2 signal(s) left to its loop)" in edge.reason
+    # the loop's end: the note CPU1 made when it found no action, after the removal and after the edge
+    end = next(e for e in s.events(1, s.total + 1) if e.kind == "kernel" and e.cpu == 1
+               and "no action: the loop ends" in str(e.fields.get("what")))
+    removal = [b for b in why.chain[0].branches if b[0].path == "irqs[24].action"]
+    assert [[(lk.link, lk.path) for lk in b] for b in removal] == [[("irq.action", "irqs[24].action"),
+                                                                    ("action.start", "actions[3]")]]
+    assert removal[0][0].stack[0] == "free_irq+remove_action"
+    assert removal[0][0].relation == "the irq's action, removed by"
+    assert edge.event < removal[0][0].event < end.index < why.chain[0].event
+    # the run summary's cause is the same default chain
+    assert s.summary()["hits"][seq]["cause"] == why.events()
 
 
 # --- (3) the PV table-store oops names pci_msi_ignore_mask -----------------------------------------------------------

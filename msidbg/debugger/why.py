@@ -223,10 +223,14 @@ class Builder:
             # on an entry its driver never set up: the vectors the driver set up -- what left the entry at its reset
             # mask for good -- before the held signal, whose mask had no writer at all: whyheld10)
             # (a vector still pending in IRR behind one in service: the one in service before the message: whyheld11)
+            # (an edge left IRQS_PENDING and lost when no action came back for it -- the loop found free_irq's removal
+            # and ended, the descriptor was freed: the edge is the signal and the default, the removal why nothing
+            # replayed it, a branch however recent: whylinks25)
             behind = any(d[0] == C.D_IN_SERVICE for d in strong)
+            pend = any(d[0] == C.D_PENDING for d in strong)
             strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
                         1 if d[0] in _NEVER_RELEASED else 3 if held and d[0] in _MSG_DEPS
-                        or behind and d[0] == C.D_PENDING else 2)
+                        or behind and d[0] == C.D_PENDING or pend and d[0] == C.D_NO_ACTION else 2)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied

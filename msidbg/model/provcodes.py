@@ -262,8 +262,8 @@ D_FREED = _c("already-freed", False, "the irq's action, as left by")
 #: path question on it read "still had its initial value")
 NOT_STARTED = _c("action.not_started", True, "{note}")
 D_QUEUED_BEHIND = _c("queued-behind", False, "queued behind")
-#: a flow handler spinning on desc->lock behind the task queued for it first (kernel.lock.desc-lock-queued): that task's
-#: action (whyheld11)
+#: a flow handler spinning on desc->lock behind the locker queued for it first (kernel.lock.desc-lock-queued): a task's
+#: action (whyheld11), another CPU's flow handler's interrupt -- its accept (whylinks25)
 D_LOCK_QUEUED = _c("desc-lock-queued", False, "waits for desc->lock, queued for first by")
 #: what a step of migrate_one_irq (fixup_irqs / irq_migrate_all_off_this_cpu at a CPU's offline) writes -- the new
 #: vector, its slot, the message on the device -- moves: the irq's vector as it was on the dying CPU, and the deferred

@@ -450,18 +450,23 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
         noted = k.emitted
         k.emitted = before or noted
         P = k.eng.prov
-        if noted and who == "task" and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None and P.on \
-                and k.eng.fresh:
-            # provenance (the first, noted poll): the edge waits behind the task queued first -- the action whose
-            # free_irq / irq_set_affinity / disable_irq gets the lock at the release (whyheld11: the spin's note
-            # linked only the interrupt it ran in)
-            action = k.w.cpus[first].proc.get("action", -1)
-            if action is not None and action >= 0:
-                P.dep(PC.D_LOCK_QUEUED, PK.key(PK.ACTION, action))
+        if noted and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None and P.on and k.eng.fresh:
+            # provenance (the first, noted poll): the edge waits behind the locker queued first -- a task: the action
+            # whose free_irq / irq_set_affinity / disable_irq gets the lock at the release (whyheld11: the spin's note
+            # linked only the interrupt it ran in); another CPU's flow handler: the interrupt it handles, its accept
+            # (whylinks25: nothing was recorded)
+            if who == "task":
+                action = k.w.cpus[first].proc.get("action", -1)
+                if action is not None and action >= 0:
+                    P.dep(PC.D_LOCK_QUEUED, PK.key(PK.ACTION, action))
+            else:
+                ahead = _flow_interrupt(k.w.cpus[first], desc.irq, lead[2])
+                if ahead >= 0:
+                    P.dep(PC.D_LOCK_QUEUED, ahead)
             de = PK.dev_entry(P.dev(desc.dev), desc["index"])
             P.write(PC.KERNEL, PK.key(PK.HELD, de), 1, also=(PK.key(PK.SIG, de),),
                     note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
-                    f"CPU{first}'s task ({lw_prog(desc)}) queued for it first and takes it at the release")
+                    f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
@@ -483,6 +488,22 @@ def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                 note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
                 f"CPU{held} is in irq_set_affinity (its chip call under raw_spin_lock_irqsave)")
     return True
+
+
+def _flow_interrupt(c: Any, irq: int, prog: str) -> int:
+    """The provenance key of the interrupt CPU ``c``'s flow handler ``prog`` of ``irq`` runs for, as its nodes link it
+    (``Prov._context``): the accept of the vector at the bottom of its interrupt stack (common_interrupt's, also under
+    handle_edge_irq's loop), or a xen-pv upcall's callback. -1: no such frame, or no vector to name."""
+    stack = c.irq.stack
+    if not any(f["prog"] == prog and f["locals"].get("irq") == irq for f in stack):
+        return -1
+    bottom = stack[0]["locals"]
+    vector = bottom.get("vector")
+    if isinstance(vector, int) and vector >= 0:
+        return PK.key(PK.ISR, PK.cpu_vec(c.id, vector))
+    if bottom.get("upcall"):
+        return PK.key(PK.CALLBACK, c.id)
+    return -1
 
 
 def lock_word_clear(desc: Any) -> bool:
