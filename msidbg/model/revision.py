@@ -1006,6 +1006,21 @@ Revisions:
   explore13/e02, which said no spurious, follow; explore-msi-torn-plug-race arms only msi-torn-message and
   irq-lost (some schedules now hit irq-spurious; provenance code ``stray.retriggered``). spurious is no longer a
   subset of lost (tests/test_model_fuzz.py bounds it by raised). tests/test_redteam25.py, tests/heldout25/.
+  (xenunmask25) From f7039ee41b (Xen 4.14; stable-4.12 436ec68ea2 in 4.12.4, stable-4.13 05ba427181 in 4.13.2)
+  ``msix_write_completion`` is called by ``handle_hvm_io_completion`` (``vcpu_ioreq_handle_completion`` from 4.15)
+  at every ``hvm_do_resume`` -- vmx_do_resume / svm_do_resume, the context-switch tail: each schedule-in of the
+  vCPU -- not only by ``hvm_io_assist`` (reading ``xen.msixtbl.completion-at-resume``, new row
+  ``platform.xen_msix_completion_at_resume``). An unmask a failed completion armed again (xenred25's stale
+  ``table_flags`` bit) is then applied at the vCPU's next schedule-in; xenred25 kept the next device-model round
+  trip for every release. msidbg's schedule-ins of a vCPU: the end of its round trip (as before), a scenario
+  action starting on it while it is halted (``hvm_hlt`` -> SCHEDOP_block: the task's wake-up schedules it in; the
+  completion is a step of its own before ``action.start``) and a ``vcpu_migrate`` to another pCPU (a ``xen``
+  agenda item ``resume`` after ``xen.migrate``, where the model already runs ``hvm_migrate_pirqs``). The guest's
+  timer ticks and an injection's wake-up of a halted vCPU are not represented. Shipped runs: events unchanged; the
+  xen-hvm runs' state hash changes (the new row in the world's behaviour table). tests/xenunmask25 (v36-like
+  runs, predicted from source before running: a hypercall by the halted vCPU after the failed completion
+  delivers 3 on 4.19.2 / 4.13.2 / 4.12.4, was 3 lost; 3 lost on 4.13.1 / 4.12.3; a migration to pCPU 6 delivers
+  3), tests/test_xenunmask25.py.
 """
 
 from __future__ import annotations
