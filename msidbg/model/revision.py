@@ -1016,11 +1016,15 @@ Revisions:
   action starting on it while it is halted (``hvm_hlt`` -> SCHEDOP_block: the task's wake-up schedules it in; the
   completion is a step of its own before ``action.start``) and a ``vcpu_migrate`` to another pCPU (a ``xen``
   agenda item ``resume`` after ``xen.migrate``, where the model already runs ``hvm_migrate_pirqs``). The guest's
-  timer ticks and an injection's wake-up of a halted vCPU are not represented. Shipped runs: events unchanged; the
+  timer ticks and an injection's wake-up of a halted vCPU are not represented. An unmask Xen passed on that the
+  null handler dropped (QEMU's table unmapped: no ioreq, the vCPU does not block) now waits the same way for the
+  vCPU's next round trip or, from f7039ee41b, schedule-in; the model applied it at once (docs/model-xen.md said
+  "not modelled"). Shipped runs: events unchanged; the
   xen-hvm runs' state hash changes (the new row in the world's behaviour table). tests/xenunmask25 (v36-like
   runs, predicted from source before running: a hypercall by the halted vCPU after the failed completion
   delivers 3 on 4.19.2 / 4.13.2 / 4.12.4, was 3 lost; 3 lost on 4.13.1 / 4.12.3; a migration to pCPU 6 delivers
-  3), tests/test_xenunmask25.py.
+  3; n01 / n03: Memory Space off, the dropped unmask leaves 3 lost on 4.13.1 and on 4.14 without a later
+  schedule-in, was 3/3), tests/test_xenunmask25.py.
 """
 
 from __future__ import annotations

@@ -273,9 +273,9 @@ reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion 
         "Xen's intercept (msixtbl_range) does not look at QEMU's mappings: it still handles the entries it "
         "claims. When Memory Space is set again, xen_pt_region_add sees the table region and "
         "xen_pt_msix_update_remap unbinds every entry with a pirq and binds it again (xen_pt_msix_update, with "
-        "the latched Vector Control). Xen before 4.14 applies a forwarded unmask (msix_write_completion) only "
-        "after the vCPU's next device-model round trip (hvm_io_assist; from f7039ee41b after any I/O): the model "
-        "applies it at once. The guest's Memory Space is on when its kernel starts (hvmloader's pci_setup: "
+        "the latched Vector Control). An unmask Xen passed on (msix_unmask_address armed) and the null handler "
+        "dropped is applied by the vCPU's next hvm_io_assist, from f7039ee41b its next schedule-in (reading "
+        "xen.msixtbl.completion-at-resume; the model applied it at once before xenunmask25). The guest's Memory Space is on when its kernel starts (hvmloader's pci_setup: "
         "reading xen.hvmloader-cmd); only a guest that clears it unmaps the table.",
         source=(QEMU_REMAP, QEMU_IOREQ_SERVER, XEN_NULL_HANDLER, QEMU_CMD),
         quote="memory_region_transaction_begin(); pci_default_write_config(d, addr, val, len); ... if (s->msix && "
