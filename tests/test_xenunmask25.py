@@ -87,3 +87,19 @@ def test_an_unmask_the_null_handler_dropped_waits_for_the_schedule_in() -> None:
     unmask = ev.index(("msix.write", 1, "n0", {"entry": 0, "reg": "ctrl", "value": 0}))
     assert dropped < held[0] and len(held) == 3 and held[-1] < unmask
     assert ev[unmask + 2][0] == "action.start" and ev[unmask + 2][3]["do"] == "hypercall"
+
+
+def test_a_resume_item_with_nothing_armed_or_a_bad_vcpu_is_one_note() -> None:
+    # a snapshot's agenda is untrusted: a "resume" item whose vCPU is not an int, is missing, or has nothing armed
+    # is one xen.msixtbl note each (no traceback); the u07 run's armed unmask (4.19.2) is applied by the last
+    from msidbg.model import new_engine
+    from tests.mech_helpers import evs, finish
+    eng = new_engine(load_scenario(str(next(DIR.glob("u07-*.yaml")))))
+    eng.schedule(1000, "xen", "resume", [1])
+    eng.schedule(1000, "xen", "resume")
+    eng.schedule(7_000_000, "xen", "resume", 1)
+    finish(eng)
+    notes = [e.fields["how"] for e in evs(eng, "xen.msixtbl")]
+    assert notes == ["schedule-in: no msix_unmask_address armed"] * 2
+    assert [e.fields["value"] for e in evs(eng, "msix.write", "n0") if e.fields["reg"] == "ctrl"][-1] == 0
+    assert [e.fields["signals"] for e in evs(eng, "irq.handler", "n0")][-1] == 3
