@@ -141,6 +141,24 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_msix_completion_at_resume", "xen", BOOL, True,
+        "where msix_write_completion runs: in handle_hvm_io_completion, which hvm_do_resume calls at every "
+        "schedule-in of the vCPU (vmx_do_resume / svm_do_resume, the context-switch tail), so an unmask a failed "
+        "completion armed again is applied at the vCPU's next schedule-in; before f7039ee41b only hvm_io_assist "
+        "called it, at the end of the vCPU's next device-model round trip. msidbg's schedule-ins: the end of a "
+        "round trip, an action starting on an idle (halted) vCPU, a vcpu_migrate to another pCPU",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.13.0 / 4.12.3 hvm_io_assist: 'msix_write_completion(v); "
+                     "vcpu_end_shutdown_deferral(v);' -- its only caller",
+        history=(
+            Change("4.14", True, "f7039ee41b ioreq: handle pending emulation racing with ioreq server destruction",
+                   backports=("4.12.4", "4.13.2"),
+                   note="first in RELEASE-4.14.0 (git tag --contains); stable-4.12 436ec68ea2 (RELEASE-4.12.4), "
+                        "stable-4.13 05ba427181 (RELEASE-4.13.2, not 4.13.1). RELEASE-4.19.2 common/ioreq.c "
+                        "vcpu_ioreq_handle_completion, called by hvm_do_resume, keeps it"),
+        ),
+    ),
+    Switch(
         "xen_dm_msix_all_writes", "xen", BOOL, True,
         "every guest MSI-X Vector Control write Xen's vMSI-X intercept handled itself is also passed on to the "
         "device model (_msixtbl_write returns X86EMUL_UNHANDLEABLE after msixtbl_write; XENFEAT_dm_msix_all_writes): "

@@ -609,6 +609,14 @@ def on_act(eng: Any, item: list[Any]) -> None:
     if not cpu_active(w, c.id):
         _refuse_action(eng, c, act, idx)
         return
+    # (imported here: importing vmsi before the other model modules would renumber the event kinds)
+    from msidbg.model import vmsi
+    if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.resume_due(w, c.id):
+        # the task wakes a halted vCPU: Xen schedules it in first (hvm_do_resume), which from f7039ee41b
+        # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next
+        vmsi.resume(eng, c.id)
+        eng.schedule(w.now, "act", c.id, idx)
+        return
     act["state"] = "running"
     c.proc.action = idx
     args = dict(act["args"], action=idx)

@@ -18,7 +18,7 @@ import heapq
 from collections import defaultdict
 from typing import Any
 
-from msidbg.model import acct, apic, bus, hits
+from msidbg.model import acct, apic, bus, hits, vmsi
 from msidbg.model import evtchn_abi as ABI
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
@@ -550,8 +550,16 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
     if item[3] == "migrate":    # [.., "migrate", vcpu, pcpu, action]
         P = eng.prov            # provenance: the scenario action starts here (a root), and runs the moves
         P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
+        moves = eng.w.xen["pcpu"][item[4]] != item[5]
         how = X.vcpu_migrate(eng, item[4], item[5], item[6])
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
+        if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]):
+            # scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above): hvm_do_resume's
+            # completion applies, from f7039ee41b, an unmask a failed msix_write_completion left armed
+            eng.schedule(eng.w.now, "xen", "resume", item[4])
+        return True
+    if item[3] == "resume":     # [.., "resume", vcpu]: a schedule-in's hvm_do_resume (vmsi.resume)
+        vmsi.resume(eng, item[4] if len(item) > 4 and type(item[4]) is int else -1)
         return True
     op, dev, idx, n, irq = item[3:8]
     if op == "inject":

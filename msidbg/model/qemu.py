@@ -249,11 +249,11 @@ class HvmAccessors:
         elif reg == "ctrl" and not value & ENTRY_MASKBIT and k.w.behaviour.get("xen_msix_snoop_unmask"):
             extra["snoop"] = True   # msixtbl_range (3a6222bd57): an unmask it cannot claim, remembered
         if _null(k.w, dev):
-            # no ioreq server has the range: hvmemul_do_io's null_handler drops the write; an unmask Xen
-            # passed on is applied when the vCPU resumes (vcpu_ioreq_handle_completion, f7039ee41b: 4.14)
-            if complete and vmsi.completion(k.eng, k.cpu_id, dev, entry):
-                k.touched("hypercall")
-                return
+            # no ioreq server has the range: hvmemul_do_io's null_handler drops the write -- no ioreq, the vCPU
+            # does not block -- so the msix_unmask_address Xen armed waits for the vCPU's next hvm_io_assist
+            # (before f7039ee41b) or schedule-in (vmsi.resume; reading xen.msixtbl.completion-at-resume)
+            if complete:
+                k.w.xen.setdefault("unmask_later", {})[k.cpu_id] = [dev, entry]
             _dropped(k, dev, entry, reg, value)
             k.ev(XEN_NULL_IO, dev, entry, k.s(reg), value, cost="trap")
             return

@@ -1023,6 +1023,25 @@ Revisions:
   was not found reachable: the model's process-context spins poll with interrupts on (spin_on_lock comes
   before irq_save), and no hardirq spin nothing can end was found on the timer's CPU.
   Shipped runs unchanged (the runs digest is revision 14's). tests/test_spoll25.py.
+  (xenunmask25) From f7039ee41b (Xen 4.14; stable-4.12 436ec68ea2 in 4.12.4, stable-4.13 05ba427181 in 4.13.2)
+  ``msix_write_completion`` is called by ``handle_hvm_io_completion`` (``vcpu_ioreq_handle_completion`` from 4.15)
+  at every ``hvm_do_resume`` -- vmx_do_resume / svm_do_resume, the context-switch tail: each schedule-in of the
+  vCPU -- not only by ``hvm_io_assist`` (reading ``xen.msixtbl.completion-at-resume``, new row
+  ``platform.xen_msix_completion_at_resume``). An unmask a failed completion armed again (xenred25's stale
+  ``table_flags`` bit) is then applied at the vCPU's next schedule-in; xenred25 kept the next device-model round
+  trip for every release. msidbg's schedule-ins of a vCPU: the end of its round trip (as before), a scenario
+  action starting on it while it is halted (``hvm_hlt`` -> SCHEDOP_block: the task's wake-up schedules it in; the
+  completion is a step of its own before ``action.start``) and a ``vcpu_migrate`` to another pCPU (a ``xen``
+  agenda item ``resume`` after ``xen.migrate``, where the model already runs ``hvm_migrate_pirqs``). The guest's
+  timer ticks and an injection's wake-up of a halted vCPU are not represented. An unmask Xen passed on that the
+  null handler dropped (QEMU's table unmapped: no ioreq, the vCPU does not block) now waits the same way for the
+  vCPU's next round trip or, from f7039ee41b, schedule-in; the model applied it at once (docs/model-xen.md said
+  "not modelled"). Shipped runs: events unchanged; the
+  xen-hvm runs' state hash changes (the new row in the world's behaviour table). tests/xenunmask25 (v36-like
+  runs, predicted from source before running: a hypercall by the halted vCPU after the failed completion
+  delivers 3 on 4.19.2 / 4.13.2 / 4.12.4, was 3 lost; 3 lost on 4.13.1 / 4.12.3; a migration to pCPU 6 delivers
+  3; n01 / n03: Memory Space off, the dropped unmask leaves 3 lost on 4.13.1 and on 4.14 without a later
+  schedule-in, was 3/3), tests/test_xenunmask25.py.
 """
 
 from __future__ import annotations

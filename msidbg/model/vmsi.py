@@ -200,9 +200,9 @@ def is_armed(w: World, cpu: int) -> bool:
 
 def armed(w: World, cpu: int) -> list[Any] | None:
     """The ``msix_unmask_address`` a failed ``msix_write_completion`` left armed on vCPU ``cpu``,
-    taken: the vCPU's next completion applies it (``hvm_io_assist``; from f7039ee41b -- 4.14, 4.12.4,
-    4.13.2 -- ``handle_hvm_io_completion`` at its next schedule-in, which the model does not see: it
-    uses the next device-model round trip, the latest the real one can come)."""
+    taken: the vCPU's next completion applies it (``hvm_io_assist`` of its next device-model round trip;
+    from f7039ee41b -- 4.14, 4.12.4, 4.13.2 -- ``handle_hvm_io_completion`` at its next schedule-in,
+    ``resume``)."""
     later = w.xen.get("unmask_later")
     if not later or cpu not in later:
         return None
@@ -210,6 +210,32 @@ def armed(w: World, cpu: int) -> list[Any] | None:
     if not later:
         del w.xen["unmask_later"]
     return armed_entry
+
+
+def resume_due(w: World, cpu: int) -> bool:
+    """Whether a schedule-in of vCPU ``cpu`` now would apply an armed unmask (``resume``): one is armed and
+    ``platform.xen_msix_completion_at_resume`` (f7039ee41b; 4.14, 4.12.4, 4.13.2) is set."""
+    return is_armed(w, cpu) and bool(w.behaviour.get("xen_msix_completion_at_resume"))
+
+
+def resume(eng: Any, cpu: Any) -> None:
+    """Agenda work ``[.., "xen", "resume", vcpu]``: ``hvm_do_resume`` -> ``handle_hvm_io_completion``
+    (``vcpu_ioreq_handle_completion`` from 4.15) -> ``msix_write_completion`` at a schedule-in of the vCPU
+    that is not the end of a device-model round trip (``qemu._complete`` does that one): from f7039ee41b
+    the unmask a failed completion left armed is applied there; before, only ``hvm_io_assist`` called it
+    (reading ``xen.msixtbl.completion-at-resume``). Emits one event."""
+    w = eng.w
+    later = armed(w, cpu) if resume_due(w, cpu) else None
+    if later is None:   # (a round trip of the vCPU completing at the same instant took it)
+        eng.emit(XEN_MSIXTBL, cpu, None, -1, 0, eng.s("schedule-in: no msix_unmask_address armed"))
+        return
+    if completion(eng, cpu, later[0], later[1]):
+        return
+    if is_armed(w, cpu):    # the entry's table_flags bit was set again: msixtbl_write re-armed it
+        why = "msix_write_completion at schedule-in failed (address/data written since): unmask armed again"
+    else:
+        why = "msix_write_completion at schedule-in: the entry is not claimed (no msi_desc), nothing applied"
+    eng.emit(XEN_MSIXTBL, cpu, later[0], later[1], 0, eng.s(why))
 
 
 def read(w: World, dev: str, entry: int, reg: str) -> tuple[int, str] | None:

@@ -273,9 +273,9 @@ reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion 
         "Xen's intercept (msixtbl_range) does not look at QEMU's mappings: it still handles the entries it "
         "claims. When Memory Space is set again, xen_pt_region_add sees the table region and "
         "xen_pt_msix_update_remap unbinds every entry with a pirq and binds it again (xen_pt_msix_update, with "
-        "the latched Vector Control). Xen before 4.14 applies a forwarded unmask (msix_write_completion) only "
-        "after the vCPU's next device-model round trip (hvm_io_assist; from f7039ee41b after any I/O): the model "
-        "applies it at once. The guest's Memory Space is on when its kernel starts (hvmloader's pci_setup: "
+        "the latched Vector Control). An unmask Xen passed on (msix_unmask_address armed) and the null handler "
+        "dropped is applied by the vCPU's next hvm_io_assist, from f7039ee41b its next schedule-in (reading "
+        "xen.msixtbl.completion-at-resume; the model applied it at once before xenunmask25). The guest's Memory Space is on when its kernel starts (hvmloader's pci_setup: "
         "reading xen.hvmloader-cmd); only a guest that clears it unmaps the table.",
         source=(QEMU_REMAP, QEMU_IOREQ_SERVER, XEN_NULL_HANDLER, QEMU_CMD),
         quote="memory_region_transaction_begin(); pci_default_write_config(d, addr, val, len); ... if (s->msix && "
@@ -330,12 +330,37 @@ reading("xen.msixtbl.completion-rearm", "msix_write_completion applies an armed 
         "bindings), it clears the bit, arms msix_unmask_address again and returns X86EMUL_UNHANDLEABLE ('MSI-X write "
         "completion failure'): the unmask is applied by the vCPU's next completion, hvm_io_assist of its next "
         "device-model round trip. From f7039ee41b (4.14; 4.12.4, 4.13.2) handle_hvm_io_completion calls it at the "
-        "vCPU's next schedule-in, which msidbg does not see: it uses the next round trip there too, the latest the "
-        "real one can come (xenred25).",
+        "vCPU's next schedule-in (xenred25; modelled by reading xen.msixtbl.completion-at-resume, xenunmask25).",
         source=(XEN_VMSI_REARM, XEN_IO_COMPLETION),
         quote="test_and_clear_bit(nr_entry, &entry->table_flags) ) { v->arch.hvm_vcpu.hvm_io.msix_unmask_address = "
               "address; goto out; } / if ( msixtbl_write(v, ctrl_address, 4, 0) != X86EMUL_OKAY ) gdprintk("
               "XENLOG_WARNING, \"MSI-X write completion failure\\n\"); / hvm_io_assist: msix_write_completion(v);", module=M)
+#: xenunmask25: from f7039ee41b msix_write_completion runs at every hvm_do_resume (each schedule-in)
+XEN_RESUME_414 = Source(X, "RELEASE-4.14.0", "xen/arch/x86/hvm/ioreq.c, xen/arch/x86/hvm/hvm.c, "
+                        "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/domain.c, xen/arch/x86/hvm/hvm.c (hvm_hlt)",
+                        "handle_hvm_io_completion <- hvm_do_resume <- vmx_do_resume (ctxt_switch->tail: "
+                        "context_switch, continue_running); hvm_hlt -> SCHEDOP_block",
+                        "4.14.. and 4.12.4.., 4.13.2.. (xen_msix_completion_at_resume)")
+XEN_RESUME_419 = Source(X, "RELEASE-4.19.2", "xen/common/ioreq.c, xen/arch/x86/hvm/hvm.c",
+                        "vcpu_ioreq_handle_completion <- hvm_do_resume", "4.15..")
+XEN_ASSIST_413 = Source(X, "RELEASE-4.13.1", "xen/arch/x86/hvm/ioreq.c", "hvm_io_assist (msix_write_completion "
+                        "its only caller; also RELEASE-4.12.3)", "<= 4.13.1, 4.12.3")
+reading("xen.msixtbl.completion-at-resume", "From f7039ee41b (4.14; stable-4.12 436ec68ea2 in 4.12.4, stable-4.13 "
+        "05ba427181 in 4.13.2) msix_write_completion is called by handle_hvm_io_completion after its wait loop, "
+        "that is by every hvm_do_resume: vmx_do_resume / svm_do_resume, the context-switch tail run by "
+        "context_switch and continue_running -- each schedule-in of the vCPU, whether or not an ioreq was "
+        "pending. An unmask a failed completion armed again is applied at the vCPU's next schedule-in. Before, "
+        "hvm_io_assist (a device-model ioreq completing) was its only caller. msidbg's schedule-ins: the end of "
+        "the vCPU's round trip (it was blocked on the ioreq's event channel), a scenario action starting on a "
+        "halted vCPU (a halted HVM vCPU is blocked: hvm_hlt -> SCHEDOP_block, so the task's wake-up schedules it "
+        "in; a step of its own before the action), a vcpu_migrate to another pCPU (where the model already runs "
+        "vmx_do_resume's hvm_migrate_pirqs). Not represented: the guest's timer ticks and other wake-ups of an "
+        "idle vCPU, an interrupt injection's wake-up of a halted vCPU.",
+        source=(XEN_RESUME_414, XEN_RESUME_419, XEN_ASSIST_413),
+        quote="vio->io_req.state = hvm_ioreq_needs_completion(&vio->io_req) ? STATE_IORESP_READY : "
+              "STATE_IOREQ_NONE; msix_write_completion(v); vcpu_end_shutdown_deferral(v); (handle_hvm_io_completion) "
+              "/ if ( !handle_hvm_io_completion(v) ) return; (hvm_do_resume) / .tail = vmx_do_resume, / "
+              "do_sched_op(SCHEDOP_block, guest_handle_from_ptr(NULL, void)); (hvm_hlt)", module=M)
 reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "
