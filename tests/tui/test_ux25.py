@@ -1,0 +1,95 @@
+"""tuiux25: a continue shows the world it has reached (and stops at a key), the filter scan's
+chunks are bounded in time, bookmarks past the run's end, and what a walk through
+xen-pirq-reuse-nvme / big-table found."""
+
+from __future__ import annotations
+
+import time
+
+from msidbg.sim.events import Event
+from msidbg.tui.panes.events import EventRows
+from tests.tui.conftest import STORM, idle, status_lines, until, words
+from tests.tui.test_eventlog import FakeLog, view_at
+from tests.tui.test_ux21 import FilterApp
+
+
+async def _running(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("c")
+    assert await until(pilot, lambda: app.busy, 5)
+
+
+async def test_a_continue_refreshes_the_panes_while_it_runs() -> None:
+    # the panes kept the world from before the run until it stopped: a long continue showed a
+    # frozen event log, vector table and APIC grid (only the status line's count moved)
+    from msidbg.tui.app import make_app
+
+    app = make_app(STORM, keymap={})
+    async with app.run_test(size=(130, 36)) as pilot:
+        await idle(pilot, app)
+        assert app.view is not None and app.view.cursor == 0
+        await _running(pilot, app)
+        assert await until(pilot, lambda: app.busy and app.view is not None and app.view.cursor > 1000, 10), \
+            "the panes show the world the run has reached"
+        first = app.view.cursor
+        assert await until(pilot, lambda: app.busy and app.view is not None and app.view.cursor > first, 10)
+        rows = app.query_one(EventRows)
+        assert rows.view is app.view                # every pane was handed the new View
+        assert app.view.world["events"] == app.view.cursor
+        await pilot.press("escape")
+        await idle(pilot, app)
+        assert "stopped by a key" in words(" ".join(status_lines(app)))
+
+
+async def test_escape_and_ctrl_c_stop_a_continue_at_once() -> None:
+    from msidbg.tui.app import make_app
+
+    app = make_app(STORM, keymap={})
+    async with app.run_test(size=(130, 36)) as pilot:
+        await idle(pilot, app)
+        for key in ("escape", "ctrl+c"):
+            await _running(pilot, app)
+            await pilot.pause(0.3)
+            at = app.session.cursor
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            assert await until(pilot, lambda: not app.busy, 2)
+            assert time.perf_counter() - t0 < 2
+            assert app.is_running, f"{key} stops the run, it does not quit"
+            assert not app.session.ended and app.session.cursor >= at
+            assert app.view is not None and app.view.cursor == app.session.cursor
+
+
+class SlowLog(FakeLog):
+    """Reading an event costs 20 us of wall time (as a storm's events decoded and matched did)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.calls: list[int] = []
+
+    def events(self, start: int, stop: int) -> list[Event]:
+        got = super().events(start, stop)
+        if stop - start > 2:            # the scan's chunks (pages on screen read more, once)
+            self.calls.append(len(got))
+            until_t = time.perf_counter() + 20e-6 * len(got)
+            while time.perf_counter() < until_t:
+                pass
+        return got
+
+
+async def test_a_filter_scan_lets_the_event_loop_run_every_few_milliseconds() -> None:
+    # the scan read 4,096 events a chunk between two turns of the event loop: at ~30 us an
+    # event (a storm's lines matched against a word) a key waited up to 120 ms; the chunks are
+    # now sized from the time the last one took
+    n = 60_000
+    log = SlowLog(n)
+    app = FilterApp(log)
+    async with app.run_test(size=(120, 30)) as pilot:
+        rows = app.query_one(EventRows)
+        rows.view = view_at(n // 2, n)
+        await pilot.pause()
+        log.calls.clear()
+        rows.set_filter("kind=apic.eoi")
+        assert await until(pilot, lambda: rows.scanned >= n, 60)
+        assert list(rows.matches or []) == list(range(3, n + 1, 3))
+        chunk_pages = [c for c in log.calls if c != 128]
+        assert chunk_pages and max(chunk_pages) * 20e-6 <= 0.03, max(chunk_pages)
