@@ -93,3 +93,62 @@ async def test_a_filter_scan_lets_the_event_loop_run_every_few_milliseconds() ->
         assert list(rows.matches or []) == list(range(3, n + 1, 3))
         chunk_pages = [c for c in log.calls if c != 128]
         assert chunk_pages and max(chunk_pages) * 20e-6 <= 0.03, max(chunk_pages)
+
+
+ENDED = "xen-hvm-msix-mask-late.msgpack"        # saved at the run's last event (136)
+AHEAD = "msix-write-while-unmasked.msgpack"     # saved at event 25, bookmarks up to 93 ahead
+
+
+def _with_bookmark(tmp_path, snap: str, event: int):  # type: ignore[no-untyped-def]
+    import msgpack
+
+    from msidbg.debugger.snapshot import seal
+    from tests.tui.conftest import ROOT
+
+    doc = msgpack.unpackb((ROOT / "snapshots" / snap).read_bytes(), raw=False)
+    doc["bookmarks"].append({"name": "far", "event": event, "note": ""})
+    out = tmp_path / "far.msgpack"
+    out.write_bytes(seal(doc))
+    return out
+
+
+def test_a_bookmark_past_the_run_end_is_refused_by_open_replay_and_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the run ended at the snapshot's cursor: a bookmark at event 10**9 was accepted (the
+    # replay verifies only up to the cursor) and going to it landed at the end, nothing said
+    from tests.bugio.helpers import cli
+
+    bad = _with_bookmark(tmp_path, ENDED, 10**9)
+    n = len(__import__("msgpack").unpackb(bad.read_bytes(), raw=False)["bookmarks"]) - 1
+    says = (f"msidbg: {bad}: bookmarks[{n}].event: 1000000000 is past the run's end "
+            "(the run ended at the cursor, event 136; expected 0..136)")
+    for command in (["open", str(bad)], ["open", "--no-verify", str(bad)], ["replay", str(bad)],
+                    ["report", str(bad)]):
+        code, out, err = cli(*command)
+        assert (code, out, err.strip()) == (2, "", says), command
+    ok = _with_bookmark(tmp_path, ENDED, 136)          # at the end itself: fine
+    code, out, err = cli("replay", str(ok))
+    assert code == 0 and err == "", err
+
+
+def test_shipped_bookmarks_ahead_of_the_cursor_still_open(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.bugio.helpers import cli
+    from tests.tui.conftest import ROOT
+
+    code, _, err = cli("replay", str(ROOT / "snapshots" / AHEAD))
+    assert code == 0 and err == ""
+
+
+async def test_going_to_a_bookmark_the_run_ends_before_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # ahead of a cursor the run has not ended at, a bookmark cannot be checked on open
+    from msidbg.tui.app import make_app
+    from tests.tui.conftest import opened
+
+    far = _with_bookmark(tmp_path, AHEAD, 10**9)
+    app = make_app(str(far), keymap={})
+    async with app.run_test(size=(130, 36)) as pilot:
+        await opened(pilot, app)
+        app._goto_bookmark(next(b for b in app.session.bookmarks if b.name == "far"))
+        await idle(pilot, app)
+        assert app.session.ended
+        said = [str(n.message) for n in app._notifications]
+        assert any("past the run's end" in m and "1,000,000,000" in m for m in said), said
