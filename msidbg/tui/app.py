@@ -71,11 +71,15 @@ from msidbg.tui.view import Progress, View
 
 W = TypeVar("W", bound=Widget)
 
-#: while a command runs forward, the panes show the world it has reached this often (the status
-#: line's event count every 0.1 s) ...
+#: while a command runs forward, the panes show the world it has reached at most this often (the
+#: status line's event count every 0.1 s), and only once the process has spent as much CPU time
+#: since the last time (on a loaded machine a run's wall time stretches: refreshing by the wall
+#: clock made them a larger share of its work, 14% of its CPU time)
 LIVE_EVERY_S = 0.5
-#: ... or less often, so that rebuilding them takes at most this share of the run
-LIVE_SHARE = 0.03
+#: ... or less often, so that a refresh (measured: building the View, painting the panes) takes
+#: at most this share of the run's CPU time; the unmeasured rest (Textual's own work for a frame)
+#: is of the same order, so the whole stays at a few per cent
+LIVE_SHARE = 0.02
 
 
 class OpenCancelled(MsidbgError):
@@ -129,8 +133,9 @@ class MsidbgApp(UnverifiedWorld, Commands):
         self._move_keys = 0
         self._saved_marks: tuple[Any, ...] = ()
         self._opening_thread: threading.Thread | None = None
-        #: while a command runs: the cursor the panes last showed, and when they may next (``_tick``)
-        self._live = (0, 0.0)
+        #: while a command runs: the cursor the panes last showed, and when they may next, by the wall
+        #: clock and by the process's CPU time (``_tick``)
+        self._live = (0, 0.0, 0.0)
         #: the panes that show ``view`` (``_bind_view``)
         self._view_panes: list[Widget] = []
         self.stop_text = ("start", "")
@@ -308,7 +313,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
         s = self.session
         start = s.cursor
         self.progress = Progress(start, 0, int(s.world["now"]), what)
-        self._live = (start, time.perf_counter() + LIVE_EVERY_S)
+        self._live = (start, time.perf_counter() + LIVE_EVERY_S, time.process_time() + LIVE_EVERY_S)
         timer = self.set_interval(0.1, partial(self._tick, 0 if keep_text else start, what))
         text = self.stop_text if keep_text else (what, "")
         try:
@@ -333,8 +338,8 @@ class MsidbgApp(UnverifiedWorld, Commands):
         s = self.session
         event = s.event(s.cursor) if s.history_ready and s.cursor > 0 else None
         self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
-        shown, due = self._live
-        if s.history_ready and s.cursor > shown and time.perf_counter() >= due:
+        shown, due, cpu_due = self._live
+        if s.history_ready and s.cursor > shown and time.perf_counter() >= due and time.process_time() >= cpu_due:
             # ahead of the last world shown (never behind it: a backward search restores earlier
             # worlds as it goes); the command is between two events, its world is whole
             # the panes read their View's world (the live one) when they paint: the run is held
@@ -351,10 +356,11 @@ class MsidbgApp(UnverifiedWorld, Commands):
                     await painted.wait()
                 finally:
                     late.cancel()
-                took = time.process_time() - t0
-                self._live = (s.cursor, time.perf_counter() + max(LIVE_EVERY_S, took / LIVE_SHARE))
+                now = time.process_time()
+                gap = max(LIVE_EVERY_S, (now - t0) / LIVE_SHARE)
+                self._live = (s.cursor, time.perf_counter() + gap, now + gap)
 
-            self._live = (s.cursor, float("inf"))
+            self._live = (s.cursor, float("inf"), float("inf"))
             s.hold = hold
             self.call_after_refresh(painted.set)
 

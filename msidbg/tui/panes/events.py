@@ -35,7 +35,7 @@ MAX_PAGES = 64
 SCAN_CHUNK = 4096
 #: the longest a filter scan reads before it lets the event loop run (keys, frames): its chunks
 #: are sized to it from the time the last one took (4,096 events of a storm took up to 120 ms)
-SCAN_SLICE_S = 0.012
+SCAN_SLICE_S = 0.02
 #: the fewest events a scan chunk reads (an event loop turn costs ~0.1 ms)
 SCAN_MIN_CHUNK = 64
 #: the widest the log's lines are made scrollable to (an event's line is ~60-120 columns)
@@ -305,19 +305,23 @@ class EventRows(LineView):
             began = time.perf_counter()
             if forward and self.hi < self.total or self.lo <= 1:
                 stop = min(self.hi + chunk, self.total)
+                had = len(matches.after)
                 matches.after.extend(e.index for e in self.reader(self.hi + 1, stop + 1) if self.filter.match(e))
+                grew = len(matches.after) > had
                 self.hi = stop
             else:
                 start = max(self.lo - chunk, 1)
                 found = [-e.index for e in self.reader(start, self.lo) if self.filter.match(e)]
                 found.reverse()
                 matches.below.extend(found)
+                grew = bool(found)
                 self.lo = start
                 if found and followed:
                     self.update_size()
                     self.scroll_to(y=self.scroll_y + len(found), animate=False, immediate=True)
             forward = not forward
-            self.update_size()
+            if grew:
+                self.update_size()
             if not followed and self.view is not None and (self.lo <= 1 or self.lo < self.view.cursor) \
                     and self.hi >= min(self.view.cursor, self.total):
                 followed = True
