@@ -154,3 +154,25 @@ async def test_going_to_a_bookmark_the_run_ends_before_says_so(tmp_path) -> None
         said = [str(n.message) for n in app._notifications]
         assert any("past the run's end" in m and "1,000,000,000" in m for m in said), said
 
+
+
+async def test_session_hold_is_awaited_once_between_two_events() -> None:
+    # the TUI's pause while it paints the world a run has reached: awaited at the next yield of
+    # the running command, with the cursor on a whole event, then cleared
+    import asyncio
+
+    from msidbg.debugger import Session
+
+    s = Session.from_scenario(STORM)
+    s.yield_every_s = 0.0
+    seen: list[tuple[int, int]] = []
+
+    async def hold() -> None:
+        seen.append((s.cursor, int(s.world["events"])))
+        await asyncio.sleep(0.01)
+        assert s.cursor == seen[-1][0], "the run does not move while held"
+
+    s.hold = hold
+    await s.run_async(20_000)
+    assert len(seen) == 1 and 0 < seen[0][0] < 20_000 and seen[0][0] == seen[0][1]
+    assert s.hold is None and s.cursor == 20_000
