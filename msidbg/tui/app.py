@@ -80,6 +80,9 @@ LIVE_EVERY_S = 0.5
 #: at most this share of the run's CPU time; the unmeasured rest (Textual's own work for a frame)
 #: is of the same order, so the whole stays at a few per cent
 LIVE_SHARE = 0.02
+#: ... and the wall time the run stands held while they paint (the wait for the next frame:
+#: ~60 ms a refresh on big-table) at most this share of the run's wall time
+LIVE_WALL_SHARE = 0.04
 
 
 class OpenCancelled(MsidbgError):
@@ -344,7 +347,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             # worlds as it goes); the command is between two events, its world is whole
             # the panes read their View's world (the live one) when they paint: the run is held
             # where it is until they have, so the rows, the grids and the cursor's event agree
-            t0 = time.process_time()        # what the panes cost, not the wait for the cores
+            t0, w0 = time.process_time(), time.perf_counter()
             self.show((f"{what} (running)", ""), follow=True)
             painted = asyncio.Event()
 
@@ -356,9 +359,9 @@ class MsidbgApp(UnverifiedWorld, Commands):
                     await painted.wait()
                 finally:
                     late.cancel()
-                now = time.process_time()
-                gap = max(LIVE_EVERY_S, (now - t0) / LIVE_SHARE)
-                self._live = (s.cursor, time.perf_counter() + gap, now + gap)
+                now, wall = time.process_time(), time.perf_counter()
+                gap = max(LIVE_EVERY_S, (now - t0) / LIVE_SHARE, (wall - w0) / LIVE_WALL_SHARE)
+                self._live = (s.cursor, wall + gap, now + gap)
 
             self._live = (s.cursor, float("inf"), float("inf"))
             s.hold = hold
