@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,9 @@ class Session:
         self._changes: OrderedDict[str, tuple[int, int | None]] = OrderedDict()
         #: how long an ``*_async`` command runs before it yields to the event loop
         self.yield_every_s = 0.008
+        #: when set, awaited once at the next of those yields (then cleared): the TUI holds a run
+        #: there, between two events, while it paints the world the run has reached
+        self.hold: Callable[[], Awaitable[None]] | None = None
         self.last_stop = Stop("start", 0, 0)
         if arm:
             for i, spec in enumerate(scn.breakpoints):
@@ -488,6 +491,9 @@ class Session:
                     return self._finish(done.value)
                 if time.perf_counter() >= deadline:
                     await _sleep0()
+                    if self.hold is not None:
+                        hold, self.hold = self.hold, None
+                        await hold()
                     deadline = time.perf_counter() + slice_s
         finally:
             gen.close()

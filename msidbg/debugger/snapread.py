@@ -214,7 +214,7 @@ def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget
     rec = Recording(path, text, file, _int(top, "seed", 0, MAX_SEED), cursor, world, digest, writer,
                     stopped, version=version, model=_int(top, "model", 1, MAX_MODEL) if version >= 5 else None)
     rec.breakpoints = _breakpoints(top)
-    rec.bookmarks = _bookmarks(top, cursor)
+    rec.bookmarks = _bookmarks(top, cursor, bool(world.get("ended")))
     rec.choices = _choices(top, cursor, budget, version)
     rec.hits = _hits(top, cursor, budget, version)
     rec.hash_events, rec.fingerprints = _hashes(top, cursor)
@@ -285,13 +285,21 @@ def _breakpoints(top: dict[str, Any]) -> list[tuple[str, bool]]:
             for where, b in _maps(top, "breakpoints", MAX_BREAKPOINTS, "spec and enabled")]
 
 
-def _bookmarks(top: dict[str, Any], cursor: int) -> list[Bookmark]:
+def _bookmarks(top: dict[str, Any], cursor: int, ended: bool) -> list[Bookmark]:
+    """A bookmark may be ahead of the cursor (made before the user stepped back and saved: the
+    replay reaches it by running on); not when the run ended at the cursor -- an event past the
+    run's end (a hand-edited 10**9) was accepted by open, replay and report, which verify only
+    up to the cursor, and going to it landed at the end with nothing said."""
     out = []
     for where, b in _maps(top, "bookmarks", MAX_BOOKMARKS, "name, event and note"):
         name = _str(b, "name", 64, where)
         if not name.strip() or "\n" in name:
             raise Bad(f"{where}name: expected a name on one line")
-        out.append(Bookmark(name.strip(), _int(b, "event", 0, MAX_EVENT, where), _str(b, "note", 4000, where)))
+        event = _int(b, "event", 0, MAX_EVENT, where)
+        if ended and event > cursor:
+            raise Bad(f"{where}event: {event} is past the run's end (the run ended at the cursor, "
+                      f"event {cursor}; expected 0..{cursor})")
+        out.append(Bookmark(name.strip(), event, _str(b, "note", 4000, where)))
     return out
 
 

@@ -14,13 +14,17 @@ Three rules keep the screen honest:
   count is applied once the queued keys are read (``flush_moves``): 200 queued presses are
   one seek, and every painted frame shows panes of a single event.
 - **Long work shows progress and can be stopped**: runs (any key stops them) and opening a
-  snapshot (``screens/opening.py``: reading it in a thread, then verifying it by replay).
+  snapshot (``screens/opening.py``: reading it in a thread, then verifying it by replay). A
+  run forward (continue, run to a time, a goto ahead) shows the world it has reached in every
+  pane at a bounded rate (``LIVE_EVERY_S``, ``LIVE_SHARE``), not the world it started from;
+  a search backwards does not (it restores earlier worlds on its way: they would flash by).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -66,6 +70,19 @@ from msidbg.tui.unverified import UnverifiedWorld
 from msidbg.tui.view import Progress, View
 
 W = TypeVar("W", bound=Widget)
+
+#: while a command runs forward, the panes show the world it has reached at most this often (the
+#: status line's event count every 0.1 s), and only once the process has spent as much CPU time
+#: since the last time (on a loaded machine a run's wall time stretches: refreshing by the wall
+#: clock made them a larger share of its work, 14% of its CPU time)
+LIVE_EVERY_S = 0.5
+#: ... or less often, so that a refresh (measured: building the View, painting the panes) takes
+#: at most this share of the run's CPU time; the unmeasured rest (Textual's own work for a frame)
+#: is of the same order, so the whole stays at a few per cent
+LIVE_SHARE = 0.02
+#: ... and the wall time the run stands held while they paint (the wait for the next frame:
+#: ~60 ms a refresh on big-table) at most this share of the run's wall time
+LIVE_WALL_SHARE = 0.04
 
 
 class OpenCancelled(MsidbgError):
@@ -119,6 +136,9 @@ class MsidbgApp(UnverifiedWorld, Commands):
         self._move_keys = 0
         self._saved_marks: tuple[Any, ...] = ()
         self._opening_thread: threading.Thread | None = None
+        #: while a command runs: the cursor the panes last showed, and when they may next, by the wall
+        #: clock and by the process's CPU time (``_tick``)
+        self._live = (0, 0.0, 0.0)
         #: the panes that show ``view`` (``_bind_view``)
         self._view_panes: list[Widget] = []
         self.stop_text = ("start", "")
@@ -296,6 +316,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
         s = self.session
         start = s.cursor
         self.progress = Progress(start, 0, int(s.world["now"]), what)
+        self._live = (start, time.perf_counter() + LIVE_EVERY_S, time.process_time() + LIVE_EVERY_S)
         timer = self.set_interval(0.1, partial(self._tick, 0 if keep_text else start, what))
         text = self.stop_text if keep_text else (what, "")
         try:
@@ -309,6 +330,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             text = (f"{what}: failed", escape(e.message))
         finally:
             timer.stop()
+            s.hold = None
             self.progress = None
             self.running = None
         if s.history_ready:
@@ -319,6 +341,31 @@ class MsidbgApp(UnverifiedWorld, Commands):
         s = self.session
         event = s.event(s.cursor) if s.history_ready and s.cursor > 0 else None
         self.progress = Progress(start, abs(s.cursor - start), int(s.world["now"]), what, event)
+        shown, due, cpu_due = self._live
+        if s.history_ready and s.cursor > shown and time.perf_counter() >= due and time.process_time() >= cpu_due:
+            # ahead of the last world shown (never behind it: a backward search restores earlier
+            # worlds as it goes); the command is between two events, its world is whole
+            # the panes read their View's world (the live one) when they paint: the run is held
+            # where it is until they have, so the rows, the grids and the cursor's event agree
+            t0, w0 = time.process_time(), time.perf_counter()
+            self.show((f"{what} (running)", ""), follow=True)
+            painted = asyncio.Event()
+
+            async def hold() -> None:
+                # not asyncio.wait_for: on Python 3.11 it swallows a cancel (a key stopping the
+                # run) that comes as the frame is painted -- the run went on to its end
+                late = asyncio.get_running_loop().call_later(0.5, painted.set)
+                try:
+                    await painted.wait()
+                finally:
+                    late.cancel()
+                now, wall = time.process_time(), time.perf_counter()
+                gap = max(LIVE_EVERY_S, (now - t0) / LIVE_SHARE, (wall - w0) / LIVE_WALL_SHARE)
+                self._live = (s.cursor, wall + gap, now + gap)
+
+            self._live = (s.cursor, float("inf"), float("inf"))
+            s.hold = hold
+            self.call_after_refresh(painted.set)
 
     def post_message(self, message: Message) -> bool:
         """Count the keys coming back up the tree to the App's bindings (``keys_back``): a step key

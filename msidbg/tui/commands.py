@@ -122,7 +122,20 @@ class Commands(App[None]):
         from msidbg.tui.app import bound_key
 
         self._prompt(BookmarksScreen(self.session.bookmarks, bound_key(self.user_keymap, "bookmark")),
-                     lambda bm: self.goto(bm.event, f"bookmark {escape(bm.name)}"))
+                     self._goto_bookmark)
+
+    def _goto_bookmark(self, bm: Any) -> None:
+        """Go to a bookmark; one ahead of a snapshot's cursor (unchecked on open: the run has not
+        got there) that the run ends before is said to be past the end, not just "end of run"."""
+        async def go() -> Any:
+            stop = await self.driver.arrive_async(bm.event)
+            s = self.session
+            if s.cursor < bm.event and s.ended:
+                self.warn(f"bookmark {bm.name!r} is at event {bm.event:,}, past the run's end "
+                          f"(event {s.cursor:,}): the cursor is at the end", title="bookmark", severity="warning")
+            return stop
+
+        self.run_command(f"bookmark {escape(bm.name)}", go)
 
     def action_save(self, then: Callable[[], object] | None = None) -> None:
         """``then``: what to do once saved (quit, from the quit dialog's 's'); escape does nothing."""

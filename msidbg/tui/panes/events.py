@@ -33,6 +33,11 @@ EventReader = Callable[[int, int], list[Event]]
 PAGE = 128
 MAX_PAGES = 64
 SCAN_CHUNK = 4096
+#: the longest a filter scan reads before it lets the event loop run (keys, frames): its chunks
+#: are sized to it from the time the last one took (4,096 events of a storm took up to 120 ms)
+SCAN_SLICE_S = 0.02
+#: the fewest events a scan chunk reads (an event loop turn costs ~0.1 ms)
+SCAN_MIN_CHUNK = 64
 #: the widest the log's lines are made scrollable to (an event's line is ~60-120 columns)
 MAX_WIDTH = 400
 
@@ -294,23 +299,29 @@ class EventRows(LineView):
         followed = False
         shown = time.monotonic()
         forward = True
+        chunk = SCAN_MIN_CHUNK * 4
         while self.matches is not None and not self.stopped and (self.lo > 1 or self.hi < self.total):
             matches = self.matches
+            began = time.perf_counter()
             if forward and self.hi < self.total or self.lo <= 1:
-                stop = min(self.hi + SCAN_CHUNK, self.total)
+                stop = min(self.hi + chunk, self.total)
+                had = len(matches.after)
                 matches.after.extend(e.index for e in self.reader(self.hi + 1, stop + 1) if self.filter.match(e))
+                grew = len(matches.after) > had
                 self.hi = stop
             else:
-                start = max(self.lo - SCAN_CHUNK, 1)
+                start = max(self.lo - chunk, 1)
                 found = [-e.index for e in self.reader(start, self.lo) if self.filter.match(e)]
                 found.reverse()
                 matches.below.extend(found)
+                grew = bool(found)
                 self.lo = start
                 if found and followed:
                     self.update_size()
                     self.scroll_to(y=self.scroll_y + len(found), animate=False, immediate=True)
             forward = not forward
-            self.update_size()
+            if grew:
+                self.update_size()
             if not followed and self.view is not None and (self.lo <= 1 or self.lo < self.view.cursor) \
                     and self.hi >= min(self.view.cursor, self.total):
                 followed = True
@@ -320,6 +331,9 @@ class EventRows(LineView):
                 shown = time.monotonic()
                 self._title()
                 self.refresh()
+            took = time.perf_counter() - began
+            # the next chunk, sized to take SCAN_SLICE_S at the pace of this one (at most double)
+            chunk = max(SCAN_MIN_CHUNK, min(SCAN_CHUNK, chunk * 2, int(chunk * SCAN_SLICE_S / max(took, 1e-6))))
             await asyncio.sleep(0)
         self.refresh()
         self._title()
