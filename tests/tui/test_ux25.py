@@ -5,6 +5,7 @@ xen-pirq-reuse-nvme / big-table found."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from msidbg.sim.events import Event
 from msidbg.tui.panes.events import EventRows
@@ -41,10 +42,16 @@ async def test_a_continue_refreshes_the_panes_while_it_runs() -> None:
         assert "stopped by a key" in words(" ".join(status_lines(app)))
 
 
-async def test_escape_and_ctrl_c_stop_a_continue_at_once() -> None:
+async def test_escape_and_ctrl_c_stop_a_continue_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from msidbg.tui.app import make_app
 
-    app = make_app(STORM, keymap={})
+    # ten times the long storm: on a quiet machine the 1.6M-event fixture ended inside the second continue
+    # (~700k events before the app even reported busy), so the key met an ended run
+    longer = tmp_path / "longer-storm.yaml"
+    text = Path(STORM).read_text()
+    assert "count: 400000," in text
+    longer.write_text(text.replace("count: 400000,", "count: 4000000,"))
+    app = make_app(str(longer), keymap={})
     async with app.run_test(size=(130, 36)) as pilot:
         await idle(pilot, app)
         for key in ("escape", "ctrl+c"):
