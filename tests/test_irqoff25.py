@@ -69,3 +69,17 @@ def test_a_spin_whose_caller_keeps_no_section_restores_the_flags() -> None:
     assert _accepts(eng, 0, 25) == [1_001_450, 2_000_000]
     assert totals(eng, "eth0")["delivered"] == 2
     assert not eng.w.cpus[0].proc.irqs_off
+
+
+def test_a_spinning_task_is_not_preempted_by_the_stopper() -> None:
+    """__raw_spin_lock_irqsave's preempt_disable comes before the wait too: CPU0's disable_irq, spinning behind
+    CPU1's IRTE update when CPU2 starts offlining CPU3, keeps its CPU until it has the lock and its section is
+    through; migration/0 acks MULTI_STOP_PREPARE after. Before: the stopper preempted the spinning task and
+    disable_irq went on after stop_machine (2.00225 ms)."""
+    eng = _run("a04-disable-spin-not-preempted-by-stopper-k66")
+    disable = [e.time_ns for e in events_of(eng, "irq.disable")]
+    acks = [e.time_ns for e in events_of(eng, "kernel") if str(e.fields["what"]).startswith("migration/0:")]
+    assert disable == [1_001_350]
+    assert len(acks) == 1 and acks[0] > disable[0]
+    assert _accepts(eng, 0, 25) == [1_001_550]
+    assert [e.fields["target"] for e in events_of(eng, "cpu.offline")] == [3]
