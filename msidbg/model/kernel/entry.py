@@ -420,6 +420,39 @@ def lw_prog(desc: Any) -> str:
 
 
 def spin_on_lock(k: Any, desc: Any, me: int) -> bool:
+    """``_spin_on_lock`` (below), and in process context the irqsave around it: every task-side locker of
+    desc->lock -- irq_get_desc_buslock / irq_get_desc_lock of disable_irq, enable_irq, __irq_set_affinity,
+    __free_irq, __setup_irq, and poll_spurious_irqs' local_irq_disable around try_one_irq -- disables
+    interrupts BEFORE it spins (__raw_spin_lock_irqsave: local_irq_save, preempt_disable, then the queued
+    spinlock's wait; reading ``kernel.lock.irqsave-spin``). So the first poll that finds the lock held clears
+    the CPU's irq-enabled flag (``irq_save``, marked ``_lockoff`` in the frame), and an interrupt for this
+    CPU stays in its IRR while it waits; when the spin ends -- the lock taken -- the flags are restored in the
+    same step, where the caller's own irq_save (its critical section) follows with nothing between. Before
+    (irqoff25) a task polled with interrupts on and took them while it waited, which no x86 kernel does."""
+    if k.ctx is not k.cpu.proc:
+        return _spin_on_lock(k, desc, me)
+    loc = k.frame["locals"]
+    if _spin_on_lock(k, desc, me):
+        if "_flags" not in loc:
+            loc["_lockoff"] = 1
+            k.irq_save(loc)
+        return True
+    if loc.pop("_lockoff", None):
+        k.irq_restore(loc)
+    return False
+
+
+def spin_irqsave(k: Any) -> None:
+    """A task-side desc->lock spin outside ``spin_on_lock`` (free_irq's __free_irq queued behind the flow
+    handlers it found): interrupts off before the first poll, as ``spin_on_lock`` does; its next
+    ``spin_on_lock`` -- the lock taken -- restores them."""
+    loc = k.frame["locals"]
+    if k.ctx is k.cpu.proc and "_flags" not in loc:
+        loc["_lockoff"] = 1
+        k.irq_save(loc)
+
+
+def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     """raw_spin_lock(&desc->lock) while another CPU holds it: note the holder and run this step
     again (``Ctx.spin``: the polls after the first are silent). True when this CPU spins. A flow
     handler busy-waits here with interrupts off while another CPU's irq_set_affinity runs its chip

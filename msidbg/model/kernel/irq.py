@@ -581,17 +581,21 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
             P.write(PC.FREE_WARN, key, 0, note=f"WARN: Trying to free already-free IRQ {desc.irq}")
         k.ret(0)
         return
-    from msidbg.model.kernel.entry import queue_behind_flow, spin_on_lock  # (imports lead back here)
+    from msidbg.model.kernel.entry import queue_behind_flow, spin_irqsave, spin_on_lock  # (imports lead back)
 
     busy = handling_cpus(k, desc.irq)
     if busy:
         queue_behind_flow(k, desc, k.cpu_id, busy)  # __free_irq's raw_spin_lock_irqsave: queued for desc->lock
+        spin_irqsave(k)     # (interrupts off before the first poll)
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
         return
 
     if spin_on_lock(k, desc, k.cpu_id):
         return      # another CPU's irq_set_affinity holds desc->lock across its chip call
     loc["irq"] = desc.irq
+    # raw_spin_lock_irqsave(&desc->lock): interrupts stay off across the removal and irq_shutdown, up to the
+    # raw_spin_unlock_irqrestore before synchronize_irq (reading kernel.lock.irqsave-spin; irqoff25)
+    k.irq_save(loc)
     if shared is not None and shared(k, desc, loc["dev"], loc["index"]) > 0:
         # another device's action stays on the line: no shutdown, no deactivation (__free_irq shuts the
         # irq down only when its last action goes), then synchronize_irq
@@ -616,6 +620,7 @@ def synchronize(k: Any, loc: dict[str, Any]) -> None:
     that entered after and leaves through the disabled path; then (sync_irq_chip_state) while the
     chip reports IRQCHIP_STATE_ACTIVE: an IO-APIC level entry's Remote IRR. The x86 MSI chips report
     no IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
+    k.irq_restore(loc)      # (__free_irq's raw_spin_unlock_irqrestore, before the wait)
     synchronize_irq(k, loc["irq"])     # (spins: the step runs again)
 
 
@@ -651,11 +656,13 @@ def deactivate_late(k: Any, loc: dict[str, Any]) -> None:
     """From 4001d8e8762f (5.3): 'There is no interrupt on the fly anymore. Deactivate it
     completely.' -- irq_domain_deactivate_irq() after the wait."""
     if sw(k, "free_irq_deactivate") == "delayed" and not loc.get("shared_left"):
+        k.irq_save(loc)     # (raw_spin_lock_irqsave(&desc->lock) around irq_domain_deactivate_irq)
         k.call("irq_domain_deactivate_irq", irq=loc["irq"])
 
 
 @free.step
 def free_done(k: Any, loc: dict[str, Any]) -> None:
+    k.irq_restore(loc)
     k.ret(0)
 
 

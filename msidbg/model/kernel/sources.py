@@ -859,6 +859,28 @@ reading("kernel.lock.desc-lock-queued",
         source=QSPINLOCK, quote="uncontended  (0,0,0) -:--> (0,0,1) ... pending (0,1,1) +--> (0,1,0) ... "
         "raw_spin_unlock(&desc->lock); ret = handle_irq_event_percpu(desc); raw_spin_lock(&desc->lock);",
         module=M + ".entry")
+IRQSAVE_SPIN = Source(L, "0923fd0419a1", "include/linux/spinlock_api_smp.h + include/linux/spinlock.h + "
+                      "include/asm-generic/qspinlock.h + arch/x86/Kconfig",
+                      "__raw_spin_lock_irqsave (local_irq_save; preempt_disable; then do_raw_spin_lock_flags -> "
+                      "arch_spin_lock_flags = queued_spin_lock, or LOCK_CONTENDED -> do_raw_spin_lock)",
+                      "all (read in the 4.13.9 and 4.16.13 trees and a current torvalds copy; x86 selects no "
+                      "GENERIC_LOCKBREAK, the config whose kernel/locking/spinlock.c loop re-enables interrupts "
+                      "between trylocks)")
+reading("kernel.lock.irqsave-spin",
+        "A task that takes desc->lock -- irq_get_desc_buslock / irq_get_desc_lock (disable_irq, enable_irq, "
+        "__irq_set_affinity, __free_irq, __setup_irq; all raw_spin_lock_irqsave: desc->lock is taken in hardirq, "
+        "so every process-context locker disables interrupts) and poll_spurious_irqs' local_irq_disable around "
+        "try_one_irq -- disables interrupts before it spins: __raw_spin_lock_irqsave runs local_irq_save and "
+        "preempt_disable, then waits in the queued spinlock (do_raw_spin_lock_flags -> arch_spin_lock_flags, "
+        "which on x86 is queued_spin_lock and ignores the flags: 4.13, and from 4.15 the generic fallback "
+        "arch_spin_lock; the flags argument was dropped later and LOCK_CONTENDED spins with the same interrupts "
+        "off). Only CONFIG_GENERIC_LOCKBREAK (without DEBUG_LOCK_ALLOC) builds kernel/locking/spinlock.c's loop "
+        "that restores the flags between trylocks, and x86 does not select it. So an interrupt for a CPU whose "
+        "task waits for desc->lock stays in its IRR until the task takes the lock and its section restores the "
+        "flags (irqoff25: the model's task polled with interrupts on).",
+        source=IRQSAVE_SPIN, quote="local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, "
+        "_RET_IP_); LOCK_CONTENDED(lock, do_raw_spin_trylock, do_raw_spin_lock); / #define "
+        "arch_spin_lock_flags(l, f) queued_spin_lock(l)", module=M + ".entry")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
