@@ -498,15 +498,20 @@ class Motion:
         eng.emit = emit
         k.observer = observe        # the kernel's emit (Ctx.ev inlines Engine.emit)
         try:
-            if eng.w["events"] == index - 1:
-                eng.step()
-                if eng.cur >= self.timeline.next_at:
-                    self.timeline.on_event()
+            self._reexecute(index)
         finally:
             del eng.emit
             k.observer = None
         yield from self.goto(origin)
         return got[0] if got else None
+
+    def _reexecute(self, index: int) -> None:
+        """Execute event ``index`` again when the cursor stands just before it (the hooks are the caller's)."""
+        eng = self.eng
+        if eng.w["events"] == index - 1:
+            eng.step()
+            if eng.cur >= self.timeline.next_at:
+                self.timeline.on_event()
 
     def written_by(self, index: int, read: Callable[[dict[str, Any]], Any]) -> Generator[None, None, list[tuple[str, int]] | None]:
         """The call stack, (program, pc) outermost first, of the program step of event ``index`` after which
@@ -533,10 +538,7 @@ class Motion:
         probed = k.probed
         k.probed, k.step_watch = True, watch
         try:
-            if eng.w["events"] == index - 1:
-                eng.step()
-                if eng.cur >= self.timeline.next_at:
-                    self.timeline.on_event()
+            self._reexecute(index)
         finally:
             k.probed, k.step_watch = probed, None
         yield from self.goto(origin)
