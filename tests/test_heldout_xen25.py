@@ -18,7 +18,6 @@ CPU the vector did not have; v36's unmask fails on a stale bit) -- PREDICTIONS.m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,6 +25,8 @@ from msidbg.debugger import Session
 from msidbg.debugger.headless import check
 from msidbg.scenario import load_scenario
 from tests.conftest import run_past_breakpoints
+from tests.test_heldout_xen21 import _events  # the same event query
+from tests.test_heldout_xen21 import _port_vcpus as _ports
 
 DIR = Path(__file__).resolve().parent / "heldout_xen25"
 HELD = sorted(DIR.glob("*.yaml"))
@@ -36,10 +37,6 @@ def _run(prefix: str) -> Session:
     return run_past_breakpoints(path)
 
 
-def _events(s: Session, kind: str) -> list[dict[str, Any]]:
-    return [dict(e.fields) | {"dev": e.dev} for e in s.events(0, s.total) if e.kind == kind]
-
-
 def _pirqs(s: Session, dev: str | None = None) -> list[int]:
     return [f["pirq"] for f in _events(s, "xen.irq")
             if f.get("how") != "destroyed" and (dev is None or f["dev"] == dev)]
@@ -47,10 +44,6 @@ def _pirqs(s: Session, dev: str | None = None) -> list[int]:
 
 def _binds(s: Session) -> list[tuple[str, int, int]]:
     return [(b["dev"], b["pirq"], b["rc"]) for b in _events(s, "qemu.bind_pirq")]
-
-
-def _ports(s: Session) -> dict[int, Any]:
-    return {p["pirq"]: p["vcpu"] for p in s.summary()["pirqs"]["xen"]}
 
 
 def test_there_are_held_out_scenarios() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,6 +14,7 @@ from msidbg.debugger import headless
 from msidbg.model import hits
 from msidbg.scenario import load_scenario
 from tests.conftest import run_to_end
+from tests.test_redteam21 import _assigned, _cpus, _events, _results  # the same event queries
 
 HELD = Path(__file__).parent / "heldout25"
 
@@ -22,23 +22,6 @@ HELD = Path(__file__).parent / "heldout25"
 @cache
 def _run(name: str):  # type: ignore[no-untyped-def]
     return run_to_end(load_scenario(str(HELD / f"{name}.yaml")))
-
-
-def _events(eng: Any, *kinds: str) -> list[Any]:
-    return [e for e in eng.log.events(1, len(eng.log) + 1) if e.kind in kinds]
-
-
-def _cpus(eng: Any, dev: str) -> list[int]:
-    return [e.cpu for e in _events(eng, "irq.handler") if e.dev == dev]
-
-
-def _results(eng: Any, do: str) -> list[int]:
-    return [e.fields["result"] for e in _events(eng, "action.done") if e.fields["do"] == do]
-
-
-def _assigned(eng: Any, dev: str) -> list[tuple[int, int]]:
-    """(vector, CPU) of each vector.assign of ``dev``."""
-    return [(e.fields["vector"], e.fields["target"]) for e in _events(eng, "vector.assign") if e.dev == dev]
 
 
 @pytest.mark.parametrize("path", sorted(HELD.glob("*.yaml")), ids=lambda p: p.stem)
