@@ -192,3 +192,16 @@ def test_last_group_of_three_controllers() -> None:
     assert _cpus(eng, "nvme0") == [63, 60, 62]
     assert _cpus(eng, "nvme1") == [62, 61, 60, 62]
     assert _cpus(eng, "nvme2") == [61, 60, 62]
+
+
+@pytest.mark.parametrize(("version", "got", "second"), [("69", 605, 0), ("610", 602, -28)])
+def test_posted_msi_vector_ends_the_matrix_at_0xea(version: str, got: int, second: int) -> None:
+    """f5a3562ec9dd (6.10): FIRST_SYSTEM_VECTOR is POSTED_MSI_NOTIFICATION_VECTOR 0xeb, one device vector a CPU
+    fewer than 6.9 (LOCAL_TIMER_VECTOR 0xec). 3 CPUs: 201 + 202 + 202 = 605 on 6.9, 200 + 201 + 201 = 602 on
+    6.10 -- the 603rd request_irq fails, the probe releases everything and the second NIC gets CPU1's 0x20.
+    On main both releases had 605 (every matrix ended at 0xec)."""
+    eng = _run(f"u31-exhaust-605-3cpu-k{version}" if version == "69" else "u32-exhaust-605-3cpu-k610")
+    assert len([e for e in _events(eng, "vector.assign") if e.dev == "eth0"]) == got
+    assert _results(eng, "probe") == ([-28, 0] if second else [0, -28])
+    top = max(e.fields["vector"] for e in _events(eng, "vector.assign") if e.dev == "eth0")
+    assert top == (0xeb if version == "69" else 0xea)
