@@ -300,6 +300,30 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "posted_msi_vector", "kernel", BOOL, True,
+        "where the x86 vector matrix ends (irq_alloc_matrix(NR_VECTORS, FIRST_EXTERNAL_VECTOR, "
+        "FIRST_SYSTEM_VECTOR), arch/x86/kernel/apic/vector.c): true -- FIRST_SYSTEM_VECTOR is "
+        "POSTED_MSI_NOTIFICATION_VECTOR 0xeb (f5a3562ec9dd, whatever CONFIG_X86_POSTED_MSI says), so devices get "
+        "0x20/0x21..0xea; false -- LOCAL_TIMER_VECTOR 0xec, devices up to 0xeb (the 4.18..6.9 layout: one more "
+        "device vector on every CPU). Read with the matrix allocator only (kernel.vector_allocator: matrix); the "
+        "4.15..4.17 layout (LOCAL_TIMER_VECTOR 0xed in a 4.16.13 tree) is not modelled: those releases get false",
+        initial=False, kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="tools/perf's copy of arch/x86/include/asm/irq_vectors.h before its 2024-05-27 refresh: "
+        "'#define LOCAL_TIMER_VECTOR 0xec' ... '#define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR' (with "
+        "HYPERV_STIMER0_VECTOR 0xed, HYPERV_REENLIGHTENMENT_VECTOR 0xee, MANAGED_IRQ_SHUTDOWN_VECTOR 0xef above)",
+        history=(
+            Change("6.10", True, "f5a3562ec9dd x86/irq: Reserve a per CPU IDT vector for posted MSIs",
+                   note="Arnaldo Carvalho de Melo's '[PATCH 1/1 fyi] perf trace beauty: Update the "
+                   "arch/x86/include/asm/irq_vectors.h copy with the kernel sources to pick POSTED_MSI_NOTIFICATION' "
+                   "(LKML, 2024-05-27, the day after v6.10-rc1; v6.9 was 2024-05-12) copies the kernel's header "
+                   "'To pick up the change in: f5a3562ec9dd29e6 (\"x86/irq: Reserve a per CPU IDT vector for "
+                   "posted MSIs\")': '+#define POSTED_MSI_NOTIFICATION_VECTOR 0xeb' and '-#define FIRST_SYSTEM_VECTOR "
+                   "LOCAL_TIMER_VECTOR / +#define FIRST_SYSTEM_VECTOR POSTED_MSI_NOTIFICATION_VECTOR' under "
+                   "CONFIG_X86_LOCAL_APIC alone (tglx had refused the CONFIG_X86_POSTED_MSI-only variant of v2: "
+                   "'we had attempts before to make the system vector space dense'): 6.10 (redteam26)"),
+        ),
+    ),
+    Switch(
         "xen_fifo_events", "kernel", BOOL, True,
         "xen_init_IRQ() asks Xen for the FIFO-based event channel ABI (xen_evtchn_fifo_init: "
         "EVTCHNOP_init_control) and falls back to the 2-level ABI when that fails; false: the 2-level ABI "

@@ -103,7 +103,9 @@ NR_VECTORS = 256
 FIRST_EXTERNAL_VECTOR = 0x20
 IRQ_MOVE_CLEANUP_VECTOR = 0x20    # the lowest-priority vector: moved-vector cleanup IPI
 FIRST_DEVICE_VECTOR = 0x21
-FIRST_SYSTEM_VECTOR = 0xEC        # local timer and up are system vectors
+FIRST_SYSTEM_VECTOR = 0xEC        # local timer and up are system vectors (4.18 .. 6.9)
+#: from f5a3562ec9dd (6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector (kernel.posted_msi_vector)
+POSTED_MSI_NOTIFICATION_VECTOR = 0xEB
 MANAGED_IRQ_SHUTDOWN_VECTOR = 0xEF
 # before 4.15 (arch/x86/include/asm/irq_vectors.h of 4.x): LOCAL_TIMER_VECTOR 0xef is the first
 # system vector; 0x80 (IA32 syscall, CONFIG_IA32_EMULATION) is in used_vectors; the search starts

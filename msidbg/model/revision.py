@@ -1064,9 +1064,21 @@ Revisions:
   1.00145 ms, migration/0 acks after). Shipped runs unchanged (the runs digest stays). tests/test_irqoff25.py,
   tests/irqoff25/ (disable_irq and a nested enable_irq behind an IRTE update, one during a CPU offline; free_irq
   behind a flow handler).
+- 16: (redteam26) The vector matrix's end follows the release: from f5a3562ec9dd (6.10) FIRST_SYSTEM_VECTOR is
+  POSTED_MSI_NOTIFICATION_VECTOR 0xeb whether or not CONFIG_X86_POSTED_MSI is set (tools/perf's copy of
+  irq_vectors.h refreshed on 2024-05-27, the day after v6.10-rc1, quotes the change), so irq_alloc_matrix hands
+  devices 0x20/0x21..0xea and every CPU has one device vector fewer than 4.18..6.9's LOCAL_TIMER_VECTOR 0xec
+  layout. The model ended every matrix at 0xec, so a 6.10+ or current-upstream CPU held 202 device vectors
+  (201 on CPU0) where the kernel has 201 (200): exhaustion came one vector a CPU late, and lapic_can_unplug_cpu
+  counted one more free vector on each other CPU. New switch ``kernel.posted_msi_vector`` (true from 6.10 and the
+  default; scoped to bare-metal and xen-hvm worlds), reading ``kernel.vector.first-system-vector``; matrix
+  searches, ``available`` and the unplug check end at ``vector.system_start``. 4.15..4.17 (LOCAL_TIMER_VECTOR
+  0xee/0xed: a 4.16.13 tree has 0xed) keep the 0xec layout, a lead. tests/heldout26/u31 (6.9: a NIC gets all
+  605 vectors of 3 CPUs) and u32 (6.10: the 603rd request_irq fails ENOSPC, the probe releases everything and a
+  second NIC gets its vector; on main it got 605 and the second NIC failed), tests/test_redteam26.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 15
+MODEL = 16

@@ -163,10 +163,10 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
         if not src:
             P.dep(PC.D_SLOT, slot_key)
             P.write(PC.STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
-            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: {_unhandled(v)} ({owners})")
+            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: {_unhandled(v, vec.system_start(k.w))} ({owners})")
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
-            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: {_unhandled(v)}",
+            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: {_unhandled(v, vec.system_start(k.w))}",
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
@@ -247,13 +247,13 @@ def _level_eoi(k: Any, v: int) -> None:
     ioapic.eoi(k.eng, v)
 
 
-def _unhandled(v: int) -> str:
+def _unhandled(v: int, first_system: int = FIRST_SYSTEM_VECTOR) -> str:
     """What the kernel makes of a vector with no irq: common_interrupt's message below the system
     vectors; from FIRST_SYSTEM_VECTOR up the vector has its own IDT entry (a system handler, or
     spurious_interrupt for one nobody installed), so no device handler runs there either."""
     if v == SPURIOUS_APIC_VECTOR:
         return "the APIC spurious-interrupt vector (sysvec_spurious_apic_interrupt), not a device vector"
-    if v >= FIRST_SYSTEM_VECTOR:
+    if v >= first_system:
         return "a system vector (its own IDT entry runs, not a device handler)"
     return "No irq handler for vector"
 

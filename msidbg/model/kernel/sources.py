@@ -1220,6 +1220,24 @@ reading("kernel.vector.isa-unrequested",
         quote="if (irqd_is_activated(irqd)) { trace_vector_setup(virq, true, 0); apic_update_irq_cfg(irqd, "
         "apicd->vector, apicd->cpu); } else { /* Release the vector */ apicd->can_reserve = true; "
         "irqd_set_can_reserve(irqd); clear_irq_vector(irqd); realloc = true; }")
+#: where the vector matrix ends (redteam26): FIRST_SYSTEM_VECTOR by release
+FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
+                       "POSTED_MSI_NOTIFICATION_VECTOR / FIRST_SYSTEM_VECTOR (irq_alloc_matrix's alloc_end in "
+                       "arch_early_irq_init)", "6.10.. (posted_msi_vector; as tools/perf's copy of 2024-05-27 "
+                       "quotes the kernel header)"),
+                Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h", "LOCAL_TIMER_VECTOR 0xed",
+                       "4.16 (read in lizuobin/linux-4.16.13_tiny4412; 4.15..4.17 not modelled)"))
+reading("kernel.vector.first-system-vector",
+        "The x86 vector matrix covers FIRST_EXTERNAL_VECTOR .. FIRST_SYSTEM_VECTOR - 1. From f5a3562ec9dd "
+        "(6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector 0xeb, whether or not the kernel is "
+        "built with CONFIG_X86_POSTED_MSI, so every CPU has one device vector fewer (0xeb) than 4.18 .. 6.9, "
+        "where it is LOCAL_TIMER_VECTOR 0xec. 4.15 .. 4.17 ended higher (4.16: LOCAL_TIMER_VECTOR 0xed, "
+        "HYPERV_STIMER0_VECTOR not yet there); the model gives those releases the 0xec layout (a lead: one "
+        "device vector a CPU too few there). The model had 0xec in every matrix release, so a 6.10+ or "
+        "current-upstream CPU held 202/203 device vectors where the kernel has 201/202.",
+        source=FIRST_SYSTEM, module=M,
+        quote="+#define POSTED_MSI_NOTIFICATION_VECTOR 0xeb ... #ifdef CONFIG_X86_LOCAL_APIC -#define "
+        "FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR +#define FIRST_SYSTEM_VECTOR POSTED_MSI_NOTIFICATION_VECTOR")
 #: the PIC cascade's vector before 4.15 (redteam20). audit17: the stored tree (kinmax/linux-4.13.19 at 135f62e8) is a
 #: 4.13.9 tree (its Makefile: VERSION 4, PATCHLEVEL 13, SUBLEVEL 9), and v4.13.19 is no release (the last 4.13.y
 #: found is 4.13.16, 2017-11-24): the citation names the release read

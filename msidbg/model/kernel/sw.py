@@ -26,6 +26,7 @@ CURRENT: dict[str, Any] = {
     "msix_vector_ctrl_ignore_mask": True,
     "affinity_on_activate": True,
     "vector_cleanup": "timer",
+    "posted_msi_vector": True,
     "hotplug_force_complete": "involved",
     "xen_fifo_events": True,
     "xen_fifo_dead_cpu_drain": True,

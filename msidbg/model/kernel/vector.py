@@ -37,6 +37,7 @@ from msidbg.model.hw import (
     LEGACY_FIRST_SYSTEM_VECTOR,
     MANAGED_IRQ_SHUTDOWN_VECTOR,
     PIC_CASCADE_IR,
+    POSTED_MSI_NOTIFICATION_VECTOR,
     VECTOR_CASCADE,
     VECTOR_SHUTDOWN,
     compose_msg,
@@ -50,9 +51,9 @@ World = Any     # a world record (sim/rec.py WorldRec)
 EBUSY, ENOSPC, EINVAL = 16, 28, 22
 
 
-def _range(first: int) -> list[int]:
+def _range(first: int, end: int = FIRST_SYSTEM_VECTOR) -> list[int]:
     words = [0] * 8
-    for v in range(first, FIRST_SYSTEM_VECTOR):
+    for v in range(first, end):
         if not _matrix_system(v):
             words_set(words, v)
     return words
@@ -79,10 +80,27 @@ PIC_CASCADE_VECTOR = ISA_IRQ_VECTOR0 + PIC_CASCADE_IR
 # without the PIC cascade's 0x32 and the IA32 syscall gate's 0x80.
 _RANGE_IPI = _range(FIRST_DEVICE_VECTOR)
 _RANGE_TIMER = _range(FIRST_EXTERNAL_VECTOR)
+#: the same with the matrix ending below the posted-MSI notification vector (kernel.posted_msi_vector)
+_RANGE_IPI_POSTED = _range(FIRST_DEVICE_VECTOR, POSTED_MSI_NOTIFICATION_VECTOR)
+_RANGE_TIMER_POSTED = _range(FIRST_EXTERNAL_VECTOR, POSTED_MSI_NOTIFICATION_VECTOR)
 
 
 def timer_cleanup(w: World) -> bool:
     return sw_w(w, "vector_cleanup") == "timer"
+
+
+def system_start(w: World) -> int:
+    """FIRST_SYSTEM_VECTOR, the end of the vector matrix (irq_alloc_matrix's alloc_end): the posted-MSI
+    notification vector 0xeb from f5a3562ec9dd (6.10, ``posted_msi_vector``), LOCAL_TIMER_VECTOR 0xec
+    before (reading ``kernel.vector.first-system-vector``)."""
+    return POSTED_MSI_NOTIFICATION_VECTOR if sw_w(w, "posted_msi_vector") else FIRST_SYSTEM_VECTOR
+
+
+def _matrix_range(w: World) -> list[int]:
+    """The allocatable device vectors of a matrix map in this world's release."""
+    if sw_w(w, "posted_msi_vector"):
+        return _RANGE_TIMER_POSTED if timer_cleanup(w) else _RANGE_IPI_POSTED
+    return _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
 
 
 def first_vector(w: World) -> int:
@@ -157,7 +175,7 @@ def available(w: World, cpu: Any) -> int:
     neither allocated nor reserved for a managed irq."""
     taken = cpu.alloc
     managed = cpu.get("managed")
-    rng = _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
+    rng = _matrix_range(w)
     if managed is None:
         return sum((r & ~a).bit_count() for r, a in zip(rng, taken, strict=True))
     return sum((r & ~(a | m)).bit_count() for r, a, m in zip(rng, taken, managed, strict=True))
@@ -170,7 +188,7 @@ def unplug_count(w: World, cpu: int) -> tuple[int, int]:
     and ``avl`` irq_matrix_available(m, true): global_available (the online CPUs' cm->available,
     what ``available`` counts) minus that CPU's own."""
     c = w.cpus[cpu]
-    rng = _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
+    rng = _matrix_range(w)
     managed = c.get("managed")
     if managed is None or not sw_w(w, "unplug_excludes_managed"):
         tomove = sum((r & a).bit_count() for r, a in zip(rng, c.alloc, strict=True))
@@ -213,7 +231,7 @@ def legacy_unplug_count(w: World, cpu: int) -> tuple[int, int]:
 def _lowest_free(w: World, c: Any) -> int:
     """matrix_alloc_area: the lowest vector neither allocated nor managed-reserved."""
     alloc, managed = c.alloc, c.get("managed")
-    for v in range(first_vector(w), FIRST_SYSTEM_VECTOR):
+    for v in range(first_vector(w), system_start(w)):
         if not _matrix_system(v) and not words_test(alloc, v) and (managed is None or not words_test(managed, v)):
             return v
     return -ENOSPC
@@ -368,7 +386,7 @@ def remove_managed(w: World, desc: Any) -> None:
     for cid in desc["affinity"]:
         c = w.cpus[cid]
         m = managed_map(c)
-        for v in range(FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR):
+        for v in range(FIRST_EXTERNAL_VECTOR, system_start(w)):
             if words_test(m, v) and not words_test(c.alloc, v):
                 words_clear(m, v)
                 break
@@ -435,7 +453,7 @@ def assign_managed_vector(w: World, desc: Any, dest: list[int]) -> int:
         return -ENOSPC
     c = w.cpus[best]
     m = managed_map(c)
-    for v in range(FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR):
+    for v in range(FIRST_EXTERNAL_VECTOR, system_start(w)):
         if words_test(m, v) and not words_test(c.alloc, v):
             words_set(c.alloc, v)
             update_vector(w, desc, v, best)
