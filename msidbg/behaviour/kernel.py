@@ -389,7 +389,18 @@ ROWS: tuple[Switch, ...] = (
         "drivers/xen/events.c (3.x) and events/events_base.c (3.14 .. 4.5; a stored 4.x copy read)",
         history=(
             Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq",
-                   note="the masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
+                   backports=("4.4.8", "4.5.2", "4.1.52", "3.18.63"), unconfirmed=("4.1.52", "3.18.63"),
+                   note="audit20: a stable backport (it had been left out) -- stable-queue releases/4.4.8/series "
+                   "and releases/4.5.2/series list xen-events-mask-a-moving-irq.patch, and releases/4.4.8's copy "
+                   "says 'commit ff1e22e7a638a0782f54f81a6c9cb139aca2da35 upstream' (the eoi_pirq and ack_dynirq "
+                   "hunks); 4.4.11, 4.4.34, 4.4.60 and 4.4.178 trees have the masked eoi_pirq. 4.1.y and 3.18.y "
+                   "(Sasha Levin's series, not in the stable queue) carry it too, from a release not identified: "
+                   "a 4.1.19 tree (mincepi/linux-4.1.19) and a 3.18.20 one (davisliuu/linux-3.18.y) still have "
+                   "'irq_move_irq(data);' first, 4.1.52 (zhuruione/linux-4.1.52), 3.18.63 (artynet/linux-3.18.63) "
+                   "and 3.18.140 (junan76/linux-3.18.140) trees the masked form -- the table takes those first "
+                   "trees read (unconfirmed: earlier 4.1.y / 3.18.y releases may carry it); a 3.10.108 tree "
+                   "(DmytriyGrytsay/linux-3.10.108) does not. The "
+                   "masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
                    "later stored events_base.c; ff1e22e7 is listed among the commits between v4.6-rc2 and v4.6-rc4 "
                    "(a syzbot bisection range), the v4.6 tag itself was not read. audit13 read that list (syzbot's "
                    "'Bisection is inconclusive: the first bad commit could be any of', 2020-02-17, ax25_getname): "
@@ -491,14 +502,21 @@ ROWS: tuple[Switch, ...] = (
                    "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26) (auditkern2). "
                    "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py named 4.3 for the x86 hierarchical irqdomains, unsourced; audit14 made them 4.2). audit14: a 4.2.8 tree (mlpzaq9998/linux-4.2, a QNAP NAS import, Makefile 4.2.8) has the hierarchical arch/x86/kernel/apic/msi.c (native_setup_msi_irqs -> irq_remapping_get_irq_domain / msi_default_domain -> pci_msi_domain_alloc_irqs, msi_domain_activate in kernel/irq/msi.c) and irq_startup's unconditional irq_domain_activate_irq; so does a 4.3.0 tree (YoungjaeLee/linux-4.3-cxlbdev). That vendor tree carries later fixes (f3b0946d629c's MSI_FLAG_ACTIVATE_EARLY, a 4.7.3/4.8 commit), but not a backport of a whole x86 irqdomain conversion: 4.2"),
             Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
-                   backports=("4.7.3",),
+                   backports=("4.7.3", "4.4.20"),
                    note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
                    "irq/urgent for 4.8-rc4 (d16c995fe430, 2016-08-22): 4.8; stable-queue releases/4.7.3/genirq-msi-"
                    "make-sure-pci-msis-are-activated-early.patch ('commit f3b0946d629c upstream'; not in 4.7.2). Its "
                    "diff: msi_domain_alloc_irqs activates irq_domain_get_irq_data(domain, desc->irq) -- one irq per "
                    "descriptor, the first of a Multi-MSI block; its message: 'end-points are allowed to latch the "
-                   "content of the MSI configuration registers as soon as MSIs are enabled'. 4.4.20 does not carry "
-                   "it; other 4.4.y not checked"),
+                   "content of the MSI configuration registers as soon as MSIs are enabled'. audit20: 4.4.20 carries "
+                   "it (the note said it did not): stable-queue releases/4.4.20/series lists genirq-msi-remove-"
+                   "unused-msi_flag_identity_map.patch and genirq-msi-make-sure-pci-msis-are-activated-early.patch "
+                   "(4.4.20 and 4.7.3 are the releases of 2016-09-07); a 4.4.11 tree (mincepi/linux-4.4.11) has no "
+                   "MSI_FLAG_ACTIVATE_EARLY, 4.4.34, 4.4.60 (monkeygq/linux-4.4.60) and 4.4.178 (MichaelTong/linux-"
+                   "4.4.178) trees activate desc->irq in msi_domain_alloc_irqs and set the flag in "
+                   "pci_msi_create_irq_domain, which x86's msi_default_domain goes through. 08d85f3ea99f "
+                   "(startup_reactivates) never reached 4.4.y: 4.4.178's irq_domain_activate_irq has no "
+                   "irqd_is_activated test"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
                    backports=("4.19.175", "5.4.97", "5.10.15"),
@@ -799,13 +817,21 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.20", True, "irq/matrix: Spread managed interrupts on allocation (Dou Liyang, tip x86/apic "
                    "2018-09-18; its own hash not read)",
+                   backports=("4.19.37",), unconfirmed=("4.19.37",),
                    note="committed on top of 8ffe4e61c06a irq/matrix: Split out the CPU selection code into a helper "
                    "(no functional change; committed 2018-09-18 on v4.19-rc4); Linus merged 'x86-apic-for-linus' "
                    "as cbbfb0ae2ca9 on 2018-10-23, the day after v4.19, its shortlog exactly those two commits: "
                    "4.20. The merge's diff is the row: assign_managed_vector's 'cpu = cpumask_first(vector_"
                    "searchmask); ... irq_matrix_alloc_managed(vector_matrix, cpu)' becomes 'irq_matrix_alloc_"
                    "managed(vector_matrix, vector_searchmask, &cpu)'. A 4.19 stable review carries the split helper "
-                   "('[PATCH 4.19 01/78]'); a 4.19.y release of the spread itself not matched (auditkern2)"),
+                   "('[PATCH 4.19 01/78]'); a 4.19.y release of the spread itself not matched (auditkern2). audit20: 4.19.y "
+                   "carries the spread (the record had no backport): assign_managed_vector's 'irq_matrix_alloc_"
+                   "managed(vector_matrix, vector_searchmask, &cpu)' and matrix_find_best_cpu_managed are in 4.19.37 "
+                   "(Scott31393/linux-tm-4.19.37, raspberrypi's 4.19.37), 4.19.48, 4.19.79, 4.19.108, 4.19.124, "
+                   "4.19.222 and 4.19.304 trees, where a 4.19.13 tree (shubham95/linux-4.19.13) still has "
+                   "'irq_matrix_alloc_managed(vector_matrix, cpu)'; the first 4.19.y release was not identified "
+                   "(no stored stable-queue file or review names it): 4.19.37, the first tree read, is unconfirmed "
+                   "-- 4.19.14 .. 4.19.36 may carry it too"),
         ),
     ),
     Switch(

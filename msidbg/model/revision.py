@@ -1064,9 +1064,24 @@ Revisions:
   1.00145 ms, migration/0 acks after). Shipped runs unchanged (the runs digest stays). tests/test_irqoff25.py,
   tests/irqoff25/ (disable_irq and a nested enable_irq behind an IRTE update, one during a CPU offline; free_irq
   behind a flow handler).
+- 16: (audit20) Three kernel Change records left out stable releases that carry their commit (read in the
+  stable queue and in release trees fetched whole; tests/test_audit20_records.py). ``kernel.msi_activate_early``
+  'first' (f3b0946d629c): stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-
+  early.patch (the record said 4.4.20 did not carry it); 4.4.11 has no MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 /
+  4.4.178 trees activate desc->irq at allocation -- 4.4.20 .. 4.4.302 now say first (only a Xen guest's world
+  runs 4.4.y: it carries the value). ``kernel.xen_eoi_clear_first`` (ff1e22e7a638 "xen/events: Mask a moving
+  irq") had no backport: releases/4.4.8 and 4.5.2 list it (4.4.8's copy says 'commit ff1e22e7a638 upstream'),
+  and 4.1.y / 3.18.y carry it from a release no stored source names (4.1.19 / 3.18.20 trees lack it, 4.1.52 /
+  3.18.63 / 3.18.140 have it; the table takes 4.1.52 and 3.18.63, unconfirmed): on those releases eoi_pirq
+  clears the event before the pending move, and test_evtunmask's e1 window runs the handler once, was twice.
+  ``kernel.managed_spread`` (4.20) had no backport, but every 4.19.y tree from 4.19.37 (4.19.48, 79, 108, 124, 222,
+  304) has irq_matrix_alloc_managed(vector_matrix, vector_searchmask, &cpu) where 4.19.13 has cpumask_first's
+  CPU: 4.19.37 (unconfirmed: the first 4.19.y release is named nowhere stored) on places a 4.19.y NVMe's managed
+  queues on the last CPU of each group (2, 5, 8, 11), was the first (0, 3, 6, 9). docs/fidelity.md's Open section
+  counts five unconfirmed releases (was two). Shipped runs unchanged (the runs digest stays).
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 15
+MODEL = 16
