@@ -14,7 +14,7 @@ torvalds post-receive revlists, pull mails, and release trees fetched whole (a t
 (shubham95), 4.19.37 (Scott31393, raspberrypi's), 4.19.48 (patchguard), 4.19.79 (HengBu), 4.19.108 (liweihao-cn),
 4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9).
 
-Wrong: three records left out stable releases carrying their commit.
+Wrong: four records left out stable releases carrying their commit.
 * msi_activate_early 'first' (f3b0946d629c) named 4.7.3 only and its note said '4.4.20 does not carry it', but
   stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-early.patch; 4.4.11 has no
   MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 / 4.4.178 activate desc->irq at allocation (08d85f3ea99f never came to
@@ -26,6 +26,10 @@ Wrong: three records left out stable releases carrying their commit.
 * managed_spread (4.20) named no backport, but 4.19.y has the spread: 4.19.13 lacks it, 4.19.37 and every later
   4.19 tree read has irq_matrix_alloc_managed(vector_matrix, vector_searchmask, &cpu); the first release is not
   named anywhere stored: 4.19.37, unconfirmed.
+* move_busy_rearm (a33a5d2d16cb) named 4.17.3, 4.9.226 and 4.4.226 and said 4.14.y lacked it (no file of the full
+  name in releases/4.14.182..184): Sasha Levin's copy is named genirq-generic_pending-do-not-lose-pending-affinity-
+  .patch, listed in releases/4.14.183/series ('[ Upstream commit a33a5d2d16cb... ]'); 4.14.177 drops the pending
+  move, a 4.14.280 tree rearms it.
 Suspicions of audit19 settled: proc_affinity_result is 4.15 (4.15.0's write_irq_affinity has 'err =
 irq_set_affinity(irq, new_value); if (!err) err = count;', 4.14.177 the old form). affinity_busy_pending in 4.16.18 is
 likely (releases/4.16.18 holds d340ebd696f9 'genirq/migration: Avoid out of line call if pending is not set', whose
@@ -212,6 +216,25 @@ def test_4_19_y_spreads_managed_queues(version: str, targets: list[int]) -> None
     eng = run_to_end(scenario(NVME.replace("VERSION", version)))
     got = {e.fields["irq"]: e.fields["target"] for e in events_of(eng, "vector.assign")}
     assert [got[i] for i in sorted(got)[1:]] == targets    # irq 24 is the admin queue's own vector (4.17+)
+
+
+@pytest.mark.parametrize(("version", "value"), [("4.14.177", False), ("4.14.182", False), ("4.14.183", True),
+                                                ("4.14.280", True)])
+def test_4_14_183_rearms_a_busy_move(version: str, value: bool) -> None:
+    assert resolve("bare-metal", kernel=version).plain()["move_busy_rearm"] is value
+
+
+def test_a_4_14_183_move_refused_busy_is_retried() -> None:
+    """test_legacy_vectors' BUSY run (eth0 CPU0 -> CPU5, then -> CPU3 refused -EBUSY while CPU0's cleanup waits):
+    4.14.182 drops the pending move (eth0 stays on CPU5), 4.14.183 retries it at the next interrupt (CPU3). On main
+    every 4.14.y dropped it."""
+    from tests.test_legacy_vectors import BUSY
+
+    def targets(version: str) -> list[int]:
+        eng = run_to_end(scenario(BUSY.replace('"4.14"REARM', f'"{version}"')))
+        return [e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
+
+    assert (targets("4.14.182"), targets("4.14.183")) == ([0, 5], [0, 5, 3])
 
 
 def test_affinity_busy_pending_is_left_at_4_17_3() -> None:

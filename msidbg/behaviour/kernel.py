@@ -791,7 +791,7 @@ ROWS: tuple[Switch, ...] = (
         "diff's - lines); the -EBUSY it ignores exists since 98229aa36caa x86/irq: Plug vector cleanup race (v4.5-rc2; its 4.4.y copy is 996c591227d9, the hash a33a5d2d16cb's Fixes: tag names, as the 4.4/4.9 stable review thread of 2020-06-01 says)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   backports=("4.17.3", "4.9.226", "4.4.226"),
+                   backports=("4.17.3", "4.14.183", "4.9.226", "4.4.226"),
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); stable-queue "
                    "releases/4.17.3/series lists genirq-generic_pending-do-not-lose-pending-affinity-update.patch "
                    "next to 12f47073a40f. 4.9.226: the 4.9 stable review of 2020-06-01 carries it ('[PATCH 4.9 "
@@ -801,7 +801,12 @@ ROWS: tuple[Switch, ...] = (
                    "fixes (996c591227d9, the 4.4.y copy of 98229aa36caa: 'Fixes: 98229aa36caa ... in linux-4.4.y: "
                    "996c591227d9' in the same thread), so 4.4.226+ is true (pirq worlds only: 4.4 bare metal is "
                    "refused at load) (smalls24); 4.14.y was found missing "
-                   "then (releases/4.14.182..4.14.184 hold no such file)"),
+                   "then (releases/4.14.182..4.14.184 hold no such file). audit20: 4.14.183 carries it -- Sasha "
+                   "Levin's copy has a truncated name: stable-queue releases/4.14.183/series lists genirq-generic_"
+                   "pending-do-not-lose-pending-affinity-.patch, '[ Upstream commit a33a5d2d16cb... ]' with the "
+                   "-EBUSY rearm in irq_move_masked_irq (no such file in releases/4.14.182); a 4.14.177 tree "
+                   "(linuxzjs/linux-4.14) clears pending_mask after irq_do_set_affinity, a 4.14.280 one "
+                   "(whitehax0r/PS4-kernel-4.14.280-baikal) rearms"),
         ),
     ),
     Switch(

@@ -1064,7 +1064,7 @@ Revisions:
   1.00145 ms, migration/0 acks after). Shipped runs unchanged (the runs digest stays). tests/test_irqoff25.py,
   tests/irqoff25/ (disable_irq and a nested enable_irq behind an IRTE update, one during a CPU offline; free_irq
   behind a flow handler).
-- 16: (audit20) Three kernel Change records left out stable releases that carry their commit (read in the
+- 16: (audit20) Four kernel Change records left out stable releases that carry their commit (read in the
   stable queue and in release trees fetched whole; tests/test_audit20_records.py). ``kernel.msi_activate_early``
   'first' (f3b0946d629c): stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-
   early.patch (the record said 4.4.20 did not carry it); 4.4.11 has no MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 /
@@ -1077,7 +1077,11 @@ Revisions:
   ``kernel.managed_spread`` (4.20) had no backport, but every 4.19.y tree from 4.19.37 (4.19.48, 79, 108, 124, 222,
   304) has irq_matrix_alloc_managed(vector_matrix, vector_searchmask, &cpu) where 4.19.13 has cpumask_first's
   CPU: 4.19.37 (unconfirmed: the first 4.19.y release is named nowhere stored) on places a 4.19.y NVMe's managed
-  queues on the last CPU of each group (2, 5, 8, 11), was the first (0, 3, 6, 9). docs/fidelity.md's Open section
+  queues on the last CPU of each group (2, 5, 8, 11), was the first (0, 3, 6, 9). ``kernel.move_busy_rearm``
+  (a33a5d2d16cb) said 4.14.y lacked it, but releases/4.14.183/series lists Sasha Levin's copy under a truncated
+  name (genirq-generic_pending-do-not-lose-pending-affinity-.patch, '[ Upstream commit a33a5d2d16cb ]'); a
+  4.14.280 tree rearms: from 4.14.183 the legacy allocator's -EBUSY move stays pending and the next interrupt
+  applies it (test_legacy_vectors' BUSY run ends on CPU3, was CPU5). docs/fidelity.md's Open section
   counts five unconfirmed releases (was two). Shipped runs unchanged (the runs digest stays).
 """
 
