@@ -14,7 +14,7 @@ torvalds post-receive revlists, pull mails, and release trees fetched whole (a t
 (shubham95), 4.19.37 (Scott31393, raspberrypi's), 4.19.48 (patchguard), 4.19.79 (HengBu), 4.19.108 (liweihao-cn),
 4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9).
 
-Wrong: four records left out stable releases carrying their commit.
+Wrong: five records left out stable releases carrying their commit.
 * msi_activate_early 'first' (f3b0946d629c) named 4.7.3 only and its note said '4.4.20 does not carry it', but
   stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-early.patch; 4.4.11 has no
   MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 / 4.4.178 activate desc->irq at allocation (08d85f3ea99f never came to
@@ -30,6 +30,11 @@ Wrong: four records left out stable releases carrying their commit.
   name in releases/4.14.182..184): Sasha Levin's copy is named genirq-generic_pending-do-not-lose-pending-affinity-
   .patch, listed in releases/4.14.183/series ('[ Upstream commit a33a5d2d16cb... ]'); 4.14.177 drops the pending
   move, a 4.14.280 tree rearms it.
+* xen_hvm_msi_ignore_mask (7e0815b3e099) named 5.15.38, 5.10.114 and 4.19.246 and left 'the 5.4.y, 5.17.y and 4.14.y
+  backports not matched': releases/5.17.6 holds the patch ('commit 7e0815b3e099 upstream'), releases/5.4.197/series
+  lists it, and linux-stable-rc's 4.14.y push has its copy 171ca9a7813d between 'Linux 4.14.281' and 'Linux 4.14.282'.
+  heldout_xen21's r11 (a Xen 4.4 HVM guest's MSI-X, masked late) loses all 30 interrupts on 5.4.196 / 4.14.281 /
+  5.17.5 and delivers them from 5.4.197 / 4.14.282 / 5.17.6.
 Suspicions of audit19 settled: proc_affinity_result is 4.15 (4.15.0's write_irq_affinity has 'err =
 irq_set_affinity(irq, new_value); if (!err) err = count;', 4.14.177 the old form). affinity_busy_pending in 4.16.18 is
 likely (releases/4.16.18 holds d340ebd696f9 'genirq/migration: Avoid out of line call if pending is not set', whose
@@ -77,6 +82,11 @@ VERIFIED = [
      "distinct stable copies in the linux-stable-rc revlists (34b0daff, cdb12918, cea2e1b6, 124805f6, b050a08f, "
      "981ba35b, 2d7fe378)"),
     ("msix_vector_ctrl_ignore_mask", "446a98b19fd6", "5.15", (), "irq/core for v5.15-rc1 shortlog (leads23)"),
+    ("xen_hvm_msi_ignore_mask", "7e0815b3e099", "5.18", ("5.15.38", "5.10.114", "4.19.246", "5.17.6", "5.4.197",
+                                                         "4.14.282"),
+     SQ + " releases/5.17.6 patch, releases/5.4.197 and 4.19.246 series; the 4.14.y revlist up to 'Linux 4.14.282'"),
+    ("move_busy_rearm", "a33a5d2d16cb", "4.18", ("4.17.3", "4.14.183", "4.9.226", "4.4.226"),
+     SQ + " releases/4.14.183/series and patch ('[ Upstream commit a33a5d2d16cb... ]', a truncated file name)"),
     ("xen_fifo_events", "1fe565517b57", "3.14", (), "3.13.10 tree: drivers/xen/events.c, no FIFO; 3.14.1 tree: "
      "drivers/xen/events/events_fifo.c and 'static bool fifo_events = true; module_param(fifo_events, ...)' "
      "(the hash is in no stored source)"),
@@ -235,6 +245,24 @@ def test_a_4_14_183_move_refused_busy_is_retried() -> None:
         return [e.fields["target"] for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
 
     assert (targets("4.14.182"), targets("4.14.183")) == ([0, 5], [0, 5, 3])
+
+
+@pytest.mark.parametrize(("before", "after"), [("5.4.196", "5.4.197"), ("4.14.281", "4.14.282"), ("5.17.5", "5.17.6")])
+def test_the_2022_backports_of_7e0815b3e099_deliver_the_late_masked_msix(before: str, after: str) -> None:
+    """heldout_xen21/r11: Xen 4.4 with qemu-xen, the guest's PCI/MSI layer masks after Xen took the entries: before
+    the backport every interrupt is lost, with it (pci_msi_ignore_mask) all 30 are delivered. On main 5.4.197+,
+    4.14.282+ and 5.17.6+ still lost them."""
+    from pathlib import Path
+
+    from tests.conftest import totals
+
+    text = (Path(__file__).parent / "heldout_xen21" / "r11-masklate-x44-k51537.yaml").read_text()
+
+    def delivered(version: str) -> int:
+        eng = run_to_end(scenario(text.replace('version: "5.15.37"', f'version: "{version}"')))
+        return int(totals(eng, "eth0")["delivered"])
+
+    assert (delivered(before), delivered(after)) == (0, 30)
 
 
 def test_affinity_busy_pending_is_left_at_4_17_3() -> None:

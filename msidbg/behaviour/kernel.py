@@ -138,10 +138,14 @@ ROWS: tuple[Switch, ...] = (
         initial=False, kinds=("xen-hvm",),
         history=(
             Change("5.18", True, "7e0815b3e099 x86/pci/xen: Disable PCI/MSI[-X] masking for XEN_HVM guests",
-                   backports=("5.15.38", "5.10.114", "4.19.246"),
+                   backports=("5.15.38", "5.10.114", "4.19.246", "5.17.6", "5.4.197", "4.14.282"),
                    note="'Linux 5.10.114' (2022-05-09) lists it; 4.19.246 from the 4.19.246-rt110 announcement's "
-                   "'Changes from v4.19.245-rt109'; the 5.4.y, 5.17.y and 4.14.y backports (queued the same weeks) "
-                   "not matched to releases"),
+                   "'Changes from v4.19.245-rt109'. audit20 matched the other three (the note said 'not matched to "
+                   "releases'): stable-queue releases/5.17.6/x86-pci-xen-disable-pci-msi-masking-for-xen_hvm-"
+                   "guests.patch ('commit 7e0815b3e099 upstream'; none in releases/5.17.5), releases/5.4.197/series "
+                   "and releases/4.19.246/series list it, and linux-stable-rc's 4.14.y push has 171ca9a7813d "
+                   "'x86/pci/xen: Disable PCI/MSI[-X] masking for XEN_HVM guests' after 'Linux 4.14.281' and before "
+                   "'Linux 4.14.282'; the 4.9.y push of the same round ('Linux 4.9.317') has no copy"),
         ),
     ),
     Switch(
