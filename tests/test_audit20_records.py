@@ -14,7 +14,7 @@ torvalds post-receive revlists, pull mails, and release trees fetched whole (a t
 (shubham95), 4.19.37 (Scott31393, raspberrypi's), 4.19.48 (patchguard), 4.19.79 (HengBu), 4.19.108 (liweihao-cn),
 4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9).
 
-Wrong: five records left out stable releases carrying their commit.
+Wrong: six records left out stable releases carrying their commit.
 * msi_activate_early 'first' (f3b0946d629c) named 4.7.3 only and its note said '4.4.20 does not carry it', but
   stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-early.patch; 4.4.11 has no
   MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 / 4.4.178 activate desc->irq at allocation (08d85f3ea99f never came to
@@ -35,6 +35,10 @@ Wrong: five records left out stable releases carrying their commit.
   lists it, and linux-stable-rc's 4.14.y push has its copy 171ca9a7813d between 'Linux 4.14.281' and 'Linux 4.14.282'.
   heldout_xen21's r11 (a Xen 4.4 HVM guest's MSI-X, masked late) loses all 30 interrupts on 5.4.196 / 4.14.281 /
   5.17.5 and delivers them from 5.4.197 / 4.14.282 / 5.17.6.
+* affinity_online_filter (33de0aa4bae9) named 5.15.81 and said 'not in 5.10.156..5.10.159': GKH's 'Linux
+  5.10.157' announcement lists Luiz Capitulino's four genirq patches with it, the stable-queue push of 2022-11-30 has
+  its copy 0026546d3d42 on queue/5.10. test_kernfid_affinity's offline-only hint under remapping fails in
+  irq_do_set_affinity (-EINVAL) from 5.10.157, in the vector domain (-ENOSPC) on 5.10.156.
 Suspicions of audit19 settled: proc_affinity_result is 4.15 (4.15.0's write_irq_affinity has 'err =
 irq_set_affinity(irq, new_value); if (!err) err = count;', 4.14.177 the old form). affinity_busy_pending in 4.16.18 is
 likely (releases/4.16.18 holds d340ebd696f9 'genirq/migration: Avoid out of line call if pending is not set', whose
@@ -85,6 +89,8 @@ VERIFIED = [
     ("xen_hvm_msi_ignore_mask", "7e0815b3e099", "5.18", ("5.15.38", "5.10.114", "4.19.246", "5.17.6", "5.4.197",
                                                          "4.14.282"),
      SQ + " releases/5.17.6 patch, releases/5.4.197 and 4.19.246 series; the 4.14.y revlist up to 'Linux 4.14.282'"),
+    ("affinity_online_filter", "33de0aa4bae9", "5.18", ("5.15.81", "5.10.157"),
+     "'Linux 5.10.157' announcement (Luiz Capitulino (4)); " + SQ + " releases/5.15.81 patch; queue/5.10 push"),
     ("move_busy_rearm", "a33a5d2d16cb", "4.18", ("4.17.3", "4.14.183", "4.9.226", "4.4.226"),
      SQ + " releases/4.14.183/series and patch ('[ Upstream commit a33a5d2d16cb... ]', a truncated file name)"),
     ("xen_fifo_events", "1fe565517b57", "3.14", (), "3.13.10 tree: drivers/xen/events.c, no FIFO; 3.14.1 tree: "
@@ -263,6 +269,19 @@ def test_the_2022_backports_of_7e0815b3e099_deliver_the_late_masked_msix(before:
         return int(totals(eng, "eth0")["delivered"])
 
     assert (delivered(before), delivered(after)) == (0, 30)
+
+
+@pytest.mark.parametrize(("kernel", "prog", "err"), [("5.10.156", "intel_ir_set_affinity", -28),
+                                                   ("5.10.157", "irq_do_set_affinity", -22)])
+def test_5_10_157_limits_the_affinity_to_online_cpus(kernel: str, prog: str, err: int) -> None:
+    """test_kernfid_affinity's OFFLINE_HINT (remapping, hint {3} with CPU3 offline): 5.10.157 refuses the mask in
+    irq_do_set_affinity like 5.18; on main every 5.10.y let the vector domain fail it (-ENOSPC)."""
+    from tests.test_kernfid_affinity import OFFLINE_HINT
+
+    eng = run_to_end(scenario(OFFLINE_HINT.format(kernel=kernel, remap="true", extra="")))
+    fails = [(e.fields["prog"], e.fields["value"]) for e in events_of(eng, "kernel")
+             if e.dev == "eth0" and e.fields["value"] < 0]
+    assert fails == [(prog, err)]
 
 
 def test_affinity_busy_pending_is_left_at_4_17_3() -> None:

@@ -588,11 +588,16 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.18", True, "33de0aa4bae9 genirq: Always limit the affinity to online CPUs",
-                   backports=("5.15.81",),
+                   backports=("5.15.81", "5.10.157"),
                    note="tip irq/core 2022-04-10, merged with irq-urgent-2022-04-10 for 5.18-rc2; stable-queue "
                    "releases/5.15.81/genirq-always-limit-the-affinity-to-online-cpus.patch (Luiz Capitulino's "
-                   "backport of 2022-11-28, 'commit 33de0aa4bae982ed6f7c777f86b5af3e627ac937 upstream'); other "
-                   "series not found (not in 5.10.156..5.10.159)"),
+                   "backport of 2022-11-28, 'commit 33de0aa4bae982ed6f7c777f86b5af3e627ac937 upstream'). audit20: "
+                   "5.10.157 carries it too (the note said 'not in 5.10.156..5.10.159'): GKH's 'Linux 5.10.157' "
+                   "announcement lists 'Luiz Capitulino (4): genirq/msi: Shutdown managed interrupts with "
+                   "unsatifiable affinities / genirq: Always limit the affinity to online CPUs / irqchip/gic-v3: ... "
+                   "/ genirq: Take the proposed affinity at face value if force==true', the stable-queue push of "
+                   "2022-11-30 puts 0026546d3d42 on queue/5.10, and releases/5.10.157 holds the series' first patch; "
+                   "no copy went to 5.4.y or older (that push's queue/5.4, 4.19, 4.14 and 4.9 have none)"),
         ),
     ),
     Switch(
