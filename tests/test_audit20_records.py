@@ -14,7 +14,7 @@ torvalds post-receive revlists, pull mails, and release trees fetched whole (a t
 (shubham95), 4.19.37 (Scott31393, raspberrypi's), 4.19.48 (patchguard), 4.19.79 (HengBu), 4.19.108 (liweihao-cn),
 4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9).
 
-Wrong: six records left out stable releases carrying their commit.
+Wrong: seven records left out stable releases carrying their commit.
 * msi_activate_early 'first' (f3b0946d629c) named 4.7.3 only and its note said '4.4.20 does not carry it', but
   stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-early.patch; 4.4.11 has no
   MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 / 4.4.178 activate desc->irq at allocation (08d85f3ea99f never came to
@@ -39,6 +39,9 @@ Wrong: six records left out stable releases carrying their commit.
   5.10.157' announcement lists Luiz Capitulino's four genirq patches with it, the stable-queue push of 2022-11-30 has
   its copy 0026546d3d42 on queue/5.10. test_kernfid_affinity's offline-only hint under remapping fails in
   irq_do_set_affinity (-EINVAL) from 5.10.157, in the vector domain (-ENOSPC) on 5.10.156.
+* amd_irte_cmpxchg (e52d58d54a32) named 5.4.68 only: the '5.8.8-rc1 review' (2020-09-08) carries it after its
+  RemapEn fix (audit18 had read '[PATCH 5.8 114/186]' but left 5.8.y out); heldout/h04's AMD-Vi affinity storm loses
+  2 of 600 on 5.8.7 and none on 5.8.8.
 Suspicions of audit19 settled: proc_affinity_result is 4.15 (4.15.0's write_irq_affinity has 'err =
 irq_set_affinity(irq, new_value); if (!err) err = count;', 4.14.177 the old form). affinity_busy_pending in 4.16.18 is
 likely (releases/4.16.18 holds d340ebd696f9 'genirq/migration: Avoid out of line call if pending is not set', whose
@@ -89,6 +92,8 @@ VERIFIED = [
     ("xen_hvm_msi_ignore_mask", "7e0815b3e099", "5.18", ("5.15.38", "5.10.114", "4.19.246", "5.17.6", "5.4.197",
                                                          "4.14.282"),
      SQ + " releases/5.17.6 patch, releases/5.4.197 and 4.19.246 series; the 4.14.y revlist up to 'Linux 4.14.282'"),
+    ("amd_irte_cmpxchg", "e52d58d54a32", "5.9", ("5.4.68", "5.8.8"), "'Linux 5.9-rc4' shortlog; '5.8.8-rc1 review'; "
+     "'[PATCH 5.4 43/43]' of the 5.4.68-rc1 review"),
     ("affinity_online_filter", "33de0aa4bae9", "5.18", ("5.15.81", "5.10.157"),
      "'Linux 5.10.157' announcement (Luiz Capitulino (4)); " + SQ + " releases/5.15.81 patch; queue/5.10 push"),
     ("move_busy_rearm", "a33a5d2d16cb", "4.18", ("4.17.3", "4.14.183", "4.9.226", "4.4.226"),
@@ -282,6 +287,20 @@ def test_5_10_157_limits_the_affinity_to_online_cpus(kernel: str, prog: str, err
     fails = [(e.fields["prog"], e.fields["value"]) for e in events_of(eng, "kernel")
              if e.dev == "eth0" and e.fields["value"] < 0]
     assert fails == [(prog, err)]
+
+
+@pytest.mark.parametrize(("version", "lost"), [("5.8.7", 2), ("5.8.8", 0)])
+def test_5_8_8_updates_the_amd_irte_with_one_cmpxchg(version: str, lost: int) -> None:
+    """heldout/h04 (AMD-Vi, affinity changes under a storm): the two-store IRTE update of 5.8.7 lets 2 messages meet
+    a non-remapping entry; 5.8.8 took e52d58d54a32. On main every 5.8.y lost 2."""
+    import re
+    from pathlib import Path
+
+    from tests.conftest import totals
+
+    text = (Path(__file__).parent / "heldout" / "h04-amdvi-5p4p60.yaml").read_text()
+    eng = run_to_end(scenario(re.sub(r'version: "5\.4\.60"', f'version: "{version}"', text)))
+    assert totals(eng, "eth0")["lost"] == lost
 
 
 def test_affinity_busy_pending_is_left_at_4_17_3() -> None:

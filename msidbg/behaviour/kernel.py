@@ -1265,8 +1265,13 @@ ROWS: tuple[Switch, ...] = (
         "(read in the commit's diff), from 880ac60e2538 (the GA ops, which it Fixes:)",
         history=(
             Change("5.9", True, "e52d58d54a32 iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE",
-                   backports=("5.4.68",),
-                   note="'[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' (2020-09-25, "
+                   backports=("5.4.68", "5.8.8"),
+                   note="audit20: 5.8.8 carries it too (the record had 5.4.68 only): GKH's '[PATCH 5.8 000/186] 5.8.8-rc1 "
+                   "review' (2020-09-08) lists 'iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' after "
+                   "'iommu/amd: Restore IRTE.RemapEn bit after programming IRTE', and Joao Martins wrote on "
+                   "2020-09-15 that 26e495f341 'was added in v5.4 and v5.8 stable trees but the v5.4 backport didn't "
+                   "include e52d58d54a321'; 'Linux 5.9-rc4' (2020-09-06) lists it, so 5.9 is the mainline release. "
+                   "'[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' (2020-09-25, "
                    "'commit e52d58d54a321d4fe9d0ecdabe4f8774449f0d6e upstream') answers the 5.4.68-rc1 cover ('the "
                    "stable review cycle for the 5.4.68 release. There are 43 patches'); the patch was posted "
                    "2020-09-03 (lore link), after v5.8 (2020-08-02), and was upstream by 2020-09-25, before v5.9 "

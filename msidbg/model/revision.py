@@ -1064,7 +1064,7 @@ Revisions:
   1.00145 ms, migration/0 acks after). Shipped runs unchanged (the runs digest stays). tests/test_irqoff25.py,
   tests/irqoff25/ (disable_irq and a nested enable_irq behind an IRTE update, one during a CPU offline; free_irq
   behind a flow handler).
-- 16: (audit20) Six kernel Change records left out stable releases that carry their commit (read in the
+- 16: (audit20) Seven kernel Change records left out stable releases that carry their commit (read in the
   stable queue and in release trees fetched whole; tests/test_audit20_records.py). ``kernel.msi_activate_early``
   'first' (f3b0946d629c): stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-
   early.patch (the record said 4.4.20 did not carry it); 4.4.11 has no MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 /
@@ -1088,7 +1088,9 @@ Revisions:
   late-masked MSI-X on Xen 4.4: 30 delivered, was 30 lost). ``kernel.affinity_online_filter`` (33de0aa4bae9) said
   'not in 5.10.156..5.10.159', but GKH's 'Linux 5.10.157' announcement lists it with Luiz Capitulino's other
   three genirq patches: from 5.10.157 irq_do_set_affinity refuses an offline-only mask itself (-EINVAL; was the
-  vector domain's -ENOSPC under remapping). docs/fidelity.md's Open section
+  vector domain's -ENOSPC under remapping). ``kernel.amd_irte_cmpxchg`` (e52d58d54a32) named 5.4.68 only; the
+  5.8.8-rc1 review carries it: an AMD-Vi world on 5.8.8 .. 5.8.18 updates a GA IRTE with one cmpxchg_double
+  (heldout/h04: 0 of 600 lost, was 2). docs/fidelity.md's Open section
   counts five unconfirmed releases (was two). Shipped runs unchanged (the runs digest stays).
 """
 
