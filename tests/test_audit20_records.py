@@ -14,7 +14,7 @@ torvalds post-receive revlists, pull mails, and release trees fetched whole (a t
 (shubham95), 4.19.37 (Scott31393, raspberrypi's), 4.19.48 (patchguard), 4.19.79 (HengBu), 4.19.108 (liweihao-cn),
 4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9).
 
-Wrong: seven records left out stable releases carrying their commit.
+Wrong: eight records left out stable releases carrying their commit (one named later ones).
 * msi_activate_early 'first' (f3b0946d629c) named 4.7.3 only and its note said '4.4.20 does not carry it', but
   stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-early.patch; 4.4.11 has no
   MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 / 4.4.178 activate desc->irq at allocation (08d85f3ea99f never came to
@@ -42,6 +42,12 @@ Wrong: seven records left out stable releases carrying their commit.
 * amd_irte_cmpxchg (e52d58d54a32) named 5.4.68 only: the '5.8.8-rc1 review' (2020-09-08) carries it after its
   RemapEn fix (audit18 had read '[PATCH 5.8 114/186]' but left 5.8.y out); heldout/h04's AMD-Vi affinity storm loses
   2 of 600 on 5.8.7 and none on 5.8.8.
+* affinity_on_activate (baedb87d1b53) started its stable series at the opt-in's releases (5.4.60, 4.19.141, 5.7.17)
+  and its note said 5.4.54 lacked it: stable-queue releases/5.4.53/series and releases/4.19.134/series list
+  genirq-affinity-handle-affinity-setting-on-inactive-interrupts-correctly.patch and the '5.7.10-rc1 review' carries
+  it; the opt-in (6615d75d56f1) only limits the stored-mask path to chips with IRQD_AFFINITY_ON_ACTIVATE, which the
+  x86 vector domain sets: an x86 irq behaves alike from baedb87d1b53 on. test_redteam10 / test_redteam17 pinned the
+  old boundaries and now test the source's.
 Suspicions of audit19 settled: proc_affinity_result is 4.15 (4.15.0's write_irq_affinity has 'err =
 irq_set_affinity(irq, new_value); if (!err) err = count;', 4.14.177 the old form). affinity_busy_pending in 4.16.18 is
 likely (releases/4.16.18 holds d340ebd696f9 'genirq/migration: Avoid out of line call if pending is not set', whose
@@ -92,6 +98,8 @@ VERIFIED = [
     ("xen_hvm_msi_ignore_mask", "7e0815b3e099", "5.18", ("5.15.38", "5.10.114", "4.19.246", "5.17.6", "5.4.197",
                                                          "4.14.282"),
      SQ + " releases/5.17.6 patch, releases/5.4.197 and 4.19.246 series; the 4.14.y revlist up to 'Linux 4.14.282'"),
+    ("affinity_on_activate", "baedb87d1b53", "5.8", ("5.4.53", "4.19.134", "5.7.10", "4.14.194"),
+     SQ + " releases/5.4.53 and 4.19.134 series; '5.7.10-rc1 review'; audit18's 4.14.194 (both commits there)"),
     ("amd_irte_cmpxchg", "e52d58d54a32", "5.9", ("5.4.68", "5.8.8"), "'Linux 5.9-rc4' shortlog; '5.8.8-rc1 review'; "
      "'[PATCH 5.4 43/43]' of the 5.4.68-rc1 review"),
     ("affinity_online_filter", "33de0aa4bae9", "5.18", ("5.15.81", "5.10.157"),
@@ -301,6 +309,19 @@ def test_5_8_8_updates_the_amd_irte_with_one_cmpxchg(version: str, lost: int) ->
     text = (Path(__file__).parent / "heldout" / "h04-amdvi-5p4p60.yaml").read_text()
     eng = run_to_end(scenario(re.sub(r'version: "5\.4\.60"', f'version: "{version}"', text)))
     assert totals(eng, "eth0")["lost"] == lost
+
+
+@pytest.mark.parametrize(("version", "first"), [("5.4.52", [1, 7]), ("5.4.53", [7]), ("4.19.133", [1, 7]),
+                                                ("4.19.134", [7]), ("5.7.9", [1, 7]), ("5.7.10", [7])])
+def test_baedb87d1b53_alone_stores_the_affinity_of_an_inactive_irq(version: str, first: list[int]) -> None:
+    """test_redteam10's STORED run (irq_set_affinity({7}) before request_irq): from baedb87d1b53's own stable
+    releases activation places the vector on CPU7; before, a pending move takes it there at the first interrupt.
+    On main 5.4.53 .. 5.4.59, 4.19.134 .. 4.19.140 and 5.7.10 .. 5.7.16 still moved it."""
+    from tests.test_redteam10 import STORED
+
+    eng = run_to_end(scenario(STORED.replace("VERSION", version)))
+    targets = [e.fields.get("target") for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
+    assert targets[-1] == 7 and (targets == [7]) == (first == [7])
 
 
 def test_affinity_busy_pending_is_left_at_4_17_3() -> None:

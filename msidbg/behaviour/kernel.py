@@ -280,8 +280,14 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.8", True, "baedb87d1b53 genirq/affinity: Handle affinity setting on inactive interrupts "
                    "correctly (and its follow-up making it opt-in: the x86 vector domain sets IRQD_AFFINITY_ON_ACTIVATE)",
-                   backports=("5.4.60", "4.19.141", "5.7.17", "4.14.194"),
-                   note="tip x86/urgent 2020-07-17, 5.8. Stable (redteam10): the '5.4.60-rc1', '4.19.141-rc1' "
+                   backports=("5.4.53", "4.19.134", "5.7.10", "4.14.194"),
+                   note="audit20: the stable boundaries are baedb87d1b53's own, not the opt-in's: stable-queue "
+                   "releases/5.4.53/series and releases/4.19.134/series list genirq-affinity-handle-affinity-setting-"
+                   "on-inactive-interrupts-correctly.patch and the '5.7.10-rc1 review' (2020-07-20) carries it, a "
+                   "month before the opt-in (6615d75d56f1: 5.4.60, 4.19.141, 5.7.17); the opt-in only restricts the "
+                   "stored-mask path to chips that set IRQD_AFFINITY_ON_ACTIVATE, which the x86 vector domain does, "
+                   "so an x86 irq behaves alike from baedb87d1b53 on (the earlier text below said '5.4.54' lacked it "
+                   "and started the table at the opt-in). tip x86/urgent 2020-07-17, 5.8. Stable (redteam10): the '5.4.60-rc1', '4.19.141-rc1' "
                    "review shortlogs (2020-08-20) list the opt-in 'genirq/affinity: Make affinity setting if activated "
                    "opt-in' (6615d75d56f1; diffstat arch/x86/kernel/apic/vector.c, the x86 vector domain's "
                    "irqd_set_affinity_on_activate), which needs baedb87d1b53 already there, and so does '[PATCH 5.7 "

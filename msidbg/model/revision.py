@@ -1064,7 +1064,7 @@ Revisions:
   1.00145 ms, migration/0 acks after). Shipped runs unchanged (the runs digest stays). tests/test_irqoff25.py,
   tests/irqoff25/ (disable_irq and a nested enable_irq behind an IRTE update, one during a CPU offline; free_irq
   behind a flow handler).
-- 16: (audit20) Seven kernel Change records left out stable releases that carry their commit (read in the
+- 16: (audit20) Eight kernel Change records left out stable releases that carry their commit (read in the
   stable queue and in release trees fetched whole; tests/test_audit20_records.py). ``kernel.msi_activate_early``
   'first' (f3b0946d629c): stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-
   early.patch (the record said 4.4.20 did not carry it); 4.4.11 has no MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 /
@@ -1090,7 +1090,11 @@ Revisions:
   three genirq patches: from 5.10.157 irq_do_set_affinity refuses an offline-only mask itself (-EINVAL; was the
   vector domain's -ENOSPC under remapping). ``kernel.amd_irte_cmpxchg`` (e52d58d54a32) named 5.4.68 only; the
   5.8.8-rc1 review carries it: an AMD-Vi world on 5.8.8 .. 5.8.18 updates a GA IRTE with one cmpxchg_double
-  (heldout/h04: 0 of 600 lost, was 2). docs/fidelity.md's Open section
+  (heldout/h04: 0 of 600 lost, was 2). ``kernel.affinity_on_activate`` began its stable series at the releases of
+  the x86 opt-in (5.4.60, 4.19.141, 5.7.17), but baedb87d1b53 itself is in 5.4.53 and 4.19.134 (stable-queue
+  series) and 5.7.10 (its -rc1 review), and the opt-in changes nothing for an irq of the x86 vector domain (it sets
+  IRQD_AFFINITY_ON_ACTIVATE): from those releases an affinity set before request_irq is stored and used at
+  activation, no longer a pending move applied at the first interrupt. docs/fidelity.md's Open section
   counts five unconfirmed releases (was two). Shipped runs unchanged (the runs digest stays).
 """
 
