@@ -12,7 +12,8 @@ torvalds post-receive revlists, pull mails, and release trees fetched whole (a t
 (MichaelTong), 4.10.0 (latelee/linux-4.10), 4.13.9 (kinmax), 4.14.177 (linuxzjs/linux-4.14), 4.15.0
 (sndrzt/linux-4.15 at 6ea062648, 'linux-4.15 original source code from kernel.org'), 4.16.13 (lizuobin), 4.19.13
 (shubham95), 4.19.37 (Scott31393, raspberrypi's), 4.19.48 (patchguard), 4.19.79 (HengBu), 4.19.108 (liweihao-cn),
-4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9).
+4.19.124 (hypoxic), 4.19.222 (zhaozhi0810), 4.19.304 (maxiangpan/linux-4.19 at 6f30a1bc9), 4.14.280
+(whitehax0r/PS4-kernel-4.14.280-baikal, kernel/irq/migration.c only).
 
 Wrong: eight records left out stable releases carrying their commit (one named later ones).
 * msi_activate_early 'first' (f3b0946d629c) named 4.7.3 only and its note said '4.4.20 does not carry it', but
