@@ -89,5 +89,6 @@ def test_before_5_13_every_interrupt_counts_so_the_window_ends_three_early() -> 
 ])
 def test_the_mainline_releases_audit13_read_are_confirmed(name: str, release: str, commit: str) -> None:
     change = next(c for c in bh.by_name()[name].history if c.release == release)
-    assert change.confirmed, (name, change.unconfirmed)
+    # audit20: xen_eoi_clear_first's 4.1.y / 3.18.y backports are unconfirmed boundaries; the mainline one is not
+    assert release not in change.unconfirmed, (name, change.unconfirmed)
     assert change.commit.startswith(commit)

@@ -72,8 +72,9 @@ VERIFIED = [
 #: kernel records whose commit and boundary were read in mails and revlists, without a release tag to read:
 #: (row, commit prefix, mainline release, backports, what was read)
 READ_IN_MAILS = [
-    ("msi_activate_early", "f3b0946d629c", "4.8", ("4.7.3",), SQ + " releases/4.7.3 patch: 'commit f3b0946d629c... "
-     "upstream', activating irq_domain_get_irq_data(domain, desc->irq) only"),
+    ("msi_activate_early", "f3b0946d629c", "4.8", ("4.7.3", "4.4.20"), SQ + " releases/4.7.3 patch: 'commit "
+     "f3b0946d629c... upstream', activating irq_domain_get_irq_data(domain, desc->irq) only (audit20 added 4.4.20: "
+     "releases/4.4.20/series lists it)"),
     ("free_irq_deactivate", "4001d8e8762f", "5.3", ("4.19.60", "5.1.19", "5.2.2"), "'[PATCH 4.19 30/47]', "
      "'[PATCH 5.1 41/54]' (2019-07-18); tglx: 'These should go back to 4.19, but not farther'; the 2022 4.14 "
      "backport series was dropped by Greg ('A simple build test breaks', 2022-10-27)"),

@@ -41,9 +41,10 @@ def test_a_5_4_19_kernel_no_longer_tears_the_2020_update() -> None:
 
 
 @pytest.mark.parametrize(("version", "value"), [
-    # baedb87d1b53 + its x86 opt-in 6615d75d56f1: the 5.4.60-rc1 / 4.19.141-rc1 shortlogs, [PATCH 5.7 002/204]
-    ("5.4.54", False), ("5.4.60", True), ("4.19.140", False), ("4.19.141", True),
-    ("5.7.16", False), ("5.7.17", True), ("5.7", False), ("5.8", True),
+    # baedb87d1b53: releases/5.4.53 and 4.19.134 series, the 5.7.10-rc1 review (audit20: this said 5.4.60 / 4.19.141 /
+    # 5.7.17, the releases of its opt-in 6615d75d56f1, which changes nothing for an x86 vector-domain irq)
+    ("5.4.52", False), ("5.4.53", True), ("5.4.60", True), ("4.19.133", False), ("4.19.134", True),
+    ("5.7.9", False), ("5.7.10", True), ("5.7.17", True), ("5.7", False), ("5.8", True),
 ])
 def test_affinity_on_activate_reached_the_2020_stable_series(version: str, value: bool) -> None:
     assert _value("affinity_on_activate", version) is value
@@ -63,16 +64,17 @@ run:
 
 
 def test_a_5_4_60_request_irq_activates_inside_the_stored_affinity() -> None:
-    """irq_set_affinity() before request_irq(): 5.4.54 records a pending move (the vector is activated
+    """irq_set_affinity() before request_irq(): 5.4.52 records a pending move (the vector is activated
     elsewhere and moves to CPU7 at the first interrupt); 5.4.60 has baedb87d1b53 + the x86 opt-in, so
-    activation already places the vector on CPU7 and the interrupt moves nothing."""
+    activation already places the vector on CPU7 and the interrupt moves nothing -- and so does 5.4.53,
+    which has baedb87d1b53 alone (audit20: this test compared 5.4.54)."""
     firsts = {}
-    for version in ("5.4.54", "5.4.60"):
+    for version in ("5.4.52", "5.4.53", "5.4.60"):
         eng = run_to_end(scenario(STORED.replace("VERSION", version)))
         assigns = [e for e in events_of(eng, "vector.assign") if e.dev == "eth0"]
         firsts[version] = [a.fields.get("target") for a in assigns]
-    assert firsts["5.4.54"][-1] == 7 and firsts["5.4.54"][0] != 7
-    assert firsts["5.4.60"] == [7]
+    assert firsts["5.4.52"][-1] == 7 and firsts["5.4.52"][0] != 7
+    assert firsts["5.4.53"] == firsts["5.4.60"] == [7]
 
 
 LEAK = """

@@ -22,9 +22,10 @@ def test_emuirq_record_cites_the_mainline_commit_and_its_stable_copy() -> None:
 
 
 @pytest.mark.parametrize(("version", "rearm"), [("4.4.225", False), ("4.4.226", True), ("4.9.225", False),
-                                                 ("4.9.226", True), ("4.14.184", False)])
+                                                 ("4.9.226", True), ("4.14.182", False), ("4.14.183", True)])
 def test_move_busy_rearm_reached_4_4_226(version: str, rearm: bool) -> None:
-    # 4.4.y has the -EBUSY (996c591227d9, the 4.4.y copy of 98229aa36caa) and got a33a5d2d16cb in 4.4.226
+    # 4.4.y has the -EBUSY (996c591227d9, the 4.4.y copy of 98229aa36caa) and got a33a5d2d16cb in 4.4.226;
+    # audit20: 4.14.y in 4.14.183 (releases/4.14.183/series, the patch's name truncated; this said 4.14.184 lacked it)
     assert resolve("xen-pv", kernel=version, xen="4.14").plain()["move_busy_rearm"] is rearm
 
 

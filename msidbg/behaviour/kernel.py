@@ -138,10 +138,14 @@ ROWS: tuple[Switch, ...] = (
         initial=False, kinds=("xen-hvm",),
         history=(
             Change("5.18", True, "7e0815b3e099 x86/pci/xen: Disable PCI/MSI[-X] masking for XEN_HVM guests",
-                   backports=("5.15.38", "5.10.114", "4.19.246"),
+                   backports=("5.15.38", "5.10.114", "4.19.246", "5.17.6", "5.4.197", "4.14.282"),
                    note="'Linux 5.10.114' (2022-05-09) lists it; 4.19.246 from the 4.19.246-rt110 announcement's "
-                   "'Changes from v4.19.245-rt109'; the 5.4.y, 5.17.y and 4.14.y backports (queued the same weeks) "
-                   "not matched to releases"),
+                   "'Changes from v4.19.245-rt109'. audit20 matched the other three (the note said 'not matched to "
+                   "releases'): stable-queue releases/5.17.6/x86-pci-xen-disable-pci-msi-masking-for-xen_hvm-"
+                   "guests.patch ('commit 7e0815b3e099 upstream'; none in releases/5.17.5), releases/5.4.197/series "
+                   "and releases/4.19.246/series list it, and linux-stable-rc's 4.14.y push has 171ca9a7813d "
+                   "'x86/pci/xen: Disable PCI/MSI[-X] masking for XEN_HVM guests' after 'Linux 4.14.281' and before "
+                   "'Linux 4.14.282'; the 4.9.y push of the same round ('Linux 4.9.317') has no copy"),
         ),
     ),
     Switch(
@@ -276,8 +280,14 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.8", True, "baedb87d1b53 genirq/affinity: Handle affinity setting on inactive interrupts "
                    "correctly (and its follow-up making it opt-in: the x86 vector domain sets IRQD_AFFINITY_ON_ACTIVATE)",
-                   backports=("5.4.60", "4.19.141", "5.7.17", "4.14.194"),
-                   note="tip x86/urgent 2020-07-17, 5.8. Stable (redteam10): the '5.4.60-rc1', '4.19.141-rc1' "
+                   backports=("5.4.53", "4.19.134", "5.7.10", "4.14.194"),
+                   note="audit20: the stable boundaries are baedb87d1b53's own, not the opt-in's: stable-queue "
+                   "releases/5.4.53/series and releases/4.19.134/series list genirq-affinity-handle-affinity-setting-"
+                   "on-inactive-interrupts-correctly.patch and the '5.7.10-rc1 review' (2020-07-20) carries it, a "
+                   "month before the opt-in (6615d75d56f1: 5.4.60, 4.19.141, 5.7.17); the opt-in only restricts the "
+                   "stored-mask path to chips that set IRQD_AFFINITY_ON_ACTIVATE, which the x86 vector domain does, "
+                   "so an x86 irq behaves alike from baedb87d1b53 on (the earlier text below said '5.4.54' lacked it "
+                   "and started the table at the opt-in). tip x86/urgent 2020-07-17, 5.8. Stable (redteam10): the '5.4.60-rc1', '4.19.141-rc1' "
                    "review shortlogs (2020-08-20) list the opt-in 'genirq/affinity: Make affinity setting if activated "
                    "opt-in' (6615d75d56f1; diffstat arch/x86/kernel/apic/vector.c, the x86 vector domain's "
                    "irqd_set_affinity_on_activate), which needs baedb87d1b53 already there, and so does '[PATCH 5.7 "
@@ -413,7 +423,18 @@ ROWS: tuple[Switch, ...] = (
         "drivers/xen/events.c (3.x) and events/events_base.c (3.14 .. 4.5; a stored 4.x copy read)",
         history=(
             Change("4.6", True, "ff1e22e7a638 xen/events: Mask a moving irq",
-                   note="the masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
+                   backports=("4.4.8", "4.5.2", "4.1.52", "3.18.63"), unconfirmed=("4.1.52", "3.18.63"),
+                   note="audit20: a stable backport (it had been left out) -- stable-queue releases/4.4.8/series "
+                   "and releases/4.5.2/series list xen-events-mask-a-moving-irq.patch, and releases/4.4.8's copy "
+                   "says 'commit ff1e22e7a638a0782f54f81a6c9cb139aca2da35 upstream' (the eoi_pirq and ack_dynirq "
+                   "hunks); 4.4.11, 4.4.34, 4.4.60 and 4.4.178 trees have the masked eoi_pirq. 4.1.y and 3.18.y "
+                   "(Sasha Levin's series, not in the stable queue) carry it too, from a release not identified: "
+                   "a 4.1.19 tree (mincepi/linux-4.1.19) and a 3.18.20 one (davisliuu/linux-3.18.y) still have "
+                   "'irq_move_irq(data);' first, 4.1.52 (zhuruione/linux-4.1.52), 3.18.63 (artynet/linux-3.18.63) "
+                   "and 3.18.140 (junan76/linux-3.18.140) trees the masked form -- the table takes those first "
+                   "trees read (unconfirmed: earlier 4.1.y / 3.18.y releases may carry it); a 3.10.108 tree "
+                   "(DmytriyGrytsay/linux-3.10.108) does not. The "
+                   "masked form (test_and_set_mask, clear_evtchn, irq_move_masked_irq, unmask) is in every "
                    "later stored events_base.c; ff1e22e7 is listed among the commits between v4.6-rc2 and v4.6-rc4 "
                    "(a syzbot bisection range), the v4.6 tag itself was not read. audit13 read that list (syzbot's "
                    "'Bisection is inconclusive: the first bad commit could be any of', 2020-02-17, ax25_getname): "
@@ -515,14 +536,21 @@ ROWS: tuple[Switch, ...] = (
                    "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26) (auditkern2). "
                    "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py named 4.3 for the x86 hierarchical irqdomains, unsourced; audit14 made them 4.2). audit14: a 4.2.8 tree (mlpzaq9998/linux-4.2, a QNAP NAS import, Makefile 4.2.8) has the hierarchical arch/x86/kernel/apic/msi.c (native_setup_msi_irqs -> irq_remapping_get_irq_domain / msi_default_domain -> pci_msi_domain_alloc_irqs, msi_domain_activate in kernel/irq/msi.c) and irq_startup's unconditional irq_domain_activate_irq; so does a 4.3.0 tree (YoungjaeLee/linux-4.3-cxlbdev). That vendor tree carries later fixes (f3b0946d629c's MSI_FLAG_ACTIVATE_EARLY, a 4.7.3/4.8 commit), but not a backport of a whole x86 irqdomain conversion: 4.2"),
             Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
-                   backports=("4.7.3",),
+                   backports=("4.7.3", "4.4.20"),
                    note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
                    "irq/urgent for 4.8-rc4 (d16c995fe430, 2016-08-22): 4.8; stable-queue releases/4.7.3/genirq-msi-"
                    "make-sure-pci-msis-are-activated-early.patch ('commit f3b0946d629c upstream'; not in 4.7.2). Its "
                    "diff: msi_domain_alloc_irqs activates irq_domain_get_irq_data(domain, desc->irq) -- one irq per "
                    "descriptor, the first of a Multi-MSI block; its message: 'end-points are allowed to latch the "
-                   "content of the MSI configuration registers as soon as MSIs are enabled'. 4.4.20 does not carry "
-                   "it; other 4.4.y not checked"),
+                   "content of the MSI configuration registers as soon as MSIs are enabled'. audit20: 4.4.20 carries "
+                   "it (the note said it did not): stable-queue releases/4.4.20/series lists genirq-msi-remove-"
+                   "unused-msi_flag_identity_map.patch and genirq-msi-make-sure-pci-msis-are-activated-early.patch "
+                   "(4.4.20 and 4.7.3 are the releases of 2016-09-07); a 4.4.11 tree (mincepi/linux-4.4.11) has no "
+                   "MSI_FLAG_ACTIVATE_EARLY, 4.4.34, 4.4.60 (monkeygq/linux-4.4.60) and 4.4.178 (MichaelTong/linux-"
+                   "4.4.178) trees activate desc->irq in msi_domain_alloc_irqs and set the flag in "
+                   "pci_msi_create_irq_domain, which x86's msi_default_domain goes through. 08d85f3ea99f "
+                   "(startup_reactivates) never reached 4.4.y: 4.4.178's irq_domain_activate_irq has no "
+                   "irqd_is_activated test"),
             Change("5.11", "all", "4c457e8cb75e genirq/msi: Activate Multi-MSI early when MSI_FLAG_ACTIVATE_EARLY "
                    "is set",
                    backports=("4.19.175", "5.4.97", "5.10.15"),
@@ -590,11 +618,16 @@ ROWS: tuple[Switch, ...] = (
         initial=False,
         history=(
             Change("5.18", True, "33de0aa4bae9 genirq: Always limit the affinity to online CPUs",
-                   backports=("5.15.81",),
+                   backports=("5.15.81", "5.10.157"),
                    note="tip irq/core 2022-04-10, merged with irq-urgent-2022-04-10 for 5.18-rc2; stable-queue "
                    "releases/5.15.81/genirq-always-limit-the-affinity-to-online-cpus.patch (Luiz Capitulino's "
-                   "backport of 2022-11-28, 'commit 33de0aa4bae982ed6f7c777f86b5af3e627ac937 upstream'); other "
-                   "series not found (not in 5.10.156..5.10.159)"),
+                   "backport of 2022-11-28, 'commit 33de0aa4bae982ed6f7c777f86b5af3e627ac937 upstream'). audit20: "
+                   "5.10.157 carries it too (the note said 'not in 5.10.156..5.10.159'): GKH's 'Linux 5.10.157' "
+                   "announcement lists 'Luiz Capitulino (4): genirq/msi: Shutdown managed interrupts with "
+                   "unsatifiable affinities / genirq: Always limit the affinity to online CPUs / irqchip/gic-v3: ... "
+                   "/ genirq: Take the proposed affinity at face value if force==true', the stable-queue push of "
+                   "2022-11-30 puts 0026546d3d42 on queue/5.10, and releases/5.10.157 holds the series' first patch; "
+                   "no copy went to 5.4.y or older (that push's queue/5.4, 4.19, 4.14 and 4.9 have none)"),
         ),
     ),
     Switch(
@@ -797,7 +830,7 @@ ROWS: tuple[Switch, ...] = (
         "diff's - lines); the -EBUSY it ignores exists since 98229aa36caa x86/irq: Plug vector cleanup race (v4.5-rc2; its 4.4.y copy is 996c591227d9, the hash a33a5d2d16cb's Fixes: tag names, as the 4.4/4.9 stable review thread of 2020-06-01 says)",
         history=(
             Change("4.18", True, "a33a5d2d16cb genirq/generic_pending: Do not lose pending affinity update",
-                   backports=("4.17.3", "4.9.226", "4.4.226"),
+                   backports=("4.17.3", "4.14.183", "4.9.226", "4.4.226"),
                    note="upstream v4.18-rc1 (as the stable review thread of 2020-06-01 quotes it); stable-queue "
                    "releases/4.17.3/series lists genirq-generic_pending-do-not-lose-pending-affinity-update.patch "
                    "next to 12f47073a40f. 4.9.226: the 4.9 stable review of 2020-06-01 carries it ('[PATCH 4.9 "
@@ -807,7 +840,12 @@ ROWS: tuple[Switch, ...] = (
                    "fixes (996c591227d9, the 4.4.y copy of 98229aa36caa: 'Fixes: 98229aa36caa ... in linux-4.4.y: "
                    "996c591227d9' in the same thread), so 4.4.226+ is true (pirq worlds only: 4.4 bare metal is "
                    "refused at load) (smalls24); 4.14.y was found missing "
-                   "then (releases/4.14.182..4.14.184 hold no such file)"),
+                   "then (releases/4.14.182..4.14.184 hold no such file). audit20: 4.14.183 carries it -- Sasha "
+                   "Levin's copy has a truncated name: stable-queue releases/4.14.183/series lists genirq-generic_"
+                   "pending-do-not-lose-pending-affinity-.patch, '[ Upstream commit a33a5d2d16cb... ]' with the "
+                   "-EBUSY rearm in irq_move_masked_irq (no such file in releases/4.14.182); a 4.14.177 tree "
+                   "(linuxzjs/linux-4.14) clears pending_mask after irq_do_set_affinity, a 4.14.280 one "
+                   "(whitehax0r/PS4-kernel-4.14.280-baikal) rearms"),
         ),
     ),
     Switch(
@@ -823,13 +861,21 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("4.20", True, "irq/matrix: Spread managed interrupts on allocation (Dou Liyang, tip x86/apic "
                    "2018-09-18; its own hash not read)",
+                   backports=("4.19.37",), unconfirmed=("4.19.37",),
                    note="committed on top of 8ffe4e61c06a irq/matrix: Split out the CPU selection code into a helper "
                    "(no functional change; committed 2018-09-18 on v4.19-rc4); Linus merged 'x86-apic-for-linus' "
                    "as cbbfb0ae2ca9 on 2018-10-23, the day after v4.19, its shortlog exactly those two commits: "
                    "4.20. The merge's diff is the row: assign_managed_vector's 'cpu = cpumask_first(vector_"
                    "searchmask); ... irq_matrix_alloc_managed(vector_matrix, cpu)' becomes 'irq_matrix_alloc_"
                    "managed(vector_matrix, vector_searchmask, &cpu)'. A 4.19 stable review carries the split helper "
-                   "('[PATCH 4.19 01/78]'); a 4.19.y release of the spread itself not matched (auditkern2)"),
+                   "('[PATCH 4.19 01/78]'); a 4.19.y release of the spread itself not matched (auditkern2). audit20: 4.19.y "
+                   "carries the spread (the record had no backport): assign_managed_vector's 'irq_matrix_alloc_"
+                   "managed(vector_matrix, vector_searchmask, &cpu)' and matrix_find_best_cpu_managed are in 4.19.37 "
+                   "(Scott31393/linux-tm-4.19.37, raspberrypi's 4.19.37), 4.19.48, 4.19.79, 4.19.108, 4.19.124, "
+                   "4.19.222 and 4.19.304 trees, where a 4.19.13 tree (shubham95/linux-4.19.13) still has "
+                   "'irq_matrix_alloc_managed(vector_matrix, cpu)'; the first 4.19.y release was not identified "
+                   "(no stored stable-queue file or review names it): 4.19.37, the first tree read, is unconfirmed "
+                   "-- 4.19.14 .. 4.19.36 may carry it too"),
         ),
     ),
     Switch(
@@ -1249,8 +1295,13 @@ ROWS: tuple[Switch, ...] = (
         "(read in the commit's diff), from 880ac60e2538 (the GA ops, which it Fixes:)",
         history=(
             Change("5.9", True, "e52d58d54a32 iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE",
-                   backports=("5.4.68",),
-                   note="'[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' (2020-09-25, "
+                   backports=("5.4.68", "5.8.8"),
+                   note="audit20: 5.8.8 carries it too (the record had 5.4.68 only): GKH's '[PATCH 5.8 000/186] 5.8.8-rc1 "
+                   "review' (2020-09-08) lists 'iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' after "
+                   "'iommu/amd: Restore IRTE.RemapEn bit after programming IRTE', and Joao Martins wrote on "
+                   "2020-09-15 that 26e495f341 'was added in v5.4 and v5.8 stable trees but the v5.4 backport didn't "
+                   "include e52d58d54a321'; 'Linux 5.9-rc4' (2020-09-06) lists it, so 5.9 is the mainline release. "
+                   "'[PATCH 5.4 43/43] iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE' (2020-09-25, "
                    "'commit e52d58d54a321d4fe9d0ecdabe4f8774449f0d6e upstream') answers the 5.4.68-rc1 cover ('the "
                    "stable review cycle for the 5.4.68 release. There are 43 patches'); the patch was posted "
                    "2020-09-03 (lore link), after v5.8 (2020-08-02), and was upstream by 2020-09-25, before v5.9 "

@@ -1076,6 +1076,38 @@ Revisions:
   0xee/0xed: a 4.16.13 tree has 0xed) keep the 0xec layout, a lead. tests/heldout26/u31 (6.9: a NIC gets all
   605 vectors of 3 CPUs) and u32 (6.10: the 603rd request_irq fails ENOSPC, the probe releases everything and a
   second NIC gets its vector; on main it got 605 and the second NIC failed), tests/test_redteam26.py.
+  (audit20) Eight kernel Change records left out stable releases that carry their commit (read in the
+  stable queue and in release trees fetched whole; tests/test_audit20_records.py). ``kernel.msi_activate_early``
+  'first' (f3b0946d629c): stable-queue releases/4.4.20/series lists genirq-msi-make-sure-pci-msis-are-activated-
+  early.patch (the record said 4.4.20 did not carry it); 4.4.11 has no MSI_FLAG_ACTIVATE_EARLY, 4.4.34 / 4.4.60 /
+  4.4.178 trees activate desc->irq at allocation -- 4.4.20 .. 4.4.302 now say first (only a Xen guest's world
+  runs 4.4.y: it carries the value). ``kernel.xen_eoi_clear_first`` (ff1e22e7a638 "xen/events: Mask a moving
+  irq") had no backport: releases/4.4.8 and 4.5.2 list it (4.4.8's copy says 'commit ff1e22e7a638 upstream'),
+  and 4.1.y / 3.18.y carry it from a release no stored source names (4.1.19 / 3.18.20 trees lack it, 4.1.52 /
+  3.18.63 / 3.18.140 have it; the table takes 4.1.52 and 3.18.63, unconfirmed): on those releases eoi_pirq
+  clears the event before the pending move, and test_evtunmask's e1 window runs the handler once, was twice.
+  ``kernel.managed_spread`` (4.20) had no backport, but every 4.19.y tree from 4.19.37 (4.19.48, 79, 108, 124, 222,
+  304) has irq_matrix_alloc_managed(vector_matrix, vector_searchmask, &cpu) where 4.19.13 has cpumask_first's
+  CPU: 4.19.37 (unconfirmed: the first 4.19.y release is named nowhere stored) on places a 4.19.y NVMe's managed
+  queues on the last CPU of each group (2, 5, 8, 11), was the first (0, 3, 6, 9). ``kernel.move_busy_rearm``
+  (a33a5d2d16cb) said 4.14.y lacked it, but releases/4.14.183/series lists Sasha Levin's copy under a truncated
+  name (genirq-generic_pending-do-not-lose-pending-affinity-.patch, '[ Upstream commit a33a5d2d16cb ]'); a
+  4.14.280 tree rearms: from 4.14.183 the legacy allocator's -EBUSY move stays pending and the next interrupt
+  applies it (test_legacy_vectors' BUSY run ends on CPU3, was CPU5). ``kernel.xen_hvm_msi_ignore_mask``
+  (7e0815b3e099) left its 5.17.y, 5.4.y and 4.14.y backports 'not matched': releases/5.17.6 holds the patch,
+  releases/5.4.197/series lists it, linux-stable-rc's 4.14.y push carries 171ca9a7813d before 'Linux 4.14.282' --
+  a Xen HVM pirq guest on 5.17.6+, 5.4.197+ or 4.14.282+ now ignores PCI/MSI masking (heldout_xen21's r11, the
+  late-masked MSI-X on Xen 4.4: 30 delivered, was 30 lost). ``kernel.affinity_online_filter`` (33de0aa4bae9) said
+  'not in 5.10.156..5.10.159', but GKH's 'Linux 5.10.157' announcement lists it with Luiz Capitulino's other
+  three genirq patches: from 5.10.157 irq_do_set_affinity refuses an offline-only mask itself (-EINVAL; was the
+  vector domain's -ENOSPC under remapping). ``kernel.amd_irte_cmpxchg`` (e52d58d54a32) named 5.4.68 only; the
+  5.8.8-rc1 review carries it: an AMD-Vi world on 5.8.8 .. 5.8.18 updates a GA IRTE with one cmpxchg_double
+  (heldout/h04: 0 of 600 lost, was 2). ``kernel.affinity_on_activate`` began its stable series at the releases of
+  the x86 opt-in (5.4.60, 4.19.141, 5.7.17), but baedb87d1b53 itself is in 5.4.53 and 4.19.134 (stable-queue
+  series) and 5.7.10 (its -rc1 review), and the opt-in changes nothing for an irq of the x86 vector domain (it sets
+  IRQD_AFFINITY_ON_ACTIVATE): from those releases an affinity set before request_irq is stored and used at
+  activation, no longer a pending move applied at the first interrupt. docs/fidelity.md's Open section
+  counts five unconfirmed releases (was two). Shipped runs unchanged (the runs digest stays).
 """
 
 from __future__ import annotations

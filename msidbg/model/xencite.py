@@ -502,15 +502,20 @@ reading("xen.startup-guest-masked", "From 4.6 startup_msi_irq keeps a guest's MS
 reading("xen.needs-eoi", "PHYSDEVOP_irq_status_query answers XENIRQSTAT_needs_eoi for every pirq an HVM guest has "
         "mapped or emulated, whatever its ack type, and -EINVAL for any other (from b96a29f785, 4.2; 94b5cd3155, "
         "4.1.3). Before, it answered 0 with no flags for a pirq without the IRQ_PT emuirq (4.1.0 / 4.1.1) or an "
-        "unmapped one (4.1.2), and PHYSDEVOP_eoi acknowledged only such a pirq (row "
-        "platform.xen_irq_status_query_einval; platform.xen_pt_emuirq_at_map).",
+        "unmapped one (4.1.2); PHYSDEVOP_eoi of an HVM guest's pirq called pirq_guest_eoi only for a pirq with the "
+        "IRQ_PT emuirq (4.1.0 / 4.1.1; from 4.1.2 for a mapped one, 'domain_pirq_to_irq(v->domain, eoi.irq) > 0') and "
+        "answered 0 for any other (row platform.xen_irq_status_query_einval; platform.xen_pt_emuirq_at_map). "
+        "audit20: the text said PHYSDEVOP_eoi 'acknowledged only such a pirq' after naming the pirqs without the "
+        "IRQ_PT emuirq -- the opposite of RELEASE-4.1.1's test (the model's pirq_eoi always followed the source).",
         source=(XEN_PHYSDEV, Source(X, "RELEASE-4.1.1", "xen/arch/x86/physdev.c",
                                     "PHYSDEVOP_irq_status_query, PHYSDEVOP_eoi",
                                     "4.1.0 / 4.1.1 (RELEASE-4.1.2: 'domain_pirq_to_irq(v->domain, irq) <= 0'; "
                                     "RELEASE-4.1.3, 4.2.0: -EINVAL)")),
         quote="irq_status_query.flags |= XENIRQSTAT_needs_eoi; / 4.1.1: if ( is_hvm_domain(v->domain) && "
               "domain_pirq_to_emuirq(v->domain, irq) != IRQ_PT ) { ret = copy_to_guest(arg, &irq_status_query, 1) "
-              "? -EFAULT : 0; break; }", module=M)
+              "? -EFAULT : 0; break; } / 4.1.1 PHYSDEVOP_eoi: if ( !is_hvm_domain(v->domain) || "
+              "domain_pirq_to_emuirq(v->domain, eoi.irq) == IRQ_PT ) ret = pirq_guest_eoi(v->domain, eoi.irq); "
+              "else ret = 0;", module=M)
 reading("xen.emuirq-at-map", "On Xen 4.1.0 / 4.1.1 the device model's PHYSDEVOP_map_pirq gives an HVM domain's pirq "
         "its IRQ_PT emuirq, and the guest's EVTCHNOP_bind_pirq / EVTCHNOP_close leave it alone; Xen sends the pirq "
         "on its event channel while it has the emuirq and a port (hvm_domain_use_pirq), else injects it as a vMSI. "

@@ -147,7 +147,7 @@ LEGACY_APIC = Source(L, "v4.14", "arch/x86/kernel/apic/apic_flat_64.c",
                      "flat_vector_allocation_domain (APIC_ALL_CPUS, lowest priority)",
                      "..4.14: which domain the legacy allocator searches")
 MOVE_REARM = Source(L, "a33a5d2d16cb", "kernel/irq/migration.c", "irq_move_masked_irq (-EBUSY: irqd_set_move_pending)",
-                    "4.18.., 4.17.3.. (move_busy_rearm); stable 4.9.y from June 2020 (release not read)")
+                    "4.18.., 4.17.3.. (move_busy_rearm); stable 4.14.183, 4.9.226, 4.4.226 (June 2020)")
 X86_FIXUP_IRQS = Source(L, "v4.9", "arch/x86/kernel/irq.c",
                         "fixup_irqs (its own loop: cpumask_subset(affinity, cpu_online_mask), "
                         "irq_force_complete_move, chip->irq_set_affinity(data, affinity, true))",

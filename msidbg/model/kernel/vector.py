@@ -433,7 +433,7 @@ def assign_managed_vector(w: World, desc: Any, dest: list[int]) -> int:
     """assign_managed_vector -> irq_matrix_alloc_managed: within ``dest`` and the managed mask,
     the online CPU with the fewest managed vectors in use (matrix_find_best_cpu_managed skips a
     CPU only when it has *more*, so the last of equals wins), then its lowest
-    reserved-but-unused vector. Before that spread (``managed_spread``, 4.15..4.19) the first
+    reserved-but-unused vector. Before that spread (``managed_spread``, 4.15..4.19; 4.19.y took it) the first
     online CPU of the mask (cpumask_first), -ENOSPC if it has no reserved vector left."""
     search = [c for c in dest if c in desc["affinity"]]
     if _has_vector(desc) and desc.cpu in search:
