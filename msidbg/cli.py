@@ -326,7 +326,9 @@ def _scenario(args: argparse.Namespace) -> int:
     import shlex
 
     from msidbg.debugger import extract
+    from msidbg.files import stdout_alias
 
+    args.output = stdout_alias(args.output)   # -o /dev/stdout is -o - (docs/debugger.md "Output files")
     if args.json and args.output not in (None, "-"):
         raise guard.UsageError("replay: argument -o/--output: not with --json (see 'msidbg replay --help')")
     if not args.force and args.output in (None, "-"):

@@ -109,3 +109,50 @@ def test_report_markdown_pings_no_one_and_references_no_issue(refs_report: str) 
     # the URL is still a link to exactly itself
     assert '<a href="https://lore.kernel.org/r/1@x.org">' in html
     assert max(len(ln) for ln in refs_report.splitlines()) <= 72
+
+
+# --- -o /dev/stdout ---------------------------------------------------------------------------------------
+def _sh(command: str, tmp_path: Path) -> tuple[int, bytes, bytes]:
+    """``command`` in a shell, ``$MSIDBG`` being this tree's msidbg."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MSIDBG": f"{shlex.quote(sys.executable)} -m msidbg.cli"}
+    done = subprocess.run(["sh", "-c", command], env=env, cwd=tmp_path, capture_output=True, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_schema_to_dev_stdout_appends_where_the_shell_opened_it(tmp_path: Path) -> None:
+    """``schema -o /dev/stdout >> log`` replaced the log by the schema (the path named the log
+    file, which was replaced atomically); it is now written as ``-o -`` writes standard output."""
+    (tmp_path / "log").write_text("earlier lines\n")
+    code, out, err = _sh("$MSIDBG schema -o /dev/stdout >> log && $MSIDBG schema > plain", tmp_path)
+    assert code == 0, err
+    assert (tmp_path / "log").read_text() == "earlier lines\n" + (tmp_path / "plain").read_text()
+
+
+@pytest.mark.parametrize("spelling", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_text_outputs_to_dev_stdout_reach_a_pipe(tmp_path: Path, spelling: str) -> None:
+    """Into a pipe it was refused as "cannot create a file in /proc/N/fd: No such file or directory"."""
+    code, out, err = _sh(f"$MSIDBG schema -o {spelling} | cat; $MSIDBG replay --scenario {SNAP} -o {spelling} | cat",
+                         tmp_path)
+    assert code == 0 and err == b"", err
+    assert out.startswith(b'{\n  "$schema"') and out.endswith(Path(SCN).read_bytes())
+
+
+@pytest.mark.parametrize(("command", "stream"), [
+    (f"run {SCN} --save /dev/stdout", "standard output"), (f"export {SCN} --perfetto /dev/stdout", "standard output"),
+    ("schema -o /dev/stderr", "standard error"), (f"report {SNAP} -o /dev/fd/2", "standard error")])
+def test_binary_outputs_and_stderr_refuse_a_stream_before_the_work(tmp_path: Path, command: str, stream: str) -> None:
+    """A snapshot or a trace is written beside its target and renamed into place: a stream cannot be
+    (and --save /dev/stdout would mix the snapshot with the summary). Refused with one line, nothing
+    run, nothing written."""
+    code, out, err = _sh(f"$MSIDBG {command} | cat", tmp_path)
+    target = command.split()[-1]
+    assert out == b"" and code == 0, (out, err)   # (the pipe's status: cat's)
+    line = _one_line(err.decode(), target)
+    assert f"it names msidbg's {stream}, a stream, not a file" in line, line
+    code, _, err = _sh(f"$MSIDBG {command} > /dev/null", tmp_path)
+    assert code == 2, err
