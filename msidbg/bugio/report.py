@@ -115,8 +115,16 @@ _MD_ZWSP = "&#8203;"
 
 
 def _md_ref(body: str, i: int) -> bool:
-    """Does the character at ``i`` start a tracker reference (a sign followed by a word character)?"""
-    return body[i] in _MD_REF_SIGNS and i + 1 < len(body) and (body[i + 1].isalnum() or body[i + 1] == "_")
+    """Does the character at ``i`` start a tracker reference: ``@`` before a name, ``# ! $ &``
+    before a number, ``% ~`` before a name or a quoted one (``~"needs info"``)? (``&lt;`` is no
+    reference and stays as typed.)"""
+    sign = body[i]
+    if sign not in _MD_REF_SIGNS or i + 1 >= len(body):
+        return False
+    after = body[i + 1]
+    if sign in "#!$&":
+        return after.isascii() and after.isdigit()
+    return after.isalnum() or after == "_" or (sign in "%~" and after == '"')
 
 
 def _md_cells(text: str) -> int:
