@@ -156,3 +156,88 @@ def test_binary_outputs_and_stderr_refuse_a_stream_before_the_work(tmp_path: Pat
     assert f"it names msidbg's {stream}, a stream, not a file" in line, line
     code, _, err = _sh(f"$MSIDBG {command} > /dev/null", tmp_path)
     assert code == 2, err
+
+
+# --- a default event cap for run and check ---------------------------------------------------------------
+STORM = """name: storm
+cpus: 2
+devices:
+  eth0:
+    bdf: "00:03.0"
+    kind: nic
+    msix: {table_size: 4}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 10000000, every: 1ns}
+  - {at: 1ms, do: fire, dev: eth0, vector: 1, count: 10000000, every: 1ns}
+  - {at: 1ms, do: fire, dev: eth0, vector: 2, count: 10000000, every: 1ns}
+  - {at: 1ms, do: fire, dev: eth0, vector: 3, count: 10000000, every: 1ns}
+expect:
+  lost: {eth0: 0}
+"""
+
+
+@pytest.fixture
+def small_cap(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The default cap cut to 3,000 events (the real one, 20,000,000, is a minute of running)."""
+    from msidbg.debugger import headless
+
+    monkeypatch.setattr(headless, "DEFAULT_MAX_EVENTS", 3000)
+    return 3000
+
+
+def test_the_default_cap_is_documented_and_bounded() -> None:
+    from msidbg.debugger.headless import DEFAULT_MAX_EVENTS
+
+    assert DEFAULT_MAX_EVENTS == 20_000_000
+    assert "within 20,000,000 events" in (ROOT / "docs" / "debugger.md").read_text()
+
+
+def test_run_stops_a_run_that_does_not_end_at_the_default_cap(tmp_path: Path, small_cap: int) -> None:
+    """A valid scenario of 40,000,000 signals a nanosecond apart ran for hours: ``run --headless`` had
+    no limit unless --max-events was given. It stops at the cap as --max-events stops it (reason
+    ``limit``, exit 0), says so in one line and marks the JSON summary."""
+    scn = tmp_path / "storm.yaml"
+    scn.write_text(STORM)
+    code, out, err = cli("run", str(scn), "--json")
+    assert code == 0, err
+    summ = json.loads(out)
+    assert summ["stopped"] == {"reason": "limit", "event": small_cap, "breakpoint": None}
+    assert summ["events"] == small_cap and summ["event_cap"] == small_cap
+    line = _one_line(err, str(scn))
+    assert "the run did not end within 3,000 events, the default cap" in line and "--max-events N" in line
+    code, out, err = cli("run", str(scn), "--headless")
+    assert code == 0 and f"stopped: limit at event {small_cap}" in out and "default cap" in _one_line(err)
+
+
+def test_an_explicit_max_events_replaces_the_cap(tmp_path: Path, small_cap: int) -> None:
+    scn = tmp_path / "storm.yaml"
+    scn.write_text(STORM)
+    code, out, err = cli("run", str(scn), "--json", "--max-events", "5000")
+    assert code == 0 and err == "", err
+    summ = json.loads(out)
+    assert summ["events"] == 5000 and "event_cap" not in summ
+
+
+def test_a_run_that_ends_within_the_cap_is_untouched(small_cap: int) -> None:
+    code, out, err = cli("run", SCN, "--json")      # 121 events
+    assert code == 0 and err == ""
+    summ = json.loads(out)
+    assert summ["stopped"]["reason"] == "end" and "event_cap" not in summ
+
+
+def test_check_fails_a_run_the_cap_cut_instead_of_saying_ok(tmp_path: Path, small_cap: int) -> None:
+    """``check`` on such a file never returned; cut, its ``expect: lost: {eth0: 0}`` would be judged on
+    the counts of the cut -- 'ok' for an outcome no run reached."""
+    scn = tmp_path / "storm.yaml"
+    scn.write_text(STORM)
+    code, out, err = cli("check", str(scn), SCN)
+    assert code == 1 and err == "", err
+    lines = out.splitlines()
+    assert lines[0] == (f"FAIL {scn}: expect: not judged: the run did not end within 3,000 events, the default "
+                        "cap; check --max-events N runs further")
+    assert lines[1].startswith("ok ")
+    code, out, _ = cli("check", str(scn), "--max-events", "2000")
+    assert code == 1 and out == f"FAIL {scn}: expect: not judged: the run did not end within 2,000 events (--max-events)\n"
+    code, out, _ = cli("check", SCN, "--max-events", "121")
+    assert code == 0 and out.startswith("ok "), out
