@@ -22,7 +22,7 @@ def _one_line(err: str, path: str | None = None, usage: bool = False) -> str:
     argument ...`` (``usage``)."""
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith(f"msidbg: {path}: " if path else "msidbg: "), err
+    assert re.match(rf"msidbg: {re.escape(path)}(:\d+)?: " if path else "msidbg: ", lines[0]), err
     assert ("(see 'msidbg " if usage else "(expected ") in lines[0], err
     assert "Traceback" not in err
     return lines[0]
@@ -241,3 +241,216 @@ def test_check_fails_a_run_the_cap_cut_instead_of_saying_ok(tmp_path: Path, smal
     assert code == 1 and out == f"FAIL {scn}: expect: not judged: the run did not end within 2,000 events (--max-events)\n"
     code, out, _ = cli("check", SCN, "--max-events", "121")
     assert code == 0 and out.startswith("ok "), out
+
+
+# --- red team: the commands that read files ----------------------------------------------------------------
+SCENARIO_COMMANDS = [("run", "{f}", "--headless"), ("check", "{f}"), ("why", "{f}"), ("report", "{f}"),
+                     ("diff", "{f}", SCN), ("diff", SCN, "{f}"), ("export", "{f}", "--perfetto", "{out}"),
+                     ("explore", "{f}", "--runs", "2", "--jobs", "1")]
+SNAPSHOT_COMMANDS = [("replay", "{f}"), ("replay", "--no-verify", "{f}"), ("replay", "--scenario", "{f}"),
+                     ("open", "{f}"), ("why", "{f}"), ("report", "{f}"), ("diff", "{f}", SCN),
+                     ("export", "{f}", "--perfetto", "{out}")]
+
+
+def _refused_everywhere(path: Path, commands: list[tuple[str, ...]], says: str) -> None:
+    """Every command refuses ``path`` with one line naming it, exit 2, and writes nothing."""
+    out = path.parent / "never.pftrace"
+    for command in commands:
+        code, stdout, err = cli(*(a.format(f=path, out=out) for a in command))
+        assert (code, stdout) == (2, ""), (command, code, stdout[:200], err)
+        line = _one_line(err, str(path))
+        assert says in line and len(line) < 600, (command, line)
+        assert not out.exists()
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("bom", lambda t: b"\xef\xbb\xbf" + t), ("crlf", lambda t: t.replace(b"\n", b"\r\n")),
+    ("cr", lambda t: t.replace(b"\n", b"\r"))])
+def test_a_scenario_with_a_bom_or_other_line_breaks_is_the_same_run(tmp_path: Path, name: str, change) -> None:  # type: ignore[no-untyped-def]
+    """YAML allows a byte order mark and CR or CRLF line breaks (an editor on Windows, a mail
+    client): the same scenario, the same run."""
+    base = json.loads(cli("run", SCN, "--json")[1])
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(change(Path(SCN).read_bytes()))
+    code, out, err = cli("run", str(path), "--json")
+    assert code == 0 and err == "", err
+    assert json.loads(out)["state_hash"] == base["state_hash"]
+
+
+@pytest.mark.parametrize(("name", "change", "says"), [
+    ("tabs", lambda t: t.replace(b"  ", b"\t"), "YAML syntax error: while scanning a block scalar, found a tab"),
+    ("nul", lambda t: t[:200] + b"\0" + t[200:], "YAML syntax error: control characters are not allowed"),
+    ("utf16", lambda t: t.decode().encode("utf-16"), "not valid UTF-8"),
+    ("dupkey", lambda t: t + b"\ncpus: 4\n", "cpus: duplicate key (expected each key once; first at line 16)"),
+    ("dupnested", lambda t: t.replace(b"    kind: nic\n", b"    kind: nic\n    kind: nvme\n"),
+     "devices.eth0.kind: duplicate key (expected each key once"),
+    ("laughs", lambda t: ("name: x\na: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9))).encode(),
+     "YAML nodes, aliases counted at each use (expected a smaller file)"),
+    ("deepflow", lambda t: b"name: x\nabout: " + b"[" * 5000 + b"]" * 5000 + b"\n", "exceeded maximum nesting depth"),
+    ("deepmap", lambda t: b"name: x\nabout: " + b"{a: " * 3000 + b"1" + b"}" * 3000 + b"\n",
+     "nested too deeply (expected at most 32 levels)"),
+])
+def test_a_hostile_scenario_is_one_line_for_every_command(tmp_path: Path, name: str, change, says: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(change(Path(SCN).read_bytes()))
+    _refused_everywhere(path, SCENARIO_COMMANDS, says)
+
+
+def test_a_100_mb_scenario_and_a_symbolic_link_loop_are_one_line_at_once(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as f:     # sparse: 100 MB that take no disk
+        f.write(Path(SCN).read_bytes())
+        f.seek(100 << 20)
+        f.write(b"\n")
+    _refused_everywhere(big, SCENARIO_COMMANDS, "file too large: 104857601 bytes (expected at most 1048576 bytes)")
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    _refused_everywhere(loop, SCENARIO_COMMANDS + SNAPSHOT_COMMANDS, "cannot read: Too many levels of symbolic links")
+
+
+def _cuts(data: bytes) -> list[int]:
+    """Where a partly written snapshot can end: every length up to 64 and in the last 64, the
+    boundary of each top-level field (a key written, its value not), and a stride between."""
+    import msgpack
+
+    cuts = set(range(0, 65)) | set(range(len(data) - 64, len(data))) | set(range(0, len(data), 97))
+    unpacker = msgpack.Unpacker(raw=True, strict_map_key=False)
+    unpacker.feed(data)
+    n = unpacker.read_map_header()
+    for _ in range(n):
+        cuts.add(unpacker.tell())
+        unpacker.skip()
+        cuts.add(unpacker.tell())
+        unpacker.skip()
+    return sorted(c for c in cuts if 0 <= c < len(data))
+
+
+def test_a_partly_written_snapshot_is_one_line_wherever_it_ends(tmp_path: Path) -> None:
+    """A snapshot cut at any point (a copy interrupted, a disk full, a mail truncated) is refused in
+    one line: every length up to 64 bytes and in the last 64, every top-level field boundary, and
+    every 97th byte between (the whole file, byte by byte, took 85 s and found nothing more)."""
+    from msidbg.debugger import Session
+    from msidbg.errors import MsidbgError
+
+    data = Path(SNAP).read_bytes()
+    cut = tmp_path / "cut.msgpack"
+    seen = set()
+    for n in _cuts(data):
+        cut.write_bytes(data[:n])
+        with pytest.raises(MsidbgError) as e:
+            Session.open(str(cut), verify=False)
+        line = e.value.oneline()
+        assert "\n" not in line and "(expected " in line and len(line) < 400, (n, line)
+        seen.add(line.split(": ", 2)[-1].split(" (")[0])
+    assert seen == {"the file is empty", "the file: truncated"}, seen
+    for n in (0, 1, len(data) // 2, len(data) - 1):
+        cut.write_bytes(data[:n])
+        _refused_everywhere(cut, SNAPSHOT_COMMANDS, "the file")
+
+
+def _peak_rss_mb(*args: str) -> tuple[int, float, str]:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import resource, sys\nfrom msidbg.cli import main\nrc = main(sys.argv[1:])\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, rc)")
+    done = subprocess.run([sys.executable, "-c", code, *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    rss, rc = done.stdout.split()[-2:]
+    return int(rc), float(rss), done.stderr
+
+
+def test_a_large_snapshot_is_read_once_not_twice(tmp_path: Path) -> None:
+    """A snapshot file under the 256 MB limit was read a megabyte at a time and joined: a 200 MB file
+    (a snapshot with garbage after it) took 440 MB before its one-line refusal. Read in one piece:
+    the file's size and the interpreter."""
+    big = tmp_path / "big.msgpack"
+    with big.open("wb") as f:
+        f.write(Path(SNAP).read_bytes())
+        f.seek(200 << 20)
+        f.write(b"\0")
+    code, rss, err = _peak_rss_mb("replay", str(big))
+    assert code == 2 and "bytes after the end of the document (expected nothing)" in err, err
+    assert rss < 200 + 130, rss
+
+
+def test_a_text_whose_block_starts_after_its_first_mib_is_a_snapshot_for_every_command(tmp_path: Path) -> None:
+    """``replay`` and ``open`` read a text file (a saved thread, a log with the report pasted at its end)
+    whose snapshot block comes after its first megabyte; ``why``, ``report``, ``diff`` and ``export``
+    looked only at that megabyte, saw no block and called the file a scenario 'too large (expected at
+    most 1048576 bytes)'. A file over a MiB cannot be a scenario. (A mail or an mbox is known by its
+    headers at the start.)"""
+    code, mail, _ = cli("report", SNAP, "--inline")
+    assert code == 0
+    box = tmp_path / "thread.txt"
+    box.write_text("> earlier messages of the thread\n" * 40_000 + "\n" + mail)
+    assert box.stat().st_size > 1 << 20
+    for command in (("why", str(box)), ("report", str(box)), ("diff", str(box), SNAP), ("replay", str(box))):
+        code, out, err = cli(*command)
+        assert code == 0 and out, (command, err)
+    code, out, err = cli("why", str(box))
+    assert "msix-write-unmasked at event 25" in out
+
+
+def test_a_large_text_file_without_a_block_is_not_told_to_run_as_a_scenario(tmp_path: Path) -> None:
+    big = tmp_path / "notes.txt"
+    big.write_text("hello world\n" * 100_000)
+    for command in (("replay", str(big)), ("why", str(big)), ("report", str(big))):
+        code, out, err = cli(*command)
+        line = _one_line(err, str(big))
+        assert code == 2 and "a text file of 1200000 bytes with no msidbg snapshot block in it" in line, line
+        assert "msidbg run" not in line
+
+
+# --- red team: snapshots of other revisions and formats ---------------------------------------------------
+def _resealed(tmp_path: Path, name: str, change) -> Path:  # type: ignore[no-untyped-def]
+    import msgpack
+
+    from msidbg.debugger.snapshot import seal
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False)
+    change(doc)
+    path = tmp_path / f"{name}.msgpack"
+    path.write_bytes(seal(doc))
+    return path
+
+
+def test_a_snapshot_of_a_newer_model_revision_whose_run_is_the_same_verifies_and_says_so(tmp_path: Path) -> None:
+    """A file whose ``model`` is a revision this msidbg does not have (a newer one) is replayed like any
+    other: it verifies when this model runs it the same (the format's rule since revision 1), and
+    ``replay --scenario`` notes that a run of its YAML here may differ."""
+    from msidbg.model.revision import MODEL
+
+    path = _resealed(tmp_path, "newer", lambda d: d.update(model=MODEL + 50))
+    assert cli("replay", str(path))[0] == 0
+    code, out, err = cli("replay", "--scenario", str(path))
+    assert code == 0 and out == Path(SCN).read_text()
+    assert f"model revision {MODEL + 50}; this msidbg has model revision {MODEL}" in err
+
+
+@pytest.mark.parametrize(("name", "change", "says"), [
+    ("format6", lambda d: d.update(version=6),
+     "snapshot format version 6 is newer than this msidbg 0.1.0 reads (expected format 1..5; the file says"),
+    ("modelstr", lambda d: d.update(model="16"), "model: a string (expected an integer in 1..2147483648)"),
+    ("seedlist", lambda d: d.update(seed=[1]), "seed: a list (expected an integer"),
+])
+def test_a_snapshot_field_of_the_wrong_kind_says_what_it_is_and_what_was_expected(tmp_path: Path, name: str,
+                                                                                 change, says: str) -> None:  # type: ignore[no-untyped-def]
+    """'model: expected an integer in 1..2147483648' said what was wanted, not what was wrong; a file of
+    a newer format said 'open it with msidbg 0.1.0 or later' to msidbg 0.1.0 (the writer's version is
+    the file's word)."""
+    path = _resealed(tmp_path, name, change)
+    _refused_everywhere(path, SNAPSHOT_COMMANDS, says)
+
+
+# --- red team: what the command line echoes ---------------------------------------------------------------
+@pytest.mark.parametrize("args", [("why", SCN, "--path", "a." * 5000), ("why", SCN, "--break", "(" * 10_000),
+                                  ("run", SCN, "--break", "if " + "a." * 990)])
+def test_a_huge_spec_is_not_echoed_whole(args: tuple[str, ...]) -> None:
+    """A 10,000-character ``why --path`` was echoed twice in its one line (20 KB): the head of the
+    error quotes 40 characters, the caret's 'at column N of' the 120 around the column."""
+    code, out, err = cli(*args)
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("msidbg: "), err[:300]
+    assert len(err) < 500, len(err)

@@ -26,7 +26,9 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         try:
             s.add_breakpoint(spec)
         except BreakpointError as e:
-            raise MsidbgError(f"--break {spec!r}: {e.message}", path) from None
+            from msidbg.whycmd import shown
+
+            raise MsidbgError(f"--break {shown(spec)}: {e.message}", path) from None
     if not snapshot:
         stop = event if event is not None else at
         if stop is None:
