@@ -73,6 +73,12 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
+def head(spec: str) -> str:
+    """A spec from the command line quoted at the head of an error whose message ends ``at column N of
+    'SPEC'`` anyway: its first 40 characters (a 10,000-character ``why --path`` was echoed twice, 20 KB)."""
+    return repr(spec if len(spec) <= 40 else spec[:37] + "...")
+
+
 def encodable(text: str) -> bool:
     """Can ``text`` be written as UTF-8 (no lone surrogates, as a non-UTF-8 argv byte becomes)?"""
     try:

@@ -79,12 +79,6 @@ def register(sub: Any) -> dict[str, Handler]:
     return {"why": _why, "diff": _diff}
 
 
-def shown(spec: str) -> str:
-    """A spec from the command line quoted at the head of an error whose message ends ``at column N of
-    'SPEC'`` anyway: its first 40 characters (a 10,000-character --path was echoed twice, 20 KB)."""
-    return repr(spec if len(spec) <= 40 else spec[:37] + "...")
-
-
 def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.whatif import WhatIfError, parse_budget, symptom_of
     from msidbg.debugger.why import WhyError
@@ -123,7 +117,7 @@ def _why(args: argparse.Namespace) -> int:
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
         if e.file:
             raise
-        raise MsidbgError(f"--path {shown(args.path)}: {e.message}", args.file, caret=e.caret) from None
+        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file, caret=e.caret) from None
     if args.json:
         print(json.dumps(why.as_dict()))
     else:
