@@ -68,7 +68,8 @@ def _run_parser(sub: Any) -> None:
     r.add_argument("--stop-at-break", action="store_true",
                    help="stop at the first armed breakpoint hit (exit status 1)")
     r.add_argument("--max-events", type=guard.int_arg(0, MAX_EVENTS), metavar="N",
-                   help="stop after N events (headless)")
+                   help="stop after N events (headless; default 20,000,000: a run that reaches them "
+                   "stops with reason limit and says so on stderr)")
     r.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="override the scenario's seed")
     r.add_argument("--schedule", choices=("ordered", "random", "pct", "delay"),
                    help="override the scenario's schedule (default: the file's, else ordered; with --seed, "
@@ -117,6 +118,9 @@ def _check_parser(sub: Any) -> None:
                        "(not run; its names checked). Every file is checked; exit the worst: 0 every file matched "
                        "or was skipped, 1 a mismatch, 2 bad input.")
     c.add_argument("files", nargs="+", metavar="FILE.yaml")
+    c.add_argument("--max-events", type=guard.int_arg(1, MAX_EVENTS), metavar="N",
+                   help="run each file at most N events (default 20,000,000); a run that does not end "
+                   "within them is a FAIL: its expect: cannot be judged")
 
 
 def _explore_parser(sub: Any) -> None:
@@ -326,7 +330,9 @@ def _scenario(args: argparse.Namespace) -> int:
     import shlex
 
     from msidbg.debugger import extract
+    from msidbg.files import stdout_alias
 
+    args.output = stdout_alias(args.output)   # -o /dev/stdout is -o - (docs/debugger.md "Output files")
     if args.json and args.output not in (None, "-"):
         raise guard.UsageError("replay: argument -o/--output: not with --json (see 'msidbg replay --help')")
     if not args.force and args.output in (None, "-"):
@@ -370,7 +376,7 @@ def _check(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     for path in args.files:
         try:
-            status, line = _check_one(path)
+            status, line = _check_one(path, args.max_events)
         except MsidbgError as e:
             status, line = EXIT_BAD_INPUT, e.oneline()
             print(line, file=sys.stderr)
@@ -385,7 +391,7 @@ def _check(args: argparse.Namespace) -> int:
     return worst
 
 
-def _check_one(path: str) -> tuple[int, str]:
+def _check_one(path: str, max_events: int | None = None) -> tuple[int, str]:
     from msidbg.debugger import headless
     from msidbg.scenario import load_scenario
 
@@ -397,7 +403,7 @@ def _check_one(path: str) -> tuple[int, str]:
 
         Session(scn, history=False)
         return EXIT_OK, f"SKIP {escape(path)}: no expect: block"
-    bad, notes = headless.check_notes(scn)
+    bad, notes = headless.check_notes(scn, max_events)
     # a note (an action the run never started) says so on the file's line; it is no mismatch
     tail = "".join(f"; note: {escape(n)}" for n in notes[:5]) + (f"; ... {len(notes) - 5} more" if len(notes) > 5 else "")
     if bad:

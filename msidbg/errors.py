@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from msidbg.guard import escape
 
+#: the most of a text the one line quotes around a caret's column (hardening26)
+CARET_TEXT = 120
+
 
 class MsidbgError(Exception):
     """Base class: an error the CLI reports as one line, never with a traceback.
@@ -33,7 +36,13 @@ class MsidbgError(Exception):
         text = f"msidbg: {self._where()}{escape(self.message)}"
         if self.caret is not None:
             spec, col = self.caret
-            text += f" at column {col + 1} of {escape(repr(spec.strip()))}"
+            shown = spec.strip()
+            if len(shown) <= CARET_TEXT:
+                text += f" at column {col + 1} of {escape(repr(shown))}"
+            else:    # a 10,000-character --path made a 20 KB line: the part around the column
+                lo = max(0, min(col - CARET_TEXT // 2, len(shown) - CARET_TEXT))
+                text += (f" at column {col + 1} of a text of {len(shown)} characters, around "
+                         f"{escape(repr(shown[lo:lo + CARET_TEXT]))}")
         return text
 
     def lines(self, interactive: bool) -> list[str]:

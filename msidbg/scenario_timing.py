@@ -99,15 +99,25 @@ def timing(y: Y, path: str) -> Timing:
                   window=f.read("window", ys.times(hi=MAX_WINDOW_NS), None))
 
 
+#: the longest command-line duration (``explore --time``, ``--shrink-time``): a week. Longer was
+#: accepted -- ``--time 999999999999999999999`` (3e13 years), ``--time 1e400``'s digits as far as
+#: ``float`` took them -- and meant "no budget" in a way no one could tell from the output (hardening26)
+MAX_DURATION_S = 7 * 86400
+
+
 def duration_s(text: str | None, option: str) -> float | None:
-    """A command-line duration (``60s``, ``2m``, ``500ms``; a bare number is seconds) in seconds."""
+    """A command-line duration (``60s``, ``2m``, ``500ms``; a bare number is seconds) in seconds,
+    above 0 and at most ``MAX_DURATION_S``."""
     if text is None:
         return None
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip(), re.ASCII)
+    expected = f"one above 0 and at most {MAX_DURATION_S // 86400} days: e.g. 60s, 2m, 500ms, 1.5h; a bare number is seconds"
+    match = re.fullmatch(r"(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h)?", text.strip(), re.ASCII) if len(text) <= 40 else None
     if match is None or float(match.group(1)) <= 0:
-        raise MsidbgError(f"{option}: {text!r} is not a duration (expected one above 0: e.g. 60s, 2m, 500ms, "
-                          "1.5h; a bare number is seconds)")
-    return float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+        raise MsidbgError(f"{option}: {ys.show(text[:40])} is not a duration (expected {expected})")
+    seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+    if seconds > MAX_DURATION_S:
+        raise MsidbgError(f"{option}: {ys.show(text[:40])} is out of range (expected {expected})")
+    return seconds
 
 
 def window_ns(text: str | None, option: str) -> int | None:

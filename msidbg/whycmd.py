@@ -117,7 +117,7 @@ def _why(args: argparse.Namespace) -> int:
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
         if e.file:
             raise
-        raise MsidbgError(f"--path {args.path!r}: {e.message}", args.file, caret=e.caret) from None
+        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file, caret=e.caret) from None
     if args.json:
         print(json.dumps(why.as_dict()))
     else:

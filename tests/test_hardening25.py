@@ -129,7 +129,8 @@ def test_report_markdown_shows_a_hostile_about_and_note_as_text(evil_snapshot: P
                 "<ol>", "<table>", "<pre><code>&lt;script"):
         assert tag not in html, (tag, html[:3000])
     assert html.count("<code>") == 1 + html.count("<pre><code>")   # the title's name and the tables only
-    html = " ".join(html.split())
+    # (hardening26: a zero-width space follows a tracker reference's sign, here the second ~ of ~~strike)
+    html = " ".join(html.replace("\u200b", "").split())
     assert "&lt;img src=x onerror=alert(1)&gt; [click](javascript:alert(1))" in html
     assert "*bold* `code` | a | b | ~~strike~~ &amp;lt; __init__" in html
     # the URL stays a link to exactly itself, the sentence's ')' and '.' outside it

@@ -314,7 +314,7 @@ def test_a_log_written_under_other_kind_codes_is_compared_kind_by_kind(tmp_path:
 
 @pytest.mark.parametrize("model, says", [
     (None, "missing field 'model' (expected an integer in 1..2147483648)"),
-    ("1", "model: expected an integer in 1..2147483648"),
+    ("1", "model: a string (expected an integer in 1..2147483648)"),
     (0, "model: 0 is out of range (expected 1..2147483648)"),
     (1 << 40, "model: 1099511627776 is out of range (expected 1..2147483648)"),
 ])

@@ -221,7 +221,7 @@ def test_bad_breakpoints_and_bookmarks_in_a_file_name_the_field(tmp_path: Path) 
     doc["breakpoints"] = []
     doc["bookmarks"][0]["name"] = 7
     write_doc(path, doc)
-    with pytest.raises(SnapshotError, match=r"bookmarks\[0\]\.name: expected a string"):
+    with pytest.raises(SnapshotError, match=r"bookmarks\[0\]\.name: .* \(expected a string"):
         Session.open(path)
 
 

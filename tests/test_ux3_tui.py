@@ -184,7 +184,7 @@ async def test_a_row_cut_at_the_panes_right_edge_ends_with_an_ellipsis() -> None
             if event is None:
                 continue
             text = rows.render_line(y).text[:visible]
-            if len(eventfilter.event_text(event)) + 1 > visible:
+            if len(eventfilter.event_text(event, rows.columns())) + 1 > visible:   # (the run's columns: hardening26)
                 assert text.endswith("…"), text
                 checked += 1
             else:

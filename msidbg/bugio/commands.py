@@ -103,7 +103,15 @@ def _write(path: str, text: str, force: bool) -> None:
         raise MsidbgError(e.message, path) from None
 
 
+def _stdout_alias(args: argparse.Namespace) -> None:
+    """``-o /dev/stdout`` (``/dev/fd/1``, ...) is ``-o -`` (docs/debugger.md "Output files")."""
+    from msidbg.files import stdout_alias
+
+    args.output = stdout_alias(args.output)
+
+
 def _new(args: argparse.Namespace) -> int:
+    _stdout_alias(args)
     from msidbg.bugio.new import Inputs, build
 
     out = None if args.output == "-" else args.output
@@ -121,6 +129,7 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    _stdout_alias(args)
     import json
 
     from msidbg.bugio.schema import schema
@@ -133,6 +142,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    _stdout_alias(args)
     from msidbg.bugio.report import render
     from msidbg.debugger import progress
 

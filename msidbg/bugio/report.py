@@ -103,17 +103,42 @@ _MD_URL = re.compile(r"(?:https?|ftp)://[^\s<>`\\\x00-\x1f\x7f]+")
 #: what starts a block at the start of a line: a heading, a quote, a list item, a setext underline
 _MD_BLOCK = re.compile(r"#{1,6}(?:\s|$)|[>+=-]")
 _MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?:\s|$)")
+#: what a tracker turns into a reference when a word follows it: GitHub's and GitLab's ``@user``
+#: (a mention: a notification to that user), ``#123`` and ``owner/repo#123`` (a link to, and a
+#: back-reference in, another issue), and GitLab's ``!123`` (merge request), ``$123`` (snippet),
+#: ``%milestone``, ``~label`` and ``&123`` (epic). The trackers find them in the rendered text,
+#: so a backslash escape does not stop them; a zero-width space after the sign does (the
+#: ``@&#8203;user`` of Renovate's sanitizeMarkdown): the reader sees ``@user``, no one is pinged
+#: and no issue gets a reference from a stranger's ``about:`` (hardening26)
+_MD_REF_SIGNS = frozenset("@#!$%&~")
+_MD_ZWSP = "&#8203;"
+
+
+def _md_ref(body: str, i: int) -> bool:
+    """Does the character at ``i`` start a tracker reference: ``@`` before a name, ``# ! $ &``
+    before a number, ``% ~`` before a name or a quoted one (``~"needs info"``)? (``&lt;`` is no
+    reference and stays as typed.)"""
+    sign = body[i]
+    if sign not in _MD_REF_SIGNS or i + 1 >= len(body):
+        return False
+    after = body[i + 1]
+    if sign in "#!$&":
+        return after.isascii() and after.isdigit()
+    return after.isalnum() or after == "_" or (sign in "%~" and after == '"')
 
 
 def _md_cells(text: str) -> int:
     """The columns ``text`` takes once ``_md_line`` has escaped it, at most: a backslash for each
-    character it may escape, and ``<>`` around each URL."""
-    return _cells(text) + sum(c in _MD_ALWAYS or c == "_" for c in text) + 2 * len(_MD_URL.findall(text))
+    character it may escape, ``<>`` around each URL, and a zero-width space's entity after each
+    reference sign."""
+    refs = sum(1 for i in range(len(text)) if _md_ref(text, i))
+    return (_cells(text) + sum(c in _MD_ALWAYS or c == "_" for c in text) + 2 * len(_MD_URL.findall(text))
+            + len(_MD_ZWSP) * refs)
 
 
 def _md_line(line: str) -> str:
     """One wrapped line of prose as Markdown text: its markup characters backslash-escaped, a URL
-    as an autolink, and a line that would start a block (``# x``, ``> x``, ``- x``, ``1. x``, ``===``)
+    as an autolink, a tracker reference (``@user``, ``#123``) broken by a zero-width space, and a line that would start a block (``# x``, ``> x``, ``- x``, ``1. x``, ``===``)
     escaped at its start. Leading spaces are kept (a continuation line's indent)."""
     body = line.lstrip(" ")
     urls = {m.start(): _url_end(m.group()) for m in _MD_URL.finditer(body)}
@@ -128,6 +153,8 @@ def _md_line(line: str) -> str:
         c = body[i]
         inner = c == "_" and 0 < i < len(body) - 1 and body[i - 1].isalnum() and body[i + 1].isalnum()
         out.append("\\" + c if c in _MD_ALWAYS or (c == "_" and not inner) else c)
+        if _md_ref(body, i):
+            out.append(_MD_ZWSP)
         i += 1
     text = "".join(out)
     ordered = _MD_ORDERED.match(text)

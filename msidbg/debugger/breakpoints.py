@@ -85,7 +85,7 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
     if not isinstance(spec, str):
         raise BreakpointError("a breakpoint must be a string")
     if len(spec) > MAX_SPEC_CHARS:
-        raise BreakpointError(f"breakpoint too long ({len(spec)} characters, at most {MAX_SPEC_CHARS})")
+        raise BreakpointError(f"breakpoint too long: {len(spec)} characters (expected at most {MAX_SPEC_CHARS})")
     if not encodable(spec):  # a non-UTF-8 byte in --break: it could never be saved in a snapshot
         raise BreakpointError("not valid UTF-8: the breakpoint holds a byte that is not text (expected UTF-8 text)")
     text = spec.strip()

@@ -17,6 +17,13 @@ from msidbg.scenario import Scenario
 from msidbg.sim.events import format_ns
 from msidbg.sim.strategy import Schedule
 
+#: the events a headless run (``run --headless``, ``check``) executes when no ``--max-events`` is
+#: given: a scenario whose run does not end -- a storm of 50,000,000 fire signals a nanosecond apart
+#: is a valid file -- ran for hours (hardening26). About a minute at the engine's 200,000-400,000
+#: events a second; the shipped scenarios end within 300,045. Reaching it stops the run with reason
+#: ``limit``, the summary's ``event_cap`` and one line on stderr (docs/debugger.md "Command line").
+DEFAULT_MAX_EVENTS = 20_000_000
+
 
 @dataclass
 class RunResult:
@@ -38,7 +45,9 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     """Run ``scn`` headless on a debugger Session. Arms the scenario's breakpoints plus ``extra_breaks``;
     ``save`` writes a snapshot at the stop; ``schedule`` overrides the file's (a strategy's depth, window);
     ``causes=False``: the summary's hits without their ``cause`` (``Session.summary``); ``force``: ``save``
-    may replace a snapshot (never the scenario itself or another file); False: no file that is not empty."""
+    may replace a snapshot (never the scenario itself or another file); False: no file that is not empty.
+    ``max_events`` None: at most ``DEFAULT_MAX_EVENTS``; a run that reaches it stops with reason
+    ``limit``, a ``note`` saying so and the summary's ``event_cap``."""
     if save is not None:
         try:
             check_target(save)  # refuse a bad --save path before the run, not after it
@@ -52,11 +61,22 @@ def run(scn: Scenario, *, max_events: int | None = None, stop_at_break: bool = F
     # without --save nobody travels back: no history is kept (no checkpoints, no event log)
     s = Session(scn, seed, history=save is not None, schedule=schedule)
     arm(s, extra_breaks)
-    stop = _loop(s, max_events, stop_at_break, progress)
+    cap = DEFAULT_MAX_EVENTS if max_events is None else None
+    stop = _loop(s, max_events if cap is None else cap, stop_at_break, progress)
     if save is not None:
         s.save(save, replace=force)
     note = f"stopped at event {stop.event:,}: {s.history_full}" if s.history_full else None
-    return RunResult(s.summary(causes), stop.reason, s.eng.hits.names_seen(), note, stop.detail)
+    summary = s.summary(causes)
+    if cap is not None and note is None and stop.reason == "limit":
+        note = cap_note(cap, stop.time_ns)
+        summary["event_cap"] = cap
+    return RunResult(summary, stop.reason, s.eng.hits.names_seen(), note, stop.detail)
+
+
+def cap_note(cap: int, time_ns: int) -> str:
+    """What a run stopped by the default event cap says (one line, after ``msidbg: FILE: ``)."""
+    return (f"the run did not end within {cap:,} events, the default cap: stopped at virtual time "
+            f"{format_ns(time_ns)} (expected a run that ends: --max-events N runs further)")
 
 
 def _loop(s: Session, max_events: int | None, stop_at_break: bool, stream: TextIO | None) -> Stop:
@@ -80,15 +100,31 @@ def check(scn: Scenario) -> list[str]:
     return check_notes(scn)[0]
 
 
-def check_notes(scn: Scenario) -> tuple[list[str], list[str]]:
+def check_notes(scn: Scenario, max_events: int | None = None) -> tuple[list[str], list[str]]:
     """``check``'s mismatches, and notes on the run that no ``expect:`` field covers: each action
     the finished run never started (the summary's ``not_started``). A note is no mismatch (the
-    contract's exit 1 is an ``expect`` mismatch); ``msidbg check`` prints it on the file's line."""
+    contract's exit 1 is an ``expect`` mismatch); ``msidbg check`` prints it on the file's line.
+
+    A run that did not end -- cut at ``max_events`` (default ``DEFAULT_MAX_EVENTS``) or at the
+    history's memory bound -- is a mismatch whatever its ``expect:`` says (hardening26): its counts
+    are those of the cut, so ``ok`` would vouch for an outcome no run reached (``summary.compare``,
+    explore's judge, lets a cut run pass unless it names ``not_started``)."""
     if scn.expect is None:
         return [], []
-    res = run(scn, progress=sys.stderr if sys.stderr.isatty() else None)
+    res = run(scn, progress=sys.stderr if sys.stderr.isatty() else None, max_events=max_events)
     notes = [not_started_line(a) for a in res.summary.get("not_started") or []]
-    return compare(scn.expect, res.summary, res.detected), notes
+    bad = compare(scn.expect, res.summary, res.detected)
+    if res.reason == "limit" and not bad:
+        event = res.summary["stopped"]["event"]
+        if "event_cap" in res.summary:
+            why = f"the run did not end within {res.summary['event_cap']:,} events, the default cap"
+        elif max_events is not None:
+            why = f"the run did not end within {max_events:,} events (--max-events)"
+        else:
+            why = f"the run stopped at event {event:,} at its history's memory bound"
+        bad = [f"expect: not judged: {why}; check --max-events N runs further"
+               if "default cap" in why else f"expect: not judged: {why}"]
+    return bad, notes
 
 
 def behaviour_lines(table: dict[str, dict[str, Any]]) -> list[str]:

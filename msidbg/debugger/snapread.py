@@ -126,6 +126,9 @@ def snapshot_bytes(path: str) -> bytes:
     if not data:
         raise SnapshotError("the file is empty (expected a msidbg snapshot)", path)
     if sniff(data) == "text":
+        if len(data) > PRECHECK_READ:   # too large to be a scenario (1 MiB): 'msidbg run' would refuse it too
+            raise SnapshotError(f"a text file of {len(data)} bytes with no msidbg snapshot block in it (expected a "
+                                "snapshot, or a mail holding the block 'msidbg report --inline' writes)", path)
         raise SnapshotError("this is a text file, not a msidbg snapshot (expected a .msgpack snapshot; "
                             "run a scenario file with 'msidbg run FILE')", path)
     return data
@@ -164,8 +167,17 @@ def _get(doc: dict[str, Any], key: str, typ: type | tuple[type, ...], what: str,
         raise Bad(f"missing field {name!r} (expected {what})")
     v = doc[key]
     if not isinstance(v, typ) or (isinstance(v, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,))):
-        raise Bad(f"{name}: expected {what}")
+        raise Bad(f"{name}: {_kind(v)} (expected {what})")   # was "{name}: expected ...": no what-is-wrong part
     return v
+
+
+def _kind(v: Any) -> str:
+    """What a value from the file is, for an error (never the value itself: it may be huge)."""
+    for typ, said in ((bool, "a boolean"), (int, "an integer"), (str, "a string"), (bytes, "bytes"),
+                      (list, "a list"), (tuple, "a list"), (dict, "a map"), (float, "a floating-point value")):
+        if isinstance(v, typ):
+            return said
+    return "null" if v is None else "a value of another type"
 
 
 def _int(doc: dict[str, Any], key: str, lo: int, hi: int, where: str = "") -> int:
@@ -191,8 +203,10 @@ def _version(top: Any) -> tuple[int, str]:
     if not _VERSION_TEXT.fullmatch(writer):
         raise Bad(f"msidbg: {writer!r} is not a version (expected a version like {__version__})")
     if version > VERSION:
-        raise Bad(f"snapshot format version {version} is newer than this msidbg reads ({VERSION}); "
-                  f"it was written by msidbg {writer}: open it with msidbg {writer} or later")
+        # (the writer's version is the file's word: 'open it with msidbg 0.1.0 or later' was told by
+        # msidbg 0.1.0 itself of a forged or development file)
+        raise Bad(f"snapshot format version {version} is newer than this msidbg {__version__} reads (expected "
+                  f"format 1..{VERSION}; the file says msidbg {writer} wrote it: open it with that msidbg or a later one)")
     if version < 1:
         raise Bad(f"snapshot format version {version} is not supported (expected 1..{VERSION})")
     return version, writer

@@ -127,7 +127,7 @@ class Parser:
 
     def __init__(self, text: str) -> None:
         if len(text) > MAX_EXPR_CHARS:
-            raise ExprError(f"expression too long ({len(text)} characters, at most {MAX_EXPR_CHARS})",
+            raise ExprError(f"expression too long: {len(text)} characters (expected at most {MAX_EXPR_CHARS})",
                             text, MAX_EXPR_CHARS)
         self.text = text
         self.toks = tokenize(text)

@@ -10,6 +10,7 @@ from msidbg.debugger.breakpoints import BreakpointError
 from msidbg.debugger.session import Session
 from msidbg.debugger.why import WhyError
 from msidbg.errors import MsidbgError
+from msidbg.guard import head
 from msidbg.sim.scheduler import Hit
 
 
@@ -26,7 +27,7 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         try:
             s.add_breakpoint(spec)
         except BreakpointError as e:
-            raise MsidbgError(f"--break {spec!r}: {e.message}", path) from None
+            raise MsidbgError(f"--break {head(spec)}: {e.message}", path) from None
     if not snapshot:
         stop = event if event is not None else at
         if stop is None:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +17,25 @@ FIELDS = ("kind", "dev", "cpu")
 MEMO = 1 << 15
 
 
-def event_text(e: Event) -> str:
-    """One log line: index, virtual time, CPU, device, kind and fields."""
+#: the index, CPU and device columns' widths: (8, 5, 6) fits any run; ``columns`` fits one run
+Columns = tuple[int, int, int]
+WIDE: Columns = (8, 5, 6)
+
+
+def columns(total: int, cpus: int, devices: Iterable[str]) -> Columns:
+    """The columns as wide as this run's widest index, CPU name and device name (hardening26: at
+    80x24 the fixed 8-column index of a 632-event run left 5 blank columns, and a Xen run's
+    ``xen.hypercall ... arg=N ret=E`` lost its ``ret=`` -- the hypercall's result -- to the cut)."""
+    return (len(str(max(total, 1))), len(f"cpu{max(cpus - 1, 0)}"), max((len(d) for d in devices), default=0))
+
+
+def event_text(e: Event, cols: Columns = WIDE) -> str:
+    """One log line: index, virtual time, CPU, device, kind and fields (``cols``: the widths of the
+    first, third and fourth; a longer value widens its own line only)."""
     cpu = f"cpu{e.cpu}" if e.cpu is not None else ""
-    return f"{e.index:>8} {format_ns(e.time_ns)} {cpu:<5} {e.dev or '':<6} {e.kind:<{kind_width()}} {e.describe()}"
+    index, cpu_w, dev_w = cols
+    return (f"{e.index:>{index}} {format_ns(e.time_ns)} {cpu:<{cpu_w}} {e.dev or '':<{dev_w}} "
+            f"{e.kind:<{kind_width()}} {e.describe()}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ async def test_event_log_has_no_horizontal_scroll_bar_when_its_lines_fit() -> No
             await pilot.press("s")
         await idle(pilot, app)
         shown = [rows.event(i) for i in range(1, rows.total + 1)]
-        assert len(shown) >= 12 and max(1 + len(event_text(e)) for e in shown if e is not None) \
+        assert len(shown) >= 12 and max(1 + len(event_text(e, rows.columns())) for e in shown if e is not None) \
             <= rows.scrollable_content_region.width
         assert not rows.show_horizontal_scrollbar, rows.virtual_size
 
@@ -38,7 +38,7 @@ async def test_event_log_scrolls_sideways_as_far_as_its_widest_line_on_screen() 
         rows = app.query_one(EventRows)
         top = round(rows.scroll_y)
         shown = [rows.event(rows.index_of(line)) for line in range(top, min(top + rows.size.height, rows.line_count()))]
-        widest = max(1 + len(event_text(e)) for e in shown if e is not None)
+        widest = max(1 + len(event_text(e, rows.columns())) for e in shown if e is not None)
         assert rows.virtual_size.width == widest
         assert rows.show_horizontal_scrollbar == (widest > rows.scrollable_content_region.width)
 

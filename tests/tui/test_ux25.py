@@ -36,7 +36,9 @@ async def test_a_continue_refreshes_the_panes_while_it_runs() -> None:
         rows = app.query_one(EventRows)
         assert rows.view is app.view                # every pane was handed the new View
         shown = app.view.cursor
-        assert any(r.lstrip("│ ").startswith(f"▶{shown:>8} ") for r in screen_text(app)), screen_text(app)
+        # (the index column is as wide as the run's total: hardening26)
+        assert any(r.lstrip("│ ").startswith(f"▶{shown:>{len(str(app.view.total))}} ") for r in screen_text(app)), \
+            screen_text(app)
         await pilot.press("escape")
         await idle(pilot, app)
         assert "stopped by a key" in words(" ".join(status_lines(app)))

@@ -112,6 +112,7 @@ class EventRows(LineView):
         #: escape stopped the scan: it is not resumed until the filter is applied again
         self.stopped = False
         self.reads = 0
+        self._cols: tuple[Any, eventfilter.Columns] = (None, eventfilter.WIDE)
 
     # -- data ----------------------------------------------------------------------------------
     @property
@@ -125,6 +126,21 @@ class EventRows(LineView):
     @property
     def total(self) -> int:
         return self.view.total if self.view else 0
+
+    def columns(self) -> eventfilter.Columns:
+        """The index, CPU and device columns as wide as this run needs (``eventfilter.columns``):
+        the index as wide as the total's digits, so it widens as a run grows past 99, 999, ..."""
+        view = self.view
+        if view is None:
+            return eventfilter.WIDE
+        key = (len(str(view.total)), view.scenario)   # (the CPUs and devices are the scenario's)
+        if self._cols[0] != key:
+            try:
+                cols = eventfilter.columns(view.total, len(view.world["cpus"]), view.world["devices"])
+            except (KeyError, TypeError):     # a world without them (a test's stand-in)
+                cols = eventfilter.WIDE
+            self._cols = (key, cols)
+        return self._cols[1]
 
     def event(self, index: int) -> Event | None:
         """Event ``index`` (1-based), from a page cache; only complete pages are kept."""
@@ -164,10 +180,11 @@ class EventRows(LineView):
         200: below 200 columns the log always had a horizontal scroll bar, even with no events."""
         top = round(self.scroll_y)
         widest = 0
+        cols = self.columns()
         for line in range(top, min(top + max(self.size.height, 1), self.line_count())):
             e = self.event(self.index_of(line))
             if e is not None:
-                widest = max(widest, 1 + len(eventfilter.event_text(e)))   # the ▶ / ● column
+                widest = max(widest, 1 + len(eventfilter.event_text(e, cols)))   # the ▶ / ● column
         return min(widest, MAX_WIDTH)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -189,9 +206,9 @@ class EventRows(LineView):
         if index == view.cursor:
             style = "cursor"
         if index == view.cursor:
-            return [("▶" + eventfilter.event_text(e), style)]
+            return [("▶" + eventfilter.event_text(e, self.columns()), style)]
         hit = _contains(view.hit_events, index)
-        return [("●" if hit else " ", "hit" if hit else style), (eventfilter.event_text(e), style)]
+        return [("●" if hit else " ", "hit" if hit else style), (eventfilter.event_text(e, self.columns()), style)]
 
     # -- reacting ------------------------------------------------------------------------------
     def watch_view(self, old: View | None, view: View | None) -> None:
@@ -201,7 +218,9 @@ class EventRows(LineView):
             self._pages.clear()
         self.update_size()
         same_hits = old is not None and (old.hit_events is view.hit_events or old.hit_events == view.hit_events)
-        if old is not None and same_hits and abs(view.cursor - old.cursor) <= 1 and view.total - old.total <= 1:
+        same_cols = old is not None and len(str(old.total)) == len(str(view.total))   # (9 -> 10: every row moves)
+        if old is not None and same_cols and same_hits and abs(view.cursor - old.cursor) <= 1 \
+                and view.total - old.total <= 1:
             # a step: only the old and new cursor rows (and an appended row) look different
             lines = (self.line_of(e) for e in {old.cursor, view.cursor, self.selected, view.total})
             self.refresh_indices(line for line in lines if line is not None)

@@ -20,26 +20,75 @@ from msidbg.tui.view import Progress, View
 SEP = ("  │  ", "$text-muted")
 
 
-def status_content(view: View | None, progress: Progress | None, why_key: str = "w") -> Content:
+def status_content(view: View | None, progress: Progress | None, why_key: str = "w",
+                   width: int | None = None) -> Content:
     """Where the cursor is (or how far a running command has got), its event, the detail.
-    ``why_key``: the key of the why command as bound (the user may rebind it)."""
+    ``why_key``: the key of the why command as bound (the user may rebind it). ``width``: the
+    line's width, to break the first line between its parts (``_pack``); None: one line."""
     if view is None:
         return Content("loading…")
     if progress is not None:
-        first = Content.assemble(
-            (f"⟳ running {progress.what}", "bold $text-warning"), SEP,
-            f"{progress.events:,} events", SEP, f"t={format_ns(progress.time_ns)}", SEP,
-            ("press any key to stop", "$text-muted"))
+        first = _pack([Content.assemble((f"⟳ running {progress.what}", "bold $text-warning")),
+                       Content(f"{progress.events:,} events"), Content(f"t={format_ns(progress.time_ns)}"),
+                       Content.assemble(("press any key to stop", "$text-muted"))], width)
         return Content.assemble(first, "\n", _event_line(progress.event, 0, running=True))
     dev = f"{view.device} · " if view.device else ""
-    first = Content.assemble(
-        (f"event {view.cursor:,} / {view.total:,}", "bold"), (_total_note(view), "$text-muted"),
-        SEP, (f"{dev}CPU{view.cpu}", "bold"), SEP, (view.stop, _stop_style(view.stop)),
-        (f" · {why_key}: why" if "breakpoint" in view.stop and why_key else "", "$text-muted"), SEP, f"t={format_ns(view.time_ns)}", SEP, (view.scenario, "bold"), f" · {view.platform}")
+    first = _pack([
+        Content.assemble((f"event {view.cursor:,} / {view.total:,}", "bold"), (_total_note(view), "$text-muted")),
+        Content.assemble((f"{dev}CPU{view.cpu}", "bold")),
+        Content.assemble((view.stop, _stop_style(view.stop)),
+                         (f" · {why_key}: why" if "breakpoint" in view.stop and why_key else "", "$text-muted")),
+        Content(f"t={format_ns(view.time_ns)}"),
+        Content.assemble((view.scenario, "bold"), f" · {view.platform}")], width,
+        shorter=(Content.assemble((view.scenario, "bold")), None))
     parts: list[str | Content] = [first, "\n", _event_line(view.event, view.cursor, failed=view.history_failed)]
     if view.detail:
         parts += ["\n", Content.assemble(("── ", "$text-error"), (view.detail, "$text-error"))]
     return Content.assemble(*parts)
+
+
+#: the rows the first line may take before its last part is shortened, then left out
+FIRST_ROWS = 2
+
+
+def _pack(parts: list[Content], width: int | None, shorter: tuple[Content | None, ...] = ()) -> Content:
+    """``parts`` joined by ``SEP``, broken into rows of ``width`` only between two parts, never
+    inside one (hardening26: at 80 columns the stop's "· w: why" was split from its stop, "·" at
+    the end of a row and "w: why" at the start of the next, and a separator could end a row). The
+    last part (the scenario and its platform: the same for the whole session, where the others
+    change as the cursor moves) goes at the end of the last row, else of an earlier row with room,
+    else on a row of its own while there are fewer than ``FIRST_ROWS``; else each of ``shorter``
+    is tried in its place (None: left out) -- at 80 columns the scenario's name without its
+    platform, then nothing. A part wider than ``width`` is wrapped by the widget as before."""
+    if width is None:
+        return Content.assemble(*[x for i, part in enumerate(parts) for x in ((SEP,) if i else ()) + (part,)])
+    sep = Content.assemble(SEP)
+
+    def used(row: list[Content]) -> int:
+        return sum(part.cell_length for part in row) + sep.cell_length * max(len(row) - 1, 0)
+
+    rows: list[list[Content]] = [[]]
+    for part in parts[:-1]:
+        if rows[-1] and used(rows[-1]) + sep.cell_length + part.cell_length > width:
+            rows.append([])
+        rows[-1].append(part)
+    for last in (parts[-1], *shorter):
+        if last is None:
+            break
+        room = [row for row in (rows[-1], *rows[:-1]) if used(row) + sep.cell_length + last.cell_length <= width]
+        if room:
+            room[0].append(last)
+            break
+        if len(rows) < FIRST_ROWS:
+            rows.append([last])
+            break
+    pieces: list[Content | str] = []
+    for r, row in enumerate(rows):
+        if r:
+            pieces.append("\n")
+        for i, part in enumerate(row):
+            pieces += [sep, part] if i else [part]
+    return Content.assemble(*pieces)
 
 
 def _total_note(view: View) -> str:
@@ -78,11 +127,15 @@ class StatusLine(Static):
     progress: reactive[Progress | None] = reactive(None, layout=False)
 
     def watch_view(self) -> None:
-        self.update(status_content(self.view, self.progress, self.why_key), layout=False)
+        self._paint()
 
     def watch_progress(self, progress: Progress | None) -> None:
         self.set_class(progress is not None, "-running")
-        self.update(status_content(self.view, self.progress, self.why_key), layout=False)
+        self._paint()
+
+    def _paint(self) -> None:
+        width = max(self.app.size.width - 2, 20)     # (the line's padding: a column each side)
+        self.update(status_content(self.view, self.progress, self.why_key, width), layout=False)
 
     def on_mount(self) -> None:
         self.on_resize()
@@ -94,6 +147,7 @@ class StatusLine(Static):
         lines = 4 if width >= 140 else 5 if width >= 100 else 6
         self.set_class(lines == 5, "-lines-5")
         self.set_class(lines == 6, "-lines-6")
+        self._paint()       # its first line is broken between parts at this width
         self.call_after_refresh(self.fit_toasts)
 
     def fit_toasts(self) -> None:
