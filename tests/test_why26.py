@@ -43,3 +43,83 @@ def test_a_fasteoi_spin_behind_irq_set_affinity_links_the_holder() -> None:
     assert holder.relation == "waits for desc->lock, held by"
     own = [b[0] for b in head.branches if b[0].path == "cpus[1].isr[0x20]"]
     assert len(own) == 1 and own[0].relation == "in the handler of"
+
+
+# --- (3) the hit at a reopened snapshot's stop ----------------------------------------------------------------------
+HELD12 = TESTS / "heldout_why12"
+
+
+def _h11_stopped() -> Session:
+    s = Session.from_scenario(str(HELD12 / "h11-disabled-two-edges-k61.yaml"))
+    stop = s.continue_()
+    assert stop.reason == "breakpoint" and stop.breakpoint == "irq-lost"
+    return s
+
+
+def test_snapshot_hits_carry_their_place_in_the_run_and_the_stop_explains_the_hit_it_reported(tmp_path: Path) -> None:
+    """h11 stops at event 27, where two equal irq-lost hits (two parked edges) are recorded; the stop reports the
+    first (``Checker`` takes the first hit of the step). ``why`` of the stop -- live, and at the snapshot reopened
+    with or without verification -- explains that hit's own edge (2 ms: events 21, 20, 19), not the later one's
+    (2.1 ms: 25, 24, 23). Main: snapshot-read hits had no ``seq`` (-1), the stop matched the last equal hit, and an
+    unverified reopen explained the later edge as well."""
+    from msidbg.debugger.whyrun import target_for
+
+    s = _h11_stopped()
+    first, second = (h for h in s.hits() if h.event == s.cursor)
+    assert (first.seq, second.seq) == (0, 1) and first == second
+    assert s.why(first).events() != s.why(second).events()
+    live = target_for(s, "")
+    assert live.seq == 0 and s.why(live).events() == s.why(first).events() == [27, 21, 20, 19, 8, 1]
+    snap = tmp_path / "h11.msgpack"
+    s.save(str(snap))
+    for verify in (False, True):
+        r = Session.open(str(snap), verify=verify)
+        assert [h.seq for h in r.hits()] == [0, 1], verify
+        t = target_for(r, "")
+        assert not isinstance(t, int | str) and t.seq == 0, verify
+        assert r.why(t).events() == [27, 21, 20, 19, 8, 1], verify
+        assert r.why(r.hits()[1]).events() == [27, 25, 24, 23, 8, 1], verify
+
+
+def _conditional_stop(tmp_path: Path) -> Path:
+    s = Session.from_scenario(str(TESTS.parent / "scenarios" / "msix-write-while-unmasked.yaml"))
+    for b in s.breakpoints:
+        s.enable_breakpoint(b.id, False)
+    s.add_breakpoint('msix-write-unmasked if event.dev == "eth0"')
+    stop = s.continue_()
+    assert stop.event == 25 and stop.breakpoint == 'msix-write-unmasked if event.dev == "eth0"'
+    snap = tmp_path / "cond.msgpack"
+    s.save(str(snap))
+    return snap
+
+
+def test_a_conditional_builtin_stop_explains_its_hit(tmp_path: Path) -> None:
+    """A stop of ``msix-write-unmasked if event.dev == "eth0"`` (its label is its spec) at a reopened snapshot: the
+    default target is the hit the stop reported, a ``hit`` target. Main: the event (its label matched no hit name)."""
+    from msidbg.debugger.whyrun import target_for
+    from tests.why_helpers import cli
+
+    r = Session.open(str(_conditional_stop(tmp_path)), verify=False)
+    t = target_for(r, "")
+    assert not isinstance(t, int | str) and (t.event, t.name, t.seq) == (25, "msix-write-unmasked", 0)
+    assert r.why(t).target["kind"] == "hit"
+    import json
+    rc, out, _ = cli("why", str(tmp_path / "cond.msgpack"), "--json")
+    assert rc == 0 and json.loads(out)["target"]["kind"] == "hit" and json.loads(out)["target"]["event"] == 25
+
+
+async def test_w_at_a_reopened_snapshots_conditional_stop_explains_the_hit(tmp_path: Path) -> None:
+    """The TUI: open the snapshot, ``w`` at the cursor: "Why: hit msix-write-unmasked at event 25" (main: "Why: event
+    25", the event's chain)."""
+    from msidbg.tui.app import make_app
+    from tests.tui.conftest import idle, screen_text
+
+    app = make_app(str(_conditional_stop(tmp_path)), keymap={})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await idle(pilot, app)
+        assert app.session.cursor == 25
+        await pilot.press("w")
+        await pilot.pause()
+        await idle(pilot, app)
+        text = "\n".join(screen_text(app))
+        assert "Why: hit msix-write-unmasked at event 25" in text
