@@ -123,3 +123,63 @@ async def test_w_at_a_reopened_snapshots_conditional_stop_explains_the_hit(tmp_p
         await idle(pilot, app)
         text = "\n".join(screen_text(app))
         assert "Why: hit msix-write-unmasked at event 25" in text
+
+
+# --- held-out round 13 (tests/heldout_why13/PREDICTIONS.md) --------------------------------------------------------
+HELD13 = TESTS / "heldout_why13"
+
+
+def _held(name: str) -> Session:
+    return ran(name, HELD13)
+
+
+def test_k03_a_pv_pcifront_handler_run_reaches_the_functions_condition() -> None:
+    """k03 (xen-pv 4.17 / 6.1): the handler run of eth2's GSI pirq: the upcall's clear <- its callback <- the upcall <-
+    the port's pending bit <- eth2's INTx condition ("INTx# asserted by": send_guest_pirq for the machine GSI the
+    function drives) <- its Command <- the probe. Main: the pending bit linked only the port's EVTCHNOP_bind_pirq, and
+    the chain never named the device's signal."""
+    s = _held("k03-pv-pcifront-handler-x417-k61")
+    run = next(e.index for e in s.events(1, s.total + 1) if e.kind == "irq.handler")
+    why = s.why(run)
+    assert links(why) == [("upcall.clear", "cpus[1].upcall"), ("xen", "cpus[1].callback"), ("xen", "cpus[1].upcall"),
+                          ("xen", "xen.ports[1].pending"), ("intx.cond", "acct.eth2.held[0]"),
+                          ("pci.cmd", "devices.eth2.cmd"), ("action.start", "actions[0]")]
+    assert why.chain[4].relation == "INTx# asserted by"
+
+
+def test_k04_a_pv_condition_behind_a_port_masked_after_the_send_links_the_mask() -> None:
+    """k04 (xen-pv): the last send of eth2's GSI pirq came just before vCPU0's disable_irq masked the port; the event
+    never reaches the guest, no EOI comes, the host irq stays in flight and the condition is lost at the end: loss <-
+    the condition <- the port's mask (disable_irq's disable_dynirq, "held by the mask") <- the disable_irq action.
+    Main: loss <- condition <- Xen's send <- the port's pending bit <- its bind <- the probe (no disable_irq)."""
+    s = _held("k04-pv-pcifront-disable-storm-x417-k61")
+    (hit,) = s.armed_hits()
+    why = s.why(hit)
+    assert links(why) == [("lost", "acct.eth2.lost[0]"), ("intx.cond", "acct.eth2.held[0]"),
+                          ("guest", "xen.ports[1].masked"), ("action.start", "actions[2]")]
+    assert why.chain[2].relation == "held by the mask" and why.chain[2].stack[0] == "driver_disable_irq+mask"
+
+
+def test_k01_k05_k06_chains_as_predicted() -> None:
+    """The files whose chains main already gave as predicted (regression pins): k01's nobody-cared loss, k05's
+    Lowest Priority delivery to CPU0 (lowest_priority: first), k06's handler run in an interrupt after the shared
+    request re-enabled the line."""
+    s = _held("k01-intx-storm-shared3-k510")
+    why = s.why(s.armed_hits()[0])
+    assert links(why) == [("lost", "acct.usb1.lost[0]"), ("kernel", "irqs[19].disabled"), ("accept", "cpus[1].isr[0x21]"),
+                          ("irr.level", "cpus[1].irr[0x21]"), ("intx.cond", "acct.usb1.held[0]"),
+                          ("initial", "devices.usb1.cmd")]
+    assert why.chain[1].stack[0] == "handle_fasteoi_irq+note"
+    s = _held("k05-lowprio-flat-first-k414")
+    run = next(e for e in s.events(1, s.total + 1) if e.kind == "irq.handler")
+    assert run.cpu == 0
+    assert links(s.why(run.index))[1:] == [("accept", "cpus[0].isr[0x41]"), ("irr.set", "cpus[0].irr[0x41]"),
+                                           ("table.write", "devices.eth0.msix.table[0].data"),
+                                           ("action.start", "actions[0]")]
+    s = _held("k06-spoll-recovered-by-shared-request-k61")
+    assert not s.armed_hits()
+    last = [e for e in s.events(1, s.total + 1) if e.kind == "irq.handler"][-1]
+    why = s.why(last.index)
+    assert last.dev == "eth3" and why.chain[0].stack[0] == "handle_fasteoi_irq+action"
+    assert links(why) == [("intx.ack", "acct.eth3.held[0]"), ("intx.cond", "acct.eth3.held[0]"),
+                          ("pci.cmd", "devices.eth3.cmd"), ("action.start", "actions[0]")]
