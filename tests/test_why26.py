@@ -183,3 +183,54 @@ def test_k01_k05_k06_chains_as_predicted() -> None:
     assert last.dev == "eth3" and why.chain[0].stack[0] == "handle_fasteoi_irq+action"
     assert links(why) == [("intx.ack", "acct.eth3.held[0]"), ("intx.cond", "acct.eth3.held[0]"),
                           ("pci.cmd", "devices.eth3.cmd"), ("action.start", "actions[0]")]
+
+
+def test_k08_a_retriggered_stray_links_the_message_left_in_the_old_cpus_irr() -> None:
+    """k08 (5.4.19, the xHCI's MSI without a mask bit moved four times): the first irq-spurious is the xHCI's message
+    left in CPU1's IRR after msi_set_affinity retriggered it to the new CPU, taken by nvme0's handler. Its chain: the
+    stray <- CPU1's accept <- the IRR bit the xHCI's message set <- the message's data write (the two-step update, in
+    irq_move_irq on CPU1) <- the deferred move <- its set_affinity; nvme0's slot a branch. Main: stray <- nvme0's
+    vector_irq slot <- nvme0's probe (the xHCI never named)."""
+    s = _held("k08-retrigger-stray-4cpu-k5419")
+    hit = next(h for h in s.armed_hits() if h.name == "irq-spurious")
+    why = s.why(hit)
+    assert links(why) == [("stray.retriggered", "cpus[1].irr[0x22]"), ("accept", "cpus[1].isr[0x22]"),
+                          ("irr.set", "cpus[1].irr[0x22]"), ("msi.reg", "devices.xhci.msi.data"),
+                          ("irq.move_pending", "irqs[27].pending_mask"), ("action.start", "actions[5]")]
+    assert [b[0].link for b in why.chain[0].branches] == ["vector_irq"]
+
+
+def test_k09_a_task_spinning_behind_a_flow_handler_links_its_interrupt() -> None:
+    """k09 (5.15): CPU0's free_irq finds CPU1 in handle_fasteoi_irq and spins: its first poll is a ``lock.wait`` node
+    (it writes nothing) linking the interrupt CPU1 handles ("waits for desc->lock, held by" its accept) <- the level
+    entry's IRR bit <- the condition. Main: the event <- the free_irq action only."""
+    s = _held("k09-free-behind-fasteoi-k515")
+    (spin,) = [e.index for e in s.events(1, s.total + 1) if e.kind == "kernel"
+               and str(e.fields.get("what", "")).startswith("desc->lock: CPU1 is in the flow handler")]
+    why = s.why(spin)
+    assert links(why)[:4] == [("lock.wait", "cpus[0].proc.wait"), ("accept", "cpus[1].isr[0x21]"),
+                              ("irr.level", "cpus[1].irr[0x21]"), ("intx.cond", "acct.eth0.held[0]")]
+    assert why.chain[0].stack[0] == "free_irq+remove_action" and why.chain[1].relation == "waits for desc->lock, held by"
+
+
+def test_k10_a_fasteoi_spin_behind_an_irte_update_links_set_affinity() -> None:
+    """k10 (5.15, remapping, 3 CPUs): as lockq23 i01 on another release and topology."""
+    s = _held("k10-fasteoi-behind-irte-3cpu-k515")
+    (spin,) = _spin_notes(s, "handle_fasteoi_irq")
+    assert links(s.why(spin)) == [("kernel", "acct.eth0.held[0]"), ("action.start", "actions[2]")]
+
+
+def test_the_new_records_change_nothing_the_model_does() -> None:
+    """Provenance on and off: the same events, hits and state hash for every held-out file of this round and i01."""
+    from msidbg.model import new_engine
+    from msidbg.scenario import load_scenario
+    from msidbg.sim.world import state_hash
+
+    paths = sorted(HELD13.glob("k0[2-9]*.yaml")) + sorted(HELD13.glob("k1*.yaml")) + [LOCKQ23 / "i01-intx-ir-disable-behind-flow-k66.yaml"]
+    for path in paths:
+        scn = load_scenario(str(path))
+        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
+        on.run_sync()
+        off.run_sync()
+        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
+        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name

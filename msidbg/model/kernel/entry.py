@@ -191,6 +191,11 @@ def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
         if d == dev and i == idx:
             continue
         acct_[d]["spurious"][i] += n
+        # provenance: the arrival itself -- this CPU's accept of the message left in its IRR (the device's message,
+        # written by the two-step update that raced it) -- and the slot that sends it to another irq's handler
+        # (why26, heldout_why13 k08: the node linked the slot alone, so the chain named nvme0's activation, never
+        # the xHCI's message or its move)
+        P.dep(PC.D_CAUSE, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
@@ -525,7 +530,24 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                 P.dep(PC.D_LOCK, PK.key(PK.ACTION, action))
         _spin_node(k, P, desc, prog, f"CPU{held} is in {site}" + (" (its chip call under raw_spin_lock_irqsave)"
                                                                   if site == "irq_set_affinity" else ""))
+    elif noted and site == "the flow handler" and k.ctx is k.cpu.proc:
+        task_behind_flow(k, desc, held)
     return True
+
+
+def task_behind_flow(k: Any, desc: Any, held: int) -> None:
+    """Provenance of a task's first poll on desc->lock behind CPU ``held``'s flow handler (spin_on_lock's, and
+    free_irq's __free_irq behind the flow handlers it found): it waits for the interrupt that handler handles (its
+    accept) -- a node that writes nothing (the task's wait is no value a later step reads). why26 (heldout_why13
+    k09): none, so why of the spin named only the task's action."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    ahead = _flow_interrupt(k.w.cpus[held], desc.irq, None)
+    if ahead >= 0:
+        P.dep(PC.D_LOCK, ahead)
+        P.write(PC.LOCK_WAIT, PK.key(PK.WAIT, k.cpu_id), held,
+                note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: CPU{held} is in its flow handler")
 
 
 #: the flow handlers whose first poll on a held or waited-for desc->lock is a provenance node (``_spin_node``)
