@@ -54,13 +54,13 @@ class Recorder:
     rows the other file sets differently), also a fingerprint of the world after each step that read one
     of them and the few steps after it (``Fingerprints``)."""
 
-    def __init__(self, s: Session, track: Collection[str] = ()) -> None:
+    def __init__(self, s: Session, track: Collection[str] = (), against: Run | None = None) -> None:
         self.s = s
         self.names: list[str] = []
         self.ids: dict[str, int] = {}
         self.ctx = array("H")
         eng = s.eng
-        self.prints = Fingerprints(s, track) if track else None
+        self.prints = Fingerprints(s, track, against) if track else None
         handlers = eng.handlers
         for kind, fn in list(handlers.items()):
             handlers[kind] = self._wrap(kind, fn)
@@ -154,14 +154,18 @@ class Fingerprints:
     list; engine bookkeeping left out), keyed by the count of steps executed so far -- the same step in
     both runs while their events and provenance are the same. No step reads a tracked row: nothing is
     packed (the benchmark pair, which differs in a cost, costs nothing). At most ``BUDGET`` bytes are packed
-    a run (about half a second): past it the run is no longer watched (``spent``)."""
+    a run (about a quarter of a second), and the second run stops once its events part from the first's: past
+    either it is no longer watched (``spent``)."""
 
     AFTER = 8
-    BUDGET = 64 << 20
+    BUDGET = 32 << 20
 
-    def __init__(self, s: Session, track: Collection[str]) -> None:
+    def __init__(self, s: Session, track: Collection[str], against: Run | None = None) -> None:
         self.eng = s.eng
         self.track = frozenset(track)
+        #: the run recorded first (for the second): once this run's events part from its, the prefix has ended
+        self.against = against
+        self._sigs = (Sig(against.log), Sig(s.eng.log)) if against is not None else None
         self.hot = 0
         self.steps = 0
         self.packed = 0
@@ -181,9 +185,25 @@ class Fingerprints:
     def after_step(self) -> None:
         self.hot -= 1
         self.steps += 1
-        self.at[self.steps] = (len(self.eng.log), self.parts())
+        n = len(self.eng.log)
+        if self._parted(n):     # (past the identical prefix: nothing more to compare)
+            self.spent, self.hot = True, 0
+            return
+        self.at[self.steps] = (n, self.parts())
         if self.packed > self.BUDGET:
             self.spent, self.hot = True, 0
+
+    def _parted(self, n: int) -> bool:
+        """The second run's event ``n`` differs from the first run's (time included): its prefix has ended."""
+        if self._sigs is None or n == 0:
+            return False
+        a, b = self.against.log, self.eng.log    # type: ignore[union-attr]
+        if n > len(a):
+            return True
+        if a.times[n - 1 - a.base] != b.times[n - 1 - b.base]:
+            return True
+        sa, sb = self._sigs
+        return bool(sa(n) != sb(n))
 
     def parts(self) -> dict[Any, int]:
         pack = self._packer.pack
@@ -332,12 +352,13 @@ def _snapshot_from_start(path: str, spacing: int | None, seed: int | None = None
     return s
 
 
-def record_run(label: str, path: str, s: Session, max_events: int | None = None, track: Collection[str] = ()) -> Run:
+def record_run(label: str, path: str, s: Session, max_events: int | None = None, track: Collection[str] = (),
+               against: Run | None = None) -> Run:
     """Run a session that has not executed anything yet to the end, noting each step's context (and, with
     ``track``, fingerprints after the steps that read those behaviour rows)."""
     if s.history_ready and s.total:
         raise ValueError("diff needs a session at event 0 (its steps are recorded as they run)")
-    rec = Recorder(s, track)
+    rec = Recorder(s, track, against)
     s.run(max_events)
     rec.finish()
     run = Run(label, path, s, rec.names, rec.ctx, prints=rec.prints)
@@ -949,7 +970,8 @@ def diff_files(path_a: str, path_b: str, seed: int | None = None, max_events: in
     sb = open_session(path_b, seed, max_events, spacing)
     fresh = not (sa.history_ready and sa.total) and not (sb.history_ready and sb.total)
     rows = differing_rows(sa, sb) if fresh else set()
-    return compare(record_run("a", path_a, sa, max_events, rows), record_run("b", path_b, sb, max_events, rows))
+    ra = record_run("a", path_a, sa, max_events, rows)
+    return compare(ra, record_run("b", path_b, sb, max_events, rows, ra))
 
 
 # --- text ---------------------------------------------------------------------------------------------------
