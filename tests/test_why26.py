@@ -234,3 +234,16 @@ def test_the_new_records_change_nothing_the_model_does() -> None:
         off.run_sync()
         assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
         assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+
+
+def test_an_edge_spinning_behind_another_cpus_flow_handler_links_its_interrupt() -> None:
+    """k08 again (a result, not a prediction): CPU1's handle_edge_irq finds CPU2 in the xHCI's flow handler
+    ("desc->lock: CPU2 is in the flow handler of irq 27"): its first poll is a node on the held signal linking CPU2's
+    accept ("waits for desc->lock, held by") <- the IRR bit <- the message. Main: no node (the event's own interrupt)."""
+    s = _held("k08-retrigger-stray-4cpu-k5419")
+    spin = next(e.index for e in s.events(1, s.total + 1) if e.kind == "kernel"
+                and str(e.fields.get("what", "")).startswith("desc->lock: CPU2 is in the flow handler"))
+    why = s.why(spin)
+    assert links(why)[:3] == [("kernel", "acct.xhci.held[0]"), ("accept", "cpus[2].isr[0x22]"),
+                              ("irr.set", "cpus[2].irr[0x22]")]
+    assert why.chain[1].relation == "waits for desc->lock, held by" and why.chain[0].cpu == 1

@@ -515,11 +515,12 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     P = k.eng.prov
     prog = k.frame.get("prog")
     if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh \
-            and (site == "irq_set_affinity" or prog == "handle_fasteoi_irq"):
+            and (site in ("irq_set_affinity", "the flow handler") or prog == "handle_fasteoi_irq"):
         # provenance (the first, noted poll): the interrupt this CPU took is held until the holder's unlock -- what a
         # driver waiting for it (a doorbell's timeout) links, and through it the action whose irq_set_affinity
         # holds the lock (kernlock). handle_fasteoi_irq (why26: no node) links any holder: a task's action (its
-        # irq_set_affinity, disable_irq / enable_irq section), another CPU's flow handler's interrupt (its accept)
+        # irq_set_affinity, disable_irq / enable_irq section), another CPU's flow handler's interrupt (its accept);
+        # handle_edge_irq behind another CPU's flow handler links that interrupt too (why26, heldout_why13 k08)
         if site == "the flow handler":
             ahead = _flow_interrupt(k.w.cpus[held], desc.irq, None)
             if ahead >= 0:
