@@ -99,13 +99,18 @@ def test_diff_of_files_whose_switch_no_step_reaches_names_the_switch(tmp_path: P
     a.write_text(RELOAD.format(extra=""))
     b.write_text(RELOAD.format(extra=", xen_msixtbl_refcount: fixed"))
     r = diff_files(str(a), str(b))
-    assert r.first is None and r.same_outcome
+    assert r.same_outcome
     assert r.switches == {"xen_msixtbl_refcount": {"a": "inverted", "b": "fixed"}}
     assert r.as_dict()["switches"] == r.switches
+    # why26: the steps are the same, the state is not for a while -- the remove's msixtbl_pt_unregister keeps 4.5's
+    # entry (the inverted refcount) and frees the fixed one's, and the re-probe registers it again in both. The
+    # fingerprints taken after the steps that read the row find it (it read "the same state after each")
+    d = r.first
+    assert d is not None and d.state_only and d.a_info["kind"] == "qemu.unbind_pirq"
+    assert [p["path"] for p in d.paths] == ["xen.msixtbl.eth0"]
+    assert r.a.session.world["xen"]["msixtbl"]["eth0"] == r.b.session.world["xen"]["msixtbl"]["eth0"]
     text = render(r).splitlines()
-    assert text[2:5] == ["no divergence: every context executed the same steps",
-                         "  the files differ in (the runs never part: the same steps, the same state after each):",
-                         "    xen_msixtbl_refcount: A inverted, B fixed"]
+    assert text[2].startswith("first divergence: qemu") and "    xen_msixtbl_refcount: A inverted, B fixed" in text
 
 
 def test_a_diff_cut_by_max_events_does_not_claim_the_switch_is_never_reached() -> None:

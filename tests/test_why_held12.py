@@ -211,14 +211,21 @@ def test_a_second_offline_and_a_round_trip_name_the_take_cpu_down_that_ran() -> 
     assert got == [("take_cpu_down+cpu_disable", False), ("cpu_up+start", True), ("take_cpu_down+cpu_disable", False)]
 
 
-def test_a_state_difference_that_appears_and_vanishes_is_not_a_divergence() -> None:
-    """h06 (documented, gap 6 left): A counts irq_count 1..3, B leaves it unset, and the shared request of eth6 resets
-    it to 0 in both -- the runs never part and diff lists the switches."""
+def test_a_state_difference_that_appears_and_vanishes_is_found_where_it_appears() -> None:
+    """h06: A counts irq_count 1..3, B leaves it unset, and the shared request of eth6 resets it to 0 in both. Round 12
+    left it ("the runs never part"); why26's fingerprints (the steps that read note_interrupt_counts) find it at the
+    first handled interrupt's note_interrupt: a state-only divergence at that EOI, irq_count A 1, B unset."""
     r = diff_files(str(HELD / "h06-intx-count-reset-k512.yaml"), str(HELD / "h06-intx-count-reset-k513.yaml"))
-    assert r.first is None and r.same_outcome
-    assert sorted(r.switches) == ["kernel.version", "note_interrupt_counts"]
+    assert r.same_outcome and sorted(r.switches) == ["kernel.version", "note_interrupt_counts"]
+    d = r.first
+    assert d is not None and d.state_only and d.a == d.b
     a, b = r.a.session, r.b.session
     mid = next(e.index for e in a.events(1, a.total + 1) if e.kind == "action.start" and e.dev == "eth6")
+    first_handled = next(e.index for e in a.events(1, a.total + 1) if e.kind == "irq.handler")
+    assert first_handled < d.a < mid and a.event(d.a).kind == "apic.eoi"
+    assert d.a_info["stack"][0] == "handle_fasteoi_irq+note" and d.b_info["stack"][0] == "handle_fasteoi_irq+eoi"
+    assert [(p["path"], p["a"], p["b"]) for p in d.paths] == [("irqs[17].irq_count", 1, None)]
+    # the difference is gone by the end: the end-of-prefix comparison alone saw nothing
     assert a.world_at(mid)["irqs"][17].get("irq_count") == 3 and b.world_at(mid)["irqs"][17].get("irq_count") is None
     assert a.world["irqs"][17]["irq_count"] == b.world["irqs"][17]["irq_count"] == 0
 

@@ -23,8 +23,12 @@ import bisect
 import dataclasses
 import re
 from array import array
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
+from zlib import crc32
+
+import msgpack
 
 from msidbg.debugger.armour import is_snapshot_source
 from msidbg.debugger.session import Session
@@ -35,7 +39,8 @@ from msidbg.model.cpu import running
 from msidbg.model.prov import of as prov_of
 from msidbg.model.provread import CODE_MASK, EV_SHIFT
 from msidbg.sim.events import STR, EventLog, kind_by_code
-from msidbg.sim.rec import MAPS
+from msidbg.sim.rec import MAPS, Rec
+from msidbg.sim.rec import default as rec_default
 from msidbg.sim.world import diff_paths
 
 #: world paths that are bookkeeping of the engine, not state a fix changes
@@ -45,14 +50,17 @@ MAX_PATHS = 20
 
 
 class Recorder:
-    """Notes the context of every step an engine executes for the first time."""
+    """Notes the context of every step an engine executes for the first time; with ``track`` (behaviour
+    rows the other file sets differently), also a fingerprint of the world after each step that read one
+    of them and the few steps after it (``Fingerprints``)."""
 
-    def __init__(self, s: Session) -> None:
+    def __init__(self, s: Session, track: Collection[str] = (), against: Run | None = None) -> None:
         self.s = s
         self.names: list[str] = []
         self.ids: dict[str, int] = {}
         self.ctx = array("H")
         eng = s.eng
+        self.prints = Fingerprints(s, track, against) if track else None
         handlers = eng.handlers
         for kind, fn in list(handlers.items()):
             handlers[kind] = self._wrap(kind, fn)
@@ -68,12 +76,18 @@ class Recorder:
         eng = self.s.eng
         ctx = self.ctx
 
+        prints = self.prints
+
         def wrapped(e: Any, item: list[Any]) -> Any:
             if eng.fresh:
                 ctx.append(self._id(context_of(e.w, kind, item)))
                 if fn(e, item):     # a spin's silent poll: no event, the step is the next item's
                     ctx.pop()
+                    if prints is not None and prints.hot:
+                        prints.after_step()
                     return True
+                if prints is not None and prints.hot:
+                    prints.after_step()
                 return None
             return fn(e, item)
         return wrapped
@@ -84,6 +98,163 @@ class Recorder:
         end = self._id("end")
         while len(self.ctx) < n:
             self.ctx.append(end)
+
+
+class _Reads(dict[Any, Any]):
+    """The world's behaviour table during a diff run: a read of a tracked row (``[]``, ``get``, ``in``) on
+    a first execution arms the fingerprints of the steps that follow. Packs, compares and reads as the
+    plain dict it is (a restore replaces it with one: re-execution is not watched)."""
+
+    prints: Fingerprints
+
+    def __getitem__(self, k: Any) -> Any:
+        if k in self.prints.track:
+            self.prints.read()
+        return dict.__getitem__(self, k)
+
+    def get(self, k: Any, default: Any = None) -> Any:
+        if k in self.prints.track:
+            self.prints.read()
+        return dict.get(self, k, default)
+
+    def __contains__(self, k: Any) -> bool:
+        if k in self.prints.track:
+            self.prints.read()
+        return dict.__contains__(self, k)
+
+
+#: world keys whose values carry engine bookkeeping (``_NOISE``) below the top level: cleaned before a
+#: fingerprint packs them; any other top-level value is packed whole (a noise key elsewhere only makes a
+#: candidate that the world comparison then rejects)
+_NOISY_PARTS = frozenset({"cpus", "kernel", "qemu"})
+
+
+def _noise_key(k: Any) -> bool:
+    """A key whose path is engine bookkeeping as ``_NOISE`` reads paths (``.stack``, ``.wait`` as a
+    prefix of the key; ``busy_until``, ``queued``, ``irr_src`` anywhere in it)."""
+    return isinstance(k, str) and (k.startswith(("stack", "wait")) or "busy_until" in k or "queued" in k
+                                   or "irr_src" in k)
+
+
+def _clean(v: Any) -> Any:
+    if type(v) is dict or isinstance(v, Rec):
+        return {k: _clean(x) for k, x in v.items() if not _noise_key(k)}
+    if type(v) is list:
+        return [_clean(x) for x in v]
+    return v
+
+
+class Fingerprints:
+    """A cheap detector for state that parts inside the identical prefix and comes back (docs/why.md,
+    "Round 26"). The model reads a behaviour row only through the world's table; a state-only divergence
+    between two files that set a row differently starts at a step that read it. So the table is watched for
+    the rows the files set differently (``track``), and after each first execution of a step that read
+    one, and the ``AFTER`` steps after it (a value read into a frame's locals is used a step later), the
+    world is fingerprinted: a CRC of each part (a top-level value, each element of a top-level map or
+    list; engine bookkeeping left out), keyed by the count of steps executed so far -- the same step in
+    both runs while their events and provenance are the same. No step reads a tracked row: nothing is
+    packed (the benchmark pair, which differs in a cost, costs nothing). At most ``BUDGET`` bytes are packed
+    a run (about a quarter of a second), and the second run stops once its events part from the first's: past
+    either it is no longer watched (``spent``)."""
+
+    AFTER = 8
+    BUDGET = 32 << 20
+
+    def __init__(self, s: Session, track: Collection[str], against: Run | None = None) -> None:
+        self.eng = s.eng
+        self.track = frozenset(track)
+        #: the run recorded first (for the second): once this run's events part from its, the prefix has ended
+        self.against = against
+        self._sigs = (Sig(against.log), Sig(s.eng.log)) if against is not None else None
+        self.hot = 0
+        self.steps = 0
+        self.packed = 0
+        self.spent = False
+        self.at: dict[int, tuple[int, dict[Any, int]]] = {}   # step count -> (events so far, part -> CRC)
+        self._packer = msgpack.Packer(use_bin_type=True, default=rec_default)
+        self.base = self.parts()
+        w = self.eng.w
+        table = _Reads(w.behaviour)
+        table.prints = self
+        w.behaviour = table
+
+    def read(self) -> None:
+        if self.eng.fresh and not self.spent:
+            self.hot = self.AFTER + 1
+
+    def after_step(self) -> None:
+        self.hot -= 1
+        self.steps += 1
+        n = len(self.eng.log)
+        if self._parted(n):     # (past the identical prefix: nothing more to compare)
+            self.spent, self.hot = True, 0
+            return
+        self.at[self.steps] = (n, self.parts())
+        if self.packed > self.BUDGET:
+            self.spent, self.hot = True, 0
+
+    def _parted(self, n: int) -> bool:
+        """The second run's event ``n`` differs from the first run's (time included): its prefix has ended."""
+        if self._sigs is None or n == 0:
+            return False
+        a, b = self.against.log, self.eng.log    # type: ignore[union-attr]
+        if n > len(a):
+            return True
+        if a.times[n - 1 - a.base] != b.times[n - 1 - b.base]:
+            return True
+        sa, sb = self._sigs
+        return bool(sa(n) != sb(n))
+
+    def parts(self) -> dict[Any, int]:
+        pack = self._packer.pack
+        out: dict[Any, int] = {}
+        n = 0
+        v: Any
+        for k, v in self.eng.w.items():
+            if k in _STATE_SKIP:
+                continue
+            noisy = k in _NOISY_PARTS
+            if type(v) is dict or type(v) is list or isinstance(v, Rec):
+                items: Any = enumerate(v) if isinstance(v, list) else v.items()
+                for c, x in items:
+                    if noisy and _noise_key(c):
+                        continue
+                    b = pack(_clean(x) if noisy else x)
+                    n += len(b)
+                    out[(k, c)] = crc32(b)
+            else:
+                b = pack(v)
+                n += len(b)
+                out[k] = crc32(b)
+        self.packed += n
+        return out
+
+
+def first_fingerprint_difference(a: Run, b: Run, before: int) -> list[int]:
+    """The events (below ``before``, ascending, at most ``MAX_CANDIDATES``) after which the two runs'
+    fingerprints (``Fingerprints``) first show a part that differs and did not at event 0 -- candidates
+    the world comparison confirms (``first_state_difference``)."""
+    fa, fb = a.prints, b.prints
+    if fa is None or fb is None:
+        return []
+    new_parts = {p for p in set(fa.base) | set(fb.base) if fa.base.get(p) == fb.base.get(p)}
+    out: list[int] = []
+    for step in sorted(set(fa.at) & set(fb.at)):
+        ea, pa = fa.at[step]
+        eb, pb = fb.at[step]
+        if ea != eb or ea >= before:
+            break
+        if any(pa.get(p) != pb.get(p) for p in (set(pa) | set(pb)) if p in new_parts or p not in fa.base
+               and p not in fb.base):
+            if not out or out[-1] != ea:
+                out.append(ea)
+                if len(out) >= MAX_CANDIDATES:
+                    break
+    return out
+
+
+#: at most this many fingerprint candidates are compared world to world (each a ``world_at`` of both runs)
+MAX_CANDIDATES = 8
 
 
 def context_of(w: dict[str, Any], kind: str, item: list[Any]) -> str:
@@ -110,6 +281,8 @@ class Run:
     per: dict[str, array[int]] = field(default_factory=dict)
     pos: array[int] = field(default_factory=lambda: array("q"))
     summary: dict[str, Any] = field(default_factory=dict)
+    #: the world's fingerprints after steps that read a tracked behaviour row (``Fingerprints``), or None
+    prints: Fingerprints | None = None
 
     @property
     def log(self) -> EventLog:
@@ -133,14 +306,23 @@ class Run:
 def open_run(label: str, path: str, seed: int | None = None, max_events: int | None = None,
              spacing: int | None = MAX_SPACING) -> Run:
     """Run ``path`` (a scenario, or a snapshot's scenario and schedule) to the end with a recorder."""
+    return record_run(label, path, open_session(path, seed, max_events, spacing), max_events)
+
+
+def open_session(path: str, seed: int | None = None, max_events: int | None = None,
+                 spacing: int | None = MAX_SPACING) -> Session:
+    """The session ``open_run`` records: a scenario at event 0, or a snapshot's run."""
     if is_snapshot_source(path):
         if seed is not None or max_events is not None:
-            s = _snapshot_from_start(path, spacing, seed)
-        else:
-            s = Session.open(path, verify=False, spacing=spacing)
-    else:
-        s = Session.from_scenario(path, seed, spacing=spacing)
-    return record_run(label, path, s, max_events)
+            return _snapshot_from_start(path, spacing, seed)
+        return Session.open(path, verify=False, spacing=spacing)
+    return Session.from_scenario(path, seed, spacing=spacing)
+
+
+def differing_rows(a: Session, b: Session) -> set[str]:
+    """The behaviour rows the two sessions' tables set differently (or only one has)."""
+    ta, tb = a.eng.w.get("behaviour") or {}, b.eng.w.get("behaviour") or {}
+    return {k for k in set(ta) | set(tb) if k not in ta or k not in tb or ta[k] != tb[k]}
 
 
 def _snapshot_from_start(path: str, spacing: int | None, seed: int | None = None) -> Session:
@@ -170,14 +352,16 @@ def _snapshot_from_start(path: str, spacing: int | None, seed: int | None = None
     return s
 
 
-def record_run(label: str, path: str, s: Session, max_events: int | None = None) -> Run:
-    """Run a session that has not executed anything yet to the end, noting each step's context."""
+def record_run(label: str, path: str, s: Session, max_events: int | None = None, track: Collection[str] = (),
+               against: Run | None = None) -> Run:
+    """Run a session that has not executed anything yet to the end, noting each step's context (and, with
+    ``track``, fingerprints after the steps that read those behaviour rows)."""
     if s.history_ready and s.total:
         raise ValueError("diff needs a session at event 0 (its steps are recorded as they run)")
-    rec = Recorder(s)
+    rec = Recorder(s, track, against)
     s.run(max_events)
     rec.finish()
-    run = Run(label, path, s, rec.names, rec.ctx)
+    run = Run(label, path, s, rec.names, rec.ctx, prints=rec.prints)
     run.index()
     run.summary = s.summary()
     return run
@@ -370,6 +554,13 @@ def first_state_difference(a: Run, b: Run, before: int) -> tuple[int, dict[str, 
         got = state_difference(_state_of(a, e), _state_of(b, e))
         return {p: v for p, v in got.items() if base.get(p) != v}
 
+    # the fingerprints' candidates first (why26): a difference that appears and vanishes again inside the
+    # prefix is seen at the step that made it; the event it belongs to (or, for a step before any event of
+    # its own, the next) is confirmed world to world
+    for e in first_fingerprint_difference(a, b, before):
+        for at in (e, e + 1):
+            if 1 <= at <= hi and (got := new(at)):
+                return at, got
     found = new(hi)
     if not found:
         return None
@@ -772,8 +963,15 @@ def compare(a: Run, b: Run) -> DiffResult:
 
 def diff_files(path_a: str, path_b: str, seed: int | None = None, max_events: int | None = None,
                spacing: int | None = MAX_SPACING) -> DiffResult:
-    """``msidbg diff A B``: run both (``seed`` overrides each file's) and compare them."""
-    return compare(open_run("a", path_a, seed, max_events, spacing), open_run("b", path_b, seed, max_events, spacing))
+    """``msidbg diff A B``: run both (``seed`` overrides each file's) and compare them. Both sessions are
+    made before either runs, so that each run watches the behaviour rows the other file sets differently
+    (``Fingerprints``)."""
+    sa = open_session(path_a, seed, max_events, spacing)
+    sb = open_session(path_b, seed, max_events, spacing)
+    fresh = not (sa.history_ready and sa.total) and not (sb.history_ready and sb.total)
+    rows = differing_rows(sa, sb) if fresh else set()
+    ra = record_run("a", path_a, sa, max_events, rows)
+    return compare(ra, record_run("b", path_b, sb, max_events, rows, ra))
 
 
 # --- text ---------------------------------------------------------------------------------------------------

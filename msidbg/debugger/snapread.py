@@ -350,7 +350,7 @@ def _hits(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> lis
                 and isinstance(name, str) and len(name) <= 64 and isinstance(detail, str)
                 and len(detail) <= MAX_DETAIL):
             raise Bad(f"hits[{i}]: expected [event 1..{cursor}, time_ns, name, detail]")
-        out.append(Hit(event, time_ns, name, detail))
+        out.append(Hit(event, time_ns, name, detail, i))    # (seq: its place in the run's hit list, as HitLog's)
     return out
 
 

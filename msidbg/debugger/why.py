@@ -126,7 +126,7 @@ class Why:
 
 # --- building ------------------------------------------------------------------------------------------
 #: a node's dependencies on the message it carried (``deps``: after the mask that held it)
-_MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD})
+_MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD, C.D_LINE})
 
 
 #: what kept a held signal from ever being released (the driver never set the entry up; its managed irq was left shut

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from msidbg.debugger.armour import is_snapshot_source
-from msidbg.debugger.breakpoints import BreakpointError
+from msidbg.debugger.breakpoints import BUILTIN, BreakpointError
 from msidbg.debugger.session import Session
 from msidbg.debugger.why import WhyError
 from msidbg.errors import MsidbgError
@@ -96,13 +96,34 @@ def target_for(s: Session, path: str, hit: int | None = None, event: int | None 
         return armed[hit]
     stop = s.last_stop
     if stop.reason == "breakpoint" and stop.event > 0:
-        for h in reversed(armed):
-            if h.event == stop.event and h.name == stop.breakpoint:
-                return h
-        return stop.event
+        h = stop_hit(s)
+        return h if h is not None else stop.event
     if armed:
         return armed[0]
     raise WhyError(NO_ARMED_HIT)
+
+
+def stop_hit(s: Session) -> Hit | None:
+    """The hit a breakpoint stop reports, or None (the stop is no built-in's: a watch, an ``if``, a ``call``).
+    The stop names its breakpoint (by id, else by label) and the detail of the hit that fired it: the first hit at
+    the stop's event of that built-in name whose detail is the stop's -- the one ``Checker`` reported, also for a
+    conditional built-in (``irq-lost if ...``, whose label is its spec). why26: the stop was matched by label among
+    the armed unconditional hits, last first, so a conditional built-in's stop explained the event rather than its
+    hit, and of two equal hits at one event (heldout_why12 h11) the later, not the one the stop reported."""
+    stop = s.last_stop
+    if stop.reason != "breakpoint" or stop.event <= 0:
+        return None
+    bps = s.breakpoints
+    bp = next((b for b in bps if b.id == stop.bp_id), None) if stop.bp_id is not None else None
+    if bp is None:
+        bp = next((b for b in bps if b.label == stop.breakpoint), None)
+    name = bp.name if bp is not None and bp.form == BUILTIN else None
+    if name is None and bp is None:
+        name = stop.breakpoint     # (a stop whose breakpoint is no longer armed: its label, a built-in name)
+    if not name:
+        return None
+    at = [h for h in s.hits(stop.event) if h.event == stop.event and h.name == name]
+    return next((h for h in at if h.detail == stop.detail), at[0] if at else None)
 
 
 def first_hit(s: Any, names: set[str]) -> Hit | None:

@@ -452,6 +452,16 @@ def _signal_intx(eng: Any, name: str, dev: Dev, idx: int, a: dict[str, Any]) -> 
             rec = eng.w.xen["intx"]["m"].get(ix["mgsi"])
             if rec is not None and rec["rirr"]:
                 P.dep(PC.D_CAUSE, PK.key(PK.PTBIND, rec["pirq"]))
+                if "devs" in rec:
+                    # a PV guest: the host irq stays in flight until the guest's EOI, which its handler sends only
+                    # once the GSI pirq's pending event reaches it -- held by the port's mask when the guest masked it
+                    # after Xen's send (disable_irq's disable_dynirq): the mask is what holds the condition (why26:
+                    # the chain stopped at the send, before the mask)
+                    port = eng.w.xen["pirqs"][rec["pirq"]].get("port") or 0
+                    ch = eng.w.xen["ports"].get(port) if port else None
+                    mk = PK.key(PK.PORTMASK, port)
+                    if ch is not None and ch["pending"] and ch["masked"] and P.writer(mk) >= 0:
+                        P.dep(PC.D_MASKED_BY, mk)
             elif rec is not None and not rec.get("bound", True) and P.writer(PK.key(PK.PTBIND, rec["pirq"])) >= 0:
                 # a PV guest's GSI pirq no guest is bound to (pirq_guest_unbind at the port's EVTCHNOP_close
                 # disabled the host irq): the line sends nothing until a pirq_guest_bind starts it again

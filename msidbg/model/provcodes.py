@@ -280,6 +280,10 @@ D_IGNORE_MASK = _c("ignore-mask", False, "written regardless of the guest's pci_
 RETRIG_STRAY = _c("stray.retriggered", True, "CPU{cpu} vector {vec}: a message msi_set_affinity retriggered to the new "
                   "CPU is taken here too and runs another irq's handler (spurious)", writes=False)
 
+#: a task (free_irq, disable_irq, irq_set_affinity...) spinning on desc->lock behind another CPU's flow handler: a
+#: node at its first poll linking the interrupt that handler handles; writes nothing (why26, heldout_why13 k09)
+LOCK_WAIT = _c("lock.wait", True, "{who}: {note}", writes=False)
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})

@@ -229,6 +229,12 @@ def _pv_irq(eng: Any, gsi: int, rec: dict[str, Any]) -> None:
     dev = drv[0] if drv else rec["devs"][0]
     how = "no event channel"
     if port:
+        if P.on and eng.fresh:
+            # the event carries the line's conditions (the functions driving the machine GSI), as the IO-APIC's level
+            # entry links them on bare metal: what the guest's handler run then finds (why26: the pending bit linked
+            # only the port's binding). A port the guest masked keeps its mask first (message-like links rank after it)
+            for n in drv:
+                P.dep(PC.D_LINE, PK.key(PK.HELD, PK.dev_entry(P.dev(n), 0)))
         how = evtchn.send(eng, port, [dev, 0, 0])
         ch = eng.w.xen["ports"][port]
         ch["src"] = [s for s in ch["src"] if s[2]]

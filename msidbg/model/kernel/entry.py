@@ -191,6 +191,11 @@ def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
         if d == dev and i == idx:
             continue
         acct_[d]["spurious"][i] += n
+        # provenance: the arrival itself -- this CPU's accept of the message left in its IRR (the device's message,
+        # written by the two-step update that raced it) -- and the slot that sends it to another irq's handler
+        # (why26, heldout_why13 k08: the node linked the slot alone, so the chain named nvme0's activation, never
+        # the xHCI's message or its move)
+        P.dep(PC.D_CAUSE, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
@@ -483,11 +488,13 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
         noted = k.emitted
         k.emitted = before or noted
         P = k.eng.prov
-        if noted and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None and P.on and k.eng.fresh:
-            # provenance (the first, noted poll): the edge waits behind the locker queued first -- a task: the action
-            # whose free_irq / irq_set_affinity / disable_irq gets the lock at the release (whyheld11: the spin's note
-            # linked only the interrupt it ran in); another CPU's flow handler: the interrupt it handles, its accept
-            # (whylinks25: nothing was recorded)
+        prog = k.frame.get("prog")
+        if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh:
+            # provenance (the first, noted poll): the flow handler waits behind the locker queued first -- a task:
+            # the action whose free_irq / irq_set_affinity / disable_irq gets the lock at the release (whyheld11: the
+            # spin's note linked only the interrupt it ran in); another CPU's flow handler: the interrupt it
+            # handles, its accept (whylinks25: nothing was recorded). handle_fasteoi_irq's spin (INTx, a Xen PV GSI
+            # pirq) is the same raw_spin_lock(&desc->lock) and links the same (why26: it recorded no node)
             if who == "task":
                 action = k.w.cpus[first].proc.get("action", -1)
                 if action is not None and action >= 0:
@@ -496,10 +503,8 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                 ahead = _flow_interrupt(k.w.cpus[first], desc.irq, lead[2])
                 if ahead >= 0:
                     P.dep(PC.D_LOCK_QUEUED, ahead)
-            de = PK.dev_entry(P.dev(desc.dev), desc["index"])
-            P.write(PC.KERNEL, PK.key(PK.HELD, de), 1, also=(PK.key(PK.SIG, de),),
-                    note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
-                    f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
+            _spin_node(k, P, desc, prog, f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at "
+                       "the release")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
@@ -508,27 +513,83 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     noted = k.emitted
     k.emitted = before or noted
     P = k.eng.prov
-    if noted and site == "irq_set_affinity" and k.frame.get("prog") == "handle_edge_irq" and desc.dev is not None \
-            and P.on and k.eng.fresh:
-        # provenance (the first, noted poll): the edge this CPU took is held until the writer's unlock -- what a
+    prog = k.frame.get("prog")
+    if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh \
+            and (site in ("irq_set_affinity", "the flow handler") or prog == "handle_fasteoi_irq"):
+        # provenance (the first, noted poll): the interrupt this CPU took is held until the holder's unlock -- what a
         # driver waiting for it (a doorbell's timeout) links, and through it the action whose irq_set_affinity
-        # holds the lock (kernlock)
-        action = k.w.cpus[held].proc.get("action", -1)
-        if action is not None and action >= 0:
-            P.dep(PC.D_LOCK, PK.key(PK.ACTION, action))
-        de = PK.dev_entry(P.dev(desc.dev), desc["index"])
-        P.write(PC.KERNEL, PK.key(PK.HELD, de), 1, also=(PK.key(PK.SIG, de),),
-                note=f"handle_edge_irq of irq {desc.irq} ({desc.dev} vector {desc['index']}) spins on desc->lock: "
-                f"CPU{held} is in irq_set_affinity (its chip call under raw_spin_lock_irqsave)")
+        # holds the lock (kernlock). handle_fasteoi_irq (why26: no node) links any holder: a task's action (its
+        # irq_set_affinity, disable_irq / enable_irq section), another CPU's flow handler's interrupt (its accept);
+        # handle_edge_irq behind another CPU's flow handler links that interrupt too (why26, heldout_why13 k08)
+        if site == "the flow handler":
+            ahead = _flow_interrupt(k.w.cpus[held], desc.irq, None)
+            if ahead >= 0:
+                P.dep(PC.D_LOCK, ahead)
+        else:
+            action = k.w.cpus[held].proc.get("action", -1)
+            if action is not None and action >= 0:
+                P.dep(PC.D_LOCK, PK.key(PK.ACTION, action))
+        _spin_node(k, P, desc, prog, f"CPU{held} is in {site}" + (" (its chip call under raw_spin_lock_irqsave)"
+                                                                  if site == "irq_set_affinity" else ""))
+    elif noted and site == "the flow handler" and k.ctx is k.cpu.proc:
+        task_behind_flow(k, desc, held)
     return True
 
 
-def _flow_interrupt(c: Any, irq: int, prog: str) -> int:
-    """The provenance key of the interrupt CPU ``c``'s flow handler ``prog`` of ``irq`` runs for, as its nodes link it
-    (``Prov._context``): the accept of the vector at the bottom of its interrupt stack (common_interrupt's, also under
-    handle_edge_irq's loop), or a xen-pv upcall's callback. -1: no such frame, or no vector to name."""
+def task_behind_flow(k: Any, desc: Any, held: int) -> None:
+    """Provenance of a task's first poll on desc->lock behind CPU ``held``'s flow handler (spin_on_lock's, and
+    free_irq's __free_irq behind the flow handlers it found): it waits for the interrupt that handler handles (its
+    accept) -- a node that writes nothing (the task's wait is no value a later step reads). why26 (heldout_why13
+    k09): none, so why of the spin named only the task's action."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    ahead = _flow_interrupt(k.w.cpus[held], desc.irq, None)
+    if ahead >= 0:
+        P.dep(PC.D_LOCK, ahead)
+        P.write(PC.LOCK_WAIT, PK.key(PK.WAIT, k.cpu_id), held,
+                note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: CPU{held} is in its flow handler")
+
+
+#: the flow handlers whose first poll on a held or waited-for desc->lock is a provenance node (``_spin_node``)
+_SPIN_NODE_FLOWS = frozenset({"handle_edge_irq", "handle_fasteoi_irq"})
+
+
+def _spin_node(k: Any, P: Any, desc: Any, prog: str, why: str) -> None:
+    """The node of a flow handler's first poll on desc->lock (its dependencies noted by the caller): the signal it
+    handles is held until it gets the lock. handle_edge_irq of an MSI / MSI-X irq: that entry's held signal. A
+    level flow handler (handle_fasteoi_irq of an IO-APIC GSI, a Xen PV guest's pcifront GSI pirq) serves a line:
+    the held INTx condition of each function asserting it now (``ioapic.drivers``; none asserting: the functions
+    whose handlers the irq runs). Nothing when no device can be named."""
+    if desc.dev is not None:
+        de = PK.dev_entry(P.dev(desc.dev), desc["index"])
+        what = f"{desc.dev} vector {desc['index']}"
+        keys = [PK.key(PK.HELD, de), PK.key(PK.SIG, de)]
+    elif prog == "handle_fasteoi_irq":
+        from msidbg.model import ioapic
+        names = ioapic.drivers(k.w, desc.irq) or sorted({a[0] for a in desc.get("actions") or ()})
+        if not names:
+            return
+        what = "INTx# of " + ", ".join(names)
+        keys = []
+        for n in names:
+            de = PK.dev_entry(P.dev(n), 0)
+            keys += [PK.key(PK.HELD, de), PK.key(PK.SIG, de)]
+    else:
+        return
+    P.write(PC.KERNEL, keys[0], 1, also=tuple(keys[1:]),
+            note=f"{prog} of irq {desc.irq} ({what}) spins on desc->lock: {why}")
+
+
+def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:
+    """The provenance key of the interrupt CPU ``c``'s flow handler ``prog`` (None: any flow handler) of ``irq`` runs
+    for, as its nodes link it (``Prov._context``): the accept of the vector at the bottom of its interrupt stack
+    (common_interrupt's, also under handle_edge_irq's loop), or a xen-pv upcall's callback. -1: no such frame, or no
+    vector to name."""
+    from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
     stack = c.irq.stack
-    if not any(f["prog"] == prog and f["locals"].get("irq") == irq for f in stack):
+    if not any((f["prog"] == prog if prog is not None else f["prog"] in FLOW) and f["locals"].get("irq") == irq
+               for f in stack):
         return -1
     bottom = stack[0]["locals"]
     vector = bottom.get("vector")

@@ -581,13 +581,23 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
             P.write(PC.FREE_WARN, key, 0, note=f"WARN: Trying to free already-free IRQ {desc.irq}")
         k.ret(0)
         return
-    from msidbg.model.kernel.entry import queue_behind_flow, spin_irqsave, spin_on_lock  # (imports lead back)
+    from msidbg.model.kernel.entry import (  # (imports lead back)
+        queue_behind_flow,
+        spin_irqsave,
+        spin_on_lock,
+        task_behind_flow,
+    )
 
     busy = handling_cpus(k, desc.irq)
     if busy:
         queue_behind_flow(k, desc, k.cpu_id, busy)  # __free_irq's raw_spin_lock_irqsave: queued for desc->lock
         spin_irqsave(k)     # (interrupts off before the first poll)
+        before, k.emitted = k.emitted, False
         k.spin(f"desc->lock: CPU{busy[0]} is in the flow handler of irq {desc['irq']}", busy[0], loc["dev"])
+        noted = k.emitted
+        k.emitted = before or noted
+        if noted:   # (the first, noted poll: the node; the silent polls after it record nothing)
+            task_behind_flow(k, desc, busy[0])
         return
 
     if spin_on_lock(k, desc, k.cpu_id):
