@@ -76,13 +76,17 @@ def accept(k: Any, c: Any, v: int) -> None:
     slot = c.vector_irq.get(v)
     stack = c.irq.stack
     irq = -1
+    stray = take_stray(c, v) if "retrig_irr" in c._extra else None    # (rare: msi_set_affinity's race)
     if type(slot) is int:   # a device irq (before 4.15 also 0xec..0xee, below the timer's 0xef)
         irq = slot
         # irqs 16..23 are the IO-APIC's PCI GSIs: INTx lines, level-triggered, handle_fasteoi_irq
         # (kernel/intx.py); the ISA irqs below and the MSI irqs above run handle_edge_irq
         flow = "handle_fasteoi_irq" if _NR_LEGACY <= slot < _FIRST_DYNAMIC else "handle_edge_irq"
+        fl = {"irq": slot, "vector": v, "src": src}
+        if stray:
+            fl["stray"] = stray
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
-                  {"prog": flow, "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
+                  {"prog": flow, "pc": 0, "locals": fl})
         if eng.call_watch:
             eng.entered(flow)
     elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")):   # (the Xen upcall: every interrupt of a
@@ -148,8 +152,6 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     P = k.eng.prov
     n = sum(s[2] for s in src)
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
-    if not src and "retrig_irr" in c:
-        stray_taken(k, c, v, None, -1)     # a slot marked VECTOR_RETRIGGERED: swallowed, as the kernel means
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
         c.vector_irq.pop(v, None)
         cpu_dirty(k, c.id)
@@ -172,30 +174,44 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
-    """CPU ``c`` takes vector ``v`` with no signal on record: if msi_set_affinity's two-step update
-    retriggered a signal of this vector from here (``plug.unlock_and_check_irr``), this is that
-    device message's own arrival, its IRR bit left set. In another irq's handler (``dev``, ``idx``)
-    it is an arrival at the wrong handler: spurious for the device that sent it (the contract's
-    irq-spurious), not lost -- the retrigger IPI delivered it on the new CPU. On a slot marked
-    VECTOR_RETRIGGERED (``dev`` None) common_interrupt swallows it and nothing is counted (redteam25)."""
+def take_stray(c: Any, v: int) -> list[list[Any]] | None:
+    """CPU ``c`` takes vector ``v`` while it holds signals msi_set_affinity's two-step update retriggered
+    from here (``plug.unlock_and_check_irr``, ``c["retrig_irr"]``). The IRR holds one bit per vector: the
+    device message the update found pending is taken now, at the first acceptance of ``v`` here, whatever
+    runs for it (kernel26; the record stayed until a source-less arrival reached handle_edge_irq's action
+    or common_interrupt). Returns those signals, for the flow handler of the irq that has ``v`` here: its
+    action, if it runs, runs for them (:func:`stray_spurious`), alone or with other signals the bit also
+    carried. Where no irq has the vector here (a slot marked VECTOR_RETRIGGERED) common_interrupt swallows
+    the message silently, as the kernel means; nothing is counted."""
     stray = c["retrig_irr"]
     sigs = stray.pop(v, None)
     if not stray:
         del c["retrig_irr"]
-    if not sigs or dev is None:
+    return sigs or None
+
+
+def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: int, alone: bool) -> None:
+    """The action of the irq that has vector ``v`` on this CPU (``dev`` vector ``idx``'s handler: an MSI's
+    handle_edge_irq, a level IO-APIC line's handle_fasteoi_irq) runs for the message msi_set_affinity
+    retriggered to the new CPU (:func:`take_stray`): an arrival at the wrong handler, spurious for the
+    device that sent it (the contract's irq-spurious), not lost -- the retrigger IPI delivered it on the
+    new CPU ("the installed device handler will denote it as spurious", reading
+    ``kernel.msi-set-affinity.retrigger-stray``; redteam25)."""
+    if dev is None:
         return
     acct_ = k.w.acct
     P = k.eng.prov
+    c = k.cpu
     for d, i, n in sigs:
         if d == dev and i == idx:
             continue
         acct_[d]["spurious"][i] += n
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
+        also = "which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
                                  f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
-                                 f"{idx}'s handler, which finds nothing to do (spurious)")
+                                 f"{idx}'s handler, {also} (spurious)")
 
 
 _PIC_CASCADE_IRQ = 2
@@ -876,7 +892,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         for d, i, n in src:
             k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, loc["irq"]))    # (free_irq's removal)
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
-    elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
+    elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx and "stray" not in loc:  # the common case
         delivered = s0[2]
         a = w.acct[dev]
         a["delivered"][idx] += delivered
@@ -889,8 +905,8 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         delivered = acct.settle(k.eng, src, dev, idx, where,
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
-        if not src and "retrig_irr" in k.cpu:
-            stray_taken(k, k.cpu, vector, dev, idx)
+        if "stray" in loc:
+            stray_spurious(k, loc.pop("stray"), vector, dev, idx, not src)
         if (delivered or not src) and dev is not None:
             w.acct[dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx, (PC.D_WAITED, PK.key(PK.ISR, PK.cpu_vec(k.cpu_id, vector))))
