@@ -38,3 +38,15 @@ def test_a_raced_message_on_an_ioapic_vector_runs_that_line_for_nothing() -> Non
     assert len(spur) == 1 and "runs disk2 vector 0's handler, which finds nothing to do" in spur[0].detail
     assert eng.w.acct["xhci"]["spurious"] == [1] and eng.w.acct["xhci"]["lost"] == [0]
     assert all("retrig_irr" not in c for c in eng.w["cpus"])
+
+
+def test_a_pv_domus_table_store_is_a_page_fault_not_a_drop() -> None:
+    """x23 (Xen 4.8, 4.14 guest): pv_ro_page_fault emulates a store to mmio_ro_ranges only for the hardware
+    domain; a domU's raw Vector Control write faults and its task oopses (the action fails), the device's
+    entry untouched, delivery unchanged. msidbg emitted pcifront.dropped and returned 0 before."""
+    eng = run_to_end(load_scenario(str(Path(__file__).parent / "heldout_xen20" / "x23-pv-vecctl-mask-x48-k414.yaml")))
+    writes = [e.fields["result"] for e in _events(eng, "action.done") if e.fields["do"] == "write"]
+    assert writes == [-14]
+    assert not [e for e in _events(eng, "pcifront.dropped") if e.fields["space"] == "msix-table"]
+    assert eng.w["devices"]["n0"]["msix"]["table"][0]["ctrl"] & 1 == 0
+    assert eng.w.acct["n0"]["delivered"] == [3, 0]
