@@ -50,3 +50,24 @@ def test_a_pv_domus_table_store_is_a_page_fault_not_a_drop() -> None:
     assert not [e for e in _events(eng, "pcifront.dropped") if e.fields["space"] == "msix-table"]
     assert eng.w["devices"]["n0"]["msix"]["table"][0]["ctrl"] & 1 == 0
     assert eng.w.acct["n0"]["delivered"] == [3, 0]
+
+
+def _mask_writes(eng, kind: str = "cfg.write") -> list[int]:  # type: ignore[no-untyped-def]
+    return [e.fields["value"] for e in _events(eng, kind) if e.dev == "x" and e.fields["offset"] == 0x60]
+
+
+@pytest.mark.parametrize(("tag", "writes"), [("k515", [1, 0]), ("k5153", []), ("k514", [])])
+def test_515_writes_the_mask_past_a_capability_without_mask_bits(tag: str, writes: list[int]) -> None:
+    """r02: 5.15 .. 5.15.2's unchecked pci_msi_update_mask writes msi_multi_mask at cap + 0x10 at the probe and 0
+    at the remove; 5.14 and 5.15.3 (9c8e9c9681a0) write nothing there. msidbg wrote nothing on every release."""
+    eng = _run(f"r02-msi-nomask-update-{tag}")
+    assert _mask_writes(eng) == writes
+    assert eng.w.acct["x"]["delivered"] == [1]
+
+
+def test_515_pv_mask_writes_go_to_pciback_and_are_dropped() -> None:
+    """r03: under pci_msi_ignore_mask 5.15 still writes the Mask Bits; pcifront carries them, pciback drops them."""
+    eng = _run("r03-msi-pv-update-k515")
+    assert [(e.fields["value"], e.fields["space"]) for e in _events(eng, "pcifront.dropped")
+            if e.dev == "x" and e.fields["offset"] == 0x60] == [(1, "config"), (0, "config")]
+    assert _mask_writes(eng) == []
