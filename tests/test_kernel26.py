@@ -71,3 +71,16 @@ def test_515_pv_mask_writes_go_to_pciback_and_are_dropped() -> None:
     assert [(e.fields["value"], e.fields["space"]) for e in _events(eng, "pcifront.dropped")
             if e.dev == "x" and e.fields["offset"] == 0x60] == [(1, "config"), (0, "config")]
     assert _mask_writes(eng) == []
+
+
+def test_a_raced_message_parked_on_a_disabled_irq_is_spurious_at_the_replay() -> None:
+    """r04 (guard): the stray bit reaches the disabled NVMe admin irq (IRQS_PENDING, no action); enable_irq's
+    resend runs its handler for nothing -- the xHCI's spurious arrival is counted there, once, and no record
+    is left on any CPU or descriptor."""
+    eng = _run("r04-plug-stray-parked-k56")
+    pend = [e.cpu for e in _events(eng, "irq.pending") if e.dev == "nvme0"]
+    runs = [(e.cpu, e.fields["signals"]) for e in _events(eng, "irq.handler") if e.dev == "nvme0"]
+    assert pend == [1] and runs == [(1, 0)]
+    assert eng.w.acct["xhci"]["spurious"] == [1]
+    assert all("retrig_irr" not in c for c in eng.w["cpus"])
+    assert all("pending_stray" not in d for d in eng.w.irqs.values())

@@ -1080,15 +1080,19 @@ Revisions:
   and no ``pcifront.dropped`` (space msix-table) is emitted. (3) The message msi_set_affinity retriggered from
   the old CPU (``cpus[N].retrig_irr``) is taken at that CPU's first acceptance of the vector, whatever runs for
   it (``entry.take_stray``): an IO-APIC line's handle_fasteoi_irq now runs its actions for it as a spurious
-  arrival for the sender (irq-spurious), a bit that also carried other signals counts it too, and a disabled
-  or action-less irq counts nothing; before, only a source-less arrival reaching handle_edge_irq's action or
-  common_interrupt took the record, so an IO-APIC line's arrival ran its handler for nothing, counted nothing
+  arrival for the sender (irq-spurious), a bit that also carried other signals counts it too, and an MSI irq
+  that is disabled or in progress elsewhere keeps it with IRQS_PENDING (``desc["pending_stray"]``,
+  ``entry.hold_stray``) until the loop or check_irq_resend's replay runs the action (counted then; a level
+  line's IRQS_PENDING is not resent: nothing counted); before, only a source-less arrival reaching
+  handle_edge_irq's action or common_interrupt took the record, so an IO-APIC line's arrival ran its handler for nothing, counted nothing
   and left the record for a later, unrelated arrival (checked against msi_set_affinity / apic_retrigger_irq:
   the IPI goes to the new CPU, the old CPU's IRR bit stays). Shipped runs: marvell-nvme-msi-blocked (5.15, MSI
   without Mask Bits) has one more event (the 0x60 write at the MSI probe), same hits and outcome; every run's
   state hash changes (the new row). tests/test_kernel26.py, tests/kernel26/ (r01: a raced xHCI message on
-  disk2's IO-APIC vector, spurious 1, was 0; r02: 5.15 / 5.15.3 / 5.14 MSI without Mask Bits; r03: 5.15 PV),
-  tests/heldout_xen20/x23 and tests/test_xenqemu3.py (the PV raw table write fails with -EFAULT).
+  disk2's IO-APIC vector, spurious 1, was 0; r02: 5.15 / 5.15.3 / 5.14 MSI without Mask Bits; r03: 5.15 PV;
+  r04: the same parked on the disabled NVMe admin irq and counted at enable_irq's replay), tests/heldout_xen20/x23,
+  tests/test_xenqemu3.py and tests/test_redteam7.py (the PV raw table write fails with -EFAULT; its oops names the
+  table offset).
 """
 
 from __future__ import annotations

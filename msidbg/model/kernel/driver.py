@@ -617,8 +617,9 @@ def _routed(k: Any, loc: dict[str, Any]) -> None:
     dev, offset, value, size = loc["dev"], loc["offset"], loc["value"], loc["size"]
     if loc["target"] != "config" and k.w.platform["kind"] == "xen-pv":
         k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
-               "violation): the MSI-X table is read-only to a Xen PV domU and Xen emulates such a store only for "
-               "the hardware domain; the task oopses (msidbg ends the write here)", -_EFAULT, dev)
+               f"violation) at MSI-X table offset {offset:#x}: the table is read-only to a Xen PV domU and Xen "
+               "emulates such a store only for the hardware domain; the task oopses (msidbg ends the write here)",
+               -_EFAULT, dev)
         k.ret(-_EFAULT)
         return
     k.goto("raw_written")

@@ -677,6 +677,8 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
         frame["pc"] = RERUN[prog]
         stack.append(frame)
         eng.model.wake(eng, c)
+    if "stray" in loc:
+        hold_stray(desc, loc)
     if "src" in loc:    # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
         hand_over(k, desc, loc["src"], ip)
     else:               # provenance: the bit is set now, whatever the clear finds (maybe nothing)
@@ -684,6 +686,14 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
                          note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING (the event's signals are counted "
                          "at its clear_evtchn)")
     k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc.dev)
+
+
+def hold_stray(desc: Any, loc: dict[str, Any]) -> None:
+    """The edge that is the message msi_set_affinity retriggered (``take_stray``) becomes IRQS_PENDING
+    (``defer``, ``park``): the action that runs for that bit later -- the loop of the CPU in the action
+    (``rerun_loop``), or check_irq_resend's replay (``disable.apic_retrigger_irq`` hands it to the IPI's
+    IRR bit) -- runs for it too, spurious for its sender (kernel26)."""
+    desc["pending_stray"] = (desc.get("pending_stray") or []) + loc.pop("stray")
 
 
 def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: bool = False) -> None:
@@ -721,6 +731,8 @@ def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
     desc["pending"] = True
     desc["replay"] = -1
     loc["deferred"] = 1
+    if "stray" in loc:
+        hold_stray(desc, loc)
     src = loc.get("src")
     n = 0
     if src:     # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
@@ -860,6 +872,8 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     desc["pending"] = False     # (handle_irq_event clears IRQS_PENDING before the action)
     desc["pending_src"] = []
     loc["src"] = srcs
+    if "pending_stray" in desc:     # an IRQS_PENDING edge that was a retriggered message (hold_stray)
+        loc["stray"] = desc.pop("pending_stray")
     # provenance: the action runs again because of the edges another CPU left IRQS_PENDING (the
     # handler run this step leads to links them); only on this loop, never per ordinary interrupt
     P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
@@ -1042,6 +1056,7 @@ def finish_pending(eng: Any) -> None:
             acct.lost(eng, d, i, n, f"were still IRQS_PENDING on irq {irq} at the end")
         if desc.get("pending_src"):
             desc["pending_src"] = []
+        desc.pop("pending_stray", None)
 
 
 def program_names() -> list[str]:
