@@ -190,13 +190,14 @@ def take_stray(c: Any, v: int) -> list[list[Any]] | None:
     return sigs or None
 
 
-def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: int, alone: bool) -> None:
+def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: int, alone: bool | None) -> None:
     """The action of the irq that has vector ``v`` on this CPU (``dev`` vector ``idx``'s handler: an MSI's
     handle_edge_irq, a level IO-APIC line's handle_fasteoi_irq) runs for the message msi_set_affinity
     retriggered to the new CPU (:func:`take_stray`): an arrival at the wrong handler, spurious for the
     device that sent it (the contract's irq-spurious), not lost -- the retrigger IPI delivered it on the
     new CPU ("the installed device handler will denote it as spurious", reading
-    ``kernel.msi-set-affinity.retrigger-stray``; redteam25)."""
+    ``kernel.msi-set-affinity.retrigger-stray``; redteam25). ``alone``: the bit carried
+    no other signal (True), other signals too (False), unknown (None: an IO-APIC level message carries none)"""
     if dev is None:
         return
     acct_ = k.w.acct
@@ -208,7 +209,8 @@ def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: 
         acct_[d]["spurious"][i] += n
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
-        also = "which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
+        also = ("which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
+                if alone is not None else "its level line's actions (whatever they find asserted)")
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
                                  f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
                                  f"{idx}'s handler, {also} (spurious)")

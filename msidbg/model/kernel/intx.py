@@ -449,7 +449,7 @@ def lock(k: Any, loc: dict[str, Any]) -> None:
     if "stray" in loc:      # the message msi_set_affinity retriggered from here: its actions run for it
         from msidbg.model.kernel.entry import stray_spurious
         dev, index = actions(desc)[0]
-        stray_spurious(k, loc.pop("stray"), loc["vector"], dev, index, not loc["src"])
+        stray_spurious(k, loc.pop("stray"), loc["vector"], dev, index, None)    # (a level message: no src)
     k.goto("action")
 
 
