@@ -87,9 +87,10 @@ def test_why_of_a_vtd_remapping_fault_reaches_the_deactivation_that_cleared_the_
 
 
 def test_a_pv_guest_table_write_xen_discards_names_the_register_it_aimed_at() -> None:
-    """mmio_ro_emulated_write (xen/arch/x86/mm.c, RELEASE-4.14.0) drops a PV guest's store to the
-    read-only MSI-X table page; the event's offset is the store's (entry 1's data: 0x18, entry 0's
-    Vector Control: 0xc), not the entry's start it showed."""
+    """A PV domU's store to the read-only MSI-X table page is a page fault (kernel26: pv_ro_page_fault
+    emulates, i.e. drops, it only for the hardware domain; reading xen.pv.msix-table-fault): each write's
+    oops names the store's offset (entry 1's data: 0x18, entry 0's Vector Control: 0xc), and nothing is
+    dropped silently any more."""
     from tests.conftest import events_of, run_to_end, scenario
 
     eng = run_to_end(scenario("""
@@ -104,5 +105,6 @@ def test_a_pv_guest_table_write_xen_discards_names_the_register_it_aimed_at() ->
       - {at: 2ms, do: write, dev: eth0, target: msix-table, offset: 24, value: 0x41}
       - {at: 3ms, do: write, dev: eth0, target: msix-table, offset: 12, value: 1, size: 2}
     """))
-    assert [(e.fields["offset"], e.fields["value"]) for e in events_of(eng, "pcifront.dropped")
-            if e.fields["space"] == "msix-table"] == [(0x18, 0x41), (0xc, 1)]
+    assert not [e for e in events_of(eng, "pcifront.dropped") if e.fields["space"] == "msix-table"]
+    oops = [e.fields["what"] for e in events_of(eng, "kernel") if e.fields["what"].startswith("BUG: unable")]
+    assert [w.split(" at MSI-X table offset ")[1].split(":")[0] for w in oops] == ["0x18", "0xc"]

@@ -29,9 +29,11 @@ def test_late_mask_twin_differs_only_in_the_switch_and_works() -> None:
     # 5.15.3 had already brought 9c8e9c9681a0 (redteam12, stable-queue releases/5.15.3); with it on, the
     # 5.15 run's events and outcome are the same (checked when the row moved). 9c8e9c9681a0 also gave
     # the MSI-X Vector Control writers back their pci_msi_ignore_mask check (row msix_vector_ctrl_ignore_mask,
-    # leads23: it matters only to a Xen PV guest), so the twin differs there too
+    # leads23: it matters only to a Xen PV guest), so the twin differs there too; and pci_msi_update_mask's
+    # can_mask check (row msi_update_mask_can_mask, kernel26: the MSI fallback's mask-all write at 0x60)
     assert comparable(with_kernel(late, msix_mask_all="early", msix_error_clears_maskall=False,
-                                  msix_ctrl_read_can_mask=False, msix_vector_ctrl_ignore_mask=False)) \
+                                  msix_ctrl_read_can_mask=False, msix_vector_ctrl_ignore_mask=False,
+                                  msi_update_mask_can_mask=False)) \
         == comparable(bug)
     eng = run_to_end(late)
     assert not hit_names(eng) & {hits.MSI_BLOCKED_BY_MSIX_MASK, hits.PROBE_FAILED}

@@ -133,6 +133,27 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_update_mask_can_mask", "kernel", BOOL, True,
+        "pci_msi_update_mask() writes the MSI Mask Bits only when the vector can be masked (the capability has "
+        "per-vector masking and pci_msi_ignore_mask is clear); on 5.15 .. 5.15.2 it wrote whatever the caller "
+        "(msi_capability_init's mask-all and its error path's unmask, pci_msi_shutdown's unmask) asked for: a "
+        "dword at the mask offset past a capability without Mask Bits, a config write pciback drops on Xen PV",
+        initial=True,
+        initial_note="5.14 and before: msi_mask_irq -> __pci_msi_desc_mask_irq returned at once under "
+        "pci_msi_ignore_mask or without msi_attrib.maskbit",
+        history=(
+            Change("5.15", False, "446a98b19fd6 PCI/MSI: Use new mask/unmask functions (with fcacdfbef5a1 PCI/MSI: "
+                   "Provide a new set of mask and unmask functions)",
+                   note="kernel26: the same pair as msix_vector_ctrl_ignore_mask's 5.15 row (tglx's irq/core pull "
+                   "for v5.15-rc1); the checks stayed only in __pci_msi_mask_desc / __pci_msi_unmask_desc"),
+            Change("5.16", True, "9c8e9c9681a0 PCI/MSI: Move non-mask check back into low level accessors",
+                   backports=("5.15.3",),
+                   note="'also violates the virtual MSIX and the msi_attrib.maskbit protections': 'if "
+                   "(!desc->msi_attrib.can_mask) return;' added to pci_msi_update_mask; stable-queue "
+                   "releases/5.15.3 (msix_vector_ctrl_ignore_mask's record)"),
+        ),
+    ),
+    Switch(
         "xen_hvm_msi_ignore_mask", "kernel", BOOL, True,
         "an HVM guest using pirqs sets pci_msi_ignore_mask: every PCI/MSI mask write is a no-op",
         initial=False, kinds=("xen-hvm",),

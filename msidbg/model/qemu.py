@@ -62,9 +62,8 @@ QEMU_CFG_READ = kind("qemu.cfg_read", ("offset", HEX), ("value", HEX), ("reg", S
 IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
 PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), ("space", STR),
                   doc="a PV guest's write that goes nowhere: a config write (space: config) pciback drops -- "
-                  "the MSI / MSI-X capability is read-only to the guest -- or an MSI-X table write (space: "
-                  "msix-table, offset: within the table) Xen discards -- the table's pages are in "
-                  "mmio_ro_ranges and mmio_ro_emulated_write ignores the store")
+                  "the MSI / MSI-X capability is read-only to the guest (space msix-table: no modelled path "
+                  "emits it since kernel26 -- a domU's table store is a page fault, xen.pv.msix-table-fault)")
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -441,7 +440,10 @@ class PvAccessors:
 
     @staticmethod
     def msix_write(k: Any, dev: str, entry: int, reg: str, value: int) -> None:
-        # the table is read-only to a PV guest: Xen's mmio_ro_emulated_write drops the store
+        # The table is read-only to a PV guest and a domU's store is a page fault its kernel cannot fix up
+        # (reading xen.pv.msix-table-fault): the callers that can store on xen-pv end their task with the
+        # oops first (driver._routed, msix_mask_all, pci_msix_shutdown 5.15 .. 5.15.2); the others test
+        # pci_msi_ignore_mask. Kept as the accessor's answer should a path reach it.
         k.ev(PV_DROPPED, dev, entry * 16 + 4 * PK.REG_INDEX[reg], value, k.s("msix-table"), cost="trap")
 
     @staticmethod

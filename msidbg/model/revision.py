@@ -1108,6 +1108,35 @@ Revisions:
   IRQD_AFFINITY_ON_ACTIVATE): from those releases an affinity set before request_irq is stored and used at
   activation, no longer a pending move applied at the first interrupt. docs/fidelity.md's Open section
   counts five unconfirmed releases (was two). Shipped runs unchanged (the runs digest stays).
+  (kernel26) Three kernel / Xen leads decided from source. (1) 446a98b19fd6 (5.15) sent msi_capability_init's
+  "mask them all", its error path's unmask and pci_msi_shutdown's unmask through fcacdfbef5a1's pci_msi_update_mask,
+  which checks neither pci_msi_ignore_mask nor the Mask Bits capability until 9c8e9c9681a0 (5.16, 5.15.3); msidbg
+  wrote through the checked accessor on every release. New row ``kernel.msi_update_mask_can_mask`` (false on 5.15
+  .. 5.15.2; reading ``kernel.msi.update-mask-unchecked``): there an MSI function without Mask Bits gets
+  msi_multi_mask written at cap + 0x10 (0x0C with 32-bit addresses), past its capability, at the probe and 0 at
+  the remove (msidbg's device keeps nothing there), and a Xen PV guest's writes go through pcifront to pciback,
+  which drops them. The resume paths (__pci_restore_msi_state / __pci_restore_msix_state) stay unmodelled: no
+  resume action. (2) A Xen PV domU's raw MSI-X table store is a page fault its task oopses on, not a dropped
+  write: pv_ro_page_fault (fixup_page_fault before 4.10, read at RELEASE-4.2.0 .. 4.14.0) emulates stores to
+  mmio_ro_ranges only for the hardware domain; a domU's #PF is reflected to it (reading
+  ``xen.pv.msix-table-fault``, which the leads23 readings already assumed; ``PvAccessors.msix_write`` said Xen
+  drops it). The ``write`` action now fails with msidbg's -EFAULT after a "BUG: unable to handle page fault" note
+  and no ``pcifront.dropped`` (space msix-table) is emitted. (3) The message msi_set_affinity retriggered from
+  the old CPU (``cpus[N].retrig_irr``) is taken at that CPU's first acceptance of the vector, whatever runs for
+  it (``entry.take_stray``): an IO-APIC line's handle_fasteoi_irq now runs its actions for it as a spurious
+  arrival for the sender (irq-spurious), a bit that also carried other signals counts it too, and an MSI irq
+  that is disabled or in progress elsewhere keeps it with IRQS_PENDING (``desc["pending_stray"]``,
+  ``entry.hold_stray``) until the loop or check_irq_resend's replay runs the action (counted then; a level
+  line's IRQS_PENDING is not resent: nothing counted); before, only a source-less arrival reaching
+  handle_edge_irq's action or common_interrupt took the record, so an IO-APIC line's arrival ran its handler for nothing, counted nothing
+  and left the record for a later, unrelated arrival (checked against msi_set_affinity / apic_retrigger_irq:
+  the IPI goes to the new CPU, the old CPU's IRR bit stays). Shipped runs: marvell-nvme-msi-blocked (5.15, MSI
+  without Mask Bits) has one more event (the 0x60 write at the MSI probe), same hits and outcome; every run's
+  state hash changes (the new row). tests/test_kernel26.py, tests/kernel26/ (r01: a raced xHCI message on
+  disk2's IO-APIC vector, spurious 1, was 0; r02: 5.15 / 5.15.3 / 5.14 MSI without Mask Bits; r03: 5.15 PV;
+  r04: the same parked on the disabled NVMe admin irq and counted at enable_irq's replay), tests/heldout_xen20/x23,
+  tests/test_xenqemu3.py and tests/test_redteam7.py (the PV raw table write fails with -EFAULT; its oops names the
+  table offset).
 """
 
 from __future__ import annotations

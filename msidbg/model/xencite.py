@@ -905,12 +905,36 @@ reading("qemu.emulated-register-access", "An emulated (not passed-through) devic
         "(cpu_handle_ioreq, one at a time), as a passthrough device's are (qemu.reads-queued, which msidbg "
         "models): msidbg queues neither the reads nor the writes of a device QEMU emulates itself.",
         status="hypothetical", source=(QEMU_ONE_IOREQ,), module="msidbg.model.qemu")
+XEN_PV_RO_FAULT = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/pv/ro-page-fault.c",
+                         "pv_ro_page_fault ('mmio_ro = is_hardware_domain(currd) && rangeset_contains_singleton("
+                         "mmio_ro_ranges, ...)'; else ptwr_do_page_fault, which takes only L1 page tables)",
+                         "4.10.. (pv/ro-page-fault.c from 4.10; read at RELEASE-4.10.0, 4.11.0, 4.12.0, 4.14.0)")
+XEN_PV_RO_FAULT_OLD = Source("xen-project/xen", "RELEASE-4.8.0", "xen/arch/x86/traps.c, xen/arch/x86/mm.c",
+                             "fixup_page_fault ('is_hardware_domain(d) && ... mmio_ro_do_page_fault'), "
+                             "get_page_from_l1e ('Forcing read-only access to MFN')",
+                             "..4.9 (the same test at RELEASE-4.3.0, 4.4.0, 4.9.0; IS_PRIV(d) at 4.2.0)")
+reading("xen.pv.msix-table-fault", "(kernel26) A Xen PV domU's store to a passed-through device's MSI-X table is a "
+        "page fault the guest kernel cannot fix up, not a dropped write: Xen puts the table (and PBA) pages in "
+        "mmio_ro_ranges (msix_capability_init; pciback's PHYSDEVOP_prepare_msix at assignment, from 4.3), and "
+        "get_page_from_l1e forces every PV mapping of them read-only; pv_ro_page_fault emulates a store there (mmio_ro_emulated_write, which "
+        "discards it) only for the hardware domain, and for a domU falls to ptwr_do_page_fault, which handles "
+        "only L1 page-table pages: X86EMUL_UNHANDLEABLE, the #PF is reflected to the guest, and writel in "
+        "kernel mode has no exception-table fixup -- the task oopses. Before ro-page-fault.c, traps.c fixup_page_fault "
+        "has the same 'is_hardware_domain(d) && ... mmio_ro_do_page_fault' test (read at RELEASE-4.3.0, 4.4.0, "
+        "4.8.0, 4.9.0; IS_PRIV(d) at 4.2.0), then propagate_page_fault. msidbg's raw table write on xen-pv ends its action with the oops "
+        "(-EFAULT, msidbg's: the real task never returns); it dropped the store before (PvAccessors.msix_write), "
+        "which contradicted kernel.msix.mask-all-pv and kernel.msix.shutdown-mask-pv. Not modelled: a store "
+        "before Xen has set the pages read-only (no pciback prepare_msix and no MSI-X set up yet) would reach "
+        "the device.", source=(XEN_PV_RO_FAULT, XEN_PV_RO_FAULT_OLD, XEN_MMIO_RO),
+        quote="mmio_ro = is_hardware_domain(currd) && rangeset_contains_singleton(mmio_ro_ranges, "
+              "l1e_get_pfn(pte)); if ( mmio_ro ) rc = mmio_ro_do_page_fault(&ctxt, addr, pte); else rc = "
+              "ptwr_do_page_fault(&ctxt, addr, pte);", module="msidbg.model.kernel.driver")
 reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-through device is a guest access like "
         "the kernel's own: on xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write "
         "into Xen's vMSI-X intercept or QEMU (pci_msix_write); a table write narrower than 4 bytes is not Xen's "
         "(msixtbl_write takes 4 and 8 bytes) and QEMU's memory core refuses it (pci_msix_ops valid.min_access_size "
         "4); on xen-pv a config write goes through pcifront to pciback, and a table store faults on the page Xen "
-        "keeps read-only, which mmio_ro_emulated_write drops.", source=(QEMU_REMAP, QEMU_MSI_47, XEN_MMIO_RO),
+        "keeps read-only: the task oopses (xen.pv.msix-table-fault).", source=(QEMU_REMAP, QEMU_MSI_47, XEN_MMIO_RO),
         quote=".valid = { .min_access_size = 4, .max_access_size = 4, .unaligned = false, }, / if ( (len != 4 && "
               "len != 8) || (address & (len - 1)) ) return r;", module="msidbg.model.kernel.driver")
 reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "

@@ -65,14 +65,24 @@ def check_irq_resend(k: Any, desc: dict[str, Any]) -> None:
         # 'We do not resend level type interrupts. Level type interrupts are resent by hardware when
         # they are still active.' -- IRQS_PENDING cleared, -EINVAL (an INTx line: kernel/intx.py)
         desc["pending"] = False
+        desc.pop("pending_stray", None)
         k.ev(IRQ_RESEND, desc["dev"], irq, -1, k.s("level irq: not resent (the hardware resends while asserted)"))
         return
     srcs = [list(s) for s in desc.get("pending_src") or ()]
     desc["pending"] = False
     desc["pending_src"] = []
+    stray = desc.pop("pending_stray", None)     # (entry.hold_stray: an edge that was a retriggered message)
     retrigger = I.CHIP_RETRIGGER.get(desc["chip"], apic_retrigger_irq)
     if retrigger(k, desc, srcs):
         desc["replay"] = desc["count"]
+        if stray and retrigger is apic_retrigger_irq:
+            # the replay IPI's IRR bit stands for it too: the handler run it leads to is spurious for its
+            # sender (entry.take_stray at the acceptance)
+            target = k.w["cpus"][vec.retrigger_cpu(k.w, desc)]
+            rec = target.get("retrig_irr")
+            if rec is None:
+                target["retrig_irr"] = rec = {}
+            rec.setdefault(desc["vector"], []).extend(stray)
         return
     # no hardware retrigger (only a Xen pirq without an event channel gets here): the software resend
     # tasklet (x86 selects HARDIRQS_SW_RESEND from 5.7, "x86: Select HARDIRQS_SW_RESEND on x86") is not

@@ -19,6 +19,8 @@ from msidbg.model.kernel import vector as vec
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
+_EFAULT = 14
+
 ETIMEDOUT, EIO, EPERM, EINVAL, ENOENT, EBUSY = 110, 5, 1, 22, 2, 16
 
 #: scenario ``do:`` -> root program
@@ -605,11 +607,21 @@ def _routed(k: Any, loc: dict[str, Any]) -> None:
     """A passed-through device on Xen: the guest's access goes where the kernel's own do -- on
     xen-hvm a config write traps into QEMU (xen_pt_pci_write_config) and a table write into Xen's
     vMSI-X intercept or QEMU (pci_msix_write); on xen-pv a config write goes through pcifront to
-    pciback and a table store faults on the read-only page Xen's mmio_ro_emulated_write drops. A table
-    write narrower than 4 bytes reaches QEMU (msixtbl_write handles only 4- and 8-byte accesses)
-    and is dropped there: pci_msix_ops' valid.min_access_size is 4. The vCPU waits for QEMU in
-    ``raw_written``."""
+    pciback, and a table store is a page fault: Xen keeps the table's pages read-only in every PV
+    guest's mappings (mmio_ro_ranges), and pv_ro_page_fault emulates such a store (mmio_ro_emulated_write,
+    which discards it) only for the hardware domain -- a domU's #PF is reflected to it, and a store in
+    kernel mode has no fixup: the task oopses (reading ``xen.pv.msix-table-fault``; kernel26: msidbg
+    dropped the store). A table write narrower than 4 bytes on xen-hvm reaches QEMU (msixtbl_write
+    handles only 4- and 8-byte accesses) and is dropped there: pci_msix_ops' valid.min_access_size is
+    4. The vCPU waits for QEMU in ``raw_written``."""
     dev, offset, value, size = loc["dev"], loc["offset"], loc["value"], loc["size"]
+    if loc["target"] != "config" and k.w.platform["kind"] == "xen-pv":
+        k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
+               f"violation) at MSI-X table offset {offset:#x}: the table is read-only to a Xen PV domU and Xen "
+               "emulates such a store only for the hardware domain; the task oopses (msidbg ends the write here)",
+               -_EFAULT, dev)
+        k.ret(-_EFAULT)
+        return
     k.goto("raw_written")
     if loc["target"] == "config":
         pci.cfg_write(k, dev, offset, value, size)

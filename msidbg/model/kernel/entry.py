@@ -76,13 +76,17 @@ def accept(k: Any, c: Any, v: int) -> None:
     slot = c.vector_irq.get(v)
     stack = c.irq.stack
     irq = -1
+    stray = take_stray(c, v) if "retrig_irr" in c._extra else None    # (rare: msi_set_affinity's race)
     if type(slot) is int:   # a device irq (before 4.15 also 0xec..0xee, below the timer's 0xef)
         irq = slot
         # irqs 16..23 are the IO-APIC's PCI GSIs: INTx lines, level-triggered, handle_fasteoi_irq
         # (kernel/intx.py); the ISA irqs below and the MSI irqs above run handle_edge_irq
         flow = "handle_fasteoi_irq" if _NR_LEGACY <= slot < _FIRST_DYNAMIC else "handle_edge_irq"
+        fl = {"irq": slot, "vector": v, "src": src}
+        if stray:
+            fl["stray"] = stray
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
-                  {"prog": flow, "pc": 0, "locals": {"irq": slot, "vector": v, "src": src}})
+                  {"prog": flow, "pc": 0, "locals": fl})
         if eng.call_watch:
             eng.entered(flow)
     elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")):   # (the Xen upcall: every interrupt of a
@@ -148,8 +152,6 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     P = k.eng.prov
     n = sum(s[2] for s in src)
     slot_key = PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v))
-    if not src and "retrig_irr" in c:
-        stray_taken(k, c, v, None, -1)     # a slot marked VECTOR_RETRIGGERED: swallowed, as the kernel means
     if slot in (VECTOR_SHUTDOWN, VECTOR_RETRIGGERED):
         c.vector_irq.pop(v, None)
         cpu_dirty(k, c.id)
@@ -172,21 +174,35 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
-def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
-    """CPU ``c`` takes vector ``v`` with no signal on record: if msi_set_affinity's two-step update
-    retriggered a signal of this vector from here (``plug.unlock_and_check_irr``), this is that
-    device message's own arrival, its IRR bit left set. In another irq's handler (``dev``, ``idx``)
-    it is an arrival at the wrong handler: spurious for the device that sent it (the contract's
-    irq-spurious), not lost -- the retrigger IPI delivered it on the new CPU. On a slot marked
-    VECTOR_RETRIGGERED (``dev`` None) common_interrupt swallows it and nothing is counted (redteam25)."""
+def take_stray(c: Any, v: int) -> list[list[Any]] | None:
+    """CPU ``c`` takes vector ``v`` while it holds signals msi_set_affinity's two-step update retriggered
+    from here (``plug.unlock_and_check_irr``, ``c["retrig_irr"]``). The IRR holds one bit per vector: the
+    device message the update found pending is taken now, at the first acceptance of ``v`` here, whatever
+    runs for it (kernel26; the record stayed until a source-less arrival reached handle_edge_irq's action
+    or common_interrupt). Returns those signals, for the flow handler of the irq that has ``v`` here: its
+    action, if it runs, runs for them (:func:`stray_spurious`), alone or with other signals the bit also
+    carried. Where no irq has the vector here (a slot marked VECTOR_RETRIGGERED) common_interrupt swallows
+    the message silently, as the kernel means; nothing is counted."""
     stray = c["retrig_irr"]
     sigs = stray.pop(v, None)
     if not stray:
         del c["retrig_irr"]
-    if not sigs or dev is None:
+    return sigs or None
+
+
+def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: int, alone: bool | None) -> None:
+    """The action of the irq that has vector ``v`` on this CPU (``dev`` vector ``idx``'s handler: an MSI's
+    handle_edge_irq, a level IO-APIC line's handle_fasteoi_irq) runs for the message msi_set_affinity
+    retriggered to the new CPU (:func:`take_stray`): an arrival at the wrong handler, spurious for the
+    device that sent it (the contract's irq-spurious), not lost -- the retrigger IPI delivered it on the
+    new CPU ("the installed device handler will denote it as spurious", reading
+    ``kernel.msi-set-affinity.retrigger-stray``; redteam25). ``alone``: the bit carried
+    no other signal (True), other signals too (False), unknown (None: an IO-APIC level message carries none)"""
+    if dev is None:
         return
     acct_ = k.w.acct
     P = k.eng.prov
+    c = k.cpu
     for d, i, n in sigs:
         if d == dev and i == idx:
             continue
@@ -198,9 +214,11 @@ def stray_taken(k: Any, c: Any, v: int, dev: str | None, idx: int) -> None:
         P.dep(PC.D_CAUSE, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
+        also = ("which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
+                if alone is not None else "its level line's actions (whatever they find asserted)")
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
                                  f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
-                                 f"{idx}'s handler, which finds nothing to do (spurious)")
+                                 f"{idx}'s handler, {also} (spurious)")
 
 
 _PIC_CASCADE_IRQ = 2
@@ -722,6 +740,8 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
         frame["pc"] = RERUN[prog]
         stack.append(frame)
         eng.model.wake(eng, c)
+    if "stray" in loc:
+        hold_stray(desc, loc)
     if "src" in loc:    # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
         hand_over(k, desc, loc["src"], ip)
     else:               # provenance: the bit is set now, whatever the clear finds (maybe nothing)
@@ -729,6 +749,14 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
                          note=f"irq {irq} in progress on CPU{ip}: IRQS_PENDING (the event's signals are counted "
                          "at its clear_evtchn)")
     k.note(f"irq_may_run: irq {irq} in progress on CPU{ip}: IRQS_PENDING, mask_ack_irq", ip, desc.dev)
+
+
+def hold_stray(desc: Any, loc: dict[str, Any]) -> None:
+    """The edge that is the message msi_set_affinity retriggered (``take_stray``) becomes IRQS_PENDING
+    (``defer``, ``park``): the action that runs for that bit later -- the loop of the CPU in the action
+    (``rerun_loop``), or check_irq_resend's replay (``disable.apic_retrigger_irq`` hands it to the IPI's
+    IRR bit) -- runs for it too, spurious for its sender (kernel26)."""
+    desc["pending_stray"] = (desc.get("pending_stray") or []) + loc.pop("stray")
 
 
 def hand_over(k: Any, desc: Any, src: list[list[Any]], ip: int = -1, parked: bool = False) -> None:
@@ -766,6 +794,8 @@ def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
     desc["pending"] = True
     desc["replay"] = -1
     loc["deferred"] = 1
+    if "stray" in loc:
+        hold_stray(desc, loc)
     src = loc.get("src")
     n = 0
     if src:     # (a Xen pirq's signals are known at its clear_evtchn: ``hand_over`` then)
@@ -905,6 +935,8 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     desc["pending"] = False     # (handle_irq_event clears IRQS_PENDING before the action)
     desc["pending_src"] = []
     loc["src"] = srcs
+    if "pending_stray" in desc:     # an IRQS_PENDING edge that was a retriggered message (hold_stray)
+        loc["stray"] = desc.pop("pending_stray")
     # provenance: the action runs again because of the edges another CPU left IRQS_PENDING (the
     # handler run this step leads to links them); only on this loop, never per ordinary interrupt
     P.dep(PC.D_CAUSE, PK.key(PK.IRQPEND, irq))
@@ -937,7 +969,7 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         for d, i, n in src:
             k.eng.prov.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, loc["irq"]))    # (free_irq's removal)
             acct.lost(k.eng, d, i, n, f"reached irq {loc['irq']} which has no handler installed ({where})")
-    elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx:  # the common case
+    elif len(src) == 1 and (s0 := src[0])[0] == dev and s0[1] == idx and "stray" not in loc:  # the common case
         delivered = s0[2]
         a = w.acct[dev]
         a["delivered"][idx] += delivered
@@ -950,8 +982,8 @@ def handle(k: Any, loc: dict[str, Any], vector: int = -1) -> None:
         where = f"CPU{k.cpu_id} vector {vector:#x} irq {loc['irq']}"
         delivered = acct.settle(k.eng, src, dev, idx, where,
                                 PK.key(PK.VECIRQ, PK.cpu_vec(k.cpu_id, vector)))
-        if not src and "retrig_irr" in k.cpu:
-            stray_taken(k, k.cpu, vector, dev, idx)
+        if "stray" in loc:
+            stray_spurious(k, loc.pop("stray"), vector, dev, idx, not src)
         if (delivered or not src) and dev is not None:
             w.acct[dev]["handled"][idx] += 1
             k.eng.model.wake_waiters(k.eng, dev, idx, (PC.D_WAITED, PK.key(PK.ISR, PK.cpu_vec(k.cpu_id, vector))))
@@ -1087,6 +1119,7 @@ def finish_pending(eng: Any) -> None:
             acct.lost(eng, d, i, n, f"were still IRQS_PENDING on irq {irq} at the end")
         if desc.get("pending_src"):
             desc["pending_src"] = []
+        desc.pop("pending_stray", None)
 
 
 def program_names() -> list[str]:

@@ -446,6 +446,10 @@ def lock(k: Any, loc: dict[str, Any]) -> None:
         return
     loc["ai"], loc["handled"] = 0, 0
     desc.count += 1
+    if "stray" in loc:      # the message msi_set_affinity retriggered from here: its actions run for it
+        from msidbg.model.kernel.entry import stray_spurious
+        dev, index = actions(desc)[0]
+        stray_spurious(k, loc.pop("stray"), loc["vector"], dev, index, None)    # (a level message: no src)
     k.goto("action")
 
 

@@ -342,9 +342,18 @@ def msi_can_mask(k: Any, dev: str) -> bool:
     return bool(reg(k, dev, "msi_ctrl") & MSI_PVM) and not pci.ignore_mask(k)
 
 
+def msi_mask_writes(k: Any, dev: str) -> bool:
+    """Whether pci_msi_update_mask writes the Mask Bits: only with can_mask (9c8e9c9681a0: 5.16, 5.15.3, and
+    the old __pci_msi_desc_mask_irq before 5.15); on 5.15 .. 5.15.2 always (``msi_update_mask_can_mask``,
+    reading ``kernel.msi.update-mask-unchecked``)."""
+    return msi_can_mask(k, dev) or not sw(k, "msi_update_mask_can_mask")
+
+
 def msi_update_mask(k: Any, dev: str, clear: int, set_: int) -> None:
-    """pci_msi_update_mask: the cached mask register, written whole (nothing without can_mask)."""
-    if not msi_can_mask(k, dev):
+    """pci_msi_update_mask: the cached mask register, written whole (nothing without can_mask, but on 5.15 ..
+    5.15.2: a dword at the mask offset -- past the capability when it has no Mask Bits -- and through pcifront
+    on Xen PV, where pciback drops it)."""
+    if not msi_mask_writes(k, dev):
         return
     p = pci.pdev(k, dev)
     p["msi_mask"] = (p.get("msi_mask", 0) & ~clear) | set_
@@ -366,6 +375,11 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
         for dsc in p["descs"]:
             dsc["masked"] = 1
         p["msi_mask"] = _read_msi_mask(k, loc["dev"])
+        msi_update_mask(k, loc["dev"], 0, multi_mask(k, loc["dev"]))
+    elif msi_mask_writes(k, loc["dev"]):
+        # 5.15 .. 5.15.2: the mask-all goes out anyway; msi_setup_entry read the initial Mask Bits only with
+        # msi_attrib.maskbit (the capability's), pci_msi_ignore_mask notwithstanding
+        p["msi_mask"] = _read_msi_mask(k, loc["dev"]) if reg(k, loc["dev"], "msi_ctrl") & MSI_PVM else 0
         msi_update_mask(k, loc["dev"], 0, multi_mask(k, loc["dev"]))
 
 
@@ -408,7 +422,7 @@ def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
     """err: unmask what was masked (the multi_cap bits), then free the irqs."""
     if not loc.get("unmasked"):
         loc["unmasked"] = True
-        if msi_can_mask(k, loc["dev"]):
+        if msi_mask_writes(k, loc["dev"]):
             msi_update_mask(k, loc["dev"], multi_mask(k, loc["dev"]), 0)
             k.again()
             return
@@ -711,6 +725,31 @@ def unchecked_pv_ctrl_write(k: Any) -> bool:
     (mmio_ro_do_page_fault); a domU's is a page fault the kernel cannot fix up. The irq chip callbacks
     (__pci_msi_mask_desc) kept the check, so only this teardown path writes."""
     return pci.ignore_mask(k) and k.w.platform["kind"] == "xen-pv" and not sw(k, "msix_vector_ctrl_ignore_mask")
+
+
+reading("kernel.msi.update-mask-unchecked",
+        "(kernel26) 446a98b19fd6 (5.15) routed msi_capability_init's 'mask them all', its error path's unmask and "
+        "pci_msi_shutdown's unmask through fcacdfbef5a1's pci_msi_update_mask(), which checks neither "
+        "pci_msi_ignore_mask nor msi_attrib.maskbit (those stayed in __pci_msi_mask_desc / __pci_msi_unmask_desc, "
+        "the irq chip callbacks); msi_setup_entry sets mask_pos (cap + 0x10 with 64-bit addresses, cap + 0x0C "
+        "without) whether or not the capability has Mask Bits. So on 5.15 .. 5.15.2 every MSI probe writes "
+        "msi_multi_mask at mask_pos and every teardown writes 0 there: past the capability of a function without "
+        "per-vector masking (a register of whatever follows it: msidbg's device has none there and ignores the "
+        "write), and on Xen PV through pcifront to pciback, which drops it (pciback.cap-read-only). 9c8e9c9681a0 "
+        "(5.16, 5.15.3) made pci_msi_update_mask return without can_mask ('also violates ... the "
+        "msi_attrib.maskbit protections'). Not modelled: __pci_restore_msi_state's pci_msi_update_mask(entry, 0, "
+        "0) and __pci_restore_msix_state's Vector Control writes (msidbg has no resume).",
+        source=(Source("torvalds/linux", "9c8e9c9681a0", "drivers/pci/msi.c",
+                       "pci_msi_update_mask ('if (!desc->msi_attrib.can_mask) return;' added), msi_setup_entry "
+                       "(can_mask = !pci_msi_ignore_mask && maskbit)", "5.16.., 5.15.3.. (msi_update_mask_can_mask)"),
+                Source("torvalds/linux", "446a98b19fd6", "drivers/pci/msi.c",
+                       "msi_capability_init ('pci_msi_mask(entry, msi_multi_mask(entry));', err: pci_msi_unmask), "
+                       "pci_msi_shutdown (pci_msi_unmask(desc, msi_multi_mask(desc)))",
+                       "5.15 .. 5.15.2 (msi_update_mask_can_mask: false)")),
+        quote="This missed the fact that these accessors can be invoked from other places as well. The missing "
+        "checks break XEN-PV which sets pci_msi_ignore_mask and also violates the virtual MSIX and the "
+        "msi_attrib.maskbit protections. ... +\tif (!desc->msi_attrib.can_mask) +\t\treturn;",
+        module=__name__)
 
 
 reading("kernel.msix.shutdown-mask-pv",

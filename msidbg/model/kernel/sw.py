@@ -24,6 +24,7 @@ CURRENT: dict[str, Any] = {
     "msix_ctrl_read_can_mask": True,
     "msix_mask_all_ignore_mask": True,
     "msix_vector_ctrl_ignore_mask": True,
+    "msi_update_mask_can_mask": True,
     "affinity_on_activate": True,
     "vector_cleanup": "timer",
     "posted_msi_vector": True,
