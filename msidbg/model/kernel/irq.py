@@ -552,7 +552,7 @@ def _spinning(frame: Any, now: int) -> bool:
 CHIP_ACTIVE: dict[str, Any] = {}
 
 free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
-               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP, *S.FREE_ALREADY))
+               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP, S.FREE_IRQ_LOCK, *S.FREE_ALREADY))
 
 
 @free.step
