@@ -642,8 +642,14 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
     again) while another CPU is in this irq's
     flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
     flow handler only). free_irq and disable_irq wait here."""
-    busy = handling_cpus(k, irq)
     desc = k.w.irqs.get(irq)
+    if desc is not None and "_lockoff" in k.frame["locals"]:
+        # already queued in the double-check's raw_spin_lock_irqsave (below): that wait ends first -- the lock
+        # taken and dropped at once, interrupts back on -- before IRQD_IRQ_INPROGRESS is polled again
+        from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
+        if spin_on_lock(k, desc, k.cpu_id):
+            return True
+    busy = handling_cpus(k, irq)
     if not busy and desc is not None and action:
         from msidbg.model.kernel.entry import in_action
         ip = in_action(k.w, desc, k.cpu_id)
