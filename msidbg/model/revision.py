@@ -1081,7 +1081,9 @@ Revisions:
   5.2 case, as 4001d8e8762f describes). Shipped runs: explore-xen-pirq-reuse and -fixed (ordered) take vCPU1's pending
   upcall at the unmask's restore, before request_irq's next step: the same 573 / 663 events in another order,
   outcomes unchanged; tests/lockq23 x01/x02 shift (the loop runs on vCPU1, vCPU3 takes the lock at 500.4 us, same
-  order). Investigated and left: a flow handler's queue entry leaves when it takes the lock (``_leave_queue``; an
+  order); tests/heldout18 g05 (6.6.2 / 6.6.3 plain MSI moved in traffic) loses 60, was 2: vCPU1 takes usb's
+  interrupts between nvme0's request_irq calls, its next request_irq runs 138 us with interrupts off across QEMU
+  round trips, and 58 coalesced signals meet the torn move (still the old vector on nvme0's handler). Investigated and left: a flow handler's queue entry leaves when it takes the lock (``_leave_queue``; an
   instrumented pass over the lock, held-out and shipped scenarios found no entry outliving its acquisition), and no
   task spin with interrupts off that nothing can end was found on the spurious-poll timer's CPU (every desc->lock
   holder releases in finite steps; on_spoll's 100 ns re-queue stays). tests/test_locks26.py, tests/locks26/ (l01
