@@ -163,11 +163,16 @@ def test_xen_native_plain_msi_move_tears_in_xen_pt_before_and_after_b56ebe7c896d
     """b56ebe7c896d (6.7; 6.6.3) replaced !irqd_msi_nomask_quirk() with !irqd_can_reserve() as msi_set_affinity's
     test for the direct write; a non-maskable MSI never has IRQD_CAN_RESERVE (msi_init_virq clears it), so its
     move is still written address-then-data. QEMU's xen-pt rebinds at the trapped address write with the old
-    data: the old vector on the new vCPU, which is the NVMe queue's there."""
+    data: the old vector on the new vCPU, which is the NVMe queue's there. (Revision 16, locks26: vCPU1 takes usb's
+    interrupts at the local_irq_restore between nvme0's request_irq calls; its next request_irq then runs 138 us with
+    interrupts off across QEMU round trips, usb's next injection waits in vCPU1's IRR -- the host irq held for the
+    guest's EOI, 58 signals coalescing -- and the interrupt that finally comes at 2.2226 ms applies the pending move:
+    the torn pair sends those 58 and one more to nvme0's handler. Was 2 lost: the task ran on into request_irq
+    before taking the pending interrupt.)"""
     eng = _run(f"g05-hvm-native-x419-k{version.replace('.', '')}-plainmsi-move")
     assert eng.w["behaviour"]["msi_affinity_update"] == ("plain" if version == "6.6.2" else "can-reserve")
-    assert [h.name for h in eng.hits if h.name == "irq-lost"] == ["irq-lost", "irq-lost"]
-    assert _acct(eng, "usb") == (150, 148, 2) and _acct(eng, "nvme0") == (50, 50, 0)
+    assert [h.name for h in eng.hits if h.name == "irq-lost"] == ["irq-lost"] * 3
+    assert _acct(eng, "usb") == (150, 90, 60) and _acct(eng, "nvme0") == (50, 50, 0)
 
 
 @pytest.mark.parametrize(("xen", "delivered"), [("4.1.6", 0), ("4.2.0", 5)])

@@ -560,6 +560,8 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
     n = 1 if stepped else 0
     kd = k.eng.prov.kdiff
     pc = -1
+    proc = c.proc if ctx is c.proc else None
+    take = False
     while not (stepped and (not stack or ctx.wait is not None)):
         if n >= MAX_SILENT_STEPS:
             raise EngineError(f"CPU{c['id']}: {stack[-1]['prog']} ran {MAX_SILENT_STEPS} steps without an event")
@@ -570,6 +572,7 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
                 continue        # the probe's frame runs first
             frame = stack[-1]
         pc = frame["pc"]
+        off = proc is not None and proc.irqs_off
         got = run_step(k, ctx, on_push)
         stepped = True
         if armed:
@@ -586,7 +589,20 @@ def _run(k: Ctx, c: Cpu, ctx: Any, stepped: bool = False, frame: dict[str, Any] 
             k.eng.prov.kernel_silent_step(w, stack, frame, pc)
         if k.silent:    # a spin's silent poll: nothing ran but the poll (its frame stays)
             return
+        if off and proc is not None and not proc.irqs_off and stack and ctx.wait is None and c.online and not c.stopped and (
+                acceptable(c) >= 0 or c._extra.get("upcall")):
+            # local_irq_restore (raw_spin_unlock_irqrestore) turned interrupts on with one pending: the CPU
+            # takes it at once, before the task's next statement (locks26: it ran on to the task's next
+            # event -- free_irq's whole irq_domain_deactivate_irq section -- first)
+            take = True
+            break
     k.eng.prov.kernel_step_done(w, ctx is c.irq, frame, pc, stack)   # provenance: slots / online flags it changed
+    if take:
+        if (v := acceptable(c)) >= 0:
+            accept(k, c, v)
+        else:
+            pv_callback(k, c)
+        return
     if not stack and ctx is c.proc:
         _finish_action(k, c, 0 if last is NOTHING or last is None else last, emit=not k.emitted)
     elif not k.emitted:

@@ -1137,6 +1137,31 @@ Revisions:
   r04: the same parked on the disabled NVMe admin irq and counted at enable_irq's replay), tests/heldout_xen20/x23,
   tests/test_xenqemu3.py and tests/test_redteam7.py (the PV raw table write fails with -EFAULT; its oops names the
   table offset).
+  (locks26) desc->lock is held where the kernel holds it, and a pending interrupt is taken where interrupts
+  come back on (readings ``kernel.lock.free-irq-sections``, ``kernel.lock.irqrestore-takes-pending``; v6.6
+  kernel/irq/manage.c, chip.c, arch/x86 irqflags.h). __free_irq marks the lock held from the action's removal through
+  irq_shutdown to its raw_spin_unlock_irqrestore before synchronize_irq (``entry.LOCK_SITES`` "free_irq"): a flow
+  handler or a task that comes meanwhile spins behind it -- before, it never marked the lock, so they ran beside the
+  removal and the mask. Its delayed irq_domain_deactivate_irq (4001d8e8762f) queues for the lock like any locker
+  (``entry.spin_on_lock``) and holds it to free_done; __synchronize_hardirq's 'double-check carefully'
+  raw_spin_lock_irqsave queues too, so synchronize_irq (free_irq, disable_irq) waits for a flow handler queued
+  before it. handle_fasteoi_irq's 'goto out' (irq_may_run false: in progress elsewhere, or irq_wait_for_poll
+  finding the irq disabled) keeps the lock to its EOI (it was dropped between the two steps). A task step whose
+  local_irq_restore turns interrupts on with one acceptable takes it in that step (``cpu._run``); before, a restore
+  without an event let the task run on to its next event (free_irq's whole deactivation) first. Pre-5.3
+  (free_irq_deactivate: shutdown) a flow handler that comes during __free_irq's section now spins until after the
+  deactivation, parks its edge on a freed vector, and synchronize_irq waits for it (tests/test_kernfid2_free_irq.py
+  5.2 case, as 4001d8e8762f describes). Shipped runs: explore-xen-pirq-reuse and -fixed (ordered) take vCPU1's pending
+  upcall at the unmask's restore, before request_irq's next step: the same 573 / 663 events in another order,
+  outcomes unchanged; tests/lockq23 x01/x02 shift (the loop runs on vCPU1, vCPU3 takes the lock at 500.4 us, same
+  order); tests/heldout18 g05 (6.6.2 / 6.6.3 plain MSI moved in traffic) loses 60, was 2: vCPU1 takes usb's
+  interrupts between nvme0's request_irq calls, its next request_irq runs 138 us with interrupts off across QEMU
+  round trips, and 58 coalesced signals meet the torn move (still the old vector on nvme0's handler). Investigated and left: a flow handler's queue entry leaves when it takes the lock (``_leave_queue``; an
+  instrumented pass over the lock, held-out and shipped scenarios found no entry outliving its acquisition), and no
+  task spin with interrupts off that nothing can end was found on the spurious-poll timer's CPU (every desc->lock
+  holder releases in finite steps; on_spoll's 100 ns re-queue stays). tests/test_locks26.py, tests/locks26/ (l01
+  fasteoi out path vs enable_irq; l02 / l03 irq_set_affinity behind free_irq's two sections -- l03 now stores the
+  mask of the deactivated irq instead of a pending move; l04 an MSI taken at free_irq's unlock).
 """
 
 from __future__ import annotations

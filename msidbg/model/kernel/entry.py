@@ -396,9 +396,11 @@ def lock_site(w: Any, desc: Any, cpu: int) -> str:
 #: process-context programs that hold desc->lock (irqsave) while this CPU's ``desc.lock`` names them: the
 #: name lock_site reports. __irq_set_affinity across its chip call; disable_irq / disable_irq_nosync's
 #: irq_get_desc_buslock around __disable_irq (the chip's mask included) and enable_irq's around
-#: __enable_irq (irq_startup: the unmask, check_irq_resend), kernel/irq/manage.c
+#: __enable_irq (irq_startup: the unmask, check_irq_resend), kernel/irq/manage.c; __free_irq's from the action's
+#: removal through irq_shutdown to the unlock before synchronize_irq, and again around irq_domain_deactivate_irq
 LOCK_SITES = {"irq_set_affinity": "irq_set_affinity", "driver_disable_irq": "disable_irq",
-              "driver_disable_irq_nosync": "disable_irq_nosync", "driver_enable_irq": "enable_irq"}
+              "driver_disable_irq_nosync": "disable_irq_nosync", "driver_enable_irq": "enable_irq",
+              "free_irq": "free_irq"}
 
 
 def lock_waiter(w: Any, desc: Any, me: int, irq_ctx: int = -1) -> int:

@@ -420,12 +420,17 @@ def lock(k: Any, loc: dict[str, Any]) -> None:
             # '/* Might have been disabled in meantime */ return !irqd_irq_disabled(..) && desc->action'
             k.note(f"irq_wait_for_poll: the poll on CPU{pc} is done, irq {desc.irq} is "
                    f"{'disabled' if desc.disabled else 'without action'}: out (EOI)", pc, desc.dev)
+            desc.lock = me      # (irq_wait_for_poll took desc->lock back: held to the EOI's unlock)
             k.goto("eoi")
             return
     else:
         ip = in_action(k.w, desc, me)
         if ip >= 0:
             k.note(f"irq_may_run: irq {desc.irq} in progress on CPU{ip}: out (EOI)", ip, desc.dev)
+            # 'goto out': chip->irq_eoi and raw_spin_unlock under the lock taken above -- no other locker
+            # comes between (locks26: the model dropped it here, and a free_irq or the CPU in the action
+            # took it before this EOI)
+            desc.lock = me
             k.goto("eoi")
             return
     desc.lock = me

@@ -552,7 +552,7 @@ def _spinning(frame: Any, now: int) -> bool:
 CHIP_ACTIVE: dict[str, Any] = {}
 
 free = program("free_irq", "__free_irq: remove the action, irq_shutdown, wait for the handler, deactivate",
-               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP, *S.FREE_ALREADY))
+               source=(S.FREE_IRQ, S.FREE_IRQ_DELAY, S.SYNC_CHIP, S.FREE_IRQ_LOCK, *S.FREE_ALREADY))
 
 
 @free.step
@@ -604,7 +604,11 @@ def remove_action(k: Any, loc: dict[str, Any]) -> None:
         return      # another CPU's irq_set_affinity holds desc->lock across its chip call
     loc["irq"] = desc.irq
     # raw_spin_lock_irqsave(&desc->lock): interrupts stay off across the removal and irq_shutdown, up to the
-    # raw_spin_unlock_irqrestore before synchronize_irq (reading kernel.lock.irqsave-spin; irqoff25)
+    # raw_spin_unlock_irqrestore before synchronize_irq (reading kernel.lock.irqsave-spin; irqoff25) -- and the
+    # lock is held as long (locks26: a flow handler or another task that comes meanwhile spins behind it,
+    # entry.lock_site "free_irq"; the model never marked it held, and they ran beside the removal and the mask)
+    desc.lock = k.cpu_id
+    loc["_held"] = 1
     k.irq_save(loc)
     if shared is not None and shared(k, desc, loc["dev"], loc["index"]) > 0:
         # another device's action stays on the line: no shutdown, no deactivation (__free_irq shuts the
@@ -630,8 +634,17 @@ def synchronize(k: Any, loc: dict[str, Any]) -> None:
     that entered after and leaves through the disabled path; then (sync_irq_chip_state) while the
     chip reports IRQCHIP_STATE_ACTIVE: an IO-APIC level entry's Remote IRR. The x86 MSI chips report
     no IRQCHIP_STATE_ACTIVE, so a vector still pending in a CPU's IRR is not waited for."""
-    k.irq_restore(loc)      # (__free_irq's raw_spin_unlock_irqrestore, before the wait)
+    if loc.pop("_held", None):     # (__free_irq's raw_spin_unlock_irqrestore, before the wait)
+        _unlock(k, loc)
+        k.irq_restore(loc)
     synchronize_irq(k, loc["irq"])     # (spins: the step runs again)
+
+
+def _unlock(k: Any, loc: dict[str, Any]) -> None:
+    """free_irq's raw_spin_unlock of desc->lock (its irqrestore is the caller's)."""
+    desc = k.w.irqs.get(loc.get("irq", -1))
+    if desc is not None and desc.lock == k.cpu_id:
+        desc.lock = -1
 
 
 def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
@@ -639,8 +652,14 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
     again) while another CPU is in this irq's
     flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
     flow handler only). free_irq and disable_irq wait here."""
-    busy = handling_cpus(k, irq)
     desc = k.w.irqs.get(irq)
+    if desc is not None and "_lockoff" in k.frame["locals"]:
+        # already queued in the double-check's raw_spin_lock_irqsave (below): that wait ends first -- the lock
+        # taken and dropped at once, interrupts back on -- before IRQD_IRQ_INPROGRESS is polled again
+        from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
+        if spin_on_lock(k, desc, k.cpu_id):
+            return True
+    busy = handling_cpus(k, irq)
     if not busy and desc is not None and action:
         from msidbg.model.kernel.entry import in_action
         ip = in_action(k.w, desc, k.cpu_id)
@@ -656,6 +675,13 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
                        cause=PK.key(PK.IOAPICRIRR, irq))
                 return True
     if not busy:
+        # '/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock)':
+        # __synchronize_hardirq takes the lock before it reads IRQD_IRQ_INPROGRESS (and the chip state) again,
+        # so it queues behind a locker that came first -- a flow handler spinning for the lock (it gets it,
+        # finds the irq shut down or disabled, parks its edge, unlocks) -- and unlocks at once (locks26)
+        if desc is not None:
+            from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
+            return bool(spin_on_lock(k, desc, k.cpu_id))
         return False
     k.spin(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc.dev if desc else None)
     return True
@@ -666,12 +692,23 @@ def deactivate_late(k: Any, loc: dict[str, Any]) -> None:
     """From 4001d8e8762f (5.3): 'There is no interrupt on the fly anymore. Deactivate it
     completely.' -- irq_domain_deactivate_irq() after the wait."""
     if sw(k, "free_irq_deactivate") == "delayed" and not loc.get("shared_left"):
-        k.irq_save(loc)     # (raw_spin_lock_irqsave(&desc->lock) around irq_domain_deactivate_irq)
+        # raw_spin_lock_irqsave(&desc->lock) around irq_domain_deactivate_irq: a locker like any other --
+        # queued behind a flow handler or an irq_set_affinity that holds or waits for it (interrupts off
+        # while it spins), held to free_done's unlock (locks26: it took the lock past them)
+        from msidbg.model.kernel.entry import spin_on_lock  # (imports lead back)
+        desc = k.w.irqs[loc["irq"]]
+        if spin_on_lock(k, desc, k.cpu_id):
+            return
+        desc.lock = k.cpu_id
+        loc["_held"] = 1
+        k.irq_save(loc)
         k.call("irq_domain_deactivate_irq", irq=loc["irq"])
 
 
 @free.step
 def free_done(k: Any, loc: dict[str, Any]) -> None:
+    if loc.pop("_held", None):
+        _unlock(k, loc)     # (raw_spin_unlock_irqrestore after irq_domain_deactivate_irq)
     k.irq_restore(loc)
     k.ret(0)
 

@@ -881,6 +881,40 @@ reading("kernel.lock.irqsave-spin",
         source=IRQSAVE_SPIN, quote="local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, "
         "_RET_IP_); LOCK_CONTENDED(lock, do_raw_spin_trylock, do_raw_spin_lock); / #define "
         "arch_spin_lock_flags(l, f) queued_spin_lock(l)", module=M + ".entry")
+FREE_IRQ_LOCK = Source(L, "v6.6", "kernel/irq/manage.c + kernel/irq/chip.c",
+                       "__free_irq (raw_spin_lock_irqsave before the action's removal, raw_spin_unlock_irqrestore after "
+                       "irq_shutdown; raw_spin_lock_irqsave again around irq_domain_deactivate_irq after the wait) / "
+                       "__synchronize_hardirq (raw_spin_lock_irqsave to double-check IRQD_IRQ_INPROGRESS) / "
+                       "handle_fasteoi_irq ('goto out': chip->irq_eoi, then raw_spin_unlock)",
+                       "all (the second section from 4001d8e8762f, 5.3 / 4.19.60 / 5.1.19 / 5.2.2: before, irq_shutdown "
+                       "deactivates inside the first; the double-check under the lock in every release the model covers)")
+reading("kernel.lock.free-irq-sections",
+        "desc->lock is held where the kernel holds it, and every taker queues (kernel.lock.desc-lock-queued). "
+        "__free_irq holds it from the action's removal through irq_shutdown (the chip's mask, or with "
+        "free_irq_deactivate: shutdown the deactivation too) to the raw_spin_unlock_irqrestore before synchronize_irq, "
+        "so a flow handler or a task that comes meanwhile spins behind it and then finds the irq shut down; "
+        "__synchronize_hardirq takes the lock to double-check IRQD_IRQ_INPROGRESS (and the chip state), so it waits "
+        "for a flow handler queued before it, which parks its edge first; from 4001d8e8762f irq_domain_deactivate_irq "
+        "runs under the lock again, queued behind a flow handler or an irq_set_affinity that came first (the model "
+        "took it without queueing, and free_irq never marked the lock held). handle_fasteoi_irq's 'goto out' (irq_may_run "
+        "false: in progress elsewhere, or irq_wait_for_poll finding the irq disabled) keeps the lock to its "
+        "chip->irq_eoi and unlock (the model dropped it between the two steps) (locks26).",
+        source=FREE_IRQ_LOCK, quote="raw_spin_unlock_irqrestore(&desc->lock, flags); chip_bus_sync_unlock(desc); ... "
+        "/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock, flags); "
+        "... raw_spin_lock_irqsave(&desc->lock, flags); irq_domain_deactivate_irq(&desc->irq_data); "
+        "raw_spin_unlock_irqrestore(&desc->lock, flags);", module=M + ".irq")
+IRQ_RESTORE = Source(L, "v6.6", "arch/x86/include/asm/irqflags.h",
+                     "arch_local_irq_restore (arch_local_irq_enable when the saved flags have IF: native_irq_enable, sti)",
+                     "all")
+reading("kernel.lock.irqrestore-takes-pending",
+        "raw_spin_unlock_irqrestore / local_irq_restore with IF in the saved flags is sti on x86: an interrupt pending "
+        "in the local APIC's IRR (or, on xen-pv, the vCPU's pending upcall) is taken right after it, before the "
+        "task's next statement. The model's restore is often a step without an event, and the task ran on through "
+        "its next steps to its next event (free_irq: from the unlock before synchronize_irq through the whole "
+        "irq_domain_deactivate_irq section) before the CPU took the interrupt; now a task step that turns interrupts "
+        "back on with one acceptable takes it in the same step (locks26).",
+        source=IRQ_RESTORE, quote="static __always_inline void arch_local_irq_restore(unsigned long flags) { if "
+        "(!arch_irqs_disabled_flags(flags)) arch_local_irq_enable(); }", module="msidbg.model.cpu")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
