@@ -395,8 +395,8 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             else:
                 _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
-            if (not proc.stack or proc.wait is not None) and "unmask_later" in (w.get("xen") or ()) \
-                    and _woken(eng, c):
+            if (not proc.stack or proc.wait is not None) and w.platform["kind"] == "xen-hvm" \
+                    and "unmask_later" in w.xen and _woken(eng, c):
                 pass    # the interrupt woke a halted vCPU: Xen's schedule-in was this step; it accepts next
             else:
                 accept(k, c, v)
