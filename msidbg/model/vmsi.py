@@ -223,6 +223,27 @@ def _tick_of(item: list[Any], cpu: int | None) -> bool:
     return len(item) > 4 and item[2] == "xen" and item[3] == "tick" and (cpu is None or item[4] == cpu)
 
 
+#: agenda items of the idle loops, which re-arm themselves while other work is scheduled (kernel.intx.poll-bound,
+#: xen.intx.timer-bound): the spurious poll and Xen's INTx host irq work and timers
+_IDLE_XEN = ("intx", "intx_timer", "intx_dpci", "tick")
+
+
+def _work_ahead(eng: Any) -> bool:
+    """Whether the agenda holds work a tick's vCPU could still halt after: an item that is neither a tick nor an
+    idle loop's (the spurious poll, Xen's INTx timers) nor a CPU's next poll of a spin wait (a spin nothing
+    else ends spins for ever once the agenda holds nothing but such items: ``Ctx.spin``). Without it the ticks
+    stop, as those loops do, and the run can end."""
+    from msidbg.model.kernel.intx import _spin_poll
+    for it in eng.agenda.values():
+        kind = it[2]
+        if kind == "spoll" or (kind == "xen" and len(it) > 3 and it[3] in _IDLE_XEN):
+            continue
+        if kind == "cpu" and _spin_poll(eng, it):
+            continue
+        return True
+    return False
+
+
 def halted(c: Any) -> bool:
     """Whether the vCPU sits in the guest's idle loop (``hlt``: ``hvm_hlt`` -> SCHEDOP_block, blocked in
     Xen): online, no handler or stopper running, and no task running -- none, or one asleep (not waiting
@@ -265,7 +286,7 @@ def tick(eng: Any, cpu: Any) -> None:
         return
     if not c.online:
         why = "guest tick: the vCPU is offline (VCPUOP_down): no tick, no wake-up"
-    elif any(not _tick_of(it, None) for it in eng.agenda.values()):
+    elif _work_ahead(eng):
         why = "guest tick: the vCPU is running (the tick is taken in guest mode): no schedule-in"
         eng.schedule(w.now + TICK_NS[w.behaviour["guest_tick"]], "xen", "tick", cpu)
     else:
