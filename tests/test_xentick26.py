@@ -34,8 +34,8 @@ def _events(s: Session) -> list[tuple[str, int, str | None, dict[str, Any], int]
     return [(e.kind, e.cpu, e.dev, dict(e.fields), e.time_ns) for e in s.events(0, s.total)]
 
 
-def test_there_are_eight_files() -> None:
-    assert len(FILES) == 8
+def test_there_are_nine_files() -> None:
+    assert len(FILES) == 9
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -91,3 +91,14 @@ def test_a_tick_goes_with_the_unmask_another_schedule_in_applied() -> None:
     ev = _events(_run("t09"))
     assert [e[4] for e in ev if e[:4] == UNMASK] == [5_999_000]
     assert not [e for e in ev if e[0] == "xen.msixtbl" and "tick" in e[3]["how"]]
+
+
+def test_an_action_queued_behind_another_is_no_wake_up() -> None:
+    # t10: the second write starts as the first ends (the vCPU never idles): no schedule-in before its
+    # action.start (main applied the unmask there); its round trip's end applies it instead
+    ev = _events(_run("t10"))
+    starts = [i for i, e in enumerate(ev) if e[0] == "action.start" and e[3]["action"] == 5]
+    unmask = [i for i, e in enumerate(ev) if e[:4] == UNMASK]
+    qemu = next(i for i, e in enumerate(ev) if e[0] == "qemu.msix_write" and e[3]["entry"] == 1)
+    assert len(starts) == 1 and len(unmask) == 1 and starts[0] < qemu < unmask[0]
+    assert ev[unmask[0]][4] == 5_028_100

@@ -621,9 +621,12 @@ def on_act(eng: Any, item: list[Any]) -> None:
         return
     # (imported here: importing vmsi before the other model modules would renumber the event kinds)
     from msidbg.model import vmsi
-    if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.resume_due(w, c.id):
+    if not c.proc.stack and not c.irq.stack and not c.stopped and c.busy_until <= w.now \
+            and vmsi.resume_due(w, c.id):
         # the task wakes a halted vCPU: Xen schedules it in first (hvm_do_resume), which from f7039ee41b
-        # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next
+        # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next.
+        # An action queued behind the one that just ended (its CPU still busy with that step) starts without
+        # the vCPU idling: no hlt, no schedule-in (xentick26)
         vmsi.resume(eng, c.id)
         eng.schedule(w.now, "act", c.id, idx)
         return

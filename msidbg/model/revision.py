@@ -1084,7 +1084,10 @@ Revisions:
   default tick). tests/xentick26 (predicted from source before running; t05's setup was wrong and was dropped):
   a 250 Hz tick applies v36's unmask at 8 ms (3/3, was 3 lost), a 1000 Hz tick n03's at 5 ms, another device's
   interrupt for the halted vCPU applies it before the vCPU takes that interrupt (t08), a halted vCPU's migration
-  at 7 ms applies nothing and the tick at 8 ms does. tests/test_xentick26.py.
+  at 7 ms applies nothing and the tick at 8 ms does. And an action queued on a vCPU behind the one that just
+  ended is no wake-up (the guest goes from task to task without hlt): xenunmask25's schedule-in before
+  ``action.start`` now needs the CPU idle too (``busy_until <= now``) -- t10's second write no longer applies the
+  unmask before it starts; its round trip's end does (11 us later). tests/test_xentick26.py.
 """
 
 from __future__ import annotations
