@@ -621,7 +621,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
         return
     # (imported here: importing vmsi before the other model modules would renumber the event kinds)
     from msidbg.model import vmsi
-    if not c.proc.stack and not c.irq.stack and not c.stopped and c.busy_until <= w.now \
+    if not c.proc.stack and not c.irq.stack and not c.stopped and c.busy_until < w.now \
             and vmsi.resume_due(w, c.id):
         # the task wakes a halted vCPU: Xen schedules it in first (hvm_do_resume), which from f7039ee41b
         # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next.

@@ -262,8 +262,10 @@ def woken(eng: Any, c: Any) -> bool:
     """An interrupt for halted vCPU ``c`` (``vlapic_set_irq`` -> ``vcpu_kick`` -> ``vcpu_unblock`` ->
     ``vcpu_wake``): Xen schedules it in before it takes the interrupt, and from f7039ee41b that
     ``hvm_do_resume`` applies an unmask a failed completion left armed on it (``resume``: this step's
-    event; the vCPU accepts the interrupt at its next step). Returns whether it did."""
-    if not resume_due(eng.w, c.id) or not halted(c):
+    event; the vCPU accepts the interrupt at its next step). Only a vCPU that idled before it (its last step
+    ended before now): an interrupt already pending when a handler or task step ends is taken without a hlt.
+    Returns whether it did."""
+    if c.busy_until >= eng.w.now or not resume_due(eng.w, c.id) or not halted(c):
         return False
     resume(eng, c.id)
     return True
@@ -281,7 +283,7 @@ def tick(eng: Any, cpu: Any) -> None:
         eng.emit(XEN_MSIXTBL, -1, None, -1, 0, eng.s("guest tick: no msix_unmask_address armed"))
         return
     c = cpus[cpu]
-    if halted(c):
+    if halted(c) and not c.queued:     # idle, nothing due on it (a CPU with a step ahead is not in hlt)
         resume(eng, cpu)
         return
     if not c.online:
