@@ -18,6 +18,7 @@ from msidbg.behaviour import resolve
 from msidbg.debugger import Session
 from msidbg.debugger.headless import check
 from msidbg.scenario import load_scenario
+from msidbg.sim.world import state_hash
 from tests.conftest import run_past_breakpoints
 
 DIR = Path(__file__).resolve().parent / "xentick26"
@@ -115,3 +116,20 @@ def test_a_tick_that_finds_the_vcpu_running_is_no_schedule_in_and_the_next_one_f
     ev11 = _events(_run("t11"))
     assert not [e for e in ev11 if e[0] == "xen.msixtbl"]
     assert [e[4] for e in ev11 if e[:4] == UNMASK] == [12_000_000]
+
+
+def test_a_snapshot_with_a_tick_on_the_agenda_goes_on_as_the_run_did(tmp_path: Path) -> None:
+    # t12 saved at event 20000 (7 ms: its 8 ms tick is on the agenda), opened and run on: the same events and world
+    whole = _run("t12")
+    part = Session.from_scenario(str(next(DIR.glob("t12-*.yaml"))))
+    part.run(20000)
+    assert any(it[2] == "xen" and it[3] == "tick" for it in part.eng.agenda.values())
+    path = tmp_path / "t12.msgpack"
+    part.save(str(path))
+    again = Session.open(str(path))
+    again.continue_()
+    while again.cursor < again.total:
+        again.continue_()
+    assert again.total == whole.total
+    assert _events(again) == _events(whole)
+    assert state_hash(again.world) == state_hash(whole.world)
