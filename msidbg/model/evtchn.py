@@ -554,7 +554,7 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         how = X.vcpu_migrate(eng, item[4], item[5], item[6])
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) \
-                and not vmsi.halted(eng.w.cpus[item[4]]):
+                and not (vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued):
             # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):
             # hvm_do_resume's completion applies, from f7039ee41b, an unmask a failed msix_write_completion
             # left armed. A halted one stays blocked: sched_unit_migrate_finish's vcpu_wake does not make a

@@ -70,6 +70,7 @@ CURRENT: dict[str, Any] = {
     "affinity_broken_warning": True,
     "bound_probe": "EBUSY",
     "irqfixup": "none",
+    "guest_tick": "nohz_idle",
 }
 
 
