@@ -72,6 +72,20 @@ DEC_2021 = ("the 'Linux 5.10.88', '5.4.168', '4.19.222' and '4.14.259' announcem
 
 ROWS: tuple[Switch, ...] = (
     Switch(
+        "guest_tick", "kernel", ("nohz_idle", "hz100", "hz250", "hz300", "hz1000"), "nohz_idle",
+        "the guest kernel's timer tick on an idle vCPU (xentick26). nohz_idle: CONFIG_NO_HZ_IDLE (x86_64_defconfig's "
+        "CONFIG_NO_HZ=y selects it: kernel/time/Kconfig 'default NO_HZ_IDLE if NO_HZ'): an idle CPU stops its "
+        "tick (tick_nohz_idle_stop_tick) and sleeps until its next timer, which msidbg does not represent, so "
+        "an idle vCPU is not woken by time. hzN: CONFIG_HZ_PERIODIC or nohz=off with CONFIG_HZ=N: every CPU "
+        "takes a tick each 1/N s, idle or not (the ticks at multiples of 1/N s of the run's clock, every CPU "
+        "at once: skew_tick=0). On xen-hvm a tick to a halted vCPU wakes it (vlapic_set_irq or the VIRQ_TIMER "
+        "upcall -> vcpu_kick -> vcpu_unblock -> schedule-in -> hvm_do_resume); only ticks that can apply an "
+        "armed msix_unmask_address are represented (the handler itself has no modelled effect)",
+        initial="nohz_idle", kinds=("xen-hvm",), scoped=True,
+        initial_note="a configuration, not a release's: HZ_PERIODIC, NO_HZ_IDLE and nohz=off exist in every "
+                     "modelled kernel (kernel/time/Kconfig, tick-sched.c setup_tick_nohz 'nohz=off')",
+    ),
+    Switch(
         "msix_mask_all", "kernel", ("early", "late"), "late",
         "where msix_capability_init() masks every MSI-X entry: before the irqs are set up (early) "
         "or on the success path after them (late)",

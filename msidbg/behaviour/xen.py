@@ -146,7 +146,8 @@ ROWS: tuple[Switch, ...] = (
         "schedule-in of the vCPU (vmx_do_resume / svm_do_resume, the context-switch tail), so an unmask a failed "
         "completion armed again is applied at the vCPU's next schedule-in; before f7039ee41b only hvm_io_assist "
         "called it, at the end of the vCPU's next device-model round trip. msidbg's schedule-ins: the end of a "
-        "round trip, an action starting on an idle (halted) vCPU, a vcpu_migrate to another pCPU",
+        "round trip, an action starting on an idle (halted) vCPU, a vcpu_migrate of a running vCPU to another pCPU, an "
+        "interrupt for a halted vCPU and its periodic tick (kernel.guest_tick)",
         initial=False, kinds=("xen-hvm",), scoped=True,
         initial_note="RELEASE-4.13.0 / 4.12.3 hvm_io_assist: 'msix_write_completion(v); "
                      "vcpu_end_shutdown_deferral(v);' -- its only caller",

@@ -107,6 +107,8 @@ def _xen(w: dict[str, Any], item: Item) -> str:
         return f"Xen's scheduler moving vCPU{item[4]} to pCPU{item[5]}"
     if item[3] == "resume":  # [.., "resume", vcpu]
         return f"Xen scheduling vCPU{item[4]} in (hvm_do_resume: msix_write_completion)"
+    if item[3] == "tick":  # [.., "tick", vcpu]
+        return f"the guest's timer tick on vCPU{item[4] if len(item) > 4 else '?'} (kernel.guest_tick)"
     if item[3] == "msi_data":  # [.., "msi_data", dev, 0, 0, pirq, data]
         return f"Xen's set_msi_affinity writing {item[4]}'s MSI data ({item[8]:#x})"
     return f"Xen's interrupt work for {item[4]} vector {item[5]}"  # [.., "irq" | "inject", dev, vector, ..]

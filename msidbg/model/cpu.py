@@ -395,7 +395,11 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
             else:
                 _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
-            accept(k, c, v)
+            if (not proc.stack or proc.wait is not None) and w.platform["kind"] == "xen-hvm" \
+                    and "unmask_later" in w.xen and _woken(eng, c):
+                pass    # the interrupt woke a halted vCPU: Xen's schedule-in was this step; it accepts next
+            else:
+                accept(k, c, v)
         elif c._extra.get("upcall") and c.online and not proc.irqs_off:
             pv_callback(k, c)   # xen-pv: Xen enters the vCPU at its event callback (no APIC vector)
         elif proc.stack and proc.wait is None:
@@ -487,6 +491,12 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
     else:
         heappush(eng.heap, busy << SEQ_BITS | seq)
     return None
+
+
+def _woken(eng: Any, c: Cpu) -> bool:
+    """``vmsi.woken``: an interrupt for a halted HVM vCPU with an unmask armed schedules it in first."""
+    from msidbg.model import vmsi  # (imported here: see on_act)
+    return vmsi.woken(eng, c)
 
 
 def _polled(eng: Any, k: Ctx, c: Cpu, item: list[Any]) -> bool:
@@ -627,9 +637,12 @@ def on_act(eng: Any, item: list[Any]) -> None:
         return
     # (imported here: importing vmsi before the other model modules would renumber the event kinds)
     from msidbg.model import vmsi
-    if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.resume_due(w, c.id):
+    if not c.proc.stack and not c.irq.stack and not c.stopped and c.busy_until < w.now \
+            and vmsi.resume_due(w, c.id):
         # the task wakes a halted vCPU: Xen schedules it in first (hvm_do_resume), which from f7039ee41b
-        # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next
+        # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next.
+        # An action queued behind the one that just ended (its CPU still busy with that step) starts without
+        # the vCPU idling: no hlt, no schedule-in (xentick26)
         vmsi.resume(eng, c.id)
         eng.schedule(w.now, "act", c.id, idx)
         return

@@ -553,13 +553,20 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         moves = eng.w.xen["pcpu"][item[4]] != item[5]
         how = X.vcpu_migrate(eng, item[4], item[5], item[6])
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
-        if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]):
-            # scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above): hvm_do_resume's
-            # completion applies, from f7039ee41b, an unmask a failed msix_write_completion left armed
+        if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) \
+                and not (vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued):
+            # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):
+            # hvm_do_resume's completion applies, from f7039ee41b, an unmask a failed msix_write_completion
+            # left armed. A halted one stays blocked: sched_unit_migrate_finish's vcpu_wake does not make a
+            # vCPU with _VPF_blocked runnable, so its schedule-in is its next wake-up (reading
+            # xen.sched.migrate-blocked)
             eng.schedule(eng.w.now, "xen", "resume", item[4])
         return True
     if item[3] == "resume":     # [.., "resume", vcpu]: a schedule-in's hvm_do_resume (vmsi.resume)
         vmsi.resume(eng, item[4] if len(item) > 4 and type(item[4]) is int else -1)
+        return True
+    if item[3] == "tick":       # [.., "tick", vcpu]: the guest's periodic tick (vmsi.tick)
+        vmsi.tick(eng, item[4] if len(item) > 4 else -1)
         return True
     op, dev, idx, n, irq = item[3:8]
     if op == "inject":

@@ -252,7 +252,7 @@ class HvmAccessors:
             # does not block -- so the msix_unmask_address Xen armed waits for the vCPU's next hvm_io_assist
             # (before f7039ee41b) or schedule-in (vmsi.resume; reading xen.msixtbl.completion-at-resume)
             if complete:
-                k.w.xen.setdefault("unmask_later", {})[k.cpu_id] = [dev, entry]
+                vmsi.keep_armed(k.eng, k.cpu_id, dev, entry)
             _dropped(k, dev, entry, reg, value)
             k.ev(XEN_NULL_IO, dev, entry, k.s(reg), value, cost="trap")
             return
@@ -519,7 +519,7 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     q["serving"] = None
     # hvm_io_assist -> msix_write_completion: the unmask this write armed, or (a write arming it again
     # replaces it) one a failed completion left armed on the vCPU (vmsi.completion, vmsi.armed)
-    later = vmsi.armed(k.w, ioreq["cpu"]) if k.w.get("xen") else None
+    later = vmsi.take(k.eng, ioreq["cpu"]) if k.w.get("xen") else None
     if ioreq.get("complete"):
         later = [ioreq["dev"], ioreq["entry"]]
     if later is not None and vmsi.completion(k.eng, ioreq["cpu"], later[0], later[1]):

@@ -1162,6 +1162,35 @@ Revisions:
   holder releases in finite steps; on_spoll's 100 ns re-queue stays). tests/test_locks26.py, tests/locks26/ (l01
   fasteoi out path vs enable_irq; l02 / l03 irq_set_affinity behind free_irq's two sections -- l03 now stores the
   mask of the deactivated irq instead of a pending move; l04 an MSI taken at free_irq's unlock).
+  (xentick26) A halted HVM vCPU's wake-up is a schedule-in, and a halted vCPU's migration is not (readings
+  ``xen.sched.wake-schedules-in`` and ``xen.sched.migrate-blocked``, RELEASE-4.19.2 vlapic.c / domain.c /
+  sched/core.c). An interrupt for a halted vCPU (vlapic_set_irq or an event channel's upcall -> vcpu_kick ->
+  vcpu_unblock -> vcpu_wake -> context_switch -> vmx_do_resume -> hvm_do_resume) now schedules it in first: where
+  a failed msix_write_completion left an unmask armed on it (xenred25 / xenunmask25) and the completion runs at
+  schedule-in (f7039ee41b), that is a step of the vCPU's own before it accepts the vector (``vmsi.woken``). A
+  vCPU is halted when it has no handler, stopper or running task and idled before (its last step ended before
+  now): a vector already pending when a handler or task step ends is taken after iret without hlt. New
+  kernel row ``guest_tick`` (xen-hvm worlds only; a configuration, no history): ``nohz_idle``, the default
+  (kernel/time/Kconfig 'default NO_HZ_IDLE if NO_HZ', x86_64_defconfig CONFIG_NO_HZ=y: an idle CPU's tick is
+  stopped until its next timer, which msidbg does not represent), or ``hz100`` / ``hz250`` / ``hz300`` /
+  ``hz1000`` (HZ_PERIODIC or nohz=off): a tick each 1/HZ at multiples of the period of the run's clock wakes a
+  halted vCPU; only the ticks of a vCPU with an armed unmask are on the agenda (``[.., "xen", "tick", vcpu]``, one
+  event each; a tick that finds the vCPU running notes it and the next follows while work other than idle loops
+  and spin polls is ahead; the tick goes when another schedule-in or round trip applies the unmask).
+  A ``vcpu_migrate`` of a halted vCPU no longer applies the armed unmask (sched_unit_migrate_finish's vcpu_wake
+  leaves a _VPF_blocked vCPU blocked); a running one's still does. ``hvm_migrate_pirqs`` is still taken at the
+  migration (docs/model-xen.md). Shipped runs: events unchanged; the xen-hvm runs' state hash changes (the row
+  in the world's behaviour table). Held-out runs unchanged (tests/heldout_xen18 .. 25 pass as pinned);
+  tests/xenunmask25/u06 (the migration of halted vCPU 1 at 8 ms) is 3 lost, was 3/3; u07 / n03 keep 3 lost (the
+  default tick). tests/xentick26 (predicted from source before running; t05's setup was wrong and was dropped):
+  a 250 Hz tick applies v36's unmask at 8 ms (3/3, was 3 lost), a 1000 Hz tick n03's at 5 ms, another device's
+  interrupt for the halted vCPU applies it before the vCPU takes that interrupt (t08), a halted vCPU's migration
+  at 7 ms applies nothing and the tick at 8 ms does. And an action queued on a vCPU behind the one that just
+  ended is no wake-up (the guest goes from task to task without hlt): xenunmask25's schedule-in before
+  ``action.start`` now needs the CPU idle too (``busy_until <= now``) -- t10's second write no longer applies the
+  unmask before it starts; its round trip's end does (11 us later). t12: n1's storm keeps vCPU 1 in hardirq
+  from the round trip to 9.5 ms, the 8 ms tick notes it running, the 12 ms tick applies the unmask (t11, the
+  storm from 4.5 ms, starves the 5 ms task instead: predicted path wrong, outcome right). tests/test_xentick26.py.
 """
 
 from __future__ import annotations

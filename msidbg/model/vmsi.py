@@ -188,14 +188,126 @@ def completion(eng: Any, cpu: int, dev: str, entry: int) -> bool:
         return False
     how = write(eng, cpu, dev, entry, "ctrl", 0)
     if how == FORWARD_COMPLETE:
-        w.xen.setdefault("unmask_later", {})[cpu] = [dev, entry]
+        keep_armed(eng, cpu, dev, entry)
     return how == HANDLED
+
+
+def keep_armed(eng: Any, cpu: int, dev: str, entry: int) -> None:
+    """``msix_unmask_address`` stays armed on vCPU ``cpu`` for its next completion (``unmask_later``): a
+    failed ``msix_write_completion``, or an unmask the null handler dropped. With a periodic guest tick
+    (``kernel.guest_tick``) and the completion at schedule-in, the vCPU's next tick is put on the agenda
+    (``tick``): it wakes the vCPU if it halts by then (reading ``xen.sched.wake-schedules-in``)."""
+    w = eng.w
+    w.xen.setdefault("unmask_later", {})[cpu] = [dev, entry]
+    _next_tick(eng, cpu)
+
+
+#: ``kernel.guest_tick`` -> the tick period in ns (TICK_NSEC: (NSEC_PER_SEC + HZ/2) / HZ); nohz_idle: none
+TICK_NS = {"hz100": 10_000_000, "hz250": 4_000_000, "hz300": 3_333_333, "hz1000": 1_000_000}
+
+
+def _next_tick(eng: Any, cpu: int) -> None:
+    """Put vCPU ``cpu``'s next periodic tick (the next multiple of the period after now) on the agenda,
+    when the guest ticks periodically and a schedule-in would apply the unmask armed on it."""
+    w = eng.w
+    period = TICK_NS.get(w.behaviour.get("guest_tick"))
+    if period is None or not resume_due(w, cpu):
+        return
+    if any(_tick_of(it, cpu) for it in eng.agenda.values()):
+        return
+    eng.schedule((w.now // period + 1) * period, "xen", "tick", cpu)
+
+
+def _tick_of(item: list[Any], cpu: int | None) -> bool:
+    """Whether agenda item ``item`` is a represented tick (of vCPU ``cpu``; None: of any)."""
+    return len(item) > 4 and item[2] == "xen" and item[3] == "tick" and (cpu is None or item[4] == cpu)
+
+
+#: agenda items of the idle loops, which re-arm themselves while other work is scheduled (kernel.intx.poll-bound,
+#: xen.intx.timer-bound): the spurious poll and Xen's INTx host irq work and timers
+_IDLE_XEN = ("intx", "intx_timer", "intx_dpci", "tick")
+
+
+def _work_ahead(eng: Any) -> bool:
+    """Whether the agenda holds work a tick's vCPU could still halt after: an item that is neither a tick nor an
+    idle loop's (the spurious poll, Xen's INTx timers) nor a CPU's next poll of a spin wait (a spin nothing
+    else ends spins for ever once the agenda holds nothing but such items: ``Ctx.spin``). Without it the ticks
+    stop, as those loops do, and the run can end."""
+    from msidbg.model.kernel.intx import _spin_poll
+    for it in eng.agenda.values():
+        kind = it[2]
+        if kind == "spoll" or (kind == "xen" and len(it) > 3 and it[3] in _IDLE_XEN):
+            continue
+        if kind == "cpu" and _spin_poll(eng, it):
+            continue
+        return True
+    return False
+
+
+def halted(c: Any) -> bool:
+    """Whether the vCPU sits in the guest's idle loop (``hlt``: ``hvm_hlt`` -> SCHEDOP_block, blocked in
+    Xen): online, no handler or stopper running, and no task running -- none, or one asleep (not waiting
+    for QEMU, where the vCPU is blocked on the ioreq, nor spinning)."""
+    if c.irq.stack or c.stopped or not c.online:
+        return False
+    proc = c.proc
+    if not proc.stack:
+        return proc.done is None
+    from msidbg.model.cpu import SPIN_WAIT
+    wait = proc.wait
+    return wait is not None and "ioreq" not in wait and SPIN_WAIT not in wait
+
+
+def woken(eng: Any, c: Any) -> bool:
+    """An interrupt for halted vCPU ``c`` (``vlapic_set_irq`` -> ``vcpu_kick`` -> ``vcpu_unblock`` ->
+    ``vcpu_wake``): Xen schedules it in before it takes the interrupt, and from f7039ee41b that
+    ``hvm_do_resume`` applies an unmask a failed completion left armed on it (``resume``: this step's
+    event; the vCPU accepts the interrupt at its next step). Only a vCPU that idled before it (its last step
+    ended before now): an interrupt already pending when a handler or task step ends is taken without a hlt.
+    Returns whether it did."""
+    if c.busy_until >= eng.w.now or not resume_due(eng.w, c.id) or not halted(c):
+        return False
+    resume(eng, c.id)
+    return True
+
+
+def tick(eng: Any, cpu: Any) -> None:
+    """Agenda work ``[.., "xen", "tick", vcpu]``: the guest's periodic tick (``kernel.guest_tick``) on a vCPU
+    with an unmask armed. A halted vCPU is woken (the timer interrupt or VIRQ_TIMER upcall -> vcpu_kick):
+    its schedule-in applies the unmask (``resume``). A running one takes the tick in guest mode: no
+    schedule-in; its next tick is due while the run has other work (a vCPU that neither halts nor has
+    anything ahead never will). Emits one event."""
+    w = eng.w
+    cpus = w.cpus
+    if type(cpu) is not int or not 0 <= cpu < len(cpus) or not resume_due(w, cpu):
+        eng.emit(XEN_MSIXTBL, -1, None, -1, 0, eng.s("guest tick: no msix_unmask_address armed"))
+        return
+    c = cpus[cpu]
+    if halted(c) and not c.queued:     # idle, nothing due on it (a CPU with a step ahead is not in hlt)
+        resume(eng, cpu)
+        return
+    if not c.online:
+        why = "guest tick: the vCPU is offline (VCPUOP_down): no tick, no wake-up"
+    elif _work_ahead(eng):
+        why = "guest tick: the vCPU is running (the tick is taken in guest mode): no schedule-in"
+        eng.schedule(w.now + TICK_NS[w.behaviour["guest_tick"]], "xen", "tick", cpu)
+    else:
+        why = "guest tick: the vCPU runs and nothing is ahead: no later tick represented"
+    eng.emit(XEN_MSIXTBL, cpu, None, -1, 0, eng.s(why))
 
 
 def is_armed(w: World, cpu: int) -> bool:
     """Whether a failed ``msix_write_completion`` left an unmask armed on vCPU ``cpu``."""
     later = w.get("xen") and w.xen.get("unmask_later")
     return bool(later) and cpu in later
+
+
+def take(eng: Any, cpu: int) -> list[Any] | None:
+    """``armed``, and the vCPU's represented tick goes with what it was for (``_next_tick``)."""
+    later = armed(eng.w, cpu)
+    if later is not None and eng.w.behaviour.get("guest_tick", "nohz_idle") != "nohz_idle":
+        eng.unschedule(lambda it: _tick_of(it, cpu))
+    return later
 
 
 def armed(w: World, cpu: int) -> list[Any] | None:
@@ -225,7 +337,7 @@ def resume(eng: Any, cpu: Any) -> None:
     the unmask a failed completion left armed is applied there; before, only ``hvm_io_assist`` called it
     (reading ``xen.msixtbl.completion-at-resume``). Emits one event."""
     w = eng.w
-    later = armed(w, cpu) if resume_due(w, cpu) else None
+    later = take(eng, cpu) if resume_due(w, cpu) else None
     if later is None:   # (a round trip of the vCPU completing at the same instant took it)
         eng.emit(XEN_MSIXTBL, cpu, None, -1, 0, eng.s("schedule-in: no msix_unmask_address armed"))
         return

@@ -353,14 +353,56 @@ reading("xen.msixtbl.completion-at-resume", "From f7039ee41b (4.14; stable-4.12 
         "hvm_io_assist (a device-model ioreq completing) was its only caller. msidbg's schedule-ins: the end of "
         "the vCPU's round trip (it was blocked on the ioreq's event channel), a scenario action starting on a "
         "halted vCPU (a halted HVM vCPU is blocked: hvm_hlt -> SCHEDOP_block, so the task's wake-up schedules it "
-        "in; a step of its own before the action), a vcpu_migrate to another pCPU (where the model already runs "
-        "vmx_do_resume's hvm_migrate_pirqs). Not represented: the guest's timer ticks and other wake-ups of an "
-        "idle vCPU, an interrupt injection's wake-up of a halted vCPU.",
+        "in; a step of its own before the action), a vcpu_migrate of a running vCPU to another pCPU (where the "
+        "model already runs vmx_do_resume's hvm_migrate_pirqs), and (xentick26: xen.sched.wake-schedules-in) an "
+        "interrupt for a halted vCPU and its periodic guest tick. Not represented: a NO_HZ_IDLE guest's timers, "
+        "the Xen scheduler's own time-slice continue_running of a running vCPU.",
         source=(XEN_RESUME_414, XEN_RESUME_419, XEN_ASSIST_413),
         quote="vio->io_req.state = hvm_ioreq_needs_completion(&vio->io_req) ? STATE_IORESP_READY : "
               "STATE_IOREQ_NONE; msix_write_completion(v); vcpu_end_shutdown_deferral(v); (handle_hvm_io_completion) "
               "/ if ( !handle_hvm_io_completion(v) ) return; (hvm_do_resume) / .tail = vmx_do_resume, / "
               "do_sched_op(SCHEDOP_block, guest_handle_from_ptr(NULL, void)); (hvm_hlt)", module=M)
+#: xentick26: a halted vCPU's wake-up is a schedule-in; a halted vCPU's migration is not
+XEN_WAKE_419 = Source(X, "RELEASE-4.19.2", "xen/arch/x86/hvm/vlapic.c, xen/arch/x86/domain.c, "
+                      "xen/common/sched/core.c, xen/common/event_channel.c",
+                      "vlapic_set_irq -> vcpu_kick -> vcpu_unblock -> vcpu_wake; vcpu_mark_events_pending; "
+                      "vcpu_block; sched_context_switch -> context_switch / continue_running", "all")
+XEN_MIGRATE_419 = Source(X, "RELEASE-4.19.2", "xen/common/sched/core.c, xen/arch/x86/hvm/vmx/vmcs.c",
+                         "sched_unit_migrate_start, sched_unit_migrate_finish (sched_move_irqs, vcpu_wake), "
+                         "vmx_do_resume (hvm_migrate_pirqs on a new pCPU)", "all")
+LINUX_TICK = Source(L, "v4.19.79", "kernel/time/Kconfig, kernel/time/tick-sched.c, kernel/Kconfig.hz, "
+                    "arch/x86/configs/x86_64_defconfig", "NO_HZ_IDLE / HZ_PERIODIC choice, setup_tick_nohz "
+                    "(nohz=off), tick_nohz_idle_stop_tick; CONFIG_NO_HZ=y, CONFIG_HZ_1000=y", "all")
+reading("xen.sched.wake-schedules-in", "A halted HVM vCPU is blocked (hvm_hlt -> SCHEDOP_block -> vcpu_block: "
+        "_VPF_blocked). An interrupt for it -- vlapic_set_irq (or the posted-interrupt path), an event channel's "
+        "vcpu_mark_events_pending -> hvm_assert_evtchn_irq -- calls vcpu_kick -> vcpu_unblock, which clears "
+        "_VPF_blocked and calls vcpu_wake: the vCPU is runnable and the scheduler switches to it "
+        "(context_switch -> ctxt_switch->tail = vmx_do_resume -> hvm_do_resume) before the VM entry that "
+        "injects the interrupt. So an interrupt for a halted vCPU schedules it in first, and from f7039ee41b "
+        "applies an unmask a failed msix_write_completion left armed (the model: a step before the vCPU accepts "
+        "the vector). The guest tick is such an interrupt (the LAPIC timer, or on a PVHVM guest Xen's "
+        "singleshot timer -> VIRQ_TIMER): Linux's default NO_HZ_IDLE (kernel/time/Kconfig 'default NO_HZ_IDLE if "
+        "NO_HZ', x86_64_defconfig CONFIG_NO_HZ=y) stops an idle CPU's tick until its next timer, which msidbg "
+        "does not represent (kernel.guest_tick nohz_idle, the default); HZ_PERIODIC or nohz=off keep a tick "
+        "each 1/HZ on every CPU (kernel.guest_tick hzN: ticks at multiples of the period of the run's clock, "
+        "the phase being unknown; only ticks that can apply an armed unmask are represented). A tick to a "
+        "running vCPU is taken in guest mode: no schedule-in.",
+        source=(XEN_WAKE_419, LINUX_TICK),
+        quote="if ( hvm_funcs.deliver_posted_intr ) ... else if ( !vlapic_test_and_set_irr(vec, vlapic) ) "
+              "vcpu_kick(target); (vlapic_set_irq) / vcpu_unblock(v); (vcpu_kick) / if ( !test_and_clear_bit("
+              "_VPF_blocked, &v->pause_flags) ) return; ... vcpu_wake(v); (vcpu_unblock) / prompt \"Timer tick "
+              "handling\" default NO_HZ_IDLE if NO_HZ (kernel/time/Kconfig)", module=M)
+reading("xen.sched.migrate-blocked", "sched_unit_migrate_start sets _VPF_migrating and puts the vCPU to sleep; "
+        "sched_unit_migrate_finish moves the unit to the new pCPU, calls sched_move_irqs when the pCPU changed "
+        "and then vcpu_wake, which makes the vCPU runnable only if vcpu_runnable holds: a halted (_VPF_blocked) "
+        "vCPU stays blocked, so its migration is no schedule-in -- vmx_do_resume (hvm_migrate_pirqs, "
+        "hvm_do_resume) runs at its next wake-up on the new pCPU. A running vCPU is descheduled and scheduled "
+        "in there at once. The model took a halted vCPU's migration as a schedule-in for the completion; it "
+        "still runs hvm_migrate_pirqs at the migration (docs/model-xen.md: 'taken as at once').",
+        source=(XEN_MIGRATE_419,),
+        quote="if ( old_cpu != new_cpu ) sched_move_irqs(unit); /* Wake on new CPU. */ "
+              "for_each_sched_unit_vcpu ( unit, v ) vcpu_wake(v); (sched_unit_migrate_finish) / if ( likely("
+              "vcpu_runnable(v)) ) { ... sched_wake(unit_scheduler(unit), unit); (vcpu_wake)", module=M)
 reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "

@@ -72,6 +72,7 @@ CURRENT: dict[str, Any] = {
     "affinity_broken_warning": True,
     "bound_probe": "EBUSY",
     "irqfixup": "none",
+    "guest_tick": "nohz_idle",
 }
 
 
