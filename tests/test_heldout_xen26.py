@@ -88,6 +88,20 @@ def test_a_set_affinity_task_on_the_halted_vcpu_applies_the_rearmed_unmask_only_
     assert unmask < start
 
 
+def test_two_bindings_make_the_inverted_unregister_delete_the_msixtbl_entry_at_the_first_unbind() -> None:
+    s = _run("w37")                                       # v36 with 2 vectors on 4.13.1: a fresh entry, 3/3
+    assert s.world["xen"]["msixtbl"] == {"n0": {"refcnt": 1, "flags": [], "shadow": {}}}
+    assert "unmask_later" not in s.world["xen"] and _delivered(s, "n0") == 3
+
+
+def test_native_vectors_past_the_pirq_pool_are_retried_at_every_unmask_and_never_bound() -> None:
+    s = _run("w36")
+    rcs = [(m["entry"], m["rc"]) for m in _events(s, "qemu.map_pirq")]
+    assert sorted({rc for e, rc in rcs if e < 32}) == list(range(70, 102))
+    assert [rc for e, rc in rcs if e == 40] == [-28] * 5   # each unmask QEMU sees with the entry still updated
+    assert [v["delivered"] for v in s.summary()["devices"]["n0"]["vectors"] if v["raised"]] == [2, 0]
+
+
 def test_a_kernel_that_sets_affinity_before_startup_leaves_no_stale_table_flags_bit() -> None:
     s = _run("w30")                                       # 4.13.1, no completion at schedule-in, and yet 3/3
     assert s.world["behaviour"]["xen_msix_completion_at_resume"] is False
@@ -112,7 +126,7 @@ def test_64_vectors_leak_the_domains_32_pirqs_and_starve_the_next_device() -> No
 
 def test_a_vcpu_offline_under_a_stream_moves_its_ports_to_the_least_loaded() -> None:
     want = {101: 1, 100: 0, 99: 3, 98: 4, 97: 5, 96: 0, 95: 1, 94: 4, 93: 3}
-    for prefix in ("w10", "w31", "w32", "w33"):
+    for prefix in ("w10", "w31", "w32", "w33", "w34", "w35"):
         assert _ports(_run(prefix)) == want
     assert _ports(_run("w26")) == {101: 1, 100: 0, 99: 3}
 
@@ -125,10 +139,11 @@ def test_an_event_linked_on_the_dying_vcpus_fifo_queue_is_dropped_at_cpu_dead() 
     assert _delivered(_run("w31"), "n2") == 41           # PENDING kept: the next signal links it on vCPU 4
 
 
-@pytest.mark.parametrize(("prefix", "cpu"), [("w32", 2), ("w33", 4)])
+@pytest.mark.parametrize(("prefix", "cpu"), [("w32", 2), ("w33", 4), ("w34", 2), ("w35", 2)])
 def test_the_coalesced_signals_are_handled_by_the_global_callback_or_the_2_level_unmask(prefix: str, cpu: int) -> None:
     # w32: the callback vector is offered whatever the vLAPIC (hvm_vcpu_has_pending_irq): CPU 2 at MULTI_STOP_EXIT;
-    # w33: evtchn_2l_unmask -> EVTCHNOP_unmask re-raises the pending port on vCPU 4
+    # w33: evtchn_2l_unmask -> EVTCHNOP_unmask re-raises the pending port on vCPU 4; w34: a PV vCPU's upcall mask
+    # is lifted at MULTI_STOP_EXIT (xen_restore_fl); w35: a 5.15 guest registers the global callback on 4.17
     s = _run(prefix)
     assert [(e.cpu, dict(e.fields)["signals"]) for e in s.events(0, s.total)
             if e.kind == "evtchn.clear" and dict(e.fields)["port"] == 8 and dict(e.fields)["signals"] > 1] == [(cpu, 30)]
