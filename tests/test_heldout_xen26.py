@@ -6,11 +6,13 @@ MSI-X devices; multi-message MSI with per-vector masking around disable_irq / en
 remove / probe loops with signals in flight; a vCPU offline under a stream (FIFO and 2-level, per-vCPU upcall vector
 and global callback). Each was predicted from the upstream source before msidbg ran it
 (tests/heldout_xen26/PREDICTIONS.md); a file's ``expect:`` is the prediction, corrected after the run only where
-msidbg was right (w10). The tests below pin the mechanism behind an outcome where ``expect:`` cannot say it.
+msidbg was right (w10, w38). The tests below pin the mechanism behind an outcome where ``expect:`` cannot say it.
 
-No outcome diverged from the source. One prediction of mine was wrong where msidbg was right (w10: a pirq event that
+No outcome diverged from the source. Two predictions of mine were wrong where msidbg was right (w10: a pirq event that
 reaches a FIFO queue of a vCPU inside take_cpu_down stays LINKED there; the following signals coalesce and the
-CPU_DEAD drain drops it). PVH (dom0 or guest) is not modelled and is refused with a one-line error.
+CPU_DEAD drain drops it; w38: Xen's own move of a host MSI without a mask bit writes the address and the data
+with the device live, and a signal between them is torn and lost). PVH (dom0 or guest) is not modelled and is
+refused with a one-line error.
 """
 
 from __future__ import annotations
@@ -100,6 +102,16 @@ def test_native_vectors_past_the_pirq_pool_are_retried_at_every_unmask_and_never
     assert sorted({rc for e, rc in rcs if e < 32}) == list(range(70, 102))
     assert [rc for e, rc in rcs if e == 40] == [-28] * 5   # each unmask QEMU sees with the entry still updated
     assert [v["delivered"] for v in s.summary()["devices"]["n0"]["vectors"] if v["raised"]] == [2, 0]
+
+
+def test_xens_own_move_of_an_unmaskable_host_msi_can_tear_it() -> None:
+    # QEMU's re-bind for the new guest destination asks a host move (hvm_migrate_pirq); ack_nonmaskable_msi_irq ->
+    # move_native_irq cannot mask an MSI without a mask bit: the device signals between Xen's address and data
+    s = _run("w38")
+    assert [(h["breakpoint"], h["event"]) for h in s.summary()["hits"]] == [("msi-torn-message", 156), ("irq-lost", 156)]
+    assert "host vector 0x41 on pCPU1" in s.summary()["hits"][1]["detail"]
+    s = _run("w39")                                       # the host mask bit (pci_msi_maskable): nothing torn
+    assert not s.summary()["hits"] and _delivered(s, "m0") == 31
 
 
 def test_a_kernel_that_sets_affinity_before_startup_leaves_no_stale_table_flags_bit() -> None:
