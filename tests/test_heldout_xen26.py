@@ -8,7 +8,10 @@ and global callback). Each was predicted from the upstream source before msidbg 
 (tests/heldout_xen26/PREDICTIONS.md); a file's ``expect:`` is the prediction, corrected after the run only where
 msidbg was right (w10, w38). The tests below pin the mechanism behind an outcome where ``expect:`` cannot say it.
 
-No outcome diverged from the source. Two predictions of mine were wrong where msidbg was right (w10: a pirq event that
+One outcome diverged from the source, fixed (model revision 16): a CPU offline's stop_machine wakes every halted
+vCPU's stopper thread, and from f7039ee41b (Xen 4.14; 4.12.4, 4.13.2) that schedule-in applies an unmask a failed
+msix_write_completion left armed; msidbg took no schedule-in there (w41: 3 lost, now 6/6 as predicted; reading
+``xen.msixtbl.completion-at-resume``). Two predictions of mine were wrong where msidbg was right (w10: a pirq event that
 reaches a FIFO queue of a vCPU inside take_cpu_down stays LINKED there; the following signals coalesce and the
 CPU_DEAD drain drops it; w38: Xen's own move of a host MSI without a mask bit writes the address and the data
 with the device live, and a signal between them is torn and lost). PVH (dom0 or guest) is not modelled and is
@@ -25,6 +28,7 @@ import pytest
 
 from msidbg.debugger import Session
 from msidbg.debugger.headless import check
+from msidbg.model.cite import READINGS
 from msidbg.scenario import load_scenario
 from tests.conftest import run_past_breakpoints
 from tests.test_heldout_xen21 import _events  # the same event query
@@ -112,6 +116,22 @@ def test_xens_own_move_of_an_unmaskable_host_msi_can_tear_it() -> None:
     assert "host vector 0x41 on pCPU1" in s.summary()["hits"][1]["detail"]
     s = _run("w39")                                       # the host mask bit (pci_msi_maskable): nothing torn
     assert not s.summary()["hits"] and _delivered(s, "m0") == 31
+
+
+def test_a_cpu_offline_schedules_the_halted_dying_vcpu_in_before_its_moves() -> None:
+    # xenred26 (revision 16): stop_machine wakes the dying vCPU's stopper thread; on 4.13.2 that schedule-in applies
+    # the re-armed unmask before take_cpu_down masks the entry, and the move's own unmask exits to QEMU (re-bind)
+    s = _run("w41")
+    ev = [(e.kind, e.cpu, dict(e.fields)) for e in s.events(0, s.total)]
+    unmask = ev.index(("msix.write", 1, {"entry": 0, "reg": "ctrl", "value": 0}))
+    enters = next(i for i, e in enumerate(ev) if e[0] == "kernel" and "enters stop_machine" in str(e[2]["what"]))
+    assert unmask < enters and "unmask_later" not in s.world["xen"]
+    assert [f["how"] for f in _events(s, "qemu.msix_write")][-1] == "ctrl stored, unmask: update"
+    assert _events(s, "xen.pirq")[-1]["how"] == "vMSI: vector 0x21 to CPU0"
+    s = _run("w40")                                       # 4.13.1: the completion only at a round trip
+    assert s.world["xen"]["unmask_later"] == {1: ["n0", 0]}
+    assert {f["how"] for f in _events(s, "xen.pirq")[-3:]} == {"vMSI: vector 0x21 to CPU1"}  # the offline vCPU
+    assert "stop_machine" in READINGS["xen.msixtbl.completion-at-resume"].text
 
 
 def test_a_kernel_that_sets_affinity_before_startup_leaves_no_stale_table_flags_bit() -> None:
