@@ -134,6 +134,13 @@ def test_a_cpu_offline_schedules_the_halted_dying_vcpu_in_before_its_moves() -> 
     assert "stop_machine" in READINGS["xen.msixtbl.completion-at-resume"].text
 
 
+def test_the_offline_of_another_cpu_wakes_the_halted_vcpu_with_the_armed_unmask_too() -> None:
+    s = _run("w42")                                       # 4.13.2: vCPU 1's stopper wake-up applies it (3 lost on main)
+    assert "unmask_later" not in s.world["xen"] and _delivered(s, "n0") == 3
+    assert {e.cpu for e in s.events(0, s.total) if e.kind == "irq.handler"} == {1}
+    assert _run("w43").world["xen"]["unmask_later"] == {1: ["n0", 0]}      # 4.13.1: only a round trip applies it
+
+
 def test_a_kernel_that_sets_affinity_before_startup_leaves_no_stale_table_flags_bit() -> None:
     s = _run("w30")                                       # 4.13.1, no completion at schedule-in, and yet 3/3
     assert s.world["behaviour"]["xen_msix_completion_at_resume"] is False
