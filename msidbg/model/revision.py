@@ -1191,6 +1191,21 @@ Revisions:
   unmask before it starts; its round trip's end does (11 us later). t12: n1's storm keeps vCPU 1 in hardirq
   from the round trip to 9.5 ms, the 8 ms tick notes it running, the 12 ms tick applies the unmask (t11, the
   storm from 4.5 ms, starves the 5 ms task instead: predicted path wrong, outcome right). tests/test_xentick26.py.
+  (xenred26) A CPU offline's stop_machine schedules in every halted Xen HVM vCPU it wakes. Linux
+  stop_machine_cpuslocked queues multi_cpu_stop on each online CPU and wakes its stopper thread
+  (cpu_stop_queue_work -> wake_up_q, kernel/stop_machine.c), so Xen runs vmx_do_resume -> hvm_do_resume for a
+  halted vCPU before its stopper does anything, and from f7039ee41b (4.14; 4.12.4, 4.13.2) that schedule-in's
+  handle_hvm_io_completion -> msix_write_completion applies an unmask a failed completion left armed on the vCPU
+  (reading ``xen.msixtbl.completion-at-resume``, which now lists this schedule-in). The model took none: on the
+  dying vCPU the armed unmask waited for take_cpu_down's first device-model round trip, met the table_flags bit
+  the move's own address write had just set, and was re-armed; the guest's unmask then found the bit clear and
+  Xen applied it without QEMU re-binding the new gvec / destination, so the binding stayed on the offline vCPU.
+  Now ``hotplug.stopper_wakeups`` puts a ``[.., "xen", "resume", vcpu]`` item on the agenda at the rendezvous
+  for each halted online vCPU other than the requester whose unmask is due (``vmsi.resume_due``): the unmask is
+  applied first and the move's unmask exits to QEMU, which re-binds. tests/heldout_xen26 w41 (Xen 4.13.2, k4.19,
+  the vector's vCPU offlined with the re-armed unmask pending): 6/6, was 3 delivered and 3 lost as on 4.13.1
+  (w40, unchanged). Only runs with an armed unmask (``w.xen["unmask_later"]``) at a cpu_offline change; shipped
+  runs unchanged.
 """
 
 from __future__ import annotations

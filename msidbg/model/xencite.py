@@ -345,6 +345,9 @@ XEN_RESUME_419 = Source(X, "RELEASE-4.19.2", "xen/common/ioreq.c, xen/arch/x86/h
                         "vcpu_ioreq_handle_completion <- hvm_do_resume", "4.15..")
 XEN_ASSIST_413 = Source(X, "RELEASE-4.13.1", "xen/arch/x86/hvm/ioreq.c", "hvm_io_assist (msix_write_completion "
                         "its only caller; also RELEASE-4.12.3)", "<= 4.13.1, 4.12.3")
+LINUX_STOPPER_WAKE = Source(L, "v6.6", "kernel/stop_machine.c", "stop_machine_cpuslocked -> stop_cpus -> "
+                            "queue_stop_cpus_work -> cpu_stop_queue_work (__cpu_stop_queue_work: wake_q_add of the "
+                            "CPU's stopper thread; wake_up_q)", "all")
 reading("xen.msixtbl.completion-at-resume", "From f7039ee41b (4.14; stable-4.12 436ec68ea2 in 4.12.4, stable-4.13 "
         "05ba427181 in 4.13.2) msix_write_completion is called by handle_hvm_io_completion after its wait loop, "
         "that is by every hvm_do_resume: vmx_do_resume / svm_do_resume, the context-switch tail run by "
@@ -354,10 +357,15 @@ reading("xen.msixtbl.completion-at-resume", "From f7039ee41b (4.14; stable-4.12 
         "the vCPU's round trip (it was blocked on the ioreq's event channel), a scenario action starting on a "
         "halted vCPU (a halted HVM vCPU is blocked: hvm_hlt -> SCHEDOP_block, so the task's wake-up schedules it "
         "in; a step of its own before the action), a vcpu_migrate of a running vCPU to another pCPU (where the "
-        "model already runs vmx_do_resume's hvm_migrate_pirqs), and (xentick26: xen.sched.wake-schedules-in) an "
-        "interrupt for a halted vCPU and its periodic guest tick. Not represented: a NO_HZ_IDLE guest's timers, "
-        "the Xen scheduler's own time-slice continue_running of a running vCPU.",
-        source=(XEN_RESUME_414, XEN_RESUME_419, XEN_ASSIST_413),
+        "model already runs vmx_do_resume's hvm_migrate_pirqs), every halted vCPU a CPU offline's stop_machine "
+        "wakes: stop_machine_cpuslocked queues multi_cpu_stop on each online CPU and wakes its stopper thread "
+        "(cpu_stop_queue_work -> wake_up_q), so the vCPU is scheduled in before its stopper runs -- the dying "
+        "vCPU before take_cpu_down's moves (xenred26: tests/heldout_xen26 w41; before, its first round trip met "
+        "the armed unmask with the move's address write claimed and re-armed it), and (xentick26: "
+        "xen.sched.wake-schedules-in) an interrupt for a halted vCPU and its periodic guest tick. Not "
+        "represented: a NO_HZ_IDLE guest's timers, the Xen scheduler's own time-slice continue_running of a "
+        "running vCPU.",
+        source=(XEN_RESUME_414, XEN_RESUME_419, XEN_ASSIST_413, LINUX_STOPPER_WAKE),
         quote="vio->io_req.state = hvm_ioreq_needs_completion(&vio->io_req) ? STATE_IORESP_READY : "
               "STATE_IOREQ_NONE; msix_write_completion(v); vcpu_end_shutdown_deferral(v); (handle_hvm_io_completion) "
               "/ if ( !handle_hvm_io_completion(v) ) return; (hvm_do_resume) / .tail = vmx_do_resume, / "

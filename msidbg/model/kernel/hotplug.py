@@ -121,6 +121,7 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     # leaves hardirq, so a CPU still in a handler holds everyone: the others spin in PREPARE with
     # interrupts on, their tasks preempted. (The requesting CPU's steps stand in for take_cpu_down.)
     loc["stopped"] = [c.id for c in k.w.cpus if c.online and c is not k.cpu]
+    stopper_wakeups(k, loc["stopped"])
     late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid]) or takes_irq(k.eng, k.w.cpus[cid])
             or in_atomic_task(k.eng, k.w.cpus[cid])]
     if not late:
@@ -144,6 +145,20 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     if k.eng.fresh:     # (kept by the store, not the world: the offline's ONLINE node links the wait)
         P.kdiff.offline_cause[loc["cpu"]] = PK.key(PK.WAIT, k.cpu_id)
     k.wait({"stop_machine": loc["cpu"]})
+
+
+def stopper_wakeups(k: Any, cpus: list[int]) -> None:
+    """stop_machine queues multi_cpu_stop on every online CPU and wakes its stopper thread
+    (cpu_stop_queue_work -> wake_up_q): a halted Xen HVM vCPU among them is scheduled in (vmx_do_resume ->
+    hvm_do_resume), and from f7039ee41b (4.14; 4.12.4, 4.13.2) that schedule-in's completion applies an
+    unmask a failed msix_write_completion left armed on it (reading ``xen.msixtbl.completion-at-resume``;
+    xenred26: the model took no schedule-in here, so the dying vCPU's first round trip met the armed
+    unmask with the move's address write already claimed, and re-armed it)."""
+    from msidbg.model import vmsi  # (imported here, as in cpu.on_act: keeps the event kinds' order)
+    for cid in cpus:
+        c = k.w.cpus[cid]
+        if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.resume_due(k.w, cid):
+            k.eng.schedule(k.w.now, "xen", "resume", cid)
 
 
 @down.step
