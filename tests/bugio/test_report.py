@@ -28,7 +28,9 @@ def test_seed_reports_match_their_golden_files(path: Path, request: pytest.Fixtu
     if request.config.getoption("--snapshot-update", default=False) or _update():
         golden.write_text(text)
     lines = text.splitlines()
-    assert max(len(ln) for ln in lines) <= 72 and len(lines) <= 200
+    # a mail-sized report: the switch table grows a line with every modelled kernel row (revision 16 added
+    # guest_tick, msi_update_mask_can_mask and posted_msi_vector: the Xen seed's report reached 202 lines)
+    assert max(len(ln) for ln in lines) <= 72 and len(lines) <= 220
     assert text == golden.read_text()
 
 
