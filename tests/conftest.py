@@ -159,3 +159,16 @@ def run_past_breakpoints(path: Path | str, limit: int = 300) -> Any:
         if s.continue_().reason != "breakpoint":
             break
     return s
+
+
+def assert_prov_neutral(paths: Any) -> None:
+    """Provenance records, never decides: each file runs to the same events, hits and world with it on and off."""
+    from msidbg.sim.world import state_hash
+
+    for path in paths:
+        scn = load_scenario(str(path))
+        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
+        on.run_sync()
+        off.run_sync()
+        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), Path(path).name
+        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), Path(path).name

@@ -33,6 +33,7 @@ from msidbg.scenario import load_scenario
 from tests.conftest import run_past_breakpoints
 from tests.test_heldout_xen21 import _events  # the same event query
 from tests.test_heldout_xen21 import _port_vcpus as _ports
+from tests.test_heldout_xen25 import _pirqs  # the same pirq query
 
 DIR = Path(__file__).resolve().parent / "heldout_xen26"
 HELD = sorted(DIR.glob("*.yaml"))
@@ -41,11 +42,6 @@ HELD = sorted(DIR.glob("*.yaml"))
 def _run(prefix: str) -> Session:
     (path,) = DIR.glob(f"{prefix}-*.yaml")
     return run_past_breakpoints(path)
-
-
-def _pirqs(s: Session, dev: str | None = None) -> list[int]:
-    return [f["pirq"] for f in _events(s, "xen.irq")
-            if f.get("how") != "destroyed" and (dev is None or f["dev"] == dev)]
 
 
 def _free_pirq_calls(s: Session) -> list[int]:

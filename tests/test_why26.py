@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from msidbg.debugger import Session
+from tests.conftest import assert_prov_neutral
 from tests.why_helpers import links, ran
 
 TESTS = Path(__file__).resolve().parent
@@ -222,18 +223,9 @@ def test_k10_a_fasteoi_spin_behind_an_irte_update_links_set_affinity() -> None:
 
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash for every held-out file of this round and i01."""
-    from msidbg.model import new_engine
-    from msidbg.scenario import load_scenario
-    from msidbg.sim.world import state_hash
 
     paths = sorted(HELD13.glob("k0[2-9]*.yaml")) + sorted(HELD13.glob("k1*.yaml")) + [LOCKQ23 / "i01-intx-ir-disable-behind-flow-k66.yaml"]
-    for path in paths:
-        scn = load_scenario(str(path))
-        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
-        on.run_sync()
-        off.run_sync()
-        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
-        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+    assert_prov_neutral(paths)
 
 
 def test_an_edge_spinning_behind_another_cpus_flow_handler_links_its_interrupt() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from msidbg.debugger import Session
+from tests.conftest import assert_prov_neutral
 from tests.why_helpers import events, links, ran
 
 HELD = Path(__file__).resolve().parent / "heldout_why11"
@@ -214,17 +215,8 @@ def test_a_re_armed_deferred_move_links_the_request_not_itself() -> None:
 def test_the_new_records_change_nothing_the_model_does_and_replay_alike() -> None:
     """Every held-out file with provenance on and off: the same events, hits and state hash (the new nodes live in the
     store only; Prov.rearm is rebuilt by the run). Two runs of q11 and q09 give the same answers."""
-    from msidbg.model import new_engine
-    from msidbg.scenario import load_scenario
-    from msidbg.sim.world import state_hash
 
-    for path in sorted(HELD.glob("*.yaml")):
-        scn = load_scenario(str(path))
-        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
-        on.run_sync()
-        off.run_sync()
-        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
-        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+    assert_prov_neutral(sorted(HELD.glob("*.yaml")))
     for name, target in (("q11-affinity-edge-loop-k61", "irqs[24].pending_mask"), ("q09-spin-pct-k52", "actions[5]")):
         a, b = _run(name).why(target), _run(name).why(target)
         assert [(lk.event, lk.link, lk.reason) for lk in a.links()] == [(lk.event, lk.link, lk.reason) for lk in b.links()]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from msidbg.debugger import Session
 from msidbg.sim.events import Event
+from tests.conftest import assert_prov_neutral
 from tests.why_helpers import links, ran
 
 HERE = Path(__file__).resolve().parent / "whylinks25"
@@ -91,14 +92,5 @@ def test_the_summary_cause_of_the_spin_is_the_same_chain() -> None:
 
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash (no revision bump)."""
-    from msidbg.model import new_engine
-    from msidbg.scenario import load_scenario
-    from msidbg.sim.world import state_hash
 
-    for path in sorted(HERE.glob("*.yaml")):
-        scn = load_scenario(str(path))
-        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
-        on.run_sync()
-        off.run_sync()
-        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
-        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+    assert_prov_neutral(sorted(HERE.glob("*.yaml")))
