@@ -525,6 +525,9 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                     P.dep(PC.D_LOCK_QUEUED, ahead)
             _spin_node(k, P, desc, prog, f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at "
                        "the release")
+        elif noted and k.ctx is k.cpu.proc:
+            _task_wait(k, desc, first, lead[2] if who == "flow handler" else None, PC.D_LOCK_QUEUED,
+                       f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
@@ -553,7 +556,32 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                                                                   if site == "irq_set_affinity" else ""))
     elif noted and site == "the flow handler" and k.ctx is k.cpu.proc:
         task_behind_flow(k, desc, held)
+    elif noted and k.ctx is k.cpu.proc:
+        _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}")
     return True
+
+
+def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: str) -> None:
+    """Provenance of a task's first poll on desc->lock behind CPU ``cpu``'s task (the holder: its irq_set_affinity,
+    disable_irq / enable_irq or free_irq section; or the task queued first, ``flow`` None) or behind the flow handler
+    ``flow`` queued first: a ``lock.wait`` node that writes nothing, linking (``code``: held by / queued for first by)
+    that task's action, or the interrupt that flow handler handles (its accept). why27: only a task behind a flow
+    handler holding the lock had one (``task_behind_flow``); behind a task, or a queued locker, why of the spin named
+    the task's own action only."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    c = k.w.cpus[cpu]
+    if flow is not None:
+        ahead = _flow_interrupt(c, desc.irq, flow)
+    else:
+        action = c.proc.get("action", -1)
+        ahead = PK.key(PK.ACTION, action) if action is not None and action >= 0 else -1
+    if ahead < 0:
+        return
+    P.dep(code, ahead)
+    P.write(PC.LOCK_WAIT, PK.key(PK.WAIT, k.cpu_id), cpu,
+            note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: {why}")
 
 
 def task_behind_flow(k: Any, desc: Any, held: int) -> None:
