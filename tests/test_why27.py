@@ -1,7 +1,10 @@
 """why27: the leads why26 left (docs/why.md, "Round 27").
 
 - a task spinning on desc->lock behind another CPU's task (its irq_set_affinity, disable_irq / enable_irq or
-  free_irq section) or behind the locker queued first records a ``lock.wait`` node linking that locker;"""
+  free_irq section) or behind the locker queued first records a ``lock.wait`` node linking that locker;
+- ``why`` with no target at a watch stop explains the watched value's write: ``Session.why()``, ``msidbg why`` and the
+  TUI's ``w`` agree;
+- the handler run of handle_fasteoi_irq after it spun on desc->lock keeps the spin as a branch."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from tests.why_helpers import links, ran
 TESTS = Path(__file__).resolve().parent
 LOCKS26 = TESTS / "locks26"
 LOCKQ25 = TESTS / "lockq25"
+LOCKQ23 = TESTS / "lockq23"
 
 
 def _spins(s: Session) -> list[int]:
@@ -176,3 +180,36 @@ async def test_w_at_a_watch_stop_agrees_with_session_why(tmp_path: Path) -> None
         text = "\n".join(screen_text(app))
         assert "Why: devices.eth0.msix.table[0].ctrl = 0x0 at event 23" in text
         assert "__irq_startup+enable" in text
+
+
+# --- (3) the handler run after a fasteoi spin keeps the spin -------------------------------------------------------
+def _spun(why: object) -> list[tuple[int, str | None]]:
+    head = why.chain[0]  # type: ignore[attr-defined]
+    return [(b[0].event, b[0].path) for b in head.branches if b[0].relation == "after its flow handler spun on desc->lock"]
+
+
+def test_the_handler_run_after_a_fasteoi_spin_branches_to_the_spin() -> None:
+    """lockq23 i01 (6.6): CPU1's handle_fasteoi_irq spins at 300.4 us (event 457) while CPU0's irq_set_affinity holds
+    desc->lock; eth0 asserts again at 301.0 us (460), which rewrites the held condition; CPU1's handler runs at the
+    release (463). Its chain: the clear <- the condition as of 460 (default, unchanged), with the spin a branch --
+    the node on that same condition, written by this very interrupt's flow handler, only asserts after it -- whose own
+    chain names irq_set_affinity. Main: no branch (the spin was gone from the run's answer)."""
+    s = ran("i01-intx-ir-disable-behind-flow-k66", LOCKQ23)
+    run = next(e.index for e in s.events(458, s.total + 1) if e.kind == "irq.handler")
+    assert run == 463
+    why = s.why(run)
+    assert links(why)[:2] == [("intx.ack", "acct.eth0.held[0]"), ("intx.cond", "acct.eth0.held[0]")]
+    assert why.chain[1].event == 460
+    assert _spun(why) == [(457, "acct.eth0.held[0]")]
+    spin = next(b for b in why.chain[0].branches if b[0].event == 457)
+    assert any(lk.relation == "waits for desc->lock, held by" and lk.path == "actions[2]" for lk in spin)
+
+
+def test_only_the_interrupt_that_spun_gets_the_branch() -> None:
+    """heldout_why13 k10 (5.15, 3 CPUs): CPU1's run after its spin (461) branches to it (457); CPU2's run of the next
+    interrupt (467) does not."""
+    s = ran("k10-fasteoi-behind-irte-3cpu-k515", TESTS / "heldout_why13")
+    runs = [e for e in s.events(458, s.total + 1) if e.kind == "irq.handler"][:2]
+    assert [(e.index, e.cpu) for e in runs] == [(461, 1), (467, 2)]
+    assert _spun(s.why(461)) == [(457, "acct.eth0.held[0]")]
+    assert _spun(s.why(467)) == []

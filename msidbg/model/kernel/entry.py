@@ -625,8 +625,39 @@ def _spin_node(k: Any, P: Any, desc: Any, prog: str, why: str) -> None:
             keys += [PK.key(PK.HELD, de), PK.key(PK.SIG, de)]
     else:
         return
-    P.write(PC.KERNEL, keys[0], 1, also=tuple(keys[1:]),
-            note=f"{prog} of irq {desc.irq} ({what}) spins on desc->lock: {why}")
+    r = P.write(PC.KERNEL, keys[0], 1, also=tuple(keys[1:]),
+                note=f"{prog} of irq {desc.irq} ({what}) spins on desc->lock: {why}")
+    if prog == "handle_fasteoi_irq" and r >= 0:
+        own = _flow_interrupt(k.cpu, desc.irq, prog)
+        if own >= 0:
+            P.spun[(k.cpu_id, desc.irq)] = (r, P.writer(own))
+
+
+def spun_branch(k: Any, P: Any, desc: Any, held: int) -> None:
+    """Before the node of a level flow handler's handler run consuming the held condition ``held`` (a key): when this
+    CPU's handle_fasteoi_irq of this irq spun on desc->lock in this same interrupt (the writer of the interrupt it runs
+    in is the one it ran in at the spin) and the spin's node is in the history of the condition the run consumes
+    (written after it only by INTx# asserts of the line, nothing cleared it), link the spin as a branch (``D_SPUN``):
+    the run waited for it. why27: every assert rewrites the condition, so the run after the release linked the newest
+    assert, never the spin (lockq23 i01's run at 301.3 us)."""
+    got = P.spun.pop((k.cpu_id, desc.irq), None)
+    if got is None:
+        return
+    r, accepted = got
+    own = _flow_interrupt(k.cpu, desc.irq, "handle_fasteoi_irq")
+    if own < 0 or P.writer(own) != accepted:
+        return
+    w = P.writer(held)
+    for i in range(64):     # (the asserts after the spin: one a device period each, while the lock was held)
+        if w < 0 or P.event(w) < P.event(r):
+            return
+        if w == r or (P.code(w) == PC.ALIAS and P.x(w) == r):
+            if i:   # (still the condition's writer: the run's own link goes through the spin already)
+                P.dep_writer(PC.D_SPUN, held, r)
+            return
+        if P.code(w) != PC.INTX_COND:
+            return
+        w = P.prev(w)
 
 
 def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:
