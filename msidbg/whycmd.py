@@ -82,7 +82,7 @@ def register(sub: Any) -> dict[str, Handler]:
 def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.whatif import WhatIfError, parse_budget, symptom_of
     from msidbg.debugger.why import WhyError
-    from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for
+    from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for, why_default
 
     if args.at is not None and args.path is None:
         raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
@@ -110,6 +110,8 @@ def _why(args: argparse.Namespace) -> int:
             # a TTY's stderr gets each flipped run's progress (also with --json: stdout stays the JSON)
             with progress.reporting(sys.stderr if sys.stderr.isatty() else None), guard.soft_interrupts():
                 why = s.why(target, what_if=True, budget=budget)
+        elif args.hit is None and args.event is None and args.path is None:
+            why = why_default(s, target)    # (a watch stop's expression: its event if it is no path)
         else:
             why = s.why(target)
     except (WhyError, WhatIfError) as e:

@@ -335,12 +335,16 @@ class Session:
         if len(self._changes) > 256:
             self._changes.popitem(last=False)
 
-    def why(self, target: Hit | int | str, stacks: bool = True, what_if: bool = False,
+    def why(self, target: Hit | int | str | None = None, stacks: bool = True, what_if: bool = False,
             budget: Any = None) -> Any:
         """The cause chain of ``target`` -- a hit (from ``hits()``), an event index, or a state path
         such as ``devices.eth0.msix.table[0].data`` whose value at the cursor is explained -- back to
         a root, from the provenance the model recorded (``msidbg.debugger.why.Why``; ``.chain`` is
         symptom first, root last; ``.as_dict()`` is ``msidbg why --json``). Raises WhyError.
+
+        No ``target``: what ``msidbg why FILE`` and the TUI's ``w`` at the stop explain -- at a breakpoint
+        stop, the hit it reported (a built-in's), the watched value (a ``watch``'s, the cursor still there) or
+        its event (``if``, ``call``); else the first armed hit (``whyrun.target_for``).
 
         ``what_if=True``: also re-run the scenario once per behaviour row whose value here is not the
         newest release's, flipped, and keep in ``.what_if`` (``whatif.WhatIf``) the rows whose flip
@@ -349,6 +353,11 @@ class Session:
         from msidbg.debugger.why import explain
 
         self._need_history()
+        if target is None:
+            from msidbg.debugger.whyrun import target_for, why_default
+            target = target_for(self, "")
+            if not what_if:
+                return why_default(self, target, stacks)
         why = explain(self, target, stacks)
         if what_if:
             from msidbg.debugger import progress

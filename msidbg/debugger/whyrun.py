@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from msidbg.debugger.armour import is_snapshot_source
-from msidbg.debugger.breakpoints import BUILTIN, BreakpointError
+from msidbg.debugger.breakpoints import BUILTIN, WATCH, BreakpointError
 from msidbg.debugger.session import Session
 from msidbg.debugger.why import WhyError
 from msidbg.errors import MsidbgError
@@ -97,7 +97,10 @@ def target_for(s: Session, path: str, hit: int | None = None, event: int | None 
     stop = s.last_stop
     if stop.reason == "breakpoint" and stop.event > 0:
         h = stop_hit(s)
-        return h if h is not None else stop.event
+        if h is not None:
+            return h
+        watched = stop_watch(s)
+        return watched if watched is not None else stop.event
     if armed:
         return armed[0]
     raise WhyError(NO_ARMED_HIT)
@@ -124,6 +127,36 @@ def stop_hit(s: Session) -> Hit | None:
         return None
     at = [h for h in s.hits(stop.event) if h.event == stop.event and h.name == name]
     return next((h for h in at if h.detail == stop.detail), at[0] if at else None)
+
+
+def stop_watch(s: Session) -> str | None:
+    """At a ``watch`` breakpoint's stop, with the cursor there: the watched expression, whose value there -- the
+    one the watchpoint reported -- ``why`` explains (its write, or an untracked expression's last change: that
+    event). None for any other stop, or when the cursor has moved off it (its value there is no longer the one
+    reported: the stop's event is explained). why27: ``Session.why`` had no default, ``msidbg why`` at a watch
+    stop explained the event and only the TUI's ``w`` the watched value."""
+    stop = s.last_stop
+    if stop.reason != "breakpoint" or stop.event <= 0 or s.cursor != stop.event:
+        return None
+    bps = s.breakpoints
+    bp = next((b for b in bps if b.id == stop.bp_id), None) if stop.bp_id is not None else None
+    if bp is None:
+        bp = next((b for b in bps if b.label == stop.breakpoint), None)
+    spec = bp.spec if bp is not None and bp.form == WATCH else stop.breakpoint if bp is None else None
+    if not spec or not spec.startswith("watch "):
+        return None
+    return spec[len("watch "):].strip() or None
+
+
+def why_default(s: Session, target: Hit | int | str, stacks: bool = True) -> Any:
+    """``s.why(target)`` for a default target (``target_for`` without an option): a watched expression that
+    ``why`` cannot explain as a path falls back to the stop's event."""
+    if isinstance(target, str):
+        try:
+            return s.why(target, stacks)
+        except WhyError:
+            target = s.last_stop.event
+    return s.why(target, stacks)
 
 
 def first_hit(s: Any, names: set[str]) -> Hit | None:

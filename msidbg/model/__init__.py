@@ -18,7 +18,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.build import build_world
 from msidbg.model.hw import words_highest
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
-from msidbg.model.prov import HOT_PROGS, NoProv, Prov
+from msidbg.model.prov import HOT, HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
@@ -218,7 +218,9 @@ def _not_started(w: Any, P: Prov) -> None:
             continue
         run = w.cpus[on].proc.get("action")
         wait = PK.key(PK.WAIT, on)
-        if P.writer(wait) >= 0:
+        wp = P.writer(wait)
+        # (a task's desc->lock wait that ended -- ``lock.wait``, why26 / why27 -- held nothing up to the end)
+        if wp >= 0 and not (wp < HOT and P.code(wp) == PC.LOCK_WAIT):
             P.dep(PC.D_QUEUED_BEHIND, wait)
         elif isinstance(run, int) and run >= 0:
             P.dep(PC.D_QUEUED_BEHIND, PK.key(PK.ACTION, run))

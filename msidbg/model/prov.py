@@ -140,6 +140,9 @@ class Prov(Reader):
         self.migrating: dict[int, tuple[int, int]] = {}
         #: irq -> per entry of its ``pending_src``, the IRQS_PENDING node of the edge that added it (``entry.hand_over``)
         self.pend_src: dict[int, list[int]] = {}
+        #: (cpu, irq) -> (the node of the first noted poll of that CPU's handle_fasteoi_irq on desc->lock, the writer of
+        #: the interrupt it ran in then): the handler run after the release branches to it (``entry.spun_branch``)
+        self.spun: dict[tuple[int, int], tuple[int, int]] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

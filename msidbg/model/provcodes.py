@@ -284,13 +284,17 @@ RETRIG_STRAY = _c("stray.retriggered", True, "CPU{cpu} vector {vec}: a message m
 #: node at its first poll linking the interrupt that handler handles; writes nothing (why26, heldout_why13 k09)
 LOCK_WAIT = _c("lock.wait", True, "{who}: {note}", writes=False)
 
+#: the handler run of a level flow handler that spun on desc->lock: the spin's node on the condition it consumed, which a
+#: later INTx# assert overwrote before the release (why27: the run linked the newest assert only)
+D_SPUN = _c("spun", False, "after its flow handler spun on desc->lock")
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
 #: control links: followed only when nothing else explains a node (the root of a kernel write)
 WEAK = frozenset({D_ACTION, D_IN_IRQ_CTL, D_IN_POLL})
 #: annotations: shown as a branch, never the default path (they did not produce the value)
-SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE, D_MIGRATED})
+SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE, D_MIGRATED, D_SPUN})
 #: links to a value boot code set (no recorded writer): kept, as the chain's root, when other links explain the node
 BOOT = frozenset({D_IGNORE_MASK})
 #: links whose value is a message: resolved to the registers it is made of, as of the use

@@ -525,6 +525,9 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                     P.dep(PC.D_LOCK_QUEUED, ahead)
             _spin_node(k, P, desc, prog, f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at "
                        "the release")
+        elif noted and k.ctx is k.cpu.proc:
+            _task_wait(k, desc, first, lead[2] if who == "flow handler" else None, PC.D_LOCK_QUEUED,
+                       f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
@@ -553,7 +556,32 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
                                                                   if site == "irq_set_affinity" else ""))
     elif noted and site == "the flow handler" and k.ctx is k.cpu.proc:
         task_behind_flow(k, desc, held)
+    elif noted and k.ctx is k.cpu.proc:
+        _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}")
     return True
+
+
+def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: str) -> None:
+    """Provenance of a task's first poll on desc->lock behind CPU ``cpu``'s task (the holder: its irq_set_affinity,
+    disable_irq / enable_irq or free_irq section; or the task queued first, ``flow`` None) or behind the flow handler
+    ``flow`` queued first: a ``lock.wait`` node that writes nothing, linking (``code``: held by / queued for first by)
+    that task's action, or the interrupt that flow handler handles (its accept). why27: only a task behind a flow
+    handler holding the lock had one (``task_behind_flow``); behind a task, or a queued locker, why of the spin named
+    the task's own action only."""
+    P = k.eng.prov
+    if not (P.on and k.eng.fresh):
+        return
+    c = k.w.cpus[cpu]
+    if flow is not None:
+        ahead = _flow_interrupt(c, desc.irq, flow)
+    else:
+        action = c.proc.get("action", -1)
+        ahead = PK.key(PK.ACTION, action) if action is not None and action >= 0 else -1
+    if ahead < 0:
+        return
+    P.dep(code, ahead)
+    P.write(PC.LOCK_WAIT, PK.key(PK.WAIT, k.cpu_id), cpu,
+            note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: {why}")
 
 
 def task_behind_flow(k: Any, desc: Any, held: int) -> None:
@@ -597,8 +625,39 @@ def _spin_node(k: Any, P: Any, desc: Any, prog: str, why: str) -> None:
             keys += [PK.key(PK.HELD, de), PK.key(PK.SIG, de)]
     else:
         return
-    P.write(PC.KERNEL, keys[0], 1, also=tuple(keys[1:]),
-            note=f"{prog} of irq {desc.irq} ({what}) spins on desc->lock: {why}")
+    r = P.write(PC.KERNEL, keys[0], 1, also=tuple(keys[1:]),
+                note=f"{prog} of irq {desc.irq} ({what}) spins on desc->lock: {why}")
+    if prog == "handle_fasteoi_irq" and r >= 0:
+        own = _flow_interrupt(k.cpu, desc.irq, prog)
+        if own >= 0:
+            P.spun[(k.cpu_id, desc.irq)] = (r, P.writer(own))
+
+
+def spun_branch(k: Any, P: Any, desc: Any, held: int) -> None:
+    """Before the node of a level flow handler's handler run consuming the held condition ``held`` (a key): when this
+    CPU's handle_fasteoi_irq of this irq spun on desc->lock in this same interrupt (the writer of the interrupt it runs
+    in is the one it ran in at the spin) and the spin's node is in the history of the condition the run consumes
+    (written after it only by INTx# asserts of the line, nothing cleared it), link the spin as a branch (``D_SPUN``):
+    the run waited for it. why27: every assert rewrites the condition, so the run after the release linked the newest
+    assert, never the spin (lockq23 i01's run at 301.3 us)."""
+    got = P.spun.pop((k.cpu_id, desc.irq), None)
+    if got is None:
+        return
+    r, accepted = got
+    own = _flow_interrupt(k.cpu, desc.irq, "handle_fasteoi_irq")
+    if own < 0 or P.writer(own) != accepted:
+        return
+    w = P.writer(held)
+    for i in range(64):     # (the asserts after the spin: one a device period each, while the lock was held)
+        if w < 0 or P.event(w) < P.event(r):
+            return
+        if w == r or (P.code(w) == PC.ALIAS and P.x(w) == r):
+            if i:   # (still the condition's writer: the run's own link goes through the spin already)
+                P.dep_writer(PC.D_SPUN, held, r)
+            return
+        if P.code(w) != PC.INTX_COND:
+            return
+        w = P.prev(w)
 
 
 def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:

@@ -512,6 +512,9 @@ def run_handler(k: Any, desc: Any, dev: str, index: int, polled: bool = False) -
     if P.on and k.eng.fresh:
         de = PK.dev_entry(P.dev(dev), 0)
         P.dep(PC.D_CAUSE, PK.key(PK.HELD, de))
+        if P.spun:      # (why27: the spin on desc->lock this interrupt's flow handler made, as a branch)
+            from msidbg.model.kernel.entry import spun_branch
+            spun_branch(k, P, desc, PK.key(PK.HELD, de))
         P.write(PC.INTX_ACK, PK.key(PK.HELD, de), 0, also=(PK.key(PK.DELIV, de),),
                 note=f"{dev}'s handler found Interrupt Status set and cleared the cause: {n} signal(s) delivered")
     if k.w.kernel["waiters"]:

@@ -109,7 +109,7 @@ def explain_here(s: Session, focused: object, selected_event: int) -> tuple[Why 
     vector_irq slot), an event row selected away from the cursor, the stop's breakpoint hit (a
     watch's value), or the cursor's event. (answer, None) or (None, why not)."""
     from msidbg.debugger.why import WhyError
-    from msidbg.debugger.whyrun import target_for
+    from msidbg.debugger.whyrun import target_for, why_default
     from msidbg.tui import table
     from msidbg.tui.panes.apic import ApicGrid
     from msidbg.tui.panes.pirqs import PirqMap
@@ -135,16 +135,13 @@ def explain_here(s: Session, focused: object, selected_event: int) -> tuple[Why 
     elif 0 < selected_event != s.cursor and selected_event <= s.total:
         target = selected_event
     elif s.last_stop.reason == "breakpoint" and s.last_stop.event == s.cursor > 0:
-        spec = s.last_stop.breakpoint or ""
-        if spec.startswith("watch "):
-            # a watch stopped here: the chain of the watched value (what changed it, and what
-            # set it before), not of whatever the event did; an expression that is no world
-            # path (``len(...)``, ``a and b``) falls back to the event
-            try:
-                return s.why(spec[len("watch "):].strip()), None
-            except WhyError:
-                pass
-        target = target_for(s, "")
+        # the stop's own target, as ``msidbg why`` and ``Session.why()`` take it (``whyrun.target_for``): the hit a
+        # built-in reported; a watch's watched value (what changed it, and what set it before), not whatever the
+        # event did -- an expression ``why`` cannot explain falls back to the event (``why_default``)
+        try:
+            return why_default(s, target_for(s, "")), None
+        except WhyError as e:
+            return None, str(e)
     elif s.cursor > 0:
         target = s.cursor
     else:
