@@ -354,8 +354,11 @@ def _peak_rss_mb(*args: str) -> tuple[int, float, str]:
     import subprocess
     import sys
 
-    code = ("import resource, sys\nfrom msidbg.cli import main\nrc = main(sys.argv[1:])\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, rc)")
+    # the child's own peak: VmHWM belongs to the address space exec made; ru_maxrss is inherited across
+    # fork/exec, so in a long suite it read the pytest parent's peak (350 MB in CI) instead of the child's
+    code = ("import re, sys\nfrom msidbg.cli import main\nrc = main(sys.argv[1:])\n"
+            "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read())\n"
+            "print(int(hwm.group(1)) / 1024, rc)")
     done = subprocess.run([sys.executable, "-c", code, *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=300)
     rss, rc = done.stdout.split()[-2:]
