@@ -381,7 +381,7 @@ XEN_MIGRATE_419 = Source(X, "RELEASE-4.19.2", "xen/common/sched/core.c, xen/arch
 XEN_MIGRATE_45 = Source(X, "RELEASE-4.5.0", "xen/common/schedule.c, xen/arch/x86/hvm/svm/svm.c",
                        "vcpu_migrate (v->processor = new_cpu; evtchn_move_pirqs; vcpu_wake), vcpu_wake "
                        "(vcpu_runnable), svm_do_resume (launch_core != smp_processor_id: hvm_migrate_pirqs)",
-                       "<= 4.12")
+                       "<= 4.12 (schedule.c; svm_do_resume: all)")
 XEN_RESUME_MIGRATE_40 = Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",
                                "vmx_do_resume (active_cpu != smp_processor_id: vmx_clear_vmcs, vmx_load_vmcs, "
                                "hvm_migrate_timers, hvm_migrate_pirqs), hvm_migrate_pirqs", "all")
