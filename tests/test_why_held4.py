@@ -129,21 +129,32 @@ run:
 """
 
 
+#: hvmmig27: vCPU 1 is halted at the migration, so its hvm_migrate_pirqs waits for its next wake-up (vmx_do_resume):
+#: a signal at 1.2 ms applies set_affinity's move first, one at 1.8 ms wakes vCPU 1 (the schedule-in asks the move)
+#: and the 2 ms stream's first ack applies it live. (Without them the 2 ms ack applies set_affinity's move to
+#: pCPU 1 and tears the message, and the migration's move comes after.)
+XEN_MIGRATE_WOKEN = XEN_MIGRATE.replace(
+    "  - {at: 1500us, do: vcpu_migrate, vcpu: 1, pcpu: 6}\n",
+    "  - {at: 1200us, do: fire, dev: dev0, vector: 0, count: 1}\n  - {at: 1500us, do: vcpu_migrate, vcpu: 1, pcpu: 6}\n"
+    "  - {at: 1800us, do: fire, dev: dev0, vector: 0, count: 1}\n")
+
+
 def test_a_message_torn_by_a_vcpu_migration_reaches_the_action() -> None:
-    """torn <- Xen's live address write (move_native_irq) <- hvm_migrate_pirqs' pending move <- the
-    vcpu_migrate action (the chain ended at the move: the action recorded nothing)."""
-    s = _run(XEN_MIGRATE)
+    """torn <- Xen's live address write (move_native_irq) <- hvm_migrate_pirqs' pending move, asked at the halted
+    vCPU's schedule-in <- the vcpu_migrate action (the chain ended at the move: the action recorded nothing)."""
+    s = _run(XEN_MIGRATE_WOKEN)
     why = s.why(first_hit(s, "msi-torn-message"))
-    mig = one(s, "xen.migrate")
+    mig = one(s, "xen.migrate", test=lambda e: "halted" in str(e))
+    resumed = one(s, "xen.migrate", test=lambda e: "schedule-in on pCPU" in str(e))
     assert _links(why)[1:] == [(why.chain[1].event, "xen", "devices.dev0.msi.addr_lo"),
-                               (mig, "xen", "xen.irqs[56].move"), (mig, "action.start", "actions[2]")]
+                               (resumed, "xen", "xen.irqs[56].move"), (mig, "action.start", "actions[3]")]
     assert "hvm_migrate_pirqs(vCPU1)" in why.chain[2].reason
     assert "vcpu_migrate vCPU1 -> pCPU6" in why.chain[3].reason
     # the move applied: xen.irqs[56].move reads -1, answered by move_native_irq (it was the request, 6).
     # (Read where the data half of its write_msi_msg lands: since xenhost2 the third signal reaches the new
     # pCPU's vector while the first is still in service on pCPU0 and goes through, so no interrupt comes after
     # QEMU's re-bind asks the move again, and the run ends with that request pending.)
-    s.seek(one(s, "xen.msi"))
+    s.seek(one(s, "xen.msi", test=lambda e: e.time_ns >= 2_000_000))     # the migration's move
     mv = s.why("xen.irqs[56].move")
     assert mv.chain[0].value == -1 and "move_native_irq" in mv.chain[0].reason
     assert mv.chain[1].path == "xen.irqs[56].move" and mv.chain[1].value != -1

@@ -396,7 +396,7 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
                 _stopper_runs(k, c)
         elif c.online and not proc.irqs_off and (v := acceptable(c)) >= 0:
             if (not proc.stack or proc.wait is not None) and w.platform["kind"] == "xen-hvm" \
-                    and "unmask_later" in w.xen and _woken(eng, c):
+                    and ("unmask_later" in w.xen or "migrate_later" in w.xen) and _woken(eng, c):
                 pass    # the interrupt woke a halted vCPU: Xen's schedule-in was this step; it accepts next
             else:
                 accept(k, c, v)
@@ -638,9 +638,10 @@ def on_act(eng: Any, item: list[Any]) -> None:
     # (imported here: importing vmsi before the other model modules would renumber the event kinds)
     from msidbg.model import vmsi
     if not c.proc.stack and not c.irq.stack and not c.stopped and c.busy_until < w.now \
-            and vmsi.resume_due(w, c.id):
-        # the task wakes a halted vCPU: Xen schedules it in first (hvm_do_resume), which from f7039ee41b
-        # applies an unmask a failed msix_write_completion left armed on it: this step, the action the next.
+            and vmsi.due(w, c.id):
+        # the task wakes a halted vCPU: Xen schedules it in first (vmx_do_resume), which runs hvm_migrate_pirqs
+        # when a migration moved it while halted and from f7039ee41b (hvm_do_resume) applies an unmask a failed
+        # msix_write_completion left armed on it: this step, the action the next.
         # An action queued behind the one that just ended (its CPU still busy with that step) starts without
         # the vCPU idling: no hlt, no schedule-in (xentick26)
         vmsi.resume(eng, c.id)

@@ -48,7 +48,8 @@ _mark = ABI.mark
 XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
                 doc="Xen takes a device interrupt for a pirq and sends it on the pirq's event channel")
 XEN_MIGRATE = kind("xen.migrate", ("vcpu", INT), ("pcpu", INT), ("how", STR),
-                   doc="Xen's scheduler moves a vCPU to another host pCPU (the scenario's vcpu_migrate)")
+                   doc="Xen's scheduler moves a vCPU to another host pCPU (the scenario's vcpu_migrate), or a vCPU "
+                       "it moved while halted is scheduled in there (vmx_do_resume: hvm_migrate_pirqs)")
 XEN_MSI = kind("xen.msi", ("pirq", INT), ("data", HEX), ("how", STR),
                doc="Xen writes the data half of a host MSI message it is moving to another pCPU "
                    "(set_msi_affinity -> write_msi_msg of an MSI without Per-vector Masking)")
@@ -551,16 +552,20 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         P = eng.prov            # provenance: the scenario action starts here (a root), and runs the moves
         P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
         moves = eng.w.xen["pcpu"][item[4]] != item[5]
-        how = X.vcpu_migrate(eng, item[4], item[5], item[6])
+        # a halted vCPU is blocked: its schedule-in, and vmx_do_resume's hvm_migrate_pirqs, wait for its next
+        # wake-up (reading xen.sched.migrate-blocked)
+        blocked = vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked)
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
-        if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) \
-                and not (vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued):
+        if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) and not blocked:
             # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):
             # hvm_do_resume's completion applies, from f7039ee41b, an unmask a failed msix_write_completion
             # left armed. A halted one stays blocked: sched_unit_migrate_finish's vcpu_wake does not make a
             # vCPU with _VPF_blocked runnable, so its schedule-in is its next wake-up (reading
             # xen.sched.migrate-blocked)
             eng.schedule(eng.w.now, "xen", "resume", item[4])
+        elif blocked and vmsi.migrate_due(eng.w, item[4]):
+            vmsi.next_tick(eng, item[4])    # a periodic guest tick wakes it (kernel.guest_tick)
         return True
     if item[3] == "resume":     # [.., "resume", vcpu]: a schedule-in's hvm_do_resume (vmsi.resume)
         vmsi.resume(eng, item[4] if len(item) > 4 and type(item[4]) is int else -1)
@@ -579,6 +584,15 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         return True
     return False   # (none other: a device's message, as before)
 
+
+def _resume_migrate(eng: Any, vcpu: int) -> None:
+    """``vmsi.resume``'s first half for a vCPU a ``vcpu_migrate`` moved while halted (``xen.resume_migrate``)."""
+    how = X.resume_migrate(eng, vcpu)
+    if how is not None:
+        eng.emit(XEN_MIGRATE, -1, None, vcpu, eng.w.xen["pcpu"][vcpu], eng.s(how))
+
+
+vmsi.MIGRATE_AT_RESUME[:] = [_resume_migrate]
 
 #: model/xen_intx.on_item (set when it is imported)
 XEN_INTX_ITEM: list[Any] = []

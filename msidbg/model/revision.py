@@ -1206,6 +1206,28 @@ Revisions:
   the vector's vCPU offlined with the re-armed unmask pending): 6/6, was 3 delivered and 3 lost as on 4.13.1
   (w40, unchanged). Only runs with an armed unmask (``w.xen["unmask_later"]``) at a cpu_offline change; shipped
   runs unchanged.
+  (hvmmig27) A halted HVM vCPU's ``hvm_migrate_pirqs`` waits for its next schedule-in (reading
+  ``xen.sched.migrate-blocked``, now confirmed at RELEASE-4.0.0 / 4.5.0 / 4.19.2: vmx_do_resume runs it when the
+  VMCS was last active on another pCPU -- active_cpu, set only by vmx_clear_vmcs; svm_do_resume: launch_core --
+  and vcpu_migrate / sched_unit_migrate_finish's vcpu_wake leaves a _VPF_blocked vCPU blocked). Before, the
+  model asked the moves at the migration. Now a ``vcpu_migrate`` of a halted vCPU records it
+  (``w.xen["migrate_later"]``: vCPU -> [pCPU it last ran on, action], absent while none) and the vCPU's next
+  schedule-in -- an interrupt for it (``vmsi.woken``), its periodic tick (``kernel.guest_tick`` hzN: the tick is
+  put on the agenda for it), a task starting on it, a stop_machine wake-up -- runs ``hvm_migrate_pirqs`` (event
+  ``xen.migrate`` "schedule-in on pCPUn ..."; an armed unmask's completion is the next step, same instant). The
+  interrupt that wakes it was acked first, so its move is applied one interrupt later; a vCPU moved back to the
+  pCPU it last ran on before it wakes asks nothing. ``evtchn_move_pirqs`` stays at the migration; a running
+  vCPU's migration is unchanged. Shipped runs unchanged. Held-out outcomes unchanged: heldout_xen18 xs34,
+  explore13 e06, heldout/xen15 native-x419-k66-affmig gain the schedule-in event (xs34's and affmig's moves are
+  applied by the interrupt after the waking one, still masked MSI-X rewrites: 30/30, 20/20); xs26 / xs27 / xt33 / r07 are
+  byte-identical (the vCPU was running at the migration, or no pirq follows it); xenunmask25 u06, xentick26 t04 /
+  t06 gain the event or keep the move pending. Tests re-read: test_xenhost_affinity (a second ``xen.migrate`` at
+  the upcall's wake-up), test_redteam13_xen rt13-hvm40 (the move asked at the first signal's wake-up),
+  test_why_held4 hvm-native-migrate (with vCPU 1 halted the 2 ms ack applied set_affinity's own pending move and
+  that tore the message: two signals added so the torn message is the migration's again, its why chain going
+  through the schedule-in to the vcpu_migrate action). tests/hvmmig27 (predicted before running, 3/3 as predicted):
+  m01 the wake-up signal asks the move (host irq ends on pCPU 1, move pending), m02 the 250 Hz tick asks it,
+  m03 migrated and back while halted: no move, no live rewrite of a non-PVM MSI. tests/test_hvmmig27.py.
 """
 
 from __future__ import annotations

@@ -199,19 +199,19 @@ def keep_armed(eng: Any, cpu: int, dev: str, entry: int) -> None:
     (``tick``): it wakes the vCPU if it halts by then (reading ``xen.sched.wake-schedules-in``)."""
     w = eng.w
     w.xen.setdefault("unmask_later", {})[cpu] = [dev, entry]
-    _next_tick(eng, cpu)
+    next_tick(eng, cpu)
 
 
 #: ``kernel.guest_tick`` -> the tick period in ns (TICK_NSEC: (NSEC_PER_SEC + HZ/2) / HZ); nohz_idle: none
 TICK_NS = {"hz100": 10_000_000, "hz250": 4_000_000, "hz300": 3_333_333, "hz1000": 1_000_000}
 
 
-def _next_tick(eng: Any, cpu: int) -> None:
+def next_tick(eng: Any, cpu: int) -> None:
     """Put vCPU ``cpu``'s next periodic tick (the next multiple of the period after now) on the agenda,
     when the guest ticks periodically and a schedule-in would apply the unmask armed on it."""
     w = eng.w
     period = TICK_NS.get(w.behaviour.get("guest_tick"))
-    if period is None or not resume_due(w, cpu):
+    if period is None or not due(w, cpu):
         return
     if any(_tick_of(it, cpu) for it in eng.agenda.values()):
         return
@@ -265,7 +265,7 @@ def woken(eng: Any, c: Any) -> bool:
     event; the vCPU accepts the interrupt at its next step). Only a vCPU that idled before it (its last step
     ended before now): an interrupt already pending when a handler or task step ends is taken without a hlt.
     Returns whether it did."""
-    if c.busy_until >= eng.w.now or not resume_due(eng.w, c.id) or not halted(c):
+    if c.busy_until >= eng.w.now or not due(eng.w, c.id) or not halted(c):
         return False
     resume(eng, c.id)
     return True
@@ -279,7 +279,7 @@ def tick(eng: Any, cpu: Any) -> None:
     anything ahead never will). Emits one event."""
     w = eng.w
     cpus = w.cpus
-    if type(cpu) is not int or not 0 <= cpu < len(cpus) or not resume_due(w, cpu):
+    if type(cpu) is not int or not 0 <= cpu < len(cpus) or not due(w, cpu):
         eng.emit(XEN_MSIXTBL, -1, None, -1, 0, eng.s("guest tick: no msix_unmask_address armed"))
         return
     c = cpus[cpu]
@@ -303,9 +303,10 @@ def is_armed(w: World, cpu: int) -> bool:
 
 
 def take(eng: Any, cpu: int) -> list[Any] | None:
-    """``armed``, and the vCPU's represented tick goes with what it was for (``_next_tick``)."""
+    """``armed``, and the vCPU's represented tick goes with what it was for (``next_tick``)."""
     later = armed(eng.w, cpu)
-    if later is not None and eng.w.behaviour.get("guest_tick", "nohz_idle") != "nohz_idle":
+    if later is not None and eng.w.behaviour.get("guest_tick", "nohz_idle") != "nohz_idle" \
+            and not migrate_due(eng.w, cpu):
         eng.unschedule(lambda it: _tick_of(it, cpu))
     return later
 
@@ -330,13 +331,40 @@ def resume_due(w: World, cpu: int) -> bool:
     return is_armed(w, cpu) and bool(w.behaviour.get("xen_msix_completion_at_resume"))
 
 
+def migrate_due(w: World, cpu: int) -> bool:
+    """Whether vCPU ``cpu`` was moved to another pCPU while halted and has not been scheduled in since: its
+    schedule-in runs ``hvm_migrate_pirqs`` (``xen.migrate_later``; reading ``xen.sched.migrate-blocked``)."""
+    later = w.get("xen") and w.xen.get("migrate_later")
+    return type(later) is dict and cpu in later
+
+
+def due(w: World, cpu: int) -> bool:
+    """Whether a schedule-in of vCPU ``cpu`` now does something msidbg represents (``resume``): an armed
+    unmask to apply (``resume_due``) or a halted vCPU's migration to finish (``migrate_due``)."""
+    return resume_due(w, cpu) or migrate_due(w, cpu)
+
+
+#: evtchn's schedule-in half of a halted vCPU's migration (``xen.resume_migrate`` and its event), set when
+#: model/evtchn.py is imported
+MIGRATE_AT_RESUME: list[Any] = []
+
+
 def resume(eng: Any, cpu: Any) -> None:
     """Agenda work ``[.., "xen", "resume", vcpu]``: ``hvm_do_resume`` -> ``handle_hvm_io_completion``
     (``vcpu_ioreq_handle_completion`` from 4.15) -> ``msix_write_completion`` at a schedule-in of the vCPU
     that is not the end of a device-model round trip (``qemu._complete`` does that one): from f7039ee41b
     the unmask a failed completion left armed is applied there; before, only ``hvm_io_assist`` called it
-    (reading ``xen.msixtbl.completion-at-resume``). Emits one event."""
+    (reading ``xen.msixtbl.completion-at-resume``). Emits one event. When the vCPU was moved to another pCPU
+    while halted, this step is ``vmx_do_resume``'s ``hvm_migrate_pirqs`` (its event) and an armed unmask's
+    completion (``hvm_do_resume``, later in vmx_do_resume) a step of its own in the same instant."""
     w = eng.w
+    if type(cpu) is int and migrate_due(w, cpu):
+        MIGRATE_AT_RESUME[0](eng, cpu)
+        if resume_due(w, cpu):
+            eng.schedule(w.now, "xen", "resume", cpu)
+        elif w.behaviour.get("guest_tick", "nohz_idle") != "nohz_idle":
+            eng.unschedule(lambda it: _tick_of(it, cpu))
+        return
     later = take(eng, cpu) if resume_due(w, cpu) else None
     if later is None:   # (a round trip of the vCPU completing at the same instant took it)
         eng.emit(XEN_MSIXTBL, cpu, None, -1, 0, eng.s("schedule-in: no msix_unmask_address armed"))

@@ -679,18 +679,22 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 
 
 # --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
-def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int) -> str:
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False) -> str:
     """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
     ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
     (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
     run ``hvm_migrate_pirqs``: the same for every bound MSI pirq whose guest destination is that vCPU
-    (``gmsi.dest_vcpu_id``). Each move is applied at the host irq's next interrupt. Returns what it asked."""
+    (``gmsi.dest_vcpu_id``). A running vCPU is scheduled in on the new pCPU at once; a ``blocked`` one (halted:
+    sched_unit_migrate_finish's vcpu_wake leaves it blocked) runs ``vmx_do_resume`` at its next wake-up, so
+    ``hvm_migrate_pirqs`` waits for that schedule-in (``migrate_later``, ``resume_migrate``; reading
+    ``xen.sched.migrate-blocked``). Each move is applied at the host irq's next interrupt. Returns what it asked."""
     w = eng.w
     x = w.xen
     if x["pcpu"][vcpu] == pcpu:
         # vcpu_migrate: 'if ( old_cpu != new_cpu ) evtchn_move_pirqs(v);' (sched_move_irqs from 4.5), and
         # vmx_do_resume runs hvm_migrate_pirqs only on another pCPU (active_cpu != smp_processor_id())
         return f"already runs on pCPU{pcpu}: nothing moves"
+    old = x["pcpu"][vcpu]
     x["pcpu"][vcpu] = pcpu
     moved: list[int] = []
     # evtchn_move_pirqs (38b998cfb6, Xen 4.1: platform.xen_pirq_follows_vcpu); 4.0's scheduler moves no pirq
@@ -702,16 +706,72 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int) -> str:
                 eng.prov.dep(PC.D_ACTION, PK.key(PK.ACTION, act))
                 irq_set_affinity(eng, rec["irq"], pcpu, f"evtchn_move_pirqs(vCPU{vcpu})")
                 moved.append(ch["pirq"])
+    later = ""
     if w.platform["kind"] == "xen-hvm":
-        for p, rec in sorted(x["pirqs"].items()):
-            if rec["bound"] and rec["irq"] > 0 and p not in moved and dest_vcpu(w, rec) == vcpu:
-                eng.prov.dep(PC.D_ACTION, PK.key(PK.ACTION, act))
-                irq_set_affinity(eng, rec["irq"], pcpu, f"hvm_migrate_pirqs(vCPU{vcpu})")
-                moved.append(p)
+        pending = x.get("migrate_later")
+        if type(pending) is not dict:
+            pending = None
+            x.pop("migrate_later", None)
+        if blocked:
+            # the VMCS stays active on the pCPU the vCPU last ran on (active_cpu) until vmx_do_resume on
+            # another one: a halted vCPU moved back there before it wakes runs no hvm_migrate_pirqs
+            pending = x.setdefault("migrate_later", {})
+            if pending.setdefault(vcpu, [old, act])[0] == pcpu:
+                del pending[vcpu]
+                later = "; back on the pCPU it last ran on: no hvm_migrate_pirqs at its wake-up"
+            else:
+                pending[vcpu][1] = act
+                later = "; halted (blocked): hvm_migrate_pirqs at its next schedule-in"
+            if not pending:
+                del x["migrate_later"]
+        else:
+            if pending and vcpu in pending:     # (its schedule-in on the new pCPU runs it)
+                del pending[vcpu]
+                if not pending:
+                    del x["migrate_later"]
+            moved += hvm_migrate_pirqs(eng, vcpu, act, moved)
     if not moved:
-        return "no pirq follows it"
-    return "pending moves of pirq " + ", ".join(str(p) for p in sorted(moved)) + f" to pCPU{pcpu}"
+        return "no pirq follows it" + later
+    return "pending moves of pirq " + ", ".join(str(p) for p in sorted(moved)) + f" to pCPU{pcpu}" + later
 
+
+def hvm_migrate_pirqs(eng: Any, vcpu: int, act: int, skip: list[int]) -> list[int]:
+    """``hvm_migrate_pirqs`` (``vmx_do_resume`` / ``svm_do_resume`` on a pCPU other than the one the vCPU
+    last ran on): ``hvm_migrate_pirq`` asks a move toward the vCPU's pCPU for every bound MSI pirq whose
+    guest destination is that vCPU, but those in ``skip`` (asked the same in this instant). Returns them."""
+    w = eng.w
+    x = w.xen
+    pcpu = x["pcpu"][vcpu]
+    moved: list[int] = []
+    for p, rec in sorted(x["pirqs"].items()):
+        if rec["bound"] and rec["irq"] > 0 and p not in skip and dest_vcpu(w, rec) == vcpu:
+            eng.prov.dep(PC.D_ACTION, PK.key(PK.ACTION, act))
+            irq_set_affinity(eng, rec["irq"], pcpu, f"hvm_migrate_pirqs(vCPU{vcpu})")
+            moved.append(p)
+    return moved
+
+
+def resume_migrate(eng: Any, vcpu: int) -> str | None:
+    """The schedule-in of a vCPU a ``vcpu_migrate`` moved while it was halted: ``vmx_do_resume`` finds its
+    VMCS active on another pCPU and runs ``hvm_migrate_pirqs`` now (reading ``xen.sched.migrate-blocked``).
+    None: no migration pending; else what it asked."""
+    x = eng.w.xen
+    pending = x.get("migrate_later")
+    if type(pending) is not dict or vcpu not in pending:
+        return None
+    entry = pending.pop(vcpu)
+    if not pending:
+        del x["migrate_later"]
+    if type(entry) is not list or len(entry) != 2 or any(type(v) is not int for v in entry) \
+            or not 0 <= vcpu < len(x["pcpu"]):     # (a snapshot's world is untrusted)
+        return "schedule-in: a malformed pending migration (xen.migrate_later), dropped"
+    old, act = entry
+    pcpu = x["pcpu"][vcpu]
+    moved = hvm_migrate_pirqs(eng, vcpu, act, [])
+    head = f"schedule-in on pCPU{pcpu} (last ran on pCPU{old}): vmx_do_resume runs hvm_migrate_pirqs: "
+    if not moved:
+        return head + "no pirq follows it"
+    return head + "pending moves of pirq " + ", ".join(str(p) for p in moved) + f" to pCPU{pcpu}"
 
 
 def irq_set_affinity(eng: Any, irq: int, cpu: int, why: str) -> None:

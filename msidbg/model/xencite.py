@@ -378,6 +378,13 @@ XEN_WAKE_419 = Source(X, "RELEASE-4.19.2", "xen/arch/x86/hvm/vlapic.c, xen/arch/
 XEN_MIGRATE_419 = Source(X, "RELEASE-4.19.2", "xen/common/sched/core.c, xen/arch/x86/hvm/vmx/vmcs.c",
                          "sched_unit_migrate_start, sched_unit_migrate_finish (sched_move_irqs, vcpu_wake), "
                          "vmx_do_resume (hvm_migrate_pirqs on a new pCPU)", "all")
+XEN_MIGRATE_45 = Source(X, "RELEASE-4.5.0", "xen/common/schedule.c, xen/arch/x86/hvm/svm/svm.c",
+                       "vcpu_migrate (v->processor = new_cpu; evtchn_move_pirqs; vcpu_wake), vcpu_wake "
+                       "(vcpu_runnable), svm_do_resume (launch_core != smp_processor_id: hvm_migrate_pirqs)",
+                       "<= 4.12 (schedule.c; svm_do_resume: all)")
+XEN_RESUME_MIGRATE_40 = Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",
+                               "vmx_do_resume (active_cpu != smp_processor_id: vmx_clear_vmcs, vmx_load_vmcs, "
+                               "hvm_migrate_timers, hvm_migrate_pirqs), hvm_migrate_pirqs", "all")
 LINUX_TICK = Source(L, "v4.19.79", "kernel/time/Kconfig, kernel/time/tick-sched.c, kernel/Kconfig.hz, "
                     "arch/x86/configs/x86_64_defconfig", "NO_HZ_IDLE / HZ_PERIODIC choice, setup_tick_nohz "
                     "(nohz=off), tick_nohz_idle_stop_tick; CONFIG_NO_HZ=y, CONFIG_HZ_1000=y", "all")
@@ -405,12 +412,19 @@ reading("xen.sched.migrate-blocked", "sched_unit_migrate_start sets _VPF_migrati
         "and then vcpu_wake, which makes the vCPU runnable only if vcpu_runnable holds: a halted (_VPF_blocked) "
         "vCPU stays blocked, so its migration is no schedule-in -- vmx_do_resume (hvm_migrate_pirqs, "
         "hvm_do_resume) runs at its next wake-up on the new pCPU. A running vCPU is descheduled and scheduled "
-        "in there at once. The model took a halted vCPU's migration as a schedule-in for the completion; it "
-        "still runs hvm_migrate_pirqs at the migration (docs/model-xen.md: 'taken as at once').",
-        source=(XEN_MIGRATE_419,),
+        "in there at once. vmx_do_resume runs hvm_migrate_pirqs only when the VMCS was last active on another "
+        "pCPU (active_cpu, changed only by vmx_clear_vmcs; svm_do_resume: launch_core), every release 4.0.0 .. "
+        "4.19.2: a halted vCPU's pirqs follow it at its next wake-up (interrupt, tick, task, stop_machine "
+        "wake-up), and not at all when it was moved back before it woke (hvmmig27; before, the model ran "
+        "hvm_migrate_pirqs at the migration). The interrupt that wakes it was acked before vcpu_kick: the "
+        "move it asks is applied at the next one. Not represented: a vCPU blocked on a device-model ioreq "
+        "(the model takes it as running).",
+        source=(XEN_MIGRATE_419, XEN_MIGRATE_45, XEN_RESUME_MIGRATE_40),
         quote="if ( old_cpu != new_cpu ) sched_move_irqs(unit); /* Wake on new CPU. */ "
               "for_each_sched_unit_vcpu ( unit, v ) vcpu_wake(v); (sched_unit_migrate_finish) / if ( likely("
-              "vcpu_runnable(v)) ) { ... sched_wake(unit_scheduler(unit), unit); (vcpu_wake)", module=M)
+              "vcpu_runnable(v)) ) { ... sched_wake(unit_scheduler(unit), unit); (vcpu_wake) / if ( "
+              "v->arch.hvm.vmx.active_cpu == smp_processor_id() ) vmx_vmcs_reload(v); else { ... "
+              "hvm_migrate_timers(v); hvm_migrate_pirqs(v); (vmx_do_resume)", module=M)
 reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "

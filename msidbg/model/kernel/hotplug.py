@@ -157,7 +157,7 @@ def stopper_wakeups(k: Any, cpus: list[int]) -> None:
     from msidbg.model import vmsi  # (imported here, as in cpu.on_act: keeps the event kinds' order)
     for cid in cpus:
         c = k.w.cpus[cid]
-        if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.resume_due(k.w, cid):
+        if not c.proc.stack and not c.irq.stack and not c.stopped and vmsi.due(k.w, cid):
             k.eng.schedule(k.w.now, "xen", "resume", cid)
 
 
