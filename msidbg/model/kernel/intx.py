@@ -930,18 +930,26 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
     from msidbg.model.kernel.entry import in_action, spin_on_lock
 
     todo = loc["todo"]
+    held = loc.pop("locked", None)
+    if held is not None:    # 'out: raw_spin_unlock(&desc->lock)' after the step that held it
+        _try_unlock(k, held)
     while todo:
         desc = k.w.irqs[todo[0]]
         acts = desc.get("actions") or []
         if loc["ai"] < 0:
-            if not acts or (desc.disabled and not force):
-                todo.pop(0)
-                continue
             if spin_on_lock(k, desc, k.cpu_id):
                 return True     # try_one_irq's raw_spin_lock(&desc->lock): held elsewhere (the step runs again)
+            # locks27: the lock is this CPU's from here -- the tests below, IRQS_PENDING's 'goto out' and
+            # handle_irq_event up to its unlock for the actions run under it (entry.lock_site "try_one_irq")
+            desc.lock = k.cpu_id
+            if not acts or (desc.disabled and not force):
+                todo.pop(0)
+                _try_unlock(k, desc.irq)
+                continue
             if in_action(k.w, desc, k.cpu_id) >= 0:
                 desc["pending"] = True
                 todo.pop(0)
+                loc["locked"] = desc.irq     # held through this step: 'goto out' unlocks at the next
                 k.ev(SPURIOUS_POLL, desc.dev, desc.irq, 0, k.s("in progress on another CPU: IRQS_PENDING"))
                 k.again()
                 return True
@@ -952,6 +960,7 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
             dev, index = acts[loc["ai"]]
             loc["ai"] += 1
             desc.inprogress = k.cpu_id
+            _try_unlock(k, desc.irq)     # handle_irq_event: IRQD_IRQ_INPROGRESS, raw_spin_unlock for the actions
             k.cpu.handling = desc.irq
             loc["ok"] |= run_handler(k, desc, dev, index, True)
             k.again()
@@ -964,6 +973,13 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
         todo.pop(0)
         loc["ai"] = -1
     return False
+
+
+def _try_unlock(k: Any, irq: int) -> None:
+    """try_one_irq's raw_spin_unlock(&desc->lock) (its 'out', or handle_irq_event's before the actions)."""
+    desc = k.w.irqs.get(irq)
+    if desc is not None and desc.lock == k.cpu_id:
+        desc.lock = -1
 
 
 misrouted = program("misrouted_irq", "kernel/irq/spurious.c misrouted_irq (irqfixup / irqpoll): try_one_irq on "
