@@ -40,3 +40,16 @@ def test_try_one_irq_holds_the_lock_through_its_pending_out() -> None:
     assert (pend.cpu, pend.time_ns, dis.time_ns) == (0, 2_351_900, 2_352_050)
     assert [(e.cpu, e.time_ns, _what(e)) for e in evs if "desc->lock" in _what(e)] == [
         (2, 2_351_950, "desc->lock: CPU0 is in try_one_irq of irq 17")]
+
+
+def test_synchronize_irq_reads_the_chip_state_under_the_lock() -> None:
+    """CPU2's disable_irq polls irq 17's Remote IRR (sent to CPU1, which is in eth0's handler); each poll takes
+    desc->lock first, so the poll at 100.6 us waits behind CPU3's enable_irq (irq_startup under the lock), then
+    reads Remote IRR again. Before: the chip state was read without the lock, one note, no wait."""
+    evs = _events("m02-sync-chip-state-under-lock-k66")
+    flight = ("synchronize_irq: irq 17 in flight: Remote IRR set (irq_get_irqchip_state IRQCHIP_STATE_ACTIVE), "
+              "sent to CPU1")
+    assert [(e.time_ns, _what(e)) for e in evs if e.cpu == 2 and e.kind == "kernel" and e.time_ns < 102_000] == [
+        (100_300, flight), (100_600, "desc->lock: CPU3 is in enable_irq of irq 17"), (100_700, flight)]
+    done = next(e for e in evs if e.kind == "action.done" and e.fields["do"] == "disable_irq")
+    assert done.time_ns == 103_900
