@@ -53,3 +53,19 @@ def test_synchronize_irq_reads_the_chip_state_under_the_lock() -> None:
         (100_300, flight), (100_600, "desc->lock: CPU3 is in enable_irq of irq 17"), (100_700, flight)]
     done = next(e for e in evs if e.kind == "action.done" and e.fields["do"] == "disable_irq")
     assert done.time_ns == 103_900
+
+
+def test_spurious_poll_waits_for_the_task_to_turn_interrupts_on() -> None:
+    """The poll timer expires on CPU0 (402001.4 us) while its irq_set_affinity spins for desc->lock with
+    interrupts off behind CPU1's free_irq: one 'softirq waits' event, and poll_spurious_irqs runs at the
+    irqrestore (402001.95 us). Before: an event every 100 ns (six) and the poll at 402002.0 us, 300065 events."""
+    evs = _events("m03-spoll-waits-for-irqs-on-k66")
+    polls = [(e.cpu, e.time_ns, str(e.fields["how"])) for e in evs if e.kind == "irq.poll"
+             and 402_000_000 <= e.time_ns < 403_000_000]
+    assert polls == [
+        (0, 402_001_400, "poll_spurious_irq_timer expired: the softirq waits (CPU in hardirq or interrupts off)"),
+        (0, 402_001_950, "poll_spurious_irq_timer expired: poll_spurious_irqs"),
+        (0, 402_003_550, "done (not re-armed: nothing else is scheduled)")]
+    aff = [e for e in evs if e.kind == "irq.affinity"][-1]
+    assert (aff.cpu, aff.time_ns, aff.fields["how"]) == (0, 402_001_950, "stored")
+    assert len(evs) == 300_060

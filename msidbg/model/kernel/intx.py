@@ -823,6 +823,7 @@ def arm_poll(eng: Any, cpu: int) -> None:
     old = kern.get("spoll")
     if old is not None:
         eng.unschedule(lambda item: item[2] == "spoll" and item[4] == old[1])
+    kern.pop("spoll_wait", None)    # (an expiry that waited for its CPU's interrupts: the timer is moved)
     token = eng.w.seq
     kern["spoll"] = [cpu, token]
     eng.schedule(eng.w.now + HZ_10 * eng.w.costs["jiffy"], "spoll", cpu, token)
@@ -852,7 +853,15 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
                         note="poll_spurious_irq_timer expired (no irq is spurious-disabled)")
         P.poll_run[item[3]] = r
     if c.irq.stack or c.proc.irqs_off or not c.online:
-        eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
+        proc = c.proc
+        if c.online and not c.irq.stack and proc.stack and proc.wait is None and not c.stopped:
+            # locks27: a running task with interrupts off (an irqsave section, a desc->lock spin): the local APIC
+            # timer's interrupt stays pending until the task turns them back on (local_irq_restore: sti), and the
+            # timer softirq runs at that interrupt's irq_exit -- nothing to look at before (``spoll_irqs_on``,
+            # called where the task's interrupts come back on). Before, this re-polled every 100 ns, an event each.
+            eng.w.kernel["spoll_wait"] = [item[3], item[4]]
+        else:
+            eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
         eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: the softirq waits (CPU in "
                                                        "hardirq or interrupts off)"))
         return
@@ -861,6 +870,15 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
     eng.entered("poll_spurious_irqs")
     eng.model.wake(eng, c)
     eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: poll_spurious_irqs"))
+
+
+def spoll_irqs_on(eng: Any, cpu: int) -> None:
+    """CPU ``cpu``'s task turned interrupts back on: a poll timer expiry that waited for it (``on_spoll``) is
+    taken now -- the pending timer interrupt, then the softirq at its irq_exit."""
+    wait = eng.w.kernel.get("spoll_wait")
+    if wait is not None and wait[0] == cpu:
+        del eng.w.kernel["spoll_wait"]
+        eng.schedule(eng.w.now, "spoll", cpu, wait[1])
 
 
 poll = program("poll_spurious_irqs", "kernel/irq/spurious.c: try_one_irq(desc, true) on every spurious-disabled irq",
