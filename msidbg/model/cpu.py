@@ -24,6 +24,7 @@ from msidbg.model.kernel.hotplug import preparing as _preparing
 from msidbg.model.kernel.hotplug import resume_migrated as _resume_migrated
 from msidbg.model.kernel.hotplug import stopper_runs as _stopper_runs
 from msidbg.model.kernel.hotplug import task_of as _task_of
+from msidbg.model.kernel.intx import spoll_irqs_on as irqs_on
 from msidbg.model.kernel.vector import cpu_active
 from msidbg.sim.program import (
     AGAIN,
@@ -159,7 +160,9 @@ class Ctx:
 
     def irq_restore(self, loc: dict[str, Any]) -> None:
         if self.ctx is self.cpu.proc and "_flags" in loc:
-            self.cpu.proc.irqs_off = loc.pop("_flags")
+            self.cpu.proc.irqs_off = off = loc.pop("_flags")
+            if not off and "spoll_wait" in self.w.kernel:   # a poll timer expiry waited for this (locks27)
+                irqs_on(self.eng, self.cpu_id)
 
     def wait(self, spec: dict[str, Any]) -> None:
         self.flow.op = WAIT

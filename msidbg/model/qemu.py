@@ -542,6 +542,9 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
         c.busy_until = max(c.busy_until, k.w.now + k.w.costs[k.costname])
     if waiter is not c.irq:
         waiter["irqs_off"] = wait["irqs_off"]
+        if not wait["irqs_off"] and "spoll_wait" in k.w.kernel:
+            from msidbg.model.kernel.intx import spoll_irqs_on  # (a poll expiry that waited: locks27)
+            spoll_irqs_on(k.eng, c.id)
     k.eng.model.wake(k.eng, c)
 
 

@@ -1228,6 +1228,25 @@ Revisions:
   through the schedule-in to the vcpu_migrate action). tests/hvmmig27 (predicted before running, 3/3 as predicted):
   m01 the wake-up signal asks the move (host irq ends on pCPU 1, move pending), m02 the 250 Hz tick asks it,
   m03 migrated and back while halted: no move, no live rewrite of a non-PVM MSI. tests/test_hvmmig27.py.
+  (locks27) Three desc->lock / spurious-poll leads locks26 left, decided from source (readings
+  ``kernel.lock.try-one-irq-held``, ``kernel.lock.sync-chip-under-lock``, ``kernel.intx.poll-waits-irqs-on``).
+  (1) try_one_irq (misrouted_irq, poll_spurious_irqs; kernel/irq/spurious.c) takes desc->lock before its tests and
+  holds it to 'goto out' or handle_irq_event's unlock: its IRQS_PENDING step (the irq in progress elsewhere) now
+  marks the lock (``entry.lock_site`` "try_one_irq"), so a task or flow handler on another CPU spins behind it, and
+  it spins for a held lock before leaving a disabled or action-less irq (before, it tested first and never marked
+  the lock). (2) __synchronize_hardirq (kernel/irq/manage.c) reads IRQCHIP_STATE_ACTIVE -- the IO-APIC's Remote
+  IRR -- under the lock: each poll of an in-flight level irq queues for the lock first and waits for a holder
+  (before, the chip state was read without it). (3) A poll_spurious_irq_timer expiry on a CPU whose running task
+  has interrupts off waits, one event, until the task's local_irq_restore (``intx.spoll_irqs_on``; also
+  take_cpu_down's MULTI_STOP_EXIT, a QEMU completion, timers_dead_cpu) -- the timer interrupt and its softirq
+  cannot run before; it re-checked every 100 ns with an event each. In hardirq, or offline, the 100 ns re-check
+  stays. Shipped runs unchanged (goldens and the runs digest). tests/locks26 l01: CPU1's handle_irq_event, back for
+  the lock after sata0's action (3003.0 us), now waits for CPU0's misrouted_irq IRQS_PENDING step (one more note,
+  its EOI 100 ns later). tests/test_locks27.py, tests/locks27 (predicted from source, then run): m01
+  disable_irq_nosync behind misrouted_irq's IRQS_PENDING (2352.05 us, was 2351.95); m02 disable_irq's
+  synchronize_irq waits behind enable_irq's irq_startup between two Remote IRR reads; m03 the poll expiry during
+  irq_set_affinity's irqsave spin: one 'softirq waits' event (was six), the poll at the unlock (402001.95 us, was
+  402002.0), 300060 events (was 300065), the same outcome.
 """
 
 from __future__ import annotations

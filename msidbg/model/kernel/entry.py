@@ -383,6 +383,8 @@ def lock_site(w: Any, desc: Any, cpu: int) -> str:
     from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
     if any(f["prog"] in FLOW and f["locals"].get("irq") == irq for f in c.irq.stack):
         return "the flow handler"
+    if any(f["prog"] in TRY_ONE and f["locals"].get("locked") == irq for f in c.irq.stack):
+        return "try_one_irq"    # its 'goto out' (IRQS_PENDING: in progress elsewhere) under the lock (locks27)
     for f in c.proc.stack:
         site = LOCK_SITES.get(f["prog"])
         if site is not None and f["locals"].get("irq") == irq:
@@ -392,6 +394,10 @@ def lock_site(w: Any, desc: Any, cpu: int) -> str:
         return "enable_irq"     # enable_pirq -> startup_pirq before 4.13 (kernel.xen_enable_pirq_startup)
     return ""
 
+
+#: interrupt-context programs whose try_one_irq (kernel/irq/spurious.c) holds desc->lock while their frame's
+#: ``locked`` names the irq: poll_spurious_irqs (the timer softirq) and misrouted_irq (irqfixup / irqpoll)
+TRY_ONE = ("poll_spurious_irqs", "misrouted_irq")
 
 #: process-context programs that hold desc->lock (irqsave) while this CPU's ``desc.lock`` names them: the
 #: name lock_site reports. __irq_set_affinity across its chip call; disable_irq / disable_irq_nosync's

@@ -268,6 +268,10 @@ def _timers_dead_cpu(k: Any, cpu: int) -> None:
     if spoll is None or spoll[0] != cpu:
         return
     spoll[0] = k.cpu_id
+    wait = k.w.kernel.get("spoll_wait")
+    if wait is not None and wait[0] == cpu:     # an expiry that waited for the dead CPU's interrupts: due here
+        del k.w.kernel["spoll_wait"]
+        k.eng.schedule(k.w.now, "spoll", k.cpu_id, wait[1])
     for item in k.eng.agenda.values():
         if item[2] == "spoll" and item[4] == spoll[1]:
             item[3] = k.cpu_id
@@ -843,6 +847,9 @@ def done(k: Any, loc: dict[str, Any]) -> None:
         k.wait({"dead": loc["cpu"]})
         return
     k.cpu.proc.irqs_off = False
+    if "spoll_wait" in k.w.kernel:      # (a poll timer expiry that waited for this CPU's interrupts: locks27)
+        from msidbg.model.kernel.intx import spoll_irqs_on  # (intx's imports lead back here)
+        spoll_irqs_on(k.eng, k.cpu_id)
     k.note(f"take_cpu_down returns: MULTI_STOP_EXIT, CPU{loc['cpu']} has interrupts on until its idle task "
            "disables them", 0)
 

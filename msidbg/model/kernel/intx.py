@@ -826,6 +826,7 @@ def arm_poll(eng: Any, cpu: int) -> None:
     old = kern.get("spoll")
     if old is not None:
         eng.unschedule(lambda item: item[2] == "spoll" and item[4] == old[1])
+    kern.pop("spoll_wait", None)    # (an expiry that waited for its CPU's interrupts: the timer is moved)
     token = eng.w.seq
     kern["spoll"] = [cpu, token]
     eng.schedule(eng.w.now + HZ_10 * eng.w.costs["jiffy"], "spoll", cpu, token)
@@ -855,7 +856,15 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
                         note="poll_spurious_irq_timer expired (no irq is spurious-disabled)")
         P.poll_run[item[3]] = r
     if c.irq.stack or c.proc.irqs_off or not c.online:
-        eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
+        proc = c.proc
+        if c.online and not c.irq.stack and proc.stack and proc.wait is None and not c.stopped:
+            # locks27: a running task with interrupts off (an irqsave section, a desc->lock spin): the local APIC
+            # timer's interrupt stays pending until the task turns them back on (local_irq_restore: sti), and the
+            # timer softirq runs at that interrupt's irq_exit -- nothing to look at before (``spoll_irqs_on``,
+            # called where the task's interrupts come back on). Before, this re-polled every 100 ns, an event each.
+            eng.w.kernel["spoll_wait"] = [item[3], item[4]]
+        else:
+            eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
         eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: the softirq waits (CPU in "
                                                        "hardirq or interrupts off)"))
         return
@@ -864,6 +873,15 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
     eng.entered("poll_spurious_irqs")
     eng.model.wake(eng, c)
     eng.emit(SPURIOUS_POLL, c.id, None, -1, 0, eng.s("poll_spurious_irq_timer expired: poll_spurious_irqs"))
+
+
+def spoll_irqs_on(eng: Any, cpu: int) -> None:
+    """CPU ``cpu``'s task turned interrupts back on: a poll timer expiry that waited for it (``on_spoll``) is
+    taken now -- the pending timer interrupt, then the softirq at its irq_exit."""
+    wait = eng.w.kernel.get("spoll_wait")
+    if wait is not None and wait[0] == cpu:
+        del eng.w.kernel["spoll_wait"]
+        eng.schedule(eng.w.now, "spoll", cpu, wait[1])
 
 
 poll = program("poll_spurious_irqs", "kernel/irq/spurious.c: try_one_irq(desc, true) on every spurious-disabled irq",
@@ -933,18 +951,26 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
     from msidbg.model.kernel.entry import in_action, spin_on_lock
 
     todo = loc["todo"]
+    held = loc.pop("locked", None)
+    if held is not None:    # 'out: raw_spin_unlock(&desc->lock)' after the step that held it
+        _try_unlock(k, held)
     while todo:
         desc = k.w.irqs[todo[0]]
         acts = desc.get("actions") or []
         if loc["ai"] < 0:
-            if not acts or (desc.disabled and not force):
-                todo.pop(0)
-                continue
             if spin_on_lock(k, desc, k.cpu_id):
                 return True     # try_one_irq's raw_spin_lock(&desc->lock): held elsewhere (the step runs again)
+            # locks27: the lock is this CPU's from here -- the tests below, IRQS_PENDING's 'goto out' and
+            # handle_irq_event up to its unlock for the actions run under it (entry.lock_site "try_one_irq")
+            desc.lock = k.cpu_id
+            if not acts or (desc.disabled and not force):
+                todo.pop(0)
+                _try_unlock(k, desc.irq)
+                continue
             if in_action(k.w, desc, k.cpu_id) >= 0:
                 desc["pending"] = True
                 todo.pop(0)
+                loc["locked"] = desc.irq     # held through this step: 'goto out' unlocks at the next
                 k.ev(SPURIOUS_POLL, desc.dev, desc.irq, 0, k.s("in progress on another CPU: IRQS_PENDING"))
                 k.again()
                 return True
@@ -955,6 +981,7 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
             dev, index = acts[loc["ai"]]
             loc["ai"] += 1
             desc.inprogress = k.cpu_id
+            _try_unlock(k, desc.irq)     # handle_irq_event: IRQD_IRQ_INPROGRESS, raw_spin_unlock for the actions
             k.cpu.handling = desc.irq
             loc["ok"] |= run_handler(k, desc, dev, index, True)
             k.again()
@@ -967,6 +994,13 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
         todo.pop(0)
         loc["ai"] = -1
     return False
+
+
+def _try_unlock(k: Any, irq: int) -> None:
+    """try_one_irq's raw_spin_unlock(&desc->lock) (its 'out', or handle_irq_event's before the actions)."""
+    desc = k.w.irqs.get(irq)
+    if desc is not None and desc.lock == k.cpu_id:
+        desc.lock = -1
 
 
 misrouted = program("misrouted_irq", "kernel/irq/spurious.c misrouted_irq (irqfixup / irqpoll): try_one_irq on "

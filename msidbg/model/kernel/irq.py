@@ -664,24 +664,28 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
         from msidbg.model.kernel.entry import in_action
         ip = in_action(k.w, desc, k.cpu_id)
         busy = [ip] if ip >= 0 else []
-        # 62e0468650c3 (sync_irq_chip_state): __synchronize_hardirq(desc, true) then asks the chip for
-        # IRQCHIP_STATE_ACTIVE -- the IO-APIC's Remote IRR (an interrupt sent, not yet EOId)
-        active = CHIP_ACTIVE.get(desc.chip)
-        if not busy and active is not None and sw(k, "sync_irq_chip_state"):
+    if not busy:
+        # '/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock)':
+        # __synchronize_hardirq takes the lock before it reads IRQD_IRQ_INPROGRESS (and the chip state) again,
+        # so it queues behind a locker that came first -- a flow handler spinning for the lock (it gets it,
+        # finds the irq shut down or disabled, parks its edge, unlocks) -- and unlocks at once (locks26)
+        if desc is None:
+            return False
+        from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
+        if spin_on_lock(k, desc, k.cpu_id):
+            return True
+        # 62e0468650c3 (sync_irq_chip_state): under that lock __synchronize_hardirq(desc, true) asks the chip
+        # for IRQCHIP_STATE_ACTIVE -- the IO-APIC's Remote IRR (an interrupt sent, not yet EOId) -- then
+        # unlocks and loops (locks27: the model read it before the lock, so a holder's section -- an
+        # enable_irq's irq_startup, a flow handler's EOI -- never delayed the read)
+        active = CHIP_ACTIVE.get(desc.chip) if action else None
+        if active is not None and sw(k, "sync_irq_chip_state"):
             where = active(k, desc)
             if where >= 0:
                 k.spin(f"synchronize_irq: irq {irq} in flight: Remote IRR set (irq_get_irqchip_state "
                        f"IRQCHIP_STATE_ACTIVE), sent to CPU{where}", where, desc.dev,
                        cause=PK.key(PK.IOAPICRIRR, irq))
                 return True
-    if not busy:
-        # '/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock)':
-        # __synchronize_hardirq takes the lock before it reads IRQD_IRQ_INPROGRESS (and the chip state) again,
-        # so it queues behind a locker that came first -- a flow handler spinning for the lock (it gets it,
-        # finds the irq shut down or disabled, parks its edge, unlocks) -- and unlocks at once (locks26)
-        if desc is not None:
-            from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
-            return bool(spin_on_lock(k, desc, k.cpu_id))
         return False
     k.spin(f"synchronize_irq: irq {irq} in progress on CPU{busy[0]}", busy[0], desc.dev if desc else None)
     return True

@@ -915,6 +915,48 @@ reading("kernel.lock.irqrestore-takes-pending",
         "back on with one acceptable takes it in the same step (locks26).",
         source=IRQ_RESTORE, quote="static __always_inline void arch_local_irq_restore(unsigned long flags) { if "
         "(!arch_irqs_disabled_flags(flags)) arch_local_irq_enable(); }", module="msidbg.model.cpu")
+TRY_ONE_LOCK = Source(L, "009b4c3b8ad5", "kernel/irq/spurious.c + kernel/irq/handle.c",
+                      "try_one_irq (raw_spin_lock(&desc->lock) before every test; IRQS_PENDING and 'goto out' -> "
+                      "raw_spin_unlock for an irq in progress elsewhere) / handle_irq_event (raw_spin_unlock for the "
+                      "actions)", "all (the lock first and the 'out' unlock in the 3.0-era copy and in v6.6)")
+reading("kernel.lock.try-one-irq-held",
+        "try_one_irq (misrouted_irq under irqfixup / irqpoll, poll_spurious_irqs) takes desc->lock before it tests "
+        "anything -- the disabled irq without force, the missing or unshared action, an action in progress on "
+        "another CPU -- and holds it to its 'out' unlock, or to handle_irq_event's unlock before the actions. So a "
+        "locker on another CPU (a task's disable_irq / enable_irq / irq_set_affinity, a flow handler) spins behind "
+        "the poll's IRQS_PENDING 'goto out', and the poll spins for a lock held elsewhere even for an irq it then "
+        "leaves (kernel.lock.try-one-irq read the same; locks27: the model tested first and never marked the lock held; ``entry.lock_site`` "
+        "\"try_one_irq\").", source=TRY_ONE_LOCK,
+        quote="raw_spin_lock(&desc->lock); ... /* Already running on another processor */ if (desc->istate & "
+        "IRQS_INPROGRESS) { ... desc->status |= IRQ_PENDING; goto out; } ... out: raw_spin_unlock(&desc->lock);",
+        module=M + ".intx")
+SYNC_CHIP_LOCK = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
+                        "__synchronize_hardirq (sync_chip: __irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) between "
+                        "raw_spin_lock_irqsave and raw_spin_unlock_irqrestore of desc->lock)",
+                        "4.17.. (sync_irq_chip_state, 62e0468650c3; read in a stored torvalds copy, the function "
+                        "unchanged through v6.6)")
+reading("kernel.lock.sync-chip-under-lock",
+        "synchronize_irq's __synchronize_hardirq(desc, true) reads the chip's IRQCHIP_STATE_ACTIVE (the IO-APIC's "
+        "Remote IRR) after taking desc->lock for its 'double-check carefully', not before: each pass of its loop "
+        "waits for a holder (an enable_irq across irq_startup, a flow handler's EOI) and queues for the lock like "
+        "any locker, then unlocks and loops while the chip reports the interrupt in flight (locks27: the model read "
+        "the chip state first and took the lock only when it was clear).", source=SYNC_CHIP_LOCK,
+        quote="raw_spin_lock_irqsave(&desc->lock, flags); inprogress = irqd_irq_inprogress(&desc->irq_data); ... if "
+        "(!inprogress && sync_chip) { ... __irq_get_irqchip_state(irqd, IRQCHIP_STATE_ACTIVE, &inprogress); } "
+        "raw_spin_unlock_irqrestore(&desc->lock, flags);", module=M + ".irq")
+SPOLL_IRQS_ON = Source(L, "v6.6", "kernel/time/timer.c + kernel/softirq.c",
+                       "run_local_timers ('Called by the local, per-CPU timer interrupt': raises TIMER_SOFTIRQ) / "
+                       "__irq_exit_rcu ('if (!in_interrupt() && local_softirq_pending()) invoke_softirq();')",
+                       "all (read in stored copies of timer.c and in patches against softirq.c)")
+reading("kernel.intx.poll-waits-irqs-on",
+        "poll_spurious_irq_timer expires in the timer softirq, which the local timer interrupt raises and irq_exit "
+        "runs: a CPU whose task has interrupts off (an irqsave section, a desc->lock spin) keeps the timer interrupt "
+        "pending until the task turns them back on, and the poll runs there (``intx.spoll_irqs_on``, from the "
+        "task's local_irq_restore). Nothing about the poll changes in between, so the model no longer re-checks "
+        "every 100 ns with an event each (locks27); a CPU in hardirq, or offline, still re-checks.",
+        source=SPOLL_IRQS_ON, quote="/* Called by the local, per-CPU timer interrupt on SMP. */ static void "
+        "run_local_timers(void) ... if (!in_interrupt() && local_softirq_pending()) invoke_softirq();",
+        module=M + ".intx")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
