@@ -92,3 +92,92 @@ def test_report_markdown_keeps_commit_ids_in_its_code_blocks(shas_report: str) -
     fenced = "\n".join(re.findall(r"^```+\n(.*?)^```+$", shas_report, flags=re.S | re.M))
     ids = re.findall(r"\b[0-9a-f]{12}\b", fenced)
     assert len(ids) > 10 and "\u200b" not in fenced and "&#8203;" not in fenced, fenced[:800]
+
+
+# --- (1) the default event cap for why, report, export and diff ---------------------------------------------
+STORM = """name: storm
+cpus: 2
+devices:
+  eth0:
+    bdf: "00:03.0"
+    kind: nic
+    msix: {table_size: 4}
+run:
+  - {at: 0, do: probe, dev: eth0, mode: msix, vectors: 4}
+  - {at: 1ms, do: fire, dev: eth0, vector: 0, count: 10000000, every: 1ns}
+breakpoints: [irq-lost]
+"""
+CAP_LINE = ("the run did not end within 3,000 events, the default cap: stopped at virtual time 0.001002927s "
+            "(expected a run that ends: --max-events N runs further)")
+
+
+@pytest.fixture
+def storm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A valid file whose run does not end for hours, and the default cap cut to 3,000 events (the real
+    one, 20,000,000, is a minute of running)."""
+    from msidbg.debugger import headless
+
+    monkeypatch.setattr(headless, "DEFAULT_MAX_EVENTS", 3000)
+    path = tmp_path / "storm.yaml"
+    path.write_text(STORM)
+    return str(path)
+
+
+@pytest.mark.parametrize("args", [("why", "{f}", "--path", "cpu[0].irr"), ("report", "{f}"),
+                                  ("report", "{f}", "--markdown"), ("export", "{f}", "--perfetto", "{out}")])
+def test_why_report_export_stop_at_the_default_cap_and_say_so(storm: str, tmp_path: Path, args: tuple[str, ...]) -> None:
+    """They ran a scenario to its end with no cap, however long: a file of four such storms (hardening26's)
+    runs for hours (run --headless and check stop at 20,000,000 since hardening26). They now stop there too,
+    say so in run's one line on stderr, and do their work on the run so far (exit 0)."""
+    out = tmp_path / "t.pftrace"
+    code, stdout, err = cli(*(a.format(f=storm, out=out) for a in args))
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[0] == f"msidbg: {storm}: {CAP_LINE}", err
+    if args[0] == "export":
+        assert lines[1].startswith(f"wrote {out}: 3000 events") and out.stat().st_size > 0, err
+    elif args[0] == "report":
+        assert len(lines) == 1 and "limit" in stdout and "3000" in stdout, stdout[:600]
+    else:
+        assert len(lines) == 1 and stdout, err
+
+
+def test_why_names_the_cut_before_saying_the_run_has_no_hit(storm: str) -> None:
+    code, _, err = cli("why", storm)
+    assert code == 2 and err.splitlines()[0] == f"msidbg: {storm}: {CAP_LINE}", err
+    assert "no armed breakpoint hit" in err.splitlines()[1]
+
+
+def test_diff_stops_each_run_at_the_default_cap(storm: str) -> None:
+    import json
+
+    code, out, err = cli("diff", storm, SCN, "--json")
+    assert code == 1 and err == f"msidbg: {storm}: {CAP_LINE}\n", err
+    res = json.loads(out)
+    assert res["events"] == {"a": 3000, "b": 121} and res["event_cap"] == 3000 and res["cut"] == ["a"]
+    code, out, err = cli("diff", SCN, SCN, "--json")
+    assert code == 0 and err == "" and "event_cap" not in json.loads(out)
+
+
+@pytest.mark.parametrize("args", [("why", "{f}", "--max-events", "2000", "--path", "cpu[0].irr"),
+                                  ("report", "{f}", "--max-events", "2000"),
+                                  ("export", "{f}", "--perfetto", "{out}", "--max-events", "2000"),
+                                  ("diff", "{f}", SCN, "--max-events", "2000")])
+def test_max_events_replaces_the_cap_silently(storm: str, tmp_path: Path, args: tuple[str, ...]) -> None:
+    code, _, err = cli(*(a.format(f=storm, out=tmp_path / "t.pftrace") for a in args))
+    assert code in (0, 1) and "default cap" not in err, err
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("why", "{snap}", "--max-events", "5"), "--max-events: a snapshot is opened at its cursor"),
+    (("report", "{snap}", "--max-events", "5"), "--max-events: a snapshot is reported at its cursor"),
+    (("why", "{f}", "--max-events", "5", "--event", "3"), "--max-events: --event and --at stop the run"),
+])
+def test_max_events_where_it_means_nothing_is_refused(storm: str, args: tuple[str, ...], says: str) -> None:
+    from tests.conftest import ROOT
+
+    snap = str(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack")
+    argv = [a.format(f=storm, snap=snap) for a in args]
+    code, out, err = cli(*argv)
+    assert (code, out) == (2, "")
+    assert says in _one_line(err, argv[1]), err

@@ -27,6 +27,7 @@ from msidbg import __version__
 from msidbg.debugger import Session
 from msidbg.debugger.snapformat import Origin
 from msidbg.debugger.summary import RECORDED, UNKNOWN, failed_action_line, not_started_line
+from msidbg.errors import MsidbgError
 from msidbg.guard import escape, escape_lines
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import format_ns
@@ -673,18 +674,28 @@ INLINE_NOTE = ("The snapshot is below. Save this mail (or only the block) to a f
                "`msidbg open FILE`: quoting and re-wrapping do not harm it.")
 
 
-def open_source(path: str, verify: bool = True) -> tuple[Session, Origin | None]:
+def open_source(path: str, verify: bool = True, max_events: int | None = None,
+                cut: list[tuple[int, int]] | None = None) -> tuple[Session, Origin | None]:
     """A session for a snapshot (or a mail holding one: verified by replay unless ``verify`` is
-    False) or a scenario (run to its first armed hit), with who wrote the snapshot."""
+    False) or a scenario (run to its first armed hit, at most ``max_events`` events, by default
+    ``headless.DEFAULT_MAX_EVENTS``: hardening27), with who wrote the snapshot. A run the default
+    cap cut appends (the cap, the virtual time) to ``cut``."""
     if is_snapshot_source(path):
+        if max_events is not None:
+            raise MsidbgError("--max-events: a snapshot is reported at its cursor, never run further (expected "
+                              "a scenario file)", path)
         s = Session.open(path, verify=verify)
         return s, s.origin
     if not verify:
         from msidbg.debugger.whyrun import no_verify_of_scenario
 
         raise no_verify_of_scenario(path)
+    from msidbg.debugger.headless import forward_capped
+
     s = Session.from_scenario(path)
-    s.continue_()
+    stop, cap = forward_capped(s, max_events, stop_at_break=True)
+    if cap is not None and cut is not None:
+        cut.append((cap, stop.time_ns))
     return s, None
 
 
@@ -695,7 +706,8 @@ def is_snapshot_source(path: str) -> bool:
     return sniffed(path)
 
 
-def render(path: str, markdown: bool = False, inline: bool = False, verify: bool = True) -> str:
+def render(path: str, markdown: bool = False, inline: bool = False, verify: bool = True,
+           max_events: int | None = None, cut: list[tuple[int, int]] | None = None) -> str:
     """The report of ``path`` as text; ``inline`` appends the armoured snapshot. Text from the file
     (notes, details, the scenario's about) has its control characters escaped (``guard.escape``).
     ``verify`` False (a snapshot only): the file's world as recorded, not replayed (the cause chain,
@@ -705,7 +717,7 @@ def render(path: str, markdown: bool = False, inline: bool = False, verify: bool
     from msidbg.debugger.snapshot import pack_session
     from msidbg.debugger.verify import recorded_world
 
-    s, writer = open_source(path, verify)
+    s, writer = open_source(path, verify, max_events, cut)
     with recorded_world(path, s) if not s.history_ready else nullcontext():
         sections = report(s, path, writer)
         text = escape_lines((render_markdown if markdown else render_text)(s, sections))
