@@ -122,7 +122,9 @@ def _why(args: argparse.Namespace) -> int:
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
         if e.file:
             raise
-        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file, caret=e.caret) from None
+        if e.caret is not None:   # the column and the text say which --path
+            raise MsidbgError(e.message, args.file, caret=e.caret, field="--path") from None
+        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file) from None
     finally:
         if cut[0] is not None:    # the default cap cut the run: said first, whatever follows
             from msidbg.debugger.headless import cap_line

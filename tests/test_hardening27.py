@@ -181,3 +181,60 @@ def test_max_events_where_it_means_nothing_is_refused(storm: str, args: tuple[st
     code, out, err = cli(*argv)
     assert (code, out) == (2, "")
     assert says in _one_line(err, argv[1]), err
+
+
+# --- (2) the expression parser's messages in the one-line form ----------------------------------------------
+BAD_SPECS = ["if 3 +", "if foo.bar ==", "if cpu[1].irr[0x21 == 1", 'if "abc', "if 0x == 1", "if 1 < 2 < 3",
+             "if a && b", "if event.time > 1ms", "if 99999999999999999999999 == 1", "if event.dev == 3",
+             "if event.kind == 5", "if event.fields.ret < 0", "if event.ret.x < 0", "if event", "watch cpus.irr",
+             "watch cpu[1].irr[0x121]", "watch irqs.cpu", "watch cpu[1].tpr.x", "watch cpu[1].irr[0x21][0]",
+             "irq-lost if", "watch", "if devices[[0]] == 1", "if " + "(" * 50 + "1" + ")" * 50]
+FORM = r"column (\d+) of '.*': [^()].*\(expected [^\n]*\)$"
+
+
+@pytest.mark.parametrize("spec", BAD_SPECS)
+def test_a_bad_break_spec_is_the_contracts_one_line_form(spec: str) -> None:
+    """'msidbg: --break: expected a value (...), found the end of the expression at column 14 of
+    'if foo.bar ==': the column trailed the message, after its '(expected ...)', and several messages
+    had no '(expected ...)' at all ('unexpected character', 'unterminated string', 'chained comparisons
+    are not supported; join them with 'and''). The line is now 'FILE/option: field: what is wrong
+    (expected ...)', the column the field."""
+    import re
+
+    code, out, err = cli("run", SCN, "--headless", "--break", spec)
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    m = re.fullmatch(r"msidbg: --break: " + FORM, err.rstrip("\n"))
+    assert m, err
+    assert " at column " not in err and ", found " not in err, err
+
+
+@pytest.mark.parametrize("spec", ["if foo.bar ==", "watch cpus.irr", "if 3 +"])
+def test_the_same_form_for_a_file_why_path_why_break_and_until(tmp_path: Path, spec: str) -> None:
+    import re
+
+    text = Path(SCN).read_text()
+    assert "breakpoints: [" in text
+    f = tmp_path / "bad.yaml"
+    f.write_text(text.replace("breakpoints: [", f"breakpoints: [{spec!r}, ", 1))
+    code, _, err = cli("run", str(f), "--headless")
+    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(str(f))}:\d+: breakpoints\[0\]: " + FORM, err.rstrip()), err
+    path = spec.split(" ", 1)[1]
+    code, _, err = cli("why", SCN, "--path", path)
+    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(SCN)}: --path: " + FORM, err.rstrip()), err
+    code, _, err = cli("why", SCN, "--break", spec)
+    assert code == 2 and re.fullmatch(rf"msidbg: {re.escape(SCN)}: --break: " + FORM, err.rstrip()), err
+    code, _, err = cli("explore", SCN, "--runs", "1", "--jobs", "1", "--until", spec)
+    assert code == 2 and re.fullmatch(r"msidbg: --until: " + FORM, err.rstrip()), err
+
+
+def test_a_person_gets_the_column_the_spec_and_a_caret(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from msidbg import cli as climod
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert climod.main(["run", SCN, "--headless", "--break", "if foo.bar =="]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["msidbg: --break: column 14: found the end of the expression (expected a value: a number, a "
+                     "string, a path such as cpu[1].irr, or event.<field>)", "    if foo.bar ==", " " * 17 + "^"]

@@ -37,6 +37,8 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         try:
             s.add_breakpoint(spec)
         except BreakpointError as e:
+            if e.caret is not None:   # the column and the text say which --break (run's form)
+                raise MsidbgError(e.message, path, caret=e.caret, field="--break") from None
             raise MsidbgError(f"--break {head(spec)}: {e.message}", path) from None
     cut = None
     if not snapshot:
