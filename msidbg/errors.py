@@ -12,38 +12,42 @@ class MsidbgError(Exception):
     """Base class: an error the CLI reports as one line, never with a traceback.
 
     ``caret`` = (text, column) points at a column of a text the user typed (a ``--break``
-    spec): a person gets the text and a caret on two more lines, a script gets
-    ``... at column N of 'text'`` on the one line (``lines``).
+    spec): a person gets the text and a caret on two more lines, a script gets the column and
+    the text on the one line (``lines``). ``field`` names what held the text (``--break``,
+    ``breakpoints[0]``, ``--path``): with a caret the line is the contract's form, the column
+    the field's part -- ``msidbg: FILE: FIELD: column N of 'text': what is wrong (expected ...)``
+    (hardening27; the column trailed the message, after its ``(expected ...)``).
     """
 
     exit_code = 2
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 caret: tuple[str, int] | None = None) -> None:
-        super().__init__(message)
+                 caret: tuple[str, int] | None = None, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
         self.message = message
         self.file = file
         self.line = line
         self.caret = caret
+        self.field = field
 
     def _where(self) -> str:
-        if not self.file:
-            return ""
-        return escape(f"{self.file}:{self.line}: " if self.line else f"{self.file}: ")
+        where = "" if not self.file else f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        return escape(where + (f"{self.field}: " if self.field else ""))
 
     def oneline(self) -> str:
-        """``msidbg: FILE[:LINE]: message``, escaped: exactly one line whatever the file held."""
-        text = f"msidbg: {self._where()}{escape(self.message)}"
-        if self.caret is not None:
-            spec, col = self.caret
-            shown = spec.strip()
-            if len(shown) <= CARET_TEXT:
-                text += f" at column {col + 1} of {escape(repr(shown))}"
-            else:    # a 10,000-character --path made a 20 KB line: the part around the column
-                lo = max(0, min(col - CARET_TEXT // 2, len(shown) - CARET_TEXT))
-                text += (f" at column {col + 1} of a text of {len(shown)} characters, around "
-                         f"{escape(repr(shown[lo:lo + CARET_TEXT]))}")
-        return text
+        """``msidbg: FILE[:LINE]: [FIELD: column N of 'text': ]message``, escaped: exactly one line
+        whatever the file held."""
+        if self.caret is None:
+            return f"msidbg: {self._where()}{escape(self.message)}"
+        spec, col = self.caret
+        shown = spec.strip()
+        if len(shown) <= CARET_TEXT:
+            at = f"column {col + 1} of {escape(repr(shown))}"
+        else:    # a 10,000-character --path made a 20 KB line: the part around the column
+            lo = max(0, min(col - CARET_TEXT // 2, len(shown) - CARET_TEXT))
+            at = (f"column {col + 1} of a text of {len(shown)} characters, around "
+                  f"{escape(repr(shown[lo:lo + CARET_TEXT]))}")
+        return f"msidbg: {self._where()}{at}: {escape(self.message)}"
 
     def lines(self, interactive: bool) -> list[str]:
         """The lines to print: the one line, or for a person the message, the text and a caret."""
@@ -51,7 +55,8 @@ class MsidbgError(Exception):
             return [self.oneline()]
         spec, col = self.caret
         pad = len(escape(spec[:col]))
-        return [f"msidbg: {self._where()}{escape(self.message)}", f"    {escape(spec)}", f"    {' ' * pad}^"]
+        return [f"msidbg: {self._where()}column {col + 1}: {escape(self.message)}", f"    {escape(spec)}",
+                f"    {' ' * pad}^"]
 
 
 class ScenarioError(MsidbgError):

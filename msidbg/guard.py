@@ -74,8 +74,8 @@ def escape(text: str) -> str:
 
 
 def head(spec: str) -> str:
-    """A spec from the command line quoted at the head of an error whose message ends ``at column N of
-    'SPEC'`` anyway: its first 40 characters (a 10,000-character ``why --path`` was echoed twice, 20 KB)."""
+    """A spec from the command line quoted at the head of an error (one with a caret quotes the text
+    around its column anyway): its first 40 characters (a 10,000-character ``why --path`` was echoed twice, 20 KB)."""
     return repr(spec if len(spec) <= 40 else spec[:37] + "...")
 
 

@@ -45,6 +45,9 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="arm another breakpoint (a built-in name counts its hits); repeatable")
     w.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N",
                    help="override a scenario's seed (refused with a snapshot, which replays its own)")
+    w.add_argument("--max-events", type=guard.int_arg(1, MAX_EVENT), metavar="N",
+                   help="a scenario run to its end: stop it after N events (default 20,000,000: a run cut there "
+                   "says so on stderr); not with --event or --at, nor a snapshot")
     w.add_argument("--json", action="store_true", help="print {target, chain} as one JSON object")
     w.add_argument("--what-if", action="store_true",
                    help="also re-run the scenario once per behaviour row whose value here differs from the newest "
@@ -95,12 +98,14 @@ def _why(args: argparse.Namespace) -> int:
             budget = parse_budget(args.what_if_budget)
         except WhatIfError as e:
             raise MsidbgError(str(e), args.file) from None
+    cut: list[tuple[int, int] | None] = [None]
     try:
         if args.hit is None and args.event is None and args.path is None and not args.breaks:
             no_recorded_target(args.file)   # before the replay, not after it
         with progress.for_cli(args.json):   # a scenario runs to the end first: tell a terminal how far
-            s = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
-                            event=args.event, at=args.at if args.path else None)
+            s, cut[0] = open_target(args.file, args.seed, args.breaks, verify=not args.no_verify,
+                                    event=args.event, at=args.at if args.path else None,
+                                    max_events=args.max_events)
             if args.what_if and args.hit is None and args.event is None and args.path is None and not s.armed_hits():
                 return _no_symptom(args)
             target = target_for(s, args.file, hit=args.hit, event=args.event, path_expr=args.path)
@@ -119,7 +124,14 @@ def _why(args: argparse.Namespace) -> int:
     except MsidbgError as e:      # the expression language (an untracked --path): name the file
         if e.file:
             raise
-        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file, caret=e.caret) from None
+        if e.caret is not None:   # the column and the text say which --path
+            raise MsidbgError(e.message, args.file, caret=e.caret, field="--path") from None
+        raise MsidbgError(f"--path {guard.head(args.path)}: {e.message}", args.file) from None
+    finally:
+        if cut[0] is not None:    # the default cap cut the run: said first, whatever follows
+            from msidbg.debugger.headless import cap_line
+
+            print(cap_line(args.file, *cut[0]), file=sys.stderr)
     if args.json:
         print(json.dumps(why.as_dict()))
     else:
@@ -145,7 +157,11 @@ def _no_symptom(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from msidbg.debugger import headless
     from msidbg.debugger.diff import diff_files, render
+    from msidbg.debugger.headless import cap_line
+
+    cap = headless.DEFAULT_MAX_EVENTS   # read at the call (a test cuts it)
 
     if args.tui and args.json:
         # at a terminal --json was dropped for the TUI; off one the error advised 'or use --json'
@@ -157,12 +173,15 @@ def _diff(args: argparse.Namespace) -> int:
                           "or use --json)", args.a)
     try:
         with progress.for_cli(args.json):
-            result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events)
+            result = diff_files(args.a, args.b, seed=args.seed, max_events=args.max_events, cap=cap)
     except DivergenceError as e:
         # 1 is 'the outcomes differ': a script took a snapshot of another model revision for a
         # regression. Nothing was compared: the file cannot be used, as any other bad input
         e.exit_code = guard.EXIT_BAD_INPUT
         raise
+    for label, path in (("a", args.a), ("b", args.b)):   # a run the default cap cut (hardening27)
+        if label in result.cut:
+            print(cap_line(path, cap, result.cut[label]), file=sys.stderr)
     if args.tui:
         return _diff_tui(result, args.a)
     if args.json:

@@ -116,8 +116,24 @@ def read_text(path: str, limit: int) -> str:
         if sniff(data) == "snapshot":
             raise Invalid(None, "this is a msidbg snapshot, not a scenario (expected a scenario YAML file; "
                           "open a snapshot with 'msidbg open FILE' or 'msidbg replay FILE')", None) from None
+        like = _snapshot_like(path, data)
+        if like:   # a snapshot cut short (one byte of it) said 'not valid UTF-8' (hardening27)
+            raise Invalid(None, f"this looks like a msidbg snapshot cut short or damaged ({like}; its "
+                          "'msidbg-snapshot' tag is not there), not a scenario (expected a scenario YAML file; "
+                          "'msidbg replay FILE' says what is wrong with a snapshot)", None) from None
         line = data.count(b"\n", 0, e.start) + 1
         raise Invalid(None, f"not valid UTF-8: byte {data[e.start]:#04x} (expected UTF-8 text)", line) from None
+
+
+def _snapshot_like(path: str, data: bytes) -> str | None:
+    """Why binary ``data`` that is no whole snapshot looks like one: a snapshot is a msgpack map
+    (its first byte 0x80-0x8f, 0xde or 0xdf; 0x80-0x8f never starts UTF-8 text) or is named
+    ``.msgpack`` / ``.msidbg`` (``armour.is_snapshot_source``'s names); else None."""
+    if data[:1] and (0x80 <= data[0] <= 0x8F or data[0] in (0xDE, 0xDF)):
+        return f"binary, {len(data):,} byte{'s' if len(data) != 1 else ''} starting as a msgpack map"
+    if path.endswith((".msgpack", ".msidbg")):
+        return f"binary, {len(data):,} byte{'s' if len(data) != 1 else ''} named as a snapshot"
+    return None
 
 
 def check_size(size: int, limit: int) -> None:

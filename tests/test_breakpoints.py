@@ -146,13 +146,13 @@ def test_disabled_builtins_are_not_listed_in_summary_hits() -> None:
     ("call no_such_program", 5, "unknown kernel program 'no_such_program'"),
     ("if event.nofield == 1", 9, "unknown event field 'nofield'"),
     ('if event.kind == "msix.wrte"', 17, "unknown event kind 'msix.wrte'"),
-    ("if 1 < 2 < 3", 9, "chained comparisons"),
+    ("if 1 < 2 < 3", 9, "a chained comparison (expected comparisons joined with 'and')"),
     ("if cpu[1] $ 2", 10, "unexpected character '$'"),
-    ("if 'open", 3, "unexpected character"),
+    ("if 'open", 3, "unterminated string (expected its closing ')"),
     ("if 0x_", 3, "bad number"),
     ("nope", 0, "unknown breakpoint 'nope'"),
-    ("irq-lost if", 11, "'if' needs a condition"),
-    ("watch", 5, "needs an expression"),
+    ("irq-lost if", 11, "'if' with nothing after it (expected a condition"),
+    ("watch", 5, "'watch' with nothing after it (expected an expression"),
 ])
 def test_malformed_specs_point_at_the_column(spec: str, column: int, words: str) -> None:
     s = session()

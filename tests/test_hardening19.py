@@ -212,12 +212,12 @@ def test_replay_scenario_of_explores_ordered_baseline_does_not_say_only_the_snap
 
 
 @pytest.mark.parametrize(("spec", "says"), [
-    ("watch cpu[-1].irr", "cpu has 2 entries, no [-1] (expected an index 0..1) at column 10 of 'watch cpu[-1].irr'"),
+    ("watch cpu[-1].irr", "column 10 of 'watch cpu[-1].irr': cpu has 2 entries, no [-1] (expected an index 0..1)"),
     ("if devices.eth0.msix.table[-2].data == 0",
-     "devices.eth0.msix.table has 4 entries, no [-2] (expected an index 0..3) at column 27 of "
-     "'if devices.eth0.msix.table[-2].data == 0'"),
-    ("if len(cpu[0].queue[-1]) > 0", "cpu[0].queue has no [-1] (expected an index from 0: a list is not indexed "
-                                     "from its end) at column 20 of 'if len(cpu[0].queue[-1]) > 0'"),
+     "column 27 of 'if devices.eth0.msix.table[-2].data == 0': devices.eth0.msix.table has 4 entries, no [-2] "
+     "(expected an index 0..3)"),
+    ("if len(cpu[0].queue[-1]) > 0", "column 20 of 'if len(cpu[0].queue[-1]) > 0': cpu[0].queue has no [-1] (expected "
+                                     "an index from 0: a list is not indexed from its end)"),
 ])
 def test_a_negative_index_is_refused_not_a_breakpoint_that_never_fires(spec: str, says: str) -> None:
     """``--break 'watch cpu[-1].irr'`` was accepted (a negated literal was an expression the path

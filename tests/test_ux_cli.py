@@ -50,7 +50,7 @@ def test_open_without_a_terminal_on_a_good_snapshot_says_it_needs_one(no_termina
 
 def test_run_without_a_terminal_tells_a_bad_break_spec_first(no_terminal: None) -> None:
     code, _, err = cli("run", BUG, "--break", "if foo ==")
-    assert code == 2 and "needs a terminal" not in err and err.startswith("msidbg: --break: expected a value"), err
+    assert code == 2 and "needs a terminal" not in err and err.startswith("msidbg: --break: column 10 of 'if foo ==': found the end of the expression (expected a value"), err
 
 
 def test_a_file_that_is_no_msgpack_map_is_not_a_snapshot(tmp_path: Path) -> None:
@@ -72,15 +72,15 @@ def test_open_of_a_copied_good_snapshot_still_reaches_the_terminal_check(no_term
 
 
 @pytest.mark.parametrize(("spec", "message"), [
-    ("watch cpu[9].irr", "cpu has 2 entries, no [9] (expected an index 0..1) at column 10"),
-    ("if cpu[1].online and not cpu[2].online", "cpu has 2 entries, no [2] (expected an index 0..1) at column 29"),
+    ("watch cpu[9].irr", "column 10 of {spec!r}: cpu has 2 entries, no [9] (expected an index 0..1)"),
+    ("if cpu[1].online and not cpu[2].online", "column 29 of {spec!r}: cpu has 2 entries, no [2] (expected an index 0..1)"),
     ("watch devices.eth0.msix.table[4].ctrl",
-     "devices.eth0.msix.table has 4 entries, no [4] (expected an index 0..3) at column 30"),
+     "column 30 of {spec!r}: devices.eth0.msix.table has 4 entries, no [4] (expected an index 0..3)"),
 ])
 def test_an_index_beyond_the_runs_cpus_or_table_is_refused_when_armed(spec: str, message: str) -> None:
     """'watch cpu[9].irr' on a 2-CPU scenario was armed and could never fire (a missing path is none)."""
     code, out, err = cli("run", BUG, "--headless", "--break", spec)
-    assert code == 2 and out == "" and err.strip() == f"msidbg: --break: {message} of {spec!r}", err
+    assert code == 2 and out == "" and err.strip() == f"msidbg: --break: {message.format(spec=spec)}", err
 
 
 def test_why_of_a_cpu_the_run_does_not_have_is_an_error_not_an_untracked_none() -> None:
@@ -189,7 +189,8 @@ def test_serve_on_a_busy_port_or_unknown_host_is_bad_input_not_an_internal_error
 
 
 @pytest.mark.parametrize(("spec", "said"), [
-    ("if foo ==", "expected a value"), ("watch cpu[1].irrr", "cpu[1] has no field 'irrr'"),
+    ("if foo ==", "column 10 of 'if foo ==': found the end of the expression (expected a value"),
+    ("watch cpu[1].irrr", "column 14 of 'watch cpu[1].irrr': cpu[1] has no field 'irrr'"),
 ])
 def test_explore_names_a_bad_breakpoint_of_the_file_by_its_line(tmp_path: Path, spec: str, said: str) -> None:
     """explore said '--until: ...' for a bad spec in the file's breakpoints:, or named neither the
@@ -203,7 +204,8 @@ def test_explore_names_a_bad_breakpoint_of_the_file_by_its_line(tmp_path: Path, 
     assert code == 2 and out == ""
     assert one_line(err, f"{f}:{line}").startswith(f"msidbg: {f}:{line}: breakpoints[1]: {said}"), err
     code, out, err = cli("explore", BUG, "--runs", "2", "--until", "watch cpu[3].irr")
-    assert code == 2 and err.startswith("msidbg: --until: cpu has 2 entries, no [3]"), err
+    assert code == 2 and err.startswith("msidbg: --until: column 10 of 'watch cpu[3].irr': cpu has 2 entries, "
+                                                  "no [3]"), err
 
 
 def test_diff_seed_keeps_a_snapshots_strategy_and_breakpoints(tmp_path: Path) -> None:

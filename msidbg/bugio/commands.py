@@ -60,6 +60,9 @@ def register(sub: Any) -> dict[str, Handler]:
                    "replaying it (a file of another model revision diverges on replay); no cause chain")
     r.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT", help="write to a file instead of stdout")
     r.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
+    r.add_argument("--max-events", type=guard.int_arg(1, 2**62), metavar="N",
+                   help="a scenario: stop its run after N events (default 20,000,000: a run cut there says so "
+                   "on stderr); not with a snapshot")
     e = sub.add_parser(
         "export", help="a Perfetto trace of a run (ui.perfetto.dev)",
         description="Run a scenario (or re-run a snapshot's scenario, past its cursor to the end) and write "
@@ -71,7 +74,8 @@ def register(sub: Any) -> dict[str, Handler]:
                    help="the trace file to write (.pftrace)")
     e.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events, "
-                   "counted from event 0 for a snapshot too (default: the end of the run)")
+                   "counted from event 0 for a snapshot too (default: the end of the run, at most "
+                   "20,000,000 events: a run cut there says so on stderr)")
     e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
@@ -149,10 +153,21 @@ def _report(args: argparse.Namespace) -> int:
     _no_force_without_file(args, "report", "-o FILE")
     if args.output not in (None, "-"):
         _check_output(args.output, args.file, args.force)
+    cut: list[tuple[int, int]] = []
     with progress.for_cli():    # a scenario runs first, a snapshot is verified by replay
-        text = render(args.file, markdown=args.markdown, inline=args.inline, verify=not args.no_verify)
+        text = render(args.file, markdown=args.markdown, inline=args.inline, verify=not args.no_verify,
+                      max_events=args.max_events, cut=cut)
+    _say_cut(args.file, cut)
     _write(args.output or "-", text, args.force)
     return 0
+
+
+def _say_cut(path: str, cut: list[tuple[int, int]]) -> None:
+    """The line of a run the default event cap cut (``headless.cap_line``), as ``run`` says it."""
+    from msidbg.debugger.headless import cap_line
+
+    for cap, time_ns in cut:
+        print(cap_line(path, cap, time_ns), file=sys.stderr)
 
 
 def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> None:
@@ -179,19 +194,22 @@ def _check_output(out: str, source: str | None, force: bool) -> None:
 def _export(args: argparse.Namespace) -> int:
     from msidbg.debugger import progress
 
+    cut: list[tuple[int, int]] = []
     with progress.for_cli():    # the run (or the snapshot's replay) before the trace is written
-        events, run = _export_run(args)
+        events, run = _export_run(args, cut)
+    _say_cut(args.file, cut)
     t = run.totals
     print(f"wrote {escape(args.perfetto)}: {events} events, {t.signals} signals ({t.delivered} delivered, "
           f"{t.lost} lost, {t.in_flight} in flight); open it in ui.perfetto.dev", file=sys.stderr)
     return 0
 
 
-def _export_run(args: argparse.Namespace) -> tuple[int, Any]:
-    """(events run, the trace's replay)."""
+def _export_run(args: argparse.Namespace, cut: list[tuple[int, int]]) -> tuple[int, Any]:
+    """(events run, the trace's replay); a run the default event cap cut appends (cap, time) to ``cut``."""
     from msidbg.bugio.perfetto import export
     from msidbg.bugio.report import is_snapshot_source
     from msidbg.debugger import Session
+    from msidbg.debugger.headless import forward_capped
 
     _check_output(args.perfetto, args.file, args.force)
     mark = None
@@ -208,8 +226,10 @@ def _export_run(args: argparse.Namespace) -> tuple[int, Any]:
     if args.max_events is not None and args.max_events < s.cursor:
         s.seek(args.max_events)
         mark = None      # the snapshot's cursor is past the trace's end
-    else:
-        s.run(None if args.max_events is None else args.max_events - s.cursor)
+    else:   # to the end, at most the default cap without --max-events (hardening27)
+        stop, cap = forward_capped(s, args.max_events)
+        if cap is not None:
+            cut.append((cap, stop.time_ns))
     return s.cursor, export(s, args.perfetto, mark=mark, replace=args.force)
 
 

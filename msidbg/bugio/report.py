@@ -27,6 +27,7 @@ from msidbg import __version__
 from msidbg.debugger import Session
 from msidbg.debugger.snapformat import Origin
 from msidbg.debugger.summary import RECORDED, UNKNOWN, failed_action_line, not_started_line
+from msidbg.errors import MsidbgError
 from msidbg.guard import escape, escape_lines
 from msidbg.model.revision import MODEL
 from msidbg.sim.events import format_ns
@@ -112,6 +113,23 @@ _MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?:\s|$)")
 #: and no issue gets a reference from a stranger's ``about:`` (hardening26)
 _MD_REF_SIGNS = frozenset("@#!$%&~")
 _MD_ZWSP = "&#8203;"
+#: what GitHub also links without a sign (hardening27): ``GH-123`` (an issue of the repository the
+#: report is pasted into) and a bare commit id, 7 to 40 hex digits standing alone (a link to that
+#: repository's commit, or a wrong one: an upstream Linux commit named in an ``about:``). A zero-width
+#: space after ``GH-``, and after every 6th digit of a commit id (each piece too short to be one),
+#: breaks them. A hex word with no digit (``defaced``) is English, left as typed; commit ids in the
+#: report's own code blocks (the behaviour table) are code, never linked, and stay untouched.
+_MD_GH = re.compile(r"(?<![0-9A-Za-z_])GH-(?=[0-9])", re.IGNORECASE)
+_MD_SHA = re.compile(r"(?<![0-9A-Za-z_])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{7,40}(?![0-9A-Za-z_])")
+
+
+def _md_breaks(body: str) -> set[int]:
+    """The positions of ``body`` after which ``_md_line`` puts a zero-width space to break a
+    ``GH-N`` or a commit id (``_MD_GH``, ``_MD_SHA``)."""
+    at = {m.end() - 1 for m in _MD_GH.finditer(body)}
+    for m in _MD_SHA.finditer(body):
+        at.update(range(m.start() + 5, m.end() - 1, 6))
+    return at
 
 
 def _md_ref(body: str, i: int) -> bool:
@@ -131,17 +149,18 @@ def _md_cells(text: str) -> int:
     """The columns ``text`` takes once ``_md_line`` has escaped it, at most: a backslash for each
     character it may escape, ``<>`` around each URL, and a zero-width space's entity after each
     reference sign."""
-    refs = sum(1 for i in range(len(text)) if _md_ref(text, i))
+    refs = sum(1 for i in range(len(text)) if _md_ref(text, i)) + len(_md_breaks(text))
     return (_cells(text) + sum(c in _MD_ALWAYS or c == "_" for c in text) + 2 * len(_MD_URL.findall(text))
             + len(_MD_ZWSP) * refs)
 
 
 def _md_line(line: str) -> str:
     """One wrapped line of prose as Markdown text: its markup characters backslash-escaped, a URL
-    as an autolink, a tracker reference (``@user``, ``#123``) broken by a zero-width space, and a line that would start a block (``# x``, ``> x``, ``- x``, ``1. x``, ``===``)
+    as an autolink, a tracker reference (``@user``, ``#123``, ``GH-1``, a commit id) broken by a zero-width space, and a line that would start a block (``# x``, ``> x``, ``- x``, ``1. x``, ``===``)
     escaped at its start. Leading spaces are kept (a continuation line's indent)."""
     body = line.lstrip(" ")
     urls = {m.start(): _url_end(m.group()) for m in _MD_URL.finditer(body)}
+    breaks = _md_breaks(body)
     out: list[str] = []
     i = 0
     while i < len(body):
@@ -153,7 +172,7 @@ def _md_line(line: str) -> str:
         c = body[i]
         inner = c == "_" and 0 < i < len(body) - 1 and body[i - 1].isalnum() and body[i + 1].isalnum()
         out.append("\\" + c if c in _MD_ALWAYS or (c == "_" and not inner) else c)
-        if _md_ref(body, i):
+        if _md_ref(body, i) or i in breaks:
             out.append(_MD_ZWSP)
         i += 1
     text = "".join(out)
@@ -655,18 +674,28 @@ INLINE_NOTE = ("The snapshot is below. Save this mail (or only the block) to a f
                "`msidbg open FILE`: quoting and re-wrapping do not harm it.")
 
 
-def open_source(path: str, verify: bool = True) -> tuple[Session, Origin | None]:
+def open_source(path: str, verify: bool = True, max_events: int | None = None,
+                cut: list[tuple[int, int]] | None = None) -> tuple[Session, Origin | None]:
     """A session for a snapshot (or a mail holding one: verified by replay unless ``verify`` is
-    False) or a scenario (run to its first armed hit), with who wrote the snapshot."""
+    False) or a scenario (run to its first armed hit, at most ``max_events`` events, by default
+    ``headless.DEFAULT_MAX_EVENTS``: hardening27), with who wrote the snapshot. A run the default
+    cap cut appends (the cap, the virtual time) to ``cut``."""
     if is_snapshot_source(path):
+        if max_events is not None:
+            raise MsidbgError("--max-events: a snapshot is reported at its cursor, never run further (expected "
+                              "a scenario file)", path)
         s = Session.open(path, verify=verify)
         return s, s.origin
     if not verify:
         from msidbg.debugger.whyrun import no_verify_of_scenario
 
         raise no_verify_of_scenario(path)
+    from msidbg.debugger.headless import forward_capped
+
     s = Session.from_scenario(path)
-    s.continue_()
+    stop, cap = forward_capped(s, max_events, stop_at_break=True)
+    if cap is not None and cut is not None:
+        cut.append((cap, stop.time_ns))
     return s, None
 
 
@@ -677,7 +706,8 @@ def is_snapshot_source(path: str) -> bool:
     return sniffed(path)
 
 
-def render(path: str, markdown: bool = False, inline: bool = False, verify: bool = True) -> str:
+def render(path: str, markdown: bool = False, inline: bool = False, verify: bool = True,
+           max_events: int | None = None, cut: list[tuple[int, int]] | None = None) -> str:
     """The report of ``path`` as text; ``inline`` appends the armoured snapshot. Text from the file
     (notes, details, the scenario's about) has its control characters escaped (``guard.escape``).
     ``verify`` False (a snapshot only): the file's world as recorded, not replayed (the cause chain,
@@ -687,7 +717,7 @@ def render(path: str, markdown: bool = False, inline: bool = False, verify: bool
     from msidbg.debugger.snapshot import pack_session
     from msidbg.debugger.verify import recorded_world
 
-    s, writer = open_source(path, verify)
+    s, writer = open_source(path, verify, max_events, cut)
     with recorded_world(path, s) if not s.history_ready else nullcontext():
         sections = report(s, path, writer)
         text = escape_lines((render_markdown if markdown else render_text)(s, sections))

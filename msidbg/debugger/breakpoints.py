@@ -93,19 +93,19 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
     head, _, _rest = text.partition(" ")
     if head in ("if", "watch"):
         if not _rest.strip():
-            raise BreakpointError(f"'{head}' needs an expression, e.g. {head} cpu[1].irr[0x31]",
+            raise BreakpointError(f"'{head}' with nothing after it (expected an expression, e.g. {head} cpu[1].irr[0x31])",
                                   spec, len(spec.rstrip()))
         expr = _expr(spec, lead + len(head) + 1, roots, world)
         return Breakpoint(bp_id, text, IF if head == "if" else WATCH, None, expr)
     body, cond_text, cond_at = _split_if(text)
     if cond_text is not None and not cond_text.strip():   # 'irq-lost if': was "unknown breakpoint 'irq-lost if'"
-        raise BreakpointError(f"'if' needs a condition, e.g. {body or 'irq-lost'} if event.dev == \"eth0\"",
+        raise BreakpointError(f"'if' with nothing after it (expected a condition, e.g. {body or 'irq-lost'} if event.dev == \"eth0\")",
                               spec, lead + len(text))
     cond = _expr(spec, lead + cond_at, roots, world) if cond_text is not None else None
     if head == "call":
         name = body[4:].strip()
         if not name:
-            raise BreakpointError("'call' needs a kernel program name, e.g. call msi_set_affinity",
+            raise BreakpointError("'call' with nothing after it (expected a kernel program name, e.g. call msi_set_affinity)",
                                   spec, lead + len(body))
         progs = _program_names()
         if name not in progs:
@@ -126,7 +126,7 @@ def arm(session: Any, specs: Iterable[str], source: str = "--break", file: str |
         try:
             session.add_breakpoint(spec)
         except BreakpointError as e:
-            raise MsidbgError(f"{source}: {e.message}", file, caret=e.caret) from None
+            raise MsidbgError(e.message, file, caret=e.caret, field=source) from None
 
 
 def _split_if(text: str) -> tuple[str, str | None, int]:
@@ -156,7 +156,7 @@ def problem(spec: str) -> str | None:
     except BreakpointError as e:
         if e.column is None:
             return e.message
-        return f"{e.message} at column {e.column + 1} of {spec.strip()!r}"
+        return f"column {e.column + 1} of {spec.strip()!r}: {e.message}"
     return None
 
 

@@ -895,6 +895,10 @@ class DiffResult:
     #: the switches, versions and platform facts that differ between the files (also when no step
     #: differs: a switch the runs never reached)
     switches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the default event cap when it cut a run (``diff_files(cap=...)``; hardening27), else None
+    event_cap: int | None = None
+    #: the runs it cut: "a" / "b" -> the virtual time (ns) each was cut at
+    cut: dict[str, int] = field(default_factory=dict)
 
     @property
     def same_outcome(self) -> bool:
@@ -911,6 +915,7 @@ class DiffResult:
             "events": {"a": len(self.a.log), "b": len(self.b.log)},
             "contexts": [{"context": d.context, "position": d.position, "a": d.a, "b": d.b}
                          for d in self.contexts],
+            **({"event_cap": self.event_cap, "cut": sorted(self.cut)} if self.cut else {}),
         }
 
     def aligned(self, e: int, from_b: bool = False) -> int | None:
@@ -962,16 +967,25 @@ def compare(a: Run, b: Run) -> DiffResult:
 
 
 def diff_files(path_a: str, path_b: str, seed: int | None = None, max_events: int | None = None,
-               spacing: int | None = MAX_SPACING) -> DiffResult:
+               spacing: int | None = MAX_SPACING, cap: int | None = None) -> DiffResult:
     """``msidbg diff A B``: run both (``seed`` overrides each file's) and compare them. Both sessions are
     made before either runs, so that each run watches the behaviour rows the other file sets differently
-    (``Fingerprints``)."""
+    (``Fingerprints``). ``cap`` (without ``max_events``): each run stops after that many events counted
+    from event 0 (``msidbg diff`` gives ``headless.DEFAULT_MAX_EVENTS``: hardening27); the result's
+    ``event_cap`` and ``cut`` say which runs it cut."""
     sa = open_session(path_a, seed, max_events, spacing)
     sb = open_session(path_b, seed, max_events, spacing)
     fresh = not (sa.history_ready and sa.total) and not (sb.history_ready and sb.total)
     rows = differing_rows(sa, sb) if fresh else set()
-    ra = record_run("a", path_a, sa, max_events, rows)
-    return compare(ra, record_run("b", path_b, sb, max_events, rows, ra))
+    capped = max_events is None and cap is not None
+    ra = record_run("a", path_a, sa, max(cap - sa.cursor, 0) if capped and cap is not None else max_events, rows)
+    rb = record_run("b", path_b, sb, max(cap - sb.cursor, 0) if capped and cap is not None else max_events, rows, ra)
+    result = compare(ra, rb)
+    if capped:
+        result.cut = {r.label: r.session.last_stop.time_ns for r in (ra, rb)
+                      if r.summary["stopped"]["reason"] == "limit" and not r.session.history_full}
+        result.event_cap = cap if result.cut else None
+    return result
 
 
 # --- text ---------------------------------------------------------------------------------------------------

@@ -162,13 +162,14 @@ class Compiler:
             v = lit.args[0]
             if side.args[0] == "kind":
                 if not isinstance(v, str):
-                    self.fail(f"event.kind is an event kind name such as \"msix.write\", never {_show(v)}", lit.col)
+                    self.fail(f"event.kind compared with {_show(v)} (expected an event kind name such as "
+                              "\"msix.write\")", lit.col)
                 if kind_by_name(v) is None:
                     names = sorted(k.name for k in all_kinds())
                     self.fail(f"unknown event kind {v!r} {schema.unknown_name(v, names)}", lit.col)
             elif isinstance(devices, dict) and devices:
                 if v is not None and not isinstance(v, str):
-                    self.fail(f"event.dev is a device name or none, never {_show(v)}", lit.col)
+                    self.fail(f"event.dev compared with {_show(v)} (expected a device name or none)", lit.col)
                 if isinstance(v, str) and v not in devices:
                     self.fail(f"unknown device {v!r} (expected one of: {', '.join(sorted(devices))}, "
                               "or none for an event about no device)", lit.col)
@@ -176,7 +177,7 @@ class Compiler:
     def c_event(self, n: Node) -> Fn:
         name = n.args[0]
         if name is None:
-            self.fail("expected a field after 'event' (e.g. event.kind, event.dev)", n.col)
+            self.fail("'event' alone (expected a field after it, e.g. event.kind, event.dev)", n.col)
         if name not in EVENT_BASICS and name not in _field_names():
             self.fail(f"unknown event field {name!r} (expected one of: "
                       f"{', '.join(sorted(set(EVENT_BASICS) | _field_names()))})", n.args[1])
@@ -192,7 +193,8 @@ class Compiler:
         if root == "<event>":
             if len(n.args) > 2:
                 self.compile(n.args[2])   # an unknown event field is the error to name (event.fields.ret)
-            self.fail("event fields are plain values; they have no sub-fields", steps[0][2])
+            self.fail("a sub-field: event fields are plain values with no sub-fields (expected event.<field> alone)",
+                      steps[0][2])
         self.uses_world = True
         keys: tuple[str, ...] = ALIASES.get(root, (root,))
         if root == "world":

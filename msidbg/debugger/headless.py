@@ -79,6 +79,23 @@ def cap_note(cap: int, time_ns: int) -> str:
             f"{format_ns(time_ns)} (expected a run that ends: --max-events N runs further)")
 
 
+def forward_capped(s: Session, max_events: int | None, stop_at_break: bool = False) -> tuple[Stop, int | None]:
+    """``why``, ``report``, ``export`` and ``diff``'s run of a scenario (or of a snapshot past its
+    cursor): to the end (``stop_at_break``: the first armed hit), or ``max_events`` counted from
+    event 0, or, when that is None, at most ``DEFAULT_MAX_EVENTS`` -- they ran a file that does
+    not end for hours (hardening27). Returns the stop and the cap when the default cap cut the
+    run (else None); ``cap_line`` is what the command then says on stderr."""
+    cap = DEFAULT_MAX_EVENTS if max_events is None else None
+    left = max((DEFAULT_MAX_EVENTS if max_events is None else max_events) - s.cursor, 0)
+    stop = s.continue_(left) if stop_at_break else s.run(left)
+    return stop, (cap if cap is not None and stop.reason == "limit" and not s.history_full else None)
+
+
+def cap_line(path: str, cap: int, time_ns: int) -> str:
+    """The one stderr line of a run the default cap cut: ``msidbg: FILE: the run did not end ...``."""
+    return f"msidbg: {escape(path)}: {cap_note(cap, time_ns)}"
+
+
 def _loop(s: Session, max_events: int | None, stop_at_break: bool, stream: TextIO | None) -> Stop:
     """Run in chunks (the session's memory bound is checked between them). At a terminal the
     progress line is ``progress.py``'s, as ``why``, ``diff``, ``report`` and ``replay`` draw it: the

@@ -120,15 +120,16 @@ def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int
         if not value or name in _late(pattern):
             return UNKNOWN   # an empty map, or a field the model adds later
         if any(not isinstance(k, str) for k in value):
-            return PathProblem(f"{shown} is keyed by number: index it (e.g. {shown}[{min(value)}]), "
-                               f"it has no field {name!r}", col)
+            return PathProblem(f"{shown} is keyed by number: it has no field {name!r} (expected an index, e.g. "
+                               f"{shown}[{min(value)}])", col)
         what = "device" if pattern and pattern[-1] in DEVICE_MAPS else "field"
         hint = _did_you_mean(name, [str(k) for k in value])
         return PathProblem(f"{shown} has no {what} {name!r} ({hint}expected one of: {_listed(value)})", col)
     if isinstance(value, list):
-        return PathProblem(f"{shown} is a list of {len(value)}: index it (e.g. {shown}[0]), "
-                           f"it has no field {name!r}", col)
-    return PathProblem(f"{shown} is {_kind(value)}; it has no field {name!r}", col)
+        return PathProblem(f"{shown} is a list of {len(value)}: it has no field {name!r} (expected an index, "
+                           f"e.g. {shown}[0])", col)
+    return PathProblem(f"{shown} is {_kind(value)}; it has no field {name!r} (expected the path to end at "
+                       f"{shown})", col)
 
 
 def _negative(arg: Any) -> Any:
@@ -148,11 +149,12 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
     ``by_number``: ``value`` is a map keyed by numbers from 0 (``NUMBER_MAPS``)."""
     if bitmap and isinstance(value, list):
         if type(index) is int and not 0 <= index < BITMAP_BITS:
-            return PathProblem(f"{shown} is a 256-bit vector bitmap: index it with a vector 0..0xff, "
-                               f"not {_show(index)}", col)
+            return PathProblem(f"{shown} is a 256-bit vector bitmap: it has no [{_show(index)}] (expected a "
+                               "vector 0..0xff)", col)
         return _Bit()
     if isinstance(value, _Bit):
-        return PathProblem(f"{shown} is one bit (0 or 1); it cannot be indexed", col)
+        return PathProblem(f"{shown} is one bit (0 or 1); it cannot be indexed (expected the path to end at "
+                           f"{shown})", col)
     if isinstance(value, list):
         if type(index) is int and 0 <= index < len(value):
             return value[index]
@@ -182,7 +184,8 @@ def _index(value: Any, index: Any, bitmap: bool, shown: str, col: int, fixed: bo
         if alt is not None and alt in value:
             return value[alt]
         return _template(value)
-    return PathProblem(f"{shown} is {_kind(value)}; it cannot be indexed", col)
+    return PathProblem(f"{shown} is {_kind(value)}; it cannot be indexed (expected the path to end at "
+                       f"{shown})", col)
 
 
 def _digits(index: Any) -> bool:

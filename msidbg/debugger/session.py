@@ -88,7 +88,7 @@ class Session:
                     self.add_breakpoint(spec)
                 except BreakpointError as e:
                     line = scn.breakpoint_lines[i] if i < len(scn.breakpoint_lines) else None
-                    raise ScenarioError(f"breakpoints[{i}]: {e.message}", scn.path, line, e.caret) from None
+                    raise ScenarioError(e.message, scn.path, line, e.caret, field=f"breakpoints[{i}]") from None
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod

@@ -47,10 +47,10 @@ KEYWORDS = {"and", "or", "not", "in", "true", "false", "none", "True", "False", 
 
 #: what a C programmer types first, and what this language spells instead
 _C_HABIT = re.compile(r"&&|\|\||!(?!=)|=(?!=)")
-_C_HINTS = {"&&": "'&&' is C: write 'and' ('&' is the bitwise and)",
-            "||": "'||' is C: write 'or' ('|' is the bitwise or)",
-            "!": "'!' is C: write 'not' (and '!=' to compare)",
-            "=": "'=' assigns in C: write '==' to compare"}
+_C_HINTS = {"&&": "'&&' is C (expected 'and'; '&' is the bitwise and)",
+            "||": "'||' is C (expected 'or'; '|' is the bitwise or)",
+            "!": "'!' is C (expected 'not', and '!=' to compare)",
+            "=": "'=' assigns in C (expected '==' to compare)"}
 #: a time unit right after a number (`event.time > 1ms`)
 _UNIT = re.compile(r"(ns|us|µs|ms|s)(?![A-Za-z0-9_])")
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
@@ -73,8 +73,11 @@ def tokenize(text: str) -> list[Tok]:
         if habit is not None:
             raise ExprError(_C_HINTS[habit.group()], text, pos)
         m = _TOKEN.match(text, pos)
+        if m is None and text[pos] in "\"'":   # a quote the string pattern did not close
+            raise ExprError(f"unterminated string (expected its closing {text[pos]})", text, pos)
         if m is None:
-            raise ExprError(f"unexpected character {text[pos]!r}", text, pos)
+            raise ExprError(f"unexpected character {text[pos]!r} (expected a name, a number, a quoted string, "
+                            "an operator or a bracket)", text, pos)
         kind = m.lastgroup or ""
         s = m.group()
         if kind == "num":
@@ -82,8 +85,8 @@ def tokenize(text: str) -> list[Tok]:
             unit = _UNIT.match(text, m.end())
             if unit is not None:
                 ns = toks[-1].value * _UNIT_NS[unit.group(1)]
-                raise ExprError(f"times in conditions are integers in ns: {s}{unit.group(1)} is {ns} "
-                                "(e.g. event.time > 1000000)", text, pos)
+                raise ExprError(f"a time unit in a condition: {s}{unit.group(1)} is {ns} ns (expected an integer "
+                                "in ns, e.g. event.time > 1000000)", text, pos)
         elif kind == "str":
             toks.append(Tok("str", s, pos, _unquote(s)))
         elif kind == "name":
@@ -92,7 +95,7 @@ def tokenize(text: str) -> list[Tok]:
             toks.append(Tok("op", s, pos))
         pos = m.end()
     if pos < len(text):
-        raise ExprError("unterminated string", text, pos)
+        raise ExprError("unterminated string (expected its closing quote)", text, pos)
     toks.append(Tok("end", "", len(text)))
     return toks
 
@@ -101,9 +104,10 @@ def _number(s: str, text: str, col: int) -> Tok:
     try:
         value = int(s.replace("_", ""), 0) if s[:2].lower() in ("0x", "0b") else int(s.replace("_", ""))
     except ValueError:
-        raise ExprError(f"bad number {s!r}", text, col) from None
+        raise ExprError(f"bad number {s!r} (expected decimal digits, or 0x and hex digits, or 0b and binary "
+                        "digits)", text, col) from None
     if value >= 2**64:
-        raise ExprError(f"number {s} does not fit in 64 bits", text, col)
+        raise ExprError(f"number {s} does not fit in 64 bits (expected at most 2^64-1)", text, col)
     return Tok("num", s, col, value)
 
 
@@ -153,9 +157,11 @@ class Parser:
         return self.take()
 
     def fail(self, what: str, tok: Tok | None = None) -> None:
+        """``what``: ``expected X`` (the message is ``found T (expected X)``, T the token at the
+        column), or a message that ends in its own ``(expected ...)``."""
         t = tok or self.tok
         found = "the end of the expression" if t.kind == "end" else repr(t.text)
-        raise ExprError(f"{what}, found {found}", self.text, t.col)
+        raise ExprError(f"found {found} ({what})" if what.startswith("expected ") else what, self.text, t.col)
 
     def parse(self) -> Node:
         if self.tok.kind == "end":
@@ -168,7 +174,7 @@ class Parser:
     def expr(self) -> Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            self.fail(f"expression nested deeper than {MAX_DEPTH} levels")
+            self.fail(f"expression nested deeper than {MAX_DEPTH} levels (expected at most {MAX_DEPTH})")
         node = self.or_()
         self.depth -= 1
         return node
@@ -194,7 +200,7 @@ class Parser:
             t = self.take()
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                self.fail(f"expression nested deeper than {MAX_DEPTH} levels", t)
+                self.fail(f"expression nested deeper than {MAX_DEPTH} levels (expected at most {MAX_DEPTH})", t)
             node = Node("not", t.col, [self.not_()])
             self.depth -= 1
             return node
@@ -212,7 +218,7 @@ class Parser:
             return left
         right = self.bits(0)
         if self.at("==", "!=", "<", "<=", ">", ">=", "in"):
-            self.fail("chained comparisons are not supported; join them with 'and'")
+            self.fail("a chained comparison (expected comparisons joined with 'and')")
         return Node("cmp", t.col, [op, left, right])
 
     _LEVELS = (("|",), ("^",), ("&",), ("<<", ">>"))
@@ -231,7 +237,7 @@ class Parser:
             t = self.take()
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                self.fail(f"expression nested deeper than {MAX_DEPTH} levels", t)
+                self.fail(f"expression nested deeper than {MAX_DEPTH} levels (expected at most {MAX_DEPTH})", t)
             node = Node("neg" if t.text == "-" else "inv", t.col, [self.unary()])
             self.depth -= 1
             return node
@@ -281,7 +287,7 @@ class Parser:
             return inner
         if self.at("["):
             return self.list_()
-        self.fail("expected a value (a number, a string, a path such as cpu[1].irr, or event.<field>)")
+        self.fail("expected a value: a number, a string, a path such as cpu[1].irr, or event.<field>")
         raise AssertionError  # unreachable: fail() raises
 
     def list_(self) -> Node:

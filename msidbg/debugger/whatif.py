@@ -386,7 +386,11 @@ def what_if(s: Any, target: Hit | int | str, budget: Budget | None = None,
         if tick is not None:
             tick(fresh, "what-if: this run, recorded")
         t0 = time.monotonic()
-        base = record_run("a", path, fresh)
+        # this run again: as far as the asked run went, or to its end within the default cap (a run
+        # that does not end ran for hours here after the why run was cut; hardening27)
+        from msidbg.debugger.headless import DEFAULT_MAX_EVENTS
+
+        base = record_run("a", path, fresh, max(DEFAULT_MAX_EVENTS, s.cursor))
         base_s = time.monotonic() - t0
         per_run = budget.run_seconds if budget.run_seconds is not None else max(MIN_RUN_SECONDS, RUN_FACTOR * base_s)
         cap = max(MIN_RUN_EVENTS, RUN_FACTOR * len(base.log))

@@ -15,11 +15,21 @@ from msidbg.sim.scheduler import Hit
 
 
 def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool = True,
-                event: int | None = None, at: int | None = None) -> Session:
-    """A snapshot at its cursor, or a scenario run to ``event`` / ``at`` / its end; ``breaks`` armed."""
+                event: int | None = None, at: int | None = None,
+                max_events: int | None = None) -> tuple[Session, tuple[int, int] | None]:
+    """A snapshot at its cursor, or a scenario run to ``event`` / ``at`` / its end; ``breaks`` armed.
+    To its end: at most ``max_events``, by default ``headless.DEFAULT_MAX_EVENTS`` (hardening27).
+    Returns the session and, when the default cap cut the run, (the cap, the virtual time) for
+    ``headless.cap_line``."""
     snapshot = is_snapshot_source(path)
     if snapshot and seed is not None:
         raise seed_of_snapshot(path)
+    if max_events is not None and snapshot:
+        raise MsidbgError("--max-events: a snapshot is opened at its cursor, never run further (expected a "
+                          "scenario file)", path)
+    if max_events is not None and (event is not None or at is not None):
+        raise MsidbgError("--max-events: --event and --at stop the run themselves (expected one of them, or "
+                          "--max-events to cut the run to its end)", path)
     if not snapshot and not verify:
         raise no_verify_of_scenario(path)
     s = Session.open(path, verify=verify) if snapshot else Session.from_scenario(path, seed)
@@ -27,11 +37,17 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         try:
             s.add_breakpoint(spec)
         except BreakpointError as e:
+            if e.caret is not None:   # the column and the text say which --break (run's form)
+                raise MsidbgError(e.message, path, caret=e.caret, field="--break") from None
             raise MsidbgError(f"--break {head(spec)}: {e.message}", path) from None
+    cut = None
     if not snapshot:
         stop = event if event is not None else at
         if stop is None:
-            s.run()
+            from msidbg.debugger.headless import forward_capped
+
+            ran, cap = forward_capped(s, max_events)
+            cut = None if cap is None else (cap, ran.time_ns)
         else:
             s.seek(stop)
             if at is not None and s.cursor < at:   # was: the value at the end, said to be "at event END"
@@ -40,7 +56,7 @@ def open_target(path: str, seed: int | None, breaks: Sequence[str], verify: bool
         if at > s.total:
             raise MsidbgError(f"--at {at}: the snapshot's history ends at event {s.total} (expected 0..{s.total})", path)
         s.seek(at)
-    return s
+    return s, cut
 
 
 def seed_of_snapshot(path: str) -> MsidbgError:

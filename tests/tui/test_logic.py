@@ -145,7 +145,8 @@ def test_make_app_refuses_a_bad_break_with_the_parsers_caret() -> None:
     with pytest.raises(MsidbgError) as e:
         make_app(MASKED, breaks=["if cpu[1].irr[0x21 == 1"], keymap={})
     lines = e.value.lines(interactive=True)  # the caret is for a person on a terminal (guard.run)
-    assert "--break: expected ']'" in lines[0] and lines[2].strip() == "^"
-    assert e.value.oneline().endswith("at column 24 of 'if cpu[1].irr[0x21 == 1'")
+    assert "--break: column 24: found the end of the expression (expected ']')" in lines[0] and lines[2].strip() == "^"
+    assert e.value.oneline().endswith("--break: column 24 of 'if cpu[1].irr[0x21 == 1': found the end of the expression "
+                                      "(expected ']')")
     app = make_app(MASKED, breaks=["watch cpu[1].irr"], keymap={})
     assert [b.spec for b in app.session.breakpoints] == ["msix-write-unmasked", "watch cpu[1].irr"]
