@@ -23,7 +23,8 @@ STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_d
                       Source(L, "v4.9", "kernel/irq/irqdomain.c", "irq_domain_activate_irq", "..4.9, 4.9.0..4.9.8"))
 IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
 IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __irq_startup_managed",
-                     "managed: 4.14..; IRQCHIP_AFFINITY_PRE_STARTUP: 5.14.. (affinity_before_startup)")
+                     "managed: 4.14..; IRQCHIP_AFFINITY_PRE_STARTUP: 5.14.., 5.13.12.., 5.10.60.., 5.4.142.., "
+                     "4.19.205.. (affinity_before_startup)")
 CHIP_STARTUP = Source(L, "v6.6", "kernel/irq/chip.c", "__irq_startup / irq_enable", "all")
 SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", "4.13..")
 DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
@@ -47,7 +48,8 @@ HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy ThunderStorms21th/S7-Linux-3
                          "..3.19 (hint_sets_affinity: false)")
 MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
 MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
-                 "force complete for all irqs: 6.10.. (hotplug_force_complete)")
+                 "force complete for all irqs: 6.10.., 6.9.4.., 6.6.33.., 6.1.93.., 5.15.161.., 5.10.219.., "
+                 "5.4.278.., 4.19.316.. (hotplug_force_complete)")
 RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
                  "4.14..")
 MANAGED_DEPTH = Source(L, "788019eb559f", "kernel/irq/chip.c + kernel/irq/cpuhotplug.c",
@@ -375,7 +377,9 @@ reading("kernel.irq.startup-reactivates",
         "domain->ops->activate(domain, irq_data);")
 reading("kernel.affinity.startup-order",
         "Normal irqs run irq_setup_affinity() before __irq_startup() only with IRQCHIP_AFFINITY_PRE_STARTUP "
-        "(5.14); managed irqs always apply their mask first.", source=IRQ_STARTUP, module=M,
+        "(5.14; the stable copies in 5.13.12, 5.10.60, 5.4.142 and 4.19.205, as row kernel.affinity_before_startup "
+        "has them -- audit21: the reading named 5.14 only); managed irqs always apply their mask first.",
+        source=IRQ_STARTUP, module=M,
         quote="if (d->chip->flags & IRQCHIP_AFFINITY_PRE_STARTUP) irq_setup_affinity(desc); ret = "
         "__irq_startup(desc); ... case IRQ_STARTUP_MANAGED: irq_do_set_affinity(d, aff, false); ret = "
         "__irq_startup(desc);")
@@ -710,7 +714,8 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
 TIMERS_DEAD = Source(L, "v6.6", "kernel/time/timer.c", "timers_dead_cpu / migrate_timer_list", "all")
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
-                       "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
+                       "poll_spurious_irqs / try_one_irq (force; desc->lock first: guard(raw_spinlock) here, "
+                       "raw_spin_lock(&desc->lock) in the 2.6.39-era copy 009b4c3b8ad5)", "all")
 #: irqfixup / irqpoll (kernleads): read in the stored spurious.c 08c51f5bddc8 (2025) and a 2.6.39-era copy
 #: (009b4c3b8ad5); irq_wait_for_poll in a 4.x-era copy (irqd_irq_inprogress) and irq_may_run / irq_check_poll in
 #: 6.x-era chip.c copies (handle_fasteoi_irq's irqd_needs_resend_when_in_progress: 6.6); tglx's 2025 rework
@@ -1524,9 +1529,13 @@ reading("kernel.lock.try-one-irq",
         "CPU holds the lock (its flow handler, irq_set_affinity's chip call, disable_irq's irqsave section). "
         "handle_irq_event drops the lock around the actions. A flow handler on another CPU that finds the irq "
         "polled (IRQS_POLL_INPROGRESS) waits in irq_wait_for_poll until the poll is done, then runs the actions "
-        "unless the irq is disabled or has none (kernleads; handle_fasteoi_irq: only shared INTx irqs are polled).",
+        "unless the irq is disabled or has none (kernleads; handle_fasteoi_irq: only shared INTx irqs are polled). "
+        "audit21: the quote was the 2.6.39-era copy's (009b4c3b8ad5: 'irqreturn_t ret = IRQ_NONE; ... "
+        "raw_spin_lock(&desc->lock);'), not the cited 08c51f5bddc8, which takes the same lock for the whole "
+        "function with guard(raw_spinlock): the behaviour is the same.",
         source=SPURIOUS_POLL, module=M,
-        quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
+        quote="static bool try_one_irq(struct irq_desc *desc, bool force) { struct irqaction *action; bool ret = "
+        "false; guard(raw_spinlock)(&desc->lock);")
 
 reading("kernel.vector.global-reservation",
         "A non-managed irq's reservation (reserve_irq_vector_locked at allocation and at deactivation) is a count, "
