@@ -129,7 +129,8 @@ XEN_2L = Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c", "evtchn_2l_set_pend
 XEN_FIFO = Source(X, "RELEASE-4.4.0", "xen/common/event_fifo.c", "evtchn_fifo_set_pending, evtchn_fifo_unmask, "
                   "evtchn_fifo_clear_pending, evtchn_fifo_init", "4.4..")
 XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
-                  "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7..")
+                  "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7.., 4.6.1.., 4.5.3.., 4.4.4.. "
+                  "(xen_evtchn_skip_busy)")
 XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
 XEN_FOLLOW_VCPU = Source(X, "38b998cfb6", "xen/common/event_channel.c, xen/common/schedule.c, xen/arch/x86/irq.c",
                          "evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity), evtchn_move_pirqs, vcpu_migrate, "
@@ -1154,7 +1155,8 @@ XEN_INTX_DPCI_OLD = Source(X, "RELEASE-4.13.0", "xen/drivers/passthrough/io.c", 
                            "PT_IRQ_TIME_OUT), pt_irq_time_out, pt_irq_guest_eoi, hvm_pirq_eoi (ent->fields.mask)",
                            "4.13..4.15")
 XEN_INTX_EOI_MASKED = Source(X, "eb298f32fa", "xen/drivers/passthrough/x86/hvm.c",
-                             "x86/dpci: EOI interrupt regardless of its masking status", "4.15..")
+                             "x86/dpci: EOI interrupt regardless of its masking status",
+                             "4.15.., 4.14.2.., 4.13.3.. (a3509dcd0f, dc36f72d2a; xen_dpci_eoi_masked)")
 XEN_EOI_TIMER_STOP = Source(X, "359cf6f8a0", "xen/arch/x86/irq.c", "x86/IRQ: don't keep EOI timer running without "
                             "need (desc_guest_eoi: stop_timer); a646da4a3d: bail early when nothing is in flight",
                             "4.13..")

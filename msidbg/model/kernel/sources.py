@@ -30,16 +30,18 @@ SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", 
 DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
 ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
                        "irq_do_set_affinity (the online CPUs of the mask to the chip, else -EINVAL)",
-                       "5.18.., 5.15.81.. (affinity_online_filter)")
+                       "5.18.., 5.15.81.., 5.10.157.. (affinity_online_filter)")
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
-                      "stored on inactive irqs: 5.8.. (affinity_on_activate)")
+                      "stored on inactive irqs: 5.8.., 5.7.10.., 5.4.53.., 4.19.134.., 4.14.194.. "
+                      "(affinity_on_activate)")
 SET_AFFINITY_LOCK = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                            "__irq_set_affinity: raw_spin_lock_irqsave(&desc->lock) around irq_set_affinity_locked "
                            "(the chip call included)", "every release modelled (the same lock in 4.x irq_set_affinity)")
 SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c",
                                "apic_set_affinity (WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO)",
-                               "5.8.. (affinity_on_activate)")
+                               "5.8.., 5.7.10.., 5.4.53.., 4.19.134.. (affinity_on_activate; 4.14.194's copy "
+                               "skipped the x86 part: its legacy allocator has no such check)")
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
               "4.0.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
@@ -230,7 +232,8 @@ LEGACY_UNPLUG_CHECK = Source(L, "v4.9", "arch/x86/kernel/irq.c + arch/x86/kernel
                              "check_irq_vectors_for_cpu_disable (-ERANGE), called first by native_cpu_disable",
                              "..4.14 (vector_allocator: legacy; read in a stored 4.x copy, not at the tag)")
 UNPLUG_EXCLUDES_MANAGED = Source(L, "a0b0bad10587", "kernel/irq/matrix.c", "irq_matrix_allocated",
-                                 "6.7.. (4.19.299, 5.4.261, 6.1.63, 6.6.2): cm->allocated - cm->managed_allocated")
+                                 "6.7.. (4.19.299, 5.4.261, 5.10.201, 5.15.139, 6.1.63, 6.5.12, 6.6.2): "
+                                 "cm->allocated - cm->managed_allocated")
 #: the matrix's global reservation count (book-keeping only: irq_matrix_alloc never consults it)
 MATRIX_RESERVE = Source(L, "v6.6", "kernel/irq/matrix.c + arch/x86/kernel/apic/vector.c",
                         "irq_matrix_reserve (the warning at global_reserved == global_available) / irq_matrix_alloc "
@@ -240,13 +243,14 @@ MATRIX_RESERVE = Source(L, "v6.6", "kernel/irq/matrix.c + arch/x86/kernel/apic/v
                         "4.15.. (vector_allocator: matrix; read in a stored 6.x matrix.c and the 4.15+ vector.c copies)")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
 MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
-                          "two-step update 5.6..; which irqs: msi_affinity_update")
+                          "two-step update 5.6.., 5.5.3.., 5.4.19.., 4.19.103..; which irqs: msi_affinity_update")
 MSI_DOMAIN_SET_AFFINITY = Source(L, "v5.5", "kernel/irq/msi.c + arch/x86/kernel/apic/msi.c",
                                  "msi_domain_set_affinity (the PCI-MSI chip's default irq_set_affinity: "
                                  "MSI_FLAG_USE_DEF_CHIP_OPS)", "..5.5 (msi_set_affinity_name: generic); read in "
                                  "the 6f1a4891a592 diff, not at the tag")
 MSI_SET_AFFINITY_NOW = Source(L, "b56ebe7c896d", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
-                              "6.7.. (and 6.1.66..): !irqd_can_reserve() selects the direct write")
+                              "6.7.. (and 6.6.3.., 6.5.13.., 6.1.66..): !irqd_can_reserve() selects the direct "
+                              "write")
 INTEL_IR = Source(L, "v6.6", "drivers/iommu/intel/irq_remapping.c",
                   "intel_irq_remapping_alloc / intel_irq_remapping_activate / intel_ir_set_affinity", "all")
 #: the stored 6.x tree read (ef75a8878766: send_cleanup_vector, cmpxchg_double); a newer stored tree
@@ -265,7 +269,8 @@ MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
                   "5.17.. (drivers/pci/msi.c before)")
 MSIX_INIT = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
                    "msix_capability_init / msix_prepare_msi_desc / msix_mask_all / pci_msix_shutdown",
-                   "5.14.. (msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
+                   "5.14.., 5.13.12.., 5.10.60.., 5.4.142.., 4.19.205.., 4.14.245.., 4.9.281.., 4.4.282.. "
+                   "(msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
 #: audit17: the inverted test of 5.17 .. 6.0, read in the fix's posting and Bjorn Helgaas' log of it
 MSIX_CTRL_INVERTED = Source(L, "2b96f92ca425", "drivers/pci/msi/msi.c",
                             "msix_setup_msi_descs ('if (!desc.pci.msi_attrib.can_mask)' from 71020a3c0dff, restored)",
@@ -704,7 +709,8 @@ ISA_MIGRATE = (Source(L, "v4.9", "arch/x86/kernel/irq.c", "fixup_irqs (irq_has_a
                       "the pin, requested or not)", "..4.14 (vector_allocator: legacy)"))
 IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "ioapic_irqd_mask / ioapic_irqd_unmask ('x86/ioapic: Prevent inconsistent state when "
-                            "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
+                            "moving an interrupt')", "5.5.., 5.4.7.., 4.19.92.., 4.14.161.., 4.9.208.., 4.4.208.. "
+                            "(ioapic_move_keeps_masked)")
 FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
                  "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
 NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
@@ -1235,7 +1241,8 @@ reading("kernel.vector.shutdown-slot",
         quote="-\tper_cpu(vector_irq, apicd->cpu)[vector] = VECTOR_UNUSED; +\tper_cpu(vector_irq, apicd->cpu)[vector] "
         "= VECTOR_SHUTDOWN; ... -\t\tif (desc != VECTOR_RETRIGGERED) { +\t\tif (desc != VECTOR_RETRIGGERED && desc "
         "!= VECTOR_SHUTDOWN) {")
-SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt", "5.3..")
+SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt",
+                         "5.3.., 5.2.2.., 5.1.19.., 4.19.60..")
 reading("kernel.entry.spurious-no-eoi",
         "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
         "acknowledged: its ISR bit stays set and blocks every vector of that CPU; before, the ISR bit was "
