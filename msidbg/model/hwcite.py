@@ -230,7 +230,7 @@ reading("device.msi.low-bits", "The msi-message-low-bits quirk: a function grant
 #: registers when MSI was enabled
 LINUX_F3B0946 = Source("torvalds/linux", "f3b0946d629c", "kernel/irq/msi.c, drivers/pci/msi.c (the commit message)",
                        "genirq/msi: Make sure PCI MSIs are activated early (MSI_FLAG_ACTIVATE_EARLY)",
-                       "a device behaviour (opt-in quirk); the fix 4.8 and stable")
+                       "a device behaviour (opt-in quirk); the fix 4.8, 4.7.3, 4.4.20 (msi_activate_early)")
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
         "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI). audit16: confirmed by that commit's "
         "message -- end-points may latch the MSI registers as soon as MSI is enabled, and the reporter's (a Xilinx "

@@ -261,7 +261,7 @@ AMD_IR = Source(L, "ef75a8878766", "drivers/iommu/amd/iommu.c",
 #: the 5.4.y stable posting of it was read (its diff shows the older modify_irte_ga)
 AMD_IRTE_CMPXCHG = Source(L, "e52d58d54a32", "drivers/iommu/amd_iommu.c",
                           "modify_irte_ga (iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE)",
-                          "5.9.., 5.4.68.. (kernel.amd_irte_cmpxchg)")
+                          "5.9.., 5.8.8.., 5.4.68.. (kernel.amd_irte_cmpxchg)")
 
 # --- drivers/pci/msi -----------------------------------------------------------------------------------
 MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
