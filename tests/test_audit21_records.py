@@ -63,6 +63,11 @@ SPURIOUS_NO_EOI, LINUX_83DBF, LINUX_NO_FLAT with LINUX_APIC_FLAT / LINUX_FLAT_CA
 IRTE sources, XEN_BUSY, XEN_INTX_EOI_MASKED, LINUX_F3B0946); rows corrected by audit18-20 (affinity_on_activate,
 affinity_online_filter, unplug_excludes_managed) had left their sources behind. With the sample's fixes 24
 registered sources changed their release ranges and one its text (SPURIOUS_POLL); no behaviour row changed.
+Five more readings dated a table commit by its mainline release alone in their text (xen.msixtbl.refcount-inverted
+'until ea87662c77 (4.22)' -- its copies 3d932ff970 / 9fb2b66c60 / 747d10b76f are first in RELEASE-4.19.4 / 4.20.3
+/ 4.21.1 --, kernel.affinity.mask-as-given, kernel.entry.spurious-no-eoi, bus.x2apic-cluster-default,
+kernel.affinity.stored-before-request): now with the row's stable releases. Readings that name such a commit
+without dating it were left.
 And a settled suspicion: the 2022 '[PATCH 0/6] IRQ handling patches backport to 4.14 stable' (62e0468650c3,
 dfe0cf8b51b0, 4001d8e8762f ...) was dropped by GKH ('A simple build test breaks ... I'm dropping all of these'):
 sync_irq_chip_state rightly has no 4.14.y release.
@@ -307,3 +312,16 @@ def test_msix_init_names_the_2021_series_stable_releases() -> None:
     cited = [s for s in _sources() if s.function.startswith("msix_capability_init / msix_prepare_msi_desc")]
     backports = _find("msix_enable_first", "438553958ba1").backports
     assert len(cited) == 1 and all(b in cited[0].versions for b in backports)
+
+
+@pytest.mark.parametrize(("key", "releases"), [
+    ("xen.msixtbl.refcount-inverted", ("4.19.4", "4.20.3", "4.21.1")),
+    ("kernel.affinity.mask-as-given", ("5.15.81", "5.10.157")),
+    ("kernel.entry.spurious-no-eoi", ("5.2.2", "5.1.19", "4.19.60")),
+    ("bus.x2apic-cluster-default", ("6.11.3", "6.10.14")),
+    ("kernel.affinity.stored-before-request", ("5.7.10", "5.4.53", "4.19.134", "4.14.194"))])
+def test_readings_that_date_a_table_commit_name_its_stable_releases(key: str, releases: tuple[str, ...]) -> None:
+    """Their text gave the mainline release alone ('until ea87662c77 (4.22)', 'from 33de0aa4bae9 (5.18)', ...)
+    where the row carries stable copies (ea87662c77's 3d932ff970 / 9fb2b66c60 / 747d10b76f: git tag --contains)."""
+    text = _registry().READINGS[key].text
+    assert all(r in text for r in releases)

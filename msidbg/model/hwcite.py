@@ -383,7 +383,7 @@ reading("bus.x2apic-cluster-default", "With interrupt remapping a 64-bit kernel 
         "routing to cluster x2apic.' ('APIC: Switched APIC routing to: cluster x2apic' from 6.6; 'Setting APIC "
         "routing to ...' when the MADT check already chose it). Without remapping Linux enables x2APIC only in a "
         "guest and forces x2apic_phys, so cluster mode needs remapping. The same from 4.15 to the newest tree read "
-        "(838ba7733e4e, 6.12, removes apic_flat only).", source=(LINUX_APIC_PROBE, LINUX_X2APIC_PHYS,
+        "(838ba7733e4e, 6.12 and 6.11.3, 6.10.14, removes apic_flat only).", source=(LINUX_APIC_PROBE, LINUX_X2APIC_PHYS,
         LINUX_X2APIC_CLUSTER, LINUX_X2APIC_NO_IR), quote="# APIC probe will depend on the listing order here ... "
         "obj-$(CONFIG_X86_X2APIC) += x2apic_phys.o obj-$(CONFIG_X86_X2APIC) += x2apic_cluster.o ... if "
         "(x2apic_phys || x2apic_fadt_phys()) return 1; return apic == &apic_x2apic_phys;", module=M)

@@ -457,7 +457,8 @@ reading("xen.msixtbl.first-unmask", "From 3a6222bd57 (4.7; stable-4.6 3b412a9afd
         "that first unmask operation. Yet for msixtbl_range() to return true ... msixtbl_pt_register() must have "
         "completed. Deal with this by snooping suitable writes in msixtbl_range()", module=M)
 reading("xen.msixtbl.refcount-inverted", "msixtbl_pt_unregister deletes the device's entry while bindings remain "
-        "and keeps it when the last goes, until ea87662c77 (4.22).", source=XEN_VMSI_44,
+        "and keeps it when the last goes, until ea87662c77 (4.22.0; its copies 3d932ff970, 9fb2b66c60, 747d10b76f are first in "
+        "RELEASE-4.19.4, 4.20.3, 4.21.1: row platform.xen_msixtbl_refcount).", source=XEN_VMSI_44,
         quote="if ( !atomic_dec_and_test(&entry->refcnt) ) del_msixtbl_entry(entry);", module=M)
 
 M = "msidbg.model.qemu_pt"

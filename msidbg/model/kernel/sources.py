@@ -361,7 +361,8 @@ reading("kernel.pci.enable-master",
 reading("kernel.affinity.stored-before-request",
         "request_irq.affinity = irq_set_affinity() before request_irq(): on an irq that is not activated yet the "
         "vector domain does nothing and activation later places the vector inside the stored mask (before "
-        "baedb87d1b53, 5.8, a non-pcntxt chip recorded a pending move instead).",
+        "baedb87d1b53 -- 5.8; 5.7.10, 5.4.53, 4.19.134, 4.14.194 -- a non-pcntxt chip recorded a pending move "
+        "instead).",
         source=(VECTOR, SET_AFFINITY), module=M,
         quote="For inactive interrupts which use managed or reservation mode there is no point in going through "
         "the vector assignment right now as the activation will assign a vector which fits the destination "
@@ -523,7 +524,7 @@ reading("kernel.proc.dir-at-request",
 reading("kernel.affinity.mask-as-given",
         "irq_set_affinity() keeps the caller's mask as it is, offline CPUs included, whether it stores it, records "
         "it as the pending move or hands it to irq_do_set_affinity(), which stores it as the irq's affinity; the "
-        "chip gets only its online CPUs from 33de0aa4bae9 (5.18).", source=(SET_AFFINITY, BUSY_PENDING, ONLINE_FILTER),
+        "chip gets only its online CPUs from 33de0aa4bae9 (5.18; 5.15.81, 5.10.157).", source=(SET_AFFINITY, BUSY_PENDING, ONLINE_FILTER),
         module=M, quote="irqd_set_move_pending(data); irq_copy_pending(desc, mask); ... /* Make sure we only "
         "provide online CPUs to the irqchip */")
 reading("kernel.hotplug.unplug-vector-check",
@@ -1244,7 +1245,7 @@ reading("kernel.vector.shutdown-slot",
 SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt",
                          "5.3.., 5.2.2.., 5.1.19.., 4.19.60..")
 reading("kernel.entry.spurious-no-eoi",
-        "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
+        "From f8a8fe61fec8 (5.3; 5.2.2, 5.1.19, 4.19.60) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
         "acknowledged: its ISR bit stays set and blocks every vector of that CPU; before, the ISR bit was "
         "found set and EOId.", source=SPURIOUS_NO_EOI, module=M,
         quote="/* If this is a spurious interrupt then do not acknowledge */ if (vector == SPURIOUS_APIC_VECTOR) { "
