@@ -23,7 +23,8 @@ CLOUD_HV_MASKING = Source("cloud-hypervisor/cloud-hypervisor", "4d98dcb077", "pc
                           "MSI-X masking (quotes PCI 3.0 6.8.3.4)", "all")
 INTEL_PCH_MXC = Source("Intel 800 Series PCH datasheet vol. 2", "834576-001", "MSI-X Message Control (MXC)",
                        "Function Mask field", "all")
-LINUX_83DBF = Source("torvalds/linux", "83dbf898a2d4", "drivers/pci/msi.c", "msix_capability_init", "5.16..")
+LINUX_83DBF = Source("torvalds/linux", "83dbf898a2d4", "drivers/pci/msi.c", "msix_capability_init",
+                     "5.16.., 5.15.11.., 5.10.88.., 5.4.168.., 4.19.222.., 4.14.259..")
 # The SDM renumbers its APIC chapter between editions: the text quoted here is 10.8.x / 10.11.x in the
 # 2011-2022 editions (checked in 325384-059US, June 2016), 10.9.x / 10.12.x in 253668-032US (2009), and
 # chapter 11 (11.8.x / 11.11.x) from 2023.
@@ -61,11 +62,12 @@ XEN_VTD_FAULTS = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passth
 XEN_VTD_IRTE = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/intremap.c", "update_irte",
                       "all")
 LINUX_APIC_FLAT = Source("torvalds/linux", "01ccf9bbd25f", "arch/x86/kernel/apic/apic_flat_64.c",
-                         "apic_flat, physflat_probe, apic_drivers(apic_physflat, apic_flat)", "4.15..6.11")
+                         "apic_flat, physflat_probe, apic_drivers(apic_physflat, apic_flat)",
+                         "4.15..6.11 (6.10.0..6.10.13, 6.11.0..6.11.2: apic_flat_logical)")
 LINUX_FLAT_CALC = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/apic_common.c", "apic_flat_calc_apicid",
-                         "4.15..6.11")
+                         "4.15..6.11 (6.10.0..6.10.13, 6.11.0..6.11.2: apic_flat_logical)")
 LINUX_NO_FLAT = Source("torvalds/linux", "838ba7733e4e", "arch/x86/kernel/apic/apic_flat_64.c",
-                       "x86/apic: Remove logical destination mode for 64-bit", "6.12..")
+                       "x86/apic: Remove logical destination mode for 64-bit", "6.12.., 6.11.3.., 6.10.14..")
 LINUX_FIXED = Source("torvalds/linux", "a31e58e129f7", "arch/x86/kernel/apic/*.c",
                      "x86/apic: Switch all APICs to Fixed delivery mode", "4.15..")
 LINUX_LAPIC_FF = Source("torvalds/linux", "f3bf1dbe64b6", "arch/x86/kernel/acpi/boot.c", "acpi_parse_lapic", "4.8..")
@@ -109,7 +111,9 @@ SDM_SOFT_DISABLED = Source("Intel SDM vol. 3A", "253668-032US (2009)", "10.4.3, 
                            "edition; 11.4.x from 2023)", "Enabling or Disabling the Local APIC; Local APIC State After "
                            "It Has Been Software Disabled", "all")
 LINUX_SOFT_LOST = Source("torvalds/linux", "52d6b926aabc", "arch/x86/kernel/smpboot.c",
-                         "native_cpu_disable (commit message: the window apic_soft_disable opened)", "5.4 .. 5.8")
+                         "native_cpu_disable (commit message: the window apic_soft_disable opened)",
+                         "5.4 .. 5.8 (5.4.0 .. 5.4.61, 5.8.0 .. 5.8.5: the fix's stable copies in 5.4.62, 5.8.6; "
+                         "cpu_disable_apic)")
 LINUX_XEN_HVM_SMP = Source("torvalds/linux", "0b64ffb8db4e", "arch/x86/xen/smp_hvm.c",
                            "xen_hvm_smp_init (no smp_ops.cpu_disable: native_cpu_disable stays; so too in the "
                            "file's later diffs -- 5.11's nopvspin, 6.5's cleanup_dead_cpu)", "all")
@@ -134,11 +138,12 @@ module("msidbg.model.bus", SDM_MSI, SDM_ESR, XEN_MSI_H, XEN_VLAPIC_MATCH, LINUX_
 #: AMD-Vi (platform.iommu: amd)
 LINUX_AMD_IR = Source("torvalds/linux", "ef75a8878766", "drivers/iommu/amd/iommu.c",
                       "alloc_irq_table, alloc_irq_index, fill_msi_msg, irte_ga_prepare, modify_irte_ga, "
-                      "amd_ir_set_affinity", "5.9..")
+                      "amd_ir_set_affinity", "5.9.. (the cmpxchg IRTE update also 5.8.8.., 5.4.68..: amd_irte_cmpxchg)")
 LINUX_AMD_INIT = Source("torvalds/linux", "e52d58d54a32", "drivers/iommu/amd_iommu_init.c", "init_iommu_one",
-                        "5.9..")
+                        "5.9.., 5.8.8.., 5.4.68.. (amd_irte_cmpxchg)")
 LINUX_AMD_CMPXCHG = Source("torvalds/linux", "e52d58d54a32", "drivers/iommu/amd_iommu.c",
-                           "modify_irte_ga (iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE)", "5.9..")
+                           "modify_irte_ga (iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE)",
+                           "5.9.., 5.8.8.., 5.4.68.. (amd_irte_cmpxchg)")
 XEN_AMD_INTREMAP = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/amd/iommu_intr.c",
                           "INTREMAP_MAX_ORDER, update_intremap_entry_from_msi_msg", "all")
 module("msidbg.model.amdvi", LINUX_AMD_IR, LINUX_AMD_INIT, LINUX_AMD_CMPXCHG, XEN_AMD_INTREMAP)
@@ -225,7 +230,7 @@ reading("device.msi.low-bits", "The msi-message-low-bits quirk: a function grant
 #: registers when MSI was enabled
 LINUX_F3B0946 = Source("torvalds/linux", "f3b0946d629c", "kernel/irq/msi.c, drivers/pci/msi.c (the commit message)",
                        "genirq/msi: Make sure PCI MSIs are activated early (MSI_FLAG_ACTIVATE_EARLY)",
-                       "a device behaviour (opt-in quirk); the fix 4.8 and stable")
+                       "a device behaviour (opt-in quirk); the fix 4.8, 4.7.3, 4.4.20 (msi_activate_early)")
 reading("device.msi.latch-on-enable", "The msi-latch-on-enable quirk: MSI address/data captured when MSI Enable "
         "goes 0 -> 1 (why f3b0946d629c programs the message before enabling MSI). audit16: confirmed by that commit's "
         "message -- end-points may latch the MSI registers as soon as MSI is enabled, and the reporter's (a Xilinx "
@@ -378,7 +383,7 @@ reading("bus.x2apic-cluster-default", "With interrupt remapping a 64-bit kernel 
         "routing to cluster x2apic.' ('APIC: Switched APIC routing to: cluster x2apic' from 6.6; 'Setting APIC "
         "routing to ...' when the MADT check already chose it). Without remapping Linux enables x2APIC only in a "
         "guest and forces x2apic_phys, so cluster mode needs remapping. The same from 4.15 to the newest tree read "
-        "(838ba7733e4e, 6.12, removes apic_flat only).", source=(LINUX_APIC_PROBE, LINUX_X2APIC_PHYS,
+        "(838ba7733e4e, 6.12 and 6.11.3, 6.10.14, removes apic_flat only).", source=(LINUX_APIC_PROBE, LINUX_X2APIC_PHYS,
         LINUX_X2APIC_CLUSTER, LINUX_X2APIC_NO_IR), quote="# APIC probe will depend on the listing order here ... "
         "obj-$(CONFIG_X86_X2APIC) += x2apic_phys.o obj-$(CONFIG_X86_X2APIC) += x2apic_cluster.o ... if "
         "(x2apic_phys || x2apic_fadt_phys()) return 1; return apic == &apic_x2apic_phys;", module=M)

@@ -94,7 +94,8 @@ def build(scn: Any, w: World) -> None:
 #: What hvmloader's ``pci_setup`` (the HVM guest's firmware, before the guest kernel runs) leaves in
 #: every function's Command register: Bus Master for every function it finds (20553adcd9, Xen 3.4;
 #: RELEASE-4.0.0 .. 4.22.0) and Memory Space once it has assigned a memory BAR (every modelled device
-#: decodes memory: its MSI-X table and PBA, its registers). From a8e0c228c7 (4.14) it first clears the
+#: decodes memory: its MSI-X table and PBA, its registers). From a8e0c228c7 (4.14; its stable copies are
+#: in 4.12.3 and 4.13.1) it first clears the
 #: decode bits and writes Master | Memory after every BAR is assigned, instead of Master in the scan
 #: and Memory per BAR: the order changes, the state the guest kernel finds does not (reading
 #: ``xen.hvmloader-cmd``). Its writes trap into QEMU like the guest's: for a passed-through device the

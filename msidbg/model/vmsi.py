@@ -28,7 +28,7 @@ every guest access to that device's table, not only at the bound entry's:
 * from 64b21662b1 (4.19, ``platform.xen_dm_msix_all_writes``) a Vector Control write Xen handled
   goes on to QEMU too (``_msixtbl_write`` returns X86EMUL_UNHANDLEABLE): ``qemu.HvmAccessors``
   queues the ioreq after Xen's event; QEMU's latch follows the guest's bit.
-* ``msixtbl_pt_unregister`` drops a reference; until ea87662c77 (4.22) the test was inverted:
+* ``msixtbl_pt_unregister`` drops a reference; until ea87662c77 (4.22; 4.19.4, 4.20.3, 4.21.1) the test was inverted:
   the entry is deleted while other bindings still hold it, and kept when the last goes.
 
 The model keeps ``w.xen["msixtbl"]``: device -> ``{refcnt, flags, shadow}``.

@@ -94,7 +94,8 @@ PCIBACK_CFG = Source("torvalds/linux", "037dd1308c6d", "drivers/xen/xen-pciback/
                      "(xen-project/xen RELEASE-4.19.0 tools/libs/light/libxl_pci.c) writes only pciback's permissive",
                      "every pciback: read-only by default since the 2.6.x xen-pciback; msi_msix_flags_write from 2020")
 QEMU_EMU_MSIX = Source("qemu/qemu", "428c3ece97", "hw/pci/msix.c", "msix_vector_masked (fix MSI injection on Xen)",
-                       "qemu-xen 4.5.3, 4.7..")
+                       "qemu-xen 4.5.3 (df8471f739), 4.7.. (5d63cbb957); 4.6.3 by Xen's pins, its tree not read "
+                       "(qemu_msix_pirq_ignore_mask)")
 
 # --- Xen ------------------------------------------------------------------------------------------------
 X = "xen-project/xen"
@@ -128,7 +129,8 @@ XEN_2L = Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c", "evtchn_2l_set_pend
 XEN_FIFO = Source(X, "RELEASE-4.4.0", "xen/common/event_fifo.c", "evtchn_fifo_set_pending, evtchn_fifo_unmask, "
                   "evtchn_fifo_clear_pending, evtchn_fifo_init", "4.4..")
 XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
-                  "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7..")
+                  "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7.., 4.6.1.., 4.5.3.., 4.4.4.. "
+                  "(xen_evtchn_skip_busy)")
 XEN_BIND_VCPU = Source(X, "RELEASE-4.16.0", "xen/common/event_channel.c", "evtchn_bind_vcpu", "all")
 XEN_FOLLOW_VCPU = Source(X, "38b998cfb6", "xen/common/event_channel.c, xen/common/schedule.c, xen/arch/x86/irq.c",
                          "evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity), evtchn_move_pirqs, vcpu_migrate, "
@@ -163,11 +165,14 @@ module("msidbg.model.vmsi", XEN_VMSI_41, XEN_VMSI_42, XEN_VMSI_44, XEN_VMSI_COMP
 module("msidbg.model.evtchn", XEN_EVTCHN, XEN_IO, XEN_INJECT, XEN_BIND_VCPU)
 module("msidbg.model.evtchn_abi", XEN_2L, XEN_FIFO, XEN_BUSY, LINUX_2L, LINUX_2L_30, LINUX_FIFO, LINUX_INIT_IRQ)
 XEN_HVMLOADER_PCI = Source(X, "RELEASE-4.5.0", "tools/firmware/hvmloader/pci.c", "pci_setup (Bus Master in the "
-                           "scan, Memory Space per assigned memory BAR)", "3.4 (20553adcd9) .. 4.13 "
-                           "(read at RELEASE-4.0.0 .. 4.4.0: hvmloader.c / pci.c)")
+                           "scan, Memory Space per assigned memory BAR)", "3.4 (20553adcd9) .. 4.12.2, 4.13.0 "
+                           "(read at RELEASE-4.0.0 .. 4.4.0: hvmloader.c / pci.c; 4.12.2 and 4.13.0 have no "
+                           "pci_devfn_decode_type)")
 XEN_HVMLOADER_PCI_414 = Source(X, "RELEASE-4.19.0", "tools/firmware/hvmloader/pci.c", "pci_setup "
                                "(pci_devfn_decode_type: decode cleared while BARs are programmed, Master | Memory "
-                               "written after every BAR is assigned; a8e0c228c7)", "4.14 .. 4.22 (read at 4.19.0, 4.22.0)")
+                               "written after every BAR is assigned; a8e0c228c7)", "4.14 .. 4.22, 4.12.3.., 4.13.1.. "
+                               "(read at 4.19.0, 4.22.0; the stable copies 6bf8bdd5c6, first in RELEASE-4.12.3, and "
+                               "a060e72626, first in RELEASE-4.13.1: audit21)")
 module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD, PCIBACK_CFG, XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414)
 
 # --- readings -------------------------------------------------------------------------------------------
@@ -283,7 +288,7 @@ reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion 
               "/* If there is no suitable backing DM, just ignore accesses */", module=M)
 reading("xen.hvmloader-cmd", "hvmloader's pci_setup, the HVM guest's firmware, leaves every PCI function it "
         "finds with Bus Master on (20553adcd9, Xen 3.4: every RELEASE-4.0.0 .. 4.22.0) and, once it has assigned a "
-        "memory BAR, Memory Space on. a8e0c228c7 (4.14) clears the decode bits while it programs the BARs and "
+        "memory BAR, Memory Space on. a8e0c228c7 (4.14; 4.12.3, 4.13.1) clears the decode bits while it programs the BARs and "
         "sets Master | Memory in one write after every BAR is assigned, where before it set Master in the scan "
         "and Memory per BAR: the order differs, the Command the guest kernel finds does not, so there is no "
         "behaviour switch. Its writes trap into QEMU like the guest's: xen-pt keeps Memory Space in its emulated "
@@ -452,7 +457,8 @@ reading("xen.msixtbl.first-unmask", "From 3a6222bd57 (4.7; stable-4.6 3b412a9afd
         "that first unmask operation. Yet for msixtbl_range() to return true ... msixtbl_pt_register() must have "
         "completed. Deal with this by snooping suitable writes in msixtbl_range()", module=M)
 reading("xen.msixtbl.refcount-inverted", "msixtbl_pt_unregister deletes the device's entry while bindings remain "
-        "and keeps it when the last goes, until ea87662c77 (4.22).", source=XEN_VMSI_44,
+        "and keeps it when the last goes, until ea87662c77 (4.22.0; its copies 3d932ff970, 9fb2b66c60, 747d10b76f are first in "
+        "RELEASE-4.19.4, 4.20.3, 4.21.1: row platform.xen_msixtbl_refcount).", source=XEN_VMSI_44,
         quote="if ( !atomic_dec_and_test(&entry->refcnt) ) del_msixtbl_entry(entry);", module=M)
 
 M = "msidbg.model.qemu_pt"
@@ -915,8 +921,9 @@ reading("linux.apic-virt-no-pirqs", "When Xen advertises (x2)APIC virtualization
         quote="if (((eax & XEN_HVM_CPUID_X2APIC_VIRT) && x2apic_mode) || ((eax & XEN_HVM_CPUID_APIC_ACCESS_VIRT) "
               "&& boot_cpu_has(X86_FEATURE_APIC))) return; } xen_setup_pci_msi();", module=M)
 reading("qemu.emulated-pirq-ignores-mask", "A QEMU-emulated device ignores its MSI / MSI-X mask bits for a pirq "
-        "message from 428c3ece97 (qemu-xen 4.7, 4.5.3); before it the guest's xen-pirq chip never unmasks them "
-        "and the device's signals stay pending.", source=QEMU_EMU_MSIX,
+        "message from 428c3ece97 (qemu-xen 4.7, 4.5.3; 4.6.3 by Xen's QEMU_UPSTREAM_REVISION pins, unread -- "
+        "audit21: the row platform.qemu_msix_pirq_ignore_mask has it, the reading did not); before it the guest's "
+        "xen-pirq chip never unmasks them and the device's signals stay pending.", source=QEMU_EMU_MSIX,
         quote="/* MSIs on Xen can be remapped into pirqs. In those cases, masking and unmasking go through the "
               "PV evtchn path. */ if (xen_is_pirq_msi(*data)) { return false; }", module="msidbg.model.qemu")
 reading("xen.hvm-inject-msi", "QEMU injects an emulated device's pirq message (xen_hvm_inject_msi); Xen maps the "
@@ -1002,9 +1009,12 @@ reading("qemu.raw-write-routed", "The scenario's raw write action to a passed-th
         quote=".valid = { .min_access_size = 4, .max_access_size = 4, .unaligned = false, }, / if ( (len != 4 && "
               "len != 8) || (address & (len - 1)) ) return r;", module="msidbg.model.kernel.driver")
 reading("qemu.traditional-like-44", "qemu-traditional's Message Control write binds on Enable with Function Mask "
-        "clear; up to Xen 4.4's tree it otherwise only records Enable -- like qemu-xen 4.4 it does nothing on "
-        "disable (pt_msix_disable runs at device reset) -- and from Xen 4.5's (d0395cc4, the twin of qemu-xen's "
-        "c976437c7dba) clearing Enable unbinds and unmaps every pirq.", source=QEMU_TRAD,
+        "clear; up to Xen 4.3.2's and 4.4.0's trees it otherwise only records Enable -- like qemu-xen 4.4 it does "
+        "nothing on disable (pt_msix_disable runs at device reset) -- and from Xen 4.5's (d0395cc4, the twin of "
+        "qemu-xen's c976437c7dba; the stable copies 8a7abb16 and 6ae4e588 are in the xen-4.3.3 and xen-4.4.1 trees, "
+        "row platform.qemu_unmap_pirq_on_msi_disable) clearing Enable unbinds and unmaps every pirq. audit21: the "
+        "text said 'up to Xen 4.4's tree' after audit18 had found the copies in 4.3.3 .. 4.3.4 and 4.4.1 .. 4.4.4 "
+        "(pt_msixctrl_reg_write calls pt_msix_disable there; the model already followed the row).", source=QEMU_TRAD,
         quote="if ((*value & PCI_MSIX_ENABLE) && !(*value & PCI_MSIX_MASK)) pt_msix_update(ptdev); "
               "[xen-4.5.0: else if (!(*value & PCI_MSIX_ENABLE) && ptdev->msix->enabled) pt_msix_disable(ptdev);] "
               "ptdev->msix->enabled = !!(*value & PCI_MSIX_ENABLE);", module="msidbg.model.qemu_pt")
@@ -1146,7 +1156,8 @@ XEN_INTX_DPCI_OLD = Source(X, "RELEASE-4.13.0", "xen/drivers/passthrough/io.c", 
                            "PT_IRQ_TIME_OUT), pt_irq_time_out, pt_irq_guest_eoi, hvm_pirq_eoi (ent->fields.mask)",
                            "4.13..4.15")
 XEN_INTX_EOI_MASKED = Source(X, "eb298f32fa", "xen/drivers/passthrough/x86/hvm.c",
-                             "x86/dpci: EOI interrupt regardless of its masking status", "4.15..")
+                             "x86/dpci: EOI interrupt regardless of its masking status",
+                             "4.15.., 4.14.2.., 4.13.3.. (a3509dcd0f, dc36f72d2a; xen_dpci_eoi_masked)")
 XEN_EOI_TIMER_STOP = Source(X, "359cf6f8a0", "xen/arch/x86/irq.c", "x86/IRQ: don't keep EOI timer running without "
                             "need (desc_guest_eoi: stop_timer); a646da4a3d: bail early when nothing is in flight",
                             "4.13..")

@@ -23,22 +23,25 @@ STARTUP_REACTIVATE = (Source(L, "v4.9", "kernel/irq/chip.c", "irq_startup (irq_d
                       Source(L, "v4.9", "kernel/irq/irqdomain.c", "irq_domain_activate_irq", "..4.9, 4.9.0..4.9.8"))
 IRQ_ACTIVATE = Source(L, "v6.6", "kernel/irq/chip.c", "irq_activate", "4.15..")
 IRQ_STARTUP = Source(L, "826da771291f", "kernel/irq/chip.c", "irq_startup / __irq_startup_managed",
-                     "managed: 4.14..; IRQCHIP_AFFINITY_PRE_STARTUP: 5.14.. (affinity_before_startup)")
+                     "managed: 4.14..; IRQCHIP_AFFINITY_PRE_STARTUP: 5.14.., 5.13.12.., 5.10.60.., 5.4.142.., "
+                     "4.19.205.. (affinity_before_startup)")
 CHIP_STARTUP = Source(L, "v6.6", "kernel/irq/chip.c", "__irq_startup / irq_enable", "all")
 SETUP_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_setup_affinity", "4.13..")
 DO_SET_AFFINITY = Source(L, "v6.6", "kernel/irq/manage.c", "irq_do_set_affinity", "all")
 ONLINE_FILTER = Source(L, "33de0aa4bae9", "kernel/irq/manage.c",
                        "irq_do_set_affinity (the online CPUs of the mask to the chip, else -EINVAL)",
-                       "5.18.., 5.15.81.. (affinity_online_filter)")
+                       "5.18.., 5.15.81.., 5.10.157.. (affinity_online_filter)")
 SET_AFFINITY = Source(L, "baedb87d1b53", "kernel/irq/manage.c",
                       "irq_set_affinity_locked / irq_set_affinity_deactivated",
-                      "stored on inactive irqs: 5.8.. (affinity_on_activate)")
+                      "stored on inactive irqs: 5.8.., 5.7.10.., 5.4.53.., 4.19.134.., 4.14.194.. "
+                      "(affinity_on_activate)")
 SET_AFFINITY_LOCK = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                            "__irq_set_affinity: raw_spin_lock_irqsave(&desc->lock) around irq_set_affinity_locked "
                            "(the chip call included)", "every release modelled (the same lock in 4.x irq_set_affinity)")
 SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c",
                                "apic_set_affinity (WARN_ON_ONCE(!irqd_is_activated(irqd)): -EIO)",
-                               "5.8.. (affinity_on_activate)")
+                               "5.8.., 5.7.10.., 5.4.53.., 4.19.134.. (affinity_on_activate; 4.14.194's copy "
+                               "skipped the x86 part: its legacy allocator has no such check)")
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
               "4.0.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
@@ -47,7 +50,8 @@ HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy ThunderStorms21th/S7-Linux-3
                          "..3.19 (hint_sets_affinity: false)")
 MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
 MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
-                 "force complete for all irqs: 6.10.. (hotplug_force_complete)")
+                 "force complete for all irqs: 6.10.., 6.9.4.., 6.6.33.., 6.1.93.., 5.15.161.., 5.10.219.., "
+                 "5.4.278.., 4.19.316.. (hotplug_force_complete)")
 RESTORE = Source(L, "v6.6", "kernel/irq/cpuhotplug.c", "irq_affinity_online_cpu / irq_restore_affinity_of_irq",
                  "4.14..")
 MANAGED_DEPTH = Source(L, "788019eb559f", "kernel/irq/chip.c + kernel/irq/cpuhotplug.c",
@@ -228,7 +232,8 @@ LEGACY_UNPLUG_CHECK = Source(L, "v4.9", "arch/x86/kernel/irq.c + arch/x86/kernel
                              "check_irq_vectors_for_cpu_disable (-ERANGE), called first by native_cpu_disable",
                              "..4.14 (vector_allocator: legacy; read in a stored 4.x copy, not at the tag)")
 UNPLUG_EXCLUDES_MANAGED = Source(L, "a0b0bad10587", "kernel/irq/matrix.c", "irq_matrix_allocated",
-                                 "6.7.. (4.19.299, 5.4.261, 6.1.63, 6.6.2): cm->allocated - cm->managed_allocated")
+                                 "6.7.. (4.19.299, 5.4.261, 5.10.201, 5.15.139, 6.1.63, 6.5.12, 6.6.2): "
+                                 "cm->allocated - cm->managed_allocated")
 #: the matrix's global reservation count (book-keeping only: irq_matrix_alloc never consults it)
 MATRIX_RESERVE = Source(L, "v6.6", "kernel/irq/matrix.c + arch/x86/kernel/apic/vector.c",
                         "irq_matrix_reserve (the warning at global_reserved == global_available) / irq_matrix_alloc "
@@ -238,13 +243,14 @@ MATRIX_RESERVE = Source(L, "v6.6", "kernel/irq/matrix.c + arch/x86/kernel/apic/v
                         "4.15.. (vector_allocator: matrix; read in a stored 6.x matrix.c and the 4.15+ vector.c copies)")
 LAPIC_ONLINE = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c", "lapic_online", "4.15..")
 MSI_SET_AFFINITY = Source(L, "6f1a4891a592", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
-                          "two-step update 5.6..; which irqs: msi_affinity_update")
+                          "two-step update 5.6.., 5.5.3.., 5.4.19.., 4.19.103..; which irqs: msi_affinity_update")
 MSI_DOMAIN_SET_AFFINITY = Source(L, "v5.5", "kernel/irq/msi.c + arch/x86/kernel/apic/msi.c",
                                  "msi_domain_set_affinity (the PCI-MSI chip's default irq_set_affinity: "
                                  "MSI_FLAG_USE_DEF_CHIP_OPS)", "..5.5 (msi_set_affinity_name: generic); read in "
                                  "the 6f1a4891a592 diff, not at the tag")
 MSI_SET_AFFINITY_NOW = Source(L, "b56ebe7c896d", "arch/x86/kernel/apic/msi.c", "msi_set_affinity",
-                              "6.7.. (and 6.1.66..): !irqd_can_reserve() selects the direct write")
+                              "6.7.. (and 6.6.3.., 6.5.13.., 6.1.66..): !irqd_can_reserve() selects the direct "
+                              "write")
 INTEL_IR = Source(L, "v6.6", "drivers/iommu/intel/irq_remapping.c",
                   "intel_irq_remapping_alloc / intel_irq_remapping_activate / intel_ir_set_affinity", "all")
 #: the stored 6.x tree read (ef75a8878766: send_cleanup_vector, cmpxchg_double); a newer stored tree
@@ -255,7 +261,7 @@ AMD_IR = Source(L, "ef75a8878766", "drivers/iommu/amd/iommu.c",
 #: the 5.4.y stable posting of it was read (its diff shows the older modify_irte_ga)
 AMD_IRTE_CMPXCHG = Source(L, "e52d58d54a32", "drivers/iommu/amd_iommu.c",
                           "modify_irte_ga (iommu/amd: Use cmpxchg_double() when updating 128-bit IRTE)",
-                          "5.9.., 5.4.68.. (kernel.amd_irte_cmpxchg)")
+                          "5.9.., 5.8.8.., 5.4.68.. (kernel.amd_irte_cmpxchg)")
 
 # --- drivers/pci/msi -----------------------------------------------------------------------------------
 MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
@@ -263,7 +269,8 @@ MSI_CORE = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
                   "5.17.. (drivers/pci/msi.c before)")
 MSIX_INIT = Source(L, "3c69140734a2", "drivers/pci/msi/msi.c",
                    "msix_capability_init / msix_prepare_msi_desc / msix_mask_all / pci_msix_shutdown",
-                   "5.14.. (msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
+                   "5.14.., 5.13.12.., 5.10.60.., 5.4.142.., 4.19.205.., 4.14.245.., 4.9.281.., 4.4.282.. "
+                   "(msix_enable_first); masks: msix_mask_all; out_disable: msix_error_clears_maskall")
 #: audit17: the inverted test of 5.17 .. 6.0, read in the fix's posting and Bjorn Helgaas' log of it
 MSIX_CTRL_INVERTED = Source(L, "2b96f92ca425", "drivers/pci/msi/msi.c",
                             "msix_setup_msi_descs ('if (!desc.pci.msi_attrib.can_mask)' from 71020a3c0dff, restored)",
@@ -354,7 +361,8 @@ reading("kernel.pci.enable-master",
 reading("kernel.affinity.stored-before-request",
         "request_irq.affinity = irq_set_affinity() before request_irq(): on an irq that is not activated yet the "
         "vector domain does nothing and activation later places the vector inside the stored mask (before "
-        "baedb87d1b53, 5.8, a non-pcntxt chip recorded a pending move instead).",
+        "baedb87d1b53 -- 5.8; 5.7.10, 5.4.53, 4.19.134, 4.14.194 -- a non-pcntxt chip recorded a pending move "
+        "instead).",
         source=(VECTOR, SET_AFFINITY), module=M,
         quote="For inactive interrupts which use managed or reservation mode there is no point in going through "
         "the vector assignment right now as the activation will assign a vector which fits the destination "
@@ -375,7 +383,9 @@ reading("kernel.irq.startup-reactivates",
         "domain->ops->activate(domain, irq_data);")
 reading("kernel.affinity.startup-order",
         "Normal irqs run irq_setup_affinity() before __irq_startup() only with IRQCHIP_AFFINITY_PRE_STARTUP "
-        "(5.14); managed irqs always apply their mask first.", source=IRQ_STARTUP, module=M,
+        "(5.14; the stable copies in 5.13.12, 5.10.60, 5.4.142 and 4.19.205, as row kernel.affinity_before_startup "
+        "has them -- audit21: the reading named 5.14 only); managed irqs always apply their mask first.",
+        source=IRQ_STARTUP, module=M,
         quote="if (d->chip->flags & IRQCHIP_AFFINITY_PRE_STARTUP) irq_setup_affinity(desc); ret = "
         "__irq_startup(desc); ... case IRQ_STARTUP_MANAGED: irq_do_set_affinity(d, aff, false); ret = "
         "__irq_startup(desc);")
@@ -514,7 +524,7 @@ reading("kernel.proc.dir-at-request",
 reading("kernel.affinity.mask-as-given",
         "irq_set_affinity() keeps the caller's mask as it is, offline CPUs included, whether it stores it, records "
         "it as the pending move or hands it to irq_do_set_affinity(), which stores it as the irq's affinity; the "
-        "chip gets only its online CPUs from 33de0aa4bae9 (5.18).", source=(SET_AFFINITY, BUSY_PENDING, ONLINE_FILTER),
+        "chip gets only its online CPUs from 33de0aa4bae9 (5.18; 5.15.81, 5.10.157).", source=(SET_AFFINITY, BUSY_PENDING, ONLINE_FILTER),
         module=M, quote="irqd_set_move_pending(data); irq_copy_pending(desc, mask); ... /* Make sure we only "
         "provide online CPUs to the irqchip */")
 reading("kernel.hotplug.unplug-vector-check",
@@ -700,7 +710,8 @@ ISA_MIGRATE = (Source(L, "v4.9", "arch/x86/kernel/irq.c", "fixup_irqs (irq_has_a
                       "the pin, requested or not)", "..4.14 (vector_allocator: legacy)"))
 IOAPIC_MOVE_MASKED = Source(L, "df4393424af3", "arch/x86/kernel/apic/io_apic.c",
                             "ioapic_irqd_mask / ioapic_irqd_unmask ('x86/ioapic: Prevent inconsistent state when "
-                            "moving an interrupt')", "5.5.. (ioapic_move_keeps_masked)")
+                            "moving an interrupt')", "5.5.., 5.4.7.., 4.19.92.., 4.14.161.., 4.9.208.., 4.4.208.. "
+                            "(ioapic_move_keeps_masked)")
 FASTEOI = Source(L, "v6.6", "kernel/irq/chip.c", "handle_fasteoi_irq / cond_unmask_eoi_irq",
                  "all (the IRQS_PENDING resend when in progress elsewhere is for chips that ask for it: not x86)")
 NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_interrupt / __report_bad_irq",
@@ -710,7 +721,8 @@ NOTE_INTERRUPT = (Source(L, "08c51f5bddc8", "kernel/irq/spurious.c", "note_inter
                          "5.13.. (note_interrupt_counts: unhandled); before: every interrupt counted"))
 TIMERS_DEAD = Source(L, "v6.6", "kernel/time/timer.c", "timers_dead_cpu / migrate_timer_list", "all")
 SPURIOUS_POLL = Source(L, "08c51f5bddc8", "kernel/irq/spurious.c",
-                       "poll_spurious_irqs / try_one_irq (force; raw_spin_lock(&desc->lock) first)", "all")
+                       "poll_spurious_irqs / try_one_irq (force; desc->lock first: guard(raw_spinlock) here, "
+                       "raw_spin_lock(&desc->lock) in the 2.6.39-era copy 009b4c3b8ad5)", "all")
 #: irqfixup / irqpoll (kernleads): read in the stored spurious.c 08c51f5bddc8 (2025) and a 2.6.39-era copy
 #: (009b4c3b8ad5); irq_wait_for_poll in a 4.x-era copy (irqd_irq_inprogress) and irq_may_run / irq_check_poll in
 #: 6.x-era chip.c copies (handle_fasteoi_irq's irqd_needs_resend_when_in_progress: 6.6); tglx's 2025 rework
@@ -1230,9 +1242,10 @@ reading("kernel.vector.shutdown-slot",
         quote="-\tper_cpu(vector_irq, apicd->cpu)[vector] = VECTOR_UNUSED; +\tper_cpu(vector_irq, apicd->cpu)[vector] "
         "= VECTOR_SHUTDOWN; ... -\t\tif (desc != VECTOR_RETRIGGERED) { +\t\tif (desc != VECTOR_RETRIGGERED && desc "
         "!= VECTOR_SHUTDOWN) {")
-SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt", "5.3..")
+SPURIOUS_NO_EOI = Source(L, "f8a8fe61fec8", "arch/x86/kernel/apic/apic.c", "smp_spurious_interrupt",
+                         "5.3.., 5.2.2.., 5.1.19.., 4.19.60..")
 reading("kernel.entry.spurious-no-eoi",
-        "From f8a8fe61fec8 (5.3) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
+        "From f8a8fe61fec8 (5.3; 5.2.2, 5.1.19, 4.19.60) a message on vector 0xff is handled as a real APIC spurious interrupt and not "
         "acknowledged: its ISR bit stays set and blocks every vector of that CPU; before, the ISR bit was "
         "found set and EOId.", source=SPURIOUS_NO_EOI, module=M,
         quote="/* If this is a spurious interrupt then do not acknowledge */ if (vector == SPURIOUS_APIC_VECTOR) { "
@@ -1524,9 +1537,13 @@ reading("kernel.lock.try-one-irq",
         "CPU holds the lock (its flow handler, irq_set_affinity's chip call, disable_irq's irqsave section). "
         "handle_irq_event drops the lock around the actions. A flow handler on another CPU that finds the irq "
         "polled (IRQS_POLL_INPROGRESS) waits in irq_wait_for_poll until the poll is done, then runs the actions "
-        "unless the irq is disabled or has none (kernleads; handle_fasteoi_irq: only shared INTx irqs are polled).",
+        "unless the irq is disabled or has none (kernleads; handle_fasteoi_irq: only shared INTx irqs are polled). "
+        "audit21: the quote was the 2.6.39-era copy's (009b4c3b8ad5: 'irqreturn_t ret = IRQ_NONE; ... "
+        "raw_spin_lock(&desc->lock);'), not the cited 08c51f5bddc8, which takes the same lock for the whole "
+        "function with guard(raw_spinlock): the behaviour is the same.",
         source=SPURIOUS_POLL, module=M,
-        quote="irqreturn_t ret = IRQ_NONE; struct irqaction *action; raw_spin_lock(&desc->lock);")
+        quote="static bool try_one_irq(struct irq_desc *desc, bool force) { struct irqaction *action; bool ret = "
+        "false; guard(raw_spinlock)(&desc->lock);")
 
 reading("kernel.vector.global-reservation",
         "A non-managed irq's reservation (reserve_irq_vector_locked at allocation and at deactivation) is a count, "
