@@ -543,31 +543,54 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     k.emitted = before or noted
     P = k.eng.prov
     prog = k.frame.get("prog")
-    if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh \
-            and (site in ("irq_set_affinity", "the flow handler") or prog == "handle_fasteoi_irq"):
+    if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh and site:
         # provenance (the first, noted poll): the interrupt this CPU took is held until the holder's unlock -- what a
-        # driver waiting for it (a doorbell's timeout) links, and through it the action whose irq_set_affinity
-        # holds the lock (kernlock). handle_fasteoi_irq (why26: no node) links any holder: a task's action (its
-        # irq_set_affinity, disable_irq / enable_irq section), another CPU's flow handler's interrupt (its accept);
-        # handle_edge_irq behind another CPU's flow handler links that interrupt too (why26, heldout_why13 k08)
-        if site == "the flow handler":
-            ahead = _flow_interrupt(k.w.cpus[held], desc.irq, None)
-            if ahead >= 0:
-                P.dep(PC.D_LOCK, ahead)
-        else:
-            action = k.w.cpus[held].proc.get("action", -1)
-            if action is not None and action >= 0:
-                P.dep(PC.D_LOCK, PK.key(PK.ACTION, action))
+        # driver waiting for it (a doorbell's timeout) links, and through it the holder (``_holder_dep``): the action
+        # whose irq_set_affinity (kernlock), disable_irq / enable_irq or free_irq section holds the lock, another
+        # CPU's flow handler's interrupt (its accept: why26, heldout_why13 k08), the poll or misrouted interrupt whose
+        # try_one_irq holds it. why28: handle_edge_irq recorded a node behind irq_set_affinity and a flow handler
+        # only -- behind free_irq (kernfid2 s07 on 5.2), disable_irq or enable_irq its spin's answer was its own
+        # interrupt path; and behind try_one_irq handle_fasteoi_irq linked the poll CPU's running action, if any
+        _holder_dep(k, P, desc, held, site, PC.D_LOCK)
         _spin_node(k, P, desc, prog, f"CPU{held} is in {site}" + (" (its chip call under raw_spin_lock_irqsave)"
                                                                   if site == "irq_set_affinity" else ""))
     elif noted and site == "the flow handler" and k.ctx is k.cpu.proc:
         task_behind_flow(k, desc, held)
     elif noted and k.ctx is k.cpu.proc:
-        _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}")
+        _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}", site)
     return True
 
 
-def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: str) -> None:
+def _holder_dep(k: Any, P: Any, desc: Any, cpu: int, site: str, code: Any) -> bool:
+    """Note, for the next node, what CPU ``cpu`` holding this irq's desc->lock at ``site`` (``lock_site``) does:
+    a flow handler's interrupt (its accept), try_one_irq's caller -- the poll_spurious_irq_timer expiry whose
+    poll_spurious_irqs runs it, or the interrupt whose misrouted_irq does (its accept) --, else the scenario action
+    running the task's section (irq_set_affinity, disable_irq / enable_irq, free_irq). False when there is none to
+    name (the section's task is no scenario action)."""
+    c = k.w.cpus[cpu]
+    if site == "the flow handler":
+        ahead = _flow_interrupt(c, desc.irq, None)
+    elif site == "try_one_irq":
+        # kernel/irq/spurious.c: try_one_irq runs from poll_spurious_irqs (the timer softirq, at the bottom of that
+        # CPU's interrupt stack here) or from misrouted_irq in another irq's flow handler (note_interrupt, irqfixup)
+        stack = c.irq.stack
+        if stack and stack[0]["prog"] == "poll_spurious_irqs":
+            run = P.poll_run.get(cpu, -1)
+            if run < 0:
+                return False
+            P.dep_writer(code, PK.key(PK.SPOLL, 0), run)
+            return True
+        ahead = _bottom_interrupt(c)
+    else:
+        action = c.proc.get("action", -1)
+        ahead = PK.key(PK.ACTION, action) if action is not None and action >= 0 else -1
+    if ahead < 0:
+        return False
+    P.dep(code, ahead)
+    return True
+
+
+def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: str, site: str = "") -> None:
     """Provenance of a task's first poll on desc->lock behind CPU ``cpu``'s task (the holder: its irq_set_affinity,
     disable_irq / enable_irq or free_irq section; or the task queued first, ``flow`` None) or behind the flow handler
     ``flow`` queued first: a ``lock.wait`` node that writes nothing, linking (``code``: held by / queued for first by)
@@ -577,15 +600,13 @@ def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: st
     P = k.eng.prov
     if not (P.on and k.eng.fresh):
         return
-    c = k.w.cpus[cpu]
     if flow is not None:
-        ahead = _flow_interrupt(c, desc.irq, flow)
-    else:
-        action = c.proc.get("action", -1)
-        ahead = PK.key(PK.ACTION, action) if action is not None and action >= 0 else -1
-    if ahead < 0:
+        ahead = _flow_interrupt(k.w.cpus[cpu], desc.irq, flow)
+        if ahead < 0:
+            return
+        P.dep(code, ahead)
+    elif not _holder_dep(k, P, desc, cpu, site, code):     # (why28: behind try_one_irq, the poll or interrupt)
         return
-    P.dep(code, ahead)
     P.write(PC.LOCK_WAIT, PK.key(PK.WAIT, k.cpu_id), cpu,
             note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: {why}")
 
@@ -675,6 +696,21 @@ def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:
     stack = c.irq.stack
     if not any((f["prog"] == prog if prog is not None else f["prog"] in FLOW) and f["locals"].get("irq") == irq
                for f in stack):
+        return -1
+    bottom = stack[0]["locals"]
+    vector = bottom.get("vector")
+    if isinstance(vector, int) and vector >= 0:
+        return PK.key(PK.ISR, PK.cpu_vec(c.id, vector))
+    if bottom.get("upcall"):
+        return PK.key(PK.CALLBACK, c.id)
+    return -1
+
+
+def _bottom_interrupt(c: Any) -> int:
+    """The provenance key of the interrupt at the bottom of CPU ``c``'s interrupt stack (its accept, or a xen-pv
+    upcall's callback), as ``_flow_interrupt`` names it without asking which flow handler runs; -1: none."""
+    stack = c.irq.stack
+    if not stack:
         return -1
     bottom = stack[0]["locals"]
     vector = bottom.get("vector")
