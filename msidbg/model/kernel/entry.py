@@ -213,12 +213,40 @@ def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: 
         # the xHCI's message or its move)
         P.dep(PC.D_CAUSE, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
+        if P.on and k.eng.fresh:
+            # the IRR bit holds one bit a vector: when another device's message set it again since (the other irq
+            # that has the vector here: why28 n03, xhci1 streaming on CPU3's 0x22), its last writer -- what the
+            # accept links -- is that message; the sender's own message is an earlier set of the bit
+            own = _sender_irr(k, P, c.id, v, d)
+            if own >= 0:
+                P.dep_writer(PC.D_RETRIG, PK.key(PK.IRR, PK.cpu_vec(c.id, v)), own)
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         also = ("which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
                 if alone is not None else "its level line's actions (whatever they find asserted)")
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
                                  f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
                                  f"{idx}'s handler, {also} (spurious)")
+
+
+def _sender_irr(k: Any, P: Any, cpu: int, v: int, dev: str) -> int:
+    """The record of the message of ``dev`` that set ``v`` in CPU ``cpu``'s IRR, when a message of another device set
+    the bit since (walking the bit's earlier sets, at most 64, back to the latest one whose event is ``dev``'s
+    message); -1 when the bit's last writer is ``dev``'s own message, or none is found."""
+    log = k.eng.log
+    w = P.writer(PK.key(PK.IRR, PK.cpu_vec(cpu, v)))
+    first = True
+    for _ in range(64):
+        if w < 0:
+            return -1
+        ev = P.event(w)
+        if ev <= log.base or ev > len(log):
+            return -1
+        e = log.event(ev)
+        if e.kind == "msi.msg" and e.dev == dev:
+            return -1 if first else w
+        first = False
+        w = P.prev(w)
+    return -1
 
 
 _PIC_CASCADE_IRQ = 2
