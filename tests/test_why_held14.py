@@ -214,3 +214,23 @@ def test_the_new_stray_link_changes_nothing_the_model_does() -> None:
     off.run_sync()
     assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols)
     assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w)
+
+
+def test_a_topology_pair_parts_where_the_missing_device_is_probed(tmp_path: Path) -> None:
+    """n03 (5.5.2) against itself without xhci1 (its device entry, its probe, its stream and its move): the files'
+    ``run:`` lists differ, so the worlds' ``actions`` differ in length and each CPU's action queue in its indices from
+    event 0. The runs part where CPU1 probes xhci1 (A #83) -- B's CPU1 has nothing to do until the offline's stop
+    machine (#929). whyheld28: ``actions`` compared whole read as a new difference at event 1 (the first action's start,
+    the same in both), and the same file with the queue compared by index at event 67 (the queue's head after nvme0's
+    probe): "the same event in both; the state it left differs", at neither place the runs part."""
+    src = HELD / "n03-torn-two-xhci-hotplug-k552.yaml"
+    one = tmp_path / "n03-one-xhci.yaml"
+    one.write_text("".join(line for line in src.read_text().splitlines(keepends=True) if "xhci1" not in line))
+    r = diff_files(str(src), str(one))
+    d = r.first
+    assert d is not None and not d.state_only
+    assert (d.context, d.a, d.b) == ("cpu1.proc", 83, 929)
+    assert d.a_info["fields"] == {"action": 2, "do": "probe"}
+    assert d.switches["devices.xhci1"] == {"a": "present", "b": "absent"}
+    xhci0 = {k: v for k, v in r.outcome_b["devices"]["xhci0"].items() if k != "hits"}
+    assert xhci0 == summary_outcome(str(one))["xhci0"]
