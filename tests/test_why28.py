@@ -88,11 +88,29 @@ def test_the_new_records_change_nothing_the_model_does() -> None:
     from msidbg.scenario import load_scenario
     from msidbg.sim.world import state_hash
 
-    for path in [WHY28 / "e01-edge-behind-enable-irq-k66.yaml", LOCKS27 / "m01-try-one-irq-pending-holds-lock-k66.yaml",
-                 LOCKS26 / "l01-fasteoi-out-holds-lock-k66.yaml"]:
+    for path in [WHY28 / "e01-edge-behind-enable-irq-k66.yaml", WHY28 / "e02-poll-behind-disable-nosync-k61.yaml",
+                 LOCKS27 / "m01-try-one-irq-pending-holds-lock-k66.yaml", LOCKS26 / "l01-fasteoi-out-holds-lock-k66.yaml"]:
         scn = load_scenario(str(path))
         on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
         on.run_sync()
         off.run_sync()
         assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
         assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+
+
+def test_the_polls_try_one_irq_behind_a_task_links_the_task() -> None:
+    """why28 e02 (6.1): poll_spurious_irqs on CPU1 comes to the 'nobody cared' irq 16 while CPU0's disable_irq_nosync
+    holds its desc->lock: try_one_irq's first poll is a ``lock.wait`` on ``irqs[16].disabled`` <- "waits for desc->lock,
+    held by" the disable_irq_nosync action; the poll run (the timer's expiry) is the branch. Before: no node, the
+    event's answer was empty ("no tracked value recorded here")."""
+    s = ran("e02-poll-behind-disable-nosync-k61", WHY28)
+    (spin,) = _spins(s)
+    assert s.event(spin).fields["prog"] == "poll_spurious_irqs"
+    why = s.why(spin)
+    assert [(lk.event, lk.link, lk.path) for lk in why.chain] == [
+        (spin, "lock.wait", "irqs[16].disabled"), (spin - 3, "action.start", "actions[2]")]
+    assert why.chain[0].reason.endswith("poll_spurious_irqs (try_one_irq) of irq 16 spins on desc->lock: CPU0 is in "
+                                        "disable_irq_nosync")
+    assert why.chain[1].relation == "waits for desc->lock, held by"
+    assert [(b[0].link, b[0].relation) for b in why.chain[0].branches] == [
+        ("irq.poll", "in the poll (poll_spurious_irqs) run by")]

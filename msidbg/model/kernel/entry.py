@@ -562,6 +562,14 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
         elif noted and k.ctx is k.cpu.proc:
             _task_wait(k, desc, first, lead[2] if who == "flow handler" else None, PC.D_LOCK_QUEUED,
                        f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
+        elif noted and prog in TRY_ONE and P.on and k.eng.fresh:
+            if who == "task":
+                _holder_dep(k, P, desc, first, "", PC.D_LOCK_QUEUED)
+            else:
+                ahead = _flow_interrupt(k.w.cpus[first], desc.irq, lead[2])
+                if ahead >= 0:
+                    P.dep(PC.D_LOCK_QUEUED, ahead)
+            _poll_wait(k, P, desc, prog, f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
@@ -586,7 +594,20 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
         task_behind_flow(k, desc, held)
     elif noted and k.ctx is k.cpu.proc:
         _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}", site)
+    elif noted and prog in TRY_ONE and P.on and k.eng.fresh and site:
+        _holder_dep(k, P, desc, held, site, PC.D_LOCK)
+        _poll_wait(k, P, desc, prog, f"CPU{held} is in {site}")
     return True
+
+
+def _poll_wait(k: Any, P: Any, desc: Any, prog: str, why: str) -> None:
+    """The node of try_one_irq's first poll on desc->lock (kernel/irq/spurious.c: its raw_spin_lock, run by
+    poll_spurious_irqs or misrouted_irq in this CPU's interrupt context) behind a holder or the locker queued first,
+    noted by the caller: a ``lock.wait`` that writes nothing, on the polled irq (``irqs[N].disabled``, what the poll
+    looks for) -- the caller's own context (the timer expiry, the misrouted interrupt) is linked as for any step.
+    why28: none, the spin's event had no answer at all ("no tracked value recorded here")."""
+    P.write(PC.LOCK_WAIT, PK.key(PK.IRQDIS, desc.irq), k.cpu_id,
+            note=f"{prog} (try_one_irq) of irq {desc.irq} spins on desc->lock: {why}")
 
 
 def _holder_dep(k: Any, P: Any, desc: Any, cpu: int, site: str, code: Any) -> bool:
