@@ -234,3 +234,16 @@ def test_a_topology_pair_parts_where_the_missing_device_is_probed(tmp_path: Path
     assert d.switches["devices.xhci1"] == {"a": "present", "b": "absent"}
     xhci0 = {k: v for k, v in r.outcome_b["devices"]["xhci0"].items() if k != "hits"}
     assert xhci0 == summary_outcome(str(one))["xhci0"]
+
+
+def test_the_5151_5153_pair_on_bare_metal_never_parts(tmp_path: Path) -> None:
+    """The same three rows as n05 (5.15.1 / 5.15.3), on bare metal: pci_msi_ignore_mask is 0 there, so can_mask is
+    true either way and every step is the same -- no divergence, the same outcome, the rows listed as what differs."""
+    from tests.why_helpers import SCN
+    src = (SCN / "msix-write-while-unmasked.yaml").read_text()
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(src.replace('version: "5.13"', 'version: "5.15.1"'))
+    b.write_text(src.replace('version: "5.13"', 'version: "5.15.3"'))
+    r = diff_files(str(a), str(b))
+    assert r.first is None and r.same_outcome
+    assert {"msi_update_mask_can_mask", "msix_ctrl_read_can_mask", "msix_vector_ctrl_ignore_mask"} <= set(r.switches)
