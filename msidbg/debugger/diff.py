@@ -549,10 +549,21 @@ def first_state_difference(a: Run, b: Run, before: int) -> tuple[int, dict[str, 
     if hi < 1:
         return None
     base = state_difference(_state_of(a, 0), _state_of(b, 0))
+    # a part that differs from event 0 stays apart: a path inside it (or holding it) is no new difference. whyheld28:
+    # only the same path with the same two values was left out, so a list the files' ``run:`` lists make different in
+    # length (``actions``, a CPU's action ``queue``), compared whole, read as new at any step that changed an element
+    # both runs share -- a pair differing in a device and its actions "parted" at event 1, the first action's start
+    # (an element of a list -- ``cpus[0].queue[3]``, action indices that differ with the ``run:`` lists -- marks its
+    # list: the queue's head differs too once the first, shared action is popped)
+    known = tuple(set(base) | {q[:q.rindex("[")] for q in base if q.endswith("]") and "[" in q})
+
+    def old(p: str) -> bool:
+        return any(p == q or p.startswith(q) and p[len(q)] in ".[" or q.startswith(p) and q[len(p)] in ".["
+                   for q in known)
 
     def new(e: int) -> dict[str, tuple[Any, Any]]:
         got = state_difference(_state_of(a, e), _state_of(b, e))
-        return {p: v for p, v in got.items() if base.get(p) != v}
+        return {p: v for p, v in got.items() if base.get(p) != v and not old(p)}
 
     # the fingerprints' candidates first (why26): a difference that appears and vanishes again inside the
     # prefix is seen at the step that made it; the event it belongs to (or, for a step before any event of

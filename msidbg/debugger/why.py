@@ -131,7 +131,9 @@ _MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD, 
 
 #: what kept a held signal from ever being released (the driver never set the entry up; its managed irq was left shut
 #: down), and a lock's holder: before the other links (``Builder.deps``)
-_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN})
+#: (why28: a retriggered message taken on its old CPU -- the sender's own IRR set before the accept, which links the
+#: bit's last writer, another device's message)
+_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN, C.D_RETRIG})
 
 
 class Builder:

@@ -288,6 +288,10 @@ LOCK_WAIT = _c("lock.wait", True, "{who}: {note}", writes=False)
 #: later INTx# assert overwrote before the release (why27: the run linked the newest assert only)
 D_SPUN = _c("spun", False, "after its flow handler spun on desc->lock")
 
+#: a message msi_set_affinity retriggered, taken on the old CPU where another irq's message set the vector's IRR bit again
+#: since: the sender's own message, an earlier set of the bit (why28: the accept linked the other device's message)
+D_RETRIG = _c("retriggered", False, "the message that stayed in this CPU's IRR (retriggered to the new CPU)")
+
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
 ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})

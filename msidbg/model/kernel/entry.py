@@ -213,12 +213,40 @@ def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: 
         # the xHCI's message or its move)
         P.dep(PC.D_CAUSE, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         P.dep(PC.D_SLOT, PK.key(PK.VECIRQ, PK.cpu_vec(c.id, v)))
+        if P.on and k.eng.fresh:
+            # the IRR bit holds one bit a vector: when another device's message set it again since (the other irq
+            # that has the vector here: why28 n03, xhci1 streaming on CPU3's 0x22), its last writer -- what the
+            # accept links -- is that message; the sender's own message is an earlier set of the bit
+            own = _sender_irr(k, P, c.id, v, d)
+            if own >= 0:
+                P.dep_writer(PC.D_RETRIG, PK.key(PK.IRR, PK.cpu_vec(c.id, v)), own)
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         also = ("which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
                 if alone is not None else "its level line's actions (whatever they find asserted)")
         k.hit(hits.IRQ_SPURIOUS, f"CPU{c.id} vector {v:#x}: {d} vector {i}'s message stayed in this CPU's IRR "
                                  f"after msi_set_affinity retriggered it to the new CPU; it runs {dev} vector "
                                  f"{idx}'s handler, {also} (spurious)")
+
+
+def _sender_irr(k: Any, P: Any, cpu: int, v: int, dev: str) -> int:
+    """The record of the message of ``dev`` that set ``v`` in CPU ``cpu``'s IRR, when a message of another device set
+    the bit since (walking the bit's earlier sets, at most 64, back to the latest one whose event is ``dev``'s
+    message); -1 when the bit's last writer is ``dev``'s own message, or none is found."""
+    log = k.eng.log
+    w = P.writer(PK.key(PK.IRR, PK.cpu_vec(cpu, v)))
+    first = True
+    for _ in range(64):
+        if w < 0:
+            return -1
+        ev = P.event(w)
+        if ev <= log.base or ev > len(log):
+            return -1
+        e = log.event(ev)
+        if e.kind == "msi.msg" and e.dev == dev:
+            return -1 if first else w
+        first = False
+        w = P.prev(w)
+    return -1
 
 
 _PIC_CASCADE_IRQ = 2
@@ -534,6 +562,14 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
         elif noted and k.ctx is k.cpu.proc:
             _task_wait(k, desc, first, lead[2] if who == "flow handler" else None, PC.D_LOCK_QUEUED,
                        f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
+        elif noted and prog in TRY_ONE and P.on and k.eng.fresh:
+            if who == "task":
+                _holder_dep(k, P, desc, first, "", PC.D_LOCK_QUEUED)
+            else:
+                ahead = _flow_interrupt(k.w.cpus[first], desc.irq, lead[2])
+                if ahead >= 0:
+                    P.dep(PC.D_LOCK_QUEUED, ahead)
+            _poll_wait(k, P, desc, prog, f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first")
         return True
     queue_for_lock(k, desc, me)
     site = lock_site(k.w, desc, held)
@@ -543,31 +579,67 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
     k.emitted = before or noted
     P = k.eng.prov
     prog = k.frame.get("prog")
-    if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh \
-            and (site in ("irq_set_affinity", "the flow handler") or prog == "handle_fasteoi_irq"):
+    if noted and prog in _SPIN_NODE_FLOWS and P.on and k.eng.fresh and site:
         # provenance (the first, noted poll): the interrupt this CPU took is held until the holder's unlock -- what a
-        # driver waiting for it (a doorbell's timeout) links, and through it the action whose irq_set_affinity
-        # holds the lock (kernlock). handle_fasteoi_irq (why26: no node) links any holder: a task's action (its
-        # irq_set_affinity, disable_irq / enable_irq section), another CPU's flow handler's interrupt (its accept);
-        # handle_edge_irq behind another CPU's flow handler links that interrupt too (why26, heldout_why13 k08)
-        if site == "the flow handler":
-            ahead = _flow_interrupt(k.w.cpus[held], desc.irq, None)
-            if ahead >= 0:
-                P.dep(PC.D_LOCK, ahead)
-        else:
-            action = k.w.cpus[held].proc.get("action", -1)
-            if action is not None and action >= 0:
-                P.dep(PC.D_LOCK, PK.key(PK.ACTION, action))
+        # driver waiting for it (a doorbell's timeout) links, and through it the holder (``_holder_dep``): the action
+        # whose irq_set_affinity (kernlock), disable_irq / enable_irq or free_irq section holds the lock, another
+        # CPU's flow handler's interrupt (its accept: why26, heldout_why13 k08), the poll or misrouted interrupt whose
+        # try_one_irq holds it. why28: handle_edge_irq recorded a node behind irq_set_affinity and a flow handler
+        # only -- behind free_irq (kernfid2 s07 on 5.2), disable_irq or enable_irq its spin's answer was its own
+        # interrupt path; and behind try_one_irq handle_fasteoi_irq linked the poll CPU's running action, if any
+        _holder_dep(k, P, desc, held, site, PC.D_LOCK)
         _spin_node(k, P, desc, prog, f"CPU{held} is in {site}" + (" (its chip call under raw_spin_lock_irqsave)"
                                                                   if site == "irq_set_affinity" else ""))
     elif noted and site == "the flow handler" and k.ctx is k.cpu.proc:
         task_behind_flow(k, desc, held)
     elif noted and k.ctx is k.cpu.proc:
-        _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}")
+        _task_wait(k, desc, held, None, PC.D_LOCK, f"CPU{held} is in {site}", site)
+    elif noted and prog in TRY_ONE and P.on and k.eng.fresh and site:
+        _holder_dep(k, P, desc, held, site, PC.D_LOCK)
+        _poll_wait(k, P, desc, prog, f"CPU{held} is in {site}")
     return True
 
 
-def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: str) -> None:
+def _poll_wait(k: Any, P: Any, desc: Any, prog: str, why: str) -> None:
+    """The node of try_one_irq's first poll on desc->lock (kernel/irq/spurious.c: its raw_spin_lock, run by
+    poll_spurious_irqs or misrouted_irq in this CPU's interrupt context) behind a holder or the locker queued first,
+    noted by the caller: a ``lock.wait`` that writes nothing, on the polled irq (``irqs[N].disabled``, what the poll
+    looks for) -- the caller's own context (the timer expiry, the misrouted interrupt) is linked as for any step.
+    why28: none, the spin's event had no answer at all ("no tracked value recorded here")."""
+    P.write(PC.LOCK_WAIT, PK.key(PK.IRQDIS, desc.irq), k.cpu_id,
+            note=f"{prog} (try_one_irq) of irq {desc.irq} spins on desc->lock: {why}")
+
+
+def _holder_dep(k: Any, P: Any, desc: Any, cpu: int, site: str, code: Any) -> bool:
+    """Note, for the next node, what CPU ``cpu`` holding this irq's desc->lock at ``site`` (``lock_site``) does:
+    a flow handler's interrupt (its accept), try_one_irq's caller -- the poll_spurious_irq_timer expiry whose
+    poll_spurious_irqs runs it, or the interrupt whose misrouted_irq does (its accept) --, else the scenario action
+    running the task's section (irq_set_affinity, disable_irq / enable_irq, free_irq). False when there is none to
+    name (the section's task is no scenario action)."""
+    c = k.w.cpus[cpu]
+    if site == "the flow handler":
+        ahead = _flow_interrupt(c, desc.irq, None)
+    elif site == "try_one_irq":
+        # kernel/irq/spurious.c: try_one_irq runs from poll_spurious_irqs (the timer softirq, at the bottom of that
+        # CPU's interrupt stack here) or from misrouted_irq in another irq's flow handler (note_interrupt, irqfixup)
+        stack = c.irq.stack
+        if stack and stack[0]["prog"] == "poll_spurious_irqs":
+            run = P.poll_run.get(cpu, -1)
+            if run < 0:
+                return False
+            P.dep_writer(code, PK.key(PK.SPOLL, 0), run)
+            return True
+        ahead = _bottom_interrupt(c)
+    else:
+        action = c.proc.get("action", -1)
+        ahead = PK.key(PK.ACTION, action) if action is not None and action >= 0 else -1
+    if ahead < 0:
+        return False
+    P.dep(code, ahead)
+    return True
+
+
+def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: str, site: str = "") -> None:
     """Provenance of a task's first poll on desc->lock behind CPU ``cpu``'s task (the holder: its irq_set_affinity,
     disable_irq / enable_irq or free_irq section; or the task queued first, ``flow`` None) or behind the flow handler
     ``flow`` queued first: a ``lock.wait`` node that writes nothing, linking (``code``: held by / queued for first by)
@@ -577,15 +649,13 @@ def _task_wait(k: Any, desc: Any, cpu: int, flow: str | None, code: Any, why: st
     P = k.eng.prov
     if not (P.on and k.eng.fresh):
         return
-    c = k.w.cpus[cpu]
     if flow is not None:
-        ahead = _flow_interrupt(c, desc.irq, flow)
-    else:
-        action = c.proc.get("action", -1)
-        ahead = PK.key(PK.ACTION, action) if action is not None and action >= 0 else -1
-    if ahead < 0:
+        ahead = _flow_interrupt(k.w.cpus[cpu], desc.irq, flow)
+        if ahead < 0:
+            return
+        P.dep(code, ahead)
+    elif not _holder_dep(k, P, desc, cpu, site, code):     # (why28: behind try_one_irq, the poll or interrupt)
         return
-    P.dep(code, ahead)
     P.write(PC.LOCK_WAIT, PK.key(PK.WAIT, k.cpu_id), cpu,
             note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: {why}")
 
@@ -675,6 +745,21 @@ def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:
     stack = c.irq.stack
     if not any((f["prog"] == prog if prog is not None else f["prog"] in FLOW) and f["locals"].get("irq") == irq
                for f in stack):
+        return -1
+    bottom = stack[0]["locals"]
+    vector = bottom.get("vector")
+    if isinstance(vector, int) and vector >= 0:
+        return PK.key(PK.ISR, PK.cpu_vec(c.id, vector))
+    if bottom.get("upcall"):
+        return PK.key(PK.CALLBACK, c.id)
+    return -1
+
+
+def _bottom_interrupt(c: Any) -> int:
+    """The provenance key of the interrupt at the bottom of CPU ``c``'s interrupt stack (its accept, or a xen-pv
+    upcall's callback), as ``_flow_interrupt`` names it without asking which flow handler runs; -1: none."""
+    stack = c.irq.stack
+    if not stack:
         return -1
     bottom = stack[0]["locals"]
     vector = bottom.get("vector")
