@@ -257,3 +257,17 @@ def test_v27_legacy_offline_check_misses_full_cpu() -> None:
     assert len(_notes(eng, "vector assignment failed")) == 204
     assert _hit_details(eng, hits.IRQ_LOST) == ["eth0 vector 392: 1 signal(s) were sent to CPU1, which is offline"]
     assert [(e.cpu, e.fields["index"]) for e in _events(eng, "irq.handler")] == [(1, 392)]
+
+
+# v28/v29 (4 CPUs, two moves 300 us apart): 6.5's cleanup IPI frees CPU1's vector at CPU2's first interrupt, the
+# second move is applied at the 1.4 ms interrupt; 6.6's cleanup timer (armed 1.2004 ms, one jiffy = 4 ms) frees it
+# at 5.2008 ms, after the 5.2 ms interrupt's attempt: 39 -EBUSY (1.4 .. 5.2 ms, a33a5d2d16cb keeps the mask), the
+# move at 5.3 ms.
+@pytest.mark.parametrize(("name", "busy", "first3"), [("v28-second-move-cleanup-4cpu-k65", 0, 1_500_800),
+                                                      ("v29-second-move-cleanup-4cpu-k66", 39, 5_400_600)])
+def test_v28_v29_cleanup_ipi_or_timer(name: str, busy: int, first3: int) -> None:
+    eng = _run(name)
+    assert [c for _, c in _assigned(eng, "eth0")] == [1, 2, 3]
+    assert len([e for e in _events(eng, "kernel") if e.fields.get("value") == -16]) == busy
+    on3 = [e.time_ns for e in _events(eng, "irq.handler") if e.cpu == 3]
+    assert on3[0] == first3 and len(on3) == 60 - (2 + (3 if busy == 0 else 42))
