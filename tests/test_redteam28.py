@@ -271,3 +271,14 @@ def test_v28_v29_cleanup_ipi_or_timer(name: str, busy: int, first3: int) -> None
     assert len([e for e in _events(eng, "kernel") if e.fields.get("value") == -16]) == busy
     on3 = [e.time_ns for e in _events(eng, "irq.handler") if e.cpu == 3]
     assert on3[0] == first3 and len(on3) == 60 - (2 + (3 if busy == 0 else 42))
+
+
+# v30 (4.9, 8 CPUs apic_flat, lowest_priority: first): one vector 0x41 on every CPU; the message's destination is
+# the OR of the mask's online logical bits with Lowest Priority delivery (data 0x141): 0xff, then 0x20 (CPU5) at
+# the move's interrupt, then 0xdf after CPU5's offline breaks the affinity; the rule gives CPU0, CPU5, CPU0.
+def test_v30_legacy_flat_only_rewrites_the_destination() -> None:
+    eng = _run("v30-legacy-flat-lowprio-8cpu-k49")
+    assert _cpus(eng, "eth0") == [0, 5, 5, 0, 0, 0]
+    assert [tuple(m) for m in eng.w.acct["eth0"]["intended"][0]] == [
+        (0xFEEFF00C, 0, 0x141), (0xFEE2000C, 0, 0x141), (0xFEEDF00C, 0, 0x141)]
+    assert [v for v, _ in _assigned(eng, "eth0")] == [0x41, 0x41, 0x41]
