@@ -282,3 +282,15 @@ def test_v30_legacy_flat_only_rewrites_the_destination() -> None:
     assert [tuple(m) for m in eng.w.acct["eth0"]["intended"][0]] == [
         (0xFEEFF00C, 0, 0x141), (0xFEE2000C, 0, 0x141), (0xFEEDF00C, 0, 0x141)]
     assert [v for v, _ in _assigned(eng, "eth0")] == [0x41, 0x41, 0x41]
+
+
+def test_explore_note_times_read_differently() -> None:
+    """An action drawn 50 ns into its at: range was noted 'started at 1ms instead of 1ms' (fmt_ns's 4 significant
+    digits): the pair gets the digits it needs to differ; equal or already distinct times read as before."""
+    from msidbg.explore.report import fmt_ns, fmt_ns_pair
+
+    assert fmt_ns(1_000_050) == fmt_ns(1_000_000) == "1ms"
+    assert fmt_ns_pair(1_000_050, 1_000_000) == ("1.0001ms", "1ms")
+    assert fmt_ns_pair(1_000_001, 1_000_000) == ("1.000001ms", "1ms")
+    assert fmt_ns_pair(1_361_000, 0) == ("1.361ms", "0ns")
+    assert fmt_ns_pair(1_500, 1_500) == ("1.5us", "1.5us")
