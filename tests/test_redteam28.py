@@ -294,3 +294,16 @@ def test_explore_note_times_read_differently() -> None:
     assert fmt_ns_pair(1_000_001, 1_000_000) == ("1.000001ms", "1ms")
     assert fmt_ns_pair(1_361_000, 0) == ("1.361ms", "0ns")
     assert fmt_ns_pair(1_500, 1_500) == ("1.5us", "1.5us")
+
+
+# v31/v32 (legacy, non-maskable MSI, a signal before request_irq): 4.7 enables MSI with the message registers
+# still zero (no early activation): a DMA write to 0x0, lost; 4.8 (f3b0946d629c) programmed it first: the
+# vector's irq has no action, IRQS_PENDING, and request_irq's check_irq_resend replays it by IPI.
+@pytest.mark.parametrize(("name", "lost"), [("v31-early-signal-nomask-msi-k47", 1),
+                                            ("v32-early-signal-nomask-msi-k48", 0)])
+def test_v31_v32_signal_before_request_irq(name: str, lost: int) -> None:
+    eng = _run(name)
+    assert eng.w.acct["sata"]["lost"] == [lost]
+    early = [e for e in _events(eng, "msi.msg") if e.time_ns == 1_000_000]
+    assert [(e.fields["addr"], e.fields["data"]) for e in early] == ([(0, 0)] if lost else [(0xFEE00000, 0x41)])
+    assert len(_events(eng, "irq.resend")) == 1 - lost
