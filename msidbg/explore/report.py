@@ -86,8 +86,9 @@ def _notes(s: Session, plan: Plan, cursor: int) -> list[tuple[int, str]]:
         else:
             what = f"run[{idx}] ({act['do']}{' of ' + act['dev'] if act['dev'] else ''} on CPU{act['on']})"
         when = "started" if start is not None else "was to start"
+        at, first = fmt_ns_pair(act["at"], lo)
         notes.append((start if start is not None else cursor,
-                      f"{what} {when} at {fmt_ns(act['at'])} instead of {fmt_ns(lo)} (the start of its at: range)"))
+                      f"{what} {when} at {at} instead of {first} (the start of its at: range)"))
     passes: list[tuple[int, tuple[str, int, int]]] = []
     for (kind, key), ev in trace.events.items():
         if ev > cursor:
@@ -98,7 +99,8 @@ def _notes(s: Session, plan: Plan, cursor: int) -> list[tuple[int, str]]:
             ctx, cost, d = trace.jitters[ev]
             e = s.event(ev)
             what = f"event {ev}, {e.kind}" if e is not None else f"event {ev}"
-            notes.append((ev, f"{ctx}'s step ({what}) took {fmt_ns(cost + d)} instead of {fmt_ns(cost)} "
+            took, plain = fmt_ns_pair(cost + d, cost)
+            notes.append((ev, f"{ctx}'s step ({what}) took {took} instead of {plain} "
                               f"(jitter {d:+d}ns)"))
     notes.extend(_pass_notes(trace.notes, passes))
     notes.sort(key=lambda n: n[0])
@@ -142,12 +144,24 @@ def _action_start(s: Session, idx: int, cursor: int) -> int | None:
     return None
 
 
-def fmt_ns(ns: int) -> str:
-    """A duration for people: 800ns, 12.5us, 1.234ms."""
+def fmt_ns(ns: int, digits: int = 4) -> str:
+    """A duration for people: 800ns, 12.5us, 1.234ms (``digits`` significant digits)."""
     for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
         if abs(ns) >= scale:
-            return f"{ns / scale:.4g}{unit}"
+            return f"{ns / scale:.{digits}g}{unit}"
     return f"{ns}ns"
+
+
+def fmt_ns_pair(a: int, b: int) -> tuple[str, str]:
+    """Two times that differ, each as :func:`fmt_ns` shows it, with as many more digits as it takes for
+    them to read differently: an action drawn 50 ns into its at: range 'started at 1ms instead of 1ms'."""
+    if a != b:
+        for digits in range(4, 17):
+            x, y = fmt_ns(a, digits), fmt_ns(b, digits)
+            if x != y:
+                return x, y
+        return f"{a}ns", f"{b}ns"
+    return fmt_ns(a), fmt_ns(b)
 
 
 def snapshot_name(folder: str, scenario: str, group: int, sig: Signature,
