@@ -1,0 +1,93 @@
+"""hardening28: export's trace bound (5,000,000 records held in memory) cut a run past it with an
+error after minutes of work, while run/why/report/diff stopped at 20,000,000 events and went on;
+arithmetic in a breakpoint condition said 'unexpected character'; fuzz findings; --help drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.bugio.helpers import cli
+from tests.conftest import SCENARIOS
+
+SCN = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+
+
+def _one_line(err: str, path: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"msidbg: {path}: ") and "Traceback" not in err, err
+    assert "(expected " in lines[0], err
+    return lines[0]
+
+
+# --- (1) export past its record bound ------------------------------------------------------------------------
+def _trace(path: Path) -> list[tuple[int, int, str, tuple[int, ...], tuple[int, ...]]]:
+    """The trace's track events: (timestamp, type, name, flows out, flows in)."""
+    from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+
+    t = pb.Trace()
+    t.ParseFromString(path.read_bytes())
+    return [(p.timestamp, p.track_event.type, p.track_event.name, tuple(p.track_event.flow_ids),
+             tuple(p.track_event.terminating_flow_ids)) for p in t.packet if p.HasField("track_event")]
+
+
+def test_export_past_the_record_bound_writes_the_trace_up_to_it_and_says_so(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """It raised 'the trace would exceed 5000000 events (expected a shorter run; use --max-events)' after
+    replaying those records (minutes), with no file named and no N to give, and wrote nothing -- while
+    the run before it went on to 20,000,000 events, the cap the other commands stop at and work on. A
+    trace that reaches the bound now ends at that event, exactly the trace '--max-events N' writes, and
+    the one stderr line names N."""
+    from msidbg.bugio import perfetto
+
+    monkeypatch.setattr(perfetto, "MAX_RECORDS", 100)
+    out = tmp_path / "cut.pftrace"
+    code, stdout, err = cli("export", SCN, "--perfetto", str(out))
+    assert (code, stdout) == (0, "")
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    cut = lines[0]
+    assert cut.startswith(f"msidbg: {SCN}: the trace reached 100 records, the most export holds in memory, at event "), cut
+    assert cut.endswith(" or fewer)") and " of 121 (virtual time " in cut, cut
+    n = int(cut.split("--max-events ")[1].split()[0])
+    assert 30 < n < 121 and lines[1].startswith(f"wrote {out}: {n} events, "), err
+    monkeypatch.setattr(perfetto, "MAX_RECORDS", 5_000_000)
+    ref = tmp_path / "ref.pftrace"
+    code, _, err2 = cli("export", SCN, "--perfetto", str(ref), "--max-events", str(n))
+    assert code == 0 and err2.splitlines() == [lines[1].replace("cut.pftrace", "ref.pftrace")], err2
+    assert _trace(out) == _trace(ref) and len(_trace(out)) >= 100
+
+
+def test_export_within_the_bound_says_nothing_of_it(tmp_path: Path) -> None:
+    out = tmp_path / "whole.pftrace"
+    code, _, err = cli("export", SCN, "--perfetto", str(out))
+    assert code == 0 and err.startswith(f"wrote {out}: 121 events, ") and len(err.splitlines()) == 1, err
+
+
+# --- (1) arithmetic in a condition -----------------------------------------------------------------------------
+ARITH = "is arithmetic, which conditions do not have (expected a comparison of the value itself, e.g. 'x > 2' for 'x + 1 > 3'"
+
+
+@pytest.mark.parametrize(("spec", "col", "op"), [
+    ("if cpu[0].irr_count + 1 > 2", 21, "+"), ("if +1 == 1", 4, "+"), ("if 1+2 == 3", 5, "+"),
+    ("if cpu[0].irr_count * 2 > 1", 21, "*"), ("if cpu[0].irr_count ** 2 > 1", 21, "**"),
+    ("if cpu[0].irr_count / 2 > 1", 21, "/"), ("if cpu[0].irr_count // 2 > 1", 21, "//"),
+    ("if cpu[0].irr_count % 2 == 1", 21, "%"), ("if cpu[0].irr_count - 1 > 1", 21, "-"),
+    ("if (cpu[0].irr_count -1) > 1", 22, "-"), ("if cpu[0].irr[0x31] - cpu[0].isr[0x31] == 0", 21, "-"),
+])
+def test_arithmetic_is_refused_by_name(spec: str, col: int, op: str) -> None:
+    """'+' said 'unexpected character '+' (expected a name, a number, a quoted string, an operator or a
+    bracket)' -- '+' is an operator to whoever typed it -- and 'x - 1' said 'found '-' (expected an operator
+    (==, and, or, ...) or the end)'. The language has no arithmetic (docs/debugger.md): the message says so."""
+    code, out, err = cli("run", SCN, "--headless", "--break", spec)
+    assert (code, out) == (2, "")
+    line = _one_line(err, "--break")
+    assert line.startswith(f"msidbg: --break: column {col} of '{spec}': '{op}' {ARITH}"), line
+
+
+@pytest.mark.parametrize("spec", ["if -1 == -1", "if event.dev == none and -(1) == -1", "watch devices.eth0.msix",
+                                  "if [1, -2] == [1, -2]", "if ~0 != 0"])
+def test_unary_minus_and_names_still_parse(spec: str) -> None:
+    code, _, err = cli("run", SCN, "--headless", "--break", spec)
+    assert code in (0, 1) and err == "", err
