@@ -91,3 +91,56 @@ def test_arithmetic_is_refused_by_name(spec: str, col: int, op: str) -> None:
 def test_unary_minus_and_names_still_parse(spec: str) -> None:
     code, _, err = cli("run", SCN, "--headless", "--break", spec)
     assert code in (0, 1) and err == "", err
+
+
+# --- (2) the command-line fuzzer's findings ---------------------------------------------------------------------
+SNAP = str(Path(__file__).resolve().parent.parent / "snapshots" / "msix-write-while-unmasked.msgpack")
+
+
+def _sealed(tmp_path: Path, change: dict[str, object], sub: str | None = None) -> str:
+    import msgpack
+
+    from msidbg.debugger import snapshot as snap
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False, strict_map_key=False)
+    (doc[sub] if sub else doc).update(change)
+    path = tmp_path / "bad.msgpack"
+    path.write_bytes(snap.seal(doc))
+    return str(path)
+
+
+@pytest.mark.parametrize(("change", "sub", "says"), [
+    ({"bookmarks": [7]}, None, "bookmarks[0]: an integer (expected a map with name, event and note)"),
+    ({"bookmarks": [{"name": "a\nb", "event": 1, "note": ""}]}, None,
+     "bookmarks[0].name: more than one line (expected a name on one line)"),
+    ({"bookmarks": [{"name": " ", "event": 1, "note": ""}]}, None, "bookmarks[0].name: blank (expected a name on one line)"),
+    ({"detail": 5}, "stopped", "stopped.detail: an integer (expected a string of at most 4000 characters, or null)"),
+    ({"kinds": [1]}, "log", "log.kinds: 1 entries, or one not a string of at most 64 characters (expected a list of "
+                            "at most 4096 event kind names)"),
+    ({"digests": b"x"}, "log", "log.digests: 1 bytes (expected 25 digests of 8 bytes for 25 events in blocks of 1)"),
+    ({"msidbg": "x" * 5000}, None, "msidbg: too long: 5000 characters (expected at most 64)"),
+    ({"columns": b"nope"}, "hits", "hits.columns: not zlib data: Error -3 while decompressing data: incorrect header "
+                                   "check (expected zlib-compressed data)"),
+])
+def test_a_damaged_snapshot_field_says_what_is_wrong_then_what_was_expected(tmp_path: Path, change: dict[str, object],
+                                                                             sub: str | None, says: str) -> None:
+    """tests/fuzz_cli.py: a field of another type said only 'bookmarks[0]: expected a map with name, event
+    and note', no what-is-wrong part and no '(expected ...)' (the contract's 'FILE: what is wrong
+    (expected ...)'); 'too long (5000 characters, expected at most 64)' had its expectation inside the
+    what; 'not zlib data (Error -3 ...)' none."""
+    path = _sealed(tmp_path, change, sub)
+    for argv in (("replay", path), ("report", path, "-o", str(tmp_path / "r.txt")),
+                 ("export", path, "--perfetto", str(tmp_path / "t.pftrace"))):
+        code, out, err = cli(*argv)
+        assert (code, out) == (2, "")
+        assert _one_line(err, path) == f"msidbg: {path}: {says}", err
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.msgpack"]
+
+
+def test_the_command_line_fuzzer_finds_nothing_in_a_few_dozen_cases() -> None:
+    """A bounded run of tests/fuzz_cli.py (seeded: the same cases every time)."""
+    from tests import fuzz_cli
+
+    tally = fuzz_cli.fuzz(28, 40, hang=60)
+    assert tally.cases == 40 and not tally.findings, [(f.case, f.argv, f.what) for f in tally.findings]
+    assert sum(tally.codes.values()) == 40 and tally.codes.get("2", 0) >= 10, tally.codes

@@ -180,6 +180,14 @@ def _kind(v: Any) -> str:
     return "null" if v is None else "a value of another type"
 
 
+def _world_at(world: Any) -> str:
+    """What a decoded world is, when it is not the world at the cursor."""
+    if not isinstance(world, dict):
+        return _kind(world)
+    events = world.get("events")
+    return f"the world at event {events}" if type(events) is int else "a map without its event count"
+
+
 def _int(doc: dict[str, Any], key: str, lo: int, hi: int, where: str = "") -> int:
     v = _get(doc, key, int, f"an integer in {lo}..{hi}", where)
     if not lo <= v <= hi:
@@ -190,7 +198,7 @@ def _int(doc: dict[str, Any], key: str, lo: int, hi: int, where: str = "") -> in
 def _str(doc: dict[str, Any], key: str, limit: int, where: str = "") -> str:
     v = _get(doc, key, str, f"a string of at most {limit} characters", where)
     if len(v) > limit:
-        raise Bad(f"{where}{key}: too long ({len(v)} characters, expected at most {limit})")
+        raise Bad(f"{where}{key}: too long: {len(v)} characters (expected at most {limit})")
     return str(v)
 
 
@@ -245,7 +253,7 @@ def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, 
     world = decode(blob, "world", budget, int_keys=True)
     digest = _str(top, "state_hash", 64)
     if not isinstance(world, dict) or world.get("events") != cursor:
-        raise Bad(f"world: expected the world at the cursor (event {cursor})")
+        raise Bad(f"world: {_world_at(world)} (expected the world at the cursor, event {cursor})")
     with no_gc():
         same = state_hash(world) == digest
     if not same:
@@ -273,9 +281,9 @@ def _stopped(top: dict[str, Any], cursor: int) -> Stop:
     for key, value in (("breakpoint", bp), ("detail", detail)):
         # a string too long was 'expected a string or null'
         if isinstance(value, str) and len(value) > 4000:
-            raise Bad(f"stopped.{key}: too long ({len(value)} characters, expected at most 4000)")
+            raise Bad(f"stopped.{key}: too long: {len(value)} characters (expected at most 4000)")
         if not (value is None or isinstance(value, str)):
-            raise Bad(f"stopped.{key}: expected a string of at most 4000 characters, or null")
+            raise Bad(f"stopped.{key}: {_kind(value)} (expected a string of at most 4000 characters, or null)")
     if (bp is None) != (reason != "breakpoint"):
         raise Bad(f"stopped.breakpoint: {'missing for' if bp is None else 'given with'} reason {reason!r} "
                   "(expected a breakpoint exactly when the reason is 'breakpoint')")
@@ -290,7 +298,7 @@ def _maps(top: dict[str, Any], field: str, limit: int, keys: str) -> list[tuple[
         raise Bad(f"{field}: {len(items)} entries (expected at most {limit})")
     for i, b in enumerate(items):
         if not isinstance(b, dict):
-            raise Bad(f"{field}[{i}]: expected a map with {keys}")
+            raise Bad(f"{field}[{i}]: {_kind(b)} (expected a map with {keys})")
     return [(f"{field}[{i}].", b) for i, b in enumerate(items)]
 
 
@@ -308,7 +316,7 @@ def _bookmarks(top: dict[str, Any], cursor: int, ended: bool) -> list[Bookmark]:
     for where, b in _maps(top, "bookmarks", MAX_BOOKMARKS, "name, event and note"):
         name = _str(b, "name", 64, where)
         if not name.strip() or "\n" in name:
-            raise Bad(f"{where}name: expected a name on one line")
+            raise Bad(f"{where}name: {'more than one line' if chr(10) in name else 'blank'} (expected a name on one line)")
         event = _int(b, "event", 0, MAX_EVENT, where)
         if ended and event > cursor:
             raise Bad(f"{where}event: {event} is past the run's end (the run ended at the cursor, "
@@ -322,7 +330,8 @@ def _choices(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> 
         rows = _v1_payload(top, "choices", budget)
         if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, list) for r in rows)
                 and len(rows[0]) == len(rows[1]) and all(type(x) is int and x >= 0 for r in rows for x in r)):
-            raise Bad("choices: expected two equal-length lists of non-negative integers")
+            raise Bad("choices: not two lists of one length holding non-negative integers only (expected two "
+                      "equal-length lists of non-negative integers)")
         deltas, values = rows
     else:
         raw = inflate(_get(top, "choices", bytes, "zlib-compressed int64 columns"), "choices", 16 * cursor)
@@ -349,7 +358,8 @@ def _hits(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> lis
         if not (type(event) is int and 1 <= event <= cursor and type(time_ns) is int and 0 <= time_ns < 2**63
                 and isinstance(name, str) and len(name) <= 64 and isinstance(detail, str)
                 and len(detail) <= MAX_DETAIL):
-            raise Bad(f"hits[{i}]: expected [event 1..{cursor}, time_ns, name, detail]")
+            raise Bad(f"hits[{i}]: a field out of range or of another type (expected [event 1..{cursor}, time_ns, "
+                      f"name of at most 64 characters, detail of at most {MAX_DETAIL}])")
         out.append(Hit(event, time_ns, name, detail, i))    # (seq: its place in the run's hit list, as HitLog's)
     return out
 
@@ -359,7 +369,8 @@ def _hit_rows(top: dict[str, Any], cursor: int, budget: Budget) -> list[tuple[in
     names = _get(h, "names", list, "a list of breakpoint names", "hits.")
     count = _int(h, "count", 0, cursor * 64, "hits.")
     if len(names) > MAX_HIT_NAMES or not all(isinstance(n, str) and len(n) <= 64 for n in names):
-        raise Bad(f"hits.names: expected at most {MAX_HIT_NAMES} breakpoint names")
+        raise Bad(f"hits.names: {len(names)} names, or one not a string of at most 64 characters (expected at most "
+                  f"{MAX_HIT_NAMES} breakpoint names)")
     budget.charge(HIT_COST * count, "hits")
     fixed = 22 * count
     raw = inflate(_get(h, "columns", bytes, "zlib-compressed hit columns", "hits."), "hits.columns",
@@ -369,11 +380,12 @@ def _hit_rows(top: dict[str, Any], cursor: int, budget: Budget) -> list[tuple[in
     events, times = from_le("q", raw[:8 * count]), from_le("q", raw[8 * count:16 * count])
     which, sizes = from_le("H", raw[16 * count:18 * count]), from_le("I", raw[18 * count:fixed])
     if fixed + sum(sizes) != len(raw) or any(i >= len(names) for i in which):
-        raise Bad(f"hits.columns: do not match {count} hits with {len(names)} names")
+        raise Bad(f"hits.columns: {len(raw)} bytes that do not match {count} hits with {len(names)} names (expected "
+                  "the hit columns as msidbg writes them)")
     try:
         text = raw[fixed:].decode("utf-8")
     except UnicodeDecodeError:
-        raise Bad("hits.columns: the details are not UTF-8 text") from None
+        raise Bad("hits.columns: the details are not valid UTF-8 (expected UTF-8 text)") from None
     budget.charge(len(text), "hits")
     rows = []
     at = 0
@@ -393,7 +405,7 @@ def _v1_payload(top: dict[str, Any], key: str, budget: Budget) -> Any:
 def _v1_hits(top: dict[str, Any], budget: Budget) -> list[tuple[int, int, str, str]]:
     rows = _v1_payload(top, "hits", budget)
     if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 4 for r in rows):
-        raise Bad("hits: expected a list of [event, time_ns, name, detail]")
+        raise Bad("hits: not a list of 4-field rows (expected a list of [event, time_ns, name, detail])")
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -403,7 +415,8 @@ def _hashes(top: dict[str, Any], cursor: int) -> tuple[list[int], list[bytes]]:
     fps = _get(h, "fingerprints", bytes, "16 bytes per event", "hashes.")
     if (len(evs) > MAX_HASH_POINTS or len(fps) != 16 * len(evs)
             or not all(type(e) is int and 0 <= e <= cursor for e in evs) or evs != sorted(set(evs))):
-        raise Bad(f"hashes: expected at most {MAX_HASH_POINTS} ascending events <= the cursor, 16 bytes each")
+        raise Bad(f"hashes: {len(evs)} events with {len(fps)} bytes of fingerprints, or events not ascending in 0..{cursor} "
+                  f"(expected at most {MAX_HASH_POINTS} ascending events <= the cursor, 16 bytes each)")
     return evs, [fps[i * 16:(i + 1) * 16] for i in range(len(evs))]
 
 
@@ -414,9 +427,11 @@ def _log(top: dict[str, Any], cursor: int) -> tuple[int, list[bytes], list[str]]
     kinds = _get(lg, "kinds", list, "a list of event kind names", "log.")
     want = -(-cursor // block)
     if len(digests) != 8 * want or want > MAX_LOG_BLOCKS:
-        raise Bad(f"log.digests: expected {want} digests of 8 bytes for {cursor} events in blocks of {block}")
+        raise Bad(f"log.digests: {len(digests)} bytes (expected {want} digests of 8 bytes for {cursor} events in blocks "
+                  f"of {block})")
     if len(kinds) > 4096 or not all(isinstance(k, str) and len(k) <= 64 for k in kinds):
-        raise Bad("log.kinds: expected a list of event kind names")
+        raise Bad(f"log.kinds: {len(kinds)} entries, or one not a string of at most 64 characters (expected a list of "
+                  "at most 4096 event kind names)")
     return block, [digests[i * 8:(i + 1) * 8] for i in range(want)], kinds
 
 
@@ -433,8 +448,8 @@ def _schedule(top: dict[str, Any], budget: Budget) -> Schedule:
 
 
 def _plan(rows: Any) -> Plan:
-    what = ("schedule.plan: expected a list of [at, action, ns], [jit, context, n, ns] or "
-            "[sched, context, n, j, context, rank]")
+    what = ("schedule.plan: not a list of plan steps, or a step of another form (expected a list of [at, action, "
+            "ns], [jit, context, n, ns] or [sched, context, n, j, context, rank])")
     if not (isinstance(rows, list) and len(rows) <= 1 << 22):
         raise Bad(what)
     plan = Plan()
