@@ -49,17 +49,22 @@ HOSTILE = ["-1", "0", "99999999999999999999999", "1e400", "nan", ".inf", "-.inf"
            "5000000000000ns", "~", "!!binary aGk=", "18446744073709551616", "9223372036854775808",
            "-9223372036854775809", "1_000", "0o17", "0b1", "1:2:3", "[[[[[]]]]]", "\"a\\nb\"", "'%s%n'",
            "-1us", "1e3", "2**64", "[" + ", ".join(["0"] * 300) + "]", "0x7fffffffffffffff"]
+#: breakpoint specs a stranger's snapshot or --break gives
+SPECS = ["if 1 +", "if cpu[0].irr_count + 1 > 2", "watch cpu[99999999999999999999].irr", "if " + "(" * 60 + "1" + ")" * 60,
+         "call " + "x" * 5000, "watch world", "if event.kind == 'nosuch'", "irq-lost if 1 <", "if '\x1b[2J' in event.kind",
+         "watch devices[[0]]", "if len(world) > 0", "if x = 1", "nosuch-breakpoint", "", "  ", "if \udc80 == 1",
+         "watch cpus[0].irr[0x100]", "if event.time > 1ms", "call request_irq if event.dev == 'eth0'"]
 LEAVES: list[Any] = [None, True, -1, 0, 2**64 - 1, -(2**63), 2**63, 1.5, float("nan"), "", "\x1b[2J", "a\nb",
                      "\u202e", b"\x00\xff", [], {}, [[[]]], {"": None}, "x" * 5000, list(range(300))]
 
 
 def mutate_yaml(text: str, rng: random.Random) -> str:
     lines = text.split("\n")
-    for _ in range(rng.randint(1, 3)):
-        how = rng.randrange(8)
+    for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
+        how = rng.randrange(10)
         i = rng.randrange(len(lines))
         line = lines[i]
-        if how in (0, 1, 2):   # a value replaced (block 'key: v' or flow '{k: v, ...}')
+        if how in (0, 1, 2, 8, 9):   # a value replaced (block 'key: v' or flow '{k: v, ...}')
             spots = [m for m in re.finditer(r"(?<=: )[^,{}\n#]+", line)]
             if spots:
                 m = rng.choice(spots)
@@ -106,7 +111,17 @@ def mutate_snapshot(data: bytes, rng: random.Random) -> bytes:
             b[rng.randrange(len(b))] = rng.randrange(256)
         return bytes(b[:rng.choice([len(b), rng.randrange(len(b) + 1)])])
     doc = msgpack.unpackb(data, raw=False, strict_map_key=False)
-    for _ in range(rng.randint(1, 3)):
+    if rng.random() < 0.4:   # the scenario text, its sha256 kept true (the replay then runs the changed text)
+        import hashlib
+
+        scn = doc["scenario"]
+        scn["text"] = mutate_yaml(scn["text"], rng).encode("utf-8", "replace").decode("utf-8")
+        scn["sha256"] = hashlib.sha256(scn["text"].encode("utf-8", "surrogatepass")).hexdigest()
+        return snap.seal(doc)
+    if rng.random() < 0.2 and doc.get("breakpoints"):   # a breakpoint spec from a stranger
+        doc["breakpoints"][0]["spec"] = rng.choice(SPECS)
+        return snap.seal(doc)
+    for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
         paths = [p for p in _leaf_paths(doc) if p]
         p = rng.choice(paths)
         parent = doc
@@ -127,13 +142,14 @@ def mutate_snapshot(data: bytes, rng: random.Random) -> bytes:
         return msgpack.packb(doc, use_bin_type=True)
 
 
-def scenario_commands(f: str, out: str) -> list[list[str]]:
+def scenario_commands(f: str, out: str, spec: str) -> list[list[str]]:
     return [["run", f, "--headless", "--max-events", "4000", "--save", f"{out}.msgpack"],
             ["run", f, "--json", "--max-events", "4000"],
             ["check", f, "--max-events", "4000"],
             ["export", f, "--perfetto", f"{out}.pftrace", "--max-events", "3000"],
             ["report", f, "--max-events", "3000", "-o", f"{out}.txt"],
-            ["why", f, "--max-events", "3000"]]
+            ["why", f, "--max-events", "3000"],
+            ["run", f, "--headless", "--max-events", "3000", "--break", spec]]
 
 
 def snapshot_commands(f: str, out: str) -> list[list[str]]:
@@ -205,7 +221,8 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
         if not lines:
             return "exit 2 with nothing on stderr"
         last = lines[-1]
-        if not last.startswith(f"msidbg: {path}") or "(expected " not in last or not last.isprintable():
+        named = last.startswith(f"msidbg: {path}") or ("--break" in argv and last.startswith("msidbg: --break: "))
+        if not named or "(expected " not in last or not last.isprintable():
             return f"exit 2 not in the one-line form naming the file: {last[:300]!r}"
         outs = [n for n in left if n.startswith("out.")]
         if outs:
@@ -226,7 +243,7 @@ def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, kee
             if kind == "scenario":
                 data = mutate_yaml(rng.choice(bases["scenario"]), rng).encode("utf-8", "surrogateescape")
                 path = str(folder / "in.yaml")
-                argv = rng.choice(scenario_commands(path, str(folder / "out")))
+                argv = rng.choice(scenario_commands(path, str(folder / "out"), rng.choice(SPECS)))
             else:
                 data = mutate_snapshot(rng.choice(bases["snapshot"]), rng)
                 path = str(folder / "in.msgpack")

@@ -115,8 +115,10 @@ def _sealed(tmp_path: Path, change: dict[str, object], sub: str | None = None) -
      "bookmarks[0].name: more than one line (expected a name on one line)"),
     ({"bookmarks": [{"name": " ", "event": 1, "note": ""}]}, None, "bookmarks[0].name: blank (expected a name on one line)"),
     ({"detail": 5}, "stopped", "stopped.detail: an integer (expected a string of at most 4000 characters, or null)"),
-    ({"kinds": [1]}, "log", "log.kinds: 1 entries, or one not a string of at most 64 characters (expected a list of "
-                            "at most 4096 event kind names)"),
+    ({"kinds": ["irq.entry", 1]}, "log", "log.kinds: [1] is an integer (expected a list of at most 4096 event kind "
+                                         "names, each a string of at most 64 characters)"),
+    ({"names": ["x" * 65]}, "hits", "hits.names: [0] is a string of 65 characters (expected at most 256 breakpoint names, each a "
+                                   "string of at most 64 characters)"),
     ({"digests": b"x"}, "log", "log.digests: 1 bytes (expected 25 digests of 8 bytes for 25 events in blocks of 1)"),
     ({"msidbg": "x" * 5000}, None, "msidbg: too long: 5000 characters (expected at most 64)"),
     ({"columns": b"nope"}, "hits", "hits.columns: not zlib data: Error -3 while decompressing data: incorrect header "
@@ -144,3 +146,27 @@ def test_the_command_line_fuzzer_finds_nothing_in_a_few_dozen_cases() -> None:
     tally = fuzz_cli.fuzz(28, 40, hang=60)
     assert tally.cases == 40 and not tally.findings, [(f.case, f.argv, f.what) for f in tally.findings]
     assert sum(tally.codes.values()) == 40 and tally.codes.get("2", 0) >= 10, tally.codes
+
+
+def test_a_stored_device_of_a_scenario_with_none_names_what_was_expected(tmp_path: Path) -> None:
+    """A resealed snapshot whose scenario has no devices, its world one: 'world: devices.eth0 is not a device
+    of the scenario (expected: ): does not have the shape ...' -- an empty expectation, then a second
+    message after it."""
+    import hashlib
+
+    import msgpack
+
+    from msidbg.debugger import snapshot as snap
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False, strict_map_key=False)
+    text = "name: none\ncpus: 2\n"
+    doc["scenario"].update(text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+    doc["breakpoints"] = []
+    path = tmp_path / "nodev.msgpack"
+    path.write_bytes(snap.seal(doc))
+    for cmd in ("replay", "report", "why"):
+        code, out, err = cli(cmd, str(path), "--no-verify")
+        assert (code, out) == (2, ""), err
+        assert _one_line(err, str(path)) == (
+            f"msidbg: {path}: world: devices.eth0 is not a device of the scenario (expected none: the scenario has no "
+            "devices; the file was modified or written by another version: try without --no-verify)"), err

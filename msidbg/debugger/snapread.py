@@ -180,6 +180,11 @@ def _kind(v: Any) -> str:
     return "null" if v is None else "a value of another type"
 
 
+def _short_kind(v: Any) -> str:
+    """``_kind``, a string with its length (it is wrong by being too long)."""
+    return f"a string of {len(v)} characters" if isinstance(v, str) else _kind(v)
+
+
 def _world_at(world: Any) -> str:
     """What a decoded world is, when it is not the world at the cursor."""
     if not isinstance(world, dict):
@@ -225,14 +230,15 @@ def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget
     text = _str(scn, "text", 1 << 20, "scenario.")
     sha = _str(scn, "sha256", 64, "scenario.")
     if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() != sha:
-        raise Bad("scenario.text does not match scenario.sha256 (the file was modified or damaged)")
+        raise Bad("scenario.text does not match scenario.sha256 (expected the text the digest was taken of; the file was "
+                  "modified or damaged)")
     file = os.path.basename(_str(scn, "file", 255, "scenario.")) or "scenario.yaml"
     cursor = _int(top, "cursor", 0, MAX_EVENT)
     world, digest = _world(top, cursor, budget)
     stopped = _stopped(top, cursor)
     if stopped.time_ns != world.get("now"):
-        raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (the file was modified "
-                  "or damaged)")
+        raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (expected {world.get('now')}; "
+                  "the file was modified or damaged)")
     rec = Recording(path, text, file, _int(top, "seed", 0, MAX_SEED), cursor, world, digest, writer,
                     stopped, version=version, model=_int(top, "model", 1, MAX_MODEL) if version >= 5 else None)
     rec.breakpoints = _breakpoints(top)
@@ -257,14 +263,17 @@ def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, 
     with no_gc():
         same = state_hash(world) == digest
     if not same:
-        raise Bad("world does not match its recorded state_hash (the file was modified or damaged)")
+        raise Bad("world does not match its recorded state_hash (expected the world the digest was taken of; the file was "
+                  "modified or damaged)")
     try:
         if upgrade_world(world):    # an older world format (a snapshot before version 4)
             with no_gc():
                 digest = state_hash(world)
         check_agenda(world)
     except ValueError as e:
-        raise Bad(f"world.{e} (the file was modified or damaged)") from None
+        said = str(e)    # 'agenda: what is wrong (expected ...)': the damage said inside its parenthesis
+        raise Bad(f"world.{said[:-1]}; the file was modified or damaged)" if said.endswith(")")
+                  else f"world.{said} (the file was modified or damaged)") from None
     # its top level, CPUs, contexts and irq descriptors as records (sim/rec.py), as a world the
     # engine runs has them: code that reads the stored world before (or without) an install
     # (``--no-verify``, the summary) reads it as the model does
@@ -369,8 +378,10 @@ def _hit_rows(top: dict[str, Any], cursor: int, budget: Budget) -> list[tuple[in
     names = _get(h, "names", list, "a list of breakpoint names", "hits.")
     count = _int(h, "count", 0, cursor * 64, "hits.")
     if len(names) > MAX_HIT_NAMES or not all(isinstance(n, str) and len(n) <= 64 for n in names):
-        raise Bad(f"hits.names: {len(names)} names, or one not a string of at most 64 characters (expected at most "
-                  f"{MAX_HIT_NAMES} breakpoint names)")
+        bad = next((i for i, n in enumerate(names) if not (isinstance(n, str) and len(n) <= 64)), None)
+        what = f"{len(names)} names" if bad is None else f"[{bad}] is {_short_kind(names[bad])}"
+        raise Bad(f"hits.names: {what} (expected at most {MAX_HIT_NAMES} breakpoint names, each a string of at most "
+                  "64 characters)")
     budget.charge(HIT_COST * count, "hits")
     fixed = 22 * count
     raw = inflate(_get(h, "columns", bytes, "zlib-compressed hit columns", "hits."), "hits.columns",
@@ -430,8 +441,10 @@ def _log(top: dict[str, Any], cursor: int) -> tuple[int, list[bytes], list[str]]
         raise Bad(f"log.digests: {len(digests)} bytes (expected {want} digests of 8 bytes for {cursor} events in blocks "
                   f"of {block})")
     if len(kinds) > 4096 or not all(isinstance(k, str) and len(k) <= 64 for k in kinds):
-        raise Bad(f"log.kinds: {len(kinds)} entries, or one not a string of at most 64 characters (expected a list of "
-                  "at most 4096 event kind names)")
+        bad = next((i for i, k in enumerate(kinds) if not (isinstance(k, str) and len(k) <= 64)), None)
+        what = f"{len(kinds)} entries" if bad is None else f"[{bad}] is {_short_kind(kinds[bad])}"
+        raise Bad(f"log.kinds: {what} (expected a list of at most 4096 event kind names, each a string of at most "
+                  "64 characters)")
     return block, [digests[i * 8:(i + 1) * 8] for i in range(want)], kinds
 
 
