@@ -117,10 +117,10 @@ def mutate_snapshot(data: bytes, rng: random.Random) -> bytes:
         scn = doc["scenario"]
         scn["text"] = mutate_yaml(scn["text"], rng).encode("utf-8", "replace").decode("utf-8")
         scn["sha256"] = hashlib.sha256(scn["text"].encode("utf-8", "surrogatepass")).hexdigest()
-        return snap.seal(doc)
+        return _pack(doc, True)
     if rng.random() < 0.2 and doc.get("breakpoints"):   # a breakpoint spec from a stranger
         doc["breakpoints"][0]["spec"] = rng.choice(SPECS)
-        return snap.seal(doc)
+        return _pack(doc, True)
     for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
         paths = [p for p in _leaf_paths(doc) if p]
         p = rng.choice(paths)
@@ -136,10 +136,18 @@ def mutate_snapshot(data: bytes, rng: random.Random) -> bytes:
             parent[p[-1]] = mutate_yaml(parent[p[-1]], rng)
         else:
             parent[p[-1]] = rng.choice(LEAVES)
+    return _pack(doc, rng.random() < 0.75)
+
+
+def _pack(doc: dict[str, Any], sealed: bool) -> bytes:
+    """The document as a file, sealed or not; text msgpack cannot encode (a lone surrogate) goes as
+    its UTF-8 bytes with the surrogates escaped, which the reader must refuse in one line."""
     try:
-        return snap.seal(doc) if rng.random() < 0.75 else msgpack.packb(doc, use_bin_type=True)
-    except Exception:   # noqa: BLE001 - a document seal cannot take is sent unsealed
-        return msgpack.packb(doc, use_bin_type=True)
+        return snap.seal(doc) if sealed else msgpack.packb(doc, use_bin_type=True)
+    except UnicodeEncodeError:
+        fixed = msgpack.unpackb(msgpack.packb(doc, use_bin_type=True, unicode_errors="surrogateescape"), raw=False,
+                                strict_map_key=False, unicode_errors="replace")
+        return snap.seal(fixed) if sealed else msgpack.packb(fixed, use_bin_type=True)
 
 
 def scenario_commands(f: str, out: str, spec: str) -> list[list[str]]:

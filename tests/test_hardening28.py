@@ -170,3 +170,26 @@ def test_a_stored_device_of_a_scenario_with_none_names_what_was_expected(tmp_pat
         assert _one_line(err, str(path)) == (
             f"msidbg: {path}: world: devices.eth0 is not a device of the scenario (expected none: the scenario has no "
             "devices; the file was modified or written by another version: try without --no-verify)"), err
+
+
+# --- (3) --help as the code does it -----------------------------------------------------------------------------
+def test_what_if_budget_given_replaces_both_defaults_as_help_says() -> None:
+    """why --help read 'at most N flipped runs (1..10000), or N seconds ...; default 120 runs and 300 s' and
+    parse_budget's docstring 'the other bound keeps its default'; the code lifts the other bound to its
+    maximum. The help now says so, and this pins it."""
+    from msidbg.debugger.whatif import (
+        DEFAULT_RUNS,
+        DEFAULT_SECONDS,
+        MAX_RUNS,
+        MAX_SECONDS,
+        Budget,
+        parse_budget,
+    )
+
+    assert (Budget().runs, Budget().seconds) == (DEFAULT_RUNS, DEFAULT_SECONDS) == (120, 300.0)
+    assert (parse_budget("40").runs, parse_budget("40").seconds) == (40, MAX_SECONDS)
+    assert (parse_budget("90s").runs, parse_budget("90s").seconds) == (MAX_RUNS, 90.0)
+    code, out, _ = cli("why", "--help")
+    said = " ".join(out.split())
+    assert code == 0 and "at most N flipped runs (1..10000) however long they take (up to a day), or N seconds " \
+        '("90s", 1s..86400s) of up to 10000 runs' in said and "Default: 120 runs or 300 s, whichever comes first" in said

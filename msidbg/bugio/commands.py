@@ -47,7 +47,7 @@ def register(sub: Any) -> dict[str, Handler]:
     s.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.json", help="write it to a file instead of stdout")
     s.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     r = sub.add_parser(
-        "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
+        "report", help="a plain-text (or Markdown) bug report of a snapshot or a scenario's run, for a mail or a tracker",
         description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
         "switches, per-device counts, hits, the state at the stop, bookmarks and how to reproduce. "
         "A scenario file is run to its first armed breakpoint (or the end) first.")

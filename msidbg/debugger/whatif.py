@@ -97,7 +97,9 @@ _BUDGET = re.compile(r"(\d{1,9})(s?)", re.ASCII)
 
 
 def parse_budget(text: str) -> Budget:
-    """``--what-if-budget``: ``N`` runs or ``Ns`` seconds (the other bound keeps its default). Both
+    """``--what-if-budget``: ``N`` runs or ``Ns`` seconds; the bound given replaces both defaults (the
+    other goes to its maximum: ``40`` is 40 runs however long, up to a day; ``90s`` is 90 seconds of
+    up to 10,000 runs -- this docstring said the other kept its default, which no code did). Both
     start at 1: ``0`` ran no flipped run (a what-if that answers nothing, with exit 0) where ``0s``
     was refused; a user who wants no flipped run drops ``--what-if``."""
     expected = f"expected 1..{MAX_RUNS} runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\")"
