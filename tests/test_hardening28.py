@@ -193,3 +193,21 @@ def test_what_if_budget_given_replaces_both_defaults_as_help_says() -> None:
     said = " ".join(out.split())
     assert code == 0 and "at most N flipped runs (1..10000) however long they take (up to a day), or N seconds " \
         '("90s", 1s..86400s) of up to 10000 runs' in said and "Default: 120 runs or 300 s, whichever comes first" in said
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("if x # y", "column 6 of 'if x # y': unexpected character '#' (expected a name, a number, a quoted string, "
+                 "an operator or a bracket)"),
+    ("watch cpus[0].irrr", "column 15 of 'watch cpus[0].irrr': cpus[0] has no field 'irrr' (did you mean 'irr'? "),
+])
+def test_a_snapshots_bad_breakpoint_names_its_column_as_a_scenarios_does(tmp_path: Path, spec: str, says: str) -> None:
+    """fuzz_cli: a snapshot's breakpoints[0] said 'breakpoints[0]: unexpected character '#' (...)', no column
+    and no spec -- a scenario's breakpoints[i] and --break say 'column N of 'SPEC': ...' (hardening27)."""
+    import msgpack
+
+    doc = msgpack.unpackb(Path(SNAP).read_bytes(), raw=False, strict_map_key=False)
+    path = _sealed(tmp_path, {"breakpoints": [{"spec": spec, "enabled": True}, *doc["breakpoints"][1:]]})
+    for argv in (("replay", path), ("report", path), ("diff", path, SCN), ("why", path, "--no-verify")):
+        code, out, err = cli(*argv)
+        assert (code, out) == (2, "")
+        assert _one_line(err, path).startswith(f"msidbg: {path}: breakpoints[0]: {says}"), err

@@ -43,7 +43,8 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
         try:
             s.enable_breakpoint(s.add_breakpoint(spec), enabled)
         except BreakpointError as e:
-            raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
+            # the column and the spec, as a scenario's breakpoints[i] and --break say it (hardening28)
+            raise SnapshotError(e.message, path, caret=e.caret, field=f"breakpoints[{i}]") from None
     s._bookmarks = {b.name: b for b in rec.bookmarks}
     s.origin = rec.origin
     if verify:
