@@ -210,4 +210,5 @@ def test_a_snapshots_bad_breakpoint_names_its_column_as_a_scenarios_does(tmp_pat
     for argv in (("replay", path), ("report", path), ("diff", path, SCN), ("why", path, "--no-verify")):
         code, out, err = cli(*argv)
         assert (code, out) == (2, "")
-        assert _one_line(err, path).startswith(f"msidbg: {path}: breakpoints[0]: {says}"), err
+        lines = err.splitlines()   # (the path check's hint comes first: '(did you mean 'irr'? expected one of: ...)')
+        assert len(lines) == 1 and lines[0].startswith(f"msidbg: {path}: breakpoints[0]: {says}"), err
