@@ -3,13 +3,14 @@
 ``tests/fuzz.py`` fuzzes the loaders and the Session in-process (Hypothesis); this one mutates the
 shipped scenarios and snapshots (text lines, values, bytes, msgpack fields, re-sealed or not) and
 runs the commands a stranger's file reaches -- run --save, check, export --perfetto, report -o,
-why, replay (--no-verify, --scenario -o) -- through ``msidbg.cli.main`` in this process. Each case
+why, replay (--no-verify, --scenario -o); and new on damaged lspci/interrupts/dmesg texts, whose
+scenario must then run -- through ``msidbg.cli.main`` in this process. Each case
 must either work (exit 0 or 1) or be refused as the contract says bad input is (exit 2, the last
 stderr line ``msidbg: FILE...: ... (expected ...)`` naming the file), never exit 3 (an internal
 error), never a traceback, never run past ``--hang`` seconds, never leave an output file (or the
 temporary file of an atomic write) behind a refusal. On demand::
 
-    python tests/fuzz_cli.py [--seed 1] [--cases 300] [--only scenario|snapshot] [--hang 20] [-v]
+    python tests/fuzz_cli.py [--seed 1] [--cases 300] [--only scenario|snapshot|new] [--hang 20] [-v]
 
 prints each finding (the case's seed, its command and what broke; the input is kept in --out DIR)
 and a tally. ``tests/test_hardening28.py`` runs a few dozen cases of it in the suite.
@@ -42,6 +43,12 @@ from msidbg.cli import main as cli_main  # noqa: E402
 from msidbg.debugger import snapshot as snap  # noqa: E402
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+#: bug-report artifacts ``msidbg new`` reads: (lspci, interrupts, dmesg) texts
+ARTIFACTS = ROOT / "tests" / "bugio" / "data"
+REPORTS = [("workstation-lspci.txt", "workstation-interrupts.txt", "workstation-dmesg.txt"),
+           ("seed-82599vf.txt", "aws-m4-interrupts.txt", "aws-m4-dmesg.txt"),
+           ("held/pciback-gpu-lspci.txt", None, "held/qubes-journal-dmesg.txt"),
+           ("held/numeric-lspci.txt", None, None), ("held/x520-path-lspci.txt", None, None)]
 SNAPSHOTS = sorted((ROOT / "snapshots").glob("*.msgpack"))
 #: values a stranger's file puts where a number, a name or a list belongs
 HOSTILE = ["-1", "0", "99999999999999999999999", "1e400", "nan", ".inf", "-.inf", "0x" + "f" * 40, "[]", "{}",
@@ -56,6 +63,36 @@ SPECS = ["if 1 +", "if cpu[0].irr_count + 1 > 2", "watch cpu[9999999999999999999
          "watch cpus[0].irr[0x100]", "if event.time > 1ms", "call request_irq if event.dev == 'eth0'"]
 LEAVES: list[Any] = [None, True, -1, 0, 2**64 - 1, -(2**63), 2**63, 1.5, float("nan"), "", "\x1b[2J", "a\nb",
                      "\u202e", b"\x00\xff", [], {}, [[[]]], {"": None}, "x" * 5000, list(range(300))]
+
+
+def mutate_text(text: str, rng: random.Random) -> str:
+    """A bug report's text damaged as a mail or a copy damages it: lines dropped, repeated, cut,
+    numbers replaced, bytes changed."""
+    lines = text.split("\n")
+    for _ in range(rng.randint(1, 4)):
+        i = rng.randrange(len(lines))
+        how = rng.randrange(6)
+        if how == 0:
+            del lines[i]
+            lines = lines or [""]
+        elif how == 1:
+            lines.insert(i, lines[i] * rng.choice([1, 2, 50]))
+        elif how == 2:
+            lines[i] = lines[i][:rng.randrange(len(lines[i]) + 1)]
+        elif how == 3:
+            nums = list(re.finditer(r"[0-9a-fA-F]+", lines[i]))
+            if nums:
+                m = rng.choice(nums)
+                lines[i] = lines[i][:m.start()] + rng.choice(["0", "ffffffffffffffffffff", "-1", "99999999999999999999",
+                                                              "g", "", "0x", "1e9"]) + lines[i][m.end():]
+        elif how == 4:
+            b = bytearray(lines[i].encode("utf-8", "surrogateescape"))
+            if b:
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            lines[i] = b.decode("utf-8", "surrogateescape")
+        else:
+            lines[i] = lines[i].replace(" ", "\t") if rng.random() < 0.5 else "\x1b[2J" + lines[i]
+    return "\n".join(lines)
 
 
 def mutate_yaml(text: str, rng: random.Random) -> str:
@@ -220,7 +257,7 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
         return f"exit {code}: {err.strip()[-300:]}"
     if "Traceback" in err:
         return "a traceback on stderr"
-    left = sorted(p.name for p in folder.iterdir() if p.name != Path(path).name)
+    left = sorted(p.name for p in folder.iterdir() if p.name != Path(path).name and not p.name.startswith("in"))
     temps = [n for n in left if not n.startswith("out.")]
     if temps:
         return f"files left beside the output: {temps}"
@@ -229,7 +266,8 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
         if not lines:
             return "exit 2 with nothing on stderr"
         last = lines[-1]
-        named = last.startswith(f"msidbg: {path}") or ("--break" in argv and last.startswith("msidbg: --break: "))
+        named = (last.startswith(f"msidbg: {path}") or ("--break" in argv and last.startswith("msidbg: --break: "))
+                 or (argv[0] == "new" and last.startswith(f"msidbg: {Path(path).parent}/in_")))
         if not named or "(expected " not in last or not last.isprintable():
             return f"exit 2 not in the one-line form naming the file: {last[:300]!r}"
         outs = [n for n in left if n.startswith("out.")]
@@ -241,7 +279,7 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
 def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, keep: Path | None = None,
          verbose: bool = False) -> Tally:
     tally = Tally()
-    kinds = [k for k in ("scenario", "snapshot") if only in (None, k)]
+    kinds = [k for k in ("scenario", "snapshot", "new") if only in (None, k)]
     bases = {"scenario": [p.read_text() for p in SCENARIOS], "snapshot": [p.read_bytes() for p in SNAPSHOTS]}
     for n in range(cases):
         rng = random.Random(f"{seed}/{n}")
@@ -252,6 +290,8 @@ def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, kee
                 data = mutate_yaml(rng.choice(bases["scenario"]), rng).encode("utf-8", "surrogateescape")
                 path = str(folder / "in.yaml")
                 argv = rng.choice(scenario_commands(path, str(folder / "out"), rng.choice(SPECS)))
+            elif kind == "new":
+                argv, path, data = _new_case(folder, rng)
             else:
                 data = mutate_snapshot(rng.choice(bases["snapshot"]), rng)
                 path = str(folder / "in.msgpack")
@@ -264,6 +304,12 @@ def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, kee
             if code == 2 and err:
                 tally.messages.append(err.splitlines()[-1])
             what = judge(argv, path, folder, code, err)
+            if what is None and kind == "new" and code == 0:
+                # what new wrote must load and run as a scenario (it is the user's next command)
+                out = str(folder / "out.yaml")
+                code2, _, err2 = run_cli(["run", out, "--headless", "--max-events", "3000"], hang)
+                if code2 not in (0, 1):
+                    what = f"new wrote a scenario that 'run' refuses (exit {code2}): {err2.strip()[-300:]}"
             if verbose:
                 print(f"{n:4} {kind:8} {argv[0]:7} exit {code} {time.monotonic() - t0:5.2f}s "
                       f"{(err.splitlines() or [''])[-1][:150]}", file=sys.stderr)
@@ -277,11 +323,31 @@ def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, kee
     return tally
 
 
+def _new_case(folder: Path, rng: random.Random) -> tuple[list[str], str, bytes]:
+    """``new`` on damaged artifacts: (argv, the lspci file (the input named in errors), its bytes)."""
+    lspci, interrupts, dmesg = rng.choice(REPORTS)
+    argv = ["new", "-o", str(folder / "out.yaml")]
+    first: tuple[str, bytes] | None = None
+    for option, name in (("--lspci", lspci), ("--interrupts", interrupts), ("--dmesg", dmesg)):
+        if name is None:
+            continue
+        text = (ARTIFACTS / name).read_text(errors="surrogateescape")
+        if option == "--lspci" or rng.random() < 0.5:
+            text = mutate_text(text, rng)
+        data = text.encode("utf-8", "surrogateescape")
+        path = str(folder / f"in{option.replace('-', '_')}.txt")
+        Path(path).write_bytes(data)
+        argv += [option, path]
+        first = first or (path, data)
+    assert first is not None
+    return argv, first[0], first[1]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cases", type=int, default=300)
-    p.add_argument("--only", choices=("scenario", "snapshot"))
+    p.add_argument("--only", choices=("scenario", "snapshot", "new"))
     p.add_argument("--hang", type=float, default=20.0, help="seconds a case may take (default 20)")
     p.add_argument("--out", type=Path, default=Path("fuzz-cli-findings"))
     p.add_argument("-v", action="store_true", help="a line per case on stderr")
