@@ -212,3 +212,50 @@ def test_a_snapshots_bad_breakpoint_names_its_column_as_a_scenarios_does(tmp_pat
         assert (code, out) == (2, "")
         lines = err.splitlines()   # (the path check's hint comes first: '(did you mean 'irr'? expected one of: ...)')
         assert len(lines) == 1 and lines[0].startswith(f"msidbg: {path}: breakpoints[0]: {says}"), err
+
+
+# --- (1) every number an option takes, given a huge one --------------------------------------------------------
+def _numeric_options() -> list[tuple[str, str]]:
+    from msidbg import cli as cli_module
+
+    parser = cli_module._parser(None)
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    out = []
+    for name, sp in sub.choices.items():
+        for a in sp._actions:
+            numeric = getattr(a.type, "__name__", "") == "integer" or a.metavar in ("TIME", "BUDGET", "N|Ns")
+            if a.option_strings and numeric:
+                out.append((name, a.option_strings[-1]))
+    return out
+
+
+HUGE = ["999999999999999999999", "9" * 5000, "1e400", "-99999999999999999999", "0x" + "f" * 40]
+#: what each command needs besides the option (a file, and what makes the option meaningful)
+BASE = {"run": ["{scn}", "--headless"], "explore": ["{scn}", "--strategy", "pct"], "check": ["{scn}"],
+        "report": ["{scn}"], "export": ["{scn}", "--perfetto", "{out}"], "serve": ["{scn}"], "why": ["{scn}"],
+        "diff": ["{scn}", "{scn}"]}
+EXTRA = {("run", "--depth"): ["--schedule", "pct"], ("run", "--window"): ["--schedule", "pct"],
+         ("why", "--at"): ["--path", "cpu[0].online"], ("why", "--what-if-budget"): ["--what-if"]}
+
+
+def test_every_numeric_option_is_found() -> None:
+    assert len(_numeric_options()) == 26
+
+
+@pytest.mark.parametrize(("cmd", "option"), _numeric_options())
+def test_a_huge_number_for_any_numeric_option_is_one_line_naming_it(tmp_path: Path, cmd: str, option: str) -> None:
+    """Every option taking a number or a duration, given 21 to 5,000 digits, a float overflow, a
+    negative or a 160-bit hex: exit 2, one line naming the option and what it expected, nothing
+    written, and at once (a number is refused by its length before it is converted)."""
+    import time
+
+    out = tmp_path / "t.pftrace"
+    for value in HUGE:
+        argv = [a.format(scn=SCN, out=out) for a in BASE[cmd]] + EXTRA.get((cmd, option), []) + [option, value]
+        t0 = time.monotonic()
+        code, stdout, err = cli(cmd, *argv)
+        assert time.monotonic() - t0 < 2 and (code, stdout) == (2, ""), (argv, err)
+        lines = err.splitlines()
+        assert len(lines) == 1 and option in lines[0] and "expected" in lines[0] and len(lines[0]) < 400, (argv, err)
+        assert lines[0].startswith("msidbg: ") and "Traceback" not in err
+        assert not out.exists()
