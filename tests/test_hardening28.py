@@ -259,3 +259,16 @@ def test_a_huge_number_for_any_numeric_option_is_one_line_naming_it(tmp_path: Pa
         assert len(lines) == 1 and option in lines[0] and "expected" in lines[0] and len(lines[0]) < 400, (argv, err)
         assert lines[0].startswith("msidbg: ") and "Traceback" not in err
         assert not out.exists()
+
+
+def test_replay_and_open_help_say_a_mail_is_read_as_it_is(tmp_path: Path) -> None:
+    """open and replay read a mail holding a snapshot (report --inline), as report, export, why, diff and
+    serve, whose --help say so; theirs said 'FILE.msgpack' and 'Open a snapshot (.msgpack)' only."""
+    mail = tmp_path / "mail.txt"
+    assert cli("report", SNAP, "--inline", "-o", str(mail))[0] == 0
+    code, out, err = cli("replay", str(mail))
+    assert code == 0 and out.startswith("scenario msix-write-while-unmasked: 25 events"), err
+    for cmd in ("open", "replay"):
+        code, out, _ = cli(cmd, "--help")
+        assert code == 0 and "FILE.msgpack  a snapshot (.msgpack) or a mail holding one" in " ".join(out.split()) \
+            or "a snapshot (.msgpack) or a mail holding one" in " ".join(out.split()), out
