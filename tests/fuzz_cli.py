@@ -298,12 +298,14 @@ def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, kee
                 argv = rng.choice(snapshot_commands(path, str(folder / "out")))
             Path(path).write_bytes(data)
             t0 = time.monotonic()
-            code, _, err = run_cli(argv, hang)
+            code, out, err = run_cli(argv, hang)
             tally.cases += 1
             tally.codes[str(code)] = tally.codes.get(str(code), 0) + 1
             if code == 2 and err:
                 tally.messages.append(err.splitlines()[-1])
             what = judge(argv, path, folder, code, err)
+            if what is None and code == 2 and out:
+                what = f"exit 2 after {len(out)} characters on stdout (a refusal prints nothing there)"
             if what is None and kind == "new" and code == 0:
                 # what new wrote must load and run as a scenario (it is the user's next command)
                 out = str(folder / "out.yaml")
