@@ -89,8 +89,9 @@ def _run_parser(sub: Any) -> None:
 
 def _open_parser(sub: Any) -> None:
     o = sub.add_parser("open", help="open a snapshot file in the TUI",
-                       description="Open a snapshot (.msgpack) at its cursor, after verifying it by replay.")
-    o.add_argument("file", metavar="FILE.msgpack")
+                       description="Open a snapshot (.msgpack, or a mail holding one: report --inline) at its "
+                       "cursor, after verifying it by replay.")
+    o.add_argument("file", metavar="FILE.msgpack", help="a snapshot (.msgpack) or a mail holding one")
     o.add_argument("--no-verify", action="store_true",
                    help="show the stored world at once; the history is replayed when first needed")
 
@@ -99,7 +100,7 @@ def _replay_parser(sub: Any) -> None:
     p2 = sub.add_parser("replay", help="verify a snapshot by replay and print the summary at its cursor",
                         description="Re-run a snapshot's scenario to its cursor and compare with what it "
                         "recorded. Exit 0 verified, 1 diverged, 2 bad file.")
-    p2.add_argument("file", metavar="FILE.msgpack")
+    p2.add_argument("file", metavar="FILE.msgpack", help="a snapshot (.msgpack) or a mail holding one")
     p2.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p2.add_argument("--no-verify", action="store_true", help="print the stored summary without replaying: the file's "
                     "world and behaviour switches as recorded (those this msidbg resolves differently marked !)")

@@ -375,7 +375,8 @@ def int_arg(lo: int, hi: int, what: str = "an integer") -> Callable[[str], int]:
         t = text.strip()
         body = t[1:] if t[:1] in "+-" else t
         if not body.isdigit() or not body.isascii():
-            raise ArgumentTypeError(f"{escape(text[:40])!r} is not {wanted}")
+            # (it was "'1e400' is not an integer in 0..2^62": no '(expected ...)', unlike out of range)
+            raise ArgumentTypeError(f"{escape(text[:40])!r} is not {what} (expected {wanted})")
         if len(body.lstrip("0")) > len(str(max(abs(lo), abs(hi)))):
             raise ArgumentTypeError(f"{escape(text[:40])!r} is out of range (expected {wanted})")
         value = int(t)

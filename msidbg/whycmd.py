@@ -57,8 +57,9 @@ def register(sub: Any) -> dict[str, Handler]:
                    "lacks, which the recorded chain cannot (it shows only steps that ran). Bounded by "
                    "--what-if-budget; Ctrl-C stops it and prints what it found (exit 130)")
     w.add_argument("--what-if-budget", metavar="N|Ns", default=None,
-                   help="at most N flipped runs (1..10000), or N seconds (\"90s\", 1s..86400s; a run is not cut "
-                   "short); default 120 runs and 300 s. 0 is refused: for no flipped run drop --what-if")
+                   help="at most N flipped runs (1..10000) however long they take (up to a day), or N seconds "
+                   "(\"90s\", 1s..86400s) of up to 10000 runs; a run is not cut short. Default: 120 runs or 300 s, "
+                   "whichever comes first. 0 is refused: for no flipped run drop --what-if")
     w.add_argument("--no-verify", action="store_true", help="a snapshot: open it without replaying it first (the cause chain "
                    "needs the run's history: it is replayed, and compared with the recording, anyway)")
 

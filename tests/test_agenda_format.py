@@ -214,9 +214,9 @@ def test_a_format_1_world_of_this_model_saves_in_the_current_format(tmp_path: Pa
 
 
 @pytest.mark.parametrize("agenda, says", [
-    ([[5, 0, "cpu", 0]], "world.agenda: expected a map of seq -> [time, seq, kind, ...]"),
-    ({"7": [5, 7, "cpu", 0]}, "world.agenda['7']: expected [time, '7', kind, ...]"),
-    ({7: [5, 8, "cpu", 0]}, "world.agenda[7]: expected [time, 7, kind, ...]"),
+    ([[5, 0, "cpu", 0]], "world.agenda: not a map (expected a map of seq -> [time, seq, kind, ...]; the file was modified"),
+    ({"7": [5, 7, "cpu", 0]}, "world.agenda['7']: an item of another form (expected [time, '7', kind, ...]"),
+    ({7: [5, 8, "cpu", 0]}, "world.agenda[7]: an item of another form (expected [time, 7, kind, ...]"),
 ])
 def test_a_damaged_agenda_is_a_one_line_error(tmp_path: Path, agenda: Any, says: str) -> None:
     doc = doc_of(ROOT / "snapshots" / "msix-write-while-unmasked.msgpack")

@@ -135,7 +135,7 @@ def test_a_command_parses_the_same_with_only_its_own_parser_built(argv: list[str
 def test_errors_of_a_command_are_the_ones_it_gave_with_every_parser_built() -> None:
     out = msidbg("run", "--max-events", "x", "s.yaml")
     assert out.returncode == 2
-    assert out.stderr == ("msidbg: run: argument --max-events: 'x' is not an integer in 0..2^62 "
-                          "(see 'msidbg run --help')\n")
+    assert out.stderr == ("msidbg: run: argument --max-events: 'x' is not an integer (expected an integer in "
+                          "0..2^62) (see 'msidbg run --help')\n")
     out = msidbg("runn", "s.yaml")
     assert out.returncode == 2 and "invalid choice: 'runn'" in out.stderr and "'why'" in out.stderr

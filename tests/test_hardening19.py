@@ -149,12 +149,12 @@ def test_a_stop_string_too_long_is_called_too_long(tmp_path: Path, key: str) -> 
     for command in (["replay", str(bad)], ["replay", "--no-verify", str(bad)], ["why", str(bad)]):
         code, _, err = cli(*command)
         assert code == 2 and _one_line(err, str(bad)) == (
-            f"msidbg: {bad}: stopped.{key}: too long (200000 characters, expected at most 4000)"), err
+            f"msidbg: {bad}: stopped.{key}: too long: 200000 characters (expected at most 4000)"), err
     doc["stopped"][key] = 7
     bad.write_bytes(seal(doc))
     code, _, err = cli("replay", str(bad))
     assert code == 2 and _one_line(err, str(bad)).endswith(
-        f"stopped.{key}: expected a string of at most 4000 characters, or null"), err
+        f"stopped.{key}: an integer (expected a string of at most 4000 characters, or null)"), err
 
 
 @pytest.mark.parametrize(("name", "raw", "says"), [

@@ -72,7 +72,9 @@ def test_a_what_if_budget_of_zero_is_refused_as_runs_and_as_seconds(budget: str)
         f"runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\"); for the cause chain alone drop --what-if)")
     code, text, _ = cli("why", "--help")
     said = " ".join(text.split())
-    assert f"at most N flipped runs (1..{MAX_RUNS}), or N seconds (\"90s\", 1s..{int(MAX_SECONDS)}s;" in said, said
+    # (hardening28: the bound given replaces both defaults, as parse_budget does)
+    assert f"at most N flipped runs (1..{MAX_RUNS}) however long they take (up to a day), or N seconds (\"90s\", " \
+        f"1s..{int(MAX_SECONDS)}s) of up to {MAX_RUNS} runs;" in said, said
     assert "0 is refused: for no flipped run drop --what-if" in said, said
 
 

@@ -36,7 +36,7 @@ def test_a_seed_is_plain_decimal_digits(seed: str) -> None:
     code, out, err = cli("run", SCN, "--headless", "--seed", seed)
     assert code == 2 and out == "", err
     line = _one_line(err, usage=True)
-    assert "argument --seed" in line and "is not an integer in 0..2^63-1" in line, line
+    assert "argument --seed" in line and "is not an integer (expected an integer in 0..2^63-1)" in line, line
 
 
 @pytest.mark.parametrize("option", ["--max-events", "--seed"])

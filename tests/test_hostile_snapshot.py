@@ -386,8 +386,8 @@ def reshaped(tmp_path: Path, change: Any) -> Path:
     return path
 
 
-SHAPE = "does not have the shape this msidbg expects (the file was modified or written by another version; " \
-        "try without --no-verify)"
+SHAPE = "does not have the shape this msidbg expects (expected the world it builds for the scenario; the file " \
+        "was modified or written by another version: try without --no-verify)"
 
 
 @pytest.mark.parametrize("change, where", [

@@ -47,7 +47,7 @@ def register(sub: Any) -> dict[str, Handler]:
     s.add_argument("-o", "--output", type=guard.path_arg, metavar="OUT.json", help="write it to a file instead of stdout")
     s.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     r = sub.add_parser(
-        "report", help="a plain-text (or Markdown) bug report of a snapshot, for a mail or a tracker",
+        "report", help="a plain-text (or Markdown) bug report of a snapshot or a scenario's run, for a mail or a tracker",
         description="Write a report at most 72 columns wide: the stop, versions and resolved behaviour "
         "switches, per-device counts, hits, the state at the stop, bookmarks and how to reproduce. "
         "A scenario file is run to its first armed breakpoint (or the end) first.")
@@ -75,7 +75,8 @@ def register(sub: Any) -> dict[str, Handler]:
     e.add_argument("--no-clobber", dest="force", action="store_false", help=NO_CLOBBER_HELP)
     e.add_argument("--max-events", type=guard.int_arg(0, 2**62), metavar="N", help="stop the run after N events, "
                    "counted from event 0 for a snapshot too (default: the end of the run, at most "
-                   "20,000,000 events: a run cut there says so on stderr)")
+                   "20,000,000 events: a run cut there says so on stderr); a trace is at most 5,000,000 "
+                   "records, held in memory: one that reaches them ends at that event, and says so on stderr")
     e.add_argument("--seed", type=guard.int_arg(0, 2**63 - 1), metavar="N", help="override a scenario's seed (a snapshot replays its own)")
     v = sub.add_parser(
         "serve", help="serve the TUI in a web browser (textual-serve)",
@@ -198,6 +199,11 @@ def _export(args: argparse.Namespace) -> int:
     with progress.for_cli():    # the run (or the snapshot's replay) before the trace is written
         events, run = _export_run(args, cut)
     _say_cut(args.file, cut)
+    if run.cut_at is not None:
+        from msidbg.bugio.perfetto import cut_line
+
+        print(cut_line(args.file, run), file=sys.stderr)
+        events = run.cut_at
     t = run.totals
     print(f"wrote {escape(args.perfetto)}: {events} events, {t.signals} signals ({t.delivered} delivered, "
           f"{t.lost} lost, {t.in_flight} in flight); open it in ui.perfetto.dev", file=sys.stderr)

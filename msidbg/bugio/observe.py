@@ -297,12 +297,20 @@ class Replay:
     ``totals`` is filled as the records are produced.
     """
 
-    def __init__(self, s: Session, max_events: int | None = None, mark: int | None = None) -> None:
+    def __init__(self, s: Session, max_events: int | None = None, mark: int | None = None,
+                 max_records: int | None = None) -> None:
         self.s = s
         self.end = s.cursor if max_events is None else min(s.cursor, max_events)
         self.totals = Totals()
         #: an event to mark on the bookmarks track (a snapshot's cursor)
         self.mark = mark
+        #: stop after the event whose records reach this many (the trace then ends there, as a
+        #: run to that event would: open slices closed, signals in flight settled at its time)
+        self.max_records = max_records
+        #: the event the record bound cut the trace at (None: the trace reached ``end``)
+        self.cut_at: int | None = None
+        self.cut_time = 0
+        self.count = 0
 
     def records(self) -> Iterator[Rec]:
         s, end = self.s, self.end
@@ -323,15 +331,25 @@ class Replay:
                 if not i & TICK_MASK and progress.active is not None:   # a CLI command at a terminal
                     progress.active.tick(s, "writing the trace", end)
                 ev = eng.log.event(i)
-                yield from obs.step(ev, eng.w)
+                for rec in obs.step(ev, eng.w):
+                    self.count += 1
+                    yield rec
                 while hi < len(hits) and hits[hi].event == i:
                     h = hits[hi]
+                    self.count += 1
                     yield Rec("instant", ev.time_ns, ("hits",), h.name, {"event": i, "detail": h.detail})
                     hi += 1
                 while bi < len(marks) and marks[bi][0] == i:
                     _, name, note = marks[bi]
+                    self.count += 1
                     yield Rec("instant", ev.time_ns, ("bookmarks",), name, {"event": i, "note": note})
                     bi += 1
-            yield from obs.close(obs.ts)
+                if self.max_records is not None and self.count >= self.max_records and i < end:
+                    self.cut_at = self.end = i    # a whole event's records, never part of one
+                    self.cut_time = ev.time_ns
+                    break
+            for rec in obs.close(obs.ts):
+                self.count += 1
+                yield rec
         finally:
             s.seek(cursor)

@@ -21,7 +21,9 @@ from msidbg.errors import MsidbgError
 from msidbg.files import FileProblem, check_target, write_atomic
 
 SEQUENCE = 7
-#: the trace is built in memory (then written atomically): about 40 bytes a record
+#: the trace is built in memory (then written atomically): 40-80 bytes a record, a record or more an
+#: event. A run past it is written up to the event whose records reach it, and export says so
+#: (``cut_line``): 20,000,000 events, the other commands' default cap, could be 1.5 GB held here
 MAX_RECORDS = 5_000_000
 
 
@@ -84,8 +86,6 @@ class Writer:
 
     def write(self, rec: Rec) -> None:
         self.count += 1
-        if self.count > MAX_RECORDS:
-            raise MsidbgError(f"the trace would exceed {MAX_RECORDS} events (expected a shorter run; use --max-events)")
         pb = self.pb
         uuid = self._uuid(rec.track, rec.op == "counter")
         pkt = self.out.create_packet()
@@ -121,12 +121,24 @@ def _annotate(ann: Any, key: str, value: Any) -> None:
         ann.string_value = str(value)
 
 
+def cut_line(path: str, run: Replay) -> str:
+    """The one stderr line of a trace ``MAX_RECORDS`` cut (``run.cut_at`` set): where, and how to
+    ask for a trace that ends before it."""
+    from msidbg.guard import escape
+    from msidbg.sim.events import format_ns
+
+    at = run.cut_at or 0
+    return (f"msidbg: {escape(path)}: the trace reached {MAX_RECORDS:,} records, the most export holds in memory, "
+            f"at event {at:,} of {run.s.cursor:,} (virtual time {format_ns(run.cut_time)}): "
+            f"written up to it (expected a shorter run: --max-events {at} or fewer)")
+
+
 def export(s: Session, out: str, max_events: int | None = None, mark: int | None = None,
            replace: bool = True) -> Replay:
     """Write the session's run (event 0 to the cursor) to ``out`` atomically; returns the replay
     (its ``totals`` say how the signals' flows ended). ``mark``: an event to show on the bookmarks
     track as the snapshot's cursor. ``replace`` False: never over a file that is not empty."""
-    run = Replay(s, max_events, mark)
+    run = Replay(s, max_events, mark, max_records=MAX_RECORDS)
     try:
         check_target(out)  # a bad path fails before the replay, not after it
         buf = io.BytesIO()

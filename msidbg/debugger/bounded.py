@@ -253,7 +253,7 @@ def decode(data: bytes | bytearray, what: str, budget: Budget, *, int_keys: bool
         raise Bad(_duplicate(data, what)) from None
     except Exception as e:  # noqa: BLE001 - msgpack raises several types on hostile bytes; all mean "bad"
         reason = " ".join(str(e).split())[:120] or type(e).__name__
-        raise Bad(f"{what} is not valid msgpack: {reason}") from None
+        raise Bad(f"{what} is not valid msgpack: {reason} (expected msgpack as msidbg writes it)") from None
 
 
 class _Duplicate(Exception):
@@ -337,9 +337,9 @@ def inflate(blob: bytes, what: str, cap: int) -> bytearray:
             if not chunk and not data:
                 break  # no input left and no progress: truncated
     except zlib.error as e:
-        raise Bad(f"{what}: not zlib data ({e})") from None
+        raise Bad(f"{what}: not zlib data: {e} (expected zlib-compressed data)") from None
     if not d.eof:
-        raise Bad(f"{what}: the compressed data is truncated")
+        raise Bad(f"{what}: the compressed data is truncated (expected the whole compressed stream)")
     if d.unused_data:
         raise Bad(f"{what}: {len(d.unused_data)} bytes after the end of the compressed data (expected none)")
     return out

@@ -348,7 +348,8 @@ def _snapshot_from_start(path: str, spacing: int | None, seed: int | None = None
         try:
             s.enable_breakpoint(s.add_breakpoint(spec), enabled)
         except BreakpointError as e:
-            raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
+            # the column and the spec, as a scenario's breakpoints[i] and --break say it (hardening28)
+            raise SnapshotError(e.message, path, caret=e.caret, field=f"breakpoints[{i}]") from None
     return s
 
 

@@ -180,6 +180,19 @@ def _kind(v: Any) -> str:
     return "null" if v is None else "a value of another type"
 
 
+def _short_kind(v: Any) -> str:
+    """``_kind``, a string with its length (it is wrong by being too long)."""
+    return f"a string of {len(v)} characters" if isinstance(v, str) else _kind(v)
+
+
+def _world_at(world: Any) -> str:
+    """What a decoded world is, when it is not the world at the cursor."""
+    if not isinstance(world, dict):
+        return _kind(world)
+    events = world.get("events")
+    return f"the world at event {events}" if type(events) is int else "a map without its event count"
+
+
 def _int(doc: dict[str, Any], key: str, lo: int, hi: int, where: str = "") -> int:
     v = _get(doc, key, int, f"an integer in {lo}..{hi}", where)
     if not lo <= v <= hi:
@@ -190,7 +203,7 @@ def _int(doc: dict[str, Any], key: str, lo: int, hi: int, where: str = "") -> in
 def _str(doc: dict[str, Any], key: str, limit: int, where: str = "") -> str:
     v = _get(doc, key, str, f"a string of at most {limit} characters", where)
     if len(v) > limit:
-        raise Bad(f"{where}{key}: too long ({len(v)} characters, expected at most {limit})")
+        raise Bad(f"{where}{key}: too long: {len(v)} characters (expected at most {limit})")
     return str(v)
 
 
@@ -217,14 +230,15 @@ def _recording(path: str, top: dict[str, Any], version: int, writer: str, budget
     text = _str(scn, "text", 1 << 20, "scenario.")
     sha = _str(scn, "sha256", 64, "scenario.")
     if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() != sha:
-        raise Bad("scenario.text does not match scenario.sha256 (the file was modified or damaged)")
+        raise Bad("scenario.text does not match scenario.sha256 (expected the text the digest was taken of; the file was "
+                  "modified or damaged)")
     file = os.path.basename(_str(scn, "file", 255, "scenario.")) or "scenario.yaml"
     cursor = _int(top, "cursor", 0, MAX_EVENT)
     world, digest = _world(top, cursor, budget)
     stopped = _stopped(top, cursor)
     if stopped.time_ns != world.get("now"):
-        raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (the file was modified "
-                  "or damaged)")
+        raise Bad(f"time_ns: {stopped.time_ns} is not the world's time at the cursor (expected {world.get('now')}; "
+                  "the file was modified or damaged)")
     rec = Recording(path, text, file, _int(top, "seed", 0, MAX_SEED), cursor, world, digest, writer,
                     stopped, version=version, model=_int(top, "model", 1, MAX_MODEL) if version >= 5 else None)
     rec.breakpoints = _breakpoints(top)
@@ -245,18 +259,21 @@ def _world(top: dict[str, Any], cursor: int, budget: Budget) -> tuple[dict[str, 
     world = decode(blob, "world", budget, int_keys=True)
     digest = _str(top, "state_hash", 64)
     if not isinstance(world, dict) or world.get("events") != cursor:
-        raise Bad(f"world: expected the world at the cursor (event {cursor})")
+        raise Bad(f"world: {_world_at(world)} (expected the world at the cursor, event {cursor})")
     with no_gc():
         same = state_hash(world) == digest
     if not same:
-        raise Bad("world does not match its recorded state_hash (the file was modified or damaged)")
+        raise Bad("world does not match its recorded state_hash (expected the world the digest was taken of; the file was "
+                  "modified or damaged)")
     try:
         if upgrade_world(world):    # an older world format (a snapshot before version 4)
             with no_gc():
                 digest = state_hash(world)
         check_agenda(world)
     except ValueError as e:
-        raise Bad(f"world.{e} (the file was modified or damaged)") from None
+        said = str(e)    # 'agenda: what is wrong (expected ...)': the damage said inside its parenthesis
+        raise Bad(f"world.{said[:-1]}; the file was modified or damaged)" if said.endswith(")")
+                  else f"world.{said} (the file was modified or damaged)") from None
     # its top level, CPUs, contexts and irq descriptors as records (sim/rec.py), as a world the
     # engine runs has them: code that reads the stored world before (or without) an install
     # (``--no-verify``, the summary) reads it as the model does
@@ -273,9 +290,9 @@ def _stopped(top: dict[str, Any], cursor: int) -> Stop:
     for key, value in (("breakpoint", bp), ("detail", detail)):
         # a string too long was 'expected a string or null'
         if isinstance(value, str) and len(value) > 4000:
-            raise Bad(f"stopped.{key}: too long ({len(value)} characters, expected at most 4000)")
+            raise Bad(f"stopped.{key}: too long: {len(value)} characters (expected at most 4000)")
         if not (value is None or isinstance(value, str)):
-            raise Bad(f"stopped.{key}: expected a string of at most 4000 characters, or null")
+            raise Bad(f"stopped.{key}: {_kind(value)} (expected a string of at most 4000 characters, or null)")
     if (bp is None) != (reason != "breakpoint"):
         raise Bad(f"stopped.breakpoint: {'missing for' if bp is None else 'given with'} reason {reason!r} "
                   "(expected a breakpoint exactly when the reason is 'breakpoint')")
@@ -290,7 +307,7 @@ def _maps(top: dict[str, Any], field: str, limit: int, keys: str) -> list[tuple[
         raise Bad(f"{field}: {len(items)} entries (expected at most {limit})")
     for i, b in enumerate(items):
         if not isinstance(b, dict):
-            raise Bad(f"{field}[{i}]: expected a map with {keys}")
+            raise Bad(f"{field}[{i}]: {_kind(b)} (expected a map with {keys})")
     return [(f"{field}[{i}].", b) for i, b in enumerate(items)]
 
 
@@ -308,7 +325,7 @@ def _bookmarks(top: dict[str, Any], cursor: int, ended: bool) -> list[Bookmark]:
     for where, b in _maps(top, "bookmarks", MAX_BOOKMARKS, "name, event and note"):
         name = _str(b, "name", 64, where)
         if not name.strip() or "\n" in name:
-            raise Bad(f"{where}name: expected a name on one line")
+            raise Bad(f"{where}name: {'more than one line' if chr(10) in name else 'blank'} (expected a name on one line)")
         event = _int(b, "event", 0, MAX_EVENT, where)
         if ended and event > cursor:
             raise Bad(f"{where}event: {event} is past the run's end (the run ended at the cursor, "
@@ -322,7 +339,8 @@ def _choices(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> 
         rows = _v1_payload(top, "choices", budget)
         if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, list) for r in rows)
                 and len(rows[0]) == len(rows[1]) and all(type(x) is int and x >= 0 for r in rows for x in r)):
-            raise Bad("choices: expected two equal-length lists of non-negative integers")
+            raise Bad("choices: not two lists of one length holding non-negative integers only (expected two "
+                      "equal-length lists of non-negative integers)")
         deltas, values = rows
     else:
         raw = inflate(_get(top, "choices", bytes, "zlib-compressed int64 columns"), "choices", 16 * cursor)
@@ -349,7 +367,8 @@ def _hits(top: dict[str, Any], cursor: int, budget: Budget, version: int) -> lis
         if not (type(event) is int and 1 <= event <= cursor and type(time_ns) is int and 0 <= time_ns < 2**63
                 and isinstance(name, str) and len(name) <= 64 and isinstance(detail, str)
                 and len(detail) <= MAX_DETAIL):
-            raise Bad(f"hits[{i}]: expected [event 1..{cursor}, time_ns, name, detail]")
+            raise Bad(f"hits[{i}]: a field out of range or of another type (expected [event 1..{cursor}, time_ns, "
+                      f"name of at most 64 characters, detail of at most {MAX_DETAIL}])")
         out.append(Hit(event, time_ns, name, detail, i))    # (seq: its place in the run's hit list, as HitLog's)
     return out
 
@@ -359,7 +378,10 @@ def _hit_rows(top: dict[str, Any], cursor: int, budget: Budget) -> list[tuple[in
     names = _get(h, "names", list, "a list of breakpoint names", "hits.")
     count = _int(h, "count", 0, cursor * 64, "hits.")
     if len(names) > MAX_HIT_NAMES or not all(isinstance(n, str) and len(n) <= 64 for n in names):
-        raise Bad(f"hits.names: expected at most {MAX_HIT_NAMES} breakpoint names")
+        bad = next((i for i, n in enumerate(names) if not (isinstance(n, str) and len(n) <= 64)), None)
+        what = f"{len(names)} names" if bad is None else f"[{bad}] is {_short_kind(names[bad])}"
+        raise Bad(f"hits.names: {what} (expected at most {MAX_HIT_NAMES} breakpoint names, each a string of at most "
+                  "64 characters)")
     budget.charge(HIT_COST * count, "hits")
     fixed = 22 * count
     raw = inflate(_get(h, "columns", bytes, "zlib-compressed hit columns", "hits."), "hits.columns",
@@ -369,11 +391,12 @@ def _hit_rows(top: dict[str, Any], cursor: int, budget: Budget) -> list[tuple[in
     events, times = from_le("q", raw[:8 * count]), from_le("q", raw[8 * count:16 * count])
     which, sizes = from_le("H", raw[16 * count:18 * count]), from_le("I", raw[18 * count:fixed])
     if fixed + sum(sizes) != len(raw) or any(i >= len(names) for i in which):
-        raise Bad(f"hits.columns: do not match {count} hits with {len(names)} names")
+        raise Bad(f"hits.columns: {len(raw)} bytes that do not match {count} hits with {len(names)} names (expected "
+                  "the hit columns as msidbg writes them)")
     try:
         text = raw[fixed:].decode("utf-8")
     except UnicodeDecodeError:
-        raise Bad("hits.columns: the details are not UTF-8 text") from None
+        raise Bad("hits.columns: the details are not valid UTF-8 (expected UTF-8 text)") from None
     budget.charge(len(text), "hits")
     rows = []
     at = 0
@@ -393,7 +416,7 @@ def _v1_payload(top: dict[str, Any], key: str, budget: Budget) -> Any:
 def _v1_hits(top: dict[str, Any], budget: Budget) -> list[tuple[int, int, str, str]]:
     rows = _v1_payload(top, "hits", budget)
     if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 4 for r in rows):
-        raise Bad("hits: expected a list of [event, time_ns, name, detail]")
+        raise Bad("hits: not a list of 4-field rows (expected a list of [event, time_ns, name, detail])")
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -403,7 +426,8 @@ def _hashes(top: dict[str, Any], cursor: int) -> tuple[list[int], list[bytes]]:
     fps = _get(h, "fingerprints", bytes, "16 bytes per event", "hashes.")
     if (len(evs) > MAX_HASH_POINTS or len(fps) != 16 * len(evs)
             or not all(type(e) is int and 0 <= e <= cursor for e in evs) or evs != sorted(set(evs))):
-        raise Bad(f"hashes: expected at most {MAX_HASH_POINTS} ascending events <= the cursor, 16 bytes each")
+        raise Bad(f"hashes: {len(evs)} events with {len(fps)} bytes of fingerprints, or events not ascending in 0..{cursor} "
+                  f"(expected at most {MAX_HASH_POINTS} ascending events <= the cursor, 16 bytes each)")
     return evs, [fps[i * 16:(i + 1) * 16] for i in range(len(evs))]
 
 
@@ -414,9 +438,13 @@ def _log(top: dict[str, Any], cursor: int) -> tuple[int, list[bytes], list[str]]
     kinds = _get(lg, "kinds", list, "a list of event kind names", "log.")
     want = -(-cursor // block)
     if len(digests) != 8 * want or want > MAX_LOG_BLOCKS:
-        raise Bad(f"log.digests: expected {want} digests of 8 bytes for {cursor} events in blocks of {block}")
+        raise Bad(f"log.digests: {len(digests)} bytes (expected {want} digests of 8 bytes for {cursor} events in blocks "
+                  f"of {block})")
     if len(kinds) > 4096 or not all(isinstance(k, str) and len(k) <= 64 for k in kinds):
-        raise Bad("log.kinds: expected a list of event kind names")
+        bad = next((i for i, k in enumerate(kinds) if not (isinstance(k, str) and len(k) <= 64)), None)
+        what = f"{len(kinds)} entries" if bad is None else f"[{bad}] is {_short_kind(kinds[bad])}"
+        raise Bad(f"log.kinds: {what} (expected a list of at most 4096 event kind names, each a string of at most "
+                  "64 characters)")
     return block, [digests[i * 8:(i + 1) * 8] for i in range(want)], kinds
 
 
@@ -433,8 +461,8 @@ def _schedule(top: dict[str, Any], budget: Budget) -> Schedule:
 
 
 def _plan(rows: Any) -> Plan:
-    what = ("schedule.plan: expected a list of [at, action, ns], [jit, context, n, ns] or "
-            "[sched, context, n, j, context, rank]")
+    what = ("schedule.plan: not a list of plan steps, or a step of another form (expected a list of [at, action, "
+            "ns], [jit, context, n, ns] or [sched, context, n, j, context, rank])")
     if not (isinstance(rows, list) and len(rows) <= 1 << 22):
         raise Bad(what)
     plan = Plan()

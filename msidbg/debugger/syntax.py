@@ -51,6 +51,11 @@ _C_HINTS = {"&&": "'&&' is C (expected 'and'; '&' is the bitwise and)",
             "||": "'||' is C (expected 'or'; '|' is the bitwise or)",
             "!": "'!' is C (expected 'not', and '!=' to compare)",
             "=": "'=' assigns in C (expected '==' to compare)"}
+#: arithmetic, which the language does not have (a bit operator or a comparison says it instead)
+_ARITH = re.compile(r"\*\*|//|[+*/%]")
+ARITH_HINT = ("{op!r} is arithmetic, which conditions do not have (expected a comparison of the value "
+              "itself, e.g. 'x > 2' for 'x + 1 > 3'; the operators are == != < <= > >= in, and the bit "
+              "operators | ^ & << >> ~)")
 #: a time unit right after a number (`event.time > 1ms`)
 _UNIT = re.compile(r"(ns|us|µs|ms|s)(?![A-Za-z0-9_])")
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
@@ -73,6 +78,9 @@ def tokenize(text: str) -> list[Tok]:
         if habit is not None:
             raise ExprError(_C_HINTS[habit.group()], text, pos)
         m = _TOKEN.match(text, pos)
+        arith = _ARITH.match(text, pos) if m is None else None
+        if arith is not None:
+            raise ExprError(ARITH_HINT.format(op=arith.group()), text, pos)
         if m is None and text[pos] in "\"'":   # a quote the string pattern did not close
             raise ExprError(f"unterminated string (expected its closing {text[pos]})", text, pos)
         if m is None:
@@ -260,6 +268,8 @@ class Parser:
                     self.fail("a list cannot be an index (expected a number, a string or a path inside [ ])", at)
                 self.expect("]", "']'")
                 node = _index(node, index, t.col)
+        if self.at("-"):   # 'x - 1': never valid after a value ('-' is only unary, or inside a name)
+            self.fail(ARITH_HINT.format(op="-")[:-1] + "; a name with '-' has no spaces: dev.nvme-a)")
         return node
 
     def atom(self) -> Node:

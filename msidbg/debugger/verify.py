@@ -43,7 +43,8 @@ def open_session(path: str, verify: bool = True, **opts: Any) -> Session:
         try:
             s.enable_breakpoint(s.add_breakpoint(spec), enabled)
         except BreakpointError as e:
-            raise SnapshotError(f"breakpoints[{i}]: {e.message}", path) from None
+            # the column and the spec, as a scenario's breakpoints[i] and --break say it (hardening28)
+            raise SnapshotError(e.message, path, caret=e.caret, field=f"breakpoints[{i}]") from None
     s._bookmarks = {b.name: b for b in rec.bookmarks}
     s.origin = rec.origin
     if verify:
@@ -71,8 +72,9 @@ def _check_shape(s: Session, rec: Recording) -> None:
                 # named by shape_error; one more was named by nothing, report's line or open's)
                 extra = sorted(map(str, set(part) - names))
                 if extra:
-                    raise shape_error(rec.path, s, what=f"{where}.{extra[0][:40]} is not a device of the scenario "
-                                      f"(expected: {', '.join(sorted(names))})")
+                    devices = f"its devices: {', '.join(sorted(names))}" if names else "none: the scenario has no devices"
+                    raise shape_error(rec.path, s, what=f"{where}.{extra[0][:40]} is not a device of the scenario",
+                                      expected=devices)
                 if set(part) != names:
                     raise KeyError(where)
             # (not ``behaviour``: another model's switch values, shown escaped and clipped by design --
@@ -132,15 +134,20 @@ def recorded_world(path: str, s: Session | None = None) -> Iterator[None]:
 SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
 
 
-def shape_error(path: str, s: Session | None = None, stored: Any = None, what: str = "") -> SnapshotError:
+def shape_error(path: str, s: Session | None = None, stored: Any = None, what: str = "",
+                expected: str = "") -> SnapshotError:
     """The one-line error for an unverified world this msidbg cannot read; with the session, it
     names the first path where the stored world differs in shape from the scenario's world at
     event 0 (a field missing, a list or a text where a number is...): it named none before.
     ``stored``: the stored world the reader failed on, when the session may have moved on (the
     TUI replays the history in the background: by the time a pane's error arrives the session's
     world can be the replayed one, and the path was left out of the line at random). ``what``: the
-    path and what is wrong there, when the caller knows it (a device the scenario does not have)."""
-    where = f" {what}:" if what else ""
+    path and what is wrong there, when the caller knows it (a device the scenario does not have),
+    and ``expected`` what should be there instead."""
+    if what:   # (it was 'world: PATH WHAT (expected: a, b): does not have the shape ...')
+        return SnapshotError(f"world: {what} (expected {expected}; the file was modified or written by another "
+                             "version: try without --no-verify)", path)
+    where = ""
     if s is not None and not what:
         try:
             found = misshape(plain(s.eng.w), plain(s.world if stored is None else stored))
@@ -148,8 +155,9 @@ def shape_error(path: str, s: Session | None = None, stored: Any = None, what: s
             found = None
         if found is not None:
             where = f" {found[0]} {found[1]}:"
-    return SnapshotError(f"world:{where} does not have the shape this msidbg expects (the file was modified or "
-                         "written by another version; try without --no-verify)", path)
+    return SnapshotError(f"world:{where} does not have the shape this msidbg expects (expected the world it builds "
+                         "for the scenario; the file was modified or written by another version: try without "
+                         "--no-verify)", path)
 
 
 def misshape(ref: Any, got: Any, path: str = "") -> tuple[str, str] | None:

@@ -97,23 +97,26 @@ _BUDGET = re.compile(r"(\d{1,9})(s?)", re.ASCII)
 
 
 def parse_budget(text: str) -> Budget:
-    """``--what-if-budget``: ``N`` runs or ``Ns`` seconds (the other bound keeps its default). Both
+    """``--what-if-budget``: ``N`` runs or ``Ns`` seconds; the bound given replaces both defaults (the
+    other goes to its maximum: ``40`` is 40 runs however long, up to a day; ``90s`` is 90 seconds of
+    up to 10,000 runs -- this docstring said the other kept its default, which no code did). Both
     start at 1: ``0`` ran no flipped run (a what-if that answers nothing, with exit 0) where ``0s``
     was refused; a user who wants no flipped run drops ``--what-if``."""
     expected = f"expected 1..{MAX_RUNS} runs (\"40\") or 1s..{int(MAX_SECONDS)}s (\"90s\")"
     m = _BUDGET.fullmatch(text.strip())
+    shown = repr(text if len(text) <= 40 else text[:40] + "...")   # 5,000 digits were a 5,000-character line
     if m is None:
-        raise WhatIfError(f"--what-if-budget {text!r}: not a number of runs or of seconds ({expected})")
+        raise WhatIfError(f"--what-if-budget {shown}: not a number of runs or of seconds ({expected})")
     n = int(m.group(1))
     if n == 0:
-        raise WhatIfError(f"--what-if-budget {text!r}: a budget of 0 runs no flipped run ({expected}; for the "
+        raise WhatIfError(f"--what-if-budget {shown}: a budget of 0 runs no flipped run ({expected}; for the "
                           "cause chain alone drop --what-if)")
     if m.group(2):
         if n > MAX_SECONDS:
-            raise WhatIfError(f"--what-if-budget {text!r}: out of range ({expected})")
+            raise WhatIfError(f"--what-if-budget {shown}: out of range ({expected})")
         return Budget(MAX_RUNS, float(n))
     if n > MAX_RUNS:
-        raise WhatIfError(f"--what-if-budget {text!r}: out of range ({expected})")
+        raise WhatIfError(f"--what-if-budget {shown}: out of range ({expected})")
     return Budget(n, MAX_SECONDS)
 
 

@@ -72,7 +72,7 @@ def upgrade_world(w: Any) -> bool:
         return False
     old = w.get("agenda")
     if not isinstance(old, list):
-        raise ValueError("agenda: expected a list of [time, seq, kind, ...] items in a format-1 world")
+        raise ValueError("agenda: not a list (expected a list of [time, seq, kind, ...] items in a format-1 world)")
     agenda: dict[int, list[Any]] = {}
     for item in old:
         if isinstance(item, list) and len(item) >= 2 and type(item[1]) is int:
@@ -80,7 +80,7 @@ def upgrade_world(w: Any) -> bool:
                 raise ValueError(f"agenda: seq {item[1]} appears twice (expected distinct seqs)")
             agenda[item[1]] = item
         else:
-            raise ValueError("agenda: expected [time, seq, kind, ...] items")
+            raise ValueError("agenda: an item of another form (expected [time, seq, kind, ...] items)")
     w["agenda"] = agenda     # (a dict world: upgraded before it becomes a record)
     w["format"] = WORLD_FORMAT
     check_agenda(w)
@@ -92,11 +92,12 @@ def check_agenda(w: Any) -> None:
     ints ``0 <= time, seq < 2**64`` and a string kind (what ``Engine.sync_agenda`` builds on)."""
     agenda = w.get("agenda")
     if not isinstance(agenda, dict):
-        raise ValueError("agenda: expected a map of seq -> [time, seq, kind, ...]")
+        raise ValueError("agenda: not a map (expected a map of seq -> [time, seq, kind, ...])")
     for seq, item in agenda.items():
         if not (isinstance(item, list) and len(item) >= 3 and type(item[0]) is int and 0 <= item[0] <= SEQ_MASK
                 and item[1] == seq and type(seq) is int and 0 <= seq <= SEQ_MASK and isinstance(item[2], str)):
-            raise ValueError(f"agenda[{seq!r}]: expected [time, {seq!r}, kind, ...] with a time >= 0 and a kind")
+            raise ValueError(f"agenda[{seq!r}]: an item of another form (expected [time, {seq!r}, kind, ...] with a time >= 0 "
+                             "and a kind)")
 
 
 def _pop_head(eng: Engine, heap: list[int]) -> list[Any]:

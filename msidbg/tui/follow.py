@@ -58,6 +58,12 @@ def focus(w: World, event: Event | None, changes: Changes, detail: str = "") -> 
             cpu, vector = pin["cpu"], vector if vector is not None else pin["vector"]
     if cpu is None and device is not None and row is not None:
         cpu, vector = _target(w, device, row)
+    elif vector is None and device is not None and row is not None:
+        # an entry written by the CPU its message addresses (msix.write at the 2021 bug's stop): the
+        # vector it names there; the pane kept whatever was selected before (vector 0x20, CLEANUP)
+        to_cpu, to_vector = _target(w, device, row)
+        if to_cpu == cpu:
+            vector = to_vector
     if cpu is None and device is not None and row is None:     # a loss at run.end of an INTx function
         cpu, vector = _pin_target(w, device)
     if cpu is not None and not 0 <= cpu < len(w["cpus"]):
