@@ -553,9 +553,12 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
         moves = eng.w.xen["pcpu"][item[4]] != item[5]
         # a halted vCPU is blocked: its schedule-in, and vmx_do_resume's hvm_migrate_pirqs, wait for its next
-        # wake-up (reading xen.sched.migrate-blocked)
-        blocked = vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued
-        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked)
+        # wake-up (reading xen.sched.migrate-blocked); one blocked in Xen on a device-model ioreq
+        # (_VPF_blocked_in_xen) for QEMU's completion notification (qemu._complete; xen.sched.migrate-ioreq)
+        halted = vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued
+        in_io = not halted and eng.w.platform["kind"] == "xen-hvm" and vmsi.ioreq_blocked(c)
+        blocked = halted or in_io
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked, in_io)
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) and not blocked:
             # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):
@@ -564,7 +567,7 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
             # vCPU with _VPF_blocked runnable, so its schedule-in is its next wake-up (reading
             # xen.sched.migrate-blocked)
             eng.schedule(eng.w.now, "xen", "resume", item[4])
-        elif blocked and vmsi.migrate_due(eng.w, item[4]):
+        elif halted and vmsi.migrate_due(eng.w, item[4]):
             vmsi.next_tick(eng, item[4])    # a periodic guest tick wakes it (kernel.guest_tick)
         return True
     if item[3] == "resume":     # [.., "resume", vcpu]: a schedule-in's hvm_do_resume (vmsi.resume)

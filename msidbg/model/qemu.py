@@ -516,6 +516,14 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     applied by Xen itself (``msix_write_completion``) before the vCPU runs on.
     """
     ioreq = q["serving"]
+    if ioreq["blocks"] and vmsi.migrate_due(k.w, ioreq["cpu"]):
+        # QEMU's notification wakes the vCPU blocked in Xen (default_xen_notification_fn -> vcpu_wake) and a
+        # vcpu_migrate meanwhile moved it: vmx_do_resume runs hvm_migrate_pirqs before hvm_do_resume completes the
+        # ioreq (reading xen.sched.migrate-ioreq). That schedule-in is a step of its own (its xen.migrate event);
+        # the completion is on_qemu's next step (q["serving"] kept)
+        if not k.emitted:
+            vmsi.MIGRATE_AT_RESUME[0](k.eng, ioreq["cpu"])
+        return
     q["serving"] = None
     # hvm_io_assist -> msix_write_completion: the unmask this write armed, or (a write arming it again
     # replaces it) one a failed completion left armed on the vCPU (vmsi.completion, vmsi.armed)

@@ -1247,9 +1247,28 @@ Revisions:
   synchronize_irq waits behind enable_irq's irq_startup between two Remote IRR reads; m03 the poll expiry during
   irq_set_affinity's irqsave spin: one 'softirq waits' event (was six), the poll at the unlock (402001.95 us, was
   402002.0), 300060 events (was 300065), the same outcome.
+- 17: (xen28) A vCPU blocked in Xen on a device-model ioreq is a blocked vCPU to Xen's scheduler (reading
+  ``xen.sched.migrate-ioreq``; RELEASE-4.0.0 hvm.c / event_channel.c / schedule.c, RELEASE-4.14.0 ioreq.c,
+  RELEASE-4.19.2 common/ioreq.c, event.h, event_channel.c, sched/core.c): hvm_send_ioreq / ioreq_send runs
+  prepare_wait_on_xen_event_channel (_VPF_blocked_in_xen) before it marks the request ready, only the device
+  model's notification clears it (default_xen_notification_fn -> vcpu_wake), vcpu_kick's vcpu_unblock clears only
+  _VPF_blocked, and vcpu_runnable is false while any pause_flags bit is set. So a ``vcpu_migrate`` of a vCPU
+  waiting for QEMU (its task or the handler it interrupted: ``vmsi.ioreq_blocked``) is recorded as a halted one's
+  is (``w.xen["migrate_later"]``, the migration's ``how`` says so), and QEMU's completion is its schedule-in:
+  vmx_do_resume's hvm_migrate_pirqs (event ``xen.migrate`` "schedule-in on pCPUn ...") is a step of its own
+  before the completion (``qemu._complete`` keeps ``q["serving"]`` for on_qemu's next step, one kernel cost
+  later), then hvm_do_resume's completion as before. Before, the model took such a vCPU as running and asked the
+  moves at the migration: an interrupt acked during the wait applied them. A migration there and back during
+  the wait asks nothing (active_cpu). A periodic guest tick (``kernel.guest_tick``) for such a vCPU does not wake
+  it ("blocked in Xen on a device-model ioreq", the tick rescheduled; it said "running"). Shipped runs, goldens,
+  the runs digest and every held-out / test scenario with a ``vcpu_migrate`` or ``guest_tick`` (28 files) are
+  unchanged: none migrates a vCPU during a round trip. tests/xen28 (predicted from source, then run, 2/2 as
+  predicted): i01 the 5.005 ms signal's ack finds no move (was: applied it), the completion's schedule-in asks it,
+  the 6 ms ack applies it; i02 migrated to pCPU 6 and back during the wait: no move, no live rewrite of the
+  non-PVM MSI (was: xen.msi at 6.0028 ms). tests/test_xen28.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 16
+MODEL = 17

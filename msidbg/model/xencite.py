@@ -417,14 +417,40 @@ reading("xen.sched.migrate-blocked", "sched_unit_migrate_start sets _VPF_migrati
         "4.19.2: a halted vCPU's pirqs follow it at its next wake-up (interrupt, tick, task, stop_machine "
         "wake-up), and not at all when it was moved back before it woke (hvmmig27; before, the model ran "
         "hvm_migrate_pirqs at the migration). The interrupt that wakes it was acked before vcpu_kick: the "
-        "move it asks is applied at the next one. Not represented: a vCPU blocked on a device-model ioreq "
-        "(the model takes it as running).",
+        "move it asks is applied at the next one. A vCPU blocked on a device-model ioreq: "
+        "xen.sched.migrate-ioreq.",
         source=(XEN_MIGRATE_419, XEN_MIGRATE_45, XEN_RESUME_MIGRATE_40),
         quote="if ( old_cpu != new_cpu ) sched_move_irqs(unit); /* Wake on new CPU. */ "
               "for_each_sched_unit_vcpu ( unit, v ) vcpu_wake(v); (sched_unit_migrate_finish) / if ( likely("
               "vcpu_runnable(v)) ) { ... sched_wake(unit_scheduler(unit), unit); (vcpu_wake) / if ( "
               "v->arch.hvm.vmx.active_cpu == smp_processor_id() ) vmx_vmcs_reload(v); else { ... "
               "hvm_migrate_timers(v); hvm_migrate_pirqs(v); (vmx_do_resume)", module=M)
+XEN_IOREQ_BLOCK_419 = Source(X, "RELEASE-4.19.2", "xen/common/ioreq.c, xen/include/xen/event.h, "
+                             "xen/common/event_channel.c, xen/common/sched/core.c",
+                             "ioreq_send (prepare_wait_on_xen_event_channel, IOREQ_STATUS_RETRY), "
+                             "default_xen_notification_fn (vcpu_wake), vcpu_unblock (_VPF_blocked only), "
+                             "vcpu_runnable (any pause_flags bit)", "all")
+XEN_IOREQ_BLOCK_40 = Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/hvm.c, xen/common/event_channel.c, "
+                            "xen/common/schedule.c",
+                            "hvm_send_assist_req (prepare_wait_on_xen_event_channel), evtchn_send "
+                            "(consumer_is_xen: clear _VPF_blocked_in_xen, vcpu_wake), vcpu_unblock", "all")
+reading("xen.sched.migrate-ioreq", "A vCPU whose access went to the device model is blocked in Xen from the moment "
+        "the request is sent: hvm_send_ioreq / ioreq_send (hvm_send_assist_req in 4.0) runs "
+        "prepare_wait_on_xen_event_channel, which sets _VPF_blocked_in_xen and raises SCHEDULE_SOFTIRQ. Only "
+        "the device model's notification clears it and wakes the vCPU (default_xen_notification_fn; evtchn_send's "
+        "consumer_is_xen branch in 4.0); an interrupt's vcpu_kick -> vcpu_unblock clears only _VPF_blocked, so it "
+        "stays pending until then; vcpu_runnable is false while any pause_flags bit is set. A vcpu_migrate "
+        "meanwhile is a migration of a blocked vCPU (xen.sched.migrate-blocked): vcpu_wake leaves it blocked, and "
+        "its schedule-in on the new pCPU -- vmx_do_resume (the context-switch tail: the stack is reset, the wait "
+        "is not resumed in place), hvm_migrate_pirqs before hvm_do_resume's handle_hvm_io_completion -- is QEMU's "
+        "completion. A migration there and back before it asks nothing (active_cpu). Every release 4.0.0 .. "
+        "4.19.2 (xen28; before, the model took the vCPU as running and asked the moves at the migration).",
+        source=(XEN_IOREQ_BLOCK_419, XEN_IOREQ_BLOCK_40, XEN_RESUME_MIGRATE_40),
+        quote="prepare_wait_on_xen_event_channel(port); ... p->state = STATE_IOREQ_READY; "
+              "notify_via_xen_event_channel(d, port); sv->pending = true; return IOREQ_STATUS_RETRY; (ioreq_send) / "
+              "if ( test_and_clear_bit(_VPF_blocked_in_xen, &v->pause_flags) ) vcpu_wake(v); "
+              "(default_xen_notification_fn) / if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) "
+              "return; (vcpu_unblock)", module=M)
 reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "
