@@ -41,8 +41,8 @@ def _host_irq(s: Session, pirq: int) -> dict[str, Any]:
     return dict(x["irqs"][x["pirqs"][pirq]["irq"]])
 
 
-def test_there_are_two_files() -> None:
-    assert len(FILES) == 2
+def test_there_are_three_files() -> None:
+    assert len(FILES) == 3
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -87,6 +87,22 @@ def test_migrated_there_and_back_during_the_wait_asks_nothing() -> None:
     assert [e[4] for e in ev if e[0] == "xen.msi" and e[4] >= 5_000_000] == []
     assert (_host_irq(s, 101)["cpu"], _host_irq(s, 101)["move"]) == (1, -1)
     assert "migrate_later" not in s.world["xen"]
+
+
+def test_a_handler_waiting_in_hardirq_is_scheduled_in_at_its_first_completion() -> None:
+    s = run_past_breakpoints(_path("i03"))
+    ev = _events(s)
+    mig = [e for e in ev if e[0] == "xen.migrate"]
+    assert [e[4] for e in mig] == [3_060_000, 3_065_400]   # revision 16: only the migration, asking the move
+    assert mig[0][3]["how"].startswith("no pirq follows it; blocked in Xen on a device-model ioreq")
+    assert mig[1][3]["how"].endswith("pending moves of pirq 101 to pCPU5")
+    # the completion, then the ack (irq_move_irq, still in hardirq) traps again: the address's high word
+    i = ev.index(mig[1])
+    assert [(e[0], e[1], e[4]) for e in ev[i + 1:i + 3]] == [("qemu.ioreq_done", None, 3_065_500),
+                                                             ("ioreq.msix_write", 1, 3_065_500)]
+    assert ev[i + 2][3]["reg"] == "addr_hi"
+    # QEMU's re-bind to vCPU 0 replaced the move; the next interrupt applied it
+    assert (_host_irq(s, 101)["cpu"], _host_irq(s, 101)["move"]) == (0, -1)
 
 
 def test_a_snapshot_taken_during_the_wait_goes_on_as_the_run_did(tmp_path: Path) -> None:

@@ -1262,10 +1262,11 @@ Revisions:
   the wait asks nothing (active_cpu). A periodic guest tick (``kernel.guest_tick``) for such a vCPU does not wake
   it ("blocked in Xen on a device-model ioreq", the tick rescheduled; it said "running"). Shipped runs, goldens,
   the runs digest and every held-out / test scenario with a ``vcpu_migrate`` or ``guest_tick`` (28 files) are
-  unchanged: none migrates a vCPU during a round trip. tests/xen28 (predicted from source, then run, 2/2 as
-  predicted): i01 the 5.005 ms signal's ack finds no move (was: applied it), the completion's schedule-in asks it,
+  unchanged: none migrates a vCPU during a round trip. tests/xen28 (i01, i02 predicted from source, then run, 2/2
+  as predicted): i01 the 5.005 ms signal's ack finds no move (was: applied it), the completion's schedule-in asks it,
   the 6 ms ack applies it; i02 migrated to pCPU 6 and back during the wait: no move, no live rewrite of the
-  non-PVM MSI (was: xen.msi at 6.0028 ms). tests/test_xen28.py.
+  non-PVM MSI (was: xen.msi at 6.0028 ms); i03 (run first, not predicted: heldout_xen25 v31 + a migration while
+  the ack waits in hardirq) the first completion is the schedule-in, 201/201 as before. tests/test_xen28.py.
 """
 
 from __future__ import annotations
