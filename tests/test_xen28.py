@@ -69,6 +69,16 @@ def test_the_completion_is_the_schedule_in_that_asks_the_move() -> None:
     assert "migrate_later" not in s.world["xen"]
 
 
+def test_why_of_the_move_asked_at_the_completion_is_the_vcpu_migrate_action() -> None:
+    s = run_past_breakpoints(_path("i01"))
+    mig = [i for i, e in enumerate(_events(s)) if e[0] == "xen.migrate"]
+    s.seek(mig[1] + 2)      # (event numbers count from 1: just after the schedule-in's event)
+    chain = s.why("xen.irqs[56].move").as_dict()["chain"]
+    assert chain[0]["kind"] == "xen.migrate" and chain[0]["value"] == 6
+    # the root is the scenario's vcpu_migrate, not the ioreq QEMU was completing (the step's own context)
+    assert [(c["path"], c["value"]) for c in chain[1:]] == [("actions[4]", "action 4 (vcpu_migrate vCPU1 -> pCPU6)")]
+
+
 def test_a_signal_during_the_wait_waits_for_the_completion() -> None:
     s = run_past_breakpoints(_path("i01"))
     ev = _events(s)
@@ -143,3 +153,8 @@ def test_ioreq_blocked_reads_the_context_that_trapped() -> None:
     assert not vmsi.ioreq_blocked(cpu([{"pc": 0}], None, {"ioreq": 3}))  # (cannot be: the handler runs)
     assert not vmsi.ioreq_blocked(cpu([], None, {"target": 1}))          # asleep: halted
     assert not vmsi.ioreq_blocked(cpu([], None, {"ioreq": 3}, online=False))
+
+
+def test_provenance_only_records() -> None:
+    from tests.conftest import assert_prov_neutral
+    assert_prov_neutral(FILES)

@@ -522,7 +522,13 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
         # ioreq (reading xen.sched.migrate-ioreq). That schedule-in is a step of its own (its xen.migrate event);
         # the completion is on_qemu's next step (q["serving"] kept)
         if not k.emitted:
-            vmsi.MIGRATE_AT_RESUME[0](k.eng, ioreq["cpu"])
+            # (Xen's work, not QEMU's for the ioreq: provenance links the moves to the vcpu_migrate action, as a
+            # halted vCPU's schedule-in does, not to the request QEMU serves)
+            q["serving"] = None
+            try:
+                vmsi.MIGRATE_AT_RESUME[0](k.eng, ioreq["cpu"])
+            finally:
+                q["serving"] = ioreq
         return
     q["serving"] = None
     # hvm_io_assist -> msix_write_completion: the unmask this write armed, or (a write arming it again
