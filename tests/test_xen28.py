@@ -41,8 +41,8 @@ def _host_irq(s: Session, pirq: int) -> dict[str, Any]:
     return dict(x["irqs"][x["pirqs"][pirq]["irq"]])
 
 
-def test_there_are_three_files() -> None:
-    assert len(FILES) == 3
+def test_there_are_five_files() -> None:
+    assert len(FILES) == 5
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -158,3 +158,22 @@ def test_ioreq_blocked_reads_the_context_that_trapped() -> None:
 def test_provenance_only_records() -> None:
     from tests.conftest import assert_prov_neutral
     assert_prov_neutral(FILES)
+
+
+def _xen_msi_times(prefix: str) -> list[int]:
+    return [e[4] for e in _events(run_past_breakpoints(_path(prefix))) if e[0] == "xen.msi"]
+
+
+def test_before_4_12_a_binding_moves_every_pirq_of_its_vcpu() -> None:
+    # 4.11.4: n0's re-binding to vCPU 1 (hvm_migrate_pirqs) also asked m0's move, applied live by its 3 ms ack
+    assert _xen_msi_times("b01") == [1_002_800, 3_002_800]
+    # 4.12.0 (782cf8ba46): only the bound pirq -- m0's one rewrite is its own binding's move (1 ms signal)
+    assert _xen_msi_times("b02") == [1_002_800]
+
+
+def test_the_row_follows_the_release() -> None:
+    from msidbg.behaviour import resolve
+    def row(xen: str) -> bool:
+        return bool(resolve(kind="xen-hvm", xen=xen).plain("xen-hvm")["xen_bind_moves_one_pirq"])
+    assert [row(v) for v in ("4.0.0", "4.5.0", "4.11.4", "4.12.0", "4.19.2")] == [False, False, False, True, True]
+    assert "xen_bind_moves_one_pirq" not in resolve(kind="xen-pv", xen="4.11.4").plain("xen-pv")

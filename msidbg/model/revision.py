@@ -1267,6 +1267,17 @@ Revisions:
   the 6 ms ack applies it; i02 migrated to pCPU 6 and back during the wait: no move, no live rewrite of the
   non-PVM MSI (was: xen.msi at 6.0028 ms); i03 (run first, not predicted: heldout_xen25 v31 + a migration while
   the ack waits in hardirq) the first completion is the schedule-in, 201/201 as before. tests/test_xen28.py.
+  (xen28) New row ``platform.xen_bind_moves_one_pirq`` (xen-hvm; false before 782cf8ba46, RELEASE-4.12.0; reading
+  ``xen.bind-moves-all-pirqs``, RELEASE-4.5.0 / 4.9.4 / 4.10.4 / 4.11.4 io.c read): before it pt_irq_create_bind
+  ended with hvm_migrate_pirqs of the vCPU the binding names -- a move (irq_set_affinity) for every bound MSI pirq
+  whose cached guest destination is that vCPU, applied at each host irq's next interrupt even when it is on that
+  pCPU already (set_msi_affinity keeps the vector and writes the message again). The model asked it for the bound
+  pirq only, every release. Every xen-hvm world carries the row (scoped): the state hash of every xen-hvm run
+  changes, its events do not -- goldens moved for the 12 shipped xen-hvm scenarios by their hash only, and none of
+  the 160 pre-4.12 xen-hvm test / held-out files changes an event (their bindings are PV-on-HVM pirqs, whose
+  destination is the pirq's low byte, or one MSI pirq per vCPU). tests/xen28 b01 (4.11.4, predicted): n0's
+  re-binding to vCPU 1 asks m0's move too, and m0's 3 ms ack rewrites its unchanged non-PVM message live
+  (xen.msi); b02 (4.12.0): not.
 """
 
 from __future__ import annotations

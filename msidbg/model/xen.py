@@ -652,9 +652,11 @@ def _dpci_migrate(eng: Any, pirq: int) -> None:
     ``gmsi.dest_vcpu_id`` = ``hvm_girq_dest_2_vcpu_id`` (the one vCPU whose vLAPIC the bound destination
     matches; vCPU 0 in a one-vCPU domain; -1 for none or several) and, when there is one,
     ``hvm_migrate_pirq``: a pending move of the pirq's host irq toward the pCPU that vCPU runs on
-    (``irq_set_affinity``; applied at the host irq's next interrupt). Before 782cf8ba46 (4.12)
-    ``hvm_migrate_pirqs`` asked the same for every pirq bound to that vCPU -- the others are there
-    already unless the vCPU changed pCPU since (not modelled)."""
+    (``irq_set_affinity``; applied at the host irq's next interrupt). Before 782cf8ba46 (4.12;
+    ``platform.xen_bind_moves_one_pirq`` false) ``hvm_migrate_pirqs`` asked the same for every bound MSI pirq
+    whose guest destination is that vCPU (``pt_pirq_iterate``: HVM_IRQ_DPCI_MAPPED; its cached
+    ``gmsi.dest_vcpu_id``), each rewritten at its next interrupt even when it is there already (reading
+    ``xen.bind-moves-all-pirqs``)."""
     w = eng.w
     if w.platform["kind"] != "xen-hvm":
         return
@@ -664,9 +666,15 @@ def _dpci_migrate(eng: Any, pirq: int) -> None:
         d = rec["gdest"] & 0xFF     # what named the vCPU: gflags' destination id, from the guest's address
         src = (f"pirq {pirq}'s low byte, which the guest's pirq message carries as its destination id"
                if d == pirq & 0xFF else "the guest message's destination id")
-        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: hvm_migrate_pirq(vCPU{v}) for pirq "
-                         f"{pirq}: hvm_girq_dest_2_vcpu_id matched gflags' destination {d:#x} (QEMU's msi_gflags: "
-                         f"{src}) to vCPU{v}")
+        one = w.behaviour.get("xen_bind_moves_one_pirq", True)
+        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: {'hvm_migrate_pirq' if one else 'hvm_migrate_pirqs'}"
+                         f"(vCPU{v}) for pirq {pirq}: hvm_girq_dest_2_vcpu_id matched gflags' destination {d:#x} "
+                         f"(QEMU's msi_gflags: {src}) to vCPU{v}")
+        if not one:     # before 782cf8ba46: every other bound MSI pirq whose guest destination is that vCPU too
+            for p, other in sorted(w.xen["pirqs"].items()):
+                if p != pirq and other["bound"] and other["irq"] > 0 and dest_vcpu(w, other) == v:
+                    irq_set_affinity(eng, other["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind of pirq {pirq}: "
+                                     f"hvm_migrate_pirqs(vCPU{v}) also moves pirq {p}, whose guest destination is vCPU{v}")
 
 
 def dest_vcpu(w: World, rec: dict[str, Any]) -> int:

@@ -515,6 +515,27 @@ XEN_MIGRATE_PIRQ = Source(X, "RELEASE-4.5.0", "xen/drivers/passthrough/io.c, xen
                           "xen/common/event_channel.c", "pt_irq_create_bind (dest_vcpu_id, hvm_migrate_pirqs), "
                           "hvm_migrate_pirq, evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity)",
                           "all (782cf8ba46, 4.12: only the bound pirq, hvm_migrate_pirq)")
+XEN_BIND_MIGRATE_ALL = Source(X, "RELEASE-4.11.0", "xen/drivers/passthrough/io.c, xen/arch/x86/hvm/hvm.c",
+                              "pt_irq_create_bind (dest_vcpu_id >= 0: hvm_migrate_pirqs), hvm_migrate_pirqs, "
+                              "hvm_migrate_pirq (HVM_IRQ_DPCI_MACH_MSI, gmsi.dest_vcpu_id == v->vcpu_id), "
+                              "pt_pirq_iterate (HVM_IRQ_DPCI_MAPPED)",
+                              "..4.11 (RELEASE-4.5.0, 4.9.4, 4.10.4, 4.11.4 read; 782cf8ba46, RELEASE-4.12.0: "
+                              "hvm_migrate_pirq of the bound pirq only)")
+reading("xen.bind-moves-all-pirqs", "Before 782cf8ba46 (4.12) the end of pt_irq_create_bind for an MSI ran "
+        "hvm_migrate_pirqs on the vCPU the binding's guest destination names: pt_pirq_iterate hands every "
+        "MAPPED pirq of the domain to hvm_migrate_pirq, which asks irq_set_affinity toward that vCPU's pCPU for "
+        "each MSI pirq whose cached gmsi.dest_vcpu_id is that vCPU (not posted). So binding one pirq asks a move "
+        "of every other MSI pirq on that vCPU, whether or not its host irq is there already; each is applied at "
+        "the host irq's next interrupt (move_native_irq: set_msi_affinity keeps the vector on the same pCPU and "
+        "writes the message again -- a maskable entry masked around it, a plain MSI without per-vector masking "
+        "live). From 782cf8ba46 ('it is quite pointless to iterate over all pIRQ-s the domain has when just one "
+        "is being adjusted') only the bound pirq (hvm_migrate_pirq). Posted interrupts are not modelled.",
+        source=(XEN_BIND_MIGRATE_ALL,),
+        quote="if ( dest_vcpu_id >= 0 ) hvm_migrate_pirqs(d->vcpu[dest_vcpu_id]); (pt_irq_create_bind, 4.11) / "
+              "if ( (pirq_dpci->flags & HVM_IRQ_DPCI_MACH_MSI) && !pirq_dpci->gmsi.posted && "
+              "(pirq_dpci->gmsi.dest_vcpu_id == v->vcpu_id) ) { ... irq_set_affinity(desc, "
+              "cpumask_of(v->processor)); (hvm_migrate_pirq, 4.11) / if ( vcpu && iommu_enabled ) "
+              "hvm_migrate_pirq(pirq_dpci, vcpu); (4.12)", module=M)
 reading("xen.move-at-ack", "Xen moves a host irq only at its next interrupt: irq_set_affinity sets IRQ_MOVE_PENDING "
         "(EVTCHNOP_bind_vcpu of a pirq port toward the vCPU's pCPU; pt_irq_create_bind toward the one vCPU the "
         "guest destination names), and the ack in do_IRQ runs move_native_irq: disable, set_msi_affinity, enable. "
