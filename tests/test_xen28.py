@@ -177,3 +177,13 @@ def test_the_row_follows_the_release() -> None:
         return bool(resolve(kind="xen-hvm", xen=xen).plain("xen-hvm")["xen_bind_moves_one_pirq"])
     assert [row(v) for v in ("4.0.0", "4.5.0", "4.11.4", "4.12.0", "4.19.2")] == [False, False, False, True, True]
     assert "xen_bind_moves_one_pirq" not in resolve(kind="xen-pv", xen="4.11.4").plain("xen-pv")
+
+
+def test_a_pending_migration_of_a_vcpu_the_domain_lacks_is_one_note() -> None:
+    eng = new_engine(load_scenario(str(_path("i01"))))
+    eng.w.xen["migrate_later"] = {7: [1, 3]}      # (a world no run makes: vCPU 7 of a 2-vCPU domain)
+    eng.schedule(1000, "xen", "resume", 7)
+    finish(eng)
+    first = evs(eng, "xen.migrate")[0]
+    assert (first.time_ns, first.fields["pcpu"], first.fields["how"]) == (
+        1000, -1, "schedule-in: a malformed pending migration (xen.migrate_later), dropped")

@@ -592,7 +592,8 @@ def _resume_migrate(eng: Any, vcpu: int) -> None:
     """``vmsi.resume``'s first half for a vCPU a ``vcpu_migrate`` moved while halted (``xen.resume_migrate``)."""
     how = X.resume_migrate(eng, vcpu)
     if how is not None:
-        eng.emit(XEN_MIGRATE, -1, None, vcpu, eng.w.xen["pcpu"][vcpu], eng.s(how))
+        pcpus = eng.w.xen["pcpu"]
+        eng.emit(XEN_MIGRATE, -1, None, vcpu, pcpus[vcpu] if 0 <= vcpu < len(pcpus) else -1, eng.s(how))
 
 
 vmsi.MIGRATE_AT_RESUME[:] = [_resume_migrate]
