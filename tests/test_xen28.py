@@ -41,8 +41,8 @@ def _host_irq(s: Session, pirq: int) -> dict[str, Any]:
     return dict(x["irqs"][x["pirqs"][pirq]["irq"]])
 
 
-def test_there_are_five_files() -> None:
-    assert len(FILES) == 5
+def test_there_are_six_files() -> None:
+    assert len(FILES) == 6
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -187,3 +187,17 @@ def test_a_pending_migration_of_a_vcpu_the_domain_lacks_is_one_note() -> None:
     first = evs(eng, "xen.migrate")[0]
     assert (first.time_ns, first.fields["pcpu"], first.fields["how"]) == (
         1000, -1, "schedule-in: a malformed pending migration (xen.migrate_later), dropped")
+
+
+def test_an_offline_vcpu_is_scheduled_in_at_the_sipi_that_brings_it_back() -> None:
+    s = run_past_breakpoints(_path("d01"))
+    ev = _events(s)
+    mig = [e for e in ev if e[0] == "xen.migrate"]
+    assert [e[4] for e in mig] == [3_500_000, 4_000_000]   # revision 16: one, asking the move at 3.5 ms
+    assert mig[0][3]["how"] == ("no pirq follows it; offline (hvm_vcpu_down: _VPF_down): hvm_migrate_pirqs at its "
+                                "schedule-in when the SIPI brings it back")
+    assert mig[1][3]["how"].endswith("pending moves of pirq 98 to pCPU9")
+    # right after the guest's cpu.online (the SIPI), before the vCPU's own bring-up steps
+    i = ev.index(mig[1])
+    assert ev[i - 1][0] == "cpu.online" and ev[i - 1][3]["target"] == 2
+    assert (_host_irq(s, 98)["cpu"], _host_irq(s, 98)["move"]) == (9, -1)   # the 5 ms ack applied it

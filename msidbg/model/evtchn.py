@@ -555,10 +555,14 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         # a halted vCPU is blocked: its schedule-in, and vmx_do_resume's hvm_migrate_pirqs, wait for its next
         # wake-up (reading xen.sched.migrate-blocked); one blocked in Xen on a device-model ioreq
         # (_VPF_blocked_in_xen) for QEMU's completion notification (qemu._complete; xen.sched.migrate-ioreq)
+        # (xen.sched.migrate-ioreq); one offline (hvm_hlt with interrupts off -> hvm_vcpu_down: _VPF_down) for the
+        # SIPI that brings it back (hotplug's online step; xen.sched.migrate-down)
         halted = vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued
-        in_io = not halted and eng.w.platform["kind"] == "xen-hvm" and vmsi.ioreq_blocked(c)
-        blocked = halted or in_io
-        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked, in_io)
+        hvm = eng.w.platform["kind"] == "xen-hvm"
+        in_io = not halted and hvm and vmsi.ioreq_blocked(c)
+        down = hvm and not c.online
+        blocked = halted or in_io or down
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked, "io" if in_io else "down" if down else "")
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) and not blocked:
             # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):

@@ -687,7 +687,7 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 
 
 # --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
-def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False, in_io: bool = False) -> str:
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False, why: str = "") -> str:
     """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
     ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
     (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
@@ -695,8 +695,10 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False
     (``gmsi.dest_vcpu_id``). A running vCPU is scheduled in on the new pCPU at once; a ``blocked`` one (halted:
     sched_unit_migrate_finish's vcpu_wake leaves it blocked) runs ``vmx_do_resume`` at its next wake-up, so
     ``hvm_migrate_pirqs`` waits for that schedule-in (``migrate_later``, ``resume_migrate``; reading
-    ``xen.sched.migrate-blocked``). A vCPU blocked in Xen on a device-model ioreq (``in_io``) is ``blocked`` too:
-    its schedule-in is QEMU's completion notification (``qemu._complete``; reading ``xen.sched.migrate-ioreq``).
+    ``xen.sched.migrate-blocked``). A vCPU blocked in Xen on a device-model ioreq (``why`` "io") is ``blocked``
+    too: its schedule-in is QEMU's completion notification (``qemu._complete``; reading ``xen.sched.migrate-ioreq``);
+    an offline one ("down": _VPF_down) is scheduled in when the SIPI brings it back (reading
+    ``xen.sched.migrate-down``).
     Each move is applied at the host irq's next interrupt. Returns what it asked."""
     w = eng.w
     x = w.xen
@@ -731,9 +733,11 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False
                 later = "; back on the pCPU it last ran on: no hvm_migrate_pirqs at its wake-up"
             else:
                 pending[vcpu][1] = act
-                later = ("; blocked in Xen on a device-model ioreq (_VPF_blocked_in_xen): hvm_migrate_pirqs at "
-                         "its schedule-in when QEMU completes it" if in_io else
-                         "; halted (blocked): hvm_migrate_pirqs at its next schedule-in")
+                later = {"io": "; blocked in Xen on a device-model ioreq (_VPF_blocked_in_xen): hvm_migrate_pirqs "
+                                "at its schedule-in when QEMU completes it",
+                         "down": "; offline (hvm_vcpu_down: _VPF_down): hvm_migrate_pirqs at its schedule-in when "
+                                  "the SIPI brings it back"}.get(why, "; halted (blocked): hvm_migrate_pirqs at its "
+                                                                   "next schedule-in")
             if not pending:
                 del x["migrate_later"]
         else:

@@ -515,6 +515,30 @@ XEN_MIGRATE_PIRQ = Source(X, "RELEASE-4.5.0", "xen/drivers/passthrough/io.c, xen
                           "xen/common/event_channel.c", "pt_irq_create_bind (dest_vcpu_id, hvm_migrate_pirqs), "
                           "hvm_migrate_pirq, evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity)",
                           "all (782cf8ba46, 4.12: only the bound pirq, hvm_migrate_pirq)")
+XEN_VCPU_DOWN_419 = Source(X, "RELEASE-4.19.2", "xen/arch/x86/hvm/hvm.c, xen/arch/x86/hvm/vlapic.c, "
+                           "xen/arch/x86/domain.c", "hvm_hlt (no X86_EFLAGS_IF: hvm_vcpu_down), hvm_vcpu_down "
+                           "(_VPF_down), vlapic_init_sipi_one (INIT: vcpu_reset; STARTUP: hvm_vcpu_reset_state; "
+                           "vcpu_unpause), hvm_vcpu_reset_state (clear_bit _VPF_down), arch_vcpu_reset (no VMCS "
+                           "change for HVM)", "all")
+LINUX_PLAY_DEAD = Source("torvalds/linux", "0b64ffb8db4e", "arch/x86/xen/smp_hvm.c, arch/x86/kernel/smpboot.c",
+                         "xen_hvm_smp_init (no play_dead: native_play_dead), native_play_dead (play_dead_common, "
+                         "cpuidle_play_dead, hlt_play_dead: native_halt with interrupts off)",
+                         "smp_hvm.c read at 0b64ffb8db4e; smpboot.c's native_play_dead read in a recent tree (the "
+                         "same calls since the x86 hotplug code; the release range not checked)")
+reading("xen.sched.migrate-down", "A Linux HVM guest's offline vCPU is _VPF_down in Xen: xen_hvm_smp_init replaces no "
+        "play_dead, so the dying CPU runs native_play_dead -- play_dead_common disables interrupts, and with no "
+        "cpuidle state it halts in hlt_play_dead; hvm_hlt takes a HLT with interrupts off as hvm_vcpu_down "
+        "(_VPF_down, vcpu_sleep_nosync). vcpu_runnable is false meanwhile, so a vcpu_migrate leaves it asleep "
+        "(xen.sched.migrate-blocked) and its schedule-in is the SIPI that brings it back (vlapic_init_sipi_one: "
+        "hvm_vcpu_reset_state clears _VPF_down, vcpu_unpause wakes it): vmx_do_resume's hvm_migrate_pirqs runs "
+        "then. INIT's vcpu_reset leaves the VMCS (arch_vcpu_reset does nothing to it for HVM), so active_cpu "
+        "still names the pCPU it last ran on (xen28; before, the model asked the moves at the migration).",
+        source=(XEN_VCPU_DOWN_419, LINUX_PLAY_DEAD, XEN_RESUME_MIGRATE_40),
+        quote="if ( unlikely(!(eflags & X86_EFLAGS_IF)) ) return hvm_vcpu_down(curr); (hvm_hlt) / "
+              "set_bit(_VPF_down, &v->pause_flags); vcpu_sleep_nosync(v); (hvm_vcpu_down) / "
+              "v->is_initialised = 1; clear_bit(_VPF_down, &v->pause_flags); (hvm_vcpu_reset_state) / "
+              "play_dead_common(); tboot_shutdown(TB_SHUTDOWN_WFS); cpuidle_play_dead(); hlt_play_dead(); "
+              "(native_play_dead)", module=M)
 XEN_BIND_MIGRATE_ALL = Source(X, "RELEASE-4.11.0", "xen/drivers/passthrough/io.c, xen/arch/x86/hvm/hvm.c",
                               "pt_irq_create_bind (dest_vcpu_id >= 0: hvm_migrate_pirqs), hvm_migrate_pirqs, "
                               "hvm_migrate_pirq (HVM_IRQ_DPCI_MACH_MSI, gmsi.dest_vcpu_id == v->vcpu_id), "
