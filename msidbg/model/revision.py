@@ -1260,8 +1260,9 @@ Revisions:
   later), then hvm_do_resume's completion as before. Before, the model took such a vCPU as running and asked the
   moves at the migration: an interrupt acked during the wait applied them. A migration there and back during
   the wait asks nothing (active_cpu). A periodic guest tick (``kernel.guest_tick``) for such a vCPU does not wake
-  it ("blocked in Xen on a device-model ioreq", the tick rescheduled; it said "running"). Shipped runs, goldens,
-  the runs digest and every held-out / test scenario with a ``vcpu_migrate`` or ``guest_tick`` (28 files) are
+  it ("blocked in Xen on a device-model ioreq", the tick rescheduled; it said "running"). The schedule-in's moves
+  link the vcpu_migrate action in provenance, not the ioreq QEMU completes (``why``). By this change alone shipped
+  runs, goldens, the runs digest and every held-out / test scenario with a ``vcpu_migrate`` or ``guest_tick`` (28 files) are
   unchanged: none migrates a vCPU during a round trip. tests/xen28 (i01, i02 predicted from source, then run, 2/2
   as predicted): i01 the 5.005 ms signal's ack finds no move (was: applied it), the completion's schedule-in asks it,
   the 6 ms ack applies it; i02 migrated to pCPU 6 and back during the wait: no move, no live rewrite of the
@@ -1273,7 +1274,8 @@ Revisions:
   whose cached guest destination is that vCPU, applied at each host irq's next interrupt even when it is on that
   pCPU already (set_msi_affinity keeps the vector and writes the message again). The model asked it for the bound
   pirq only, every release. Every xen-hvm world carries the row (scoped): the state hash of every xen-hvm run
-  changes, its events do not -- goldens moved for the 12 shipped xen-hvm scenarios by their hash only, and none of
+  changes, its events do not -- goldens moved for the 12 shipped xen-hvm scenarios by their hash only (and the
+  provenance digest of xen-pirq-revert-old-qemu[-fixed]: its binding's note names hvm_migrate_pirqs), and none of
   the 160 pre-4.12 xen-hvm test / held-out files changes an event (their bindings are PV-on-HVM pirqs, whose
   destination is the pirq's low byte, or one MSI pirq per vCPU). tests/xen28 b01 (4.11.4, predicted): n0's
   re-binding to vCPU 1 asks m0's move too, and m0's 3 ms ack rewrites its unchanged non-PVM message live
