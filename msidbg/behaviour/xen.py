@@ -358,6 +358,22 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_bind_moves_one_pirq", "xen", BOOL, True,
+        "the end of pt_irq_create_bind (an HVM guest's MSI binding, first or update) asks a move toward the "
+        "pCPU of the vCPU the guest destination names for the pirq it binds only (hvm_migrate_pirq); before "
+        "782cf8ba46 it ran hvm_migrate_pirqs for that vCPU: a move (irq_set_affinity) for every bound MSI pirq "
+        "whose guest destination is that vCPU, each applied at its host irq's next interrupt (set_msi_affinity: "
+        "write_msi_msg, whether or not the message changes)",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        initial_note="RELEASE-4.5.0 / 4.11.0 drivers/passthrough/io.c pt_irq_create_bind: 'if ( dest_vcpu_id >= 0 ) "
+                     "hvm_migrate_pirqs(d->vcpu[dest_vcpu_id]);' (the same in RELEASE-4.9.4, 4.10.4, 4.11.4)",
+        history=(
+            Change("4.12", True, "782cf8ba46 pass-through: adjust pIRQ migration",
+                   note="first in RELEASE-4.12.0 (git tag --contains); RELEASE-4.9.4, 4.10.4 and 4.11.4 io.c still "
+                        "call hvm_migrate_pirqs (xen28)"),
+        ),
+    ),
+    Switch(
         "xen_bind_affinity_first", "xen", BOOL, True,
         "pirq_guest_bind (the first binding of a host irq: pt_irq_create_bind, a PV guest's EVTCHNOP_bind_pirq) "
         "sets the irq's affinity to the binding vCPU's pCPU (set_msi_affinity: write_msi_msg, whether or not the "

@@ -553,9 +553,16 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         P.write(PC.ACT_START, PK.key(PK.ACTION, item[6]), item[6], ctx=False)
         moves = eng.w.xen["pcpu"][item[4]] != item[5]
         # a halted vCPU is blocked: its schedule-in, and vmx_do_resume's hvm_migrate_pirqs, wait for its next
-        # wake-up (reading xen.sched.migrate-blocked)
-        blocked = vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued
-        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked)
+        # wake-up (reading xen.sched.migrate-blocked); one blocked in Xen on a device-model ioreq
+        # (_VPF_blocked_in_xen) for QEMU's completion notification (qemu._complete; xen.sched.migrate-ioreq)
+        # (xen.sched.migrate-ioreq); one offline (hvm_hlt with interrupts off -> hvm_vcpu_down: _VPF_down) for the
+        # SIPI that brings it back (hotplug's online step; xen.sched.migrate-down)
+        halted = vmsi.halted(c := eng.w.cpus[item[4]]) and not c.queued
+        hvm = eng.w.platform["kind"] == "xen-hvm"
+        in_io = not halted and hvm and vmsi.ioreq_blocked(c)
+        down = hvm and not c.online
+        blocked = halted or in_io or down
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked, "io" if in_io else "down" if down else "")
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) and not blocked:
             # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):
@@ -564,7 +571,7 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
             # vCPU with _VPF_blocked runnable, so its schedule-in is its next wake-up (reading
             # xen.sched.migrate-blocked)
             eng.schedule(eng.w.now, "xen", "resume", item[4])
-        elif blocked and vmsi.migrate_due(eng.w, item[4]):
+        elif halted and vmsi.migrate_due(eng.w, item[4]):
             vmsi.next_tick(eng, item[4])    # a periodic guest tick wakes it (kernel.guest_tick)
         return True
     if item[3] == "resume":     # [.., "resume", vcpu]: a schedule-in's hvm_do_resume (vmsi.resume)
@@ -589,7 +596,8 @@ def _resume_migrate(eng: Any, vcpu: int) -> None:
     """``vmsi.resume``'s first half for a vCPU a ``vcpu_migrate`` moved while halted (``xen.resume_migrate``)."""
     how = X.resume_migrate(eng, vcpu)
     if how is not None:
-        eng.emit(XEN_MIGRATE, -1, None, vcpu, eng.w.xen["pcpu"][vcpu], eng.s(how))
+        pcpus = eng.w.xen["pcpu"]
+        eng.emit(XEN_MIGRATE, -1, None, vcpu, pcpus[vcpu] if 0 <= vcpu < len(pcpus) else -1, eng.s(how))
 
 
 vmsi.MIGRATE_AT_RESUME[:] = [_resume_migrate]

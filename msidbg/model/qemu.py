@@ -517,6 +517,20 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
     applied by Xen itself (``msix_write_completion``) before the vCPU runs on.
     """
     ioreq = q["serving"]
+    if ioreq["blocks"] and vmsi.migrate_due(k.w, ioreq["cpu"]):
+        # QEMU's notification wakes the vCPU blocked in Xen (default_xen_notification_fn -> vcpu_wake) and a
+        # vcpu_migrate meanwhile moved it: vmx_do_resume runs hvm_migrate_pirqs before hvm_do_resume completes the
+        # ioreq (reading xen.sched.migrate-ioreq). That schedule-in is a step of its own (its xen.migrate event);
+        # the completion is on_qemu's next step (q["serving"] kept)
+        if not k.emitted:
+            # (Xen's work, not QEMU's for the ioreq: provenance links the moves to the vcpu_migrate action, as a
+            # halted vCPU's schedule-in does, not to the request QEMU serves)
+            q["serving"] = None
+            try:
+                vmsi.MIGRATE_AT_RESUME[0](k.eng, ioreq["cpu"])
+            finally:
+                q["serving"] = ioreq
+        return
     q["serving"] = None
     # hvm_io_assist -> msix_write_completion: the unmask this write armed, or (a write arming it again
     # replaces it) one a failed completion left armed on the vCPU (vmsi.completion, vmsi.armed)

@@ -1247,9 +1247,51 @@ Revisions:
   synchronize_irq waits behind enable_irq's irq_startup between two Remote IRR reads; m03 the poll expiry during
   irq_set_affinity's irqsave spin: one 'softirq waits' event (was six), the poll at the unlock (402001.95 us, was
   402002.0), 300060 events (was 300065), the same outcome.
+- 17: (xen28) A vCPU blocked in Xen on a device-model ioreq is a blocked vCPU to Xen's scheduler (reading
+  ``xen.sched.migrate-ioreq``; RELEASE-4.0.0 hvm.c / event_channel.c / schedule.c, RELEASE-4.14.0 ioreq.c,
+  RELEASE-4.19.2 common/ioreq.c, event.h, event_channel.c, sched/core.c): hvm_send_ioreq / ioreq_send runs
+  prepare_wait_on_xen_event_channel (_VPF_blocked_in_xen) before it marks the request ready, only the device
+  model's notification clears it (default_xen_notification_fn -> vcpu_wake), vcpu_kick's vcpu_unblock clears only
+  _VPF_blocked, and vcpu_runnable is false while any pause_flags bit is set. So a ``vcpu_migrate`` of a vCPU
+  waiting for QEMU (its task or the handler it interrupted: ``vmsi.ioreq_blocked``) is recorded as a halted one's
+  is (``w.xen["migrate_later"]``, the migration's ``how`` says so), and QEMU's completion is its schedule-in:
+  vmx_do_resume's hvm_migrate_pirqs (event ``xen.migrate`` "schedule-in on pCPUn ...") is a step of its own
+  before the completion (``qemu._complete`` keeps ``q["serving"]`` for on_qemu's next step, one kernel cost
+  later), then hvm_do_resume's completion as before. Before, the model took such a vCPU as running and asked the
+  moves at the migration: an interrupt acked during the wait applied them. A migration there and back during
+  the wait asks nothing (active_cpu). A periodic guest tick (``kernel.guest_tick``) for such a vCPU does not wake
+  it ("blocked in Xen on a device-model ioreq", the tick rescheduled; it said "running"). The schedule-in's moves
+  link the vcpu_migrate action in provenance, not the ioreq QEMU completes (``why``). By this change alone shipped
+  runs, goldens, the runs digest and every held-out / test scenario with a ``vcpu_migrate`` or ``guest_tick`` (28 files) are
+  unchanged: none migrates a vCPU during a round trip. tests/xen28 (i01, i02 predicted from source, then run, 2/2
+  as predicted): i01 the 5.005 ms signal's ack finds no move (was: applied it), the completion's schedule-in asks it,
+  the 6 ms ack applies it; i02 migrated to pCPU 6 and back during the wait: no move, no live rewrite of the
+  non-PVM MSI (was: xen.msi at 6.0028 ms); i03 (run first, not predicted: heldout_xen25 v31 + a migration while
+  the ack waits in hardirq) the first completion is the schedule-in, 201/201 as before. tests/test_xen28.py.
+  (xen28) New row ``platform.xen_bind_moves_one_pirq`` (xen-hvm; false before 782cf8ba46, RELEASE-4.12.0; reading
+  ``xen.bind-moves-all-pirqs``, RELEASE-4.5.0 / 4.9.4 / 4.10.4 / 4.11.4 io.c read): before it pt_irq_create_bind
+  ended with hvm_migrate_pirqs of the vCPU the binding names -- a move (irq_set_affinity) for every bound MSI pirq
+  whose cached guest destination is that vCPU, applied at each host irq's next interrupt even when it is on that
+  pCPU already (set_msi_affinity keeps the vector and writes the message again). The model asked it for the bound
+  pirq only, every release. Every xen-hvm world carries the row (scoped): the state hash of every xen-hvm run
+  changes, its events do not -- goldens moved for the 12 shipped xen-hvm scenarios by their hash only (and the
+  provenance digest of xen-pirq-revert-old-qemu[-fixed]: its binding's note names hvm_migrate_pirqs), and none of
+  the 160 pre-4.12 xen-hvm test / held-out files changes an event (their bindings are PV-on-HVM pirqs, whose
+  destination is the pirq's low byte, or one MSI pirq per vCPU). tests/xen28 b01 (4.11.4, predicted): n0's
+  re-binding to vCPU 1 asks m0's move too, and m0's 3 ms ack rewrites its unchanged non-PVM message live
+  (xen.msi); b02 (4.12.0): not.
+  (xen28) An offline HVM vCPU is blocked to the scheduler too (reading ``xen.sched.migrate-down``): Linux's
+  native_play_dead halts with interrupts off (xen_hvm_smp_init replaces no play_dead), hvm_hlt takes it as
+  hvm_vcpu_down (_VPF_down), and the SIPI of its cpu_online (vlapic_init_sipi_one: hvm_vcpu_reset_state clears
+  _VPF_down, vcpu_unpause) is its schedule-in; INIT's vcpu_reset leaves the VMCS. A vcpu_migrate of an offline
+  vCPU is recorded (``migrate_later``) and hvm_migrate_pirqs runs at the online's step (a ``[.., "xen", "resume",
+  vcpu]`` item after cpu.online). Before, the moves were asked at the migration. The 32 xen-hvm test / held-out
+  files with vcpu_migrate, cpu_online or guest_tick run event-for-event as before. tests/xen28 d01 (predicted;
+  its first version migrated before the offline had ended and the vCPU still ran): a managed NVMe queue's pirq
+  still bound to offline vCPU 2 is moved at the 4 ms online, not at the 3.5 ms migration.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 16
+MODEL = 17

@@ -258,6 +258,18 @@ def halted(c: Any) -> bool:
     return wait is not None and "ioreq" not in wait and SPIN_WAIT not in wait
 
 
+def ioreq_blocked(c: Any) -> bool:
+    """Whether the vCPU is blocked in Xen on a device-model ioreq (``qemu._block``): ``hvm_send_ioreq``'s
+    ``prepare_wait_on_xen_event_channel`` set ``_VPF_blocked_in_xen``, which only QEMU's notification clears
+    (``default_xen_notification_fn`` -> ``vcpu_wake``); an interrupt's ``vcpu_kick`` -> ``vcpu_unblock``
+    clears only ``_VPF_blocked`` (reading ``xen.sched.migrate-ioreq``). The context that trapped waits: the
+    handler it interrupted in hardirq, else its task."""
+    if not c.online:
+        return False
+    wait = c.irq.wait if c.irq.stack else c.proc.wait
+    return type(wait) is dict and "ioreq" in wait
+
+
 def woken(eng: Any, c: Any) -> bool:
     """An interrupt for halted vCPU ``c`` (``vlapic_set_irq`` -> ``vcpu_kick`` -> ``vcpu_unblock`` ->
     ``vcpu_wake``): Xen schedules it in before it takes the interrupt, and from f7039ee41b that
@@ -274,7 +286,8 @@ def woken(eng: Any, c: Any) -> bool:
 def tick(eng: Any, cpu: Any) -> None:
     """Agenda work ``[.., "xen", "tick", vcpu]``: the guest's periodic tick (``kernel.guest_tick``) on a vCPU
     with an unmask armed. A halted vCPU is woken (the timer interrupt or VIRQ_TIMER upcall -> vcpu_kick):
-    its schedule-in applies the unmask (``resume``). A running one takes the tick in guest mode: no
+    its schedule-in applies the unmask (``resume``). One blocked in Xen on a device-model ioreq is not
+    (``ioreq_blocked``): QEMU's completion schedules it in. A running one takes the tick in guest mode: no
     schedule-in; its next tick is due while the run has other work (a vCPU that neither halts nor has
     anything ahead never will). Emits one event."""
     w = eng.w
@@ -288,6 +301,12 @@ def tick(eng: Any, cpu: Any) -> None:
         return
     if not c.online:
         why = "guest tick: the vCPU is offline (VCPUOP_down): no tick, no wake-up"
+    elif ioreq_blocked(c):
+        # vcpu_kick -> vcpu_unblock clears only _VPF_blocked: the vCPU stays blocked on its ioreq, and QEMU's
+        # completion is its schedule-in (qemu._complete; reading xen.sched.migrate-ioreq)
+        why = ("guest tick: the vCPU is blocked in Xen on a device-model ioreq (_VPF_blocked_in_xen): no "
+               "wake-up, QEMU's completion schedules it in")
+        eng.schedule(w.now + TICK_NS[w.behaviour["guest_tick"]], "xen", "tick", cpu)
     elif _work_ahead(eng):
         why = "guest tick: the vCPU is running (the tick is taken in guest mode): no schedule-in"
         eng.schedule(w.now + TICK_NS[w.behaviour["guest_tick"]], "xen", "tick", cpu)

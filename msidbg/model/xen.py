@@ -652,9 +652,11 @@ def _dpci_migrate(eng: Any, pirq: int) -> None:
     ``gmsi.dest_vcpu_id`` = ``hvm_girq_dest_2_vcpu_id`` (the one vCPU whose vLAPIC the bound destination
     matches; vCPU 0 in a one-vCPU domain; -1 for none or several) and, when there is one,
     ``hvm_migrate_pirq``: a pending move of the pirq's host irq toward the pCPU that vCPU runs on
-    (``irq_set_affinity``; applied at the host irq's next interrupt). Before 782cf8ba46 (4.12)
-    ``hvm_migrate_pirqs`` asked the same for every pirq bound to that vCPU -- the others are there
-    already unless the vCPU changed pCPU since (not modelled)."""
+    (``irq_set_affinity``; applied at the host irq's next interrupt). Before 782cf8ba46 (4.12;
+    ``platform.xen_bind_moves_one_pirq`` false) ``hvm_migrate_pirqs`` asked the same for every bound MSI pirq
+    whose guest destination is that vCPU (``pt_pirq_iterate``: HVM_IRQ_DPCI_MAPPED; its cached
+    ``gmsi.dest_vcpu_id``), each rewritten at its next interrupt even when it is there already (reading
+    ``xen.bind-moves-all-pirqs``)."""
     w = eng.w
     if w.platform["kind"] != "xen-hvm":
         return
@@ -664,9 +666,15 @@ def _dpci_migrate(eng: Any, pirq: int) -> None:
         d = rec["gdest"] & 0xFF     # what named the vCPU: gflags' destination id, from the guest's address
         src = (f"pirq {pirq}'s low byte, which the guest's pirq message carries as its destination id"
                if d == pirq & 0xFF else "the guest message's destination id")
-        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: hvm_migrate_pirq(vCPU{v}) for pirq "
-                         f"{pirq}: hvm_girq_dest_2_vcpu_id matched gflags' destination {d:#x} (QEMU's msi_gflags: "
-                         f"{src}) to vCPU{v}")
+        one = w.behaviour.get("xen_bind_moves_one_pirq", True)
+        irq_set_affinity(eng, rec["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind: {'hvm_migrate_pirq' if one else 'hvm_migrate_pirqs'}"
+                         f"(vCPU{v}) for pirq {pirq}: hvm_girq_dest_2_vcpu_id matched gflags' destination {d:#x} "
+                         f"(QEMU's msi_gflags: {src}) to vCPU{v}")
+        if not one:     # before 782cf8ba46: every other bound MSI pirq whose guest destination is that vCPU too
+            for p, other in sorted(w.xen["pirqs"].items()):
+                if p != pirq and other["bound"] and other["irq"] > 0 and dest_vcpu(w, other) == v:
+                    irq_set_affinity(eng, other["irq"], w.xen["pcpu"][v], f"pt_irq_create_bind of pirq {pirq}: "
+                                     f"hvm_migrate_pirqs(vCPU{v}) also moves pirq {p}, whose guest destination is vCPU{v}")
 
 
 def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
@@ -679,7 +687,7 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 
 
 # --- the host irq's affinity (xen/arch/x86/irq.c, msi.c) -----------------------------------------------
-def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False) -> str:
+def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False, why: str = "") -> str:
     """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
     ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
     (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
@@ -687,7 +695,11 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False
     (``gmsi.dest_vcpu_id``). A running vCPU is scheduled in on the new pCPU at once; a ``blocked`` one (halted:
     sched_unit_migrate_finish's vcpu_wake leaves it blocked) runs ``vmx_do_resume`` at its next wake-up, so
     ``hvm_migrate_pirqs`` waits for that schedule-in (``migrate_later``, ``resume_migrate``; reading
-    ``xen.sched.migrate-blocked``). Each move is applied at the host irq's next interrupt. Returns what it asked."""
+    ``xen.sched.migrate-blocked``). A vCPU blocked in Xen on a device-model ioreq (``why`` "io") is ``blocked``
+    too: its schedule-in is QEMU's completion notification (``qemu._complete``; reading ``xen.sched.migrate-ioreq``);
+    an offline one ("down": _VPF_down) is scheduled in when the SIPI brings it back (reading
+    ``xen.sched.migrate-down``).
+    Each move is applied at the host irq's next interrupt. Returns what it asked."""
     w = eng.w
     x = w.xen
     if x["pcpu"][vcpu] == pcpu:
@@ -721,7 +733,11 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False
                 later = "; back on the pCPU it last ran on: no hvm_migrate_pirqs at its wake-up"
             else:
                 pending[vcpu][1] = act
-                later = "; halted (blocked): hvm_migrate_pirqs at its next schedule-in"
+                later = {"io": "; blocked in Xen on a device-model ioreq (_VPF_blocked_in_xen): hvm_migrate_pirqs "
+                                "at its schedule-in when QEMU completes it",
+                         "down": "; offline (hvm_vcpu_down: _VPF_down): hvm_migrate_pirqs at its schedule-in when "
+                                  "the SIPI brings it back"}.get(why, "; halted (blocked): hvm_migrate_pirqs at its "
+                                                                   "next schedule-in")
             if not pending:
                 del x["migrate_later"]
         else:

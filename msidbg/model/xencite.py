@@ -422,14 +422,40 @@ reading("xen.sched.migrate-blocked", "sched_unit_migrate_start sets _VPF_migrati
         "4.19.2: a halted vCPU's pirqs follow it at its next wake-up (interrupt, tick, task, stop_machine "
         "wake-up), and not at all when it was moved back before it woke (hvmmig27; before, the model ran "
         "hvm_migrate_pirqs at the migration). The interrupt that wakes it was acked before vcpu_kick: the "
-        "move it asks is applied at the next one. Not represented: a vCPU blocked on a device-model ioreq "
-        "(the model takes it as running).",
+        "move it asks is applied at the next one. A vCPU blocked on a device-model ioreq: "
+        "xen.sched.migrate-ioreq.",
         source=(XEN_MIGRATE_419, XEN_MIGRATE_45, XEN_RESUME_MIGRATE_40),
         quote="if ( old_cpu != new_cpu ) sched_move_irqs(unit); /* Wake on new CPU. */ "
               "for_each_sched_unit_vcpu ( unit, v ) vcpu_wake(v); (sched_unit_migrate_finish) / if ( likely("
               "vcpu_runnable(v)) ) { ... sched_wake(unit_scheduler(unit), unit); (vcpu_wake) / if ( "
               "v->arch.hvm.vmx.active_cpu == smp_processor_id() ) vmx_vmcs_reload(v); else { ... "
               "hvm_migrate_timers(v); hvm_migrate_pirqs(v); (vmx_do_resume)", module=M)
+XEN_IOREQ_BLOCK_419 = Source(X, "RELEASE-4.19.2", "xen/common/ioreq.c, xen/include/xen/event.h, "
+                             "xen/common/event_channel.c, xen/common/sched/core.c",
+                             "ioreq_send (prepare_wait_on_xen_event_channel, IOREQ_STATUS_RETRY), "
+                             "default_xen_notification_fn (vcpu_wake), vcpu_unblock (_VPF_blocked only), "
+                             "vcpu_runnable (any pause_flags bit)", "all")
+XEN_IOREQ_BLOCK_40 = Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/hvm.c, xen/common/event_channel.c, "
+                            "xen/common/schedule.c",
+                            "hvm_send_assist_req (prepare_wait_on_xen_event_channel), evtchn_send "
+                            "(consumer_is_xen: clear _VPF_blocked_in_xen, vcpu_wake), vcpu_unblock", "all")
+reading("xen.sched.migrate-ioreq", "A vCPU whose access went to the device model is blocked in Xen from the moment "
+        "the request is sent: hvm_send_ioreq / ioreq_send (hvm_send_assist_req in 4.0) runs "
+        "prepare_wait_on_xen_event_channel, which sets _VPF_blocked_in_xen and raises SCHEDULE_SOFTIRQ. Only "
+        "the device model's notification clears it and wakes the vCPU (default_xen_notification_fn; evtchn_send's "
+        "consumer_is_xen branch in 4.0); an interrupt's vcpu_kick -> vcpu_unblock clears only _VPF_blocked, so it "
+        "stays pending until then; vcpu_runnable is false while any pause_flags bit is set. A vcpu_migrate "
+        "meanwhile is a migration of a blocked vCPU (xen.sched.migrate-blocked): vcpu_wake leaves it blocked, and "
+        "its schedule-in on the new pCPU -- vmx_do_resume (the context-switch tail: the stack is reset, the wait "
+        "is not resumed in place), hvm_migrate_pirqs before hvm_do_resume's handle_hvm_io_completion -- is QEMU's "
+        "completion. A migration there and back before it asks nothing (active_cpu). Every release 4.0.0 .. "
+        "4.19.2 (xen28; before, the model took the vCPU as running and asked the moves at the migration).",
+        source=(XEN_IOREQ_BLOCK_419, XEN_IOREQ_BLOCK_40, XEN_RESUME_MIGRATE_40),
+        quote="prepare_wait_on_xen_event_channel(port); ... p->state = STATE_IOREQ_READY; "
+              "notify_via_xen_event_channel(d, port); sv->pending = true; return IOREQ_STATUS_RETRY; (ioreq_send) / "
+              "if ( test_and_clear_bit(_VPF_blocked_in_xen, &v->pause_flags) ) vcpu_wake(v); "
+              "(default_xen_notification_fn) / if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) "
+              "return; (vcpu_unblock)", module=M)
 reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "
@@ -495,6 +521,51 @@ XEN_MIGRATE_PIRQ = Source(X, "RELEASE-4.5.0", "xen/drivers/passthrough/io.c, xen
                           "xen/common/event_channel.c", "pt_irq_create_bind (dest_vcpu_id, hvm_migrate_pirqs), "
                           "hvm_migrate_pirq, evtchn_bind_vcpu (ECS_PIRQ: pirq_set_affinity)",
                           "all (782cf8ba46, 4.12: only the bound pirq, hvm_migrate_pirq)")
+XEN_VCPU_DOWN_419 = Source(X, "RELEASE-4.19.2", "xen/arch/x86/hvm/hvm.c, xen/arch/x86/hvm/vlapic.c, "
+                           "xen/arch/x86/domain.c", "hvm_hlt (no X86_EFLAGS_IF: hvm_vcpu_down), hvm_vcpu_down "
+                           "(_VPF_down), vlapic_init_sipi_one (INIT: vcpu_reset; STARTUP: hvm_vcpu_reset_state; "
+                           "vcpu_unpause), hvm_vcpu_reset_state (clear_bit _VPF_down), arch_vcpu_reset (no VMCS "
+                           "change for HVM)", "all")
+LINUX_PLAY_DEAD = Source("torvalds/linux", "0b64ffb8db4e", "arch/x86/xen/smp_hvm.c, arch/x86/kernel/smpboot.c",
+                         "xen_hvm_smp_init (no play_dead: native_play_dead), native_play_dead (play_dead_common, "
+                         "cpuidle_play_dead, hlt_play_dead: native_halt with interrupts off)",
+                         "smp_hvm.c read at 0b64ffb8db4e; smpboot.c's native_play_dead read in a recent tree (the "
+                         "same calls since the x86 hotplug code; the release range not checked)")
+reading("xen.sched.migrate-down", "A Linux HVM guest's offline vCPU is _VPF_down in Xen: xen_hvm_smp_init replaces no "
+        "play_dead, so the dying CPU runs native_play_dead -- play_dead_common disables interrupts, and with no "
+        "cpuidle state it halts in hlt_play_dead; hvm_hlt takes a HLT with interrupts off as hvm_vcpu_down "
+        "(_VPF_down, vcpu_sleep_nosync). vcpu_runnable is false meanwhile, so a vcpu_migrate leaves it asleep "
+        "(xen.sched.migrate-blocked) and its schedule-in is the SIPI that brings it back (vlapic_init_sipi_one: "
+        "hvm_vcpu_reset_state clears _VPF_down, vcpu_unpause wakes it): vmx_do_resume's hvm_migrate_pirqs runs "
+        "then. INIT's vcpu_reset leaves the VMCS (arch_vcpu_reset does nothing to it for HVM), so active_cpu "
+        "still names the pCPU it last ran on (xen28; before, the model asked the moves at the migration).",
+        source=(XEN_VCPU_DOWN_419, LINUX_PLAY_DEAD, XEN_RESUME_MIGRATE_40),
+        quote="if ( unlikely(!(eflags & X86_EFLAGS_IF)) ) return hvm_vcpu_down(curr); (hvm_hlt) / "
+              "set_bit(_VPF_down, &v->pause_flags); vcpu_sleep_nosync(v); (hvm_vcpu_down) / "
+              "v->is_initialised = 1; clear_bit(_VPF_down, &v->pause_flags); (hvm_vcpu_reset_state) / "
+              "play_dead_common(); tboot_shutdown(TB_SHUTDOWN_WFS); cpuidle_play_dead(); hlt_play_dead(); "
+              "(native_play_dead)", module=M)
+XEN_BIND_MIGRATE_ALL = Source(X, "RELEASE-4.11.0", "xen/drivers/passthrough/io.c, xen/arch/x86/hvm/hvm.c",
+                              "pt_irq_create_bind (dest_vcpu_id >= 0: hvm_migrate_pirqs), hvm_migrate_pirqs, "
+                              "hvm_migrate_pirq (HVM_IRQ_DPCI_MACH_MSI, gmsi.dest_vcpu_id == v->vcpu_id), "
+                              "pt_pirq_iterate (HVM_IRQ_DPCI_MAPPED)",
+                              "..4.11 (RELEASE-4.5.0, 4.9.4, 4.10.4, 4.11.4 read; 782cf8ba46, RELEASE-4.12.0: "
+                              "hvm_migrate_pirq of the bound pirq only)")
+reading("xen.bind-moves-all-pirqs", "Before 782cf8ba46 (4.12) the end of pt_irq_create_bind for an MSI ran "
+        "hvm_migrate_pirqs on the vCPU the binding's guest destination names: pt_pirq_iterate hands every "
+        "MAPPED pirq of the domain to hvm_migrate_pirq, which asks irq_set_affinity toward that vCPU's pCPU for "
+        "each MSI pirq whose cached gmsi.dest_vcpu_id is that vCPU (not posted). So binding one pirq asks a move "
+        "of every other MSI pirq on that vCPU, whether or not its host irq is there already; each is applied at "
+        "the host irq's next interrupt (move_native_irq: set_msi_affinity keeps the vector on the same pCPU and "
+        "writes the message again -- a maskable entry masked around it, a plain MSI without per-vector masking "
+        "live). From 782cf8ba46 ('it is quite pointless to iterate over all pIRQ-s the domain has when just one "
+        "is being adjusted') only the bound pirq (hvm_migrate_pirq). Posted interrupts are not modelled.",
+        source=(XEN_BIND_MIGRATE_ALL,),
+        quote="if ( dest_vcpu_id >= 0 ) hvm_migrate_pirqs(d->vcpu[dest_vcpu_id]); (pt_irq_create_bind, 4.11) / "
+              "if ( (pirq_dpci->flags & HVM_IRQ_DPCI_MACH_MSI) && !pirq_dpci->gmsi.posted && "
+              "(pirq_dpci->gmsi.dest_vcpu_id == v->vcpu_id) ) { ... irq_set_affinity(desc, "
+              "cpumask_of(v->processor)); (hvm_migrate_pirq, 4.11) / if ( vcpu && iommu_enabled ) "
+              "hvm_migrate_pirq(pirq_dpci, vcpu); (4.12)", module=M)
 reading("xen.move-at-ack", "Xen moves a host irq only at its next interrupt: irq_set_affinity sets IRQ_MOVE_PENDING "
         "(EVTCHNOP_bind_vcpu of a pirq port toward the vCPU's pCPU; pt_irq_create_bind toward the one vCPU the "
         "guest destination names), and the ack in do_IRQ runs move_native_irq: disable, set_msi_affinity, enable. "

@@ -1117,6 +1117,12 @@ def start(k: Any, loc: dict[str, Any]) -> None:
     cpu_dirty(k, loc["cpu"])   # provenance: its online flag and fresh slots
     loc["irqs"] = sorted(i for i, d in k.w.irqs.items() if d["is_managed"])
     k.ev(K.CPU_ONLINE, None, loc["cpu"], cost="hotplug")
+    if k.w.platform["kind"] == "xen-hvm":
+        from msidbg.model import vmsi  # (imported here, as in stopper_wakeups)
+        if vmsi.migrate_due(k.w, loc["cpu"]):
+            # the SIPI's hvm_vcpu_reset_state clears _VPF_down and vcpu_unpause wakes the vCPU: a vcpu_migrate while
+            # it was offline has its vmx_do_resume -> hvm_migrate_pirqs now (reading xen.sched.migrate-down)
+            k.eng.schedule(k.w.now, "xen", "resume", loc["cpu"])
     k.eng.model.wake(k.eng, target)
 
 
