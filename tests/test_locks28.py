@@ -78,3 +78,30 @@ def test_inprogress_stays_set_until_the_relock() -> None:
     eois = [(e.cpu, e.time_ns) for e in evs if e.kind == "apic.eoi" and 2_352_000 <= e.time_ns <= 2_352_200]
     assert eois == [(0, 2_352_100), (1, 2_352_150)]
     assert eng.w.acct["sata0"]["delivered"] == [1]
+
+
+def _polls(evs: list[Any], lo: int, hi: int) -> list[tuple[int | None, int, str]]:
+    return [(e.cpu, e.time_ns, str(e.fields["how"])) for e in evs if e.kind == "irq.poll" and e.fields["irq"] == -1
+            and lo <= e.time_ns <= hi]
+
+
+WAITS = "poll_spurious_irq_timer expired: the softirq waits (CPU in hardirq or interrupts off)"
+RUNS = "poll_spurious_irq_timer expired: poll_spurious_irqs"
+
+
+def test_poll_timer_waits_for_multi_stop_exit_on_a_stopped_cpu() -> None:
+    """The poll timer expires on CPU0 (402001.4 us) while it spins in multi_cpu_stop for CPU1's offline of CPU2:
+    one 'waits' event, and poll_spurious_irqs runs at MULTI_STOP_EXIT (403000.1 us), its eth0 handler after it.
+    Before: the poll ran on the stopped CPU at 402001.4 us."""
+    _, evs = _run("n03-spoll-waits-for-stop-machine-k66")
+    assert _polls(evs, 402_000_000, 403_000_100) == [(0, 402_001_400, WAITS), (0, 403_000_100, RUNS)]
+    none = [(e.cpu, e.time_ns) for e in evs if e.kind == "irq.none" and 402_000_000 <= e.time_ns <= 403_500_000]
+    assert none == [(0, 403_000_100)]
+
+
+def test_poll_timer_waits_for_multi_stop_exit_on_the_requester() -> None:
+    """The poll timer's CPU requests the offline: it waits for take_cpu_down with interrupts off, and the expiry
+    waits once (was: every 100 ns, 10,000 events) and runs at MULTI_STOP_EXIT."""
+    _, evs = _run("n04-spoll-on-stop-requester-k66")
+    assert _polls(evs, 402_000_000, 403_000_100) == [(0, 402_001_400, WAITS), (0, 403_000_100, RUNS)]
+    assert len(evs) == 300_034

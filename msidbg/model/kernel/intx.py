@@ -859,13 +859,18 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
             r = P.write(PC.SPOLL, PK.key(PK.SPOLL, 0), 1, ctx=False,
                         note="poll_spurious_irq_timer expired (no irq is spurious-disabled)")
         P.poll_run[item[3]] = r
-    if c.irq.stack or c.proc.irqs_off or not c.online:
+    if c.irq.stack or c.proc.irqs_off or not c.online or c.stopped is True:
         proc = c.proc
-        if c.online and not c.irq.stack and proc.stack and proc.wait is None and not c.stopped:
+        if c.online and not c.irq.stack and (c.stopped is True or (proc.stack and not c.stopped and (
+                proc.wait is None or "take_cpu_down" in proc.wait))):
             # locks27: a running task with interrupts off (an irqsave section, a desc->lock spin): the local APIC
             # timer's interrupt stays pending until the task turns them back on (local_irq_restore: sti), and the
             # timer softirq runs at that interrupt's irq_exit -- nothing to look at before (``spoll_irqs_on``,
             # called where the task's interrupts come back on). Before, this re-polled every 100 ns, an event each.
+            # locks28: so does a CPU in stop_machine's MULTI_STOP_RUN -- multi_cpu_stop spins with interrupts off
+            # (MULTI_STOP_DISABLE_IRQ) until MULTI_STOP_EXIT's local_irq_restore (``hotplug._release``), and the
+            # requester waits for take_cpu_down in it too. A stopped CPU ran the poll at once (its softirq in the
+            # middle of the rendezvous), the requester re-checked every 100 ns
             eng.w.kernel["spoll_wait"] = [item[3], item[4]]
         else:
             eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])

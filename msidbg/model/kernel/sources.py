@@ -987,6 +987,16 @@ reading("kernel.lock.poll-queue-place",
         "(``entry._irq_waiter``; locks28).", source=(TRY_ONE_LOCK, QSPINLOCK),
         quote="static int try_one_irq(struct irq_desc *desc, bool force) { ... raw_spin_lock(&desc->lock);",
         module=M + ".entry")
+reading("kernel.intx.poll-waits-stop-machine",
+        "A poll_spurious_irq_timer expiry on a CPU in stop_machine's MULTI_STOP_RUN -- a CPU spinning in "
+        "multi_cpu_stop, or the requester waiting there for take_cpu_down -- finds interrupts off (multi_cpu_stop's "
+        "MULTI_STOP_DISABLE_IRQ: local_irq_disable) and runs at MULTI_STOP_EXIT's local_irq_restore, as a task's "
+        "irqsave section makes it wait (kernel.intx.poll-waits-irqs-on). Before (locks28), on_spoll ran the poll at "
+        "once on a stopped CPU -- its softirq and try_one_irq in the middle of the rendezvous -- and re-checked the "
+        "requester every 100 ns, an event each (10,000 over fixup_irqs' mdelay(1)).",
+        source=(STOP_MACHINE, SPOLL_IRQS_ON),
+        quote="case MULTI_STOP_DISABLE_IRQ: local_irq_disable(); hard_irq_disable(); break; ... } while (curstate "
+        "!= MULTI_STOP_EXIT); local_irq_restore(flags);", module=M + ".intx")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
