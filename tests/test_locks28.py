@@ -105,3 +105,18 @@ def test_poll_timer_waits_for_multi_stop_exit_on_the_requester() -> None:
     _, evs = _run("n04-spoll-on-stop-requester-k66")
     assert _polls(evs, 402_000_000, 403_000_100) == [(0, 402_001_400, WAITS), (0, 403_000_100, RUNS)]
     assert len(evs) == 300_034
+
+
+def test_poll_runs_every_action_of_a_shared_irq() -> None:
+    """misrouted_irq's try_one_irq(17) runs sata0's handler (IRQ_NONE) and then nic1's (IRQ_HANDLED, the signal
+    delivered by the poll); its ok takes one off irq 16's irqs_unhandled, so nobody cared counts 99,999. The vector the
+    IO-APIC sent meanwhile runs both handlers for nothing and polls irq 16."""
+    eng, evs = _run("n05-poll-runs-every-shared-action-k66")
+    runs = [(e.time_ns, e.kind, e.dev, e.fields.get("irq")) for e in evs if e.kind in ("irq.handler", "irq.none")
+            and 2_996_000 <= e.time_ns <= 3_004_000]
+    assert runs == [(2_996_900, "irq.none", "sata0", 17), (2_998_400, "irq.handler", "nic1", 17),
+                    (3_000_400, "irq.none", "sata0", 17), (3_001_900, "irq.none", "nic1", 17),
+                    (3_003_400, "irq.none", "eth0", 16)]
+    nc = [(e.fields["irq"], e.fields["unhandled"]) for e in evs if e.kind == "irq.nobody_cared"]
+    assert nc == [(16, 99_999)]
+    assert eng.w.acct["nic1"]["delivered"] == [1]
