@@ -1271,7 +1271,9 @@ Revisions:
   the poll and disable_irq returns after the poll's handler (302001.55 us, was 301999.95 us). tests/test_locks28.py,
   tests/locks28 (predicted from source, then run): n01 the poll queued first delivers sata0's signal, CPU1 waits
   in irq_wait_for_poll and finds nothing; n02 the poll finds irq 17 in progress while CPU1 waits to retake the
-  lock (IRQS_PENDING, EOI at 2352.15 us; was a second handler run); n03 / n04 the poll at MULTI_STOP_EXIT.
+  lock (IRQS_PENDING, EOI at 2352.15 us; was a second handler run); n03 / n04 the poll at MULTI_STOP_EXIT;
+  n05 pins what was already right: a poll runs every action of a shared irq and ORs them (sata0 IRQ_NONE, then
+  nic1 delivered), and misrouted_irq's ok takes one off irqs_unhandled (irq 16 disabled at 99,999).
 """
 
 from __future__ import annotations
