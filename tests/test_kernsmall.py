@@ -55,7 +55,10 @@ def test_edge_flow_handler_waits_for_disable_irq_desc_lock() -> None:
 def test_try_one_irq_spins_on_desc_lock() -> None:
     """intx-nobody-cared with a driver's disable_irq of irq 16 on CPU0 just before poll_spurious_irqs runs on
     CPU1: try_one_irq spins on desc->lock until disable_irq's irqsave section ends, then runs the NIC's
-    handler (before, the handler ran while CPU0 held the lock)."""
+    handler (before, the handler ran while CPU0 held the lock). locks28: the poll keeps its place in the lock's
+    queue, so synchronize_irq's double-check (raw_spin_lock_irqsave, 301999.95 us) queues behind it, finds
+    IRQD_IRQ_INPROGRESS and waits for the poll's relock: disable_irq returns after the handler (302001.55 us;
+    before, the poll's entry was dropped and disable_irq returned at 301999.95 us, ahead of the handler)."""
     src = (ROOT / "scenarios" / "intx-nobody-cared.yaml").read_text()
     src = src.replace("breakpoints:", "  - {at: 301999850ns, on: 0, do: disable_irq, dev: eth0, vector: 0}\n"
                       "breakpoints:")
@@ -66,7 +69,11 @@ def test_try_one_irq_spins_on_desc_lock() -> None:
     done = next(i for i, e in enumerate(evs) if e.kind == "action.done" and e.fields["do"] == "disable_irq")
     handler = next(i for i, e in enumerate(evs) if i > dis and e.kind == "irq.handler" and e.cpu == 1)
     assert evs[spin].fields["prog"] == "poll_spurious_irqs"
-    assert dis < spin < handler and evs[handler].time_ns >= evs[done].time_ns
+    assert dis < spin < handler < done
+    assert [(e.time_ns, e.fields.get("what")) for e in evs[spin + 1:done] if e.kind == "kernel" and e.cpu == 0] == [
+        (301_999_950, "desc->lock: CPU1's poll queued for it first (queued spinlock: its turn at the release)"),
+        (302_000_050, "synchronize_irq: irq 16 in progress on CPU1")]
+    assert (evs[handler].time_ns, evs[done].time_ns) == (302_000_000, 302_001_550)
 
 
 RESERVE = """

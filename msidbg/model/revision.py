@@ -1289,6 +1289,33 @@ Revisions:
   files with vcpu_migrate, cpu_online or guest_tick run event-for-event as before. tests/xen28 d01 (predicted;
   its first version migrated before the offline had ended and the vCPU still ran): a managed NVMe queue's pirq
   still bound to offline vCPU 2 is moved at the 4 ms online, not at the 3.5 ms migration.
+  (locks28) Three irq-core leads locks27 left, decided from source (v6.6 kernel/irq/handle.c, spurious.c,
+  chip.c, kernel/locking/qspinlock.c, kernel/stop_machine.c; the same order in the 2.6.39-era spurious.c /
+  handle.c copy). (1) A poll keeps its place in desc->lock's queue (reading ``kernel.lock.poll-queue-place``):
+  ``entry.lock_waiter`` matched a queued interrupt-context locker by its frame's irq, and try_one_irq's frame
+  (poll_spurious_irqs, misrouted_irq) names none, so the entry was dropped as if the poll had stopped waiting
+  and a flow handler or task queued behind it took the lock first; ``entry._irq_waiter`` now names the irq at
+  the head of the poll's list until it takes the lock. (2) IRQD_IRQ_INPROGRESS stays set until
+  handle_irq_event has taken desc->lock back after every action and note_interrupt (misrouted_irq) (reading
+  ``kernel.lock.inprogress-to-relock``): handle_fasteoi_irq's and try_one_irq's frames carry it (``inprog``) to
+  their relock, which for try_one_irq now queues for the lock too, and ``entry.in_action`` reads it; before, the
+  flag went with the last action's step, so a poll that got the lock first ran the actions again where the
+  kernel sets IRQS_PENDING and goes out. handle_edge_irq's relock after its action is still no step (a lead).
+  (3) A poll_spurious_irq_timer expiry on a CPU in stop_machine's MULTI_STOP_RUN -- spinning in multi_cpu_stop,
+  or the requester waiting for take_cpu_down -- waits, one event, for MULTI_STOP_EXIT's local_irq_restore
+  (``hotplug._release``; reading ``kernel.intx.poll-waits-stop-machine``): a stopped CPU ran the poll at once,
+  the requester re-checked every 100 ns (10,000 events over fixup_irqs' mdelay(1)). Shipped runs unchanged
+  (goldens and the runs digest). tests/heldout20 r08 (irqpoll storm, 5.15): CPU1's misrouted_irq gets irq 17's
+  lock at 50001.9 us, the instant CPU2's sata action ends, and finds the flag still set (IRQS_PENDING, was a
+  second handler run); its storm loop runs 1.4 us earlier from there, its poll at 60 ms delivers sata's second
+  signal (CPU2 then IRQ_NONE), and misrouted_irq's ok leaves irq 16 disabled at 99,999 unhandled (was 100,000;
+  both sata signals delivered). test_kernsmall's try_one_irq case: synchronize_irq's double-check queues behind
+  the poll and disable_irq returns after the poll's handler (302001.55 us, was 301999.95 us). tests/test_locks28.py,
+  tests/locks28 (predicted from source, then run): n01 the poll queued first delivers sata0's signal, CPU1 waits
+  in irq_wait_for_poll and finds nothing; n02 the poll finds irq 17 in progress while CPU1 waits to retake the
+  lock (IRQS_PENDING, EOI at 2352.15 us; was a second handler run); n03 / n04 the poll at MULTI_STOP_EXIT;
+  n05 pins what was already right: a poll runs every action of a shared irq and ORs them (sata0 IRQ_NONE, then
+  nic1 delivered), and misrouted_irq's ok takes one off irqs_unhandled (irq 16 disabled at 99,999).
 """
 
 from __future__ import annotations

@@ -382,12 +382,20 @@ def in_action(w: Any, desc: Any, me: int) -> int:
     """IRQD_IRQ_INPROGRESS: the CPU (other than ``me``) whose handle_irq_event is running this irq's
     action right now, or -1. handle_irq_event sets the flag and drops desc->lock for the action; the
     model's ``handle`` step is that action, so the CPU is in it until its step's cost has passed
-    (``busy_until``) and it has run no step since (``handling``, reset by its next step)."""
+    (``busy_until``) and it has run no step since (``handling``, reset by its next step). The flag is
+    cleared only after handle_irq_event_percpu -- every action, then note_interrupt (misrouted_irq under
+    irqfixup / irqpoll) -- once raw_spin_lock(&desc->lock) has taken the lock back: a frame that ran an
+    action and has not retaken the lock (``inprog`` names the irq: handle_fasteoi_irq up to its EOI's lock,
+    try_one_irq up to its relock after the actions) keeps it set (locks28, reading
+    ``kernel.lock.inprogress-to-relock``; before, the flag went with the action's last step)."""
     ip = desc.get("inprogress", -1)
     if ip < 0 or ip == me:
         return -1
     c = w.cpus[ip]
     if c.get("handling", -1) == desc.irq and c.busy_until > w.now:
+        return int(ip)
+    irq = desc.irq
+    if any(f["locals"].get("inprog") == irq for f in c.irq.stack):
         return int(ip)
     return -1
 
@@ -458,8 +466,8 @@ def lock_waiter(w: Any, desc: Any, me: int, irq_ctx: int = -1) -> int:
     while q:
         cpu, ctx, prog = q[0]
         c = w.cpus[cpu]
-        if ctx:     # a flow handler waits while its frame is on the interrupt stack (it leaves at the lock)
-            if any(f["prog"] == prog and f["locals"].get("irq") == irq for f in c.irq.stack):
+        if ctx:     # a flow handler or a poll waits while its frame is on the interrupt stack (it leaves at the lock)
+            if any(f["prog"] == prog and _irq_waiter(f, irq) for f in c.irq.stack):
                 return -1 if cpu == me and irq_ctx in (-1, 1) else int(cpu)
         else:       # a task, while it spins at the program that queued
             st = c.proc.stack
@@ -470,6 +478,21 @@ def lock_waiter(w: Any, desc: Any, me: int, irq_ctx: int = -1) -> int:
         q.pop(0)    # (its context no longer waits for the lock)
     desc.pop("lock_wait", None)
     return -1
+
+
+def _irq_waiter(f: Any, irq: int) -> bool:
+    """Does interrupt-context frame ``f`` (the program a queue entry named) still come for ``irq``'s desc->lock? A
+    flow handler's frame names its irq. try_one_irq's (poll_spurious_irqs, misrouted_irq: ``TRY_ONE``) names none --
+    misrouted_irq's ``irq`` is the interrupt it runs for, never polled -- and comes for the lock of the irq at the
+    head of its list while it has not taken it (``ai`` -1: raw_spin_lock(&desc->lock), the first statement; or
+    handle_irq_event's relock after the actions, ``inprog``; locks28:
+    such an entry was dropped as if the poll had stopped waiting, and a flow handler queued behind it took the lock
+    first, reading ``kernel.lock.poll-queue-place``)."""
+    loc = f["locals"]
+    if f["prog"] in TRY_ONE:
+        todo = loc.get("todo")
+        return bool(todo) and todo[0] == irq and (loc.get("ai", -1) < 0 or loc.get("inprog") == irq)
+    return bool(loc.get("irq") == irq)
 
 
 def lw_prog(desc: Any) -> str:
@@ -534,7 +557,7 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
             _leave_queue(desc, me, ctx)     # this locker's turn: it takes the lock now
             return False
         lead = desc["lock_wait"][0]
-        who = "task" if lead[1] == 0 else "flow handler"
+        who = "task" if lead[1] == 0 else "poll" if lead[2] in TRY_ONE else "flow handler"
         queue_for_lock(k, desc, me)
         before, k.emitted = k.emitted, False
         k.spin(f"desc->lock: CPU{first}'s {who} queued for it first (queued spinlock: its turn at the release)",
@@ -560,7 +583,7 @@ def _spin_on_lock(k: Any, desc: Any, me: int) -> bool:
             _spin_node(k, P, desc, prog, f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at "
                        "the release")
         elif noted and k.ctx is k.cpu.proc:
-            _task_wait(k, desc, first, lead[2] if who == "flow handler" else None, PC.D_LOCK_QUEUED,
+            _task_wait(k, desc, first, lead[2] if who != "task" else None, PC.D_LOCK_QUEUED,
                        f"CPU{first}'s {who} ({lw_prog(desc)}) queued for it first and takes it at the release")
         elif noted and prog in TRY_ONE and P.on and k.eng.fresh:
             if who == "task":
@@ -743,7 +766,7 @@ def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:
     vector to name."""
     from msidbg.model.kernel.irq import FLOW_HANDLERS as FLOW  # (irq.py's imports lead back here)
     stack = c.irq.stack
-    if not any((f["prog"] == prog if prog is not None else f["prog"] in FLOW) and f["locals"].get("irq") == irq
+    if not any((f["prog"] == prog if prog is not None else f["prog"] in FLOW) and _irq_waiter(f, irq)
                for f in stack):
         return -1
     bottom = stack[0]["locals"]

@@ -204,6 +204,10 @@ def _release(k: Any, loc: dict[str, Any], dying: int) -> None:
         c.stopped = False
         if c.proc.wait is not None and STOPPER_WAIT in c.proc.wait:
             c.proc.wait = None
+        if "spoll_wait" in w.kernel and not c.proc.irqs_off:
+            # multi_cpu_stop's local_irq_restore: a poll timer expiry that waited for it runs now (locks28)
+            from msidbg.model.kernel.intx import spoll_irqs_on  # (intx's imports lead back here)
+            spoll_irqs_on(k.eng, cid)
         k.eng.model.wake(k.eng, c)
         cpu_dirty(k, cid)
 

@@ -486,6 +486,7 @@ def action(k: Any, loc: dict[str, Any]) -> None:
     loc["ai"] = i + 1
     k.cpu.handling = desc.irq
     desc.inprogress = k.cpu_id
+    loc["inprog"] = desc.irq    # (IRQD_IRQ_INPROGRESS to the EOI step's relock: ``entry.in_action``)
     desc.lock = -1
     dev, index = acts[i]
     loc["handled"] |= run_handler(k, desc, dev, index)
@@ -632,6 +633,9 @@ def eoi(k: Any, loc: dict[str, Any]) -> None:
         if not lock_word_clear(desc) and spin_on_lock(k, desc, me):
             return      # held elsewhere, or another locker queued for it first: its turn before this CPU's
         desc.lock = me
+    # handle_irq_event's 'raw_spin_lock(&desc->lock); irqd_clear(.., IRQD_IRQ_INPROGRESS)': the flag set for the
+    # actions stays set through note_interrupt and this wait, until the lock is this CPU's again (locks28)
+    loc.pop("inprog", None)
     chip_eoi = CHIP_EOI.get(desc.chip)
     if chip_eoi is not None:
         chip_eoi(k, loc, desc)
@@ -855,13 +859,18 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
             r = P.write(PC.SPOLL, PK.key(PK.SPOLL, 0), 1, ctx=False,
                         note="poll_spurious_irq_timer expired (no irq is spurious-disabled)")
         P.poll_run[item[3]] = r
-    if c.irq.stack or c.proc.irqs_off or not c.online:
+    if c.irq.stack or c.proc.irqs_off or not c.online or c.stopped is True:
         proc = c.proc
-        if c.online and not c.irq.stack and proc.stack and proc.wait is None and not c.stopped:
+        if c.online and not c.irq.stack and (c.stopped is True or (proc.stack and not c.stopped and (
+                proc.wait is None or "take_cpu_down" in proc.wait))):
             # locks27: a running task with interrupts off (an irqsave section, a desc->lock spin): the local APIC
             # timer's interrupt stays pending until the task turns them back on (local_irq_restore: sti), and the
             # timer softirq runs at that interrupt's irq_exit -- nothing to look at before (``spoll_irqs_on``,
             # called where the task's interrupts come back on). Before, this re-polled every 100 ns, an event each.
+            # locks28: so does a CPU in stop_machine's MULTI_STOP_RUN -- multi_cpu_stop spins with interrupts off
+            # (MULTI_STOP_DISABLE_IRQ) until MULTI_STOP_EXIT's local_irq_restore (``hotplug._release``), and the
+            # requester waits for take_cpu_down in it too. A stopped CPU ran the poll at once (its softirq in the
+            # middle of the rendezvous), the requester re-checked every 100 ns
             eng.w.kernel["spoll_wait"] = [item[3], item[4]]
         else:
             eng.schedule(eng.w.now + eng.w.costs["kernel"], "spoll", item[3], item[4])
@@ -981,16 +990,27 @@ def _try_one(k: Any, loc: dict[str, Any], force: bool) -> bool:
             dev, index = acts[loc["ai"]]
             loc["ai"] += 1
             desc.inprogress = k.cpu_id
+            loc["inprog"] = desc.irq     # (IRQD_IRQ_INPROGRESS until the relock below: ``entry.in_action``)
             _try_unlock(k, desc.irq)     # handle_irq_event: IRQD_IRQ_INPROGRESS, raw_spin_unlock for the actions
             k.cpu.handling = desc.irq
             loc["ok"] |= run_handler(k, desc, dev, index, True)
             k.again()
             return True
+        if loc.get("inprog") == desc.irq:
+            # handle_irq_event after the actions: raw_spin_lock(&desc->lock) -- queued behind a holder or an earlier
+            # waiter (a task's disable_irq / enable_irq / irq_set_affinity section) -- then IRQD_IRQ_INPROGRESS
+            # cleared; the lock is held through the IRQS_PENDING test to 'out' (locks28: the model went on
+            # without the lock, and the flag went with the last action's step)
+            if spin_on_lock(k, desc, k.cpu_id):
+                return True
+            desc.lock = k.cpu_id
+            del loc["inprog"]
         if desc.get("pending") and acts:
             desc["pending"] = False     # '} while ((desc->istate & IRQS_PENDING) && action);'
             loc["ai"] = 0
             continue
         desc.pop("poll", None)
+        _try_unlock(k, desc.irq)     # 'out: raw_spin_unlock(&desc->lock)'
         todo.pop(0)
         loc["ai"] = -1
     return False

@@ -969,6 +969,46 @@ reading("kernel.intx.poll-waits-irqs-on",
         source=SPOLL_IRQS_ON, quote="/* Called by the local, per-CPU timer interrupt on SMP. */ static void "
         "run_local_timers(void) ... if (!in_interrupt() && local_softirq_pending()) invoke_softirq();",
         module=M + ".intx")
+INPROGRESS_RELOCK = Source(L, "v6.6", "kernel/irq/handle.c + kernel/irq/spurious.c + kernel/irq/chip.c",
+                           "handle_irq_event (IRQD_IRQ_INPROGRESS set, raw_spin_unlock; handle_irq_event_percpu: every "
+                           "action, then note_interrupt -> misrouted_irq; raw_spin_lock, irqd_clear) / try_one_irq "
+                           "('Already running on another processor': IRQS_PENDING, goto out) / irq_may_run",
+                           "all (the same order in a 2.6.39-era spurious.c / handle.c, 009b4c3b8ad5, and in v6.6)")
+reading("kernel.lock.inprogress-to-relock",
+        "IRQD_IRQ_INPROGRESS is set by handle_irq_event before it drops desc->lock and cleared only after "
+        "handle_irq_event_percpu -- every action of the irq, then note_interrupt (misrouted_irq under irqfixup / "
+        "irqpoll) -- has returned and raw_spin_lock(&desc->lock) has taken the lock back. A flow handler that waits "
+        "for the lock after its actions (behind a task's disable_irq / enable_irq / irq_set_affinity section, or a "
+        "poll queued first) is still in progress: another CPU's try_one_irq that gets the lock first finds the flag "
+        "and goes out with IRQS_PENDING instead of running the actions again, and synchronize_irq keeps waiting. The "
+        "model marks the frame (``inprog``: handle_fasteoi_irq from its first action to its EOI step's relock, "
+        "try_one_irq from its first action to its relock, which now queues for the lock too; ``entry.in_action``); "
+        "before, the flag went with the last action's step (locks28). handle_edge_irq's relock after its action is "
+        "not a step of the model (its loop is, when an edge left IRQS_PENDING): an MSI action's end still clears "
+        "the flag at once.", source=INPROGRESS_RELOCK,
+        quote="irqd_set(&desc->irq_data, IRQD_IRQ_INPROGRESS); raw_spin_unlock(&desc->lock); ret = "
+        "handle_irq_event_percpu(desc); raw_spin_lock(&desc->lock); irqd_clear(&desc->irq_data, "
+        "IRQD_IRQ_INPROGRESS);", module=M + ".entry")
+reading("kernel.lock.poll-queue-place",
+        "try_one_irq's raw_spin_lock(&desc->lock) is the same queued spinlock as a flow handler's "
+        "(kernel.lock.desc-lock-queued): a poll (misrouted_irq, poll_spurious_irqs) that found the lock held keeps "
+        "its place, and a flow handler or task that came after it gets the lock after it. The model's queue entry "
+        "of a poll names the program, whose frame names no irq (misrouted_irq's ``irq`` is the interrupt it runs "
+        "for), so ``entry.lock_waiter`` dropped it as a locker that stopped waiting and a flow handler queued "
+        "behind took the lock first; a poll now waits for the irq at the head of its list until it takes the lock "
+        "(``entry._irq_waiter``; locks28).", source=(TRY_ONE_LOCK, QSPINLOCK),
+        quote="static int try_one_irq(struct irq_desc *desc, bool force) { ... raw_spin_lock(&desc->lock);",
+        module=M + ".entry")
+reading("kernel.intx.poll-waits-stop-machine",
+        "A poll_spurious_irq_timer expiry on a CPU in stop_machine's MULTI_STOP_RUN -- a CPU spinning in "
+        "multi_cpu_stop, or the requester waiting there for take_cpu_down -- finds interrupts off (multi_cpu_stop's "
+        "MULTI_STOP_DISABLE_IRQ: local_irq_disable) and runs at MULTI_STOP_EXIT's local_irq_restore, as a task's "
+        "irqsave section makes it wait (kernel.intx.poll-waits-irqs-on). Before (locks28), on_spoll ran the poll at "
+        "once on a stopped CPU -- its softirq and try_one_irq in the middle of the rendezvous -- and re-checked the "
+        "requester every 100 ns, an event each (10,000 over fixup_irqs' mdelay(1)).",
+        source=(STOP_MACHINE, SPOLL_IRQS_ON),
+        quote="case MULTI_STOP_DISABLE_IRQ: local_irq_disable(); hard_irq_disable(); break; ... } while (curstate "
+        "!= MULTI_STOP_EXIT); local_irq_restore(flags);", module=M + ".intx")
 reading("kernel.spin-forever",
         "A kernel spin wait (a desc->lock, synchronize_irq's IRQD_IRQ_INPROGRESS / IRQCHIP_STATE_ACTIVE poll) whose "
         "condition nothing left to run can change spins for ever: the soft-lockup watchdog reports the CPU and the "
