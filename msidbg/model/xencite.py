@@ -74,7 +74,9 @@ IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
                     "pci_msix_writel -> mask_physical_msix_entry", "Xen 3.3 (2008)")
 QEMU_CMD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.c",
                   "xen_pt_emu_reg_header0 (Command: emu_mask 0x0743, res_mask 0xF880), xen_pt_cmd_reg_write, "
-                  "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)", "XSA-126 (2015) ..")
+                  "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)",
+                  "XSA-126 (2015): qemu-xen-4.6.0.. (727b998448), 4.5.1.. (c9ac5f816b), 4.4.3.. (32c5e5e70b); "
+                  "upstream 81b23ef82c")
 QEMU_REMAP = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt.c, hw/xen/xen_pt_msi.c",
                     "xen_pt_pci_write_config (pci_default_write_config inside a memory transaction), "
                     "xen_pt_region_update (the MSI-X region added: xen_pt_msix_update_remap), "
