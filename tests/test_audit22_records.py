@@ -22,7 +22,13 @@ and pull mails. Wrong (6; no run changes -- the model follows rows and code that
 * qemu.xsa129-msi-mask: 'emu_mask 0x017F' is the commit's; the releases (qemu-xen-4.4.3, 4.5.1, 4.6.0, 4.7.0-rc1)
   carry 0x017E, the same day's 'xen/MSI: don't open-code pass-through of enable bit modifications' (0090c14f57 /
   8317c63d90) leaving bit 0 to the device. Bit 8 (Per-vector Masking) is emulated either way.
-The other 19 say what their sources say (see READINGS). Not settled: pciback.cmd's af6fc858a35b (CVE-2015-2150) is
+The other 19 say what their sources say (see READINGS).
+Beyond the sample, every Xen / qemu-xen source whose ref is a commit was run through git tag --contains and a
+search for its copies: ioapic.tmr dated 12a50030a81a '4.11' alone; its copies 0f92968bcf / 6f8eed4d93 /
+bc6414f735 / 8f4998777e are first in RELEASE-4.10.1 / 4.9.2 / 4.8.4 / 4.7.5 (vlapic_set_irq's APIC_TMR clear
+there, not in 4.10.0 / 4.9.1 / 4.8.3 / 4.7.4; the model follows the new reading for every Xen: no run change).
+qemu.cmd-emulated's QEMU_CMD said 'XSA-126 (2015) ..': 727b998448 qemu-xen-4.6.0, c9ac5f816b 4.5.1, 32c5e5e70b
+4.4.3 (the reading itself named them; the model applies XSA-126's emu_mask 0x0743 to every qemu-xen, as it says). Not settled: pciback.cmd's af6fc858a35b (CVE-2015-2150) is
 dated by year only; no stored mail names its first release (not a table commit).
 
 Table commits (b): every reading whose text or sources name the commit of a behaviour row's Change now names that
@@ -161,6 +167,18 @@ def test_multi_msi_reading_cites_both_eras_of_the_retry() -> None:
     assert contig.versions.startswith("4.15 .. 6.1")
     assert _source("kernel.vector.multi-msi", "d2a463b29741").versions.startswith("6.2..")
     assert any("pci_msi_domain_check_cap" in s.function and s.versions == "..6.1" for s in r.sources)
+
+
+def test_tmr_source_names_12a50030a81as_stable_copies() -> None:
+    r = _registry().READINGS["ioapic.tmr"]
+    s = _source("ioapic.tmr", "12a50030a81a")
+    for rel in ("4.10.1", "4.9.2", "4.8.4", "4.7.5"):
+        assert rel + ".." in s.versions and rel in r.text
+
+
+def test_xsa126_source_is_dated_by_release() -> None:
+    s = _source("qemu.cmd-emulated", "2d0ed5e642")
+    assert all(x in s.versions for x in ("qemu-xen-4.6.0..", "4.5.1..", "4.4.3.."))
 
 
 def test_xsa129_source_names_the_releases_emu_mask() -> None:

@@ -599,7 +599,9 @@ reading("ioapic.wired-or", "Lines of several functions routed to one GSI are wir
         "clears the pending request. / if ( hvm_irq->gsi_assert_count[gsi]++ == 0 ) assert_gsi(d, gsi);", module=M)
 XEN_VLAPIC_TMR = Source("xen-project/xen", "12a50030a81a", "xen/arch/x86/hvm/vlapic.c",
                         "vlapic_set_irq (TMR cleared for an edge), vlapic_handle_EOI; its message quotes SDM "
-                        "'Interrupt Acceptance for Fixed Interrupts'", "Xen 4.11..")
+                        "'Interrupt Acceptance for Fixed Interrupts'",
+                        "Xen 4.11.., 4.10.1.., 4.9.2.., 4.8.4.., 4.7.5.. (stable copies 0f92968bcf, 6f8eed4d93, "
+                        "bc6414f735, 8f4998777e: git tag --contains; audit22)")
 reading("ioapic.tmr", "The local APIC's TMR bit of a vector is set when it accepts a level interrupt on it and cleared "
         "when it accepts an edge one (SDM vol. 3A 10.8.4, 'Interrupt Acceptance for Fixed Interrupts'); the EOI of a "
         "vector with its TMR bit set is broadcast to the IO-APICs. The model keeps TMR bits (cpus[N].tmr) from the "
@@ -607,8 +609,9 @@ reading("ioapic.tmr", "The local APIC's TMR bit of a vector is set when it accep
         "acceptance clears the bit of its vector -- an MSI message (bus.deliver, the remapping unit's IRTE), the "
         "retrigger IPIs of fixup_irqs, apic_retrigger_irq and the MSI affinity race (apic.edge) -- so a vector an "
         "INTx irq left and an MSI irq later got loses the bit at the MSI's first acceptance; INIT clears all. Xen's "
-        "vlapic_set_irq clears the bit for an edge from 12a50030a81a (4.11); before, vlapic_handle_EOI cleared it at "
-        "the EOI (not modelled: the model follows 4.11's hardware reading for HVM guests too).",
+        "vlapic_set_irq clears the bit for an edge from 12a50030a81a (4.11; 4.10.1, 4.9.2, 4.8.4, 4.7.5); before, "
+        "vlapic_handle_EOI cleared it at the EOI (not modelled: the model follows 4.11's hardware reading for HVM "
+        "guests too).",
         source=(SDM_APIC, XEN_VLAPIC_TMR),
         quote="SDM (quoted in 12a50030a81a): 'Upon acceptance of an interrupt into the IRR, the corresponding TMR bit "
         "is cleared for edge-triggered interrupts and set for level-triggered interrupts. If a TMR bit is set when an "
