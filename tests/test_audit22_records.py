@@ -28,8 +28,12 @@ search for its copies: ioapic.tmr dated 12a50030a81a '4.11' alone; its copies 0f
 bc6414f735 / 8f4998777e are first in RELEASE-4.10.1 / 4.9.2 / 4.8.4 / 4.7.5 (vlapic_set_irq's APIC_TMR clear
 there, not in 4.10.0 / 4.9.1 / 4.8.3 / 4.7.4; the model follows the new reading for every Xen: no run change).
 qemu.cmd-emulated's QEMU_CMD said 'XSA-126 (2015) ..': 727b998448 qemu-xen-4.6.0, c9ac5f816b 4.5.1, 32c5e5e70b
-4.4.3 (the reading itself named them; the model applies XSA-126's emu_mask 0x0743 to every qemu-xen, as it says). Not settled: pciback.cmd's af6fc858a35b (CVE-2015-2150) is
-dated by year only; no stored mail names its first release (not a table commit).
+4.4.3 (the reading itself named them; the model applies XSA-126's emu_mask 0x0743 to every qemu-xen, as it says).
+pciback.cmd ('xen_pcibk_reset_device ... clears only Bus Master') is v6.6's dom0: 7681f31ec9cd 'xen/pciback: Dont
+disable PCI_COMMAND on PCI device reset' removed the reset's Command 0 write -- read in its stable postings of
+2019-06-03 .. 06-09 for 5.0, 4.19, 4.14, 4.9, 4.4 (first mainline release 5.2 by inference, the merge not read).
+msidbg models no dom0 release; the reading now says so. Not settled: af6fc858a35b (CVE-2015-2150) is dated by year
+only; no stored mail names its first release (not a table commit).
 
 Table commits (b): every reading whose text or sources name the commit of a behaviour row's Change now names that
 Change's mainline release and its stable releases. Thirteen did not (bus.soft-disabled-destinations 52d6b926aabc
@@ -174,6 +178,12 @@ def test_tmr_source_names_12a50030a81as_stable_copies() -> None:
     s = _source("ioapic.tmr", "12a50030a81a")
     for rel in ("4.10.1", "4.9.2", "4.8.4", "4.7.5"):
         assert rel + ".." in s.versions and rel in r.text
+
+
+def test_pciback_reading_names_the_reset_change() -> None:
+    r = _registry().READINGS["pciback.cmd"]
+    assert "7681f31ec9cd" in r.text and "Command 0" in r.text
+    assert _source("pciback.cmd", "7681f31ec9cd").versions.startswith("5.2.. (inferred)")
 
 
 def test_xsa126_source_is_dated_by_release() -> None:

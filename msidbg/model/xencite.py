@@ -92,6 +92,14 @@ XEN_MMIO_RO = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/msi.c, x
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
                      "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
+#: audit22: the reset's 'pci_write_config_word(dev, PCI_COMMAND, 0)' went with 7681f31ec9cd, read in its stable
+#: postings of 2019-06-03 .. 06-09 (4.4, 4.9, 4.14, 4.19, 5.0: 'commit 7681f31ec9cd... upstream'), so upstream
+#: before them; the mainline merge was not read: 5.2 is inferred (5.1 was out on 2019-05-05; no 5.1 posting found)
+PCIBACK_RESET = Source("torvalds/linux", "7681f31ec9cd", "drivers/xen/xen-pciback/pciback_ops.c",
+                       "xen_pcibk_reset_device (xen/pciback: Dont disable PCI_COMMAND on PCI device reset: the "
+                       "'pci_write_config_word(dev, PCI_COMMAND, 0)' after pci_disable_device removed)",
+                       "5.2.. (inferred) and the June 2019 stable releases of 5.0, 4.19, 4.14, 4.9, 4.4 (before: "
+                       "Command 0 at the reset)")
 PCIBACK_CFG = Source("torvalds/linux", "037dd1308c6d", "drivers/xen/xen-pciback/conf_space.c, conf_space_capability.c",
                      "xen_pcibk_config_write (a field no config_field handles is read-only unless permissive), "
                      "msi_msix_flags_write (no change without allow_interrupt_control); libxl "
@@ -309,7 +317,11 @@ reading("xen.hvmloader-cmd", "hvmloader's pci_setup, the HVM guest's firmware, l
 reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
         "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
         "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
-        "pci_set_master / pci_clear_master.", source=(PCIBACK_CMD,),
+        "pci_set_master / pci_clear_master. audit22: the reset clears only Bus Master from 7681f31ec9cd (5.2 by "
+        "inference; its stable postings of June 2019 for 5.0, 4.19, 4.14, 4.9, 4.4); a dom0 before it also wrote Command 0 there, "
+        "so Memory Space stayed off until the guest's enable (command_write's pci_enable_device) or QEMU's "
+        "realize set the decode bits. msidbg models no dom0 kernel release: its pciback is the newer one.",
+        source=(PCIBACK_CMD, PCIBACK_RESET),
         quote="if (!pci_is_enabled(dev) && is_enable_cmd(value)) { ... pci_enable_device(dev); ... if "
         "(!dev->is_busmaster && is_master_cmd(value)) { ... pci_set_master(dev); } else if (dev->is_busmaster && "
         "!is_master_cmd(value)) { ... pci_clear_master(dev);", module="msidbg.model.qemu")
