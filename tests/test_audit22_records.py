@@ -86,7 +86,8 @@ READINGS = {
                              "no xen-pt)",
     "device.msix.function-mask": "PCI 3.0 6.8.2.3 Function Mask, the sentence quoted",
     "xen.acktype-eoi": MIRROR + ": RELEASE-4.5.0 pirq_acktype, __do_IRQ_guest's MILLISECS(1)",
-    "pciback.cmd": STORED + ": command_write's pci_enable_device / pci_set_master / pci_clear_master (v6.6)",
+    "pciback.cmd": STORED + ": command_write's pci_enable_device / pci_set_master / pci_clear_master (v6.6); "
+                   "7681f31ec9cd's stable postings (the reset's Command 0 before it: text added)",
     "xen.msixtbl.completion-at-resume": MIRROR + ": ioreq.c at RELEASE-4.12.3 / 4.12.4 / 4.13.1 / 4.13.2 / 4.14.0, "
                                         "common/ioreq.c at 4.15.0 / 4.19.2",
     "kernel.intx.misrouted": STORED + ": 08c51f5bddc8 spurious.c (misrouted_irq, try_one_irq, note_interrupt)",
