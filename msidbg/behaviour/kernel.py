@@ -443,7 +443,9 @@ ROWS: tuple[Switch, ...] = (
             Change("5.11", True, "1ca1b4e2c0cb xen/events: Use immediate affinity setting",
                    note="posted 2020-12-10 as [patch 26/30] of tglx's 'genirq: Treewide hunt for irq descriptor abuse' "
                    "('Mark the interrupts with IRQ_MOVE_PCNTXT to disable the deferred affinity setting'); "
-                   + XEN_2020),
+                   + XEN_2020 + "; audit22: 7d04319a05ab (6.14 merge window) drops the flag for the chip flag "
+                   "IRQCHIP_MOVE_DEFERRED, which no xen chip carries (irq_can_move_pcntxt is its absence): "
+                   "still immediate"),
         ),
     ),
     Switch(

@@ -15,7 +15,10 @@ PCI30 = Source("PCI Local Bus Specification", "rev 3.0", "6.8 Message Signaled I
 PCI30_MASKING = Source("PCI Local Bus Specification", "rev 3.0", "6.8.3.4",
                        "Per-vector Masking and Function Masking", "all")
 LINUX_MSIX_WRITE = Source("torvalds/linux", "v6.6", "drivers/pci/msi/msi.c", "pci_write_msg_msix", "5.14..")
-QEMU_MSIX_RESET = Source("qemu/qemu", "ae1be0bbc127", "hw/pci/msix.c", "msix_reset", "QEMU 1.1..")
+#: audit22: ae1be0bbc1 is of 2009-11-25 (VERSION 0.11.50, the QEMU 0.12 cycle; hw/msix.c then), not 1.1: every
+#: qemu-xen tree carries it (git tag --contains: qemu-xen-4.2.0 on)
+QEMU_MSIX_RESET = Source("qemu/qemu", "ae1be0bbc127", "hw/pci/msix.c (hw/msix.c before QEMU 1.3)", "msix_reset",
+                         "QEMU 0.12.. (every qemu-xen release: qemu-xen-4.2.0..)")
 QEMU_MSIX_MASKED = Source("qemu/qemu", "003f8dbc8e09", "hw/pci/msix.c",
                           "msix_update_function_masked, msix_write_config, msix_notify, msix_handle_mask_update",
                           "the version read")
@@ -110,10 +113,15 @@ module("msidbg.model.apic", SDM_APIC, XEN_VLAPIC)
 SDM_SOFT_DISABLED = Source("Intel SDM vol. 3A", "253668-032US (2009)", "10.4.3, 10.4.7.2 (8.4.x in the 2006 "
                            "edition; 11.4.x from 2023)", "Enabling or Disabling the Local APIC; Local APIC State After "
                            "It Has Been Software Disabled", "all")
+#: audit22: the error handler's report is apic_printk(APIC_DEBUG, KERN_DEBUG ...) in every tree read (3.x
+#: smp_error_interrupt .. 6.x sysvec_error_interrupt; apic_pr_debug in the 6.12-era cleanup)
+LINUX_ERROR_IRQ = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/apic.c",
+                         "sysvec_error_interrupt (smp_error_interrupt before 5.8): apic_write(APIC_ESR, 0), apic_read, "
+                         "EOI, atomic_inc(&irq_err_count), apic_printk(APIC_DEBUG, ...)", "all")
 LINUX_SOFT_LOST = Source("torvalds/linux", "52d6b926aabc", "arch/x86/kernel/smpboot.c",
                          "native_cpu_disable (commit message: the window apic_soft_disable opened)",
-                         "5.4 .. 5.8 (5.4.0 .. 5.4.61, 5.8.0 .. 5.8.5: the fix's stable copies in 5.4.62, 5.8.6; "
-                         "cpu_disable_apic)")
+                         "5.4 .. 5.8 (5.4.0 .. 5.4.61, 5.8.0 .. 5.8.5: the fix is first in 5.9, its stable copies in "
+                         "5.4.62, 5.8.6; cpu_disable_apic)")
 LINUX_XEN_HVM_SMP = Source("torvalds/linux", "0b64ffb8db4e", "arch/x86/xen/smp_hvm.c",
                            "xen_hvm_smp_init (no smp_ops.cpu_disable: native_cpu_disable stays; so too in the "
                            "file's later diffs -- 5.11's nopvspin, 6.5's cleanup_dead_cpu)", "all")
@@ -273,10 +281,11 @@ reading("apic.coalesce", "An edge message sets its IRR bit; a vector can be pend
 reading("apic.illegal-vector",
         "A message whose vector is 0..15 is not delivered: the local APIC sets ESR bit 6 (Receive Illegal "
         "Vector) and, the first time the bit is set since the last ESR write, raises its LVT Error interrupt "
-        "(Linux: ERROR_APIC_VECTOR 0xfe, whose handler writes and reads the ESR, EOIs and prints 'APIC error "
-        "on CPUn: 40 : Received illegal vector'). Vectors 16..31 are accepted like any other (the CPU then runs the "
+        "(Linux: ERROR_APIC_VECTOR 0xfe, whose handler writes and reads the ESR, EOIs, counts irq_err_count (the "
+        "ERR: line of /proc/interrupts) and reports 'APIC error on CPUn: 40 : Received illegal vector' -- an "
+        "apic_printk(APIC_DEBUG, ...), printed only with apic=debug; the model's kernel note is that line). Vectors 16..31 are accepted like any other (the CPU then runs the "
         "IDT's exception entry: kernel.entry.exception-vector). A Xen guest's "
-        "vlapic is not given the error interrupt in the model.", source=(SDM_ESR, SDM_APIC),
+        "vlapic is not given the error interrupt in the model.", source=(SDM_ESR, SDM_APIC, LINUX_ERROR_IRQ),
         quote="Set when the local APIC detects an illegal vector (one in the range 0 to 15) in an interrupt "
         "message it receives ... Such interrupts are not be delivered to the processor; the local APIC will never "
         "set an IRR bit in the range 0 to 15. ... An APIC error interrupt is generated when the local APIC sets "
@@ -590,7 +599,9 @@ reading("ioapic.wired-or", "Lines of several functions routed to one GSI are wir
         "clears the pending request. / if ( hvm_irq->gsi_assert_count[gsi]++ == 0 ) assert_gsi(d, gsi);", module=M)
 XEN_VLAPIC_TMR = Source("xen-project/xen", "12a50030a81a", "xen/arch/x86/hvm/vlapic.c",
                         "vlapic_set_irq (TMR cleared for an edge), vlapic_handle_EOI; its message quotes SDM "
-                        "'Interrupt Acceptance for Fixed Interrupts'", "Xen 4.11..")
+                        "'Interrupt Acceptance for Fixed Interrupts'",
+                        "Xen 4.11.., 4.10.1.., 4.9.2.., 4.8.4.., 4.7.5.. (stable copies 0f92968bcf, 6f8eed4d93, "
+                        "bc6414f735, 8f4998777e: git tag --contains; audit22)")
 reading("ioapic.tmr", "The local APIC's TMR bit of a vector is set when it accepts a level interrupt on it and cleared "
         "when it accepts an edge one (SDM vol. 3A 10.8.4, 'Interrupt Acceptance for Fixed Interrupts'); the EOI of a "
         "vector with its TMR bit set is broadcast to the IO-APICs. The model keeps TMR bits (cpus[N].tmr) from the "
@@ -598,8 +609,9 @@ reading("ioapic.tmr", "The local APIC's TMR bit of a vector is set when it accep
         "acceptance clears the bit of its vector -- an MSI message (bus.deliver, the remapping unit's IRTE), the "
         "retrigger IPIs of fixup_irqs, apic_retrigger_irq and the MSI affinity race (apic.edge) -- so a vector an "
         "INTx irq left and an MSI irq later got loses the bit at the MSI's first acceptance; INIT clears all. Xen's "
-        "vlapic_set_irq clears the bit for an edge from 12a50030a81a (4.11); before, vlapic_handle_EOI cleared it at "
-        "the EOI (not modelled: the model follows 4.11's hardware reading for HVM guests too).",
+        "vlapic_set_irq clears the bit for an edge from 12a50030a81a (4.11; 4.10.1, 4.9.2, 4.8.4, 4.7.5); before, "
+        "vlapic_handle_EOI cleared it at the EOI (not modelled: the model follows 4.11's hardware reading for HVM "
+        "guests too).",
         source=(SDM_APIC, XEN_VLAPIC_TMR),
         quote="SDM (quoted in 12a50030a81a): 'Upon acceptance of an interrupt into the IRR, the corresponding TMR bit "
         "is cleared for edge-triggered interrupts and set for level-triggered interrupts. If a TMR bit is set when an "

@@ -59,7 +59,9 @@ QEMU_UPDATE = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "msi_msix_setup
 QEMU_MSI_SETUP = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "xen_pt_msi_setup, xen_pt_msi_update, "
                         "xen_pt_msi_disable", "all")
 QEMU_XSA129 = Source(Q, "7611dae8a6", "hw/xen/xen_pt_config_init.c",
-                     "xen_pt_emu_reg_msi (Message Control emu_mask 0x017F; xen_pt_mask_reg_init)",
+                     "xen_pt_emu_reg_msi (Message Control emu_mask 0x017F in the commit; 0x017E in the releases, with the "
+                     "same day's 'xen/MSI: don't open-code pass-through of enable bit modifications' -- bit 8 "
+                     "emulated in both; xen_pt_mask_reg_init)",
                      "qemu-xen-4.6.0.. (4.5.1, 4.4.3: stable backports) (qemu_msi_mask_emulated)")
 QEMU_CFG_47 = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c", "xen_pt_msgctrl_reg_write",
                      "all (4.4.0 .. 4.7.0-rc4 read)")
@@ -72,7 +74,9 @@ IOEMU_2008 = Source("xen-project/xen", "f9307cbb49", "tools/ioemu/hw/pt-msi.c",
                     "pci_msix_writel -> mask_physical_msix_entry", "Xen 3.3 (2008)")
 QEMU_CMD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt.c",
                   "xen_pt_emu_reg_header0 (Command: emu_mask 0x0743, res_mask 0xF880), xen_pt_cmd_reg_write, "
-                  "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)", "XSA-126 (2015) ..")
+                  "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)",
+                  "XSA-126 (2015): qemu-xen-4.6.0.. (727b998448), 4.5.1.. (c9ac5f816b), 4.4.3.. (32c5e5e70b); "
+                  "upstream 81b23ef82c")
 QEMU_REMAP = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt.c, hw/xen/xen_pt_msi.c",
                     "xen_pt_pci_write_config (pci_default_write_config inside a memory transaction), "
                     "xen_pt_region_update (the MSI-X region added: xen_pt_msix_update_remap), "
@@ -88,6 +92,14 @@ XEN_MMIO_RO = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/msi.c, x
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
                      "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
+#: audit22: the reset's 'pci_write_config_word(dev, PCI_COMMAND, 0)' went with 7681f31ec9cd, read in its stable
+#: postings of 2019-06-03 .. 06-09 (4.4, 4.9, 4.14, 4.19, 5.0: 'commit 7681f31ec9cd... upstream'), so upstream
+#: before them; the mainline merge was not read: 5.2 is inferred (5.1 was out on 2019-05-05; no 5.1 posting found)
+PCIBACK_RESET = Source("torvalds/linux", "7681f31ec9cd", "drivers/xen/xen-pciback/pciback_ops.c",
+                       "xen_pcibk_reset_device (xen/pciback: Dont disable PCI_COMMAND on PCI device reset: the "
+                       "'pci_write_config_word(dev, PCI_COMMAND, 0)' after pci_disable_device removed)",
+                       "5.2.. (inferred) and the June 2019 stable releases of 5.0, 4.19, 4.14, 4.9, 4.4 (before: "
+                       "Command 0 at the reset)")
 PCIBACK_CFG = Source("torvalds/linux", "037dd1308c6d", "drivers/xen/xen-pciback/conf_space.c, conf_space_capability.c",
                      "xen_pcibk_config_write (a field no config_field handles is read-only unless permissive), "
                      "msi_msix_flags_write (no change without allow_interrupt_control); libxl "
@@ -210,8 +222,8 @@ reading("qemu.latched-table", "From f0ada3608ac1 (qemu-xen-4.7.0-rc1) writes are
         source=QEMU_MSI_47,
         quote="if (pirq == XEN_PT_UNASSIGNED_PIRQ || s->msix->maskall || (vec_ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT))",
         module=M)
-reading("qemu.disable-before-c976437", "Before c976437c7dba clearing MSI-X (or MSI) Enable changes nothing but "
-        "QEMU's enabled flag: the pirqs stay mapped and bound and QEMU keeps them per entry.",
+reading("qemu.disable-before-c976437", "Before c976437c7dba (QEMU 2.1; in qemu-xen-4.5.0 as 5ecf46031c: "
+        "qemu-xen-4.3.x / 4.4.x's xen-pt) clearing MSI-X (or MSI) Enable changes nothing but QEMU's enabled flag: the pirqs stay mapped and bound and QEMU keeps them per entry.",
         source=(QEMU_CFG_44, QEMU_C976437),
         quote="+    } else if (!(*val & PCI_MSIX_FLAGS_ENABLE) && s->msix->enabled) {\n+        xen_pt_msix_disable(s);",
         module=M)
@@ -221,7 +233,7 @@ reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi
         module=M)
 reading("qemu.msi-update-own-pirq", "For MSI (not MSI-X) an address/data write re-binds QEMU's own msi->pirq: "
         "xen_pt_msi_update never reads the pirq from the message (only xen_pt_msi_setup does, at the first "
-        "Enable). Before c976437c7dba a re-probed guest's new pirq is therefore never mapped; the device "
+        "Enable). Before c976437c7dba (qemu-xen-4.5.0 as 5ecf46031c) a re-probed guest's new pirq is therefore never mapped; the device "
         "keeps signalling the old pirq, which has no event channel any more.",
         source=(QEMU_MSI_SETUP, QEMU_CFG_44),
         quote="return msi_msix_update(s, msi_addr64(msi), msi->data, msi->pirq, false, 0, &msi->pirq); / "
@@ -279,7 +291,8 @@ reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion 
         "claims. When Memory Space is set again, xen_pt_region_add sees the table region and "
         "xen_pt_msix_update_remap unbinds every entry with a pirq and binds it again (xen_pt_msix_update, with "
         "the latched Vector Control). An unmask Xen passed on (msix_unmask_address armed) and the null handler "
-        "dropped is applied by the vCPU's next hvm_io_assist, from f7039ee41b its next schedule-in (reading "
+        "dropped is applied by the vCPU's next hvm_io_assist, from f7039ee41b (4.14; 4.12.4, 4.13.2) its next "
+        "schedule-in (reading "
         "xen.msixtbl.completion-at-resume; the model applied it at once before xenunmask25). The guest's Memory Space is on when its kernel starts (hvmloader's pci_setup: "
         "reading xen.hvmloader-cmd); only a guest that clears it unmaps the table.",
         source=(QEMU_REMAP, QEMU_IOREQ_SERVER, XEN_NULL_HANDLER, QEMU_CMD),
@@ -304,7 +317,11 @@ reading("xen.hvmloader-cmd", "hvmloader's pci_setup, the HVM guest's firmware, l
 reading("pciback.cmd", "A device assigned through pciback is handed over with Memory Space on and Bus Master off "
         "(pcistub_init_device enables it, xen_pcibk_reset_device disables it, which clears only Bus Master). A PV "
         "guest's Command write reaches the device only through dom0's pci_enable_device / pci_disable_device and "
-        "pci_set_master / pci_clear_master.", source=(PCIBACK_CMD,),
+        "pci_set_master / pci_clear_master. audit22: the reset clears only Bus Master from 7681f31ec9cd (5.2 by "
+        "inference; its stable postings of June 2019 for 5.0, 4.19, 4.14, 4.9, 4.4); a dom0 before it also wrote Command 0 there, "
+        "so Memory Space stayed off until the guest's enable (command_write's pci_enable_device) or QEMU's "
+        "realize set the decode bits. msidbg models no dom0 kernel release: its pciback is the newer one.",
+        source=(PCIBACK_CMD, PCIBACK_RESET),
         quote="if (!pci_is_enabled(dev) && is_enable_cmd(value)) { ... pci_enable_device(dev); ... if "
         "(!dev->is_busmaster && is_master_cmd(value)) { ... pci_set_master(dev); } else if (dev->is_busmaster && "
         "!is_master_cmd(value)) { ... pci_clear_master(dev);", module="msidbg.model.qemu")
@@ -398,7 +415,8 @@ reading("xen.sched.wake-schedules-in", "A halted HVM vCPU is blocked (hvm_hlt ->
         "vcpu_mark_events_pending -> hvm_assert_evtchn_irq -- calls vcpu_kick -> vcpu_unblock, which clears "
         "_VPF_blocked and calls vcpu_wake: the vCPU is runnable and the scheduler switches to it "
         "(context_switch -> ctxt_switch->tail = vmx_do_resume -> hvm_do_resume) before the VM entry that "
-        "injects the interrupt. So an interrupt for a halted vCPU schedules it in first, and from f7039ee41b "
+        "injects the interrupt. So an interrupt for a halted vCPU schedules it in first, and from f7039ee41b (4.14; "
+        "4.12.4, 4.13.2) "
         "applies an unmask a failed msix_write_completion left armed (the model: a step before the vCPU accepts "
         "the vector). The guest tick is such an interrupt (the LAPIC timer, or on a PVHVM guest Xen's "
         "singleshot timer -> VIRQ_TIMER): Linux's default NO_HZ_IDLE (kernel/time/Kconfig 'default NO_HZ_IDLE if "
@@ -456,7 +474,7 @@ reading("xen.sched.migrate-ioreq", "A vCPU whose access went to the device model
               "if ( test_and_clear_bit(_VPF_blocked_in_xen, &v->pause_flags) ) vcpu_wake(v); "
               "(default_xen_notification_fn) / if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) "
               "return; (vcpu_unblock)", module=M)
-reading("xen.msixtbl.early-mask", "Before a35137373a Xen takes a guest's Vector Control write to a mapped table "
+reading("xen.msixtbl.early-mask", "Before a35137373a (4.4; 4.2.4, 4.3.1) Xen takes a guest's Vector Control write to a mapped table "
         "page without looking for its msi_desc: from 74c213c506 (4.2; 4.0.4, 4.1.3) it discards it (the physical "
         "bit stays Xen's, so the 2022 late msix_mask_all does not mask on 4.2.0 .. 4.2.3 and 4.3.0); before, "
         "the guest's value is written to the physical entry even while Xen has it masked.",
@@ -714,7 +732,8 @@ XEN_PENDING_EOI = (
            "__set_eoi_ready, flush_ready_eoi", "4.2.. (read at RELEASE-4.2.0, 4.5.0, 4.17.0, 4.21.0)"),
     Source(X, "RELEASE-4.0.0", "xen/arch/x86/io_apic.c, xen/arch/x86/irq.c",
            "ack_msi_irq, end_msi_irq (msi_maskable_irq); __do_IRQ_guest, flush_ready_eoi",
-           "4.0 .. 4.1 (4.1.0: ack_nonmaskable_msi_irq, still in io_apic.c)"))
+           "4.0 .. 4.1 (read at RELEASE-4.0.0; every 4.1.x through RELEASE-4.1.6.1 has the same ack_msi_irq / "
+           "end_msi_irq in io_apic.c: ack_nonmaskable_msi_irq is first in RELEASE-4.2.0's msi.c)"))
 reading("xen.nonmaskable-in-service", "An MSI Xen cannot mask (no Per-vector Masking: ACKTYPE_EOI) is acked without "
         "a LAPIC EOI: do_IRQ_guest pushes the vector that arrived on the interrupted pCPU's pending_eoi stack and "
         "that pCPU into cpu_eoi_map; the EOI comes with the guest's (desc_guest_eoi), the 1 ms eoi_timer or an "
@@ -1185,7 +1204,7 @@ reading("xen.intx.pv-cmd", "pciback's enable of MSI or MSI-X for a PV guest is d
         "Interrupt Disable (without allow_interrupt_control, which libxl never sets).",
         source=(PCIBACK_MSI,), quote="status = pci_enable_msi(dev); ... pci_disable_msi(dev);", module=M)
 reading("xen.intx.pv-not-modelled", "Not modelled for a PV guest's INTx (each a one-line load error): moving its "
-        "pirq irq (set_affinity, a hint, cpu_offline: before 1ca1b4e2c0cb eoi_pirq would apply a pending move, which "
+        "pirq irq (set_affinity, a hint, cpu_offline: before 1ca1b4e2c0cb (5.11) eoi_pirq would apply a pending move, which "
         "the model's handle_fasteoi_irq on the pirq chip does not) and PHYSDEVOP_unmap_pirq of its GSI pirq "
         "(unmap_domain_pirq of an IO-APIC irq). A GSI shared with another domain (nr_guests > 1) is not modelled.",
         status="hypothetical", module=M)

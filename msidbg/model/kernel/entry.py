@@ -1222,7 +1222,8 @@ def report_esr(k: Any, loc: dict[str, Any]) -> None:
     """sysvec_error_interrupt (smp_error_interrupt before 5.8): write the ESR (the write latches the
     errors recorded since the last one and clears them), read it, EOI, irq_err_count++, and print
     "APIC error on CPU%d: %02x" with a name per bit. A device message on 0xfe runs this handler
-    instead of its own: its signals are lost."""
+    instead of its own: its signals are lost. (The report is apic_printk(APIC_DEBUG, ...): a real kernel prints it
+    only with apic=debug; it counts irq_err_count always.)"""
     c = k.cpu
     v = c.get("esr", 0)
     c["esr"] = 0

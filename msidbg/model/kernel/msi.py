@@ -759,9 +759,11 @@ reading("kernel.msix.shutdown-mask-pv",
         "the check into pci_msix_write_vector_ctrl (can_mask = !pci_msi_ignore_mask && !is_virtual). On 5.15 .. "
         "5.15.2 a Xen PV domU's pci_disable_msix therefore stores to the MSI-X table, which Xen maps read-only "
         "(mmio_ro_ranges); Xen's pv_ro_page_fault emulates such a store only for the hardware domain, so the "
-        "domU's task oopses, as in msix_mask_all before 1a519dc7a73c (kernel.msix.mask-all-pv). The masked "
+        "domU's task oopses, as in msix_mask_all before 1a519dc7a73c (5.14; 5.13.19, 5.10.67, 5.4.148, 4.19.207, "
+        "4.14.247, 4.9.283, 4.4.284: kernel.msix.mask-all-pv). The masked "
         "message update of __pci_write_msi_msg lost its check too, but no modelled PV path writes a message, and "
-        "an HVM guest sets pci_msi_ignore_mask only from 7e0815b3e099 (5.18, 5.15.38), after the fix.",
+        "an HVM guest sets pci_msi_ignore_mask only from 7e0815b3e099 (5.18; 5.17.6, 5.15.38, 5.10.114, 5.4.197, "
+        "4.19.246, 4.14.282), after the fix.",
         source=(Source("torvalds/linux", "9c8e9c9681a0", "drivers/pci/msi.c",
                        "pci_msix_write_vector_ctrl ('if (desc->msi_attrib.can_mask)' added), __pci_msi_mask_desc",
                        "5.16.., 5.15.3.. (msix_vector_ctrl_ignore_mask)"),

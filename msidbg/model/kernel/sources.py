@@ -137,7 +137,8 @@ CLEANUP_TIMER = Source(L, "bdc1dad299bb", "arch/x86/kernel/apic/vector.c",
 FORCE_COMPLETE = Source(L, "a6c11c0a5235", "arch/x86/kernel/apic/vector.c",
                         "irq_force_complete_move / __vector_schedule_cleanup (__send_cleanup_vector before 6.6): "
                         "an offline old CPU's vector freed (free_moved_vector), not just forgotten",
-                        "all (which irqs, and the offline old CPU's vector: hotplug_force_complete)")
+                        "all (which irqs, and the offline old CPU's vector: hotplug_force_complete -- a6c11c0a5235 is first in "
+                        "6.10, its stable copies in 6.9.4, 6.6.33, 6.1.93, 5.15.161, 5.10.219, 5.4.278, 4.19.316)")
 # The pre-4.15 vector.c was read in stored copies, not at the tag (the index holds torvalds/linux's newest
 # file only): a comment-stripped 4.13/4.14 one (cpu_mask_to_apicid(vector_searchmask, irqdata, ...),
 # irqd_set_single_target when !apic->irq_dest_mode, no matrix) and a 4.6..4.12 one with the same search.
@@ -375,7 +376,7 @@ reading("kernel.affinity.setup-default",
 reading("kernel.irq.startup-reactivates",
         "Before 'irqdomain: Avoid activating interrupts more than once' (4.10; 4.9.9 as e02136282296) "
         "irq_startup() re-ran the domains' activate callbacks for an irq already activated at allocation "
-        "(f3b0946d629c): msi_domain_activate composes and writes the message again, the remapping domain "
+        "(f3b0946d629c: 4.8; 4.7.3, 4.4.20): msi_domain_activate composes and writes the message again, the remapping domain "
         "programs the IRTE again (startup_reactivates). Read in unnamed public 4.x copies of chip.c and "
         "irqdomain.c, not at the v4.9 tag.", source=STARTUP_REACTIVATE, module=M,
         quote="irq_state_clr_disabled(desc); desc->depth = 0; irq_domain_activate_irq(&desc->irq_data); ... "
@@ -414,9 +415,22 @@ reading("kernel.vector.best-cpu",
         source=MATRIX, module=M,
         quote="if (!cm->online || cm->available <= maxavl) continue; ... if (!cm->online || "
         "cm->managed_allocated > allocated) continue;")
+#: audit22: the quote is x86_vector_alloc_irqs' up to 6.1 ('x86/apic: Remove X86_IRQ_ALLOC_CONTIGUOUS_VECTORS',
+#: irq/core pull for v6.2-rc1); what answers the PCI core is the domain's missing MSI_FLAG_MULTI_PCI_MSI
+MULTI_MSI_CONTIG = Source(L, "008f1d60fe25", "arch/x86/kernel/apic/vector.c",
+                          "x86_vector_alloc_irqs ('X86_IRQ_ALLOC_CONTIGUOUS_VECTORS && nr_irqs > 1': -ENOSYS)",
+                          "4.15 .. 6.1 (removed in 6.2 with the flag; the pre-4.15 allocator has the same check)")
+MULTI_MSI_RETRY = (Source(L, "v5.16", "drivers/pci/msi.c", "pci_msi_domain_check_cap ('Special handling to support "
+                          "__pci_enable_msi_range()': multi-MSI without MSI_FLAG_MULTI_PCI_MSI returns 1)", "..6.1"),
+                   Source(L, "d2a463b29741", "drivers/pci/msi/msi.c", "msi_capability_init ('Reject multi-MSI early on "
+                          "irq domain enabled architectures': nvec > 1 without MSI_FLAG_MULTI_PCI_MSI returns 1)",
+                          "6.2.. (irq/core pull for v6.2-rc1)"))
 reading("kernel.vector.multi-msi",
         "Multi-message MSI needs interrupt remapping on x86: the vector allocator cannot allocate contiguous "
-        "vectors, so the PCI core retries with one message.", source=(VECTOR, MSI_CORE), module=M,
+        "vectors, so the x86 PCI/MSI domain without remapping lacks MSI_FLAG_MULTI_PCI_MSI, msi_capability_init "
+        "answers 1 and the PCI core retries with one message (pci_msi_domain_check_cap up to 6.1, d2a463b29741's "
+        "early reject from 6.2; the vector domain's own -ENOSYS for a contiguous request, which the quote heads, "
+        "is gone from 6.2).", source=(MULTI_MSI_CONTIG, *MULTI_MSI_RETRY, MSI_CORE), module=M,
         quote="/* Currently vector allocator can't guarantee contiguous allocations */")
 reading("kernel.msi.multi-message",
         "A multi-message MSI function has one message: msi_setup_msi_desc sets Multiple Message Enable to "
@@ -688,7 +702,9 @@ IOAPIC_ACK_LEVEL = Source(L, "v6.6", "arch/x86/kernel/apic/io_apic.c",
 IOAPIC_MOVE = Source(L, "00f0f29495e5", "arch/x86/kernel/apic/io_apic.c",
                      "ioapic_ack_level / ioapic_irqd_mask / ioapic_irqd_unmask / io_apic_level_ack_pending / "
                      "__eoi_ioapic_pin / ioapic_configure_entry / ioapic_set_affinity / ioapic_chip",
-                     "4.15.. (IRQ_MOVE_PCNTXT only with remapping)")
+                     "4.15.. (IRQ_MOVE_PCNTXT only with remapping; audit22: from 6.14 -- 7d04319a05ab / f94a18249b7f, tip "
+                     "irq/core of 2025-01-15, the 6.14 merge window -- ioapic_chip is IRQCHIP_MOVE_DEFERRED and the IR "
+                     "chips are not, irq_can_move_pcntxt reading the chip flag: the same split)")
 #: the ISA irqs' move off a dying CPU0 (``cpu0_hotplug``): the timer (irq 0, vector 0x30 on CPU0) is started, not
 #: per CPU and affine to every CPU (irq_default_affinity), so fixup_irqs (before 4.13: its own loop, 'affinity
 #: not a subset of cpu_online_mask') / irq_migrate_all_off_this_cpu -> migrate_one_irq (irq_needs_fixup: its
@@ -945,8 +961,9 @@ reading("kernel.lock.try-one-irq-held",
 SYNC_CHIP_LOCK = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                         "__synchronize_hardirq (sync_chip: __irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) between "
                         "raw_spin_lock_irqsave and raw_spin_unlock_irqrestore of desc->lock)",
-                        "4.17.. (sync_irq_chip_state, 62e0468650c3; read in a stored torvalds copy, the function "
-                        "unchanged through v6.6)")
+                        "5.3.., 5.2.2.., 5.1.19.., 4.19.60.. (sync_irq_chip_state: 62e0468650c3 gave __synchronize_hardirq "
+                        "its sync_chip argument; audit22: this said 4.17..; read in a stored torvalds copy, the "
+                        "function unchanged through v6.6)")
 reading("kernel.lock.sync-chip-under-lock",
         "synchronize_irq's __synchronize_hardirq(desc, true) reads the chip's IRQCHIP_STATE_ACTIVE (the IO-APIC's "
         "Remote IRR) after taking desc->lock for its 'double-check carefully', not before: each pass of its loop "
@@ -1141,7 +1158,7 @@ reading("kernel.managed.nvme",
         quote=".pre_vectors = 1, .calc_sets = nvme_calc_irq_sets, ... return pci_alloc_irq_vectors_affinity(pdev, "
         "1, irq_queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY, &affd);")
 reading("kernel.managed.nvme-shared-admin",
-        "Before 22b5560195bd the nvme driver asked pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_ALL_TYPES | "
+        "Before 22b5560195bd (4.17) the nvme driver asked pci_alloc_irq_vectors(1, I/O queues, PCI_IRQ_ALL_TYPES | "
         "PCI_IRQ_AFFINITY) with no pre vector and one I/O queue per online CPU: every vector managed, vector 0 "
         "shared by the admin queue and I/O queue 1 (nvme_irq_layout: shared-admin); before dca51e7892fa it "
         "asked pci_enable_msix_range(1, I/O queues) without affinity (msix-range). nvme_pci_enable's first, "
@@ -1165,7 +1182,8 @@ reading("kernel.msi.multi-cap-mask",
         quote="/* All MSIs are unmasked by default; mask them all */ ... pci_msi_mask(entry, "
         "msi_multi_mask(entry)); ... /* Return the device with MSI unmasked as initial states */")
 reading("kernel.msix.ctrl-read",
-        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0). "
+        "An MSI-X descriptor reads its entry's Vector Control only when the entry can be masked (9c8e9c9681a0: "
+        "5.16; 5.15.3). "
         "audit17: 5.17 .. 6.0 read it only when the entry cannot be masked -- 71020a3c0dff (PCI/MSI: Use "
         "msi_add_msi_desc()) reversed the test and 2b96f92ca425 (6.1) restored it -- so there a maskable "
         "entry's cached Vector Control is 0 (msix_ctrl_read_can_mask: cannot-mask).",
@@ -1186,12 +1204,13 @@ reading("kernel.msix.mask-all-pv",
         "access to relevant BAR at all - when it tries to, it results in a crash like this: BUG: unable to handle "
         "page fault ... #PF: error_code(0x0003) - permissions violation ... + if (pci_msi_ignore_mask) + return;")
 reading("kernel.msix.out-disable",
-        "msix_capability_init()'s error path clears Enable and Function Mask (94185adbfad5) and leaves the "
-        "entry masks.", source=MSIX_INIT, module=M,
+        "msix_capability_init()'s error path clears Enable and Function Mask (94185adbfad5: 5.16; 5.15.11, "
+        "5.10.88, 5.4.168, 4.19.222, 4.14.259, 4.9.294, 4.4.296) and leaves the entry masks.", source=MSIX_INIT, module=M,
         quote="out_disable: dev->msix_enabled = 0; pci_msix_clear_and_set_ctrl(dev, PCI_MSIX_FLAGS_MASKALL | "
         "PCI_MSIX_FLAGS_ENABLE, 0);")
 reading("kernel.msix.legacy-order",
-        "Before 438553958ba1 MSI-X stayed disabled while the irqs were set up, then Enable | Function Mask, "
+        "Before 438553958ba1 (5.14; 5.13.12, 5.10.60, 5.4.142, 4.19.205, 4.14.245, 4.9.281, 4.4.282) "
+        "MSI-X stayed disabled while the irqs were set up, then Enable | Function Mask, "
         "then msix_program_entries() read and masked each used entry.", source=MSIX_INIT_OLD, module=M,
         quote="arch_setup_msi_irqs(dev, nvec, PCI_CAP_ID_MSIX); ... control |= PCI_MSIX_FLAGS_MASKALL | "
         "PCI_MSIX_FLAGS_ENABLE; ... entry->masked = readl(entry->mask_base + offset); msix_mask_irq(entry, 1);")
