@@ -1247,9 +1247,27 @@ Revisions:
   synchronize_irq waits behind enable_irq's irq_startup between two Remote IRR reads; m03 the poll expiry during
   irq_set_affinity's irqsave spin: one 'softirq waits' event (was six), the poll at the unlock (402001.95 us, was
   402002.0), 300060 events (was 300065), the same outcome.
+- 17: (kernel28) LOCAL_TIMER_VECTOR -- FIRST_SYSTEM_VECTOR, the end of the vector matrix before 6.10 -- follows
+  the release (arch/x86/include/asm/irq_vectors.h read in a kernel.org 4.15 import and its 4.15.18 head, a
+  4.16.13, a 4.17.0 and a 4.18.0 tree): 0xee in 4.15 (MANAGED_IRQ_SHUTDOWN_VECTOR 0xef above it), 0xed in 4.16
+  (93286261de1b HYPERV_REENLIGHTENMENT_VECTOR 0xee), 0xec from 4.17 (HYPERV_STIMER0_VECTOR 0xed), whatever
+  CONFIG_HYPERV says. The model ended every 4.15+ matrix at 0xec: a 4.15 CPU had two device vectors fewer than
+  the kernel, a 4.16 one one fewer. New switch ``kernel.local_timer_vector`` (0xef before 4.15 -- the legacy
+  allocator keeps its own bound --, 0xee, 0xed, 0xec; scoped to bare-metal and xen-hvm worlds, whose state hash
+  changes with the new row); ``vector.system_start`` and the matrix range read it when
+  ``kernel.posted_msi_vector`` is false (reading ``kernel.vector.first-system-vector``). The cleanup timer's
+  ``vector_cleanup_callback`` now runs on the release's timer vector and only where a timer does the cleanup
+  (6.6+): before, a device message on 0xec ran it on every release, freeing moved vectors the cleanup IPI was
+  queued for; the pre-6.6 timer handler (smp_apic_timer_interrupt -> local_apic_timer_interrupt, read in the
+  4.18.0 tree) frees none, so such a message is a lost signal on a system vector, and below a 4.15/4.16 timer
+  an unused device vector ('No irq handler for vector') (reading ``kernel.entry.timer-vector``).
+  tests/kernel28 v01 (3 CPUs, a NIC asking 605 vectors, then a second NIC asking one: 4.15 places 605 and the
+  second NIC on CPU0's 0xed; 4.16.13 places exactly 605 and the second NIC fails ENOSPC; 4.17 fails the 603rd;
+  on main 4.15 and 4.16 failed the 603rd) and v02 (a hand-written Message Data 0xec on 4.15 / 4.19 / 6.6),
+  tests/test_kernel28.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 16
+MODEL = 17

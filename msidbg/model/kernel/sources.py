@@ -1271,6 +1271,23 @@ reading("kernel.entry.system-vector",
         quote="/* System vector entry points */ ... DECLARE_IDTENTRY_SYSVEC(LOCAL_TIMER_VECTOR, "
         "sysvec_apic_timer_interrupt); / (bdc1dad299bb, removed for 6.6:) -DECLARE_IDTENTRY_SYSVEC("
         "IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup); -INTG(IRQ_MOVE_CLEANUP_VECTOR, asm_sysvec_irq_move_cleanup),")
+#: kernel28: the local APIC timer's handler before the cleanup timer (bdc1dad299bb, 6.6), read in a 4.18.0 tree
+APIC_TIMER_IRQ = Source(L, "v4.18", "arch/x86/kernel/apic/apic.c + arch/x86/kernel/apic/vector.c",
+                        "smp_apic_timer_interrupt (entering_ack_irq, local_apic_timer_interrupt, exiting_irq) / "
+                        "smp_irq_move_cleanup_interrupt", "4.15..6.5 (vector_cleanup: ipi; sysvec_apic_timer_interrupt "
+                        "from 5.8, the same calls)")
+reading("kernel.entry.timer-vector",
+        "The vector cleanup runs on LOCAL_TIMER_VECTOR only where a timer does it (bdc1dad299bb, 6.6: "
+        "vector_cleanup_callback, modelled as the timer vector's program). Before, the local APIC timer's handler "
+        "acks the APIC and runs the clock event (local_apic_timer_interrupt): it frees no moved vector -- "
+        "smp_irq_move_cleanup_interrupt, on IRQ_MOVE_CLEANUP_VECTOR, is the only one that does -- so a device's "
+        "message there is lost on a system vector and the CPU's cleanup list waits for its IPI. Which vector the "
+        "timer has is the release's (kernel.local_timer_vector): on 4.15 and 4.16 0xec is below it, a device "
+        "vector, and a message there with no irq is common_interrupt's 'No irq handler for vector' (kernel28; "
+        "msidbg ran vector_cleanup_callback on 0xec in every release).",
+        source=(APIC_TIMER_IRQ, CLEANUP_TIMER), module=M,
+        quote="entering_ack_irq(); trace_local_timer_entry(LOCAL_TIMER_VECTOR); local_apic_timer_interrupt(); "
+        "trace_local_timer_exit(LOCAL_TIMER_VECTOR); exiting_irq();")
 reading("kernel.msi.shutdown-order",
         "pci_msi_shutdown clears MSI Enable first and unmasks every vector afterwards: a message still pending "
         "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
@@ -1301,16 +1318,27 @@ FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
                        "POSTED_MSI_NOTIFICATION_VECTOR / FIRST_SYSTEM_VECTOR (irq_alloc_matrix's alloc_end in "
                        "arch_early_irq_init)", "6.10.. (posted_msi_vector; as tools/perf's copy of 2024-05-27 "
                        "quotes the kernel header)"),
-                Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h", "LOCAL_TIMER_VECTOR 0xed",
-                       "4.16 (read in lizuobin/linux-4.16.13_tiny4412; 4.15..4.17 not modelled)"))
+                Source(L, "v4.15", "arch/x86/include/asm/irq_vectors.h",
+                       "MANAGED_IRQ_SHUTDOWN_VECTOR 0xef / LOCAL_TIMER_VECTOR 0xee",
+                       "4.15 (local_timer_vector 0xee; read in sndrzt/linux-4.15's kernel.org import, 4.15.0, and "
+                       "its 4.15.18 head)"),
+                Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h",
+                       "HYPERV_REENLIGHTENMENT_VECTOR 0xee / LOCAL_TIMER_VECTOR 0xed",
+                       "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412)"),
+                Source(L, "v4.17", "arch/x86/include/asm/irq_vectors.h",
+                       "HYPERV_STIMER0_VECTOR 0xed / LOCAL_TIMER_VECTOR 0xec",
+                       "4.17..6.9 (local_timer_vector 0xec; read in SaumyaSachdev/linux-4.17, 4.17.0, and "
+                       "wulmx/linux-4.18, 4.18.0)"))
 reading("kernel.vector.first-system-vector",
         "The x86 vector matrix covers FIRST_EXTERNAL_VECTOR .. FIRST_SYSTEM_VECTOR - 1. From f5a3562ec9dd "
         "(6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector 0xeb, whether or not the kernel is "
         "built with CONFIG_X86_POSTED_MSI, so every CPU has one device vector fewer (0xeb) than 4.18 .. 6.9, "
-        "where it is LOCAL_TIMER_VECTOR 0xec. 4.15 .. 4.17 ended higher (4.16: LOCAL_TIMER_VECTOR 0xed, "
-        "HYPERV_STIMER0_VECTOR not yet there); the model gives those releases the 0xec layout (a lead: one "
-        "device vector a CPU too few there). The model had 0xec in every matrix release, so a 6.10+ or "
-        "current-upstream CPU held 202/203 device vectors where the kernel has 201/202.",
+        "where it is LOCAL_TIMER_VECTOR 0xec. Before, LOCAL_TIMER_VECTOR sat higher: 0xee in 4.15 (under "
+        "MANAGED_IRQ_SHUTDOWN_VECTOR 0xef), 0xed in 4.16 (HYPERV_REENLIGHTENMENT_VECTOR took 0xee), 0xec from 4.17 "
+        "(HYPERV_STIMER0_VECTOR took 0xed) -- the Hyper-V defines are under IS_ENABLED(CONFIG_HYPERV), the timer's "
+        "value is not (kernel.local_timer_vector, kernel28): a 4.15 CPU has two device vectors more than 4.17, a "
+        "4.16 one. The model had 0xec in every matrix release, so a 6.10+ or current-upstream CPU held 202/203 "
+        "device vectors where the kernel has 201/202, and a 4.15 / 4.16 one two / one too few.",
         source=FIRST_SYSTEM, module=M,
         quote="+#define POSTED_MSI_NOTIFICATION_VECTOR 0xeb ... #ifdef CONFIG_X86_LOCAL_APIC -#define "
         "FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR +#define FIRST_SYSTEM_VECTOR POSTED_MSI_NOTIFICATION_VECTOR")

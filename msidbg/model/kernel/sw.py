@@ -28,6 +28,7 @@ CURRENT: dict[str, Any] = {
     "affinity_on_activate": True,
     "vector_cleanup": "timer",
     "posted_msi_vector": True,
+    "local_timer_vector": "0xec",
     "hotplug_force_complete": "involved",
     "xen_fifo_events": True,
     "xen_fifo_dead_cpu_drain": True,
