@@ -101,3 +101,16 @@ def test_a_message_on_0xec_by_release(version: str, kind: str, detail: str) -> N
     lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
     sep = "" if detail.startswith(",") else ": "
     assert lost == [f"eth0 vector 0: 1 signal(s) hit CPU1 vector 0xec{sep}{detail}"]
+
+
+@pytest.mark.parametrize("version", ["k419", "k66"])
+def test_fixup_irqs_retriggers_the_irr_bit_to_the_new_target(version: str) -> None:
+    """v03 (reading kernel.hotplug.fixup-irr): two signals pending in CPU2's IRR when fixup_irqs scans it go to
+    the irq's new CPU as one IPI (apic_retrigger_irq: apicd->cpu, apicd->vector) and are handled there together;
+    CPU2 takes its own bit in the dying window and acks it without a message (VECTOR_RETRIGGERED, no signal)."""
+    eng = _run(f"v03-irr-retrigger-{version}")
+    after = [e for e in _events(eng, "irq.unhandled", "irq.handler") if e.time_ns >= 1_000_000]
+    assert [(e.kind, e.cpu) for e in after] == [("irq.unhandled", 2), ("irq.handler", 1)]
+    assert after[0].fields["slot"] == "RETRIGGERED" and after[0].fields["signals"] == 0
+    assert after[1].fields["signals"] == 2
+    assert not [h for h in eng.hits if h.name in ("irq-lost", "irq-spurious")]

@@ -468,6 +468,30 @@ FIXUP_SLOTS = Source(L, "v6.6", "arch/x86/kernel/irq.c",
                      "fixup_irqs (a vector_irq slot not VECTOR_RETRIGGERED becomes VECTOR_UNUSED) / "
                      "common_interrupt (apic_eoi; VECTOR_UNUSED: 'No irq handler for vector', else the slot "
                      "becomes VECTOR_UNUSED)", "4.3.. (v4.19 do_IRQ: ack_APIC_irq, the same two cases)")
+#: kernel28: fixup_irqs' IRR scan re-read per release (lead: what it retriggers and what it names)
+FIXUP_IRR = (Source(L, "v4.18", "arch/x86/kernel/irq.c + arch/x86/kernel/apic/vector.c",
+                    "fixup_irqs (the IRR scan after mdelay(1)) / apic_retrigger_irq",
+                    "4.13..6.9: the same loop in 4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees"),
+             Source(L, "v6.10", "arch/x86/kernel/irq.c", "fixup_irqs / is_vector_pending",
+                    "6.10.. (the IRR read becomes is_vector_pending: the IRR, or the posted-MSI PIR, which msidbg "
+                    "does not model)"))
+reading("kernel.hotplug.fixup-irr",
+        "After irq_migrate_all_off_this_cpu and mdelay(1), fixup_irqs walks the dying CPU's vector_irq from "
+        "FIRST_EXTERNAL_VECTOR: a slot that is NULL or an ERR_PTR (VECTOR_UNUSED, VECTOR_SHUTDOWN, VECTOR_RETRIGGERED) "
+        "is left as it is; a descriptor whose vector is pending in the IRR is retriggered when its chip has "
+        "irq_retrigger (the PCI/MSI, IO-APIC and remapping chips: irq_chip_retrigger_hierarchy, reaching "
+        "apic_retrigger_irq, which sends the irq's current vector to its current CPU, apicd->vector / apicd->cpu) "
+        "and its slot becomes VECTOR_RETRIGGERED; every other descriptor's slot becomes VECTOR_UNUSED. The IRR bit "
+        "stays set on the dying CPU: taken in the dying window, VECTOR_RETRIGGERED is acked without a message, "
+        "VECTOR_UNUSED prints 'No irq handler for vector'. Nothing is logged for a pending vector whose chip has no "
+        "irq_retrigger (the PIC cascade's i8259A). The loop is the same from 4.13 to 6.9 (kernel28: read in the "
+        "4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees); 6.10's posted-MSI series only replaces the IRR read "
+        "with is_vector_pending. msidbg's fixup_irr does the same (the retriggered signals' provenance moves with "
+        "the IPI; the bit left behind carries none).",
+        source=FIXUP_IRR, module=M,
+        quote="if (chip->irq_retrigger) { chip->irq_retrigger(data); __this_cpu_write(vector_irq[vector], "
+        "VECTOR_RETRIGGERED); } ... if (__this_cpu_read(vector_irq[vector]) != VECTOR_RETRIGGERED) "
+        "__this_cpu_write(vector_irq[vector], VECTOR_UNUSED); / apic->send_IPI(apicd->cpu, apicd->vector);")
 reading("kernel.hotplug.dying-window",
         "When take_cpu_down returns, multi_cpu_stop restores the interrupt flags it saved on entry on every CPU, "
         "the dying one included (its stopper thread ran with interrupts on), and only do_idle's "
