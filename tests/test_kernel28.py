@@ -114,3 +114,82 @@ def test_fixup_irqs_retriggers_the_irr_bit_to_the_new_target(version: str) -> No
     assert after[0].fields["slot"] == "RETRIGGERED" and after[0].fields["signals"] == 0
     assert after[1].fields["signals"] == 2
     assert not [h for h in eng.hits if h.name in ("irq-lost", "irq-spurious")]
+
+
+def _writes_after(eng: Any, t: int) -> list[tuple[Any, ...]]:
+    """The device-side writes of a pm_resume: (kind, entry or offset, reg or size, value)."""
+    got = []
+    for e in _events(eng, "dev.reset", "cfg.write", "msix.write"):
+        if e.time_ns < t:
+            continue
+        if e.kind == "msix.write":
+            got.append(("msix", e.fields["entry"], e.fields["reg"], e.fields["value"]))
+        elif e.kind == "cfg.write":
+            got.append(("cfg", e.fields["offset"], e.fields["size"], e.fields["value"]))
+        else:
+            got.append(("reset", e.fields["cmd"]))
+    return got
+
+
+#: the entries' addresses after the probe, as the runs' probe wrote them (entry 0 on CPU1, entry 1 on CPU0)
+_A1, _A0 = 4276101124, 4276097028
+
+
+@pytest.mark.parametrize(("version", "vec"), [("k510", 0x21), ("k66", 0x20)])
+def test_pm_resume_restores_msix_in_the_releases_order(version: str, vec: int) -> None:
+    """v04: the reset (Command 6 saved), Command written back, Enable | Function Mask (0xc003), then the entries:
+    5.10 every message, then every Vector Control (before ae72f3156729); 6.6 entry by entry, the message with
+    da181dc974ad's mask around it, then pci_msix_write_vector_ctrl; Function Mask cleared (0x8003)."""
+    eng = _run(f"v04-pm-resume-msix-{version}")
+    got = _writes_after(eng, 1_000_000)
+    head = [("reset", 6), ("cfg", 4, 2, 6), ("cfg", 0x72, 2, 0xC003)]
+    tail = [("cfg", 0x72, 2, 0x8003)]
+    msg0 = [("msix", 0, "addr_lo", _A1), ("msix", 0, "addr_hi", 0), ("msix", 0, "data", vec)]
+    msg1 = [("msix", 1, "addr_lo", _A0), ("msix", 1, "addr_hi", 0), ("msix", 1, "data", vec)]
+    if version == "k510":
+        body = msg0 + msg1 + [("msix", 0, "ctrl", 0), ("msix", 1, "ctrl", 0)]
+    else:
+        body = ([("msix", 0, "ctrl", 1), *msg0, ("msix", 0, "ctrl", 0), ("msix", 0, "ctrl", 0)]
+                + [("msix", 1, "ctrl", 1), *msg1, ("msix", 1, "ctrl", 0), ("msix", 1, "ctrl", 0)])
+    assert got == head + body + tail
+    assert not [h for h in eng.hits if h.name == "msix-write-unmasked" and h.time_ns >= 1_000_000]
+
+
+@pytest.mark.parametrize("version", ["k510", "k66"])
+def test_pm_resume_window_drops_then_holds(version: str) -> None:
+    """v04: the signal in the reset window is dropped (MSI-X disabled, no pin) and lost; the one under the
+    restore's Function Mask waits in the PBA and is handled when Function Mask clears; the last is handled."""
+    eng = _run(f"v04-pm-resume-msix-{version}")
+    assert [(e.fields["index"], e.fields["why"]) for e in _events(eng, "msi.dropped")] == [(1, "MSI and MSI-X disabled")]
+    assert [(e.fields["index"], e.fields["why"]) for e in _events(eng, "msi.held")] == [(0, "PBA: function masked")]
+    mask_clear = [e for e in _events(eng, "cfg.write") if e.fields["value"] == 0x8003][-1]
+    handled = [(e.fields["index"], e.time_ns) for e in _events(eng, "irq.handler") if e.time_ns >= 1_000_000]
+    assert [i for i, _ in handled] == [0, 1] and handled[0][1] > mask_clear.time_ns
+    lost = [h.detail for h in eng.hits if h.name == "irq-lost"]
+    assert lost == ["eth0 vector 1: 1 signal(s) raised while neither MSI nor MSI-X was enabled, by a function "
+                    "without an INTx# pin (no intx:)"]
+
+
+def test_pm_resume_restores_msi() -> None:
+    """v05: __pci_restore_msi_state on 6.6 -- Enable cleared (0x180: 64-bit, per-vector mask), the message
+    (Multiple Message Enable, address low / high, data), the cached Mask Bits 0, then Enable (0x181)."""
+    eng = _run("v05-pm-resume-msi-k66")
+    assert _writes_after(eng, 1_000_000) == [
+        ("reset", 6), ("cfg", 4, 2, 6), ("cfg", 0x52, 2, 0x180), ("cfg", 0x52, 2, 0x180),
+        ("cfg", 0x54, 4, _A1), ("cfg", 0x58, 4, 0), ("cfg", 0x5C, 2, 0x20), ("cfg", 0x60, 4, 0),
+        ("cfg", 0x52, 2, 0x181)]
+
+
+def test_pm_resume_is_bare_metal_only() -> None:
+    from msidbg.errors import ScenarioError
+    from msidbg.scenario import load_scenario_text
+
+    text = ("name: x\ncpus: 2\nplatform: {kind: xen-hvm}\ndevices:\n  eth0: {bdf: \"00:05.0\", kind: nic, passthrough: "
+            "true, msix: {table_size: 4}}\nrun:\n  - {at: 0, on: 0, do: pm_resume, dev: eth0}\n")
+    with pytest.raises(ScenarioError, match="pm_resume is modelled on bare metal only"):
+        load_scenario_text(text, "x.yaml")
+
+
+@pytest.mark.parametrize(("version", "value"), [("5.16", False), ("5.17", True), ("6.6", True), (None, True)])
+def test_msix_restore_order_by_release(version: str | None, value: bool) -> None:
+    assert resolve("bare-metal", kernel=version).plain("bare-metal")["msix_restore_per_entry"] is value

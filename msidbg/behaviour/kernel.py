@@ -369,6 +369,29 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msix_restore_per_entry", "kernel", BOOL, True,
+        "__pci_restore_msix_state's writes under Function Mask (the pm_resume action): true -- one entry at a time, "
+        "its cached message (__pci_write_msi_msg, when arch_restore_msi_irqs says so: x86 bare metal does) then its "
+        "cached Vector Control; false -- arch_restore_msi_irqs first rewrites every entry's message "
+        "(default_restore_msi_irqs), then every entry's Vector Control is written (msix_mask_irq, "
+        "pci_msix_write_vector_ctrl from 5.15)",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="drivers/pci/msi.c before ae72f3156729: '__pci_restore_msix_state: ... arch_restore_msi_irqs(dev); "
+        "for_each_pci_msi_entry(entry, dev) msix_mask_irq(entry, entry->masked);' (quoted in the 2019 Kingston NVMe "
+        "resume thread, bugzilla 204887; pci_msix_write_vector_ctrl in a 5.15.16 tree), with "
+        "default_restore_msi_irqs calling default_restore_msi_irq for each entry",
+        history=(
+            Change("5.17", True, "ae72f3156729 PCI/MSI: Make arch_restore_msi_irqs() less horrible.",
+                   note="tip irq/msi, December 2021 (Arnd Bergmann's 2021-12-15 link fix names it in a Fixes: tag); "
+                   "read in a 5.17.0 tree (dunli/linux-5.17, drivers/pci/msi/msi.c: 'write_msg = "
+                   "arch_restore_msi_irqs(dev); ... msi_for_each_desc(entry, &dev->dev, MSI_DESC_ALL) { if "
+                   "(write_msg) __pci_write_msi_msg(entry, &entry->msg); pci_msix_write_vector_ctrl(entry, "
+                   "entry->pci.msix_ctrl); }') and the old form in a 5.15.16 tree (drivers/pci/msi.c: "
+                   "'arch_restore_msi_irqs(dev); for_each_pci_msi_entry(entry, dev) pci_msix_write_vector_ctrl(entry, "
+                   "entry->msix_ctrl);', x86_msi.restore_msi_irqs = default_restore_msi_irqs) (kernel28)"),
+        ),
+    ),
+    Switch(
         "local_timer_vector", "kernel", ("0xef", "0xee", "0xed", "0xec"), "0xec",
         "LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h), FIRST_SYSTEM_VECTOR and so the end of the x86 "
         "vector matrix (irq_alloc_matrix(NR_VECTORS, FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR)) while "

@@ -1265,6 +1265,16 @@ Revisions:
   second NIC on CPU0's 0xed; 4.16.13 places exactly 605 and the second NIC fails ENOSPC; 4.17 fails the 603rd;
   on main 4.15 and 4.16 failed the 603rd) and v02 (a hand-written Message Data 0xec on 4.15 / 4.19 / 6.6),
   tests/test_kernel28.py.
+  (kernel28) New action ``pm_resume`` (an extension, bare metal; docs/scenario.md): the function's D3hot -> D0
+  reset without No_Soft_Reset (event ``dev.reset``, numbered after every other kind; reading
+  ``kernel.pm.d3hot-reset``: pci_raw_set_power_state's need_restore), then pci_restore_state -- the saved
+  Command, then __pci_restore_msi_state / __pci_restore_msix_state from the descriptors' cached messages, Mask
+  Bits and Vector Controls, MSI-X under Function Mask. New row ``kernel.msix_restore_per_entry`` (true from
+  ae72f3156729, 5.17: read in 5.17.0 and 5.15.16 trees; scoped to bare-metal worlds, whose state hash changes again):
+  before it every message first, then every Vector Control; from it entry by entry (reading
+  ``kernel.pm.restore-msix-order``). No existing run uses the action: only the state hashes of bare-metal worlds
+  move. tests/kernel28 v04 (5.10 / 6.6: a signal in the reset window is lost, one under Function Mask waits in
+  the PBA and is delivered at the clear) and v05 (6.6 MSI).
 """
 
 from __future__ import annotations
