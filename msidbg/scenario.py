@@ -35,7 +35,8 @@ from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, int
 
 PLATFORM_KINDS = ("bare-metal", "xen-hvm", "xen-pv")
 DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
-QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable", "msi-message-low-bits")
+QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable", "msi-message-low-bits",
+          "msix-ctrl-reserved-bits")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
@@ -281,6 +282,7 @@ QUIRK_NEEDS = {
     "msix-mask-applies-when-disabled": ("msi", "msix"),
     "msi-latch-on-enable": ("msi",),
     "msi-message-low-bits": ("msi",),
+    "msix-ctrl-reserved-bits": ("msix",),
 }
 #: each action's own keys besides do/at/on
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {

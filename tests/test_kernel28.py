@@ -193,3 +193,25 @@ def test_pm_resume_is_bare_metal_only() -> None:
 @pytest.mark.parametrize(("version", "value"), [("5.16", False), ("5.17", True), ("6.6", True), (None, True)])
 def test_msix_restore_order_by_release(version: str | None, value: bool) -> None:
     assert resolve("bare-metal", kernel=version).plain("bare-metal")["msix_restore_per_entry"] is value
+
+
+@pytest.mark.parametrize(("version", "written", "delivered"), [("k545", 3, 0), ("k546", 2, 1)])
+def test_restore_masks_an_entry_with_other_bits_before_e045fa29e893(version: str, written: int, delivered: int) -> None:
+    """v06 (reading kernel.pm.restore-mask-any-bit): the probe caches Vector Control 0x3 (Mask + the read-back
+    bit 1) and the unmask leaves 0x2; 5.4.5's restore passes the whole word as msix_mask_irq's flag and writes
+    0x3 -- the entry is masked after the resume and the signal stays in the PBA (lost at the end); 5.4.6 writes
+    0x2 and the signal is handled."""
+    eng = _run(f"v06-pm-resume-ctrl-bits-{version}")
+    reads = [e.fields["value"] for e in _events(eng, "msix.read") if e.fields["reg"] == "ctrl"]
+    assert reads == [3]
+    ctrl = [e.fields["value"] for e in _events(eng, "msix.write") if e.fields["reg"] == "ctrl" and e.time_ns >= 1_000_000]
+    assert ctrl == [written]
+    assert len(_events(eng, "irq.handler")) == delivered
+    held = [e.fields["why"] for e in _events(eng, "msi.held")]
+    assert held == ([] if delivered else ["PBA: entry masked"])
+
+
+@pytest.mark.parametrize(("version", "value"), [("5.4.5", False), ("5.4.6", True), ("4.19.90", False),
+                                                ("4.19.91", True), ("4.4.207", True), ("5.5", True)])
+def test_restore_mask_bit_only_by_release(version: str, value: bool) -> None:
+    assert resolve("bare-metal", kernel=version).plain("bare-metal")["msix_restore_mask_bit_only"] is value

@@ -369,6 +369,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msix_restore_mask_bit_only", "kernel", BOOL, True,
+        "__pci_restore_msix_state's Vector Control write (the pm_resume action): true -- the Mask bit restored as "
+        "the cached Vector Control has it; false -- msix_mask_irq(entry, entry->masked) passes the whole cached "
+        "word as the flag and __pci_msix_desc_mask_irq sets the Mask bit when any bit is set, so an entry whose "
+        "Vector Control reads back other bits (quirk msix-ctrl-reserved-bits) comes back masked after a resume",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="f2440d9acbe8 (PCI MSI: Refactor interrupt masking code) made the flag the whole word; "
+        "e045fa29e893's message: 'mask_bits = desc->masked & ~PCI_MSIX_ENTRY_CTRL_MASKBIT; if (flag) <-- testing "
+        "entire u32, not just bit 0'",
+        history=(
+            Change("5.5", True, "e045fa29e893 PCI/MSI: Fix incorrect MSI-X masking on resume",
+                   backports=("5.4.6", "4.19.91", "4.14.160", "4.9.207", "4.4.207", "3.16.82"),
+                   note="Bjorn Helgaas applied it to pci/msi on 2019-10-23 (1a828a554650 there; 'if (flag & "
+                   "PCI_MSIX_ENTRY_CTRL_MASKBIT)'), merged for 5.5; the 'Linux 5.4.6', 'Linux 4.14.160', 'Linux "
+                   "4.9.207' and 'Linux 4.4.207' announcements, the 4.19.91-rc1 review and the 3.16.82-rc1 review "
+                   "(its upstream id e045fa29e89383c717e308609edd19d2fd29e1be) list it. From 446a98b19fd6 (5.15) "
+                   "the restore writes the cached word with pci_msix_write_vector_ctrl: the same result (kernel28)"),
+        ),
+    ),
+    Switch(
         "msix_restore_per_entry", "kernel", BOOL, True,
         "__pci_restore_msix_state's writes under Function Mask (the pm_resume action): true -- one entry at a time, "
         "its cached message (__pci_write_msi_msg, when arch_restore_msi_irqs says so: x86 bare metal does) then its "

@@ -41,6 +41,10 @@ LATCH_ON_UNMASK = "latch-on-unmask"
 MSIX_MASK_WHEN_DISABLED = "msix-mask-applies-when-disabled"
 MSI_LATCH_ON_ENABLE = "msi-latch-on-enable"
 MSI_MESSAGE_LOW_BITS = "msi-message-low-bits"
+#: Vector Control reads back bits besides Mask (the Kingston NVMe of e045fa29e893: "neither 0, nor 1"); which
+#: bits is not known -- msidbg's device shows bit 1, read-only (writes change the Mask bit alone)
+MSIX_CTRL_RESERVED_BITS = "msix-ctrl-reserved-bits"
+CTRL_RESERVED_READ = 0x2
 
 
 # --- construction -------------------------------------------------------------------------
@@ -312,6 +316,8 @@ def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
         _unclaimed(eng, cpu, name, entry, reg, ALL_ONES)
         return ALL_ONES
     value = int(dev["msix"]["table"][entry][reg])
+    if reg == "ctrl" and MSIX_CTRL_RESERVED_BITS in dev["quirks"]:
+        value |= CTRL_RESERVED_READ
     eng.emit(K.MSIX_READ, cpu, name, entry, eng.s(reg), value)
     return value
 

@@ -1275,6 +1275,13 @@ Revisions:
   ``kernel.pm.restore-msix-order``). No existing run uses the action: only the state hashes of bare-metal worlds
   move. tests/kernel28 v04 (5.10 / 6.6: a signal in the reset window is lost, one under Function Mask waits in
   the PBA and is delivered at the clear) and v05 (6.6 MSI).
+  (kernel28) New row ``kernel.msix_restore_mask_bit_only`` (true from e045fa29e893, 5.5; 5.4.6, 4.19.91, 4.14.160,
+  4.9.207, 4.4.207, 3.16.82 read in stable announcements and reviews; bare-metal worlds) and device
+  quirk ``msix-ctrl-reserved-bits`` (Vector Control reads back bit 1): before the fix __pci_restore_msix_state's
+  msix_mask_irq(entry, entry->masked) set the Mask bit when any bit of the cached word was set, so such a
+  device's entries came back masked after a resume (bugzilla 204887, Kingston NVMe timeouts); reading
+  ``kernel.pm.restore-mask-any-bit``. tests/kernel28 v06: 5.4.5 writes 0x3 and the signal is lost in the PBA,
+  5.4.6 writes 0x2 and it is delivered.
 """
 
 from __future__ import annotations

@@ -26,7 +26,16 @@ from typing import Any
 
 from msidbg.model import device
 from msidbg.model.cite import Source, reading
-from msidbg.model.hw import MSI_64BIT, MSI_CTRL, MSI_ENABLE, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL, msi_layout
+from msidbg.model.hw import (
+    ENTRY_MASKBIT,
+    MSI_64BIT,
+    MSI_CTRL,
+    MSI_ENABLE,
+    MSIX_CTRL,
+    MSIX_ENABLE,
+    MSIX_MASKALL,
+    msi_layout,
+)
 from msidbg.model.kernel import pci
 from msidbg.model.kernel.driver import action
 from msidbg.model.kernel.msi import ctrl_read, hwdev, msi_mask_writes, msi_multiple
@@ -84,6 +93,26 @@ reading("kernel.pm.restore-msix-order",
         "entry->pci.msix_ctrl); } ... pci_msix_clear_and_set_ctrl(dev, PCI_MSIX_FLAGS_MASKALL, 0); / (5.15.16:) "
         "arch_restore_msi_irqs(dev); for_each_pci_msi_entry(entry, dev) pci_msix_write_vector_ctrl(entry, "
         "entry->msix_ctrl);")
+
+MASK_ANY_BIT = Source(L, "e045fa29e893", "drivers/pci/msi.c",
+                      "__pci_msix_desc_mask_irq ('if (flag)' -> 'if (flag & PCI_MSIX_ENTRY_CTRL_MASKBIT)') / "
+                      "__pci_restore_msix_state (msix_mask_irq(entry, entry->masked))",
+                      "..5.4 (msix_restore_mask_bit_only: false; 5.4.6, 4.19.91, 4.14.160, 4.9.207, 4.4.207, 3.16.82 took "
+                      "the fix)")
+reading("kernel.pm.restore-mask-any-bit",
+        "Before e045fa29e893 (5.5) __pci_restore_msix_state restored each entry with msix_mask_irq(entry, "
+        "entry->masked), the whole cached Vector Control as the flag, and __pci_msix_desc_mask_irq set the Mask bit "
+        "whenever the flag was non-zero: an entry whose Vector Control reads back other bits (msix_program_entries "
+        "cached the read word) came back masked after a resume, and the device's interrupts stayed in its PBA -- the "
+        "Kingston NVMe timeouts of bugzilla 204887 ('nvme nvme0: I/O 978 QID 3 timeout, completion polled'). The "
+        "quirk msix-ctrl-reserved-bits gives msidbg's device such read-back bits (bit 1: which bits the Kingston "
+        "device showed is not in the sources read; any non-Mask bit does it). From 5.5 (and the stable releases "
+        "listed in kernel.msix_restore_mask_bit_only) the Mask bit alone decides; from 5.15 the cached word is "
+        "written back whole.",
+        source=(MASK_ANY_BIT,), module=__name__,
+        quote="When we restored these registers during resume, we previously set the Mask bit if *any* bit in "
+        "desc->masked was set instead of when the Mask bit itself was set ... the values of Kingston NVMe SSD's "
+        "MSI-X vector control are neither 0, nor 1, but other values")
 
 resume = action("pm_resume", "pci_pm_resume",
                 "the device's D3hot -> D0 reset, then pci_restore_state: Command, MSI, MSI-X", (RESUME, *RESTORE_MSIX))
@@ -222,11 +251,21 @@ def msix_entries(k: Any, loc: dict[str, Any]) -> None:
         return
     # pci_msix_write_vector_ctrl (can_mask: not under pci_msi_ignore_mask) / msix_mask_irq before 5.15
     if not pci.ignore_mask(k):
-        pci.msix_write(k, loc["dev"], d["index"], "ctrl", d["msix_ctrl"])
+        pci.msix_write(k, loc["dev"], d["index"], "ctrl", restored_ctrl(k, d["msix_ctrl"]))
     loc["i"] = i + 1
     if per_entry:
         loc["phase"] = "msg"
     k.again()
+
+
+def restored_ctrl(k: Any, cached: int) -> int:
+    """The Vector Control __pci_restore_msix_state writes back: the cached value (pci_msix_write_vector_ctrl,
+    or msix_mask_irq testing the Mask bit alone from e045fa29e893); before that fix msix_mask_irq(entry,
+    entry->masked) set the Mask bit when *any* bit of the cached word was set (``kernel.msix_restore_mask_bit_only``,
+    reading ``kernel.pm.restore-mask-any-bit``)."""
+    if sw(k, "msix_restore_mask_bit_only"):
+        return cached
+    return (cached & ~ENTRY_MASKBIT) | (ENTRY_MASKBIT if cached else 0)
 
 
 @restore_msix_prog.step

@@ -30,6 +30,7 @@ CURRENT: dict[str, Any] = {
     "posted_msi_vector": True,
     "local_timer_vector": "0xec",
     "msix_restore_per_entry": True,
+    "msix_restore_mask_bit_only": True,
     "hotplug_force_complete": "involved",
     "xen_fifo_events": True,
     "xen_fifo_dead_cpu_drain": True,
