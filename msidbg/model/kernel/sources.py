@@ -471,7 +471,8 @@ FIXUP_SLOTS = Source(L, "v6.6", "arch/x86/kernel/irq.c",
 #: kernel28: fixup_irqs' IRR scan re-read per release (lead: what it retriggers and what it names)
 FIXUP_IRR = (Source(L, "v4.18", "arch/x86/kernel/irq.c + arch/x86/kernel/apic/vector.c",
                     "fixup_irqs (the IRR scan after mdelay(1)) / apic_retrigger_irq",
-                    "4.13..6.9: the same loop in 4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees"),
+                    "4.13..6.9: the same loop in 4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees and a "
+                    "(comment-annotated) 5.10.13 copy"),
              Source(L, "v6.10", "arch/x86/kernel/irq.c", "fixup_irqs / is_vector_pending",
                     "6.10.. (the IRR read becomes is_vector_pending: the IRR, or the posted-MSI PIR, which msidbg "
                     "does not model)"))
@@ -485,8 +486,8 @@ reading("kernel.hotplug.fixup-irr",
         "stays set on the dying CPU: taken in the dying window, VECTOR_RETRIGGERED is acked without a message, "
         "VECTOR_UNUSED prints 'No irq handler for vector'. Nothing is logged for a pending vector whose chip has no "
         "irq_retrigger (the PIC cascade's i8259A). The loop is the same from 4.13 to 6.9 (kernel28: read in the "
-        "4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees); 6.10's posted-MSI series only replaces the IRR read "
-        "with is_vector_pending. msidbg's fixup_irr does the same (the retriggered signals' provenance moves with "
+        "4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees, a 5.10.13 copy, and the pre-image of the posted-MSI "
+        "diff); 6.10's posted-MSI series only replaces the IRR read with is_vector_pending. msidbg's fixup_irr does the same (the retriggered signals' provenance moves with "
         "the IPI; the bit left behind carries none).",
         source=FIXUP_IRR, module=M,
         quote="if (chip->irq_retrigger) { chip->irq_retrigger(data); __this_cpu_write(vector_irq[vector], "
