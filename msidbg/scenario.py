@@ -35,11 +35,12 @@ from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, int
 
 PLATFORM_KINDS = ("bare-metal", "xen-hvm", "xen-pv")
 DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
-QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable", "msi-message-low-bits")
+QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable", "msi-message-low-bits",
+          "msix-ctrl-reserved-bits")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
-    "disable_irq", "disable_irq_nosync", "enable_irq", "vcpu_migrate",
+    "disable_irq", "disable_irq_nosync", "enable_irq", "vcpu_migrate", "pm_resume",
 )
 #: actions that are not a guest CPU's doing (no ``on:``): a device's signals, Xen's scheduler
 NOT_ON_CPU = ("fire", "vcpu_migrate")
@@ -281,6 +282,7 @@ QUIRK_NEEDS = {
     "msix-mask-applies-when-disabled": ("msi", "msix"),
     "msi-latch-on-enable": ("msi",),
     "msi-message-low-bits": ("msi",),
+    "msix-ctrl-reserved-bits": ("msix",),
 }
 #: each action's own keys besides do/at/on
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -303,6 +305,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "enable_irq": ("dev", "vector"),
     # extension (xenhost): Xen's scheduler moves a vCPU to another pCPU (docs/scenario.md)
     "vcpu_migrate": ("vcpu", "pcpu"),
+    # extension (kernel28): the device's D3hot -> D0 reset and pci_restore_state (docs/scenario.md)
+    "pm_resume": ("dev",),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -930,6 +934,10 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "vcpu_migrate" and not ctx.platform.kind.startswith("xen-"):
         fail(f"{f.field}.do", f.items["do"], "vcpu_migrate moves a Xen guest's vCPU between host pCPUs (expected "
              "platform.kind: xen-hvm or xen-pv)")
+    if do == "pm_resume" and ctx.platform.kind != "bare-metal":
+        fail(f"{f.field}.do", f.items["do"], "pm_resume is modelled on bare metal only: on Xen the restore goes "
+             "through QEMU xen-pt or pcifront/pciback and Xen's PHYSDEVOP_restore_msi (expected platform.kind: "
+             "bare-metal)")
     args: dict[str, Any] = {}
     for key in ACTION_FIELDS[do]:
         if key != "dev":

@@ -350,8 +350,8 @@ ROWS: tuple[Switch, ...] = (
         "FIRST_SYSTEM_VECTOR), arch/x86/kernel/apic/vector.c): true -- FIRST_SYSTEM_VECTOR is "
         "POSTED_MSI_NOTIFICATION_VECTOR 0xeb (f5a3562ec9dd, whatever CONFIG_X86_POSTED_MSI says), so devices get "
         "0x20/0x21..0xea; false -- LOCAL_TIMER_VECTOR 0xec, devices up to 0xeb (the 4.18..6.9 layout: one more "
-        "device vector on every CPU). Read with the matrix allocator only (kernel.vector_allocator: matrix); the "
-        "4.15..4.17 layout (LOCAL_TIMER_VECTOR 0xed in a 4.16.13 tree) is not modelled: those releases get false",
+        "device vector on every CPU). Read with the matrix allocator only (kernel.vector_allocator: matrix); "
+        "false ends the matrix at kernel.local_timer_vector, which is 0xee in 4.15 and 0xed in 4.16",
         initial=False, kinds=("bare-metal", "xen-hvm"), scoped=True,
         initial_note="tools/perf's copy of arch/x86/include/asm/irq_vectors.h before its 2024-05-27 refresh: "
         "'#define LOCAL_TIMER_VECTOR 0xec' ... '#define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR' (with "
@@ -366,6 +366,81 @@ ROWS: tuple[Switch, ...] = (
                    "LOCAL_TIMER_VECTOR / +#define FIRST_SYSTEM_VECTOR POSTED_MSI_NOTIFICATION_VECTOR' under "
                    "CONFIG_X86_LOCAL_APIC alone (tglx had refused the CONFIG_X86_POSTED_MSI-only variant of v2: "
                    "'we had attempts before to make the system vector space dense'): 6.10 (redteam26)"),
+        ),
+    ),
+    Switch(
+        "msix_restore_mask_bit_only", "kernel", BOOL, True,
+        "__pci_restore_msix_state's Vector Control write (the pm_resume action): true -- the Mask bit restored as "
+        "the cached Vector Control has it; false -- msix_mask_irq(entry, entry->masked) passes the whole cached "
+        "word as the flag and __pci_msix_desc_mask_irq sets the Mask bit when any bit is set, so an entry whose "
+        "Vector Control reads back other bits (quirk msix-ctrl-reserved-bits) comes back masked after a resume",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="f2440d9acbe8 (PCI MSI: Refactor interrupt masking code) made the flag the whole word; "
+        "e045fa29e893's message: 'mask_bits = desc->masked & ~PCI_MSIX_ENTRY_CTRL_MASKBIT; if (flag) <-- testing "
+        "entire u32, not just bit 0'",
+        history=(
+            Change("5.5", True, "e045fa29e893 PCI/MSI: Fix incorrect MSI-X masking on resume",
+                   backports=("5.4.6", "4.19.91", "4.14.160", "4.9.207", "4.4.207", "3.16.82"),
+                   note="Bjorn Helgaas applied it to pci/msi on 2019-10-23 (1a828a554650 there; 'if (flag & "
+                   "PCI_MSIX_ENTRY_CTRL_MASKBIT)'), merged for 5.5; the 'Linux 5.4.6', 'Linux 4.14.160', 'Linux "
+                   "4.9.207' and 'Linux 4.4.207' announcements, the 4.19.91-rc1 review and the 3.16.82-rc1 review "
+                   "(its upstream id e045fa29e89383c717e308609edd19d2fd29e1be) list it. From 446a98b19fd6 (5.15) "
+                   "the restore writes the cached word with pci_msix_write_vector_ctrl: the same result (kernel28)"),
+        ),
+    ),
+    Switch(
+        "msix_restore_per_entry", "kernel", BOOL, True,
+        "__pci_restore_msix_state's writes under Function Mask (the pm_resume action): true -- one entry at a time, "
+        "its cached message (__pci_write_msi_msg, when arch_restore_msi_irqs says so: x86 bare metal does) then its "
+        "cached Vector Control; false -- arch_restore_msi_irqs first rewrites every entry's message "
+        "(default_restore_msi_irqs), then every entry's Vector Control is written (msix_mask_irq, "
+        "pci_msix_write_vector_ctrl from 5.15)",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="drivers/pci/msi.c before ae72f3156729: '__pci_restore_msix_state: ... arch_restore_msi_irqs(dev); "
+        "for_each_pci_msi_entry(entry, dev) msix_mask_irq(entry, entry->masked);' (quoted in the 2019 Kingston NVMe "
+        "resume thread, bugzilla 204887; pci_msix_write_vector_ctrl in a 5.15.16 tree), with "
+        "default_restore_msi_irqs calling default_restore_msi_irq for each entry",
+        history=(
+            Change("5.17", True, "ae72f3156729 PCI/MSI: Make arch_restore_msi_irqs() less horrible.",
+                   note="tip irq/msi, December 2021 (Arnd Bergmann's 2021-12-15 link fix names it in a Fixes: tag); "
+                   "read in a 5.17.0 tree (dunli/linux-5.17, drivers/pci/msi/msi.c: 'write_msg = "
+                   "arch_restore_msi_irqs(dev); ... msi_for_each_desc(entry, &dev->dev, MSI_DESC_ALL) { if "
+                   "(write_msg) __pci_write_msi_msg(entry, &entry->msg); pci_msix_write_vector_ctrl(entry, "
+                   "entry->pci.msix_ctrl); }') and the old form in a 5.15.16 tree (drivers/pci/msi.c: "
+                   "'arch_restore_msi_irqs(dev); for_each_pci_msi_entry(entry, dev) pci_msix_write_vector_ctrl(entry, "
+                   "entry->msix_ctrl);', x86_msi.restore_msi_irqs = default_restore_msi_irqs) (kernel28)"),
+        ),
+    ),
+    Switch(
+        "local_timer_vector", "kernel", ("0xef", "0xee", "0xed", "0xec"), "0xec",
+        "LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h), FIRST_SYSTEM_VECTOR and so the end of the x86 "
+        "vector matrix (irq_alloc_matrix(NR_VECTORS, FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR)) while "
+        "kernel.posted_msi_vector is false: each system vector added above it pushed it down one, whatever the "
+        "configuration (the Hyper-V vectors are #if IS_ENABLED(CONFIG_HYPERV), the timer's value is not). 0xee -- "
+        "4.15 (MANAGED_IRQ_SHUTDOWN_VECTOR 0xef), devices up to 0xed; 0xed -- 4.16 "
+        "(HYPERV_REENLIGHTENMENT_VECTOR 0xee), devices up to 0xec; 0xec -- 4.17 on (HYPERV_STIMER0_VECTOR 0xed), "
+        "devices up to 0xeb; 0xef -- before 4.15, the legacy allocator's layout (it keeps its own bound, so the "
+        "value is read with the matrix allocator only). A vector below the release's timer and not allocated to "
+        "an irq is an unused device vector there ('No irq handler for vector')",
+        initial="0xef", kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="read in kinmax/linux-4.13.19 (Makefile 4.13.9): '#define LOCAL_TIMER_VECTOR 0xef' / '#define "
+        "FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR', the legacy allocator's bound (model/hw.py LEGACY_FIRST_SYSTEM_VECTOR)",
+        history=(
+            Change("4.15", "0xee", "(id not matched) Thomas Gleixner's 4.15 vector rework: MANAGED_IRQ_SHUTDOWN_VECTOR "
+                   "0xef, LOCAL_TIMER_VECTOR 0xee",
+                   note="read in the kernel.org 4.15 import of sndrzt/linux-4.15 (6ea062648, Makefile 4.15.0: "
+                   "'#define MANAGED_IRQ_SHUTDOWN_VECTOR 0xef' / '#define LOCAL_TIMER_VECTOR 0xee' / "
+                   "'#define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR') and unchanged in its 4.15.18 head (kernel28)"),
+            Change("4.16", "0xed", "93286261de1b x86/hyperv: Reenlightenment notifications support",
+                   note="the hash and title as a 2021 Fixes: tag quotes them; read in lizuobin/linux-4.16.13_tiny4412 "
+                   "(Makefile 4.16.13): '#if IS_ENABLED(CONFIG_HYPERV) #define HYPERV_REENLIGHTENMENT_VECTOR 0xee "
+                   "#endif #define LOCAL_TIMER_VECTOR 0xed' (kernel28)"),
+            Change("4.17", "0xec", "(id not matched) Drivers: hv: vmbus: Implement Direct Mode for stimer0 "
+                   "(HYPERV_STIMER0_VECTOR 0xed)",
+                   note="read in SaumyaSachdev/linux-4.17 (Makefile 4.17.0 'Merciless Moray'): "
+                   "'#define HYPERV_REENLIGHTENMENT_VECTOR 0xee #define HYPERV_STIMER0_VECTOR 0xed #endif "
+                   "#define LOCAL_TIMER_VECTOR 0xec', with hv_stimer0_vector_handler in mshyperv.c; a 4.18.0 tree "
+                   "(wulmx/linux-4.18) has the same (kernel28)"),
         ),
     ),
     Switch(

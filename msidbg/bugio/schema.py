@@ -56,6 +56,7 @@ ACTION_DOCS = {
     "default_affinity": "write /proc/irq/default_smp_affinity (the CPUs given)",
     "hypercall": "a guest hypercall as instrumentation (Xen platforms): PHYSDEVOP_get_free_pirq etc.",
     "vcpu_migrate": "Xen's scheduler moves a vCPU to another host pCPU (Xen platforms; not tied to a CPU)",
+    "pm_resume": "the device's D3hot -> D0 reset, then pci_restore_state (Command, MSI, MSI-X; bare metal)",
 }
 #: the loader's required action fields (``Fields.need``)
 REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op", "vcpu", "pcpu")

@@ -79,6 +79,7 @@ FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending, _kernel.intx.finish_int
 xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
 iommu.register()
 amdvi.register()
+_kernel.pm.register()     # (last: the kind dev.reset is numbered after every other)
 
 
 class Model:

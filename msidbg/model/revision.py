@@ -1316,6 +1316,41 @@ Revisions:
   lock (IRQS_PENDING, EOI at 2352.15 us; was a second handler run); n03 / n04 the poll at MULTI_STOP_EXIT;
   n05 pins what was already right: a poll runs every action of a shared irq and ORs them (sata0 IRQ_NONE, then
   nic1 delivered), and misrouted_irq's ok takes one off irqs_unhandled (irq 16 disabled at 99,999).
+  (kernel28) LOCAL_TIMER_VECTOR -- FIRST_SYSTEM_VECTOR, the end of the vector matrix before 6.10 -- follows
+  the release (arch/x86/include/asm/irq_vectors.h read in a kernel.org 4.15 import and its 4.15.18 head, a
+  4.16.13, a 4.17.0 and a 4.18.0 tree): 0xee in 4.15 (MANAGED_IRQ_SHUTDOWN_VECTOR 0xef above it), 0xed in 4.16
+  (93286261de1b HYPERV_REENLIGHTENMENT_VECTOR 0xee), 0xec from 4.17 (HYPERV_STIMER0_VECTOR 0xed), whatever
+  CONFIG_HYPERV says. The model ended every 4.15+ matrix at 0xec: a 4.15 CPU had two device vectors fewer than
+  the kernel, a 4.16 one one fewer. New switch ``kernel.local_timer_vector`` (0xef before 4.15 -- the legacy
+  allocator keeps its own bound --, 0xee, 0xed, 0xec; scoped to bare-metal and xen-hvm worlds, whose state hash
+  changes with the new row); ``vector.system_start`` and the matrix range read it when
+  ``kernel.posted_msi_vector`` is false (reading ``kernel.vector.first-system-vector``). The cleanup timer's
+  ``vector_cleanup_callback`` now runs on the release's timer vector and only where a timer does the cleanup
+  (6.6+): before, a device message on 0xec ran it on every release, freeing moved vectors the cleanup IPI was
+  queued for; the pre-6.6 timer handler (smp_apic_timer_interrupt -> local_apic_timer_interrupt, read in the
+  4.18.0 tree) frees none, so such a message is a lost signal on a system vector, and below a 4.15/4.16 timer
+  an unused device vector ('No irq handler for vector') (reading ``kernel.entry.timer-vector``).
+  tests/kernel28 v01 (3 CPUs, a NIC asking 605 vectors, then a second NIC asking one: 4.15 places 605 and the
+  second NIC on CPU0's 0xed; 4.16.13 places exactly 605 and the second NIC fails ENOSPC; 4.17 fails the 603rd;
+  on main 4.15 and 4.16 failed the 603rd) and v02 (a hand-written Message Data 0xec on 4.15 / 4.19 / 6.6),
+  tests/test_kernel28.py.
+  (kernel28) New action ``pm_resume`` (an extension, bare metal; docs/scenario.md): the function's D3hot -> D0
+  reset without No_Soft_Reset (event ``dev.reset``, numbered after every other kind; reading
+  ``kernel.pm.d3hot-reset``: pci_raw_set_power_state's need_restore), then pci_restore_state -- the saved
+  Command, then __pci_restore_msi_state / __pci_restore_msix_state from the descriptors' cached messages, Mask
+  Bits and Vector Controls, MSI-X under Function Mask. New row ``kernel.msix_restore_per_entry`` (true from
+  ae72f3156729, 5.17: read in 5.17.0 and 5.15.16 trees; scoped to bare-metal worlds, whose state hash changes again):
+  before it every message first, then every Vector Control; from it entry by entry (reading
+  ``kernel.pm.restore-msix-order``). No existing run uses the action: only the state hashes of bare-metal worlds
+  move. tests/kernel28 v04 (5.10 / 6.6: a signal in the reset window is lost, one under Function Mask waits in
+  the PBA and is delivered at the clear) and v05 (6.6 MSI).
+  (kernel28) New row ``kernel.msix_restore_mask_bit_only`` (true from e045fa29e893, 5.5; 5.4.6, 4.19.91, 4.14.160,
+  4.9.207, 4.4.207, 3.16.82 read in stable announcements and reviews; bare-metal worlds) and device
+  quirk ``msix-ctrl-reserved-bits`` (Vector Control reads back bit 1): before the fix __pci_restore_msix_state's
+  msix_mask_irq(entry, entry->masked) set the Mask bit when any bit of the cached word was set, so such a
+  device's entries came back masked after a resume (bugzilla 204887, Kingston NVMe timeouts); reading
+  ``kernel.pm.restore-mask-any-bit``. tests/kernel28 v06: 5.4.5 writes 0x3 and the signal is lost in the PBA,
+  5.4.6 writes 0x2 and it is delivered.
 """
 
 from __future__ import annotations

@@ -28,3 +28,6 @@ from . import amd_remap  # noqa: F401  (after disable, for the same reason)
 
 # isort: split
 from . import intx  # noqa: F401  (after amd_remap: its event kinds, and model/ioapic.py's, are numbered last)
+
+# isort: split
+from . import pm  # noqa: F401  (its event kind is registered by msidbg.model, after every other)

@@ -53,6 +53,18 @@ SYSVEC: dict[int, str] = {}
 #: is spurious_interrupt (f8a8fe61fec8), so a device message on it runs no device handler
 SYSVEC_ONLY: dict[int, str] = {}
 LOCAL_TIMER_VECTOR = 0xEC
+#: the values LOCAL_TIMER_VECTOR had with the matrix allocator (kernel.local_timer_vector: 0xee in 4.15, 0xed in
+#: 4.16, 0xec from 4.17): the cleanup timer's program is installed on the world's own, and only where a timer
+#: does the vector cleanup (6.6+); elsewhere the vector is the local APIC timer's (a system vector whose
+#: handler, local_apic_timer_interrupt, frees no vector) or, below the release's timer, a device vector
+TIMER_VECTORS = frozenset((0xEC, 0xED, 0xEE))
+
+
+def timer_vector_here(w: Any, v: int) -> bool:
+    """Vector ``v`` runs vector_cleanup_callback in world ``w``: a timer does the cleanup (bdc1dad299bb, 6.6)
+    and ``v`` is the release's LOCAL_TIMER_VECTOR. Before 6.6 the timer interrupt ran no cleanup:
+    smp_irq_move_cleanup_interrupt, on IRQ_MOVE_CLEANUP_VECTOR, was the only one."""
+    return vec.timer_cleanup(w) and vec.local_timer_vector(w) == v
 SPURIOUS_APIC_VECTOR = 0xFF
 # hot-path names (one global lookup instead of a module attribute)
 _eoi = apic.eoi
@@ -89,7 +101,9 @@ def accept(k: Any, c: Any, v: int) -> None:
                   {"prog": flow, "pc": 0, "locals": fl})
         if eng.call_watch:
             eng.entered(flow)
-    elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")):   # (the Xen upcall: every interrupt of a
+    elif v in SYSVEC and hasattr(k.w, SYSVEC_ONLY.get(v, "cpus")) and (v not in TIMER_VECTORS or
+                                                                      timer_vector_here(k.w, v)):
+        # (the Xen upcall: every interrupt of a
         # passthrough device; _push inlined)
         prog = SYSVEC[v]
         stack += ({"prog": "common_interrupt", "pc": _CI_END, "locals": {"vector": v}},
@@ -1042,7 +1056,7 @@ def on_vtimer(eng: Any, item: list[Any]) -> None:
     """Agenda handler: a cleanup timer expires; the local APIC timer interrupt is raised."""
     c = eng.w.cpus[item[3]]
     c["vtimer"] = -1
-    apic.receive(c, LOCAL_TIMER_VECTOR, None)
+    apic.receive(c, vec.local_timer_vector(eng.w), None)
     eng.model.wake(eng, c)
     eng.emit(TIMER_FIRE, c.id, None, c.id)
 
@@ -1211,7 +1225,8 @@ def timer_callback(k: Any, loc: dict[str, Any]) -> None:
     _cleaned(k, c, freed, retry, "mod_timer(jiffies + 1)")
 
 
-SYSVEC[LOCAL_TIMER_VECTOR] = "vector_cleanup_callback"
+for _v in TIMER_VECTORS:
+    SYSVEC[_v] = "vector_cleanup_callback"
 
 error_interrupt = program("error_interrupt", "the LVT Error vector: report and clear the local APIC's errors",
                           source=S.ERROR_INTERRUPT)

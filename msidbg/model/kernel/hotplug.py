@@ -731,7 +731,8 @@ def mdelay(k: Any, loc: dict[str, Any]) -> None:
 def fixup_irr(k: Any, loc: dict[str, Any]) -> None:
     """Vectors still pending in the dying CPU's IRR: retrigger to the irq's new target (the slot
     becomes VECTOR_RETRIGGERED; its IRR bit stays set: the dying CPU takes it when interrupts come
-    back on, ``done``); every other irq's slot becomes VECTOR_UNUSED (``S.FIXUP_SLOTS``)."""
+    back on, ``done``); every other irq's slot becomes VECTOR_UNUSED (``S.FIXUP_SLOTS``; reading
+    ``kernel.hotplug.fixup-irr``: the same loop 4.13 .. 6.9)."""
     target = k.w.cpus[loc["cpu"]]
     for v in sorted(target["vector_irq"]):
         slot = target["vector_irq"][v]

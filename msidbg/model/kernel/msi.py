@@ -737,8 +737,9 @@ reading("kernel.msi.update-mask-unchecked",
         "per-vector masking (a register of whatever follows it: msidbg's device has none there and ignores the "
         "write), and on Xen PV through pcifront to pciback, which drops it (pciback.cap-read-only). 9c8e9c9681a0 "
         "(5.16, 5.15.3) made pci_msi_update_mask return without can_mask ('also violates ... the "
-        "msi_attrib.maskbit protections'). Not modelled: __pci_restore_msi_state's pci_msi_update_mask(entry, 0, "
-        "0) and __pci_restore_msix_state's Vector Control writes (msidbg has no resume).",
+        "msi_attrib.maskbit protections'). __pci_restore_msi_state's pci_msi_update_mask(entry, 0, 0) follows the "
+        "same rule in the pm_resume action (kernel/pm.py, bare metal; kernel28); a Xen PV guest's resume is not "
+        "modelled.",
         source=(Source("torvalds/linux", "9c8e9c9681a0", "drivers/pci/msi.c",
                        "pci_msi_update_mask ('if (!desc->msi_attrib.can_mask) return;' added), msi_setup_entry "
                        "(can_mask = !pci_msi_ignore_mask && maskbit)", "5.16.., 5.15.3.. (msi_update_mask_can_mask)"),

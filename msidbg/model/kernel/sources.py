@@ -492,6 +492,31 @@ FIXUP_SLOTS = Source(L, "v6.6", "arch/x86/kernel/irq.c",
                      "fixup_irqs (a vector_irq slot not VECTOR_RETRIGGERED becomes VECTOR_UNUSED) / "
                      "common_interrupt (apic_eoi; VECTOR_UNUSED: 'No irq handler for vector', else the slot "
                      "becomes VECTOR_UNUSED)", "4.3.. (v4.19 do_IRQ: ack_APIC_irq, the same two cases)")
+#: kernel28: fixup_irqs' IRR scan re-read per release (lead: what it retriggers and what it names)
+FIXUP_IRR = (Source(L, "v4.18", "arch/x86/kernel/irq.c + arch/x86/kernel/apic/vector.c",
+                    "fixup_irqs (the IRR scan after mdelay(1)) / apic_retrigger_irq",
+                    "4.13..6.9: the same loop in 4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees and a "
+                    "(comment-annotated) 5.10.13 copy"),
+             Source(L, "v6.10", "arch/x86/kernel/irq.c", "fixup_irqs / is_vector_pending",
+                    "6.10.. (the IRR read becomes is_vector_pending: the IRR, or the posted-MSI PIR, which msidbg "
+                    "does not model)"))
+reading("kernel.hotplug.fixup-irr",
+        "After irq_migrate_all_off_this_cpu and mdelay(1), fixup_irqs walks the dying CPU's vector_irq from "
+        "FIRST_EXTERNAL_VECTOR: a slot that is NULL or an ERR_PTR (VECTOR_UNUSED, VECTOR_SHUTDOWN, VECTOR_RETRIGGERED) "
+        "is left as it is; a descriptor whose vector is pending in the IRR is retriggered when its chip has "
+        "irq_retrigger (the PCI/MSI, IO-APIC and remapping chips: irq_chip_retrigger_hierarchy, reaching "
+        "apic_retrigger_irq, which sends the irq's current vector to its current CPU, apicd->vector / apicd->cpu) "
+        "and its slot becomes VECTOR_RETRIGGERED; every other descriptor's slot becomes VECTOR_UNUSED. The IRR bit "
+        "stays set on the dying CPU: taken in the dying window, VECTOR_RETRIGGERED is acked without a message, "
+        "VECTOR_UNUSED prints 'No irq handler for vector'. Nothing is logged for a pending vector whose chip has no "
+        "irq_retrigger (the PIC cascade's i8259A). The loop is the same from 4.13 to 6.9 (kernel28: read in the "
+        "4.13.9, 4.15.0, 4.16.13, 4.17.0 and 4.18.0 trees, a 5.10.13 copy, and the pre-image of the posted-MSI "
+        "diff); 6.10's posted-MSI series only replaces the IRR read with is_vector_pending. msidbg's fixup_irr does the same (the retriggered signals' provenance moves with "
+        "the IPI; the bit left behind carries none).",
+        source=FIXUP_IRR, module=M,
+        quote="if (chip->irq_retrigger) { chip->irq_retrigger(data); __this_cpu_write(vector_irq[vector], "
+        "VECTOR_RETRIGGERED); } ... if (__this_cpu_read(vector_irq[vector]) != VECTOR_RETRIGGERED) "
+        "__this_cpu_write(vector_irq[vector], VECTOR_UNUSED); / apic->send_IPI(apicd->cpu, apicd->vector);")
 reading("kernel.hotplug.dying-window",
         "When take_cpu_down returns, multi_cpu_stop restores the interrupt flags it saved on entry on every CPU, "
         "the dying one included (its stopper thread ran with interrupts on), and only do_idle's "
@@ -1343,6 +1368,23 @@ reading("kernel.entry.system-vector",
         quote="/* System vector entry points */ ... DECLARE_IDTENTRY_SYSVEC(LOCAL_TIMER_VECTOR, "
         "sysvec_apic_timer_interrupt); / (bdc1dad299bb, removed for 6.6:) -DECLARE_IDTENTRY_SYSVEC("
         "IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup); -INTG(IRQ_MOVE_CLEANUP_VECTOR, asm_sysvec_irq_move_cleanup),")
+#: kernel28: the local APIC timer's handler before the cleanup timer (bdc1dad299bb, 6.6), read in a 4.18.0 tree
+APIC_TIMER_IRQ = Source(L, "v4.18", "arch/x86/kernel/apic/apic.c + arch/x86/kernel/apic/vector.c",
+                        "smp_apic_timer_interrupt (entering_ack_irq, local_apic_timer_interrupt, exiting_irq) / "
+                        "smp_irq_move_cleanup_interrupt", "4.15..6.5 (vector_cleanup: ipi; sysvec_apic_timer_interrupt "
+                        "from 5.8, the same calls)")
+reading("kernel.entry.timer-vector",
+        "The vector cleanup runs on LOCAL_TIMER_VECTOR only where a timer does it (bdc1dad299bb, 6.6: "
+        "vector_cleanup_callback, modelled as the timer vector's program). Before, the local APIC timer's handler "
+        "acks the APIC and runs the clock event (local_apic_timer_interrupt): it frees no moved vector -- "
+        "smp_irq_move_cleanup_interrupt, on IRQ_MOVE_CLEANUP_VECTOR, is the only one that does -- so a device's "
+        "message there is lost on a system vector and the CPU's cleanup list waits for its IPI. Which vector the "
+        "timer has is the release's (kernel.local_timer_vector): on 4.15 and 4.16 0xec is below it, a device "
+        "vector, and a message there with no irq is common_interrupt's 'No irq handler for vector' (kernel28; "
+        "msidbg ran vector_cleanup_callback on 0xec in every release).",
+        source=(APIC_TIMER_IRQ, CLEANUP_TIMER), module=M,
+        quote="entering_ack_irq(); trace_local_timer_entry(LOCAL_TIMER_VECTOR); local_apic_timer_interrupt(); "
+        "trace_local_timer_exit(LOCAL_TIMER_VECTOR); exiting_irq();")
 reading("kernel.msi.shutdown-order",
         "pci_msi_shutdown clears MSI Enable first and unmasks every vector afterwards: a message still pending "
         "in the Mask/Pending bits is never sent.", source=MSI_SHUTDOWN, module=M,
@@ -1373,16 +1415,27 @@ FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
                        "POSTED_MSI_NOTIFICATION_VECTOR / FIRST_SYSTEM_VECTOR (irq_alloc_matrix's alloc_end in "
                        "arch_early_irq_init)", "6.10.. (posted_msi_vector; as tools/perf's copy of 2024-05-27 "
                        "quotes the kernel header)"),
-                Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h", "LOCAL_TIMER_VECTOR 0xed",
-                       "4.16 (read in lizuobin/linux-4.16.13_tiny4412; 4.15..4.17 not modelled)"))
+                Source(L, "v4.15", "arch/x86/include/asm/irq_vectors.h",
+                       "MANAGED_IRQ_SHUTDOWN_VECTOR 0xef / LOCAL_TIMER_VECTOR 0xee",
+                       "4.15 (local_timer_vector 0xee; read in sndrzt/linux-4.15's kernel.org import, 4.15.0, and "
+                       "its 4.15.18 head)"),
+                Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h",
+                       "HYPERV_REENLIGHTENMENT_VECTOR 0xee / LOCAL_TIMER_VECTOR 0xed",
+                       "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412)"),
+                Source(L, "v4.17", "arch/x86/include/asm/irq_vectors.h",
+                       "HYPERV_STIMER0_VECTOR 0xed / LOCAL_TIMER_VECTOR 0xec",
+                       "4.17..6.9 (local_timer_vector 0xec; read in SaumyaSachdev/linux-4.17, 4.17.0, and "
+                       "wulmx/linux-4.18, 4.18.0)"))
 reading("kernel.vector.first-system-vector",
         "The x86 vector matrix covers FIRST_EXTERNAL_VECTOR .. FIRST_SYSTEM_VECTOR - 1. From f5a3562ec9dd "
         "(6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector 0xeb, whether or not the kernel is "
         "built with CONFIG_X86_POSTED_MSI, so every CPU has one device vector fewer (0xeb) than 4.18 .. 6.9, "
-        "where it is LOCAL_TIMER_VECTOR 0xec. 4.15 .. 4.17 ended higher (4.16: LOCAL_TIMER_VECTOR 0xed, "
-        "HYPERV_STIMER0_VECTOR not yet there); the model gives those releases the 0xec layout (a lead: one "
-        "device vector a CPU too few there). The model had 0xec in every matrix release, so a 6.10+ or "
-        "current-upstream CPU held 202/203 device vectors where the kernel has 201/202.",
+        "where it is LOCAL_TIMER_VECTOR 0xec. Before, LOCAL_TIMER_VECTOR sat higher: 0xee in 4.15 (under "
+        "MANAGED_IRQ_SHUTDOWN_VECTOR 0xef), 0xed in 4.16 (HYPERV_REENLIGHTENMENT_VECTOR took 0xee), 0xec from 4.17 "
+        "(HYPERV_STIMER0_VECTOR took 0xed) -- the Hyper-V defines are under IS_ENABLED(CONFIG_HYPERV), the timer's "
+        "value is not (kernel.local_timer_vector, kernel28): a 4.15 CPU has two device vectors more than 4.17, a "
+        "4.16 one. The model had 0xec in every matrix release, so a 6.10+ or current-upstream CPU held 202/203 "
+        "device vectors where the kernel has 201/202, and a 4.15 / 4.16 one two / one too few.",
         source=FIRST_SYSTEM, module=M,
         quote="+#define POSTED_MSI_NOTIFICATION_VECTOR 0xeb ... #ifdef CONFIG_X86_LOCAL_APIC -#define "
         "FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR +#define FIRST_SYSTEM_VECTOR POSTED_MSI_NOTIFICATION_VECTOR")

@@ -75,14 +75,19 @@ def _matrix_system(v: int) -> bool:
 #: not counted as allocated or available (systembits_inalloc)
 PIC_CASCADE_VECTOR = ISA_IRQ_VECTOR0 + PIC_CASCADE_IR
 
-# Bits of the allocatable device range in the 8 x 32-bit words of a matrix map: [0x21, 0xEC)
-# while 0x20 is the cleanup IPI's system vector, [0x20, 0xEC) once a timer does the cleanup;
-# without the PIC cascade's 0x32 and the IA32 syscall gate's 0x80.
-_RANGE_IPI = _range(FIRST_DEVICE_VECTOR)
-_RANGE_TIMER = _range(FIRST_EXTERNAL_VECTOR)
+# Bits of the allocatable device range in the 8 x 32-bit words of a matrix map: [0x21, end)
+# while 0x20 is the cleanup IPI's system vector, [0x20, end) once a timer does the cleanup;
+# without the PIC cascade's 0x32 and the IA32 syscall gate's 0x80; ``end`` is FIRST_SYSTEM_VECTOR.
 #: the same with the matrix ending below the posted-MSI notification vector (kernel.posted_msi_vector)
 _RANGE_IPI_POSTED = _range(FIRST_DEVICE_VECTOR, POSTED_MSI_NOTIFICATION_VECTOR)
 _RANGE_TIMER_POSTED = _range(FIRST_EXTERNAL_VECTOR, POSTED_MSI_NOTIFICATION_VECTOR)
+#: LOCAL_TIMER_VECTOR by release (kernel.local_timer_vector), FIRST_SYSTEM_VECTOR before 6.10: 0xee in 4.15
+#: (MANAGED_IRQ_SHUTDOWN_VECTOR took 0xef), 0xed in 4.16 (HYPERV_REENLIGHTENMENT_VECTOR 0xee), 0xec from 4.17
+#: (HYPERV_STIMER0_VECTOR 0xed); 0xef before 4.15, where the legacy allocator keeps its own bound
+TIMER_VECTOR: dict[str, int] = {"0xef": 0xEF, "0xee": 0xEE, "0xed": 0xED, "0xec": FIRST_SYSTEM_VECTOR}
+#: the matrix ending below each LOCAL_TIMER_VECTOR: (0x20 is the cleanup IPI's, 0x20 is a device vector)
+_RANGES_BY_TIMER = {name: (_range(FIRST_DEVICE_VECTOR, v), _range(FIRST_EXTERNAL_VECTOR, v))
+                    for name, v in TIMER_VECTOR.items()}
 
 
 def timer_cleanup(w: World) -> bool:
@@ -91,16 +96,24 @@ def timer_cleanup(w: World) -> bool:
 
 def system_start(w: World) -> int:
     """FIRST_SYSTEM_VECTOR, the end of the vector matrix (irq_alloc_matrix's alloc_end): the posted-MSI
-    notification vector 0xeb from f5a3562ec9dd (6.10, ``posted_msi_vector``), LOCAL_TIMER_VECTOR 0xec
-    before (reading ``kernel.vector.first-system-vector``)."""
-    return POSTED_MSI_NOTIFICATION_VECTOR if sw_w(w, "posted_msi_vector") else FIRST_SYSTEM_VECTOR
+    notification vector 0xeb from f5a3562ec9dd (6.10, ``posted_msi_vector``), LOCAL_TIMER_VECTOR before:
+    0xee in 4.15, 0xed in 4.16, 0xec from 4.17 (``local_timer_vector``; reading
+    ``kernel.vector.first-system-vector``)."""
+    if sw_w(w, "posted_msi_vector"):
+        return POSTED_MSI_NOTIFICATION_VECTOR
+    return TIMER_VECTOR[sw_w(w, "local_timer_vector")]
+
+
+def local_timer_vector(w: World) -> int:
+    """LOCAL_TIMER_VECTOR in this world's release (``kernel.local_timer_vector``)."""
+    return TIMER_VECTOR[sw_w(w, "local_timer_vector")]
 
 
 def _matrix_range(w: World) -> list[int]:
     """The allocatable device vectors of a matrix map in this world's release."""
     if sw_w(w, "posted_msi_vector"):
         return _RANGE_TIMER_POSTED if timer_cleanup(w) else _RANGE_IPI_POSTED
-    return _RANGE_TIMER if timer_cleanup(w) else _RANGE_IPI
+    return _RANGES_BY_TIMER[sw_w(w, "local_timer_vector")][timer_cleanup(w)]
 
 
 def first_vector(w: World) -> int:
