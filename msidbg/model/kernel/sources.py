@@ -1542,3 +1542,21 @@ reading("kernel.vector.global-reservation",
         "resources\\n\"); m->global_reserved++; ... if (reserved) m->global_reserved--; ... rsvd = "
         "irq_matrix_reserved(vector_matrix); if (avl < rsvd) { pr_warn(\"Reserved vectors %u > available %u. IRQ "
         "request may fail\\n\", rsvd, avl);")
+
+reading("kernel.xen.enable-pirq-clear-consumed",
+        "enable_pirq's startup_pirq (before 4.13) unmasks the port first: Xen signals the pending port to its vCPU, "
+        "whose upcall -- on another vCPU than the enable_irq task -- may consume it (consume_one_event / the "
+        "2-level scan: pending and unmasked) and enter handle_edge_irq, which spins on the desc->lock enable_irq "
+        "holds. eoi_pirq's clear_evtchn then clears a bit that was already consumed: after the unlock that "
+        "handle_edge_irq finds the irq enabled, acks (a second clear_evtchn) and runs the action -- after the "
+        "events it was signalled for, so they are delivered. Only when the clear comes before the consume (the "
+        "port's vCPU is the enable_irq task's own, interrupts off under desc->lock, or it had not taken the "
+        "upcall yet) does the upcall find nothing and the events are lost.",
+        source=(Source(L, "v4.12", "drivers/xen/events/events_base.c", "__startup_pirq (out: unmask_evtchn; "
+                       "eoi_pirq) / eoi_pirq (clear_evtchn)", "..4.12"),
+                Source(L, "v4.4", "drivers/xen/events/events_fifo.c", "consume_one_event (evtchn_fifo_is_pending "
+                       "&& !evtchn_fifo_is_masked: handle_irq_for_port)", "3.14.."),
+                *EDGE_PENDING),
+        quote="if (evtchn_fifo_is_pending(port) && !evtchn_fifo_is_masked(port)) handle_irq_for_port(port); ... "
+              "out: unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq));",
+        module="msidbg.model.kernel.xen_events")

@@ -82,6 +82,22 @@ probes.ACTIONS["hypercall"] = _probe_hypercall
 # --- the xen-pirq chip ------------------------------------------------------------------------------
 #: unmask_evtchn's two ABIs and Xen's side of EVTCHNOP_unmask (``unmask_evtchn`` below)
 UNMASK_SOURCES = (C.LINUX_2L, C.LINUX_FIFO, C.XEN_UNMASK, C.XEN_2L, C.XEN_FIFO)
+def consumed_elsewhere(w: Any, irq_no: int, port: int) -> tuple[int, dict[str, Any]] | None:
+    """The CPU whose upcall handed ``port`` to ``irq_no``'s handle_edge_irq (consume_one_event / the 2-level scan
+    found it pending and unmasked) and whose flow handler has not reached its ack's clear_evtchn yet -- it spins
+    for desc->lock -- with that frame, or None."""
+    for c in w.cpus:
+        for f in c.irq.stack:
+            if f["prog"] == _EDGE_NAME and f["pc"] == 0:
+                lo = f["locals"]
+                if lo.get("irq") == irq_no and lo.get("port") == port and "src" not in lo and "deferred" not in lo:
+                    return int(c.id), f
+    return None
+
+
+_EDGE_NAME = "xen_handle_edge_irq"
+
+
 startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq",
                   source=(C.LINUX_STARTUP, *UNMASK_SOURCES))
 
@@ -198,7 +214,19 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
     info = info_of(k, loc["irq"])
-    for dev, idx, n in evtchn.clear(k.eng, info["port"]):
+    src = evtchn.clear(k.eng, info["port"])
+    waiter = consumed_elsewhere(k.w, loc["irq"], info["port"]) if src else None
+    if waiter is not None:
+        # another vCPU's upcall consumed the port while it was pending and unmasked (the unmask above signalled
+        # it) and its handle_edge_irq waits for the desc->lock this enable_irq holds: its action runs after the
+        # unlock for the events this clear took (reading kernel.xen.enable-pirq-clear-consumed, xenred28)
+        cpu, frame = waiter
+        frame["locals"].setdefault("handed", []).extend([list(s) for s in src])
+        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))
+        k.note(f"eoi_pirq's clear_evtchn of port {info['port']}: CPU{cpu}'s upcall consumed it already, its "
+               "handle_edge_irq waits for desc->lock and runs the action for these events", info["port"])
+        src = []
+    for dev, idx, n in src:
         k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))     # what made the port pending
         if loc.get("enable"):   # enable_pirq -> startup_pirq (before 4.13): the enable_irq that ran this clear
             k.eng.prov.dep(PC.D_ENABLE_STARTUP, PK.key(PK.IRQDIS, loc["irq"]))
@@ -603,9 +631,14 @@ def _masked_move(k: Any, loc: dict[str, Any], desc: Any) -> None:
 
 
 def _clear(k: Any, loc: dict[str, Any], desc: Any) -> None:
-    """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken."""
+    """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken -- with those
+    another CPU's clear took after this vCPU consumed the port (``handed``: enable_pirq's startup_pirq)."""
     port = loc["port"]
-    loc["src"] = src = evtchn.clear(k.eng, port)
+    src = evtchn.clear(k.eng, port)
+    handed = loc.pop("handed", None)
+    if handed:
+        src = handed + src
+    loc["src"] = src
     k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
 
 
