@@ -167,3 +167,22 @@ def test_pv_host_move_of_a_non_maskable_msi_tears_under_a_stream() -> None:
     s = _run("y26")
     assert _ports(s) == {101: 2}
     assert "msi-torn-message" in [b for b, _ in _hits(s)]
+
+
+def test_5_15_0s_unchecked_mask_write_leaves_a_native_msi_guest_masked_through_qemu() -> None:
+    s = _run("y31")                                           # 5.15.0: the mask-all dword reaches QEMU's Mask Bits
+    assert [(f["offset"], f["value"]) for f in _events(s, "qemu.cfg_write") if f.get("reg") == "mask"] == [(96, 1)]
+    assert [h["why"] for h in _events(s, "msi.held")] == ["MSI pending bit: vector masked"] * 3
+    s = _run("y32")                                           # 5.15.3 (9c8e9c9681a0): no mask write, bound unmasked
+    assert [f for f in _events(s, "qemu.cfg_write") if f.get("reg") == "mask"] == []
+    assert _vec(s, "m0", 0)["delivered"] == 3
+
+
+def test_qemu_traditional_drops_a_reservation_mode_kernels_real_message() -> None:
+    s = _run("y33")                                           # 4.19: 0xef bound at enable, the real message dropped
+    dropped = [f["how"] for f in _events(s, "qemu.msix_write") if "dropped" in f["how"]]
+    assert dropped and all(h.endswith("dropped: MSI-X enabled and the entry unmasked") for h in dropped)
+    assert {d.split(": ", 1)[1] for b, d in _hits(s) if b == "irq-lost"} == {
+        "1 signal(s) hit CPU0 vector 0xef: a system vector (its own IDT entry runs, not a device handler)"}
+    s = _run("y34")                                           # 4.14: the real vector before enable
+    assert not [f for f in _events(s, "qemu.msix_write") if "dropped" in f["how"]]
