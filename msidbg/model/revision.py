@@ -1247,16 +1247,17 @@ Revisions:
   synchronize_irq waits behind enable_irq's irq_startup between two Remote IRR reads; m03 the poll expiry during
   irq_set_affinity's irqsave spin: one 'softirq waits' event (was six), the poll at the unlock (402001.95 us, was
   402002.0), 300060 events (was 300065), the same outcome.
-- 17: (xenred28) enable_irq of a Xen pirq before 4.13 (``kernel.xen_enable_pirq_startup``: enable_pirq is
-  startup_pirq, whose unmask signals the pending port and whose eoi_pirq clears it) while another vCPU's upcall has
-  already consumed the port (consume_one_event / the 2-level scan found it pending and unmasked) and its
-  handle_edge_irq spins on the desc->lock enable_irq holds: the clear hands the events to that handler, which acks
-  and runs the action after the unlock -- delivered (a ``kernel`` note on startup_pirq says so). Before, they were
-  counted lost at the clear although the model's own timeline ran the handler after them. Reading
-  ``kernel.xen.enable-pirq-clear-consumed`` (4.4 .. 4.12 events_base.c __startup_pirq / eoi_pirq, 3.14+
-  events_fifo.c consume_one_event). An enable on the port's own vCPU (interrupts off under the lock) still clears
-  first: lost. tests/heldout_xen28 (28 held-out Xen scenarios predicted from source, then run): y22 6/6 (was 3
-  lost), y28 the own-vCPU case 3 lost; tests/test_heldout_xen28.py.
+- 17: (xenred28) startup_pirq's tail for a port that is pending and bound to another vCPU -- enable_irq of a
+  pirq before 4.13 (``kernel.xen_enable_pirq_startup``) from a task on another vCPU than the port's: its
+  unmask_evtchn is EVTCHNOP_unmask, which kicks the port's vCPU (vcpu_mark_events_pending -> vcpu_kick) and
+  returns, and eoi_pirq's clear_evtchn is the caller's next store, made now in the unmask's step: the kicked vCPU
+  is given the upcall only at its next VM entry (vmx_intr_assist) and finds the port cleared. Before, that vCPU
+  took the upcall at the hypercall's instant, consumed the port and ran the irq's handler after the enable with
+  no signal (the events were counted lost at the clear all the same). Same outcome, fewer events, and the loss's
+  hit moves to the EVTCHNOP_unmask event; reading ``kernel.xen.startup-clear-before-remote-upcall``.
+  tests/heldout_xen28 (34 held-out Xen scenarios predicted from source, then run): y22 / y29 / y30 (FIFO HVM,
+  2-level HVM, PV); heldout_xen19 xt23 and heldout_xen25 v25 (the same case) keep their 3 lost.
+  tests/test_heldout_xen28.py. Shipped goldens and snapshots unchanged.
 """
 
 from __future__ import annotations

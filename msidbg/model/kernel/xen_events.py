@@ -82,22 +82,6 @@ probes.ACTIONS["hypercall"] = _probe_hypercall
 # --- the xen-pirq chip ------------------------------------------------------------------------------
 #: unmask_evtchn's two ABIs and Xen's side of EVTCHNOP_unmask (``unmask_evtchn`` below)
 UNMASK_SOURCES = (C.LINUX_2L, C.LINUX_FIFO, C.XEN_UNMASK, C.XEN_2L, C.XEN_FIFO)
-def consumed_elsewhere(w: Any, irq_no: int, port: int) -> tuple[int, dict[str, Any]] | None:
-    """The CPU whose upcall handed ``port`` to ``irq_no``'s handle_edge_irq (consume_one_event / the 2-level scan
-    found it pending and unmasked) and whose flow handler has not reached its ack's clear_evtchn yet -- it spins
-    for desc->lock -- with that frame, or None."""
-    for c in w.cpus:
-        for f in c.irq.stack:
-            if f["prog"] == _EDGE_NAME and f["pc"] == 0:
-                lo = f["locals"]
-                if lo.get("irq") == irq_no and lo.get("port") == port and "src" not in lo and "deferred" not in lo:
-                    return int(c.id), f
-    return None
-
-
-_EDGE_NAME = "xen_handle_edge_irq"
-
-
 startup = program("startup_pirq", "EVTCHNOP_bind_pirq, bind to vCPU 0, unmask the port, eoi_pirq",
                   source=(C.LINUX_STARTUP, *UNMASK_SOURCES))
 
@@ -169,8 +153,20 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
 
 @startup.step
 def unmask(k: Any, loc: dict[str, Any]) -> None:
-    """unmask_evtchn of the port just bound to vCPU 0 (from another vCPU on 2-level: a hypercall)."""
-    unmask_evtchn(k, info_of(k, loc["irq"]))
+    """unmask_evtchn of the port just bound to vCPU 0 (from another vCPU on 2-level: a hypercall). A pending port
+    bound to another vCPU is EVTCHNOP_unmask on either ABI: Xen links / marks it and kicks that vCPU
+    (vcpu_mark_events_pending -> vcpu_kick), and returns; eoi_pirq's clear_evtchn is the caller's next store. The
+    kicked vCPU takes its upcall only after an IPI and a VM entry (or, halted, its wake-up and schedule-in), so
+    the clear comes first and that upcall finds the port no longer pending: the clear is made in this step
+    (reading ``kernel.xen.startup-clear-before-remote-upcall``, xenred28; before, the kicked vCPU's upcall ran
+    at once and consumed the port, and its handler ran later with nothing to deliver)."""
+    info = info_of(k, loc["irq"])
+    ch = k.w.xen["ports"].get(info["port"])
+    remote = ch is not None and bool(ch["pending"]) and info["cpu"] != k.cpu_id
+    unmask_evtchn(k, info)
+    if remote:
+        _startup_clear(k, loc, info, f" right after its EVTCHNOP_unmask (vCPU{info['cpu']}'s upcall comes later)")
+        loc["cleared"] = 1
 
 
 def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) -> bool:
@@ -214,25 +210,19 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
     info = info_of(k, loc["irq"])
-    src = evtchn.clear(k.eng, info["port"])
-    waiter = consumed_elsewhere(k.w, loc["irq"], info["port"]) if src else None
-    if waiter is not None:
-        # another vCPU's upcall consumed the port while it was pending and unmasked (the unmask above signalled
-        # it) and its handle_edge_irq waits for the desc->lock this enable_irq holds: its action runs after the
-        # unlock for the events this clear took (reading kernel.xen.enable-pirq-clear-consumed, xenred28)
-        cpu, frame = waiter
-        frame["locals"].setdefault("handed", []).extend([list(s) for s in src])
-        k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))
-        k.note(f"eoi_pirq's clear_evtchn of port {info['port']}: CPU{cpu}'s upcall consumed it already, its "
-               "handle_edge_irq waits for desc->lock and runs the action for these events", info["port"])
-        src = []
-    for dev, idx, n in src:
+    if not loc.pop("cleared", 0):   # (cleared in ``unmask`` already: a pending port of another vCPU)
+        _startup_clear(k, loc, info, "")
+    if not info.get("needs_eoi"):
+        k.ret(0)
+
+
+def _startup_clear(k: Any, loc: dict[str, Any], info: dict[str, Any], when: str) -> None:
+    """eoi_pirq's clear_evtchn in startup_pirq: the events pending on the port are lost."""
+    for dev, idx, n in evtchn.clear(k.eng, info["port"]):
         k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))     # what made the port pending
         if loc.get("enable"):   # enable_pirq -> startup_pirq (before 4.13): the enable_irq that ran this clear
             k.eng.prov.dep(PC.D_ENABLE_STARTUP, PK.key(PK.IRQDIS, loc["irq"]))
-        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
-    if not info.get("needs_eoi"):
-        k.ret(0)
+        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it{when}")
 
 
 @startup.step
@@ -631,14 +621,9 @@ def _masked_move(k: Any, loc: dict[str, Any], desc: Any) -> None:
 
 
 def _clear(k: Any, loc: dict[str, Any], desc: Any) -> None:
-    """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken -- with those
-    another CPU's clear took after this vCPU consumed the port (``handed``: enable_pirq's startup_pirq)."""
+    """eoi_pirq's clear_evtchn: the port's pending bit cleared, the signals it carried taken."""
     port = loc["port"]
-    src = evtchn.clear(k.eng, port)
-    handed = loc.pop("handed", None)
-    if handed:
-        src = handed + src
-    loc["src"] = src
+    loc["src"] = src = evtchn.clear(k.eng, port)
     k.ev(EVTCHN_CLEAR, desc.dev, port, src[0][2] if len(src) == 1 else sum(s[2] for s in src))
 
 
