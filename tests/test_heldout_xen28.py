@@ -189,3 +189,9 @@ def test_qemu_traditional_drops_a_reservation_mode_kernels_real_message() -> Non
         "1 signal(s) hit CPU0 vector 0xef: a system vector (its own IDT entry runs, not a device handler)"}
     s = _run("y34")                                           # 4.14: the real vector before enable
     assert not [f for f in _events(s, "qemu.msix_write") if "dropped" in f["how"]]
+
+
+def test_the_guests_own_unmap_after_close_fails_only_on_4_1_2() -> None:
+    for prefix, rc in (("y35", -22), ("y36", 0)):            # 4.1.2: the emuirq cleared at close; 4.1.3: 49f9d2493c
+        s = _run(prefix)
+        assert [c["ret"] for c in _calls(s, "PHYSDEVOP_unmap_pirq")] == [rc]
