@@ -1255,7 +1255,7 @@ Revisions:
   took the upcall at the hypercall's instant, consumed the port and ran the irq's handler after the enable with
   no signal (the events were counted lost at the clear all the same). Same outcome, fewer events, and the loss's
   hit moves to the EVTCHNOP_unmask event; reading ``kernel.xen.startup-clear-before-remote-upcall``.
-  tests/heldout_xen28 (34 held-out Xen scenarios predicted from source, then run): y22 / y29 / y30 (FIFO HVM,
+  tests/heldout_xen28 (36 held-out Xen scenarios predicted from source, then run): y22 / y29 / y30 (FIFO HVM,
   2-level HVM, PV); heldout_xen19 xt23 and heldout_xen25 v25 (the same case) keep their 3 lost.
   tests/heldout/xen15 pv-x422-k612-rerequest re-read: request_irq's __startup_pirq from vCPU 1 takes the 3
   signals the PBA held (pirq_guest_bind's unmask) on a port bound to vCPU 0 and clears them the same way: 3 lost,
