@@ -1671,3 +1671,21 @@ reading("kernel.vector.global-reservation",
         "resources\\n\"); m->global_reserved++; ... if (reserved) m->global_reserved--; ... rsvd = "
         "irq_matrix_reserved(vector_matrix); if (avl < rsvd) { pr_warn(\"Reserved vectors %u > available %u. IRQ "
         "request may fail\\n\", rsvd, avl);")
+
+reading("kernel.xen.startup-clear-before-remote-upcall",
+        "startup_pirq's tail (enable_pirq before 4.13, or request_irq) for a port that is pending and bound to "
+        "another vCPU: unmask_evtchn is EVTCHNOP_unmask on both ABIs, whose Xen side links / marks the event and "
+        "kicks the port's vCPU (vcpu_mark_events_pending: hvm_assert_evtchn_irq, or vcpu_kick -- vcpu_unblock of a "
+        "halted vCPU, else VCPU_KICK_SOFTIRQ to the pCPU it runs on) and returns; eoi_pirq's clear_evtchn is the "
+        "caller's next store. The kicked vCPU is given the upcall only at its next VM entry (vmx_intr_assist on "
+        "the vmentry path; a PV vCPU's callback on its return to guest mode), after its exit or wake-up, so the "
+        "caller's clear is there before it and the upcall finds the port no longer pending: the events are lost "
+        "and no handler runs (as heldout_xen19 xt23 / heldout_xen25 v25 predicted).",
+        source=(Source(L, "v4.12", "drivers/xen/events/events_base.c", "__startup_pirq (out: unmask_evtchn; "
+                       "eoi_pirq) / eoi_pirq (clear_evtchn)", "..4.12"),
+                Source("xen-project/xen", "RELEASE-4.10.0", "xen/common/event_fifo.c + xen/arch/x86/domain.c + "
+                       "xen/arch/x86/hvm/vmx/entry.S", "evtchn_fifo_unmask -> evtchn_fifo_set_pending -> "
+                       "vcpu_mark_events_pending -> vcpu_kick; .Lvmx_do_vmentry: call vmx_intr_assist", "4.4..")),
+        quote="out: unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq)); ... vcpu_unblock(v); if ( running && "
+              "(in_irq() || (v != current)) ) cpu_raise_softirq(v->processor, VCPU_KICK_SOFTIRQ);",
+        module="msidbg.model.kernel.xen_events")

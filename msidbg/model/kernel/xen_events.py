@@ -153,8 +153,20 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
 
 @startup.step
 def unmask(k: Any, loc: dict[str, Any]) -> None:
-    """unmask_evtchn of the port just bound to vCPU 0 (from another vCPU on 2-level: a hypercall)."""
-    unmask_evtchn(k, info_of(k, loc["irq"]))
+    """unmask_evtchn of the port just bound to vCPU 0 (from another vCPU on 2-level: a hypercall). A pending port
+    bound to another vCPU is EVTCHNOP_unmask on either ABI: Xen links / marks it and kicks that vCPU
+    (vcpu_mark_events_pending -> vcpu_kick), and returns; eoi_pirq's clear_evtchn is the caller's next store. The
+    kicked vCPU takes its upcall only after an IPI and a VM entry (or, halted, its wake-up and schedule-in), so
+    the clear comes first and that upcall finds the port no longer pending: the clear is made in this step
+    (reading ``kernel.xen.startup-clear-before-remote-upcall``, xenred28; before, the kicked vCPU's upcall ran
+    at once and consumed the port, and its handler ran later with nothing to deliver)."""
+    info = info_of(k, loc["irq"])
+    ch = k.w.xen["ports"].get(info["port"])
+    remote = ch is not None and bool(ch["pending"]) and info["cpu"] != k.cpu_id
+    unmask_evtchn(k, info)
+    if remote:
+        _startup_clear(k, loc, info, f" right after its EVTCHNOP_unmask (vCPU{info['cpu']}'s upcall comes later)")
+        loc["cleared"] = 1
 
 
 def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) -> bool:
@@ -198,13 +210,19 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
     info = info_of(k, loc["irq"])
+    if not loc.pop("cleared", 0):   # (cleared in ``unmask`` already: a pending port of another vCPU)
+        _startup_clear(k, loc, info, "")
+    if not info.get("needs_eoi"):
+        k.ret(0)
+
+
+def _startup_clear(k: Any, loc: dict[str, Any], info: dict[str, Any], when: str) -> None:
+    """eoi_pirq's clear_evtchn in startup_pirq: the events pending on the port are lost."""
     for dev, idx, n in evtchn.clear(k.eng, info["port"]):
         k.eng.prov.dep(PC.D_PENDING, PK.key(PK.PORTPEND, info["port"]))     # what made the port pending
         if loc.get("enable"):   # enable_pirq -> startup_pirq (before 4.13): the enable_irq that ran this clear
             k.eng.prov.dep(PC.D_ENABLE_STARTUP, PK.key(PK.IRQDIS, loc["irq"]))
-        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it")
-    if not info.get("needs_eoi"):
-        k.ret(0)
+        acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it{when}")
 
 
 @startup.step
