@@ -736,6 +736,26 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "spurious_apic_entry", "kernel", ("smp", "sysvec"), "sysvec",
+        "the C function the IDT entry of the APIC spurious vector 0xff runs (the name the kernel notes and hits "
+        "give a device message that lands there; the handling is spurious_vector_eoi's): smp -- smp_spurious_interrupt, "
+        "arch/x86/kernel/apic/apic.c's handler behind the spurious_interrupt stub (entry_64.S 'apicinterrupt "
+        "SPURIOUS_APIC_VECTOR spurious_interrupt smp_spurious_interrupt'); sysvec -- sysvec_spurious_apic_interrupt, the "
+        "DEFINE_IDTENTRY_SYSVEC handler of the 5.8 entry rework",
+        initial="smp", kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="f8a8fe61fec8 (5.3) gave the unused system vectors their own stubs (common_spurious) but "
+        "left 0xff on spurious_interrupt -> smp_spurious_interrupt; the 5.8 x86/entry series first renamed it "
+        "smp_spurious_apic_interrupt (never in a release) and db0338eec583 made it sysvec_spurious_apic_interrupt",
+        history=(
+            Change("5.8", "sysvec",
+                   "db0338eec583 x86/entry: Convert APIC interrupts to IDTENTRY_SYSVEC",
+                   note="tip x86/entry (tip-bot2 2020-05-27, Commit-ID d1fa4e0e06cf before the branch's rebase); "
+                   "its diff turns 'smp_spurious_apic_interrupt' into 'DEFINE_IDTENTRY_SYSVEC("
+                   "sysvec_spurious_apic_interrupt)' and the idt.c entry into asm_sysvec_spurious_apic_interrupt; "
+                   "in the 5.8 merge window's x86/entry pull"),
+        ),
+    ),
+    Switch(
         "vector_shutdown_slot", "kernel", BOOL, True,
         "what clear_irq_vector() leaves in vector_irq[] for a vector it frees (free_irq's deactivation, a "
         "remove): true (b7107a67f0d1) -- VECTOR_SHUTDOWN, and do_IRQ acks a late hit on it silently and sets "

@@ -1247,9 +1247,18 @@ Revisions:
   synchronize_irq waits behind enable_irq's irq_startup between two Remote IRR reads; m03 the poll expiry during
   irq_set_affinity's irqsave spin: one 'softirq waits' event (was six), the poll at the unlock (402001.95 us, was
   402002.0), 300060 events (was 300065), the same outcome.
+- 17: (kernel29) Vector 0xff's handler is named per release (switch ``kernel.spurious_apic_entry``, bare metal
+  and HVM guests): smp_spurious_interrupt up to 5.7 (entry_64.S 'apicinterrupt SPURIOUS_APIC_VECTOR
+  spurious_interrupt smp_spurious_interrupt'; f8a8fe61fec8 left 0xff there), sysvec_spurious_apic_interrupt from
+  db0338eec583 (5.8, x86/entry: Convert APIC interrupts to IDTENTRY_SYSVEC). Only the hit / lost text of a
+  device message on 0xff changes (every release named the 5.8 function before), and the world carries the row.
+  msi_set_affinity's selection (``can-reserve``, b56ebe7c896d) re-read and pinned, unchanged: the direct write
+  for '!irqd_can_reserve(irqd)', i.e. a non-maskable MSI (msi_init_virq's irqd_clr_can_reserve) and a managed
+  irq (reserve_managed_vector never sets the flag); the two-step path for non-managed maskable ones
+  (reserve_irq_vector_locked's irqd_set_can_reserve). tests/test_kernel29.py, tests/kernel29.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 16
+MODEL = 17

@@ -40,6 +40,7 @@ CURRENT: dict[str, Any] = {
     "cpu0_hotplug": False,
     "apic_flat_logical": False,
     "spurious_vector_eoi": False,
+    "spurious_apic_entry": "sysvec",
     "vector_shutdown_slot": True,
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
