@@ -16,7 +16,7 @@ import pytest
 from msidbg.debugger import headless
 from msidbg.model import hits
 from msidbg.scenario import load_scenario, load_scenario_text
-from tests.conftest import run_to_end
+from tests.conftest import events_of, run_to_end
 from tests.test_redteam21 import _assigned, _notes
 
 HERE = Path(__file__).parent / "kernel29"
@@ -81,3 +81,24 @@ def test_msi_set_affinity_two_step_selection_per_release(version: str, mode: str
     assert [c for _, c in _assigned(eng, "sata")] == [2, 5, 6] and [c for _, c in _assigned(eng, "nic0")] == [1, 5, 6]
     sata = _assigned(eng, "sata")
     assert sata[0][0] == sata[1][0] != sata[2][0]      # the second move changes the SATA's vector
+
+
+# Concurrent enables of one device. msi_lock_descs (b5f687f97d1e) and its use by the PCI core (5512c5eaf533,
+# 'PCI/MSI: Protect MSI operations') are 5.17; 4.14 .. 5.16 have only the msi_enabled / msix_enabled tests at
+# the start of __pci_enable_msix / __pci_enable_msi_range. msidbg refuses the second set-up in every release
+# (it simulates neither the mutex's sleep nor an unserialised second set-up); the note names the lock only
+# where it exists.
+@pytest.mark.parametrize(("name", "lock"), [("c01-concurrent-enable-k414", "none"),
+                                            ("c02-concurrent-enable-k516", "none"),
+                                            ("c03-concurrent-enable-k517", "mutex")])
+def test_concurrent_enable_note_names_the_lock_only_where_it_exists(name: str, lock: str) -> None:
+    eng = _run(name)
+    assert eng.w.behaviour["msi_descs_lock"] == lock
+    done = {e.fields["action"]: e.fields["result"] for e in events_of(eng, "action.done")}
+    assert done == {0: -16, 1: 2, 2: 0}
+    notes = [(e.cpu, e.fields["what"], e.fields["value"]) for e in _notes(eng, "msi_lock_descs")]
+    what = ("msi_lock_descs: CPU1 is enabling or disabling MSI on this device" if lock == "mutex" else
+            "no msi_lock_descs before 5.17: CPU1 is enabling or disabling MSI on this device and the real kernel "
+            "would run this one unserialised against it (not simulated)")
+    assert notes == [(0, what, -16), (0, what, -16)]       # MSI-X, then the MSI fallback
+    assert eng.w["kernel"]["pci"]["d0"]["lock"] == -1 and eng.w["kernel"]["pci"]["d0"]["descs"] == []

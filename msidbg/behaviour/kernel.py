@@ -736,6 +736,25 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_descs_lock", "kernel", ("none", "mutex"), "mutex",
+        "what serialises two enables (or an enable and a disable) of one device's MSI/MSI-X state: mutex -- "
+        "msi_lock_descs() (b5f687f97d1e's per-device mutex, taken by the PCI core from 5512c5eaf533 in "
+        "msi_capability_init / msix_setup_interrupts and pci_disable_msi[x]); none -- nothing: the only guards "
+        "are the msi_enabled / msix_enabled tests at the start of the enable, which a concurrent enable passes "
+        "until the first one sets the flag at its end. msidbg simulates neither the sleep on the mutex nor two "
+        "unserialised set-ups: the second caller is refused with -EBUSY either way, and the note names what the "
+        "release has",
+        initial="none", scoped=True,
+        initial_note="drivers/pci/msi.c of 4.14 .. 5.16: __pci_enable_msix ('if (dev->msi_enabled) { ... can't "
+        "enable MSI-X (MSI IRQ already assigned) ... return -EINVAL; }'), __pci_enable_msi_range "
+        "(WARN_ON_ONCE(dev->msi_enabled)), msi_capability_init: no lock around the descriptor list",
+        history=(
+            Change("5.17", "mutex", "5512c5eaf533 PCI/MSI: Protect MSI operations",
+                   note="with b5f687f97d1e genirq/msi: Add mutex for MSI list protection; tglx's MSI rework "
+                   "('[patch 08/32] PCI/MSI: Protect MSI operations', 2021-11-27), the irq/msi pull for v5.17-rc1"),
+        ),
+    ),
+    Switch(
         "spurious_apic_entry", "kernel", ("smp", "sysvec"), "sysvec",
         "the C function the IDT entry of the APIC spurious vector 0xff runs (the name the kernel notes and hits "
         "give a device message that lands there; the handling is spurious_vector_eoi's): smp -- smp_spurious_interrupt, "

@@ -1255,7 +1255,11 @@ Revisions:
   msi_set_affinity's selection (``can-reserve``, b56ebe7c896d) re-read and pinned, unchanged: the direct write
   for '!irqd_can_reserve(irqd)', i.e. a non-maskable MSI (msi_init_virq's irqd_clr_can_reserve) and a managed
   irq (reserve_managed_vector never sets the flag); the two-step path for non-managed maskable ones
-  (reserve_irq_vector_locked's irqd_set_can_reserve). tests/test_kernel29.py, tests/kernel29.
+  (reserve_irq_vector_locked's irqd_set_can_reserve). A second concurrent enable of one device before 5.17
+  (switch ``kernel.msi_descs_lock``: none before 5512c5eaf533 'PCI/MSI: Protect MSI operations', mutex from
+  it) is still refused with -EBUSY (msidbg simulates neither the mutex's sleep nor an unserialised second
+  set-up), but its note no longer names msi_lock_descs, which those releases do not have (reading
+  ``kernel.msi.enable-unserialised``). tests/test_kernel29.py, tests/kernel29.
 """
 
 from __future__ import annotations

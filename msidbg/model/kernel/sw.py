@@ -41,6 +41,7 @@ CURRENT: dict[str, Any] = {
     "apic_flat_logical": False,
     "spurious_vector_eoi": False,
     "spurious_apic_entry": "sysvec",
+    "msi_descs_lock": "mutex",
     "vector_shutdown_slot": True,
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
