@@ -102,3 +102,18 @@ def test_concurrent_enable_note_names_the_lock_only_where_it_exists(name: str, l
             "would run this one unserialised against it (not simulated)")
     assert notes == [(0, what, -16), (0, what, -16)]       # MSI-X, then the MSI fallback
     assert eng.w["kernel"]["pci"]["d0"]["lock"] == -1 and eng.w["kernel"]["pci"]["d0"]["descs"] == []
+
+
+# The flag tests come before the lock in every release (__pci_enable_msix_range's WARN_ON_ONCE(dev->msix_enabled),
+# then msix_setup_interrupts' msi_lock_descs): an enable while another CPU's pci_disable_msix has not yet cleared
+# msix_enabled is -EINVAL ('already enabled'), not a wait for the lock; the MSI fallback, after the flag is clear,
+# meets the lock. (msidbg took the lock first and answered -EBUSY to both.)
+def test_enable_during_a_disable_tests_the_flag_before_the_lock() -> None:
+    eng = _run("c04-enable-during-disable-k66")
+    done = {e.fields["action"]: e.fields["result"] for e in events_of(eng, "action.done")}
+    assert done == {0: 2, 1: 0, 2: -16}
+    notes = [(e.cpu, e.fields["what"], e.fields["value"]) for e in events_of(eng, "kernel")
+             if e.cpu == 0 and e.fields["value"] in (-16, -22)]
+    assert notes == [(0, "MSI or MSI-X already enabled", -22),
+                     (0, "msi_lock_descs: CPU1 is enabling or disabling MSI on this device", -16)]
+    assert eng.w["kernel"]["pci"]["d0"]["lock"] == -1 and not eng.w["kernel"]["pci"]["d0"]["msix_enabled"]

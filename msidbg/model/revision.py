@@ -1259,7 +1259,10 @@ Revisions:
   (switch ``kernel.msi_descs_lock``: none before 5512c5eaf533 'PCI/MSI: Protect MSI operations', mutex from
   it) is still refused with -EBUSY (msidbg simulates neither the mutex's sleep nor an unserialised second
   set-up), but its note no longer names msi_lock_descs, which those releases do not have (reading
-  ``kernel.msi.enable-unserialised``). tests/test_kernel29.py, tests/kernel29.
+  ``kernel.msi.enable-unserialised``). The enable tests msi_enabled / msix_enabled before it takes the lock,
+  as __pci_enable_msix_range / __pci_enable_msi_range do in every release (the model locked first): an enable
+  during another CPU's disable, before pci_msix_shutdown clears the flag, is -EINVAL ('already enabled'),
+  not -EBUSY. tests/test_kernel29.py, tests/kernel29.
 """
 
 from __future__ import annotations

@@ -237,15 +237,24 @@ def msix_try(k: Any, loc: dict[str, Any]) -> None:
 
 
 def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
-    """What both enables start with: the capability (-EINVAL without it), msi_lock_descs, and the
-    refusal of a device already enabled (the lock is dropped again). False: the program returned."""
+    """What both enables start with: the capability (-EINVAL without it), the refusal of a device
+    already enabled, then msi_lock_descs (and, under it, the refusal of descriptors a failed teardown
+    left). The flag tests come first in every release:
+    __pci_enable_msix_range / __pci_enable_msi_range test msix_enabled / msi_enabled before
+    msi_capability_init / msix_setup_interrupts take the lock (5512c5eaf533), so an enable during
+    another CPU's disable, before its shutdown clears the flag, is -EINVAL, not a wait for the lock.
+    (A re-run of this CPU's own attempt drops the lock it holds.) False: the program returned."""
     d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
     if d[cap] is None:
         k.ret(-EINVAL)
         return False
+    if p["msix_enabled"] or p["msi_enabled"]:
+        if p["lock"] == k.cpu_id:
+            p["lock"] = -1
+        return not _refuse_enable(k, p, loc["dev"])
     if not lock_descs(k, loc["dev"]):
         return False
-    if _refuse_enable(k, p, loc["dev"]):
+    if _refuse_enable(k, p, loc["dev"]):     # descriptors a failed teardown left (under the lock)
         p["lock"] = -1
         return False
     return True
