@@ -736,6 +736,23 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_enabled_early", "kernel", BOOL, True,
+        "when msi_capability_init / msix_capability_init set dev->msi_enabled / msix_enabled: true "
+        "(c7ecb95ca6a8) -- at their start ('mark it enabled so that setup code can evaluate it'), cleared "
+        "again on failure; false -- only once the set-up succeeded. A second enable of the device tests the "
+        "flags first (__pci_enable_msix_range / __pci_enable_msi_range), so with true one that starts while "
+        "another CPU's set-up runs is -EINVAL ('already enabled')",
+        initial=False, scoped=True,
+        initial_note="drivers/pci/msi.c before c7ecb95ca6a8: 'dev->msi_enabled = 1;' after pci_msi_set_enable(dev, "
+        "1) and 'dev->msix_enabled = 1;' after pci_intx_for_msi(dev, 0), at the end of the set-ups (the "
+        "lines that commit's diff moves)",
+        history=(
+            Change("5.17", True, "c7ecb95ca6a8 PCI/MSI: Set pci_dev::msi[x]_enabled early",
+                   note="'[patch V3 01/35]' of tglx's MSI rework (2021-12-10), tip irq/msi; the irq/msi pull for "
+                   "v5.17-rc1"),
+        ),
+    ),
+    Switch(
         "msi_descs_lock", "kernel", ("none", "mutex"), "mutex",
         "what serialises two enables (or an enable and a disable) of one device's MSI/MSI-X state: mutex -- "
         "msi_lock_descs() (b5f687f97d1e's per-device mutex, taken by the PCI core from 5512c5eaf533 in "

@@ -1262,7 +1262,10 @@ Revisions:
   ``kernel.msi.enable-unserialised``). The enable tests msi_enabled / msix_enabled before it takes the lock,
   as __pci_enable_msix_range / __pci_enable_msi_range do in every release (the model locked first): an enable
   during another CPU's disable, before pci_msix_shutdown clears the flag, is -EINVAL ('already enabled'),
-  not -EBUSY. tests/test_kernel29.py, tests/kernel29.
+  not -EBUSY. From c7ecb95ca6a8 (5.17; switch ``kernel.msi_enabled_early``) msi_capability_init /
+  msix_capability_init set the flag at their start and clear it on failure (the model set it at the end in
+  every release): a second enable during another CPU's MSI-X set-up is -EINVAL on 5.17+ (tests/
+  test_kernel_paths.py's concurrent-enable test: action 0 -22, was -16). tests/test_kernel29.py, tests/kernel29.
 """
 
 from __future__ import annotations

@@ -385,6 +385,8 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     if not pci.direct(k, loc["dev"]):
         ctrl_read(k, loc["dev"], "msi_ctrl")
     p = pci.pdev(k, loc["dev"])
+    if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'mark it enabled so that setup code can evaluate it'
+        p["msi_enabled"] = True
     p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
     p["mode"] = "msi"
     if msi_can_mask(k, loc["dev"]):
@@ -448,6 +450,8 @@ def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_fail(k: Any, loc: dict[str, Any]) -> None:
+    """'fail: dev->msi_enabled = 0;' (c7ecb95ca6a8; before it the flag was never set on this path)."""
+    pci.pdev(k, loc["dev"])["msi_enabled"] = False
     k.ret(loc["err"])
 
 

@@ -42,6 +42,7 @@ CURRENT: dict[str, Any] = {
     "spurious_vector_eoi": False,
     "spurious_apic_entry": "sysvec",
     "msi_descs_lock": "mutex",
+    "msi_enabled_early": True,
     "vector_shutdown_slot": True,
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
