@@ -813,6 +813,62 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "msi_enabled_early", "kernel", BOOL, True,
+        "when msi_capability_init / msix_capability_init set dev->msi_enabled / msix_enabled: true "
+        "(c7ecb95ca6a8) -- at their start ('mark it enabled so that setup code can evaluate it'), cleared "
+        "again on failure; false -- only once the set-up succeeded. A second enable of the device tests the "
+        "flags first (__pci_enable_msix_range / __pci_enable_msi_range), so with true one that starts while "
+        "another CPU's set-up runs is -EINVAL ('already enabled')",
+        initial=False, scoped=True,
+        initial_note="drivers/pci/msi.c before c7ecb95ca6a8: 'dev->msi_enabled = 1;' after pci_msi_set_enable(dev, "
+        "1) and 'dev->msix_enabled = 1;' after pci_intx_for_msi(dev, 0), at the end of the set-ups (the "
+        "lines that commit's diff moves)",
+        history=(
+            Change("5.17", True, "c7ecb95ca6a8 PCI/MSI: Set pci_dev::msi[x]_enabled early",
+                   note="'[patch V3 01/35]' of tglx's MSI rework (2021-12-10), tip irq/msi; the irq/msi pull for "
+                   "v5.17-rc1"),
+        ),
+    ),
+    Switch(
+        "msi_descs_lock", "kernel", ("none", "mutex"), "mutex",
+        "what serialises two enables (or an enable and a disable) of one device's MSI/MSI-X state: mutex -- "
+        "msi_lock_descs() (b5f687f97d1e's per-device mutex, taken by the PCI core from 5512c5eaf533 in "
+        "msi_capability_init / msix_setup_interrupts and pci_disable_msi[x]); none -- nothing: the only guards "
+        "are the msi_enabled / msix_enabled tests at the start of the enable, which a concurrent enable passes "
+        "until the first one sets the flag at its end. msidbg simulates neither the sleep on the mutex nor two "
+        "unserialised set-ups: the second caller is refused with -EBUSY either way, and the note names what the "
+        "release has",
+        initial="none", scoped=True,
+        initial_note="drivers/pci/msi.c of 4.14 .. 5.16: __pci_enable_msix ('if (dev->msi_enabled) { ... can't "
+        "enable MSI-X (MSI IRQ already assigned) ... return -EINVAL; }'), __pci_enable_msi_range "
+        "(WARN_ON_ONCE(dev->msi_enabled)), msi_capability_init: no lock around the descriptor list",
+        history=(
+            Change("5.17", "mutex", "5512c5eaf533 PCI/MSI: Protect MSI operations",
+                   note="with b5f687f97d1e genirq/msi: Add mutex for MSI list protection; tglx's MSI rework "
+                   "('[patch 08/32] PCI/MSI: Protect MSI operations', 2021-11-27), the irq/msi pull for v5.17-rc1"),
+        ),
+    ),
+    Switch(
+        "spurious_apic_entry", "kernel", ("smp", "sysvec"), "sysvec",
+        "the C function the IDT entry of the APIC spurious vector 0xff runs (the name the kernel notes and hits "
+        "give a device message that lands there; the handling is spurious_vector_eoi's): smp -- smp_spurious_interrupt, "
+        "arch/x86/kernel/apic/apic.c's handler behind the spurious_interrupt stub (entry_64.S 'apicinterrupt "
+        "SPURIOUS_APIC_VECTOR spurious_interrupt smp_spurious_interrupt'); sysvec -- sysvec_spurious_apic_interrupt, the "
+        "DEFINE_IDTENTRY_SYSVEC handler of the 5.8 entry rework",
+        initial="smp", kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="f8a8fe61fec8 (5.3) gave the unused system vectors their own stubs (common_spurious) but "
+        "left 0xff on spurious_interrupt -> smp_spurious_interrupt; the 5.8 x86/entry series first renamed it "
+        "smp_spurious_apic_interrupt (never in a release) and db0338eec583 made it sysvec_spurious_apic_interrupt",
+        history=(
+            Change("5.8", "sysvec",
+                   "db0338eec583 x86/entry: Convert APIC interrupts to IDTENTRY_SYSVEC",
+                   note="tip x86/entry (tip-bot2 2020-05-27, Commit-ID d1fa4e0e06cf before the branch's rebase); "
+                   "its diff turns 'smp_spurious_apic_interrupt' into 'DEFINE_IDTENTRY_SYSVEC("
+                   "sysvec_spurious_apic_interrupt)' and the idt.c entry into asm_sysvec_spurious_apic_interrupt; "
+                   "in the 5.8 merge window's x86/entry pull"),
+        ),
+    ),
+    Switch(
         "vector_shutdown_slot", "kernel", BOOL, True,
         "what clear_irq_vector() leaves in vector_irq[] for a vector it frees (free_irq's deactivation, a "
         "remove): true (b7107a67f0d1) -- VECTOR_SHUTDOWN, and do_IRQ acks a late hit on it silently and sets "

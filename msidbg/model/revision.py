@@ -1365,6 +1365,25 @@ Revisions:
   signals the PBA held (pirq_guest_bind's unmask) on a port bound to vCPU 0 and clears them the same way: 3 lost,
   23 delivered (it expected 26, from the instant callback).
   tests/test_heldout_xen28.py. Shipped goldens and snapshots unchanged.
+  (kernel29) Vector 0xff's handler is named per release (switch ``kernel.spurious_apic_entry``, bare metal
+  and HVM guests): smp_spurious_interrupt up to 5.7 (entry_64.S 'apicinterrupt SPURIOUS_APIC_VECTOR
+  spurious_interrupt smp_spurious_interrupt'; f8a8fe61fec8 left 0xff there), sysvec_spurious_apic_interrupt from
+  db0338eec583 (5.8, x86/entry: Convert APIC interrupts to IDTENTRY_SYSVEC). Only the hit / lost text of a
+  device message on 0xff changes (every release named the 5.8 function before), and the world carries the row.
+  msi_set_affinity's selection (``can-reserve``, b56ebe7c896d) re-read and pinned, unchanged: the direct write
+  for '!irqd_can_reserve(irqd)', i.e. a non-maskable MSI (msi_init_virq's irqd_clr_can_reserve) and a managed
+  irq (reserve_managed_vector never sets the flag); the two-step path for non-managed maskable ones
+  (reserve_irq_vector_locked's irqd_set_can_reserve). A second concurrent enable of one device before 5.17
+  (switch ``kernel.msi_descs_lock``: none before 5512c5eaf533 'PCI/MSI: Protect MSI operations', mutex from
+  it) is still refused with -EBUSY (msidbg simulates neither the mutex's sleep nor an unserialised second
+  set-up), but its note no longer names msi_lock_descs, which those releases do not have (reading
+  ``kernel.msi.enable-unserialised``). The enable tests msi_enabled / msix_enabled before it takes the lock,
+  as __pci_enable_msix_range / __pci_enable_msi_range do in every release (the model locked first): an enable
+  during another CPU's disable, before pci_msix_shutdown clears the flag, is -EINVAL ('already enabled'),
+  not -EBUSY. From c7ecb95ca6a8 (5.17; switch ``kernel.msi_enabled_early``) msi_capability_init /
+  msix_capability_init set the flag at their start and clear it on failure (the model set it at the end in
+  every release): a second enable during another CPU's MSI-X set-up is -EINVAL on 5.17+ (tests/
+  test_kernel_paths.py's concurrent-enable test: action 0 -22, was -16). tests/test_kernel29.py, tests/kernel29.
 """
 
 from __future__ import annotations

@@ -175,14 +175,15 @@ def no_handler(k: Any, loc: dict[str, Any]) -> None:
         P.dep(PC.D_SLOT, slot_key)
         P.write(PC.VEC_SLOT, slot_key, -1, note="UNUSED (a stray hit swallowed)")
     else:
+        why = _unhandled(v, vec.system_start(k.w), sw(k, "spurious_apic_entry"))
         owners = ", ".join(f"{d} vector {i}" for d, i, _ in src) or "no device signal (stale IRR bit)"
         if not src:
             P.dep(PC.D_SLOT, slot_key)
             P.write(PC.STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
-            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: {_unhandled(v, vec.system_start(k.w))} ({owners})")
+            k.hit(hits.IRQ_SPURIOUS, f"CPU{c['id']} vector {v:#x}: {why} ({owners})")
         for dev, idx, cnt in src:
             P.dep(PC.D_SLOT, slot_key)
-            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: {_unhandled(v, vec.system_start(k.w))}",
+            acct.lost(k.eng, dev, idx, cnt, f"hit CPU{c['id']} vector {v:#x}: {why}",
                       spurious=True)
     k.ev(K.IRQ_UNHANDLED, None, v, k.s(slot), n, cost="eoi")
     k.ret(0)
@@ -312,12 +313,18 @@ def _level_eoi(k: Any, v: int) -> None:
     ioapic.eoi(k.eng, v)
 
 
-def _unhandled(v: int, first_system: int = FIRST_SYSTEM_VECTOR) -> str:
+#: ``kernel.spurious_apic_entry`` -> the function 0xff's IDT entry runs
+SPURIOUS_ENTRY = {"smp": "smp_spurious_interrupt", "sysvec": "sysvec_spurious_apic_interrupt"}
+
+
+def _unhandled(v: int, first_system: int = FIRST_SYSTEM_VECTOR, spurious_entry: str = "sysvec") -> str:
     """What the kernel makes of a vector with no irq: common_interrupt's message below the system
     vectors; from FIRST_SYSTEM_VECTOR up the vector has its own IDT entry (a system handler, or
-    spurious_interrupt for one nobody installed), so no device handler runs there either."""
+    spurious_interrupt for one nobody installed), so no device handler runs there either. 0xff's
+    handler is :data:`SPURIOUS_ENTRY` of ``spurious_entry`` (``kernel.spurious_apic_entry``:
+    smp_spurious_interrupt before db0338eec583, 5.8)."""
     if v == SPURIOUS_APIC_VECTOR:
-        return "the APIC spurious-interrupt vector (sysvec_spurious_apic_interrupt), not a device vector"
+        return f"the APIC spurious-interrupt vector ({SPURIOUS_ENTRY[spurious_entry]}), not a device vector"
     if v >= first_system:
         return "a system vector (its own IDT entry runs, not a device handler)"
     return "No irq handler for vector"

@@ -190,10 +190,17 @@ def lock_descs(k: Any, dev: str) -> bool:
 
     The real mutex makes a second caller sleep; the model has no sleeping locks in process
     context, so a second CPU that finds it held fails with -EBUSY (a note says who holds it).
+    Before 5512c5eaf533 (5.17, ``kernel.msi_descs_lock: none``) there is no lock at all: a concurrent
+    enable runs unserialised (reading ``kernel.msi.enable-unserialised``); msidbg refuses it the same
+    way and the note says so instead of naming a function that release does not have.
     """
     p = pci.pdev(k, dev)
     if p["lock"] not in (-1, k.cpu_id):
-        k.note(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device", -EBUSY, dev)
+        if sw(k, "msi_descs_lock") == "mutex":
+            k.note(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device", -EBUSY, dev)
+        else:
+            k.note(f"no msi_lock_descs before 5.17: CPU{p['lock']} is enabling or disabling MSI on this device "
+                   "and the real kernel would run this one unserialised against it (not simulated)", -EBUSY, dev)
         k.ret(-EBUSY)
         return False
     p["lock"] = k.cpu_id
@@ -230,15 +237,24 @@ def msix_try(k: Any, loc: dict[str, Any]) -> None:
 
 
 def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
-    """What both enables start with: the capability (-EINVAL without it), msi_lock_descs, and the
-    refusal of a device already enabled (the lock is dropped again). False: the program returned."""
+    """What both enables start with: the capability (-EINVAL without it), the refusal of a device
+    already enabled, then msi_lock_descs (and, under it, the refusal of descriptors a failed teardown
+    left). The flag tests come first in every release:
+    __pci_enable_msix_range / __pci_enable_msi_range test msix_enabled / msi_enabled before
+    msi_capability_init / msix_setup_interrupts take the lock (5512c5eaf533), so an enable during
+    another CPU's disable, before its shutdown clears the flag, is -EINVAL, not a wait for the lock.
+    (A re-run of this CPU's own attempt drops the lock it holds.) False: the program returned."""
     d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
     if d[cap] is None:
         k.ret(-EINVAL)
         return False
+    if p["msix_enabled"] or p["msi_enabled"]:
+        if p["lock"] == k.cpu_id:
+            p["lock"] = -1
+        return not _refuse_enable(k, p, loc["dev"])
     if not lock_descs(k, loc["dev"]):
         return False
-    if _refuse_enable(k, p, loc["dev"]):
+    if _refuse_enable(k, p, loc["dev"]):     # descriptors a failed teardown left (under the lock)
         p["lock"] = -1
         return False
     return True
@@ -369,6 +385,8 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     if not pci.direct(k, loc["dev"]):
         ctrl_read(k, loc["dev"], "msi_ctrl")
     p = pci.pdev(k, loc["dev"])
+    if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'mark it enabled so that setup code can evaluate it'
+        p["msi_enabled"] = True
     p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
     p["mode"] = "msi"
     if msi_can_mask(k, loc["dev"]):
@@ -432,6 +450,8 @@ def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
 
 @msi_init.step
 def msi_fail(k: Any, loc: dict[str, Any]) -> None:
+    """'fail: dev->msi_enabled = 0;' (c7ecb95ca6a8; before it the flag was never set on this path)."""
+    pci.pdev(k, loc["dev"])["msi_enabled"] = False
     k.ret(loc["err"])
 
 

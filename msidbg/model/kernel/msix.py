@@ -45,6 +45,8 @@ def ctrl_enable(k: Any, loc: dict[str, Any]) -> None:
         pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
     else:
         pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_ENABLE, 2)
+    if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'Mark it enabled so setup functions can query it'
+        pci.pdev(k, loc["dev"])["msix_enabled"] = True
 
 
 @msix_init.step

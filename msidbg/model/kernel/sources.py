@@ -615,9 +615,19 @@ reading("kernel.hotplug.stopper-atomic",
         quote="static inline unsigned long __raw_spin_lock_irqsave(raw_spinlock_t *lock) { unsigned long flags; "
         "local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, _RET_IP_); ...")
 reading("kernel.msi.lock-descs",
-        "Enabling or disabling a device's MSI state is serialised by msi_lock_descs(); a second CPU gets "
-        "-EBUSY in the model where the mutex would make it sleep.", source=MSI_CORE, module=M,
+        "From 5512c5eaf533 (5.17) enabling or disabling a device's MSI state is serialised by msi_lock_descs(); "
+        "a second CPU gets -EBUSY in the model where the mutex would make it sleep (before: "
+        "kernel.msi.enable-unserialised).", source=MSI_CORE, module=M,
         quote="msi_lock_descs(&dev->dev);")
+reading("kernel.msi.enable-unserialised",
+        "Before 5512c5eaf533 (5.17) nothing serialises two enables of one device: __pci_enable_msix / "
+        "__pci_enable_msi_range test dev->msi_enabled / msix_enabled, which msi_capability_init / "
+        "msix_capability_init set only at their end, so a second concurrent enable passes them and builds its "
+        "descriptors beside the first's. msidbg does not simulate that: the second caller is refused with -EBUSY "
+        "(as with the 5.17+ mutex) and its note says the release has no msi_lock_descs.",
+        source=Source(L, "v4.14", "drivers/pci/msi.c", "__pci_enable_msix / __pci_enable_msi_range / "
+                      "msi_capability_init", "..5.16 (kernel.msi_descs_lock: none)"), module=M,
+        quote="if (dev->msi_enabled) { ... \"can't enable MSI-X (MSI IRQ already assigned)\\n\"); return -EINVAL; }")
 FREE_MSI_BUG = Source(L, "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16 (kernel.free_msi_busy: bug)")
 FREE_MSI_NOCHECK = Source(L, "9fb9eb4b59ac", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
                           "free_msi_irqs -> pci_msi_teardown_msi_irqs -> __msi_domain_free_irqs "
