@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Any
 
-from msidbg.model import acct, amdvi, contexts, cpu, device, hits, hwcite, iommu, platforms  # noqa: F401  (hwcite: citations)
+from msidbg.model import acct, amdvi, cite, contexts, cpu, device, hits, iommu, platforms  # noqa: F401
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
@@ -80,6 +80,7 @@ FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending, _kernel.intx.finish_int
 # the Xen platforms: imported and registered on first use (model/platforms.py); an event kind looked up before
 # then loads them (its code is fixed by kinds.ORDER)
 _events.on_missing(platforms.load_xen)
+cite.on_missing(platforms.load_all)     # (and the citations: hwcite's too)
 iommu.register()
 amdvi.register()
 

@@ -1,5 +1,5 @@
 """The Xen side of the model (hypervisor, QEMU xen-pt, the guest's Xen frontend, their citations), imported on
-first use.
+first use; and the hardware modules' citations (``hwcite``), which only a full listing of readings reads.
 
 A bare-metal run never needs it: ``build.build_world`` loads it for a ``xen-*`` platform, and every registry
 that lists all of something (event kinds: ``sim.events.on_missing``; kernel programs, citations) loads it
@@ -27,8 +27,10 @@ def load_xen() -> None:
 
 
 def load_all() -> None:
-    """Every platform's modules: for whatever lists all programs, readings or event kinds."""
+    """Every platform's modules and every citation: for whatever lists all programs, readings, module citations
+    or event kinds (``fidelity``, ``cite.problems``, completion, ``call`` breakpoints)."""
     load_xen()
+    from msidbg.model import hwcite  # noqa: F401  (the hardware modules' citations: registered, never read by a run)
 
 
 def loaded() -> bool:
