@@ -228,3 +228,23 @@ def test_bare_metal_runs_without_the_xen_side_are_the_pinned_ones() -> None:
     golden = json.loads((Path(__file__).resolve().parent / "golden_runs.json").read_text())
     assert len(runs) >= 20 and not xenreg and not evtchn
     assert {k: golden[k] for k in runs} == runs
+
+
+def test_whatever_names_a_xen_program_loads_the_xen_side_first() -> None:
+    """A probe at a Xen frontend program (checked before the platform builders run), a ``call`` breakpoint on one
+    in a bare-metal session, and the probe / fault errors that list every program: in a fresh process each sees
+    the Xen side's programs (model/platforms.py loads it on the miss)."""
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys\n"
+            "from msidbg.debugger.breakpoints import parse\n"
+            "from msidbg.model import new_engine\n"
+            "from msidbg.scenario import load_scenario\n"
+            "from msidbg.sim.program import PROGRAMS\n"
+            "before = 'shutdown_pirq' in PROGRAMS\n"
+            "bp = parse('call xen_evtchn_do_upcall')\n"
+            "eng = new_engine(load_scenario(sys.argv[1]))\n"
+            "print(before, bp.spec, sorted(p for p in eng.w['probes']), 'msidbg.model.xenreg' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(root / "tests/heldout_xen21/r33-sriov-pirq-log-x44.yaml")],
+                         capture_output=True, text=True, timeout=120, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "call", "xen_evtchn_do_upcall", "['shutdown_pirq']", "True"]

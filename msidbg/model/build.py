@@ -245,11 +245,11 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         "actions": [],
     }
     w = as_world(w)     # a record (sim/rec.py): the hot paths read its fields as slots
-    legacy_irqs(w)
-    probes.build(scn, w)
     if w.platform["kind"].startswith("xen-"):
         from msidbg.model.platforms import load_xen
-        load_xen()     # (its builders join PLATFORM_BUILDERS)
+        load_xen()     # (its programs for the probes; its builders join PLATFORM_BUILDERS)
+    legacy_irqs(w)
+    probes.build(scn, w)
     for hook in PLATFORM_BUILDERS:
         hook(scn, w)
     _timeline(scn, w)

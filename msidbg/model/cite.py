@@ -74,7 +74,7 @@ def complete() -> None:
         _LOADERS.pop(0)()
 
 
-class _Registry(dict):  # type: ignore[type-arg]
+class _Registry(dict):
     """A registry whose every read sees all citations: reading it (a key, a membership test, a listing) first
     imports the modules registered on first use. Written by ``reading`` / ``module`` only."""
 
