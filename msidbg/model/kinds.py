@@ -7,7 +7,8 @@ from msidbg.sim.events import HEX, INT, STR, kind, reserve
 #: every event kind's code, in order (a code is its position here): fixed, so that a platform's modules
 #: (the Xen side, imported on first use: model/platforms.py) declare their kinds under the same codes whatever
 #: was imported first. The order is the one the imports gave up to model revision 16; a new kind goes at the end
-#: (tests/test_startup.py checks that every declared kind is listed)
+#: (one not listed is numbered after the list in declaration order: list it when the module that declares it is
+#: imported on first use; tests/test_startup.py checks the codes whichever side is imported first)
 ORDER: tuple[str, ...] = (
     "action.start", "action.done", "wait.timeout", "dev.doorbell", "cfg.write", "msix.write", "msix.read",
     "msix.unclaimed", "msi.msg", "msi.held", "msi.dropped", "apic.accept", "apic.eoi", "apic.ipi", "irq.handler",
