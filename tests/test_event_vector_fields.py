@@ -7,6 +7,6 @@ from msidbg.sim import events
 
 
 def test_every_vector_field_is_hex() -> None:
-    fields = [(k.name, n, f) for k in events._KINDS for n, f in k.fields if n == "vector"]
+    fields = [(k.name, n, f) for k in events.all_kinds() for n, f in k.fields if n == "vector"]
     assert len(fields) > 5
     assert [(name, f) for name, _, f in fields if f != events.HEX] == []

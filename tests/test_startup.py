@@ -127,7 +127,13 @@ def test_only_the_patterns_a_run_compiles_are_installed(tmp_path: Path) -> None:
 #: missing docstring), OpenSSL (small digests: msidbg.digest), shutil (argparse's terminal width),
 #: json (only with --json), secrets (only when a file is written), why (the cause chains, which
 #: only --json shows) and difflib (a misspelt name's "did you mean": debugger.schema)
-NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why", "difflib")
+NOT_LOADED = ("ast", "dis", "tokenize", "_hashlib", "shutil", "json", "secrets", "msidbg.debugger.why", "difflib",
+              # the Xen side (model/platforms.py): loaded on first use by a xen-* platform or a full listing
+              "msidbg.model.xenreg", "msidbg.model.xen", "msidbg.model.evtchn", "msidbg.model.evtchn_abi",
+              "msidbg.model.qemu", "msidbg.model.qemu_pt", "msidbg.model.xen_intx", "msidbg.model.xencite",
+              "msidbg.model.kernel.xen", "msidbg.model.kernel.xen_events",
+              # the hardware modules' citations: registered when a listing of readings first reads them (model/cite.py)
+              "msidbg.model.hwcite")
 
 
 def test_a_headless_run_leaves_the_heavy_modules_unloaded(tmp_path: Path) -> None:
@@ -172,3 +178,75 @@ def test_small_digests_are_hashlibs() -> None:
     for n in (0, 1, 1000, BUDGET // 2, BUDGET - 1, BUDGET, 3 * BUDGET + 7, 10):
         data = bytes(i * 7 % 251 for i in range(n))
         assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_event_kind_codes_are_fixed_whatever_is_imported_first() -> None:
+    """Every declared kind is listed in ``kinds.ORDER`` and has its position there as its code, whether the Xen
+    side was imported before or after the bare-metal modules (it loads on first use: model/platforms.py)."""
+    code = ("import sys, json\n"
+            "from msidbg.sim import events\n"
+            + "{}\n"
+            "import msidbg.model\n"
+            "from msidbg.model.kinds import ORDER\n"
+            "early = sorted(k.name for k in events._KINDS if k is not None)\n"
+            "names = [k.name for k in events.all_kinds()]\n"
+            "print(json.dumps([names, list(ORDER), [events.kind_by_name(n).code for n in ORDER], early,\n"
+            "                  'msidbg.model.xenreg' in sys.modules]))\n")
+    import json
+
+    runs = []
+    for first in ("", "import msidbg.model.kinds, msidbg.model.kernel.xen_events, msidbg.model.xen_intx"):
+        out = subprocess.run([sys.executable, "-c", code.format(first)], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        runs.append(json.loads(out.stdout))
+    (names, order, codes, early, loaded), (names2, _, codes2, early2, _) = runs
+    # a kind not listed is numbered after the list, in declaration order: the same in both processes unless it is
+    # declared by a module imported on first use (then list it at the end of kinds.ORDER)
+    assert names[:len(order)] == order and names == names2, "list the new kind at the end of kinds.ORDER"
+    assert codes == codes2 == list(range(len(order)))
+    assert "xen.pirq" not in early and "xen.pirq" in early2 and loaded   # all_kinds() loaded the Xen side
+
+
+def test_bare_metal_runs_without_the_xen_side_are_the_pinned_ones() -> None:
+    """The shipped bare-metal scenarios, run in a process where the Xen side was never imported, give the pinned
+    event logs, hits, provenance and state hashes (tests/golden_runs.json)."""
+    import json
+
+    code = ("import json, sys\n"
+            "from pathlib import Path\n"
+            "from msidbg.scenario import load_scenario\n"
+            "from tests.test_run_goldens import FILES, fingerprint\n"
+            "out = {}\n"
+            "for f in FILES:\n"
+            "    if load_scenario(str(f)).platform.kind.startswith('xen-'):\n"
+            "        continue\n"
+            "    for s in (None, 'random'):\n"
+            "        out[f'{f.name} {s or \"ordered\"}'] = fingerprint(f, s)\n"
+            "print(json.dumps([out, 'msidbg.model.xenreg' in sys.modules, 'msidbg.model.evtchn' in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    runs, xenreg, evtchn = json.loads(out.stdout)
+    golden = json.loads((Path(__file__).resolve().parent / "golden_runs.json").read_text())
+    assert len(runs) >= 20 and not xenreg and not evtchn
+    assert {k: golden[k] for k in runs} == runs
+
+
+def test_whatever_names_a_xen_program_loads_the_xen_side_first() -> None:
+    """A probe at a Xen frontend program (checked before the platform builders run), a ``call`` breakpoint on one
+    in a bare-metal session, and the probe / fault errors that list every program: in a fresh process each sees
+    the Xen side's programs (model/platforms.py loads it on the miss)."""
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys\n"
+            "from msidbg.debugger.breakpoints import parse\n"
+            "from msidbg.model import new_engine\n"
+            "from msidbg.scenario import load_scenario\n"
+            "from msidbg.sim.program import PROGRAMS\n"
+            "before = 'shutdown_pirq' in PROGRAMS\n"
+            "bp = parse('call xen_evtchn_do_upcall')\n"
+            "eng = new_engine(load_scenario(sys.argv[1]))\n"
+            "print(before, bp.spec, sorted(p for p in eng.w['probes']), 'msidbg.model.xenreg' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(root / "tests/heldout_xen21/r33-sriov-pirq-log-x44.yaml")],
+                         capture_output=True, text=True, timeout=120, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "call", "xen_evtchn_do_upcall", "['shutdown_pirq']", "True"]

@@ -68,10 +68,14 @@ class Breakpoint:
         return self.name if self.form == BUILTIN and self.cond is None and self.name else self.spec
 
 
-def _program_names() -> set[str]:
+def _program_names(name: str = "") -> set[str]:
+    """Every kernel program's name (the Xen side's, imported on first use, loaded unless ``name`` is known)."""
     from msidbg.model import kernel  # noqa: F401  (registers the programs)
+    from msidbg.model.platforms import load_all
     from msidbg.sim.program import PROGRAMS
 
+    if name not in PROGRAMS:
+        load_all()
     return set(PROGRAMS)
 
 
@@ -107,7 +111,7 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
         if not name:
             raise BreakpointError("'call' with nothing after it (expected a kernel program name, e.g. call msi_set_affinity)",
                                   spec, lead + len(body))
-        progs = _program_names()
+        progs = _program_names(name)
         if name not in progs:
             raise BreakpointError(f"unknown kernel program {name!r} {schema.unknown_name(name, sorted(progs))}",
                                   spec, lead + body.index(name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model.cpu import DRIVER_ACTIONS, errname
-from msidbg.model.evtchn import pirq_map
 from msidbg.scenario import Expect, Scenario
 from msidbg.sim.rec import MAPS
 from msidbg.sim.scheduler import Hit
@@ -88,7 +87,12 @@ def summary(scn: Scenario, w: dict[str, Any], hits: list[Hit], stop: dict[str, A
     out["failed_actions"] = failed_actions(w)
     # an extension (docs/debugger.md): the CPU actions a finished run never started
     out["not_started"] = not_started(w) if isinstance(stop, dict) and stop.get("reason") == "end" else []
-    pirqs = pirq_map(w)
+    pirqs = None
+    if w.get("xen") is not None:    # (the Xen side is imported on first use: model/platforms.py)
+        from msidbg.model.platforms import load_xen
+        load_xen()
+        from msidbg.model.evtchn import pirq_map
+        pirqs = pirq_map(w)
     if pirqs is not None:
         out["pirqs"] = pirqs      # an extension on Xen platforms (docs/model-xen.md)
     return out

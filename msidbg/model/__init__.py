@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Any
 
-from msidbg.model import acct, amdvi, contexts, cpu, device, hits, hwcite, iommu, xenreg  # noqa: F401  (hwcite: citations)
+from msidbg.model import acct, amdvi, cite, contexts, cpu, device, hits, iommu, platforms  # noqa: F401
 from msidbg.model import kernel as _kernel  # noqa: F401  (registers the kernel programs)
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
@@ -20,6 +20,7 @@ from msidbg.model.hw import words_highest
 from msidbg.model.kernel.driver import ACTION_PROGRAMS
 from msidbg.model.prov import HOT, HOT_PROGS, NoProv, Prov
 from msidbg.model.prov import of as prov_of
+from msidbg.sim import events as _events
 from msidbg.sim import strategy
 from msidbg.sim.events import EventLog
 from msidbg.sim.rec import as_world
@@ -76,7 +77,10 @@ AGENDA_HANDLERS: dict[str, Any] = {
 }
 #: end-of-run accounting hooks(engine) -> signals counted lost (e.g. event channels left pending)
 FINISH_HOOKS: list[Any] = [_kernel.entry.finish_pending, _kernel.intx.finish_intx]
-xenreg.register(AGENDA_HANDLERS, FINISH_HOOKS)
+# the Xen platforms: imported and registered on first use (model/platforms.py); an event kind looked up before
+# then loads them (its code is fixed by kinds.ORDER)
+_events.on_missing(platforms.load_xen)
+cite.on_missing(platforms.load_all)     # (and the citations: hwcite's too)
 iommu.register()
 amdvi.register()
 _kernel.pm.register()     # (last: the kind dev.reset is numbered after every other)

@@ -206,6 +206,9 @@ def check_faults(scn: Scenario) -> None:
     """Every ``faults:`` entry names a registered kernel program (a one-line error at its line)."""
     for i, f in enumerate(scn.faults):
         if f.call not in PROGRAMS:
+            from msidbg.model.platforms import load_all
+            load_all()      # (a program of the Xen side)
+        if f.call not in PROGRAMS:
             what = f"unknown kernel program {f.call!r} (expected one of: {', '.join(sorted(PROGRAMS))})"
             raise ScenarioError(f"faults[{i}].call: {what}", scn.path, f.line or None)
 
@@ -242,6 +245,9 @@ def build_world(scn: Scenario, seed: int | None = None) -> World:
         "actions": [],
     }
     w = as_world(w)     # a record (sim/rec.py): the hot paths read its fields as slots
+    if w.platform["kind"].startswith("xen-"):
+        from msidbg.model.platforms import load_xen
+        load_xen()     # (its programs for the probes; its builders join PLATFORM_BUILDERS)
     legacy_irqs(w)
     probes.build(scn, w)
     for hook in PLATFORM_BUILDERS:

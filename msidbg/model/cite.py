@@ -17,6 +17,7 @@ fails when it is stale or when a program, module or reading lacks its source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 STATUSES = ("confirmed", "hypothetical")
 MAX_QUOTE = 400
@@ -57,9 +58,65 @@ class Reading:
     module: str
 
 
-READINGS: dict[str, Reading] = {}
+#: callables that import the modules whose citations are registered on first use (the Xen side, ``hwcite``:
+#: model/platforms.py); each is called once, before a registry is first read (``complete``)
+_LOADERS: list[Any] = []
+
+
+def on_missing(loader: Any) -> None:
+    if loader not in _LOADERS:
+        _LOADERS.append(loader)
+
+
+def complete() -> None:
+    """Register every citation: run the loaders (each once)."""
+    while _LOADERS:
+        _LOADERS.pop(0)()
+
+
+class _Registry(dict):
+    """A registry whose every read sees all citations: reading it (a key, a membership test, a listing) first
+    imports the modules registered on first use. Written by ``reading`` / ``module`` only."""
+
+    def __missing__(self, key: Any) -> Any:
+        if _LOADERS:
+            complete()
+            if dict.__contains__(self, key):
+                return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if _LOADERS and not dict.__contains__(self, key):
+            complete()
+        return dict.__contains__(self, key)
+
+    def __iter__(self) -> Any:
+        complete()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        complete()
+        return dict.__len__(self)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def keys(self) -> Any:
+        complete()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        complete()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        complete()
+        return dict.items(self)
+
+
+READINGS: dict[str, Reading] = _Registry()
 #: module name -> the sources a hardware / platform module follows
-MODULES: dict[str, tuple[Source, ...]] = {}
+MODULES: dict[str, tuple[Source, ...]] = _Registry()
 
 
 def as_sources(source: Sources | None) -> tuple[Source, ...]:
@@ -73,7 +130,7 @@ def reading(key: str, text: str, status: str = "confirmed", source: Sources | No
     """Register a documented reading (``key`` unique, like "xen.msixtbl.direct-mask")."""
     if status not in STATUSES:
         raise ValueError(f"reading {key}: status {status!r} (expected one of {STATUSES})")
-    if key in READINGS:
+    if dict.__contains__(READINGS, key):
         raise ValueError(f"reading {key} registered twice")
     r = Reading(key, " ".join(text.split()), status, as_sources(source), " ".join(quote.split()), module)
     READINGS[key] = r

@@ -17,8 +17,10 @@ from typing import Any
 
 import msidbg.model  # noqa: F401  (registers every program, reading and module citation)
 from msidbg import behaviour as bh
-from msidbg.model import cite
+from msidbg.model import cite, platforms
 from msidbg.sim.program import PROGRAMS
+
+platforms.load_all()    # (the Xen side's programs and readings: imported on first use)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
 

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from msidbg.sim.events import HEX, INT, STR, kind
+from msidbg.sim.events import HEX, INT, STR, kind, reserve
+
+#: every event kind's code, in order (a code is its position here): fixed, so that a platform's modules
+#: (the Xen side, imported on first use: model/platforms.py) declare their kinds under the same codes whatever
+#: was imported first. The order is the one the imports gave up to model revision 16; a new kind goes at the end
+#: (one not listed is numbered after the list in declaration order: list it when the module that declares it is
+#: imported on first use; tests/test_startup.py checks the codes whichever side is imported first)
+ORDER: tuple[str, ...] = (
+    "action.start", "action.done", "wait.timeout", "dev.doorbell", "cfg.write", "msix.write", "msix.read",
+    "msix.unclaimed", "msi.msg", "msi.held", "msi.dropped", "apic.accept", "apic.eoi", "apic.ipi", "irq.handler",
+    "irq.unhandled", "irq.alloc", "irq.release", "irq.request", "irq.free", "irq.affinity", "vector.assign",
+    "vector.free", "kernel", "iommu.irte", "cpu.offline", "cpu.online", "run.end", "ioapic.rte", "timer.fire",
+    "xen.msixtbl", "ioreq.cfg_write", "ioreq.msix_write", "ioreq.msix_read", "ioreq.cfg_read", "qemu.msix_read",
+    "qemu.cfg_read", "qemu.ioreq_done", "pcifront.dropped", "xen.null_io", "qemu.cfg_write", "qemu.msix_write",
+    "qemu.map_pirq", "qemu.bind_pirq", "qemu.unbind_pirq", "qemu.unmap_pirq", "xen.hypercall", "xen.irq",
+    "xen.pirq", "xen.migrate", "xen.msi", "evtchn.mask", "evtchn.clear", "xen.callback", "irq.disable",
+    "irq.enable", "irq.pending", "irq.resend", "intx.assert", "irq.none", "irq.nobody_cared", "irq.poll",
+    "xen.intx",
+)
+reserve(ORDER)
+
 
 # driver actions from the scenario timeline
 ACTION_START = kind("action.start", ("action", INT), ("do", STR), doc="a scenario action begins on a CPU")

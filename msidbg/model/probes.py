@@ -35,6 +35,9 @@ ACTIONS: dict[str, Any] = {}
 
 def check(scn: Scenario) -> None:
     """Every probe names a guest program and one of its steps (a one-line error at its line)."""
+    if any(p.prog not in PROGRAMS for p in scn.probes):
+        from msidbg.model.platforms import load_all
+        load_all()      # (a program of the Xen side, imported on first use)
     for i, p in enumerate(scn.probes):
         where = f"probes[{i}].at"
         prog = PROGRAMS.get(p.prog)

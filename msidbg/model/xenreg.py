@@ -1,7 +1,8 @@
 """Hook the Xen platforms (hypervisor, QEMU xen-pt, the guest's Xen frontend) into the foundation.
 
 Everything goes through the registries: agenda handlers, end-of-run hooks, bus routes, the
-kernel's config/MMIO accessors and the world builder. Nothing here runs on bare metal.
+kernel's config/MMIO accessors and the world builder. Nothing here runs on bare metal: imported on first use
+(model/platforms.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ def register(agenda: dict[str, Any], finish: list[Any]) -> None:
     for hook in (X.build, evtchn_abi.build, qemu.build):
         if hook not in build.PLATFORM_BUILDERS:
             build.PLATFORM_BUILDERS.append(hook)
-    # an HVM guest's passthrough INTx: its build after Xen's (w.xen); imported here, after the kernel's
-    # modules, so that its event kind is numbered after theirs
+    # an HVM guest's passthrough INTx: its build after Xen's (w.xen) (its event kind's code is kinds.ORDER's)
     from msidbg.model import xen_intx
     xen_intx.register()

@@ -35,35 +35,83 @@ class EventKind:
     doc: str = ""
 
 
-_KINDS: list[EventKind] = []
+_KINDS: list[EventKind | None] = []
 _BY_NAME: dict[str, EventKind] = {}
-#: the longest registered kind name (the event log's kind column is this wide)
+#: the longest registered (or reserved) kind name (the event log's kind column is this wide)
 _NAME_WIDTH = [0]
+#: kind name -> the code ``reserve`` fixed for it (the numbering does not depend on import order)
+_RESERVED: dict[str, int] = {}
+#: callables that declare the kinds still missing (a platform's modules, imported on first use);
+#: each is called once, the first time a reserved kind is looked up before it was declared
+_LOADERS: list[Any] = []
+
+
+def reserve(names: tuple[str, ...] | list[str]) -> None:
+    """Fix the codes of ``names`` (in that order, from the first free code), before they are
+    declared: ``kind(name)`` then returns the reserved code whenever its module is imported."""
+    if _KINDS:
+        raise RuntimeError(f"event kinds reserved after {len(_KINDS)} were declared: codes would depend on import order")
+    for name in names:
+        if name in _RESERVED:
+            raise ValueError(f"event kind {name} reserved twice")
+        _RESERVED[name] = len(_KINDS)
+        _KINDS.append(None)
+        _NAME_WIDTH[0] = max(_NAME_WIDTH[0], len(name))
+
+
+def on_missing(loader: Any) -> None:
+    """Register ``loader()``: it declares reserved kinds not declared yet (see ``_complete``)."""
+    if loader not in _LOADERS:
+        _LOADERS.append(loader)
+
+
+def _complete() -> None:
+    """Declare every reserved kind: run the loaders (each once)."""
+    while _LOADERS:
+        _LOADERS.pop(0)()
 
 
 def kind(name: str, *fields: tuple[str, str], doc: str = "") -> int:
-    """Register an event kind (idempotent by name) and return its code."""
+    """Register an event kind (idempotent by name) and return its code: the one ``reserve``
+    fixed for the name, else the next free one."""
     if name in _BY_NAME:
         return _BY_NAME[name].code
     if len(fields) > 3:
         raise ValueError(f"event kind {name}: at most 3 fields")
-    k = EventKind(len(_KINDS), name, tuple(fields), doc)
-    _KINDS.append(k)
+    code = _RESERVED.get(name, len(_KINDS))
+    k = EventKind(code, name, tuple(fields), doc)
+    if code == len(_KINDS):
+        _KINDS.append(k)
+    else:
+        _KINDS[code] = k
     _BY_NAME[name] = k
     _NAME_WIDTH[0] = max(_NAME_WIDTH[0], len(name))
     return k.code
 
 
 def kind_by_name(name: str) -> EventKind | None:
-    return _BY_NAME.get(name)
+    k = _BY_NAME.get(name)
+    if k is None and _LOADERS:
+        _complete()
+        k = _BY_NAME.get(name)
+    return k
 
 
 def kind_by_code(code: int) -> EventKind:
-    return _KINDS[code]
+    k = _KINDS[code]
+    if k is None:
+        _complete()
+        k = _KINDS[code]
+        if k is None:
+            raise KeyError(f"event kind {code} was reserved and never declared")
+    return k
 
 
 def all_kinds() -> list[EventKind]:
-    return list(_KINDS)
+    """Every kind, in code order (the kinds of modules not imported yet are declared first)."""
+    if _LOADERS and None in _KINDS:
+        _complete()
+    return [k for k in _KINDS if k is not None]
 
 
 def kind_width() -> int:
@@ -245,7 +293,7 @@ class EventLog:
     def event(self, index: int) -> Event:
         """Materialise event ``index`` (1-based)."""
         t, k, cpu, dev, a, b, c = self.raw(index)
-        ek = _KINDS[k]
+        ek = _KINDS[k] or kind_by_code(k)
         strings = self.strings.strings
         fields: dict[str, Any] = {}
         for (name, fmt), v in zip(ek.fields, (a, b, c), strict=False):

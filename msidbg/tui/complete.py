@@ -89,8 +89,10 @@ def complete(world: World, text: str, cursor: int, event: Event | None = None) -
 
 def _programs() -> list[Candidate]:
     from msidbg.model import kernel  # noqa: F401  (registers the programs)
+    from msidbg.model.platforms import load_all
     from msidbg.sim.program import PROGRAMS
 
+    load_all()      # (the Xen side's programs)
     return [Candidate(name, "kernel program") for name in sorted(PROGRAMS)]
 
 

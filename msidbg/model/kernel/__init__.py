@@ -16,9 +16,9 @@ from . import (  # noqa: F401,E501  (register programs)
     remap,
     traps,
     vector,
-    xen,
-    xen_events,
 )
+
+# (the guest's Xen frontend, xen and xen_events, is imported with the Xen platforms: model/platforms.py)
 
 # isort: split
 from . import disable  # noqa: F401  (last: its event kinds are numbered after the others')

@@ -1321,4 +1321,7 @@ def finish_pending(eng: Any) -> None:
 
 
 def program_names() -> list[str]:
+    from msidbg.model.platforms import load_all
+
+    load_all()      # (the Xen side's programs: imported on first use)
     return sorted(PROGRAMS)
