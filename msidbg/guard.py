@@ -324,6 +324,8 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
             if message.endswith(": expected one argument") and option.startswith("--"):
                 # '--window -1us': argparse takes a value starting with '-' for an option
                 message += f" (none given, or it starts with '-': then write {option}=VALUE)"
+            # argparse's '(choose from ...)' in the contract's words, as every other refusal says it
+            message = message.replace(" (choose from ", " (expected one of: ", 1)
             raise UsageError(f"{where + ': ' if where else ''}{message} (see '{self.prog} --help')")
 
         def _get_formatter(self) -> argparse.HelpFormatter:
