@@ -91,3 +91,13 @@ def test_explores_options_given_hostile_values_are_refused_in_one_line(tmp_path:
     assert lines[0].startswith("msidbg: ") and says in lines[0], lines[0]
     assert "(expected " in lines[0] or "expected one argument" in says, lines[0]
     assert "Traceback" not in err and os.listdir(tmp_path) == []
+
+
+def test_fuzz_cli_explore_cases() -> None:
+    """A bounded, seeded run of tests/fuzz_cli.py's explore cases on mutated scenarios: each works
+    (a failing run's snapshot in --save-failing's folder, no folder otherwise) or is refused in one line."""
+    from tests import fuzz_cli
+
+    tally = fuzz_cli.fuzz(29, 24, only="scenario", hang=60, command="explore")
+    assert tally.cases == 24 and not tally.findings, [(f.case, f.argv, f.what) for f in tally.findings]
+    assert tally.codes.get("2", 0) >= 5 and tally.codes.get("0", 0) + tally.codes.get("1", 0) >= 5, tally.codes
