@@ -101,3 +101,19 @@ def test_fuzz_cli_explore_cases() -> None:
     tally = fuzz_cli.fuzz(29, 24, only="scenario", hang=60, command="explore")
     assert tally.cases == 24 and not tally.findings, [(f.case, f.argv, f.what) for f in tally.findings]
     assert tally.codes.get("2", 0) >= 5 and tally.codes.get("0", 0) + tally.codes.get("1", 0) >= 5, tally.codes
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (("runn",), "msidbg: argument COMMAND: invalid choice: 'runn' (expected one of: 'run', 'open', 'replay', "
+                "'explore', 'check', 'new', 'schema', 'report', 'export', 'serve', 'why', 'diff'; did you mean "
+                "'run'?) (see 'msidbg --help')"),
+    (("explore", FIXED, "--strategy", "pctt"), "msidbg: explore: argument --strategy: invalid choice: 'pctt' "
+                                               "(expected one of: 'random', 'pct', 'delay'; did you mean 'pct'?) "
+                                               "(see 'msidbg explore --help')"),
+    (("explore", FIXED, "--strategy", "zzz"), "msidbg: explore: argument --strategy: invalid choice: 'zzz' "
+                                              "(expected one of: 'random', 'pct', 'delay') (see 'msidbg explore --help')"),
+])
+def test_an_invalid_choice_says_what_was_expected_then_the_likely_one(argv: tuple[str, ...], says: str) -> None:
+    """argparse said '(choose from ...)', the one refusal not in the contract's '(expected ...)' form."""
+    code, out, err = cli(*argv)
+    assert (code, out, err) == (2, "", says + "\n")
