@@ -155,7 +155,7 @@ def _explore_parser(sub: Any) -> None:
     e.add_argument("--all", dest="all_runs", action="store_true",
                    help="keep running after the first failure (count every failure group)")
     e.add_argument("--save-failing", type=guard.path_arg, metavar="DIR", help="save one snapshot per failure group "
-                   "in DIR, made if missing (its parent must exist) (DIR/SCENARIO-GROUP-BREAKPOINT-DEVICE-STRATEGY-SEED.msgpack)")
+                   "in DIR, made with the first one if missing (its parent must exist) (DIR/SCENARIO-GROUP-BREAKPOINT-DEVICE-STRATEGY-SEED.msgpack)")
     e.add_argument("--until-stable", type=guard.int_arg(1, 10**9), metavar="K", help="stop once K runs in a row add no coverage "
                    "(default: never)")
     e.add_argument("--seed", type=guard.int_arg(0, MAX_SEED), metavar="N", help="the base seed (default: the file's)")

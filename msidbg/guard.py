@@ -324,6 +324,11 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
             if message.endswith(": expected one argument") and option.startswith("--"):
                 # '--window -1us': argparse takes a value starting with '-' for an option
                 message += f" (none given, or it starts with '-': then write {option}=VALUE)"
+            # argparse's '(choose from ...)' in the contract's words, as every other refusal says it,
+            # with the likely one last as the path check says it ('runn': '; did you mean 'run'?')
+            if " (choose from " in message and message.endswith(")"):
+                head, choices = message[:-1].split(" (choose from ", 1)
+                message = f"{head} (expected one of: {choices}{_likely(head, choices)})"
             raise UsageError(f"{where + ': ' if where else ''}{message} (see '{self.prog} --help')")
 
         def _get_formatter(self) -> argparse.HelpFormatter:
@@ -333,6 +338,19 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
             return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
 
     return Parser
+
+
+def _likely(head: str, choices: str) -> str:
+    """'; did you mean 'X'?' for argparse's "invalid choice: 'Y'" among ``choices`` ('a', 'b'), or ""."""
+    import difflib
+    import re
+
+    given = re.search(r"invalid choice: '([^']*)'", head)
+    names = re.findall(r"'([^']*)'", choices)
+    if given is None or not names:
+        return ""
+    close = difflib.get_close_matches(given.group(1), names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _columns() -> int:

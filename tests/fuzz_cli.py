@@ -3,14 +3,14 @@
 ``tests/fuzz.py`` fuzzes the loaders and the Session in-process (Hypothesis); this one mutates the
 shipped scenarios and snapshots (text lines, values, bytes, msgpack fields, re-sealed or not) and
 runs the commands a stranger's file reaches -- run --save, check, export --perfetto, report -o,
-why, replay (--no-verify, --scenario -o); and new on damaged lspci/interrupts/dmesg texts, whose
+why, explore --save-failing (one job, a few runs), replay (--no-verify, --scenario -o); and new on damaged lspci/interrupts/dmesg texts, whose
 scenario must then run -- through ``msidbg.cli.main`` in this process. Each case
 must either work (exit 0 or 1) or be refused as the contract says bad input is (exit 2, the last
 stderr line ``msidbg: FILE...: ... (expected ...)`` naming the file), never exit 3 (an internal
 error), never a traceback, never run past ``--hang`` seconds, never leave an output file (or the
 temporary file of an atomic write) behind a refusal. On demand::
 
-    python tests/fuzz_cli.py [--seed 1] [--cases 300] [--only scenario|snapshot|new] [--hang 20] [-v]
+    python tests/fuzz_cli.py [--seed 1] [--cases 300] [--only scenario|snapshot|new] [--command VERB] [--hang 20] [-v]
 
 prints each finding (the case's seed, its command and what broke; the input is kept in --out DIR)
 and a tally. ``tests/test_hardening28.py`` runs a few dozen cases of it in the suite.
@@ -194,7 +194,10 @@ def scenario_commands(f: str, out: str, spec: str) -> list[list[str]]:
             ["export", f, "--perfetto", f"{out}.pftrace", "--max-events", "3000"],
             ["report", f, "--max-events", "3000", "-o", f"{out}.txt"],
             ["why", f, "--max-events", "3000"],
-            ["run", f, "--headless", "--max-events", "3000", "--break", spec]]
+            ["run", f, "--headless", "--max-events", "3000", "--break", spec],
+            # one worker (here, in this process), a few runs and seconds: explore's bounds, not its search
+            ["explore", f, "--runs", "4", "--jobs", "1", "--time", "5s", "--shrink-time", "5s", "--max-events", "3000",
+             "--save-failing", f"{out}.d"]]
 
 
 def snapshot_commands(f: str, out: str) -> list[list[str]]:
@@ -273,11 +276,16 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
         outs = [n for n in left if n.startswith("out.")]
         if outs:
             return f"exit 2 left an output: {outs}"
+    if argv[0] == "explore" and (folder / "out.d").exists():
+        saved = sorted(p.name for p in (folder / "out.d").iterdir())
+        if code != 1 or not saved or any(not n.endswith(".msgpack") for n in saved):
+            return f"explore (exit {code}) left --save-failing's folder holding {saved}"
     return None
 
 
 def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, keep: Path | None = None,
-         verbose: bool = False) -> Tally:
+         verbose: bool = False, command: str | None = None) -> Tally:
+    """``command``: only the scenario commands of that verb (e.g. explore)."""
     tally = Tally()
     kinds = [k for k in ("scenario", "snapshot", "new") if only in (None, k)]
     bases = {"scenario": [p.read_text() for p in SCENARIOS], "snapshot": [p.read_bytes() for p in SNAPSHOTS]}
@@ -289,7 +297,8 @@ def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, kee
             if kind == "scenario":
                 data = mutate_yaml(rng.choice(bases["scenario"]), rng).encode("utf-8", "surrogateescape")
                 path = str(folder / "in.yaml")
-                argv = rng.choice(scenario_commands(path, str(folder / "out"), rng.choice(SPECS)))
+                argv = rng.choice([c for c in scenario_commands(path, str(folder / "out"), rng.choice(SPECS))
+                                   if command in (None, c[0])])
             elif kind == "new":
                 argv, path, data = _new_case(folder, rng)
             else:
@@ -350,13 +359,14 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cases", type=int, default=300)
     p.add_argument("--only", choices=("scenario", "snapshot", "new"))
+    p.add_argument("--command", help="with --only scenario: only this verb's commands (e.g. explore)")
     p.add_argument("--hang", type=float, default=20.0, help="seconds a case may take (default 20)")
     p.add_argument("--out", type=Path, default=Path("fuzz-cli-findings"))
     p.add_argument("-v", action="store_true", help="a line per case on stderr")
     a = p.parse_args()
     os.environ.pop("MSIDBG_DEBUG", None)
     t0 = time.monotonic()
-    tally = fuzz(a.seed, a.cases, a.only, a.hang, a.out, a.v)
+    tally = fuzz(a.seed, a.cases, a.only, a.hang, a.out, a.v, a.command)
     for f in tally.findings:
         print(f"case {f.case}: msidbg {' '.join(f.argv)}: {f.what}" + (f" (input: {f.kept})" if f.kept else ""))
     print(f"{tally.cases} cases in {time.monotonic() - t0:.0f}s, exits {tally.codes}, {len(tally.findings)} findings")

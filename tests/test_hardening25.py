@@ -65,7 +65,7 @@ def test_a_json_key_file_without_a_repeated_key_still_loads(tmp_path: Path) -> N
     ('if irqs["x1"].vector == 3', "irqs is keyed by number: it has no ['x1']"),
     ("watch irqs[true]", "irqs is keyed by number: it has no [true]"),
     ("watch irqs[none]", "irqs is keyed by number: it has no [none]"),
-    ('watch devices["eth9"]', "devices has no device 'eth9' (did you mean 'eth0'? expected one of: eth0)"),
+    ('watch devices["eth9"]', "devices has no device 'eth9' (expected one of: eth0; did you mean 'eth0'?)"),
     ("watch devices[0]", "devices is keyed by name: it has no [0] (expected one of: eth0)"),
     ('watch cpus[0]["irrr"]', "cpus[0] has no field 'irrr'"),
 ])

@@ -198,7 +198,7 @@ def test_what_if_budget_given_replaces_both_defaults_as_help_says() -> None:
 @pytest.mark.parametrize(("spec", "says"), [
     ("if x # y", "column 6 of 'if x # y': unexpected character '#' (expected a name, a number, a quoted string, "
                  "an operator or a bracket)"),
-    ("watch cpus[0].irrr", "column 15 of 'watch cpus[0].irrr': cpus[0] has no field 'irrr' (did you mean 'irr'? "),
+    ("watch cpus[0].irrr", "column 15 of 'watch cpus[0].irrr': cpus[0] has no field 'irrr' (expected one of: alloc, "),
 ])
 def test_a_snapshots_bad_breakpoint_names_its_column_as_a_scenarios_does(tmp_path: Path, spec: str, says: str) -> None:
     """fuzz_cli: a snapshot's breakpoints[0] said 'breakpoints[0]: unexpected character '#' (...)', no column
@@ -210,7 +210,7 @@ def test_a_snapshots_bad_breakpoint_names_its_column_as_a_scenarios_does(tmp_pat
     for argv in (("replay", path), ("report", path), ("diff", path, SCN), ("why", path, "--no-verify")):
         code, out, err = cli(*argv)
         assert (code, out) == (2, "")
-        lines = err.splitlines()   # (the path check's hint comes first: '(did you mean 'irr'? expected one of: ...)')
+        lines = err.splitlines()   # (the contract's form: '(expected one of: ...; did you mean 'irr'?)')
         assert len(lines) == 1 and lines[0].startswith(f"msidbg: {path}: breakpoints[0]: {says}"), err
 
 

@@ -124,7 +124,7 @@ def _field(value: Any, name: str, pattern: tuple[str, ...], shown: str, col: int
                                f"{shown}[{min(value)}])", col)
         what = "device" if pattern and pattern[-1] in DEVICE_MAPS else "field"
         hint = _did_you_mean(name, [str(k) for k in value])
-        return PathProblem(f"{shown} has no {what} {name!r} ({hint}expected one of: {_listed(value)})", col)
+        return PathProblem(f"{shown} has no {what} {name!r} (expected one of: {_listed(value)}{hint})", col)
     if isinstance(value, list):
         return PathProblem(f"{shown} is a list of {len(value)}: it has no field {name!r} (expected an index, "
                            f"e.g. {shown}[0])", col)
@@ -252,27 +252,29 @@ def _by_number(value: Any, pattern: tuple[str, ...]) -> bool:
 DEVICE_MAPS = frozenset({"devices", "acct", "pci", "devs"})
 
 
-def _did_you_mean(name: str, names: list[str]) -> str:
-    """The names ``name`` starts (``ir``: irq, irr, irr_src), else the closest one."""
+def _did_you_mean(name: str, names: list[str], lead: str = "; ") -> str:
+    """The names ``name`` starts (``ir``: irq, irr, irr_src), else the closest one, as a hint
+    that follows the contract's "(expected ...)" (``lead`` first), or "" when none is close."""
     started = sorted(n for n in names if n.startswith(name) and n != name)
     if started:
         shown = ", ".join(repr(n) for n in started[:3]) + (", ..." if len(started) > 3 else "")
-        return f"did you mean {shown}? " if len(started) == 1 else f"did you mean one of {shown}? "
+        return f"{lead}did you mean {shown}?" if len(started) == 1 else f"{lead}did you mean one of {shown}?"
     import difflib  # only for a typo's message: a run that arms nothing misspelt never loads it
 
     close = difflib.get_close_matches(name, names, n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
+    return f"{lead}did you mean {close[0]!r}?" if close else ""
 
 
 def unknown_name(name: str, names: list[str], listed: bool = True) -> str:
     """What follows "unknown X 'name'" for a closed set of many names (kernel programs, event
-    kinds): the likely ones first, then at most ``MAX_LISTED`` of them (``listed``; else only
-    the likely ones, or ""). The whole list made a 2,000-character line, and in the TUI's
-    breakpoint dialog ran off the screen with the caret."""
+    kinds) in the contract's form: "(expected one of: ...; did you mean ...?)", at most
+    ``MAX_LISTED`` of them, then the likely ones (``listed``; else only the likely ones, or "").
+    The whole list made a 2,000-character line, and in the TUI's breakpoint dialog ran off the
+    screen with the caret."""
     if not listed:
-        hint = _did_you_mean(name, names).strip()
+        hint = _did_you_mean(name, names, lead="")
         return f"({hint})" if hint else ""
-    return f"({_did_you_mean(name, names)}expected one of: {_listed(names)})"
+    return f"(expected one of: {_listed(names)}{_did_you_mean(name, names)})"
 
 
 def _late(pattern: tuple[str, ...]) -> frozenset[str]:

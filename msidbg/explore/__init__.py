@@ -80,7 +80,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     base = scn.seed if seed is None else seed
     jobs = default_jobs() if jobs is None else jobs
     if save_failing is not None:
-        _make_folder(save_failing)
+        _check_folder(save_failing)   # made when a failure's snapshot is saved: no run fails, no folder
     st = _State()
     bar = report.Progress(progress, runs, time_budget)
     interrupted = False
@@ -153,12 +153,37 @@ def _check_args(name: str, runs: int, depth: int | None, window: int | None, job
             raise MsidbgError(what)
 
 
+_EXPECTED_FOLDER = "(expected a folder for the snapshots, or a new name in an existing folder)"
+
+
+def _check_folder(folder: str) -> None:
+    """``--save-failing DIR`` before any run: an existing folder one can write in, or a new name in
+    an existing folder one can write in -- as every other output path must be in an existing
+    directory. Nothing is made here: the folder is made with the first snapshot (``_make_folder``).
+    It was made at once, and an exploration that found no failure left an empty folder behind."""
+    if os.path.lexists(folder):
+        if not os.path.isdir(folder):
+            raise MsidbgError(f"--save-failing: not a folder {_EXPECTED_FOLDER}", folder)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise MsidbgError("--save-failing: the folder is not writable (expected a folder you can write to)",
+                              folder)
+        return
+    parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir   # as given: 'nodir/..' is the OS's to resolve
+    if not os.path.isdir(parent):
+        shown = os.path.dirname(os.path.abspath(folder))
+        raise MsidbgError(f"--save-failing: cannot create the folder: {shown} does not exist {_EXPECTED_FOLDER}",
+                          folder)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise MsidbgError(f"--save-failing: cannot create the folder: {parent} is not writable {_EXPECTED_FOLDER}",
+                          folder)
+
+
 def _make_folder(folder: str) -> None:
-    """``--save-failing DIR``: an existing folder, or a new one made in an existing folder -- as
-    every other output path must be in an existing directory. It made every missing parent
-    (``os.makedirs``): a typo in a parent ('bgus/run1') made a tree of folders, and a symbolic
-    link loop was 'cannot create the folder: File exists'."""
-    expected = "(expected a folder for the snapshots, or a new name in an existing folder)"
+    """``--save-failing DIR`` when the first snapshot is saved: the folder ``_check_folder``
+    allowed, made if it is missing (one folder, never its parents: a typo in a parent ('bgus/run1')
+    made a tree of folders with ``os.makedirs``, and a symbolic link loop was 'cannot create the
+    folder: File exists'). Checked again: the folder may have changed while the runs ran."""
+    expected = _EXPECTED_FOLDER
     if os.path.lexists(folder) and not os.path.isdir(folder):
         raise MsidbgError(f"--save-failing: not a folder {expected}", folder)
     try:
@@ -280,6 +305,8 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
                           "recorded choices were replayed (a determinism bug)")
     timed[0] = True
     shrunk = ddmin(found, test, SHRINK_BUDGET)
+    if folder is not None:
+        _make_folder(folder)
     save = report.snapshot_name(folder, target.scn.name, number, sig, (strategy, base)) \
         if folder is not None else None
     try:

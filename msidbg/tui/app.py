@@ -97,6 +97,18 @@ class OpenCancelled(MsidbgError):
 READ_ON = "_msidbg_read_on"
 
 
+class ViewTabs(TabbedContent):
+    """The tabs beside the call stacks (event log, timeline). Their tab bar is no tab stop: at
+    80x24 tab went vector table, APICs, the bar, the event log -- a stop that shows nothing the
+    user can act on with the pane's keys; the view key (``v``) and a click switch the tab."""
+
+    def on_mount(self) -> None:
+        from textual.widgets._tabbed_content import ContentTabs
+
+        for bar in self.query(ContentTabs):
+            bar.can_focus = False
+
+
 class MsidbgApp(UnverifiedWorld, Commands):
     """The debugger's main screen: vector table, APIC grids, pirq map, event log, stacks."""
 
@@ -181,7 +193,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
                 yield bind(ApicGrid(id="apic"))
             yield bind(PirqMap(id="pirqs"))
             with Horizontal(id="bottom"):
-                with TabbedContent(id="views"):
+                with ViewTabs(id="views"):
                     for v in VIEWS:
                         with TabPane(v.title, id=f"tab-{v.id}"):
                             yield bind(v.make(self))

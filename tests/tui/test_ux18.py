@@ -97,7 +97,7 @@ def test_an_unknown_program_or_kind_says_the_likely_name_in_a_bounded_message() 
         with pytest.raises(BreakpointError) as e:
             s.add_breakpoint(spec)
         assert meant in e.value.message and len(e.value.message) < 600, e.value.message
-        assert "more)" in e.value.message
+        assert f"more; {meant})" in e.value.message   # the contract's "(expected ...)" first, then the hint
 
 
 def test_tab_completes_kernel_programs_after_call_and_event_kinds_in_quotes() -> None:

@@ -1,7 +1,8 @@
 """The status line: where the cursor is and why, the event there, and the whole explanation.
 
-Three parts, wrapped to the terminal's width rather than cut (the line's height depends only
-on the terminal's width, so a stop never moves the panes): the cursor (event n / total, the
+Three parts, wrapped to the terminal's width rather than cut (on a wide terminal the line's
+height depends only on its width, so a stop never resizes the panes; on a narrow one, where the
+panes scroll, it takes only the rows it fills): the cursor (event n / total, the
 total marked "+" until the run has reached its end; the device and CPU the event is
 about, why the cursor is here, the virtual time, the scenario), the event at the cursor, and
 what the breakpoint that stopped here said about it -- the sentence that explains the bug, never cut short.
@@ -141,12 +142,13 @@ class StatusLine(Static):
         self.on_resize()
 
     def on_resize(self) -> None:
-        """Room for the text wrapped at this width: the height changes with the terminal's width,
-        never with what is shown (a step must not move the panes)."""
+        """Room for the text wrapped at this width: on a wide terminal the height changes with
+        its width, never with what is shown (a step must not resize the panes, which share the
+        screen's height). Narrow (below 120 columns, ``-narrow``: the panes at fixed heights in a
+        scrolling area) the CSS lets it take only its rows: the six it kept at 80x24 were three
+        blank after a plain step."""
         width = self.app.size.width
-        lines = 4 if width >= 140 else 5 if width >= 100 else 6
-        self.set_class(lines == 5, "-lines-5")
-        self.set_class(lines == 6, "-lines-6")
+        self.set_class(120 <= width < 140, "-lines-5")
         self._paint()       # its first line is broken between parts at this width
         self.call_after_refresh(self.fit_toasts)
 
