@@ -92,3 +92,20 @@ def test_a_pre_xsa126_qemu_under_xen_46_is_refused() -> None:
     with pytest.raises(ScenarioError) as err:
         scenario(text)
     assert "platform.qemu_cmd_decode_emulated" in str(err.value) and "memory_decoded" in str(err.value)
+
+
+@pytest.mark.parametrize("path", sorted(DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_expect_blocks(path: Path) -> None:
+    """Each file's expect block is what PREDICTIONS.md predicted from source."""
+    from msidbg.debugger.headless import check
+    from msidbg.scenario import load_scenario
+
+    assert check(load_scenario(str(path))) == []
+
+
+def test_without_the_row_the_memory_space_clear_stays_in_qemu() -> None:
+    """The same c01 with the row forced true (as the model had it for every QEMU): the mask lands."""
+    text = (DIR / "c01-x45-qemu450-memoff-mask.yaml").read_text().replace(
+        "qemu: qemu-xen-4.5}", "qemu: qemu-xen-4.5, qemu_cmd_decode_emulated: true}")
+    eng = run_to_end(scenario(text))
+    assert _n(eng, "msix.unclaimed") == 0 and _n(eng, "msi.held") == 3
