@@ -109,3 +109,18 @@ def test_without_the_row_the_memory_space_clear_stays_in_qemu() -> None:
         "qemu: qemu-xen-4.5}", "qemu: qemu-xen-4.5, qemu_cmd_decode_emulated: true}")
     eng = run_to_end(scenario(text))
     assert _n(eng, "msix.unclaimed") == 0 and _n(eng, "msi.held") == 3
+
+
+@pytest.mark.parametrize(("prefix", "answer"), [("c01", (0xFFFFFFFF, "physical: all ones (Memory Space off at the device)")),
+                                                ("c02", (0, "physical"))])
+def test_xen_45_reads_vector_control_from_the_device(prefix: str, answer: tuple[int, str]) -> None:
+    """RELEASE-4.5.0 msixtbl_read: Vector Control is readl(virt) of the physical table -- all ones once a
+    pre-XSA-126 QEMU let the guest switch the device's decoding off (at 4 ms: Memory Space cleared at 3 ms)."""
+    from msidbg.model import new_engine, vmsi
+
+    (path,) = DIR.glob(f"{prefix}-*.yaml")
+    eng = new_engine(scenario(path.read_text()))
+    while eng.step() and eng.log.event(eng.cur).time_ns < 3_500_000:
+        pass
+    assert vmsi.covers(eng.w, "eth0", 0)
+    assert vmsi.read(eng.w, "eth0", 0, "ctrl") == answer

@@ -1373,7 +1373,7 @@ Revisions:
   The model applied 0x0743 to every QEMU. With the device not decoding, Xen 4.5's msi_set_mask_bit and
   write_msi_msg writel into nothing (reading ``xen.msix-mask-undecoded``; RELEASE-4.5.0 msi.c): a guest mask Xen's
   intercept writes is ``msix.unclaimed``, and the BAR remap's unbind / re-bind -- committed before QEMU writes the
-  device -- leave the entry as it was. A pre-XSA-126 QEMU with Xen 4.6+ (memory_decoded's Function Mask fallback)
+  device -- leave the entry as it was; msixtbl_read's readl of Vector Control answers all ones. A pre-XSA-126 QEMU with Xen 4.6+ (memory_decoded's Function Mask fallback)
   is refused. tests/qemu29 (8 scenarios predicted from source, all held), tests/test_qemu29.py. Every xen-hvm
   state hash moves (the new row); no shipped scenario clears Memory Space, so no event sequence moves.
 """

@@ -83,8 +83,9 @@ QEMU_CMD_OLD = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_config_init.c",
                       "qemu-xen-4.3.0 .. 4.4.2, 4.5.0 (4.3.x: hw/xen_pt_config_init.c, no stable-4.3 copy); "
                       "qemu-traditional hw/pass-through.c pt_cmd_reg_write to xen-4.4.2, 4.5.0 "
                       "(platform.qemu_cmd_decode_emulated false)")
-XEN_MSI_MASK_45 = Source("xen-project/xen", "RELEASE-4.5.0", "xen/arch/x86/msi.c", "msi_set_mask_bit (MSI-X: writel of Vector "
-                         "Control, no decode check), write_msi_msg", "<= 4.5 (RELEASE-4.6.0 adds memory_decoded)")
+XEN_MSI_MASK_45 = Source("xen-project/xen", "RELEASE-4.5.0", "xen/arch/x86/msi.c, xen/arch/x86/hvm/vmsi.c",
+                         "msi_set_mask_bit (MSI-X: writel of Vector Control, no decode check), write_msi_msg, "
+                         "msixtbl_read (Vector Control: readl of the physical entry)", "<= 4.5 (RELEASE-4.6.0 adds memory_decoded)")
 QEMU_REMAP = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt.c, hw/xen/xen_pt_msi.c",
                     "xen_pt_pci_write_config (pci_default_write_config inside a memory transaction), "
                     "xen_pt_region_update (the MSI-X region added: xen_pt_msix_update_remap), "
@@ -298,7 +299,8 @@ reading("xen.msix-mask-undecoded", "Before 4.6 Xen writes an MSI-X entry's Vecto
         "its host message (write_msi_msg) with a plain writel through its own mapping of the table: on a device whose "
         "Memory Space the guest switched off through a pre-XSA-126 QEMU nothing decodes it, and the entry keeps "
         "what it had. A guest's raw table write Xen handles shows it (msix.unclaimed); Xen's own writes are part of "
-        "the hypercall and emit nothing. From RELEASE-4.6.0 msi_set_mask_bit checks memory_decoded and falls back to "
+        "the hypercall and emit nothing. msixtbl_read answers a guest's Vector Control read with readl of the physical "
+        "entry: all ones from a device that does not decode. From RELEASE-4.6.0 msi_set_mask_bit checks memory_decoded and falls back to "
         "the Function Mask ('cannot mask IRQ %d: masking MSI-X on Dom%d's ...'): not modelled, the scenario refuses "
         "a pre-XSA-126 QEMU with xen_msi_mask combined.", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),
         quote="case PCI_CAP_ID_MSIX: { int offset = PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET; writel(flag, "
