@@ -165,14 +165,16 @@ def test_xen_hvm_bus_master_passes_through_qemu_and_memory_space_is_emulated() -
     assert traps == [(True, CMD_MEMORY), (True, CMD_MEMORY | CMD_MASTER)]
 
 
-def test_xen_hvm_guest_cannot_switch_off_memory_space_through_qemu() -> None:
-    """xen_pt_cmd_reg_write: the decode bits stay in QEMU's register (emu_mask 0x0743)."""
+@pytest.mark.parametrize(("emu_mask", "device"), [(0x0743, CMD_MEMORY | CMD_MASTER), (0x0740, CMD_MASTER)])
+def test_xen_hvm_guest_cannot_switch_off_memory_space_through_qemu(emu_mask: int, device: int) -> None:
+    """xen_pt_cmd_reg_write: the decode bits stay in QEMU's register (emu_mask 0x0743, XSA-126); before
+    it (0x0740) they reach the device. QEMU's register takes the guest's value either way."""
     from msidbg.model import qemu_pt
 
     d, e = {"cmd": CMD_MEMORY | CMD_MASTER}, {"cmd": CMD_MEMORY | CMD_MASTER}
     loc = {"offset": 0x4, "value": CMD_MASTER, "size": 2}
-    qemu_pt._cmd(None, loc, d, e)
-    assert loc["cmd"] == CMD_MEMORY | CMD_MASTER and e["cmd"] == CMD_MASTER
+    qemu_pt._cmd(None, loc, d, e, emu_mask)
+    assert loc["cmd"] == device and e["cmd"] == CMD_MASTER
 
 
 def test_xen_hvm_driver_without_set_master_loses_its_interrupts_after_a_remove() -> None:

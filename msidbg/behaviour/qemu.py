@@ -137,6 +137,33 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "qemu_cmd_decode_emulated", "qemu", (False, True), True,
+        "xen-pt keeps the guest's I/O and Memory Space bits in its emulated Command register (emu_mask 0x0743): "
+        "the device keeps decoding whatever the guest writes; before it (false, emu_mask 0x0740) the guest's "
+        "decode bits pass through to the device, so a guest that clears Memory Space switches off the device's "
+        "MSI-X table for Xen's own accesses too (XSA-126)",
+        initial=False, kinds=("xen-hvm",), scoped=True,
+        history=(
+            Change("qemu-xen-4.6", True, "727b998448 xen: limit guest control of PCI command register "
+                   "(XSA-126, CVE-2015-2756; qemu/qemu 81b23ef82c; first in qemu-xen-4.6.0-rc1)",
+                   backports=("qemu-xen-4.4.3", "qemu-xen-4.5.1"),
+                   note="stable-4.4 32c5e5e70b (qemu-xen-4.4.3), stable-4.5 c9ac5f816b (qemu-xen-4.5.1): git tag "
+                        "--contains; hw/xen/xen_pt_config_init.c Command emu_mask 0x0740 at qemu-xen-4.4.2 and 4.5.0, "
+                        "0x0743 at 4.4.3, 4.5.1, 4.6.0 (xen_pt_cmd_reg_read / the is_virtfn Memory bit dropped); "
+                        "qemu-xen-4.3.0 .. 4.3.4 (hw/xen_pt_config_init.c) keep 0x0740: no stable-4.3 copy"),
+        ),
+        traditional=Change("qemu-traditional", True, "ab42b440 xen: limit guest control of PCI command register "
+                           "(qemu-traditional hw/pass-through.c: Command emu_mask 0x0743, res_mask 0xF880)"),
+        traditional_initial=False,
+        traditional_history=(
+            Change("4.6", True, "ab42b440 XSA-126 (qemu-traditional hw/pass-through.c: Command emu_mask 0x0740 -> "
+                   "0x0743, pt_cmd_reg_read dropped)", backports=("4.4.3", "4.5.1"),
+                   note="first in xen-4.6.0-rc1; stable-4.4 a03c5a74 (xen-4.4.3), stable-4.5 62e41581 (xen-4.5.1): "
+                        "git tag --contains; emu_mask 0x0740 at xen-4.0.0, 4.3.0, 4.4.2, 4.5.0; qemu-xen-traditional "
+                        "xen-X.Y.Z tags, read in the fork reinis-martinsons/frp-qemu-xen-traditional"),
+        ),
+    ),
+    Switch(
         "qemu_ioreq_server", "qemu", (False, True), True,
         "QEMU registers with Xen as an ioreq server for the ranges its memory map has (xen_create_ioreq_server, "
         "xen_map_memory_section): a guest access to an address QEMU has not mapped -- a passed-through "

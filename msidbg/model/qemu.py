@@ -80,7 +80,8 @@ def build(scn: Any, w: World) -> None:
             devs[name] = {"msix": _new_msix(d["msix"]),
                           "msi": _new_msi(d["msi"], w.behaviour["qemu_msi_mask_emulated"]),
                           "cmd": HVMLOADER_CMD & ~CMD_RES_MASK}
-            d["cmd"] |= HVMLOADER_CMD & CMD_MASTER      # Bus Master is throughable: it reaches the device
+            # Bus Master is throughable: it reaches the device (before XSA-126 Memory Space too: it is on already)
+            d["cmd"] |= HVMLOADER_CMD & ~cmd_emu_mask(w)
             continue
         d["cmd"] |= HVMLOADER_CMD                       # QEMU's own device model takes both bits
         if w.behaviour["qemu_msix_pirq_ignore_mask"]:
@@ -332,7 +333,8 @@ def emulated(w: World, dev: str, name: str) -> int:
     """A config register as QEMU's xen-pt emulation shows it to the guest now."""
     e = emu(w, dev)
     if name == "cmd":   # xen_pt_word_reg_read: emulated bits from QEMU, the rest from the device
-        return int((w.devices[dev]["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK))
+        mask = cmd_emu_mask(w)
+        return int((w.devices[dev]["cmd"] & ~mask) | (e["cmd"] & mask))
     if name == "msix_ctrl":
         return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
     if name == "msi_ctrl":
@@ -394,6 +396,17 @@ _REG = {"addr_lo": 0, "addr_hi": 1, "data": 2, "ctrl": 3}
 #: xen_pt_emu_reg_header0, Command: emu_mask 0x0743 (I/O and Memory Space, parity, SERR, fast
 #: back-to-back and INTx Disable stay in QEMU; XSA-126 added the two decode bits) and res_mask 0xF880
 CMD_EMU_MASK = 0x0743
+#: before XSA-126 (727b998448; qemu-xen-4.3.0 .. 4.4.2, 4.5.0; qemu-traditional to xen-4.4.2, 4.5.0): 0x0740,
+#: the decode bits throughable (the guest's value reaches the device)
+CMD_EMU_MASK_PRE_XSA126 = 0x0740
+
+
+def cmd_emu_mask(w: World) -> int:
+    """The Command bits xen-pt keeps to itself (``platform.qemu_cmd_decode_emulated``): the rest are the
+    device's -- written through by xen_pt_cmd_reg_write, read from the device by xen_pt_word_reg_read
+    (before XSA-126 xen_pt_cmd_reg_read, the same merge with emu_mask 0x0740; the is_virtfn Memory bit of
+    an SR-IOV VF is not modelled)."""
+    return CMD_EMU_MASK if w.behaviour["qemu_cmd_decode_emulated"] else CMD_EMU_MASK_PRE_XSA126
 CMD_RES_MASK = 0xF880
 CMD_INTX_DISABLE = 1 << 10
 

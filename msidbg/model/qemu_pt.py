@@ -52,12 +52,12 @@ from msidbg.model.hw import (
 )
 from msidbg.model.qemu import (
     _REG,
-    CMD_EMU_MASK,
     CMD_INTX_DISABLE,
     CMD_RES_MASK,
     UNASSIGNED,
     _dropped,
     cfg_answer,
+    cmd_emu_mask,
     emu,
     mapped,
     msix_answer,
@@ -137,7 +137,7 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
     loc["phys"] = loc["value"]
     if reg == "cmd":
         was = e["cmd"] & CMD_MEMORY
-        _cmd(k, loc, d, e)
+        _cmd(k, loc, d, e, cmd_emu_mask(k.w))
         if e["cmd"] & CMD_MEMORY != was:    # provenance: what maps (or unmaps) QEMU's table
             P = k.eng.prov
             P.write(PC.QEMU, PK.key(PK.QCMD, P.dev(dev)), e["cmd"],
@@ -161,16 +161,19 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
             k.call("xen_pt_msi_update", dev=dev)
 
 
-def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any]) -> None:
+def _cmd(k: Any, loc: dict[str, Any], d: dict[str, Any], e: dict[str, Any], emu_mask: int) -> None:
     """xen_pt_cmd_reg_write: every writable bit is stored in QEMU's register; the device gets the
     throughable ones (not emulated, not reserved: Bus Master Enable among them), plus INTx Disable
     when the guest sets it, or clears it on a function whose pin realize mapped and bound
-    (``if (s->machine_irq)``: an ``intx:`` pin on xen-hvm). Memory Space stays as pciback and QEMU's realize left it (on)."""
-    guest = (d["cmd"] & ~CMD_EMU_MASK) | (e["cmd"] & CMD_EMU_MASK)
+    (``if (s->machine_irq)``: an ``intx:`` pin on xen-hvm). From XSA-126 (``emu_mask`` 0x0743) Memory
+    Space stays as pciback and QEMU's realize left it (on); before it (0x0740, 727b998448's parent) the
+    guest's decode bits are throughable and reach the device. QEMU's register takes the guest's value
+    on both sides (writable_mask = ~ro_mask), so its BAR mapping follows the guest either way."""
+    guest = (d["cmd"] & ~emu_mask) | (e["cmd"] & emu_mask)
     guest = _merge(guest, PCI_COMMAND, 2, loc["offset"], loc["value"], loc["size"])
     was_mapped = bool(e["cmd"] & CMD_MEMORY)
     e["cmd"] = guest & ~CMD_RES_MASK
-    through = ~(CMD_EMU_MASK | CMD_RES_MASK) & 0xFFFF
+    through = ~(emu_mask | CMD_RES_MASK) & 0xFFFF
     if guest & CMD_INTX_DISABLE or (d.get("intx") or {}).get("mgsi") is not None:
         through |= CMD_INTX_DISABLE     # set, or cleared with s->machine_irq (a pin realize mapped and bound)
     loc["cmd"] = (guest & through) | (d["cmd"] & ~through)

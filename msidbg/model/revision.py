@@ -1384,6 +1384,17 @@ Revisions:
   msix_capability_init set the flag at their start and clear it on failure (the model set it at the end in
   every release): a second enable during another CPU's MSI-X set-up is -EINVAL on 5.17+ (tests/
   test_kernel_paths.py's concurrent-enable test: action 0 -22, was -16). tests/test_kernel29.py, tests/kernel29.
+  (qemu29) New row ``platform.qemu_cmd_decode_emulated`` (xen-hvm; true from XSA-126 727b998448, qemu-xen-4.6.0,
+  stable c9ac5f816b 4.5.1 and 32c5e5e70b 4.4.3; qemu-traditional ab42b440 xen-4.6.0, 62e41581 4.5.1, a03c5a74 4.4.3;
+  false for qemu-xen 4.3.0 .. 4.4.2, 4.5.0 and qemu-traditional to xen-4.4.2, 4.5.0): before it xen-pt's Command
+  emu_mask is 0x0740 and the guest's I/O and Memory Space bits reach the device (xen_pt_cmd_reg_write /
+  pt_cmd_reg_write: throughable_mask = ~emu_mask); QEMU's own register takes the guest's value on both sides.
+  The model applied 0x0743 to every QEMU. With the device not decoding, Xen 4.5's msi_set_mask_bit and
+  write_msi_msg writel into nothing (reading ``xen.msix-mask-undecoded``; RELEASE-4.5.0 msi.c): a guest mask Xen's
+  intercept writes is ``msix.unclaimed``, and the BAR remap's unbind / re-bind -- committed before QEMU writes the
+  device -- leave the entry as it was; msixtbl_read's readl of Vector Control answers all ones. A pre-XSA-126 QEMU with Xen 4.6+ (memory_decoded's Function Mask fallback)
+  is refused. tests/qemu29 (8 scenarios predicted from source, all held), tests/test_qemu29.py. Every xen-hvm
+  state hash moves (the new row); no shipped scenario clears Memory Space, so no event sequence moves.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ from typing import Any
 from msidbg.model import device
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import ENTRY_MASKBIT
+from msidbg.model.hw import CMD_MEMORY, ENTRY_MASKBIT
 from msidbg.sim.events import HEX, INT, STR, kind
 
 World = Any     # a world record (sim/rec.py WorldRec)
@@ -415,4 +415,8 @@ def read(w: World, dev: str, entry: int, reg: str) -> tuple[int, str] | None:
         irq = desc_irq(x, dev, entry)
         assert irq is not None, "covers() checked the msi_desc"
         return (ENTRY_MASKBIT if x["irqs"][irq]["guest_masked"] else 0), "guest mask bit"
+    if not w.devices[dev]["cmd"] & CMD_MEMORY:
+        # readl(virt) of a device that does not decode (its Memory Space cleared through a pre-XSA-126
+        # QEMU, platform.qemu_cmd_decode_emulated false): the Unsupported Request completes with all ones
+        return device.ALL_ONES, "physical: all ones (Memory Space off at the device)"
     return int(w.devices[dev]["msix"]["table"][entry]["ctrl"] & ENTRY_MASKBIT), "physical"

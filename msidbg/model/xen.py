@@ -27,7 +27,7 @@ from typing import Any
 from msidbg.model import acct, bus, device, hits, vmsi
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
+from msidbg.model.hw import CMD_MEMORY, ENTRY_MASKBIT, MSI_64BIT, MSI_PVM
 
 World = Any     # a world record (sim/rec.py WorldRec)
 EINVAL, ENOSPC, EEXIST, EBUSY = 22, 28, 17, 16
@@ -1029,9 +1029,11 @@ def _program(eng: Any, dev: str, entry: int, kind: str, vector: int) -> None:
             P.dep(PC.D_CAUSE, PK.key(PK.PIRQ, x_pirq(eng, dev, entry)))
             P.write(PC.XEN, rk, v, also=(composite,), note=f"setup_msi_irq writes the host message {v:#x}")
     if kind == "msix":
+        acct.intend(a["intended"][entry], msg)
+        if not d["cmd"] & CMD_MEMORY:   # write_msi_msg's writel: a device that does not decode drops it
+            return
         e = d["msix"]["table"][entry]
         e["addr_lo"], e["addr_hi"], e["data"] = msg
-        acct.intend(a["intended"][entry], msg)
     else:
         msi = d["msi"]
         msi["addr_lo"], msi["data"] = msg[0], msg[2]
@@ -1048,10 +1050,18 @@ def x_pirq(eng: Any, dev: str, entry: int) -> int:
 
 
 def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> None:
-    """Xen writes the physical mask bit (no event: part of the hypercall that caused it)."""
+    """Xen writes the physical mask bit (no event: part of the hypercall that caused it).
+
+    Before 4.6 msi_set_mask_bit writes an MSI-X entry's Vector Control with a plain writel
+    (RELEASE-4.5.0 xen/arch/x86/msi.c): on a device whose Memory Space is off -- only a guest behind
+    a pre-XSA-126 QEMU can switch it off (``platform.qemu_cmd_decode_emulated`` false) -- nothing claims
+    it and the entry keeps its bit (no event, as for the write that lands). 4.6's memory_decoded fallback
+    (Function Mask in config space, "cannot mask IRQ") is not modelled: the scenario refuses that pairing."""
     d = eng.w.devices[dev]
     P = eng.prov
     pd = P.dev(dev)
+    if kind == "msix" and not d["cmd"] & CMD_MEMORY:
+        return
     if kind == "msix":
         msix = d["msix"]
         was = device.msix_live(msix, entry)

@@ -77,6 +77,15 @@ QEMU_CMD = Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c, hw/xe
                   "xen_pt_word_reg_read, xen_pt_realize (host Command |= decode bits)",
                   "XSA-126 (2015): qemu-xen-4.6.0.. (727b998448), 4.5.1.. (c9ac5f816b), 4.4.3.. (32c5e5e70b); "
                   "upstream 81b23ef82c")
+QEMU_CMD_OLD = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_config_init.c",
+                      "xen_pt_emu_reg_header0 (Command: emu_mask 0x0740, ro_mask 0xF880), xen_pt_cmd_reg_write "
+                      "(throughable_mask = ~emu_mask: the decode bits reach the device), xen_pt_cmd_reg_read",
+                      "qemu-xen-4.3.0 .. 4.4.2, 4.5.0 (4.3.x: hw/xen_pt_config_init.c, no stable-4.3 copy); "
+                      "qemu-traditional hw/pass-through.c pt_cmd_reg_write to xen-4.4.2, 4.5.0 "
+                      "(platform.qemu_cmd_decode_emulated false)")
+XEN_MSI_MASK_45 = Source("xen-project/xen", "RELEASE-4.5.0", "xen/arch/x86/msi.c, xen/arch/x86/hvm/vmsi.c",
+                         "msi_set_mask_bit (MSI-X: writel of Vector Control, no decode check), write_msi_msg, "
+                         "msixtbl_read (Vector Control: readl of the physical entry)", "<= 4.5 (RELEASE-4.6.0 adds memory_decoded)")
 QEMU_REMAP = Source(Q, "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt.c, hw/xen/xen_pt_msi.c",
                     "xen_pt_pci_write_config (pci_default_write_config inside a memory transaction), "
                     "xen_pt_region_update (the MSI-X region added: xen_pt_msix_update_remap), "
@@ -167,7 +176,7 @@ XEN_HVM_PIRQS = Source(X, "RELEASE-4.19.0", "xen/common/kernel.c, tools/libs/lig
                        "docs/man/xl.cfg.5.pod.in", "do_xen_version XENVER_get_features (has_pirq(d) ? "
                        "XENFEAT_hvm_pirqs), libxl__domain_build_info_setdefault (u.hvm.pirq false), hvm_pirq",
                        "4.1 .. 4.18 offered; 4.19.. only with hvm_pirq=1 (xen_hvm_pirqs)")
-module("msidbg.model.xen", XEN_HVM_PIRQS, XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_IO_UNMASK, XEN_REBIND_EOI)
+module("msidbg.model.xen", XEN_HVM_PIRQS, XEN_IRQ, XEN_PHYSDEV, XEN_IO, XEN_MSI_46, XEN_MSI_MASK_45, XEN_IO_UNMASK, XEN_REBIND_EOI)
 XEN_VLAPIC_INIT = Source(X, "RELEASE-4.9.0", "xen/arch/x86/hvm/vlapic.c", "vlapic_init / vlapic_do_init",
                          "4.5..4.22 (read at RELEASE-4.5.0, 4.9.0, 4.11.0, 4.15.0, 4.16.0, 4.18.0, 4.22.0)")
 XEN_HVMLOADER_LAPIC = Source(X, "RELEASE-4.9.0", "tools/firmware/hvmloader/config.h", "LAPIC_ID", "4.9..4.22 (read at both)")
@@ -185,7 +194,7 @@ XEN_HVMLOADER_PCI_414 = Source(X, "RELEASE-4.19.0", "tools/firmware/hvmloader/pc
                                "written after every BAR is assigned; a8e0c228c7)", "4.14 .. 4.22, 4.12.3.., 4.13.1.. "
                                "(read at 4.19.0, 4.22.0; the stable copies 6bf8bdd5c6, first in RELEASE-4.12.3, and "
                                "a060e72626, first in RELEASE-4.13.1: audit21)")
-module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, PCIBACK_CMD, PCIBACK_CFG, XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414)
+module("msidbg.model.qemu", QEMU_MSI_44, QEMU_CFG_44, QEMU_CMD, QEMU_CMD_OLD, PCIBACK_CMD, PCIBACK_CFG, XEN_HVMLOADER_PCI, XEN_HVMLOADER_PCI_414)
 
 # --- readings -------------------------------------------------------------------------------------------
 M = "msidbg.model.qemu_pt"
@@ -279,9 +288,24 @@ reading("qemu.cmd-emulated", "xen-pt keeps the guest's I/O and Memory Space bits
         "guest that clears Memory Space would see the difference, and there mostly in Xen's own table writes: "
         "xen_pt_pci_write_config commits the memory transaction (the remap's unbind and re-bind) before "
         "xen_host_pci_set_block writes the device, so those host mask writes meet a device that no longer decodes "
-        "(qemu-xen-4.5.0 hw/xen/xen_pt.c). msidbg models the XSA-126 mask for every qemu-xen.", source=(QEMU_CMD,),
+        "(qemu-xen-4.5.0 hw/xen/xen_pt.c). msidbg models both sides by release (platform.qemu_cmd_decode_emulated, "
+        "qemu29): before the fix the guest's decode bits reach the device (QEMU's register takes them on both "
+        "sides, so its BAR mapping follows the guest either way); the is_virtfn exception is not modelled.",
+        source=(QEMU_CMD, QEMU_CMD_OLD),
         quote=".offset = PCI_COMMAND, .size = 2, .init_val = 0x0000, .res_mask = 0xF880, .emu_mask = 0x0743, ... "
         "*val = XEN_PT_MERGE_VALUE(*val, dev_value, throughable_mask);", module=M)
+reading("xen.msix-mask-undecoded", "Before 4.6 Xen writes an MSI-X entry's Vector Control (msi_set_mask_bit: "
+        "mask_msi_irq at a pirq's shutdown, unmask at startup, a guest's mask Xen's vMSI-X intercept passes on) and "
+        "its host message (write_msi_msg) with a plain writel through its own mapping of the table: on a device whose "
+        "Memory Space the guest switched off through a pre-XSA-126 QEMU nothing decodes it, and the entry keeps "
+        "what it had. A guest's raw table write Xen handles shows it (msix.unclaimed); Xen's own writes are part of "
+        "the hypercall and emit nothing. msixtbl_read answers a guest's Vector Control read with readl of the physical "
+        "entry: all ones from a device that does not decode. From RELEASE-4.6.0 msi_set_mask_bit checks memory_decoded and falls back to "
+        "the Function Mask ('cannot mask IRQ %d: masking MSI-X on Dom%d's ...'): not modelled, the scenario refuses "
+        "a pre-XSA-126 QEMU with xen_msi_mask combined.", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),
+        quote="case PCI_CAP_ID_MSIX: { int offset = PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET; writel(flag, "
+        "entry->mask_base + offset); readl(entry->mask_base + offset); (4.5.0) / if ( likely(memory_decoded(pdev)) ) "
+        "(4.6.0)", module=M)
 reading("qemu.table-unmapped", "QEMU maps its emulated MSI-X table (a subregion of the BAR) only while the guest's "
         "Memory Space bit is set: xen_pt_pci_write_config calls pci_default_write_config, whose "
         "pci_update_mappings removes a BAR without PCI_COMMAND_MEMORY. A table access Xen's vMSI-X intercept does "
