@@ -84,7 +84,7 @@ reading("kernel.pm.restore-msix-order",
         "so a signal meanwhile waits in the PBA and goes out at the clear. Before ae72f3156729 (5.17) "
         "arch_restore_msi_irqs rewrote every message first (default_restore_msi_irqs), then msix_mask_irq wrote "
         "each Vector Control; from it one entry at a time, __pci_write_msi_msg (with da181dc974ad's mask around "
-        "an unmasked entry) then pci_msix_write_vector_ctrl (kernel.msix_restore_per_entry). "
+        "an unmasked entry: 5.14; 5.13.12, 5.10.60, 5.4.142, 4.19.205, 4.14.245, 4.9.281, 4.4.282) then pci_msix_write_vector_ctrl (kernel.msix_restore_per_entry). "
         "__pci_restore_msi_state clears MSI Enable, rewrites the cached message and Mask Bits, then sets Multiple "
         "Message Enable and Enable. A signal between the function's reset and the restore finds MSI and MSI-X "
         "disabled (INTx, or lost without a pin).",
