@@ -172,3 +172,14 @@ def assert_prov_neutral(paths: Any) -> None:
         off.run_sync()
         assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), Path(path).name
         assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), Path(path).name
+
+
+def session_events(s: Any) -> list[tuple[str, int, str | None, dict[str, Any], int]]:
+    """Every event of a Session as (kind, cpu, dev, fields, time_ns)."""
+    return [(e.kind, e.cpu, e.dev, dict(e.fields), e.time_ns) for e in s.events(0, s.total)]
+
+
+def xen_host_irq(s: Any, pirq: int) -> dict[str, Any]:
+    """Xen's host irq record behind guest ``pirq`` in a Session's world."""
+    x = s.world["xen"]
+    return dict(x["irqs"][x["pirqs"][pirq]["irq"]])

@@ -9,7 +9,6 @@ hvm_migrate_pirqs at the migration.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,8 @@ from msidbg.debugger.headless import check
 from msidbg.scenario import load_scenario
 from msidbg.sim.world import state_hash
 from tests.conftest import run_past_breakpoints
+from tests.conftest import session_events as _events
+from tests.conftest import xen_host_irq as _host_irq
 
 DIR = Path(__file__).resolve().parent / "hvmmig27"
 FILES = sorted(DIR.glob("*.yaml"))
@@ -28,13 +29,6 @@ def _run(prefix: str) -> Session:
     return run_past_breakpoints(path)
 
 
-def _events(s: Session) -> list[tuple[str, int, str | None, dict[str, Any], int]]:
-    return [(e.kind, e.cpu, e.dev, dict(e.fields), e.time_ns) for e in s.events(0, s.total)]
-
-
-def _host_irq(s: Session, pirq: int) -> dict[str, Any]:
-    x = s.world["xen"]
-    return dict(x["irqs"][x["pirqs"][pirq]["irq"]])
 
 
 def test_there_are_three_files() -> None:

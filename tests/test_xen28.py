@@ -21,6 +21,8 @@ from msidbg.model import new_engine, vmsi
 from msidbg.scenario import load_scenario
 from msidbg.sim.world import state_hash
 from tests.conftest import run_past_breakpoints
+from tests.conftest import session_events as _events
+from tests.conftest import xen_host_irq as _host_irq
 from tests.mech_helpers import evs, finish
 
 DIR = Path(__file__).resolve().parent / "xen28"
@@ -32,13 +34,6 @@ def _path(prefix: str) -> Path:
     return path
 
 
-def _events(s: Session) -> list[tuple[str, int, str | None, dict[str, Any], int]]:
-    return [(e.kind, e.cpu, e.dev, dict(e.fields), e.time_ns) for e in s.events(0, s.total)]
-
-
-def _host_irq(s: Session, pirq: int) -> dict[str, Any]:
-    x = s.world["xen"]
-    return dict(x["irqs"][x["pirqs"][pirq]["irq"]])
 
 
 def test_there_are_six_files() -> None:

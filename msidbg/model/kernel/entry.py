@@ -790,13 +790,7 @@ def _flow_interrupt(c: Any, irq: int, prog: str | None) -> int:
     if not any((f["prog"] == prog if prog is not None else f["prog"] in FLOW) and _irq_waiter(f, irq)
                for f in stack):
         return -1
-    bottom = stack[0]["locals"]
-    vector = bottom.get("vector")
-    if isinstance(vector, int) and vector >= 0:
-        return PK.key(PK.ISR, PK.cpu_vec(c.id, vector))
-    if bottom.get("upcall"):
-        return PK.key(PK.CALLBACK, c.id)
-    return -1
+    return _bottom_interrupt(c)
 
 
 def _bottom_interrupt(c: Any) -> int:
