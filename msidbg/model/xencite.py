@@ -755,6 +755,32 @@ reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, th
         "abstraction, not a reading.)", status="hypothetical", module=M)
 
 M = "msidbg.model.evtchn"
+XEN_KICK = (Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c + xen/common/event_fifo.c",
+                   "evtchn_2l_unmask (vcpu_mark_events_pending of notify_vcpu_id's vCPU) / evtchn_fifo_unmask -> "
+                   "evtchn_fifo_set_pending", "4.4.."),
+            Source(X, "RELEASE-4.4.0", "xen/arch/x86/domain.c", "vcpu_mark_events_pending (hvm_assert_evtchn_irq "
+                   "-> vcpu_kick, or vcpu_kick) / vcpu_kick (vcpu_unblock; running and v != current: "
+                   "VCPU_KICK_SOFTIRQ) / vcpu_kick_softirq (nothing: the check is on the return to guest)",
+                   "4.0.0..4.19 (same body at RELEASE-4.0.0 and RELEASE-4.19.0)"),
+            Source(X, "RELEASE-4.4.0", "xen/arch/x86/hvm/vmx/entry.S", "vmx_asm_do_vmentry: call vmx_intr_assist, "
+                   "then the softirq check, before VMRESUME", "all (4.0.0 and 4.19.0 read)"))
+reading("xen.evtchn.remote-kick", "A guest's EVTCHNOP_unmask of a pending port bound to ANOTHER vCPU (unmask_evtchn "
+        "on 2-level for a remote port, on FIFO whenever pending; retrigger_dynirq's unmask likewise): Xen marks the "
+        "event at once (the 2-level selector bit / the FIFO queue link, evtchn_upcall_pending, an HVM per-vCPU "
+        "vector in the vlapic) and vcpu_kick's that vCPU -- vcpu_unblock of a halted one, else VCPU_KICK_SOFTIRQ "
+        "to its pCPU, an IPI that makes it exit -- and returns. The kicked vCPU runs guest code again only at its "
+        "next VM entry, where vmx_intr_assist injects the callback (a PV vCPU: its callback on the return to guest "
+        "mode); the caller's own return from the hypercall needs no IPI, so its next guest step comes first. "
+        "msidbg: the marks are made in the unmask's step, the upcall is raised on the kicked vCPU "
+        "costs.hypercall + costs.ipi later (a xen.kick event). A vCPU already inside its upcall loop sees the mark "
+        "at once (the pending bit or queue link it scans): ff1e22e7a638's race (both vCPUs running the handler) "
+        "stays possible there. The width is the model's cost table, not a guarantee of the code.",
+        source=XEN_KICK,
+        quote="if ( test_bit(EVTCHN_FIFO_PENDING, word) ) evtchn_fifo_set_pending(v, evtchn); ... if ( "
+        "has_hvm_container_vcpu(v) ) hvm_assert_evtchn_irq(v); else vcpu_kick(v); ... vcpu_unblock(v); if ( running "
+        "&& (in_irq() || (v != current)) ) cpu_raise_softirq(v->processor, VCPU_KICK_SOFTIRQ); ... checks executed "
+        "on return to guest context ... xxx_intr_assist() executed on return to HVM guest context.",
+        module=M)
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
         "pirq: it is free only once QEMU unmaps it.", source=XEN_EVTCHN,
         quote="if ( !is_hvm_domain(d1) ) pirq_guest_unbind(d1, pirq); ... if ( is_hvm_domain(d1) && "
