@@ -1365,6 +1365,20 @@ Revisions:
   signals the PBA held (pirq_guest_bind's unmask) on a port bound to vCPU 0 and clears them the same way: 3 lost,
   23 delivered (it expected 26, from the instant callback).
   tests/test_heldout_xen28.py. Shipped goldens and snapshots unchanged.
+  (xen29) one mechanism for a guest's EVTCHNOP_unmask of a pending port bound to ANOTHER vCPU (unmask_evtchn on
+  2-level for a remote port, on FIFO whenever pending; retrigger_dynirq's unmask): Xen marks the event at once
+  (selector bit / FIFO link, evtchn_upcall_pending) and vcpu_kick's that vCPU (vcpu_unblock, or VCPU_KICK_SOFTIRQ's
+  IPI), which is given the upcall only at its next VM entry (vmx_intr_assist on the vmentry path; RELEASE-4.0.0,
+  4.4.0 and 4.19.0 read): msidbg raises it costs.hypercall + costs.ipi after the unmask, as a new ``xen.kick``
+  event, so the caller's return and next step come first (reading ``xen.evtchn.remote-kick``). Before, the kicked
+  vCPU took the upcall at the hypercall's instant. xenred28's startup_pirq special case (the clear made inside the
+  unmask step) is gone: its eoi step's clear precedes the kick by itself (y22 / y29 / y30: the same 3 lost, the
+  hit now at the eoi step). The pre-ff1e22e7a638 eoi_pirq (irq_move_irq, then clear_evtchn; heldout_xen28 y05
+  FIFO / y06 2-level, Linux 3.14): the new vCPU's upcall no longer starts at the unmask and spins on desc->lock
+  for the event in hand; it comes after vCPU 0's clear (30/30 either way). A vCPU already inside its upcall
+  loop still sees the marks at once (ff1e22e7a638's race stays possible). Shipped goldens: events, hits,
+  provenance and state hashes unchanged; 28 of 52 log digests move only because the new event kind renumbers
+  the kinds registered after it; snapshots regenerated likewise. tests/test_xen29_remote_kick.py.
 """
 
 from __future__ import annotations
