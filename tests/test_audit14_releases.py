@@ -100,4 +100,6 @@ def test_startup_pirq_of_enable_irq_runs_under_desc_lock() -> None:
         spins[version] = [e.cpu for e in events_of(eng, "kernel")
                           if "CPU1 is in enable_irq of irq" in str(e.fields["what"])]
         assert totals(eng, "eth0")["lost"] == (1 if version == "4.12" else 0)
-    assert spins == {"4.12": [0], "4.13": [0]}
+    # xen29: the unmask's kick reaches vCPU0 at its next return to guest mode (reading xen.evtchn.remote-kick),
+    # after enable_irq has cleared (4.12) and released desc->lock: vCPU0 no longer spins in the ordered run
+    assert spins == {"4.12": [], "4.13": []}

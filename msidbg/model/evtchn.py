@@ -562,7 +562,9 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
     if item[3] == "kick":       # [.., "kick", vcpu, port]: a remote vcpu_kick reaches its VM entry (``kick``)
         vcpu, port = item[4], item[5]
         c = eng.w.cpus[vcpu]
-        raise_upcall(eng, vcpu, port)
+        # provenance: the upcall is the unmask's (its signal of the pending port, written in the guest's step)
+        eng.prov.dep(_D_CAUSE, PK.key(PK.PORT, port))
+        raise_upcall(eng, vcpu)
         ch = eng.w.xen["ports"].get(port)
         how = ("offline: the upcall waits" if not c.online else
                "upcall; the port is " + ("still pending" if ch is not None and ch["pending"] else "no longer pending"))
