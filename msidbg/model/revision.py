@@ -1379,6 +1379,13 @@ Revisions:
   loop still sees the marks at once (ff1e22e7a638's race stays possible). Shipped goldens: events, hits,
   provenance and state hashes unchanged; 28 of 52 log digests move only because the new event kind renumbers
   the kinds registered after it; snapshots regenerated likewise. tests/test_xen29_remote_kick.py.
+  (xen29) QEMU's MSI Mask Bits from XSA-129 (``qemu_msi_mask_emulated``): a guest write now leaves QEMU's
+  emulated register at 0 (what the guest reads) and sets QEMU's msi->mask to the DEVICE's current Mask Bits
+  (qemu 2d0ed5e642: emu_mask = ro_mask = 0xFFFFFFFF, so xen_pt_long_reg_write's *val is dev_value, which
+  xen_pt_mask_reg_write stores); before, the guest's value was stored. Reading
+  ``qemu.msi-mask-write-keeps-device-bits``. heldout_xen28 y31 (Xen 4.20, Linux 5.15.0's unchecked mask-all
+  write of 1): QEMU binds unmasked, 3/3 delivered instead of 3 lost (its prediction shared the mistake;
+  corrected). No shipped run writes the Mask Bits through QEMU.
 """
 
 from __future__ import annotations

@@ -511,7 +511,8 @@ reading("qemu.bind-unmask-flag", "From qemu-xen-4.10 xen-pt sets XEN_DOMCTL_VMSI
         "xen_pt_msix_update_one is given (the guest's latched bit at Enable, the physical bit on an unmask write), "
         "MSI by bit 0 of QEMU's msi->mask (0 unless the guest writes the Mask Bits register, which from XSA-129 "
         "it is not shown; such a write stores the device's bits there, the register being read-only to the "
-        "guest -- the model stores the guest's value, the same for every modelled kernel). The release is read in Xen's Config.mk history and the msi->mask field it added in "
+        "guest: reading qemu.msi-mask-write-keeps-device-bits -- until xen29 the model stored the guest's value, "
+        "which 5.15.0's unchecked mask-all write made differ, heldout_xen28 y31). The release is read in Xen's Config.mk history and the msi->mask field it added in "
         "a later QEMU; the msi_msix_update change itself was not read (no stored xen_pt_msi.c after 2016), so "
         "which bit it passes follows the purpose Xen's 69d99d1b22 states.",
         source=(XEN_QEMU_410, XEN_IO_UNMASK, QEMU_MASK_FIELD),
@@ -519,6 +520,21 @@ reading("qemu.bind-unmask-flag", "From qemu-xen-4.10 xen-pt sets XEN_DOMCTL_VMSI
               "bind time To fix a passthrough bug. / This is required for the device model in order to be "
               "capable of binding MSIX interrupts that have the entry mask bit already unset at bind time. / "
               "uint32_t mask; /* guest mask bits */ / s->msi->mask = *val;",
+        module=M)
+reading("qemu.msi-mask-write-keeps-device-bits", "From XSA-129 QEMU's MSI Mask Bits register is emulated read-only "
+        "(emu_mask = ro_mask = 0xFFFFFFFF, init_val 0): a guest write changes neither QEMU's register -- "
+        "xen_pt_long_reg_write's writable_mask is 0, so the guest reads 0 -- nor the device -- its throughable mask "
+        "~(emu_mask | ro_mask) is 0, so the value written back is dev_value, the device's current bits that "
+        "xen_pt_pci_write_config read. From 2d0ed5e642 (qemu-xen-4.10) xen_pt_mask_reg_write keeps that value in "
+        "msi->mask, whose bit 0 decides the bind's unmask flag (qemu.bind-unmask-flag): the DEVICE's bits, not "
+        "the guest's. Read at 2d0ed5e642 (xen_pt_mask_reg_write, get_throughable_mask, xen_pt_long_reg_write, "
+        "the MSI register table) and in an XSA-129-era copy (0ad3393ad0: the same masks).",
+        source=(QEMU_MASK_FIELD, QEMU_XSA129),
+        quote="uint32_t throughable_mask = ~(reg->emu_mask | reg->ro_mask); ... writable_mask = reg->emu_mask & "
+              "~reg->ro_mask & valid_mask; ... *val = XEN_PT_MERGE_VALUE(*val, dev_value & ~reg->rw1c_mask, "
+              "throughable_mask); ... rc = xen_pt_long_reg_write(s, cfg_entry, val, dev_value, valid_mask); ... "
+              "s->msi->mask = *val; ... .ro_mask = 0xFFFFFFFF, .emu_mask = 0xFFFFFFFF, "
+              "... .u.dw.write = xen_pt_mask_reg_write,",
         module=M)
 reading("qemu.msi-setup-failure-keeps-enable", "When the first MSI map (xen_pt_msi_setup) or bind "
         "(xen_pt_msi_update) fails, xen_pt_msgctrl_reg_write clears Enable from the value written to the device "
@@ -773,7 +789,8 @@ reading("xen.evtchn.remote-kick", "A guest's EVTCHNOP_unmask of a pending port b
         "mode); the caller's own return from the hypercall needs no IPI, so its next guest step comes first. "
         "msidbg: the marks are made in the unmask's step, the upcall is raised on the kicked vCPU "
         "costs.hypercall + costs.ipi later (a xen.kick event). A vCPU already inside its upcall loop sees the mark "
-        "at once (the pending bit or queue link it scans): ff1e22e7a638's race (both vCPUs running the handler) "
+        "at once (the pending bit or queue link it scans): ff1e22e7a638's race (Linux 4.6; stable 4.4.8, 4.5.2, 4.1.52, "
+        "3.18.63: both vCPUs running the handler) "
         "stays possible there. The width is the model's cost table, not a guarantee of the code.",
         source=XEN_KICK,
         quote="if ( test_bit(EVTCHN_FIFO_PENDING, word) ) evtchn_fifo_set_pending(v, evtchn); ... if ( "
