@@ -111,6 +111,16 @@ def test_qemus_address_first_msi_rebind_tears_a_plain_4_19_move_but_not_5_10s_tw
     s = _run("y11")
     spurious = [d for b, d in _hits(s) if b == "irq-spurious"]
     assert spurious and all("reached the handler of n0 vector 0" in d for d in spurious)
+    r = READINGS["qemu.msi-update-own-pirq"]      # xen29: the per-register re-bind read at 2d0ed5e642 too
+    assert r.status == "confirmed" and any(src.ref == "2d0ed5e642" and "xen_pt_msgaddr32_reg_write" in src.function
+                                           for src in r.sources)
+    # the move's writes through QEMU: the changed address re-binds at once (with the old data), the unchanged
+    # upper address does not ('if (*data != old_addr)'), the new data re-binds again
+    q = [e for e in s.events(1, s.total + 1) if e.kind in ("qemu.cfg_write", "qemu.bind_pirq") and e.dev == "m0"
+         and e.time_ns >= 3_000_000]
+    assert [(e.kind, e.fields.get("reg")) for e in q] == [
+        ("qemu.cfg_write", "msi_ctrl"), ("qemu.cfg_write", "addr_lo"), ("qemu.bind_pirq", None),
+        ("qemu.cfg_write", "addr_hi"), ("qemu.cfg_write", "data"), ("qemu.bind_pirq", None)]
     s = _run("y12")
     assert not [b for b, _ in _hits(s) if b == "irq-spurious"]
     assert all("which Xen has no irq for there" in d for b, d in _hits(s) if b == "irq-lost")

@@ -162,10 +162,13 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
         loc["phys"] = None
     else:
         msi = e["msi"]
-        msi[reg] = _merge(msi[reg], roff, width, loc["offset"], loc["value"], loc["size"])
+        old = msi[reg]
+        msi[reg] = _merge(old, roff, width, loc["offset"], loc["value"], loc["size"])
         if reg != "mask":
             loc["phys"] = None      # address and data (and, from XSA-129, mask bits) stay in QEMU
-        if reg != "mask" and msi["initialized"]:
+        if reg != "mask" and msi["initialized"] and msi[reg] != old:
+            # xen_pt_msgaddr32/64_reg_write, xen_pt_msgdata_reg_write: 'if (*data != old_addr) { if
+            # (s->msi->mapped) xen_pt_msi_update(s); }' -- a write of the value QEMU holds re-binds nothing
             k.call("xen_pt_msi_update", dev=dev)
 
 

@@ -1385,7 +1385,10 @@ Revisions:
   xen_pt_mask_reg_write stores); before, the guest's value was stored. Reading
   ``qemu.msi-mask-write-keeps-device-bits``. heldout_xen28 y31 (Xen 4.20, Linux 5.15.0's unchecked mask-all
   write of 1): QEMU binds unmasked, 3/3 delivered instead of 3 lost (its prediction shared the mistake;
-  corrected). No shipped run writes the Mask Bits through QEMU.
+  corrected). No shipped run writes the Mask Bits through QEMU. And an MSI address / data write through QEMU
+  re-binds only when the register's value changed (xen_pt_msgaddr32/64_reg_write, xen_pt_msgdata_reg_write:
+  'if (*data != old_addr)'); before, every write re-bound (heldout_xen28 y11: the unchanged upper-address write
+  of the move no longer binds; same outcome). Shipped goldens unchanged.
 """
 
 from __future__ import annotations

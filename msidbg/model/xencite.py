@@ -234,8 +234,16 @@ reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi
 reading("qemu.msi-update-own-pirq", "For MSI (not MSI-X) an address/data write re-binds QEMU's own msi->pirq: "
         "xen_pt_msi_update never reads the pirq from the message (only xen_pt_msi_setup does, at the first "
         "Enable). Before c976437c7dba (qemu-xen-4.5.0 as 5ecf46031c) a re-probed guest's new pirq is therefore never mapped; the device "
-        "keeps signalling the old pirq, which has no event channel any more.",
-        source=(QEMU_MSI_SETUP, QEMU_CFG_44),
+        "keeps signalling the old pirq, which has no event channel any more. Each register's write re-binds at "
+        "once when its value changed and MSI is mapped, with the address and data QEMU holds then: an address "
+        "write before the data write binds the new destination with the OLD vector (heldout_xen28 y11's tear; "
+        "xen29 read xen_pt_msgaddr32_reg_write / xen_pt_msgaddr64_reg_write / xen_pt_msgdata_reg_write at "
+        "2d0ed5e642 and 0ad3393ad0: the same test).",
+        source=(QEMU_MSI_SETUP, QEMU_CFG_44,
+                Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c",
+                       "xen_pt_msgaddr32_reg_write, xen_pt_msgaddr64_reg_write, xen_pt_msgdata_reg_write "
+                       "(s->msi->addr_lo / addr_hi / data := the merged value; xen_pt_msi_update if it changed and "
+                       "msi->mapped)", "all (qemu-xen-4.4.0, 0ad3393ad0 and 2d0ed5e642 read)")),
         quote="return msi_msix_update(s, msi_addr64(msi), msi->data, msi->pirq, false, 0, &msi->pirq); / "
               "if (cfg_entry->data != old_addr) { if (s->msi->mapped) { xen_pt_msi_update(s); } }",
         module=M)
