@@ -86,7 +86,10 @@ def test_the_eoi_matches_the_bound_vector_and_destination_only() -> None:
     s = _run("xt16-hvm-x419-native-offline-k66")
     dev = s.summary()["devices"]
     assert dev["n0"]["vectors"][0]["delivered"] == 20
-    assert (dev["m0"]["vectors"][0]["delivered"], dev["m0"]["vectors"][0]["lost"]) == (16, 4)
+    # xen29: QEMU re-binds only a changed address / data register (2d0ed5e642 'if (*data != old_addr)'); the
+    # rewrite of the address and data m0 already had at 3.03 ms binds nothing now, QEMU serves the offline's
+    # writes sooner and one more coalesced signal falls in the torn (new address, old vector) window: 15 / 5
+    assert (dev["m0"]["vectors"][0]["delivered"], dev["m0"]["vectors"][0]["lost"]) == (15, 5)
 
 
 # --- pins of mechanisms expect: cannot state -----------------------------------------------------------------------

@@ -105,6 +105,8 @@ def _xen(w: dict[str, Any], item: Item) -> str:
         return f"Xen's eoi_timer of host irq {item[4]}"
     if item[3] == "migrate":  # [.., "migrate", vcpu, pcpu, action]
         return f"Xen's scheduler moving vCPU{item[4]} to pCPU{item[5]}"
+    if item[3] == "kick":  # [.., "kick", vcpu, port]
+        return f"vCPU{item[4]}'s VM entry after Xen's vcpu_kick (event channel {item[5]})"
     if item[3] == "resume":  # [.., "resume", vcpu]
         return f"Xen scheduling vCPU{item[4]} in (hvm_do_resume: msix_write_completion)"
     if item[3] == "tick":  # [.., "tick", vcpu]

@@ -50,6 +50,9 @@ XEN_PIRQ = kind("xen.pirq", ("pirq", INT), ("port", INT), ("how", STR),
 XEN_MIGRATE = kind("xen.migrate", ("vcpu", INT), ("pcpu", INT), ("how", STR),
                    doc="Xen's scheduler moves a vCPU to another host pCPU (the scenario's vcpu_migrate), or a vCPU "
                        "it moved while halted is scheduled in there (vmx_do_resume: hvm_migrate_pirqs)")
+XEN_KICK = kind("xen.kick", ("vcpu", INT), ("port", INT), ("how", STR),
+                doc="a vCPU that another vCPU's EVTCHNOP_unmask kicked (vcpu_kick) reaches its next VM entry, where "
+                    "it is given the upcall Xen marked for it")
 XEN_MSI = kind("xen.msi", ("pirq", INT), ("data", HEX), ("how", STR),
                doc="Xen writes the data half of a host MSI message it is moving to another pCPU "
                    "(set_msi_affinity -> write_msi_msg of an MSI without Per-vector Masking)")
@@ -149,10 +152,12 @@ def _drop(eng: Any, ch: dict[str, Any], why: str, port: int) -> None:
     pending_ports(eng)[ch["vcpu"]].discard(port)
 
 
-def set_mask(eng: Any, port: int, masked: bool) -> bool:
+def set_mask(eng: Any, port: int, masked: bool, kicker: int = -1) -> bool:
     """Mask or unmask a port (returns whether it was masked). Unmasking a pending port signals it
     to its vCPU (``evtchn_2l_unmask``: only if it was masked; ``evtchn_fifo_unmask``: the guest's
-    EVTCHNOP_unmask whenever it is pending, which links it unless it is still linked)."""
+    EVTCHNOP_unmask whenever it is pending, which links it unless it is still linked). ``kicker``:
+    the vCPU whose EVTCHNOP_unmask this is (-1: the guest's own store, or no hypercall); a port of
+    another vCPU is marked now and that vCPU kicked (``kick``): it takes the upcall later."""
     x = eng.w.xen
     ch = x["ports"].get(port)
     if ch is None:
@@ -172,8 +177,25 @@ def set_mask(eng: Any, port: int, masked: bool) -> bool:
                 note=f"unmasks event channel {port} while it is pending: Xen signals it to vCPU{ch['vcpu']} "
                 "(its upcall)")
         P.dep(_D_CAUSE, PK.key(PK.PORT, port))
-        raise_upcall(eng, ch["vcpu"], port)
+        if 0 <= kicker != ch["vcpu"]:
+            kick(eng, ch["vcpu"], port)
+        else:
+            raise_upcall(eng, ch["vcpu"], port)
     return was
+
+
+def kick(eng: Any, vcpu: int, port: int) -> None:
+    """A guest hypercall's ``vcpu_mark_events_pending`` of ANOTHER vCPU (EVTCHNOP_unmask of a pending
+    port bound there: evtchn_2l_unmask / evtchn_fifo_unmask -> evtchn_fifo_set_pending). Xen marks the
+    event (selector or queue link, evtchn_upcall_pending; an HVM per-vCPU vector in the vlapic's IRR) and
+    ``vcpu_kick``s that vCPU -- vcpu_unblock of a halted one, else VCPU_KICK_SOFTIRQ to the pCPU it runs
+    on, an IPI that makes it exit -- and returns to the caller. The kicked vCPU runs its upcall only at
+    its next VM entry (vmx_intr_assist on the vmentry path; a PV vCPU's test_guest_events on its return
+    to guest mode), after that exit or wake-up: the caller's return from the hypercall and its next
+    guest step come first. Modelled as the upcall raised on that vCPU an IPI after the caller's
+    hypercall returns (``costs.hypercall + costs.ipi`` from now; reading ``xen.evtchn.remote-kick``)."""
+    w = eng.w
+    eng.schedule(w.now + w.costs["hypercall"] + w.costs["ipi"], "xen", "kick", vcpu, port)
 
 
 def clear(eng: Any, port: int) -> list[list[Any]]:
@@ -537,6 +559,17 @@ def on_xen(eng: Any, item: list[Any]) -> None:
 
 def _on_xen_other(eng: Any, item: list[Any]) -> bool:
     """``on_xen`` for the other work items; False: none of them (the item goes on as a device's message)."""
+    if item[3] == "kick":       # [.., "kick", vcpu, port]: a remote vcpu_kick reaches its VM entry (``kick``)
+        vcpu, port = item[4], item[5]
+        c = eng.w.cpus[vcpu]
+        # provenance: the upcall is the unmask's (its signal of the pending port, written in the guest's step)
+        eng.prov.dep(_D_CAUSE, PK.key(PK.PORT, port))
+        raise_upcall(eng, vcpu)
+        ch = eng.w.xen["ports"].get(port)
+        how = ("offline: the upcall waits" if not c.online else
+               "upcall; the port is " + ("still pending" if ch is not None and ch["pending"] else "no longer pending"))
+        eng.emit(XEN_KICK, -1, None, vcpu, port, eng.s(how))
+        return True
     if item[3] == "eoi_timer":
         hirq = eng.w.xen["irqs"].get(item[4])
         due = hirq is not None and hirq["in_flight"] == item[5]

@@ -20,6 +20,7 @@ ORDER: tuple[str, ...] = (
     "xen.pirq", "xen.migrate", "xen.msi", "evtchn.mask", "evtchn.clear", "xen.callback", "irq.disable",
     "irq.enable", "irq.pending", "irq.resend", "intx.assert", "irq.none", "irq.nobody_cared", "irq.poll",
     "xen.intx",
+    "dev.reset", "xen.kick",   # revision 17: kernel28's pm_resume, xen29's remote upcall (evtchn, loaded with Xen)
 )
 reserve(ORDER)
 

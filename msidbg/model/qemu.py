@@ -339,6 +339,8 @@ def emulated(w: World, dev: str, name: str) -> int:
         return int((len(e["msix"]["entries"]) - 1) | e["msix"]["ctrl"])
     if name == "msi_ctrl":
         return int(e["msi"]["ctrl"])
+    if name == "mask" and w.behaviour["qemu_msi_mask_emulated"]:
+        return 0    # XSA-129: the emulated read-only register keeps its init_val (msi->mask is QEMU's own copy)
     return int(e["msi"][name])
 
 

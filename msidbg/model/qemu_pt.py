@@ -152,12 +152,23 @@ def emulate(k: Any, loc: dict[str, Any]) -> None:
         _msix_ctrl(k, loc, e["msix"], _merge(e["msix"]["ctrl"], roff, width, loc["offset"], loc["value"], loc["size"]))
     elif reg == "msi_ctrl":
         _msi_ctrl(k, loc, e["msi"], _merge(e["msi"]["ctrl"], roff, width, loc["offset"], loc["value"], loc["size"]))
+    elif reg == "mask" and k.w.behaviour["qemu_msi_mask_emulated"]:
+        # XSA-129: Mask Bits is emulated read-only (emu_mask = ro_mask = 0xFFFFFFFF): xen_pt_long_reg_write changes
+        # neither QEMU's register (writable_mask 0: the guest reads 0) nor the device (throughable_mask 0: *val =
+        # dev_value), and xen_pt_mask_reg_write (2d0ed5e642) keeps that value -- the device's own Mask Bits, read
+        # by xen_pt_pci_write_config -- in msi->mask, the bit a later bind's unmask flag follows (reading
+        # qemu.msi-mask-write-keeps-device-bits)
+        e["msi"]["mask"] = int(d["msi"]["mask"])
+        loc["phys"] = None
     else:
         msi = e["msi"]
-        msi[reg] = _merge(msi[reg], roff, width, loc["offset"], loc["value"], loc["size"])
-        if reg != "mask" or k.w.behaviour["qemu_msi_mask_emulated"]:
+        old = msi[reg]
+        msi[reg] = _merge(old, roff, width, loc["offset"], loc["value"], loc["size"])
+        if reg != "mask":
             loc["phys"] = None      # address and data (and, from XSA-129, mask bits) stay in QEMU
-        if reg != "mask" and msi["initialized"]:
+        if reg != "mask" and msi["initialized"] and msi[reg] != old:
+            # xen_pt_msgaddr32/64_reg_write, xen_pt_msgdata_reg_write: 'if (*data != old_addr) { if
+            # (s->msi->mapped) xen_pt_msi_update(s); }' -- a write of the value QEMU holds re-binds nothing
             k.call("xen_pt_msi_update", dev=dev)
 
 

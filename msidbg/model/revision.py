@@ -1395,6 +1395,33 @@ Revisions:
   device -- leave the entry as it was; msixtbl_read's readl of Vector Control answers all ones. A pre-XSA-126 QEMU with Xen 4.6+ (memory_decoded's Function Mask fallback)
   is refused. tests/qemu29 (8 scenarios predicted from source, all held), tests/test_qemu29.py. Every xen-hvm
   state hash moves (the new row); no shipped scenario clears Memory Space, so no event sequence moves.
+  (xen29) one mechanism for a guest's EVTCHNOP_unmask of a pending port bound to ANOTHER vCPU (unmask_evtchn on
+  2-level for a remote port, on FIFO whenever pending; retrigger_dynirq's unmask): Xen marks the event at once
+  (selector bit / FIFO link, evtchn_upcall_pending) and vcpu_kick's that vCPU (vcpu_unblock, or VCPU_KICK_SOFTIRQ's
+  IPI), which is given the upcall only at its next VM entry (vmx_intr_assist on the vmentry path; RELEASE-4.0.0,
+  4.4.0 and 4.19.0 read): msidbg raises it costs.hypercall + costs.ipi after the unmask, as a new ``xen.kick``
+  event, so the caller's return and next step come first (reading ``xen.evtchn.remote-kick``). Before, the kicked
+  vCPU took the upcall at the hypercall's instant. xenred28's startup_pirq special case (the clear made inside the
+  unmask step) is gone: its eoi step's clear precedes the kick by itself (y22 / y29 / y30: the same 3 lost, the
+  hit now at the eoi step). The pre-ff1e22e7a638 eoi_pirq (irq_move_irq, then clear_evtchn; heldout_xen28 y05
+  FIFO / y06 2-level, Linux 3.14): the new vCPU's upcall no longer starts at the unmask and spins on desc->lock
+  for the event in hand; it comes after vCPU 0's clear (30/30 either way). A vCPU already inside its upcall
+  loop still sees the marks at once (ff1e22e7a638's race stays possible). Shipped goldens: events, hits,
+  provenance and state hashes unchanged; 28 of 52 log digests move only because the new event kind renumbers
+  the kinds registered after it; snapshots regenerated likewise. tests/test_xen29_remote_kick.py.
+  (xen29) QEMU's MSI Mask Bits from XSA-129 (``qemu_msi_mask_emulated``): a guest write now leaves QEMU's
+  emulated register at 0 (what the guest reads) and sets QEMU's msi->mask to the DEVICE's current Mask Bits
+  (qemu 2d0ed5e642: emu_mask = ro_mask = 0xFFFFFFFF, so xen_pt_long_reg_write's *val is dev_value, which
+  xen_pt_mask_reg_write stores); before, the guest's value was stored. Reading
+  ``qemu.msi-mask-write-keeps-device-bits``. heldout_xen28 y31 (Xen 4.20, Linux 5.15.0's unchecked mask-all
+  write of 1): QEMU binds unmasked, 3/3 delivered instead of 3 lost (its prediction shared the mistake;
+  corrected). No shipped run writes the Mask Bits through QEMU. And an MSI address / data write through QEMU
+  re-binds only when the register's value changed (xen_pt_msgaddr32/64_reg_write, xen_pt_msgdata_reg_write:
+  'if (*data != old_addr)'); before, every write re-bound (heldout_xen28 y11: the unchanged upper-address write
+  of the move no longer binds; same outcome; heldout_xen19 xt16: the unchanged rewrite of m0's message at
+  3.03 ms binds nothing, QEMU serves the offline's writes sooner and one more signal falls in the torn window:
+  15 delivered / 5 lost, was 16 / 4). A sweep of the 485 Xen scenario files in tests/ and scenarios/ against
+  the pre-xen29 model moves the outcome of y31 and xt16 only. Shipped goldens unchanged.
 """
 
 from __future__ import annotations

@@ -243,8 +243,16 @@ reading("qemu.failed-bind-unmaps-own-pirq", "A failed bind (xc_domain_update_msi
 reading("qemu.msi-update-own-pirq", "For MSI (not MSI-X) an address/data write re-binds QEMU's own msi->pirq: "
         "xen_pt_msi_update never reads the pirq from the message (only xen_pt_msi_setup does, at the first "
         "Enable). Before c976437c7dba (qemu-xen-4.5.0 as 5ecf46031c) a re-probed guest's new pirq is therefore never mapped; the device "
-        "keeps signalling the old pirq, which has no event channel any more.",
-        source=(QEMU_MSI_SETUP, QEMU_CFG_44),
+        "keeps signalling the old pirq, which has no event channel any more. Each register's write re-binds at "
+        "once when its value changed and MSI is mapped, with the address and data QEMU holds then: an address "
+        "write before the data write binds the new destination with the OLD vector (heldout_xen28 y11's tear; "
+        "xen29 read xen_pt_msgaddr32_reg_write / xen_pt_msgaddr64_reg_write / xen_pt_msgdata_reg_write at "
+        "2d0ed5e642 and 0ad3393ad0: the same test).",
+        source=(QEMU_MSI_SETUP, QEMU_CFG_44,
+                Source("qemu/qemu", "2d0ed5e642", "hw/xen/xen_pt_config_init.c",
+                       "xen_pt_msgaddr32_reg_write, xen_pt_msgaddr64_reg_write, xen_pt_msgdata_reg_write "
+                       "(s->msi->addr_lo / addr_hi / data := the merged value; xen_pt_msi_update if it changed and "
+                       "msi->mapped)", "all (qemu-xen-4.4.0, 0ad3393ad0 and 2d0ed5e642 read)")),
         quote="return msi_msix_update(s, msi_addr64(msi), msi->data, msi->pirq, false, 0, &msi->pirq); / "
               "if (cfg_entry->data != old_addr) { if (s->msi->mapped) { xen_pt_msi_update(s); } }",
         module=M)
@@ -535,7 +543,8 @@ reading("qemu.bind-unmask-flag", "From qemu-xen-4.10 xen-pt sets XEN_DOMCTL_VMSI
         "xen_pt_msix_update_one is given (the guest's latched bit at Enable, the physical bit on an unmask write), "
         "MSI by bit 0 of QEMU's msi->mask (0 unless the guest writes the Mask Bits register, which from XSA-129 "
         "it is not shown; such a write stores the device's bits there, the register being read-only to the "
-        "guest -- the model stores the guest's value, the same for every modelled kernel). The release is read in Xen's Config.mk history and the msi->mask field it added in "
+        "guest: reading qemu.msi-mask-write-keeps-device-bits -- until xen29 the model stored the guest's value, "
+        "which 5.15.0's unchecked mask-all write made differ, heldout_xen28 y31). The release is read in Xen's Config.mk history and the msi->mask field it added in "
         "a later QEMU; the msi_msix_update change itself was not read (no stored xen_pt_msi.c after 2016), so "
         "which bit it passes follows the purpose Xen's 69d99d1b22 states.",
         source=(XEN_QEMU_410, XEN_IO_UNMASK, QEMU_MASK_FIELD),
@@ -543,6 +552,21 @@ reading("qemu.bind-unmask-flag", "From qemu-xen-4.10 xen-pt sets XEN_DOMCTL_VMSI
               "bind time To fix a passthrough bug. / This is required for the device model in order to be "
               "capable of binding MSIX interrupts that have the entry mask bit already unset at bind time. / "
               "uint32_t mask; /* guest mask bits */ / s->msi->mask = *val;",
+        module=M)
+reading("qemu.msi-mask-write-keeps-device-bits", "From XSA-129 QEMU's MSI Mask Bits register is emulated read-only "
+        "(emu_mask = ro_mask = 0xFFFFFFFF, init_val 0): a guest write changes neither QEMU's register -- "
+        "xen_pt_long_reg_write's writable_mask is 0, so the guest reads 0 -- nor the device -- its throughable mask "
+        "~(emu_mask | ro_mask) is 0, so the value written back is dev_value, the device's current bits that "
+        "xen_pt_pci_write_config read. From 2d0ed5e642 (qemu-xen-4.10) xen_pt_mask_reg_write keeps that value in "
+        "msi->mask, whose bit 0 decides the bind's unmask flag (qemu.bind-unmask-flag): the DEVICE's bits, not "
+        "the guest's. Read at 2d0ed5e642 (xen_pt_mask_reg_write, get_throughable_mask, xen_pt_long_reg_write, "
+        "the MSI register table) and in an XSA-129-era copy (0ad3393ad0: the same masks).",
+        source=(QEMU_MASK_FIELD, QEMU_XSA129),
+        quote="uint32_t throughable_mask = ~(reg->emu_mask | reg->ro_mask); ... writable_mask = reg->emu_mask & "
+              "~reg->ro_mask & valid_mask; ... *val = XEN_PT_MERGE_VALUE(*val, dev_value & ~reg->rw1c_mask, "
+              "throughable_mask); ... rc = xen_pt_long_reg_write(s, cfg_entry, val, dev_value, valid_mask); ... "
+              "s->msi->mask = *val; ... .ro_mask = 0xFFFFFFFF, .emu_mask = 0xFFFFFFFF, "
+              "... .u.dw.write = xen_pt_mask_reg_write,",
         module=M)
 reading("qemu.msi-setup-failure-keeps-enable", "When the first MSI map (xen_pt_msi_setup) or bind "
         "(xen_pt_msi_update) fails, xen_pt_msgctrl_reg_write clears Enable from the value written to the device "
@@ -779,6 +803,33 @@ reading("xen.host-abstract", "Xen's own interrupt handling (host CPU, do_IRQ, th
         "abstraction, not a reading.)", status="hypothetical", module=M)
 
 M = "msidbg.model.evtchn"
+XEN_KICK = (Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c + xen/common/event_fifo.c",
+                   "evtchn_2l_unmask (vcpu_mark_events_pending of notify_vcpu_id's vCPU) / evtchn_fifo_unmask -> "
+                   "evtchn_fifo_set_pending", "4.4.."),
+            Source(X, "RELEASE-4.4.0", "xen/arch/x86/domain.c", "vcpu_mark_events_pending (hvm_assert_evtchn_irq "
+                   "-> vcpu_kick, or vcpu_kick) / vcpu_kick (vcpu_unblock; running and v != current: "
+                   "VCPU_KICK_SOFTIRQ) / vcpu_kick_softirq (nothing: the check is on the return to guest)",
+                   "4.0.0..4.19 (same body at RELEASE-4.0.0 and RELEASE-4.19.0)"),
+            Source(X, "RELEASE-4.4.0", "xen/arch/x86/hvm/vmx/entry.S", "vmx_asm_do_vmentry: call vmx_intr_assist, "
+                   "then the softirq check, before VMRESUME", "all (4.0.0 and 4.19.0 read)"))
+reading("xen.evtchn.remote-kick", "A guest's EVTCHNOP_unmask of a pending port bound to ANOTHER vCPU (unmask_evtchn "
+        "on 2-level for a remote port, on FIFO whenever pending; retrigger_dynirq's unmask likewise): Xen marks the "
+        "event at once (the 2-level selector bit / the FIFO queue link, evtchn_upcall_pending, an HVM per-vCPU "
+        "vector in the vlapic) and vcpu_kick's that vCPU -- vcpu_unblock of a halted one, else VCPU_KICK_SOFTIRQ "
+        "to its pCPU, an IPI that makes it exit -- and returns. The kicked vCPU runs guest code again only at its "
+        "next VM entry, where vmx_intr_assist injects the callback (a PV vCPU: its callback on the return to guest "
+        "mode); the caller's own return from the hypercall needs no IPI, so its next guest step comes first. "
+        "msidbg: the marks are made in the unmask's step, the upcall is raised on the kicked vCPU "
+        "costs.hypercall + costs.ipi later (a xen.kick event). A vCPU already inside its upcall loop sees the mark "
+        "at once (the pending bit or queue link it scans): ff1e22e7a638's race (Linux 4.6; stable 4.4.8, 4.5.2, 4.1.52, "
+        "3.18.63: both vCPUs running the handler) "
+        "stays possible there. The width is the model's cost table, not a guarantee of the code.",
+        source=XEN_KICK,
+        quote="if ( test_bit(EVTCHN_FIFO_PENDING, word) ) evtchn_fifo_set_pending(v, evtchn); ... if ( "
+        "has_hvm_container_vcpu(v) ) hvm_assert_evtchn_irq(v); else vcpu_kick(v); ... vcpu_unblock(v); if ( running "
+        "&& (in_irq() || (v != current)) ) cpu_raise_softirq(v->processor, VCPU_KICK_SOFTIRQ); ... checks executed "
+        "on return to guest context ... xxx_intr_assist() executed on return to HVM guest context.",
+        module=M)
 reading("xen.close-frees-nothing", "EVTCHNOP_close on an HVM pirq port clears the emuirq but does not unmap the "
         "pirq: it is free only once QEMU unmaps it.", source=XEN_EVTCHN,
         quote="if ( !is_hvm_domain(d1) ) pirq_guest_unbind(d1, pirq); ... if ( is_hvm_domain(d1) && "

@@ -1690,7 +1690,8 @@ reading("kernel.xen.startup-clear-before-remote-upcall",
         "caller's next store. The kicked vCPU is given the upcall only at its next VM entry (vmx_intr_assist on "
         "the vmentry path; a PV vCPU's callback on its return to guest mode), after its exit or wake-up, so the "
         "caller's clear is there before it and the upcall finds the port no longer pending: the events are lost "
-        "and no handler runs (as heldout_xen19 xt23 / heldout_xen25 v25 predicted).",
+        "and no handler runs (as heldout_xen19 xt23 / heldout_xen25 v25 predicted). The kick is reading "
+        "xen.evtchn.remote-kick (xen29: one mechanism for every EVTCHNOP_unmask of another vCPU's port).",
         source=(Source(L, "v4.12", "drivers/xen/events/events_base.c", "__startup_pirq (out: unmask_evtchn; "
                        "eoi_pirq) / eoi_pirq (clear_evtchn)", "..4.12"),
                 Source("xen-project/xen", "RELEASE-4.10.0", "xen/common/event_fifo.c + xen/arch/x86/domain.c + "

@@ -155,18 +155,11 @@ def status_query(k: Any, loc: dict[str, Any]) -> None:
 def unmask(k: Any, loc: dict[str, Any]) -> None:
     """unmask_evtchn of the port just bound to vCPU 0 (from another vCPU on 2-level: a hypercall). A pending port
     bound to another vCPU is EVTCHNOP_unmask on either ABI: Xen links / marks it and kicks that vCPU
-    (vcpu_mark_events_pending -> vcpu_kick), and returns; eoi_pirq's clear_evtchn is the caller's next store. The
-    kicked vCPU takes its upcall only after an IPI and a VM entry (or, halted, its wake-up and schedule-in), so
-    the clear comes first and that upcall finds the port no longer pending: the clear is made in this step
-    (reading ``kernel.xen.startup-clear-before-remote-upcall``, xenred28; before, the kicked vCPU's upcall ran
-    at once and consumed the port, and its handler ran later with nothing to deliver)."""
-    info = info_of(k, loc["irq"])
-    ch = k.w.xen["ports"].get(info["port"])
-    remote = ch is not None and bool(ch["pending"]) and info["cpu"] != k.cpu_id
-    unmask_evtchn(k, info)
-    if remote:
-        _startup_clear(k, loc, info, f" right after its EVTCHNOP_unmask (vCPU{info['cpu']}'s upcall comes later)")
-        loc["cleared"] = 1
+    (vcpu_mark_events_pending -> vcpu_kick), and returns; eoi_pirq's clear_evtchn is the caller's next step. The
+    kicked vCPU takes its upcall only after an IPI and a VM entry (or, halted, its wake-up and schedule-in:
+    ``evtchn.kick``), so the clear comes first and that upcall finds the port no longer pending (reading
+    ``kernel.xen.startup-clear-before-remote-upcall``, xenred28; xen29 made the kick the one mechanism)."""
+    unmask_evtchn(k, info_of(k, loc["irq"]))
 
 
 def unmask_hypercall(k: Any, info: dict[str, Any], ch: dict[str, Any] | None) -> bool:
@@ -195,11 +188,12 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
     on its slow path (``unmask_hypercall``) the step is the guest's EVTCHNOP_unmask (a
     ``xen.hypercall`` with a hypercall's cost, which this vCPU's next step waits for): Xen's
     ``evtchn_unmask`` clears the mask (FIFO: the guest cleared it just before) and re-raises the
-    pending event on the port's vCPU at once."""
+    pending event on the port's vCPU -- this one at once; another one is kicked (``evtchn.kick``) and
+    takes the upcall at its next VM entry, after this vCPU's next step."""
     eng = k.eng
     port = info["port"]
     slow = unmask_hypercall(k, info, k.w.xen["ports"].get(port))
-    evtchn.set_mask(eng, port, False)
+    evtchn.set_mask(eng, port, False, k.cpu_id if slow else -1)
     if slow:
         k.ev(XEN_HCALL, info["dev"], eng.s("EVTCHNOP_unmask"), port, 0, "hypercall")
     else:
@@ -210,8 +204,7 @@ def unmask_evtchn(k: Any, info: dict[str, Any]) -> None:
 def eoi(k: Any, loc: dict[str, Any]) -> None:
     """``eoi_pirq``: clear_evtchn, then PHYSDEVOP_eoi if the pirq needs it."""
     info = info_of(k, loc["irq"])
-    if not loc.pop("cleared", 0):   # (cleared in ``unmask`` already: a pending port of another vCPU)
-        _startup_clear(k, loc, info, "")
+    _startup_clear(k, loc, info, "")
     if not info.get("needs_eoi"):
         k.ret(0)
 
@@ -757,7 +750,7 @@ def retrigger_dynirq(k: Any, desc: Any, srcs: list[list[Any]]) -> bool:
     slow = False
     if not was:     # unmask_evtchn (its mask and unmask are not events of their own here)
         slow = unmask_hypercall(k, info, eng.w.xen["ports"].get(port))
-        evtchn.set_mask(eng, port, False)
+        evtchn.set_mask(eng, port, False, k.cpu_id if slow else -1)
     if slow:    # (one event a step: the resend names the hypercall and carries its cost)
         k.ev(IRQ_RESEND, desc.dev, desc.irq, info["cpu"],
              k.s(f"retrigger_dynirq: event channel {port} set pending, EVTCHNOP_unmask"), cost="hypercall")
