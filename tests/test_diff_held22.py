@@ -27,7 +27,7 @@ HELD = ROOT / "tests" / "heldout_diff22"
 PAIRS: list[tuple[str, str, str | None, int | None, str, str, bool, list[str], bool]] = [
     ("d01-cleanup-k65", "d01-cleanup-k66", "cpu1.proc", 4, "msi_domain_alloc_irqs+alloc_irq", "msi_domain_alloc_irqs+alloc_irq", False, ['kernel.version', 'vector_cleanup'], True),
     ("d02-offline-k58", "d02-offline-k59", "cpu3.proc", 42, "take_cpu_down+cpu_disable", "take_cpu_down+cpu_disable", False, ['amd_irte_cmpxchg', 'cpu_disable_apic', 'kernel.version'], True),
-    ("d03-preaffinity-k57", "d03-preaffinity-k58", "cpu0.proc", 13, "irq_set_affinity+request_move", "irq_set_affinity+request_move", False, ['affinity_on_activate', 'kernel.version'], True),
+    ("d03-preaffinity-k57", "d03-preaffinity-k58", "cpu0.proc", 13, "irq_set_affinity+request_move", "irq_set_affinity+request_move", False, ['affinity_on_activate', 'kernel.version', 'spurious_apic_entry'], True),
     ("d04-intx-count-k512", "d04-intx-count-k513", "cpu1.irq", 14, "handle_fasteoi_irq+note", "handle_fasteoi_irq+eoi", True, ['kernel.version', 'note_interrupt_counts'], True),
     ("d05-reprobe-skip", "d05-reprobe-ebusy", "cpu1.proc", 38, "driver_probe+bound", "driver_probe+bound", False, ['bound_probe'], False),
     ("d06-nvme-online", "d06-nvme-present", "cpu0.proc", 14, "driver_probe+alloc", "driver_probe+alloc", False, ['nvme_queue_cpus'], True),
