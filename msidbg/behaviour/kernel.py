@@ -439,8 +439,9 @@ ROWS: tuple[Switch, ...] = (
                    "(HYPERV_STIMER0_VECTOR 0xed)",
                    note="read in SaumyaSachdev/linux-4.17 (Makefile 4.17.0 'Merciless Moray'): "
                    "'#define HYPERV_REENLIGHTENMENT_VECTOR 0xee #define HYPERV_STIMER0_VECTOR 0xed #endif "
-                   "#define LOCAL_TIMER_VECTOR 0xec', with hv_stimer0_vector_handler in mshyperv.c; a 4.18.0 tree "
-                   "(wulmx/linux-4.18) has the same (kernel28)"),
+                   "#define LOCAL_TIMER_VECTOR 0xec', with hv_stimer0_vector_handler in mshyperv.c; wulmx/linux-4.18 "
+                   "has the same (kernel28), but it is a vendor 4.18.0 kernel with later backports (apic_eoi, the "
+                   "5.11 APIC_DELIVERY_MODE_FIXED, 4.20's irq_matrix_alloc_managed mask), not v4.18 (audit23)"),
         ),
     ),
     Switch(
