@@ -15,7 +15,9 @@ the model follows behaviour rows that were right):
   APIC_DELIVERY_MODE_FIXED name, apic.h apic_eoi(), vector.c 4.20's irq_matrix_alloc_managed(vector_matrix,
   vector_searchmask, ...), arch/x86/kvm/mmu/mmu.c. The values stand in pristine trees (0xec and
   smp_apic_timer_interrupt's entering_ack_irq / local_apic_timer_interrupt / exiting_irq in 4.17.0; the same
-  handler in 4.15.0 and 4.16.13): the timer source is re-cited v4.17, the labels say what the tree is.
+  handler in 4.15.0 and 4.16.13): the timer source is re-cited v4.17, the labels say what the tree is. Likewise
+  sndrzt/linux-4.15's head ('its 4.15.18 head') is Ubuntu's linux-source-4.15.0 (Makefile 4.15.18, 13596 files
+  changed against the kernel.org 4.15.0 import, its first commit): the 0xee read stands on the import.
 * kernel.pm.d3hot-reset: 'need_restore, then pci_restore_state' -- need_restore only puts the BARs back
   (pci_restore_bars, 4.17.0 pci.c); pci_restore_state is pci_pm_default_resume_early's, whatever need_restore
   says. Re-cited v4.17 (the v4.18 read was the vendor tree).
@@ -166,6 +168,14 @@ def test_no_source_takes_the_vendor_4_18_tree_for_v4_18() -> None:
                 assert "vendor" in blob and "4.18.0)" not in blob, key
     fsv = _source("kernel.vector.first-system-vector", "v4.17")
     assert fsv.versions.startswith("4.17..6.9") and "not v4.18" in fsv.versions
+
+
+def test_the_4_15_head_is_named_ubuntus() -> None:
+    s = _source("kernel.vector.first-system-vector", "v4.15")
+    assert "4.15.18 head" not in s.versions and "Ubuntu's linux-source-4.15.0" in s.versions
+    from msidbg import behaviour as bh
+    note = [c for c in bh.by_name()["local_timer_vector"].history if c.release == "4.15"][0].note
+    assert "4.15.18 head" not in note and "not a kernel.org 4.15.18" in note
 
 
 def test_the_timer_handler_is_cited_in_a_pristine_tree() -> None:

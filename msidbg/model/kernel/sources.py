@@ -1434,7 +1434,7 @@ FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
                 Source(L, "v4.15", "arch/x86/include/asm/irq_vectors.h",
                        "MANAGED_IRQ_SHUTDOWN_VECTOR 0xef / LOCAL_TIMER_VECTOR 0xee",
                        "4.15 (local_timer_vector 0xee; read in sndrzt/linux-4.15's kernel.org import, 4.15.0, and "
-                       "its 4.15.18 head)"),
+                       "its head, Ubuntu's linux-source-4.15.0 (Makefile 4.15.18, vendor backports): audit23)"),
                 Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_REENLIGHTENMENT_VECTOR 0xee / LOCAL_TIMER_VECTOR 0xed",
                        "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412)"),
