@@ -430,7 +430,9 @@ ROWS: tuple[Switch, ...] = (
                    "0xef, LOCAL_TIMER_VECTOR 0xee",
                    note="read in the kernel.org 4.15 import of sndrzt/linux-4.15 (6ea062648, Makefile 4.15.0: "
                    "'#define MANAGED_IRQ_SHUTDOWN_VECTOR 0xef' / '#define LOCAL_TIMER_VECTOR 0xee' / "
-                   "'#define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR') and unchanged in its 4.15.18 head (kernel28)"),
+                   "'#define FIRST_SYSTEM_VECTOR LOCAL_TIMER_VECTOR') and unchanged in its head (kernel28), which is "
+                   "Ubuntu's linux-source-4.15.0 (Makefile 4.15.18 with vendor backports), not a kernel.org 4.15.18 "
+                   "(audit23)"),
             Change("4.16", "0xed", "93286261de1b x86/hyperv: Reenlightenment notifications support",
                    note="the hash and title as a 2021 Fixes: tag quotes them; read in lizuobin/linux-4.16.13_tiny4412 "
                    "(Makefile 4.16.13): '#if IS_ENABLED(CONFIG_HYPERV) #define HYPERV_REENLIGHTENMENT_VECTOR 0xee "
@@ -439,8 +441,9 @@ ROWS: tuple[Switch, ...] = (
                    "(HYPERV_STIMER0_VECTOR 0xed)",
                    note="read in SaumyaSachdev/linux-4.17 (Makefile 4.17.0 'Merciless Moray'): "
                    "'#define HYPERV_REENLIGHTENMENT_VECTOR 0xee #define HYPERV_STIMER0_VECTOR 0xed #endif "
-                   "#define LOCAL_TIMER_VECTOR 0xec', with hv_stimer0_vector_handler in mshyperv.c; a 4.18.0 tree "
-                   "(wulmx/linux-4.18) has the same (kernel28)"),
+                   "#define LOCAL_TIMER_VECTOR 0xec', with hv_stimer0_vector_handler in mshyperv.c; wulmx/linux-4.18 "
+                   "has the same (kernel28), but it is a vendor 4.18.0 kernel with later backports (apic_eoi, the "
+                   "5.11 APIC_DELIVERY_MODE_FIXED, 4.20's irq_matrix_alloc_managed mask), not v4.18 (audit23)"),
         ),
     ),
     Switch(

@@ -315,7 +315,10 @@ reading("bus.flat-logical", "A 64-bit kernel before 6.12 on at most 8 CPUs witho
         ".dest_mode_logical = true, ... u32 apic_flat_calc_apicid(unsigned int cpu) { return 1U << cpu; }", module=M)
 reading("bus.fixed-delivery", "From 4.15 every x86 APIC driver, flat included, sends Fixed delivery-mode messages "
         "(before, flat used lowest priority: not modelled).", source=(LINUX_FIXED, LINUX_APIC_FLAT),
-        quote=".delivery_mode = APIC_DELIVERY_MODE_FIXED, .dest_mode_logical = true,", module=M)
+        quote="(apic_flat, 4.15.0:) .irq_delivery_mode = dest_Fixed, .irq_dest_mode = 1, /* logical */", module=M)
+#: audit23: the quote was '.delivery_mode = APIC_DELIVERY_MODE_FIXED, .dest_mode_logical = true,', the names of
+#: tglx's later cleanup (2020), not a31e58e129f7's; a 4.13.9 tree has flat's 'dest_LowestPrio', the kernel.org
+#: 4.15.0 import (sndrzt/linux-4.15 6ea062648) 'dest_Fixed' for apic_flat and apic_physflat
 reading("bus.logical-match", "A logical-mode message (flat model) is accepted by every local APIC whose 8-bit logical "
         "id shares a bit with the destination field; a Fixed message goes to all of them (Xen's vmsi_deliver injects "
         "into each matching vCPU likewise: vlapic_match_logical_addr).", source=(SDM_DEST, SDM_MSI, XEN_VLAPIC_MATCH),

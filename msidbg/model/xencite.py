@@ -47,11 +47,16 @@ LINUX_IRQ_FROM_PIRQ = Source(L, "v4.9", LINUX_EVENTS, "xen_irq_from_pirq, xen_de
 
 # --- QEMU xen-pt ----------------------------------------------------------------------------------------
 Q = "xen-project/qemu-xen"
-QEMU_MSI_44 = Source(Q, "qemu-xen-4.4.0", "hw/xen/xen_pt_msi.c", "pci_msix_write, xen_pt_msix_update_one", "<= 4.6")
+#: audit23: '<= 4.6' / '<= 4.4' named no first release: xen-pt is first in qemu-xen-4.3.0 (hw/xen_pt*.c; none in
+#: 4.2.0 .. 4.2.5), the same pci_msix_write / xen_pt_msixctrl_reg_write there (git show of the tags)
+QEMU_MSI_44 = Source(Q, "qemu-xen-4.4.0", "hw/xen/xen_pt_msi.c", "pci_msix_write, xen_pt_msix_update_one",
+                     "4.3.0 .. 4.6.x (hw/xen_pt_msi.c at 4.3.0; no xen-pt in qemu-xen-4.2.x)")
 QEMU_MSI_47 = Source(Q, "qemu-xen-4.7.0-rc1", "hw/xen/xen_pt_msi.c", "pci_msix_write (latched table, f0ada3608ac1)",
                      "4.7..")
 QEMU_CFG_44 = Source(Q, "qemu-xen-4.4.0", "hw/xen/xen_pt_config_init.c",
-                     "xen_pt_msixctrl_reg_write, xen_pt_msgctrl_reg_write", "<= 4.4")
+                     "xen_pt_msixctrl_reg_write, xen_pt_msgctrl_reg_write",
+                     "4.3.0 .. 4.4.x (this form: no disable branch before c976437c7dba, qemu-xen-4.5.0; the bind "
+                     "on Enable with Function Mask clear stays to qemu-xen-4.7.0-rc4)")
 QEMU_C976437 = Source(Q, "c976437c7dba", "hw/xen/xen_pt_config_init.c, hw/xen/xen_pt_msi.c",
                       "xen_pt_msixctrl_reg_write -> xen_pt_msix_disable, xen_pt_msi_disable", "4.5..")
 QEMU_UPDATE = Source(Q, "qemu-xen-4.5.0", "hw/xen/xen_pt_msi.c", "msi_msix_setup, msi_msix_update, msi_msix_disable",
@@ -100,7 +105,9 @@ XEN_MMIO_RO = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/msi.c, x
                      "mmio_ro_emulated_write (an aligned store ignored)", "4.14")
 PCIBACK_CMD = Source("torvalds/linux", "v6.6", "drivers/xen/xen-pciback/conf_space_header.c, pciback_ops.c, "
                      "pci_stub.c", "command_write (af6fc858a35b), xen_pcibk_reset_device, pcistub_init_device",
-                     "af6fc858a35b (CVE-2015-2150, 2015).. (before it command_write also wrote the guest's value)")
+                     "4.0.., 3.19.2.. (inferred: af6fc858a35b, CVE-2015-2150, March 2015; the CVE text the SUSE / "
+                     "Ubuntu / EulerOS advisories quote has 'the Linux kernel through 3.19.1'; no stable posting or "
+                     "tree of it read, audit23. Before it command_write also wrote the guest's value)")
 #: audit22: the reset's 'pci_write_config_word(dev, PCI_COMMAND, 0)' went with 7681f31ec9cd, read in its stable
 #: postings of 2019-06-03 .. 06-09 (4.4, 4.9, 4.14, 4.19, 5.0: 'commit 7681f31ec9cd... upstream'), so upstream
 #: before them; the mainline merge was not read: 5.2 is inferred (5.1 was out on 2019-05-05; no 5.1 posting found)
@@ -205,8 +212,10 @@ reading("qemu.msix-table-zero-filled", "QEMU xen-pt's emulated MSI-X table start
               "memset(dev->msix, 0, sizeof(struct pt_msix_info) + total_entries*sizeof(struct msix_entry_info));",
         module=M)
 reading("qemu.bind-on-unmask", "xen-pt binds an entry's pirq when a Vector Control write unmasks an updated "
-        "entry with MSI-X enabled, or when Message Control is written with Enable=1 and Function Mask=0.",
-        source=(QEMU_MSI_44, QEMU_CFG_44),
+        "entry with MSI-X enabled, or when Message Control is written with Enable=1 and Function Mask=0 -- in "
+        "every qemu-xen with xen-pt, 4.3.0 .. 4.7.0-rc4 (from 4.7 pci_msix_write binds at the unmask of an updated "
+        "entry with the device's Vector Control and latches the rest; audit23).",
+        source=(QEMU_MSI_44, QEMU_CFG_44, QEMU_MSI_47),
         quote="if (msix->enabled && !(val & PCI_MSIX_ENTRY_CTRL_MASKBIT)) { xen_pt_msix_update_one(s, entry_nr); } / "
               "if ((*val & PCI_MSIX_FLAGS_ENABLE) && !(*val & PCI_MSIX_FLAGS_MASKALL)) { xen_pt_msix_update(s); }",
         module=M)
@@ -433,7 +442,8 @@ XEN_MIGRATE_419 = Source(X, "RELEASE-4.19.2", "xen/common/sched/core.c, xen/arch
                          "sched_unit_migrate_start, sched_unit_migrate_finish (sched_move_irqs, vcpu_wake), "
                          "vmx_do_resume (hvm_migrate_pirqs on a new pCPU)", "all")
 XEN_MIGRATE_45 = Source(X, "RELEASE-4.5.0", "xen/common/schedule.c, xen/arch/x86/hvm/svm/svm.c",
-                       "vcpu_migrate (v->processor = new_cpu; evtchn_move_pirqs; vcpu_wake), vcpu_wake "
+                       "vcpu_migrate (v->processor = new_cpu; sched_move_irqs: arch_move_irqs, empty on x86, "
+                       "and evtchn_move_pirqs; vcpu_wake), vcpu_wake "
                        "(vcpu_runnable), svm_do_resume (launch_core != smp_processor_id: hvm_migrate_pirqs)",
                        "<= 4.12 (schedule.c; svm_do_resume: all)")
 XEN_RESUME_MIGRATE_40 = Source(X, "RELEASE-4.0.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/hvm.c",

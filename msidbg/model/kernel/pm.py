@@ -61,16 +61,21 @@ RESUME = Source(L, "v6.6", "drivers/pci/pci-driver.c + drivers/pci/pci.c",
 RESTORE_MSIX = (Source(L, "v5.17", "drivers/pci/msi/msi.c", "__pci_restore_msix_state / __pci_restore_msi_state",
                        "5.17.. (msix_restore_per_entry: true; read in a 5.17.0 tree and a current upstream copy)"),
                 Source(L, "v5.15.16", "drivers/pci/msi.c",
-                       "__pci_restore_msix_state (arch_restore_msi_irqs, then msix_mask_irq per entry) / "
+                       "__pci_restore_msix_state (arch_restore_msi_irqs, then pci_msix_write_vector_ctrl of the "
+                       "cached word per entry; msix_mask_irq(entry, entry->masked) before 5.15, as in a 4.17.0 tree) / "
                        "default_restore_msi_irqs", "..5.16 (msix_restore_per_entry: false; read in a 5.15.16 tree)"))
 
-POWER_UP = Source(L, "v4.18", "drivers/pci/pci.c", "pci_raw_set_power_state (need_restore)",
-                  "all (the kernel's test for a function whose state the D3hot -> D0 transition reset)")
+#: audit23: read in a 4.17.0 tree (SaumyaSachdev/linux-4.17); the 'linux-4.18' tree this first cited
+#: (wulmx/linux-4.18) is a vendor 4.18.0 kernel with later backports (apic_eoi, kvm/mmu/mmu.c), not v4.18
+POWER_UP = Source(L, "v4.17", "drivers/pci/pci.c", "pci_raw_set_power_state (need_restore -> pci_restore_bars)",
+                  "all (the kernel's test for a function whose state the D3hot -> D0 transition reset; it puts "
+                  "back the BARs only: the full restore is pci_pm_default_resume_early's pci_restore_state)")
 
 reading("kernel.pm.d3hot-reset",
         "A function leaving D3hot for D0 with PMCSR No_Soft_Reset clear performs an internal reset: its "
-        "configuration context is lost, and the kernel treats it so (pci_raw_set_power_state's need_restore, then "
-        "pci_restore_state). msidbg's device (``device.power_on_reset``) comes back with Command 0, MSI and MSI-X "
+        "configuration context is lost, and the kernel treats it so: pci_raw_set_power_state's need_restore puts "
+        "the BARs back (pci_restore_bars), and the resume's pci_restore_state (pci_pm_default_resume_early) writes "
+        "the saved configuration back whatever need_restore says (audit23). msidbg's device (``device.power_on_reset``) comes back with Command 0, MSI and MSI-X "
         "disabled, Function Mask clear, every MSI-X entry masked (the Marvell quirk's unmasked, as at power-on), the "
         "MSI message, Mask Bits and the MSI-X messages 0 -- a masked entry's message is not sent before the "
         "restore rewrites it, whatever it holds -- and what sat in the PBA or the MSI pending bits lost. A "
@@ -82,8 +87,9 @@ reading("kernel.pm.restore-msix-order",
         "__pci_restore_msix_state sets Enable | Function Mask, rewrites the table from the descriptors' caches "
         "(entry->msg, the cached Vector Control) and clears Function Mask: every write is made under Function Mask, "
         "so a signal meanwhile waits in the PBA and goes out at the clear. Before ae72f3156729 (5.17) "
-        "arch_restore_msi_irqs rewrote every message first (default_restore_msi_irqs), then msix_mask_irq wrote "
-        "each Vector Control; from it one entry at a time, __pci_write_msi_msg (with da181dc974ad's mask around "
+        "arch_restore_msi_irqs rewrote every message first (default_restore_msi_irqs), then each Vector Control "
+        "was written (5.15 / 5.16: pci_msix_write_vector_ctrl of the cached word; before 5.15 msix_mask_irq(entry, "
+        "entry->masked), kernel.pm.restore-mask-any-bit; audit23); from it one entry at a time, __pci_write_msi_msg (with da181dc974ad's mask around "
         "an unmasked entry: 5.14; 5.13.12, 5.10.60, 5.4.142, 4.19.205, 4.14.245, 4.9.281, 4.4.282) then pci_msix_write_vector_ctrl (kernel.msix_restore_per_entry). "
         "__pci_restore_msi_state clears MSI Enable, rewrites the cached message and Mask Bits, then sets Multiple "
         "Message Enable and Enable. A signal between the function's reset and the restore finds MSI and MSI-X "

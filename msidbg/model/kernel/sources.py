@@ -966,11 +966,15 @@ reading("kernel.lock.free-irq-sections",
         "/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock, flags); "
         "... raw_spin_lock_irqsave(&desc->lock, flags); irq_domain_deactivate_irq(&desc->irq_data); "
         "raw_spin_unlock_irqrestore(&desc->lock, flags);", module=M + ".irq")
+#: audit23: the sti form is ab234a260b1f's (tip x86/paravirt, tags/x86_paravirt_for_v5.12); before it
+#: native_restore_fl's 'push %0 ; popf' (xen_restore_fl on PV) restored IF the same way
 IRQ_RESTORE = Source(L, "v6.6", "arch/x86/include/asm/irqflags.h",
                      "arch_local_irq_restore (arch_local_irq_enable when the saved flags have IF: native_irq_enable, sti)",
-                     "all")
+                     "5.12.. (ab234a260b1f; before it popf of the saved flags -- native_restore_fl, xen_restore_fl on "
+                     "PV -- turns IF on the same way: all)")
 reading("kernel.lock.irqrestore-takes-pending",
-        "raw_spin_unlock_irqrestore / local_irq_restore with IF in the saved flags is sti on x86: an interrupt pending "
+        "raw_spin_unlock_irqrestore / local_irq_restore with IF in the saved flags is sti on x86 (popf of the saved "
+        "flags before ab234a260b1f, 5.12; audit23): an interrupt pending "
         "in the local APIC's IRR (or, on xen-pv, the vCPU's pending upcall) is taken right after it, before the "
         "task's next statement. The model's restore is often a step without an event, and the task ran on through "
         "its next steps to its next event (free_irq: from the unlock before synchronize_irq through the whole "
@@ -1378,8 +1382,10 @@ reading("kernel.entry.system-vector",
         quote="/* System vector entry points */ ... DECLARE_IDTENTRY_SYSVEC(LOCAL_TIMER_VECTOR, "
         "sysvec_apic_timer_interrupt); / (bdc1dad299bb, removed for 6.6:) -DECLARE_IDTENTRY_SYSVEC("
         "IRQ_MOVE_CLEANUP_VECTOR, sysvec_irq_move_cleanup); -INTG(IRQ_MOVE_CLEANUP_VECTOR, asm_sysvec_irq_move_cleanup),")
-#: kernel28: the local APIC timer's handler before the cleanup timer (bdc1dad299bb, 6.6), read in a 4.18.0 tree
-APIC_TIMER_IRQ = Source(L, "v4.18", "arch/x86/kernel/apic/apic.c + arch/x86/kernel/apic/vector.c",
+#: kernel28: the local APIC timer's handler before the cleanup timer (bdc1dad299bb, 6.6). audit23: read in
+#: the 4.15.0 (sndrzt/linux-4.15 6ea062648), 4.16.13 and 4.17.0 trees; the '4.18.0 tree' kernel28 named
+#: (wulmx/linux-4.18) is a vendor 4.18.0 kernel with later backports (apic_eoi, the 5.11 APIC_DELIVERY_MODE_FIXED)
+APIC_TIMER_IRQ = Source(L, "v4.17", "arch/x86/kernel/apic/apic.c + arch/x86/kernel/apic/vector.c",
                         "smp_apic_timer_interrupt (entering_ack_irq, local_apic_timer_interrupt, exiting_irq) / "
                         "smp_irq_move_cleanup_interrupt", "4.15..6.5 (vector_cleanup: ipi; sysvec_apic_timer_interrupt "
                         "from 5.8, the same calls)")
@@ -1428,14 +1434,14 @@ FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
                 Source(L, "v4.15", "arch/x86/include/asm/irq_vectors.h",
                        "MANAGED_IRQ_SHUTDOWN_VECTOR 0xef / LOCAL_TIMER_VECTOR 0xee",
                        "4.15 (local_timer_vector 0xee; read in sndrzt/linux-4.15's kernel.org import, 4.15.0, and "
-                       "its 4.15.18 head)"),
+                       "its head, Ubuntu's linux-source-4.15.0 (Makefile 4.15.18, vendor backports): audit23)"),
                 Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_REENLIGHTENMENT_VECTOR 0xee / LOCAL_TIMER_VECTOR 0xed",
                        "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412)"),
                 Source(L, "v4.17", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_STIMER0_VECTOR 0xed / LOCAL_TIMER_VECTOR 0xec",
-                       "4.17..6.9 (local_timer_vector 0xec; read in SaumyaSachdev/linux-4.17, 4.17.0, and "
-                       "wulmx/linux-4.18, 4.18.0)"))
+                       "4.17..6.9 (local_timer_vector 0xec; read in SaumyaSachdev/linux-4.17, 4.17.0; wulmx/linux-4.18 "
+                       "has the same but is a vendor 4.18.0 kernel with later backports, not v4.18: audit23)"))
 reading("kernel.vector.first-system-vector",
         "The x86 vector matrix covers FIRST_EXTERNAL_VECTOR .. FIRST_SYSTEM_VECTOR - 1. From f5a3562ec9dd "
         "(6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector 0xeb, whether or not the kernel is "
@@ -1693,7 +1699,9 @@ reading("kernel.xen.startup-clear-before-remote-upcall",
         "and no handler runs (as heldout_xen19 xt23 / heldout_xen25 v25 predicted). The kick is reading "
         "xen.evtchn.remote-kick (xen29: one mechanism for every EVTCHNOP_unmask of another vCPU's port).",
         source=(Source(L, "v4.12", "drivers/xen/events/events_base.c", "__startup_pirq (out: unmask_evtchn; "
-                       "eoi_pirq) / eoi_pirq (clear_evtchn)", "..4.12"),
+                       "eoi_pirq) / eoi_pirq (clear_evtchn)", "all for request_irq's startup (the same 'out:' tail -- "
+                       "do_unmask(info, EVT_MASK_REASON_EXPLICIT), then eoi_pirq / do_eoi_pirq -- in the later "
+                       "diffs read, audit23); enable_pirq reaches it ..4.12 (kernel.xen_enable_pirq_startup)"),
                 Source("xen-project/xen", "RELEASE-4.10.0", "xen/common/event_fifo.c + xen/arch/x86/domain.c + "
                        "xen/arch/x86/hvm/vmx/entry.S", "evtchn_fifo_unmask -> evtchn_fifo_set_pending -> "
                        "vcpu_mark_events_pending -> vcpu_kick; .Lvmx_do_vmentry: call vmx_intr_assist", "4.4..")),
