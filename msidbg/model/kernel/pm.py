@@ -16,8 +16,14 @@ descriptors (drivers/pci/msi.c; drivers/pci/msi/msi.c from 5.17):
   (msix_mask_irq / pci_msix_write_vector_ctrl); from it one entry at a time, message then Vector Control
   (``kernel.msix_restore_per_entry``). Every write goes out under Function Mask.
 
-The saved Command is the value the device held when the action began (pci_save_state at the suspend).
-Bare metal only: the loader refuses ``pm_resume`` on Xen platforms (docs/scenario.md).
+The saved Command is the one ``pm_suspend`` read (pci_pm_suspend_noirq's pci_save_state, then
+pci_prepare_to_sleep: D3hot, or D3cold where the platform removes power); without a ``pm_suspend`` before it,
+``pm_resume`` stands for the whole cycle and saves the value the device holds when it begins (kernel28).
+Between the two the kernel's current_state is not D0, so __pci_write_msi_msg only caches a message (an
+affinity change while suspended reaches the device at the restore), and the function claims no memory request
+and sends no interrupt. D3hot -> D0 resets the function unless it has No_Soft_Reset (quirk
+``pm-no-soft-reset``); D3cold -> D0 always does. Bare metal only: the loader refuses both actions on Xen
+platforms (docs/scenario.md).
 """
 
 from __future__ import annotations
@@ -40,19 +46,24 @@ from msidbg.model.kernel import pci
 from msidbg.model.kernel.driver import action
 from msidbg.model.kernel.msi import ctrl_read, hwdev, msi_mask_writes, msi_multiple
 from msidbg.model.kernel.sw import sw
-from msidbg.sim.events import HEX, kind
+from msidbg.sim.events import HEX, STR, kind
 from msidbg.sim.program import program
 
 #: the function's reset on its D3hot -> D0 transition (``cmd``: the Command it held, which the kernel saved);
 #: registered by ``register`` once every other kind is (model/__init__.py), so that no older kind's code moves
 DEV_RESET = -1
+#: the function's power state changes (``state``: D3hot, D3cold, D0); registered with DEV_RESET
+DEV_POWER = -1
 
 
 def register() -> None:
-    global DEV_RESET
+    global DEV_RESET, DEV_POWER
     DEV_RESET = kind("dev.reset", ("cmd", HEX),
                      doc="the function's internal reset (D3hot -> D0 without No_Soft_Reset): config state at reset "
                      "values")
+    DEV_POWER = kind("dev.power", ("state", STR),
+                     doc="the function's power state: D3hot (PMCSR written), D3cold (the platform removed its "
+                     "power), D0 (pci_power_up; a reset follows as dev.reset unless the function kept its state)")
 
 L = "torvalds/linux"
 RESUME = Source(L, "v6.6", "drivers/pci/pci-driver.c + drivers/pci/pci.c",
@@ -114,18 +125,104 @@ reading("kernel.pm.restore-mask-any-bit",
         "desc->masked was set instead of when the Mask bit itself was set ... the values of Kingston NVMe SSD's "
         "MSI-X vector control are neither 0, nor 1, but other values")
 
+SUSPEND = Source(L, "v5.17", "drivers/pci/pci-driver.c + drivers/pci/pci.c",
+                 "pci_pm_suspend_noirq (pci_save_state, pci_prepare_to_sleep, pci_pm_set_unknown_state) / "
+                 "pci_save_state / pci_pm_default_resume_early (pci_power_up, pci_update_current_state(D0), "
+                 "pci_restore_state)",
+                 "all (read in 4.13.19, 4.18 and 5.17 trees: pci_save_state reads the 16 header dwords and sets "
+                 "state_saved; pci_restore_state writes the header back before pci_restore_msi_state)")
+CACHE_ONLY = Source(L, "v4.13.19", "drivers/pci/msi.c",
+                    "__pci_write_msi_msg ('if (dev->current_state != PCI_D0 || pci_dev_is_disconnected(dev))')",
+                    "all (read in 4.13.19, 5.17 and a current upstream drivers/pci/msi/msi.c)")
+reading("kernel.pm.save-at-suspend",
+        "pci_pm_suspend_noirq saves the function's header with pci_save_state (unless the driver's callbacks "
+        "already did: state_saved) and only then puts it in a low-power state (pci_prepare_to_sleep), so the "
+        "Command pci_restore_config_space writes back at the resume is the one the function held at the suspend. "
+        "pci_restore_state restores the header (Command after the BARs) before pci_restore_msi_state in every "
+        "release read (4.13.19, 4.18, 5.17, current): a Command saved with Memory Space Enable clear is written "
+        "back clear, and __pci_restore_msix_state's table writes are then not claimed by the function -- its "
+        "entries stay at their reset values (masked, message 0). No release read enables decoding around the MSI-X "
+        "restore: 'PCI/MSI: Enable memory decoding before restoring MSI-X messages' is a patch under LKML review "
+        "(2026, carried by NVIDIA's kernels), not in torvalds/linux.",
+        source=(SUSPEND,), module=__name__,
+        quote="} else if (!pci_dev->state_saved) { pci_save_state(pci_dev); if (pci_power_manageable(pci_dev)) "
+        "pci_prepare_to_sleep(pci_dev); } ... pci_restore_config_space(dev); pci_restore_pcix_state(dev); "
+        "pci_restore_msi_state(dev);")
+reading("kernel.pm.msg-cached-out-of-d0",
+        "While the function is out of D0 (the kernel's current_state: D3hot / D3cold after pci_prepare_to_sleep, "
+        "PCI_UNKNOWN after pci_pm_set_unknown_state) __pci_write_msi_msg touches no register: it stores the "
+        "message in the descriptor only ('Don't touch the hardware now'). An irq moved meanwhile -- the system "
+        "suspend takes the non-boot CPUs offline after the devices' noirq phase -- reaches the device when "
+        "pci_restore_msi_state writes the cached messages (e60514bd4485 relies on it across hibernation). "
+        "pci_msix_write_vector_ctrl has no such test: a mask or unmask meanwhile is a memory request the function "
+        "does not claim.",
+        source=(CACHE_ONLY,), module=__name__,
+        quote="if (dev->current_state != PCI_D0 || pci_dev_is_disconnected(dev)) { /* Don't touch the hardware now */ }")
+reading("kernel.pm.no-soft-reset",
+        "A function whose PMCSR No_Soft_Reset bit is set keeps its configuration context across D3hot -> D0 "
+        "(pci_raw_set_power_state's need_restore stays false); pci_pm_default_resume_early still calls "
+        "pci_restore_state, which writes only the header dwords that read otherwise and rewrites MSI / MSI-X from "
+        "the descriptors. From D3cold the function was powered off: it comes back reset whatever the bit says.",
+        source=(POWER_UP, SUSPEND), module=__name__,
+        quote="if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)) "
+        "need_restore = true;")
+
+suspend = action("pm_suspend", "pci_pm_suspend",
+                 "pci_pm_suspend_noirq: pci_save_state, then the device into D3hot (or D3cold)", (SUSPEND,))
+
+
+@suspend.step
+def save_state(k: Any, loc: dict[str, Any]) -> None:
+    """pci_save_state, unless the state is saved already (a second suspend without a resume): the Command the
+    function holds now is what pci_restore_config_space will write back."""
+    p = pci.pdev(k, loc["dev"])
+    if p.get("pm") is None:
+        p["pm"] = {"saved_cmd": pci.cmd_read(k, loc["dev"]), "state": "D0"}
+        k.note("pci_save_state: the header saved (Command in the value)", p["pm"]["saved_cmd"], loc["dev"])
+
+
+@suspend.step
+def prepare_to_sleep(k: Any, loc: dict[str, Any]) -> None:
+    """pci_prepare_to_sleep -> pci_set_power_state: D3hot (the PMCSR write), or D3cold where the platform can
+    remove the function's power (``state: d3cold``); current_state is no longer D0."""
+    pm = pci.pdev(k, loc["dev"])["pm"]
+    state = "D3cold" if loc.get("state") == "d3cold" else "D3hot"
+    if pm["state"] != state and pm["state"] != "D3cold":
+        pm["state"] = state
+        k.ev(DEV_POWER, loc["dev"], k.s(state), cost="cfg_write")
+        device.power_state(k.eng, loc["dev"], state)
+    k.ret(0)
+
+
 resume = action("pm_resume", "pci_pm_resume",
                 "the device's D3hot -> D0 reset, then pci_restore_state: Command, MSI, MSI-X", (RESUME, *RESTORE_MSIX))
 
 
 @resume.step
 def power_up(k: Any, loc: dict[str, Any]) -> None:
-    """pci_power_up: the PMCSR write to D0 resets the function (No_Soft_Reset clear); the kernel saved its
-    Command at the suspend (pci_save_state), msidbg the value it holds now."""
+    """pci_power_up, then pci_update_current_state(D0): the function leaves D3hot / D3cold. The Command to
+    restore is the one ``pm_suspend`` saved; without one the action stands for the whole cycle and saves the
+    value the function holds now (kernel28)."""
     d = k.w.devices[loc["dev"]]
-    loc["saved_cmd"] = int(d["cmd"])
-    k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"], cost="cfg_write")
-    device.power_on_reset(k.eng, loc["dev"])
+    pm = pci.pdev(k, loc["dev"]).pop("pm", None)
+    if pm is None:
+        loc["saved_cmd"], loc["from"] = int(d["cmd"]), "D3hot"
+    else:
+        loc["saved_cmd"], loc["from"] = pm["saved_cmd"], pm["state"]
+        if pm["state"] != "D0":
+            k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
+            device.power_state(k.eng, loc["dev"], None)
+
+
+@resume.step
+def power_on(k: Any, loc: dict[str, Any]) -> None:
+    """The D3hot -> D0 transition resets the function unless No_Soft_Reset is set (``pm-no-soft-reset``);
+    from D3cold it was powered off and always comes back reset (readings kernel.pm.d3hot-reset,
+    kernel.pm.no-soft-reset). A suspend that left the function in D0 resets nothing."""
+    frm = loc["from"]
+    if frm == "D3cold" or (frm == "D3hot" and device.PM_NO_SOFT_RESET not in k.w.devices[loc["dev"]]["quirks"]):
+        k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"], cost="cfg_write")
+        device.power_on_reset(k.eng, loc["dev"])
 
 
 @resume.step

@@ -1,0 +1,147 @@
+"""resume30: the suspend half of a PCI PM cycle (``pm_suspend``) and what it changes in ``pm_resume``
+(tests/resume30/*.yaml, predictions in each file's about).
+
+r01: Memory Space Enable cleared before pci_pm_suspend_noirq's pci_save_state: pci_restore_state writes the
+saved Command (0x4) back before pci_restore_msi_state (4.13.19 / 4.18 / 5.17 / current, reading
+kernel.pm.save-at-suspend), so every MSI-X table write of the restore is unclaimed and the entries stay masked.
+r02: the same clear after the save: the saved 0x6 wins. r03: No_Soft_Reset (quirk pm-no-soft-reset) keeps the
+context across D3hot, not across D3cold. r04: an irq moved while the function is out of D0 is only cached by
+__pci_write_msi_msg and reaches the function at the restore (reading kernel.pm.msg-cached-out-of-d0).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from msidbg.debugger import headless
+from msidbg.errors import ScenarioError
+from msidbg.scenario import load_scenario, load_scenario_text
+from tests.conftest import run_to_end
+from tests.test_redteam21 import _events
+
+HERE = Path(__file__).parent / "resume30"
+
+#: the entries' addresses after the probe (entry 0 on CPU1, entry 1 on CPU0), as in tests/kernel28
+_A1, _A0 = 4276101124, 4276097028
+
+
+@cache
+def _run(name: str) -> Any:
+    return run_to_end(load_scenario(str(HERE / f"{name}.yaml")))
+
+
+@pytest.mark.parametrize("path", sorted(HERE.glob("*.yaml")), ids=lambda p: p.stem)
+def test_resume30_expect_blocks(path: Path) -> None:
+    assert headless.check(load_scenario(str(path))) == []
+
+
+def _pm_events(eng: Any, t: int) -> list[tuple[Any, ...]]:
+    """What the cycle does to the function from ``t``: power changes, resets, config and table accesses."""
+    got: list[tuple[Any, ...]] = []
+    for e in _events(eng, "dev.power", "dev.reset", "cfg.write", "msix.write", "msix.unclaimed"):
+        if e.time_ns < t:
+            continue
+        f = e.fields
+        if e.kind == "dev.power":
+            got.append(("power", f["state"]))
+        elif e.kind == "dev.reset":
+            got.append(("reset", f["cmd"]))
+        elif e.kind == "cfg.write":
+            got.append(("cfg", f["offset"], f["value"]))
+        else:
+            got.append(("msix" if e.kind == "msix.write" else "unclaimed", f["entry"], f["reg"], f["value"]))
+    return got
+
+
+def _entry(kind: str, i: int, addr: int, vec: int) -> list[tuple[Any, ...]]:
+    """6.6's per-entry restore of one unmasked entry: da181dc974ad's mask, the message, the unmask, then
+    pci_msix_write_vector_ctrl."""
+    return [(kind, i, "ctrl", 1), (kind, i, "addr_lo", addr), (kind, i, "addr_hi", 0), (kind, i, "data", vec),
+            (kind, i, "ctrl", 0), (kind, i, "ctrl", 0)]
+
+
+def test_memory_off_at_save_leaves_the_table_unrestored_66() -> None:
+    """r01 6.6: Command 0x4 saved and written back after the reset; Enable | Function Mask (0xc003) and its clear
+    (0x8003) land, the 12 table writes between are unclaimed; both later signals wait in the PBA (entries at their
+    reset value, masked) -- the second one after decoding is back on -- and are lost."""
+    eng = _run("r01-memoff-at-save-k66")
+    assert _pm_events(eng, 1_000_000) == [
+        ("power", "D3hot"), ("power", "D0"), ("reset", 4), ("cfg", 4, 4), ("cfg", 0x72, 0xC003),
+        *_entry("unclaimed", 0, _A1, 0x20), *_entry("unclaimed", 1, _A0, 0x20), ("cfg", 0x72, 0x8003),
+        ("cfg", 4, 6)]
+    assert [(e.fields["index"], e.fields["why"]) for e in _events(eng, "msi.held")] == [
+        (0, "PBA: entry masked"), (1, "PBA: entry masked")]
+    assert not _events(eng, "irq.handler") or all(e.time_ns < 1_000_000 for e in _events(eng, "irq.handler"))
+    assert eng.w.devices["eth0"]["msix"]["table"][0] == {"addr_lo": 0, "addr_hi": 0, "data": 0, "ctrl": 1}
+
+
+def test_memory_off_at_save_510_order() -> None:
+    """r01 5.10: the same loss in the release's order -- every message, then every Vector Control (before
+    ae72f3156729; 5.10 has no da181dc974ad mask around the message) -- all eight unclaimed."""
+    eng = _run("r01-memoff-at-save-k510")
+    msgs = [("unclaimed", i, r, v) for i, a in ((0, _A1), (1, _A0))
+            for r, v in (("addr_lo", a), ("addr_hi", 0), ("data", 0x21))]
+    assert _pm_events(eng, 2_000_000) == [
+        ("power", "D0"), ("reset", 4), ("cfg", 4, 4), ("cfg", 0x72, 0xC003), *msgs,
+        ("unclaimed", 0, "ctrl", 0), ("unclaimed", 1, "ctrl", 0), ("cfg", 0x72, 0x8003), ("cfg", 4, 6)]
+    assert [h.name for h in eng.hits if h.time_ns >= 2_000_000] == ["irq-lost", "irq-lost"]
+
+
+def test_memory_cleared_after_the_save_is_undone_by_the_restore() -> None:
+    """r02: the clear reaches the function in D3hot (a config request); the reset leaves 0, the restore writes
+    the saved 0x6, the table writes land and both signals are handled."""
+    eng = _run("r02-memoff-after-save-k66")
+    assert _pm_events(eng, 1_000_000) == [
+        ("power", "D3hot"), ("cfg", 4, 4), ("power", "D0"), ("reset", 6), ("cfg", 4, 6), ("cfg", 0x72, 0xC003),
+        *_entry("msix", 0, _A1, 0x20), *_entry("msix", 1, _A0, 0x20), ("cfg", 0x72, 0x8003)]
+    assert [(e.cpu, e.fields["index"]) for e in _events(eng, "irq.handler") if e.time_ns >= 1_000_000] == [
+        (1, 0), (0, 1)]
+
+
+@pytest.mark.parametrize(("name", "state", "reset"), [("r03-no-soft-reset-k66", "D3hot", []),
+                                                      ("r03-no-soft-reset-d3cold-k66", "D3cold",
+                                                       [("reset", 6), ("cfg", 4, 6)])])
+def test_no_soft_reset_keeps_the_context_from_d3hot_only(name: str, state: str, reset: list[Any]) -> None:
+    """r03: with No_Soft_Reset, D3hot -> D0 resets nothing and the Command reads the saved value (no write);
+    from D3cold the function is reset and Command written back. The MSI-X restore runs in both. The signal in
+    D3hot / D3cold is dropped ('function in D3...') and lost; the one after the resume is handled."""
+    eng = _run(name)
+    assert _pm_events(eng, 1_000_000) == [
+        ("power", state), ("power", "D0"), *reset, ("cfg", 0x72, 0xC003),
+        *_entry("msix", 0, _A1, 0x20), *_entry("msix", 1, _A0, 0x20), ("cfg", 0x72, 0x8003)]
+    assert [(e.fields["index"], e.fields["why"]) for e in _events(eng, "msi.dropped")] == [(1, f"function in {state}")]
+    assert [h.detail for h in eng.hits if h.name == "irq-lost"] == [
+        f"eth0 vector 1: 1 signal(s) raised while the function was in {state} (no interrupt message: PME, not "
+        "modelled, is all it may send)"]
+
+
+def test_an_irq_moved_while_suspended_reaches_the_function_at_the_restore() -> None:
+    """r04: CPU1 goes offline while eth0 is in D3hot; the migration's mask / unmask are unclaimed memory requests,
+    __pci_write_msi_msg caches CPU2's message and writes nothing; the restore writes that message and the signal
+    is handled on CPU2."""
+    eng = _run("r04-offline-while-suspended-k66")
+    a2 = 0xFEE04004   # CPU2's destination (the handler runs there)
+    assert _pm_events(eng, 1_000_000) == [
+        ("power", "D3hot"), ("unclaimed", 0, "ctrl", 1), ("unclaimed", 0, "ctrl", 0), ("power", "D0"), ("reset", 6),
+        ("cfg", 4, 6), ("cfg", 0x72, 0xC003), *_entry("msix", 0, a2, 0x20), ("cfg", 0x72, 0x8003)]
+    notes = [e.fields["what"] for e in _events(eng, "kernel") if e.fields["prog"] == "pci_write_msi_msg"]
+    assert notes == ["__pci_write_msi_msg: eth0 is in D3hot: the message is cached, not written"]
+    assert [(e.cpu, e.fields["index"]) for e in _events(eng, "irq.handler") if e.time_ns >= 1_000_000] == [(2, 0)]
+
+
+def test_pm_suspend_is_bare_metal_only() -> None:
+    text = ("name: x\ncpus: 2\nplatform: {kind: xen-hvm}\ndevices:\n  eth0: {bdf: \"00:05.0\", kind: nic, passthrough: "
+            "true, msix: {table_size: 4}}\nrun:\n  - {at: 0, on: 0, do: pm_suspend, dev: eth0}\n")
+    with pytest.raises(ScenarioError, match="pm_suspend is modelled on bare metal only"):
+        load_scenario_text(text, "x.yaml")
+
+
+def test_pm_suspend_state_is_checked() -> None:
+    text = ("name: x\ncpus: 2\ndevices:\n  eth0: {bdf: \"00:05.0\", kind: nic, msix: {table_size: 4}}\nrun:\n"
+            "  - {at: 0, on: 0, do: pm_suspend, dev: eth0, state: d2}\n")
+    with pytest.raises(ScenarioError, match="d3hot"):
+        load_scenario_text(text, "x.yaml")
