@@ -958,10 +958,15 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "vcpu_migrate" and not ctx.platform.kind.startswith("xen-"):
         fail(f"{f.field}.do", f.items["do"], "vcpu_migrate moves a Xen guest's vCPU between host pCPUs (expected "
              "platform.kind: xen-hvm or xen-pv)")
-    if do in ("pm_resume", "pm_suspend") and ctx.platform.kind != "bare-metal":
-        fail(f"{f.field}.do", f.items["do"], f"{do} is modelled on bare metal only: on Xen the restore goes "
-             "through QEMU xen-pt or pcifront/pciback and Xen's PHYSDEVOP_restore_msi (expected platform.kind: "
-             "bare-metal)")
+    if do in ("pm_resume", "pm_suspend") and ctx.platform.kind == "xen-pv":
+        fail(f"{f.field}.do", f.items["do"], f"{do} is not modelled on xen-pv: pciback's pm_ctrl_write has dom0's "
+             "pci_set_power_state move the function, and the guest's restore goes through pcifront to pciback's "
+             "MSI / MSI-X fields (drivers/xen/xen-pciback/conf_space_capability.c; xen_initdom_restore_msi's "
+             "PHYSDEVOP_restore_msi is dom0's only) (expected platform.kind: bare-metal or xen-hvm)")
+    if do in ("pm_resume", "pm_suspend") and ctx.platform.kind == "xen-hvm":
+        if device is not None and not device.passthrough:
+            fail(f.path("dev"), f.items["dev"], f"{do} on xen-hvm is modelled for a passthrough function (QEMU "
+                 "xen-pt's emulated PMCSR) only (expected a device with passthrough: true)")
     args: dict[str, Any] = {}
     for key in ACTION_FIELDS[do]:
         if key != "dev":

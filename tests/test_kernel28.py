@@ -180,13 +180,15 @@ def test_pm_resume_restores_msi() -> None:
         ("cfg", 0x52, 2, 0x181)]
 
 
-def test_pm_resume_is_bare_metal_only() -> None:
+def test_pm_resume_is_refused_on_xen_pv() -> None:
+    """(resume30 models xen-hvm passthrough: QEMU xen-pt's emulated PMCSR, tests/test_resume30.py; a PV guest's
+    resume through pcifront / pciback stays refused.)"""
     from msidbg.errors import ScenarioError
     from msidbg.scenario import load_scenario_text
 
-    text = ("name: x\ncpus: 2\nplatform: {kind: xen-hvm}\ndevices:\n  eth0: {bdf: \"00:05.0\", kind: nic, passthrough: "
+    text = ("name: x\ncpus: 2\nplatform: {kind: xen-pv}\ndevices:\n  eth0: {bdf: \"00:05.0\", kind: nic, passthrough: "
             "true, msix: {table_size: 4}}\nrun:\n  - {at: 0, on: 0, do: pm_resume, dev: eth0}\n")
-    with pytest.raises(ScenarioError, match="pm_resume is modelled on bare metal only"):
+    with pytest.raises(ScenarioError, match="pm_resume is not modelled on xen-pv"):
         load_scenario_text(text, "x.yaml")
 
 

@@ -167,6 +167,23 @@ reading("kernel.pm.no-soft-reset",
         quote="if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)) "
         "need_restore = true;")
 
+QEMU_PM = Source("qemu/qemu", "v2.6.0", "hw/xen/xen_pt_config_init.c",
+                 "xen_pt_emu_reg_pm (PCI_PM_CTRL: init_val 0x0008, ro_mask 0x610C, emu_mask 0x810B)",
+                 "qemu-xen 4.4 .. current qemu (read at the qemu-xen-4.7.0-rc4 tag; a current copy names the same "
+                 "mask emu_mask_init); qemu-traditional's ->power_mgmt off table has the same masks")
+reading("kernel.pm.hvm-pmcsr-emulated",
+        "On a Xen HVM guest the passthrough function's PMCSR is QEMU xen-pt's: PowerState (bits 1:0) and "
+        "No_Soft_Reset (bit 3) are emulated (emu_mask 0x810B), No_Soft_Reset reads 1 (init_val 0x0008), and a "
+        "written PowerState is kept in QEMU's register and read back. The guest's pci_set_power_state(D3hot) "
+        "therefore succeeds (current_state D3hot: __pci_write_msi_msg caches) while the physical function stays "
+        "in D0 -- it keeps its state and its MSI-X signals still go out -- and pci_power_up's D0 resets nothing. "
+        "The guest's pci_restore_state still runs: its Command, MSI-X control and table writes take the paths "
+        "every other guest access takes (QEMU's emulated registers, Xen's msixtbl). qemu-traditional's "
+        "power_mgmt option (which passes the transition to the device) is not modelled.",
+        source=(QEMU_PM,), module=__name__,
+        quote=".offset = PCI_PM_CTRL, .size = 2, .init_val = 0x0008, .res_mask = 0x00F0, .ro_mask = 0x610C, "
+        ".rw1c_mask = 0x8000, .emu_mask = 0x810B,")
+
 suspend = action("pm_suspend", "pci_pm_suspend",
                  "pci_pm_suspend_noirq: pci_save_state, then the device into D3hot (or D3cold)", (SUSPEND,))
 
@@ -189,8 +206,14 @@ def prepare_to_sleep(k: Any, loc: dict[str, Any]) -> None:
     state = "D3cold" if loc.get("state") == "d3cold" else "D3hot"
     if pm["state"] != state and pm["state"] != "D3cold":
         pm["state"] = state
-        k.ev(DEV_POWER, loc["dev"], k.s(state), cost="cfg_write")
-        device.power_state(k.eng, loc["dev"], state)
+        if pci.direct(k, loc["dev"]):
+            k.ev(DEV_POWER, loc["dev"], k.s(state), cost="cfg_write")
+            device.power_state(k.eng, loc["dev"], state)
+        else:
+            # xen-hvm passthrough: QEMU xen-pt keeps PMCSR's PowerState in its emulated register (emu_mask
+            # 0x810B) and reads it back: the guest's current_state follows, the function stays in D0
+            k.note(f"pci_set_power_state({state}): QEMU xen-pt emulates PMCSR PowerState, the function stays in "
+                   "D0", 0, loc["dev"])
     k.ret(0)
 
 
@@ -203,15 +226,21 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     """pci_power_up, then pci_update_current_state(D0): the function leaves D3hot / D3cold. The Command to
     restore is the one ``pm_suspend`` saved; without one the action stands for the whole cycle and saves the
     value the function holds now (kernel28)."""
-    d = k.w.devices[loc["dev"]]
-    pm = pci.pdev(k, loc["dev"]).pop("pm", None)
-    if pm is None:
-        loc["saved_cmd"], loc["from"] = int(d["cmd"]), "D3hot"
-    else:
-        loc["saved_cmd"], loc["from"] = pm["saved_cmd"], pm["state"]
-        if pm["state"] != "D0":
-            k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
-            device.power_state(k.eng, loc["dev"], None)
+    p = pci.pdev(k, loc["dev"])
+    pm = p.get("pm")
+    # (the Command read first: on xen-hvm an ioreq QEMU serves runs this step again)
+    saved = pci.cmd_read(k, loc["dev"]) if pm is None else pm["saved_cmd"]
+    p.pop("pm", None)
+    loc["saved_cmd"], loc["from"] = saved, "D3hot" if pm is None else pm["state"]
+    if not pci.direct(k, loc["dev"]):
+        # xen-hvm passthrough: the D0 write lands in QEMU's emulated PMCSR, whose No_Soft_Reset reads 1
+        # (init_val 0x0008); the function never left D0 and is not reset (reading kernel.pm.hvm-pmcsr-emulated)
+        loc["from"] = "D0"
+        k.note("pci_power_up: QEMU xen-pt's emulated PMCSR (No_Soft_Reset reads 1); the function stayed in D0",
+               0, loc["dev"])
+    elif pm is not None and pm["state"] != "D0":
+        k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
+        device.power_state(k.eng, loc["dev"], None)
 
 
 @resume.step
@@ -228,7 +257,7 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
 @resume.step
 def restore_config(k: Any, loc: dict[str, Any]) -> None:
     """pci_restore_config_space: a saved dword is written back only when the device reads otherwise."""
-    if int(k.w.devices[loc["dev"]]["cmd"]) != loc["saved_cmd"]:
+    if pci.cmd_read(k, loc["dev"]) != loc["saved_cmd"]:
         pci.cfg_write(k, loc["dev"], 0x04, loc["saved_cmd"], 2)
 
 
