@@ -184,3 +184,14 @@ def test_pm_suspend_state_is_checked() -> None:
             "  - {at: 0, on: 0, do: pm_suspend, dev: eth0, state: d2}\n")
     with pytest.raises(ScenarioError, match="d3hot"):
         load_scenario_text(text, "x.yaml")
+
+
+def test_memory_off_at_save_spares_msi() -> None:
+    """r05: the same saved Command 0x4 with MSI: __pci_restore_msi_state's writes are configuration requests --
+    Enable cleared (twice: pci_msi_set_enable, then __pci_write_msi_msg's Multiple Message Enable), the message,
+    the Mask Bits, Enable (0x181) -- and land; the signal is handled."""
+    eng = _run("r05-memoff-at-save-msi-k66")
+    assert _pm_events(eng, 1_000_000) == [
+        ("power", "D3hot"), ("power", "D0"), ("reset", 4), ("cfg", 4, 4), ("cfg", 0x52, 0x180), ("cfg", 0x52, 0x180),
+        ("cfg", 0x54, _A1), ("cfg", 0x58, 0), ("cfg", 0x5C, 0x20), ("cfg", 0x60, 0), ("cfg", 0x52, 0x181)]
+    assert [e.fields["index"] for e in _events(eng, "irq.handler") if e.time_ns >= 1_000_000] == [0]
