@@ -41,6 +41,7 @@ ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
     "disable_irq", "disable_irq_nosync", "enable_irq", "vcpu_migrate", "pm_resume", "pm_suspend",
+    "pm_freeze", "pm_thaw",
 )
 #: actions that are not a guest CPU's doing (no ``on:``): a device's signals, Xen's scheduler
 NOT_ON_CPU = ("fire", "vcpu_migrate")
@@ -312,6 +313,9 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "pm_resume": ("dev",),
     # extension (resume30): pci_pm_suspend_noirq's pci_save_state and the device into D3hot / D3cold
     "pm_suspend": ("dev", "state"),
+    # extension (resume30): the hibernation's pci_pm_freeze_noirq / pci_pm_thaw_noirq (bare metal)
+    "pm_freeze": ("dev",),
+    "pm_thaw": ("dev",),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -958,6 +962,9 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "vcpu_migrate" and not ctx.platform.kind.startswith("xen-"):
         fail(f"{f.field}.do", f.items["do"], "vcpu_migrate moves a Xen guest's vCPU between host pCPUs (expected "
              "platform.kind: xen-hvm or xen-pv)")
+    if do in ("pm_freeze", "pm_thaw") and ctx.platform.kind != "bare-metal":
+        fail(f"{f.field}.do", f.items["do"], f"{do} (the hibernation's freeze / thaw) is modelled on bare metal only "
+             "(expected platform.kind: bare-metal)")
     if do in ("pm_resume", "pm_suspend") and ctx.platform.kind == "xen-pv":
         fail(f"{f.field}.do", f.items["do"], f"{do} is not modelled on xen-pv: pciback's pm_ctrl_write has dom0's "
              "pci_set_power_state move the function, and the guest's restore goes through pcifront to pciback's "

@@ -2,7 +2,7 @@
 (tests/resume30/*.yaml, predictions in each file's about).
 
 r01: Memory Space Enable cleared before pci_pm_suspend_noirq's pci_save_state: pci_restore_state writes the
-saved Command (0x4) back before pci_restore_msi_state (4.13.19 / 4.18 / 5.17 / current, reading
+saved Command (0x4) back before pci_restore_msi_state (4.13.9 / 4.18 / 5.17 / current, reading
 kernel.pm.save-at-suspend), so every MSI-X table write of the restore is unclaimed and the entries stay masked.
 r02: the same clear after the save: the saved 0x6 wins. r03: No_Soft_Reset (quirk pm-no-soft-reset) keeps the
 context across D3hot, not across D3cold. r04: an irq moved while the function is out of D0 is only cached by
@@ -195,3 +195,46 @@ def test_memory_off_at_save_spares_msi() -> None:
         ("power", "D3hot"), ("power", "D0"), ("reset", 4), ("cfg", 4, 4), ("cfg", 0x52, 0x180), ("cfg", 0x52, 0x180),
         ("cfg", 0x54, _A1), ("cfg", 0x58, 0), ("cfg", 0x5C, 0x20), ("cfg", 0x60, 0), ("cfg", 0x52, 0x181)]
     assert [e.fields["index"] for e in _events(eng, "irq.handler") if e.time_ns >= 1_000_000] == [0]
+
+
+@pytest.mark.parametrize(("version", "value"), [("4.12", False), ("4.13", True), ("5.10", True), (None, True)])
+def test_thaw_restores_by_release(version: str | None, value: bool) -> None:
+    from msidbg.behaviour import resolve
+
+    assert resolve("bare-metal", kernel=version).plain("bare-metal")["pm_thaw_restores"] is value
+
+
+def test_thaw_row_is_not_in_xen_worlds() -> None:
+    from msidbg.behaviour import resolve
+
+    assert "pm_thaw_restores" not in resolve("xen-hvm", kernel="5.10").plain("xen-hvm")
+
+
+@pytest.mark.parametrize("version", ["k412", "k413"])
+def test_thaw_after_an_offline_by_release(version: str) -> None:
+    """t01 (reading kernel.pm.freeze-thaw): CPU1's offline while frozen moves the irq to CPU0's vector 97 and
+    __pci_write_msi_msg caches that message (current_state PCI_UNKNOWN), while the mask / unmask around it reach the
+    function (it stays in D0). 4.12's thaw restores nothing: the function still sends CPU1's vector 81, unused
+    on the onlined CPU1 -- 'No irq handler for vector', lost. 4.13's pci_restore_state writes CPU0's message
+    under Function Mask (messages, then Vector Control: before ae72f3156729) and the signal is handled on CPU0."""
+    eng = _run(f"t01-thaw-after-offline-{version}")
+    frozen = _pm_events(eng, 1_000_000)
+    assert frozen[:2] == [("msix", 0, "ctrl", 1), ("msix", 0, "ctrl", 0)]
+    notes = [e.fields["what"] for e in _events(eng, "kernel") if e.fields["prog"] in ("pci_write_msi_msg", "pci_pm_thaw")]
+    assert notes[0] == "__pci_write_msi_msg: eth0 is in PCI_UNKNOWN: the message is cached, not written"
+    if version == "k412":
+        assert frozen[2:] == []
+        assert notes[1:] == ["pci_pm_thaw_noirq: pci_update_current_state(D0), no pci_restore_state (before "
+                             "e60514bd4485): the function keeps its messages"]
+        late = [e for e in _events(eng, "irq.unhandled", "irq.handler") if e.time_ns >= 9_000_000]
+        assert [(e.kind, e.cpu, e.fields.get("vector")) for e in late] == [("irq.unhandled", 1, 81)]
+        assert late[0].fields["slot"] == "UNUSED"
+    else:
+        assert frozen[2:] == [("cfg", 0x72, 0xC003), ("msix", 0, "addr_lo", 0xFEE00000), ("msix", 0, "addr_hi", 0),
+                              ("msix", 0, "data", 97), ("msix", 0, "ctrl", 0), ("cfg", 0x72, 0x8003)]
+        assert [(e.cpu, e.fields["irq"]) for e in _events(eng, "irq.handler") if e.time_ns >= 9_000_000] == [(0, 24)]
+
+
+def test_pm_freeze_is_bare_metal_only() -> None:
+    with pytest.raises(ScenarioError, match="pm_freeze .* is modelled on bare metal only"):
+        load_scenario_text(_XEN.format(kind="xen-hvm", pt="true", do="pm_freeze"), "x.yaml")

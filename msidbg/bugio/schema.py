@@ -58,6 +58,8 @@ ACTION_DOCS = {
     "vcpu_migrate": "Xen's scheduler moves a vCPU to another host pCPU (Xen platforms; not tied to a CPU)",
     "pm_resume": "the device's D3hot -> D0 reset, then pci_restore_state (Command, MSI, MSI-X; bare metal)",
     "pm_suspend": "pci_pm_suspend_noirq: pci_save_state, then the device into D3hot or D3cold (bare metal)",
+    "pm_freeze": "hibernation: pci_pm_freeze_noirq saves the state, current_state PCI_UNKNOWN (bare metal)",
+    "pm_thaw": "hibernation: pci_pm_thaw_noirq, pci_restore_state from e60514bd4485 (bare metal)",
 }
 #: the loader's required action fields (``Fields.need``)
 REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op", "vcpu", "pcpu")

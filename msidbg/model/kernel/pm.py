@@ -129,17 +129,17 @@ SUSPEND = Source(L, "v5.17", "drivers/pci/pci-driver.c + drivers/pci/pci.c",
                  "pci_pm_suspend_noirq (pci_save_state, pci_prepare_to_sleep, pci_pm_set_unknown_state) / "
                  "pci_save_state / pci_pm_default_resume_early (pci_power_up, pci_update_current_state(D0), "
                  "pci_restore_state)",
-                 "all (read in 4.13.19, 4.18 and 5.17 trees: pci_save_state reads the 16 header dwords and sets "
+                 "all (read in 4.13.9, 4.18 and 5.17 trees: pci_save_state reads the 16 header dwords and sets "
                  "state_saved; pci_restore_state writes the header back before pci_restore_msi_state)")
-CACHE_ONLY = Source(L, "v4.13.19", "drivers/pci/msi.c",
+CACHE_ONLY = Source(L, "v4.13.9", "drivers/pci/msi.c",
                     "__pci_write_msi_msg ('if (dev->current_state != PCI_D0 || pci_dev_is_disconnected(dev))')",
-                    "all (read in 4.13.19, 5.17 and a current upstream drivers/pci/msi/msi.c)")
+                    "all (read in 4.13.9, 5.17 and a current upstream drivers/pci/msi/msi.c)")
 reading("kernel.pm.save-at-suspend",
         "pci_pm_suspend_noirq saves the function's header with pci_save_state (unless the driver's callbacks "
         "already did: state_saved) and only then puts it in a low-power state (pci_prepare_to_sleep), so the "
         "Command pci_restore_config_space writes back at the resume is the one the function held at the suspend. "
         "pci_restore_state restores the header (Command after the BARs) before pci_restore_msi_state in every "
-        "release read (4.13.19, 4.18, 5.17, current): a Command saved with Memory Space Enable clear is written "
+        "release read (4.13.9, 4.18, 5.17, current): a Command saved with Memory Space Enable clear is written "
         "back clear, and __pci_restore_msix_state's table writes are then not claimed by the function -- its "
         "entries stay at their reset values (masked, message 0). No release read enables decoding around the MSI-X "
         "restore: 'PCI/MSI: Enable memory decoding before restoring MSI-X messages' is a patch under LKML review "
@@ -238,7 +238,7 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
         loc["from"] = "D0"
         k.note("pci_power_up: QEMU xen-pt's emulated PMCSR (No_Soft_Reset reads 1); the function stayed in D0",
                0, loc["dev"])
-    elif pm is not None and pm["state"] != "D0":
+    elif pm is not None and pm["state"] in ("D3hot", "D3cold"):
         k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
         device.power_state(k.eng, loc["dev"], None)
 
@@ -257,6 +257,10 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
 @resume.step
 def restore_config(k: Any, loc: dict[str, Any]) -> None:
     """pci_restore_config_space: a saved dword is written back only when the device reads otherwise."""
+    _restore_command(k, loc)
+
+
+def _restore_command(k: Any, loc: dict[str, Any]) -> None:
     if pci.cmd_read(k, loc["dev"]) != loc["saved_cmd"]:
         pci.cfg_write(k, loc["dev"], 0x04, loc["saved_cmd"], 2)
 
@@ -281,6 +285,95 @@ def restore_msix(k: Any, loc: dict[str, Any]) -> None:
 
 @resume.step
 def resumed(k: Any, loc: dict[str, Any]) -> None:
+    k.ret(0)
+
+
+THAW = Source(L, "v4.13", "drivers/pci/pci-driver.c",
+              "pci_pm_freeze_noirq (pci_save_state, pci_pm_set_unknown_state) / pci_pm_thaw_noirq",
+              "4.12.0 (no pci_restore_state in the thaw) and 4.13.9 .. 5.17 (pci_restore_state) trees read")
+reading("kernel.pm.freeze-thaw",
+        "The hibernation's freeze leaves the function in D0: pci_pm_freeze_noirq saves its state (unless saved) and "
+        "marks current_state PCI_UNKNOWN, so __pci_write_msi_msg only caches what an irq moved meanwhile (the "
+        "non-boot CPUs go offline to make the image) would write. pci_pm_thaw_noirq returned the function to "
+        "current_state D0 without restoring it until e60514bd4485 (kernel.pm_thaw_restores): the function kept "
+        "the message of the CPU the irq left, and its next interrupt hit that CPU's vector, which no irq holds any "
+        "more ('do_IRQ: 31.151 No irq handler for vector'). From it pci_restore_state writes the cached messages.",
+        source=(THAW, CACHE_ONLY), module=__name__,
+        quote="(4.12.0) pci_update_current_state(pci_dev, PCI_D0); if (drv && drv->pm && drv->pm->thaw_noirq) / "
+        "(4.13.9) pci_update_current_state(pci_dev, PCI_D0); pci_restore_state(pci_dev);")
+
+freeze = action("pm_freeze", "pci_pm_freeze",
+                "pci_pm_freeze_noirq: pci_save_state, current_state PCI_UNKNOWN (the function stays in D0)", (THAW,))
+
+
+@freeze.step
+def freeze_save(k: Any, loc: dict[str, Any]) -> None:
+    """'if (!pci_dev->state_saved) pci_save_state(pci_dev);'"""
+    save_state(k, loc)
+
+
+@freeze.step
+def freeze_unknown(k: Any, loc: dict[str, Any]) -> None:
+    """pci_pm_set_unknown_state: current_state PCI_UNKNOWN -- out of D0 for __pci_write_msi_msg; the function
+    itself is not touched."""
+    pm = pci.pdev(k, loc["dev"])["pm"]
+    if pm["state"] == "D0":
+        pm["state"] = "PCI_UNKNOWN"
+        k.note("pci_pm_set_unknown_state: current_state PCI_UNKNOWN (the function stays in D0)", 0, loc["dev"])
+    k.ret(0)
+
+
+thaw = action("pm_thaw", "pci_pm_thaw",
+              "pci_pm_thaw_noirq: current_state D0, then (from e60514bd4485) pci_restore_state", (THAW,))
+
+
+@thaw.step
+def thaw_d0(k: Any, loc: dict[str, Any]) -> None:
+    """pci_update_current_state(D0) (pci_set_power_state(D0) from 4.15: the function is in D0 either way); before
+    e60514bd4485 nothing else (state_saved stays set), from it pci_restore_state. A thaw without a freeze finds
+    no saved state (pci_restore_state returns at once); one after pm_suspend (D3hot / D3cold) is not modelled:
+    -EINVAL."""
+    p = pci.pdev(k, loc["dev"])
+    pm = p.get("pm")
+    if pm is None or pm["state"] in ("D3hot", "D3cold"):
+        if pm is not None:
+            k.note(f"pci_pm_thaw_noirq: {loc['dev']} is in {pm['state']} (pm_suspend): a thaw after a suspend is not "
+                   "modelled", -22, loc["dev"])
+        k.ret(-22 if pm is not None else 0)
+        return
+    pm["state"] = "D0"
+    if not sw(k, "pm_thaw_restores"):
+        k.note("pci_pm_thaw_noirq: pci_update_current_state(D0), no pci_restore_state (before e60514bd4485): "
+               "the function keeps its messages", 0, loc["dev"])
+        k.ret(0)
+        return
+    p.pop("pm")
+    loc["saved_cmd"] = pm["saved_cmd"]
+
+
+@thaw.step
+def thaw_config(k: Any, loc: dict[str, Any]) -> None:
+    _restore_command(k, loc)
+
+
+@thaw.step
+def thaw_msi(k: Any, loc: dict[str, Any]) -> None:
+    if pci.pdev(k, loc["dev"])["msi_enabled"]:
+        k.call_then("thaw_msix", "pci_restore_msi", dev=loc["dev"])
+    else:
+        k.goto("thaw_msix")
+
+
+@thaw.step
+def thaw_msix(k: Any, loc: dict[str, Any]) -> None:
+    if pci.pdev(k, loc["dev"])["msix_enabled"]:
+        k.call_then("thawed", "pci_restore_msix", dev=loc["dev"])
+    else:
+        k.goto("thawed")
+
+
+@thaw.step
+def thawed(k: Any, loc: dict[str, Any]) -> None:
     k.ret(0)
 
 
