@@ -238,3 +238,27 @@ def test_thaw_after_an_offline_by_release(version: str) -> None:
 def test_pm_freeze_is_bare_metal_only() -> None:
     with pytest.raises(ScenarioError, match="pm_freeze .* is modelled on bare metal only"):
         load_scenario_text(_XEN.format(kind="xen-hvm", pt="true", do="pm_freeze"), "x.yaml")
+
+
+def test_provenance_records_never_decides() -> None:
+    from tests.conftest import assert_prov_neutral
+
+    assert_prov_neutral(sorted(HERE.glob("*.yaml")))
+
+
+@pytest.mark.parametrize("name", ["r04-offline-while-suspended-k66", "t01-thaw-after-offline-k412"])
+def test_a_world_copied_while_suspended_runs_to_the_same_end(name: str) -> None:
+    """A snapshot taken while the function is out of D0 (the device's ``power`` / the kernel's ``pm`` keys in the
+    world) resumes to the same events and state hash as the run that never stopped."""
+    from msidbg.model import new_engine
+    from msidbg.sim.world import state_hash
+    from tests.conftest import finish_copy, totals
+
+    whole = _run(name)
+    part = new_engine(load_scenario(str(HERE / f"{name}.yaml")))
+    while part.step() and part.w.now < 2_500_000:
+        pass
+    assert part.w.kernel["pci"]["eth0"].get("pm") is not None
+    twin = finish_copy(part)
+    assert state_hash(twin.w) == state_hash(whole.w)
+    assert totals(twin, "eth0") == totals(whole, "eth0")
