@@ -965,11 +965,10 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do in ("pm_freeze", "pm_thaw") and ctx.platform.kind != "bare-metal":
         fail(f"{f.field}.do", f.items["do"], f"{do} (the hibernation's freeze / thaw) is modelled on bare metal only "
              "(expected platform.kind: bare-metal)")
-    if do in ("pm_resume", "pm_suspend") and ctx.platform.kind == "xen-pv":
-        fail(f"{f.field}.do", f.items["do"], f"{do} is not modelled on xen-pv: pciback's pm_ctrl_write has dom0's "
-             "pci_set_power_state move the function, and the guest's restore goes through pcifront to pciback's "
-             "MSI / MSI-X fields (drivers/xen/xen-pciback/conf_space_capability.c; xen_initdom_restore_msi's "
-             "PHYSDEVOP_restore_msi is dom0's only) (expected platform.kind: bare-metal or xen-hvm)")
+    if do == "pm_suspend" and ctx.platform.kind != "bare-metal" and f.items.get("state") is not None \
+            and f.items["state"].value == "d3cold":
+        fail(f.path("state"), f.items["state"], "D3cold is the platform removing the function's power (ACPI _PR3), "
+             f"which a {ctx.platform.kind} guest has no say in (expected state: d3hot, or platform.kind: bare-metal)")
     if do in ("pm_resume", "pm_suspend") and ctx.platform.kind == "xen-hvm":
         if device is not None and not device.passthrough:
             fail(f.path("dev"), f.items["dev"], f"{do} on xen-hvm is modelled for a passthrough function (QEMU "

@@ -137,12 +137,12 @@ _XEN = ("name: x\ncpus: 2\nplatform: {{kind: {kind}}}\ndevices:\n  eth0: {{bdf: 
         "{pt}, msix: {{table_size: 4}}}}\nrun:\n  - {{at: 0, on: 0, do: {do}, dev: eth0}}\n")
 
 
-@pytest.mark.parametrize("do", ["pm_suspend", "pm_resume"])
-def test_pm_actions_are_refused_on_xen_pv(do: str) -> None:
-    """pciback's pm_ctrl_write moves the function with dom0's pci_set_power_state and the guest's restore goes
-    through pcifront: not modelled, refused in one line naming the file."""
-    with pytest.raises(ScenarioError, match=f"{do} is not modelled on xen-pv: .*conf_space_capability.c"):
-        load_scenario_text(_XEN.format(kind="xen-pv", pt="true", do=do), "x.yaml")
+@pytest.mark.parametrize("kind", ["xen-pv", "xen-hvm"])
+def test_d3cold_is_refused_on_xen(kind: str) -> None:
+    """A guest has no platform power control (ACPI _PR3) over a passed-through function."""
+    text = _XEN.format(kind=kind, pt="true", do="pm_suspend").replace("dev: eth0}", "dev: eth0, state: d3cold}")
+    with pytest.raises(ScenarioError, match=f"which a {kind} guest has no say in"):
+        load_scenario_text(text, "x.yaml")
 
 
 def test_pm_actions_on_xen_hvm_need_a_passthrough_function() -> None:
@@ -262,3 +262,57 @@ def test_a_world_copied_while_suspended_runs_to_the_same_end(name: str) -> None:
     twin = finish_copy(part)
     assert state_hash(twin.w) == state_hash(whole.w)
     assert totals(twin, "eth0") == totals(whole, "eth0")
+
+
+def _pv_writes(eng: Any, t: int) -> list[tuple[Any, ...]]:
+    got: list[tuple[Any, ...]] = []
+    for e in _events(eng, "dev.power", "dev.reset", "cfg.write", "pcifront.dropped", "msix.write", "action.done"):
+        if e.time_ns >= t:
+            f = e.fields
+            if e.kind == "action.done":
+                got.append(("done", f["do"], f["result"]))
+            else:
+                got.append((e.kind, *(f[k] for k in ("state", "cmd", "offset", "entry", "value") if k in f)))
+    return got
+
+
+_OOPS = ("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions violation) in "
+         "__pci_restore_msix_state: __pci_write_msi_msg stores into the MSI-X table, which a Xen PV domU maps "
+         "read-only; the task oopses (msidbg ends pci_restore_state here)")
+
+
+def test_pv_resume_reset_leaves_the_function_dead() -> None:
+    """p01 (reading kernel.pm.pv-pciback-resume): dom0's pci_set_power_state moves the function (dev.power both
+    ways, dev.reset); the guest's Command write 0x6 finds dom0's pci_is_enabled / is_busmaster set and makes no call
+    (dropped, the Command stays 0); Enable | Function Mask is dropped; the first message store oopses (-EFAULT);
+    the signal is dropped with MSI-X disabled."""
+    eng = _run("p01-pv-resume-k66")
+    assert _pv_writes(eng, 2_000_000) == [
+        ("dev.power", "D3hot"), ("done", "pm_suspend", 0), ("dev.power", "D0"), ("dev.reset", 6),
+        ("pcifront.dropped", 4, 0), ("pcifront.dropped", 0x72, 0xC003), ("done", "pm_resume", -14)]
+    assert [e.fields["what"] for e in _events(eng, "kernel") if e.fields["prog"] == "pci_restore_msix"] == [_OOPS]
+    assert eng.w.devices["eth0"]["cmd"] == 0 and eng.w.devices["eth0"]["pciback"] == {"enabled": True, "master": True}
+    assert [(e.fields["index"], e.fields["why"]) for e in _events(eng, "msi.dropped")] == [(0, "MSI and MSI-X disabled")]
+
+
+def test_pv_resume_of_msi_drops_everything_without_an_oops() -> None:
+    """p02: 5.10's __pci_restore_msi_state through pciback: every write dropped (Enable clear, Multiple Message
+    Enable, the message, Enable; no Mask Bits write under pci_msi_ignore_mask), pm_resume returns 0, MSI stays
+    disabled and the signal is lost."""
+    eng = _run("p02-pv-resume-msi-k510")
+    assert _pv_writes(eng, 3_000_000) == [
+        ("dev.power", "D0"), ("dev.reset", 6), ("pcifront.dropped", 4, 0), ("pcifront.dropped", 0x52, 0x180),
+        ("pcifront.dropped", 0x52, 0x180), ("pcifront.dropped", 0x54, 0), ("pcifront.dropped", 0x58, 0),
+        ("pcifront.dropped", 0x5C, 0), ("pcifront.dropped", 0x52, 0x181), ("done", "pm_resume", 0)]
+    assert eng.w.devices["eth0"]["pciback"] == {"enabled": True, "master": True}
+    assert not [e for e in _events(eng, "irq.handler") if e.time_ns >= 3_000_000]
+
+
+def test_pv_resume_without_a_reset_oopses_but_the_function_keeps_working() -> None:
+    """p03: No_Soft_Reset -- no dev.reset, no Command write, Enable | Function Mask dropped, the message store
+    oopses all the same; the function kept its MSI-X state and the signal is delivered through its pirq."""
+    eng = _run("p03-pv-resume-no-soft-reset-k66")
+    assert _pv_writes(eng, 3_000_000) == [
+        ("dev.power", "D0"), ("pcifront.dropped", 0x72, 0xC003), ("done", "pm_resume", -14)]
+    assert "pciback" not in eng.w.devices["eth0"]
+    assert [e.fields["index"] for e in _events(eng, "irq.handler") if e.time_ns >= 3_000_000] == [0]

@@ -1438,7 +1438,9 @@ Revisions:
   ``pm_suspend`` / ``pm_resume`` on a xen-hvm passthrough function: QEMU xen-pt's emulated PMCSR keeps it in D0
   (``kernel.pm.hvm-pmcsr-emulated``; a pre-7e0815b3e099 guest's restore rewrites its masked Vector Control
   cache, which Xen's msixtbl_write applies to the physical entry: h01-k510 loses the signal after the resume);
-  xen-pv refused. No shipped run uses the actions: only the state hashes of bare-metal worlds move (the new row).
+  on xen-pv (``kernel.pm.pv-pciback-resume``) pciback's pm_ctrl_write has dom0's pci_set_power_state move the
+  function, pciback's command_write then follows dom0's pci_is_enabled / is_busmaster (a device key ``pciback``
+  from the reset on), so the reset Command stays 0, and the restore's first MSI-X table store oopses (p01..p03). No shipped run uses the actions: only the state hashes of bare-metal worlds move (the new row).
   tests/test_resume30.py.
 """
 

@@ -49,6 +49,8 @@ from msidbg.model.kernel.sw import sw
 from msidbg.sim.events import HEX, STR, kind
 from msidbg.sim.program import program
 
+_EFAULT = 14
+
 #: the function's reset on its D3hot -> D0 transition (``cmd``: the Command it held, which the kernel saved);
 #: registered by ``register`` once every other kind is (model/__init__.py), so that no older kind's code moves
 DEV_RESET = -1
@@ -184,6 +186,24 @@ reading("kernel.pm.hvm-pmcsr-emulated",
         quote=".offset = PCI_PM_CTRL, .size = 2, .init_val = 0x0008, .res_mask = 0x00F0, .ro_mask = 0x610C, "
         ".rw1c_mask = 0x8000, .emu_mask = 0x810B,")
 
+PCIBACK_PM = Source(L, "v5.17", "drivers/xen/xen-pciback/conf_space_capability.c + conf_space_header.c + "
+                   "arch/x86/pci/xen.c", "pm_ctrl_write (pci_set_power_state(dev, new_state)) / command_write / "
+                   "xen_initdom_restore_msi ('if (!xen_initial_domain()) return true;')",
+                   "read in 4.12.0 and 5.17 trees (pm_ctrl_write, command_write); xen_initdom_restore_msi in 5.17, "
+                   "x86_msi.restore_msi_irqs set for the initial domain only before it")
+reading("kernel.pm.pv-pciback-resume",
+        "A Xen PV domU's PMCSR writes reach dom0: pciback's pm_ctrl_write has dom0 call pci_set_power_state, so the "
+        "function really goes to D3hot and back, and D3hot -> D0 without No_Soft_Reset resets it. Dom0 restores "
+        "its BARs, not its Command, MSI or MSI-X. The guest's pci_restore_state then goes through pcifront: "
+        "pciback's command_write acts on dom0's pci_is_enabled / is_busmaster, which the reset did not clear, so "
+        "the guest's saved Memory Space and Bus Master bits cause no dom0 call and the device's Command stays 0; "
+        "MSI / MSI-X Message Control writes are dropped (read-only to the guest); and __pci_restore_msix_state's "
+        "first message store (arch_restore_msi_irqs is true in a domU) faults on the read-only table -- the task "
+        "oopses (reading xen.pv.msix-table-fault). The function is left with MSI and MSI-X disabled.",
+        source=(PCIBACK_PM,), module=__name__,
+        quote="new_state = (pci_power_t)(new_value & PCI_PM_CTRL_STATE_MASK); ... err = pci_set_power_state(dev, "
+        "new_state); / if (!pci_is_enabled(dev) && is_enable_cmd(value)) { ... pci_enable_device(dev);")
+
 suspend = action("pm_suspend", "pci_pm_suspend",
                  "pci_pm_suspend_noirq: pci_save_state, then the device into D3hot (or D3cold)", (SUSPEND,))
 
@@ -206,7 +226,8 @@ def prepare_to_sleep(k: Any, loc: dict[str, Any]) -> None:
     state = "D3cold" if loc.get("state") == "d3cold" else "D3hot"
     if pm["state"] != state and pm["state"] != "D3cold":
         pm["state"] = state
-        if pci.direct(k, loc["dev"]):
+        if pci.direct(k, loc["dev"]) or k.w.platform["kind"] == "xen-pv":
+            # (xen-pv: pcifront's PMCSR write; pciback's pm_ctrl_write has dom0 call pci_set_power_state)
             k.ev(DEV_POWER, loc["dev"], k.s(state), cost="cfg_write")
             device.power_state(k.eng, loc["dev"], state)
         else:
@@ -232,13 +253,15 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     saved = pci.cmd_read(k, loc["dev"]) if pm is None else pm["saved_cmd"]
     p.pop("pm", None)
     loc["saved_cmd"], loc["from"] = saved, "D3hot" if pm is None else pm["state"]
-    if not pci.direct(k, loc["dev"]):
+    pv = k.w.platform["kind"] == "xen-pv"
+    if not pci.direct(k, loc["dev"]) and not pv:
         # xen-hvm passthrough: the D0 write lands in QEMU's emulated PMCSR, whose No_Soft_Reset reads 1
         # (init_val 0x0008); the function never left D0 and is not reset (reading kernel.pm.hvm-pmcsr-emulated)
         loc["from"] = "D0"
         k.note("pci_power_up: QEMU xen-pt's emulated PMCSR (No_Soft_Reset reads 1); the function stayed in D0",
                0, loc["dev"])
     elif pm is not None and pm["state"] in ("D3hot", "D3cold"):
+        # (xen-pv: through pciback's pm_ctrl_write, dom0's pci_set_power_state(D0))
         k.ev(DEV_POWER, loc["dev"], k.s("D0"), cost="cfg_write")
         device.power_state(k.eng, loc["dev"], None)
 
@@ -252,6 +275,12 @@ def power_on(k: Any, loc: dict[str, Any]) -> None:
     if frm == "D3cold" or (frm == "D3hot" and device.PM_NO_SOFT_RESET not in k.w.devices[loc["dev"]]["quirks"]):
         k.ev(DEV_RESET, loc["dev"], loc["saved_cmd"], cost="cfg_write")
         device.power_on_reset(k.eng, loc["dev"])
+        if k.w.platform["kind"] == "xen-pv":
+            # dom0's struct pci_dev keeps what the guest's enable / set_master made pciback do (its pci_set_power_state
+            # restores the BARs, not the Command): from now pciback's command_write is decided by that state
+            # (qemu._dom0_command, reading kernel.pm.pv-pciback-resume)
+            p = pci.pdev(k, loc["dev"])
+            k.w.devices[loc["dev"]]["pciback"] = {"enabled": p["enable_cnt"] > 0, "master": bool(p["is_busmaster"])}
 
 
 @resume.step
@@ -285,7 +314,7 @@ def restore_msix(k: Any, loc: dict[str, Any]) -> None:
 
 @resume.step
 def resumed(k: Any, loc: dict[str, Any]) -> None:
-    k.ret(0)
+    k.ret(int(loc.pop("ret", 0) or 0))
 
 
 THAW = Source(L, "v4.13", "drivers/pci/pci-driver.c",
@@ -458,6 +487,14 @@ def msix_entries(k: Any, loc: dict[str, Any]) -> None:
         k.again()
         return
     d = descs[i]
+    if loc["phase"] == "msg" and k.w.platform["kind"] == "xen-pv":
+        # a domU's arch_restore_msi_irqs answers true (xen_initdom_restore_msi: 'if (!xen_initial_domain()) return
+        # true;'; the default restore before 5.17): __pci_write_msi_msg stores into the table, read-only to it
+        k.note("BUG: unable to handle page fault (#PF: supervisor write access in kernel mode, permissions "
+               "violation) in __pci_restore_msix_state: __pci_write_msi_msg stores into the MSI-X table, which a "
+               "Xen PV domU maps read-only; the task oopses (msidbg ends pci_restore_state here)", -_EFAULT, loc["dev"])
+        k.ret(-_EFAULT)
+        return
     if loc["phase"] == "msg":
         desc = k.w.irqs.get(d["irq"]) if d["irq"] else None
         loc["phase"] = "ctrl" if per_entry else "msg"
