@@ -131,17 +131,17 @@ SUSPEND = Source(L, "v5.17", "drivers/pci/pci-driver.c + drivers/pci/pci.c",
                  "pci_pm_suspend_noirq (pci_save_state, pci_prepare_to_sleep, pci_pm_set_unknown_state) / "
                  "pci_save_state / pci_pm_default_resume_early (pci_power_up, pci_update_current_state(D0), "
                  "pci_restore_state)",
-                 "all (read in 4.13.9, 4.18 and 5.17 trees: pci_save_state reads the 16 header dwords and sets "
+                 "all (read in 4.13.9, 4.18, 5.17 and 6.1.0 trees: pci_save_state reads the 16 header dwords and sets "
                  "state_saved; pci_restore_state writes the header back before pci_restore_msi_state)")
 CACHE_ONLY = Source(L, "v4.13.9", "drivers/pci/msi.c",
                     "__pci_write_msi_msg ('if (dev->current_state != PCI_D0 || pci_dev_is_disconnected(dev))')",
-                    "all (read in 4.13.9, 5.17 and a current upstream drivers/pci/msi/msi.c)")
+                    "all (read in 4.13.9, 5.17, 6.1.0 and a current upstream drivers/pci/msi/msi.c)")
 reading("kernel.pm.save-at-suspend",
         "pci_pm_suspend_noirq saves the function's header with pci_save_state (unless the driver's callbacks "
         "already did: state_saved) and only then puts it in a low-power state (pci_prepare_to_sleep), so the "
         "Command pci_restore_config_space writes back at the resume is the one the function held at the suspend. "
         "pci_restore_state restores the header (Command after the BARs) before pci_restore_msi_state in every "
-        "release read (4.13.9, 4.18, 5.17, current): a Command saved with Memory Space Enable clear is written "
+        "release read (4.13.9, 4.18, 5.17, 6.1.0, current): a Command saved with Memory Space Enable clear is written "
         "back clear, and __pci_restore_msix_state's table writes are then not claimed by the function -- its "
         "entries stay at their reset values (masked, message 0). No release read enables decoding around the MSI-X "
         "restore: 'PCI/MSI: Enable memory decoding before restoring MSI-X messages' is a patch under LKML review "
@@ -189,7 +189,7 @@ reading("kernel.pm.hvm-pmcsr-emulated",
 PCIBACK_PM = Source(L, "v5.17", "drivers/xen/xen-pciback/conf_space_capability.c + conf_space_header.c + "
                    "arch/x86/pci/xen.c", "pm_ctrl_write (pci_set_power_state(dev, new_state)) / command_write / "
                    "xen_initdom_restore_msi ('if (!xen_initial_domain()) return true;')",
-                   "read in 4.12.0 and 5.17 trees (pm_ctrl_write, command_write); xen_initdom_restore_msi in 5.17, "
+                   "read in 4.12.0, 5.17 and 6.1.0 trees (pm_ctrl_write, command_write); xen_initdom_restore_msi in 5.17 and 6.1.0, "
                    "x86_msi.restore_msi_irqs set for the initial domain only before it")
 reading("kernel.pm.pv-pciback-resume",
         "A Xen PV domU's PMCSR writes reach dom0: pciback's pm_ctrl_write has dom0 call pci_set_power_state, so the "
