@@ -22,8 +22,10 @@ pci_prepare_to_sleep: D3hot, or D3cold where the platform removes power); withou
 Between the two the kernel's current_state is not D0, so __pci_write_msi_msg only caches a message (an
 affinity change while suspended reaches the device at the restore), and the function claims no memory request
 and sends no interrupt. D3hot -> D0 resets the function unless it has No_Soft_Reset (quirk
-``pm-no-soft-reset``); D3cold -> D0 always does. Bare metal only: the loader refuses both actions on Xen
-platforms (docs/scenario.md).
+``pm-no-soft-reset``); D3cold -> D0 always does. ``pm_freeze`` / ``pm_thaw`` are the hibernation's
+(pci_pm_freeze_noirq / pci_pm_thaw_noirq, ``kernel.pm_thaw_restores``; bare metal). On xen-hvm QEMU xen-pt
+emulates PMCSR (the function stays in D0); on xen-pv pciback's pm_ctrl_write moves the function through dom0
+and the guest's restore goes through pcifront (docs/scenario.md).
 """
 
 from __future__ import annotations
@@ -169,10 +171,13 @@ reading("kernel.pm.no-soft-reset",
         quote="if ((pmcsr & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot && !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)) "
         "need_restore = true;")
 
-QEMU_PM = Source("qemu/qemu", "v2.6.0", "hw/xen/xen_pt_config_init.c",
+QEMU_PM = Source("xen-project/qemu-xen", "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c",
                  "xen_pt_emu_reg_pm (PCI_PM_CTRL: init_val 0x0008, ro_mask 0x610C, emu_mask 0x810B)",
-                 "qemu-xen 4.4 .. current qemu (read at the qemu-xen-4.7.0-rc4 tag; a current copy names the same "
-                 "mask emu_mask_init); qemu-traditional's ->power_mgmt off table has the same masks")
+                 "every qemu-xen with xen-pt (4.3 on): at qemu-xen-4.3.0 / 4.4.0 xen_pt_pmcsr_reg_read / _write OR "
+                 "PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_NO_SOFT_RESET into the table's emu_mask 0x8100; d61bb2482d "
+                 "('xen/pt: consolidate PM capability emu_mask', XSA-131 preparation: qemu-xen 4.4.3, 4.5.1, 4.7) puts "
+                 "0x810B in the table, the same emulation; a current qemu copy names it emu_mask_init. "
+                 "qemu-traditional's ->power_mgmt off table has the same masks")
 reading("kernel.pm.hvm-pmcsr-emulated",
         "On a Xen HVM guest the passthrough function's PMCSR is QEMU xen-pt's: PowerState (bits 1:0) and "
         "No_Soft_Reset (bit 3) are emulated (emu_mask 0x810B), No_Soft_Reset reads 1 (init_val 0x0008), and a "
