@@ -36,11 +36,12 @@ from msidbg.yamlsafe import Conv, Fields, Invalid, Y, boolean, choice, fail, int
 PLATFORM_KINDS = ("bare-metal", "xen-hvm", "xen-pv")
 DEVICE_KINDS = ("nic", "nvme", "xhci", "generic")
 QUIRKS = ("latch-on-unmask", "msix-mask-applies-when-disabled", "msi-latch-on-enable", "msi-message-low-bits",
-          "msix-ctrl-reserved-bits")
+          "msix-ctrl-reserved-bits", "pm-no-soft-reset")
 ACTIONS = (
     "probe", "remove", "alloc_vectors", "free_vectors", "request_irq", "free_irq",
     "set_affinity", "cpu_offline", "cpu_online", "fire", "doorbell", "write", "default_affinity", "hypercall",
-    "disable_irq", "disable_irq_nosync", "enable_irq", "vcpu_migrate", "pm_resume",
+    "disable_irq", "disable_irq_nosync", "enable_irq", "vcpu_migrate", "pm_resume", "pm_suspend",
+    "pm_freeze", "pm_thaw",
 )
 #: actions that are not a guest CPU's doing (no ``on:``): a device's signals, Xen's scheduler
 NOT_ON_CPU = ("fire", "vcpu_migrate")
@@ -283,7 +284,10 @@ QUIRK_NEEDS = {
     "msi-latch-on-enable": ("msi",),
     "msi-message-low-bits": ("msi",),
     "msix-ctrl-reserved-bits": ("msix",),
+    "pm-no-soft-reset": (),
 }
+#: ``pm_suspend``'s ``state``: the low-power state pci_prepare_to_sleep reaches (D3cold: the platform removes power)
+PM_STATES = ("d3hot", "d3cold")
 #: each action's own keys besides do/at/on
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "probe": ("dev", "mode", "vectors", "affinity", "set_master"),
@@ -307,6 +311,11 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "vcpu_migrate": ("vcpu", "pcpu"),
     # extension (kernel28): the device's D3hot -> D0 reset and pci_restore_state (docs/scenario.md)
     "pm_resume": ("dev",),
+    # extension (resume30): pci_pm_suspend_noirq's pci_save_state and the device into D3hot / D3cold
+    "pm_suspend": ("dev", "state"),
+    # extension (resume30): the hibernation's pci_pm_freeze_noirq / pci_pm_thaw_noirq (bare metal)
+    "pm_freeze": ("dev",),
+    "pm_thaw": ("dev",),
 }
 
 _NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
@@ -941,6 +950,7 @@ _ARG_READERS: dict[str, ArgReader] = {
     "arg": lambda f, d, c: {"arg": f.read("arg", ints(0, 1 << 20), None)},
     # extension: irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY) before the disable; absent = lazy, kept out
     "unlazy": lambda f, d, c: {} if "unlazy" not in f.items else {"unlazy": f.read("unlazy", boolean, False)},
+    "state": lambda f, d, c: {"state": f.read("state", choice(PM_STATES, "power state"), "d3hot")},
 }
 
 
@@ -952,10 +962,17 @@ def _action_args(f: Fields, do: str, device: Device | None, ctx: _Ctx, on: int) 
     if do == "vcpu_migrate" and not ctx.platform.kind.startswith("xen-"):
         fail(f"{f.field}.do", f.items["do"], "vcpu_migrate moves a Xen guest's vCPU between host pCPUs (expected "
              "platform.kind: xen-hvm or xen-pv)")
-    if do == "pm_resume" and ctx.platform.kind != "bare-metal":
-        fail(f"{f.field}.do", f.items["do"], "pm_resume is modelled on bare metal only: on Xen the restore goes "
-             "through QEMU xen-pt or pcifront/pciback and Xen's PHYSDEVOP_restore_msi (expected platform.kind: "
-             "bare-metal)")
+    if do in ("pm_freeze", "pm_thaw") and ctx.platform.kind != "bare-metal":
+        fail(f"{f.field}.do", f.items["do"], f"{do} (the hibernation's freeze / thaw) is modelled on bare metal only "
+             "(expected platform.kind: bare-metal)")
+    if do == "pm_suspend" and ctx.platform.kind != "bare-metal" and f.items.get("state") is not None \
+            and f.items["state"].value == "d3cold":
+        fail(f.path("state"), f.items["state"], "D3cold is the platform removing the function's power (ACPI _PR3), "
+             f"which a {ctx.platform.kind} guest has no say in (expected state: d3hot, or platform.kind: bare-metal)")
+    if do in ("pm_resume", "pm_suspend") and ctx.platform.kind == "xen-hvm":
+        if device is not None and not device.passthrough:
+            fail(f.path("dev"), f.items["dev"], f"{do} on xen-hvm is modelled for a passthrough function (QEMU "
+                 "xen-pt's emulated PMCSR) only (expected a device with passthrough: true)")
     args: dict[str, Any] = {}
     for key in ACTION_FIELDS[do]:
         if key != "dev":

@@ -389,6 +389,28 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "pm_thaw_restores", "kernel", BOOL, True,
+        "pci_pm_thaw_noirq, the hibernation's thaw after the image is made (the pm_thaw action): true -- it returns "
+        "the function to D0 and calls pci_restore_state, so the MSI / MSI-X messages pci_pm_freeze_noirq's "
+        "PCI_UNKNOWN left cached (an irq moved while frozen) reach the function; false -- "
+        "pci_update_current_state(D0) only: the function keeps the message it had at the freeze",
+        initial=False, kinds=("bare-metal",), scoped=True,
+        initial_note="read in jason50123/linux-4.12 (Makefile 4.12.0) drivers/pci/pci-driver.c pci_pm_thaw_noirq: "
+        "'pci_update_current_state(pci_dev, PCI_D0); if (drv && drv->pm && drv->pm->thaw_noirq) ...', no "
+        "pci_restore_state; pci_pm_freeze_noirq: 'if (!pci_dev->state_saved) pci_save_state(pci_dev); "
+        "pci_pm_set_unknown_state(pci_dev);' (resume30)",
+        history=(
+            Change("4.13", True, "e60514bd4485 PCI/PM: Restore the status of PCI devices across hibernation",
+                   unconfirmed=("4.13",),
+                   note="the commit message (a public mirror of its diff) names the loss: 'do_IRQ: 31.151 No irq "
+                   "handler for vector' after the non-boot CPUs went offline while frozen; read with it in "
+                   "kinmax/linux-4.13.19 (Makefile 4.13.9: 'pci_update_current_state(pci_dev, PCI_D0); "
+                   "pci_restore_state(pci_dev);'), in sndrzt/linux-4.15 and after as 'pci_set_power_state(pci_dev, "
+                   "PCI_D0); pci_restore_state(pci_dev);'; whether 4.13.0 or a 4.13.y stable release first carried "
+                   "it, and any backport into older series, not read (resume30)"),
+        ),
+    ),
+    Switch(
         "msix_restore_per_entry", "kernel", BOOL, True,
         "__pci_restore_msix_state's writes under Function Mask (the pm_resume action): true -- one entry at a time, "
         "its cached message (__pci_write_msi_msg, when arch_restore_msi_irqs says so: x86 bare metal does) then its "

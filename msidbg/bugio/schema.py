@@ -57,6 +57,9 @@ ACTION_DOCS = {
     "hypercall": "a guest hypercall as instrumentation (Xen platforms): PHYSDEVOP_get_free_pirq etc.",
     "vcpu_migrate": "Xen's scheduler moves a vCPU to another host pCPU (Xen platforms; not tied to a CPU)",
     "pm_resume": "the device's D3hot -> D0 reset, then pci_restore_state (Command, MSI, MSI-X; bare metal)",
+    "pm_suspend": "pci_pm_suspend_noirq: pci_save_state, then the device into D3hot or D3cold (bare metal)",
+    "pm_freeze": "hibernation: pci_pm_freeze_noirq saves the state, current_state PCI_UNKNOWN (bare metal)",
+    "pm_thaw": "hibernation: pci_pm_thaw_noirq, pci_restore_state from e60514bd4485 (bare metal)",
 }
 #: the loader's required action fields (``Fields.need``)
 REQUIRED_ACTION_FIELDS = ("dev", "vector", "cpu", "cpus", "target", "offset", "value", "op", "vcpu", "pcpu")
@@ -201,6 +204,7 @@ def _field_types() -> dict[str, Schema]:
         "value": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
         "size": {"enum": [1, 2, 4]},
         "op": {"enum": list(S.HYPERCALLS)},
+        "state": {"enum": list(S.PM_STATES)},
         "arg": {"type": "integer", "minimum": 0, "maximum": 1 << 20},
         "jitter": _jitter(),
         "at": _at(),

@@ -45,6 +45,8 @@ MSI_MESSAGE_LOW_BITS = "msi-message-low-bits"
 #: bits is not known -- msidbg's device shows bit 1, read-only (writes change the Mask bit alone)
 MSIX_CTRL_RESERVED_BITS = "msix-ctrl-reserved-bits"
 CTRL_RESERVED_READ = 0x2
+#: PMCSR No_Soft_Reset (bit 3) set: the function keeps its configuration context across D3hot -> D0 (resume30)
+PM_NO_SOFT_RESET = "pm-no-soft-reset"
 
 
 # --- construction -------------------------------------------------------------------------
@@ -256,8 +258,8 @@ def table_write(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int)
     """A 32-bit write to one register of an MSI-X table entry."""
     dev = eng.w.devices[name]
     msix = dev["msix"]
-    if not dev["cmd"] & CMD_MEMORY:
-        _unclaimed(eng, cpu, name, entry, reg, value)
+    if not dev["cmd"] & CMD_MEMORY or "power" in dev:
+        _unclaimed(eng, cpu, name, entry, reg, value, dev.get("power"))
         return
     eng.emit(K.MSIX_WRITE, cpu, name, entry, eng.s(reg), value)
     P = eng.prov
@@ -312,8 +314,8 @@ def table_write_raw(eng: Any, cpu: int, name: str, offset: int, value: int, size
 
 def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
     dev = eng.w.devices[name]
-    if not dev["cmd"] & CMD_MEMORY:
-        _unclaimed(eng, cpu, name, entry, reg, ALL_ONES)
+    if not dev["cmd"] & CMD_MEMORY or "power" in dev:
+        _unclaimed(eng, cpu, name, entry, reg, ALL_ONES, dev.get("power"))
         return ALL_ONES
     value = int(dev["msix"]["table"][entry][reg])
     if reg == "ctrl" and MSIX_CTRL_RESERVED_BITS in dev["quirks"]:
@@ -325,13 +327,14 @@ def table_read(eng: Any, cpu: int, name: str, entry: int, reg: str) -> int:
 ALL_ONES = 0xFFFFFFFF
 
 
-def _unclaimed(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int) -> None:
+def _unclaimed(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int, power: str | None = None) -> None:
     """Memory Space Enable is clear: the function does not decode its BARs, so nothing claims an
     access to the table -- the write is dropped, a read completes with all ones (PCI 3.0 6.2.2;
-    the root complex's answer to an Unsupported Request on x86)."""
+    the root complex's answer to an Unsupported Request on x86). ``power``: the function is in D3hot
+    (it takes configuration requests only: a memory request is an Unsupported Request) or D3cold (off)."""
     eng.emit(K.MSIX_UNCLAIMED, cpu, name, entry, eng.s(reg), value)
     P = eng.prov
-    if P.on and eng.fresh:
+    if P.on and eng.fresh and power is None:
         d = P.dev(name)
         P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, d))
         P.write(PC.UNCLAIMED, PK.key(PK.REG, PK.reg_payload(d, entry, PK.REG_INDEX[reg])), value)
@@ -347,6 +350,9 @@ def signal(eng: Any, name: str, idx: int) -> None:
     dev = w.devices[name]
     a = w.acct[name]
     a["raised"][idx] += 1
+    if "power" in dev:
+        _signal_d3(eng, name, dev, idx)
+        return
     msix = dev["msix"]
     if msix is None or not (ctrl := msix["ctrl"]) & MSIX_ENABLE:
         _signal_no_msix(eng, name, dev, msix, idx, a)
@@ -390,6 +396,15 @@ def signal(eng: Any, name: str, idx: int) -> None:
         eng.times_append(w.now)
     else:   # re-executing known history: nothing is recorded (an observer may replace emit)
         eng.emit(_MSI_MSG, dest_cpu, name, idx, addr, data)
+
+
+def _signal_d3(eng: Any, name: str, dev: Dev, idx: int) -> None:
+    """A signal while the function is in D3hot or D3cold (``pm_suspend``): a function in D3hot initiates no
+    request but a PME message, one in D3cold has no power -- no interrupt message goes out and the event is
+    lost (what the device would do to wake the system, PME, is not modelled)."""
+    eng.emit(K.MSI_DROPPED, -1, name, idx, eng.s(f"function in {dev['power']}"))
+    acct.lost(eng, name, idx, 1, f"raised while the function was in {dev['power']} (no interrupt message: "
+              "PME, not modelled, is all it may send)")
 
 
 def _signal_no_msix(eng: Any, name: str, dev: Dev, msix: dict[str, Any] | None, idx: int, a: dict[str, Any]) -> None:
@@ -715,6 +730,18 @@ def _not_master(eng: Any, name: str, idx: int, n: int) -> None:
 
 
 # --- power management ------------------------------------------------------------------------
+def power_state(eng: Any, name: str, state: str | None) -> None:
+    """The function enters ``state`` (``"D3hot"``: the PMCSR PowerState write; ``"D3cold"``: the platform
+    removes its power) or, with None, returns to D0 (its reset, if any, is ``power_on_reset``). Out of D0 it
+    claims no memory request (``table_write`` / ``table_read``) and sends no interrupt (``signal``). The key is
+    absent in D0, so a run without ``pm_suspend`` holds the same world as before it existed."""
+    dev = eng.w.devices[name]
+    if state is None:
+        dev.pop("power", None)
+    else:
+        dev["power"] = state
+
+
 def power_on_reset(eng: Any, name: str) -> None:
     """The PCI PM spec's D3hot -> D0 transition of a function whose No_Soft_Reset is clear: an internal reset,
     after which its configuration context is lost -- Command 0, MSI and MSI-X disabled (Function Mask clear),

@@ -62,7 +62,9 @@ QEMU_CFG_READ = kind("qemu.cfg_read", ("offset", HEX), ("value", HEX), ("reg", S
 IOREQ_DONE = kind("qemu.ioreq_done", ("cpu", INT), doc="QEMU completes an ioreq: the vCPU resumes")
 PV_DROPPED = kind("pcifront.dropped", ("offset", HEX), ("value", HEX), ("space", STR),
                   doc="a PV guest's write that goes nowhere: a config write (space: config) pciback drops -- "
-                  "the MSI / MSI-X capability is read-only to the guest (space msix-table: no modelled path "
+                  "the MSI / MSI-X capability is read-only to the guest; a Command write for which dom0's "
+                  "pci_is_enabled / is_busmaster ask no call after a pm_resume reset (value: the device's Command) "
+                  "-- (space msix-table: no modelled path "
                   "emits it since kernel26 -- a domU's table store is a page fault, xen.pv.msix-table-fault)")
 
 
@@ -413,6 +415,27 @@ CMD_RES_MASK = 0xF880
 CMD_INTX_DISABLE = 1 << 10
 
 
+def _dom0_command(d: dict[str, Any], value: int) -> int:
+    """pciback's command_write as dom0's own state decides it, once that state and the device's Command part
+    (``pm_resume``'s reset under pciback, kernel/pm.py; resume30): 'if (!pci_is_enabled(dev) &&
+    is_enable_cmd(value)) pci_enable_device(dev); else if (pci_is_enabled(dev) && !is_enable_cmd(value))
+    pci_disable_device(dev); if (!dev->is_busmaster && is_master_cmd(value)) pci_set_master(dev); else if
+    (dev->is_busmaster && !is_master_cmd(value)) pci_clear_master(dev);' and, not permissive, nothing more: a
+    guest asking again for what dom0 believes it has changes nothing in the device (read in 4.12.0 and 5.17
+    drivers/xen/xen-pciback/conf_space_header.c; pci_disable_device clears is_busmaster)."""
+    pb, cmd = d["pciback"], int(d["cmd"])
+    decode, master = bool(value & (CMD_IO | CMD_MEMORY)), bool(value & CMD_MASTER)
+    if not pb["enabled"] and decode:
+        pb["enabled"], cmd = True, cmd | CMD_MEMORY
+    elif pb["enabled"] and not decode:
+        pb["enabled"], pb["master"], cmd = False, False, cmd & ~CMD_MASTER
+    if not pb["master"] and master:
+        pb["master"], cmd = True, cmd | CMD_MASTER
+    elif pb["master"] and not master:
+        pb["master"], cmd = False, cmd & ~CMD_MASTER
+    return cmd
+
+
 class PvAccessors:
     """pci.ACCESSORS entry for ``xen-pv``: pcifront -> pciback, which passes the guest's Command (through
     dom0's calls) and nothing of the MSI / MSI-X capabilities."""
@@ -438,7 +461,14 @@ class PvAccessors:
             # pciback's command_write (af6fc858a35b): the guest's bits reach the device only through
             # dom0's own calls -- pci_enable_device when it asks for decoding (Memory Space on; a
             # disable clears only Bus Master), pci_set_master / pci_clear_master after its Bus Master
-            value = (d["cmd"] | (CMD_MEMORY if value & (CMD_IO | CMD_MEMORY) else 0)) & ~CMD_MASTER | (value & CMD_MASTER)
+            if "pciback" in d:
+                before = dict(d["pciback"])
+                value = _dom0_command(d, value)
+                if d["pciback"] == before:   # no dom0 call: not permissive, pciback writes nothing
+                    k.ev(PV_DROPPED, dev, offset, value, k.s("config"), cost="trap")
+                    return
+            else:
+                value = (d["cmd"] | (CMD_MEMORY if value & (CMD_IO | CMD_MEMORY) else 0)) & ~CMD_MASTER | (value & CMD_MASTER)
             size = 2
         else:
             # everything else the model keeps (MSI / MSI-X Message Control, MSI address, data and Mask

@@ -1422,9 +1422,29 @@ Revisions:
   3.03 ms binds nothing, QEMU serves the offline's writes sooner and one more signal falls in the torn window:
   15 delivered / 5 lost, was 16 / 4). A sweep of the 485 Xen scenario files in tests/ and scenarios/ against
   the pre-xen29 model moves the outcome of y31 and xt16 only. Shipped goldens unchanged.
+- 18: (resume30) New behaviour row ``kernel.pm_thaw_restores`` (scoped to bare-metal worlds, whose state hash
+  changes with it; true from e60514bd4485 "PCI/PM: Restore the status of PCI devices across hibernation", 4.13
+  unconfirmed: read absent in a 4.12.0 tree, present in a 4.13.9 one) for the new hibernation actions
+  ``pm_freeze`` / ``pm_thaw`` (bare metal): pci_pm_freeze_noirq saves the state and marks current_state
+  PCI_UNKNOWN, leaving the function in D0; before the commit pci_pm_thaw_noirq only set current_state D0, so a
+  message __pci_write_msi_msg cached for an irq moved while frozen never reached the function (reading
+  ``kernel.pm.freeze-thaw``; tests/resume30 t01: 4.12 sends the offlined-and-onlined CPU1's freed vector, 'No irq
+  handler for vector', lost; 4.13 restores it). New action ``pm_suspend`` (pci_pm_suspend_noirq's
+  pci_save_state, then D3hot or D3cold; event ``dev.power``, numbered last) so that ``pm_resume`` restores the
+  Command saved at the suspend (reading ``kernel.pm.save-at-suspend``: a Command saved without Memory Space
+  leaves every MSI-X table write of the restore unclaimed in every release read -- no upstream release enables
+  decoding around it); out of D0 __pci_write_msi_msg only caches (``kernel.pm.msg-cached-out-of-d0``), the
+  function claims no memory request and sends no interrupt; quirk ``pm-no-soft-reset`` (``kernel.pm.no-soft-reset``).
+  ``pm_suspend`` / ``pm_resume`` on a xen-hvm passthrough function: QEMU xen-pt's emulated PMCSR keeps it in D0
+  (``kernel.pm.hvm-pmcsr-emulated``; a pre-7e0815b3e099 guest's restore rewrites its masked Vector Control
+  cache, which Xen's msixtbl_write applies to the physical entry: h01-k510 loses the signal after the resume);
+  on xen-pv (``kernel.pm.pv-pciback-resume``) pciback's pm_ctrl_write has dom0's pci_set_power_state move the
+  function, pciback's command_write then follows dom0's pci_is_enabled / is_busmaster (a device key ``pciback``
+  from the reset on), so the reset Command stays 0, and the restore's first MSI-X table store oopses (p01..p03). No shipped run uses the actions: only the state hashes of bare-metal worlds move (the new row).
+  tests/test_resume30.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 17
+MODEL = 18

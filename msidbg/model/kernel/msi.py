@@ -659,6 +659,15 @@ def prepare(k: Any, loc: dict[str, Any]) -> None:
         k.note("multi-MSI: only the first irq writes the device's message", desc.index, desc.dev)
         k.ret(0)
         return
+    pm = pci.pdev(k, desc.dev).get("pm")
+    if pm is not None and pm["state"] != "D0":
+        # 'if (dev->current_state != PCI_D0 ...) { /* Don't touch the hardware now */ }': the message is only
+        # cached, for pci_restore_msi_state (reading kernel.pm.msg-cached-out-of-d0; kernel/pm.py)
+        desc["msg"] = list(loc["msg"])
+        k.note(f"__pci_write_msi_msg: {desc.dev} is in {pm['state']}: the message is cached, not written",
+               desc.index, desc.dev)
+        k.ret(0)
+        return
     if pci.direct(k, desc.dev):
         # what the device's registers will hold as a whole. On an interposed device (xen-hvm
         # passthrough) the message only reaches QEMU's emulated registers: the device holds the
