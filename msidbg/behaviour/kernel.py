@@ -403,10 +403,13 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.17", True, "ae72f3156729 PCI/MSI: Make arch_restore_msi_irqs() less horrible.",
                    note="tip irq/msi, December 2021 (Arnd Bergmann's 2021-12-15 link fix names it in a Fixes: tag); "
-                   "read in a 5.17.0 tree (dunli/linux-5.17, drivers/pci/msi/msi.c: 'write_msg = "
+                   "read in a 5.17-rc5 board-port import (dunli/linux-5.17, not 5.17.0; audit24: its "
+                   "drivers/pci/msi/ is identical to kuangfei2019/linux-5.17-mini2440-dt's 5.17.0 import) "
+                   "(drivers/pci/msi/msi.c: 'write_msg = "
                    "arch_restore_msi_irqs(dev); ... msi_for_each_desc(entry, &dev->dev, MSI_DESC_ALL) { if "
                    "(write_msg) __pci_write_msi_msg(entry, &entry->msg); pci_msix_write_vector_ctrl(entry, "
-                   "entry->pci.msix_ctrl); }') and the old form in a 5.15.16 tree (drivers/pci/msi.c: "
+                   "entry->pci.msix_ctrl); }') and the old form in a 5.15.16 tree (the fastswap research kernel's import, "
+                   "the same function in a 5.15.24 tree; drivers/pci/msi.c: "
                    "'arch_restore_msi_irqs(dev); for_each_pci_msi_entry(entry, dev) pci_msix_write_vector_ctrl(entry, "
                    "entry->msix_ctrl);', x86_msi.restore_msi_irqs = default_restore_msi_irqs) (kernel28)"),
         ),
@@ -1107,9 +1110,10 @@ ROWS: tuple[Switch, ...] = (
         "it) and nothing in the kernel applies. From 5.17 (65c7cdedeb30) irq_set_affinity_hint() is "
         "irq_set_affinity_and_hint(): it still sets the affinity (irq_update_affinity_hint() does not)",
         initial=False,
-        initial_note="kernel/irq/manage.c of 3.18.140 (a public copy of the stable release, "
-        "ThunderStorms21th/S7-Linux-3.18.140 at 5c24c178a0a8): irq_set_affinity_hint() is 'desc->affinity_hint "
-        "= m; irq_put_desc_unlock(desc, flags); return 0;'",
+        initial_note="kernel/irq/manage.c of 3.18.140 (the import of junan76/linux-3.18.140 at 6b3992c9; "
+        "ThunderStorms21th/S7-Linux-3.18.140 at 5c24c178a0a8, first read as 'a public copy of the stable release', "
+        "is a custom Galaxy S7 (Exynos 8890) kernel at 3.18.140 with the same function: audit24): irq_set_affinity_hint() is "
+        "'desc->affinity_hint = m; irq_put_desc_unlock(desc, flags); return 0;'",
         history=(
             Change("4.0", True, "e2e64a932556 genirq: Set initial affinity in irq_set_affinity_hint() (with "
                    "4fe7ffb7e17c genirq: Fix null pointer reference in irq_set_affinity_hint(), 'if (m)')",

@@ -45,9 +45,13 @@ SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
               "4.0.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
-HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy ThunderStorms21th/S7-Linux-3.18.140 5c24c178a0a8)",
+#: audit24: ThunderStorms21th/S7-Linux-3.18.140, which this cited as a public copy of 3.18.140, is ThunderStorms' custom
+#: Galaxy S7 kernel (Exynos 8890 herolte defconfigs, Android ramdisks, its own hotplug drivers), not the stable release; junan76/linux-3.18.140's import (Makefile
+#: 3.18.140, no vendor work) has the same store-only irq_set_affinity_hint
+HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy junan76/linux-3.18.140 6b3992c9, its first commit)",
                          "kernel/irq/manage.c", "irq_set_affinity_hint (desc->affinity_hint = m only)",
-                         "..3.19 (hint_sets_affinity: false)")
+                         "..3.19 (hint_sets_affinity: false; the same in ThunderStorms21th/S7-Linux-3.18.140 "
+                         "5c24c178a0a8, a custom Galaxy S7 kernel)")
 MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
 MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
                  "force complete for all irqs: 6.10.., 6.9.4.., 6.6.33.., 6.1.93.., 5.15.161.., 5.10.219.., "
@@ -85,20 +89,25 @@ FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
 #: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.9 (kinmax/linux-4.13.19, named
-#: for no release: audit17) and 4.16.13 trees
-FREE_ALREADY = (Source(L, "v4.13.9", "kernel/irq/manage.c", "__free_irq / free_irq", "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
-                Source(L, "v4.16.13", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
-                       "4.16.. (read in a 4.16.13 tree)"))
+#: for no release: audit17) and 4.16.13 trees. audit24: the check is older than 4.16 -- the kernel.org 4.15.0
+#: import (sndrzt/linux-4.15 6ea062648) has the very manage.c of the 4.16.13 tree (one blob); a 4.13.4 import
+#: (shizukanaskytree/linux-4.13.4) lacks it like 4.13.9; no 4.14 tree read
+FREE_ALREADY = (Source(L, "v4.13.9", "kernel/irq/manage.c", "__free_irq / free_irq",
+                       "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+                Source(L, "v4.15", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
+                       "4.15.. (read in the kernel.org 4.15.0 import sndrzt/linux-4.15 6ea062648 and a 4.16.13 tree, "
+                       "the same file; 4.13.4 and 4.13.9 lack it, 4.14 not read)"))
 reading("kernel.free-irq.already-free",
         "A free_irq whose irq has no action with the caller's dev_id (a second free_irq of one vector) is "
         "__free_irq's 'Trying to free already-free IRQ %d' WARN; it returns NULL and nothing changes. free_irq "
         "returns no error code: the freed action's name or NULL in both trees read (void in older releases). The "
         "model returned "
-        "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 tree read "
-        "dereferences __free_irq's NULL (devname = action->name, an oops); the 4.16.13 tree checks it first.",
+        "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 trees read "
+        "dereference __free_irq's NULL (devname = action->name, an oops); 4.15.0 and the 4.16.13 tree check it "
+        "first (audit24: not only from 4.16).",
         source=FREE_ALREADY, module=M,
         quote="if (!action) { WARN(1, \"Trying to free already-free IRQ %d\\n\", irq); ... return NULL; } ... "
-        "(4.16.13 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
+        "(4.15.0 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
                         "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
@@ -1511,7 +1520,8 @@ ACTIVATE_EARLY_CALL = (Source(L, "v6.6", "kernel/irq/msi.c",
                               "__msi_domain_alloc_locked (msi_domain_free_locked on error)", "6.2.."),
                        Source(L, "v4.16.13", "kernel/irq/msi.c",
                               "msi_domain_alloc_irqs (MSI_FLAG_ACTIVATE_EARLY loop, cleanup: deactivate, "
-                              "msi_domain_free_irqs)", "4.15..6.1 (read in a 4.16.13 tree)"))
+                              "msi_domain_free_irqs)", "4.15..6.1 (read in a 4.16.13 tree; its kernel/irq/msi.c is the "
+                              "kernel.org 4.15.0 import's, one blob: audit24)"))
 reading("kernel.msi.activate-early-call",
         "With MSI_FLAG_ACTIVATE_EARLY (msi_activate_early first/all) an MSI irq's first activation is a call of "
         "irq_domain_activate_irq at allocation (msi_init_virq from 6.2; the activation loop of "
