@@ -1378,7 +1378,7 @@ ROWS: tuple[Switch, ...] = (
         "vectors a kind: nvme probe asks (every layout; vectors: 1 stays one admin-only vector): online -- "
         "num_online_cpus(), so a CPU offline at probe time costs the controller a queue and the request a "
         "vector; present -- every present (or possible) CPU, offline ones included: num_present_cpus() of "
-        "4.13, num_possible_cpus() before 4.7 and again from 4.14 (nvme_max_io_queues later) -- every modelled "
+        "4.13 .. 4.15, num_possible_cpus() before 4.7 and again from 4.16 (nvme_max_io_queues later) -- every modelled "
         "CPU is present and possible, so those count the same here",
         initial="present",
         initial_note="before 2800b8e7d9df the driver sized its queues by the possible CPUs: the commit's "
@@ -1401,11 +1401,13 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile VERSION 4 PATCHLEVEL 13 SUBLEVEL 9) has 'nr_io_queues = num_present_cpus(); result = "
                    "nvme_set_queue_count(&dev->ctrl, &nr_io_queues); ... nr_io_queues = pci_alloc_irq_vectors(pdev, "
                    "1, nr_io_queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY);' where the 4.12.0 tree has "
-                   "num_online_cpus(); a 4.14 tree (0wnerDied/Neptune_kernel_sm8150_oneplus at 89a4c6c148bc) has "
-                   "'nr_io_queues = num_possible_cpus();' (the same count here), and so have the 4.16.13 tree of "
-                   "nvme_irq_layout's 4.16 reading (lizuobin/linux-4.16.13_tiny4412 at cff582ce6f47) and its 4.17.0 tree."
-                   " tests/test_nvmefid.py asserted num_online_cpus() for 4.16 against that tree. 4.13.0 itself "
-                   "was not read: a 4.13.y backport is not excluded "
+                   "num_online_cpus(); a 4.14 tree (0wnerDied/Neptune_kernel_sm8150_oneplus at 89a4c6c148bc, a OnePlus "
+                   "vendor kernel: audit24) has 'nr_io_queues = num_possible_cpus();' (the same count here), but "
+                   "the 4.14.5 import of monkeygq/linux-4.14.5, the 4.13.4 one and the kernel.org 4.15.0 import "
+                   "have num_present_cpus() (audit24: possible from 4.16, not 4.14); num_possible_cpus() is in the 4.16.13 "
+                   "tree of nvme_irq_layout's 4.16 reading (lizuobin/linux-4.16.13_tiny4412 at cff582ce6f47) and its "
+                   "4.17.0 tree. tests/test_nvmefid.py asserted num_online_cpus() for 4.16 against that tree. 4.13.0 "
+                   "itself was not read (the earliest read is 4.13.4: audit24): a 4.13.y backport is not excluded "
                    "(unconfirmed)"),
         ),
     ),

@@ -91,20 +91,20 @@ FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
 #: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.9 (kinmax/linux-4.13.19, named
 #: for no release: audit17) and 4.16.13 trees. audit24: the check is older than 4.16 -- the kernel.org 4.15.0
 #: import (sndrzt/linux-4.15 6ea062648) has the very manage.c of the 4.16.13 tree (one blob); a 4.13.4 import
-#: (shizukanaskytree/linux-4.13.4) lacks it like 4.13.9; no 4.14 tree read
+#: (shizukanaskytree/linux-4.13.4) lacks it like 4.13.9; the 4.14.5 import (monkeygq/linux-4.14.5) has it
 FREE_ALREADY = (Source(L, "v4.13.9", "kernel/irq/manage.c", "__free_irq / free_irq",
                        "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
                 Source(L, "v4.15", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
-                       "4.15.. (read in the kernel.org 4.15.0 import sndrzt/linux-4.15 6ea062648 and a 4.16.13 tree, "
-                       "the same file; 4.13.4 and 4.13.9 lack it, 4.14 not read)"))
+                       "4.14.. (read in the kernel.org 4.15.0 import sndrzt/linux-4.15 6ea062648 and a 4.16.13 tree, "
+                       "the same file, and in a 4.14.5 import; 4.13.4 and 4.13.9 lack it; 4.14.0 not read)"))
 reading("kernel.free-irq.already-free",
         "A free_irq whose irq has no action with the caller's dev_id (a second free_irq of one vector) is "
         "__free_irq's 'Trying to free already-free IRQ %d' WARN; it returns NULL and nothing changes. free_irq "
         "returns no error code: the freed action's name or NULL in both trees read (void in older releases). The "
         "model returned "
         "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 trees read "
-        "dereference __free_irq's NULL (devname = action->name, an oops); 4.15.0 and the 4.16.13 tree check it "
-        "first (audit24: not only from 4.16).",
+        "dereference __free_irq's NULL (devname = action->name, an oops); 4.14.5, 4.15.0 and the 4.16.13 tree "
+        "check it first (audit24: not only from 4.16).",
         source=FREE_ALREADY, module=M,
         quote="if (!action) { WARN(1, \"Trying to free already-free IRQ %d\\n\", irq); ... return NULL; } ... "
         "(4.15.0 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
@@ -319,14 +319,17 @@ PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
                      "nvme_pci_enable / nvme_setup_io_queues (pci_alloc_irq_vectors, PCI_IRQ_AFFINITY) / nvme_create_queue",
-                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.16 in a 4.16.13 one)")
+                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree -- the Pixel 3 vendor kernel "
+                     "kdrag0n/proton_bluecross -- and, audit24, in sh1rataki/linux-4.9.154's import, the same "
+                     "calls; 4.16 in a 4.16.13 one)")
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
 NVME_QUEUE_CPUS = Source(L, "v4.13", "drivers/nvme/host/pci.c",
                          "nvme_setup_io_queues (nr_io_queues = num_present_cpus())",
                          "4.13.. (nvme_queue_cpus: present; read in a 4.13.9 tree, num_online_cpus() in a 4.12.0 "
-                         "one, 2800b8e7d9df 4.7)")
+                         "one, 2800b8e7d9df 4.7; audit24: num_present_cpus() also in the 4.13.4, 4.14.5 and 4.15.0 "
+                         "imports, num_possible_cpus() from the 4.16.13 and 4.17.0 trees)")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
 PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinity (irq_set_affinity's result dropped)",
@@ -1217,12 +1220,13 @@ reading("kernel.managed.nvme-shared-admin",
 reading("kernel.managed.nvme-queue-cpus",
         "The nvme driver sizes its I/O queues, and with them the vectors it asks, by a CPU count "
         "(kernel.nvme_queue_cpus): the online CPUs from 2800b8e7d9df (4.7) to 4.12, the present CPUs in 4.13 "
-        "(the possible ones before 4.7 and from 4.14, nvme_max_io_queues later): from 4.13 a CPU offline at "
+        "(to 4.15; the possible ones before 4.7 and from 4.16, nvme_max_io_queues later; audit24: not from 4.14 -- "
+        "the 4.14 tree first read is a OnePlus vendor kernel with the later line): from 4.13 a CPU offline at "
         "probe time still gets its queue and managed vector, whose irq stays shut down until the CPU comes "
         "online. Every modelled CPU is present and possible.",
         source=(NVME_QUEUE_CPUS, NVME_SHARED), module=M,
         quote="4.13.9: 'nr_io_queues = num_present_cpus(); result = nvme_set_queue_count(&dev->ctrl, "
-        "&nr_io_queues);'; 4.12.0: 'nr_io_queues = num_online_cpus();'; 4.14: 'nr_io_queues = "
+        "&nr_io_queues);'; 4.12.0: 'nr_io_queues = num_online_cpus();'; 4.16.13: 'nr_io_queues = "
         "num_possible_cpus();'")
 reading("kernel.msi.multi-cap-mask",
         "msi_capability_init() masks every vector the device is capable of, pci_msi_shutdown() unmasks them "
