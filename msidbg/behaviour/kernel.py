@@ -629,7 +629,9 @@ ROWS: tuple[Switch, ...] = (
                    "(Kent-Hu/linux-4.15.1, Makefile 4.15.1, kernel/irq/proc.c untouched since its import) has "
                    "write_irq_affinity's 'err = irq_set_affinity(irq, new_value); if (!err) err = count;', and "
                    "stable-queue releases/4.15.1/series has no genirq patch: 4.15 (a 4.13.4 tree still has the old "
-                   "form)"),
+                   "form). audit24: so has the kernel.org 4.15.0 import (sndrzt/linux-4.15 6ea062648) the new one, "
+                   "and a 4.14.5 import (monkeygq/linux-4.14.5) the old 'irq_set_affinity(irq, new_value); err = "
+                   "count;'"),
         ),
     ),
     Switch(
@@ -1344,7 +1346,8 @@ ROWS: tuple[Switch, ...] = (
                    "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
                    "PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues;' and nvme_pci_enable's "
                    "'pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES)' -- a driver conversion, not a stable "
-                   "fix, so in 4.9 itself (the v4.9 tag not read). Before: its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
+                   "fix, so in 4.9 itself (the v4.9 tag not read). audit24: that Pixel tree is a vendor kernel; "
+                   "the 4.9.154 import of sh1rataki/linux-4.9.154 has the same calls and 'cq_vector = qid - 1'. Before: its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
                    "pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);' and nvme_setup_io_queues' 'nr_io_queues "
                    "= num_online_cpus(); ... free_irq(pci_irq_vector(pdev, 0), adminq); ... pci_free_irq_vectors(pdev); "
                    "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
@@ -1456,7 +1459,7 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile 4.12.0) spreads over cpu_online_mask only; a 4.13.4 tree (shizukanaskytree/linux-4.13.4) "
                    "and a 4.15.1 tree (Kent-Hu/linux-4.15.1) over cpu_present_mask (for_each_present_cpu, "
                    "node_to_present_cpumask); a 4.16.13 tree over cpu_possible_mask: 4.13, and 84676c1f21e8 in "
-                   "4.16"),
+                   "4.16 (audit24: the 4.14.5 and kernel.org 4.15.0 imports build_node_to_present_cpumask too)"),
         ),
     ),
     Switch(
