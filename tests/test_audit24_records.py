@@ -48,7 +48,9 @@ Trees checked (a):
   4.4's enable_pirq: zanpocc/linux-4.4.1's import has consume_one_event(..., bool drop), CPU_DEAD's
   __evtchn_fifo_handle_events(cpu, true) and enable_pirq -> startup_pirq. Holds. Kent-Hu's 4.15.1 behind
   proc_affinity_result 4.15: the kernel.org 4.15.0 import has 'err = irq_set_affinity(...); if (!err) err =
-  count;', the 4.14.5 import the old form. Holds, now on a pristine import.
+  count;', the 4.14.5 import the old form. Holds, now on a pristine import. weilaidb/PythonExample's linux-3.0.8
+  copy (LINUX_2L_30): cjheres/linux-3.0.8's 'stock kernel' import has the same upcall loop ('Next caller starts
+  at last processed + 1'), unmask_evtchn without the HVM clause and pirq_needs_eoi without pirq_eoi_map. Holds.
 
 Leads (b):
 * LINUX_APIC_FLAT (01ccf9bbd25f): the stored torvalds text is a 6.x one (.delivery_mode, .dest_mode_logical,
@@ -140,6 +142,11 @@ def test_nvme_queue_cpus_says_possible_from_4_16() -> None:
 def test_the_4_9_nvme_layout_names_the_vendor_tree_and_the_import() -> None:
     s = _source("kernel.managed.nvme-shared-admin", "dca51e7892fa")
     assert "Pixel 3 vendor kernel" in s.versions and "sh1rataki/linux-4.9.154" in s.versions
+
+
+def test_the_3_0_8_copy_is_checked_against_a_stock_import() -> None:
+    s = _source("evtchn.2l-round-robin", "f505d5230209")
+    assert s.versions.startswith("3.0..3.13 (audit24:") and "cjheres/linux-3.0.8" in s.versions
 
 
 def test_apic_flat_source_names_the_release_forms() -> None:

@@ -34,7 +34,9 @@ XEN_PV_EVENTS = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/domain
 LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
 LINUX_2L_30 = Source("linux-3.0.8 (a public copy: weilaidb/PythonExample)", "f505d5230209", "drivers/xen/events.c",
-                     "__xen_evtchn_do_upcall (the same round robin before events_2l.c)", "3.0..3.13")
+                     "__xen_evtchn_do_upcall (the same round robin before events_2l.c)", "3.0..3.13 (audit24: the "
+                     "same loop, unmask_evtchn and pirq_needs_eoi in cjheres/linux-3.0.8's 'stock kernel' import "
+                     "f4c2ff88)")
 LINUX_FIFO = Source(L, "067e2601d3c0", "drivers/xen/events/events_fifo.c",
                     "__evtchn_fifo_handle_events, consume_one_event, evtchn_fifo_unmask", "3.14..")
 LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (the only xen_set_irq_priority "
