@@ -51,6 +51,9 @@ Trees checked (a):
   count;', the 4.14.5 import the old form. Holds, now on a pristine import. weilaidb/PythonExample's linux-3.0.8
   copy (LINUX_2L_30): cjheres/linux-3.0.8's 'stock kernel' import has the same upcall loop ('Next caller starts
   at last processed + 1'), unmask_evtchn without the HVM clause and pirq_needs_eoi without pirq_eoi_map. Holds.
+  nine7nine/linux-4.1.18-xenomai (an I-pipe kernel) behind msi_activate_early's 'not in 4.1': mincepi/linux-4.1.19's
+  import has the same pre-hierarchy arch/x86/kernel/apic/msi.c. Holds. (zfruc/linux-4.2.0 is 4.2.8-ckt12,
+  Canonical's extended stable, with the hierarchical msi.c.)
 
 Leads (b):
 * LINUX_APIC_FLAT (01ccf9bbd25f): the stored torvalds text is a 6.x one (.delivery_mode, .dest_mode_logical,
@@ -234,3 +237,10 @@ def test_apic_flat_logical(version: str, value: bool) -> None:
 @pytest.mark.parametrize(("version", "value"), [("4.4", True), ("4.12", True), ("4.13", False)])
 def test_xen_enable_pirq_startup(version: str, value: bool) -> None:
     assert resolve("xen-hvm", kernel=version).plain("xen-hvm")["xen_enable_pirq_startup"] is value
+
+
+@pytest.mark.parametrize(("version", "value"), [("4.1", "all"), ("4.2", "none"), ("4.7.3", "first"), ("4.8", "first")])
+def test_msi_activate_early(version: str, value: str) -> None:
+    assert resolve("xen-hvm", kernel=version).plain("xen-hvm")["msi_activate_early"] == value
+    if version == "4.2":
+        assert "mincepi/linux-4.1.19" in _note("msi_activate_early", "4.2")
