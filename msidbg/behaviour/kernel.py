@@ -488,7 +488,8 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile 4.3.0, drivers/xen/events/events_fifo.c as imported) has no drop argument; a 4.4.0 tree "
                    "(xiaojimmychen/linux-4.4, a copy of Android's kernel/common with Makefile 'SUBLEVEL = 0') has "
                    "consume_one_event(..., bool drop) and 'case CPU_DEAD: __evtchn_fifo_handle_events(cpu, true);': "
-                   "4.4 (the hash still not found)"),
+                   "4.4 (the hash still not found). audit24: so has zanpocc/linux-4.4.1's import, not an Android "
+                   "tree"),
         ),
     ),
     Switch(
@@ -577,7 +578,9 @@ ROWS: tuple[Switch, ...] = (
         "unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq));' and eoi_pirq's 'clear_evtchn(evtchn); if "
         "(pirq_needs_eoi(data->irq)) { rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi); ...'; 4.12's "
         "__enable_irq: 'irq_enable(desc); check_irq_resend(desc);' (a 4.11-rc2 tree has the same enable_pirq, "
-        "redteam15; so do 3.3.8's and 3.4.4's drivers/xen/events.c, audit14)",
+        "redteam15; so do 3.3.8's and 3.4.4's drivers/xen/events.c, audit14; audit24: and the imports of "
+        "zanpocc/linux-4.4.1 and yeyunfeng/linux-4.12 (4.12.3), so the Android 4.4.0 copy and jason50123's research "
+        "tree hold here)",
         history=(
             Change("4.13", False, "xen/events: enable_pirq -> enable_dynirq (the commit not found in the stored "
                    "index)",

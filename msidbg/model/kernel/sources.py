@@ -1450,11 +1450,14 @@ FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
                        "its head, Ubuntu's linux-source-4.15.0 (Makefile 4.15.18, vendor backports): audit23)"),
                 Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_REENLIGHTENMENT_VECTOR 0xee / LOCAL_TIMER_VECTOR 0xed",
-                       "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412)"),
+                       "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412, an Exynos 4412 port: its "
+                       "irq_vectors.h is the kernel.org 4.15.0 import's plus 4.16's HYPERV_REENLIGHTENMENT_VECTOR, "
+                       "audit24)"),
                 Source(L, "v4.17", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_STIMER0_VECTOR 0xed / LOCAL_TIMER_VECTOR 0xec",
                        "4.17..6.9 (local_timer_vector 0xec; read in SaumyaSachdev/linux-4.17, 4.17.0; wulmx/linux-4.18 "
-                       "has the same but is a vendor 4.18.0 kernel with later backports, not v4.18: audit23)"))
+                       "has the same but is a vendor 4.18.0 kernel with later backports, not v4.18: audit23; SaumyaSachdev's "
+                       "import has cgw201410/linux-4.17_jz2440's arch/x86, kernel/irq and drivers/pci: audit24)"))
 reading("kernel.vector.first-system-vector",
         "The x86 vector matrix covers FIRST_EXTERNAL_VECTOR .. FIRST_SYSTEM_VECTOR - 1. From f5a3562ec9dd "
         "(6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector 0xeb, whether or not the kernel is "
@@ -1471,7 +1474,8 @@ reading("kernel.vector.first-system-vector",
 #: the PIC cascade's vector before 4.15 (redteam20). audit17: the stored tree (kinmax/linux-4.13.19 at 135f62e8) is a
 #: 4.13.9 tree (its Makefile: VERSION 4, PATCHLEVEL 13, SUBLEVEL 9), and v4.13.19 is no release (the last 4.13.y
 #: found is 4.13.16, 2017-11-24): the citation names the release read
-_TREE_4139 = "read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9"
+_TREE_4139 = ("read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9; its x86 irq files are "
+              "those of shizukanaskytree/linux-4.13.4's import: audit24")
 LEGACY_CASCADE = (Source(L, "v4.13.9", "arch/x86/kernel/irqinit.c", "init_IRQ", f"4.5..4.14 ({_TREE_4139})"),
                   Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c",
                          "init_legacy_irqs / setup_vector_irq / __setup_vector_irq / __assign_irq_vector",
