@@ -1398,7 +1398,9 @@ ROWS: tuple[Switch, ...] = (
                    "Patch-mainline: v4.7-rc1' (Keith Busch, 2016-05-13): 'we only need to allocate the number of "
                    "online queues since we can add more later'; nvme_setup_io_queues' 'nr_io_queues = "
                    "num_online_cpus();' read in a 4.9.137 tree (kdrag0n/proton_bluecross, nvme_irq_layout's "
-                   "reading) and a 4.12.0 tree (jason50123/linux-4.12 at c6b8f6f9e896, Makefile 4.12.0) (redteam19)"),
+                   "reading) and a 4.12.0 tree (jason50123/linux-4.12 at c6b8f6f9e896, Makefile 4.12.0) (redteam19); audit24: "
+                   "the same line in the imports of sh1rataki/linux-4.9.154 and yeyunfeng/linux-4.12 (4.12.3), the "
+                   "Pixel and Zqos trees being vendor / research kernels"),
             Change("4.13", "present", "nvme_setup_io_queues: nr_io_queues = num_present_cpus() (commit not "
                    "identified: the 4.13 merge window of hch's 'spread MSI(-X) vectors to all possible CPUs' "
                    "series with 9a0ef98e186d)",
