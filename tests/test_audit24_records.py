@@ -53,7 +53,9 @@ Trees checked (a):
   at last processed + 1'), unmask_evtchn without the HVM clause and pirq_needs_eoi without pirq_eoi_map. Holds.
   nine7nine/linux-4.1.18-xenomai (an I-pipe kernel) behind msi_activate_early's 'not in 4.1': mincepi/linux-4.1.19's
   import has the same pre-hierarchy arch/x86/kernel/apic/msi.c. Holds. (zfruc/linux-4.2.0 is 4.2.8-ckt12,
-  Canonical's extended stable, with the hierarchical msi.c.)
+  Canonical's extended stable, with the hierarchical msi.c.) bhi768/msm-4.14 (Android) behind 4.14's enable_pirq ->
+  enable_dynirq: the 4.14.5 import has it. reinis-martinsons/frp-qemu-xen-traditional: the xen-X.Y.Z tags read are
+  upstream commits; the fork's one commit after xen-4.8.0 changes xenstore.c only. Holds.
 
 Leads (b):
 * LINUX_APIC_FLAT (01ccf9bbd25f): the stored torvalds text is a 6.x one (.delivery_mode, .dest_mode_logical,

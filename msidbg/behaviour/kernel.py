@@ -585,7 +585,8 @@ ROWS: tuple[Switch, ...] = (
             Change("4.13", False, "xen/events: enable_pirq -> enable_dynirq (the commit not found in the stored "
                    "index)",
                    note="audit14: a 4.13.4 tree (shizukanaskytree/linux-4.13.4, Makefile 4.13.4, the file as "
-                   "imported), a 4.15.1 and a 4.16.13 tree and 4.14-based Android trees (bhi768/msm-4.14) have "
+                   "imported), a 4.15.1 and a 4.16.13 tree, 4.14-based Android trees (bhi768/msm-4.14) and (audit24) the "
+                   "4.14.5 import of monkeygq/linux-4.14.5 have "
                    "'static void enable_pirq(struct irq_data *data) { enable_dynirq(data); }'; 4.12.0 has "
                    "startup_pirq: the 4.13 merge window (a 4.13.y backport of such a rework is not plausible; "
                    "DepSurf's symbol table shows enable_pirq's size change between its 4.10 and 4.13 kernels)"),
