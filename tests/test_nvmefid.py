@@ -71,9 +71,10 @@ def test_vector_count_and_managedness_on_each_side_of_each_boundary() -> None:
 
 def test_the_old_driver_caps_the_io_queues_at_the_online_cpus() -> None:
     """num_online_cpus() from 2800b8e7d9df (4.7) to 4.12: a CPU offline before the probe leaves one vector
-    less; 4.13's num_present_cpus() (num_possible_cpus() from 4.14, as the 4.16.13 tree this row's 4.16
-    reading cites has it) and 22b5560195bd's nvme_max_io_queues keep the count (``kernel.nvme_queue_cpus``;
-    redteam19: this test asserted 3 for 4.16, against that tree)."""
+    less; num_present_cpus() of 4.13 .. 4.15 (num_possible_cpus() from 4.16, as the 4.16.13 tree this row's 4.16
+    reading cites has it; audit24: the 4.14.5 and 4.15.0 imports have num_present_cpus()) and 22b5560195bd's
+    nvme_max_io_queues keep the count (``kernel.nvme_queue_cpus``; redteam19: this test asserted 3 for 4.16,
+    against that tree)."""
     text = PROBE.replace("  - {at: 0, on: 0, do: probe", "  - {at: 0, on: 0, do: cpu_offline, cpu: 3}\n"
                          "  - {at: 1ms, on: 0, do: probe")
     assert len(_irqs(run_to_end(scenario(text % ("4.12", 5))))) == 3

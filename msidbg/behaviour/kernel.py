@@ -425,10 +425,13 @@ ROWS: tuple[Switch, ...] = (
         history=(
             Change("5.17", True, "ae72f3156729 PCI/MSI: Make arch_restore_msi_irqs() less horrible.",
                    note="tip irq/msi, December 2021 (Arnd Bergmann's 2021-12-15 link fix names it in a Fixes: tag); "
-                   "read in a 5.17.0 tree (dunli/linux-5.17, drivers/pci/msi/msi.c: 'write_msg = "
+                   "read in a 5.17-rc5 board-port import (dunli/linux-5.17, not 5.17.0; audit24: its "
+                   "drivers/pci/msi/ is identical to kuangfei2019/linux-5.17-mini2440-dt's 5.17.0 import) "
+                   "(drivers/pci/msi/msi.c: 'write_msg = "
                    "arch_restore_msi_irqs(dev); ... msi_for_each_desc(entry, &dev->dev, MSI_DESC_ALL) { if "
                    "(write_msg) __pci_write_msi_msg(entry, &entry->msg); pci_msix_write_vector_ctrl(entry, "
-                   "entry->pci.msix_ctrl); }') and the old form in a 5.15.16 tree (drivers/pci/msi.c: "
+                   "entry->pci.msix_ctrl); }') and the old form in a 5.15.16 tree (the fastswap research kernel's import, "
+                   "the same function in a 5.15.24 tree; drivers/pci/msi.c: "
                    "'arch_restore_msi_irqs(dev); for_each_pci_msi_entry(entry, dev) pci_msix_write_vector_ctrl(entry, "
                    "entry->msix_ctrl);', x86_msi.restore_msi_irqs = default_restore_msi_irqs) (kernel28)"),
         ),
@@ -507,7 +510,8 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile 4.3.0, drivers/xen/events/events_fifo.c as imported) has no drop argument; a 4.4.0 tree "
                    "(xiaojimmychen/linux-4.4, a copy of Android's kernel/common with Makefile 'SUBLEVEL = 0') has "
                    "consume_one_event(..., bool drop) and 'case CPU_DEAD: __evtchn_fifo_handle_events(cpu, true);': "
-                   "4.4 (the hash still not found)"),
+                   "4.4 (the hash still not found). audit24: so has zanpocc/linux-4.4.1's import, not an Android "
+                   "tree"),
         ),
     ),
     Switch(
@@ -596,12 +600,15 @@ ROWS: tuple[Switch, ...] = (
         "unmask_evtchn(evtchn); eoi_pirq(irq_get_irq_data(irq));' and eoi_pirq's 'clear_evtchn(evtchn); if "
         "(pirq_needs_eoi(data->irq)) { rc = HYPERVISOR_physdev_op(PHYSDEVOP_eoi, &eoi); ...'; 4.12's "
         "__enable_irq: 'irq_enable(desc); check_irq_resend(desc);' (a 4.11-rc2 tree has the same enable_pirq, "
-        "redteam15; so do 3.3.8's and 3.4.4's drivers/xen/events.c, audit14)",
+        "redteam15; so do 3.3.8's and 3.4.4's drivers/xen/events.c, audit14; audit24: and the imports of "
+        "zanpocc/linux-4.4.1 and yeyunfeng/linux-4.12 (4.12.3), so the Android 4.4.0 copy and jason50123's research "
+        "tree hold here)",
         history=(
             Change("4.13", False, "xen/events: enable_pirq -> enable_dynirq (the commit not found in the stored "
                    "index)",
                    note="audit14: a 4.13.4 tree (shizukanaskytree/linux-4.13.4, Makefile 4.13.4, the file as "
-                   "imported), a 4.15.1 and a 4.16.13 tree and 4.14-based Android trees (bhi768/msm-4.14) have "
+                   "imported), a 4.15.1 and a 4.16.13 tree, 4.14-based Android trees (bhi768/msm-4.14) and (audit24) the "
+                   "4.14.5 import of monkeygq/linux-4.14.5 have "
                    "'static void enable_pirq(struct irq_data *data) { enable_dynirq(data); }'; 4.12.0 has "
                    "startup_pirq: the 4.13 merge window (a 4.13.y backport of such a rework is not plausible; "
                    "DepSurf's symbol table shows enable_pirq's size change between its 4.10 and 4.13 kernels)"),
@@ -648,7 +655,9 @@ ROWS: tuple[Switch, ...] = (
                    "(Kent-Hu/linux-4.15.1, Makefile 4.15.1, kernel/irq/proc.c untouched since its import) has "
                    "write_irq_affinity's 'err = irq_set_affinity(irq, new_value); if (!err) err = count;', and "
                    "stable-queue releases/4.15.1/series has no genirq patch: 4.15 (a 4.13.4 tree still has the old "
-                   "form)"),
+                   "form). audit24: so has the kernel.org 4.15.0 import (sndrzt/linux-4.15 6ea062648) the new one, "
+                   "and a 4.14.5 import (monkeygq/linux-4.14.5) the old 'irq_set_affinity(irq, new_value); err = "
+                   "count;'"),
         ),
     ),
     Switch(
@@ -671,7 +680,7 @@ ROWS: tuple[Switch, ...] = (
                    "(the message is written by msi_domain_activate, called from irq_startup)",
                    note="named by f3b0946d629c's Fixes: tag; cgit gives it the committer date 2015-04-24 (authored "
                    "2015-04-13), after v4.0 and two days before v4.1-rc1 (2015-04-26) (auditkern2). "
-                   "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py named 4.3 for the x86 hierarchical irqdomains, unsourced; audit14 made them 4.2). audit14: a 4.2.8 tree (mlpzaq9998/linux-4.2, a QNAP NAS import, Makefile 4.2.8) has the hierarchical arch/x86/kernel/apic/msi.c (native_setup_msi_irqs -> irq_remapping_get_irq_domain / msi_default_domain -> pci_msi_domain_alloc_irqs, msi_domain_activate in kernel/irq/msi.c) and irq_startup's unconditional irq_domain_activate_irq; so does a 4.3.0 tree (YoungjaeLee/linux-4.3-cxlbdev). That vendor tree carries later fixes (f3b0946d629c's MSI_FLAG_ACTIVATE_EARLY, a 4.7.3/4.8 commit), but not a backport of a whole x86 irqdomain conversion: 4.2"),
+                   "audit13: not in 4.1 -- arch/x86/kernel/apic/msi.c of a 4.1.18 tree (the public copy nine7nine/linux-4.1.18-xenomai at 7142a278becc, an I-pipe kernel) still has the arch setup: native_setup_msi_irqs -> irq_alloc_hwirq, setup_msi_irq -> msi_compose_msg -> assign_irq_vector, 'if (!irq_offset) pci_write_msi_msg(irq, &msg);', msi_chip with msi_set_affinity and no MSI irqdomain. So the tip commit of 2015-04-24 went to a later merge window: 4.2 is the reading (the v4.2 tag and Linus' merge not read; scenario.py and sources.py named 4.3 for the x86 hierarchical irqdomains, unsourced; audit14 made them 4.2). audit14: a 4.2.8 tree (mlpzaq9998/linux-4.2, a QNAP NAS import, Makefile 4.2.8) has the hierarchical arch/x86/kernel/apic/msi.c (native_setup_msi_irqs -> irq_remapping_get_irq_domain / msi_default_domain -> pci_msi_domain_alloc_irqs, msi_domain_activate in kernel/irq/msi.c) and irq_startup's unconditional irq_domain_activate_irq; so does a 4.3.0 tree (YoungjaeLee/linux-4.3-cxlbdev). That vendor tree carries later fixes (f3b0946d629c's MSI_FLAG_ACTIVATE_EARLY, a 4.7.3/4.8 commit), but not a backport of a whole x86 irqdomain conversion: 4.2. audit24: a 4.1.19 import without I-pipe (mincepi/linux-4.1.19, Makefile 4.1.19 with EXTRAVERSION '+') has the same pre-hierarchy msi.c (native_setup_msi_irqs, 'pci_write_msi_msg(irq, &msg)'); zfruc/linux-4.2.0 is no 4.2.0 but 4.2.8-ckt12 (Canonical's extended stable) with the hierarchical one"),
             Change("4.8", "first", "f3b0946d629c genirq/msi: Make sure PCI MSIs are activated early",
                    backports=("4.7.3", "4.4.20"),
                    note="cgit: committed by tglx 2016-08-09 (after v4.7, 2016-07-24, and v4.8-rc1), merged into "
@@ -1129,9 +1138,10 @@ ROWS: tuple[Switch, ...] = (
         "it) and nothing in the kernel applies. From 5.17 (65c7cdedeb30) irq_set_affinity_hint() is "
         "irq_set_affinity_and_hint(): it still sets the affinity (irq_update_affinity_hint() does not)",
         initial=False,
-        initial_note="kernel/irq/manage.c of 3.18.140 (a public copy of the stable release, "
-        "ThunderStorms21th/S7-Linux-3.18.140 at 5c24c178a0a8): irq_set_affinity_hint() is 'desc->affinity_hint "
-        "= m; irq_put_desc_unlock(desc, flags); return 0;'",
+        initial_note="kernel/irq/manage.c of 3.18.140 (the import of junan76/linux-3.18.140 at 6b3992c9; "
+        "ThunderStorms21th/S7-Linux-3.18.140 at 5c24c178a0a8, first read as 'a public copy of the stable release', "
+        "is a custom Galaxy S7 (Exynos 8890) kernel at 3.18.140 with the same function: audit24): irq_set_affinity_hint() is "
+        "'desc->affinity_hint = m; irq_put_desc_unlock(desc, flags); return 0;'",
         history=(
             Change("4.0", True, "e2e64a932556 genirq: Set initial affinity in irq_set_affinity_hint() (with "
                    "4fe7ffb7e17c genirq: Fix null pointer reference in irq_set_affinity_hint(), 'if (m)')",
@@ -1362,7 +1372,8 @@ ROWS: tuple[Switch, ...] = (
                    "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
                    "PCI_IRQ_AFFINITY); ... dev->max_qid = nr_io_queues;' and nvme_pci_enable's "
                    "'pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES)' -- a driver conversion, not a stable "
-                   "fix, so in 4.9 itself (the v4.9 tag not read). Before: its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
+                   "fix, so in 4.9 itself (the v4.9 tag not read). audit24: that Pixel tree is a vendor kernel; "
+                   "the 4.9.154 import of sh1rataki/linux-4.9.154 has the same calls and 'cq_vector = qid - 1'. Before: its code read in a stored copy (no release named): nvme_pci_enable's 'result = "
                    "pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);' and nvme_setup_io_queues' 'nr_io_queues "
                    "= num_online_cpus(); ... free_irq(pci_irq_vector(pdev, 0), adminq); ... pci_free_irq_vectors(pdev); "
                    "nr_io_queues = pci_alloc_irq_vectors(pdev, 1, nr_io_queues, PCI_IRQ_ALL_TYPES | "
@@ -1396,7 +1407,7 @@ ROWS: tuple[Switch, ...] = (
         "vectors a kind: nvme probe asks (every layout; vectors: 1 stays one admin-only vector): online -- "
         "num_online_cpus(), so a CPU offline at probe time costs the controller a queue and the request a "
         "vector; present -- every present (or possible) CPU, offline ones included: num_present_cpus() of "
-        "4.13, num_possible_cpus() before 4.7 and again from 4.14 (nvme_max_io_queues later) -- every modelled "
+        "4.13 .. 4.15, num_possible_cpus() before 4.7 and again from 4.16 (nvme_max_io_queues later) -- every modelled "
         "CPU is present and possible, so those count the same here",
         initial="present",
         initial_note="before 2800b8e7d9df the driver sized its queues by the possible CPUs: the commit's "
@@ -1410,7 +1421,9 @@ ROWS: tuple[Switch, ...] = (
                    "Patch-mainline: v4.7-rc1' (Keith Busch, 2016-05-13): 'we only need to allocate the number of "
                    "online queues since we can add more later'; nvme_setup_io_queues' 'nr_io_queues = "
                    "num_online_cpus();' read in a 4.9.137 tree (kdrag0n/proton_bluecross, nvme_irq_layout's "
-                   "reading) and a 4.12.0 tree (jason50123/linux-4.12 at c6b8f6f9e896, Makefile 4.12.0) (redteam19)"),
+                   "reading) and a 4.12.0 tree (jason50123/linux-4.12 at c6b8f6f9e896, Makefile 4.12.0) (redteam19); audit24: "
+                   "the same line in the imports of sh1rataki/linux-4.9.154 and yeyunfeng/linux-4.12 (4.12.3), the "
+                   "Pixel and Zqos trees being vendor / research kernels"),
             Change("4.13", "present", "nvme_setup_io_queues: nr_io_queues = num_present_cpus() (commit not "
                    "identified: the 4.13 merge window of hch's 'spread MSI(-X) vectors to all possible CPUs' "
                    "series with 9a0ef98e186d)",
@@ -1419,11 +1432,13 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile VERSION 4 PATCHLEVEL 13 SUBLEVEL 9) has 'nr_io_queues = num_present_cpus(); result = "
                    "nvme_set_queue_count(&dev->ctrl, &nr_io_queues); ... nr_io_queues = pci_alloc_irq_vectors(pdev, "
                    "1, nr_io_queues, PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY);' where the 4.12.0 tree has "
-                   "num_online_cpus(); a 4.14 tree (0wnerDied/Neptune_kernel_sm8150_oneplus at 89a4c6c148bc) has "
-                   "'nr_io_queues = num_possible_cpus();' (the same count here), and so have the 4.16.13 tree of "
-                   "nvme_irq_layout's 4.16 reading (lizuobin/linux-4.16.13_tiny4412 at cff582ce6f47) and its 4.17.0 tree."
-                   " tests/test_nvmefid.py asserted num_online_cpus() for 4.16 against that tree. 4.13.0 itself "
-                   "was not read: a 4.13.y backport is not excluded "
+                   "num_online_cpus(); a 4.14 tree (0wnerDied/Neptune_kernel_sm8150_oneplus at 89a4c6c148bc, a OnePlus "
+                   "vendor kernel: audit24) has 'nr_io_queues = num_possible_cpus();' (the same count here), but "
+                   "the 4.14.5 import of monkeygq/linux-4.14.5, the 4.13.4 one and the kernel.org 4.15.0 import "
+                   "have num_present_cpus() (audit24: possible from 4.16, not 4.14); num_possible_cpus() is in the 4.16.13 "
+                   "tree of nvme_irq_layout's 4.16 reading (lizuobin/linux-4.16.13_tiny4412 at cff582ce6f47) and its "
+                   "4.17.0 tree. tests/test_nvmefid.py asserted num_online_cpus() for 4.16 against that tree. 4.13.0 "
+                   "itself was not read (the earliest read is 4.13.4: audit24): a 4.13.y backport is not excluded "
                    "(unconfirmed)"),
         ),
     ),
@@ -1472,7 +1487,7 @@ ROWS: tuple[Switch, ...] = (
                    "Makefile 4.12.0) spreads over cpu_online_mask only; a 4.13.4 tree (shizukanaskytree/linux-4.13.4) "
                    "and a 4.15.1 tree (Kent-Hu/linux-4.15.1) over cpu_present_mask (for_each_present_cpu, "
                    "node_to_present_cpumask); a 4.16.13 tree over cpu_possible_mask: 4.13, and 84676c1f21e8 in "
-                   "4.16"),
+                   "4.16 (audit24: the 4.14.5 and kernel.org 4.15.0 imports build_node_to_present_cpumask too)"),
         ),
     ),
     Switch(

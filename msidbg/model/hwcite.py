@@ -64,9 +64,16 @@ XEN_VTD_FAULTS = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passth
                         "intr_remap_fault_reasons", "all")
 XEN_VTD_IRTE = Source("xen-project/xen", "RELEASE-4.16.0", "xen/drivers/passthrough/vtd/intremap.c", "update_irte",
                       "all")
+#: audit24: 01ccf9bbd25f is the stored torvalds text of a 6.x release (.delivery_mode / .dest_mode_logical,
+#: physflat_probe's one-line return); the release trees say the same in their own words: 4.15.0 (kernel.org import)
+#: 'if (apic == &apic_physflat || num_possible_cpus() > 8) return 1; return 0;' with '.irq_delivery_mode =
+#: dest_Fixed, .irq_dest_mode = 1, /* logical */'; 4.16.13 and 4.17.0 add '|| jailhouse_paravirt()' (false on bare
+#: metal); 5.15.16 and 5.17.0 the if-form with .delivery_mode = APIC_DELIVERY_MODE_FIXED, .dest_mode_logical = true;
+#: apic_flat_calc_apicid (apic_common.c) 'return 1U << cpu;' in 4.15.0, 4.17.0 and 5.17.0
 LINUX_APIC_FLAT = Source("torvalds/linux", "01ccf9bbd25f", "arch/x86/kernel/apic/apic_flat_64.c",
                          "apic_flat, physflat_probe, apic_drivers(apic_physflat, apic_flat)",
-                         "4.15..6.11 (6.10.0..6.10.13, 6.11.0..6.11.2: apic_flat_logical)")
+                         "4.15..6.11 (6.10.0..6.10.13, 6.11.0..6.11.2: apic_flat_logical; the quote is the 6.x text, "
+                         "the same test in the 4.15.0, 4.16.13, 4.17.0, 5.15.16 and 5.17.0 trees: audit24)")
 LINUX_FLAT_CALC = Source("torvalds/linux", "v6.6", "arch/x86/kernel/apic/apic_common.c", "apic_flat_calc_apicid",
                          "4.15..6.11 (6.10.0..6.10.13, 6.11.0..6.11.2: apic_flat_logical)")
 LINUX_NO_FLAT = Source("torvalds/linux", "838ba7733e4e", "arch/x86/kernel/apic/apic_flat_64.c",

@@ -690,7 +690,7 @@ def dest_vcpu(w: World, rec: dict[str, Any]) -> int:
 def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False, why: str = "") -> str:
     """Xen's scheduler runs ``vcpu`` on ``pcpu`` from now on (``vcpu_migrate`` -> ``sched_move_irqs``):
     ``evtchn_move_pirqs`` asks a move toward the new pCPU for the pirq of every port bound to the vCPU
-    (``pirq_set_affinity``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
+    (``pirq_set_affinity``; reading ``xen.sched.migrate-evtchn-pirqs``), and on an HVM guest ``vmx_do_resume`` / ``svm_do_resume`` at its next VM entry
     run ``hvm_migrate_pirqs``: the same for every bound MSI pirq whose guest destination is that vCPU
     (``gmsi.dest_vcpu_id``). A running vCPU is scheduled in on the new pCPU at once; a ``blocked`` one (halted:
     sched_unit_migrate_finish's vcpu_wake leaves it blocked) runs ``vmx_do_resume`` at its next wake-up, so

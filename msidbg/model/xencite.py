@@ -34,7 +34,9 @@ XEN_PV_EVENTS = Source("xen-project/xen", "RELEASE-4.14.0", "xen/arch/x86/domain
 LINUX_2L = Source(L, "17ef715c0c88", "drivers/xen/events/events_2l.c",
                   "evtchn_2l_handle_events, active_evtchns, evtchn_2l_unmask", "all (the only ABI before 3.14)")
 LINUX_2L_30 = Source("linux-3.0.8 (a public copy: weilaidb/PythonExample)", "f505d5230209", "drivers/xen/events.c",
-                     "__xen_evtchn_do_upcall (the same round robin before events_2l.c)", "3.0..3.13")
+                     "__xen_evtchn_do_upcall (the same round robin before events_2l.c)", "3.0..3.13 (audit24: the "
+                     "same loop, unmask_evtchn and pirq_needs_eoi in cjheres/linux-3.0.8's 'stock kernel' import "
+                     "f4c2ff88)")
 LINUX_FIFO = Source(L, "067e2601d3c0", "drivers/xen/events/events_fifo.c",
                     "__evtchn_fifo_handle_events, consume_one_event, evtchn_fifo_unmask", "3.14..")
 LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (the only xen_set_irq_priority "
@@ -472,6 +474,40 @@ reading("xen.sched.wake-schedules-in", "A halted HVM vCPU is blocked (hvm_hlt ->
               "vcpu_kick(target); (vlapic_set_irq) / vcpu_unblock(v); (vcpu_kick) / if ( !test_and_clear_bit("
               "_VPF_blocked, &v->pause_flags) ) return; ... vcpu_wake(v); (vcpu_unblock) / prompt \"Timer tick "
               "handling\" default NO_HZ_IDLE if NO_HZ (kernel/time/Kconfig)", module=M)
+#: audit24 (audit23's lead): the evtchn_move_pirqs call the model makes at every vCPU migration had only
+#: xen.pirq-follows-vcpu's 38b998cfb6 diff behind it; read at RELEASE-4.1.0 / 4.5.0 (schedule.c), 4.14.0 / 4.19.0
+#: (sched/core.c), event_channel.c and x86 irq.c of the same tags
+XEN_MOVE_PIRQS = (Source(X, "RELEASE-4.5.0", "xen/common/schedule.c, xen/common/event_channel.c, xen/arch/x86/irq.c, "
+                         "xen/include/asm-x86/irq.h",
+                         "vcpu_migrate ('if ( old_cpu != new_cpu ) sched_move_irqs(v);'), schedule() "
+                         "(next_slice.migrated), sched_move_domain; sched_move_irqs: arch_move_irqs (empty on x86), "
+                         "evtchn_move_pirqs (v->pirq_evtchn_head list: pirq_set_affinity(d, chn->u.pirq.irq, "
+                         "cpumask_of(v->processor))); pirq_set_affinity -> irq_set_affinity (pending_mask, "
+                         "IRQ_MOVE_PENDING)", "4.1.. (platform.xen_pirq_follows_vcpu; 4.1.0 calls evtchn_move_pirqs "
+                         "directly, sched_move_irqs from 4.5)"),
+                  Source(X, "RELEASE-4.19.0", "xen/common/sched/core.c, xen/common/event_channel.c, "
+                         "xen/arch/x86/irq.c",
+                         "sched_unit_migrate_finish ('if ( old_cpu != new_cpu ) sched_move_irqs(unit);'), "
+                         "sched_context_switch (vnext->sched_unit->migrated: vcpu_move_irqs), sched_move_domain; "
+                         "evtchn_move_pirqs under read_lock(&d->event_lock)", "4.14.. (sched/core.c)"))
+reading("xen.sched.migrate-evtchn-pirqs", "When Xen's scheduler moves a vCPU to another pCPU it runs "
+        "evtchn_move_pirqs for it (sched_move_irqs / vcpu_move_irqs; arch_move_irqs is empty on x86): for every "
+        "port on the vCPU's pirq list -- linked by EVTCHNOP_bind_pirq, relinked by EVTCHNOP_bind_vcpu, so a PV "
+        "guest's pirqs and a PV-on-HVM guest's event-channel pirqs alike -- pirq_set_affinity toward the new "
+        "pCPU, whose irq_set_affinity only records pending_mask and IRQ_MOVE_PENDING: the host irq moves at its "
+        "next interrupt (xen.move-at-ack). The callers: vcpu_migrate / sched_unit_migrate_finish when the pCPU "
+        "changed (at the migration, whether the vCPU runs or is blocked), the context switch to a vCPU the "
+        "scheduler itself moved (schedule()'s next_slice.migrated, sched_context_switch's ->migrated), and "
+        "sched_move_domain (cpupools). msidbg's vCPU migration is the first: the pirqs of the ports bound to the "
+        "vCPU are asked to move at once (the vcpu_migrate action), before an HVM guest's hvm_migrate_pirqs, which waits "
+        "for the vCPU's next VM entry on the new pCPU (xen.sched.migrate-blocked). Not modelled: cpupools and "
+        "the scheduler's own load balancing (no scheduler is simulated).",
+        source=XEN_MOVE_PIRQS, module="msidbg.model.xen",
+        quote="if ( old_cpu != new_cpu ) sched_move_irqs(v); (vcpu_migrate, 4.5.0) / static void "
+              "sched_move_irqs(struct vcpu *v) { arch_move_irqs(v); evtchn_move_pirqs(v); } / for ( port = "
+              "v->pirq_evtchn_head; port; port = chn->u.pirq.next_port ) { chn = evtchn_from_port(d, port); "
+              "pirq_set_affinity(d, chn->u.pirq.irq, mask); } / desc->status |= IRQ_MOVE_PENDING; "
+              "(irq_set_affinity)")
 reading("xen.sched.migrate-blocked", "sched_unit_migrate_start sets _VPF_migrating and puts the vCPU to sleep; "
         "sched_unit_migrate_finish moves the unit to the new pCPU, calls sched_move_irqs when the pCPU changed "
         "and then vcpu_wake, which makes the vCPU runnable only if vcpu_runnable holds: a halted (_VPF_blocked) "

@@ -74,11 +74,19 @@ RESUME = Source(L, "v6.6", "drivers/pci/pci-driver.c + drivers/pci/pci.c",
                 "pci_pm_default_resume_early (pci_power_up, pci_restore_state) / pci_restore_config_space",
                 "all (the Command register of the saved header; the other header registers are not modelled)")
 RESTORE_MSIX = (Source(L, "v5.17", "drivers/pci/msi/msi.c", "__pci_restore_msix_state / __pci_restore_msi_state",
-                       "5.17.. (msix_restore_per_entry: true; read in a 5.17.0 tree and a current upstream copy)"),
+                       "5.17.. (msix_restore_per_entry: true; read in dunli/linux-5.17, a Rock 3A board port whose "
+                       "import is 5.17-rc5 (Makefile EXTRAVERSION -rc5, with phy-rockchip-naneng-combphy.c, which 5.17.0 lacks): its "
+                       "drivers/pci/msi/ is identical to the 5.17.0 import of kuangfei2019/linux-5.17-mini2440-dt "
+                       "(audit24); and in a current upstream copy)"),
                 Source(L, "v5.15.16", "drivers/pci/msi.c",
                        "__pci_restore_msix_state (arch_restore_msi_irqs, then pci_msix_write_vector_ctrl of the "
                        "cached word per entry; msix_mask_irq(entry, entry->masked) before 5.15, as in a 4.17.0 tree) / "
-                       "default_restore_msi_irqs", "..5.16 (msix_restore_per_entry: false; read in a 5.15.16 tree)"))
+                       "default_restore_msi_irqs", "..5.16 (msix_restore_per_entry: false; read in "
+                       "yashlala/fastswap-linux-5.16.16, the fastswap research kernel on a 5.15.16 import (Makefile "
+                       "5.15.16; its later commits change mm/ and frontswap only): __pci_restore_msix_state is the same in "
+                       "yhuan416/linux-5.15.24, whose drivers/pci/msi.c differs only in pci_irq_vector / "
+                       "pci_irq_get_affinity (MSI-X looked up by msi_attrib.entry_nr, a later stable fix); "
+                       "audit24)"))
 
 #: audit23: read in a 4.17.0 tree (SaumyaSachdev/linux-4.17); the 'linux-4.18' tree this first cited
 #: (wulmx/linux-4.18) is a vendor 4.18.0 kernel with later backports (apic_eoi, kvm/mmu/mmu.c), not v4.18

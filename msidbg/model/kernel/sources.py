@@ -45,9 +45,13 @@ SET_AFFINITY_INACTIVE = Source(L, "baedb87d1b53", "arch/x86/kernel/apic/vector.c
 HINT = Source(L, "65c7cdedeb30", "include/linux/interrupt.h",
               "irq_set_affinity_hint -> __irq_apply_affinity_hint(irq, m, true)",
               "4.0.. (hint_sets_affinity; irq_update_affinity_hint, which does not set the affinity, from 5.17)")
-HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy ThunderStorms21th/S7-Linux-3.18.140 5c24c178a0a8)",
+#: audit24: ThunderStorms21th/S7-Linux-3.18.140, which this cited as a public copy of 3.18.140, is ThunderStorms' custom
+#: Galaxy S7 kernel (Exynos 8890 herolte defconfigs, Android ramdisks, its own hotplug drivers), not the stable release; junan76/linux-3.18.140's import (Makefile
+#: 3.18.140, no vendor work) has the same store-only irq_set_affinity_hint
+HINT_STORE_ONLY = Source(L, "v3.18.140 (public copy junan76/linux-3.18.140 6b3992c9, its first commit)",
                          "kernel/irq/manage.c", "irq_set_affinity_hint (desc->affinity_hint = m only)",
-                         "..3.19 (hint_sets_affinity: false)")
+                         "..3.19 (hint_sets_affinity: false; the same in ThunderStorms21th/S7-Linux-3.18.140 "
+                         "5c24c178a0a8, a custom Galaxy S7 kernel)")
 MOVE_IRQ = Source(L, "v6.6", "kernel/irq/migration.c", "__irq_move_irq / irq_move_masked_irq", "all")
 MIGRATE = Source(L, "a6c11c0a5235", "kernel/irq/cpuhotplug.c", "migrate_one_irq / irq_fixup_move_pending",
                  "force complete for all irqs: 6.10.., 6.9.4.., 6.6.33.., 6.1.93.., 5.15.161.., 5.10.219.., "
@@ -85,20 +89,25 @@ FREE_IRQ = Source(L, "006ae1970a8c", "kernel/irq/manage.c",
                   "__free_irq (desc->lock; irq_shutdown; __synchronize_hardirq(desc, true); irq_domain_deactivate_irq)",
                   "all (the wait: synchronize_irq before 62e0468650c3)")
 #: a free_irq of an irq without the caller's action (leads22): read in stored 4.13.9 (kinmax/linux-4.13.19, named
-#: for no release: audit17) and 4.16.13 trees
-FREE_ALREADY = (Source(L, "v4.13.9", "kernel/irq/manage.c", "__free_irq / free_irq", "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
-                Source(L, "v4.16.13", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
-                       "4.16.. (read in a 4.16.13 tree)"))
+#: for no release: audit17) and 4.16.13 trees. audit24: the check is older than 4.16 -- the kernel.org 4.15.0
+#: import (sndrzt/linux-4.15 6ea062648) has the very manage.c of the 4.16.13 tree (one blob); a 4.13.4 import
+#: (shizukanaskytree/linux-4.13.4) lacks it like 4.13.9; the 4.14.5 import (monkeygq/linux-4.14.5) has it
+FREE_ALREADY = (Source(L, "v4.13.9", "kernel/irq/manage.c", "__free_irq / free_irq",
+                       "4.5.. (read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9)"),
+                Source(L, "v4.15", "kernel/irq/manage.c", "free_irq (if (!action) return NULL)",
+                       "4.14.. (read in the kernel.org 4.15.0 import sndrzt/linux-4.15 6ea062648 and a 4.16.13 tree, "
+                       "the same file, and in a 4.14.5 import; 4.13.4 and 4.13.9 lack it; 4.14.0 not read)"))
 reading("kernel.free-irq.already-free",
         "A free_irq whose irq has no action with the caller's dev_id (a second free_irq of one vector) is "
         "__free_irq's 'Trying to free already-free IRQ %d' WARN; it returns NULL and nothing changes. free_irq "
         "returns no error code: the freed action's name or NULL in both trees read (void in older releases). The "
         "model returned "
-        "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 tree read "
-        "dereferences __free_irq's NULL (devname = action->name, an oops); the 4.16.13 tree checks it first.",
+        "-EINVAL, which failed the driver action (probe status, probe-failed). Not modelled: the 4.13 trees read "
+        "dereference __free_irq's NULL (devname = action->name, an oops); 4.14.5, 4.15.0 and the 4.16.13 tree "
+        "check it first (audit24: not only from 4.16).",
         source=FREE_ALREADY, module=M,
         quote="if (!action) { WARN(1, \"Trying to free already-free IRQ %d\\n\", irq); ... return NULL; } ... "
-        "(4.16.13 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
+        "(4.15.0 free_irq:) action = __free_irq(irq, dev_id); if (!action) return NULL; devname = action->name;")
 FREE_IRQ_DELAY = Source(L, "4001d8e8762f", "kernel/irq/manage.c + kernel/irq/chip.c",
                         "__free_irq / irq_shutdown / irq_shutdown_and_deactivate (deactivation after the wait)",
                         "5.3.., 4.19.60.., 5.1.19.., 5.2.2.. (free_irq_deactivate: delayed); irq_shutdown deactivates before")
@@ -310,14 +319,17 @@ PCI_ENABLE = Source(L, "v6.6", "drivers/pci/pci.c + drivers/pci/setup-res.c",
 NVME = Source(L, "v6.6", "drivers/nvme/host/pci.c", "nvme_setup_irqs / nvme_max_io_queues", "5.0..")
 NVME_SHARED = Source(L, "dca51e7892fa", "drivers/nvme/host/pci.c",
                      "nvme_pci_enable / nvme_setup_io_queues (pci_alloc_irq_vectors, PCI_IRQ_AFFINITY) / nvme_create_queue",
-                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree, 4.16 in a 4.16.13 one)")
+                     "4.9..4.16 (nvme_irq_layout: shared-admin; 4.9 read in a 4.9.137 tree -- the Pixel 3 vendor kernel "
+                     "kdrag0n/proton_bluecross -- and, audit24, in sh1rataki/linux-4.9.154's import, the same "
+                     "calls; 4.16 in a 4.16.13 one)")
 NVME_RANGE = Source(L, "v4.8", "drivers/nvme/host/pci.c",
                     "nvme_setup_io_queues (pci_enable_msix_range) / nvme_create_queue",
                     "..4.8 (nvme_irq_layout: msix-range; read in a stored 4.7/4.8 copy, not at the tag)")
 NVME_QUEUE_CPUS = Source(L, "v4.13", "drivers/nvme/host/pci.c",
                          "nvme_setup_io_queues (nr_io_queues = num_present_cpus())",
                          "4.13.. (nvme_queue_cpus: present; read in a 4.13.9 tree, num_online_cpus() in a 4.12.0 "
-                         "one, 2800b8e7d9df 4.7)")
+                         "one, 2800b8e7d9df 4.7; audit24: num_present_cpus() also in the 4.13.4, 4.14.5 and 4.15.0 "
+                         "imports, num_possible_cpus() from the 4.16.13 and 4.17.0 trees)")
 PROC_IRQ = Source(L, "v6.6", "kernel/irq/proc.c",
                   "write_irq_affinity (irq_can_set_affinity_usr) / write_default_affinity", "all")
 PROC_IRQ_OLD = Source(L, "cc9b94029e9e", "kernel/irq/proc.c", "write_irq_affinity (irq_set_affinity's result dropped)",
@@ -1208,12 +1220,13 @@ reading("kernel.managed.nvme-shared-admin",
 reading("kernel.managed.nvme-queue-cpus",
         "The nvme driver sizes its I/O queues, and with them the vectors it asks, by a CPU count "
         "(kernel.nvme_queue_cpus): the online CPUs from 2800b8e7d9df (4.7) to 4.12, the present CPUs in 4.13 "
-        "(the possible ones before 4.7 and from 4.14, nvme_max_io_queues later): from 4.13 a CPU offline at "
+        "(to 4.15; the possible ones before 4.7 and from 4.16, nvme_max_io_queues later; audit24: not from 4.14 -- "
+        "the 4.14 tree first read is a OnePlus vendor kernel with the later line): from 4.13 a CPU offline at "
         "probe time still gets its queue and managed vector, whose irq stays shut down until the CPU comes "
         "online. Every modelled CPU is present and possible.",
         source=(NVME_QUEUE_CPUS, NVME_SHARED), module=M,
         quote="4.13.9: 'nr_io_queues = num_present_cpus(); result = nvme_set_queue_count(&dev->ctrl, "
-        "&nr_io_queues);'; 4.12.0: 'nr_io_queues = num_online_cpus();'; 4.14: 'nr_io_queues = "
+        "&nr_io_queues);'; 4.12.0: 'nr_io_queues = num_online_cpus();'; 4.16.13: 'nr_io_queues = "
         "num_possible_cpus();'")
 reading("kernel.msi.multi-cap-mask",
         "msi_capability_init() masks every vector the device is capable of, pci_msi_shutdown() unmasks them "
@@ -1437,11 +1450,14 @@ FIRST_SYSTEM = (Source(L, "f5a3562ec9dd", "arch/x86/include/asm/irq_vectors.h",
                        "its head, Ubuntu's linux-source-4.15.0 (Makefile 4.15.18, vendor backports): audit23)"),
                 Source(L, "v4.16.13", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_REENLIGHTENMENT_VECTOR 0xee / LOCAL_TIMER_VECTOR 0xed",
-                       "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412)"),
+                       "4.16 (local_timer_vector 0xed; read in lizuobin/linux-4.16.13_tiny4412, an Exynos 4412 port: its "
+                       "irq_vectors.h is the kernel.org 4.15.0 import's plus 4.16's HYPERV_REENLIGHTENMENT_VECTOR, "
+                       "audit24)"),
                 Source(L, "v4.17", "arch/x86/include/asm/irq_vectors.h",
                        "HYPERV_STIMER0_VECTOR 0xed / LOCAL_TIMER_VECTOR 0xec",
                        "4.17..6.9 (local_timer_vector 0xec; read in SaumyaSachdev/linux-4.17, 4.17.0; wulmx/linux-4.18 "
-                       "has the same but is a vendor 4.18.0 kernel with later backports, not v4.18: audit23)"))
+                       "has the same but is a vendor 4.18.0 kernel with later backports, not v4.18: audit23; SaumyaSachdev's "
+                       "import has cgw201410/linux-4.17_jz2440's arch/x86, kernel/irq and drivers/pci: audit24)"))
 reading("kernel.vector.first-system-vector",
         "The x86 vector matrix covers FIRST_EXTERNAL_VECTOR .. FIRST_SYSTEM_VECTOR - 1. From f5a3562ec9dd "
         "(6.10) FIRST_SYSTEM_VECTOR is the posted-MSI notification vector 0xeb, whether or not the kernel is "
@@ -1458,7 +1474,8 @@ reading("kernel.vector.first-system-vector",
 #: the PIC cascade's vector before 4.15 (redteam20). audit17: the stored tree (kinmax/linux-4.13.19 at 135f62e8) is a
 #: 4.13.9 tree (its Makefile: VERSION 4, PATCHLEVEL 13, SUBLEVEL 9), and v4.13.19 is no release (the last 4.13.y
 #: found is 4.13.16, 2017-11-24): the citation names the release read
-_TREE_4139 = "read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9"
+_TREE_4139 = ("read in kinmax/linux-4.13.19 at 135f62e8, whose Makefile is 4.13.9; its x86 irq files are "
+              "those of shizukanaskytree/linux-4.13.4's import: audit24")
 LEGACY_CASCADE = (Source(L, "v4.13.9", "arch/x86/kernel/irqinit.c", "init_IRQ", f"4.5..4.14 ({_TREE_4139})"),
                   Source(L, "v4.13.9", "arch/x86/kernel/apic/vector.c",
                          "init_legacy_irqs / setup_vector_irq / __setup_vector_irq / __assign_irq_vector",
@@ -1511,7 +1528,8 @@ ACTIVATE_EARLY_CALL = (Source(L, "v6.6", "kernel/irq/msi.c",
                               "__msi_domain_alloc_locked (msi_domain_free_locked on error)", "6.2.."),
                        Source(L, "v4.16.13", "kernel/irq/msi.c",
                               "msi_domain_alloc_irqs (MSI_FLAG_ACTIVATE_EARLY loop, cleanup: deactivate, "
-                              "msi_domain_free_irqs)", "4.15..6.1 (read in a 4.16.13 tree)"))
+                              "msi_domain_free_irqs)", "4.15..6.1 (read in a 4.16.13 tree; its kernel/irq/msi.c is the "
+                              "kernel.org 4.15.0 import's, one blob: audit24)"))
 reading("kernel.msi.activate-early-call",
         "With MSI_FLAG_ACTIVATE_EARLY (msi_activate_early first/all) an MSI irq's first activation is a call of "
         "irq_domain_activate_irq at allocation (msi_init_virq from 6.2; the activation loop of "
