@@ -21,6 +21,7 @@ ORDER: tuple[str, ...] = (
     "irq.enable", "irq.pending", "irq.resend", "intx.assert", "irq.none", "irq.nobody_cared", "irq.poll",
     "xen.intx",
     "dev.reset", "xen.kick",   # revision 17: kernel28's pm_resume, xen29's remote upcall (evtchn, loaded with Xen)
+    "xen.sched",    # revision 18: xen30's host scheduler (xensched, loaded with Xen)
 )
 reserve(ORDER)
 
