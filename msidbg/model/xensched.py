@@ -154,6 +154,10 @@ def _arm(eng: Any, p: int, t: int, why: str) -> None:
     eng.schedule(t, "xen", "sched", p, why)
 
 
+def _waiting(q: list[int]) -> str:
+    return "" if not q else "; vCPU" + ", vCPU".join(map(str, q)) + (" waits" if len(q) == 1 else " wait")
+
+
 def _sched_item(it: list[Any], p: int) -> bool:
     return len(it) > 4 and it[2] == "xen" and it[3] == "sched" and it[4] == p
 
@@ -351,7 +355,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
         if not q:
             runq.pop(p, None)
         return cur, (f"schedule ({what}): vCPU{cur} continues (continue_running)"
-                     + (f"; vCPU{', vCPU'.join(map(str, q))} wait" if q else ""))
+                     + _waiting(q))
     # the context switch: cur (if still runnable) back on the runqueue, nxt scheduled in
     if nxt in q:
         q.remove(nxt)
@@ -375,7 +379,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     else:
         runq.pop(p, None)
     text = (f"schedule ({what}): {prev}vCPU{nxt} scheduled in on pCPU{p}"
-            + (f"; vCPU{', vCPU'.join(map(str, q))} wait" if q else ""))
+            + _waiting(q))
     if note:
         eng.schedule(now, "xen", "sched", p, "note", nxt, text)
     # vmx_do_resume / hvm_do_resume of the vCPU scheduled in (a pending migration's hvm_migrate_pirqs, an armed
