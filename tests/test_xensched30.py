@@ -155,3 +155,16 @@ def test_no_shared_pcpu_no_scheduler_event_and_determinism() -> None:
     plain = run_to_end(scn)
     assert not _sched(plain)
     assert totals(plain, "n0")["delivered"] == 2
+
+
+def test_time_travel_across_a_preemption_replays_the_same_run() -> None:
+    from msidbg.debugger import Session
+    s = Session.from_scenario(str(FILES[2]))
+    s.run()
+    end, total = state_hash(s.world), s.total
+    # back to an event while vCPU 0 waits on the runqueue (between the tickle and the ratelimit's end), then on
+    waiting = next(i for i, e in enumerate(s.events(0, s.total)) if e.kind == "xen.sched") + 5
+    s.seek(waiting)
+    assert s.world["xen"]["sched"]["runq"] == {0: [0]}
+    s.run()
+    assert (state_hash(s.world), s.total) == (end, total)

@@ -116,11 +116,11 @@ class Model:
         k.probed = "probes" in w      # (built with the world: probes.build)
         self.derived.clear()
         x = w.get("xen")
+        self.xsched = None
         if x and "sched" in x:
             from msidbg.model import xensched
-            self.xsched = xensched
-        else:
-            self.xsched = None
+            if xensched.valid(w):
+                self.xsched = xensched
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
             eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]

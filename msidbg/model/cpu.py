@@ -484,20 +484,20 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         if c.stopped:
             if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c.queued = False
-                if eng.model.xsched is not None:
-                    blocked(eng, c)
+                if (xs := eng.model.xsched) is not None:
+                    xs.block(eng, c)
                 return None
         elif not c.online or ((proc.irqs_off or ((c.irr == _EMPTY or acceptable(c) < 0)
                                                   and not c._extra.get("upcall"))) and (
                 proc.wait is not None if proc.stack else proc.done is None)):
             c.queued = False
-            if eng.model.xsched is not None:
-                blocked(eng, c)
+            if (xs := eng.model.xsched) is not None:
+                xs.block(eng, c)
             return None
     elif irq.wait is not None:   # a trapped write from hardirq: QEMU's completion wakes it
         c.queued = False
-        if eng.model.xsched is not None:
-            blocked(eng, c)
+        if (xs := eng.model.xsched) is not None:
+            xs.block(eng, c)
         return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and

@@ -596,7 +596,7 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         down = hvm and not c.online
         # the host scheduler (xensched): a runnable vCPU woken on a pCPU another vCPU runs on waits on its
         # runqueue; its schedule-in there runs vmx_do_resume (reading xen.sched.one-per-pcpu)
-        runq = moves and 0 <= item[5] and xensched.migrate(eng, item[4], item[5])
+        runq = moves and 0 <= item[5] and eng.model.xsched is not None and xensched.migrate(eng, item[4], item[5])
         blocked = halted or in_io or down or runq
         how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked,
                              "io" if in_io else "down" if down else "runq" if runq else "")

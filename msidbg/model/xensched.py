@@ -64,13 +64,35 @@ def build(w: World) -> None:
 
 
 def state(w: World) -> dict[str, Any] | None:
-    """The scheduler's state when it is well formed (a snapshot's world is untrusted), else None."""
+    """The scheduler's state (checked when a world is bound: ``valid``)."""
     x = w.get("xen")
     s = x.get("sched") if x else None
-    if type(s) is not dict or not all(type(s.get(k)) is dict for k in ("run", "runq", "tlast")) \
-            or type(s.get("since")) is not list or len(s["since"]) != len(w.cpus):
-        return None
-    return s
+    return s if type(s) is dict else None
+
+
+def _ints(v: Any, n: int, kind: type = int) -> bool:
+    return type(v) is list and len(v) == n and all(type(i) is kind for i in v)
+
+
+def valid(w: World) -> bool:
+    """Whether the world's scheduler state is well formed (a snapshot's world is untrusted): ``Model.bind`` runs
+    the scheduler only then (otherwise the run goes on as if there were none)."""
+    s = state(w)
+    n = len(w.cpus)
+    pcpus = w.xen.get("pcpu") if s is not None else None
+    if s is None or not _ints(pcpus, n) or not _ints(s.get("since"), n):
+        return False
+    for key in ("run", "runq", "tlast"):
+        m = s.get(key)
+        if type(m) is not dict or not all(type(k) is int for k in m):
+            return False
+    if not all(type(v) is int and 0 <= v < n for v in s["run"].values()) \
+            or not all(type(t) is int for t in s["tlast"].values()) \
+            or not all(type(q) is list and all(type(v) is int and 0 <= v < n for v in q) for q in s["runq"].values()):
+        return False
+    if "credit" in s:
+        return _ints(s["credit"], n) and _ints(s.get("burnt"), n)
+    return _ints(s.get("pri"), n) and _ints(s.get("migr"), n, bool)
 
 
 def _credit2(s: dict[str, Any]) -> bool:
@@ -181,24 +203,27 @@ def wake(eng: Any, c: Any) -> bool:
     the caller queues its CPU). On a pCPU another vCPU runs it waits on the runqueue (True: its ``queued`` is set
     and it has no agenda item), and the pCPU's next schedule() is set: now when the waker is to preempt (credit:
     a higher priority; credit2: more credit, the running one past its ratelimit), else the running vCPU's slice
-    end."""
+    end. (Every wake-up of a halted vCPU of a Xen guest comes here: the state is ``valid`` since it was bound.)"""
     w = eng.w
-    s = state(w)
+    x = w.xen
+    s = x["sched"]
     v = c.id
-    if s is None or not 0 <= v < len(w.xen["pcpu"]):
-        return False
-    now = w.now
-    p = w.xen["pcpu"][v]
-    if not _credit2(s):
-        if s["migr"][v]:
-            s["migr"][v] = False        # csched_vcpu_wake: test_and_clear_bit(CSCHED_FLAG_VCPU_MIGRATING)
-        elif s["pri"][v] == UNDER:
-            s["pri"][v] = BOOST
+    p = x["pcpu"][v]
+    pri = s.get("pri")
+    if pri is not None:     # credit
+        migr = s["migr"]
+        if migr[v]:
+            migr[v] = False        # csched_vcpu_wake: test_and_clear_bit(CSCHED_FLAG_VCPU_MIGRATING)
+        elif pri[v] == UNDER:
+            pri[v] = BOOST
     run = s["run"]
     cur = run.get(p)
-    if cur is None or cur == v or not 0 <= cur < len(w.cpus):
-        _schedule_in(s, p, v, now)
-        if _credit2(s):
+    if cur is None or cur == v:
+        now = w.now
+        run[p] = v
+        s["since"][v] = now
+        s["tlast"][p] = now
+        if pri is None:
             s["burnt"][v] = now
         return False
     q = s["runq"].setdefault(p, [])
@@ -206,7 +231,7 @@ def wake(eng: Any, c: Any) -> bool:
         return True
     _insert(s, q, v)
     c.queued = True
-    _tickle(eng, s, p, v, cur, now)
+    _tickle(eng, s, p, v, cur, w.now)
     return True
 
 
@@ -236,23 +261,24 @@ def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> 
 def block(eng: Any, c: Any) -> None:
     """The vCPU stops being runnable (its CPU record leaves the agenda: ``hlt`` -> ``vcpu_block``, an ioreq, an
     offline): it leaves its pCPU (credit2 burns its credit), whose schedule() picks the next waiting vCPU now."""
-    w = eng.w
-    s = state(w)
+    x = eng.w.xen
+    s = x["sched"]
     v = c.id
-    if s is None or not 0 <= v < len(w.xen["pcpu"]):
-        return
-    p = w.xen["pcpu"][v]
-    if s["run"].get(p) == v:
-        if _credit2(s):
-            _burn(s, v, w.now)
-        del s["run"][p]
-        _left(eng, s, p, "block")
-    else:
-        q = s["runq"].get(p)
+    p = x["pcpu"][v]
+    run = s["run"]
+    runq = s["runq"]
+    if run.get(p) == v:
+        if "credit" in s:
+            _burn(s, v, eng.w.now)
+        del run[p]
+        if runq:
+            _left(eng, s, p, "block")
+    elif runq:
+        q = runq.get(p)
         if q and v in q:
             q.remove(v)
             if not q:
-                del s["runq"][p]
+                _dropped(eng, s, p)
 
 
 def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:
@@ -261,10 +287,17 @@ def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:
     runqueue's head; the event saying so is a work item of its own in the same instant, before that vCPU's
     first step."""
     if not s["runq"].get(p):
+        # (nobody waits: no timer is armed -- a runqueue that empties drops it, ``_dropped``)
         s["runq"].pop(p, None)
-        eng.unschedule(lambda it: _sched_item(it, p))
         return
     _schedule(eng, s, p, why, note=True)
+
+
+def _dropped(eng: Any, s: dict[str, Any], p: int) -> None:
+    """PCPU ``p``'s runqueue emptied without a schedule(): its timer for the waiters goes (a vCPU running alone
+    re-arms its slice at each expiry and nothing changes: ``continue_running`` is not represented)."""
+    del s["runq"][p]
+    eng.unschedule(lambda it: _sched_item(it, p))
 
 
 def waits(w: World, v: int) -> bool:
@@ -291,7 +324,7 @@ def on_item(eng: Any, item: list[Any]) -> None:
     s = state(w)
     p = item[4] if len(item) > 4 and type(item[4]) is int else -1
     why = item[5] if len(item) > 5 and type(item[5]) is str else "timer"
-    if s is None or p < 0:
+    if s is None or p < 0 or eng.model.xsched is None:
         eng.emit(XEN_SCHED, -1, None, p, -1, eng.s("schedule: no scheduler state"))
         return
     if why == "note":   # [.., "note", vcpu, text]: what a schedule() run at a block or a migration did
@@ -417,7 +450,7 @@ def migrate(eng: Any, v: int, new: int) -> bool:
     elif v in (s["runq"].get(old) or ()):
         s["runq"][old].remove(v)
         if not s["runq"][old]:
-            del s["runq"][old]
+            _dropped(eng, s, old)
     else:
         if flag:
             s["migr"][v] = True     # blocked: its next wake-up is not boosted
