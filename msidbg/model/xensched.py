@@ -152,15 +152,17 @@ def _timer(w: World, s: dict[str, Any], p: int, v: int, now: int) -> int:
         if t + TSLICE >= now:
             return t + TSLICE
         return t + TSLICE * (-(-(now - t) // TSLICE))
+    credit = s["credit"][v] - (t - s["burnt"][v])     # (its credit at that schedule())
+    rl = _ratelimit(w)
     for _ in range(MAX_PASSES):
-        # (the pass at t: burn, reset at 0, arm the next slice)
-        credit = s["credit"][v] - (t - s["burnt"][v])
+        # (the pass at t: reset at 0, arm the next slice, burn it)
         if credit <= 0:
             m = 1 + (-credit // CREDIT_INIT if credit < -CREDIT_INIT else 0)
             credit = min(credit + CREDIT_INIT * m, CREDIT_INIT + CARRYOVER_MAX)
-        rl = _ratelimit(w)
         min_time = max(C2_MIN_TIMER, s["since"][v] + rl - t) if rl else C2_MIN_TIMER
-        t += min(max(credit if credit > 0 else 0, min_time), C2_MAX_TIMER)
+        run = min(max(credit if credit > 0 else 0, min_time), C2_MAX_TIMER)
+        t += run
+        credit -= run
         if t >= now:
             return t
     return now
@@ -225,6 +227,8 @@ def wake(eng: Any, c: Any) -> bool:
         s["tlast"][p] = now
         if pri is None:
             s["burnt"][v] = now
+            if s["credit"][v] <= 0:     # csched2_schedule picks it: the reset condition
+                _reset_credit(w, s, v, now)
         return False
     q = s["runq"].setdefault(p, [])
     if v in q:
@@ -357,7 +361,9 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
             # the current vCPU has run less than the ratelimit: it continues until it has (credit: never less
             # than CSCHED_MIN_TIMER ahead)
             t = s["since"][cur] + rl
-            if not _credit2(s) and runtime < MIN_TIMER:
+            if _credit2(s):
+                t = now + _c2_runtime(w, s, p, cur, now)    # csched2_schedule: ret.time = csched2_runtime(..)
+            elif runtime < MIN_TIMER:
                 t = now + MIN_TIMER
             s["tlast"][p] = now
             eng.unschedule(lambda it: _sched_item(it, p))
