@@ -183,7 +183,8 @@ def _waiting(q: list[int]) -> str:
 
 
 def _sched_item(it: list[Any], p: int) -> bool:
-    return len(it) > 4 and it[2] == "xen" and it[3] == "sched" and it[4] == p
+    """Whether agenda item ``it`` is pCPU ``p``'s next schedule() (not the note of one already made)."""
+    return len(it) > 4 and it[2] == "xen" and it[3] == "sched" and it[4] == p and (len(it) < 6 or it[5] != "note")
 
 
 def _insert(s: dict[str, Any], q: list[int], v: int) -> None:
