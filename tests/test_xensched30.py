@@ -36,8 +36,8 @@ def _sched(eng: Any) -> list[tuple[int, int, int, str]]:
     return [(t, f["pcpu"], f["vcpu"], f["how"]) for k, _, f, t in _events(eng) if k == "xen.sched"]
 
 
-def test_there_are_six_files() -> None:
-    assert len(FILES) == 6
+def test_there_are_seven_files() -> None:
+    assert len(FILES) == 7
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -168,3 +168,25 @@ def test_time_travel_across_a_preemption_replays_the_same_run() -> None:
     assert s.world["xen"]["sched"]["runq"] == {0: [0]}
     s.run()
     assert (state_hash(s.world), s.total) == (end, total)
+
+
+def test_s07_a_spinning_vcpu_yields_at_its_pause_loop_exit() -> None:
+    eng = _run("s07")
+    sched = _sched(eng)
+    yields = [(t, v) for t, _, v, how in sched if how.startswith("schedule (a PAUSE-loop exit")]
+    # vCPU 1 spins on desc->lock held by vCPU 0's free_irq: it yields 2048 ns after vCPU 0 became runnable (QEMU's
+    # completion at 7.113 ms), and after each later return while it still spins; then vCPU 0 spins in
+    # synchronize_irq and yields to vCPU 1 once
+    assert yields == [(7_115_048, 0), (7_129_148, 0), (7_131_248, 0), (7_155_248, 0), (7_157_448, 1)]
+    assert sched[2] == (7_115_048, 0, 0, "schedule (a PAUSE-loop exit: the spinning vCPU yields): vCPU1 yields "
+                                         "(back on the runqueue), vCPU0 scheduled in on pCPU0; vCPU1 waits")
+    done = [t for k, _, f, t in _events(eng) if k == "action.done" and f["do"] == "free_irq"]
+    assert done == [7_158_100]
+
+
+def test_s07_without_a_waiter_a_spin_does_not_yield() -> None:
+    # the same free_irq with vCPU 1 on its own pCPU: no scheduler event at all
+    import dataclasses
+    scn = load_scenario(str(DIR / "s07-x4192-ple-yield-lock-holder.yaml"))
+    scn = dataclasses.replace(scn, run=[a for a in scn.run if a.do != "vcpu_migrate"])
+    assert not _sched(run_to_end(scn))

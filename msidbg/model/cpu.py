@@ -250,6 +250,8 @@ class Ctx:
             self.silent = m
             return
         loc["_spin"] = mark = [what, nxt]
+        if (xs := eng.model.xsched) is not None:
+            xs.spinning(eng, self.cpu_id)   # Xen: the PAUSE loop's exit yields a shared pCPU (xensched)
         if eng.jitter is not None:
             # spoll25: the next poll comes at this step's jittered cost, not the nominal one: on_cpu
             # writes that time into the mark, so the mark names the agenda item of the next poll under

@@ -1480,3 +1480,21 @@ reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INI
               "(is_preemptable) / if ( (yield || svc->credit > snext->credit) && ... ) snext = svc; "
               "(runq_candidate) / if ( time < min_time ) { time = min_time; ... } else if (time > "
               "CSCHED2_MAX_TIMER) { time = CSCHED2_MAX_TIMER; (csched2_runtime)", module=M)
+XEN_PLE = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, "
+                 "xen/common/sched/core.c", "ple_gap / ple_window (Pause-Loop Exiting controls), "
+                 "vmx_vmexit_handler EXIT_REASON_PAUSE_INSTRUCTION -> SCHEDOP_yield, vcpu_yield", "4.0 ..")
+reading("xen.sched.ple-yield", "An HVM vCPU spinning in a PAUSE loop (cpu_relax in a spin wait: desc->lock, "
+        "synchronize_irq) longer than ple_window (4096, counted at the TSC's rate) leaves the guest "
+        "(EXIT_REASON_PAUSE_INSTRUCTION) and vmx_vmexit_handler calls SCHEDOP_yield: vcpu_yield tells the "
+        "scheduler (credit: CSCHED_FLAG_VCPU_YIELD -- no ratelimit, put behind one lower-priority vCPU; credit2: "
+        "runq_candidate takes the runqueue's head) and raises SCHEDULE_SOFTIRQ, so a vCPU waiting for the pCPU "
+        "runs. RELEASE-4.0.0, 4.5.0, 4.11.0 and 4.19.0 read (the same handler and window). msidbg: the yield comes PLE_WINDOW_NS (2048 ns: 4096 ticks at an "
+        "assumed 2 GHz TSC; the host's TSC rate is not modelled) after the spin's first poll -- or after a vCPU "
+        "starts waiting behind a spinning one -- and only while a vCPU waits (a lone spinner's exits change "
+        "nothing). Not represented: AMD's Pause Filter, PV guests (no PLE; Linux's PV spinlocks block in "
+        "SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after SPIN_THRESHOLD loops).",
+        source=(XEN_PLE,),
+        quote="static unsigned int __read_mostly ple_window = 4096; ... * Time is measured based on a counter that "
+              "runs at the same rate as the TSC (vmcs.c) / case EXIT_REASON_PAUSE_INSTRUCTION: "
+              "perfc_incr(pauseloop_exits); do_sched_op(SCHEDOP_yield, guest_handle_from_ptr(NULL, void)); break; "
+              "(vmx_vmexit_handler)", module=M)

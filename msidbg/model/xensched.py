@@ -45,6 +45,10 @@ C2_MIN_TIMER = 500_000          # CSCHED2_MIN_TIMER: 500 us
 C2_MAX_TIMER = CREDIT_INIT      # CSCHED2_MAX_TIMER
 CARRYOVER_MAX = C2_MIN_TIMER    # CSCHED2_CARRYOVER_MAX
 TICKLE_TOLERANCE = 50_000       # CSCHED2_RATELIMIT_TICKLE_TOLERANCE: 50 us
+# VMX Pause-Loop Exiting (xen/arch/x86/hvm/vmx/vmcs.c ple_window = 4096, "a counter that runs at the same rate as
+# the TSC"): a guest PAUSE loop longer than that exits, and vmx_vmexit_handler yields (SCHEDOP_yield). The host's
+# TSC rate is not modelled: 4096 ticks at 2 GHz
+PLE_WINDOW_NS = 2048
 #: (a bound on the s_timer expiries of a vCPU running alone that ``_timer`` walks to find the next one)
 MAX_PASSES = 100_000
 
@@ -183,19 +187,33 @@ def _waiting(q: list[int]) -> str:
 
 
 def _sched_item(it: list[Any], p: int) -> bool:
-    """Whether agenda item ``it`` is pCPU ``p``'s next schedule() (not the note of one already made)."""
-    return len(it) > 4 and it[2] == "xen" and it[3] == "sched" and it[4] == p and (len(it) < 6 or it[5] != "note")
+    """Whether agenda item ``it`` is pCPU ``p``'s next schedule() by its s_timer or a softirq (not the note of one
+    already made, nor a PAUSE-loop exit ahead: ``_yield_item``)."""
+    return len(it) > 4 and it[2] == "xen" and it[3] == "sched" and it[4] == p and (
+        len(it) < 6 or it[5] not in ("note", "yield"))
 
 
-def _insert(s: dict[str, Any], q: list[int], v: int) -> None:
-    """``__runq_insert`` (credit: after every vCPU of the same or a higher priority) / ``runq_insert`` (credit2:
-    before the first with less credit)."""
+def _yield_item(it: list[Any], p: int) -> bool:
+    return len(it) > 5 and it[2] == "xen" and it[3] == "sched" and it[4] == p and it[5] == "yield"
+
+
+def _arm_yield(eng: Any, p: int, t: int) -> None:
+    """The PAUSE-loop exit of the vCPU spinning on pCPU ``p`` at ``t`` (one at a time)."""
+    if not any(_yield_item(it, p) for it in eng.agenda.values()):
+        eng.schedule(t, "xen", "sched", p, "yield")
+
+
+def _insert(s: dict[str, Any], q: list[int], v: int, yielding: bool = False) -> None:
+    """``__runq_insert`` (credit: after every vCPU of the same or a higher priority; a yielding one behind one
+    lower-priority vCPU more) / ``runq_insert`` (credit2: before the first with less credit)."""
     if _credit2(s):
         key = s["credit"]
         i = next((i for i, u in enumerate(q) if key[v] > key[u]), len(q))
     else:
         key = s["pri"]
         i = next((i for i, u in enumerate(q) if key[v] > key[u]), len(q))
+        if yielding and i < len(q):
+            i += 1      # 'If the vcpu yielded, try to put it behind one lower-priority runnable vcpu'
     q.insert(i, v)
 
 
@@ -261,6 +279,8 @@ def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> 
         _arm(eng, p, now, "tickle")
         return
     _arm(eng, p, _timer(w, s, p, cur, now), "slice")
+    if _spins(w, w.cpus[cur]):
+        _arm_yield(eng, p, now + PLE_WINDOW_NS)
 
 
 def block(eng: Any, c: Any) -> None:
@@ -296,6 +316,32 @@ def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:
         s["runq"].pop(p, None)
         return
     _schedule(eng, s, p, why, note=True)
+
+
+def _spins(w: World, c: Any) -> bool:
+    """Whether vCPU ``c`` is in a spin wait (``Ctx.spin``: the running context's top frame has its ``_spin`` mark
+    with the next poll ahead, or it spins for ever) on an HVM guest -- a loop of PAUSE (cpu_relax) that VMX
+    Pause-Loop Exiting ends with a VM exit."""
+    if w.platform["kind"] != "xen-hvm":
+        return False
+    ctx = c.irq if c.irq.stack else c.proc
+    if not ctx.stack:
+        return False
+    if type(ctx.wait) is dict and "spin" in ctx.wait:
+        return True
+    mark = ctx.stack[-1]["locals"].get("_spin")
+    return type(mark) is list and len(mark) == 2 and type(mark[1]) is int and mark[1] >= w.now
+
+
+def spinning(eng: Any, v: int) -> None:
+    """``Ctx.spin``'s first poll of a wait on vCPU ``v`` (an HVM guest's PAUSE loop): while another vCPU waits for
+    its pCPU, the loop's Pause-Loop exit comes PLE_WINDOW_NS later and yields the pCPU (reading
+    ``xen.sched.ple-yield``)."""
+    w = eng.w
+    s = w.xen["sched"]
+    p = w.xen["pcpu"][v]
+    if s["run"].get(p) == v and s["runq"].get(p) and w.platform["kind"] == "xen-hvm":
+        _arm_yield(eng, p, w.now + PLE_WINDOW_NS)
 
 
 def _dropped(eng: Any, s: dict[str, Any], p: int) -> None:
@@ -353,8 +399,24 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     cur = run.get(p)
     rl = _ratelimit(w)
     what = {"tickle": "a waking vCPU's tickle", "slice": "the time slice's end", "block": "the running vCPU "
-            "blocked", "migrate": "the running vCPU migrated away", "ratelimit": "the ratelimit's end"}.get(why, why)
-    if cur is not None and q:
+            "blocked", "migrate": "the running vCPU migrated away", "ratelimit": "the ratelimit's end",
+            "yield": "a PAUSE-loop exit: the spinning vCPU yields"}.get(why, why)
+    yielding = why == "yield" and cur is not None and bool(q)
+    if why == "yield" and not (yielding and _spins(w, w.cpus[cur])):
+        # the loop ended before the window (or nobody waits): no exit; the pCPU's timer stands
+        return (cur if cur is not None else -1), (f"no PAUSE-loop exit: vCPU{cur} no longer spins"
+                                                  if cur is not None else "no PAUSE-loop exit: pCPU idle")
+    if yielding:
+        # vcpu_yield (SCHEDOP_yield from vmx_vmexit_handler's EXIT_REASON_PAUSE_INSTRUCTION): no ratelimit for a
+        # yielding vCPU; credit puts it behind the next, credit2's runq_candidate takes the runqueue's head
+        if _credit2(s):
+            _burn(s, cur, now)
+            nxt = q[0]
+        else:
+            order = list(q)
+            _insert(s, order, cur, yielding=True)
+            nxt = order[0]
+    elif cur is not None and q:
         runtime = now - s["since"][cur]
         if _credit2(s):
             _burn(s, cur, now)
@@ -403,11 +465,11 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     cpus = w.cpus
     at = now
     if cur is not None:
-        _insert(s, q, cur)
+        _insert(s, q, cur, yielding)
         cc = cpus[cur]
-        eng.unschedule(lambda it: it[2] == "cpu" and it[3] == cur)   # (its queued flag stays: runnable)
+        eng.unschedule(lambda it: (it[2] == "cpu" and it[3] == cur) or _yield_item(it, p))   # (queued stays)
         at = max(at, cc.busy_until)
-        prev = f"vCPU{cur} preempted (back on the runqueue), "
+        prev = f"vCPU{cur} {'yields' if yielding else 'preempted'} (back on the runqueue), "
     c = cpus[nxt]
     _schedule_in(s, p, nxt, now)
     if _credit2(s):
