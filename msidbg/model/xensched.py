@@ -151,7 +151,7 @@ def _timer(w: World, s: dict[str, Any], p: int, v: int, now: int) -> int:
     """When the s_timer of pCPU ``p``, running ``v`` alone since its last schedule(), next expires at or after
     ``now``: each expiry with nobody waiting is a schedule() that lets it continue (``continue_running``) and
     arms the next slice (credit: the tslice; credit2: ``csched2_runtime``, its credit burnt, reset at 0)."""
-    t = s["tlast"].get(p, s["since"][v])
+    t = max(s["tlast"].get(p, 0), s["since"][v])
     if not _credit2(s):
         if t + TSLICE >= now:
             return t + TSLICE
@@ -242,8 +242,7 @@ def wake(eng: Any, c: Any) -> bool:
     if cur is None or cur == v:
         now = w.now
         run[p] = v
-        s["since"][v] = now
-        s["tlast"][p] = now
+        s["since"][v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
         if pri is None:
             s["burnt"][v] = now
             if s["credit"][v] <= 0:     # csched2_schedule picks it: the reset condition
