@@ -36,8 +36,8 @@ def _sched(eng: Any) -> list[tuple[int, int, int, str]]:
     return [(t, f["pcpu"], f["vcpu"], f["how"]) for k, _, f, t in _events(eng) if k == "xen.sched"]
 
 
-def test_there_are_seven_files() -> None:
-    assert len(FILES) == 7
+def test_there_are_eight_files() -> None:
+    assert len(FILES) == 8
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -190,3 +190,16 @@ def test_s07_without_a_waiter_a_spin_does_not_yield() -> None:
     scn = load_scenario(str(DIR / "s07-x4192-ple-yield-lock-holder.yaml"))
     scn = dataclasses.replace(scn, run=[a for a in scn.run if a.do != "vcpu_migrate"])
     assert not _sched(run_to_end(scn))
+
+
+def test_s08_a_running_vcpu_migrated_onto_a_busy_pcpu_waits_and_migrates_its_pirqs_at_schedule_in() -> None:
+    eng = _run("s08")
+    ev = [(k, f.get("how"), t) for k, _, f, t in _events(eng, 6_500_000) if k in ("xen.migrate", "xen.sched")]
+    assert ev == [
+        ("xen.migrate", "no pirq follows it; another vCPU runs on that pCPU: it waits on the runqueue, "
+                        "hvm_migrate_pirqs at its schedule-in there", 6_500_000),
+        ("xen.sched", "schedule (the running vCPU blocked): vCPU1 scheduled in on pCPU0", 7_001_300),
+        ("xen.migrate", "schedule-in on pCPU0 (last ran on pCPU1): vmx_do_resume runs hvm_migrate_pirqs: pending "
+                        "moves of pirq 101 to pCPU0", 7_001_300)]
+    # no step of vCPU 1 between the migration and its schedule-in
+    assert not [e for e in _events(eng, 6_500_001, 7_001_299) if e[1] == 1]
