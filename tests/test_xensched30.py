@@ -203,3 +203,21 @@ def test_s08_a_running_vcpu_migrated_onto_a_busy_pcpu_waits_and_migrates_its_pir
                         "moves of pirq 101 to pCPU0", 7_001_300)]
     # no step of vCPU 1 between the migration and its schedule-in
     assert not [e for e in _events(eng, 6_500_001, 7_001_299) if e[1] == 1]
+
+
+@pytest.mark.parametrize("corrupt", [
+    lambda s: s.update(run={0: 7}), lambda s: s.update(since=[0]), lambda s: s.update(runq={"0": [1]}),
+    lambda s: s.update(pri=None), lambda s: s.pop("tlast"), lambda s: s.update(migr=[0, 0])])
+def test_a_malformed_scheduler_state_turns_the_scheduler_off(corrupt: Any) -> None:
+    # a snapshot's world is untrusted: Model.bind checks the state once; the hot paths then trust it
+    from msidbg.model import Model, new_engine
+    eng = new_engine(load_scenario(str(FILES[0])))
+    assert eng.model.xsched is xensched
+    corrupt(eng.w["xen"]["sched"])
+    model = Model()
+    eng.model = model
+    model.bind(eng)
+    assert model.xsched is None
+    while eng.step():
+        pass
+    assert not _sched(eng)
