@@ -1,8 +1,8 @@
 """xen30: Xen's host scheduler (msidbg/model/xensched.py). A pCPU runs one vCPU at a time: a vCPU that becomes
 runnable while another runs on its pCPU waits on the runqueue, and an interrupt for it is taken at its schedule-in
 (readings ``xen.sched.one-per-pcpu``, ``xen.sched.default``, ``xen.sched.credit-boost``, ``xen.sched.credit2``;
-RELEASE-4.11.0 sched_credit.c, RELEASE-4.12.0 sched_credit2.c, RELEASE-4.19.0 sched/credit2.c). Before, both vCPUs
-of a shared pCPU ran at once: every test below but the last two fails on main (no xen.sched event).
+RELEASE-4.11.0 sched_credit.c, RELEASE-4.12.0 sched_credit2.c, RELEASE-4.19.0 sched/credit2.c; ``xen.sched.ple-yield``:
+vmx.c's PAUSE-loop exit). Before, both vCPUs of a shared pCPU ran at once (main has no xen.sched event).
 """
 
 from __future__ import annotations
