@@ -430,6 +430,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
             s["tlast"][p] = now
             eng.unschedule(lambda it: _sched_item(it, p))
             eng.schedule(t, "xen", "sched", p, "ratelimit")
+            _continue_running(eng, cur)
             return cur, (f"schedule ({what}): vCPU{cur} has run {runtime} ns, less than the ratelimit "
                          f"({rl // 1000} us): it continues; vCPU{q[0]} waits")
         if _credit2(s):
@@ -455,6 +456,7 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
             eng.schedule(t, "xen", "sched", p, "slice")
         if not q:
             runq.pop(p, None)
+        _continue_running(eng, cur)
         return cur, (f"schedule ({what}): vCPU{cur} continues (continue_running)"
                      + _waiting(q))
     # the context switch: cur (if still runnable) back on the runqueue, nxt scheduled in
@@ -491,6 +493,16 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     c.queued = True
     eng.schedule(max(at, c.busy_until), "cpu", nxt)
     return nxt, text
+
+
+def _continue_running(eng: Any, v: int) -> None:
+    """schedule() kept ``v``: ``continue_running`` calls the same context-switch tail (``vmx_do_resume`` ->
+    ``hvm_do_resume``), so from f7039ee41b an unmask a failed completion left armed on it is applied now."""
+    w = eng.w
+    if w.platform["kind"] == "xen-hvm":
+        from msidbg.model import vmsi
+        if vmsi.due(w, v):
+            eng.schedule(w.now, "xen", "resume", v)
 
 
 # --- vcpu_migrate ----------------------------------------------------------------------------------------------
