@@ -141,6 +141,48 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "xen_sched", "xen", ("credit", "credit2"), "credit2",
+        "the host's default scheduler (sched= unset; Kconfig 'Default Scheduler?'), which decides which of two "
+        "runnable vCPUs on one pCPU runs (msidbg/model/xensched.py). credit (sched_credit.c): a waking vCPU with "
+        "UNDER priority is BOOSTed and preempts an UNDER one, the runqueue is in priority order, a running vCPU "
+        "keeps the pCPU for a 30 ms time slice. credit2 (sched_credit2.c): credits (10 ms at the start, one per "
+        "ns run), a waking vCPU with more credit than the running one preempts it, the runqueue is in credit "
+        "order, the slice runs until the credits meet (0.5 .. 10 ms)",
+        initial="credit", kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.11.0 xen/common/Kconfig: 'prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT'",
+        history=(
+            Change("4.12", "credit2", "dafd936ddd Make credit2 the default scheduler",
+                   note="RELEASE-4.12.0 xen/common/Kconfig: 'default SCHED_CREDIT2_DEFAULT'; no RELEASE-4.11.x "
+                        "carries it (git tag --contains)"),
+        ),
+    ),
+    Switch(
+        "xen_sched_ratelimit", "xen", BOOL, True,
+        "schedule() lets a running vCPU that has run less than sched_ratelimit_us (1000 us by default) continue "
+        "when another would preempt it (credit: csched_schedule; credit2 from its introduction)",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.1.0 xen/common/sched_credit.c has no ratelimit: csched_schedule picks the "
+                     "runqueue's head at once",
+        history=(
+            Change("4.2", True, "64908a0466 sched_credit: Use delay to control scheduling frequency",
+                   note="first in RELEASE-4.2.0 (git tag --contains); SCHED_DEFAULT_RATELIMIT_US 1000 "
+                        "(558ab89512)"),
+        ),
+    ),
+    Switch(
+        "xen_credit_migrate_noboost", "xen", BOOL, True,
+        "credit: a vCPU woken by vcpu_migrate (csched_cpu_pick set CSCHED_FLAG_VCPU_MIGRATING) is not BOOSTed, "
+        "so it does not preempt the UNDER vCPU running on its new pCPU; a blocked vCPU keeps the flag until its "
+        "next wake-up, which is then not boosted either. Before, every wake-up of an UNDER vCPU was boosted",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.6.0 csched_vcpu_wake: 'if ( svc->pri == CSCHED_PRI_TS_UNDER && "
+                     "!test_bit(CSCHED_FLAG_VCPU_PARKED, &svc->flags) )'",
+        history=(
+            Change("4.7", True, "66c7449a4d credit1: avoid boosting vCPUs being \"just\" migrated",
+                   note="first in RELEASE-4.7.0; no RELEASE-4.6.x carries it (git tag --contains)"),
+        ),
+    ),
+    Switch(
         "xen_msix_completion_at_resume", "xen", BOOL, True,
         "where msix_write_completion runs: in handle_hvm_io_completion, which hvm_do_resume calls at every "
         "schedule-in of the vCPU (vmx_do_resume / svm_do_resume, the context-switch tail), so an unmask a failed "

@@ -103,6 +103,9 @@ class Model:
         #: indexes derived from the world (e.g. Xen's pending ports, ``evtchn.pending_ports``),
         #: never part of it: dropped whenever a world is bound, rebuilt from it on first use
         self.derived: dict[str, Any] = {}
+        #: Xen's host scheduler (model/xensched.py) when the world has its state, else None: ``cpu.wake`` asks it
+        #: whether a waking vCPU must wait for its pCPU, and a vCPU leaving the agenda tells it (``cpu.blocked``)
+        self.xsched: Any = None
 
     def bind(self, eng: Engine) -> None:
         """Attach to the engine that runs this model (one model per engine)."""
@@ -112,6 +115,12 @@ class Model:
         k.eng, k.w = eng, w
         k.probed = "probes" in w      # (built with the world: probes.build)
         self.derived.clear()
+        x = w.get("xen")
+        self.xsched = None
+        if x and "sched" in x:
+            from msidbg.model import xensched
+            if xensched.valid(w):
+                self.xsched = xensched
         eng.sync_agenda()   # the world may have been replaced or patched (time travel)
         if getattr(eng, "prov", None) is None:  # the engine's provenance store (model/prov.py)
             eng.prov = Prov(eng) if self.prov else NoProv(eng)  # type: ignore[attr-defined]

@@ -43,7 +43,7 @@ def _xen_context(item: Item) -> str:
     """Xen's work runs on a host pCPU, each its own context: ``do_IRQ`` and the dpci softirq on the pCPU the
     host vector arrived at (``[.., "irq", dev, vector, n, irq, pCPU << 8 | vector]``), the eoi_timer on the
     pCPU whose ``do_IRQ_guest`` armed it (``migrate_timer(.., smp_processor_id())``), the data half of a
-    split ``write_msi_msg`` on the pCPU whose ack ran the move. ``hvm_inject_msi`` (QEMU's hypercall) and
+    split ``write_msi_msg`` on the pCPU whose ack ran the move, a pCPU's ``schedule()`` (xensched) on it. ``hvm_inject_msi`` (QEMU's hypercall) and
     the scheduler's vCPU moves are ``Xen``. (Hypercalls run inside the calling vCPU's own steps.)"""
     op = item[3]
     if op == "irq":
@@ -52,6 +52,8 @@ def _xen_context(item: Item) -> str:
         return _XEN_PCPU[item[6]]
     if op == "msi_data" and len(item) > 9:
         return _XEN_PCPU[item[9]]
+    if op == "sched" and len(item) > 4 and type(item[4]) is int and 0 <= item[4] < 256:
+        return _XEN_PCPU[item[4]]      # (xensched: that pCPU's schedule())
     return "Xen"
 
 

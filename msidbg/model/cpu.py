@@ -250,6 +250,8 @@ class Ctx:
             self.silent = m
             return
         loc["_spin"] = mark = [what, nxt]
+        if (xs := eng.model.xsched) is not None:
+            xs.spinning(eng, self.cpu_id)   # Xen: the PAUSE loop's exit yields a shared pCPU (xensched)
         if eng.jitter is not None:
             # spoll25: the next poll comes at this step's jittered cost, not the nominal one: on_cpu
             # writes that time into the mark, so the mark names the agenda item of the next poll under
@@ -331,6 +333,9 @@ def wake(eng: Any, c: Cpu) -> None:
             return
     elif c.irq.wait is not None:  # in hardirq, waiting for QEMU (qemu._block)
         return
+    xs = eng.model.xsched
+    if xs is not None and xs.wake(eng, c):
+        return      # Xen: another vCPU runs on its pCPU; it waits on the runqueue (xensched.wake sets queued)
     c.queued = True
     w = eng.w
     now, busy = w.now, c.busy_until
@@ -356,6 +361,15 @@ def park(eng: Any, c: Cpu) -> None:
     cid = c.id
     eng.unschedule(lambda item: item[2] == "cpu" and item[3] == cid)
     c.queued = False
+    blocked(eng, c)
+
+
+def blocked(eng: Any, c: Cpu) -> None:
+    """The CPU left the agenda with nothing to do (halted, waiting for QEMU, offline, spinning in stop_machine
+    with interrupts off): on a Xen guest its vCPU blocks, and its pCPU may run another (``xensched.block``)."""
+    xs = eng.model.xsched
+    if xs is not None:
+        xs.block(eng, c)
 
 
 def on_cpu(eng: Any, item: list[Any]) -> bool | None:
@@ -472,14 +486,20 @@ def on_cpu(eng: Any, item: list[Any]) -> bool | None:
         if c.stopped:
             if c.stopped is True:    # interrupts off in multi_cpu_stop (else its stopper runs next)
                 c.queued = False
+                if (xs := eng.model.xsched) is not None:
+                    xs.block(eng, c)
                 return None
         elif not c.online or ((proc.irqs_off or ((c.irr == _EMPTY or acceptable(c) < 0)
                                                   and not c._extra.get("upcall"))) and (
                 proc.wait is not None if proc.stack else proc.done is None)):
             c.queued = False
+            if (xs := eng.model.xsched) is not None:
+                xs.block(eng, c)
             return None
     elif irq.wait is not None:   # a trapped write from hardirq: QEMU's completion wakes it
         c.queued = False
+        if (xs := eng.model.xsched) is not None:
+            xs.block(eng, c)
         return None
     # the CPU's next step: this same agenda item, re-queued at the end of this step's cost. Inside
     # ``Engine._ordered`` (``held`` is -1) its heap key is handed back to the loop, which pushes and
@@ -641,7 +661,7 @@ def on_act(eng: Any, item: list[Any]) -> None:
     # (imported here: importing vmsi before the other model modules would renumber the event kinds)
     from msidbg.model import vmsi
     if not c.proc.stack and not c.irq.stack and not c.stopped and c.busy_until < w.now \
-            and vmsi.due(w, c.id):
+            and vmsi.due(w, c.id) and not (eng.model.xsched is not None and eng.model.xsched.waits(w, c.id)):
         # the task wakes a halted vCPU: Xen schedules it in first (vmx_do_resume), which runs hvm_migrate_pirqs
         # when a migration moved it while halted and from f7039ee41b (hvm_do_resume) applies an unmask a failed
         # msix_write_completion left armed on it: this step, the action the next.

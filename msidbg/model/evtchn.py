@@ -18,7 +18,7 @@ import heapq
 from collections import defaultdict
 from typing import Any
 
-from msidbg.model import acct, apic, bus, hits, vmsi
+from msidbg.model import acct, apic, bus, hits, vmsi, xensched
 from msidbg.model import evtchn_abi as ABI
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
@@ -594,8 +594,12 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         hvm = eng.w.platform["kind"] == "xen-hvm"
         in_io = not halted and hvm and vmsi.ioreq_blocked(c)
         down = hvm and not c.online
-        blocked = halted or in_io or down
-        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked, "io" if in_io else "down" if down else "")
+        # the host scheduler (xensched): a runnable vCPU woken on a pCPU another vCPU runs on waits on its
+        # runqueue; its schedule-in there runs vmx_do_resume (reading xen.sched.one-per-pcpu)
+        runq = moves and 0 <= item[5] and eng.model.xsched is not None and xensched.migrate(eng, item[4], item[5])
+        blocked = halted or in_io or down or runq
+        how = X.vcpu_migrate(eng, item[4], item[5], item[6], blocked,
+                             "io" if in_io else "down" if down else "runq" if runq else "")
         eng.emit(XEN_MIGRATE, -1, None, item[4], item[5], eng.s(how))
         if moves and eng.w.platform["kind"] == "xen-hvm" and vmsi.resume_due(eng.w, item[4]) and not blocked:
             # a running vCPU is scheduled in on the new pCPU (vmx_do_resume, as hvm_migrate_pirqs above):
@@ -609,6 +613,9 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         return True
     if item[3] == "resume":     # [.., "resume", vcpu]: a schedule-in's hvm_do_resume (vmsi.resume)
         vmsi.resume(eng, item[4] if len(item) > 4 and type(item[4]) is int else -1)
+        return True
+    if item[3] == "sched":      # [.., "sched", pcpu, why]: schedule() on a host pCPU (xensched)
+        xensched.on_item(eng, item)
         return True
     if item[3] == "tick":       # [.., "tick", vcpu]: the guest's periodic tick (vmsi.tick)
         vmsi.tick(eng, item[4] if len(item) > 4 else -1)

@@ -21,7 +21,8 @@ ORDER: tuple[str, ...] = (
     "irq.enable", "irq.pending", "irq.resend", "intx.assert", "irq.none", "irq.nobody_cared", "irq.poll",
     "xen.intx",
     "dev.reset", "xen.kick",   # revision 17: kernel28's pm_resume, xen29's remote upcall (evtchn, loaded with Xen)
-    "dev.power",   # resume30's pm_suspend (kernel/pm.py)
+    "dev.power",   # revision 18: resume30's pm_suspend (kernel/pm.py)
+    "xen.sched",    # revision 18: xen30's host scheduler (xensched, loaded with Xen)
 )
 reserve(ORDER)
 

@@ -1442,6 +1442,21 @@ Revisions:
   function, pciback's command_write then follows dom0's pci_is_enabled / is_busmaster (a device key ``pciback``
   from the reset on), so the reset Command stays 0, and the restore's first MSI-X table store oopses (p01..p03). No shipped run uses the actions: only the state hashes of bare-metal worlds move (the new row).
   tests/test_resume30.py.
+  (xen30) Xen's host scheduler (``model/xensched.py``): a pCPU runs one vCPU at a time. A vCPU that wakes
+  while another runs on its pCPU (two vCPUs on one pCPU after a ``vcpu_migrate``) waits on that pCPU's runqueue
+  -- no step of it runs, an interrupt for it waits in its IRR / evtchn_upcall_pending -- until the pCPU's
+  schedule() picks it: at once when the running vCPU blocks or migrates away, when a waker preempts (credit:
+  a BOOSTed wake over an UNDER runner; credit2: more credit, the runner past ratelimit - 50 us), at the
+  ratelimit's end (1 ms from 4.2), the slice end (credit 30 ms; credit2 csched2_runtime), or an HVM runner's
+  PAUSE-loop exit in a spin wait (SCHEDOP_yield, 2048 ns after its spin starts with a vCPU waiting). New event
+  ``xen.sched``; the world gains ``xen.sched`` (run, runq, since, tlast; pri / migr or credit / burnt) and the
+  rows ``platform.xen_sched`` (credit before 4.12, credit2 from dafd936ddd, 4.12), ``xen_sched_ratelimit``
+  (64908a0466, 4.2) and ``xen_credit_migrate_noboost`` (66c7449a4d, 4.7) on Xen platforms; a migrated running
+  vCPU that must wait runs vmx_do_resume's hvm_migrate_pirqs at its schedule-in there. Readings
+  ``xen.sched.one-per-pcpu``, ``.default``, ``.credit-boost``, ``.credit2``. Before, both vCPUs of a shared
+  pCPU ran at once. No shipped or test scenario shared a pCPU: a sweep of the 493 Xen scenario files in tests/
+  and scenarios/ against 7ba16846 gives the same event sequences (xen.sched aside: none) and hits; the Xen runs'
+  state hashes move (the new world fields and rows). tests/test_xensched30.py.
 """
 
 from __future__ import annotations

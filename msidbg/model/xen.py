@@ -90,6 +90,8 @@ def build(scn: Any, w: World) -> None:
         "irr": {},         # pCPU << 8 | host vector -> [dev, index, signals, host irq] waiting in that pCPU's IRR
     }
     w.kernel["xen"] = {"irqs": {}, "evtchn_to_irq": {}, "channels": [0] * len(w.cpus)}
+    from msidbg.model import xensched
+    xensched.build(w)
 
 
 def key(dev: str, entry: int) -> str:
@@ -736,7 +738,9 @@ def vcpu_migrate(eng: Any, vcpu: int, pcpu: int, act: int, blocked: bool = False
                 later = {"io": "; blocked in Xen on a device-model ioreq (_VPF_blocked_in_xen): hvm_migrate_pirqs "
                                 "at its schedule-in when QEMU completes it",
                          "down": "; offline (hvm_vcpu_down: _VPF_down): hvm_migrate_pirqs at its schedule-in when "
-                                  "the SIPI brings it back"}.get(why, "; halted (blocked): hvm_migrate_pirqs at its "
+                                  "the SIPI brings it back",
+                         "runq": "; another vCPU runs on that pCPU: it waits on the runqueue, hvm_migrate_pirqs at "
+                                 "its schedule-in there"}.get(why, "; halted (blocked): hvm_migrate_pirqs at its "
                                                                    "next schedule-in")
             if not pending:
                 del x["migrate_later"]

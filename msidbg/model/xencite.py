@@ -1443,3 +1443,104 @@ reading("xen.intx.isa-link", "hvm_pci_intx_assert also asserts the ISA irq the g
         "(hvm_irq->gsi_assert_count[isa_irq]++ == 0) ) assert_irq(d, isa_irq, isa_irq); / push_block(\"If\", "
         "\"PICD\"); stmt(\"Return\", \"PRTA\"); / vioapic->redirtbl[pin] = (union vioapic_redir_entry)"
         "{ .fields.mask = 1 }; / Clear the rest of the bits in the IO-APIC RTE except for the mask bit.", module=M)
+
+# --- xen30: the host scheduler (msidbg/model/xensched.py) ------------------------------------------------------
+M = "msidbg.model.xensched"
+XEN_CREDIT_411 = Source(X, "RELEASE-4.11.0", "xen/common/sched_credit.c",
+                        "csched_vcpu_wake (BOOST), __runq_insert, __runq_tickle, csched_schedule (ratelimit, "
+                        "runqueue head), csched_cpu_pick (CSCHED_FLAG_VCPU_MIGRATING)", "4.7 .. 4.11 (default)")
+XEN_CREDIT_41 = Source(X, "RELEASE-4.1.0", "xen/common/sched_credit.c",
+                       "csched_vcpu_wake (BOOST of every UNDER wake-up), csched_schedule (no ratelimit), "
+                       "CSCHED_MSECS_PER_TSLICE 30", "4.0 .. 4.1")
+XEN_CREDIT_RATELIMIT = Source(X, "64908a0466", "xen/common/sched_credit.c, xen/common/schedule.c",
+                              "csched_schedule (runtime < prv->ratelimit_us: snext = scurr), sched_ratelimit_us "
+                              "(SCHED_DEFAULT_RATELIMIT_US 1000)", "4.2 ..")
+XEN_CREDIT_NOBOOST = Source(X, "66c7449a4d", "xen/common/sched_credit.c",
+                            "csched_cpu_pick sets CSCHED_FLAG_VCPU_MIGRATING; csched_vcpu_wake does not boost "
+                            "then", "4.7 ..")
+XEN_CREDIT2_412 = Source(X, "RELEASE-4.12.0", "xen/common/sched_credit2.c, xen/common/Kconfig",
+                         "csched2_vcpu_wake, runq_insert, runq_tickle, tickle_score, is_preemptable, "
+                         "runq_candidate, csched2_runtime, reset_credit, burn_credits; 'default "
+                         "SCHED_CREDIT2_DEFAULT' (dafd936ddd)", "4.12 .. (default)")
+XEN_CREDIT2_419 = Source(X, "RELEASE-4.19.0", "xen/common/sched/credit2.c",
+                         "runq_candidate (ratelimit: return scurr; 'if ( !yield && svc->credit <= snext->credit ) "
+                         "break;'), reset_credit (CSCHED2_CARRYOVER_MAX clip), CSCHED2_* constants", "4.13 ..")
+XEN_DEFAULT_SCHED_411 = Source(X, "RELEASE-4.11.0", "xen/common/Kconfig", "Default Scheduler? "
+                               "(default SCHED_CREDIT_DEFAULT)", "<= 4.11")
+module(M, XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST, XEN_CREDIT2_412, XEN_CREDIT2_419,
+       XEN_DEFAULT_SCHED_411)
+reading("xen.sched.one-per-pcpu", "A host pCPU runs one vCPU at a time (per_cpu(schedule_data).curr / "
+        "curr_on_cpu). A vCPU that becomes runnable while another vCPU runs on its pCPU is put on the "
+        "runqueue (csched_vcpu_wake / csched2_vcpu_wake: runq_insert, then the tickle) and runs only when that "
+        "pCPU's schedule() picks it: when the running vCPU blocks (vcpu_block raises SCHEDULE_SOFTIRQ on its "
+        "own pCPU), is migrated away, is preempted by the tickle, or its slice timer (s_timer) expires. Until "
+        "then no instruction of it runs: an interrupt for it (vlapic_set_irq, an event channel upcall) sets its "
+        "IRR / evtchn_upcall_pending and vcpu_kick finds it neither blocked nor running, so the vCPU takes it at "
+        "its schedule-in. msidbg's vCPUs start on pCPU n each, every one blocked (the guest idle); a pCPU shared "
+        "after a vcpu_migrate keeps both vCPUs: the model reads the migration as the vCPU's hard affinity to that "
+        "pCPU alone (xl vcpu-pin), since credit's __runq_tickle and load balancing and credit2's runq_tickle "
+        "hand a waiting vCPU to an idle pCPU only within its hard affinity. No other domain's vCPU runs on the "
+        "modelled pCPUs. A vCPU spinning in stop_machine with interrupts off is taken as blocked (it is "
+        "off the agenda: Xen would run it to its slice end).",
+        source=(XEN_CREDIT_411, XEN_CREDIT2_412),
+        quote="if ( unlikely(curr_on_cpu(vc->processor) == vc) ) { ... return; } if ( unlikely(__vcpu_on_runq("
+              "svc)) ) { ... return; } ... /* Put the VCPU on the runq and tickle CPUs */ runq_insert(svc); "
+              "__runq_tickle(svc); (csched_vcpu_wake) / Exclusive pinning is when a vcpu has hard-affinity with "
+              "only one cpu, and there is no other vcpu that has hard-affinity with that same cpu. (__runq_tickle)",
+        module=M)
+reading("xen.sched.default", "The scheduler a host runs without sched= on its command line is Kconfig's default: "
+        "credit (SCHED_CREDIT_DEFAULT) up to 4.11, credit2 (SCHED_CREDIT2_DEFAULT) from 4.12 (dafd936ddd; an "
+        "earlier ec6662445b was reverted before 4.12). Row platform.xen_sched.",
+        source=(XEN_DEFAULT_SCHED_411, XEN_CREDIT2_412),
+        quote="prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT (RELEASE-4.11.0) / prompt \"Default "
+              "Scheduler?\" default SCHED_CREDIT2_DEFAULT (RELEASE-4.12.0)", module=M)
+reading("xen.sched.credit-boost", "credit: a vCPU waking with UNDER priority is BOOSTed (csched_vcpu_wake; not "
+        "when CSCHED_FLAG_VCPU_MIGRATING, set by csched_cpu_pick in vcpu_migrate, from 66c7449a4d, 4.7 -- a "
+        "blocked vCPU keeps the flag until its next wake-up) and goes on the runqueue after every vCPU of the "
+        "same or a higher priority (__runq_insert). __runq_tickle preempts the running vCPU when the waker's "
+        "priority is higher (no idler in its hard affinity); csched_schedule then keeps a current vCPU that has "
+        "run less than the ratelimit (1000 us from 64908a0466, 4.2; none before) until it has -- never less than "
+        "CSCHED_MIN_TIMER (100 us) ahead -- and otherwise puts it back on the runqueue and runs the head; the "
+        "time slice is 30 ms (CSCHED_DEFAULT_TSLICE_MS; CSCHED_MSECS_PER_TSLICE before 4.2). Every vCPU starts "
+        "UNDER. Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs) and csched_tick's reset of "
+        "a running BOOST vCPU to UNDER every 10 ms -- a BOOST priority stays until the vCPU is migrated.",
+        source=(XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST),
+        quote="if ( !migrating && svc->pri == CSCHED_PRI_TS_UNDER && !test_bit(CSCHED_FLAG_VCPU_PARKED, "
+              "&svc->flags) ) { ... svc->pri = CSCHED_PRI_TS_BOOST; } (csched_vcpu_wake) / if ( "
+              "!test_bit(CSCHED_FLAG_VCPU_YIELD, &scurr->flags) && !tasklet_work_scheduled && prv->ratelimit && "
+              "vcpu_runnable(current) && !is_idle_vcpu(current) && runtime < prv->ratelimit ) { snext = scurr; "
+              "(csched_schedule)", module=M)
+reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INIT (10 ms) -- msidbg takes that "
+        "as the state at the start of the run -- and burns one credit per ns it runs (burn_credits, equal "
+        "weights). A waking vCPU goes on the runqueue before the first with less credit (runq_insert); "
+        "runq_tickle preempts the running vCPU when tickle_score finds it preemptable (it has run more than "
+        "the ratelimit less CSCHED2_RATELIMIT_TICKLE_TOLERANCE, 50 us) and the waker has more credit. "
+        "schedule() keeps a current vCPU that has run less than the ratelimit, else runs the runqueue's head "
+        "when it has more credit than the current one (runq_candidate); a chosen vCPU with no credit left "
+        "resets every vCPU's credit (+10 ms, clipped at 10.5 ms: reset_credit). The slice (csched2_runtime) runs "
+        "until the current vCPU's credit would meet the first waiter's (or 0), at least 500 us and the "
+        "ratelimit's rest, at most 10 ms. The guest's vCPUs are the runqueue (one socket); no other domain's.",
+        source=(XEN_CREDIT2_412, XEN_CREDIT2_419),
+        quote="score = new->credit - cur->credit; (tickle_score) / return now - "
+              "svc->vcpu->runstate.state_entry_time > ratelimit - CSCHED2_RATELIMIT_TICKLE_TOLERANCE; "
+              "(is_preemptable) / if ( (yield || svc->credit > snext->credit) && ... ) snext = svc; "
+              "(runq_candidate) / if ( time < min_time ) { time = min_time; ... } else if (time > "
+              "CSCHED2_MAX_TIMER) { time = CSCHED2_MAX_TIMER; (csched2_runtime)", module=M)
+XEN_PLE = Source(X, "RELEASE-4.19.0", "xen/arch/x86/hvm/vmx/vmcs.c, xen/arch/x86/hvm/vmx/vmx.c, "
+                 "xen/common/sched/core.c", "ple_gap / ple_window (Pause-Loop Exiting controls), "
+                 "vmx_vmexit_handler EXIT_REASON_PAUSE_INSTRUCTION -> SCHEDOP_yield, vcpu_yield", "4.0 ..")
+reading("xen.sched.ple-yield", "An HVM vCPU spinning in a PAUSE loop (cpu_relax in a spin wait: desc->lock, "
+        "synchronize_irq) longer than ple_window (4096, counted at the TSC's rate) leaves the guest "
+        "(EXIT_REASON_PAUSE_INSTRUCTION) and vmx_vmexit_handler calls SCHEDOP_yield: vcpu_yield tells the "
+        "scheduler (credit: CSCHED_FLAG_VCPU_YIELD -- no ratelimit, put behind one lower-priority vCPU; credit2: "
+        "runq_candidate takes the runqueue's head) and raises SCHEDULE_SOFTIRQ, so a vCPU waiting for the pCPU "
+        "runs. RELEASE-4.0.0, 4.5.0, 4.11.0 and 4.19.0 read (the same handler and window). msidbg: the yield comes PLE_WINDOW_NS (2048 ns: 4096 ticks at an "
+        "assumed 2 GHz TSC; the host's TSC rate is not modelled) after the spin's first poll -- or after a vCPU "
+        "starts waiting behind a spinning one -- and only while a vCPU waits (a lone spinner's exits change "
+        "nothing). Not represented: AMD's Pause Filter, PV guests (no PLE; Linux's PV spinlocks block in "
+        "SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after SPIN_THRESHOLD loops).",
+        source=(XEN_PLE,),
+        quote="static unsigned int __read_mostly ple_window = 4096; ... * Time is measured based on a counter that "
+              "runs at the same rate as the TSC (vmcs.c) / case EXIT_REASON_PAUSE_INSTRUCTION: "
+              "perfc_incr(pauseloop_exits); do_sched_op(SCHEDOP_yield, guest_handle_from_ptr(NULL, void)); break; "
+              "(vmx_vmexit_handler)", module=M)

@@ -456,6 +456,16 @@ ARRIVING, DISABLING = "prepare", "disable_irq"
 STOPPER_WAIT = "migration"
 
 
+def _enqueue(eng: Any, c: Any, at: int) -> None:
+    """Put CPU ``c`` on the agenda at ``at``, unless, on a Xen guest, its vCPU must wait on its pCPU's runqueue
+    (``xensched.wake``: another vCPU runs there)."""
+    xs = eng.model.xsched
+    if xs is not None and xs.wake(eng, c):
+        return
+    c.queued = True
+    eng.schedule(at, "cpu", c.id)
+
+
 def takes_irq(eng: Any, c: Any) -> bool:
     """Out of hardirq with interrupts on, has the CPU an interrupt pending in its IRR? It takes it
     before its stopper thread can ack anything: multi_cpu_stop runs with interrupts on until
@@ -474,8 +484,7 @@ def takes_irq(eng: Any, c: Any) -> bool:
             apic.acceptable(c) < 0 and not c._extra.get("upcall")):
         return False
     if not c.queued:
-        c.queued = True
-        eng.schedule(c.busy_until, "cpu", c.id)
+        _enqueue(eng, c, c.busy_until)
     return True
 
 
@@ -489,8 +498,7 @@ def in_atomic_task(eng: Any, c: Any) -> bool:
     if not (c.online and proc.irqs_off and proc.stack and proc.wait is None) or c.stopped:
         return False
     if not c.queued:
-        c.queued = True
-        eng.schedule(c.busy_until, "cpu", c.id)
+        _enqueue(eng, c, c.busy_until)
     return True
 
 
@@ -504,8 +512,7 @@ def in_hardirq(eng: Any, c: Any) -> bool:
     # hvm_wait_for_io -- is woken by QEMU's completion, not scheduled here: it would run its next step
     # with the ioreq still outstanding)
     if not c.queued and c.irq.wait is None:
-        c.queued = True
-        eng.schedule(c.busy_until, "cpu", c.id)
+        _enqueue(eng, c, c.busy_until)
     return True
 
 

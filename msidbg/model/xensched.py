@@ -1,0 +1,556 @@
+"""Xen's scheduler on the host pCPUs: one running vCPU per pCPU, its runqueue, block and wake, preemption.
+
+A host pCPU runs one vCPU at a time (``curr_on_cpu``). The guest's vCPU n starts on pCPU n (``w.xen["pcpu"]``);
+a scenario's ``vcpu_migrate`` can put two of them on one pCPU, where the one that runs keeps it until it blocks
+(the guest's ``hlt`` -> ``vcpu_block``, an ioreq's ``_VPF_blocked_in_xen``, an offline vCPU's ``_VPF_down``), is
+preempted by a waking vCPU the scheduler prefers, or reaches the end of its time slice (``s_timer`` ->
+``schedule()``). A vCPU that is runnable while another runs on its pCPU waits on that pCPU's runqueue: no step
+of it runs, and an interrupt for it (``vlapic_set_irq`` / the event channel upcall) waits in its vLAPIC's IRR or
+``evtchn_upcall_pending`` until its schedule-in.
+
+Which scheduler is the release's default (``platform.xen_sched``): credit (xen/common/sched_credit.c) before 4.12,
+credit2 (sched_credit2.c; sched/credit2.c from 4.13) from 4.12 (dafd936ddd). Readings ``xen.sched.*``
+(msidbg/model/xencite.py).
+
+State (``w.xen["sched"]``, built with Xen's): ``run`` (pCPU -> the vCPU it runs; absent: idle), ``runq`` (pCPU ->
+the runnable vCPUs waiting there, in the order the scheduler picks them), ``since`` (each vCPU's
+``runstate.state_entry_time`` of its running state), ``tlast`` (pCPU -> the time of its last ``schedule()``, the
+base of its ``s_timer``), and per scheduler ``pri`` / ``migr`` (credit: BOOST or UNDER, the
+CSCHED_FLAG_VCPU_MIGRATING bit) or ``credit`` / ``burnt`` (credit2: a vCPU's credit in ns and when it was last
+burnt). A vCPU waiting on a runqueue keeps its CPU record's ``queued`` flag set (it is runnable) with no agenda
+item: every wake-up path tests that flag first. An agenda item ``[t, seq, "xen", "sched", pcpu, why]`` is the
+pCPU's next ``schedule()`` (its ``s_timer``, or ``SCHEDULE_SOFTIRQ`` raised by a tickle or a block).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msidbg.sim.events import INT, STR, kind
+
+World = Any
+
+XEN_SCHED = kind("xen.sched", ("pcpu", INT), ("vcpu", INT), ("how", STR),
+                 doc="Xen's scheduler on a host pCPU: a vCPU waits on its runqueue, or schedule() switches to "
+                     "another vCPU or lets the running one continue")
+
+# credit (xen/common/sched_credit.c)
+BOOST, UNDER = 0, -1            # CSCHED_PRI_TS_BOOST, CSCHED_PRI_TS_UNDER
+TSLICE = 30_000_000             # CSCHED_DEFAULT_TSLICE_MS (4.2..; CSCHED_MSECS_PER_TSLICE before): 30 ms
+RATELIMIT = 1_000_000           # SCHED_DEFAULT_RATELIMIT_US (64908a0466, 4.2): 1000 us
+MIN_TIMER = 100_000             # CSCHED_MIN_TIMER = XEN_SYSCTL_SCHED_RATELIMIT_MIN: 100 us
+# credit2 (xen/common/sched_credit2.c)
+CREDIT_INIT = 10_000_000        # CSCHED2_CREDIT_INIT: 10 ms
+C2_MIN_TIMER = 500_000          # CSCHED2_MIN_TIMER: 500 us
+C2_MAX_TIMER = CREDIT_INIT      # CSCHED2_MAX_TIMER
+CARRYOVER_MAX = C2_MIN_TIMER    # CSCHED2_CARRYOVER_MAX
+TICKLE_TOLERANCE = 50_000       # CSCHED2_RATELIMIT_TICKLE_TOLERANCE: 50 us
+# VMX Pause-Loop Exiting (xen/arch/x86/hvm/vmx/vmcs.c ple_window = 4096, "a counter that runs at the same rate as
+# the TSC"): a guest PAUSE loop longer than that exits, and vmx_vmexit_handler yields (SCHEDOP_yield). The host's
+# TSC rate is not modelled: 4096 ticks at 2 GHz
+PLE_WINDOW_NS = 2048
+#: (a bound on the s_timer expiries of a vCPU running alone that ``_timer`` walks to find the next one)
+MAX_PASSES = 100_000
+
+
+def build(w: World) -> None:
+    """The scheduler's state: every vCPU blocked (the guest idle) at the start, credit's UNDER priority,
+    credit2's initial credit."""
+    n = len(w.cpus)
+    s: dict[str, Any] = {"run": {}, "runq": {}, "since": [0] * n, "tlast": {}}
+    if w.behaviour.get("xen_sched") == "credit2":
+        s["credit"] = [CREDIT_INIT] * n
+        s["burnt"] = [0] * n
+    else:
+        s["pri"] = [UNDER] * n
+        s["migr"] = [False] * n
+    w.xen["sched"] = s
+
+
+def state(w: World) -> dict[str, Any] | None:
+    """The scheduler's state (checked when a world is bound: ``valid``)."""
+    x = w.get("xen")
+    s = x.get("sched") if x else None
+    return s if type(s) is dict else None
+
+
+def _ints(v: Any, n: int, kind: type = int) -> bool:
+    return type(v) is list and len(v) == n and all(type(i) is kind for i in v)
+
+
+def valid(w: World) -> bool:
+    """Whether the world's scheduler state is well formed (a snapshot's world is untrusted): ``Model.bind`` runs
+    the scheduler only then (otherwise the run goes on as if there were none)."""
+    s = state(w)
+    n = len(w.cpus)
+    pcpus = w.xen.get("pcpu") if s is not None else None
+    if s is None or not _ints(pcpus, n) or not _ints(s.get("since"), n):
+        return False
+    for key in ("run", "runq", "tlast"):
+        m = s.get(key)
+        if type(m) is not dict or not all(type(k) is int for k in m):
+            return False
+    if not all(type(v) is int and 0 <= v < n for v in s["run"].values()) \
+            or not all(type(t) is int for t in s["tlast"].values()) \
+            or not all(type(q) is list and all(type(v) is int and 0 <= v < n for v in q) for q in s["runq"].values()):
+        return False
+    if "credit" in s:
+        return _ints(s["credit"], n) and _ints(s.get("burnt"), n)
+    return _ints(s.get("pri"), n) and _ints(s.get("migr"), n, bool)
+
+
+def _credit2(s: dict[str, Any]) -> bool:
+    return "credit" in s
+
+
+def _ratelimit(w: World) -> int:
+    return RATELIMIT if w.behaviour.get("xen_sched_ratelimit", True) else 0
+
+
+# --- credit2's credits -----------------------------------------------------------------------------------------
+def _burn(s: dict[str, Any], v: int, now: int) -> None:
+    """``burn_credits``: a running vCPU's credit goes down by the time it ran since it was last burnt (t2c at
+    equal weights: one credit per ns)."""
+    if now > s["burnt"][v]:
+        s["credit"][v] -= now - s["burnt"][v]
+        s["burnt"][v] = now
+
+
+def _reset_credit(w: World, s: dict[str, Any], snext: int, now: int) -> None:
+    """``reset_credit`` (the chosen vCPU has no credit left): every vCPU of the runqueue -- the guest's, on one
+    socket -- gets CREDIT_INIT more (m times for one far in the red), at most CREDIT_INIT + CARRYOVER_MAX."""
+    m = 1
+    if s["credit"][snext] < -CREDIT_INIT:
+        m += -s["credit"][snext] // CREDIT_INIT
+    for v in range(len(s["credit"])):
+        if s["run"].get(w.xen["pcpu"][v]) == v:
+            _burn(s, v, now)
+        c = s["credit"][v] + CREDIT_INIT * m
+        s["credit"][v] = min(c, CREDIT_INIT + CARRYOVER_MAX)
+
+
+def _c2_runtime(w: World, s: dict[str, Any], p: int, v: int, now: int) -> int:
+    """``csched2_runtime``: how long ``v`` runs before the pCPU's next schedule(): until its credit would reach
+    the first waiter's (or 0), at least CSCHED2_MIN_TIMER and what is left of the ratelimit, at most
+    CSCHED2_MAX_TIMER."""
+    min_time = C2_MIN_TIMER
+    rl = _ratelimit(w)
+    if rl:
+        left = s["since"][v] + rl - now
+        min_time = max(min_time, left)
+    rt = s["credit"][v]
+    q = s["runq"].get(p) or []
+    if q and s["credit"][q[0]] > 0:
+        rt = s["credit"][v] - s["credit"][q[0]]
+    t = rt if rt > 0 else 0
+    return min(max(t, min_time), C2_MAX_TIMER)
+
+
+# --- the pCPU's s_timer ----------------------------------------------------------------------------------------
+def _timer(w: World, s: dict[str, Any], p: int, v: int, now: int) -> int:
+    """When the s_timer of pCPU ``p``, running ``v`` alone since its last schedule(), next expires at or after
+    ``now``: each expiry with nobody waiting is a schedule() that lets it continue (``continue_running``) and
+    arms the next slice (credit: the tslice; credit2: ``csched2_runtime``, its credit burnt, reset at 0)."""
+    t = max(s["tlast"].get(p, 0), s["since"][v])
+    if not _credit2(s):
+        if t + TSLICE >= now:
+            return t + TSLICE
+        return t + TSLICE * (-(-(now - t) // TSLICE))
+    credit = s["credit"][v] - (t - s["burnt"][v])     # (its credit at that schedule())
+    rl = _ratelimit(w)
+    for _ in range(MAX_PASSES):
+        # (the pass at t: reset at 0, arm the next slice, burn it)
+        if credit <= 0:
+            m = 1 + (-credit // CREDIT_INIT if credit < -CREDIT_INIT else 0)
+            credit = min(credit + CREDIT_INIT * m, CREDIT_INIT + CARRYOVER_MAX)
+        min_time = max(C2_MIN_TIMER, s["since"][v] + rl - t) if rl else C2_MIN_TIMER
+        run = min(max(credit if credit > 0 else 0, min_time), C2_MAX_TIMER)
+        t += run
+        credit -= run
+        if t >= now:
+            return t
+    return now
+
+
+def _arm(eng: Any, p: int, t: int, why: str) -> None:
+    """Set pCPU ``p``'s next schedule() at ``t`` (one s_timer per pCPU; a softirq raised now comes first)."""
+    cur = [it for it in eng.agenda.values() if _sched_item(it, p)]
+    if cur and min(it[0] for it in cur) <= t:
+        return
+    if cur:
+        eng.unschedule(lambda it: _sched_item(it, p))
+    eng.schedule(t, "xen", "sched", p, why)
+
+
+def _waiting(q: list[int]) -> str:
+    return "" if not q else "; vCPU" + ", vCPU".join(map(str, q)) + (" waits" if len(q) == 1 else " wait")
+
+
+def _sched_item(it: list[Any], p: int) -> bool:
+    """Whether agenda item ``it`` is pCPU ``p``'s next schedule() by its s_timer or a softirq (not the note of one
+    already made, nor a PAUSE-loop exit ahead: ``_yield_item``)."""
+    return len(it) > 4 and it[2] == "xen" and it[3] == "sched" and it[4] == p and (
+        len(it) < 6 or it[5] not in ("note", "yield"))
+
+
+def _yield_item(it: list[Any], p: int) -> bool:
+    return len(it) > 5 and it[2] == "xen" and it[3] == "sched" and it[4] == p and it[5] == "yield"
+
+
+def _arm_yield(eng: Any, p: int, t: int) -> None:
+    """The PAUSE-loop exit of the vCPU spinning on pCPU ``p`` at ``t`` (one at a time)."""
+    if not any(_yield_item(it, p) for it in eng.agenda.values()):
+        eng.schedule(t, "xen", "sched", p, "yield")
+
+
+def _insert(s: dict[str, Any], q: list[int], v: int, yielding: bool = False) -> None:
+    """``__runq_insert`` (credit: after every vCPU of the same or a higher priority; a yielding one behind one
+    lower-priority vCPU more) / ``runq_insert`` (credit2: before the first with less credit)."""
+    if _credit2(s):
+        key = s["credit"]
+        i = next((i for i, u in enumerate(q) if key[v] > key[u]), len(q))
+    else:
+        key = s["pri"]
+        i = next((i for i, u in enumerate(q) if key[v] > key[u]), len(q))
+        if yielding and i < len(q):
+            i += 1      # 'If the vcpu yielded, try to put it behind one lower-priority runnable vcpu'
+    q.insert(i, v)
+
+
+# --- wake and block --------------------------------------------------------------------------------------------
+def wake(eng: Any, c: Any) -> bool:
+    """A blocked vCPU becomes runnable (``vcpu_wake`` -> the scheduler's wake: credit boosts an UNDER vCPU that
+    is not "just" migrating; both put it on the runqueue and tickle). On an idle pCPU it runs at once (False:
+    the caller queues its CPU). On a pCPU another vCPU runs it waits on the runqueue (True: its ``queued`` is set
+    and it has no agenda item), and the pCPU's next schedule() is set: now when the waker is to preempt (credit:
+    a higher priority; credit2: more credit, the running one past its ratelimit), else the running vCPU's slice
+    end. (Every wake-up of a halted vCPU of a Xen guest comes here: the state is ``valid`` since it was bound.)"""
+    w = eng.w
+    x = w.xen
+    s = x["sched"]
+    v = c.id
+    p = x["pcpu"][v]
+    pri = s.get("pri")
+    if pri is not None:     # credit
+        migr = s["migr"]
+        if migr[v]:
+            migr[v] = False        # csched_vcpu_wake: test_and_clear_bit(CSCHED_FLAG_VCPU_MIGRATING)
+        elif pri[v] == UNDER:
+            pri[v] = BOOST
+    run = s["run"]
+    cur = run.get(p)
+    if cur is None or cur == v:
+        now = w.now
+        run[p] = v
+        s["since"][v] = now     # (and the pCPU's last schedule(): ``_timer`` reads the later of it and tlast)
+        if pri is None:
+            s["burnt"][v] = now
+            if s["credit"][v] <= 0:     # csched2_schedule picks it: the reset condition
+                _reset_credit(w, s, v, now)
+        return False
+    q = s["runq"].setdefault(p, [])
+    if v in q:
+        return True
+    _insert(s, q, v)
+    c.queued = True
+    _tickle(eng, s, p, v, cur, w.now)
+    return True
+
+
+def _schedule_in(s: dict[str, Any], p: int, v: int, now: int) -> None:
+    s["run"][p] = v
+    s["since"][v] = now
+    s["tlast"][p] = now
+
+
+def _tickle(eng: Any, s: dict[str, Any], p: int, v: int, cur: int, now: int) -> None:
+    """``__runq_tickle`` / ``runq_tickle`` for ``v`` waiting on busy pCPU ``p`` (its hard affinity that pCPU
+    alone: no idler can take it): preempt ``cur`` -- a schedule() now -- or leave it to its slice end."""
+    w = eng.w
+    if _credit2(s):
+        _burn(s, cur, now)
+        rl = _ratelimit(w)
+        preemptable = rl <= TICKLE_TOLERANCE or now - s["since"][cur] > rl - TICKLE_TOLERANCE
+        if preemptable and s["credit"][v] - s["credit"][cur] > 0:
+            _arm(eng, p, now, "tickle")
+            return
+    elif s["pri"][v] > s["pri"][cur]:
+        _arm(eng, p, now, "tickle")
+        return
+    _arm(eng, p, _timer(w, s, p, cur, now), "slice")
+    if _spins(w, w.cpus[cur]):
+        _arm_yield(eng, p, now + PLE_WINDOW_NS)
+
+
+def block(eng: Any, c: Any) -> None:
+    """The vCPU stops being runnable (its CPU record leaves the agenda: ``hlt`` -> ``vcpu_block``, an ioreq, an
+    offline): it leaves its pCPU (credit2 burns its credit), whose schedule() picks the next waiting vCPU now."""
+    x = eng.w.xen
+    s = x["sched"]
+    v = c.id
+    p = x["pcpu"][v]
+    run = s["run"]
+    runq = s["runq"]
+    if run.get(p) == v:
+        if "credit" in s:
+            _burn(s, v, eng.w.now)
+        del run[p]
+        if runq:
+            _left(eng, s, p, "block")
+    elif runq:
+        q = runq.get(p)
+        if q and v in q:
+            q.remove(v)
+            if not q:
+                _dropped(eng, s, p)
+
+
+def _left(eng: Any, s: dict[str, Any], p: int, why: str) -> None:
+    """The running vCPU left pCPU ``p`` (it blocked, or was migrated away): schedule() runs there at once
+    (``vcpu_block`` / ``vcpu_sleep_nosync`` raise SCHEDULE_SOFTIRQ on their own pCPU) and switches to the
+    runqueue's head; the event saying so is a work item of its own in the same instant, before that vCPU's
+    first step."""
+    if not s["runq"].get(p):
+        # (nobody waits: no timer is armed -- a runqueue that empties drops it, ``_dropped``)
+        s["runq"].pop(p, None)
+        return
+    _schedule(eng, s, p, why, note=True)
+
+
+def _spins(w: World, c: Any) -> bool:
+    """Whether vCPU ``c`` is in a spin wait (``Ctx.spin``: the running context's top frame has its ``_spin`` mark
+    with the next poll ahead, or it spins for ever) on an HVM guest -- a loop of PAUSE (cpu_relax) that VMX
+    Pause-Loop Exiting ends with a VM exit."""
+    if w.platform["kind"] != "xen-hvm":
+        return False
+    ctx = c.irq if c.irq.stack else c.proc
+    if not ctx.stack:
+        return False
+    if type(ctx.wait) is dict and "spin" in ctx.wait:
+        return True
+    mark = ctx.stack[-1]["locals"].get("_spin")
+    return type(mark) is list and len(mark) == 2 and type(mark[1]) is int and mark[1] >= w.now
+
+
+def spinning(eng: Any, v: int) -> None:
+    """``Ctx.spin``'s first poll of a wait on vCPU ``v`` (an HVM guest's PAUSE loop): while another vCPU waits for
+    its pCPU, the loop's Pause-Loop exit comes PLE_WINDOW_NS later and yields the pCPU (reading
+    ``xen.sched.ple-yield``)."""
+    w = eng.w
+    s = w.xen["sched"]
+    p = w.xen["pcpu"][v]
+    if s["run"].get(p) == v and s["runq"].get(p) and w.platform["kind"] == "xen-hvm":
+        _arm_yield(eng, p, w.now + PLE_WINDOW_NS)
+
+
+def _dropped(eng: Any, s: dict[str, Any], p: int) -> None:
+    """PCPU ``p``'s runqueue emptied without a schedule(): its timer for the waiters goes (a vCPU running alone
+    re-arms its slice at each expiry and nothing changes: ``continue_running`` is not represented)."""
+    del s["runq"][p]
+    eng.unschedule(lambda it: _sched_item(it, p))
+
+
+def waits(w: World, v: int) -> bool:
+    """Whether vCPU ``v`` would wait on its pCPU's runqueue if it woke now (another vCPU runs there)."""
+    s = state(w)
+    if s is None or not 0 <= v < len(w.xen["pcpu"]):
+        return False
+    cur = s["run"].get(w.xen["pcpu"][v])
+    return cur is not None and cur != v
+
+
+def waiting(w: World, v: int) -> bool:
+    """Whether vCPU ``v`` is runnable and waiting on its pCPU's runqueue."""
+    s = state(w)
+    if s is None or not 0 <= v < len(w.xen["pcpu"]):
+        return False
+    return v in (s["runq"].get(w.xen["pcpu"][v]) or ())
+
+
+# --- schedule() ------------------------------------------------------------------------------------------------
+def on_item(eng: Any, item: list[Any]) -> None:
+    """Agenda work ``[.., "xen", "sched", pcpu, why]``: ``schedule()`` on that pCPU. Emits one event."""
+    w = eng.w
+    s = state(w)
+    p = item[4] if len(item) > 4 and type(item[4]) is int else -1
+    why = item[5] if len(item) > 5 and type(item[5]) is str else "timer"
+    if s is None or p < 0 or eng.model.xsched is None:
+        eng.emit(XEN_SCHED, -1, None, p, -1, eng.s("schedule: no scheduler state"))
+        return
+    if why == "note":   # [.., "note", vcpu, text]: what a schedule() run at a block or a migration did
+        nxt = item[6] if len(item) > 7 and type(item[6]) is int else -1
+        text = item[7] if len(item) > 7 and type(item[7]) is str else "schedule"
+        eng.emit(XEN_SCHED, -1, None, p, nxt, eng.s(text))
+        return
+    nxt, text = _schedule(eng, s, p, why)
+    eng.emit(XEN_SCHED, -1, None, p, nxt, eng.s(text))
+
+
+def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False) -> tuple[int, str]:
+    """``csched_schedule`` / ``csched2_schedule`` on pCPU ``p``: (the vCPU that runs next, the event's text).
+    ``note``: run inside another step (a block, a migration): a work item in this instant emits the event, before
+    the vCPU scheduled in runs anything."""
+    w = eng.w
+    now = w.now
+    run, runq = s["run"], s["runq"]
+    q = runq.get(p) or []
+    q[:] = [u for u in q if 0 <= u < len(w.cpus)]
+    cur = run.get(p)
+    rl = _ratelimit(w)
+    what = {"tickle": "a waking vCPU's tickle", "slice": "the time slice's end", "block": "the running vCPU "
+            "blocked", "migrate": "the running vCPU migrated away", "ratelimit": "the ratelimit's end",
+            "yield": "a PAUSE-loop exit: the spinning vCPU yields"}.get(why, why)
+    yielding = why == "yield" and cur is not None and bool(q)
+    if why == "yield" and not (yielding and _spins(w, w.cpus[cur])):
+        # the loop ended before the window (or nobody waits): no exit; the pCPU's timer stands
+        return (cur if cur is not None else -1), (f"no PAUSE-loop exit: vCPU{cur} no longer spins"
+                                                  if cur is not None else "no PAUSE-loop exit: pCPU idle")
+    if yielding:
+        # vcpu_yield (SCHEDOP_yield from vmx_vmexit_handler's EXIT_REASON_PAUSE_INSTRUCTION): no ratelimit for a
+        # yielding vCPU; credit puts it behind the next, credit2's runq_candidate takes the runqueue's head
+        if _credit2(s):
+            _burn(s, cur, now)
+            nxt = q[0]
+        else:
+            order = list(q)
+            _insert(s, order, cur, yielding=True)
+            nxt = order[0]
+    elif cur is not None and q:
+        runtime = now - s["since"][cur]
+        if _credit2(s):
+            _burn(s, cur, now)
+        if rl and runtime < rl:
+            # the current vCPU has run less than the ratelimit: it continues until it has (credit: never less
+            # than CSCHED_MIN_TIMER ahead)
+            t = s["since"][cur] + rl
+            if _credit2(s):
+                t = now + _c2_runtime(w, s, p, cur, now)    # csched2_schedule: ret.time = csched2_runtime(..)
+            elif runtime < MIN_TIMER:
+                t = now + MIN_TIMER
+            s["tlast"][p] = now
+            eng.unschedule(lambda it: _sched_item(it, p))
+            eng.schedule(t, "xen", "sched", p, "ratelimit")
+            _continue_running(eng, cur)
+            return cur, (f"schedule ({what}): vCPU{cur} has run {runtime} ns, less than the ratelimit "
+                         f"({rl // 1000} us): it continues; vCPU{q[0]} waits")
+        if _credit2(s):
+            nxt = q[0] if s["credit"][q[0]] > s["credit"][cur] else cur
+        else:
+            order = list(q)
+            _insert(s, order, cur)      # csched_schedule: __runq_insert(scurr), then the runqueue's head
+            nxt = order[0]
+    elif cur is not None:
+        nxt = cur
+    elif q:
+        nxt = q[0]
+    else:
+        runq.pop(p, None)
+        return -1, f"schedule ({what}): nothing runnable, pCPU{p} idles"
+    if _credit2(s) and s["credit"][nxt] <= 0:
+        _reset_credit(w, s, nxt, now)
+    if nxt == cur:
+        s["tlast"][p] = now
+        if q:
+            t = now + (_c2_runtime(w, s, p, cur, now) if _credit2(s) else TSLICE)
+            eng.unschedule(lambda it: _sched_item(it, p))
+            eng.schedule(t, "xen", "sched", p, "slice")
+        if not q:
+            runq.pop(p, None)
+        _continue_running(eng, cur)
+        return cur, (f"schedule ({what}): vCPU{cur} continues (continue_running)"
+                     + _waiting(q))
+    # the context switch: cur (if still runnable) back on the runqueue, nxt scheduled in
+    if nxt in q:
+        q.remove(nxt)
+    prev = ""
+    cpus = w.cpus
+    at = now
+    if cur is not None:
+        _insert(s, q, cur, yielding)
+        cc = cpus[cur]
+        eng.unschedule(lambda it: (it[2] == "cpu" and it[3] == cur) or _yield_item(it, p))   # (queued stays)
+        at = max(at, cc.busy_until)
+        prev = f"vCPU{cur} {'yields' if yielding else 'preempted'} (back on the runqueue), "
+    c = cpus[nxt]
+    _schedule_in(s, p, nxt, now)
+    if _credit2(s):
+        s["burnt"][nxt] = now
+    eng.unschedule(lambda it: _sched_item(it, p))
+    if q:
+        t = now + (_c2_runtime(w, s, p, nxt, now) if _credit2(s) else TSLICE)
+        eng.schedule(t, "xen", "sched", p, "slice")
+    else:
+        runq.pop(p, None)
+    text = (f"schedule ({what}): {prev}vCPU{nxt} scheduled in on pCPU{p}"
+            + _waiting(q))
+    if note:
+        eng.schedule(now, "xen", "sched", p, "note", nxt, text)
+    # vmx_do_resume / hvm_do_resume of the vCPU scheduled in (a pending migration's hvm_migrate_pirqs, an armed
+    # unmask's completion): the same step the model runs for every other schedule-in, in this instant
+    from msidbg.model import vmsi
+    if w.platform["kind"] == "xen-hvm" and vmsi.due(w, nxt):
+        eng.schedule(now, "xen", "resume", nxt)
+    c.queued = True
+    eng.schedule(max(at, c.busy_until), "cpu", nxt)
+    return nxt, text
+
+
+def _continue_running(eng: Any, v: int) -> None:
+    """schedule() kept ``v``: ``continue_running`` calls the same context-switch tail (``vmx_do_resume`` ->
+    ``hvm_do_resume``), so from f7039ee41b an unmask a failed completion left armed on it is applied now."""
+    w = eng.w
+    if w.platform["kind"] == "xen-hvm":
+        from msidbg.model import vmsi
+        if vmsi.due(w, v):
+            eng.schedule(w.now, "xen", "resume", v)
+
+
+# --- vcpu_migrate ----------------------------------------------------------------------------------------------
+def migrate(eng: Any, v: int, new: int) -> bool:
+    """The scheduler's half of ``vcpu_migrate`` for vCPU ``v`` going to pCPU ``new`` (before ``xen.vcpu_migrate``
+    records it): a running or waiting vCPU leaves its old pCPU (whose schedule() then picks the next waiting
+    one) and is woken on the new one (``sched_unit_migrate_finish`` -> ``vcpu_wake``): credit from 66c7449a4d
+    (4.7) does not boost it (CSCHED_FLAG_VCPU_MIGRATING, set by ``csched_cpu_pick``). A blocked vCPU keeps the
+    flag until its next wake-up. Returns whether ``v`` now waits on the new pCPU's runqueue."""
+    w = eng.w
+    s = state(w)
+    if s is None or not 0 <= v < len(w.xen["pcpu"]):
+        return False
+    old = w.xen["pcpu"][v]
+    if old == new:
+        return False
+    now = w.now
+    c = w.cpus[v]
+    flag = not _credit2(s) and bool(w.behaviour.get("xen_credit_migrate_noboost", True))
+    if s["run"].get(old) == v:
+        if _credit2(s):
+            _burn(s, v, now)
+        del s["run"][old]
+        _left(eng, s, old, "migrate")
+    elif v in (s["runq"].get(old) or ()):
+        s["runq"][old].remove(v)
+        if not s["runq"][old]:
+            _dropped(eng, s, old)
+    else:
+        if flag:
+            s["migr"][v] = True     # blocked: its next wake-up is not boosted
+        return False
+    # runnable: woken on the new pCPU
+    if not _credit2(s) and not flag and s["pri"][v] == UNDER:
+        s["pri"][v] = BOOST
+    cur = s["run"].get(new)
+    if cur is None:
+        _schedule_in(s, new, v, now)
+        if _credit2(s):
+            s["burnt"][v] = now
+        if not any(it[2] == "cpu" and it[3] == v for it in eng.agenda.values()):
+            eng.schedule(max(now, c.busy_until), "cpu", v)
+        c.queued = True
+        return False
+    eng.unschedule(lambda it: it[2] == "cpu" and it[3] == v)
+    c.queued = True
+    q = s["runq"].setdefault(new, [])
+    _insert(s, q, v)
+    # (the tickle reads the new pCPU)
+    _tickle(eng, s, new, v, cur, now)
+    return True
