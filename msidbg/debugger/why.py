@@ -133,7 +133,8 @@ _MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD, 
 #: down), and a lock's holder: before the other links (``Builder.deps``)
 #: (why28: a retriggered message taken on its old CPU -- the sender's own IRR set before the accept, which links the
 #: bit's last writer, another device's message)
-_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN, C.D_RETRIG})
+_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN, C.D_RETRIG,
+                             C.D_RETRIG_IPI})
 
 
 class Builder:

@@ -143,6 +143,9 @@ class Prov(Reader):
         #: (cpu, irq) -> (the node of the first noted poll of that CPU's handle_fasteoi_irq on desc->lock, the writer of
         #: the interrupt it ran in then): the handler run after the release branches to it (``entry.spun_branch``)
         self.spun: dict[tuple[int, int], tuple[int, int]] = {}
+        #: the IRR records of check_irq_resend's replay IPIs that carried a message msi_set_affinity retriggered
+        #: (``disable.check_irq_resend``): a stray taken from such a bit links the IPI (``entry._sender_irr``; why30)
+        self.stray_ipi: set[int] = set()
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

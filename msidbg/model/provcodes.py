@@ -291,6 +291,11 @@ D_SPUN = _c("spun", False, "after its flow handler spun on desc->lock")
 #: a message msi_set_affinity retriggered, taken on the old CPU where another irq's message set the vector's IRR bit again
 #: since: the sender's own message, an earlier set of the bit (why28: the accept linked the other device's message)
 D_RETRIG = _c("retriggered", False, "the message that stayed in this CPU's IRR (retriggered to the new CPU)")
+#: (why30) the same message parked as IRQS_PENDING on the irq that runs for it (disabled, or in progress elsewhere:
+#: entry.hold_stray) and replayed by check_irq_resend: the replay IPI's IRR set, which links check_irq_resend and the
+#: IRQS_PENDING the message's edge set (the walk for the sender's message found an older, unrelated one, or none)
+D_RETRIG_IPI = _c("retriggered-ipi", False, "carried by the replay IPI of the IRQS_PENDING it was parked in "
+                  "(check_irq_resend)")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
