@@ -91,6 +91,35 @@ def test_the_2021_default_follows_the_offline_and_the_tree_reaches_both_fix_step
     assert lost["cause"] == [78, 71, 69]
 
 
+def test_a_task_behind_the_polls_try_one_irq_names_the_poll_run() -> None:
+    """a01 (6.6): why28 left the poll_spurious_irqs holder linked but unreached. usb3's unclaimed condition storms GSI 16
+    on CPU1 until note_interrupt disables irq 16 and arms the poll timer there (event 300012); eth3's driver moves the
+    irq to CPU2 and enable_irq's it (IRQS_SPURIOUS_DISABLED stays set), so the storm goes on on CPU2. At the expiry
+    (300999.9 us) CPU1's try_one_irq finds irq 16's action in progress on CPU2: IRQS_PENDING under desc->lock to the
+    poll's next step; CPU0's disable_irq_nosync, 50 ns later, spins behind it. The spin <- "held by" the timer expiry
+    (the poll run) <- the arm <- note_interrupt's "nobody cared" disable <- its interrupt <- the level IRR <- usb3's
+    condition. The expiry linked ``irqs[16].disabled``'s latest writer, enable_irq ("enabled"), as what it polls."""
+    s = ran("a01-task-behind-poll-try-one-irq-k66", WHY30)
+    spins = [e.index for e in s.events(361530, 361545)
+             if e.kind == "kernel" and str(e.fields.get("what", "")).startswith("desc->lock")]
+    assert spins == [361536]
+    assert s.event(361536).fields["what"] == "desc->lock: CPU1 is in try_one_irq of irq 16"
+    assert s.event(361534).fields["how"] == "in progress on another CPU: IRQS_PENDING"
+    why = s.why(361536)
+    assert _chain(why) == [
+        (361536, "lock.wait", "cpus[0].proc.wait"), (361533, "irq.poll", "irqs[16].disabled"),
+        (300012, "irq.poll_timer", "kernel.spoll"), (300012, "kernel", "irqs[16].disabled"),
+        (300010, "accept", "cpus[1].isr[0x20]"), (300009, "irr.level", "cpus[1].irr[0x20]"),
+        (12, "intx.cond", "acct.usb3.held[0]"), (0, "initial", "devices.usb3.cmd")]
+    assert why.chain[0].reason.endswith("driver_disable_irq_nosync of irq 16 spins on desc->lock: CPU1 is in "
+                                        "try_one_irq")
+    assert why.chain[1].relation == "waits for desc->lock, held by"
+    assert "nobody cared (100000 of 100000 unhandled); Disabling IRQ #16" in why.chain[3].reason
+    assert why.chain[3].stack[:1] == ["handle_fasteoi_irq+note"]
+    assert 300021 not in why.events()       # enable_irq (the action) is not what the poll polls for
+    assert s.event(300021).fields == {"action": 3, "do": "enable_irq"}
+
+
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash."""
     from msidbg.model import new_engine

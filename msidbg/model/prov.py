@@ -146,6 +146,9 @@ class Prov(Reader):
         #: the IRR records of check_irq_resend's replay IPIs that carried a message msi_set_affinity retriggered
         #: (``disable.check_irq_resend``): a stray taken from such a bit links the IPI (``entry._sender_irr``; why30)
         self.stray_ipi: set[int] = set()
+        #: irq -> note_interrupt's node that set its IRQS_SPURIOUS_DISABLED (``intx.note_window``): what a poll timer
+        #: expiry links for it, whatever rewrote ``irqs[N].disabled`` since (why30)
+        self.spur_off: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

@@ -609,9 +609,11 @@ def note_window(k: Any, desc: Any) -> None:
             now(k, desc)         # disable_pirq masks the port; part of this step, no event of its own)
             desc.masked = True
     P = k.eng.prov
-    P.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 1,
-            note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
-            f"Disabling IRQ #{desc.irq}")
+    r = P.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 1,
+                note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
+                f"Disabling IRQ #{desc.irq}")
+    if r >= 0:
+        P.spur_off[desc.irq] = r
     k.ev(NOBODY_CARED, desc.dev, desc.irq, unhandled, IRQ_COUNT_WINDOW)
     P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))     # (the arm's record: for the irq it just disabled)
     arm_poll(k.eng, k.cpu_id)
@@ -848,7 +850,11 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
     if P.on and eng.fresh:      # provenance: the timer note_interrupt armed for the irqs it disabled
         off = [n for n in sorted(eng.w.irqs) if eng.w.irqs[n].get("spurious_disabled")]
         for n in off:
-            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, n))
+            # IRQS_SPURIOUS_DISABLED, which the poll tests, as note_interrupt set it: a later enable_irq (depth 0, the
+            # line running again) or disable_irq rewrote irqs[N].disabled but leaves the flag (why30 a01: the expiry
+            # linked the enable_irq, "enabled", as what it polls)
+            key = PK.key(PK.IRQDIS, n)
+            P.dep_writer(PC.D_CAUSE, key, P.spur_off.get(n, P.writer(key)))
         # the timer's last arm or move (whyheld10): what put it on this CPU; the poll's steps link this expiry
         P.dep(PC.D_TIMER, PK.key(PK.SPOLL, 0))
         if off:
