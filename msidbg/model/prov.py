@@ -149,6 +149,9 @@ class Prov(Reader):
         #: irq -> note_interrupt's node that set its IRQS_SPURIOUS_DISABLED (``intx.note_window``): what a poll timer
         #: expiry links for it, whatever rewrote ``irqs[N].disabled`` since (why30)
         self.spur_off: dict[int, int] = {}
+        #: an MSI-X entry's Vector Control key -> the last unmask of it the device did not decode (``xen.set_phys_mask``,
+        #: Memory Space off): a signal its mask holds afterwards links it (why30)
+        self.dropped_unmask: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

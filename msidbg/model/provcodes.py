@@ -294,6 +294,12 @@ D_RETRIG = _c("retriggered", False, "the message that stayed in this CPU's IRR (
 #: (why30) the same message parked as IRQS_PENDING on the irq that runs for it (disabled, or in progress elsewhere:
 #: entry.hold_stray) and replayed by check_irq_resend: the replay IPI's IRR set, which links check_irq_resend and the
 #: IRQS_PENDING the message's edge set (the walk for the sender's message found an older, unrelated one, or none)
+#: (why30) a signal an MSI-X entry's mask holds, when an unmask of that entry since the mask was not decoded (Xen's writel
+#: at a re-bind while the guest had Memory Space off through a pre-XSA-126 QEMU): the unmask that would have released it
+D_UNMASK_DROPPED = _c("unmask-dropped", False, "the unmask that would have cleared the mask, not decoded")
+#: (why30) an enable refused because another CPU's action is enabling or disabling the device's MSI state (its
+#: msi_lock_descs, its msix_enabled set early from c7ecb95ca6a8): that action
+D_ENABLING = _c("enabling", False, "refused while another CPU set up the device's MSI state, in")
 D_RETRIG_IPI = _c("retriggered-ipi", False, "carried by the replay IPI of the IRQS_PENDING it was parked in "
                   "(check_irq_resend)")
 
