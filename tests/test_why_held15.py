@@ -93,6 +93,28 @@ def test_k01_pv_startup_pirqs_clear_from_another_vcpu() -> None:
     assert not _ran("k01-pv-enable-other-vcpu-nic-nvme-3vcpu-x46-k413").armed_hits()
 
 
+def test_the_kicked_upcall_that_finds_the_port_cleared_links_the_clear() -> None:
+    """xen29's remote kick: the EVTCHNOP_unmask kicks vCPU 0, whose upcall comes at its next VM entry, after the caller's
+    eoi_pirq cleared the port ("the port is no longer pending"). The kick's node linked only the unmask's signal (now a
+    branch): it now links the loss that clear made, and through it the enable_irq whose startup_pirq ran it. PV: the
+    upcall flag (cpus[0].upcall); HVM: the upcall vector's IRR bit."""
+    for name, chain, unmask in [
+            ("k01-pv-enable-other-vcpu-nic-nvme-3vcpu-x46-k44",
+             [(92, "xen", "cpus[0].upcall"), (91, "lost", "acct.eth0.lost[0]"), (88, "kernel", "irqs[24].disabled"),
+              (86, "action.start", "actions[6]")], 89),
+            ("k02-hvm-2l-doorbell-across-enable-4vcpu-x412-k412",
+             [(207, "irr.upcall", "cpus[0].irr[0xf3]"), (206, "lost", "acct.nvme0.lost[0]"),
+              (204, "kernel", "irqs[24].disabled"), (203, "action.start", "actions[5]")], 205)]:
+        s = _ran(name)
+        kick = chain[0][0]
+        assert s.event(kick).kind == "xen.kick" and "no longer pending" in s.event(kick).fields["how"]
+        why = s.why(kick)
+        assert _chain(why) == chain, name
+        assert why.chain[1].relation == "finds the port no longer pending: its events cleared by"
+        assert [(b[0].event, b[0].link) for b in why.chain[0].branches] == [(unmask, "guest")]
+        assert s.event(unmask).fields["op"] == "EVTCHNOP_unmask"
+
+
 def test_k01_diff_parts_at_the_probe_the_series_changed_first() -> None:
     """4.4 and 4.13 differ in more than enable_pirq: the runs part at eth0's probe (pcifront's MSI-X enable), not at
     enable_irq -- the first divergence is the first step that differs, whatever changed it (PREDICTIONS.md)."""

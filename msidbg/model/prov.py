@@ -152,6 +152,9 @@ class Prov(Reader):
         #: an MSI-X entry's Vector Control key -> the last unmask of it the device did not decode (``xen.set_phys_mask``,
         #: Memory Space off): a signal its mask holds afterwards links it (why30)
         self.dropped_unmask: dict[int, int] = {}
+        #: port -> the loss startup_pirq's eoi_pirq clear made of its pending events (``xen_events._startup_clear``): a
+        #: remote vCPU's kicked upcall that finds the port cleared links it (why30)
+        self.port_cleared: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

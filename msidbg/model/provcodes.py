@@ -300,6 +300,9 @@ D_UNMASK_DROPPED = _c("unmask-dropped", False, "the unmask that would have clear
 #: (why30) an enable refused because another CPU's action is enabling or disabling the device's MSI state (its
 #: msi_lock_descs, its msix_enabled set early from c7ecb95ca6a8): that action
 D_ENABLING = _c("enabling", False, "refused while another CPU set up the device's MSI state, in")
+#: (why30) a remote vCPU's upcall (xen.kick) that finds the port it was kicked for cleared: the caller's clear_evtchn in
+#: startup_pirq's eoi_pirq, made before the kicked vCPU's next VM entry, and the events it lost
+D_PORT_CLEARED = _c("port-cleared", False, "finds the port no longer pending: its events cleared by")
 D_RETRIG_IPI = _c("retriggered-ipi", False, "carried by the replay IPI of the IRQS_PENDING it was parked in "
                   "(check_irq_resend)")
 
