@@ -569,8 +569,8 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         if P.port_cleared and (ch is None or not ch["pending"]) and eng.fresh:
             # (why30) the upcall comes too late: the caller's eoi_pirq cleared the port first (startup_pirq from
             # another vCPU before 4.13, xenred28 / heldout_why15 k01, k02): the loss that clear made, what it finds
-            w = P.port_cleared.get(port, -1)
-            if w >= 0 and P.event(w) >= P.event(P.writer(PK.key(PK.PORT, port))):
+            w, sig = P.port_cleared.get(port, -1), P.writer(PK.key(PK.PORT, port))
+            if w >= 0 and (sig < 0 or P.event(w) >= P.event(sig)):
                 P.dep_writer(PC.D_PORT_CLEARED, PK.key(PK.PORTPEND, port), w)
         raise_upcall(eng, vcpu)
         how = ("offline: the upcall waits" if not c.online else
