@@ -215,6 +215,36 @@ def test_s01_diff_is_the_handlers_name() -> None:
     assert "spurious_apic_entry" in fd["switches"]
 
 
+def test_b01_the_host_move_names_the_binding_that_asked_it_last() -> None:
+    """Xen 4.10.4 / 4.12.0, native vMSI, 3 vCPUs. Not as predicted: m0 and m1 are requested with affinity CPU 2, so
+    their first signals apply the guest's own deferred moves, QEMU re-binds each to vCPU 2, and Xen asks their host
+    irqs' moves then -- in both releases; the 3 ms / 3.1 ms acks apply them (set_msi_affinity, new vectors). Before
+    782cf8ba46 n0's re-binding (hvm_migrate_pirqs(vCPU2), 1.65 ms) asks m1's move again, so 4.10.4's chain of m1's
+    3.1 ms data write names n0's binding (209) and the set_affinity(n0) behind it; 4.12.0's names m1's own re-bind
+    (187) and the deferred move its request_irq made. The outcome is the same (2/2, 2/2, 1/1)."""
+    a = _ran("b01-bind-moves-two-msi-3vcpu-x4104-k414")
+    b = _ran("b01-bind-moves-two-msi-3vcpu-x4120-k414")
+    for s in (a, b):
+        assert [(e.index, e.dev, e.fields["data"]) for e in s.events(1, s.total + 1) if e.kind == "xen.msi"] == [
+            (151, "m0", 0x31), (174, "m1", 0x39), (223, "m0", 0x49), (232, "m1", 0x51)]
+        assert not s.armed_hits()
+    why = a.why(232)
+    assert _chain(why) == [(232, "xen", "devices.m1.msi.data"), (225, "xen", "devices.m1.msi.addr_lo"),
+                           (209, "xen", "xen.irqs[57].move"), (207, "guest", "cpus[0].ioreq"),
+                           (192, "irq.move_pending", "irqs[26].pending_mask"), (191, "action.start", "actions[5]")]
+    assert "hvm_migrate_pirqs(vCPU2) also moves pirq 100" in why.chain[2].reason
+    assert a.event(209).dev == "n0" and a.event(191).fields == {"action": 5, "do": "set_affinity"}
+    why = b.why(232)
+    assert _chain(why) == [(232, "xen", "devices.m1.msi.data"), (225, "xen", "devices.m1.msi.addr_lo"),
+                           (187, "xen", "xen.irqs[57].move"), (185, "guest", "cpus[0].ioreq"),
+                           (80, "irq.move_pending", "irqs[25].pending_mask"), (49, "action.start", "actions[1]")]
+    assert "hvm_migrate_pirq(vCPU2) for pirq 100" in why.chain[2].reason
+    d = _first("b01-bind-moves-two-msi-3vcpu-x4104-k414", "b01-bind-moves-two-msi-3vcpu-x4120-k414")
+    fd = d["first_divergence"]
+    assert (fd["context"], fd["a"]["event"], fd["a"]["kind"]) == ("qemu", 30, "qemu.bind_pirq")
+    assert "xen_bind_moves_one_pirq" in fd["switches"] and d["same_outcome"] is True
+
+
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash for every held-out file."""
     from msidbg.model import new_engine
