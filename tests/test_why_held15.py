@@ -148,7 +148,7 @@ def test_q01_the_held_admin_signal_reaches_the_command_qemu_passed_to_the_device
     _, why = _why("q01-x45-q45-memoff-nvme-nic-3vcpu-k48", "irq-lost", "nvme0")
     assert _chain(why) == [
         (224, "lost", "acct.nvme0.lost[0]"), (213, "pba.set", "devices.nvme0.msix.pba[0]"),
-        (207, "mmio.unclaimed", "devices.nvme0.msix.table[0].ctrl"), (200, "pci.cmd", "devices.nvme0.cmd"),
+        (207, "xen.unclaimed", "devices.nvme0.msix.table[0].ctrl"), (200, "pci.cmd", "devices.nvme0.cmd"),
         (198, "guest", "cpus[2].ioreq"), (197, "action.start", "actions[5]")]
     assert why.chain[2].relation == "the unmask that would have cleared the mask, not decoded"
     assert why.chain[2].stack[:1] == ["xen_pt_msix_update_one+bind"]

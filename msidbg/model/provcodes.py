@@ -296,6 +296,10 @@ D_RETRIG = _c("retriggered", False, "the message that stayed in this CPU's IRR (
 #: IRQS_PENDING the message's edge set (the walk for the sender's message found an older, unrelated one, or none)
 #: (why30) a signal an MSI-X entry's mask holds, when an unmask of that entry since the mask was not decoded (Xen's writel
 #: at a re-bind while the guest had Memory Space off through a pre-XSA-126 QEMU): the unmask that would have released it
+#: (why30) Xen's own write of a physical entry's mask (msi_set_mask_bit's writel, in the hypercall a guest or QEMU made)
+#: that a device with Memory Space off did not decode: the entry keeps its bit; writes nothing
+XEN_UNCLAIMED = _c("xen.unclaimed", True, "Xen, in {who}'s hypercall: {note} into {path}: not claimed, the device does "
+                   "not decode its memory space (write dropped)", writes=False)
 D_UNMASK_DROPPED = _c("unmask-dropped", False, "the unmask that would have cleared the mask, not decoded")
 #: (why30) an enable refused because another CPU's action is enabling or disabling the device's MSI state (its
 #: msi_lock_descs, its msix_enabled set early from c7ecb95ca6a8): that action

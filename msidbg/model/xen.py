@@ -1067,9 +1067,8 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
             # dropped unmask (``device._held_msix``: heldout_why15 q01 linked the guest's earlier mask only)
             ctrl = PK.key(PK.REG, PK.reg_payload(pd, entry, 3))
             P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, pd))
-            r = P.write(PC.UNCLAIMED, ctrl, int(masked),
-                        note=f"Xen's msi_set_mask_bit ({'mask' if masked else 'unmask'} of {dev} entry {entry}) wrote "
-                        "the physical entry with a plain writel")
+            r = P.write(PC.XEN_UNCLAIMED, ctrl, int(masked),
+                        note=f"msi_set_mask_bit's writel ({'mask' if masked else 'unmask'} of {dev} entry {entry})")
             if not masked and r >= 0:
                 P.dropped_unmask[ctrl] = r
         return
