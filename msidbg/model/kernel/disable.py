@@ -83,6 +83,9 @@ def check_irq_resend(k: Any, desc: dict[str, Any]) -> None:
             if rec is None:
                 target["retrig_irr"] = rec = {}
             rec.setdefault(desc["vector"], []).extend(stray)
+            P = k.eng.prov
+            if P.on and k.eng.fresh:    # (why30: the IPI's IRR set is how the stray reaches that CPU: _sender_irr)
+                P.stray_ipi.add(P.writer(PK.key(PK.IRR, PK.cpu_vec(vec.retrigger_cpu(k.w, desc), desc["vector"]))))
         return
     # no hardware retrigger (only a Xen pirq without an event channel gets here): the software resend
     # tasklet (x86 selects HARDIRQS_SW_RESEND from 5.7, "x86: Select HARDIRQS_SW_RESEND on x86") is not

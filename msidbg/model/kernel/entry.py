@@ -234,7 +234,8 @@ def stray_spurious(k: Any, sigs: list[list[Any]], v: int, dev: str | None, idx: 
             # accept links -- is that message; the sender's own message is an earlier set of the bit
             own = _sender_irr(k, P, c.id, v, d)
             if own >= 0:
-                P.dep_writer(PC.D_RETRIG, PK.key(PK.IRR, PK.cpu_vec(c.id, v)), own)
+                P.dep_writer(PC.D_RETRIG_IPI if own in P.stray_ipi else PC.D_RETRIG,
+                             PK.key(PK.IRR, PK.cpu_vec(c.id, v)), own)
         P.write(PC.RETRIG_STRAY, PK.key(PK.ISR, PK.cpu_vec(c.id, v)))
         also = ("which finds nothing to do" if alone else "with the other signal(s) the IRR bit carried"
                 if alone is not None else "its level line's actions (whatever they find asserted)")
@@ -259,6 +260,10 @@ def _sender_irr(k: Any, P: Any, cpu: int, v: int, dev: str) -> int:
         e = log.event(ev)
         if e.kind == "msi.msg" and e.dev == dev:
             return -1 if first else w
+        if w in P.stray_ipi:
+            # (why30) check_irq_resend's replay IPI carried the message as IRQS_PENDING (``hold_stray``): the IPI is
+            # how it came to this IRR bit, whether or not the sender's message ever set this CPU's bit
+            return w
         first = False
         w = P.prev(w)
     return -1
@@ -984,7 +989,8 @@ def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
     desc["pending"] = True
     desc["replay"] = -1
     loc["deferred"] = 1
-    if "stray" in loc:
+    stray = "stray" in loc
+    if stray:
         hold_stray(desc, loc)
     src = loc.get("src")
     n = 0
@@ -993,6 +999,13 @@ def park(k: Any, desc: Any, loc: dict[str, Any]) -> None:
         n = sum(s[2] for s in src)
     else:
         loc["parked"] = True
+        if stray:
+            # provenance (why30): the edge is only the message msi_set_affinity retriggered (no signal of this
+            # irq's own): IRQS_PENDING is set for it all the same, and check_irq_resend's replay takes it. No node
+            # was made here, so the replay linked nothing before enable_irq and the stray its IRR bit's older sets
+            k.eng.prov.write(PC.KERNEL, PK.key(PK.IRQPEND, desc.irq), 1,
+                             note=f"irq {desc.irq} {'disabled' if desc['started'] else 'shut down'}: IRQS_PENDING "
+                             "(the message msi_set_affinity retriggered here waits for check_irq_resend)")
     why = "disabled" if desc["started"] else "shut down"
     k.ev(IRQ_PENDING, desc.dev, desc.irq, n, k.s(why))
     k.again()

@@ -40,7 +40,7 @@ from msidbg.model import build as _build
 from msidbg.model import kinds as K
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
-from msidbg.model.hw import CMD_INTX_DISABLE, MSIX_ENABLE, PCI_COMMAND, words_test
+from msidbg.model.hw import CMD_INTX_DISABLE, MSIX_ENABLE, PCI_COMMAND, words_highest, words_test
 from msidbg.model.kernel import irq as I
 from msidbg.model.kernel import move as _move
 from msidbg.model.kernel import pci
@@ -609,9 +609,11 @@ def note_window(k: Any, desc: Any) -> None:
             now(k, desc)         # disable_pirq masks the port; part of this step, no event of its own)
             desc.masked = True
     P = k.eng.prov
-    P.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 1,
-            note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
-            f"Disabling IRQ #{desc.irq}")
+    r = P.write(PC.KERNEL, PK.key(PK.IRQDIS, desc.irq), 1,
+                note=f"note_interrupt: irq {desc.irq}: nobody cared ({unhandled} of {IRQ_COUNT_WINDOW} unhandled); "
+                f"Disabling IRQ #{desc.irq}")
+    if r >= 0:
+        P.spur_off[desc.irq] = r
     k.ev(NOBODY_CARED, desc.dev, desc.irq, unhandled, IRQ_COUNT_WINDOW)
     P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, desc.irq))     # (the arm's record: for the irq it just disabled)
     arm_poll(k.eng, k.cpu_id)
@@ -848,7 +850,11 @@ def on_spoll(eng: Any, item: list[Any]) -> None:
     if P.on and eng.fresh:      # provenance: the timer note_interrupt armed for the irqs it disabled
         off = [n for n in sorted(eng.w.irqs) if eng.w.irqs[n].get("spurious_disabled")]
         for n in off:
-            P.dep(PC.D_CAUSE, PK.key(PK.IRQDIS, n))
+            # IRQS_SPURIOUS_DISABLED, which the poll tests, as note_interrupt set it: a later enable_irq (depth 0, the
+            # line running again) or disable_irq rewrote irqs[N].disabled but leaves the flag (why30 a01: the expiry
+            # linked the enable_irq, "enabled", as what it polls)
+            key = PK.key(PK.IRQDIS, n)
+            P.dep_writer(PC.D_CAUSE, key, P.spur_off.get(n, P.writer(key)))
         # the timer's last arm or move (whyheld10): what put it on this CPU; the poll's steps link this expiry
         P.dep(PC.D_TIMER, PK.key(PK.SPOLL, 0))
         if off:
@@ -1082,11 +1088,31 @@ def finish_intx(eng: Any) -> None:
             P.dep(PC.D_MASKED_BY, mk)       # "whose IO-APIC entry was masked": the kernel write that masked it
         elif pin is not None and pin["remote_irr"] and ioapic.stuck(P, gsi) >= 0:
             P.dep(PC.D_RIRR, PK.key(PK.IOAPICRIRR, gsi))    # Remote IRR left set: the line never sent again
+        elif pin is not None and pin["remote_irr"] and "irte" not in pin and _level_pending(w, P, pin):
+            pass    # the level message is still in its CPU's IRR (``_level_pending`` noted it and what blocks it)
         elif desc is not None:
             P.dep(PC.D_NO_ACTION, PK.key(PK.IRQACT, gsi))
         # counted lost (the summary's raised == delivered + lost) but left pending: the function still
         # asserts INTx# with Status.Interrupt Status set when the run ends -- nothing serviced it
         acct.lost(eng, name, 0, ix["cond"], why)
+
+
+def _level_pending(w: Any, P: Any, pin: dict[str, Any]) -> bool:
+    """The end of the run, a line whose entry has Remote IRR set: when the level message it sent is still pending in
+    its CPU's IRR (never accepted, so never EOId), note it and -- the reason it was never accepted -- the highest
+    vector in service there whose priority class blocks it (a device message on 0xff, which smp_spurious_interrupt
+    does not acknowledge before f8a8fe61fec8: heldout_why15 s01). why30: the loss linked only the irq's action
+    ("removed by": request_irq's) and the condition."""
+    c = w.cpus[pin["cpu"]]
+    v = pin["vector"]
+    if not v or not words_test(c.irr, v):
+        return False
+    P.dep(PC.D_PENDING, PK.key(PK.IRR, PK.cpu_vec(c.id, v)))
+    top = words_highest(c.isr)
+    behind = PK.key(PK.ISR, PK.cpu_vec(c.id, top)) if top >= 0 and top >> 4 >= v >> 4 else -1
+    if behind >= 0 and P.writer(behind) >= 0:
+        P.dep(PC.D_IN_SERVICE, behind)
+    return True
 
 
 def _apic_set_affinity(k: Any, loc: dict[str, Any]) -> bool:

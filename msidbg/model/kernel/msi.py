@@ -181,8 +181,22 @@ def _refuse_enable(k: Any, p: dict[str, Any], dev: str) -> bool:
     else:
         return False
     k.note(why, -EINVAL, dev)
+    _enabling_dep(k, p)
     k.ret(-EINVAL)
     return True
+
+
+def _enabling_dep(k: Any, p: dict[str, Any]) -> None:
+    """Provenance of a refused enable (why30, heldout_why15 e01): the action whose enable or disable of the device's
+    MSI state runs on another CPU (the descriptors' lock it holds, and the msix_enabled / msi_enabled it has set --
+    5.17's msix_capability_init sets the flag at its start, c7ecb95ca6a8). The error linked nothing but its own
+    action."""
+    holder = p["lock"]
+    if holder in (-1, k.cpu_id) or not 0 <= holder < len(k.w.cpus):
+        return
+    action = k.w.cpus[holder].proc.get("action", -1)
+    if action is not None and action >= 0:
+        k.eng.prov.dep(PC.D_ENABLING, PK.key(PK.ACTION, action))
 
 
 def lock_descs(k: Any, dev: str) -> bool:
@@ -201,6 +215,7 @@ def lock_descs(k: Any, dev: str) -> bool:
         else:
             k.note(f"no msi_lock_descs before 5.17: CPU{p['lock']} is enabling or disabling MSI on this device "
                    "and the real kernel would run this one unserialised against it (not simulated)", -EBUSY, dev)
+        _enabling_dep(k, p)
         k.ret(-EBUSY)
         return False
     p["lock"] = k.cpu_id

@@ -216,6 +216,9 @@ def _startup_clear(k: Any, loc: dict[str, Any], info: dict[str, Any], when: str)
         if loc.get("enable"):   # enable_pirq -> startup_pirq (before 4.13): the enable_irq that ran this clear
             k.eng.prov.dep(PC.D_ENABLE_STARTUP, PK.key(PK.IRQDIS, loc["irq"]))
         acct.lost(k.eng, dev, idx, n, f"were pending on port {info['port']} when startup_pirq cleared it{when}")
+        P = k.eng.prov
+        if P.on and k.eng.fresh:    # (why30: what a remote vCPU's kicked upcall finds, ``evtchn._on_xen_other``)
+            P.port_cleared[info["port"]] = P.last_node
 
 
 @startup.step
