@@ -94,18 +94,9 @@ def new(tmp_path: Path, lspci: str, dmesg: str | None = None, *args: str) -> tup
     return str(out), out.read_text()
 
 
-def cycles(text: str) -> list[tuple[str, int | None, int | None]]:
-    got = dm.parse(read_lines(_write_tmp(text), "dmesg text"))
+def cycles(tmp_path: Path, text: str) -> list[tuple[str, int | None, int | None]]:
+    got = dm.parse(read_lines(_write(tmp_path, "d.txt", text), "dmesg text"))
     return [(c.kind, c.entry.line if c.entry else None, c.exit.line if c.exit else None) for c in got.cycles]
-
-
-def _write_tmp(text: str) -> str:
-    import tempfile
-
-    f = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
-    f.write(text)
-    f.close()
-    return f.name
 
 
 def test_nosoftrst_plus_sets_the_quirk_and_minus_leaves_it_off(tmp_path: Path) -> None:
@@ -127,22 +118,22 @@ def test_an_old_pciutils_status_line_without_the_bit_sets_nothing(tmp_path: Path
     assert "the function was in D3 when lspci ran" in text
 
 
-def test_dmesg_cycles_from_each_format() -> None:
+def test_dmesg_cycles_from_each_format(tmp_path: Path) -> None:
     # one 6.6 S3 cycle: four lines of it, one cycle, entry at the PM: line, exit at ACPI's wake
-    assert cycles(BANNER + SUSPEND) == [("suspend", 3, 12)]
+    assert cycles(tmp_path, BANNER + SUSPEND) == [("suspend", 3, 12)]
     # 4.x: "ACPI: Preparing to enter system sleep state S3" (no PM: entry line)
     old = "[ 10.0] PM: Syncing filesystems ... done.\n[ 10.1] ACPI: Preparing to enter system sleep state S3\n" \
           "[ 10.2] ACPI: Waking up from system sleep state S3\n[ 10.3] Restarting tasks ... done.\n"
-    assert cycles(old) == [("suspend", 2, 3)]
+    assert cycles(tmp_path, old) == [("suspend", 2, 3)]
     # a hibernation: its image made (line 6) while frozen; ACPI's S4 lines after it (the power-down's
     # hibernation_platform_enter) are the same cycle
-    assert cycles(HIBERNATE) == [("hibernate", 1, 6)]
+    assert cycles(tmp_path, HIBERNATE) == [("hibernate", 1, 6)]
     # an entry with no return; a return whose entry was cut (then a full cycle)
-    assert cycles("PM: suspend entry (s2idle)\n") == [("suspend", 1, None)]
-    assert cycles("PM: suspend exit\nPM: suspend entry (deep)\nPM: suspend exit\n") == [
+    assert cycles(tmp_path, "PM: suspend entry (s2idle)\n") == [("suspend", 1, None)]
+    assert cycles(tmp_path, "PM: suspend exit\nPM: suspend entry (deep)\nPM: suspend exit\n") == [
         ("suspend", None, 1), ("suspend", 2, 3)]
     # bounded: 4 kept, the rest counted
-    many = dm.parse(read_lines(_write_tmp("PM: suspend entry (deep)\nPM: suspend exit\n" * 1000), "dmesg text"))
+    many = dm.parse(read_lines(_write(tmp_path, "m.txt", "PM: suspend entry (deep)\nPM: suspend exit\n" * 1000), "dmesg text"))
     assert (len(many.cycles), many.cycles_dropped) == (dm.MAX_CYCLES, 1000 - dm.MAX_CYCLES)
 
 
