@@ -45,6 +45,24 @@ _APIC = re.compile(r"(?:Switched|Setting) APIC routing to:? (?P<name>physical fl
 _ABI = re.compile(r"Using (?P<abi>FIFO-based|2-level) ABI")
 _IR = re.compile(r"Enabled IRQ remapping|IRQ remapping (?:was )?enabled", re.ASCII)
 MAX_LISTED = 40
+#: a system sleep cycle's lines, as each release prints them. kernel/power/suspend.c pm_suspend:
+#: ``pr_info("suspend entry (%s)")`` / ``pr_info("suspend exit")`` (pr_fmt "PM: "; the label is
+#: mem_sleep_labels' s2idle / shallow / deep); drivers/acpi/sleep.c acpi_pm_prepare / acpi_pm_finish:
+#: "Preparing to enter system sleep state S%d" / "Waking up from system sleep state S%d" (prefix "ACPI: "
+#: before the pr_fmt "ACPI: PM: "), S4 being the hibernation's; kernel/power/hibernate.c hibernate():
+#: "hibernation entry" / "hibernation exit" (pr_fmt "PM: hibernation: ", "PM: " before it), create_image's
+#: "Creating image:" / "Creating hibernation image:" and snapshot.c swsusp_save's "Image created (N pages
+#: copied ...)" / "Hibernation image created" -- made while every device is frozen, before the thaw
+_SUSPEND_ENTRY = re.compile(r"PM: suspend entry \((?P<how>[a-z0-9-]{1,16})\)|"
+                            r"ACPI:(?: PM:)? Preparing to enter system sleep state S(?P<s>[1-3])\b", re.ASCII)
+_SUSPEND_EXIT = re.compile(r"PM: suspend exit\b|ACPI:(?: PM:)? Waking up from system sleep state S[1-3]\b", re.ASCII)
+_HIBERNATE_ENTRY = re.compile(r"PM: (?:hibernation: )?(?:hibernation entry|Creating (?:hibernation )?image:?)|"
+                              r"ACPI:(?: PM:)? Preparing to enter system sleep state S4\b", re.ASCII)
+_HIBERNATE_EXIT = re.compile(r"PM: (?:hibernation: )?(?:hibernation exit|Image created|Hibernation image created|"
+                             r"Image restored successfully)|ACPI:(?: PM:)? Waking up from system sleep state S4\b",
+                             re.ASCII)
+#: the cycles kept (each becomes a few actions a device); the others are counted
+MAX_CYCLES = 4
 #: messages that report the trouble itself, and the breakpoint that stops where the model shows it:
 #: x86 common_interrupt's "%s: %d.%u No irq handler for vector" (arch/x86/kernel/irq.c: CPU, vector),
 #: Xen's "CPU%u: No irq handler for vector %02x" (xen/arch/x86/irq.c do_IRQ), nvme_timeout's
@@ -73,6 +91,17 @@ class Hint:
     value: str
     line: int
     text: str
+
+
+@dataclass
+class Cycle:
+    """One system sleep as dmesg showed it: ``suspend`` (S1..S3, s2idle) or ``hibernate`` (S4), its first
+    line and, when the system came back, the line that says so (None: the paste ends asleep, or the
+    entry was cut and only the return is there -- ``entry`` None)."""
+
+    kind: str
+    entry: Hint | None
+    exit: Hint | None = None
 
 
 @dataclass
@@ -105,6 +134,11 @@ class Dmesg:
     #: the highest CPU a guest-kernel symptom names (at least that many + 1 online), and its line
     cpu_named: Hint | None = None
     ignored: int = 0
+    #: the system sleep cycles in file order (at most MAX_CYCLES), and how many more there were
+    cycles: list[Cycle] = field(default_factory=list)
+    cycles_dropped: int = 0
+    #: the cycle the lines being read belong to (kept or dropped)
+    sleeping: Cycle | None = None
 
 
 def parse(lines: list[Line]) -> Dmesg:
@@ -144,7 +178,7 @@ def _symptom(text: str) -> tuple[str | None, int | None]:
 
 def _take(out: Dmesg, no: int, text: str) -> bool:
     """Use ``text`` if it carries a hint; the first occurrence of each hint wins."""
-    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _pci_int, _devices):
+    for fn in (_kernel, _hypervisor, _xen_version, _cpus, _remapping, _apic, _abi, _pci_int, _sleep, _devices):
         if fn(out, no, text):
             return True
     return False
@@ -253,3 +287,36 @@ def _devices(out: Dmesg, no: int, text: str) -> bool:
         out.drivers[d.group("bdf")] = d.group("drv")
         return True
     return False
+
+
+def _sleep(out: Dmesg, no: int, text: str) -> bool:
+    """A suspend's or a hibernation's entry or exit line. One cycle prints several of each (5.x: "PM: suspend
+    entry (deep)" then "ACPI: PM: Preparing to enter system sleep state S3", "ACPI: PM: Waking up ..." then
+    "PM: suspend exit"; a hibernation's "Image created", then ACPI's S4 entry before the power-off, then
+    "hibernation exit" after the restore): a line of the cycle being read adds nothing to it. An exit with
+    no cycle of its kind before it is a cycle whose entry the paste cut."""
+    for kind, entry, leave in (("hibernate", _HIBERNATE_ENTRY, _HIBERNATE_EXIT),
+                               ("suspend", _SUSPEND_ENTRY, _SUSPEND_EXIT)):
+        cur = out.sleeping if out.sleeping is not None and out.sleeping.kind == kind else None
+        m = entry.search(text)
+        if m is not None:
+            acpi = text.lstrip().startswith("ACPI")
+            # a new cycle unless this one is still open (or, for ACPI's S4 line, any of this hibernation)
+            if cur is None or (cur.exit is not None and not (acpi and kind == "hibernate")):
+                _add_cycle(out, Cycle(kind, Hint(kind, no, text)))
+            return True
+        if leave.search(text) is not None:
+            if cur is None:
+                _add_cycle(out, Cycle(kind, None, Hint(kind, no, text)))
+            elif cur.exit is None:
+                cur.exit = Hint(kind, no, text)
+            return True
+    return False
+
+
+def _add_cycle(out: Dmesg, cycle: Cycle) -> None:
+    out.sleeping = cycle
+    if len(out.cycles) < MAX_CYCLES:
+        out.cycles.append(cycle)
+    else:
+        out.cycles_dropped += 1

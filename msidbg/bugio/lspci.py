@@ -60,6 +60,12 @@ _CAP_DETAIL = re.compile(r"(Address|Masking|Vector table|PBA):")
 #: ``Interrupt: pin A routed to IRQ 16`` (pin ``?`` when the Interrupt Pin register is 0). The IRQ is
 #: the kernel's pci_dev->irq (sysfs ``irq``): the GSI's irq, or the first MSI irq while MSI is enabled
 _INTERRUPT = re.compile(r"Interrupt:\s*pin (?P<pin>\S)\s+routed to IRQ (?P<irq>\d{1,10})\b", re.ASCII)
+#: the Power Management capability's PMCSR as ``cap_pm`` prints it (pciutils ls-caps.c, with -vv) under
+#: ``Capabilities: [40] Power Management version 3``: ``Status: D0 NoSoftRst+ PME-Enable- DSel=0 DScale=0 PME-``
+#: -- the PowerState field (D0..D3; D3 is D3hot: a function in D3cold answers no config read) and
+#: No_Soft_Reset (PCI PM 1.2: D3hot -> D0 keeps the configuration context). pciutils before NoSoftRst was
+#: printed shows ``Status: D0 PME-Enable- ...``: the state, no bit
+_PM_STATUS = re.compile(r"Status:\s*D(?P<d>[0-3])\s+(?:NoSoftRst(?P<nsr>[+-])\s+)?PME-Enable[+-]", re.ASCII)
 _MSIX_WHERE = re.compile(r"(?P<what>Vector table|PBA): BAR=(?P<bar>[0-5]) offset=(?P<off>[0-9a-fA-F]{1,8})", re.ASCII)
 
 MSI_COUNTS = (1, 2, 4, 8, 16, 32)
@@ -137,6 +143,9 @@ class Function:
     intx: Intx | None = None
     #: that line as read: (pin, irq, line, text)
     interrupt: tuple[str, int, int, str] | None = None
+    #: the PM capability's ``Status: D0 NoSoftRst+ ...`` line: (power state D0..D3, No_Soft_Reset or None when
+    #: that pciutils does not print it, line, text); None when not shown
+    pm: tuple[str, bool | None, int, str] | None = None
 
     @property
     def stub(self) -> bool:
@@ -288,6 +297,14 @@ def _property(f: Function, no: int, text: str, cap: re.Match[str] | None, out: P
     irq = _INTERRUPT.match(text)
     if irq is not None:
         _interrupt(f, no, text, irq, out)
+        return
+    pm = _PM_STATUS.match(text)
+    if pm is not None:
+        if f.pm is None:
+            nsr = pm.group("nsr")
+            f.pm = (f"D{pm.group('d')}", None if nsr is None else nsr == "+", no, text)
+        else:
+            out.unused.append((no, text, f"{f.label}: a second Power Management Status: line (the first is used)"))
         return
     ctl = _CONTROL.match(text)
     if ctl is not None and not f.control_line:

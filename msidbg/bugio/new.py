@@ -112,7 +112,7 @@ def render(inp: Inputs, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dme
     w.header(fns, irqs, msgs, devices)
     w.top(cpus, cpus_note, platform, platform_note, msgs, irqs)
     w.devices(devices)
-    w.run(devices, irqs)
+    w.run(devices, irqs, msgs)
     w.unused(fns, irqs, msgs, [f for f in fns.functions if f not in usable and not f.duplicate])
     text = "\n".join(w.out) + "\n"
     try:
@@ -504,11 +504,33 @@ class _Writer:
                     self.out.append(f"    # {_comment(f'{_base(self.inp.interrupts)}:{row.line}: irq {row.irq} {row.names}')}"
                                     " -- an MSI row, but lspci shows no MSI or MSI-X capability (lspci -vv run "
                                     "without root?): not used")
-            self.out.append("    # quirks: []   latch-on-unmask, msix-mask-applies-when-disabled or "
-                            "msi-latch-on-enable: lspci cannot show them")
+            self._quirks(f)
             if f.stub and not xen:
                 self.out.append(f"    # held by {f.driver} for a guest: lspci ran on the host; the guest's view is "
                                 "--platform xen-hvm (pciback) or a guest's lspci")
+
+    def _quirks(self, f: lp.Function) -> None:
+        """``pm-no-soft-reset`` from the PM capability's ``Status: D0 NoSoftRst+`` (PMCSR bit 3, pciutils
+        ls-caps.c cap_pm); the latching and mask quirks lspci cannot show stay a comment."""
+        rest = "latch-on-unmask, msix-mask-applies-when-disabled or msi-latch-on-enable: lspci cannot show them"
+        lspci = _base(self.inp.lspci)
+        if f.pm is None:
+            self.out.append(f"    # quirks: []   {rest}")
+            return
+        state, nsr, no, text = f.pm
+        where = f"{lspci}:{no}: {text}"
+        if nsr:
+            self.line("    quirks: [pm-no-soft-reset]",
+                      f"{where} (No_Soft_Reset: D3hot -> D0 keeps the configuration)")
+            self.out.append(f"    # more quirks: {rest}")
+        else:
+            self.out.append(f"    # quirks: []   {rest}")
+            why = ("NoSoftRst-: D3hot -> D0 resets the function" if nsr is False
+                   else "this lspci prints no NoSoftRst bit (pciutils before it did): unknown, not set")
+            self.out.append(f"    #   pm-no-soft-reset not set: {_comment(where)} -- {why}")
+        if state != "D0":
+            self.out.append(f"    # {_comment(where)}: the function was in {state} when lspci ran (runtime PM, or "
+                            "a suspend that did not bring it back); the run starts it in D0")
 
     def _intx(self, d: Device) -> None:
         assert d.intx is not None
@@ -550,7 +572,7 @@ class _Writer:
                             f"{name} could send no message (each held in the PBA): a symptom to reproduce, "
                             "unless lspci ran mid-probe")
 
-    def run(self, devices: list[Device], irqs: pi.Interrupts | None) -> None:
+    def run(self, devices: list[Device], irqs: pi.Interrupts | None, msgs: dm.Dmesg | None = None) -> None:
         self.line("run:")
         src = _base(self.inp.interrupts)
         for d in devices:
@@ -569,10 +591,53 @@ class _Writer:
             n, _ = _vectors(d, self.cpus)
             for v in range(n):
                 self.line(f"  - {{at: 2ms, do: fire, dev: {d.name}, vector: {v}}}")
+        if msgs is not None:
+            for i, cycle in enumerate(msgs.cycles):
+                self._cycle(devices, cycle, 3 + 3 * i)
+            if msgs.cycles_dropped:
+                self.out.append(f"  # {_n(msgs.cycles_dropped, 'more sleep cycle')} in "
+                                f"{_comment(_base(self.inp.dmesg))}: not added (the first {dm.MAX_CYCLES} are)")
         names = ["irq-lost", "irq-spurious", "probe-failed", "msi-torn-message", "msix-write-unmasked"]
         if self.platform.startswith("xen-"):
             names.append("pirq-conflict")
         self.line(f"breakpoints: [{', '.join(names)}]")
+
+    def _cycle(self, devices: list[Device], cycle: dm.Cycle, at: int) -> None:
+        """A system sleep dmesg showed, as each device's PCI PM callbacks (docs/scenario.md "pm_suspend"): a
+        suspend's pci_pm_suspend_noirq (``pm_suspend``, D3hot) and, if the system came back,
+        pci_pm_resume_noirq (``pm_resume``); a hibernation's image is made between pci_pm_freeze_noirq and
+        pci_pm_thaw_noirq (``pm_freeze`` / ``pm_thaw``; the restore after the power-off is not modelled).
+        Then every vector fires once, so the run shows whether the messages still arrive. Written only if
+        the loader takes them with the skeleton so far, else as comments with its reason."""
+        dmesg = _base(self.inp.dmesg)
+        first = cycle.entry or cycle.exit
+        assert first is not None
+        went, back = ("pm_suspend", "pm_resume") if cycle.kind == "suspend" else ("pm_freeze", "pm_thaw")
+        what = ("suspend" if cycle.kind == "suspend"
+                else "hibernation (its image: freeze, thaw; the restore after the power-off is not modelled)")
+        out = [f"  # {_comment(f'{dmesg}:{first.line}: {first.text}')}: a {what}"
+               + ("" if cycle.entry else " (its entry is not in the paste; the return is)")]
+        for d in devices:
+            out.append(f"  - {{at: {at}ms, on: 0, do: {went}, dev: {d.name}}}")
+        if cycle.kind == "suspend":
+            out.append("  #   state: d3hot (the default); d3cold where the platform removes the function's power")
+        if cycle.exit is not None:
+            note = f"{dmesg}:{cycle.exit.line}: {cycle.exit.text}"
+            out += [f"  - {{at: {at + 1}ms, on: 0, do: {back}, dev: {d.name}}}".ljust(40) + f" # {_comment(note)}"
+                    for d in devices]
+        else:
+            out.append(f"  # no return from it in {_comment(dmesg)}: no {back}")
+        for d in devices:
+            n, _ = _vectors(d, self.cpus)
+            out += [f"  - {{at: {at + 2}ms, do: fire, dev: {d.name}, vector: {v}}}" for v in range(n)]
+        try:
+            load_scenario_text("\n".join(self.out + out) + "\n", "probe")
+        except MsidbgError as e:
+            self.out.append(out[0])
+            why = re.sub(r"^run\[\d+\]\.\w+: ", "", e.message)
+            self.out.append(f"  #   {went} / {back} not added: this msidbg says {_comment(why)}")
+            return
+        self.out += out
 
     def unused(self, fns: lp.Parsed, irqs: pi.Interrupts | None, msgs: dm.Dmesg, skipped: list[lp.Function]) -> None:
         out: list[str] = []

@@ -507,7 +507,9 @@ def _state(s: Session, summ: dict[str, Any]) -> Section:
     lines: list[str] = []
     for name in involved(s, summ):
         dev = w["devices"][name]
-        lines += _command(name, dev.get("cmd"))
+        pm = (w["kernel"]["pci"].get(name) or {}).get("pm")
+        lines += _power(name, dev, pm)
+        lines += _command(name, dev.get("cmd")) if not (pm or dev.get("power")) else []
         lines += _msix(name, dev["msix"], w["kernel"]["pci"][name]["descs"]) if dev["msix"] else []
         lines += _msi(name, dev["msi"]) if dev["msi"] else []
         lines += _intx(name, dev)
@@ -545,6 +547,31 @@ def _command(name: str, cmd: int | None) -> list[str]:
         return []
     return [f"{name} Control: Mem{_flag(bool(cmd & CMD_MEMORY))} BusMaster{_flag(bool(cmd & CMD_MASTER))}"
             + ("  (messages dropped)" if not cmd & CMD_MASTER else "")]
+
+
+def _power(name: str, dev: dict[str, Any], pm: dict[str, Any] | None) -> list[str]:
+    """Once ``pm_suspend`` / ``pm_freeze`` saved the function's state (pci_save_state; docs/scenario.md): its
+    power state, the kernel's current_state when that differs (QEMU's emulated PMCSR on xen-hvm, a freeze's
+    PCI_UNKNOWN), the Command now and the one pci_restore_state will write back. Nothing otherwise."""
+    from msidbg.model.hw import CMD_MASTER, CMD_MEMORY
+
+    power = dev.get("power")
+    if power is None and pm is None:
+        return []
+
+    def bits(cmd: int) -> str:
+        return f"Mem{_flag(bool(cmd & CMD_MEMORY))} BusMaster{_flag(bool(cmd & CMD_MASTER))}"
+
+    state = power or "D0"
+    kernel = (pm or {}).get("state")
+    line = f"{name} power: {state}" + (f" (kernel: {kernel})" if kernel and kernel != state else "")
+    if power is not None:
+        line += "  (no request claimed, no message)"
+    lines = [line]
+    if dev.get("cmd") is not None:
+        saved = (pm or {}).get("saved_cmd")
+        lines.append(f"{name} Control: {bits(dev['cmd'])}" + (f"  saved: {bits(saved)}" if saved is not None else ""))
+    return lines
 
 
 def _msix(name: str, msix: dict[str, Any], descs: list[dict[str, Any]]) -> list[str]:

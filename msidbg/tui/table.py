@@ -365,7 +365,7 @@ def wrap_parts(parts: list[str], width: int, sep: str = " | ") -> list[str]:
 
 def device_state(w: World, dev: str) -> list[str]:
     """The capability state: MSI-X Enable / Function Mask, MSI, the PCI Command bits that stop an
-    enabled capability (Bus Master, Memory Space off), the quirks, the driver."""
+    enabled capability (Bus Master, Memory Space off), the power state out of D0, the quirks, the driver."""
     d = w["devices"][dev]
     parts: list[str] = []
     if d["msix"]:
@@ -384,11 +384,40 @@ def device_state(w: World, dev: str) -> list[str]:
             parts.append("Bus Master off: messages dropped")
         if d["msix"] and not cmd & CMD_MEMORY:
             parts.append("Memory Space off: table not decoded")
+    parts += power_state(w, dev)
     parts += intx_state(w, dev)
     if d["quirks"]:
         parts.append("quirks: " + ",".join(d["quirks"]))
     parts.append(f"driver: {driver_state(w, dev)}")
     return parts
+
+
+def _bits(cmd: int) -> str:
+    """The Command's Memory Space and Bus Master bits as lspci's ``Control:`` line prints them."""
+    return f"Mem{'+' if cmd & CMD_MEMORY else '-'} BusMaster{'+' if cmd & CMD_MASTER else '-'}"
+
+
+def power_state(w: World, dev: str) -> list[str]:
+    """The function's power state and its Command's Memory Space / Bus Master bits, once a ``pm_suspend`` /
+    ``pm_freeze`` has it out of D0 or the kernel holds its saved state (docs/scenario.md "pm_suspend"): out of
+    D0 the function claims no memory request (a table write is ``msix.unclaimed``) and sends no message; while
+    the kernel's current_state is not D0 __pci_write_msi_msg only caches a message (a xen-hvm passthrough
+    function stays in D0 behind QEMU's emulated PMCSR, a freeze leaves it in D0); the saved Command is what
+    pci_restore_state writes back at the resume. Nothing in D0 with nothing saved (the usual case)."""
+    d = w["devices"][dev]
+    power = d.get("power")
+    pm = ((w.get("kernel") or {}).get("pci") or {}).get(dev, {}).get("pm")
+    if power is None and pm is None:
+        return []
+    if power is not None:
+        state = f"{power}: table accesses unclaimed, messages dropped"
+    else:
+        kstate = pm.get("state", "D0")
+        state = "D0" + (f", kernel's current_state {kstate}: messages cached" if kstate != "D0" else "")
+    cmd = f"Command {_bits(d['cmd'])}"
+    if pm is not None and pm.get("saved_cmd") is not None:
+        cmd += f", saved {_bits(pm['saved_cmd'])}"
+    return [state, cmd]
 
 
 def intx_state(w: World, dev: str) -> list[str]:
