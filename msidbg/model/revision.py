@@ -1422,9 +1422,21 @@ Revisions:
   3.03 ms binds nothing, QEMU serves the offline's writes sooner and one more signal falls in the torn window:
   15 delivered / 5 lost, was 16 / 4). A sweep of the 485 Xen scenario files in tests/ and scenarios/ against
   the pre-xen29 model moves the outcome of y31 and xt16 only. Shipped goldens unchanged.
+- 18: (xenred30) A cpu_offline's stop_machine waits for a vCPU whose task is blocked in Xen on a device-model
+  ioreq (xen-hvm: a trapped config or MSI-X table access QEMU has not completed): the instruction has not
+  retired, Xen runs nothing of that vCPU until QEMU's notification (hvm_send_ioreq's _VPF_blocked_in_xen;
+  vcpu_unblock clears only _VPF_blocked, so the stopper's wake-up IPI waits in the vIRR), and multi_cpu_stop's
+  ack_state needs every stopper's ack (reading ``kernel.hotplug.stopper-ioreq``; Linux kernel/stop_machine.c,
+  Xen RELEASE-4.13.0 ioreq.c / schedule.c). ``hotplug.in_ioreq`` puts such a CPU among the late ones
+  (MULTI_STOP_PREPARE) and QEMU's completion schedules its stopper (``qemu._complete``). Before, the model took
+  the waiting task as asleep and ran take_cpu_down at once -- on the dying vCPU too, while still blocked in Xen.
+  tests/heldout_xen30 (28 held-out Xen scenarios predicted from source, then run; 26 agreed, z05 / z06 after
+  correcting the prediction): z18 (CPU 1 offline while vCPU 2 waits 2 ms for QEMU: take_cpu_down at 402 ms, was
+  400.1 ms), z19 (CPU 2 itself: offline at 403.0 ms after the completion, was 401.1 ms, before it). A sweep of
+  the 67 Xen files in tests/ and scenarios/ with a cpu_offline: only z18 / z19 move; shipped goldens unchanged.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 17
+MODEL = 18
