@@ -236,3 +236,23 @@ def test_msi_mask_bits_before_and_after_qemu_traditionals_xsa129() -> None:
     s = _run("z28")
     assert [e for e in _ev(s, "qemu.cfg_write") if e.fields["reg"] == "mask" and e.time_ns > 2_000_000] == []
     assert _ev(s, "msi.held") == [] and len(_ev(s, "irq.resend")) == 1
+
+
+def test_a_halted_targets_migration_and_a_pre_4_12_rebind_all_use_its_new_pcpu() -> None:
+    s = _run("z29")
+    assert [(t, d) for t, d in _dests(s, "m0") if t >= 4_000_000] == [(4_000_000, 1), (5_000_000, 6)]
+    assert [(t, d) for t, d in _dests(s, "n0") if t >= 6_000_000] == [(6_000_000, 2), (7_000_000, 6)]
+    resume = [e.fields["how"] for e in _ev(s, "xen.migrate") if e.fields["how"].startswith("schedule-in")]
+    assert len(resume) == 1 and resume[0].endswith("pending moves of pirq 100, 101 to pCPU6")
+
+
+def test_xen_4_5s_host_move_writes_nothing_into_a_device_that_does_not_decode() -> None:
+    # qemu-xen-4.5.0 passed the guest's Memory Space clear to the device; Xen's move_native_irq (mask,
+    # write_msi_msg, unmask: writel) reaches nothing, the device keeps the old message and Xen keeps the old vector
+    # mapped (irq_complete_move frees it only after an interrupt on the new one)
+    s = _run("z30")
+    assert {(a, d) for t, a in _dests(s, "n0") for d in [0] if t >= 2_000_000} == {(0, 0)}
+    assert [e.fields["data"] for e in _ev(s, "msi.msg")] == [49] * 5
+    hirq = s.world["xen"]["irqs"][56]
+    assert (hirq["cpu"], hirq["vector"], hirq["old"], hirq["move"]) == (1, 57, 49, -1)
+    assert [c for _, c, _ in _handlers(s, "n0")] == [0, 0, 1, 1, 1]

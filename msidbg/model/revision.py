@@ -1434,6 +1434,15 @@ Revisions:
   correcting the prediction): z18 (CPU 1 offline while vCPU 2 waits 2 ms for QEMU: take_cpu_down at 402 ms, was
   400.1 ms), z19 (CPU 2 itself: offline at 403.0 ms after the completion, was 401.1 ms, before it). A sweep of
   the 67 Xen files in tests/ and scenarios/ with a cpu_offline: only z18 / z19 move; shipped goldens unchanged.
+  (xenred30) Xen's host move of an MSI-X irq (move_native_irq -> set_msi_affinity -> write_msi_msg) writes the
+  new message with a plain writel like its mask writes (RELEASE-4.5.0 msi.c): on a device whose Memory Space a
+  pre-XSA-126 QEMU let the guest switch off, nothing decodes it and the entry keeps its old message (reading
+  ``xen.msix-mask-undecoded``, which said so; the model dropped setup_msi_irq's and msi_set_mask_bit's writes but
+  wrote set_msi_affinity's). Xen's descriptor holds the new vector while the old one stays mapped (irq_complete_move
+  frees it only after an interrupt on the new vector), so the device's signals are still delivered on the old
+  pCPU. tests/heldout_xen30 z30 (Xen 4.5.0 + qemu-xen-4.5.0 pirq guest, Memory Space off, a move to vCPU 1: the
+  4.05 / 4.1 ms signals carried the new message, now the old one; 5/5 either way). A sweep of all 522 Xen files
+  in tests/ and scenarios/: only z30 moves.
 """
 
 from __future__ import annotations
