@@ -256,3 +256,17 @@ def test_xen_4_5s_host_move_writes_nothing_into_a_device_that_does_not_decode() 
     hirq = s.world["xen"]["irqs"][56]
     assert (hirq["cpu"], hirq["vector"], hirq["old"], hirq["move"]) == (1, 57, 49, -1)
     assert [c for _, c, _ in _handlers(s, "n0")] == [0, 0, 1, 1, 1]
+
+
+def test_a_guest_move_while_memory_space_is_off_reaches_nothing() -> None:
+    s = _run("z31")     # Xen 4.5.0 + qemu-xen-4.5.0: QEMU drops the writes, Xen's completion unmask is unclaimed
+    assert [e.fields["how"].split(":")[0] for e in _ev(s, "qemu.msix_write") if e.time_ns > 3_000_000] == [
+        f"{r} dropped" for r in ("ctrl", "addr_lo", "addr_hi", "data", "ctrl")]
+    assert [(e.fields["reg"], e.fields["value"]) for e in _ev(s, "msix.unclaimed")] == [("ctrl", 0)]
+    assert {e.fields["data"] for e in _ev(s, "msi.msg")} == {49}
+    assert [c for _, c, _ in _handlers(s, "n0")] == [0] * 7
+    s = _run("z32")     # Xen 4.19 + qemu-xen-4.19: the null handler; the armed unmask waits for a schedule-in
+    assert [e.fields["reg"] for e in _ev(s, "xen.null_io")] == ["addr_lo", "addr_hi", "data", "ctrl"]
+    assert len([e for e in _ev(s, "msi.held") if 4_000_000 <= e.time_ns < 5_000_000]) == 3
+    assert [(t, c, n) for t, c, n in _handlers(s, "n0") if 4_000_000 <= t < 6_000_000] == [(5_015_400, 1, 3)]
+    assert _total(s, "n0", "delivered") == 7
