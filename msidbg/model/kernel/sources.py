@@ -684,8 +684,10 @@ reading("kernel.actions.offline-sleeper-fallback",
         "select_fallback_rq(task_cpu(p), p);")
 reading("kernel.actions.offline-cpu-waits",
         "A task waiting for a QEMU ioreq (xen-hvm: the vCPU is blocked in Xen until the device model answers) "
-        "when its vCPU goes offline is not moved; it goes on when the ioreq completes and the vCPU is back. How "
-        "a vCPU blocked mid-instruction and its offline interleave is not read. audit16: the rest of this rule "
+        "when its vCPU goes offline is not moved; it goes on when the ioreq completes and the vCPU is back. "
+        "xenred30 read how the two interleave (kernel.hotplug.stopper-ioreq): the offline's stop_machine waits "
+        "for QEMU's completion, so a task of the dying vCPU is never still waiting when take_cpu_down runs and "
+        "this rule no longer fires. audit16: the rest of this rule "
         "-- a sleeping doorbell wait moved at the offline only to an idle CPU, else kept until the CPU came "
         "back -- was refuted by select_task_rq's wakeup fallback and replaced "
         "(kernel.actions.offline-sleeper-fallback).",
