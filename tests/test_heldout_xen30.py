@@ -270,3 +270,12 @@ def test_a_guest_move_while_memory_space_is_off_reaches_nothing() -> None:
     assert len([e for e in _ev(s, "msi.held") if 4_000_000 <= e.time_ns < 5_000_000]) == 3
     assert [(t, c, n) for t, c, n in _handlers(s, "n0") if 4_000_000 <= t < 6_000_000] == [(5_015_400, 1, 3)]
     assert _total(s, "n0", "delivered") == 7
+
+
+def test_request_irq_from_a_third_vcpu_kicks_vcpu_0_after_eoi_pirqs_clear() -> None:
+    s = _run("z33")     # PV FIFO 4.13 / 4.14: the PBA's message lands on the new port (vCPU 0), cleared first
+    assert [(e.fields["vcpu"], e.fields["how"]) for e in _ev(s, "xen.kick")] == [
+        (0, "upcall; the port is no longer pending")]
+    assert [e.fields["why"] for e in _ev(s, "msi.held")] == ["PBA: entry masked"] * 3
+    assert [(t, c) for t, c, _ in _handlers(s, "n0")] == [(1_001_300, 1), (5_001_300, 1), (5_021_300, 1)]
+    assert (_total(s, "n0", "delivered"), _total(s, "n0", "lost")) == (3, 3) and _ports(s) == {101: 1}
