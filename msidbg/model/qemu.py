@@ -605,6 +605,12 @@ def _complete(k: Any, q: dict[str, Any]) -> None:
         if not wait["irqs_off"] and "spoll_wait" in k.w.kernel:
             from msidbg.model.kernel.intx import spoll_irqs_on  # (a poll expiry that waited: locks27)
             spoll_irqs_on(k.eng, c.id)
+        if c.stopped == "prepare" and not c.queued:
+            # stop_machine waited for this vCPU (hotplug.in_ioreq): the instruction retired, its stopper
+            # thread runs next (cpu.wake leaves a CPU in stop_machine alone)
+            c.queued = True
+            k.eng.schedule(max(c.busy_until, k.w.now), "cpu", c.id)
+            return
     k.eng.model.wake(k.eng, c)
 
 

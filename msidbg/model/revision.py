@@ -1457,6 +1457,27 @@ Revisions:
   pCPU ran at once. No shipped or test scenario shared a pCPU: a sweep of the 493 Xen scenario files in tests/
   and scenarios/ against 7ba16846 gives the same event sequences (xen.sched aside: none) and hits; the Xen runs'
   state hashes move (the new world fields and rows). tests/test_xensched30.py.
+  (xenred30) A cpu_offline's stop_machine waits for a vCPU whose task is blocked in Xen on a device-model
+  ioreq (xen-hvm: a trapped config or MSI-X table access QEMU has not completed): the instruction has not
+  retired, Xen runs nothing of that vCPU until QEMU's notification (hvm_send_ioreq's _VPF_blocked_in_xen;
+  vcpu_unblock clears only _VPF_blocked, so the stopper's wake-up IPI waits in the vIRR), and multi_cpu_stop's
+  ack_state needs every stopper's ack (reading ``kernel.hotplug.stopper-ioreq``; Linux kernel/stop_machine.c,
+  Xen RELEASE-4.13.0 ioreq.c / schedule.c). ``hotplug.in_ioreq`` puts such a CPU among the late ones
+  (MULTI_STOP_PREPARE) and QEMU's completion schedules its stopper (``qemu._complete``). Before, the model took
+  the waiting task as asleep and ran take_cpu_down at once -- on the dying vCPU too, while still blocked in Xen.
+  tests/heldout_xen30 (28 held-out Xen scenarios predicted from source, then run; 26 agreed, z05 / z06 after
+  correcting the prediction): z18 (CPU 1 offline while vCPU 2 waits 2 ms for QEMU: take_cpu_down at 402 ms, was
+  400.1 ms), z19 (CPU 2 itself: offline at 403.0 ms after the completion, was 401.1 ms, before it). A sweep of
+  the 67 Xen files in tests/ and scenarios/ with a cpu_offline: only z18 / z19 move; shipped goldens unchanged.
+  (xenred30) Xen's host move of an MSI-X irq (move_native_irq -> set_msi_affinity -> write_msi_msg) writes the
+  new message with a plain writel like its mask writes (RELEASE-4.5.0 msi.c): on a device whose Memory Space a
+  pre-XSA-126 QEMU let the guest switch off, nothing decodes it and the entry keeps its old message (reading
+  ``xen.msix-mask-undecoded``, which said so; the model dropped setup_msi_irq's and msi_set_mask_bit's writes but
+  wrote set_msi_affinity's). Xen's descriptor holds the new vector while the old one stays mapped (irq_complete_move
+  frees it only after an interrupt on the new vector), so the device's signals are still delivered on the old
+  pCPU. tests/heldout_xen30 z30 (Xen 4.5.0 + qemu-xen-4.5.0 pirq guest, Memory Space off, a move to vCPU 1: the
+  4.05 / 4.1 ms signals carried the new message, now the old one; 5/5 either way). A sweep of all 522 Xen files
+  in tests/ and scenarios/: only z30 moves.
 """
 
 from __future__ import annotations

@@ -849,11 +849,16 @@ def _write_msg(eng: Any, hirq: dict[str, Any], split: bool, on: int = 0) -> None
     P = eng.prov
     pd = P.dev(dev)
     if kind == "msix":
+        acct.intend(a["intended"][entry], msg)
+        if not d["cmd"] & CMD_MEMORY:
+            # writel through Xen's own mapping of the table (RELEASE-4.5.0 msi.c write_msi_msg): a device whose
+            # Memory Space a pre-XSA-126 QEMU let the guest switch off decodes none of it, the entry keeps its
+            # old message (reading xen.msix-mask-undecoded; xenred30: the model wrote it)
+            return
         msix = d["msix"]
         live = device.msix_live(msix, entry)
         e = msix["table"][entry]
         e["addr_lo"], e["addr_hi"], e["data"] = msg
-        acct.intend(a["intended"][entry], msg)
         for i, v in enumerate(msg):
             if live and not i:      # provenance: written live -- the unmask (or enable) that made the entry live
                 P.dep(PC.D_CAUSE, PK.key(PK.REG, PK.reg_payload(pd, entry, 3)))

@@ -317,8 +317,10 @@ reading("xen.msix-mask-undecoded", "Before 4.6 Xen writes an MSI-X entry's Vecto
         "mask_msi_irq at a pirq's shutdown, unmask at startup, a guest's mask Xen's vMSI-X intercept passes on) and "
         "its host message (write_msi_msg) with a plain writel through its own mapping of the table: on a device whose "
         "Memory Space the guest switched off through a pre-XSA-126 QEMU nothing decodes it, and the entry keeps "
-        "what it had. A guest's raw table write Xen handles shows it (msix.unclaimed); Xen's own writes are part of "
-        "the hypercall and emit nothing. msixtbl_read answers a guest's Vector Control read with readl of the physical "
+        "what it had -- a host move's new message included: Xen's descriptor then holds the new vector while the "
+        "device still signals the old one, which stays mapped (irq_complete_move frees it only after an interrupt "
+        "on the new vector). A guest's raw table write Xen handles shows it (msix.unclaimed); Xen's own writes are "
+        "part of the hypercall and emit nothing. msixtbl_read answers a guest's Vector Control read with readl of the physical "
         "entry: all ones from a device that does not decode. From RELEASE-4.6.0 msi_set_mask_bit checks memory_decoded and falls back to "
         "the Function Mask ('cannot mask IRQ %d: masking MSI-X on Dom%d's ...'): not modelled, the scenario refuses "
         "a pre-XSA-126 QEMU with xen_msi_mask combined.", source=(XEN_MSI_MASK_45, QEMU_CMD_OLD),

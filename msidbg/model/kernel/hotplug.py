@@ -123,11 +123,12 @@ def check(k: Any, loc: dict[str, Any]) -> None:
     loc["stopped"] = [c.id for c in k.w.cpus if c.online and c is not k.cpu]
     stopper_wakeups(k, loc["stopped"])
     late = [cid for cid in loc["stopped"] if in_hardirq(k.eng, k.w.cpus[cid]) or takes_irq(k.eng, k.w.cpus[cid])
-            or in_atomic_task(k.eng, k.w.cpus[cid])]
+            or in_atomic_task(k.eng, k.w.cpus[cid]) or in_ioreq(k.w.cpus[cid])]
     if not late:
         loc["phase"] = "run"
         return
     loc["phase"] = "prepare"
+    io = [cid for cid in late if in_ioreq(k.w.cpus[cid])]
     for cid in loc["stopped"]:
         c = k.w.cpus[cid]
         if cid in late:
@@ -135,8 +136,13 @@ def check(k: Any, loc: dict[str, Any]) -> None:
         else:
             preempt_task(k.eng, c)
         cpu_dirty(k, cid)
-    k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
-           "hardirq (MULTI_STOP_PREPARE)", late[0])
+    if io:      # (xenred30: a vCPU blocked in Xen on a device-model ioreq; the others' note is unchanged)
+        k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits (MULTI_STOP_PREPARE): "
+               f"vCPU{', vCPU'.join(map(str, io))} blocked in Xen on a QEMU ioreq (_VPF_blocked_in_xen) until "
+               "QEMU completes the trapped access", late[0])
+    else:
+        k.note(f"stop_machine: the stopper thread of CPU{', CPU'.join(map(str, late))} waits for it to leave "
+               "hardirq (MULTI_STOP_PREPARE)", late[0])
     P = k.eng.prov      # provenance: this context now waits for the rendezvous (stopper_runs ends it)
     P.write(PC.KERNEL, PK.key(PK.WAIT, k.cpu_id), 1,
             note=f"stop_machine for the offline of CPU{loc['cpu']} waits in MULTI_STOP_PREPARE: CPU"
@@ -500,6 +506,18 @@ def in_atomic_task(eng: Any, c: Any) -> bool:
     if not c.queued:
         _enqueue(eng, c, c.busy_until)
     return True
+
+
+def in_ioreq(c: Any) -> bool:
+    """Is the CPU's task blocked in Xen on a device-model ioreq (xen-hvm: a trapped config / MSI-X access
+    QEMU has not completed; ``qemu._block``)? The trapped instruction has not retired, and Xen runs nothing
+    of that vCPU until QEMU's notification (hvm_send_ioreq / ioreq_send: prepare_wait_on_xen_event_channel
+    sets _VPF_blocked_in_xen; the stopper's wake-up IPI is vlapic_set_irq -> vcpu_kick -> vcpu_unblock, which
+    clears only _VPF_blocked): its stopper thread runs, and acks MULTI_STOP_PREPARE, only after QEMU's
+    completion (reading ``kernel.hotplug.stopper-ioreq``; xenred30: the model took the task as asleep and let
+    stop_machine go on without that vCPU). Not put on the agenda: QEMU's completion wakes it."""
+    wait = c.proc.wait
+    return bool(c.online and not c.irq.stack and not c.stopped and type(wait) is dict and "ioreq" in wait)
 
 
 def in_hardirq(eng: Any, c: Any) -> bool:

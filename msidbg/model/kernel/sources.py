@@ -473,6 +473,22 @@ reading("kernel.hotplug.stop-machine",
         source=(FORCE_COMPLETE, TAKEDOWN, STOP_MACHINE), module=M,
         quote="All CPUs are stuck in stop machine with interrupts disabled so calling __irq_complete_move() "
         "would be completely pointless.")
+XEN_IOREQ_WAIT = Source("xen-project/xen", "RELEASE-4.13.0", "xen/arch/x86/hvm/ioreq.c, xen/common/schedule.c",
+                        "hvm_send_ioreq (prepare_wait_on_xen_event_channel: _VPF_blocked_in_xen), vcpu_unblock "
+                        "(clears _VPF_blocked only)", "all (the same in RELEASE-4.0.0 hvm.c and 4.19.2 ioreq.c: "
+                        "reading xen.sched.migrate-ioreq)")
+reading("kernel.hotplug.stopper-ioreq",
+        "A vCPU whose task's access trapped to the device model (xen-hvm: a config or MSI-X table write QEMU "
+        "serves) is blocked in Xen until QEMU completes it: the instruction has not retired and Xen runs nothing "
+        "of that vCPU meanwhile -- the stopper thread's wake-up IPI only sets a vIRR bit and vcpu_kick's "
+        "vcpu_unblock leaves _VPF_blocked_in_xen. multi_cpu_stop moves on only when every online CPU's stopper "
+        "has acked the state (ack_state), so a cpu_offline waits in MULTI_STOP_PREPARE for QEMU's completion, "
+        "and when that vCPU is the outgoing one, take_cpu_down runs only after it. Before (xenred30) the model "
+        "took the waiting task as asleep and ran take_cpu_down at once -- on the dying vCPU too, while it was "
+        "still blocked in Xen.",
+        source=(STOP_MACHINE, XEN_IOREQ_WAIT), module=M,
+        quote="if ( !test_and_clear_bit(_VPF_blocked, &v->pause_flags) ) return; (vcpu_unblock) / "
+              "if (atomic_dec_and_test(&msdata->thread_ack)) set_state(msdata, msdata->state + 1); (ack_state)")
 #: the dying CPU between stop_machine's end and play_dead (dyingdrain)
 IDLE_DEAD = Source(L, "v6.6", "kernel/stop_machine.c + kernel/sched/idle.c + kernel/cpu.c",
                    "multi_cpu_stop (MULTI_STOP_EXIT: local_irq_restore(flags)) / do_idle (local_irq_disable; "
@@ -680,8 +696,10 @@ reading("kernel.actions.offline-sleeper-fallback",
         "select_fallback_rq(task_cpu(p), p);")
 reading("kernel.actions.offline-cpu-waits",
         "A task waiting for a QEMU ioreq (xen-hvm: the vCPU is blocked in Xen until the device model answers) "
-        "when its vCPU goes offline is not moved; it goes on when the ioreq completes and the vCPU is back. How "
-        "a vCPU blocked mid-instruction and its offline interleave is not read. audit16: the rest of this rule "
+        "when its vCPU goes offline is not moved; it goes on when the ioreq completes and the vCPU is back. "
+        "xenred30 read how the two interleave (kernel.hotplug.stopper-ioreq): the offline's stop_machine waits "
+        "for QEMU's completion, so a task of the dying vCPU is never still waiting when take_cpu_down runs and "
+        "this rule no longer fires. audit16: the rest of this rule "
         "-- a sleeping doorbell wait moved at the offline only to an idle CPU, else kept until the CPU came "
         "back -- was refuted by select_task_rq's wakeup fallback and replaced "
         "(kernel.actions.offline-sleeper-fallback).",
