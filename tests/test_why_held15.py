@@ -74,7 +74,7 @@ def test_p03_the_signal_in_the_reset_window_links_the_reset() -> None:
     assert "neither MSI nor MSI-X was enabled" in h.detail
     assert _chain(why) == [(84, "lost", "acct.nvme0.lost[0]"), (83, "msix.ctrl", "devices.nvme0.msix.ctrl"),
                            (82, "action.start", "actions[2]")]
-    assert why.chain[1].stack == ["pci_pm_resume+power_up"] and why.chain[1].relation == "MSI-X disabled by"
+    assert why.chain[1].stack == ["pci_pm_resume+power_on"] and why.chain[1].relation == "MSI-X disabled by"
 
 
 def test_k01_pv_startup_pirqs_clear_from_another_vcpu() -> None:
