@@ -1422,9 +1422,25 @@ Revisions:
   3.03 ms binds nothing, QEMU serves the offline's writes sooner and one more signal falls in the torn window:
   15 delivered / 5 lost, was 16 / 4). A sweep of the 485 Xen scenario files in tests/ and scenarios/ against
   the pre-xen29 model moves the outcome of y31 and xt16 only. Shipped goldens unchanged.
+- 18: (kernel30) handle_edge_irq's relock after the action (kernel/irq/handle.c handle_irq_event: raw_spin_lock, then
+  irqd_clear(IRQD_IRQ_INPROGRESS); chip.c's do/while tests IRQS_PENDING under that lock; read in 4.13.19, 5.17 and
+  v6.6 trees) is a step of the model when a locker queued for desc->lock during the action (reading
+  ``kernel.lock.edge-relock``; locks28's lead): the loop frame goes back on that CPU's stack at ``rerun`` marked
+  ``inprog`` (``entry.relock_after_action``), and ``defer``'s rerun frame carries ``inprog`` too, so
+  ``entry.in_action`` reports the flag until the CPU has the lock back. Before, the action's end cleared the flag
+  at once: an edge on another CPU queued behind a task's enable_irq took the lock first, found the flag clear and
+  ran the action itself; now it sets IRQS_PENDING and masks, and the CPU back from the action unmasks and runs
+  it again. The do/while's top masks an irq without an action only when it goes round again (pending, not
+  disabled). New row ``kernel.edge_wait_new_target`` (bare metal and HVM guests, scoped: every such world's
+  state hash moves): from 8d39d6ec4db5 (6.17, 'genirq: Prevent migration live lock in handle_edge_irq()', tip
+  irq/core 2025-07-22, pull irq-core-2025-07-27 merged 2025-07-29) irq_can_handle_pm on the irq's effective
+  target (cpumask_first of the effective mask) of a single-target handle_edge_irq irq -- the x86 vector domain's;
+  Xen's event-channel irqs set no IRQD_SINGLE_TARGET -- busy-waits in irq_wait_on_inprogress instead of
+  IRQS_PENDING + mask_ack_irq, then acks and runs the action itself (reading ``kernel.edge.wait-new-target``).
+  tests/kernel30, tests/test_kernel30.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 17
+MODEL = 18
