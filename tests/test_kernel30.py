@@ -141,3 +141,34 @@ def test_617_a_xen_pirq_still_goes_pending() -> None:
     notes = [str(e.fields.get("what")) for e in evs if e.kind == "kernel"]
     assert any("IRQS_PENDING" in n for n in notes)
     assert not any("irq_wait_on_inprogress" in n for n in notes)
+
+
+def _results(evs: list[Any]) -> list[tuple[int | None, int, str, int]]:
+    return [(e.cpu, e.time_ns, str(e.fields["do"]), int(e.fields["result"])) for e in evs if e.kind == "action.done"]
+
+
+@pytest.mark.parametrize("name, free", [
+    ("f01-free-during-enable-k510", (1, 3_000, "free_vectors", 0)),
+    ("f02-free-before-early-flag-k66", (1, 300, "free_vectors", 0)),
+])
+def test_free_irq_vectors_tests_the_flags_before_the_lock(name: str, free: tuple[int, int, str, int]) -> None:
+    """pci_disable_msix / pci_disable_msi return before msi_lock_descs when their flag is clear: a free during
+    another CPU's enable that has not set msix_enabled yet is a no-op (0), and the enable completes."""
+    eng, evs = _run(name)
+    res = _results(evs)
+    assert free in res
+    enable = next(r for r in res if r[2] == "alloc_vectors")
+    assert (enable[0], enable[3]) == (0, 2)
+    p = eng.w.kernel["pci"]["d0"]
+    assert p["msix_enabled"] is True and len(p["descs"]) == 2 and p["lock"] == -1
+    assert not [e for e in evs if e.kind == "kernel" and e.fields.get("prog") == "pci_free_irq_vectors"]
+
+
+def test_free_irq_vectors_after_the_early_flag_meets_the_lock() -> None:
+    """6.6 at 3 us: msix_enabled is set (c7ecb95ca6a8) and CPU0 holds msi_lock_descs: the free passes its flag
+    test and meets the mutex (msidbg: -EBUSY where the kernel sleeps)."""
+    _, evs = _run("f03-free-after-early-flag-k66")
+    assert (1, 3_100, "free_vectors", -16) in _results(evs)
+    notes = [(e.cpu, e.time_ns, e.fields["what"]) for e in evs
+             if e.kind == "kernel" and e.fields.get("prog") == "pci_free_irq_vectors"]
+    assert notes == [(1, 3_000, "msi_lock_descs: CPU0 is enabling or disabling MSI on this device")]

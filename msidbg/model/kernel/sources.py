@@ -628,6 +628,20 @@ reading("kernel.msi.enable-unserialised",
         source=Source(L, "v4.14", "drivers/pci/msi.c", "__pci_enable_msix / __pci_enable_msi_range / "
                       "msi_capability_init", "..5.16 (kernel.msi_descs_lock: none)"), module=M,
         quote="if (dev->msi_enabled) { ... \"can't enable MSI-X (MSI IRQ already assigned)\\n\"); return -EINVAL; }")
+reading("kernel.msi.free-vectors-flag-first",
+        "pci_free_irq_vectors is pci_disable_msix then pci_disable_msi; each returns at once unless its flag "
+        "(dev->msix_enabled / dev->msi_enabled) is set, and only then takes msi_lock_descs (5.17+) -- the test comes "
+        "before the lock in every release read (5.17 tree; 4.13.19's pci_disable_msix has no lock at all). With "
+        "neither flag set -- INTx, or another CPU's enable that has not set its flag yet (before c7ecb95ca6a8 the "
+        "flag comes at the end of the set-up, from it at msix_capability_init's / msi_capability_init's start) -- it "
+        "returns without waiting for that enable. A flag set while the lock is held (5.17+: the enable between "
+        "its early flag and its unlock) still meets the model's -EBUSY where the mutex would sleep "
+        "(kernel.msi.enable-unserialised).",
+        source=(FREE_VECTORS, Source(L, "v5.17", "drivers/pci/msi/msi.c", "pci_disable_msix / pci_disable_msi / "
+                                     "pci_free_irq_vectors", "all")),
+        quote="void pci_disable_msix(struct pci_dev *dev) { if (!pci_msi_enable || !dev || !dev->msix_enabled) "
+        "return; msi_lock_descs(&dev->dev); pci_msix_shutdown(dev); free_msi_irqs(dev); msi_unlock_descs(&dev->dev); }",
+        module=M + ".msi")
 FREE_MSI_BUG = Source(L, "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16 (kernel.free_msi_busy: bug)")
 FREE_MSI_NOCHECK = Source(L, "9fb9eb4b59ac", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
                           "free_msi_irqs -> pci_msi_teardown_msi_irqs -> __msi_domain_free_irqs "
