@@ -1437,7 +1437,14 @@ Revisions:
   target (cpumask_first of the effective mask) of a single-target handle_edge_irq irq -- the x86 vector domain's;
   Xen's event-channel irqs set no IRQD_SINGLE_TARGET -- busy-waits in irq_wait_on_inprogress instead of
   IRQS_PENDING + mask_ack_irq, then acks and runs the action itself (reading ``kernel.edge.wait-new-target``).
-  tests/kernel30, tests/test_kernel30.py.
+  Shipped goldens: explore-msi-torn-plug-race random (no kernel.version: current upstream) moves -- CPU3, the
+  xhci irq's new target, waits for CPU1's action and handles the edge itself (1009 events, was 1010; 0 lost
+  either way); every other bare-metal / xen-hvm golden by its state hash only. tests/mech_helpers' MECH_ERA
+  pins the switch false (the mechanism tests assert the IRQS_PENDING path). (kernel30) pci_free_irq_vectors
+  tests msix_enabled / msi_enabled before msi_lock_descs, as pci_disable_msix / pci_disable_msi do (5.17 and
+  4.13.19 trees; reading ``kernel.msi.free-vectors-flag-first``): a free during another CPU's enable that has
+  not set its flag yet returns 0 at once (msidbg took the lock first: -EBUSY). tests/kernel30 (e01, e02, m01,
+  m02, f01-f03, predicted from source, then run), tests/test_kernel30.py.
 """
 
 from __future__ import annotations
