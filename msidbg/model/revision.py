@@ -1439,7 +1439,12 @@ Revisions:
   IRQS_PENDING + mask_ack_irq, then acks and runs the action itself (reading ``kernel.edge.wait-new-target``).
   Shipped goldens: explore-msi-torn-plug-race random (no kernel.version: current upstream) moves -- CPU3, the
   xhci irq's new target, waits for CPU1's action and handles the edge itself (1009 events, was 1010; 0 lost
-  either way); every other bare-metal / xen-hvm golden by its state hash only. tests/mech_helpers' MECH_ERA
+  either way); every other bare-metal / xen-hvm golden by its state hash only. A sweep of the 1049 scenario
+  files in tests/ and scenarios/ against the pre-kernel30 model moves three event sequences, outcomes unchanged:
+  heldout28 v16 (6.19: CPU7, the new target, waits for CPU63's action and runs the sata action itself),
+  tests/tui/fixtures/msi-and-msix (current upstream: the same wait) and lockq23 x01 (Xen HVM pirq: CPU2's
+  free_irq meets synchronize_irq's wait at 502.9 us, CPU1's loop not having retaken the lock, where it noted
+  the lock queue). tests/mech_helpers' MECH_ERA
   pins the switch false (the mechanism tests assert the IRQS_PENDING path). (kernel30) pci_free_irq_vectors
   tests msix_enabled / msi_enabled before msi_lock_descs, as pci_disable_msix / pci_disable_msi do (5.17 and
   4.13.19 trees; reading ``kernel.msi.free-vectors-flag-first``): a free during another CPU's enable that has
