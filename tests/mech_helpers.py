@@ -20,8 +20,11 @@ MAX_STEPS = 200_000
 
 
 #: the era the mechanism tests are written for (explicit switches win over the default): the IPI cleanup
-#: (before 6.6), so also the matrix ending at LOCAL_TIMER_VECTOR 0xec (before 6.10: posted_msi_vector false)
-MECH_ERA = {"vector_cleanup": "ipi", "msi_affinity_update": "plug-race", "posted_msi_vector": False}
+#: (before 6.6), so also the matrix ending at LOCAL_TIMER_VECTOR 0xec (before 6.10: posted_msi_vector false),
+#: and handle_edge_irq's IRQS_PENDING + mask_ack_irq on the new target of a move (before 8d39d6ec4db5, 6.17:
+#: edge_wait_new_target false; kernel30)
+MECH_ERA = {"vector_cleanup": "ipi", "msi_affinity_update": "plug-race", "posted_msi_vector": False,
+            "edge_wait_new_target": False}
 
 
 def pin(text: str, **switches: str) -> str:

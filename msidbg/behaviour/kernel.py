@@ -864,6 +864,29 @@ ROWS: tuple[Switch, ...] = (
         ),
     ),
     Switch(
+        "edge_wait_new_target", "kernel", BOOL, True,
+        "what handle_edge_irq does with an edge whose irq_may_run / irq_can_handle_pm finds the action running on "
+        "another CPU (IRQD_IRQ_INPROGRESS) when this CPU is the irq's effective affinity target (cpumask_first of "
+        "the effective mask: the new target of a move the old CPU is still handling). true (8d39d6ec4db5) -- for "
+        "a single-target irq of handle_edge_irq (x86's vector domain sets IRQD_SINGLE_TARGET; Xen's event-channel "
+        "irqs do not) it busy-waits for the flag to clear (irq_wait_on_inprogress: desc->lock dropped, spin, "
+        "retake) and handles the edge itself, so the old CPU's loop ends; false -- it sets IRQS_PENDING and "
+        "mask_ack_irq()s, and the old CPU unmasks and runs the action again (which a fast device can keep up for "
+        "ever: the migration live lock the commit names)",
+        initial=False, kinds=("bare-metal", "xen-hvm"), scoped=True,
+        initial_note="kernel/irq/chip.c up to 6.16: irq_may_run (irq_can_handle_pm from the 6.16 rework "
+        "2d46aea52c02, 'No functional change') returns irq_check_poll(desc) -- false unless a poll runs the irq "
+        "-- and handle_edge_irq does 'desc->istate |= IRQS_PENDING; mask_ack_irq(desc);' (read in 4.13.19 and "
+        "5.17 trees and the stored v6.6-era chip.c)",
+        history=(
+            Change("6.17", True, "8d39d6ec4db5 genirq: Prevent migration live lock in handle_edge_irq()",
+                   note="tip irq/core 2025-07-22 (tip-bot2 mail, '[patch 4/4]' of 2025-07-18, no Cc: stable); "
+                   "tglx's pull irq-core-2025-07-27 (tracked commit 8d39d6ec4db5) merged as dba3ec9f2ad0 on "
+                   "2025-07-29 (pr-tracker-bot), the 6.17 merge window after v6.16 (2025-07-27). Stable "
+                   "backports: none found (not checked release by release)"),
+        ),
+    ),
+    Switch(
         "msi_descs_lock", "kernel", ("none", "mutex"), "mutex",
         "what serialises two enables (or an enable and a disable) of one device's MSI/MSI-X state: mutex -- "
         "msi_lock_descs() (b5f687f97d1e's per-device mutex, taken by the PCI core from 5512c5eaf533 in "

@@ -1478,6 +1478,34 @@ Revisions:
   pCPU. tests/heldout_xen30 z30 (Xen 4.5.0 + qemu-xen-4.5.0 pirq guest, Memory Space off, a move to vCPU 1: the
   4.05 / 4.1 ms signals carried the new message, now the old one; 5/5 either way). A sweep of all 522 Xen files
   in tests/ and scenarios/: only z30 moves.
+  (kernel30) handle_edge_irq's relock after the action (kernel/irq/handle.c handle_irq_event: raw_spin_lock, then
+  irqd_clear(IRQD_IRQ_INPROGRESS); chip.c's do/while tests IRQS_PENDING under that lock; read in 4.13.19, 5.17 and
+  v6.6 trees) is a step of the model when a locker queued for desc->lock during the action (reading
+  ``kernel.lock.edge-relock``; locks28's lead): the loop frame goes back on that CPU's stack at ``rerun`` marked
+  ``inprog`` (``entry.relock_after_action``), and ``defer``'s rerun frame carries ``inprog`` too, so
+  ``entry.in_action`` reports the flag until the CPU has the lock back. Before, the action's end cleared the flag
+  at once: an edge on another CPU queued behind a task's enable_irq took the lock first, found the flag clear and
+  ran the action itself; now it sets IRQS_PENDING and masks, and the CPU back from the action unmasks and runs
+  it again. The do/while's top masks an irq without an action only when it goes round again (pending, not
+  disabled). New row ``kernel.edge_wait_new_target`` (bare metal and HVM guests, scoped: every such world's
+  state hash moves): from 8d39d6ec4db5 (6.17, 'genirq: Prevent migration live lock in handle_edge_irq()', tip
+  irq/core 2025-07-22, pull irq-core-2025-07-27 merged 2025-07-29) irq_can_handle_pm on the irq's effective
+  target (cpumask_first of the effective mask) of a single-target handle_edge_irq irq -- the x86 vector domain's;
+  Xen's event-channel irqs set no IRQD_SINGLE_TARGET -- busy-waits in irq_wait_on_inprogress instead of
+  IRQS_PENDING + mask_ack_irq, then acks and runs the action itself (reading ``kernel.edge.wait-new-target``).
+  Shipped goldens: explore-msi-torn-plug-race random (no kernel.version: current upstream) moves -- CPU3, the
+  xhci irq's new target, waits for CPU1's action and handles the edge itself (1009 events, was 1010; 0 lost
+  either way); every other bare-metal / xen-hvm golden by its state hash only. A sweep of the 1049 scenario
+  files in tests/ and scenarios/ against the pre-kernel30 model moves three event sequences, outcomes unchanged:
+  heldout28 v16 (6.19: CPU7, the new target, waits for CPU63's action and runs the sata action itself),
+  tests/tui/fixtures/msi-and-msix (current upstream: the same wait) and lockq23 x01 (Xen HVM pirq: CPU2's
+  free_irq meets synchronize_irq's wait at 502.9 us, CPU1's loop not having retaken the lock, where it noted
+  the lock queue). tests/mech_helpers' MECH_ERA
+  pins the switch false (the mechanism tests assert the IRQS_PENDING path). (kernel30) pci_free_irq_vectors
+  tests msix_enabled / msi_enabled before msi_lock_descs, as pci_disable_msix / pci_disable_msi do (5.17 and
+  4.13.19 trees; reading ``kernel.msi.free-vectors-flag-first``): a free during another CPU's enable that has
+  not set its flag yet returns 0 at once (msidbg took the lock first: -EBUSY). tests/kernel30 (e01, e02, m01,
+  m02, f01-f03, predicted from source, then run), tests/test_kernel30.py.
 """
 
 from __future__ import annotations

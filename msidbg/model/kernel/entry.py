@@ -42,7 +42,7 @@ from msidbg.sim.program import PROGRAMS, new_frame, program
 
 common_interrupt = program("common_interrupt", "arch/x86/kernel/irq.c: dispatch a vector", source=S.ENTRY)
 handle_edge_irq = program("handle_edge_irq", "kernel/irq/chip.c: the flow handler of edge MSI irqs",
-                          source=(S.EDGE, *S.EDGE_PENDING, S.CLEANUP_IPI, S.CLEANUP_TIMER))
+                          source=(S.EDGE, *S.EDGE_PENDING, S.EDGE_WAIT_NEW_TARGET, S.CLEANUP_IPI, S.CLEANUP_TIMER))
 move_cleanup = program("irq_move_cleanup_interrupt", "free moved vectors queued on this CPU", source=S.CLEANUP_IPI)
 timer_cleanup = program("vector_cleanup_callback", "the vector cleanup timer (6.6+): free moved vectors here", source=S.CLEANUP_TIMER)
 #: system vectors with their own entry program (e.g. the Xen event channel upcall vector)
@@ -724,6 +724,9 @@ def task_behind_flow(k: Any, desc: Any, held: int) -> None:
                 note=f"{k.frame.get('prog')} of irq {desc.irq} spins on desc->lock: CPU{held} is in its flow handler")
 
 
+#: the native flow handler's program (x86 vector domain irqs): 8d39d6ec4db5's wait applies to it only
+_NATIVE_EDGE = "handle_edge_irq"
+
 #: the flow handlers whose first poll on a held or waited-for desc->lock is a provenance node (``_spin_node``)
 _SPIN_NODE_FLOWS = frozenset({"handle_edge_irq", "handle_fasteoi_irq"})
 
@@ -837,9 +840,53 @@ def flow_fast(desc: Any, me: int) -> bool:
         return False
 
 
+def loop_back(c: Any, irq: int) -> bool:
+    """CPU ``c``'s interrupt stack holds this irq's edge loop put back after its action (``defer``'s rerun frame, or
+    ``relock_after_action``'s) that has not taken desc->lock back yet."""
+    return any(f["locals"].get("inprog") == irq and f["prog"] in RERUN for f in c.irq.stack)
+
+
+#: the chips whose irqs run the native handle_edge_irq (entry.accept): PCI MSI / MSI-X and the ISA IO-APIC pins
+_NATIVE_EDGE_CHIPS = frozenset({"PCI-MSIX", "PCI-MSI", "IO-APIC"})
+
+
+def relock_after_action(k: Any, desc: Any, me: int) -> None:
+    """A locker queues for desc->lock (``queue_for_lock``) while another CPU runs this irq's action in the native
+    handle_edge_irq: that CPU's handle_irq_event takes the lock back after the action (raw_spin_lock, then
+    irqd_clear(IRQD_IRQ_INPROGRESS)), and handle_edge_irq tests IRQS_PENDING under it -- a locker queued before
+    the action's end takes the lock first and still finds the flag set (an edge: IRQS_PENDING and mask_ack_irq,
+    which that loop then unmasks and handles). The model's action step is the last of its frame, so the relock
+    was no step (locks28's lead); here it becomes one -- the loop frame back on that CPU's stack at ``rerun``,
+    marked ``inprog`` until it has the lock (reading ``kernel.lock.edge-relock``). Uncontended, the relock stays
+    implicit (no locker can see the flag between the action's end and the lock's)."""
+    if desc.chip not in _NATIVE_EDGE_CHIPS:
+        return
+    ip = desc.get("inprogress", -1)
+    if ip < 0 or ip == me:
+        return
+    w = k.w
+    c = w.cpus[ip]
+    irq = desc.irq
+    if c.get("handling", -1) != irq or c.busy_until <= w.now or loop_back(c, irq):
+        return
+    stack = c.irq.stack
+    if any(f["locals"].get("irq") == irq for f in stack):
+        return
+    if not stack:
+        stack += _edge_entry(c, irq, -1)
+    vector = stack[0]["locals"].get("vector", -1)
+    frame = new_frame(handle_edge_irq.name, {"irq": irq, "vector": vector, "src": [], "port": 0, "inprog": irq,
+                                             "relock": 1})
+    frame["pc"] = RERUN[handle_edge_irq.name]
+    stack.append(frame)
+    k.eng.model.wake(k.eng, c)
+
+
 def queue_for_lock(k: Any, desc: Any, me: int) -> None:
     """A locker that finds desc->lock held (or others queued for it) joins the queue, once: the release
-    hands the lock to the first waiter (``lock_waiter``)."""
+    hands the lock to the first waiter (``lock_waiter``). A CPU in this irq's edge action comes back for the
+    lock after it (``relock_after_action``)."""
+    relock_after_action(k, desc, me)
     ctx = 0 if k.ctx is k.cpu.proc else 1
     prog = k.frame["prog"]
     q = desc.get("lock_wait")
@@ -903,6 +950,15 @@ def may_run(k: Any, desc: Any, loc: dict[str, Any]) -> bool:
     ip = in_action(w, desc, me)
     if ip < 0:
         return True
+    if desc.get("effective") == me and k.frame["prog"] == _NATIVE_EDGE and sw(k, "edge_wait_new_target"):
+        # 8d39d6ec4db5 (6.17) irq_can_handle_pm: a single-target handle_edge_irq irq (the x86 vector domain's;
+        # Xen's event-channel irqs set no IRQD_SINGLE_TARGET) whose effective affinity's first CPU is this one --
+        # the new target of a move the old CPU still handles -- waits in irq_wait_on_inprogress (desc->lock
+        # dropped, IRQD_IRQ_INPROGRESS polled, the lock retaken) and handles the edge itself: no IRQS_PENDING,
+        # no mask (reading ``kernel.edge.wait-new-target``)
+        k.spin(f"irq_wait_on_inprogress: irq {desc.irq} in progress on CPU{ip}, the previous target; this CPU is "
+               "its effective target: wait for IRQD_IRQ_INPROGRESS to clear", ip, desc.dev)
+        return False
     defer(k, desc, loc, ip)
     desc.lock = me
     k.again()
@@ -921,7 +977,7 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
     desc["pending"] = True
     desc["replay"] = -1     # (handle_edge_irq clears IRQS_REPLAY before irq_may_run)
     loc["deferred"] = 1
-    if first:
+    if first and not loop_back(k.w.cpus[ip], irq):   # (a relock frame already there: ``relock_after_action``)
         c = k.w.cpus[ip]
         prog = k.frame["prog"]
         stack = c.irq.stack
@@ -930,8 +986,9 @@ def defer(k: Any, desc: Any, loc: dict[str, Any], ip: int) -> None:
             # the action began)
             stack += LOOP_ENTRY[prog](c, irq, loc.get("vector", -1))
         vector = stack[0]["locals"].get("vector", -1) if stack else loc.get("vector", -1)
+        # ``inprog``: IRQD_IRQ_INPROGRESS stays set until this loop has taken desc->lock back (in_action)
         frame = new_frame(prog, {"irq": irq, "vector": vector, "src": [],
-                                 "port": loc.get("port", 0), "pending_from": k.cpu_id})
+                                 "port": loc.get("port", 0), "pending_from": k.cpu_id, "inprog": irq})
         frame["pc"] = RERUN[prog]
         stack.append(frame)
         eng.model.wake(eng, c)
@@ -1117,20 +1174,25 @@ def rerun_loop(k: Any, loc: dict[str, Any], chip_mask: Any) -> None:
     irq = desc.irq
     if spin_on_lock(k, desc, k.cpu_id):
         return
+    # handle_irq_event's relock: IRQD_IRQ_INPROGRESS is cleared now that the lock is this CPU's again
+    loc.pop("inprog", None)
     P = k.eng.prov
     srcs = desc.get("pending_src") or []
     if not desc.get("pending") or desc.disabled or desc.action is None:
-        # IRQS_PENDING clear (check_irq_resend took it), or the irq disabled (disable_irq, or
-        # irq_shutdown) or without an action: the loop ends. Its edges stay IRQS_PENDING: replayed
-        # by check_irq_resend when the irq is enabled (enable_irq, a later request_irq's
-        # irq_startup), lost if its descriptor is freed first (or at the end)
+        # IRQS_PENDING clear (check_irq_resend took it, or no edge came: ``relock_after_action``), or the irq
+        # disabled (disable_irq, or irq_shutdown) or without an action: the loop ends. Its edges stay
+        # IRQS_PENDING: replayed by check_irq_resend when the irq is enabled (enable_irq, a later request_irq's
+        # irq_startup), lost if its descriptor is freed first (or at the end). The do/while's top masks an irq
+        # without an action only when the loop goes round again (pending, not disabled)
         why = "no action" if desc.action is None else "disabled" if desc.disabled else "not pending"
-        if desc.action is None and desc["started"] and not desc.masked:
+        if desc.action is None and desc.get("pending") and not desc.disabled and desc["started"] \
+                and not desc.masked:
             desc.masked = True
             chip_mask[desc.chip](k, desc, True)
         if not k.emitted:
             held = f", {len(srcs)} edge(s) stay IRQS_PENDING" if desc.get("pending") and srcs else ""
-            k.note(f"handle_edge_irq: irq {irq} {why}: the loop ends{held}", len(srcs), desc.dev)
+            back = "desc->lock retaken after the action, IRQD_IRQ_INPROGRESS cleared; " if "relock" in loc else ""
+            k.note(f"handle_edge_irq: irq {irq} {back}{why}: the loop ends{held}", len(srcs), desc.dev)
         desc.lock = -1
         k.ret(0)
         return

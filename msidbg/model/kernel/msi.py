@@ -829,16 +829,25 @@ free_vectors = program("pci_free_irq_vectors", "pci_disable_msix / pci_disable_m
 
 @free_vectors.step
 def which(k: Any, loc: dict[str, Any]) -> None:
+    """pci_free_irq_vectors: pci_disable_msix, then pci_disable_msi, each of which tests its flag
+    ('if (!pci_msi_enable || !dev || !dev->msix_enabled) return;') BEFORE msi_lock_descs (5.17+; before
+    5512c5eaf533 there is no lock at all). So with neither flag set -- an INTx 'allocation', or another CPU's
+    enable that has not set its flag yet -- it returns at once, whoever holds the lock (reading
+    ``kernel.msi.free-vectors-flag-first``; kernel29's lead: the model took the lock first and refused with
+    -EBUSY while another CPU's enable held it)."""
     p = pci.pdev(k, loc["dev"])
+    if not (p["msix_enabled"] or p["msi_enabled"]):
+        if p["mode"] == "intx" and p["lock"] in (-1, k.cpu_id):
+            p["mode"], p["descs"] = None, []    # an INTx 'allocation' holds nothing: INTx stays enabled
+        k.ret(0)
+        return
     if not lock_descs(k, loc["dev"]) or refuse_in_use(k, p, loc["dev"], unlock=True):
         return
     if p["msix_enabled"]:
         k.call("pci_disable_msix", dev=loc["dev"])
     elif p["msi_enabled"]:
         k.call("pci_disable_msi", dev=loc["dev"])
-    else:
-        if p["mode"] == "intx":     # an INTx 'allocation' holds nothing: INTx stays enabled
-            p["mode"], p["descs"] = None, []
+    else:   # (the flag went while this CPU waited for the lock: nothing left to disable)
         unlock_ret(k, loc["dev"], 0)
 
 

@@ -656,6 +656,20 @@ reading("kernel.msi.enable-unserialised",
         source=Source(L, "v4.14", "drivers/pci/msi.c", "__pci_enable_msix / __pci_enable_msi_range / "
                       "msi_capability_init", "..5.16 (kernel.msi_descs_lock: none)"), module=M,
         quote="if (dev->msi_enabled) { ... \"can't enable MSI-X (MSI IRQ already assigned)\\n\"); return -EINVAL; }")
+reading("kernel.msi.free-vectors-flag-first",
+        "pci_free_irq_vectors is pci_disable_msix then pci_disable_msi; each returns at once unless its flag "
+        "(dev->msix_enabled / dev->msi_enabled) is set, and only then takes msi_lock_descs (5.17+) -- the test comes "
+        "before the lock in every release read (5.17 tree; 4.13.19's pci_disable_msix has no lock at all). With "
+        "neither flag set -- INTx, or another CPU's enable that has not set its flag yet (before c7ecb95ca6a8 the "
+        "flag comes at the end of the set-up, from it at msix_capability_init's / msi_capability_init's start) -- it "
+        "returns without waiting for that enable. A flag set while the lock is held (5.17+: the enable between "
+        "its early flag and its unlock) still meets the model's -EBUSY where the mutex would sleep "
+        "(kernel.msi.enable-unserialised).",
+        source=(FREE_VECTORS, Source(L, "v5.17", "drivers/pci/msi/msi.c", "pci_disable_msix / pci_disable_msi / "
+                                     "pci_free_irq_vectors", "all")),
+        quote="void pci_disable_msix(struct pci_dev *dev) { if (!pci_msi_enable || !dev || !dev->msix_enabled) "
+        "return; msi_lock_descs(&dev->dev); pci_msix_shutdown(dev); free_msi_irqs(dev); msi_unlock_descs(&dev->dev); }",
+        module=M + ".msi")
 FREE_MSI_BUG = Source(L, "v5.15", "drivers/pci/msi.c", "free_msi_irqs", "..5.16 (kernel.free_msi_busy: bug)")
 FREE_MSI_NOCHECK = Source(L, "9fb9eb4b59ac", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
                           "free_msi_irqs -> pci_msi_teardown_msi_irqs -> __msi_domain_free_irqs "
@@ -1070,11 +1084,26 @@ reading("kernel.lock.inprogress-to-relock",
         "model marks the frame (``inprog``: handle_fasteoi_irq from its first action to its EOI step's relock, "
         "try_one_irq from its first action to its relock, which now queues for the lock too; ``entry.in_action``); "
         "before, the flag went with the last action's step (locks28). handle_edge_irq's relock after its action is "
-        "not a step of the model (its loop is, when an edge left IRQS_PENDING): an MSI action's end still clears "
-        "the flag at once.", source=INPROGRESS_RELOCK,
+        "a step when some locker queued for the lock during the action (kernel.lock.edge-relock, kernel30); "
+        "uncontended it stays implicit.", source=INPROGRESS_RELOCK,
         quote="irqd_set(&desc->irq_data, IRQD_IRQ_INPROGRESS); raw_spin_unlock(&desc->lock); ret = "
         "handle_irq_event_percpu(desc); raw_spin_lock(&desc->lock); irqd_clear(&desc->irq_data, "
         "IRQD_IRQ_INPROGRESS);", module=M + ".entry")
+reading("kernel.lock.edge-relock",
+        "handle_edge_irq's handle_irq_event takes desc->lock back after the action and only then clears "
+        "IRQD_IRQ_INPROGRESS; the do/while then tests IRQS_PENDING under the lock (pending and not disabled: unmask "
+        "if masked, run the action again; else unlock). A locker that queued for the lock before the action ended "
+        "(behind a task's enable_irq / disable_irq / irq_set_affinity section, or another CPU's flow handler) gets "
+        "it first: another CPU's edge then still finds the flag set -- IRQS_PENDING and mask_ack_irq (from 6.17, "
+        "on the new effective target, irq_wait_on_inprogress) -- and the CPU back from the action loops. The "
+        "model's action step ends its frame, so the relock becomes a step of its own (the loop frame put back at "
+        "``rerun``, ``inprog`` until it has the lock) when a locker queues during the action, as an edge's "
+        "IRQS_PENDING already did; uncontended nobody can see the flag between the action's end and the relock. "
+        "Before kernel30 such an edge found the flag clear at the action's end and ran the action itself. The "
+        "loop's top masks an irq without an action only when it goes round again (pending, not disabled).",
+        source=(INPROGRESS_RELOCK, *EDGE_PENDING),
+        quote="handle_irq_event(desc); } while ((desc->istate & IRQS_PENDING) && !irqd_irq_disabled(&desc->irq_data));",
+        module=M + ".entry")
 reading("kernel.lock.poll-queue-place",
         "try_one_irq's raw_spin_lock(&desc->lock) is the same queued spinlock as a flow handler's "
         "(kernel.lock.desc-lock-queued): a poll (misrouted_irq, poll_spurious_irqs) that found the lock held keeps "
@@ -1619,6 +1648,25 @@ reading("kernel.edge.inprogress-pending",
         "the CPU is in it until that step's cost has passed.",
         source=EDGE_PENDING,
         quote="if (!irq_may_run(desc)) { desc->istate |= IRQS_PENDING; mask_ack_irq(desc); goto out_unlock; }",
+        module=M + ".entry")
+
+#: 8d39d6ec4db5 (6.17): irq_can_handle_pm's busy wait for the new affinity target (read in its tip-bot2 mail of
+#: 2025-07-22 and the '[patch 4/4]' posting; irq_wait_on_inprogress from 4e879dedd571 of the same series)
+EDGE_WAIT_NEW_TARGET = Source(L, "8d39d6ec4db5", "kernel/irq/chip.c", "irq_can_handle_pm (single-target "
+                              "handle_edge_irq irq, cpumask_first(effective affinity) == this CPU: "
+                              "irq_wait_on_inprogress)", "6.17.. (kernel.edge_wait_new_target)")
+reading("kernel.edge.wait-new-target",
+        "From 8d39d6ec4db5 (6.17) an edge that finds IRQD_IRQ_INPROGRESS on a CPU that is the irq's effective "
+        "affinity target (the first CPU of the effective mask) is not made IRQS_PENDING when the irq is single "
+        "target and its flow handler handle_edge_irq (the x86 vector domain's irqs; not Xen's event-channel irqs, "
+        "which never set IRQD_SINGLE_TARGET): irq_wait_on_inprogress drops desc->lock, spins until the old CPU's "
+        "handle_irq_event has cleared the flag under the lock, takes the lock back and goes on if the irq is "
+        "still enabled with an action -- this CPU acks and runs the action, the old CPU's loop finds nothing "
+        "pending. No mask write, no second run on the old CPU. Before it (kernel.edge.inprogress-pending) the new "
+        "target set IRQS_PENDING and masked, and a device firing faster than the action kept the old CPU looping.",
+        source=(EDGE_WAIT_NEW_TARGET,) + EDGE_PENDING,
+        quote="aff = irq_data_get_effective_affinity_mask(irqd); if (cpumask_first(aff) != smp_processor_id()) "
+        "return false; return irq_wait_on_inprogress(desc);",
         module=M + ".entry")
 
 reading("kernel.edge.xen-pirq-pending",

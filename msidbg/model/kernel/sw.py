@@ -46,6 +46,7 @@ CURRENT: dict[str, Any] = {
     "spurious_apic_entry": "sysvec",
     "msi_descs_lock": "mutex",
     "msi_enabled_early": True,
+    "edge_wait_new_target": True,
     "vector_shutdown_slot": True,
     "vector_allocator": "matrix",
     "move_busy_rearm": True,
