@@ -85,6 +85,8 @@ class EventRows(LineView):
 
     PREFIX = "events"
     STYLE_NAMES = ("cursor", "future", "selected", "hit")
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "event log"
     BINDINGS = pane_keys(
         ("up", "select(-1)", "previous event"),
         ("down", "select(1)", "next event"),
