@@ -173,7 +173,8 @@ def _say_cut(path: str, cut: list[tuple[int, int]]) -> None:
 
 def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> None:
     if not args.force and args.output in (None, "-"):
-        raise guard.UsageError(f"{cmd}: argument --no-clobber: only with {what} (see 'msidbg {cmd} --help')")
+        raise guard.UsageError(f"{cmd}: argument --no-clobber: only with {what} (expected {what} with it) "
+                               f"(see 'msidbg {cmd} --help')")
 
 
 def _check_output(out: str, source: str | None, force: bool) -> None:

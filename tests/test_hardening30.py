@@ -1,0 +1,112 @@
+"""hardening30: every command-line error of every subcommand is one line in the contract's form,
+``msidbg: FIELD: what is wrong (expected ...)`` -- argparse's own ('the following arguments are
+required', 'unrecognized arguments', 'expected one argument', 'ambiguous option', 'ignored explicit
+argument', 'not allowed with') said what was wrong and not what was wanted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.bugio.helpers import cli
+from tests.conftest import ROOT, SCENARIOS
+
+SCN = str(SCENARIOS / "msix-write-while-unmasked.yaml")
+SNAP = str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")
+COMMANDS = "'run', 'open', 'replay', 'explore', 'check', 'new', 'schema', 'report', 'export', 'serve', 'why', 'diff'"
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    ((), f"the following arguments are required: COMMAND (expected one of: {COMMANDS}) (see 'msidbg --help')"),
+    (("--bogus",), f"unrecognized arguments: --bogus (expected a COMMAND first, one of: {COMMANDS}; its options after "
+                   "it) (see 'msidbg --help')"),
+    (("run",), "run: the following arguments are required: FILE.yaml (expected msidbg run FILE.yaml [options]) "
+               "(see 'msidbg run --help')"),
+    (("run", SCN, "x"), "run: unrecognized arguments: x (expected msidbg run FILE.yaml [options]) (see 'msidbg run --help')"),
+    (("run", SCN, "--jsn"), "run: unrecognized arguments: --jsn (expected msidbg run FILE.yaml [options]; did you mean "
+                            "'--json'?) (see 'msidbg run --help')"),
+    (("run", SCN, "--seed"), "run: argument --seed: no value given (expected an integer in 0..2^63-1; one starting with "
+                             "'-' as --seed=VALUE) (see 'msidbg run --help')"),
+    (("run", SCN, "--seed", "1_0"), "run: argument --seed: '1_0' is not an integer (expected an integer in 0..2^63-1) "
+                                    "(see 'msidbg run --help')"),
+    (("run", SCN, "--s", "1"), "run: ambiguous option: --s: it could be more than one (expected one of: --stop-at-break, "
+                               "--seed, --schedule, --save) (see 'msidbg run --help')"),
+    (("run", SCN, "--headless=1"), "run: argument --headless: takes no value, '1' given (expected --headless alone) "
+                                   "(see 'msidbg run --help')"),
+    (("run", SCN, "--no-clobber"), "run: argument --no-clobber: only with --save (expected --save OUT.msgpack with it) "
+                                   "(see 'msidbg run --help')"),
+    (("open",), "open: the following arguments are required: FILE.msgpack (expected msidbg open FILE.msgpack "
+                "[options]) (see 'msidbg open --help')"),
+    (("replay", SNAP, "-o"), "replay: argument -o/--output: no value given (expected a file name, OUT.yaml; one "
+                             "starting with '-' as --output=VALUE) (see 'msidbg replay --help')"),
+    (("replay", SNAP, "--no-clobber"), "replay: argument --no-clobber: only with --scenario -o (expected --scenario -o "
+                                       "FILE with it) (see 'msidbg replay --help')"),
+    (("replay", SNAP, "--scenario", "--no-clobber"), "replay: argument --no-clobber: only with -o FILE (expected -o FILE "
+                                                     "with it) (see 'msidbg replay --help')"),
+    (("explore", SCN, "--time"), "explore: argument --time: no value given (expected a value: BUDGET; one starting with "
+                                 "'-' as --time=VALUE) (see 'msidbg explore --help')"),
+    (("check",), "check: the following arguments are required: FILE.yaml (expected msidbg check FILE.yaml... [options]) "
+                 "(see 'msidbg check --help')"),
+    (("why", SCN, "--hit", "1", "--event", "2"), "why: argument --event: not allowed with argument --hit (expected only "
+                                                 "one of them) (see 'msidbg why --help')"),
+    (("diff", SCN), "diff: the following arguments are required: B (expected msidbg diff A B [options]) "
+                    "(see 'msidbg diff --help')"),
+    (("new", "--lspci", "x"), "new: the following arguments are required: -o/--output (expected msidbg new --lspci FILE "
+                              "--output OUT.yaml [options]) (see 'msidbg new --help')"),
+    (("schema", "--no-clobber"), "schema: argument --no-clobber: only with -o FILE (expected -o FILE with it) "
+                                 "(see 'msidbg schema --help')"),
+    (("export", SNAP), "export: the following arguments are required: --perfetto (expected msidbg export FILE --perfetto "
+                       "OUT [options]) (see 'msidbg export --help')"),
+    (("serve", SNAP, "--port"), "serve: argument --port: no value given (expected a TCP port in 1..65535; one starting "
+                                "with '-' as --port=VALUE) (see 'msidbg serve --help')"),
+])
+def test_argument_errors_say_what_was_expected(args: tuple[str, ...], line: str) -> None:
+    code, out, err = cli(*args)
+    assert (code, out) == (2, "") and err == f"msidbg: {line}\n"
+
+
+#: bad arguments of every subcommand: each must be one line, 'msidbg: ...(expected ...)', exit 2
+BAD = [
+    [], ["--bogus"], ["runn"],
+    ["run"], ["run", SCN, "x"], ["run", SCN, "--bogus"], ["run", SCN, "--seed"], ["run", SCN, "--seed", "1_0"],
+    ["run", SCN, "--seed", "-1"], ["run", SCN, "--seed", "x"], ["run", SCN, "--schedule", "rand"], ["run", SCN, "--s", "1"],
+    ["run", SCN, "--headless=1"], ["run", SCN, "--save", ""], ["run", SCN, "--no-clobber"], ["run", SCN, "--max-events", "1e3"],
+    ["run", SCN, "--depth"], ["run", SCN, "--break"], ["run", SCN, "--depth", "2"], ["run", SCN, "--window", "1_0us", "--headless"],
+    ["open"], ["open", SNAP, "x"], ["open", SNAP, "--bogus"],
+    ["replay"], ["replay", SNAP, "-o"], ["replay", SNAP, "-o", "x.yaml"], ["replay", SNAP, "--no-clobber"],
+    ["replay", SNAP, "--scenario", "--no-clobber"], ["replay", SNAP, "--scenario", "--json", "-o", "x.yaml"], ["replay", SNAP, "y"],
+    ["explore"], ["explore", SCN, "--runs"], ["explore", SCN, "--runs", "0"], ["explore", SCN, "--jobs", "x"],
+    ["explore", SCN, "--strategy", "ordered"], ["explore", SCN, "--time"], ["explore", SCN, "--bogus"],
+    ["explore", SCN, "--time", "1_0s"], ["explore", SCN, "--runs", "1_0"],
+    ["check"], ["check", SCN, "--max-events", "0"], ["check", SCN, "--bogus"],
+    ["why"], ["why", SCN, "--hit", "1", "--event", "2"], ["why", SCN, "--hit"], ["why", SCN, "--hit", "x"],
+    ["why", SCN, "extra"], ["why", SCN, "--at", "3"], ["why", SCN, "--what-if-budget", "3"],
+    ["diff"], ["diff", SCN], ["diff", SCN, SCN, SCN], ["diff", SCN, SCN, "--json", "--tui"], ["diff", SCN, SCN, "--seed", "z"],
+    ["new"], ["new", "--lspci"], ["new", "--lspci", "x"], ["new", "--lspci", "x", "-o", "y", "--platform", "kvm"],
+    ["new", "--lspci", "x", "-o", "y", "z"],
+    ["schema", "x"], ["schema", "--no-clobber"], ["schema", "-o"],
+    ["report"], ["report", SNAP, "--no-clobber"], ["report", SNAP, "-o"], ["report", SNAP, "--max-events", "-1"],
+    ["export"], ["export", SNAP], ["export", SNAP, "--perfetto"], ["export", SNAP, "--perfetto", "t", "--seed", "q"],
+    ["serve"], ["serve", SNAP, "--port", "0"], ["serve", SNAP, "--port"], ["serve", SNAP, "--host"],
+]
+
+
+@pytest.mark.parametrize("args", BAD, ids=lambda a: " ".join(a)[:60] or "(none)")
+def test_every_subcommands_bad_arguments_are_one_line_with_what_was_expected(
+        args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)     # an output a refused command might write would land here
+    code, out, err = cli(*args)
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1 and err.startswith("msidbg: ") and "(expected " in err, err
+    assert "Traceback" not in err and os.listdir(tmp_path) == []
+
+
+def test_seed_digits_are_plain_decimal_everywhere_on_the_command_line() -> None:
+    """Python's int() reads '1_0' as 10 and '١' (an Arabic-Indic one) as 1: every integer option
+    takes ASCII decimal digits only, as the seed recorded in a snapshot shows them."""
+    for cmd in (["run", SCN, "--headless"], ["explore", SCN, "--runs", "1"], ["diff", SCN, SCN], ["export", SNAP, "--perfetto", "x"]):
+        for bad in ("1_0", "١", "0x10", "1e3"):
+            code, out, err = cli(*cmd, "--seed", bad)
+            assert code == 2 and "is not an integer (expected an integer in 0..2^63-1)" in err, (cmd, bad, err)
