@@ -110,3 +110,53 @@ def test_seed_digits_are_plain_decimal_everywhere_on_the_command_line() -> None:
         for bad in ("1_0", "١", "0x10", "1e3"):
             code, out, err = cli(*cmd, "--seed", bad)
             assert code == 2 and "is not an integer (expected an integer in 0..2^63-1)" in err, (cmd, bad, err)
+
+
+# --- output files: only a snapshot writer replaces a snapshot --------------------------------
+LSPCI = str(ROOT / "tests" / "bugio" / "data" / "workstation-lspci.txt")
+WRITERS = [
+    ("replay", SNAP, "--scenario", "-o"),
+    ("new", "--lspci", LSPCI, "-o"),
+    ("schema", "-o"),
+    ("report", SNAP, "-o"),
+    ("export", SCN, "--perfetto"),
+]
+
+
+@pytest.mark.parametrize("writer", WRITERS, ids=lambda w: w[0])
+def test_no_text_or_trace_output_replaces_a_snapshot(writer: tuple[str, ...], tmp_path: Path) -> None:
+    """The mirror of run --save's rule (it never replaces a file that is not a snapshot):
+    'replay bug.msgpack --scenario -o bug2.msgpack' replaced another report's snapshot with YAML."""
+    target = tmp_path / "bug2.msgpack"
+    original = Path(SNAP).read_bytes()
+    target.write_bytes(original)
+    code, out, err = cli(*writer, str(target))
+    assert (code, out) == (2, ""), err
+    assert err == (f"msidbg: {target}: cannot write: it is a msidbg snapshot: not replaced (expected a new file "
+                   "name, or a file that is no snapshot: only run --save replaces a snapshot)\n")
+    assert target.read_bytes() == original and os.listdir(tmp_path) == ["bug2.msgpack"]
+
+
+@pytest.mark.parametrize("writer", WRITERS, ids=lambda w: w[0])
+def test_text_and_trace_outputs_still_replace_what_is_no_snapshot(writer: tuple[str, ...], tmp_path: Path) -> None:
+    """The contract's default stays: an existing file is replaced atomically (no temporary file left),
+    and --no-clobber refuses it."""
+    target = tmp_path / "out"
+    target.write_text("old notes\n")
+    code, _, err = cli(*writer, str(target), "--no-clobber")
+    assert code == 2 and "it exists (10 bytes): not replaced" in err and target.read_text() == "old notes\n"
+    code, _, err = cli(*writer, str(target))
+    assert code == 0, err
+    assert target.read_bytes() != b"old notes\n" and target.stat().st_size > 100
+    assert os.listdir(tmp_path) == ["out"]
+
+
+def test_run_save_still_replaces_a_snapshot_and_refuses_text(tmp_path: Path) -> None:
+    snap, text = tmp_path / "a.msgpack", tmp_path / "a.yaml"
+    snap.write_bytes(Path(SNAP).read_bytes())
+    text.write_text("name: keep\n")
+    code, _, err = cli("run", SCN, "--headless", "--save", str(snap))
+    assert code == 0 and snap.read_bytes() != Path(SNAP).read_bytes(), err
+    code, _, err = cli("run", SCN, "--headless", "--save", str(text))
+    assert code == 2 and "it exists and is not a msidbg snapshot: not replaced" in err
+    assert text.read_text() == "name: keep\n" and sorted(os.listdir(tmp_path)) == ["a.msgpack", "a.yaml"]

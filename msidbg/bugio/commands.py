@@ -178,15 +178,16 @@ def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> Non
 
 
 def _check_output(out: str, source: str | None, force: bool) -> None:
-    """A bad output path fails before the work, the input file is never one, and (unless
-    ``force``) neither is a file that is not empty (MsidbgError)."""
+    """A bad output path fails before the work, the input file is never one, nor a msidbg
+    snapshot, and (unless ``force``) neither is a file that is not empty (MsidbgError)."""
     from msidbg.errors import MsidbgError
-    from msidbg.files import FileProblem, check_new, check_not_input, check_target
+    from msidbg.files import FileProblem, check_new, check_not_input, check_not_snapshot, check_target
 
     try:
         check_target(out)
         if source is not None:
             check_not_input(out, source)
+        check_not_snapshot(out)         # a report, a scenario, a trace over a snapshot: never
         if not force:
             check_new(out)
     except FileProblem as e:
