@@ -160,3 +160,22 @@ def test_run_save_still_replaces_a_snapshot_and_refuses_text(tmp_path: Path) -> 
     code, _, err = cli("run", SCN, "--headless", "--save", str(text))
     assert code == 2 and "it exists and is not a msidbg snapshot: not replaced" in err
     assert text.read_text() == "name: keep\n" and sorted(os.listdir(tmp_path)) == ["a.msgpack", "a.yaml"]
+
+
+# --- explore --save-failing: which part of the path is missing --------------------------------
+FIXED = str(SCENARIOS / "msix-write-while-unmasked-fixed.yaml")
+
+
+def test_save_failing_names_the_part_of_its_path_that_is_missing(tmp_path: Path) -> None:
+    """'out.d/../bugs' with no out.d said that tmp_path (which exists) did not exist: the parent was
+    shown as dirname(abspath(DIR)), which drops 'out.d/..' by its spelling."""
+    (tmp_path / "afile").write_text("")
+    for given, says in ((tmp_path / "out.d" / ".." / "bugs", f"{tmp_path / 'out.d'} does not exist"),
+                        (tmp_path / "afile" / ".." / "bugs", f"{tmp_path / 'afile'} is not a folder"),
+                        (tmp_path / "afile" / "bugs", f"{tmp_path / 'afile'} is not a folder"),
+                        (tmp_path / "a" / "b" / "bugs", f"{tmp_path / 'a'} does not exist")):
+        code, out, err = cli("explore", FIXED, "--runs", "1", "--jobs", "1", "--save-failing", str(given))
+        assert (code, out) == (2, "")
+        assert err == (f"msidbg: {given}: --save-failing: cannot create the folder: {says} (expected a folder for the "
+                       "snapshots, or a new name in an existing folder)\n")
+    assert os.listdir(tmp_path) == ["afile"]

@@ -170,12 +170,26 @@ def _check_folder(folder: str) -> None:
         return
     parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir   # as given: 'nodir/..' is the OS's to resolve
     if not os.path.isdir(parent):
-        shown = os.path.dirname(os.path.abspath(folder))
-        raise MsidbgError(f"--save-failing: cannot create the folder: {shown} does not exist {_EXPECTED_FOLDER}",
+        raise MsidbgError(f"--save-failing: cannot create the folder: {_first_missing(parent)} {_EXPECTED_FOLDER}",
                           folder)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise MsidbgError(f"--save-failing: cannot create the folder: {parent} is not writable {_EXPECTED_FOLDER}",
                           folder)
+
+
+def _first_missing(parent: str) -> str:
+    """Which part of the path ``parent`` (as given, its '..' unresolved: the OS resolves them one
+    by one) is missing or no folder: 'X does not exist' or 'X is not a folder'. It named
+    ``dirname(abspath(DIR))``, which drops 'out.d/..' by its spelling: '--save-failing
+    out.d/../bugs' said that the existing folder holding out.d did not exist (hardening30)."""
+    parts = parent.split(os.sep)
+    for n in range(1, len(parts) + 1):
+        prefix = os.sep.join(parts[:n]) or os.sep
+        if not os.path.lexists(prefix):
+            return f"{prefix} does not exist"
+        if not os.path.isdir(prefix):
+            return f"{prefix} is not a folder"
+    return f"{parent} does not exist"
 
 
 def _make_folder(folder: str) -> None:
@@ -191,8 +205,8 @@ def _make_folder(folder: str) -> None:
     except FileExistsError:
         pass
     except FileNotFoundError:
-        parent = os.path.dirname(os.path.abspath(folder))
-        raise MsidbgError(f"--save-failing: cannot create the folder: {parent} does not exist {expected}",
+        parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir
+        raise MsidbgError(f"--save-failing: cannot create the folder: {_first_missing(parent)} {expected}",
                           folder) from None
     except OSError as e:
         raise MsidbgError(f"--save-failing: cannot create the folder: {e.strerror or e} {expected}", folder) from None
