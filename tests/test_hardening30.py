@@ -179,3 +179,47 @@ def test_save_failing_names_the_part_of_its_path_that_is_missing(tmp_path: Path)
         assert err == (f"msidbg: {given}: --save-failing: cannot create the folder: {says} (expected a folder for the "
                        "snapshots, or a new name in an existing folder)\n")
     assert os.listdir(tmp_path) == ["afile"]
+
+
+# --- explore's worker pool ------------------------------------------------------------------------
+def test_a_killed_worker_is_one_line_naming_its_signal_not_an_internal_error() -> None:
+    """A worker the out-of-memory killer (or a user) ends broke the pool: 'internal error:
+    BrokenProcessPool ... (a bug in msidbg; the traceback is in ...)', exit 3."""
+    import signal
+
+    from msidbg.errors import MsidbgError
+    from msidbg.explore import _tasks
+    from msidbg.explore.pool import Workers
+    from msidbg.explore.runner import Target
+    from msidbg.model import resolve_schedule
+    from msidbg.scenario import load_scenario
+
+    scn = load_scenario(str(SCENARIOS / "explore-xen-pirq-reuse-fixed.yaml"))
+    workers = Workers(Target(scn, (), 5_000_000), 2)
+    got = 0
+    try:
+        with pytest.raises(MsidbgError) as e:
+            for _ in workers.run(_tasks(0, resolve_schedule(scn, "random", None, None), 400)):
+                got += 1
+                if got == 3:
+                    os.kill(next(iter(workers._seen)), signal.SIGKILL)
+    finally:
+        workers.close()
+    assert 3 <= got < 400
+    assert e.value.oneline() == (f"msidbg: {scn.path}: explore: a worker process was killed by SIGKILL (the "
+                                 "out-of-memory killer, or a kill?); the exploration stopped (expected workers that "
+                                 "run to the end: --jobs 1 runs every run in msidbg's own process)")
+    assert e.value.exit_code == 2
+
+
+def test_fuzz_cli_explore_options_and_worker_pool() -> None:
+    """A bounded, seeded run of tests/fuzz_cli.py --only explore: hostile and small values of
+    explore's options, up to three workers, each case a real process in its own session. Each
+    works or is refused in one line; no traceback, hang, surviving worker, stray or half-written
+    file, unbounded output."""
+    from tests import fuzz_cli
+
+    tally = fuzz_cli.fuzz(30, 8, only="explore", hang=120)
+    assert tally.cases == 8
+    assert not tally.findings, [(f.case, f.argv, f.what) for f in tally.findings]
+    assert set(tally.codes) <= {"0", "1", "2"} and tally.codes.get("2", 0) < 8   # most cases ran

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.errors import MsidbgError
 from msidbg.explore import coverage
 from msidbg.explore.runner import RunResult, Target, run_once
 from msidbg.scenario import load_scenario_text
@@ -90,6 +91,8 @@ class Workers:
         self.idle = idle
         self.jobs = max(jobs, 1)
         self._pool: ProcessPoolExecutor | None = None
+        #: the worker processes started so far (pid -> process), to tell how one ended
+        self._seen: dict[int, Any] = {}
         if self.jobs > 1:
             self._pool = self._new_pool()
 
@@ -145,6 +148,7 @@ class Workers:
                         done = True
                         break
                     pending.append(self._pool.submit(_work, chunk))
+                    self._seen.update(getattr(self._pool, "_processes", None) or {})   # for _died
                 if not pending:
                     return
                 yield from self._result(pending.popleft())
@@ -153,13 +157,42 @@ class Workers:
                 f.cancel()
 
     def _result(self, future: Future[list[RunResult]]) -> list[RunResult]:
-        if self.idle is None:
-            return future.result()
-        while True:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            if self.idle is None:
+                return future.result()
+            while True:
+                try:
+                    return future.result(timeout=IDLE_EVERY_S)
+                except TimeoutError:
+                    self.idle()
+        except BrokenProcessPool:
+            raise self._died() from None
+
+    def _died(self) -> MsidbgError:
+        """A worker that ended without a result: killed (the out-of-memory killer, a ``kill``) or
+        crashed. It was an internal error, 'a bug in msidbg' with a traceback file (hardening30);
+        msidbg did nothing wrong, and the run it had cannot be told. One line, naming the signal."""
+        how = "ended abruptly"
+        codes = []
+        for proc in self._seen.values():
             try:
-                return future.result(timeout=IDLE_EVERY_S)
-            except TimeoutError:
-                self.idle()
+                proc.join(timeout=1)    # the executor ends the others (SIGTERM) as it finds the pool broken
+            except (AssertionError, ValueError, OSError):
+                pass
+            code = getattr(proc, "exitcode", None)
+            if code is not None and code < 0:
+                codes.append(-code)
+        # the one that broke the pool first: the executor's own SIGTERMs come after it
+        for sig in sorted(codes, key=lambda c: c == signal.SIGTERM)[:1]:
+            try:
+                how = f"was killed by {signal.Signals(sig).name}"
+            except ValueError:
+                how = f"was killed by signal {sig}"
+        return MsidbgError(f"explore: a worker process {how} (the out-of-memory killer, or a kill?); the "
+                           "exploration stopped (expected workers that run to the end: --jobs 1 runs every run "
+                           "in msidbg's own process)", self.target.scn.path)
 
     def close(self) -> None:
         if self._pool is not None:
