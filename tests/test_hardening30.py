@@ -223,3 +223,37 @@ def test_fuzz_cli_explore_options_and_worker_pool() -> None:
     assert tally.cases == 8
     assert not tally.findings, [(f.case, f.argv, f.what) for f in tally.findings]
     assert set(tally.codes) <= {"0", "1", "2"} and tally.codes.get("2", 0) < 8   # most cases ran
+
+
+SLOW_RUNS = """
+import sys, time
+from msidbg.explore import explore, pool
+
+real_once = pool.run_once
+
+def once(target, index, *args, **kw):
+    if index >= 1:
+        time.sleep(5)                   # every run but the baseline takes 5 s (in the worker process)
+    return real_once(target, index, *args, **kw)
+
+pool.run_once = once
+t0 = time.monotonic()
+result = explore(sys.argv[1], runs=40, jobs=2, time_budget=0.5, shrink_time=1)
+print(result["runs"], round(time.monotonic() - t0, 1))
+"""
+
+
+def test_time_budget_starts_no_run_after_it_in_a_worker_either() -> None:
+    """--time stops starting runs: each worker ran its whole batch of four runs anyway, and explore
+    then waited for the batches in flight. With 5 s runs '--time 0.5s' took at least 15 s (the
+    first batch: the baseline and three runs) -- a 30 s scenario's '--time 1s', more than 5 minutes.
+    Now a worker starts no run after the deadline and what is in flight when the search stops is
+    ended: one 5 s run at most. (A child process: forked workers inherit the patched run.)"""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", SLOW_RUNS, str(SCENARIOS / "explore-msi-torn.yaml")], capture_output=True,
+                         text=True, timeout=300, cwd=str(ROOT))
+    assert out.returncode == 0, out.stderr[-2000:]
+    runs, seconds = out.stdout.split()
+    assert runs in ("1", "2") and float(seconds) < 12, out.stdout

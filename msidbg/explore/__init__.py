@@ -86,7 +86,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     interrupted = False
     with Workers(target, jobs, idle=bar.tick if progress is not None else None) as workers:
         bar.start(min(jobs, runs))
-        results = workers.run(_tasks(base, sch, runs))
+        results = workers.run(_tasks(base, sch, runs), deadline=None if time_budget is None else t0 + time_budget)
         try:
             for res in results:
                 _take(st, res)
@@ -99,8 +99,11 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             interrupted = True
         finally:
             results.close()     # cancels what was sent and not started
-        if interrupted:
-            workers.stop_runs()     # and ends what was started: nobody will read it
+        if interrupted or st.runs < runs:
+            # and ends what was started: nobody will read it, and shrinking's replays would wait
+            # behind it (a failure found, --time or --until-stable reached: the workers' batches
+            # went on to their ends, and the exit waited for them -- hardening30)
+            workers.stop_runs()
         explored = time.monotonic() - t0
         deadline = None if shrink_time is None else time.monotonic() + shrink_time
         intr = _Ctrl(search=interrupted)

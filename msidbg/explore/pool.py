@@ -74,9 +74,16 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _work(tasks: list[Task]) -> list[RunResult]:
+def _late(task: Task, deadline: float | None) -> bool:
+    """A run not to start: the search's ``--time`` has passed (the baseline, run 0, always runs).
+    ``time.monotonic`` is the system's monotonic clock, the same in every worker process."""
+    return deadline is not None and task.index > 0 and time.monotonic() >= deadline
+
+
+def _work(tasks: list[Task], deadline: float | None = None) -> list[RunResult | None]:
+    """The batch's results; None for a run not started because ``deadline`` had passed."""
     assert _target is not None
-    return [run_once(_target, t.index, t.seed, t.schedule, t.cover) for t in tasks]
+    return [None if _late(t, deadline) else run_once(_target, t.index, t.seed, t.schedule, t.cover) for t in tasks]
 
 
 class Workers:
@@ -129,15 +136,21 @@ class Workers:
             proc.join(timeout=5)
         self._pool = self._new_pool()
 
-    def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Generator[RunResult, None, None]:
+    def run(self, tasks: Iterable[Task], batch: int = BATCH,
+            deadline: float | None = None) -> Generator[RunResult, None, None]:
         """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
-        (tasks are drawn lazily)."""
+        (tasks are drawn lazily). ``deadline`` (``time.monotonic()``): no run but the baseline starts
+        after it, in a worker either, and the results end before the first run not started. A
+        worker ran its whole batch (four runs) past ``--time``: on a scenario whose runs take 30 s,
+        ``--time 1s`` took two minutes to its first result (hardening30)."""
         if self._pool is None:
             with coverage.instrumented(), _ticking(self.idle):
                 for t in tasks:
+                    if _late(t, deadline):
+                        return
                     yield run_once(self.target, t.index, t.seed, t.schedule, t.cover)
             return
-        pending: deque[Future[list[RunResult]]] = deque()
+        pending: deque[Future[list[RunResult | None]]] = deque()
         source = iter(tasks)
         done = False
         try:
@@ -147,16 +160,19 @@ class Workers:
                     if not chunk:
                         done = True
                         break
-                    pending.append(self._pool.submit(_work, chunk))
+                    pending.append(self._pool.submit(_work, chunk, deadline))
                     self._seen.update(getattr(self._pool, "_processes", None) or {})   # for _died
                 if not pending:
                     return
-                yield from self._result(pending.popleft())
+                for res in self._result(pending.popleft()):
+                    if res is None:
+                        return
+                    yield res
         finally:
             for f in pending:
                 f.cancel()
 
-    def _result(self, future: Future[list[RunResult]]) -> list[RunResult]:
+    def _result(self, future: Future[list[RunResult | None]]) -> list[RunResult | None]:
         from concurrent.futures.process import BrokenProcessPool
 
         try:
