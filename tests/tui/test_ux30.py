@@ -133,3 +133,25 @@ async def test_the_help_screen_lists_every_key_of_the_app_its_panes_and_its_dial
             shown = " ".join(k for k, _ in rows.get(title, [])).replace(",", " ").split()
             missing += [(title, k) for k in _keys(cls.__dict__["BINDINGS"]) if _label(k) not in shown]
         assert not missing, (missing, text)
+
+
+async def test_the_event_filter_opened_from_the_top_of_the_stack_is_on_screen() -> None:
+    """At 80x24 the panes stack and msidbg starts on the vector table: '/' focused the event log's
+    filter input, hidden until then, and nothing scrolled -- the user typed into a box below the
+    screen."""
+    from textual.widgets import Input
+
+    from msidbg.tui.app import make_app
+    from msidbg.tui.panes.events import EventLog
+
+    app = make_app(LATE, keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot, app)
+        await pilot.press("c")
+        await idle(pilot, app)
+        await pilot.press("slash", *"msix")
+        await pilot.pause()
+        await pilot.pause()
+        box = app.query_one("#event-filter", Input)
+        assert app.focused is box and box.value == "msix"
+        assert _on_screen(app, box) and _on_screen(app, app.query_one(EventLog)), (box.region, app.query_one("#main").region)
