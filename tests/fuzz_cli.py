@@ -323,6 +323,8 @@ def explore_argv(rng: random.Random, path: str, folder: Path) -> list[str]:
         value = rng.choice(bad if rng.random() < 0.15 else good)
         # '--x=VALUE' so that a value starting with '-' is one (argparse takes '-1' for an option)
         argv += [f"{option}={value}"] if value.startswith("-") or not value else [option, value]
+    if "--json" not in argv and rng.random() < 0.5:
+        argv.append("--json")       # (the JSON result's rerun commands are then re-run: judge_explore)
     if rng.random() < 0.6:
         where = rng.choice(["out.d"] * 8 + ["in.yaml", "nodir/out.d", "out.d/../out.d"])
         argv += ["--save-failing", str(folder / where)]
@@ -410,6 +412,30 @@ def judge_explore(argv: list[str], path: str, folder: Path, code: int | str, out
             return f"--json printed no JSON object: {out[:200]!r}"
         if not isinstance(doc, dict) or bool(doc.get("failures")) != (code == 1):
             return f"--json's failures disagree with exit {code}"
+        return _rerun_reproduces(doc, path)
+    return None
+
+
+def _rerun_reproduces(doc: dict[str, Any], path: str) -> str | None:
+    """Each failure's ``rerun`` command (what the user runs next) must stop at the failing run's hit:
+    the same breakpoint at the same event (a failure judged on an expect: block has no hit to stop at)."""
+    import json
+    import shlex
+
+    for f in doc["failures"][:2]:
+        argv = shlex.split(f.get("rerun") or "")
+        if argv[:3] != ["msidbg", "run", path] or "--stop-at-break" not in argv:
+            return f"rerun is not a run of the file to its first hit: {f.get('rerun')!r}"
+        if not isinstance(f.get("run_event"), int) or f.get("breakpoint") in (None, "expect"):
+            continue
+        code, out, err = run_cli(argv[1:] + ["--json"], 60.0)
+        try:
+            stopped = json.loads(out)["stopped"] if code == 1 else None
+        except (ValueError, KeyError):
+            stopped = None
+        if stopped is None or (stopped["event"], stopped["breakpoint"]) != (f["run_event"], f["breakpoint"]):
+            return (f"rerun {f['rerun']!r} gave exit {code}, stopped {stopped}; the failing run hit "
+                    f"{f['breakpoint']} at event {f['run_event']}")
     return None
 
 
