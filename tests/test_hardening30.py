@@ -257,3 +257,39 @@ def test_time_budget_starts_no_run_after_it_in_a_worker_either() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     runs, seconds = out.stdout.split()
     assert runs in ("1", "2") and float(seconds) < 12, out.stdout
+
+
+# --- a breakpoint spec that is no name and no form: what was likely meant ------------------------
+@pytest.mark.parametrize(("spec", "hint"), [
+    ("irq-lots", "; did you mean 'irq-lost'?"),
+    ('event.kind == "msix.write" and event.dev == "eth0"',     # the contract's own example of a condition
+     "; did you mean 'if event.kind == \"msix.write\" and event.dev == \"eth0\"'?"),
+    ("cpu[1].irr", "; did you mean 'watch cpu[1].irr'?"),
+    ("nosuch", ""),
+])
+def test_an_unknown_breakpoint_says_what_was_likely_meant(spec: str, hint: str) -> None:
+    from msidbg.debugger import Session
+    from msidbg.debugger.breakpoints import BreakpointError
+
+    tail = f"or 'if <condition>', 'watch <path>', 'call <program>'{hint})"
+    with pytest.raises(BreakpointError) as e:
+        Session.from_scenario(SCN).add_breakpoint(spec)
+    assert str(e.value).splitlines()[0].endswith(tail), str(e.value)
+    code, out, err = cli("run", SCN, "--headless", "--break", spec)
+    assert (code, out) == (2, "") and err.endswith(tail + "\n") and err.count("\n") == 1, err
+    if hint:       # and what it suggests arms
+        s = Session.from_scenario(SCN)
+        s.add_breakpoint(hint.split("'", 1)[1].rsplit("'", 1)[0])
+
+
+def test_a_scenarios_unknown_breakpoint_says_so_too(tmp_path: Path) -> None:
+    f = tmp_path / "b.yaml"
+    f.write_text('name: b\ndevices: {}\nrun: []\nbreakpoints: [irq-spuriuos]\n')
+    code, out, err = cli("run", str(f), "--headless")
+    assert (code, out) == (2, "") and err.startswith(f"msidbg: {f}:4: breakpoints[0]: unknown breakpoint 'irq-spuriuos'")
+    assert err.endswith("'call <program>'; did you mean 'irq-spurious'?)\n")
+
+
+def test_a_long_spec_is_not_echoed_twice_in_full() -> None:
+    code, _, err = cli("run", SCN, "--headless", "--break", "x == " + "1" * 3000)
+    assert code == 2 and "1" * 150 not in err and "did you mean 'if x == 1111" in err and len(err) < 1000, err
