@@ -293,3 +293,31 @@ def test_a_scenarios_unknown_breakpoint_says_so_too(tmp_path: Path) -> None:
 def test_a_long_spec_is_not_echoed_twice_in_full() -> None:
     code, _, err = cli("run", SCN, "--headless", "--break", "x == " + "1" * 3000)
     assert code == 2 and "1" * 150 not in err and "did you mean 'if x == 1111" in err and len(err) < 1000, err
+
+
+# --- a session holds what a snapshot holds ---------------------------------------------------------
+def test_no_session_arms_more_breakpoints_or_bookmarks_than_a_snapshot_holds(tmp_path: Path) -> None:
+    """run --break x300 --save wrote a snapshot msidbg itself refused to read ('breakpoints: 303
+    entries (expected at most 256)'); the bounds are the snapshot reader's."""
+    from msidbg.debugger import Session, snapformat
+    from msidbg.debugger.breakpoints import BreakpointError
+    from msidbg.debugger.session import MAX_ARMED, MAX_MARKS
+
+    assert (MAX_ARMED, MAX_MARKS) == (snapformat.MAX_BREAKPOINTS, snapformat.MAX_BOOKMARKS)
+    code, out, err = cli("run", SCN, "--headless", *["--break", "irq-lost"] * 300, "--save", str(tmp_path / "b.msgpack"))
+    assert (code, out, os.listdir(tmp_path)) == (2, "", [])
+    assert err == ("msidbg: --break: too many breakpoints: 256 are armed (expected at most 256, what a snapshot holds: "
+                   "remove one first)\n")
+    s = Session.from_scenario(SCN)
+    while len(s.breakpoints) < MAX_ARMED:
+        s.add_breakpoint("irq-lost")
+    with pytest.raises(BreakpointError, match="too many breakpoints"):
+        s.add_breakpoint("irq-spurious")
+    for i in range(MAX_MARKS):
+        s.bookmark(f"m{i}")
+    s.bookmark("m0", "the same name replaces: no new one")
+    with pytest.raises(BreakpointError, match="too many bookmarks: 1024"):
+        s.bookmark("one-more")
+    s.save(str(tmp_path / "full.msgpack"))
+    again = Session.open(str(tmp_path / "full.msgpack"))
+    assert len(again.breakpoints) == MAX_ARMED and len(again.bookmarks) == MAX_MARKS
