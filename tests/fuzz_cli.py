@@ -402,6 +402,11 @@ def judge_explore(argv: list[str], path: str, folder: Path, code: int | str, out
             return f"exit 2 not in the contract's one-line form: {last[:300]!r}"
         if out:
             return f"exit 2 after {len(out)} characters on stdout"
+        said = re.search(r"cannot create the folder: (.+?) (does not exist|is not a folder) \(", last)
+        if said and (os.path.lexists(said.group(1)) if said.group(2) == "does not exist" else
+                     not os.path.lexists(said.group(1)) or os.path.isdir(said.group(1))):
+            # ('out.d/../bugs' said that the existing folder holding out.d did not exist)
+            return f"--save-failing's refusal names the wrong part of the path: {last[:300]!r}"
         return None
     if "--json" in argv:
         import json
@@ -417,25 +422,28 @@ def judge_explore(argv: list[str], path: str, folder: Path, code: int | str, out
 
 
 def _rerun_reproduces(doc: dict[str, Any], path: str) -> str | None:
-    """Each failure's ``rerun`` command (what the user runs next) must stop at the failing run's hit:
-    the same breakpoint at the same event (a failure judged on an expect: block has no hit to stop at)."""
+    """Each failure's ``rerun`` command (what the user runs next) must reach the failing run's event:
+    stop there at the same breakpoint, or, for an ``expect:`` mismatch (judged on the run's end),
+    end there (it stopped nowhere, exit 0, when it was '--stop-at-break' for those too)."""
     import json
     import shlex
 
     for f in doc["failures"][:2]:
         argv = shlex.split(f.get("rerun") or "")
-        if argv[:3] != ["msidbg", "run", path] or "--stop-at-break" not in argv:
-            return f"rerun is not a run of the file to its first hit: {f.get('rerun')!r}"
-        if not isinstance(f.get("run_event"), int) or f.get("breakpoint") in (None, "expect"):
+        expect = str(f.get("breakpoint") or "").startswith("expect:")
+        if argv[:3] != ["msidbg", "run", path] or ("--stop-at-break" in argv) == expect:
+            return f"rerun is not a run of the file to its failure: {f.get('rerun')!r}"
+        if not isinstance(f.get("run_event"), int):
             continue
         code, out, err = run_cli(argv[1:] + ["--json"], 60.0)
         try:
-            stopped = json.loads(out)["stopped"] if code == 1 else None
+            stopped = json.loads(out)["stopped"] if code in (0, 1) else None
         except (ValueError, KeyError):
             stopped = None
-        if stopped is None or (stopped["event"], stopped["breakpoint"]) != (f["run_event"], f["breakpoint"]):
-            return (f"rerun {f['rerun']!r} gave exit {code}, stopped {stopped}; the failing run hit "
-                    f"{f['breakpoint']} at event {f['run_event']}")
+        want = (f["run_event"], None if expect else f["breakpoint"])
+        if stopped is None or (stopped["event"], stopped["breakpoint"]) != want or code != (0 if expect else 1):
+            return (f"rerun {f['rerun']!r} gave exit {code}, stopped {stopped}; the failing run failed "
+                    f"({f['breakpoint']}) at event {f['run_event']}")
     return None
 
 

@@ -321,3 +321,24 @@ def test_no_session_arms_more_breakpoints_or_bookmarks_than_a_snapshot_holds(tmp
     s.save(str(tmp_path / "full.msgpack"))
     again = Session.open(str(tmp_path / "full.msgpack"))
     assert len(again.breakpoints) == MAX_ARMED and len(again.bookmarks) == MAX_MARKS
+
+
+def test_an_expect_failures_rerun_runs_to_the_runs_end_not_to_a_breakpoint(tmp_path: Path) -> None:
+    """expect: not_hit: [irq-lost] with no breakpoint on irq-lost: explore failed the run at its end
+    (its event cap), and its rerun ('... --stop-at-break') stopped nowhere and exited 0."""
+    import json
+    import shlex
+
+    f = tmp_path / "e.yaml"
+    text = (SCENARIOS / "msix-write-while-unmasked.yaml").read_text()
+    f.write_text(text[:text.index("breakpoints:")] + "breakpoints: []\nexpect: {not_hit: [irq-lost]}\n")
+    code, out, err = cli("explore", str(f), "--runs", "1", "--jobs", "1", "--max-events", "4000", "--json")
+    assert code == 1, err
+    (fail,) = json.loads(out)["failures"]
+    assert fail["breakpoint"] == "expect:not_hit:irq-lost"
+    argv = shlex.split(fail["rerun"])
+    assert argv[-4:] == ["--break", "irq-lost", "--max-events", "4000"] and "--stop-at-break" not in argv
+    code, out, _ = cli(*argv[1:], "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["stopped"]["event"] == fail["run_event"]
+    assert any(h["breakpoint"] == "irq-lost" for h in doc["hits"])

@@ -111,7 +111,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
                                   (name, deadline), intr)
                     for i, g in enumerate(st.groups.values())]
         for f in failures:
-            f["rerun"] = _rerun(path, sch, f, target.until)
+            f["rerun"] = _rerun(path, sch, f, target.until, target.max_events)
         bar.done()
     return {
         "runs": st.runs, "seconds": round(explored, 3), "strategy": name, "failures": failures,
@@ -346,15 +346,25 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     }
 
 
-def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...]) -> str:
-    """The command that re-runs the group's first failing run (not shrunk) to its failure."""
+def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...],
+           max_events: int = MAX_EVENTS) -> str:
+    """The command that re-runs the group's first failing run (not shrunk) to its failure: to the
+    breakpoint that fired, or, for an ``expect:`` mismatch (judged on the run's end), to its end as
+    explore ran it (its event cap), ``--break X`` showing the hits of an ``expect: not_hit: [X]``
+    that fired. It was '--stop-at-break' for those too: the run went past its end cap, or stopped
+    nowhere (no breakpoint armed) and exited 0, as if it had not failed (hardening30)."""
     how = ["--schedule", "ordered"] if failure["run"] == 0 else \
         ["--schedule", sch.strategy, *(["--depth", str(sch.depth)] if sch.strategy != "random" else []),
          "--window", str(sch.window)]
     args = ["msidbg", "run", path, *how, "--seed", str(failure["seed"])]
     for spec in until:
         args += ["--break", spec]
-    return shlex.join([*args, "--stop-at-break"])
+    bp = str(failure.get("breakpoint") or "")
+    if not bp.startswith("expect:"):
+        return shlex.join([*args, "--stop-at-break"])
+    if bp.startswith("expect:not_hit:") and bp[len("expect:not_hit:"):] not in until:
+        args += ["--break", bp[len("expect:not_hit:"):]]
+    return shlex.join([*args, "--max-events", str(max_events)])
 
 
 def _replay(sch: Schedule, devs: list[Deviation]) -> Schedule:
