@@ -134,6 +134,7 @@ class Workers:
                 pass
         for proc in processes:
             proc.join(timeout=5)
+        self._seen = {}     # (the ended ones: not what a later broken pool is told by)
         self._pool = self._new_pool()
 
     def run(self, tasks: Iterable[Task], batch: int = BATCH,
