@@ -35,10 +35,11 @@ def breakpoint_hint(spec: str) -> str:
     They were told only the list of names and forms (hardening30). "" when nothing is likely."""
     text = spec.strip()
     shown = text if len(text) <= 60 else text[:57] + "..."   # (the spec is quoted already: not twice in full)
+    # (quoted by repr, as the spec itself is: a newline in it must not split the one-line error)
     if any(mark in text for mark in _CONDITION_MARKS):
-        return f"; did you mean 'if {shown}'?"
+        return f"; did you mean {'if ' + shown!r}?"
     if ("." in text or "[" in text) and " " not in text:
-        return f"; did you mean 'watch {shown}'?"
+        return f"; did you mean {'watch ' + shown!r}?"
     if len(text) > 60:
         return ""
     import difflib
