@@ -196,10 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args, extra = _parser(sys.argv[1:] if argv is None else argv).parse_known_args(argv)
+    parser = _parser(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(argv)
     if extra:   # argparse reports them as the top parser's: 'msidbg: ... (see 'msidbg --help')'
-        raise guard.UsageError(f"{args.cmd}: unrecognized arguments: {escape(' '.join(extra))} "
-                               f"(see 'msidbg {args.cmd} --help')")
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.cmd].error(f"unrecognized arguments: {' '.join(extra)}")
     guard.set_machine(getattr(args, "json", False))
     if args.cmd in args.bugio:
         return int(args.bugio[args.cmd](args))
@@ -233,7 +234,8 @@ def _run(args: argparse.Namespace) -> int:
 
         sch = resolve_schedule(scn, None, args.depth, window_ns(args.window, "--window"))
     if not args.force and args.save is None:
-        raise guard.UsageError("run: argument --no-clobber: only with --save (see 'msidbg run --help')")
+        raise guard.UsageError("run: argument --no-clobber: only with --save (expected --save OUT.msgpack with it) "
+                               "(see 'msidbg run --help')")
     headless_only = args.json or args.stop_at_break or args.save is not None or args.max_events is not None
     if not (args.headless or headless_only):
         from msidbg.debugger import Session
@@ -314,9 +316,11 @@ def _replay(args: argparse.Namespace) -> int:
     if args.scenario:
         return _scenario(args)
     if args.output is not None:
-        raise guard.UsageError("replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')")
+        raise guard.UsageError("replay: argument -o/--output: only with --scenario (expected --scenario with it) "
+                               "(see 'msidbg replay --help')")
     if not args.force:
-        raise guard.UsageError("replay: argument --no-clobber: only with --scenario -o (see 'msidbg replay --help')")
+        raise guard.UsageError("replay: argument --no-clobber: only with --scenario -o (expected --scenario -o FILE with "
+                               "it) (see 'msidbg replay --help')")
     from msidbg.debugger import progress
 
     with progress.for_cli(args.json):   # the verifying replay of a long snapshot
@@ -335,9 +339,11 @@ def _scenario(args: argparse.Namespace) -> int:
 
     args.output = stdout_alias(args.output)   # -o /dev/stdout is -o - (docs/debugger.md "Output files")
     if args.json and args.output not in (None, "-"):
-        raise guard.UsageError("replay: argument -o/--output: not with --json (see 'msidbg replay --help')")
+        raise guard.UsageError("replay: argument -o/--output: not with --json (expected one of them: --json prints the "
+                               "scenario in a JSON object on stdout) (see 'msidbg replay --help')")
     if not args.force and args.output in (None, "-"):
-        raise guard.UsageError("replay: argument --no-clobber: only with -o FILE (see 'msidbg replay --help')")
+        raise guard.UsageError("replay: argument --no-clobber: only with -o FILE (expected -o FILE with it) "
+                               "(see 'msidbg replay --help')")
     if args.output not in (None, "-"):
         extract.check_output(args.output, args.file, args.force)  # a bad path fails before the snapshot is read
     copy = extract.scenario_of(args.file)

@@ -25,6 +25,29 @@ BREAKPOINTS: dict[str, str] = {
     PROBE_FAILED: "a driver action returns an error",
 }
 
+_CONDITION_MARKS = ("==", "!=", "<", ">", " and ", " or ", " in ", "not ", "&", "|")
+
+
+def breakpoint_hint(spec: str) -> str:
+    """'; did you mean ...?' for a breakpoint spec that is no built-in name and no form: a misspelt
+    name ('irq-lots'), a bare condition ('event.kind == "msix.write"': the contract's example of a
+    condition, which arms as 'if ...') or a bare path ('cpu[1].irr', which watches as 'watch ...').
+    They were told only the list of names and forms (hardening30). "" when nothing is likely."""
+    text = spec.strip()
+    shown = text if len(text) <= 60 else text[:57] + "..."   # (the spec is quoted already: not twice in full)
+    # (quoted by repr, as the spec itself is: a newline in it must not split the one-line error)
+    if any(mark in text for mark in _CONDITION_MARKS):
+        return f"; did you mean {'if ' + shown!r}?"
+    if ("." in text or "[" in text) and " " not in text:
+        return f"; did you mean {'watch ' + shown!r}?"
+    if len(text) > 60:
+        return ""
+    import difflib
+
+    close = difflib.get_close_matches(text, sorted(BREAKPOINTS), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 #: errno names a scenario may inject (``faults:``) or expect (``probe: "failed: E..."``)
 ERRNOS: dict[str, int] = {
     "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "ENOMEM": 12, "EBUSY": 16,

@@ -229,6 +229,22 @@ def check_snapshot_target(path: str) -> None:
                           "file name, or a snapshot to replace)")
 
 
+def check_not_snapshot(path: str) -> None:
+    """Refuse to replace an existing msidbg snapshot with anything else (the text outputs and
+    ``export --perfetto``): the mirror of ``check_snapshot_target``. ``replay bug.msgpack --scenario
+    -o bug2.msgpack`` (meant: bug2.yaml) replaced another bug report's snapshot with YAML, and
+    ``report``/``new``/``schema``/``export`` would have too -- a snapshot from a stranger cannot be
+    made again (hardening30). Only a snapshot writer (``run --save``, the TUI, ``explore
+    --save-failing``) replaces a snapshot."""
+    try:
+        head = read_head(path, 256) if os.path.lexists(path) else b""
+    except FileProblem:
+        return                   # a directory, unreadable: check_target's and the write's own errors
+    if head and sniff(head) == "snapshot":
+        raise FileProblem("cannot write: it is a msidbg snapshot: not replaced (expected a new file name, or a file "
+                          "that is no snapshot: only run --save replaces a snapshot)")
+
+
 def check_not_input(out: str, source: str) -> None:
     """Refuse an output path that is the input file itself (``report bug.msgpack -o bug.msgpack``
     would replace the snapshot by its report)."""

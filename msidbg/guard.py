@@ -320,16 +320,12 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
 
         def error(self, message: str) -> Any:
             where = self.prog.removeprefix("msidbg").strip()
-            option = message.removeprefix("argument ").split(":")[0].split("/")[-1]
-            if message.endswith(": expected one argument") and option.startswith("--"):
-                # '--window -1us': argparse takes a value starting with '-' for an option
-                message += f" (none given, or it starts with '-': then write {option}=VALUE)"
-            # argparse's '(choose from ...)' in the contract's words, as every other refusal says it,
-            # with the likely one last as the path check says it ('runn': '; did you mean 'run'?')
-            if " (choose from " in message and message.endswith(")"):
-                head, choices = message[:-1].split(" (choose from ", 1)
-                message = f"{head} (expected one of: {choices}{_likely(head, choices)})"
+            message = _expected(self, message)
             raise UsageError(f"{where + ': ' if where else ''}{message} (see '{self.prog} --help')")
+
+        def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+            self.given = list(sys.argv[1:] if args is None else args)   # for error(): 'msidbg --bogus'
+            return super().parse_known_args(args, namespace)
 
         def _get_formatter(self) -> argparse.HelpFormatter:
             # argparse builds a formatter for every add_argument (to check the metavar), and a
@@ -338,6 +334,109 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
             return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
 
     return Parser
+
+
+def _expected(parser: argparse.ArgumentParser, message: str) -> str:
+    """argparse's ``message`` in the contract's form, ``what is wrong (expected ...)``: each of its
+    errors said what was wrong and only some what was wanted ('the following arguments are
+    required: FILE.yaml', 'unrecognized arguments: x', 'expected one argument' -- hardening30)."""
+    import re
+
+    if " (choose from " in message and message.endswith(")"):
+        # '(choose from ...)' as every other refusal says it, with the likely one last as the path
+        # check says it ('runn': '; did you mean 'run'?')
+        head, choices = message[:-1].split(" (choose from ", 1)
+        return f"{head} (expected one of: {choices}{_likely(head, choices)})"
+    if "(expected " in message:
+        return message
+    argument = re.match(r"argument ([^:]+): ", message)
+    action = _action(parser, argument.group(1)) if argument else None
+    if message.startswith("the following arguments are required: "):
+        names = message.split(": ", 1)[1]
+        if names == "COMMAND" or parser.prog == "msidbg":
+            options = [a for a in getattr(parser, "given", []) if a.startswith("-")]
+            commands = _commands(parser)
+            if options:      # 'msidbg --bogus': it was told only that COMMAND is missing
+                return (f"unrecognized arguments: {escape(' '.join(options))} (expected a COMMAND first, one of: "
+                        f"{commands}; its options after it)")
+            return f"{message} (expected one of: {commands})"
+        return f"{message} (expected {_synopsis(parser)})"
+    if message.startswith("unrecognized arguments: "):
+        return f"{message} (expected {_synopsis(parser)}{_likely_option(parser, message)})"
+    if message.startswith("ambiguous option: ") and " could match " in message:
+        head, matches = message.split(" could match ", 1)
+        return f"{head}: it could be more than one (expected one of: {matches})"
+    if action is not None and re.search(r": expected (one|at least one|at most one|\d+) arguments?$", message):
+        # '--window -1us': argparse takes a value starting with '-' for an option
+        option = action.option_strings[-1] if action.option_strings else ""
+        dash = f"; one starting with '-' as {option}=VALUE" if option.startswith("--") else ""
+        return f"{message.rsplit(': ', 1)[0]}: no value given (expected {_wanted(action)}{dash})"
+    if argument is not None and ": ignored explicit argument " in message:   # '--headless=1'
+        value = message.rsplit("ignored explicit argument ", 1)[1]
+        option = argument.group(1).split("/")[-1]
+        return f"argument {argument.group(1)}: takes no value, {value} given (expected {option} alone)"
+    if ": not allowed with argument " in message:
+        return f"{message} (expected only one of them)"
+    if message.startswith("one of the arguments ") and message.endswith(" is required"):
+        return f"{message} (expected one of them)"
+    if action is not None and ": invalid " in message and " value: " in message:
+        return f"{message} (expected {_wanted(action)})"
+    return f"{message} (expected the usage '{parser.prog} --help' shows)"
+
+
+def _action(parser: argparse.ArgumentParser, name: str) -> Any:
+    """The argparse action an error's 'argument NAME' names ('-o/--output', '--seed', 'FILE.yaml')."""
+    for action in parser._actions:
+        if "/".join(action.option_strings) == name or (not action.option_strings and action.metavar == name):
+            return action
+    return None
+
+
+def _wanted(action: Any) -> str:
+    """What an option takes, as its error says it: an int_arg's range, a choice, else its metavar."""
+    wanted = getattr(action.type, "wanted", None)
+    if wanted:
+        return str(wanted)
+    if action.choices:
+        return "one of: " + ", ".join(repr(c) for c in action.choices)
+    if action.type is path_arg:
+        return f"a file name, {action.metavar}" if action.metavar else "a file name"
+    metavar = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
+    return f"a value: {metavar}"
+
+
+def _synopsis(parser: argparse.ArgumentParser) -> str:
+    """'msidbg run FILE.yaml [options]': the arguments a subcommand requires."""
+    parts = [parser.prog]
+    for action in parser._actions:
+        if not action.option_strings and action.metavar != "COMMAND":
+            name = action.metavar if isinstance(action.metavar, str) else action.dest
+            parts.append(f"{name}..." if action.nargs in ("+", "*") else name)
+        elif action.option_strings and action.required:
+            parts.append(f"{action.option_strings[-1]} {action.metavar or action.dest.upper()}")
+    return " ".join(parts) + " [options]"
+
+
+def _commands(parser: argparse.ArgumentParser) -> str:
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return ", ".join(repr(c) for c in action.choices)
+    return "'run'"
+
+
+def _likely_option(parser: argparse.ArgumentParser, message: str) -> str:
+    """'; did you mean '--json'?' for the first unknown option of 'unrecognized arguments: ...'."""
+    import difflib
+
+    extra = message.split(": ", 1)[1].split()
+    given = next((a.split("=", 1)[0] for a in extra if a.startswith("--")), None)
+    if given is None:
+        return ""
+    close = difflib.get_close_matches(given, [o for a in parser._actions for o in a.option_strings
+                                              if o.startswith("--")], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _likely(head: str, choices: str) -> str:
@@ -403,6 +502,7 @@ def int_arg(lo: int, hi: int, what: str = "an integer") -> Callable[[str], int]:
         return value
 
     conv.__name__ = "integer"
+    conv.wanted = wanted  # type: ignore[attr-defined]  # what a missing value's error says is wanted
     return conv
 
 

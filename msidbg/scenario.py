@@ -22,7 +22,7 @@ from typing import Any
 from msidbg import behaviour as bh
 from msidbg import scenario_timing as st
 from msidbg import yamlsafe as ys
-from msidbg.contract import BREAKPOINTS, ERRNOS
+from msidbg.contract import BREAKPOINTS, ERRNOS, breakpoint_hint
 from msidbg.digest import sha256
 from msidbg.errors import ScenarioError
 from msidbg.scenario_timing import Timing
@@ -1028,7 +1028,7 @@ def _breakpoint(y: Y, field: str) -> str:
     head = text.partition(" ")[0]
     if head not in _FORMS and text.partition(" if ")[0].strip() not in BREAKPOINTS:
         what = (f"unknown breakpoint {ys.show(text)} (expected one of: {', '.join(sorted(BREAKPOINTS))}, "
-                "or 'if <condition>', 'watch <path>', 'call <program>')")
+                f"or 'if <condition>', 'watch <path>', 'call <program>'{breakpoint_hint(text)})")
         fail(field, y, what)
     return spec
 

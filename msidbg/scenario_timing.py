@@ -110,7 +110,9 @@ def duration_s(text: str | None, option: str) -> float | None:
     above 0 and at most ``MAX_DURATION_S``."""
     if text is None:
         return None
-    expected = f"one above 0 and at most {MAX_DURATION_S // 86400} days: e.g. 60s, 2m, 500ms, 1.5h; a bare number is seconds"
+    # (the days in hours: there is no 'd' unit, and '7d' was refused by a message naming 7 days -- hardening30)
+    expected = (f"one above 0 and at most {MAX_DURATION_S // 86400} days ({MAX_DURATION_S // 3600}h): e.g. 60s, 2m, "
+                "500ms, 1.5h; a bare number is seconds")
     match = re.fullmatch(r"(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h)?", text.strip(), re.ASCII) if len(text) <= 40 else None
     if match is None or float(match.group(1)) <= 0:
         raise MsidbgError(f"{option}: {ys.show(text[:40])} is not a duration (expected {expected})")

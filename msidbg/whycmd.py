@@ -89,12 +89,12 @@ def _why(args: argparse.Namespace) -> int:
     from msidbg.debugger.whyrun import no_recorded_target, open_target, target_for, why_default
 
     if args.at is not None and args.path is None:
-        raise MsidbgError("--at N needs --path P (the value of P at event N); for an event use --event N",
-                          args.file)
+        raise MsidbgError("--at: only with --path (expected --path P with it: the value of P at event N; for an "
+                          "event, --event N)", args.file)
     budget = None
     if args.what_if_budget is not None:
         if not args.what_if:
-            raise MsidbgError("--what-if-budget needs --what-if", args.file)
+            raise MsidbgError("--what-if-budget: only with --what-if (expected --what-if with it)", args.file)
         try:
             budget = parse_budget(args.what_if_budget)
         except WhatIfError as e:

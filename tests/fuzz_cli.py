@@ -10,7 +10,15 @@ stderr line ``msidbg: FILE...: ... (expected ...)`` naming the file), never exit
 error), never a traceback, never run past ``--hang`` seconds, never leave an output file (or the
 temporary file of an atomic write) behind a refusal. On demand::
 
-    python tests/fuzz_cli.py [--seed 1] [--cases 300] [--only scenario|snapshot|new] [--command VERB] [--hang 20] [-v]
+    python tests/fuzz_cli.py [--seed 1] [--cases 300] [--only scenario|snapshot|new|explore] [--command VERB] [--hang 20] [-v]
+
+``--only explore`` (hardening30) fuzzes explore's options and its worker pool instead: hostile and
+small values of every option (--runs, --jobs up to 3, --time, --shrink-time, --strategy, --depth,
+--window, --until, --until-stable, --seed, --max-events, --all, --json, --save-failing), each case
+a real ``python -m msidbg.cli explore`` process in its own session (the pool forks there), killed
+with its workers past ``--hang``. Besides the rules above: no worker process outlives the command,
+--json prints one JSON object, stdout and stderr stay bounded, --save-failing holds only sealed
+snapshots (or does not exist), and nothing else is left in the case's folder.
 
 prints each finding (the case's seed, its command and what broke; the input is kept in --out DIR)
 and a tally. ``tests/test_hardening28.py`` runs a few dozen cases of it in the suite.
@@ -283,10 +291,202 @@ def judge(argv: list[str], path: str, folder: Path, code: int | str, err: str) -
     return None
 
 
+#: explore's options: (option, values that run, values to refuse); None: a flag
+EXPLORE_OPTIONS: list[tuple[str, list[str] | None, list[str]]] = [
+    ("--runs", ["1", "2", "5", "12"], ["0", "-1", "1_0", "99999999999999999999", "", "nan"]),
+    ("--jobs", ["1", "2", "3"], ["0", "257", "-2", "x", "1.5"]),
+    ("--time", ["1s", "2s", "300ms", "7d"], ["0s", "-1s", "nan", "1e400", "inf", "8d", "1y", "0.001ms", ""]),
+    ("--shrink-time", ["1s", "500ms", "0.2"], ["0", "-1s", "nan", "10000000h"]),
+    ("--strategy", ["random", "pct", "delay"], ["ordered", "PCT", ""]),
+    ("--depth", ["1", "3", "64"], ["0", "65", "-3", "9" * 30]),
+    ("--window", ["0", "10us", "1ms", "1s"], ["2s", "-1us", "1_0us", "nan", "1e400ns", "10parsecs"]),
+    ("--until", ["irq-lost", "irq-spurious", "msi-torn-message", "if event.time > 1ms", "call request_irq"], SPECS),
+    ("--until-stable", ["1", "2"], ["0", "-1"]),
+    ("--seed", ["0", "7", "9223372036854775807"], ["9223372036854775808", "-1", "1_0", "0x1"]),
+    ("--max-events", ["1", "50", "2000"], ["0", "-1", "4611686018427387905"]),
+    ("--all", None, []),
+    ("--json", None, []),
+]
+#: what one explore case may print (bytes): its report, or its JSON result
+MAX_OUT, MAX_ERR = 256 * 1024, 8 * 1024
+
+
+def explore_argv(rng: random.Random, path: str, folder: Path) -> list[str]:
+    """An explore command line: small budgets by default (each run capped, few runs, short times,
+    at most three workers), then a few options given a value from EXPLORE_OPTIONS."""
+    argv = ["explore", path, "--runs", str(rng.randint(1, 5)), "--jobs", str(rng.choice([1, 2, 2, 3])),
+            "--time", "2s", "--shrink-time", "2s", "--max-events", str(rng.choice([500, 2000, 4000]))]
+    for option, good, bad in rng.sample(EXPLORE_OPTIONS, rng.randint(1, 4)):
+        if good is None:
+            argv.append(option)
+            continue
+        value = rng.choice(bad if rng.random() < 0.15 else good)
+        # '--x=VALUE' so that a value starting with '-' is one (argparse takes '-1' for an option)
+        argv += [f"{option}={value}"] if value.startswith("-") or not value else [option, value]
+    if "--json" not in argv and rng.random() < 0.5:
+        argv.append("--json")       # (the JSON result's rerun commands are then re-run: judge_explore)
+    if rng.random() < 0.6:
+        where = rng.choice(["out.d"] * 8 + ["in.yaml", "nodir/out.d", "out.d/../out.d"])
+        argv += ["--save-failing", str(folder / where)]
+    return argv
+
+
+def _alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_process(argv: list[str], hang: float) -> tuple[int | str, str, str, bool]:
+    """``python -m msidbg.cli ARGV`` in its own session: (exit, stdout, stderr, whether any process
+    of its session -- a worker -- was still there after it exited). Killed with its group past ``hang``."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MSIDBG_DEBUG", "COLUMNS")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen([sys.executable, "-m", "msidbg.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=str(ROOT),
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=hang)
+        code: int | str = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        code = "hang"
+    left = False
+    for _ in range(40):     # a worker notices its parent's exit within half a second (pool._watch_parent)
+        left = _alive(proc.pid)
+        if not left:
+            break
+        time.sleep(0.1)
+    if left:
+        os.killpg(proc.pid, signal.SIGKILL)
+    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), left
+
+
+def judge_explore(argv: list[str], path: str, folder: Path, code: int | str, out: str, err: str,
+                  left: bool) -> str | None:
+    if code == "hang":
+        return "no answer within the deadline (a hang)"
+    if left:
+        return "a worker process outlived the command"
+    if code not in (0, 1, 2):
+        return f"exit {code}: {err.strip()[-300:]}"
+    if "Traceback" in err:
+        return "a traceback on stderr"
+    if len(out) > MAX_OUT or len(err) > MAX_ERR:
+        return f"{len(out)} characters on stdout, {len(err)} on stderr (unbounded output)"
+    saved = folder / "out.d"
+    names = sorted(p.name for p in folder.iterdir())
+    if set(names) - {Path(path).name, "out.d"}:
+        return f"files left in the case's folder: {names}"
+    if saved.exists():
+        files = sorted(saved.iterdir())
+        if code != 1 or not files:
+            return f"explore (exit {code}) left --save-failing's folder holding {[f.name for f in files]}"
+        for f in files:
+            head = f.read_bytes()[:256]
+            if not f.name.endswith(".msgpack") or b"msidbg-snapshot" not in head or f.stat().st_size > 64 * 2**20:
+                return f"--save-failing holds {f.name} ({f.stat().st_size} bytes), not a sealed snapshot"
+    if code == 2:
+        lines = err.splitlines()
+        if len(lines) != 1:
+            return f"exit 2 with {len(lines)} lines on stderr: {err[-300:]!r}"
+        last = lines[0]
+        if not last.startswith("msidbg: ") or "(expected " not in last or not last.isprintable():
+            return f"exit 2 not in the contract's one-line form: {last[:300]!r}"
+        if out:
+            return f"exit 2 after {len(out)} characters on stdout"
+        said = re.search(r"cannot create the folder: (.+?) (does not exist|is not a folder) \(", last)
+        if said and (os.path.lexists(said.group(1)) if said.group(2) == "does not exist" else
+                     not os.path.lexists(said.group(1)) or os.path.isdir(said.group(1))):
+            # ('out.d/../bugs' said that the existing folder holding out.d did not exist)
+            return f"--save-failing's refusal names the wrong part of the path: {last[:300]!r}"
+        return None
+    if "--json" in argv:
+        import json
+
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            return f"--json printed no JSON object: {out[:200]!r}"
+        if not isinstance(doc, dict) or bool(doc.get("failures")) != (code == 1):
+            return f"--json's failures disagree with exit {code}"
+        return _rerun_reproduces(doc, path)
+    return None
+
+
+def _rerun_reproduces(doc: dict[str, Any], path: str) -> str | None:
+    """Each failure's ``rerun`` command (what the user runs next) must reach the failing run's event:
+    stop there at the same breakpoint, or, for an ``expect:`` mismatch (judged on the run's end),
+    end there (it stopped nowhere, exit 0, when it was '--stop-at-break' for those too)."""
+    import json
+    import shlex
+
+    for f in doc["failures"][:2]:
+        argv = shlex.split(f.get("rerun") or "")
+        expect = str(f.get("breakpoint") or "").startswith("expect:")
+        if argv[:3] != ["msidbg", "run", path] or ("--stop-at-break" in argv) == expect:
+            return f"rerun is not a run of the file to its failure: {f.get('rerun')!r}"
+        if not isinstance(f.get("run_event"), int):
+            continue
+        code, out, err = run_cli(argv[1:] + ["--json"], 60.0)
+        try:
+            stopped = json.loads(out)["stopped"] if code in (0, 1) else None
+        except (ValueError, KeyError):
+            stopped = None
+        want = (f["run_event"], None if expect else f["breakpoint"])
+        if stopped is None or (stopped["event"], stopped["breakpoint"]) != want or code != (0 if expect else 1):
+            return (f"rerun {f['rerun']!r} gave exit {code}, stopped {stopped}; the failing run failed "
+                    f"({f['breakpoint']}) at event {f['run_event']}")
+    return None
+
+
+def fuzz_explore(seed: int, cases: int, hang: float = 60.0, keep: Path | None = None, verbose: bool = False,
+                 tally: Tally | None = None) -> Tally:
+    """Explore's options and worker pool on the shipped scenarios (a tenth of them mutated)."""
+    tally = tally or Tally()
+    for n in range(cases):
+        rng = random.Random(f"explore/{seed}/{n}")
+        text = rng.choice(SCENARIOS).read_text()
+        if rng.random() < 0.1:
+            text = mutate_yaml(text, rng)
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            path = str(folder / "in.yaml")
+            Path(path).write_bytes(text.encode("utf-8", "surrogateescape"))
+            argv = explore_argv(rng, path, folder)
+            t0 = time.monotonic()
+            code, out, err, left = run_process(argv, hang)
+            tally.cases += 1
+            tally.codes[str(code)] = tally.codes.get(str(code), 0) + 1
+            if code == 2 and err:
+                tally.messages.append(err.splitlines()[-1])
+            what = judge_explore(argv, path, folder, code, out, err, left)
+            if verbose:
+                print(f"{n:4} explore exit {code} {time.monotonic() - t0:5.2f}s {' '.join(argv[2:])[:90]} "
+                      f"{(err.splitlines() or [''])[-1][:120]}", file=sys.stderr)
+            if what is not None:
+                kept = ""
+                if keep is not None:
+                    keep.mkdir(parents=True, exist_ok=True)
+                    kept = str(keep / f"explore-{seed}-{n}.yaml")
+                    Path(kept).write_text(text)
+                tally.findings.append(Finding(n, [a.replace(d, "DIR") for a in argv], what, kept))
+    return tally
+
+
 def fuzz(seed: int, cases: int, only: str | None = None, hang: float = 20.0, keep: Path | None = None,
          verbose: bool = False, command: str | None = None) -> Tally:
     """``command``: only the scenario commands of that verb (e.g. explore)."""
     tally = Tally()
+    if only == "explore":
+        return fuzz_explore(seed, cases, hang, keep, verbose, tally)
     kinds = [k for k in ("scenario", "snapshot", "new") if only in (None, k)]
     bases = {"scenario": [p.read_text() for p in SCENARIOS], "snapshot": [p.read_bytes() for p in SNAPSHOTS]}
     for n in range(cases):
@@ -358,7 +558,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cases", type=int, default=300)
-    p.add_argument("--only", choices=("scenario", "snapshot", "new"))
+    p.add_argument("--only", choices=("scenario", "snapshot", "new", "explore"))
     p.add_argument("--command", help="with --only scenario: only this verb's commands (e.g. explore)")
     p.add_argument("--hang", type=float, default=20.0, help="seconds a case may take (default 20)")
     p.add_argument("--out", type=Path, default=Path("fuzz-cli-findings"))

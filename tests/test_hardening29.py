@@ -78,7 +78,8 @@ def test_save_failing_in_a_folder_one_cannot_write_is_refused_before_any_run(tmp
     ("--until", "if 1 +", "--until"),
     ("--until", "watch cpu[99999999999999999999].irr", "--until"),
     ("--until-stable", "0", "--until-stable"),
-    ("--shrink-time", "-1s", "expected one argument (none given, or it starts with '-': then write --shrink-time=VALUE)"),
+    ("--shrink-time", "-1s", "--shrink-time: no value given (expected a value: BUDGET; one starting with '-' as "
+                             "--shrink-time=VALUE)"),
     ("--shrink-time=-1s", None, "--shrink-time"),
     ("--seed", "1e3", "--seed"),
 ])
@@ -89,7 +90,7 @@ def test_explores_options_given_hostile_values_are_refused_in_one_line(tmp_path:
     lines = err.splitlines()
     assert (code, out) == (2, "") and len(lines) == 1, err
     assert lines[0].startswith("msidbg: ") and says in lines[0], lines[0]
-    assert "(expected " in lines[0] or "expected one argument" in says, lines[0]
+    assert "(expected " in lines[0], lines[0]
     assert "Traceback" not in err and os.listdir(tmp_path) == []
 
 

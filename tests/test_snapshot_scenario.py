@@ -148,7 +148,8 @@ def test_bad_output_paths_fail_before_the_snapshot_is_read(tmp_path: Path) -> No
         finally:
             ro.chmod(0o700)
     code, _, err = cli("replay", str(path), "-o", str(tmp_path / "x.yaml"))
-    assert code == 2 and err == "msidbg: replay: argument -o/--output: only with --scenario (see 'msidbg replay --help')\n"
+    assert code == 2 and err == ("msidbg: replay: argument -o/--output: only with --scenario (expected --scenario with "
+                                 "it) (see 'msidbg replay --help')\n")
     code, _, err = cli("replay", str(path), "--scenario", "--json", "-o", str(tmp_path / "x.yaml"))
     assert code == 2 and "not with --json" in err
 

@@ -129,5 +129,5 @@ def test_an_option_value_starting_with_a_dash_is_told_how_to_write_it() -> None:
     """'--window -1us' said only 'expected one argument': the user had given one."""
     code, _, err = at_terminal("explore", BUG, "--window", "-1us")
     assert code == 2
-    assert err.strip() == ("msidbg: explore: argument --window: expected one argument (none given, or it starts "
-                           "with '-': then write --window=VALUE) (see 'msidbg explore --help')")
+    assert err.strip() == ("msidbg: explore: argument --window: no value given (expected a value: TIME; one starting "
+                           "with '-' as --window=VALUE) (see 'msidbg explore --help')")

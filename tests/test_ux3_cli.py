@@ -109,17 +109,20 @@ def test_explore_refuses_depth_with_the_random_strategy_and_its_rerun_leaves_it_
 SNAP = str(ROOT / "snapshots" / "xen-hvm-msix-mask-late.msgpack")
 
 
-@pytest.mark.parametrize(("args", "cmd", "extra"), [
-    (["open", SNAP, "--no-verfy"], "open", "--no-verfy"),
-    (["run", BUG, "--headless", "--stop-at-brake"], "run", "--stop-at-brake"),
-    (["new", "--lspci", "l.txt", "-o", "-", "dmesg.txt"], "new", "dmesg.txt"),
+@pytest.mark.parametrize(("args", "cmd", "extra", "expected"), [
+    (["open", SNAP, "--no-verfy"], "open", "--no-verfy", "msidbg open FILE.msgpack [options]; did you mean '--no-verify'?"),
+    (["run", BUG, "--headless", "--stop-at-brake"], "run", "--stop-at-brake",
+     "msidbg run FILE.yaml [options]; did you mean '--stop-at-break'?"),
+    (["new", "--lspci", "l.txt", "-o", "-", "dmesg.txt"], "new", "dmesg.txt",
+     "msidbg new --lspci FILE --output OUT.yaml [options]"),
 ])
-def test_an_unknown_option_names_the_subcommand_and_its_help(args: list[str], cmd: str, extra: str) -> None:
+def test_an_unknown_option_names_the_subcommand_and_its_help(args: list[str], cmd: str, extra: str, expected: str) -> None:
     """'msidbg: unrecognized arguments: --no-verfy (see 'msidbg --help')': the top-level help
     lists the commands, not the options of the one that refused it."""
     code, out, err = cli(*args, tty=False)
     assert code == 2 and out == ""
-    assert err == f"msidbg: {cmd}: unrecognized arguments: {extra} (see 'msidbg {cmd} --help')\n"
+    # (hardening30: with what was expected, as the contract's errors say it, and the likely option)
+    assert err == f"msidbg: {cmd}: unrecognized arguments: {extra} (expected {expected}) (see 'msidbg {cmd} --help')\n"
 
 
 def test_why_at_an_event_past_the_end_is_refused_not_answered_at_the_end() -> None:

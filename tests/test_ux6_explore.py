@@ -45,8 +45,8 @@ def once(target, index, *args, **kw):
         threading.Event().wait()        # a run that never ends (in the worker process)
     return real_once(target, index, *args, **kw)
 
-def run(self, tasks, batch=pool.BATCH):
-    for n, res in enumerate(real_run(self, tasks, batch)):
+def run(self, tasks, batch=pool.BATCH, **kw):   # (kw: hardening30's deadline)
+    for n, res in enumerate(real_run(self, tasks, batch, **kw)):
         yield res
         if n == 0 and res.index == 0:
             raise KeyboardInterrupt     # Ctrl-C once the baseline is in and the next runs started

@@ -173,19 +173,21 @@ def _say_cut(path: str, cut: list[tuple[int, int]]) -> None:
 
 def _no_force_without_file(args: argparse.Namespace, cmd: str, what: str) -> None:
     if not args.force and args.output in (None, "-"):
-        raise guard.UsageError(f"{cmd}: argument --no-clobber: only with {what} (see 'msidbg {cmd} --help')")
+        raise guard.UsageError(f"{cmd}: argument --no-clobber: only with {what} (expected {what} with it) "
+                               f"(see 'msidbg {cmd} --help')")
 
 
 def _check_output(out: str, source: str | None, force: bool) -> None:
-    """A bad output path fails before the work, the input file is never one, and (unless
-    ``force``) neither is a file that is not empty (MsidbgError)."""
+    """A bad output path fails before the work, the input file is never one, nor a msidbg
+    snapshot, and (unless ``force``) neither is a file that is not empty (MsidbgError)."""
     from msidbg.errors import MsidbgError
-    from msidbg.files import FileProblem, check_new, check_not_input, check_target
+    from msidbg.files import FileProblem, check_new, check_not_input, check_not_snapshot, check_target
 
     try:
         check_target(out)
         if source is not None:
             check_not_input(out, source)
+        check_not_snapshot(out)         # a report, a scenario, a trace over a snapshot: never
         if not force:
             check_new(out)
     except FileProblem as e:

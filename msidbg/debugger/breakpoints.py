@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from msidbg.contract import breakpoint_hint
 from msidbg.debugger import schema
 from msidbg.errors import MsidbgError
 from msidbg.guard import encodable
+from msidbg.guard import head as quoted_head
 from msidbg.model import hits
 from msidbg.sim.rec import MAPS
 from msidbg.sim.world import copy_world
@@ -120,8 +122,9 @@ def parse(spec: str, bp_id: int = 0, roots: set[str] | None = None,
         return Breakpoint(bp_id, text, BUILTIN, body, cond)
     if body in hits.CONTRACT:
         raise BreakpointError(f"breakpoint {body!r} is not modelled yet in this version of msidbg")
-    raise BreakpointError(f"unknown breakpoint {body!r} (expected one of: {', '.join(sorted(hits.IMPLEMENTED))}, "
-                          "or 'if <condition>', 'watch <path>', 'call <program>')", spec, lead)
+    # (the spec quoted by its head: a 3,000-character one was echoed whole -- hardening30)
+    raise BreakpointError(f"unknown breakpoint {quoted_head(body)} (expected one of: {', '.join(sorted(hits.IMPLEMENTED))}, "
+                          f"or 'if <condition>', 'watch <path>', 'call <program>'{breakpoint_hint(body)})", spec, lead)
 
 
 def arm(session: Any, specs: Iterable[str], source: str = "--break", file: str | None = None) -> None:

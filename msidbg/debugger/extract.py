@@ -16,7 +16,14 @@ from typing import Any, TextIO
 
 from msidbg.debugger.snapread import read, recorded_scenario
 from msidbg.errors import MsidbgError
-from msidbg.files import FileProblem, check_new, check_not_input, check_target, write_atomic
+from msidbg.files import (
+    FileProblem,
+    check_new,
+    check_not_input,
+    check_not_snapshot,
+    check_target,
+    write_atomic,
+)
 from msidbg.guard import escape
 from msidbg.model.revision import MODEL
 from msidbg.scenario import Scenario
@@ -99,6 +106,7 @@ def check_output(out: str, source: str, force: bool = True) -> None:
     try:
         check_target(out)
         check_not_input(out, source)
+        check_not_snapshot(out)         # YAML over a snapshot: never
         if not force:
             check_new(out)
     except FileProblem as e:

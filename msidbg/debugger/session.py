@@ -33,6 +33,10 @@ from msidbg.sim.strategy import Schedule
 from msidbg.sim.world import diff_paths
 
 MAX_BOOKMARK_NAME, MAX_BOOKMARK_NOTE = 64, 4000
+#: what a snapshot holds (``snapformat.MAX_BREAKPOINTS`` / ``MAX_BOOKMARKS``, which its reader
+#: enforces): a session armed more (``run --break`` x300 with ``--save``) and wrote a snapshot that
+#: msidbg itself refused to read ('breakpoints: 303 entries (expected at most 256)'; hardening30)
+MAX_ARMED, MAX_MARKS = 256, 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +207,9 @@ class Session:
 
         Raises BreakpointError (``str()`` shows a caret under the bad column).
         """
+        if len(self._bps) >= MAX_ARMED:
+            raise BreakpointError(f"too many breakpoints: {len(self._bps)} are armed (expected at most {MAX_ARMED}, "
+                                  "what a snapshot holds: remove one first)")
         bp = bpmod.parse(spec, self._next_id, world=self.world)
         self._next_id += 1
         self._bps.append(bp)
@@ -244,6 +251,9 @@ class Session:
             raise BreakpointError("not valid UTF-8: a bookmark holds a byte that is not text (expected UTF-8 text)")
         if event is not None and not 0 <= event <= self.total:
             raise BreakpointError(f"no event {event} to bookmark (expected 0..{self.total})")
+        if name not in self._bookmarks and len(self._bookmarks) >= MAX_MARKS:
+            raise BreakpointError(f"too many bookmarks: {len(self._bookmarks)} (expected at most {MAX_MARKS}, what a "
+                                  "snapshot holds: remove one first)")
         bm = Bookmark(name, self.cursor if event is None else event, note)
         self._bookmarks[name] = bm
         return bm

@@ -86,7 +86,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
     interrupted = False
     with Workers(target, jobs, idle=bar.tick if progress is not None else None) as workers:
         bar.start(min(jobs, runs))
-        results = workers.run(_tasks(base, sch, runs))
+        results = workers.run(_tasks(base, sch, runs), deadline=None if time_budget is None else t0 + time_budget)
         try:
             for res in results:
                 _take(st, res)
@@ -99,8 +99,11 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
             interrupted = True
         finally:
             results.close()     # cancels what was sent and not started
-        if interrupted:
-            workers.stop_runs()     # and ends what was started: nobody will read it
+        if interrupted or st.runs < runs:
+            # and ends what was started: nobody will read it, and shrinking's replays would wait
+            # behind it (a failure found, --time or --until-stable reached: the workers' batches
+            # went on to their ends, and the exit waited for them -- hardening30)
+            workers.stop_runs()
         explored = time.monotonic() - t0
         deadline = None if shrink_time is None else time.monotonic() + shrink_time
         intr = _Ctrl(search=interrupted)
@@ -108,7 +111,7 @@ def explore(path: str, *, runs: int = DEFAULT_RUNS, time_budget: float | None = 
                                   (name, deadline), intr)
                     for i, g in enumerate(st.groups.values())]
         for f in failures:
-            f["rerun"] = _rerun(path, sch, f, target.until)
+            f["rerun"] = _rerun(path, sch, f, target.until, target.max_events)
         bar.done()
     return {
         "runs": st.runs, "seconds": round(explored, 3), "strategy": name, "failures": failures,
@@ -170,12 +173,26 @@ def _check_folder(folder: str) -> None:
         return
     parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir   # as given: 'nodir/..' is the OS's to resolve
     if not os.path.isdir(parent):
-        shown = os.path.dirname(os.path.abspath(folder))
-        raise MsidbgError(f"--save-failing: cannot create the folder: {shown} does not exist {_EXPECTED_FOLDER}",
+        raise MsidbgError(f"--save-failing: cannot create the folder: {_first_missing(parent)} {_EXPECTED_FOLDER}",
                           folder)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise MsidbgError(f"--save-failing: cannot create the folder: {parent} is not writable {_EXPECTED_FOLDER}",
                           folder)
+
+
+def _first_missing(parent: str) -> str:
+    """Which part of the path ``parent`` (as given, its '..' unresolved: the OS resolves them one
+    by one) is missing or no folder: 'X does not exist' or 'X is not a folder'. It named
+    ``dirname(abspath(DIR))``, which drops 'out.d/..' by its spelling: '--save-failing
+    out.d/../bugs' said that the existing folder holding out.d did not exist (hardening30)."""
+    parts = parent.split(os.sep)
+    for n in range(1, len(parts) + 1):
+        prefix = os.sep.join(parts[:n]) or os.sep
+        if not os.path.lexists(prefix):
+            return f"{prefix} does not exist"
+        if not os.path.isdir(prefix):
+            return f"{prefix} is not a folder"
+    return f"{parent} does not exist"
 
 
 def _make_folder(folder: str) -> None:
@@ -191,8 +208,8 @@ def _make_folder(folder: str) -> None:
     except FileExistsError:
         pass
     except FileNotFoundError:
-        parent = os.path.dirname(os.path.abspath(folder))
-        raise MsidbgError(f"--save-failing: cannot create the folder: {parent} does not exist {expected}",
+        parent = os.path.dirname(folder.rstrip(os.sep)) or os.curdir
+        raise MsidbgError(f"--save-failing: cannot create the folder: {_first_missing(parent)} {expected}",
                           folder) from None
     except OSError as e:
         raise MsidbgError(f"--save-failing: cannot create the folder: {e.strerror or e} {expected}", folder) from None
@@ -329,15 +346,25 @@ def _shrink_group(workers: Workers, target: Target, base: int, sch: Schedule, of
     }
 
 
-def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...]) -> str:
-    """The command that re-runs the group's first failing run (not shrunk) to its failure."""
+def _rerun(path: str, sch: Schedule, failure: dict[str, Any], until: tuple[str, ...],
+           max_events: int = MAX_EVENTS) -> str:
+    """The command that re-runs the group's first failing run (not shrunk) to its failure: to the
+    breakpoint that fired, or, for an ``expect:`` mismatch (judged on the run's end), to its end as
+    explore ran it (its event cap), ``--break X`` showing the hits of an ``expect: not_hit: [X]``
+    that fired. It was '--stop-at-break' for those too: the run went past its end cap, or stopped
+    nowhere (no breakpoint armed) and exited 0, as if it had not failed (hardening30)."""
     how = ["--schedule", "ordered"] if failure["run"] == 0 else \
         ["--schedule", sch.strategy, *(["--depth", str(sch.depth)] if sch.strategy != "random" else []),
          "--window", str(sch.window)]
     args = ["msidbg", "run", path, *how, "--seed", str(failure["seed"])]
     for spec in until:
         args += ["--break", spec]
-    return shlex.join([*args, "--stop-at-break"])
+    bp = str(failure.get("breakpoint") or "")
+    if not bp.startswith("expect:"):
+        return shlex.join([*args, "--stop-at-break"])
+    if bp.startswith("expect:not_hit:") and bp[len("expect:not_hit:"):] not in until:
+        args += ["--break", bp[len("expect:not_hit:"):]]
+    return shlex.join([*args, "--max-events", str(max_events)])
 
 
 def _replay(sch: Schedule, devs: list[Deviation]) -> Schedule:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from msidbg.errors import MsidbgError
 from msidbg.explore import coverage
 from msidbg.explore.runner import RunResult, Target, run_once
 from msidbg.scenario import load_scenario_text
@@ -73,9 +74,16 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _work(tasks: list[Task]) -> list[RunResult]:
+def _late(task: Task, deadline: float | None) -> bool:
+    """A run not to start: the search's ``--time`` has passed (the baseline, run 0, always runs).
+    ``time.monotonic`` is the system's monotonic clock, the same in every worker process."""
+    return deadline is not None and task.index > 0 and time.monotonic() >= deadline
+
+
+def _work(tasks: list[Task], deadline: float | None = None) -> list[RunResult | None]:
+    """The batch's results; None for a run not started because ``deadline`` had passed."""
     assert _target is not None
-    return [run_once(_target, t.index, t.seed, t.schedule, t.cover) for t in tasks]
+    return [None if _late(t, deadline) else run_once(_target, t.index, t.seed, t.schedule, t.cover) for t in tasks]
 
 
 class Workers:
@@ -90,6 +98,8 @@ class Workers:
         self.idle = idle
         self.jobs = max(jobs, 1)
         self._pool: ProcessPoolExecutor | None = None
+        #: the worker processes started so far (pid -> process), to tell how one ended
+        self._seen: dict[int, Any] = {}
         if self.jobs > 1:
             self._pool = self._new_pool()
 
@@ -124,17 +134,24 @@ class Workers:
                 pass
         for proc in processes:
             proc.join(timeout=5)
+        self._seen = {}     # (the ended ones: not what a later broken pool is told by)
         self._pool = self._new_pool()
 
-    def run(self, tasks: Iterable[Task], batch: int = BATCH) -> Generator[RunResult, None, None]:
+    def run(self, tasks: Iterable[Task], batch: int = BATCH,
+            deadline: float | None = None) -> Generator[RunResult, None, None]:
         """Results in the order of ``tasks``, sent ``batch`` at a time; stop iterating whenever
-        (tasks are drawn lazily)."""
+        (tasks are drawn lazily). ``deadline`` (``time.monotonic()``): no run but the baseline starts
+        after it, in a worker either, and the results end before the first run not started. A
+        worker ran its whole batch (four runs) past ``--time``: on a scenario whose runs take 30 s,
+        ``--time 1s`` took two minutes to its first result (hardening30)."""
         if self._pool is None:
             with coverage.instrumented(), _ticking(self.idle):
                 for t in tasks:
+                    if _late(t, deadline):
+                        return
                     yield run_once(self.target, t.index, t.seed, t.schedule, t.cover)
             return
-        pending: deque[Future[list[RunResult]]] = deque()
+        pending: deque[Future[list[RunResult | None]]] = deque()
         source = iter(tasks)
         done = False
         try:
@@ -144,22 +161,55 @@ class Workers:
                     if not chunk:
                         done = True
                         break
-                    pending.append(self._pool.submit(_work, chunk))
+                    pending.append(self._pool.submit(_work, chunk, deadline))
+                    self._seen.update(getattr(self._pool, "_processes", None) or {})   # for _died
                 if not pending:
                     return
-                yield from self._result(pending.popleft())
+                for res in self._result(pending.popleft()):
+                    if res is None:
+                        return
+                    yield res
         finally:
             for f in pending:
                 f.cancel()
 
-    def _result(self, future: Future[list[RunResult]]) -> list[RunResult]:
-        if self.idle is None:
-            return future.result()
-        while True:
+    def _result(self, future: Future[list[RunResult | None]]) -> list[RunResult | None]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            if self.idle is None:
+                return future.result()
+            while True:
+                try:
+                    return future.result(timeout=IDLE_EVERY_S)
+                except TimeoutError:
+                    self.idle()
+        except BrokenProcessPool:
+            raise self._died() from None
+
+    def _died(self) -> MsidbgError:
+        """A worker that ended without a result: killed (the out-of-memory killer, a ``kill``) or
+        crashed. It was an internal error, 'a bug in msidbg' with a traceback file (hardening30);
+        msidbg did nothing wrong, and the run it had cannot be told. One line, naming the signal."""
+        how = "ended abruptly"
+        codes = []
+        for proc in self._seen.values():
             try:
-                return future.result(timeout=IDLE_EVERY_S)
-            except TimeoutError:
-                self.idle()
+                proc.join(timeout=1)    # the executor ends the others (SIGTERM) as it finds the pool broken
+            except (AssertionError, ValueError, OSError):
+                pass
+            code = getattr(proc, "exitcode", None)
+            if code is not None and code < 0:
+                codes.append(-code)
+        # the one that broke the pool first: the executor's own SIGTERMs come after it
+        for sig in sorted(codes, key=lambda c: c == signal.SIGTERM)[:1]:
+            try:
+                how = f"was killed by {signal.Signals(sig).name}"
+            except ValueError:
+                how = f"was killed by signal {sig}"
+        return MsidbgError(f"explore: a worker process {how} (the out-of-memory killer, or a kill?); the "
+                           "exploration stopped (expected workers that run to the end: --jobs 1 runs every run "
+                           "in msidbg's own process)", self.target.scn.path)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from msidbg.debugger.progress import fit
-from msidbg.debugger.session import Session
+from msidbg.debugger.session import MAX_MARKS, Session
 from msidbg.errors import MsidbgError
 from msidbg.explore.runner import Signature, Target
 from msidbg.files import FileProblem, check_snapshot_target
@@ -52,7 +52,9 @@ def counterexample(target: Target, seed: int, sch: Schedule, devs: list[Deviatio
         raise MsidbgError(f"internal error: the shrunk run of {sig} stopped at event {stop.event}, "
                           f"not at {want_event} where it failed while shrinking (a determinism bug)")
     notes = _notes(s, plan, stop.event)
-    for i, (event, note) in enumerate(notes):
+    # (a shrink stopped early can leave more deviations than a snapshot holds bookmarks: the first
+    # ones are marked, every one is in the notes -- hardening30)
+    for i, (event, note) in enumerate(notes[:MAX_MARKS]):
         s.bookmark(f"deviation-{i + 1}", note, event)
     out = Counterexample(stop.event, stop.detail or _expect_detail(s, target), notes)
     if save is not None:

@@ -109,6 +109,32 @@ class ViewTabs(TabbedContent):
             bar.can_focus = False
 
 
+class MainArea(Container):
+    """The panes above the status line. Narrow, the panes stack at fixed heights and this area
+    scrolls; its height changes with the status line's (a stop's explanation takes up to six rows
+    at 80x24, a plain step three), and a pane focused at the bottom of the visible part -- the
+    breakpoints, last in the stack -- went partly below the status line at such a stop, its own
+    rows and border cut (hardening30). Each new height scrolls the focused pane back into view,
+    as tab does; a pane that is on screen already does not move."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.keep_focus_visible)
+
+    #: the stacked panes; a focus inside one (the event log's rows, its filter) brings the whole pane
+    PANES = frozenset({"vectors", "apic", "pirqs", "views", "stacks", "breakpoints"})
+
+    def keep_focus_visible(self) -> None:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is None or self.max_scroll_y == 0:
+            return
+        for pane in (focused, *focused.ancestors):
+            if pane is self:
+                return
+            if pane.id in self.PANES and isinstance(pane, Widget):
+                self.scroll_to_widget(pane, animate=False, immediate=True)
+                return
+
+
 class MsidbgApp(UnverifiedWorld, Commands):
     """The debugger's main screen: vector table, APIC grids, pirq map, event log, stacks."""
 
@@ -187,7 +213,7 @@ class MsidbgApp(UnverifiedWorld, Commands):
             yield Opening(self.source, self.verify, id="opening")
             return
         bind = self._bind_view
-        with Container(id="main"):
+        with MainArea(id="main"):
             with Horizontal(id="top"):
                 yield bind(VectorTable(id="vectors"))
                 yield bind(ApicGrid(id="apic"))

@@ -41,6 +41,8 @@ class ApicGrid(LineView):
 
     PREFIX = "apic"
     STYLE_NAMES = ("header", "header-changed", "label", "set", "owned", "changed", "cursor")
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "APIC"
     BINDINGS = pane_keys(
         ("left", "move(-1)", "vector -1"),
         ("right", "move(1)", "vector +1"),

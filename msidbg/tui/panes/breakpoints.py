@@ -15,6 +15,8 @@ class BreakpointList(LineView):
     PREFIX = "breakpoints"
     STYLE_NAMES = ("selected", "disabled", "stopped", "dim")
     BORDER_TITLE = "Breakpoints"
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "breakpoints"
     BINDINGS = pane_keys(
         ("up", "select(-1)", "previous"),
         ("down", "select(1)", "next"),

@@ -85,6 +85,8 @@ class EventRows(LineView):
 
     PREFIX = "events"
     STYLE_NAMES = ("cursor", "future", "selected", "hit")
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "event log"
     BINDINGS = pane_keys(
         ("up", "select(-1)", "previous event"),
         ("down", "select(1)", "next event"),
@@ -385,7 +387,11 @@ class EventLog(Vertical):
 
     def open_filter(self) -> None:
         self.add_class("-filtering")
-        self.query_one(Input).focus()
+        self.query_one(Input).focus(scroll_visible=False)
+        # once laid out: the input had no region while hidden, so focusing it scrolled nothing, and
+        # at 80x24 (the panes stacked) '/' from the vector table typed into a filter below the
+        # screen (hardening30). The whole log comes into view, its input at the bottom.
+        self.call_after_refresh(self.scroll_visible, animate=False, immediate=True)
 
     @on(events.DescendantFocus)
     def _filter_focused(self, event: events.DescendantFocus) -> None:

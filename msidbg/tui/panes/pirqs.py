@@ -23,6 +23,8 @@ class PirqMap(LineView):
     BORDER_TITLE = "Pirq map: Xen | guest"
     header_lines = 1
     #: up/down select a pirq as a click does (``w`` explains it)
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "pirq map"
     BINDINGS = pane_keys(("up", "select(-1)", "previous pirq"), ("down", "select(1)", "next pirq"))
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)

@@ -39,6 +39,8 @@ class Timeline(LineView):
                    "hit", "mark", "axis", "label", "label-selected")
     header_lines = 2
     BORDER_TITLE = "Timeline"
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "timeline"
     BINDINGS = pane_keys(
         ("left", "move(-1)", "earlier"),
         ("right", "move(1)", "later"),

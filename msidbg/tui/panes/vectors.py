@@ -25,6 +25,8 @@ class VectorTable(LineView):
     BORDER_TITLE = "Vector table"
     #: up/down select a row as a click does (described below; ``w`` explains it): with the
     #: keyboard alone no row could be selected, so ``w`` could not be asked about one
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "vector table"
     BINDINGS = pane_keys(("up", "select(-1)", "previous row"), ("down", "select(1)", "next row"))
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)

@@ -37,6 +37,8 @@ def header_text(scn: Scenario, world: dict[str, Any]) -> str:
 
 
 class BehaviourScreen(ModalScreen[None]):
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "behaviour"
     BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
     def __init__(self, scn: Scenario, world: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ from msidbg.guard import escape
 class BookmarksScreen(ModalScreen[Bookmark | None]):
     """Pick a bookmark; dismisses with it (None on escape)."""
 
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "bookmarks"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, bookmarks: list[Bookmark], mark_key: str = "m") -> None:

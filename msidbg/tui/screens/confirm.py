@@ -12,6 +12,8 @@ from textual.widgets import Label, Static
 class ConfirmQuit(ModalScreen[str | None]):
     """Dismisses with "quit", "save" or None (stay)."""
 
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "quit?"
     BINDINGS = [
         Binding("y,q", "answer('quit')", "Quit"),
         Binding("s,ctrl+s", "answer('save')", "Save first"),

@@ -16,21 +16,44 @@ from textual.widgets import Static
 
 from msidbg.tui.keys import ACTIONS
 
+#: (where, keys, what): the keys each pane binds (its ``HELP_TITLE`` names its rows; a row with no
+#: "where" continues the one above). tests/tui/test_ux30.py checks that every key bound by the App,
+#: each pane and each dialog is on its row, so a new binding cannot go unlisted.
 PANE_KEYS = (
     ("everywhere", "tab, shift+tab", "move between panes"),
-    ("", "ctrl+q", "quit, as q does (asks first when breakpoints or bookmarks would be lost); "
-     "ctrl+c only says so"),
+    ("", "ctrl+q", "quit, as q does (asks first when breakpoints or bookmarks would be lost)"),
+    ("", "ctrl+c", "only says how to quit (ctrl+q or q)"),
     ("", "ctrl+p", "command palette: every debugger command, themes, maximise a pane"),
     ("", "escape", "restore a maximised pane; stop the event filter's search if one runs, else clear the filter"),
-    ("event log", "↑ ↓ pgup pgdn home end", "select an event (w explains it); enter or a single click goes there"),
-    ("timeline", "← → ↑ ↓, + - 0", "select a column and a lane, zoom, whole run; enter or a click goes there"),
-    ("APIC", "arrows, pgup pgdn", "select a vector / CPU (or the mouse): its vector_irq owner is shown below; "
-     "w explains it"),
+    ("event log", "↑ ↓ pgup pgdn home end", "select an event (w explains it)"),
+    ("", "enter", "go to the selected event; a single click goes there"),
+    ("timeline", "← → ↑ ↓", "select a column and a lane"),
+    ("", "shift+← shift+→", "ten columns earlier / later (past an edge: the window moves a quarter)"),
+    ("", "pgup pgdn", "as shift+← shift+→"),
+    ("", "+ = - 0", "zoom in (+ or =), zoom out, the whole run"),
+    ("", "enter", "go to the nearest event; a click goes there"),
+    ("APIC", "← → ↑ ↓", "select a vector (↑ ↓: 16 at a time; or the mouse): its vector_irq owner is shown "
+     "below; w explains it"),
+    ("", "pgup pgdn", "select the previous / next CPU"),
     ("breakpoints", "↑ ↓, delete, x", "select a breakpoint; delete or x disarms it"),
     ("vector table", "↑ ↓, ← →, mouse", "select a row (or click it): described below, w explains it; "
      "← → scroll; changed rows are highlighted"),
     ("pirq map", "↑ ↓, mouse", "select a pirq (Xen): w explains Xen's record of it"),
-    ("dialogs", "tab", "in the breakpoint dialog: complete a world path, with its value"),
+)
+#: (dialog, keys, what): the keys of the dialogs the debugger opens (their ``HELP_TITLE``)
+DIALOG_KEYS = (
+    ("prompts", "enter, escape", "answer (checked first: an error is shown in the dialog) / cancel"),
+    ("", "tab", "in the breakpoint dialog: complete a world path, with its value"),
+    ("why chain", "↑ ↓, enter", "select a link; enter goes to its event"),
+    ("", "escape, w", "close"),
+    ("bookmarks", "↑ ↓, enter", "select a bookmark; enter goes to its event"),
+    ("", "escape", "close"),
+    ("quit?", "y, q", "quit without saving"),
+    ("", "s, ctrl+s", "save a snapshot, then quit"),
+    ("", "n, escape", "stay"),
+    ("behaviour", "escape, q", "close the switch table (ctrl+p: Behaviour)"),
+    ("opening", "escape, q, ctrl+c", "cancel opening a snapshot"),
+    ("help", "escape, q, ?, f1", "close this help"),
 )
 LEGEND = (
     ("▶", "the event at the cursor (event log, status line)"),
@@ -105,6 +128,8 @@ class HelpScreen(ModalScreen[None]):
     cells in three ``Grid``s, and composing and styling them made the first ``?`` on
     big-table.yaml cost ~210 ms of CPU (~600 ms wall on a busy machine)."""
 
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "help"
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
     def __init__(self, keymap: dict[str, str]) -> None:
@@ -117,6 +142,7 @@ class HelpScreen(ModalScreen[None]):
         return [
             HelpSection(self._keys, (12, 18, 0), (key, name, what), id="help-keys"),
             HelpSection(list(PANE_KEYS), (14, 24, 0), (name, key, what), id="help-panes"),
+            HelpSection(list(DIALOG_KEYS), (14, 24, 0), (name, key, what), id="help-dialogs"),
             HelpSection(list(LEGEND), (12, 0), (key, what), id="help-legend"),
         ]
 
@@ -130,6 +156,17 @@ class HelpScreen(ModalScreen[None]):
     def rows(self) -> list[tuple[str, str]]:
         """(keys, action name) as shown, for tests."""
         return [(k, n) for k, n, _ in self._keys]
+
+    def key_rows(self) -> dict[str, list[tuple[str, str]]]:
+        """{where: [(keys, what), ...]} as shown: "keys" for the debugger's keys, else a pane's or a
+        dialog's ``HELP_TITLE`` (tests)."""
+        out: dict[str, list[tuple[str, str]]] = {"keys": [(k, w) for k, _, w in self._keys]}
+        for table in (PANE_KEYS, DIALOG_KEYS):
+            where = ""
+            for name, keys, what in table:
+                where = name or where
+                out.setdefault(where, []).append((keys, what))
+        return out
 
     def text(self) -> str:
         """Every section's text as laid out now (tests)."""

@@ -19,6 +19,8 @@ from msidbg.guard import escape
 class Opening(Vertical, can_focus=True):
     """Progress of opening ``source``: first reading and checking it, then the replay."""
 
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "opening"
     BINDINGS = [Binding("escape,q,ctrl+c", "app.cancel_open", "Cancel", priority=True)]
 
     def __init__(self, source: str, verify: bool, *, id: str | None = None) -> None:

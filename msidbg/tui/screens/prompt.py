@@ -45,6 +45,8 @@ class Prompt(ModalScreen[Any]):
     #: tab is handled by the input itself (``PromptInput``), in the order it was typed; this
     #: binding (replacing the Screen's focus_next: the dialog has one focusable widget) is only
     #: reached when the input is not focused
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "prompts"
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete")]
 
     def __init__(self, title: str, check: Check, *, value: str = "", placeholder: str = "",

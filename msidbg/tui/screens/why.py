@@ -68,6 +68,8 @@ def line(depth: int, link: Link, mark: str = "(shown above)") -> str:
 class WhyScreen(ModalScreen[int | None]):
     """The chain of one target; dismisses with the event to go to (None on escape)."""
 
+    #: its rows on the help screen (``help.PANE_KEYS`` / ``DIALOG_KEYS``)
+    HELP_TITLE = "why chain"
     BINDINGS = [Binding("escape", "cancel", "Close"), Binding("w", "cancel", "Close", show=False)]
     DEFAULT_CSS = """
     WhyScreen { align: center middle; }
