@@ -297,3 +297,38 @@ def test_w32_poll_spurious_irqs_delivers() -> None:
     eng = _run("w32-stuck-line-spurious-poll-2cpu-k419")
     assert [(e.time_ns, e.fields["unhandled"]) for e in _events(eng, "irq.nobody_cared")] == [(200_999_900, 100_000)]
     assert [e.time_ns for e in _events(eng, "irq.handler")] == [300_999_900]
+
+
+# w33 / w34 (a managed queue shut down by CPU3's offline, then a resume): 4.19.90 with the reserved-bits quirk
+# restores 0x3 everywhere -- the live queue 3 stays masked (lost), the shut-down queue 4 is unmasked by the
+# online's irq_startup (0x2) and delivered; 6.6 restores queue 3 unmasked and queue 4 masked until the online.
+@pytest.mark.parametrize(("name", "ctrls", "online", "cpus"), [
+    ("w33-managed-shutdown-resume-4cpu-k41990", [3, 3, 3, 3, 3], 2, [3]),
+    ("w34-managed-shutdown-resume-4cpu-k66", [0, 0, 0, 0, 1], 0, [2, 3]),
+])
+def test_w33_w34_shutdown_queue_across_resume(name: str, ctrls: list[int], online: int, cpus: list[int]) -> None:
+    eng = _run(name)
+    writes = _table_writes(eng, "nvme0", 5_000_000, 6_000_000)
+    last = {e: v for e, reg, v in writes if reg == "ctrl"}     # each entry's restored Vector Control
+    assert [last[i] for i in range(5)] == ctrls
+    assert [w for w in writes if w[0] == 4 and w[1] == "data"] == [(4, "data", 0)]    # the deactivated message
+    assert [w[2] for w in _table_writes(eng, "nvme0", 7_000_000, 8_000_000) if w[1] == "ctrl"] == [online]
+    assert [e.cpu for e in _events(eng, "irq.handler") if e.time_ns > 5_000_000] == cpus
+
+
+# w35 / w36 (5.15.138 / 5.15.139): lapic_can_unplug_cpu's tomove counts CPU1's managed queue before
+# a0b0bad10587's backport (200 > 199: -ENOSPC) and not from it (199 <= 199: the admin irq and 198 NIC vectors
+# fill CPU0, queue 2 is shut down).
+@pytest.mark.parametrize(("name", "result", "nic", "nvme"), [
+    ("w35-unplug-managed-count-2cpu-k515138", -28, [1], [1]),
+    ("w36-unplug-managed-count-2cpu-k515139", 0, [0], []),
+])
+def test_w35_w36_unplug_excludes_managed(name: str, result: int, nic: list[int], nvme: list[int]) -> None:
+    eng = _run(name)
+    assert _assigned(eng, "nvme0")[:3] == [(0x22, 1), (0x21, 0), (0x21, 1)]
+    assert Counter(c for _, c in _assigned(eng, "eth0")[:198]) == Counter({1: 198})
+    assert _results(eng, "cpu_offline") == [result]
+    assert _cpus(eng, "eth0") == nic and _cpus(eng, "nvme0") == nvme
+    refusal = [e.fields["what"] for e in _events(eng, "kernel") if "Cannot disable CPU" in e.fields["what"]]
+    assert refusal == (["lapic_can_unplug_cpu: CPU 1 has 200 vectors, 199 available. Cannot disable CPU"]
+                       if result else [])
