@@ -345,3 +345,19 @@ def test_w37_w38_vector_ff_eoi_at_the_stable_boundary(name: str, xhci: list[int]
     lost = _details(eng, "irq-lost")
     assert lost[0].startswith("nic0 vector 0: 1 signal(s) hit CPU2 vector 0xff")
     assert lost[1:] == ([] if len(xhci) == 4 else ["xhci vector 0: 3 signal(s) were still pending in CPU2's IRR at the end"])
+
+
+# w39 / w40 (2 CPUs, one managed NVMe queue spanning both): irq_matrix_reserve_managed takes a bit on each CPU
+# of the mask; the queue is allocated on CPU1 (matrix_find_best_cpu_managed: '>' -- ties to the last CPU), the
+# admin irq on CPU1 too (more available there); the NIC fills the rest: 400 on 6.6 (0x20 a device vector), 398
+# on 5.15; the next request_irq finds nothing.
+@pytest.mark.parametrize(("name", "nic", "q", "admin"), [
+    ("w39-managed-reserve-span-2cpu-k66", 400, 0x20, 0x21),
+    ("w40-managed-reserve-span-2cpu-k515", 398, 0x21, 0x22),
+])
+def test_w39_w40_managed_reservation_spans_the_mask(name: str, nic: int, q: int, admin: int) -> None:
+    eng = _run(name)
+    assert sorted(_assigned(eng, "nvme0")) == sorted([(admin, 1), (q, 1)])
+    assert Counter(c for _, c in _assigned(eng, "eth0")) == Counter({0: nic // 2, 1: nic // 2})
+    assert _assigned(eng, "d2") == [] and _results(eng, "probe")[2] == -28
+    assert _cpus(eng, "nvme0") == [1]
