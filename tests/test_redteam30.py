@@ -361,3 +361,22 @@ def test_w39_w40_managed_reservation_spans_the_mask(name: str, nic: int, q: int,
     assert Counter(c for _, c in _assigned(eng, "eth0")) == Counter({0: nic // 2, 1: nic // 2})
     assert _assigned(eng, "d2") == [] and _results(eng, "probe")[2] == -28
     assert _cpus(eng, "nvme0") == [1]
+
+
+# w41 / w42 (Marvell-like function, MSI fallback): 4.9.300 keeps msix_mask_all's early masks (83dbf898a2d4 never
+# reached 4.9), so the 3 signals before the resume are blocked; the D3hot -> D0 reset returns this device's
+# entries unmasked and nothing restores a table of a function without MSI-X enabled: the 3 after it are
+# delivered. 5.10.88 (the backport) is never blocked.
+@pytest.mark.parametrize(("name", "blocked", "handled"), [
+    ("w41-marvell-resume-2cpu-k49300", 3, [3_000_500, 3_010_500, 3_020_500]),
+    ("w42-marvell-resume-2cpu-k51088", 0, None),
+])
+def test_w41_w42_resume_clears_the_blocking_masks(name: str, blocked: int, handled: list[int] | None) -> None:
+    eng = _run(name)
+    assert len(_details(eng, "msi-blocked-by-msix-mask")) == blocked
+    times = [e.time_ns for e in _events(eng, "irq.handler")]
+    if handled is not None:
+        assert times == handled
+    else:
+        assert len(times) == 6
+    assert _times(eng, "dev.reset") == [2_000_000]
