@@ -22,7 +22,8 @@ RUNS = {1: "04237649152fe3e274a0ffb3", 2: "09cb220fd1dd3898f5442acc", 3: "8cc3fa
         11: "b98dc3fe79a18adaaeacf2cd", 12: "6a5c1ff47c3b69fe41c169e8",
         13: "f3f6521ca166c983c8e8bc73", 14: "298cc02af3870b2d71d4f35c",
         15: "bc8745eb8646807c4a3d5205", 16: "f3d047e1895bd0ed1c6fe30b",
-        17: "0246dce9b0a12f4304e8be50"}
+        17: "0246dce9b0a12f4304e8be50",
+        18: "0246dce9b0a12f4304e8be50"}
 
 
 def runs_digest() -> str:

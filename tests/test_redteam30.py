@@ -380,3 +380,16 @@ def test_w41_w42_resume_clears_the_blocking_masks(name: str, blocked: int, handl
     else:
         assert len(times) == 6
     assert _times(eng, "dev.reset") == [2_000_000]
+
+
+# w43 (6.6, free_irq on CPU1 and disable_irq on CPU2 at once): desc->lock in queue order -- CPU1's __free_irq
+# section, CPU2's __disable_irq (depth 1 -> 2, 'nested'), CPU1's double-check, CPU2's double-check (each reads
+# IRQD_IRQ_INPROGRESS under the lock it got: reading kernel.lock.sync-double-check-held), CPU1's delayed
+# deactivation. Before the fix each double-check came for the lock again behind the other: the run never ended.
+def test_w43_double_check_reads_under_the_lock_it_got() -> None:
+    eng = _run("w43-free-and-disable-together-4cpu-k66")
+    done = [(e.cpu, e.fields["do"], e.time_ns) for e in _events(eng, "action.done") if e.time_ns >= 1_000_000]
+    assert done == [(2, "disable_irq", 1_000_500), (1, "free_irq", 1_001_300)]
+    assert [(e.cpu, e.fields["depth"], e.fields["how"]) for e in _events(eng, "irq.disable")] == [(2, 2, "nested")]
+    assert [e.time_ns for e in _events(eng, "vector.free")] == [1_001_200]
+    assert len(eng.log) == 40 and eng.log.events(40, 41)[0].kind == "run.end"
