@@ -1506,6 +1506,20 @@ Revisions:
   4.13.19 trees; reading ``kernel.msi.free-vectors-flag-first``): a free during another CPU's enable that has
   not set its flag yet returns 0 at once (msidbg took the lock first: -EBUSY). tests/kernel30 (e01, e02, m01,
   m02, f01-f03, predicted from source, then run), tests/test_kernel30.py.
+  (redteam30) __synchronize_hardirq's double-check is one acquisition of desc->lock (reading
+  ``kernel.lock.sync-double-check-held``; v6.6 kernel/irq/manage.c, the same loop in every release modelled): a
+  synchronize_irq that had queued for it reads IRQD_IRQ_INPROGRESS and the chip state under the lock it got and
+  unlocks. ``irq.synchronize_irq`` took the lock at the end of that wait, let it go, and came for it a second time as
+  a new locker, queued behind whoever had queued meanwhile: a free_irq and a disable_irq of one irq started at the
+  same instant (one on CPU1, one on CPU2) each waited behind the other's entry for ever -- a livelock in virtual time
+  (5 ms between notes, millions of silent polls), found by redteam30's random pm_resume / hotplug / free / disable
+  combinations (a 4.19.90 12-CPU file whose two tasks were released together by stop_machine's MULTI_STOP_EXIT).
+  Now: CPU1's __free_irq section, CPU2's __disable_irq (depth 1 -> 2, 'nested'), CPU1's double-check, CPU2's, CPU1's
+  delayed deactivation (tests/heldout30 w43, 6.6: disable_irq returns at 1000.5 us, free_irq at 1001.3 us, the 2 ms
+  signal waits in the PBA). Shipped goldens unchanged (events, hits, state hashes; RUNS[18] = RUNS[17]'s runs); a
+  sweep of the 234 test / shipped scenario files with a free_irq, disable_irq, remove or free_vectors action
+  (bare metal and Xen) against the revision-17 model: every event sequence identical. Revision 18 because a run
+  that reached the livelock now goes on.
 """
 
 from __future__ import annotations

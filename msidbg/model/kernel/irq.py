@@ -653,12 +653,17 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
     flow handler or runs its action (IRQD_IRQ_INPROGRESS: ``entry.in_action``; ``action`` False: the
     flow handler only). free_irq and disable_irq wait here."""
     desc = k.w.irqs.get(irq)
+    relocked = False
     if desc is not None and "_lockoff" in k.frame["locals"]:
-        # already queued in the double-check's raw_spin_lock_irqsave (below): that wait ends first -- the lock
-        # taken and dropped at once, interrupts back on -- before IRQD_IRQ_INPROGRESS is polled again
+        # already queued in the double-check's raw_spin_lock_irqsave (below): that wait ends first. The lock is
+        # then this task's while it reads IRQD_IRQ_INPROGRESS and the chip state, and its unlock ends the pass
+        # (reading kernel.lock.sync-double-check-held): it does not come for the lock a second time -- which
+        # queued it behind a locker that came while it waited, and two tasks doing so (free_irq and disable_irq
+        # of one irq) each waited for the other for ever (redteam30)
         from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
         if spin_on_lock(k, desc, k.cpu_id):
             return True
+        relocked = True
     busy = handling_cpus(k, irq)
     if not busy and desc is not None and action:
         from msidbg.model.kernel.entry import in_action
@@ -672,7 +677,7 @@ def synchronize_irq(k: Any, irq: int, action: bool = True) -> bool:
         if desc is None:
             return False
         from msidbg.model.kernel.entry import spin_on_lock  # (irq.py's imports lead back here)
-        if spin_on_lock(k, desc, k.cpu_id):
+        if not relocked and spin_on_lock(k, desc, k.cpu_id):
             return True
         # 62e0468650c3 (sync_irq_chip_state): under that lock __synchronize_hardirq(desc, true) asks the chip
         # for IRQCHIP_STATE_ACTIVE -- the IO-APIC's Remote IRR (an interrupt sent, not yet EOId) -- then

@@ -1056,6 +1056,18 @@ reading("kernel.lock.sync-chip-under-lock",
         quote="raw_spin_lock_irqsave(&desc->lock, flags); inprogress = irqd_irq_inprogress(&desc->irq_data); ... if "
         "(!inprogress && sync_chip) { ... __irq_get_irqchip_state(irqd, IRQCHIP_STATE_ACTIVE, &inprogress); } "
         "raw_spin_unlock_irqrestore(&desc->lock, flags);", module=M + ".irq")
+reading("kernel.lock.sync-double-check-held",
+        "__synchronize_hardirq's 'double-check carefully' holds desc->lock from its raw_spin_lock_irqsave through the "
+        "IRQD_IRQ_INPROGRESS read and the chip-state query to its raw_spin_unlock_irqrestore: one acquisition per pass "
+        "of its loop. A synchronize_irq that queued for that lock reads both under the lock it got and unlocks; a locker "
+        "that came while it waited (another task's disable_irq double-check, a flow handler) waits for that unlock. The "
+        "model took the lock at the end of such a wait, let it go at once, and came for it a second time as a new locker "
+        "-- queued behind whoever had queued meanwhile; when two tasks did so on one irq (free_irq and disable_irq started "
+        "together), each waited for the other and the run never ended (redteam30; tests/heldout30 w43).",
+        source=(FREE_IRQ_LOCK, SYNC_CHIP_LOCK),
+        quote="/* Ok, that indicated we're done: double-check carefully. */ raw_spin_lock_irqsave(&desc->lock, flags); "
+        "inprogress = irqd_irq_inprogress(&desc->irq_data); ... raw_spin_unlock_irqrestore(&desc->lock, flags); /* Oh - "
+        "that was a false positive, repeat */ } while (inprogress);", module=M + ".irq")
 SPOLL_IRQS_ON = Source(L, "v6.6", "kernel/time/timer.c + kernel/softirq.c",
                        "run_local_timers ('Called by the local, per-CPU timer interrupt': raises TIMER_SOFTIRQ) / "
                        "__irq_exit_rcu ('if (!in_interrupt() && local_softirq_pending()) invoke_softirq();')",
