@@ -43,8 +43,8 @@ def _events(eng: Any, kind: str) -> list[dict[str, Any]]:
     return [dict(e.fields) for e in eng.log.events(1, len(eng.log) + 1) if e.kind == kind]
 
 
-def test_there_are_five_files() -> None:
-    assert len(FILES) == 5
+def test_there_are_seven_files() -> None:
+    assert len(FILES) == 7
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -76,3 +76,105 @@ def test_a03_x46_guest_mask_keeps_the_write_and_rebinds() -> None:
     eng = _run("a03")
     assert eng.w.xen["pirqs"][101]["gvec"] == 33
     assert [f["how"] for f in _events(eng, "xen.pirq")] == ["vMSI: vector 0x21 to CPU1"] * 5   # matrix_find_best_cpu: CPU1
+
+
+# --- 2. FIFO READY --------------------------------------------------------------------------------------------
+# Xen's evtchn_fifo_set_pending (RELEASE-4.4.0 / 4.13.0 / 4.19.0 common/event_fifo.c) marks the upcall only for
+# a new head (!linked) whose queue's READY bit was clear (test_and_set_bit(q->priority, ...->ready)); the model
+# (evtchn_abi.mark, inlined in evtchn.send) marks for a port linked to an empty queue and keeps no READY bit.
+# They agree because Linux's __evtchn_fifo_handle_events (4.4, 4.18, 5.15 read) xchg's READY to 0 before it
+# consumes and again after every event ('ready |= xchg(&control_block->ready, 0)'), so a head that set READY is
+# never unlinked before READY is cleared: READY set implies a linked head, and a new head always finds it clear.
+
+
+def test_f01_second_link_while_ready_set_marks_nothing() -> None:
+    eng = _run("f01")
+    assert eng.w.xen["abi"] == "fifo"
+    assert [(f["port"], f["how"]) for f in _events(eng, "xen.pirq")] == [
+        (1, "upcall to vCPU0"), (2, "pending: vCPU0's upcall already signalled"), (1, "upcall to vCPU0")]
+    assert [f["port"] for f in _events(eng, "evtchn.clear")] == [1, 2, 1]
+
+
+def test_f02_new_head_after_the_guest_cleared_ready_is_seen_by_the_running_pass() -> None:
+    eng = _run("f02")
+    assert [(f["port"], f["how"]) for f in _events(eng, "xen.pirq")] == [
+        (1, "upcall to vCPU0"), (2, "pending: vCPU0's running upcall loops to it (global callback via)")]
+    assert [f["vector"] for f in _events(eng, "apic.accept")].count(0xF3) == 1
+
+
+class _Real:
+    """Xen's queue with LINKED/LINK words and READY, and Linux's handle_events, one atomic step at a time."""
+
+    def __init__(self) -> None:
+        self.link: dict[int, int] = {}      # LINKED port -> its LINK (0: none)
+        self.tail = self.cb_head = self.ready = 0
+        self.local = self.qhead = 0         # the guest's local 'ready' and per-cpu q->head
+        self.in_pass = self.xchg_next = False
+
+    def set_pending(self, port: int) -> bool:
+        if port in self.link:
+            return False
+        self.link[port] = 0
+        linked = False
+        if self.tail and self.tail in self.link and self.tail != port:   # evtchn_fifo_set_link: iff tail LINKED
+            self.link[self.tail] = port
+            linked = True
+        if not linked:
+            self.cb_head = port
+        self.tail = port
+        if linked:
+            return False
+        was, self.ready = self.ready, 1
+        return not was
+
+    def guest_step(self) -> int:
+        """One step of the pass: start (xchg), consume one event, or the xchg after it; Xen may run between. Returns the port consumed."""
+        if not self.in_pass:
+            self.local, self.ready, self.in_pass = self.ready, 0, True
+            return 0
+        if self.xchg_next:                   # ready |= xchg(&control_block->ready, 0)
+            self.local, self.ready, self.xchg_next = self.local | self.ready, 0, False
+            return 0
+        if not self.local:
+            self.in_pass = False
+            return 0
+        port = self.qhead or self.cb_head
+        nxt = self.link.pop(port)            # clear_linked
+        if nxt == 0:
+            self.local = 0
+        self.qhead = nxt
+        self.xchg_next = True
+        return port
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_model_new_head_rule_equals_readys_test_and_set(seed: int) -> None:
+    import random
+
+    from msidbg.model import evtchn_abi
+
+    rnd = random.Random(seed)
+    real = _Real()
+    x: dict[str, Any] = {"abi": "fifo", "fifo": [[]], "linked": {}, "ports": {p: {"pending": True, "masked": False}
+                                                                             for p in range(1, 6)}}
+    marks = 0
+    for _ in range(400):
+        if rnd.random() < 0.3:
+            port = rnd.randrange(1, 6)
+            got, want = evtchn_abi.mark(None, x, port, 0), real.set_pending(port)
+            assert got == want
+            marks += want
+        else:
+            port = real.guest_step()
+            if port:
+                assert evtchn_abi.fifo_consume(x, 0) == port
+        assert x["fifo"][0] == _chain(real)
+    assert marks >= 5
+
+
+def _chain(real: _Real) -> list[int]:
+    port, out = real.qhead or (real.cb_head if real.cb_head in real.link else 0), []
+    while port:
+        out.append(port)
+        port = real.link[port]
+    return out
