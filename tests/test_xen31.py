@@ -178,3 +178,15 @@ def _chain(real: _Real) -> list[int]:
         out.append(port)
         port = real.link[port]
     return out
+
+
+# --- 3. kernel.actions.offline-cpu-waits retired ----------------------------------------------------------------
+def test_offline_cpu_waits_is_retired_for_stopper_ioreq() -> None:
+    """Its last case -- a task of the dying vCPU still waiting for a QEMU ioreq at take_cpu_down -- cannot happen:
+    multi_cpu_stop waits for every stopper's ack, and a vCPU blocked in Xen on an ioreq acks only after QEMU's
+    completion (kernel.hotplug.stopper-ioreq, xenred30)."""
+    import msidbg.model.fidelity  # noqa: F401  (registers every reading)
+    from msidbg.model import cite
+
+    assert "kernel.actions.offline-cpu-waits" not in cite.READINGS
+    assert cite.READINGS["kernel.hotplug.stopper-ioreq"].status == "confirmed"
