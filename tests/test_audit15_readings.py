@@ -17,6 +17,8 @@ from msidbg.model import cite
 
 #: the readings still hypothetical after audit15 (24 before it: ioapic.wired-or, device.msi.low-bits,
 #: kernel.intx.handler, device.intx.one-condition and device.msix.marvell-reset-unmasked are confirmed)
+#: (kernel.actions.offline-cpu-waits: retired by xen31 -- its QEMU-ioreq case cannot happen since
+#: kernel.hotplug.stopper-ioreq; the subset checks below hold without it)
 STILL_HYPOTHETICAL = {
     "bus.x2apic-without-remapping", "device.msi.latch-on-enable",
     "kernel.actions.offline-cpu-waits",

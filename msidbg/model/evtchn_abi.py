@@ -20,7 +20,9 @@ world carries the choice as ``w.xen["abi"]`` and each ABI's state:
   ``w.xen["linked"]`` maps a LINKED port to the vCPU whose queue holds it.
   ``evtchn_fifo_set_pending`` links a pending, unmasked, unlinked port at the tail of its notify
   vCPU's queue (also when it was already pending: the guest unlinked it and has not cleared it yet)
-  and marks the upcall only when the queue was empty (READY is set for a new head only). A port
+  and marks the upcall only when the queue was empty (READY is set for a new head only; Xen's
+  test_and_set of READY always finds it clear there, as the guest's handle_events xchg's it to 0
+  before consuming and after each event -- so no READY bit is kept; tests/test_xen31.py). A port
   still linked stays where it is -- also when it was re-bound to another vCPU or closed. The
   guest's ``consume_one_event`` unlinks the head and hands it to its irq if it is pending and
   unmasked.

@@ -808,8 +808,8 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     stop_machine is over -- after the action running on that CPU ends, if one does (the model runs
     one task per CPU). A task asleep is not runnable: balance_push / migrate_tasks leave it with the
     outgoing CPU, and its wakeup places it (``fallback_wake``, reading
-    kernel.actions.offline-sleeper-fallback); one waiting for a QEMU ioreq stays (reading
-    kernel.actions.offline-cpu-waits)."""
+    kernel.actions.offline-sleeper-fallback). None waits for a QEMU ioreq here: the offline's
+    stop_machine waited for QEMU's completion first (kernel.hotplug.stopper-ioreq)."""
     dying = loc["cpu"]
     c = k.w.cpus[dying]
     # the dying CPU's task: kept aside while take_cpu_down runs there (else this is that task)
@@ -823,8 +823,8 @@ def migrate_tasks(k: Any, loc: dict[str, Any]) -> None:
     target = k.w.cpus[to]
     idle = not target["proc"]["stack"] and target["proc"]["done"] is None
     if (not proc["stack"] and proc["done"] is None) or proc["wait"] is not None:
-        # nothing runnable here (no task, or one asleep -- a driver's or a lock's wait, a QEMU ioreq: not
-        # pushed, its wakeup places it); a task that waited for this CPU runs on an idle fallback CPU now
+        # nothing runnable here (no task, or one asleep -- a driver's or a lock's wait: not pushed, its
+        # wakeup places it); a task that waited for this CPU runs on an idle fallback CPU now
         if idle:
             resume_migrated(k.eng, target)
         return
