@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from msidbg.model import evtchn, provstore
+from msidbg.model import evtchn, provstore, xensched
 from msidbg.model import provcodes as PC
 from msidbg.model import provkeys as PK
 from msidbg.model.evtchn import _D_CAUSE, _D_MSG_TABLE, _PIRQPORT, _PORTPEND, _SEND_NOTE, _UPCALL_TO, _XEN
@@ -42,7 +42,7 @@ def test_i64_packs_the_bytes_of_int64s(n: int) -> None:
 def _clone(eng: Any) -> Any:
     """A deep copy of an engine whose bound appends write to its own arrays (``copy`` keeps a built-in
     method bound to the original's)."""
-    e = copy.deepcopy(eng)
+    e = copy.deepcopy(eng, {id(xensched): xensched})   # (the model's host-scheduler hook is a module: shared)
     e.ids_append, e.times_append = e.log.ids.append, e.log.times.append
     e.prov._note_add = e.prov.notes.rows.frombytes
     e.prov._hot_dep_add = e.prov.hot_deps.rows.frombytes

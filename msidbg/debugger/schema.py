@@ -235,7 +235,7 @@ NUMBER_MAPS = frozenset({
     ("agenda",), ("irqs",), ("cpus", "*", "irr_src"), ("cpus", "*", "vector_irq"),
     ("kernel", "xen", "irqs"), ("kernel", "xen", "evtchn_to_irq"),
     ("xen", "irqs"), ("xen", "pirqs"), ("xen", "ports"), ("xen", "vector_irq"), ("xen", "eoi"), ("xen", "irr"),
-    ("xen", "linked"),
+    ("xen", "linked"), ("xen", "sched", "run"), ("xen", "sched", "runq"), ("xen", "sched", "tlast"),
 })
 
 

@@ -31,6 +31,7 @@ CURRENT: dict[str, Any] = {
     "local_timer_vector": "0xec",
     "msix_restore_per_entry": True,
     "msix_restore_mask_bit_only": True,
+    "pm_thaw_restores": True,
     "hotplug_force_complete": "involved",
     "xen_fifo_events": True,
     "xen_fifo_dead_cpu_drain": True,
