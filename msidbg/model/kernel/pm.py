@@ -326,8 +326,11 @@ def restore_config(k: Any, loc: dict[str, Any]) -> None:
 
 def _restore_command(k: Any, loc: dict[str, Any]) -> None:
     if pci.cmd_read(k, loc["dev"]) != loc["saved_cmd"]:
-        P = k.eng.prov
-        P.dep(PC.D_SAVED_CMD, PK.key(PK.SAVEDCMD, P.dev(loc["dev"])))
+        if pci.direct(k, loc["dev"]):
+            # provenance (why31): the write's Command node links the saved one (on Xen the write goes to QEMU's or
+            # pciback's handler, whose first node is not the Command's: no link)
+            P = k.eng.prov
+            P.dep(PC.D_SAVED_CMD, PK.key(PK.SAVEDCMD, P.dev(loc["dev"])))
         pci.cfg_write(k, loc["dev"], 0x04, loc["saved_cmd"], 2)
 
 
