@@ -132,6 +132,21 @@ def test_the_restores_vector_control_write_links_the_cached_words_reserved_bit(n
             (30, "table.write", "devices.nvme0.msix.table[0].ctrl"), (10, "kernel", "kernel.pci.nvme0.descs[0].msix_ctrl")]
 
 
+def test_the_cached_word_after_an_unmask_links_the_read_its_other_bits_came_from() -> None:
+    """``why --path kernel.pci.D.descs[i].msix_ctrl``: request_irq's pci_msi_unmask (18) clears the Mask bit of the cached
+    0x3 and keeps the reserved bit 1 (0x2): it links msix_program_entries' read (10), then the probe."""
+    rc, out, err = cli("why", str(KERNEL28 / "v06-pm-resume-ctrl-bits-k545.yaml"), "--path",
+                       "kernel.pci.nvme0.descs[0].msix_ctrl", "--at", "20", "--json")
+    assert rc == 0, err
+    import json
+    chain = json.loads(out)["chain"]
+    assert [(lk["event"], lk["link"], lk["path"]) for lk in chain] == [
+        (18, "kernel", "kernel.pci.nvme0.descs[0].msix_ctrl"), (10, "kernel", "kernel.pci.nvme0.descs[0].msix_ctrl"),
+        (1, "action.start", "actions[0]")]
+    assert chain[0]["stack"][:2] == ["__irq_startup+enable", "irq_startup+startup_last"]
+    assert chain[1]["relation"] == "the descriptor's cached Vector Control, its other bits from"
+
+
 def test_a_restore_of_a_cached_mask_bit_alone_links_no_cache() -> None:
     """A cached word with the Mask bit alone (or 0) says nothing the action's own restore does not: no cache link
     (resume30 r02's restore writes land; their chains are unchanged)."""

@@ -125,7 +125,8 @@ def program_entries(k: Any, loc: dict[str, Any]) -> None:
         loc["i"] = i + 1
         if not pci.ignore_mask(k):
             if not d["msix_ctrl"] & ENTRY_MASKBIT:
-                cache_ctrl(k, loc["dev"], i, d["msix_ctrl"] | ENTRY_MASKBIT, "msix_program_entries masked the entry")
+                cache_ctrl(k, loc["dev"], i, d["msix_ctrl"] | ENTRY_MASKBIT, "msix_program_entries masked the entry",
+                           update=True)
             d["msix_ctrl"] |= ENTRY_MASKBIT
             pci.msix_write(k, loc["dev"], i, "ctrl", d["msix_ctrl"])
     else:
