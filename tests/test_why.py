@@ -114,17 +114,22 @@ def test_an_irqs_cpu_path_is_answered_about_the_cpu() -> None:
 
 
 def test_an_event_without_a_recorded_value_shows_its_step_and_what_it_ran_for() -> None:
-    # (irq.request was the example until request_irq recorded irqs[N].action: a read records nothing)
-    # driver_alloc_vectors is its own program since pcicmd (enable_first, master_first, alloc_call,
-    # alloc_done): pci_alloc_irq_vectors returns to its alloc_done step
+    # (irq.request was the example until request_irq recorded irqs[N].action; msix_program_entries' msix.read until
+    # why31 recorded the descriptor's cached Vector Control it stores the value in: now the write_default_affinity
+    # note, which records nothing)
     s = ran("msix-write-while-unmasked")
+    note = one(s, "kernel", prog="write_default_affinity")
+    why = s.why(note)
+    assert why.chain[0].link == "event" and why.chain[0].stack == ["write_default_affinity+write_default"]
+    start = one(s, "action.start", do="default_affinity")
+    assert why.events() == [note, start] and why.chain[-1].kind == "action.start"
+    # the read is the node of the cache it fills (entry->masked, msix_program_entries before 5.14), in the same step
     read = one(s, "msix.read")
-    why = s.why(read)
-    assert why.chain[0].link == "event" and why.chain[0].stack == [
-        "msix_capability_init+program_entries", "pci_enable_msix_range+msix_done",
-        "pci_alloc_irq_vectors+after_msix", "driver_alloc_vectors+alloc_done"]
-    start = one(s, "action.start", do="alloc_vectors")
-    assert why.events() == [read, start] and why.chain[-1].kind == "action.start"
+    cached = s.why(read)
+    assert cached.chain[0].link == "kernel" and cached.chain[0].path == "kernel.pci.eth0.descs[0].msix_ctrl"
+    assert cached.chain[0].stack == ["msix_capability_init+program_entries", "pci_enable_msix_range+msix_done",
+                                     "pci_alloc_irq_vectors+after_msix", "driver_alloc_vectors+alloc_done"]
+    assert cached.events() == [read, one(s, "action.start", do="alloc_vectors")]
 
 
 def test_vector_irq_slots_and_online_flags_are_recorded_by_the_step_that_changed_them() -> None:

@@ -45,14 +45,21 @@ def test_p01_the_kingston_entries_held_by_the_restores_mask_write() -> None:
     (what e045fa29e893 changed) <- pm_resume. Before why30 the mask's writer was the function's reset (dev.reset,
     event 62): the restore's write rewrote the same Mask bit and the setter walk went back past it."""
     h, why = _why("p01-pm-resume-kingston-ssd-nic-3cpu-k545", "irq-lost", "ssd0 vector 0")
+    # why31: the restore's write links the descriptor's cached word, whose reserved bit 1 came from
+    # msix_program_entries' read (the quirk's 0x2 beside the reset's Mask bit), not pm_resume's action
     assert _chain(why) == [(95, "lost", "acct.ssd0.lost[0]"), (94, "pba.set", "devices.ssd0.msix.pba[0]"),
-                           (76, "table.write", "devices.ssd0.msix.table[0].ctrl"), (60, "action.start", "actions[2]")]
+                           (76, "table.write", "devices.ssd0.msix.table[0].ctrl"),
+                           (22, "kernel", "kernel.pci.ssd0.descs[0].msix_ctrl"), (1, "action.start", "actions[0]")]
     assert why.chain[2].stack[:2] == ["pci_restore_msix+msix_entries", "pci_pm_resume+resumed"]
+    assert why.chain[3].relation == "the descriptor's cached Vector Control, its other bits from"
+    assert why.chain[3].stack[0] == "msix_capability_init+program_entries" and why.chain[3].value == 3
     s = _ran("p01-pm-resume-kingston-ssd-nic-3cpu-k545")
     assert s.event(76).fields == {"entry": 0, "reg": "ctrl", "value": 3}
+    assert s.event(22).kind == "msix.read" and s.event(22).fields == {"entry": 0, "reg": "ctrl", "value": 3}
     assert s.event(62).kind == "dev.reset"
     _, why1 = _why("p01-pm-resume-kingston-ssd-nic-3cpu-k545", "irq-lost", "ssd0 vector 1")
-    assert _chain(why1)[2] == (77, "table.write", "devices.ssd0.msix.table[1].ctrl")
+    assert _chain(why1)[2:4] == [(77, "table.write", "devices.ssd0.msix.table[1].ctrl"),
+                                 (25, "kernel", "kernel.pci.ssd0.descs[1].msix_ctrl")]
 
 
 def test_p01_diff_parts_at_the_restores_vector_control_write() -> None:

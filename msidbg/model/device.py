@@ -337,7 +337,16 @@ def _unclaimed(eng: Any, cpu: int, name: str, entry: int, reg: str, value: int, 
     if P.on and eng.fresh and power is None:
         d = P.dev(name)
         P.dep(PC.D_NO_MEMORY, PK.key(PK.CMD, d))
-        P.write(PC.UNCLAIMED, PK.key(PK.REG, PK.reg_payload(d, entry, PK.REG_INDEX[reg])), value)
+        k = PK.key(PK.REG, PK.reg_payload(d, entry, PK.REG_INDEX[reg]))
+        r = P.write(PC.UNCLAIMED, k, value)
+        if reg == "ctrl" and r >= 0:
+            # (why31) a dropped Vector Control write: an unmask is what a signal the entry's unchanged mask holds
+            # later links (``_held_msix``: resume30 r01, __pci_restore_msix_state's unmask with Memory Space off);
+            # a dropped mask after it would have masked again, so it cancels the link
+            if value & ENTRY_MASKBIT:
+                P.dropped_unmask.pop(k, None)
+            else:
+                P.dropped_unmask[k] = r
 
 
 # --- signals ------------------------------------------------------------------------------------

@@ -155,6 +155,9 @@ class Prov(Reader):
         #: port -> the loss startup_pirq's eoi_pirq clear made of its pending events (``xen_events._startup_clear``): a
         #: remote vCPU's kicked upcall that finds the port cleared links it (why30)
         self.port_cleared: dict[int, int] = {}
+        #: pCPU -> the vCPU Xen's schedule() just switched in there, whose node the xen.sched event makes
+        #: (``xensched.on_item``; why31)
+        self.sched_in: dict[int, int] = {}
         _hook_hits(eng, self)
 
     # -- keys ----------------------------------------------------------------------------------------

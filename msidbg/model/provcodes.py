@@ -309,6 +309,18 @@ D_ENABLING = _c("enabling", False, "refused while another CPU set up the device'
 D_PORT_CLEARED = _c("port-cleared", False, "finds the port no longer pending: its events cleared by")
 D_RETRIG_IPI = _c("retriggered-ipi", False, "carried by the replay IPI of the IRQS_PENDING it was parked in "
                   "(check_irq_resend)")
+#: (why31) pci_save_state's read of the Command register it saves (``kernel.pci.D.pm.saved_cmd``), and
+#: pci_restore_config_space's write of that saved value after the reset: what a restore with Memory Space off follows
+D_SAVE_READ = _c("saved-from", False, "saved from")
+D_SAVED_CMD = _c("saved-cmd", False, "the Command pci_save_state saved, in")
+#: (why31) __pci_restore_msix_state's Vector Control write of the descriptor's cached word (msix_ctrl / entry->masked)
+#: when bits beside the Mask bit are set in it: the write that put those bits in the cache (msix_program_entries' read)
+D_CACHED_CTRL = _c("cached-ctrl", False, "the descriptor's cached Vector Control, its other bits from")
+#: (why31) Xen's host scheduler switching a vCPU in on its pCPU (``xensched._schedule``'s context switch; the xen.sched
+#: event), and the accept of a vector set in that vCPU's IRR before it: the accept waited for it (an annotation: the
+#: schedule-in made no value the accept used)
+XEN_SCHED_IN = _c("xen.sched_in", True, "Xen: {note}")
+D_SCHED_WAIT = _c("sched-wait", False, "the vCPU waited on its pCPU's runqueue (IRR set) until")
 
 NODE_NAMES = {c.name for c in CODES if c.node}
 #: hot records of these kinds are about an ISR bit (the others about an IRR bit)
@@ -316,7 +328,7 @@ ISR_CODES = frozenset({ACCEPT, EOI, ISR_CLEAR})
 #: control links: followed only when nothing else explains a node (the root of a kernel write)
 WEAK = frozenset({D_ACTION, D_IN_IRQ_CTL, D_IN_POLL})
 #: annotations: shown as a branch, never the default path (they did not produce the value)
-SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE, D_MIGRATED, D_SPUN})
+SIDE = frozenset({D_IGNORED, D_IN_FLIGHT, D_ABOVE, D_MIGRATED, D_SPUN, D_SCHED_WAIT})
 #: links to a value boot code set (no recorded writer): kept, as the chain's root, when other links explain the node
 BOOT = frozenset({D_IGNORE_MASK})
 #: links whose value is a message: resolved to the registers it is made of, as of the use

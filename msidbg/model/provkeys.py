@@ -90,6 +90,12 @@ SPOLL = 63       # poll_spurious_irq_timer (``kernel.spoll``): the CPU whose tim
 MSHUT = 64       # irq: a managed irq left shut down at its startup (IRQ_STARTUP_ABORT: no online CPU in its mask)
 IGNMASK = 65     # the guest kernel's pci_msi_ignore_mask (``kernel.ignore_mask``): set at boot, never by a recorded step;
                  # a step that writes the MSI-X table regardless of it links it as a boot-time root (whyheld12)
+SAVEDCMD = 66    # dev: the Command register of the header pci_save_state saved (``kernel.pci.D.pm.saved_cmd``), which
+                 # pci_restore_config_space writes back (why31)
+KCTRL = 67       # dev, entry: the PCI msi_desc's cached Vector Control (``kernel.pci.D.descs[i].msix_ctrl``: msix_ctrl /
+                 # entry->masked), which __pci_restore_msix_state writes back (why31)
+SCHEDIN = 68     # vCPU: its last schedule-in by Xen's host scheduler (``xen.sched.since[v]``, model/xensched.py): what an
+                 # accept of a vector its IRR held while it waited on the pCPU's runqueue links (why31)
 
 MSIX_REGS = ("addr_lo", "addr_hi", "data", "ctrl")
 MSI_REGS = ("addr_lo", "addr_hi", "data", "mask", "ctrl")
@@ -153,12 +159,12 @@ _DEV_ENTRY = {
     SIG: "acct.{d}.raised[{i}]", KMSG: "acct.{d}.intended[{i}]",
     QENTRY: "qemu.devs.{d}.msix.entries[{i}]", QPIRQ: "qemu.devs.{d}.msix.entries[{i}].pirq",
     HOSTMASK: "xen.msixtbl.{d}[{i}]", XENQ: "xen.queue.{d}[{i}]", AMDIRTE: "iommu.tables.{d}[{i}]",
-    REMAPS: "iommu.remaps.{d}[{i}]",
+    REMAPS: "iommu.remaps.{d}[{i}]", KCTRL: "kernel.pci.{d}.descs[{i}].msix_ctrl",
 }
 _DEV = {MSIXCTRL: "devices.{d}.msix.ctrl", MSIMSG: "devices.{d}.msi", MSILATCH: "devices.{d}.msi.latched",
         MSIXMASKS: "devices.{d}.msix.table", MSIXTBL: "xen.msixtbl.{d}", CMD: "devices.{d}.cmd",
         QCMD: "qemu.devs.{d}.cmd",
-        BOUND: "kernel.pci.{d}.bound", DESCS: "kernel.pci.{d}.descs"}
+        BOUND: "kernel.pci.{d}.bound", DESCS: "kernel.pci.{d}.descs", SAVEDCMD: "kernel.pci.{d}.pm.saved_cmd"}
 _CPU_VEC = {IRR: "cpus[{c}].irr[{v:#x}]", ISR: "cpus[{c}].isr[{v:#x}]", VECIRQ: "cpus[{c}].vector_irq[{v:#x}]"}
 _ONE = {
     ONLINE: "cpus[{n}].online", ACTION: "actions[{n}]", ACTRES: "actions[{n}].result",
@@ -170,7 +176,7 @@ _ONE = {
     ACTERR: "actions[{n}].error", UPCALL: "cpus[{n}].upcall", CALLBACK: "cpus[{n}].callback",
     HOSTMOVE: "xen.irqs[{n}].move", NEEDSEOI: "kernel.xen.irqs[{n}].needs_eoi", IOAPICMASK: "ioapic[{n}].masked",
     INTXPEND: "xen.intx.m[{n}].pending", PORTMASK: "xen.ports[{n}].masked", IOAPICRIRR: "ioapic[{n}].remote_irr",
-    APICOFF: "cpus[{n}].apic_off", MSHUT: "irqs[{n}].managed_shutdown",
+    APICOFF: "cpus[{n}].apic_off", MSHUT: "irqs[{n}].managed_shutdown", SCHEDIN: "xen.sched.since[{n}]",
 }
 
 

@@ -107,6 +107,12 @@ class Reader:
         if code == C.ACCEPT:
             slot = PK.key(PK.VECIRQ, self.key(r) & PK.PAYLOAD)
             out.append((C.D_SLOT, slot, self.writer_before(slot, r)))
+            # (why31) a vCPU of a Xen guest scheduled in after the IRR bit was set: it waited on its pCPU's runqueue
+            sk = PK.key(PK.SCHEDIN, (self.key(r) & PK.PAYLOAD) >> 8)
+            if out and self.cur.get(sk, -1) >= 0 and out[0][2] >= 0:
+                si = self.writer_before(sk, r)
+                if si >= 0 and self.event(si) > self.event(out[0][2]):
+                    out.append((C.D_SCHED_WAIT, sk, si))
         if r >= HOT:
             out += self.hot_deps.get(r, ())
             return out

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.sim.events import INT, STR, kind
 
 World = Any
@@ -381,9 +383,20 @@ def on_item(eng: Any, item: list[Any]) -> None:
         nxt = item[6] if len(item) > 7 and type(item[6]) is int else -1
         text = item[7] if len(item) > 7 and type(item[7]) is str else "schedule"
         eng.emit(XEN_SCHED, -1, None, p, nxt, eng.s(text))
+        _sched_in_node(eng, p, text)
         return
     nxt, text = _schedule(eng, s, p, why)
     eng.emit(XEN_SCHED, -1, None, p, nxt, eng.s(text))
+    _sched_in_node(eng, p, text)
+
+
+def _sched_in_node(eng: Any, p: int, text: str) -> None:
+    """Provenance (why31): the xen.sched event of a context switch is the node of the vCPU's schedule-in
+    (``xen.sched.since[v]``); an accept of a vector its IRR held before it links it (``Prov.deps``)."""
+    P = eng.prov
+    v = P.sched_in.pop(p, -1) if P.sched_in else -1
+    if v >= 0 and P.on and eng.fresh:
+        P.write(PC.XEN_SCHED_IN, PK.key(PK.SCHEDIN, v), eng.w.now, ctx=False, note=text)
 
 
 def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False) -> tuple[int, str]:
@@ -473,6 +486,8 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
         prev = f"vCPU{cur} {'yields' if yielding else 'preempted'} (back on the runqueue), "
     c = cpus[nxt]
     _schedule_in(s, p, nxt, now)
+    if eng.prov.on and eng.fresh:
+        eng.prov.sched_in[p] = nxt      # (the node: at the xen.sched event, ``_sched_in_node``)
     if _credit2(s):
         s["burnt"][nxt] = now
     eng.unschedule(lambda it: _sched_item(it, p))

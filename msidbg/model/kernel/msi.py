@@ -103,6 +103,24 @@ def new_desc(w: Any, irq: int, dev: str | None, index: int, chip: str,
     })
 
 
+def cache_ctrl(k: Any, dev: str, entry: int, value: int, note: str, update: bool = False) -> None:
+    """Provenance (why31): a write of an MSI-X descriptor's cached Vector Control (``kernel.pci.D.descs[i].msix_ctrl``:
+    msix_ctrl, entry->masked before 5.15), which __pci_restore_msix_state writes back (``pm.msix_entries``)."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        # a node beside the step's own: the dependencies noted for the step's next node stay for it
+        pend, pev, last = P._pend, P._pend_ev, P.last_node
+        P._pend = []
+        key = PK.key(PK.KCTRL, PK.dev_entry(P.dev(dev), entry))
+        if update and value & ~ENTRY_MASKBIT:
+            # a mask / unmask of the cached word keeps its other bits: the write that put them there
+            w = P.bit_writer(key, ~ENTRY_MASKBIT & 0xFFFFFFFF)
+            if w >= 0:
+                P.dep_writer(PC.D_CACHED_CTRL, key, w)
+        P.write(PC.KERNEL, key, value, note=note)
+        P._pend, P._pend_ev, P.last_node = pend, pev, last
+
+
 def new_pdesc(index: int, msix_ctrl: int, masks: list[Any] | None) -> dict[str, Any]:
     """A ``struct msi_desc`` of the PCI layer: entry, irq, cached Vector Control, and the
     affinity descriptor ``irq_create_affinity_masks`` gave it (``[mask, is_managed]``)."""
@@ -752,6 +770,9 @@ def chip_mask(k: Any, desc: Any, masked: bool) -> None:
     pd = _pdesc(k, desc)
     if is_msix(k, desc):
         ctrl = pd["msix_ctrl"] | ENTRY_MASKBIT if masked else pd["msix_ctrl"] & ~ENTRY_MASKBIT
+        if ctrl != pd["msix_ctrl"]:
+            cache_ctrl(k, desc.dev, desc.index, ctrl, f"{'pci_msi_mask' if masked else 'pci_msi_unmask'} updated the "
+                       "cached Vector Control", update=True)
         pd["msix_ctrl"] = ctrl
         pci.msix_write(k, desc.dev, desc.index, "ctrl", ctrl)
         return

@@ -25,7 +25,7 @@ from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
-from msidbg.model.kernel.msi import ctrl_read, hwdev, new_pdesc
+from msidbg.model.kernel.msi import cache_ctrl, ctrl_read, hwdev, new_pdesc
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
@@ -73,6 +73,7 @@ def setup_entries(k: Any, loc: dict[str, Any]) -> None:
         can_mask = not pci.ignore_mask(k)
         if loc["first"] and (which is False or (can_mask if which is True else not can_mask)):
             ctrl = pci.msix_read(k, loc["dev"], i, "ctrl")
+            cache_ctrl(k, loc["dev"], i, ctrl, "msix_setup_msi_descs read Vector Control into the descriptor")
         p["descs"].append(new_pdesc(i, ctrl, loc.get("masks")))
         loc["i"] = i + 1
         k.again()
@@ -123,10 +124,14 @@ def program_entries(k: Any, loc: dict[str, Any]) -> None:
         loc["read"] = False
         loc["i"] = i + 1
         if not pci.ignore_mask(k):
+            if not d["msix_ctrl"] & ENTRY_MASKBIT:
+                cache_ctrl(k, loc["dev"], i, d["msix_ctrl"] | ENTRY_MASKBIT, "msix_program_entries masked the entry",
+                           update=True)
             d["msix_ctrl"] |= ENTRY_MASKBIT
             pci.msix_write(k, loc["dev"], i, "ctrl", d["msix_ctrl"])
     else:
         d["msix_ctrl"] = pci.msix_read(k, loc["dev"], i, "ctrl")    # (a trapped read may run this again)
+        cache_ctrl(k, loc["dev"], i, d["msix_ctrl"], "msix_program_entries read Vector Control into the descriptor")
         loc["read"] = True
     k.again()
 

@@ -33,6 +33,8 @@ from __future__ import annotations
 from typing import Any
 
 from msidbg.model import device
+from msidbg.model import provcodes as PC
+from msidbg.model import provkeys as PK
 from msidbg.model.cite import Source, reading
 from msidbg.model.hw import (
     ENTRY_MASKBIT,
@@ -235,6 +237,18 @@ def save_state(k: Any, loc: dict[str, Any]) -> None:
     if p.get("pm") is None:
         p["pm"] = {"saved_cmd": pci.cmd_read(k, loc["dev"]), "state": "D0"}
         k.note("pci_save_state: the header saved (Command in the value)", p["pm"]["saved_cmd"], loc["dev"])
+        _saved(k, loc["dev"], p["pm"]["saved_cmd"], "pci_save_state saved the Command register")
+
+
+def _saved(k: Any, dev: str, value: int, note: str) -> None:
+    """Provenance (why31): the saved Command (``kernel.pci.D.pm.saved_cmd``), read from the function's Command
+    register where the kernel reads the device itself (QEMU's or pciback's answer otherwise: no link)."""
+    P = k.eng.prov
+    if P.on and k.eng.fresh:
+        d = P.dev(dev)
+        if pci.direct(k, dev):
+            P.dep(PC.D_SAVE_READ, PK.key(PK.CMD, d))
+        P.write(PC.KERNEL, PK.key(PK.SAVEDCMD, d), value, note=note)
 
 
 @suspend.step
@@ -271,6 +285,8 @@ def power_up(k: Any, loc: dict[str, Any]) -> None:
     # (the Command read first: on xen-hvm an ioreq QEMU serves runs this step again)
     saved = pci.cmd_read(k, loc["dev"]) if pm is None else pm["saved_cmd"]
     p.pop("pm", None)
+    if pm is None:
+        _saved(k, loc["dev"], saved, "pm_resume without pm_suspend: the Command read now stands for the saved one")
     loc["saved_cmd"], loc["from"] = saved, "D3hot" if pm is None else pm["state"]
     pv = k.w.platform["kind"] == "xen-pv"
     if not pci.direct(k, loc["dev"]) and not pv:
@@ -310,6 +326,11 @@ def restore_config(k: Any, loc: dict[str, Any]) -> None:
 
 def _restore_command(k: Any, loc: dict[str, Any]) -> None:
     if pci.cmd_read(k, loc["dev"]) != loc["saved_cmd"]:
+        if pci.direct(k, loc["dev"]):
+            # provenance (why31): the write's Command node links the saved one (on Xen the write goes to QEMU's or
+            # pciback's handler, whose first node is not the Command's: no link)
+            P = k.eng.prov
+            P.dep(PC.D_SAVED_CMD, PK.key(PK.SAVEDCMD, P.dev(loc["dev"])))
         pci.cfg_write(k, loc["dev"], 0x04, loc["saved_cmd"], 2)
 
 
@@ -526,6 +547,14 @@ def msix_entries(k: Any, loc: dict[str, Any]) -> None:
         return
     # pci_msix_write_vector_ctrl (can_mask: not under pci_msi_ignore_mask) / msix_mask_irq before 5.15
     if not pci.ignore_mask(k):
+        P = k.eng.prov
+        if d["msix_ctrl"] & ~ENTRY_MASKBIT and P.on and k.eng.fresh:
+            # provenance (why31): bits beside the Mask bit in the cached word (a reserved bit the read returned, the
+            # msix-ctrl-reserved-bits quirk) decide what is written (e045fa29e893): the write that put them there
+            ck = PK.key(PK.KCTRL, PK.dev_entry(P.dev(loc["dev"]), d["index"]))
+            w = P.bit_writer(ck, ~ENTRY_MASKBIT & 0xFFFFFFFF)
+            if w >= 0:
+                P.dep_writer(PC.D_CACHED_CTRL, ck, w)
         pci.msix_write(k, loc["dev"], d["index"], "ctrl", restored_ctrl(k, d["msix_ctrl"]))
     loc["i"] = i + 1
     if per_entry:
