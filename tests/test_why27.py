@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from msidbg.debugger import Session
+from tests.conftest import assert_prov_neutral
 from tests.why_helpers import links, ran
 
 TESTS = Path(__file__).resolve().parent
@@ -78,17 +79,7 @@ def test_a_task_behind_a_queued_flow_handler_links_its_interrupt(tmp_path: Path)
 
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash."""
-    from msidbg.model import new_engine
-    from msidbg.scenario import load_scenario
-    from msidbg.sim.world import state_hash
-
-    for path in sorted(LOCKS26.glob("l0[23]*.yaml")) + [LOCKQ25 / "h01-enable-irq-holder-vs-queued-affinity-k66.yaml"]:
-        scn = load_scenario(str(path))
-        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
-        on.run_sync()
-        off.run_sync()
-        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
-        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+    assert_prov_neutral(sorted(LOCKS26.glob("l0[23]*.yaml")) + [LOCKQ25 / "h01-enable-irq-holder-vs-queued-affinity-k66.yaml"])
 
 
 # --- (2) why at a watch, if or call stop: Session.why(), msidbg why and w agree ------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from msidbg.debugger import Session
+from tests.conftest import assert_prov_neutral
 from tests.why_helpers import links, ran
 
 TESTS = Path(__file__).resolve().parent
@@ -84,18 +85,8 @@ def test_a_fasteoi_spin_behind_try_one_irq_links_the_misrouted_interrupt() -> No
 
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash."""
-    from msidbg.model import new_engine
-    from msidbg.scenario import load_scenario
-    from msidbg.sim.world import state_hash
-
-    for path in [WHY28 / "e01-edge-behind-enable-irq-k66.yaml", WHY28 / "e02-poll-behind-disable-nosync-k61.yaml",
-                 LOCKS27 / "m01-try-one-irq-pending-holds-lock-k66.yaml", LOCKS26 / "l01-fasteoi-out-holds-lock-k66.yaml"]:
-        scn = load_scenario(str(path))
-        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
-        on.run_sync()
-        off.run_sync()
-        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
-        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+    assert_prov_neutral([WHY28 / "e01-edge-behind-enable-irq-k66.yaml", WHY28 / "e02-poll-behind-disable-nosync-k61.yaml",
+                         LOCKS27 / "m01-try-one-irq-pending-holds-lock-k66.yaml", LOCKS26 / "l01-fasteoi-out-holds-lock-k66.yaml"])
 
 
 def test_the_polls_try_one_irq_behind_a_task_links_the_task() -> None:

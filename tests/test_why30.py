@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.conftest import assert_prov_neutral
 from tests.why_helpers import cli, first_hit, one, ran
 
 TESTS = Path(__file__).resolve().parent
@@ -122,14 +123,4 @@ def test_a_task_behind_the_polls_try_one_irq_names_the_poll_run() -> None:
 
 def test_the_new_records_change_nothing_the_model_does() -> None:
     """Provenance on and off: the same events, hits and state hash."""
-    from msidbg.model import new_engine
-    from msidbg.scenario import load_scenario
-    from msidbg.sim.world import state_hash
-
-    for path in sorted(WHY30.glob("*.yaml")) + [KERNEL26 / "r04-plug-stray-parked-k56.yaml"]:
-        scn = load_scenario(str(path))
-        on, off = new_engine(scn, prov=True), new_engine(scn, prov=False)
-        on.run_sync()
-        off.run_sync()
-        assert (on.log.times, on.log.ids, on.log.cols) == (off.log.times, off.log.ids, off.log.cols), path.name
-        assert on.hits == off.hits and state_hash(on.w) == state_hash(off.w), path.name
+    assert_prov_neutral(sorted(WHY30.glob("*.yaml")) + [KERNEL26 / "r04-plug-stray-parked-k56.yaml"])
