@@ -16,7 +16,10 @@ world carries the choice as ``w.xen["abi"]`` and each ABI's state:
   scan reaches it (a port in that snapshot is handed to its irq even if it was cleared or masked
   since, as ``handle_irq_for_port`` does).
 * FIFO (Xen ``common/event_fifo.c``, Linux ``events_fifo.c``): ``w.xen["fifo"][v]`` is vCPU v's
-  queue (every port the model binds has EVTCHN_FIFO_PRIORITY_DEFAULT, so one queue per vCPU) and
+  queue. Xen keeps a queue and a READY bit per priority and Linux serves the highest-priority ready
+  queue first; one queue is exact here because every port the model binds is a pirq port at
+  EVTCHN_FIFO_PRIORITY_DEFAULT (7) -- the guest's only EVTCHNOP_set_priority is for its VIRQ_TIMER
+  port, which the model does not bind (reading ``evtchn.fifo-one-priority``; tests/test_xen32.py) -- and
   ``w.xen["linked"]`` maps a LINKED port to the vCPU whose queue holds it.
   ``evtchn_fifo_set_pending`` links a pending, unmasked, unlinked port at the tail of its notify
   vCPU's queue (also when it was already pending: the guest unlinked it and has not cleared it yet)

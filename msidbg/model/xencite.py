@@ -41,6 +41,12 @@ LINUX_FIFO = Source(L, "067e2601d3c0", "drivers/xen/events/events_fifo.c",
                     "__evtchn_fifo_handle_events, consume_one_event, evtchn_fifo_unmask", "3.14..")
 LINUX_TIMER_PRIO = Source(L, "v6.6", "arch/x86/xen/time.c", "xen_setup_timer (the only xen_set_irq_priority "
                           "caller)", "3.14..")
+#: xen32: the same single caller, and __evtchn_fifo_handle_events' find_first_bit(ready) loop, read in public
+#: copies of 3.18.140 (junan76), 4.4.1 (zanpocc), 4.9.154 (sh1rataki), 4.18 (wulmx), 5.15.24 (yhuan416) and 6.1
+#: (krr-io)
+LINUX_FIFO_PRIO = Source(L, "v5.15.24", "drivers/xen/events/events_fifo.c, drivers/xen/events/events_base.c",
+                         "__evtchn_fifo_handle_events (find_first_bit(&ready, EVTCHN_FIFO_MAX_QUEUES)), "
+                         "consume_one_event, xen_set_irq_priority", "3.14..")
 LINUX_INIT_IRQ = Source(L, "v6.6", LINUX_EVENTS, "xen_init_IRQ (fifo_events: xen_evtchn_fifo_init, else "
                         "xen_evtchn_2l_init)", "3.14..")
 LINUX_EDGE = (Source(L, "v6.6", "kernel/irq/chip.c", "handle_edge_irq", "all"),
@@ -158,6 +164,10 @@ XEN_INJECT = Source(X, "RELEASE-4.5.0", "xen/arch/x86/hvm/irq.c", "hvm_inject_ms
 XEN_2L = Source(X, "RELEASE-4.4.0", "xen/common/event_2l.c", "evtchn_2l_set_pending, evtchn_2l_unmask", "all")
 XEN_FIFO = Source(X, "RELEASE-4.4.0", "xen/common/event_fifo.c", "evtchn_fifo_set_pending, evtchn_fifo_unmask, "
                   "evtchn_fifo_clear_pending, evtchn_fifo_init", "4.4..")
+#: xen32: Xen's per-port default at every bind, and the per-priority queues, at RELEASE-4.19.0 too
+XEN_FIFO_PRIO_419 = Source(X, "RELEASE-4.19.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
+                           "evtchn_bind_pirq -> evtchn_port_init -> evtchn_fifo_init, evtchn_fifo_set_pending "
+                           "(queue[evtchn->priority], READY bit q->priority), evtchn_fifo_set_priority", "4.4..")
 XEN_BUSY = Source(X, "RELEASE-4.7.0", "xen/common/event_channel.c, xen/common/event_fifo.c",
                   "get_free_port, evtchn_fifo_is_busy (78e24c269b)", "4.7.., 4.6.1.., 4.5.3.., 4.4.4.. "
                   "(xen_evtchn_skip_busy)")
@@ -1015,10 +1025,21 @@ reading("evtchn.fifo-queue", "FIFO: a pending, unmasked, unlinked event is linke
               "&& !test_and_set_bit(q->priority, &v->evtchn_fifo->control_block->ready) ) "
               "vcpu_mark_events_pending(v); / head = clear_linked(word); ... if (evtchn_fifo_is_pending(port) && "
               "!evtchn_fifo_is_masked(port)) handle_irq_for_port(port);", module=M)
-reading("evtchn.fifo-one-priority", "Every port the model binds has EVTCHN_FIFO_PRIORITY_DEFAULT (7): "
-        "evtchn_fifo_init sets it, and the guest's only xen_set_irq_priority call is for its VIRQ_TIMER "
-        "(arch/x86/xen/time.c xen_setup_timer, not modelled), so there is one queue per vCPU.",
-        source=(XEN_FIFO, LINUX_TIMER_PRIO), quote="evtchn->priority = EVTCHN_FIFO_PRIORITY_DEFAULT; / "
+reading("evtchn.fifo-one-priority", "Xen keeps a queue and a READY bit per priority (evtchn_fifo_set_pending "
+        "links into queue[evtchn->priority] and sets READY bit q->priority) and Linux's "
+        "__evtchn_fifo_handle_events serves find_first_bit(ready) -- the highest-priority ready queue -- one event "
+        "at a time, re-reading READY after each. The model keeps one queue per vCPU, which is exact because every "
+        "port it binds is a pirq port (evtchn.bind_pirq is its only port constructor) and every pirq port has "
+        "EVTCHN_FIFO_PRIORITY_DEFAULT (7): each bind sets it (evtchn_port_init -> evtchn_fifo_init, 4.4.0 .. "
+        "4.19.0), only EVTCHNOP_set_priority changes it, and the guest's only caller of that "
+        "(xen_set_irq_priority) is xen_setup_timer, for its per-CPU VIRQ_TIMER port at XEN_IRQ_PRIORITY_MAX (0) "
+        "(3.14 .. 6.x). That port is not modelled: kernel.guest_tick's tick is a wake-up only. On a real FIFO guest "
+        "a timer event is consumed ahead of the pirq events linked before it (also mid-pass); the time its handler "
+        "takes is not represented, the order among the pirq ports is unchanged. (xen32: tests/test_xen32.py pins "
+        "the one constructor and compares the single queue with a sixteen-queue reference.)",
+        source=(XEN_FIFO, XEN_FIFO_PRIO_419, LINUX_FIFO_PRIO, LINUX_TIMER_PRIO),
+        quote="evtchn->priority = EVTCHN_FIFO_PRIORITY_DEFAULT; / q = &v->evtchn_fifo->queue[evtchn->priority]; / "
+        "q = find_first_bit(&ready, EVTCHN_FIFO_MAX_QUEUES); / "
         "(void)xen_set_irq_priority(irq, XEN_IRQ_PRIORITY_MAX);", module=M)
 reading("xen.pirq-follows-vcpu", "From 38b998cfb6 (Xen 4.1; platform.xen_pirq_follows_vcpu) a pirq's host irq "
         "follows the vCPU its event channel is bound to: EVTCHNOP_bind_vcpu of a pirq port to another vCPU calls "
