@@ -153,7 +153,7 @@ def test_budget_parsing() -> None:
     rc, _, err = _cli("why", XS41, "--what-if", "--what-if-budget", "lots")
     assert rc == 2 and "--what-if-budget" in err
     rc, _, err = _cli("why", XS41, "--what-if-budget", "3")
-    assert rc == 2 and "needs --what-if" in err
+    assert rc == 2 and "--what-if-budget: only with --what-if (expected --what-if with it)" in err
 
 
 def test_interrupt_keeps_what_was_found() -> None:
