@@ -677,7 +677,8 @@ reading("kernel.msi.enable-unserialised",
         "__pci_enable_msi_range test dev->msi_enabled / msix_enabled, which msi_capability_init / "
         "msix_capability_init set only at their end, so a second concurrent enable passes them and builds its "
         "descriptors beside the first's. msidbg does not simulate that: the second caller is refused with -EBUSY "
-        "(as with the 5.17+ mutex) and its note says the release has no msi_lock_descs.",
+        "and its note says the release has no msi_lock_descs (the 5.17+ mutex makes it wait instead: "
+        "kernel.msi.lock-descs-waits).",
         source=Source(L, "v4.14", "drivers/pci/msi.c", "__pci_enable_msix / __pci_enable_msi_range / "
                       "msi_capability_init", "..5.16 (kernel.msi_descs_lock: none)"), module=M,
         quote="if (dev->msi_enabled) { ... \"can't enable MSI-X (MSI IRQ already assigned)\\n\"); return -EINVAL; }")
