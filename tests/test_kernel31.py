@@ -117,3 +117,11 @@ def test_second_msi_enable_fails_without_a_teardown_and_clears_msi_enabled() -> 
     assert (p["msi_enabled"], p["mode"], p["lock"]) == (False, "msi", -1)
     assert [d["irq"] for d in p["descs"]] == [24]
     assert eng.w.devices["d0"]["msi"]["ctrl"] & 0x1
+
+
+def test_the_losing_enables_error_is_the_devices_probe_status() -> None:
+    """docs/contract.md: ``probe`` is ``ok`` when every driver action for the device succeeded, ``failed: <reason>``
+    for the first that failed -- CPU1's -EBUSY is one, though CPU0's enable returned 2 (redteam30 w16/w17's
+    question: the status keeps that meaning; the freed irqs are the story here)."""
+    eng, _ = _run("c02-double-enable-hvm-k66")
+    assert eng.w.kernel["pci"]["d0"]["status"] == "failed: EBUSY"
