@@ -231,7 +231,6 @@ def lock_descs(k: Any, dev: str) -> bool:
     p = pci.pdev(k, dev)
     if p["lock"] not in (-1, k.cpu_id):
         if sw(k, "msi_descs_lock") == "mutex":
-            _enabling_dep(k, p)
             k.spin(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device: this task "
                    "sleeps on the mutex", p["lock"], dev)
             return False
