@@ -1520,6 +1520,20 @@ Revisions:
   sweep of the 234 test / shipped scenario files with a free_irq, disable_irq, remove or free_vectors action
   (bare metal and Xen) against the revision-17 model: every event sequence identical. Revision 18 because a run
   that reached the livelock now goes on.
+  (kernel31) msi_lock_descs is a mutex that sleeps, taken inside the capability set-up (5.17-rc5 tree and
+  torvalds/linux 017239c8, a 6.x tree; readings ``kernel.msi.lock-descs-waits``, ``kernel.msi.enable-insert-busy``):
+  msix_capability_init writes Enable|Mask-All and sets msix_enabled, and only msix_setup_interrupts locks;
+  msi_capability_init locks after msi_enabled = 1. msidbg took the lock at __pci_enable_msix_range's flag test
+  and refused a second caller with -EBUSY. Now a second enable that passed the flag test sleeps (polls) on the
+  mutex, then msi_add_msi_desc's xa_insert of index 0 finds the first enable's descriptor: -EBUSY; MSI-X's
+  out_free frees every irq of the device (the first's too), out_disable clears msix_enabled and
+  Enable|Mask-All, and the first returns success with nothing left; MSI's 'fail' clears msi_enabled only,
+  the first's MSI stays enabled. Neither success path sets the flag again (the model set it at the end). A
+  pci_free_irq_vectors that meets the lock waits too (kernel30 f03: the free tears down after CPU0's set-up
+  unlocks, CPU0 returns 2; kernel29 c04: the MSI fallback waits for the disable and gets 1 vector). Before 5.17
+  (no lock) unchanged. msidbg's bare-metal config reads take no time, so the flag test and the Enable write are
+  one instant there: the race is reached on Xen HVM passthrough (trapped reads). tests/kernel31,
+  tests/test_kernel31.py.
 """
 
 from __future__ import annotations

@@ -220,19 +220,22 @@ def _enabling_dep(k: Any, p: dict[str, Any]) -> None:
 def lock_descs(k: Any, dev: str) -> bool:
     """msi_lock_descs: one enable or disable of a device's MSI state at a time.
 
-    The real mutex makes a second caller sleep; the model has no sleeping locks in process
-    context, so a second CPU that finds it held fails with -EBUSY (a note says who holds it).
-    Before 5512c5eaf533 (5.17, ``kernel.msi_descs_lock: none``) there is no lock at all: a concurrent
-    enable runs unserialised (reading ``kernel.msi.enable-unserialised``); msidbg refuses it the same
-    way and the note says so instead of naming a function that release does not have.
+    From 5512c5eaf533 (5.17, ``kernel.msi_descs_lock: mutex``) it is a mutex: a second CPU that finds it
+    held sleeps until the holder unlocks (reading ``kernel.msi.lock-descs-waits``, kernel31). The model
+    polls it as a wait (``Ctx.spin``: one note, then silent polls; the step runs again and False is
+    returned), interrupts on, as hotplug's lock wait does. Before 5512c5eaf533 (``none``) there is no
+    lock at all: a concurrent enable runs unserialised (reading ``kernel.msi.enable-unserialised``);
+    msidbg refuses it with -EBUSY and the note says so instead of naming a function that release does
+    not have. False: the step waits (mutex) or the program returned (-EBUSY).
     """
     p = pci.pdev(k, dev)
     if p["lock"] not in (-1, k.cpu_id):
         if sw(k, "msi_descs_lock") == "mutex":
-            k.note(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device", -EBUSY, dev)
-        else:
-            k.note(f"no msi_lock_descs before 5.17: CPU{p['lock']} is enabling or disabling MSI on this device "
-                   "and the real kernel would run this one unserialised against it (not simulated)", -EBUSY, dev)
+            k.spin(f"msi_lock_descs: CPU{p['lock']} is enabling or disabling MSI on this device: this task "
+                   "sleeps on the mutex", p["lock"], dev)
+            return False
+        k.note(f"no msi_lock_descs before 5.17: CPU{p['lock']} is enabling or disabling MSI on this device "
+               "and the real kernel would run this one unserialised against it (not simulated)", -EBUSY, dev)
         _enabling_dep(k, p)
         k.ret(-EBUSY)
         return False
@@ -240,9 +243,24 @@ def lock_descs(k: Any, dev: str) -> bool:
     return True
 
 
+def unlock_descs(k: Any, dev: str) -> None:
+    """msi_unlock_descs (a CPU that does not hold the lock leaves it as it is)."""
+    p = pci.pdev(k, dev)
+    if p["lock"] == k.cpu_id:
+        p["lock"] = -1
+
+
+def lock_in_setup(k: Any) -> bool:
+    """Is msi_lock_descs taken inside the capability set-up (msix_setup_interrupts / msi_capability_init,
+    after the Enable write and the early flag) rather than held across the whole enable? From 5512c5eaf533
+    (5.17) it is (``kernel.msi_descs_lock: mutex``); before there is no lock and msidbg's stand-in is
+    held from the flag test to the return, so a concurrent enable is refused with its note."""
+    return sw(k, "msi_descs_lock") == "mutex"
+
+
 def unlock_ret(k: Any, dev: str, value: int) -> None:
     """msi_unlock_descs, then return ``value``."""
-    pci.pdev(k, dev)["lock"] = -1
+    unlock_descs(k, dev)
     k.ret(value)
 
 
@@ -278,6 +296,8 @@ def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
     another CPU's disable, before its shutdown clears the flag, is -EINVAL, not a wait for the lock.
     (A re-run of this CPU's own attempt drops the lock it holds.) False: the program returned."""
     d, p = hwdev(k, loc["dev"]), pci.pdev(k, loc["dev"])
+    if lock_in_setup(k) and loc.get("_tested"):
+        return True     # the step again after a trapped read (pci_msi_vec_count): the flag was tested before it
     if d[cap] is None:
         k.ret(-EINVAL)
         return False
@@ -285,6 +305,12 @@ def _begin_enable(k: Any, loc: dict[str, Any], cap: str) -> bool:
         if p["lock"] == k.cpu_id:
             p["lock"] = -1
         return not _refuse_enable(k, p, loc["dev"])
+    if lock_in_setup(k):
+        # 5.17+: msi_lock_descs comes later, in msix_setup_interrupts (msix.setup_entries) / msi_capability_init
+        # (msi_setup_desc), after the Enable write and the early flag; descriptors still stored there (another
+        # enable's, or a teardown msidbg refused) are msi_add_msi_desc's -EBUSY, not a refusal here
+        loc["_tested"] = 1
+        return True
     if not lock_descs(k, loc["dev"]):
         return False
     if _refuse_enable(k, p, loc["dev"]):     # descriptors a failed teardown left (under the lock)
@@ -370,7 +396,8 @@ def msi_done(k: Any, loc: dict[str, Any]) -> None:
     _range_result(k, loc, "msi_try")
 
 
-msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable", source=S.MSI_CORE)
+msi_init = program("msi_capability_init", "drivers/pci/msi: set up MSI, then set Enable",
+                   source=(S.MSI_CORE,) + S.ENABLE_LOCK_LATE)
 
 
 def msi_multiple(nvec: int) -> int:
@@ -415,11 +442,24 @@ def msi_setup_desc(k: Any, loc: dict[str, Any]) -> None:
     """msi_setup_msi_desc, then 'all MSIs are unmasked by default; mask them all' -- every
     vector the device is capable of. msi_setup_msi_desc reads Message Control first (a trapped read
     on xen-hvm passthrough; what it caches, can_mask and multi_cap, are ``reg`` reads after it)."""
-    if not pci.direct(k, loc["dev"]):
-        ctrl_read(k, loc["dev"], "msi_ctrl")
     p = pci.pdev(k, loc["dev"])
     if sw(k, "msi_enabled_early"):       # c7ecb95ca6a8: 'mark it enabled so that setup code can evaluate it'
         p["msi_enabled"] = True
+    if lock_in_setup(k):
+        # 5.17+: msi_lock_descs after the flag (a concurrent enable that passed the flag test sleeps here);
+        # then msi_setup_msi_desc's msi_add_msi_desc inserts index 0 (xa_insert): stored already -- another
+        # enable's descriptor -- is -EBUSY, and 'goto fail' clears msi_enabled without a teardown
+        # (reading kernel.msi.enable-insert-busy)
+        if not lock_descs(k, loc["dev"]):
+            return
+        if any(d["index"] == 0 for d in p["descs"]):
+            k.note("msi_add_msi_desc: xa_insert(index 0): the index is stored already (another enable's "
+                   "descriptor): -EBUSY", -EBUSY, loc["dev"])
+            loc["err"] = -EBUSY
+            k.goto("msi_fail")
+            return
+    if not pci.direct(k, loc["dev"]):
+        ctrl_read(k, loc["dev"], "msi_ctrl")
     p["descs"] = [new_pdesc(i, 0, loc.get("masks")) for i in range(loc["nvec"])]
     p["mode"] = "msi"
     if msi_can_mask(k, loc["dev"]):
@@ -462,9 +502,12 @@ def msi_intx_off(k: Any, loc: dict[str, Any]) -> None:
 def msi_enable(k: Any, loc: dict[str, Any]) -> None:
     cur = ctrl_read(k, loc["dev"], "msi_ctrl")    # (pci_msi_set_enable reads it first)
     p = pci.pdev(k, loc["dev"])
-    p["msi_enabled"] = True
+    if not sw(k, "msi_enabled_early"):      # (from c7ecb95ca6a8 the flag was set at the start, and only there)
+        p["msi_enabled"] = True
     mme = msi_multiple(loc["nvec"]) << 4
     pci.cfg_write(k, loc["dev"], MSI_CTRL, (cur & ~(0x7 << 4)) | mme | MSI_ENABLE, 2)
+    if lock_in_setup(k):
+        unlock_descs(k, loc["dev"])     # msi_capability_init's 'unlock:'
     k.ret(0)
 
 
@@ -485,6 +528,8 @@ def msi_out_free(k: Any, loc: dict[str, Any]) -> None:
 def msi_fail(k: Any, loc: dict[str, Any]) -> None:
     """'fail: dev->msi_enabled = 0;' (c7ecb95ca6a8; before it the flag was never set on this path)."""
     pci.pdev(k, loc["dev"])["msi_enabled"] = False
+    if lock_in_setup(k):
+        unlock_descs(k, loc["dev"])     # msi_capability_init's 'unlock:'
     k.ret(loc["err"])
 
 

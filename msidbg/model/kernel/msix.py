@@ -25,7 +25,16 @@ from msidbg.model import provkeys as PK
 from msidbg.model.hw import ENTRY_MASKBIT, MSIX_CTRL, MSIX_ENABLE, MSIX_MASKALL
 from msidbg.model.kernel import pci
 from msidbg.model.kernel import sources as S
-from msidbg.model.kernel.msi import cache_ctrl, ctrl_read, hwdev, new_pdesc
+from msidbg.model.kernel.msi import (
+    EBUSY,
+    cache_ctrl,
+    ctrl_read,
+    hwdev,
+    lock_descs,
+    lock_in_setup,
+    new_pdesc,
+    unlock_descs,
+)
 from msidbg.model.kernel.sw import sw
 from msidbg.sim.program import program
 
@@ -33,7 +42,7 @@ EFAULT = 14
 
 msix_init = program("msix_capability_init", "drivers/pci/msi: enable MSI-X and set up its irqs",
                     source=(S.MSIX_INIT, S.MSIX_CTRL_INVERTED, S.MSIX_MASK_ALL_PV, S.MSIX_INIT_OLD, S.PCI_FAIL_OLD,
-                            S.AVAIL_LEGACY))
+                            S.AVAIL_LEGACY) + S.ENABLE_LOCK_LATE)
 
 
 @msix_init.step
@@ -57,14 +66,25 @@ def mask_early(k: Any, loc: dict[str, Any]) -> None:
 
 @msix_init.step
 def setup_entries(k: Any, loc: dict[str, Any]) -> None:
-    """msix_setup_entries / msix_setup_msi_descs: one descriptor per vector. From 5.14 each
+    """msix_setup_interrupts: msi_lock_descs (5.17+: here, after the Enable write and the early flag -- a
+    concurrent enable that passed __pci_enable_msix_range's flag test sleeps here), then
+    msix_setup_msi_descs: one descriptor per vector. From 5.14 each
     caches its entry's Vector Control (an MMIO read); from 9c8e9c9681a0 only when the entry can
     be masked (not under pci_msi_ignore_mask); 5.17 .. 6.0 (71020a3c0dff .. 2b96f92ca425) only when
     it cannot, so a maskable entry's cached Vector Control is 0 -- 'unmasked' to the masked-update
-    of __pci_write_msi_msg and to pci_msix_unmask. Before 5.14 the read comes later."""
+    of __pci_write_msi_msg and to pci_msix_unmask. Before 5.14 the read comes later.
+
+    msi_add_msi_desc inserts each descriptor at its index (xa_insert, 5.17+; msi_insert_desc): an index
+    already stored -- another enable's descriptors, set up while this one slept on the mutex -- is -EBUSY,
+    and the error path (out_free) tears the device's irqs down (reading ``kernel.msi.enable-insert-busy``)."""
     p = pci.pdev(k, loc["dev"])
     i = loc.get("i", 0)
-    if i == 0:
+    if i == 0 and lock_in_setup(k) and "locked" not in loc:
+        if not lock_descs(k, loc["dev"]):
+            return      # sleeps on the mutex: this step runs again
+        loc["locked"] = 1
+    stored = lock_in_setup(k) and any(d["index"] == i for d in p["descs"])
+    if i == 0 and not stored:
         p["descs"] = []
         p["mode"] = "msix"
     if i < loc["nvec"]:
@@ -73,7 +93,15 @@ def setup_entries(k: Any, loc: dict[str, Any]) -> None:
         can_mask = not pci.ignore_mask(k)
         if loc["first"] and (which is False or (can_mask if which is True else not can_mask)):
             ctrl = pci.msix_read(k, loc["dev"], i, "ctrl")
-            cache_ctrl(k, loc["dev"], i, ctrl, "msix_setup_msi_descs read Vector Control into the descriptor")
+            if not stored:
+                cache_ctrl(k, loc["dev"], i, ctrl, "msix_setup_msi_descs read Vector Control into the descriptor")
+        if stored:
+            k.note(f"msi_add_msi_desc: xa_insert(index {i}): the index is stored already (another enable's "
+                   "descriptor): -EBUSY", -EBUSY, loc["dev"])
+            loc.pop("i", None)
+            loc["err"] = -EBUSY
+            k.goto("out_free")
+            return
         p["descs"].append(new_pdesc(i, ctrl, loc.get("masks")))
         loc["i"] = i + 1
         k.again()
@@ -103,7 +131,10 @@ def check_irqs(k: Any, loc: dict[str, Any]) -> None:
                 ret = avail
         loc["err"] = ret
         k.goto("out_free")
-    elif not loc["first"]:
+        return
+    if loc.pop("locked", None):
+        unlock_descs(k, loc["dev"])     # msix_setup_interrupts' out_unlock
+    if not loc["first"]:
         cur = ctrl_read(k, loc["dev"], "msix_ctrl")
         pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur | MSIX_ENABLE | MSIX_MASKALL, 2)
 
@@ -153,7 +184,8 @@ def intx_off(k: Any, loc: dict[str, Any]) -> None:
 def clear_maskall(k: Any, loc: dict[str, Any]) -> None:
     cur = ctrl_read(k, loc["dev"], "msix_ctrl")
     p = pci.pdev(k, loc["dev"])
-    p["msix_enabled"] = True
+    if not sw(k, "msi_enabled_early"):      # (from c7ecb95ca6a8 the flag was set at the start, and only there)
+        p["msix_enabled"] = True
     pci.cfg_write(k, loc["dev"], MSIX_CTRL, cur & ~MSIX_MASKALL, 2)
     k.ret(0)
 
@@ -167,6 +199,8 @@ def out_free(k: Any, loc: dict[str, Any]) -> None:
 def out_disable(k: Any, loc: dict[str, Any]) -> None:
     """Clear Enable (and, from 94185adbfad5, Function Mask); the entries keep their masks.
     Before 5.14 Enable was never set, so there is nothing to undo."""
+    if loc.pop("locked", None):
+        unlock_descs(k, loc["dev"])     # msix_setup_interrupts' out_unlock, after out_free's teardown
     cur = ctrl_read(k, loc["dev"], "msix_ctrl") if loc["first"] else 0     # (read before the step acts)
     p = pci.pdev(k, loc["dev"])
     p["msix_enabled"] = False

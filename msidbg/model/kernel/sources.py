@@ -643,16 +643,42 @@ reading("kernel.hotplug.stopper-atomic",
         quote="static inline unsigned long __raw_spin_lock_irqsave(raw_spinlock_t *lock) { unsigned long flags; "
         "local_irq_save(flags); preempt_disable(); spin_acquire(&lock->dep_map, 0, 0, _RET_IP_); ...")
 reading("kernel.msi.lock-descs",
-        "From 5512c5eaf533 (5.17) enabling or disabling a device's MSI state is serialised by msi_lock_descs(); "
-        "a second CPU gets -EBUSY in the model where the mutex would make it sleep (before: "
+        "From 5512c5eaf533 (5.17) enabling or disabling a device's MSI state is serialised by msi_lock_descs(), a "
+        "mutex: a second CPU sleeps until the holder unlocks (kernel.msi.lock-descs-waits; before: "
         "kernel.msi.enable-unserialised).", source=MSI_CORE, module=M,
         quote="msi_lock_descs(&dev->dev);")
+#: where 5.17+ takes msi_lock_descs in an enable, and what a second enable finds under it (kernel31)
+ENABLE_LOCK_LATE = (Source(L, "v5.17-rc5", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
+                           "msix_capability_init / msix_setup_interrupts / msi_capability_init / msi_add_msi_desc / "
+                           "msi_insert_desc / free_msi_irqs", "5.17.. (kernel.msi_descs_lock: mutex)"),
+                    Source(L, "017239c8db20", "drivers/pci/msi/msi.c, kernel/irq/msi.c",
+                           "msix_setup_interrupts / msi_capability_init / msi_insert_desc / pci_free_msi_irqs -> "
+                           "msi_domain_free_irqs_all_locked", "6.2.. (per-domain store; same order in 6.1)"))
+reading("kernel.msi.lock-descs-waits",
+        "msi_lock_descs is mutex_lock(&dev->msi.data->mutex): a CPU that finds another one enabling or disabling "
+        "the device's MSI state sleeps until msi_unlock_descs, then goes on (it does not fail). The model polls it "
+        "as a wait, interrupts on (one note, then silent polls); it used to refuse the second caller with -EBUSY.",
+        source=ENABLE_LOCK_LATE, module=M + ".msi",
+        quote="void msi_lock_descs(struct device *dev) { mutex_lock(&dev->msi.data->mutex); }")
+reading("kernel.msi.enable-insert-busy",
+        "5.17+: msix_capability_init writes Enable|Mask-All and sets msix_enabled, and takes msi_lock_descs only in "
+        "msix_setup_interrupts (msi_capability_init: after pci_msi_set_enable(dev, 0) and msi_enabled = 1). Two "
+        "enables that both passed WARN_ON_ONCE(dev->msix_enabled) / (dev->msi_enabled) before the first's early "
+        "flag: the second sleeps on the mutex, then msi_add_msi_desc's xa_insert at index 0 finds the first's "
+        "descriptor: -EBUSY. MSI-X: out_free's free_msi_irqs / pci_free_msi_irqs frees every irq and descriptor "
+        "of the device (the first enable's), out_disable clears msix_enabled and Enable|Mask-All; the first "
+        "returns success. MSI: 'goto fail' clears msi_enabled only (no teardown); the first's MSI stays set up and "
+        "enabled while msi_enabled is 0. Neither success path sets the flag again.",
+        source=ENABLE_LOCK_LATE, module=M + ".msix",
+        quote="msi_lock_descs(&dev->dev); ret = msix_setup_msi_descs(dev, base, entries, nvec, masks); if (ret) "
+        "goto out_free; ... out_free: free_msi_irqs(dev); out_unlock: msi_unlock_descs(&dev->dev);")
 reading("kernel.msi.enable-unserialised",
         "Before 5512c5eaf533 (5.17) nothing serialises two enables of one device: __pci_enable_msix / "
         "__pci_enable_msi_range test dev->msi_enabled / msix_enabled, which msi_capability_init / "
         "msix_capability_init set only at their end, so a second concurrent enable passes them and builds its "
         "descriptors beside the first's. msidbg does not simulate that: the second caller is refused with -EBUSY "
-        "(as with the 5.17+ mutex) and its note says the release has no msi_lock_descs.",
+        "and its note says the release has no msi_lock_descs (the 5.17+ mutex makes it wait instead: "
+        "kernel.msi.lock-descs-waits).",
         source=Source(L, "v4.14", "drivers/pci/msi.c", "__pci_enable_msix / __pci_enable_msi_range / "
                       "msi_capability_init", "..5.16 (kernel.msi_descs_lock: none)"), module=M,
         quote="if (dev->msi_enabled) { ... \"can't enable MSI-X (MSI IRQ already assigned)\\n\"); return -EINVAL; }")
@@ -663,8 +689,7 @@ reading("kernel.msi.free-vectors-flag-first",
         "neither flag set -- INTx, or another CPU's enable that has not set its flag yet (before c7ecb95ca6a8 the "
         "flag comes at the end of the set-up, from it at msix_capability_init's / msi_capability_init's start) -- it "
         "returns without waiting for that enable. A flag set while the lock is held (5.17+: the enable between "
-        "its early flag and its unlock) still meets the model's -EBUSY where the mutex would sleep "
-        "(kernel.msi.enable-unserialised).",
+        "its early flag and its unlock) makes it sleep on the mutex (kernel.msi.lock-descs-waits).",
         source=(FREE_VECTORS, Source(L, "v5.17", "drivers/pci/msi/msi.c", "pci_disable_msix / pci_disable_msi / "
                                      "pci_free_irq_vectors", "all")),
         quote="void pci_disable_msix(struct pci_dev *dev) { if (!pci_msi_enable || !dev || !dev->msix_enabled) "
