@@ -945,6 +945,11 @@ def install_task(eng: Any, c: Any, task: dict[str, Any], old: int) -> None:
             eng.unschedule(lambda it, seq=item[1]: it[1] == seq)
             c.queue.insert(0, item[4])
     c.proc.update(task)
+    # msi_lock_descs is a mutex (5.17+, kernel31): its owner is the task, so a lock the task took on ``old``
+    # moves with it (msidbg keys the holder by CPU; before, the migrated task could not unlock its own lock)
+    for p in eng.w.kernel["pci"].values():
+        if p.get("lock") == old:
+            p["lock"] = cid
     # provenance: the task's last step (its wakeup's placement) is this CPU's process context's last now --
     # the action's result links it, not the step an earlier action last ran here (whyheld9)
     last = eng.prov.task_last.pop(task["action"], -1)
