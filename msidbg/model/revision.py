@@ -1533,7 +1533,9 @@ Revisions:
   unlocks, CPU0 returns 2; kernel29 c04: the MSI fallback waits for the disable and gets 1 vector). Before 5.17
   (no lock) unchanged. msidbg's bare-metal config reads take no time, so the flag test and the Enable write are
   one instant there: the race is reached on Xen HVM passthrough (trapped reads). tests/kernel31,
-  tests/test_kernel31.py.
+  tests/test_kernel31.py. The mutex's owner is the task: a task select_fallback_rq moves off an offlined CPU
+  carries the lock it holds (hotplug.install_task; msidbg keys the holder by CPU, so before this the moved task
+  could not release its own lock: tests/test_cpuhot2's retarget probe spun for ever).
 """
 
 from __future__ import annotations
