@@ -149,7 +149,9 @@ ROWS: tuple[Switch, ...] = (
         "ns run), a waking vCPU with more credit than the running one preempts it, the runqueue is in credit "
         "order, the slice runs until the credits meet (0.5 .. 10 ms)",
         initial="credit", kinds=("xen-hvm", "xen-pv"), scoped=True,
-        initial_note="RELEASE-4.11.0 xen/common/Kconfig: 'prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT'",
+        initial_note="RELEASE-4.11.0 xen/common/Kconfig: 'prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT' "
+                     "(Kconfig from 4.7; RELEASE-4.0.0 .. 4.6.0 schedule.c: 'static char __initdata opt_sched[10] = "
+                     "\"credit\";', audit25)",
         history=(
             Change("4.12", "credit2", "dafd936ddd Make credit2 the default scheduler",
                    note="RELEASE-4.12.0 xen/common/Kconfig: 'default SCHED_CREDIT2_DEFAULT'; no RELEASE-4.11.x "
@@ -159,14 +161,18 @@ ROWS: tuple[Switch, ...] = (
     Switch(
         "xen_sched_ratelimit", "xen", BOOL, True,
         "schedule() lets a running vCPU that has run less than sched_ratelimit_us (1000 us by default) continue "
-        "when another would preempt it (credit: csched_schedule; credit2 from its introduction)",
+        "when another would preempt it (credit: csched_schedule; credit2 only from 2615485905, RELEASE-4.8.0 -- "
+        "credit2, in Xen from 4.1 (0dd76d3d20), had none before, but a scenario naming credit2 runs 4.12's). "
+        "msidbg's credit continuation is 0053127890's (4.8; stable 4.6.4, 4.7.1): until the vCPU has run the "
+        "ratelimit, at least CSCHED_MIN_TIMER; 4.2.0 .. 4.6.3 and 4.7.0 armed a whole ratelimit from the decision, "
+        "and before 9fdd2f3c9c (4.8) a PAUSE-loop yield was rate-limited too: not modelled (audit25)",
         initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         initial_note="RELEASE-4.1.0 xen/common/sched_credit.c has no ratelimit: csched_schedule picks the "
                      "runqueue's head at once",
         history=(
             Change("4.2", True, "64908a0466 sched_credit: Use delay to control scheduling frequency",
                    note="first in RELEASE-4.2.0 (git tag --contains); SCHED_DEFAULT_RATELIMIT_US 1000 "
-                        "(558ab89512)"),
+                        "(558ab89512, also first in 4.2.0-rc1: audit25)"),
         ),
     ),
     Switch(
