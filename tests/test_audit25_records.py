@@ -118,10 +118,10 @@ def test_the_corrected_texts() -> None:
     R = cite.READINGS
     boost = R["xen.sched.credit-boost"]
     assert "0053127890" in boost.text and "4.2.0 .. 4.6.3, 4.7.0" in boost.text
-    assert any(s.ref == "0053127890" for s in boost.sources)
+    assert any(s.ref == "0053127890" for s in boost.sources) and "row xen_credit_ratelimit_rest" in boost.text
     ple = R["xen.sched.ple-yield"]
     assert "9fdd2f3c9c (4.8, no 4.6.y / 4.7.y copy)" in ple.text
-    assert any(s.ref == "9fdd2f3c9c" for s in ple.sources)
+    assert any(s.ref == "9fdd2f3c9c" for s in ple.sources) and "row xen_credit_yield_no_ratelimit" in ple.text
     c2 = R["xen.sched.credit2"]
     assert "2615485905's (4.8" in c2.text and any(s.ref == "2615485905" for s in c2.sources)
     pm = R["kernel.pm.hvm-pmcsr-emulated"].sources[0]
