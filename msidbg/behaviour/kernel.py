@@ -407,7 +407,9 @@ ROWS: tuple[Switch, ...] = (
                    "kinmax/linux-4.13.19 (Makefile 4.13.9: 'pci_update_current_state(pci_dev, PCI_D0); "
                    "pci_restore_state(pci_dev);'), in sndrzt/linux-4.15 and after as 'pci_set_power_state(pci_dev, "
                    "PCI_D0); pci_restore_state(pci_dev);'; whether 4.13.0 or a 4.13.y stable release first carried "
-                   "it, and any backport into older series, not read (resume30)"),
+                   "it, and any backport into older series, not read (resume30). audit25: the same thaw in "
+                   "shizukanaskytree/linux-4.13.4 (Makefile 4.13.4; its local commits add a syscall, pci-driver.c is "
+                   "the import's), so by 4.13.4 at the latest; no 4.13.0 tree could be fetched"),
         ),
     ),
     Switch(
@@ -892,9 +894,11 @@ ROWS: tuple[Switch, ...] = (
         "msi_lock_descs() (b5f687f97d1e's per-device mutex, taken by the PCI core from 5512c5eaf533 in "
         "msi_capability_init / msix_setup_interrupts and pci_disable_msi[x]); none -- nothing: the only guards "
         "are the msi_enabled / msix_enabled tests at the start of the enable, which a concurrent enable passes "
-        "until the first one sets the flag at its end. msidbg simulates neither the sleep on the mutex nor two "
-        "unserialised set-ups: the second caller is refused with -EBUSY either way, and the note names what the "
-        "release has",
+        "until the first one sets the flag at its end. With mutex a second caller that passed the flag test sleeps "
+        "on it (kernel31: readings kernel.msi.lock-descs-waits, kernel.msi.enable-insert-busy); with none msidbg "
+        "does not simulate two unserialised set-ups: the second caller is refused with -EBUSY and its note says "
+        "the release has no msi_lock_descs (kernel.msi.enable-unserialised; audit25: this said -EBUSY either way, "
+        "which kernel31 ended)",
         initial="none", scoped=True,
         initial_note="drivers/pci/msi.c of 4.14 .. 5.16: __pci_enable_msix ('if (dev->msi_enabled) { ... can't "
         "enable MSI-X (MSI IRQ already assigned) ... return -EINVAL; }'), __pci_enable_msi_range "

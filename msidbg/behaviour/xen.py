@@ -149,7 +149,9 @@ ROWS: tuple[Switch, ...] = (
         "ns run), a waking vCPU with more credit than the running one preempts it, the runqueue is in credit "
         "order, the slice runs until the credits meet (0.5 .. 10 ms)",
         initial="credit", kinds=("xen-hvm", "xen-pv"), scoped=True,
-        initial_note="RELEASE-4.11.0 xen/common/Kconfig: 'prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT'",
+        initial_note="RELEASE-4.11.0 xen/common/Kconfig: 'prompt \"Default Scheduler?\" default SCHED_CREDIT_DEFAULT' "
+                     "(Kconfig from 4.7; RELEASE-4.0.0 .. 4.6.0 schedule.c: 'static char __initdata opt_sched[10] = "
+                     "\"credit\";', audit25)",
         history=(
             Change("4.12", "credit2", "dafd936ddd Make credit2 the default scheduler",
                    note="RELEASE-4.12.0 xen/common/Kconfig: 'default SCHED_CREDIT2_DEFAULT'; no RELEASE-4.11.x "
@@ -159,14 +161,56 @@ ROWS: tuple[Switch, ...] = (
     Switch(
         "xen_sched_ratelimit", "xen", BOOL, True,
         "schedule() lets a running vCPU that has run less than sched_ratelimit_us (1000 us by default) continue "
-        "when another would preempt it (credit: csched_schedule; credit2 from its introduction)",
+        "when another would preempt it (credit: csched_schedule; credit2 only from 2615485905, RELEASE-4.8.0 -- "
+        "credit2, in Xen from 4.1 (0dd76d3d20), had none before, but a scenario naming credit2 runs 4.12's). "
+        "How long credit's continuation lasts is xen_credit_ratelimit_rest, whether a yield is rate-limited "
+        "xen_credit_yield_no_ratelimit (audit25)",
         initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
         initial_note="RELEASE-4.1.0 xen/common/sched_credit.c has no ratelimit: csched_schedule picks the "
                      "runqueue's head at once",
         history=(
             Change("4.2", True, "64908a0466 sched_credit: Use delay to control scheduling frequency",
                    note="first in RELEASE-4.2.0 (git tag --contains); SCHED_DEFAULT_RATELIMIT_US 1000 "
-                        "(558ab89512)"),
+                        "(558ab89512, also first in 4.2.0-rc1: audit25)"),
+        ),
+    ),
+    Switch(
+        "xen_credit_ratelimit_rest", "xen", BOOL, True,
+        "credit: how long csched_schedule's rate-limit continuation (the running vCPU has run less than the "
+        "ratelimit and keeps the pCPU) lasts before the pCPU's next schedule(): true (0053127890) -- until the "
+        "vCPU has run the ratelimit ('tslice = MICROSECS(prv->ratelimit_us) - runtime'), at least CSCHED_MIN_TIMER "
+        "(100 us) ahead when it has run less than that; false -- a whole ratelimit from the decision ('tslice = "
+        "MICROSECS(prv->ratelimit_us)'), so a waiting vCPU waits up to twice as long. Read with "
+        "xen_sched_ratelimit true only",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.2.0 .. 4.6.3 and 4.7.0 xen/common/sched_credit.c csched_schedule: 'snext = scurr; "
+                     "snext->start_time += now; perfc_incr(delay_ms); tslice = MICROSECS(prv->ratelimit_us); "
+                     "ret.migrated = 0; goto out;' (RELEASE-4.5.0, 4.6.3 and 4.7.0 read; audit25)",
+        history=(
+            Change("4.8", True, "0053127890 xen: credit1: return the 'time remaining to the limit' as next "
+                   "timeslice.", backports=("4.6.4", "4.7.1"),
+                   note="first in 4.8.0-rc1 / RELEASE-4.8.0; stable-4.6 92848cf990 (RELEASE-4.6.4), stable-4.7 "
+                        "c26fc22704 (RELEASE-4.7.1): git tag --contains, and the sched_credit.c of RELEASE-4.6.3 / "
+                        "4.6.4, 4.7.0 / 4.7.1 / 4.7.2 and 4.8.0 read (audit25)"),
+        ),
+    ),
+    Switch(
+        "xen_credit_yield_no_ratelimit", "xen", BOOL, True,
+        "credit: whether a yielding vCPU (SCHEDOP_yield: an HVM vCPU's PAUSE-loop exit, reading xen.sched.ple-yield) "
+        "escapes the ratelimit. true (9fdd2f3c9c) -- csched_schedule's ratelimit test skips a vCPU with "
+        "CSCHED_FLAG_VCPU_YIELD: the yield lets a waiting vCPU run at once; false -- the yield is rate-limited like "
+        "any decision: the vCPU continues (its next PAUSE-loop exit comes one ple_window later and yields again), "
+        "and its YIELD flag stays set until a decision past the ratelimit, whose __runq_insert then puts it behind "
+        "one lower-priority vCPU. Read with xen_sched_ratelimit true only",
+        initial=False, kinds=("xen-hvm", "xen-pv"), scoped=True,
+        initial_note="RELEASE-4.5.0 .. 4.7.2 csched_schedule: 'if ( !tasklet_work_scheduled && prv->ratelimit_us "
+                     "&& vcpu_runnable(current) && !is_idle_vcpu(current) && runtime < "
+                     "MICROSECS(prv->ratelimit_us) ) { snext = scurr; ... goto out; }' before 'clear_bit("
+                     "CSCHED_FLAG_VCPU_YIELD, &scurr->flags);' (RELEASE-4.5.0, 4.6.4, 4.7.1, 4.7.2 read; audit25)",
+        history=(
+            Change("4.8", True, "9fdd2f3c9c xen: credit1: don't rate limit context switches in case of yields",
+                   note="first in 4.8.0-rc1 / RELEASE-4.8.0 (git tag --contains); no stable-4.6 or stable-4.7 copy "
+                        "(git log --grep on both branches; RELEASE-4.6.6 and 4.7.2 lack the flag test): audit25"),
         ),
     ),
     Switch(

@@ -1536,9 +1536,28 @@ Revisions:
   tests/test_kernel31.py. The mutex's owner is the task: a task select_fallback_rq moves off an offlined CPU
   carries the lock it holds (hotplug.install_task; msidbg keys the holder by CPU, so before this the moved task
   could not release its own lock: tests/test_cpuhot2's retarget probe spun for ever).
+- 19: (audit25) Credit's rate limit follows its release (xen-project/xen, git tag --contains and the
+  sched_credit.c of RELEASE-4.5.0, 4.6.3, 4.6.4, 4.7.0, 4.7.1, 4.7.2, 4.8.0, 4.11.0; readings
+  ``xen.sched.credit-boost``, ``xen.sched.ple-yield``). New rows ``xen_credit_ratelimit_rest`` (0053127890,
+  4.8; stable 4.6.4 / 4.7.1): csched_schedule's continuation of a runner that has run less than the ratelimit
+  lasts until it has (at least CSCHED_MIN_TIMER); before, 'tslice = MICROSECS(prv->ratelimit_us)', a whole
+  ratelimit from the decision -- msidbg ran the 4.8 form from 4.2. ``xen_credit_yield_no_ratelimit``
+  (9fdd2f3c9c, 4.8, no stable copy): before it a PAUSE-loop yield within the ratelimit is rate-limited too,
+  CSCHED_FLAG_VCPU_YIELD kept (credit worlds of those releases gain ``xen.sched.yld``) for the first decision
+  past the ratelimit, whose __runq_insert puts the vCPU behind one lower-priority vCPU; the spinner's next
+  exit comes one ple_window later. And in every release a spinning runner the ratelimit keeps (a tickle's
+  schedule()) now has its next PAUSE-loop exit armed one window later; none was, so a credit spinner kept
+  the pCPU to the ratelimit's end. tests/audit25 a01 (4.7.0: vCPU 0 scheduled in at 7.1008 ms, 4.7.1 / 4.11
+  7.0008), a02 (4.8.0 credit spinner: yields at 7.117048 ms, free_irq done 7.1455 ms, was 10.1053), a03
+  (4.7.2: 1940 rate-limited yields, free_irq 11.1031 ms). Both rows are on every Xen world (scoped): every
+  Xen golden moves by its state hash; a sweep of the 44 Xen scenario files in tests/ and scenarios/ with a
+  vcpu_migrate (the only way to share a pCPU) against b601ae92 gives the same event sequences.
+  Text corrections of the same audit: credit2's ratelimit is 2615485905's (4.8), the PMCSR emu_mask
+  consolidation is in qemu-xen from 369baec3d1 (4.6.0; 4.4.3, 4.5.1), msi_descs_lock's stale '-EBUSY either
+  way', msi_capability_init's unmodelled pci_msi_set_enable(dev, 0) (a lead). tests/test_audit25_records.py.
 """
 
 from __future__ import annotations
 
 #: the current model revision (an integer >= 1); see the module docstring for when to bump it
-MODEL = 18
+MODEL = 19

@@ -1481,6 +1481,24 @@ XEN_CREDIT_RATELIMIT = Source(X, "64908a0466", "xen/common/sched_credit.c, xen/c
 XEN_CREDIT_NOBOOST = Source(X, "66c7449a4d", "xen/common/sched_credit.c",
                             "csched_cpu_pick sets CSCHED_FLAG_VCPU_MIGRATING; csched_vcpu_wake does not boost "
                             "then", "4.7 ..")
+#: audit25: csched_schedule's rate-limit continuation and the yield exemption, by release (git tag --contains on
+#: a xen-project/xen mirror; the RELEASE-4.5.0 / 4.6.3 / 4.7.0 and 4.6.4 / 4.7.1 / 4.8.0 sched_credit.c read)
+XEN_CREDIT_RATELIMIT_REST = Source(X, "0053127890", "xen/common/sched_credit.c",
+                                   "csched_schedule ('tslice = MICROSECS(prv->ratelimit_us) - runtime; if ( "
+                                   "unlikely(runtime < CSCHED_MIN_TIMER) ) tslice = CSCHED_MIN_TIMER;'; before it "
+                                   "'tslice = MICROSECS(prv->ratelimit_us);')",
+                                   "4.8 .. (RELEASE-4.8.0); stable-4.6 92848cf990 (4.6.4), stable-4.7 c26fc22704 "
+                                   "(4.7.1); 4.2.0 .. 4.6.3 and 4.7.0 arm a whole ratelimit")
+XEN_CREDIT_YIELD_RL = Source(X, "9fdd2f3c9c", "xen/common/sched_credit.c",
+                             "csched_schedule ('if ( !test_bit(CSCHED_FLAG_VCPU_YIELD, &scurr->flags) && ...': "
+                             "xen: credit1: don't rate limit context switches in case of yields)",
+                             "4.8 .. (RELEASE-4.8.0); no stable-4.6 / 4.7 copy: RELEASE-4.6.6 and 4.7.2 rate-limit "
+                             "a yielding vCPU too")
+XEN_CREDIT2_RATELIMIT = Source(X, "2615485905", "xen/common/sched_credit2.c",
+                               "ratelimit: Implement rate limit for credit2 scheduler (csched2_schedule, "
+                               "runq_candidate, csched2_runtime)",
+                               "4.8 .. (RELEASE-4.8.0; RELEASE-4.7.0's sched_credit2.c has no ratelimit; credit2 "
+                               "itself from 0dd76d3d20, RELEASE-4.1.0)")
 XEN_CREDIT2_412 = Source(X, "RELEASE-4.12.0", "xen/common/sched_credit2.c, xen/common/Kconfig",
                          "csched2_vcpu_wake, runq_insert, runq_tickle, tickle_score, is_preemptable, "
                          "runq_candidate, csched2_runtime, reset_credit, burn_credits; 'default "
@@ -1523,11 +1541,14 @@ reading("xen.sched.credit-boost", "credit: a vCPU waking with UNDER priority is 
         "same or a higher priority (__runq_insert). __runq_tickle preempts the running vCPU when the waker's "
         "priority is higher (no idler in its hard affinity); csched_schedule then keeps a current vCPU that has "
         "run less than the ratelimit (1000 us from 64908a0466, 4.2; none before) until it has -- never less than "
-        "CSCHED_MIN_TIMER (100 us) ahead -- and otherwise puts it back on the runqueue and runs the head; the "
+        "CSCHED_MIN_TIMER (100 us) ahead: that form is 0053127890's (4.8; stable 4.6.4 and 4.7.1), and before it "
+        "(4.2.0 .. 4.6.3, 4.7.0) csched_schedule armed a whole ratelimit from its decision, 'tslice = "
+        "MICROSECS(prv->ratelimit_us)' (audit25: row xen_credit_ratelimit_rest; msidbg had the 4.8 form from 4.2) "
+        "-- and otherwise puts it back on the runqueue and runs the head; the "
         "time slice is 30 ms (CSCHED_DEFAULT_TSLICE_MS; CSCHED_MSECS_PER_TSLICE before 4.2). Every vCPU starts "
         "UNDER. Left: credit accounting (csched_acct every 30 ms: OVER, parked vCPUs) and csched_tick's reset of "
         "a running BOOST vCPU to UNDER every 10 ms -- a BOOST priority stays until the vCPU is migrated.",
-        source=(XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST),
+        source=(XEN_CREDIT_411, XEN_CREDIT_41, XEN_CREDIT_RATELIMIT, XEN_CREDIT_NOBOOST, XEN_CREDIT_RATELIMIT_REST),
         quote="if ( !migrating && svc->pri == CSCHED_PRI_TS_UNDER && !test_bit(CSCHED_FLAG_VCPU_PARKED, "
               "&svc->flags) ) { ... svc->pri = CSCHED_PRI_TS_BOOST; } (csched_vcpu_wake) / if ( "
               "!test_bit(CSCHED_FLAG_VCPU_YIELD, &scurr->flags) && !tasklet_work_scheduled && prv->ratelimit && "
@@ -1542,8 +1563,10 @@ reading("xen.sched.credit2", "credit2: every vCPU starts with CSCHED2_CREDIT_INI
         "when it has more credit than the current one (runq_candidate); a chosen vCPU with no credit left "
         "resets every vCPU's credit (+10 ms, clipped at 10.5 ms: reset_credit). The slice (csched2_runtime) runs "
         "until the current vCPU's credit would meet the first waiter's (or 0), at least 500 us and the "
-        "ratelimit's rest, at most 10 ms. The guest's vCPUs are the runqueue (one socket); no other domain's.",
-        source=(XEN_CREDIT2_412, XEN_CREDIT2_419),
+        "ratelimit's rest, at most 10 ms. The guest's vCPUs are the runqueue (one socket); no other domain's. "
+        "credit2's ratelimit is 2615485905's (4.8; credit2 is in Xen from 4.1, 0dd76d3d20, without one): a "
+        "scenario that names credit2 on an older Xen runs this (4.12's) credit2, ratelimit included (audit25).",
+        source=(XEN_CREDIT2_412, XEN_CREDIT2_419, XEN_CREDIT2_RATELIMIT),
         quote="score = new->credit - cur->credit; (tickle_score) / return now - "
               "svc->vcpu->runstate.state_entry_time > ratelimit - CSCHED2_RATELIMIT_TICKLE_TOLERANCE; "
               "(is_preemptable) / if ( (yield || svc->credit > snext->credit) && ... ) snext = svc; "
@@ -1557,12 +1580,16 @@ reading("xen.sched.ple-yield", "An HVM vCPU spinning in a PAUSE loop (cpu_relax 
         "(EXIT_REASON_PAUSE_INSTRUCTION) and vmx_vmexit_handler calls SCHEDOP_yield: vcpu_yield tells the "
         "scheduler (credit: CSCHED_FLAG_VCPU_YIELD -- no ratelimit, put behind one lower-priority vCPU; credit2: "
         "runq_candidate takes the runqueue's head) and raises SCHEDULE_SOFTIRQ, so a vCPU waiting for the pCPU "
-        "runs. RELEASE-4.0.0, 4.5.0, 4.11.0 and 4.19.0 read (the same handler and window). msidbg: the yield comes PLE_WINDOW_NS (2048 ns: 4096 ticks at an "
+        "runs. RELEASE-4.0.0, 4.5.0, 4.11.0 and 4.19.0 read (the same handler and window). The yield's exemption "
+        "from credit's ratelimit is 9fdd2f3c9c (4.8, no 4.6.y / 4.7.y copy): from 4.2 to 4.7.x csched_schedule "
+        "rate-limits a yielding vCPU like any other, keeping its YIELD flag for the first decision past the "
+        "ratelimit (audit25: row xen_credit_yield_no_ratelimit; msidbg exempted it in every release). A runner "
+        "the ratelimit keeps while it spins exits again one window after that continuation. msidbg: the yield comes PLE_WINDOW_NS (2048 ns: 4096 ticks at an "
         "assumed 2 GHz TSC; the host's TSC rate is not modelled) after the spin's first poll -- or after a vCPU "
         "starts waiting behind a spinning one -- and only while a vCPU waits (a lone spinner's exits change "
         "nothing). Not represented: AMD's Pause Filter, PV guests (no PLE; Linux's PV spinlocks block in "
         "SCHEDOP_poll), Linux's PV qspinlock on HVM (pv_wait after SPIN_THRESHOLD loops).",
-        source=(XEN_PLE,),
+        source=(XEN_PLE, XEN_CREDIT_YIELD_RL),
         quote="static unsigned int __read_mostly ple_window = 4096; ... * Time is measured based on a counter that "
               "runs at the same rate as the TSC (vmcs.c) / case EXIT_REASON_PAUSE_INSTRUCTION: "
               "perfc_incr(pauseloop_exits); do_sched_op(SCHEDOP_yield, guest_handle_from_ptr(NULL, void)); break; "

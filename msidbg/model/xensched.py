@@ -66,6 +66,8 @@ def build(w: World) -> None:
     else:
         s["pri"] = [UNDER] * n
         s["migr"] = [False] * n
+        if _yield_limited(w):
+            s["yld"] = [False] * n      # CSCHED_FLAG_VCPU_YIELD kept past a rate-limited yield (before 9fdd2f3c9c)
     w.xen["sched"] = s
 
 
@@ -98,6 +100,8 @@ def valid(w: World) -> bool:
         return False
     if "credit" in s:
         return _ints(s["credit"], n) and _ints(s.get("burnt"), n)
+    if "yld" in s and not _ints(s["yld"], n, bool):
+        return False
     return _ints(s.get("pri"), n) and _ints(s.get("migr"), n, bool)
 
 
@@ -107,6 +111,13 @@ def _credit2(s: dict[str, Any]) -> bool:
 
 def _ratelimit(w: World) -> int:
     return RATELIMIT if w.behaviour.get("xen_sched_ratelimit", True) else 0
+
+
+def _yield_limited(w: World) -> bool:
+    """credit before 9fdd2f3c9c (4.8; ``xen_credit_yield_no_ratelimit`` false): csched_schedule's ratelimit test
+    does not look at CSCHED_FLAG_VCPU_YIELD, so a yield within the ratelimit is rate-limited too."""
+    return (w.behaviour.get("xen_sched") != "credit2" and bool(w.behaviour.get("xen_sched_ratelimit", True))
+            and not w.behaviour.get("xen_credit_yield_no_ratelimit", True))
 
 
 # --- credit2's credits -----------------------------------------------------------------------------------------
@@ -297,6 +308,8 @@ def block(eng: Any, c: Any) -> None:
         if "credit" in s:
             _burn(s, v, eng.w.now)
         del run[p]
+        if "yld" in s:
+            s["yld"][v] = False     # (the pCPU's schedule() clears a kept YIELD flag: the vCPU is not runnable)
         if runq:
             _left(eng, s, p, "block")
     elif runq:
@@ -418,6 +431,18 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
         # the loop ended before the window (or nobody waits): no exit; the pCPU's timer stands
         return (cur if cur is not None else -1), (f"no PAUSE-loop exit: vCPU{cur} no longer spins"
                                                   if cur is not None else "no PAUSE-loop exit: pCPU idle")
+    yld = s.get("yld")
+    limited = False
+    if yielding and yld is not None and not _credit2(s) and rl and now - s["since"][cur] < rl:
+        # before 9fdd2f3c9c (4.8): csched_vcpu_yield set CSCHED_FLAG_VCPU_YIELD, but the ratelimit test comes first
+        # and does not look at it: the vCPU continues with the flag set, and its next PAUSE-loop exit yields again
+        yld[cur] = True
+        yielding = False
+        limited = True
+    elif yld is not None and cur is not None and yld[cur] and not _credit2(s) and q \
+            and not (rl and now - s["since"][cur] < rl):
+        # a decision past the ratelimit: __runq_insert reads the flag a rate-limited yield left (then cleared)
+        yielding = True
     if yielding:
         # vcpu_yield (SCHEDOP_yield from vmx_vmexit_handler's EXIT_REASON_PAUSE_INSTRUCTION): no ratelimit for a
         # yielding vCPU; credit puts it behind the next, credit2's runq_candidate takes the runqueue's head
@@ -434,18 +459,28 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
             _burn(s, cur, now)
         if rl and runtime < rl:
             # the current vCPU has run less than the ratelimit: it continues until it has (credit: never less
-            # than CSCHED_MIN_TIMER ahead)
+            # than CSCHED_MIN_TIMER ahead; before 0053127890 -- xen_credit_ratelimit_rest false -- a whole
+            # ratelimit from now)
             t = s["since"][cur] + rl
             if _credit2(s):
                 t = now + _c2_runtime(w, s, p, cur, now)    # csched2_schedule: ret.time = csched2_runtime(..)
+            elif not w.behaviour.get("xen_credit_ratelimit_rest", True):
+                t = now + rl                                # 'tslice = MICROSECS(prv->ratelimit_us);'
             elif runtime < MIN_TIMER:
                 t = now + MIN_TIMER
             s["tlast"][p] = now
             eng.unschedule(lambda it: _sched_item(it, p))
             eng.schedule(t, "xen", "sched", p, "ratelimit")
+            if _spins(w, w.cpus[cur]):
+                # back in the guest, a spinning vCPU's PAUSE loop exits again one window later (audit25: a tickle
+                # kept by the ratelimit armed no exit, so a spinner was never made to yield until the ratelimit's
+                # end; a rate-limited yield's next exit likewise)
+                _arm_yield(eng, p, now + PLE_WINDOW_NS)
             _continue_running(eng, cur)
             return cur, (f"schedule ({what}): vCPU{cur} has run {runtime} ns, less than the ratelimit "
-                         f"({rl // 1000} us): it continues; vCPU{q[0]} waits")
+                         f"({rl // 1000} us): it continues" + (" (its yield is rate-limited: CSCHED_FLAG_VCPU_YIELD "
+                                                               "stays set)" if limited else "")
+                         + f"; vCPU{q[0]} waits")
         if _credit2(s):
             nxt = q[0] if s["credit"][q[0]] > s["credit"][cur] else cur
         else:
@@ -459,6 +494,8 @@ def _schedule(eng: Any, s: dict[str, Any], p: int, why: str, note: bool = False)
     else:
         runq.pop(p, None)
         return -1, f"schedule ({what}): nothing runnable, pCPU{p} idles"
+    if yld is not None and cur is not None:
+        yld[cur] = False        # 'Clear YIELD flag before scheduling out' (every decision past the ratelimit test)
     if _credit2(s) and s["credit"][nxt] <= 0:
         _reset_credit(w, s, nxt, now)
     if nxt == cur:
@@ -541,6 +578,8 @@ def migrate(eng: Any, v: int, new: int) -> bool:
         if _credit2(s):
             _burn(s, v, now)
         del s["run"][old]
+        if "yld" in s:
+            s["yld"][v] = False     # (likewise: a migrating vCPU is not runnable on its old pCPU)
         _left(eng, s, old, "migrate")
     elif v in (s["runq"].get(old) or ()):
         s["runq"][old].remove(v)

@@ -190,9 +190,11 @@ reading("kernel.pm.no-soft-reset",
 QEMU_PM = Source("xen-project/qemu-xen", "qemu-xen-4.7.0-rc4", "hw/xen/xen_pt_config_init.c",
                  "xen_pt_emu_reg_pm (PCI_PM_CTRL: init_val 0x0008, ro_mask 0x610C, emu_mask 0x810B)",
                  "every qemu-xen with xen-pt (4.3 on): at qemu-xen-4.3.0 / 4.4.0 xen_pt_pmcsr_reg_read / _write OR "
-                 "PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_NO_SOFT_RESET into the table's emu_mask 0x8100; d61bb2482d "
-                 "('xen/pt: consolidate PM capability emu_mask', XSA-131 preparation: qemu-xen 4.4.3, 4.5.1, 4.7) puts "
-                 "0x810B in the table, the same emulation; a current qemu copy names it emu_mask_init. "
+                 "PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_NO_SOFT_RESET into the table's emu_mask 0x8100; 'xen/pt: "
+                 "consolidate PM capability emu_mask' (XSA-131 preparation; qemu's d61bb2482d, in qemu-xen only from "
+                 "4.7.0-rc1) came first as 369baec3d1 (qemu-xen-4.6.0-rc1) and stable copies 2b2be89d17 (4.4.3) and "
+                 "c77c4991ed (4.5.1) -- ro_mask 0xE10C there, 0x610C at 4.7.0-rc4 (audit25: git tag --contains) -- and "
+                 "puts 0x810B in the table, the same emulation; a current qemu copy names it emu_mask_init. "
                  "qemu-traditional's ->power_mgmt off table has the same masks")
 reading("kernel.pm.hvm-pmcsr-emulated",
         "On a Xen HVM guest the passthrough function's PMCSR is QEMU xen-pt's: PowerState (bits 1:0) and "

@@ -668,7 +668,11 @@ reading("kernel.msi.enable-insert-busy",
         "descriptor: -EBUSY. MSI-X: out_free's free_msi_irqs / pci_free_msi_irqs frees every irq and descriptor "
         "of the device (the first enable's), out_disable clears msix_enabled and Enable|Mask-All; the first "
         "returns success. MSI: 'goto fail' clears msi_enabled only (no teardown); the first's MSI stays set up and "
-        "enabled while msi_enabled is 0. Neither success path sets the flag again.",
+        "enabled while msi_enabled is 0. Neither success path sets the flag again. audit25 (5.17.0 tree): "
+        "msi_capability_init's first statement is pci_msi_set_enable(dev, 0) -- a Message Control read and a "
+        "write with Enable clear, in every release ('Disable MSI during setup') -- so a second MSI enable whose "
+        "write comes after the first's pci_msi_set_enable(dev, 1) leaves the first's MSI disabled in the "
+        "device; msidbg's msi_capability_init makes neither access (a lead: on xen-hvm both are trapped).",
         source=ENABLE_LOCK_LATE, module=M + ".msix",
         quote="msi_lock_descs(&dev->dev); ret = msix_setup_msi_descs(dev, base, entries, nvec, masks); if (ret) "
         "goto out_free; ... out_free: free_msi_irqs(dev); out_unlock: msi_unlock_descs(&dev->dev);")
