@@ -246,3 +246,19 @@ def test_four_vcpus_on_two_pcpus_lose_nothing() -> None:
     s = _run("x29")
     vec = s.summary()["devices"]["n0"]["vectors"]
     assert [(v["delivered"], v["lost"]) for v in vec] == [(200, 0)] * 4
+
+
+def test_an_ioreq_completion_that_queues_its_migrated_vcpu_leaves_hvm_migrate_pirqs_to_the_schedule_in() -> None:
+    # xenred31 fix (reading xen.sched.ioreq-completion-at-schedule-in): vCPU 1, blocked on QEMU and migrated onto
+    # pCPU 0, is woken by QEMU's completion at 6.062 ms while vCPU 0 runs n1's storm; vmx_do_resume (the context
+    # switch's tail) runs its hvm_migrate_pirqs only when it is scheduled in after the storm. msidbg asked the move
+    # at the completion: the 7 ms interrupt's ack moved the host irq and the 9 ms message was for pCPU 0
+    s = _run("x37")
+    mig = [(e.time_ns, e.fields["how"].split(":")[0]) for e in _ev(s, "xen.migrate")]
+    assert mig == [(6_051_000, "no pirq follows it; blocked in Xen on a device-model ioreq (_VPF_blocked_in_xen)"),
+                   (8_001_300, "schedule-in on pCPU0 (last ran on pCPU1)")]
+    assert (8_001_300, 0, 1, "schedule (the running vCPU blocked): vCPU1 scheduled in on pCPU0") in _sched(s)
+    assert _pcpus(s, "n0") == [0, 1, 1, 0]
+    assert _handlers(s, "n0") == [(3_001_300, 1, 1), (8_001_800, 1, 1), (9_001_300, 1, 1), (10_001_300, 1, 1)]
+    (done,) = [e for e in _ev(s, "action.done") if e.fields["do"] == "write"]
+    assert done.time_ns == 8_003_300
